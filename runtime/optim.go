@@ -1,0 +1,286 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Optimizer updates a fixed number of parameters from their gradients.
+// NewOptimizer makes one.
+type Optimizer[T Float] interface {
+	// Step applies one update to params using grads; it leaves grads
+	// unchanged and allocates nothing. It panics unless both slices have
+	// the length the optimizer was made for.
+	Step(params, grads []T)
+	// LR returns the current learning rate.
+	LR() float64
+	// SetLR sets the learning rate used by the following steps; Fit calls
+	// it at the start of every epoch with the scheduled rate.
+	SetLR(lr float64)
+}
+
+// optimizerTypes lists the valid OptimizerConfig.Type values ("" aside), in
+// the order error messages name them.
+var optimizerTypes = []string{"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"}
+
+// WithDefaults returns c with its zero fields replaced by the defaults
+// documented on OptimizerConfig: Type "" becomes "sgd", LR 0 becomes 0.01 (sgd,
+// momentum, nesterov, adagrad) or 0.001 (adam, adamw, rmsprop), Momentum 0.9,
+// Beta1 0.9, Beta2 0.999, Eps 1e-8 (1e-10 for adagrad), Alpha 0.99.
+// WeightDecay stays 0. Fields are filled whatever the type; those that do not
+// apply to it are ignored by NewOptimizer.
+func (c OptimizerConfig) WithDefaults() OptimizerConfig {
+	if c.Type == "" {
+		c.Type = "sgd"
+	}
+	if c.LR == 0 {
+		switch c.Type {
+		case "adam", "adamw", "rmsprop":
+			c.LR = 0.001
+		default:
+			c.LR = 0.01
+		}
+	}
+	if c.Momentum == 0 {
+		c.Momentum = 0.9
+	}
+	if c.Beta1 == 0 {
+		c.Beta1 = 0.9
+	}
+	if c.Beta2 == 0 {
+		c.Beta2 = 0.999
+	}
+	if c.Eps == 0 {
+		if c.Type == "adagrad" {
+			c.Eps = 1e-10
+		} else {
+			c.Eps = 1e-8
+		}
+	}
+	if c.Alpha == 0 {
+		c.Alpha = 0.99
+	}
+	return c
+}
+
+// Validate reports every problem of c as one error, one problem per line:
+// an unknown Type (the error lists the valid ones), a negative or NaN LR,
+// Momentum, Eps or WeightDecay, and Beta1, Beta2 or Alpha outside [0, 1).
+// Zero fields are valid (they select defaults), so Validate gives the same
+// answer for c and c.WithDefaults().
+func (c OptimizerConfig) Validate() error {
+	var errs []error
+	switch c.Type {
+	case "", "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad":
+	default:
+		errs = append(errs, fmt.Errorf("optimizer: type %q unknown; valid types: %s", c.Type, strings.Join(optimizerTypes, ", ")))
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"lr", c.LR}, {"momentum", c.Momentum}, {"eps", c.Eps}, {"weight_decay", c.WeightDecay}} {
+		if !(f.v >= 0) || math.IsInf(f.v, 1) {
+			errs = append(errs, fmt.Errorf("optimizer: %s is %v, want a finite value >= 0", f.name, f.v))
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"beta1", c.Beta1}, {"beta2", c.Beta2}, {"alpha", c.Alpha}} {
+		if !(f.v >= 0 && f.v < 1) {
+			errs = append(errs, fmt.Errorf("optimizer: %s is %v, want a value in [0, 1)", f.name, f.v))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// NewOptimizer returns the optimizer cfg describes for n parameters, with the
+// zero fields of cfg replaced by their defaults (see
+// OptimizerConfig.WithDefaults) and all its state allocated, so that Step
+// allocates nothing. It returns the error of cfg.Validate, or an error if n
+// is negative.
+//
+// The update rules are PyTorch's (torch.optim, dampening 0, no amsgrad, no
+// lr decay) for a gradient g of a parameter p, wd the weight decay:
+//
+//	sgd       g += wd·p; p -= lr·g
+//	momentum  g += wd·p; b = μ·b + g (b = g on the first step); p -= lr·b
+//	nesterov  as momentum, then p -= lr·(g + μ·b)
+//	adam      g += wd·p; m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
+//	          p -= lr·(m/(1-β1^t)) / (sqrt(v/(1-β2^t)) + eps), t the step number from 1
+//	adamw     p -= lr·wd·p, then adam without the wd·p term
+//	rmsprop   g += wd·p; v = α·v + (1-α)·g²; p -= lr·g/(sqrt(v) + eps)
+//	adagrad   g += wd·p; s += g²; p -= lr·g/(sqrt(s) + eps)
+//
+// The element-wise arithmetic is done in T; per-step scalars such as the
+// bias corrections are computed in float64 and rounded once.
+func NewOptimizer[T Float](cfg OptimizerConfig, n int) (Optimizer[T], error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if n < 0 {
+		return nil, fmt.Errorf("optimizer: %d parameters, want >= 0", n)
+	}
+	c := cfg.WithDefaults()
+	base := optBase{lr: c.LR, wd: c.WeightDecay, n: n}
+	switch c.Type {
+	case "sgd":
+		return &sgd[T]{optBase: base}, nil
+	case "momentum", "nesterov":
+		return &momentum[T]{optBase: base, mu: c.Momentum, nesterov: c.Type == "nesterov", buf: make([]T, n)}, nil
+	case "adam", "adamw":
+		return &adam[T]{optBase: base, beta1: c.Beta1, beta2: c.Beta2, eps: c.Eps, decoupled: c.Type == "adamw",
+			m: make([]T, n), v: make([]T, n)}, nil
+	case "rmsprop":
+		return &rmsprop[T]{optBase: base, alpha: c.Alpha, eps: c.Eps, v: make([]T, n)}, nil
+	default: // "adagrad"; Validate rejected the rest
+		return &adagrad[T]{optBase: base, eps: c.Eps, sum: make([]T, n)}, nil
+	}
+}
+
+// optBase holds what every optimizer has: the learning rate, the weight
+// decay and the number of parameters.
+type optBase struct {
+	lr, wd float64
+	n      int
+}
+
+func (o *optBase) LR() float64      { return o.lr }
+func (o *optBase) SetLR(lr float64) { o.lr = lr }
+
+// check panics unless params and grads have o.n elements.
+func (o *optBase) check(params, grads int) {
+	if params != o.n || grads != o.n {
+		panic(fmt.Sprintf("runtime: optimizer step with %d parameters and %d gradients, made for %d", params, grads, o.n))
+	}
+}
+
+// sgd is plain stochastic gradient descent.
+type sgd[T Float] struct {
+	optBase
+}
+
+func (o *sgd[T]) Step(params, grads []T) {
+	o.check(len(params), len(grads))
+	grads = grads[:len(params)]
+	lr, wd := T(o.lr), T(o.wd)
+	for i, g := range grads {
+		g += wd * params[i]
+		params[i] -= lr * g
+	}
+}
+
+// momentum is SGD with (optionally Nesterov) momentum. buf starts at zero,
+// so the first step's b = μ·0 + g is PyTorch's b = g exactly.
+type momentum[T Float] struct {
+	optBase
+	mu       float64
+	nesterov bool
+	buf      []T
+}
+
+func (o *momentum[T]) Step(params, grads []T) {
+	o.check(len(params), len(grads))
+	grads = grads[:len(params)]
+	buf := o.buf[:len(params)]
+	lr, wd, mu := T(o.lr), T(o.wd), T(o.mu)
+	if o.nesterov {
+		for i, g := range grads {
+			g += wd * params[i]
+			b := mu*buf[i] + g
+			buf[i] = b
+			params[i] -= lr * (g + mu*b)
+		}
+		return
+	}
+	for i, g := range grads {
+		g += wd * params[i]
+		b := mu*buf[i] + g
+		buf[i] = b
+		params[i] -= lr * b
+	}
+}
+
+// adam is Adam, or AdamW when decoupled.
+type adam[T Float] struct {
+	optBase
+	beta1, beta2, eps float64
+	decoupled         bool
+	t                 int // steps taken
+	m, v              []T
+}
+
+func (o *adam[T]) Step(params, grads []T) {
+	o.check(len(params), len(grads))
+	grads = grads[:len(params)]
+	m, v := o.m[:len(params)], o.v[:len(params)]
+	o.t++
+	bc1 := 1 - math.Pow(o.beta1, float64(o.t))
+	bc2 := 1 - math.Pow(o.beta2, float64(o.t))
+	// p -= lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps), as torch.optim.Adam does it.
+	stepSize := T(o.lr / bc1)
+	invSqrtBC2 := T(1 / math.Sqrt(bc2))
+	eps := T(o.eps)
+	b1, b2 := T(o.beta1), T(o.beta2)
+	c1, c2 := T(1-o.beta1), T(1-o.beta2)
+	wd := T(o.wd)
+	if o.decoupled {
+		shrink := T(1 - o.lr*o.wd) // p -= lr·wd·p
+		if shrink != 1 {
+			for i := range params {
+				params[i] *= shrink
+			}
+		}
+		wd = 0
+	}
+	for i, g := range grads {
+		g += wd * params[i]
+		mi := b1*m[i] + c1*g
+		vi := b2*v[i] + c2*g*g
+		m[i], v[i] = mi, vi
+		params[i] -= stepSize * mi / (T(math.Sqrt(float64(vi)))*invSqrtBC2 + eps)
+	}
+}
+
+// rmsprop is RMSprop without momentum or centring.
+type rmsprop[T Float] struct {
+	optBase
+	alpha, eps float64
+	v          []T
+}
+
+func (o *rmsprop[T]) Step(params, grads []T) {
+	o.check(len(params), len(grads))
+	grads = grads[:len(params)]
+	v := o.v[:len(params)]
+	lr, wd, eps := T(o.lr), T(o.wd), T(o.eps)
+	a, c := T(o.alpha), T(1-o.alpha)
+	for i, g := range grads {
+		g += wd * params[i]
+		vi := a*v[i] + c*g*g
+		v[i] = vi
+		params[i] -= lr * g / (T(math.Sqrt(float64(vi))) + eps)
+	}
+}
+
+// adagrad is Adagrad without lr decay and with a zero initial accumulator.
+type adagrad[T Float] struct {
+	optBase
+	eps float64
+	sum []T
+}
+
+func (o *adagrad[T]) Step(params, grads []T) {
+	o.check(len(params), len(grads))
+	grads = grads[:len(params)]
+	sum := o.sum[:len(params)]
+	lr, wd, eps := T(o.lr), T(o.wd), T(o.eps)
+	for i, g := range grads {
+		g += wd * params[i]
+		s := sum[i] + g*g
+		sum[i] = s
+		params[i] -= lr * g / (T(math.Sqrt(float64(s))) + eps)
+	}
+}

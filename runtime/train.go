@@ -1,0 +1,306 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Fit trains m on the samples xs[i] with targets ys[i] by minibatch gradient
+// descent and returns the per-epoch statistics.
+//
+// Defaults: Epochs 0 means 10, Batch 0 means 32, and the optimizer's zero
+// fields take the defaults of OptimizerConfig. The last
+// round(len(xs)·ValidationSplit) samples, taken before any shuffling, are the
+// validation part; the rest is the training part.
+//
+// Every epoch Fit sets the optimizer's learning rate to
+// cfg.Schedule.LR(base, epoch, Epochs), switches m to training mode and, for
+// each minibatch of the training part (in order, or in a permutation that a
+// generator seeded with cfg.Seed redraws every epoch when Shuffle is set),
+// zeroes the gradients, runs TrainStep on every sample, divides the gradient
+// by the batch size (the last batch may be smaller), clips its global L2 norm
+// to ClipNorm if ClipNorm > 0, and takes an optimizer step. After the epoch it
+// switches m to inference mode, evaluates the validation part, records an
+// EpochStats (Duration covers the whole epoch including validation;
+// SamplesPerSec is the training samples over Duration) and calls
+// cfg.Progress.
+//
+// With early stopping (EarlyStopping.Patience > 0) Fit monitors the
+// validation loss, or the training loss when there is no validation part; an
+// epoch improves on the best so far if its loss is below best - MinDelta.
+// Fit keeps a copy of the best parameters, stops after Patience epochs
+// without improvement and restores them. Without early stopping the model
+// keeps its final weights and History.BestEpoch is the last epoch.
+//
+// When cfg.Stop is closed, Fit stops before the next minibatch, sets
+// History.Interrupted and returns a nil error; the interrupted epoch is not
+// recorded. With early stopping and at least one completed epoch the best
+// weights are restored; otherwise m keeps its current weights, which include
+// the steps of the interrupted epoch.
+//
+// Errors: len(xs) != len(ys), no samples, a negative Epochs, Batch or
+// ClipNorm, a negative Patience or MinDelta, a ValidationSplit outside
+// [0, 1) or one that leaves no training or no validation sample, an invalid
+// optimizer or schedule, and a model whose GradSlice is not as long as its
+// ParamSlice are reported before training starts. A loss that is NaN or ±Inf
+// stops training with an error such as "epoch 3, step 17: loss is NaN"
+// (epoch and minibatch counted from 1); so does a non-finite gradient norm
+// when clipping. The failing minibatch takes no optimizer step, so the model
+// holds the weights of the last step, unless early stopping is on: then the
+// best weights (or the initial ones if no epoch completed) are restored. The
+// History returned with the error holds the completed epochs.
+//
+// Fit leaves m in inference mode (SetTraining(false)). It assumes that
+// ParamSlice and GradSlice return views of the model's storage, as generated
+// models do.
+func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig) (History, error) {
+	if cfg.Epochs == 0 {
+		cfg.Epochs = 10
+	}
+	if cfg.Batch == 0 {
+		cfg.Batch = 32
+	}
+	nVal, err := checkTrainConfig(len(xs), len(ys), &cfg)
+	if err != nil {
+		return History{}, err
+	}
+	params := m.ParamSlice()
+	if g := m.GradSlice(); len(g) != len(params) {
+		return History{}, fmt.Errorf("model has %d parameters but %d gradients", len(params), len(g))
+	}
+	opt, err := NewOptimizer[T](cfg.Optimizer, len(params))
+	if err != nil {
+		return History{}, err
+	}
+	defer m.SetTraining(false)
+
+	nTrain := len(xs) - nVal
+	baseLR := opt.LR()
+	patience := cfg.EarlyStopping.Patience
+	rng := NewRNG(cfg.Seed)
+	idx := make([]int, nTrain)
+	for i := range idx {
+		idx[i] = i
+	}
+	swap := func(i, j int) { idx[i], idx[j] = idx[j], idx[i] }
+	var best []T // parameters of the best epoch (initially the initial ones)
+	if patience > 0 {
+		best = make([]T, len(params))
+		copy(best, params)
+	}
+
+	hist := History{Epochs: make([]EpochStats, 0, min(cfg.Epochs, maxPreallocEpochs))}
+	bestLoss := math.Inf(1)
+	bestEpoch := 0 // 1-based; 0 while no epoch improved
+	sinceBest := 0
+
+	// finish restores the best weights when early stopping is on and sets
+	// BestEpoch.
+	finish := func() {
+		if patience > 0 {
+			copy(m.ParamSlice(), best)
+			hist.BestEpoch = bestEpoch
+		} else {
+			hist.BestEpoch = len(hist.Epochs)
+		}
+	}
+
+	for epoch := 0; epoch < cfg.Epochs; epoch++ {
+		start := time.Now()
+		lr := cfg.Schedule.LR(baseLR, epoch, cfg.Epochs)
+		opt.SetLR(lr)
+		if cfg.Shuffle {
+			rng.Shuffle(nTrain, swap)
+		}
+		m.SetTraining(true)
+		sumLoss, correct := 0.0, 0
+		step := 0
+		for lo := 0; lo < nTrain; lo += cfg.Batch {
+			if stopped(cfg.Stop) {
+				hist.Interrupted = true
+				if len(hist.Epochs) > 0 { // else keep the current weights, BestEpoch 0
+					finish()
+				}
+				return hist, nil
+			}
+			step++
+			batch := idx[lo:min(lo+cfg.Batch, nTrain)]
+			m.ZeroGrads()
+			for _, k := range batch {
+				loss := m.TrainStep(&xs[k], &ys[k])
+				if math.IsNaN(loss) || math.IsInf(loss, 0) {
+					finish()
+					return hist, fmt.Errorf("epoch %d, step %d: loss is %v", epoch+1, step, loss)
+				}
+				sumLoss += loss
+				if m.Correct(&ys[k]) {
+					correct++
+				}
+			}
+			grads := m.GradSlice()
+			if err := scaleGrads(grads, len(batch), cfg.ClipNorm); err != nil {
+				finish()
+				return hist, fmt.Errorf("epoch %d, step %d: %w", epoch+1, step, err)
+			}
+			opt.Step(m.ParamSlice(), grads)
+		}
+		m.SetTraining(false)
+
+		st := EpochStats{
+			Epoch:     epoch + 1,
+			LR:        lr,
+			TrainLoss: sumLoss / float64(nTrain),
+			TrainAcc:  float64(correct) / float64(nTrain),
+			ValLoss:   math.NaN(),
+			ValAcc:    math.NaN(),
+			Samples:   nTrain,
+		}
+		if nVal > 0 {
+			st.ValLoss, st.ValAcc = Evaluate(m, xs[nTrain:], ys[nTrain:])
+		}
+		monitored := st.TrainLoss
+		if nVal > 0 {
+			monitored = st.ValLoss
+		}
+		if monitored < bestLoss-cfg.EarlyStopping.MinDelta {
+			bestLoss, bestEpoch, sinceBest = monitored, epoch+1, 0
+			st.Best = true
+			if patience > 0 {
+				copy(best, m.ParamSlice())
+			}
+		} else {
+			sinceBest++
+		}
+		st.Duration = time.Since(start)
+		if s := st.Duration.Seconds(); s > 0 {
+			st.SamplesPerSec = float64(nTrain) / s
+		}
+		hist.Epochs = append(hist.Epochs, st)
+		if cfg.Progress != nil {
+			cfg.Progress(st)
+		}
+		if patience > 0 && sinceBest >= patience && epoch+1 < cfg.Epochs {
+			hist.StoppedEarly = true
+			break
+		}
+	}
+	finish()
+	return hist, nil
+}
+
+// maxPreallocEpochs bounds the EpochStats Fit allocates up front, so that a
+// huge Epochs with early stopping does not allocate for epochs never run.
+const maxPreallocEpochs = 1000
+
+// checkTrainConfig checks cfg (with the Epochs and Batch defaults applied)
+// for n samples and m targets and returns the size of the validation part.
+// It reports every problem, one per line.
+func checkTrainConfig(n, m int, cfg *TrainConfig) (nVal int, err error) {
+	var errs []error
+	if n != m {
+		errs = append(errs, fmt.Errorf("%d samples but %d targets", n, m))
+	} else if n == 0 {
+		errs = append(errs, errors.New("no samples"))
+	}
+	if cfg.Epochs < 0 {
+		errs = append(errs, fmt.Errorf("epochs is %d, want >= 0", cfg.Epochs))
+	}
+	if cfg.Batch < 0 {
+		errs = append(errs, fmt.Errorf("batch is %d, want >= 0", cfg.Batch))
+	}
+	if !(cfg.ClipNorm >= 0) || math.IsInf(cfg.ClipNorm, 1) {
+		errs = append(errs, fmt.Errorf("clip_norm is %v, want a finite value >= 0", cfg.ClipNorm))
+	}
+	if cfg.EarlyStopping.Patience < 0 {
+		errs = append(errs, fmt.Errorf("early_stopping: patience is %d, want >= 0", cfg.EarlyStopping.Patience))
+	}
+	if !(cfg.EarlyStopping.MinDelta >= 0) || math.IsInf(cfg.EarlyStopping.MinDelta, 1) {
+		errs = append(errs, fmt.Errorf("early_stopping: min_delta is %v, want a finite value >= 0", cfg.EarlyStopping.MinDelta))
+	}
+	split := cfg.ValidationSplit
+	if !(split >= 0 && split < 1) {
+		errs = append(errs, fmt.Errorf("validation_split is %v, want a value in [0, 1)", split))
+	} else if n == m && n > 0 {
+		nVal = int(math.Round(float64(n) * split))
+		switch {
+		case split > 0 && nVal == 0:
+			errs = append(errs, fmt.Errorf("validation_split %v of %d samples leaves no validation sample", split, n))
+		case nVal >= n:
+			errs = append(errs, fmt.Errorf("validation_split %v of %d samples leaves no training sample", split, n))
+		}
+	}
+	if err := cfg.Optimizer.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := cfg.Schedule.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return nVal, errors.Join(errs...)
+}
+
+// scaleGrads divides g by batch and, if clip > 0, then scales it down so
+// that its L2 norm is at most clip. The norm is accumulated in float64. It
+// returns an error if clipping finds a norm that is not finite.
+func scaleGrads[T Float](g []T, batch int, clip float64) error {
+	scale := 1 / float64(batch)
+	if clip > 0 {
+		sumSq := 0.0
+		for _, v := range g {
+			sumSq += float64(v) * float64(v)
+		}
+		norm := math.Sqrt(sumSq) * scale
+		if math.IsNaN(norm) || math.IsInf(norm, 0) {
+			return fmt.Errorf("gradient norm is %v", norm)
+		}
+		if norm > clip {
+			scale *= clip / norm
+		}
+	}
+	if scale == 1 {
+		return nil
+	}
+	s := T(scale)
+	for i := range g {
+		g[i] *= s
+	}
+	return nil
+}
+
+// stopped reports whether stop is closed (or has a value ready) without
+// blocking; a nil stop never stops.
+func stopped(stop <-chan struct{}) bool {
+	if stop == nil {
+		return false
+	}
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// Evaluate returns the mean loss and the accuracy of m on the samples xs[i]
+// with targets ys[i], using m's Evaluate (inference mode). Both are NaN when
+// there are no samples. It panics if len(xs) != len(ys).
+func Evaluate[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y) (loss, acc float64) {
+	if len(xs) != len(ys) {
+		panic(fmt.Sprintf("runtime: Evaluate: %d samples but %d targets", len(xs), len(ys)))
+	}
+	if len(xs) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	ys = ys[:len(xs)]
+	sum, correct := 0.0, 0
+	for i := range xs {
+		l, ok := m.Evaluate(&xs[i], &ys[i])
+		sum += l
+		if ok {
+			correct++
+		}
+	}
+	n := float64(len(xs))
+	return sum / n, float64(correct) / n
+}

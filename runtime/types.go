@@ -1,0 +1,126 @@
+// Package runtime is what bpgen-generated packages import: losses, optimizers,
+// initialisation, a seeded random generator, the training loop, safetensors
+// weight files and the gradient checker.
+//
+// It is small and dependency-free. Everything that runs once per sample or per
+// step (losses, optimizer steps) allocates nothing; configuration and
+// construction may allocate.
+package runtime
+
+import "time"
+
+// Float is the element type of a generated model: float32 or float64.
+type Float interface{ ~float32 | ~float64 }
+
+// Tensor describes one parameter tensor inside a model's flat parameter slice.
+// Generated packages list theirs in a package-level Tensors variable, in the
+// order of the Params struct.
+type Tensor struct {
+	Name   string // weight-file name in PyTorch style, e.g. "layers.0.weight"
+	Shape  []int  // PyTorch layout, e.g. [out, in] for a dense weight
+	Offset int    // index of the first element in ParamSlice()
+	Size   int    // number of elements (product of Shape)
+	FanIn  int    // fan-in used by initialisers
+	FanOut int    // fan-out used by initialisers
+	Bias   bool   // bias tensors: zero for xavier/he, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for pytorch
+}
+
+// OptimizerConfig selects and configures an optimizer. Zero fields take the
+// defaults documented on each field when passed to NewOptimizer.
+type OptimizerConfig struct {
+	Type        string  // sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad; "" is sgd
+	LR          float64 // learning rate; 0 means 0.01 (sgd, momentum, nesterov, adagrad) or 0.001 (adam, adamw, rmsprop)
+	Momentum    float64 // momentum, nesterov; 0 means 0.9
+	Beta1       float64 // adam, adamw; 0 means 0.9
+	Beta2       float64 // adam, adamw; 0 means 0.999
+	Eps         float64 // adam, adamw, rmsprop; 0 means 1e-8 (adagrad 1e-10)
+	Alpha       float64 // rmsprop smoothing constant; 0 means 0.99
+	WeightDecay float64 // L2 penalty added to the gradient; decoupled (p -= lr*wd*p) for adamw
+}
+
+// Schedule changes the learning rate at the start of every epoch.
+type Schedule struct {
+	Type     string  // "" (constant), "step", "exponential", "cosine"
+	StepSize int     // step: lr = base * Gamma^(epoch/StepSize)
+	Gamma    float64 // step, exponential (lr = base * Gamma^epoch)
+	TMax     int     // cosine: lr = MinLR + (base-MinLR)(1+cos(pi*epoch/TMax))/2; 0 means the number of epochs; past TMax it follows the cosine up again, as PyTorch's closed form
+	MinLR    float64 // cosine floor
+}
+
+// EarlyStopping stops training once the monitored loss (validation loss when
+// there is a validation split, training loss otherwise) has not improved by
+// more than MinDelta for Patience epochs; the best weights are then restored.
+// Patience 0 turns it off.
+type EarlyStopping struct {
+	Patience int
+	MinDelta float64
+}
+
+// TrainConfig configures Fit. Generated packages provide the spec's values
+// through their DefaultTrainConfig function.
+type TrainConfig struct {
+	Epochs          int     // number of passes over the training data; 0 means 10
+	Batch           int     // minibatch size; gradients are averaged over it; 0 means 32
+	Shuffle         bool    // reshuffle the training part every epoch
+	Seed            uint64  // seed of the shuffling generator
+	ValidationSplit float64 // fraction in [0,1) of the samples, taken from the end, held out for validation
+	ClipNorm        float64 // clip the averaged gradient to this global L2 norm; 0 is off
+	Optimizer       OptimizerConfig
+	Schedule        Schedule
+	EarlyStopping   EarlyStopping
+
+	// Progress, if not nil, is called after every epoch.
+	Progress func(EpochStats)
+	// Stop, if not nil, is polled between minibatches; when it is closed Fit
+	// returns at once without error (History.Interrupted). With early stopping
+	// on and at least one finished epoch it restores the best weights;
+	// otherwise the model keeps its current weights. The unfinished epoch is
+	// not recorded in History.
+	Stop <-chan struct{}
+}
+
+// EpochStats reports one epoch of training.
+type EpochStats struct {
+	Epoch         int           // 1-based
+	LR            float64       // learning rate used in this epoch
+	TrainLoss     float64       // mean training loss over the epoch (dropout on)
+	TrainAcc      float64       // fraction of training samples classified correctly during the epoch
+	ValLoss       float64       // mean validation loss (NaN without a validation split)
+	ValAcc        float64       // validation accuracy (NaN without a validation split)
+	Samples       int           // training samples processed
+	Duration      time.Duration // wall time of the epoch, validation included
+	SamplesPerSec float64       // training samples divided by Duration
+	Best          bool          // this epoch has the best monitored loss so far
+}
+
+// History is what Fit returns.
+type History struct {
+	Epochs       []EpochStats
+	BestEpoch    int  // 1-based epoch whose weights the model holds at the end (0 if none completed)
+	StoppedEarly bool // early stopping ended training before Epochs
+	Interrupted  bool // the Stop channel ended training
+}
+
+// Learner is what a generated Model offers the training loop. X is the
+// model's Input type and Y its Target type.
+type Learner[T Float, X, Y any] interface {
+	// TrainStep runs forward, loss and backward for one sample, adds the
+	// gradient into the gradient slice and returns the loss.
+	TrainStep(x *X, y *Y) float64
+	// Evaluate runs the forward pass in inference mode and returns the
+	// loss and whether the prediction is correct.
+	Evaluate(x *X, y *Y) (loss float64, correct bool)
+	// Correct reports whether the output of the last forward pass (for
+	// example the one inside TrainStep) predicts y.
+	Correct(y *Y) bool
+	ZeroGrads()
+	ParamSlice() []T
+	GradSlice() []T
+	// SetTraining switches dropout on (true) or off (false).
+	SetTraining(on bool)
+}
+
+// APIVersion is the version of the contract between generated code and this
+// package. Generated files refer to it in a compile-time guard, so code
+// generated for another version stops compiling instead of misbehaving.
+const APIVersion = 1
