@@ -1,0 +1,314 @@
+package spec
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+)
+
+// activations maps the activation names to their functions.
+var activations = map[string]Activation{
+	"linear":     ActLinear,
+	"relu":       ActReLU,
+	"leaky_relu": ActLeakyReLU,
+	"elu":        ActELU,
+	"gelu":       ActGELU,
+	"sigmoid":    ActSigmoid,
+	"tanh":       ActTanh,
+	"softplus":   ActSoftplus,
+	"softmax":    ActSoftmax,
+}
+
+// layerKinds maps the layer types of the spec to node kinds: each activation
+// name is a layer type of kind activation.
+var layerKinds = func() map[string]Kind {
+	m := map[string]Kind{"dense": KindDense, "dropout": KindDropout, "flatten": KindFlatten}
+	for name := range activations {
+		m[name] = KindActivation
+	}
+	return m
+}()
+
+// layerKeys lists the keys each kind of layer accepts.
+var layerKeys = map[Kind][]string{
+	KindDense:      {"type", "name", "units", "activation", "alpha", "bias"},
+	KindActivation: {"type", "name", "alpha"},
+	KindDropout:    {"type", "name", "rate"},
+	KindFlatten:    {"type", "name"},
+}
+
+// futureKinds are layer types that later versions of bpgen add.
+var futureKinds = map[string]bool{
+	"conv2d": true, "maxpool2d": true, "avgpool2d": true, "global_avgpool2d": true,
+	"rnn": true, "lstm": true, "gru": true, "embedding": true,
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+var (
+	layerTypeNames  = sortedKeys(layerKinds)
+	activationNames = sortedKeys(activations)
+)
+
+// layer is a checked layer with what the later checks need to know about it.
+type layer struct {
+	node     *Node
+	nameNode *yaml.Node // the name: value; nil when the name is the default
+	nameOK   bool       // node.Name and node.GoName are valid
+	actOK    bool       // node.Act is known (dense and activation layers)
+	tensors  bool       // a parameter tensor was too large (reported)
+	params   int        // parameter count
+}
+
+// layers checks the layer list and infers shapes from the input shape in (nil
+// when unknown). A nil entry is a layer whose type is unknown; a nil Out is a
+// shape that cannot be inferred because of an error reported earlier.
+func (c *checker) layers(v *yaml.Node, in Shape) []*layer {
+	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+		c.errorf(v, "layers: expected a non-empty list of layers such as [{type: dense, units: 10}], got %s", describe(v))
+		return nil
+	}
+	ls := make([]*layer, len(v.Content))
+	total, tooLarge := 0, false
+	for i, item := range v.Content {
+		l := c.layer(i, item, in)
+		ls[i] = l
+		in = nil
+		if l != nil {
+			in = l.node.Out
+			tooLarge = tooLarge || l.tensors
+			total += l.params // each at most MaxParams+MaxDim
+		}
+	}
+	if total > MaxParams && !tooLarge {
+		c.errorf(v, "layers: the model has %d parameters, more than the limit of %d", total, MaxParams)
+	}
+	for i, l := range ls {
+		if l == nil {
+			continue
+		}
+		l.node.Inputs = []string{"input"}
+		if i > 0 && ls[i-1] != nil {
+			l.node.Inputs = []string{ls[i-1].node.Name}
+		}
+	}
+	c.checkNames(ls)
+	return ls
+}
+
+// layer checks layer i, whose input shape is in (nil when unknown). It
+// returns nil when the layer's type is missing or unknown.
+func (c *checker) layer(i int, item *yaml.Node, in Shape) *layer {
+	if item.Kind != yaml.MappingNode {
+		c.errorf(item, "layer %d: expected a mapping such as {type: dense, units: 10}, got %s", i, describe(item))
+		return nil
+	}
+	var typeNode *yaml.Node
+	for j := 0; j+1 < len(item.Content); j += 2 {
+		if k := item.Content[j]; k.Kind == yaml.ScalarNode && k.Value == "type" {
+			typeNode = item.Content[j+1]
+			break
+		}
+	}
+	switch {
+	case typeNode == nil:
+		c.errorf(item, "layer %d: missing key \"type\"", i)
+		return nil
+	case !isScalar(typeNode, "!!str"):
+		c.errorf(typeNode, "layer %d: type: expected a string, got %s", i, describe(typeNode))
+		return nil
+	}
+	typ := typeNode.Value
+	kind, ok := layerKinds[typ]
+	switch {
+	case futureKinds[typ]:
+		c.errorf(typeNode, "layer %d (%s): %s is not supported yet; this version supports dense, dropout, flatten and activation layers", i, typ, typ)
+		return nil
+	case !ok:
+		c.errorf(typeNode, "layer %d: unknown type %s; expected one of %s%s", i, quote(typ),
+			joinList(layerTypeNames), suggest(typ, layerTypeNames))
+		return nil
+	}
+
+	f := c.mapping(item, fmt.Sprintf("layer %d (%s)", i, typ), layerKeys[kind])
+	n := &Node{Index: i, Name: fmt.Sprintf("layers.%d", i), Kind: kind, In: slices.Clone(in), Pos: c.pos(item)}
+	l := &layer{node: n, nameOK: true}
+	if v := f.vals["name"]; v != nil {
+		l.nameNode = v
+		n.Name, l.nameOK = c.layerName(f)
+	}
+	n.GoName = GoName(n.Name)
+
+	switch kind {
+	case KindDense:
+		c.require(f, "units")
+		units, unitsOK := c.intField(f, "units", aPositiveInt, 1, MaxDim, 0)
+		n.Units = units
+		n.Bias = c.boolField(f, "bias", true)
+		fn, fnOK := ActLinear, true
+		if name, ok := c.stringField(f, "activation"); ok {
+			fn, fnOK = activations[name]
+			if !fnOK {
+				c.errorf(f.vals["activation"], "%s: activation: unknown activation %s; expected one of %s%s",
+					f.subj, quote(name), joinList(activationNames), suggest(name, activationNames))
+			}
+		} else if f.vals["activation"] != nil {
+			fnOK = false
+		}
+		if fnOK {
+			n.Act, l.actOK = c.act(f, fn)
+		}
+		if in != nil && len(in) != 1 {
+			c.errorf(item, "%s: expects a vector input [F], got %v; add a flatten layer before it", f.subj, []int(in))
+		}
+		if unitsOK {
+			n.Out = Shape{units}
+			if in != nil && len(in) == 1 {
+				weights := int64(units) * int64(in[0]) // at most MaxDim*MaxDim: no overflow
+				if weights > MaxParams {
+					c.errorf(f.vals["units"], "%s: weight has %d parameters (%d x %d), more than the limit of %d",
+						f.subj, weights, units, in[0], MaxParams)
+					l.tensors = true
+				} else {
+					l.params = int(weights)
+					if n.Bias {
+						l.params += units
+					}
+				}
+			}
+		}
+	case KindActivation:
+		n.Act, l.actOK = c.act(f, activations[typ])
+		n.Out = slices.Clone(in)
+	case KindDropout:
+		if c.require(f, "rate") {
+			n.Rate, _ = c.numField(f, "rate", aNumberInUnitR, unitRight, 0)
+		}
+		n.Out = slices.Clone(in)
+	case KindFlatten:
+		if in != nil {
+			n.Out = Shape{in.Size()}
+		}
+	}
+	return l
+}
+
+// act returns the activation fn with its alpha: the alpha: key for
+// leaky_relu (default 0.01) and elu (default 1.0); the key is an error for
+// the other functions.
+func (c *checker) act(f *fields, fn Activation) (Act, bool) {
+	a := Act{Fn: fn}
+	switch fn {
+	case ActLeakyReLU:
+		a.Alpha = 0.01
+	case ActELU:
+		a.Alpha = 1
+	default:
+		if f.vals["alpha"] != nil {
+			c.notUsed(f, "alpha", string(fn), "; only leaky_relu and elu take alpha")
+			return a, false
+		}
+		return a, true
+	}
+	if f.vals["alpha"] != nil {
+		var ok bool
+		if a.Alpha, ok = c.numField(f, "alpha", aNumber, anyNumber, a.Alpha); !ok {
+			return a, false
+		}
+	}
+	return a, true
+}
+
+// layerName checks a name: value. Names must match ^[A-Za-z_][A-Za-z0-9_]*$,
+// must not be "input" (the model input's name), and must give a Go name that
+// starts with a letter.
+func (c *checker) layerName(f *fields) (string, bool) {
+	name, ok := c.stringField(f, "name")
+	if !ok {
+		return "", false
+	}
+	v := f.vals["name"]
+	switch goName := GoName(name); {
+	case !isLayerName(name):
+		c.expected(f, "name", "letters, digits and underscores, not starting with a digit")
+	case name == "input":
+		c.errorf(v, "%s: name \"input\" is reserved for the model input; choose another name", f.subj)
+	case goName == "" || !('A' <= goName[0] && goName[0] <= 'Z'):
+		c.errorf(v, "%s: name %s gives the Go name %s, which does not start with a letter; start the name with a letter",
+			f.subj, quote(name), quote(goName))
+	default:
+		return name, true
+	}
+	return "", false
+}
+
+// checkNames reports layers with the same name, and layers whose names give
+// the same Go name ("fc_1" and "fc1", "layers_0" and layer 0's default name).
+func (c *checker) checkNames(ls []*layer) {
+	byName := map[string]*layer{}
+	byGoName := map[string]*layer{}
+	for _, l := range ls {
+		if l == nil || !l.nameOK {
+			continue
+		}
+		n := l.node
+		if prev := byName[n.Name]; prev != nil {
+			c.errorAt(c.namePos(l), "%s: name %s is already used by layer %d", subject(n), quote(n.Name), prev.node.Index)
+			continue
+		}
+		if prev := byGoName[n.GoName]; prev != nil {
+			// Report at the later layer if it chose its name, else at the earlier one.
+			at, other := l, prev
+			if l.nameNode == nil {
+				at, other = prev, l
+			}
+			whose := "name"
+			if other.nameNode == nil {
+				whose = "default name"
+			}
+			c.errorAt(c.namePos(at), "%s: name %s and layer %d's %s %s both become the Go name %s; rename one",
+				subject(at.node), quote(at.node.Name), other.node.Index, whose, quote(other.node.Name), n.GoName)
+			continue
+		}
+		byName[n.Name] = l
+		byGoName[n.GoName] = l
+	}
+}
+
+// namePos returns the position of a layer's name: value, or of the layer.
+func (c *checker) namePos(l *layer) Pos {
+	if l.nameNode == nil {
+		return l.node.Pos
+	}
+	return c.pos(l.nameNode)
+}
+
+// subject returns "layer 3 (dense)" or "layer 3 (relu)" for a node.
+func subject(n *Node) string {
+	typ := string(n.Kind)
+	if n.Kind == KindActivation {
+		typ = string(n.Act.Fn)
+	}
+	return fmt.Sprintf("layer %d (%s)", n.Index, typ)
+}
+
+// joinList joins names with ", ".
+func joinList(names []string) string {
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += n
+	}
+	return s
+}

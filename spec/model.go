@@ -1,0 +1,167 @@
+// Package spec turns a bpgen YAML architecture spec into a checked model:
+// every value keeps its file:line:col, unknown keys and impossible values are
+// errors, and the shape entering and leaving every layer is inferred.
+//
+// The checked model is a graph: each Node names its inputs, so kinds with
+// several inputs (add, concat) fit later without a rewrite. Today every spec
+// is a chain, and Node i takes Node i-1 (or the model input) as its input.
+package spec
+
+// DType is the element type of every tensor of a model.
+type DType string
+
+// The supported element types.
+const (
+	Float32 DType = "float32"
+	Float64 DType = "float64"
+)
+
+// Shape is a tensor shape without the batch dimension: [F] for a vector,
+// [C, H, W] for an image, [T, F] for a sequence.
+type Shape []int
+
+// Size is the number of elements of the shape (1 for a scalar).
+func (s Shape) Size() int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+// Pos is a position in a spec file. Line and Col are 1-based.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+// Kind is a layer kind.
+type Kind string
+
+// The layer kinds bpgen generates code for.
+const (
+	KindDense      Kind = "dense"
+	KindActivation Kind = "activation" // relu, sigmoid, ... written as their own layer
+	KindDropout    Kind = "dropout"
+	KindFlatten    Kind = "flatten"
+)
+
+// Activation is an elementwise (or, for softmax, vector-wise) activation function.
+type Activation string
+
+// The activation functions. ActLinear is the identity.
+const (
+	ActLinear    Activation = "linear"
+	ActReLU      Activation = "relu"
+	ActLeakyReLU Activation = "leaky_relu" // Alpha: slope for x < 0, default 0.01
+	ActELU       Activation = "elu"        // Alpha: default 1.0
+	ActGELU      Activation = "gelu"       // exact erf form, PyTorch's default
+	ActSigmoid   Activation = "sigmoid"
+	ActTanh      Activation = "tanh"
+	ActSoftplus  Activation = "softplus"
+	ActSoftmax   Activation = "softmax" // over the last dimension
+)
+
+// Act is an activation with its parameter.
+type Act struct {
+	Fn    Activation
+	Alpha float64 // leaky_relu slope, elu scale; 0 for the others
+}
+
+// Node is one layer of the checked model.
+type Node struct {
+	Index  int      // position in the spec's layers list, 0-based
+	Name   string   // weight-file prefix: "layers.{Index}" unless the spec gives name:
+	GoName string   // Go identifier prefix for the node's fields: GoName(Name), e.g. "Layers0", "Fc1"
+	Kind   Kind     // dense, activation, dropout, flatten
+	Inputs []string // names of the nodes feeding this one; "input" is the model input
+	In     Shape    // shape entering the layer
+	Out    Shape    // shape leaving the layer
+	Pos    Pos      // position of the layer's mapping in the spec
+
+	// dense
+	Units int
+	Bias  bool // default true
+
+	// dense (activation: key, default linear) and activation layers
+	Act Act
+
+	// dropout
+	Rate float64 // probability of dropping an element, in [0, 1)
+}
+
+// Loss is the training loss, a mean over the batch (PyTorch's default reduction).
+type Loss struct {
+	Kind  string  // mse, mae, huber, softmax_cross_entropy, binary_cross_entropy, binary_cross_entropy_with_logits
+	Delta float64 // huber: default 1.0
+	Pos   Pos     // position of the loss: value in the spec
+}
+
+// Init is the parameter initialisation scheme.
+type Init struct {
+	Scheme string // pytorch (default), xavier_uniform, xavier_normal, he_uniform, he_normal (glorot_* and kaiming_* accepted as aliases, stored canonical)
+	Seed   uint64 // default 1
+}
+
+// Optimizer is the optimizer configuration; every field holds its value after defaults are applied.
+type Optimizer struct {
+	Type        string  // sgd (default), momentum, nesterov, adam, adamw, rmsprop, adagrad
+	LR          float64 // default 0.01 for sgd/momentum/nesterov/adagrad, 0.001 for adam/adamw/rmsprop
+	Momentum    float64 // momentum, nesterov: default 0.9
+	Beta1       float64 // adam, adamw: default 0.9
+	Beta2       float64 // adam, adamw: default 0.999
+	Eps         float64 // adam, adamw, rmsprop: default 1e-8; adagrad: 1e-10
+	Alpha       float64 // rmsprop smoothing constant: default 0.99
+	WeightDecay float64 // default 0 (adamw: 0.01); L2 added to the gradient, decoupled for adamw
+}
+
+// Schedule is a learning-rate schedule applied at the start of every epoch.
+type Schedule struct {
+	Type     string  // "" (constant), step, exponential, cosine
+	StepSize int     // step: epochs between decays (required, >= 1)
+	Gamma    float64 // step: default 0.1; exponential: default 0.95
+	TMax     int     // cosine: period in epochs, default the number of epochs
+	MinLR    float64 // cosine: floor, default 0
+}
+
+// EarlyStopping stops training when the monitored loss (validation loss if there
+// is a validation split, else training loss) has not improved by more than
+// MinDelta for Patience epochs, and restores the best weights. Patience 0 is off.
+type EarlyStopping struct {
+	Patience int
+	MinDelta float64
+}
+
+// Train is the training-loop configuration; every field holds its value after defaults.
+type Train struct {
+	Epochs          int     // default 10
+	Batch           int     // default 32
+	Shuffle         bool    // default true
+	Seed            uint64  // shuffling and dropout seed, default 1
+	ValidationSplit float64 // fraction of the training data held out (the last part), default 0
+	ClipNorm        float64 // clip gradients by global L2 norm; 0 is off
+	Schedule        Schedule
+	EarlyStopping   EarlyStopping
+}
+
+// Model is a checked spec: every value valid, every shape inferred.
+type Model struct {
+	File      string // spec file name as given (used in errors and the generated header)
+	Name      string // Go package name
+	DType     DType
+	Input     Shape
+	Nodes     []*Node
+	Loss      Loss
+	Init      Init
+	Optimizer Optimizer
+	Train     Train
+}
+
+// Output is the shape leaving the last node (the model input if there are no layers).
+func (m *Model) Output() Shape {
+	if len(m.Nodes) == 0 {
+		return m.Input
+	}
+	return m.Nodes[len(m.Nodes)-1].Out
+}

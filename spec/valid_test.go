@@ -1,0 +1,294 @@
+package spec
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// node is the part of a Node the valid-spec tests compare.
+type node struct {
+	Name, GoName string
+	Kind         Kind
+	Inputs       []string
+	In, Out      Shape
+	Units        int
+	Bias         bool
+	Act          Act
+	Rate         float64
+}
+
+func nodesOf(m *Model) []node {
+	var ns []node
+	for _, n := range m.Nodes {
+		ns = append(ns, node{n.Name, n.GoName, n.Kind, n.Inputs, n.In, n.Out, n.Units, n.Bias, n.Act, n.Rate})
+	}
+	return ns
+}
+
+var defaultTrain = Train{Epochs: 10, Batch: 32, Shuffle: true, Seed: 1}
+
+func TestValidNodes(t *testing.T) {
+	tests := []struct {
+		name  string
+		spec  string
+		input Shape
+		nodes []node
+	}{
+		{
+			name: "mlp with defaults",
+			spec: `
+name: m
+input: [784]
+layers:
+  - {type: dense, units: 128, activation: relu}
+  - {type: dropout, rate: 0.1}
+  - {type: dense, units: 10, bias: false}
+loss: softmax_cross_entropy
+`,
+			input: Shape{784},
+			nodes: []node{
+				{"layers.0", "Layers0", KindDense, []string{"input"}, Shape{784}, Shape{128}, 128, true, Act{Fn: ActReLU}, 0},
+				{"layers.1", "Layers1", KindDropout, []string{"layers.0"}, Shape{128}, Shape{128}, 0, false, Act{}, 0.1},
+				{"layers.2", "Layers2", KindDense, []string{"layers.1"}, Shape{128}, Shape{10}, 10, false, Act{Fn: ActLinear}, 0},
+			},
+		},
+		{
+			name: "image flattened, named layers, activation layers with alpha",
+			spec: `
+name: m
+input: [1, 28, 28]
+layers:
+  - {type: leaky_relu, name: pre}
+  - {type: flatten, name: flat}
+  - {type: dense, units: 32, name: enc_out, activation: elu, alpha: 0.5}
+  - {type: elu}
+  - {type: leaky_relu, alpha: 0.2}
+  - {type: dense, units: 3, name: fc1, activation: leaky_relu}
+  - {type: softmax}
+loss: mse
+`,
+			input: Shape{1, 28, 28},
+			nodes: []node{
+				{"pre", "Pre", KindActivation, []string{"input"}, Shape{1, 28, 28}, Shape{1, 28, 28}, 0, false, Act{ActLeakyReLU, 0.01}, 0},
+				{"flat", "Flat", KindFlatten, []string{"pre"}, Shape{1, 28, 28}, Shape{784}, 0, false, Act{}, 0},
+				{"enc_out", "EncOut", KindDense, []string{"flat"}, Shape{784}, Shape{32}, 32, true, Act{ActELU, 0.5}, 0},
+				{"layers.3", "Layers3", KindActivation, []string{"enc_out"}, Shape{32}, Shape{32}, 0, false, Act{ActELU, 1}, 0},
+				{"layers.4", "Layers4", KindActivation, []string{"layers.3"}, Shape{32}, Shape{32}, 0, false, Act{ActLeakyReLU, 0.2}, 0},
+				{"fc1", "Fc1", KindDense, []string{"layers.4"}, Shape{32}, Shape{3}, 3, true, Act{ActLeakyReLU, 0.01}, 0},
+				{"layers.6", "Layers6", KindActivation, []string{"fc1"}, Shape{3}, Shape{3}, 0, false, Act{Fn: ActSoftmax}, 0},
+			},
+		},
+		{
+			name: "every activation kind, sequence input",
+			spec: `
+name: m
+input: [5, 3]
+layers:
+  - {type: relu}
+  - {type: gelu}
+  - {type: sigmoid}
+  - {type: tanh}
+  - {type: softplus}
+  - {type: linear}
+  - {type: dropout, rate: 0}
+loss: mae
+`,
+			input: Shape{5, 3},
+			nodes: []node{
+				{"layers.0", "Layers0", KindActivation, []string{"input"}, Shape{5, 3}, Shape{5, 3}, 0, false, Act{Fn: ActReLU}, 0},
+				{"layers.1", "Layers1", KindActivation, []string{"layers.0"}, Shape{5, 3}, Shape{5, 3}, 0, false, Act{Fn: ActGELU}, 0},
+				{"layers.2", "Layers2", KindActivation, []string{"layers.1"}, Shape{5, 3}, Shape{5, 3}, 0, false, Act{Fn: ActSigmoid}, 0},
+				{"layers.3", "Layers3", KindActivation, []string{"layers.2"}, Shape{5, 3}, Shape{5, 3}, 0, false, Act{Fn: ActTanh}, 0},
+				{"layers.4", "Layers4", KindActivation, []string{"layers.3"}, Shape{5, 3}, Shape{5, 3}, 0, false, Act{Fn: ActSoftplus}, 0},
+				{"layers.5", "Layers5", KindActivation, []string{"layers.4"}, Shape{5, 3}, Shape{5, 3}, 0, false, Act{Fn: ActLinear}, 0},
+				{"layers.6", "Layers6", KindDropout, []string{"layers.5"}, Shape{5, 3}, Shape{5, 3}, 0, false, Act{}, 0},
+			},
+		},
+		{
+			name: "a user name may take the Go name of an absent default",
+			spec: `
+name: m
+input: [4]
+layers:
+  - {type: dense, units: 2, name: layers_7}
+  - {type: dense, units: 1, name: Layers0}
+loss: mse
+`,
+			input: Shape{4},
+			nodes: []node{
+				{"layers_7", "Layers7", KindDense, []string{"input"}, Shape{4}, Shape{2}, 2, true, Act{Fn: ActLinear}, 0},
+				{"Layers0", "Layers0", KindDense, []string{"layers_7"}, Shape{2}, Shape{1}, 1, true, Act{Fn: ActLinear}, 0},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse("m.yaml", []byte(tt.spec))
+			require.NoError(t, err)
+			assert.Equal(t, tt.input, m.Input)
+			assert.Equal(t, tt.nodes, nodesOf(m))
+			assert.Equal(t, tt.nodes[len(tt.nodes)-1].Out, m.Output())
+			for i, n := range m.Nodes {
+				assert.Equal(t, i, n.Index)
+			}
+		})
+	}
+}
+
+func TestValidSettings(t *testing.T) {
+	const layers = "input: [4]\nlayers:\n  - {type: dense, units: 2}\n"
+	tests := []struct {
+		name string
+		spec string // after "name: m\n" + layers
+		want Model  // File, Name, Input and Nodes are not compared
+	}{
+		{
+			name: "defaults",
+			spec: "loss: mse\n",
+			want: Model{DType: Float32, Loss: Loss{Kind: "mse"}, Init: Init{"pytorch", 1},
+				Optimizer: Optimizer{Type: "sgd", LR: 0.01}, Train: defaultTrain},
+		},
+		{
+			name: "float64, huber default delta, init alias, momentum defaults",
+			spec: "dtype: float64\nloss: huber\ninit: {scheme: glorot_uniform}\noptimizer: {type: momentum}\n",
+			want: Model{DType: Float64, Loss: Loss{Kind: "huber", Delta: 1}, Init: Init{"xavier_uniform", 1},
+				Optimizer: Optimizer{Type: "momentum", LR: 0.01, Momentum: 0.9}, Train: defaultTrain},
+		},
+		{
+			name: "huber delta, kaiming alias with seed, nesterov",
+			spec: "loss: {type: huber, delta: 2}\ninit: {scheme: kaiming_normal, seed: 0}\noptimizer: {type: nesterov, lr: 0.1, momentum: 0.5, weight_decay: 1e-4}\n",
+			want: Model{DType: Float32, Loss: Loss{Kind: "huber", Delta: 2}, Init: Init{"he_normal", 0},
+				Optimizer: Optimizer{Type: "nesterov", LR: 0.1, Momentum: 0.5, WeightDecay: 1e-4}, Train: defaultTrain},
+		},
+		{
+			name: "loss as a mapping, glorot_normal, adam defaults",
+			spec: "loss: {type: mae}\ninit: {scheme: glorot_normal}\noptimizer: {type: adam}\n",
+			want: Model{DType: Float32, Loss: Loss{Kind: "mae"}, Init: Init{"xavier_normal", 1},
+				Optimizer: Optimizer{Type: "adam", LR: 0.001, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, Train: defaultTrain},
+		},
+		{
+			name: "adamw defaults, kaiming_uniform",
+			spec: "loss: mse\ninit: {scheme: kaiming_uniform}\noptimizer: {type: adamw, beta2: 0.98}\n",
+			want: Model{DType: Float32, Loss: Loss{Kind: "mse"}, Init: Init{"he_uniform", 1},
+				Optimizer: Optimizer{Type: "adamw", LR: 0.001, Beta1: 0.9, Beta2: 0.98, Eps: 1e-8, WeightDecay: 0.01}, Train: defaultTrain},
+		},
+		{
+			name: "rmsprop defaults",
+			spec: "loss: mse\noptimizer: {type: rmsprop, alpha: 0.9}\n",
+			want: Model{DType: Float32, Loss: Loss{Kind: "mse"}, Init: Init{"pytorch", 1},
+				Optimizer: Optimizer{Type: "rmsprop", LR: 0.001, Alpha: 0.9, Eps: 1e-8}, Train: defaultTrain},
+		},
+		{
+			name: "adagrad defaults, sgd lr as an int",
+			spec: "loss: mse\noptimizer: {type: adagrad, lr: 1}\n",
+			want: Model{DType: Float32, Loss: Loss{Kind: "mse"}, Init: Init{"pytorch", 1},
+				Optimizer: Optimizer{Type: "adagrad", LR: 1, Eps: 1e-10}, Train: defaultTrain},
+		},
+		{
+			name: "train with step schedule and early stopping",
+			spec: `loss: mse
+train:
+  epochs: 5
+  batch: 8
+  shuffle: false
+  seed: 7
+  validation_split: 0.2
+  clip_norm: 1
+  lr_schedule: {type: step, step_size: 2}
+  early_stopping: {patience: 3}
+`,
+			want: Model{DType: Float32, Loss: Loss{Kind: "mse"}, Init: Init{"pytorch", 1},
+				Optimizer: Optimizer{Type: "sgd", LR: 0.01},
+				Train: Train{Epochs: 5, Batch: 8, Shuffle: false, Seed: 7, ValidationSplit: 0.2, ClipNorm: 1,
+					Schedule: Schedule{Type: "step", StepSize: 2, Gamma: 0.1}, EarlyStopping: EarlyStopping{Patience: 3}}},
+		},
+		{
+			name: "exponential schedule default gamma",
+			spec: "loss: mse\ntrain: {lr_schedule: {type: exponential}, early_stopping: {patience: 1, min_delta: 0.01}}\n",
+			want: Model{DType: Float32, Loss: Loss{Kind: "mse"}, Init: Init{"pytorch", 1},
+				Optimizer: Optimizer{Type: "sgd", LR: 0.01},
+				Train: Train{Epochs: 10, Batch: 32, Shuffle: true, Seed: 1,
+					Schedule: Schedule{Type: "exponential", Gamma: 0.95}, EarlyStopping: EarlyStopping{Patience: 1, MinDelta: 0.01}}},
+		},
+		{
+			name: "cosine schedule t_max defaults to epochs",
+			spec: "loss: mse\ntrain: {epochs: 7, lr_schedule: {type: cosine, min_lr: 1e-5}}\n",
+			want: Model{DType: Float32, Loss: Loss{Kind: "mse"}, Init: Init{"pytorch", 1},
+				Optimizer: Optimizer{Type: "sgd", LR: 0.01},
+				Train:     Train{Epochs: 7, Batch: 32, Shuffle: true, Seed: 1, Schedule: Schedule{Type: "cosine", TMax: 7, MinLR: 1e-5}}},
+		},
+		{
+			name: "cosine schedule t_max given",
+			spec: "loss: mse\ntrain: {lr_schedule: {type: cosine, t_max: 3}}\n",
+			want: Model{DType: Float32, Loss: Loss{Kind: "mse"}, Init: Init{"pytorch", 1},
+				Optimizer: Optimizer{Type: "sgd", LR: 0.01},
+				Train:     Train{Epochs: 10, Batch: 32, Shuffle: true, Seed: 1, Schedule: Schedule{Type: "cosine", TMax: 3}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse("m.yaml", []byte("name: m\n"+layers+tt.spec))
+			require.NoError(t, err)
+			assert.Equal(t, "m.yaml", m.File)
+			assert.Equal(t, "m", m.Name)
+			assert.Equal(t, tt.want.DType, m.DType)
+			assert.Equal(t, tt.want.Loss.Kind, m.Loss.Kind)
+			assert.Equal(t, tt.want.Loss.Delta, m.Loss.Delta)
+			assert.Equal(t, tt.want.Init, m.Init)
+			assert.Equal(t, tt.want.Optimizer, m.Optimizer)
+			assert.Equal(t, tt.want.Train, m.Train)
+		})
+	}
+}
+
+// TestValidLosses checks the losses against the model's final activation.
+func TestValidLosses(t *testing.T) {
+	tests := []struct{ name, layers, loss string }{
+		{"bce after sigmoid", "  - {type: dense, units: 1, activation: sigmoid}\n", "binary_cross_entropy"},
+		{"bce after sigmoid layer and dropout", "  - {type: dense, units: 1}\n  - {type: sigmoid}\n  - {type: dropout, rate: 0.5}\n", "binary_cross_entropy"},
+		{"bce with logits after linear", "  - {type: dense, units: 3}\n", "binary_cross_entropy_with_logits"},
+		{"softmax ce on logits after relu", "  - {type: dense, units: 3, activation: relu}\n  - {type: flatten}\n", "softmax_cross_entropy"},
+		{"mse after softmax", "  - {type: dense, units: 3, activation: softmax}\n", "mse"},
+		{"bce with logits on the input itself", "  - {type: flatten}\n", "binary_cross_entropy_with_logits"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse("m.yaml", []byte("name: m\ninput: [4]\nlayers:\n"+tt.layers+"loss: "+tt.loss+"\n"))
+			require.NoError(t, err)
+			assert.Equal(t, tt.loss, m.Loss.Kind)
+			assert.Equal(t, Pos{File: "m.yaml", Line: 4 + len(m.Nodes), Col: 7}, m.Loss.Pos)
+		})
+	}
+}
+
+// TestExamples checks the example specs in ../testdata.
+func TestExamples(t *testing.T) {
+	xor, err := ParseFile("../testdata/xor.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, "xor", xor.Name)
+	assert.Equal(t, Float64, xor.DType)
+	assert.Equal(t, Shape{2}, xor.Input)
+	assert.Equal(t, []node{
+		{"layers.0", "Layers0", KindDense, []string{"input"}, Shape{2}, Shape{4}, 4, true, Act{Fn: ActTanh}, 0},
+		{"layers.1", "Layers1", KindDense, []string{"layers.0"}, Shape{4}, Shape{1}, 1, true, Act{Fn: ActSigmoid}, 0},
+	}, nodesOf(xor))
+	assert.Equal(t, "mse", xor.Loss.Kind)
+	assert.Equal(t, Init{"xavier_uniform", 1}, xor.Init)
+	assert.Equal(t, 2000, xor.Train.Epochs)
+	assert.Equal(t, 4, xor.Train.Batch)
+
+	mnist, err := ParseFile("../testdata/mnist_mlp.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, "mnist_mlp", mnist.Name)
+	assert.Equal(t, Float32, mnist.DType)
+	assert.Equal(t, []node{
+		{"layers.0", "Layers0", KindDense, []string{"input"}, Shape{784}, Shape{128}, 128, true, Act{Fn: ActReLU}, 0},
+		{"layers.1", "Layers1", KindDense, []string{"layers.0"}, Shape{128}, Shape{10}, 10, true, Act{Fn: ActLinear}, 0},
+	}, nodesOf(mnist))
+	assert.Equal(t, Loss{Kind: "softmax_cross_entropy", Pos: Pos{File: "../testdata/mnist_mlp.yaml", Line: 8, Col: 7}}, mnist.Loss)
+	assert.Equal(t, Init{"he_uniform", 1}, mnist.Init)
+	assert.Equal(t, Optimizer{Type: "adam", LR: 0.001, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, mnist.Optimizer)
+	assert.Equal(t, Train{Epochs: 5, Batch: 32, Shuffle: true, Seed: 1}, mnist.Train)
+}
