@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+
+	"github.com/bpgen/bpgen/gen"
+	"github.com/bpgen/bpgen/spec"
+)
+
+// errUsage marks errors already explained by the flag package.
+var errUsage = errors.New("usage")
+
+func cmdGenerate(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "", "output file (default: SPEC base name + _gen.go)")
+	pkg := fs.String("pkg", "", "package name (default: the spec's name)")
+	dtype := fs.String("dtype", "", "element type, float32 or float64 (default: the spec's dtype)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] SPEC.yaml")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	path := fs.Arg(0)
+	m, err := spec.ParseFile(path)
+	if err != nil {
+		return err
+	}
+	src, err := gen.Generate(m, gen.Options{Source: filepath.ToSlash(path), Package: *pkg, DType: spec.DType(*dtype)})
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		*out = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)) + "_gen.go"
+	}
+	return writeAtomic(*out, src)
+}
+
+// writeAtomic writes data to a temporary file in path's directory and renames
+// it over path, so readers see the old file or the new one, never a part.
+func writeAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s: is a directory", path)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// printError prints every line of err with the "bpgen: " prefix.
+func printError(w io.Writer, err error) {
+	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
+		fmt.Fprintf(w, "bpgen: %s\n", line)
+	}
+}
+
+func cmdVersion(args []string, stdout io.Writer) error {
+	if len(args) != 0 {
+		return fmt.Errorf("version takes no arguments")
+	}
+	mod := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		mod = bi.Main.Version
+	}
+	fmt.Fprintf(stdout, "bpgen %s (module %s)\n", gen.Version, mod)
+	return nil
+}

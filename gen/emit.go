@@ -1,0 +1,88 @@
+package gen
+
+import (
+	"strconv"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// Small jennifer helpers. Each comment shows the Go it produces.
+
+// mf is a Model field: m.name
+func mf(name string) *jen.Statement { return jen.Id("m").Dot(name) }
+
+// pf is a parameter tensor: m.Params.name
+func pf(name string) *jen.Statement { return jen.Id("m").Dot("Params").Dot(name) }
+
+// gf is a gradient tensor: m.Grads.name
+func gf(name string) *jen.Statement { return jen.Id("m").Dot("Grads").Dot(name) }
+
+// at is an index expression with an offset: v[i] or v[i+k]
+func at(v string, i string, k int) *jen.Statement {
+	if k == 0 {
+		return jen.Id(v).Index(jen.Id(i))
+	}
+	return jen.Id(v).Index(jen.Id(i).Op("+").Lit(k))
+}
+
+// unrolled emits a loop over [0, n) unrolled by 8 with a remainder loop:
+//
+//	for i := 0; i <= nName-8; i += 8 {
+//		body(0) … body(7)
+//	}
+//	for i := nName - nName%8; i < nName; i++ {
+//		body(0)
+//	}
+//
+// body(k) returns the statements for element i+k. Loops that cannot run are omitted.
+// The bound i <= n-8 lets the compiler prove i+7 < n and drop the bounds checks.
+func unrolled(n int, nName string, body func(k int) []jen.Code) []jen.Code {
+	var out []jen.Code
+	if n >= 8 {
+		var stmts []jen.Code
+		for k := 0; k < 8; k++ {
+			stmts = append(stmts, body(k)...)
+		}
+		out = append(out, jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<=").Id(nName).Op("-").Lit(8), jen.Id("i").Op("+=").Lit(8)).Block(stmts...))
+	}
+	if n%8 != 0 {
+		start := jen.Lit(0)
+		if n >= 8 {
+			start = jen.Id(nName).Op("-").Id(nName).Op("%").Lit(8)
+		}
+		out = append(out, jen.For(jen.Id("i").Op(":=").Add(start), jen.Id("i").Op("<").Id(nName), jen.Id("i").Op("++")).Block(body(0)...))
+	}
+	return out
+}
+
+// f64 converts an element expression to float64 for math calls: float64(v)
+// (nothing for float64 models).
+func (p *plan) f64(c jen.Code) *jen.Statement {
+	if p.elemSize() == 8 {
+		return jen.Add(c)
+	}
+	return jen.Float64().Call(c)
+}
+
+// fromF64 converts a float64 expression back to the element type: float32(e)
+// (nothing for float64 models).
+func (p *plan) fromF64(c jen.Code) *jen.Statement {
+	if p.elemSize() == 8 {
+		return jen.Add(c)
+	}
+	return jen.Float32().Call(c)
+}
+
+// u64 is an unsigned constant without a conversion: 42
+func u64(v uint64) *jen.Statement { return jen.Op(strconv.FormatUint(v, 10)) }
+
+// fields is a composite literal body with keys in the given order (jen.Dict sorts them):
+//
+//	Name: "layers.0.weight", Shape: []int{128, 784}
+func fields(kv ...jen.Code) *jen.Statement {
+	var items []jen.Code
+	for i := 0; i+1 < len(kv); i += 2 {
+		items = append(items, jen.Add(kv[i]).Op(":").Add(kv[i+1]))
+	}
+	return jen.Values(items...)
+}

@@ -1,0 +1,187 @@
+package gen
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// Losses. Each is the mean over the output elements of one sample; the
+// training loop averages over the batch (PyTorch's reduction="mean"):
+//
+//	mse:   L = Σ (y-t)²/n                       dL/dy = 2(y-t)/n
+//	mae:   L = Σ |y-t|/n                        dL/dy = sign(y-t)/n
+//	huber: L = Σ h(y-t)/n, h quadratic below δ  dL/dy = clamp(y-t, -δ, δ)/n
+//	softmax_cross_entropy: L = logsumexp(z) - z[t]     dL/dz = softmax(z) - onehot(t)
+//	binary_cross_entropy:  L = -Σ t log p + (1-t) log(1-p) /n
+//	binary_cross_entropy_with_logits: the same on sigmoid(z), computed stably
+
+// lossFuncs maps a loss kind to its runtime function.
+var lossFuncs = map[string]string{
+	"mse":                              "MSE",
+	"mae":                              "MAE",
+	"huber":                            "Huber",
+	"softmax_cross_entropy":            "SoftmaxCrossEntropy",
+	"binary_cross_entropy":             "BinaryCrossEntropy",
+	"binary_cross_entropy_with_logits": "BinaryCrossEntropyWithLogits",
+}
+
+// lossCall returns the runtime call computing the loss of out against y,
+// writing dL/dout into grad (a *[OutputSize]T expression, or nil):
+//
+//	runtime.SoftmaxCrossEntropy(out[:], *y, grad[:])
+//	runtime.MSE(out[:], outputFlat(y)[:], grad[:])
+func lossCall(p *plan, out, y, grad jen.Code) (*jen.Statement, error) {
+	fn, ok := lossFuncs[p.Loss.Kind]
+	if !ok {
+		return nil, fmt.Errorf("%s:%d:%d: loss %q has no code generator", p.Loss.Pos.File, p.Loss.Pos.Line, p.Loss.Pos.Col, p.Loss.Kind)
+	}
+	gradArg := jen.Nil()
+	if grad != nil {
+		gradArg = jen.Add(grad).Index(jen.Empty(), jen.Empty())
+	}
+	args := []jen.Code{jen.Add(out).Index(jen.Empty(), jen.Empty())}
+	if p.classTarget() {
+		args = append(args, jen.Op("*").Add(y))
+	} else {
+		args = append(args, jen.Id("outputFlat").Call(y).Index(jen.Empty(), jen.Empty()))
+	}
+	args = append(args, gradArg)
+	if p.Loss.Kind == "huber" {
+		args = append(args, jen.Lit(p.Loss.Delta))
+	}
+	return jen.Qual(rtPath, fn).Call(args...), nil
+}
+
+// genLoss emits Loss, lossGrad and Correct.
+func genLoss(f *jen.File, p *plan) {
+	call, err := lossCall(p, jen.Id("outputFlat").Call(jen.Id("out")), jen.Id("y"), nil)
+	if err != nil {
+		panic(err) // the spec package admits only known losses
+	}
+	f.Commentf("Loss returns the %s loss of one output against its target.", p.Loss.Kind)
+	f.Func().Id("Loss").Params(jen.Id("out").Op("*").Id("Output"), jen.Id("y").Op("*").Id("Target")).Float64().Block(
+		jen.Return(call),
+	)
+	gcall, _ := lossCall(p, jen.Id("out"), jen.Id("y"), jen.Id("grad"))
+	f.Comment("lossGrad returns the loss of out against y and writes dL/dout into grad.")
+	f.Func().Id("lossGrad").Params(
+		jen.Id("out").Op("*").Add(flatType(p, jen.Id("OutputSize"))), jen.Id("y").Op("*").Id("Target"), jen.Id("grad").Op("*").Add(flatType(p, jen.Id("OutputSize"))),
+	).Float64().Block(jen.Return(gcall))
+
+	out := jen.Id("out").Op(":=").Op("&").Id("m").Dot(p.outField())
+	switch p.Loss.Kind {
+	case "softmax_cross_entropy":
+		f.Comment("Correct reports whether the last forward pass predicts class y (argmax of the logits).")
+		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Correct").Params(jen.Id("y").Op("*").Id("Target")).Bool().Block(
+			jen.Return(jen.Qual(rtPath, "Argmax").Call(jen.Id("m").Dot(p.outField()).Index(jen.Empty(), jen.Empty())).Op("==").Op("*").Id("y")),
+		)
+	case "binary_cross_entropy", "binary_cross_entropy_with_logits":
+		threshold := 0.5
+		what := "probability"
+		if p.Loss.Kind == "binary_cross_entropy_with_logits" {
+			threshold, what = 0, "logit"
+		}
+		f.Commentf("Correct reports whether the last forward pass predicts every element of y: a %s", what)
+		f.Commentf("at or above %v predicts 1, below it 0; targets count as 1 at or above 0.5.", threshold)
+		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Correct").Params(jen.Id("y").Op("*").Id("Target")).Bool().Block(
+			out,
+			jen.Id("t").Op(":=").Id("outputFlat").Call(jen.Id("y")),
+			jen.For(jen.Id("i").Op(":=").Range().Id("out")).Block(
+				jen.If(jen.Parens(jen.Id("out").Index(jen.Id("i")).Op(">=").Lit(threshold)).Op("!=").Parens(jen.Id("t").Index(jen.Id("i")).Op(">=").Lit(0.5))).Block(jen.Return(jen.False())),
+			),
+			jen.Return(jen.True()),
+		)
+	default:
+		f.Comment("Correct reports whether the last forward pass is within 0.5 of y in every")
+		f.Comment("element (the output rounds to the target), the accuracy used for regression losses.")
+		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Correct").Params(jen.Id("y").Op("*").Id("Target")).Bool().Block(
+			out,
+			jen.Id("t").Op(":=").Id("outputFlat").Call(jen.Id("y")),
+			jen.For(jen.Id("i").Op(":=").Range().Id("out")).Block(
+				jen.If(jen.Id("d").Op(":=").Id("out").Index(jen.Id("i")).Op("-").Id("t").Index(jen.Id("i")), jen.Id("d").Op(">=").Lit(0.5).Op("||").Id("d").Op("<=").Lit(-0.5)).Block(jen.Return(jen.False())),
+			),
+			jen.Return(jen.True()),
+		)
+	}
+}
+
+// genTraining emits TrainStep, Evaluate, DefaultTrainConfig and Fit.
+func genTraining(f *jen.File, p *plan) {
+	f.Comment("TrainStep runs forward, loss and backward for one sample: it adds dL/dParams")
+	f.Comment("into m.Grads and returns the loss. It allocates nothing. Call ZeroGrads")
+	f.Comment("before a batch and average the gradients over it (Fit does both).")
+	if p.classTarget() {
+		f.Comment("It panics if *y is not a class index in [0, OutputSize).")
+	}
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("TrainStep").Params(jen.Id("x").Op("*").Id("Input"), jen.Id("y").Op("*").Id("Target")).Float64().Block(
+		jen.Id("loss").Op(":=").Id("lossGrad").Call(jen.Id("m").Dot("forward").Call(jen.Id("x")), jen.Id("y"), jen.Op("&").Id("m").Dot(p.doutField())),
+		jen.Id("m").Dot("backward").Call(jen.False()),
+		jen.Return(jen.Id("loss")),
+	)
+	f.Comment("Evaluate runs the forward pass on x and returns the loss against y and whether")
+	f.Comment("the prediction is correct (see Correct). Call SetTraining(false) first to turn")
+	f.Comment("dropout off.")
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Evaluate").Params(jen.Id("x").Op("*").Id("Input"), jen.Id("y").Op("*").Id("Target")).Params(jen.Float64(), jen.Bool()).Block(
+		jen.Id("out").Op(":=").Id("m").Dot("Forward").Call(jen.Id("x")),
+		jen.Return(jen.Id("Loss").Call(jen.Id("out"), jen.Id("y")), jen.Id("m").Dot("Correct").Call(jen.Id("y"))),
+	)
+
+	o, t := p.Optimizer, p.Train
+	optVals := jen.Dict{
+		jen.Id("Type"): jen.Lit(o.Type),
+		jen.Id("LR"):   jen.Lit(o.LR),
+	}
+	addF := func(d jen.Dict, name string, v float64) {
+		if v != 0 {
+			d[jen.Id(name)] = jen.Lit(v)
+		}
+	}
+	addF(optVals, "Momentum", o.Momentum)
+	addF(optVals, "Beta1", o.Beta1)
+	addF(optVals, "Beta2", o.Beta2)
+	addF(optVals, "Eps", o.Eps)
+	addF(optVals, "Alpha", o.Alpha)
+	addF(optVals, "WeightDecay", o.WeightDecay)
+	cfg := jen.Dict{
+		jen.Id("Epochs"):    jen.Lit(t.Epochs),
+		jen.Id("Batch"):     jen.Lit(t.Batch),
+		jen.Id("Shuffle"):   jen.Lit(t.Shuffle),
+		jen.Id("Seed"):      u64(t.Seed),
+		jen.Id("Optimizer"): jen.Qual(rtPath, "OptimizerConfig").Values(optVals),
+	}
+	addF(cfg, "ValidationSplit", t.ValidationSplit)
+	addF(cfg, "ClipNorm", t.ClipNorm)
+	if s := t.Schedule; s.Type != "" {
+		sv := jen.Dict{jen.Id("Type"): jen.Lit(s.Type)}
+		if s.StepSize != 0 {
+			sv[jen.Id("StepSize")] = jen.Lit(s.StepSize)
+		}
+		if s.TMax != 0 {
+			sv[jen.Id("TMax")] = jen.Lit(s.TMax)
+		}
+		addF(sv, "Gamma", s.Gamma)
+		addF(sv, "MinLR", s.MinLR)
+		cfg[jen.Id("Schedule")] = jen.Qual(rtPath, "Schedule").Values(sv)
+	}
+	if es := t.EarlyStopping; es.Patience > 0 {
+		ev := jen.Dict{jen.Id("Patience"): jen.Lit(es.Patience)}
+		addF(ev, "MinDelta", es.MinDelta)
+		cfg[jen.Id("EarlyStopping")] = jen.Qual(rtPath, "EarlyStopping").Values(ev)
+	}
+	f.Comment("DefaultTrainConfig returns the spec's optimizer and train settings.")
+	f.Func().Id("DefaultTrainConfig").Params().Qual(rtPath, "TrainConfig").Block(
+		jen.Return(jen.Qual(rtPath, "TrainConfig").Values(cfg)),
+	)
+	f.Comment("Fit trains the model on xs and ys with runtime.Fit (minibatches with averaged")
+	f.Comment("gradients, shuffling, validation split, early stopping, schedules, clipping).")
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Fit").Params(jen.Id("xs").Index().Id("Input"), jen.Id("ys").Index().Id("Target"), jen.Id("cfg").Qual(rtPath, "TrainConfig")).Params(jen.Qual(rtPath, "History"), jen.Error()).Block(
+		jen.Return(jen.Qual(rtPath, "Fit").Index(jen.List(p.elem(), jen.Id("Input"), jen.Id("Target"))).Call(jen.Id("m"), jen.Id("xs"), jen.Id("ys"), jen.Id("cfg"))),
+	)
+	f.Comment("Accuracy returns the mean loss and the fraction of correct predictions over")
+	f.Comment("xs and ys, in inference mode.")
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Accuracy").Params(jen.Id("xs").Index().Id("Input"), jen.Id("ys").Index().Id("Target")).Params(jen.Id("loss"), jen.Id("acc").Float64()).Block(
+		jen.Id("m").Dot("SetTraining").Call(jen.False()),
+		jen.Return(jen.Qual(rtPath, "Evaluate").Index(jen.List(p.elem(), jen.Id("Input"), jen.Id("Target"))).Call(jen.Id("m"), jen.Id("xs"), jen.Id("ys"))),
+	)
+}

@@ -1,0 +1,193 @@
+package gen
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bpgen/bpgen/spec"
+	"github.com/dave/jennifer/jen"
+)
+
+// plan is the emitter's view of a checked model: the spec model plus the
+// buffers every node reads and writes. It wraps spec.Model instead of growing it.
+type plan struct {
+	*spec.Model
+	pkg     string // Go package name
+	source  string // spec file named in the header
+	nodes   []*node
+	tensors []tensor
+	// firstParam is the index of the first node with parameters (len(nodes) if none):
+	// TrainStep needs no input gradient at or before it.
+	firstParam int
+}
+
+// node is one spec node with the Model fields holding its activations and gradients.
+// Every activation and gradient buffer is a flat array [size]T in the Model.
+type node struct {
+	*spec.Node
+	emit      emitter
+	in, out   string // Model fields of the input and output activations
+	din, dout string // Model fields of dL/din and dL/dout
+	inSize    int
+	outSize   int
+}
+
+// tensor is one parameter tensor: a Params field and its weight-file entry.
+type tensor struct {
+	field  string // Params field, e.g. "Layers0Weight"
+	name   string // weight-file name, e.g. "layers.0.weight"
+	shape  []int  // PyTorch layout
+	dims   []jen.Code
+	fanIn  int
+	fanOut int
+	bias   bool
+	doc    string
+}
+
+func (t tensor) size() int {
+	n := 1
+	for _, d := range t.shape {
+		n *= d
+	}
+	return n
+}
+
+// field is a Model field holding per-node state (activations, gradients, masks).
+type field struct {
+	name string
+	size int
+	doc  string
+}
+
+// emitter produces the code of one layer kind. Each kind lives in its own file
+// with its forward and backward emitters side by side.
+type emitter interface {
+	// consts returns the named size constants of the node.
+	consts(p *plan, n *node) []jen.Code
+	// params returns the node's parameter tensors in PyTorch order.
+	params(p *plan, n *node) []tensor
+	// fields returns the Model fields the node needs besides its output and gradient buffers.
+	fields(p *plan, n *node) []field
+	// aliases reports whether the node's output is its input (no buffer, no code).
+	aliases(n *spec.Node) bool
+	// forward returns the statements computing n.out from n.in.
+	forward(p *plan, n *node) []jen.Code
+	// preBackward returns statements run before backward whether or not the
+	// input gradient is needed (dense: the activation derivative).
+	preBackward(p *plan, n *node) []jen.Code
+	// backward returns the statements that add the parameter gradients into
+	// m.Grads and, when withDX, write dL/din into n.din. They may overwrite n.dout.
+	backward(p *plan, n *node, withDX bool) []jen.Code
+}
+
+// newPlan assigns buffers to every node.
+func newPlan(m *spec.Model, pkg, source string) (*plan, error) {
+	p := &plan{Model: m, pkg: pkg, source: source, firstParam: len(m.Nodes)}
+	in, din := "x", "dx"
+	inSize := m.Input.Size()
+	for i, sn := range m.Nodes {
+		e, err := emitterFor(sn)
+		if err != nil {
+			return nil, err
+		}
+		n := &node{Node: sn, emit: e, in: in, din: din, inSize: inSize, outSize: sn.Out.Size()}
+		if e.aliases(sn) {
+			n.out, n.dout = in, din
+		} else {
+			n.out, n.dout = fmt.Sprintf("a%d", i), fmt.Sprintf("d%d", i)
+		}
+		p.nodes = append(p.nodes, n)
+		ts := e.params(p, n)
+		if len(ts) > 0 && p.firstParam == len(m.Nodes) {
+			p.firstParam = i
+		}
+		p.tensors = append(p.tensors, ts...)
+		in, din, inSize = n.out, n.dout, n.outSize
+	}
+	return p, nil
+}
+
+func emitterFor(n *spec.Node) (emitter, error) {
+	switch n.Kind {
+	case spec.KindDense:
+		return denseEmitter{}, nil
+	case spec.KindActivation:
+		return activationEmitter{}, nil
+	case spec.KindDropout:
+		return dropoutEmitter{}, nil
+	case spec.KindFlatten:
+		return flattenEmitter{}, nil
+	}
+	return nil, fmt.Errorf("%s:%d:%d: layer %d (%s): no code generator for this kind", n.Pos.File, n.Pos.Line, n.Pos.Col, n.Index, n.Kind)
+}
+
+// outField returns the last activation buffer (the model output).
+func (p *plan) outField() string {
+	if len(p.nodes) == 0 {
+		return "x"
+	}
+	return p.nodes[len(p.nodes)-1].out
+}
+
+// doutField returns the gradient buffer of the model output.
+func (p *plan) doutField() string {
+	if len(p.nodes) == 0 {
+		return "dx"
+	}
+	return p.nodes[len(p.nodes)-1].dout
+}
+
+func (p *plan) numParams() int {
+	n := 0
+	for _, t := range p.tensors {
+		n += t.size()
+	}
+	return n
+}
+
+// elem returns the element type: float32 or float64.
+func (p *plan) elem() *jen.Statement {
+	if p.DType == spec.Float64 {
+		return jen.Float64()
+	}
+	return jen.Float32()
+}
+
+// elemSize is the size in bytes of the element type.
+func (p *plan) elemSize() int {
+	if p.DType == spec.Float64 {
+		return 8
+	}
+	return 4
+}
+
+// classTarget reports whether Target is a class index (softmax_cross_entropy).
+func (p *plan) classTarget() bool { return p.Loss.Kind == "softmax_cross_entropy" }
+
+// describe is a one-line description of a node used in comments:
+// "layers.0 (dense 784→128, relu), spec line 7".
+func describe(n *node) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%s", n.Name, kindLabel(n.Node))
+	fmt.Fprintf(&b, " %s→%s", shapeText(n.In), shapeText(n.Out))
+	if n.Kind == spec.KindDense && n.Act.Fn != spec.ActLinear && n.Act.Fn != "" {
+		fmt.Fprintf(&b, ", %s", n.Act.Fn)
+	}
+	fmt.Fprintf(&b, "), spec line %d", n.Pos.Line)
+	return b.String()
+}
+
+func kindLabel(n *spec.Node) string {
+	if n.Kind == spec.KindActivation {
+		return string(n.Act.Fn)
+	}
+	return string(n.Kind)
+}
+
+func shapeText(s spec.Shape) string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = fmt.Sprint(d)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
