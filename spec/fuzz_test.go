@@ -25,6 +25,14 @@ func FuzzParse(f *testing.F) {
 			f.Add(data)
 		}
 	}
+	// Valid image specs using every window option, for the fuzzer to mutate.
+	for _, layers := range []string{
+		"  - {type: conv2d, filters: 3, kernel: [3, 2], stride: [2, 1], dilation: [1, 2], padding: same, bias: false, activation: elu, alpha: 0.5}\n" +
+			"  - {type: avgpool2d, size: [3, 2], stride: [1, 2], padding: [1, 0]}\n  - {type: global_avgpool2d}\n",
+		"  - {type: conv2d, filters: 2, kernel: 4, padding: [1, 2], name: c1}\n  - {type: maxpool2d, size: 3, stride: 2, padding: 1}\n  - {type: flatten}\n",
+	} {
+		f.Add([]byte("name: m\ninput: [2, 9, 7]\nlayers:\n" + layers + "loss: mse\n"))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse("f.yaml", data)
 		if err != nil {
@@ -97,6 +105,20 @@ func checkModel(t *testing.T, m *Model) {
 				params += n.Units
 			}
 		}
+		switch n.Kind {
+		case KindConv2D, KindMaxPool2D, KindAvgPool2D:
+			checkWindow(t, n)
+			if n.Kind == KindConv2D {
+				params += n.Filters * n.In[0] * n.Kernel[0] * n.Kernel[1]
+				if n.Bias {
+					params += n.Filters
+				}
+			}
+		case KindGlobalAvgPool2D:
+			if len(n.In) != 3 || !equal(n.Out, Shape{n.In[0]}) {
+				t.Fatalf("global_avgpool2d node %d: %v -> %v", i, n.In, n.Out)
+			}
+		}
 		if n.Out.Size() > MaxDim {
 			t.Fatalf("node %d output %v too large", i, n.Out)
 		}
@@ -107,6 +129,48 @@ func checkModel(t *testing.T, m *Model) {
 	}
 	if m.Train.Epochs < 1 || m.Train.Batch < 1 || m.Optimizer.LR <= 0 {
 		t.Fatalf("bad settings: %+v %+v", m.Train, m.Optimizer)
+	}
+}
+
+// checkWindow checks a conv2d or pooling node: an image in and out, positive
+// window sizes, a padded input within MaxDim elements, every window position
+// inside the padded input, and output sizes by the formula.
+func checkWindow(t *testing.T, n *Node) {
+	if len(n.In) != 3 || len(n.Out) != 3 {
+		t.Fatalf("node %d (%s): %v -> %v", n.Index, n.Kind, n.In, n.Out)
+	}
+	channels := n.In[0]
+	if n.Kind == KindConv2D {
+		channels = n.Filters
+	} else if n.Dilation != [2]int{1, 1} || n.Bias {
+		t.Fatalf("pooling node %d: dilation %v, bias %v", n.Index, n.Dilation, n.Bias)
+	}
+	if n.Out[0] != channels {
+		t.Fatalf("node %d (%s): %d channels out, want %d", n.Index, n.Kind, n.Out[0], channels)
+	}
+	padded := n.In[0]
+	for a := range 2 {
+		k, s, d := n.Kernel[a], n.Stride[a], n.Dilation[a]
+		before, after := n.Pad[2*a], n.Pad[2*a+1]
+		if k < 1 || s < 1 || d < 1 || before < 0 || after < 0 {
+			t.Fatalf("node %d (%s): kernel %v stride %v dilation %v pad %v", n.Index, n.Kind, n.Kernel, n.Stride, n.Dilation, n.Pad)
+		}
+		if n.Kind != KindConv2D && (before != after || 2*before > k) {
+			t.Fatalf("pooling node %d: pad %v, size %v", n.Index, n.Pad, n.Kernel)
+		}
+		h := n.In[1+a] + before + after
+		eff := d*(k-1) + 1
+		padded *= h
+		if eff > h || n.Out[1+a] != (h-eff)/s+1 {
+			t.Fatalf("node %d (%s): axis %d: %d padded, window %d, stride %d, but %d out", n.Index, n.Kind, a, h, eff, s, n.Out[1+a])
+		}
+		// The last window ends inside the padded input.
+		if last := (n.Out[1+a]-1)*s + eff; last > h {
+			t.Fatalf("node %d (%s): axis %d: last window ends at %d of %d", n.Index, n.Kind, a, last, h)
+		}
+	}
+	if padded > MaxDim {
+		t.Fatalf("node %d (%s): padded input has %d elements", n.Index, n.Kind, padded)
 	}
 }
 

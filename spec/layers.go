@@ -24,7 +24,11 @@ var activations = map[string]Activation{
 // layerKinds maps the layer types of the spec to node kinds: each activation
 // name is a layer type of kind activation.
 var layerKinds = func() map[string]Kind {
-	m := map[string]Kind{"dense": KindDense, "dropout": KindDropout, "flatten": KindFlatten}
+	m := map[string]Kind{
+		"dense": KindDense, "dropout": KindDropout, "flatten": KindFlatten,
+		"conv2d": KindConv2D, "maxpool2d": KindMaxPool2D, "avgpool2d": KindAvgPool2D,
+		"global_avgpool2d": KindGlobalAvgPool2D,
+	}
 	for name := range activations {
 		m[name] = KindActivation
 	}
@@ -37,13 +41,18 @@ var layerKeys = map[Kind][]string{
 	KindActivation: {"type", "name", "alpha"},
 	KindDropout:    {"type", "name", "rate"},
 	KindFlatten:    {"type", "name"},
+
+	KindConv2D:          {"type", "name", "filters", "kernel", "stride", "padding", "dilation", "bias", "activation", "alpha"},
+	KindMaxPool2D:       {"type", "name", "size", "stride", "padding"},
+	KindAvgPool2D:       {"type", "name", "size", "stride", "padding"},
+	KindGlobalAvgPool2D: {"type", "name"},
 }
 
 // futureKinds are layer types that later versions of bpgen add.
-var futureKinds = map[string]bool{
-	"conv2d": true, "maxpool2d": true, "avgpool2d": true, "global_avgpool2d": true,
-	"rnn": true, "lstm": true, "gru": true, "embedding": true,
-}
+var futureKinds = map[string]bool{"rnn": true, "lstm": true, "gru": true, "embedding": true}
+
+// supportedKinds lists the supported layer types for the futureKinds message.
+const supportedKinds = "dense, conv2d, maxpool2d, avgpool2d, global_avgpool2d, dropout, flatten and activation layers"
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
@@ -64,7 +73,7 @@ type layer struct {
 	node     *Node
 	nameNode *yaml.Node // the name: value; nil when the name is the default
 	nameOK   bool       // node.Name and node.GoName are valid
-	actOK    bool       // node.Act is known (dense and activation layers)
+	actOK    bool       // node.Act is known (dense, conv2d and activation layers)
 	tensors  bool       // a parameter tensor was too large (reported)
 	params   int        // parameter count
 }
@@ -131,7 +140,7 @@ func (c *checker) layer(i int, item *yaml.Node, in Shape) *layer {
 	kind, ok := layerKinds[typ]
 	switch {
 	case futureKinds[typ]:
-		c.errorf(typeNode, "layer %d (%s): %s is not supported yet; this version supports dense, dropout, flatten and activation layers", i, typ, typ)
+		c.errorf(typeNode, "layer %d (%s): %s is not supported yet; this version supports %s", i, typ, typ, supportedKinds)
 		return nil
 	case !ok:
 		c.errorf(typeNode, "layer %d: unknown type %s; expected one of %s%s", i, quote(typ),
@@ -154,19 +163,7 @@ func (c *checker) layer(i int, item *yaml.Node, in Shape) *layer {
 		units, unitsOK := c.intField(f, "units", aPositiveInt, 1, MaxDim, 0)
 		n.Units = units
 		n.Bias = c.boolField(f, "bias", true)
-		fn, fnOK := ActLinear, true
-		if name, ok := c.stringField(f, "activation"); ok {
-			fn, fnOK = activations[name]
-			if !fnOK {
-				c.errorf(f.vals["activation"], "%s: activation: unknown activation %s; expected one of %s%s",
-					f.subj, quote(name), joinList(activationNames), suggest(name, activationNames))
-			}
-		} else if f.vals["activation"] != nil {
-			fnOK = false
-		}
-		if fnOK {
-			n.Act, l.actOK = c.act(f, fn)
-		}
+		n.Act, l.actOK = c.layerAct(f)
 		if in != nil && len(in) != 1 {
 			c.errorf(item, "%s: expects a vector input [F], got %v; add a flatten layer before it", f.subj, []int(in))
 		}
@@ -198,8 +195,33 @@ func (c *checker) layer(i int, item *yaml.Node, in Shape) *layer {
 		if in != nil {
 			n.Out = Shape{in.Size()}
 		}
+	case KindConv2D:
+		c.conv2d(f, l, in)
+	case KindMaxPool2D, KindAvgPool2D:
+		c.pool2d(f, l, in)
+	case KindGlobalAvgPool2D:
+		c.globalAvgPool2d(f, l, in)
 	}
 	return l
+}
+
+// layerAct returns the activation of a dense or conv2d layer: its
+// activation: key (default linear) with its alpha. ok is false when the
+// activation or its alpha is invalid (reported); the Act is then zero when
+// the activation itself is invalid.
+func (c *checker) layerAct(f *fields) (a Act, ok bool) {
+	fn := ActLinear
+	if name, isStr := c.stringField(f, "activation"); isStr {
+		var known bool
+		if fn, known = activations[name]; !known {
+			c.errorf(f.vals["activation"], "%s: activation: unknown activation %s; expected one of %s%s",
+				f.subj, quote(name), joinList(activationNames), suggest(name, activationNames))
+			return Act{}, false
+		}
+	} else if f.vals["activation"] != nil {
+		return Act{}, false
+	}
+	return c.act(f, fn)
 }
 
 // act returns the activation fn with its alpha: the alpha: key for

@@ -45,6 +45,11 @@ const (
 	KindActivation Kind = "activation" // relu, sigmoid, ... written as their own layer
 	KindDropout    Kind = "dropout"
 	KindFlatten    Kind = "flatten"
+
+	KindConv2D          Kind = "conv2d"           // [C, H, W] → [Filters, Ho, Wo]
+	KindMaxPool2D       Kind = "maxpool2d"        // [C, H, W] → [C, Ho, Wo]
+	KindAvgPool2D       Kind = "avgpool2d"        // [C, H, W] → [C, Ho, Wo]
+	KindGlobalAvgPool2D Kind = "global_avgpool2d" // [C, H, W] → [C]
 )
 
 // Activation is an elementwise (or, for softmax, vector-wise) activation function.
@@ -74,7 +79,7 @@ type Node struct {
 	Index  int      // position in the spec's layers list, 0-based
 	Name   string   // weight-file prefix: "layers.{Index}" unless the spec gives name:
 	GoName string   // Go identifier prefix for the node's fields: GoName(Name), e.g. "Layers0", "Fc1"
-	Kind   Kind     // dense, activation, dropout, flatten
+	Kind   Kind     // one of the Kind constants
 	Inputs []string // names of the nodes feeding this one; "input" is the model input
 	In     Shape    // shape entering the layer
 	Out    Shape    // shape leaving the layer
@@ -82,13 +87,26 @@ type Node struct {
 
 	// dense
 	Units int
-	Bias  bool // default true
+	Bias  bool // dense and conv2d: default true
 
-	// dense (activation: key, default linear) and activation layers
+	// dense and conv2d (activation: key, default linear) and activation layers
 	Act Act
 
 	// dropout
 	Rate float64 // probability of dropping an element, in [0, 1)
+
+	// conv2d (Filters, Kernel, Stride, Dilation, Pad, Bias, Act) and
+	// maxpool2d / avgpool2d (Kernel = size, Stride, Pad; Dilation 1).
+	// Output size per axis: ⌊(H + top + bottom − Dilation·(Kernel−1) − 1)/Stride⌋ + 1.
+	// The dilated kernel always fits in the padded input, so every output
+	// size is at least 1. Pooling pads are symmetric and at most half the
+	// window per axis, as PyTorch requires.
+	// global_avgpool2d uses none of these fields.
+	Filters  int    // conv2d: output channels
+	Kernel   [2]int // kh, kw
+	Stride   [2]int // sh, sw; conv default 1, pooling default = Kernel
+	Dilation [2]int // dh, dw; default 1
+	Pad      [4]int // zero padding top, bottom, left, right (for "same" the odd extra goes bottom/right)
 }
 
 // Loss is the training loss, a mean over the batch (PyTorch's default reduction).

@@ -66,6 +66,7 @@ func TestInvalidHasSpec(t *testing.T) {
 // TestErrorMessages checks single error texts for inputs that do not fit a file well.
 func TestErrorMessages(t *testing.T) {
 	base := "name: m\ninput: [4]\nlayers:\n  - {type: dense, units: 1}\nloss: mse\n"
+	convBase := "name: m\ninput: [2, 8, 8]\nlayers:\n  - {type: conv2d, filters: 2, kernel: 3}\nloss: mse\n"
 	tests := []struct {
 		name string
 		spec string
@@ -103,7 +104,17 @@ func TestErrorMessages(t *testing.T) {
 		{"blank package", strings.Replace(base, "name: m", "name: _", 1), "m.yaml:1:7: name: the blank identifier _ cannot name a package; choose another package name"},
 		{"package main", strings.Replace(base, "name: m", "name: main", 1), "m.yaml:1:7: name: a package named main cannot be imported; choose another package name"},
 		{"seed at uint64 max", base + "init: {seed: 18446744073709551615}\n", ""},
-		{"case-insensitive suggestion", strings.Replace(base, "dense", "DENSE", 1), `m.yaml:4:12: layer 0: unknown type "DENSE"; expected one of dense, dropout, elu, flatten, gelu, leaky_relu, linear, relu, sigmoid, softmax, softplus, tanh (did you mean "dense"?)`},
+		{"case-insensitive suggestion", strings.Replace(base, "dense", "DENSE", 1), `m.yaml:4:12: layer 0: unknown type "DENSE"; expected one of avgpool2d, conv2d, dense, dropout, elu, flatten, gelu, global_avgpool2d, leaky_relu, linear, maxpool2d, relu, sigmoid, softmax, softplus, tanh (did you mean "dense"?)`},
+		{"conv kernel in a block mapping", "name: m\ninput: [1, 4, 4]\nlayers:\n  - type: conv2d\n    filters: 2\n    kernel: [3, 3, 3]\nloss: mse\n", "m.yaml:6:13: layer 0 (conv2d): kernel: expected a positive integer or a list of 2 positive integers, got [3, 3, 3]"},
+		{"long list described in short", strings.Replace(convBase, "kernel: 3", "kernel: [1, 2, 3, 4, 5, 6, 7, 8, 9]", 1), "m.yaml:4:40: layer 0 (conv2d): kernel: expected a positive integer or a list of 2 positive integers, got a list"},
+		{"list of mappings described in short", strings.Replace(convBase, "kernel: 3", "kernel: [{a: 1}]", 1), "m.yaml:4:40: layer 0 (conv2d): kernel: expected a positive integer or a list of 2 positive integers, got a list"},
+		{"padding null", strings.Replace(convBase, "kernel: 3", "kernel: 3, padding: ~", 1), "m.yaml:4:52: layer 0 (conv2d): padding: expected valid, same, a non-negative integer or a list of 2, got null"},
+		{"kernel pair too large", strings.Replace(convBase, "kernel: 3", "kernel: [3, 99999999]", 1), "m.yaml:4:44: layer 0 (conv2d): kernel[1]: 99999999 is more than the limit of 16777216"},
+		{"dilation pair in the message", strings.Replace(convBase, "kernel: 3", "kernel: 3, dilation: [4, 1]", 1), "m.yaml:4:40: layer 0 (conv2d): kernel 3x3 (dilated 9x3) is larger than its input 8x8"},
+		{"same padding fits any kernel", strings.Replace(convBase, "kernel: 3", "kernel: 3, dilation: [4, 1], padding: same", 1), ""},
+		{"valid padding", strings.Replace(convBase, "kernel: 3", "kernel: 3, padding: valid", 1), ""},
+		{"conv softmax then flatten", "name: m\ninput: [1, 3, 3]\nlayers:\n  - {type: conv2d, filters: 4, kernel: 3, activation: softmax}\n  - {type: flatten}\nloss: softmax_cross_entropy\n", "m.yaml:6:7: loss: softmax_cross_entropy takes logits, but layer 0 ends in softmax; remove its softmax activation"},
+		{"bce with logits after conv sigmoid and pooling", "name: m\ninput: [1, 4, 4]\nlayers:\n  - {type: conv2d, filters: 1, kernel: 3, activation: sigmoid}\n  - {type: maxpool2d, size: 2}\n  - {type: flatten}\nloss: binary_cross_entropy_with_logits\n", "m.yaml:7:7: loss: binary_cross_entropy_with_logits takes logits, but layer 0 ends in sigmoid; remove the sigmoid or use binary_cross_entropy"},
 		{"key in block mapping", "name: m\ninput: [4]\nlayers:\n  - type: dense\n    unit: 3\nloss: mse\n", "m.yaml:4:5: layer 0 (dense): missing key \"units\"\nm.yaml:5:5: layer 0 (dense): unknown key \"unit\"; expected one of activation, alpha, bias, name, type, units (did you mean \"units\"?)"},
 	}
 	for _, tt := range tests {

@@ -62,8 +62,9 @@ func (c *checker) loss(v *yaml.Node, ls []*layer, layersOK bool) Loss {
 }
 
 // lossFits checks that the loss suits the model's output shape and its final
-// activation: that of the last dense or activation layer, ignoring dropout
-// and flatten layers.
+// activation: that of the last dense, conv2d or activation layer, ignoring
+// dropout, flatten and pooling layers (pooling keeps values in the range of
+// the activation before it: a max or mean of probabilities is one).
 func (c *checker) lossFits(at *yaml.Node, kind string, ls []*layer) {
 	var out Shape
 	if last := ls[len(ls)-1]; last != nil {
@@ -76,7 +77,8 @@ func (c *checker) lossFits(at *yaml.Node, kind string, ls []*layer) {
 			known = false
 			break
 		}
-		if k := l.node.Kind; k == KindDropout || k == KindFlatten {
+		switch l.node.Kind {
+		case KindDropout, KindFlatten, KindMaxPool2D, KindAvgPool2D, KindGlobalAvgPool2D:
 			continue
 		}
 		final, known = i, l.actOK
@@ -93,7 +95,7 @@ func (c *checker) lossFits(at *yaml.Node, kind string, ls []*layer) {
 		}
 		if known && fn == ActSoftmax {
 			fix := "remove the softmax layer"
-			if ls[final].node.Kind == KindDense {
+			if k := ls[final].node.Kind; k == KindDense || k == KindConv2D {
 				fix = "remove its softmax activation"
 			}
 			c.errorf(at, "loss: %s takes logits, but layer %d ends in softmax; %s", kind, final, fix)

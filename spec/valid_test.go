@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -252,10 +253,17 @@ func TestValidLosses(t *testing.T) {
 		{"softmax ce on logits after relu", "  - {type: dense, units: 3, activation: relu}\n  - {type: flatten}\n", "softmax_cross_entropy"},
 		{"mse after softmax", "  - {type: dense, units: 3, activation: softmax}\n", "mse"},
 		{"bce with logits on the input itself", "  - {type: flatten}\n", "binary_cross_entropy_with_logits"},
+		{"bce after conv sigmoid and pooling", "  - {type: conv2d, filters: 1, kernel: 1, activation: sigmoid}\n  - {type: maxpool2d, size: 2}\n  - {type: avgpool2d, size: 2}\n  - {type: global_avgpool2d}\n", "binary_cross_entropy"},
+		{"softmax ce after a linear conv and global pooling", "  - {type: conv2d, filters: 3, kernel: 1}\n  - {type: global_avgpool2d}\n", "softmax_cross_entropy"},
+		{"bce with logits after conv sigmoid then dense", "  - {type: conv2d, filters: 2, kernel: 3, activation: sigmoid}\n  - {type: flatten}\n  - {type: dense, units: 1}\n", "binary_cross_entropy_with_logits"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := Parse("m.yaml", []byte("name: m\ninput: [4]\nlayers:\n"+tt.layers+"loss: "+tt.loss+"\n"))
+			input := "[4]"
+			if strings.Contains(tt.layers, "conv2d") {
+				input = "[2, 4, 4]"
+			}
+			m, err := Parse("m.yaml", []byte("name: m\ninput: "+input+"\nlayers:\n"+tt.layers+"loss: "+tt.loss+"\n"))
 			require.NoError(t, err)
 			assert.Equal(t, tt.loss, m.Loss.Kind)
 			assert.Equal(t, Pos{File: "m.yaml", Line: 4 + len(m.Nodes), Col: 7}, m.Loss.Pos)
@@ -291,4 +299,196 @@ func TestExamples(t *testing.T) {
 	assert.Equal(t, Init{"he_uniform", 1}, mnist.Init)
 	assert.Equal(t, Optimizer{Type: "adam", LR: 0.001, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, mnist.Optimizer)
 	assert.Equal(t, Train{Epochs: 5, Batch: 32, Shuffle: true, Seed: 1}, mnist.Train)
+
+	adam := Optimizer{Type: "adam", LR: 0.001, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+	one, relu := [2]int{1, 1}, Act{Fn: ActReLU}
+	cnn, err := ParseFile("../testdata/mnist_cnn.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, "mnist_cnn", cnn.Name)
+	assert.Equal(t, Float32, cnn.DType)
+	assert.Equal(t, Shape{1, 28, 28}, cnn.Input)
+	assert.Equal(t, []imageNode{
+		{KindConv2D, Shape{1, 28, 28}, Shape{6, 28, 28}, 6, [2]int{5, 5}, one, one, [4]int{2, 2, 2, 2}, true, relu},
+		{KindMaxPool2D, Shape{6, 28, 28}, Shape{6, 14, 14}, 0, [2]int{2, 2}, [2]int{2, 2}, one, [4]int{}, false, Act{}},
+		{KindConv2D, Shape{6, 14, 14}, Shape{16, 10, 10}, 16, [2]int{5, 5}, one, one, [4]int{}, true, relu},
+		{KindMaxPool2D, Shape{16, 10, 10}, Shape{16, 5, 5}, 0, [2]int{2, 2}, [2]int{2, 2}, one, [4]int{}, false, Act{}},
+		{KindFlatten, Shape{16, 5, 5}, Shape{400}, 0, [2]int{}, [2]int{}, [2]int{}, [4]int{}, false, Act{}},
+		{KindDense, Shape{400}, Shape{120}, 0, [2]int{}, [2]int{}, [2]int{}, [4]int{}, true, relu},
+		{KindDense, Shape{120}, Shape{84}, 0, [2]int{}, [2]int{}, [2]int{}, [4]int{}, true, relu},
+		{KindDense, Shape{84}, Shape{10}, 0, [2]int{}, [2]int{}, [2]int{}, [4]int{}, true, Act{Fn: ActLinear}},
+	}, imageNodesOf(cnn))
+	assert.Equal(t, "softmax_cross_entropy", cnn.Loss.Kind)
+	assert.Equal(t, Init{"he_uniform", 1}, cnn.Init)
+	assert.Equal(t, adam, cnn.Optimizer)
+	assert.Equal(t, Train{Epochs: 4, Batch: 32, Shuffle: true, Seed: 1}, cnn.Train)
+
+	small, err := ParseFile("../testdata/cnn_small.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, "cnn_small", small.Name)
+	assert.Equal(t, Float32, small.DType)
+	assert.Equal(t, []imageNode{
+		{KindConv2D, Shape{1, 28, 28}, Shape{8, 28, 28}, 8, [2]int{3, 3}, one, one, [4]int{1, 1, 1, 1}, true, relu},
+		{KindMaxPool2D, Shape{8, 28, 28}, Shape{8, 14, 14}, 0, [2]int{2, 2}, [2]int{2, 2}, one, [4]int{}, false, Act{}},
+		{KindFlatten, Shape{8, 14, 14}, Shape{1568}, 0, [2]int{}, [2]int{}, [2]int{}, [4]int{}, false, Act{}},
+		{KindDense, Shape{1568}, Shape{10}, 0, [2]int{}, [2]int{}, [2]int{}, [4]int{}, true, Act{Fn: ActLinear}},
+	}, imageNodesOf(small))
+	assert.Equal(t, "softmax_cross_entropy", small.Loss.Kind)
+	assert.Equal(t, Init{"he_uniform", 1}, small.Init)
+	assert.Equal(t, adam, small.Optimizer)
+	assert.Equal(t, Train{Epochs: 2, Batch: 32, Shuffle: true, Seed: 1}, small.Train)
+}
+
+// imageNode is the part of a Node the image-layer tests compare.
+type imageNode struct {
+	Kind     Kind
+	In, Out  Shape
+	Filters  int
+	Kernel   [2]int
+	Stride   [2]int
+	Dilation [2]int
+	Pad      [4]int
+	Bias     bool
+	Act      Act
+}
+
+func imageNodesOf(m *Model) []imageNode {
+	var ns []imageNode
+	for _, n := range m.Nodes {
+		ns = append(ns, imageNode{n.Kind, n.In, n.Out, n.Filters, n.Kernel, n.Stride, n.Dilation, n.Pad, n.Bias, n.Act})
+	}
+	return ns
+}
+
+// TestValidImageLayers checks the shapes and paddings inferred for conv2d and
+// the pooling layers, one spec per case.
+func TestValidImageLayers(t *testing.T) {
+	one, relu := [2]int{1, 1}, Act{Fn: ActReLU}
+	linear := Act{Fn: ActLinear}
+	tests := []struct {
+		name   string
+		input  string
+		layers string
+		want   []imageNode
+	}{
+		{
+			name:  "LeNet-5",
+			input: "[1, 28, 28]",
+			layers: `
+  - {type: conv2d, filters: 6, kernel: 5, padding: 2, activation: relu}
+  - {type: maxpool2d, size: 2}
+  - {type: conv2d, filters: 16, kernel: 5, activation: relu}
+  - {type: maxpool2d, size: 2, stride: 2, padding: 0}
+  - {type: flatten}
+`,
+			want: []imageNode{
+				{KindConv2D, Shape{1, 28, 28}, Shape{6, 28, 28}, 6, [2]int{5, 5}, one, one, [4]int{2, 2, 2, 2}, true, relu},
+				{KindMaxPool2D, Shape{6, 28, 28}, Shape{6, 14, 14}, 0, [2]int{2, 2}, [2]int{2, 2}, one, [4]int{}, false, Act{}},
+				{KindConv2D, Shape{6, 14, 14}, Shape{16, 10, 10}, 16, [2]int{5, 5}, one, one, [4]int{}, true, relu},
+				{KindMaxPool2D, Shape{16, 10, 10}, Shape{16, 5, 5}, 0, [2]int{2, 2}, [2]int{2, 2}, one, [4]int{}, false, Act{}},
+				{KindFlatten, Shape{16, 5, 5}, Shape{400}, 0, [2]int{}, [2]int{}, [2]int{}, [4]int{}, false, Act{}},
+			},
+		},
+		{
+			name:   "same, even kernel, stride 1: the odd extra goes bottom and right",
+			input:  "[1, 7, 7]",
+			layers: "  - {type: conv2d, filters: 2, kernel: 4, padding: same}\n",
+			want:   []imageNode{{KindConv2D, Shape{1, 7, 7}, Shape{2, 7, 7}, 2, [2]int{4, 4}, one, one, [4]int{1, 2, 1, 2}, true, linear}},
+		},
+		{
+			name:   "same, odd kernel, stride 1",
+			input:  "[3, 6, 6]",
+			layers: "  - {type: conv2d, filters: 2, kernel: 5, padding: same, bias: false}\n",
+			want:   []imageNode{{KindConv2D, Shape{3, 6, 6}, Shape{2, 6, 6}, 2, [2]int{5, 5}, one, one, [4]int{2, 2, 2, 2}, false, linear}},
+		},
+		{
+			name:   "same, odd kernel, stride 2",
+			input:  "[1, 7, 7]",
+			layers: "  - {type: conv2d, filters: 2, kernel: 3, stride: 2, padding: same}\n",
+			want:   []imageNode{{KindConv2D, Shape{1, 7, 7}, Shape{2, 4, 4}, 2, [2]int{3, 3}, [2]int{2, 2}, one, [4]int{1, 1, 1, 1}, true, linear}},
+		},
+		{
+			name:   "same, even kernel, stride 2, no padding needed",
+			input:  "[1, 8, 8]",
+			layers: "  - {type: conv2d, filters: 2, kernel: 2, stride: 2, padding: same}\n",
+			want:   []imageNode{{KindConv2D, Shape{1, 8, 8}, Shape{2, 4, 4}, 2, [2]int{2, 2}, [2]int{2, 2}, one, [4]int{}, true, linear}},
+		},
+		{
+			name:   "same, even kernel, stride 2, odd total",
+			input:  "[1, 7, 8]",
+			layers: "  - {type: conv2d, filters: 2, kernel: 4, stride: 2, padding: same}\n",
+			want:   []imageNode{{KindConv2D, Shape{1, 7, 8}, Shape{2, 4, 4}, 2, [2]int{4, 4}, [2]int{2, 2}, one, [4]int{1, 2, 1, 1}, true, linear}},
+		},
+		{
+			name:   "same, non-square kernel, stride and input",
+			input:  "[3, 7, 10]",
+			layers: "  - {type: conv2d, filters: 4, kernel: [3, 4], stride: [2, 1], padding: same}\n",
+			want:   []imageNode{{KindConv2D, Shape{3, 7, 10}, Shape{4, 4, 10}, 4, [2]int{3, 4}, [2]int{2, 1}, one, [4]int{1, 1, 1, 2}, true, linear}},
+		},
+		{
+			name:   "dilation 2, valid",
+			input:  "[2, 10, 10]",
+			layers: "  - {type: conv2d, filters: 3, kernel: 3, dilation: 2}\n",
+			want:   []imageNode{{KindConv2D, Shape{2, 10, 10}, Shape{3, 6, 6}, 3, [2]int{3, 3}, one, [2]int{2, 2}, [4]int{}, true, linear}},
+		},
+		{
+			name:   "dilation 2, same",
+			input:  "[2, 10, 10]",
+			layers: "  - {type: conv2d, filters: 3, kernel: 3, dilation: 2, padding: same}\n",
+			want:   []imageNode{{KindConv2D, Shape{2, 10, 10}, Shape{3, 10, 10}, 3, [2]int{3, 3}, one, [2]int{2, 2}, [4]int{2, 2, 2, 2}, true, linear}},
+		},
+		{
+			name:   "non-square everything, explicit padding pair, leaky_relu",
+			input:  "[3, 9, 12]",
+			layers: "  - {type: conv2d, filters: 5, kernel: [3, 5], stride: [2, 3], dilation: [1, 2], padding: [1, 0], activation: leaky_relu, alpha: 0.2, name: c1}\n",
+			// H: (9+2-3)/2+1 = 5; W: (12-9)/3+1 = 2.
+			want: []imageNode{{KindConv2D, Shape{3, 9, 12}, Shape{5, 5, 2}, 5, [2]int{3, 5}, [2]int{2, 3}, [2]int{1, 2}, [4]int{1, 1, 0, 0}, true, Act{ActLeakyReLU, 0.2}}},
+		},
+		{
+			name:   "kernel as large as the padded input",
+			input:  "[1, 3, 4]",
+			layers: "  - {type: conv2d, filters: 1, kernel: [5, 4], padding: [1, 0]}\n",
+			want:   []imageNode{{KindConv2D, Shape{1, 3, 4}, Shape{1, 1, 1}, 1, [2]int{5, 4}, one, one, [4]int{1, 1, 0, 0}, true, linear}},
+		},
+		{
+			name:  "overlapping pooling with padding, activation and dropout on images",
+			input: "[4, 13, 13]",
+			layers: `
+  - {type: maxpool2d, size: 3, stride: 2}
+  - {type: relu}
+  - {type: maxpool2d, size: 3, stride: 2, padding: 1}
+  - {type: dropout, rate: 0.5}
+  - {type: avgpool2d, size: [3, 2], stride: [1, 2], padding: [1, 0]}
+  - {type: softmax}
+  - {type: global_avgpool2d}
+`,
+			want: []imageNode{
+				{KindMaxPool2D, Shape{4, 13, 13}, Shape{4, 6, 6}, 0, [2]int{3, 3}, [2]int{2, 2}, one, [4]int{}, false, Act{}},
+				{KindActivation, Shape{4, 6, 6}, Shape{4, 6, 6}, 0, [2]int{}, [2]int{}, [2]int{}, [4]int{}, false, relu},
+				{KindMaxPool2D, Shape{4, 6, 6}, Shape{4, 3, 3}, 0, [2]int{3, 3}, [2]int{2, 2}, one, [4]int{1, 1, 1, 1}, false, Act{}},
+				{KindDropout, Shape{4, 3, 3}, Shape{4, 3, 3}, 0, [2]int{}, [2]int{}, [2]int{}, [4]int{}, false, Act{}},
+				{KindAvgPool2D, Shape{4, 3, 3}, Shape{4, 3, 1}, 0, [2]int{3, 2}, [2]int{1, 2}, one, [4]int{1, 1, 0, 0}, false, Act{}},
+				{KindActivation, Shape{4, 3, 1}, Shape{4, 3, 1}, 0, [2]int{}, [2]int{}, [2]int{}, [4]int{}, false, Act{Fn: ActSoftmax}},
+				{KindGlobalAvgPool2D, Shape{4, 3, 1}, Shape{4}, 0, [2]int{}, [2]int{}, [2]int{}, [4]int{}, false, Act{}},
+			},
+		},
+		{
+			name:   "pooling stride defaults to the size, floor division",
+			input:  "[3, 5, 7]",
+			layers: "  - {type: avgpool2d, size: [2, 3]}\n",
+			want:   []imageNode{{KindAvgPool2D, Shape{3, 5, 7}, Shape{3, 2, 2}, 0, [2]int{2, 3}, [2]int{2, 3}, one, [4]int{}, false, Act{}}},
+		},
+		{
+			name:   "global average pooling of a non-square image",
+			input:  "[8, 5, 3]",
+			layers: "  - {type: global_avgpool2d, name: gap}\n",
+			want:   []imageNode{{KindGlobalAvgPool2D, Shape{8, 5, 3}, Shape{8}, 0, [2]int{}, [2]int{}, [2]int{}, [4]int{}, false, Act{}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse("m.yaml", []byte("name: m\ninput: "+tt.input+"\nlayers:\n"+tt.layers+"loss: mse\n"))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, imageNodesOf(m))
+		})
+	}
 }
