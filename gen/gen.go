@@ -247,7 +247,11 @@ func genModel(f *jen.File, p *plan) {
 			g.Id(n.out).Add(flatType(p, jen.Lit(n.outSize))).Comment("output")
 			g.Id(n.dout).Add(flatType(p, jen.Lit(n.outSize))).Comment("dL/doutput")
 			for _, fl := range n.emit.fields(p, n) {
-				g.Id(fl.name).Add(flatType(p, jen.Lit(fl.size))).Comment(fl.doc)
+				typ := fl.typ
+				if typ == nil {
+					typ = flatType(p, jen.Lit(fl.size))
+				}
+				g.Id(fl.name).Add(typ).Comment(fl.doc)
 			}
 		}
 	})

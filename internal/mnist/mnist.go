@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"unsafe"
 )
 
 // The standard MNIST file names, as in GoMNIST's data directory.
@@ -177,4 +178,13 @@ func goCmd(args ...string) (string, error) {
 		return msg, err
 	}
 	return stdout.String(), nil
+}
+
+// Images3D views the images as [1][28][28] arrays (channels, rows, columns),
+// the input shape of convolutional models. It shares memory with s.Images.
+func (s *Set) Images3D() [][1][28][28]float32 {
+	if len(s.Images) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*[1][28][28]float32)(unsafe.Pointer(&s.Images[0])), len(s.Images))
 }

@@ -1,0 +1,307 @@
+package gen
+
+import (
+	"fmt"
+
+	"github.com/bpgen/bpgen/spec"
+	"github.com/dave/jennifer/jen"
+)
+
+// conv2d: cross-correlation as PyTorch's nn.Conv2d computes it, weight W
+// [F, C, KH, KW], bias b [F], input zero-padded to xp [C, Hp, Wp]:
+//
+//	forward:  z[f,oh,ow] = b[f] + Σ_c,kh,kw W[f,c,kh,kw] · xp[c, oh·SH + kh·DH, ow·SW + kw·DW]
+//	          a = act(z)
+//	backward: dz = da ⊙ act'(z)                       (in place)
+//	          db[f]          += Σ_oh,ow dz[f,oh,ow]
+//	          dW[f,c,kh,kw]  += Σ_oh,ow dz[f,oh,ow] · xp[c, oh·SH + kh·DH, ow·SW + kw·DW]
+//	          dxp[c, oh·SH + kh·DH, ow·SW + kw·DW] += W[f,c,kh,kw] · dz[f,oh,ow]
+//	          dx = dxp without its border
+//
+// The loops are weight-stationary: for each weight, a row of the output is
+// updated from a row of the padded input, so the innermost loop runs over
+// contiguous memory; it is written out in full when an output row has at most
+// 32 elements. Buffers are flat arrays viewed as [C][H][W] through
+// unsafe.Pointer (same memory, no copy).
+type conv2dEmitter struct{}
+
+func (conv2dEmitter) aliases(*spec.Node) bool { return false }
+
+// convGeom holds the sizes of a conv2d or pooling node.
+type convGeom struct {
+	c, h, w      int // input
+	f, ho, wo    int // output channels and size
+	kh, kw       int
+	sh, sw       int
+	dh, dw       int
+	pt, pb       int
+	pl, pr       int
+	hp, wp       int // padded input
+	padded       bool
+	rowLen       int // elements of a padded input row one output row reads: (wo-1)·sw + 1
+	unrollRowMax int
+}
+
+func geom(n *node) convGeom {
+	g := convGeom{
+		c: n.In[0], h: n.In[1], w: n.In[2],
+		f: n.Out[0], ho: n.Out[1], wo: n.Out[2],
+		kh: n.Kernel[0], kw: n.Kernel[1], sh: n.Stride[0], sw: n.Stride[1],
+		dh: max(n.Dilation[0], 1), dw: max(n.Dilation[1], 1),
+		pt: n.Pad[0], pb: n.Pad[1], pl: n.Pad[2], pr: n.Pad[3],
+		unrollRowMax: 32,
+	}
+	g.hp, g.wp = g.h+g.pt+g.pb, g.w+g.pl+g.pr
+	g.padded = g.pt+g.pb+g.pl+g.pr > 0
+	g.rowLen = (g.wo-1)*g.sw + 1
+	return g
+}
+
+func convNames(n *node) (weight, bias, z, xp, dxp string) {
+	return n.GoName + "Weight", n.GoName + "Bias", fmt.Sprintf("z%d", n.Index), fmt.Sprintf("xp%d", n.Index), fmt.Sprintf("dxp%d", n.Index)
+}
+
+// consts: Conv0InC = 1, Conv0InH = 28, ..., Conv0OutH = 28
+func (conv2dEmitter) consts(p *plan, n *node) []jen.Code {
+	g := geom(n)
+	k := n.GoName
+	return []jen.Code{
+		jen.Id(k + "InC").Op("=").Lit(g.c),
+		jen.Id(k + "InH").Op("=").Lit(g.h),
+		jen.Id(k + "InW").Op("=").Lit(g.w),
+		jen.Id(k + "Filters").Op("=").Lit(g.f),
+		jen.Id(k + "KH").Op("=").Lit(g.kh),
+		jen.Id(k + "KW").Op("=").Lit(g.kw),
+		jen.Id(k + "OutH").Op("=").Lit(g.ho),
+		jen.Id(k + "OutW").Op("=").Lit(g.wo),
+	}
+}
+
+func (conv2dEmitter) params(p *plan, n *node) []tensor {
+	g := geom(n)
+	k := n.GoName
+	w, b, _, _, _ := convNames(n)
+	fanIn, fanOut := g.c*g.kh*g.kw, g.f*g.kh*g.kw
+	ts := []tensor{{
+		field: w, name: n.Name + ".weight", shape: []int{g.f, g.c, g.kh, g.kw},
+		dims:  []jen.Code{jen.Id(k + "Filters"), jen.Id(k + "InC"), jen.Id(k + "KH"), jen.Id(k + "KW")},
+		fanIn: fanIn, fanOut: fanOut,
+	}}
+	if n.Bias {
+		ts = append(ts, tensor{field: b, name: n.Name + ".bias", shape: []int{g.f}, dims: []jen.Code{jen.Id(k + "Filters")}, fanIn: fanIn, fanOut: fanOut, bias: true})
+	}
+	return ts
+}
+
+func (conv2dEmitter) fields(p *plan, n *node) []field {
+	g := geom(n)
+	_, _, z, xp, dxp := convNames(n)
+	var fs []field
+	if hasAct(n) {
+		fs = append(fs, field{name: z, size: n.outSize, doc: "pre-activation z = W ⋆ x + b"})
+	}
+	if g.padded {
+		fs = append(fs,
+			field{name: xp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "zero-padded input"},
+			field{name: dxp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "dL/d(padded input)"})
+	}
+	return fs
+}
+
+// shaped3 is the type [a][b][c]T.
+func shaped3(p *plan, a, b, c int) *jen.Statement {
+	return jen.Index(jen.Lit(a)).Index(jen.Lit(b)).Index(jen.Lit(c)).Add(p.elem())
+}
+
+// view3 declares a shaped view of a flat buffer:
+//
+//	name := (*[a][b][c]T)(unsafe.Pointer(&m.buf))
+func view3(p *plan, name, buf string, a, b, c int) jen.Code {
+	return jen.Id(name).Op(":=").Parens(jen.Op("*").Add(shaped3(p, a, b, c))).Call(jen.Qual("unsafe", "Pointer").Call(jen.Op("&").Add(mf(buf))))
+}
+
+// inputView declares xp, the (padded) input as [C][Hp][Wp]; with padding it
+// first copies the input into the interior of m.xpN (the border stays zero):
+//
+//	x := (*[C][H][W]T)(unsafe.Pointer(&m.in))
+//	xp := &m.xp0
+//	for c := range x { for h := range x[c] { *(*[W]T)(xp[c][h+PT][PL:]) = x[c][h] } }
+func convInputView(p *plan, n *node, g convGeom, copyIn bool) []jen.Code {
+	_, _, _, xp, _ := convNames(n)
+	if !g.padded {
+		return []jen.Code{view3(p, "xp", n.in, g.c, g.h, g.w)}
+	}
+	code := []jen.Code{jen.Id("xp").Op(":=").Op("&").Add(mf(xp))}
+	if copyIn {
+		code = append([]jen.Code{view3(p, "x", n.in, g.c, g.h, g.w)}, code...)
+		code = append(code, jen.For(jen.Id("c").Op(":=").Range().Id("x")).Block(
+			jen.For(jen.Id("h").Op(":=").Range().Id("x").Index(jen.Id("c"))).Block(
+				jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(g.w)).Add(p.elem())).Call(
+					jen.Id("xp").Index(jen.Id("c")).Index(jen.Id("h").Op("+").Lit(g.pt)).Index(jen.Lit(g.pl).Op(":")),
+				).Op("=").Id("x").Index(jen.Id("c")).Index(jen.Id("h")),
+			),
+		))
+	}
+	return code
+}
+
+// rowView declares the part of a padded row that output row oh reads at kernel
+// offset (kh, kw):
+//
+//	r := (*[L]T)(xp[c][oh*SH+kh*DH][kw*DW:])
+func rowView(p *plan, name, buf string, g convGeom) jen.Code {
+	row := jen.Id("oh")
+	if g.sh != 1 {
+		row = row.Op("*").Lit(g.sh)
+	}
+	row = row.Op("+").Id("kh")
+	if g.dh != 1 {
+		row = row.Op("*").Lit(g.dh)
+	}
+	col := jen.Id("kw")
+	if g.dw != 1 {
+		col = col.Op("*").Lit(g.dw)
+	}
+	return jen.Id(name).Op(":=").Parens(jen.Op("*").Index(jen.Lit(g.rowLen)).Add(p.elem())).Call(
+		jen.Id(buf).Index(jen.Id("c")).Index(row).Index(col.Op(":")))
+}
+
+// overRow emits body(ow, i) for every ow of an output row, where i indexes the
+// input row view: written out for short rows, a loop otherwise:
+//
+//	o[0] += wv * r[0]; o[1] += wv * r[1]; ...     or     for ow := 0; ow < Wo; ow++ { ... }
+func overRow(g convGeom, body func(ow, i jen.Code) []jen.Code) []jen.Code {
+	if g.wo <= g.unrollRowMax {
+		var out []jen.Code
+		for ow := 0; ow < g.wo; ow++ {
+			out = append(out, body(jen.Lit(ow), jen.Lit(ow*g.sw))...)
+		}
+		return out
+	}
+	i := jen.Id("ow")
+	if g.sw != 1 {
+		i = i.Op("*").Lit(g.sw)
+	}
+	return []jen.Code{jen.For(jen.Id("ow").Op(":=").Lit(0), jen.Id("ow").Op("<").Lit(g.wo), jen.Id("ow").Op("++")).Block(body(jen.Id("ow"), i)...)}
+}
+
+// kernelLoops wraps body in the loops over input channels and kernel offsets:
+//
+//	for c := 0; c < Layers0InC; c++ { for kh := 0; kh < Layers0KH; kh++ { for kw := 0; kw < Layers0KW; kw++ { body } } }
+func kernelLoops(k string, body ...jen.Code) jen.Code {
+	return loopTo("c", k+"InC", loopTo("kh", k+"KH", loopTo("kw", k+"KW", body...)))
+}
+
+// loopTo is: for v := 0; v < bound; v++ { body }
+func loopTo(v, bound string, body ...jen.Code) jen.Code {
+	return jen.For(jen.Id(v).Op(":=").Lit(0), jen.Id(v).Op("<").Id(bound), jen.Id(v).Op("++")).Block(body...)
+}
+
+// forward: see the type comment.
+func (conv2dEmitter) forward(p *plan, n *node) []jen.Code {
+	g := geom(n)
+	w, b, z, _, _ := convNames(n)
+	dst := n.out
+	if hasAct(n) {
+		dst = z
+	}
+	code := convInputView(p, n, g, true)
+	code = append(code, view3(p, "z", dst, g.f, g.ho, g.wo))
+	init := jen.Id("z").Index(jen.Id("f")).Index(jen.Id("oh")).Index(jen.Id("ow")).Op("=").Lit(0)
+	if n.Bias {
+		init = jen.Id("z").Index(jen.Id("f")).Index(jen.Id("oh")).Index(jen.Id("ow")).Op("=").Add(pf(b)).Index(jen.Id("f"))
+	}
+	code = append(code, jen.For(jen.Id("f").Op(":=").Range().Id("z")).Block(
+		jen.For(jen.Id("oh").Op(":=").Range().Id("z").Index(jen.Id("f"))).Block(
+			jen.For(jen.Id("ow").Op(":=").Range().Id("z").Index(jen.Id("f")).Index(jen.Id("oh"))).Block(init),
+		),
+		kernelLoops(n.GoName,
+			jen.Id("wv").Op(":=").Add(pf(w)).Index(jen.Id("f")).Index(jen.Id("c")).Index(jen.Id("kh")).Index(jen.Id("kw")),
+			jen.For(jen.Id("oh").Op(":=").Lit(0), jen.Id("oh").Op("<").Id(n.GoName+"OutH"), jen.Id("oh").Op("++")).Block(
+				append([]jen.Code{
+					rowView(p, "r", "xp", g),
+					jen.Id("o").Op(":=").Op("&").Id("z").Index(jen.Id("f")).Index(jen.Id("oh")),
+				}, overRow(g, func(ow, i jen.Code) []jen.Code {
+					return []jen.Code{jen.Id("o").Index(ow).Op("+=").Id("wv").Op("*").Id("r").Index(i)}
+				})...)...,
+			),
+		),
+	))
+	if hasAct(n) {
+		code = append(code, actForward(p, n.Act, n.Out, z, n.out)...)
+	}
+	return code
+}
+
+// preBackward differentiates the activation in place: dz = da ⊙ act'(z).
+func (conv2dEmitter) preBackward(p *plan, n *node) []jen.Code {
+	if !hasAct(n) {
+		return nil
+	}
+	_, _, z, _, _ := convNames(n)
+	return actBackward(p, n.Act, n.Out, z, n.out, n.dout, n.dout)
+}
+
+// backward: see the type comment. Without withDX the dxp lines are left out.
+func (conv2dEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
+	g := geom(n)
+	w, b, _, _, dxpField := convNames(n)
+	code := convInputView(p, n, g, false)
+	code = append(code, view3(p, "dz", n.dout, g.f, g.ho, g.wo))
+	if withDX {
+		if g.padded {
+			code = append(code, jen.Id("dxp").Op(":=").Op("&").Add(mf(dxpField)))
+		} else {
+			code = append(code, view3(p, "dxp", n.din, g.c, g.h, g.w))
+		}
+		code = append(code, jen.Op("*").Id("dxp").Op("=").Add(shaped3(p, g.c, g.hp, g.wp)).Values())
+	}
+	perRow := []jen.Code{
+		rowView(p, "r", "xp", g),
+		jen.Id("d").Op(":=").Op("&").Id("dz").Index(jen.Id("f")).Index(jen.Id("oh")),
+	}
+	if withDX {
+		perRow = append(perRow, rowView(p, "dr", "dxp", g))
+	}
+	perRow = append(perRow, overRow(g, func(ow, i jen.Code) []jen.Code {
+		s := []jen.Code{jen.Id("s").Op("+=").Id("d").Index(ow).Op("*").Id("r").Index(i)}
+		if withDX {
+			s = append(s, jen.Id("dr").Index(i).Op("+=").Id("wv").Op("*").Id("d").Index(ow))
+		}
+		return s
+	})...)
+	kernel := []jen.Code{}
+	if withDX {
+		kernel = append(kernel, jen.Id("wv").Op(":=").Add(pf(w)).Index(jen.Id("f")).Index(jen.Id("c")).Index(jen.Id("kh")).Index(jen.Id("kw")))
+	}
+	kernel = append(kernel,
+		jen.Var().Id("s").Add(p.elem()),
+		loopTo("oh", n.GoName+"OutH", perRow...),
+		gf(w).Index(jen.Id("f")).Index(jen.Id("c")).Index(jen.Id("kh")).Index(jen.Id("kw")).Op("+=").Id("s"),
+	)
+	perFilter := []jen.Code{}
+	if n.Bias {
+		perFilter = append(perFilter,
+			jen.Var().Id("sb").Add(p.elem()),
+			jen.For(jen.Id("oh").Op(":=").Range().Id("dz").Index(jen.Id("f"))).Block(
+				jen.For(jen.List(jen.Id("_"), jen.Id("v")).Op(":=").Range().Id("dz").Index(jen.Id("f")).Index(jen.Id("oh"))).Block(jen.Id("sb").Op("+=").Id("v")),
+			),
+			gf(b).Index(jen.Id("f")).Op("+=").Id("sb"),
+		)
+	}
+	perFilter = append(perFilter, kernelLoops(n.GoName, kernel...))
+	code = append(code, loopTo("f", n.GoName+"Filters", perFilter...))
+	if withDX && g.padded {
+		// Crop the border: dx[c][h] = dxp[c][h+PT][PL : PL+W]
+		code = append(code,
+			view3(p, "dx", n.din, g.c, g.h, g.w),
+			jen.For(jen.Id("c").Op(":=").Range().Id("dx")).Block(
+				jen.For(jen.Id("h").Op(":=").Range().Id("dx").Index(jen.Id("c"))).Block(
+					jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("h")).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(g.w)).Add(p.elem())).Call(
+						jen.Id("dxp").Index(jen.Id("c")).Index(jen.Id("h").Op("+").Lit(g.pt)).Index(jen.Lit(g.pl).Op(":")),
+					),
+				),
+			))
+	}
+	return code
+}

@@ -1,0 +1,173 @@
+package gen
+
+import (
+	"fmt"
+
+	"github.com/bpgen/bpgen/spec"
+	"github.com/dave/jennifer/jen"
+)
+
+// maxpool2d and avgpool2d over windows KH×KW with stride (SH, SW) and
+// symmetric padding (PT, PL), as PyTorch's nn.MaxPool2d / nn.AvgPool2d:
+//
+//	max:  y[c,oh,ow] = max over the window of x   (padding never wins)
+//	      dx[argmax] += dy[c,oh,ow]               (ties: the first maximum in row-major order)
+//	avg:  y[c,oh,ow] = Σ window x / (KH·KW)       (padded zeros count: count_include_pad)
+//	      dx[c,ih,iw] += dy[c,oh,ow] / (KH·KW)    for every in-range window element
+//
+// The window of output (oh, ow) covers input rows oh·SH − PT + kh and columns
+// ow·SW − PL + kw; positions in the padding are skipped.
+type poolEmitter struct{}
+
+func (poolEmitter) aliases(*spec.Node) bool                 { return false }
+func (poolEmitter) params(*plan, *node) []tensor            { return nil }
+func (poolEmitter) preBackward(*plan, *node) []jen.Code     { return nil }
+func isMax(n *node) bool                                    { return n.Kind == spec.KindMaxPool2D }
+func argField(n *node) string                               { return fmt.Sprintf("arg%d", n.Index) }
+func (poolEmitter) consts(*plan, *node) []jen.Code          { return nil }
+func (globalAvgPoolEmitter) consts(*plan, *node) []jen.Code { return nil }
+
+func (poolEmitter) fields(p *plan, n *node) []field {
+	if !isMax(n) {
+		return nil
+	}
+	return []field{{name: argField(n), typ: jen.Index(jen.Lit(n.outSize)).Int32(), doc: "flat input index of each window's maximum"}}
+}
+
+// window emits the loops over one pooling window, skipping padded positions:
+//
+//	for kh := 0; kh < KH; kh++ {
+//		ih := oh*SH - PT + kh
+//		if ih < 0 || ih >= H { continue }
+//		for kw := 0; kw < KW; kw++ {
+//			iw := ow*SW - PL + kw
+//			if iw < 0 || iw >= W { continue }
+//			body
+//		}
+//	}
+func window(g convGeom, body ...jen.Code) jen.Code {
+	pos := func(o string, s, pad int, k string) *jen.Statement {
+		e := jen.Id(o)
+		if s != 1 {
+			e = e.Op("*").Lit(s)
+		}
+		if pad != 0 {
+			e = e.Op("-").Lit(pad)
+		}
+		return e.Op("+").Id(k)
+	}
+	skip := func(v string, n, pad int) []jen.Code {
+		if pad == 0 {
+			return nil // without padding every window lies inside the input
+		}
+		return []jen.Code{jen.If(jen.Id(v).Op("<").Lit(0).Op("||").Id(v).Op(">=").Lit(n)).Block(jen.Continue())}
+	}
+	inner := append([]jen.Code{jen.Id("iw").Op(":=").Add(pos("ow", g.sw, g.pl, "kw"))}, skip("iw", g.w, g.pl)...)
+	inner = append(inner, body...)
+	outer := append([]jen.Code{jen.Id("ih").Op(":=").Add(pos("oh", g.sh, g.pt, "kh"))}, skip("ih", g.h, g.pt)...)
+	outer = append(outer, jen.For(jen.Id("kw").Op(":=").Lit(0), jen.Id("kw").Op("<").Lit(g.kw), jen.Id("kw").Op("++")).Block(inner...))
+	return jen.For(jen.Id("kh").Op(":=").Lit(0), jen.Id("kh").Op("<").Lit(g.kh), jen.Id("kh").Op("++")).Block(outer...)
+}
+
+// outputLoops wraps body in: for c := range y { for oh := range y[c] { for ow := range y[c][oh] { body } } }
+func outputLoops(body ...jen.Code) jen.Code {
+	return jen.For(jen.Id("c").Op(":=").Range().Id("y")).Block(
+		jen.For(jen.Id("oh").Op(":=").Range().Id("y").Index(jen.Id("c"))).Block(
+			jen.For(jen.Id("ow").Op(":=").Range().Id("y").Index(jen.Id("c")).Index(jen.Id("oh"))).Block(body...),
+		),
+	)
+}
+
+func (poolEmitter) forward(p *plan, n *node) []jen.Code {
+	g := geom(n)
+	code := []jen.Code{view3(p, "x", n.in, g.c, g.h, g.w), view3(p, "y", n.out, g.f, g.ho, g.wo)}
+	xv := jen.Id("x").Index(jen.Id("c")).Index(jen.Id("ih")).Index(jen.Id("iw"))
+	yv := jen.Id("y").Index(jen.Id("c")).Index(jen.Id("oh")).Index(jen.Id("ow"))
+	if isMax(n) {
+		// best, arg := x[c][first], index; then strictly greater values replace it.
+		flatIdx := jen.Int32().Call(jen.Parens(jen.Id("c").Op("*").Lit(g.h).Op("+").Id("ih")).Op("*").Lit(g.w).Op("+").Id("iw"))
+		outIdx := jen.Parens(jen.Id("c").Op("*").Lit(g.ho).Op("+").Id("oh")).Op("*").Lit(g.wo).Op("+").Id("ow")
+		code = append(code, outputLoops(
+			jen.Id("best").Op(":=").Qual("math", "Inf").Call(jen.Lit(-1)),
+			jen.Id("arg").Op(":=").Int32().Call(jen.Lit(-1)),
+			window(g, jen.If(jen.Id("v").Op(":=").Add(p.f64(xv)), jen.Id("v").Op(">").Id("best").Op("||").Id("arg").Op("<").Lit(0)).Block(
+				jen.Id("best").Op(",").Id("arg").Op("=").Id("v").Op(",").Add(flatIdx),
+			)),
+			yv.Clone().Op("=").Add(p.fromF64(jen.Id("best"))),
+			mf(argField(n)).Index(outIdx).Op("=").Id("arg"),
+		))
+		return code
+	}
+	code = append(code, outputLoops(
+		jen.Var().Id("s").Add(p.elem()),
+		window(g, jen.Id("s").Op("+=").Add(xv)),
+		yv.Clone().Op("=").Id("s").Op("/").Lit(g.kh*g.kw),
+	))
+	return code
+}
+
+func (poolEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
+	if !withDX {
+		return nil
+	}
+	g := geom(n)
+	if isMax(n) {
+		// m.din = [N]T{}; for j, a := range m.argN { m.din[a] += m.dout[j] }
+		return []jen.Code{
+			mf(n.din).Op("=").Index(jen.Lit(n.inSize)).Add(p.elem()).Values(),
+			jen.For(jen.List(jen.Id("j"), jen.Id("a")).Op(":=").Range().Add(mf(argField(n)))).Block(
+				mf(n.din).Index(jen.Id("a")).Op("+=").Add(mf(n.dout)).Index(jen.Id("j")),
+			),
+		}
+	}
+	return []jen.Code{
+		mf(n.din).Op("=").Index(jen.Lit(n.inSize)).Add(p.elem()).Values(),
+		view3(p, "dx", n.din, g.c, g.h, g.w),
+		view3(p, "y", n.dout, g.f, g.ho, g.wo),
+		outputLoops(
+			jen.Id("g").Op(":=").Id("y").Index(jen.Id("c")).Index(jen.Id("oh")).Index(jen.Id("ow")).Op("/").Lit(g.kh*g.kw),
+			window(g, jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("ih")).Index(jen.Id("iw")).Op("+=").Id("g")),
+		),
+	}
+}
+
+// global_avgpool2d: y[c] = Σ_h,w x[c,h,w] / (H·W);  dx[c,h,w] = dy[c] / (H·W).
+// The output is [C], ready for a dense layer (Keras' GlobalAveragePooling2D;
+// PyTorch's AdaptiveAvgPool2d(1) followed by flatten).
+type globalAvgPoolEmitter struct{}
+
+func (globalAvgPoolEmitter) aliases(*spec.Node) bool             { return false }
+func (globalAvgPoolEmitter) params(*plan, *node) []tensor        { return nil }
+func (globalAvgPoolEmitter) fields(*plan, *node) []field         { return nil }
+func (globalAvgPoolEmitter) preBackward(*plan, *node) []jen.Code { return nil }
+
+// view2 declares name := (*[a][b]T)(unsafe.Pointer(&m.buf))
+func view2(p *plan, name, buf string, a, b int) jen.Code {
+	return jen.Id(name).Op(":=").Parens(jen.Op("*").Index(jen.Lit(a)).Index(jen.Lit(b)).Add(p.elem())).Call(jen.Qual("unsafe", "Pointer").Call(jen.Op("&").Add(mf(buf))))
+}
+
+func (globalAvgPoolEmitter) forward(p *plan, n *node) []jen.Code {
+	c, hw := n.In[0], n.In[1]*n.In[2]
+	return []jen.Code{
+		view2(p, "x", n.in, c, hw),
+		jen.For(jen.Id("c").Op(":=").Range().Id("x")).Block(
+			jen.Var().Id("s").Add(p.elem()),
+			jen.For(jen.List(jen.Id("_"), jen.Id("v")).Op(":=").Range().Id("x").Index(jen.Id("c"))).Block(jen.Id("s").Op("+=").Id("v")),
+			mf(n.out).Index(jen.Id("c")).Op("=").Id("s").Op("/").Lit(hw),
+		),
+	}
+}
+
+func (globalAvgPoolEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
+	if !withDX {
+		return nil
+	}
+	c, hw := n.In[0], n.In[1]*n.In[2]
+	return []jen.Code{
+		view2(p, "dx", n.din, c, hw),
+		jen.For(jen.Id("c").Op(":=").Range().Id("dx")).Block(
+			jen.Id("g").Op(":=").Add(mf(n.dout)).Index(jen.Id("c")).Op("/").Lit(hw),
+			jen.For(jen.Id("j").Op(":=").Range().Id("dx").Index(jen.Id("c"))).Block(jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("j")).Op("=").Id("g")),
+		),
+	}
+}

