@@ -90,19 +90,80 @@ loss: binary_cross_entropy`},
 input: [3, 5]
 layers: [{type: softmax}, {type: flatten}, {type: dense, units: 2}]
 loss: mse`},
+	{"conv_valid_stride1", `
+input: [2, 6, 5]
+layers:
+  - {type: conv2d, filters: 3, kernel: 3, activation: relu}
+  - {type: flatten}
+  - {type: dense, units: 4}
+loss: softmax_cross_entropy`},
+	{"conv_same_stride2_nonsquare", `
+input: [3, 7, 6]
+layers:
+  - {type: conv2d, filters: 2, kernel: [2, 3], stride: 2, padding: same, activation: tanh}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: mse`},
+	{"conv_explicit_dilated_nobias", `
+input: [2, 9, 8]
+layers:
+  - {type: conv2d, filters: 3, kernel: 3, stride: [1, 2], padding: [1, 2], dilation: 2, bias: false, activation: gelu}
+  - {type: conv2d, filters: 2, kernel: [3, 2], dilation: [2, 1], padding: same, activation: sigmoid}
+  - {type: flatten}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"conv_same_even_kernel", `
+input: [1, 7, 7]
+layers:
+  - {type: conv2d, filters: 2, kernel: 4, padding: same, activation: elu}
+  - {type: global_avgpool2d}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"maxpool_overlap_padded", `
+input: [2, 7, 6]
+layers:
+  - {type: conv2d, filters: 3, kernel: 2, activation: tanh}
+  - {type: maxpool2d, size: 3, stride: 2, padding: 1}
+  - {type: maxpool2d, size: [2, 1]}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"avgpool_overlap_padded", `
+input: [2, 8, 7]
+layers:
+  - {type: conv2d, filters: 2, kernel: 3, padding: 1, activation: softplus}
+  - {type: avgpool2d, size: 3, stride: [2, 1], padding: 1}
+  - {type: avgpool2d, size: 2}
+  - {type: flatten}
+  - {type: dense, units: 2, activation: sigmoid}
+loss: binary_cross_entropy`},
+	{"lenet_like", `
+input: [1, 12, 12]
+layers:
+  - {type: conv2d, filters: 4, kernel: 5, padding: 2, activation: relu}
+  - {type: maxpool2d, size: 2}
+  - {type: conv2d, filters: 6, kernel: 3, activation: relu}
+  - {type: maxpool2d, size: 2}
+  - {type: flatten}
+  - {type: dense, units: 10, activation: relu}
+  - {type: dropout, rate: 0.25}
+  - {type: dense, units: 5}
+loss: softmax_cross_entropy`},
 }
 
 // TestGradientsAllKinds generates every case into one temporary module that
-// uses this repository through a replace directive, runs it, and requires
-// every tensor of every case to pass.
+// uses this repository through a replace directive, builds the program of
+// CheckProgram for all of them, runs it, and requires every tensor of every
+// case to pass.
 func TestGradientsAllKinds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program")
 	}
+	const trials = 3
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
 	dir := t.TempDir()
-	var imports, checks strings.Builder
+	var targets []CheckTarget
 	for i, c := range gradCases {
 		pkg := fmt.Sprintf("c%d", i)
 		m, err := spec.Parse(c.name+".yaml", []byte("name: "+c.name+"\ndtype: float64"+c.yaml))
@@ -111,61 +172,11 @@ func TestGradientsAllKinds(t *testing.T) {
 		require.NoError(t, err, c.name)
 		require.NoError(t, os.MkdirAll(filepath.Join(dir, pkg), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, pkg, "model_gen.go"), src, 0o644))
-		fmt.Fprintf(&imports, "\t%q\n", "check/"+pkg)
-		target := "fill(y[:], rng, false)"
-		if m.Loss.Kind == "softmax_cross_entropy" {
-			target = fmt.Sprintf("y = %s.Target(rng.Intn(%s.OutputSize))", pkg, pkg)
-		} else if strings.HasPrefix(m.Loss.Kind, "binary") {
-			target = "fill(y[:], rng, true)"
-		}
-		fmt.Fprintf(&checks, `	{
-		m := %[1]s.New()
-		m.SetTraining(true)
-		rng := runtime.NewRNG(%[3]d)
-		for trial := 0; trial < 3; trial++ {
-			var x %[1]s.Input
-			var y %[1]s.Target
-			fill(unsafe.Slice((*float64)(unsafe.Pointer(&x)), %[1]s.InputSize), rng, false)
-			%[4]s
-			rep := m.CheckGradients(&x, &y, runtime.CheckOptions{Seed: uint64(trial)})
-			fmt.Printf("== %[2]s trial %%d\n%%s\n", trial, rep)
-			if !rep.Pass {
-				failed = true
-			}
-		}
+		targets = append(targets, CheckTarget{ImportPath: "check/" + pkg, Alias: pkg, Model: m})
 	}
-`, pkg, c.name, i+1, target)
-	}
-	mainSrc := `package main
-
-import (
-	"fmt"
-	"os"
-	"unsafe"
-
-	"github.com/bpgen/bpgen/runtime"
-` + imports.String() + `)
-
-// fill writes normal values (or uniform values in (0,1) for probabilities).
-func fill(v []float64, rng *runtime.RNG, prob bool) {
-	for i := range v {
-		if prob {
-			v[i] = 0.05 + 0.9*rng.Float64()
-		} else {
-			v[i] = rng.NormFloat64()
-		}
-	}
-}
-
-func main() {
-	failed := false
-` + checks.String() + `	if failed {
-		fmt.Println("FAILED")
-		os.Exit(1)
-	}
-}
-`
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(mainSrc), 0o644))
+	mainSrc, err := CheckProgram(targets, trials, 1, CheckOptions{})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), mainSrc, 0o644))
 	writeModule(t, dir, root)
 	cmd := exec.Command("go", "run", ".")
 	cmd.Dir = dir
@@ -174,7 +185,10 @@ func main() {
 	t.Logf("%s", out)
 	require.NoError(t, err)
 	assert.NotContains(t, string(out), "FAIL")
-	assert.Equal(t, 3*len(gradCases), strings.Count(string(out), "== "))
+	assert.Equal(t, trials*len(gradCases), strings.Count(string(out), "== "))
+	for _, c := range gradCases {
+		assert.Contains(t, string(out), "== "+c.name+" trial 3\n", c.name)
+	}
 }
 
 // writeModule writes a go.mod naming module "check" that uses the bpgen

@@ -7,6 +7,8 @@
 // Usage:
 //
 //	bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] SPEC.yaml
+//	bpgen check [-trials N] [-seed N] [-max N] [-keep] SPEC.yaml
+//	bpgen summary SPEC.yaml
 //	bpgen version
 //
 // generate writes the package source to FILE (default: the spec's base name
@@ -21,6 +23,48 @@
 // In a module that requires github.com/bpgen/bpgen, put beside model.yaml:
 //
 //	//go:generate go run github.com/bpgen/bpgen/cmd/bpgen generate -o model_gen.go model.yaml
+//
+// check checks the backward pass of the spec's network against central
+// differences. It generates the package as float64 into a temporary module
+// (module bpgencheck, using github.com/bpgen/bpgen through a replace directive
+// that points at the copy the module in the current directory uses, so run it
+// inside this repository or inside a module that requires
+// github.com/bpgen/bpgen), builds a checking program there with the go command
+// (GOFLAGS=-mod=mod, GOWORK=off) and runs it. For each of -trials (default 3)
+// random inputs (standard normal values; a random class for
+// softmax_cross_entropy, targets uniform in (0.05, 0.95) for the binary
+// cross-entropies, standard normal targets otherwise) it compares the gradient
+// of the loss with respect to every parameter tensor and to the input with
+// central differences (step 1e-5) in training mode, dropout with fixed masks,
+// and prints a table: tensor, size, elements checked, largest absolute error,
+// relative error ‖a−n‖/max(‖a‖,‖n‖), PASS or FAIL (a tensor passes at a
+// relative error of at most 1e-6). -seed (default 1) seeds the inputs,
+// targets, masks and element subsets; -max N checks at most N elements of each
+// tensor, drawn at random (default 0: all of them); -keep keeps the temporary
+// module and prints its path. The exit status is 1 if any tensor fails; the
+// error names the failing tensors:
+//
+//	bpgen: model.yaml: gradient check failed for layers.0.weight
+//
+// summary prints the layers of the spec's network with their output shapes,
+// parameter counts and approximate forward FLOPs per sample (a multiply-add
+// counts 2: dense 2·in·units and conv2d 2·C·kh·kw·filters·Ho·Wo, each plus one
+// per output for a bias; pooling kh·kw per output, global_avgpool2d 1 per
+// input element; an activation 1 per element, softmax 3; dropout and flatten
+// 0), the totals, and the memory of one generated Model (parameters, gradients and
+// the per-sample buffers of the forward and backward pass):
+//
+//	$ bpgen summary testdata/xor.yaml
+//	Model: xor (float64)
+//	Layer (name)  Kind           Output shape  Params  FLOPs
+//	--------------------------------------------------------
+//	input         input          [2]                0      0
+//	layers.0      dense+tanh     [4]               12     24
+//	layers.1      dense+sigmoid  [1]                5     10
+//	--------------------------------------------------------
+//	Total params: 17 (136 B)
+//	Forward FLOPs per sample: 34
+//	Memory of a Model: params 136 B, grads 136 B, activations 152 B
 //
 // Errors are printed as "bpgen: file:line:col: message", one per line, all of
 // them, sorted by position; the exit status is then 1 (2 for a usage error). The spec format is
@@ -48,6 +92,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "generate":
 		err = cmdGenerate(args[1:], stderr)
+	case "check":
+		err = cmdCheck(args[1:], stdout, stderr)
+	case "summary":
+		err = cmdSummary(args[1:], stdout, stderr)
 	case "version":
 		err = cmdVersion(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
@@ -71,6 +119,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
 	bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] SPEC.yaml
+	bpgen check [-trials N] [-seed N] [-max N] [-keep] SPEC.yaml
+	bpgen summary SPEC.yaml
 	bpgen version
 `)
 }
