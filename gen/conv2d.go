@@ -103,7 +103,7 @@ func (conv2dEmitter) fields(p *plan, n *node) []field {
 	if g.padded {
 		fs = append(fs,
 			field{name: xp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "zero-padded input"},
-			field{name: dxp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "dL/d(padded input)"})
+			field{name: dxp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "dL/d(padded input)", train: true})
 	}
 	return fs
 }
@@ -170,11 +170,14 @@ func rowView(p *plan, name, buf string, g convGeom) jen.Code {
 // input row view: written out for short rows, a loop otherwise:
 //
 //	o[0] += wv * r[0]; o[1] += wv * r[1]; ...     or     for ow := 0; ow < Wo; ow++ { ... }
-func overRow(g convGeom, body func(ow, i jen.Code) []jen.Code) []jen.Code {
+//
+// lane is ow mod 4 in the written-out form (0 in the loop), so sums can use
+// four independent accumulators instead of one long dependency chain.
+func overRow(g convGeom, body func(ow, i jen.Code, lane int) []jen.Code) []jen.Code {
 	if g.wo <= g.unrollRowMax {
 		var out []jen.Code
 		for ow := 0; ow < g.wo; ow++ {
-			out = append(out, body(jen.Lit(ow), jen.Lit(ow*g.sw))...)
+			out = append(out, body(jen.Lit(ow), jen.Lit(ow*g.sw), ow%4)...)
 		}
 		return out
 	}
@@ -182,7 +185,7 @@ func overRow(g convGeom, body func(ow, i jen.Code) []jen.Code) []jen.Code {
 	if g.sw != 1 {
 		i = i.Op("*").Lit(g.sw)
 	}
-	return []jen.Code{jen.For(jen.Id("ow").Op(":=").Lit(0), jen.Id("ow").Op("<").Lit(g.wo), jen.Id("ow").Op("++")).Block(body(jen.Id("ow"), i)...)}
+	return []jen.Code{jen.For(jen.Id("ow").Op(":=").Lit(0), jen.Id("ow").Op("<").Lit(g.wo), jen.Id("ow").Op("++")).Block(body(jen.Id("ow"), i, 0)...)}
 }
 
 // kernelLoops wraps body in the loops over input channels and kernel offsets:
@@ -221,7 +224,7 @@ func (conv2dEmitter) forward(p *plan, n *node) []jen.Code {
 				append([]jen.Code{
 					rowView(p, "r", "xp", g),
 					jen.Id("o").Op(":=").Op("&").Id("z").Index(jen.Id("f")).Index(jen.Id("oh")),
-				}, overRow(g, func(ow, i jen.Code) []jen.Code {
+				}, overRow(g, func(ow, i jen.Code, _ int) []jen.Code {
 					return []jen.Code{jen.Id("o").Index(ow).Op("+=").Id("wv").Op("*").Id("r").Index(i)}
 				})...)...,
 			),
@@ -263,8 +266,8 @@ func (conv2dEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	if withDX {
 		perRow = append(perRow, rowView(p, "dr", "dxp", g))
 	}
-	perRow = append(perRow, overRow(g, func(ow, i jen.Code) []jen.Code {
-		s := []jen.Code{jen.Id("s").Op("+=").Id("d").Index(ow).Op("*").Id("r").Index(i)}
+	perRow = append(perRow, overRow(g, func(ow, i jen.Code, lane int) []jen.Code {
+		s := []jen.Code{jen.Id(fmt.Sprintf("s%d", lane)).Op("+=").Id("d").Index(ow).Op("*").Id("r").Index(i)}
 		if withDX {
 			s = append(s, jen.Id("dr").Index(i).Op("+=").Id("wv").Op("*").Id("d").Index(ow))
 		}
@@ -275,9 +278,9 @@ func (conv2dEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 		kernel = append(kernel, jen.Id("wv").Op(":=").Add(pf(w)).Index(jen.Id("f")).Index(jen.Id("c")).Index(jen.Id("kh")).Index(jen.Id("kw")))
 	}
 	kernel = append(kernel,
-		jen.Var().Id("s").Add(p.elem()),
+		jen.Var().Id("s0").Op(",").Id("s1").Op(",").Id("s2").Op(",").Id("s3").Add(p.elem()),
 		loopTo("oh", n.GoName+"OutH", perRow...),
-		gf(w).Index(jen.Id("f")).Index(jen.Id("c")).Index(jen.Id("kh")).Index(jen.Id("kw")).Op("+=").Id("s"),
+		gf(w).Index(jen.Id("f")).Index(jen.Id("c")).Index(jen.Id("kh")).Index(jen.Id("kw")).Op("+=").Id("s0").Op("+").Id("s1").Op("+").Id("s2").Op("+").Id("s3"),
 	)
 	perFilter := []jen.Code{}
 	if n.Bias {

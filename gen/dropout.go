@@ -24,7 +24,7 @@ func (dropoutEmitter) aliases(*spec.Node) bool             { return false }
 func maskField(n *node) string { return fmt.Sprintf("mask%d", n.Index) }
 
 func (dropoutEmitter) fields(p *plan, n *node) []field {
-	return []field{{name: maskField(n), size: n.outSize, doc: fmt.Sprintf("dropout mask: 0 or 1/(1-%v)", n.Rate)}}
+	return []field{{name: maskField(n), size: n.outSize, doc: fmt.Sprintf("dropout mask: 0 or 1/(1-%v)", n.Rate), train: true}}
 }
 
 // forward:
@@ -38,6 +38,9 @@ func (dropoutEmitter) fields(p *plan, n *node) []field {
 //		m.out = m.in
 //	}
 func (dropoutEmitter) forward(p *plan, n *node) []jen.Code {
+	if p.inference {
+		return []jen.Code{mf(n.out).Op("=").Add(mf(n.in))} // identity at inference
+	}
 	mask := maskField(n)
 	return []jen.Code{jen.If(mf("training")).Block(
 		jen.For(jen.List(jen.Id("j"), jen.Id("v")).Op(":=").Range().Add(mf(n.in))).Block(

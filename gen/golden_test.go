@@ -53,6 +53,37 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestInferenceGolden generates the inference-only variants of the MNIST
+// examples and compares them with testdata/golden/NAME.inference.go.golden.
+func TestInferenceGolden(t *testing.T) {
+	for _, name := range []string{"mnist_mlp", "mnist_cnn"} {
+		t.Run(name, func(t *testing.T) {
+			m, err := spec.ParseFile("../testdata/" + name + ".yaml")
+			require.NoError(t, err)
+			got, err := Generate(m, Options{Source: "testdata/" + name + ".yaml", Inference: true, Weights: name + "_gen.safetensors"})
+			require.NoError(t, err)
+			for _, absent := range []string{"Grads", "Backward", "TrainStep", "dropout", "lossGrad", "CheckGradients", "arg1", "dxp"} {
+				assert.NotContains(t, string(got), absent)
+			}
+			assert.Contains(t, string(got), "//go:embed "+name+"_gen.safetensors\n")
+			golden := filepath.Join("../testdata/golden", name+".inference.go.golden")
+			if *update {
+				require.NoError(t, os.WriteFile(golden, got, 0o644))
+				return
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err, "run go test ./gen -update")
+			assert.True(t, bytes.Equal(want, got), "%s is stale: run go test ./gen -update and review the diff", golden)
+		})
+	}
+	m, err := spec.ParseFile("../testdata/xor.yaml")
+	require.NoError(t, err)
+	for _, bad := range []string{"../w.safetensors", "w.bin", ".hidden.safetensors"} {
+		_, err := Generate(m, Options{Weights: bad})
+		assert.EqualError(t, err, `weights file "`+bad+`": expected a file name ending in .safetensors in the output's directory`)
+	}
+}
+
 // TestOptions covers the package and dtype overrides and their errors.
 func TestOptions(t *testing.T) {
 	m, err := spec.Parse("x.yaml", []byte("name: x\ninput: [2]\nlayers: [{type: dense, units: 1}]\nloss: mse\n"))

@@ -63,11 +63,13 @@ func genLoss(f *jen.File, p *plan) {
 	f.Func().Id("Loss").Params(jen.Id("out").Op("*").Id("Output"), jen.Id("y").Op("*").Id("Target")).Float64().Block(
 		jen.Return(call),
 	)
-	gcall, _ := lossCall(p, jen.Id("out"), jen.Id("y"), jen.Id("grad"))
-	f.Comment("lossGrad returns the loss of out against y and writes dL/dout into grad.")
-	f.Func().Id("lossGrad").Params(
-		jen.Id("out").Op("*").Add(flatType(p, jen.Id("OutputSize"))), jen.Id("y").Op("*").Id("Target"), jen.Id("grad").Op("*").Add(flatType(p, jen.Id("OutputSize"))),
-	).Float64().Block(jen.Return(gcall))
+	if !p.inference {
+		gcall, _ := lossCall(p, jen.Id("out"), jen.Id("y"), jen.Id("grad"))
+		f.Comment("lossGrad returns the loss of out against y and writes dL/dout into grad.")
+		f.Func().Id("lossGrad").Params(
+			jen.Id("out").Op("*").Add(flatType(p, jen.Id("OutputSize"))), jen.Id("y").Op("*").Id("Target"), jen.Id("grad").Op("*").Add(flatType(p, jen.Id("OutputSize"))),
+		).Float64().Block(jen.Return(gcall))
+	}
 
 	out := jen.Id("out").Op(":=").Op("&").Id("m").Dot(p.outField())
 	switch p.Loss.Kind {

@@ -12,10 +12,12 @@ import (
 // buffers every node reads and writes. It wraps spec.Model instead of growing it.
 type plan struct {
 	*spec.Model
-	pkg     string // Go package name
-	source  string // spec file named in the header
-	nodes   []*node
-	tensors []tensor
+	pkg       string // Go package name
+	source    string // spec file named in the header
+	nodes     []*node
+	tensors   []tensor
+	inference bool   // forward-only package
+	weights   string // embedded weight file, or ""
 	// firstParam is the index of the first node with parameters (len(nodes) if none):
 	// TrainStep needs no input gradient at or before it.
 	firstParam int
@@ -58,6 +60,8 @@ type field struct {
 	size int      // elements of a flat [size]T array, unless typ is set
 	typ  jen.Code // the field's type, when it is not [size]T
 	doc  string
+	// train marks state needed only for training (left out of inference-only packages).
+	train bool
 }
 
 // emitter produces the code of one layer kind. Each kind lives in its own file

@@ -31,7 +31,7 @@ func (poolEmitter) fields(p *plan, n *node) []field {
 	if !isMax(n) {
 		return nil
 	}
-	return []field{{name: argField(n), typ: jen.Index(jen.Lit(n.outSize)).Int32(), doc: "flat input index of each window's maximum"}}
+	return []field{{name: argField(n), typ: jen.Index(jen.Lit(n.outSize)).Int32(), doc: "flat input index of each window's maximum", train: true}}
 }
 
 // window emits the loops over one pooling window, skipping padded positions:
@@ -87,15 +87,18 @@ func (poolEmitter) forward(p *plan, n *node) []jen.Code {
 		// best, arg := x[c][first], index; then strictly greater values replace it.
 		flatIdx := jen.Int32().Call(jen.Parens(jen.Id("c").Op("*").Lit(g.h).Op("+").Id("ih")).Op("*").Lit(g.w).Op("+").Id("iw"))
 		outIdx := jen.Parens(jen.Id("c").Op("*").Lit(g.ho).Op("+").Id("oh")).Op("*").Lit(g.wo).Op("+").Id("ow")
-		code = append(code, outputLoops(
+		body := []jen.Code{
 			jen.Id("best").Op(":=").Qual("math", "Inf").Call(jen.Lit(-1)),
 			jen.Id("arg").Op(":=").Int32().Call(jen.Lit(-1)),
 			window(g, jen.If(jen.Id("v").Op(":=").Add(p.f64(xv)), jen.Id("v").Op(">").Id("best").Op("||").Id("arg").Op("<").Lit(0)).Block(
 				jen.Id("best").Op(",").Id("arg").Op("=").Id("v").Op(",").Add(flatIdx),
 			)),
 			yv.Clone().Op("=").Add(p.fromF64(jen.Id("best"))),
-			mf(argField(n)).Index(outIdx).Op("=").Id("arg"),
-		))
+		}
+		if !p.inference {
+			body = append(body, mf(argField(n)).Index(outIdx).Op("=").Id("arg"))
+		}
+		code = append(code, outputLoops(body...))
 		return code
 	}
 	code = append(code, outputLoops(

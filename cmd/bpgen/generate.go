@@ -23,8 +23,10 @@ func cmdGenerate(args []string, stderr io.Writer) error {
 	out := fs.String("o", "", "output file (default: SPEC base name + _gen.go)")
 	pkg := fs.String("pkg", "", "package name (default: the spec's name)")
 	dtype := fs.String("dtype", "", "element type, float32 or float64 (default: the spec's dtype)")
+	weights := fs.String("weights", "", "embed these trained weights (safetensors); New loads them")
+	inference := fs.Bool("inference", false, "emit a forward-only package (no gradients, backward pass or training)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] SPEC.yaml")
+		fmt.Fprintln(stderr, "usage: bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] [-weights FILE.safetensors] [-inference] SPEC.yaml")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -39,12 +41,30 @@ func cmdGenerate(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	src, err := gen.Generate(m, gen.Options{Source: filepath.ToSlash(path), Package: *pkg, DType: spec.DType(*dtype)})
+	if *out == "" {
+		*out = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)) + "_gen.go"
+	}
+	opt := gen.Options{Source: filepath.ToSlash(path), Package: *pkg, DType: spec.DType(*dtype), Inference: *inference}
+	var weightData []byte
+	if *weights != "" {
+		data, err := os.ReadFile(*weights)
+		if err != nil {
+			return err
+		}
+		if weightData, err = gen.CheckWeights(m, opt.DType, data); err != nil {
+			return fmt.Errorf("%s: %w", *weights, err)
+		}
+		// The weights go beside the output: model_gen.go embeds model_gen.safetensors.
+		opt.Weights = strings.TrimSuffix(filepath.Base(*out), ".go") + ".safetensors"
+	}
+	src, err := gen.Generate(m, opt)
 	if err != nil {
 		return err
 	}
-	if *out == "" {
-		*out = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)) + "_gen.go"
+	if weightData != nil {
+		if err := writeAtomic(filepath.Join(filepath.Dir(*out), opt.Weights), weightData); err != nil {
+			return err
+		}
 	}
 	return writeAtomic(*out, src)
 }

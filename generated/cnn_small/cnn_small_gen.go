@@ -305,6 +305,36 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	return &m.a3
 }
 
+// Loss returns the softmax_cross_entropy loss of one output against its target.
+func Loss(out *Output, y *Target) float64 {
+	return runtime.SoftmaxCrossEntropy(outputFlat(out)[:], *y, nil)
+}
+
+// lossGrad returns the loss of out against y and writes dL/dout into grad.
+func lossGrad(out *[OutputSize]float32, y *Target, grad *[OutputSize]float32) float64 {
+	return runtime.SoftmaxCrossEntropy(out[:], *y, grad[:])
+}
+
+// Correct reports whether the last forward pass predicts class y (argmax of the logits).
+func (m *Model) Correct(y *Target) bool {
+	return runtime.Argmax(m.a3[:]) == *y
+}
+
+// WriteSafetensors writes the parameters as a safetensors file with PyTorch
+// names and layouts (see Tensors).
+func (m *Model) WriteSafetensors(w io.Writer) error {
+	return runtime.WriteSafetensors(w, m.ParamSlice(), Tensors, map[string]string{
+		"bpgen_model": "cnn_small",
+		"format":      "pt",
+	})
+}
+
+// ReadSafetensors loads parameters from a safetensors file. Every tensor must be
+// present with the model's dtype and shape; on any error the parameters are unchanged.
+func (m *Model) ReadSafetensors(r io.Reader) error {
+	return runtime.ReadSafetensors(r, m.ParamSlice(), Tensors)
+}
+
 // Backward propagates dy = dL/dOutput of the last Forward back through the
 // network: it adds dL/dParams into m.Grads and returns dL/dx, which points
 // into the Model and is valid until the next call. It allocates nothing.
@@ -384,69 +414,69 @@ func (m *Model) backward(needDX bool) {
 					for kh := 0; kh < Layers0KH; kh++ {
 						for kw := 0; kw < Layers0KW; kw++ {
 							wv := m.Params.Layers0Weight[f][c][kh][kw]
-							var s float32
+							var s0, s1, s2, s3 float32
 							for oh := 0; oh < Layers0OutH; oh++ {
 								r := (*[28]float32)(xp[c][oh+kh][kw:])
 								d := &dz[f][oh]
 								dr := (*[28]float32)(dxp[c][oh+kh][kw:])
-								s += d[0] * r[0]
+								s0 += d[0] * r[0]
 								dr[0] += wv * d[0]
-								s += d[1] * r[1]
+								s1 += d[1] * r[1]
 								dr[1] += wv * d[1]
-								s += d[2] * r[2]
+								s2 += d[2] * r[2]
 								dr[2] += wv * d[2]
-								s += d[3] * r[3]
+								s3 += d[3] * r[3]
 								dr[3] += wv * d[3]
-								s += d[4] * r[4]
+								s0 += d[4] * r[4]
 								dr[4] += wv * d[4]
-								s += d[5] * r[5]
+								s1 += d[5] * r[5]
 								dr[5] += wv * d[5]
-								s += d[6] * r[6]
+								s2 += d[6] * r[6]
 								dr[6] += wv * d[6]
-								s += d[7] * r[7]
+								s3 += d[7] * r[7]
 								dr[7] += wv * d[7]
-								s += d[8] * r[8]
+								s0 += d[8] * r[8]
 								dr[8] += wv * d[8]
-								s += d[9] * r[9]
+								s1 += d[9] * r[9]
 								dr[9] += wv * d[9]
-								s += d[10] * r[10]
+								s2 += d[10] * r[10]
 								dr[10] += wv * d[10]
-								s += d[11] * r[11]
+								s3 += d[11] * r[11]
 								dr[11] += wv * d[11]
-								s += d[12] * r[12]
+								s0 += d[12] * r[12]
 								dr[12] += wv * d[12]
-								s += d[13] * r[13]
+								s1 += d[13] * r[13]
 								dr[13] += wv * d[13]
-								s += d[14] * r[14]
+								s2 += d[14] * r[14]
 								dr[14] += wv * d[14]
-								s += d[15] * r[15]
+								s3 += d[15] * r[15]
 								dr[15] += wv * d[15]
-								s += d[16] * r[16]
+								s0 += d[16] * r[16]
 								dr[16] += wv * d[16]
-								s += d[17] * r[17]
+								s1 += d[17] * r[17]
 								dr[17] += wv * d[17]
-								s += d[18] * r[18]
+								s2 += d[18] * r[18]
 								dr[18] += wv * d[18]
-								s += d[19] * r[19]
+								s3 += d[19] * r[19]
 								dr[19] += wv * d[19]
-								s += d[20] * r[20]
+								s0 += d[20] * r[20]
 								dr[20] += wv * d[20]
-								s += d[21] * r[21]
+								s1 += d[21] * r[21]
 								dr[21] += wv * d[21]
-								s += d[22] * r[22]
+								s2 += d[22] * r[22]
 								dr[22] += wv * d[22]
-								s += d[23] * r[23]
+								s3 += d[23] * r[23]
 								dr[23] += wv * d[23]
-								s += d[24] * r[24]
+								s0 += d[24] * r[24]
 								dr[24] += wv * d[24]
-								s += d[25] * r[25]
+								s1 += d[25] * r[25]
 								dr[25] += wv * d[25]
-								s += d[26] * r[26]
+								s2 += d[26] * r[26]
 								dr[26] += wv * d[26]
-								s += d[27] * r[27]
+								s3 += d[27] * r[27]
 								dr[27] += wv * d[27]
 							}
-							m.Grads.Layers0Weight[f][c][kh][kw] += s
+							m.Grads.Layers0Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
 						}
 					}
 				}
@@ -471,61 +501,46 @@ func (m *Model) backward(needDX bool) {
 				for c := 0; c < Layers0InC; c++ {
 					for kh := 0; kh < Layers0KH; kh++ {
 						for kw := 0; kw < Layers0KW; kw++ {
-							var s float32
+							var s0, s1, s2, s3 float32
 							for oh := 0; oh < Layers0OutH; oh++ {
 								r := (*[28]float32)(xp[c][oh+kh][kw:])
 								d := &dz[f][oh]
-								s += d[0] * r[0]
-								s += d[1] * r[1]
-								s += d[2] * r[2]
-								s += d[3] * r[3]
-								s += d[4] * r[4]
-								s += d[5] * r[5]
-								s += d[6] * r[6]
-								s += d[7] * r[7]
-								s += d[8] * r[8]
-								s += d[9] * r[9]
-								s += d[10] * r[10]
-								s += d[11] * r[11]
-								s += d[12] * r[12]
-								s += d[13] * r[13]
-								s += d[14] * r[14]
-								s += d[15] * r[15]
-								s += d[16] * r[16]
-								s += d[17] * r[17]
-								s += d[18] * r[18]
-								s += d[19] * r[19]
-								s += d[20] * r[20]
-								s += d[21] * r[21]
-								s += d[22] * r[22]
-								s += d[23] * r[23]
-								s += d[24] * r[24]
-								s += d[25] * r[25]
-								s += d[26] * r[26]
-								s += d[27] * r[27]
+								s0 += d[0] * r[0]
+								s1 += d[1] * r[1]
+								s2 += d[2] * r[2]
+								s3 += d[3] * r[3]
+								s0 += d[4] * r[4]
+								s1 += d[5] * r[5]
+								s2 += d[6] * r[6]
+								s3 += d[7] * r[7]
+								s0 += d[8] * r[8]
+								s1 += d[9] * r[9]
+								s2 += d[10] * r[10]
+								s3 += d[11] * r[11]
+								s0 += d[12] * r[12]
+								s1 += d[13] * r[13]
+								s2 += d[14] * r[14]
+								s3 += d[15] * r[15]
+								s0 += d[16] * r[16]
+								s1 += d[17] * r[17]
+								s2 += d[18] * r[18]
+								s3 += d[19] * r[19]
+								s0 += d[20] * r[20]
+								s1 += d[21] * r[21]
+								s2 += d[22] * r[22]
+								s3 += d[23] * r[23]
+								s0 += d[24] * r[24]
+								s1 += d[25] * r[25]
+								s2 += d[26] * r[26]
+								s3 += d[27] * r[27]
 							}
-							m.Grads.Layers0Weight[f][c][kh][kw] += s
+							m.Grads.Layers0Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
 						}
 					}
 				}
 			}
 		}
 	}
-}
-
-// Loss returns the softmax_cross_entropy loss of one output against its target.
-func Loss(out *Output, y *Target) float64 {
-	return runtime.SoftmaxCrossEntropy(outputFlat(out)[:], *y, nil)
-}
-
-// lossGrad returns the loss of out against y and writes dL/dout into grad.
-func lossGrad(out *[OutputSize]float32, y *Target, grad *[OutputSize]float32) float64 {
-	return runtime.SoftmaxCrossEntropy(out[:], *y, grad[:])
-}
-
-// Correct reports whether the last forward pass predicts class y (argmax of the logits).
-func (m *Model) Correct(y *Target) bool {
-	return runtime.Argmax(m.a3[:]) == *y
 }
 
 // TrainStep runs forward, loss and backward for one sample: it adds dL/dParams
@@ -574,21 +589,6 @@ func (m *Model) Fit(xs []Input, ys []Target, cfg runtime.TrainConfig) (runtime.H
 func (m *Model) Accuracy(xs []Input, ys []Target) (loss, acc float64) {
 	m.SetTraining(false)
 	return runtime.Evaluate[float32, Input, Target](m, xs, ys)
-}
-
-// WriteSafetensors writes the parameters as a safetensors file with PyTorch
-// names and layouts (see Tensors).
-func (m *Model) WriteSafetensors(w io.Writer) error {
-	return runtime.WriteSafetensors(w, m.ParamSlice(), Tensors, map[string]string{
-		"bpgen_model": "cnn_small",
-		"format":      "pt",
-	})
-}
-
-// ReadSafetensors loads parameters from a safetensors file. Every tensor must be
-// present with the model's dtype and shape; on any error the parameters are unchanged.
-func (m *Model) ReadSafetensors(r io.Reader) error {
-	return runtime.ReadSafetensors(r, m.ParamSlice(), Tensors)
 }
 
 // CheckGradients compares the analytic gradient of the loss at (x, y) with central

@@ -225,6 +225,36 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	return &m.a1
 }
 
+// Loss returns the softmax_cross_entropy loss of one output against its target.
+func Loss(out *Output, y *Target) float64 {
+	return runtime.SoftmaxCrossEntropy(outputFlat(out)[:], *y, nil)
+}
+
+// lossGrad returns the loss of out against y and writes dL/dout into grad.
+func lossGrad(out *[OutputSize]float32, y *Target, grad *[OutputSize]float32) float64 {
+	return runtime.SoftmaxCrossEntropy(out[:], *y, grad[:])
+}
+
+// Correct reports whether the last forward pass predicts class y (argmax of the logits).
+func (m *Model) Correct(y *Target) bool {
+	return runtime.Argmax(m.a1[:]) == *y
+}
+
+// WriteSafetensors writes the parameters as a safetensors file with PyTorch
+// names and layouts (see Tensors).
+func (m *Model) WriteSafetensors(w io.Writer) error {
+	return runtime.WriteSafetensors(w, m.ParamSlice(), Tensors, map[string]string{
+		"bpgen_model": "mnist_mlp",
+		"format":      "pt",
+	})
+}
+
+// ReadSafetensors loads parameters from a safetensors file. Every tensor must be
+// present with the model's dtype and shape; on any error the parameters are unchanged.
+func (m *Model) ReadSafetensors(r io.Reader) error {
+	return runtime.ReadSafetensors(r, m.ParamSlice(), Tensors)
+}
+
 // Backward propagates dy = dL/dOutput of the last Forward back through the
 // network: it adds dL/dParams into m.Grads and returns dL/dx, which points
 // into the Model and is valid until the next call. It allocates nothing.
@@ -334,21 +364,6 @@ func (m *Model) backward(needDX bool) {
 	}
 }
 
-// Loss returns the softmax_cross_entropy loss of one output against its target.
-func Loss(out *Output, y *Target) float64 {
-	return runtime.SoftmaxCrossEntropy(outputFlat(out)[:], *y, nil)
-}
-
-// lossGrad returns the loss of out against y and writes dL/dout into grad.
-func lossGrad(out *[OutputSize]float32, y *Target, grad *[OutputSize]float32) float64 {
-	return runtime.SoftmaxCrossEntropy(out[:], *y, grad[:])
-}
-
-// Correct reports whether the last forward pass predicts class y (argmax of the logits).
-func (m *Model) Correct(y *Target) bool {
-	return runtime.Argmax(m.a1[:]) == *y
-}
-
 // TrainStep runs forward, loss and backward for one sample: it adds dL/dParams
 // into m.Grads and returns the loss. It allocates nothing. Call ZeroGrads
 // before a batch and average the gradients over it (Fit does both).
@@ -395,21 +410,6 @@ func (m *Model) Fit(xs []Input, ys []Target, cfg runtime.TrainConfig) (runtime.H
 func (m *Model) Accuracy(xs []Input, ys []Target) (loss, acc float64) {
 	m.SetTraining(false)
 	return runtime.Evaluate[float32, Input, Target](m, xs, ys)
-}
-
-// WriteSafetensors writes the parameters as a safetensors file with PyTorch
-// names and layouts (see Tensors).
-func (m *Model) WriteSafetensors(w io.Writer) error {
-	return runtime.WriteSafetensors(w, m.ParamSlice(), Tensors, map[string]string{
-		"bpgen_model": "mnist_mlp",
-		"format":      "pt",
-	})
-}
-
-// ReadSafetensors loads parameters from a safetensors file. Every tensor must be
-// present with the model's dtype and shape; on any error the parameters are unchanged.
-func (m *Model) ReadSafetensors(r io.Reader) error {
-	return runtime.ReadSafetensors(r, m.ParamSlice(), Tensors)
 }
 
 // CheckGradients compares the analytic gradient of the loss at (x, y) with central
