@@ -50,6 +50,11 @@ const (
 	KindMaxPool2D       Kind = "maxpool2d"        // [C, H, W] → [C, Ho, Wo]
 	KindAvgPool2D       Kind = "avgpool2d"        // [C, H, W] → [C, Ho, Wo]
 	KindGlobalAvgPool2D Kind = "global_avgpool2d" // [C, H, W] → [C]
+
+	KindRNN       Kind = "rnn"       // [T, F] → [T, H] (return_sequences) or [H]
+	KindLSTM      Kind = "lstm"      // [T, F] → [T, H] or [H]
+	KindGRU       Kind = "gru"       // [T, F] → [T, H] or [H]
+	KindEmbedding Kind = "embedding" // token ids [T] → [T, Dim]; only as the first layer
 )
 
 // Activation is an elementwise (or, for softmax, vector-wise) activation function.
@@ -107,6 +112,16 @@ type Node struct {
 	Stride   [2]int // sh, sw; conv default 1, pooling default = Kernel
 	Dilation [2]int // dh, dw; default 1
 	Pad      [4]int // zero padding top, bottom, left, right (for "same" the odd extra goes bottom/right)
+
+	// rnn, lstm, gru: Units is the hidden size H; Bias (default true) adds
+	// both PyTorch bias vectors b_ih and b_hh; rnn's nonlinearity is Act.Fn
+	// (tanh, the default, or relu). The initial hidden state is zero and the
+	// backward pass runs through all T steps (full BPTT).
+	ReturnSequences bool // output every step [T, H] instead of the last [H]
+
+	// embedding
+	Vocab int // number of token ids: valid ids are 0..Vocab-1
+	Dim   int // embedding size
 }
 
 // Loss is the training loss, a mean over the batch (PyTorch's default reduction).
@@ -165,10 +180,13 @@ type Train struct {
 
 // Model is a checked spec: every value valid, every shape inferred.
 type Model struct {
-	File      string // spec file name as given (used in errors and the generated header)
-	Name      string // Go package name
-	DType     DType
-	Input     Shape
+	File  string // spec file name as given (used in errors and the generated header)
+	Name  string // Go package name
+	DType DType
+	Input Shape
+	// Tokens is true when the input is a sequence of token ids (Input [T]
+	// with an embedding first layer): the generated Input is [T]int32.
+	Tokens    bool
 	Nodes     []*Node
 	Loss      Loss
 	Init      Init
