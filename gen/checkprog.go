@@ -175,7 +175,11 @@ func flat64(v, path, size string) *jen.Statement {
 func genCheckFunc(f *jen.File, i int, t CheckTarget, trials int, seed uint64, opt CheckOptions) {
 	q := func(name string) *jen.Statement { return jen.Qual(t.ImportPath, name) }
 	var target jen.Code
+	out := t.Model.Output()
 	switch kind := t.Model.Loss.Kind; {
+	case kind == "softmax_cross_entropy" && len(out) == 2:
+		// one class per step: for i := range y { y[i] = rng.Intn(C) }
+		target = jen.For(jen.Id("i").Op(":=").Range().Id("y")).Block(jen.Id("y").Index(jen.Id("i")).Op("=").Id("rng").Dot("Intn").Call(jen.Lit(out[1])))
 	case kind == "softmax_cross_entropy":
 		target = jen.Id("y").Op("=").Add(q("Target")).Call(jen.Id("rng").Dot("Intn").Call(q("OutputSize")))
 	case strings.HasPrefix(kind, "binary_cross_entropy"):
@@ -193,6 +197,11 @@ func genCheckFunc(f *jen.File, i int, t CheckTarget, trials int, seed uint64, op
 	if opt.Tol > 0 {
 		opts[jen.Id("Tol")] = jen.Lit(opt.Tol)
 	}
+	input := jen.Id("fill").Call(flat64("x", t.ImportPath, "InputSize"), jen.Id("rng"), jen.False())
+	if t.Model.Tokens {
+		// token ids: for i := range x { x[i] = int32(rng.Intn(vocab)) }
+		input = jen.For(jen.Id("i").Op(":=").Range().Id("x")).Block(jen.Id("x").Index(jen.Id("i")).Op("=").Int32().Call(jen.Id("rng").Dot("Intn").Call(jen.Lit(t.Model.Nodes[0].Vocab))))
+	}
 	name := fmt.Sprintf("check%d", i)
 	f.Commentf("%s checks %q (%s, loss %s) and reports whether every tensor passed.", name, t.Model.Name, t.ImportPath, t.Model.Loss.Kind)
 	f.Func().Id(name).Params().Bool().Block(
@@ -203,7 +212,7 @@ func genCheckFunc(f *jen.File, i int, t CheckTarget, trials int, seed uint64, op
 		jen.For(jen.Id("trial").Op(":=").Lit(1), jen.Id("trial").Op("<=").Lit(trials), jen.Id("trial").Op("++")).Block(
 			jen.Var().Id("x").Qual(t.ImportPath, "Input"),
 			jen.Var().Id("y").Qual(t.ImportPath, "Target"),
-			jen.Id("fill").Call(flat64("x", t.ImportPath, "InputSize"), jen.Id("rng"), jen.False()),
+			input,
 			target,
 			jen.Id("rep").Op(":=").Id("m").Dot("CheckGradients").Call(jen.Op("&").Id("x"), jen.Op("&").Id("y"), jen.Qual(rtPath, "CheckOptions").Values(opts)),
 			jen.Qual("fmt", "Printf").Call(jen.Lit("== %s trial %d\n%s\n"), jen.Lit(t.Model.Name), jen.Id("trial"), jen.Id("rep")),

@@ -32,28 +32,44 @@ func denseNames(n *node) (in, out, weight, bias, z string) {
 // which needs its own pre-activation buffer z.
 func hasAct(n *node) bool { return n.Act.Fn != "" && n.Act.Fn != spec.ActLinear }
 
+// denseSteps returns the number of steps a dense layer is applied at (1 for
+// a vector input, T for a sequence [T, F]) and the width F of each step.
+func denseSteps(n *node) (steps, width int) {
+	if len(n.In) == 2 {
+		return n.In[0], n.In[1]
+	}
+	return 1, n.inSize
+}
+
 // consts:
 //
 //	Layers0In  = 784 // inputs of layers.0
 //	Layers0Out = 128 // units of layers.0
+//	Layers0Steps = 32 // (sequence inputs) steps layers.0 is applied at
 func (denseEmitter) consts(p *plan, n *node) []jen.Code {
 	in, out, _, _, _ := denseNames(n)
-	return []jen.Code{
-		jen.Id(in).Op("=").Lit(n.inSize).Commentf("inputs of %s", n.Name),
+	steps, width := denseSteps(n)
+	cs := []jen.Code{
+		jen.Id(in).Op("=").Lit(width).Commentf("inputs of %s", n.Name),
 		jen.Id(out).Op("=").Lit(n.Units).Commentf("units of %s", n.Name),
 	}
+	if len(n.In) == 2 {
+		cs = append(cs, jen.Id(n.GoName+"Steps").Op("=").Lit(steps).Commentf("steps %s is applied at", n.Name))
+	}
+	return cs
 }
 
 func (denseEmitter) params(p *plan, n *node) []tensor {
 	in, out, w, b, _ := denseNames(n)
+	_, width := denseSteps(n)
 	ts := []tensor{{
-		field: w, name: n.Name + ".weight", shape: []int{n.Units, n.inSize},
-		dims: []jen.Code{jen.Id(out), jen.Id(in)}, fanIn: n.inSize, fanOut: n.Units,
+		field: w, name: n.Name + ".weight", shape: []int{n.Units, width},
+		dims: []jen.Code{jen.Id(out), jen.Id(in)}, fanIn: width, fanOut: n.Units,
 	}}
 	if n.Bias {
 		ts = append(ts, tensor{
 			field: b, name: n.Name + ".bias", shape: []int{n.Units},
-			dims: []jen.Code{jen.Id(out)}, fanIn: n.inSize, fanOut: n.Units, bias: true,
+			dims: []jen.Code{jen.Id(out)}, fanIn: width, fanOut: n.Units, bias: true,
 		})
 	}
 	return ts
@@ -67,55 +83,63 @@ func (denseEmitter) fields(p *plan, n *node) []field {
 	return []field{{name: z, size: n.outSize, doc: "pre-activation z = Wx + b"}}
 }
 
-// forward:
+// perStep declares the local pointers a dense layer works on and wraps body
+// in the loop over steps for a sequence input. For a vector input:
 //
-//	x := &m.in
-//	for o := 0; o < Layers0Out; o++ {
-//		w := &m.Params.Layers0Weight[o]
-//		var s0, s1, s2, s3 float32
-//		for i := 0; i <= Layers0In-8; i += 8 {
-//			s0 += w[i]*x[i] + w[i+4]*x[i+4]
-//			...
-//		}
-//		m.z0[o] = s0 + s1 + s2 + s3 + m.Params.Layers0Bias[o]
+//	x := &m.a0
+//	z := &m.z1
+//	body
+//
+// For a sequence [T, F]:
+//
+//	xs := (*[T][F]T)(unsafe.Pointer(&m.a0))
+//	zs := (*[T][U]T)(unsafe.Pointer(&m.z1))
+//	for t := 0; t < Layers1Steps; t++ {
+//		x := &xs[t]
+//		z := &zs[t]
+//		body
 //	}
-//	(activation: m.a0 = f(m.z0))
+//
+// vars maps local names to the Model buffers they view, with each buffer's
+// per-step width.
+func perStep(p *plan, n *node, vars []stepVar, body ...jen.Code) []jen.Code {
+	steps, _ := denseSteps(n)
+	if len(n.In) != 2 {
+		var code []jen.Code
+		for _, v := range vars {
+			code = append(code, jen.Id(v.name).Op(":=").Op("&").Add(mf(v.buf)))
+		}
+		return append(code, body...)
+	}
+	var code, inner []jen.Code
+	for _, v := range vars {
+		code = append(code, view2(p, v.name+"s", v.buf, steps, v.width))
+		inner = append(inner, jen.Id(v.name).Op(":=").Op("&").Id(v.name+"s").Index(jen.Id("t")))
+	}
+	return append(code, loopOver("t", named(steps, n.GoName+"Steps"), append(inner, body...)...))
+}
+
+// stepVar is a local pointer to one step of a Model buffer.
+type stepVar struct {
+	name, buf string
+	width     int
+}
+
+// forward: z = W x + b at every step (see matVec), then the activation.
 func (denseEmitter) forward(p *plan, n *node) []jen.Code {
 	in, out, w, b, z := denseNames(n)
+	_, width := denseSteps(n)
 	dst := n.out
 	if hasAct(n) {
 		dst = z
 	}
-	acc := []string{"s0", "s1", "s2", "s3"}
-	body := []jen.Code{
-		jen.Id("w").Op(":=").Op("&").Add(pf(w)).Index(jen.Id("o")),
-		jen.Var().Id("s0").Op(",").Id("s1").Op(",").Id("s2").Op(",").Id("s3").Add(p.elem()),
-	}
-	if n.inSize >= 8 {
-		var stmts []jen.Code
-		for k := 0; k < 4; k++ {
-			stmts = append(stmts, jen.Id(acc[k]).Op("+=").Add(at("w", "i", k)).Op("*").Add(at("x", "i", k)).Op("+").Add(at("w", "i", k+4)).Op("*").Add(at("x", "i", k+4)))
-		}
-		body = append(body, jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<=").Id(in).Op("-").Lit(8), jen.Id("i").Op("+=").Lit(8)).Block(stmts...))
-	}
-	if n.inSize%8 != 0 {
-		start := jen.Lit(0)
-		if n.inSize >= 8 {
-			start = jen.Id(in).Op("-").Id(in).Op("%").Lit(8)
-		}
-		body = append(body, jen.For(jen.Id("i").Op(":=").Add(start), jen.Id("i").Op("<").Id(in), jen.Id("i").Op("++")).Block(
-			jen.Id("s0").Op("+=").Add(at("w", "i", 0)).Op("*").Add(at("x", "i", 0)),
-		))
-	}
-	sum := jen.Id("s0").Op("+").Id("s1").Op("+").Id("s2").Op("+").Id("s3")
+	var bias func(o jen.Code) jen.Code
 	if n.Bias {
-		sum = sum.Op("+").Add(pf(b)).Index(jen.Id("o"))
+		bias = func(o jen.Code) jen.Code { return pf(b).Index(o) }
 	}
-	body = append(body, mf(dst).Index(jen.Id("o")).Op("=").Add(sum))
-	code := []jen.Code{
-		jen.Id("x").Op(":=").Op("&").Add(mf(n.in)),
-		jen.For(jen.Id("o").Op(":=").Lit(0), jen.Id("o").Op("<").Id(out), jen.Id("o").Op("++")).Block(body...),
-	}
+	code := []jen.Code{jen.Id("w").Op(":=").Op("&").Add(pf(w))}
+	code = append(code, perStep(p, n, []stepVar{{"x", n.in, width}, {"z", dst, n.Units}},
+		matVec(p, "z", "w", "x", named(n.Units, out), named(width, in), "=", bias))...)
 	if hasAct(n) {
 		code = append(code, actForward(p, n.Act, n.Out, z, n.out)...)
 	}
@@ -131,50 +155,25 @@ func (denseEmitter) preBackward(p *plan, n *node) []jen.Code {
 	return actBackward(p, n.Act, n.Out, z, n.out, n.dout, n.dout)
 }
 
-// backward (withDX):
-//
-//	x, dIn := &m.in, &m.din
-//	*dIn = [Layers0In]float32{}
-//	for o := 0; o < Layers0Out; o++ {
-//		g := m.d0[o]
-//		m.Grads.Layers0Bias[o] += g
-//		if g == 0 {
-//			continue
-//		}
-//		w, gw := &m.Params.Layers0Weight[o], &m.Grads.Layers0Weight[o]
-//		for i := 0; i <= Layers0In-8; i += 8 {
-//			gw[i] += g * x[i]
-//			dIn[i] += g * w[i]
-//			...
-//		}
-//	}
-//
-// Without withDX the dIn lines are left out.
+// backward: at every step db += dz, dW += dz xᵀ and, with withDX,
+// dx = Wᵀ dz (see outerAdd).
 func (denseEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	in, out, w, b, _ := denseNames(n)
-	code := []jen.Code{jen.Id("x").Op(":=").Op("&").Add(mf(n.in))}
+	_, width := denseSteps(n)
+	code := []jen.Code{jen.Id("gw").Op(":=").Op("&").Add(gf(w))}
+	vars := []stepVar{{"x", n.in, width}, {"dy", n.dout, n.Units}}
+	dx := ""
 	if withDX {
 		code = append(code,
-			jen.Id("dIn").Op(":=").Op("&").Add(mf(n.din)),
-			jen.Op("*").Id("dIn").Op("=").Index(jen.Id(in)).Add(p.elem()).Values(),
+			jen.Id("w").Op(":=").Op("&").Add(pf(w)),
+			mf(n.din).Op("=").Index(jen.Lit(n.inSize)).Add(p.elem()).Values(),
 		)
+		vars = append(vars, stepVar{"dx", n.din, width})
+		dx = "dx"
 	}
-	body := []jen.Code{jen.Id("g").Op(":=").Add(mf(n.dout)).Index(jen.Id("o"))}
+	var bias func(o jen.Code) jen.Code
 	if n.Bias {
-		body = append(body, gf(b).Index(jen.Id("o")).Op("+=").Id("g"))
+		bias = func(o jen.Code) jen.Code { return gf(b).Index(o) }
 	}
-	body = append(body, jen.If(jen.Id("g").Op("==").Lit(0)).Block(jen.Continue()))
-	if withDX {
-		body = append(body, jen.Id("w").Op(":=").Op("&").Add(pf(w)).Index(jen.Id("o")))
-	}
-	body = append(body, jen.Id("gw").Op(":=").Op("&").Add(gf(w)).Index(jen.Id("o")))
-	body = append(body, unrolled(n.inSize, in, func(k int) []jen.Code {
-		s := []jen.Code{at("gw", "i", k).Op("+=").Id("g").Op("*").Add(at("x", "i", k))}
-		if withDX {
-			s = append(s, at("dIn", "i", k).Op("+=").Id("g").Op("*").Add(at("w", "i", k)))
-		}
-		return s
-	})...)
-	code = append(code, jen.For(jen.Id("o").Op(":=").Lit(0), jen.Id("o").Op("<").Id(out), jen.Id("o").Op("++")).Block(body...))
-	return code
+	return append(code, perStep(p, n, vars, outerAdd("dy", "gw", "x", "w", dx, named(n.Units, out), named(width, in), bias))...)
 }

@@ -25,36 +25,6 @@ func at(v string, i string, k int) *jen.Statement {
 	return jen.Id(v).Index(jen.Id(i).Op("+").Lit(k))
 }
 
-// unrolled emits a loop over [0, n) unrolled by 8 with a remainder loop:
-//
-//	for i := 0; i <= nName-8; i += 8 {
-//		body(0) … body(7)
-//	}
-//	for i := nName - nName%8; i < nName; i++ {
-//		body(0)
-//	}
-//
-// body(k) returns the statements for element i+k. Loops that cannot run are omitted.
-// The bound i <= n-8 lets the compiler prove i+7 < n and drop the bounds checks.
-func unrolled(n int, nName string, body func(k int) []jen.Code) []jen.Code {
-	var out []jen.Code
-	if n >= 8 {
-		var stmts []jen.Code
-		for k := 0; k < 8; k++ {
-			stmts = append(stmts, body(k)...)
-		}
-		out = append(out, jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<=").Id(nName).Op("-").Lit(8), jen.Id("i").Op("+=").Lit(8)).Block(stmts...))
-	}
-	if n%8 != 0 {
-		start := jen.Lit(0)
-		if n >= 8 {
-			start = jen.Id(nName).Op("-").Id(nName).Op("%").Lit(8)
-		}
-		out = append(out, jen.For(jen.Id("i").Op(":=").Add(start), jen.Id("i").Op("<").Id(nName), jen.Id("i").Op("++")).Block(body(0)...))
-	}
-	return out
-}
-
 // f64 converts an element expression to float64 for math calls: float64(v)
 // (nothing for float64 models).
 func (p *plan) f64(c jen.Code) *jen.Statement {

@@ -154,30 +154,51 @@ func flatType(p *plan, size jen.Code) *jen.Statement {
 
 // genTypes emits Input, Output and Target.
 func genTypes(f *jen.File, p *plan) {
-	f.Commentf("Input is one sample entering the network, shape %s.", shapeText(p.Input))
-	f.Type().Id("Input").Op("=").Add(shapeType(p, p.Input))
+	if p.Tokens {
+		f.Commentf("Input is one sample entering the network: %d token ids, each in [0, %s).", p.Input[0], p.nodes[0].GoName+"Vocab")
+		f.Type().Id("Input").Op("=").Index(jen.Lit(p.Input[0])).Int32()
+	} else {
+		f.Commentf("Input is one sample entering the network, shape %s.", shapeText(p.Input))
+		f.Type().Id("Input").Op("=").Add(shapeType(p, p.Input))
+	}
 	f.Commentf("Output is what the network returns for one sample, shape %s.", shapeText(p.Output()))
 	f.Type().Id("Output").Op("=").Add(shapeType(p, p.Output()))
-	if p.classTarget() {
+	switch {
+	case p.seqClassTarget():
+		f.Commentf("Target is the class index of every step of a sample, each in [0, %d), for %s.", p.Output()[1], p.Loss.Kind)
+		f.Type().Id("Target").Op("=").Index(jen.Lit(p.Output()[0])).Int()
+	case p.classTarget():
 		f.Commentf("Target is the class index of a sample, in [0, OutputSize), for %s.", p.Loss.Kind)
 		f.Type().Id("Target").Op("=").Int()
-	} else {
+	default:
 		f.Commentf("Target is the expected Output of a sample, for %s.", p.Loss.Kind)
 		f.Type().Id("Target").Op("=").Id("Output")
 	}
-	// inputFlat views an Input as a flat array: func inputFlat(x *Input) *[InputSize]T
-	f.Comment("inputFlat views an Input as a flat array (the same memory).")
-	f.Func().Id("inputFlat").Params(jen.Id("x").Op("*").Id("Input")).Op("*").Add(flatType(p, jen.Id("InputSize"))).Block(
-		flatCast(p.Input, "x", "InputSize", p),
-	)
+	if p.Tokens {
+		f.Comment("inputFlat returns x: token inputs are already flat.")
+		f.Func().Id("inputFlat").Params(jen.Id("x").Op("*").Id("Input")).Op("*").Index(jen.Id("InputSize")).Int32().Block(jen.Return(jen.Id("x")))
+		f.Commentf("ValidInput returns an error naming the first token id outside [0, %s),", p.nodes[0].GoName+"Vocab")
+		f.Comment("for which Forward would panic.")
+		f.Func().Id("ValidInput").Params(jen.Id("x").Op("*").Id("Input")).Error().Block(
+			jen.Return(jen.Qual(rtPath, "CheckTokens").Call(jen.Id("x").Index(jen.Empty(), jen.Empty()), jen.Id(p.nodes[0].GoName+"Vocab"))),
+		)
+	} else {
+		// inputFlat views an Input as a flat array: func inputFlat(x *Input) *[InputSize]T
+		f.Comment("inputFlat views an Input as a flat array (the same memory).")
+		f.Func().Id("inputFlat").Params(jen.Id("x").Op("*").Id("Input")).Op("*").Add(flatType(p, jen.Id("InputSize"))).Block(
+			flatCast(p.Input, "x", "InputSize", p),
+		)
+	}
 	f.Comment("outputFlat views an Output as a flat array (the same memory).")
 	f.Func().Id("outputFlat").Params(jen.Id("y").Op("*").Id("Output")).Op("*").Add(flatType(p, jen.Id("OutputSize"))).Block(
 		flatCast(p.Output(), "y", "OutputSize", p),
 	)
-	f.Comment("inputShaped views a flat array as an Input (the same memory).")
-	f.Func().Id("inputShaped").Params(jen.Id("x").Op("*").Add(flatType(p, jen.Id("InputSize")))).Op("*").Id("Input").Block(
-		shapedCast(p.Input, "x", "Input"),
-	)
+	if !p.Tokens && !p.inference {
+		f.Comment("inputShaped views a flat array as an Input (the same memory).")
+		f.Func().Id("inputShaped").Params(jen.Id("x").Op("*").Add(flatType(p, jen.Id("InputSize")))).Op("*").Id("Input").Block(
+			shapedCast(p.Input, "x", "Input"),
+		)
+	}
 	f.Comment("outputShaped views a flat array as an Output (the same memory).")
 	f.Func().Id("outputShaped").Params(jen.Id("y").Op("*").Add(flatType(p, jen.Id("OutputSize")))).Op("*").Id("Output").Block(
 		shapedCast(p.Output(), "y", "Output"),
@@ -266,8 +287,12 @@ func genModel(f *jen.File, p *plan) {
 			g.Id("training").Bool().Comment("dropout on")
 			g.Id("rng").Qual(rtPath, "RNG").Comment("dropout masks")
 		}
-		g.Id("x").Add(flatType(p, jen.Id("InputSize"))).Comment("copy of the last input")
-		if !p.inference {
+		if p.Tokens {
+			g.Id("x").Index(jen.Id("InputSize")).Int32().Comment("copy of the last input")
+		} else {
+			g.Id("x").Add(flatType(p, jen.Id("InputSize"))).Comment("copy of the last input")
+		}
+		if !p.inference && !p.Tokens {
 			g.Id("dx").Add(flatType(p, jen.Id("InputSize"))).Comment("dL/dx")
 		}
 		for _, n := range p.nodes {
@@ -374,14 +399,24 @@ func genForward(f *jen.File, p *plan) {
 
 // genBackward emits Backward and backward(dx bool).
 func genBackward(f *jen.File, p *plan) {
-	f.Comment("Backward propagates dy = dL/dOutput of the last Forward back through the")
-	f.Comment("network: it adds dL/dParams into m.Grads and returns dL/dx, which points")
-	f.Comment("into the Model and is valid until the next call. It allocates nothing.")
-	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Backward").Params(jen.Id("dy").Op("*").Id("Output")).Op("*").Id("Input").Block(
-		jen.Id("m").Dot(p.doutField()).Op("=").Op("*").Id("outputFlat").Call(jen.Id("dy")),
-		jen.Id("m").Dot("backward").Call(jen.True()),
-		jen.Return(jen.Id("inputShaped").Call(jen.Op("&").Id("m").Dot("dx"))),
-	)
+	if p.Tokens {
+		f.Comment("Backward propagates dy = dL/dOutput of the last Forward back through the")
+		f.Comment("network and adds dL/dParams into m.Grads. Token ids have no gradient, so")
+		f.Comment("unlike models with real-valued inputs it returns nothing. It allocates nothing.")
+		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Backward").Params(jen.Id("dy").Op("*").Id("Output")).Block(
+			jen.Id("m").Dot(p.doutField()).Op("=").Op("*").Id("outputFlat").Call(jen.Id("dy")),
+			jen.Id("m").Dot("backward").Call(jen.True()),
+		)
+	} else {
+		f.Comment("Backward propagates dy = dL/dOutput of the last Forward back through the")
+		f.Comment("network: it adds dL/dParams into m.Grads and returns dL/dx, which points")
+		f.Comment("into the Model and is valid until the next call. It allocates nothing.")
+		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Backward").Params(jen.Id("dy").Op("*").Id("Output")).Op("*").Id("Input").Block(
+			jen.Id("m").Dot(p.doutField()).Op("=").Op("*").Id("outputFlat").Call(jen.Id("dy")),
+			jen.Id("m").Dot("backward").Call(jen.True()),
+			jen.Return(jen.Id("inputShaped").Call(jen.Op("&").Id("m").Dot("dx"))),
+		)
+	}
 	f.Comment("backward runs the backward pass from the gradient in the last node's dL/doutput.")
 	f.Comment("With needDX false it skips the input gradient where no parameter needs it (TrainStep).")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("backward").Params(jen.Id("needDX").Bool()).BlockFunc(func(g *jen.Group) {
@@ -442,9 +477,7 @@ func genCheck(f *jen.File, p *plan) {
 	f.Comment("differences, for every parameter tensor and for the input. In training mode the")
 	f.Comment("dropout generator is reseeded with opt.Seed before every pass, so each pass uses")
 	f.Comment("the same masks. Use it on a float64 model; it overwrites m.Grads.")
-	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("CheckGradients").Params(
-		jen.Id("x").Op("*").Id("Input"), jen.Id("y").Op("*").Id("Target"), jen.Id("opt").Qual(rtPath, "CheckOptions"),
-	).Qual(rtPath, "CheckReport").Block(
+	body := []jen.Code{
 		jen.Id("loss").Op(":=").Func().Params().Float64().Block(
 			jen.Id("m").Dot("rng").Dot("Seed").Call(jen.Id("opt").Dot("Seed")),
 			jen.Return(jen.Id("Loss").Call(jen.Id("m").Dot("Forward").Call(jen.Id("x")), jen.Id("y"))),
@@ -455,6 +488,16 @@ func genCheck(f *jen.File, p *plan) {
 		jen.Id("lossGrad").Call(jen.Id("out"), jen.Id("y"), jen.Op("&").Id("m").Dot(p.doutField())),
 		jen.Id("m").Dot("backward").Call(jen.True()),
 		jen.Id("grads").Op(":=").Append(jen.Index().Add(p.elem()).Parens(jen.Nil()), jen.Id("m").Dot("GradSlice").Call().Op("...")),
+	}
+	if p.Tokens {
+		// Token ids have no gradient: only the parameters are checked.
+		body = append(body, jen.Return(jen.Qual(rtPath, "CheckGradients").Call(jen.Id("loss"), jen.Id("m").Dot("ParamSlice").Call(), jen.Id("grads"), jen.Id("Tensors"), jen.Id("opt"))))
+		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("CheckGradients").Params(
+			jen.Id("x").Op("*").Id("Input"), jen.Id("y").Op("*").Id("Target"), jen.Id("opt").Qual(rtPath, "CheckOptions"),
+		).Qual(rtPath, "CheckReport").Block(body...)
+		return
+	}
+	body = append(body,
 		jen.Id("dx").Op(":=").Id("m").Dot("dx"),
 		jen.Id("report").Op(":=").Qual(rtPath, "CheckGradients").Call(jen.Id("loss"), jen.Id("m").Dot("ParamSlice").Call(), jen.Id("grads"), jen.Id("Tensors"), jen.Id("opt")),
 		jen.Id("in").Op(":=").Qual(rtPath, "CheckGradients").Call(jen.Id("loss"), jen.Id("inputFlat").Call(jen.Id("x")).Index(jen.Empty(), jen.Empty()), jen.Id("dx").Index(jen.Empty(), jen.Empty()),
@@ -467,4 +510,7 @@ func genCheck(f *jen.File, p *plan) {
 		jen.Id("report").Dot("Pass").Op("=").Id("report").Dot("Pass").Op("&&").Id("in").Dot("Pass"),
 		jen.Return(jen.Id("report")),
 	)
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("CheckGradients").Params(
+		jen.Id("x").Op("*").Id("Input"), jen.Id("y").Op("*").Id("Target"), jen.Id("opt").Qual(rtPath, "CheckOptions"),
+	).Qual(rtPath, "CheckReport").Block(body...)
 }

@@ -137,6 +137,45 @@ layers:
   - {type: flatten}
   - {type: dense, units: 2, activation: sigmoid}
 loss: binary_cross_entropy`},
+	{"rnn_tanh_last", `
+input: [6, 3]
+layers: [{type: rnn, units: 5}, {type: dense, units: 2}]
+loss: mse`},
+	{"rnn_relu_seq_nobias", `
+input: [4, 3]
+layers: [{type: rnn, units: 4, activation: relu, return_sequences: true, bias: false}, {type: flatten}, {type: dense, units: 3}]
+loss: softmax_cross_entropy`},
+	{"lstm_seq_per_step_dense", `
+input: [5, 2]
+layers: [{type: lstm, units: 4, return_sequences: true}, {type: dense, units: 3, activation: tanh}]
+loss: mse`},
+	{"lstm_last_nobias", `
+input: [7, 3]
+layers: [{type: lstm, units: 3, bias: false}, {type: dense, units: 2}]
+loss: softmax_cross_entropy`},
+	{"gru_stacked", `
+input: [5, 3]
+layers:
+  - {type: gru, units: 4, return_sequences: true}
+  - {type: dropout, rate: 0.2}
+  - {type: lstm, units: 3, return_sequences: true}
+  - {type: gru, units: 3}
+  - {type: dense, units: 2, activation: sigmoid}
+loss: binary_cross_entropy`},
+	{"embedding_gru_per_step_ce", `
+input: [6]
+layers:
+  - {type: embedding, vocab: 9, dim: 4}
+  - {type: gru, units: 5, return_sequences: true}
+  - {type: dense, units: 9}
+loss: softmax_cross_entropy`},
+	{"embedding_lstm_many_to_one", `
+input: [5]
+layers:
+  - {type: embedding, vocab: 7, dim: 3}
+  - {type: lstm, units: 4}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
 	{"lenet_like", `
 input: [1, 12, 12]
 layers:

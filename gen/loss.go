@@ -53,8 +53,60 @@ func lossCall(p *plan, out, y, grad jen.Code) (*jen.Statement, error) {
 	return jen.Qual(rtPath, fn).Call(args...), nil
 }
 
+// genSeqClassLoss emits Loss, lossGrad and Correct for softmax cross-entropy
+// on a [T, C] output: the mean over the T steps of each step's loss, as
+// PyTorch's CrossEntropyLoss on the (T, C) logits with mean reduction.
+//
+//	func lossGrad(out *[OutputSize]T, y *Target, grad *[OutputSize]T) float64 {
+//		var loss float64
+//		for t := range y {
+//			loss += runtime.SoftmaxCrossEntropy(out[t*C:(t+1)*C], y[t], grad[t*C:(t+1)*C])
+//		}
+//		for i := range grad { grad[i] /= T }
+//		return loss / T
+//	}
+func genSeqClassLoss(f *jen.File, p *plan) {
+	steps, classes := p.Output()[0], p.Output()[1]
+	row := func(v string) jen.Code {
+		return jen.Id(v).Index(jen.Id("t").Op("*").Lit(classes).Op(":").Parens(jen.Id("t").Op("+").Lit(1)).Op("*").Lit(classes))
+	}
+	f.Commentf("Loss returns the softmax cross-entropy of one output against its targets, the mean over the %d steps.", steps)
+	f.Func().Id("Loss").Params(jen.Id("out").Op("*").Id("Output"), jen.Id("y").Op("*").Id("Target")).Float64().Block(
+		jen.Var().Id("loss").Float64(),
+		jen.For(jen.List(jen.Id("t"), jen.Id("c")).Op(":=").Range().Id("y")).Block(
+			jen.Id("loss").Op("+=").Qual(rtPath, "SoftmaxCrossEntropy").Call(jen.Id("out").Index(jen.Id("t")).Index(jen.Empty(), jen.Empty()), jen.Id("c"), jen.Nil()),
+		),
+		jen.Return(jen.Id("loss").Op("/").Lit(steps)),
+	)
+	if !p.inference {
+		f.Comment("lossGrad returns the loss of out against y and writes dL/dout into grad.")
+		f.Func().Id("lossGrad").Params(
+			jen.Id("out").Op("*").Add(flatType(p, jen.Id("OutputSize"))), jen.Id("y").Op("*").Id("Target"), jen.Id("grad").Op("*").Add(flatType(p, jen.Id("OutputSize"))),
+		).Float64().Block(
+			jen.Var().Id("loss").Float64(),
+			jen.For(jen.List(jen.Id("t"), jen.Id("c")).Op(":=").Range().Id("y")).Block(
+				jen.Id("loss").Op("+=").Qual(rtPath, "SoftmaxCrossEntropy").Call(row("out"), jen.Id("c"), row("grad")),
+			),
+			jen.For(jen.Id("i").Op(":=").Range().Id("grad")).Block(jen.Id("grad").Index(jen.Id("i")).Op("/=").Lit(steps)),
+			jen.Return(jen.Id("loss").Op("/").Lit(steps)),
+		)
+	}
+	f.Comment("Correct reports whether the last forward pass predicts the class of every step (argmax of its logits).")
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Correct").Params(jen.Id("y").Op("*").Id("Target")).Bool().Block(
+		jen.Id("out").Op(":=").Id("outputShaped").Call(jen.Op("&").Id("m").Dot(p.outField())),
+		jen.For(jen.List(jen.Id("t"), jen.Id("c")).Op(":=").Range().Id("y")).Block(
+			jen.If(jen.Qual(rtPath, "Argmax").Call(jen.Id("out").Index(jen.Id("t")).Index(jen.Empty(), jen.Empty())).Op("!=").Id("c")).Block(jen.Return(jen.False())),
+		),
+		jen.Return(jen.True()),
+	)
+}
+
 // genLoss emits Loss, lossGrad and Correct.
 func genLoss(f *jen.File, p *plan) {
+	if p.seqClassTarget() {
+		genSeqClassLoss(f, p)
+		return
+	}
 	call, err := lossCall(p, jen.Id("outputFlat").Call(jen.Id("out")), jen.Id("y"), nil)
 	if err != nil {
 		panic(err) // the spec package admits only known losses
@@ -177,8 +229,34 @@ func genTraining(f *jen.File, p *plan) {
 	)
 	f.Comment("Fit trains the model on xs and ys with runtime.Fit (minibatches with averaged")
 	f.Comment("gradients, shuffling, validation split, early stopping, schedules, clipping).")
+	var checks []jen.Code
+	fail := func(format string, args ...jen.Code) jen.Code {
+		return jen.Return(jen.Qual(rtPath, "History").Values(), jen.Qual("fmt", "Errorf").Call(append([]jen.Code{jen.Lit(format)}, args...)...))
+	}
+	if p.Tokens {
+		// for i := range xs { if err := ValidInput(&xs[i]); err != nil { return ..., fmt.Errorf("sample %d: %w", i, err) } }
+		checks = append(checks, jen.For(jen.Id("i").Op(":=").Range().Id("xs")).Block(
+			jen.If(jen.Err().Op(":=").Id("ValidInput").Call(jen.Op("&").Id("xs").Index(jen.Id("i"))), jen.Err().Op("!=").Nil()).Block(
+				fail("sample %d: %w", jen.Id("i"), jen.Err()))))
+	}
+	classes := jen.Id("OutputSize")
+	switch {
+	case p.seqClassTarget():
+		classes = jen.Lit(p.Output()[1])
+		checks = append(checks, jen.For(jen.List(jen.Id("i"), jen.Id("y")).Op(":=").Range().Id("ys")).Block(
+			jen.For(jen.List(jen.Id("t"), jen.Id("c")).Op(":=").Range().Id("y")).Block(
+				jen.If(jen.Id("c").Op("<").Lit(0).Op("||").Id("c").Op(">=").Add(classes)).Block(
+					fail("sample %d: class %d at step %d is out of range [0, %d)", jen.Id("i"), jen.Id("c"), jen.Id("t"), classes)))))
+	case p.classTarget():
+		checks = append(checks, jen.For(jen.List(jen.Id("i"), jen.Id("c")).Op(":=").Range().Id("ys")).Block(
+			jen.If(jen.Id("c").Op("<").Lit(0).Op("||").Id("c").Op(">=").Add(classes)).Block(
+				fail("sample %d: class %d is out of range [0, %d)", jen.Id("i"), jen.Id("c"), classes))))
+	}
+	if len(checks) > 0 {
+		f.Comment("Inputs and targets are checked first: a bad one is an error naming the sample.")
+	}
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Fit").Params(jen.Id("xs").Index().Id("Input"), jen.Id("ys").Index().Id("Target"), jen.Id("cfg").Qual(rtPath, "TrainConfig")).Params(jen.Qual(rtPath, "History"), jen.Error()).Block(
-		jen.Return(jen.Qual(rtPath, "Fit").Index(jen.List(p.elem(), jen.Id("Input"), jen.Id("Target"))).Call(jen.Id("m"), jen.Id("xs"), jen.Id("ys"), jen.Id("cfg"))),
+		append(checks, jen.Return(jen.Qual(rtPath, "Fit").Index(jen.List(p.elem(), jen.Id("Input"), jen.Id("Target"))).Call(jen.Id("m"), jen.Id("xs"), jen.Id("ys"), jen.Id("cfg"))))...,
 	)
 	f.Comment("Accuracy returns the mean loss and the fraction of correct predictions over")
 	f.Comment("xs and ys, in inference mode.")

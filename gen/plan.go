@@ -128,6 +128,10 @@ func emitterFor(n *spec.Node) (emitter, error) {
 		return poolEmitter{}, nil
 	case spec.KindGlobalAvgPool2D:
 		return globalAvgPoolEmitter{}, nil
+	case spec.KindRNN, spec.KindLSTM, spec.KindGRU:
+		return recurrentEmitter{}, nil
+	case spec.KindEmbedding:
+		return embeddingEmitter{}, nil
 	}
 	return nil, fmt.Errorf("%s:%d:%d: layer %d (%s): no code generator for this kind", n.Pos.File, n.Pos.Line, n.Pos.Col, n.Index, n.Kind)
 }
@@ -174,6 +178,10 @@ func (p *plan) elemSize() int {
 
 // classTarget reports whether Target is a class index (softmax_cross_entropy).
 func (p *plan) classTarget() bool { return p.Loss.Kind == "softmax_cross_entropy" }
+
+// seqClassTarget reports whether Target is a class index per step: softmax
+// cross-entropy on a [T, C] output.
+func (p *plan) seqClassTarget() bool { return p.classTarget() && len(p.Output()) == 2 }
 
 // describe is a one-line description of a node used in comments:
 // "layers.0 (dense 784→128, relu), spec line 7".

@@ -10,7 +10,8 @@ import (
 
 // FuzzParse checks that Parse never panics, that every failure is a sorted,
 // non-empty ErrorList with positions, and that every model it accepts is
-// sound: positive shapes that chain, unique names and Go names.
+// sound: positive shapes that chain, unique names and Go names, parameter
+// tensors and counts within the limits.
 func FuzzParse(f *testing.F) {
 	for _, pattern := range []string{"../testdata/*.yaml", "../testdata/invalid/*.yaml"} {
 		paths, err := filepath.Glob(pattern)
@@ -33,6 +34,13 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add([]byte("name: m\ninput: [2, 9, 7]\nlayers:\n" + layers + "loss: mse\n"))
 	}
+	// Valid sequence specs using every recurrent option.
+	f.Add([]byte("name: m\ninput: [7, 3]\nlayers:\n" +
+		"  - {type: rnn, units: 4, activation: relu, return_sequences: true, bias: false, name: r}\n" +
+		"  - {type: dropout, rate: 0.5}\n  - {type: lstm, units: 5, return_sequences: true}\n" +
+		"  - {type: dense, units: 2, activation: tanh}\n  - {type: gru, units: 3}\nloss: mse\n"))
+	f.Add([]byte("name: m\ninput: [9]\nlayers:\n  - {type: embedding, vocab: 10, dim: 4}\n" +
+		"  - {type: flatten}\n  - {type: dense, units: 10}\nloss: softmax_cross_entropy\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse("f.yaml", data)
 		if err != nil {
@@ -96,14 +104,34 @@ func checkModel(t *testing.T, m *Model) {
 			t.Fatalf("node %d: name %q (Go name %q) is not unique or valid", i, n.Name, n.GoName)
 		}
 		names[n.Name], goNames[n.GoName] = true, true
-		if n.Kind == KindDense {
-			if len(n.In) != 1 || !equal(n.Out, Shape{n.Units}) {
+		switch n.Kind {
+		case KindDense:
+			want := Shape{n.Units}
+			if len(n.In) == 2 {
+				want = Shape{n.In[0], n.Units}
+			}
+			if len(n.In) > 2 || !equal(n.Out, want) {
 				t.Fatalf("dense node %d: %v -> %v, %d units", i, n.In, n.Out, n.Units)
 			}
-			params += n.Units * n.In[0]
+			params += tensor(t, n, n.Units, n.In[len(n.In)-1])
 			if n.Bias {
 				params += n.Units
 			}
+		case KindRNN, KindLSTM, KindGRU:
+			checkRecurrent(t, n)
+			rows := gates[n.Kind] * n.Units
+			params += tensor(t, n, rows, n.In[1]) + tensor(t, n, rows, n.Units)
+			if n.Bias {
+				params += 2 * rows
+			}
+		case KindEmbedding:
+			if i != 0 || !m.Tokens || len(n.In) != 1 || !equal(n.Out, Shape{n.In[0], n.Dim}) || n.Vocab < 1 {
+				t.Fatalf("embedding node %d: %v -> %v, vocab %d, dim %d, tokens %v", i, n.In, n.Out, n.Vocab, n.Dim, m.Tokens)
+			}
+			params += tensor(t, n, n.Vocab, n.Dim)
+		}
+		if n.Kind != KindEmbedding && i == 0 && m.Tokens {
+			t.Fatalf("Tokens set, but node 0 is %s", n.Kind)
 		}
 		switch n.Kind {
 		case KindConv2D, KindMaxPool2D, KindAvgPool2D:
@@ -129,6 +157,32 @@ func checkModel(t *testing.T, m *Model) {
 	}
 	if m.Train.Epochs < 1 || m.Train.Batch < 1 || m.Optimizer.LR <= 0 {
 		t.Fatalf("bad settings: %+v %+v", m.Train, m.Optimizer)
+	}
+}
+
+// tensor returns the size of a parameter tensor [rows, cols] of node n,
+// which must be within MaxParams.
+func tensor(t *testing.T, n *Node, rows, cols int) int {
+	if p := rows * cols; p <= MaxParams {
+		return p
+	}
+	t.Fatalf("node %d (%s): tensor [%d %d] has more than %d parameters", n.Index, n.Kind, rows, cols, MaxParams)
+	return 0
+}
+
+// checkRecurrent checks an rnn, lstm or gru node: a sequence [T, F] in, [T,
+// H] or [H] out, the gate rows within MaxDim and rnn's nonlinearity known.
+func checkRecurrent(t *testing.T, n *Node) {
+	want := Shape{n.Units}
+	if n.ReturnSequences && len(n.In) == 2 {
+		want = Shape{n.In[0], n.Units}
+	}
+	if len(n.In) != 2 || !equal(n.Out, want) || gates[n.Kind]*n.Units > MaxDim {
+		t.Fatalf("node %d (%s): %v -> %v, %d units, return_sequences %v", n.Index, n.Kind, n.In, n.Out, n.Units, n.ReturnSequences)
+	}
+	rnnAct := n.Act.Fn == ActTanh || n.Act.Fn == ActReLU
+	if n.Kind == KindRNN && !rnnAct || n.Kind != KindRNN && n.Act != (Act{}) {
+		t.Fatalf("node %d (%s): activation %v", n.Index, n.Kind, n.Act)
 	}
 }
 

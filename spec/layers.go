@@ -27,7 +27,8 @@ var layerKinds = func() map[string]Kind {
 	m := map[string]Kind{
 		"dense": KindDense, "dropout": KindDropout, "flatten": KindFlatten,
 		"conv2d": KindConv2D, "maxpool2d": KindMaxPool2D, "avgpool2d": KindAvgPool2D,
-		"global_avgpool2d": KindGlobalAvgPool2D,
+		"global_avgpool2d": KindGlobalAvgPool2D, "embedding": KindEmbedding,
+		"rnn": KindRNN, "lstm": KindLSTM, "gru": KindGRU,
 	}
 	for name := range activations {
 		m[name] = KindActivation
@@ -46,13 +47,12 @@ var layerKeys = map[Kind][]string{
 	KindMaxPool2D:       {"type", "name", "size", "stride", "padding"},
 	KindAvgPool2D:       {"type", "name", "size", "stride", "padding"},
 	KindGlobalAvgPool2D: {"type", "name"},
+
+	KindRNN:       {"type", "name", "units", "return_sequences", "bias", "activation"},
+	KindLSTM:      {"type", "name", "units", "return_sequences", "bias"},
+	KindGRU:       {"type", "name", "units", "return_sequences", "bias"},
+	KindEmbedding: {"type", "name", "vocab", "dim"},
 }
-
-// futureKinds are layer types that later versions of bpgen add.
-var futureKinds = map[string]bool{"rnn": true, "lstm": true, "gru": true, "embedding": true}
-
-// supportedKinds lists the supported layer types for the futureKinds message.
-const supportedKinds = "dense, conv2d, maxpool2d, avgpool2d, global_avgpool2d, dropout, flatten and activation layers"
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
@@ -73,7 +73,7 @@ type layer struct {
 	node     *Node
 	nameNode *yaml.Node // the name: value; nil when the name is the default
 	nameOK   bool       // node.Name and node.GoName are valid
-	actOK    bool       // node.Act is known (dense, conv2d and activation layers)
+	actOK    bool       // the layer's final function (endAct) is known
 	tensors  bool       // a parameter tensor was too large (reported)
 	params   int        // parameter count
 }
@@ -95,7 +95,7 @@ func (c *checker) layers(v *yaml.Node, in Shape) []*layer {
 		if l != nil {
 			in = l.node.Out
 			tooLarge = tooLarge || l.tensors
-			total += l.params // each at most MaxParams+MaxDim
+			total += l.params // each at most 2·MaxParams+2·MaxDim
 		}
 	}
 	if total > MaxParams && !tooLarge {
@@ -138,11 +138,7 @@ func (c *checker) layer(i int, item *yaml.Node, in Shape) *layer {
 	}
 	typ := typeNode.Value
 	kind, ok := layerKinds[typ]
-	switch {
-	case futureKinds[typ]:
-		c.errorf(typeNode, "layer %d (%s): %s is not supported yet; this version supports %s", i, typ, typ, supportedKinds)
-		return nil
-	case !ok:
+	if !ok {
 		c.errorf(typeNode, "layer %d: unknown type %s; expected one of %s%s", i, quote(typ),
 			joinList(layerTypeNames), suggest(typ, layerTypeNames))
 		return nil
@@ -159,30 +155,7 @@ func (c *checker) layer(i int, item *yaml.Node, in Shape) *layer {
 
 	switch kind {
 	case KindDense:
-		c.require(f, "units")
-		units, unitsOK := c.intField(f, "units", aPositiveInt, 1, MaxDim, 0)
-		n.Units = units
-		n.Bias = c.boolField(f, "bias", true)
-		n.Act, l.actOK = c.layerAct(f)
-		if in != nil && len(in) != 1 {
-			c.errorf(item, "%s: expects a vector input [F], got %v; add a flatten layer before it", f.subj, []int(in))
-		}
-		if unitsOK {
-			n.Out = Shape{units}
-			if in != nil && len(in) == 1 {
-				weights := int64(units) * int64(in[0]) // at most MaxDim*MaxDim: no overflow
-				if weights > MaxParams {
-					c.errorf(f.vals["units"], "%s: weight has %d parameters (%d x %d), more than the limit of %d",
-						f.subj, weights, units, in[0], MaxParams)
-					l.tensors = true
-				} else {
-					l.params = int(weights)
-					if n.Bias {
-						l.params += units
-					}
-				}
-			}
-		}
+		c.dense(f, l, in)
 	case KindActivation:
 		n.Act, l.actOK = c.act(f, activations[typ])
 		n.Out = slices.Clone(in)
@@ -201,8 +174,51 @@ func (c *checker) layer(i int, item *yaml.Node, in Shape) *layer {
 		c.pool2d(f, l, in)
 	case KindGlobalAvgPool2D:
 		c.globalAvgPool2d(f, l, in)
+	case KindRNN, KindLSTM, KindGRU:
+		c.recurrent(f, l, in)
+	case KindEmbedding:
+		c.embedding(f, l, in)
 	}
 	return l
+}
+
+// dense checks a dense layer: units is required; bias (default true) and
+// activation (default linear) are optional. It maps a vector [F] to [Units],
+// and a sequence [T, F] to [T, Units], the same weight [Units, F] applied at
+// every step.
+func (c *checker) dense(f *fields, l *layer, in Shape) {
+	n := l.node
+	c.require(f, "units")
+	units, unitsOK := c.intField(f, "units", aPositiveInt, 1, MaxDim, 0)
+	n.Units = units
+	n.Bias = c.boolField(f, "bias", true)
+	n.Act, l.actOK = c.layerAct(f)
+	if in != nil && len(in) > 2 {
+		c.errorf(f.node, "%s: expects a vector input [F] or a sequence [T, F], got %v; add a flatten layer before it",
+			f.subj, []int(in))
+	}
+	if !unitsOK {
+		return
+	}
+	n.Out = Shape{units}
+	if in == nil || len(in) > 2 {
+		return
+	}
+	features := in[len(in)-1]
+	weights := int64(units) * int64(features) // at most MaxDim*MaxDim: no overflow
+	if weights > MaxParams {
+		c.errorf(f.vals["units"], "%s: weight has %d parameters (%d x %d), more than the limit of %d",
+			f.subj, weights, units, features, MaxParams)
+		l.tensors = true
+	} else {
+		l.params = int(weights)
+		if n.Bias {
+			l.params += units
+		}
+	}
+	if len(in) == 2 {
+		n.Out = c.sequenceOutput(f, in[0], units)
+	}
 }
 
 // layerAct returns the activation of a dense or conv2d layer: its

@@ -90,11 +90,14 @@ type Node struct {
 	Out    Shape    // shape leaving the layer
 	Pos    Pos      // position of the layer's mapping in the spec
 
-	// dense
+	// dense: [F] → [Units], or [T, F] → [T, Units] with the same weight
+	// [Units, F] applied at every step. rnn, lstm, gru: Units is H.
 	Units int
-	Bias  bool // dense and conv2d: default true
+	Bias  bool // dense, conv2d, rnn, lstm and gru: default true
 
-	// dense and conv2d (activation: key, default linear) and activation layers
+	// dense and conv2d (activation: key, default linear) and activation
+	// layers; rnn (tanh or relu, default tanh). Zero for the other kinds:
+	// lstm and gru have their fixed sigmoid gates and tanh, embedding none.
 	Act Act
 
 	// dropout
@@ -116,10 +119,14 @@ type Node struct {
 	// rnn, lstm, gru: Units is the hidden size H; Bias (default true) adds
 	// both PyTorch bias vectors b_ih and b_hh; rnn's nonlinearity is Act.Fn
 	// (tanh, the default, or relu). The initial hidden state is zero and the
-	// backward pass runs through all T steps (full BPTT).
-	ReturnSequences bool // output every step [T, H] instead of the last [H]
+	// backward pass runs through all T steps (full BPTT). The input is a
+	// sequence [T, F]; with G gates (rnn 1, lstm 4, gru 3) the weights are
+	// weight_ih [G·H, F] and weight_hh [G·H, H], the biases [G·H] each, and
+	// G·H is at most MaxDim.
+	ReturnSequences bool // output every step [T, H] instead of the last [H]; default false
 
-	// embedding
+	// embedding: token ids [T] → [T, Dim] through the weight [Vocab, Dim];
+	// only as the first layer (it sets Model.Tokens).
 	Vocab int // number of token ids: valid ids are 0..Vocab-1
 	Dim   int // embedding size
 }

@@ -224,6 +224,7 @@ func (c *checker) model(root *yaml.Node) *Model {
 				m.Nodes = append(m.Nodes, l.node)
 			}
 		}
+		m.Tokens = len(ls) > 0 && ls[0] != nil && ls[0].node.Kind == KindEmbedding
 	}
 	if v := f.vals["loss"]; v != nil {
 		m.Loss = c.loss(v, ls, f.vals["layers"] != nil && ls != nil)

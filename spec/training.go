@@ -62,9 +62,11 @@ func (c *checker) loss(v *yaml.Node, ls []*layer, layersOK bool) Loss {
 }
 
 // lossFits checks that the loss suits the model's output shape and its final
-// activation: that of the last dense, conv2d or activation layer, ignoring
-// dropout, flatten and pooling layers (pooling keeps values in the range of
-// the activation before it: a max or mean of probabilities is one).
+// activation: that of the last dense, conv2d, activation, rnn, lstm, gru or
+// embedding layer (see endAct), ignoring dropout, flatten and pooling layers
+// (pooling keeps values in the range of the activation before it: a max or
+// mean of probabilities is one). softmax_cross_entropy takes a vector [C] of
+// class logits, or a sequence [T, C] of them, one target class per step.
 func (c *checker) lossFits(at *yaml.Node, kind string, ls []*layer) {
 	var out Shape
 	if last := ls[len(ls)-1]; last != nil {
@@ -86,12 +88,13 @@ func (c *checker) lossFits(at *yaml.Node, kind string, ls []*layer) {
 	}
 	fn := ActLinear
 	if known && final >= 0 {
-		fn = ls[final].node.Act.Fn
+		fn = endAct(ls[final].node)
 	}
 	switch kind {
 	case lossSoftmaxCE:
-		if out != nil && (len(out) != 1 || out[0] < 2) {
-			c.errorf(at, "loss: %s expects a vector of at least 2 class logits, but the model output is %v", kind, []int(out))
+		if out != nil && (len(out) > 2 || out[len(out)-1] < 2) {
+			c.errorf(at, "loss: %s expects at least 2 class logits, as a vector [C] or a sequence [T, C], but the model output is %v",
+				kind, []int(out))
 		}
 		if known && fn == ActSoftmax {
 			fix := "remove the softmax layer"

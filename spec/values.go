@@ -174,16 +174,21 @@ func (c *checker) stringField(f *fields, key string) (string, bool) {
 
 // boolField returns the value of key, or def when it is absent or invalid.
 func (c *checker) boolField(f *fields, key string, def bool) bool {
+	b, _ := c.boolFieldOK(f, key, def)
+	return b
+}
+
+// boolFieldOK is boolField, with ok false when the value is invalid (reported).
+func (c *checker) boolFieldOK(f *fields, key string, def bool) (b, ok bool) {
 	v := f.vals[key]
 	if v == nil {
-		return def
+		return def, true
 	}
-	var b bool
 	if !isScalar(v, "!!bool") || v.Decode(&b) != nil {
 		c.expected(f, key, "true or false")
-		return def
+		return def, false
 	}
-	return b
+	return b, true
 }
 
 // intField returns the integer value of key, which must be in [lo, hi];

@@ -9,6 +9,7 @@
 package mnist_mlp
 
 import (
+	"fmt"
 	"github.com/bpgen/bpgen/runtime"
 	"io"
 	"unsafe"
@@ -190,17 +191,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.0 (dense [784]→[128], relu), spec line 6
 	{
+		w := &m.Params.Layers0Weight
 		x := &m.x
+		z := &m.z0
 		for o := 0; o < Layers0Out; o++ {
-			w := &m.Params.Layers0Weight[o]
+			wr := &w[o]
 			var s0, s1, s2, s3 float32
 			for i := 0; i <= Layers0In-8; i += 8 {
-				s0 += w[i]*x[i] + w[i+4]*x[i+4]
-				s1 += w[i+1]*x[i+1] + w[i+5]*x[i+5]
-				s2 += w[i+2]*x[i+2] + w[i+6]*x[i+6]
-				s3 += w[i+3]*x[i+3] + w[i+7]*x[i+7]
+				s0 += wr[i]*x[i] + wr[i+4]*x[i+4]
+				s1 += wr[i+1]*x[i+1] + wr[i+5]*x[i+5]
+				s2 += wr[i+2]*x[i+2] + wr[i+6]*x[i+6]
+				s3 += wr[i+3]*x[i+3] + wr[i+7]*x[i+7]
 			}
-			m.z0[o] = s0 + s1 + s2 + s3 + m.Params.Layers0Bias[o]
+			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers0Bias[o]
 		}
 		for j, v := range m.z0 {
 			m.a0[j] = max(v, 0)
@@ -209,17 +212,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.1 (dense [128]→[10]), spec line 7
 	{
+		w := &m.Params.Layers1Weight
 		x := &m.a0
+		z := &m.a1
 		for o := 0; o < Layers1Out; o++ {
-			w := &m.Params.Layers1Weight[o]
+			wr := &w[o]
 			var s0, s1, s2, s3 float32
 			for i := 0; i <= Layers1In-8; i += 8 {
-				s0 += w[i]*x[i] + w[i+4]*x[i+4]
-				s1 += w[i+1]*x[i+1] + w[i+5]*x[i+5]
-				s2 += w[i+2]*x[i+2] + w[i+6]*x[i+6]
-				s3 += w[i+3]*x[i+3] + w[i+7]*x[i+7]
+				s0 += wr[i]*x[i] + wr[i+4]*x[i+4]
+				s1 += wr[i+1]*x[i+1] + wr[i+5]*x[i+5]
+				s2 += wr[i+2]*x[i+2] + wr[i+6]*x[i+6]
+				s3 += wr[i+3]*x[i+3] + wr[i+7]*x[i+7]
 			}
-			m.a1[o] = s0 + s1 + s2 + s3 + m.Params.Layers1Bias[o]
+			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers1Bias[o]
 		}
 	}
 	return &m.a1
@@ -270,34 +275,37 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.1 (dense [128]→[10]), spec line 7
 	{
+		gw := &m.Grads.Layers1Weight
+		w := &m.Params.Layers1Weight
+		m.d0 = [128]float32{}
 		x := &m.a0
-		dIn := &m.d0
-		*dIn = [Layers1In]float32{}
+		dy := &m.d1
+		dx := &m.d0
 		for o := 0; o < Layers1Out; o++ {
-			g := m.d1[o]
+			g := dy[o]
 			m.Grads.Layers1Bias[o] += g
 			if g == 0 {
 				continue
 			}
-			w := &m.Params.Layers1Weight[o]
-			gw := &m.Grads.Layers1Weight[o]
+			gr := &gw[o]
+			wr := &w[o]
 			for i := 0; i <= Layers1In-8; i += 8 {
-				gw[i] += g * x[i]
-				dIn[i] += g * w[i]
-				gw[i+1] += g * x[i+1]
-				dIn[i+1] += g * w[i+1]
-				gw[i+2] += g * x[i+2]
-				dIn[i+2] += g * w[i+2]
-				gw[i+3] += g * x[i+3]
-				dIn[i+3] += g * w[i+3]
-				gw[i+4] += g * x[i+4]
-				dIn[i+4] += g * w[i+4]
-				gw[i+5] += g * x[i+5]
-				dIn[i+5] += g * w[i+5]
-				gw[i+6] += g * x[i+6]
-				dIn[i+6] += g * w[i+6]
-				gw[i+7] += g * x[i+7]
-				dIn[i+7] += g * w[i+7]
+				gr[i] += g * x[i]
+				dx[i] += g * wr[i]
+				gr[i+1] += g * x[i+1]
+				dx[i+1] += g * wr[i+1]
+				gr[i+2] += g * x[i+2]
+				dx[i+2] += g * wr[i+2]
+				gr[i+3] += g * x[i+3]
+				dx[i+3] += g * wr[i+3]
+				gr[i+4] += g * x[i+4]
+				dx[i+4] += g * wr[i+4]
+				gr[i+5] += g * x[i+5]
+				dx[i+5] += g * wr[i+5]
+				gr[i+6] += g * x[i+6]
+				dx[i+6] += g * wr[i+6]
+				gr[i+7] += g * x[i+7]
+				dx[i+7] += g * wr[i+7]
 			}
 		}
 	}
@@ -310,54 +318,59 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		if needDX {
+			gw := &m.Grads.Layers0Weight
+			w := &m.Params.Layers0Weight
+			m.dx = [784]float32{}
 			x := &m.x
-			dIn := &m.dx
-			*dIn = [Layers0In]float32{}
+			dy := &m.d0
+			dx := &m.dx
 			for o := 0; o < Layers0Out; o++ {
-				g := m.d0[o]
+				g := dy[o]
 				m.Grads.Layers0Bias[o] += g
 				if g == 0 {
 					continue
 				}
-				w := &m.Params.Layers0Weight[o]
-				gw := &m.Grads.Layers0Weight[o]
+				gr := &gw[o]
+				wr := &w[o]
 				for i := 0; i <= Layers0In-8; i += 8 {
-					gw[i] += g * x[i]
-					dIn[i] += g * w[i]
-					gw[i+1] += g * x[i+1]
-					dIn[i+1] += g * w[i+1]
-					gw[i+2] += g * x[i+2]
-					dIn[i+2] += g * w[i+2]
-					gw[i+3] += g * x[i+3]
-					dIn[i+3] += g * w[i+3]
-					gw[i+4] += g * x[i+4]
-					dIn[i+4] += g * w[i+4]
-					gw[i+5] += g * x[i+5]
-					dIn[i+5] += g * w[i+5]
-					gw[i+6] += g * x[i+6]
-					dIn[i+6] += g * w[i+6]
-					gw[i+7] += g * x[i+7]
-					dIn[i+7] += g * w[i+7]
+					gr[i] += g * x[i]
+					dx[i] += g * wr[i]
+					gr[i+1] += g * x[i+1]
+					dx[i+1] += g * wr[i+1]
+					gr[i+2] += g * x[i+2]
+					dx[i+2] += g * wr[i+2]
+					gr[i+3] += g * x[i+3]
+					dx[i+3] += g * wr[i+3]
+					gr[i+4] += g * x[i+4]
+					dx[i+4] += g * wr[i+4]
+					gr[i+5] += g * x[i+5]
+					dx[i+5] += g * wr[i+5]
+					gr[i+6] += g * x[i+6]
+					dx[i+6] += g * wr[i+6]
+					gr[i+7] += g * x[i+7]
+					dx[i+7] += g * wr[i+7]
 				}
 			}
 		} else {
+			gw := &m.Grads.Layers0Weight
 			x := &m.x
+			dy := &m.d0
 			for o := 0; o < Layers0Out; o++ {
-				g := m.d0[o]
+				g := dy[o]
 				m.Grads.Layers0Bias[o] += g
 				if g == 0 {
 					continue
 				}
-				gw := &m.Grads.Layers0Weight[o]
+				gr := &gw[o]
 				for i := 0; i <= Layers0In-8; i += 8 {
-					gw[i] += g * x[i]
-					gw[i+1] += g * x[i+1]
-					gw[i+2] += g * x[i+2]
-					gw[i+3] += g * x[i+3]
-					gw[i+4] += g * x[i+4]
-					gw[i+5] += g * x[i+5]
-					gw[i+6] += g * x[i+6]
-					gw[i+7] += g * x[i+7]
+					gr[i] += g * x[i]
+					gr[i+1] += g * x[i+1]
+					gr[i+2] += g * x[i+2]
+					gr[i+3] += g * x[i+3]
+					gr[i+4] += g * x[i+4]
+					gr[i+5] += g * x[i+5]
+					gr[i+6] += g * x[i+6]
+					gr[i+7] += g * x[i+7]
 				}
 			}
 		}
@@ -401,7 +414,13 @@ func DefaultTrainConfig() runtime.TrainConfig {
 
 // Fit trains the model on xs and ys with runtime.Fit (minibatches with averaged
 // gradients, shuffling, validation split, early stopping, schedules, clipping).
+// Inputs and targets are checked first: a bad one is an error naming the sample.
 func (m *Model) Fit(xs []Input, ys []Target, cfg runtime.TrainConfig) (runtime.History, error) {
+	for i, c := range ys {
+		if c < 0 || c >= OutputSize {
+			return runtime.History{}, fmt.Errorf("sample %d: class %d is out of range [0, %d)", i, c, OutputSize)
+		}
+	}
 	return runtime.Fit[float32, Input, Target](m, xs, ys, cfg)
 }
 

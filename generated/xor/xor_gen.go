@@ -192,14 +192,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// layers.0 (dense [2]→[4], tanh), spec line 9
 	{
+		w := &m.Params.Layers0Weight
 		x := &m.x
+		z := &m.z0
 		for o := 0; o < Layers0Out; o++ {
-			w := &m.Params.Layers0Weight[o]
+			wr := &w[o]
 			var s0, s1, s2, s3 float64
 			for i := 0; i < Layers0In; i++ {
-				s0 += w[i] * x[i]
+				s0 += wr[i] * x[i]
 			}
-			m.z0[o] = s0 + s1 + s2 + s3 + m.Params.Layers0Bias[o]
+			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers0Bias[o]
 		}
 		for j, v := range m.z0 {
 			m.a0[j] = math.Tanh(v)
@@ -208,14 +210,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// layers.1 (dense [4]→[1], sigmoid), spec line 10
 	{
+		w := &m.Params.Layers1Weight
 		x := &m.a0
+		z := &m.z1
 		for o := 0; o < Layers1Out; o++ {
-			w := &m.Params.Layers1Weight[o]
+			wr := &w[o]
 			var s0, s1, s2, s3 float64
 			for i := 0; i < Layers1In; i++ {
-				s0 += w[i] * x[i]
+				s0 += wr[i] * x[i]
 			}
-			m.z1[o] = s0 + s1 + s2 + s3 + m.Params.Layers1Bias[o]
+			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers1Bias[o]
 		}
 		for j, v := range m.z1 {
 			m.a1[j] = runtime.Sigmoid(v)
@@ -280,20 +284,23 @@ func (m *Model) backward(needDX bool) {
 		for j := range m.a1 {
 			m.d1[j] = m.d1[j] * (m.a1[j] * (1 - m.a1[j]))
 		}
+		gw := &m.Grads.Layers1Weight
+		w := &m.Params.Layers1Weight
+		m.d0 = [4]float64{}
 		x := &m.a0
-		dIn := &m.d0
-		*dIn = [Layers1In]float64{}
+		dy := &m.d1
+		dx := &m.d0
 		for o := 0; o < Layers1Out; o++ {
-			g := m.d1[o]
+			g := dy[o]
 			m.Grads.Layers1Bias[o] += g
 			if g == 0 {
 				continue
 			}
-			w := &m.Params.Layers1Weight[o]
-			gw := &m.Grads.Layers1Weight[o]
+			gr := &gw[o]
+			wr := &w[o]
 			for i := 0; i < Layers1In; i++ {
-				gw[i] += g * x[i]
-				dIn[i] += g * w[i]
+				gr[i] += g * x[i]
+				dx[i] += g * wr[i]
 			}
 		}
 	}
@@ -304,33 +311,38 @@ func (m *Model) backward(needDX bool) {
 			m.d0[j] = m.d0[j] * (1 - m.a0[j]*m.a0[j])
 		}
 		if needDX {
+			gw := &m.Grads.Layers0Weight
+			w := &m.Params.Layers0Weight
+			m.dx = [2]float64{}
 			x := &m.x
-			dIn := &m.dx
-			*dIn = [Layers0In]float64{}
+			dy := &m.d0
+			dx := &m.dx
 			for o := 0; o < Layers0Out; o++ {
-				g := m.d0[o]
+				g := dy[o]
 				m.Grads.Layers0Bias[o] += g
 				if g == 0 {
 					continue
 				}
-				w := &m.Params.Layers0Weight[o]
-				gw := &m.Grads.Layers0Weight[o]
+				gr := &gw[o]
+				wr := &w[o]
 				for i := 0; i < Layers0In; i++ {
-					gw[i] += g * x[i]
-					dIn[i] += g * w[i]
+					gr[i] += g * x[i]
+					dx[i] += g * wr[i]
 				}
 			}
 		} else {
+			gw := &m.Grads.Layers0Weight
 			x := &m.x
+			dy := &m.d0
 			for o := 0; o < Layers0Out; o++ {
-				g := m.d0[o]
+				g := dy[o]
 				m.Grads.Layers0Bias[o] += g
 				if g == 0 {
 					continue
 				}
-				gw := &m.Grads.Layers0Weight[o]
+				gr := &gw[o]
 				for i := 0; i < Layers0In; i++ {
-					gw[i] += g * x[i]
+					gr[i] += g * x[i]
 				}
 			}
 		}

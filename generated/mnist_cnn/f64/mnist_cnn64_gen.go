@@ -9,6 +9,7 @@
 package mnist_cnn64
 
 import (
+	"fmt"
 	"github.com/bpgen/bpgen/runtime"
 	"io"
 	"math"
@@ -439,17 +440,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// layers.5 (dense [400]→[120], relu), spec line 13
 	{
+		w := &m.Params.Layers5Weight
 		x := &m.a3
+		z := &m.z5
 		for o := 0; o < Layers5Out; o++ {
-			w := &m.Params.Layers5Weight[o]
+			wr := &w[o]
 			var s0, s1, s2, s3 float64
 			for i := 0; i <= Layers5In-8; i += 8 {
-				s0 += w[i]*x[i] + w[i+4]*x[i+4]
-				s1 += w[i+1]*x[i+1] + w[i+5]*x[i+5]
-				s2 += w[i+2]*x[i+2] + w[i+6]*x[i+6]
-				s3 += w[i+3]*x[i+3] + w[i+7]*x[i+7]
+				s0 += wr[i]*x[i] + wr[i+4]*x[i+4]
+				s1 += wr[i+1]*x[i+1] + wr[i+5]*x[i+5]
+				s2 += wr[i+2]*x[i+2] + wr[i+6]*x[i+6]
+				s3 += wr[i+3]*x[i+3] + wr[i+7]*x[i+7]
 			}
-			m.z5[o] = s0 + s1 + s2 + s3 + m.Params.Layers5Bias[o]
+			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers5Bias[o]
 		}
 		for j, v := range m.z5 {
 			m.a5[j] = max(v, 0)
@@ -458,17 +461,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// layers.6 (dense [120]→[84], relu), spec line 14
 	{
+		w := &m.Params.Layers6Weight
 		x := &m.a5
+		z := &m.z6
 		for o := 0; o < Layers6Out; o++ {
-			w := &m.Params.Layers6Weight[o]
+			wr := &w[o]
 			var s0, s1, s2, s3 float64
 			for i := 0; i <= Layers6In-8; i += 8 {
-				s0 += w[i]*x[i] + w[i+4]*x[i+4]
-				s1 += w[i+1]*x[i+1] + w[i+5]*x[i+5]
-				s2 += w[i+2]*x[i+2] + w[i+6]*x[i+6]
-				s3 += w[i+3]*x[i+3] + w[i+7]*x[i+7]
+				s0 += wr[i]*x[i] + wr[i+4]*x[i+4]
+				s1 += wr[i+1]*x[i+1] + wr[i+5]*x[i+5]
+				s2 += wr[i+2]*x[i+2] + wr[i+6]*x[i+6]
+				s3 += wr[i+3]*x[i+3] + wr[i+7]*x[i+7]
 			}
-			m.z6[o] = s0 + s1 + s2 + s3 + m.Params.Layers6Bias[o]
+			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers6Bias[o]
 		}
 		for j, v := range m.z6 {
 			m.a6[j] = max(v, 0)
@@ -477,20 +482,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// layers.7 (dense [84]→[10]), spec line 15
 	{
+		w := &m.Params.Layers7Weight
 		x := &m.a6
+		z := &m.a7
 		for o := 0; o < Layers7Out; o++ {
-			w := &m.Params.Layers7Weight[o]
+			wr := &w[o]
 			var s0, s1, s2, s3 float64
 			for i := 0; i <= Layers7In-8; i += 8 {
-				s0 += w[i]*x[i] + w[i+4]*x[i+4]
-				s1 += w[i+1]*x[i+1] + w[i+5]*x[i+5]
-				s2 += w[i+2]*x[i+2] + w[i+6]*x[i+6]
-				s3 += w[i+3]*x[i+3] + w[i+7]*x[i+7]
+				s0 += wr[i]*x[i] + wr[i+4]*x[i+4]
+				s1 += wr[i+1]*x[i+1] + wr[i+5]*x[i+5]
+				s2 += wr[i+2]*x[i+2] + wr[i+6]*x[i+6]
+				s3 += wr[i+3]*x[i+3] + wr[i+7]*x[i+7]
 			}
 			for i := Layers7In - Layers7In%8; i < Layers7In; i++ {
-				s0 += w[i] * x[i]
+				s0 += wr[i] * x[i]
 			}
-			m.a7[o] = s0 + s1 + s2 + s3 + m.Params.Layers7Bias[o]
+			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers7Bias[o]
 		}
 	}
 	return &m.a7
@@ -541,38 +548,41 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.7 (dense [84]→[10]), spec line 15
 	{
+		gw := &m.Grads.Layers7Weight
+		w := &m.Params.Layers7Weight
+		m.d6 = [84]float64{}
 		x := &m.a6
-		dIn := &m.d6
-		*dIn = [Layers7In]float64{}
+		dy := &m.d7
+		dx := &m.d6
 		for o := 0; o < Layers7Out; o++ {
-			g := m.d7[o]
+			g := dy[o]
 			m.Grads.Layers7Bias[o] += g
 			if g == 0 {
 				continue
 			}
-			w := &m.Params.Layers7Weight[o]
-			gw := &m.Grads.Layers7Weight[o]
+			gr := &gw[o]
+			wr := &w[o]
 			for i := 0; i <= Layers7In-8; i += 8 {
-				gw[i] += g * x[i]
-				dIn[i] += g * w[i]
-				gw[i+1] += g * x[i+1]
-				dIn[i+1] += g * w[i+1]
-				gw[i+2] += g * x[i+2]
-				dIn[i+2] += g * w[i+2]
-				gw[i+3] += g * x[i+3]
-				dIn[i+3] += g * w[i+3]
-				gw[i+4] += g * x[i+4]
-				dIn[i+4] += g * w[i+4]
-				gw[i+5] += g * x[i+5]
-				dIn[i+5] += g * w[i+5]
-				gw[i+6] += g * x[i+6]
-				dIn[i+6] += g * w[i+6]
-				gw[i+7] += g * x[i+7]
-				dIn[i+7] += g * w[i+7]
+				gr[i] += g * x[i]
+				dx[i] += g * wr[i]
+				gr[i+1] += g * x[i+1]
+				dx[i+1] += g * wr[i+1]
+				gr[i+2] += g * x[i+2]
+				dx[i+2] += g * wr[i+2]
+				gr[i+3] += g * x[i+3]
+				dx[i+3] += g * wr[i+3]
+				gr[i+4] += g * x[i+4]
+				dx[i+4] += g * wr[i+4]
+				gr[i+5] += g * x[i+5]
+				dx[i+5] += g * wr[i+5]
+				gr[i+6] += g * x[i+6]
+				dx[i+6] += g * wr[i+6]
+				gr[i+7] += g * x[i+7]
+				dx[i+7] += g * wr[i+7]
 			}
 			for i := Layers7In - Layers7In%8; i < Layers7In; i++ {
-				gw[i] += g * x[i]
-				dIn[i] += g * w[i]
+				gr[i] += g * x[i]
+				dx[i] += g * wr[i]
 			}
 		}
 	}
@@ -584,34 +594,37 @@ func (m *Model) backward(needDX bool) {
 				m.d6[j] = 0
 			}
 		}
+		gw := &m.Grads.Layers6Weight
+		w := &m.Params.Layers6Weight
+		m.d5 = [120]float64{}
 		x := &m.a5
-		dIn := &m.d5
-		*dIn = [Layers6In]float64{}
+		dy := &m.d6
+		dx := &m.d5
 		for o := 0; o < Layers6Out; o++ {
-			g := m.d6[o]
+			g := dy[o]
 			m.Grads.Layers6Bias[o] += g
 			if g == 0 {
 				continue
 			}
-			w := &m.Params.Layers6Weight[o]
-			gw := &m.Grads.Layers6Weight[o]
+			gr := &gw[o]
+			wr := &w[o]
 			for i := 0; i <= Layers6In-8; i += 8 {
-				gw[i] += g * x[i]
-				dIn[i] += g * w[i]
-				gw[i+1] += g * x[i+1]
-				dIn[i+1] += g * w[i+1]
-				gw[i+2] += g * x[i+2]
-				dIn[i+2] += g * w[i+2]
-				gw[i+3] += g * x[i+3]
-				dIn[i+3] += g * w[i+3]
-				gw[i+4] += g * x[i+4]
-				dIn[i+4] += g * w[i+4]
-				gw[i+5] += g * x[i+5]
-				dIn[i+5] += g * w[i+5]
-				gw[i+6] += g * x[i+6]
-				dIn[i+6] += g * w[i+6]
-				gw[i+7] += g * x[i+7]
-				dIn[i+7] += g * w[i+7]
+				gr[i] += g * x[i]
+				dx[i] += g * wr[i]
+				gr[i+1] += g * x[i+1]
+				dx[i+1] += g * wr[i+1]
+				gr[i+2] += g * x[i+2]
+				dx[i+2] += g * wr[i+2]
+				gr[i+3] += g * x[i+3]
+				dx[i+3] += g * wr[i+3]
+				gr[i+4] += g * x[i+4]
+				dx[i+4] += g * wr[i+4]
+				gr[i+5] += g * x[i+5]
+				dx[i+5] += g * wr[i+5]
+				gr[i+6] += g * x[i+6]
+				dx[i+6] += g * wr[i+6]
+				gr[i+7] += g * x[i+7]
+				dx[i+7] += g * wr[i+7]
 			}
 		}
 	}
@@ -623,34 +636,37 @@ func (m *Model) backward(needDX bool) {
 				m.d5[j] = 0
 			}
 		}
+		gw := &m.Grads.Layers5Weight
+		w := &m.Params.Layers5Weight
+		m.d3 = [400]float64{}
 		x := &m.a3
-		dIn := &m.d3
-		*dIn = [Layers5In]float64{}
+		dy := &m.d5
+		dx := &m.d3
 		for o := 0; o < Layers5Out; o++ {
-			g := m.d5[o]
+			g := dy[o]
 			m.Grads.Layers5Bias[o] += g
 			if g == 0 {
 				continue
 			}
-			w := &m.Params.Layers5Weight[o]
-			gw := &m.Grads.Layers5Weight[o]
+			gr := &gw[o]
+			wr := &w[o]
 			for i := 0; i <= Layers5In-8; i += 8 {
-				gw[i] += g * x[i]
-				dIn[i] += g * w[i]
-				gw[i+1] += g * x[i+1]
-				dIn[i+1] += g * w[i+1]
-				gw[i+2] += g * x[i+2]
-				dIn[i+2] += g * w[i+2]
-				gw[i+3] += g * x[i+3]
-				dIn[i+3] += g * w[i+3]
-				gw[i+4] += g * x[i+4]
-				dIn[i+4] += g * w[i+4]
-				gw[i+5] += g * x[i+5]
-				dIn[i+5] += g * w[i+5]
-				gw[i+6] += g * x[i+6]
-				dIn[i+6] += g * w[i+6]
-				gw[i+7] += g * x[i+7]
-				dIn[i+7] += g * w[i+7]
+				gr[i] += g * x[i]
+				dx[i] += g * wr[i]
+				gr[i+1] += g * x[i+1]
+				dx[i+1] += g * wr[i+1]
+				gr[i+2] += g * x[i+2]
+				dx[i+2] += g * wr[i+2]
+				gr[i+3] += g * x[i+3]
+				dx[i+3] += g * wr[i+3]
+				gr[i+4] += g * x[i+4]
+				dx[i+4] += g * wr[i+4]
+				gr[i+5] += g * x[i+5]
+				dx[i+5] += g * wr[i+5]
+				gr[i+6] += g * x[i+6]
+				dx[i+6] += g * wr[i+6]
+				gr[i+7] += g * x[i+7]
+				dx[i+7] += g * wr[i+7]
 			}
 		}
 	}
@@ -917,7 +933,13 @@ func DefaultTrainConfig() runtime.TrainConfig {
 
 // Fit trains the model on xs and ys with runtime.Fit (minibatches with averaged
 // gradients, shuffling, validation split, early stopping, schedules, clipping).
+// Inputs and targets are checked first: a bad one is an error naming the sample.
 func (m *Model) Fit(xs []Input, ys []Target, cfg runtime.TrainConfig) (runtime.History, error) {
+	for i, c := range ys {
+		if c < 0 || c >= OutputSize {
+			return runtime.History{}, fmt.Errorf("sample %d: class %d is out of range [0, %d)", i, c, OutputSize)
+		}
+	}
 	return runtime.Fit[float64, Input, Target](m, xs, ys, cfg)
 }
 

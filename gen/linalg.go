@@ -1,0 +1,132 @@
+package gen
+
+import (
+	"github.com/dave/jennifer/jen"
+)
+
+// Matrix-vector emitters shared by dense and recurrent layers. Operands are
+// local variables holding pointers to fixed-size arrays (w *[R][C]T, x *[C]T),
+// so every index is provably in range and no bounds checks remain.
+
+// size is a loop bound: its value (to choose the unrolling) and the Go
+// expression written in the code (a named constant or a literal).
+type size struct {
+	n    int
+	code jen.Code
+}
+
+func lit(n int) size                { return size{n, jen.Lit(n)} }
+func named(n int, name string) size { return size{n, jen.Id(name)} }
+func (s size) expr() *jen.Statement { return jen.Add(s.code) }
+
+// loopOver emits: for v := 0; v < bound; v++ { body }
+func loopOver(v string, bound size, body ...jen.Code) jen.Code {
+	return jen.For(jen.Id(v).Op(":=").Lit(0), jen.Id(v).Op("<").Add(bound.expr()), jen.Id(v).Op("++")).Block(body...)
+}
+
+// unrolledBy8 emits a loop over [0, n) unrolled by 8 with a remainder loop:
+//
+//	for i := 0; i <= n-8; i += 8 { body(0) … body(7) }
+//	for i := n - n%8; i < n; i++ { body(0) }
+//
+// body(k) returns the statements for element i+k. Loops that cannot run are
+// omitted. The bound i <= n-8 lets the compiler prove i+7 < n.
+func unrolledBy8(n size, body func(k int) []jen.Code) []jen.Code {
+	var out []jen.Code
+	if n.n >= 8 {
+		var stmts []jen.Code
+		for k := 0; k < 8; k++ {
+			stmts = append(stmts, body(k)...)
+		}
+		out = append(out, jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<=").Add(n.expr()).Op("-").Lit(8), jen.Id("i").Op("+=").Lit(8)).Block(stmts...))
+	}
+	if n.n%8 != 0 {
+		start := jen.Lit(0)
+		if n.n >= 8 {
+			start = n.expr().Op("-").Add(n.expr()).Op("%").Lit(8)
+		}
+		out = append(out, jen.For(jen.Id("i").Op(":=").Add(start), jen.Id("i").Op("<").Add(n.expr()), jen.Id("i").Op("++")).Block(body(0)...))
+	}
+	return out
+}
+
+// matVec emits dst[o] (op) init(o) + Σᵢ w[o][i]·x[i] for every row o, with
+// four accumulators over the columns unrolled by 8:
+//
+//	for o := 0; o < rows; o++ {
+//		w := &w[o]
+//		var s0, s1, s2, s3 T
+//		for i := 0; i <= cols-8; i += 8 {
+//			s0 += w[i]*x[i] + w[i+4]*x[i+4]
+//			...
+//		}
+//		dst[o] = s0 + s1 + s2 + s3 + init(o)
+//	}
+//
+// op is "=" or "+="; init may be nil.
+func matVec(p *plan, dst, w, x string, rows, cols size, op string, init func(o jen.Code) jen.Code) jen.Code {
+	acc := []string{"s0", "s1", "s2", "s3"}
+	body := []jen.Code{
+		jen.Id("wr").Op(":=").Op("&").Id(w).Index(jen.Id("o")),
+		jen.Var().Id("s0").Op(",").Id("s1").Op(",").Id("s2").Op(",").Id("s3").Add(p.elem()),
+	}
+	if cols.n >= 8 {
+		var stmts []jen.Code
+		for k := 0; k < 4; k++ {
+			stmts = append(stmts, jen.Id(acc[k]).Op("+=").Add(at("wr", "i", k)).Op("*").Add(at(x, "i", k)).Op("+").Add(at("wr", "i", k+4)).Op("*").Add(at(x, "i", k+4)))
+		}
+		body = append(body, jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<=").Add(cols.expr()).Op("-").Lit(8), jen.Id("i").Op("+=").Lit(8)).Block(stmts...))
+	}
+	if cols.n%8 != 0 {
+		start := jen.Lit(0)
+		if cols.n >= 8 {
+			start = cols.expr().Op("-").Add(cols.expr()).Op("%").Lit(8)
+		}
+		body = append(body, jen.For(jen.Id("i").Op(":=").Add(start), jen.Id("i").Op("<").Add(cols.expr()), jen.Id("i").Op("++")).Block(
+			jen.Id("s0").Op("+=").Add(at("wr", "i", 0)).Op("*").Add(at(x, "i", 0)),
+		))
+	}
+	sum := jen.Id("s0").Op("+").Id("s1").Op("+").Id("s2").Op("+").Id("s3")
+	if init != nil {
+		sum = sum.Op("+").Add(init(jen.Id("o")))
+	}
+	body = append(body, jen.Id(dst).Index(jen.Id("o")).Op(op).Add(sum))
+	return loopOver("o", rows, body...)
+}
+
+// outerAdd emits the backward pass of y = W x for every row o whose gradient
+// g = dy[o] is not zero:
+//
+//	for o := 0; o < rows; o++ {
+//		g := dy[o]
+//		(bias(o) += g)
+//		if g == 0 { continue }
+//		gw := &gw[o]
+//		(w := &w[o])
+//		for i := 0; i <= cols-8; i += 8 {
+//			gw[i] += g * x[i]      // dW += dy xᵀ
+//			dx[i] += g * w[i]      // dx += Wᵀ dy  (when dx != "")
+//			...
+//		}
+//	}
+//
+// bias may be nil. dx must be zeroed (or hold gradient to add to) beforehand.
+func outerAdd(dy, gw, x, w, dx string, rows, cols size, bias func(o jen.Code) jen.Code) jen.Code {
+	body := []jen.Code{jen.Id("g").Op(":=").Id(dy).Index(jen.Id("o"))}
+	if bias != nil {
+		body = append(body, jen.Add(bias(jen.Id("o"))).Op("+=").Id("g"))
+	}
+	body = append(body, jen.If(jen.Id("g").Op("==").Lit(0)).Block(jen.Continue()))
+	body = append(body, jen.Id("gr").Op(":=").Op("&").Id(gw).Index(jen.Id("o")))
+	if dx != "" {
+		body = append(body, jen.Id("wr").Op(":=").Op("&").Id(w).Index(jen.Id("o")))
+	}
+	body = append(body, unrolledBy8(cols, func(k int) []jen.Code {
+		s := []jen.Code{at("gr", "i", k).Op("+=").Id("g").Op("*").Add(at(x, "i", k))}
+		if dx != "" {
+			s = append(s, at(dx, "i", k).Op("+=").Id("g").Op("*").Add(at("wr", "i", k)))
+		}
+		return s
+	})...)
+	return loopOver("o", rows, body...)
+}

@@ -1,0 +1,102 @@
+package char_lm
+
+import (
+	"os"
+	"testing"
+
+	"github.com/bpgen/bpgen/runtime"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestEncodeDecode(t *testing.T) {
+	ids := Encode("Light, and Colours!\t")
+	assert.Equal(t, "light, and colours!~", Decode(ids))
+	assert.Equal(t, int32(Unknown), ids[len(ids)-1])
+	assert.Less(t, Unknown, Layers0Vocab)
+	xs, ys := Sequences(Encode("abcdefghijklmnopqrstuvwxyz0123456789"), 2)
+	require.Len(t, xs, 2)
+	assert.Equal(t, "abcdefghijklmnopqrstuvwxyz012345", Decode(xs[0][:]))
+	assert.Equal(t, int(Encode("b")[0]), ys[0][0])
+	assert.Equal(t, int(Encode("8")[0]), ys[1][31])
+}
+
+// TestLearnsText trains on the first 600 sequences of the text for two epochs
+// and requires the loss to fall well below that of guessing uniformly among
+// the characters used (ln 56 ≈ 4.03 nats per character).
+func TestLearnsText(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a recurrent model")
+	}
+	text, err := os.ReadFile("../../testdata/text/opticks.txt")
+	require.NoError(t, err)
+	xs, ys := Sequences(Encode(string(text)), 16)
+	xs, ys = xs[:600], ys[:600]
+	m := New()
+	before, _ := m.Accuracy(xs, ys)
+	cfg := DefaultTrainConfig()
+	cfg.Epochs = 2
+	h, err := m.Fit(xs, ys, cfg)
+	require.NoError(t, err)
+	after, _ := m.Accuracy(xs, ys)
+	t.Logf("loss %.3f → %.3f (%.0f samples/s); sample: %q", before, after, h.Epochs[len(h.Epochs)-1].SamplesPerSec,
+		Sample(m, "the light ", 60, 0.7, runtime.NewRNG(1)))
+	assert.Greater(t, before, 3.9)
+	assert.Less(t, after, 3.0)
+}
+
+// TestDescent checks the float32 model's plumbing cheaply: the
+// float64 gradient check of embedding → gru → per-step dense lives in
+// gen/gradcheck_test.go; here the loss must fall along the negative gradient.
+func TestDescent(t *testing.T) {
+	m := New()
+	text := Encode("the rays of light are refracted by the prism and the colours appear")
+	xs, ys := Sequences(text, 4)
+	m.ZeroGrads()
+	loss := m.TrainStep(&xs[0], &ys[0])
+	p, g := m.ParamSlice(), m.GradSlice()
+	for i := range p {
+		p[i] -= 0.05 * g[i]
+	}
+	after, _ := m.Evaluate(&xs[0], &ys[0])
+	assert.Less(t, after, loss)
+}
+
+// TestBadTokens: an id outside the vocabulary is an error for Fit and
+// ValidInput, and a panic with that error for Forward, never a read outside
+// the embedding table.
+func TestBadTokens(t *testing.T) {
+	m := New()
+	var x Input
+	x[5] = 64
+	assert.EqualError(t, ValidInput(&x), "token 64 at step 5 is out of range [0, 64)")
+	_, err := m.Fit([]Input{x}, []Target{{}}, DefaultTrainConfig())
+	assert.EqualError(t, err, "sample 0: token 64 at step 5 is out of range [0, 64)")
+	assert.PanicsWithError(t, "token 64 at step 5 is out of range [0, 64)", func() { m.Forward(&x) })
+	x[5] = 3
+	y := Target{}
+	y[2] = 70
+	_, err = m.Fit([]Input{x}, []Target{y}, DefaultTrainConfig())
+	assert.EqualError(t, err, "sample 0: class 70 at step 2 is out of range [0, 64)")
+}
+
+// TestZeroAllocs checks that Forward, Backward and TrainStep allocate nothing.
+func TestZeroAllocs(t *testing.T) {
+	m := New()
+	xs, ys := Sequences(Encode("the rays of light are refracted by the prism and the colours appear"), 4)
+	var dy Output
+	dy[31][3] = 1
+	assert.Zero(t, testing.AllocsPerRun(5, func() { m.Forward(&xs[0]) }), "Forward")
+	assert.Zero(t, testing.AllocsPerRun(5, func() { m.Backward(&dy) }), "Backward")
+	assert.Zero(t, testing.AllocsPerRun(5, func() { m.TrainStep(&xs[0], &ys[0]) }), "TrainStep")
+}
+
+func BenchmarkTrainStep(b *testing.B) {
+	m := New()
+	xs, ys := Sequences(Encode("the rays of light are refracted by the prism and the colours appear"), 4)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		m.TrainStep(&xs[i%len(xs)], &ys[i%len(ys)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}

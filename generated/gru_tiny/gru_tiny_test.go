@@ -1,0 +1,70 @@
+package gru_tiny
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/bpgen/bpgen/internal/sthand"
+	"github.com/bpgen/bpgen/runtime"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pytorchFile is a safetensors file as PyTorch would write the state_dict of
+// nn.Sequential(nn.GRU(3, 2, batch_first=True)) (names layers.0.*_l0, gate
+// rows in PyTorch's order), built by hand with known weights.
+func pytorchFile() []byte {
+	return sthand.F64([]sthand.Tensor{
+		{Name: "layers.0.weight_ih_l0", Shape: []int{3 * 2, 3}, Data: sthand.Ramp(18, -0.4, 0.05)},
+		{Name: "layers.0.weight_hh_l0", Shape: []int{3 * 2, 2}, Data: sthand.Ramp(12, 0.3, -0.05)},
+		{Name: "layers.0.bias_ih_l0", Shape: []int{3 * 2}, Data: sthand.Ramp(6, -0.1, 0.04)},
+		{Name: "layers.0.bias_hh_l0", Shape: []int{3 * 2}, Data: sthand.Ramp(6, 0.05, -0.02)},
+	})
+}
+
+// TestPyTorchWeightsByHand loads the hand-built file and checks both steps of
+// the output against values computed by hand (in float64, outside Go) from
+// PyTorch's documented equations for the cell.
+func TestPyTorchWeightsByHand(t *testing.T) {
+	m := New()
+	require.NoError(t, m.ReadSafetensors(bytes.NewReader(pytorchFile())))
+	x := Input{{0.5, -1, 0.25}, {1.5, 0.3, -0.7}}
+	got := m.Forward(&x)
+	want := Output{{-0.015164607069879384, -0.01904634369777654}, {0.10867020144452798, 0.18474264123753864}}
+	for s := range want {
+		for j := range want[s] {
+			assert.InDelta(t, want[s][j], got[s][j], 1e-15, "step %d unit %d", s, j)
+		}
+	}
+}
+
+// TestGradients checks BPTT against central differences at random sequences.
+func TestGradients(t *testing.T) {
+	m := New()
+	rng := runtime.NewRNG(3)
+	for trial := 0; trial < 3; trial++ {
+		var x Input
+		var y Target
+		for s := range x {
+			for j := range x[s] {
+				x[s][j] = rng.NormFloat64()
+			}
+			for j := range y[s] {
+				y[s][j] = rng.NormFloat64()
+			}
+		}
+		rep := m.CheckGradients(&x, &y, runtime.CheckOptions{Seed: uint64(trial)})
+		require.True(t, rep.Pass, "%s", rep)
+	}
+}
+
+// TestZeroAllocs checks that Forward, Backward and TrainStep allocate nothing.
+func TestZeroAllocs(t *testing.T) {
+	m := New()
+	x := Input{{0.5, -1, 0.25}, {1.5, 0.3, -0.7}}
+	var y Target
+	dy := Output{{1, 0}, {0, 1}}
+	assert.Zero(t, testing.AllocsPerRun(50, func() { m.Forward(&x) }), "Forward")
+	assert.Zero(t, testing.AllocsPerRun(50, func() { m.Backward(&dy) }), "Backward")
+	assert.Zero(t, testing.AllocsPerRun(50, func() { m.TrainStep(&x, &y) }), "TrainStep")
+}

@@ -1,0 +1,5 @@
+package rnn_tiny
+
+// A one-layer rnn (2 steps, 3 features, hidden size 2) whose outputs are checked
+// against values computed by hand from PyTorch's equations.
+//go:generate go run ../../cmd/bpgen generate -o rnn_tiny_gen.go ../../testdata/rnn_tiny.yaml
