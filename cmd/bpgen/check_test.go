@@ -78,7 +78,7 @@ func TestCheckCatchesWrongBackward(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program")
 	}
-	const good, bad = "gw[i] += g * x[i]", "gw[i] += 1.001 * g * x[i]"
+	const good, bad = "gr[i] += g * x[i]", "gr[i] += 1.001 * g * x[i]"
 	found := false
 	corrupt = func(src []byte) []byte {
 		found = bytes.Contains(src, []byte(good))
