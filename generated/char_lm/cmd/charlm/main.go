@@ -26,7 +26,7 @@ func main() {
 	cfg := char_lm.DefaultTrainConfig()
 	epochs := flag.Int("epochs", cfg.Epochs, "epochs")
 	textPath := flag.String("text", "testdata/text/opticks.txt", "training text")
-	stride := flag.Int("stride", 8, "characters between the starts of two training sequences")
+	stride := flag.Int("stride", 16, "characters between the starts of two training sequences")
 	temp := flag.Float64("temp", 0.7, "sampling temperature")
 	out := flag.String("o", "", "write the trained weights to this safetensors file")
 	flag.Parse()
