@@ -21,7 +21,9 @@ import (
 // generator seeded with cfg.Seed redraws every epoch when Shuffle is set),
 // zeroes the gradients, runs TrainStep on every sample, divides the gradient
 // by the batch size (the last batch may be smaller), clips its global L2 norm
-// to ClipNorm if ClipNorm > 0, and takes an optimizer step. After the epoch it
+// to ClipNorm if ClipNorm > 0, takes an optimizer step and calls cfg.OnBatch
+// (if set) with the samples done, the training part's size and the epoch's
+// mean loss so far. After the epoch it
 // switches m to inference mode, evaluates the validation part, records an
 // EpochStats (Duration covers the whole epoch including validation;
 // SamplesPerSec is the training samples over Duration) and calls
@@ -145,6 +147,10 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 				return hist, fmt.Errorf("epoch %d, step %d: %w", epoch+1, step, err)
 			}
 			opt.Step(m.ParamSlice(), grads)
+			if cfg.OnBatch != nil {
+				done := lo + len(batch)
+				cfg.OnBatch(done, nTrain, sumLoss/float64(done))
+			}
 		}
 		m.SetTraining(false)
 

@@ -71,6 +71,12 @@ type TrainConfig struct {
 
 	// Progress, if not nil, is called after every epoch.
 	Progress func(EpochStats)
+	// OnBatch, if not nil, is called after every minibatch's optimizer step
+	// with the training samples done so far in the epoch, the size of the
+	// training part and the mean training loss of the epoch so far. It runs
+	// on the training goroutine between minibatches, so it should be cheap
+	// (a progress bar throttles its own redraws).
+	OnBatch func(done, total int, loss float64)
 	// Stop, if not nil, is polled between minibatches; when it is closed Fit
 	// returns at once without error (History.Interrupted). With early stopping
 	// on and at least one finished epoch it restores the best weights;

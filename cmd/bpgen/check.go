@@ -3,11 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -15,9 +15,6 @@ import (
 	"github.com/bpgen/bpgen/gen"
 	"github.com/bpgen/bpgen/spec"
 )
-
-// bpgenPath is the module whose runtime generated code imports.
-const bpgenPath = "github.com/bpgen/bpgen"
 
 // corrupt, when not nil, rewrites the generated package before check builds
 // it. Only tests set it, to prove that a wrong backward pass is caught.
@@ -67,42 +64,23 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		return fmt.Errorf("check builds a Go program and needs the go command: %w", err)
-	}
-	modDir, goVersion, err := locateBpgen(goCmd)
-	if err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "bpgencheck")
+	mod, err := newTempModule("check", "bpgencheck", map[string][]byte{"main.go": prog, "model/model_gen.go": src})
 	if err != nil {
 		return err
 	}
 	if *keep {
-		defer fmt.Fprintf(stderr, "bpgen: kept the check module in %s\n", dir)
+		defer fmt.Fprintf(stderr, "bpgen: kept the check module in %s\n", mod.dir)
 	} else {
-		defer os.RemoveAll(dir)
+		defer mod.remove()
 	}
-	if err := writeCheckModule(dir, modDir, goVersion, src, prog); err != nil {
+	exe, err := mod.build(context.Background(), "bpgencheck", "check program")
+	if err != nil {
 		return err
-	}
-
-	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-	exe := filepath.Join(dir, "bpgencheck")
-	if filepath.Separator == '\\' {
-		exe += ".exe"
-	}
-	build := exec.Command(goCmd, "build", "-o", exe, ".")
-	build.Dir = dir
-	build.Env = env
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the check program in %s: %v\n%s", dir, err, strings.TrimRight(string(out), "\n"))
 	}
 
 	var report bytes.Buffer
 	checker := exec.Command(exe)
-	checker.Dir = dir
+	checker.Dir = mod.dir
 	checker.Stdout = io.MultiWriter(stdout, &report)
 	checker.Stderr = stderr
 	err = checker.Run()
@@ -115,62 +93,6 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s: gradient check failed", path)
 	case err != nil:
 		return fmt.Errorf("running the check program: %w", err)
-	}
-	return nil
-}
-
-// locateBpgen returns the directory and go version of the module
-// github.com/bpgen/bpgen as the module in the current directory sees it: this
-// repository itself, its replacement, or its copy in the module cache.
-func locateBpgen(goCmd string) (dir, goVersion string, err error) {
-	cmd := exec.Command(goCmd, "list", "-m", "-f", "{{.Dir}}\t{{.GoVersion}}", bpgenPath)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	dir, goVersion, _ = strings.Cut(strings.TrimSpace(string(out)), "\t")
-	if err != nil || dir == "" {
-		why := strings.TrimSpace(stderr.String())
-		if i := strings.IndexByte(why, '\n'); i >= 0 {
-			why = why[:i]
-		}
-		if why == "" && err == nil {
-			why = "the module is not downloaded (go mod download " + bpgenPath + ")"
-		} else if why == "" {
-			why = err.Error()
-		}
-		return "", "", fmt.Errorf("cannot locate the module %s (%s): run bpgen check inside a module that requires %s", bpgenPath, why, bpgenPath)
-	}
-	return dir, goVersion, nil
-}
-
-// writeCheckModule writes the temporary module: go.mod requiring bpgen and
-// replacing it with modDir, modDir's go.sum, the generated package in model/
-// and the check program as main.go.
-func writeCheckModule(dir, modDir, goVersion string, src, prog []byte) error {
-	var mod strings.Builder
-	mod.WriteString("module bpgencheck\n\n")
-	if goVersion != "" {
-		fmt.Fprintf(&mod, "go %s\n\n", goVersion)
-	}
-	fmt.Fprintf(&mod, "require %s v0.0.0\n\nreplace %s => %s\n", bpgenPath, bpgenPath, modDir)
-	files := map[string][]byte{
-		"go.mod":             []byte(mod.String()),
-		"main.go":            prog,
-		"model/model_gen.go": src,
-	}
-	switch sum, err := os.ReadFile(filepath.Join(modDir, "go.sum")); {
-	case err == nil:
-		files["go.sum"] = sum
-	case !errors.Is(err, os.ErrNotExist):
-		return err
-	}
-	if err := os.Mkdir(filepath.Join(dir, "model"), 0o755); err != nil {
-		return err
-	}
-	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), data, 0o644); err != nil {
-			return err
-		}
 	}
 	return nil
 }

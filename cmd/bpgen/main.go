@@ -8,6 +8,9 @@
 //
 //	bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] SPEC.yaml
 //	bpgen check [-trials N] [-seed N] [-max N] [-keep] SPEC.yaml
+//	bpgen train [-data mnist|FILE] [-labels FILE] [-test FILE] [-test-labels FILE] [-limit N]
+//		[-epochs N] [-batch N] [-lr X] [-optimizer NAME] [-seed N] [-val X] [-patience N] [-min-delta X]
+//		[-o WEIGHTS.safetensors] [-plot FILE.svg|FILE.png] [-log FILE.csv] [-keep] SPEC.yaml
 //	bpgen summary SPEC.yaml
 //	bpgen version
 //
@@ -45,6 +48,49 @@
 // error names the failing tensors:
 //
 //	bpgen: model.yaml: gradient check failed for layers.0.weight
+//
+// train trains the spec's network and writes its weights as a safetensors
+// file with PyTorch names, atomically, to -o (default: the spec's base name
+// with .safetensors, in the current directory). Like check, it generates the
+// package into a temporary module (bpgentrain), builds a trainer program
+// there with the go command and runs it; -keep keeps the module and prints
+// its path. Flags may come before or after SPEC.yaml. The data (-data):
+//
+//	mnist              the MNIST training set (the default), tested on the MNIST
+//	                   test set unless -test says otherwise; the network's input
+//	                   must be [784] or [1, 28, 28], its output [10], its loss
+//	                   softmax_cross_entropy
+//	FILE.csv           one sample a row: the input values, then the class label
+//	                   (an integer, for softmax_cross_entropy) or as many target
+//	                   values as the output has; a first row that is not numeric
+//	                   is a header
+//	FILE.safetensors   tensors x [N, ...input] and y [N] (classes, integer or
+//	                   float dtype) or [N, ...output]
+//	IMAGES -labels L   IDX files (gzip-compressed or not): images [N, ...]
+//	                   scaled to [0, 1], labels [N]
+//
+// -test FILE (with -test-labels for IDX, or mnist) is evaluated after
+// training; -limit N trains on the first N samples only. Bad data is an
+// error naming the file and the row (the line of a CSV file): a wrong number
+// of values, a class label out of range or not an integer, NaN or infinite
+// values, an empty file. -epochs, -batch, -lr, -optimizer (a type other than
+// the spec's gets its default settings), -seed, -val (validation split),
+// -patience and -min-delta (early stopping; -patience 0 turns it off)
+// override the spec's train and optimizer blocks.
+//
+// On a terminal, train shows a progress bar per epoch (samples, mean loss so
+// far, samples/s); otherwise, and for every finished epoch, it prints one
+// line: loss, accuracy, validation loss and accuracy, learning rate,
+// samples/s, seconds. A summary follows: epochs run, best epoch, the final
+// losses and accuracies, the test loss and accuracy, wall time, samples/s and
+// where the weights went. -log FILE.csv writes the per-epoch history (epoch,
+// lr, train_loss, train_acc, val_loss, val_acc, seconds, samples_per_sec);
+// -plot FILE.svg or FILE.png draws the loss and accuracy curves.
+//
+// An interrupt (Ctrl-C, SIGINT or SIGTERM) stops training after the current
+// minibatch and saves the weights: the best epoch's when early stopping is
+// on, otherwise the current ones; the exit status is then 130. A second
+// interrupt quits at once without saving.
 //
 // summary prints the layers of the spec's network with their output shapes,
 // parameter counts and approximate forward FLOPs per sample (a multiply-add
@@ -96,6 +142,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdCheck(args[1:], stdout, stderr)
 	case "summary":
 		err = cmdSummary(args[1:], stdout, stderr)
+	case "train":
+		if err = cmdTrain(args[1:], stdout, stderr); errors.Is(err, errInterrupted) {
+			printError(stderr, err)
+			return 130 // as a shell reports a program that SIGINT ended
+		}
 	case "version":
 		err = cmdVersion(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
@@ -120,6 +171,9 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
 	bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] SPEC.yaml
 	bpgen check [-trials N] [-seed N] [-max N] [-keep] SPEC.yaml
+	bpgen train [-data mnist|FILE] [-labels FILE] [-test FILE] [-test-labels FILE] [-limit N]
+		[-epochs N] [-batch N] [-lr X] [-optimizer NAME] [-seed N] [-val X] [-patience N] [-min-delta X]
+		[-o WEIGHTS.safetensors] [-plot FILE.svg|FILE.png] [-log FILE.csv] [-keep] SPEC.yaml
 	bpgen summary SPEC.yaml
 	bpgen version
 `)
