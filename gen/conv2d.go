@@ -224,9 +224,7 @@ func (conv2dEmitter) forward(p *plan, n *node) []jen.Code {
 				append([]jen.Code{
 					rowView(p, "r", "xp", g),
 					jen.Id("o").Op(":=").Op("&").Id("z").Index(jen.Id("f")).Index(jen.Id("oh")),
-				}, overRow(g, func(ow, i jen.Code, _ int) []jen.Code {
-					return []jen.Code{jen.Id("o").Index(ow).Op("+=").Id("wv").Op("*").Id("r").Index(i)}
-				})...)...,
+				}, convRowForward(p, g)...)...,
 			),
 		),
 	))
@@ -266,13 +264,7 @@ func (conv2dEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	if withDX {
 		perRow = append(perRow, rowView(p, "dr", "dxp", g))
 	}
-	perRow = append(perRow, overRow(g, func(ow, i jen.Code, lane int) []jen.Code {
-		s := []jen.Code{jen.Id(fmt.Sprintf("s%d", lane)).Op("+=").Id("d").Index(ow).Op("*").Id("r").Index(i)}
-		if withDX {
-			s = append(s, jen.Id("dr").Index(i).Op("+=").Id("wv").Op("*").Id("d").Index(ow))
-		}
-		return s
-	})...)
+	perRow = append(perRow, convRowBackward(p, g, withDX)...)
 	kernel := []jen.Code{}
 	if withDX {
 		kernel = append(kernel, jen.Id("wv").Op(":=").Add(pf(w)).Index(jen.Id("f")).Index(jen.Id("c")).Index(jen.Id("kh")).Index(jen.Id("kw")))
@@ -307,4 +299,43 @@ func (conv2dEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 			))
 	}
 	return code
+}
+
+// rowKernels reports whether a conv row is long and contiguous enough (stride
+// 1, at least kernelMin outputs) for the runtime's Axpy and Dot kernels.
+func rowKernels(g convGeom) bool { return g.sw == 1 && g.wo >= kernelMin }
+
+// convRowForward adds wv × an input row to an output row:
+//
+//	runtime.Axpy32(wv, r[:], o[:])          (long stride-1 rows)
+//	o[0] += wv * r[0]; o[1] += wv * r[1]; …  (otherwise)
+func convRowForward(p *plan, g convGeom) []jen.Code {
+	if rowKernels(g) {
+		return []jen.Code{p.kernel("Axpy").Call(jen.Id("wv"), jen.Id("r").Index(jen.Empty(), jen.Empty()), jen.Id("o").Index(jen.Empty(), jen.Empty()))}
+	}
+	return overRow(g, func(ow, i jen.Code, _ int) []jen.Code {
+		return []jen.Code{jen.Id("o").Index(ow).Op("+=").Id("wv").Op("*").Id("r").Index(i)}
+	})
+}
+
+// convRowBackward accumulates a weight's gradient over a row (s += d·r) and,
+// with withDX, scatters the row's gradient back (dr += wv·d):
+//
+//	s0 += runtime.Dot32(d[:], r[:]); runtime.Axpy32(wv, d[:], dr[:])   (long stride-1 rows)
+//	s0 += d[0] * r[0]; dr[0] += wv * d[0]; …                            (otherwise)
+func convRowBackward(p *plan, g convGeom, withDX bool) []jen.Code {
+	if rowKernels(g) {
+		code := []jen.Code{jen.Id("s0").Op("+=").Add(p.kernel("Dot")).Call(jen.Id("d").Index(jen.Empty(), jen.Empty()), jen.Id("r").Index(jen.Empty(), jen.Empty()))}
+		if withDX {
+			code = append(code, p.kernel("Axpy").Call(jen.Id("wv"), jen.Id("d").Index(jen.Empty(), jen.Empty()), jen.Id("dr").Index(jen.Empty(), jen.Empty())))
+		}
+		return code
+	}
+	return overRow(g, func(ow, i jen.Code, lane int) []jen.Code {
+		s := []jen.Code{jen.Id(fmt.Sprintf("s%d", lane)).Op("+=").Id("d").Index(ow).Op("*").Id("r").Index(i)}
+		if withDX {
+			s = append(s, jen.Id("dr").Index(i).Op("+=").Id("wv").Op("*").Id("d").Index(ow))
+		}
+		return s
+	})
 }

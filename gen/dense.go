@@ -23,6 +23,9 @@ type denseEmitter struct{}
 
 func (denseEmitter) aliases(*spec.Node) bool { return false }
 
+// b2 is the bias field of a dense node.
+func b2(n *node) string { return n.GoName + "Bias" }
+
 func denseNames(n *node) (in, out, weight, bias, z string) {
 	g := n.GoName
 	return g + "In", g + "Out", g + "Weight", g + "Bias", fmt.Sprintf("z%d", n.Index)
@@ -137,9 +140,17 @@ func (denseEmitter) forward(p *plan, n *node) []jen.Code {
 	if n.Bias {
 		bias = func(o jen.Code) jen.Code { return pf(b).Index(o) }
 	}
+	rows, cols := named(n.Units, out), named(width, in)
+	mv := matVec(p, "z", "w", "x", rows, cols, "=", bias)
+	if useKernel(cols) {
+		var b jen.Code
+		if n.Bias {
+			b = pf(b2(n)).Index(jen.Empty(), jen.Empty())
+		}
+		mv = matVecKernel(p, "z", "w", "x", rows, cols, b)
+	}
 	code := []jen.Code{jen.Id("w").Op(":=").Op("&").Add(pf(w))}
-	code = append(code, perStep(p, n, []stepVar{{"x", n.in, width}, {"z", dst, n.Units}},
-		matVec(p, "z", "w", "x", named(n.Units, out), named(width, in), "=", bias))...)
+	code = append(code, perStep(p, n, []stepVar{{"x", n.in, width}, {"z", dst, n.Units}}, mv)...)
 	if hasAct(n) {
 		code = append(code, actForward(p, n.Act, n.Out, z, n.out)...)
 	}
@@ -171,9 +182,19 @@ func (denseEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 		vars = append(vars, stepVar{"dx", n.din, width})
 		dx = "dx"
 	}
+	rows, cols := named(n.Units, out), named(width, in)
+	if useKernel(cols) {
+		var body []jen.Code
+		if n.Bias {
+			// for o, g := range dy { m.Grads.Bias[o] += g }
+			body = append(body, jen.For(jen.List(jen.Id("o"), jen.Id("g")).Op(":=").Range().Id("dy")).Block(gf(b).Index(jen.Id("o")).Op("+=").Id("g")))
+		}
+		body = append(body, outerAddKernel(p, "dy", "gw", "x", "w", dx, rows, cols))
+		return append(code, perStep(p, n, vars, body...)...)
+	}
 	var bias func(o jen.Code) jen.Code
 	if n.Bias {
 		bias = func(o jen.Code) jen.Code { return gf(b).Index(o) }
 	}
-	return append(code, perStep(p, n, vars, outerAdd("dy", "gw", "x", "w", dx, named(n.Units, out), named(width, in), bias))...)
+	return append(code, perStep(p, n, vars, outerAdd("dy", "gw", "x", "w", dx, rows, cols, bias))...)
 }

@@ -176,6 +176,22 @@ layers:
   - {type: lstm, units: 4}
   - {type: dense, units: 3}
 loss: softmax_cross_entropy`},
+	{"wide_rows_kernels", `
+input: [2, 3, 20]
+layers:
+  - {type: conv2d, filters: 2, kernel: 3, padding: 1, activation: tanh}
+  - {type: flatten}
+  - {type: dense, units: 17, activation: gelu}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"recurrent_wide_kernels", `
+input: [3, 17]
+layers:
+  - {type: rnn, units: 16, return_sequences: true}
+  - {type: lstm, units: 16, return_sequences: true}
+  - {type: gru, units: 16}
+  - {type: dense, units: 2}
+loss: mse`},
 	{"lenet_like", `
 input: [1, 12, 12]
 layers:

@@ -109,6 +109,9 @@ func (recurrentEmitter) fields(p *plan, n *node) []field {
 			field{name: rnnField("gh", n), size: 3 * r.h, doc: "W_hh h + b_hh of the current step"},
 			field{name: rnnField("dgh", n), size: 3 * r.h, doc: "dL/d(hidden gates) of the current step", train: true})
 	}
+	if n.Kind != spec.KindGRU && useKernel(r.hidden()) {
+		fs = append(fs, field{name: rnnField("tmp", n), size: r.g * r.h, doc: "W_hh h + b_hh of the current step"})
+	}
 	fs = append(fs,
 		field{name: rnnField("dh", n), size: r.h, doc: "dL/dh carried to the step before", train: true},
 		field{name: rnnField("dg", n), size: r.g * r.h, doc: "dL/d(gate pre-activations) of the current step", train: true})
@@ -147,12 +150,8 @@ func (recurrentEmitter) forward(p *plan, n *node) []jen.Code {
 		jen.Id("wih").Op(":=").Op("&").Add(pf(r.k + "WeightIh")),
 		jen.Id("whh").Op(":=").Op("&").Add(pf(r.k + "WeightHh")),
 	}
-	var bias func(o jen.Code) jen.Code
 	var biasIh, biasHh func(o jen.Code) jen.Code
 	if n.Bias {
-		bias = func(o jen.Code) jen.Code {
-			return pf(r.k + "BiasIh").Index(o).Op("+").Add(pf(r.k + "BiasHh")).Index(o)
-		}
 		biasIh = func(o jen.Code) jen.Code { return pf(r.k + "BiasIh").Index(o) }
 		biasHh = func(o jen.Code) jen.Code { return pf(r.k + "BiasHh").Index(o) }
 	}
@@ -171,8 +170,7 @@ func (recurrentEmitter) forward(p *plan, n *node) []jen.Code {
 			act = jen.Id("hn").Index(j).Op("=").Add(tanhOf(p, jen.Id("hn").Index(j)))
 		}
 		step = append(step,
-			matVec(p, "hn", "wih", "x", r.hidden(), r.in(), "=", bias),
-			matVec(p, "hn", "whh", "h", r.hidden(), r.hidden(), "+=", nil),
+			rnnMatVecs(p, n, r, "hn", r.hidden()),
 			loopOver("j", r.hidden(), act),
 		)
 	case spec.KindLSTM:
@@ -183,8 +181,7 @@ func (recurrentEmitter) forward(p *plan, n *node) []jen.Code {
 		)
 		step = append(step,
 			jen.Id("g").Op(":=").Op("&").Id("gs").Index(jen.Id("t")),
-			matVec(p, "g", "wih", "x", r.gates(), r.in(), "=", bias),
-			matVec(p, "g", "whh", "h", r.gates(), r.hidden(), "+=", nil),
+			rnnMatVecs(p, n, r, "g", r.gates()),
 			jen.Id("c").Op(",").Id("cn").Op(",").Id("tct").Op(":=").Op("&").Id("cs").Index(jen.Id("t")).Op(",").Op("&").Id("cs").Index(jen.Id("t").Op("+").Lit(1)).Op(",").Op("&").Id("tc").Index(jen.Id("t")),
 			loopOver("j", r.hidden(),
 				jen.Id("ig").Op(":=").Add(sigm(p, gate("g", r, 0))),
@@ -206,8 +203,8 @@ func (recurrentEmitter) forward(p *plan, n *node) []jen.Code {
 		)
 		step = append(step,
 			jen.Id("g").Op(":=").Op("&").Id("gs").Index(jen.Id("t")),
-			matVec(p, "gi", "wih", "x", r.gates(), r.in(), "=", biasIh),
-			matVec(p, "gh", "whh", "h", r.gates(), r.hidden(), "=", biasHh),
+			mvSelect(p, "gi", "wih", "x", r.gates(), r.in(), biasIh, pf(r.k+"BiasIh"), n.Bias),
+			mvSelect(p, "gh", "whh", "h", r.gates(), r.hidden(), biasHh, pf(r.k+"BiasHh"), n.Bias),
 			loopOver("j", r.hidden(),
 				jen.Id("rg").Op(":=").Add(sigm(p, gate("gi", r, 0).Op("+").Add(gate("gh", r, 0)))),
 				jen.Id("zg").Op(":=").Add(sigm(p, gate("gi", r, 1).Op("+").Add(gate("gh", r, 1)))),
@@ -331,10 +328,47 @@ func (recurrentEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 			gf(r.k+"BiasHh").Index(jen.Id("o")).Op("+=").Id(hiddenGrads).Index(jen.Id("o")),
 		))
 	}
-	step = append(step,
-		outerAdd("dg", "gwih", "x", "wih", dx, r.gates(), r.in(), nil),
-		outerAdd(hiddenGrads, "gwhh", "h", "whh", "dh", r.gates(), r.hidden(), nil),
-	)
+	oa := func(dy, gw, x, w, dx string, cols size) jen.Code {
+		if useKernel(cols) {
+			return outerAddKernel(p, dy, gw, x, w, dx, r.gates(), cols)
+		}
+		return outerAdd(dy, gw, x, w, dx, r.gates(), cols, nil)
+	}
+	step = append(step, oa("dg", "gwih", "x", "wih", dx, r.in()), oa(hiddenGrads, "gwhh", "h", "whh", "dh", r.hidden()))
 	code = append(code, jen.For(jen.Id("t").Op(":=").Lit(r.t-1), jen.Id("t").Op(">=").Lit(0), jen.Id("t").Op("--")).Block(step...))
 	return code
+}
+
+// mvSelect emits dst = W x (+ bias) by the runtime kernel when the rows are
+// long enough, else inline (see matVec); biasF indexes the bias for the
+// inline form, biasS is the bias array for the kernel.
+func mvSelect(p *plan, dst, w, x string, rows, cols size, biasF func(o jen.Code) jen.Code, biasS *jen.Statement, hasBias bool) jen.Code {
+	if useKernel(cols) {
+		var b jen.Code
+		if hasBias {
+			b = biasS.Clone().Index(jen.Empty(), jen.Empty())
+		}
+		return matVecKernel(p, dst, w, x, rows, cols, b)
+	}
+	return matVec(p, dst, w, x, rows, cols, "=", biasF)
+}
+
+// rnnMatVecs emits the gate pre-activations of rnn and lstm,
+// dst = W_ih x + b_ih + W_hh h + b_hh: the input part into dst, the hidden
+// part into dst directly (inline) or through the scratch row tmp (kernel,
+// whose output may not alias its inputs).
+func rnnMatVecs(p *plan, n *node, r rnnGeom, dst string, rows size) jen.Code {
+	var biasIh, biasHh func(o jen.Code) jen.Code
+	if n.Bias {
+		biasIh = func(o jen.Code) jen.Code { return pf(r.k + "BiasIh").Index(o) }
+		biasHh = func(o jen.Code) jen.Code { return pf(r.k + "BiasHh").Index(o) }
+	}
+	first := mvSelect(p, dst, "wih", "x", rows, r.in(), biasIh, pf(r.k+"BiasIh"), n.Bias)
+	if !useKernel(r.hidden()) {
+		return jen.Add(first).Line().Add(matVec(p, dst, "whh", "h", rows, r.hidden(), "+=", biasHh))
+	}
+	// tmp := &m.tmpN; runtime.MatVec32(tmp[:], W_hh, h[:], b_hh, ...); for o, v := range tmp { dst[o] += v }
+	return jen.Add(first).Line().Id("tmp").Op(":=").Op("&").Add(mf(rnnField("tmp", n))).Line().
+		Add(mvSelect(p, "tmp", "whh", "h", rows, r.hidden(), biasHh, pf(r.k+"BiasHh"), n.Bias)).Line().
+		For(jen.List(jen.Id("o"), jen.Id("v")).Op(":=").Range().Id("tmp")).Block(jen.Id(dst).Index(jen.Id("o")).Op("+=").Id("v"))
 }

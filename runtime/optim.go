@@ -163,6 +163,7 @@ type sgd[T Float] struct {
 }
 
 func (o *sgd[T]) Step(params, grads []T) {
+	ClearSIMDState() // keep the scalar update fast after vector code (see simd_amd64.go)
 	o.check(len(params), len(grads))
 	grads = grads[:len(params)]
 	lr, wd := T(o.lr), T(o.wd)
@@ -182,6 +183,7 @@ type momentum[T Float] struct {
 }
 
 func (o *momentum[T]) Step(params, grads []T) {
+	ClearSIMDState() // keep the scalar update fast after vector code (see simd_amd64.go)
 	o.check(len(params), len(grads))
 	grads = grads[:len(params)]
 	buf := o.buf[:len(params)]
@@ -213,6 +215,7 @@ type adam[T Float] struct {
 }
 
 func (o *adam[T]) Step(params, grads []T) {
+	ClearSIMDState() // keep the scalar update fast after vector code (see simd_amd64.go)
 	o.check(len(params), len(grads))
 	grads = grads[:len(params)]
 	m, v := o.m[:len(params)], o.v[:len(params)]
@@ -252,6 +255,7 @@ type rmsprop[T Float] struct {
 }
 
 func (o *rmsprop[T]) Step(params, grads []T) {
+	ClearSIMDState() // keep the scalar update fast after vector code (see simd_amd64.go)
 	o.check(len(params), len(grads))
 	grads = grads[:len(params)]
 	v := o.v[:len(params)]
@@ -273,6 +277,7 @@ type adagrad[T Float] struct {
 }
 
 func (o *adagrad[T]) Step(params, grads []T) {
+	ClearSIMDState() // keep the scalar update fast after vector code (see simd_amd64.go)
 	o.check(len(params), len(grads))
 	grads = grads[:len(params)]
 	sum := o.sum[:len(params)]

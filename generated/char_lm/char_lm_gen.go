@@ -232,6 +232,7 @@ func (m *Model) Forward(x *Input) *Output {
 
 // forward runs the forward pass and returns the flat output buffer.
 func (m *Model) forward(x *Input) *[OutputSize]float32 {
+	runtime.ClearSIMDState()
 	m.x = *inputFlat(x)
 
 	// layers.0 (embedding [32]→[32 16]), spec line 9
@@ -260,28 +261,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			h := &hs[t]
 			hn := &hs[t+1]
 			g := &gs[t]
-			for o := 0; o < Layers1Gates; o++ {
-				wr := &wih[o]
-				var s0, s1, s2, s3 float32
-				for i := 0; i <= Layers1In-8; i += 8 {
-					s0 += wr[i]*x[i] + wr[i+4]*x[i+4]
-					s1 += wr[i+1]*x[i+1] + wr[i+5]*x[i+5]
-					s2 += wr[i+2]*x[i+2] + wr[i+6]*x[i+6]
-					s3 += wr[i+3]*x[i+3] + wr[i+7]*x[i+7]
-				}
-				gi[o] = s0 + s1 + s2 + s3 + m.Params.Layers1BiasIh[o]
-			}
-			for o := 0; o < Layers1Gates; o++ {
-				wr := &whh[o]
-				var s0, s1, s2, s3 float32
-				for i := 0; i <= Layers1Hidden-8; i += 8 {
-					s0 += wr[i]*h[i] + wr[i+4]*h[i+4]
-					s1 += wr[i+1]*h[i+1] + wr[i+5]*h[i+5]
-					s2 += wr[i+2]*h[i+2] + wr[i+6]*h[i+6]
-					s3 += wr[i+3]*h[i+3] + wr[i+7]*h[i+7]
-				}
-				gh[o] = s0 + s1 + s2 + s3 + m.Params.Layers1BiasHh[o]
-			}
+			runtime.MatVec32(gi[:], unsafe.Slice(&wih[0][0], Layers1Gates*Layers1In), x[:], m.Params.Layers1BiasIh[:], Layers1Gates, Layers1In)
+			runtime.MatVec32(gh[:], unsafe.Slice(&whh[0][0], Layers1Gates*Layers1Hidden), h[:], m.Params.Layers1BiasHh[:], Layers1Gates, Layers1Hidden)
 			for j := 0; j < Layers1Hidden; j++ {
 				rg := float32(runtime.Sigmoid(float64(gi[j] + gh[j])))
 				zg := float32(runtime.Sigmoid(float64(gi[128+j] + gh[128+j])))
@@ -305,17 +286,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		for t := 0; t < Layers2Steps; t++ {
 			x := &xs[t]
 			z := &zs[t]
-			for o := 0; o < Layers2Out; o++ {
-				wr := &w[o]
-				var s0, s1, s2, s3 float32
-				for i := 0; i <= Layers2In-8; i += 8 {
-					s0 += wr[i]*x[i] + wr[i+4]*x[i+4]
-					s1 += wr[i+1]*x[i+1] + wr[i+5]*x[i+5]
-					s2 += wr[i+2]*x[i+2] + wr[i+6]*x[i+6]
-					s3 += wr[i+3]*x[i+3] + wr[i+7]*x[i+7]
-				}
-				z[o] = s0 + s1 + s2 + s3 + m.Params.Layers2Bias[o]
-			}
+			runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], Layers2Out*Layers2In), x[:], m.Params.Layers2Bias[:], Layers2Out, Layers2In)
 		}
 	}
 	return &m.a2
@@ -379,6 +350,7 @@ func (m *Model) Backward(dy *Output) {
 // backward runs the backward pass from the gradient in the last node's dL/doutput.
 // With needDX false it skips the input gradient where no parameter needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
+	runtime.ClearSIMDState()
 
 	// layers.2 (dense [32 128]→[32 64]), spec line 11
 	{
@@ -392,33 +364,10 @@ func (m *Model) backward(needDX bool) {
 			x := &xs[t]
 			dy := &dys[t]
 			dx := &dxs[t]
-			for o := 0; o < Layers2Out; o++ {
-				g := dy[o]
+			for o, g := range dy {
 				m.Grads.Layers2Bias[o] += g
-				if g == 0 {
-					continue
-				}
-				gr := &gw[o]
-				wr := &w[o]
-				for i := 0; i <= Layers2In-8; i += 8 {
-					gr[i] += g * x[i]
-					dx[i] += g * wr[i]
-					gr[i+1] += g * x[i+1]
-					dx[i+1] += g * wr[i+1]
-					gr[i+2] += g * x[i+2]
-					dx[i+2] += g * wr[i+2]
-					gr[i+3] += g * x[i+3]
-					dx[i+3] += g * wr[i+3]
-					gr[i+4] += g * x[i+4]
-					dx[i+4] += g * wr[i+4]
-					gr[i+5] += g * x[i+5]
-					dx[i+5] += g * wr[i+5]
-					gr[i+6] += g * x[i+6]
-					dx[i+6] += g * wr[i+6]
-					gr[i+7] += g * x[i+7]
-					dx[i+7] += g * wr[i+7]
-				}
 			}
+			runtime.OuterAdd32(unsafe.Slice(&gw[0][0], Layers2Out*Layers2In), dx[:], unsafe.Slice(&w[0][0], Layers2Out*Layers2In), dy[:], x[:], Layers2Out, Layers2In)
 		}
 	}
 
@@ -461,58 +410,8 @@ func (m *Model) backward(needDX bool) {
 				m.Grads.Layers1BiasIh[o] += dg[o]
 				m.Grads.Layers1BiasHh[o] += dgh[o]
 			}
-			for o := 0; o < Layers1Gates; o++ {
-				g := dg[o]
-				if g == 0 {
-					continue
-				}
-				gr := &gwih[o]
-				wr := &wih[o]
-				for i := 0; i <= Layers1In-8; i += 8 {
-					gr[i] += g * x[i]
-					dx[i] += g * wr[i]
-					gr[i+1] += g * x[i+1]
-					dx[i+1] += g * wr[i+1]
-					gr[i+2] += g * x[i+2]
-					dx[i+2] += g * wr[i+2]
-					gr[i+3] += g * x[i+3]
-					dx[i+3] += g * wr[i+3]
-					gr[i+4] += g * x[i+4]
-					dx[i+4] += g * wr[i+4]
-					gr[i+5] += g * x[i+5]
-					dx[i+5] += g * wr[i+5]
-					gr[i+6] += g * x[i+6]
-					dx[i+6] += g * wr[i+6]
-					gr[i+7] += g * x[i+7]
-					dx[i+7] += g * wr[i+7]
-				}
-			}
-			for o := 0; o < Layers1Gates; o++ {
-				g := dgh[o]
-				if g == 0 {
-					continue
-				}
-				gr := &gwhh[o]
-				wr := &whh[o]
-				for i := 0; i <= Layers1Hidden-8; i += 8 {
-					gr[i] += g * h[i]
-					dh[i] += g * wr[i]
-					gr[i+1] += g * h[i+1]
-					dh[i+1] += g * wr[i+1]
-					gr[i+2] += g * h[i+2]
-					dh[i+2] += g * wr[i+2]
-					gr[i+3] += g * h[i+3]
-					dh[i+3] += g * wr[i+3]
-					gr[i+4] += g * h[i+4]
-					dh[i+4] += g * wr[i+4]
-					gr[i+5] += g * h[i+5]
-					dh[i+5] += g * wr[i+5]
-					gr[i+6] += g * h[i+6]
-					dh[i+6] += g * wr[i+6]
-					gr[i+7] += g * h[i+7]
-					dh[i+7] += g * wr[i+7]
-				}
-			}
+			runtime.OuterAdd32(unsafe.Slice(&gwih[0][0], Layers1Gates*Layers1In), dx[:], unsafe.Slice(&wih[0][0], Layers1Gates*Layers1In), dg[:], x[:], Layers1Gates, Layers1In)
+			runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers1Gates*Layers1Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers1Gates*Layers1Hidden), dgh[:], h[:], Layers1Gates, Layers1Hidden)
 		}
 	}
 

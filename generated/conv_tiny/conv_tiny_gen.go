@@ -177,6 +177,7 @@ func (m *Model) Forward(x *Input) *Output {
 
 // forward runs the forward pass and returns the flat output buffer.
 func (m *Model) forward(x *Input) *[OutputSize]float64 {
+	runtime.ClearSIMDState()
 	m.x = *inputFlat(x)
 
 	// layers.0 (conv2d [1 4 4]→[1 3 3]), spec line 8
@@ -322,6 +323,7 @@ func (m *Model) Backward(dy *Output) *Input {
 // backward runs the backward pass from the gradient in the last node's dL/doutput.
 // With needDX false it skips the input gradient where no parameter needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
+	runtime.ClearSIMDState()
 
 	// layers.3 (global_avgpool2d [1 3 3]→[1]), spec line 11
 	{

@@ -190,6 +190,7 @@ func (m *Model) Forward(x *Input) *Output {
 
 // forward runs the forward pass and returns the flat output buffer.
 func (m *Model) forward(x *Input) *[OutputSize]float64 {
+	runtime.ClearSIMDState()
 	m.x = *inputFlat(x)
 
 	// layers.0 (gru [2 3]→[2 2]), spec line 7
@@ -290,6 +291,7 @@ func (m *Model) Backward(dy *Output) *Input {
 // backward runs the backward pass from the gradient in the last node's dL/doutput.
 // With needDX false it skips the input gradient where no parameter needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
+	runtime.ClearSIMDState()
 
 	// layers.0 (gru [2 3]→[2 2]), spec line 7
 	{

@@ -189,6 +189,7 @@ func (m *Model) Forward(x *Input) *Output {
 
 // forward runs the forward pass and returns the flat output buffer.
 func (m *Model) forward(x *Input) *[OutputSize]float64 {
+	runtime.ClearSIMDState()
 	m.x = *inputFlat(x)
 
 	// layers.0 (lstm [2 3]→[2 2]), spec line 7
@@ -211,7 +212,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				for i := 0; i < Layers0In; i++ {
 					s0 += wr[i] * x[i]
 				}
-				g[o] = s0 + s1 + s2 + s3 + m.Params.Layers0BiasIh[o] + m.Params.Layers0BiasHh[o]
+				g[o] = s0 + s1 + s2 + s3 + m.Params.Layers0BiasIh[o]
 			}
 			for o := 0; o < Layers0Gates; o++ {
 				wr := &whh[o]
@@ -219,7 +220,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				for i := 0; i < Layers0Hidden; i++ {
 					s0 += wr[i] * h[i]
 				}
-				g[o] += s0 + s1 + s2 + s3
+				g[o] += s0 + s1 + s2 + s3 + m.Params.Layers0BiasHh[o]
 			}
 			c, cn, tct := &cs[t], &cs[t+1], &tc[t]
 			for j := 0; j < Layers0Hidden; j++ {
@@ -291,6 +292,7 @@ func (m *Model) Backward(dy *Output) *Input {
 // backward runs the backward pass from the gradient in the last node's dL/doutput.
 // With needDX false it skips the input gradient where no parameter needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
+	runtime.ClearSIMDState()
 
 	// layers.0 (lstm [2 3]→[2 2]), spec line 7
 	{

@@ -185,6 +185,7 @@ func (m *Model) Forward(x *Input) *Output {
 
 // forward runs the forward pass and returns the flat output buffer.
 func (m *Model) forward(x *Input) *[OutputSize]float64 {
+	runtime.ClearSIMDState()
 	m.x = *inputFlat(x)
 
 	// layers.0 (rnn [2 3]→[2 2]), spec line 7
@@ -203,7 +204,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				for i := 0; i < Layers0In; i++ {
 					s0 += wr[i] * x[i]
 				}
-				hn[o] = s0 + s1 + s2 + s3 + m.Params.Layers0BiasIh[o] + m.Params.Layers0BiasHh[o]
+				hn[o] = s0 + s1 + s2 + s3 + m.Params.Layers0BiasIh[o]
 			}
 			for o := 0; o < Layers0Hidden; o++ {
 				wr := &whh[o]
@@ -211,7 +212,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				for i := 0; i < Layers0Hidden; i++ {
 					s0 += wr[i] * h[i]
 				}
-				hn[o] += s0 + s1 + s2 + s3
+				hn[o] += s0 + s1 + s2 + s3 + m.Params.Layers0BiasHh[o]
 			}
 			for j := 0; j < Layers0Hidden; j++ {
 				hn[j] = math.Tanh(hn[j])
@@ -275,6 +276,7 @@ func (m *Model) Backward(dy *Output) *Input {
 // backward runs the backward pass from the gradient in the last node's dL/doutput.
 // With needDX false it skips the input gradient where no parameter needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
+	runtime.ClearSIMDState()
 
 	// layers.0 (rnn [2 3]→[2 2]), spec line 7
 	{

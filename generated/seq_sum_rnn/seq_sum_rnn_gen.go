@@ -148,11 +148,12 @@ type Model struct {
 	x        [InputSize]float32 // copy of the last input
 	dx       [InputSize]float32 // dL/dx
 	// layers.0 (rnn [30 2]→[24]), spec line 7
-	a0  [24]float32     // output
-	d0  [24]float32     // dL/doutput
-	hs0 [31][24]float32 // hidden states; row 0 is the zero initial state
-	dh0 [24]float32     // dL/dh carried to the step before
-	dg0 [24]float32     // dL/d(gate pre-activations) of the current step
+	a0   [24]float32     // output
+	d0   [24]float32     // dL/doutput
+	hs0  [31][24]float32 // hidden states; row 0 is the zero initial state
+	tmp0 [24]float32     // W_hh h + b_hh of the current step
+	dh0  [24]float32     // dL/dh carried to the step before
+	dg0  [24]float32     // dL/d(gate pre-activations) of the current step
 	// layers.1 (dense [24]→[1]), spec line 8
 	a1 [1]float32 // output
 	d1 [1]float32 // dL/doutput
@@ -210,6 +211,7 @@ func (m *Model) Forward(x *Input) *Output {
 
 // forward runs the forward pass and returns the flat output buffer.
 func (m *Model) forward(x *Input) *[OutputSize]float32 {
+	runtime.ClearSIMDState()
 	m.x = *inputFlat(x)
 
 	// layers.0 (rnn [30 2]→[24]), spec line 7
@@ -228,18 +230,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				for i := 0; i < Layers0In; i++ {
 					s0 += wr[i] * x[i]
 				}
-				hn[o] = s0 + s1 + s2 + s3 + m.Params.Layers0BiasIh[o] + m.Params.Layers0BiasHh[o]
+				hn[o] = s0 + s1 + s2 + s3 + m.Params.Layers0BiasIh[o]
 			}
-			for o := 0; o < Layers0Hidden; o++ {
-				wr := &whh[o]
-				var s0, s1, s2, s3 float32
-				for i := 0; i <= Layers0Hidden-8; i += 8 {
-					s0 += wr[i]*h[i] + wr[i+4]*h[i+4]
-					s1 += wr[i+1]*h[i+1] + wr[i+5]*h[i+5]
-					s2 += wr[i+2]*h[i+2] + wr[i+6]*h[i+6]
-					s3 += wr[i+3]*h[i+3] + wr[i+7]*h[i+7]
-				}
-				hn[o] += s0 + s1 + s2 + s3
+			tmp := &m.tmp0
+			runtime.MatVec32(tmp[:], unsafe.Slice(&whh[0][0], Layers0Hidden*Layers0Hidden), h[:], m.Params.Layers0BiasHh[:], Layers0Hidden, Layers0Hidden)
+			for o, v := range tmp {
+				hn[o] += v
 			}
 			for j := 0; j < Layers0Hidden; j++ {
 				hn[j] = float32(math.Tanh(float64(hn[j])))
@@ -253,17 +249,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		w := &m.Params.Layers1Weight
 		x := &m.a0
 		z := &m.a1
-		for o := 0; o < Layers1Out; o++ {
-			wr := &w[o]
-			var s0, s1, s2, s3 float32
-			for i := 0; i <= Layers1In-8; i += 8 {
-				s0 += wr[i]*x[i] + wr[i+4]*x[i+4]
-				s1 += wr[i+1]*x[i+1] + wr[i+5]*x[i+5]
-				s2 += wr[i+2]*x[i+2] + wr[i+6]*x[i+6]
-				s3 += wr[i+3]*x[i+3] + wr[i+7]*x[i+7]
-			}
-			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers1Bias[o]
-		}
+		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], Layers1Out*Layers1In), x[:], m.Params.Layers1Bias[:], Layers1Out, Layers1In)
 	}
 	return &m.a1
 }
@@ -318,6 +304,7 @@ func (m *Model) Backward(dy *Output) *Input {
 // backward runs the backward pass from the gradient in the last node's dL/doutput.
 // With needDX false it skips the input gradient where no parameter needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
+	runtime.ClearSIMDState()
 
 	// layers.1 (dense [24]→[1]), spec line 8
 	{
@@ -327,33 +314,10 @@ func (m *Model) backward(needDX bool) {
 		x := &m.a0
 		dy := &m.d1
 		dx := &m.d0
-		for o := 0; o < Layers1Out; o++ {
-			g := dy[o]
+		for o, g := range dy {
 			m.Grads.Layers1Bias[o] += g
-			if g == 0 {
-				continue
-			}
-			gr := &gw[o]
-			wr := &w[o]
-			for i := 0; i <= Layers1In-8; i += 8 {
-				gr[i] += g * x[i]
-				dx[i] += g * wr[i]
-				gr[i+1] += g * x[i+1]
-				dx[i+1] += g * wr[i+1]
-				gr[i+2] += g * x[i+2]
-				dx[i+2] += g * wr[i+2]
-				gr[i+3] += g * x[i+3]
-				dx[i+3] += g * wr[i+3]
-				gr[i+4] += g * x[i+4]
-				dx[i+4] += g * wr[i+4]
-				gr[i+5] += g * x[i+5]
-				dx[i+5] += g * wr[i+5]
-				gr[i+6] += g * x[i+6]
-				dx[i+6] += g * wr[i+6]
-				gr[i+7] += g * x[i+7]
-				dx[i+7] += g * wr[i+7]
-			}
 		}
+		runtime.OuterAdd32(unsafe.Slice(&gw[0][0], Layers1Out*Layers1In), dx[:], unsafe.Slice(&w[0][0], Layers1Out*Layers1In), dy[:], x[:], Layers1Out, Layers1In)
 	}
 
 	// layers.0 (rnn [30 2]→[24]), spec line 7
@@ -399,32 +363,7 @@ func (m *Model) backward(needDX bool) {
 						dx[i] += g * wr[i]
 					}
 				}
-				for o := 0; o < Layers0Gates; o++ {
-					g := dg[o]
-					if g == 0 {
-						continue
-					}
-					gr := &gwhh[o]
-					wr := &whh[o]
-					for i := 0; i <= Layers0Hidden-8; i += 8 {
-						gr[i] += g * h[i]
-						dh[i] += g * wr[i]
-						gr[i+1] += g * h[i+1]
-						dh[i+1] += g * wr[i+1]
-						gr[i+2] += g * h[i+2]
-						dh[i+2] += g * wr[i+2]
-						gr[i+3] += g * h[i+3]
-						dh[i+3] += g * wr[i+3]
-						gr[i+4] += g * h[i+4]
-						dh[i+4] += g * wr[i+4]
-						gr[i+5] += g * h[i+5]
-						dh[i+5] += g * wr[i+5]
-						gr[i+6] += g * h[i+6]
-						dh[i+6] += g * wr[i+6]
-						gr[i+7] += g * h[i+7]
-						dh[i+7] += g * wr[i+7]
-					}
-				}
+				runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), dg[:], h[:], Layers0Gates, Layers0Hidden)
 			}
 		} else {
 			xs := (*[30][2]float32)(unsafe.Pointer(&m.x))
@@ -461,32 +400,7 @@ func (m *Model) backward(needDX bool) {
 						gr[i] += g * x[i]
 					}
 				}
-				for o := 0; o < Layers0Gates; o++ {
-					g := dg[o]
-					if g == 0 {
-						continue
-					}
-					gr := &gwhh[o]
-					wr := &whh[o]
-					for i := 0; i <= Layers0Hidden-8; i += 8 {
-						gr[i] += g * h[i]
-						dh[i] += g * wr[i]
-						gr[i+1] += g * h[i+1]
-						dh[i+1] += g * wr[i+1]
-						gr[i+2] += g * h[i+2]
-						dh[i+2] += g * wr[i+2]
-						gr[i+3] += g * h[i+3]
-						dh[i+3] += g * wr[i+3]
-						gr[i+4] += g * h[i+4]
-						dh[i+4] += g * wr[i+4]
-						gr[i+5] += g * h[i+5]
-						dh[i+5] += g * wr[i+5]
-						gr[i+6] += g * h[i+6]
-						dh[i+6] += g * wr[i+6]
-						gr[i+7] += g * h[i+7]
-						dh[i+7] += g * wr[i+7]
-					}
-				}
+				runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), dg[:], h[:], Layers0Gates, Layers0Hidden)
 			}
 		}
 	}

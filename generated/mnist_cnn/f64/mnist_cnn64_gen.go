@@ -288,6 +288,7 @@ func (m *Model) Forward(x *Input) *Output {
 
 // forward runs the forward pass and returns the flat output buffer.
 func (m *Model) forward(x *Input) *[OutputSize]float64 {
+	runtime.ClearSIMDState()
 	m.x = *inputFlat(x)
 
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
@@ -313,34 +314,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 						for oh := 0; oh < Layers0OutH; oh++ {
 							r := (*[28]float64)(xp[c][oh+kh][kw:])
 							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-							o[8] += wv * r[8]
-							o[9] += wv * r[9]
-							o[10] += wv * r[10]
-							o[11] += wv * r[11]
-							o[12] += wv * r[12]
-							o[13] += wv * r[13]
-							o[14] += wv * r[14]
-							o[15] += wv * r[15]
-							o[16] += wv * r[16]
-							o[17] += wv * r[17]
-							o[18] += wv * r[18]
-							o[19] += wv * r[19]
-							o[20] += wv * r[20]
-							o[21] += wv * r[21]
-							o[22] += wv * r[22]
-							o[23] += wv * r[23]
-							o[24] += wv * r[24]
-							o[25] += wv * r[25]
-							o[26] += wv * r[26]
-							o[27] += wv * r[27]
+							runtime.Axpy64(wv, r[:], o[:])
 						}
 					}
 				}
@@ -443,17 +417,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		w := &m.Params.Layers5Weight
 		x := &m.a3
 		z := &m.z5
-		for o := 0; o < Layers5Out; o++ {
-			wr := &w[o]
-			var s0, s1, s2, s3 float64
-			for i := 0; i <= Layers5In-8; i += 8 {
-				s0 += wr[i]*x[i] + wr[i+4]*x[i+4]
-				s1 += wr[i+1]*x[i+1] + wr[i+5]*x[i+5]
-				s2 += wr[i+2]*x[i+2] + wr[i+6]*x[i+6]
-				s3 += wr[i+3]*x[i+3] + wr[i+7]*x[i+7]
-			}
-			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers5Bias[o]
-		}
+		runtime.MatVec64(z[:], unsafe.Slice(&w[0][0], Layers5Out*Layers5In), x[:], m.Params.Layers5Bias[:], Layers5Out, Layers5In)
 		for j, v := range m.z5 {
 			m.a5[j] = max(v, 0)
 		}
@@ -464,17 +428,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		w := &m.Params.Layers6Weight
 		x := &m.a5
 		z := &m.z6
-		for o := 0; o < Layers6Out; o++ {
-			wr := &w[o]
-			var s0, s1, s2, s3 float64
-			for i := 0; i <= Layers6In-8; i += 8 {
-				s0 += wr[i]*x[i] + wr[i+4]*x[i+4]
-				s1 += wr[i+1]*x[i+1] + wr[i+5]*x[i+5]
-				s2 += wr[i+2]*x[i+2] + wr[i+6]*x[i+6]
-				s3 += wr[i+3]*x[i+3] + wr[i+7]*x[i+7]
-			}
-			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers6Bias[o]
-		}
+		runtime.MatVec64(z[:], unsafe.Slice(&w[0][0], Layers6Out*Layers6In), x[:], m.Params.Layers6Bias[:], Layers6Out, Layers6In)
 		for j, v := range m.z6 {
 			m.a6[j] = max(v, 0)
 		}
@@ -485,20 +439,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		w := &m.Params.Layers7Weight
 		x := &m.a6
 		z := &m.a7
-		for o := 0; o < Layers7Out; o++ {
-			wr := &w[o]
-			var s0, s1, s2, s3 float64
-			for i := 0; i <= Layers7In-8; i += 8 {
-				s0 += wr[i]*x[i] + wr[i+4]*x[i+4]
-				s1 += wr[i+1]*x[i+1] + wr[i+5]*x[i+5]
-				s2 += wr[i+2]*x[i+2] + wr[i+6]*x[i+6]
-				s3 += wr[i+3]*x[i+3] + wr[i+7]*x[i+7]
-			}
-			for i := Layers7In - Layers7In%8; i < Layers7In; i++ {
-				s0 += wr[i] * x[i]
-			}
-			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers7Bias[o]
-		}
+		runtime.MatVec64(z[:], unsafe.Slice(&w[0][0], Layers7Out*Layers7In), x[:], m.Params.Layers7Bias[:], Layers7Out, Layers7In)
 	}
 	return &m.a7
 }
@@ -545,6 +486,7 @@ func (m *Model) Backward(dy *Output) *Input {
 // backward runs the backward pass from the gradient in the last node's dL/doutput.
 // With needDX false it skips the input gradient where no parameter needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
+	runtime.ClearSIMDState()
 
 	// layers.7 (dense [84]→[10]), spec line 15
 	{
@@ -554,37 +496,10 @@ func (m *Model) backward(needDX bool) {
 		x := &m.a6
 		dy := &m.d7
 		dx := &m.d6
-		for o := 0; o < Layers7Out; o++ {
-			g := dy[o]
+		for o, g := range dy {
 			m.Grads.Layers7Bias[o] += g
-			if g == 0 {
-				continue
-			}
-			gr := &gw[o]
-			wr := &w[o]
-			for i := 0; i <= Layers7In-8; i += 8 {
-				gr[i] += g * x[i]
-				dx[i] += g * wr[i]
-				gr[i+1] += g * x[i+1]
-				dx[i+1] += g * wr[i+1]
-				gr[i+2] += g * x[i+2]
-				dx[i+2] += g * wr[i+2]
-				gr[i+3] += g * x[i+3]
-				dx[i+3] += g * wr[i+3]
-				gr[i+4] += g * x[i+4]
-				dx[i+4] += g * wr[i+4]
-				gr[i+5] += g * x[i+5]
-				dx[i+5] += g * wr[i+5]
-				gr[i+6] += g * x[i+6]
-				dx[i+6] += g * wr[i+6]
-				gr[i+7] += g * x[i+7]
-				dx[i+7] += g * wr[i+7]
-			}
-			for i := Layers7In - Layers7In%8; i < Layers7In; i++ {
-				gr[i] += g * x[i]
-				dx[i] += g * wr[i]
-			}
 		}
+		runtime.OuterAdd64(unsafe.Slice(&gw[0][0], Layers7Out*Layers7In), dx[:], unsafe.Slice(&w[0][0], Layers7Out*Layers7In), dy[:], x[:], Layers7Out, Layers7In)
 	}
 
 	// layers.6 (dense [120]→[84], relu), spec line 14
@@ -600,33 +515,10 @@ func (m *Model) backward(needDX bool) {
 		x := &m.a5
 		dy := &m.d6
 		dx := &m.d5
-		for o := 0; o < Layers6Out; o++ {
-			g := dy[o]
+		for o, g := range dy {
 			m.Grads.Layers6Bias[o] += g
-			if g == 0 {
-				continue
-			}
-			gr := &gw[o]
-			wr := &w[o]
-			for i := 0; i <= Layers6In-8; i += 8 {
-				gr[i] += g * x[i]
-				dx[i] += g * wr[i]
-				gr[i+1] += g * x[i+1]
-				dx[i+1] += g * wr[i+1]
-				gr[i+2] += g * x[i+2]
-				dx[i+2] += g * wr[i+2]
-				gr[i+3] += g * x[i+3]
-				dx[i+3] += g * wr[i+3]
-				gr[i+4] += g * x[i+4]
-				dx[i+4] += g * wr[i+4]
-				gr[i+5] += g * x[i+5]
-				dx[i+5] += g * wr[i+5]
-				gr[i+6] += g * x[i+6]
-				dx[i+6] += g * wr[i+6]
-				gr[i+7] += g * x[i+7]
-				dx[i+7] += g * wr[i+7]
-			}
 		}
+		runtime.OuterAdd64(unsafe.Slice(&gw[0][0], Layers6Out*Layers6In), dx[:], unsafe.Slice(&w[0][0], Layers6Out*Layers6In), dy[:], x[:], Layers6Out, Layers6In)
 	}
 
 	// layers.5 (dense [400]→[120], relu), spec line 13
@@ -642,33 +534,10 @@ func (m *Model) backward(needDX bool) {
 		x := &m.a3
 		dy := &m.d5
 		dx := &m.d3
-		for o := 0; o < Layers5Out; o++ {
-			g := dy[o]
+		for o, g := range dy {
 			m.Grads.Layers5Bias[o] += g
-			if g == 0 {
-				continue
-			}
-			gr := &gw[o]
-			wr := &w[o]
-			for i := 0; i <= Layers5In-8; i += 8 {
-				gr[i] += g * x[i]
-				dx[i] += g * wr[i]
-				gr[i+1] += g * x[i+1]
-				dx[i+1] += g * wr[i+1]
-				gr[i+2] += g * x[i+2]
-				dx[i+2] += g * wr[i+2]
-				gr[i+3] += g * x[i+3]
-				dx[i+3] += g * wr[i+3]
-				gr[i+4] += g * x[i+4]
-				dx[i+4] += g * wr[i+4]
-				gr[i+5] += g * x[i+5]
-				dx[i+5] += g * wr[i+5]
-				gr[i+6] += g * x[i+6]
-				dx[i+6] += g * wr[i+6]
-				gr[i+7] += g * x[i+7]
-				dx[i+7] += g * wr[i+7]
-			}
 		}
+		runtime.OuterAdd64(unsafe.Slice(&gw[0][0], Layers5Out*Layers5In), dx[:], unsafe.Slice(&w[0][0], Layers5Out*Layers5In), dy[:], x[:], Layers5Out, Layers5In)
 	}
 
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
@@ -772,62 +641,8 @@ func (m *Model) backward(needDX bool) {
 								r := (*[28]float64)(xp[c][oh+kh][kw:])
 								d := &dz[f][oh]
 								dr := (*[28]float64)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-								s2 += d[6] * r[6]
-								dr[6] += wv * d[6]
-								s3 += d[7] * r[7]
-								dr[7] += wv * d[7]
-								s0 += d[8] * r[8]
-								dr[8] += wv * d[8]
-								s1 += d[9] * r[9]
-								dr[9] += wv * d[9]
-								s2 += d[10] * r[10]
-								dr[10] += wv * d[10]
-								s3 += d[11] * r[11]
-								dr[11] += wv * d[11]
-								s0 += d[12] * r[12]
-								dr[12] += wv * d[12]
-								s1 += d[13] * r[13]
-								dr[13] += wv * d[13]
-								s2 += d[14] * r[14]
-								dr[14] += wv * d[14]
-								s3 += d[15] * r[15]
-								dr[15] += wv * d[15]
-								s0 += d[16] * r[16]
-								dr[16] += wv * d[16]
-								s1 += d[17] * r[17]
-								dr[17] += wv * d[17]
-								s2 += d[18] * r[18]
-								dr[18] += wv * d[18]
-								s3 += d[19] * r[19]
-								dr[19] += wv * d[19]
-								s0 += d[20] * r[20]
-								dr[20] += wv * d[20]
-								s1 += d[21] * r[21]
-								dr[21] += wv * d[21]
-								s2 += d[22] * r[22]
-								dr[22] += wv * d[22]
-								s3 += d[23] * r[23]
-								dr[23] += wv * d[23]
-								s0 += d[24] * r[24]
-								dr[24] += wv * d[24]
-								s1 += d[25] * r[25]
-								dr[25] += wv * d[25]
-								s2 += d[26] * r[26]
-								dr[26] += wv * d[26]
-								s3 += d[27] * r[27]
-								dr[27] += wv * d[27]
+								s0 += runtime.Dot64(d[:], r[:])
+								runtime.Axpy64(wv, d[:], dr[:])
 							}
 							m.Grads.Layers0Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
 						}
@@ -858,34 +673,7 @@ func (m *Model) backward(needDX bool) {
 							for oh := 0; oh < Layers0OutH; oh++ {
 								r := (*[28]float64)(xp[c][oh+kh][kw:])
 								d := &dz[f][oh]
-								s0 += d[0] * r[0]
-								s1 += d[1] * r[1]
-								s2 += d[2] * r[2]
-								s3 += d[3] * r[3]
-								s0 += d[4] * r[4]
-								s1 += d[5] * r[5]
-								s2 += d[6] * r[6]
-								s3 += d[7] * r[7]
-								s0 += d[8] * r[8]
-								s1 += d[9] * r[9]
-								s2 += d[10] * r[10]
-								s3 += d[11] * r[11]
-								s0 += d[12] * r[12]
-								s1 += d[13] * r[13]
-								s2 += d[14] * r[14]
-								s3 += d[15] * r[15]
-								s0 += d[16] * r[16]
-								s1 += d[17] * r[17]
-								s2 += d[18] * r[18]
-								s3 += d[19] * r[19]
-								s0 += d[20] * r[20]
-								s1 += d[21] * r[21]
-								s2 += d[22] * r[22]
-								s3 += d[23] * r[23]
-								s0 += d[24] * r[24]
-								s1 += d[25] * r[25]
-								s2 += d[26] * r[26]
-								s3 += d[27] * r[27]
+								s0 += runtime.Dot64(d[:], r[:])
 							}
 							m.Grads.Layers0Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
 						}

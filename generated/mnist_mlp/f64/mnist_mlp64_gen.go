@@ -187,6 +187,7 @@ func (m *Model) Forward(x *Input) *Output {
 
 // forward runs the forward pass and returns the flat output buffer.
 func (m *Model) forward(x *Input) *[OutputSize]float64 {
+	runtime.ClearSIMDState()
 	m.x = *inputFlat(x)
 
 	// layers.0 (dense [784]→[128], relu), spec line 6
@@ -194,17 +195,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		w := &m.Params.Layers0Weight
 		x := &m.x
 		z := &m.z0
-		for o := 0; o < Layers0Out; o++ {
-			wr := &w[o]
-			var s0, s1, s2, s3 float64
-			for i := 0; i <= Layers0In-8; i += 8 {
-				s0 += wr[i]*x[i] + wr[i+4]*x[i+4]
-				s1 += wr[i+1]*x[i+1] + wr[i+5]*x[i+5]
-				s2 += wr[i+2]*x[i+2] + wr[i+6]*x[i+6]
-				s3 += wr[i+3]*x[i+3] + wr[i+7]*x[i+7]
-			}
-			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers0Bias[o]
-		}
+		runtime.MatVec64(z[:], unsafe.Slice(&w[0][0], Layers0Out*Layers0In), x[:], m.Params.Layers0Bias[:], Layers0Out, Layers0In)
 		for j, v := range m.z0 {
 			m.a0[j] = max(v, 0)
 		}
@@ -215,17 +206,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		w := &m.Params.Layers1Weight
 		x := &m.a0
 		z := &m.a1
-		for o := 0; o < Layers1Out; o++ {
-			wr := &w[o]
-			var s0, s1, s2, s3 float64
-			for i := 0; i <= Layers1In-8; i += 8 {
-				s0 += wr[i]*x[i] + wr[i+4]*x[i+4]
-				s1 += wr[i+1]*x[i+1] + wr[i+5]*x[i+5]
-				s2 += wr[i+2]*x[i+2] + wr[i+6]*x[i+6]
-				s3 += wr[i+3]*x[i+3] + wr[i+7]*x[i+7]
-			}
-			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers1Bias[o]
-		}
+		runtime.MatVec64(z[:], unsafe.Slice(&w[0][0], Layers1Out*Layers1In), x[:], m.Params.Layers1Bias[:], Layers1Out, Layers1In)
 	}
 	return &m.a1
 }
@@ -272,6 +253,7 @@ func (m *Model) Backward(dy *Output) *Input {
 // backward runs the backward pass from the gradient in the last node's dL/doutput.
 // With needDX false it skips the input gradient where no parameter needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
+	runtime.ClearSIMDState()
 
 	// layers.1 (dense [128]→[10]), spec line 7
 	{
@@ -281,33 +263,10 @@ func (m *Model) backward(needDX bool) {
 		x := &m.a0
 		dy := &m.d1
 		dx := &m.d0
-		for o := 0; o < Layers1Out; o++ {
-			g := dy[o]
+		for o, g := range dy {
 			m.Grads.Layers1Bias[o] += g
-			if g == 0 {
-				continue
-			}
-			gr := &gw[o]
-			wr := &w[o]
-			for i := 0; i <= Layers1In-8; i += 8 {
-				gr[i] += g * x[i]
-				dx[i] += g * wr[i]
-				gr[i+1] += g * x[i+1]
-				dx[i+1] += g * wr[i+1]
-				gr[i+2] += g * x[i+2]
-				dx[i+2] += g * wr[i+2]
-				gr[i+3] += g * x[i+3]
-				dx[i+3] += g * wr[i+3]
-				gr[i+4] += g * x[i+4]
-				dx[i+4] += g * wr[i+4]
-				gr[i+5] += g * x[i+5]
-				dx[i+5] += g * wr[i+5]
-				gr[i+6] += g * x[i+6]
-				dx[i+6] += g * wr[i+6]
-				gr[i+7] += g * x[i+7]
-				dx[i+7] += g * wr[i+7]
-			}
 		}
+		runtime.OuterAdd64(unsafe.Slice(&gw[0][0], Layers1Out*Layers1In), dx[:], unsafe.Slice(&w[0][0], Layers1Out*Layers1In), dy[:], x[:], Layers1Out, Layers1In)
 	}
 
 	// layers.0 (dense [784]→[128], relu), spec line 6
@@ -324,55 +283,18 @@ func (m *Model) backward(needDX bool) {
 			x := &m.x
 			dy := &m.d0
 			dx := &m.dx
-			for o := 0; o < Layers0Out; o++ {
-				g := dy[o]
+			for o, g := range dy {
 				m.Grads.Layers0Bias[o] += g
-				if g == 0 {
-					continue
-				}
-				gr := &gw[o]
-				wr := &w[o]
-				for i := 0; i <= Layers0In-8; i += 8 {
-					gr[i] += g * x[i]
-					dx[i] += g * wr[i]
-					gr[i+1] += g * x[i+1]
-					dx[i+1] += g * wr[i+1]
-					gr[i+2] += g * x[i+2]
-					dx[i+2] += g * wr[i+2]
-					gr[i+3] += g * x[i+3]
-					dx[i+3] += g * wr[i+3]
-					gr[i+4] += g * x[i+4]
-					dx[i+4] += g * wr[i+4]
-					gr[i+5] += g * x[i+5]
-					dx[i+5] += g * wr[i+5]
-					gr[i+6] += g * x[i+6]
-					dx[i+6] += g * wr[i+6]
-					gr[i+7] += g * x[i+7]
-					dx[i+7] += g * wr[i+7]
-				}
 			}
+			runtime.OuterAdd64(unsafe.Slice(&gw[0][0], Layers0Out*Layers0In), dx[:], unsafe.Slice(&w[0][0], Layers0Out*Layers0In), dy[:], x[:], Layers0Out, Layers0In)
 		} else {
 			gw := &m.Grads.Layers0Weight
 			x := &m.x
 			dy := &m.d0
-			for o := 0; o < Layers0Out; o++ {
-				g := dy[o]
+			for o, g := range dy {
 				m.Grads.Layers0Bias[o] += g
-				if g == 0 {
-					continue
-				}
-				gr := &gw[o]
-				for i := 0; i <= Layers0In-8; i += 8 {
-					gr[i] += g * x[i]
-					gr[i+1] += g * x[i+1]
-					gr[i+2] += g * x[i+2]
-					gr[i+3] += g * x[i+3]
-					gr[i+4] += g * x[i+4]
-					gr[i+5] += g * x[i+5]
-					gr[i+6] += g * x[i+6]
-					gr[i+7] += g * x[i+7]
-				}
 			}
+			runtime.OuterAdd64(unsafe.Slice(&gw[0][0], Layers0Out*Layers0In), nil, nil, dy[:], x[:], Layers0Out, Layers0In)
 		}
 	}
 }

@@ -1,0 +1,223 @@
+//go:build goexperiment.simd && amd64
+
+package runtime
+
+import "simd/archsimd"
+
+// The archsimd build of the vector kernels (GOEXPERIMENT=simd on amd64); the
+// pure-Go build is simd_generic.go, the kernels themselves are generated into
+// simd_kernels_amd64.go. The path is chosen once at start-up from the CPU:
+// Float32x16/Float64x8 with AVX-512, Float32x8/Float64x4 with AVX2+FMA, else
+// the pure-Go loops of simd_scalar.go.
+//
+// Every exported function ends its SIMD path with archsimd.ClearAVXUpperBits
+// (VZEROUPPER): Go compiles scalar float code to SSE instructions, which run
+// several times slower while the upper halves of the vector registers are
+// dirty (see PERF.md). The kernels call one another without it.
+
+//go:generate go run simd_kernels_gen.go
+
+const (
+	simdGeneric = iota
+	simdAVX2
+	simdAVX512
+)
+
+// simdLevel is the path the exported kernels take; tests lower it to cover
+// every path the CPU supports.
+var simdLevel = simdDetect()
+
+func simdDetect() int {
+	switch {
+	case archsimd.X86.AVX512():
+		return simdAVX512
+	case archsimd.X86.AVX2() && archsimd.X86.FMA():
+		return simdAVX2
+	}
+	return simdGeneric
+}
+
+// SIMDLevel reports which path the vector kernels run: "avx512", "avx2" or
+// "generic".
+func SIMDLevel() string {
+	switch simdLevel {
+	case simdAVX512:
+		return "avx512"
+	case simdAVX2:
+		return "avx2"
+	}
+	return "generic"
+}
+
+// Dot32 returns Σ x[i]*y[i] over len(x); y must be at least as long.
+func Dot32(x, y []float32) float32 {
+	switch simdLevel {
+	case simdAVX512:
+		s := dotF32x16(x, y)
+		archsimd.ClearAVXUpperBits()
+		return s
+	case simdAVX2:
+		s := dotF32x8(x, y)
+		archsimd.ClearAVXUpperBits()
+		return s
+	}
+	return scalarDot(x, y)
+}
+
+// Dot64 returns Σ x[i]*y[i] over len(x); y must be at least as long.
+func Dot64(x, y []float64) float64 {
+	switch simdLevel {
+	case simdAVX512:
+		s := dotF64x8(x, y)
+		archsimd.ClearAVXUpperBits()
+		return s
+	case simdAVX2:
+		s := dotF64x4(x, y)
+		archsimd.ClearAVXUpperBits()
+		return s
+	}
+	return scalarDot(x, y)
+}
+
+// Axpy32 does y[i] += a*x[i] over len(x); y must be at least as long.
+func Axpy32(a float32, x, y []float32) {
+	switch simdLevel {
+	case simdAVX512:
+		axpyF32x16(a, x, y)
+		archsimd.ClearAVXUpperBits()
+	case simdAVX2:
+		axpyF32x8(a, x, y)
+		archsimd.ClearAVXUpperBits()
+	default:
+		scalarAxpy(a, x, y)
+	}
+}
+
+// Axpy64 does y[i] += a*x[i] over len(x); y must be at least as long.
+func Axpy64(a float64, x, y []float64) {
+	switch simdLevel {
+	case simdAVX512:
+		axpyF64x8(a, x, y)
+		archsimd.ClearAVXUpperBits()
+	case simdAVX2:
+		axpyF64x4(a, x, y)
+		archsimd.ClearAVXUpperBits()
+	default:
+		scalarAxpy(a, x, y)
+	}
+}
+
+// MatVec32 sets y[o] = b[o] + Σ_i w[o*cols+i]*x[i] for o < rows; w is row-major
+// rows×cols and b may be nil. y must not overlap w, x or b.
+func MatVec32(y, w, x, b []float32, rows, cols int) {
+	switch simdLevel {
+	case simdAVX512:
+		matVecF32x16(y, w, x, b, rows, cols)
+		archsimd.ClearAVXUpperBits()
+	case simdAVX2:
+		matVecF32x8(y, w, x, b, rows, cols)
+		archsimd.ClearAVXUpperBits()
+	default:
+		scalarMatVec(y, w, x, b, rows, cols)
+	}
+}
+
+// MatVec64 sets y[o] = b[o] + Σ_i w[o*cols+i]*x[i] for o < rows; w is row-major
+// rows×cols and b may be nil. y must not overlap w, x or b.
+func MatVec64(y, w, x, b []float64, rows, cols int) {
+	switch simdLevel {
+	case simdAVX512:
+		matVecF64x8(y, w, x, b, rows, cols)
+		archsimd.ClearAVXUpperBits()
+	case simdAVX2:
+		matVecF64x4(y, w, x, b, rows, cols)
+		archsimd.ClearAVXUpperBits()
+	default:
+		scalarMatVec(y, w, x, b, rows, cols)
+	}
+}
+
+// OuterAdd32 is the backward pass of MatVec32: for every o < rows whose
+// g = dy[o] is not zero, gw[o*cols+i] += g*x[i] and, if dx != nil,
+// dx[i] += g*w[o*cols+i]. Rows with dy[o] == 0 are not touched; w may be nil
+// when dx is. Outputs must not overlap inputs.
+func OuterAdd32(gw, dx, w, dy, x []float32, rows, cols int) {
+	switch simdLevel {
+	case simdAVX512:
+		outerAddF32x16(gw, dx, w, dy, x, rows, cols)
+		archsimd.ClearAVXUpperBits()
+	case simdAVX2:
+		outerAddF32x8(gw, dx, w, dy, x, rows, cols)
+		archsimd.ClearAVXUpperBits()
+	default:
+		scalarOuterAdd(gw, dx, w, dy, x, rows, cols)
+	}
+}
+
+// OuterAdd64 is the backward pass of MatVec64: for every o < rows whose
+// g = dy[o] is not zero, gw[o*cols+i] += g*x[i] and, if dx != nil,
+// dx[i] += g*w[o*cols+i]. Rows with dy[o] == 0 are not touched; w may be nil
+// when dx is. Outputs must not overlap inputs.
+func OuterAdd64(gw, dx, w, dy, x []float64, rows, cols int) {
+	switch simdLevel {
+	case simdAVX512:
+		outerAddF64x8(gw, dx, w, dy, x, rows, cols)
+		archsimd.ClearAVXUpperBits()
+	case simdAVX2:
+		outerAddF64x4(gw, dx, w, dy, x, rows, cols)
+		archsimd.ClearAVXUpperBits()
+	default:
+		scalarOuterAdd(gw, dx, w, dy, x, rows, cols)
+	}
+}
+
+// Horizontal sums. fold* halves a vector down to 128 bits; hsum* finishes one
+// sum; rows4* finishes four (one per row of matVec) and stores them, plus bias,
+// into y[o:o+4].
+
+func foldF32x16(v archsimd.Float32x16) archsimd.Float32x4 { return foldF32x8(v.GetLo().Add(v.GetHi())) }
+func foldF32x8(v archsimd.Float32x8) archsimd.Float32x4   { return v.GetLo().Add(v.GetHi()) }
+func foldF64x8(v archsimd.Float64x8) archsimd.Float64x2   { return foldF64x4(v.GetLo().Add(v.GetHi())) }
+func foldF64x4(v archsimd.Float64x4) archsimd.Float64x2   { return v.GetLo().Add(v.GetHi()) }
+
+func hsumF32(q archsimd.Float32x4) float32 {
+	q = q.AddPairs(q)
+	return q.AddPairs(q).GetElem(0)
+}
+
+func hsumF64(q archsimd.Float64x2) float64 {
+	return q.AddPairs(q).GetElem(0)
+}
+
+func rows4F32(y, b []float32, o int, q0, q1, q2, q3 archsimd.Float32x4) {
+	s := q0.AddPairs(q1).AddPairs(q2.AddPairs(q3)) // [Σq0, Σq1, Σq2, Σq3]
+	if b != nil {
+		s = s.Add(archsimd.LoadFloat32x4Slice(b[o:]))
+	}
+	s.StoreSlice(y[o:])
+}
+
+func rows4F64(y, b []float64, o int, q0, q1, q2, q3 archsimd.Float64x2) {
+	s01, s23 := q0.AddPairs(q1), q2.AddPairs(q3)
+	if b != nil {
+		s01 = s01.Add(archsimd.LoadFloat64x2Slice(b[o:]))
+		s23 = s23.Add(archsimd.LoadFloat64x2Slice(b[o+2:]))
+	}
+	s01.StoreSlice(y[o:])
+	s23.StoreSlice(y[o+2:])
+}
+
+// ClearSIMDState clears the upper halves of the vector registers
+// (archsimd.ClearAVXUpperBits, VZEROUPPER); in the pure-Go build it does
+// nothing. Go compiles scalar float code to SSE instructions, which ran 5×
+// slower here while those halves are dirty, and in GOEXPERIMENT=simd binaries
+// the scheduler's asynchronous preemption dirties them (it restores every
+// 512-bit register) even in code that uses no SIMD. The kernels of this file
+// clear on return; call ClearSIMDState before a long scalar float section that
+// does not follow a kernel call, e.g. at the start of a training step. It
+// costs about a nanosecond.
+func ClearSIMDState() {
+	if simdLevel != simdGeneric {
+		archsimd.ClearAVXUpperBits()
+	}
+}

@@ -1,0 +1,52 @@
+//go:build !(goexperiment.simd && amd64)
+
+package runtime
+
+// The pure-Go build of the vector kernels (no GOEXPERIMENT=simd, or not amd64).
+// simd_amd64.go holds the archsimd build; both export the same functions, whose
+// documentation is here.
+
+// SIMDLevel reports which path the vector kernels run: "avx512", "avx2" or
+// "generic". This build has no SIMD: always "generic".
+func SIMDLevel() string { return "generic" }
+
+// Dot32 returns Σ x[i]*y[i] over len(x); y must be at least as long.
+func Dot32(x, y []float32) float32 { return scalarDot(x, y) }
+
+// Dot64 returns Σ x[i]*y[i] over len(x); y must be at least as long.
+func Dot64(x, y []float64) float64 { return scalarDot(x, y) }
+
+// Axpy32 does y[i] += a*x[i] over len(x); y must be at least as long.
+func Axpy32(a float32, x, y []float32) { scalarAxpy(a, x, y) }
+
+// Axpy64 does y[i] += a*x[i] over len(x); y must be at least as long.
+func Axpy64(a float64, x, y []float64) { scalarAxpy(a, x, y) }
+
+// MatVec32 sets y[o] = b[o] + Σ_i w[o*cols+i]*x[i] for o < rows; w is row-major
+// rows×cols and b may be nil. y must not overlap w, x or b.
+func MatVec32(y, w, x, b []float32, rows, cols int) { scalarMatVec(y, w, x, b, rows, cols) }
+
+// MatVec64 sets y[o] = b[o] + Σ_i w[o*cols+i]*x[i] for o < rows; w is row-major
+// rows×cols and b may be nil. y must not overlap w, x or b.
+func MatVec64(y, w, x, b []float64, rows, cols int) { scalarMatVec(y, w, x, b, rows, cols) }
+
+// OuterAdd32 is the backward pass of MatVec32: for every o < rows whose
+// g = dy[o] is not zero, gw[o*cols+i] += g*x[i] and, if dx != nil,
+// dx[i] += g*w[o*cols+i]. Rows with dy[o] == 0 are not touched; w may be nil
+// when dx is. Outputs must not overlap inputs.
+func OuterAdd32(gw, dx, w, dy, x []float32, rows, cols int) {
+	scalarOuterAdd(gw, dx, w, dy, x, rows, cols)
+}
+
+// OuterAdd64 is the backward pass of MatVec64: for every o < rows whose
+// g = dy[o] is not zero, gw[o*cols+i] += g*x[i] and, if dx != nil,
+// dx[i] += g*w[o*cols+i]. Rows with dy[o] == 0 are not touched; w may be nil
+// when dx is. Outputs must not overlap inputs.
+func OuterAdd64(gw, dx, w, dy, x []float64, rows, cols int) {
+	scalarOuterAdd(gw, dx, w, dy, x, rows, cols)
+}
+
+// ClearSIMDState clears the upper halves of the vector registers in the
+// archsimd build (see simd_amd64.go); in this build there are none to clear
+// and it does nothing.
+func ClearSIMDState() {}
