@@ -83,6 +83,9 @@ func (poolEmitter) forward(p *plan, n *node) []jen.Code {
 	code := []jen.Code{view3(p, "x", n.in, g.c, g.h, g.w), view3(p, "y", n.out, g.f, g.ho, g.wo)}
 	xv := jen.Id("x").Index(jen.Id("c")).Index(jen.Id("ih")).Index(jen.Id("iw"))
 	yv := jen.Id("y").Index(jen.Id("c")).Index(jen.Id("oh")).Index(jen.Id("ow"))
+	if isMax(n) && g.pt == 0 && g.pl == 0 {
+		return []jen.Code{view3(p, "y", n.out, g.f, g.ho, g.wo), maxPoolUnpadded(p, n, g)}
+	}
 	if isMax(n) {
 		// best, arg := x[c][first], index; then strictly greater values replace it.
 		flatIdx := jen.Int32().Call(jen.Parens(jen.Id("c").Op("*").Lit(g.h).Op("+").Id("ih")).Op("*").Lit(g.w).Op("+").Id("iw"))
@@ -173,4 +176,46 @@ func (globalAvgPoolEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 			jen.For(jen.Id("j").Op(":=").Range().Id("dx").Index(jen.Id("c"))).Block(jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("j")).Op("=").Id("g")),
 		),
 	}
+}
+
+// maxPoolUnpadded emits max pooling without padding, where every window lies
+// inside the input: the window is written out with constant offsets and
+// compared in the element type (strictly greater replaces, so ties keep the
+// first maximum):
+//
+//	xf := &m.in
+//	for c := 0; c < C; c++ { for oh := 0; oh < OH; oh++ { for ow := 0; ow < OW; ow++ {
+//		i := (c*H+oh*SH)*W + ow*SW
+//		best, arg := xf[i], i
+//		if v := xf[i+1]; v > best { best, arg = v, i+1 }
+//		…
+//		y[c][oh][ow] = best
+//		m.argN[(c*OH+oh)*OW+ow] = int32(arg)
+//	}}}
+func maxPoolUnpadded(p *plan, n *node, g convGeom) jen.Code {
+	base := jen.Parens(jen.Id("c").Op("*").Lit(g.h).Op("+").Id("oh").Op("*").Lit(g.sh)).Op("*").Lit(g.w).Op("+").Id("ow").Op("*").Lit(g.sw)
+	body := []jen.Code{
+		jen.Id("i").Op(":=").Add(base),
+		jen.List(jen.Id("best"), jen.Id("arg")).Op(":=").List(jen.Id("xf").Index(jen.Id("i")), jen.Id("i")),
+	}
+	for kh := 0; kh < g.kh; kh++ {
+		for kw := 0; kw < g.kw; kw++ {
+			off := kh*g.w + kw
+			if off == 0 {
+				continue
+			}
+			body = append(body, jen.If(jen.Id("v").Op(":=").Id("xf").Index(jen.Id("i").Op("+").Lit(off)), jen.Id("v").Op(">").Id("best")).Block(
+				jen.List(jen.Id("best"), jen.Id("arg")).Op("=").List(jen.Id("v"), jen.Id("i").Op("+").Lit(off))))
+		}
+	}
+	body = append(body, jen.Id("y").Index(jen.Id("c")).Index(jen.Id("oh")).Index(jen.Id("ow")).Op("=").Id("best"))
+	if !p.inference {
+		body = append(body, mf(argField(n)).Index(jen.Parens(jen.Id("c").Op("*").Lit(g.ho).Op("+").Id("oh")).Op("*").Lit(g.wo).Op("+").Id("ow")).Op("=").Int32().Call(jen.Id("arg")))
+	} else {
+		body = append(body, jen.Id("_").Op("=").Id("arg"))
+	}
+	return jen.Block(
+		jen.Id("xf").Op(":=").Op("&").Add(mf(n.in)),
+		loopOver("c", lit(g.c), loopOver("oh", lit(g.ho), loopOver("ow", lit(g.wo), body...))),
+	)
 }

@@ -221,3 +221,79 @@ func ClearSIMDState() {
 		archsimd.ClearAVXUpperBits()
 	}
 }
+
+// AxpyRows32 does y[r*ys+i] += a*x[r*xs+i] for r < rows and i < n.
+func AxpyRows32(a float32, x []float32, xs int, y []float32, ys, rows, n int) {
+	simdCheckRows("AxpyRows32", "x", len(x), xs, rows, n)
+	simdCheckRows("AxpyRows32", "y", len(y), ys, rows, n)
+	for r := 0; r < rows; r++ {
+		xr, yr := x[r*xs:r*xs+n], y[r*ys:r*ys+n]
+		switch simdLevel {
+		case simdAVX512:
+			axpyF32x16(a, xr, yr)
+		case simdAVX2:
+			axpyF32x8(a, xr, yr)
+		default:
+			scalarAxpy(a, xr, yr)
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// AxpyRows64 does y[r*ys+i] += a*x[r*xs+i] for r < rows and i < n.
+func AxpyRows64(a float64, x []float64, xs int, y []float64, ys, rows, n int) {
+	simdCheckRows("AxpyRows64", "x", len(x), xs, rows, n)
+	simdCheckRows("AxpyRows64", "y", len(y), ys, rows, n)
+	for r := 0; r < rows; r++ {
+		xr, yr := x[r*xs:r*xs+n], y[r*ys:r*ys+n]
+		switch simdLevel {
+		case simdAVX512:
+			axpyF64x8(a, xr, yr)
+		case simdAVX2:
+			axpyF64x4(a, xr, yr)
+		default:
+			scalarAxpy(a, xr, yr)
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// DotRows32 returns Σ x[r*xs+i]*y[r*ys+i] over r < rows and i < n.
+func DotRows32(x []float32, xs int, y []float32, ys, rows, n int) float32 {
+	simdCheckRows("DotRows32", "x", len(x), xs, rows, n)
+	simdCheckRows("DotRows32", "y", len(y), ys, rows, n)
+	var s float32
+	for r := 0; r < rows; r++ {
+		xr, yr := x[r*xs:r*xs+n], y[r*ys:r*ys+n]
+		switch simdLevel {
+		case simdAVX512:
+			s += dotF32x16(xr, yr)
+		case simdAVX2:
+			s += dotF32x8(xr, yr)
+		default:
+			s += scalarDot(xr, yr)
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+	return s
+}
+
+// DotRows64 returns Σ x[r*xs+i]*y[r*ys+i] over r < rows and i < n.
+func DotRows64(x []float64, xs int, y []float64, ys, rows, n int) float64 {
+	simdCheckRows("DotRows64", "x", len(x), xs, rows, n)
+	simdCheckRows("DotRows64", "y", len(y), ys, rows, n)
+	var s float64
+	for r := 0; r < rows; r++ {
+		xr, yr := x[r*xs:r*xs+n], y[r*ys:r*ys+n]
+		switch simdLevel {
+		case simdAVX512:
+			s += dotF64x8(xr, yr)
+		case simdAVX2:
+			s += dotF64x4(xr, yr)
+		default:
+			s += scalarDot(xr, yr)
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+	return s
+}

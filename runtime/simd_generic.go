@@ -50,3 +50,23 @@ func OuterAdd64(gw, dx, w, dy, x []float64, rows, cols int) {
 // archsimd build (see simd_amd64.go); in this build there are none to clear
 // and it does nothing.
 func ClearSIMDState() {}
+
+// AxpyRows32 does y[r*ys+i] += a*x[r*xs+i] for r < rows and i < n.
+func AxpyRows32(a float32, x []float32, xs int, y []float32, ys, rows, n int) {
+	scalarAxpyRows(a, x, xs, y, ys, rows, n)
+}
+
+// AxpyRows64 does y[r*ys+i] += a*x[r*xs+i] for r < rows and i < n.
+func AxpyRows64(a float64, x []float64, xs int, y []float64, ys, rows, n int) {
+	scalarAxpyRows(a, x, xs, y, ys, rows, n)
+}
+
+// DotRows32 returns Σ x[r*xs+i]*y[r*ys+i] over r < rows and i < n.
+func DotRows32(x []float32, xs int, y []float32, ys, rows, n int) float32 {
+	return scalarDotRows(x, xs, y, ys, rows, n)
+}
+
+// DotRows64 returns Σ x[r*xs+i]*y[r*ys+i] over r < rows and i < n.
+func DotRows64(x []float64, xs int, y []float64, ys, rows, n int) float64 {
+	return scalarDotRows(x, xs, y, ys, rows, n)
+}

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"github.com/bpgen/bpgen/runtime"
 	"io"
-	"math"
 	"unsafe"
 )
 
@@ -213,6 +212,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[8][28][28]float32)(unsafe.Pointer(&m.z0))
+		xpf := unsafe.Slice(&xp[0][0][0], 900)
+		zf := unsafe.Slice(&z[0][0][0], 6272)
 		for f := range z {
 			for oh := range z[f] {
 				for ow := range z[f][oh] {
@@ -223,11 +224,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				for kh := 0; kh < Layers0KH; kh++ {
 					for kw := 0; kw < Layers0KW; kw++ {
 						wv := m.Params.Layers0Weight[f][c][kh][kw]
-						for oh := 0; oh < Layers0OutH; oh++ {
-							r := (*[28]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							runtime.Axpy32(wv, r[:], o[:])
-						}
+						runtime.AxpyRows32(wv, xpf[(c*30+kh)*30+kw:], 30, zf[f*784:], 28, 28, 28)
 					}
 				}
 			}
@@ -239,24 +236,26 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	{
-		x := (*[8][28][28]float32)(unsafe.Pointer(&m.a0))
 		y := (*[8][14][14]float32)(unsafe.Pointer(&m.a1))
-		for c := range y {
-			for oh := range y[c] {
-				for ow := range y[c][oh] {
-					best := math.Inf(-1)
-					arg := int32(-1)
-					for kh := 0; kh < 2; kh++ {
-						ih := oh*2 + kh
-						for kw := 0; kw < 2; kw++ {
-							iw := ow*2 + kw
-							if v := float64(x[c][ih][iw]); v > best || arg < 0 {
-								best, arg = v, int32((c*28+ih)*28+iw)
-							}
+		{
+			xf := &m.a0
+			for c := 0; c < 8; c++ {
+				for oh := 0; oh < 14; oh++ {
+					for ow := 0; ow < 14; ow++ {
+						i := (c*28+oh*2)*28 + ow*2
+						best, arg := xf[i], i
+						if v := xf[i+1]; v > best {
+							best, arg = v, i+1
 						}
+						if v := xf[i+28]; v > best {
+							best, arg = v, i+28
+						}
+						if v := xf[i+29]; v > best {
+							best, arg = v, i+29
+						}
+						y[c][oh][ow] = best
+						m.arg1[(c*14+oh)*14+ow] = int32(arg)
 					}
-					y[c][oh][ow] = float32(best)
-					m.arg1[(c*14+oh)*14+ow] = arg
 				}
 			}
 		}
@@ -350,6 +349,9 @@ func (m *Model) backward(needDX bool) {
 			dz := (*[8][28][28]float32)(unsafe.Pointer(&m.d0))
 			dxp := &m.dxp0
 			*dxp = [1][30][30]float32{}
+			xpf := unsafe.Slice(&xp[0][0][0], 900)
+			dzf := unsafe.Slice(&dz[0][0][0], 6272)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 900)
 			for f := 0; f < Layers0Filters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -362,15 +364,8 @@ func (m *Model) backward(needDX bool) {
 					for kh := 0; kh < Layers0KH; kh++ {
 						for kw := 0; kw < Layers0KW; kw++ {
 							wv := m.Params.Layers0Weight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Layers0OutH; oh++ {
-								r := (*[28]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[28]float32)(dxp[c][oh+kh][kw:])
-								s0 += runtime.Dot32(d[:], r[:])
-								runtime.Axpy32(wv, d[:], dr[:])
-							}
-							m.Grads.Layers0Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
+							m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*30+kh)*30+kw:], 30, 28, 28)
+							runtime.AxpyRows32(wv, dzf[f*784:], 28, dxpf[(c*30+kh)*30+kw:], 30, 28, 28)
 						}
 					}
 				}
@@ -384,6 +379,8 @@ func (m *Model) backward(needDX bool) {
 		} else {
 			xp := &m.xp0
 			dz := (*[8][28][28]float32)(unsafe.Pointer(&m.d0))
+			xpf := unsafe.Slice(&xp[0][0][0], 900)
+			dzf := unsafe.Slice(&dz[0][0][0], 6272)
 			for f := 0; f < Layers0Filters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -395,13 +392,7 @@ func (m *Model) backward(needDX bool) {
 				for c := 0; c < Layers0InC; c++ {
 					for kh := 0; kh < Layers0KH; kh++ {
 						for kw := 0; kw < Layers0KW; kw++ {
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Layers0OutH; oh++ {
-								r := (*[28]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								s0 += runtime.Dot32(d[:], r[:])
-							}
-							m.Grads.Layers0Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
+							m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*30+kh)*30+kw:], 30, 28, 28)
 						}
 					}
 				}

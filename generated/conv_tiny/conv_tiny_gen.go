@@ -11,7 +11,6 @@ package conv_tiny
 import (
 	"github.com/bpgen/bpgen/runtime"
 	"io"
-	"math"
 	"unsafe"
 )
 
@@ -209,24 +208,26 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// layers.1 (maxpool2d [1 3 3]→[1 2 2]), spec line 9
 	{
-		x := (*[1][3][3]float64)(unsafe.Pointer(&m.a0))
 		y := (*[1][2][2]float64)(unsafe.Pointer(&m.a1))
-		for c := range y {
-			for oh := range y[c] {
-				for ow := range y[c][oh] {
-					best := math.Inf(-1)
-					arg := int32(-1)
-					for kh := 0; kh < 2; kh++ {
-						ih := oh + kh
-						for kw := 0; kw < 2; kw++ {
-							iw := ow + kw
-							if v := x[c][ih][iw]; v > best || arg < 0 {
-								best, arg = v, int32((c*3+ih)*3+iw)
-							}
+		{
+			xf := &m.a0
+			for c := 0; c < 1; c++ {
+				for oh := 0; oh < 2; oh++ {
+					for ow := 0; ow < 2; ow++ {
+						i := (c*3+oh*1)*3 + ow*1
+						best, arg := xf[i], i
+						if v := xf[i+1]; v > best {
+							best, arg = v, i+1
 						}
+						if v := xf[i+3]; v > best {
+							best, arg = v, i+3
+						}
+						if v := xf[i+4]; v > best {
+							best, arg = v, i+4
+						}
+						y[c][oh][ow] = best
+						m.arg1[(c*2+oh)*2+ow] = int32(arg)
 					}
-					y[c][oh][ow] = best
-					m.arg1[(c*2+oh)*2+ow] = arg
 				}
 			}
 		}

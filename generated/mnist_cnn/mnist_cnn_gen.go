@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"github.com/bpgen/bpgen/runtime"
 	"io"
-	"math"
 	"unsafe"
 )
 
@@ -301,6 +300,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[6][28][28]float32)(unsafe.Pointer(&m.z0))
+		xpf := unsafe.Slice(&xp[0][0][0], 1024)
+		zf := unsafe.Slice(&z[0][0][0], 4704)
 		for f := range z {
 			for oh := range z[f] {
 				for ow := range z[f][oh] {
@@ -311,11 +312,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				for kh := 0; kh < Layers0KH; kh++ {
 					for kw := 0; kw < Layers0KW; kw++ {
 						wv := m.Params.Layers0Weight[f][c][kh][kw]
-						for oh := 0; oh < Layers0OutH; oh++ {
-							r := (*[28]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							runtime.Axpy32(wv, r[:], o[:])
-						}
+						runtime.AxpyRows32(wv, xpf[(c*32+kh)*32+kw:], 32, zf[f*784:], 28, 28, 28)
 					}
 				}
 			}
@@ -327,24 +324,26 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	{
-		x := (*[6][28][28]float32)(unsafe.Pointer(&m.a0))
 		y := (*[6][14][14]float32)(unsafe.Pointer(&m.a1))
-		for c := range y {
-			for oh := range y[c] {
-				for ow := range y[c][oh] {
-					best := math.Inf(-1)
-					arg := int32(-1)
-					for kh := 0; kh < 2; kh++ {
-						ih := oh*2 + kh
-						for kw := 0; kw < 2; kw++ {
-							iw := ow*2 + kw
-							if v := float64(x[c][ih][iw]); v > best || arg < 0 {
-								best, arg = v, int32((c*28+ih)*28+iw)
-							}
+		{
+			xf := &m.a0
+			for c := 0; c < 6; c++ {
+				for oh := 0; oh < 14; oh++ {
+					for ow := 0; ow < 14; ow++ {
+						i := (c*28+oh*2)*28 + ow*2
+						best, arg := xf[i], i
+						if v := xf[i+1]; v > best {
+							best, arg = v, i+1
 						}
+						if v := xf[i+28]; v > best {
+							best, arg = v, i+28
+						}
+						if v := xf[i+29]; v > best {
+							best, arg = v, i+29
+						}
+						y[c][oh][ow] = best
+						m.arg1[(c*14+oh)*14+ow] = int32(arg)
 					}
-					y[c][oh][ow] = float32(best)
-					m.arg1[(c*14+oh)*14+ow] = arg
 				}
 			}
 		}
@@ -389,24 +388,26 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
 	{
-		x := (*[16][10][10]float32)(unsafe.Pointer(&m.a2))
 		y := (*[16][5][5]float32)(unsafe.Pointer(&m.a3))
-		for c := range y {
-			for oh := range y[c] {
-				for ow := range y[c][oh] {
-					best := math.Inf(-1)
-					arg := int32(-1)
-					for kh := 0; kh < 2; kh++ {
-						ih := oh*2 + kh
-						for kw := 0; kw < 2; kw++ {
-							iw := ow*2 + kw
-							if v := float64(x[c][ih][iw]); v > best || arg < 0 {
-								best, arg = v, int32((c*10+ih)*10+iw)
-							}
+		{
+			xf := &m.a2
+			for c := 0; c < 16; c++ {
+				for oh := 0; oh < 5; oh++ {
+					for ow := 0; ow < 5; ow++ {
+						i := (c*10+oh*2)*10 + ow*2
+						best, arg := xf[i], i
+						if v := xf[i+1]; v > best {
+							best, arg = v, i+1
 						}
+						if v := xf[i+10]; v > best {
+							best, arg = v, i+10
+						}
+						if v := xf[i+11]; v > best {
+							best, arg = v, i+11
+						}
+						y[c][oh][ow] = best
+						m.arg3[(c*5+oh)*5+ow] = int32(arg)
 					}
-					y[c][oh][ow] = float32(best)
-					m.arg3[(c*5+oh)*5+ow] = arg
 				}
 			}
 		}
@@ -624,6 +625,9 @@ func (m *Model) backward(needDX bool) {
 			dz := (*[6][28][28]float32)(unsafe.Pointer(&m.d0))
 			dxp := &m.dxp0
 			*dxp = [1][32][32]float32{}
+			xpf := unsafe.Slice(&xp[0][0][0], 1024)
+			dzf := unsafe.Slice(&dz[0][0][0], 4704)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 1024)
 			for f := 0; f < Layers0Filters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -636,15 +640,8 @@ func (m *Model) backward(needDX bool) {
 					for kh := 0; kh < Layers0KH; kh++ {
 						for kw := 0; kw < Layers0KW; kw++ {
 							wv := m.Params.Layers0Weight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Layers0OutH; oh++ {
-								r := (*[28]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[28]float32)(dxp[c][oh+kh][kw:])
-								s0 += runtime.Dot32(d[:], r[:])
-								runtime.Axpy32(wv, d[:], dr[:])
-							}
-							m.Grads.Layers0Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
+							m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*32+kh)*32+kw:], 32, 28, 28)
+							runtime.AxpyRows32(wv, dzf[f*784:], 28, dxpf[(c*32+kh)*32+kw:], 32, 28, 28)
 						}
 					}
 				}
@@ -658,6 +655,8 @@ func (m *Model) backward(needDX bool) {
 		} else {
 			xp := &m.xp0
 			dz := (*[6][28][28]float32)(unsafe.Pointer(&m.d0))
+			xpf := unsafe.Slice(&xp[0][0][0], 1024)
+			dzf := unsafe.Slice(&dz[0][0][0], 4704)
 			for f := 0; f < Layers0Filters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -669,13 +668,7 @@ func (m *Model) backward(needDX bool) {
 				for c := 0; c < Layers0InC; c++ {
 					for kh := 0; kh < Layers0KH; kh++ {
 						for kw := 0; kw < Layers0KW; kw++ {
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Layers0OutH; oh++ {
-								r := (*[28]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								s0 += runtime.Dot32(d[:], r[:])
-							}
-							m.Grads.Layers0Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
+							m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*32+kh)*32+kw:], 32, 28, 28)
 						}
 					}
 				}
