@@ -49,6 +49,10 @@ func actForward(p *plan, act spec.Act, shape spec.Shape, src, dst string) []jen.
 	if act.Fn == spec.ActSoftmax {
 		return softmaxForward(p, shape, src, dst)
 	}
+	if act.Fn == spec.ActReLU && shape.Size() >= kernelMin {
+		// runtime.ReluForward32(m.src[:], m.dst[:])
+		return []jen.Code{p.kernel("ReluForward").Call(mf(src).Index(jen.Empty(), jen.Empty()), mf(dst).Index(jen.Empty(), jen.Empty()))}
+	}
 	v := jen.Id("v")
 	var body []jen.Code
 	set := func(e jen.Code) jen.Code { return mf(dst).Index(jen.Id("j")).Op("=").Add(e) }
@@ -104,6 +108,14 @@ func actBackward(p *plan, act spec.Act, shape spec.Shape, z, a, src, dst string)
 			return nil
 		}
 		return []jen.Code{mf(dst).Op("=").Add(mf(src))}
+	}
+	if act.Fn == spec.ActReLU && shape.Size() >= kernelMin {
+		// (m.dst = m.src;) runtime.ReluBackward32(m.z[:], m.dst[:]): no unpredictable branch per element
+		var code []jen.Code
+		if src != dst {
+			code = append(code, mf(dst).Op("=").Add(mf(src)))
+		}
+		return append(code, p.kernel("ReluBackward").Call(mf(z).Index(jen.Empty(), jen.Empty()), mf(dst).Index(jen.Empty(), jen.Empty())))
 	}
 	j := jen.Id("j")
 	s := func() *jen.Statement { return mf(src).Index(j) }

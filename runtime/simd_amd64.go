@@ -297,3 +297,66 @@ func DotRows64(x []float64, xs int, y []float64, ys, rows, n int) float64 {
 	archsimd.ClearAVXUpperBits()
 	return s
 }
+
+// ReluForward32 sets a[i] = max(z[i], 0) over len(z) (0 where z[i] is NaN).
+func ReluForward32(z, a []float32) {
+	a = a[:len(z)]
+	i := 0
+	if simdLevel == simdAVX512 {
+		zero := archsimd.BroadcastFloat32x16(0)
+		for ; i+16 <= len(z); i += 16 {
+			v := archsimd.LoadFloat32x16((*[16]float32)(z[i : i+16]))
+			v.Masked(v.Greater(zero)).Store((*[16]float32)(a[i : i+16]))
+		}
+		archsimd.ClearAVXUpperBits()
+	}
+	scalarReluForward(z[i:], a[i:])
+}
+
+// ReluForward64 sets a[i] = max(z[i], 0) over len(z) (0 where z[i] is NaN).
+func ReluForward64(z, a []float64) {
+	a = a[:len(z)]
+	i := 0
+	if simdLevel == simdAVX512 {
+		zero := archsimd.BroadcastFloat64x8(0)
+		for ; i+8 <= len(z); i += 8 {
+			v := archsimd.LoadFloat64x8((*[8]float64)(z[i : i+8]))
+			v.Masked(v.Greater(zero)).Store((*[8]float64)(a[i : i+8]))
+		}
+		archsimd.ClearAVXUpperBits()
+	}
+	scalarReluForward(z[i:], a[i:])
+}
+
+// ReluBackward32 zeroes d[i] wherever z[i] is not positive: the ReLU
+// derivative applied in place.
+func ReluBackward32(z, d []float32) {
+	d = d[:len(z)]
+	i := 0
+	if simdLevel == simdAVX512 {
+		zero := archsimd.BroadcastFloat32x16(0)
+		for ; i+16 <= len(z); i += 16 {
+			v := archsimd.LoadFloat32x16((*[16]float32)(z[i : i+16]))
+			g := archsimd.LoadFloat32x16((*[16]float32)(d[i : i+16]))
+			g.Masked(v.Greater(zero)).Store((*[16]float32)(d[i : i+16]))
+		}
+		archsimd.ClearAVXUpperBits()
+	}
+	scalarReluBackward(z[i:], d[i:])
+}
+
+// ReluBackward64 zeroes d[i] wherever z[i] is not positive.
+func ReluBackward64(z, d []float64) {
+	d = d[:len(z)]
+	i := 0
+	if simdLevel == simdAVX512 {
+		zero := archsimd.BroadcastFloat64x8(0)
+		for ; i+8 <= len(z); i += 8 {
+			v := archsimd.LoadFloat64x8((*[8]float64)(z[i : i+8]))
+			g := archsimd.LoadFloat64x8((*[8]float64)(d[i : i+8]))
+			g.Masked(v.Greater(zero)).Store((*[8]float64)(d[i : i+8]))
+		}
+		archsimd.ClearAVXUpperBits()
+	}
+	scalarReluBackward(z[i:], d[i:])
+}

@@ -70,3 +70,16 @@ func DotRows32(x []float32, xs int, y []float32, ys, rows, n int) float32 {
 func DotRows64(x []float64, xs int, y []float64, ys, rows, n int) float64 {
 	return scalarDotRows(x, xs, y, ys, rows, n)
 }
+
+// ReluForward32 sets a[i] = max(z[i], 0) over len(z) (0 where z[i] is NaN).
+func ReluForward32(z, a []float32) { scalarReluForward(z, a) }
+
+// ReluForward64 sets a[i] = max(z[i], 0) over len(z) (0 where z[i] is NaN).
+func ReluForward64(z, a []float64) { scalarReluForward(z, a) }
+
+// ReluBackward32 zeroes d[i] wherever z[i] is not positive: the ReLU
+// derivative applied in place.
+func ReluBackward32(z, d []float32) { scalarReluBackward(z, d) }
+
+// ReluBackward64 zeroes d[i] wherever z[i] is not positive.
+func ReluBackward64(z, d []float64) { scalarReluBackward(z, d) }

@@ -229,9 +229,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				}
 			}
 		}
-		for j, v := range m.z0 {
-			m.a0[j] = max(v, 0)
-		}
+		runtime.ReluForward32(m.z0[:], m.a0[:])
 	}
 
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
@@ -339,11 +337,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
 	{
-		for j, v := range m.z0 {
-			if v <= 0 {
-				m.d0[j] = 0
-			}
-		}
+		runtime.ReluBackward32(m.z0[:], m.d0[:])
 		if needDX {
 			xp := &m.xp0
 			dz := (*[8][28][28]float32)(unsafe.Pointer(&m.d0))

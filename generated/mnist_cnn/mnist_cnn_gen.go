@@ -317,9 +317,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				}
 			}
 		}
-		for j, v := range m.z0 {
-			m.a0[j] = max(v, 0)
-		}
+		runtime.ReluForward32(m.z0[:], m.a0[:])
 	}
 
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
@@ -381,9 +379,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				}
 			}
 		}
-		for j, v := range m.z2 {
-			m.a2[j] = max(v, 0)
-		}
+		runtime.ReluForward32(m.z2[:], m.a2[:])
 	}
 
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
@@ -419,9 +415,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := &m.a3
 		z := &m.z5
 		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], Layers5Out*Layers5In), x[:], m.Params.Layers5Bias[:], Layers5Out, Layers5In)
-		for j, v := range m.z5 {
-			m.a5[j] = max(v, 0)
-		}
+		runtime.ReluForward32(m.z5[:], m.a5[:])
 	}
 
 	// layers.6 (dense [120]→[84], relu), spec line 14
@@ -430,9 +424,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := &m.a5
 		z := &m.z6
 		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], Layers6Out*Layers6In), x[:], m.Params.Layers6Bias[:], Layers6Out, Layers6In)
-		for j, v := range m.z6 {
-			m.a6[j] = max(v, 0)
-		}
+		runtime.ReluForward32(m.z6[:], m.a6[:])
 	}
 
 	// layers.7 (dense [84]→[10]), spec line 15
@@ -505,11 +497,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.6 (dense [120]→[84], relu), spec line 14
 	{
-		for j, v := range m.z6 {
-			if v <= 0 {
-				m.d6[j] = 0
-			}
-		}
+		runtime.ReluBackward32(m.z6[:], m.d6[:])
 		gw := &m.Grads.Layers6Weight
 		w := &m.Params.Layers6Weight
 		m.d5 = [120]float32{}
@@ -524,11 +512,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.5 (dense [400]→[120], relu), spec line 13
 	{
-		for j, v := range m.z5 {
-			if v <= 0 {
-				m.d5[j] = 0
-			}
-		}
+		runtime.ReluBackward32(m.z5[:], m.d5[:])
 		gw := &m.Grads.Layers5Weight
 		w := &m.Params.Layers5Weight
 		m.d3 = [400]float32{}
@@ -551,11 +535,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
 	{
-		for j, v := range m.z2 {
-			if v <= 0 {
-				m.d2[j] = 0
-			}
-		}
+		runtime.ReluBackward32(m.z2[:], m.d2[:])
 		xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1))
 		dz := (*[16][10][10]float32)(unsafe.Pointer(&m.d2))
 		dxp := (*[6][14][14]float32)(unsafe.Pointer(&m.d1))
@@ -615,11 +595,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
 	{
-		for j, v := range m.z0 {
-			if v <= 0 {
-				m.d0[j] = 0
-			}
-		}
+		runtime.ReluBackward32(m.z0[:], m.d0[:])
 		if needDX {
 			xp := &m.xp0
 			dz := (*[6][28][28]float32)(unsafe.Pointer(&m.d0))

@@ -196,9 +196,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		x := &m.x
 		z := &m.z0
 		runtime.MatVec64(z[:], unsafe.Slice(&w[0][0], Layers0Out*Layers0In), x[:], m.Params.Layers0Bias[:], Layers0Out, Layers0In)
-		for j, v := range m.z0 {
-			m.a0[j] = max(v, 0)
-		}
+		runtime.ReluForward64(m.z0[:], m.a0[:])
 	}
 
 	// layers.1 (dense [128]→[10]), spec line 7
@@ -271,11 +269,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.0 (dense [784]→[128], relu), spec line 6
 	{
-		for j, v := range m.z0 {
-			if v <= 0 {
-				m.d0[j] = 0
-			}
-		}
+		runtime.ReluBackward64(m.z0[:], m.d0[:])
 		if needDX {
 			gw := &m.Grads.Layers0Weight
 			w := &m.Params.Layers0Weight

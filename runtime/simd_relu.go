@@ -1,0 +1,23 @@
+package runtime
+
+// scalarReluForward sets a[i] = max(z[i], 0) (0 for NaN).
+func scalarReluForward[T simdFloat](z, a []T) {
+	a = a[:len(z)]
+	for i, v := range z {
+		if v > 0 {
+			a[i] = v
+		} else {
+			a[i] = 0
+		}
+	}
+}
+
+// scalarReluBackward zeroes d[i] where z[i] is not positive.
+func scalarReluBackward[T simdFloat](z, d []T) {
+	d = d[:len(z)]
+	for i, v := range z {
+		if !(v > 0) {
+			d[i] = 0
+		}
+	}
+}
