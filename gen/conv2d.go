@@ -211,7 +211,11 @@ func (conv2dEmitter) forward(p *plan, n *node) []jen.Code {
 	code := convInputView(p, n, g, true)
 	code = append(code, view3(p, "z", dst, g.f, g.ho, g.wo))
 	if rowsKernel(g) {
-		code = append(code, flat3("xpf", "xp", g.c*g.hp*g.wp), flat3("zf", "z", g.f*g.ho*g.wo))
+		code = append(code, convForwardTaps(p, n, g)...)
+		if hasAct(n) {
+			code = append(code, actForward(p, n.Act, n.Out, z, n.out)...)
+		}
+		return code
 	}
 	init := jen.Id("z").Index(jen.Id("f")).Index(jen.Id("oh")).Index(jen.Id("ow")).Op("=").Lit(0)
 	if n.Bias {
@@ -382,15 +386,49 @@ func convOffset(g convGeom) *jen.Statement {
 	return jen.Parens(row).Op("*").Lit(g.wp).Op("+").Add(col)
 }
 
-// convForwardRows adds wv × the input window into every output row of filter
-// f: one AxpyRows call when rowsKernel, else a loop over the rows:
+// convForwardTaps computes every output row as a sum of the kernel's taps
+// over shifted rows of the padded input, accumulated in vector registers by
+// runtime.ShiftSum and stored once:
 //
-//	runtime.AxpyRows32(wv, xpf[(c*Hp+kh)*Wp+kw:], SH*Wp, zf[f*OH*OW:], OW, OH, OW)
-func convForwardRows(p *plan, n *node, g convGeom) jen.Code {
-	if rowsKernel(g) {
-		return p.kernel("AxpyRows").Call(jen.Id("wv"), jen.Id("xpf").Index(convOffset(g).Op(":")), jen.Lit(g.sh*g.wp),
-			jen.Id("zf").Index(jen.Id("f").Op("*").Lit(g.ho*g.wo).Op(":")), jen.Lit(g.wo), jen.Lit(g.ho), jen.Lit(g.wo))
+//	taps := [C*KH*KW]int32{…}   // (c*Hp + kh*DH)*Wp + kw*DW for every c, kh, kw
+//	xpf := unsafe.Slice(&xp[0][0][0], C*Hp*Wp)
+//	for f := 0; f < Filters; f++ {
+//		w := unsafe.Slice(&m.Params.Weight[f][0][0][0], C*KH*KW)
+//		for oh := 0; oh < OutH; oh++ {
+//			runtime.ShiftSum32(z[f][oh][:], xpf[oh*SH*Wp:], taps[:], w, OutW, m.Params.Bias[f])
+//		}
+//	}
+func convForwardTaps(p *plan, n *node, g convGeom) []jen.Code {
+	w, b, _, _, _ := convNames(n)
+	var taps []jen.Code
+	for c := 0; c < g.c; c++ {
+		for kh := 0; kh < g.kh; kh++ {
+			for kw := 0; kw < g.kw; kw++ {
+				taps = append(taps, jen.Lit((c*g.hp+kh*g.dh)*g.wp+kw*g.dw))
+			}
+		}
 	}
+	bias := jen.Lit(0)
+	if n.Bias {
+		bias = pf(b).Index(jen.Id("f"))
+	}
+	rowStart := jen.Id("oh").Op("*").Lit(g.sh * g.wp)
+	return []jen.Code{
+		jen.Id("taps").Op(":=").Index(jen.Lit(len(taps))).Int32().Values(taps...),
+		flat3("xpf", "xp", g.c*g.hp*g.wp),
+		loopTo("f", n.GoName+"Filters",
+			jen.Id("w").Op(":=").Qual("unsafe", "Slice").Call(jen.Op("&").Add(pf(w)).Index(jen.Id("f")).Index(jen.Lit(0)).Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Lit(len(taps))),
+			loopTo("oh", n.GoName+"OutH",
+				p.kernel("ShiftSum").Call(jen.Id("z").Index(jen.Id("f")).Index(jen.Id("oh")).Index(jen.Empty(), jen.Empty()),
+					jen.Id("xpf").Index(rowStart.Op(":")), jen.Id("taps").Index(jen.Empty(), jen.Empty()), jen.Id("w"), jen.Lit(g.wo), bias),
+			),
+		),
+	}
+}
+
+// convForwardRows adds wv × the input window into every output row of filter
+// f, row by row (narrow or strided rows; see rowsKernel).
+func convForwardRows(p *plan, n *node, g convGeom) jen.Code {
 	return jen.For(jen.Id("oh").Op(":=").Lit(0), jen.Id("oh").Op("<").Id(n.GoName+"OutH"), jen.Id("oh").Op("++")).Block(
 		append([]jen.Code{
 			rowView(p, "r", "xp", g),

@@ -360,3 +360,45 @@ func ReluBackward64(z, d []float64) {
 	}
 	scalarReluBackward(z[i:], d[i:])
 }
+
+// ShiftSum32 sets y[i] = b + Σ_k w[k]·x[offs[k]+i] for i < n: one output row
+// of a convolution, the sum of the kernel's taps over shifted input rows,
+// accumulated in registers and stored once.
+func ShiftSum32(y, x []float32, offs []int32, w []float32, n int, b float32) {
+	shiftSumCheck("ShiftSum32", len(y), len(x), offs, len(w), n)
+	if simdLevel != simdAVX512 {
+		scalarShiftSum(y, x, offs, w, n, b)
+		return
+	}
+	vb := archsimd.BroadcastFloat32x16(b)
+	for i := 0; i < n; i += 16 {
+		m := min(16, n-i)
+		acc := vb
+		for k, off := range offs {
+			o := int(off) + i
+			acc = archsimd.BroadcastFloat32x16(w[k]).MulAdd(archsimd.LoadFloat32x16SlicePart(x[o:o+m]), acc)
+		}
+		acc.StoreSlicePart(y[i : i+m])
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// ShiftSum64 sets y[i] = b + Σ_k w[k]·x[offs[k]+i] for i < n.
+func ShiftSum64(y, x []float64, offs []int32, w []float64, n int, b float64) {
+	shiftSumCheck("ShiftSum64", len(y), len(x), offs, len(w), n)
+	if simdLevel != simdAVX512 {
+		scalarShiftSum(y, x, offs, w, n, b)
+		return
+	}
+	vb := archsimd.BroadcastFloat64x8(b)
+	for i := 0; i < n; i += 8 {
+		m := min(8, n-i)
+		acc := vb
+		for k, off := range offs {
+			o := int(off) + i
+			acc = archsimd.BroadcastFloat64x8(w[k]).MulAdd(archsimd.LoadFloat64x8SlicePart(x[o:o+m]), acc)
+		}
+		acc.StoreSlicePart(y[i : i+m])
+	}
+	archsimd.ClearAVXUpperBits()
+}

@@ -83,3 +83,16 @@ func ReluBackward32(z, d []float32) { scalarReluBackward(z, d) }
 
 // ReluBackward64 zeroes d[i] wherever z[i] is not positive.
 func ReluBackward64(z, d []float64) { scalarReluBackward(z, d) }
+
+// ShiftSum32 sets y[i] = b + Σ_k w[k]·x[offs[k]+i] for i < n: one output row
+// of a convolution, the sum of the kernel's taps over shifted input rows.
+func ShiftSum32(y, x []float32, offs []int32, w []float32, n int, b float32) {
+	shiftSumCheck("ShiftSum32", len(y), len(x), offs, len(w), n)
+	scalarShiftSum(y, x, offs, w, n, b)
+}
+
+// ShiftSum64 sets y[i] = b + Σ_k w[k]·x[offs[k]+i] for i < n.
+func ShiftSum64(y, x []float64, offs []int32, w []float64, n int, b float64) {
+	shiftSumCheck("ShiftSum64", len(y), len(x), offs, len(w), n)
+	scalarShiftSum(y, x, offs, w, n, b)
+}

@@ -212,21 +212,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[8][28][28]float32)(unsafe.Pointer(&m.z0))
+		taps := [9]int32{0, 1, 2, 30, 31, 32, 60, 61, 62}
 		xpf := unsafe.Slice(&xp[0][0][0], 900)
-		zf := unsafe.Slice(&z[0][0][0], 6272)
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Layers0Bias[f]
-				}
-			}
-			for c := 0; c < Layers0InC; c++ {
-				for kh := 0; kh < Layers0KH; kh++ {
-					for kw := 0; kw < Layers0KW; kw++ {
-						wv := m.Params.Layers0Weight[f][c][kh][kw]
-						runtime.AxpyRows32(wv, xpf[(c*30+kh)*30+kw:], 30, zf[f*784:], 28, 28, 28)
-					}
-				}
+		for f := 0; f < Layers0Filters; f++ {
+			w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0][0], 9)
+			for oh := 0; oh < Layers0OutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[oh*30:], taps[:], w, 28, m.Params.Layers0Bias[f])
 			}
 		}
 		runtime.ReluForward32(m.z0[:], m.a0[:])

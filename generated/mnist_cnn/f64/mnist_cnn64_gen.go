@@ -300,21 +300,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			}
 		}
 		z := (*[6][28][28]float64)(unsafe.Pointer(&m.z0))
+		taps := [25]int32{0, 1, 2, 3, 4, 32, 33, 34, 35, 36, 64, 65, 66, 67, 68, 96, 97, 98, 99, 100, 128, 129, 130, 131, 132}
 		xpf := unsafe.Slice(&xp[0][0][0], 1024)
-		zf := unsafe.Slice(&z[0][0][0], 4704)
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Layers0Bias[f]
-				}
-			}
-			for c := 0; c < Layers0InC; c++ {
-				for kh := 0; kh < Layers0KH; kh++ {
-					for kw := 0; kw < Layers0KW; kw++ {
-						wv := m.Params.Layers0Weight[f][c][kh][kw]
-						runtime.AxpyRows64(wv, xpf[(c*32+kh)*32+kw:], 32, zf[f*784:], 28, 28, 28)
-					}
-				}
+		for f := 0; f < Layers0Filters; f++ {
+			w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0][0], 25)
+			for oh := 0; oh < Layers0OutH; oh++ {
+				runtime.ShiftSum64(z[f][oh][:], xpf[oh*32:], taps[:], w, 28, m.Params.Layers0Bias[f])
 			}
 		}
 		runtime.ReluForward64(m.z0[:], m.a0[:])
