@@ -238,6 +238,10 @@ func (o *adam[T]) Step(params, grads []T) {
 		}
 		wd = 0
 	}
+	if p32, ok := any(params).([]float32); ok && adamUpdate32(p32, any(grads).([]float32), any(m).([]float32), any(v).([]float32),
+		float32(b1), float32(b2), float32(c1), float32(c2), float32(wd), float32(stepSize), float32(invSqrtBC2), float32(eps)) {
+		return // the vector kernel did it (AVX-512 build)
+	}
 	for i, g := range grads {
 		g += wd * params[i]
 		mi := b1*m[i] + c1*g

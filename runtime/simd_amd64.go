@@ -2,7 +2,10 @@
 
 package runtime
 
-import "simd/archsimd"
+import (
+	"math"
+	"simd/archsimd"
+)
 
 // The archsimd build of the vector kernels (GOEXPERIMENT=simd on amd64); the
 // pure-Go build is simd_generic.go, the kernels themselves are generated into
@@ -401,4 +404,39 @@ func ShiftSum64(y, x []float64, offs []int32, w []float64, n int, b float64) {
 		acc.StoreSlicePart(y[i : i+m])
 	}
 	archsimd.ClearAVXUpperBits()
+}
+
+// adamUpdate32 is the float32 Adam update of optim.go with AVX-512: for every
+// i, g = grads[i] + wd·p; m = b1·m + c1·g; v = b2·v + c2·g²;
+// p -= step·m/(√v·invSqrtBC2 + eps). It returns false, doing nothing, when
+// AVX-512 is not available; the caller then runs the scalar loop.
+func adamUpdate32(params, grads, m, v []float32, b1, b2, c1, c2, wd, step, invSqrtBC2, eps float32) bool {
+	if simdLevel != simdAVX512 {
+		return false
+	}
+	n := len(params)
+	grads, m, v = grads[:n], m[:n], v[:n]
+	vb1, vb2 := archsimd.BroadcastFloat32x16(b1), archsimd.BroadcastFloat32x16(b2)
+	vc1, vc2 := archsimd.BroadcastFloat32x16(c1), archsimd.BroadcastFloat32x16(c2)
+	vwd, vstep := archsimd.BroadcastFloat32x16(wd), archsimd.BroadcastFloat32x16(step)
+	vinv, veps := archsimd.BroadcastFloat32x16(invSqrtBC2), archsimd.BroadcastFloat32x16(eps)
+	i := 0
+	for ; i+16 <= n; i += 16 {
+		p := archsimd.LoadFloat32x16((*[16]float32)(params[i : i+16]))
+		g := vwd.MulAdd(p, archsimd.LoadFloat32x16((*[16]float32)(grads[i:i+16])))
+		mi := vc1.MulAdd(g, vb1.Mul(archsimd.LoadFloat32x16((*[16]float32)(m[i:i+16]))))
+		vi := vc2.MulAdd(g.Mul(g), vb2.Mul(archsimd.LoadFloat32x16((*[16]float32)(v[i:i+16]))))
+		mi.Store((*[16]float32)(m[i : i+16]))
+		vi.Store((*[16]float32)(v[i : i+16]))
+		p.Sub(vstep.Mul(mi).Div(vi.Sqrt().MulAdd(vinv, veps))).Store((*[16]float32)(params[i : i+16]))
+	}
+	archsimd.ClearAVXUpperBits()
+	for ; i < n; i++ {
+		g := grads[i] + wd*params[i]
+		mi := b1*m[i] + c1*g
+		vi := b2*v[i] + c2*g*g
+		m[i], v[i] = mi, vi
+		params[i] -= step * mi / (float32(math.Sqrt(float64(vi)))*invSqrtBC2 + eps)
+	}
+	return true
 }

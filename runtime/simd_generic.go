@@ -96,3 +96,8 @@ func ShiftSum64(y, x []float64, offs []int32, w []float64, n int, b float64) {
 	shiftSumCheck("ShiftSum64", len(y), len(x), offs, len(w), n)
 	scalarShiftSum(y, x, offs, w, n, b)
 }
+
+// adamUpdate32 has no vector form in this build: the caller runs the scalar loop.
+func adamUpdate32(params, grads, m, v []float32, b1, b2, c1, c2, wd, step, invSqrtBC2, eps float32) bool {
+	return false
+}
