@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] SPEC.yaml
+//	bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] [-weights FILE.safetensors] [-inference] SPEC.yaml
 //	bpgen check [-trials N] [-seed N] [-max N] [-keep] SPEC.yaml
 //	bpgen train [-data mnist|FILE] [-labels FILE] [-test FILE] [-test-labels FILE] [-limit N]
 //		[-epochs N] [-batch N] [-lr X] [-optimizer NAME] [-seed N] [-val X] [-patience N] [-min-delta X]
@@ -18,7 +18,12 @@
 // with _gen.go, in the current directory). -pkg overrides the package name
 // (default: the spec's name:), -dtype the element type (default: the spec's
 // dtype:; a float64 twin of a float32 model is what gradient checks use).
-// It prints nothing on success, as go generate expects. The output is written
+// -weights FILE.safetensors checks every tensor's name, dtype and shape against
+// the spec (an error names the tensor and both shapes), writes a canonical copy
+// beside the output (model_gen.go → model_gen.safetensors) and embeds it with
+// //go:embed, so New returns the trained model and a binary needs no file at
+// run time. -inference emits a forward-only package: no gradients, Backward,
+// TrainStep, Fit or training buffers. It prints nothing on success, as go generate expects. The output is written
 // atomically (a temporary file renamed over FILE), so an error never leaves a
 // half-written or emptied file, and it is byte-identical on every run: the
 // header names the spec as given on the command line and carries no time.
@@ -169,7 +174,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
-	bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] SPEC.yaml
+	bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] [-weights FILE.safetensors] [-inference] SPEC.yaml
 	bpgen check [-trials N] [-seed N] [-max N] [-keep] SPEC.yaml
 	bpgen train [-data mnist|FILE] [-labels FILE] [-test FILE] [-test-labels FILE] [-limit N]
 		[-epochs N] [-batch N] [-lr X] [-optimizer NAME] [-seed N] [-val X] [-patience N] [-min-delta X]
