@@ -258,6 +258,14 @@ func genTraining(f *jen.File, p *plan) {
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Fit").Params(jen.Id("xs").Index().Id("Input"), jen.Id("ys").Index().Id("Target"), jen.Id("cfg").Qual(rtPath, "TrainConfig")).Params(jen.Qual(rtPath, "History"), jen.Error()).Block(
 		append(checks, jen.Return(jen.Qual(rtPath, "Fit").Index(jen.List(p.elem(), jen.Id("Input"), jen.Id("Target"))).Call(jen.Id("m"), jen.Id("xs"), jen.Id("ys"), jen.Id("cfg"))))...,
 	)
+	f.Comment("Replica returns a new Model for training on another core (TrainConfig.Workers):")
+	f.Comment("its own buffers and gradients, its dropout generator seeded with the spec's seed")
+	f.Comment("plus k. Fit copies the parameters into it before every minibatch.")
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Replica").Params(jen.Id("k").Int()).Qual(rtPath, "Learner").Index(jen.List(p.elem(), jen.Id("Input"), jen.Id("Target"))).Block(
+		jen.Id("r").Op(":=").New(jen.Id("Model")),
+		jen.Id("r").Dot("rng").Dot("Seed").Call(u64(p.Train.Seed).Op("+").Uint64().Call(jen.Id("k"))),
+		jen.Return(jen.Id("r")),
+	)
 	f.Comment("Accuracy returns the mean loss and the fraction of correct predictions over")
 	f.Comment("xs and ys, in inference mode.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Accuracy").Params(jen.Id("xs").Index().Id("Input"), jen.Id("ys").Index().Id("Target")).Params(jen.Id("loss"), jen.Id("acc").Float64()).Block(

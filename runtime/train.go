@@ -77,6 +77,11 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 		return History{}, err
 	}
 	defer m.SetTraining(false)
+	var pool *workerPool[T, X, Y]
+	if r, ok := m.(Replicator[T, X, Y]); ok && cfg.Workers > 1 {
+		pool = newWorkerPool(m, r, cfg.Workers)
+		defer pool.close()
+	}
 
 	nTrain := len(xs) - nVal
 	baseLR := opt.LR()
@@ -129,17 +134,17 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 			}
 			step++
 			batch := idx[lo:min(lo+cfg.Batch, nTrain)]
-			m.ZeroGrads()
-			for _, k := range batch {
-				loss := m.TrainStep(&xs[k], &ys[k])
-				if math.IsNaN(loss) || math.IsInf(loss, 0) {
-					finish()
-					return hist, fmt.Errorf("epoch %d, step %d: loss is %v", epoch+1, step, loss)
-				}
-				sumLoss += loss
-				if m.Correct(&ys[k]) {
-					correct++
-				}
+			var res partResult
+			if pool != nil {
+				res = pool.run(batch, xs, ys)
+			} else {
+				res = trainPart(m, batch, xs, ys)
+			}
+			sumLoss += res.loss
+			correct += res.correct
+			if res.bad != 0 {
+				finish()
+				return hist, fmt.Errorf("epoch %d, step %d: loss is %v", epoch+1, step, res.bad)
 			}
 			grads := m.GradSlice()
 			if err := scaleGrads(grads, len(batch), cfg.ClipNorm); err != nil {

@@ -77,6 +77,15 @@ type TrainConfig struct {
 	// on the training goroutine between minibatches, so it should be cheap
 	// (a progress bar throttles its own redraws).
 	OnBatch func(done, total int, loss float64)
+	// Workers is the number of goroutines (cores) a minibatch is split across;
+	// 0 and 1 mean one. It takes effect when the model implements Replicator
+	// (generated models do): the batch is cut into Workers contiguous parts,
+	// part 0 runs on the calling goroutine and the others on persistent
+	// workers, each with a replica holding a copy of the parameters, and the
+	// gradients are summed in worker order. A run is deterministic for a given
+	// Workers; it differs from one worker by rounding and, with dropout, by the
+	// masks (each replica has its own generator).
+	Workers int
 	// Stop, if not nil, is polled between minibatches; when it is closed Fit
 	// returns at once without error (History.Interrupted). With early stopping
 	// on and at least one finished epoch it restores the best weights;
@@ -130,3 +139,11 @@ type Learner[T Float, X, Y any] interface {
 // package. Generated files refer to it in a compile-time guard, so code
 // generated for another version stops compiling instead of misbehaving.
 const APIVersion = 1
+
+// Replicator is implemented by models that can make replicas of themselves
+// for training on several cores: Replica(k) returns a new model with its own
+// buffers and gradients (its dropout generator seeded from k); Fit copies the
+// parameters into it before every minibatch.
+type Replicator[T Float, X, Y any] interface {
+	Replica(k int) Learner[T, X, Y]
+}

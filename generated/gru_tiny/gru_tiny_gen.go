@@ -456,6 +456,15 @@ func (m *Model) Fit(xs []Input, ys []Target, cfg runtime.TrainConfig) (runtime.H
 	return runtime.Fit[float64, Input, Target](m, xs, ys, cfg)
 }
 
+// Replica returns a new Model for training on another core (TrainConfig.Workers):
+// its own buffers and gradients, its dropout generator seeded with the spec's seed
+// plus k. Fit copies the parameters into it before every minibatch.
+func (m *Model) Replica(k int) runtime.Learner[float64, Input, Target] {
+	r := new(Model)
+	r.rng.Seed(1 + uint64(k))
+	return r
+}
+
 // Accuracy returns the mean loss and the fraction of correct predictions over
 // xs and ys, in inference mode.
 func (m *Model) Accuracy(xs []Input, ys []Target) (loss, acc float64) {

@@ -1,6 +1,7 @@
 package mnist_mlp
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/bpgen/bpgen/generated/mnist_mlp/f64"
@@ -96,4 +97,52 @@ func BenchmarkTrain(b *testing.B) {
 func BenchmarkInference(b *testing.B) {
 	_, test := mnisttrain.Data(b)
 	mnisttrain.BenchInference(b, New().Forward, test.Images)
+}
+
+// TestTwoWorkers trains one epoch on 3000 images with the minibatches split
+// across two cores: the run must be repeatable bit for bit, and it must
+// learn as much as the same run on one core (the gradients differ only by
+// rounding).
+func TestTwoWorkers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains on real data")
+	}
+	train, test := mnisttrain.Data(t)
+	run := func(workers int) *Model {
+		m := New()
+		cfg := DefaultTrainConfig()
+		cfg.Epochs, cfg.Workers, cfg.Batch = 1, workers, 64
+		_, err := m.Fit(train.Images[:3000], train.Labels[:3000], cfg)
+		require.NoError(t, err)
+		return m
+	}
+	a, b, one := run(2), run(2), run(1)
+	assert.Equal(t, a.Params, b.Params, "two runs with 2 workers differ")
+	_, acc2 := a.Accuracy(test.Images[:2000], test.Labels[:2000])
+	_, acc1 := one.Accuracy(test.Images[:2000], test.Labels[:2000])
+	t.Logf("test accuracy: 1 worker %.4f, 2 workers %.4f", acc1, acc2)
+	assert.Greater(t, acc2, 0.75)
+	assert.InDelta(t, acc1, acc2, 0.01)
+}
+
+// BenchmarkFitWorkers measures Fit (one epoch over 8192 images) with one and
+// two workers at several batch sizes: the scaling of the second core.
+func BenchmarkFitWorkers(b *testing.B) {
+	train, _ := mnisttrain.Data(b)
+	xs, ys := train.Images[:8192], train.Labels[:8192]
+	for _, batch := range []int{32, 64, 128, 256} {
+		for _, workers := range []int{1, 2} {
+			b.Run(fmt.Sprintf("batch%d/workers%d", batch, workers), func(b *testing.B) {
+				m := New()
+				cfg := DefaultTrainConfig()
+				cfg.Epochs, cfg.Batch, cfg.Workers, cfg.Shuffle = 1, batch, workers, false
+				for b.Loop() {
+					if _, err := m.Fit(xs, ys, cfg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*len(xs))/b.Elapsed().Seconds(), "samples/s")
+			})
+		}
+	}
 }
