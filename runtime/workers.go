@@ -87,10 +87,7 @@ func (p *workerPool[T, X, Y]) run(batch []int, xs []X, ys []Y) partResult {
 		if res.bad == 0 {
 			res.bad = r.bad
 		}
-		rg := rep.GradSlice()[:len(g)]
-		for i := range g {
-			g[i] += rg[i]
-		}
+		addInto(g, rep.GradSlice())
 	}
 	return res
 }
@@ -99,5 +96,20 @@ func (p *workerPool[T, X, Y]) run(batch []int, xs []X, ys []Y) partResult {
 func (p *workerPool[T, X, Y]) close() {
 	for _, j := range p.jobs {
 		close(j)
+	}
+}
+
+// addInto does g += r with the vector kernels for float32 and float64.
+func addInto[T Float](g, r []T) {
+	switch gv := any(g).(type) {
+	case []float32:
+		Axpy32(1, any(r).([]float32), gv)
+	case []float64:
+		Axpy64(1, any(r).([]float64), gv)
+	default:
+		r = r[:len(g)]
+		for i := range g {
+			g[i] += r[i]
+		}
 	}
 }
