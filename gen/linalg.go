@@ -1,6 +1,8 @@
 package gen
 
 import (
+	"fmt"
+
 	"github.com/dave/jennifer/jen"
 )
 
@@ -65,6 +67,9 @@ func unrolledBy8(n size, body func(k int) []jen.Code) []jen.Code {
 //
 // op is "=" or "+="; init may be nil.
 func matVec(p *plan, dst, w, x string, rows, cols size, op string, init func(o jen.Code) jen.Code) jen.Code {
+	if straightLine(rows, cols) {
+		return matVecStraight(dst, w, x, rows, cols, op, init)
+	}
 	acc := []string{"s0", "s1", "s2", "s3"}
 	body := []jen.Code{
 		jen.Id("wr").Op(":=").Op("&").Id(w).Index(jen.Id("o")),
@@ -112,6 +117,9 @@ func matVec(p *plan, dst, w, x string, rows, cols size, op string, init func(o j
 //
 // bias may be nil. dx must be zeroed (or hold gradient to add to) beforehand.
 func outerAdd(dy, gw, x, w, dx string, rows, cols size, bias func(o jen.Code) jen.Code) jen.Code {
+	if straightLine(rows, cols) {
+		return outerAddStraight(dy, gw, x, w, dx, rows, cols, bias)
+	}
 	body := []jen.Code{jen.Id("g").Op(":=").Id(dy).Index(jen.Id("o"))}
 	if bias != nil {
 		body = append(body, jen.Add(bias(jen.Id("o"))).Op("+=").Id("g"))
@@ -175,4 +183,58 @@ func outerAddKernel(p *plan, dy, gw, x, w, dx string, rows, cols size) jen.Code 
 		dxArg, wArg = jen.Id(dx).Index(jen.Empty(), jen.Empty()), flatMat(w, rows, cols)
 	}
 	return p.kernel("OuterAdd").Call(flatMat(gw, rows, cols), dxArg, wArg, jen.Id(dy).Index(jen.Empty(), jen.Empty()), jen.Id(x).Index(jen.Empty(), jen.Empty()), rows.expr(), cols.expr())
+}
+
+// straightLineMax is the largest rows×cols written out as straight-line code
+// instead of loops: PERF.md measured full scalar unrolling paying only up to
+// about 16×16 (and never with vector kernels, which take rows of 16 or more).
+const straightLineMax = 64
+
+func straightLine(rows, cols size) bool {
+	return rows.n*cols.n <= straightLineMax && cols.n < kernelMin
+}
+
+// matVecStraight is matVec written out, for tiny layers:
+//
+//	dst[0] = w[0][0]*x[0] + w[0][1]*x[1] + init(0)
+//	dst[1] = …
+func matVecStraight(dst, w, x string, rows, cols size, op string, init func(o jen.Code) jen.Code) jen.Code {
+	var stmts []jen.Code
+	for o := 0; o < rows.n; o++ {
+		sum := jen.Null()
+		for i := 0; i < cols.n; i++ {
+			if i > 0 {
+				sum.Op("+")
+			}
+			sum.Id(w).Index(jen.Lit(o)).Index(jen.Lit(i)).Op("*").Id(x).Index(jen.Lit(i))
+		}
+		if init != nil {
+			sum.Op("+").Add(init(jen.Lit(o)))
+		}
+		stmts = append(stmts, jen.Id(dst).Index(jen.Lit(o)).Op(op).Add(sum))
+	}
+	return jen.Block(stmts...)
+}
+
+// outerAddStraight is outerAdd written out, for tiny layers:
+//
+//	g := dy[0]
+//	bias(0) += g
+//	gw[0][0] += g * x[0]; dx[0] += g * w[0][0]; …
+func outerAddStraight(dy, gw, x, w, dx string, rows, cols size, bias func(o jen.Code) jen.Code) jen.Code {
+	var stmts []jen.Code
+	for o := 0; o < rows.n; o++ {
+		g := fmt.Sprintf("g%d", o)
+		stmts = append(stmts, jen.Id(g).Op(":=").Id(dy).Index(jen.Lit(o)))
+		if bias != nil {
+			stmts = append(stmts, jen.Add(bias(jen.Lit(o))).Op("+=").Id(g))
+		}
+		for i := 0; i < cols.n; i++ {
+			stmts = append(stmts, jen.Id(gw).Index(jen.Lit(o)).Index(jen.Lit(i)).Op("+=").Id(g).Op("*").Id(x).Index(jen.Lit(i)))
+			if dx != "" {
+				stmts = append(stmts, jen.Id(dx).Index(jen.Lit(i)).Op("+=").Id(g).Op("*").Id(w).Index(jen.Lit(o)).Index(jen.Lit(i)))
+			}
+		}
+	}
+	return jen.Block(stmts...)
 }

@@ -208,21 +208,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			h := &hs[t]
 			hn := &hs[t+1]
 			g := &gs[t]
-			for o := 0; o < Layers0Gates; o++ {
-				wr := &wih[o]
-				var s0, s1, s2, s3 float64
-				for i := 0; i < Layers0In; i++ {
-					s0 += wr[i] * x[i]
-				}
-				gi[o] = s0 + s1 + s2 + s3 + m.Params.Layers0BiasIh[o]
+			{
+				gi[0] = wih[0][0]*x[0] + wih[0][1]*x[1] + wih[0][2]*x[2] + m.Params.Layers0BiasIh[0]
+				gi[1] = wih[1][0]*x[0] + wih[1][1]*x[1] + wih[1][2]*x[2] + m.Params.Layers0BiasIh[1]
+				gi[2] = wih[2][0]*x[0] + wih[2][1]*x[1] + wih[2][2]*x[2] + m.Params.Layers0BiasIh[2]
+				gi[3] = wih[3][0]*x[0] + wih[3][1]*x[1] + wih[3][2]*x[2] + m.Params.Layers0BiasIh[3]
+				gi[4] = wih[4][0]*x[0] + wih[4][1]*x[1] + wih[4][2]*x[2] + m.Params.Layers0BiasIh[4]
+				gi[5] = wih[5][0]*x[0] + wih[5][1]*x[1] + wih[5][2]*x[2] + m.Params.Layers0BiasIh[5]
 			}
-			for o := 0; o < Layers0Gates; o++ {
-				wr := &whh[o]
-				var s0, s1, s2, s3 float64
-				for i := 0; i < Layers0Hidden; i++ {
-					s0 += wr[i] * h[i]
-				}
-				gh[o] = s0 + s1 + s2 + s3 + m.Params.Layers0BiasHh[o]
+			{
+				gh[0] = whh[0][0]*h[0] + whh[0][1]*h[1] + m.Params.Layers0BiasHh[0]
+				gh[1] = whh[1][0]*h[0] + whh[1][1]*h[1] + m.Params.Layers0BiasHh[1]
+				gh[2] = whh[2][0]*h[0] + whh[2][1]*h[1] + m.Params.Layers0BiasHh[2]
+				gh[3] = whh[3][0]*h[0] + whh[3][1]*h[1] + m.Params.Layers0BiasHh[3]
+				gh[4] = whh[4][0]*h[0] + whh[4][1]*h[1] + m.Params.Layers0BiasHh[4]
+				gh[5] = whh[5][0]*h[0] + whh[5][1]*h[1] + m.Params.Layers0BiasHh[5]
 			}
 			for j := 0; j < Layers0Hidden; j++ {
 				rg := runtime.Sigmoid(gi[j] + gh[j])
@@ -333,29 +333,81 @@ func (m *Model) backward(needDX bool) {
 					m.Grads.Layers0BiasIh[o] += dg[o]
 					m.Grads.Layers0BiasHh[o] += dgh[o]
 				}
-				for o := 0; o < Layers0Gates; o++ {
-					g := dg[o]
-					if g == 0 {
-						continue
-					}
-					gr := &gwih[o]
-					wr := &wih[o]
-					for i := 0; i < Layers0In; i++ {
-						gr[i] += g * x[i]
-						dx[i] += g * wr[i]
-					}
+				{
+					g0 := dg[0]
+					gwih[0][0] += g0 * x[0]
+					dx[0] += g0 * wih[0][0]
+					gwih[0][1] += g0 * x[1]
+					dx[1] += g0 * wih[0][1]
+					gwih[0][2] += g0 * x[2]
+					dx[2] += g0 * wih[0][2]
+					g1 := dg[1]
+					gwih[1][0] += g1 * x[0]
+					dx[0] += g1 * wih[1][0]
+					gwih[1][1] += g1 * x[1]
+					dx[1] += g1 * wih[1][1]
+					gwih[1][2] += g1 * x[2]
+					dx[2] += g1 * wih[1][2]
+					g2 := dg[2]
+					gwih[2][0] += g2 * x[0]
+					dx[0] += g2 * wih[2][0]
+					gwih[2][1] += g2 * x[1]
+					dx[1] += g2 * wih[2][1]
+					gwih[2][2] += g2 * x[2]
+					dx[2] += g2 * wih[2][2]
+					g3 := dg[3]
+					gwih[3][0] += g3 * x[0]
+					dx[0] += g3 * wih[3][0]
+					gwih[3][1] += g3 * x[1]
+					dx[1] += g3 * wih[3][1]
+					gwih[3][2] += g3 * x[2]
+					dx[2] += g3 * wih[3][2]
+					g4 := dg[4]
+					gwih[4][0] += g4 * x[0]
+					dx[0] += g4 * wih[4][0]
+					gwih[4][1] += g4 * x[1]
+					dx[1] += g4 * wih[4][1]
+					gwih[4][2] += g4 * x[2]
+					dx[2] += g4 * wih[4][2]
+					g5 := dg[5]
+					gwih[5][0] += g5 * x[0]
+					dx[0] += g5 * wih[5][0]
+					gwih[5][1] += g5 * x[1]
+					dx[1] += g5 * wih[5][1]
+					gwih[5][2] += g5 * x[2]
+					dx[2] += g5 * wih[5][2]
 				}
-				for o := 0; o < Layers0Gates; o++ {
-					g := dgh[o]
-					if g == 0 {
-						continue
-					}
-					gr := &gwhh[o]
-					wr := &whh[o]
-					for i := 0; i < Layers0Hidden; i++ {
-						gr[i] += g * h[i]
-						dh[i] += g * wr[i]
-					}
+				{
+					g0 := dgh[0]
+					gwhh[0][0] += g0 * h[0]
+					dh[0] += g0 * whh[0][0]
+					gwhh[0][1] += g0 * h[1]
+					dh[1] += g0 * whh[0][1]
+					g1 := dgh[1]
+					gwhh[1][0] += g1 * h[0]
+					dh[0] += g1 * whh[1][0]
+					gwhh[1][1] += g1 * h[1]
+					dh[1] += g1 * whh[1][1]
+					g2 := dgh[2]
+					gwhh[2][0] += g2 * h[0]
+					dh[0] += g2 * whh[2][0]
+					gwhh[2][1] += g2 * h[1]
+					dh[1] += g2 * whh[2][1]
+					g3 := dgh[3]
+					gwhh[3][0] += g3 * h[0]
+					dh[0] += g3 * whh[3][0]
+					gwhh[3][1] += g3 * h[1]
+					dh[1] += g3 * whh[3][1]
+					g4 := dgh[4]
+					gwhh[4][0] += g4 * h[0]
+					dh[0] += g4 * whh[4][0]
+					gwhh[4][1] += g4 * h[1]
+					dh[1] += g4 * whh[4][1]
+					g5 := dgh[5]
+					gwhh[5][0] += g5 * h[0]
+					dh[0] += g5 * whh[5][0]
+					gwhh[5][1] += g5 * h[1]
+					dh[1] += g5 * whh[5][1]
 				}
 			}
 		} else {
@@ -392,27 +444,63 @@ func (m *Model) backward(needDX bool) {
 					m.Grads.Layers0BiasIh[o] += dg[o]
 					m.Grads.Layers0BiasHh[o] += dgh[o]
 				}
-				for o := 0; o < Layers0Gates; o++ {
-					g := dg[o]
-					if g == 0 {
-						continue
-					}
-					gr := &gwih[o]
-					for i := 0; i < Layers0In; i++ {
-						gr[i] += g * x[i]
-					}
+				{
+					g0 := dg[0]
+					gwih[0][0] += g0 * x[0]
+					gwih[0][1] += g0 * x[1]
+					gwih[0][2] += g0 * x[2]
+					g1 := dg[1]
+					gwih[1][0] += g1 * x[0]
+					gwih[1][1] += g1 * x[1]
+					gwih[1][2] += g1 * x[2]
+					g2 := dg[2]
+					gwih[2][0] += g2 * x[0]
+					gwih[2][1] += g2 * x[1]
+					gwih[2][2] += g2 * x[2]
+					g3 := dg[3]
+					gwih[3][0] += g3 * x[0]
+					gwih[3][1] += g3 * x[1]
+					gwih[3][2] += g3 * x[2]
+					g4 := dg[4]
+					gwih[4][0] += g4 * x[0]
+					gwih[4][1] += g4 * x[1]
+					gwih[4][2] += g4 * x[2]
+					g5 := dg[5]
+					gwih[5][0] += g5 * x[0]
+					gwih[5][1] += g5 * x[1]
+					gwih[5][2] += g5 * x[2]
 				}
-				for o := 0; o < Layers0Gates; o++ {
-					g := dgh[o]
-					if g == 0 {
-						continue
-					}
-					gr := &gwhh[o]
-					wr := &whh[o]
-					for i := 0; i < Layers0Hidden; i++ {
-						gr[i] += g * h[i]
-						dh[i] += g * wr[i]
-					}
+				{
+					g0 := dgh[0]
+					gwhh[0][0] += g0 * h[0]
+					dh[0] += g0 * whh[0][0]
+					gwhh[0][1] += g0 * h[1]
+					dh[1] += g0 * whh[0][1]
+					g1 := dgh[1]
+					gwhh[1][0] += g1 * h[0]
+					dh[0] += g1 * whh[1][0]
+					gwhh[1][1] += g1 * h[1]
+					dh[1] += g1 * whh[1][1]
+					g2 := dgh[2]
+					gwhh[2][0] += g2 * h[0]
+					dh[0] += g2 * whh[2][0]
+					gwhh[2][1] += g2 * h[1]
+					dh[1] += g2 * whh[2][1]
+					g3 := dgh[3]
+					gwhh[3][0] += g3 * h[0]
+					dh[0] += g3 * whh[3][0]
+					gwhh[3][1] += g3 * h[1]
+					dh[1] += g3 * whh[3][1]
+					g4 := dgh[4]
+					gwhh[4][0] += g4 * h[0]
+					dh[0] += g4 * whh[4][0]
+					gwhh[4][1] += g4 * h[1]
+					dh[1] += g4 * whh[4][1]
+					g5 := dgh[5]
+					gwhh[5][0] += g5 * h[0]
+					dh[0] += g5 * whh[5][0]
+					gwhh[5][1] += g5 * h[1]
+					dh[1] += g5 * whh[5][1]
 				}
 			}
 		}

@@ -206,21 +206,25 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			h := &hs[t]
 			hn := &hs[t+1]
 			g := &gs[t]
-			for o := 0; o < Layers0Gates; o++ {
-				wr := &wih[o]
-				var s0, s1, s2, s3 float64
-				for i := 0; i < Layers0In; i++ {
-					s0 += wr[i] * x[i]
-				}
-				g[o] = s0 + s1 + s2 + s3 + m.Params.Layers0BiasIh[o]
+			{
+				g[0] = wih[0][0]*x[0] + wih[0][1]*x[1] + wih[0][2]*x[2] + m.Params.Layers0BiasIh[0]
+				g[1] = wih[1][0]*x[0] + wih[1][1]*x[1] + wih[1][2]*x[2] + m.Params.Layers0BiasIh[1]
+				g[2] = wih[2][0]*x[0] + wih[2][1]*x[1] + wih[2][2]*x[2] + m.Params.Layers0BiasIh[2]
+				g[3] = wih[3][0]*x[0] + wih[3][1]*x[1] + wih[3][2]*x[2] + m.Params.Layers0BiasIh[3]
+				g[4] = wih[4][0]*x[0] + wih[4][1]*x[1] + wih[4][2]*x[2] + m.Params.Layers0BiasIh[4]
+				g[5] = wih[5][0]*x[0] + wih[5][1]*x[1] + wih[5][2]*x[2] + m.Params.Layers0BiasIh[5]
+				g[6] = wih[6][0]*x[0] + wih[6][1]*x[1] + wih[6][2]*x[2] + m.Params.Layers0BiasIh[6]
+				g[7] = wih[7][0]*x[0] + wih[7][1]*x[1] + wih[7][2]*x[2] + m.Params.Layers0BiasIh[7]
 			}
-			for o := 0; o < Layers0Gates; o++ {
-				wr := &whh[o]
-				var s0, s1, s2, s3 float64
-				for i := 0; i < Layers0Hidden; i++ {
-					s0 += wr[i] * h[i]
-				}
-				g[o] += s0 + s1 + s2 + s3 + m.Params.Layers0BiasHh[o]
+			{
+				g[0] += whh[0][0]*h[0] + whh[0][1]*h[1] + m.Params.Layers0BiasHh[0]
+				g[1] += whh[1][0]*h[0] + whh[1][1]*h[1] + m.Params.Layers0BiasHh[1]
+				g[2] += whh[2][0]*h[0] + whh[2][1]*h[1] + m.Params.Layers0BiasHh[2]
+				g[3] += whh[3][0]*h[0] + whh[3][1]*h[1] + m.Params.Layers0BiasHh[3]
+				g[4] += whh[4][0]*h[0] + whh[4][1]*h[1] + m.Params.Layers0BiasHh[4]
+				g[5] += whh[5][0]*h[0] + whh[5][1]*h[1] + m.Params.Layers0BiasHh[5]
+				g[6] += whh[6][0]*h[0] + whh[6][1]*h[1] + m.Params.Layers0BiasHh[6]
+				g[7] += whh[7][0]*h[0] + whh[7][1]*h[1] + m.Params.Layers0BiasHh[7]
 			}
 			c, cn, tct := &cs[t], &cs[t+1], &tc[t]
 			for j := 0; j < Layers0Hidden; j++ {
@@ -337,29 +341,105 @@ func (m *Model) backward(needDX bool) {
 					m.Grads.Layers0BiasIh[o] += dg[o]
 					m.Grads.Layers0BiasHh[o] += dg[o]
 				}
-				for o := 0; o < Layers0Gates; o++ {
-					g := dg[o]
-					if g == 0 {
-						continue
-					}
-					gr := &gwih[o]
-					wr := &wih[o]
-					for i := 0; i < Layers0In; i++ {
-						gr[i] += g * x[i]
-						dx[i] += g * wr[i]
-					}
+				{
+					g0 := dg[0]
+					gwih[0][0] += g0 * x[0]
+					dx[0] += g0 * wih[0][0]
+					gwih[0][1] += g0 * x[1]
+					dx[1] += g0 * wih[0][1]
+					gwih[0][2] += g0 * x[2]
+					dx[2] += g0 * wih[0][2]
+					g1 := dg[1]
+					gwih[1][0] += g1 * x[0]
+					dx[0] += g1 * wih[1][0]
+					gwih[1][1] += g1 * x[1]
+					dx[1] += g1 * wih[1][1]
+					gwih[1][2] += g1 * x[2]
+					dx[2] += g1 * wih[1][2]
+					g2 := dg[2]
+					gwih[2][0] += g2 * x[0]
+					dx[0] += g2 * wih[2][0]
+					gwih[2][1] += g2 * x[1]
+					dx[1] += g2 * wih[2][1]
+					gwih[2][2] += g2 * x[2]
+					dx[2] += g2 * wih[2][2]
+					g3 := dg[3]
+					gwih[3][0] += g3 * x[0]
+					dx[0] += g3 * wih[3][0]
+					gwih[3][1] += g3 * x[1]
+					dx[1] += g3 * wih[3][1]
+					gwih[3][2] += g3 * x[2]
+					dx[2] += g3 * wih[3][2]
+					g4 := dg[4]
+					gwih[4][0] += g4 * x[0]
+					dx[0] += g4 * wih[4][0]
+					gwih[4][1] += g4 * x[1]
+					dx[1] += g4 * wih[4][1]
+					gwih[4][2] += g4 * x[2]
+					dx[2] += g4 * wih[4][2]
+					g5 := dg[5]
+					gwih[5][0] += g5 * x[0]
+					dx[0] += g5 * wih[5][0]
+					gwih[5][1] += g5 * x[1]
+					dx[1] += g5 * wih[5][1]
+					gwih[5][2] += g5 * x[2]
+					dx[2] += g5 * wih[5][2]
+					g6 := dg[6]
+					gwih[6][0] += g6 * x[0]
+					dx[0] += g6 * wih[6][0]
+					gwih[6][1] += g6 * x[1]
+					dx[1] += g6 * wih[6][1]
+					gwih[6][2] += g6 * x[2]
+					dx[2] += g6 * wih[6][2]
+					g7 := dg[7]
+					gwih[7][0] += g7 * x[0]
+					dx[0] += g7 * wih[7][0]
+					gwih[7][1] += g7 * x[1]
+					dx[1] += g7 * wih[7][1]
+					gwih[7][2] += g7 * x[2]
+					dx[2] += g7 * wih[7][2]
 				}
-				for o := 0; o < Layers0Gates; o++ {
-					g := dg[o]
-					if g == 0 {
-						continue
-					}
-					gr := &gwhh[o]
-					wr := &whh[o]
-					for i := 0; i < Layers0Hidden; i++ {
-						gr[i] += g * h[i]
-						dh[i] += g * wr[i]
-					}
+				{
+					g0 := dg[0]
+					gwhh[0][0] += g0 * h[0]
+					dh[0] += g0 * whh[0][0]
+					gwhh[0][1] += g0 * h[1]
+					dh[1] += g0 * whh[0][1]
+					g1 := dg[1]
+					gwhh[1][0] += g1 * h[0]
+					dh[0] += g1 * whh[1][0]
+					gwhh[1][1] += g1 * h[1]
+					dh[1] += g1 * whh[1][1]
+					g2 := dg[2]
+					gwhh[2][0] += g2 * h[0]
+					dh[0] += g2 * whh[2][0]
+					gwhh[2][1] += g2 * h[1]
+					dh[1] += g2 * whh[2][1]
+					g3 := dg[3]
+					gwhh[3][0] += g3 * h[0]
+					dh[0] += g3 * whh[3][0]
+					gwhh[3][1] += g3 * h[1]
+					dh[1] += g3 * whh[3][1]
+					g4 := dg[4]
+					gwhh[4][0] += g4 * h[0]
+					dh[0] += g4 * whh[4][0]
+					gwhh[4][1] += g4 * h[1]
+					dh[1] += g4 * whh[4][1]
+					g5 := dg[5]
+					gwhh[5][0] += g5 * h[0]
+					dh[0] += g5 * whh[5][0]
+					gwhh[5][1] += g5 * h[1]
+					dh[1] += g5 * whh[5][1]
+					g6 := dg[6]
+					gwhh[6][0] += g6 * h[0]
+					dh[0] += g6 * whh[6][0]
+					gwhh[6][1] += g6 * h[1]
+					dh[1] += g6 * whh[6][1]
+					g7 := dg[7]
+					gwhh[7][0] += g7 * h[0]
+					dh[0] += g7 * whh[7][0]
+					gwhh[7][1] += g7 * h[1]
+					dh[1] += g7 * whh[7][1]
 				}
 			}
 		} else {
@@ -399,27 +479,81 @@ func (m *Model) backward(needDX bool) {
 					m.Grads.Layers0BiasIh[o] += dg[o]
 					m.Grads.Layers0BiasHh[o] += dg[o]
 				}
-				for o := 0; o < Layers0Gates; o++ {
-					g := dg[o]
-					if g == 0 {
-						continue
-					}
-					gr := &gwih[o]
-					for i := 0; i < Layers0In; i++ {
-						gr[i] += g * x[i]
-					}
+				{
+					g0 := dg[0]
+					gwih[0][0] += g0 * x[0]
+					gwih[0][1] += g0 * x[1]
+					gwih[0][2] += g0 * x[2]
+					g1 := dg[1]
+					gwih[1][0] += g1 * x[0]
+					gwih[1][1] += g1 * x[1]
+					gwih[1][2] += g1 * x[2]
+					g2 := dg[2]
+					gwih[2][0] += g2 * x[0]
+					gwih[2][1] += g2 * x[1]
+					gwih[2][2] += g2 * x[2]
+					g3 := dg[3]
+					gwih[3][0] += g3 * x[0]
+					gwih[3][1] += g3 * x[1]
+					gwih[3][2] += g3 * x[2]
+					g4 := dg[4]
+					gwih[4][0] += g4 * x[0]
+					gwih[4][1] += g4 * x[1]
+					gwih[4][2] += g4 * x[2]
+					g5 := dg[5]
+					gwih[5][0] += g5 * x[0]
+					gwih[5][1] += g5 * x[1]
+					gwih[5][2] += g5 * x[2]
+					g6 := dg[6]
+					gwih[6][0] += g6 * x[0]
+					gwih[6][1] += g6 * x[1]
+					gwih[6][2] += g6 * x[2]
+					g7 := dg[7]
+					gwih[7][0] += g7 * x[0]
+					gwih[7][1] += g7 * x[1]
+					gwih[7][2] += g7 * x[2]
 				}
-				for o := 0; o < Layers0Gates; o++ {
-					g := dg[o]
-					if g == 0 {
-						continue
-					}
-					gr := &gwhh[o]
-					wr := &whh[o]
-					for i := 0; i < Layers0Hidden; i++ {
-						gr[i] += g * h[i]
-						dh[i] += g * wr[i]
-					}
+				{
+					g0 := dg[0]
+					gwhh[0][0] += g0 * h[0]
+					dh[0] += g0 * whh[0][0]
+					gwhh[0][1] += g0 * h[1]
+					dh[1] += g0 * whh[0][1]
+					g1 := dg[1]
+					gwhh[1][0] += g1 * h[0]
+					dh[0] += g1 * whh[1][0]
+					gwhh[1][1] += g1 * h[1]
+					dh[1] += g1 * whh[1][1]
+					g2 := dg[2]
+					gwhh[2][0] += g2 * h[0]
+					dh[0] += g2 * whh[2][0]
+					gwhh[2][1] += g2 * h[1]
+					dh[1] += g2 * whh[2][1]
+					g3 := dg[3]
+					gwhh[3][0] += g3 * h[0]
+					dh[0] += g3 * whh[3][0]
+					gwhh[3][1] += g3 * h[1]
+					dh[1] += g3 * whh[3][1]
+					g4 := dg[4]
+					gwhh[4][0] += g4 * h[0]
+					dh[0] += g4 * whh[4][0]
+					gwhh[4][1] += g4 * h[1]
+					dh[1] += g4 * whh[4][1]
+					g5 := dg[5]
+					gwhh[5][0] += g5 * h[0]
+					dh[0] += g5 * whh[5][0]
+					gwhh[5][1] += g5 * h[1]
+					dh[1] += g5 * whh[5][1]
+					g6 := dg[6]
+					gwhh[6][0] += g6 * h[0]
+					dh[0] += g6 * whh[6][0]
+					gwhh[6][1] += g6 * h[1]
+					dh[1] += g6 * whh[6][1]
+					g7 := dg[7]
+					gwhh[7][0] += g7 * h[0]
+					dh[0] += g7 * whh[7][0]
+					gwhh[7][1] += g7 * h[1]
+					dh[1] += g7 * whh[7][1]
 				}
 			}
 		}

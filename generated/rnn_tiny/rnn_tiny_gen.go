@@ -198,21 +198,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			x := &xs[t]
 			h := &hs[t]
 			hn := &hs[t+1]
-			for o := 0; o < Layers0Hidden; o++ {
-				wr := &wih[o]
-				var s0, s1, s2, s3 float64
-				for i := 0; i < Layers0In; i++ {
-					s0 += wr[i] * x[i]
-				}
-				hn[o] = s0 + s1 + s2 + s3 + m.Params.Layers0BiasIh[o]
+			{
+				hn[0] = wih[0][0]*x[0] + wih[0][1]*x[1] + wih[0][2]*x[2] + m.Params.Layers0BiasIh[0]
+				hn[1] = wih[1][0]*x[0] + wih[1][1]*x[1] + wih[1][2]*x[2] + m.Params.Layers0BiasIh[1]
 			}
-			for o := 0; o < Layers0Hidden; o++ {
-				wr := &whh[o]
-				var s0, s1, s2, s3 float64
-				for i := 0; i < Layers0Hidden; i++ {
-					s0 += wr[i] * h[i]
-				}
-				hn[o] += s0 + s1 + s2 + s3 + m.Params.Layers0BiasHh[o]
+			{
+				hn[0] += whh[0][0]*h[0] + whh[0][1]*h[1] + m.Params.Layers0BiasHh[0]
+				hn[1] += whh[1][0]*h[0] + whh[1][1]*h[1] + m.Params.Layers0BiasHh[1]
 			}
 			for j := 0; j < Layers0Hidden; j++ {
 				hn[j] = math.Tanh(hn[j])
@@ -308,29 +300,33 @@ func (m *Model) backward(needDX bool) {
 					m.Grads.Layers0BiasIh[o] += dg[o]
 					m.Grads.Layers0BiasHh[o] += dg[o]
 				}
-				for o := 0; o < Layers0Gates; o++ {
-					g := dg[o]
-					if g == 0 {
-						continue
-					}
-					gr := &gwih[o]
-					wr := &wih[o]
-					for i := 0; i < Layers0In; i++ {
-						gr[i] += g * x[i]
-						dx[i] += g * wr[i]
-					}
+				{
+					g0 := dg[0]
+					gwih[0][0] += g0 * x[0]
+					dx[0] += g0 * wih[0][0]
+					gwih[0][1] += g0 * x[1]
+					dx[1] += g0 * wih[0][1]
+					gwih[0][2] += g0 * x[2]
+					dx[2] += g0 * wih[0][2]
+					g1 := dg[1]
+					gwih[1][0] += g1 * x[0]
+					dx[0] += g1 * wih[1][0]
+					gwih[1][1] += g1 * x[1]
+					dx[1] += g1 * wih[1][1]
+					gwih[1][2] += g1 * x[2]
+					dx[2] += g1 * wih[1][2]
 				}
-				for o := 0; o < Layers0Gates; o++ {
-					g := dg[o]
-					if g == 0 {
-						continue
-					}
-					gr := &gwhh[o]
-					wr := &whh[o]
-					for i := 0; i < Layers0Hidden; i++ {
-						gr[i] += g * h[i]
-						dh[i] += g * wr[i]
-					}
+				{
+					g0 := dg[0]
+					gwhh[0][0] += g0 * h[0]
+					dh[0] += g0 * whh[0][0]
+					gwhh[0][1] += g0 * h[1]
+					dh[1] += g0 * whh[0][1]
+					g1 := dg[1]
+					gwhh[1][0] += g1 * h[0]
+					dh[0] += g1 * whh[1][0]
+					gwhh[1][1] += g1 * h[1]
+					dh[1] += g1 * whh[1][1]
 				}
 			}
 		} else {
@@ -357,27 +353,27 @@ func (m *Model) backward(needDX bool) {
 					m.Grads.Layers0BiasIh[o] += dg[o]
 					m.Grads.Layers0BiasHh[o] += dg[o]
 				}
-				for o := 0; o < Layers0Gates; o++ {
-					g := dg[o]
-					if g == 0 {
-						continue
-					}
-					gr := &gwih[o]
-					for i := 0; i < Layers0In; i++ {
-						gr[i] += g * x[i]
-					}
+				{
+					g0 := dg[0]
+					gwih[0][0] += g0 * x[0]
+					gwih[0][1] += g0 * x[1]
+					gwih[0][2] += g0 * x[2]
+					g1 := dg[1]
+					gwih[1][0] += g1 * x[0]
+					gwih[1][1] += g1 * x[1]
+					gwih[1][2] += g1 * x[2]
 				}
-				for o := 0; o < Layers0Gates; o++ {
-					g := dg[o]
-					if g == 0 {
-						continue
-					}
-					gr := &gwhh[o]
-					wr := &whh[o]
-					for i := 0; i < Layers0Hidden; i++ {
-						gr[i] += g * h[i]
-						dh[i] += g * wr[i]
-					}
+				{
+					g0 := dg[0]
+					gwhh[0][0] += g0 * h[0]
+					dh[0] += g0 * whh[0][0]
+					gwhh[0][1] += g0 * h[1]
+					dh[1] += g0 * whh[0][1]
+					g1 := dg[1]
+					gwhh[1][0] += g1 * h[0]
+					dh[0] += g1 * whh[1][0]
+					gwhh[1][1] += g1 * h[1]
+					dh[1] += g1 * whh[1][1]
 				}
 			}
 		}

@@ -196,13 +196,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		w := &m.Params.Layers0Weight
 		x := &m.x
 		z := &m.z0
-		for o := 0; o < Layers0Out; o++ {
-			wr := &w[o]
-			var s0, s1, s2, s3 float64
-			for i := 0; i < Layers0In; i++ {
-				s0 += wr[i] * x[i]
-			}
-			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers0Bias[o]
+		{
+			z[0] = w[0][0]*x[0] + w[0][1]*x[1] + m.Params.Layers0Bias[0]
+			z[1] = w[1][0]*x[0] + w[1][1]*x[1] + m.Params.Layers0Bias[1]
+			z[2] = w[2][0]*x[0] + w[2][1]*x[1] + m.Params.Layers0Bias[2]
+			z[3] = w[3][0]*x[0] + w[3][1]*x[1] + m.Params.Layers0Bias[3]
 		}
 		for j, v := range m.z0 {
 			m.a0[j] = math.Tanh(v)
@@ -214,13 +212,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		w := &m.Params.Layers1Weight
 		x := &m.a0
 		z := &m.z1
-		for o := 0; o < Layers1Out; o++ {
-			wr := &w[o]
-			var s0, s1, s2, s3 float64
-			for i := 0; i < Layers1In; i++ {
-				s0 += wr[i] * x[i]
-			}
-			z[o] = s0 + s1 + s2 + s3 + m.Params.Layers1Bias[o]
+		{
+			z[0] = w[0][0]*x[0] + w[0][1]*x[1] + w[0][2]*x[2] + w[0][3]*x[3] + m.Params.Layers1Bias[0]
 		}
 		for j, v := range m.z1 {
 			m.a1[j] = runtime.Sigmoid(v)
@@ -292,18 +285,17 @@ func (m *Model) backward(needDX bool) {
 		x := &m.a0
 		dy := &m.d1
 		dx := &m.d0
-		for o := 0; o < Layers1Out; o++ {
-			g := dy[o]
-			m.Grads.Layers1Bias[o] += g
-			if g == 0 {
-				continue
-			}
-			gr := &gw[o]
-			wr := &w[o]
-			for i := 0; i < Layers1In; i++ {
-				gr[i] += g * x[i]
-				dx[i] += g * wr[i]
-			}
+		{
+			g0 := dy[0]
+			m.Grads.Layers1Bias[0] += g0
+			gw[0][0] += g0 * x[0]
+			dx[0] += g0 * w[0][0]
+			gw[0][1] += g0 * x[1]
+			dx[1] += g0 * w[0][1]
+			gw[0][2] += g0 * x[2]
+			dx[2] += g0 * w[0][2]
+			gw[0][3] += g0 * x[3]
+			dx[3] += g0 * w[0][3]
 		}
 	}
 
@@ -319,33 +311,53 @@ func (m *Model) backward(needDX bool) {
 			x := &m.x
 			dy := &m.d0
 			dx := &m.dx
-			for o := 0; o < Layers0Out; o++ {
-				g := dy[o]
-				m.Grads.Layers0Bias[o] += g
-				if g == 0 {
-					continue
-				}
-				gr := &gw[o]
-				wr := &w[o]
-				for i := 0; i < Layers0In; i++ {
-					gr[i] += g * x[i]
-					dx[i] += g * wr[i]
-				}
+			{
+				g0 := dy[0]
+				m.Grads.Layers0Bias[0] += g0
+				gw[0][0] += g0 * x[0]
+				dx[0] += g0 * w[0][0]
+				gw[0][1] += g0 * x[1]
+				dx[1] += g0 * w[0][1]
+				g1 := dy[1]
+				m.Grads.Layers0Bias[1] += g1
+				gw[1][0] += g1 * x[0]
+				dx[0] += g1 * w[1][0]
+				gw[1][1] += g1 * x[1]
+				dx[1] += g1 * w[1][1]
+				g2 := dy[2]
+				m.Grads.Layers0Bias[2] += g2
+				gw[2][0] += g2 * x[0]
+				dx[0] += g2 * w[2][0]
+				gw[2][1] += g2 * x[1]
+				dx[1] += g2 * w[2][1]
+				g3 := dy[3]
+				m.Grads.Layers0Bias[3] += g3
+				gw[3][0] += g3 * x[0]
+				dx[0] += g3 * w[3][0]
+				gw[3][1] += g3 * x[1]
+				dx[1] += g3 * w[3][1]
 			}
 		} else {
 			gw := &m.Grads.Layers0Weight
 			x := &m.x
 			dy := &m.d0
-			for o := 0; o < Layers0Out; o++ {
-				g := dy[o]
-				m.Grads.Layers0Bias[o] += g
-				if g == 0 {
-					continue
-				}
-				gr := &gw[o]
-				for i := 0; i < Layers0In; i++ {
-					gr[i] += g * x[i]
-				}
+			{
+				g0 := dy[0]
+				m.Grads.Layers0Bias[0] += g0
+				gw[0][0] += g0 * x[0]
+				gw[0][1] += g0 * x[1]
+				g1 := dy[1]
+				m.Grads.Layers0Bias[1] += g1
+				gw[1][0] += g1 * x[0]
+				gw[1][1] += g1 * x[1]
+				g2 := dy[2]
+				m.Grads.Layers0Bias[2] += g2
+				gw[2][0] += g2 * x[0]
+				gw[2][1] += g2 * x[1]
+				g3 := dy[3]
+				m.Grads.Layers0Bias[3] += g3
+				gw[3][0] += g3 * x[0]
+				gw[3][1] += g3 * x[1]
 			}
 		}
 	}
