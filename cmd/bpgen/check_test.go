@@ -78,7 +78,7 @@ func TestCheckCatchesWrongBackward(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program")
 	}
-	const good, bad = "gr[i] += g * x[i]", "gr[i] += 1.001 * g * x[i]"
+	const good, bad = "gw[0][0] += g0 * x[0]", "gw[0][0] += 1.001 * g0 * x[0]"
 	found := false
 	corrupt = func(src []byte) []byte {
 		found = bytes.Contains(src, []byte(good))
