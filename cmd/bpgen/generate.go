@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/bpgen/bpgen/gen"
+	"github.com/bpgen/bpgen/internal/atomicfile"
 	"github.com/bpgen/bpgen/spec"
 )
 
@@ -62,43 +63,11 @@ func cmdGenerate(args []string, stderr io.Writer) error {
 		return err
 	}
 	if weightData != nil {
-		if err := writeAtomic(filepath.Join(filepath.Dir(*out), opt.Weights), weightData); err != nil {
+		if err := atomicfile.Write(filepath.Join(filepath.Dir(*out), opt.Weights), weightData); err != nil {
 			return err
 		}
 	}
-	return writeAtomic(*out, src)
-}
-
-// writeAtomic writes data to a temporary file in path's directory and renames
-// it over path, so readers see the old file or the new one, never a part.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return fmt.Errorf("%s: is a directory", path)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(*out, src)
 }
 
 // printError prints every line of err with the "bpgen: " prefix.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bpgen/bpgen/internal/atomicfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -37,7 +38,7 @@ func writeHistoryCSV(path string, epochs []trainEvent) error {
 	if err := w.Error(); err != nil {
 		return err
 	}
-	return writeAtomic(path, buf.Bytes())
+	return atomicfile.Write(path, buf.Bytes())
 }
 
 // csvNum formats a number in the shortest exact form; NaN is empty.
@@ -122,7 +123,7 @@ func plotHistory(path, model string, epochs []trainEvent) error {
 	if err := write(); err != nil {
 		return fmt.Errorf("-plot %s: %w", path, err)
 	}
-	return writeAtomic(path, buf.Bytes())
+	return atomicfile.Write(path, buf.Bytes())
 }
 
 // historyPlot is an empty plot with a title, axis labels, integer epoch

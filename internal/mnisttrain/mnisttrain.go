@@ -10,10 +10,9 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/bpgen/bpgen/internal/atomicfile"
 	"github.com/bpgen/bpgen/internal/mnist"
 	"github.com/bpgen/bpgen/runtime"
 )
@@ -66,28 +65,11 @@ func Main[X any](title string, m Model[X], numParams int, cfg runtime.TrainConfi
 	}
 }
 
-// writeWeights writes the weights atomically: a temporary file renamed over path.
+// writeWeights writes the weights atomically (see atomicfile).
 func writeWeights[X any](path string, m Model[X]) error {
 	var buf bytes.Buffer
 	if err := m.WriteSafetensors(&buf); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".weights*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return atomicfile.Write(path, buf.Bytes())
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bpgen/bpgen/generated/char_lm"
+	"github.com/bpgen/bpgen/internal/atomicfile"
 	"github.com/bpgen/bpgen/runtime"
 )
 
@@ -57,7 +58,7 @@ func main() {
 		if err := m.WriteSafetensors(&buf); err != nil {
 			log.Fatal(err)
 		}
-		if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		if err := atomicfile.Write(*out, buf.Bytes()); err != nil {
 			log.Fatal(err)
 		}
 	}
