@@ -101,3 +101,28 @@ func ShiftSum64(y, x []float64, offs []int32, w []float64, n int, b float64) {
 func adamUpdate32(params, grads, m, v []float32, b1, b2, c1, c2, wd, step, invSqrtBC2, eps float32) bool {
 	return false
 }
+
+// GemmNT32 sets c[i*n+j] = bias[j] + Σ_p a[i*k+p]*b[j*k+p] for i < m and
+// j < n: C = A·Bᵀ + bias with A m×k and B n×k row-major, the whole-batch
+// forward pass of a dense layer (A the inputs, B the weights). bias may be
+// nil. c must not overlap a, b or bias.
+func GemmNT32(c, a, b, bias []float32, m, n, k int) { scalarGemmNT(c, a, b, bias, m, n, k) }
+
+// GemmNT64 is GemmNT32 for float64.
+func GemmNT64(c, a, b, bias []float64, m, n, k int) { scalarGemmNT(c, a, b, bias, m, n, k) }
+
+// GemmTN32 adds Aᵀ·B into c: c[i*n+j] += Σ_p a[p*m+i]*b[p*n+j] for i < m and
+// j < n, with A k×m and B k×n row-major: the weight gradient dW += dZᵀ·X of
+// a dense layer over a batch of k samples. c must not overlap a or b.
+func GemmTN32(c, a, b []float32, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, 1, m, true) }
+
+// GemmTN64 is GemmTN32 for float64.
+func GemmTN64(c, a, b []float64, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, 1, m, true) }
+
+// GemmNN32 sets c = A·B: c[i*n+j] = Σ_p a[i*k+p]*b[p*n+j] for i < m and
+// j < n, with A m×k and B k×n row-major: the input gradient dX = dZ·W of a
+// dense layer over a batch of m samples. c must not overlap a or b.
+func GemmNN32(c, a, b []float32, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, k, 1, false) }
+
+// GemmNN64 is GemmNN32 for float64.
+func GemmNN64(c, a, b []float64, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, k, 1, false) }

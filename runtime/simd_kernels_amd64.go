@@ -211,6 +211,148 @@ func outer4F32x16(gw, x, dy []float32, r0, r1, r2, r3 int) {
 	}
 }
 
+// gemmNTF32x16 sets c[i*n+j] = bias[j] + Σ_p a[i*k+p]*b[j*k+p] for i < m, j < n
+// (bias may be nil): C = A·Bᵀ + bias, the whole-batch forward pass of a dense
+// layer (A the batch of inputs, B the weights). Tiles of 2 rows of A by 2 rows
+// of B keep 4 accumulators. The FMA overwrites its receiver, so each FMA gets
+// a freshly loaded weight vector as receiver (an L1 hit). Larger tiles (2×3,
+// 2×4, 4×4) made the compiler copy, hoist and spill vectors (Go allocates 15
+// vector registers) and ran at a third of this speed.
+func gemmNTF32x16(c, a, b, bias []float32, m, n, k int) {
+	simdCheckGemmNT(len(c), len(a), len(b), len(bias), bias != nil, m, n, k)
+	kv := k - k%16
+	var t [4]float32
+	j := 0
+	for ; j <= n-2; j += 2 {
+		pw0 := unsafe.Pointer(unsafe.SliceData(b[j*k:]))
+		pw1 := unsafe.Add(pw0, uintptr(k)*4)
+		var b0, b1 float32
+		if bias != nil {
+			b0, b1 = bias[j], bias[j+1]
+		}
+		i := 0
+		for ; i <= m-2; i += 2 {
+			px0 := unsafe.Pointer(unsafe.SliceData(a[i*k:]))
+			px1 := unsafe.Add(px0, uintptr(k)*4)
+			var s00, s01, s10, s11 archsimd.Float32x16
+			for p := 0; p < kv; p += 16 {
+				x0, x1 := ldF32x16(px0, p), ldF32x16(px1, p)
+				s00 = ldF32x16(pw0, p).MulAdd(x0, s00)
+				s10 = ldF32x16(pw0, p).MulAdd(x1, s10)
+				s01 = ldF32x16(pw1, p).MulAdd(x0, s01)
+				s11 = ldF32x16(pw1, p).MulAdd(x1, s11)
+			}
+			if kv < k {
+				x0, x1 := archsimd.LoadFloat32x16SlicePart(a[i*k+kv:i*k+k]), archsimd.LoadFloat32x16SlicePart(a[(i+1)*k+kv:(i+1)*k+k])
+				w0, w1 := archsimd.LoadFloat32x16SlicePart(b[j*k+kv:j*k+k]), archsimd.LoadFloat32x16SlicePart(b[(j+1)*k+kv:(j+1)*k+k])
+				s00, s10 = w0.MulAdd(x0, s00), w0.MulAdd(x1, s10)
+				s01, s11 = w1.MulAdd(x0, s01), w1.MulAdd(x1, s11)
+			}
+			rows4F32(t[:], nil, 0, foldF32x16(s00), foldF32x16(s01), foldF32x16(s10), foldF32x16(s11))
+			c[i*n+j], c[i*n+j+1] = t[0]+b0, t[1]+b1
+			c[(i+1)*n+j], c[(i+1)*n+j+1] = t[2]+b0, t[3]+b1
+		}
+		for ; i < m; i++ {
+			c[i*n+j] = b0 + dotF32x16(a[i*k:i*k+k], b[j*k:j*k+k])
+			c[i*n+j+1] = b1 + dotF32x16(a[i*k:i*k+k], b[(j+1)*k:(j+1)*k+k])
+		}
+	}
+	for ; j < n; j++ {
+		var s float32
+		if bias != nil {
+			s = bias[j]
+		}
+		for i := range m {
+			c[i*n+j] = s + dotF32x16(a[i*k:i*k+k], b[j*k:j*k+k])
+		}
+	}
+}
+
+// gemmXNF32x16 computes c[i*n+j] = Σ_p A(i,p)*b[p*n+j] for i < m, j < n, with
+// A(i,p) = a[i*rs+p*cs]; with acc it adds into c instead of overwriting it.
+// GemmTN (rs 1, cs m) is the weight gradient of a dense layer, GemmNN (rs k,
+// cs 1) its input gradient. Tiles of 4 rows of C by 2 vectors keep 8
+// accumulators in registers over the whole sum: each row of b is loaded once
+// per 4 rows of C.
+func gemmXNF32x16(c, a, b []float32, m, n, k, rs, cs int, acc bool) {
+	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, rs, cs)
+	pa, pb, pc := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b)), unsafe.Pointer(unsafe.SliceData(c))
+	i := 0
+	for ; i <= m-4; i += 4 {
+		r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
+		o0, o1, o2, o3 := i*n, (i+1)*n, (i+2)*n, (i+3)*n
+		j := 0
+		for ; j <= n-32; j += 32 {
+			var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x16
+			if acc {
+				c00, c01 = ldF32x16(pc, o0+j), ldF32x16(pc, o0+j+16)
+				c10, c11 = ldF32x16(pc, o1+j), ldF32x16(pc, o1+j+16)
+				c20, c21 = ldF32x16(pc, o2+j), ldF32x16(pc, o2+j+16)
+				c30, c31 = ldF32x16(pc, o3+j), ldF32x16(pc, o3+j+16)
+			}
+			for p := 0; p < k; p++ {
+				q, s := p*n+j, p*cs
+				b0, b1 := ldF32x16(pb, q), ldF32x16(pb, q+16)
+				g := archsimd.BroadcastFloat32x16(elF32x16(pa, r0+s))
+				c00, c01 = g.MulAdd(b0, c00), g.MulAdd(b1, c01)
+				g = archsimd.BroadcastFloat32x16(elF32x16(pa, r1+s))
+				c10, c11 = g.MulAdd(b0, c10), g.MulAdd(b1, c11)
+				g = archsimd.BroadcastFloat32x16(elF32x16(pa, r2+s))
+				c20, c21 = g.MulAdd(b0, c20), g.MulAdd(b1, c21)
+				g = archsimd.BroadcastFloat32x16(elF32x16(pa, r3+s))
+				c30, c31 = g.MulAdd(b0, c30), g.MulAdd(b1, c31)
+			}
+			stF32x16(c00, pc, o0+j)
+			stF32x16(c01, pc, o0+j+16)
+			stF32x16(c10, pc, o1+j)
+			stF32x16(c11, pc, o1+j+16)
+			stF32x16(c20, pc, o2+j)
+			stF32x16(c21, pc, o2+j+16)
+			stF32x16(c30, pc, o3+j)
+			stF32x16(c31, pc, o3+j+16)
+		}
+		for ; j < n; j += 16 {
+			e := min(n, j+16)
+			var c0, c1, c2, c3 archsimd.Float32x16
+			if acc {
+				c0, c1 = archsimd.LoadFloat32x16SlicePart(c[o0+j:o0+e]), archsimd.LoadFloat32x16SlicePart(c[o1+j:o1+e])
+				c2, c3 = archsimd.LoadFloat32x16SlicePart(c[o2+j:o2+e]), archsimd.LoadFloat32x16SlicePart(c[o3+j:o3+e])
+			}
+			for p := 0; p < k; p++ {
+				s := p * cs
+				bv := archsimd.LoadFloat32x16SlicePart(b[p*n+j : p*n+e])
+				c0 = archsimd.BroadcastFloat32x16(elF32x16(pa, r0+s)).MulAdd(bv, c0)
+				c1 = archsimd.BroadcastFloat32x16(elF32x16(pa, r1+s)).MulAdd(bv, c1)
+				c2 = archsimd.BroadcastFloat32x16(elF32x16(pa, r2+s)).MulAdd(bv, c2)
+				c3 = archsimd.BroadcastFloat32x16(elF32x16(pa, r3+s)).MulAdd(bv, c3)
+			}
+			c0.StoreSlicePart(c[o0+j : o0+e])
+			c1.StoreSlicePart(c[o1+j : o1+e])
+			c2.StoreSlicePart(c[o2+j : o2+e])
+			c3.StoreSlicePart(c[o3+j : o3+e])
+		}
+	}
+	for ; i < m; i++ {
+		r, o := i*rs, i*n
+		for j := 0; j < n; j += 16 {
+			e := min(n, j+16)
+			var c0 archsimd.Float32x16
+			if acc {
+				c0 = archsimd.LoadFloat32x16SlicePart(c[o+j : o+e])
+			}
+			for p := 0; p < k; p++ {
+				c0 = archsimd.BroadcastFloat32x16(elF32x16(pa, r+p*cs)).MulAdd(archsimd.LoadFloat32x16SlicePart(b[p*n+j:p*n+e]), c0)
+			}
+			c0.StoreSlicePart(c[o+j : o+e])
+		}
+	}
+}
+
+// elF32x16 returns p[i].
+func elF32x16(p unsafe.Pointer, i int) float32 {
+	return *(*float32)(unsafe.Add(p, uintptr(i)*4))
+}
+
 // outer1dxF32x16 does p += g*x and dx += g*q over len(x) (p, q and dx at least as long).
 func outer1dxF32x16(p, q, dx, x []float32, g float32) {
 	n := len(x)
@@ -429,6 +571,148 @@ func outer4F64x8(gw, x, dy []float64, r0, r1, r2, r3 int) {
 		g2.MulAdd(xv, archsimd.LoadFloat64x8SlicePart(p2[i:])).StoreSlicePart(p2[i:])
 		g3.MulAdd(xv, archsimd.LoadFloat64x8SlicePart(p3[i:])).StoreSlicePart(p3[i:])
 	}
+}
+
+// gemmNTF64x8 sets c[i*n+j] = bias[j] + Σ_p a[i*k+p]*b[j*k+p] for i < m, j < n
+// (bias may be nil): C = A·Bᵀ + bias, the whole-batch forward pass of a dense
+// layer (A the batch of inputs, B the weights). Tiles of 2 rows of A by 2 rows
+// of B keep 4 accumulators. The FMA overwrites its receiver, so each FMA gets
+// a freshly loaded weight vector as receiver (an L1 hit). Larger tiles (2×3,
+// 2×4, 4×4) made the compiler copy, hoist and spill vectors (Go allocates 15
+// vector registers) and ran at a third of this speed.
+func gemmNTF64x8(c, a, b, bias []float64, m, n, k int) {
+	simdCheckGemmNT(len(c), len(a), len(b), len(bias), bias != nil, m, n, k)
+	kv := k - k%8
+	var t [4]float64
+	j := 0
+	for ; j <= n-2; j += 2 {
+		pw0 := unsafe.Pointer(unsafe.SliceData(b[j*k:]))
+		pw1 := unsafe.Add(pw0, uintptr(k)*8)
+		var b0, b1 float64
+		if bias != nil {
+			b0, b1 = bias[j], bias[j+1]
+		}
+		i := 0
+		for ; i <= m-2; i += 2 {
+			px0 := unsafe.Pointer(unsafe.SliceData(a[i*k:]))
+			px1 := unsafe.Add(px0, uintptr(k)*8)
+			var s00, s01, s10, s11 archsimd.Float64x8
+			for p := 0; p < kv; p += 8 {
+				x0, x1 := ldF64x8(px0, p), ldF64x8(px1, p)
+				s00 = ldF64x8(pw0, p).MulAdd(x0, s00)
+				s10 = ldF64x8(pw0, p).MulAdd(x1, s10)
+				s01 = ldF64x8(pw1, p).MulAdd(x0, s01)
+				s11 = ldF64x8(pw1, p).MulAdd(x1, s11)
+			}
+			if kv < k {
+				x0, x1 := archsimd.LoadFloat64x8SlicePart(a[i*k+kv:i*k+k]), archsimd.LoadFloat64x8SlicePart(a[(i+1)*k+kv:(i+1)*k+k])
+				w0, w1 := archsimd.LoadFloat64x8SlicePart(b[j*k+kv:j*k+k]), archsimd.LoadFloat64x8SlicePart(b[(j+1)*k+kv:(j+1)*k+k])
+				s00, s10 = w0.MulAdd(x0, s00), w0.MulAdd(x1, s10)
+				s01, s11 = w1.MulAdd(x0, s01), w1.MulAdd(x1, s11)
+			}
+			rows4F64(t[:], nil, 0, foldF64x8(s00), foldF64x8(s01), foldF64x8(s10), foldF64x8(s11))
+			c[i*n+j], c[i*n+j+1] = t[0]+b0, t[1]+b1
+			c[(i+1)*n+j], c[(i+1)*n+j+1] = t[2]+b0, t[3]+b1
+		}
+		for ; i < m; i++ {
+			c[i*n+j] = b0 + dotF64x8(a[i*k:i*k+k], b[j*k:j*k+k])
+			c[i*n+j+1] = b1 + dotF64x8(a[i*k:i*k+k], b[(j+1)*k:(j+1)*k+k])
+		}
+	}
+	for ; j < n; j++ {
+		var s float64
+		if bias != nil {
+			s = bias[j]
+		}
+		for i := range m {
+			c[i*n+j] = s + dotF64x8(a[i*k:i*k+k], b[j*k:j*k+k])
+		}
+	}
+}
+
+// gemmXNF64x8 computes c[i*n+j] = Σ_p A(i,p)*b[p*n+j] for i < m, j < n, with
+// A(i,p) = a[i*rs+p*cs]; with acc it adds into c instead of overwriting it.
+// GemmTN (rs 1, cs m) is the weight gradient of a dense layer, GemmNN (rs k,
+// cs 1) its input gradient. Tiles of 4 rows of C by 2 vectors keep 8
+// accumulators in registers over the whole sum: each row of b is loaded once
+// per 4 rows of C.
+func gemmXNF64x8(c, a, b []float64, m, n, k, rs, cs int, acc bool) {
+	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, rs, cs)
+	pa, pb, pc := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b)), unsafe.Pointer(unsafe.SliceData(c))
+	i := 0
+	for ; i <= m-4; i += 4 {
+		r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
+		o0, o1, o2, o3 := i*n, (i+1)*n, (i+2)*n, (i+3)*n
+		j := 0
+		for ; j <= n-16; j += 16 {
+			var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float64x8
+			if acc {
+				c00, c01 = ldF64x8(pc, o0+j), ldF64x8(pc, o0+j+8)
+				c10, c11 = ldF64x8(pc, o1+j), ldF64x8(pc, o1+j+8)
+				c20, c21 = ldF64x8(pc, o2+j), ldF64x8(pc, o2+j+8)
+				c30, c31 = ldF64x8(pc, o3+j), ldF64x8(pc, o3+j+8)
+			}
+			for p := 0; p < k; p++ {
+				q, s := p*n+j, p*cs
+				b0, b1 := ldF64x8(pb, q), ldF64x8(pb, q+8)
+				g := archsimd.BroadcastFloat64x8(elF64x8(pa, r0+s))
+				c00, c01 = g.MulAdd(b0, c00), g.MulAdd(b1, c01)
+				g = archsimd.BroadcastFloat64x8(elF64x8(pa, r1+s))
+				c10, c11 = g.MulAdd(b0, c10), g.MulAdd(b1, c11)
+				g = archsimd.BroadcastFloat64x8(elF64x8(pa, r2+s))
+				c20, c21 = g.MulAdd(b0, c20), g.MulAdd(b1, c21)
+				g = archsimd.BroadcastFloat64x8(elF64x8(pa, r3+s))
+				c30, c31 = g.MulAdd(b0, c30), g.MulAdd(b1, c31)
+			}
+			stF64x8(c00, pc, o0+j)
+			stF64x8(c01, pc, o0+j+8)
+			stF64x8(c10, pc, o1+j)
+			stF64x8(c11, pc, o1+j+8)
+			stF64x8(c20, pc, o2+j)
+			stF64x8(c21, pc, o2+j+8)
+			stF64x8(c30, pc, o3+j)
+			stF64x8(c31, pc, o3+j+8)
+		}
+		for ; j < n; j += 8 {
+			e := min(n, j+8)
+			var c0, c1, c2, c3 archsimd.Float64x8
+			if acc {
+				c0, c1 = archsimd.LoadFloat64x8SlicePart(c[o0+j:o0+e]), archsimd.LoadFloat64x8SlicePart(c[o1+j:o1+e])
+				c2, c3 = archsimd.LoadFloat64x8SlicePart(c[o2+j:o2+e]), archsimd.LoadFloat64x8SlicePart(c[o3+j:o3+e])
+			}
+			for p := 0; p < k; p++ {
+				s := p * cs
+				bv := archsimd.LoadFloat64x8SlicePart(b[p*n+j : p*n+e])
+				c0 = archsimd.BroadcastFloat64x8(elF64x8(pa, r0+s)).MulAdd(bv, c0)
+				c1 = archsimd.BroadcastFloat64x8(elF64x8(pa, r1+s)).MulAdd(bv, c1)
+				c2 = archsimd.BroadcastFloat64x8(elF64x8(pa, r2+s)).MulAdd(bv, c2)
+				c3 = archsimd.BroadcastFloat64x8(elF64x8(pa, r3+s)).MulAdd(bv, c3)
+			}
+			c0.StoreSlicePart(c[o0+j : o0+e])
+			c1.StoreSlicePart(c[o1+j : o1+e])
+			c2.StoreSlicePart(c[o2+j : o2+e])
+			c3.StoreSlicePart(c[o3+j : o3+e])
+		}
+	}
+	for ; i < m; i++ {
+		r, o := i*rs, i*n
+		for j := 0; j < n; j += 8 {
+			e := min(n, j+8)
+			var c0 archsimd.Float64x8
+			if acc {
+				c0 = archsimd.LoadFloat64x8SlicePart(c[o+j : o+e])
+			}
+			for p := 0; p < k; p++ {
+				c0 = archsimd.BroadcastFloat64x8(elF64x8(pa, r+p*cs)).MulAdd(archsimd.LoadFloat64x8SlicePart(b[p*n+j:p*n+e]), c0)
+			}
+			c0.StoreSlicePart(c[o+j : o+e])
+		}
+	}
+}
+
+// elF64x8 returns p[i].
+func elF64x8(p unsafe.Pointer, i int) float64 {
+	return *(*float64)(unsafe.Add(p, uintptr(i)*8))
 }
 
 // outer1dxF64x8 does p += g*x and dx += g*q over len(x) (p, q and dx at least as long).
@@ -651,6 +935,148 @@ func outer4F32x8(gw, x, dy []float32, r0, r1, r2, r3 int) {
 	}
 }
 
+// gemmNTF32x8 sets c[i*n+j] = bias[j] + Σ_p a[i*k+p]*b[j*k+p] for i < m, j < n
+// (bias may be nil): C = A·Bᵀ + bias, the whole-batch forward pass of a dense
+// layer (A the batch of inputs, B the weights). Tiles of 2 rows of A by 2 rows
+// of B keep 4 accumulators. The FMA overwrites its receiver, so each FMA gets
+// a freshly loaded weight vector as receiver (an L1 hit). Larger tiles (2×3,
+// 2×4, 4×4) made the compiler copy, hoist and spill vectors (Go allocates 15
+// vector registers) and ran at a third of this speed.
+func gemmNTF32x8(c, a, b, bias []float32, m, n, k int) {
+	simdCheckGemmNT(len(c), len(a), len(b), len(bias), bias != nil, m, n, k)
+	kv := k - k%8
+	var t [4]float32
+	j := 0
+	for ; j <= n-2; j += 2 {
+		pw0 := unsafe.Pointer(unsafe.SliceData(b[j*k:]))
+		pw1 := unsafe.Add(pw0, uintptr(k)*4)
+		var b0, b1 float32
+		if bias != nil {
+			b0, b1 = bias[j], bias[j+1]
+		}
+		i := 0
+		for ; i <= m-2; i += 2 {
+			px0 := unsafe.Pointer(unsafe.SliceData(a[i*k:]))
+			px1 := unsafe.Add(px0, uintptr(k)*4)
+			var s00, s01, s10, s11 archsimd.Float32x8
+			for p := 0; p < kv; p += 8 {
+				x0, x1 := ldF32x8(px0, p), ldF32x8(px1, p)
+				s00 = ldF32x8(pw0, p).MulAdd(x0, s00)
+				s10 = ldF32x8(pw0, p).MulAdd(x1, s10)
+				s01 = ldF32x8(pw1, p).MulAdd(x0, s01)
+				s11 = ldF32x8(pw1, p).MulAdd(x1, s11)
+			}
+			if kv < k {
+				x0, x1 := archsimd.LoadFloat32x8SlicePart(a[i*k+kv:i*k+k]), archsimd.LoadFloat32x8SlicePart(a[(i+1)*k+kv:(i+1)*k+k])
+				w0, w1 := archsimd.LoadFloat32x8SlicePart(b[j*k+kv:j*k+k]), archsimd.LoadFloat32x8SlicePart(b[(j+1)*k+kv:(j+1)*k+k])
+				s00, s10 = w0.MulAdd(x0, s00), w0.MulAdd(x1, s10)
+				s01, s11 = w1.MulAdd(x0, s01), w1.MulAdd(x1, s11)
+			}
+			rows4F32(t[:], nil, 0, foldF32x8(s00), foldF32x8(s01), foldF32x8(s10), foldF32x8(s11))
+			c[i*n+j], c[i*n+j+1] = t[0]+b0, t[1]+b1
+			c[(i+1)*n+j], c[(i+1)*n+j+1] = t[2]+b0, t[3]+b1
+		}
+		for ; i < m; i++ {
+			c[i*n+j] = b0 + dotF32x8(a[i*k:i*k+k], b[j*k:j*k+k])
+			c[i*n+j+1] = b1 + dotF32x8(a[i*k:i*k+k], b[(j+1)*k:(j+1)*k+k])
+		}
+	}
+	for ; j < n; j++ {
+		var s float32
+		if bias != nil {
+			s = bias[j]
+		}
+		for i := range m {
+			c[i*n+j] = s + dotF32x8(a[i*k:i*k+k], b[j*k:j*k+k])
+		}
+	}
+}
+
+// gemmXNF32x8 computes c[i*n+j] = Σ_p A(i,p)*b[p*n+j] for i < m, j < n, with
+// A(i,p) = a[i*rs+p*cs]; with acc it adds into c instead of overwriting it.
+// GemmTN (rs 1, cs m) is the weight gradient of a dense layer, GemmNN (rs k,
+// cs 1) its input gradient. Tiles of 4 rows of C by 2 vectors keep 8
+// accumulators in registers over the whole sum: each row of b is loaded once
+// per 4 rows of C.
+func gemmXNF32x8(c, a, b []float32, m, n, k, rs, cs int, acc bool) {
+	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, rs, cs)
+	pa, pb, pc := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b)), unsafe.Pointer(unsafe.SliceData(c))
+	i := 0
+	for ; i <= m-4; i += 4 {
+		r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
+		o0, o1, o2, o3 := i*n, (i+1)*n, (i+2)*n, (i+3)*n
+		j := 0
+		for ; j <= n-16; j += 16 {
+			var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
+			if acc {
+				c00, c01 = ldF32x8(pc, o0+j), ldF32x8(pc, o0+j+8)
+				c10, c11 = ldF32x8(pc, o1+j), ldF32x8(pc, o1+j+8)
+				c20, c21 = ldF32x8(pc, o2+j), ldF32x8(pc, o2+j+8)
+				c30, c31 = ldF32x8(pc, o3+j), ldF32x8(pc, o3+j+8)
+			}
+			for p := 0; p < k; p++ {
+				q, s := p*n+j, p*cs
+				b0, b1 := ldF32x8(pb, q), ldF32x8(pb, q+8)
+				g := archsimd.BroadcastFloat32x8(elF32x8(pa, r0+s))
+				c00, c01 = g.MulAdd(b0, c00), g.MulAdd(b1, c01)
+				g = archsimd.BroadcastFloat32x8(elF32x8(pa, r1+s))
+				c10, c11 = g.MulAdd(b0, c10), g.MulAdd(b1, c11)
+				g = archsimd.BroadcastFloat32x8(elF32x8(pa, r2+s))
+				c20, c21 = g.MulAdd(b0, c20), g.MulAdd(b1, c21)
+				g = archsimd.BroadcastFloat32x8(elF32x8(pa, r3+s))
+				c30, c31 = g.MulAdd(b0, c30), g.MulAdd(b1, c31)
+			}
+			stF32x8(c00, pc, o0+j)
+			stF32x8(c01, pc, o0+j+8)
+			stF32x8(c10, pc, o1+j)
+			stF32x8(c11, pc, o1+j+8)
+			stF32x8(c20, pc, o2+j)
+			stF32x8(c21, pc, o2+j+8)
+			stF32x8(c30, pc, o3+j)
+			stF32x8(c31, pc, o3+j+8)
+		}
+		for ; j < n; j += 8 {
+			e := min(n, j+8)
+			var c0, c1, c2, c3 archsimd.Float32x8
+			if acc {
+				c0, c1 = archsimd.LoadFloat32x8SlicePart(c[o0+j:o0+e]), archsimd.LoadFloat32x8SlicePart(c[o1+j:o1+e])
+				c2, c3 = archsimd.LoadFloat32x8SlicePart(c[o2+j:o2+e]), archsimd.LoadFloat32x8SlicePart(c[o3+j:o3+e])
+			}
+			for p := 0; p < k; p++ {
+				s := p * cs
+				bv := archsimd.LoadFloat32x8SlicePart(b[p*n+j : p*n+e])
+				c0 = archsimd.BroadcastFloat32x8(elF32x8(pa, r0+s)).MulAdd(bv, c0)
+				c1 = archsimd.BroadcastFloat32x8(elF32x8(pa, r1+s)).MulAdd(bv, c1)
+				c2 = archsimd.BroadcastFloat32x8(elF32x8(pa, r2+s)).MulAdd(bv, c2)
+				c3 = archsimd.BroadcastFloat32x8(elF32x8(pa, r3+s)).MulAdd(bv, c3)
+			}
+			c0.StoreSlicePart(c[o0+j : o0+e])
+			c1.StoreSlicePart(c[o1+j : o1+e])
+			c2.StoreSlicePart(c[o2+j : o2+e])
+			c3.StoreSlicePart(c[o3+j : o3+e])
+		}
+	}
+	for ; i < m; i++ {
+		r, o := i*rs, i*n
+		for j := 0; j < n; j += 8 {
+			e := min(n, j+8)
+			var c0 archsimd.Float32x8
+			if acc {
+				c0 = archsimd.LoadFloat32x8SlicePart(c[o+j : o+e])
+			}
+			for p := 0; p < k; p++ {
+				c0 = archsimd.BroadcastFloat32x8(elF32x8(pa, r+p*cs)).MulAdd(archsimd.LoadFloat32x8SlicePart(b[p*n+j:p*n+e]), c0)
+			}
+			c0.StoreSlicePart(c[o+j : o+e])
+		}
+	}
+}
+
+// elF32x8 returns p[i].
+func elF32x8(p unsafe.Pointer, i int) float32 {
+	return *(*float32)(unsafe.Add(p, uintptr(i)*4))
+}
+
 // outer1dxF32x8 does p += g*x and dx += g*q over len(x) (p, q and dx at least as long).
 func outer1dxF32x8(p, q, dx, x []float32, g float32) {
 	n := len(x)
@@ -869,6 +1295,148 @@ func outer4F64x4(gw, x, dy []float64, r0, r1, r2, r3 int) {
 		g2.MulAdd(xv, archsimd.LoadFloat64x4SlicePart(p2[i:])).StoreSlicePart(p2[i:])
 		g3.MulAdd(xv, archsimd.LoadFloat64x4SlicePart(p3[i:])).StoreSlicePart(p3[i:])
 	}
+}
+
+// gemmNTF64x4 sets c[i*n+j] = bias[j] + Σ_p a[i*k+p]*b[j*k+p] for i < m, j < n
+// (bias may be nil): C = A·Bᵀ + bias, the whole-batch forward pass of a dense
+// layer (A the batch of inputs, B the weights). Tiles of 2 rows of A by 2 rows
+// of B keep 4 accumulators. The FMA overwrites its receiver, so each FMA gets
+// a freshly loaded weight vector as receiver (an L1 hit). Larger tiles (2×3,
+// 2×4, 4×4) made the compiler copy, hoist and spill vectors (Go allocates 15
+// vector registers) and ran at a third of this speed.
+func gemmNTF64x4(c, a, b, bias []float64, m, n, k int) {
+	simdCheckGemmNT(len(c), len(a), len(b), len(bias), bias != nil, m, n, k)
+	kv := k - k%4
+	var t [4]float64
+	j := 0
+	for ; j <= n-2; j += 2 {
+		pw0 := unsafe.Pointer(unsafe.SliceData(b[j*k:]))
+		pw1 := unsafe.Add(pw0, uintptr(k)*8)
+		var b0, b1 float64
+		if bias != nil {
+			b0, b1 = bias[j], bias[j+1]
+		}
+		i := 0
+		for ; i <= m-2; i += 2 {
+			px0 := unsafe.Pointer(unsafe.SliceData(a[i*k:]))
+			px1 := unsafe.Add(px0, uintptr(k)*8)
+			var s00, s01, s10, s11 archsimd.Float64x4
+			for p := 0; p < kv; p += 4 {
+				x0, x1 := ldF64x4(px0, p), ldF64x4(px1, p)
+				s00 = ldF64x4(pw0, p).MulAdd(x0, s00)
+				s10 = ldF64x4(pw0, p).MulAdd(x1, s10)
+				s01 = ldF64x4(pw1, p).MulAdd(x0, s01)
+				s11 = ldF64x4(pw1, p).MulAdd(x1, s11)
+			}
+			if kv < k {
+				x0, x1 := archsimd.LoadFloat64x4SlicePart(a[i*k+kv:i*k+k]), archsimd.LoadFloat64x4SlicePart(a[(i+1)*k+kv:(i+1)*k+k])
+				w0, w1 := archsimd.LoadFloat64x4SlicePart(b[j*k+kv:j*k+k]), archsimd.LoadFloat64x4SlicePart(b[(j+1)*k+kv:(j+1)*k+k])
+				s00, s10 = w0.MulAdd(x0, s00), w0.MulAdd(x1, s10)
+				s01, s11 = w1.MulAdd(x0, s01), w1.MulAdd(x1, s11)
+			}
+			rows4F64(t[:], nil, 0, foldF64x4(s00), foldF64x4(s01), foldF64x4(s10), foldF64x4(s11))
+			c[i*n+j], c[i*n+j+1] = t[0]+b0, t[1]+b1
+			c[(i+1)*n+j], c[(i+1)*n+j+1] = t[2]+b0, t[3]+b1
+		}
+		for ; i < m; i++ {
+			c[i*n+j] = b0 + dotF64x4(a[i*k:i*k+k], b[j*k:j*k+k])
+			c[i*n+j+1] = b1 + dotF64x4(a[i*k:i*k+k], b[(j+1)*k:(j+1)*k+k])
+		}
+	}
+	for ; j < n; j++ {
+		var s float64
+		if bias != nil {
+			s = bias[j]
+		}
+		for i := range m {
+			c[i*n+j] = s + dotF64x4(a[i*k:i*k+k], b[j*k:j*k+k])
+		}
+	}
+}
+
+// gemmXNF64x4 computes c[i*n+j] = Σ_p A(i,p)*b[p*n+j] for i < m, j < n, with
+// A(i,p) = a[i*rs+p*cs]; with acc it adds into c instead of overwriting it.
+// GemmTN (rs 1, cs m) is the weight gradient of a dense layer, GemmNN (rs k,
+// cs 1) its input gradient. Tiles of 4 rows of C by 2 vectors keep 8
+// accumulators in registers over the whole sum: each row of b is loaded once
+// per 4 rows of C.
+func gemmXNF64x4(c, a, b []float64, m, n, k, rs, cs int, acc bool) {
+	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, rs, cs)
+	pa, pb, pc := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b)), unsafe.Pointer(unsafe.SliceData(c))
+	i := 0
+	for ; i <= m-4; i += 4 {
+		r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
+		o0, o1, o2, o3 := i*n, (i+1)*n, (i+2)*n, (i+3)*n
+		j := 0
+		for ; j <= n-8; j += 8 {
+			var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float64x4
+			if acc {
+				c00, c01 = ldF64x4(pc, o0+j), ldF64x4(pc, o0+j+4)
+				c10, c11 = ldF64x4(pc, o1+j), ldF64x4(pc, o1+j+4)
+				c20, c21 = ldF64x4(pc, o2+j), ldF64x4(pc, o2+j+4)
+				c30, c31 = ldF64x4(pc, o3+j), ldF64x4(pc, o3+j+4)
+			}
+			for p := 0; p < k; p++ {
+				q, s := p*n+j, p*cs
+				b0, b1 := ldF64x4(pb, q), ldF64x4(pb, q+4)
+				g := archsimd.BroadcastFloat64x4(elF64x4(pa, r0+s))
+				c00, c01 = g.MulAdd(b0, c00), g.MulAdd(b1, c01)
+				g = archsimd.BroadcastFloat64x4(elF64x4(pa, r1+s))
+				c10, c11 = g.MulAdd(b0, c10), g.MulAdd(b1, c11)
+				g = archsimd.BroadcastFloat64x4(elF64x4(pa, r2+s))
+				c20, c21 = g.MulAdd(b0, c20), g.MulAdd(b1, c21)
+				g = archsimd.BroadcastFloat64x4(elF64x4(pa, r3+s))
+				c30, c31 = g.MulAdd(b0, c30), g.MulAdd(b1, c31)
+			}
+			stF64x4(c00, pc, o0+j)
+			stF64x4(c01, pc, o0+j+4)
+			stF64x4(c10, pc, o1+j)
+			stF64x4(c11, pc, o1+j+4)
+			stF64x4(c20, pc, o2+j)
+			stF64x4(c21, pc, o2+j+4)
+			stF64x4(c30, pc, o3+j)
+			stF64x4(c31, pc, o3+j+4)
+		}
+		for ; j < n; j += 4 {
+			e := min(n, j+4)
+			var c0, c1, c2, c3 archsimd.Float64x4
+			if acc {
+				c0, c1 = archsimd.LoadFloat64x4SlicePart(c[o0+j:o0+e]), archsimd.LoadFloat64x4SlicePart(c[o1+j:o1+e])
+				c2, c3 = archsimd.LoadFloat64x4SlicePart(c[o2+j:o2+e]), archsimd.LoadFloat64x4SlicePart(c[o3+j:o3+e])
+			}
+			for p := 0; p < k; p++ {
+				s := p * cs
+				bv := archsimd.LoadFloat64x4SlicePart(b[p*n+j : p*n+e])
+				c0 = archsimd.BroadcastFloat64x4(elF64x4(pa, r0+s)).MulAdd(bv, c0)
+				c1 = archsimd.BroadcastFloat64x4(elF64x4(pa, r1+s)).MulAdd(bv, c1)
+				c2 = archsimd.BroadcastFloat64x4(elF64x4(pa, r2+s)).MulAdd(bv, c2)
+				c3 = archsimd.BroadcastFloat64x4(elF64x4(pa, r3+s)).MulAdd(bv, c3)
+			}
+			c0.StoreSlicePart(c[o0+j : o0+e])
+			c1.StoreSlicePart(c[o1+j : o1+e])
+			c2.StoreSlicePart(c[o2+j : o2+e])
+			c3.StoreSlicePart(c[o3+j : o3+e])
+		}
+	}
+	for ; i < m; i++ {
+		r, o := i*rs, i*n
+		for j := 0; j < n; j += 4 {
+			e := min(n, j+4)
+			var c0 archsimd.Float64x4
+			if acc {
+				c0 = archsimd.LoadFloat64x4SlicePart(c[o+j : o+e])
+			}
+			for p := 0; p < k; p++ {
+				c0 = archsimd.BroadcastFloat64x4(elF64x4(pa, r+p*cs)).MulAdd(archsimd.LoadFloat64x4SlicePart(b[p*n+j:p*n+e]), c0)
+			}
+			c0.StoreSlicePart(c[o+j : o+e])
+		}
+	}
+}
+
+// elF64x4 returns p[i].
+func elF64x4(p unsafe.Pointer, i int) float64 {
+	return *(*float64)(unsafe.Add(p, uintptr(i)*8))
 }
 
 // outer1dxF64x4 does p += g*x and dx += g*q over len(x) (p, q and dx at least as long).

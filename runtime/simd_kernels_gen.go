@@ -272,6 +272,148 @@ func outer4$S(gw, x, dy []$T, r0, r1, r2, r3 int) {
 	}
 }
 
+// gemmNT$S sets c[i*n+j] = bias[j] + Σ_p a[i*k+p]*b[j*k+p] for i < m, j < n
+// (bias may be nil): C = A·Bᵀ + bias, the whole-batch forward pass of a dense
+// layer (A the batch of inputs, B the weights). Tiles of 2 rows of A by 2 rows
+// of B keep 4 accumulators. The FMA overwrites its receiver, so each FMA gets
+// a freshly loaded weight vector as receiver (an L1 hit). Larger tiles (2×3,
+// 2×4, 4×4) made the compiler copy, hoist and spill vectors (Go allocates 15
+// vector registers) and ran at a third of this speed.
+func gemmNT$S(c, a, b, bias []$T, m, n, k int) {
+	simdCheckGemmNT(len(c), len(a), len(b), len(bias), bias != nil, m, n, k)
+	kv := k - k%$W
+	var t [4]$T
+	j := 0
+	for ; j <= n-2; j += 2 {
+		pw0 := unsafe.Pointer(unsafe.SliceData(b[j*k:]))
+		pw1 := unsafe.Add(pw0, uintptr(k)*$B)
+		var b0, b1 $T
+		if bias != nil {
+			b0, b1 = bias[j], bias[j+1]
+		}
+		i := 0
+		for ; i <= m-2; i += 2 {
+			px0 := unsafe.Pointer(unsafe.SliceData(a[i*k:]))
+			px1 := unsafe.Add(px0, uintptr(k)*$B)
+			var s00, s01, s10, s11 archsimd.$V
+			for p := 0; p < kv; p += $W {
+				x0, x1 := ld$S(px0, p), ld$S(px1, p)
+				s00 = ld$S(pw0, p).MulAdd(x0, s00)
+				s10 = ld$S(pw0, p).MulAdd(x1, s10)
+				s01 = ld$S(pw1, p).MulAdd(x0, s01)
+				s11 = ld$S(pw1, p).MulAdd(x1, s11)
+			}
+			if kv < k {
+				x0, x1 := archsimd.Load$VSlicePart(a[i*k+kv:i*k+k]), archsimd.Load$VSlicePart(a[(i+1)*k+kv:(i+1)*k+k])
+				w0, w1 := archsimd.Load$VSlicePart(b[j*k+kv:j*k+k]), archsimd.Load$VSlicePart(b[(j+1)*k+kv:(j+1)*k+k])
+				s00, s10 = w0.MulAdd(x0, s00), w0.MulAdd(x1, s10)
+				s01, s11 = w1.MulAdd(x0, s01), w1.MulAdd(x1, s11)
+			}
+			rows4$E(t[:], nil, 0, fold$S(s00), fold$S(s01), fold$S(s10), fold$S(s11))
+			c[i*n+j], c[i*n+j+1] = t[0]+b0, t[1]+b1
+			c[(i+1)*n+j], c[(i+1)*n+j+1] = t[2]+b0, t[3]+b1
+		}
+		for ; i < m; i++ {
+			c[i*n+j] = b0 + dot$S(a[i*k:i*k+k], b[j*k:j*k+k])
+			c[i*n+j+1] = b1 + dot$S(a[i*k:i*k+k], b[(j+1)*k:(j+1)*k+k])
+		}
+	}
+	for ; j < n; j++ {
+		var s $T
+		if bias != nil {
+			s = bias[j]
+		}
+		for i := range m {
+			c[i*n+j] = s + dot$S(a[i*k:i*k+k], b[j*k:j*k+k])
+		}
+	}
+}
+
+// gemmXN$S computes c[i*n+j] = Σ_p A(i,p)*b[p*n+j] for i < m, j < n, with
+// A(i,p) = a[i*rs+p*cs]; with acc it adds into c instead of overwriting it.
+// GemmTN (rs 1, cs m) is the weight gradient of a dense layer, GemmNN (rs k,
+// cs 1) its input gradient. Tiles of 4 rows of C by 2 vectors keep 8
+// accumulators in registers over the whole sum: each row of b is loaded once
+// per 4 rows of C.
+func gemmXN$S(c, a, b []$T, m, n, k, rs, cs int, acc bool) {
+	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, rs, cs)
+	pa, pb, pc := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b)), unsafe.Pointer(unsafe.SliceData(c))
+	i := 0
+	for ; i <= m-4; i += 4 {
+		r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
+		o0, o1, o2, o3 := i*n, (i+1)*n, (i+2)*n, (i+3)*n
+		j := 0
+		for ; j <= n-$2W; j += $2W {
+			var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.$V
+			if acc {
+				c00, c01 = ld$S(pc, o0+j), ld$S(pc, o0+j+$W)
+				c10, c11 = ld$S(pc, o1+j), ld$S(pc, o1+j+$W)
+				c20, c21 = ld$S(pc, o2+j), ld$S(pc, o2+j+$W)
+				c30, c31 = ld$S(pc, o3+j), ld$S(pc, o3+j+$W)
+			}
+			for p := 0; p < k; p++ {
+				q, s := p*n+j, p*cs
+				b0, b1 := ld$S(pb, q), ld$S(pb, q+$W)
+				g := archsimd.Broadcast$V(el$S(pa, r0+s))
+				c00, c01 = g.MulAdd(b0, c00), g.MulAdd(b1, c01)
+				g = archsimd.Broadcast$V(el$S(pa, r1+s))
+				c10, c11 = g.MulAdd(b0, c10), g.MulAdd(b1, c11)
+				g = archsimd.Broadcast$V(el$S(pa, r2+s))
+				c20, c21 = g.MulAdd(b0, c20), g.MulAdd(b1, c21)
+				g = archsimd.Broadcast$V(el$S(pa, r3+s))
+				c30, c31 = g.MulAdd(b0, c30), g.MulAdd(b1, c31)
+			}
+			st$S(c00, pc, o0+j)
+			st$S(c01, pc, o0+j+$W)
+			st$S(c10, pc, o1+j)
+			st$S(c11, pc, o1+j+$W)
+			st$S(c20, pc, o2+j)
+			st$S(c21, pc, o2+j+$W)
+			st$S(c30, pc, o3+j)
+			st$S(c31, pc, o3+j+$W)
+		}
+		for ; j < n; j += $W {
+			e := min(n, j+$W)
+			var c0, c1, c2, c3 archsimd.$V
+			if acc {
+				c0, c1 = archsimd.Load$VSlicePart(c[o0+j:o0+e]), archsimd.Load$VSlicePart(c[o1+j:o1+e])
+				c2, c3 = archsimd.Load$VSlicePart(c[o2+j:o2+e]), archsimd.Load$VSlicePart(c[o3+j:o3+e])
+			}
+			for p := 0; p < k; p++ {
+				s := p * cs
+				bv := archsimd.Load$VSlicePart(b[p*n+j : p*n+e])
+				c0 = archsimd.Broadcast$V(el$S(pa, r0+s)).MulAdd(bv, c0)
+				c1 = archsimd.Broadcast$V(el$S(pa, r1+s)).MulAdd(bv, c1)
+				c2 = archsimd.Broadcast$V(el$S(pa, r2+s)).MulAdd(bv, c2)
+				c3 = archsimd.Broadcast$V(el$S(pa, r3+s)).MulAdd(bv, c3)
+			}
+			c0.StoreSlicePart(c[o0+j : o0+e])
+			c1.StoreSlicePart(c[o1+j : o1+e])
+			c2.StoreSlicePart(c[o2+j : o2+e])
+			c3.StoreSlicePart(c[o3+j : o3+e])
+		}
+	}
+	for ; i < m; i++ {
+		r, o := i*rs, i*n
+		for j := 0; j < n; j += $W {
+			e := min(n, j+$W)
+			var c0 archsimd.$V
+			if acc {
+				c0 = archsimd.Load$VSlicePart(c[o+j : o+e])
+			}
+			for p := 0; p < k; p++ {
+				c0 = archsimd.Broadcast$V(el$S(pa, r+p*cs)).MulAdd(archsimd.Load$VSlicePart(b[p*n+j:p*n+e]), c0)
+			}
+			c0.StoreSlicePart(c[o+j : o+e])
+		}
+	}
+}
+
+// el$S returns p[i].
+func el$S(p unsafe.Pointer, i int) $T {
+	return *(*$T)(unsafe.Add(p, uintptr(i)*$B))
+}
+
 // outer1dx$S does p += g*x and dx += g*q over len(x) (p, q and dx at least as long).
 func outer1dx$S(p, q, dx, x []$T, g $T) {
 	n := len(x)
