@@ -92,8 +92,12 @@ func testGemm[T simdFloat](t *testing.T, gemmNT func(c, a, b, bias []T, m, n, k 
 	}
 }
 
-func TestGemm32(t *testing.T) { forEachPath(t, func(t *testing.T) { testGemm(t, GemmNT32, GemmTN32, GemmNN32) }) }
-func TestGemm64(t *testing.T) { forEachPath(t, func(t *testing.T) { testGemm(t, GemmNT64, GemmTN64, GemmNN64) }) }
+func TestGemm32(t *testing.T) {
+	forEachPath(t, func(t *testing.T) { testGemm(t, GemmNT32, GemmTN32, GemmNN32) })
+}
+func TestGemm64(t *testing.T) {
+	forEachPath(t, func(t *testing.T) { testGemm(t, GemmNT64, GemmTN64, GemmNN64) })
+}
 
 func TestGemmShortOperands(t *testing.T) {
 	for _, tc := range []struct {
@@ -102,7 +106,9 @@ func TestGemmShortOperands(t *testing.T) {
 		msg  string
 	}{
 		{"NT c", func() { GemmNT32(make([]float32, 5), make([]float32, 6), make([]float32, 9), nil, 2, 3, 3) }, "runtime.GemmNT: len(c) = 5, need 6"},
-		{"NT bias", func() { GemmNT32(make([]float32, 6), make([]float32, 6), make([]float32, 9), make([]float32, 2), 2, 3, 3) }, "runtime.GemmNT: len(bias) = 2, need 3"},
+		{"NT bias", func() {
+			GemmNT32(make([]float32, 6), make([]float32, 6), make([]float32, 9), make([]float32, 2), 2, 3, 3)
+		}, "runtime.GemmNT: len(bias) = 2, need 3"},
 		{"TN a", func() { GemmTN32(make([]float32, 6), make([]float32, 5), make([]float32, 9), 2, 3, 3) }, "runtime.Gemm: len(a) = 5, need 6"},
 		{"NN b", func() { GemmNN32(make([]float32, 6), make([]float32, 6), make([]float32, 8), 2, 3, 3) }, "runtime.Gemm: len(b) = 8, need 9"},
 	} {
