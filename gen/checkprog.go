@@ -40,7 +40,7 @@ type CheckOptions struct {
 var checkProgramNames = map[string]bool{
 	"fmt": true, "os": true, "unsafe": true, "runtime": true, "main": true, "fill": true,
 	"m": true, "rng": true, "pass": true, "trial": true, "x": true, "y": true, "rep": true, "ok": true,
-	"v": true, "i": true, "prob": true,
+	"v": true, "i": true, "prob": true, "xs": true, "ys": true, "k": true, "b": true, "err": true,
 }
 
 // CheckProgram returns the gofmt'd source of a main package that checks the
@@ -203,11 +203,10 @@ func genCheckFunc(f *jen.File, i int, t CheckTarget, trials int, seed uint64, op
 		input = jen.For(jen.Id("i").Op(":=").Range().Id("x")).Block(jen.Id("x").Index(jen.Id("i")).Op("=").Int32().Call(jen.Id("rng").Dot("Intn").Call(jen.Lit(t.Model.Nodes[0].Vocab))))
 	}
 	name := fmt.Sprintf("check%d", i)
-	f.Commentf("%s checks %q (%s, loss %s) and reports whether every tensor passed.", name, t.Model.Name, t.ImportPath, t.Model.Loss.Kind)
-	f.Func().Id(name).Params().Bool().Block(
+	body := []jen.Code{
 		jen.Id("m").Op(":=").Qual(t.ImportPath, "New").Call(),
 		jen.Id("m").Dot("SetTraining").Call(jen.True()),
-		jen.Id("rng").Op(":=").Qual(rtPath, "NewRNG").Call(u64(seed+uint64(i))),
+		jen.Id("rng").Op(":=").Qual(rtPath, "NewRNG").Call(u64(seed + uint64(i))),
 		jen.Id("pass").Op(":=").True(),
 		jen.For(jen.Id("trial").Op(":=").Lit(1), jen.Id("trial").Op("<=").Lit(trials), jen.Id("trial").Op("++")).Block(
 			jen.Var().Id("x").Qual(t.ImportPath, "Input"),
@@ -218,6 +217,43 @@ func genCheckFunc(f *jen.File, i int, t CheckTarget, trials int, seed uint64, op
 			jen.Qual("fmt", "Printf").Call(jen.Lit("== %s trial %d\n%s\n"), jen.Lit(t.Model.Name), jen.Id("trial"), jen.Id("rep")),
 			jen.Id("pass").Op("=").Id("pass").Op("&&").Id("rep").Dot("Pass"),
 		),
-		jen.Return(jen.Id("pass")),
-	)
+	}
+	doc := ""
+	if p, err := newPlan(t.Model, "p", ""); err == nil && p.batch() {
+		// The whole-batch path against TrainStep (itself checked above), over
+		// two full chunks and a partial one:
+		//
+		//	xs, ys := make([]c0.Input, 2*c0.BatchChunk+3), make([]c0.Target, 2*c0.BatchChunk+3)
+		//	for i := range xs { var x c0.Input; var y c0.Target; …; xs[i], ys[i] = x, y }
+		//	b := c0.New()
+		//	copy(b.ParamSlice(), m.ParamSlice())
+		//	if err := runtime.CompareTrainBatch[float64, c0.Input, c0.Target](m, b, c0.Tensors, xs, ys, nil, 1e-9); err != nil { … }
+		doc = " and TrainBatch against TrainStep"
+		n := jen.Lit(2).Op("*").Qual(t.ImportPath, "BatchChunk").Op("+").Lit(3)
+		body = append(body,
+			jen.List(jen.Id("xs"), jen.Id("ys")).Op(":=").Make(jen.Index().Qual(t.ImportPath, "Input"), n.Clone()).Op(",").Make(jen.Index().Qual(t.ImportPath, "Target"), n.Clone()),
+			jen.For(jen.Id("k").Op(":=").Range().Id("xs")).Block(
+				jen.Var().Id("x").Qual(t.ImportPath, "Input"),
+				jen.Var().Id("y").Qual(t.ImportPath, "Target"),
+				input,
+				target,
+				jen.List(jen.Id("xs").Index(jen.Id("k")), jen.Id("ys").Index(jen.Id("k"))).Op("=").List(jen.Id("x"), jen.Id("y")),
+			),
+			jen.Id("b").Op(":=").Qual(t.ImportPath, "New").Call(),
+			jen.Copy(jen.Id("b").Dot("ParamSlice").Call(), jen.Id("m").Dot("ParamSlice").Call()),
+			jen.If(
+				jen.Err().Op(":=").Qual(rtPath, "CompareTrainBatch").Index(jen.List(jen.Float64(), jen.Qual(t.ImportPath, "Input"), jen.Qual(t.ImportPath, "Target"))).Call(
+					jen.Id("m"), jen.Id("b"), jen.Qual(t.ImportPath, "Tensors"), jen.Id("xs"), jen.Id("ys"), jen.Nil(), jen.Lit(1e-9)),
+				jen.Err().Op("!=").Nil(),
+			).Block(
+				jen.Qual("fmt", "Printf").Call(jen.Lit("== %s TrainBatch against TrainStep: %v\n"), jen.Lit(t.Model.Name), jen.Err()),
+				jen.Id("pass").Op("=").False(),
+			).Else().Block(
+				jen.Qual("fmt", "Printf").Call(jen.Lit("== %s TrainBatch against TrainStep: ok\n"), jen.Lit(t.Model.Name)),
+			),
+		)
+	}
+	body = append(body, jen.Return(jen.Id("pass")))
+	f.Commentf("%s checks %q (%s, loss %s)%s and reports whether every tensor passed.", name, t.Model.Name, t.ImportPath, t.Model.Loss.Kind, doc)
+	f.Func().Id(name).Params().Bool().Block(body...)
 }

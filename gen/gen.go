@@ -97,6 +97,7 @@ func Generate(m *spec.Model, opt Options) ([]byte, error) {
 	if !p.inference {
 		genBackward(f, p)
 		genTraining(f, p)
+		genBatch(f, p)
 		genCheck(f, p)
 	}
 
@@ -315,6 +316,7 @@ func genModel(f *jen.File, p *plan) {
 				g.Id(fl.name).Add(typ).Comment(fl.doc)
 			}
 		}
+		genBatchModelFields(g, p)
 	})
 }
 

@@ -240,10 +240,16 @@ func TestGradientsAllKinds(t *testing.T) {
 	t.Logf("%s", out)
 	require.NoError(t, err)
 	assert.NotContains(t, string(out), "FAIL")
-	assert.Equal(t, trials*len(gradCases), strings.Count(string(out), "== "))
-	for _, c := range gradCases {
+	assert.Equal(t, trials*len(gradCases), strings.Count(string(out), " trial "))
+	batched := 0
+	for i, c := range gradCases {
 		assert.Contains(t, string(out), "== "+c.name+" trial 3\n", c.name)
+		if p, err := newPlan(targets[i].Model, "p", ""); err == nil && p.batch() {
+			assert.Contains(t, string(out), "== "+c.name+" TrainBatch against TrainStep: ok\n", c.name)
+			batched++
+		}
 	}
+	assert.GreaterOrEqual(t, batched, 10, "cases with whole-batch training")
 }
 
 // writeModule writes a go.mod naming module "check" that uses the bpgen

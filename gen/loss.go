@@ -123,41 +123,52 @@ func genLoss(f *jen.File, p *plan) {
 		).Float64().Block(jen.Return(gcall))
 	}
 
-	out := jen.Id("out").Op(":=").Op("&").Id("m").Dot(p.outField())
+	// predicts(out, y) decides Correct for the last forward pass and, in
+	// TrainBatch, for each row of the output chunk.
+	var doc []string
+	var body []jen.Code
 	switch p.Loss.Kind {
 	case "softmax_cross_entropy":
-		f.Comment("Correct reports whether the last forward pass predicts class y (argmax of the logits).")
-		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Correct").Params(jen.Id("y").Op("*").Id("Target")).Bool().Block(
-			jen.Return(jen.Qual(rtPath, "Argmax").Call(jen.Id("m").Dot(p.outField()).Index(jen.Empty(), jen.Empty())).Op("==").Op("*").Id("y")),
-		)
+		doc = []string{"predicts reports whether the output out predicts class y (argmax of the logits)."}
+		body = []jen.Code{jen.Return(jen.Qual(rtPath, "Argmax").Call(jen.Id("out").Index(jen.Empty(), jen.Empty())).Op("==").Op("*").Id("y"))}
 	case "binary_cross_entropy", "binary_cross_entropy_with_logits":
 		threshold := 0.5
 		what := "probability"
 		if p.Loss.Kind == "binary_cross_entropy_with_logits" {
 			threshold, what = 0, "logit"
 		}
-		f.Commentf("Correct reports whether the last forward pass predicts every element of y: a %s", what)
-		f.Commentf("at or above %v predicts 1, below it 0; targets count as 1 at or above 0.5.", threshold)
-		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Correct").Params(jen.Id("y").Op("*").Id("Target")).Bool().Block(
-			out,
+		doc = []string{
+			fmt.Sprintf("predicts reports whether the output out predicts every element of y: a %s", what),
+			fmt.Sprintf("at or above %v predicts 1, below it 0; targets count as 1 at or above 0.5.", threshold),
+		}
+		body = []jen.Code{
 			jen.Id("t").Op(":=").Id("outputFlat").Call(jen.Id("y")),
 			jen.For(jen.Id("i").Op(":=").Range().Id("out")).Block(
 				jen.If(jen.Parens(jen.Id("out").Index(jen.Id("i")).Op(">=").Lit(threshold)).Op("!=").Parens(jen.Id("t").Index(jen.Id("i")).Op(">=").Lit(0.5))).Block(jen.Return(jen.False())),
 			),
 			jen.Return(jen.True()),
-		)
+		}
 	default:
-		f.Comment("Correct reports whether the last forward pass is within 0.5 of y in every")
-		f.Comment("element (the output rounds to the target), the accuracy used for regression losses.")
-		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Correct").Params(jen.Id("y").Op("*").Id("Target")).Bool().Block(
-			out,
+		doc = []string{
+			"predicts reports whether the output out is within 0.5 of y in every element (it",
+			"rounds to the target), the accuracy used for regression losses.",
+		}
+		body = []jen.Code{
 			jen.Id("t").Op(":=").Id("outputFlat").Call(jen.Id("y")),
 			jen.For(jen.Id("i").Op(":=").Range().Id("out")).Block(
 				jen.If(jen.Id("d").Op(":=").Id("out").Index(jen.Id("i")).Op("-").Id("t").Index(jen.Id("i")), jen.Id("d").Op(">=").Lit(0.5).Op("||").Id("d").Op("<=").Lit(-0.5)).Block(jen.Return(jen.False())),
 			),
 			jen.Return(jen.True()),
-		)
+		}
 	}
+	for _, line := range doc {
+		f.Comment(line)
+	}
+	f.Func().Id("predicts").Params(jen.Id("out").Op("*").Add(flatType(p, jen.Id("OutputSize"))), jen.Id("y").Op("*").Id("Target")).Bool().Block(body...)
+	f.Comment("Correct reports whether the output of the last forward pass predicts y (see predicts).")
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Correct").Params(jen.Id("y").Op("*").Id("Target")).Bool().Block(
+		jen.Return(jen.Id("predicts").Call(jen.Op("&").Id("m").Dot(p.outField()), jen.Id("y"))),
+	)
 }
 
 // genTraining emits TrainStep, Evaluate, DefaultTrainConfig and Fit.

@@ -19,7 +19,8 @@ import (
 // cfg.Schedule.LR(base, epoch, Epochs), switches m to training mode and, for
 // each minibatch of the training part (in order, or in a permutation that a
 // generator seeded with cfg.Seed redraws every epoch when Shuffle is set),
-// zeroes the gradients, runs TrainStep on every sample, divides the gradient
+// zeroes the gradients, runs TrainStep on every sample (or TrainBatch on the
+// whole minibatch when m is a BatchTrainer and PerSample is not set), divides the gradient
 // by the batch size (the last batch may be smaller), clips its global L2 norm
 // to ClipNorm if ClipNorm > 0, takes an optimizer step and calls cfg.OnBatch
 // (if set) with the samples done, the training part's size and the epoch's
@@ -79,7 +80,7 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 	defer m.SetTraining(false)
 	var pool *workerPool[T, X, Y]
 	if r, ok := m.(Replicator[T, X, Y]); ok && cfg.Workers > 1 {
-		pool = newWorkerPool(m, r, cfg.Workers)
+		pool = newWorkerPool(m, r, cfg.Workers, !cfg.PerSample)
 		defer pool.close()
 	}
 
@@ -138,7 +139,7 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 			if pool != nil {
 				res = pool.run(batch, xs, ys)
 			} else {
-				res = trainPart(m, batch, xs, ys)
+				res = trainPart(m, batch, xs, ys, !cfg.PerSample)
 			}
 			sumLoss += res.loss
 			correct += res.correct

@@ -86,6 +86,10 @@ type TrainConfig struct {
 	// Workers; it differs from one worker by rounding and, with dropout, by the
 	// masks (each replica has its own generator).
 	Workers int
+	// PerSample makes Fit train with TrainStep, one sample at a time, even
+	// when the model has whole-batch kernels (BatchTrainer); for comparisons
+	// and debugging.
+	PerSample bool
 	// Stop, if not nil, is polled between minibatches; when it is closed Fit
 	// returns at once without error (History.Interrupted). With early stopping
 	// on and at least one finished epoch it restores the best weights;
@@ -146,4 +150,15 @@ const APIVersion = 1
 // parameters into it before every minibatch.
 type Replicator[T Float, X, Y any] interface {
 	Replica(k int) Learner[T, X, Y]
+}
+
+// BatchTrainer is implemented by generated models whose layers all have
+// whole-batch kernels (dense networks without dropout). TrainBatch does
+// TrainStep's work for the samples xs[k], ys[k] for every k in idx (all of
+// xs when idx is nil), several samples per kernel call, adds the gradients
+// into the model's and returns the sum of the losses and the number of
+// samples predicted correctly. Fit uses it instead of TrainStep unless
+// TrainConfig.PerSample is set.
+type BatchTrainer[X, Y any] interface {
+	TrainBatch(xs []X, ys []Y, idx []int) (loss float64, correct int)
 }

@@ -13,10 +13,19 @@ type partResult struct {
 }
 
 // trainPart zeroes m's gradients and runs TrainStep over the samples batch
-// names, stopping at the first NaN or infinite loss.
-func trainPart[T Float, X, Y any](m Learner[T, X, Y], batch []int, xs []X, ys []Y) partResult {
+// names, stopping at the first NaN or infinite loss; with batched set and a
+// model that implements BatchTrainer it runs TrainBatch over them instead
+// and reports a NaN or infinite sum of the losses.
+func trainPart[T Float, X, Y any](m Learner[T, X, Y], batch []int, xs []X, ys []Y, batched bool) partResult {
 	var r partResult
 	m.ZeroGrads()
+	if bt, ok := m.(BatchTrainer[X, Y]); ok && batched {
+		r.loss, r.correct = bt.TrainBatch(xs, ys, batch)
+		if math.IsNaN(r.loss) || math.IsInf(r.loss, 0) {
+			r.bad = r.loss
+		}
+		return r
+	}
 	for _, k := range batch {
 		loss := m.TrainStep(&xs[k], &ys[k])
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
@@ -38,6 +47,7 @@ type workerPool[T Float, X, Y any] struct {
 	replicas []Learner[T, X, Y]
 	jobs     []chan workerJob[X, Y]
 	results  []partResult
+	batched  bool // use TrainBatch where the model has it
 	wg       sync.WaitGroup
 }
 
@@ -47,8 +57,8 @@ type workerJob[X, Y any] struct {
 	ys    []Y
 }
 
-func newWorkerPool[T Float, X, Y any](m Learner[T, X, Y], r Replicator[T, X, Y], workers int) *workerPool[T, X, Y] {
-	p := &workerPool[T, X, Y]{main: m, results: make([]partResult, workers)}
+func newWorkerPool[T Float, X, Y any](m Learner[T, X, Y], r Replicator[T, X, Y], workers int, batched bool) *workerPool[T, X, Y] {
+	p := &workerPool[T, X, Y]{main: m, results: make([]partResult, workers), batched: batched}
 	for k := 1; k < workers; k++ {
 		rep := r.Replica(k)
 		rep.SetTraining(true)
@@ -58,7 +68,7 @@ func newWorkerPool[T Float, X, Y any](m Learner[T, X, Y], r Replicator[T, X, Y],
 		go func(k int, rep Learner[T, X, Y], jobs chan workerJob[X, Y]) {
 			for j := range jobs {
 				copy(rep.ParamSlice(), p.main.ParamSlice())
-				p.results[k] = trainPart(rep, j.batch, j.xs, j.ys)
+				p.results[k] = trainPart(rep, j.batch, j.xs, j.ys, p.batched)
 				p.wg.Done()
 			}
 		}(k, rep, jobs)
@@ -77,7 +87,7 @@ func (p *workerPool[T, X, Y]) run(batch []int, xs []X, ys []Y) partResult {
 		lo, hi := min(k*size, len(batch)), min((k+1)*size, len(batch))
 		p.jobs[k-1] <- workerJob[X, Y]{batch[lo:hi], xs, ys}
 	}
-	res := trainPart(p.main, batch[:min(size, len(batch))], xs, ys)
+	res := trainPart(p.main, batch[:min(size, len(batch))], xs, ys, p.batched)
 	p.wg.Wait()
 	g := p.main.GradSlice()
 	for k, rep := range p.replicas {

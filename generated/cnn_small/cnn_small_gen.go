@@ -270,9 +270,14 @@ func lossGrad(out *[OutputSize]float32, y *Target, grad *[OutputSize]float32) fl
 	return runtime.SoftmaxCrossEntropy(out[:], *y, grad[:])
 }
 
-// Correct reports whether the last forward pass predicts class y (argmax of the logits).
+// predicts reports whether the output out predicts class y (argmax of the logits).
+func predicts(out *[OutputSize]float32, y *Target) bool {
+	return runtime.Argmax(out[:]) == *y
+}
+
+// Correct reports whether the output of the last forward pass predicts y (see predicts).
 func (m *Model) Correct(y *Target) bool {
-	return runtime.Argmax(m.a3[:]) == *y
+	return predicts(&m.a3, y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch

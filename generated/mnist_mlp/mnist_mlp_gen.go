@@ -133,6 +133,13 @@ type Model struct {
 	// layers.1 (dense [128]→[10]), spec line 7
 	a1 [10]float32 // output
 	d1 [10]float32 // dL/doutput
+	// chunk buffers of TrainBatch: BatchChunk samples, one per row
+	bx  [BatchChunk * 784]float32 // inputs of the chunk, one sample per row
+	ba0 [BatchChunk * 128]float32 // layers.0 outputs
+	bz0 [BatchChunk * 128]float32 // layers.0 pre-activations
+	bd0 [BatchChunk * 128]float32 // layers.0 dL/doutput
+	ba1 [BatchChunk * 10]float32  // layers.1 outputs
+	bd1 [BatchChunk * 10]float32  // layers.1 dL/doutput
 }
 
 // New returns a Model whose parameters are initialised with he_uniform (seed 1)
@@ -219,9 +226,14 @@ func lossGrad(out *[OutputSize]float32, y *Target, grad *[OutputSize]float32) fl
 	return runtime.SoftmaxCrossEntropy(out[:], *y, grad[:])
 }
 
-// Correct reports whether the last forward pass predicts class y (argmax of the logits).
+// predicts reports whether the output out predicts class y (argmax of the logits).
+func predicts(out *[OutputSize]float32, y *Target) bool {
+	return runtime.Argmax(out[:]) == *y
+}
+
+// Correct reports whether the output of the last forward pass predicts y (see predicts).
 func (m *Model) Correct(y *Target) bool {
-	return runtime.Argmax(m.a1[:]) == *y
+	return predicts(&m.a1, y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch
@@ -354,6 +366,96 @@ func (m *Model) Replica(k int) runtime.Learner[float32, Input, Target] {
 func (m *Model) Accuracy(xs []Input, ys []Target) (loss, acc float64) {
 	m.SetTraining(false)
 	return runtime.Evaluate[float32, Input, Target](m, xs, ys)
+}
+
+// BatchChunk is the number of samples TrainBatch runs through the whole-batch
+// kernels at once: the spec's batch size, at most 64.
+const BatchChunk = 32
+
+// TrainBatch does TrainStep's work for the samples xs[k], ys[k] for every k in idx,
+// in order (all of xs when idx is nil), BatchChunk samples at a time through the
+// whole-batch kernels: it adds dL/dParams into m.Grads and returns the sum of the
+// losses and the number of samples predicted correctly (see Correct). The result
+// equals TrainStep's up to rounding. It allocates nothing; Fit uses it.
+// It panics if a target is not a class index in [0, OutputSize).
+func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, correct int) {
+	n := len(idx)
+	if idx == nil {
+		n = len(xs)
+	}
+	for lo := 0; lo < n; lo += BatchChunk {
+		nb := min(BatchChunk, n-lo)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			*(*[InputSize]float32)(m.bx[b*InputSize:]) = *inputFlat(&xs[k])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			out := (*[OutputSize]float32)(m.ba1[b*OutputSize:])
+			loss += lossGrad(out, &ys[k], (*[OutputSize]float32)(m.bd1[b*OutputSize:]))
+			if predicts(out, &ys[k]) {
+				correct++
+			}
+		}
+		m.backwardBatch(nb)
+	}
+	return loss, correct
+}
+
+// forwardBatch runs the forward pass on the first nb rows of the chunk buffers.
+func (m *Model) forwardBatch(nb int) {
+	runtime.ClearSIMDState()
+
+	// layers.0 (dense [784]→[128], relu), spec line 6
+	{
+		w := &m.Params.Layers0Weight
+		runtime.GemmNT32(m.bz0[:nb*Layers0Out], m.bx[:nb*Layers0In], unsafe.Slice(&w[0][0], Layers0Out*Layers0In), m.Params.Layers0Bias[:], nb, Layers0Out, Layers0In)
+		runtime.ReluForward32(m.bz0[:], m.ba0[:])
+	}
+
+	// layers.1 (dense [128]→[10]), spec line 7
+	{
+		w := &m.Params.Layers1Weight
+		runtime.GemmNT32(m.ba1[:nb*Layers1Out], m.ba0[:nb*Layers1In], unsafe.Slice(&w[0][0], Layers1Out*Layers1In), m.Params.Layers1Bias[:], nb, Layers1Out, Layers1In)
+	}
+}
+
+// backwardBatch runs the backward pass of the first nb rows from the gradient of the
+// output chunk buffer, adding dL/dParams into m.Grads.
+func (m *Model) backwardBatch(nb int) {
+	runtime.ClearSIMDState()
+
+	// layers.1 (dense [128]→[10]), spec line 7
+	{
+		for b := 0; b < nb; b++ {
+			for o, g := range (*[Layers1Out]float32)(m.bd1[b*Layers1Out:]) {
+				m.Grads.Layers1Bias[o] += g
+			}
+		}
+		gw := &m.Grads.Layers1Weight
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Layers1Out*Layers1In), m.bd1[:nb*Layers1Out], m.ba0[:nb*Layers1In], Layers1Out, Layers1In, nb)
+		w := &m.Params.Layers1Weight
+		runtime.GemmNN32(m.bd0[:nb*Layers1In], m.bd1[:nb*Layers1Out], unsafe.Slice(&w[0][0], Layers1Out*Layers1In), nb, Layers1In, Layers1Out)
+	}
+
+	// layers.0 (dense [784]→[128], relu), spec line 6
+	{
+		runtime.ReluBackward32(m.bz0[:], m.bd0[:])
+		for b := 0; b < nb; b++ {
+			for o, g := range (*[Layers0Out]float32)(m.bd0[b*Layers0Out:]) {
+				m.Grads.Layers0Bias[o] += g
+			}
+		}
+		gw := &m.Grads.Layers0Weight
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Layers0Out*Layers0In), m.bd0[:nb*Layers0Out], m.bx[:nb*Layers0In], Layers0Out, Layers0In, nb)
+	}
 }
 
 // CheckGradients compares the analytic gradient of the loss at (x, y) with central

@@ -87,10 +87,53 @@ func TestLearnsMNIST(t *testing.T) {
 	assert.GreaterOrEqual(t, acc, 0.90)
 }
 
-// BenchmarkTrain measures training as Fit runs it (batch 32, the spec's adam).
+// BenchmarkTrain measures training as Fit runs it (TrainBatch, batch 32, the
+// spec's adam).
 func BenchmarkTrain(b *testing.B) {
 	train, _ := mnisttrain.Data(b)
 	mnisttrain.BenchTrain[float32](b, New(), train.Images, train.Labels, DefaultTrainConfig().Optimizer, 32)
+}
+
+// BenchmarkTrainPerSample is BenchmarkTrain with a TrainStep per sample.
+func BenchmarkTrainPerSample(b *testing.B) {
+	train, _ := mnisttrain.Data(b)
+	mnisttrain.BenchTrainPerSample[float32](b, New(), train.Images, train.Labels, DefaultTrainConfig().Optimizer, 32)
+}
+
+// BenchmarkTrainSGDBatch1 measures training with a plain SGD step after
+// every sample (batch 1), the setting of gorgonia's 1.2k samples/s in PERF.md.
+func BenchmarkTrainSGDBatch1(b *testing.B) {
+	train, _ := mnisttrain.Data(b)
+	mnisttrain.BenchTrain[float32](b, New(), train.Images, train.Labels, runtime.OptimizerConfig{Type: "sgd", LR: 0.01}, 1)
+}
+
+// BenchmarkTrainSGD is BenchmarkTrain with plain SGD, the setting of
+// gorgonia's 17.6k samples/s at batch 32 in PERF.md.
+func BenchmarkTrainSGD(b *testing.B) {
+	train, _ := mnisttrain.Data(b)
+	mnisttrain.BenchTrain[float32](b, New(), train.Images, train.Labels, runtime.OptimizerConfig{Type: "sgd", LR: 0.01}, 32)
+}
+
+// TestTrainBatchMatchesTrainStep checks that TrainBatch over 75 samples (two
+// full chunks and a partial one) gives TrainStep's summed loss, correct count
+// and gradients within float32 rounding.
+func TestTrainBatchMatchesTrainStep(t *testing.T) {
+	const n = 2*BatchChunk + 11
+	rng := runtime.NewRNG(5)
+	xs, ys := make([]Input, n), make([]Target, n)
+	for i := range xs {
+		for j := range xs[i] {
+			xs[i][j] = float32(rng.Float64())
+		}
+		ys[i] = Target(rng.Intn(OutputSize))
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = (i * 7) % n // a permutation, as Fit passes
+	}
+	a, b := New(), New()
+	require.NoError(t, runtime.CompareTrainBatch[float32, Input, Target](a, b, Tensors, xs, ys, idx, 1e-4))
+	assert.Zero(t, testing.AllocsPerRun(5, func() { b.TrainBatch(xs, ys, idx) }), "TrainBatch allocates")
 }
 
 // BenchmarkInference measures Forward on real images.

@@ -282,10 +282,9 @@ func lossGrad(out *[OutputSize]float32, y *Target, grad *[OutputSize]float32) fl
 	return runtime.MSE(out[:], outputFlat(y)[:], grad[:])
 }
 
-// Correct reports whether the last forward pass is within 0.5 of y in every
-// element (the output rounds to the target), the accuracy used for regression losses.
-func (m *Model) Correct(y *Target) bool {
-	out := &m.a1
+// predicts reports whether the output out is within 0.5 of y in every element (it
+// rounds to the target), the accuracy used for regression losses.
+func predicts(out *[OutputSize]float32, y *Target) bool {
 	t := outputFlat(y)
 	for i := range out {
 		if d := out[i] - t[i]; d >= 0.5 || d <= -0.5 {
@@ -293,6 +292,11 @@ func (m *Model) Correct(y *Target) bool {
 		}
 	}
 	return true
+}
+
+// Correct reports whether the output of the last forward pass predicts y (see predicts).
+func (m *Model) Correct(y *Target) bool {
+	return predicts(&m.a1, y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch

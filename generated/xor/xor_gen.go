@@ -134,6 +134,14 @@ type Model struct {
 	a1 [1]float64 // output
 	d1 [1]float64 // dL/doutput
 	z1 [1]float64 // pre-activation z = Wx + b
+	// chunk buffers of TrainBatch: BatchChunk samples, one per row
+	bx  [BatchChunk * 2]float64 // inputs of the chunk, one sample per row
+	ba0 [BatchChunk * 4]float64 // layers.0 outputs
+	bz0 [BatchChunk * 4]float64 // layers.0 pre-activations
+	bd0 [BatchChunk * 4]float64 // layers.0 dL/doutput
+	ba1 [BatchChunk * 1]float64 // layers.1 outputs
+	bz1 [BatchChunk * 1]float64 // layers.1 pre-activations
+	bd1 [BatchChunk * 1]float64 // layers.1 dL/doutput
 }
 
 // New returns a Model whose parameters are initialised with xavier_uniform (seed 1)
@@ -232,10 +240,9 @@ func lossGrad(out *[OutputSize]float64, y *Target, grad *[OutputSize]float64) fl
 	return runtime.MSE(out[:], outputFlat(y)[:], grad[:])
 }
 
-// Correct reports whether the last forward pass is within 0.5 of y in every
-// element (the output rounds to the target), the accuracy used for regression losses.
-func (m *Model) Correct(y *Target) bool {
-	out := &m.a1
+// predicts reports whether the output out is within 0.5 of y in every element (it
+// rounds to the target), the accuracy used for regression losses.
+func predicts(out *[OutputSize]float64, y *Target) bool {
 	t := outputFlat(y)
 	for i := range out {
 		if d := out[i] - t[i]; d >= 0.5 || d <= -0.5 {
@@ -243,6 +250,11 @@ func (m *Model) Correct(y *Target) bool {
 		}
 	}
 	return true
+}
+
+// Correct reports whether the output of the last forward pass predicts y (see predicts).
+func (m *Model) Correct(y *Target) bool {
+	return predicts(&m.a1, y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch
@@ -415,6 +427,105 @@ func (m *Model) Replica(k int) runtime.Learner[float64, Input, Target] {
 func (m *Model) Accuracy(xs []Input, ys []Target) (loss, acc float64) {
 	m.SetTraining(false)
 	return runtime.Evaluate[float64, Input, Target](m, xs, ys)
+}
+
+// BatchChunk is the number of samples TrainBatch runs through the whole-batch
+// kernels at once: the spec's batch size, at most 64.
+const BatchChunk = 4
+
+// TrainBatch does TrainStep's work for the samples xs[k], ys[k] for every k in idx,
+// in order (all of xs when idx is nil), BatchChunk samples at a time through the
+// whole-batch kernels: it adds dL/dParams into m.Grads and returns the sum of the
+// losses and the number of samples predicted correctly (see Correct). The result
+// equals TrainStep's up to rounding. It allocates nothing; Fit uses it.
+func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, correct int) {
+	n := len(idx)
+	if idx == nil {
+		n = len(xs)
+	}
+	for lo := 0; lo < n; lo += BatchChunk {
+		nb := min(BatchChunk, n-lo)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			*(*[InputSize]float64)(m.bx[b*InputSize:]) = *inputFlat(&xs[k])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			out := (*[OutputSize]float64)(m.ba1[b*OutputSize:])
+			loss += lossGrad(out, &ys[k], (*[OutputSize]float64)(m.bd1[b*OutputSize:]))
+			if predicts(out, &ys[k]) {
+				correct++
+			}
+		}
+		m.backwardBatch(nb)
+	}
+	return loss, correct
+}
+
+// forwardBatch runs the forward pass on the first nb rows of the chunk buffers.
+func (m *Model) forwardBatch(nb int) {
+	runtime.ClearSIMDState()
+
+	// layers.0 (dense [2]→[4], tanh), spec line 9
+	{
+		w := &m.Params.Layers0Weight
+		runtime.GemmNT64(m.bz0[:nb*Layers0Out], m.bx[:nb*Layers0In], unsafe.Slice(&w[0][0], Layers0Out*Layers0In), m.Params.Layers0Bias[:], nb, Layers0Out, Layers0In)
+		for j, v := range m.bz0 {
+			m.ba0[j] = math.Tanh(v)
+		}
+	}
+
+	// layers.1 (dense [4]→[1], sigmoid), spec line 10
+	{
+		w := &m.Params.Layers1Weight
+		runtime.GemmNT64(m.bz1[:nb*Layers1Out], m.ba0[:nb*Layers1In], unsafe.Slice(&w[0][0], Layers1Out*Layers1In), m.Params.Layers1Bias[:], nb, Layers1Out, Layers1In)
+		for j, v := range m.bz1 {
+			m.ba1[j] = runtime.Sigmoid(v)
+		}
+	}
+}
+
+// backwardBatch runs the backward pass of the first nb rows from the gradient of the
+// output chunk buffer, adding dL/dParams into m.Grads.
+func (m *Model) backwardBatch(nb int) {
+	runtime.ClearSIMDState()
+
+	// layers.1 (dense [4]→[1], sigmoid), spec line 10
+	{
+		for j := range m.ba1 {
+			m.bd1[j] = m.bd1[j] * (m.ba1[j] * (1 - m.ba1[j]))
+		}
+		for b := 0; b < nb; b++ {
+			for o, g := range (*[Layers1Out]float64)(m.bd1[b*Layers1Out:]) {
+				m.Grads.Layers1Bias[o] += g
+			}
+		}
+		gw := &m.Grads.Layers1Weight
+		runtime.GemmTN64(unsafe.Slice(&gw[0][0], Layers1Out*Layers1In), m.bd1[:nb*Layers1Out], m.ba0[:nb*Layers1In], Layers1Out, Layers1In, nb)
+		w := &m.Params.Layers1Weight
+		runtime.GemmNN64(m.bd0[:nb*Layers1In], m.bd1[:nb*Layers1Out], unsafe.Slice(&w[0][0], Layers1Out*Layers1In), nb, Layers1In, Layers1Out)
+	}
+
+	// layers.0 (dense [2]→[4], tanh), spec line 9
+	{
+		for j := range m.ba0 {
+			m.bd0[j] = m.bd0[j] * (1 - m.ba0[j]*m.ba0[j])
+		}
+		for b := 0; b < nb; b++ {
+			for o, g := range (*[Layers0Out]float64)(m.bd0[b*Layers0Out:]) {
+				m.Grads.Layers0Bias[o] += g
+			}
+		}
+		gw := &m.Grads.Layers0Weight
+		runtime.GemmTN64(unsafe.Slice(&gw[0][0], Layers0Out*Layers0In), m.bd0[:nb*Layers0Out], m.bx[:nb*Layers0In], Layers0Out, Layers0In, nb)
+	}
 }
 
 // CheckGradients compares the analytic gradient of the loss at (x, y) with central

@@ -38,22 +38,42 @@ type Trainer[T runtime.Float, X, Y any] interface {
 	GradSlice() []T
 }
 
-// BenchTrain measures training as Fit runs it: minibatches of batch samples,
-// a TrainStep per sample, then one optimizer step on the averaged gradient.
+// BenchTrain measures training as Fit runs it: minibatches of batch samples
+// through TrainBatch when the model has whole-batch kernels (else a
+// TrainStep per sample), then one optimizer step on the averaged gradient.
 // It reports samples/s.
 func BenchTrain[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs []X, ys []Y, opt runtime.OptimizerConfig, batch int) {
+	benchTrain(b, m, xs, ys, opt, batch, false)
+}
+
+// BenchTrainPerSample is BenchTrain with a TrainStep per sample even when the
+// model has TrainBatch (TrainConfig.PerSample).
+func BenchTrainPerSample[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs []X, ys []Y, opt runtime.OptimizerConfig, batch int) {
+	benchTrain(b, m, xs, ys, opt, batch, true)
+}
+
+func benchTrain[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs []X, ys []Y, opt runtime.OptimizerConfig, batch int, perSample bool) {
 	o, err := runtime.NewOptimizer[T](opt, len(m.ParamSlice()))
 	if err != nil {
 		b.Fatal(err)
 	}
+	bt, batched := m.(runtime.BatchTrainer[X, Y])
+	batched = batched && !perSample
+	idx := make([]int, batch)
 	scale := T(1) / T(batch)
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
 		m.ZeroGrads()
-		for k := 0; k < batch; k++ {
-			i := (n + k) % len(xs)
-			m.TrainStep(&xs[i], &ys[i])
+		for k := range idx {
+			idx[k] = (n + k) % len(xs)
+		}
+		if batched {
+			bt.TrainBatch(xs, ys, idx)
+		} else {
+			for _, i := range idx {
+				m.TrainStep(&xs[i], &ys[i])
+			}
 		}
 		n += batch
 		g := m.GradSlice()
