@@ -345,3 +345,17 @@ func TestBadInputGenerate(t *testing.T) {
 func TestBadInputSummary(t *testing.T) {
 	runBadCases(t, specCases("summary"))
 }
+
+func TestBadInputCheck(t *testing.T) {
+	runBadCases(t, append(specCases("check"),
+		badCase{name: "TMPDIR missing", args: []string{"check", "$D/good.yaml"}, code: 1, tmp: "$D/nodir",
+			want: "bpgen: creating a temporary module in $D/nodir: no such file or directory"},
+	))
+}
+
+func TestBadInputVersion(t *testing.T) {
+	runBadCases(t, []badCase{
+		{name: "bad flag", args: []string{"version", "-x"}, code: 2, want: "flag provided but not defined: -x"},
+		{name: "argument", args: []string{"version", "$D/good.yaml"}, code: 2, want: "usage: bpgen version"},
+	})
+}

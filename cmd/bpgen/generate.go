@@ -142,9 +142,16 @@ func printError(w io.Writer, err error) {
 	}
 }
 
-func cmdVersion(args []string, stdout io.Writer) error {
-	if len(args) != 0 {
-		return fmt.Errorf("version takes no arguments")
+func cmdVersion(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, "usage: bpgen version") }
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return errUsage
 	}
 	mod := "(devel)"
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {

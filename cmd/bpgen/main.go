@@ -153,7 +153,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 130 // as a shell reports a program that SIGINT ended
 		}
 	case "version":
-		err = cmdVersion(args[1:], stdout)
+		err = cmdVersion(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return 0
