@@ -27,6 +27,9 @@
 // atomically (a temporary file renamed over FILE), so an error never leaves a
 // half-written or emptied file, and it is byte-identical on every run: the
 // header names the spec as given on the command line and carries no time.
+// With -weights, the package and its weights are written together or not at
+// all. FILE's directory must exist, and FILE may not be the spec or the
+// -weights file.
 //
 // In a module that requires github.com/bpgen/bpgen, put beside model.yaml:
 //
