@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bpgen/bpgen/gen"
@@ -48,22 +49,28 @@ const (
 	needBuild                  // builds the trainer program (skipped with -short)
 )
 
-// badCase is a command line and what it must do. In args, want and chdir,
-// "$D/" is the fixture directory (see newBadFixture).
+// badCase is a command line and what it must do. In args, want, chdir and
+// tmp, "$D/" is the fixture directory (see newBadFixture) and "$R/" the same
+// directory relative to the current one.
 type badCase struct {
 	name  string
 	args  []string
 	code  int    // the exit status: 1, or 2 for a usage error
 	want  string // stderr exactly; for status 2, a line stderr contains
-	needs int
+	needs int    // needUnreadable, needReadOnly, needBuild
 	chdir string // run in this directory
 	tmp   string // TMPDIR, if not a fresh empty directory
 }
 
 // weightsFile returns a safetensors file with the tensors of the spec text,
-// every value 0.5.
+// every value 0.5. Files are made once per spec.
 func weightsFile(t *testing.T, text string) []byte {
 	t.Helper()
+	weightsMu.Lock()
+	defer weightsMu.Unlock()
+	if b, ok := weightsFiles[text]; ok {
+		return b
+	}
 	m, err := spec.Parse("w.yaml", []byte(text))
 	require.NoError(t, err)
 	ts, err := gen.Tensors(m)
@@ -78,8 +85,14 @@ func weightsFile(t *testing.T, text string) []byte {
 	}
 	var buf bytes.Buffer
 	require.NoError(t, bprt.WriteSafetensors(&buf, vals, ts, nil))
+	weightsFiles[text] = buf.Bytes()
 	return buf.Bytes()
 }
+
+var (
+	weightsMu    sync.Mutex
+	weightsFiles = map[string][]byte{}
+)
 
 // newBadFixture fills a new directory with the inputs and outputs of the
 // catalogue and returns it:
@@ -241,7 +254,14 @@ func runBadCases(t *testing.T, cases []badCase) {
 			}
 			dir := newBadFixture(t)
 			tmp := t.TempDir()
-			d := func(s string) string { return strings.ReplaceAll(s, "$D/", dir+string(filepath.Separator)) }
+			wd, err := os.Getwd()
+			require.NoError(t, err)
+			rel, err := filepath.Rel(wd, dir)
+			require.NoError(t, err)
+			sep := string(filepath.Separator)
+			d := func(s string) string {
+				return strings.ReplaceAll(strings.ReplaceAll(s, "$D/", dir+sep), "$R/", rel+sep)
+			}
 			args := make([]string, len(c.args))
 			for i, a := range c.args {
 				args[i] = d(a)
@@ -358,4 +378,74 @@ func TestBadInputVersion(t *testing.T) {
 		{name: "bad flag", args: []string{"version", "-x"}, code: 2, want: "flag provided but not defined: -x"},
 		{name: "argument", args: []string{"version", "$D/good.yaml"}, code: 2, want: "usage: bpgen version"},
 	})
+}
+
+func TestBadInputTrain(t *testing.T) {
+	data := []string{"train", "-data", "$D/tiny.csv"}
+	cases := specCases(data...)
+	tr := func(name string, args []string, want string, needs int) badCase {
+		return badCase{name: name, args: append([]string{"train"}, args...), code: 1, want: want, needs: needs}
+	}
+	w := []string{"-o", "$D/out/prev.safetensors"}
+	a := func(args ...string) []string { return append(append(args, w...), "$D/good.yaml") }
+	cases = append(cases,
+		// Data files that are not there or cannot be read: found before
+		// anything is built.
+		tr("missing data", a("-data", "$D/missing.csv"), "bpgen: $D/missing.csv: no such file or directory", 0),
+		tr("unreadable data", a("-data", "$D/unreadable.csv"), "bpgen: $D/unreadable.csv: permission denied", needUnreadable),
+		tr("data is a directory", a("-data", "$D/ddir.csv"), "bpgen: $D/ddir.csv: is a directory", 0),
+		tr("IDX images without labels", a("-data", "$D/images.idx"),
+			"bpgen: $D/images.idx: unknown data format: want a .csv or .safetensors file, or IDX images with a labels file", 0),
+		tr("missing labels", a("-data", "$D/images.idx", "-labels", "$D/missing.idx"), "bpgen: $D/missing.idx: no such file or directory", 0),
+		tr("labels are a directory", a("-data", "$D/images.idx", "-labels", "$D/ddir.csv"), "bpgen: $D/ddir.csv: is a directory", 0),
+		tr("labels with CSV", a("-data", "$D/tiny.csv", "-labels", "$D/labels.idx"),
+			"bpgen: $D/tiny.csv: a .csv file holds its own targets; a labels file ($D/labels.idx) goes only with IDX images", 0),
+		tr("missing test data", a("-data", "$D/tiny.csv", "-test", "$D/missing.csv"), "bpgen: $D/missing.csv: no such file or directory", 0),
+		tr("unreadable test data", a("-data", "$D/tiny.csv", "-test", "$D/unreadable.csv"), "bpgen: $D/unreadable.csv: permission denied", needUnreadable),
+		tr("test data is a directory", a("-data", "$D/tiny.csv", "-test", "$D/ddir.csv"), "bpgen: $D/ddir.csv: is a directory", 0),
+		tr("missing test labels", a("-data", "$D/tiny.csv", "-test", "$D/images.idx", "-test-labels", "$D/missing.idx"),
+			"bpgen: $D/missing.idx: no such file or directory", 0),
+
+		// Bad contents: the trainer program finds them when it loads the
+		// data, before training. (Each case builds the trainer, so there
+		// are few; TestTrainBadData has more contents.) The trainer gets
+		// the paths as given and runs in the current directory, so its
+		// errors name the files as the user did.
+		tr("empty CSV", []string{"-data", "$R/empty.csv", "-o", "$R/out/prev.safetensors", "$R/good.yaml"},
+			"bpgen: $R/empty.csv: empty file, want rows of 2 features and 1 class label", needBuild),
+		tr("corrupt safetensors test set", a("-data", "$D/tiny.csv", "-test", "$D/junk.safetensors"),
+			"bpgen: $D/junk.safetensors: safetensors: header length 65535 runs past the end of the file (2 bytes follow the length)", needBuild),
+		tr("corrupt IDX", a("-data", "$D/images.idx", "-labels", "$D/labels.idx"),
+			"bpgen: $D/images.idx: idx: bad magic 6a 75 6e 6b, want 00 00 followed by type and dimension count", needBuild),
+
+		// Outputs that cannot be written, or would overwrite an input:
+		// found before anything is built.
+		tr("output is a directory", []string{"-data", "$D/tiny.csv", "-o", "$D/out", "$D/good.yaml"}, "bpgen: -o $D/out: is a directory", 0),
+		tr("output in a read-only directory", []string{"-data", "$D/tiny.csv", "-o", "$D/ro/prev.safetensors", "$D/good.yaml"},
+			"bpgen: -o $D/ro/prev.safetensors: permission denied", needReadOnly),
+		tr("output in a missing directory", []string{"-data", "$D/tiny.csv", "-o", "$D/nodir/w.safetensors", "$D/good.yaml"},
+			"bpgen: -o $D/nodir/w.safetensors: no directory $D/nodir", 0),
+		tr("output under a file", []string{"-data", "$D/tiny.csv", "-o", "$D/afile/w.safetensors", "$D/good.yaml"},
+			"bpgen: -o $D/afile/w.safetensors: $D/afile is not a directory", 0),
+		tr("output is the data", []string{"-data", "$D/tiny.csv", "-o", "$D/tiny.csv", "$D/good.yaml"},
+			"bpgen: -o $D/tiny.csv: the same file as -data", 0),
+		tr("output is the spec", []string{"-data", "$D/tiny.csv", "-o", "$D/good.yaml", "$D/good.yaml"},
+			"bpgen: -o $D/good.yaml: the same file as the spec", 0),
+		badCase{name: "default output in a read-only directory", args: []string{"train", "-data", "$D/tiny.csv", "$D/good.yaml"}, code: 1,
+			want: "bpgen: -o good.safetensors: permission denied", needs: needReadOnly, chdir: "$D/ro"},
+		tr("log is a directory", a("-data", "$D/tiny.csv", "-log", "$D/out"), "bpgen: -log $D/out: is a directory", 0),
+		tr("log in a read-only directory", a("-data", "$D/tiny.csv", "-log", "$D/ro/h.csv"), "bpgen: -log $D/ro/h.csv: permission denied", needReadOnly),
+		tr("log in a missing directory", a("-data", "$D/tiny.csv", "-log", "$D/nodir/h.csv"), "bpgen: -log $D/nodir/h.csv: no directory $D/nodir", 0),
+		tr("log is the test data", a("-data", "$D/tiny.csv", "-test", "$D/tiny.csv", "-log", "$D/tiny.csv"),
+			"bpgen: -log $D/tiny.csv: the same file as -data", 0),
+		tr("log is the output", a("-data", "$D/tiny.csv", "-log", "$D/out/prev.safetensors"),
+			"bpgen: -log $D/out/prev.safetensors: the same file as -o", 0),
+		tr("plot is a directory", a("-data", "$D/tiny.csv", "-plot", "$D/out/plots.svg"), "bpgen: -plot $D/out/plots.svg: is a directory", 0),
+		tr("plot in a read-only directory", a("-data", "$D/tiny.csv", "-plot", "$D/ro/c.svg"), "bpgen: -plot $D/ro/c.svg: permission denied", needReadOnly),
+		tr("plot in a missing directory", a("-data", "$D/tiny.csv", "-plot", "$D/nodir/c.png"), "bpgen: -plot $D/nodir/c.png: no directory $D/nodir", 0),
+		tr("plot is the log", a("-data", "$D/tiny.csv", "-log", "$D/c.svg", "-plot", "$D/c.svg"), "bpgen: -plot $D/c.svg: the same file as -log", 0),
+		badCase{name: "TMPDIR missing", args: append([]string{"train"}, a("-data", "$D/tiny.csv")...), code: 1, tmp: "$D/nodir",
+			want: "bpgen: creating a temporary module in $D/nodir: no such file or directory"},
+	)
+	runBadCases(t, cases)
 }

@@ -84,7 +84,10 @@
 // values, an empty file. -epochs, -batch, -lr, -optimizer (a type other than
 // the spec's gets its default settings), -seed, -val (validation split),
 // -patience and -min-delta (early stopping; -patience 0 turns it off)
-// override the spec's train and optimizer blocks.
+// override the spec's train and optimizer blocks. Before anything is built,
+// train checks that the data files exist and can be read, and that -o, -log
+// and -plot can be written (in directories that exist) and are none of the
+// inputs nor each other.
 //
 // On a terminal, train shows a progress bar per epoch (samples, mean loss so
 // far, samples/s); otherwise, and for every finished epoch, it prints one
