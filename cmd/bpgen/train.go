@@ -385,11 +385,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if f.out == "" {
 		f.out = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)) + ".safetensors"
 	}
-	if err := f.checkOutputs(path); err != nil {
-		return err
-	}
 	d, err := f.resolveData(m)
 	if err != nil {
+		return err
+	}
+	if err := f.checkOutputs(path); err != nil {
 		return err
 	}
 	sum, err := gen.Summarize(m)
