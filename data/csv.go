@@ -50,7 +50,7 @@ func ReadCSV[T runtime.Float](r io.Reader, name string, l Layout, limit int) (*S
 			if errors.As(err, &pe) {
 				return nil, fmt.Errorf("%s:%d: %v", name, pe.Line, pe.Err)
 			}
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, fileError(name, err)
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) != width {

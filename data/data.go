@@ -18,6 +18,7 @@ package data
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -124,31 +125,81 @@ func Load[T runtime.Float](path string, l Layout, opt Options) (*Set[T], error) 
 	if opt.Limit < 0 {
 		return nil, fmt.Errorf("data: limit %d: want 0 (all samples) or more", opt.Limit)
 	}
-	ext := strings.ToLower(filepath.Ext(path))
-	if (ext == ".csv" || ext == ".safetensors") && opt.Labels != "" {
-		return nil, fmt.Errorf("%s: a %s file holds its own targets; a labels file (%s) goes only with IDX images", path, ext, opt.Labels)
+	if err := Check(path, opt); err != nil {
+		return nil, err
 	}
-	switch {
-	case ext == ".csv":
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv":
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, err
+			return nil, fileError(path, err)
 		}
 		defer f.Close()
 		return ReadCSV[T](f, path, l, opt.Limit)
-	case ext == ".safetensors":
+	case ".safetensors":
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, err
+			return nil, fileError(path, err)
 		}
 		return ParseSafetensors[T](b, path, l, opt.Limit)
+	}
+	return ReadIDX[T](path, opt.Labels, l, opt.Limit)
+}
+
+// Check reports the problems Load would find with the files path and
+// opt.Labels before it reads a sample: a file that is missing, cannot be
+// read or is a directory, a labels file with a CSV or safetensors file, a
+// file of no known format (IDX images need a labels file). Errors start
+// with the file name: "d.csv: no such file or directory", "d.csv: is a
+// directory", "d.csv: permission denied".
+func Check(path string, opt Options) error {
+	ext := strings.ToLower(filepath.Ext(path))
+	if (ext == ".csv" || ext == ".safetensors") && opt.Labels != "" {
+		return fmt.Errorf("%s: a %s file holds its own targets; a labels file (%s) goes only with IDX images", path, ext, opt.Labels)
+	}
+	if err := checkFile(path); err != nil {
+		return err
+	}
+	switch {
+	case ext == ".csv" || ext == ".safetensors":
+		return nil
 	case opt.Labels != "":
-		return ReadIDX[T](path, opt.Labels, l, opt.Limit)
+		return checkFile(opt.Labels)
 	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, err
+	return fmt.Errorf("%s: unknown data format: want a .csv or .safetensors file, or IDX images with a labels file", path)
+}
+
+// checkFile checks that path exists, is not a directory and, if it is a
+// regular file, can be opened for reading. (A pipe or device is not
+// opened: that could block.)
+func checkFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileError(path, err)
 	}
-	return nil, fmt.Errorf("%s: unknown data format: want a .csv or .safetensors file, or IDX images with a labels file", path)
+	if fi.IsDir() {
+		return fmt.Errorf("%s: is a directory", path)
+	}
+	if fi.Mode().IsRegular() {
+		f, err := os.Open(path)
+		if err != nil {
+			return fileError(path, err)
+		}
+		f.Close()
+	}
+	return nil
+}
+
+// fileError is err, an error of opening or reading path, as "PATH: what
+// went wrong" without the system call: "d.csv: permission denied" rather
+// than "open d.csv: permission denied". errors.Is sees the cause
+// (fs.ErrNotExist, fs.ErrPermission). Only a *fs.PathError itself is
+// unwrapped: one inside an explanation keeps the explanation.
+func fileError(path string, err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // newSet allocates a set of n samples.

@@ -371,6 +371,56 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// TestLoadFiles checks the errors for files that are missing, unreadable or
+// directories: the file's name and what is wrong, without the system call.
+func TestLoadFiles(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := write(t, dir, "d.csv", []byte("1,2,1\n"))
+	img := write(t, dir, "images", idxFile([]uint32{1, 2}, []byte{0, 255}))
+	sub := filepath.Join(dir, "sub.csv")
+	require.NoError(t, os.Mkdir(sub, 0o755))
+	stDir := filepath.Join(dir, "sub.safetensors")
+	require.NoError(t, os.Mkdir(stDir, 0o755))
+	none := filepath.Join(dir, "none.csv")
+	for _, c := range []struct {
+		name string
+		path string
+		opt  Options
+		want string
+	}{
+		{"missing", none, Options{}, none + ": no such file or directory"},
+		{"directory", sub, Options{}, sub + ": is a directory"},
+		{"safetensors directory", stDir, Options{}, stDir + ": is a directory"},
+		{"missing images", filepath.Join(dir, "none"), Options{Labels: img}, filepath.Join(dir, "none") + ": no such file or directory"},
+		{"missing labels", img, Options{Labels: none}, none + ": no such file or directory"},
+		{"labels directory", img, Options{Labels: sub}, sub + ": is a directory"},
+		{"no labels", img, Options{}, img + ": unknown data format: want a .csv or .safetensors file, or IDX images with a labels file"},
+		{"labels with csv", csvPath, Options{Labels: img}, csvPath + ": a .csv file holds its own targets; a labels file (" + img + ") goes only with IDX images"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := Check(c.path, c.opt)
+			require.Error(t, err)
+			assert.Equal(t, c.want, err.Error())
+			_, err = Load[float32](c.path, classes3, c.opt)
+			require.Error(t, err)
+			assert.Equal(t, c.want, err.Error(), "Load")
+		})
+	}
+	assert.ErrorIs(t, Check(none, Options{}), os.ErrNotExist)
+	assert.NoError(t, Check(csvPath, Options{}))
+	assert.NoError(t, Check(img, Options{Labels: img}))
+
+	unreadable := write(t, dir, "u.csv", []byte("1,2,1\n"))
+	require.NoError(t, os.Chmod(unreadable, 0))
+	if _, err := os.ReadFile(unreadable); err == nil {
+		t.Skip("a file of mode 000 is readable here (running as root?)")
+	}
+	assert.EqualError(t, Check(unreadable, Options{}), unreadable+": permission denied")
+	assert.ErrorIs(t, Check(unreadable, Options{}), os.ErrPermission)
+	_, err := ReadIDX[float32](img, unreadable, classes3, 0)
+	assert.EqualError(t, err, unreadable+": permission denied")
+}
+
 func TestHalf(t *testing.T) {
 	for _, c := range []struct {
 		bits uint16

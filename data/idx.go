@@ -81,12 +81,12 @@ func ReadIDX[T runtime.Float](images, labels string, l Layout, limit int) (*Set[
 func readIDXFile(path string) ([]int, []byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fileError(path, err)
 	}
 	defer f.Close()
 	dims, data, err := mnist.ReadIDX(f)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fileError(path, err)
 	}
 	return dims, data, nil
 }

@@ -27,6 +27,9 @@
 // atomically (a temporary file renamed over FILE), so an error never leaves a
 // half-written or emptied file, and it is byte-identical on every run: the
 // header names the spec as given on the command line and carries no time.
+// With -weights, the package and its weights are written together or not at
+// all. FILE's directory must exist, and FILE may not be the spec or the
+// -weights file.
 //
 // In a module that requires github.com/bpgen/bpgen, put beside model.yaml:
 //
@@ -81,7 +84,10 @@
 // values, an empty file. -epochs, -batch, -lr, -optimizer (a type other than
 // the spec's gets its default settings), -seed, -val (validation split),
 // -patience and -min-delta (early stopping; -patience 0 turns it off)
-// override the spec's train and optimizer blocks.
+// override the spec's train and optimizer blocks. Before anything is built,
+// train checks that the data files exist and can be read, and that -o, -log
+// and -plot can be written (in directories that exist) and are none of the
+// inputs nor each other.
 //
 // On a terminal, train shows a progress bar per epoch (samples, mean loss so
 // far, samples/s); otherwise, and for every finished epoch, it prints one
@@ -153,7 +159,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 130 // as a shell reports a program that SIGINT ended
 		}
 	case "version":
-		err = cmdVersion(args[1:], stdout)
+		err = cmdVersion(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return 0

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,7 +41,11 @@ func newTempModule(cmd, name string, files map[string][]byte) (*tempModule, erro
 	}
 	dir, err := os.MkdirTemp("", name)
 	if err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // not the name of a directory that was never made
+		}
+		return nil, fmt.Errorf("creating a temporary module in %s: %w", os.TempDir(), err)
 	}
 	t := &tempModule{dir: dir, goCmd: goCmd}
 	if err := t.write(name, modDir, goVersion, files); err != nil {

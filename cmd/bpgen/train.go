@@ -18,7 +18,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bpgen/bpgen/data"
 	"github.com/bpgen/bpgen/gen"
+	"github.com/bpgen/bpgen/internal/atomicfile"
 	"github.com/bpgen/bpgen/internal/mnist"
 	"github.com/bpgen/bpgen/spec"
 )
@@ -196,12 +198,16 @@ func optimizerDefaults(typ string) spec.Optimizer {
 
 // trainData is where the trainer program reads its data.
 type trainData struct {
-	args []string // its -data, -labels, -test and -test-labels flags, with absolute paths
+	args []string // its -data, -labels, -test and -test-labels flags
 	desc string   // what the training data is, for the first line of output
 }
 
 // resolveData checks the data flags against the network m and turns them
-// into the trainer program's flags.
+// into the trainer program's flags. Files that are missing, unreadable or
+// directories are errors here, before anything is built (see data.Check);
+// their contents are the trainer's to check. The trainer runs in the
+// current directory and gets the paths as given, so that its errors name
+// the files as the user did.
 func (f *trainFlags) resolveData(m *spec.Model) (*trainData, error) {
 	d := &trainData{}
 	var mnistDir string
@@ -218,22 +224,15 @@ func (f *trainFlags) resolveData(m *spec.Model) (*trainData, error) {
 		}
 		return nil
 	}
-	file := func(flag, path string) (string, error) {
-		abs, err := filepath.Abs(path)
-		if err != nil {
-			return "", err
+	add := func(flag, path, labelsFlag, labels string) error {
+		if err := data.Check(path, data.Options{Labels: labels}); err != nil {
+			return err
 		}
-		if _, err := os.Stat(abs); err != nil {
-			return "", fmt.Errorf("-%s: %w", flag, err)
+		d.args = append(d.args, "-"+flag, path)
+		if labels != "" {
+			d.args = append(d.args, "-"+labelsFlag, labels)
 		}
-		return abs, nil
-	}
-	add := func(flag, path string) error {
-		abs, err := file(flag, path)
-		if err == nil {
-			d.args = append(d.args, "-"+flag, abs)
-		}
-		return err
+		return nil
 	}
 
 	if f.data == "mnist" {
@@ -249,13 +248,8 @@ func (f *trainFlags) resolveData(m *spec.Model) (*trainData, error) {
 			f.test = "mnist"
 		}
 	} else {
-		if err := add("data", f.data); err != nil {
+		if err := add("data", f.data, "labels", f.labels); err != nil {
 			return nil, err
-		}
-		if f.labels != "" {
-			if err := add("labels", f.labels); err != nil {
-				return nil, err
-			}
 		}
 		d.desc = f.data
 	}
@@ -269,18 +263,54 @@ func (f *trainFlags) resolveData(m *spec.Model) (*trainData, error) {
 		}
 		d.args = append(d.args, "-test", filepath.Join(mnistDir, mnist.TestImages), "-test-labels", filepath.Join(mnistDir, mnist.TestLabels))
 	case f.test != "":
-		if err := add("test", f.test); err != nil {
+		if err := add("test", f.test, "test-labels", f.testLabels); err != nil {
 			return nil, err
-		}
-		if f.testLabels != "" {
-			if err := add("test-labels", f.testLabels); err != nil {
-				return nil, err
-			}
 		}
 	case f.testLabels != "":
 		return nil, fmt.Errorf("-test-labels %s: no -test", f.testLabels)
 	}
 	return d, nil
+}
+
+// checkOutputs checks, before anything is built, that the files train
+// writes (-o, -log, -plot) can be written (see atomicfile.Check) and are
+// none of its inputs nor each other: "-o data.csv: the same file as -data".
+// It reports every problem, one a line.
+func (f *trainFlags) checkOutputs(specPath string) error {
+	type file struct{ flag, path string }
+	inputs := []file{{"spec", specPath}}
+	for _, in := range []file{{"-data", f.data}, {"-labels", f.labels}, {"-test", f.test}, {"-test-labels", f.testLabels}} {
+		if in.path != "" && !(in.path == "mnist" && (in.flag == "-data" || in.flag == "-test")) {
+			inputs = append(inputs, in)
+		}
+	}
+	var errs []error
+	var outputs []file
+next:
+	for _, out := range []file{{"-o", f.out}, {"-log", f.log}, {"-plot", f.plot}} {
+		if out.path == "" {
+			continue
+		}
+		for _, other := range append(inputs, outputs...) {
+			if sameFile(out.path, other.path) {
+				what := other.flag
+				if what == "spec" {
+					what = "the spec"
+				}
+				errs = append(errs, fmt.Errorf("%s %s: the same file as %s", out.flag, out.path, what))
+				continue next
+			}
+		}
+		outputs = append(outputs, out)
+		if err := atomicfile.Check(out.path); err != nil {
+			var ae *atomicfile.Error
+			if errors.As(err, &ae) {
+				err = ae.Err
+			}
+			errs = append(errs, fmt.Errorf("%s %s: %w", out.flag, out.path, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // mnistFits checks that the network m takes MNIST images and labels.
@@ -355,18 +385,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if f.out == "" {
 		f.out = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)) + ".safetensors"
 	}
-	weights, err := filepath.Abs(f.out)
+	d, err := f.resolveData(m)
 	if err != nil {
 		return err
 	}
-	if fi, err := os.Stat(weights); err == nil && fi.IsDir() {
-		return fmt.Errorf("-o %s: is a directory", f.out)
-	}
-	if fi, err := os.Stat(filepath.Dir(weights)); err != nil || !fi.IsDir() {
-		return fmt.Errorf("-o %s: no directory %s", f.out, filepath.Dir(weights))
-	}
-	d, err := f.resolveData(m)
-	if err != nil {
+	if err := f.checkOutputs(path); err != nil {
 		return err
 	}
 	sum, err := gen.Summarize(m)
@@ -425,12 +448,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	built := time.Now()
 
-	cmdArgs := append(d.args, "-o", weights)
+	cmdArgs := append(d.args, "-o", f.out)
 	if f.limit > 0 {
 		cmdArgs = append(cmdArgs, "-limit", fmt.Sprint(f.limit))
 	}
 	trainer := exec.Command(exe, cmdArgs...)
-	trainer.Dir = mod.dir
 	var errOut bytes.Buffer
 	trainer.Stderr = &errOut
 	setProcessGroup(trainer)

@@ -4,37 +4,188 @@
 package atomicfile
 
 import (
-	"fmt"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
 
-// Write writes data to path atomically with mode 0644. On any error the
-// temporary file is removed and path is left as it was; errors read
-// "writing PATH: …", or "PATH: is a directory".
-func Write(path string, data []byte) (err error) {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return fmt.Errorf("%s: is a directory", path)
+// Error is the error of Write, WriteAll and Check: the file it is about, as
+// the caller named it, and why. It reads "writing PATH: why" ("writing
+// out/m_gen.go: permission denied", "writing out/m_gen.go: no directory
+// out"), or "PATH: why" when PATH itself cannot be replaced by a file
+// ("out: is a directory"). Why never names a temporary file.
+type Error struct {
+	Op   string // "writing", or empty
+	Path string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Op == "" {
+		return e.Path + ": " + e.Err.Error()
 	}
+	return e.Op + " " + e.Path + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// reason is an explanation that keeps the error it explains for errors.Is.
+type reason struct {
+	msg string
+	err error
+}
+
+func (r *reason) Error() string { return r.msg }
+func (r *reason) Unwrap() error { return r.err }
+
+// File is a file for WriteAll: its path and contents.
+type File struct {
+	Path string
+	Data []byte
+}
+
+// Write writes data to path atomically with mode 0644. On any error the
+// temporary file is removed and path is left as it was. The error is an
+// *Error. A symbolic link to a regular file stays a link: the file it points
+// to is replaced. A path that is a directory or another kind of file than a
+// regular one (a device, a pipe) is an error.
+func Write(path string, data []byte) error {
+	return WriteAll(File{path, data})
+}
+
+// WriteAll writes several files as Write does, as one step as far as the
+// file system allows: every file is first written in full to a temporary
+// file beside its target, and only when all of them are written are they
+// renamed over their targets, in order. An error before the renames (a
+// directory that is missing or not writable, a full disk) leaves every
+// target as it was; only a rename failing after the first one succeeded
+// could leave some files new and others old.
+func WriteAll(files ...File) (err error) {
+	var tmps []string
+	defer func() {
+		for _, t := range tmps {
+			if t != "" {
+				os.Remove(t)
+			}
+		}
+	}()
+	targets := make([]string, len(files))
+	for i, f := range files {
+		if targets[i], err = target(f.Path); err != nil {
+			return err
+		}
+		tmp, err := stage(targets[i], f.Data)
+		if err != nil {
+			return &Error{"writing", f.Path, explain(targets[i], err)}
+		}
+		tmps = append(tmps, tmp)
+	}
+	for i, f := range files {
+		if err := os.Rename(tmps[i], targets[i]); err != nil {
+			return &Error{"writing", f.Path, explain(targets[i], err)}
+		}
+		tmps[i] = ""
+	}
+	return nil
+}
+
+// Check returns the error Write(path, …) would fail with because of where
+// path is, without changing anything that exists: path is a directory or
+// not a regular file, its directory is missing or not a directory, or no
+// file can be created there (it creates and removes a temporary file).
+func Check(path string) error {
+	t, err := target(path)
+	if err != nil {
+		return err
+	}
+	tmp, err := stage(t, nil)
+	if err != nil {
+		return &Error{"writing", path, explain(t, err)}
+	}
+	os.Remove(tmp)
+	return nil
+}
+
+// target returns the file to replace for path: path itself, or the file a
+// symbolic link at path points to. It fails if that is a directory or not
+// a regular file.
+func target(path string) (string, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return path, nil // a new file (or a dangling link, replaced); creating it will tell
+	case fi.IsDir():
+		return "", &Error{"", path, errors.New("is a directory")}
+	case !fi.Mode().IsRegular():
+		return "", &Error{"", path, errors.New("is not a regular file")}
+	}
+	if li, err := os.Lstat(path); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		if real, err := filepath.EvalSymlinks(path); err == nil {
+			return real, nil
+		}
+	}
+	return path, nil
+}
+
+// stage writes data to a new temporary file beside path, mode 0644, and
+// returns its name; on an error it leaves nothing behind.
+func stage(path string, data []byte) (name string, err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return "", err
 	}
 	defer func() {
 		if err != nil {
 			tmp.Close()
 			os.Remove(tmp.Name())
-			err = fmt.Errorf("writing %s: %w", path, err)
 		}
 	}()
 	if _, err = tmp.Write(data); err != nil {
-		return err
+		return "", err
 	}
 	if err = tmp.Chmod(0o644); err != nil {
-		return err
+		return "", err
 	}
 	if err = tmp.Close(); err != nil {
-		return err
+		return "", err
 	}
-	return os.Rename(tmp.Name(), path)
+	return tmp.Name(), nil
+}
+
+// explain turns an error of creating, writing or renaming a file beside
+// path into the reason, without the temporary file's name: "permission
+// denied", "no directory out", "out is not a directory".
+func explain(path string, err error) error {
+	dir := filepath.Dir(path)
+	switch fi, serr := os.Stat(dir); {
+	case serr == nil && !fi.IsDir():
+		return &reason{dir + " is not a directory", err}
+	case serr != nil:
+		// The directory is missing, or a file is where one of its
+		// parents should be.
+		for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+			if fi, err := os.Stat(p); err == nil {
+				if !fi.IsDir() {
+					return &reason{p + " is not a directory", serr}
+				}
+				break
+			}
+			if p == filepath.Dir(p) {
+				break
+			}
+		}
+		if errors.Is(serr, fs.ErrNotExist) {
+			return &reason{"no directory " + dir, serr}
+		}
+	}
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
 }
