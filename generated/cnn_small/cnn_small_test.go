@@ -52,3 +52,10 @@ func BenchmarkInference(b *testing.B) {
 	_, test := mnisttrain.Data(b)
 	mnisttrain.BenchInference(b, New().Forward, test.Images3D())
 }
+
+// BenchmarkFitWorkers measures Fit (one epoch over 2048 images) with one and
+// two workers at batch 32 and 128.
+func BenchmarkFitWorkers(b *testing.B) {
+	train, _ := mnisttrain.Data(b)
+	mnisttrain.BenchFitWorkers(b, New, DefaultTrainConfig(), train.Images3D()[:2048], train.Labels[:2048], 32, 128)
+}

@@ -1,7 +1,6 @@
 package mnist_mlp
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/bpgen/bpgen/generated/mnist_mlp/f64"
@@ -172,20 +171,5 @@ func TestTwoWorkers(t *testing.T) {
 // two workers at several batch sizes: the scaling of the second core.
 func BenchmarkFitWorkers(b *testing.B) {
 	train, _ := mnisttrain.Data(b)
-	xs, ys := train.Images[:8192], train.Labels[:8192]
-	for _, batch := range []int{32, 64, 128, 256} {
-		for _, workers := range []int{1, 2} {
-			b.Run(fmt.Sprintf("batch%d/workers%d", batch, workers), func(b *testing.B) {
-				m := New()
-				cfg := DefaultTrainConfig()
-				cfg.Epochs, cfg.Batch, cfg.Workers, cfg.Shuffle = 1, batch, workers, false
-				for b.Loop() {
-					if _, err := m.Fit(xs, ys, cfg); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(b.N*len(xs))/b.Elapsed().Seconds(), "samples/s")
-			})
-		}
-	}
+	mnisttrain.BenchFitWorkers(b, New, DefaultTrainConfig(), train.Images[:8192], train.Labels[:8192], 32, 64, 128, 256)
 }

@@ -1,6 +1,7 @@
 package mnisttrain
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 
@@ -92,4 +93,30 @@ func BenchInference[X, Out any](b *testing.B, forward func(*X) *Out, xs []X) {
 		forward(&xs[i%len(xs)])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// Fitter is a generated model's Fit method.
+type Fitter[X, Y any] interface {
+	Fit(xs []X, ys []Y, cfg runtime.TrainConfig) (runtime.History, error)
+}
+
+// BenchFitWorkers measures Fit, one epoch over xs without shuffling, with one
+// and two workers at each batch size (sub-benchmarks batchB/workersW, which
+// scripts/benchtable puts side by side), and reports samples/s. cfg is the
+// model's DefaultTrainConfig.
+func BenchFitWorkers[X, Y any, M Fitter[X, Y]](b *testing.B, newModel func() M, cfg runtime.TrainConfig, xs []X, ys []Y, batches ...int) {
+	for _, batch := range batches {
+		for _, workers := range []int{1, 2} {
+			b.Run(fmt.Sprintf("batch%d/workers%d", batch, workers), func(b *testing.B) {
+				m := newModel()
+				cfg.Epochs, cfg.Batch, cfg.Workers, cfg.Shuffle = 1, batch, workers, false
+				for b.Loop() {
+					if _, err := m.Fit(xs, ys, cfg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*len(xs))/b.Elapsed().Seconds(), "samples/s")
+			})
+		}
+	}
 }

@@ -1,6 +1,8 @@
 // Command benchtable reads the output of two `go test -bench` runs of the
 // generated examples (plain Go, then GOEXPERIMENT=simd) and prints the median
-// samples/s of every benchmark in both, and their ratio, as a Markdown table.
+// samples/s of every benchmark in both builds, on one core and (for benchmarks
+// with …/workers1 and …/workers2 variants) on two, with the ratios, as one
+// Markdown table.
 //
 //	go run ./scripts/benchtable PLAIN.txt SIMD.txt
 package main
@@ -63,21 +65,64 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	keys := make([]string, 0, len(plain))
-	for k := range plain {
+	// Benchmarks named …/workers1 and …/workers2 are one row with a one-core
+	// and a two-core column; every other benchmark runs on one core.
+	type cols struct{ p1, p2, s1, s2 float64 }
+	rows := map[string]*cols{}
+	get := func(k string) (*cols, bool) {
+		two := strings.HasSuffix(k, "/workers2")
+		k = strings.TrimSuffix(strings.TrimSuffix(k, "/workers1"), "/workers2")
+		if rows[k] == nil {
+			rows[k] = &cols{}
+		}
+		return rows[k], two
+	}
+	for k, v := range plain {
+		if c, two := get(k); two {
+			c.p2 = v
+		} else {
+			c.p1 = v
+		}
+	}
+	for k, v := range simd {
+		if c, two := get(k); two {
+			c.s2 = v
+		} else {
+			c.s1 = v
+		}
+	}
+	keys := make([]string, 0, len(rows))
+	for k := range rows {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	fmt.Println("| example | benchmark | samples/s, plain Go | samples/s, GOEXPERIMENT=simd | ratio |")
-	fmt.Println("|---|---|---:|---:|---:|")
+	fmt.Println("| example | benchmark | plain Go, 1 core | plain Go, 2 cores | simd, 1 core | simd, 2 cores | simd ÷ plain | 2 cores ÷ 1 (plain, simd) |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|")
 	for _, k := range keys {
-		a, b := plain[k], simd[k]
-		fmt.Printf("| %s | %s | %s | %s | %.2f× |\n", strings.Split(k, " | ")[0], strings.Split(k, " | ")[1], thousands(a), thousands(b), b/a)
+		c := rows[k]
+		ex, bench, _ := strings.Cut(k, " | ")
+		scaling := "—"
+		if c.p2 > 0 || c.s2 > 0 {
+			scaling = ratio(c.p2, c.p1) + ", " + ratio(c.s2, c.s1)
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", ex, bench,
+			thousands(c.p1), thousands(c.p2), thousands(c.s1), thousands(c.s2), ratio(c.s1, c.p1), scaling)
 	}
+}
+
+// ratio formats a/b as "1.23×", or "—" when either is missing.
+func ratio(a, b float64) string {
+	if a == 0 || b == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
 }
 
 // thousands formats v rounded, with commas: 12,345.
 func thousands(v float64) string {
+	if v == 0 {
+		return "—"
+	}
 	s := strconv.FormatInt(int64(v+0.5), 10)
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]
