@@ -88,3 +88,25 @@ func BenchmarkForward(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }
+
+// BenchmarkFit measures Fit's training steps on the four samples (batch 4,
+// one optimizer step per epoch), through TrainBatch and per sample.
+func BenchmarkFit(b *testing.B) {
+	for _, perSample := range []bool{false, true} {
+		name := "TrainBatch"
+		if perSample {
+			name = "PerSample"
+		}
+		b.Run(name, func(b *testing.B) {
+			m := New()
+			cfg := DefaultTrainConfig()
+			cfg.Epochs, cfg.PerSample = 100, perSample
+			for b.Loop() {
+				if _, err := m.Fit(xorX[:], xorY[:], cfg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*cfg.Epochs*len(xorX))/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}
