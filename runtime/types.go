@@ -135,6 +135,16 @@ type Learner[T Float, X, Y any] interface {
 	SetTraining(on bool)
 }
 
+// TensorLister is implemented by models that describe their parameter
+// tensors: ParamTensors returns the Tensors that lay out ParamSlice (and
+// GradSlice) in order. Generated models implement it by returning their
+// package's Tensors. Fit uses it to name the tensor and element of a gradient
+// or parameter that is NaN or infinite; for a model without it, Fit's errors
+// give the index into the flat slice instead.
+type TensorLister interface {
+	ParamTensors() []Tensor
+}
+
 // APIVersion is the version of the contract between generated code and this
 // package. Generated files refer to it in a compile-time guard, so code
 // generated for another version stops compiling instead of misbehaving.

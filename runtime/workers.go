@@ -10,6 +10,7 @@ type partResult struct {
 	loss    float64 // sum of the losses
 	correct int     // samples predicted correctly
 	bad     float64 // the first NaN or infinite loss, or 0
+	badAt   int     // the index in xs of the sample whose loss is bad
 }
 
 // trainPart zeroes m's gradients and runs TrainStep over the samples batch
@@ -20,7 +21,7 @@ func trainPart[T Float, X, Y any](m Learner[T, X, Y], batch []int, xs []X, ys []
 	for _, k := range batch {
 		loss := m.TrainStep(&xs[k], &ys[k])
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			r.bad = loss
+			r.bad, r.badAt = loss, k
 			return r
 		}
 		r.loss += loss
@@ -85,7 +86,7 @@ func (p *workerPool[T, X, Y]) run(batch []int, xs []X, ys []Y) partResult {
 		res.loss += r.loss
 		res.correct += r.correct
 		if res.bad == 0 {
-			res.bad = r.bad
+			res.bad, res.badAt = r.bad, r.badAt
 		}
 		addInto(g, rep.GradSlice())
 	}
