@@ -279,6 +279,12 @@ func (m *Model) SeedDropout(seed uint64) {
 	m.rng.Seed(seed)
 }
 
+// ParamTensors returns Tensors, the layout of ParamSlice (runtime.TensorLister):
+// Fit uses it to name the tensor in which a NaN or infinity appears.
+func (m *Model) ParamTensors() []runtime.Tensor {
+	return Tensors
+}
+
 // Forward runs the network on x and returns its output. It allocates nothing;
 // the result points into the Model and is valid until the next call.
 func (m *Model) Forward(x *Input) *Output {
