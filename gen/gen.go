@@ -278,6 +278,7 @@ func genModel(f *jen.File, p *plan) {
 		f.Comment("Model is the network with its parameters, gradients and the buffers of one")
 		f.Comment("forward and backward pass. Create it with New.")
 	}
+	f.Comment("Not safe for concurrent use (Forward writes the buffers): one Model per goroutine.")
 	f.Type().Id("Model").StructFunc(func(g *jen.Group) {
 		g.Comment("Params are the trainable parameters.")
 		g.Id("Params").Id("Params")

@@ -99,6 +99,7 @@ var Tensors = []runtime.Tensor{{
 
 // Model is the network with its parameters, gradients and the buffers of one
 // forward and backward pass. Create it with New.
+// Not safe for concurrent use (Forward writes the buffers): one Model per goroutine.
 type Model struct {
 	// Params are the trainable parameters.
 	Params Params

@@ -219,3 +219,54 @@ func finite(v []float32) bool {
 	}
 	return true
 }
+
+// TestConcurrentModels runs Forward on several goroutines at once, each with
+// its own Model holding a copy of the same trained parameters, while they all
+// read the package-level Tensors, Loss and DefaultTrainConfig: the outputs
+// must equal those of one Model run alone, and go test -race must find no
+// race. (A single Model is not safe for concurrent use: Forward writes its
+// buffers.)
+func TestConcurrentModels(t *testing.T) {
+	rng := runtime.NewRNG(21)
+	xs := make([]Input, 40)
+	for i := range xs {
+		for j := range xs[i] {
+			xs[i][j] = float32(rng.Float64())
+		}
+	}
+	shared := New()
+	for i, p := range shared.ParamSlice() {
+		shared.ParamSlice()[i] = p * 1.5 // some other weights than New's
+	}
+	want := make([]Output, len(xs))
+	for i := range xs {
+		want[i] = *shared.Forward(&xs[i])
+	}
+	const goroutines = 4
+	errs := make(chan error, goroutines)
+	for g := 0; g < goroutines; g++ {
+		go func() {
+			m := New()
+			m.Params = shared.Params // read-only sharing by copying
+			cfg := DefaultTrainConfig()
+			for rep := 0; rep < 3; rep++ {
+				for i := (g + rep) % len(xs); i < len(xs); i += 3 {
+					out := m.Forward(&xs[i])
+					if *out != want[i] {
+						errs <- fmt.Errorf("goroutine %d, sample %d: %v, want %v", g, i, *out, want[i])
+						return
+					}
+					y := Target(i % OutputSize)
+					if l := Loss(out, &y); math.IsNaN(l) || cfg.Batch != 32 || Tensors[0].Name != "layers.0.weight" {
+						errs <- fmt.Errorf("goroutine %d: loss %v, batch %d, tensor %q", g, l, cfg.Batch, Tensors[0].Name)
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < goroutines; g++ {
+		assert.NoError(t, <-errs)
+	}
+}
