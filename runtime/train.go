@@ -280,8 +280,9 @@ func checkTrainConfig(n, m int, cfg *TrainConfig) (nVal int, err error) {
 
 // scaleGrads divides g by batch and, if clip > 0, then scales it down so
 // that its L2 norm is at most clip. It returns the index of the first element
-// of g that is NaN or ±Inf, or -1 if all are finite; g is then left partly
-// scaled. The finiteness check rides on the pass that scales g: a sum of
+// of g that is NaN or ±Inf (g may then be scaled or not: the caller drops
+// it), or -1 if all are finite. The finiteness check rides on the pass that
+// scales g: a sum of
 // squares accumulated in T (in float64 for the clipping norm) is finite
 // unless an element is not or the sum overflows, and only then is g scanned.
 func scaleGrads[T Float](g []T, batch int, clip float64) int {
