@@ -91,6 +91,7 @@ func Generate(m *spec.Model, opt Options) ([]byte, error) {
 	genParams(f, p)
 	genModel(f, p)
 	genNew(f, p)
+	genParamTensors(f)
 	genForward(f, p)
 	genLoss(f, p)
 	genIO(f, p)
@@ -278,6 +279,7 @@ func genModel(f *jen.File, p *plan) {
 		f.Comment("Model is the network with its parameters, gradients and the buffers of one")
 		f.Comment("forward and backward pass. Create it with New.")
 	}
+	f.Comment("Not safe for concurrent use (Forward writes the buffers): one Model per goroutine.")
 	f.Type().Id("Model").StructFunc(func(g *jen.Group) {
 		g.Comment("Params are the trainable parameters.")
 		g.Id("Params").Id("Params")
@@ -375,6 +377,14 @@ func genNew(f *jen.File, p *plan) {
 	recv().Id("Training").Params().Bool().Block(jen.Return(jen.Id("m").Dot("training")))
 	f.Comment("SeedDropout reseeds the generator of dropout masks, to repeat a masked pass.")
 	recv().Id("SeedDropout").Params(jen.Id("seed").Uint64()).Block(jen.Id("m").Dot("rng").Dot("Seed").Call(jen.Id("seed")))
+}
+
+// genParamTensors emits ParamTensors, which makes a Model a
+// runtime.TensorLister: Fit names the tensor of a NaN or infinite gradient.
+func genParamTensors(f *jen.File) {
+	f.Comment("ParamTensors returns Tensors, the layout of ParamSlice (runtime.TensorLister):")
+	f.Comment("Fit uses it to name the tensor in which a NaN or infinity appears.")
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("ParamTensors").Params().Index().Qual(rtPath, "Tensor").Block(jen.Return(jen.Id("Tensors")))
 }
 
 // genForward emits Forward and forward.

@@ -55,7 +55,7 @@ func testGemm[T simdFloat](t *testing.T, gemmNT func(c, a, b, bias []T, m, n, k 
 			t.Run(fmt.Sprintf("TN%v_%dx%dx%d", tn, m, n, k), func(t *testing.T) {
 				a, b := randVec[T](rng, m*k), randVec[T](rng, k*n)
 				for i := 0; i < len(a); i += 3 {
-					a[i] = 0 // zero gradients (dead ReLU units) are skipped by some paths
+					a[i] = 0 // zero gradients, as from dead ReLU units
 				}
 				c := randVec[T](rng, m*n+1)
 				c0 := append([]T(nil), c...)

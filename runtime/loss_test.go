@@ -208,6 +208,86 @@ func TestLossExtremeLogits(t *testing.T) {
 	})
 }
 
+// TestLossExtremeLogitsTyped runs the losses (and with them the stable
+// log-sum-exp and sigmoid) on logits of ±1e4 and on probabilities of exactly
+// 0 and 1 in float32 and float64: losses and gradients must be finite and
+// equal to the values worked out by hand, to rounding.
+func TestLossExtremeLogitsTyped(t *testing.T) {
+	t.Run("float32", testLossExtremeLogits[float32])
+	t.Run("float64", testLossExtremeLogits[float64])
+}
+
+func testLossExtremeLogits[T Float](t *testing.T) {
+	check := func(t *testing.T, what string, got, want []float64) {
+		t.Helper()
+		require.Len(t, got, len(want), what)
+		for i := range got {
+			assert.False(t, math.IsNaN(got[i]) || math.IsInf(got[i], 0), "%s[%d] = %v", what, i, got[i])
+			assert.InDelta(t, want[i], got[i], 1e-6*max(1, math.Abs(want[i])), "%s[%d] (all: %v)", what, i, got)
+		}
+	}
+	f64 := func(v []T) []float64 {
+		r := make([]float64, len(v))
+		for i, x := range v {
+			r[i] = float64(x)
+		}
+		return r
+	}
+	t.Run("SoftmaxCrossEntropy", func(t *testing.T) {
+		tests := []struct {
+			logits []T
+			class  int
+			loss   float64
+			grad   []float64 // softmax − onehot
+		}{
+			{[]T{1e4, -1e4, 0}, 0, 0, []float64{0, 0, 0}},
+			{[]T{1e4, -1e4, 0}, 1, 2e4, []float64{1, -1, 0}},
+			{[]T{1e4, -1e4, 0}, 2, 1e4, []float64{1, 0, -1}},
+			{[]T{1e4, 1e4}, 0, math.Ln2, []float64{-0.5, 0.5}},
+			{[]T{-1e4, -1e4, -1e4}, 2, math.Log(3), []float64{1.0 / 3, 1.0 / 3, -2.0 / 3}},
+			{[]T{-1e4, 1e4, 1e4}, 0, 2e4 + math.Ln2, []float64{-1, 0.5, 0.5}},
+		}
+		for _, tc := range tests {
+			grad := make([]T, len(tc.logits))
+			what := fmt.Sprintf("%v class %d", tc.logits, tc.class)
+			check(t, what+" loss", []float64{SoftmaxCrossEntropy(tc.logits, tc.class, grad)}, []float64{tc.loss})
+			check(t, what+" grad", f64(grad), tc.grad)
+			check(t, what+" loss without grad", []float64{SoftmaxCrossEntropy(tc.logits, tc.class, nil)}, []float64{tc.loss})
+		}
+	})
+	z := []T{1e4, -1e4, 0, 1e4, -1e4}
+	tg := []T{1, 0, 1, 0, 1}
+	t.Run("Sigmoid", func(t *testing.T) {
+		got := make([]float64, len(z))
+		for i, v := range z {
+			got[i] = Sigmoid(float64(v))
+		}
+		check(t, "sigmoid", got, []float64{1, 0, 0.5, 1, 0})
+	})
+	t.Run("BinaryCrossEntropyWithLogits", func(t *testing.T) {
+		// Per element max(z,0) − zt + log1p(e^−|z|): 0, 0, ln 2, 1e4, 1e4;
+		// gradient (σ(z) − t)/5.
+		grad := make([]T, len(z))
+		loss := BinaryCrossEntropyWithLogits(z, tg, grad)
+		check(t, "loss", []float64{loss}, []float64{(2e4 + math.Ln2) / 5})
+		check(t, "grad", f64(grad), []float64{0, 0, -0.1, 0.2, -0.2})
+	})
+	t.Run("BinaryCrossEntropy", func(t *testing.T) {
+		// On p = σ(z) = [1, 0, 0.5, 1, 0]: the log terms are clamped at −100
+		// (0, 0, ln 2, 100, 100); the gradient (p−t)/(pc·qc)/5 is about
+		// ±2e11 where p is 0 or 1 against the opposite target.
+		p := make([]T, len(z))
+		for i, v := range z {
+			p[i] = T(Sigmoid(float64(v)))
+		}
+		grad := make([]T, len(z))
+		loss := BinaryCrossEntropy(p, tg, grad)
+		check(t, "loss", []float64{loss}, []float64{(200 + math.Ln2) / 5})
+		big := 1 / ((1 - bceEps) * bceEps) / 5
+		check(t, "grad", f64(grad), []float64{0, 0, -0.4, big, -big})
+	})
+}
+
 func TestSigmoid(t *testing.T) {
 	for _, x := range []float64{-30, -5, -1, -1e-9, 0, 1e-9, 0.5, 3, 30} {
 		want := 1 / (1 + math.Exp(-x))

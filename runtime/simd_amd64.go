@@ -82,6 +82,37 @@ func Dot64(x, y []float64) float64 {
 	return scalarDot(x, y)
 }
 
+// scaleSq32 sets x[i] *= a over len(x) and returns Σ x[i]² of the scaled
+// values (Fit's gradient averaging and finiteness check in one pass).
+func scaleSq32(a float32, x []float32) float32 {
+	switch simdLevel {
+	case simdAVX512:
+		s := scaleSqF32x16(a, x)
+		archsimd.ClearAVXUpperBits()
+		return s
+	case simdAVX2:
+		s := scaleSqF32x8(a, x)
+		archsimd.ClearAVXUpperBits()
+		return s
+	}
+	return scalarScaleSq(a, x)
+}
+
+// scaleSq64 sets x[i] *= a over len(x) and returns Σ x[i]² of the scaled values.
+func scaleSq64(a float64, x []float64) float64 {
+	switch simdLevel {
+	case simdAVX512:
+		s := scaleSqF64x8(a, x)
+		archsimd.ClearAVXUpperBits()
+		return s
+	case simdAVX2:
+		s := scaleSqF64x4(a, x)
+		archsimd.ClearAVXUpperBits()
+		return s
+	}
+	return scalarScaleSq(a, x)
+}
+
 // Axpy32 does y[i] += a*x[i] over len(x); y must be at least as long.
 func Axpy32(a float32, x, y []float32) {
 	switch simdLevel {

@@ -46,6 +46,39 @@ func dotF32x16(x, y []float32) float32 {
 	return hsumF32(foldF32x16(a0.Add(a1).Add(a2.Add(a3))))
 }
 
+// scaleSqF32x16 sets x[i] *= a over len(x) and returns Σ x[i]² of the scaled
+// values: Fit's averaging of the gradient, with the finiteness check in the
+// same pass. Four accumulators hide the FMA latency; the tail is one masked
+// load and store.
+func scaleSqF32x16(a float32, x []float32) float32 {
+	n := len(x)
+	px := unsafe.Pointer(unsafe.SliceData(x))
+	va := archsimd.BroadcastFloat32x16(a)
+	var a0, a1, a2, a3 archsimd.Float32x16
+	i := 0
+	for ; i <= n-64; i += 64 {
+		v0, v1 := va.Mul(ldF32x16(px, i)), va.Mul(ldF32x16(px, i+16))
+		v2, v3 := va.Mul(ldF32x16(px, i+32)), va.Mul(ldF32x16(px, i+48))
+		stF32x16(v0, px, i)
+		stF32x16(v1, px, i+16)
+		stF32x16(v2, px, i+32)
+		stF32x16(v3, px, i+48)
+		a0, a1 = v0.MulAdd(v0, a0), v1.MulAdd(v1, a1)
+		a2, a3 = v2.MulAdd(v2, a2), v3.MulAdd(v3, a3)
+	}
+	for ; i <= n-16; i += 16 {
+		v := va.Mul(ldF32x16(px, i))
+		stF32x16(v, px, i)
+		a0 = v.MulAdd(v, a0)
+	}
+	if i < n {
+		v := va.Mul(archsimd.LoadFloat32x16SlicePart(x[i:n]))
+		v.StoreSlicePart(x[i:n])
+		a1 = v.MulAdd(v, a1)
+	}
+	return hsumF32(foldF32x16(a0.Add(a1).Add(a2.Add(a3))))
+}
+
 // axpyF32x16 does y[i] += a*x[i] over len(x); y must be at least as long.
 func axpyF32x16(a float32, x, y []float32) {
 	n := len(x)
@@ -404,6 +437,39 @@ func dotF64x8(x, y []float64) float64 {
 	}
 	if i < n {
 		a1 = archsimd.LoadFloat64x8SlicePart(x[i:n]).MulAdd(archsimd.LoadFloat64x8SlicePart(y[i:n]), a1)
+	}
+	return hsumF64(foldF64x8(a0.Add(a1).Add(a2.Add(a3))))
+}
+
+// scaleSqF64x8 sets x[i] *= a over len(x) and returns Σ x[i]² of the scaled
+// values: Fit's averaging of the gradient, with the finiteness check in the
+// same pass. Four accumulators hide the FMA latency; the tail is one masked
+// load and store.
+func scaleSqF64x8(a float64, x []float64) float64 {
+	n := len(x)
+	px := unsafe.Pointer(unsafe.SliceData(x))
+	va := archsimd.BroadcastFloat64x8(a)
+	var a0, a1, a2, a3 archsimd.Float64x8
+	i := 0
+	for ; i <= n-32; i += 32 {
+		v0, v1 := va.Mul(ldF64x8(px, i)), va.Mul(ldF64x8(px, i+8))
+		v2, v3 := va.Mul(ldF64x8(px, i+16)), va.Mul(ldF64x8(px, i+24))
+		stF64x8(v0, px, i)
+		stF64x8(v1, px, i+8)
+		stF64x8(v2, px, i+16)
+		stF64x8(v3, px, i+24)
+		a0, a1 = v0.MulAdd(v0, a0), v1.MulAdd(v1, a1)
+		a2, a3 = v2.MulAdd(v2, a2), v3.MulAdd(v3, a3)
+	}
+	for ; i <= n-8; i += 8 {
+		v := va.Mul(ldF64x8(px, i))
+		stF64x8(v, px, i)
+		a0 = v.MulAdd(v, a0)
+	}
+	if i < n {
+		v := va.Mul(archsimd.LoadFloat64x8SlicePart(x[i:n]))
+		v.StoreSlicePart(x[i:n])
+		a1 = v.MulAdd(v, a1)
 	}
 	return hsumF64(foldF64x8(a0.Add(a1).Add(a2.Add(a3))))
 }
@@ -770,6 +836,39 @@ func dotF32x8(x, y []float32) float32 {
 	return hsumF32(foldF32x8(a0.Add(a1).Add(a2.Add(a3))))
 }
 
+// scaleSqF32x8 sets x[i] *= a over len(x) and returns Σ x[i]² of the scaled
+// values: Fit's averaging of the gradient, with the finiteness check in the
+// same pass. Four accumulators hide the FMA latency; the tail is one masked
+// load and store.
+func scaleSqF32x8(a float32, x []float32) float32 {
+	n := len(x)
+	px := unsafe.Pointer(unsafe.SliceData(x))
+	va := archsimd.BroadcastFloat32x8(a)
+	var a0, a1, a2, a3 archsimd.Float32x8
+	i := 0
+	for ; i <= n-32; i += 32 {
+		v0, v1 := va.Mul(ldF32x8(px, i)), va.Mul(ldF32x8(px, i+8))
+		v2, v3 := va.Mul(ldF32x8(px, i+16)), va.Mul(ldF32x8(px, i+24))
+		stF32x8(v0, px, i)
+		stF32x8(v1, px, i+8)
+		stF32x8(v2, px, i+16)
+		stF32x8(v3, px, i+24)
+		a0, a1 = v0.MulAdd(v0, a0), v1.MulAdd(v1, a1)
+		a2, a3 = v2.MulAdd(v2, a2), v3.MulAdd(v3, a3)
+	}
+	for ; i <= n-8; i += 8 {
+		v := va.Mul(ldF32x8(px, i))
+		stF32x8(v, px, i)
+		a0 = v.MulAdd(v, a0)
+	}
+	if i < n {
+		v := va.Mul(archsimd.LoadFloat32x8SlicePart(x[i:n]))
+		v.StoreSlicePart(x[i:n])
+		a1 = v.MulAdd(v, a1)
+	}
+	return hsumF32(foldF32x8(a0.Add(a1).Add(a2.Add(a3))))
+}
+
 // axpyF32x8 does y[i] += a*x[i] over len(x); y must be at least as long.
 func axpyF32x8(a float32, x, y []float32) {
 	n := len(x)
@@ -1128,6 +1227,39 @@ func dotF64x4(x, y []float64) float64 {
 	}
 	if i < n {
 		a1 = archsimd.LoadFloat64x4SlicePart(x[i:n]).MulAdd(archsimd.LoadFloat64x4SlicePart(y[i:n]), a1)
+	}
+	return hsumF64(foldF64x4(a0.Add(a1).Add(a2.Add(a3))))
+}
+
+// scaleSqF64x4 sets x[i] *= a over len(x) and returns Σ x[i]² of the scaled
+// values: Fit's averaging of the gradient, with the finiteness check in the
+// same pass. Four accumulators hide the FMA latency; the tail is one masked
+// load and store.
+func scaleSqF64x4(a float64, x []float64) float64 {
+	n := len(x)
+	px := unsafe.Pointer(unsafe.SliceData(x))
+	va := archsimd.BroadcastFloat64x4(a)
+	var a0, a1, a2, a3 archsimd.Float64x4
+	i := 0
+	for ; i <= n-16; i += 16 {
+		v0, v1 := va.Mul(ldF64x4(px, i)), va.Mul(ldF64x4(px, i+4))
+		v2, v3 := va.Mul(ldF64x4(px, i+8)), va.Mul(ldF64x4(px, i+12))
+		stF64x4(v0, px, i)
+		stF64x4(v1, px, i+4)
+		stF64x4(v2, px, i+8)
+		stF64x4(v3, px, i+12)
+		a0, a1 = v0.MulAdd(v0, a0), v1.MulAdd(v1, a1)
+		a2, a3 = v2.MulAdd(v2, a2), v3.MulAdd(v3, a3)
+	}
+	for ; i <= n-4; i += 4 {
+		v := va.Mul(ldF64x4(px, i))
+		stF64x4(v, px, i)
+		a0 = v.MulAdd(v, a0)
+	}
+	if i < n {
+		v := va.Mul(archsimd.LoadFloat64x4SlicePart(x[i:n]))
+		v.StoreSlicePart(x[i:n])
+		a1 = v.MulAdd(v, a1)
 	}
 	return hsumF64(foldF64x4(a0.Add(a1).Add(a2.Add(a3))))
 }

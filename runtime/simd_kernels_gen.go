@@ -107,6 +107,39 @@ func dot$S(x, y []$T) $T {
 	return hsum$E(fold$S(a0.Add(a1).Add(a2.Add(a3))))
 }
 
+// scaleSq$S sets x[i] *= a over len(x) and returns Σ x[i]² of the scaled
+// values: Fit's averaging of the gradient, with the finiteness check in the
+// same pass. Four accumulators hide the FMA latency; the tail is one masked
+// load and store.
+func scaleSq$S(a $T, x []$T) $T {
+	n := len(x)
+	px := unsafe.Pointer(unsafe.SliceData(x))
+	va := archsimd.Broadcast$V(a)
+	var a0, a1, a2, a3 archsimd.$V
+	i := 0
+	for ; i <= n-$4W; i += $4W {
+		v0, v1 := va.Mul(ld$S(px, i)), va.Mul(ld$S(px, i+$W))
+		v2, v3 := va.Mul(ld$S(px, i+$2W)), va.Mul(ld$S(px, i+$3W))
+		st$S(v0, px, i)
+		st$S(v1, px, i+$W)
+		st$S(v2, px, i+$2W)
+		st$S(v3, px, i+$3W)
+		a0, a1 = v0.MulAdd(v0, a0), v1.MulAdd(v1, a1)
+		a2, a3 = v2.MulAdd(v2, a2), v3.MulAdd(v3, a3)
+	}
+	for ; i <= n-$W; i += $W {
+		v := va.Mul(ld$S(px, i))
+		st$S(v, px, i)
+		a0 = v.MulAdd(v, a0)
+	}
+	if i < n {
+		v := va.Mul(archsimd.Load$VSlicePart(x[i:n]))
+		v.StoreSlicePart(x[i:n])
+		a1 = v.MulAdd(v, a1)
+	}
+	return hsum$E(fold$S(a0.Add(a1).Add(a2.Add(a3))))
+}
+
 // axpy$S does y[i] += a*x[i] over len(x); y must be at least as long.
 func axpy$S(a $T, x, y []$T) {
 	n := len(x)

@@ -36,6 +36,30 @@ func scalarDot[T simdFloat](x, y []T) T {
 	return (s0 + s1) + (s2 + s3)
 }
 
+// scalarScaleSq sets x[i] *= a over len(x) and returns Σ x[i]² of the scaled
+// values, accumulated in T.
+func scalarScaleSq[T simdFloat](a T, x []T) T {
+	var s0, s1, s2, s3 T
+	for len(x) >= 8 {
+		p := (*[8]T)(x)
+		v0, v1, v2, v3 := a*p[0], a*p[1], a*p[2], a*p[3]
+		v4, v5, v6, v7 := a*p[4], a*p[5], a*p[6], a*p[7]
+		p[0], p[1], p[2], p[3] = v0, v1, v2, v3
+		p[4], p[5], p[6], p[7] = v4, v5, v6, v7
+		s0 += v0*v0 + v4*v4
+		s1 += v1*v1 + v5*v5
+		s2 += v2*v2 + v6*v6
+		s3 += v3*v3 + v7*v7
+		x = x[8:]
+	}
+	for i, v := range x {
+		v *= a
+		x[i] = v
+		s0 += v * v
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
 // scalarAxpy does y[i] += a*x[i] over len(x); y must be at least as long.
 func scalarAxpy[T simdFloat](a T, x, y []T) {
 	if len(y) < len(x) {

@@ -95,6 +95,55 @@ func testDot[T simdFloat](t *testing.T, dot func(x, y []T) T) {
 	}
 }
 
+func TestScaleSq(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		testScaleSq(t, scaleSq32)
+		testScaleSq(t, scaleSq64)
+	})
+}
+
+// testScaleSq checks the scaled values exactly (one multiplication each, as
+// the loop g[i] *= a), the sum of squares to tolerance, that nothing past
+// len(x) is written, and that a NaN or ±Inf anywhere, the masked tail
+// included, makes the sum NaN or +Inf.
+func testScaleSq[T simdFloat](t *testing.T, scaleSq func(a T, x []T) T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range simdLens {
+		buf := randVec[T](rng, n+3)
+		x := buf[:n]
+		a := T(1 / float64(1+rng.IntN(64)))
+		want := append([]T(nil), buf...)
+		var sum float64
+		for i := range x {
+			want[i] *= a
+			sum += float64(want[i]) * float64(want[i])
+		}
+		got := scaleSq(a, x)
+		if !near(got, T(sum), sum) {
+			t.Errorf("%T scaleSq n=%d: got %v, want %v", x, n, got, sum)
+		}
+		for i := range buf {
+			if buf[i] != want[i] {
+				t.Errorf("%T scaleSq n=%d: x[%d] = %v, want %v", x, n, i, buf[i], want[i])
+				break
+			}
+		}
+		for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+			for _, at := range []int{0, n / 2, n - 1} {
+				if n == 0 {
+					continue
+				}
+				x := randVec[T](rng, n)
+				x[at] = T(bad)
+				got := float64(scaleSq(a, x))
+				if math.IsNaN(bad) && !math.IsNaN(got) || math.IsInf(bad, 0) && !math.IsInf(got, 1) {
+					t.Errorf("%T scaleSq n=%d with %v at %d: got %v", x, n, bad, at, got)
+				}
+			}
+		}
+	}
+}
+
 func TestAxpy(t *testing.T) {
 	forEachPath(t, func(t *testing.T) {
 		testAxpy(t, Axpy32)
@@ -291,6 +340,8 @@ func TestSIMDNoAllocs(t *testing.T) {
 			"Dot32":      func() { s32 += Dot32(x32, dx32) },
 			"Dot64":      func() { s64 += Dot64(x64, dx64) },
 			"Axpy32":     func() { Axpy32(1e-3, x32, dx32) },
+			"scaleSq32":  func() { s32 += scaleSq32(1, x32) },
+			"scaleSq64":  func() { s64 += scaleSq64(1, x64) },
 			"Axpy64":     func() { Axpy64(1e-3, x64, dx64) },
 			"MatVec32":   func() { MatVec32(y32, w32, x32, b32, rows, cols) },
 			"MatVec64":   func() { MatVec64(y64, w64, x64, b64, rows, cols) },

@@ -20,7 +20,8 @@ import (
 // each minibatch of the training part (in order, or in a permutation that a
 // generator seeded with cfg.Seed redraws every epoch when Shuffle is set),
 // zeroes the gradients, runs TrainStep on every sample (or TrainBatch on the
-// whole minibatch when m is a BatchTrainer and PerSample is not set), divides the gradient
+// whole minibatch when m is a BatchTrainer, the vector kernels are in use and
+// PerSample is not set), divides the gradient
 // by the batch size (the last batch may be smaller), clips its global L2 norm
 // to ClipNorm if ClipNorm > 0, takes an optimizer step and calls cfg.OnBatch
 // (if set) with the samples done, the training part's size and the epoch's
@@ -47,13 +48,27 @@ import (
 // ClipNorm, a negative Patience or MinDelta, a ValidationSplit outside
 // [0, 1) or one that leaves no training or no validation sample, an invalid
 // optimizer or schedule, and a model whose GradSlice is not as long as its
-// ParamSlice are reported before training starts. A loss that is NaN or ±Inf
-// stops training with an error such as "epoch 3, step 17: loss is NaN"
-// (epoch and minibatch counted from 1); so does a non-finite gradient norm
-// when clipping. The failing minibatch takes no optimizer step, so the model
-// holds the weights of the last step, unless early stopping is on: then the
-// best weights (or the initial ones if no epoch completed) are restored. The
-// History returned with the error holds the completed epochs.
+// ParamSlice are reported before training starts.
+//
+// NaN and infinities stop training with an error that names the epoch and the
+// minibatch (both counted from 1) and where the value appeared:
+//
+//	epoch 3, step 17: loss is NaN (sample 1234)
+//	epoch 3, step 17: gradient of "layers.0.weight" is +Inf (element 341)
+//	epoch 3, step 17: parameter "layers.1.bias" is -Inf after the optimizer step (element 2)
+//
+// The sample is the index into xs. The tensor and the element within it come
+// from the model's ParamTensors (TensorLister, which generated models
+// implement); without it the error gives the index into the flat slice, as in
+// "gradient is NaN (element 100693 of GradSlice)". The loss is checked after
+// every sample, the averaged gradient of a minibatch before the optimizer
+// step (in the pass that averages it) and the parameters after the step. A
+// minibatch with a bad loss or gradient takes no optimizer step, so the model
+// holds the weights of the last step; a bad parameter is found only after its
+// step, so then the model holds that step's weights. With early stopping on,
+// the best weights (or the initial ones if no epoch completed) are restored
+// in every case. The History returned with the error holds the completed
+// epochs.
 //
 // Fit leaves m in inference mode (SetTraining(false)). It assumes that
 // ParamSlice and GradSlice return views of the model's storage, as generated
@@ -77,10 +92,15 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 	if err != nil {
 		return History{}, err
 	}
+	var tensors []Tensor // names for the errors about non-finite values
+	if tl, ok := m.(TensorLister); ok {
+		tensors = tl.ParamTensors()
+	}
 	defer m.SetTraining(false)
+	batched := !cfg.PerSample && SIMDLevel() != "generic"
 	var pool *workerPool[T, X, Y]
 	if r, ok := m.(Replicator[T, X, Y]); ok && cfg.Workers > 1 {
-		pool = newWorkerPool(m, r, cfg.Workers, !cfg.PerSample)
+		pool = newWorkerPool(m, r, cfg.Workers, batched)
 		defer pool.close()
 	}
 
@@ -139,20 +159,29 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 			if pool != nil {
 				res = pool.run(batch, xs, ys)
 			} else {
-				res = trainPart(m, batch, xs, ys, !cfg.PerSample)
+				res = trainPart(m, batch, xs, ys, batched)
 			}
 			sumLoss += res.loss
 			correct += res.correct
 			if res.bad != 0 {
 				finish()
-				return hist, fmt.Errorf("epoch %d, step %d: loss is %v", epoch+1, step, res.bad)
+				return hist, fmt.Errorf("epoch %d, step %d: loss is %v (sample %d)", epoch+1, step, res.bad, res.badAt)
 			}
 			grads := m.GradSlice()
-			if err := scaleGrads(grads, len(batch), cfg.ClipNorm); err != nil {
+			if bad := scaleGrads(grads, len(batch), cfg.ClipNorm); bad >= 0 {
+				err := fmt.Errorf("epoch %d, step %d: %s", epoch+1, step, nonFinite(false, grads, bad, tensors))
 				finish()
-				return hist, fmt.Errorf("epoch %d, step %d: %w", epoch+1, step, err)
+				return hist, err
 			}
-			opt.Step(m.ParamSlice(), grads)
+			params := m.ParamSlice()
+			opt.Step(params, grads)
+			if !finite(float64(sumSq(params))) {
+				if bad := firstNonFinite(params); bad >= 0 {
+					err := fmt.Errorf("epoch %d, step %d: %s", epoch+1, step, nonFinite(true, params, bad, tensors))
+					finish() // may restore the parameters: describe them first
+					return hist, err
+				}
+			}
 			if cfg.OnBatch != nil {
 				done := lo + len(batch)
 				cfg.OnBatch(done, nTrain, sumLoss/float64(done))
@@ -253,31 +282,118 @@ func checkTrainConfig(n, m int, cfg *TrainConfig) (nVal int, err error) {
 }
 
 // scaleGrads divides g by batch and, if clip > 0, then scales it down so
-// that its L2 norm is at most clip. The norm is accumulated in float64. It
-// returns an error if clipping finds a norm that is not finite.
-func scaleGrads[T Float](g []T, batch int, clip float64) error {
+// that its L2 norm is at most clip. It returns the index of the first element
+// of g that is NaN or ±Inf (g may then be scaled or not: the caller drops
+// it), or -1 if all are finite. The finiteness check rides on the pass that
+// scales g: a sum of
+// squares accumulated in T (in float64 for the clipping norm) is finite
+// unless an element is not or the sum overflows, and only then is g scanned.
+func scaleGrads[T Float](g []T, batch int, clip float64) int {
 	scale := 1 / float64(batch)
-	if clip > 0 {
-		sumSq := 0.0
-		for _, v := range g {
-			sumSq += float64(v) * float64(v)
+	if clip <= 0 {
+		if finite(float64(scaleSumSq(g, T(scale)))) {
+			return -1
 		}
-		norm := math.Sqrt(sumSq) * scale
-		if math.IsNaN(norm) || math.IsInf(norm, 0) {
-			return fmt.Errorf("gradient norm is %v", norm)
+		return firstNonFinite(g)
+	}
+	sumSq := 0.0
+	for _, v := range g {
+		sumSq += float64(v) * float64(v)
+	}
+	norm := math.Sqrt(sumSq) * scale
+	if !finite(sumSq) {
+		if bad := firstNonFinite(g); bad >= 0 {
+			return bad
 		}
-		if norm > clip {
-			scale *= clip / norm
-		}
+		norm = scaledNorm(g, scale) // finite elements whose squares overflow
+	}
+	if norm > clip {
+		scale *= clip / norm
 	}
 	if scale == 1 {
-		return nil
+		return -1
 	}
 	s := T(scale)
 	for i := range g {
 		g[i] *= s
 	}
-	return nil
+	return -1
+}
+
+// scaledNorm returns the L2 norm of g times scale for finite g whose plain
+// sum of squares overflows, as √Σ(g[i]/m)² · (m·scale) with m the largest
+// magnitude.
+func scaledNorm[T Float](g []T, scale float64) float64 {
+	m := 0.0
+	for _, v := range g {
+		m = max(m, math.Abs(float64(v)))
+	}
+	if m == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, v := range g {
+		r := float64(v) / m
+		s += r * r
+	}
+	return math.Sqrt(s) * (m * scale)
+}
+
+// scaleSumSq sets g[i] *= s and returns Σ g[i]² of the scaled values,
+// accumulated in T, with the vector kernels for float32 and float64.
+func scaleSumSq[T Float](g []T, s T) T {
+	switch v := any(g).(type) {
+	case []float32:
+		return T(scaleSq32(float32(s), v))
+	case []float64:
+		return T(scaleSq64(float64(s), v))
+	}
+	return scalarScaleSq(s, g)
+}
+
+// sumSq returns Σ v[i]², accumulated in T, with the vector kernels for
+// float32 and float64.
+func sumSq[T Float](v []T) T {
+	switch x := any(v).(type) {
+	case []float32:
+		return T(Dot32(x, x))
+	case []float64:
+		return T(Dot64(x, x))
+	}
+	return scalarDot(v, v)
+}
+
+// finite reports whether x is neither NaN nor ±Inf.
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// firstNonFinite returns the index of the first NaN or ±Inf in v, or -1.
+func firstNonFinite[T Float](v []T) int {
+	for i, x := range v {
+		if !finite(float64(x)) {
+			return i
+		}
+	}
+	return -1
+}
+
+// nonFinite describes the non-finite element i of the gradient (param false)
+// or of the parameters after the optimizer step (param true): with the
+// tensor's name and the element's index within it when tensors covers i,
+// with the index into the flat slice otherwise.
+func nonFinite[T Float](param bool, v []T, i int, tensors []Tensor) string {
+	val := float64(v[i])
+	for _, t := range tensors {
+		if i >= t.Offset && i-t.Offset < t.Size {
+			if param {
+				return fmt.Sprintf("parameter %q is %v after the optimizer step (element %d)", t.Name, val, i-t.Offset)
+			}
+			return fmt.Sprintf("gradient of %q is %v (element %d)", t.Name, val, i-t.Offset)
+		}
+	}
+	if param {
+		return fmt.Sprintf("parameter is %v after the optimizer step (element %d of ParamSlice)", val, i)
+	}
+	return fmt.Sprintf("gradient is %v (element %d of GradSlice)", val, i)
 }
 
 // stopped reports whether stop is closed (or has a value ready) without

@@ -538,10 +538,10 @@ func TestFitNonFiniteLoss(t *testing.T) {
 		patience int
 		want     string
 	}{
-		// 10 samples, batch 3: call 14 is the 4th sample of epoch 2, in step 2.
-		{"NaN", math.NaN(), 0, "epoch 2, step 2: loss is NaN"},
-		{"+Inf", math.Inf(1), 0, "epoch 2, step 2: loss is +Inf"},
-		{"-Inf with early stopping", math.Inf(-1), 5, "epoch 2, step 2: loss is -Inf"},
+		// 10 samples, batch 3: call 14 is the 4th sample of epoch 2 (xs[3]), in step 2.
+		{"NaN", math.NaN(), 0, "epoch 2, step 2: loss is NaN (sample 3)"},
+		{"+Inf", math.Inf(1), 0, "epoch 2, step 2: loss is +Inf (sample 3)"},
+		{"-Inf with early stopping", math.Inf(-1), 5, "epoch 2, step 2: loss is -Inf (sample 3)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -584,7 +584,7 @@ func TestFitNonFiniteLoss(t *testing.T) {
 		}
 		hist, err := Fit(m, xs, ys, TrainConfig{Epochs: 5, Batch: 2, EarlyStopping: EarlyStopping{Patience: 1}})
 		require.Error(t, err)
-		assert.Equal(t, "epoch 1, step 3: loss is NaN", err.Error())
+		assert.Equal(t, "epoch 1, step 3: loss is NaN (sample 4)", err.Error())
 		assert.Equal(t, [3]float64{0.1, 0.2, 0.3}, m.p)
 		assert.Zero(t, hist.BestEpoch)
 	})
@@ -597,7 +597,7 @@ func TestFitNonFiniteLoss(t *testing.T) {
 		}
 		_, err := Fit(m, xs, ys, TrainConfig{Epochs: 1, Batch: 4, ClipNorm: 1})
 		require.Error(t, err)
-		assert.Equal(t, "epoch 1, step 1: gradient norm is +Inf", err.Error())
+		assert.Equal(t, "epoch 1, step 1: gradient is -Inf (element 1 of GradSlice)", err.Error())
 		assert.Equal(t, [3]float64{}, m.p, "no step taken")
 	})
 }

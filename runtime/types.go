@@ -87,8 +87,11 @@ type TrainConfig struct {
 	// masks (each replica has its own generator).
 	Workers int
 	// PerSample makes Fit train with TrainStep, one sample at a time, even
-	// when the model has whole-batch kernels (BatchTrainer); for comparisons
-	// and debugging.
+	// when the model has whole-batch kernels (BatchTrainer). Fit uses
+	// TrainBatch only where the vector kernels run (SIMDLevel is not
+	// "generic"): in the pure-Go build the per-sample path, which skips the
+	// rows of dead ReLU units, measured faster (12.1k against 11.1k samples/s
+	// on mnist_mlp).
 	PerSample bool
 	// Stop, if not nil, is polled between minibatches; when it is closed Fit
 	// returns at once without error (History.Interrupted). With early stopping
@@ -139,6 +142,16 @@ type Learner[T Float, X, Y any] interface {
 	SetTraining(on bool)
 }
 
+// TensorLister is implemented by models that describe their parameter
+// tensors: ParamTensors returns the Tensors that lay out ParamSlice (and
+// GradSlice) in order. Generated models implement it by returning their
+// package's Tensors. Fit uses it to name the tensor and element of a gradient
+// or parameter that is NaN or infinite; for a model without it, Fit's errors
+// give the index into the flat slice instead.
+type TensorLister interface {
+	ParamTensors() []Tensor
+}
+
 // APIVersion is the version of the contract between generated code and this
 // package. Generated files refer to it in a compile-time guard, so code
 // generated for another version stops compiling instead of misbehaving.
@@ -157,8 +170,8 @@ type Replicator[T Float, X, Y any] interface {
 // TrainStep's work for the samples xs[k], ys[k] for every k in idx (all of
 // xs when idx is nil), several samples per kernel call, adds the gradients
 // into the model's and returns the sum of the losses and the number of
-// samples predicted correctly. Fit uses it instead of TrainStep unless
-// TrainConfig.PerSample is set.
+// samples predicted correctly. Fit uses it instead of TrainStep when the
+// vector kernels run, unless TrainConfig.PerSample is set.
 type BatchTrainer[X, Y any] interface {
 	TrainBatch(xs []X, ys []Y, idx []int) (loss float64, correct int)
 }

@@ -10,26 +10,33 @@ type partResult struct {
 	loss    float64 // sum of the losses
 	correct int     // samples predicted correctly
 	bad     float64 // the first NaN or infinite loss, or 0
+	badAt   int     // the index in xs of the sample whose loss is bad
 }
 
 // trainPart zeroes m's gradients and runs TrainStep over the samples batch
-// names, stopping at the first NaN or infinite loss; with batched set and a
-// model that implements BatchTrainer it runs TrainBatch over them instead
-// and reports a NaN or infinite sum of the losses.
+// names, stopping at the first NaN or infinite loss. With batched set and a
+// model that implements BatchTrainer it runs TrainBatch over them instead;
+// if the sum of the losses is NaN or infinite it reruns the samples one by
+// one to find the first bad one (the minibatch takes no step anyway).
 func trainPart[T Float, X, Y any](m Learner[T, X, Y], batch []int, xs []X, ys []Y, batched bool) partResult {
 	var r partResult
 	m.ZeroGrads()
 	if bt, ok := m.(BatchTrainer[X, Y]); ok && batched {
 		r.loss, r.correct = bt.TrainBatch(xs, ys, batch)
-		if math.IsNaN(r.loss) || math.IsInf(r.loss, 0) {
-			r.bad = r.loss
+		if !math.IsNaN(r.loss) && !math.IsInf(r.loss, 0) {
+			return r
+		}
+		sum := r.loss
+		r = trainPart(m, batch, xs, ys, false)
+		if r.bad == 0 { // only the sum overflowed, or the paths differ by rounding
+			r.bad, r.badAt = sum, batch[0]
 		}
 		return r
 	}
 	for _, k := range batch {
 		loss := m.TrainStep(&xs[k], &ys[k])
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			r.bad = loss
+			r.bad, r.badAt = loss, k
 			return r
 		}
 		r.loss += loss
@@ -95,7 +102,7 @@ func (p *workerPool[T, X, Y]) run(batch []int, xs []X, ys []Y) partResult {
 		res.loss += r.loss
 		res.correct += r.correct
 		if res.bad == 0 {
-			res.bad = r.bad
+			res.bad, res.badAt = r.bad, r.badAt
 		}
 		addInto(g, rep.GradSlice())
 	}

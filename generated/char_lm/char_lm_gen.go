@@ -152,6 +152,7 @@ var Tensors = []runtime.Tensor{{
 
 // Model is the network with its parameters, gradients and the buffers of one
 // forward and backward pass. Create it with New.
+// Not safe for concurrent use (Forward writes the buffers): one Model per goroutine.
 type Model struct {
 	// Params are the trainable parameters.
 	Params Params
@@ -222,6 +223,12 @@ func (m *Model) Training() bool {
 // SeedDropout reseeds the generator of dropout masks, to repeat a masked pass.
 func (m *Model) SeedDropout(seed uint64) {
 	m.rng.Seed(seed)
+}
+
+// ParamTensors returns Tensors, the layout of ParamSlice (runtime.TensorLister):
+// Fit uses it to name the tensor in which a NaN or infinity appears.
+func (m *Model) ParamTensors() []runtime.Tensor {
+	return Tensors
 }
 
 // Forward runs the network on x and returns its output. It allocates nothing;

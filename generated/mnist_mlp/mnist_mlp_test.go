@@ -1,6 +1,9 @@
 package mnist_mlp
 
 import (
+	"fmt"
+	"math"
+	"regexp"
 	"testing"
 
 	"github.com/bpgen/bpgen/generated/mnist_mlp/f64"
@@ -172,4 +175,126 @@ func TestTwoWorkers(t *testing.T) {
 func BenchmarkFitWorkers(b *testing.B) {
 	train, _ := mnisttrain.Data(b)
 	mnisttrain.BenchFitWorkers(b, New, DefaultTrainConfig(), train.Images[:8192], train.Labels[:8192], 32, 64, 128, 256)
+}
+
+// TestFitNonFinite checks Fit's NaN and Inf guards on the generated model
+// with synthetic data: an infinite pixel, a learning rate so large that the first
+// step overflows float32, and one that makes the next forward pass overflow.
+func TestFitNonFinite(t *testing.T) {
+	rng := runtime.NewRNG(11)
+	xs, ys := make([]Input, 96), make([]Target, 96)
+	for i := range xs {
+		for j := range xs[i] {
+			xs[i][j] = float32(rng.Float64())
+		}
+		ys[i] = i % 10
+	}
+	names := map[string]bool{}
+	for _, tn := range Tensors {
+		names[tn.Name] = true
+	}
+	fit := func(xs []Input, opt string, lr float64, workers int) (*Model, error) {
+		m := New()
+		cfg := DefaultTrainConfig()
+		cfg.Epochs, cfg.Workers = 1, workers
+		cfg.Optimizer = runtime.OptimizerConfig{Type: opt, LR: lr}
+		_, err := m.Fit(xs, ys, cfg)
+		return m, err
+	}
+
+	t.Run("infinite pixel", func(t *testing.T) {
+		// (A NaN pixel is not caught: the ReLU kernel maps NaN to 0, and
+		// the rows of a zero gradient are skipped, so it never reaches the
+		// loss or the gradient.)
+		bad := append([]Input(nil), xs...)
+		bad[37][100] = float32(math.Inf(1))
+		for _, workers := range []int{1, 2} {
+			_, err := fit(bad, "adam", 1e-3, workers)
+			require.Error(t, err)
+			assert.Regexp(t, `^epoch 1, step [1-3]: loss is NaN \(sample 37\)$`, err.Error(), "%d workers", workers)
+		}
+	})
+	t.Run("parameter overflow", func(t *testing.T) {
+		// lr 1e39 is +Inf in float32: the first SGD step makes every
+		// parameter with a gradient infinite (or NaN where it is 0).
+		m, err := fit(xs, "sgd", 1e39, 1)
+		require.Error(t, err)
+		re := regexp.MustCompile(`^epoch 1, step 1: parameter "([^"]+)" is (NaN|[+-]Inf) after the optimizer step \(element (\d+)\)$`)
+		sub := re.FindStringSubmatch(err.Error())
+		require.NotNil(t, sub, err.Error())
+		t.Log(err)
+		assert.True(t, names[sub[1]], "%q is not a tensor of the model", sub[1])
+		assert.False(t, finite(m.ParamSlice()), "without early stopping the step's weights stay")
+	})
+	t.Run("forward overflow", func(t *testing.T) {
+		// lr 1e30 leaves finite weights of about 1e30 after the first step;
+		// the next forward pass overflows and the loss is not finite. The
+		// model keeps the (finite) weights of the last step.
+		m, err := fit(xs, "sgd", 1e30, 1)
+		require.Error(t, err)
+		t.Log(err)
+		assert.Regexp(t, `^epoch 1, step 2: loss is (NaN|[+-]Inf) \(sample \d+\)$`, err.Error())
+		assert.True(t, finite(m.ParamSlice()))
+	})
+}
+
+// finite reports whether every element of v is finite.
+func finite(v []float32) bool {
+	for _, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestConcurrentModels runs Forward on several goroutines at once, each with
+// its own Model holding a copy of the same trained parameters, while they all
+// read the package-level Tensors, Loss and DefaultTrainConfig: the outputs
+// must equal those of one Model run alone, and go test -race must find no
+// race. (A single Model is not safe for concurrent use: Forward writes its
+// buffers.)
+func TestConcurrentModels(t *testing.T) {
+	rng := runtime.NewRNG(21)
+	xs := make([]Input, 40)
+	for i := range xs {
+		for j := range xs[i] {
+			xs[i][j] = float32(rng.Float64())
+		}
+	}
+	shared := New()
+	for i, p := range shared.ParamSlice() {
+		shared.ParamSlice()[i] = p * 1.5 // some other weights than New's
+	}
+	want := make([]Output, len(xs))
+	for i := range xs {
+		want[i] = *shared.Forward(&xs[i])
+	}
+	const goroutines = 4
+	errs := make(chan error, goroutines)
+	for g := 0; g < goroutines; g++ {
+		go func() {
+			m := New()
+			m.Params = shared.Params // read-only sharing by copying
+			cfg := DefaultTrainConfig()
+			for rep := 0; rep < 3; rep++ {
+				for i := (g + rep) % len(xs); i < len(xs); i += 3 {
+					out := m.Forward(&xs[i])
+					if *out != want[i] {
+						errs <- fmt.Errorf("goroutine %d, sample %d: %v, want %v", g, i, *out, want[i])
+						return
+					}
+					y := Target(i % OutputSize)
+					if l := Loss(out, &y); math.IsNaN(l) || cfg.Batch != 32 || Tensors[0].Name != "layers.0.weight" {
+						errs <- fmt.Errorf("goroutine %d: loss %v, batch %d, tensor %q", g, l, cfg.Batch, Tensors[0].Name)
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < goroutines; g++ {
+		assert.NoError(t, <-errs)
+	}
 }

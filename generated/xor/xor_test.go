@@ -110,3 +110,17 @@ func BenchmarkFit(b *testing.B) {
 		})
 	}
 }
+
+// TestFitInfiniteInput trains on a sample with an infinite feature: tanh
+// saturates, so the loss stays finite, but the weight gradient is 0·Inf. Fit
+// stops before the optimizer step with an error that names the tensor, and
+// the model keeps its initial weights.
+func TestFitInfiniteInput(t *testing.T) {
+	m := New()
+	before := m.Params
+	xs := []Input{{0, 0}, {0, 1}, {1, 0}, {math.Inf(1), 1}}
+	_, err := m.Fit(xs, xorY, DefaultTrainConfig())
+	require.Error(t, err)
+	assert.Equal(t, `epoch 1, step 1: gradient of "layers.0.weight" is NaN (element 0)`, err.Error())
+	assert.Equal(t, before, m.Params)
+}

@@ -40,8 +40,9 @@ type Trainer[T runtime.Float, X, Y any] interface {
 }
 
 // BenchTrain measures training as Fit runs it: minibatches of batch samples
-// through TrainBatch when the model has whole-batch kernels (else a
-// TrainStep per sample), then one optimizer step on the averaged gradient.
+// through TrainBatch when the model has whole-batch kernels and the vector
+// kernels run (else a TrainStep per sample), then one optimizer step on the
+// averaged gradient.
 // It reports samples/s.
 func BenchTrain[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs []X, ys []Y, opt runtime.OptimizerConfig, batch int) {
 	benchTrain(b, m, xs, ys, opt, batch, false)
@@ -59,7 +60,7 @@ func benchTrain[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs 
 		b.Fatal(err)
 	}
 	bt, batched := m.(runtime.BatchTrainer[X, Y])
-	batched = batched && !perSample
+	batched = batched && !perSample && runtime.SIMDLevel() != "generic" // as Fit decides
 	idx := make([]int, batch)
 	scale := T(1) / T(batch)
 	b.ReportAllocs()
