@@ -579,7 +579,12 @@ func TestRandomSpecs(t *testing.T) {
 		if m.Tokens {
 			seen["tokens"]++
 		}
+		params := false
 		for _, nd := range m.Nodes {
+			switch nd.Kind {
+			case spec.KindDense, spec.KindConv2D, spec.KindRNN, spec.KindLSTM, spec.KindGRU, spec.KindEmbedding:
+				params = true
+			}
 			seen["kind "+string(nd.Kind)]++
 			if nd.Kind == spec.KindActivation || nd.Act.Fn != "" && nd.Act.Fn != spec.ActLinear {
 				seen["act "+string(nd.Act.Fn)]++
@@ -602,6 +607,9 @@ func TestRandomSpecs(t *testing.T) {
 				seen["no bias"]++
 			}
 		}
+		if !params {
+			seen["no parameters"]++
+		}
 		if seed < 300 {
 			src, err := Generate(m, Options{DType: spec.Float64})
 			require.NoError(t, err)
@@ -619,7 +627,7 @@ func TestRandomSpecs(t *testing.T) {
 		"kind dense", "kind activation", "kind dropout", "kind flatten", "kind conv2d", "kind maxpool2d", "kind avgpool2d",
 		"kind global_avgpool2d", "kind rnn", "kind lstm", "kind gru", "kind embedding", "tokens", "return_sequences",
 		"act relu", "act leaky_relu", "act elu", "act gelu", "act sigmoid", "act tanh", "act softplus", "act softmax", "act linear",
-		"dilation", "stride", "padding", "no bias",
+		"dilation", "stride", "padding", "no bias", "no parameters",
 		"runtime.MatVec", "runtime.OuterAdd", "runtime.ReluForward", "runtime.ReluBackward", "runtime.ShiftSum",
 		"runtime.DotRows", "runtime.AxpyRows", "straight-line",
 	} {
