@@ -33,6 +33,13 @@ type CheckOptions struct {
 	MaxPerTensor int     // check at most this many elements per tensor; 0 means all
 	Eps          float64 // step of the central differences; 0 means the runtime's default
 	Tol          float64 // largest relative error per tensor that passes; 0 means the runtime's default
+	// ParamNoise, when positive, adds normal noise of this standard deviation
+	// to every parameter of New() before the trials. Schemes that initialise
+	// biases to zero (xavier_*, he_*) otherwise put a pre-activation exactly
+	// on a kink wherever its inputs are all zero (dropped by dropout, zeroed
+	// by ReLU, or padding): z = b = 0 at ReLU's corner, where the central
+	// difference of the bias is the mean of the two one-sided slopes.
+	ParamNoise float64
 }
 
 // checkProgramNames are identifiers the check program declares or imports;
@@ -40,13 +47,15 @@ type CheckOptions struct {
 var checkProgramNames = map[string]bool{
 	"fmt": true, "os": true, "unsafe": true, "runtime": true, "main": true, "fill": true,
 	"m": true, "rng": true, "pass": true, "trial": true, "x": true, "y": true, "rep": true, "ok": true,
-	"v": true, "i": true, "prob": true, "xs": true, "ys": true, "k": true, "b": true, "err": true,
+	"v": true, "i": true, "prob": true, "ps": true, "xs": true, "ys": true, "k": true, "b": true, "err": true,
 }
 
 // CheckProgram returns the gofmt'd source of a main package that checks the
 // backward pass of every target against central differences. For each target
 // it builds New(), switches training mode on (dropout is checked with fixed
-// masks: CheckGradients reseeds the mask generator before every pass) and runs
+// masks: CheckGradients reseeds the mask generator before every pass), with
+// opt.ParamNoise adds noise to the parameters (drawn first from the target's
+// generator, see below), and runs
 // trials gradient checks, each at a random input of standard normal values
 // and a random target: a class drawn uniformly from [0, OutputSize) for
 // softmax_cross_entropy, values uniform in (0.05, 0.95) for the
@@ -65,7 +74,7 @@ func CheckProgram(targets []CheckTarget, trials int, seed uint64, opt CheckOptio
 	if trials < 1 {
 		return nil, fmt.Errorf("check program: %d trials: expected at least 1", trials)
 	}
-	if opt.MaxPerTensor < 0 || opt.Eps < 0 || opt.Tol < 0 {
+	if opt.MaxPerTensor < 0 || opt.Eps < 0 || opt.Tol < 0 || opt.ParamNoise < 0 {
 		return nil, fmt.Errorf("check program: negative option in %+v", opt)
 	}
 	aliases := make([]string, len(targets))
@@ -202,11 +211,18 @@ func genCheckFunc(f *jen.File, i int, t CheckTarget, trials int, seed uint64, op
 		// token ids: for i := range x { x[i] = int32(rng.Intn(vocab)) }
 		input = jen.For(jen.Id("i").Op(":=").Range().Id("x")).Block(jen.Id("x").Index(jen.Id("i")).Op("=").Int32().Call(jen.Id("rng").Dot("Intn").Call(jen.Lit(t.Model.Nodes[0].Vocab))))
 	}
+	var noise jen.Code = jen.Null()
+	if opt.ParamNoise > 0 {
+		// ps := m.ParamSlice(); for i := range ps { ps[i] += noise * rng.NormFloat64() }
+		noise = jen.Id("ps").Op(":=").Id("m").Dot("ParamSlice").Call().Line().For(jen.Id("i").Op(":=").Range().Id("ps")).Block(
+			jen.Id("ps").Index(jen.Id("i")).Op("+=").Lit(opt.ParamNoise).Op("*").Id("rng").Dot("NormFloat64").Call())
+	}
 	name := fmt.Sprintf("check%d", i)
 	body := []jen.Code{
 		jen.Id("m").Op(":=").Qual(t.ImportPath, "New").Call(),
 		jen.Id("m").Dot("SetTraining").Call(jen.True()),
 		jen.Id("rng").Op(":=").Qual(rtPath, "NewRNG").Call(u64(seed + uint64(i))),
+		noise,
 		jen.Id("pass").Op(":=").True(),
 		jen.For(jen.Id("trial").Op(":=").Lit(1), jen.Id("trial").Op("<=").Lit(trials), jen.Id("trial").Op("++")).Block(
 			jen.Var().Id("x").Qual(t.ImportPath, "Input"),

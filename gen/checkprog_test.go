@@ -37,6 +37,17 @@ func TestCheckProgramSource(t *testing.T) {
 	assert.Contains(t, text, `fmt.Printf("== %s trial %d\n%s\n", "mnist_mlp", trial, rep)`)
 	assert.Contains(t, text, "m.SetTraining(true)")
 	assert.Contains(t, text, `fmt.Println("FAIL")`)
+	assert.NotContains(t, text, "ps := m.ParamSlice()", "no parameter noise by default")
+	// Dense networks: TrainBatch against TrainStep after the trials.
+	assert.Contains(t, text, "runtime.CompareTrainBatch[float64, digits.Input, digits.Target](m, b, digits.Tensors, xs, ys, nil, 1e-09)")
+
+	// ParamNoise perturbs the parameters of New() before the trials.
+	src, err = CheckProgram([]CheckTarget{{ImportPath: "example.com/xor", Model: xor}}, 1, 3, CheckOptions{ParamNoise: 0.25})
+	require.NoError(t, err)
+	formatted, err = format.Source(src)
+	require.NoError(t, err)
+	assert.Equal(t, string(formatted), string(src), "gofmt'd")
+	assert.Contains(t, string(src), "rng := runtime.NewRNG(3)\n\tps := m.ParamSlice()\n\tfor i := range ps {\n\t\tps[i] += 0.25 * rng.NormFloat64()\n\t}\n\tpass := true\n")
 }
 
 func TestCheckProgramErrors(t *testing.T) {
@@ -53,6 +64,8 @@ func TestCheckProgramErrors(t *testing.T) {
 		{"no targets", nil, 1, CheckOptions{}, "check program: no packages to check"},
 		{"no trials", []CheckTarget{ok}, 0, CheckOptions{}, "check program: 0 trials: expected at least 1"},
 		{"negative max", []CheckTarget{ok}, 1, CheckOptions{MaxPerTensor: -1}, "check program: negative option"},
+		{"negative noise", []CheckTarget{ok}, 1, CheckOptions{ParamNoise: -1}, "check program: negative option"},
+		{"noise alias", []CheckTarget{{ImportPath: "a/b", Alias: "ps", Model: m}}, 1, CheckOptions{}, `alias "ps" is not a free Go identifier`},
 		{"no path", []CheckTarget{{Model: m}}, 1, CheckOptions{}, "check program: target 0: empty import path"},
 		{"no model", []CheckTarget{{ImportPath: "a/b"}}, 1, CheckOptions{}, "check program: target 0 (a/b): no model"},
 		{"keyword alias", []CheckTarget{{ImportPath: "a/b", Alias: "func", Model: m}}, 1, CheckOptions{}, `alias "func" is not a free Go identifier`},

@@ -2,9 +2,11 @@ package gen
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -215,41 +217,140 @@ func TestGradientsAllKinds(t *testing.T) {
 		t.Skip("builds a program")
 	}
 	const trials = 3
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	dir := t.TempDir()
-	var targets []CheckTarget
-	for i, c := range gradCases {
-		pkg := fmt.Sprintf("c%d", i)
+	cm := newCheckModule(t)
+	for _, c := range gradCases {
 		m, err := spec.Parse(c.name+".yaml", []byte("name: "+c.name+"\ndtype: float64"+c.yaml))
 		require.NoError(t, err, c.name)
-		src, err := Generate(m, Options{Package: pkg})
+		_, err = cm.add(c.name, m)
 		require.NoError(t, err, c.name)
-		require.NoError(t, os.MkdirAll(filepath.Join(dir, pkg), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, pkg, "model_gen.go"), src, 0o644))
-		targets = append(targets, CheckTarget{ImportPath: "check/" + pkg, Alias: pkg, Model: m})
 	}
-	mainSrc, err := CheckProgram(targets, trials, 1, CheckOptions{})
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), mainSrc, 0o644))
-	writeModule(t, dir, root)
-	cmd := exec.Command("go", "run", ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-	out, err := cmd.CombinedOutput()
+	out, err := cm.run(trials, 1, CheckOptions{})
 	t.Logf("%s", out)
 	require.NoError(t, err)
-	assert.NotContains(t, string(out), "FAIL")
-	assert.Equal(t, trials*len(gradCases), strings.Count(string(out), " trial "))
+	assert.NotContains(t, out, "FAIL")
+	reports, failed := parseCheckOutput(out)
+	assert.Empty(t, failed)
+	assert.Equal(t, trials*len(gradCases), strings.Count(out, " trial "))
 	batched := 0
 	for i, c := range gradCases {
-		assert.Contains(t, string(out), "== "+c.name+" trial 3\n", c.name)
-		if p, err := newPlan(targets[i].Model, "p", ""); err == nil && p.batch() {
-			assert.Contains(t, string(out), "== "+c.name+" TrainBatch against TrainStep: ok\n", c.name)
+		assert.Equal(t, trials, reports[c.name], c.name)
+		assert.Contains(t, out, "== "+c.name+" trial 3\n", c.name)
+		if p, err := newPlan(cm.targets[i].Model, "p", ""); err == nil && p.batch() {
+			assert.Contains(t, out, "== "+c.name+" TrainBatch against TrainStep: ok\n", c.name)
 			batched++
 		}
 	}
 	assert.GreaterOrEqual(t, batched, 10, "cases with whole-batch training")
+}
+
+// checkModule is a temporary module "check" that uses this repository
+// through a replace directive; it holds generated float64 packages
+// check/c0, check/c1, … and the check program of CheckProgram for them.
+type checkModule struct {
+	dir     string
+	targets []CheckTarget
+}
+
+func newCheckModule(t *testing.T) *checkModule {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	cm := &checkModule{dir: t.TempDir()}
+	writeModule(t, cm.dir, root)
+	return cm
+}
+
+// add generates m as the float64 package c<N> (N: the number of packages
+// added before), writes it into the module and adds it to the checked
+// targets, labelled label in the program's reports. It returns the source.
+func (cm *checkModule) add(label string, m *spec.Model) ([]byte, error) {
+	pkg := fmt.Sprintf("c%d", len(cm.targets))
+	src, err := Generate(m, Options{Package: pkg, DType: spec.Float64})
+	if err != nil {
+		return src, err
+	}
+	if err := os.MkdirAll(filepath.Join(cm.dir, pkg), 0o755); err != nil {
+		return src, err
+	}
+	if err := os.WriteFile(filepath.Join(cm.dir, pkg, "model_gen.go"), src, 0o644); err != nil {
+		return src, err
+	}
+	labelled := *m
+	labelled.Name = label
+	cm.targets = append(cm.targets, CheckTarget{ImportPath: "check/" + pkg, Alias: pkg, Model: &labelled})
+	return src, nil
+}
+
+// writeFile writes a file into the module's main package, beside main.go.
+func (cm *checkModule) writeFile(name string, src []byte) error {
+	return os.WriteFile(filepath.Join(cm.dir, name), src, 0o644)
+}
+
+// run writes main.go, the check program of every target (CheckProgram with
+// trials, seed and opt), and runs the main package with go run. It returns
+// the combined output and the error of go run (the build's or the exit
+// status: 1 if a tensor failed).
+func (cm *checkModule) run(trials int, seed uint64, opt CheckOptions) (string, error) {
+	mainSrc, err := CheckProgram(cm.targets, trials, seed, opt)
+	if err != nil {
+		return "", err
+	}
+	if err := cm.writeFile("main.go", mainSrc); err != nil {
+		return "", err
+	}
+	cmd := exec.Command("go", "run", ".")
+	cmd.Dir = cm.dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// parseCheckOutput reads the output of a check program: the number of trial
+// reports ("== LABEL trial K" and its table) per label, and the failing
+// tensors, as "LABEL trial K: TENSOR", with their largest absolute error.
+func parseCheckOutput(out string) (reports map[string]int, failed map[string]float64) {
+	reports, failed = map[string]int{}, map[string]float64{}
+	label, trial := "", ""
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(line, "== "); ok {
+			label = ""
+			if i := strings.LastIndex(rest, " trial "); i > 0 {
+				label, trial = rest[:i], rest[i+1:]
+				reports[label]++
+			}
+			continue
+		}
+		if line == "" {
+			label = ""
+		}
+		f := strings.Fields(line)
+		if label == "" || len(f) != 6 || f[5] != "FAIL" {
+			continue
+		}
+		// tensor, size, checked, max abs err, rel err, FAIL
+		abs, err := strconv.ParseFloat(f[3], 64)
+		if err != nil {
+			abs = math.Inf(1)
+		}
+		failed[label+" "+trial+": "+f[0]] = abs
+	}
+	return reports, failed
+}
+
+// checkReports returns the trial reports of label in the output of a check
+// program, for messages.
+func checkReports(out, label string) string {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.SplitAfter(out, "\n") {
+		if rest, ok := strings.CutPrefix(line, "== "); ok {
+			in = strings.HasPrefix(rest, label+" trial ")
+		}
+		if in {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
 
 // writeModule writes a go.mod naming module "check" that uses the bpgen

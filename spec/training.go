@@ -67,12 +67,16 @@ func (c *checker) loss(v *yaml.Node, ls []*layer, layersOK bool) Loss {
 // (pooling keeps values in the range of the activation before it: a max or
 // mean of probabilities is one). softmax_cross_entropy takes a vector [C] of
 // class logits, or a sequence [T, C] of them, one target class per step.
+// binary_cross_entropy takes probabilities, so no dropout may follow the
+// final sigmoid: in training it scales the values it keeps by 1/(1−rate),
+// above 1 for every probability above 1−rate, where the loss is NaN.
 func (c *checker) lossFits(at *yaml.Node, kind string, ls []*layer) {
 	var out Shape
 	if last := ls[len(ls)-1]; last != nil {
 		out = last.node.Out
 	}
 	final, known := -1, true // index of the layer giving the final activation
+	dropout := -1            // index of the last dropout with a positive rate after it
 	for i := len(ls) - 1; i >= 0; i-- {
 		l := ls[i]
 		if l == nil {
@@ -80,7 +84,12 @@ func (c *checker) lossFits(at *yaml.Node, kind string, ls []*layer) {
 			break
 		}
 		switch l.node.Kind {
-		case KindDropout, KindFlatten, KindMaxPool2D, KindAvgPool2D, KindGlobalAvgPool2D:
+		case KindDropout:
+			if l.node.Rate > 0 && dropout < 0 {
+				dropout = i
+			}
+			continue
+		case KindFlatten, KindMaxPool2D, KindAvgPool2D, KindGlobalAvgPool2D:
 			continue
 		}
 		final, known = i, l.actOK
@@ -104,8 +113,12 @@ func (c *checker) lossFits(at *yaml.Node, kind string, ls []*layer) {
 			c.errorf(at, "loss: %s takes logits, but layer %d ends in softmax; %s", kind, final, fix)
 		}
 	case lossBCE:
-		if known && fn != ActSigmoid {
+		switch {
+		case known && fn != ActSigmoid:
 			c.errorf(at, "loss: %s expects probabilities, but the model ends in %s; end with sigmoid or use %s", kind, fn, lossBCEWithLogs)
+		case known && dropout >= 0:
+			c.errorf(at, "loss: %s expects probabilities, but layer %d (dropout) after the sigmoid of layer %d scales them by 1/(1-rate) in training, above 1; "+
+				"put the dropout before layer %d, or remove the sigmoid and use %s", kind, dropout, final, final, lossBCEWithLogs)
 		}
 	case lossBCEWithLogs:
 		if known && fn == ActSigmoid {

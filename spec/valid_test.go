@@ -248,7 +248,9 @@ train:
 func TestValidLosses(t *testing.T) {
 	tests := []struct{ name, layers, loss string }{
 		{"bce after sigmoid", "  - {type: dense, units: 1, activation: sigmoid}\n", "binary_cross_entropy"},
-		{"bce after sigmoid layer and dropout", "  - {type: dense, units: 1}\n  - {type: sigmoid}\n  - {type: dropout, rate: 0.5}\n", "binary_cross_entropy"},
+		{"bce after dropout and sigmoid layer", "  - {type: dense, units: 1}\n  - {type: dropout, rate: 0.5}\n  - {type: sigmoid}\n", "binary_cross_entropy"},
+		{"bce after sigmoid layer and dropout of rate 0", "  - {type: dense, units: 1}\n  - {type: sigmoid}\n  - {type: dropout, rate: 0}\n", "binary_cross_entropy"},
+		{"bce with logits after sigmoid, dense and dropout", "  - {type: dense, units: 2, activation: sigmoid}\n  - {type: dense, units: 1}\n  - {type: dropout, rate: 0.5}\n", "binary_cross_entropy_with_logits"},
 		{"bce with logits after linear", "  - {type: dense, units: 3}\n", "binary_cross_entropy_with_logits"},
 		{"softmax ce on logits after relu", "  - {type: dense, units: 3, activation: relu}\n  - {type: flatten}\n", "softmax_cross_entropy"},
 		{"mse after softmax", "  - {type: dense, units: 3, activation: softmax}\n", "mse"},

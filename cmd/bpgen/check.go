@@ -27,8 +27,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed of the random inputs, targets, dropout masks and element subsets")
 	maxN := fs.Int("max", 0, "check at most `N` elements per tensor (0: all)")
 	keep := fs.Bool("keep", false, "keep the temporary module and print its path")
+	noise := fs.Float64("noise", 0.05, "add normal noise of this standard deviation to the initial parameters (0: none), so that no bias starts exactly at 0 on a ReLU kink")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: bpgen check [-trials N] [-seed N] [-max N] [-keep] SPEC.yaml")
+		fmt.Fprintln(stderr, "usage: bpgen check [-trials N] [-seed N] [-max N] [-noise S] [-keep] SPEC.yaml")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -43,6 +44,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	if *maxN < 0 {
 		return fmt.Errorf("-max %d: expected 0 (all) or more", *maxN)
+	}
+	if !(*noise >= 0 && *noise <= 1) {
+		return fmt.Errorf("-noise %v: expected a value in [0, 1]", *noise)
 	}
 	path := fs.Arg(0)
 	m, err := spec.ParseFile(path)
@@ -59,7 +63,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	const importPath = "bpgencheck/model"
 	prog, err := gen.CheckProgram([]gen.CheckTarget{{ImportPath: importPath, Alias: "model", Model: m}},
-		*trials, *seed, gen.CheckOptions{MaxPerTensor: *maxN})
+		*trials, *seed, gen.CheckOptions{MaxPerTensor: *maxN, ParamNoise: *noise})
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@
 // Usage:
 //
 //	bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] [-weights FILE.safetensors] [-inference] SPEC.yaml
-//	bpgen check [-trials N] [-seed N] [-max N] [-keep] SPEC.yaml
+//	bpgen check [-trials N] [-seed N] [-max N] [-noise S] [-keep] SPEC.yaml
 //	bpgen train [-data mnist|FILE] [-labels FILE] [-test FILE] [-test-labels FILE] [-limit N]
 //		[-epochs N] [-batch N] [-lr X] [-optimizer NAME] [-seed N] [-val X] [-patience N] [-min-delta X]
 //		[-o WEIGHTS.safetensors] [-plot FILE.svg|FILE.png] [-log FILE.csv] [-keep] SPEC.yaml
@@ -51,8 +51,11 @@
 // relative error ‖a−n‖/max(‖a‖,‖n‖), PASS or FAIL (a tensor passes at a
 // relative error of at most 1e-6). -seed (default 1) seeds the inputs,
 // targets, masks and element subsets; -max N checks at most N elements of each
-// tensor, drawn at random (default 0: all of them); -keep keeps the temporary
-// module and prints its path. The exit status is 1 if any tensor fails; the
+// tensor, drawn at random (default 0: all of them); -noise S (default 0.05)
+// adds normal noise of standard deviation S to the initial parameters, so that
+// no bias starts at exactly 0 on a ReLU kink; -keep keeps the temporary
+// module and prints its path. Dense networks also have TrainBatch compared
+// with TrainStep. The exit status is 1 if any tensor fails; the
 // error names the failing tensors:
 //
 //	bpgen: model.yaml: gradient check failed for layers.0.weight
@@ -181,7 +184,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
 	bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] [-weights FILE.safetensors] [-inference] SPEC.yaml
-	bpgen check [-trials N] [-seed N] [-max N] [-keep] SPEC.yaml
+	bpgen check [-trials N] [-seed N] [-max N] [-noise S] [-keep] SPEC.yaml
 	bpgen train [-data mnist|FILE] [-labels FILE] [-test FILE] [-test-labels FILE] [-limit N]
 		[-epochs N] [-batch N] [-lr X] [-optimizer NAME] [-seed N] [-val X] [-patience N] [-min-delta X]
 		[-o WEIGHTS.safetensors] [-plot FILE.svg|FILE.png] [-log FILE.csv] [-keep] SPEC.yaml
