@@ -117,16 +117,20 @@ func (p *workerPool[T, X, Y]) close() {
 }
 
 // addInto does g += r with the vector kernels for float32 and float64.
-func addInto[T Float](g, r []T) {
-	switch gv := any(g).(type) {
+func addInto[T Float](g, r []T) { axpyT(1, r, g) }
+
+// axpyT does y += a*x over len(x) with the vector kernels for float32 and
+// float64.
+func axpyT[T Float](a T, x, y []T) {
+	switch yv := any(y).(type) {
 	case []float32:
-		Axpy32(1, any(r).([]float32), gv)
+		Axpy32(float32(a), any(x).([]float32), yv)
 	case []float64:
-		Axpy64(1, any(r).([]float64), gv)
+		Axpy64(float64(a), any(x).([]float64), yv)
 	default:
-		r = r[:len(g)]
-		for i := range g {
-			g[i] += r[i]
+		y = y[:len(x)]
+		for i := range x {
+			y[i] += a * x[i]
 		}
 	}
 }

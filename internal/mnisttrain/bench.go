@@ -79,8 +79,8 @@ func benchTrain[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs 
 		}
 		n += batch
 		g := m.GradSlice()
-		for i := range g {
-			g[i] *= scale
+		if batch > 1 { // g *= scale with the vector kernel, as Fit scales
+			scaleT(scale, g)
 		}
 		o.Step(m.ParamSlice(), g)
 	}
@@ -119,5 +119,15 @@ func BenchFitWorkers[X, Y any, M Fitter[X, Y]](b *testing.B, newModel func() M, 
 				b.ReportMetric(float64(b.N*len(xs))/b.Elapsed().Seconds(), "samples/s")
 			})
 		}
+	}
+}
+
+// scaleT does g *= s with the vector kernels (g += (s-1)·g).
+func scaleT[T runtime.Float](s T, g []T) {
+	switch v := any(g).(type) {
+	case []float32:
+		runtime.Axpy32(float32(s)-1, v, v)
+	case []float64:
+		runtime.Axpy64(float64(s)-1, v, v)
 	}
 }
