@@ -320,23 +320,25 @@ func gemmNTF32x16(c, a, b, bias []float32, m, n, k int) {
 // A(i,p) = a[i*rs+p*cs]; with acc it adds into c instead of overwriting it.
 // GemmTN (rs 1, cs m) is the weight gradient of a dense layer, GemmNN (rs k,
 // cs 1) its input gradient. Tiles of 4 rows of C by 2 vectors keep 8
-// accumulators in registers over the whole sum: each row of b is loaded once
-// per 4 rows of C.
+// accumulators in registers over the whole sum. Column blocks are the outer
+// loop: the block of b they read (k rows of 2 vectors) stays in L1 while
+// every row tile of C goes by, so b is read from memory once (with rows
+// outer, the MNIST weight gradient read its 100 KB input 32 times).
 func gemmXNF32x16(c, a, b []float32, m, n, k, rs, cs int, acc bool) {
 	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, rs, cs)
 	pa, pb, pc := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b)), unsafe.Pointer(unsafe.SliceData(c))
-	i := 0
-	for ; i <= m-4; i += 4 {
-		r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
-		o0, o1, o2, o3 := i*n, (i+1)*n, (i+2)*n, (i+3)*n
-		j := 0
-		for ; j <= n-32; j += 32 {
+	j := 0
+	for ; j <= n-32; j += 32 {
+		i := 0
+		for ; i <= m-4; i += 4 {
+			r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
+			o0, o1, o2, o3 := i*n+j, (i+1)*n+j, (i+2)*n+j, (i+3)*n+j
 			var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x16
 			if acc {
-				c00, c01 = ldF32x16(pc, o0+j), ldF32x16(pc, o0+j+16)
-				c10, c11 = ldF32x16(pc, o1+j), ldF32x16(pc, o1+j+16)
-				c20, c21 = ldF32x16(pc, o2+j), ldF32x16(pc, o2+j+16)
-				c30, c31 = ldF32x16(pc, o3+j), ldF32x16(pc, o3+j+16)
+				c00, c01 = ldF32x16(pc, o0), ldF32x16(pc, o0+16)
+				c10, c11 = ldF32x16(pc, o1), ldF32x16(pc, o1+16)
+				c20, c21 = ldF32x16(pc, o2), ldF32x16(pc, o2+16)
+				c30, c31 = ldF32x16(pc, o3), ldF32x16(pc, o3+16)
 			}
 			for p := 0; p < k; p++ {
 				q, s := p*n+j, p*cs
@@ -350,17 +352,36 @@ func gemmXNF32x16(c, a, b []float32, m, n, k, rs, cs int, acc bool) {
 				g = archsimd.BroadcastFloat32x16(elF32x16(pa, r3+s))
 				c30, c31 = g.MulAdd(b0, c30), g.MulAdd(b1, c31)
 			}
-			stF32x16(c00, pc, o0+j)
-			stF32x16(c01, pc, o0+j+16)
-			stF32x16(c10, pc, o1+j)
-			stF32x16(c11, pc, o1+j+16)
-			stF32x16(c20, pc, o2+j)
-			stF32x16(c21, pc, o2+j+16)
-			stF32x16(c30, pc, o3+j)
-			stF32x16(c31, pc, o3+j+16)
+			stF32x16(c00, pc, o0)
+			stF32x16(c01, pc, o0+16)
+			stF32x16(c10, pc, o1)
+			stF32x16(c11, pc, o1+16)
+			stF32x16(c20, pc, o2)
+			stF32x16(c21, pc, o2+16)
+			stF32x16(c30, pc, o3)
+			stF32x16(c31, pc, o3+16)
 		}
-		for ; j < n; j += 16 {
-			e := min(n, j+16)
+		for ; i < m; i++ {
+			r, o := i*rs, i*n+j
+			var c0, c1 archsimd.Float32x16
+			if acc {
+				c0, c1 = ldF32x16(pc, o), ldF32x16(pc, o+16)
+			}
+			for p := 0; p < k; p++ {
+				g := archsimd.BroadcastFloat32x16(elF32x16(pa, r+p*cs))
+				c0, c1 = g.MulAdd(ldF32x16(pb, p*n+j), c0), g.MulAdd(ldF32x16(pb, p*n+j+16), c1)
+			}
+			stF32x16(c0, pc, o)
+			stF32x16(c1, pc, o+16)
+		}
+	}
+	// The last columns, fewer than two vectors: one (possibly partial) vector at a time.
+	for ; j < n; j += 16 {
+		e := min(n, j+16)
+		i := 0
+		for ; i <= m-4; i += 4 {
+			r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
+			o0, o1, o2, o3 := i*n, (i+1)*n, (i+2)*n, (i+3)*n
 			var c0, c1, c2, c3 archsimd.Float32x16
 			if acc {
 				c0, c1 = archsimd.LoadFloat32x16SlicePart(c[o0+j:o0+e]), archsimd.LoadFloat32x16SlicePart(c[o1+j:o1+e])
@@ -379,11 +400,8 @@ func gemmXNF32x16(c, a, b []float32, m, n, k, rs, cs int, acc bool) {
 			c2.StoreSlicePart(c[o2+j : o2+e])
 			c3.StoreSlicePart(c[o3+j : o3+e])
 		}
-	}
-	for ; i < m; i++ {
-		r, o := i*rs, i*n
-		for j := 0; j < n; j += 16 {
-			e := min(n, j+16)
+		for ; i < m; i++ {
+			r, o := i*rs, i*n
 			var c0 archsimd.Float32x16
 			if acc {
 				c0 = archsimd.LoadFloat32x16SlicePart(c[o+j : o+e])
@@ -730,23 +748,25 @@ func gemmNTF64x8(c, a, b, bias []float64, m, n, k int) {
 // A(i,p) = a[i*rs+p*cs]; with acc it adds into c instead of overwriting it.
 // GemmTN (rs 1, cs m) is the weight gradient of a dense layer, GemmNN (rs k,
 // cs 1) its input gradient. Tiles of 4 rows of C by 2 vectors keep 8
-// accumulators in registers over the whole sum: each row of b is loaded once
-// per 4 rows of C.
+// accumulators in registers over the whole sum. Column blocks are the outer
+// loop: the block of b they read (k rows of 2 vectors) stays in L1 while
+// every row tile of C goes by, so b is read from memory once (with rows
+// outer, the MNIST weight gradient read its 100 KB input 32 times).
 func gemmXNF64x8(c, a, b []float64, m, n, k, rs, cs int, acc bool) {
 	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, rs, cs)
 	pa, pb, pc := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b)), unsafe.Pointer(unsafe.SliceData(c))
-	i := 0
-	for ; i <= m-4; i += 4 {
-		r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
-		o0, o1, o2, o3 := i*n, (i+1)*n, (i+2)*n, (i+3)*n
-		j := 0
-		for ; j <= n-16; j += 16 {
+	j := 0
+	for ; j <= n-16; j += 16 {
+		i := 0
+		for ; i <= m-4; i += 4 {
+			r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
+			o0, o1, o2, o3 := i*n+j, (i+1)*n+j, (i+2)*n+j, (i+3)*n+j
 			var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float64x8
 			if acc {
-				c00, c01 = ldF64x8(pc, o0+j), ldF64x8(pc, o0+j+8)
-				c10, c11 = ldF64x8(pc, o1+j), ldF64x8(pc, o1+j+8)
-				c20, c21 = ldF64x8(pc, o2+j), ldF64x8(pc, o2+j+8)
-				c30, c31 = ldF64x8(pc, o3+j), ldF64x8(pc, o3+j+8)
+				c00, c01 = ldF64x8(pc, o0), ldF64x8(pc, o0+8)
+				c10, c11 = ldF64x8(pc, o1), ldF64x8(pc, o1+8)
+				c20, c21 = ldF64x8(pc, o2), ldF64x8(pc, o2+8)
+				c30, c31 = ldF64x8(pc, o3), ldF64x8(pc, o3+8)
 			}
 			for p := 0; p < k; p++ {
 				q, s := p*n+j, p*cs
@@ -760,17 +780,36 @@ func gemmXNF64x8(c, a, b []float64, m, n, k, rs, cs int, acc bool) {
 				g = archsimd.BroadcastFloat64x8(elF64x8(pa, r3+s))
 				c30, c31 = g.MulAdd(b0, c30), g.MulAdd(b1, c31)
 			}
-			stF64x8(c00, pc, o0+j)
-			stF64x8(c01, pc, o0+j+8)
-			stF64x8(c10, pc, o1+j)
-			stF64x8(c11, pc, o1+j+8)
-			stF64x8(c20, pc, o2+j)
-			stF64x8(c21, pc, o2+j+8)
-			stF64x8(c30, pc, o3+j)
-			stF64x8(c31, pc, o3+j+8)
+			stF64x8(c00, pc, o0)
+			stF64x8(c01, pc, o0+8)
+			stF64x8(c10, pc, o1)
+			stF64x8(c11, pc, o1+8)
+			stF64x8(c20, pc, o2)
+			stF64x8(c21, pc, o2+8)
+			stF64x8(c30, pc, o3)
+			stF64x8(c31, pc, o3+8)
 		}
-		for ; j < n; j += 8 {
-			e := min(n, j+8)
+		for ; i < m; i++ {
+			r, o := i*rs, i*n+j
+			var c0, c1 archsimd.Float64x8
+			if acc {
+				c0, c1 = ldF64x8(pc, o), ldF64x8(pc, o+8)
+			}
+			for p := 0; p < k; p++ {
+				g := archsimd.BroadcastFloat64x8(elF64x8(pa, r+p*cs))
+				c0, c1 = g.MulAdd(ldF64x8(pb, p*n+j), c0), g.MulAdd(ldF64x8(pb, p*n+j+8), c1)
+			}
+			stF64x8(c0, pc, o)
+			stF64x8(c1, pc, o+8)
+		}
+	}
+	// The last columns, fewer than two vectors: one (possibly partial) vector at a time.
+	for ; j < n; j += 8 {
+		e := min(n, j+8)
+		i := 0
+		for ; i <= m-4; i += 4 {
+			r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
+			o0, o1, o2, o3 := i*n, (i+1)*n, (i+2)*n, (i+3)*n
 			var c0, c1, c2, c3 archsimd.Float64x8
 			if acc {
 				c0, c1 = archsimd.LoadFloat64x8SlicePart(c[o0+j:o0+e]), archsimd.LoadFloat64x8SlicePart(c[o1+j:o1+e])
@@ -789,11 +828,8 @@ func gemmXNF64x8(c, a, b []float64, m, n, k, rs, cs int, acc bool) {
 			c2.StoreSlicePart(c[o2+j : o2+e])
 			c3.StoreSlicePart(c[o3+j : o3+e])
 		}
-	}
-	for ; i < m; i++ {
-		r, o := i*rs, i*n
-		for j := 0; j < n; j += 8 {
-			e := min(n, j+8)
+		for ; i < m; i++ {
+			r, o := i*rs, i*n
 			var c0 archsimd.Float64x8
 			if acc {
 				c0 = archsimd.LoadFloat64x8SlicePart(c[o+j : o+e])
@@ -1140,23 +1176,25 @@ func gemmNTF32x8(c, a, b, bias []float32, m, n, k int) {
 // A(i,p) = a[i*rs+p*cs]; with acc it adds into c instead of overwriting it.
 // GemmTN (rs 1, cs m) is the weight gradient of a dense layer, GemmNN (rs k,
 // cs 1) its input gradient. Tiles of 4 rows of C by 2 vectors keep 8
-// accumulators in registers over the whole sum: each row of b is loaded once
-// per 4 rows of C.
+// accumulators in registers over the whole sum. Column blocks are the outer
+// loop: the block of b they read (k rows of 2 vectors) stays in L1 while
+// every row tile of C goes by, so b is read from memory once (with rows
+// outer, the MNIST weight gradient read its 100 KB input 32 times).
 func gemmXNF32x8(c, a, b []float32, m, n, k, rs, cs int, acc bool) {
 	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, rs, cs)
 	pa, pb, pc := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b)), unsafe.Pointer(unsafe.SliceData(c))
-	i := 0
-	for ; i <= m-4; i += 4 {
-		r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
-		o0, o1, o2, o3 := i*n, (i+1)*n, (i+2)*n, (i+3)*n
-		j := 0
-		for ; j <= n-16; j += 16 {
+	j := 0
+	for ; j <= n-16; j += 16 {
+		i := 0
+		for ; i <= m-4; i += 4 {
+			r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
+			o0, o1, o2, o3 := i*n+j, (i+1)*n+j, (i+2)*n+j, (i+3)*n+j
 			var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
 			if acc {
-				c00, c01 = ldF32x8(pc, o0+j), ldF32x8(pc, o0+j+8)
-				c10, c11 = ldF32x8(pc, o1+j), ldF32x8(pc, o1+j+8)
-				c20, c21 = ldF32x8(pc, o2+j), ldF32x8(pc, o2+j+8)
-				c30, c31 = ldF32x8(pc, o3+j), ldF32x8(pc, o3+j+8)
+				c00, c01 = ldF32x8(pc, o0), ldF32x8(pc, o0+8)
+				c10, c11 = ldF32x8(pc, o1), ldF32x8(pc, o1+8)
+				c20, c21 = ldF32x8(pc, o2), ldF32x8(pc, o2+8)
+				c30, c31 = ldF32x8(pc, o3), ldF32x8(pc, o3+8)
 			}
 			for p := 0; p < k; p++ {
 				q, s := p*n+j, p*cs
@@ -1170,17 +1208,36 @@ func gemmXNF32x8(c, a, b []float32, m, n, k, rs, cs int, acc bool) {
 				g = archsimd.BroadcastFloat32x8(elF32x8(pa, r3+s))
 				c30, c31 = g.MulAdd(b0, c30), g.MulAdd(b1, c31)
 			}
-			stF32x8(c00, pc, o0+j)
-			stF32x8(c01, pc, o0+j+8)
-			stF32x8(c10, pc, o1+j)
-			stF32x8(c11, pc, o1+j+8)
-			stF32x8(c20, pc, o2+j)
-			stF32x8(c21, pc, o2+j+8)
-			stF32x8(c30, pc, o3+j)
-			stF32x8(c31, pc, o3+j+8)
+			stF32x8(c00, pc, o0)
+			stF32x8(c01, pc, o0+8)
+			stF32x8(c10, pc, o1)
+			stF32x8(c11, pc, o1+8)
+			stF32x8(c20, pc, o2)
+			stF32x8(c21, pc, o2+8)
+			stF32x8(c30, pc, o3)
+			stF32x8(c31, pc, o3+8)
 		}
-		for ; j < n; j += 8 {
-			e := min(n, j+8)
+		for ; i < m; i++ {
+			r, o := i*rs, i*n+j
+			var c0, c1 archsimd.Float32x8
+			if acc {
+				c0, c1 = ldF32x8(pc, o), ldF32x8(pc, o+8)
+			}
+			for p := 0; p < k; p++ {
+				g := archsimd.BroadcastFloat32x8(elF32x8(pa, r+p*cs))
+				c0, c1 = g.MulAdd(ldF32x8(pb, p*n+j), c0), g.MulAdd(ldF32x8(pb, p*n+j+8), c1)
+			}
+			stF32x8(c0, pc, o)
+			stF32x8(c1, pc, o+8)
+		}
+	}
+	// The last columns, fewer than two vectors: one (possibly partial) vector at a time.
+	for ; j < n; j += 8 {
+		e := min(n, j+8)
+		i := 0
+		for ; i <= m-4; i += 4 {
+			r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
+			o0, o1, o2, o3 := i*n, (i+1)*n, (i+2)*n, (i+3)*n
 			var c0, c1, c2, c3 archsimd.Float32x8
 			if acc {
 				c0, c1 = archsimd.LoadFloat32x8SlicePart(c[o0+j:o0+e]), archsimd.LoadFloat32x8SlicePart(c[o1+j:o1+e])
@@ -1199,11 +1256,8 @@ func gemmXNF32x8(c, a, b []float32, m, n, k, rs, cs int, acc bool) {
 			c2.StoreSlicePart(c[o2+j : o2+e])
 			c3.StoreSlicePart(c[o3+j : o3+e])
 		}
-	}
-	for ; i < m; i++ {
-		r, o := i*rs, i*n
-		for j := 0; j < n; j += 8 {
-			e := min(n, j+8)
+		for ; i < m; i++ {
+			r, o := i*rs, i*n
 			var c0 archsimd.Float32x8
 			if acc {
 				c0 = archsimd.LoadFloat32x8SlicePart(c[o+j : o+e])
@@ -1550,23 +1604,25 @@ func gemmNTF64x4(c, a, b, bias []float64, m, n, k int) {
 // A(i,p) = a[i*rs+p*cs]; with acc it adds into c instead of overwriting it.
 // GemmTN (rs 1, cs m) is the weight gradient of a dense layer, GemmNN (rs k,
 // cs 1) its input gradient. Tiles of 4 rows of C by 2 vectors keep 8
-// accumulators in registers over the whole sum: each row of b is loaded once
-// per 4 rows of C.
+// accumulators in registers over the whole sum. Column blocks are the outer
+// loop: the block of b they read (k rows of 2 vectors) stays in L1 while
+// every row tile of C goes by, so b is read from memory once (with rows
+// outer, the MNIST weight gradient read its 100 KB input 32 times).
 func gemmXNF64x4(c, a, b []float64, m, n, k, rs, cs int, acc bool) {
 	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, rs, cs)
 	pa, pb, pc := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b)), unsafe.Pointer(unsafe.SliceData(c))
-	i := 0
-	for ; i <= m-4; i += 4 {
-		r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
-		o0, o1, o2, o3 := i*n, (i+1)*n, (i+2)*n, (i+3)*n
-		j := 0
-		for ; j <= n-8; j += 8 {
+	j := 0
+	for ; j <= n-8; j += 8 {
+		i := 0
+		for ; i <= m-4; i += 4 {
+			r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
+			o0, o1, o2, o3 := i*n+j, (i+1)*n+j, (i+2)*n+j, (i+3)*n+j
 			var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float64x4
 			if acc {
-				c00, c01 = ldF64x4(pc, o0+j), ldF64x4(pc, o0+j+4)
-				c10, c11 = ldF64x4(pc, o1+j), ldF64x4(pc, o1+j+4)
-				c20, c21 = ldF64x4(pc, o2+j), ldF64x4(pc, o2+j+4)
-				c30, c31 = ldF64x4(pc, o3+j), ldF64x4(pc, o3+j+4)
+				c00, c01 = ldF64x4(pc, o0), ldF64x4(pc, o0+4)
+				c10, c11 = ldF64x4(pc, o1), ldF64x4(pc, o1+4)
+				c20, c21 = ldF64x4(pc, o2), ldF64x4(pc, o2+4)
+				c30, c31 = ldF64x4(pc, o3), ldF64x4(pc, o3+4)
 			}
 			for p := 0; p < k; p++ {
 				q, s := p*n+j, p*cs
@@ -1580,17 +1636,36 @@ func gemmXNF64x4(c, a, b []float64, m, n, k, rs, cs int, acc bool) {
 				g = archsimd.BroadcastFloat64x4(elF64x4(pa, r3+s))
 				c30, c31 = g.MulAdd(b0, c30), g.MulAdd(b1, c31)
 			}
-			stF64x4(c00, pc, o0+j)
-			stF64x4(c01, pc, o0+j+4)
-			stF64x4(c10, pc, o1+j)
-			stF64x4(c11, pc, o1+j+4)
-			stF64x4(c20, pc, o2+j)
-			stF64x4(c21, pc, o2+j+4)
-			stF64x4(c30, pc, o3+j)
-			stF64x4(c31, pc, o3+j+4)
+			stF64x4(c00, pc, o0)
+			stF64x4(c01, pc, o0+4)
+			stF64x4(c10, pc, o1)
+			stF64x4(c11, pc, o1+4)
+			stF64x4(c20, pc, o2)
+			stF64x4(c21, pc, o2+4)
+			stF64x4(c30, pc, o3)
+			stF64x4(c31, pc, o3+4)
 		}
-		for ; j < n; j += 4 {
-			e := min(n, j+4)
+		for ; i < m; i++ {
+			r, o := i*rs, i*n+j
+			var c0, c1 archsimd.Float64x4
+			if acc {
+				c0, c1 = ldF64x4(pc, o), ldF64x4(pc, o+4)
+			}
+			for p := 0; p < k; p++ {
+				g := archsimd.BroadcastFloat64x4(elF64x4(pa, r+p*cs))
+				c0, c1 = g.MulAdd(ldF64x4(pb, p*n+j), c0), g.MulAdd(ldF64x4(pb, p*n+j+4), c1)
+			}
+			stF64x4(c0, pc, o)
+			stF64x4(c1, pc, o+4)
+		}
+	}
+	// The last columns, fewer than two vectors: one (possibly partial) vector at a time.
+	for ; j < n; j += 4 {
+		e := min(n, j+4)
+		i := 0
+		for ; i <= m-4; i += 4 {
+			r0, r1, r2, r3 := i*rs, (i+1)*rs, (i+2)*rs, (i+3)*rs
+			o0, o1, o2, o3 := i*n, (i+1)*n, (i+2)*n, (i+3)*n
 			var c0, c1, c2, c3 archsimd.Float64x4
 			if acc {
 				c0, c1 = archsimd.LoadFloat64x4SlicePart(c[o0+j:o0+e]), archsimd.LoadFloat64x4SlicePart(c[o1+j:o1+e])
@@ -1609,11 +1684,8 @@ func gemmXNF64x4(c, a, b []float64, m, n, k, rs, cs int, acc bool) {
 			c2.StoreSlicePart(c[o2+j : o2+e])
 			c3.StoreSlicePart(c[o3+j : o3+e])
 		}
-	}
-	for ; i < m; i++ {
-		r, o := i*rs, i*n
-		for j := 0; j < n; j += 4 {
-			e := min(n, j+4)
+		for ; i < m; i++ {
+			r, o := i*rs, i*n
 			var c0 archsimd.Float64x4
 			if acc {
 				c0 = archsimd.LoadFloat64x4SlicePart(c[o+j : o+e])

@@ -20,8 +20,7 @@ import (
 // each minibatch of the training part (in order, or in a permutation that a
 // generator seeded with cfg.Seed redraws every epoch when Shuffle is set),
 // zeroes the gradients, runs TrainStep on every sample (or TrainBatch on the
-// whole minibatch when m is a BatchTrainer, the vector kernels are in use and
-// PerSample is not set), divides the gradient
+// whole minibatch when WholeBatch is set and m is a BatchTrainer), divides the gradient
 // by the batch size (the last batch may be smaller), clips its global L2 norm
 // to ClipNorm if ClipNorm > 0, takes an optimizer step and calls cfg.OnBatch
 // (if set) with the samples done, the training part's size and the epoch's
@@ -97,7 +96,7 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 		tensors = tl.ParamTensors()
 	}
 	defer m.SetTraining(false)
-	batched := !cfg.PerSample && SIMDLevel() != "generic"
+	batched := cfg.WholeBatch
 	var pool *workerPool[T, X, Y]
 	if r, ok := m.(Replicator[T, X, Y]); ok && cfg.Workers > 1 {
 		pool = newWorkerPool(m, r, cfg.Workers, batched)

@@ -86,13 +86,13 @@ type TrainConfig struct {
 	// Workers; it differs from one worker by rounding and, with dropout, by the
 	// masks (each replica has its own generator).
 	Workers int
-	// PerSample makes Fit train with TrainStep, one sample at a time, even
-	// when the model has whole-batch kernels (BatchTrainer). Fit uses
-	// TrainBatch only where the vector kernels run (SIMDLevel is not
-	// "generic"): in the pure-Go build the per-sample path, which skips the
-	// rows of dead ReLU units, measured faster (12.1k against 11.1k samples/s
-	// on mnist_mlp).
-	PerSample bool
+	// WholeBatch makes Fit train through TrainBatch (the whole-batch
+	// kernels) where the model has it (BatchTrainer) instead of a TrainStep
+	// per sample. It is off by default: on this project's machine the
+	// per-sample path, which skips the rows of dead ReLU units, measured as
+	// fast or faster on mnist_mlp (README, Performance). Results differ from
+	// per-sample training by rounding.
+	WholeBatch bool
 	// Stop, if not nil, is polled between minibatches; when it is closed Fit
 	// returns at once without error (History.Interrupted). With early stopping
 	// on and at least one finished epoch it restores the best weights;
@@ -170,8 +170,8 @@ type Replicator[T Float, X, Y any] interface {
 // TrainStep's work for the samples xs[k], ys[k] for every k in idx (all of
 // xs when idx is nil), several samples per kernel call, adds the gradients
 // into the model's and returns the sum of the losses and the number of
-// samples predicted correctly. Fit uses it instead of TrainStep when the
-// vector kernels run, unless TrainConfig.PerSample is set.
+// samples predicted correctly. Fit uses it instead of TrainStep when
+// TrainConfig.WholeBatch is set.
 type BatchTrainer[X, Y any] interface {
 	TrainBatch(xs []X, ys []Y, idx []int) (loss float64, correct int)
 }

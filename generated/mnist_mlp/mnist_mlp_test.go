@@ -89,17 +89,18 @@ func TestLearnsMNIST(t *testing.T) {
 	assert.GreaterOrEqual(t, acc, 0.90)
 }
 
-// BenchmarkTrain measures training as Fit runs it (TrainBatch, batch 32, the
-// spec's adam).
+// BenchmarkTrain measures training as Fit runs it (a TrainStep per sample,
+// batch 32, the spec's adam).
 func BenchmarkTrain(b *testing.B) {
 	train, _ := mnisttrain.Data(b)
 	mnisttrain.BenchTrain[float32](b, New(), train.Images, train.Labels, DefaultTrainConfig().Optimizer, 32)
 }
 
-// BenchmarkTrainPerSample is BenchmarkTrain with a TrainStep per sample.
-func BenchmarkTrainPerSample(b *testing.B) {
+// BenchmarkTrainWholeBatch is BenchmarkTrain through TrainBatch
+// (TrainConfig.WholeBatch).
+func BenchmarkTrainWholeBatch(b *testing.B) {
 	train, _ := mnisttrain.Data(b)
-	mnisttrain.BenchTrainPerSample[float32](b, New(), train.Images, train.Labels, DefaultTrainConfig().Optimizer, 32)
+	mnisttrain.BenchTrainWholeBatch[float32](b, New(), train.Images, train.Labels, DefaultTrainConfig().Optimizer, 32)
 }
 
 // BenchmarkTrainSGDBatch1 measures training with a plain SGD step after
@@ -145,6 +146,7 @@ func BenchmarkInference(b *testing.B) {
 }
 
 // TestTwoWorkers trains one epoch on 3000 images with the minibatches split
+// (per sample and, with WholeBatch, through TrainBatch)
 // across two cores: the run must be repeatable bit for bit, and it must
 // learn as much as the same run on one core (the gradients differ only by
 // rounding).
@@ -162,12 +164,26 @@ func TestTwoWorkers(t *testing.T) {
 		return m
 	}
 	a, b, one := run(2), run(2), run(1)
+	whole := func(workers int) *Model {
+		m := New()
+		cfg := DefaultTrainConfig()
+		cfg.Epochs, cfg.Workers, cfg.Batch, cfg.WholeBatch = 1, workers, 64, true
+		_, err := m.Fit(train.Images[:3000], train.Labels[:3000], cfg)
+		require.NoError(t, err)
+		return m
+	}
+	w1, w2a, w2b := whole(1), whole(2), whole(2)
+	assert.Equal(t, w2a.Params, w2b.Params, "two whole-batch runs with 2 workers differ")
+	_, accW1 := w1.Accuracy(test.Images[:2000], test.Labels[:2000])
+	_, accW2 := w2a.Accuracy(test.Images[:2000], test.Labels[:2000])
 	assert.Equal(t, a.Params, b.Params, "two runs with 2 workers differ")
 	_, acc2 := a.Accuracy(test.Images[:2000], test.Labels[:2000])
 	_, acc1 := one.Accuracy(test.Images[:2000], test.Labels[:2000])
-	t.Logf("test accuracy: 1 worker %.4f, 2 workers %.4f", acc1, acc2)
+	t.Logf("test accuracy: 1 worker %.4f, 2 workers %.4f; whole batch: %.4f, %.4f", acc1, acc2, accW1, accW2)
 	assert.Greater(t, acc2, 0.75)
 	assert.InDelta(t, acc1, acc2, 0.01)
+	assert.InDelta(t, acc1, accW1, 0.01)
+	assert.InDelta(t, acc1, accW2, 0.01)
 }
 
 // BenchmarkFitWorkers measures Fit (one epoch over 8192 images) with one and
@@ -193,10 +209,11 @@ func TestFitNonFinite(t *testing.T) {
 	for _, tn := range Tensors {
 		names[tn.Name] = true
 	}
+	whole := false
 	fit := func(xs []Input, opt string, lr float64, workers int) (*Model, error) {
 		m := New()
 		cfg := DefaultTrainConfig()
-		cfg.Epochs, cfg.Workers = 1, workers
+		cfg.Epochs, cfg.Workers, cfg.WholeBatch = 1, workers, whole
 		cfg.Optimizer = runtime.OptimizerConfig{Type: opt, LR: lr}
 		_, err := m.Fit(xs, ys, cfg)
 		return m, err
@@ -209,10 +226,13 @@ func TestFitNonFinite(t *testing.T) {
 		bad := append([]Input(nil), xs...)
 		bad[37][100] = float32(math.Inf(1))
 		for _, workers := range []int{1, 2} {
-			_, err := fit(bad, "adam", 1e-3, workers)
-			require.Error(t, err)
-			assert.Regexp(t, `^epoch 1, step [1-3]: loss is NaN \(sample 37\)$`, err.Error(), "%d workers", workers)
+			for _, whole = range []bool{false, true} { // TrainBatch: the sample is found by rerunning per sample
+				_, err := fit(bad, "adam", 1e-3, workers)
+				require.Error(t, err)
+				assert.Regexp(t, `^epoch 1, step [1-3]: loss is NaN \(sample 37\)$`, err.Error(), "%d workers, whole batch %v", workers, whole)
+			}
 		}
+		whole = false
 	})
 	t.Run("parameter overflow", func(t *testing.T) {
 		// lr 1e39 is +Inf in float32: the first SGD step makes every

@@ -92,15 +92,15 @@ func BenchmarkForward(b *testing.B) {
 // BenchmarkFit measures Fit's training steps on the four samples (batch 4,
 // one optimizer step per epoch), through TrainBatch and per sample.
 func BenchmarkFit(b *testing.B) {
-	for _, perSample := range []bool{false, true} {
-		name := "TrainBatch"
-		if perSample {
-			name = "PerSample"
+	for _, whole := range []bool{false, true} {
+		name := "PerSample"
+		if whole {
+			name = "WholeBatch"
 		}
 		b.Run(name, func(b *testing.B) {
 			m := New()
 			cfg := DefaultTrainConfig()
-			cfg.Epochs, cfg.PerSample = 100, perSample
+			cfg.Epochs, cfg.WholeBatch = 100, whole
 			for b.Loop() {
 				if _, err := m.Fit(xorX[:], xorY[:], cfg); err != nil {
 					b.Fatal(err)

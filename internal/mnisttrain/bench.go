@@ -39,28 +39,29 @@ type Trainer[T runtime.Float, X, Y any] interface {
 	GradSlice() []T
 }
 
-// BenchTrain measures training as Fit runs it: minibatches of batch samples
-// through TrainBatch when the model has whole-batch kernels and the vector
-// kernels run (else a TrainStep per sample), then one optimizer step on the
-// averaged gradient.
-// It reports samples/s.
+// BenchTrain measures training as Fit runs it by default: minibatches of
+// batch samples, a TrainStep per sample, then one optimizer step on the
+// averaged gradient. It reports samples/s.
 func BenchTrain[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs []X, ys []Y, opt runtime.OptimizerConfig, batch int) {
 	benchTrain(b, m, xs, ys, opt, batch, false)
 }
 
-// BenchTrainPerSample is BenchTrain with a TrainStep per sample even when the
-// model has TrainBatch (TrainConfig.PerSample).
-func BenchTrainPerSample[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs []X, ys []Y, opt runtime.OptimizerConfig, batch int) {
+// BenchTrainWholeBatch is BenchTrain through TrainBatch (TrainConfig.WholeBatch);
+// the model must have it.
+func BenchTrainWholeBatch[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs []X, ys []Y, opt runtime.OptimizerConfig, batch int) {
 	benchTrain(b, m, xs, ys, opt, batch, true)
 }
 
-func benchTrain[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs []X, ys []Y, opt runtime.OptimizerConfig, batch int, perSample bool) {
+func benchTrain[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs []X, ys []Y, opt runtime.OptimizerConfig, batch int, wholeBatch bool) {
 	o, err := runtime.NewOptimizer[T](opt, len(m.ParamSlice()))
 	if err != nil {
 		b.Fatal(err)
 	}
-	bt, batched := m.(runtime.BatchTrainer[X, Y])
-	batched = batched && !perSample && runtime.SIMDLevel() != "generic" // as Fit decides
+	bt, ok := m.(runtime.BatchTrainer[X, Y])
+	if wholeBatch && !ok {
+		b.Fatal("the model has no TrainBatch")
+	}
+	batched := wholeBatch
 	idx := make([]int, batch)
 	scale := T(1) / T(batch)
 	b.ReportAllocs()
