@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks every generated example in the plain build and with the SIMD
 # kernels (GOEXPERIMENT=simd), -count 5 each, and prints the median
-# samples/s of every benchmark as one Markdown table (about 8 minutes here).
+# samples/s of every benchmark, one and two cores, as one Markdown table
+# (about 12 minutes here).
 #   bash scripts/bench.sh [COUNT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
