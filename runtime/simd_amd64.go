@@ -332,7 +332,8 @@ func DotRows64(x []float64, xs int, y []float64, ys, rows, n int) float64 {
 	return s
 }
 
-// ReluForward32 sets a[i] = max(z[i], 0) over len(z) (0 where z[i] is NaN).
+// ReluForward32 sets a[i] = max(z[i], 0) over len(z); a NaN stays NaN, as
+// with Go's max and PyTorch's relu.
 func ReluForward32(z, a []float32) {
 	a = a[:len(z)]
 	i := 0
@@ -340,14 +341,14 @@ func ReluForward32(z, a []float32) {
 		zero := archsimd.BroadcastFloat32x16(0)
 		for ; i+16 <= len(z); i += 16 {
 			v := archsimd.LoadFloat32x16((*[16]float32)(z[i : i+16]))
-			v.Masked(v.Greater(zero)).Store((*[16]float32)(a[i : i+16]))
+			v.Masked(v.Greater(zero).Or(v.IsNaN())).Store((*[16]float32)(a[i : i+16]))
 		}
 		archsimd.ClearAVXUpperBits()
 	}
 	scalarReluForward(z[i:], a[i:])
 }
 
-// ReluForward64 sets a[i] = max(z[i], 0) over len(z) (0 where z[i] is NaN).
+// ReluForward64 sets a[i] = max(z[i], 0) over len(z); a NaN stays NaN.
 func ReluForward64(z, a []float64) {
 	a = a[:len(z)]
 	i := 0
@@ -355,15 +356,15 @@ func ReluForward64(z, a []float64) {
 		zero := archsimd.BroadcastFloat64x8(0)
 		for ; i+8 <= len(z); i += 8 {
 			v := archsimd.LoadFloat64x8((*[8]float64)(z[i : i+8]))
-			v.Masked(v.Greater(zero)).Store((*[8]float64)(a[i : i+8]))
+			v.Masked(v.Greater(zero).Or(v.IsNaN())).Store((*[8]float64)(a[i : i+8]))
 		}
 		archsimd.ClearAVXUpperBits()
 	}
 	scalarReluForward(z[i:], a[i:])
 }
 
-// ReluBackward32 zeroes d[i] wherever z[i] is not positive: the ReLU
-// derivative applied in place.
+// ReluBackward32 zeroes d[i] wherever z[i] <= 0: the ReLU derivative applied
+// in place (a NaN z[i] leaves d[i] as it is, like the generated inline code).
 func ReluBackward32(z, d []float32) {
 	d = d[:len(z)]
 	i := 0
@@ -372,14 +373,14 @@ func ReluBackward32(z, d []float32) {
 		for ; i+16 <= len(z); i += 16 {
 			v := archsimd.LoadFloat32x16((*[16]float32)(z[i : i+16]))
 			g := archsimd.LoadFloat32x16((*[16]float32)(d[i : i+16]))
-			g.Masked(v.Greater(zero)).Store((*[16]float32)(d[i : i+16]))
+			g.Masked(v.Greater(zero).Or(v.IsNaN())).Store((*[16]float32)(d[i : i+16]))
 		}
 		archsimd.ClearAVXUpperBits()
 	}
 	scalarReluBackward(z[i:], d[i:])
 }
 
-// ReluBackward64 zeroes d[i] wherever z[i] is not positive.
+// ReluBackward64 zeroes d[i] wherever z[i] <= 0.
 func ReluBackward64(z, d []float64) {
 	d = d[:len(z)]
 	i := 0
@@ -388,7 +389,7 @@ func ReluBackward64(z, d []float64) {
 		for ; i+8 <= len(z); i += 8 {
 			v := archsimd.LoadFloat64x8((*[8]float64)(z[i : i+8]))
 			g := archsimd.LoadFloat64x8((*[8]float64)(d[i : i+8]))
-			g.Masked(v.Greater(zero)).Store((*[8]float64)(d[i : i+8]))
+			g.Masked(v.Greater(zero).Or(v.IsNaN())).Store((*[8]float64)(d[i : i+8]))
 		}
 		archsimd.ClearAVXUpperBits()
 	}

@@ -78,10 +78,11 @@ func DotRows64(x []float64, xs int, y []float64, ys, rows, n int) float64 {
 	return scalarDotRows(x, xs, y, ys, rows, n)
 }
 
-// ReluForward32 sets a[i] = max(z[i], 0) over len(z) (0 where z[i] is NaN).
+// ReluForward32 sets a[i] = max(z[i], 0) over len(z); a NaN stays NaN, as
+// with Go's max and PyTorch's relu.
 func ReluForward32(z, a []float32) { scalarReluForward(z, a) }
 
-// ReluForward64 sets a[i] = max(z[i], 0) over len(z) (0 where z[i] is NaN).
+// ReluForward64 sets a[i] = max(z[i], 0) over len(z); a NaN stays NaN.
 func ReluForward64(z, a []float64) { scalarReluForward(z, a) }
 
 // ReluBackward32 zeroes d[i] wherever z[i] is not positive: the ReLU

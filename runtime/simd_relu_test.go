@@ -30,14 +30,16 @@ func TestReluKernels(t *testing.T) {
 		ReluBackward32(z32, d32)
 		ReluBackward64(z64, d64)
 		for i := range z64 {
-			want := 0.0
-			if z64[i] > 0 {
-				want = z64[i]
-			} else {
-				wantD[i] = 0
+			want := max(z64[i], 0) // Go's max: NaN stays NaN, as PyTorch's relu
+			if z64[i] <= 0 {
+				wantD[i] = 0 // a NaN keeps its gradient, like the generated inline code
 			}
-			assert.Equal(t, float32(want), a32[i], "n %d, i %d", n, i)
-			assert.Equal(t, want, a64[i], "n %d, i %d", n, i)
+			if math.IsNaN(want) {
+				assert.True(t, math.IsNaN(float64(a32[i])) && math.IsNaN(a64[i]), "n %d, i %d: NaN", n, i)
+			} else {
+				assert.Equal(t, float32(want), a32[i], "n %d, i %d", n, i)
+				assert.Equal(t, want, a64[i], "n %d, i %d", n, i)
+			}
 			assert.Equal(t, float32(wantD[i]), d32[i], "n %d, i %d", n, i)
 			assert.Equal(t, wantD[i], d64[i], "n %d, i %d", n, i)
 		}

@@ -219,17 +219,16 @@ func TestFitNonFinite(t *testing.T) {
 		return m, err
 	}
 
-	t.Run("infinite pixel", func(t *testing.T) {
-		// (A NaN pixel is not caught: the ReLU kernel maps NaN to 0, and
-		// the rows of a zero gradient are skipped, so it never reaches the
-		// loss or the gradient.)
-		bad := append([]Input(nil), xs...)
-		bad[37][100] = float32(math.Inf(1))
-		for _, workers := range []int{1, 2} {
-			for _, whole = range []bool{false, true} { // TrainBatch: the sample is found by rerunning per sample
-				_, err := fit(bad, "adam", 1e-3, workers)
-				require.Error(t, err)
-				assert.Regexp(t, `^epoch 1, step [1-3]: loss is NaN \(sample 37\)$`, err.Error(), "%d workers, whole batch %v", workers, whole)
+	t.Run("infinite or NaN pixel", func(t *testing.T) {
+		for _, pixel := range []float32{float32(math.Inf(1)), float32(math.NaN())} {
+			bad := append([]Input(nil), xs...)
+			bad[37][100] = pixel // a NaN passes the ReLU kernel as NaN, as with Go's max
+			for _, workers := range []int{1, 2} {
+				for _, whole = range []bool{false, true} { // TrainBatch: the sample is found by rerunning per sample
+					_, err := fit(bad, "adam", 1e-3, workers)
+					require.Error(t, err)
+					assert.Regexp(t, `^epoch 1, step [1-3]: loss is NaN \(sample 37\)$`, err.Error(), "pixel %v, %d workers, whole batch %v", pixel, workers, whole)
+				}
 			}
 		}
 		whole = false
