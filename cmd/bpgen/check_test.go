@@ -112,6 +112,8 @@ func TestCheckErrors(t *testing.T) {
 		{"no spec", []string{"check"}, 2, `^usage: bpgen check`},
 		{"zero trials", []string{"check", "-trials", "0", good}, 1, `^bpgen: -trials 0: expected at least 1\n$`},
 		{"negative max", []string{"check", "-max", "-1", good}, 1, `^bpgen: -max -1: expected 0 \(all\) or more\n$`},
+		{"negative noise", []string{"check", "-noise", "-0.1", good}, 1, `^bpgen: -noise -0.1: expected a value in \[0, 1\]\n$`},
+		{"NaN noise", []string{"check", "-noise", "NaN", good}, 1, `^bpgen: -noise NaN: expected a value in \[0, 1\]\n$`},
 		{"bad flag", []string{"check", "-x", good}, 2, `flag provided but not defined: -x`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
