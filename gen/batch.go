@@ -45,6 +45,12 @@ func (p *plan) batch() bool {
 	return true
 }
 
+// hasTrainBatch reports whether the package generated from m gets TrainBatch.
+func hasTrainBatch(m *spec.Model) bool {
+	p, err := newPlan(m, "p", "")
+	return err == nil && p.batch()
+}
+
 // chunk is BatchChunk: the spec's batch size, at most batchChunkMax.
 func (p *plan) chunk() int {
 	return min(max(p.Train.Batch, 1), batchChunkMax)

@@ -235,7 +235,7 @@ func genCheckFunc(f *jen.File, i int, t CheckTarget, trials int, seed uint64, op
 		),
 	}
 	doc := ""
-	if p, err := newPlan(t.Model, "p", ""); err == nil && p.batch() {
+	if hasTrainBatch(t.Model) {
 		// The whole-batch path against TrainStep (itself checked above), over
 		// two full chunks and a partial one:
 		//

@@ -61,7 +61,6 @@ func benchTrain[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs 
 	if wholeBatch && !ok {
 		b.Fatal("the model has no TrainBatch")
 	}
-	batched := wholeBatch
 	idx := make([]int, batch)
 	scale := T(1) / T(batch)
 	b.ReportAllocs()
@@ -71,7 +70,7 @@ func benchTrain[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs 
 		for k := range idx {
 			idx[k] = (n + k) % len(xs)
 		}
-		if batched {
+		if wholeBatch {
 			bt.TrainBatch(xs, ys, idx)
 		} else {
 			for _, i := range idx {
