@@ -55,6 +55,21 @@ const (
 	KindLSTM      Kind = "lstm"      // [T, F] → [T, H] or [H]
 	KindGRU       Kind = "gru"       // [T, F] → [T, H] or [H]
 	KindEmbedding Kind = "embedding" // token ids [T] → [T, Dim]; only as the first layer
+
+	// Graph merges: two or more inputs (Inputs).
+	KindAdd      Kind = "add"      // same shapes → same: Σ inputs
+	KindMultiply Kind = "multiply" // same shapes → same: Π inputs (elementwise)
+	KindConcat   Kind = "concat"   // sizes agree off Axis → the sum of the sizes along Axis
+
+	// Normalisation.
+	KindBatchNorm Kind = "batchnorm" // [F], [C, L], [C, H, W] unchanged; statistics per feature/channel
+	KindLayerNorm Kind = "layernorm" // [F], [T, F] unchanged; normalised over the last axis
+
+	// 1-D convolution and pooling over [C, L].
+	KindConv1D          Kind = "conv1d"           // [C, L] → [Filters, Lo]
+	KindMaxPool1D       Kind = "maxpool1d"        // [C, L] → [C, Lo]
+	KindAvgPool1D       Kind = "avgpool1d"        // [C, L] → [C, Lo]
+	KindGlobalAvgPool1D Kind = "global_avgpool1d" // [C, L] → [C]
 )
 
 // Activation is an elementwise (or, for softmax, vector-wise) activation function.
@@ -71,6 +86,7 @@ const (
 	ActTanh      Activation = "tanh"
 	ActSoftplus  Activation = "softplus"
 	ActSoftmax   Activation = "softmax" // over the last dimension
+	ActReLU6     Activation = "relu6"   // min(max(x, 0), 6), MobileNet's (ONNX Clip 0..6)
 )
 
 // Act is an activation with its parameter.
@@ -129,6 +145,29 @@ type Node struct {
 	// only as the first layer (it sets Model.Tokens).
 	Vocab int // number of token ids: valid ids are 0..Vocab-1
 	Dim   int // embedding size
+
+	// conv2d and conv1d: the input channels and Filters are split into Groups
+	// groups (default 1; Groups = C with Filters a multiple of C is depthwise).
+	// The weight is [Filters, C/Groups, kh, kw] (conv1d: [Filters, C/Groups, k]).
+	// conv1d, maxpool1d and avgpool1d use index 0 of Kernel, Stride and
+	// Dilation (index 1 is 1) and Pad[0] (left), Pad[1] (right) of L.
+	Groups int
+	// avgpool2d, avgpool1d: padded zeros count in the divisor (PyTorch's
+	// count_include_pad, default true).
+	CountIncludePad bool
+
+	// concat: the axis of the shape (without the batch dimension) along which
+	// the inputs are joined, 0-based and non-negative after defaults (the
+	// channels of [C,H,W] and [C,L], the last axis of [F] and [T,F]).
+	Axis int
+
+	// batchnorm and layernorm: Eps (default 1e-5) is added to the variance;
+	// Affine (default true) adds the learned weight and bias.
+	// batchnorm: Momentum (default 0.1) of the running statistics,
+	// running = (1−Momentum)·running + Momentum·batch (PyTorch's convention).
+	Eps      float64
+	Affine   bool
+	Momentum float64
 }
 
 // Loss is the training loss, a mean over the batch (PyTorch's default reduction).
