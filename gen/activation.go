@@ -51,14 +51,14 @@ func actForward(p *plan, act spec.Act, shape spec.Shape, src, dst string) []jen.
 	}
 	if act.Fn == spec.ActReLU && shape.Size() >= kernelMin {
 		// runtime.ReluForward32(m.src[:], m.dst[:])
-		return []jen.Code{p.kernel("ReluForward").Call(mf(src).Index(jen.Empty(), jen.Empty()), mf(dst).Index(jen.Empty(), jen.Empty()))}
+		return []jen.Code{p.kernel("ReluForward").Call(p.buf(src).Index(jen.Empty(), jen.Empty()), p.buf(dst).Index(jen.Empty(), jen.Empty()))}
 	}
 	v := jen.Id("v")
 	var body []jen.Code
-	set := func(e jen.Code) jen.Code { return mf(dst).Index(jen.Id("j")).Op("=").Add(e) }
+	set := func(e jen.Code) jen.Code { return p.buf(dst).Index(jen.Id("j")).Op("=").Add(e) }
 	switch act.Fn {
 	case spec.ActLinear:
-		return []jen.Code{mf(dst).Op("=").Add(mf(src))}
+		return []jen.Code{p.buf(dst).Op("=").Add(p.buf(src))}
 	case spec.ActReLU:
 		body = []jen.Code{set(jen.Max(v, jen.Lit(0)))}
 	case spec.ActLeakyReLU:
@@ -85,7 +85,7 @@ func actForward(p *plan, act spec.Act, shape spec.Shape, src, dst string) []jen.
 	default:
 		panic(fmt.Sprintf("gen: activation %q has no emitter", act.Fn))
 	}
-	return []jen.Code{jen.For(jen.List(jen.Id("j"), jen.Id("v")).Op(":=").Range().Add(mf(src))).Block(body...)}
+	return []jen.Code{jen.For(jen.List(jen.Id("j"), jen.Id("v")).Op(":=").Range().Add(p.buf(src))).Block(body...)}
 }
 
 // actBackward emits dst = src ⊙ f'(z) where z is the activation's input buffer and a its output:
@@ -107,20 +107,20 @@ func actBackward(p *plan, act spec.Act, shape spec.Shape, z, a, src, dst string)
 		if src == dst {
 			return nil
 		}
-		return []jen.Code{mf(dst).Op("=").Add(mf(src))}
+		return []jen.Code{p.buf(dst).Op("=").Add(p.buf(src))}
 	}
 	if act.Fn == spec.ActReLU && shape.Size() >= kernelMin {
 		// (m.dst = m.src;) runtime.ReluBackward32(m.z[:], m.dst[:]): no unpredictable branch per element
 		var code []jen.Code
 		if src != dst {
-			code = append(code, mf(dst).Op("=").Add(mf(src)))
+			code = append(code, p.buf(dst).Op("=").Add(p.buf(src)))
 		}
-		return append(code, p.kernel("ReluBackward").Call(mf(z).Index(jen.Empty(), jen.Empty()), mf(dst).Index(jen.Empty(), jen.Empty())))
+		return append(code, p.kernel("ReluBackward").Call(p.buf(z).Index(jen.Empty(), jen.Empty()), p.buf(dst).Index(jen.Empty(), jen.Empty())))
 	}
 	j := jen.Id("j")
-	s := func() *jen.Statement { return mf(src).Index(j) }
-	av := func() *jen.Statement { return mf(a).Index(j) }
-	set := func(e jen.Code) jen.Code { return mf(dst).Index(j).Op("=").Add(e) }
+	s := func() *jen.Statement { return p.buf(src).Index(j) }
+	av := func() *jen.Statement { return p.buf(a).Index(j) }
+	set := func(e jen.Code) jen.Code { return p.buf(dst).Index(j).Op("=").Add(e) }
 	scale := func(e jen.Code) jen.Code { return set(s().Op("*").Parens(e)) }
 	v := jen.Id("v")
 	var body []jen.Code
@@ -158,9 +158,9 @@ func actBackward(p *plan, act spec.Act, shape spec.Shape, z, a, src, dst string)
 	}
 	if act.Fn == spec.ActSigmoid || act.Fn == spec.ActTanh {
 		// the derivative needs only the output: for j := range m.a {
-		return []jen.Code{jen.For(j.Clone().Op(":=").Range().Add(mf(a))).Block(body...)}
+		return []jen.Code{jen.For(j.Clone().Op(":=").Range().Add(p.buf(a))).Block(body...)}
 	}
-	return []jen.Code{jen.For(jen.List(j, v).Op(":=").Range().Add(mf(z))).Block(body...)}
+	return []jen.Code{jen.For(jen.List(j, v).Op(":=").Range().Add(p.buf(z))).Block(body...)}
 }
 
 // softmaxForward emits a stable softmax over the last dimension:
@@ -173,7 +173,7 @@ func softmaxForward(p *plan, shape spec.Shape, src, dst string) []jen.Code {
 	cols := shape[len(shape)-1]
 	size := shape.Size()
 	row := func(buf string) jen.Code {
-		return jen.Id(buf + "Row").Op(":=").Add(mf(buf)).Index(jen.Id("r").Op(":").Id("r").Op("+").Lit(cols))
+		return jen.Id(buf + "Row").Op(":=").Add(p.buf(buf)).Index(jen.Id("r").Op(":").Id("r").Op("+").Lit(cols))
 	}
 	return []jen.Code{jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Lit(size), jen.Id("r").Op("+=").Lit(cols)).Block(
 		row(src), row(dst),
@@ -196,7 +196,7 @@ func softmaxBackward(p *plan, shape spec.Shape, a, src, dst string) []jen.Code {
 	cols := shape[len(shape)-1]
 	size := shape.Size()
 	row := func(buf string) jen.Code {
-		return jen.Id(buf + "Row").Op(":=").Add(mf(buf)).Index(jen.Id("r").Op(":").Id("r").Op("+").Lit(cols))
+		return jen.Id(buf + "Row").Op(":=").Add(p.buf(buf)).Index(jen.Id("r").Op(":").Id("r").Op("+").Lit(cols))
 	}
 	stmts := []jen.Code{row(a), row(src)}
 	if dst != src {

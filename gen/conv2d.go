@@ -102,8 +102,8 @@ func (conv2dEmitter) fields(p *plan, n *node) []field {
 	}
 	if g.padded {
 		fs = append(fs,
-			field{name: xp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "zero-padded input"},
-			field{name: dxp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "dL/d(padded input)", train: true})
+			field{name: xp, size: g.c * g.hp * g.wp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "zero-padded input"},
+			field{name: dxp, size: g.c * g.hp * g.wp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "dL/d(padded input)", train: true, scratch: true})
 	}
 	return fs
 }
@@ -117,7 +117,7 @@ func shaped3(p *plan, a, b, c int) *jen.Statement {
 //
 //	name := (*[a][b][c]T)(unsafe.Pointer(&m.buf))
 func view3(p *plan, name, buf string, a, b, c int) jen.Code {
-	return jen.Id(name).Op(":=").Parens(jen.Op("*").Add(shaped3(p, a, b, c))).Call(jen.Qual("unsafe", "Pointer").Call(jen.Op("&").Add(mf(buf))))
+	return jen.Id(name).Op(":=").Parens(jen.Op("*").Add(shaped3(p, a, b, c))).Call(jen.Qual("unsafe", "Pointer").Call(jen.Op("&").Add(p.buf(buf))))
 }
 
 // inputView declares xp, the (padded) input as [C][Hp][Wp]; with padding it
@@ -131,7 +131,7 @@ func convInputView(p *plan, n *node, g convGeom, copyIn bool) []jen.Code {
 	if !g.padded {
 		return []jen.Code{view3(p, "xp", n.in, g.c, g.h, g.w)}
 	}
-	code := []jen.Code{jen.Id("xp").Op(":=").Op("&").Add(mf(xp))}
+	code := []jen.Code{jen.Id("xp").Op(":=").Op("&").Add(p.buf(xp))}
 	if copyIn {
 		code = append([]jen.Code{view3(p, "x", n.in, g.c, g.h, g.w)}, code...)
 		code = append(code, jen.For(jen.Id("c").Op(":=").Range().Id("x")).Block(
@@ -253,7 +253,7 @@ func (conv2dEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	code = append(code, view3(p, "dz", n.dout, g.f, g.ho, g.wo))
 	if withDX {
 		if g.padded {
-			code = append(code, jen.Id("dxp").Op(":=").Op("&").Add(mf(dxpField)))
+			code = append(code, jen.Id("dxp").Op(":=").Op("&").Add(p.buf(dxpField)))
 		} else {
 			code = append(code, view3(p, "dxp", n.din, g.c, g.h, g.w))
 		}

@@ -110,7 +110,7 @@ func perStep(p *plan, n *node, vars []stepVar, body ...jen.Code) []jen.Code {
 	if len(n.In) != 2 {
 		var code []jen.Code
 		for _, v := range vars {
-			code = append(code, jen.Id(v.name).Op(":=").Op("&").Add(mf(v.buf)))
+			code = append(code, jen.Id(v.name).Op(":=").Op("&").Add(p.buf(v.buf)))
 		}
 		return append(code, body...)
 	}
@@ -177,7 +177,7 @@ func (denseEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	if withDX {
 		code = append(code,
 			jen.Id("w").Op(":=").Op("&").Add(pf(w)),
-			mf(n.din).Op("=").Index(jen.Lit(n.inSize)).Add(p.elem()).Values(),
+			p.buf(n.din).Op("=").Index(jen.Lit(n.inSize)).Add(p.elem()).Values(),
 		)
 		vars = append(vars, stepVar{"dx", n.din, width})
 		dx = "dx"
@@ -197,4 +197,76 @@ func (denseEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 		bias = func(o jen.Code) jen.Code { return gf(b).Index(o) }
 	}
 	return append(code, perStep(p, n, vars, outerAdd("dy", "gw", "x", "w", dx, rows, cols, bias))...)
+}
+
+// forwardBatch: Z = X·Wᵀ + b over every row of the chunk (and every step of
+// a sequence: nb·T rows), then the activation row by row:
+//
+//	w := &m.Params.Layers0Weight
+//	runtime.GemmNT32(unsafe.Slice(&m.z0[0][0], nb*Rows*Layers0Out), unsafe.Slice(&m.x[0][0], nb*Rows*Layers0In), unsafe.Slice(&w[0][0], Layers0Out*Layers0In), m.Params.Layers0Bias[:], nb*Rows, Layers0Out, Layers0In)
+//	for row := 0; row < nb; row++ { activation }
+func (denseEmitter) forwardBatch(p *plan, n *node) []jen.Code {
+	in, out, w, b, z := denseNames(n)
+	steps, width := denseSteps(n)
+	rows, cols := named(n.Units, out), named(width, in)
+	dst := n.out
+	if hasAct(n) {
+		dst = z
+	}
+	bias := jen.Nil()
+	if n.Bias {
+		bias = pf(b).Index(jen.Empty(), jen.Empty())
+	}
+	code := []jen.Code{
+		jen.Id("w").Op(":=").Op("&").Add(pf(w)),
+		p.kernel("GemmNT").Call(rowsOf(dst, stepRows(steps), rows.expr()), rowsOf(n.in, stepRows(steps), cols.expr()), flatMat("w", rows, cols), bias, stepRows(steps), rows.expr(), cols.expr()),
+	}
+	if hasAct(n) {
+		code = append(code, overRows(actForward(p, n.Act, n.Out, z, n.out)...))
+	}
+	return code
+}
+
+// stepRows is the number of matrix rows of a chunk: nb, or nb*T for a sequence.
+func stepRows(steps int) *jen.Statement {
+	if steps == 1 {
+		return jen.Id("nb")
+	}
+	return jen.Id("nb").Op("*").Lit(steps)
+}
+
+// backwardBatch: dZ = dA ⊙ f'(Z) row by row, then over all rows
+//
+//	db += Σ_rows dZ
+//	runtime.GemmTN32(dW, dZ, X, Out, In, rows)    dW += dZᵀ·X
+//	runtime.GemmNN32(dX, dZ, W, rows, In, Out)    dX  = dZ·W  (withDX)
+func (denseEmitter) backwardBatch(p *plan, n *node, withDX bool) []jen.Code {
+	in, out, w, b, z := denseNames(n)
+	steps, width := denseSteps(n)
+	rows, cols := named(n.Units, out), named(width, in)
+	var code []jen.Code
+	if hasAct(n) {
+		code = append(code, overRows(actBackward(p, n.Act, n.Out, z, n.out, n.dout, n.dout)...))
+	}
+	dz := rowsOf(n.dout, stepRows(steps), rows.expr())
+	if n.Bias {
+		// dz := unsafe.Slice(…); for r := 0; r < nb*T; r++ { for o, g := range (*[Out]T)(dz[r*Out:]) { gb[o] += g } }
+		code = append(code,
+			jen.Id("dz").Op(":=").Add(dz),
+			jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Add(stepRows(steps)), jen.Id("r").Op("++")).Block(
+				jen.For(jen.List(jen.Id("o"), jen.Id("g")).Op(":=").Range().Parens(jen.Op("*").Add(flatType(p, rows.expr()))).Call(jen.Id("dz").Index(jen.Id("r").Op("*").Add(rows.expr()), jen.Empty()))).Block(
+					gf(b).Index(jen.Id("o")).Op("+=").Id("g"))))
+		dz = jen.Id("dz")
+	}
+	code = append(code,
+		jen.Id("gw").Op(":=").Op("&").Add(gf(w)),
+		p.kernel("GemmTN").Call(flatMat("gw", rows, cols), dz, rowsOf(n.in, stepRows(steps), cols.expr()), rows.expr(), cols.expr(), stepRows(steps)),
+	)
+	if withDX && n.din != "" {
+		code = append(code,
+			jen.Id("w").Op(":=").Op("&").Add(pf(w)),
+			p.kernel("GemmNN").Call(rowsOf(n.din, stepRows(steps), cols.expr()), jen.Add(dz).Clone(), flatMat("w", rows, cols), stepRows(steps), cols.expr(), rows.expr()),
+		)
+	}
+	return code
 }

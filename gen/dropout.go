@@ -39,19 +39,19 @@ func (dropoutEmitter) fields(p *plan, n *node) []field {
 //	}
 func (dropoutEmitter) forward(p *plan, n *node) []jen.Code {
 	if p.inference {
-		return []jen.Code{mf(n.out).Op("=").Add(mf(n.in))} // identity at inference
+		return []jen.Code{p.buf(n.out).Op("=").Add(p.buf(n.in))} // identity at inference
 	}
 	mask := maskField(n)
-	return []jen.Code{jen.If(mf("training")).Block(
-		jen.For(jen.List(jen.Id("j"), jen.Id("v")).Op(":=").Range().Add(mf(n.in))).Block(
-			jen.If(mf("rng").Dot("Float64").Call().Op("<").Lit(n.Rate)).Block(
-				mf(mask).Index(jen.Id("j")).Op("=").Lit(0),
+	return []jen.Code{jen.If(p.buf("training")).Block(
+		jen.For(jen.List(jen.Id("j"), jen.Id("v")).Op(":=").Range().Add(p.buf(n.in))).Block(
+			jen.If(p.buf("rng").Dot("Float64").Call().Op("<").Lit(n.Rate)).Block(
+				p.buf(mask).Index(jen.Id("j")).Op("=").Lit(0),
 			).Else().Block(
-				mf(mask).Index(jen.Id("j")).Op("=").Lit(1/(1-n.Rate)),
+				p.buf(mask).Index(jen.Id("j")).Op("=").Lit(1/(1-n.Rate)),
 			),
-			mf(n.out).Index(jen.Id("j")).Op("=").Id("v").Op("*").Add(mf(mask)).Index(jen.Id("j")),
+			p.buf(n.out).Index(jen.Id("j")).Op("=").Id("v").Op("*").Add(p.buf(mask)).Index(jen.Id("j")),
 		),
-	).Else().Block(mf(n.out).Op("=").Add(mf(n.in)))}
+	).Else().Block(p.buf(n.out).Op("=").Add(p.buf(n.in)))}
 }
 
 // backward:
@@ -65,9 +65,9 @@ func (dropoutEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	if !withDX {
 		return nil
 	}
-	return []jen.Code{jen.If(mf("training")).Block(
-		jen.For(jen.List(jen.Id("j"), jen.Id("v")).Op(":=").Range().Add(mf(maskField(n)))).Block(
-			mf(n.din).Index(jen.Id("j")).Op("=").Add(mf(n.dout)).Index(jen.Id("j")).Op("*").Id("v"),
+	return []jen.Code{jen.If(p.buf("training")).Block(
+		jen.For(jen.List(jen.Id("j"), jen.Id("v")).Op(":=").Range().Add(p.buf(maskField(n)))).Block(
+			p.buf(n.din).Index(jen.Id("j")).Op("=").Add(p.buf(n.dout)).Index(jen.Id("j")).Op("*").Id("v"),
 		),
-	).Else().Block(mf(n.din).Op("=").Add(mf(n.dout)))}
+	).Else().Block(p.buf(n.din).Op("=").Add(p.buf(n.dout)))}
 }

@@ -44,9 +44,9 @@ func (embeddingEmitter) forward(p *plan, n *node) []jen.Code {
 	vocab := n.GoName + "Vocab"
 	return []jen.Code{
 		view2(p, "ys", n.out, n.In[0], n.Dim),
-		jen.For(jen.List(jen.Id("t"), jen.Id("id")).Op(":=").Range().Add(mf(n.in))).Block(
+		jen.For(jen.List(jen.Id("t"), jen.Id("id")).Op(":=").Range().Add(p.buf(n.in))).Block(
 			jen.If(jen.Uint32().Call(jen.Id("id")).Op(">=").Id(vocab)).Block(
-				jen.Panic(jen.Qual(rtPath, "CheckTokens").Call(mf(n.in).Index(jen.Empty(), jen.Empty()), jen.Id(vocab))),
+				jen.Panic(jen.Qual(rtPath, "CheckTokens").Call(p.buf(n.in).Index(jen.Empty(), jen.Empty()), jen.Id(vocab))),
 			),
 			jen.Id("ys").Index(jen.Id("t")).Op("=").Add(pf(n.GoName+"Weight")).Index(jen.Id("id")),
 		),
@@ -63,7 +63,7 @@ func (embeddingEmitter) forward(p *plan, n *node) []jen.Code {
 func (embeddingEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	return []jen.Code{
 		view2(p, "dys", n.dout, n.In[0], n.Dim),
-		jen.For(jen.List(jen.Id("t"), jen.Id("id")).Op(":=").Range().Add(mf(n.in))).Block(
+		jen.For(jen.List(jen.Id("t"), jen.Id("id")).Op(":=").Range().Add(p.buf(n.in))).Block(
 			jen.Id("gw").Op(":=").Op("&").Add(gf(n.GoName+"Weight")).Index(jen.Id("id")),
 			jen.For(jen.List(jen.Id("j"), jen.Id("v")).Op(":=").Range().Id("dys").Index(jen.Id("t"))).Block(
 				jen.Id("gw").Index(jen.Id("j")).Op("+=").Id("v"),

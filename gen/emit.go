@@ -11,6 +11,20 @@ import (
 // mf is a Model field: m.name
 func mf(name string) *jen.Statement { return jen.Id("m").Dot(name) }
 
+// rowVar is the row of the chunk buffers that per-sample code works on: a
+// constant 0 in Forward and Backward, the loop variable in the batched pass.
+const rowVar = "row"
+
+// buf is a Model buffer as per-sample code sees it: m.name[row] for the
+// buffers that have a row per sample of a chunk, m.name for scratch fields
+// (one copy, see field.scratch) and the Model's own state (training, rng).
+func (p *plan) buf(name string) *jen.Statement {
+	if p.scratch[name] || name == "training" || name == "rng" {
+		return mf(name)
+	}
+	return mf(name).Index(jen.Id(rowVar))
+}
+
 // pf is a parameter tensor: m.Params.name
 func pf(name string) *jen.Statement { return jen.Id("m").Dot("Params").Dot(name) }
 

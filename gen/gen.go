@@ -95,10 +95,10 @@ func Generate(m *spec.Model, opt Options) ([]byte, error) {
 	genForward(f, p)
 	genLoss(f, p)
 	genIO(f, p)
+	genBatch(f, p)
 	if !p.inference {
 		genBackward(f, p)
 		genTraining(f, p)
-		genBatch(f, p)
 		genCheck(f, p)
 	}
 
@@ -290,22 +290,23 @@ func genModel(f *jen.File, p *plan) {
 			g.Id("training").Bool().Comment("dropout on")
 			g.Id("rng").Qual(rtPath, "RNG").Comment("dropout masks")
 		}
+		chunk := func() *jen.Statement { return jen.Index(jen.Id("BatchChunk")) }
 		if p.Tokens {
-			g.Id("x").Index(jen.Id("InputSize")).Int32().Comment("copy of the last input")
+			g.Id("x").Add(chunk()).Index(jen.Id("InputSize")).Int32().Comment("the inputs of the last pass, one row per sample")
 		} else {
-			g.Id("x").Add(flatType(p, jen.Id("InputSize"))).Comment("copy of the last input")
+			g.Id("x").Add(chunk()).Add(flatType(p, jen.Id("InputSize"))).Comment("the inputs of the last pass, one row per sample")
 		}
 		if !p.inference && !p.Tokens {
-			g.Id("dx").Add(flatType(p, jen.Id("InputSize"))).Comment("dL/dx")
+			g.Id("dx").Add(chunk()).Add(flatType(p, jen.Id("InputSize"))).Comment("dL/dx")
 		}
 		for _, n := range p.nodes {
 			if n.emit.aliases(n.Node) {
 				continue
 			}
 			g.Commentf("%s", describe(n))
-			g.Id(n.out).Add(flatType(p, jen.Lit(n.outSize))).Comment("output")
+			g.Id(n.out).Add(chunk()).Add(flatType(p, jen.Lit(n.outSize))).Comment("output")
 			if !p.inference {
-				g.Id(n.dout).Add(flatType(p, jen.Lit(n.outSize))).Comment("dL/doutput")
+				g.Id(n.dout).Add(chunk()).Add(flatType(p, jen.Lit(n.outSize))).Comment("dL/doutput")
 			}
 			for _, fl := range n.emit.fields(p, n) {
 				if fl.train && p.inference {
@@ -315,10 +316,18 @@ func genModel(f *jen.File, p *plan) {
 				if typ == nil {
 					typ = flatType(p, jen.Lit(fl.size))
 				}
+				if !fl.scratch {
+					typ = chunk().Add(typ)
+				}
 				g.Id(fl.name).Add(typ).Comment(fl.doc)
 			}
 		}
-		genBatchModelFields(g, p)
+		if !p.inference && len(p.edges) > 0 {
+			g.Comment("gradients of the second and later readers of a layer's output (fan-out)")
+			for _, fl := range p.edges {
+				g.Id(fl.name).Add(chunk()).Add(flatType(p, jen.Lit(fl.size))).Comment(fl.doc)
+			}
+		}
 	})
 }
 
@@ -394,22 +403,55 @@ func genForward(f *jen.File, p *plan) {
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Forward").Params(jen.Id("x").Op("*").Id("Input")).Op("*").Id("Output").Block(
 		jen.Return(jen.Id("outputShaped").Call(jen.Id("m").Dot("forward").Call(jen.Id("x")))),
 	)
-	f.Comment("forward runs the forward pass and returns the flat output buffer.")
+	f.Comment("forward runs the forward pass on row 0 of the buffers and returns its output.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("forward").Params(jen.Id("x").Op("*").Id("Input")).Op("*").Add(flatType(p, jen.Id("OutputSize"))).BlockFunc(func(g *jen.Group) {
 		// Scalar float code slows down 2–7× after AVX-512 code leaves the upper
 		// vector halves dirty (even the Go runtime's preemption does): clear them.
 		g.Qual(rtPath, "ClearSIMDState").Call()
-		g.Id("m").Dot("x").Op("=").Op("*").Id("inputFlat").Call(jen.Id("x"))
-		for _, n := range p.nodes {
-			if n.emit.aliases(n.Node) {
-				continue
-			}
-			g.Line()
-			g.Commentf("%s", describe(n))
-			g.Block(n.emit.forward(p, n)...)
-		}
-		g.Return(jen.Op("&").Id("m").Dot(p.outField()))
+		g.Const().Id(rowVar).Op("=").Lit(0)
+		g.Add(p.buf("x")).Op("=").Op("*").Id("inputFlat").Call(jen.Id("x"))
+		genForwardNodes(g, p, false)
+		g.Return(jen.Op("&").Add(p.buf(p.outField())))
 	})
+}
+
+// genForwardNodes emits every node's forward pass in order: per sample (row
+// 0), or batched over the first nb rows of the chunk.
+func genForwardNodes(g *jen.Group, p *plan, batched bool) {
+	for _, n := range p.nodes {
+		if n.emit.aliases(n.Node) {
+			continue
+		}
+		g.Line()
+		g.Commentf("%s", describe(n))
+		if !batched {
+			g.Block(n.emit.forward(p, n)...)
+		} else if be, ok := n.emit.(batchEmitter); ok {
+			g.Block(be.forwardBatch(p, n)...)
+		} else {
+			g.Add(overRows(n.emit.forward(p, n)...))
+		}
+	}
+}
+
+// overRows runs per-sample code on every row of the chunk:
+//
+//	for row := 0; row < nb; row++ { code }
+func overRows(code ...jen.Code) jen.Code {
+	return jen.For(jen.Id(rowVar).Op(":=").Lit(0), jen.Id(rowVar).Op("<").Id("nb"), jen.Id(rowVar).Op("++")).Block(code...)
+}
+
+// sumInto adds the fan-out edge buffers into a gradient buffer:
+//
+//	d := &m.d3[row]
+//	for j, v := range m.e5_1[row] { d[j] += v }
+func sumInto(p *plan, dst string, srcs []string) []jen.Code {
+	code := []jen.Code{jen.Id("d").Op(":=").Op("&").Add(p.buf(dst))}
+	for _, s := range srcs {
+		code = append(code, jen.For(jen.List(jen.Id("j"), jen.Id("v")).Op(":=").Range().Add(p.buf(s))).Block(
+			jen.Id("d").Index(jen.Id("j")).Op("+=").Id("v")))
+	}
+	return code
 }
 
 // genBackward emits Backward and backward(dx bool).
@@ -419,7 +461,7 @@ func genBackward(f *jen.File, p *plan) {
 		f.Comment("network and adds dL/dParams into m.Grads. Token ids have no gradient, so")
 		f.Comment("unlike models with real-valued inputs it returns nothing. It allocates nothing.")
 		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Backward").Params(jen.Id("dy").Op("*").Id("Output")).Block(
-			jen.Id("m").Dot(p.doutField()).Op("=").Op("*").Id("outputFlat").Call(jen.Id("dy")),
+			jen.Id("m").Dot(p.doutField()).Index(jen.Lit(0)).Op("=").Op("*").Id("outputFlat").Call(jen.Id("dy")),
 			jen.Id("m").Dot("backward").Call(jen.True()),
 		)
 	} else {
@@ -427,44 +469,86 @@ func genBackward(f *jen.File, p *plan) {
 		f.Comment("network: it adds dL/dParams into m.Grads and returns dL/dx, which points")
 		f.Comment("into the Model and is valid until the next call. It allocates nothing.")
 		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Backward").Params(jen.Id("dy").Op("*").Id("Output")).Op("*").Id("Input").Block(
-			jen.Id("m").Dot(p.doutField()).Op("=").Op("*").Id("outputFlat").Call(jen.Id("dy")),
+			jen.Id("m").Dot(p.doutField()).Index(jen.Lit(0)).Op("=").Op("*").Id("outputFlat").Call(jen.Id("dy")),
 			jen.Id("m").Dot("backward").Call(jen.True()),
-			jen.Return(jen.Id("inputShaped").Call(jen.Op("&").Id("m").Dot("dx"))),
+			jen.Return(jen.Id("inputShaped").Call(jen.Op("&").Id("m").Dot("dx").Index(jen.Lit(0)))),
 		)
 	}
-	f.Comment("backward runs the backward pass from the gradient in the last node's dL/doutput.")
-	f.Comment("With needDX false it skips the input gradient where no parameter needs it (TrainStep).")
+	f.Comment("backward runs the backward pass of row 0 from the gradient in the last node's")
+	f.Comment("dL/doutput. With needDX false it skips the input gradient where no parameter")
+	f.Comment("needs it (TrainStep).")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("backward").Params(jen.Id("needDX").Bool()).BlockFunc(func(g *jen.Group) {
 		g.Qual(rtPath, "ClearSIMDState").Call()
-		used := false
-		for i := len(p.nodes) - 1; i >= 0; i-- {
-			n := p.nodes[i]
-			if n.emit.aliases(n.Node) {
-				continue
+		g.Const().Id(rowVar).Op("=").Lit(0)
+		genBackwardNodes(g, p, false)
+	})
+}
+
+// genBackwardNodes emits every node's backward pass in reverse order, per
+// sample or batched over the first nb rows. A node first adds the gradients
+// of its second and later readers (fan-out) into its dL/doutput. Nodes before
+// the first one with parameters only carry the input gradient: they run when
+// needDX is set.
+func genBackwardNodes(g *jen.Group, p *plan, batched bool) {
+	// rows runs per-sample code on every row (batched) or on row 0.
+	rows := func(code ...jen.Code) jen.Code {
+		if batched {
+			return overRows(code...)
+		}
+		return jen.Block(code...)
+	}
+	used := false
+	for i := len(p.nodes) - 1; i >= 0; i-- {
+		n := p.nodes[i]
+		var code []jen.Code
+		if len(n.sums) > 0 {
+			code = append(code, rows(sumInto(p, n.dout, n.sums)...))
+		}
+		if !n.emit.aliases(n.Node) {
+			node := func(withDX bool) []jen.Code {
+				if be, ok := n.emit.(batchEmitter); ok && batched {
+					return be.backwardBatch(p, n, withDX)
+				}
+				c := append(n.emit.preBackward(p, n), n.emit.backward(p, n, withDX)...)
+				if len(c) == 0 || !batched {
+					return c
+				}
+				return []jen.Code{overRows(c...)}
 			}
-			g.Line()
-			g.Commentf("%s", describe(n))
-			pre := n.emit.preBackward(p, n)
 			switch {
 			case i > p.firstParam:
-				g.Block(append(pre, n.emit.backward(p, n, true)...)...)
+				code = append(code, node(true)...)
 			case i == p.firstParam:
-				g.BlockFunc(func(g *jen.Group) {
-					for _, c := range pre {
-						g.Add(c)
-					}
-					g.If(jen.Id("needDX")).Block(n.emit.backward(p, n, true)...).Else().Block(n.emit.backward(p, n, false)...)
-				})
+				with, without := node(true), node(false)
+				if len(with) > 0 || len(without) > 0 {
+					code = append(code, jen.If(jen.Id("needDX")).Block(with...).Else().Block(without...))
+					used = true
+				}
 			default:
-				// Nodes before the first parameter only carry the input gradient.
-				g.If(jen.Id("needDX")).Block(append(pre, n.emit.backward(p, n, true)...)...)
+				code = append(code, node(true)...)
 			}
+		}
+		if len(code) == 0 {
+			continue
+		}
+		g.Line()
+		g.Commentf("%s", describe(n))
+		if i < p.firstParam {
+			g.If(jen.Id("needDX")).Block(code...)
 			used = true
+		} else {
+			g.Block(code...)
 		}
-		if !used {
-			g.Id("_").Op("=").Id("needDX")
-		}
-	})
+	}
+	if len(p.inputSums) > 0 {
+		g.Line()
+		g.Comment("the model input feeds several layers: dL/dx is the sum of their gradients")
+		g.If(jen.Id("needDX")).Block(rows(sumInto(p, "dx", p.inputSums)...))
+		used = true
+	}
+	if !used {
+		g.Id("_").Op("=").Id("needDX")
+	}
 }
 
 // genIO emits WriteSafetensors and ReadSafetensors.
@@ -501,7 +585,7 @@ func genCheck(f *jen.File, p *plan) {
 		jen.Id("m").Dot("ZeroGrads").Call(),
 		jen.Id("m").Dot("rng").Dot("Seed").Call(jen.Id("opt").Dot("Seed")),
 		jen.Id("out").Op(":=").Id("m").Dot("forward").Call(jen.Id("x")),
-		jen.Id("lossGrad").Call(jen.Id("out"), jen.Id("y"), jen.Op("&").Id("m").Dot(p.doutField())),
+		jen.Id("lossGrad").Call(jen.Id("out"), jen.Id("y"), jen.Op("&").Id("m").Dot(p.doutField()).Index(jen.Lit(0))),
 		jen.Id("m").Dot("backward").Call(jen.True()),
 		jen.Id("grads").Op(":=").Append(jen.Index().Add(p.elem()).Parens(jen.Nil()), jen.Id("m").Dot("GradSlice").Call().Op("...")),
 	}
@@ -514,7 +598,7 @@ func genCheck(f *jen.File, p *plan) {
 		return
 	}
 	body = append(body,
-		jen.Id("dx").Op(":=").Id("m").Dot("dx"),
+		jen.Id("dx").Op(":=").Id("m").Dot("dx").Index(jen.Lit(0)),
 		jen.Id("report").Op(":=").Qual(rtPath, "CheckGradients").Call(jen.Id("loss"), jen.Id("m").Dot("ParamSlice").Call(), jen.Id("grads"), jen.Id("Tensors"), jen.Id("opt")),
 		jen.Id("in").Op(":=").Qual(rtPath, "CheckGradients").Call(jen.Id("loss"), jen.Id("inputFlat").Call(jen.Id("x")).Index(jen.Empty(), jen.Empty()), jen.Id("dx").Index(jen.Empty(), jen.Empty()),
 			jen.Index().Qual(rtPath, "Tensor").Values(jen.Values(jen.Dict{

@@ -91,13 +91,17 @@ func genSeqClassLoss(f *jen.File, p *plan) {
 			jen.Return(jen.Id("loss").Op("/").Lit(steps)),
 		)
 	}
-	f.Comment("Correct reports whether the last forward pass predicts the class of every step (argmax of its logits).")
-	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Correct").Params(jen.Id("y").Op("*").Id("Target")).Bool().Block(
-		jen.Id("out").Op(":=").Id("outputShaped").Call(jen.Op("&").Id("m").Dot(p.outField())),
+	f.Comment("predicts reports whether out predicts the class of every step (argmax of its logits).")
+	f.Func().Id("predicts").Params(jen.Id("out").Op("*").Add(flatType(p, jen.Id("OutputSize"))), jen.Id("y").Op("*").Id("Target")).Bool().Block(
+		jen.Id("o").Op(":=").Id("outputShaped").Call(jen.Id("out")),
 		jen.For(jen.List(jen.Id("t"), jen.Id("c")).Op(":=").Range().Id("y")).Block(
-			jen.If(jen.Qual(rtPath, "Argmax").Call(jen.Id("out").Index(jen.Id("t")).Index(jen.Empty(), jen.Empty())).Op("!=").Id("c")).Block(jen.Return(jen.False())),
+			jen.If(jen.Qual(rtPath, "Argmax").Call(jen.Id("o").Index(jen.Id("t")).Index(jen.Empty(), jen.Empty())).Op("!=").Id("c")).Block(jen.Return(jen.False())),
 		),
 		jen.Return(jen.True()),
+	)
+	f.Comment("Correct reports whether the last forward pass predicts the class of every step (argmax of its logits).")
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Correct").Params(jen.Id("y").Op("*").Id("Target")).Bool().Block(
+		jen.Return(jen.Id("predicts").Call(jen.Op("&").Id("m").Dot(p.outField()).Index(jen.Lit(0)), jen.Id("y"))),
 	)
 }
 
@@ -167,7 +171,7 @@ func genLoss(f *jen.File, p *plan) {
 	f.Func().Id("predicts").Params(jen.Id("out").Op("*").Add(flatType(p, jen.Id("OutputSize"))), jen.Id("y").Op("*").Id("Target")).Bool().Block(body...)
 	f.Comment("Correct reports whether the output of the last forward pass predicts y (see predicts).")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Correct").Params(jen.Id("y").Op("*").Id("Target")).Bool().Block(
-		jen.Return(jen.Id("predicts").Call(jen.Op("&").Id("m").Dot(p.outField()), jen.Id("y"))),
+		jen.Return(jen.Id("predicts").Call(jen.Op("&").Id("m").Dot(p.outField()).Index(jen.Lit(0)), jen.Id("y"))),
 	)
 }
 
@@ -180,7 +184,7 @@ func genTraining(f *jen.File, p *plan) {
 		f.Comment("It panics if *y is not a class index in [0, OutputSize).")
 	}
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("TrainStep").Params(jen.Id("x").Op("*").Id("Input"), jen.Id("y").Op("*").Id("Target")).Float64().Block(
-		jen.Id("loss").Op(":=").Id("lossGrad").Call(jen.Id("m").Dot("forward").Call(jen.Id("x")), jen.Id("y"), jen.Op("&").Id("m").Dot(p.doutField())),
+		jen.Id("loss").Op(":=").Id("lossGrad").Call(jen.Id("m").Dot("forward").Call(jen.Id("x")), jen.Id("y"), jen.Op("&").Id("m").Dot(p.doutField()).Index(jen.Lit(0))),
 		jen.Id("m").Dot("backward").Call(jen.False()),
 		jen.Return(jen.Id("loss")),
 	)

@@ -21,17 +21,43 @@ type plan struct {
 	// firstParam is the index of the first node with parameters (len(nodes) if none):
 	// TrainStep needs no input gradient at or before it.
 	firstParam int
+	// edges are the gradient buffers of fan-out edges (see node.sums).
+	edges []field
+	// inputSums are the edge buffers added into dx (the model input read by
+	// several layers).
+	inputSums []string
+	// scratch names the Model fields that have one copy, not one per row.
+	scratch map[string]bool
 }
 
-// node is one spec node with the Model fields holding its activations and gradients.
-// Every activation and gradient buffer is a flat array [size]T in the Model.
+// node is one spec node with the Model fields holding its activations and
+// gradients. Every activation and gradient buffer is an array of BatchChunk
+// rows, one per sample of a chunk: [BatchChunk][size]T. Per-sample code reads
+// row `row` (a constant 0 in Forward and Backward, the loop variable over the
+// chunk in the batched pass); see plan.buf.
 type node struct {
 	*spec.Node
 	emit      emitter
-	in, out   string // Model fields of the input and output activations
-	din, dout string // Model fields of dL/din and dL/dout
-	inSize    int
+	ins       []edge // one per input, in Inputs order
+	in, din   string // ins[0]'s buffers (single-input kinds)
+	out, dout string // Model fields of the output activations and dL/doutput
+	inSize    int    // ins[0]'s size
 	outSize   int
+	// sums are the gradient buffers of this node's second and later
+	// consumers (fan-out): the plan adds them into dout before the node's
+	// backward pass, so a layer read by several others gets the sum of
+	// their gradients while every kind writes its input gradients with =.
+	sums []string
+}
+
+// edge is one input of a node: the buffer it reads and the buffer its
+// gradient goes to (the producer's dout for the producer's first consumer,
+// an edge buffer summed into it for the others; "" when no gradient flows,
+// as into token ids).
+type edge struct {
+	buf, dbuf string
+	size      int
+	shape     spec.Shape
 }
 
 // tensor is one parameter tensor: a Params field and its weight-file entry.
@@ -46,6 +72,9 @@ type tensor struct {
 	doc    string
 }
 
+// elems is the number of elements of a field (typed fields set size too).
+func (f field) elems() int { return f.size }
+
 func (t tensor) size() int {
 	n := 1
 	for _, d := range t.shape {
@@ -57,11 +86,15 @@ func (t tensor) size() int {
 // field is a Model field holding per-node state (activations, gradients, masks).
 type field struct {
 	name string
-	size int      // elements of a flat [size]T array, unless typ is set
+	size int      // elements: a flat [size]T array unless typ is set (then the elements of typ)
 	typ  jen.Code // the field's type, when it is not [size]T
 	doc  string
 	// train marks state needed only for training (left out of inference-only packages).
 	train bool
+	// scratch marks a temporary that one sample's pass fills and uses up
+	// (a step's gate sums, the gradient carried between steps): one copy
+	// serves every row of a chunk. Other fields have one copy per row.
+	scratch bool
 }
 
 // emitter produces the code of one layer kind. Each kind lives in its own file
@@ -85,29 +118,71 @@ type emitter interface {
 	backward(p *plan, n *node, withDX bool) []jen.Code
 }
 
-// newPlan assigns buffers to every node.
+// newPlan assigns buffers to every node, following the graph: a node reads
+// the output buffers of the nodes its Inputs name.
 func newPlan(m *spec.Model, pkg, source string) (*plan, error) {
-	p := &plan{Model: m, pkg: pkg, source: source, firstParam: len(m.Nodes)}
-	in, din := "x", "dx"
-	inSize := m.Input.Size()
+	p := &plan{Model: m, pkg: pkg, source: source, firstParam: len(m.Nodes), scratch: map[string]bool{}}
+	type producer struct {
+		out, dout string
+		size      int
+		shape     spec.Shape
+		sums      *[]string
+		uses      int
+	}
+	var inputSums []string
+	dx := "dx"
+	if m.Tokens {
+		dx = ""
+	}
+	byName := map[string]*producer{"input": {out: "x", dout: dx, size: m.Input.Size(), shape: m.Input, sums: &inputSums}}
 	for i, sn := range m.Nodes {
 		e, err := emitterFor(sn)
 		if err != nil {
 			return nil, err
 		}
-		n := &node{Node: sn, emit: e, in: in, din: din, inSize: inSize, outSize: sn.Out.Size()}
+		n := &node{Node: sn, emit: e, outSize: sn.Out.Size()}
+		inputs := sn.Inputs
+		if len(inputs) == 0 { // a model built without the spec parser: a chain
+			inputs = []string{"input"}
+			if i > 0 {
+				inputs = []string{m.Nodes[i-1].Name}
+			}
+		}
+		for k, name := range inputs {
+			pr := byName[name]
+			if pr == nil {
+				return nil, fmt.Errorf("%s:%d:%d: layer %d (%s): input %q is not an earlier layer", sn.Pos.File, sn.Pos.Line, sn.Pos.Col, sn.Index, sn.Kind, name)
+			}
+			ed := edge{buf: pr.out, dbuf: pr.dout, size: pr.size, shape: pr.shape}
+			if pr.uses > 0 && pr.dout != "" {
+				ed.dbuf = fmt.Sprintf("e%d_%d", i, k)
+				*pr.sums = append(*pr.sums, ed.dbuf)
+				p.edges = append(p.edges, field{name: ed.dbuf, size: pr.size, doc: fmt.Sprintf("dL/d(input %d) of %s, added into %s", k, sn.Name, pr.dout), train: true})
+			}
+			pr.uses++
+			n.ins = append(n.ins, ed)
+		}
+		n.in, n.din, n.inSize = n.ins[0].buf, n.ins[0].dbuf, n.ins[0].size
 		if e.aliases(sn) {
-			n.out, n.dout = in, din
+			n.out, n.dout = n.in, n.din
 		} else {
 			n.out, n.dout = fmt.Sprintf("a%d", i), fmt.Sprintf("d%d", i)
 		}
+		byName[sn.Name] = &producer{out: n.out, dout: n.dout, size: n.outSize, shape: sn.Out, sums: &n.sums}
 		p.nodes = append(p.nodes, n)
 		ts := e.params(p, n)
 		if len(ts) > 0 && p.firstParam == len(m.Nodes) {
 			p.firstParam = i
 		}
 		p.tensors = append(p.tensors, ts...)
-		in, din, inSize = n.out, n.dout, n.outSize
+	}
+	p.inputSums = inputSums
+	for _, n := range p.nodes {
+		for _, fl := range n.emit.fields(p, n) {
+			if fl.scratch {
+				p.scratch[fl.name] = true
+			}
+		}
 	}
 	return p, nil
 }

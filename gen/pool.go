@@ -31,7 +31,7 @@ func (poolEmitter) fields(p *plan, n *node) []field {
 	if !isMax(n) {
 		return nil
 	}
-	return []field{{name: argField(n), typ: jen.Index(jen.Lit(n.outSize)).Int32(), doc: "flat input index of each window's maximum", train: true}}
+	return []field{{name: argField(n), size: n.outSize, typ: jen.Index(jen.Lit(n.outSize)).Int32(), doc: "flat input index of each window's maximum", train: true}}
 }
 
 // window emits the loops over one pooling window, skipping padded positions:
@@ -99,7 +99,7 @@ func (poolEmitter) forward(p *plan, n *node) []jen.Code {
 			yv.Clone().Op("=").Add(p.fromF64(jen.Id("best"))),
 		}
 		if !p.inference {
-			body = append(body, mf(argField(n)).Index(outIdx).Op("=").Id("arg"))
+			body = append(body, p.buf(argField(n)).Index(outIdx).Op("=").Id("arg"))
 		}
 		code = append(code, outputLoops(body...))
 		return code
@@ -120,14 +120,14 @@ func (poolEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	if isMax(n) {
 		// m.din = [N]T{}; for j, a := range m.argN { m.din[a] += m.dout[j] }
 		return []jen.Code{
-			mf(n.din).Op("=").Index(jen.Lit(n.inSize)).Add(p.elem()).Values(),
-			jen.For(jen.List(jen.Id("j"), jen.Id("a")).Op(":=").Range().Add(mf(argField(n)))).Block(
-				mf(n.din).Index(jen.Id("a")).Op("+=").Add(mf(n.dout)).Index(jen.Id("j")),
+			p.buf(n.din).Op("=").Index(jen.Lit(n.inSize)).Add(p.elem()).Values(),
+			jen.For(jen.List(jen.Id("j"), jen.Id("a")).Op(":=").Range().Add(p.buf(argField(n)))).Block(
+				p.buf(n.din).Index(jen.Id("a")).Op("+=").Add(p.buf(n.dout)).Index(jen.Id("j")),
 			),
 		}
 	}
 	return []jen.Code{
-		mf(n.din).Op("=").Index(jen.Lit(n.inSize)).Add(p.elem()).Values(),
+		p.buf(n.din).Op("=").Index(jen.Lit(n.inSize)).Add(p.elem()).Values(),
 		view3(p, "dx", n.din, g.c, g.h, g.w),
 		view3(p, "y", n.dout, g.f, g.ho, g.wo),
 		outputLoops(
@@ -149,7 +149,7 @@ func (globalAvgPoolEmitter) preBackward(*plan, *node) []jen.Code { return nil }
 
 // view2 declares name := (*[a][b]T)(unsafe.Pointer(&m.buf))
 func view2(p *plan, name, buf string, a, b int) jen.Code {
-	return jen.Id(name).Op(":=").Parens(jen.Op("*").Index(jen.Lit(a)).Index(jen.Lit(b)).Add(p.elem())).Call(jen.Qual("unsafe", "Pointer").Call(jen.Op("&").Add(mf(buf))))
+	return jen.Id(name).Op(":=").Parens(jen.Op("*").Index(jen.Lit(a)).Index(jen.Lit(b)).Add(p.elem())).Call(jen.Qual("unsafe", "Pointer").Call(jen.Op("&").Add(p.buf(buf))))
 }
 
 func (globalAvgPoolEmitter) forward(p *plan, n *node) []jen.Code {
@@ -159,7 +159,7 @@ func (globalAvgPoolEmitter) forward(p *plan, n *node) []jen.Code {
 		jen.For(jen.Id("c").Op(":=").Range().Id("x")).Block(
 			jen.Var().Id("s").Add(p.elem()),
 			jen.For(jen.List(jen.Id("_"), jen.Id("v")).Op(":=").Range().Id("x").Index(jen.Id("c"))).Block(jen.Id("s").Op("+=").Id("v")),
-			mf(n.out).Index(jen.Id("c")).Op("=").Id("s").Op("/").Lit(hw),
+			p.buf(n.out).Index(jen.Id("c")).Op("=").Id("s").Op("/").Lit(hw),
 		),
 	}
 }
@@ -172,7 +172,7 @@ func (globalAvgPoolEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	return []jen.Code{
 		view2(p, "dx", n.din, c, hw),
 		jen.For(jen.Id("c").Op(":=").Range().Id("dx")).Block(
-			jen.Id("g").Op(":=").Add(mf(n.dout)).Index(jen.Id("c")).Op("/").Lit(hw),
+			jen.Id("g").Op(":=").Add(p.buf(n.dout)).Index(jen.Id("c")).Op("/").Lit(hw),
 			jen.For(jen.Id("j").Op(":=").Range().Id("dx").Index(jen.Id("c"))).Block(jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("j")).Op("=").Id("g")),
 		),
 	}
@@ -210,12 +210,12 @@ func maxPoolUnpadded(p *plan, n *node, g convGeom) jen.Code {
 	}
 	body = append(body, jen.Id("y").Index(jen.Id("c")).Index(jen.Id("oh")).Index(jen.Id("ow")).Op("=").Id("best"))
 	if !p.inference {
-		body = append(body, mf(argField(n)).Index(jen.Parens(jen.Id("c").Op("*").Lit(g.ho).Op("+").Id("oh")).Op("*").Lit(g.wo).Op("+").Id("ow")).Op("=").Int32().Call(jen.Id("arg")))
+		body = append(body, p.buf(argField(n)).Index(jen.Parens(jen.Id("c").Op("*").Lit(g.ho).Op("+").Id("oh")).Op("*").Lit(g.wo).Op("+").Id("ow")).Op("=").Int32().Call(jen.Id("arg")))
 	} else {
 		body = append(body, jen.Id("_").Op("=").Id("arg"))
 	}
 	return jen.Block(
-		jen.Id("xf").Op(":=").Op("&").Add(mf(n.in)),
+		jen.Id("xf").Op(":=").Op("&").Add(p.buf(n.in)),
 		loopOver("c", lit(g.c), loopOver("oh", lit(g.ho), loopOver("ow", lit(g.wo), body...))),
 	)
 }

@@ -93,28 +93,28 @@ func (recurrentEmitter) params(p *plan, n *node) []tensor {
 func (recurrentEmitter) fields(p *plan, n *node) []field {
 	r := rgeom(n)
 	arr := func(a, b int) jen.Code { return jen.Index(jen.Lit(a)).Index(jen.Lit(b)).Add(p.elem()) }
-	fs := []field{{name: rnnField("hs", n), typ: arr(r.t+1, r.h), doc: "hidden states; row 0 is the zero initial state"}}
+	fs := []field{{name: rnnField("hs", n), size: (r.t + 1) * (r.h), typ: arr(r.t+1, r.h), doc: "hidden states; row 0 is the zero initial state"}}
 	switch n.Kind {
 	case spec.KindLSTM:
 		fs = append(fs,
-			field{name: rnnField("cs", n), typ: arr(r.t+1, r.h), doc: "cell states; row 0 is zero"},
-			field{name: rnnField("gs", n), typ: arr(r.t, 4*r.h), doc: "gates i, f, g, o after their activations"},
-			field{name: rnnField("tc", n), typ: arr(r.t, r.h), doc: "tanh of the cell states"},
-			field{name: rnnField("dc", n), size: r.h, doc: "dL/dc carried to the step before", train: true})
+			field{name: rnnField("cs", n), size: (r.t + 1) * (r.h), typ: arr(r.t+1, r.h), doc: "cell states; row 0 is zero"},
+			field{name: rnnField("gs", n), size: (r.t) * (4 * r.h), typ: arr(r.t, 4*r.h), doc: "gates i, f, g, o after their activations"},
+			field{name: rnnField("tc", n), size: (r.t) * (r.h), typ: arr(r.t, r.h), doc: "tanh of the cell states"},
+			field{name: rnnField("dc", n), size: r.h, doc: "dL/dc carried to the step before", train: true, scratch: true})
 	case spec.KindGRU:
 		fs = append(fs,
-			field{name: rnnField("gs", n), typ: arr(r.t, 3*r.h), doc: "gates r, z, n after their activations"},
-			field{name: rnnField("ghn", n), typ: arr(r.t, r.h), doc: "W_hn h + b_hn of every step"},
-			field{name: rnnField("gi", n), size: 3 * r.h, doc: "W_ih x + b_ih of the current step"},
-			field{name: rnnField("gh", n), size: 3 * r.h, doc: "W_hh h + b_hh of the current step"},
-			field{name: rnnField("dgh", n), size: 3 * r.h, doc: "dL/d(hidden gates) of the current step", train: true})
+			field{name: rnnField("gs", n), size: (r.t) * (3 * r.h), typ: arr(r.t, 3*r.h), doc: "gates r, z, n after their activations"},
+			field{name: rnnField("ghn", n), size: (r.t) * (r.h), typ: arr(r.t, r.h), doc: "W_hn h + b_hn of every step"},
+			field{name: rnnField("gi", n), size: 3 * r.h, doc: "W_ih x + b_ih of the current step", scratch: true},
+			field{name: rnnField("gh", n), size: 3 * r.h, doc: "W_hh h + b_hh of the current step", scratch: true},
+			field{name: rnnField("dgh", n), size: 3 * r.h, doc: "dL/d(hidden gates) of the current step", train: true, scratch: true})
 	}
 	if n.Kind != spec.KindGRU && useKernel(r.hidden()) {
-		fs = append(fs, field{name: rnnField("tmp", n), size: r.g * r.h, doc: "W_hh h + b_hh of the current step"})
+		fs = append(fs, field{name: rnnField("tmp", n), size: r.g * r.h, doc: "W_hh h + b_hh of the current step", scratch: true})
 	}
 	fs = append(fs,
-		field{name: rnnField("dh", n), size: r.h, doc: "dL/dh carried to the step before", train: true},
-		field{name: rnnField("dg", n), size: r.g * r.h, doc: "dL/d(gate pre-activations) of the current step", train: true})
+		field{name: rnnField("dh", n), size: r.h, doc: "dL/dh carried to the step before", train: true, scratch: true},
+		field{name: rnnField("dg", n), size: r.g * r.h, doc: "dL/d(gate pre-activations) of the current step", train: true, scratch: true})
 	return fs
 }
 
@@ -146,7 +146,7 @@ func (recurrentEmitter) forward(p *plan, n *node) []jen.Code {
 	r := rgeom(n)
 	code := []jen.Code{
 		view2(p, "xs", n.in, r.t, r.f),
-		jen.Id("hs").Op(":=").Op("&").Add(mf(rnnField("hs", n))),
+		jen.Id("hs").Op(":=").Op("&").Add(p.buf(rnnField("hs", n))),
 		jen.Id("wih").Op(":=").Op("&").Add(pf(r.k + "WeightIh")),
 		jen.Id("whh").Op(":=").Op("&").Add(pf(r.k + "WeightHh")),
 	}
@@ -175,9 +175,9 @@ func (recurrentEmitter) forward(p *plan, n *node) []jen.Code {
 		)
 	case spec.KindLSTM:
 		code = append(code,
-			jen.Id("cs").Op(":=").Op("&").Add(mf(rnnField("cs", n))),
-			jen.Id("gs").Op(":=").Op("&").Add(mf(rnnField("gs", n))),
-			jen.Id("tc").Op(":=").Op("&").Add(mf(rnnField("tc", n))),
+			jen.Id("cs").Op(":=").Op("&").Add(p.buf(rnnField("cs", n))),
+			jen.Id("gs").Op(":=").Op("&").Add(p.buf(rnnField("gs", n))),
+			jen.Id("tc").Op(":=").Op("&").Add(p.buf(rnnField("tc", n))),
 		)
 		step = append(step,
 			jen.Id("g").Op(":=").Op("&").Id("gs").Index(jen.Id("t")),
@@ -196,10 +196,10 @@ func (recurrentEmitter) forward(p *plan, n *node) []jen.Code {
 		)
 	case spec.KindGRU:
 		code = append(code,
-			jen.Id("gs").Op(":=").Op("&").Add(mf(rnnField("gs", n))),
-			jen.Id("ghn").Op(":=").Op("&").Add(mf(rnnField("ghn", n))),
-			jen.Id("gi").Op(":=").Op("&").Add(mf(rnnField("gi", n))),
-			jen.Id("gh").Op(":=").Op("&").Add(mf(rnnField("gh", n))),
+			jen.Id("gs").Op(":=").Op("&").Add(p.buf(rnnField("gs", n))),
+			jen.Id("ghn").Op(":=").Op("&").Add(p.buf(rnnField("ghn", n))),
+			jen.Id("gi").Op(":=").Op("&").Add(p.buf(rnnField("gi", n))),
+			jen.Id("gh").Op(":=").Op("&").Add(p.buf(rnnField("gh", n))),
 		)
 		step = append(step,
 			jen.Id("g").Op(":=").Op("&").Id("gs").Index(jen.Id("t")),
@@ -221,7 +221,7 @@ func (recurrentEmitter) forward(p *plan, n *node) []jen.Code {
 		code = append(code, view2(p, "out", n.out, r.t, r.h),
 			jen.For(jen.Id("t").Op(":=").Range().Id("out")).Block(jen.Id("out").Index(jen.Id("t")).Op("=").Id("hs").Index(jen.Id("t").Op("+").Lit(1))))
 	} else {
-		code = append(code, mf(n.out).Op("=").Id("hs").Index(jen.Lit(r.t)))
+		code = append(code, p.buf(n.out).Op("=").Id("hs").Index(jen.Lit(r.t)))
 	}
 	return code
 }
@@ -233,19 +233,19 @@ func (recurrentEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	j := jen.Id("j")
 	code := []jen.Code{
 		view2(p, "xs", n.in, r.t, r.f),
-		jen.Id("hs").Op(":=").Op("&").Add(mf(rnnField("hs", n))),
+		jen.Id("hs").Op(":=").Op("&").Add(p.buf(rnnField("hs", n))),
 		jen.Id("gwih").Op(":=").Op("&").Add(gf(r.k + "WeightIh")),
 		jen.Id("gwhh").Op(":=").Op("&").Add(gf(r.k + "WeightHh")),
 		jen.Id("whh").Op(":=").Op("&").Add(pf(r.k + "WeightHh")),
-		jen.Id("dh").Op(":=").Op("&").Add(mf(rnnField("dh", n))),
-		jen.Id("dg").Op(":=").Op("&").Add(mf(rnnField("dg", n))),
+		jen.Id("dh").Op(":=").Op("&").Add(p.buf(rnnField("dh", n))),
+		jen.Id("dg").Op(":=").Op("&").Add(p.buf(rnnField("dg", n))),
 		jen.Op("*").Id("dh").Op("=").Index(jen.Lit(r.h)).Add(p.elem()).Values(),
 	}
 	dx := ""
 	if withDX {
 		code = append(code,
 			jen.Id("wih").Op(":=").Op("&").Add(pf(r.k+"WeightIh")),
-			mf(n.din).Op("=").Index(jen.Lit(n.inSize)).Add(p.elem()).Values(),
+			p.buf(n.din).Op("=").Index(jen.Lit(n.inSize)).Add(p.elem()).Values(),
 			view2(p, "dxs", n.din, r.t, r.f),
 		)
 		dx = "dx"
@@ -257,7 +257,7 @@ func (recurrentEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 		fromOut = loopOver("j", r.hidden(), jen.Id("dh").Index(j).Op("+=").Id("dys").Index(jen.Id("t")).Index(j))
 	} else {
 		fromOut = jen.If(jen.Id("t").Op("==").Lit(r.t - 1)).Block(
-			loopOver("j", r.hidden(), jen.Id("dh").Index(j).Op("+=").Add(mf(n.dout)).Index(j)))
+			loopOver("j", r.hidden(), jen.Id("dh").Index(j).Op("+=").Add(p.buf(n.dout)).Index(j)))
 	}
 	step := []jen.Code{
 		fromOut,
@@ -281,10 +281,10 @@ func (recurrentEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 		step = append(step, loopOver("j", r.hidden(), d), jen.Op("*").Id("dh").Op("=").Index(jen.Lit(r.h)).Add(p.elem()).Values())
 	case spec.KindLSTM:
 		code = append(code,
-			jen.Id("cs").Op(":=").Op("&").Add(mf(rnnField("cs", n))),
-			jen.Id("gs").Op(":=").Op("&").Add(mf(rnnField("gs", n))),
-			jen.Id("tc").Op(":=").Op("&").Add(mf(rnnField("tc", n))),
-			jen.Id("dc").Op(":=").Op("&").Add(mf(rnnField("dc", n))),
+			jen.Id("cs").Op(":=").Op("&").Add(p.buf(rnnField("cs", n))),
+			jen.Id("gs").Op(":=").Op("&").Add(p.buf(rnnField("gs", n))),
+			jen.Id("tc").Op(":=").Op("&").Add(p.buf(rnnField("tc", n))),
+			jen.Id("dc").Op(":=").Op("&").Add(p.buf(rnnField("dc", n))),
 			jen.Op("*").Id("dc").Op("=").Index(jen.Lit(r.h)).Add(p.elem()).Values(),
 		)
 		step = append(step,
@@ -303,9 +303,9 @@ func (recurrentEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 		)
 	case spec.KindGRU:
 		code = append(code,
-			jen.Id("gs").Op(":=").Op("&").Add(mf(rnnField("gs", n))),
-			jen.Id("ghn").Op(":=").Op("&").Add(mf(rnnField("ghn", n))),
-			jen.Id("dgh").Op(":=").Op("&").Add(mf(rnnField("dgh", n))),
+			jen.Id("gs").Op(":=").Op("&").Add(p.buf(rnnField("gs", n))),
+			jen.Id("ghn").Op(":=").Op("&").Add(p.buf(rnnField("ghn", n))),
+			jen.Id("dgh").Op(":=").Op("&").Add(p.buf(rnnField("dgh", n))),
 		)
 		hiddenGrads = "dgh"
 		step = append(step,
@@ -368,7 +368,7 @@ func rnnMatVecs(p *plan, n *node, r rnnGeom, dst string, rows size) jen.Code {
 		return jen.Add(first).Line().Add(matVec(p, dst, "whh", "h", rows, r.hidden(), "+=", biasHh))
 	}
 	// tmp := &m.tmpN; runtime.MatVec32(tmp[:], W_hh, h[:], b_hh, ...); for o, v := range tmp { dst[o] += v }
-	return jen.Add(first).Line().Id("tmp").Op(":=").Op("&").Add(mf(rnnField("tmp", n))).Line().
+	return jen.Add(first).Line().Id("tmp").Op(":=").Op("&").Add(p.buf(rnnField("tmp", n))).Line().
 		Add(mvSelect(p, "tmp", "whh", "h", rows, r.hidden(), biasHh, pf(r.k+"BiasHh"), n.Bias)).Line().
 		For(jen.List(jen.Id("o"), jen.Id("v")).Op(":=").Range().Id("tmp")).Block(jen.Id(dst).Index(jen.Id("o")).Op("+=").Id("v"))
 }

@@ -26,7 +26,9 @@ var bceLine = regexp.MustCompile(`([A-Za-z0-9_]+_gen\.go):(\d+):\d+: Found Is(Sl
 // rewrites the file; review the diff). The checks that remain are inherent:
 // indirect indices (max-pool gradients routed to the recorded argmax, token
 // ids into an embedding table), windows clipped by padding, and runtime
-// helpers over slices inlined into non-hot code (Argmax in Correct).
+// helpers over slices inlined into non-hot code (Argmax in Correct), and the
+// per-sample indexing of the caller's slices in ForwardBatch and TrainBatch
+// (xs[k], ys[k], idx[k]).
 func TestBoundsChecks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every generated package")

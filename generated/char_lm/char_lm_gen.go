@@ -159,26 +159,26 @@ type Model struct {
 	// Grads accumulates dL/dParams; TrainStep and Backward add to it, ZeroGrads clears it.
 	Grads Params
 
-	training bool             // dropout on
-	rng      runtime.RNG      // dropout masks
-	x        [InputSize]int32 // copy of the last input
+	training bool                         // dropout on
+	rng      runtime.RNG                  // dropout masks
+	x        [BatchChunk][InputSize]int32 // the inputs of the last pass, one row per sample
 	// layers.0 (embedding [32]→[32 16]), spec line 9
-	a0 [512]float32 // output
-	d0 [512]float32 // dL/doutput
+	a0 [BatchChunk][512]float32 // output
+	d0 [BatchChunk][512]float32 // dL/doutput
 	// layers.1 (gru [32 16]→[32 128]), spec line 10
-	a1   [4096]float32    // output
-	d1   [4096]float32    // dL/doutput
-	hs1  [33][128]float32 // hidden states; row 0 is the zero initial state
-	gs1  [32][384]float32 // gates r, z, n after their activations
-	ghn1 [32][128]float32 // W_hn h + b_hn of every step
-	gi1  [384]float32     // W_ih x + b_ih of the current step
-	gh1  [384]float32     // W_hh h + b_hh of the current step
-	dgh1 [384]float32     // dL/d(hidden gates) of the current step
-	dh1  [128]float32     // dL/dh carried to the step before
-	dg1  [384]float32     // dL/d(gate pre-activations) of the current step
+	a1   [BatchChunk][4096]float32    // output
+	d1   [BatchChunk][4096]float32    // dL/doutput
+	hs1  [BatchChunk][33][128]float32 // hidden states; row 0 is the zero initial state
+	gs1  [BatchChunk][32][384]float32 // gates r, z, n after their activations
+	ghn1 [BatchChunk][32][128]float32 // W_hn h + b_hn of every step
+	gi1  [384]float32                 // W_ih x + b_ih of the current step
+	gh1  [384]float32                 // W_hh h + b_hh of the current step
+	dgh1 [384]float32                 // dL/d(hidden gates) of the current step
+	dh1  [128]float32                 // dL/dh carried to the step before
+	dg1  [384]float32                 // dL/d(gate pre-activations) of the current step
 	// layers.2 (dense [32 128]→[32 64]), spec line 11
-	a2 [2048]float32 // output
-	d2 [2048]float32 // dL/doutput
+	a2 [BatchChunk][2048]float32 // output
+	d2 [BatchChunk][2048]float32 // dL/doutput
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)
@@ -237,17 +237,18 @@ func (m *Model) Forward(x *Input) *Output {
 	return outputShaped(m.forward(x))
 }
 
-// forward runs the forward pass and returns the flat output buffer.
+// forward runs the forward pass on row 0 of the buffers and returns its output.
 func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	runtime.ClearSIMDState()
-	m.x = *inputFlat(x)
+	const row = 0
+	m.x[row] = *inputFlat(x)
 
 	// layers.0 (embedding [32]→[32 16]), spec line 9
 	{
-		ys := (*[32][16]float32)(unsafe.Pointer(&m.a0))
-		for t, id := range m.x {
+		ys := (*[32][16]float32)(unsafe.Pointer(&m.a0[row]))
+		for t, id := range m.x[row] {
 			if uint32(id) >= Layers0Vocab {
-				panic(runtime.CheckTokens(m.x[:], Layers0Vocab))
+				panic(runtime.CheckTokens(m.x[row][:], Layers0Vocab))
 			}
 			ys[t] = m.Params.Layers0Weight[id]
 		}
@@ -255,12 +256,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.1 (gru [32 16]→[32 128]), spec line 10
 	{
-		xs := (*[32][16]float32)(unsafe.Pointer(&m.a0))
-		hs := &m.hs1
+		xs := (*[32][16]float32)(unsafe.Pointer(&m.a0[row]))
+		hs := &m.hs1[row]
 		wih := &m.Params.Layers1WeightIh
 		whh := &m.Params.Layers1WeightHh
-		gs := &m.gs1
-		ghn := &m.ghn1
+		gs := &m.gs1[row]
+		ghn := &m.ghn1[row]
 		gi := &m.gi1
 		gh := &m.gh1
 		for t := 0; t < Layers1Steps; t++ {
@@ -279,7 +280,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				hn[j] = (1-zg)*ng + zg*h[j]
 			}
 		}
-		out := (*[32][128]float32)(unsafe.Pointer(&m.a1))
+		out := (*[32][128]float32)(unsafe.Pointer(&m.a1[row]))
 		for t := range out {
 			out[t] = hs[t+1]
 		}
@@ -288,15 +289,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// layers.2 (dense [32 128]→[32 64]), spec line 11
 	{
 		w := &m.Params.Layers2Weight
-		xs := (*[32][128]float32)(unsafe.Pointer(&m.a1))
-		zs := (*[32][64]float32)(unsafe.Pointer(&m.a2))
+		xs := (*[32][128]float32)(unsafe.Pointer(&m.a1[row]))
+		zs := (*[32][64]float32)(unsafe.Pointer(&m.a2[row]))
 		for t := 0; t < Layers2Steps; t++ {
 			x := &xs[t]
 			z := &zs[t]
 			runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], Layers2Out*Layers2In), x[:], m.Params.Layers2Bias[:], Layers2Out, Layers2In)
 		}
 	}
-	return &m.a2
+	return &m.a2[row]
 }
 
 // Loss returns the softmax cross-entropy of one output against its targets, the mean over the 32 steps.
@@ -320,15 +321,20 @@ func lossGrad(out *[OutputSize]float32, y *Target, grad *[OutputSize]float32) fl
 	return loss / 32
 }
 
-// Correct reports whether the last forward pass predicts the class of every step (argmax of its logits).
-func (m *Model) Correct(y *Target) bool {
-	out := outputShaped(&m.a2)
+// predicts reports whether out predicts the class of every step (argmax of its logits).
+func predicts(out *[OutputSize]float32, y *Target) bool {
+	o := outputShaped(out)
 	for t, c := range y {
-		if runtime.Argmax(out[t][:]) != c {
+		if runtime.Argmax(o[t][:]) != c {
 			return false
 		}
 	}
 	return true
+}
+
+// Correct reports whether the last forward pass predicts the class of every step (argmax of its logits).
+func (m *Model) Correct(y *Target) bool {
+	return predicts(&m.a2[0], y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch
@@ -346,27 +352,241 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 	return runtime.ReadSafetensors(r, m.ParamSlice(), Tensors)
 }
 
+// BatchChunk is the number of samples the buffers of a Model hold: TrainBatch and
+// ForwardBatch run this many at a time through every layer.
+const BatchChunk = 32
+
+// ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
+// (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
+// batched kernels. It allocates nothing; the Model's buffers hold the last chunk.
+// It panics like Forward on a token id out of range.
+func (m *Model) ForwardBatch(xs []Input, ys []Output) {
+	if len(ys) < len(xs) {
+		panic("ForwardBatch: ys is shorter than xs")
+	}
+	training := m.training
+	m.training = false
+	for lo := 0; lo < len(xs); lo += BatchChunk {
+		nb := min(BatchChunk, len(xs)-lo)
+		for b := 0; b < nb; b++ {
+			m.x[b] = *inputFlat(&xs[lo+b])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			ys[lo+b] = *outputShaped(&m.a2[b])
+		}
+	}
+	m.training = training
+}
+
+// forwardBatch runs the forward pass on the first nb rows of the buffers.
+func (m *Model) forwardBatch(nb int) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.0 (embedding [32]→[32 16]), spec line 9
+	for row := 0; row < nb; row++ {
+		ys := (*[32][16]float32)(unsafe.Pointer(&m.a0[row]))
+		for t, id := range m.x[row] {
+			if uint32(id) >= Layers0Vocab {
+				panic(runtime.CheckTokens(m.x[row][:], Layers0Vocab))
+			}
+			ys[t] = m.Params.Layers0Weight[id]
+		}
+	}
+
+	// layers.1 (gru [32 16]→[32 128]), spec line 10
+	for row := 0; row < nb; row++ {
+		xs := (*[32][16]float32)(unsafe.Pointer(&m.a0[row]))
+		hs := &m.hs1[row]
+		wih := &m.Params.Layers1WeightIh
+		whh := &m.Params.Layers1WeightHh
+		gs := &m.gs1[row]
+		ghn := &m.ghn1[row]
+		gi := &m.gi1
+		gh := &m.gh1
+		for t := 0; t < Layers1Steps; t++ {
+			x := &xs[t]
+			h := &hs[t]
+			hn := &hs[t+1]
+			g := &gs[t]
+			runtime.MatVec32(gi[:], unsafe.Slice(&wih[0][0], Layers1Gates*Layers1In), x[:], m.Params.Layers1BiasIh[:], Layers1Gates, Layers1In)
+			runtime.MatVec32(gh[:], unsafe.Slice(&whh[0][0], Layers1Gates*Layers1Hidden), h[:], m.Params.Layers1BiasHh[:], Layers1Gates, Layers1Hidden)
+			for j := 0; j < Layers1Hidden; j++ {
+				rg := float32(runtime.Sigmoid(float64(gi[j] + gh[j])))
+				zg := float32(runtime.Sigmoid(float64(gi[128+j] + gh[128+j])))
+				ng := float32(math.Tanh(float64(gi[256+j] + rg*gh[256+j])))
+				g[j], g[128+j], g[256+j] = rg, zg, ng
+				ghn[t][j] = gh[256+j]
+				hn[j] = (1-zg)*ng + zg*h[j]
+			}
+		}
+		out := (*[32][128]float32)(unsafe.Pointer(&m.a1[row]))
+		for t := range out {
+			out[t] = hs[t+1]
+		}
+	}
+
+	// layers.2 (dense [32 128]→[32 64]), spec line 11
+	{
+		w := &m.Params.Layers2Weight
+		runtime.GemmNT32(unsafe.Slice(&m.a2[0][0], nb*32*Layers2Out), unsafe.Slice(&m.a1[0][0], nb*32*Layers2In), unsafe.Slice(&w[0][0], Layers2Out*Layers2In), m.Params.Layers2Bias[:], nb*32, Layers2Out, Layers2In)
+	}
+}
+
+// TrainBatch does TrainStep's work for the samples xs[k], ys[k] for every k in idx,
+// in order (all of xs when idx is nil), BatchChunk samples at a time through the
+// batched kernels: it adds dL/dParams into m.Grads and returns the sum of the
+// losses and the number of samples predicted correctly (see Correct). The result
+// equals TrainStep's up to rounding. It allocates nothing; Fit uses it.
+// It panics if a target is not a class index in [0, OutputSize).
+func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, correct int) {
+	n := len(idx)
+	if idx == nil {
+		n = len(xs)
+	}
+	for lo := 0; lo < n; lo += BatchChunk {
+		nb := min(BatchChunk, n-lo)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			m.x[b] = *inputFlat(&xs[k])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			out := &m.a2[b]
+			loss += lossGrad(out, &ys[k], &m.d2[b])
+			if predicts(out, &ys[k]) {
+				correct++
+			}
+		}
+		m.backwardBatch(nb, false)
+	}
+	return loss, correct
+}
+
+// backwardBatch runs the backward pass of the first nb rows from the gradient in
+// the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
+// it skips the input gradient where no parameter needs it.
+func (m *Model) backwardBatch(nb int, needDX bool) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.2 (dense [32 128]→[32 64]), spec line 11
+	{
+		dz := unsafe.Slice(&m.d2[0][0], nb*32*Layers2Out)
+		for r := 0; r < nb*32; r++ {
+			for o, g := range (*[Layers2Out]float32)(dz[r*Layers2Out:]) {
+				m.Grads.Layers2Bias[o] += g
+			}
+		}
+		gw := &m.Grads.Layers2Weight
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Layers2Out*Layers2In), dz, unsafe.Slice(&m.a1[0][0], nb*32*Layers2In), Layers2Out, Layers2In, nb*32)
+		w := &m.Params.Layers2Weight
+		runtime.GemmNN32(unsafe.Slice(&m.d1[0][0], nb*32*Layers2In), dz, unsafe.Slice(&w[0][0], Layers2Out*Layers2In), nb*32, Layers2In, Layers2Out)
+	}
+
+	// layers.1 (gru [32 16]→[32 128]), spec line 10
+	{
+		for row := 0; row < nb; row++ {
+			xs := (*[32][16]float32)(unsafe.Pointer(&m.a0[row]))
+			hs := &m.hs1[row]
+			gwih := &m.Grads.Layers1WeightIh
+			gwhh := &m.Grads.Layers1WeightHh
+			whh := &m.Params.Layers1WeightHh
+			dh := &m.dh1
+			dg := &m.dg1
+			*dh = [128]float32{}
+			wih := &m.Params.Layers1WeightIh
+			m.d0[row] = [512]float32{}
+			dxs := (*[32][16]float32)(unsafe.Pointer(&m.d0[row]))
+			dys := (*[32][128]float32)(unsafe.Pointer(&m.d1[row]))
+			gs := &m.gs1[row]
+			ghn := &m.ghn1[row]
+			dgh := &m.dgh1
+			for t := 31; t >= 0; t-- {
+				for j := 0; j < Layers1Hidden; j++ {
+					dh[j] += dys[t][j]
+				}
+				x := &xs[t]
+				h := &hs[t]
+				dx := &dxs[t]
+				g := &gs[t]
+				for j := 0; j < Layers1Hidden; j++ {
+					rg, zg, ng := g[j], g[128+j], g[256+j]
+					dhj := dh[j]
+					dn := dhj * (1 - zg) * (1 - ng*ng)
+					dz := dhj * (h[j] - ng) * zg * (1 - zg)
+					dr := dn * ghn[t][j] * rg * (1 - rg)
+					dg[j], dg[128+j], dg[256+j] = dr, dz, dn
+					dgh[j], dgh[128+j], dgh[256+j] = dr, dz, dn*rg
+					dh[j] = dhj * zg // the direct path hₜ₋₁ → hₜ; W_hhᵀ dgh is added below
+				}
+				for o := 0; o < Layers1Gates; o++ {
+					m.Grads.Layers1BiasIh[o] += dg[o]
+					m.Grads.Layers1BiasHh[o] += dgh[o]
+				}
+				runtime.OuterAdd32(unsafe.Slice(&gwih[0][0], Layers1Gates*Layers1In), dx[:], unsafe.Slice(&wih[0][0], Layers1Gates*Layers1In), dg[:], x[:], Layers1Gates, Layers1In)
+				runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers1Gates*Layers1Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers1Gates*Layers1Hidden), dgh[:], h[:], Layers1Gates, Layers1Hidden)
+			}
+		}
+	}
+
+	// layers.0 (embedding [32]→[32 16]), spec line 9
+	{
+		if needDX {
+			for row := 0; row < nb; row++ {
+				dys := (*[32][16]float32)(unsafe.Pointer(&m.d0[row]))
+				for t, id := range m.x[row] {
+					gw := &m.Grads.Layers0Weight[id]
+					for j, v := range dys[t] {
+						gw[j] += v
+					}
+				}
+			}
+		} else {
+			for row := 0; row < nb; row++ {
+				dys := (*[32][16]float32)(unsafe.Pointer(&m.d0[row]))
+				for t, id := range m.x[row] {
+					gw := &m.Grads.Layers0Weight[id]
+					for j, v := range dys[t] {
+						gw[j] += v
+					}
+				}
+			}
+		}
+	}
+}
+
 // Backward propagates dy = dL/dOutput of the last Forward back through the
 // network and adds dL/dParams into m.Grads. Token ids have no gradient, so
 // unlike models with real-valued inputs it returns nothing. It allocates nothing.
 func (m *Model) Backward(dy *Output) {
-	m.d2 = *outputFlat(dy)
+	m.d2[0] = *outputFlat(dy)
 	m.backward(true)
 }
 
-// backward runs the backward pass from the gradient in the last node's dL/doutput.
-// With needDX false it skips the input gradient where no parameter needs it (TrainStep).
+// backward runs the backward pass of row 0 from the gradient in the last node's
+// dL/doutput. With needDX false it skips the input gradient where no parameter
+// needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
 	runtime.ClearSIMDState()
+	const row = 0
 
 	// layers.2 (dense [32 128]→[32 64]), spec line 11
 	{
 		gw := &m.Grads.Layers2Weight
 		w := &m.Params.Layers2Weight
-		m.d1 = [4096]float32{}
-		xs := (*[32][128]float32)(unsafe.Pointer(&m.a1))
-		dys := (*[32][64]float32)(unsafe.Pointer(&m.d2))
-		dxs := (*[32][128]float32)(unsafe.Pointer(&m.d1))
+		m.d1[row] = [4096]float32{}
+		xs := (*[32][128]float32)(unsafe.Pointer(&m.a1[row]))
+		dys := (*[32][64]float32)(unsafe.Pointer(&m.d2[row]))
+		dxs := (*[32][128]float32)(unsafe.Pointer(&m.d1[row]))
 		for t := 0; t < Layers2Steps; t++ {
 			x := &xs[t]
 			dy := &dys[t]
@@ -380,8 +600,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.1 (gru [32 16]→[32 128]), spec line 10
 	{
-		xs := (*[32][16]float32)(unsafe.Pointer(&m.a0))
-		hs := &m.hs1
+		xs := (*[32][16]float32)(unsafe.Pointer(&m.a0[row]))
+		hs := &m.hs1[row]
 		gwih := &m.Grads.Layers1WeightIh
 		gwhh := &m.Grads.Layers1WeightHh
 		whh := &m.Params.Layers1WeightHh
@@ -389,11 +609,11 @@ func (m *Model) backward(needDX bool) {
 		dg := &m.dg1
 		*dh = [128]float32{}
 		wih := &m.Params.Layers1WeightIh
-		m.d0 = [512]float32{}
-		dxs := (*[32][16]float32)(unsafe.Pointer(&m.d0))
-		dys := (*[32][128]float32)(unsafe.Pointer(&m.d1))
-		gs := &m.gs1
-		ghn := &m.ghn1
+		m.d0[row] = [512]float32{}
+		dxs := (*[32][16]float32)(unsafe.Pointer(&m.d0[row]))
+		dys := (*[32][128]float32)(unsafe.Pointer(&m.d1[row]))
+		gs := &m.gs1[row]
+		ghn := &m.ghn1[row]
 		dgh := &m.dgh1
 		for t := 31; t >= 0; t-- {
 			for j := 0; j < Layers1Hidden; j++ {
@@ -425,16 +645,16 @@ func (m *Model) backward(needDX bool) {
 	// layers.0 (embedding [32]→[32 16]), spec line 9
 	{
 		if needDX {
-			dys := (*[32][16]float32)(unsafe.Pointer(&m.d0))
-			for t, id := range m.x {
+			dys := (*[32][16]float32)(unsafe.Pointer(&m.d0[row]))
+			for t, id := range m.x[row] {
 				gw := &m.Grads.Layers0Weight[id]
 				for j, v := range dys[t] {
 					gw[j] += v
 				}
 			}
 		} else {
-			dys := (*[32][16]float32)(unsafe.Pointer(&m.d0))
-			for t, id := range m.x {
+			dys := (*[32][16]float32)(unsafe.Pointer(&m.d0[row]))
+			for t, id := range m.x[row] {
 				gw := &m.Grads.Layers0Weight[id]
 				for j, v := range dys[t] {
 					gw[j] += v
@@ -449,7 +669,7 @@ func (m *Model) backward(needDX bool) {
 // before a batch and average the gradients over it (Fit does both).
 // It panics if *y is not a class index in [0, OutputSize).
 func (m *Model) TrainStep(x *Input, y *Target) float64 {
-	loss := lossGrad(m.forward(x), y, &m.d2)
+	loss := lossGrad(m.forward(x), y, &m.d2[0])
 	m.backward(false)
 	return loss
 }
@@ -527,7 +747,7 @@ func (m *Model) CheckGradients(x *Input, y *Target, opt runtime.CheckOptions) ru
 	m.ZeroGrads()
 	m.rng.Seed(opt.Seed)
 	out := m.forward(x)
-	lossGrad(out, y, &m.d2)
+	lossGrad(out, y, &m.d2[0])
 	m.backward(true)
 	grads := append([]float32(nil), m.GradSlice()...)
 	return runtime.CheckGradients(loss, m.ParamSlice(), grads, Tensors, opt)

@@ -129,23 +129,23 @@ type Model struct {
 	// Grads accumulates dL/dParams; TrainStep and Backward add to it, ZeroGrads clears it.
 	Grads Params
 
-	training bool               // dropout on
-	rng      runtime.RNG        // dropout masks
-	x        [InputSize]float32 // copy of the last input
-	dx       [InputSize]float32 // dL/dx
+	training bool                           // dropout on
+	rng      runtime.RNG                    // dropout masks
+	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
+	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
-	a0   [6272]float32      // output
-	d0   [6272]float32      // dL/doutput
-	z0   [6272]float32      // pre-activation z = W ⋆ x + b
-	xp0  [1][30][30]float32 // zero-padded input
-	dxp0 [1][30][30]float32 // dL/d(padded input)
+	a0   [BatchChunk][6272]float32      // output
+	d0   [BatchChunk][6272]float32      // dL/doutput
+	z0   [BatchChunk][6272]float32      // pre-activation z = W ⋆ x + b
+	xp0  [BatchChunk][1][30][30]float32 // zero-padded input
+	dxp0 [1][30][30]float32             // dL/d(padded input)
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
-	a1   [1568]float32 // output
-	d1   [1568]float32 // dL/doutput
-	arg1 [1568]int32   // flat input index of each window's maximum
+	a1   [BatchChunk][1568]float32 // output
+	d1   [BatchChunk][1568]float32 // dL/doutput
+	arg1 [BatchChunk][1568]int32   // flat input index of each window's maximum
 	// layers.3 (dense [1568]→[10]), spec line 10
-	a3 [10]float32 // output
-	d3 [10]float32 // dL/doutput
+	a3 [BatchChunk][10]float32 // output
+	d3 [BatchChunk][10]float32 // dL/doutput
 }
 
 // New returns a Model whose parameters are initialised with he_uniform (seed 1)
@@ -204,21 +204,22 @@ func (m *Model) Forward(x *Input) *Output {
 	return outputShaped(m.forward(x))
 }
 
-// forward runs the forward pass and returns the flat output buffer.
+// forward runs the forward pass on row 0 of the buffers and returns its output.
 func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	runtime.ClearSIMDState()
-	m.x = *inputFlat(x)
+	const row = 0
+	m.x[row] = *inputFlat(x)
 
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
 	{
-		x := (*[1][28][28]float32)(unsafe.Pointer(&m.x))
-		xp := &m.xp0
+		x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
+		xp := &m.xp0[row]
 		for c := range x {
 			for h := range x[c] {
 				*(*[28]float32)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[8][28][28]float32)(unsafe.Pointer(&m.z0))
+		z := (*[8][28][28]float32)(unsafe.Pointer(&m.z0[row]))
 		taps := [9]int32{0, 1, 2, 30, 31, 32, 60, 61, 62}
 		xpf := unsafe.Slice(&xp[0][0][0], 900)
 		for f := 0; f < Layers0Filters; f++ {
@@ -227,14 +228,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ShiftSum32(z[f][oh][:], xpf[oh*30:], taps[:], w, 28, m.Params.Layers0Bias[f])
 			}
 		}
-		runtime.ReluForward32(m.z0[:], m.a0[:])
+		runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
 	}
 
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	{
-		y := (*[8][14][14]float32)(unsafe.Pointer(&m.a1))
+		y := (*[8][14][14]float32)(unsafe.Pointer(&m.a1[row]))
 		{
-			xf := &m.a0
+			xf := &m.a0[row]
 			for c := 0; c < 8; c++ {
 				for oh := 0; oh < 14; oh++ {
 					for ow := 0; ow < 14; ow++ {
@@ -250,7 +251,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 							best, arg = v, i+29
 						}
 						y[c][oh][ow] = best
-						m.arg1[(c*14+oh)*14+ow] = int32(arg)
+						m.arg1[row][(c*14+oh)*14+ow] = int32(arg)
 					}
 				}
 			}
@@ -260,11 +261,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// layers.3 (dense [1568]→[10]), spec line 10
 	{
 		w := &m.Params.Layers3Weight
-		x := &m.a1
-		z := &m.a3
+		x := &m.a1[row]
+		z := &m.a3[row]
 		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], Layers3Out*Layers3In), x[:], m.Params.Layers3Bias[:], Layers3Out, Layers3In)
 	}
-	return &m.a3
+	return &m.a3[row]
 }
 
 // Loss returns the softmax_cross_entropy loss of one output against its target.
@@ -284,7 +285,7 @@ func predicts(out *[OutputSize]float32, y *Target) bool {
 
 // Correct reports whether the output of the last forward pass predicts y (see predicts).
 func (m *Model) Correct(y *Target) bool {
-	return predicts(&m.a3, y)
+	return predicts(&m.a3[0], y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch
@@ -302,28 +303,249 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 	return runtime.ReadSafetensors(r, m.ParamSlice(), Tensors)
 }
 
+// BatchChunk is the number of samples the buffers of a Model hold: TrainBatch and
+// ForwardBatch run this many at a time through every layer.
+const BatchChunk = 32
+
+// ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
+// (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
+// batched kernels. It allocates nothing; the Model's buffers hold the last chunk.
+func (m *Model) ForwardBatch(xs []Input, ys []Output) {
+	if len(ys) < len(xs) {
+		panic("ForwardBatch: ys is shorter than xs")
+	}
+	training := m.training
+	m.training = false
+	for lo := 0; lo < len(xs); lo += BatchChunk {
+		nb := min(BatchChunk, len(xs)-lo)
+		for b := 0; b < nb; b++ {
+			m.x[b] = *inputFlat(&xs[lo+b])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			ys[lo+b] = *outputShaped(&m.a3[b])
+		}
+	}
+	m.training = training
+}
+
+// forwardBatch runs the forward pass on the first nb rows of the buffers.
+func (m *Model) forwardBatch(nb int) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
+	for row := 0; row < nb; row++ {
+		x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
+		xp := &m.xp0[row]
+		for c := range x {
+			for h := range x[c] {
+				*(*[28]float32)(xp[c][h+1][1:]) = x[c][h]
+			}
+		}
+		z := (*[8][28][28]float32)(unsafe.Pointer(&m.z0[row]))
+		taps := [9]int32{0, 1, 2, 30, 31, 32, 60, 61, 62}
+		xpf := unsafe.Slice(&xp[0][0][0], 900)
+		for f := 0; f < Layers0Filters; f++ {
+			w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0][0], 9)
+			for oh := 0; oh < Layers0OutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[oh*30:], taps[:], w, 28, m.Params.Layers0Bias[f])
+			}
+		}
+		runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
+	}
+
+	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
+	for row := 0; row < nb; row++ {
+		y := (*[8][14][14]float32)(unsafe.Pointer(&m.a1[row]))
+		{
+			xf := &m.a0[row]
+			for c := 0; c < 8; c++ {
+				for oh := 0; oh < 14; oh++ {
+					for ow := 0; ow < 14; ow++ {
+						i := (c*28+oh*2)*28 + ow*2
+						best, arg := xf[i], i
+						if v := xf[i+1]; v > best {
+							best, arg = v, i+1
+						}
+						if v := xf[i+28]; v > best {
+							best, arg = v, i+28
+						}
+						if v := xf[i+29]; v > best {
+							best, arg = v, i+29
+						}
+						y[c][oh][ow] = best
+						m.arg1[row][(c*14+oh)*14+ow] = int32(arg)
+					}
+				}
+			}
+		}
+	}
+
+	// layers.3 (dense [1568]→[10]), spec line 10
+	{
+		w := &m.Params.Layers3Weight
+		runtime.GemmNT32(unsafe.Slice(&m.a3[0][0], nb*Layers3Out), unsafe.Slice(&m.a1[0][0], nb*Layers3In), unsafe.Slice(&w[0][0], Layers3Out*Layers3In), m.Params.Layers3Bias[:], nb, Layers3Out, Layers3In)
+	}
+}
+
+// TrainBatch does TrainStep's work for the samples xs[k], ys[k] for every k in idx,
+// in order (all of xs when idx is nil), BatchChunk samples at a time through the
+// batched kernels: it adds dL/dParams into m.Grads and returns the sum of the
+// losses and the number of samples predicted correctly (see Correct). The result
+// equals TrainStep's up to rounding. It allocates nothing; Fit uses it.
+// It panics if a target is not a class index in [0, OutputSize).
+func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, correct int) {
+	n := len(idx)
+	if idx == nil {
+		n = len(xs)
+	}
+	for lo := 0; lo < n; lo += BatchChunk {
+		nb := min(BatchChunk, n-lo)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			m.x[b] = *inputFlat(&xs[k])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			out := &m.a3[b]
+			loss += lossGrad(out, &ys[k], &m.d3[b])
+			if predicts(out, &ys[k]) {
+				correct++
+			}
+		}
+		m.backwardBatch(nb, false)
+	}
+	return loss, correct
+}
+
+// backwardBatch runs the backward pass of the first nb rows from the gradient in
+// the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
+// it skips the input gradient where no parameter needs it.
+func (m *Model) backwardBatch(nb int, needDX bool) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.3 (dense [1568]→[10]), spec line 10
+	{
+		dz := unsafe.Slice(&m.d3[0][0], nb*Layers3Out)
+		for r := 0; r < nb; r++ {
+			for o, g := range (*[Layers3Out]float32)(dz[r*Layers3Out:]) {
+				m.Grads.Layers3Bias[o] += g
+			}
+		}
+		gw := &m.Grads.Layers3Weight
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Layers3Out*Layers3In), dz, unsafe.Slice(&m.a1[0][0], nb*Layers3In), Layers3Out, Layers3In, nb)
+		w := &m.Params.Layers3Weight
+		runtime.GemmNN32(unsafe.Slice(&m.d1[0][0], nb*Layers3In), dz, unsafe.Slice(&w[0][0], Layers3Out*Layers3In), nb, Layers3In, Layers3Out)
+	}
+
+	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
+	{
+		for row := 0; row < nb; row++ {
+			m.d0[row] = [6272]float32{}
+			for j, a := range m.arg1[row] {
+				m.d0[row][a] += m.d1[row][j]
+			}
+		}
+	}
+
+	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
+	{
+		if needDX {
+			for row := 0; row < nb; row++ {
+				runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+				xp := &m.xp0[row]
+				dz := (*[8][28][28]float32)(unsafe.Pointer(&m.d0[row]))
+				dxp := &m.dxp0
+				*dxp = [1][30][30]float32{}
+				xpf := unsafe.Slice(&xp[0][0][0], 900)
+				dzf := unsafe.Slice(&dz[0][0][0], 6272)
+				dxpf := unsafe.Slice(&dxp[0][0][0], 900)
+				for f := 0; f < Layers0Filters; f++ {
+					var sb float32
+					for oh := range dz[f] {
+						for _, v := range dz[f][oh] {
+							sb += v
+						}
+					}
+					m.Grads.Layers0Bias[f] += sb
+					for c := 0; c < Layers0InC; c++ {
+						for kh := 0; kh < Layers0KH; kh++ {
+							for kw := 0; kw < Layers0KW; kw++ {
+								wv := m.Params.Layers0Weight[f][c][kh][kw]
+								m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*30+kh)*30+kw:], 30, 28, 28)
+								runtime.AxpyRows32(wv, dzf[f*784:], 28, dxpf[(c*30+kh)*30+kw:], 30, 28, 28)
+							}
+						}
+					}
+				}
+				dx := (*[1][28][28]float32)(unsafe.Pointer(&m.dx[row]))
+				for c := range dx {
+					for h := range dx[c] {
+						dx[c][h] = *(*[28]float32)(dxp[c][h+1][1:])
+					}
+				}
+			}
+		} else {
+			for row := 0; row < nb; row++ {
+				runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+				xp := &m.xp0[row]
+				dz := (*[8][28][28]float32)(unsafe.Pointer(&m.d0[row]))
+				xpf := unsafe.Slice(&xp[0][0][0], 900)
+				dzf := unsafe.Slice(&dz[0][0][0], 6272)
+				for f := 0; f < Layers0Filters; f++ {
+					var sb float32
+					for oh := range dz[f] {
+						for _, v := range dz[f][oh] {
+							sb += v
+						}
+					}
+					m.Grads.Layers0Bias[f] += sb
+					for c := 0; c < Layers0InC; c++ {
+						for kh := 0; kh < Layers0KH; kh++ {
+							for kw := 0; kw < Layers0KW; kw++ {
+								m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*30+kh)*30+kw:], 30, 28, 28)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // Backward propagates dy = dL/dOutput of the last Forward back through the
 // network: it adds dL/dParams into m.Grads and returns dL/dx, which points
 // into the Model and is valid until the next call. It allocates nothing.
 func (m *Model) Backward(dy *Output) *Input {
-	m.d3 = *outputFlat(dy)
+	m.d3[0] = *outputFlat(dy)
 	m.backward(true)
-	return inputShaped(&m.dx)
+	return inputShaped(&m.dx[0])
 }
 
-// backward runs the backward pass from the gradient in the last node's dL/doutput.
-// With needDX false it skips the input gradient where no parameter needs it (TrainStep).
+// backward runs the backward pass of row 0 from the gradient in the last node's
+// dL/doutput. With needDX false it skips the input gradient where no parameter
+// needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
 	runtime.ClearSIMDState()
+	const row = 0
 
 	// layers.3 (dense [1568]→[10]), spec line 10
 	{
 		gw := &m.Grads.Layers3Weight
 		w := &m.Params.Layers3Weight
-		m.d1 = [1568]float32{}
-		x := &m.a1
-		dy := &m.d3
-		dx := &m.d1
+		m.d1[row] = [1568]float32{}
+		x := &m.a1[row]
+		dy := &m.d3[row]
+		dx := &m.d1[row]
 		for o, g := range dy {
 			m.Grads.Layers3Bias[o] += g
 		}
@@ -332,18 +554,18 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	{
-		m.d0 = [6272]float32{}
-		for j, a := range m.arg1 {
-			m.d0[a] += m.d1[j]
+		m.d0[row] = [6272]float32{}
+		for j, a := range m.arg1[row] {
+			m.d0[row][a] += m.d1[row][j]
 		}
 	}
 
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
 	{
-		runtime.ReluBackward32(m.z0[:], m.d0[:])
 		if needDX {
-			xp := &m.xp0
-			dz := (*[8][28][28]float32)(unsafe.Pointer(&m.d0))
+			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			xp := &m.xp0[row]
+			dz := (*[8][28][28]float32)(unsafe.Pointer(&m.d0[row]))
 			dxp := &m.dxp0
 			*dxp = [1][30][30]float32{}
 			xpf := unsafe.Slice(&xp[0][0][0], 900)
@@ -367,15 +589,16 @@ func (m *Model) backward(needDX bool) {
 					}
 				}
 			}
-			dx := (*[1][28][28]float32)(unsafe.Pointer(&m.dx))
+			dx := (*[1][28][28]float32)(unsafe.Pointer(&m.dx[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[28]float32)(dxp[c][h+1][1:])
 				}
 			}
 		} else {
-			xp := &m.xp0
-			dz := (*[8][28][28]float32)(unsafe.Pointer(&m.d0))
+			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			xp := &m.xp0[row]
+			dz := (*[8][28][28]float32)(unsafe.Pointer(&m.d0[row]))
 			xpf := unsafe.Slice(&xp[0][0][0], 900)
 			dzf := unsafe.Slice(&dz[0][0][0], 6272)
 			for f := 0; f < Layers0Filters; f++ {
@@ -403,7 +626,7 @@ func (m *Model) backward(needDX bool) {
 // before a batch and average the gradients over it (Fit does both).
 // It panics if *y is not a class index in [0, OutputSize).
 func (m *Model) TrainStep(x *Input, y *Target) float64 {
-	loss := lossGrad(m.forward(x), y, &m.d3)
+	loss := lossGrad(m.forward(x), y, &m.d3[0])
 	m.backward(false)
 	return loss
 }
@@ -473,10 +696,10 @@ func (m *Model) CheckGradients(x *Input, y *Target, opt runtime.CheckOptions) ru
 	m.ZeroGrads()
 	m.rng.Seed(opt.Seed)
 	out := m.forward(x)
-	lossGrad(out, y, &m.d3)
+	lossGrad(out, y, &m.d3[0])
 	m.backward(true)
 	grads := append([]float32(nil), m.GradSlice()...)
-	dx := m.dx
+	dx := m.dx[0]
 	report := runtime.CheckGradients(loss, m.ParamSlice(), grads, Tensors, opt)
 	in := runtime.CheckGradients(loss, inputFlat(x)[:], dx[:], []runtime.Tensor{{
 		Name:  "input",

@@ -106,23 +106,23 @@ type Model struct {
 	// Grads accumulates dL/dParams; TrainStep and Backward add to it, ZeroGrads clears it.
 	Grads Params
 
-	training bool               // dropout on
-	rng      runtime.RNG        // dropout masks
-	x        [InputSize]float64 // copy of the last input
-	dx       [InputSize]float64 // dL/dx
+	training bool                           // dropout on
+	rng      runtime.RNG                    // dropout masks
+	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
+	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (conv2d [1 4 4]→[1 3 3]), spec line 8
-	a0 [9]float64 // output
-	d0 [9]float64 // dL/doutput
+	a0 [BatchChunk][9]float64 // output
+	d0 [BatchChunk][9]float64 // dL/doutput
 	// layers.1 (maxpool2d [1 3 3]→[1 2 2]), spec line 9
-	a1   [4]float64 // output
-	d1   [4]float64 // dL/doutput
-	arg1 [4]int32   // flat input index of each window's maximum
+	a1   [BatchChunk][4]float64 // output
+	d1   [BatchChunk][4]float64 // dL/doutput
+	arg1 [BatchChunk][4]int32   // flat input index of each window's maximum
 	// layers.2 (avgpool2d [1 2 2]→[1 3 3]), spec line 10
-	a2 [9]float64 // output
-	d2 [9]float64 // dL/doutput
+	a2 [BatchChunk][9]float64 // output
+	d2 [BatchChunk][9]float64 // dL/doutput
 	// layers.3 (global_avgpool2d [1 3 3]→[1]), spec line 11
-	a3 [1]float64 // output
-	d3 [1]float64 // dL/doutput
+	a3 [BatchChunk][1]float64 // output
+	d3 [BatchChunk][1]float64 // dL/doutput
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)
@@ -181,15 +181,16 @@ func (m *Model) Forward(x *Input) *Output {
 	return outputShaped(m.forward(x))
 }
 
-// forward runs the forward pass and returns the flat output buffer.
+// forward runs the forward pass on row 0 of the buffers and returns its output.
 func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	runtime.ClearSIMDState()
-	m.x = *inputFlat(x)
+	const row = 0
+	m.x[row] = *inputFlat(x)
 
 	// layers.0 (conv2d [1 4 4]→[1 3 3]), spec line 8
 	{
-		xp := (*[1][4][4]float64)(unsafe.Pointer(&m.x))
-		z := (*[1][3][3]float64)(unsafe.Pointer(&m.a0))
+		xp := (*[1][4][4]float64)(unsafe.Pointer(&m.x[row]))
+		z := (*[1][3][3]float64)(unsafe.Pointer(&m.a0[row]))
 		for f := range z {
 			for oh := range z[f] {
 				for ow := range z[f][oh] {
@@ -215,9 +216,9 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// layers.1 (maxpool2d [1 3 3]→[1 2 2]), spec line 9
 	{
-		y := (*[1][2][2]float64)(unsafe.Pointer(&m.a1))
+		y := (*[1][2][2]float64)(unsafe.Pointer(&m.a1[row]))
 		{
-			xf := &m.a0
+			xf := &m.a0[row]
 			for c := 0; c < 1; c++ {
 				for oh := 0; oh < 2; oh++ {
 					for ow := 0; ow < 2; ow++ {
@@ -233,7 +234,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 							best, arg = v, i+4
 						}
 						y[c][oh][ow] = best
-						m.arg1[(c*2+oh)*2+ow] = int32(arg)
+						m.arg1[row][(c*2+oh)*2+ow] = int32(arg)
 					}
 				}
 			}
@@ -242,8 +243,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// layers.2 (avgpool2d [1 2 2]→[1 3 3]), spec line 10
 	{
-		x := (*[1][2][2]float64)(unsafe.Pointer(&m.a1))
-		y := (*[1][3][3]float64)(unsafe.Pointer(&m.a2))
+		x := (*[1][2][2]float64)(unsafe.Pointer(&m.a1[row]))
+		y := (*[1][3][3]float64)(unsafe.Pointer(&m.a2[row]))
 		for c := range y {
 			for oh := range y[c] {
 				for ow := range y[c][oh] {
@@ -269,16 +270,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// layers.3 (global_avgpool2d [1 3 3]→[1]), spec line 11
 	{
-		x := (*[1][9]float64)(unsafe.Pointer(&m.a2))
+		x := (*[1][9]float64)(unsafe.Pointer(&m.a2[row]))
 		for c := range x {
 			var s float64
 			for _, v := range x[c] {
 				s += v
 			}
-			m.a3[c] = s / 9
+			m.a3[row][c] = s / 9
 		}
 	}
-	return &m.a3
+	return &m.a3[row]
 }
 
 // Loss returns the mse loss of one output against its target.
@@ -305,7 +306,7 @@ func predicts(out *[OutputSize]float64, y *Target) bool {
 
 // Correct reports whether the output of the last forward pass predicts y (see predicts).
 func (m *Model) Correct(y *Target) bool {
-	return predicts(&m.a3, y)
+	return predicts(&m.a3[0], y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch
@@ -323,25 +324,318 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 	return runtime.ReadSafetensors(r, m.ParamSlice(), Tensors)
 }
 
+// BatchChunk is the number of samples the buffers of a Model hold: TrainBatch and
+// ForwardBatch run this many at a time through every layer.
+const BatchChunk = 32
+
+// ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
+// (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
+// batched kernels. It allocates nothing; the Model's buffers hold the last chunk.
+func (m *Model) ForwardBatch(xs []Input, ys []Output) {
+	if len(ys) < len(xs) {
+		panic("ForwardBatch: ys is shorter than xs")
+	}
+	training := m.training
+	m.training = false
+	for lo := 0; lo < len(xs); lo += BatchChunk {
+		nb := min(BatchChunk, len(xs)-lo)
+		for b := 0; b < nb; b++ {
+			m.x[b] = *inputFlat(&xs[lo+b])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			ys[lo+b] = *outputShaped(&m.a3[b])
+		}
+	}
+	m.training = training
+}
+
+// forwardBatch runs the forward pass on the first nb rows of the buffers.
+func (m *Model) forwardBatch(nb int) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.0 (conv2d [1 4 4]→[1 3 3]), spec line 8
+	for row := 0; row < nb; row++ {
+		xp := (*[1][4][4]float64)(unsafe.Pointer(&m.x[row]))
+		z := (*[1][3][3]float64)(unsafe.Pointer(&m.a0[row]))
+		for f := range z {
+			for oh := range z[f] {
+				for ow := range z[f][oh] {
+					z[f][oh][ow] = m.Params.Layers0Bias[f]
+				}
+			}
+			for c := 0; c < Layers0InC; c++ {
+				for kh := 0; kh < Layers0KH; kh++ {
+					for kw := 0; kw < Layers0KW; kw++ {
+						wv := m.Params.Layers0Weight[f][c][kh][kw]
+						for oh := 0; oh < Layers0OutH; oh++ {
+							r := (*[3]float64)(xp[c][oh+kh][kw:])
+							o := &z[f][oh]
+							o[0] += wv * r[0]
+							o[1] += wv * r[1]
+							o[2] += wv * r[2]
+						}
+					}
+				}
+			}
+		}
+	}
+
+	// layers.1 (maxpool2d [1 3 3]→[1 2 2]), spec line 9
+	for row := 0; row < nb; row++ {
+		y := (*[1][2][2]float64)(unsafe.Pointer(&m.a1[row]))
+		{
+			xf := &m.a0[row]
+			for c := 0; c < 1; c++ {
+				for oh := 0; oh < 2; oh++ {
+					for ow := 0; ow < 2; ow++ {
+						i := (c*3+oh*1)*3 + ow*1
+						best, arg := xf[i], i
+						if v := xf[i+1]; v > best {
+							best, arg = v, i+1
+						}
+						if v := xf[i+3]; v > best {
+							best, arg = v, i+3
+						}
+						if v := xf[i+4]; v > best {
+							best, arg = v, i+4
+						}
+						y[c][oh][ow] = best
+						m.arg1[row][(c*2+oh)*2+ow] = int32(arg)
+					}
+				}
+			}
+		}
+	}
+
+	// layers.2 (avgpool2d [1 2 2]→[1 3 3]), spec line 10
+	for row := 0; row < nb; row++ {
+		x := (*[1][2][2]float64)(unsafe.Pointer(&m.a1[row]))
+		y := (*[1][3][3]float64)(unsafe.Pointer(&m.a2[row]))
+		for c := range y {
+			for oh := range y[c] {
+				for ow := range y[c][oh] {
+					var s float64
+					for kh := 0; kh < 2; kh++ {
+						ih := oh - 1 + kh
+						if ih < 0 || ih >= 2 {
+							continue
+						}
+						for kw := 0; kw < 2; kw++ {
+							iw := ow - 1 + kw
+							if iw < 0 || iw >= 2 {
+								continue
+							}
+							s += x[c][ih][iw]
+						}
+					}
+					y[c][oh][ow] = s / 4
+				}
+			}
+		}
+	}
+
+	// layers.3 (global_avgpool2d [1 3 3]→[1]), spec line 11
+	for row := 0; row < nb; row++ {
+		x := (*[1][9]float64)(unsafe.Pointer(&m.a2[row]))
+		for c := range x {
+			var s float64
+			for _, v := range x[c] {
+				s += v
+			}
+			m.a3[row][c] = s / 9
+		}
+	}
+}
+
+// TrainBatch does TrainStep's work for the samples xs[k], ys[k] for every k in idx,
+// in order (all of xs when idx is nil), BatchChunk samples at a time through the
+// batched kernels: it adds dL/dParams into m.Grads and returns the sum of the
+// losses and the number of samples predicted correctly (see Correct). The result
+// equals TrainStep's up to rounding. It allocates nothing; Fit uses it.
+func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, correct int) {
+	n := len(idx)
+	if idx == nil {
+		n = len(xs)
+	}
+	for lo := 0; lo < n; lo += BatchChunk {
+		nb := min(BatchChunk, n-lo)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			m.x[b] = *inputFlat(&xs[k])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			out := &m.a3[b]
+			loss += lossGrad(out, &ys[k], &m.d3[b])
+			if predicts(out, &ys[k]) {
+				correct++
+			}
+		}
+		m.backwardBatch(nb, false)
+	}
+	return loss, correct
+}
+
+// backwardBatch runs the backward pass of the first nb rows from the gradient in
+// the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
+// it skips the input gradient where no parameter needs it.
+func (m *Model) backwardBatch(nb int, needDX bool) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.3 (global_avgpool2d [1 3 3]→[1]), spec line 11
+	{
+		for row := 0; row < nb; row++ {
+			dx := (*[1][9]float64)(unsafe.Pointer(&m.d2[row]))
+			for c := range dx {
+				g := m.d3[row][c] / 9
+				for j := range dx[c] {
+					dx[c][j] = g
+				}
+			}
+		}
+	}
+
+	// layers.2 (avgpool2d [1 2 2]→[1 3 3]), spec line 10
+	{
+		for row := 0; row < nb; row++ {
+			m.d1[row] = [4]float64{}
+			dx := (*[1][2][2]float64)(unsafe.Pointer(&m.d1[row]))
+			y := (*[1][3][3]float64)(unsafe.Pointer(&m.d2[row]))
+			for c := range y {
+				for oh := range y[c] {
+					for ow := range y[c][oh] {
+						g := y[c][oh][ow] / 4
+						for kh := 0; kh < 2; kh++ {
+							ih := oh - 1 + kh
+							if ih < 0 || ih >= 2 {
+								continue
+							}
+							for kw := 0; kw < 2; kw++ {
+								iw := ow - 1 + kw
+								if iw < 0 || iw >= 2 {
+									continue
+								}
+								dx[c][ih][iw] += g
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+
+	// layers.1 (maxpool2d [1 3 3]→[1 2 2]), spec line 9
+	{
+		for row := 0; row < nb; row++ {
+			m.d0[row] = [9]float64{}
+			for j, a := range m.arg1[row] {
+				m.d0[row][a] += m.d1[row][j]
+			}
+		}
+	}
+
+	// layers.0 (conv2d [1 4 4]→[1 3 3]), spec line 8
+	{
+		if needDX {
+			for row := 0; row < nb; row++ {
+				xp := (*[1][4][4]float64)(unsafe.Pointer(&m.x[row]))
+				dz := (*[1][3][3]float64)(unsafe.Pointer(&m.d0[row]))
+				dxp := (*[1][4][4]float64)(unsafe.Pointer(&m.dx[row]))
+				*dxp = [1][4][4]float64{}
+				for f := 0; f < Layers0Filters; f++ {
+					var sb float64
+					for oh := range dz[f] {
+						for _, v := range dz[f][oh] {
+							sb += v
+						}
+					}
+					m.Grads.Layers0Bias[f] += sb
+					for c := 0; c < Layers0InC; c++ {
+						for kh := 0; kh < Layers0KH; kh++ {
+							for kw := 0; kw < Layers0KW; kw++ {
+								wv := m.Params.Layers0Weight[f][c][kh][kw]
+								var s0, s1, s2, s3 float64
+								for oh := 0; oh < Layers0OutH; oh++ {
+									r := (*[3]float64)(xp[c][oh+kh][kw:])
+									d := &dz[f][oh]
+									dr := (*[3]float64)(dxp[c][oh+kh][kw:])
+									s0 += d[0] * r[0]
+									dr[0] += wv * d[0]
+									s1 += d[1] * r[1]
+									dr[1] += wv * d[1]
+									s2 += d[2] * r[2]
+									dr[2] += wv * d[2]
+								}
+								m.Grads.Layers0Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
+							}
+						}
+					}
+				}
+			}
+		} else {
+			for row := 0; row < nb; row++ {
+				xp := (*[1][4][4]float64)(unsafe.Pointer(&m.x[row]))
+				dz := (*[1][3][3]float64)(unsafe.Pointer(&m.d0[row]))
+				for f := 0; f < Layers0Filters; f++ {
+					var sb float64
+					for oh := range dz[f] {
+						for _, v := range dz[f][oh] {
+							sb += v
+						}
+					}
+					m.Grads.Layers0Bias[f] += sb
+					for c := 0; c < Layers0InC; c++ {
+						for kh := 0; kh < Layers0KH; kh++ {
+							for kw := 0; kw < Layers0KW; kw++ {
+								var s0, s1, s2, s3 float64
+								for oh := 0; oh < Layers0OutH; oh++ {
+									r := (*[3]float64)(xp[c][oh+kh][kw:])
+									d := &dz[f][oh]
+									s0 += d[0] * r[0]
+									s1 += d[1] * r[1]
+									s2 += d[2] * r[2]
+								}
+								m.Grads.Layers0Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // Backward propagates dy = dL/dOutput of the last Forward back through the
 // network: it adds dL/dParams into m.Grads and returns dL/dx, which points
 // into the Model and is valid until the next call. It allocates nothing.
 func (m *Model) Backward(dy *Output) *Input {
-	m.d3 = *outputFlat(dy)
+	m.d3[0] = *outputFlat(dy)
 	m.backward(true)
-	return inputShaped(&m.dx)
+	return inputShaped(&m.dx[0])
 }
 
-// backward runs the backward pass from the gradient in the last node's dL/doutput.
-// With needDX false it skips the input gradient where no parameter needs it (TrainStep).
+// backward runs the backward pass of row 0 from the gradient in the last node's
+// dL/doutput. With needDX false it skips the input gradient where no parameter
+// needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
 	runtime.ClearSIMDState()
+	const row = 0
 
 	// layers.3 (global_avgpool2d [1 3 3]→[1]), spec line 11
 	{
-		dx := (*[1][9]float64)(unsafe.Pointer(&m.d2))
+		dx := (*[1][9]float64)(unsafe.Pointer(&m.d2[row]))
 		for c := range dx {
-			g := m.d3[c] / 9
+			g := m.d3[row][c] / 9
 			for j := range dx[c] {
 				dx[c][j] = g
 			}
@@ -350,9 +644,9 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.2 (avgpool2d [1 2 2]→[1 3 3]), spec line 10
 	{
-		m.d1 = [4]float64{}
-		dx := (*[1][2][2]float64)(unsafe.Pointer(&m.d1))
-		y := (*[1][3][3]float64)(unsafe.Pointer(&m.d2))
+		m.d1[row] = [4]float64{}
+		dx := (*[1][2][2]float64)(unsafe.Pointer(&m.d1[row]))
+		y := (*[1][3][3]float64)(unsafe.Pointer(&m.d2[row]))
 		for c := range y {
 			for oh := range y[c] {
 				for ow := range y[c][oh] {
@@ -377,18 +671,18 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.1 (maxpool2d [1 3 3]→[1 2 2]), spec line 9
 	{
-		m.d0 = [9]float64{}
-		for j, a := range m.arg1 {
-			m.d0[a] += m.d1[j]
+		m.d0[row] = [9]float64{}
+		for j, a := range m.arg1[row] {
+			m.d0[row][a] += m.d1[row][j]
 		}
 	}
 
 	// layers.0 (conv2d [1 4 4]→[1 3 3]), spec line 8
 	{
 		if needDX {
-			xp := (*[1][4][4]float64)(unsafe.Pointer(&m.x))
-			dz := (*[1][3][3]float64)(unsafe.Pointer(&m.d0))
-			dxp := (*[1][4][4]float64)(unsafe.Pointer(&m.dx))
+			xp := (*[1][4][4]float64)(unsafe.Pointer(&m.x[row]))
+			dz := (*[1][3][3]float64)(unsafe.Pointer(&m.d0[row]))
+			dxp := (*[1][4][4]float64)(unsafe.Pointer(&m.dx[row]))
 			*dxp = [1][4][4]float64{}
 			for f := 0; f < Layers0Filters; f++ {
 				var sb float64
@@ -420,8 +714,8 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
-			xp := (*[1][4][4]float64)(unsafe.Pointer(&m.x))
-			dz := (*[1][3][3]float64)(unsafe.Pointer(&m.d0))
+			xp := (*[1][4][4]float64)(unsafe.Pointer(&m.x[row]))
+			dz := (*[1][3][3]float64)(unsafe.Pointer(&m.d0[row]))
 			for f := 0; f < Layers0Filters; f++ {
 				var sb float64
 				for oh := range dz[f] {
@@ -454,7 +748,7 @@ func (m *Model) backward(needDX bool) {
 // into m.Grads and returns the loss. It allocates nothing. Call ZeroGrads
 // before a batch and average the gradients over it (Fit does both).
 func (m *Model) TrainStep(x *Input, y *Target) float64 {
-	loss := lossGrad(m.forward(x), y, &m.d3)
+	loss := lossGrad(m.forward(x), y, &m.d3[0])
 	m.backward(false)
 	return loss
 }
@@ -515,10 +809,10 @@ func (m *Model) CheckGradients(x *Input, y *Target, opt runtime.CheckOptions) ru
 	m.ZeroGrads()
 	m.rng.Seed(opt.Seed)
 	out := m.forward(x)
-	lossGrad(out, y, &m.d3)
+	lossGrad(out, y, &m.d3[0])
 	m.backward(true)
 	grads := append([]float64(nil), m.GradSlice()...)
-	dx := m.dx
+	dx := m.dx[0]
 	report := runtime.CheckGradients(loss, m.ParamSlice(), grads, Tensors, opt)
 	in := runtime.CheckGradients(loss, inputFlat(x)[:], dx[:], []runtime.Tensor{{
 		Name:  "input",

@@ -33,9 +33,9 @@ func TestForwardByHand(t *testing.T) {
 	m.Params.Layers0Bias = [1]float64{-1}
 	x := ramp()
 	out := m.Forward(&x)
-	assert.Equal(t, [9]float64{43, 53, 63, 83, 93, 103, 123, 133, 143}, m.a0, "conv2d")
-	assert.Equal(t, [4]float64{93, 103, 133, 143}, m.a1, "maxpool2d")
-	assert.Equal(t, [9]float64{23.25, 49, 25.75, 56.5, 118, 61.5, 33.25, 69, 35.75}, m.a2, "avgpool2d")
+	assert.Equal(t, [9]float64{43, 53, 63, 83, 93, 103, 123, 133, 143}, m.a0[0], "conv2d")
+	assert.Equal(t, [4]float64{93, 103, 133, 143}, m.a1[0], "maxpool2d")
+	assert.Equal(t, [9]float64{23.25, 49, 25.75, 56.5, 118, 61.5, 33.25, 69, 35.75}, m.a2[0], "avgpool2d")
 	assert.InDelta(t, 472.0/9, out[0], 1e-12, "global_avgpool2d")
 }
 
@@ -47,20 +47,20 @@ func TestMaxPoolTies(t *testing.T) {
 	m.Params.Layers0Bias = [1]float64{2}
 	x := ramp()
 	m.Forward(&x)
-	assert.Equal(t, [4]float64{2, 2, 2, 2}, m.a1)
+	assert.Equal(t, [4]float64{2, 2, 2, 2}, m.a1[0])
 	// Windows start at (0,0), (0,1), (1,0), (1,1) of the 3×3 conv output:
 	// the first maximum of each is its top-left element.
-	assert.Equal(t, [4]int32{0, 1, 3, 4}, m.arg1)
+	assert.Equal(t, [4]int32{0, 1, 3, 4}, m.arg1[0])
 	// dL/dy = 1 reaches every maxpool output as 1/9 (global average, then each
 	// element lies in four padded 2×2 windows, each passing a quarter).
 	m.Backward(&Output{1})
-	for j, v := range m.d1 {
+	for j, v := range m.d1[0] {
 		assert.InDelta(t, 1.0/9, v, 1e-15, "maxpool output %d", j)
 	}
 	ninth := 1.0 / 9
 	want := [9]float64{ninth, ninth, 0, ninth, ninth, 0, 0, 0, 0}
 	for j := range want {
-		assert.InDelta(t, want[j], m.d0[j], 1e-15, "conv output %d", j)
+		assert.InDelta(t, want[j], m.d0[0][j], 1e-15, "conv output %d", j)
 	}
 }
 

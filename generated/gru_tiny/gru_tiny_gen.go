@@ -122,21 +122,21 @@ type Model struct {
 	// Grads accumulates dL/dParams; TrainStep and Backward add to it, ZeroGrads clears it.
 	Grads Params
 
-	training bool               // dropout on
-	rng      runtime.RNG        // dropout masks
-	x        [InputSize]float64 // copy of the last input
-	dx       [InputSize]float64 // dL/dx
+	training bool                           // dropout on
+	rng      runtime.RNG                    // dropout masks
+	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
+	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (gru [2 3]→[2 2]), spec line 7
-	a0   [4]float64    // output
-	d0   [4]float64    // dL/doutput
-	hs0  [3][2]float64 // hidden states; row 0 is the zero initial state
-	gs0  [2][6]float64 // gates r, z, n after their activations
-	ghn0 [2][2]float64 // W_hn h + b_hn of every step
-	gi0  [6]float64    // W_ih x + b_ih of the current step
-	gh0  [6]float64    // W_hh h + b_hh of the current step
-	dgh0 [6]float64    // dL/d(hidden gates) of the current step
-	dh0  [2]float64    // dL/dh carried to the step before
-	dg0  [6]float64    // dL/d(gate pre-activations) of the current step
+	a0   [BatchChunk][4]float64    // output
+	d0   [BatchChunk][4]float64    // dL/doutput
+	hs0  [BatchChunk][3][2]float64 // hidden states; row 0 is the zero initial state
+	gs0  [BatchChunk][2][6]float64 // gates r, z, n after their activations
+	ghn0 [BatchChunk][2][2]float64 // W_hn h + b_hn of every step
+	gi0  [6]float64                // W_ih x + b_ih of the current step
+	gh0  [6]float64                // W_hh h + b_hh of the current step
+	dgh0 [6]float64                // dL/d(hidden gates) of the current step
+	dh0  [2]float64                // dL/dh carried to the step before
+	dg0  [6]float64                // dL/d(gate pre-activations) of the current step
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)
@@ -195,19 +195,20 @@ func (m *Model) Forward(x *Input) *Output {
 	return outputShaped(m.forward(x))
 }
 
-// forward runs the forward pass and returns the flat output buffer.
+// forward runs the forward pass on row 0 of the buffers and returns its output.
 func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	runtime.ClearSIMDState()
-	m.x = *inputFlat(x)
+	const row = 0
+	m.x[row] = *inputFlat(x)
 
 	// layers.0 (gru [2 3]→[2 2]), spec line 7
 	{
-		xs := (*[2][3]float64)(unsafe.Pointer(&m.x))
-		hs := &m.hs0
+		xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
+		hs := &m.hs0[row]
 		wih := &m.Params.Layers0WeightIh
 		whh := &m.Params.Layers0WeightHh
-		gs := &m.gs0
-		ghn := &m.ghn0
+		gs := &m.gs0[row]
+		ghn := &m.ghn0[row]
 		gi := &m.gi0
 		gh := &m.gh0
 		for t := 0; t < Layers0Steps; t++ {
@@ -240,12 +241,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				hn[j] = (1-zg)*ng + zg*h[j]
 			}
 		}
-		out := (*[2][2]float64)(unsafe.Pointer(&m.a0))
+		out := (*[2][2]float64)(unsafe.Pointer(&m.a0[row]))
 		for t := range out {
 			out[t] = hs[t+1]
 		}
 	}
-	return &m.a0
+	return &m.a0[row]
 }
 
 // Loss returns the mse loss of one output against its target.
@@ -272,7 +273,7 @@ func predicts(out *[OutputSize]float64, y *Target) bool {
 
 // Correct reports whether the output of the last forward pass predicts y (see predicts).
 func (m *Model) Correct(y *Target) bool {
-	return predicts(&m.a0, y)
+	return predicts(&m.a0[0], y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch
@@ -290,25 +291,366 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 	return runtime.ReadSafetensors(r, m.ParamSlice(), Tensors)
 }
 
-// Backward propagates dy = dL/dOutput of the last Forward back through the
-// network: it adds dL/dParams into m.Grads and returns dL/dx, which points
-// into the Model and is valid until the next call. It allocates nothing.
-func (m *Model) Backward(dy *Output) *Input {
-	m.d0 = *outputFlat(dy)
-	m.backward(true)
-	return inputShaped(&m.dx)
+// BatchChunk is the number of samples the buffers of a Model hold: TrainBatch and
+// ForwardBatch run this many at a time through every layer.
+const BatchChunk = 32
+
+// ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
+// (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
+// batched kernels. It allocates nothing; the Model's buffers hold the last chunk.
+func (m *Model) ForwardBatch(xs []Input, ys []Output) {
+	if len(ys) < len(xs) {
+		panic("ForwardBatch: ys is shorter than xs")
+	}
+	training := m.training
+	m.training = false
+	for lo := 0; lo < len(xs); lo += BatchChunk {
+		nb := min(BatchChunk, len(xs)-lo)
+		for b := 0; b < nb; b++ {
+			m.x[b] = *inputFlat(&xs[lo+b])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			ys[lo+b] = *outputShaped(&m.a0[b])
+		}
+	}
+	m.training = training
 }
 
-// backward runs the backward pass from the gradient in the last node's dL/doutput.
-// With needDX false it skips the input gradient where no parameter needs it (TrainStep).
-func (m *Model) backward(needDX bool) {
+// forwardBatch runs the forward pass on the first nb rows of the buffers.
+func (m *Model) forwardBatch(nb int) {
 	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.0 (gru [2 3]→[2 2]), spec line 7
+	for row := 0; row < nb; row++ {
+		xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
+		hs := &m.hs0[row]
+		wih := &m.Params.Layers0WeightIh
+		whh := &m.Params.Layers0WeightHh
+		gs := &m.gs0[row]
+		ghn := &m.ghn0[row]
+		gi := &m.gi0
+		gh := &m.gh0
+		for t := 0; t < Layers0Steps; t++ {
+			x := &xs[t]
+			h := &hs[t]
+			hn := &hs[t+1]
+			g := &gs[t]
+			{
+				gi[0] = wih[0][0]*x[0] + wih[0][1]*x[1] + wih[0][2]*x[2] + m.Params.Layers0BiasIh[0]
+				gi[1] = wih[1][0]*x[0] + wih[1][1]*x[1] + wih[1][2]*x[2] + m.Params.Layers0BiasIh[1]
+				gi[2] = wih[2][0]*x[0] + wih[2][1]*x[1] + wih[2][2]*x[2] + m.Params.Layers0BiasIh[2]
+				gi[3] = wih[3][0]*x[0] + wih[3][1]*x[1] + wih[3][2]*x[2] + m.Params.Layers0BiasIh[3]
+				gi[4] = wih[4][0]*x[0] + wih[4][1]*x[1] + wih[4][2]*x[2] + m.Params.Layers0BiasIh[4]
+				gi[5] = wih[5][0]*x[0] + wih[5][1]*x[1] + wih[5][2]*x[2] + m.Params.Layers0BiasIh[5]
+			}
+			{
+				gh[0] = whh[0][0]*h[0] + whh[0][1]*h[1] + m.Params.Layers0BiasHh[0]
+				gh[1] = whh[1][0]*h[0] + whh[1][1]*h[1] + m.Params.Layers0BiasHh[1]
+				gh[2] = whh[2][0]*h[0] + whh[2][1]*h[1] + m.Params.Layers0BiasHh[2]
+				gh[3] = whh[3][0]*h[0] + whh[3][1]*h[1] + m.Params.Layers0BiasHh[3]
+				gh[4] = whh[4][0]*h[0] + whh[4][1]*h[1] + m.Params.Layers0BiasHh[4]
+				gh[5] = whh[5][0]*h[0] + whh[5][1]*h[1] + m.Params.Layers0BiasHh[5]
+			}
+			for j := 0; j < Layers0Hidden; j++ {
+				rg := runtime.Sigmoid(gi[j] + gh[j])
+				zg := runtime.Sigmoid(gi[2+j] + gh[2+j])
+				ng := math.Tanh(gi[4+j] + rg*gh[4+j])
+				g[j], g[2+j], g[4+j] = rg, zg, ng
+				ghn[t][j] = gh[4+j]
+				hn[j] = (1-zg)*ng + zg*h[j]
+			}
+		}
+		out := (*[2][2]float64)(unsafe.Pointer(&m.a0[row]))
+		for t := range out {
+			out[t] = hs[t+1]
+		}
+	}
+}
+
+// TrainBatch does TrainStep's work for the samples xs[k], ys[k] for every k in idx,
+// in order (all of xs when idx is nil), BatchChunk samples at a time through the
+// batched kernels: it adds dL/dParams into m.Grads and returns the sum of the
+// losses and the number of samples predicted correctly (see Correct). The result
+// equals TrainStep's up to rounding. It allocates nothing; Fit uses it.
+func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, correct int) {
+	n := len(idx)
+	if idx == nil {
+		n = len(xs)
+	}
+	for lo := 0; lo < n; lo += BatchChunk {
+		nb := min(BatchChunk, n-lo)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			m.x[b] = *inputFlat(&xs[k])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			out := &m.a0[b]
+			loss += lossGrad(out, &ys[k], &m.d0[b])
+			if predicts(out, &ys[k]) {
+				correct++
+			}
+		}
+		m.backwardBatch(nb, false)
+	}
+	return loss, correct
+}
+
+// backwardBatch runs the backward pass of the first nb rows from the gradient in
+// the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
+// it skips the input gradient where no parameter needs it.
+func (m *Model) backwardBatch(nb int, needDX bool) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
 	// layers.0 (gru [2 3]→[2 2]), spec line 7
 	{
 		if needDX {
-			xs := (*[2][3]float64)(unsafe.Pointer(&m.x))
-			hs := &m.hs0
+			for row := 0; row < nb; row++ {
+				xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
+				hs := &m.hs0[row]
+				gwih := &m.Grads.Layers0WeightIh
+				gwhh := &m.Grads.Layers0WeightHh
+				whh := &m.Params.Layers0WeightHh
+				dh := &m.dh0
+				dg := &m.dg0
+				*dh = [2]float64{}
+				wih := &m.Params.Layers0WeightIh
+				m.dx[row] = [6]float64{}
+				dxs := (*[2][3]float64)(unsafe.Pointer(&m.dx[row]))
+				dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
+				gs := &m.gs0[row]
+				ghn := &m.ghn0[row]
+				dgh := &m.dgh0
+				for t := 1; t >= 0; t-- {
+					for j := 0; j < Layers0Hidden; j++ {
+						dh[j] += dys[t][j]
+					}
+					x := &xs[t]
+					h := &hs[t]
+					dx := &dxs[t]
+					g := &gs[t]
+					for j := 0; j < Layers0Hidden; j++ {
+						rg, zg, ng := g[j], g[2+j], g[4+j]
+						dhj := dh[j]
+						dn := dhj * (1 - zg) * (1 - ng*ng)
+						dz := dhj * (h[j] - ng) * zg * (1 - zg)
+						dr := dn * ghn[t][j] * rg * (1 - rg)
+						dg[j], dg[2+j], dg[4+j] = dr, dz, dn
+						dgh[j], dgh[2+j], dgh[4+j] = dr, dz, dn*rg
+						dh[j] = dhj * zg // the direct path hₜ₋₁ → hₜ; W_hhᵀ dgh is added below
+					}
+					for o := 0; o < Layers0Gates; o++ {
+						m.Grads.Layers0BiasIh[o] += dg[o]
+						m.Grads.Layers0BiasHh[o] += dgh[o]
+					}
+					{
+						g0 := dg[0]
+						gwih[0][0] += g0 * x[0]
+						dx[0] += g0 * wih[0][0]
+						gwih[0][1] += g0 * x[1]
+						dx[1] += g0 * wih[0][1]
+						gwih[0][2] += g0 * x[2]
+						dx[2] += g0 * wih[0][2]
+						g1 := dg[1]
+						gwih[1][0] += g1 * x[0]
+						dx[0] += g1 * wih[1][0]
+						gwih[1][1] += g1 * x[1]
+						dx[1] += g1 * wih[1][1]
+						gwih[1][2] += g1 * x[2]
+						dx[2] += g1 * wih[1][2]
+						g2 := dg[2]
+						gwih[2][0] += g2 * x[0]
+						dx[0] += g2 * wih[2][0]
+						gwih[2][1] += g2 * x[1]
+						dx[1] += g2 * wih[2][1]
+						gwih[2][2] += g2 * x[2]
+						dx[2] += g2 * wih[2][2]
+						g3 := dg[3]
+						gwih[3][0] += g3 * x[0]
+						dx[0] += g3 * wih[3][0]
+						gwih[3][1] += g3 * x[1]
+						dx[1] += g3 * wih[3][1]
+						gwih[3][2] += g3 * x[2]
+						dx[2] += g3 * wih[3][2]
+						g4 := dg[4]
+						gwih[4][0] += g4 * x[0]
+						dx[0] += g4 * wih[4][0]
+						gwih[4][1] += g4 * x[1]
+						dx[1] += g4 * wih[4][1]
+						gwih[4][2] += g4 * x[2]
+						dx[2] += g4 * wih[4][2]
+						g5 := dg[5]
+						gwih[5][0] += g5 * x[0]
+						dx[0] += g5 * wih[5][0]
+						gwih[5][1] += g5 * x[1]
+						dx[1] += g5 * wih[5][1]
+						gwih[5][2] += g5 * x[2]
+						dx[2] += g5 * wih[5][2]
+					}
+					{
+						g0 := dgh[0]
+						gwhh[0][0] += g0 * h[0]
+						dh[0] += g0 * whh[0][0]
+						gwhh[0][1] += g0 * h[1]
+						dh[1] += g0 * whh[0][1]
+						g1 := dgh[1]
+						gwhh[1][0] += g1 * h[0]
+						dh[0] += g1 * whh[1][0]
+						gwhh[1][1] += g1 * h[1]
+						dh[1] += g1 * whh[1][1]
+						g2 := dgh[2]
+						gwhh[2][0] += g2 * h[0]
+						dh[0] += g2 * whh[2][0]
+						gwhh[2][1] += g2 * h[1]
+						dh[1] += g2 * whh[2][1]
+						g3 := dgh[3]
+						gwhh[3][0] += g3 * h[0]
+						dh[0] += g3 * whh[3][0]
+						gwhh[3][1] += g3 * h[1]
+						dh[1] += g3 * whh[3][1]
+						g4 := dgh[4]
+						gwhh[4][0] += g4 * h[0]
+						dh[0] += g4 * whh[4][0]
+						gwhh[4][1] += g4 * h[1]
+						dh[1] += g4 * whh[4][1]
+						g5 := dgh[5]
+						gwhh[5][0] += g5 * h[0]
+						dh[0] += g5 * whh[5][0]
+						gwhh[5][1] += g5 * h[1]
+						dh[1] += g5 * whh[5][1]
+					}
+				}
+			}
+		} else {
+			for row := 0; row < nb; row++ {
+				xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
+				hs := &m.hs0[row]
+				gwih := &m.Grads.Layers0WeightIh
+				gwhh := &m.Grads.Layers0WeightHh
+				whh := &m.Params.Layers0WeightHh
+				dh := &m.dh0
+				dg := &m.dg0
+				*dh = [2]float64{}
+				dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
+				gs := &m.gs0[row]
+				ghn := &m.ghn0[row]
+				dgh := &m.dgh0
+				for t := 1; t >= 0; t-- {
+					for j := 0; j < Layers0Hidden; j++ {
+						dh[j] += dys[t][j]
+					}
+					x := &xs[t]
+					h := &hs[t]
+					g := &gs[t]
+					for j := 0; j < Layers0Hidden; j++ {
+						rg, zg, ng := g[j], g[2+j], g[4+j]
+						dhj := dh[j]
+						dn := dhj * (1 - zg) * (1 - ng*ng)
+						dz := dhj * (h[j] - ng) * zg * (1 - zg)
+						dr := dn * ghn[t][j] * rg * (1 - rg)
+						dg[j], dg[2+j], dg[4+j] = dr, dz, dn
+						dgh[j], dgh[2+j], dgh[4+j] = dr, dz, dn*rg
+						dh[j] = dhj * zg // the direct path hₜ₋₁ → hₜ; W_hhᵀ dgh is added below
+					}
+					for o := 0; o < Layers0Gates; o++ {
+						m.Grads.Layers0BiasIh[o] += dg[o]
+						m.Grads.Layers0BiasHh[o] += dgh[o]
+					}
+					{
+						g0 := dg[0]
+						gwih[0][0] += g0 * x[0]
+						gwih[0][1] += g0 * x[1]
+						gwih[0][2] += g0 * x[2]
+						g1 := dg[1]
+						gwih[1][0] += g1 * x[0]
+						gwih[1][1] += g1 * x[1]
+						gwih[1][2] += g1 * x[2]
+						g2 := dg[2]
+						gwih[2][0] += g2 * x[0]
+						gwih[2][1] += g2 * x[1]
+						gwih[2][2] += g2 * x[2]
+						g3 := dg[3]
+						gwih[3][0] += g3 * x[0]
+						gwih[3][1] += g3 * x[1]
+						gwih[3][2] += g3 * x[2]
+						g4 := dg[4]
+						gwih[4][0] += g4 * x[0]
+						gwih[4][1] += g4 * x[1]
+						gwih[4][2] += g4 * x[2]
+						g5 := dg[5]
+						gwih[5][0] += g5 * x[0]
+						gwih[5][1] += g5 * x[1]
+						gwih[5][2] += g5 * x[2]
+					}
+					{
+						g0 := dgh[0]
+						gwhh[0][0] += g0 * h[0]
+						dh[0] += g0 * whh[0][0]
+						gwhh[0][1] += g0 * h[1]
+						dh[1] += g0 * whh[0][1]
+						g1 := dgh[1]
+						gwhh[1][0] += g1 * h[0]
+						dh[0] += g1 * whh[1][0]
+						gwhh[1][1] += g1 * h[1]
+						dh[1] += g1 * whh[1][1]
+						g2 := dgh[2]
+						gwhh[2][0] += g2 * h[0]
+						dh[0] += g2 * whh[2][0]
+						gwhh[2][1] += g2 * h[1]
+						dh[1] += g2 * whh[2][1]
+						g3 := dgh[3]
+						gwhh[3][0] += g3 * h[0]
+						dh[0] += g3 * whh[3][0]
+						gwhh[3][1] += g3 * h[1]
+						dh[1] += g3 * whh[3][1]
+						g4 := dgh[4]
+						gwhh[4][0] += g4 * h[0]
+						dh[0] += g4 * whh[4][0]
+						gwhh[4][1] += g4 * h[1]
+						dh[1] += g4 * whh[4][1]
+						g5 := dgh[5]
+						gwhh[5][0] += g5 * h[0]
+						dh[0] += g5 * whh[5][0]
+						gwhh[5][1] += g5 * h[1]
+						dh[1] += g5 * whh[5][1]
+					}
+				}
+			}
+		}
+	}
+}
+
+// Backward propagates dy = dL/dOutput of the last Forward back through the
+// network: it adds dL/dParams into m.Grads and returns dL/dx, which points
+// into the Model and is valid until the next call. It allocates nothing.
+func (m *Model) Backward(dy *Output) *Input {
+	m.d0[0] = *outputFlat(dy)
+	m.backward(true)
+	return inputShaped(&m.dx[0])
+}
+
+// backward runs the backward pass of row 0 from the gradient in the last node's
+// dL/doutput. With needDX false it skips the input gradient where no parameter
+// needs it (TrainStep).
+func (m *Model) backward(needDX bool) {
+	runtime.ClearSIMDState()
+	const row = 0
+
+	// layers.0 (gru [2 3]→[2 2]), spec line 7
+	{
+		if needDX {
+			xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
+			hs := &m.hs0[row]
 			gwih := &m.Grads.Layers0WeightIh
 			gwhh := &m.Grads.Layers0WeightHh
 			whh := &m.Params.Layers0WeightHh
@@ -316,11 +658,11 @@ func (m *Model) backward(needDX bool) {
 			dg := &m.dg0
 			*dh = [2]float64{}
 			wih := &m.Params.Layers0WeightIh
-			m.dx = [6]float64{}
-			dxs := (*[2][3]float64)(unsafe.Pointer(&m.dx))
-			dys := (*[2][2]float64)(unsafe.Pointer(&m.d0))
-			gs := &m.gs0
-			ghn := &m.ghn0
+			m.dx[row] = [6]float64{}
+			dxs := (*[2][3]float64)(unsafe.Pointer(&m.dx[row]))
+			dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
+			gs := &m.gs0[row]
+			ghn := &m.ghn0[row]
 			dgh := &m.dgh0
 			for t := 1; t >= 0; t-- {
 				for j := 0; j < Layers0Hidden; j++ {
@@ -422,17 +764,17 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
-			xs := (*[2][3]float64)(unsafe.Pointer(&m.x))
-			hs := &m.hs0
+			xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
+			hs := &m.hs0[row]
 			gwih := &m.Grads.Layers0WeightIh
 			gwhh := &m.Grads.Layers0WeightHh
 			whh := &m.Params.Layers0WeightHh
 			dh := &m.dh0
 			dg := &m.dg0
 			*dh = [2]float64{}
-			dys := (*[2][2]float64)(unsafe.Pointer(&m.d0))
-			gs := &m.gs0
-			ghn := &m.ghn0
+			dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
+			gs := &m.gs0[row]
+			ghn := &m.ghn0[row]
 			dgh := &m.dgh0
 			for t := 1; t >= 0; t-- {
 				for j := 0; j < Layers0Hidden; j++ {
@@ -522,7 +864,7 @@ func (m *Model) backward(needDX bool) {
 // into m.Grads and returns the loss. It allocates nothing. Call ZeroGrads
 // before a batch and average the gradients over it (Fit does both).
 func (m *Model) TrainStep(x *Input, y *Target) float64 {
-	loss := lossGrad(m.forward(x), y, &m.d0)
+	loss := lossGrad(m.forward(x), y, &m.d0[0])
 	m.backward(false)
 	return loss
 }
@@ -583,10 +925,10 @@ func (m *Model) CheckGradients(x *Input, y *Target, opt runtime.CheckOptions) ru
 	m.ZeroGrads()
 	m.rng.Seed(opt.Seed)
 	out := m.forward(x)
-	lossGrad(out, y, &m.d0)
+	lossGrad(out, y, &m.d0[0])
 	m.backward(true)
 	grads := append([]float64(nil), m.GradSlice()...)
-	dx := m.dx
+	dx := m.dx[0]
 	report := runtime.CheckGradients(loss, m.ParamSlice(), grads, Tensors, opt)
 	in := runtime.CheckGradients(loss, inputFlat(x)[:], dx[:], []runtime.Tensor{{
 		Name:  "input",

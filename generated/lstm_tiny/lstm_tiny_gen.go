@@ -122,20 +122,20 @@ type Model struct {
 	// Grads accumulates dL/dParams; TrainStep and Backward add to it, ZeroGrads clears it.
 	Grads Params
 
-	training bool               // dropout on
-	rng      runtime.RNG        // dropout masks
-	x        [InputSize]float64 // copy of the last input
-	dx       [InputSize]float64 // dL/dx
+	training bool                           // dropout on
+	rng      runtime.RNG                    // dropout masks
+	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
+	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (lstm [2 3]→[2 2]), spec line 7
-	a0  [4]float64    // output
-	d0  [4]float64    // dL/doutput
-	hs0 [3][2]float64 // hidden states; row 0 is the zero initial state
-	cs0 [3][2]float64 // cell states; row 0 is zero
-	gs0 [2][8]float64 // gates i, f, g, o after their activations
-	tc0 [2][2]float64 // tanh of the cell states
-	dc0 [2]float64    // dL/dc carried to the step before
-	dh0 [2]float64    // dL/dh carried to the step before
-	dg0 [8]float64    // dL/d(gate pre-activations) of the current step
+	a0  [BatchChunk][4]float64    // output
+	d0  [BatchChunk][4]float64    // dL/doutput
+	hs0 [BatchChunk][3][2]float64 // hidden states; row 0 is the zero initial state
+	cs0 [BatchChunk][3][2]float64 // cell states; row 0 is zero
+	gs0 [BatchChunk][2][8]float64 // gates i, f, g, o after their activations
+	tc0 [BatchChunk][2][2]float64 // tanh of the cell states
+	dc0 [2]float64                // dL/dc carried to the step before
+	dh0 [2]float64                // dL/dh carried to the step before
+	dg0 [8]float64                // dL/d(gate pre-activations) of the current step
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)
@@ -194,20 +194,21 @@ func (m *Model) Forward(x *Input) *Output {
 	return outputShaped(m.forward(x))
 }
 
-// forward runs the forward pass and returns the flat output buffer.
+// forward runs the forward pass on row 0 of the buffers and returns its output.
 func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	runtime.ClearSIMDState()
-	m.x = *inputFlat(x)
+	const row = 0
+	m.x[row] = *inputFlat(x)
 
 	// layers.0 (lstm [2 3]→[2 2]), spec line 7
 	{
-		xs := (*[2][3]float64)(unsafe.Pointer(&m.x))
-		hs := &m.hs0
+		xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
+		hs := &m.hs0[row]
 		wih := &m.Params.Layers0WeightIh
 		whh := &m.Params.Layers0WeightHh
-		cs := &m.cs0
-		gs := &m.gs0
-		tc := &m.tc0
+		cs := &m.cs0[row]
+		gs := &m.gs0[row]
+		tc := &m.tc0[row]
 		for t := 0; t < Layers0Steps; t++ {
 			x := &xs[t]
 			h := &hs[t]
@@ -245,12 +246,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				hn[j] = og * tct[j]
 			}
 		}
-		out := (*[2][2]float64)(unsafe.Pointer(&m.a0))
+		out := (*[2][2]float64)(unsafe.Pointer(&m.a0[row]))
 		for t := range out {
 			out[t] = hs[t+1]
 		}
 	}
-	return &m.a0
+	return &m.a0[row]
 }
 
 // Loss returns the mse loss of one output against its target.
@@ -277,7 +278,7 @@ func predicts(out *[OutputSize]float64, y *Target) bool {
 
 // Correct reports whether the output of the last forward pass predicts y (see predicts).
 func (m *Model) Correct(y *Target) bool {
-	return predicts(&m.a0, y)
+	return predicts(&m.a0[0], y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch
@@ -295,25 +296,420 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 	return runtime.ReadSafetensors(r, m.ParamSlice(), Tensors)
 }
 
-// Backward propagates dy = dL/dOutput of the last Forward back through the
-// network: it adds dL/dParams into m.Grads and returns dL/dx, which points
-// into the Model and is valid until the next call. It allocates nothing.
-func (m *Model) Backward(dy *Output) *Input {
-	m.d0 = *outputFlat(dy)
-	m.backward(true)
-	return inputShaped(&m.dx)
+// BatchChunk is the number of samples the buffers of a Model hold: TrainBatch and
+// ForwardBatch run this many at a time through every layer.
+const BatchChunk = 32
+
+// ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
+// (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
+// batched kernels. It allocates nothing; the Model's buffers hold the last chunk.
+func (m *Model) ForwardBatch(xs []Input, ys []Output) {
+	if len(ys) < len(xs) {
+		panic("ForwardBatch: ys is shorter than xs")
+	}
+	training := m.training
+	m.training = false
+	for lo := 0; lo < len(xs); lo += BatchChunk {
+		nb := min(BatchChunk, len(xs)-lo)
+		for b := 0; b < nb; b++ {
+			m.x[b] = *inputFlat(&xs[lo+b])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			ys[lo+b] = *outputShaped(&m.a0[b])
+		}
+	}
+	m.training = training
 }
 
-// backward runs the backward pass from the gradient in the last node's dL/doutput.
-// With needDX false it skips the input gradient where no parameter needs it (TrainStep).
-func (m *Model) backward(needDX bool) {
+// forwardBatch runs the forward pass on the first nb rows of the buffers.
+func (m *Model) forwardBatch(nb int) {
 	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.0 (lstm [2 3]→[2 2]), spec line 7
+	for row := 0; row < nb; row++ {
+		xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
+		hs := &m.hs0[row]
+		wih := &m.Params.Layers0WeightIh
+		whh := &m.Params.Layers0WeightHh
+		cs := &m.cs0[row]
+		gs := &m.gs0[row]
+		tc := &m.tc0[row]
+		for t := 0; t < Layers0Steps; t++ {
+			x := &xs[t]
+			h := &hs[t]
+			hn := &hs[t+1]
+			g := &gs[t]
+			{
+				g[0] = wih[0][0]*x[0] + wih[0][1]*x[1] + wih[0][2]*x[2] + m.Params.Layers0BiasIh[0]
+				g[1] = wih[1][0]*x[0] + wih[1][1]*x[1] + wih[1][2]*x[2] + m.Params.Layers0BiasIh[1]
+				g[2] = wih[2][0]*x[0] + wih[2][1]*x[1] + wih[2][2]*x[2] + m.Params.Layers0BiasIh[2]
+				g[3] = wih[3][0]*x[0] + wih[3][1]*x[1] + wih[3][2]*x[2] + m.Params.Layers0BiasIh[3]
+				g[4] = wih[4][0]*x[0] + wih[4][1]*x[1] + wih[4][2]*x[2] + m.Params.Layers0BiasIh[4]
+				g[5] = wih[5][0]*x[0] + wih[5][1]*x[1] + wih[5][2]*x[2] + m.Params.Layers0BiasIh[5]
+				g[6] = wih[6][0]*x[0] + wih[6][1]*x[1] + wih[6][2]*x[2] + m.Params.Layers0BiasIh[6]
+				g[7] = wih[7][0]*x[0] + wih[7][1]*x[1] + wih[7][2]*x[2] + m.Params.Layers0BiasIh[7]
+			}
+			{
+				g[0] += whh[0][0]*h[0] + whh[0][1]*h[1] + m.Params.Layers0BiasHh[0]
+				g[1] += whh[1][0]*h[0] + whh[1][1]*h[1] + m.Params.Layers0BiasHh[1]
+				g[2] += whh[2][0]*h[0] + whh[2][1]*h[1] + m.Params.Layers0BiasHh[2]
+				g[3] += whh[3][0]*h[0] + whh[3][1]*h[1] + m.Params.Layers0BiasHh[3]
+				g[4] += whh[4][0]*h[0] + whh[4][1]*h[1] + m.Params.Layers0BiasHh[4]
+				g[5] += whh[5][0]*h[0] + whh[5][1]*h[1] + m.Params.Layers0BiasHh[5]
+				g[6] += whh[6][0]*h[0] + whh[6][1]*h[1] + m.Params.Layers0BiasHh[6]
+				g[7] += whh[7][0]*h[0] + whh[7][1]*h[1] + m.Params.Layers0BiasHh[7]
+			}
+			c, cn, tct := &cs[t], &cs[t+1], &tc[t]
+			for j := 0; j < Layers0Hidden; j++ {
+				ig := runtime.Sigmoid(g[j])
+				fg := runtime.Sigmoid(g[2+j])
+				gg := math.Tanh(g[4+j])
+				og := runtime.Sigmoid(g[6+j])
+				g[j], g[2+j], g[4+j], g[6+j] = ig, fg, gg, og
+				cn[j] = fg*c[j] + ig*gg
+				tct[j] = math.Tanh(cn[j])
+				hn[j] = og * tct[j]
+			}
+		}
+		out := (*[2][2]float64)(unsafe.Pointer(&m.a0[row]))
+		for t := range out {
+			out[t] = hs[t+1]
+		}
+	}
+}
+
+// TrainBatch does TrainStep's work for the samples xs[k], ys[k] for every k in idx,
+// in order (all of xs when idx is nil), BatchChunk samples at a time through the
+// batched kernels: it adds dL/dParams into m.Grads and returns the sum of the
+// losses and the number of samples predicted correctly (see Correct). The result
+// equals TrainStep's up to rounding. It allocates nothing; Fit uses it.
+func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, correct int) {
+	n := len(idx)
+	if idx == nil {
+		n = len(xs)
+	}
+	for lo := 0; lo < n; lo += BatchChunk {
+		nb := min(BatchChunk, n-lo)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			m.x[b] = *inputFlat(&xs[k])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			out := &m.a0[b]
+			loss += lossGrad(out, &ys[k], &m.d0[b])
+			if predicts(out, &ys[k]) {
+				correct++
+			}
+		}
+		m.backwardBatch(nb, false)
+	}
+	return loss, correct
+}
+
+// backwardBatch runs the backward pass of the first nb rows from the gradient in
+// the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
+// it skips the input gradient where no parameter needs it.
+func (m *Model) backwardBatch(nb int, needDX bool) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
 	// layers.0 (lstm [2 3]→[2 2]), spec line 7
 	{
 		if needDX {
-			xs := (*[2][3]float64)(unsafe.Pointer(&m.x))
-			hs := &m.hs0
+			for row := 0; row < nb; row++ {
+				xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
+				hs := &m.hs0[row]
+				gwih := &m.Grads.Layers0WeightIh
+				gwhh := &m.Grads.Layers0WeightHh
+				whh := &m.Params.Layers0WeightHh
+				dh := &m.dh0
+				dg := &m.dg0
+				*dh = [2]float64{}
+				wih := &m.Params.Layers0WeightIh
+				m.dx[row] = [6]float64{}
+				dxs := (*[2][3]float64)(unsafe.Pointer(&m.dx[row]))
+				dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
+				cs := &m.cs0[row]
+				gs := &m.gs0[row]
+				tc := &m.tc0[row]
+				dc := &m.dc0
+				*dc = [2]float64{}
+				for t := 1; t >= 0; t-- {
+					for j := 0; j < Layers0Hidden; j++ {
+						dh[j] += dys[t][j]
+					}
+					x := &xs[t]
+					h := &hs[t]
+					dx := &dxs[t]
+					g, c, tct := &gs[t], &cs[t], &tc[t]
+					for j := 0; j < Layers0Hidden; j++ {
+						ig, fg, gg, og := g[j], g[2+j], g[4+j], g[6+j]
+						tcj := tct[j]
+						dcj := dc[j] + dh[j]*og*(1-tcj*tcj)
+						dg[j] = dcj * gg * ig * (1 - ig)
+						dg[2+j] = dcj * c[j] * fg * (1 - fg)
+						dg[4+j] = dcj * ig * (1 - gg*gg)
+						dg[6+j] = dh[j] * tcj * og * (1 - og)
+						dc[j] = dcj * fg
+					}
+					*dh = [2]float64{}
+					for o := 0; o < Layers0Gates; o++ {
+						m.Grads.Layers0BiasIh[o] += dg[o]
+						m.Grads.Layers0BiasHh[o] += dg[o]
+					}
+					{
+						g0 := dg[0]
+						gwih[0][0] += g0 * x[0]
+						dx[0] += g0 * wih[0][0]
+						gwih[0][1] += g0 * x[1]
+						dx[1] += g0 * wih[0][1]
+						gwih[0][2] += g0 * x[2]
+						dx[2] += g0 * wih[0][2]
+						g1 := dg[1]
+						gwih[1][0] += g1 * x[0]
+						dx[0] += g1 * wih[1][0]
+						gwih[1][1] += g1 * x[1]
+						dx[1] += g1 * wih[1][1]
+						gwih[1][2] += g1 * x[2]
+						dx[2] += g1 * wih[1][2]
+						g2 := dg[2]
+						gwih[2][0] += g2 * x[0]
+						dx[0] += g2 * wih[2][0]
+						gwih[2][1] += g2 * x[1]
+						dx[1] += g2 * wih[2][1]
+						gwih[2][2] += g2 * x[2]
+						dx[2] += g2 * wih[2][2]
+						g3 := dg[3]
+						gwih[3][0] += g3 * x[0]
+						dx[0] += g3 * wih[3][0]
+						gwih[3][1] += g3 * x[1]
+						dx[1] += g3 * wih[3][1]
+						gwih[3][2] += g3 * x[2]
+						dx[2] += g3 * wih[3][2]
+						g4 := dg[4]
+						gwih[4][0] += g4 * x[0]
+						dx[0] += g4 * wih[4][0]
+						gwih[4][1] += g4 * x[1]
+						dx[1] += g4 * wih[4][1]
+						gwih[4][2] += g4 * x[2]
+						dx[2] += g4 * wih[4][2]
+						g5 := dg[5]
+						gwih[5][0] += g5 * x[0]
+						dx[0] += g5 * wih[5][0]
+						gwih[5][1] += g5 * x[1]
+						dx[1] += g5 * wih[5][1]
+						gwih[5][2] += g5 * x[2]
+						dx[2] += g5 * wih[5][2]
+						g6 := dg[6]
+						gwih[6][0] += g6 * x[0]
+						dx[0] += g6 * wih[6][0]
+						gwih[6][1] += g6 * x[1]
+						dx[1] += g6 * wih[6][1]
+						gwih[6][2] += g6 * x[2]
+						dx[2] += g6 * wih[6][2]
+						g7 := dg[7]
+						gwih[7][0] += g7 * x[0]
+						dx[0] += g7 * wih[7][0]
+						gwih[7][1] += g7 * x[1]
+						dx[1] += g7 * wih[7][1]
+						gwih[7][2] += g7 * x[2]
+						dx[2] += g7 * wih[7][2]
+					}
+					{
+						g0 := dg[0]
+						gwhh[0][0] += g0 * h[0]
+						dh[0] += g0 * whh[0][0]
+						gwhh[0][1] += g0 * h[1]
+						dh[1] += g0 * whh[0][1]
+						g1 := dg[1]
+						gwhh[1][0] += g1 * h[0]
+						dh[0] += g1 * whh[1][0]
+						gwhh[1][1] += g1 * h[1]
+						dh[1] += g1 * whh[1][1]
+						g2 := dg[2]
+						gwhh[2][0] += g2 * h[0]
+						dh[0] += g2 * whh[2][0]
+						gwhh[2][1] += g2 * h[1]
+						dh[1] += g2 * whh[2][1]
+						g3 := dg[3]
+						gwhh[3][0] += g3 * h[0]
+						dh[0] += g3 * whh[3][0]
+						gwhh[3][1] += g3 * h[1]
+						dh[1] += g3 * whh[3][1]
+						g4 := dg[4]
+						gwhh[4][0] += g4 * h[0]
+						dh[0] += g4 * whh[4][0]
+						gwhh[4][1] += g4 * h[1]
+						dh[1] += g4 * whh[4][1]
+						g5 := dg[5]
+						gwhh[5][0] += g5 * h[0]
+						dh[0] += g5 * whh[5][0]
+						gwhh[5][1] += g5 * h[1]
+						dh[1] += g5 * whh[5][1]
+						g6 := dg[6]
+						gwhh[6][0] += g6 * h[0]
+						dh[0] += g6 * whh[6][0]
+						gwhh[6][1] += g6 * h[1]
+						dh[1] += g6 * whh[6][1]
+						g7 := dg[7]
+						gwhh[7][0] += g7 * h[0]
+						dh[0] += g7 * whh[7][0]
+						gwhh[7][1] += g7 * h[1]
+						dh[1] += g7 * whh[7][1]
+					}
+				}
+			}
+		} else {
+			for row := 0; row < nb; row++ {
+				xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
+				hs := &m.hs0[row]
+				gwih := &m.Grads.Layers0WeightIh
+				gwhh := &m.Grads.Layers0WeightHh
+				whh := &m.Params.Layers0WeightHh
+				dh := &m.dh0
+				dg := &m.dg0
+				*dh = [2]float64{}
+				dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
+				cs := &m.cs0[row]
+				gs := &m.gs0[row]
+				tc := &m.tc0[row]
+				dc := &m.dc0
+				*dc = [2]float64{}
+				for t := 1; t >= 0; t-- {
+					for j := 0; j < Layers0Hidden; j++ {
+						dh[j] += dys[t][j]
+					}
+					x := &xs[t]
+					h := &hs[t]
+					g, c, tct := &gs[t], &cs[t], &tc[t]
+					for j := 0; j < Layers0Hidden; j++ {
+						ig, fg, gg, og := g[j], g[2+j], g[4+j], g[6+j]
+						tcj := tct[j]
+						dcj := dc[j] + dh[j]*og*(1-tcj*tcj)
+						dg[j] = dcj * gg * ig * (1 - ig)
+						dg[2+j] = dcj * c[j] * fg * (1 - fg)
+						dg[4+j] = dcj * ig * (1 - gg*gg)
+						dg[6+j] = dh[j] * tcj * og * (1 - og)
+						dc[j] = dcj * fg
+					}
+					*dh = [2]float64{}
+					for o := 0; o < Layers0Gates; o++ {
+						m.Grads.Layers0BiasIh[o] += dg[o]
+						m.Grads.Layers0BiasHh[o] += dg[o]
+					}
+					{
+						g0 := dg[0]
+						gwih[0][0] += g0 * x[0]
+						gwih[0][1] += g0 * x[1]
+						gwih[0][2] += g0 * x[2]
+						g1 := dg[1]
+						gwih[1][0] += g1 * x[0]
+						gwih[1][1] += g1 * x[1]
+						gwih[1][2] += g1 * x[2]
+						g2 := dg[2]
+						gwih[2][0] += g2 * x[0]
+						gwih[2][1] += g2 * x[1]
+						gwih[2][2] += g2 * x[2]
+						g3 := dg[3]
+						gwih[3][0] += g3 * x[0]
+						gwih[3][1] += g3 * x[1]
+						gwih[3][2] += g3 * x[2]
+						g4 := dg[4]
+						gwih[4][0] += g4 * x[0]
+						gwih[4][1] += g4 * x[1]
+						gwih[4][2] += g4 * x[2]
+						g5 := dg[5]
+						gwih[5][0] += g5 * x[0]
+						gwih[5][1] += g5 * x[1]
+						gwih[5][2] += g5 * x[2]
+						g6 := dg[6]
+						gwih[6][0] += g6 * x[0]
+						gwih[6][1] += g6 * x[1]
+						gwih[6][2] += g6 * x[2]
+						g7 := dg[7]
+						gwih[7][0] += g7 * x[0]
+						gwih[7][1] += g7 * x[1]
+						gwih[7][2] += g7 * x[2]
+					}
+					{
+						g0 := dg[0]
+						gwhh[0][0] += g0 * h[0]
+						dh[0] += g0 * whh[0][0]
+						gwhh[0][1] += g0 * h[1]
+						dh[1] += g0 * whh[0][1]
+						g1 := dg[1]
+						gwhh[1][0] += g1 * h[0]
+						dh[0] += g1 * whh[1][0]
+						gwhh[1][1] += g1 * h[1]
+						dh[1] += g1 * whh[1][1]
+						g2 := dg[2]
+						gwhh[2][0] += g2 * h[0]
+						dh[0] += g2 * whh[2][0]
+						gwhh[2][1] += g2 * h[1]
+						dh[1] += g2 * whh[2][1]
+						g3 := dg[3]
+						gwhh[3][0] += g3 * h[0]
+						dh[0] += g3 * whh[3][0]
+						gwhh[3][1] += g3 * h[1]
+						dh[1] += g3 * whh[3][1]
+						g4 := dg[4]
+						gwhh[4][0] += g4 * h[0]
+						dh[0] += g4 * whh[4][0]
+						gwhh[4][1] += g4 * h[1]
+						dh[1] += g4 * whh[4][1]
+						g5 := dg[5]
+						gwhh[5][0] += g5 * h[0]
+						dh[0] += g5 * whh[5][0]
+						gwhh[5][1] += g5 * h[1]
+						dh[1] += g5 * whh[5][1]
+						g6 := dg[6]
+						gwhh[6][0] += g6 * h[0]
+						dh[0] += g6 * whh[6][0]
+						gwhh[6][1] += g6 * h[1]
+						dh[1] += g6 * whh[6][1]
+						g7 := dg[7]
+						gwhh[7][0] += g7 * h[0]
+						dh[0] += g7 * whh[7][0]
+						gwhh[7][1] += g7 * h[1]
+						dh[1] += g7 * whh[7][1]
+					}
+				}
+			}
+		}
+	}
+}
+
+// Backward propagates dy = dL/dOutput of the last Forward back through the
+// network: it adds dL/dParams into m.Grads and returns dL/dx, which points
+// into the Model and is valid until the next call. It allocates nothing.
+func (m *Model) Backward(dy *Output) *Input {
+	m.d0[0] = *outputFlat(dy)
+	m.backward(true)
+	return inputShaped(&m.dx[0])
+}
+
+// backward runs the backward pass of row 0 from the gradient in the last node's
+// dL/doutput. With needDX false it skips the input gradient where no parameter
+// needs it (TrainStep).
+func (m *Model) backward(needDX bool) {
+	runtime.ClearSIMDState()
+	const row = 0
+
+	// layers.0 (lstm [2 3]→[2 2]), spec line 7
+	{
+		if needDX {
+			xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
+			hs := &m.hs0[row]
 			gwih := &m.Grads.Layers0WeightIh
 			gwhh := &m.Grads.Layers0WeightHh
 			whh := &m.Params.Layers0WeightHh
@@ -321,12 +717,12 @@ func (m *Model) backward(needDX bool) {
 			dg := &m.dg0
 			*dh = [2]float64{}
 			wih := &m.Params.Layers0WeightIh
-			m.dx = [6]float64{}
-			dxs := (*[2][3]float64)(unsafe.Pointer(&m.dx))
-			dys := (*[2][2]float64)(unsafe.Pointer(&m.d0))
-			cs := &m.cs0
-			gs := &m.gs0
-			tc := &m.tc0
+			m.dx[row] = [6]float64{}
+			dxs := (*[2][3]float64)(unsafe.Pointer(&m.dx[row]))
+			dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
+			cs := &m.cs0[row]
+			gs := &m.gs0[row]
+			tc := &m.tc0[row]
 			dc := &m.dc0
 			*dc = [2]float64{}
 			for t := 1; t >= 0; t-- {
@@ -454,18 +850,18 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
-			xs := (*[2][3]float64)(unsafe.Pointer(&m.x))
-			hs := &m.hs0
+			xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
+			hs := &m.hs0[row]
 			gwih := &m.Grads.Layers0WeightIh
 			gwhh := &m.Grads.Layers0WeightHh
 			whh := &m.Params.Layers0WeightHh
 			dh := &m.dh0
 			dg := &m.dg0
 			*dh = [2]float64{}
-			dys := (*[2][2]float64)(unsafe.Pointer(&m.d0))
-			cs := &m.cs0
-			gs := &m.gs0
-			tc := &m.tc0
+			dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
+			cs := &m.cs0[row]
+			gs := &m.gs0[row]
+			tc := &m.tc0[row]
 			dc := &m.dc0
 			*dc = [2]float64{}
 			for t := 1; t >= 0; t-- {
@@ -575,7 +971,7 @@ func (m *Model) backward(needDX bool) {
 // into m.Grads and returns the loss. It allocates nothing. Call ZeroGrads
 // before a batch and average the gradients over it (Fit does both).
 func (m *Model) TrainStep(x *Input, y *Target) float64 {
-	loss := lossGrad(m.forward(x), y, &m.d0)
+	loss := lossGrad(m.forward(x), y, &m.d0[0])
 	m.backward(false)
 	return loss
 }
@@ -636,10 +1032,10 @@ func (m *Model) CheckGradients(x *Input, y *Target, opt runtime.CheckOptions) ru
 	m.ZeroGrads()
 	m.rng.Seed(opt.Seed)
 	out := m.forward(x)
-	lossGrad(out, y, &m.d0)
+	lossGrad(out, y, &m.d0[0])
 	m.backward(true)
 	grads := append([]float64(nil), m.GradSlice()...)
-	dx := m.dx
+	dx := m.dx[0]
 	report := runtime.CheckGradients(loss, m.ParamSlice(), grads, Tensors, opt)
 	in := runtime.CheckGradients(loss, inputFlat(x)[:], dx[:], []runtime.Tensor{{
 		Name:  "input",

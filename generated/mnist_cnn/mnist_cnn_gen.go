@@ -201,39 +201,39 @@ type Model struct {
 	// Grads accumulates dL/dParams; TrainStep and Backward add to it, ZeroGrads clears it.
 	Grads Params
 
-	training bool               // dropout on
-	rng      runtime.RNG        // dropout masks
-	x        [InputSize]float32 // copy of the last input
-	dx       [InputSize]float32 // dL/dx
+	training bool                           // dropout on
+	rng      runtime.RNG                    // dropout masks
+	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
+	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
-	a0   [4704]float32      // output
-	d0   [4704]float32      // dL/doutput
-	z0   [4704]float32      // pre-activation z = W ⋆ x + b
-	xp0  [1][32][32]float32 // zero-padded input
-	dxp0 [1][32][32]float32 // dL/d(padded input)
+	a0   [BatchChunk][4704]float32      // output
+	d0   [BatchChunk][4704]float32      // dL/doutput
+	z0   [BatchChunk][4704]float32      // pre-activation z = W ⋆ x + b
+	xp0  [BatchChunk][1][32][32]float32 // zero-padded input
+	dxp0 [1][32][32]float32             // dL/d(padded input)
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
-	a1   [1176]float32 // output
-	d1   [1176]float32 // dL/doutput
-	arg1 [1176]int32   // flat input index of each window's maximum
+	a1   [BatchChunk][1176]float32 // output
+	d1   [BatchChunk][1176]float32 // dL/doutput
+	arg1 [BatchChunk][1176]int32   // flat input index of each window's maximum
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
-	a2 [1600]float32 // output
-	d2 [1600]float32 // dL/doutput
-	z2 [1600]float32 // pre-activation z = W ⋆ x + b
+	a2 [BatchChunk][1600]float32 // output
+	d2 [BatchChunk][1600]float32 // dL/doutput
+	z2 [BatchChunk][1600]float32 // pre-activation z = W ⋆ x + b
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
-	a3   [400]float32 // output
-	d3   [400]float32 // dL/doutput
-	arg3 [400]int32   // flat input index of each window's maximum
+	a3   [BatchChunk][400]float32 // output
+	d3   [BatchChunk][400]float32 // dL/doutput
+	arg3 [BatchChunk][400]int32   // flat input index of each window's maximum
 	// layers.5 (dense [400]→[120], relu), spec line 13
-	a5 [120]float32 // output
-	d5 [120]float32 // dL/doutput
-	z5 [120]float32 // pre-activation z = Wx + b
+	a5 [BatchChunk][120]float32 // output
+	d5 [BatchChunk][120]float32 // dL/doutput
+	z5 [BatchChunk][120]float32 // pre-activation z = Wx + b
 	// layers.6 (dense [120]→[84], relu), spec line 14
-	a6 [84]float32 // output
-	d6 [84]float32 // dL/doutput
-	z6 [84]float32 // pre-activation z = Wx + b
+	a6 [BatchChunk][84]float32 // output
+	d6 [BatchChunk][84]float32 // dL/doutput
+	z6 [BatchChunk][84]float32 // pre-activation z = Wx + b
 	// layers.7 (dense [84]→[10]), spec line 15
-	a7 [10]float32 // output
-	d7 [10]float32 // dL/doutput
+	a7 [BatchChunk][10]float32 // output
+	d7 [BatchChunk][10]float32 // dL/doutput
 }
 
 // New returns a Model whose parameters are initialised with he_uniform (seed 1)
@@ -292,21 +292,22 @@ func (m *Model) Forward(x *Input) *Output {
 	return outputShaped(m.forward(x))
 }
 
-// forward runs the forward pass and returns the flat output buffer.
+// forward runs the forward pass on row 0 of the buffers and returns its output.
 func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	runtime.ClearSIMDState()
-	m.x = *inputFlat(x)
+	const row = 0
+	m.x[row] = *inputFlat(x)
 
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
 	{
-		x := (*[1][28][28]float32)(unsafe.Pointer(&m.x))
-		xp := &m.xp0
+		x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
+		xp := &m.xp0[row]
 		for c := range x {
 			for h := range x[c] {
 				*(*[28]float32)(xp[c][h+2][2:]) = x[c][h]
 			}
 		}
-		z := (*[6][28][28]float32)(unsafe.Pointer(&m.z0))
+		z := (*[6][28][28]float32)(unsafe.Pointer(&m.z0[row]))
 		taps := [25]int32{0, 1, 2, 3, 4, 32, 33, 34, 35, 36, 64, 65, 66, 67, 68, 96, 97, 98, 99, 100, 128, 129, 130, 131, 132}
 		xpf := unsafe.Slice(&xp[0][0][0], 1024)
 		for f := 0; f < Layers0Filters; f++ {
@@ -315,14 +316,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ShiftSum32(z[f][oh][:], xpf[oh*32:], taps[:], w, 28, m.Params.Layers0Bias[f])
 			}
 		}
-		runtime.ReluForward32(m.z0[:], m.a0[:])
+		runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
 	}
 
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	{
-		y := (*[6][14][14]float32)(unsafe.Pointer(&m.a1))
+		y := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
 		{
-			xf := &m.a0
+			xf := &m.a0[row]
 			for c := 0; c < 6; c++ {
 				for oh := 0; oh < 14; oh++ {
 					for ow := 0; ow < 14; ow++ {
@@ -338,7 +339,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 							best, arg = v, i+29
 						}
 						y[c][oh][ow] = best
-						m.arg1[(c*14+oh)*14+ow] = int32(arg)
+						m.arg1[row][(c*14+oh)*14+ow] = int32(arg)
 					}
 				}
 			}
@@ -347,8 +348,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
 	{
-		xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1))
-		z := (*[16][10][10]float32)(unsafe.Pointer(&m.z2))
+		xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
+		z := (*[16][10][10]float32)(unsafe.Pointer(&m.z2[row]))
 		for f := range z {
 			for oh := range z[f] {
 				for ow := range z[f][oh] {
@@ -377,14 +378,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				}
 			}
 		}
-		runtime.ReluForward32(m.z2[:], m.a2[:])
+		runtime.ReluForward32(m.z2[row][:], m.a2[row][:])
 	}
 
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
 	{
-		y := (*[16][5][5]float32)(unsafe.Pointer(&m.a3))
+		y := (*[16][5][5]float32)(unsafe.Pointer(&m.a3[row]))
 		{
-			xf := &m.a2
+			xf := &m.a2[row]
 			for c := 0; c < 16; c++ {
 				for oh := 0; oh < 5; oh++ {
 					for ow := 0; ow < 5; ow++ {
@@ -400,7 +401,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 							best, arg = v, i+11
 						}
 						y[c][oh][ow] = best
-						m.arg3[(c*5+oh)*5+ow] = int32(arg)
+						m.arg3[row][(c*5+oh)*5+ow] = int32(arg)
 					}
 				}
 			}
@@ -410,29 +411,29 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// layers.5 (dense [400]→[120], relu), spec line 13
 	{
 		w := &m.Params.Layers5Weight
-		x := &m.a3
-		z := &m.z5
+		x := &m.a3[row]
+		z := &m.z5[row]
 		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], Layers5Out*Layers5In), x[:], m.Params.Layers5Bias[:], Layers5Out, Layers5In)
-		runtime.ReluForward32(m.z5[:], m.a5[:])
+		runtime.ReluForward32(m.z5[row][:], m.a5[row][:])
 	}
 
 	// layers.6 (dense [120]→[84], relu), spec line 14
 	{
 		w := &m.Params.Layers6Weight
-		x := &m.a5
-		z := &m.z6
+		x := &m.a5[row]
+		z := &m.z6[row]
 		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], Layers6Out*Layers6In), x[:], m.Params.Layers6Bias[:], Layers6Out, Layers6In)
-		runtime.ReluForward32(m.z6[:], m.a6[:])
+		runtime.ReluForward32(m.z6[row][:], m.a6[row][:])
 	}
 
 	// layers.7 (dense [84]→[10]), spec line 15
 	{
 		w := &m.Params.Layers7Weight
-		x := &m.a6
-		z := &m.a7
+		x := &m.a6[row]
+		z := &m.a7[row]
 		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], Layers7Out*Layers7In), x[:], m.Params.Layers7Bias[:], Layers7Out, Layers7In)
 	}
-	return &m.a7
+	return &m.a7[row]
 }
 
 // Loss returns the softmax_cross_entropy loss of one output against its target.
@@ -452,7 +453,7 @@ func predicts(out *[OutputSize]float32, y *Target) bool {
 
 // Correct reports whether the output of the last forward pass predicts y (see predicts).
 func (m *Model) Correct(y *Target) bool {
-	return predicts(&m.a7, y)
+	return predicts(&m.a7[0], y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch
@@ -470,28 +471,427 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 	return runtime.ReadSafetensors(r, m.ParamSlice(), Tensors)
 }
 
+// BatchChunk is the number of samples the buffers of a Model hold: TrainBatch and
+// ForwardBatch run this many at a time through every layer.
+const BatchChunk = 32
+
+// ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
+// (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
+// batched kernels. It allocates nothing; the Model's buffers hold the last chunk.
+func (m *Model) ForwardBatch(xs []Input, ys []Output) {
+	if len(ys) < len(xs) {
+		panic("ForwardBatch: ys is shorter than xs")
+	}
+	training := m.training
+	m.training = false
+	for lo := 0; lo < len(xs); lo += BatchChunk {
+		nb := min(BatchChunk, len(xs)-lo)
+		for b := 0; b < nb; b++ {
+			m.x[b] = *inputFlat(&xs[lo+b])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			ys[lo+b] = *outputShaped(&m.a7[b])
+		}
+	}
+	m.training = training
+}
+
+// forwardBatch runs the forward pass on the first nb rows of the buffers.
+func (m *Model) forwardBatch(nb int) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
+	for row := 0; row < nb; row++ {
+		x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
+		xp := &m.xp0[row]
+		for c := range x {
+			for h := range x[c] {
+				*(*[28]float32)(xp[c][h+2][2:]) = x[c][h]
+			}
+		}
+		z := (*[6][28][28]float32)(unsafe.Pointer(&m.z0[row]))
+		taps := [25]int32{0, 1, 2, 3, 4, 32, 33, 34, 35, 36, 64, 65, 66, 67, 68, 96, 97, 98, 99, 100, 128, 129, 130, 131, 132}
+		xpf := unsafe.Slice(&xp[0][0][0], 1024)
+		for f := 0; f < Layers0Filters; f++ {
+			w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0][0], 25)
+			for oh := 0; oh < Layers0OutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[oh*32:], taps[:], w, 28, m.Params.Layers0Bias[f])
+			}
+		}
+		runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
+	}
+
+	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
+	for row := 0; row < nb; row++ {
+		y := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
+		{
+			xf := &m.a0[row]
+			for c := 0; c < 6; c++ {
+				for oh := 0; oh < 14; oh++ {
+					for ow := 0; ow < 14; ow++ {
+						i := (c*28+oh*2)*28 + ow*2
+						best, arg := xf[i], i
+						if v := xf[i+1]; v > best {
+							best, arg = v, i+1
+						}
+						if v := xf[i+28]; v > best {
+							best, arg = v, i+28
+						}
+						if v := xf[i+29]; v > best {
+							best, arg = v, i+29
+						}
+						y[c][oh][ow] = best
+						m.arg1[row][(c*14+oh)*14+ow] = int32(arg)
+					}
+				}
+			}
+		}
+	}
+
+	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
+	for row := 0; row < nb; row++ {
+		xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
+		z := (*[16][10][10]float32)(unsafe.Pointer(&m.z2[row]))
+		for f := range z {
+			for oh := range z[f] {
+				for ow := range z[f][oh] {
+					z[f][oh][ow] = m.Params.Layers2Bias[f]
+				}
+			}
+			for c := 0; c < Layers2InC; c++ {
+				for kh := 0; kh < Layers2KH; kh++ {
+					for kw := 0; kw < Layers2KW; kw++ {
+						wv := m.Params.Layers2Weight[f][c][kh][kw]
+						for oh := 0; oh < Layers2OutH; oh++ {
+							r := (*[10]float32)(xp[c][oh+kh][kw:])
+							o := &z[f][oh]
+							o[0] += wv * r[0]
+							o[1] += wv * r[1]
+							o[2] += wv * r[2]
+							o[3] += wv * r[3]
+							o[4] += wv * r[4]
+							o[5] += wv * r[5]
+							o[6] += wv * r[6]
+							o[7] += wv * r[7]
+							o[8] += wv * r[8]
+							o[9] += wv * r[9]
+						}
+					}
+				}
+			}
+		}
+		runtime.ReluForward32(m.z2[row][:], m.a2[row][:])
+	}
+
+	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
+	for row := 0; row < nb; row++ {
+		y := (*[16][5][5]float32)(unsafe.Pointer(&m.a3[row]))
+		{
+			xf := &m.a2[row]
+			for c := 0; c < 16; c++ {
+				for oh := 0; oh < 5; oh++ {
+					for ow := 0; ow < 5; ow++ {
+						i := (c*10+oh*2)*10 + ow*2
+						best, arg := xf[i], i
+						if v := xf[i+1]; v > best {
+							best, arg = v, i+1
+						}
+						if v := xf[i+10]; v > best {
+							best, arg = v, i+10
+						}
+						if v := xf[i+11]; v > best {
+							best, arg = v, i+11
+						}
+						y[c][oh][ow] = best
+						m.arg3[row][(c*5+oh)*5+ow] = int32(arg)
+					}
+				}
+			}
+		}
+	}
+
+	// layers.5 (dense [400]→[120], relu), spec line 13
+	{
+		w := &m.Params.Layers5Weight
+		runtime.GemmNT32(unsafe.Slice(&m.z5[0][0], nb*Layers5Out), unsafe.Slice(&m.a3[0][0], nb*Layers5In), unsafe.Slice(&w[0][0], Layers5Out*Layers5In), m.Params.Layers5Bias[:], nb, Layers5Out, Layers5In)
+		for row := 0; row < nb; row++ {
+			runtime.ReluForward32(m.z5[row][:], m.a5[row][:])
+		}
+	}
+
+	// layers.6 (dense [120]→[84], relu), spec line 14
+	{
+		w := &m.Params.Layers6Weight
+		runtime.GemmNT32(unsafe.Slice(&m.z6[0][0], nb*Layers6Out), unsafe.Slice(&m.a5[0][0], nb*Layers6In), unsafe.Slice(&w[0][0], Layers6Out*Layers6In), m.Params.Layers6Bias[:], nb, Layers6Out, Layers6In)
+		for row := 0; row < nb; row++ {
+			runtime.ReluForward32(m.z6[row][:], m.a6[row][:])
+		}
+	}
+
+	// layers.7 (dense [84]→[10]), spec line 15
+	{
+		w := &m.Params.Layers7Weight
+		runtime.GemmNT32(unsafe.Slice(&m.a7[0][0], nb*Layers7Out), unsafe.Slice(&m.a6[0][0], nb*Layers7In), unsafe.Slice(&w[0][0], Layers7Out*Layers7In), m.Params.Layers7Bias[:], nb, Layers7Out, Layers7In)
+	}
+}
+
+// TrainBatch does TrainStep's work for the samples xs[k], ys[k] for every k in idx,
+// in order (all of xs when idx is nil), BatchChunk samples at a time through the
+// batched kernels: it adds dL/dParams into m.Grads and returns the sum of the
+// losses and the number of samples predicted correctly (see Correct). The result
+// equals TrainStep's up to rounding. It allocates nothing; Fit uses it.
+// It panics if a target is not a class index in [0, OutputSize).
+func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, correct int) {
+	n := len(idx)
+	if idx == nil {
+		n = len(xs)
+	}
+	for lo := 0; lo < n; lo += BatchChunk {
+		nb := min(BatchChunk, n-lo)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			m.x[b] = *inputFlat(&xs[k])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			out := &m.a7[b]
+			loss += lossGrad(out, &ys[k], &m.d7[b])
+			if predicts(out, &ys[k]) {
+				correct++
+			}
+		}
+		m.backwardBatch(nb, false)
+	}
+	return loss, correct
+}
+
+// backwardBatch runs the backward pass of the first nb rows from the gradient in
+// the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
+// it skips the input gradient where no parameter needs it.
+func (m *Model) backwardBatch(nb int, needDX bool) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.7 (dense [84]→[10]), spec line 15
+	{
+		dz := unsafe.Slice(&m.d7[0][0], nb*Layers7Out)
+		for r := 0; r < nb; r++ {
+			for o, g := range (*[Layers7Out]float32)(dz[r*Layers7Out:]) {
+				m.Grads.Layers7Bias[o] += g
+			}
+		}
+		gw := &m.Grads.Layers7Weight
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Layers7Out*Layers7In), dz, unsafe.Slice(&m.a6[0][0], nb*Layers7In), Layers7Out, Layers7In, nb)
+		w := &m.Params.Layers7Weight
+		runtime.GemmNN32(unsafe.Slice(&m.d6[0][0], nb*Layers7In), dz, unsafe.Slice(&w[0][0], Layers7Out*Layers7In), nb, Layers7In, Layers7Out)
+	}
+
+	// layers.6 (dense [120]→[84], relu), spec line 14
+	{
+		for row := 0; row < nb; row++ {
+			runtime.ReluBackward32(m.z6[row][:], m.d6[row][:])
+		}
+		dz := unsafe.Slice(&m.d6[0][0], nb*Layers6Out)
+		for r := 0; r < nb; r++ {
+			for o, g := range (*[Layers6Out]float32)(dz[r*Layers6Out:]) {
+				m.Grads.Layers6Bias[o] += g
+			}
+		}
+		gw := &m.Grads.Layers6Weight
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Layers6Out*Layers6In), dz, unsafe.Slice(&m.a5[0][0], nb*Layers6In), Layers6Out, Layers6In, nb)
+		w := &m.Params.Layers6Weight
+		runtime.GemmNN32(unsafe.Slice(&m.d5[0][0], nb*Layers6In), dz, unsafe.Slice(&w[0][0], Layers6Out*Layers6In), nb, Layers6In, Layers6Out)
+	}
+
+	// layers.5 (dense [400]→[120], relu), spec line 13
+	{
+		for row := 0; row < nb; row++ {
+			runtime.ReluBackward32(m.z5[row][:], m.d5[row][:])
+		}
+		dz := unsafe.Slice(&m.d5[0][0], nb*Layers5Out)
+		for r := 0; r < nb; r++ {
+			for o, g := range (*[Layers5Out]float32)(dz[r*Layers5Out:]) {
+				m.Grads.Layers5Bias[o] += g
+			}
+		}
+		gw := &m.Grads.Layers5Weight
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Layers5Out*Layers5In), dz, unsafe.Slice(&m.a3[0][0], nb*Layers5In), Layers5Out, Layers5In, nb)
+		w := &m.Params.Layers5Weight
+		runtime.GemmNN32(unsafe.Slice(&m.d3[0][0], nb*Layers5In), dz, unsafe.Slice(&w[0][0], Layers5Out*Layers5In), nb, Layers5In, Layers5Out)
+	}
+
+	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
+	{
+		for row := 0; row < nb; row++ {
+			m.d2[row] = [1600]float32{}
+			for j, a := range m.arg3[row] {
+				m.d2[row][a] += m.d3[row][j]
+			}
+		}
+	}
+
+	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
+	{
+		for row := 0; row < nb; row++ {
+			runtime.ReluBackward32(m.z2[row][:], m.d2[row][:])
+			xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
+			dz := (*[16][10][10]float32)(unsafe.Pointer(&m.d2[row]))
+			dxp := (*[6][14][14]float32)(unsafe.Pointer(&m.d1[row]))
+			*dxp = [6][14][14]float32{}
+			for f := 0; f < Layers2Filters; f++ {
+				var sb float32
+				for oh := range dz[f] {
+					for _, v := range dz[f][oh] {
+						sb += v
+					}
+				}
+				m.Grads.Layers2Bias[f] += sb
+				for c := 0; c < Layers2InC; c++ {
+					for kh := 0; kh < Layers2KH; kh++ {
+						for kw := 0; kw < Layers2KW; kw++ {
+							wv := m.Params.Layers2Weight[f][c][kh][kw]
+							var s0, s1, s2, s3 float32
+							for oh := 0; oh < Layers2OutH; oh++ {
+								r := (*[10]float32)(xp[c][oh+kh][kw:])
+								d := &dz[f][oh]
+								dr := (*[10]float32)(dxp[c][oh+kh][kw:])
+								s0 += d[0] * r[0]
+								dr[0] += wv * d[0]
+								s1 += d[1] * r[1]
+								dr[1] += wv * d[1]
+								s2 += d[2] * r[2]
+								dr[2] += wv * d[2]
+								s3 += d[3] * r[3]
+								dr[3] += wv * d[3]
+								s0 += d[4] * r[4]
+								dr[4] += wv * d[4]
+								s1 += d[5] * r[5]
+								dr[5] += wv * d[5]
+								s2 += d[6] * r[6]
+								dr[6] += wv * d[6]
+								s3 += d[7] * r[7]
+								dr[7] += wv * d[7]
+								s0 += d[8] * r[8]
+								dr[8] += wv * d[8]
+								s1 += d[9] * r[9]
+								dr[9] += wv * d[9]
+							}
+							m.Grads.Layers2Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
+						}
+					}
+				}
+			}
+		}
+	}
+
+	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
+	{
+		for row := 0; row < nb; row++ {
+			m.d0[row] = [4704]float32{}
+			for j, a := range m.arg1[row] {
+				m.d0[row][a] += m.d1[row][j]
+			}
+		}
+	}
+
+	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
+	{
+		if needDX {
+			for row := 0; row < nb; row++ {
+				runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+				xp := &m.xp0[row]
+				dz := (*[6][28][28]float32)(unsafe.Pointer(&m.d0[row]))
+				dxp := &m.dxp0
+				*dxp = [1][32][32]float32{}
+				xpf := unsafe.Slice(&xp[0][0][0], 1024)
+				dzf := unsafe.Slice(&dz[0][0][0], 4704)
+				dxpf := unsafe.Slice(&dxp[0][0][0], 1024)
+				for f := 0; f < Layers0Filters; f++ {
+					var sb float32
+					for oh := range dz[f] {
+						for _, v := range dz[f][oh] {
+							sb += v
+						}
+					}
+					m.Grads.Layers0Bias[f] += sb
+					for c := 0; c < Layers0InC; c++ {
+						for kh := 0; kh < Layers0KH; kh++ {
+							for kw := 0; kw < Layers0KW; kw++ {
+								wv := m.Params.Layers0Weight[f][c][kh][kw]
+								m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*32+kh)*32+kw:], 32, 28, 28)
+								runtime.AxpyRows32(wv, dzf[f*784:], 28, dxpf[(c*32+kh)*32+kw:], 32, 28, 28)
+							}
+						}
+					}
+				}
+				dx := (*[1][28][28]float32)(unsafe.Pointer(&m.dx[row]))
+				for c := range dx {
+					for h := range dx[c] {
+						dx[c][h] = *(*[28]float32)(dxp[c][h+2][2:])
+					}
+				}
+			}
+		} else {
+			for row := 0; row < nb; row++ {
+				runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+				xp := &m.xp0[row]
+				dz := (*[6][28][28]float32)(unsafe.Pointer(&m.d0[row]))
+				xpf := unsafe.Slice(&xp[0][0][0], 1024)
+				dzf := unsafe.Slice(&dz[0][0][0], 4704)
+				for f := 0; f < Layers0Filters; f++ {
+					var sb float32
+					for oh := range dz[f] {
+						for _, v := range dz[f][oh] {
+							sb += v
+						}
+					}
+					m.Grads.Layers0Bias[f] += sb
+					for c := 0; c < Layers0InC; c++ {
+						for kh := 0; kh < Layers0KH; kh++ {
+							for kw := 0; kw < Layers0KW; kw++ {
+								m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*32+kh)*32+kw:], 32, 28, 28)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // Backward propagates dy = dL/dOutput of the last Forward back through the
 // network: it adds dL/dParams into m.Grads and returns dL/dx, which points
 // into the Model and is valid until the next call. It allocates nothing.
 func (m *Model) Backward(dy *Output) *Input {
-	m.d7 = *outputFlat(dy)
+	m.d7[0] = *outputFlat(dy)
 	m.backward(true)
-	return inputShaped(&m.dx)
+	return inputShaped(&m.dx[0])
 }
 
-// backward runs the backward pass from the gradient in the last node's dL/doutput.
-// With needDX false it skips the input gradient where no parameter needs it (TrainStep).
+// backward runs the backward pass of row 0 from the gradient in the last node's
+// dL/doutput. With needDX false it skips the input gradient where no parameter
+// needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
 	runtime.ClearSIMDState()
+	const row = 0
 
 	// layers.7 (dense [84]→[10]), spec line 15
 	{
 		gw := &m.Grads.Layers7Weight
 		w := &m.Params.Layers7Weight
-		m.d6 = [84]float32{}
-		x := &m.a6
-		dy := &m.d7
-		dx := &m.d6
+		m.d6[row] = [84]float32{}
+		x := &m.a6[row]
+		dy := &m.d7[row]
+		dx := &m.d6[row]
 		for o, g := range dy {
 			m.Grads.Layers7Bias[o] += g
 		}
@@ -500,13 +900,13 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.6 (dense [120]→[84], relu), spec line 14
 	{
-		runtime.ReluBackward32(m.z6[:], m.d6[:])
+		runtime.ReluBackward32(m.z6[row][:], m.d6[row][:])
 		gw := &m.Grads.Layers6Weight
 		w := &m.Params.Layers6Weight
-		m.d5 = [120]float32{}
-		x := &m.a5
-		dy := &m.d6
-		dx := &m.d5
+		m.d5[row] = [120]float32{}
+		x := &m.a5[row]
+		dy := &m.d6[row]
+		dx := &m.d5[row]
 		for o, g := range dy {
 			m.Grads.Layers6Bias[o] += g
 		}
@@ -515,13 +915,13 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.5 (dense [400]→[120], relu), spec line 13
 	{
-		runtime.ReluBackward32(m.z5[:], m.d5[:])
+		runtime.ReluBackward32(m.z5[row][:], m.d5[row][:])
 		gw := &m.Grads.Layers5Weight
 		w := &m.Params.Layers5Weight
-		m.d3 = [400]float32{}
-		x := &m.a3
-		dy := &m.d5
-		dx := &m.d3
+		m.d3[row] = [400]float32{}
+		x := &m.a3[row]
+		dy := &m.d5[row]
+		dx := &m.d3[row]
 		for o, g := range dy {
 			m.Grads.Layers5Bias[o] += g
 		}
@@ -530,18 +930,18 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
 	{
-		m.d2 = [1600]float32{}
-		for j, a := range m.arg3 {
-			m.d2[a] += m.d3[j]
+		m.d2[row] = [1600]float32{}
+		for j, a := range m.arg3[row] {
+			m.d2[row][a] += m.d3[row][j]
 		}
 	}
 
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
 	{
-		runtime.ReluBackward32(m.z2[:], m.d2[:])
-		xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1))
-		dz := (*[16][10][10]float32)(unsafe.Pointer(&m.d2))
-		dxp := (*[6][14][14]float32)(unsafe.Pointer(&m.d1))
+		runtime.ReluBackward32(m.z2[row][:], m.d2[row][:])
+		xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
+		dz := (*[16][10][10]float32)(unsafe.Pointer(&m.d2[row]))
+		dxp := (*[6][14][14]float32)(unsafe.Pointer(&m.d1[row]))
 		*dxp = [6][14][14]float32{}
 		for f := 0; f < Layers2Filters; f++ {
 			var sb float32
@@ -590,18 +990,18 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	{
-		m.d0 = [4704]float32{}
-		for j, a := range m.arg1 {
-			m.d0[a] += m.d1[j]
+		m.d0[row] = [4704]float32{}
+		for j, a := range m.arg1[row] {
+			m.d0[row][a] += m.d1[row][j]
 		}
 	}
 
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
 	{
-		runtime.ReluBackward32(m.z0[:], m.d0[:])
 		if needDX {
-			xp := &m.xp0
-			dz := (*[6][28][28]float32)(unsafe.Pointer(&m.d0))
+			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			xp := &m.xp0[row]
+			dz := (*[6][28][28]float32)(unsafe.Pointer(&m.d0[row]))
 			dxp := &m.dxp0
 			*dxp = [1][32][32]float32{}
 			xpf := unsafe.Slice(&xp[0][0][0], 1024)
@@ -625,15 +1025,16 @@ func (m *Model) backward(needDX bool) {
 					}
 				}
 			}
-			dx := (*[1][28][28]float32)(unsafe.Pointer(&m.dx))
+			dx := (*[1][28][28]float32)(unsafe.Pointer(&m.dx[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[28]float32)(dxp[c][h+2][2:])
 				}
 			}
 		} else {
-			xp := &m.xp0
-			dz := (*[6][28][28]float32)(unsafe.Pointer(&m.d0))
+			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			xp := &m.xp0[row]
+			dz := (*[6][28][28]float32)(unsafe.Pointer(&m.d0[row]))
 			xpf := unsafe.Slice(&xp[0][0][0], 1024)
 			dzf := unsafe.Slice(&dz[0][0][0], 4704)
 			for f := 0; f < Layers0Filters; f++ {
@@ -661,7 +1062,7 @@ func (m *Model) backward(needDX bool) {
 // before a batch and average the gradients over it (Fit does both).
 // It panics if *y is not a class index in [0, OutputSize).
 func (m *Model) TrainStep(x *Input, y *Target) float64 {
-	loss := lossGrad(m.forward(x), y, &m.d7)
+	loss := lossGrad(m.forward(x), y, &m.d7[0])
 	m.backward(false)
 	return loss
 }
@@ -731,10 +1132,10 @@ func (m *Model) CheckGradients(x *Input, y *Target, opt runtime.CheckOptions) ru
 	m.ZeroGrads()
 	m.rng.Seed(opt.Seed)
 	out := m.forward(x)
-	lossGrad(out, y, &m.d7)
+	lossGrad(out, y, &m.d7[0])
 	m.backward(true)
 	grads := append([]float32(nil), m.GradSlice()...)
-	dx := m.dx
+	dx := m.dx[0]
 	report := runtime.CheckGradients(loss, m.ParamSlice(), grads, Tensors, opt)
 	in := runtime.CheckGradients(loss, inputFlat(x)[:], dx[:], []runtime.Tensor{{
 		Name:  "input",

@@ -144,24 +144,24 @@ type Model struct {
 	// Grads accumulates dL/dParams; TrainStep and Backward add to it, ZeroGrads clears it.
 	Grads Params
 
-	training bool               // dropout on
-	rng      runtime.RNG        // dropout masks
-	x        [InputSize]float32 // copy of the last input
-	dx       [InputSize]float32 // dL/dx
+	training bool                           // dropout on
+	rng      runtime.RNG                    // dropout masks
+	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
+	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (lstm [30 2]→[24]), spec line 10
-	a0   [24]float32     // output
-	d0   [24]float32     // dL/doutput
-	hs0  [31][24]float32 // hidden states; row 0 is the zero initial state
-	cs0  [31][24]float32 // cell states; row 0 is zero
-	gs0  [30][96]float32 // gates i, f, g, o after their activations
-	tc0  [30][24]float32 // tanh of the cell states
-	dc0  [24]float32     // dL/dc carried to the step before
-	tmp0 [96]float32     // W_hh h + b_hh of the current step
-	dh0  [24]float32     // dL/dh carried to the step before
-	dg0  [96]float32     // dL/d(gate pre-activations) of the current step
+	a0   [BatchChunk][24]float32     // output
+	d0   [BatchChunk][24]float32     // dL/doutput
+	hs0  [BatchChunk][31][24]float32 // hidden states; row 0 is the zero initial state
+	cs0  [BatchChunk][31][24]float32 // cell states; row 0 is zero
+	gs0  [BatchChunk][30][96]float32 // gates i, f, g, o after their activations
+	tc0  [BatchChunk][30][24]float32 // tanh of the cell states
+	dc0  [24]float32                 // dL/dc carried to the step before
+	tmp0 [96]float32                 // W_hh h + b_hh of the current step
+	dh0  [24]float32                 // dL/dh carried to the step before
+	dg0  [96]float32                 // dL/d(gate pre-activations) of the current step
 	// layers.1 (dense [24]→[1]), spec line 11
-	a1 [1]float32 // output
-	d1 [1]float32 // dL/doutput
+	a1 [BatchChunk][1]float32 // output
+	d1 [BatchChunk][1]float32 // dL/doutput
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)
@@ -220,20 +220,21 @@ func (m *Model) Forward(x *Input) *Output {
 	return outputShaped(m.forward(x))
 }
 
-// forward runs the forward pass and returns the flat output buffer.
+// forward runs the forward pass on row 0 of the buffers and returns its output.
 func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	runtime.ClearSIMDState()
-	m.x = *inputFlat(x)
+	const row = 0
+	m.x[row] = *inputFlat(x)
 
 	// layers.0 (lstm [30 2]→[24]), spec line 10
 	{
-		xs := (*[30][2]float32)(unsafe.Pointer(&m.x))
-		hs := &m.hs0
+		xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
+		hs := &m.hs0[row]
 		wih := &m.Params.Layers0WeightIh
 		whh := &m.Params.Layers0WeightHh
-		cs := &m.cs0
-		gs := &m.gs0
-		tc := &m.tc0
+		cs := &m.cs0[row]
+		gs := &m.gs0[row]
+		tc := &m.tc0[row]
 		for t := 0; t < Layers0Steps; t++ {
 			x := &xs[t]
 			h := &hs[t]
@@ -264,17 +265,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				hn[j] = og * tct[j]
 			}
 		}
-		m.a0 = hs[30]
+		m.a0[row] = hs[30]
 	}
 
 	// layers.1 (dense [24]→[1]), spec line 11
 	{
 		w := &m.Params.Layers1Weight
-		x := &m.a0
-		z := &m.a1
+		x := &m.a0[row]
+		z := &m.a1[row]
 		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], Layers1Out*Layers1In), x[:], m.Params.Layers1Bias[:], Layers1Out, Layers1In)
 	}
-	return &m.a1
+	return &m.a1[row]
 }
 
 // Loss returns the mse loss of one output against its target.
@@ -301,7 +302,7 @@ func predicts(out *[OutputSize]float32, y *Target) bool {
 
 // Correct reports whether the output of the last forward pass predicts y (see predicts).
 func (m *Model) Correct(y *Target) bool {
-	return predicts(&m.a1, y)
+	return predicts(&m.a1[0], y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch
@@ -319,28 +320,283 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 	return runtime.ReadSafetensors(r, m.ParamSlice(), Tensors)
 }
 
+// BatchChunk is the number of samples the buffers of a Model hold: TrainBatch and
+// ForwardBatch run this many at a time through every layer.
+const BatchChunk = 32
+
+// ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
+// (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
+// batched kernels. It allocates nothing; the Model's buffers hold the last chunk.
+func (m *Model) ForwardBatch(xs []Input, ys []Output) {
+	if len(ys) < len(xs) {
+		panic("ForwardBatch: ys is shorter than xs")
+	}
+	training := m.training
+	m.training = false
+	for lo := 0; lo < len(xs); lo += BatchChunk {
+		nb := min(BatchChunk, len(xs)-lo)
+		for b := 0; b < nb; b++ {
+			m.x[b] = *inputFlat(&xs[lo+b])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			ys[lo+b] = *outputShaped(&m.a1[b])
+		}
+	}
+	m.training = training
+}
+
+// forwardBatch runs the forward pass on the first nb rows of the buffers.
+func (m *Model) forwardBatch(nb int) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.0 (lstm [30 2]→[24]), spec line 10
+	for row := 0; row < nb; row++ {
+		xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
+		hs := &m.hs0[row]
+		wih := &m.Params.Layers0WeightIh
+		whh := &m.Params.Layers0WeightHh
+		cs := &m.cs0[row]
+		gs := &m.gs0[row]
+		tc := &m.tc0[row]
+		for t := 0; t < Layers0Steps; t++ {
+			x := &xs[t]
+			h := &hs[t]
+			hn := &hs[t+1]
+			g := &gs[t]
+			for o := 0; o < Layers0Gates; o++ {
+				wr := &wih[o]
+				var s0, s1, s2, s3 float32
+				for i := 0; i < Layers0In; i++ {
+					s0 += wr[i] * x[i]
+				}
+				g[o] = s0 + s1 + s2 + s3 + m.Params.Layers0BiasIh[o]
+			}
+			tmp := &m.tmp0
+			runtime.MatVec32(tmp[:], unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), h[:], m.Params.Layers0BiasHh[:], Layers0Gates, Layers0Hidden)
+			for o, v := range tmp {
+				g[o] += v
+			}
+			c, cn, tct := &cs[t], &cs[t+1], &tc[t]
+			for j := 0; j < Layers0Hidden; j++ {
+				ig := float32(runtime.Sigmoid(float64(g[j])))
+				fg := float32(runtime.Sigmoid(float64(g[24+j])))
+				gg := float32(math.Tanh(float64(g[48+j])))
+				og := float32(runtime.Sigmoid(float64(g[72+j])))
+				g[j], g[24+j], g[48+j], g[72+j] = ig, fg, gg, og
+				cn[j] = fg*c[j] + ig*gg
+				tct[j] = float32(math.Tanh(float64(cn[j])))
+				hn[j] = og * tct[j]
+			}
+		}
+		m.a0[row] = hs[30]
+	}
+
+	// layers.1 (dense [24]→[1]), spec line 11
+	{
+		w := &m.Params.Layers1Weight
+		runtime.GemmNT32(unsafe.Slice(&m.a1[0][0], nb*Layers1Out), unsafe.Slice(&m.a0[0][0], nb*Layers1In), unsafe.Slice(&w[0][0], Layers1Out*Layers1In), m.Params.Layers1Bias[:], nb, Layers1Out, Layers1In)
+	}
+}
+
+// TrainBatch does TrainStep's work for the samples xs[k], ys[k] for every k in idx,
+// in order (all of xs when idx is nil), BatchChunk samples at a time through the
+// batched kernels: it adds dL/dParams into m.Grads and returns the sum of the
+// losses and the number of samples predicted correctly (see Correct). The result
+// equals TrainStep's up to rounding. It allocates nothing; Fit uses it.
+func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, correct int) {
+	n := len(idx)
+	if idx == nil {
+		n = len(xs)
+	}
+	for lo := 0; lo < n; lo += BatchChunk {
+		nb := min(BatchChunk, n-lo)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			m.x[b] = *inputFlat(&xs[k])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			out := &m.a1[b]
+			loss += lossGrad(out, &ys[k], &m.d1[b])
+			if predicts(out, &ys[k]) {
+				correct++
+			}
+		}
+		m.backwardBatch(nb, false)
+	}
+	return loss, correct
+}
+
+// backwardBatch runs the backward pass of the first nb rows from the gradient in
+// the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
+// it skips the input gradient where no parameter needs it.
+func (m *Model) backwardBatch(nb int, needDX bool) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.1 (dense [24]→[1]), spec line 11
+	{
+		dz := unsafe.Slice(&m.d1[0][0], nb*Layers1Out)
+		for r := 0; r < nb; r++ {
+			for o, g := range (*[Layers1Out]float32)(dz[r*Layers1Out:]) {
+				m.Grads.Layers1Bias[o] += g
+			}
+		}
+		gw := &m.Grads.Layers1Weight
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Layers1Out*Layers1In), dz, unsafe.Slice(&m.a0[0][0], nb*Layers1In), Layers1Out, Layers1In, nb)
+		w := &m.Params.Layers1Weight
+		runtime.GemmNN32(unsafe.Slice(&m.d0[0][0], nb*Layers1In), dz, unsafe.Slice(&w[0][0], Layers1Out*Layers1In), nb, Layers1In, Layers1Out)
+	}
+
+	// layers.0 (lstm [30 2]→[24]), spec line 10
+	{
+		if needDX {
+			for row := 0; row < nb; row++ {
+				xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
+				hs := &m.hs0[row]
+				gwih := &m.Grads.Layers0WeightIh
+				gwhh := &m.Grads.Layers0WeightHh
+				whh := &m.Params.Layers0WeightHh
+				dh := &m.dh0
+				dg := &m.dg0
+				*dh = [24]float32{}
+				wih := &m.Params.Layers0WeightIh
+				m.dx[row] = [60]float32{}
+				dxs := (*[30][2]float32)(unsafe.Pointer(&m.dx[row]))
+				cs := &m.cs0[row]
+				gs := &m.gs0[row]
+				tc := &m.tc0[row]
+				dc := &m.dc0
+				*dc = [24]float32{}
+				for t := 29; t >= 0; t-- {
+					if t == 29 {
+						for j := 0; j < Layers0Hidden; j++ {
+							dh[j] += m.d0[row][j]
+						}
+					}
+					x := &xs[t]
+					h := &hs[t]
+					dx := &dxs[t]
+					g, c, tct := &gs[t], &cs[t], &tc[t]
+					for j := 0; j < Layers0Hidden; j++ {
+						ig, fg, gg, og := g[j], g[24+j], g[48+j], g[72+j]
+						tcj := tct[j]
+						dcj := dc[j] + dh[j]*og*(1-tcj*tcj)
+						dg[j] = dcj * gg * ig * (1 - ig)
+						dg[24+j] = dcj * c[j] * fg * (1 - fg)
+						dg[48+j] = dcj * ig * (1 - gg*gg)
+						dg[72+j] = dh[j] * tcj * og * (1 - og)
+						dc[j] = dcj * fg
+					}
+					*dh = [24]float32{}
+					for o := 0; o < Layers0Gates; o++ {
+						m.Grads.Layers0BiasIh[o] += dg[o]
+						m.Grads.Layers0BiasHh[o] += dg[o]
+					}
+					for o := 0; o < Layers0Gates; o++ {
+						g := dg[o]
+						if g == 0 {
+							continue
+						}
+						gr := &gwih[o]
+						wr := &wih[o]
+						for i := 0; i < Layers0In; i++ {
+							gr[i] += g * x[i]
+							dx[i] += g * wr[i]
+						}
+					}
+					runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), dg[:], h[:], Layers0Gates, Layers0Hidden)
+				}
+			}
+		} else {
+			for row := 0; row < nb; row++ {
+				xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
+				hs := &m.hs0[row]
+				gwih := &m.Grads.Layers0WeightIh
+				gwhh := &m.Grads.Layers0WeightHh
+				whh := &m.Params.Layers0WeightHh
+				dh := &m.dh0
+				dg := &m.dg0
+				*dh = [24]float32{}
+				cs := &m.cs0[row]
+				gs := &m.gs0[row]
+				tc := &m.tc0[row]
+				dc := &m.dc0
+				*dc = [24]float32{}
+				for t := 29; t >= 0; t-- {
+					if t == 29 {
+						for j := 0; j < Layers0Hidden; j++ {
+							dh[j] += m.d0[row][j]
+						}
+					}
+					x := &xs[t]
+					h := &hs[t]
+					g, c, tct := &gs[t], &cs[t], &tc[t]
+					for j := 0; j < Layers0Hidden; j++ {
+						ig, fg, gg, og := g[j], g[24+j], g[48+j], g[72+j]
+						tcj := tct[j]
+						dcj := dc[j] + dh[j]*og*(1-tcj*tcj)
+						dg[j] = dcj * gg * ig * (1 - ig)
+						dg[24+j] = dcj * c[j] * fg * (1 - fg)
+						dg[48+j] = dcj * ig * (1 - gg*gg)
+						dg[72+j] = dh[j] * tcj * og * (1 - og)
+						dc[j] = dcj * fg
+					}
+					*dh = [24]float32{}
+					for o := 0; o < Layers0Gates; o++ {
+						m.Grads.Layers0BiasIh[o] += dg[o]
+						m.Grads.Layers0BiasHh[o] += dg[o]
+					}
+					for o := 0; o < Layers0Gates; o++ {
+						g := dg[o]
+						if g == 0 {
+							continue
+						}
+						gr := &gwih[o]
+						for i := 0; i < Layers0In; i++ {
+							gr[i] += g * x[i]
+						}
+					}
+					runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), dg[:], h[:], Layers0Gates, Layers0Hidden)
+				}
+			}
+		}
+	}
+}
+
 // Backward propagates dy = dL/dOutput of the last Forward back through the
 // network: it adds dL/dParams into m.Grads and returns dL/dx, which points
 // into the Model and is valid until the next call. It allocates nothing.
 func (m *Model) Backward(dy *Output) *Input {
-	m.d1 = *outputFlat(dy)
+	m.d1[0] = *outputFlat(dy)
 	m.backward(true)
-	return inputShaped(&m.dx)
+	return inputShaped(&m.dx[0])
 }
 
-// backward runs the backward pass from the gradient in the last node's dL/doutput.
-// With needDX false it skips the input gradient where no parameter needs it (TrainStep).
+// backward runs the backward pass of row 0 from the gradient in the last node's
+// dL/doutput. With needDX false it skips the input gradient where no parameter
+// needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
 	runtime.ClearSIMDState()
+	const row = 0
 
 	// layers.1 (dense [24]→[1]), spec line 11
 	{
 		gw := &m.Grads.Layers1Weight
 		w := &m.Params.Layers1Weight
-		m.d0 = [24]float32{}
-		x := &m.a0
-		dy := &m.d1
-		dx := &m.d0
+		m.d0[row] = [24]float32{}
+		x := &m.a0[row]
+		dy := &m.d1[row]
+		dx := &m.d0[row]
 		for o, g := range dy {
 			m.Grads.Layers1Bias[o] += g
 		}
@@ -350,8 +606,8 @@ func (m *Model) backward(needDX bool) {
 	// layers.0 (lstm [30 2]→[24]), spec line 10
 	{
 		if needDX {
-			xs := (*[30][2]float32)(unsafe.Pointer(&m.x))
-			hs := &m.hs0
+			xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
+			hs := &m.hs0[row]
 			gwih := &m.Grads.Layers0WeightIh
 			gwhh := &m.Grads.Layers0WeightHh
 			whh := &m.Params.Layers0WeightHh
@@ -359,17 +615,17 @@ func (m *Model) backward(needDX bool) {
 			dg := &m.dg0
 			*dh = [24]float32{}
 			wih := &m.Params.Layers0WeightIh
-			m.dx = [60]float32{}
-			dxs := (*[30][2]float32)(unsafe.Pointer(&m.dx))
-			cs := &m.cs0
-			gs := &m.gs0
-			tc := &m.tc0
+			m.dx[row] = [60]float32{}
+			dxs := (*[30][2]float32)(unsafe.Pointer(&m.dx[row]))
+			cs := &m.cs0[row]
+			gs := &m.gs0[row]
+			tc := &m.tc0[row]
 			dc := &m.dc0
 			*dc = [24]float32{}
 			for t := 29; t >= 0; t-- {
 				if t == 29 {
 					for j := 0; j < Layers0Hidden; j++ {
-						dh[j] += m.d0[j]
+						dh[j] += m.d0[row][j]
 					}
 				}
 				x := &xs[t]
@@ -406,23 +662,23 @@ func (m *Model) backward(needDX bool) {
 				runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), dg[:], h[:], Layers0Gates, Layers0Hidden)
 			}
 		} else {
-			xs := (*[30][2]float32)(unsafe.Pointer(&m.x))
-			hs := &m.hs0
+			xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
+			hs := &m.hs0[row]
 			gwih := &m.Grads.Layers0WeightIh
 			gwhh := &m.Grads.Layers0WeightHh
 			whh := &m.Params.Layers0WeightHh
 			dh := &m.dh0
 			dg := &m.dg0
 			*dh = [24]float32{}
-			cs := &m.cs0
-			gs := &m.gs0
-			tc := &m.tc0
+			cs := &m.cs0[row]
+			gs := &m.gs0[row]
+			tc := &m.tc0[row]
 			dc := &m.dc0
 			*dc = [24]float32{}
 			for t := 29; t >= 0; t-- {
 				if t == 29 {
 					for j := 0; j < Layers0Hidden; j++ {
-						dh[j] += m.d0[j]
+						dh[j] += m.d0[row][j]
 					}
 				}
 				x := &xs[t]
@@ -463,7 +719,7 @@ func (m *Model) backward(needDX bool) {
 // into m.Grads and returns the loss. It allocates nothing. Call ZeroGrads
 // before a batch and average the gradients over it (Fit does both).
 func (m *Model) TrainStep(x *Input, y *Target) float64 {
-	loss := lossGrad(m.forward(x), y, &m.d1)
+	loss := lossGrad(m.forward(x), y, &m.d1[0])
 	m.backward(false)
 	return loss
 }
@@ -528,10 +784,10 @@ func (m *Model) CheckGradients(x *Input, y *Target, opt runtime.CheckOptions) ru
 	m.ZeroGrads()
 	m.rng.Seed(opt.Seed)
 	out := m.forward(x)
-	lossGrad(out, y, &m.d1)
+	lossGrad(out, y, &m.d1[0])
 	m.backward(true)
 	grads := append([]float32(nil), m.GradSlice()...)
-	dx := m.dx
+	dx := m.dx[0]
 	report := runtime.CheckGradients(loss, m.ParamSlice(), grads, Tensors, opt)
 	in := runtime.CheckGradients(loss, inputFlat(x)[:], dx[:], []runtime.Tensor{{
 		Name:  "input",

@@ -144,20 +144,20 @@ type Model struct {
 	// Grads accumulates dL/dParams; TrainStep and Backward add to it, ZeroGrads clears it.
 	Grads Params
 
-	training bool               // dropout on
-	rng      runtime.RNG        // dropout masks
-	x        [InputSize]float32 // copy of the last input
-	dx       [InputSize]float32 // dL/dx
+	training bool                           // dropout on
+	rng      runtime.RNG                    // dropout masks
+	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
+	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (rnn [30 2]→[24]), spec line 7
-	a0   [24]float32     // output
-	d0   [24]float32     // dL/doutput
-	hs0  [31][24]float32 // hidden states; row 0 is the zero initial state
-	tmp0 [24]float32     // W_hh h + b_hh of the current step
-	dh0  [24]float32     // dL/dh carried to the step before
-	dg0  [24]float32     // dL/d(gate pre-activations) of the current step
+	a0   [BatchChunk][24]float32     // output
+	d0   [BatchChunk][24]float32     // dL/doutput
+	hs0  [BatchChunk][31][24]float32 // hidden states; row 0 is the zero initial state
+	tmp0 [24]float32                 // W_hh h + b_hh of the current step
+	dh0  [24]float32                 // dL/dh carried to the step before
+	dg0  [24]float32                 // dL/d(gate pre-activations) of the current step
 	// layers.1 (dense [24]→[1]), spec line 8
-	a1 [1]float32 // output
-	d1 [1]float32 // dL/doutput
+	a1 [BatchChunk][1]float32 // output
+	d1 [BatchChunk][1]float32 // dL/doutput
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)
@@ -216,15 +216,16 @@ func (m *Model) Forward(x *Input) *Output {
 	return outputShaped(m.forward(x))
 }
 
-// forward runs the forward pass and returns the flat output buffer.
+// forward runs the forward pass on row 0 of the buffers and returns its output.
 func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	runtime.ClearSIMDState()
-	m.x = *inputFlat(x)
+	const row = 0
+	m.x[row] = *inputFlat(x)
 
 	// layers.0 (rnn [30 2]→[24]), spec line 7
 	{
-		xs := (*[30][2]float32)(unsafe.Pointer(&m.x))
-		hs := &m.hs0
+		xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
+		hs := &m.hs0[row]
 		wih := &m.Params.Layers0WeightIh
 		whh := &m.Params.Layers0WeightHh
 		for t := 0; t < Layers0Steps; t++ {
@@ -266,17 +267,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				hn[j] = float32(math.Tanh(float64(hn[j])))
 			}
 		}
-		m.a0 = hs[30]
+		m.a0[row] = hs[30]
 	}
 
 	// layers.1 (dense [24]→[1]), spec line 8
 	{
 		w := &m.Params.Layers1Weight
-		x := &m.a0
-		z := &m.a1
+		x := &m.a0[row]
+		z := &m.a1[row]
 		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], Layers1Out*Layers1In), x[:], m.Params.Layers1Bias[:], Layers1Out, Layers1In)
 	}
-	return &m.a1
+	return &m.a1[row]
 }
 
 // Loss returns the mse loss of one output against its target.
@@ -303,7 +304,7 @@ func predicts(out *[OutputSize]float32, y *Target) bool {
 
 // Correct reports whether the output of the last forward pass predicts y (see predicts).
 func (m *Model) Correct(y *Target) bool {
-	return predicts(&m.a1, y)
+	return predicts(&m.a1[0], y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch
@@ -321,28 +322,437 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 	return runtime.ReadSafetensors(r, m.ParamSlice(), Tensors)
 }
 
+// BatchChunk is the number of samples the buffers of a Model hold: TrainBatch and
+// ForwardBatch run this many at a time through every layer.
+const BatchChunk = 32
+
+// ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
+// (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
+// batched kernels. It allocates nothing; the Model's buffers hold the last chunk.
+func (m *Model) ForwardBatch(xs []Input, ys []Output) {
+	if len(ys) < len(xs) {
+		panic("ForwardBatch: ys is shorter than xs")
+	}
+	training := m.training
+	m.training = false
+	for lo := 0; lo < len(xs); lo += BatchChunk {
+		nb := min(BatchChunk, len(xs)-lo)
+		for b := 0; b < nb; b++ {
+			m.x[b] = *inputFlat(&xs[lo+b])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			ys[lo+b] = *outputShaped(&m.a1[b])
+		}
+	}
+	m.training = training
+}
+
+// forwardBatch runs the forward pass on the first nb rows of the buffers.
+func (m *Model) forwardBatch(nb int) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.0 (rnn [30 2]→[24]), spec line 7
+	for row := 0; row < nb; row++ {
+		xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
+		hs := &m.hs0[row]
+		wih := &m.Params.Layers0WeightIh
+		whh := &m.Params.Layers0WeightHh
+		for t := 0; t < Layers0Steps; t++ {
+			x := &xs[t]
+			h := &hs[t]
+			hn := &hs[t+1]
+			{
+				hn[0] = wih[0][0]*x[0] + wih[0][1]*x[1] + m.Params.Layers0BiasIh[0]
+				hn[1] = wih[1][0]*x[0] + wih[1][1]*x[1] + m.Params.Layers0BiasIh[1]
+				hn[2] = wih[2][0]*x[0] + wih[2][1]*x[1] + m.Params.Layers0BiasIh[2]
+				hn[3] = wih[3][0]*x[0] + wih[3][1]*x[1] + m.Params.Layers0BiasIh[3]
+				hn[4] = wih[4][0]*x[0] + wih[4][1]*x[1] + m.Params.Layers0BiasIh[4]
+				hn[5] = wih[5][0]*x[0] + wih[5][1]*x[1] + m.Params.Layers0BiasIh[5]
+				hn[6] = wih[6][0]*x[0] + wih[6][1]*x[1] + m.Params.Layers0BiasIh[6]
+				hn[7] = wih[7][0]*x[0] + wih[7][1]*x[1] + m.Params.Layers0BiasIh[7]
+				hn[8] = wih[8][0]*x[0] + wih[8][1]*x[1] + m.Params.Layers0BiasIh[8]
+				hn[9] = wih[9][0]*x[0] + wih[9][1]*x[1] + m.Params.Layers0BiasIh[9]
+				hn[10] = wih[10][0]*x[0] + wih[10][1]*x[1] + m.Params.Layers0BiasIh[10]
+				hn[11] = wih[11][0]*x[0] + wih[11][1]*x[1] + m.Params.Layers0BiasIh[11]
+				hn[12] = wih[12][0]*x[0] + wih[12][1]*x[1] + m.Params.Layers0BiasIh[12]
+				hn[13] = wih[13][0]*x[0] + wih[13][1]*x[1] + m.Params.Layers0BiasIh[13]
+				hn[14] = wih[14][0]*x[0] + wih[14][1]*x[1] + m.Params.Layers0BiasIh[14]
+				hn[15] = wih[15][0]*x[0] + wih[15][1]*x[1] + m.Params.Layers0BiasIh[15]
+				hn[16] = wih[16][0]*x[0] + wih[16][1]*x[1] + m.Params.Layers0BiasIh[16]
+				hn[17] = wih[17][0]*x[0] + wih[17][1]*x[1] + m.Params.Layers0BiasIh[17]
+				hn[18] = wih[18][0]*x[0] + wih[18][1]*x[1] + m.Params.Layers0BiasIh[18]
+				hn[19] = wih[19][0]*x[0] + wih[19][1]*x[1] + m.Params.Layers0BiasIh[19]
+				hn[20] = wih[20][0]*x[0] + wih[20][1]*x[1] + m.Params.Layers0BiasIh[20]
+				hn[21] = wih[21][0]*x[0] + wih[21][1]*x[1] + m.Params.Layers0BiasIh[21]
+				hn[22] = wih[22][0]*x[0] + wih[22][1]*x[1] + m.Params.Layers0BiasIh[22]
+				hn[23] = wih[23][0]*x[0] + wih[23][1]*x[1] + m.Params.Layers0BiasIh[23]
+			}
+			tmp := &m.tmp0
+			runtime.MatVec32(tmp[:], unsafe.Slice(&whh[0][0], Layers0Hidden*Layers0Hidden), h[:], m.Params.Layers0BiasHh[:], Layers0Hidden, Layers0Hidden)
+			for o, v := range tmp {
+				hn[o] += v
+			}
+			for j := 0; j < Layers0Hidden; j++ {
+				hn[j] = float32(math.Tanh(float64(hn[j])))
+			}
+		}
+		m.a0[row] = hs[30]
+	}
+
+	// layers.1 (dense [24]→[1]), spec line 8
+	{
+		w := &m.Params.Layers1Weight
+		runtime.GemmNT32(unsafe.Slice(&m.a1[0][0], nb*Layers1Out), unsafe.Slice(&m.a0[0][0], nb*Layers1In), unsafe.Slice(&w[0][0], Layers1Out*Layers1In), m.Params.Layers1Bias[:], nb, Layers1Out, Layers1In)
+	}
+}
+
+// TrainBatch does TrainStep's work for the samples xs[k], ys[k] for every k in idx,
+// in order (all of xs when idx is nil), BatchChunk samples at a time through the
+// batched kernels: it adds dL/dParams into m.Grads and returns the sum of the
+// losses and the number of samples predicted correctly (see Correct). The result
+// equals TrainStep's up to rounding. It allocates nothing; Fit uses it.
+func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, correct int) {
+	n := len(idx)
+	if idx == nil {
+		n = len(xs)
+	}
+	for lo := 0; lo < n; lo += BatchChunk {
+		nb := min(BatchChunk, n-lo)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			m.x[b] = *inputFlat(&xs[k])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			out := &m.a1[b]
+			loss += lossGrad(out, &ys[k], &m.d1[b])
+			if predicts(out, &ys[k]) {
+				correct++
+			}
+		}
+		m.backwardBatch(nb, false)
+	}
+	return loss, correct
+}
+
+// backwardBatch runs the backward pass of the first nb rows from the gradient in
+// the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
+// it skips the input gradient where no parameter needs it.
+func (m *Model) backwardBatch(nb int, needDX bool) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.1 (dense [24]→[1]), spec line 8
+	{
+		dz := unsafe.Slice(&m.d1[0][0], nb*Layers1Out)
+		for r := 0; r < nb; r++ {
+			for o, g := range (*[Layers1Out]float32)(dz[r*Layers1Out:]) {
+				m.Grads.Layers1Bias[o] += g
+			}
+		}
+		gw := &m.Grads.Layers1Weight
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Layers1Out*Layers1In), dz, unsafe.Slice(&m.a0[0][0], nb*Layers1In), Layers1Out, Layers1In, nb)
+		w := &m.Params.Layers1Weight
+		runtime.GemmNN32(unsafe.Slice(&m.d0[0][0], nb*Layers1In), dz, unsafe.Slice(&w[0][0], Layers1Out*Layers1In), nb, Layers1In, Layers1Out)
+	}
+
+	// layers.0 (rnn [30 2]→[24]), spec line 7
+	{
+		if needDX {
+			for row := 0; row < nb; row++ {
+				xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
+				hs := &m.hs0[row]
+				gwih := &m.Grads.Layers0WeightIh
+				gwhh := &m.Grads.Layers0WeightHh
+				whh := &m.Params.Layers0WeightHh
+				dh := &m.dh0
+				dg := &m.dg0
+				*dh = [24]float32{}
+				wih := &m.Params.Layers0WeightIh
+				m.dx[row] = [60]float32{}
+				dxs := (*[30][2]float32)(unsafe.Pointer(&m.dx[row]))
+				for t := 29; t >= 0; t-- {
+					if t == 29 {
+						for j := 0; j < Layers0Hidden; j++ {
+							dh[j] += m.d0[row][j]
+						}
+					}
+					x := &xs[t]
+					h := &hs[t]
+					dx := &dxs[t]
+					for j := 0; j < Layers0Hidden; j++ {
+						dg[j] = dh[j] * (1 - hs[t+1][j]*hs[t+1][j])
+					}
+					*dh = [24]float32{}
+					for o := 0; o < Layers0Gates; o++ {
+						m.Grads.Layers0BiasIh[o] += dg[o]
+						m.Grads.Layers0BiasHh[o] += dg[o]
+					}
+					{
+						g0 := dg[0]
+						gwih[0][0] += g0 * x[0]
+						dx[0] += g0 * wih[0][0]
+						gwih[0][1] += g0 * x[1]
+						dx[1] += g0 * wih[0][1]
+						g1 := dg[1]
+						gwih[1][0] += g1 * x[0]
+						dx[0] += g1 * wih[1][0]
+						gwih[1][1] += g1 * x[1]
+						dx[1] += g1 * wih[1][1]
+						g2 := dg[2]
+						gwih[2][0] += g2 * x[0]
+						dx[0] += g2 * wih[2][0]
+						gwih[2][1] += g2 * x[1]
+						dx[1] += g2 * wih[2][1]
+						g3 := dg[3]
+						gwih[3][0] += g3 * x[0]
+						dx[0] += g3 * wih[3][0]
+						gwih[3][1] += g3 * x[1]
+						dx[1] += g3 * wih[3][1]
+						g4 := dg[4]
+						gwih[4][0] += g4 * x[0]
+						dx[0] += g4 * wih[4][0]
+						gwih[4][1] += g4 * x[1]
+						dx[1] += g4 * wih[4][1]
+						g5 := dg[5]
+						gwih[5][0] += g5 * x[0]
+						dx[0] += g5 * wih[5][0]
+						gwih[5][1] += g5 * x[1]
+						dx[1] += g5 * wih[5][1]
+						g6 := dg[6]
+						gwih[6][0] += g6 * x[0]
+						dx[0] += g6 * wih[6][0]
+						gwih[6][1] += g6 * x[1]
+						dx[1] += g6 * wih[6][1]
+						g7 := dg[7]
+						gwih[7][0] += g7 * x[0]
+						dx[0] += g7 * wih[7][0]
+						gwih[7][1] += g7 * x[1]
+						dx[1] += g7 * wih[7][1]
+						g8 := dg[8]
+						gwih[8][0] += g8 * x[0]
+						dx[0] += g8 * wih[8][0]
+						gwih[8][1] += g8 * x[1]
+						dx[1] += g8 * wih[8][1]
+						g9 := dg[9]
+						gwih[9][0] += g9 * x[0]
+						dx[0] += g9 * wih[9][0]
+						gwih[9][1] += g9 * x[1]
+						dx[1] += g9 * wih[9][1]
+						g10 := dg[10]
+						gwih[10][0] += g10 * x[0]
+						dx[0] += g10 * wih[10][0]
+						gwih[10][1] += g10 * x[1]
+						dx[1] += g10 * wih[10][1]
+						g11 := dg[11]
+						gwih[11][0] += g11 * x[0]
+						dx[0] += g11 * wih[11][0]
+						gwih[11][1] += g11 * x[1]
+						dx[1] += g11 * wih[11][1]
+						g12 := dg[12]
+						gwih[12][0] += g12 * x[0]
+						dx[0] += g12 * wih[12][0]
+						gwih[12][1] += g12 * x[1]
+						dx[1] += g12 * wih[12][1]
+						g13 := dg[13]
+						gwih[13][0] += g13 * x[0]
+						dx[0] += g13 * wih[13][0]
+						gwih[13][1] += g13 * x[1]
+						dx[1] += g13 * wih[13][1]
+						g14 := dg[14]
+						gwih[14][0] += g14 * x[0]
+						dx[0] += g14 * wih[14][0]
+						gwih[14][1] += g14 * x[1]
+						dx[1] += g14 * wih[14][1]
+						g15 := dg[15]
+						gwih[15][0] += g15 * x[0]
+						dx[0] += g15 * wih[15][0]
+						gwih[15][1] += g15 * x[1]
+						dx[1] += g15 * wih[15][1]
+						g16 := dg[16]
+						gwih[16][0] += g16 * x[0]
+						dx[0] += g16 * wih[16][0]
+						gwih[16][1] += g16 * x[1]
+						dx[1] += g16 * wih[16][1]
+						g17 := dg[17]
+						gwih[17][0] += g17 * x[0]
+						dx[0] += g17 * wih[17][0]
+						gwih[17][1] += g17 * x[1]
+						dx[1] += g17 * wih[17][1]
+						g18 := dg[18]
+						gwih[18][0] += g18 * x[0]
+						dx[0] += g18 * wih[18][0]
+						gwih[18][1] += g18 * x[1]
+						dx[1] += g18 * wih[18][1]
+						g19 := dg[19]
+						gwih[19][0] += g19 * x[0]
+						dx[0] += g19 * wih[19][0]
+						gwih[19][1] += g19 * x[1]
+						dx[1] += g19 * wih[19][1]
+						g20 := dg[20]
+						gwih[20][0] += g20 * x[0]
+						dx[0] += g20 * wih[20][0]
+						gwih[20][1] += g20 * x[1]
+						dx[1] += g20 * wih[20][1]
+						g21 := dg[21]
+						gwih[21][0] += g21 * x[0]
+						dx[0] += g21 * wih[21][0]
+						gwih[21][1] += g21 * x[1]
+						dx[1] += g21 * wih[21][1]
+						g22 := dg[22]
+						gwih[22][0] += g22 * x[0]
+						dx[0] += g22 * wih[22][0]
+						gwih[22][1] += g22 * x[1]
+						dx[1] += g22 * wih[22][1]
+						g23 := dg[23]
+						gwih[23][0] += g23 * x[0]
+						dx[0] += g23 * wih[23][0]
+						gwih[23][1] += g23 * x[1]
+						dx[1] += g23 * wih[23][1]
+					}
+					runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), dg[:], h[:], Layers0Gates, Layers0Hidden)
+				}
+			}
+		} else {
+			for row := 0; row < nb; row++ {
+				xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
+				hs := &m.hs0[row]
+				gwih := &m.Grads.Layers0WeightIh
+				gwhh := &m.Grads.Layers0WeightHh
+				whh := &m.Params.Layers0WeightHh
+				dh := &m.dh0
+				dg := &m.dg0
+				*dh = [24]float32{}
+				for t := 29; t >= 0; t-- {
+					if t == 29 {
+						for j := 0; j < Layers0Hidden; j++ {
+							dh[j] += m.d0[row][j]
+						}
+					}
+					x := &xs[t]
+					h := &hs[t]
+					for j := 0; j < Layers0Hidden; j++ {
+						dg[j] = dh[j] * (1 - hs[t+1][j]*hs[t+1][j])
+					}
+					*dh = [24]float32{}
+					for o := 0; o < Layers0Gates; o++ {
+						m.Grads.Layers0BiasIh[o] += dg[o]
+						m.Grads.Layers0BiasHh[o] += dg[o]
+					}
+					{
+						g0 := dg[0]
+						gwih[0][0] += g0 * x[0]
+						gwih[0][1] += g0 * x[1]
+						g1 := dg[1]
+						gwih[1][0] += g1 * x[0]
+						gwih[1][1] += g1 * x[1]
+						g2 := dg[2]
+						gwih[2][0] += g2 * x[0]
+						gwih[2][1] += g2 * x[1]
+						g3 := dg[3]
+						gwih[3][0] += g3 * x[0]
+						gwih[3][1] += g3 * x[1]
+						g4 := dg[4]
+						gwih[4][0] += g4 * x[0]
+						gwih[4][1] += g4 * x[1]
+						g5 := dg[5]
+						gwih[5][0] += g5 * x[0]
+						gwih[5][1] += g5 * x[1]
+						g6 := dg[6]
+						gwih[6][0] += g6 * x[0]
+						gwih[6][1] += g6 * x[1]
+						g7 := dg[7]
+						gwih[7][0] += g7 * x[0]
+						gwih[7][1] += g7 * x[1]
+						g8 := dg[8]
+						gwih[8][0] += g8 * x[0]
+						gwih[8][1] += g8 * x[1]
+						g9 := dg[9]
+						gwih[9][0] += g9 * x[0]
+						gwih[9][1] += g9 * x[1]
+						g10 := dg[10]
+						gwih[10][0] += g10 * x[0]
+						gwih[10][1] += g10 * x[1]
+						g11 := dg[11]
+						gwih[11][0] += g11 * x[0]
+						gwih[11][1] += g11 * x[1]
+						g12 := dg[12]
+						gwih[12][0] += g12 * x[0]
+						gwih[12][1] += g12 * x[1]
+						g13 := dg[13]
+						gwih[13][0] += g13 * x[0]
+						gwih[13][1] += g13 * x[1]
+						g14 := dg[14]
+						gwih[14][0] += g14 * x[0]
+						gwih[14][1] += g14 * x[1]
+						g15 := dg[15]
+						gwih[15][0] += g15 * x[0]
+						gwih[15][1] += g15 * x[1]
+						g16 := dg[16]
+						gwih[16][0] += g16 * x[0]
+						gwih[16][1] += g16 * x[1]
+						g17 := dg[17]
+						gwih[17][0] += g17 * x[0]
+						gwih[17][1] += g17 * x[1]
+						g18 := dg[18]
+						gwih[18][0] += g18 * x[0]
+						gwih[18][1] += g18 * x[1]
+						g19 := dg[19]
+						gwih[19][0] += g19 * x[0]
+						gwih[19][1] += g19 * x[1]
+						g20 := dg[20]
+						gwih[20][0] += g20 * x[0]
+						gwih[20][1] += g20 * x[1]
+						g21 := dg[21]
+						gwih[21][0] += g21 * x[0]
+						gwih[21][1] += g21 * x[1]
+						g22 := dg[22]
+						gwih[22][0] += g22 * x[0]
+						gwih[22][1] += g22 * x[1]
+						g23 := dg[23]
+						gwih[23][0] += g23 * x[0]
+						gwih[23][1] += g23 * x[1]
+					}
+					runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), dg[:], h[:], Layers0Gates, Layers0Hidden)
+				}
+			}
+		}
+	}
+}
+
 // Backward propagates dy = dL/dOutput of the last Forward back through the
 // network: it adds dL/dParams into m.Grads and returns dL/dx, which points
 // into the Model and is valid until the next call. It allocates nothing.
 func (m *Model) Backward(dy *Output) *Input {
-	m.d1 = *outputFlat(dy)
+	m.d1[0] = *outputFlat(dy)
 	m.backward(true)
-	return inputShaped(&m.dx)
+	return inputShaped(&m.dx[0])
 }
 
-// backward runs the backward pass from the gradient in the last node's dL/doutput.
-// With needDX false it skips the input gradient where no parameter needs it (TrainStep).
+// backward runs the backward pass of row 0 from the gradient in the last node's
+// dL/doutput. With needDX false it skips the input gradient where no parameter
+// needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
 	runtime.ClearSIMDState()
+	const row = 0
 
 	// layers.1 (dense [24]→[1]), spec line 8
 	{
 		gw := &m.Grads.Layers1Weight
 		w := &m.Params.Layers1Weight
-		m.d0 = [24]float32{}
-		x := &m.a0
-		dy := &m.d1
-		dx := &m.d0
+		m.d0[row] = [24]float32{}
+		x := &m.a0[row]
+		dy := &m.d1[row]
+		dx := &m.d0[row]
 		for o, g := range dy {
 			m.Grads.Layers1Bias[o] += g
 		}
@@ -352,8 +762,8 @@ func (m *Model) backward(needDX bool) {
 	// layers.0 (rnn [30 2]→[24]), spec line 7
 	{
 		if needDX {
-			xs := (*[30][2]float32)(unsafe.Pointer(&m.x))
-			hs := &m.hs0
+			xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
+			hs := &m.hs0[row]
 			gwih := &m.Grads.Layers0WeightIh
 			gwhh := &m.Grads.Layers0WeightHh
 			whh := &m.Params.Layers0WeightHh
@@ -361,12 +771,12 @@ func (m *Model) backward(needDX bool) {
 			dg := &m.dg0
 			*dh = [24]float32{}
 			wih := &m.Params.Layers0WeightIh
-			m.dx = [60]float32{}
-			dxs := (*[30][2]float32)(unsafe.Pointer(&m.dx))
+			m.dx[row] = [60]float32{}
+			dxs := (*[30][2]float32)(unsafe.Pointer(&m.dx[row]))
 			for t := 29; t >= 0; t-- {
 				if t == 29 {
 					for j := 0; j < Layers0Hidden; j++ {
-						dh[j] += m.d0[j]
+						dh[j] += m.d0[row][j]
 					}
 				}
 				x := &xs[t]
@@ -505,8 +915,8 @@ func (m *Model) backward(needDX bool) {
 				runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), dg[:], h[:], Layers0Gates, Layers0Hidden)
 			}
 		} else {
-			xs := (*[30][2]float32)(unsafe.Pointer(&m.x))
-			hs := &m.hs0
+			xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
+			hs := &m.hs0[row]
 			gwih := &m.Grads.Layers0WeightIh
 			gwhh := &m.Grads.Layers0WeightHh
 			whh := &m.Params.Layers0WeightHh
@@ -516,7 +926,7 @@ func (m *Model) backward(needDX bool) {
 			for t := 29; t >= 0; t-- {
 				if t == 29 {
 					for j := 0; j < Layers0Hidden; j++ {
-						dh[j] += m.d0[j]
+						dh[j] += m.d0[row][j]
 					}
 				}
 				x := &xs[t]
@@ -613,7 +1023,7 @@ func (m *Model) backward(needDX bool) {
 // into m.Grads and returns the loss. It allocates nothing. Call ZeroGrads
 // before a batch and average the gradients over it (Fit does both).
 func (m *Model) TrainStep(x *Input, y *Target) float64 {
-	loss := lossGrad(m.forward(x), y, &m.d1)
+	loss := lossGrad(m.forward(x), y, &m.d1[0])
 	m.backward(false)
 	return loss
 }
@@ -678,10 +1088,10 @@ func (m *Model) CheckGradients(x *Input, y *Target, opt runtime.CheckOptions) ru
 	m.ZeroGrads()
 	m.rng.Seed(opt.Seed)
 	out := m.forward(x)
-	lossGrad(out, y, &m.d1)
+	lossGrad(out, y, &m.d1[0])
 	m.backward(true)
 	grads := append([]float32(nil), m.GradSlice()...)
-	dx := m.dx
+	dx := m.dx[0]
 	report := runtime.CheckGradients(loss, m.ParamSlice(), grads, Tensors, opt)
 	in := runtime.CheckGradients(loss, inputFlat(x)[:], dx[:], []runtime.Tensor{{
 		Name:  "input",

@@ -123,26 +123,18 @@ type Model struct {
 	// Grads accumulates dL/dParams; TrainStep and Backward add to it, ZeroGrads clears it.
 	Grads Params
 
-	training bool               // dropout on
-	rng      runtime.RNG        // dropout masks
-	x        [InputSize]float64 // copy of the last input
-	dx       [InputSize]float64 // dL/dx
+	training bool                           // dropout on
+	rng      runtime.RNG                    // dropout masks
+	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
+	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (dense [2]→[4], tanh), spec line 9
-	a0 [4]float64 // output
-	d0 [4]float64 // dL/doutput
-	z0 [4]float64 // pre-activation z = Wx + b
+	a0 [BatchChunk][4]float64 // output
+	d0 [BatchChunk][4]float64 // dL/doutput
+	z0 [BatchChunk][4]float64 // pre-activation z = Wx + b
 	// layers.1 (dense [4]→[1], sigmoid), spec line 10
-	a1 [1]float64 // output
-	d1 [1]float64 // dL/doutput
-	z1 [1]float64 // pre-activation z = Wx + b
-	// chunk buffers of TrainBatch: BatchChunk samples, one per row
-	bx  [BatchChunk * 2]float64 // inputs of the chunk, one sample per row
-	ba0 [BatchChunk * 4]float64 // layers.0 outputs
-	bz0 [BatchChunk * 4]float64 // layers.0 pre-activations
-	bd0 [BatchChunk * 4]float64 // layers.0 dL/doutput
-	ba1 [BatchChunk * 1]float64 // layers.1 outputs
-	bz1 [BatchChunk * 1]float64 // layers.1 pre-activations
-	bd1 [BatchChunk * 1]float64 // layers.1 dL/doutput
+	a1 [BatchChunk][1]float64 // output
+	d1 [BatchChunk][1]float64 // dL/doutput
+	z1 [BatchChunk][1]float64 // pre-activation z = Wx + b
 }
 
 // New returns a Model whose parameters are initialised with xavier_uniform (seed 1)
@@ -201,40 +193,41 @@ func (m *Model) Forward(x *Input) *Output {
 	return outputShaped(m.forward(x))
 }
 
-// forward runs the forward pass and returns the flat output buffer.
+// forward runs the forward pass on row 0 of the buffers and returns its output.
 func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	runtime.ClearSIMDState()
-	m.x = *inputFlat(x)
+	const row = 0
+	m.x[row] = *inputFlat(x)
 
 	// layers.0 (dense [2]→[4], tanh), spec line 9
 	{
 		w := &m.Params.Layers0Weight
-		x := &m.x
-		z := &m.z0
+		x := &m.x[row]
+		z := &m.z0[row]
 		{
 			z[0] = w[0][0]*x[0] + w[0][1]*x[1] + m.Params.Layers0Bias[0]
 			z[1] = w[1][0]*x[0] + w[1][1]*x[1] + m.Params.Layers0Bias[1]
 			z[2] = w[2][0]*x[0] + w[2][1]*x[1] + m.Params.Layers0Bias[2]
 			z[3] = w[3][0]*x[0] + w[3][1]*x[1] + m.Params.Layers0Bias[3]
 		}
-		for j, v := range m.z0 {
-			m.a0[j] = math.Tanh(v)
+		for j, v := range m.z0[row] {
+			m.a0[row][j] = math.Tanh(v)
 		}
 	}
 
 	// layers.1 (dense [4]→[1], sigmoid), spec line 10
 	{
 		w := &m.Params.Layers1Weight
-		x := &m.a0
-		z := &m.z1
+		x := &m.a0[row]
+		z := &m.z1[row]
 		{
 			z[0] = w[0][0]*x[0] + w[0][1]*x[1] + w[0][2]*x[2] + w[0][3]*x[3] + m.Params.Layers1Bias[0]
 		}
-		for j, v := range m.z1 {
-			m.a1[j] = runtime.Sigmoid(v)
+		for j, v := range m.z1[row] {
+			m.a1[row][j] = runtime.Sigmoid(v)
 		}
 	}
-	return &m.a1
+	return &m.a1[row]
 }
 
 // Loss returns the mse loss of one output against its target.
@@ -261,7 +254,7 @@ func predicts(out *[OutputSize]float64, y *Target) bool {
 
 // Correct reports whether the output of the last forward pass predicts y (see predicts).
 func (m *Model) Correct(y *Target) bool {
-	return predicts(&m.a1, y)
+	return predicts(&m.a1[0], y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch
@@ -279,31 +272,185 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 	return runtime.ReadSafetensors(r, m.ParamSlice(), Tensors)
 }
 
+// BatchChunk is the number of samples the buffers of a Model hold: TrainBatch and
+// ForwardBatch run this many at a time through every layer.
+const BatchChunk = 4
+
+// ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
+// (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
+// batched kernels. It allocates nothing; the Model's buffers hold the last chunk.
+func (m *Model) ForwardBatch(xs []Input, ys []Output) {
+	if len(ys) < len(xs) {
+		panic("ForwardBatch: ys is shorter than xs")
+	}
+	training := m.training
+	m.training = false
+	for lo := 0; lo < len(xs); lo += BatchChunk {
+		nb := min(BatchChunk, len(xs)-lo)
+		for b := 0; b < nb; b++ {
+			m.x[b] = *inputFlat(&xs[lo+b])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			ys[lo+b] = *outputShaped(&m.a1[b])
+		}
+	}
+	m.training = training
+}
+
+// forwardBatch runs the forward pass on the first nb rows of the buffers.
+func (m *Model) forwardBatch(nb int) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.0 (dense [2]→[4], tanh), spec line 9
+	{
+		w := &m.Params.Layers0Weight
+		runtime.GemmNT64(unsafe.Slice(&m.z0[0][0], nb*Layers0Out), unsafe.Slice(&m.x[0][0], nb*Layers0In), unsafe.Slice(&w[0][0], Layers0Out*Layers0In), m.Params.Layers0Bias[:], nb, Layers0Out, Layers0In)
+		for row := 0; row < nb; row++ {
+			for j, v := range m.z0[row] {
+				m.a0[row][j] = math.Tanh(v)
+			}
+		}
+	}
+
+	// layers.1 (dense [4]→[1], sigmoid), spec line 10
+	{
+		w := &m.Params.Layers1Weight
+		runtime.GemmNT64(unsafe.Slice(&m.z1[0][0], nb*Layers1Out), unsafe.Slice(&m.a0[0][0], nb*Layers1In), unsafe.Slice(&w[0][0], Layers1Out*Layers1In), m.Params.Layers1Bias[:], nb, Layers1Out, Layers1In)
+		for row := 0; row < nb; row++ {
+			for j, v := range m.z1[row] {
+				m.a1[row][j] = runtime.Sigmoid(v)
+			}
+		}
+	}
+}
+
+// TrainBatch does TrainStep's work for the samples xs[k], ys[k] for every k in idx,
+// in order (all of xs when idx is nil), BatchChunk samples at a time through the
+// batched kernels: it adds dL/dParams into m.Grads and returns the sum of the
+// losses and the number of samples predicted correctly (see Correct). The result
+// equals TrainStep's up to rounding. It allocates nothing; Fit uses it.
+func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, correct int) {
+	n := len(idx)
+	if idx == nil {
+		n = len(xs)
+	}
+	for lo := 0; lo < n; lo += BatchChunk {
+		nb := min(BatchChunk, n-lo)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			m.x[b] = *inputFlat(&xs[k])
+		}
+		m.forwardBatch(nb)
+		for b := 0; b < nb; b++ {
+			k := lo + b
+			if idx != nil {
+				k = idx[k]
+			}
+			out := &m.a1[b]
+			loss += lossGrad(out, &ys[k], &m.d1[b])
+			if predicts(out, &ys[k]) {
+				correct++
+			}
+		}
+		m.backwardBatch(nb, false)
+	}
+	return loss, correct
+}
+
+// backwardBatch runs the backward pass of the first nb rows from the gradient in
+// the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
+// it skips the input gradient where no parameter needs it.
+func (m *Model) backwardBatch(nb int, needDX bool) {
+	runtime.ClearSIMDState()
+	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+
+	// layers.1 (dense [4]→[1], sigmoid), spec line 10
+	{
+		for row := 0; row < nb; row++ {
+			for j := range m.a1[row] {
+				m.d1[row][j] = m.d1[row][j] * (m.a1[row][j] * (1 - m.a1[row][j]))
+			}
+		}
+		dz := unsafe.Slice(&m.d1[0][0], nb*Layers1Out)
+		for r := 0; r < nb; r++ {
+			for o, g := range (*[Layers1Out]float64)(dz[r*Layers1Out:]) {
+				m.Grads.Layers1Bias[o] += g
+			}
+		}
+		gw := &m.Grads.Layers1Weight
+		runtime.GemmTN64(unsafe.Slice(&gw[0][0], Layers1Out*Layers1In), dz, unsafe.Slice(&m.a0[0][0], nb*Layers1In), Layers1Out, Layers1In, nb)
+		w := &m.Params.Layers1Weight
+		runtime.GemmNN64(unsafe.Slice(&m.d0[0][0], nb*Layers1In), dz, unsafe.Slice(&w[0][0], Layers1Out*Layers1In), nb, Layers1In, Layers1Out)
+	}
+
+	// layers.0 (dense [2]→[4], tanh), spec line 9
+	{
+		if needDX {
+			for row := 0; row < nb; row++ {
+				for j := range m.a0[row] {
+					m.d0[row][j] = m.d0[row][j] * (1 - m.a0[row][j]*m.a0[row][j])
+				}
+			}
+			dz := unsafe.Slice(&m.d0[0][0], nb*Layers0Out)
+			for r := 0; r < nb; r++ {
+				for o, g := range (*[Layers0Out]float64)(dz[r*Layers0Out:]) {
+					m.Grads.Layers0Bias[o] += g
+				}
+			}
+			gw := &m.Grads.Layers0Weight
+			runtime.GemmTN64(unsafe.Slice(&gw[0][0], Layers0Out*Layers0In), dz, unsafe.Slice(&m.x[0][0], nb*Layers0In), Layers0Out, Layers0In, nb)
+			w := &m.Params.Layers0Weight
+			runtime.GemmNN64(unsafe.Slice(&m.dx[0][0], nb*Layers0In), dz, unsafe.Slice(&w[0][0], Layers0Out*Layers0In), nb, Layers0In, Layers0Out)
+		} else {
+			for row := 0; row < nb; row++ {
+				for j := range m.a0[row] {
+					m.d0[row][j] = m.d0[row][j] * (1 - m.a0[row][j]*m.a0[row][j])
+				}
+			}
+			dz := unsafe.Slice(&m.d0[0][0], nb*Layers0Out)
+			for r := 0; r < nb; r++ {
+				for o, g := range (*[Layers0Out]float64)(dz[r*Layers0Out:]) {
+					m.Grads.Layers0Bias[o] += g
+				}
+			}
+			gw := &m.Grads.Layers0Weight
+			runtime.GemmTN64(unsafe.Slice(&gw[0][0], Layers0Out*Layers0In), dz, unsafe.Slice(&m.x[0][0], nb*Layers0In), Layers0Out, Layers0In, nb)
+		}
+	}
+}
+
 // Backward propagates dy = dL/dOutput of the last Forward back through the
 // network: it adds dL/dParams into m.Grads and returns dL/dx, which points
 // into the Model and is valid until the next call. It allocates nothing.
 func (m *Model) Backward(dy *Output) *Input {
-	m.d1 = *outputFlat(dy)
+	m.d1[0] = *outputFlat(dy)
 	m.backward(true)
-	return inputShaped(&m.dx)
+	return inputShaped(&m.dx[0])
 }
 
-// backward runs the backward pass from the gradient in the last node's dL/doutput.
-// With needDX false it skips the input gradient where no parameter needs it (TrainStep).
+// backward runs the backward pass of row 0 from the gradient in the last node's
+// dL/doutput. With needDX false it skips the input gradient where no parameter
+// needs it (TrainStep).
 func (m *Model) backward(needDX bool) {
 	runtime.ClearSIMDState()
+	const row = 0
 
 	// layers.1 (dense [4]→[1], sigmoid), spec line 10
 	{
-		for j := range m.a1 {
-			m.d1[j] = m.d1[j] * (m.a1[j] * (1 - m.a1[j]))
+		for j := range m.a1[row] {
+			m.d1[row][j] = m.d1[row][j] * (m.a1[row][j] * (1 - m.a1[row][j]))
 		}
 		gw := &m.Grads.Layers1Weight
 		w := &m.Params.Layers1Weight
-		m.d0 = [4]float64{}
-		x := &m.a0
-		dy := &m.d1
-		dx := &m.d0
+		m.d0[row] = [4]float64{}
+		x := &m.a0[row]
+		dy := &m.d1[row]
+		dx := &m.d0[row]
 		{
 			g0 := dy[0]
 			m.Grads.Layers1Bias[0] += g0
@@ -320,16 +467,16 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.0 (dense [2]→[4], tanh), spec line 9
 	{
-		for j := range m.a0 {
-			m.d0[j] = m.d0[j] * (1 - m.a0[j]*m.a0[j])
-		}
 		if needDX {
+			for j := range m.a0[row] {
+				m.d0[row][j] = m.d0[row][j] * (1 - m.a0[row][j]*m.a0[row][j])
+			}
 			gw := &m.Grads.Layers0Weight
 			w := &m.Params.Layers0Weight
-			m.dx = [2]float64{}
-			x := &m.x
-			dy := &m.d0
-			dx := &m.dx
+			m.dx[row] = [2]float64{}
+			x := &m.x[row]
+			dy := &m.d0[row]
+			dx := &m.dx[row]
 			{
 				g0 := dy[0]
 				m.Grads.Layers0Bias[0] += g0
@@ -357,9 +504,12 @@ func (m *Model) backward(needDX bool) {
 				dx[1] += g3 * w[3][1]
 			}
 		} else {
+			for j := range m.a0[row] {
+				m.d0[row][j] = m.d0[row][j] * (1 - m.a0[row][j]*m.a0[row][j])
+			}
 			gw := &m.Grads.Layers0Weight
-			x := &m.x
-			dy := &m.d0
+			x := &m.x[row]
+			dy := &m.d0[row]
 			{
 				g0 := dy[0]
 				m.Grads.Layers0Bias[0] += g0
@@ -386,7 +536,7 @@ func (m *Model) backward(needDX bool) {
 // into m.Grads and returns the loss. It allocates nothing. Call ZeroGrads
 // before a batch and average the gradients over it (Fit does both).
 func (m *Model) TrainStep(x *Input, y *Target) float64 {
-	loss := lossGrad(m.forward(x), y, &m.d1)
+	loss := lossGrad(m.forward(x), y, &m.d1[0])
 	m.backward(false)
 	return loss
 }
@@ -436,105 +586,6 @@ func (m *Model) Accuracy(xs []Input, ys []Target) (loss, acc float64) {
 	return runtime.Evaluate[float64, Input, Target](m, xs, ys)
 }
 
-// BatchChunk is the number of samples TrainBatch runs through the whole-batch
-// kernels at once: the spec's batch size, at most 64.
-const BatchChunk = 4
-
-// TrainBatch does TrainStep's work for the samples xs[k], ys[k] for every k in idx,
-// in order (all of xs when idx is nil), BatchChunk samples at a time through the
-// whole-batch kernels: it adds dL/dParams into m.Grads and returns the sum of the
-// losses and the number of samples predicted correctly (see Correct). The result
-// equals TrainStep's up to rounding. It allocates nothing; Fit uses it.
-func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, correct int) {
-	n := len(idx)
-	if idx == nil {
-		n = len(xs)
-	}
-	for lo := 0; lo < n; lo += BatchChunk {
-		nb := min(BatchChunk, n-lo)
-		for b := 0; b < nb; b++ {
-			k := lo + b
-			if idx != nil {
-				k = idx[k]
-			}
-			*(*[InputSize]float64)(m.bx[b*InputSize:]) = *inputFlat(&xs[k])
-		}
-		m.forwardBatch(nb)
-		for b := 0; b < nb; b++ {
-			k := lo + b
-			if idx != nil {
-				k = idx[k]
-			}
-			out := (*[OutputSize]float64)(m.ba1[b*OutputSize:])
-			loss += lossGrad(out, &ys[k], (*[OutputSize]float64)(m.bd1[b*OutputSize:]))
-			if predicts(out, &ys[k]) {
-				correct++
-			}
-		}
-		m.backwardBatch(nb)
-	}
-	return loss, correct
-}
-
-// forwardBatch runs the forward pass on the first nb rows of the chunk buffers.
-func (m *Model) forwardBatch(nb int) {
-	runtime.ClearSIMDState()
-
-	// layers.0 (dense [2]→[4], tanh), spec line 9
-	{
-		w := &m.Params.Layers0Weight
-		runtime.GemmNT64(m.bz0[:nb*Layers0Out], m.bx[:nb*Layers0In], unsafe.Slice(&w[0][0], Layers0Out*Layers0In), m.Params.Layers0Bias[:], nb, Layers0Out, Layers0In)
-		for j, v := range m.bz0 {
-			m.ba0[j] = math.Tanh(v)
-		}
-	}
-
-	// layers.1 (dense [4]→[1], sigmoid), spec line 10
-	{
-		w := &m.Params.Layers1Weight
-		runtime.GemmNT64(m.bz1[:nb*Layers1Out], m.ba0[:nb*Layers1In], unsafe.Slice(&w[0][0], Layers1Out*Layers1In), m.Params.Layers1Bias[:], nb, Layers1Out, Layers1In)
-		for j, v := range m.bz1 {
-			m.ba1[j] = runtime.Sigmoid(v)
-		}
-	}
-}
-
-// backwardBatch runs the backward pass of the first nb rows from the gradient of the
-// output chunk buffer, adding dL/dParams into m.Grads.
-func (m *Model) backwardBatch(nb int) {
-	runtime.ClearSIMDState()
-
-	// layers.1 (dense [4]→[1], sigmoid), spec line 10
-	{
-		for j := range m.ba1 {
-			m.bd1[j] = m.bd1[j] * (m.ba1[j] * (1 - m.ba1[j]))
-		}
-		for b := 0; b < nb; b++ {
-			for o, g := range (*[Layers1Out]float64)(m.bd1[b*Layers1Out:]) {
-				m.Grads.Layers1Bias[o] += g
-			}
-		}
-		gw := &m.Grads.Layers1Weight
-		runtime.GemmTN64(unsafe.Slice(&gw[0][0], Layers1Out*Layers1In), m.bd1[:nb*Layers1Out], m.ba0[:nb*Layers1In], Layers1Out, Layers1In, nb)
-		w := &m.Params.Layers1Weight
-		runtime.GemmNN64(m.bd0[:nb*Layers1In], m.bd1[:nb*Layers1Out], unsafe.Slice(&w[0][0], Layers1Out*Layers1In), nb, Layers1In, Layers1Out)
-	}
-
-	// layers.0 (dense [2]→[4], tanh), spec line 9
-	{
-		for j := range m.ba0 {
-			m.bd0[j] = m.bd0[j] * (1 - m.ba0[j]*m.ba0[j])
-		}
-		for b := 0; b < nb; b++ {
-			for o, g := range (*[Layers0Out]float64)(m.bd0[b*Layers0Out:]) {
-				m.Grads.Layers0Bias[o] += g
-			}
-		}
-		gw := &m.Grads.Layers0Weight
-		runtime.GemmTN64(unsafe.Slice(&gw[0][0], Layers0Out*Layers0In), m.bd0[:nb*Layers0Out], m.bx[:nb*Layers0In], Layers0Out, Layers0In, nb)
-	}
-}
-
 // CheckGradients compares the analytic gradient of the loss at (x, y) with central
 // differences, for every parameter tensor and for the input. In training mode the
 // dropout generator is reseeded with opt.Seed before every pass, so each pass uses
@@ -547,10 +598,10 @@ func (m *Model) CheckGradients(x *Input, y *Target, opt runtime.CheckOptions) ru
 	m.ZeroGrads()
 	m.rng.Seed(opt.Seed)
 	out := m.forward(x)
-	lossGrad(out, y, &m.d1)
+	lossGrad(out, y, &m.d1[0])
 	m.backward(true)
 	grads := append([]float64(nil), m.GradSlice()...)
-	dx := m.dx
+	dx := m.dx[0]
 	report := runtime.CheckGradients(loss, m.ParamSlice(), grads, Tensors, opt)
 	in := runtime.CheckGradients(loss, inputFlat(x)[:], dx[:], []runtime.Tensor{{
 		Name:  "input",
