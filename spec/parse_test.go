@@ -115,7 +115,7 @@ func TestErrorMessages(t *testing.T) {
 		{"valid padding", strings.Replace(convBase, "kernel: 3", "kernel: 3, padding: valid", 1), ""},
 		{"conv softmax then flatten", "name: m\ninput: [1, 3, 3]\nlayers:\n  - {type: conv2d, filters: 4, kernel: 3, activation: softmax}\n  - {type: flatten}\nloss: softmax_cross_entropy\n", "m.yaml:6:7: loss: softmax_cross_entropy takes logits, but layer 0 ends in softmax; remove its softmax activation"},
 		{"bce with logits after conv sigmoid and pooling", "name: m\ninput: [1, 4, 4]\nlayers:\n  - {type: conv2d, filters: 1, kernel: 3, activation: sigmoid}\n  - {type: maxpool2d, size: 2}\n  - {type: flatten}\nloss: binary_cross_entropy_with_logits\n", "m.yaml:7:7: loss: binary_cross_entropy_with_logits takes logits, but layer 0 ends in sigmoid; remove the sigmoid or use binary_cross_entropy"},
-		{"key in block mapping", "name: m\ninput: [4]\nlayers:\n  - type: dense\n    unit: 3\nloss: mse\n", "m.yaml:4:5: layer 0 (dense): missing key \"units\"\nm.yaml:5:5: layer 0 (dense): unknown key \"unit\"; expected one of activation, alpha, bias, name, type, units (did you mean \"units\"?)"},
+		{"key in block mapping", "name: m\ninput: [4]\nlayers:\n  - type: dense\n    unit: 3\nloss: mse\n", "m.yaml:4:5: layer 0 (dense): missing key \"units\"\nm.yaml:5:5: layer 0 (dense): unknown key \"unit\"; expected one of activation, alpha, bias, inputs, name, type, units (did you mean \"units\"?)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,8 +157,18 @@ func TestGoName(t *testing.T) {
 		{"Enc__Out_", "EncOut"},
 		{"layers.12", "Layers12"},
 		{"x", "X"},
-		{"_1", "1"},
+		{"_1", "L1"},
 		{"", ""},
+		{"__", ""},
+		{"0", "L0"},
+		{"0.conv", "L0Conv"},
+		{"features.3", "Features3"},
+		{"features.1.0", "Features1_0"},
+		{"features.10", "Features10"},
+		{"layer1.0.conv1", "Layer1_0Conv1"},
+		{"h.0.attn", "H0Attn"},
+		{"1.0", "L1_0"},
+		{"block.bn2", "BlockBn2"},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, GoName(tt.name), "GoName(%q)", tt.name)
