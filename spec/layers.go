@@ -19,6 +19,7 @@ var activations = map[string]Activation{
 	"tanh":       ActTanh,
 	"softplus":   ActSoftplus,
 	"softmax":    ActSoftmax,
+	"relu6":      ActReLU6,
 }
 
 // layerKinds maps the layer types of the spec to node kinds: each activation
@@ -29,6 +30,10 @@ var layerKinds = func() map[string]Kind {
 		"conv2d": KindConv2D, "maxpool2d": KindMaxPool2D, "avgpool2d": KindAvgPool2D,
 		"global_avgpool2d": KindGlobalAvgPool2D, "embedding": KindEmbedding,
 		"rnn": KindRNN, "lstm": KindLSTM, "gru": KindGRU,
+		"add": KindAdd, "multiply": KindMultiply, "concat": KindConcat,
+		"batchnorm": KindBatchNorm, "layernorm": KindLayerNorm,
+		"conv1d": KindConv1D, "maxpool1d": KindMaxPool1D, "avgpool1d": KindAvgPool1D,
+		"global_avgpool1d": KindGlobalAvgPool1D,
 	}
 	for name := range activations {
 		m[name] = KindActivation
@@ -44,15 +49,26 @@ var layerKeys = map[Kind][]string{
 	KindDropout:    {"type", "name", "inputs", "rate"},
 	KindFlatten:    {"type", "name", "inputs"},
 
-	KindConv2D:          {"type", "name", "inputs", "filters", "kernel", "stride", "padding", "dilation", "bias", "activation", "alpha"},
+	KindConv2D:          {"type", "name", "inputs", "filters", "kernel", "stride", "padding", "dilation", "groups", "bias", "activation", "alpha"},
 	KindMaxPool2D:       {"type", "name", "inputs", "size", "stride", "padding"},
-	KindAvgPool2D:       {"type", "name", "inputs", "size", "stride", "padding"},
+	KindAvgPool2D:       {"type", "name", "inputs", "size", "stride", "padding", "count_include_pad"},
 	KindGlobalAvgPool2D: {"type", "name", "inputs"},
 
 	KindRNN:       {"type", "name", "inputs", "units", "return_sequences", "bias", "activation"},
 	KindLSTM:      {"type", "name", "inputs", "units", "return_sequences", "bias"},
 	KindGRU:       {"type", "name", "inputs", "units", "return_sequences", "bias"},
 	KindEmbedding: {"type", "name", "inputs", "vocab", "dim"},
+
+	KindAdd:       {"type", "name", "inputs"},
+	KindMultiply:  {"type", "name", "inputs"},
+	KindConcat:    {"type", "name", "inputs", "axis"},
+	KindBatchNorm: {"type", "name", "inputs", "momentum", "eps", "affine"},
+	KindLayerNorm: {"type", "name", "inputs", "eps", "affine"},
+
+	KindConv1D:          {"type", "name", "inputs", "filters", "kernel", "stride", "padding", "dilation", "groups", "bias", "activation", "alpha"},
+	KindMaxPool1D:       {"type", "name", "inputs", "size", "stride", "padding"},
+	KindAvgPool1D:       {"type", "name", "inputs", "size", "stride", "padding", "count_include_pad"},
+	KindGlobalAvgPool1D: {"type", "name", "inputs"},
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -161,19 +177,22 @@ func (c *checker) layer(i int, item *yaml.Node, g *graph, ls []*layer, modelIn S
 	// or when the layer has the wrong number of inputs.
 	refs := c.inputs(f, l, g)
 	var ins []Shape
+	signal := true // every input is a [C, L] signal
 	for _, r := range refs {
 		var s Shape
 		switch {
 		case r.index < 0:
-			s = modelIn
+			s, signal = modelIn, false
 		case ls[r.index] != nil:
-			s = ls[r.index].node.Out
-			l.signal = len(refs) == 1 && ls[r.index].signal
+			s, signal = ls[r.index].node.Out, signal && ls[r.index].signal
+		default:
+			signal = false
 		}
 		ins = append(ins, slices.Clone(s))
 	}
+	countOK := refs != nil && c.inputCount(f, l, refs)
 	var in Shape
-	if refs != nil && c.inputCount(f, l, refs) && !isMerge(kind) {
+	if countOK && !isMerge(kind) {
 		in = ins[0]
 	}
 	if len(ins) > 0 {
@@ -205,9 +224,28 @@ func (c *checker) layer(i int, item *yaml.Node, g *graph, ls []*layer, modelIn S
 		c.recurrent(f, l, in)
 	case KindEmbedding:
 		c.embedding(f, l, in)
+	case KindAdd, KindMultiply, KindConcat:
+		if countOK {
+			c.merge(f, l, refs, ins, signal)
+		} else {
+			c.merge(f, l, nil, []Shape{nil}, false) // check the keys only
+		}
+	case KindBatchNorm:
+		c.batchNorm(f, l, in)
+	case KindLayerNorm:
+		c.layerNorm(f, l, in)
+	case KindConv1D:
+		c.conv1d(f, l, in)
+	case KindMaxPool1D, KindAvgPool1D:
+		c.pool1d(f, l, in)
+	case KindGlobalAvgPool1D:
+		c.globalAvgPool1d(f, l, in)
 	}
-	if kind != KindActivation && kind != KindDropout {
-		l.signal = false
+	switch kind {
+	case KindConv1D, KindMaxPool1D, KindAvgPool1D:
+		l.signal = true
+	case KindActivation, KindDropout, KindBatchNorm, KindAdd, KindMultiply, KindConcat:
+		l.signal = signal && refs != nil
 	}
 	return l
 }
