@@ -8,9 +8,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// The image layers: conv2d, maxpool2d, avgpool2d and global_avgpool2d. Each
-// takes an image [C, H, W]. conv2d and the two pooling layers slide a window
-// over H and W; per axis, with padding top and bottom, the output size is
+// The image layers conv2d, maxpool2d, avgpool2d and global_avgpool2d take an
+// image [C, H, W]; their 1-D counterparts conv1d, maxpool1d, avgpool1d and
+// global_avgpool1d take a signal [C, L]. The convolutions and the pooling
+// layers slide a window over H and W (or L); per axis, with padding top and
+// bottom (or left and right), the output size is
 //
 //	⌊(H + top + bottom − dilation·(k−1) − 1)/stride⌋ + 1
 //
@@ -20,6 +22,7 @@ import (
 const (
 	positivePairs = "a positive integer or a list of 2 positive integers"
 	convPaddings  = "valid, same, a non-negative integer or a list of 2"
+	conv1dPadding = "valid, same or a non-negative integer"
 	poolPaddings  = "a non-negative integer or a list of 2 non-negative integers"
 	aNonNegInt    = "a non-negative integer"
 )
@@ -31,8 +34,8 @@ type convPadding struct {
 }
 
 // conv2d checks a conv2d layer: filters and kernel are required; stride
-// (default 1), padding (default valid), dilation (default 1), bias (default
-// true) and activation (default linear) are optional.
+// (default 1), padding (default valid), dilation (default 1), groups (default
+// 1), bias (default true) and activation (default linear) are optional.
 func (c *checker) conv2d(f *fields, l *layer, in Shape) {
 	n := l.node
 	c.require(f, "filters", "kernel")
@@ -41,34 +44,89 @@ func (c *checker) conv2d(f *fields, l *layer, in Shape) {
 	kernelOK = kernelOK && f.vals["kernel"] != nil
 	stride, strideOK := c.pairField(f, "stride", aPositiveInt, 1, [2]int{1, 1}, positivePairs)
 	dilation, dilationOK := c.pairField(f, "dilation", aPositiveInt, 1, [2]int{1, 1}, positivePairs)
+	groups, groupsOK := c.optIntField(f, "groups", aPositiveInt, 1, 1)
 	pad, padOK := c.convPadding(f)
-	n.Filters, n.Kernel, n.Stride, n.Dilation = filters, kernel, stride, dilation
+	n.Filters, n.Kernel, n.Stride, n.Dilation, n.Groups = filters, kernel, stride, dilation, groups
 	n.Bias = c.boolField(f, "bias", true)
 	n.Act, l.actOK = c.layerAct(f)
 
-	if !c.imageInput(f, in) || !filtersOK || !kernelOK {
+	if !c.imageInput(f, in) || !filtersOK || !kernelOK || !groupsOK {
 		return
 	}
-	// filters·C·kh·kw can reach 2⁹⁶: count in big integers.
-	weights := elements(int64(filters), int64(in[0]), int64(kernel[0]), int64(kernel[1]))
-	if weights.Cmp(big.NewInt(MaxParams)) > 0 {
-		c.errorf(f.vals["filters"], "%s: weight has %s parameters (%d x %d x %d x %d), more than the limit of %d",
-			f.subj, weights, filters, in[0], kernel[0], kernel[1], MaxParams)
-		l.tensors = true
-	} else {
-		l.params = int(weights.Int64())
-		if n.Bias {
-			l.params += filters
-		}
-	}
+	c.convWeight(f, l, in[0], kernel[0], kernel[1])
 	if strideOK && dilationOK && padOK {
 		n.Pad, n.Out = c.slide(f, "kernel", in, filters, kernel, stride, dilation, pad)
 	}
 }
 
+// conv1d checks a conv1d layer, as conv2d over [C, L] with one integer per
+// window key: filters and kernel are required; stride (default 1), padding
+// (default valid; same only with stride 1, as PyTorch requires), dilation
+// (default 1), groups (default 1), bias (default true) and activation
+// (default linear) are optional. The window keys go to index 0 of the
+// node's pairs, index 1 is 1.
+func (c *checker) conv1d(f *fields, l *layer, in Shape) {
+	n := l.node
+	c.require(f, "filters", "kernel")
+	filters, filtersOK := c.intField(f, "filters", aPositiveInt, 1, MaxDim, 0)
+	kernel, kernelOK := c.intField(f, "kernel", aPositiveInt, 1, MaxDim, 0)
+	stride, strideOK := c.optIntField(f, "stride", aPositiveInt, 1, 1)
+	dilation, dilationOK := c.optIntField(f, "dilation", aPositiveInt, 1, 1)
+	groups, groupsOK := c.optIntField(f, "groups", aPositiveInt, 1, 1)
+	pad, padOK := c.conv1dPadding(f)
+	if padOK && pad.same && strideOK && stride > 1 {
+		c.errorf(f.vals["padding"], "%s: padding: same needs stride 1, as in PyTorch, but stride is %d; give the padding as a number",
+			f.subj, stride)
+		padOK = false
+	}
+	n.Filters, n.Groups = filters, groups
+	n.Kernel, n.Stride, n.Dilation = [2]int{kernel, 1}, [2]int{stride, 1}, [2]int{dilation, 1}
+	n.Bias = c.boolField(f, "bias", true)
+	n.Act, l.actOK = c.layerAct(f)
+
+	if !c.signalInput(f, in) || !filtersOK || !kernelOK || !groupsOK {
+		return
+	}
+	c.convWeight(f, l, in[0], kernel)
+	if strideOK && dilationOK && padOK {
+		n.Pad, n.Out = c.slide(f, "kernel", in, filters, n.Kernel, n.Stride, n.Dilation, pad)
+	}
+}
+
+// convWeight checks that the node's groups divide both its input channels
+// and its filters, and counts its weight [filters, channels/groups,
+// kernel...] and bias, reporting a weight of more than MaxParams.
+func (c *checker) convWeight(f *fields, l *layer, channels int, kernel ...int) {
+	n := l.node
+	if channels%n.Groups != 0 || n.Filters%n.Groups != 0 {
+		// The shapes are still well defined: go on to check the layers after.
+		c.errorf(f.vals["groups"], "%s: groups %d must divide both the input channels %d and filters %d",
+			f.subj, n.Groups, channels, n.Filters)
+	}
+	// filters·C·kh·kw can reach 2⁹⁶: count in big integers.
+	dims := []int64{int64(n.Filters), int64(channels / n.Groups)}
+	for _, k := range kernel {
+		dims = append(dims, int64(k))
+	}
+	if weights := elements(dims...); weights.Cmp(big.NewInt(MaxParams)) > 0 {
+		parts := make([]string, len(dims))
+		for i, d := range dims {
+			parts[i] = fmt.Sprint(d)
+		}
+		c.errorf(f.vals["filters"], "%s: weight has %s parameters (%s), more than the limit of %d",
+			f.subj, weights, strings.Join(parts, " x "), MaxParams)
+		l.tensors = true
+	} else {
+		l.params = int(weights.Int64())
+		if n.Bias {
+			l.params += n.Filters
+		}
+	}
+}
+
 // pool2d checks a maxpool2d or avgpool2d layer: size is required; stride
-// (default size) and padding (default 0, at most half the window, as PyTorch
-// requires) are optional.
+// (default size), padding (default 0, at most half the window, as PyTorch
+// requires) and, for avgpool2d, count_include_pad (default true) are optional.
 func (c *checker) pool2d(f *fields, l *layer, in Shape) {
 	n := l.node
 	c.require(f, "size")
@@ -77,6 +135,9 @@ func (c *checker) pool2d(f *fields, l *layer, in Shape) {
 	stride, strideOK := c.pairField(f, "stride", aPositiveInt, 1, size, positivePairs)
 	pad, padOK := c.pairField(f, "padding", aNonNegInt, 0, [2]int{}, poolPaddings)
 	n.Kernel, n.Stride, n.Dilation = size, stride, [2]int{1, 1}
+	if n.Kind == KindAvgPool2D {
+		n.CountIncludePad = c.boolField(f, "count_include_pad", true)
+	}
 
 	if !c.imageInput(f, in) || !sizeOK || !strideOK || !padOK {
 		return
@@ -89,9 +150,41 @@ func (c *checker) pool2d(f *fields, l *layer, in Shape) {
 	n.Pad, n.Out = c.slide(f, "size", in, in[0], size, stride, n.Dilation, convPadding{hw: pad})
 }
 
+// pool1d checks a maxpool1d or avgpool1d layer, as pool2d over [C, L] with
+// integers: size is required; stride (default size), padding (default 0, at
+// most half the window) and, for avgpool1d, count_include_pad (default
+// true) are optional.
+func (c *checker) pool1d(f *fields, l *layer, in Shape) {
+	n := l.node
+	c.require(f, "size")
+	size, sizeOK := c.intField(f, "size", aPositiveInt, 1, MaxDim, 0)
+	stride, strideOK := c.optIntField(f, "stride", aPositiveInt, 1, size)
+	pad, padOK := c.optIntField(f, "padding", aNonNegInt, 0, 0)
+	n.Kernel, n.Stride, n.Dilation = [2]int{size, 1}, [2]int{stride, 1}, [2]int{1, 1}
+	if n.Kind == KindAvgPool1D {
+		n.CountIncludePad = c.boolField(f, "count_include_pad", true)
+	}
+
+	if !c.signalInput(f, in) || !sizeOK || !strideOK || !padOK {
+		return
+	}
+	if pad > size/2 {
+		c.errorf(f.vals["padding"], "%s: padding %d is more than half of size %d; use at most %d",
+			f.subj, pad, size, size/2)
+	}
+	n.Pad, n.Out = c.slide(f, "size", in, in[0], n.Kernel, n.Stride, n.Dilation, convPadding{hw: [2]int{pad, 0}})
+}
+
 // globalAvgPool2d checks a global_avgpool2d layer: [C, H, W] → [C].
 func (c *checker) globalAvgPool2d(f *fields, l *layer, in Shape) {
 	if c.imageInput(f, in) {
+		l.node.Out = Shape{in[0]}
+	}
+}
+
+// globalAvgPool1d checks a global_avgpool1d layer: [C, L] → [C].
+func (c *checker) globalAvgPool1d(f *fields, l *layer, in Shape) {
+	if c.signalInput(f, in) {
 		l.node.Out = Shape{in[0]}
 	}
 }
@@ -109,17 +202,33 @@ func (c *checker) imageInput(f *fields, in Shape) bool {
 	return true
 }
 
-// slide works out the padding [top, bottom, left, right] and the output
-// [channels, Ho, Wo] of a window (kernel k, stride s, dilation d) sliding over
-// the image in. It reports a window larger than its padded input (at the
-// value of key, kernel or size) and a padded input or output with more than
-// MaxDim elements, and then returns a nil shape.
+// signalInput reports whether in is a signal [C, L], and reports an error
+// when it is known and is not one.
+func (c *checker) signalInput(f *fields, in Shape) bool {
+	if in == nil {
+		return false
+	}
+	if len(in) != 2 {
+		c.errorf(f.node, "%s: expects an input [C, L] (channels, length), got %v", f.subj, []int(in))
+		return false
+	}
+	return true
+}
+
+// slide works out the padding and the output of a window (kernel k, stride
+// s, dilation d) sliding over the spatial axes of in: an image [C, H, W],
+// giving the padding [top, bottom, left, right] and [channels, Ho, Wo], or a
+// signal [C, L], which uses index 0 of k, s, d and pad.hw, giving [left,
+// right, 0, 0] and [channels, Lo]. It reports a window larger than its padded
+// input (at the value of key, kernel or size) and a padded input or output
+// with more than MaxDim elements, and then returns a nil shape.
 func (c *checker) slide(f *fields, key string, in Shape, channels int, k, s, d [2]int, pad convPadding) ([4]int, Shape) {
+	axes := len(in) - 1
 	// Every value fits in an int64: sizes are at most MaxDim = 2²⁴, so a
 	// dilated window is at most 2⁴⁸.
 	var pads [4]int64
 	var eff, padded [2]int64 // dilated window, padded input
-	for a := range 2 {
+	for a := range axes {
 		h, ka, sa, da := int64(in[1+a]), int64(k[a]), int64(s[a]), int64(d[a])
 		eff[a] = da*(ka-1) + 1
 		before, after := int64(pad.hw[a]), int64(pad.hw[a])
@@ -139,31 +248,45 @@ func (c *checker) slide(f *fields, key string, in Shape, channels int, k, s, d [
 	if eff[0] > padded[0] || eff[1] > padded[1] {
 		dilated := ""
 		if d != [2]int{1, 1} {
-			dilated = fmt.Sprintf(" (dilated %dx%d)", eff[0], eff[1])
+			dilated = fmt.Sprintf(" (dilated %s)", window(axes, eff))
 		}
-		c.errorf(f.vals[key], "%s: %s %dx%d%s is larger than its %s %dx%d",
-			f.subj, key, k[0], k[1], dilated, what, padded[0], padded[1])
+		c.errorf(f.vals[key], "%s: %s %s%s is larger than its %s %s", f.subj, key,
+			window(axes, [2]int64{int64(k[0]), int64(k[1])}), dilated, what, window(axes, padded))
 		return [4]int{}, nil
 	}
-	if size := elements(int64(in[0]), padded[0], padded[1]); size.Cmp(big.NewInt(MaxDim)) > 0 {
+	dims := append([]int64{int64(in[0])}, padded[:axes]...)
+	if size := elements(dims...); size.Cmp(big.NewInt(MaxDim)) > 0 {
 		at := f.vals["padding"]
 		if at == nil {
 			at = f.node
 		}
-		c.errorf(at, "%s: the padded input [%d %d %d] has %s elements, more than the limit of %d",
-			f.subj, in[0], padded[0], padded[1], size, MaxDim)
+		c.errorf(at, "%s: the padded input %v has %s elements, more than the limit of %d",
+			f.subj, dims, size, MaxDim)
 		return [4]int{}, nil
 	}
 	// From here on every value is at most MaxDim.
-	out := Shape{channels, 0, 0}
-	for a := range 2 {
-		out[1+a] = int((padded[a]-eff[a])/int64(s[a]) + 1)
+	out := Shape{channels}
+	for a := range axes {
+		out = append(out, int((padded[a]-eff[a])/int64(s[a])+1))
 	}
-	if size := elements(int64(out[0]), int64(out[1]), int64(out[2])); size.Cmp(big.NewInt(MaxDim)) > 0 {
+	dims = dims[:0]
+	for _, o := range out {
+		dims = append(dims, int64(o))
+	}
+	if size := elements(dims...); size.Cmp(big.NewInt(MaxDim)) > 0 {
 		c.errorf(f.node, "%s: output %v has %s elements, more than the limit of %d", f.subj, []int(out), size, MaxDim)
 		return [4]int{}, nil
 	}
 	return [4]int{int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3])}, out
+}
+
+// window formats the sizes of a window or input over axes 1 or 2: "5" or
+// "3x3".
+func window(axes int, v [2]int64) string {
+	if axes == 1 {
+		return fmt.Sprint(v[0])
+	}
+	return fmt.Sprintf("%dx%d", v[0], v[1])
 }
 
 // elements returns the product of dims.
@@ -192,6 +315,29 @@ func (c *checker) convPadding(f *fields) (convPadding, bool) {
 	}
 	c.errorf(v, "%s: padding: expected %s, got %s%s", f.subj, convPaddings, describe(v),
 		suggest(v.Value, []string{"same", "valid"}))
+	return convPadding{}, false
+}
+
+// conv1dPadding checks a conv1d padding: valid (the default), same or a
+// non-negative integer. It returns false when the value is invalid (reported).
+func (c *checker) conv1dPadding(f *fields) (convPadding, bool) {
+	v := f.vals["padding"]
+	switch {
+	case v == nil:
+		return convPadding{}, true
+	case isScalar(v, "!!int"):
+		p, ok := c.intField(f, "padding", aNonNegInt, 0, MaxDim, 0)
+		return convPadding{hw: [2]int{p, 0}}, ok
+	case isScalar(v, "!!str") && v.Value == "valid":
+		return convPadding{}, true
+	case isScalar(v, "!!str") && v.Value == "same":
+		return convPadding{same: true}, true
+	}
+	hint := ""
+	if isScalar(v, "!!str") {
+		hint = suggest(v.Value, []string{"same", "valid"})
+	}
+	c.errorf(v, "%s: padding: expected %s, got %s%s", f.subj, conv1dPadding, describeList(v), hint)
 	return convPadding{}, false
 }
 

@@ -92,13 +92,26 @@ func checkModel(t *testing.T, m *Model) {
 	positive("input", m.Input)
 	names := map[string]bool{"input": true}
 	goNames := map[string]bool{}
-	prev, prevName := m.Input, "input"
+	outs := map[string]Shape{"input": m.Input} // the output of every node so far
+	used := map[string]bool{}
 	params := 0
 	for i, n := range m.Nodes {
 		positive(n.Name+" In", n.In)
 		positive(n.Name+" Out", n.Out)
-		if n.Index != i || len(n.Inputs) != 1 || n.Inputs[0] != prevName || !equal(n.In, prev) {
-			t.Fatalf("node %d does not chain: %+v", i, n)
+		if n.Index != i || len(n.Inputs) == 0 || len(n.Ins) != len(n.Inputs) || !equal(n.In, n.Ins[0]) {
+			t.Fatalf("node %d: inputs %v, shapes %v, In %v", i, n.Inputs, n.Ins, n.In)
+		}
+		for k, name := range n.Inputs {
+			if out, ok := outs[name]; !ok || !equal(out, n.Ins[k]) || used[name+" by "+n.Name] {
+				t.Fatalf("node %d reads %q (%v), not an earlier node's output %v, or twice", i, name, n.Ins[k], out)
+			}
+			if name == "input" && m.Tokens && n.Kind != KindEmbedding {
+				t.Fatalf("node %d (%s) reads the token ids", i, n.Kind)
+			}
+			used[name], used[name+" by "+n.Name] = true, true
+		}
+		if merge := isMerge(n.Kind); merge != (len(n.Inputs) > 1) {
+			t.Fatalf("node %d (%s) has %d inputs", i, n.Kind, len(n.Inputs))
 		}
 		if names[n.Name] || goNames[n.GoName] || n.GoName != GoName(n.Name) || n.GoName == "" {
 			t.Fatalf("node %d: name %q (Go name %q) is not unique or valid", i, n.Name, n.GoName)
@@ -150,7 +163,12 @@ func checkModel(t *testing.T, m *Model) {
 		if n.Out.Size() > MaxDim {
 			t.Fatalf("node %d output %v too large", i, n.Out)
 		}
-		prev, prevName = n.Out, n.Name
+		outs[n.Name] = n.Out
+	}
+	for _, n := range m.Nodes[:len(m.Nodes)-1] {
+		if !used[n.Name] {
+			t.Fatalf("nothing reads node %d", n.Index)
+		}
 	}
 	if params > MaxParams {
 		t.Fatalf("%d parameters", params)

@@ -19,6 +19,7 @@ var activations = map[string]Activation{
 	"tanh":       ActTanh,
 	"softplus":   ActSoftplus,
 	"softmax":    ActSoftmax,
+	"relu6":      ActReLU6,
 }
 
 // layerKinds maps the layer types of the spec to node kinds: each activation
@@ -29,6 +30,10 @@ var layerKinds = func() map[string]Kind {
 		"conv2d": KindConv2D, "maxpool2d": KindMaxPool2D, "avgpool2d": KindAvgPool2D,
 		"global_avgpool2d": KindGlobalAvgPool2D, "embedding": KindEmbedding,
 		"rnn": KindRNN, "lstm": KindLSTM, "gru": KindGRU,
+		"add": KindAdd, "multiply": KindMultiply, "concat": KindConcat,
+		"batchnorm": KindBatchNorm, "layernorm": KindLayerNorm,
+		"conv1d": KindConv1D, "maxpool1d": KindMaxPool1D, "avgpool1d": KindAvgPool1D,
+		"global_avgpool1d": KindGlobalAvgPool1D,
 	}
 	for name := range activations {
 		m[name] = KindActivation
@@ -36,22 +41,34 @@ var layerKinds = func() map[string]Kind {
 	return m
 }()
 
-// layerKeys lists the keys each kind of layer accepts.
+// layerKeys lists the keys each kind of layer accepts; every kind accepts
+// inputs (see graph.go).
 var layerKeys = map[Kind][]string{
-	KindDense:      {"type", "name", "units", "activation", "alpha", "bias"},
-	KindActivation: {"type", "name", "alpha"},
-	KindDropout:    {"type", "name", "rate"},
-	KindFlatten:    {"type", "name"},
+	KindDense:      {"type", "name", "inputs", "units", "activation", "alpha", "bias"},
+	KindActivation: {"type", "name", "inputs", "alpha"},
+	KindDropout:    {"type", "name", "inputs", "rate"},
+	KindFlatten:    {"type", "name", "inputs"},
 
-	KindConv2D:          {"type", "name", "filters", "kernel", "stride", "padding", "dilation", "bias", "activation", "alpha"},
-	KindMaxPool2D:       {"type", "name", "size", "stride", "padding"},
-	KindAvgPool2D:       {"type", "name", "size", "stride", "padding"},
-	KindGlobalAvgPool2D: {"type", "name"},
+	KindConv2D:          {"type", "name", "inputs", "filters", "kernel", "stride", "padding", "dilation", "groups", "bias", "activation", "alpha"},
+	KindMaxPool2D:       {"type", "name", "inputs", "size", "stride", "padding"},
+	KindAvgPool2D:       {"type", "name", "inputs", "size", "stride", "padding", "count_include_pad"},
+	KindGlobalAvgPool2D: {"type", "name", "inputs"},
 
-	KindRNN:       {"type", "name", "units", "return_sequences", "bias", "activation"},
-	KindLSTM:      {"type", "name", "units", "return_sequences", "bias"},
-	KindGRU:       {"type", "name", "units", "return_sequences", "bias"},
-	KindEmbedding: {"type", "name", "vocab", "dim"},
+	KindRNN:       {"type", "name", "inputs", "units", "return_sequences", "bias", "activation"},
+	KindLSTM:      {"type", "name", "inputs", "units", "return_sequences", "bias"},
+	KindGRU:       {"type", "name", "inputs", "units", "return_sequences", "bias"},
+	KindEmbedding: {"type", "name", "inputs", "vocab", "dim"},
+
+	KindAdd:       {"type", "name", "inputs"},
+	KindMultiply:  {"type", "name", "inputs"},
+	KindConcat:    {"type", "name", "inputs", "axis"},
+	KindBatchNorm: {"type", "name", "inputs", "momentum", "eps", "affine"},
+	KindLayerNorm: {"type", "name", "inputs", "eps", "affine"},
+
+	KindConv1D:          {"type", "name", "inputs", "filters", "kernel", "stride", "padding", "dilation", "groups", "bias", "activation", "alpha"},
+	KindMaxPool1D:       {"type", "name", "inputs", "size", "stride", "padding"},
+	KindAvgPool1D:       {"type", "name", "inputs", "size", "stride", "padding", "count_include_pad"},
+	KindGlobalAvgPool1D: {"type", "name", "inputs"},
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -76,47 +93,47 @@ type layer struct {
 	actOK    bool       // the layer's final function (endAct) is known
 	tensors  bool       // a parameter tensor was too large (reported)
 	params   int        // parameter count
+	ins      []int      // the layers feeding this one, in Inputs order (-1: the model input); nil when unknown
+	// signal is true when the output is a [C, L] signal (of conv1d or a 1-D
+	// pooling layer, possibly through elementwise layers) rather than a
+	// sequence [T, F]; concat joins signals on C and sequences on F.
+	signal bool
 }
 
 // layers checks the layer list and infers shapes from the input shape in (nil
-// when unknown). A nil entry is a layer whose type is unknown; a nil Out is a
-// shape that cannot be inferred because of an error reported earlier.
+// when unknown), following the graph (see graph.go). A nil entry is a layer
+// whose type is unknown; a nil Out is a shape that cannot be inferred because
+// of an error reported earlier.
 func (c *checker) layers(v *yaml.Node, in Shape) []*layer {
 	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
 		c.errorf(v, "layers: expected a non-empty list of layers such as [{type: dense, units: 10}], got %s", describe(v))
 		return nil
 	}
+	g := newGraph(v.Content)
 	ls := make([]*layer, len(v.Content))
 	total, tooLarge := 0, false
 	for i, item := range v.Content {
-		l := c.layer(i, item, in)
+		l := c.layer(i, item, g, ls, in)
 		ls[i] = l
-		in = nil
-		if l != nil {
-			in = l.node.Out
-			tooLarge = tooLarge || l.tensors
-			total += l.params // each at most 2·MaxParams+2·MaxDim
+		if l == nil {
+			g.complete = false
+			continue
 		}
+		tooLarge = tooLarge || l.tensors
+		total += l.params // each at most 2·MaxParams+2·MaxDim
 	}
 	if total > MaxParams && !tooLarge {
 		c.errorf(v, "layers: the model has %d parameters, more than the limit of %d", total, MaxParams)
 	}
-	for i, l := range ls {
-		if l == nil {
-			continue
-		}
-		l.node.Inputs = []string{"input"}
-		if i > 0 && ls[i-1] != nil {
-			l.node.Inputs = []string{ls[i-1].node.Name}
-		}
-	}
 	c.checkNames(ls)
+	c.checkUnused(ls, g)
 	return ls
 }
 
-// layer checks layer i, whose input shape is in (nil when unknown). It
-// returns nil when the layer's type is missing or unknown.
-func (c *checker) layer(i int, item *yaml.Node, in Shape) *layer {
+// layer checks layer i, given the graph g, the layers before it in ls and
+// the model input's shape modelIn (nil when unknown). It returns nil when
+// the layer's type is missing or unknown.
+func (c *checker) layer(i int, item *yaml.Node, g *graph, ls []*layer, modelIn Shape) *layer {
 	if item.Kind != yaml.MappingNode {
 		c.errorf(item, "layer %d: expected a mapping such as {type: dense, units: 10}, got %s", i, describe(item))
 		return nil
@@ -145,13 +162,42 @@ func (c *checker) layer(i int, item *yaml.Node, in Shape) *layer {
 	}
 
 	f := c.mapping(item, fmt.Sprintf("layer %d (%s)", i, typ), layerKeys[kind])
-	n := &Node{Index: i, Name: fmt.Sprintf("layers.%d", i), Kind: kind, In: slices.Clone(in), Pos: c.pos(item)}
+	n := &Node{Index: i, Name: fmt.Sprintf("layers.%d", i), Kind: kind, Pos: c.pos(item)}
+	if kind == KindActivation {
+		n.Act.Fn = activations[typ] // for subject(n) until act sets it
+	}
 	l := &layer{node: n, nameOK: true}
 	if v := f.vals["name"]; v != nil {
 		l.nameNode = v
 		n.Name, l.nameOK = c.layerName(f)
 	}
 	n.GoName = GoName(n.Name)
+
+	// The shapes of the inputs; in is the single input's, nil when unknown
+	// or when the layer has the wrong number of inputs.
+	refs := c.inputs(f, l, g)
+	var ins []Shape
+	signal := true // every input is a [C, L] signal
+	for _, r := range refs {
+		var s Shape
+		switch {
+		case r.index < 0:
+			s, signal = modelIn, false
+		case ls[r.index] != nil:
+			s, signal = ls[r.index].node.Out, signal && ls[r.index].signal
+		default:
+			signal = false
+		}
+		ins = append(ins, slices.Clone(s))
+	}
+	countOK := refs != nil && c.inputCount(f, l, refs)
+	var in Shape
+	if countOK && !isMerge(kind) {
+		in = ins[0]
+	}
+	if len(ins) > 0 {
+		n.In, n.Ins = slices.Clone(ins[0]), ins
+	}
 
 	switch kind {
 	case KindDense:
@@ -178,6 +224,28 @@ func (c *checker) layer(i int, item *yaml.Node, in Shape) *layer {
 		c.recurrent(f, l, in)
 	case KindEmbedding:
 		c.embedding(f, l, in)
+	case KindAdd, KindMultiply, KindConcat:
+		if countOK {
+			c.merge(f, l, refs, ins, signal)
+		} else {
+			c.merge(f, l, nil, []Shape{nil}, false) // check the keys only
+		}
+	case KindBatchNorm:
+		c.batchNorm(f, l, in)
+	case KindLayerNorm:
+		c.layerNorm(f, l, in)
+	case KindConv1D:
+		c.conv1d(f, l, in)
+	case KindMaxPool1D, KindAvgPool1D:
+		c.pool1d(f, l, in)
+	case KindGlobalAvgPool1D:
+		c.globalAvgPool1d(f, l, in)
+	}
+	switch kind {
+	case KindConv1D, KindMaxPool1D, KindAvgPool1D:
+		l.signal = true
+	case KindActivation, KindDropout, KindBatchNorm, KindAdd, KindMultiply, KindConcat:
+		l.signal = signal && refs != nil
 	}
 	return l
 }
@@ -266,23 +334,24 @@ func (c *checker) act(f *fields, fn Activation) (Act, bool) {
 	return a, true
 }
 
-// layerName checks a name: value. Names must match ^[A-Za-z_][A-Za-z0-9_]*$,
-// must not be "input" (the model input's name), and must give a Go name that
-// starts with a letter.
+// layerName checks a name: value: a PyTorch module path such as fc1,
+// layer1.0.conv1 or features.3 (see isLayerName), not "input" (the model
+// input's name). Bare indices such as 0 or 1.0 may be written without quotes.
 func (c *checker) layerName(f *fields) (string, bool) {
-	name, ok := c.stringField(f, "name")
+	v := f.vals["name"]
+	name, ok := nameText(v)
 	if !ok {
+		c.expected(f, "name", "a string")
 		return "", false
 	}
-	v := f.vals["name"]
 	switch goName := GoName(name); {
 	case !isLayerName(name):
-		c.expected(f, "name", "letters, digits and underscores, not starting with a digit")
-	case name == "input":
+		c.expected(f, "name", "parts of letters, digits and underscores joined by single dots, such as layer1.0.conv1")
+	case name == inputName:
 		c.errorf(v, "%s: name \"input\" is reserved for the model input; choose another name", f.subj)
-	case goName == "" || !('A' <= goName[0] && goName[0] <= 'Z'):
-		c.errorf(v, "%s: name %s gives the Go name %s, which does not start with a letter; start the name with a letter",
-			f.subj, quote(name), quote(goName))
+	case goName == "":
+		c.errorf(v, "%s: name %s has no letters or digits to make a Go name of; choose another name",
+			f.subj, quote(name))
 	default:
 		return name, true
 	}

@@ -2,9 +2,11 @@
 // every value keeps its file:line:col, unknown keys and impossible values are
 // errors, and the shape entering and leaving every layer is inferred.
 //
-// The checked model is a graph: each Node names its inputs, so kinds with
-// several inputs (add, concat) fit later without a rewrite. Today every spec
-// is a chain, and Node i takes Node i-1 (or the model input) as its input.
+// The checked model is a graph: each Node names its inputs (Inputs) and
+// knows their shapes (Ins). A node reads only nodes before it, so Nodes is in
+// an order in which to compute them, and the last node is the output. A spec
+// without inputs: keys is a chain: Node i reads Node i-1, and Node 0 the
+// model input.
 package spec
 
 // DType is the element type of every tensor of a model.
@@ -101,8 +103,9 @@ type Node struct {
 	Name   string   // weight-file prefix: "layers.{Index}" unless the spec gives name:
 	GoName string   // Go identifier prefix for the node's fields: GoName(Name), e.g. "Layers0", "Fc1"
 	Kind   Kind     // one of the Kind constants
-	Inputs []string // names of the nodes feeding this one; "input" is the model input
-	In     Shape    // shape entering the layer
+	Inputs []string // names of the nodes feeding this one, in the spec's order; "input" is the model input
+	Ins    []Shape  // the shape of each input, in Inputs order; In is Ins[0]
+	In     Shape    // shape entering the layer (of the first input)
 	Out    Shape    // shape leaving the layer
 	Pos    Pos      // position of the layer's mapping in the spec
 

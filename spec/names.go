@@ -10,31 +10,52 @@ import (
 // GoName turns a layer name into the Go identifier prefix used for the
 // layer's fields: it splits the name on '.' and '_', upper-cases the first
 // letter of each part and joins them, so "layers.0" becomes "Layers0", "fc1"
-// becomes "Fc1" and "enc_out" becomes "EncOut". Names that differ only in
-// their separators or in the case of a part's first letter ("fc_1", "fc1")
-// give the same Go name; Parse rejects specs where two layers do.
+// becomes "Fc1", "enc_out" becomes "EncOut" and "layer1.0.conv1" becomes
+// "Layer1_0Conv1". Two rules keep PyTorch module paths apart and the result
+// an identifier:
+//   - a part that starts with a digit and follows a part that ends with one
+//     is joined with an underscore ("features.1.0" is "Features1_0", while
+//     "features.10" stays "Features10");
+//   - a result that starts with a digit gets the prefix "L" (for layer): "0"
+//     becomes "L0" and "0.conv" becomes "L0Conv".
+//
+// Names that differ only in their separators or in the case of a part's
+// first letter ("fc_1", "fc1") give the same Go name; Parse rejects specs
+// where two layers do. GoName returns "" for a name without letters or digits.
 func GoName(name string) string {
 	var b strings.Builder
 	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '.' || r == '_' }) {
 		r, size := utf8.DecodeRuneInString(part)
+		if s := b.String(); s != "" && isDigit(s[len(s)-1]) && isDigit(part[0]) {
+			b.WriteByte('_')
+		}
 		b.WriteRune(unicode.ToUpper(r))
 		b.WriteString(part[size:])
+	}
+	if s := b.String(); s != "" && isDigit(s[0]) {
+		return "L" + s
 	}
 	return b.String()
 }
 
-// isLayerName reports whether s matches ^[A-Za-z_][A-Za-z0-9_]*$.
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// isLayerName reports whether s is a PyTorch module path: parts of ASCII
+// letters, digits and underscores joined by single dots ("fc1",
+// "layer1.0.conv1", "0", "features.3"), without empty parts.
 func isLayerName(s string) bool {
 	if s == "" {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
-		case '0' <= c && c <= '9' && i > 0:
-		default:
+	for _, part := range strings.Split(s, ".") {
+		if part == "" {
 			return false
+		}
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if c != '_' && !isDigit(c) && !('a' <= c && c <= 'z') && !('A' <= c && c <= 'Z') {
+				return false
+			}
 		}
 	}
 	return true

@@ -81,7 +81,7 @@ func TestErrorMessages(t *testing.T) {
 		{"document end marker is fine", base + "...\n", ""},
 		{"parser error line", "name: m\ninput: [4\nlayers: []\n", "m.yaml:2:1: did not find expected ',' or ']'"},
 		{"parser error past line 1", "a:\n  b: 1\n c: 2\n", "m.yaml:3:1: did not find expected key"},
-		{"transposition suggestion", strings.Replace(base, "units: 1", "units: 1, activation: rleu", 1), `m.yaml:4:41: layer 0 (dense): activation: unknown activation "rleu"; expected one of elu, gelu, leaky_relu, linear, relu, sigmoid, softmax, softplus, tanh (did you mean "relu"?)`},
+		{"transposition suggestion", strings.Replace(base, "units: 1", "units: 1, activation: rleu", 1), `m.yaml:4:41: layer 0 (dense): activation: unknown activation "rleu"; expected one of elu, gelu, leaky_relu, linear, relu, relu6, sigmoid, softmax, softplus, tanh (did you mean "relu"?)`},
 		{"loss not a name", strings.Replace(base, "loss: mse", "loss: 3", 1), "m.yaml:5:7: loss: expected a loss name such as mse or a mapping such as {type: huber, delta: 1.0}, got 3"},
 		{"loss mapping without type", strings.Replace(base, "loss: mse", "loss: {delta: 1}", 1), "m.yaml:5:7: loss: missing key \"type\""},
 		{"init not a mapping", base + "init: he_uniform\n", `m.yaml:6:7: init: expected a mapping such as {scheme: he_uniform, seed: 1}, got "he_uniform"`},
@@ -104,7 +104,7 @@ func TestErrorMessages(t *testing.T) {
 		{"blank package", strings.Replace(base, "name: m", "name: _", 1), "m.yaml:1:7: name: the blank identifier _ cannot name a package; choose another package name"},
 		{"package main", strings.Replace(base, "name: m", "name: main", 1), "m.yaml:1:7: name: a package named main cannot be imported; choose another package name"},
 		{"seed at uint64 max", base + "init: {seed: 18446744073709551615}\n", ""},
-		{"case-insensitive suggestion", strings.Replace(base, "dense", "DENSE", 1), `m.yaml:4:12: layer 0: unknown type "DENSE"; expected one of avgpool2d, conv2d, dense, dropout, elu, embedding, flatten, gelu, global_avgpool2d, gru, leaky_relu, linear, lstm, maxpool2d, relu, rnn, sigmoid, softmax, softplus, tanh (did you mean "dense"?)`},
+		{"case-insensitive suggestion", strings.Replace(base, "dense", "DENSE", 1), `m.yaml:4:12: layer 0: unknown type "DENSE"; expected one of add, avgpool1d, avgpool2d, batchnorm, concat, conv1d, conv2d, dense, dropout, elu, embedding, flatten, gelu, global_avgpool1d, global_avgpool2d, gru, layernorm, leaky_relu, linear, lstm, maxpool1d, maxpool2d, multiply, relu, relu6, rnn, sigmoid, softmax, softplus, tanh (did you mean "dense"?)`},
 		{"conv kernel in a block mapping", "name: m\ninput: [1, 4, 4]\nlayers:\n  - type: conv2d\n    filters: 2\n    kernel: [3, 3, 3]\nloss: mse\n", "m.yaml:6:13: layer 0 (conv2d): kernel: expected a positive integer or a list of 2 positive integers, got [3, 3, 3]"},
 		{"long list described in short", strings.Replace(convBase, "kernel: 3", "kernel: [1, 2, 3, 4, 5, 6, 7, 8, 9]", 1), "m.yaml:4:40: layer 0 (conv2d): kernel: expected a positive integer or a list of 2 positive integers, got a list"},
 		{"list of mappings described in short", strings.Replace(convBase, "kernel: 3", "kernel: [{a: 1}]", 1), "m.yaml:4:40: layer 0 (conv2d): kernel: expected a positive integer or a list of 2 positive integers, got a list"},
@@ -115,7 +115,7 @@ func TestErrorMessages(t *testing.T) {
 		{"valid padding", strings.Replace(convBase, "kernel: 3", "kernel: 3, padding: valid", 1), ""},
 		{"conv softmax then flatten", "name: m\ninput: [1, 3, 3]\nlayers:\n  - {type: conv2d, filters: 4, kernel: 3, activation: softmax}\n  - {type: flatten}\nloss: softmax_cross_entropy\n", "m.yaml:6:7: loss: softmax_cross_entropy takes logits, but layer 0 ends in softmax; remove its softmax activation"},
 		{"bce with logits after conv sigmoid and pooling", "name: m\ninput: [1, 4, 4]\nlayers:\n  - {type: conv2d, filters: 1, kernel: 3, activation: sigmoid}\n  - {type: maxpool2d, size: 2}\n  - {type: flatten}\nloss: binary_cross_entropy_with_logits\n", "m.yaml:7:7: loss: binary_cross_entropy_with_logits takes logits, but layer 0 ends in sigmoid; remove the sigmoid or use binary_cross_entropy"},
-		{"key in block mapping", "name: m\ninput: [4]\nlayers:\n  - type: dense\n    unit: 3\nloss: mse\n", "m.yaml:4:5: layer 0 (dense): missing key \"units\"\nm.yaml:5:5: layer 0 (dense): unknown key \"unit\"; expected one of activation, alpha, bias, name, type, units (did you mean \"units\"?)"},
+		{"key in block mapping", "name: m\ninput: [4]\nlayers:\n  - type: dense\n    unit: 3\nloss: mse\n", "m.yaml:4:5: layer 0 (dense): missing key \"units\"\nm.yaml:5:5: layer 0 (dense): unknown key \"unit\"; expected one of activation, alpha, bias, inputs, name, type, units (did you mean \"units\"?)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,8 +157,18 @@ func TestGoName(t *testing.T) {
 		{"Enc__Out_", "EncOut"},
 		{"layers.12", "Layers12"},
 		{"x", "X"},
-		{"_1", "1"},
+		{"_1", "L1"},
 		{"", ""},
+		{"__", ""},
+		{"0", "L0"},
+		{"0.conv", "L0Conv"},
+		{"features.3", "Features3"},
+		{"features.1.0", "Features1_0"},
+		{"features.10", "Features10"},
+		{"layer1.0.conv1", "Layer1_0Conv1"},
+		{"h.0.attn", "H0Attn"},
+		{"1.0", "L1_0"},
+		{"block.bn2", "BlockBn2"},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, GoName(tt.name), "GoName(%q)", tt.name)

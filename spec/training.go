@@ -63,9 +63,11 @@ func (c *checker) loss(v *yaml.Node, ls []*layer, layersOK bool) Loss {
 
 // lossFits checks that the loss suits the model's output shape and its final
 // activation: that of the last dense, conv2d, activation, rnn, lstm, gru or
-// embedding layer (see endAct), ignoring dropout, flatten and pooling layers
-// (pooling keeps values in the range of the activation before it: a max or
-// mean of probabilities is one). softmax_cross_entropy takes a vector [C] of
+// embedding layer (see endAct) on the way back from the output, ignoring
+// dropout, flatten and pooling layers (pooling keeps values in the range of
+// the activation before it: a max or mean of probabilities is one), which
+// the walk passes through to their input. Merges and normalisation layers
+// end in linear. softmax_cross_entropy takes a vector [C] of
 // class logits, or a sequence [T, C] of them, one target class per step.
 // binary_cross_entropy takes probabilities, so no dropout may follow the
 // final sigmoid: in training it scales the values it keeps by 1/(1−rate),
@@ -75,9 +77,12 @@ func (c *checker) lossFits(at *yaml.Node, kind string, ls []*layer) {
 	if last := ls[len(ls)-1]; last != nil {
 		out = last.node.Out
 	}
+	// Walk back from the output through the layers that keep the range of
+	// their input's values, following each one's input.
 	final, known := -1, true // index of the layer giving the final activation
 	dropout := -1            // index of the last dropout with a positive rate after it
-	for i := len(ls) - 1; i >= 0; i-- {
+walk:
+	for i := len(ls) - 1; i >= 0; {
 		l := ls[i]
 		if l == nil {
 			known = false
@@ -88,12 +93,17 @@ func (c *checker) lossFits(at *yaml.Node, kind string, ls []*layer) {
 			if l.node.Rate > 0 && dropout < 0 {
 				dropout = i
 			}
-			continue
-		case KindFlatten, KindMaxPool2D, KindAvgPool2D, KindGlobalAvgPool2D:
-			continue
+		case KindFlatten, KindMaxPool2D, KindAvgPool2D, KindGlobalAvgPool2D,
+			KindMaxPool1D, KindAvgPool1D, KindGlobalAvgPool1D:
+		default:
+			final, known = i, l.actOK
+			break walk
 		}
-		final, known = i, l.actOK
-		break
+		if len(l.ins) != 1 {
+			known = false
+			break
+		}
+		i = l.ins[0]
 	}
 	fn := ActLinear
 	if known && final >= 0 {
@@ -107,7 +117,7 @@ func (c *checker) lossFits(at *yaml.Node, kind string, ls []*layer) {
 		}
 		if known && fn == ActSoftmax {
 			fix := "remove the softmax layer"
-			if k := ls[final].node.Kind; k == KindDense || k == KindConv2D {
+			if k := ls[final].node.Kind; k == KindDense || k == KindConv2D || k == KindConv1D {
 				fix = "remove its softmax activation"
 			}
 			c.errorf(at, "loss: %s takes logits, but layer %d ends in softmax; %s", kind, final, fix)

@@ -494,3 +494,60 @@ func TestValidImageLayers(t *testing.T) {
 		})
 	}
 }
+
+// graphNode is the part of a Node the graph tests compare.
+type graphNode struct {
+	Name, GoName string
+	Kind         Kind
+	Inputs       []string
+	Ins          []Shape
+	In, Out      Shape
+}
+
+func graphNodesOf(m *Model) []graphNode {
+	var ns []graphNode
+	for _, n := range m.Nodes {
+		ns = append(ns, graphNode{n.Name, n.GoName, n.Kind, n.Inputs, n.Ins, n.In, n.Out})
+	}
+	return ns
+}
+
+// TestValidGraphs checks inputs:, references and PyTorch module paths as names.
+func TestValidGraphs(t *testing.T) {
+	tests := []struct {
+		name  string
+		spec  string
+		nodes []graphNode
+	}{
+		{
+			name: "nn.Sequential indices unquoted, explicit inputs by name and by layers.{i}",
+			spec: `
+name: m
+input: [6]
+layers:
+  - {name: 0, type: dense, units: 4}
+  - {name: 1, type: relu}
+  - {type: dense, units: 4, inputs: [1]}
+  - {name: features.3, type: dense, units: 2, inputs: [layers.2]}
+  - {name: 1.0, type: dense, units: 3, inputs: [features.3]}
+  - {name: head.fc, type: dense, units: 1, inputs: [1.0]}
+loss: mse
+`,
+			nodes: []graphNode{
+				{"0", "L0", KindDense, []string{"input"}, []Shape{{6}}, Shape{6}, Shape{4}},
+				{"1", "L1", KindActivation, []string{"0"}, []Shape{{4}}, Shape{4}, Shape{4}},
+				{"layers.2", "Layers2", KindDense, []string{"1"}, []Shape{{4}}, Shape{4}, Shape{4}},
+				{"features.3", "Features3", KindDense, []string{"layers.2"}, []Shape{{4}}, Shape{4}, Shape{2}},
+				{"1.0", "L1_0", KindDense, []string{"features.3"}, []Shape{{2}}, Shape{2}, Shape{3}},
+				{"head.fc", "HeadFc", KindDense, []string{"1.0"}, []Shape{{3}}, Shape{3}, Shape{1}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse("m.yaml", []byte(tt.spec))
+			require.NoError(t, err)
+			assert.Equal(t, tt.nodes, graphNodesOf(m))
+		})
+	}
+}

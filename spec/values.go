@@ -211,6 +211,15 @@ func (c *checker) intField(f *fields, key, what string, lo, hi int64, def int) (
 	return int(x), true
 }
 
+// optIntField is intField for an optional key: it returns def and true when
+// the key is absent.
+func (c *checker) optIntField(f *fields, key, what string, lo int64, def int) (int, bool) {
+	if f.vals[key] == nil {
+		return def, true
+	}
+	return c.intField(f, key, what, lo, MaxDim, def)
+}
+
 // seedField returns the non-negative integer value of key, or def.
 func (c *checker) seedField(f *fields, key string, def uint64) uint64 {
 	v := f.vals[key]
@@ -247,9 +256,10 @@ var (
 	anyNumber   = func(float64) bool { return true }
 	positive    = func(x float64) bool { return x > 0 }
 	nonNegative = func(x float64) bool { return x >= 0 }
-	unitRight   = func(x float64) bool { return x >= 0 && x < 1 } // [0, 1)
-	unitLeft    = func(x float64) bool { return x > 0 && x <= 1 } // (0, 1]
-	unitOpen    = func(x float64) bool { return x > 0 && x < 1 }  // (0, 1)
+	unitRight   = func(x float64) bool { return x >= 0 && x < 1 }  // [0, 1)
+	unitLeft    = func(x float64) bool { return x > 0 && x <= 1 }  // (0, 1]
+	unitOpen    = func(x float64) bool { return x > 0 && x < 1 }   // (0, 1)
+	unitClosed  = func(x float64) bool { return x >= 0 && x <= 1 } // [0, 1]
 )
 
 const (
@@ -258,6 +268,7 @@ const (
 	aNonNegNumber   = "a non-negative number"
 	aNumberInUnitR  = "a number in [0, 1)"
 	aNumberInUnitL  = "a number in (0, 1]"
+	aNumberInUnitC  = "a number in [0, 1]"
 	// The optimizer's momentum, betas and alpha exclude 0: the runtime reads 0
 	// as "the default", and sgd already is momentum 0.
 	aNumberInUnitO = "a number in (0, 1)"
