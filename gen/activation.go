@@ -7,6 +7,10 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
+func init() {
+	register(activationEmitter{}, spec.KindActivation)
+}
+
 // Activations, elementwise a = f(z) except softmax, and their derivatives:
 //
 //	relu        a = max(z, 0)                   da/dz = 1 if z > 0 else 0

@@ -7,6 +7,10 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
+func init() {
+	register(conv2dEmitter{}, spec.KindConv2D)
+}
+
 // conv2d: cross-correlation as PyTorch's nn.Conv2d computes it, weight W
 // [F, C, KH, KW], bias b [F], input zero-padded to xp [C, Hp, Wp]:
 //

@@ -7,6 +7,10 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
+func init() {
+	register(denseEmitter{}, spec.KindDense)
+}
+
 // dense: a fully connected layer with weight W [out, in] and bias b [out]
 // (PyTorch's nn.Linear layout), followed by its activation f:
 //

@@ -7,6 +7,10 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
+func init() {
+	register(dropoutEmitter{}, spec.KindDropout)
+}
+
 // dropout (inverted, as PyTorch): in training mode each element is kept with
 // probability 1−p and scaled by 1/(1−p), so mask ∈ {0, 1/(1−p)}:
 //

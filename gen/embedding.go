@@ -5,6 +5,10 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
+func init() {
+	register(embeddingEmitter{}, spec.KindEmbedding)
+}
+
 // embedding: a table W [vocab, dim] (PyTorch's nn.Embedding.weight) looked up
 // at every step of the token input:
 //

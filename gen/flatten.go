@@ -5,6 +5,10 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
+func init() {
+	register(flattenEmitter{}, spec.KindFlatten)
+}
+
 // flatten: y = x viewed as a vector, C, H, W order (row-major, as PyTorch's
 // nn.Flatten), so dx = dy viewed in x's shape. Every buffer is already a flat
 // array, so flatten emits no code: its output and gradient are its input's.

@@ -187,28 +187,21 @@ func newPlan(m *spec.Model, pkg, source string) (*plan, error) {
 	return p, nil
 }
 
-func emitterFor(n *spec.Node) (emitter, error) {
-	switch n.Kind {
-	case spec.KindDense:
-		return denseEmitter{}, nil
-	case spec.KindActivation:
-		return activationEmitter{}, nil
-	case spec.KindDropout:
-		return dropoutEmitter{}, nil
-	case spec.KindFlatten:
-		return flattenEmitter{}, nil
-	case spec.KindConv2D:
-		return conv2dEmitter{}, nil
-	case spec.KindMaxPool2D, spec.KindAvgPool2D:
-		return poolEmitter{}, nil
-	case spec.KindGlobalAvgPool2D:
-		return globalAvgPoolEmitter{}, nil
-	case spec.KindRNN, spec.KindLSTM, spec.KindGRU:
-		return recurrentEmitter{}, nil
-	case spec.KindEmbedding:
-		return embeddingEmitter{}, nil
+// emitters maps every kind to its emitter; each kind's file registers its own.
+var emitters = map[spec.Kind]emitter{}
+
+// register adds the emitter of a kind (called from each kind's file).
+func register(e emitter, kinds ...spec.Kind) {
+	for _, k := range kinds {
+		emitters[k] = e
 	}
-	return nil, fmt.Errorf("%s:%d:%d: layer %d (%s): no code generator for this kind", n.Pos.File, n.Pos.Line, n.Pos.Col, n.Index, n.Kind)
+}
+
+func emitterFor(n *spec.Node) (emitter, error) {
+	if e, ok := emitters[n.Kind]; ok {
+		return e, nil
+	}
+	return nil, fmt.Errorf("%s:%d:%d: layer %d (%s): no code generator for this kind yet", n.Pos.File, n.Pos.Line, n.Pos.Col, n.Index, n.Kind)
 }
 
 // outField returns the last activation buffer (the model output).

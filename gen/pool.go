@@ -7,6 +7,11 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
+func init() {
+	register(poolEmitter{}, spec.KindMaxPool2D, spec.KindAvgPool2D)
+	register(globalAvgPoolEmitter{}, spec.KindGlobalAvgPool2D)
+}
+
 // maxpool2d and avgpool2d over windows KH×KW with stride (SH, SW) and
 // symmetric padding (PT, PL), as PyTorch's nn.MaxPool2d / nn.AvgPool2d:
 //

@@ -7,6 +7,10 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
+func init() {
+	register(recurrentEmitter{}, spec.KindRNN, spec.KindLSTM, spec.KindGRU)
+}
+
 // rnn, lstm and gru in PyTorch's semantics (nn.RNN, nn.LSTM, nn.GRU, one
 // layer, batch_first), input x [T, F], hidden size H, initial state zero.
 // Parameters weight_ih_l0 [G·H, F], weight_hh_l0 [G·H, H], bias_ih_l0 [G·H],
