@@ -45,6 +45,14 @@ func InitParams[T Float](params []T, tensors []Tensor, scheme string, seed uint6
 		if t.Size == 0 {
 			continue
 		}
+		switch t.Const {
+		case "", "ones", "zeros":
+		default:
+			return fmt.Errorf("tensor %q: constant initial value %q unknown; want ones or zeros", t.Name, t.Const)
+		}
+		if t.Const != "" {
+			continue
+		}
 		switch {
 		case scheme == "pytorch" || (!t.Bias && (scheme == "he_uniform" || scheme == "he_normal")):
 			if t.FanIn <= 0 {
@@ -63,6 +71,12 @@ func InitParams[T Float](params []T, tensors []Tensor, scheme string, seed uint6
 		p := params[t.Offset : t.Offset+t.Size]
 		fanIn, fanOut := float64(t.FanIn), float64(t.FanOut)
 		switch {
+		case t.Const == "ones":
+			for i := range p {
+				p[i] = 1
+			}
+		case t.Const == "zeros":
+			clear(p)
 		case scheme == "pytorch":
 			fillUniform(p, rng, 1/math.Sqrt(fanIn))
 		case t.Bias:

@@ -23,6 +23,10 @@ type Tensor struct {
 	FanIn  int    // fan-in used by initialisers
 	FanOut int    // fan-out used by initialisers
 	Bias   bool   // bias tensors: zero for xavier/he, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for pytorch
+	// Const, when not empty, fixes the initial value whatever the scheme, as
+	// PyTorch does for normalisation layers: "ones" (their weight) or "zeros"
+	// (their bias). Such tensors take no draws from the generator.
+	Const string
 }
 
 // OptimizerConfig selects and configures an optimizer. Zero fields take the
