@@ -28,6 +28,20 @@ type plan struct {
 	inputSums []string
 	// scratch names the Model fields that have one copy, not one per row.
 	scratch map[string]bool
+	// state are the non-trainable tensors (Model.State, StateTensors) and
+	// counters the I64 counters (State.NumBatchesTracked, StateCounters).
+	state    []tensor
+	counters []string
+	// coupled reports a kind that couples the samples of a batch (batchnorm):
+	// TrainBatch takes a minibatch as one chunk.
+	coupled bool
+}
+
+// stateKind is implemented by kinds with non-trainable state.
+type stateKind interface {
+	// state returns the node's state tensors, in the model's dtype, and the
+	// names of its I64 counters, in weight-file order.
+	state(p *plan, n *node) ([]tensor, []string)
 }
 
 // node is one spec node with the Model fields holding its activations and
@@ -70,6 +84,8 @@ type tensor struct {
 	fanOut int
 	bias   bool
 	doc    string
+	// constant is "ones" or "zeros" for a fixed initial value (runtime.Tensor.Const).
+	constant string
 }
 
 // elems is the number of elements of a field (typed fields set size too).
@@ -175,6 +191,12 @@ func newPlan(m *spec.Model, pkg, source string) (*plan, error) {
 			p.firstParam = i
 		}
 		p.tensors = append(p.tensors, ts...)
+		if sk, ok := e.(stateKind); ok {
+			st, cs := sk.state(p, n)
+			p.state = append(p.state, st...)
+			p.counters = append(p.counters, cs...)
+			p.coupled = true
+		}
 	}
 	p.inputSums = inputSums
 	for _, n := range p.nodes {
