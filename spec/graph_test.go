@@ -210,3 +210,71 @@ func TestValidNewKinds(t *testing.T) {
 		})
 	}
 }
+
+// TestGraphExamples checks the example specs of the graph wave in ../testdata.
+func TestGraphExamples(t *testing.T) {
+	tests := []struct {
+		file  string
+		nodes []graphNode
+	}{
+		{"resnet_block", func() []graphNode {
+			img := Shape{4, 8, 8}
+			one := []Shape{img}
+			return []graphNode{
+				{"block.conv1", "BlockConv1", KindConv2D, []string{"input"}, one, img, img},
+				{"block.bn1", "BlockBn1", KindBatchNorm, []string{"block.conv1"}, one, img, img},
+				{"layers.2", "Layers2", KindActivation, []string{"block.bn1"}, one, img, img},
+				{"block.conv2", "BlockConv2", KindConv2D, []string{"layers.2"}, one, img, img},
+				{"block.bn2", "BlockBn2", KindBatchNorm, []string{"block.conv2"}, one, img, img},
+				{"block.add", "BlockAdd", KindAdd, []string{"block.bn2", "input"}, []Shape{img, img}, img, img},
+				{"layers.6", "Layers6", KindActivation, []string{"block.add"}, one, img, img},
+				{"layers.7", "Layers7", KindGlobalAvgPool2D, []string{"layers.6"}, one, img, Shape{4}},
+				{"fc", "Fc", KindDense, []string{"layers.7"}, []Shape{{4}}, Shape{4}, Shape{3}},
+			}
+		}()},
+		{"mobile_block", []graphNode{
+			{"block.0", "Block0", KindConv2D, []string{"input"}, []Shape{{8, 12, 12}}, Shape{8, 12, 12}, Shape{8, 12, 12}},
+			{"block.1", "Block1", KindBatchNorm, []string{"block.0"}, []Shape{{8, 12, 12}}, Shape{8, 12, 12}, Shape{8, 12, 12}},
+			{"block.2", "Block2", KindActivation, []string{"block.1"}, []Shape{{8, 12, 12}}, Shape{8, 12, 12}, Shape{8, 12, 12}},
+			{"block.3", "Block3", KindConv2D, []string{"block.2"}, []Shape{{8, 12, 12}}, Shape{8, 12, 12}, Shape{16, 12, 12}},
+			{"block.4", "Block4", KindBatchNorm, []string{"block.3"}, []Shape{{16, 12, 12}}, Shape{16, 12, 12}, Shape{16, 12, 12}},
+			{"block.5", "Block5", KindActivation, []string{"block.4"}, []Shape{{16, 12, 12}}, Shape{16, 12, 12}, Shape{16, 12, 12}},
+			{"layers.6", "Layers6", KindGlobalAvgPool2D, []string{"block.5"}, []Shape{{16, 12, 12}}, Shape{16, 12, 12}, Shape{16}},
+			{"fc", "Fc", KindDense, []string{"layers.6"}, []Shape{{16}}, Shape{16}, Shape{10}},
+		}},
+		{"ecg_conv1d", []graphNode{
+			{"conv1", "Conv1", KindConv1D, []string{"input"}, []Shape{{1, 128}}, Shape{1, 128}, Shape{8, 128}},
+			{"pool1", "Pool1", KindMaxPool1D, []string{"conv1"}, []Shape{{8, 128}}, Shape{8, 128}, Shape{8, 64}},
+			{"conv2", "Conv2", KindConv1D, []string{"pool1"}, []Shape{{8, 64}}, Shape{8, 64}, Shape{16, 32}},
+			{"bn2", "Bn2", KindBatchNorm, []string{"conv2"}, []Shape{{16, 32}}, Shape{16, 32}, Shape{16, 32}},
+			{"layers.4", "Layers4", KindActivation, []string{"bn2"}, []Shape{{16, 32}}, Shape{16, 32}, Shape{16, 32}},
+			{"layers.5", "Layers5", KindGlobalAvgPool1D, []string{"layers.4"}, []Shape{{16, 32}}, Shape{16, 32}, Shape{16}},
+			{"fc", "Fc", KindDense, []string{"layers.5"}, []Shape{{16}}, Shape{16}, Shape{5}},
+		}},
+		{"mlp_block", []graphNode{
+			{"ln", "Ln", KindLayerNorm, []string{"input"}, []Shape{{8, 16}}, Shape{8, 16}, Shape{8, 16}},
+			{"mlp.fc", "MlpFc", KindDense, []string{"ln"}, []Shape{{8, 16}}, Shape{8, 16}, Shape{8, 32}},
+			{"mlp.proj", "MlpProj", KindDense, []string{"mlp.fc"}, []Shape{{8, 32}}, Shape{8, 32}, Shape{8, 16}},
+			{"residual", "Residual", KindAdd, []string{"mlp.proj", "input"}, []Shape{{8, 16}, {8, 16}}, Shape{8, 16}, Shape{8, 16}},
+			{"ln_f", "LnF", KindLayerNorm, []string{"residual"}, []Shape{{8, 16}}, Shape{8, 16}, Shape{8, 16}},
+			{"head", "Head", KindDense, []string{"ln_f"}, []Shape{{8, 16}}, Shape{8, 16}, Shape{8, 4}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			m, err := ParseFile("../testdata/" + tt.file + ".yaml")
+			require.NoError(t, err)
+			assert.Equal(t, tt.file, m.Name)
+			assert.Equal(t, tt.nodes, graphNodesOf(m))
+			assert.Equal(t, "softmax_cross_entropy", m.Loss.Kind)
+		})
+	}
+	mobile, err := ParseFile("../testdata/mobile_block.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, 8, mobile.Nodes[0].Groups, "depthwise")
+	assert.Equal(t, Act{Fn: ActReLU6}, mobile.Nodes[5].Act)
+	ecg, err := ParseFile("../testdata/ecg_conv1d.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, [4]int{3, 3, 0, 0}, ecg.Nodes[0].Pad, "same, kernel 7")
+	assert.Equal(t, [4]int{2, 2, 0, 0}, ecg.Nodes[2].Pad)
+}
