@@ -278,3 +278,37 @@ func TestGraphExamples(t *testing.T) {
 	assert.Equal(t, [4]int{3, 3, 0, 0}, ecg.Nodes[0].Pad, "same, kernel 7")
 	assert.Equal(t, [4]int{2, 2, 0, 0}, ecg.Nodes[2].Pad)
 }
+
+// TestGraphErrorMessages checks single error texts of graph specs that do not
+// fit a file well.
+func TestGraphErrorMessages(t *testing.T) {
+	spec := func(input, layers string) string {
+		return "name: m\ninput: " + input + "\nlayers:\n" + layers + "loss: mse\n"
+	}
+	tests := []struct{ name, spec, want string }{
+		{"layers.{i} past the end", spec("[4]", "  - {type: relu}\n  - {type: dense, units: 2, inputs: [layers.7]}\n"),
+			`m.yaml:5:38: layer 1 (dense): inputs: unknown layer "layers.7"; expected input or the name of an earlier layer (did you mean "layers.0"?)`},
+		{"layers.{i} of a later named layer is a forward reference", spec("[4]", "  - {type: relu, inputs: [layers.1]}\n  - {name: fc, type: dense, units: 2}\n"),
+			`m.yaml:4:27: layer 0 (relu): inputs: "layers.1" is layer 1, which comes later; a layer may only read earlier layers or input`},
+		{"typo of input", spec("[4]", "  - {type: relu}\n  - {type: add, inputs: [layers.0, inptu]}\n"),
+			`m.yaml:5:36: layer 1 (add): inputs: unknown layer "inptu"; expected input or the name of an earlier layer (did you mean "input"?)`},
+		{"reading a layer of unknown type: no cascade", spec("[4]", "  - {type: dens, units: 4}\n  - {type: relu, inputs: [layers.0]}\n  - {type: add, inputs: [layers.1, input]}\n"),
+			`m.yaml:4:12: layer 0: unknown type "dens"; expected one of add, avgpool1d, avgpool2d, batchnorm, concat, conv1d, conv2d, dense, dropout, elu, embedding, flatten, gelu, global_avgpool1d, global_avgpool2d, gru, layernorm, leaky_relu, linear, lstm, maxpool1d, maxpool2d, multiply, relu, relu6, rnn, sigmoid, softmax, softplus, tanh (did you mean "dense"?)`},
+		{"an unknown reference hides the unused check", spec("[4]", "  - {name: a, type: relu}\n  - {name: b, type: relu, inputs: [input]}\n  - {type: add, inputs: [b, c]}\n"),
+			`m.yaml:6:29: layer 2 (add): inputs: unknown layer "c"; expected input or the name of an earlier layer (did you mean "b"?)`},
+		{"sequences concat on features by default", spec("[3, 4]", "  - {name: a, type: dense, units: 2}\n  - {type: concat, inputs: [a, input]}\n  - {type: layernorm}\n  - {type: conv1d, filters: 2, kernel: 7}\n"),
+			`m.yaml:7:40: layer 3 (conv1d): kernel 7 is larger than its input 6`},
+		{"inputs of a merge on their own line", "name: m\ninput: [4]\nlayers:\n  - {name: a, type: relu}\n  - type: add\n    inputs:\n      - a\n      - b\nloss: mse\n",
+			`m.yaml:8:9: layer 1 (add): inputs: unknown layer "b"; expected input or the name of an earlier layer (did you mean "a"?)`},
+		{"conv2d weight counts channels per group", spec("[4096, 1, 1]", "  - {type: conv2d, filters: 131074, kernel: 1, groups: 2}\n"),
+			`m.yaml:4:29: layer 0 (conv2d): weight has 268439552 parameters (131074 x 2048 x 1 x 1), more than the limit of 268435456`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse("m.yaml", []byte(tt.spec))
+			require.Error(t, err)
+			assert.Nil(t, m)
+			assert.Equal(t, tt.want, err.Error())
+		})
+	}
+}
