@@ -56,7 +56,7 @@ func hasTrainBatch(m *spec.Model) bool {
 			return false
 		}
 	}
-	return true
+	return !p.coupled // batchnorm: one batch is not the samples one by one
 }
 
 // rowBytes is the memory of one row of the per-row buffers.

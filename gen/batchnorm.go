@@ -132,7 +132,7 @@ func overBatch(p *plan, n *node, rows jen.Code, views [][2]string, body ...jen.C
 // gammaBeta declares the channel's γ and β (1 and 0 without affine).
 func gammaBeta(p *plan, n *node) []jen.Code {
 	if !n.Affine {
-		return []jen.Code{jen.List(jen.Id("g"), jen.Id("b")).Op(":=").List(p.f64(jen.Lit(1)), p.f64(jen.Lit(0)))}
+		return []jen.Code{jen.List(jen.Id("g"), jen.Id("b")).Op(":=").List(jen.Float64().Call(jen.Lit(1)), jen.Float64().Call(jen.Lit(0)))}
 	}
 	return []jen.Code{jen.List(jen.Id("g"), jen.Id("b")).Op(":=").List(
 		p.f64(pf(n.GoName+"Weight").Index(jen.Id("c"))), p.f64(pf(n.GoName+"Bias").Index(jen.Id("c"))))}

@@ -101,6 +101,7 @@ func Generate(m *spec.Model, opt Options) ([]byte, error) {
 		genBackward(f, p)
 		genTraining(f, p)
 		genCheck(f, p)
+		genCheckBatch(f, p)
 	}
 
 	var buf bytes.Buffer
@@ -627,7 +628,7 @@ func genState(f *jen.File, p *plan) {
 			for i, d := range t.shape {
 				dims[i] = jen.Lit(d)
 			}
-			g.Values(fields(jen.Id("Name"), jen.Lit(t.name), jen.Id("Shape"), jen.Index().Int().Values(dims...),
+			g.Add(fields(jen.Id("Name"), jen.Lit(t.name), jen.Id("Shape"), jen.Index().Int().Values(dims...),
 				jen.Id("Offset"), jen.Lit(off), jen.Id("Size"), jen.Lit(t.size()), jen.Id("Const"), jen.Lit(t.constant)))
 			off += t.size()
 		}
@@ -668,6 +669,70 @@ func genState(f *jen.File, p *plan) {
 			jen.Id("Counters"): jen.Id("StateCounters"),
 		})),
 	)
+}
+
+// genCheckBatch emits CheckGradientsBatch, the gradient check of the batched
+// pass (TrainBatch's forwardBatch and backwardBatch) over one chunk.
+func genCheckBatch(f *jen.File, p *plan) {
+	out := func(b string) *jen.Statement { return jen.Op("&").Id("m").Dot(p.outField()).Index(jen.Id(b)) }
+	load := jen.For(jen.Id("b").Op(":=").Range().Id("xs")).Block(
+		jen.Id("m").Dot("x").Index(jen.Id("b")).Op("=").Op("*").Id("inputFlat").Call(jen.Op("&").Id("xs").Index(jen.Id("b"))))
+	body := []jen.Code{
+		jen.Id("nb").Op(":=").Len(jen.Id("xs")),
+		jen.If(jen.Id("nb").Op(">").Id("BatchChunk").Op("||").Len(jen.Id("ys")).Op("<").Id("nb")).Block(
+			jen.Panic(jen.Lit("CheckGradientsBatch: more samples than BatchChunk, or fewer targets than samples"))),
+		jen.Id("loss").Op(":=").Func().Params().Float64().Block(
+			jen.Id("m").Dot("rng").Dot("Seed").Call(jen.Id("opt").Dot("Seed")),
+			load,
+			jen.Id("m").Dot("forwardBatch").Call(jen.Id("nb")),
+			jen.Var().Id("sum").Float64(),
+			jen.For(jen.Id("b").Op(":=").Range().Id("nb")).Block(
+				jen.Id("sum").Op("+=").Id("Loss").Call(jen.Id("outputShaped").Call(out("b")), jen.Op("&").Id("ys").Index(jen.Id("b")))),
+			jen.Return(jen.Id("sum")),
+		),
+		jen.Id("m").Dot("ZeroGrads").Call(),
+		jen.Id("m").Dot("rng").Dot("Seed").Call(jen.Id("opt").Dot("Seed")),
+		load.Clone(),
+		jen.Id("m").Dot("forwardBatch").Call(jen.Id("nb")),
+		jen.For(jen.Id("b").Op(":=").Range().Id("nb")).Block(
+			jen.Id("lossGrad").Call(out("b"), jen.Op("&").Id("ys").Index(jen.Id("b")), jen.Op("&").Id("m").Dot(p.doutField()).Index(jen.Id("b")))),
+		jen.Id("m").Dot("backwardBatch").Call(jen.Id("nb"), jen.True()),
+		jen.Id("grads").Op(":=").Append(jen.Index().Add(p.elem()).Parens(jen.Nil()), jen.Id("m").Dot("GradSlice").Call().Op("...")),
+	}
+	check := jen.Qual(rtPath, "CheckGradients").Call(jen.Id("loss"), jen.Id("m").Dot("ParamSlice").Call(), jen.Id("grads"), jen.Id("Tensors"), jen.Id("opt"))
+	if p.Tokens {
+		body = append(body, jen.Return(check))
+	} else {
+		inShape := make([]jen.Code, len(p.Input))
+		for i, d := range p.Input {
+			inShape[i] = jen.Lit(d)
+		}
+		body = append(body,
+			jen.Id("dx").Op(":=").Append(jen.Index().Add(p.elem()).Parens(jen.Nil()), jen.Qual("unsafe", "Slice").Call(jen.Op("&").Id("m").Dot("dx").Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Id("nb").Op("*").Id("InputSize")).Op("...")),
+			jen.Id("report").Op(":=").Add(check),
+			jen.For(jen.Id("b").Op(":=").Range().Id("nb")).Block(
+				jen.Id("in").Op(":=").Qual(rtPath, "CheckGradients").Call(jen.Id("loss"), jen.Id("inputFlat").Call(jen.Op("&").Id("xs").Index(jen.Id("b"))).Index(jen.Empty(), jen.Empty()),
+					jen.Id("dx").Index(jen.Id("b").Op("*").Id("InputSize").Op(":").Parens(jen.Id("b").Op("+").Lit(1)).Op("*").Id("InputSize")),
+					jen.Index().Qual(rtPath, "Tensor").Values(jen.Values(jen.Dict{
+						jen.Id("Name"):  jen.Qual("fmt", "Sprintf").Call(jen.Lit("input %d"), jen.Id("b")),
+						jen.Id("Shape"): jen.Index().Int().Values(inShape...),
+						jen.Id("Size"):  jen.Id("InputSize"),
+					})), jen.Id("opt")),
+				jen.Id("report").Dot("Tensors").Op("=").Append(jen.Id("report").Dot("Tensors"), jen.Id("in").Dot("Tensors").Op("...")),
+				jen.Id("report").Dot("Pass").Op("=").Id("report").Dot("Pass").Op("&&").Id("in").Dot("Pass"),
+			),
+			jen.Return(jen.Id("report")),
+		)
+	}
+	f.Comment("CheckGradientsBatch is CheckGradients for the batched pass that TrainBatch runs:")
+	f.Comment("it compares the gradient of the summed loss over xs, ys (at most BatchChunk")
+	f.Comment("samples, one chunk) with central differences, for every parameter tensor and")
+	f.Comment("every input, so layers that couple the samples (batchnorm's batch statistics)")
+	f.Comment("are checked as they train. The dropout generator is reseeded with opt.Seed")
+	f.Comment("before every pass. Use it on a float64 model; it overwrites m.Grads.")
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("CheckGradientsBatch").Params(
+		jen.Id("xs").Index().Id("Input"), jen.Id("ys").Index().Id("Target"), jen.Id("opt").Qual(rtPath, "CheckOptions"),
+	).Qual(rtPath, "CheckReport").Block(body...)
 }
 
 // genCheck emits CheckGradients.
