@@ -104,7 +104,7 @@ func (p *plan) counterIndex(n *node) int {
 // bnRow views row r of a per-row buffer as [C][S]: (*[C][S]T)(unsafe.Pointer(&m.a3[r]))
 func bnRow(p *plan, n *node, buf string) *jen.Statement {
 	k := n.GoName
-	return jen.Parens(jen.Op("*").Index(jen.Id(k+"Channels")).Index(jen.Id(k+"Positions")).Add(p.elem())).Call(
+	return jen.Parens(jen.Op("*").Index(jen.Id(k + "Channels")).Index(jen.Id(k + "Positions")).Add(p.elem())).Call(
 		jen.Qual("unsafe", "Pointer").Call(jen.Op("&").Add(mf(buf)).Index(jen.Id("r"))))
 }
 
@@ -138,7 +138,9 @@ func gammaBeta(p *plan, n *node) []jen.Code {
 		p.f64(pf(n.GoName+"Weight").Index(jen.Id("c"))), p.f64(pf(n.GoName+"Bias").Index(jen.Id("c"))))}
 }
 
-func (e batchnormEmitter) forward(p *plan, n *node) []jen.Code { return e.forwardRows(p, n, jen.Lit(1)) }
+func (e batchnormEmitter) forward(p *plan, n *node) []jen.Code {
+	return e.forwardRows(p, n, jen.Lit(1))
+}
 func (e batchnormEmitter) forwardBatch(p *plan, n *node) []jen.Code {
 	return e.forwardRows(p, n, jen.Id("nb"))
 }
