@@ -215,3 +215,18 @@ func softmaxBackward(p *plan, shape spec.Shape, a, src, dst string) []jen.Code {
 	)
 	return []jen.Code{jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Lit(size), jen.Id("r").Op("+=").Lit(cols)).Block(stmts...)}
 }
+
+// flops: 1 per element (softmax 3, linear 0), whatever the function's cost.
+func (activationEmitter) flops(n *node) int64 { return actFLOPs(n.Act.Fn, int64(n.outSize)) }
+
+// actFLOPs counts 1 operation per element for an activation, 3 for softmax
+// (exponential, sum, division) and none for the identity.
+func actFLOPs(fn spec.Activation, n int64) int64 {
+	switch fn {
+	case "", spec.ActLinear:
+		return 0
+	case spec.ActSoftmax:
+		return 3 * n
+	}
+	return n
+}

@@ -268,3 +268,7 @@ func (batchnormEmitter) backwardRows(p *plan, n *node, rows jen.Code, withDX boo
 		loopTo("c", n.GoName+"Channels", loop...),
 	}
 }
+
+// flops: 4 per element: subtract the mean, scale, multiply by γ, add β (the
+// batch statistics of training add about as many again).
+func (batchnormEmitter) flops(n *node) int64 { return 4 * int64(n.outSize) }

@@ -440,3 +440,14 @@ func convForwardRows(p *plan, n *node, g convGeom) jen.Code {
 		}, convRowForward(p, g)...)...,
 	)
 }
+
+// flops: 2·(C/groups)·kh·kw per output element, 1 for the bias, 1 for the
+// activation.
+func (conv2dEmitter) flops(n *node) int64 {
+	out := int64(n.outSize)
+	f := 2 * int64(n.In[0]/max(n.Groups, 1)) * int64(n.Kernel[0]) * int64(n.Kernel[1]) * out
+	if n.Bias {
+		f += out
+	}
+	return f + actFLOPs(n.Act.Fn, out)
+}

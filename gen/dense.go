@@ -274,3 +274,14 @@ func (denseEmitter) backwardBatch(p *plan, n *node, withDX bool) []jen.Code {
 	}
 	return code
 }
+
+// flops: 2·in·units for the product (every step of a sequence), units for
+// the bias, 1 per element for the activation.
+func (denseEmitter) flops(n *node) int64 {
+	steps, width := denseSteps(n)
+	f := 2 * int64(steps) * int64(width) * int64(n.Units)
+	if n.Bias {
+		f += int64(steps) * int64(n.Units)
+	}
+	return f + actFLOPs(n.Act.Fn, int64(n.outSize))
+}

@@ -75,3 +75,6 @@ func (dropoutEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 		),
 	).Else().Block(p.buf(n.din).Op("=").Add(p.buf(n.dout)))}
 }
+
+// flops: none counted (a mask multiply in training only).
+func (dropoutEmitter) flops(*node) int64 { return 0 }

@@ -21,3 +21,5 @@ func (flattenEmitter) fields(*plan, *node) []field            { return nil }
 func (flattenEmitter) aliases(*spec.Node) bool                { return true }
 func (flattenEmitter) forward(*plan, *node) []jen.Code        { return nil }
 func (flattenEmitter) backward(*plan, *node, bool) []jen.Code { return nil }
+
+func (flattenEmitter) flops(*node) int64 { return 0 }

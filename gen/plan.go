@@ -132,6 +132,9 @@ type emitter interface {
 	// backward returns the statements that add the parameter gradients into
 	// m.Grads and, when withDX, write dL/din into n.din. They may overwrite n.dout.
 	backward(p *plan, n *node, withDX bool) []jen.Code
+	// flops returns the approximate floating-point operations of the node's
+	// forward pass for one sample, a multiply-add counting 2 (bpgen summary).
+	flops(n *node) int64
 }
 
 // newPlan assigns buffers to every node, following the graph: a node reads

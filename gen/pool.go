@@ -224,3 +224,11 @@ func maxPoolUnpadded(p *plan, n *node, g convGeom) jen.Code {
 		loopOver("c", lit(g.c), loopOver("oh", lit(g.ho), loopOver("ow", lit(g.wo), body...))),
 	)
 }
+
+// flops: one comparison or addition per window element.
+func (poolEmitter) flops(n *node) int64 {
+	return int64(n.Kernel[0]) * int64(n.Kernel[1]) * int64(n.outSize)
+}
+
+// flops: one addition per input element.
+func (globalAvgPoolEmitter) flops(n *node) int64 { return int64(n.In.Size()) }

@@ -376,3 +376,15 @@ func rnnMatVecs(p *plan, n *node, r rnnGeom, dst string, rows size) jen.Code {
 		Add(mvSelect(p, "tmp", "whh", "h", rows, r.hidden(), biasHh, pf(r.k+"BiasHh"), n.Bias)).Line().
 		For(jen.List(jen.Id("o"), jen.Id("v")).Op(":=").Range().Id("tmp")).Block(jen.Id(dst).Index(jen.Id("o")).Op("+=").Id("v"))
 }
+
+// flops: at every step the two products W_ih x and W_hh h (2·G·H·(F+H)), the
+// biases (2·G·H) and 1 per gate element for the gates' arithmetic.
+func (recurrentEmitter) flops(n *node) int64 {
+	r := rgeom(n)
+	gh := int64(r.g * r.h)
+	f := 2*gh*int64(r.f+r.h) + gh
+	if n.Bias {
+		f += 2 * gh
+	}
+	return int64(r.t) * f
+}

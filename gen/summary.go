@@ -15,9 +15,10 @@ import (
 
 // LayerSummary describes one layer of a Summary.
 type LayerSummary struct {
-	Name   string // weight-file prefix, e.g. "layers.0"
-	Kind   string // layer kind with its activation, e.g. "dense+relu", "conv2d", "relu"
-	Out    []int  // output shape without the batch dimension
+	Name   string   // weight-file prefix, e.g. "layers.0"
+	Kind   string   // layer kind with its activation, e.g. "dense+relu", "conv2d", "relu"
+	Inputs []string // the layers (or "input") it reads
+	Out    []int    // output shape without the batch dimension
 	Params int    // trainable parameters
 	FLOPs  int64  // approximate floating-point operations of the forward pass for one sample
 }
@@ -32,11 +33,15 @@ type Summary struct {
 	Layers []LayerSummary
 	Params int   // trainable parameters in all
 	FLOPs  int64 // approximate forward FLOPs per sample, the sum over the layers
-	// Memory of one Model value in bytes: Params, Grads, and the per-sample
-	// buffers of the forward and backward pass (the input copy and its
+	// Memory of one Model value in bytes: Params, Grads, State (batchnorm's
+	// running statistics), and the buffers of the forward and backward pass:
+	// BatchChunk rows of the per-sample buffers (the input copy and its
 	// gradient, every layer's output and output gradient, and layer state
-	// such as pre-activations, dropout masks, pooling indices and padded inputs).
-	ParamBytes, GradBytes, ActivationBytes int64
+	// such as pre-activations, dropout masks, pooling indices and padded
+	// inputs) plus the scratch buffers shared by the rows.
+	ParamBytes, GradBytes, StateBytes, BufferBytes int64
+	// BatchChunk is the number of rows (samples) of the buffers.
+	BatchChunk int
 }
 
 // Summarize returns the summary of m. Parameter counts and memory come from
@@ -49,23 +54,32 @@ func Summarize(m *spec.Model) (*Summary, error) {
 	}
 	elem := int64(p.elemSize())
 	s := &Summary{
-		Model:           m.Name,
-		DType:           string(p.DType),
-		Input:           append([]int(nil), m.Input...),
-		Params:          p.numParams(),
-		ParamBytes:      int64(p.numParams()) * elem,
-		GradBytes:       int64(p.numParams()) * elem,
-		ActivationBytes: 2 * int64(m.Input.Size()) * elem, // x and dx
+		Model:      m.Name,
+		DType:      string(p.DType),
+		Input:      append([]int(nil), m.Input...),
+		Params:     p.numParams(),
+		ParamBytes: int64(p.numParams()) * elem,
+		GradBytes:  int64(p.numParams()) * elem,
+		BatchChunk: p.chunk(),
+	}
+	for _, t := range p.state {
+		s.StateBytes += int64(t.size()) * elem
+	}
+	s.StateBytes += 8 * int64(len(p.counters))
+	row := 2 * int64(m.Input.Size()) * elem // x and dx
+	if m.Tokens {
+		row = 4 * int64(m.Input.Size()) // int32 ids, no gradient
 	}
 	for _, n := range p.nodes {
 		params := 0
 		for _, t := range n.emit.params(p, n) {
 			params += t.size()
 		}
-		flops := LayerFLOPs(n.Node)
+		flops := n.emit.flops(n)
 		s.Layers = append(s.Layers, LayerSummary{
 			Name:   n.Name,
 			Kind:   summaryKind(n.Node),
+			Inputs: append([]string(nil), n.Inputs...),
 			Out:    append([]int(nil), n.Out...),
 			Params: params,
 			FLOPs:  flops,
@@ -74,15 +88,23 @@ func Summarize(m *spec.Model) (*Summary, error) {
 		if n.emit.aliases(n.Node) {
 			continue
 		}
-		s.ActivationBytes += 2 * int64(n.outSize) * elem // output and its gradient
+		row += 2 * int64(n.outSize) * elem // output and its gradient
 		for _, fl := range n.emit.fields(p, n) {
 			b, err := fieldBytes(p, fl)
 			if err != nil {
 				return nil, fmt.Errorf("summary of %s: %w", n.Name, err)
 			}
-			s.ActivationBytes += b
+			if fl.scratch {
+				s.BufferBytes += b
+			} else {
+				row += b
+			}
 		}
 	}
+	for _, fl := range p.edges {
+		row += int64(fl.size) * elem
+	}
+	s.BufferBytes += row * int64(s.BatchChunk)
 	return s, nil
 }
 
@@ -152,54 +174,6 @@ func summaryKind(n *spec.Node) string {
 	return string(n.Kind)
 }
 
-// LayerFLOPs returns the approximate number of floating-point operations of
-// the forward pass of n for one sample, counting a multiply-add as 2:
-//
-//   - dense: 2·in·units, plus units for the bias;
-//   - conv2d: 2·C·kh·kw·Filters·Ho·Wo, plus Filters·Ho·Wo for the bias;
-//   - maxpool2d, avgpool2d: kh·kw·C·Ho·Wo;
-//   - global_avgpool2d: C·H·W;
-//   - activations, as layers or on dense and conv2d: 1 per element (softmax 3,
-//     linear 0), whatever the function's true cost;
-//   - dropout and flatten: 0.
-func LayerFLOPs(n *spec.Node) int64 {
-	out := int64(n.Out.Size())
-	var f int64
-	switch n.Kind {
-	case spec.KindDense:
-		f = 2 * int64(n.In.Size()) * int64(n.Units)
-		if n.Bias {
-			f += int64(n.Units)
-		}
-		f += actFLOPs(n.Act.Fn, out)
-	case spec.KindConv2D:
-		f = 2 * int64(n.In[0]) * int64(n.Kernel[0]) * int64(n.Kernel[1]) * out
-		if n.Bias {
-			f += out
-		}
-		f += actFLOPs(n.Act.Fn, out)
-	case spec.KindMaxPool2D, spec.KindAvgPool2D:
-		f = int64(n.Kernel[0]) * int64(n.Kernel[1]) * out
-	case spec.KindGlobalAvgPool2D:
-		f = int64(n.In.Size())
-	case spec.KindActivation:
-		f = actFLOPs(n.Act.Fn, out)
-	}
-	return f
-}
-
-// actFLOPs counts 1 operation per element for an activation, 3 for softmax
-// (exponential, sum, division) and none for the identity.
-func actFLOPs(fn spec.Activation, n int64) int64 {
-	switch fn {
-	case "", spec.ActLinear:
-		return 0
-	case spec.ActSoftmax:
-		return 3 * n
-	}
-	return n
-}
-
 // Format writes the summary as a table, one row per layer after the input:
 //
 //	Model: mnist_mlp (float32)
@@ -213,12 +187,12 @@ func actFLOPs(fn spec.Activation, n int64) int64 {
 //	Forward FLOPs per sample: 203,530
 //	Memory of a Model: params 397.5 KiB, grads 397.5 KiB, activations 7.7 KiB
 func (s *Summary) Format(w io.Writer) error {
-	rows := [][5]string{{"Layer (name)", "Kind", "Output shape", "Params", "FLOPs"}}
-	rows = append(rows, [5]string{"input", "input", dims(s.Input), "0", "0"})
+	rows := [][6]string{{"Layer (name)", "Kind", "Inputs", "Output shape", "Params", "FLOPs"}}
+	rows = append(rows, [6]string{"input", "input", "", dims(s.Input), "0", "0"})
 	for _, l := range s.Layers {
-		rows = append(rows, [5]string{l.Name, l.Kind, dims(l.Out), thousands(int64(l.Params)), thousands(l.FLOPs)})
+		rows = append(rows, [6]string{l.Name, l.Kind, strings.Join(l.Inputs, ", "), dims(l.Out), thousands(int64(l.Params)), thousands(l.FLOPs)})
 	}
-	var width [5]int
+	var width [6]int
 	for _, r := range rows {
 		for i, c := range r {
 			width[i] = max(width[i], len(c))
@@ -239,14 +213,18 @@ func (s *Summary) Format(w io.Writer) error {
 			b.WriteString(rule + "\n")
 		}
 		// Text columns are left-aligned, numbers right-aligned.
-		line := fmt.Sprintf("%-*s  %-*s  %-*s  %*s  %*s", width[0], r[0], width[1], r[1], width[2], r[2], width[3], r[3], width[4], r[4])
-		b.WriteString(line + "\n")
+		line := fmt.Sprintf("%-*s  %-*s  %-*s  %-*s  %*s  %*s", width[0], r[0], width[1], r[1], width[2], r[2], width[3], r[3], width[4], r[4], width[5], r[5])
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
 	b.WriteString(rule + "\n")
 	fmt.Fprintf(&b, "Total params: %s (%s)\n", thousands(int64(s.Params)), byteSize(s.ParamBytes))
 	fmt.Fprintf(&b, "Forward FLOPs per sample: %s\n", thousands(s.FLOPs))
-	fmt.Fprintf(&b, "Memory of a Model: params %s, grads %s, activations %s\n",
-		byteSize(s.ParamBytes), byteSize(s.GradBytes), byteSize(s.ActivationBytes))
+	fmt.Fprintf(&b, "Memory of a Model: %s: params %s, grads %s", byteSize(s.ParamBytes+s.GradBytes+s.StateBytes+s.BufferBytes),
+		byteSize(s.ParamBytes), byteSize(s.GradBytes))
+	if s.StateBytes > 0 {
+		fmt.Fprintf(&b, ", state %s", byteSize(s.StateBytes))
+	}
+	fmt.Fprintf(&b, ", buffers %s (%d samples per chunk)\n", byteSize(s.BufferBytes), s.BatchChunk)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -23,25 +23,27 @@ func TestSummaryMNIST(t *testing.T) {
 	require.NoError(t, err)
 	// layers.0: 784·128 + 128 = 100,480 params; 2·784·128 + 128 (bias) + 128 (relu) = 200,960 FLOPs.
 	// layers.1: 128·10 + 10 = 1,290 params; 2·128·10 + 10 = 2,570 FLOPs.
-	// Activations: x, dx 784 each; a0, d0, z0 128 each; a1, d1 10 each = 1,972 float32 = 7,888 B.
+	// Buffers per sample: x, dx 784 each; a0, d0, z0 128 each; a1, d1 10 each
+	// = 1,972 float32 = 7,888 B, times 32 samples per chunk = 252,416 B.
 	assert.Equal(t, `Model: mnist_mlp (float32)
-Layer (name)  Kind        Output shape   Params    FLOPs
---------------------------------------------------------
-input         input       [784]               0        0
-layers.0      dense+relu  [128]         100,480  200,960
-layers.1      dense       [10]            1,290    2,570
---------------------------------------------------------
+Layer (name)  Kind        Inputs    Output shape   Params    FLOPs
+------------------------------------------------------------------
+input         input                 [784]               0        0
+layers.0      dense+relu  input     [128]         100,480  200,960
+layers.1      dense       layers.0  [10]            1,290    2,570
+------------------------------------------------------------------
 Total params: 101,770 (397.5 KiB)
 Forward FLOPs per sample: 203,530
-Memory of a Model: params 397.5 KiB, grads 397.5 KiB, activations 7.7 KiB
+Memory of a Model: 1.0 MiB: params 397.5 KiB, grads 397.5 KiB, buffers 246.5 KiB (32 samples per chunk)
 `, summaryText(t, m))
 	s, err := Summarize(m)
 	require.NoError(t, err)
 	assert.Equal(t, int64(101770*4), s.ParamBytes)
 	assert.Equal(t, s.ParamBytes, s.GradBytes)
-	assert.Equal(t, int64(1972*4), s.ActivationBytes)
+	assert.Equal(t, int64(1972*4*32), s.BufferBytes)
+	assert.Equal(t, 32, s.BatchChunk)
 	assert.Equal(t, []int{784}, s.Input)
-	assert.Equal(t, LayerSummary{Name: "layers.1", Kind: "dense", Out: []int{10}, Params: 1290, FLOPs: 2570}, s.Layers[1])
+	assert.Equal(t, LayerSummary{Name: "layers.1", Kind: "dense", Inputs: []string{"layers.0"}, Out: []int{10}, Params: 1290, FLOPs: 2570}, s.Layers[1])
 }
 
 func TestSummaryActivationLayers(t *testing.T) {
@@ -65,22 +67,23 @@ loss: mse
 	// layers.4: 5·3 = 15 params; 2·5·3 = 30 FLOPs; a4, d4 of 3.
 	// softmax: 3·3 = 9 FLOPs; a5, d5 of 3.
 	// linear: aliases its input.
-	// Params 140 float32 = 560 B; activations 48 (x, dx) + 48 + 15 + 15 + 6 + 6 = 138 float32 = 552 B.
+	// Params 140 float32 = 560 B; buffers 48 (x, dx) + 48 + 15 + 15 + 6 + 6 = 138 float32 = 552 B
+	// per sample, 17,664 B for the 32 of a chunk.
 	assert.Equal(t, `Model: small (float32)
-Layer (name)  Kind        Output shape  Params  FLOPs
------------------------------------------------------
-input         input       [2, 3, 4]          0      0
-layers.0      sigmoid     [2, 3, 4]          0     24
-layers.1      flatten     [24]               0      0
-hidden        dense+relu  [5]              125    250
-layers.3      dropout     [5]                0      0
-layers.4      dense       [3]               15     30
-layers.5      softmax     [3]                0      9
-layers.6      linear      [3]                0      0
------------------------------------------------------
+Layer (name)  Kind        Inputs    Output shape  Params  FLOPs
+---------------------------------------------------------------
+input         input                 [2, 3, 4]          0      0
+layers.0      sigmoid     input     [2, 3, 4]          0     24
+layers.1      flatten     layers.0  [24]               0      0
+hidden        dense+relu  layers.1  [5]              125    250
+layers.3      dropout     hidden    [5]                0      0
+layers.4      dense       layers.3  [3]               15     30
+layers.5      softmax     layers.4  [3]                0      9
+layers.6      linear      layers.5  [3]                0      0
+---------------------------------------------------------------
 Total params: 140 (560 B)
 Forward FLOPs per sample: 313
-Memory of a Model: params 560 B, grads 560 B, activations 552 B
+Memory of a Model: 18.3 KiB: params 560 B, grads 560 B, buffers 17.2 KiB (32 samples per chunk)
 `, summaryText(t, m))
 }
 
@@ -105,27 +108,29 @@ loss: softmax_cross_entropy
 	// layers.4: 2·1·2 = 4 FLOPs; a4, d4 of 2.
 	// layers.5: 2·3 + 3 = 9 params; 2·2·3 + 3 = 15 FLOPs; a5, d5 of 3.
 	// Params 169 float32 = 676 B. Activations: 384 (x, dx) + 1,368 + 128 + 24 + 8 + 4 + 6
-	// = 1,922 float32 = 7,688 B, plus 256 B of indices = 7,944 B.
+	// = 1,922 float32 = 7,688 B, plus 256 B of indices = 7,944 B per sample, of which
+	// the padded input's gradient (1,200 B) is scratch shared by the 32 rows.
 	assert.Equal(t, `Model: conv (float32)
-Layer (name)  Kind              Output shape  Params   FLOPs
-------------------------------------------------------------
-input         input             [3, 8, 8]          0       0
-layers.0      conv2d+relu       [4, 8, 8]        112  14,336
-layers.1      maxpool2d         [4, 4, 4]          0     256
-layers.2      conv2d            [2, 2, 3]         48     576
-layers.3      avgpool2d         [2, 1, 2]          0      16
-layers.4      global_avgpool2d  [2]                0       4
-layers.5      dense             [3]                9      15
-------------------------------------------------------------
+Layer (name)  Kind              Inputs    Output shape  Params   FLOPs
+----------------------------------------------------------------------
+input         input                       [3, 8, 8]          0       0
+layers.0      conv2d+relu       input     [4, 8, 8]        112  14,336
+layers.1      maxpool2d         layers.0  [4, 4, 4]          0     256
+layers.2      conv2d            layers.1  [2, 2, 3]         48     576
+layers.3      avgpool2d         layers.2  [2, 1, 2]          0      16
+layers.4      global_avgpool2d  layers.3  [2]                0       4
+layers.5      dense             layers.4  [3]                9      15
+----------------------------------------------------------------------
 Total params: 169 (676 B)
 Forward FLOPs per sample: 15,203
-Memory of a Model: params 676 B, grads 676 B, activations 7.8 KiB
+Memory of a Model: 213.2 KiB: params 676 B, grads 676 B, buffers 211.9 KiB (32 samples per chunk)
 `, summaryText(t, m))
 	s, err := Summarize(m)
 	require.NoError(t, err)
-	assert.Equal(t, int64(7944), s.ActivationBytes)
+	assert.Equal(t, int64((7944-1200)*32+1200), s.BufferBytes)
 }
 
+// TestLayerFLOPs checks each kind's count of the forward FLOPs of one sample.
 func TestLayerFLOPs(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -148,8 +153,13 @@ func TestLayerFLOPs(t *testing.T) {
 		{"linear", spec.Node{Kind: spec.KindActivation, In: spec.Shape{7}, Out: spec.Shape{7}, Act: spec.Act{Fn: spec.ActLinear}}, 0},
 		{"dropout", spec.Node{Kind: spec.KindDropout, In: spec.Shape{7}, Out: spec.Shape{7}, Rate: 0.5}, 0},
 		{"flatten", spec.Node{Kind: spec.KindFlatten, In: spec.Shape{2, 3, 4}, Out: spec.Shape{24}}, 0},
+		// every step: 2·3H·(F+H) for the products, 2·3H for the biases, 3H for the gates.
+		{"gru", spec.Node{Kind: spec.KindGRU, In: spec.Shape{5, 4}, Out: spec.Shape{6}, Units: 6, Bias: true}, 5 * (2*18*(4+6) + 2*18 + 18)},
+		{"batchnorm", spec.Node{Kind: spec.KindBatchNorm, In: spec.Shape{3, 4}, Out: spec.Shape{3, 4}, Affine: true}, 4 * 12},
 	} {
-		assert.Equal(t, c.want, LayerFLOPs(&c.node), c.name)
+		e, err := emitterFor(&c.node)
+		require.NoError(t, err, c.name)
+		assert.Equal(t, c.want, e.flops(&node{Node: &c.node, inSize: c.node.In.Size(), outSize: c.node.Out.Size()}), c.name)
 	}
 }
 

@@ -42,7 +42,10 @@ func TestCheckPasses(t *testing.T) {
 	assert.Contains(t, stdout, "== checked trial 2\n")
 	assert.NotContains(t, stdout, "trial 3")
 	rows := tableRow.FindAllStringSubmatch(stdout, -1)
-	require.Len(t, rows, 2*3, stdout) // weight, bias, input per trial
+	// weight, bias, input per trial, then weight and bias of the batch check
+	// (its rows "input 0" … "input 3" have two words)
+	require.Len(t, rows, 2*3+2, stdout)
+	assert.Contains(t, stdout, "== checked batch of 4\n")
 	for _, r := range rows {
 		assert.Equal(t, "PASS", r[6], r[0])
 		assert.Equal(t, r[2], r[3], "every element checked: %s", r[0])
@@ -67,7 +70,7 @@ func TestCheckMaxAndKeep(t *testing.T) {
 	assert.FileExists(t, filepath.Join(dir, "main.go"))
 	assert.FileExists(t, filepath.Join(dir, "model", "model_gen.go"))
 	rows := tableRow.FindAllStringSubmatch(stdout, -1)
-	require.Len(t, rows, 3, stdout)
+	require.Len(t, rows, 3+2, stdout) // the trial, then the batch check's weight and bias
 	assert.Equal(t, []string{"layers.0.weight", "24", "5"}, rows[0][1:4]) // 24 elements, 5 checked
 	assert.Equal(t, []string{"layers.0.bias", "4", "4"}, rows[1][1:4])
 }
@@ -90,7 +93,9 @@ func TestCheckCatchesWrongBackward(t *testing.T) {
 	require.True(t, found, "the generated code contains %q", good)
 	assert.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	rows := tableRow.FindAllStringSubmatch(stdout, -1)
-	require.Len(t, rows, 3, stdout)
+	// The trial's three rows, then the batch check's weight and bias: the
+	// batched pass (GEMM kernels) has other code, which is not corrupted.
+	require.Len(t, rows, 3+2, stdout)
 	assert.Equal(t, []string{"layers.0.weight", "FAIL"}, []string{rows[0][1], rows[0][6]})
 	assert.Equal(t, "PASS", rows[1][6], "bias")
 	assert.Equal(t, "PASS", rows[2][6], "input")

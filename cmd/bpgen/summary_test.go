@@ -12,15 +12,15 @@ func TestSummary(t *testing.T) {
 	assert.Equal(t, 0, code, stderr)
 	assert.Empty(t, stderr)
 	assert.Equal(t, `Model: mnist_mlp (float32)
-Layer (name)  Kind        Output shape   Params    FLOPs
---------------------------------------------------------
-input         input       [784]               0        0
-layers.0      dense+relu  [128]         100,480  200,960
-layers.1      dense       [10]            1,290    2,570
---------------------------------------------------------
+Layer (name)  Kind        Inputs    Output shape   Params    FLOPs
+------------------------------------------------------------------
+input         input                 [784]               0        0
+layers.0      dense+relu  input     [128]         100,480  200,960
+layers.1      dense       layers.0  [10]            1,290    2,570
+------------------------------------------------------------------
 Total params: 101,770 (397.5 KiB)
 Forward FLOPs per sample: 203,530
-Memory of a Model: params 397.5 KiB, grads 397.5 KiB, activations 7.7 KiB
+Memory of a Model: 1.0 MiB: params 397.5 KiB, grads 397.5 KiB, buffers 246.5 KiB (32 samples per chunk)
 `, stdout)
 }
 
