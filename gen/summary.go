@@ -19,8 +19,8 @@ type LayerSummary struct {
 	Kind   string   // layer kind with its activation, e.g. "dense+relu", "conv2d", "relu"
 	Inputs []string // the layers (or "input") it reads
 	Out    []int    // output shape without the batch dimension
-	Params int    // trainable parameters
-	FLOPs  int64  // approximate floating-point operations of the forward pass for one sample
+	Params int      // trainable parameters
+	FLOPs  int64    // approximate floating-point operations of the forward pass for one sample
 }
 
 // Summary describes a model as Keras' model.summary() or torchinfo do: its

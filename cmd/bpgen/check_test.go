@@ -70,7 +70,7 @@ func TestCheckMaxAndKeep(t *testing.T) {
 	assert.FileExists(t, filepath.Join(dir, "main.go"))
 	assert.FileExists(t, filepath.Join(dir, "model", "model_gen.go"))
 	rows := tableRow.FindAllStringSubmatch(stdout, -1)
-	require.Len(t, rows, 3+2, stdout) // the trial, then the batch check's weight and bias
+	require.Len(t, rows, 3+2, stdout)                                     // the trial, then the batch check's weight and bias
 	assert.Equal(t, []string{"layers.0.weight", "24", "5"}, rows[0][1:4]) // 24 elements, 5 checked
 	assert.Equal(t, []string{"layers.0.bias", "4", "4"}, rows[1][1:4])
 }
