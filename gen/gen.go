@@ -264,6 +264,12 @@ func genParams(f *jen.File, p *plan) {
 			if t.bias {
 				vals[jen.Id("Bias")] = jen.True()
 			}
+			if t.fixed {
+				vals[jen.Id("Fixed")] = jen.True()
+				if t.value != 0 {
+					vals[jen.Id("Value")] = jen.Lit(t.value)
+				}
+			}
 			g.Values(vals)
 			off += t.size()
 		}

@@ -69,7 +69,10 @@ type tensor struct {
 	fanIn  int
 	fanOut int
 	bias   bool
-	doc    string
+	// fixed tensors start at value whatever the init scheme (runtime.Tensor.Fixed).
+	fixed bool
+	value float64
+	doc   string
 }
 
 // elems is the number of elements of a field (typed fields set size too).

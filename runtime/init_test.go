@@ -194,3 +194,24 @@ func BenchmarkInitParams(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(params))*float64(b.N)/b.Elapsed().Seconds(), "params/s")
 }
+
+func TestInitParamsFixed(t *testing.T) {
+	// A layernorm's weight and bias (Fixed, no fans) start at 1 and 0 under
+	// every scheme and draw nothing: the dense weight after them gets the
+	// values it would have had first.
+	tensors := []Tensor{
+		{Name: "norm.weight", Offset: 0, Size: 3, Fixed: true, Value: 1},
+		{Name: "norm.bias", Offset: 3, Size: 3, Bias: true, Fixed: true},
+		{Name: "fc.weight", Offset: 6, Size: 2, FanIn: 4, FanOut: 1},
+	}
+	for _, scheme := range allSchemes {
+		t.Run(scheme, func(t *testing.T) {
+			params := []float64{9, 9, 9, 9, 9, 9, 0, 0}
+			require.NoError(t, InitParams(params, tensors, scheme, 3))
+			assert.Equal(t, []float64{1, 1, 1, 0, 0, 0}, params[:6])
+			alone := make([]float64, 2)
+			require.NoError(t, InitParams(alone, []Tensor{{Name: "fc.weight", Size: 2, FanIn: 4, FanOut: 1}}, scheme, 3))
+			assert.Equal(t, alone, params[6:])
+		})
+	}
+}

@@ -23,6 +23,11 @@ type Tensor struct {
 	FanIn  int    // fan-in used by initialisers
 	FanOut int    // fan-out used by initialisers
 	Bias   bool   // bias tensors: zero for xavier/he, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for pytorch
+	// Fixed tensors start at Value whatever the scheme, as PyTorch's
+	// normalisation layers do (weight 1, bias 0), and draw nothing from the
+	// generator; FanIn and FanOut are not used.
+	Fixed bool
+	Value float64
 }
 
 // OptimizerConfig selects and configures an optimizer. Zero fields take the
