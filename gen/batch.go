@@ -56,7 +56,7 @@ func hasTrainBatch(m *spec.Model) bool {
 			return false
 		}
 	}
-	return true
+	return !p.coupled // batchnorm: one batch is not the samples one by one
 }
 
 // rowBytes is the memory of one row of the per-row buffers.
@@ -90,9 +90,19 @@ func (p *plan) rowBytes() int {
 
 // chunk is BatchChunk: the spec's batch size, at most batchChunkMax and at
 // most what fits in chunkBytesMax.
+//
+// A model whose layers couple the samples of a batch (batchnorm) takes a
+// whole minibatch as one chunk: BatchChunk is the spec's batch size, at most
+// coupledChunkMax, whatever the memory.
 func (p *plan) chunk() int {
+	if p.coupled {
+		return max(1, min(p.Train.Batch, coupledChunkMax))
+	}
 	return max(1, min(max(p.Train.Batch, 1), batchChunkMax, chunkBytesMax/max(p.rowBytes(), 1)))
 }
+
+// coupledChunkMax bounds BatchChunk, and so the minibatch, of batchnorm networks.
+const coupledChunkMax = 512
 
 // rowsOf views the first nb rows of a chunk buffer as one flat slice of
 // matrix rows of the given width (a sample's buffer holds one or, for a
@@ -166,11 +176,18 @@ func genBatch(f *jen.File, p *plan) {
 	if p.classTarget() {
 		f.Comment("It panics if a target is not a class index in [0, OutputSize).")
 	}
+	var guard []jen.Code
+	if p.coupled {
+		f.Comment("Batchnorm takes its statistics over all the samples of one call, which must")
+		f.Comment("fit in one chunk: TrainBatch panics if there are more than BatchChunk.")
+		guard = []jen.Code{jen.If(jen.Id("n").Op(">").Id("BatchChunk")).Block(
+			jen.Panic(jen.Qual("fmt", "Sprintf").Call(jen.Lit("TrainBatch: %d samples, more than BatchChunk (%d): batchnorm needs the whole batch in one chunk"), jen.Id("n"), jen.Id("BatchChunk"))))}
+	}
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("TrainBatch").Params(
 		jen.Id("xs").Index().Id("Input"), jen.Id("ys").Index().Id("Target"), jen.Id("idx").Index().Int(),
-	).Params(jen.Id("loss").Float64(), jen.Id("correct").Int()).Block(
+	).Params(jen.Id("loss").Float64(), jen.Id("correct").Int()).Block(append(append([]jen.Code{
 		jen.Id("n").Op(":=").Len(jen.Id("idx")),
-		jen.If(jen.Id("idx").Op("==").Nil()).Block(jen.Id("n").Op("=").Len(jen.Id("xs"))),
+		jen.If(jen.Id("idx").Op("==").Nil()).Block(jen.Id("n").Op("=").Len(jen.Id("xs")))}, guard...),
 		jen.For(jen.Id("lo").Op(":=").Lit(0), jen.Id("lo").Op("<").Id("n"), jen.Id("lo").Op("+=").Id("BatchChunk")).Block(
 			jen.Id("nb").Op(":=").Min(jen.Id("BatchChunk"), jen.Id("n").Op("-").Id("lo")),
 			jen.For(jen.Id("b").Op(":=").Lit(0), jen.Id("b").Op("<").Id("nb"), jen.Id("b").Op("++")).Block(append(sample,
@@ -184,8 +201,14 @@ func genBatch(f *jen.File, p *plan) {
 			)...),
 			jen.Id("m").Dot("backwardBatch").Call(jen.Id("nb"), jen.False()),
 		),
-		jen.Return(jen.Id("loss"), jen.Id("correct")),
+		jen.Return(jen.Id("loss"), jen.Id("correct")))...,
 	)
+	if p.coupled {
+		f.Comment("CoupledBatch returns BatchChunk, the largest minibatch TrainBatch takes: the")
+		f.Comment("network has batchnorm, so runtime.Fit trains it through TrainBatch, one")
+		f.Comment("minibatch per call (runtime.Coupled).")
+		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("CoupledBatch").Params().Int().Block(jen.Return(jen.Id("BatchChunk")))
+	}
 
 	f.Comment("backwardBatch runs the backward pass of the first nb rows from the gradient in")
 	f.Comment("the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false")

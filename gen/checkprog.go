@@ -196,16 +196,21 @@ func genCheckFunc(f *jen.File, i int, t CheckTarget, trials int, seed uint64, op
 	default:
 		target = jen.Id("fill").Call(flat64("y", t.ImportPath, "OutputSize"), jen.Id("rng"), jen.False())
 	}
-	opts := jen.Dict{jen.Id("Seed"): u64(seed).Op("+").Uint64().Call(jen.Id("trial").Op("-").Lit(1))}
-	if opt.MaxPerTensor > 0 {
-		opts[jen.Id("MaxPerTensor")] = jen.Lit(opt.MaxPerTensor)
+	// optDict is the runtime.CheckOptions literal with the given seed.
+	optDict := func(seed jen.Code) jen.Dict {
+		d := jen.Dict{jen.Id("Seed"): seed}
+		if opt.MaxPerTensor > 0 {
+			d[jen.Id("MaxPerTensor")] = jen.Lit(opt.MaxPerTensor)
+		}
+		if opt.Eps > 0 {
+			d[jen.Id("Eps")] = jen.Lit(opt.Eps)
+		}
+		if opt.Tol > 0 {
+			d[jen.Id("Tol")] = jen.Lit(opt.Tol)
+		}
+		return d
 	}
-	if opt.Eps > 0 {
-		opts[jen.Id("Eps")] = jen.Lit(opt.Eps)
-	}
-	if opt.Tol > 0 {
-		opts[jen.Id("Tol")] = jen.Lit(opt.Tol)
-	}
+	opts := optDict(u64(seed).Op("+").Uint64().Call(jen.Id("trial").Op("-").Lit(1)))
 	input := jen.Id("fill").Call(flat64("x", t.ImportPath, "InputSize"), jen.Id("rng"), jen.False())
 	if t.Model.Tokens {
 		// token ids: for i := range x { x[i] = int32(rng.Intn(vocab)) }
@@ -234,7 +239,30 @@ func genCheckFunc(f *jen.File, i int, t CheckTarget, trials int, seed uint64, op
 			jen.Id("pass").Op("=").Id("pass").Op("&&").Id("rep").Dot("Pass"),
 		),
 	}
-	doc := ""
+	// The batched pass against central differences over a batch of
+	// min(4, BatchChunk) samples, as TrainBatch runs it (batchnorm's batch
+	// statistics included):
+	//
+	//	nb := min(4, c0.BatchChunk)
+	//	bx, by := make([]c0.Input, nb), make([]c0.Target, nb)
+	//	for k := range bx { var x c0.Input; var y c0.Target; …; bx[k], by[k] = x, y }
+	//	rep := m.CheckGradientsBatch(bx, by, runtime.CheckOptions{Seed: …})
+	bopts := optDict(u64(seed + 1000))
+	body = append(body,
+		jen.Id("nb").Op(":=").Min(jen.Lit(4), q("BatchChunk")),
+		jen.List(jen.Id("bx"), jen.Id("by")).Op(":=").Make(jen.Index().Add(q("Input")), jen.Id("nb")).Op(",").Make(jen.Index().Add(q("Target")), jen.Id("nb")),
+		jen.For(jen.Id("k").Op(":=").Range().Id("bx")).Block(
+			jen.Var().Id("x").Add(q("Input")),
+			jen.Var().Id("y").Add(q("Target")),
+			input,
+			target,
+			jen.List(jen.Id("bx").Index(jen.Id("k")), jen.Id("by").Index(jen.Id("k"))).Op("=").List(jen.Id("x"), jen.Id("y")),
+		),
+		jen.Id("brep").Op(":=").Id("m").Dot("CheckGradientsBatch").Call(jen.Id("bx"), jen.Id("by"), jen.Qual(rtPath, "CheckOptions").Values(bopts)),
+		jen.Qual("fmt", "Printf").Call(jen.Lit("== %s batch of %d\n%s\n"), jen.Lit(t.Model.Name), jen.Id("nb"), jen.Id("brep")),
+		jen.Id("pass").Op("=").Id("pass").Op("&&").Id("brep").Dot("Pass"),
+	)
+	doc := " and the batched pass over a batch"
 	if hasTrainBatch(t.Model) {
 		// The whole-batch path against TrainStep (itself checked above), over
 		// two full chunks and a partial one:
@@ -244,7 +272,7 @@ func genCheckFunc(f *jen.File, i int, t CheckTarget, trials int, seed uint64, op
 		//	b := c0.New()
 		//	copy(b.ParamSlice(), m.ParamSlice())
 		//	if err := runtime.CompareTrainBatch[float64, c0.Input, c0.Target](m, b, c0.Tensors, xs, ys, nil, 1e-9); err != nil { … }
-		doc = " and TrainBatch against TrainStep"
+		doc += " and TrainBatch against TrainStep"
 		n := jen.Lit(2).Op("*").Qual(t.ImportPath, "BatchChunk").Op("+").Lit(3)
 		body = append(body,
 			jen.List(jen.Id("xs"), jen.Id("ys")).Op(":=").Make(jen.Index().Qual(t.ImportPath, "Input"), n.Clone()).Op(",").Make(jen.Index().Qual(t.ImportPath, "Target"), n.Clone()),

@@ -89,6 +89,7 @@ func Generate(m *spec.Model, opt Options) ([]byte, error) {
 	genConsts(f, p)
 	genTypes(f, p)
 	genParams(f, p)
+	genState(f, p)
 	genModel(f, p)
 	genNew(f, p)
 	genParamTensors(f)
@@ -100,6 +101,7 @@ func Generate(m *spec.Model, opt Options) ([]byte, error) {
 		genBackward(f, p)
 		genTraining(f, p)
 		genCheck(f, p)
+		genCheckBatch(f, p)
 	}
 
 	var buf bytes.Buffer
@@ -264,11 +266,8 @@ func genParams(f *jen.File, p *plan) {
 			if t.bias {
 				vals[jen.Id("Bias")] = jen.True()
 			}
-			if t.fixed {
-				vals[jen.Id("Fixed")] = jen.True()
-				if t.value != 0 {
-					vals[jen.Id("Value")] = jen.Lit(t.value)
-				}
+			if t.constant != "" {
+				vals[jen.Id("Const")] = jen.Lit(t.constant)
 			}
 			g.Values(vals)
 			off += t.size()
@@ -289,6 +288,11 @@ func genModel(f *jen.File, p *plan) {
 	f.Type().Id("Model").StructFunc(func(g *jen.Group) {
 		g.Comment("Params are the trainable parameters.")
 		g.Id("Params").Id("Params")
+		if len(p.state) > 0 {
+			g.Comment("State is the non-trainable state (batchnorm's running statistics): in the")
+			g.Comment("weight file, never touched by optimizers.")
+			g.Id("State").Id("State")
+		}
 		if !p.inference {
 			g.Comment("Grads accumulates dL/dParams; TrainStep and Backward add to it, ZeroGrads clears it.")
 			g.Id("Grads").Id("Params")
@@ -352,6 +356,9 @@ func genNew(f *jen.File, p *plan) {
 		body = append(body, jen.If(jen.Err().Op(":=").Qual(rtPath, "InitParams").Call(jen.Id("m").Dot("ParamSlice").Call(), jen.Id("Tensors"), jen.Lit(p.Init.Scheme), u64(p.Init.Seed)), jen.Err().Op("!=").Nil()).Block(
 			jen.Panic(jen.Err()).Comment("unreachable: the scheme was checked at generate time"),
 		))
+	}
+	if len(p.state) > 0 && p.weights == "" {
+		body = append(body, jen.Id("m").Dot("ResetState").Call())
 	}
 	if !p.inference {
 		f.Commentf("and whose dropout generator is seeded with %d, as the spec says.", p.Train.Seed)
@@ -559,18 +566,173 @@ func genBackwardNodes(g *jen.Group, p *plan, batched bool) {
 
 // genIO emits WriteSafetensors and ReadSafetensors.
 func genIO(f *jen.File, p *plan) {
-	f.Comment("WriteSafetensors writes the parameters as a safetensors file with PyTorch")
-	f.Comment("names and layouts (see Tensors).")
+	meta := jen.Map(jen.String()).String().Values(jen.Dict{jen.Lit("format"): jen.Lit("pt"), jen.Lit("bpgen_model"): jen.Lit(p.Name)})
+	if len(p.state) == 0 {
+		f.Comment("WriteSafetensors writes the parameters as a safetensors file with PyTorch")
+		f.Comment("names and layouts (see Tensors).")
+		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("WriteSafetensors").Params(jen.Id("w").Qual("io", "Writer")).Error().Block(
+			jen.Return(jen.Qual(rtPath, "WriteSafetensors").Call(jen.Id("w"), jen.Id("m").Dot("ParamSlice").Call(), jen.Id("Tensors"), meta)),
+		)
+		f.Comment("ReadSafetensors loads parameters from a safetensors file. Every tensor must be")
+		f.Comment("present with the model's dtype and shape; on any error the parameters are unchanged.")
+		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("ReadSafetensors").Params(jen.Id("r").Qual("io", "Reader")).Error().Block(
+			jen.Return(jen.Qual(rtPath, "ReadSafetensors").Call(jen.Id("r"), jen.Id("m").Dot("ParamSlice").Call(), jen.Id("Tensors"))),
+		)
+		return
+	}
+	f.Comment("WriteSafetensors writes the parameters and the state (StateTensors, StateCounters)")
+	f.Comment("as a safetensors file with PyTorch's names and layouts: a state_dict.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("WriteSafetensors").Params(jen.Id("w").Qual("io", "Writer")).Error().Block(
-		jen.Return(jen.Qual(rtPath, "WriteSafetensors").Call(jen.Id("w"), jen.Id("m").Dot("ParamSlice").Call(), jen.Id("Tensors"),
-			jen.Map(jen.String()).String().Values(jen.Dict{jen.Lit("format"): jen.Lit("pt"), jen.Lit("bpgen_model"): jen.Lit(p.Name)}))),
+		jen.Return(jen.Qual(rtPath, "WriteSafetensorsState").Call(jen.Id("w"), jen.Id("m").Dot("ParamSlice").Call(), jen.Id("Tensors"), jen.Id("m").Dot("stateFile").Call(), meta)),
 	)
-	f.Comment("ReadSafetensors loads parameters from a safetensors file. Every tensor must be")
-	f.Comment("present with the model's dtype and shape; on any error the parameters are unchanged.")
+	f.Comment("ReadSafetensors loads the parameters and the state from a safetensors file. Every")
+	f.Comment("tensor must be present with the model's dtype and shape (the counters as I64")
+	f.Comment("scalars); on any error the Model is unchanged.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("ReadSafetensors").Params(jen.Id("r").Qual("io", "Reader")).Error().Block(
-		jen.Return(jen.Qual(rtPath, "ReadSafetensors").Call(jen.Id("r"), jen.Id("m").Dot("ParamSlice").Call(), jen.Id("Tensors"))),
+		jen.Return(jen.Qual(rtPath, "ReadSafetensorsState").Call(jen.Id("r"), jen.Id("m").Dot("ParamSlice").Call(), jen.Id("Tensors"), jen.Id("m").Dot("stateFile").Call())),
 	)
+}
 
+// genState emits, for models with non-trainable state, NumState, the State
+// struct, StateTensors, StateCounters, StateSlice, ResetState and stateFile.
+func genState(f *jen.File, p *plan) {
+	if len(p.state) == 0 {
+		return
+	}
+	n := 0
+	for _, t := range p.state {
+		n += t.size()
+	}
+	f.Comment("NumState is the number of non-trainable state values (see State).")
+	f.Const().Id("NumState").Op("=").Lit(n)
+	f.Comment("State holds the non-trainable tensors in PyTorch layout (batchnorm's running")
+	f.Comment("statistics, in StateTensors order, NumState values) and the counters")
+	f.Comment("num_batches_tracked (in StateCounters order).")
+	f.Type().Id("State").StructFunc(func(g *jen.Group) {
+		for _, t := range p.state {
+			g.Commentf("%s is %q, shape %s.", t.field, t.name, shapeText(t.shape))
+			g.Id(t.field).Add(jen.Null().Do(func(s *jen.Statement) {
+				for _, d := range t.dims {
+					s.Index(d)
+				}
+			})).Add(p.elem())
+		}
+		g.Comment("NumBatchesTracked counts the training batches each batchnorm layer has seen.")
+		g.Id("NumBatchesTracked").Index(jen.Lit(len(p.counters))).Int64()
+	})
+	f.Comment("StateTensors describes the tensors of State in order, as Tensors does for Params.")
+	f.Var().Id("StateTensors").Op("=").Index().Qual(rtPath, "Tensor").ValuesFunc(func(g *jen.Group) {
+		off := 0
+		for _, t := range p.state {
+			dims := make([]jen.Code, len(t.shape))
+			for i, d := range t.shape {
+				dims[i] = jen.Lit(d)
+			}
+			g.Add(fields(jen.Id("Name"), jen.Lit(t.name), jen.Id("Shape"), jen.Index().Int().Values(dims...),
+				jen.Id("Offset"), jen.Lit(off), jen.Id("Size"), jen.Lit(t.size()), jen.Id("Const"), jen.Lit(t.constant)))
+			off += t.size()
+		}
+	})
+	f.Comment("StateCounters names the entries of State.NumBatchesTracked in the weight file.")
+	f.Var().Id("StateCounters").Op("=").Index().String().ValuesFunc(func(g *jen.Group) {
+		for _, c := range p.counters {
+			g.Lit(c)
+		}
+	})
+	recv := func() *jen.Statement { return f.Func().Params(jen.Id("m").Op("*").Id("Model")) }
+	f.Comment("StateSlice returns the state values (not the counters) as one flat slice in")
+	f.Comment("StateTensors order, sharing memory with the Model.")
+	recv().Id("StateSlice").Params().Index().Add(p.elem()).Block(
+		jen.Return(jen.Qual("unsafe", "Slice").Call(
+			jen.Parens(jen.Op("*").Add(p.elem())).Call(jen.Qual("unsafe", "Pointer").Call(jen.Op("&").Id("m").Dot("State"))),
+			jen.Id("NumState"))),
+	)
+	f.Comment("ResetState sets the running means to 0, the running variances to 1 and the")
+	f.Comment("counters to 0, as a new PyTorch module has them.")
+	recv().Id("ResetState").Params().Block(
+		jen.Id("m").Dot("State").Op("=").Id("State").Values(),
+		jen.Id("s").Op(":=").Id("m").Dot("StateSlice").Call(),
+		jen.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Id("StateTensors")).Block(
+			jen.If(jen.Id("t").Dot("Const").Op("==").Lit("ones")).Block(
+				jen.For(jen.Id("i").Op(":=").Range().Id("s").Index(jen.Id("t").Dot("Offset").Op(":").Id("t").Dot("Offset").Op("+").Id("t").Dot("Size"))).Block(
+					jen.Id("s").Index(jen.Id("t").Dot("Offset").Op("+").Id("i")).Op("=").Lit(1),
+				),
+			),
+		),
+	)
+	f.Comment("stateFile describes the state for the weight-file functions.")
+	recv().Id("stateFile").Params().Qual(rtPath, "State").Index(p.elem()).Block(
+		jen.Return(jen.Qual(rtPath, "State").Index(p.elem()).Values(jen.Dict{
+			jen.Id("Values"):   jen.Id("m").Dot("StateSlice").Call(),
+			jen.Id("Tensors"):  jen.Id("StateTensors"),
+			jen.Id("Counts"):   jen.Id("m").Dot("State").Dot("NumBatchesTracked").Index(jen.Empty(), jen.Empty()),
+			jen.Id("Counters"): jen.Id("StateCounters"),
+		})),
+	)
+}
+
+// genCheckBatch emits CheckGradientsBatch, the gradient check of the batched
+// pass (TrainBatch's forwardBatch and backwardBatch) over one chunk.
+func genCheckBatch(f *jen.File, p *plan) {
+	out := func(b string) *jen.Statement { return jen.Op("&").Id("m").Dot(p.outField()).Index(jen.Id(b)) }
+	load := jen.For(jen.Id("b").Op(":=").Range().Id("xs")).Block(
+		jen.Id("m").Dot("x").Index(jen.Id("b")).Op("=").Op("*").Id("inputFlat").Call(jen.Op("&").Id("xs").Index(jen.Id("b"))))
+	body := []jen.Code{
+		jen.Id("nb").Op(":=").Len(jen.Id("xs")),
+		jen.If(jen.Id("nb").Op(">").Id("BatchChunk").Op("||").Len(jen.Id("ys")).Op("<").Id("nb")).Block(
+			jen.Panic(jen.Lit("CheckGradientsBatch: more samples than BatchChunk, or fewer targets than samples"))),
+		jen.Id("loss").Op(":=").Func().Params().Float64().Block(
+			jen.Id("m").Dot("rng").Dot("Seed").Call(jen.Id("opt").Dot("Seed")),
+			load,
+			jen.Id("m").Dot("forwardBatch").Call(jen.Id("nb")),
+			jen.Var().Id("sum").Float64(),
+			jen.For(jen.Id("b").Op(":=").Range().Id("nb")).Block(
+				jen.Id("sum").Op("+=").Id("Loss").Call(jen.Id("outputShaped").Call(out("b")), jen.Op("&").Id("ys").Index(jen.Id("b")))),
+			jen.Return(jen.Id("sum")),
+		),
+		jen.Id("m").Dot("ZeroGrads").Call(),
+		jen.Id("m").Dot("rng").Dot("Seed").Call(jen.Id("opt").Dot("Seed")),
+		load.Clone(),
+		jen.Id("m").Dot("forwardBatch").Call(jen.Id("nb")),
+		jen.For(jen.Id("b").Op(":=").Range().Id("nb")).Block(
+			jen.Id("lossGrad").Call(out("b"), jen.Op("&").Id("ys").Index(jen.Id("b")), jen.Op("&").Id("m").Dot(p.doutField()).Index(jen.Id("b")))),
+		jen.Id("m").Dot("backwardBatch").Call(jen.Id("nb"), jen.True()),
+		jen.Id("grads").Op(":=").Append(jen.Index().Add(p.elem()).Parens(jen.Nil()), jen.Id("m").Dot("GradSlice").Call().Op("...")),
+	}
+	check := jen.Qual(rtPath, "CheckGradients").Call(jen.Id("loss"), jen.Id("m").Dot("ParamSlice").Call(), jen.Id("grads"), jen.Id("Tensors"), jen.Id("opt"))
+	if p.Tokens {
+		body = append(body, jen.Return(check))
+	} else {
+		inShape := make([]jen.Code, len(p.Input))
+		for i, d := range p.Input {
+			inShape[i] = jen.Lit(d)
+		}
+		body = append(body,
+			jen.Id("dx").Op(":=").Append(jen.Index().Add(p.elem()).Parens(jen.Nil()), jen.Qual("unsafe", "Slice").Call(jen.Op("&").Id("m").Dot("dx").Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Id("nb").Op("*").Id("InputSize")).Op("...")),
+			jen.Id("report").Op(":=").Add(check),
+			jen.For(jen.Id("b").Op(":=").Range().Id("nb")).Block(
+				jen.Id("in").Op(":=").Qual(rtPath, "CheckGradients").Call(jen.Id("loss"), jen.Id("inputFlat").Call(jen.Op("&").Id("xs").Index(jen.Id("b"))).Index(jen.Empty(), jen.Empty()),
+					jen.Id("dx").Index(jen.Id("b").Op("*").Id("InputSize").Op(":").Parens(jen.Id("b").Op("+").Lit(1)).Op("*").Id("InputSize")),
+					jen.Index().Qual(rtPath, "Tensor").Values(jen.Values(jen.Dict{
+						jen.Id("Name"):  jen.Qual("fmt", "Sprintf").Call(jen.Lit("input %d"), jen.Id("b")),
+						jen.Id("Shape"): jen.Index().Int().Values(inShape...),
+						jen.Id("Size"):  jen.Id("InputSize"),
+					})), jen.Id("opt")),
+				jen.Id("report").Dot("Tensors").Op("=").Append(jen.Id("report").Dot("Tensors"), jen.Id("in").Dot("Tensors").Op("...")),
+				jen.Id("report").Dot("Pass").Op("=").Id("report").Dot("Pass").Op("&&").Id("in").Dot("Pass"),
+			),
+			jen.Return(jen.Id("report")),
+		)
+	}
+	f.Comment("CheckGradientsBatch is CheckGradients for the batched pass that TrainBatch runs:")
+	f.Comment("it compares the gradient of the summed loss over xs, ys (at most BatchChunk")
+	f.Comment("samples, one chunk) with central differences, for every parameter tensor and")
+	f.Comment("every input, so layers that couple the samples (batchnorm's batch statistics)")
+	f.Comment("are checked as they train. The dropout generator is reseeded with opt.Seed")
+	f.Comment("before every pass. Use it on a float64 model; it overwrites m.Grads.")
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("CheckGradientsBatch").Params(
+		jen.Id("xs").Index().Id("Input"), jen.Id("ys").Index().Id("Target"), jen.Id("opt").Qual(rtPath, "CheckOptions"),
+	).Qual(rtPath, "CheckReport").Block(body...)
 }
 
 // genCheck emits CheckGradients.

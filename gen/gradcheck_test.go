@@ -19,6 +19,34 @@ import (
 // package, compiled into one program and checked against central differences
 // (relative error ≤ 1e-6 per tensor, the input included) on random inputs.
 var gradCases = []struct{ name, yaml string }{
+	// batchnorm: the batched check of the check program takes the statistics
+	// over a batch of 4; the per-sample trials see a batch of one.
+	{"batchnorm_vector", `
+input: [6]
+layers:
+  - {type: dense, units: 5}
+  - {name: bn, type: batchnorm}
+  - {type: tanh}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy
+train: {batch: 8}`},
+	{"batchnorm_signal_noaffine", `
+input: [3, 7]
+layers:
+  - {type: batchnorm, affine: false, momentum: 0.3, eps: 0.001}
+  - {type: flatten}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"batchnorm_image", `
+input: [2, 5, 5]
+layers:
+  - {type: conv2d, filters: 3, kernel: 3, bias: false}
+  - {type: batchnorm}
+  - {type: relu}
+  - {type: conv2d, filters: 2, kernel: 3, padding: same}
+  - {type: batchnorm, eps: 0.01}
+  - {type: global_avgpool2d}
+loss: mse`},
 	{"dense_linear_mse", `
 input: [5]
 layers: [{type: dense, units: 3}]

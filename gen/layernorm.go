@@ -57,8 +57,8 @@ func (layerNormEmitter) params(p *plan, n *node) []tensor {
 	_, width := denseSteps(n)
 	dims := []jen.Code{jen.Id(features)}
 	return []tensor{
-		{field: weight, name: n.Name + ".weight", shape: []int{width}, dims: dims, fixed: true, value: 1, doc: " (γ, starts at 1)"},
-		{field: bias, name: n.Name + ".bias", shape: []int{width}, dims: dims, bias: true, fixed: true, doc: " (β, starts at 0)"},
+		{field: weight, name: n.Name + ".weight", shape: []int{width}, dims: dims, constant: "ones", doc: " (γ, starts at 1)"},
+		{field: bias, name: n.Name + ".bias", shape: []int{width}, dims: dims, bias: true, constant: "zeros", doc: " (β, starts at 0)"},
 	}
 }
 

@@ -28,6 +28,20 @@ type plan struct {
 	inputSums []string
 	// scratch names the Model fields that have one copy, not one per row.
 	scratch map[string]bool
+	// state are the non-trainable tensors (Model.State, StateTensors) and
+	// counters the I64 counters (State.NumBatchesTracked, StateCounters).
+	state    []tensor
+	counters []string
+	// coupled reports a kind that couples the samples of a batch (batchnorm):
+	// TrainBatch takes a minibatch as one chunk.
+	coupled bool
+}
+
+// stateKind is implemented by kinds with non-trainable state.
+type stateKind interface {
+	// state returns the node's state tensors, in the model's dtype, and the
+	// names of its I64 counters, in weight-file order.
+	state(p *plan, n *node) ([]tensor, []string)
 }
 
 // node is one spec node with the Model fields holding its activations and
@@ -69,10 +83,9 @@ type tensor struct {
 	fanIn  int
 	fanOut int
 	bias   bool
-	// fixed tensors start at value whatever the init scheme (runtime.Tensor.Fixed).
-	fixed bool
-	value float64
-	doc   string
+	doc    string
+	// constant is "ones" or "zeros" for a fixed initial value (runtime.Tensor.Const).
+	constant string
 }
 
 // elems is the number of elements of a field (typed fields set size too).
@@ -178,6 +191,12 @@ func newPlan(m *spec.Model, pkg, source string) (*plan, error) {
 			p.firstParam = i
 		}
 		p.tensors = append(p.tensors, ts...)
+		if sk, ok := e.(stateKind); ok {
+			st, cs := sk.state(p, n)
+			p.state = append(p.state, st...)
+			p.counters = append(p.counters, cs...)
+			p.coupled = true
+		}
 	}
 	p.inputSums = inputSums
 	for _, n := range p.nodes {

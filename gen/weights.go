@@ -18,7 +18,7 @@ func Tensors(m *spec.Model) ([]runtime.Tensor, error) {
 	out := make([]runtime.Tensor, len(p.tensors))
 	off := 0
 	for i, t := range p.tensors {
-		out[i] = runtime.Tensor{Name: t.name, Shape: t.shape, Offset: off, Size: t.size(), FanIn: t.fanIn, FanOut: t.fanOut, Bias: t.bias}
+		out[i] = runtime.Tensor{Name: t.name, Shape: t.shape, Offset: off, Size: t.size(), FanIn: t.fanIn, FanOut: t.fanOut, Bias: t.bias, Const: t.constant}
 		off += t.size()
 	}
 	return out, nil

@@ -24,8 +24,7 @@ var initSchemes = []string{"pytorch", "xavier_uniform", "xavier_normal", "he_uni
 //	he_uniform      weight ~ U(-a, a), a = sqrt(6/fanIn); bias 0
 //	he_normal       weight ~ N(0, 2/fanIn); bias 0
 //
-// Fixed tensors are set to their Value whatever the scheme. Fixed and zeroed
-// bias tensors draw nothing from the generator. Values are computed in
+// Zeroed bias tensors draw nothing from the generator. Values are computed in
 // float64 and rounded to T.
 //
 // InitParams checks all its arguments before it writes anything: an unknown
@@ -43,7 +42,15 @@ func InitParams[T Float](params []T, tensors []Tensor, scheme string, seed uint6
 		if t.Offset < 0 || t.Size < 0 || t.Offset > len(params) || t.Size > len(params)-t.Offset {
 			return fmt.Errorf("tensor %q: offset %d and size %d do not fit in %d parameters", t.Name, t.Offset, t.Size, len(params))
 		}
-		if t.Size == 0 || t.Fixed {
+		if t.Size == 0 {
+			continue
+		}
+		switch t.Const {
+		case "", "ones", "zeros":
+		default:
+			return fmt.Errorf("tensor %q: constant initial value %q unknown; want ones or zeros", t.Name, t.Const)
+		}
+		if t.Const != "" {
 			continue
 		}
 		switch {
@@ -64,10 +71,12 @@ func InitParams[T Float](params []T, tensors []Tensor, scheme string, seed uint6
 		p := params[t.Offset : t.Offset+t.Size]
 		fanIn, fanOut := float64(t.FanIn), float64(t.FanOut)
 		switch {
-		case t.Fixed:
+		case t.Const == "ones":
 			for i := range p {
-				p[i] = T(t.Value)
+				p[i] = 1
 			}
+		case t.Const == "zeros":
+			clear(p)
 		case scheme == "pytorch":
 			fillUniform(p, rng, 1/math.Sqrt(fanIn))
 		case t.Bias:

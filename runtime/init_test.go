@@ -195,23 +195,23 @@ func BenchmarkInitParams(b *testing.B) {
 	b.ReportMetric(float64(len(params))*float64(b.N)/b.Elapsed().Seconds(), "params/s")
 }
 
-func TestInitParamsFixed(t *testing.T) {
-	// A layernorm's weight and bias (Fixed, no fans) start at 1 and 0 under
-	// every scheme and draw nothing: the dense weight after them gets the
-	// values it would have had first.
-	tensors := []Tensor{
-		{Name: "norm.weight", Offset: 0, Size: 3, Fixed: true, Value: 1},
-		{Name: "norm.bias", Offset: 3, Size: 3, Bias: true, Fixed: true},
-		{Name: "fc.weight", Offset: 6, Size: 2, FanIn: 4, FanOut: 1},
+// TestInitConst checks that constant tensors get their value under every
+// scheme and take no draws: the random tensor after them is the same as
+// without them.
+func TestInitConst(t *testing.T) {
+	for _, scheme := range initSchemes {
+		params := make([]float64, 10)
+		tensors := []Tensor{
+			{Name: "bn.weight", Shape: []int{2}, Offset: 0, Size: 2, FanIn: 1, FanOut: 1, Const: "ones"},
+			{Name: "bn.bias", Shape: []int{2}, Offset: 2, Size: 2, FanIn: 1, FanOut: 1, Bias: true, Const: "zeros"},
+			{Name: "fc.weight", Shape: []int{2, 3}, Offset: 4, Size: 6, FanIn: 3, FanOut: 2},
+		}
+		require.NoError(t, InitParams(params, tensors, scheme, 7), scheme)
+		assert.Equal(t, []float64{1, 1, 0, 0}, params[:4], scheme)
+		alone := make([]float64, 6)
+		require.NoError(t, InitParams(alone, []Tensor{{Name: "fc.weight", Shape: []int{2, 3}, Size: 6, FanIn: 3, FanOut: 2}}, scheme, 7), scheme)
+		assert.Equal(t, alone, params[4:], scheme)
 	}
-	for _, scheme := range allSchemes {
-		t.Run(scheme, func(t *testing.T) {
-			params := []float64{9, 9, 9, 9, 9, 9, 0, 0}
-			require.NoError(t, InitParams(params, tensors, scheme, 3))
-			assert.Equal(t, []float64{1, 1, 1, 0, 0, 0}, params[:6])
-			alone := make([]float64, 2)
-			require.NoError(t, InitParams(alone, []Tensor{{Name: "fc.weight", Size: 2, FanIn: 4, FanOut: 1}}, scheme, 3))
-			assert.Equal(t, alone, params[6:])
-		})
-	}
+	bad := []Tensor{{Name: "x", Shape: []int{1}, Size: 1, FanIn: 1, FanOut: 1, Const: "twos"}}
+	assert.EqualError(t, InitParams(make([]float32, 1), bad, "pytorch", 1), `tensor "x": constant initial value "twos" unknown; want ones or zeros`)
 }

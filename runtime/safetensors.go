@@ -74,8 +74,58 @@ const maxSafetensorsProblems = 10
 // "__metadata__" or is not valid UTF-8, or a metadata key or value is not
 // valid UTF-8; otherwise it returns the first error of w.
 func WriteSafetensors[T Float](w io.Writer, params []T, tensors []Tensor, metadata map[string]string) error {
+	return WriteSafetensorsState(w, params, tensors, State[T]{}, metadata)
+}
+
+// State is the non-trainable part of a model's weight file (batchnorm's
+// running statistics): Values in the model's dtype, laid out by Tensors like
+// params, and Counts, the I64 scalars named by Counters (num_batches_tracked).
+// Optimizers never see it; weight files hold it next to the parameters, with
+// PyTorch's names.
+type State[T Float] struct {
+	Values   []T
+	Tensors  []Tensor
+	Counts   []int64
+	Counters []string
+}
+
+// check checks the state's layout and that no name is used twice, among its
+// own names or the parameters'.
+func (st State[T]) check(tensors []Tensor) error {
+	if err := checkModelTensors(len(st.Values), st.Tensors); err != nil {
+		return err
+	}
+	if len(st.Counts) != len(st.Counters) {
+		return fmt.Errorf("safetensors: %d counters named but %d given", len(st.Counters), len(st.Counts))
+	}
+	seen := map[string]bool{}
+	for _, t := range tensors {
+		seen[t.Name] = true
+	}
+	for _, t := range st.Tensors {
+		if seen[t.Name] {
+			return fmt.Errorf("safetensors: model tensor %q listed twice", t.Name)
+		}
+		seen[t.Name] = true
+	}
+	for _, name := range st.Counters {
+		if seen[name] || name == safetensorsMetadataKey || !utf8.ValidString(name) {
+			return fmt.Errorf("safetensors: counter %q: the name is used twice, reserved or not valid UTF-8", name)
+		}
+		seen[name] = true
+	}
+	return nil
+}
+
+// WriteSafetensorsState is WriteSafetensors for a model with non-trainable
+// state: the parameters' tensors, then the state's in the same dtype, then
+// its counters as I64 scalars (shape []).
+func WriteSafetensorsState[T Float](w io.Writer, params []T, tensors []Tensor, st State[T], metadata map[string]string) error {
 	dtype, size := safetensorsDTypeOf(params)
 	if err := checkModelTensors(len(params), tensors); err != nil {
+		return err
+	}
+	if err := st.check(tensors); err != nil {
 		return err
 	}
 	for k, v := range metadata {
@@ -105,16 +155,17 @@ func WriteSafetensors[T Float](w io.Writer, params []T, tensors []Tensor, metada
 		}
 		h = append(h, '}')
 	}
-	offset := 0
-	for i, t := range tensors {
-		if i > 0 || len(metadata) > 0 {
+	offset, n := 0, 0
+	entry := func(name, dtype string, shape []int, bytes int) {
+		if n > 0 || len(metadata) > 0 {
 			h = append(h, ',')
 		}
-		h = appendJSONString(h, t.Name)
+		n++
+		h = appendJSONString(h, name)
 		h = append(h, `:{"dtype":"`...)
 		h = append(h, dtype...)
 		h = append(h, `","shape":[`...)
-		for j, d := range t.Shape {
+		for j, d := range shape {
 			if j > 0 {
 				h = append(h, ',')
 			}
@@ -122,10 +173,19 @@ func WriteSafetensors[T Float](w io.Writer, params []T, tensors []Tensor, metada
 		}
 		h = append(h, `],"data_offsets":[`...)
 		h = strconv.AppendInt(h, int64(offset), 10)
-		offset += t.Size * size
+		offset += bytes
 		h = append(h, ',')
 		h = strconv.AppendInt(h, int64(offset), 10)
 		h = append(h, "]}"...)
+	}
+	for _, t := range tensors {
+		entry(t.Name, dtype, t.Shape, t.Size*size)
+	}
+	for _, t := range st.Tensors {
+		entry(t.Name, dtype, t.Shape, t.Size*size)
+	}
+	for _, name := range st.Counters {
+		entry(name, "I64", nil, 8)
 	}
 	h = append(h, '}')
 	for len(h)%8 != 0 {
@@ -145,20 +205,37 @@ func WriteSafetensors[T Float](w io.Writer, params []T, tensors []Tensor, metada
 	// Data, in chunks of at most 64 KiB.
 	const chunk = 64 << 10
 	buf = make([]byte, 0, chunk)
-	for _, t := range tensors {
-		for _, v := range params[t.Offset : t.Offset+t.Size] {
-			if len(buf)+size > chunk {
-				if _, err := w.Write(buf); err != nil {
+	flush := func(need int) error {
+		if len(buf)+need > chunk {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+		return nil
+	}
+	for _, part := range []struct {
+		vals    []T
+		tensors []Tensor
+	}{{params, tensors}, {st.Values, st.Tensors}} {
+		for _, t := range part.tensors {
+			for _, v := range part.vals[t.Offset : t.Offset+t.Size] {
+				if err := flush(size); err != nil {
 					return err
 				}
-				buf = buf[:0]
-			}
-			if size == 4 {
-				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(float32(v)))
-			} else {
-				buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(float64(v)))
+				if size == 4 {
+					buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(float32(v)))
+				} else {
+					buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(float64(v)))
+				}
 			}
 		}
+	}
+	for _, c := range st.Counts {
+		if err := flush(8); err != nil {
+			return err
+		}
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(c))
 	}
 	if len(buf) > 0 {
 		if _, err := w.Write(buf); err != nil {
@@ -184,14 +261,25 @@ func WriteSafetensors[T Float](w io.Writer, params []T, tensors []Tensor, metada
 // size bytes from r, and fails if r holds more, since no valid file for this
 // model can be larger.
 func ReadSafetensors[T Float](r io.Reader, params []T, tensors []Tensor) error {
+	return ReadSafetensorsState(r, params, tensors, State[T]{})
+}
+
+// ReadSafetensorsState is ReadSafetensors for a model with non-trainable
+// state: the file must also hold the state's tensors in the model's dtype and
+// its counters as I64 scalars. params and the state change only when the
+// whole file is valid.
+func ReadSafetensorsState[T Float](r io.Reader, params []T, tensors []Tensor, st State[T]) error {
 	dtype, size := safetensorsDTypeOf(params)
 	if err := checkModelTensors(len(params), tensors); err != nil {
 		return err
 	}
+	if err := st.check(tensors); err != nil {
+		return err
+	}
 	// A valid file for this model holds exactly the model's tensors, so its
 	// data buffer has exactly dataSize bytes.
-	var dataSize int64
-	for _, t := range tensors {
+	dataSize := int64(8 * len(st.Counters))
+	for _, t := range append(slices.Clip(tensors), st.Tensors...) {
 		if dataSize += int64(t.Size) * int64(size); dataSize > math.MaxInt64/2 {
 			return fmt.Errorf("safetensors: model tensors hold more than %d bytes", int64(math.MaxInt64/2))
 		}
@@ -216,17 +304,26 @@ func ReadSafetensors[T Float](r io.Reader, params []T, tensors []Tensor) error {
 	}
 	inModel := make(map[string]bool, len(tensors))
 	var problems []string
-	for _, t := range tensors {
-		inModel[t.Name] = true
-		i, ok := byName[t.Name]
+	expect := func(name, dt string, shape []int) {
+		inModel[name] = true
+		i, ok := byName[name]
 		switch {
 		case !ok:
-			problems = append(problems, fmt.Sprintf("tensor %q missing from file", t.Name))
-		case f.Entries[i].DType != dtype:
-			problems = append(problems, fmt.Sprintf("tensor %q: dtype %s in file, model expects %s", t.Name, f.Entries[i].DType, dtype))
-		case !slices.Equal(f.Entries[i].Shape, t.Shape):
-			problems = append(problems, fmt.Sprintf("tensor %q: shape %v in file, model expects %v", t.Name, f.Entries[i].Shape, t.Shape))
+			problems = append(problems, fmt.Sprintf("tensor %q missing from file", name))
+		case f.Entries[i].DType != dt:
+			problems = append(problems, fmt.Sprintf("tensor %q: dtype %s in file, model expects %s", name, f.Entries[i].DType, dt))
+		case !slices.Equal(f.Entries[i].Shape, shape) && !(len(shape) == 0 && len(f.Entries[i].Shape) == 0):
+			problems = append(problems, fmt.Sprintf("tensor %q: shape %v in file, model expects %v", name, f.Entries[i].Shape, shape))
 		}
+	}
+	for _, t := range tensors {
+		expect(t.Name, dtype, t.Shape)
+	}
+	for _, t := range st.Tensors {
+		expect(t.Name, dtype, t.Shape)
+	}
+	for _, name := range st.Counters {
+		expect(name, "I64", []int{})
 	}
 	for _, e := range f.Entries {
 		if !inModel[e.Name] {
@@ -242,18 +339,25 @@ func ReadSafetensors[T Float](r io.Reader, params []T, tensors []Tensor) error {
 	}
 
 	// Every check passed: decode.
-	for _, t := range tensors {
-		b := f.Entries[byName[t.Name]].Data
-		dst := params[t.Offset : t.Offset+t.Size]
-		if size == 4 {
-			for j := range dst {
-				dst[j] = T(math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:])))
-			}
-		} else {
-			for j := range dst {
-				dst[j] = T(math.Float64frombits(binary.LittleEndian.Uint64(b[8*j:])))
+	decode := func(vals []T, tensors []Tensor) {
+		for _, t := range tensors {
+			b := f.Entries[byName[t.Name]].Data
+			dst := vals[t.Offset : t.Offset+t.Size]
+			if size == 4 {
+				for j := range dst {
+					dst[j] = T(math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:])))
+				}
+			} else {
+				for j := range dst {
+					dst[j] = T(math.Float64frombits(binary.LittleEndian.Uint64(b[8*j:])))
+				}
 			}
 		}
+	}
+	decode(params, tensors)
+	decode(st.Values, st.Tensors)
+	for i, name := range st.Counters {
+		st.Counts[i] = int64(binary.LittleEndian.Uint64(f.Entries[byName[name]].Data))
 	}
 	return nil
 }

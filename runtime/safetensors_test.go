@@ -408,3 +408,39 @@ func FuzzParseSafetensors(f *testing.F) {
 		}
 	})
 }
+
+// TestSafetensorsState writes parameters with batchnorm-like state and reads
+// them back, and checks that a file without the state is refused.
+func TestSafetensorsState(t *testing.T) {
+	params := []float32{1, 2}
+	tensors := []Tensor{{Name: "bn.weight", Shape: []int{2}, Size: 2}}
+	st := State[float32]{
+		Values:   []float32{0.5, -0.5, 2, 3},
+		Tensors:  []Tensor{{Name: "bn.running_mean", Shape: []int{2}, Size: 2}, {Name: "bn.running_var", Shape: []int{2}, Offset: 2, Size: 2}},
+		Counts:   []int64{41},
+		Counters: []string{"bn.num_batches_tracked"},
+	}
+	var buf bytes.Buffer
+	require.NoError(t, WriteSafetensorsState(&buf, params, tensors, st, nil))
+	f, err := ParseSafetensors(buf.Bytes())
+	require.NoError(t, err)
+	require.Len(t, f.Entries, 4)
+	assert.Equal(t, "I64", f.Entries[3].DType)
+	assert.Empty(t, f.Entries[3].Shape)
+
+	p2 := make([]float32, 2)
+	st2 := State[float32]{Values: make([]float32, 4), Tensors: st.Tensors, Counts: make([]int64, 1), Counters: st.Counters}
+	require.NoError(t, ReadSafetensorsState(bytes.NewReader(buf.Bytes()), p2, tensors, st2))
+	assert.Equal(t, params, p2)
+	assert.Equal(t, st.Values, st2.Values)
+	assert.Equal(t, []int64{41}, st2.Counts)
+
+	// Parameters alone are not a valid file for the model with state.
+	var only bytes.Buffer
+	require.NoError(t, WriteSafetensors(&only, params, tensors, nil))
+	err = ReadSafetensorsState(bytes.NewReader(only.Bytes()), p2, tensors, st2)
+	assert.EqualError(t, err, "safetensors: tensor \"bn.running_mean\" missing from file\nsafetensors: tensor \"bn.running_var\" missing from file\nsafetensors: tensor \"bn.num_batches_tracked\" missing from file")
+	// A name used twice is refused before anything is written.
+	st.Counters = []string{"bn.weight"}
+	assert.Error(t, WriteSafetensorsState(&only, params, tensors, st, nil))
+}

@@ -97,8 +97,18 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 	}
 	defer m.SetTraining(false)
 	batched := cfg.WholeBatch
+	coupled := false
+	if c, ok := m.(Coupled); ok {
+		if _, ok := m.(BatchTrainer[X, Y]); !ok {
+			return History{}, fmt.Errorf("the model couples the samples of a batch (batchnorm) but has no TrainBatch")
+		}
+		if cfg.Batch > c.CoupledBatch() {
+			return History{}, fmt.Errorf("batch %d is larger than %d, the largest minibatch this model's batchnorm takes in one pass (its BatchChunk: the spec's train.batch when it was generated)", cfg.Batch, c.CoupledBatch())
+		}
+		batched, coupled = true, true
+	}
 	var pool *workerPool[T, X, Y]
-	if r, ok := m.(Replicator[T, X, Y]); ok && cfg.Workers > 1 {
+	if r, ok := m.(Replicator[T, X, Y]); ok && cfg.Workers > 1 && !coupled {
 		pool = newWorkerPool(m, r, cfg.Workers, batched)
 		defer pool.close()
 	}

@@ -23,11 +23,10 @@ type Tensor struct {
 	FanIn  int    // fan-in used by initialisers
 	FanOut int    // fan-out used by initialisers
 	Bias   bool   // bias tensors: zero for xavier/he, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for pytorch
-	// Fixed tensors start at Value whatever the scheme, as PyTorch's
-	// normalisation layers do (weight 1, bias 0), and draw nothing from the
-	// generator; FanIn and FanOut are not used.
-	Fixed bool
-	Value float64
+	// Const, when not empty, fixes the initial value whatever the scheme, as
+	// PyTorch does for normalisation layers: "ones" (their weight) or "zeros"
+	// (their bias). Such tensors take no draws from the generator.
+	Const string
 }
 
 // OptimizerConfig selects and configures an optimizer. Zero fields take the
@@ -84,7 +83,8 @@ type TrainConfig struct {
 	OnBatch func(done, total int, loss float64)
 	// Workers is the number of goroutines (cores) a minibatch is split across;
 	// 0 and 1 mean one. It takes effect when the model implements Replicator
-	// (generated models do): the batch is cut into Workers contiguous parts,
+	// (generated models do) and not Coupled (batchnorm networks train on one
+	// goroutine): the batch is cut into Workers contiguous parts,
 	// part 0 runs on the calling goroutine and the others on persistent
 	// workers, each with a replica holding a copy of the parameters, and the
 	// gradients are summed in worker order. A run is deterministic for a given
@@ -96,7 +96,8 @@ type TrainConfig struct {
 	// per sample. It is off by default: on this project's machine the
 	// per-sample path, which skips the rows of dead ReLU units, measured as
 	// fast or faster on mnist_mlp (README, Performance). Results differ from
-	// per-sample training by rounding.
+	// per-sample training by rounding. Coupled models (batchnorm) always
+	// train through TrainBatch.
 	WholeBatch bool
 	// Stop, if not nil, is polled between minibatches; when it is closed Fit
 	// returns at once without error (History.Interrupted). With early stopping
@@ -179,4 +180,14 @@ type Replicator[T Float, X, Y any] interface {
 // TrainConfig.WholeBatch is set.
 type BatchTrainer[X, Y any] interface {
 	TrainBatch(xs []X, ys []Y, idx []int) (loss float64, correct int)
+}
+
+// Coupled is implemented by generated models with layers that couple the
+// samples of a minibatch (batchnorm). Fit trains such a model through
+// TrainBatch, one whole minibatch per call, on one goroutine: the batch
+// statistics need all of the minibatch, so TrainConfig.Workers and
+// WholeBatch are ignored. CoupledBatch is the largest minibatch TrainBatch
+// takes (the package's BatchChunk); Fit refuses a larger Batch.
+type Coupled interface {
+	CoupledBatch() int
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -41,6 +42,23 @@ func FuzzParse(f *testing.F) {
 		"  - {type: dense, units: 2, activation: tanh}\n  - {type: gru, units: 3}\nloss: mse\n"))
 	f.Add([]byte("name: m\ninput: [9]\nlayers:\n  - {type: embedding, vocab: 10, dim: 4}\n" +
 		"  - {type: flatten}\n  - {type: dense, units: 10}\nloss: softmax_cross_entropy\n"))
+	// Valid graph specs using every kind of the graph wave.
+	f.Add([]byte("name: m\ninput: [4, 6, 6]\nlayers:\n" +
+		"  - {name: block.conv1, type: conv2d, filters: 4, kernel: 3, padding: same, groups: 4}\n" +
+		"  - {name: block.bn1, type: batchnorm, momentum: 0.5, eps: 0.001}\n  - {type: relu6}\n" +
+		"  - {name: block.add, type: add, inputs: [layers.2, input]}\n" +
+		"  - {name: 0, type: concat, inputs: [block.add, input], axis: -3}\n" +
+		"  - {type: avgpool2d, size: 2, padding: 1, count_include_pad: false}\n  - {type: global_avgpool2d}\n" +
+		"  - {type: layernorm, affine: false}\nloss: mse\n"))
+	f.Add([]byte("name: m\ninput: [2, 16]\nlayers:\n" +
+		"  - {name: c.0, type: conv1d, filters: 4, kernel: 3, stride: 2, padding: 1, dilation: 2, groups: 2, activation: relu}\n" +
+		"  - {name: p, type: maxpool1d, size: 2, stride: 1, padding: 1}\n" +
+		"  - {name: q, type: avgpool1d, size: 2, stride: 1, padding: 1, count_include_pad: false, inputs: [c.0]}\n" +
+		"  - {type: multiply, inputs: [p, q]}\n  - {type: batchnorm, affine: false}\n  - {type: global_avgpool1d}\n" +
+		"  - {type: dense, units: 3}\nloss: softmax_cross_entropy\n"))
+	f.Add([]byte("name: m\ninput: [8, 16]\nlayers:\n  - {name: ln, type: layernorm}\n" +
+		"  - {name: mlp.fc1, type: dense, units: 32, activation: gelu}\n  - {name: mlp.fc2, type: dense, units: 16}\n" +
+		"  - {name: res, type: add, inputs: [mlp.fc2, input]}\n  - {type: concat, inputs: [res, ln]}\nloss: mse\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse("f.yaml", data)
 		if err != nil {
@@ -147,13 +165,42 @@ func checkModel(t *testing.T, m *Model) {
 			t.Fatalf("Tokens set, but node 0 is %s", n.Kind)
 		}
 		switch n.Kind {
-		case KindConv2D, KindMaxPool2D, KindAvgPool2D:
+		case KindConv2D, KindMaxPool2D, KindAvgPool2D, KindConv1D, KindMaxPool1D, KindAvgPool1D:
 			checkWindow(t, n)
-			if n.Kind == KindConv2D {
-				params += n.Filters * n.In[0] * n.Kernel[0] * n.Kernel[1]
+			if n.Kind == KindConv2D || n.Kind == KindConv1D {
+				if n.Groups < 1 || n.In[0]%n.Groups != 0 || n.Filters%n.Groups != 0 {
+					t.Fatalf("node %d: %d groups of %d channels and %d filters", i, n.Groups, n.In[0], n.Filters)
+				}
+				params += n.Filters * n.In[0] / n.Groups * n.Kernel[0] * n.Kernel[1]
 				if n.Bias {
 					params += n.Filters
 				}
+			}
+		case KindGlobalAvgPool1D:
+			if len(n.In) != 2 || !equal(n.Out, Shape{n.In[0]}) {
+				t.Fatalf("global_avgpool1d node %d: %v -> %v", i, n.In, n.Out)
+			}
+		case KindAdd, KindMultiply:
+			for _, in := range n.Ins {
+				if !equal(in, n.Out) {
+					t.Fatalf("%s node %d: %v -> %v", n.Kind, i, n.Ins, n.Out)
+				}
+			}
+		case KindConcat:
+			want := slices.Clone(n.Ins[0])
+			want[n.Axis] = 0
+			for _, in := range n.Ins {
+				want[n.Axis] += in[n.Axis]
+			}
+			if !equal(want, n.Out) {
+				t.Fatalf("concat node %d on axis %d: %v -> %v", i, n.Axis, n.Ins, n.Out)
+			}
+		case KindBatchNorm, KindLayerNorm:
+			if !equal(n.In, n.Out) || n.Eps <= 0 || n.Momentum < 0 || n.Momentum > 1 || n.Kind == KindLayerNorm && len(n.In) > 2 {
+				t.Fatalf("%s node %d: %v -> %v, eps %g, momentum %g", n.Kind, i, n.In, n.Out, n.Eps, n.Momentum)
+			}
+			if n.Affine {
+				params += 2 * n.In[0]
 			}
 		case KindGlobalAvgPool2D:
 			if len(n.In) != 3 || !equal(n.Out, Shape{n.In[0]}) {
@@ -204,10 +251,24 @@ func checkRecurrent(t *testing.T, n *Node) {
 	}
 }
 
-// checkWindow checks a conv2d or pooling node: an image in and out, positive
+// checkWindow checks a convolution or pooling node: an image (or a [C, L]
+// signal, with window index 1 fixed at 1) in and out, positive
 // window sizes, a padded input within MaxDim elements, every window position
 // inside the padded input, and output sizes by the formula.
 func checkWindow(t *testing.T, n *Node) {
+	oneD := n.Kind == KindConv1D || n.Kind == KindMaxPool1D || n.Kind == KindAvgPool1D
+	if oneD {
+		if len(n.In) != 2 || len(n.Out) != 2 || n.Kernel[1] != 1 || n.Stride[1] != 1 || n.Dilation[1] != 1 || n.Pad[2] != 0 || n.Pad[3] != 0 {
+			t.Fatalf("node %d (%s): %v -> %v, kernel %v stride %v dilation %v pad %v", n.Index, n.Kind, n.In, n.Out, n.Kernel, n.Stride, n.Dilation, n.Pad)
+		}
+		// Check it as an image [C, 1, L] with the window's axes swapped.
+		m := *n
+		m.In, m.Out = Shape{n.In[0], 1, n.In[1]}, Shape{n.Out[0], 1, n.Out[1]}
+		m.Kernel, m.Stride, m.Dilation = [2]int{1, n.Kernel[0]}, [2]int{1, n.Stride[0]}, [2]int{1, n.Dilation[0]}
+		m.Pad = [4]int{0, 0, n.Pad[0], n.Pad[1]}
+		m.Kind = map[Kind]Kind{KindConv1D: KindConv2D, KindMaxPool1D: KindMaxPool2D, KindAvgPool1D: KindAvgPool2D}[n.Kind]
+		n = &m
+	}
 	if len(n.In) != 3 || len(n.Out) != 3 {
 		t.Fatalf("node %d (%s): %v -> %v", n.Index, n.Kind, n.In, n.Out)
 	}

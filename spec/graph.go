@@ -218,7 +218,7 @@ func exampleRef(g *graph, i int) string {
 	return "layers.0"
 }
 
-// mergeKinds are the kinds that read two or more inputs; every other kind
+// isMerge reports whether kind k reads two or more inputs; every other kind
 // reads exactly one.
 func isMerge(k Kind) bool {
 	return k == KindAdd || k == KindMultiply || k == KindConcat

@@ -112,10 +112,10 @@ type Node struct {
 	// dense: [F] → [Units], or [T, F] → [T, Units] with the same weight
 	// [Units, F] applied at every step. rnn, lstm, gru: Units is H.
 	Units int
-	Bias  bool // dense, conv2d, rnn, lstm and gru: default true
+	Bias  bool // dense, conv2d, conv1d, rnn, lstm and gru: default true
 
-	// dense and conv2d (activation: key, default linear) and activation
-	// layers; rnn (tanh or relu, default tanh). Zero for the other kinds:
+	// dense, conv2d and conv1d (activation: key, default linear) and
+	// activation layers; rnn (tanh or relu, default tanh). Zero for the other kinds:
 	// lstm and gru have their fixed sigmoid gates and tanh, embedding none.
 	Act Act
 

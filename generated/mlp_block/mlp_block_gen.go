@@ -9,6 +9,7 @@
 package mlp_block
 
 import (
+	"fmt"
 	"github.com/bpgen/bpgen/runtime"
 	"io"
 	"math"
@@ -20,20 +21,27 @@ const (
 	// InputSize is the number of elements of an Input.
 	InputSize = 128
 	// OutputSize is the number of elements of an Output.
-	OutputSize = 128
+	OutputSize = 32
 	// NumParams is the number of trainable parameters.
-	NumParams = 2160
-	// norm (layernorm [8 16]→[8 16]), spec line 17
-	NormFeatures = 16 // features of norm, normalised together
-	NormSteps    = 8  // steps norm normalises separately
-	// mlp.fc1 (dense [8 16]→[8 64], gelu), spec line 18
-	MlpFc1In    = 16 // inputs of mlp.fc1
-	MlpFc1Out   = 64 // units of mlp.fc1
-	MlpFc1Steps = 8  // steps mlp.fc1 is applied at
-	// mlp.fc2 (dense [8 64]→[8 16]), spec line 19
-	MlpFc2In    = 64 // inputs of mlp.fc2
-	MlpFc2Out   = 16 // units of mlp.fc2
-	MlpFc2Steps = 8  // steps mlp.fc2 is applied at
+	NumParams = 1204
+	// ln (layernorm [8 16]→[8 16]), spec line 7
+	LnFeatures = 16 // features of ln, normalised together
+	LnSteps    = 8  // steps ln normalises separately
+	// mlp.fc (dense [8 16]→[8 32], gelu), spec line 8
+	MlpFcIn    = 16 // inputs of mlp.fc
+	MlpFcOut   = 32 // units of mlp.fc
+	MlpFcSteps = 8  // steps mlp.fc is applied at
+	// mlp.proj (dense [8 32]→[8 16]), spec line 9
+	MlpProjIn    = 32 // inputs of mlp.proj
+	MlpProjOut   = 16 // units of mlp.proj
+	MlpProjSteps = 8  // steps mlp.proj is applied at
+	// ln_f (layernorm [8 16]→[8 16]), spec line 11
+	LnFFeatures = 16 // features of ln_f, normalised together
+	LnFSteps    = 8  // steps ln_f normalises separately
+	// head (dense [8 16]→[8 4]), spec line 12
+	HeadIn    = 16 // inputs of head
+	HeadOut   = 4  // units of head
+	HeadSteps = 8  // steps head is applied at
 )
 
 // The runtime this file was generated for; a mismatch is a compile error.
@@ -42,11 +50,11 @@ var _ = [1]struct{}{}[runtime.APIVersion-1]
 // Input is one sample entering the network, shape [8 16].
 type Input = [8][16]float32
 
-// Output is what the network returns for one sample, shape [8 16].
-type Output = [8][16]float32
+// Output is what the network returns for one sample, shape [8 4].
+type Output = [8][4]float32
 
-// Target is the expected Output of a sample, for mse.
-type Target = Output
+// Target is the class index of every step of a sample, each in [0, 4), for softmax_cross_entropy.
+type Target = [8]int
 
 // inputFlat views an Input as a flat array (the same memory).
 func inputFlat(x *Input) *[InputSize]float32 {
@@ -72,18 +80,26 @@ func outputShaped(y *[OutputSize]float32) *Output {
 // It contains only arrays of one element type, so it is one flat block of
 // NumParams values (see ParamSlice).
 type Params struct {
-	// NormWeight is "norm.weight", shape [16] (γ, starts at 1).
-	NormWeight [NormFeatures]float32
-	// NormBias is "norm.bias", shape [16] (β, starts at 0).
-	NormBias [NormFeatures]float32
-	// MlpFc1Weight is "mlp.fc1.weight", shape [64 16].
-	MlpFc1Weight [MlpFc1Out][MlpFc1In]float32
-	// MlpFc1Bias is "mlp.fc1.bias", shape [64].
-	MlpFc1Bias [MlpFc1Out]float32
-	// MlpFc2Weight is "mlp.fc2.weight", shape [16 64].
-	MlpFc2Weight [MlpFc2Out][MlpFc2In]float32
-	// MlpFc2Bias is "mlp.fc2.bias", shape [16].
-	MlpFc2Bias [MlpFc2Out]float32
+	// LnWeight is "ln.weight", shape [16] (γ, starts at 1).
+	LnWeight [LnFeatures]float32
+	// LnBias is "ln.bias", shape [16] (β, starts at 0).
+	LnBias [LnFeatures]float32
+	// MlpFcWeight is "mlp.fc.weight", shape [32 16].
+	MlpFcWeight [MlpFcOut][MlpFcIn]float32
+	// MlpFcBias is "mlp.fc.bias", shape [32].
+	MlpFcBias [MlpFcOut]float32
+	// MlpProjWeight is "mlp.proj.weight", shape [16 32].
+	MlpProjWeight [MlpProjOut][MlpProjIn]float32
+	// MlpProjBias is "mlp.proj.bias", shape [16].
+	MlpProjBias [MlpProjOut]float32
+	// LnFWeight is "ln_f.weight", shape [16] (γ, starts at 1).
+	LnFWeight [LnFFeatures]float32
+	// LnFBias is "ln_f.bias", shape [16] (β, starts at 0).
+	LnFBias [LnFFeatures]float32
+	// HeadWeight is "head.weight", shape [4 16].
+	HeadWeight [HeadOut][HeadIn]float32
+	// HeadBias is "head.bias", shape [4].
+	HeadBias [HeadOut]float32
 }
 
 // Params must be exactly NumParams contiguous values; a mismatch is a compile error.
@@ -92,53 +108,84 @@ var _ = [1]struct{}{}[unsafe.Sizeof(Params{})-NumParams*4]
 // Tensors describes the tensors of Params in order: weight-file name, shape,
 // offset in ParamSlice, and the fan-in and fan-out used by initialisers.
 var Tensors = []runtime.Tensor{{
+	Const:  "ones",
 	FanIn:  0,
 	FanOut: 0,
-	Fixed:  true,
-	Name:   "norm.weight",
+	Name:   "ln.weight",
 	Offset: 0,
 	Shape:  []int{16},
 	Size:   16,
-	Value:  1.0,
 }, {
 	Bias:   true,
+	Const:  "zeros",
 	FanIn:  0,
 	FanOut: 0,
-	Fixed:  true,
-	Name:   "norm.bias",
+	Name:   "ln.bias",
 	Offset: 16,
 	Shape:  []int{16},
 	Size:   16,
 }, {
 	FanIn:  16,
-	FanOut: 64,
-	Name:   "mlp.fc1.weight",
+	FanOut: 32,
+	Name:   "mlp.fc.weight",
 	Offset: 32,
-	Shape:  []int{64, 16},
-	Size:   1024,
+	Shape:  []int{32, 16},
+	Size:   512,
 }, {
 	Bias:   true,
 	FanIn:  16,
-	FanOut: 64,
-	Name:   "mlp.fc1.bias",
-	Offset: 1056,
-	Shape:  []int{64},
-	Size:   64,
+	FanOut: 32,
+	Name:   "mlp.fc.bias",
+	Offset: 544,
+	Shape:  []int{32},
+	Size:   32,
 }, {
-	FanIn:  64,
+	FanIn:  32,
 	FanOut: 16,
-	Name:   "mlp.fc2.weight",
-	Offset: 1120,
-	Shape:  []int{16, 64},
-	Size:   1024,
+	Name:   "mlp.proj.weight",
+	Offset: 576,
+	Shape:  []int{16, 32},
+	Size:   512,
 }, {
 	Bias:   true,
-	FanIn:  64,
+	FanIn:  32,
 	FanOut: 16,
-	Name:   "mlp.fc2.bias",
-	Offset: 2144,
+	Name:   "mlp.proj.bias",
+	Offset: 1088,
 	Shape:  []int{16},
 	Size:   16,
+}, {
+	Const:  "ones",
+	FanIn:  0,
+	FanOut: 0,
+	Name:   "ln_f.weight",
+	Offset: 1104,
+	Shape:  []int{16},
+	Size:   16,
+}, {
+	Bias:   true,
+	Const:  "zeros",
+	FanIn:  0,
+	FanOut: 0,
+	Name:   "ln_f.bias",
+	Offset: 1120,
+	Shape:  []int{16},
+	Size:   16,
+}, {
+	FanIn:  16,
+	FanOut: 4,
+	Name:   "head.weight",
+	Offset: 1136,
+	Shape:  []int{4, 16},
+	Size:   64,
+}, {
+	Bias:   true,
+	FanIn:  16,
+	FanOut: 4,
+	Name:   "head.bias",
+	Offset: 1200,
+	Shape:  []int{4},
+	Size:   4,
 }}
 
 // Model is the network with its parameters, gradients and the buffers of one
@@ -154,30 +201,38 @@ type Model struct {
 	rng      runtime.RNG                    // dropout masks
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
-	// norm (layernorm [8 16]→[8 16]), spec line 17
+	// ln (layernorm [8 16]→[8 16]), spec line 7
 	a0    [BatchChunk][128]float32 // output
 	d0    [BatchChunk][128]float32 // dL/doutput
 	xhat0 [BatchChunk][128]float32 // x̂ = (x − μ)/σ̂
 	rstd0 [BatchChunk][8]float32   // 1/σ̂ of every step
-	// mlp.fc1 (dense [8 16]→[8 64], gelu), spec line 18
-	a1 [BatchChunk][512]float32 // output
-	d1 [BatchChunk][512]float32 // dL/doutput
-	z1 [BatchChunk][512]float32 // pre-activation z = Wx + b
-	// mlp.fc2 (dense [8 64]→[8 16]), spec line 19
+	// mlp.fc (dense [8 16]→[8 32], gelu), spec line 8
+	a1 [BatchChunk][256]float32 // output
+	d1 [BatchChunk][256]float32 // dL/doutput
+	z1 [BatchChunk][256]float32 // pre-activation z = Wx + b
+	// mlp.proj (dense [8 32]→[8 16]), spec line 9
 	a2 [BatchChunk][128]float32 // output
 	d2 [BatchChunk][128]float32 // dL/doutput
-	// residual (add [8 16]→[8 16]), spec line 20
+	// residual (add [8 16]→[8 16]), spec line 10
 	a3 [BatchChunk][128]float32 // output
 	d3 [BatchChunk][128]float32 // dL/doutput
+	// ln_f (layernorm [8 16]→[8 16]), spec line 11
+	a4    [BatchChunk][128]float32 // output
+	d4    [BatchChunk][128]float32 // dL/doutput
+	xhat4 [BatchChunk][128]float32 // x̂ = (x − μ)/σ̂
+	rstd4 [BatchChunk][8]float32   // 1/σ̂ of every step
+	// head (dense [8 16]→[8 4]), spec line 12
+	a5 [BatchChunk][32]float32 // output
+	d5 [BatchChunk][32]float32 // dL/doutput
 	// gradients of the second and later readers of a layer's output (fan-out)
 	e3_1 [BatchChunk][128]float32 // dL/d(input 1) of residual, added into dx
 }
 
-// New returns a Model whose parameters are initialised with pytorch (seed 1)
+// New returns a Model whose parameters are initialised with xavier_uniform (seed 1)
 // and whose dropout generator is seeded with 1, as the spec says.
 func New() *Model {
 	m := new(Model)
-	if err := runtime.InitParams(m.ParamSlice(), Tensors, "pytorch", 1); err != nil {
+	if err := runtime.InitParams(m.ParamSlice(), Tensors, "xavier_uniform", 1); err != nil {
 		panic(err) // unreachable: the scheme was checked at generate time
 	}
 	m.rng.Seed(1)
@@ -235,14 +290,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	const row = 0
 	m.x[row] = *inputFlat(x)
 
-	// norm (layernorm [8 16]→[8 16]), spec line 17
+	// ln (layernorm [8 16]→[8 16]), spec line 7
 	{
-		g := &m.Params.NormWeight
-		b := &m.Params.NormBias
+		g := &m.Params.LnWeight
+		b := &m.Params.LnBias
 		xs := (*[8][16]float32)(unsafe.Pointer(&m.x[row]))
 		ys := (*[8][16]float32)(unsafe.Pointer(&m.a0[row]))
 		xhs := (*[8][16]float32)(unsafe.Pointer(&m.xhat0[row]))
-		for t := 0; t < NormSteps; t++ {
+		for t := 0; t < LnSteps; t++ {
 			x := &xs[t]
 			y := &ys[t]
 			xh := &xhs[t]
@@ -250,13 +305,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			for _, v := range x {
 				mean += float64(v)
 			}
-			mean /= NormFeatures
+			mean /= LnFeatures
 			var sq float64
 			for _, v := range x {
 				d := float64(v) - mean
 				sq += d * d
 			}
-			r := 1 / math.Sqrt(sq/NormFeatures+1e-05)
+			r := 1 / math.Sqrt(sq/LnFeatures+1e-05)
 			m.rstd0[row][t] = float32(r)
 			for j, v := range x {
 				h := float32((float64(v) - mean) * r)
@@ -266,15 +321,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// mlp.fc1 (dense [8 16]→[8 64], gelu), spec line 18
+	// mlp.fc (dense [8 16]→[8 32], gelu), spec line 8
 	{
-		w := &m.Params.MlpFc1Weight
+		w := &m.Params.MlpFcWeight
 		xs := (*[8][16]float32)(unsafe.Pointer(&m.a0[row]))
-		zs := (*[8][64]float32)(unsafe.Pointer(&m.z1[row]))
-		for t := 0; t < MlpFc1Steps; t++ {
+		zs := (*[8][32]float32)(unsafe.Pointer(&m.z1[row]))
+		for t := 0; t < MlpFcSteps; t++ {
 			x := &xs[t]
 			z := &zs[t]
-			runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], MlpFc1Out*MlpFc1In), x[:], m.Params.MlpFc1Bias[:], MlpFc1Out, MlpFc1In)
+			runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], MlpFcOut*MlpFcIn), x[:], m.Params.MlpFcBias[:], MlpFcOut, MlpFcIn)
 		}
 		for j, v := range m.z1[row] {
 			z := float64(v)
@@ -282,19 +337,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// mlp.fc2 (dense [8 64]→[8 16]), spec line 19
+	// mlp.proj (dense [8 32]→[8 16]), spec line 9
 	{
-		w := &m.Params.MlpFc2Weight
-		xs := (*[8][64]float32)(unsafe.Pointer(&m.a1[row]))
+		w := &m.Params.MlpProjWeight
+		xs := (*[8][32]float32)(unsafe.Pointer(&m.a1[row]))
 		zs := (*[8][16]float32)(unsafe.Pointer(&m.a2[row]))
-		for t := 0; t < MlpFc2Steps; t++ {
+		for t := 0; t < MlpProjSteps; t++ {
 			x := &xs[t]
 			z := &zs[t]
-			runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], MlpFc2Out*MlpFc2In), x[:], m.Params.MlpFc2Bias[:], MlpFc2Out, MlpFc2In)
+			runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], MlpProjOut*MlpProjIn), x[:], m.Params.MlpProjBias[:], MlpProjOut, MlpProjIn)
 		}
 	}
 
-	// residual (add [8 16]→[8 16]), spec line 20
+	// residual (add [8 16]→[8 16]), spec line 10
 	{
 		y := &m.a3[row]
 		x0 := &m.a2[row]
@@ -303,34 +358,87 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			y[j] = x0[j] + x1[j]
 		}
 	}
-	return &m.a3[row]
+
+	// ln_f (layernorm [8 16]→[8 16]), spec line 11
+	{
+		g := &m.Params.LnFWeight
+		b := &m.Params.LnFBias
+		xs := (*[8][16]float32)(unsafe.Pointer(&m.a3[row]))
+		ys := (*[8][16]float32)(unsafe.Pointer(&m.a4[row]))
+		xhs := (*[8][16]float32)(unsafe.Pointer(&m.xhat4[row]))
+		for t := 0; t < LnFSteps; t++ {
+			x := &xs[t]
+			y := &ys[t]
+			xh := &xhs[t]
+			var mean float64
+			for _, v := range x {
+				mean += float64(v)
+			}
+			mean /= LnFFeatures
+			var sq float64
+			for _, v := range x {
+				d := float64(v) - mean
+				sq += d * d
+			}
+			r := 1 / math.Sqrt(sq/LnFFeatures+1e-05)
+			m.rstd4[row][t] = float32(r)
+			for j, v := range x {
+				h := float32((float64(v) - mean) * r)
+				xh[j] = h
+				y[j] = h*g[j] + b[j]
+			}
+		}
+	}
+
+	// head (dense [8 16]→[8 4]), spec line 12
+	{
+		w := &m.Params.HeadWeight
+		xs := (*[8][16]float32)(unsafe.Pointer(&m.a4[row]))
+		zs := (*[8][4]float32)(unsafe.Pointer(&m.a5[row]))
+		for t := 0; t < HeadSteps; t++ {
+			x := &xs[t]
+			z := &zs[t]
+			runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], HeadOut*HeadIn), x[:], m.Params.HeadBias[:], HeadOut, HeadIn)
+		}
+	}
+	return &m.a5[row]
 }
 
-// Loss returns the mse loss of one output against its target.
+// Loss returns the softmax cross-entropy of one output against its targets, the mean over the 8 steps.
 func Loss(out *Output, y *Target) float64 {
-	return runtime.MSE(outputFlat(out)[:], outputFlat(y)[:], nil)
+	var loss float64
+	for t, c := range y {
+		loss += runtime.SoftmaxCrossEntropy(out[t][:], c, nil)
+	}
+	return loss / 8
 }
 
 // lossGrad returns the loss of out against y and writes dL/dout into grad.
 func lossGrad(out *[OutputSize]float32, y *Target, grad *[OutputSize]float32) float64 {
-	return runtime.MSE(out[:], outputFlat(y)[:], grad[:])
+	var loss float64
+	for t, c := range y {
+		loss += runtime.SoftmaxCrossEntropy(out[t*4:(t+1)*4], c, grad[t*4:(t+1)*4])
+	}
+	for i := range grad {
+		grad[i] /= 8
+	}
+	return loss / 8
 }
 
-// predicts reports whether the output out is within 0.5 of y in every element (it
-// rounds to the target), the accuracy used for regression losses.
+// predicts reports whether out predicts the class of every step (argmax of its logits).
 func predicts(out *[OutputSize]float32, y *Target) bool {
-	t := outputFlat(y)
-	for i := range out {
-		if d := out[i] - t[i]; d >= 0.5 || d <= -0.5 {
+	o := outputShaped(out)
+	for t, c := range y {
+		if runtime.Argmax(o[t][:]) != c {
 			return false
 		}
 	}
 	return true
 }
 
-// Correct reports whether the output of the last forward pass predicts y (see predicts).
+// Correct reports whether the last forward pass predicts the class of every step (argmax of its logits).
 func (m *Model) Correct(y *Target) bool {
-	return predicts(&m.a3[0], y)
+	return predicts(&m.a5[0], y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch
@@ -350,7 +458,7 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 
 // BatchChunk is the number of samples the buffers of a Model hold: TrainBatch and
 // ForwardBatch run this many at a time through every layer.
-const BatchChunk = 32
+const BatchChunk = 16
 
 // ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
 // (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
@@ -368,7 +476,7 @@ func (m *Model) ForwardBatch(xs []Input, ys []Output) {
 		}
 		m.forwardBatch(nb)
 		for b := 0; b < nb; b++ {
-			ys[lo+b] = *outputShaped(&m.a3[b])
+			ys[lo+b] = *outputShaped(&m.a5[b])
 		}
 	}
 	m.training = training
@@ -379,14 +487,14 @@ func (m *Model) forwardBatch(nb int) {
 	runtime.ClearSIMDState()
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
-	// norm (layernorm [8 16]→[8 16]), spec line 17
+	// ln (layernorm [8 16]→[8 16]), spec line 7
 	for row := 0; row < nb; row++ {
-		g := &m.Params.NormWeight
-		b := &m.Params.NormBias
+		g := &m.Params.LnWeight
+		b := &m.Params.LnBias
 		xs := (*[8][16]float32)(unsafe.Pointer(&m.x[row]))
 		ys := (*[8][16]float32)(unsafe.Pointer(&m.a0[row]))
 		xhs := (*[8][16]float32)(unsafe.Pointer(&m.xhat0[row]))
-		for t := 0; t < NormSteps; t++ {
+		for t := 0; t < LnSteps; t++ {
 			x := &xs[t]
 			y := &ys[t]
 			xh := &xhs[t]
@@ -394,13 +502,13 @@ func (m *Model) forwardBatch(nb int) {
 			for _, v := range x {
 				mean += float64(v)
 			}
-			mean /= NormFeatures
+			mean /= LnFeatures
 			var sq float64
 			for _, v := range x {
 				d := float64(v) - mean
 				sq += d * d
 			}
-			r := 1 / math.Sqrt(sq/NormFeatures+1e-05)
+			r := 1 / math.Sqrt(sq/LnFeatures+1e-05)
 			m.rstd0[row][t] = float32(r)
 			for j, v := range x {
 				h := float32((float64(v) - mean) * r)
@@ -410,10 +518,10 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// mlp.fc1 (dense [8 16]→[8 64], gelu), spec line 18
+	// mlp.fc (dense [8 16]→[8 32], gelu), spec line 8
 	{
-		w := &m.Params.MlpFc1Weight
-		runtime.GemmNT32(unsafe.Slice(&m.z1[0][0], nb*8*MlpFc1Out), unsafe.Slice(&m.a0[0][0], nb*8*MlpFc1In), unsafe.Slice(&w[0][0], MlpFc1Out*MlpFc1In), m.Params.MlpFc1Bias[:], nb*8, MlpFc1Out, MlpFc1In)
+		w := &m.Params.MlpFcWeight
+		runtime.GemmNT32(unsafe.Slice(&m.z1[0][0], nb*8*MlpFcOut), unsafe.Slice(&m.a0[0][0], nb*8*MlpFcIn), unsafe.Slice(&w[0][0], MlpFcOut*MlpFcIn), m.Params.MlpFcBias[:], nb*8, MlpFcOut, MlpFcIn)
 		for row := 0; row < nb; row++ {
 			for j, v := range m.z1[row] {
 				z := float64(v)
@@ -422,13 +530,13 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// mlp.fc2 (dense [8 64]→[8 16]), spec line 19
+	// mlp.proj (dense [8 32]→[8 16]), spec line 9
 	{
-		w := &m.Params.MlpFc2Weight
-		runtime.GemmNT32(unsafe.Slice(&m.a2[0][0], nb*8*MlpFc2Out), unsafe.Slice(&m.a1[0][0], nb*8*MlpFc2In), unsafe.Slice(&w[0][0], MlpFc2Out*MlpFc2In), m.Params.MlpFc2Bias[:], nb*8, MlpFc2Out, MlpFc2In)
+		w := &m.Params.MlpProjWeight
+		runtime.GemmNT32(unsafe.Slice(&m.a2[0][0], nb*8*MlpProjOut), unsafe.Slice(&m.a1[0][0], nb*8*MlpProjIn), unsafe.Slice(&w[0][0], MlpProjOut*MlpProjIn), m.Params.MlpProjBias[:], nb*8, MlpProjOut, MlpProjIn)
 	}
 
-	// residual (add [8 16]→[8 16]), spec line 20
+	// residual (add [8 16]→[8 16]), spec line 10
 	for row := 0; row < nb; row++ {
 		y := &m.a3[row]
 		x0 := &m.a2[row]
@@ -437,6 +545,43 @@ func (m *Model) forwardBatch(nb int) {
 			y[j] = x0[j] + x1[j]
 		}
 	}
+
+	// ln_f (layernorm [8 16]→[8 16]), spec line 11
+	for row := 0; row < nb; row++ {
+		g := &m.Params.LnFWeight
+		b := &m.Params.LnFBias
+		xs := (*[8][16]float32)(unsafe.Pointer(&m.a3[row]))
+		ys := (*[8][16]float32)(unsafe.Pointer(&m.a4[row]))
+		xhs := (*[8][16]float32)(unsafe.Pointer(&m.xhat4[row]))
+		for t := 0; t < LnFSteps; t++ {
+			x := &xs[t]
+			y := &ys[t]
+			xh := &xhs[t]
+			var mean float64
+			for _, v := range x {
+				mean += float64(v)
+			}
+			mean /= LnFFeatures
+			var sq float64
+			for _, v := range x {
+				d := float64(v) - mean
+				sq += d * d
+			}
+			r := 1 / math.Sqrt(sq/LnFFeatures+1e-05)
+			m.rstd4[row][t] = float32(r)
+			for j, v := range x {
+				h := float32((float64(v) - mean) * r)
+				xh[j] = h
+				y[j] = h*g[j] + b[j]
+			}
+		}
+	}
+
+	// head (dense [8 16]→[8 4]), spec line 12
+	{
+		w := &m.Params.HeadWeight
+		runtime.GemmNT32(unsafe.Slice(&m.a5[0][0], nb*8*HeadOut), unsafe.Slice(&m.a4[0][0], nb*8*HeadIn), unsafe.Slice(&w[0][0], HeadOut*HeadIn), m.Params.HeadBias[:], nb*8, HeadOut, HeadIn)
+	}
 }
 
 // TrainBatch does TrainStep's work for the samples xs[k], ys[k] for every k in idx,
@@ -444,6 +589,7 @@ func (m *Model) forwardBatch(nb int) {
 // batched kernels: it adds dL/dParams into m.Grads and returns the sum of the
 // losses and the number of samples predicted correctly (see Correct). The result
 // equals TrainStep's up to rounding. It allocates nothing; Fit uses it.
+// It panics if a target is not a class index in [0, OutputSize).
 func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, correct int) {
 	n := len(idx)
 	if idx == nil {
@@ -464,8 +610,8 @@ func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, co
 			if idx != nil {
 				k = idx[k]
 			}
-			out := &m.a3[b]
-			loss += lossGrad(out, &ys[k], &m.d3[b])
+			out := &m.a5[b]
+			loss += lossGrad(out, &ys[k], &m.d5[b])
 			if predicts(out, &ys[k]) {
 				correct++
 			}
@@ -482,7 +628,52 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	runtime.ClearSIMDState()
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
-	// residual (add [8 16]→[8 16]), spec line 20
+	// head (dense [8 16]→[8 4]), spec line 12
+	{
+		dz := unsafe.Slice(&m.d5[0][0], nb*8*HeadOut)
+		for r := 0; r < nb*8; r++ {
+			for o, g := range (*[HeadOut]float32)(dz[r*HeadOut:]) {
+				m.Grads.HeadBias[o] += g
+			}
+		}
+		gw := &m.Grads.HeadWeight
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], HeadOut*HeadIn), dz, unsafe.Slice(&m.a4[0][0], nb*8*HeadIn), HeadOut, HeadIn, nb*8)
+		w := &m.Params.HeadWeight
+		runtime.GemmNN32(unsafe.Slice(&m.d4[0][0], nb*8*HeadIn), dz, unsafe.Slice(&w[0][0], HeadOut*HeadIn), nb*8, HeadIn, HeadOut)
+	}
+
+	// ln_f (layernorm [8 16]→[8 16]), spec line 11
+	{
+		for row := 0; row < nb; row++ {
+			gg := &m.Grads.LnFWeight
+			gb := &m.Grads.LnFBias
+			g := &m.Params.LnFWeight
+			dys := (*[8][16]float32)(unsafe.Pointer(&m.d4[row]))
+			xhs := (*[8][16]float32)(unsafe.Pointer(&m.xhat4[row]))
+			dxs := (*[8][16]float32)(unsafe.Pointer(&m.d3[row]))
+			for t := 0; t < LnFSteps; t++ {
+				dy := &dys[t]
+				xh := &xhs[t]
+				dx := &dxs[t]
+				var s1, s2 float32
+				for j, v := range dy {
+					gg[j] += v * xh[j]
+					gb[j] += v
+					d := v * g[j]
+					s1 += d
+					s2 += d * xh[j]
+				}
+				s1 /= LnFFeatures
+				s2 /= LnFFeatures
+				r := m.rstd4[row][t]
+				for j, v := range dy {
+					dx[j] = r * (v*g[j] - s1 - xh[j]*s2)
+				}
+			}
+		}
+	}
+
+	// residual (add [8 16]→[8 16]), spec line 10
 	{
 		for row := 0; row < nb; row++ {
 			m.d2[row] = m.d3[row]
@@ -490,21 +681,21 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// mlp.fc2 (dense [8 64]→[8 16]), spec line 19
+	// mlp.proj (dense [8 32]→[8 16]), spec line 9
 	{
-		dz := unsafe.Slice(&m.d2[0][0], nb*8*MlpFc2Out)
+		dz := unsafe.Slice(&m.d2[0][0], nb*8*MlpProjOut)
 		for r := 0; r < nb*8; r++ {
-			for o, g := range (*[MlpFc2Out]float32)(dz[r*MlpFc2Out:]) {
-				m.Grads.MlpFc2Bias[o] += g
+			for o, g := range (*[MlpProjOut]float32)(dz[r*MlpProjOut:]) {
+				m.Grads.MlpProjBias[o] += g
 			}
 		}
-		gw := &m.Grads.MlpFc2Weight
-		runtime.GemmTN32(unsafe.Slice(&gw[0][0], MlpFc2Out*MlpFc2In), dz, unsafe.Slice(&m.a1[0][0], nb*8*MlpFc2In), MlpFc2Out, MlpFc2In, nb*8)
-		w := &m.Params.MlpFc2Weight
-		runtime.GemmNN32(unsafe.Slice(&m.d1[0][0], nb*8*MlpFc2In), dz, unsafe.Slice(&w[0][0], MlpFc2Out*MlpFc2In), nb*8, MlpFc2In, MlpFc2Out)
+		gw := &m.Grads.MlpProjWeight
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], MlpProjOut*MlpProjIn), dz, unsafe.Slice(&m.a1[0][0], nb*8*MlpProjIn), MlpProjOut, MlpProjIn, nb*8)
+		w := &m.Params.MlpProjWeight
+		runtime.GemmNN32(unsafe.Slice(&m.d1[0][0], nb*8*MlpProjIn), dz, unsafe.Slice(&w[0][0], MlpProjOut*MlpProjIn), nb*8, MlpProjIn, MlpProjOut)
 	}
 
-	// mlp.fc1 (dense [8 16]→[8 64], gelu), spec line 18
+	// mlp.fc (dense [8 16]→[8 32], gelu), spec line 8
 	{
 		for row := 0; row < nb; row++ {
 			for j, v := range m.z1[row] {
@@ -514,29 +705,29 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.d1[row][j] = m.d1[row][j] * (float32(cdf + z*pdf))
 			}
 		}
-		dz := unsafe.Slice(&m.d1[0][0], nb*8*MlpFc1Out)
+		dz := unsafe.Slice(&m.d1[0][0], nb*8*MlpFcOut)
 		for r := 0; r < nb*8; r++ {
-			for o, g := range (*[MlpFc1Out]float32)(dz[r*MlpFc1Out:]) {
-				m.Grads.MlpFc1Bias[o] += g
+			for o, g := range (*[MlpFcOut]float32)(dz[r*MlpFcOut:]) {
+				m.Grads.MlpFcBias[o] += g
 			}
 		}
-		gw := &m.Grads.MlpFc1Weight
-		runtime.GemmTN32(unsafe.Slice(&gw[0][0], MlpFc1Out*MlpFc1In), dz, unsafe.Slice(&m.a0[0][0], nb*8*MlpFc1In), MlpFc1Out, MlpFc1In, nb*8)
-		w := &m.Params.MlpFc1Weight
-		runtime.GemmNN32(unsafe.Slice(&m.d0[0][0], nb*8*MlpFc1In), dz, unsafe.Slice(&w[0][0], MlpFc1Out*MlpFc1In), nb*8, MlpFc1In, MlpFc1Out)
+		gw := &m.Grads.MlpFcWeight
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], MlpFcOut*MlpFcIn), dz, unsafe.Slice(&m.a0[0][0], nb*8*MlpFcIn), MlpFcOut, MlpFcIn, nb*8)
+		w := &m.Params.MlpFcWeight
+		runtime.GemmNN32(unsafe.Slice(&m.d0[0][0], nb*8*MlpFcIn), dz, unsafe.Slice(&w[0][0], MlpFcOut*MlpFcIn), nb*8, MlpFcIn, MlpFcOut)
 	}
 
-	// norm (layernorm [8 16]→[8 16]), spec line 17
+	// ln (layernorm [8 16]→[8 16]), spec line 7
 	{
 		if needDX {
 			for row := 0; row < nb; row++ {
-				gg := &m.Grads.NormWeight
-				gb := &m.Grads.NormBias
-				g := &m.Params.NormWeight
+				gg := &m.Grads.LnWeight
+				gb := &m.Grads.LnBias
+				g := &m.Params.LnWeight
 				dys := (*[8][16]float32)(unsafe.Pointer(&m.d0[row]))
 				xhs := (*[8][16]float32)(unsafe.Pointer(&m.xhat0[row]))
 				dxs := (*[8][16]float32)(unsafe.Pointer(&m.dx[row]))
-				for t := 0; t < NormSteps; t++ {
+				for t := 0; t < LnSteps; t++ {
 					dy := &dys[t]
 					xh := &xhs[t]
 					dx := &dxs[t]
@@ -548,8 +739,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						s1 += d
 						s2 += d * xh[j]
 					}
-					s1 /= NormFeatures
-					s2 /= NormFeatures
+					s1 /= LnFeatures
+					s2 /= LnFeatures
 					r := m.rstd0[row][t]
 					for j, v := range dy {
 						dx[j] = r * (v*g[j] - s1 - xh[j]*s2)
@@ -558,11 +749,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 		} else {
 			for row := 0; row < nb; row++ {
-				gg := &m.Grads.NormWeight
-				gb := &m.Grads.NormBias
+				gg := &m.Grads.LnWeight
+				gb := &m.Grads.LnBias
 				dys := (*[8][16]float32)(unsafe.Pointer(&m.d0[row]))
 				xhs := (*[8][16]float32)(unsafe.Pointer(&m.xhat0[row]))
-				for t := 0; t < NormSteps; t++ {
+				for t := 0; t < LnSteps; t++ {
 					dy := &dys[t]
 					xh := &xhs[t]
 					for j, v := range dy {
@@ -589,7 +780,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 // network: it adds dL/dParams into m.Grads and returns dL/dx, which points
 // into the Model and is valid until the next call. It allocates nothing.
 func (m *Model) Backward(dy *Output) *Input {
-	m.d3[0] = *outputFlat(dy)
+	m.d5[0] = *outputFlat(dy)
 	m.backward(true)
 	return inputShaped(&m.dx[0])
 }
@@ -601,32 +792,80 @@ func (m *Model) backward(needDX bool) {
 	runtime.ClearSIMDState()
 	const row = 0
 
-	// residual (add [8 16]→[8 16]), spec line 20
+	// head (dense [8 16]→[8 4]), spec line 12
+	{
+		gw := &m.Grads.HeadWeight
+		w := &m.Params.HeadWeight
+		m.d4[row] = [128]float32{}
+		xs := (*[8][16]float32)(unsafe.Pointer(&m.a4[row]))
+		dys := (*[8][4]float32)(unsafe.Pointer(&m.d5[row]))
+		dxs := (*[8][16]float32)(unsafe.Pointer(&m.d4[row]))
+		for t := 0; t < HeadSteps; t++ {
+			x := &xs[t]
+			dy := &dys[t]
+			dx := &dxs[t]
+			for o, g := range dy {
+				m.Grads.HeadBias[o] += g
+			}
+			runtime.OuterAdd32(unsafe.Slice(&gw[0][0], HeadOut*HeadIn), dx[:], unsafe.Slice(&w[0][0], HeadOut*HeadIn), dy[:], x[:], HeadOut, HeadIn)
+		}
+	}
+
+	// ln_f (layernorm [8 16]→[8 16]), spec line 11
+	{
+		gg := &m.Grads.LnFWeight
+		gb := &m.Grads.LnFBias
+		g := &m.Params.LnFWeight
+		dys := (*[8][16]float32)(unsafe.Pointer(&m.d4[row]))
+		xhs := (*[8][16]float32)(unsafe.Pointer(&m.xhat4[row]))
+		dxs := (*[8][16]float32)(unsafe.Pointer(&m.d3[row]))
+		for t := 0; t < LnFSteps; t++ {
+			dy := &dys[t]
+			xh := &xhs[t]
+			dx := &dxs[t]
+			var s1, s2 float32
+			for j, v := range dy {
+				gg[j] += v * xh[j]
+				gb[j] += v
+				d := v * g[j]
+				s1 += d
+				s2 += d * xh[j]
+			}
+			s1 /= LnFFeatures
+			s2 /= LnFFeatures
+			r := m.rstd4[row][t]
+			for j, v := range dy {
+				dx[j] = r * (v*g[j] - s1 - xh[j]*s2)
+			}
+		}
+	}
+
+	// residual (add [8 16]→[8 16]), spec line 10
 	{
 		m.d2[row] = m.d3[row]
 		m.e3_1[row] = m.d3[row]
 	}
 
-	// mlp.fc2 (dense [8 64]→[8 16]), spec line 19
+	// mlp.proj (dense [8 32]→[8 16]), spec line 9
 	{
-		gw := &m.Grads.MlpFc2Weight
-		w := &m.Params.MlpFc2Weight
-		m.d1[row] = [512]float32{}
-		xs := (*[8][64]float32)(unsafe.Pointer(&m.a1[row]))
+		gw := &m.Grads.MlpProjWeight
+		w := &m.Params.MlpProjWeight
+		m.d1[row] = [256]float32{}
+		xs := (*[8][32]float32)(unsafe.Pointer(&m.a1[row]))
 		dys := (*[8][16]float32)(unsafe.Pointer(&m.d2[row]))
-		dxs := (*[8][64]float32)(unsafe.Pointer(&m.d1[row]))
-		for t := 0; t < MlpFc2Steps; t++ {
+		dxs := (*[8][32]float32)(unsafe.Pointer(&m.d1[row]))
+		for t := 0; t < MlpProjSteps; t++ {
 			x := &xs[t]
 			dy := &dys[t]
 			dx := &dxs[t]
 			for o, g := range dy {
-				m.Grads.MlpFc2Bias[o] += g
+				m.Grads.MlpProjBias[o] += g
 			}
-			runtime.OuterAdd32(unsafe.Slice(&gw[0][0], MlpFc2Out*MlpFc2In), dx[:], unsafe.Slice(&w[0][0], MlpFc2Out*MlpFc2In), dy[:], x[:], MlpFc2Out, MlpFc2In)
+			runtime.OuterAdd32(unsafe.Slice(&gw[0][0], MlpProjOut*MlpProjIn), dx[:], unsafe.Slice(&w[0][0], MlpProjOut*MlpProjIn), dy[:], x[:], MlpProjOut, MlpProjIn)
 		}
 	}
 
-	// mlp.fc1 (dense [8 16]→[8 64], gelu), spec line 18
+	// mlp.fc (dense [8 16]→[8 32], gelu), spec line 8
 	{
 		for j, v := range m.z1[row] {
 			z := float64(v)
@@ -634,33 +873,33 @@ func (m *Model) backward(needDX bool) {
 			pdf := math.Exp(-0.5*z*z) / math.Sqrt(2*math.Pi)
 			m.d1[row][j] = m.d1[row][j] * (float32(cdf + z*pdf))
 		}
-		gw := &m.Grads.MlpFc1Weight
-		w := &m.Params.MlpFc1Weight
+		gw := &m.Grads.MlpFcWeight
+		w := &m.Params.MlpFcWeight
 		m.d0[row] = [128]float32{}
 		xs := (*[8][16]float32)(unsafe.Pointer(&m.a0[row]))
-		dys := (*[8][64]float32)(unsafe.Pointer(&m.d1[row]))
+		dys := (*[8][32]float32)(unsafe.Pointer(&m.d1[row]))
 		dxs := (*[8][16]float32)(unsafe.Pointer(&m.d0[row]))
-		for t := 0; t < MlpFc1Steps; t++ {
+		for t := 0; t < MlpFcSteps; t++ {
 			x := &xs[t]
 			dy := &dys[t]
 			dx := &dxs[t]
 			for o, g := range dy {
-				m.Grads.MlpFc1Bias[o] += g
+				m.Grads.MlpFcBias[o] += g
 			}
-			runtime.OuterAdd32(unsafe.Slice(&gw[0][0], MlpFc1Out*MlpFc1In), dx[:], unsafe.Slice(&w[0][0], MlpFc1Out*MlpFc1In), dy[:], x[:], MlpFc1Out, MlpFc1In)
+			runtime.OuterAdd32(unsafe.Slice(&gw[0][0], MlpFcOut*MlpFcIn), dx[:], unsafe.Slice(&w[0][0], MlpFcOut*MlpFcIn), dy[:], x[:], MlpFcOut, MlpFcIn)
 		}
 	}
 
-	// norm (layernorm [8 16]→[8 16]), spec line 17
+	// ln (layernorm [8 16]→[8 16]), spec line 7
 	{
 		if needDX {
-			gg := &m.Grads.NormWeight
-			gb := &m.Grads.NormBias
-			g := &m.Params.NormWeight
+			gg := &m.Grads.LnWeight
+			gb := &m.Grads.LnBias
+			g := &m.Params.LnWeight
 			dys := (*[8][16]float32)(unsafe.Pointer(&m.d0[row]))
 			xhs := (*[8][16]float32)(unsafe.Pointer(&m.xhat0[row]))
 			dxs := (*[8][16]float32)(unsafe.Pointer(&m.dx[row]))
-			for t := 0; t < NormSteps; t++ {
+			for t := 0; t < LnSteps; t++ {
 				dy := &dys[t]
 				xh := &xhs[t]
 				dx := &dxs[t]
@@ -672,19 +911,19 @@ func (m *Model) backward(needDX bool) {
 					s1 += d
 					s2 += d * xh[j]
 				}
-				s1 /= NormFeatures
-				s2 /= NormFeatures
+				s1 /= LnFeatures
+				s2 /= LnFeatures
 				r := m.rstd0[row][t]
 				for j, v := range dy {
 					dx[j] = r * (v*g[j] - s1 - xh[j]*s2)
 				}
 			}
 		} else {
-			gg := &m.Grads.NormWeight
-			gb := &m.Grads.NormBias
+			gg := &m.Grads.LnWeight
+			gb := &m.Grads.LnBias
 			dys := (*[8][16]float32)(unsafe.Pointer(&m.d0[row]))
 			xhs := (*[8][16]float32)(unsafe.Pointer(&m.xhat0[row]))
-			for t := 0; t < NormSteps; t++ {
+			for t := 0; t < LnSteps; t++ {
 				dy := &dys[t]
 				xh := &xhs[t]
 				for j, v := range dy {
@@ -709,8 +948,9 @@ func (m *Model) backward(needDX bool) {
 // TrainStep runs forward, loss and backward for one sample: it adds dL/dParams
 // into m.Grads and returns the loss. It allocates nothing. Call ZeroGrads
 // before a batch and average the gradients over it (Fit does both).
+// It panics if *y is not a class index in [0, OutputSize).
 func (m *Model) TrainStep(x *Input, y *Target) float64 {
-	loss := lossGrad(m.forward(x), y, &m.d3[0])
+	loss := lossGrad(m.forward(x), y, &m.d5[0])
 	m.backward(false)
 	return loss
 }
@@ -726,13 +966,13 @@ func (m *Model) Evaluate(x *Input, y *Target) (float64, bool) {
 // DefaultTrainConfig returns the spec's optimizer and train settings.
 func DefaultTrainConfig() runtime.TrainConfig {
 	return runtime.TrainConfig{
-		Batch:  32,
-		Epochs: 20,
+		Batch:  16,
+		Epochs: 5,
 		Optimizer: runtime.OptimizerConfig{
 			Beta1: 0.9,
 			Beta2: 0.999,
 			Eps:   1e-08,
-			LR:    0.003,
+			LR:    0.001,
 			Type:  "adam",
 		},
 		Seed:    1,
@@ -742,7 +982,15 @@ func DefaultTrainConfig() runtime.TrainConfig {
 
 // Fit trains the model on xs and ys with runtime.Fit (minibatches with averaged
 // gradients, shuffling, validation split, early stopping, schedules, clipping).
+// Inputs and targets are checked first: a bad one is an error naming the sample.
 func (m *Model) Fit(xs []Input, ys []Target, cfg runtime.TrainConfig) (runtime.History, error) {
+	for i, y := range ys {
+		for t, c := range y {
+			if c < 0 || c >= 4 {
+				return runtime.History{}, fmt.Errorf("sample %d: class %d at step %d is out of range [0, %d)", i, c, t, 4)
+			}
+		}
+	}
 	return runtime.Fit[float32, Input, Target](m, xs, ys, cfg)
 }
 
@@ -774,7 +1022,7 @@ func (m *Model) CheckGradients(x *Input, y *Target, opt runtime.CheckOptions) ru
 	m.ZeroGrads()
 	m.rng.Seed(opt.Seed)
 	out := m.forward(x)
-	lossGrad(out, y, &m.d3[0])
+	lossGrad(out, y, &m.d5[0])
 	m.backward(true)
 	grads := append([]float32(nil), m.GradSlice()...)
 	dx := m.dx[0]
@@ -786,5 +1034,53 @@ func (m *Model) CheckGradients(x *Input, y *Target, opt runtime.CheckOptions) ru
 	}}, opt)
 	report.Tensors = append(report.Tensors, in.Tensors...)
 	report.Pass = report.Pass && in.Pass
+	return report
+}
+
+// CheckGradientsBatch is CheckGradients for the batched pass that TrainBatch runs:
+// it compares the gradient of the summed loss over xs, ys (at most BatchChunk
+// samples, one chunk) with central differences, for every parameter tensor and
+// every input, so layers that couple the samples (batchnorm's batch statistics)
+// are checked as they train. The dropout generator is reseeded with opt.Seed
+// before every pass. Use it on a float64 model; it overwrites m.Grads.
+func (m *Model) CheckGradientsBatch(xs []Input, ys []Target, opt runtime.CheckOptions) runtime.CheckReport {
+	nb := len(xs)
+	if nb > BatchChunk || len(ys) < nb {
+		panic("CheckGradientsBatch: more samples than BatchChunk, or fewer targets than samples")
+	}
+	loss := func() float64 {
+		m.rng.Seed(opt.Seed)
+		for b := range xs {
+			m.x[b] = *inputFlat(&xs[b])
+		}
+		m.forwardBatch(nb)
+		var sum float64
+		for b := range nb {
+			sum += Loss(outputShaped(&m.a5[b]), &ys[b])
+		}
+		return sum
+	}
+	m.ZeroGrads()
+	m.rng.Seed(opt.Seed)
+	for b := range xs {
+		m.x[b] = *inputFlat(&xs[b])
+	}
+	m.forwardBatch(nb)
+	for b := range nb {
+		lossGrad(&m.a5[b], &ys[b], &m.d5[b])
+	}
+	m.backwardBatch(nb, true)
+	grads := append([]float32(nil), m.GradSlice()...)
+	dx := append([]float32(nil), unsafe.Slice(&m.dx[0][0], nb*InputSize)...)
+	report := runtime.CheckGradients(loss, m.ParamSlice(), grads, Tensors, opt)
+	for b := range nb {
+		in := runtime.CheckGradients(loss, inputFlat(&xs[b])[:], dx[b*InputSize:(b+1)*InputSize], []runtime.Tensor{{
+			Name:  fmt.Sprintf("input %d", b),
+			Shape: []int{8, 16},
+			Size:  InputSize,
+		}}, opt)
+		report.Tensors = append(report.Tensors, in.Tensors...)
+		report.Pass = report.Pass && in.Pass
+	}
 	return report
 }
