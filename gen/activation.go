@@ -14,6 +14,7 @@ func init() {
 // Activations, elementwise a = f(z) except softmax, and their derivatives:
 //
 //	relu        a = max(z, 0)                   da/dz = 1 if z > 0 else 0
+//	relu6       a = min(max(z, 0), 6)           da/dz = 1 if 0 < z < 6 else 0
 //	leaky_relu  a = z if z > 0 else α z         da/dz = 1 if z > 0 else α
 //	elu         a = z if z > 0 else α(eᶻ − 1)   da/dz = 1 if z > 0 else a + α
 //	gelu        a = z Φ(z)                      da/dz = Φ(z) + z φ(z)   (exact erf form)
@@ -65,6 +66,9 @@ func actForward(p *plan, act spec.Act, shape spec.Shape, src, dst string) []jen.
 		return []jen.Code{p.buf(dst).Op("=").Add(p.buf(src))}
 	case spec.ActReLU:
 		body = []jen.Code{set(jen.Max(v, jen.Lit(0)))}
+	case spec.ActReLU6:
+		// m.dst[j] = min(max(v, 0), 6)
+		body = []jen.Code{set(jen.Min(jen.Max(v, jen.Lit(0)), jen.Lit(6)))}
 	case spec.ActLeakyReLU:
 		body = []jen.Code{jen.If(v.Clone().Op(">").Lit(0)).Block(set(v)).Else().Block(set(jen.Lit(act.Alpha).Op("*").Add(v)))}
 	case spec.ActELU:
@@ -139,6 +143,14 @@ func actBackward(p *plan, act spec.Act, shape spec.Shape, z, a, src, dst string)
 	switch act.Fn {
 	case spec.ActReLU:
 		body = piecewise(set(jen.Lit(0)))
+	case spec.ActReLU6:
+		// if v > 0 && v < 6 { dst = src } else { dst = 0 }, or in place
+		// if v <= 0 || v >= 6 { dst = 0 }
+		if src == dst {
+			body = []jen.Code{jen.If(v.Clone().Op("<=").Lit(0).Op("||").Add(v).Op(">=").Lit(6)).Block(set(jen.Lit(0)))}
+		} else {
+			body = []jen.Code{jen.If(v.Clone().Op(">").Lit(0).Op("&&").Add(v).Op("<").Lit(6)).Block(set(s())).Else().Block(set(jen.Lit(0)))}
+		}
 	case spec.ActLeakyReLU:
 		body = piecewise(set(jen.Lit(act.Alpha).Op("*").Add(s())))
 	case spec.ActELU:

@@ -22,6 +22,7 @@ var extremeActs = []struct {
 	name, layer, forward, backward string
 }{
 	{"relu", "{type: relu}", "1e4, 0, 0", "1, 0, 0"},
+	{"relu6", "{type: relu6}", "6, 0, 0", "0, 0, 0"}, // saturated above 6: no gradient
 	{"leaky_relu", "{type: leaky_relu, alpha: 0.01}", "1e4, -100, 0", "1, 0.02, 0.03"},
 	{"elu", "{type: elu}", "1e4, -1, 0", "1, 0, 3"},                             // da/dz = a + α below 0
 	{"gelu", "{type: gelu}", "1e4, 0, 0", "1, 0, 1.5"},                          // Φ(z) + z φ(z)

@@ -234,6 +234,124 @@ layers:
   - {type: dropout, rate: 0.25}
   - {type: dense, units: 5}
 loss: softmax_cross_entropy`},
+	{"add_residual_from_input", `
+input: [6]
+layers:
+  - {name: fc1, type: dense, units: 6, activation: tanh}
+  - {name: res, type: add, inputs: [fc1, input]}
+  - {type: dense, units: 3}
+loss: mse`},
+	{"add_three_inputs", `
+input: [5]
+layers:
+  - {name: a, type: dense, units: 4, activation: softplus}
+  - {name: b, type: dense, units: 4, activation: sigmoid, inputs: [input]}
+  - {name: c, type: dense, units: 4, inputs: [input]}
+  - {name: sum, type: add, inputs: [a, b, c]}
+  - {type: dense, units: 2}
+loss: softmax_cross_entropy`},
+	{"multiply_gating", `
+input: [6]
+layers:
+  - {name: gate, type: dense, units: 5, activation: sigmoid}
+  - {name: value, type: dense, units: 5, activation: tanh, inputs: [input]}
+  - {name: gated, type: multiply, inputs: [gate, value]}
+  - {type: dense, units: 3}
+loss: mse`},
+	{"multiply_three_with_zeros", `
+input: [4]
+layers:
+  - {name: a, type: dense, units: 4, activation: tanh}
+  - {name: pos, type: relu, inputs: [input]}
+  - {name: b, type: dense, units: 4, inputs: [input]}
+  - {name: prod, type: multiply, inputs: [a, pos, b]}
+  - {name: prod2, type: multiply, inputs: [prod, input, a]}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"concat_vector", `
+input: [4]
+layers:
+  - {name: a, type: dense, units: 3, activation: tanh}
+  - {name: b, type: dense, units: 2, activation: relu6, inputs: [input]}
+  - {name: cat, type: concat, inputs: [a, input, b]}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"concat_sequence_both_axes", `
+input: [3, 4]
+layers:
+  - {name: a, type: dense, units: 4, activation: tanh}
+  - {name: steps, type: concat, inputs: [a, input], axis: 0}
+  - {name: b, type: dense, units: 3, activation: sigmoid}
+  - {name: feats, type: concat, inputs: [b, steps], axis: -1}
+  - {type: flatten}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"concat_image_every_axis", `
+input: [2, 4, 3]
+layers:
+  - {name: c1, type: conv2d, filters: 3, kernel: 3, padding: same, activation: tanh}
+  - {name: channels, type: concat, inputs: [c1, input]}
+  - {name: c2, type: conv2d, filters: 5, kernel: [2, 1], activation: softplus, inputs: [input]}
+  - {name: rows, type: concat, inputs: [c2, channels], axis: 1}
+  - {name: c4, type: conv2d, filters: 5, kernel: [1, 2]}
+  - {name: cols, type: concat, inputs: [c4, rows], axis: -1}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"relu6_layer_and_activation", `
+input: [10]
+layers:
+  - {type: dense, units: 12, activation: relu6}
+  - {type: dense, units: 8}
+  - {type: relu6}
+  - {type: dense, units: 3}
+loss: mse
+init: {scheme: he_uniform, seed: 4}`},
+	{"layernorm_vector", `
+input: [7]
+layers:
+  - {type: layernorm}
+  - {type: dense, units: 6, activation: gelu}
+  - {type: layernorm, eps: 0.001}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"layernorm_vector_no_affine", `
+input: [6]
+layers:
+  - {type: dense, units: 5}
+  - {type: layernorm, affine: false}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"layernorm_sequence", `
+input: [4, 5]
+layers:
+  - {type: layernorm}
+  - {type: dense, units: 3, activation: tanh}
+  - {type: layernorm, affine: false}
+  - {type: gru, units: 3}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"fan_out_three", `
+input: [5]
+layers:
+  - {name: h, type: dense, units: 4, activation: tanh}
+  - {name: a, type: dense, units: 3, inputs: [h]}
+  - {name: b, type: dense, units: 3, activation: relu6, inputs: [h]}
+  - {name: c, type: layernorm, inputs: [h]}
+  - {name: d, type: dense, units: 3, activation: sigmoid}
+  - {name: sum, type: add, inputs: [a, b, d]}
+loss: mse`},
+	{"transformer_mlp_block", `
+input: [3, 6]
+layers:
+  - {name: norm, type: layernorm}
+  - {name: fc1, type: dense, units: 12, activation: gelu}
+  - {name: fc2, type: dense, units: 6}
+  - {name: residual, type: add, inputs: [fc2, input]}
+  - {name: norm2, type: layernorm, inputs: [residual]}
+  - {type: flatten}
+  - {type: dense, units: 2}
+loss: softmax_cross_entropy`},
 }
 
 // TestGradientsAllKinds generates every case into one temporary module that

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,6 +48,9 @@ type specBuilder struct {
 	shape  []int    // shape leaving the last layer
 	endAct string   // the final activation as spec's lossFits sees it
 	names  int      // layers given a name: so far
+	refs   []string // how later layers name each layer: its name:, or layers.{i}
+	// inputs, when set, is the inputs: list of the next layer added.
+	inputs []string
 	// dropoutAfterEnd is set by a dropout layer after the layer that set
 	// endAct: in training mode it scales probabilities above 1.
 	dropoutAfterEnd bool
@@ -90,7 +94,7 @@ func (b *specBuilder) pickLoss() string {
 // activation returns a random activation with its alpha key, if any, as the
 // text after "activation: " (or after "type: " for an activation layer).
 func (b *specBuilder) activation() (name, alpha string) {
-	acts := []string{"linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax"}
+	acts := []string{"linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "relu6"}
 	name = acts[b.r.IntN(len(acts))]
 	switch {
 	case name == "leaky_relu" && b.chance(0.5):
@@ -102,17 +106,36 @@ func (b *specBuilder) activation() (name, alpha string) {
 }
 
 // add appends a layer: fields is the text inside the braces after the type.
+// It reads b.inputs if set (and clears it), else the previous layer.
 func (b *specBuilder) add(typ, fields string, out []int) {
 	s := "{type: " + typ
 	if fields != "" {
 		s += ", " + fields
 	}
+	if len(b.inputs) > 0 {
+		s += ", inputs: [" + strings.Join(b.inputs, ", ") + "]"
+		b.inputs = nil
+	}
+	ref := fmt.Sprintf("layers.%d", len(b.layers))
 	if b.chance(0.08) {
 		b.names++
-		s += fmt.Sprintf(", name: l%d_%s", b.names, typ)
+		ref = fmt.Sprintf("l%d_%s", b.names, typ)
+		if b.chance(0.3) {
+			ref = fmt.Sprintf("block%d.%s", b.names, typ) // a dotted PyTorch module path
+		}
+		s += ", name: " + ref
 	}
 	b.layers = append(b.layers, s+"}")
+	b.refs = append(b.refs, ref)
 	b.shape = out
+}
+
+// last is how a layer names the last layer added ("input" before the first).
+func (b *specBuilder) last() string {
+	if len(b.refs) == 0 {
+		return "input"
+	}
+	return b.refs[len(b.refs)-1]
 }
 
 // setEnd records the activation a layer ends in.
@@ -175,15 +198,138 @@ func (b *specBuilder) flatten() {
 	b.add("flatten", "", []int{n})
 }
 
-// extras adds, at random, standalone activation layers and dropout.
+// extras adds, at random, standalone activation layers, dropout and (on
+// vectors and sequences) layernorm.
 func (b *specBuilder) extras() {
 	for b.chance(0.25) {
-		if b.chance(0.6) {
+		switch x := b.r.Float64(); {
+		case x < 0.5:
 			b.actLayer()
-		} else {
+		case x < 0.75 && len(b.shape) <= 2:
+			b.layerNorm()
+		default:
 			b.dropout()
 		}
 	}
+}
+
+// layerNorm adds a layernorm layer with random eps and affine keys.
+func (b *specBuilder) layerNorm() {
+	var fs []string
+	if b.chance(0.3) {
+		fs = append(fs, "affine: false")
+	}
+	if b.chance(0.2) {
+		fs = append(fs, "eps: 0.001")
+	}
+	b.add("layernorm", strings.Join(fs, ", "), b.shape)
+	b.setEnd("linear")
+}
+
+// featureAxis is the axis a projection changes: channels of an image, the
+// last axis of a vector or sequence.
+func featureAxis(shape []int) int {
+	if len(shape) == 3 {
+		return 0
+	}
+	return len(shape) - 1
+}
+
+// project adds a layer reading the current shape that gives width features
+// (featureAxis) and keeps the other axes: dense (per step on a sequence) or a
+// stride-1 "same" conv2d, with a random activation.
+func (b *specBuilder) project(width int) {
+	if len(b.shape) < 3 {
+		b.dense(width, "")
+		return
+	}
+	act, alpha := b.activation()
+	fs := []string{fmt.Sprintf("filters: %d", width), "kernel: " + fmt.Sprint(b.between(1, 3)), "padding: same"}
+	if act != "linear" || b.chance(0.2) {
+		fs = append(fs, actFields(act, alpha))
+	}
+	b.add("conv2d", strings.Join(fs, ", "), []int{width, b.shape[1], b.shape[2]})
+	b.setEnd(act)
+}
+
+// block adds, at random, a graph block reading the last layer (or the
+// input): two or three branches merged by add, multiply or concat. A branch
+// is the block's input itself (a skip connection), a projection (project)
+// or a shape-keeping layer (an activation, layernorm), either followed at
+// random by a shape-keeping layer. add and multiply need identical shapes,
+// concat equal sizes off its axis. The block's input is read by several
+// layers (fan-out). Large inputs get no block, to keep the checks quick.
+func (b *specBuilder) block() {
+	size := 1
+	for _, d := range b.shape {
+		size *= d
+	}
+	if size > 160 || !b.chance(0.35) {
+		return
+	}
+	src, in := b.last(), b.shape
+	fa := featureAxis(in)
+	kind := []string{"add", "multiply", "concat"}[b.r.IntN(3)]
+	axis := fa
+	if kind == "concat" && len(in) > 1 && b.chance(0.35) {
+		axis = b.r.IntN(len(in))
+	}
+	// free: the branches may end with any number of features.
+	free := kind == "concat" && axis == fa
+	width := in[fa]
+	if !free && b.chance(0.5) {
+		width = b.between(1, 6)
+	}
+	var ends []string
+	var shapes [][]int
+	skipped := false
+	for range b.between(2, 3) {
+		b.shape = in
+		b.inputs = []string{src}
+		switch x := b.r.Float64(); {
+		case x < 0.3 && !skipped && width == in[fa]:
+			skipped = true
+			b.inputs = nil
+			ends, shapes = append(ends, src), append(shapes, in)
+			continue
+		case x < 0.5 && width == in[fa]:
+			if len(in) <= 2 && b.chance(0.4) {
+				b.layerNorm()
+			} else {
+				b.actLayer()
+			}
+		default:
+			w := width
+			if free {
+				w = b.between(1, 6)
+			}
+			b.project(w)
+		}
+		if b.chance(0.3) {
+			if len(b.shape) <= 2 && b.chance(0.4) {
+				b.layerNorm()
+			} else {
+				b.actLayer()
+			}
+		}
+		ends, shapes = append(ends, b.last()), append(shapes, b.shape)
+	}
+	out := slices.Clone(shapes[0])
+	if kind == "concat" {
+		for _, sh := range shapes[1:] {
+			out[axis] += sh[axis]
+		}
+	}
+	fs := ""
+	if kind == "concat" && (axis != fa || b.chance(0.3)) {
+		fs = fmt.Sprintf("axis: %d", axis)
+		if b.chance(0.3) {
+			fs = fmt.Sprintf("axis: %d", axis-len(in))
+		}
+	}
+	b.inputs = ends
+	b.add(kind, fs, out)
+	b.setEnd("linear")
 }
 
 func (b *specBuilder) mlp() {
@@ -192,9 +338,11 @@ func (b *specBuilder) mlp() {
 	b.shape = b.input
 	b.endAct = "linear"
 	b.extras()
+	b.block()
 	for range b.between(0, 4) {
 		b.dense(b.width(1), "")
 		b.extras()
+		b.block()
 	}
 }
 
@@ -348,6 +496,7 @@ func (b *specBuilder) cnn() {
 	for range b.between(1, 3) {
 		b.conv()
 		b.extras()
+		b.block()
 		if b.chance(0.5) {
 			b.pool()
 			b.extras()
@@ -388,6 +537,7 @@ func (b *specBuilder) recurrent() {
 		b.endAct = "linear"
 	}
 	b.extras()
+	b.block()
 	n := b.between(0, 3)
 	if len(b.input) == 2 && b.chance(0.85) {
 		n = max(n, 1)
@@ -420,6 +570,9 @@ func (b *specBuilder) recurrent() {
 		b.add(kind, strings.Join(fs, ", "), out)
 		b.setEnd(end)
 		b.extras()
+		if seq {
+			b.block()
+		}
 		if seq && i < n-1 && b.chance(0.3) {
 			b.dense(b.width(1), "") // per-step dense between recurrent layers
 			b.extras()
@@ -584,6 +737,8 @@ func TestRandomSpecs(t *testing.T) {
 			switch nd.Kind {
 			case spec.KindDense, spec.KindConv2D, spec.KindRNN, spec.KindLSTM, spec.KindGRU, spec.KindEmbedding:
 				params = true
+			case spec.KindLayerNorm:
+				params = params || nd.Affine
 			}
 			seen["kind "+string(nd.Kind)]++
 			if nd.Kind == spec.KindActivation || nd.Act.Fn != "" && nd.Act.Fn != spec.ActLinear {
@@ -591,6 +746,19 @@ func TestRandomSpecs(t *testing.T) {
 			}
 			if nd.ReturnSequences {
 				seen["return_sequences"]++
+			}
+			switch {
+			case len(nd.Inputs) > 2:
+				seen["three inputs"]++
+			case nd.Kind == spec.KindConcat && nd.Axis != featureAxis(nd.Out):
+				seen[fmt.Sprintf("concat axis %d of %d", nd.Axis, len(nd.Out))]++
+			case nd.Kind == spec.KindLayerNorm && !nd.Affine:
+				seen["layernorm without affine"]++
+			}
+			for _, in := range nd.Inputs {
+				if in == "input" && nd.Index > 0 {
+					seen["skip from the input"]++
+				}
 			}
 			if nd.Kind == spec.KindConv2D {
 				if nd.Dilation != [2]int{1, 1} {
@@ -610,6 +778,9 @@ func TestRandomSpecs(t *testing.T) {
 		if !params {
 			seen["no parameters"]++
 		}
+		if fanOut(m) {
+			seen["fan-out"]++
+		}
 		if seed < 300 {
 			src, err := Generate(m, Options{DType: spec.Float64})
 			require.NoError(t, err)
@@ -626,11 +797,27 @@ func TestRandomSpecs(t *testing.T) {
 		"loss mse", "loss mae", "loss huber", "loss softmax_cross_entropy", "loss binary_cross_entropy", "loss binary_cross_entropy_with_logits",
 		"kind dense", "kind activation", "kind dropout", "kind flatten", "kind conv2d", "kind maxpool2d", "kind avgpool2d",
 		"kind global_avgpool2d", "kind rnn", "kind lstm", "kind gru", "kind embedding", "tokens", "return_sequences",
-		"act relu", "act leaky_relu", "act elu", "act gelu", "act sigmoid", "act tanh", "act softplus", "act softmax", "act linear",
+		"kind add", "kind multiply", "kind concat", "kind layernorm", "layernorm without affine", "three inputs",
+		"concat axis 0 of 2", "concat axis 1 of 3", "concat axis 2 of 3", "skip from the input", "fan-out",
+		"act relu", "act relu6", "act leaky_relu", "act elu", "act gelu", "act sigmoid", "act tanh", "act softplus", "act softmax", "act linear",
 		"dilation", "stride", "padding", "no bias", "no parameters",
 		"runtime.MatVec", "runtime.OuterAdd", "runtime.ReluForward", "runtime.ReluBackward", "runtime.ShiftSum",
 		"runtime.DotRows", "runtime.AxpyRows", "straight-line",
 	} {
 		require.Positive(t, seen[want], want)
 	}
+}
+
+// fanOut reports whether a layer (or the input) is read by several layers.
+func fanOut(m *spec.Model) bool {
+	readers := map[string]int{}
+	for _, nd := range m.Nodes {
+		for _, in := range nd.Inputs {
+			readers[in]++
+			if readers[in] > 1 {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -9,6 +9,7 @@
 package conv_tiny
 
 import (
+	"fmt"
 	"github.com/bpgen/bpgen/runtime"
 	"io"
 	"unsafe"
@@ -821,5 +822,53 @@ func (m *Model) CheckGradients(x *Input, y *Target, opt runtime.CheckOptions) ru
 	}}, opt)
 	report.Tensors = append(report.Tensors, in.Tensors...)
 	report.Pass = report.Pass && in.Pass
+	return report
+}
+
+// CheckGradientsBatch is CheckGradients for the batched pass that TrainBatch runs:
+// it compares the gradient of the summed loss over xs, ys (at most BatchChunk
+// samples, one chunk) with central differences, for every parameter tensor and
+// every input, so layers that couple the samples (batchnorm's batch statistics)
+// are checked as they train. The dropout generator is reseeded with opt.Seed
+// before every pass. Use it on a float64 model; it overwrites m.Grads.
+func (m *Model) CheckGradientsBatch(xs []Input, ys []Target, opt runtime.CheckOptions) runtime.CheckReport {
+	nb := len(xs)
+	if nb > BatchChunk || len(ys) < nb {
+		panic("CheckGradientsBatch: more samples than BatchChunk, or fewer targets than samples")
+	}
+	loss := func() float64 {
+		m.rng.Seed(opt.Seed)
+		for b := range xs {
+			m.x[b] = *inputFlat(&xs[b])
+		}
+		m.forwardBatch(nb)
+		var sum float64
+		for b := range nb {
+			sum += Loss(outputShaped(&m.a3[b]), &ys[b])
+		}
+		return sum
+	}
+	m.ZeroGrads()
+	m.rng.Seed(opt.Seed)
+	for b := range xs {
+		m.x[b] = *inputFlat(&xs[b])
+	}
+	m.forwardBatch(nb)
+	for b := range nb {
+		lossGrad(&m.a3[b], &ys[b], &m.d3[b])
+	}
+	m.backwardBatch(nb, true)
+	grads := append([]float64(nil), m.GradSlice()...)
+	dx := append([]float64(nil), unsafe.Slice(&m.dx[0][0], nb*InputSize)...)
+	report := runtime.CheckGradients(loss, m.ParamSlice(), grads, Tensors, opt)
+	for b := range nb {
+		in := runtime.CheckGradients(loss, inputFlat(&xs[b])[:], dx[b*InputSize:(b+1)*InputSize], []runtime.Tensor{{
+			Name:  fmt.Sprintf("input %d", b),
+			Shape: []int{1, 4, 4},
+			Size:  InputSize,
+		}}, opt)
+		report.Tensors = append(report.Tensors, in.Tensors...)
+		report.Pass = report.Pass && in.Pass
+	}
 	return report
 }
