@@ -139,6 +139,99 @@ layers:
   - {type: flatten}
   - {type: dense, units: 2, activation: sigmoid}
 loss: binary_cross_entropy`},
+	{"avgpool_exclude_pad", `
+input: [2, 7, 6]
+layers:
+  - {type: conv2d, filters: 2, kernel: 2, activation: tanh}
+  - {type: avgpool2d, size: 3, stride: 2, padding: 1, count_include_pad: false}
+  - {type: avgpool2d, size: [2, 3], stride: 1, padding: [1, 0], count_include_pad: false}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"conv2d_groups", `
+input: [4, 6, 5]
+layers:
+  - {type: conv2d, filters: 6, kernel: 3, padding: 1, groups: 2, activation: tanh}
+  - {type: conv2d, filters: 4, kernel: [2, 3], stride: 2, groups: 2, bias: false}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"conv2d_depthwise", `
+input: [3, 6, 20]
+layers:
+  - {type: conv2d, filters: 3, kernel: 3, padding: same, groups: 3, activation: softplus}
+  - {type: conv2d, filters: 6, kernel: 3, stride: [1, 2], groups: 3, dilation: [1, 2], activation: tanh}
+  - {type: conv2d, filters: 2, kernel: 1}
+  - {type: global_avgpool2d}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"conv1d_valid", `
+input: [3, 11]
+layers:
+  - {type: conv1d, filters: 4, kernel: 3, activation: tanh}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"conv1d_same_dilated", `
+input: [2, 12]
+layers:
+  - {type: conv1d, filters: 3, kernel: 4, padding: same, activation: gelu}
+  - {type: conv1d, filters: 2, kernel: 3, dilation: 2, padding: same, activation: sigmoid}
+  - {type: flatten}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"conv1d_int_pad_stride2_nobias", `
+input: [2, 13]
+layers:
+  - {type: conv1d, filters: 3, kernel: 3, stride: 2, padding: 2, bias: false, activation: elu}
+  - {type: conv1d, filters: 2, kernel: 2, stride: 2, dilation: 2}
+  - {type: flatten}
+  - {type: dense, units: 2, activation: sigmoid}
+loss: binary_cross_entropy`},
+	{"conv1d_groups", `
+input: [4, 10]
+layers:
+  - {type: conv1d, filters: 6, kernel: 3, padding: 1, groups: 2, activation: tanh}
+  - {type: conv1d, filters: 4, kernel: 2, groups: 2, stride: 2}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"conv1d_depthwise", `
+input: [3, 20]
+layers:
+  - {type: conv1d, filters: 3, kernel: 5, padding: 2, groups: 3, activation: softplus}
+  - {type: conv1d, filters: 6, kernel: 3, groups: 3, dilation: 2, activation: tanh}
+  - {type: conv1d, filters: 6, kernel: 3, stride: 2, padding: 1, groups: 6, bias: false}
+  - {type: flatten}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"conv1d_wide_rows", `
+input: [2, 40]
+layers:
+  - {type: conv1d, filters: 4, kernel: 5, padding: same, groups: 2, activation: tanh}
+  - {type: conv1d, filters: 2, kernel: 3, activation: gelu}
+  - {type: global_avgpool1d}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"pool1d", `
+input: [2, 15]
+layers:
+  - {type: conv1d, filters: 3, kernel: 2, activation: tanh}
+  - {type: maxpool1d, size: 3, stride: 2, padding: 1}
+  - {type: maxpool1d, size: 2}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"avgpool1d_include_and_exclude_pad", `
+input: [2, 16]
+layers:
+  - {type: conv1d, filters: 2, kernel: 3, activation: softplus}
+  - {type: avgpool1d, size: 3, stride: 2, padding: 1}
+  - {type: avgpool1d, size: 3, stride: 1, padding: 1, count_include_pad: false}
+  - {type: avgpool1d, size: 2}
+  - {type: global_avgpool1d}
+  - {type: dense, units: 2, activation: sigmoid}
+loss: binary_cross_entropy`},
 	{"rnn_tanh_last", `
 input: [6, 3]
 layers: [{type: rnn, units: 5}, {type: dense, units: 2}]

@@ -144,7 +144,7 @@ func summaryKind(n *spec.Node) string {
 	switch n.Kind {
 	case spec.KindActivation:
 		return string(n.Act.Fn)
-	case spec.KindDense, spec.KindConv2D:
+	case spec.KindDense, spec.KindConv2D, spec.KindConv1D:
 		if n.Act.Fn != "" && n.Act.Fn != spec.ActLinear {
 			return string(n.Kind) + "+" + string(n.Act.Fn)
 		}
@@ -156,9 +156,10 @@ func summaryKind(n *spec.Node) string {
 // the forward pass of n for one sample, counting a multiply-add as 2:
 //
 //   - dense: 2·in·units, plus units for the bias;
-//   - conv2d: 2·C·kh·kw·Filters·Ho·Wo, plus Filters·Ho·Wo for the bias;
-//   - maxpool2d, avgpool2d: kh·kw·C·Ho·Wo;
-//   - global_avgpool2d: C·H·W;
+//   - conv2d, conv1d: 2·(C/groups)·kh·kw·Filters·Ho·Wo, plus Filters·Ho·Wo
+//     for the bias (conv1d: kh = Ho = 1);
+//   - maxpool2d, avgpool2d, maxpool1d, avgpool1d: kh·kw·C·Ho·Wo;
+//   - global_avgpool2d, global_avgpool1d: the input size;
 //   - activations, as layers or on dense and conv2d: 1 per element (softmax 3,
 //     linear 0), whatever the function's true cost;
 //   - dropout and flatten: 0.
@@ -172,15 +173,15 @@ func LayerFLOPs(n *spec.Node) int64 {
 			f += int64(n.Units)
 		}
 		f += actFLOPs(n.Act.Fn, out)
-	case spec.KindConv2D:
-		f = 2 * int64(n.In[0]) * int64(n.Kernel[0]) * int64(n.Kernel[1]) * out
+	case spec.KindConv2D, spec.KindConv1D:
+		f = 2 * int64(n.In[0]/max(n.Groups, 1)) * int64(n.Kernel[0]) * int64(max(n.Kernel[1], 1)) * out
 		if n.Bias {
 			f += out
 		}
 		f += actFLOPs(n.Act.Fn, out)
-	case spec.KindMaxPool2D, spec.KindAvgPool2D:
-		f = int64(n.Kernel[0]) * int64(n.Kernel[1]) * out
-	case spec.KindGlobalAvgPool2D:
+	case spec.KindMaxPool2D, spec.KindAvgPool2D, spec.KindMaxPool1D, spec.KindAvgPool1D:
+		f = int64(n.Kernel[0]) * int64(max(n.Kernel[1], 1)) * out
+	case spec.KindGlobalAvgPool2D, spec.KindGlobalAvgPool1D:
 		f = int64(n.In.Size())
 	case spec.KindActivation:
 		f = actFLOPs(n.Act.Fn, out)
