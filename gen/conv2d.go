@@ -8,19 +8,26 @@ import (
 )
 
 func init() {
-	register(conv2dEmitter{}, spec.KindConv2D)
+	register(conv2dEmitter{}, spec.KindConv2D, spec.KindConv1D)
 }
 
 // conv2d: cross-correlation as PyTorch's nn.Conv2d computes it, weight W
-// [F, C, KH, KW], bias b [F], input zero-padded to xp [C, Hp, Wp]:
+// [F, C/G, KH, KW] (G groups), bias b [F], input zero-padded to xp [C, Hp, Wp].
+// Output channel f reads the input channels of its group grp = f / (F/G),
+// c = grp·(C/G) + ci for ci < C/G:
 //
-//	forward:  z[f,oh,ow] = b[f] + Σ_c,kh,kw W[f,c,kh,kw] · xp[c, oh·SH + kh·DH, ow·SW + kw·DW]
+//	forward:  z[f,oh,ow] = b[f] + Σ_ci,kh,kw W[f,ci,kh,kw] · xp[c, oh·SH + kh·DH, ow·SW + kw·DW]
 //	          a = act(z)
 //	backward: dz = da ⊙ act'(z)                       (in place)
 //	          db[f]          += Σ_oh,ow dz[f,oh,ow]
-//	          dW[f,c,kh,kw]  += Σ_oh,ow dz[f,oh,ow] · xp[c, oh·SH + kh·DH, ow·SW + kw·DW]
-//	          dxp[c, oh·SH + kh·DH, ow·SW + kw·DW] += W[f,c,kh,kw] · dz[f,oh,ow]
+//	          dW[f,ci,kh,kw] += Σ_oh,ow dz[f,oh,ow] · xp[c, oh·SH + kh·DH, ow·SW + kw·DW]
+//	          dxp[c, oh·SH + kh·DH, ow·SW + kw·DW] += W[f,ci,kh,kw] · dz[f,oh,ow]
 //	          dx = dxp without its border
+//
+// conv1d (nn.Conv1d, weight [F, C/G, K]) is the same computation on the
+// signal [C, L] viewed as the image [C, 1, L] with the kernel (1, K): one
+// row, so there is no loop over kh, and the loop over oh is the constant oh = 0.
+// Depthwise convolutions (G = C) read one input channel per filter.
 //
 // The loops are weight-stationary: for each weight, a row of the output is
 // updated from a row of the padded input, so the innermost loop runs over
@@ -31,7 +38,8 @@ type conv2dEmitter struct{}
 
 func (conv2dEmitter) aliases(*spec.Node) bool { return false }
 
-// convGeom holds the sizes of a conv2d or pooling node.
+// convGeom holds the sizes of a conv2d, conv1d or pooling node (a signal
+// [C, L] as the image [C, 1, L]).
 type convGeom struct {
 	c, h, w      int // input
 	f, ho, wo    int // output channels and size
@@ -44,51 +52,164 @@ type convGeom struct {
 	padded       bool
 	rowLen       int // elements of a padded input row one output row reads: (wo-1)·sw + 1
 	unrollRowMax int
+	oneD         bool // a signal [C, L]: h = ho = kh = 1
+	groups       int  // G: the channels and filters split into G groups
+	cg, fg       int  // input channels and filters per group: C/G, F/G
 }
 
 func geom(n *node) convGeom {
-	g := convGeom{
-		c: n.In[0], h: n.In[1], w: n.In[2],
-		f: n.Out[0], ho: n.Out[1], wo: n.Out[2],
-		kh: n.Kernel[0], kw: n.Kernel[1], sh: n.Stride[0], sw: n.Stride[1],
-		dh: max(n.Dilation[0], 1), dw: max(n.Dilation[1], 1),
-		pt: n.Pad[0], pb: n.Pad[1], pl: n.Pad[2], pr: n.Pad[3],
-		unrollRowMax: 32,
+	var g convGeom
+	if len(n.In) == 2 {
+		// [C, L] as [C, 1, L]; the spec keeps L's window in index 0 and
+		// its padding in Pad[0] (left), Pad[1] (right).
+		g = convGeom{
+			c: n.In[0], h: 1, w: n.In[1],
+			f: n.Out[0], ho: 1, wo: n.Out[1],
+			kh: 1, kw: n.Kernel[0], sh: 1, sw: n.Stride[0],
+			dh: 1, dw: max(n.Dilation[0], 1),
+			pl: n.Pad[0], pr: n.Pad[1],
+			oneD: true,
+		}
+	} else {
+		g = convGeom{
+			c: n.In[0], h: n.In[1], w: n.In[2],
+			f: n.Out[0], ho: n.Out[1], wo: n.Out[2],
+			kh: n.Kernel[0], kw: n.Kernel[1], sh: n.Stride[0], sw: n.Stride[1],
+			dh: max(n.Dilation[0], 1), dw: max(n.Dilation[1], 1),
+			pt: n.Pad[0], pb: n.Pad[1], pl: n.Pad[2], pr: n.Pad[3],
+		}
 	}
+	g.unrollRowMax = 32
+	g.groups = max(n.Groups, 1)
+	g.cg, g.fg = g.c/g.groups, g.f/g.groups
 	g.hp, g.wp = g.h+g.pt+g.pb, g.w+g.pl+g.pr
 	g.padded = g.pt+g.pb+g.pl+g.pr > 0
 	g.rowLen = (g.wo-1)*g.sw + 1
 	return g
 }
 
+// kwName is the suffix of the kernel width constant: KW, or K for conv1d.
+func (g convGeom) kwName() string {
+	if g.oneD {
+		return "K"
+	}
+	return "KW"
+}
+
+// grouped reports whether the convolution has more than one group.
+func (g convGeom) grouped() bool { return g.groups > 1 }
+
+// wc is the weight's channel index: c, or ci (the channel within the group)
+// for a grouped convolution.
+func (g convGeom) wc() string {
+	if g.grouped() {
+		return "ci"
+	}
+	return "c"
+}
+
+// weightAt indexes a weight (or its gradient) at filter f, the loop's
+// channel and kernel offset: w[f][c][kh][kw], w[f][ci][kh][kw] (grouped) or
+// w[f][c][kw] (conv1d).
+func (g convGeom) weightAt(w *jen.Statement) *jen.Statement {
+	s := w.Index(jen.Id("f")).Index(jen.Id(g.wc()))
+	if !g.oneD {
+		s = s.Index(jen.Id("kh"))
+	}
+	return s.Index(jen.Id("kw"))
+}
+
+// filterWeights is a flat view of filter f's weights:
+// unsafe.Slice(&w[f][0][0][0], C/G*KH*KW) (conv1d: &w[f][0][0])
+func (g convGeom) filterWeights(w *jen.Statement) *jen.Statement {
+	s := w.Index(jen.Id("f")).Index(jen.Lit(0))
+	if !g.oneD {
+		s = s.Index(jen.Lit(0))
+	}
+	return jen.Qual("unsafe", "Slice").Call(jen.Op("&").Add(s.Index(jen.Lit(0))), jen.Lit(g.cg*g.kh*g.kw))
+}
+
+// rowLoop is the loop over the output rows, or for a signal (one row) the
+// constant that stands for it:
+//
+//	for oh := 0; oh < Layers0OutH; oh++ { body }     or     const oh = 0; body
+func (g convGeom) rowLoop(k string, body ...jen.Code) []jen.Code {
+	if g.oneD {
+		return append([]jen.Code{jen.Const().Id("oh").Op("=").Lit(0).Comment("a signal is one row")}, body...)
+	}
+	return []jen.Code{loopTo("oh", k+"OutH", body...)}
+}
+
+// groupOf declares the group of filter f for a grouped convolution:
+//
+//	grp := f / Layers0GroupFilters
+func (g convGeom) groupOf(k string) []jen.Code {
+	if !g.grouped() {
+		return nil
+	}
+	return []jen.Code{jen.Id("grp").Op(":=").Id("f").Op("/").Id(k + "GroupFilters")}
+}
+
 func convNames(n *node) (weight, bias, z, xp, dxp string) {
 	return n.GoName + "Weight", n.GoName + "Bias", fmt.Sprintf("z%d", n.Index), fmt.Sprintf("xp%d", n.Index), fmt.Sprintf("dxp%d", n.Index)
 }
 
-// consts: Conv0InC = 1, Conv0InH = 28, ..., Conv0OutH = 28
+// consts: Conv0InC = 1, Conv0InH = 28, ..., Conv0OutH = 28; conv1d:
+// Conv0InC, Conv0InL, Conv0Filters, Conv0K, Conv0OutL; grouped:
+// Conv0Groups, Conv0GroupC = C/G, Conv0GroupFilters = F/G.
 func (conv2dEmitter) consts(p *plan, n *node) []jen.Code {
 	g := geom(n)
 	k := n.GoName
-	return []jen.Code{
-		jen.Id(k + "InC").Op("=").Lit(g.c),
-		jen.Id(k + "InH").Op("=").Lit(g.h),
-		jen.Id(k + "InW").Op("=").Lit(g.w),
-		jen.Id(k + "Filters").Op("=").Lit(g.f),
-		jen.Id(k + "KH").Op("=").Lit(g.kh),
-		jen.Id(k + "KW").Op("=").Lit(g.kw),
-		jen.Id(k + "OutH").Op("=").Lit(g.ho),
-		jen.Id(k + "OutW").Op("=").Lit(g.wo),
+	var cs []jen.Code
+	if g.oneD {
+		cs = []jen.Code{
+			jen.Id(k + "InC").Op("=").Lit(g.c),
+			jen.Id(k + "InL").Op("=").Lit(g.w),
+			jen.Id(k + "Filters").Op("=").Lit(g.f),
+			jen.Id(k + "K").Op("=").Lit(g.kw),
+			jen.Id(k + "OutL").Op("=").Lit(g.wo),
+		}
+	} else {
+		cs = []jen.Code{
+			jen.Id(k + "InC").Op("=").Lit(g.c),
+			jen.Id(k + "InH").Op("=").Lit(g.h),
+			jen.Id(k + "InW").Op("=").Lit(g.w),
+			jen.Id(k + "Filters").Op("=").Lit(g.f),
+			jen.Id(k + "KH").Op("=").Lit(g.kh),
+			jen.Id(k + "KW").Op("=").Lit(g.kw),
+			jen.Id(k + "OutH").Op("=").Lit(g.ho),
+			jen.Id(k + "OutW").Op("=").Lit(g.wo),
+		}
 	}
+	if g.grouped() {
+		cs = append(cs,
+			jen.Id(k+"Groups").Op("=").Lit(g.groups),
+			jen.Id(k+"GroupC").Op("=").Id(k+"InC").Op("/").Id(k+"Groups"),
+			jen.Id(k+"GroupFilters").Op("=").Id(k+"Filters").Op("/").Id(k+"Groups"),
+		)
+	}
+	return cs
 }
 
+// params: the weight [F, C/G, KH, KW] (conv1d [F, C/G, K]) and the bias [F];
+// PyTorch's fan-in is (C/G)·KH·KW, its fan-out F·KH·KW.
 func (conv2dEmitter) params(p *plan, n *node) []tensor {
 	g := geom(n)
 	k := n.GoName
 	w, b, _, _, _ := convNames(n)
-	fanIn, fanOut := g.c*g.kh*g.kw, g.f*g.kh*g.kw
+	fanIn, fanOut := g.cg*g.kh*g.kw, g.f*g.kh*g.kw
+	inC := jen.Id(k + "InC")
+	if g.grouped() {
+		inC = jen.Id(k + "GroupC")
+	}
+	shape := []int{g.f, g.cg, g.kh, g.kw}
+	dims := []jen.Code{jen.Id(k + "Filters"), inC, jen.Id(k + "KH"), jen.Id(k + "KW")}
+	if g.oneD {
+		shape = []int{g.f, g.cg, g.kw}
+		dims = []jen.Code{jen.Id(k + "Filters"), inC, jen.Id(k + "K")}
+	}
 	ts := []tensor{{
-		field: w, name: n.Name + ".weight", shape: []int{g.f, g.c, g.kh, g.kw},
-		dims:  []jen.Code{jen.Id(k + "Filters"), jen.Id(k + "InC"), jen.Id(k + "KH"), jen.Id(k + "KW")},
+		field: w, name: n.Name + ".weight", shape: shape, dims: dims,
 		fanIn: fanIn, fanOut: fanOut,
 	}}
 	if n.Bias {
@@ -96,7 +217,6 @@ func (conv2dEmitter) params(p *plan, n *node) []tensor {
 	}
 	return ts
 }
-
 func (conv2dEmitter) fields(p *plan, n *node) []field {
 	g := geom(n)
 	_, _, z, xp, dxp := convNames(n)
@@ -141,7 +261,7 @@ func convInputView(p *plan, n *node, g convGeom, copyIn bool) []jen.Code {
 		code = append(code, jen.For(jen.Id("c").Op(":=").Range().Id("x")).Block(
 			jen.For(jen.Id("h").Op(":=").Range().Id("x").Index(jen.Id("c"))).Block(
 				jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(g.w)).Add(p.elem())).Call(
-					jen.Id("xp").Index(jen.Id("c")).Index(jen.Id("h").Op("+").Lit(g.pt)).Index(jen.Lit(g.pl).Op(":")),
+					jen.Id("xp").Index(jen.Id("c")).Index(padRow(g)).Index(jen.Lit(g.pl).Op(":")),
 				).Op("=").Id("x").Index(jen.Id("c")).Index(jen.Id("h")),
 			),
 		))
@@ -149,10 +269,18 @@ func convInputView(p *plan, n *node, g convGeom, copyIn bool) []jen.Code {
 	return code
 }
 
+// padRow is the padded row of input row h: h+PT, or h without top padding.
+func padRow(g convGeom) *jen.Statement {
+	if g.pt == 0 {
+		return jen.Id("h")
+	}
+	return jen.Id("h").Op("+").Lit(g.pt)
+}
+
 // rowView declares the part of a padded row that output row oh reads at kernel
 // offset (kh, kw):
 //
-//	r := (*[L]T)(xp[c][oh*SH+kh*DH][kw*DW:])
+//	r := (*[L]T)(xp[c][oh*SH+kh*DH][kw*DW:])     (a signal: xp[c][0][kw*DW:])
 func rowView(p *plan, name, buf string, g convGeom) jen.Code {
 	row := jen.Id("oh")
 	if g.sh != 1 {
@@ -161,6 +289,9 @@ func rowView(p *plan, name, buf string, g convGeom) jen.Code {
 	row = row.Op("+").Id("kh")
 	if g.dh != 1 {
 		row = row.Op("*").Lit(g.dh)
+	}
+	if g.oneD {
+		row = jen.Lit(0)
 	}
 	col := jen.Id("kw")
 	if g.dw != 1 {
@@ -192,11 +323,26 @@ func overRow(g convGeom, body func(ow, i jen.Code, lane int) []jen.Code) []jen.C
 	return []jen.Code{jen.For(jen.Id("ow").Op(":=").Lit(0), jen.Id("ow").Op("<").Lit(g.wo), jen.Id("ow").Op("++")).Block(body(jen.Id("ow"), i, 0)...)}
 }
 
-// kernelLoops wraps body in the loops over input channels and kernel offsets:
+// kernelLoops wraps body in the loops over the input channels of filter f
+// and the kernel offsets:
 //
 //	for c := 0; c < Layers0InC; c++ { for kh := 0; kh < Layers0KH; kh++ { for kw := 0; kw < Layers0KW; kw++ { body } } }
-func kernelLoops(k string, body ...jen.Code) jen.Code {
-	return loopTo("c", k+"InC", loopTo("kh", k+"KH", loopTo("kw", k+"KW", body...)))
+//
+// A grouped convolution loops over the channels of grp, f's group:
+//
+//	for ci := 0; ci < Layers0GroupC; ci++ { c := grp*Layers0GroupC + ci; … }
+//
+// and conv1d has one kernel row: for c … { for kw := 0; kw < Layers0K; kw++ { body } }
+func kernelLoops(k string, g convGeom, body ...jen.Code) jen.Code {
+	inner := []jen.Code{loopTo("kw", k+g.kwName(), body...)}
+	if !g.oneD {
+		inner = []jen.Code{loopTo("kh", k+"KH", inner...)}
+	}
+	if g.grouped() {
+		inner = append([]jen.Code{jen.Id("c").Op(":=").Id("grp").Op("*").Id(k + "GroupC").Op("+").Id("ci")}, inner...)
+		return loopTo("ci", k+"GroupC", inner...)
+	}
+	return loopTo("c", k+"InC", inner...)
 }
 
 // loopTo is: for v := 0; v < bound; v++ { body }
@@ -226,13 +372,14 @@ func (conv2dEmitter) forward(p *plan, n *node) []jen.Code {
 		init = jen.Id("z").Index(jen.Id("f")).Index(jen.Id("oh")).Index(jen.Id("ow")).Op("=").Add(pf(b)).Index(jen.Id("f"))
 	}
 	code = append(code, jen.For(jen.Id("f").Op(":=").Range().Id("z")).Block(
-		jen.For(jen.Id("oh").Op(":=").Range().Id("z").Index(jen.Id("f"))).Block(
-			jen.For(jen.Id("ow").Op(":=").Range().Id("z").Index(jen.Id("f")).Index(jen.Id("oh"))).Block(init),
-		),
-		kernelLoops(n.GoName,
-			jen.Id("wv").Op(":=").Add(pf(w)).Index(jen.Id("f")).Index(jen.Id("c")).Index(jen.Id("kh")).Index(jen.Id("kw")),
-			convForwardRows(p, n, g),
-		),
+		append(append([]jen.Code{
+			jen.For(jen.Id("oh").Op(":=").Range().Id("z").Index(jen.Id("f"))).Block(
+				jen.For(jen.Id("ow").Op(":=").Range().Id("z").Index(jen.Id("f")).Index(jen.Id("oh"))).Block(init),
+			)}, g.groupOf(n.GoName)...),
+			kernelLoops(n.GoName, g,
+				append([]jen.Code{jen.Id("wv").Op(":=").Add(g.weightAt(pf(w)))}, convForwardRows(p, n, g)...)...,
+			),
+		)...,
 	))
 	if hasAct(n) {
 		code = append(code, actForward(p, n.Act, n.Out, z, n.out)...)
@@ -279,24 +426,22 @@ func (conv2dEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	perRow = append(perRow, convRowBackward(p, g, withDX)...)
 	kernel := []jen.Code{}
 	if withDX {
-		kernel = append(kernel, jen.Id("wv").Op(":=").Add(pf(w)).Index(jen.Id("f")).Index(jen.Id("c")).Index(jen.Id("kh")).Index(jen.Id("kw")))
+		kernel = append(kernel, jen.Id("wv").Op(":=").Add(g.weightAt(pf(w))))
 	}
 	if rowsKernel(g) {
 		// one call per weight over all output rows:
 		// gW[f][c][kh][kw] += runtime.DotRows32(dzf[f*OH*OW:], OW, xpf[off:], SH*Wp, OH, OW)
 		// runtime.AxpyRows32(wv, dzf[f*OH*OW:], OW, dxpf[off:], SH*Wp, OH, OW)
 		dzRow := jen.Id("dzf").Index(jen.Id("f").Op("*").Lit(g.ho * g.wo).Op(":"))
-		kernel = append(kernel, gf(w).Index(jen.Id("f")).Index(jen.Id("c")).Index(jen.Id("kh")).Index(jen.Id("kw")).Op("+=").Add(
+		kernel = append(kernel, g.weightAt(gf(w)).Op("+=").Add(
 			p.kernel("DotRows").Call(dzRow, jen.Lit(g.wo), jen.Id("xpf").Index(convOffset(g).Op(":")), jen.Lit(g.sh*g.wp), jen.Lit(g.ho), jen.Lit(g.wo))))
 		if withDX {
 			kernel = append(kernel, p.kernel("AxpyRows").Call(jen.Id("wv"), jen.Id("dzf").Index(jen.Id("f").Op("*").Lit(g.ho*g.wo).Op(":")), jen.Lit(g.wo), jen.Id("dxpf").Index(convOffset(g).Op(":")), jen.Lit(g.sh*g.wp), jen.Lit(g.ho), jen.Lit(g.wo)))
 		}
 	} else {
-		kernel = append(kernel,
-			jen.Var().Id("s0").Op(",").Id("s1").Op(",").Id("s2").Op(",").Id("s3").Add(p.elem()),
-			loopTo("oh", n.GoName+"OutH", perRow...),
-			gf(w).Index(jen.Id("f")).Index(jen.Id("c")).Index(jen.Id("kh")).Index(jen.Id("kw")).Op("+=").Id("s0").Op("+").Id("s1").Op("+").Id("s2").Op("+").Id("s3"),
-		)
+		kernel = append(kernel, jen.Var().Id("s0").Op(",").Id("s1").Op(",").Id("s2").Op(",").Id("s3").Add(p.elem()))
+		kernel = append(kernel, g.rowLoop(n.GoName, perRow...)...)
+		kernel = append(kernel, g.weightAt(gf(w)).Op("+=").Id("s0").Op("+").Id("s1").Op("+").Id("s2").Op("+").Id("s3"))
 	}
 	perFilter := []jen.Code{}
 	if n.Bias {
@@ -308,7 +453,8 @@ func (conv2dEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 			gf(b).Index(jen.Id("f")).Op("+=").Id("sb"),
 		)
 	}
-	perFilter = append(perFilter, kernelLoops(n.GoName, kernel...))
+	perFilter = append(perFilter, g.groupOf(n.GoName)...)
+	perFilter = append(perFilter, kernelLoops(n.GoName, g, kernel...))
 	code = append(code, loopTo("f", n.GoName+"Filters", perFilter...))
 	if withDX && g.padded {
 		// Crop the border: dx[c][h] = dxp[c][h+PT][PL : PL+W]
@@ -317,7 +463,7 @@ func (conv2dEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 			jen.For(jen.Id("c").Op(":=").Range().Id("dx")).Block(
 				jen.For(jen.Id("h").Op(":=").Range().Id("dx").Index(jen.Id("c"))).Block(
 					jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("h")).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(g.w)).Add(p.elem())).Call(
-						jen.Id("dxp").Index(jen.Id("c")).Index(jen.Id("h").Op("+").Lit(g.pt)).Index(jen.Lit(g.pl).Op(":")),
+						jen.Id("dxp").Index(jen.Id("c")).Index(padRow(g)).Index(jen.Lit(g.pl).Op(":")),
 					),
 				),
 			))
@@ -378,7 +524,15 @@ func flat3(name, v string, size int) jen.Code {
 
 // convOffset is the flat index in the padded input of the first element that
 // output (0, 0) reads at kernel offset (c, kh, kw): (c*Hp + kh*DH)*Wp + kw*DW
+// (a signal: c*Lp + kw*DW)
 func convOffset(g convGeom) *jen.Statement {
+	if g.oneD {
+		col := jen.Id("kw")
+		if g.dw != 1 {
+			col = col.Op("*").Lit(g.dw)
+		}
+		return jen.Id("c").Op("*").Lit(g.wp).Op("+").Add(col)
+	}
 	row := jen.Id("c").Op("*").Lit(g.hp).Op("+").Id("kh")
 	if g.dh != 1 {
 		row = jen.Id("c").Op("*").Lit(g.hp).Op("+").Id("kh").Op("*").Lit(g.dh)
@@ -402,10 +556,13 @@ func convOffset(g convGeom) *jen.Statement {
 //			runtime.ShiftSum32(z[f][oh][:], xpf[oh*SH*Wp:], taps[:], w, OutW, m.Params.Bias[f])
 //		}
 //	}
+//
+// A grouped convolution has taps for the C/G channels of a group and starts
+// filter f's rows at its group's first channel: xpf[grp*(C/G)*Hp*Wp + oh*SH*Wp:].
 func convForwardTaps(p *plan, n *node, g convGeom) []jen.Code {
 	w, b, _, _, _ := convNames(n)
 	var taps []jen.Code
-	for c := 0; c < g.c; c++ {
+	for c := 0; c < g.cg; c++ {
 		for kh := 0; kh < g.kh; kh++ {
 			for kw := 0; kw < g.kw; kw++ {
 				taps = append(taps, jen.Lit((c*g.hp+kh*g.dh)*g.wp+kw*g.dw))
@@ -416,36 +573,54 @@ func convForwardTaps(p *plan, n *node, g convGeom) []jen.Code {
 	if n.Bias {
 		bias = pf(b).Index(jen.Id("f"))
 	}
-	rowStart := jen.Id("oh").Op("*").Lit(g.sh * g.wp)
+	// The first element of the padded input that row oh of filter f reads.
+	var start []jen.Code
+	if g.grouped() {
+		start = append(start, jen.Id("grp").Op("*").Lit(g.cg*g.hp*g.wp))
+	}
+	if !g.oneD {
+		start = append(start, jen.Id("oh").Op("*").Lit(g.sh*g.wp))
+	}
+	src := jen.Id("xpf")
+	if len(start) > 0 {
+		src = jen.Id("xpf").Index(jen.List(start...).Op(":"))
+		if len(start) == 2 {
+			src = jen.Id("xpf").Index(jen.Add(start[0]).Op("+").Add(start[1]).Op(":"))
+		}
+	}
+	row := jen.Lit(0)
+	if !g.oneD {
+		row = jen.Id("oh")
+	}
+	sum := p.kernel("ShiftSum").Call(jen.Id("z").Index(jen.Id("f")).Index(row).Index(jen.Empty(), jen.Empty()),
+		src, jen.Id("taps").Index(jen.Empty(), jen.Empty()), jen.Id("w"), jen.Lit(g.wo), bias)
+	perFilter := append(g.groupOf(n.GoName), jen.Id("w").Op(":=").Add(g.filterWeights(pf(w))))
+	if g.oneD {
+		perFilter = append(perFilter, sum)
+	} else {
+		perFilter = append(perFilter, loopTo("oh", n.GoName+"OutH", sum))
+	}
 	return []jen.Code{
 		jen.Id("taps").Op(":=").Index(jen.Lit(len(taps))).Int32().Values(taps...),
 		flat3("xpf", "xp", g.c*g.hp*g.wp),
-		loopTo("f", n.GoName+"Filters",
-			jen.Id("w").Op(":=").Qual("unsafe", "Slice").Call(jen.Op("&").Add(pf(w)).Index(jen.Id("f")).Index(jen.Lit(0)).Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Lit(len(taps))),
-			loopTo("oh", n.GoName+"OutH",
-				p.kernel("ShiftSum").Call(jen.Id("z").Index(jen.Id("f")).Index(jen.Id("oh")).Index(jen.Empty(), jen.Empty()),
-					jen.Id("xpf").Index(rowStart.Op(":")), jen.Id("taps").Index(jen.Empty(), jen.Empty()), jen.Id("w"), jen.Lit(g.wo), bias),
-			),
-		),
+		loopTo("f", n.GoName+"Filters", perFilter...),
 	}
 }
 
 // convForwardRows adds wv × the input window into every output row of filter
 // f, row by row (narrow or strided rows; see rowsKernel).
-func convForwardRows(p *plan, n *node, g convGeom) jen.Code {
-	return jen.For(jen.Id("oh").Op(":=").Lit(0), jen.Id("oh").Op("<").Id(n.GoName+"OutH"), jen.Id("oh").Op("++")).Block(
-		append([]jen.Code{
-			rowView(p, "r", "xp", g),
-			jen.Id("o").Op(":=").Op("&").Id("z").Index(jen.Id("f")).Index(jen.Id("oh")),
-		}, convRowForward(p, g)...)...,
-	)
+func convForwardRows(p *plan, n *node, g convGeom) []jen.Code {
+	return g.rowLoop(n.GoName, append([]jen.Code{
+		rowView(p, "r", "xp", g),
+		jen.Id("o").Op(":=").Op("&").Id("z").Index(jen.Id("f")).Index(jen.Id("oh")),
+	}, convRowForward(p, g)...)...)
 }
 
 // flops: 2·(C/groups)·kh·kw per output element, 1 for the bias, 1 for the
 // activation.
 func (conv2dEmitter) flops(n *node) int64 {
 	out := int64(n.outSize)
-	f := 2 * int64(n.In[0]/max(n.Groups, 1)) * int64(n.Kernel[0]) * int64(n.Kernel[1]) * out
+	f := 2 * int64(n.In[0]/max(n.Groups, 1)) * int64(n.Kernel[0]) * int64(max(n.Kernel[1], 1)) * out
 	if n.Bias {
 		f += out
 	}

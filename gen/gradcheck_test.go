@@ -167,6 +167,99 @@ layers:
   - {type: flatten}
   - {type: dense, units: 2, activation: sigmoid}
 loss: binary_cross_entropy`},
+	{"avgpool_exclude_pad", `
+input: [2, 7, 6]
+layers:
+  - {type: conv2d, filters: 2, kernel: 2, activation: tanh}
+  - {type: avgpool2d, size: 3, stride: 2, padding: 1, count_include_pad: false}
+  - {type: avgpool2d, size: [2, 3], stride: 1, padding: [1, 0], count_include_pad: false}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"conv2d_groups", `
+input: [4, 6, 5]
+layers:
+  - {type: conv2d, filters: 6, kernel: 3, padding: 1, groups: 2, activation: tanh}
+  - {type: conv2d, filters: 4, kernel: [2, 3], stride: 2, groups: 2, bias: false}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"conv2d_depthwise", `
+input: [3, 6, 20]
+layers:
+  - {type: conv2d, filters: 3, kernel: 3, padding: same, groups: 3, activation: softplus}
+  - {type: conv2d, filters: 6, kernel: 3, stride: [1, 2], groups: 3, dilation: [1, 2], activation: tanh}
+  - {type: conv2d, filters: 2, kernel: 1}
+  - {type: global_avgpool2d}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"conv1d_valid", `
+input: [3, 11]
+layers:
+  - {type: conv1d, filters: 4, kernel: 3, activation: tanh}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"conv1d_same_dilated", `
+input: [2, 12]
+layers:
+  - {type: conv1d, filters: 3, kernel: 4, padding: same, activation: gelu}
+  - {type: conv1d, filters: 2, kernel: 3, dilation: 2, padding: same, activation: sigmoid}
+  - {type: flatten}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"conv1d_int_pad_stride2_nobias", `
+input: [2, 13]
+layers:
+  - {type: conv1d, filters: 3, kernel: 3, stride: 2, padding: 2, bias: false, activation: elu}
+  - {type: conv1d, filters: 2, kernel: 2, stride: 2, dilation: 2}
+  - {type: flatten}
+  - {type: dense, units: 2, activation: sigmoid}
+loss: binary_cross_entropy`},
+	{"conv1d_groups", `
+input: [4, 10]
+layers:
+  - {type: conv1d, filters: 6, kernel: 3, padding: 1, groups: 2, activation: tanh}
+  - {type: conv1d, filters: 4, kernel: 2, groups: 2, stride: 2}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"conv1d_depthwise", `
+input: [3, 20]
+layers:
+  - {type: conv1d, filters: 3, kernel: 5, padding: 2, groups: 3, activation: softplus}
+  - {type: conv1d, filters: 6, kernel: 3, groups: 3, dilation: 2, activation: tanh}
+  - {type: conv1d, filters: 6, kernel: 3, stride: 2, padding: 1, groups: 6, bias: false}
+  - {type: flatten}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"conv1d_wide_rows", `
+input: [2, 40]
+layers:
+  - {type: conv1d, filters: 4, kernel: 5, padding: same, groups: 2, activation: tanh}
+  - {type: conv1d, filters: 2, kernel: 3, activation: gelu}
+  - {type: global_avgpool1d}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"pool1d", `
+input: [2, 15]
+layers:
+  - {type: conv1d, filters: 3, kernel: 2, activation: tanh}
+  - {type: maxpool1d, size: 3, stride: 2, padding: 1}
+  - {type: maxpool1d, size: 2}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"avgpool1d_include_and_exclude_pad", `
+input: [2, 16]
+layers:
+  - {type: conv1d, filters: 2, kernel: 3, activation: softplus}
+  - {type: avgpool1d, size: 3, stride: 2, padding: 1}
+  - {type: avgpool1d, size: 3, stride: 1, padding: 1, count_include_pad: false}
+  - {type: avgpool1d, size: 2}
+  - {type: global_avgpool1d}
+  - {type: dense, units: 2, activation: sigmoid}
+loss: binary_cross_entropy`},
 	{"rnn_tanh_last", `
 input: [6, 3]
 layers: [{type: rnn, units: 5}, {type: dense, units: 2}]
@@ -372,9 +465,15 @@ func TestGradientsAllKinds(t *testing.T) {
 	}
 	out, err := cm.run(trials, 1, CheckOptions{})
 	t.Logf("%s", out)
-	require.NoError(t, err)
-	assert.NotContains(t, out, "FAIL")
-	reports, failed := parseCheckOutput(out)
+	if err != nil && !strings.Contains(out, "\nFAIL\n") {
+		require.NoError(t, err)
+	}
+	reports, _ := parseCheckOutput(out)
+	var names strings.Builder
+	for i, c := range gradCases {
+		fmt.Fprintf(&names, "c%d: %s\n", i, c.name)
+	}
+	failed, _ := resolveFailures(t, cm, out, trials, 1, CheckOptions{}, &names)
 	assert.Empty(t, failed)
 	assert.Equal(t, trials*len(gradCases), strings.Count(out, " trial "))
 	batched := 0
@@ -463,6 +562,8 @@ func parseCheckOutput(out string) (reports map[string]int, failed map[string]flo
 			if i := strings.LastIndex(rest, " trial "); i > 0 {
 				label, trial = rest[:i], rest[i+1:]
 				reports[label]++
+			} else if i := strings.LastIndex(rest, " batch of "); i > 0 {
+				label, trial = rest[:i], "batch" // the batched check (CheckGradientsBatch)
 			}
 			continue
 		}
@@ -470,15 +571,15 @@ func parseCheckOutput(out string) (reports map[string]int, failed map[string]flo
 			label = ""
 		}
 		f := strings.Fields(line)
-		if label == "" || len(f) != 6 || f[5] != "FAIL" {
+		if label == "" || len(f) < 6 || f[len(f)-1] != "FAIL" || f[0] == "total:" {
 			continue
 		}
-		// tensor, size, checked, max abs err, rel err, FAIL
-		abs, err := strconv.ParseFloat(f[3], 64)
+		// tensor (one or two words: "input 3"), size, checked, max abs err, rel err, FAIL
+		abs, err := strconv.ParseFloat(f[len(f)-3], 64)
 		if err != nil {
 			abs = math.Inf(1)
 		}
-		failed[label+" "+trial+": "+f[0]] = abs
+		failed[label+" "+trial+": "+strings.Join(f[:len(f)-5], " ")] = abs
 	}
 	return reports, failed
 }
@@ -508,4 +609,64 @@ func writeModule(t *testing.T, dir, root string) {
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
+}
+
+// resolveFailures returns the failing tensors of a check program's output
+// (label and trial → max abs error) that fail for a reason other than the
+// limits of finite differences, and the outputs of the reruns by step.
+//
+// A correct gradient can still fail the check in two ways: a central
+// difference of step 1e-5 straddles a kink (ReLU at 0, a max-pooling
+// switch, mae at its target) the inputs happen to come within 1e-5 of,
+// or a tensor's gradient is so small (below about 1e-5) that the
+// rounding error of the loss divided by the step, about 1e-11 for a loss
+// of order 1, is more than 1e-6 of it. Check the failing tensors again at
+// the same inputs with steps of 1e-6 (10 times fewer kinks straddled),
+// 1e-4 and 1e-3 (10 and 100 times less rounding error; the truncation
+// error grows as the step squared). A tensor passes if with some step
+// its relative error is at most 1e-6: a numeric estimate agreeing with
+// the analytic gradient to 1e-6, which a wrong one does not. Failing
+// that, it passes as "below resolution" if with some step h every
+// element agrees within 1e-15/h, 10 times the rounding error: finite
+// differences cannot tell a gradient error smaller than that.
+func resolveFailures(t *testing.T, cm *checkModule, out string, trials int, first uint64, opt CheckOptions, packages fmt.Stringer) (map[string]float64, map[float64]string) {
+	t.Helper()
+	_, failed := parseCheckOutput(out)
+	retries := map[float64]string{}
+	belowResolution := func(abs, eps float64) bool { return abs <= 1e-15/eps }
+	unresolved := map[string]bool{} // failed with every step so far, not below resolution
+	for key, abs := range failed {
+		unresolved[key] = !belowResolution(abs, 1e-5)
+	}
+	for _, eps := range []float64{1e-6, 1e-4, 1e-3} {
+		if len(failed) == 0 {
+			break
+		}
+		o := opt
+		o.Eps = eps
+		again, err := cm.run(trials, first, o)
+		if err != nil && !strings.Contains(again, "\nFAIL\n") {
+			t.Fatalf("check program with step %g: %v\n%s\nthe packages:\n%s", eps, err, again, packages)
+		}
+		retries[eps] = again
+		_, failedAgain := parseCheckOutput(again)
+		for _, key := range sortedKeys(failed) {
+			abs, stillFails := failedAgain[key]
+			switch {
+			case !stillFails:
+				t.Logf("%s failed with step 1e-5, passed with step %g", key, eps)
+				delete(failed, key)
+				delete(unresolved, key)
+			case unresolved[key] && belowResolution(abs, eps):
+				unresolved[key] = false
+			}
+		}
+	}
+	for _, key := range sortedKeys(failed) {
+		if !unresolved[key] {
+			t.Logf("%s: relative error above 1e-6 with every step, but the absolute error is below the resolution of finite differences with some step", key)
+			delete(failed, key)
+		}
+	}
+	return failed, retries
 }

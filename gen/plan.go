@@ -282,7 +282,7 @@ func describe(n *node) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s", n.Name, kindLabel(n.Node))
 	fmt.Fprintf(&b, " %s→%s", shapeText(n.In), shapeText(n.Out))
-	if (n.Kind == spec.KindDense || n.Kind == spec.KindConv2D) && n.Act.Fn != spec.ActLinear && n.Act.Fn != "" {
+	if (n.Kind == spec.KindDense || n.Kind == spec.KindConv2D || n.Kind == spec.KindConv1D) && n.Act.Fn != spec.ActLinear && n.Act.Fn != "" {
 		fmt.Fprintf(&b, ", %s", n.Act.Fn)
 	}
 	fmt.Fprintf(&b, "), spec line %d", n.Pos.Line)

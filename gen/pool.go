@@ -8,8 +8,8 @@ import (
 )
 
 func init() {
-	register(poolEmitter{}, spec.KindMaxPool2D, spec.KindAvgPool2D)
-	register(globalAvgPoolEmitter{}, spec.KindGlobalAvgPool2D)
+	register(poolEmitter{}, spec.KindMaxPool2D, spec.KindAvgPool2D, spec.KindMaxPool1D, spec.KindAvgPool1D)
+	register(globalAvgPoolEmitter{}, spec.KindGlobalAvgPool2D, spec.KindGlobalAvgPool1D)
 }
 
 // maxpool2d and avgpool2d over windows KH×KW with stride (SH, SW) and
@@ -17,17 +17,24 @@ func init() {
 //
 //	max:  y[c,oh,ow] = max over the window of x   (padding never wins)
 //	      dx[argmax] += dy[c,oh,ow]               (ties: the first maximum in row-major order)
-//	avg:  y[c,oh,ow] = Σ window x / (KH·KW)       (padded zeros count: count_include_pad)
-//	      dx[c,ih,iw] += dy[c,oh,ow] / (KH·KW)    for every in-range window element
+//	avg:  y[c,oh,ow] = Σ window x / N             (padded positions add nothing)
+//	      dx[c,ih,iw] += dy[c,oh,ow] / N          for every in-range window element
+//
+// where N = KH·KW with count_include_pad (padded zeros count, the default),
+// else the number of in-range elements of the window:
+//
+//	N = (min(oh·SH − PT + KH, H) − max(oh·SH − PT, 0)) · (min(ow·SW − PL + KW, W) − max(ow·SW − PL, 0))
 //
 // The window of output (oh, ow) covers input rows oh·SH − PT + kh and columns
-// ow·SW − PL + kw; positions in the padding are skipped.
+// ow·SW − PL + kw; positions in the padding are skipped. maxpool1d and
+// avgpool1d (nn.MaxPool1d, nn.AvgPool1d) pool a signal [C, L] as the image
+// [C, 1, L] with the window (1, K): one row, ih = 0.
 type poolEmitter struct{}
 
 func (poolEmitter) aliases(*spec.Node) bool                 { return false }
 func (poolEmitter) params(*plan, *node) []tensor            { return nil }
 func (poolEmitter) preBackward(*plan, *node) []jen.Code     { return nil }
-func isMax(n *node) bool                                    { return n.Kind == spec.KindMaxPool2D }
+func isMax(n *node) bool                                    { return n.Kind == spec.KindMaxPool2D || n.Kind == spec.KindMaxPool1D }
 func argField(n *node) string                               { return fmt.Sprintf("arg%d", n.Index) }
 func (poolEmitter) consts(*plan, *node) []jen.Code          { return nil }
 func (globalAvgPoolEmitter) consts(*plan, *node) []jen.Code { return nil }
@@ -50,6 +57,8 @@ func (poolEmitter) fields(p *plan, n *node) []field {
 //			body
 //		}
 //	}
+//
+// A signal has one row, read as row 0 (see poolRow): for kw := 0; kw < KW; kw++ { … }
 func window(g convGeom, body ...jen.Code) jen.Code {
 	pos := func(o string, s, pad int, k string) *jen.Statement {
 		e := jen.Id(o)
@@ -69,8 +78,12 @@ func window(g convGeom, body ...jen.Code) jen.Code {
 	}
 	inner := append([]jen.Code{jen.Id("iw").Op(":=").Add(pos("ow", g.sw, g.pl, "kw"))}, skip("iw", g.w, g.pl)...)
 	inner = append(inner, body...)
+	cols := jen.For(jen.Id("kw").Op(":=").Lit(0), jen.Id("kw").Op("<").Lit(g.kw), jen.Id("kw").Op("++")).Block(inner...)
+	if g.oneD {
+		return cols
+	}
 	outer := append([]jen.Code{jen.Id("ih").Op(":=").Add(pos("oh", g.sh, g.pt, "kh"))}, skip("ih", g.h, g.pt)...)
-	outer = append(outer, jen.For(jen.Id("kw").Op(":=").Lit(0), jen.Id("kw").Op("<").Lit(g.kw), jen.Id("kw").Op("++")).Block(inner...))
+	outer = append(outer, cols)
 	return jen.For(jen.Id("kh").Op(":=").Lit(0), jen.Id("kh").Op("<").Lit(g.kh), jen.Id("kh").Op("++")).Block(outer...)
 }
 
@@ -83,10 +96,18 @@ func outputLoops(body ...jen.Code) jen.Code {
 	)
 }
 
+// poolRow is the input row a window element lies in: ih, or 0 for a signal.
+func poolRow(g convGeom) *jen.Statement {
+	if g.oneD {
+		return jen.Lit(0)
+	}
+	return jen.Id("ih")
+}
+
 func (poolEmitter) forward(p *plan, n *node) []jen.Code {
 	g := geom(n)
 	code := []jen.Code{view3(p, "x", n.in, g.c, g.h, g.w), view3(p, "y", n.out, g.f, g.ho, g.wo)}
-	xv := jen.Id("x").Index(jen.Id("c")).Index(jen.Id("ih")).Index(jen.Id("iw"))
+	xv := jen.Id("x").Index(jen.Id("c")).Index(poolRow(g)).Index(jen.Id("iw"))
 	yv := jen.Id("y").Index(jen.Id("c")).Index(jen.Id("oh")).Index(jen.Id("ow"))
 	if isMax(n) && g.pt == 0 && g.pl == 0 {
 		return []jen.Code{view3(p, "y", n.out, g.f, g.ho, g.wo), maxPoolUnpadded(p, n, g)}
@@ -94,6 +115,9 @@ func (poolEmitter) forward(p *plan, n *node) []jen.Code {
 	if isMax(n) {
 		// best, arg := x[c][first], index; then strictly greater values replace it.
 		flatIdx := jen.Int32().Call(jen.Parens(jen.Id("c").Op("*").Lit(g.h).Op("+").Id("ih")).Op("*").Lit(g.w).Op("+").Id("iw"))
+		if g.oneD {
+			flatIdx = jen.Int32().Call(jen.Id("c").Op("*").Lit(g.w).Op("+").Id("iw"))
+		}
 		outIdx := jen.Parens(jen.Id("c").Op("*").Lit(g.ho).Op("+").Id("oh")).Op("*").Lit(g.wo).Op("+").Id("ow")
 		body := []jen.Code{
 			jen.Id("best").Op(":=").Qual("math", "Inf").Call(jen.Lit(-1)),
@@ -112,9 +136,49 @@ func (poolEmitter) forward(p *plan, n *node) []jen.Code {
 	code = append(code, outputLoops(
 		jen.Var().Id("s").Add(p.elem()),
 		window(g, jen.Id("s").Op("+=").Add(xv)),
-		yv.Clone().Op("=").Id("s").Op("/").Lit(g.kh*g.kw),
+		yv.Clone().Op("=").Id("s").Op("/").Add(poolDivisor(p, n, g)),
 	))
 	return code
+}
+
+// poolDivisor is the divisor N of an average pooling window (see
+// poolEmitter): KH·KW when padded zeros count or there is no padding, else
+// the number of in-range elements, per padded axis
+//
+//	T((min(oh*SH-PT+KH, H) - max(oh*SH-PT, 0)) * (min(ow*SW-PL+KW, W) - max(ow*SW-PL, 0)))
+//
+// with the constant KH (or KW) for an axis without padding.
+func poolDivisor(p *plan, n *node, g convGeom) jen.Code {
+	if n.CountIncludePad || !g.padded {
+		return jen.Lit(g.kh * g.kw)
+	}
+	// inRange is the in-range part of the window along one axis:
+	// min(o*S-P+K, N) - max(o*S-P, 0)
+	inRange := func(o string, s, pad, k, size int) *jen.Statement {
+		start := func() *jen.Statement {
+			e := jen.Id(o)
+			if s != 1 {
+				e = e.Op("*").Lit(s)
+			}
+			return e.Op("-").Lit(pad)
+		}
+		return jen.Min(start().Op("+").Lit(k), jen.Lit(size)).Op("-").Max(start(), jen.Lit(0))
+	}
+	rows := jen.Lit(g.kh)
+	if g.pt > 0 {
+		rows = jen.Parens(inRange("oh", g.sh, g.pt, g.kh, g.h))
+	}
+	cols := jen.Lit(g.kw)
+	if g.pl > 0 {
+		cols = inRange("ow", g.sw, g.pl, g.kw, g.w)
+		if !g.oneD {
+			cols = jen.Parens(cols)
+		}
+	}
+	if g.oneD {
+		return p.elem().Call(cols)
+	}
+	return p.elem().Call(rows.Op("*").Add(cols))
 }
 
 func (poolEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
@@ -136,15 +200,17 @@ func (poolEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 		view3(p, "dx", n.din, g.c, g.h, g.w),
 		view3(p, "y", n.dout, g.f, g.ho, g.wo),
 		outputLoops(
-			jen.Id("g").Op(":=").Id("y").Index(jen.Id("c")).Index(jen.Id("oh")).Index(jen.Id("ow")).Op("/").Lit(g.kh*g.kw),
-			window(g, jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("ih")).Index(jen.Id("iw")).Op("+=").Id("g")),
+			jen.Id("g").Op(":=").Id("y").Index(jen.Id("c")).Index(jen.Id("oh")).Index(jen.Id("ow")).Op("/").Add(poolDivisor(p, n, g)),
+			window(g, jen.Id("dx").Index(jen.Id("c")).Index(poolRow(g)).Index(jen.Id("iw")).Op("+=").Id("g")),
 		),
 	}
 }
 
 // global_avgpool2d: y[c] = Σ_h,w x[c,h,w] / (H·W);  dx[c,h,w] = dy[c] / (H·W).
 // The output is [C], ready for a dense layer (Keras' GlobalAveragePooling2D;
-// PyTorch's AdaptiveAvgPool2d(1) followed by flatten).
+// PyTorch's AdaptiveAvgPool2d(1) followed by flatten). global_avgpool1d is
+// the same over a signal [C, L]: y[c] = Σ_l x[c,l] / L (AdaptiveAvgPool1d(1)
+// and flatten).
 type globalAvgPoolEmitter struct{}
 
 func (globalAvgPoolEmitter) aliases(*spec.Node) bool             { return false }
@@ -158,7 +224,7 @@ func view2(p *plan, name, buf string, a, b int) jen.Code {
 }
 
 func (globalAvgPoolEmitter) forward(p *plan, n *node) []jen.Code {
-	c, hw := n.In[0], n.In[1]*n.In[2]
+	c, hw := n.In[0], n.In.Size()/n.In[0]
 	return []jen.Code{
 		view2(p, "x", n.in, c, hw),
 		jen.For(jen.Id("c").Op(":=").Range().Id("x")).Block(
@@ -173,7 +239,7 @@ func (globalAvgPoolEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	if !withDX {
 		return nil
 	}
-	c, hw := n.In[0], n.In[1]*n.In[2]
+	c, hw := n.In[0], n.In.Size()/n.In[0]
 	return []jen.Code{
 		view2(p, "dx", n.din, c, hw),
 		jen.For(jen.Id("c").Op(":=").Range().Id("dx")).Block(
@@ -197,8 +263,13 @@ func (globalAvgPoolEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 //		y[c][oh][ow] = best
 //		m.argN[(c*OH+oh)*OW+ow] = int32(arg)
 //	}}}
+//
+// A signal has one row: i := c*L + ow*SW, y[c][0][ow], m.argN[c*OL+ow].
 func maxPoolUnpadded(p *plan, n *node, g convGeom) jen.Code {
 	base := jen.Parens(jen.Id("c").Op("*").Lit(g.h).Op("+").Id("oh").Op("*").Lit(g.sh)).Op("*").Lit(g.w).Op("+").Id("ow").Op("*").Lit(g.sw)
+	if g.oneD {
+		base = jen.Id("c").Op("*").Lit(g.w).Op("+").Id("ow").Op("*").Lit(g.sw)
+	}
 	body := []jen.Code{
 		jen.Id("i").Op(":=").Add(base),
 		jen.List(jen.Id("best"), jen.Id("arg")).Op(":=").List(jen.Id("xf").Index(jen.Id("i")), jen.Id("i")),
@@ -213,21 +284,29 @@ func maxPoolUnpadded(p *plan, n *node, g convGeom) jen.Code {
 				jen.List(jen.Id("best"), jen.Id("arg")).Op("=").List(jen.Id("v"), jen.Id("i").Op("+").Lit(off))))
 		}
 	}
-	body = append(body, jen.Id("y").Index(jen.Id("c")).Index(jen.Id("oh")).Index(jen.Id("ow")).Op("=").Id("best"))
+	row, outIdx := jen.Id("oh"), jen.Parens(jen.Id("c").Op("*").Lit(g.ho).Op("+").Id("oh")).Op("*").Lit(g.wo).Op("+").Id("ow")
+	if g.oneD {
+		row, outIdx = jen.Lit(0), jen.Id("c").Op("*").Lit(g.wo).Op("+").Id("ow")
+	}
+	body = append(body, jen.Id("y").Index(jen.Id("c")).Index(row).Index(jen.Id("ow")).Op("=").Id("best"))
 	if !p.inference {
-		body = append(body, p.buf(argField(n)).Index(jen.Parens(jen.Id("c").Op("*").Lit(g.ho).Op("+").Id("oh")).Op("*").Lit(g.wo).Op("+").Id("ow")).Op("=").Int32().Call(jen.Id("arg")))
+		body = append(body, p.buf(argField(n)).Index(outIdx).Op("=").Int32().Call(jen.Id("arg")))
 	} else {
 		body = append(body, jen.Id("_").Op("=").Id("arg"))
 	}
+	loops := loopOver("c", lit(g.c), loopOver("oh", lit(g.ho), loopOver("ow", lit(g.wo), body...)))
+	if g.oneD {
+		loops = loopOver("c", lit(g.c), loopOver("ow", lit(g.wo), body...))
+	}
 	return jen.Block(
 		jen.Id("xf").Op(":=").Op("&").Add(p.buf(n.in)),
-		loopOver("c", lit(g.c), loopOver("oh", lit(g.ho), loopOver("ow", lit(g.wo), body...))),
+		loops,
 	)
 }
 
 // flops: one comparison or addition per window element.
 func (poolEmitter) flops(n *node) int64 {
-	return int64(n.Kernel[0]) * int64(n.Kernel[1]) * int64(n.outSize)
+	return int64(n.Kernel[0]) * int64(max(n.Kernel[1], 1)) * int64(n.outSize)
 }
 
 // flops: one addition per input element.

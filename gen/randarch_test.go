@@ -152,57 +152,8 @@ func TestRandomArchitectures(t *testing.T) {
 	if runErr != nil && !strings.Contains(out, "\nFAIL\n") {
 		t.Fatalf("check program: %v\n%s\nthe packages:\n%s", runErr, out, &packages)
 	}
-	reports, failed := parseCheckOutput(out)
-	// A correct gradient can still fail the check in two ways: a central
-	// difference of step 1e-5 straddles a kink (ReLU at 0, a max-pooling
-	// switch, mae at its target) the inputs happen to come within 1e-5 of,
-	// or a tensor's gradient is so small (below about 1e-5) that the
-	// rounding error of the loss divided by the step, about 1e-11 for a loss
-	// of order 1, is more than 1e-6 of it. Check the failing tensors again at
-	// the same inputs with steps of 1e-6 (10 times fewer kinks straddled),
-	// 1e-4 and 1e-3 (10 and 100 times less rounding error; the truncation
-	// error grows as the step squared). A tensor passes if with some step
-	// its relative error is at most 1e-6: a numeric estimate agreeing with
-	// the analytic gradient to 1e-6, which a wrong one does not. Failing
-	// that, it passes as "below resolution" if with some step h every
-	// element agrees within 1e-15/h, 10 times the rounding error: finite
-	// differences cannot tell a gradient error smaller than that.
-	retries := map[float64]string{}
-	belowResolution := func(abs, eps float64) bool { return abs <= 1e-15/eps }
-	unresolved := map[string]bool{} // failed with every step so far, not below resolution
-	for key, abs := range failed {
-		unresolved[key] = !belowResolution(abs, 1e-5)
-	}
-	for _, eps := range []float64{1e-6, 1e-4, 1e-3} {
-		if len(failed) == 0 {
-			break
-		}
-		o := opt
-		o.Eps = eps
-		again, err := cm.run(trials, first, o)
-		if err != nil && !strings.Contains(again, "\nFAIL\n") {
-			t.Fatalf("check program with step %g: %v\n%s\nthe packages:\n%s", eps, err, again, &packages)
-		}
-		retries[eps] = again
-		_, failedAgain := parseCheckOutput(again)
-		for _, key := range sortedKeys(failed) {
-			abs, stillFails := failedAgain[key]
-			switch {
-			case !stillFails:
-				t.Logf("%s failed with step 1e-5, passed with step %g", key, eps)
-				delete(failed, key)
-				delete(unresolved, key)
-			case unresolved[key] && belowResolution(abs, eps):
-				unresolved[key] = false
-			}
-		}
-	}
-	for _, key := range sortedKeys(failed) {
-		if !unresolved[key] {
-			t.Logf("%s: relative error above 1e-6 with every step, but the absolute error is below the resolution of finite differences with some step", key)
-			delete(failed, key)
-		}
-	}
+	reports, _ := parseCheckOutput(out)
+	failed, retries := resolveFailures(t, cm, out, trials, first, opt, &packages)
 	dets := parseDetOutput(out)
 	batched := 0
 	for i, c := range checked {

@@ -166,7 +166,7 @@ func summaryKind(n *spec.Node) string {
 	switch n.Kind {
 	case spec.KindActivation:
 		return string(n.Act.Fn)
-	case spec.KindDense, spec.KindConv2D:
+	case spec.KindDense, spec.KindConv2D, spec.KindConv1D:
 		if n.Act.Fn != "" && n.Act.Fn != spec.ActLinear {
 			return string(n.Kind) + "+" + string(n.Act.Fn)
 		}

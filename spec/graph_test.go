@@ -243,13 +243,14 @@ func TestGraphExamples(t *testing.T) {
 			{"fc", "Fc", KindDense, []string{"layers.6"}, []Shape{{16}}, Shape{16}, Shape{10}},
 		}},
 		{"ecg_conv1d", []graphNode{
-			{"conv1", "Conv1", KindConv1D, []string{"input"}, []Shape{{1, 128}}, Shape{1, 128}, Shape{8, 128}},
-			{"pool1", "Pool1", KindMaxPool1D, []string{"conv1"}, []Shape{{8, 128}}, Shape{8, 128}, Shape{8, 64}},
-			{"conv2", "Conv2", KindConv1D, []string{"pool1"}, []Shape{{8, 64}}, Shape{8, 64}, Shape{16, 32}},
-			{"bn2", "Bn2", KindBatchNorm, []string{"conv2"}, []Shape{{16, 32}}, Shape{16, 32}, Shape{16, 32}},
-			{"layers.4", "Layers4", KindActivation, []string{"bn2"}, []Shape{{16, 32}}, Shape{16, 32}, Shape{16, 32}},
-			{"layers.5", "Layers5", KindGlobalAvgPool1D, []string{"layers.4"}, []Shape{{16, 32}}, Shape{16, 32}, Shape{16}},
-			{"fc", "Fc", KindDense, []string{"layers.5"}, []Shape{{16}}, Shape{16}, Shape{5}},
+			{"layers.0", "Layers0", KindConv1D, []string{"input"}, []Shape{{1, 140}}, Shape{1, 140}, Shape{16, 140}},
+			{"layers.1", "Layers1", KindMaxPool1D, []string{"layers.0"}, []Shape{{16, 140}}, Shape{16, 140}, Shape{16, 70}},
+			{"layers.2", "Layers2", KindConv1D, []string{"layers.1"}, []Shape{{16, 70}}, Shape{16, 70}, Shape{32, 70}},
+			{"layers.3", "Layers3", KindMaxPool1D, []string{"layers.2"}, []Shape{{32, 70}}, Shape{32, 70}, Shape{32, 35}},
+			{"layers.4", "Layers4", KindConv1D, []string{"layers.3"}, []Shape{{32, 35}}, Shape{32, 35}, Shape{32, 35}},
+			{"layers.5", "Layers5", KindConv1D, []string{"layers.4"}, []Shape{{32, 35}}, Shape{32, 35}, Shape{32, 35}},
+			{"layers.6", "Layers6", KindGlobalAvgPool1D, []string{"layers.5"}, []Shape{{32, 35}}, Shape{32, 35}, Shape{32}},
+			{"layers.7", "Layers7", KindDense, []string{"layers.6"}, []Shape{{32}}, Shape{32}, Shape{5}},
 		}},
 		{"mlp_block", []graphNode{
 			{"ln", "Ln", KindLayerNorm, []string{"input"}, []Shape{{8, 16}}, Shape{8, 16}, Shape{8, 16}},
@@ -276,7 +277,8 @@ func TestGraphExamples(t *testing.T) {
 	ecg, err := ParseFile("../testdata/ecg_conv1d.yaml")
 	require.NoError(t, err)
 	assert.Equal(t, [4]int{3, 3, 0, 0}, ecg.Nodes[0].Pad, "same, kernel 7")
-	assert.Equal(t, [4]int{2, 2, 0, 0}, ecg.Nodes[2].Pad)
+	assert.Equal(t, [4]int{2, 2, 0, 0}, ecg.Nodes[4].Pad)
+	assert.Equal(t, 32, ecg.Nodes[4].Groups, "depthwise")
 }
 
 // TestGraphErrorMessages checks single error texts of graph specs that do not
