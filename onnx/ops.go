@@ -97,7 +97,7 @@ var elementwise = map[string]string{
 // op maps a node with at least one non-constant input.
 func (im *importer) op(n *pb.NodeProto, ins []*value, a *attrs) ([]*value, error) {
 	x := activation(n, ins, 0)
-	if x == nil && n.OpType != "Gather" && n.OpType != "Add" && n.OpType != "Mul" && n.OpType != "Concat" {
+	if x == nil && n.OpType != "Gather" && n.OpType != "Add" && n.OpType != "Mul" && n.OpType != "Concat" && n.OpType != "Sum" {
 		return nil, im.errf(n, "input 0 must depend on the model input")
 	}
 	one := func(v *value, err error) ([]*value, error) { return []*value{v}, err }
@@ -105,14 +105,29 @@ func (im *importer) op(n *pb.NodeProto, ins []*value, a *attrs) ([]*value, error
 	case "Identity":
 		return []*value{x}, nil
 	case "Dropout":
+		// kept as a dropout layer (the identity in inference) so that
+		// nn.Sequential's numbering and a fine-tuning run keep it
 		a.int("seed", 0)
-		a.float("ratio", 0.5)
+		rate := float32(0.5)
+		if len(ins) > 1 && ins[1] != nil {
+			k := constIn(ins, 1)
+			if k == nil || k.isInt || k.size() != 1 || k.f[0] < 0 || k.f[0] >= 1 {
+				return nil, im.errf(n, "the ratio must be a constant in [0, 1)")
+			}
+			rate = k.f[0]
+		}
 		if len(ins) > 2 && ins[2] != nil {
-			if ins[2].c == nil || (len(ins[2].c.i) > 0 && ins[2].c.i[0] != 0) {
+			if ins[2].c == nil || ins[2].c.zero || (len(ins[2].c.i) > 0 && ins[2].c.i[0] != 0) || (len(ins[2].c.f) > 0 && ins[2].c.f[0] != 0) {
 				return nil, im.errf(n, "training_mode must be false (export in eval mode)")
 			}
 		}
-		return []*value{x}, nil
+		if len(n.Output) > 1 && n.Output[1] != "" && im.consumers[n.Output[1]] > 0 {
+			return nil, im.errf(n, "the mask output is not supported")
+		}
+		l := &layer{kind: "dropout", out: x.shape, keys: []kv{{"rate", fmtFloat(rate)}}}
+		v := im.add(n, l, x)
+		v.full, v.batch = x.full, x.batch
+		return []*value{v}, nil
 	case "Relu", "Sigmoid", "Tanh", "Softplus", "LeakyRelu", "Elu", "Gelu":
 		fn := elementwise[n.OpType]
 		var alpha float32
@@ -242,6 +257,8 @@ func (im *importer) op(n *pb.NodeProto, ins []*value, a *attrs) ([]*value, error
 		return one(im.layernorm(n, x, ins, a))
 	case "Add", "Mul":
 		return one(im.merge(n, ins, a))
+	case "Sum":
+		return one(im.sum(n, ins))
 	case "Concat":
 		return one(im.concat(n, ins, a))
 	case "RNN", "LSTM", "GRU":

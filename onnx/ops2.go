@@ -390,6 +390,20 @@ func (im *importer) merge(n *pb.NodeProto, ins []*value, a *attrs) (*value, erro
 	return im.add(n, l, x, y), nil
 }
 
+// sum maps Sum of two or more activations to an add layer.
+func (im *importer) sum(n *pb.NodeProto, ins []*value) (*value, error) {
+	if len(ins) < 2 {
+		return nil, im.errf(n, "a Sum of %d inputs is not supported", len(ins))
+	}
+	for j, x := range ins {
+		if x == nil || x.c != nil || !x.canonical() || !slices.Equal(x.shape, ins[0].shape) {
+			return nil, im.errf(n, "input %d: bpgen's add needs activations of equal shapes [N, ...]", j)
+		}
+	}
+	l := &layer{kind: "add", out: ins[0].shape, explicit: true, name: pathName(n.Name)}
+	return im.add(n, l, ins...), nil
+}
+
 // initName returns the ONNX name of input v of n.
 func initName(n *pb.NodeProto, ins []*value, v *value) string {
 	for j, x := range ins {

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -84,8 +85,126 @@ func (im *importer) result(name string) (*Result, error) {
 }
 
 // fusePatterns rewrites the subgraphs older exporters write for one
-// operation into that operation: GELU's erf form and LayerNormalization's
-// decomposed form.
+// operation into that operation: GELU's erf form,
+// x · 0.5 · (1 + erf(x / √2)) in either order of the multiplications, into
+// Gelu.
 func fusePatterns(nodes []*pb.NodeProto, vals map[string]*value) []*pb.NodeProto {
-	return nodes
+	consts := map[string]float64{}
+	for name, v := range vals {
+		if v.c != nil && !v.c.zero && !v.c.isInt && v.c.size() == 1 {
+			consts[name] = float64(v.c.f[0])
+		}
+	}
+	for _, n := range nodes {
+		if n.OpType == "Constant" && len(n.Attribute) == 1 && n.Attribute[0].Name == "value" && len(n.Output) == 1 {
+			if t := n.Attribute[0].T; t != nil && checkTensor("constant", t) == nil && t.DataType == int32(pb.TensorProto_FLOAT) {
+				if f := floats(t); len(f) == 1 {
+					consts[n.Output[0]] = float64(f[0])
+				}
+			}
+		}
+	}
+	users := map[string][]int{}
+	for i, n := range nodes {
+		for _, in := range n.Input {
+			users[in] = append(users[in], i)
+		}
+	}
+	// only returns the single user of value v with the given op type.
+	only := func(v, op string) (int, *pb.NodeProto) {
+		u := users[v]
+		if len(u) != 1 || nodes[u[0]].OpType != op || len(nodes[u[0]].Output) != 1 {
+			return -1, nil
+		}
+		return u[0], nodes[u[0]]
+	}
+	// other returns the input of a two-input node that is not v.
+	other := func(n *pb.NodeProto, v string) string {
+		if len(n.Input) != 2 {
+			return ""
+		}
+		if n.Input[0] == v {
+			return n.Input[1]
+		}
+		if n.Input[1] == v {
+			return n.Input[0]
+		}
+		return ""
+	}
+	near := func(name string, want float64) bool {
+		c, ok := consts[name]
+		return ok && math.Abs(c-want) <= 1e-6*math.Abs(want)
+	}
+	drop := map[int]bool{}
+	replace := map[int]*pb.NodeProto{}
+	for i, n := range nodes {
+		if n.OpType != "Erf" || len(n.Input) != 1 || len(n.Output) != 1 {
+			continue
+		}
+		var pre *pb.NodeProto
+		var preIdx int
+		for j, m := range nodes {
+			if len(m.Output) == 1 && m.Output[0] == n.Input[0] {
+				pre, preIdx = m, j
+			}
+		}
+		if pre == nil || len(pre.Input) != 2 || len(users[pre.Output[0]]) != 1 {
+			continue
+		}
+		x := pre.Input[0]
+		if !(pre.OpType == "Div" && near(pre.Input[1], math.Sqrt2)) && !(pre.OpType == "Mul" && near(pre.Input[1], 1/math.Sqrt2)) {
+			continue
+		}
+		ai, add := only(n.Output[0], "Add")
+		if add == nil || !near(other(add, n.Output[0]), 1) {
+			continue
+		}
+		mi, mul := only(add.Output[0], "Mul")
+		if mul == nil {
+			continue
+		}
+		var last *pb.NodeProto
+		var lastIdx int
+		var half = -1
+		switch y := other(mul, add.Output[0]); {
+		case y == x: // (x · (1 + erf)) · 0.5
+			lastIdx, last = only(mul.Output[0], "Mul")
+			if last == nil || !near(other(last, mul.Output[0]), 0.5) {
+				continue
+			}
+		default: // (x · 0.5) · (1 + erf)
+			for j, m := range nodes {
+				if m.OpType == "Mul" && len(m.Output) == 1 && m.Output[0] == y && other(m, x) != "" && near(other(m, x), 0.5) && len(users[y]) == 1 {
+					half = j
+				}
+			}
+			if half < 0 {
+				continue
+			}
+			last, lastIdx = mul, mi
+		}
+		name := last.Name
+		if k := strings.LastIndexByte(name, '/'); k >= 0 {
+			name = name[:k+1] + "Gelu"
+		}
+		gelu := &pb.NodeProto{Name: name, OpType: "Gelu", Input: []string{x}, Output: []string{last.Output[0]}}
+		for _, j := range []int{preIdx, i, ai, mi, lastIdx, half} {
+			if j >= 0 {
+				drop[j] = true
+			}
+		}
+		replace[lastIdx] = gelu
+	}
+	if len(replace) == 0 {
+		return nodes
+	}
+	var out []*pb.NodeProto
+	for i, n := range nodes {
+		if r, ok := replace[i]; ok {
+			out = append(out, r)
+		} else if !drop[i] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
