@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 
 	pb "github.com/bpgen/bpgen/onnx/onnxpb"
 	"github.com/bpgen/bpgen/spec"
@@ -112,7 +113,7 @@ func RandomWeights(m *spec.Model) []Tensor {
 		for i := range data {
 			data[i] = float32((rng.Float64()*2 - 1) * bound)
 		}
-		if suffix := t.Name[len(t.Name)-len("running_var"):]; len(t.Name) > len("running_var") && suffix == "running_var" {
+		if strings.HasSuffix(t.Name, ".running_var") {
 			for i := range data {
 				data[i] = 1 + data[i]*data[i]
 			}
