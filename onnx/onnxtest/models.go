@@ -1,6 +1,8 @@
 package onnxtest
 
 import (
+	"fmt"
+
 	pb "github.com/bpgen/bpgen/onnx/onnxpb"
 )
 
@@ -66,11 +68,12 @@ func LeNet() *pb.ModelProto {
 // zerosState adds the initial state torch traces for an RNN without hx:
 // zeros of [1, batch, h] built from the input's shape.
 func (b *Builder) zerosState(x string, h int64) string {
-	shape := b.Node("Shape", "/rnn/Shape", []string{x})
-	n := b.Node("Gather", "/rnn/Gather", []string{shape, b.Ints(nil, 0)}, Int("axis", 0))
-	u := b.Node("Unsqueeze", "/rnn/Unsqueeze", []string{n, b.Ints([]int{1}, 0)})
-	c := b.Node("Concat", "/rnn/Concat", []string{b.Ints([]int{1}, 1), u, b.Ints([]int{1}, h)}, Int("axis", 0))
-	return b.Node("ConstantOfShape", "/rnn/ConstantOfShape", []string{c}, &pb.AttributeProto{Name: "value", Type: pb.AttributeProto_TENSOR, T: FloatTensor("", []int{1}, []float32{0})})
+	k := fmt.Sprint("_", b.n)
+	shape := b.Node("Shape", "/rnn/Shape"+k, []string{x})
+	n := b.Node("Gather", "/rnn/Gather"+k, []string{shape, b.Ints(nil, 0)}, Int("axis", 0))
+	u := b.Node("Unsqueeze", "/rnn/Unsqueeze"+k, []string{n, b.Ints([]int{1}, 0)})
+	c := b.Node("Concat", "/rnn/Concat"+k, []string{b.Ints([]int{1}, 1), u, b.Ints([]int{1}, h)}, Int("axis", 0))
+	return b.Node("ConstantOfShape", "/rnn/ConstantOfShape"+k, []string{c}, &pb.AttributeProto{Name: "value", Type: pb.AttributeProto_TENSOR, T: FloatTensor("", []int{1}, []float32{0})})
 }
 
 // recurrent adds a batch_first one-layer recurrent module as torch exports
