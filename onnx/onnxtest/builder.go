@@ -187,5 +187,8 @@ func (b *Builder) FlattenView(x string) string {
 	n := b.Node("Gather", "/Gather", []string{shape, b.Ints(nil, 0)}, Int("axis", 0))
 	u := b.Node("Unsqueeze", "/Unsqueeze", []string{n, b.Ints([]int{1}, 0)})
 	c := b.Node("Concat", "/Concat", []string{u, b.Ints([]int{1}, -1)}, Int("axis", 0))
+	if b.Opset < 14 {
+		return b.Node("Reshape", "/Reshape", []string{x, c}) // allowzero is from opset 14
+	}
 	return b.Node("Reshape", "/Reshape", []string{x, c}, Int("allowzero", 0))
 }
