@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 
@@ -319,13 +320,13 @@ func (im *importer) batchnorm(n *pb.NodeProto, x *value, ins []*value, a *attrs)
 		}
 	}
 	eps := a.float("epsilon", 1e-5)
-	mom := 1 - a.float("momentum", 0.9)
+	mom := 1 - float64(a.float("momentum", 0.9))
 	l := &layer{kind: "batchnorm", name: nameFor(n, n.Input[1]), out: x.shape}
 	if eps != 1e-5 {
 		l.keys = append(l.keys, kv{"eps", fmtFloat(eps)})
 	}
-	if fmtFloat(mom) != fmtFloat(0.1) {
-		l.keys = append(l.keys, kv{"momentum", fmtFloat(mom)})
+	if math.Abs(mom-0.1) > 1e-6 {
+		l.keys = append(l.keys, kv{"momentum", strconv.FormatFloat(mom, 'g', 6, 64)})
 	}
 	l.tensors = []wtensor{{"weight", []int{c}, t[0]}, {"bias", []int{c}, t[1]}, {"running_mean", []int{c}, t[2]}, {"running_var", []int{c}, t[3]}}
 	return im.add(n, l, x), nil

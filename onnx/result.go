@@ -87,7 +87,7 @@ func (im *importer) result(name string) (*Result, error) {
 // fusePatterns rewrites the subgraphs older exporters write for one
 // operation into that operation: GELU's erf form,
 // x · 0.5 · (1 + erf(x / √2)) in either order of the multiplications, into
-// Gelu.
+// Gelu, and LayerNormalization's decomposed form into LayerNormalization.
 func fusePatterns(nodes []*pb.NodeProto, vals map[string]*value) []*pb.NodeProto {
 	consts := map[string]float64{}
 	for name, v := range vals {
@@ -195,6 +195,7 @@ func fusePatterns(nodes []*pb.NodeProto, vals map[string]*value) []*pb.NodeProto
 		}
 		replace[lastIdx] = gelu
 	}
+	fuseLayerNorm(nodes, users, consts, drop, replace)
 	if len(replace) == 0 {
 		return nodes
 	}
@@ -207,4 +208,137 @@ func fusePatterns(nodes []*pb.NodeProto, vals map[string]*value) []*pb.NodeProto
 		}
 	}
 	return out
+}
+
+// fuseLayerNorm finds the decomposed layer normalisation older exports
+// write, (x − mean(x)) / √(mean((x − mean(x))²) + eps) · weight + bias with
+// ReduceMean over the last axis, and records its replacement.
+func fuseLayerNorm(nodes []*pb.NodeProto, users map[string][]int, consts map[string]float64, drop map[int]bool, replace map[int]*pb.NodeProto) {
+	// use returns the users of v with the given op type.
+	use := func(v, op string) []int {
+		var r []int
+		for _, u := range users[v] {
+			if nodes[u].OpType == op && len(nodes[u].Output) == 1 {
+				r = append(r, u)
+			}
+		}
+		return r
+	}
+	axesOf := func(n *pb.NodeProto) (int64, bool) {
+		for _, a := range n.Attribute {
+			if a.Name == "keepdims" && a.I == 0 {
+				return 0, false
+			}
+		}
+		for _, a := range n.Attribute {
+			if a.Name == "axes" && len(a.Ints) == 1 {
+				return a.Ints[0], true
+			}
+		}
+		return 0, false // opset 18's axes input is handled below
+	}
+	for i, mean := range nodes {
+		if mean.OpType != "ReduceMean" || len(mean.Output) != 1 || len(mean.Input) < 1 {
+			continue
+		}
+		axis, ok := axesOf(mean)
+		if !ok && len(mean.Input) == 2 {
+			if c, found := intConst(nodes, mean.Input[1]); found {
+				axis, ok = c, true
+			}
+		}
+		if !ok {
+			continue
+		}
+		x := mean.Input[0]
+		subs := use(mean.Output[0], "Sub")
+		if len(subs) != 1 || len(users[mean.Output[0]]) != 1 || nodes[subs[0]].Input[0] != x || nodes[subs[0]].Input[1] != mean.Output[0] {
+			continue
+		}
+		sub := nodes[subs[0]]
+		d := sub.Output[0]
+		pows, divs := use(d, "Pow"), use(d, "Div")
+		if len(pows) != 1 || len(divs) != 1 || len(users[d]) != 2 || !nearConst(consts, nodes[pows[0]].Input[1], 2) {
+			continue
+		}
+		pow := nodes[pows[0]]
+		means2 := use(pow.Output[0], "ReduceMean")
+		if len(means2) != 1 {
+			continue
+		}
+		mean2 := nodes[means2[0]]
+		adds := use(mean2.Output[0], "Add")
+		if len(adds) != 1 {
+			continue
+		}
+		add := nodes[adds[0]]
+		epsName := add.Input[1]
+		if epsName == mean2.Output[0] {
+			epsName = add.Input[0]
+		}
+		eps, ok := consts[epsName]
+		if !ok {
+			continue
+		}
+		sqrts := use(add.Output[0], "Sqrt")
+		if len(sqrts) != 1 {
+			continue
+		}
+		sqrt := nodes[sqrts[0]]
+		div := nodes[divs[0]]
+		if div.Input[0] != d || div.Input[1] != sqrt.Output[0] {
+			continue
+		}
+		muls := use(div.Output[0], "Mul")
+		if len(muls) != 1 || len(users[div.Output[0]]) != 1 {
+			continue
+		}
+		mul := nodes[muls[0]]
+		weight := mul.Input[1]
+		if weight == div.Output[0] {
+			weight = mul.Input[0]
+		}
+		badds := use(mul.Output[0], "Add")
+		if len(badds) != 1 || len(users[mul.Output[0]]) != 1 {
+			continue
+		}
+		badd := nodes[badds[0]]
+		bias := badd.Input[1]
+		if bias == mul.Output[0] {
+			bias = badd.Input[0]
+		}
+		name := mean.Name
+		if k := strings.LastIndexByte(name, '/'); k >= 0 {
+			name = name[:k+1] + "LayerNormalization"
+		}
+		ln := &pb.NodeProto{Name: name, OpType: "LayerNormalization", Input: []string{x, weight, bias}, Output: []string{badd.Output[0]},
+			Attribute: []*pb.AttributeProto{
+				{Name: "axis", Type: pb.AttributeProto_INT, I: axis},
+				{Name: "epsilon", Type: pb.AttributeProto_FLOAT, F: float32(eps)},
+			}}
+		for _, j := range []int{i, subs[0], pows[0], means2[0], adds[0], sqrts[0], divs[0], muls[0]} {
+			drop[j] = true
+		}
+		replace[badds[0]] = ln
+	}
+}
+
+// nearConst reports whether the scalar constant name is want.
+func nearConst(consts map[string]float64, name string, want float64) bool {
+	c, ok := consts[name]
+	return ok && math.Abs(c-want) <= 1e-6*math.Abs(want)
+}
+
+// intConst returns the single int64 value of a Constant node's output.
+func intConst(nodes []*pb.NodeProto, name string) (int64, bool) {
+	for _, n := range nodes {
+		if n.OpType == "Constant" && len(n.Output) == 1 && n.Output[0] == name && len(n.Attribute) == 1 {
+			if t := n.Attribute[0].T; t != nil && checkTensor("constant", t) == nil && (t.DataType == int32(pb.TensorProto_INT64)) {
+				if v := ints(t); len(v) == 1 {
+					return v[0], true
+				}
+			}
+		}
+	}
+	return 0, false
 }

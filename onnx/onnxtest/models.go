@@ -35,6 +35,12 @@ var Models = []Model{
 	{"rnn_relu", []int{9, 5}, 0, false, RNNRelu},
 	{"gelu20", []int{8}, 0, false, Gelu20},
 	{"function", []int{10}, 0, true, Function},
+	{"resnet_block", []int{4, 6, 6}, 0, true, ResNetBlock},
+	{"depthwise_separable", []int{6, 8, 8}, 0, true, DepthwiseSeparable},
+	{"conv1d_pools", []int{3, 20}, 0, true, Conv1DPools},
+	{"layernorm_mlp", []int{5, 8}, 0, true, LayerNormMLP},
+	{"concat_mul", []int{12}, 0, true, ConcatMul},
+	{"sequential", []int{6}, 0, true, Sequential},
 }
 
 // MLP is nn.Sequential-free: fc1 = Linear(784, 128), ReLU, fc2 = Linear(128, 10).
@@ -284,4 +290,136 @@ func Function() *pb.ModelProto {
 	m := b.output(3)
 	m.OpsetImport = append(m.OpsetImport, &pb.OperatorSetIdProto{Domain: "pkg.torch", Version: 1})
 	return m
+}
+
+// bn adds nn.BatchNorm2d/1d in eval mode as torch exports it.
+func (b *Builder) bn(name, x string, c int) string {
+	mean := b.RandInit(name+".running_mean", 0.2, c)
+	v := b.Rand(c, 0.5)
+	for i := range v {
+		v[i] = 1 + v[i]
+	}
+	return b.Node("BatchNormalization", "/"+name+"/BatchNormalization", []string{x, b.RandInit(name+".weight", 0.5, c), b.RandInit(name+".bias", 0.3, c), mean, b.Init(name+".running_var", []int{c}, v)},
+		Float("epsilon", 1e-5), Float("momentum", 0.9), Int("training_mode", 0))
+}
+
+// conv2d adds nn.Conv2d with symmetric padding p.
+func (b *Builder) conv2d(name, x string, out, in, k, p, groups int, bias bool, scale float64) string {
+	ins := []string{x, b.RandInit(name+".weight", scale, out, in/groups, k, k)}
+	if bias {
+		ins = append(ins, b.RandInit(name+".bias", scale, out))
+	}
+	return b.Node("Conv", "/"+name+"/Conv", ins, IntList("dilations", 1, 1), Int("group", int64(groups)), IntList("kernel_shape", int64(k), int64(k)),
+		IntList("pads", int64(p), int64(p), int64(p), int64(p)), IntList("strides", 1, 1))
+}
+
+// ResNetBlock is a basic residual block, block.conv1 (3×3, no bias),
+// block.bn1, ReLU, block.conv2, block.bn2, + the input, ReLU, then
+// AdaptiveAvgPool2d(1), flatten, fc.
+func ResNetBlock() *pb.ModelProto {
+	b := New("main_graph", 17, 12)
+	x := b.Input("input", f32, "batch_size", 4, 6, 6)
+	h := b.conv2d("block.conv1", x, 4, 4, 3, 1, 1, false, 0.3)
+	h = b.bn("block.bn1", h, 4)
+	h = b.Node("Relu", "/block/relu/Relu", []string{h})
+	h = b.conv2d("block.conv2", h, 4, 4, 3, 1, 1, false, 0.3)
+	h = b.bn("block.bn2", h, 4)
+	h = b.Node("Add", "/block/Add", []string{h, x})
+	h = b.Node("Relu", "/block/relu_1/Relu", []string{h})
+	h = b.Node("GlobalAveragePool", "/pool/GlobalAveragePool", []string{h})
+	h = b.Node("Flatten", "/Flatten", []string{h}, Int("axis", 1))
+	b.gemm("fc", h, 3, 4, 0.5)
+	return b.output(3)
+}
+
+// DepthwiseSeparable is MobileNet's block: dw = Conv2d(6, 6, 3, padding=1,
+// groups=6), bn1, ReLU6 (Clip 0..6), pw = Conv2d(6, 10, 1), bn2, ReLU6,
+// then global average pooling and fc.
+func DepthwiseSeparable() *pb.ModelProto {
+	b := New("main_graph", 17, 13)
+	x := b.Input("input", f32, "batch_size", 6, 8, 8)
+	h := b.conv2d("dw", x, 6, 6, 3, 1, 6, false, 0.5)
+	h = b.bn("bn1", h, 6)
+	h = b.Node("Clip", "/act1/Clip", []string{h, b.Floats(nil, 0), b.Floats(nil, 6)})
+	h = b.conv2d("pw", h, 10, 6, 1, 0, 1, false, 0.5)
+	h = b.bn("bn2", h, 10)
+	h = b.Node("Clip", "/act2/Clip", []string{h, b.Floats(nil, 0), b.Floats(nil, 6)})
+	h = b.Node("GlobalAveragePool", "/pool/GlobalAveragePool", []string{h})
+	h = b.Node("Flatten", "/Flatten", []string{h}, Int("axis", 1))
+	b.gemm("fc", h, 4, 10, 0.5)
+	return b.output(4)
+}
+
+// Conv1DPools is conv1 = Conv1d(3, 6, 3, padding=1), ReLU, MaxPool1d(2),
+// conv2 = Conv1d(6, 6, 3, stride=2, groups=3), AvgPool1d(3, 1, padding=1,
+// count_include_pad=False), AdaptiveAvgPool1d(1), flatten, fc.
+func Conv1DPools() *pb.ModelProto {
+	b := New("main_graph", 17, 14)
+	x := b.Input("input", f32, "batch_size", 3, 20)
+	h := b.Node("Conv", "/conv1/Conv", []string{x, b.RandInit("conv1.weight", 0.4, 6, 3, 3), b.RandInit("conv1.bias", 0.4, 6)},
+		IntList("dilations", 1), Int("group", 1), IntList("kernel_shape", 3), IntList("pads", 1, 1), IntList("strides", 1))
+	h = b.Node("Relu", "/relu/Relu", []string{h})
+	h = b.Node("MaxPool", "/pool1/MaxPool", []string{h}, Int("ceil_mode", 0), IntList("dilations", 1), IntList("kernel_shape", 2), IntList("pads", 0, 0), IntList("strides", 2))
+	h = b.Node("Conv", "/conv2/Conv", []string{h, b.RandInit("conv2.weight", 0.4, 6, 2, 3), b.RandInit("conv2.bias", 0.4, 6)},
+		IntList("dilations", 1), Int("group", 3), IntList("kernel_shape", 3), IntList("pads", 0, 0), IntList("strides", 2))
+	h = b.Node("AveragePool", "/pool2/AveragePool", []string{h}, Int("ceil_mode", 0), Int("count_include_pad", 0), IntList("kernel_shape", 3), IntList("pads", 1, 1), IntList("strides", 1))
+	h = b.Node("GlobalAveragePool", "/gap/GlobalAveragePool", []string{h})
+	h = b.Node("Flatten", "/Flatten", []string{h}, Int("axis", 1))
+	b.gemm("fc", h, 2, 6, 0.5)
+	return b.output(2)
+}
+
+// linearSeq adds nn.Linear on a [N, T, F] sequence: MatMul with the
+// transposed weight (an anonymous initializer) and Add of the bias.
+func (b *Builder) linearSeq(name, x string, out, in int, scale float64) string {
+	b.n++
+	mm := b.Node("MatMul", "/"+name+"/MatMul", []string{x, b.RandInit(fmt.Sprintf("onnx::MatMul_%d", b.n), scale, in, out)})
+	return b.Node("Add", "/"+name+"/Add", []string{b.RandInit(name+".bias", scale, out), mm})
+}
+
+// LayerNormMLP is a transformer's feed-forward part on [T, F]: proj =
+// Linear(8, 16), ln1 = LayerNorm(16) (opset 17's operator), GELU (erf form),
+// out = Linear(16, 8), ln2 = LayerNorm(8, eps=1e-6) in the decomposed form
+// older exports write.
+func LayerNormMLP() *pb.ModelProto {
+	b := New("main_graph", 17, 15)
+	x := b.Input("input", f32, "batch_size", 5, 8)
+	h := b.linearSeq("proj", x, 16, 8, 0.5)
+	h = b.Node("LayerNormalization", "/ln1/LayerNormalization", []string{h, b.RandInit("ln1.weight", 0.5, 16), b.RandInit("ln1.bias", 0.5, 16)}, Int("axis", -1), Float("epsilon", 1e-5))
+	h = b.erfGELU("act", h)
+	h = b.linearSeq("out", h, 8, 16, 0.5)
+	mean := b.Node("ReduceMean", "/ln2/ReduceMean", []string{h}, IntList("axes", -1))
+	d := b.Node("Sub", "/ln2/Sub", []string{h, mean})
+	p := b.Node("Pow", "/ln2/Pow", []string{d, b.Floats(nil, 2)})
+	v := b.Node("ReduceMean", "/ln2/ReduceMean_1", []string{p}, IntList("axes", -1))
+	e := b.Node("Add", "/ln2/Add", []string{v, b.Floats(nil, 1e-6)})
+	s := b.Node("Sqrt", "/ln2/Sqrt", []string{e})
+	n := b.Node("Div", "/ln2/Div", []string{d, s})
+	m := b.Node("Mul", "/ln2/Mul", []string{n, b.RandInit("ln2.weight", 0.5, 8)})
+	b.Node("Add", "/ln2/Add_1", []string{m, b.RandInit("ln2.bias", 0.5, 8)})
+	return b.output(5, 8)
+}
+
+// ConcatMul is a gated two-branch model: a = ReLU(fa(x)), g = sigmoid(fg(x)),
+// h = cat([a * g, a], dim=1), then head(h).
+func ConcatMul() *pb.ModelProto {
+	b := New("main_graph", 17, 16)
+	x := b.Input("input", f32, "batch_size", 12)
+	a := b.Node("Relu", "/relu/Relu", []string{b.gemm("fa", x, 6, 12, 0.5)})
+	g := b.Node("Sigmoid", "/sig/Sigmoid", []string{b.gemm("fg", x, 6, 12, 0.5)})
+	m := b.Node("Mul", "/Mul", []string{a, g})
+	c := b.Node("Concat", "/Concat", []string{m, a}, Int("axis", 1))
+	b.gemm("head", c, 3, 12, 0.5)
+	return b.output(3)
+}
+
+// Sequential is nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 2)):
+// its state_dict names are bare indices, 0.weight and 2.weight.
+func Sequential() *pb.ModelProto {
+	b := New("main_graph", 17, 17)
+	h := b.Input("input", f32, "batch_size", 6)
+	h = b.gemm("0", h, 8, 6, 0.5)
+	h = b.Node("Relu", "/1/Relu", []string{h})
+	b.gemm("2", h, 2, 8, 0.5)
+	return b.output(2)
 }
