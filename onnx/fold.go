@@ -8,6 +8,10 @@ import (
 	pb "github.com/bpgen/bpgen/onnx/onnxpb"
 )
 
+// maxFoldElements bounds the constants folding creates (shapes and
+// initial states, never weights).
+const maxFoldElements = 1 << 16
+
 // foldable lists the operators evaluated at import time when all their
 // inputs are constants (shape arithmetic and weight re-layouts).
 var foldable = map[string]bool{
@@ -206,8 +210,8 @@ func (im *importer) fold(n *pb.NodeProto, ins []*value, a *attrs) (*konst, error
 				hasBatch = true
 				d = 1
 			}
-			if d < 0 || d > MaxTensorElements || size*int(d) > MaxTensorElements {
-				return nil, im.errf(n, "shape %v is not a valid size", shape.i)
+			if d < 0 || d > maxFoldElements || size*int(d) > maxFoldElements {
+				return nil, im.errf(n, "shape %v is not a valid size for a constant (at most %d elements)", shape.i, maxFoldElements)
 			}
 			dims[i] = int(d)
 			size *= int(d)

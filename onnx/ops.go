@@ -266,7 +266,16 @@ func (im *importer) op(n *pb.NodeProto, ins []*value, a *attrs) ([]*value, error
 	case "Gather":
 		return one(im.gather(n, ins, a))
 	}
+	if hint, ok := unsupportedHints[n.OpType]; ok {
+		return nil, im.errf(n, "operator %s is not supported: %s", n.OpType, hint)
+	}
 	return nil, im.errf(n, "operator %s is not supported", n.OpType)
+}
+
+// unsupportedHints say what to do about operators PyTorch models often have.
+var unsupportedHints = map[string]string{
+	"LogSoftmax": "bpgen has no log_softmax layer; export the logits (or Softmax) and train with softmax_cross_entropy",
+	"Slice":      "bpgen supports only the last step of a recurrent layer (out[:, -1, :] exported as Gather)",
 }
 
 // newBatchAxis finds the batch axis after a squeeze or unsqueeze of axes.

@@ -32,7 +32,9 @@ func Read(data []byte) (*pb.ModelProto, error) {
 	}
 	m := &pb.ModelProto{}
 	if err := (proto.UnmarshalOptions{RecursionLimit: 64}).Unmarshal(data, m); err != nil {
-		return nil, fmt.Errorf("onnx: not an ONNX model (the protobuf does not parse): %v", err)
+		// protobuf's own text is deliberately unstable (it varies its
+		// spacing between builds), so it is not passed on
+		return nil, errors.New("onnx: not an ONNX model: the protobuf does not parse (a truncated or damaged file, or another format)")
 	}
 	if m.Graph == nil {
 		return nil, errors.New("onnx: the model has no graph (not an ONNX model, or an empty one)")
