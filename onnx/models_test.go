@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,6 +19,7 @@ import (
 
 	"github.com/bpgen/bpgen/gen"
 	"github.com/bpgen/bpgen/onnx"
+	pb "github.com/bpgen/bpgen/onnx/onnxpb"
 	"github.com/bpgen/bpgen/onnx/onnxtest"
 	"github.com/bpgen/bpgen/spec"
 )
@@ -64,7 +66,7 @@ func inputOf(i int, m onnxtest.Model) tensorFile {
 // builders' output (go test ./onnx -run TestModelFiles -update rewrites
 // them; then run scripts/onnx/reference.mjs for ONNX Runtime's outputs).
 func TestModelFiles(t *testing.T) {
-	for i, m := range onnxtest.Models {
+	for i, m := range allModels(t) {
 		model := onnxtest.Bytes(m.Build())
 		input, err := json.Marshal(inputOf(i, m))
 		require.NoError(t, err)
@@ -82,6 +84,31 @@ func TestModelFiles(t *testing.T) {
 			assert.True(t, bytes.Equal(got, data), "%s is stale: run go test ./onnx -run TestModelFiles -update, then node scripts/onnx/reference.mjs", path)
 		}
 	}
+}
+
+// allModels are the hand-built test models and, named exported_NAME, every
+// example spec of testdata exported by Export with RandomWeights: ONNX
+// Runtime's outputs for those check Export, and importing them back checks
+// that the generated Go of the same network agrees.
+func allModels(t *testing.T) []onnxtest.Model {
+	t.Helper()
+	models := slices.Clone(onnxtest.Models)
+	files, err := filepath.Glob("../testdata/*.yaml")
+	require.NoError(t, err)
+	for _, f := range files {
+		m, err := spec.ParseFile(f)
+		require.NoError(t, err)
+		ids := 0
+		if m.Tokens {
+			ids = m.Nodes[0].Vocab
+		}
+		models = append(models, onnxtest.Model{Name: "exported_" + m.Name, Input: m.Input, Ids: ids, Build: func() *pb.ModelProto {
+			pm, err := onnx.Export(m, onnx.RandomWeights(m))
+			require.NoError(t, err)
+			return pm
+		}})
+	}
+	return models
 }
 
 // nest turns flat data into nested lists of dims (for JSON into Go arrays).
@@ -169,7 +196,7 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 	var args []string
 	refs := map[string]tensorFile{}
 	skipped := map[string]string{}
-	for i, m := range onnxtest.Models {
+	for i, m := range allModels(t) {
 		var ref tensorFile
 		data, err := os.ReadFile(filepath.Join(modelDir, m.Name+".ort.json"))
 		require.NoError(t, err, "run node scripts/onnx/reference.mjs")
@@ -229,7 +256,7 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 	require.NoError(t, err, "%s", stderr.String())
 	var outs map[string]any
 	require.NoError(t, json.Unmarshal(out, &outs))
-	for _, m := range onnxtest.Models {
+	for _, m := range allModels(t) {
 		t.Run(m.Name, func(t *testing.T) {
 			if why, ok := skipped[m.Name]; ok {
 				t.Skip(why)
@@ -254,7 +281,7 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 // with testdata/onnx/NAME.yaml (-update rewrites them): for the models whose
 // spec the parser does not take yet this is what checks their import.
 func TestImportGolden(t *testing.T) {
-	for _, m := range onnxtest.Models {
+	for _, m := range allModels(t) {
 		t.Run(m.Name, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join(modelDir, m.Name+".onnx"))
 			require.NoError(t, err)
