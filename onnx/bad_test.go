@@ -45,7 +45,7 @@ func initOf(m *pb.ModelProto, name string) *pb.TensorProto {
 
 // badModels are the bad inputs of testdata/onnx/bad, built here.
 func badModels() map[string][]byte {
-	mlp := onnxtest.Bytes(onnxtest.MLP())
+	mlp := onnxtest.Bytes(onnxtest.SmallMLP())
 	rng := rand.New(rand.NewPCG(13, 13))
 	random := make([]byte, 4096)
 	for i := range random {
@@ -57,13 +57,13 @@ func badModels() map[string][]byte {
 		"random":    random,
 		"text":      []byte("this is not an onnx model\n"),
 		"no_graph":  onnxtest.Bytes(&pb.ModelProto{IrVersion: 8, OpsetImport: []*pb.OperatorSetIdProto{{Version: 17}}}),
-		"unknown_op": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
+		"unknown_op": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
 			nodeOf(m, "Relu").OpType = "Hardmax"
 		}),
 		"log_softmax": mutate(onnxtest.Activations, func(m *pb.ModelProto) {
 			nodeOf(m, "Softmax").OpType = "LogSoftmax"
 		}),
-		"unsupported_attribute": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
+		"unsupported_attribute": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
 			nodeOf(m, "Gemm").Attribute = append(nodeOf(m, "Gemm").Attribute, onnxtest.Int("transA", 1))
 		}),
 		"unknown_attribute": mutate(onnxtest.LeNet, func(m *pb.ModelProto) {
@@ -72,54 +72,54 @@ func badModels() map[string][]byte {
 		"dynamic_dim": mutate(onnxtest.LSTMClassifier, func(m *pb.ModelProto) {
 			m.Graph.Input[0] = onnxtest.ValueInfo("input", pb.TensorProto_FLOAT, "batch_size", "sequence", 8)
 		}),
-		"fixed_batch": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
-			m.Graph.Input[0] = onnxtest.ValueInfo("input", pb.TensorProto_FLOAT, 8, 784)
+		"fixed_batch": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
+			m.Graph.Input[0] = onnxtest.ValueInfo("input", pb.TensorProto_FLOAT, 8, 16)
 		}),
-		"raw_data_size": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
+		"raw_data_size": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
 			t := initOf(m, "fc2.bias")
 			t.RawData = t.RawData[:len(t.RawData)-4]
 		}),
-		"float_data_count": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
+		"float_data_count": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
 			t := initOf(m, "fc2.bias")
 			t.RawData, t.FloatData = nil, []float32{1, 2, 3}
 		}),
-		"dangling_input": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
+		"dangling_input": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
 			nodeOf(m, "Relu").Input[0] = "fc1_out_typo"
 		}),
-		"cycle": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
+		"cycle": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
 			relu := nodeOf(m, "Relu")
 			g := m.Graph.Node[0]
 			g.Input[0] = relu.Output[0] // fc1 reads relu, relu reads fc1
 		}),
-		"float16": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
+		"float16": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
 			t := initOf(m, "fc1.bias")
 			t.DataType = int32(pb.TensorProto_FLOAT16)
 			t.RawData = t.RawData[:len(t.RawData)/2]
 		}),
-		"int8": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
+		"int8": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
 			t := initOf(m, "fc2.weight")
 			t.DataType = int32(pb.TensorProto_INT8)
 			t.RawData = t.RawData[:len(t.RawData)/4]
 		}),
-		"two_outputs": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
-			m.Graph.Output = append(m.Graph.Output, onnxtest.ValueInfo(m.Graph.Node[0].Output[0], pb.TensorProto_FLOAT, "batch_size", 128))
+		"two_outputs": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
+			m.Graph.Output = append(m.Graph.Output, onnxtest.ValueInfo(m.Graph.Node[0].Output[0], pb.TensorProto_FLOAT, "batch_size", 8))
 		}),
-		"two_inputs": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
-			m.Graph.Input = append(m.Graph.Input, onnxtest.ValueInfo("mask", pb.TensorProto_FLOAT, "batch_size", 784))
+		"two_inputs": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
+			m.Graph.Input = append(m.Graph.Input, onnxtest.ValueInfo("mask", pb.TensorProto_FLOAT, "batch_size", 16))
 		}),
-		"absurd_dims": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
+		"absurd_dims": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
 			initOf(m, "fc1.weight").Dims = []int64{1 << 40, 1 << 40}
 		}),
-		"negative_dim": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
+		"negative_dim": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
 			initOf(m, "fc1.bias").Dims = []int64{-128}
 		}),
-		"external_data": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
+		"external_data": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
 			t := initOf(m, "fc1.weight")
 			t.RawData = nil
 			t.DataLocation = pb.TensorProto_EXTERNAL
 			t.ExternalData = []*pb.StringStringEntryProto{{Key: "location", Value: "mlp.onnx.data"}, {Key: "offset", Value: "0"}}
 		}),
-		"opset_11": mutate(onnxtest.MLP, func(m *pb.ModelProto) {
+		"opset_11": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
 			m.OpsetImport[0].Version = 11
 		}),
 		"asymmetric_pads": mutate(onnxtest.LeNet, func(m *pb.ModelProto) {

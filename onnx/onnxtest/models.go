@@ -44,15 +44,20 @@ var Models = []Model{
 }
 
 // MLP is nn.Sequential-free: fc1 = Linear(784, 128), ReLU, fc2 = Linear(128, 10).
-func MLP() *pb.ModelProto {
+func MLP() *pb.ModelProto { return mlp(784, 128, 10) }
+
+// SmallMLP is MLP with 16 inputs, 8 hidden units and 10 outputs: the base
+// of the bad inputs, small so that they stay small.
+func SmallMLP() *pb.ModelProto { return mlp(16, 8, 10) }
+
+func mlp(in, hidden, out int) *pb.ModelProto {
 	b := New("main_graph", 17, 1)
-	x := b.Input("input", f32, "batch_size", 784)
-	h := b.Node("Gemm", "/fc1/Gemm", []string{x, b.RandInit("fc1.weight", 0.05, 128, 784), b.RandInit("fc1.bias", 0.05, 128)}, Float("alpha", 1), Float("beta", 1), Int("transB", 1))
+	x := b.Input("input", f32, "batch_size", in)
+	h := b.Node("Gemm", "/fc1/Gemm", []string{x, b.RandInit("fc1.weight", 0.05, hidden, in), b.RandInit("fc1.bias", 0.05, hidden)}, Float("alpha", 1), Float("beta", 1), Int("transB", 1))
 	h = b.Node("Relu", "/relu/Relu", []string{h})
-	y := b.Node("Gemm", "/fc2/Gemm", []string{h, b.RandInit("fc2.weight", 0.1, 10, 128), b.RandInit("fc2.bias", 0.1, 10)}, Float("alpha", 1), Float("beta", 1), Int("transB", 1))
+	b.Node("Gemm", "/fc2/Gemm", []string{h, b.RandInit("fc2.weight", 0.1, out, hidden), b.RandInit("fc2.bias", 0.1, out)}, Float("alpha", 1), Float("beta", 1), Int("transB", 1))
 	b.G.Node[len(b.G.Node)-1].Output[0] = "output"
-	_ = y
-	b.Output("output", "batch_size", 10)
+	b.Output("output", "batch_size", out)
 	return b.Model()
 }
 
