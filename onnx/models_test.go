@@ -108,6 +108,13 @@ func allModels(t *testing.T) []onnxtest.Model {
 			return pm
 		}})
 	}
+	for _, m := range []*spec.Model{graphImage(), graph1D()} {
+		models = append(models, onnxtest.Model{Name: "exported_" + m.Name, Input: m.Input, Graph: true, Build: func() *pb.ModelProto {
+			pm, err := onnx.Export(m, onnx.RandomWeights(m))
+			require.NoError(t, err)
+			return pm
+		}})
+	}
 	return models
 }
 
