@@ -29,6 +29,14 @@ func (im *importer) fold(n *pb.NodeProto, ins []*value, a *attrs) (*konst, error
 		}
 		return nil
 	}
+	if n.OpType != "Constant" && n.OpType != "Concat" {
+		need := max(minInputs[n.OpType], 1)
+		for j := range need {
+			if j >= len(ins) || ins[j] == nil || (n.OpType != "Shape" && ins[j].c == nil) {
+				return nil, im.errf(n, "input %d is missing", j)
+			}
+		}
+	}
 	switch n.OpType {
 	case "Constant":
 		switch {

@@ -38,6 +38,16 @@ func (im *importer) node(n *pb.NodeProto, i int) error {
 			allConst = false
 		}
 	}
+	if need, ok := minInputs[n.OpType]; ok {
+		if len(n.Input) < need {
+			return im.errf(n, "has %d inputs, %s needs %d", len(n.Input), n.OpType, need)
+		}
+		for j := range need {
+			if n.Input[j] == "" {
+				return im.errf(n, "input %d is missing", j)
+			}
+		}
+	}
 	a := newAttrs(n)
 	var outs []*value
 	var err error
@@ -70,6 +80,16 @@ func (im *importer) node(n *pb.NodeProto, i int) error {
 		im.vals[o] = outs[j]
 	}
 	return nil
+}
+
+// minInputs is the number of leading inputs each operator needs.
+var minInputs = map[string]int{
+	"Shape": 1, "Gather": 2, "Unsqueeze": 1, "Squeeze": 1, "Concat": 1, "Cast": 1, "Reshape": 2, "Identity": 1,
+	"ConstantOfShape": 1, "Transpose": 1, "Add": 2, "Sub": 2, "Mul": 2, "Div": 2, "Pow": 2, "Sqrt": 1, "Neg": 1,
+	"Expand": 2, "Dropout": 1, "Relu": 1, "Sigmoid": 1, "Tanh": 1, "Softplus": 1, "LeakyRelu": 1, "Elu": 1,
+	"Gelu": 1, "Clip": 1, "Softmax": 1, "Gemm": 2, "MatMul": 2, "Conv": 2, "MaxPool": 1, "AveragePool": 1,
+	"GlobalAveragePool": 1, "Flatten": 1, "BatchNormalization": 5, "LayerNormalization": 2, "Sum": 1,
+	"RNN": 3, "LSTM": 3, "GRU": 3, "Erf": 1,
 }
 
 // act reads an activation input: a value that is not a constant.
@@ -144,7 +164,7 @@ func (im *importer) op(n *pb.NodeProto, ins []*value, a *attrs) ([]*value, error
 		return one(im.activationLayer(n, x, fn, alpha), nil)
 	case "Clip":
 		lo, hi := constIn(ins, 1), constIn(ins, 2)
-		if lo == nil || hi == nil || lo.size() != 1 || hi.size() != 1 || lo.isInt || lo.f[0] != 0 || hi.f[0] != 6 {
+		if lo == nil || hi == nil || lo.size() != 1 || hi.size() != 1 || lo.isInt || hi.isInt || lo.f[0] != 0 || hi.f[0] != 6 {
 			return nil, im.errf(n, "only Clip(0, 6) (ReLU6) is supported")
 		}
 		return one(im.activationLayer(n, x, "relu6", 0), nil)
@@ -227,10 +247,12 @@ func (im *importer) op(n *pb.NodeProto, ins []*value, a *attrs) ([]*value, error
 		}
 		full := make([]int, len(perm))
 		batch := -1
+		seen := make([]bool, len(perm))
 		for i, p := range perm {
-			if p < 0 || int(p) >= len(x.full) {
+			if p < 0 || int(p) >= len(x.full) || seen[p] {
 				return nil, im.errf(n, "perm %v is not a permutation", perm)
 			}
+			seen[p] = true
 			full[i] = x.full[p]
 			if int(p) == x.batch {
 				batch = i

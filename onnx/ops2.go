@@ -129,6 +129,11 @@ func (im *importer) conv(n *pb.NodeProto, x *value, ins []*value, a *attrs) (*va
 			}
 		}
 	}
+	for _, d := range w.dims {
+		if d < 1 {
+			return nil, im.errf(n, "the weight's dims %v must be positive", w.dims)
+		}
+	}
 	group := int(a.int("group", 1))
 	c := x.shape[0]
 	filters := w.dims[0]
@@ -372,7 +377,7 @@ func (im *importer) merge(n *pb.NodeProto, ins []*value, a *attrs) (*value, erro
 		l := x.src
 		if n.OpType == "Add" && l != nil && l.fromMatMul && len(l.tensors) == 1 && l.uses == 0 && im.consumers[n.Input[0]]+im.consumers[n.Input[1]] >= 1 && x.canonical() {
 			units := l.out[len(l.out)-1]
-			if !y.c.isInt && !y.c.zero && y.c.size() == units && (len(y.c.dims) == 1 || len(y.c.dims) <= len(x.full) && y.c.dims[len(y.c.dims)-1] == units) {
+			if !y.c.isInt && !y.c.zero && y.c.size() == units && (len(y.c.dims) == 1 || len(y.c.dims) > 0 && len(y.c.dims) <= len(x.full) && y.c.dims[len(y.c.dims)-1] == units) {
 				l.tensors = append(l.tensors, wtensor{"bias", []int{units}, y.c.f})
 				if p := prefixOf(initName(n, ins, y)); p != "" && (l.name == "" || prefixOf(l.name+".weight") == "") {
 					l.name = p
@@ -496,6 +501,9 @@ func (im *importer) gather(n *pb.NodeProto, ins []*value, a *attrs) (*value, err
 		return nil, im.errf(n, "only Gather of the last step of a recurrent layer's output is supported")
 	}
 	r := int64(len(data.full))
+	if ax < -r || ax >= r {
+		return nil, im.errf(n, "axis %d is outside the input's %d dimensions", ax, r)
+	}
 	if ax < 0 {
 		ax += r
 	}
@@ -586,7 +594,7 @@ func (im *importer) recurrent(n *pb.NodeProto, x *value, ins []*value, a *attrs)
 	}
 	t, f = x.shape[0], x.shape[1]
 	w, r := constIn(ins, 1), constIn(ins, 2)
-	if h <= 0 || w == nil || r == nil || !slices.Equal(w.dims, []int{1, g * h, f}) || !slices.Equal(r.dims, []int{1, g * h, h}) {
+	if h <= 0 || w == nil || r == nil || w.isInt || r.isInt || !slices.Equal(w.dims, []int{1, g * h, f}) || !slices.Equal(r.dims, []int{1, g * h, h}) {
 		return nil, im.errf(n, "W and R must be initializers of dims [1, %d, %d] and [1, %d, %d] (one layer, one direction)", g*h, f, g*h, h)
 	}
 	perm := gatePerm[n.OpType]
@@ -599,7 +607,7 @@ func (im *importer) recurrent(n *pb.NodeProto, x *value, ins []*value, a *attrs)
 	l.tensors = []wtensor{{"weight_ih_l0", []int{g * h, f}, regate(w.f, perm, h, f)}, {"weight_hh_l0", []int{g * h, h}, regate(r.f, perm, h, h)}}
 	if len(ins) > 3 && ins[3] != nil {
 		b := constIn(ins, 3)
-		if b == nil || b.size() != 2*g*h {
+		if b == nil || b.isInt || b.size() != 2*g*h {
 			return nil, im.errf(n, "B must be an initializer of dims [1, %d]", 2*g*h)
 		}
 		l.tensors = append(l.tensors, wtensor{"bias_ih_l0", []int{g * h}, regate(b.f[:g*h], perm, h, 1)}, wtensor{"bias_hh_l0", []int{g * h}, regate(b.f[g*h:], perm, h, 1)})

@@ -216,9 +216,13 @@ func fusePatterns(nodes []*pb.NodeProto, vals map[string]*value) []*pb.NodeProto
 func fuseLayerNorm(nodes []*pb.NodeProto, users map[string][]int, consts map[string]float64, drop map[int]bool, replace map[int]*pb.NodeProto) {
 	// use returns the users of v with the given op type.
 	use := func(v, op string) []int {
+		need := 2
+		if op == "Sqrt" || op == "ReduceMean" {
+			need = 1
+		}
 		var r []int
 		for _, u := range users[v] {
-			if nodes[u].OpType == op && len(nodes[u].Output) == 1 {
+			if nodes[u].OpType == op && len(nodes[u].Output) == 1 && len(nodes[u].Input) >= need {
 				r = append(r, u)
 			}
 		}
@@ -252,7 +256,7 @@ func fuseLayerNorm(nodes []*pb.NodeProto, users map[string][]int, consts map[str
 		}
 		x := mean.Input[0]
 		subs := use(mean.Output[0], "Sub")
-		if len(subs) != 1 || len(users[mean.Output[0]]) != 1 || nodes[subs[0]].Input[0] != x || nodes[subs[0]].Input[1] != mean.Output[0] {
+		if len(subs) != 1 || len(users[mean.Output[0]]) != 1 || len(nodes[subs[0]].Input) != 2 || nodes[subs[0]].Input[0] != x || nodes[subs[0]].Input[1] != mean.Output[0] {
 			continue
 		}
 		sub := nodes[subs[0]]
