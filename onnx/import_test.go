@@ -88,3 +88,64 @@ layers:
   - {name: "fc", type: dense, units: 5}  # [5]
 `)
 }
+
+func TestImportInputShape(t *testing.T) {
+	m := onnxtest.LSTMClassifier()
+	m.Graph.Input[0] = onnxtest.ValueInfo("input", pb.TensorProto_FLOAT, "batch_size", "sequence", 8)
+	_, err := onnx.Import(m, onnx.Options{})
+	require.EqualError(t, err, `onnx: input "input": dimension 1 ("sequence") is dynamic; give the input shape without the batch (-input-shape)`)
+
+	r, err := onnx.Import(m, onnx.Options{Name: "m", InputShape: []int{30, 8}})
+	require.NoError(t, err)
+	assert.Contains(t, string(r.Spec), "input: [30, 8]\n")
+
+	_, err = onnx.Import(m, onnx.Options{InputShape: []int{30, 9}})
+	require.EqualError(t, err, `onnx: -input-shape [30 9]: dimension 2 is 8 in the model`)
+	_, err = onnx.Import(m, onnx.Options{InputShape: []int{30}})
+	require.EqualError(t, err, `onnx: -input-shape [30] has 1 dimensions, input "input" has 2 besides the batch`)
+}
+
+func TestImportGateOrder(t *testing.T) {
+	// ONNX LSTM blocks i, o, f, c → PyTorch i, f, g, o; GRU z, r, h → r, z, n;
+	// B = [Wb; Rb] → bias_ih_l0, bias_hh_l0. Each gate block holds its index.
+	for _, c := range []struct {
+		op    string
+		gates int
+		want  []float32
+	}{{"LSTM", 4, []float32{0, 2, 3, 1}}, {"GRU", 3, []float32{1, 0, 2}}} {
+		b := onnxtest.New("g", 17, 1)
+		x := b.Input("input", pb.TensorProto_FLOAT, "N", 2, 1)
+		xt := b.Node("Transpose", "/rnn/Transpose", []string{x}, onnxtest.IntList("perm", 1, 0, 2))
+		block := func(scale float32) []float32 {
+			var v []float32
+			for g := range c.gates {
+				v = append(v, scale*float32(g))
+			}
+			return v
+		}
+		b.Init("W", []int{1, c.gates, 1}, block(1))
+		b.Init("R", []int{1, c.gates, 1}, block(10))
+		b.Init("B", []int{1, 2 * c.gates}, append(block(100), block(1000)...))
+		attrs := []*pb.AttributeProto{onnxtest.Int("hidden_size", 1)}
+		if c.op == "GRU" {
+			attrs = append(attrs, onnxtest.Int("linear_before_reset", 1))
+		}
+		b.NodeOuts(c.op, "/rnn/"+c.op, []string{xt, "W", "R", "B"}, []string{"", "h"}, attrs...)
+		b.Node("Squeeze", "/Squeeze", []string{"h", b.Ints([]int{1}, 0)})
+		b.G.Node[len(b.G.Node)-1].Output[0] = "output"
+		b.Output("output", "N", 1)
+		r, err := onnx.Import(b.Model(), onnx.Options{Name: "m"})
+		require.NoError(t, err, c.op)
+		scaled := func(s float32) []float32 {
+			v := make([]float32, len(c.want))
+			for i, w := range c.want {
+				v[i] = s * w
+			}
+			return v
+		}
+		require.Len(t, r.Tensors, 4)
+		for i, s := range []float32{1, 10, 100, 1000} {
+			assert.Equal(t, scaled(s), r.Tensors[i].Data, "%s %s", c.op, r.Tensors[i].Name)
+		}
+	}
+}
