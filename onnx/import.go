@@ -103,6 +103,7 @@ type wtensor struct {
 // importer holds the state of one Import.
 type importer struct {
 	opset     int64
+	producer  string // ModelProto.producer_name
 	vals      map[string]*value
 	layers    []*layer
 	inLayer   bool // the model input is token ids
@@ -119,7 +120,7 @@ func Import(m *pb.ModelProto, opts Options) (*Result, error) {
 		return nil, errors.New("onnx: the model has no graph")
 	}
 	g := m.Graph
-	im := &importer{opset: opsetOf(m.OpsetImport), vals: map[string]*value{}, consumers: map[string]int{}}
+	im := &importer{opset: opsetOf(m.OpsetImport), producer: m.ProducerName, vals: map[string]*value{}, consumers: map[string]int{}}
 	if im.opset < MinOpset || im.opset > MaxOpset {
 		if im.opset == 0 {
 			return nil, errors.New("onnx: the model imports no ai.onnx operator set")

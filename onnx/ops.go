@@ -125,8 +125,9 @@ func (im *importer) op(n *pb.NodeProto, ins []*value, a *attrs) ([]*value, error
 	case "Identity":
 		return []*value{x}, nil
 	case "Dropout":
-		// kept as a dropout layer (the identity in inference) so that
-		// nn.Sequential's numbering and a fine-tuning run keep it
+		// dropped (the identity in inference), as DESIGN.md says, except
+		// in models bpgen export wrote, where it is a dropout layer of the
+		// spec and import(export(spec)) must give it back
 		a.int("seed", 0)
 		rate := float32(0.5)
 		if len(ins) > 1 && ins[1] != nil {
@@ -143,6 +144,9 @@ func (im *importer) op(n *pb.NodeProto, ins []*value, a *attrs) ([]*value, error
 		}
 		if len(n.Output) > 1 && n.Output[1] != "" && im.consumers[n.Output[1]] > 0 {
 			return nil, im.errf(n, "the mask output is not supported")
+		}
+		if im.producer != "bpgen" {
+			return []*value{x}, nil
 		}
 		l := &layer{kind: "dropout", out: x.shape, keys: []kv{{"rate", fmtFloat(rate)}}}
 		v := im.add(n, l, x)

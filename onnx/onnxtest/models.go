@@ -193,7 +193,7 @@ func (b *Builder) erfGELU(name, x string) string {
 // Activations is a module of Linear layers fc0, fc2, ... (numbered as in
 // an nn.Sequential, named so today's spec parser takes them) with LeakyReLU(0.2),
 // ELU(0.5), Sigmoid, Tanh, Softplus, GELU (the erf form of opset 17) and a
-// final Softmax(dim=-1), with a Dropout(0.1) and an Identity.
+// final Softmax(dim=-1), with a Dropout(0.1) and an Identity (both dropped).
 func Activations() *pb.ModelProto {
 	b := New("main_graph", 17, 6)
 	h := b.Input("input", f32, "batch_size", 16)
