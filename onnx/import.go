@@ -106,7 +106,6 @@ type importer struct {
 	producer  string // ModelProto.producer_name
 	vals      map[string]*value
 	layers    []*layer
-	inLayer   bool // the model input is token ids
 	input     []int
 	consumers map[string]int
 }

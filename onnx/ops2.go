@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -476,7 +475,6 @@ func (im *importer) gather(n *pb.NodeProto, ins []*value, a *attrs) (*value, err
 		l := &layer{kind: "embedding", name: nameFor(n, n.Input[0]), out: []int{idx.shape[0], dim}}
 		l.keys = []kv{{"vocab", strconv.Itoa(vocab)}, {"dim", strconv.Itoa(dim)}}
 		l.tensors = []wtensor{{"weight", []int{vocab, dim}, data.c.f}}
-		im.inLayer = true
 		return im.add(n, l, idx), nil
 	}
 	l := data.src
@@ -668,6 +666,3 @@ func (im *importer) recurrent(n *pb.NodeProto, x *value, ins []*value, a *attrs)
 	}
 	return outs, nil
 }
-
-// keep fmt imported for future error helpers.
-var _ = fmt.Sprint

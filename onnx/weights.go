@@ -7,16 +7,30 @@ import (
 	"math"
 
 	"github.com/bpgen/bpgen/runtime"
+	"github.com/bpgen/bpgen/spec"
 )
 
 // WriteSafetensors writes tensors as a float32 safetensors file with their
 // names and shapes, in order.
 func WriteSafetensors(w io.Writer, tensors []Tensor, metadata map[string]string) error {
+	return WriteSafetensorsAs(w, tensors, spec.Float32, metadata)
+}
+
+// WriteSafetensorsAs writes tensors as a safetensors file of the element
+// type dtype (F32 or F64, float32 values widened exactly).
+func WriteSafetensorsAs(w io.Writer, tensors []Tensor, dtype spec.DType, metadata map[string]string) error {
 	var params []float32
 	ts := make([]runtime.Tensor, len(tensors))
 	for i, t := range tensors {
 		ts[i] = runtime.Tensor{Name: t.Name, Shape: t.Shape, Offset: len(params), Size: len(t.Data)}
 		params = append(params, t.Data...)
+	}
+	if dtype == spec.Float64 {
+		wide := make([]float64, len(params))
+		for i, v := range params {
+			wide[i] = float64(v)
+		}
+		return runtime.WriteSafetensors(w, wide, ts, metadata)
 	}
 	return runtime.WriteSafetensors(w, params, ts, metadata)
 }

@@ -69,10 +69,10 @@ func goIdentOf(s string) string {
 	return "model"
 }
 
-// safetensorsOf writes the imported tensors as a safetensors file.
-func safetensorsOf(r *onnx.Result, name string) ([]byte, error) {
+// safetensorsOf writes the imported tensors as a safetensors file of dtype.
+func safetensorsOf(r *onnx.Result, name string, dtype spec.DType) ([]byte, error) {
 	var buf bytes.Buffer
-	err := onnx.WriteSafetensors(&buf, r.Tensors, map[string]string{"format": "pt", "bpgen_model": name})
+	err := onnx.WriteSafetensorsAs(&buf, r.Tensors, dtype, map[string]string{"format": "pt", "bpgen_model": name})
 	return buf.Bytes(), err
 }
 
@@ -114,7 +114,7 @@ func cmdImport(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	w, err := safetensorsOf(r, m.Name)
+	w, err := safetensorsOf(r, m.Name, m.DType)
 	if err != nil {
 		return err
 	}
@@ -197,6 +197,9 @@ func cmdGenerateONNX(args []string, stderr io.Writer) error {
 		return errUsage
 	}
 	path := fs.Arg(0)
+	if *dtype != "" && *dtype != string(spec.Float32) && *dtype != string(spec.Float64) {
+		return fmt.Errorf("-dtype %s: expected float32 or float64", *dtype)
+	}
 	if *out == "" {
 		*out = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)) + "_gen.go"
 	}
@@ -207,11 +210,15 @@ func cmdGenerateONNX(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	w, err := safetensorsOf(r, m.Name)
+	opt := gen.Options{Source: filepath.ToSlash(path), Package: *pkg, DType: spec.DType(*dtype), Inference: *inference}
+	dt := m.DType
+	if opt.DType != "" {
+		dt = opt.DType
+	}
+	w, err := safetensorsOf(r, m.Name, dt)
 	if err != nil {
 		return err
 	}
-	opt := gen.Options{Source: filepath.ToSlash(path), Package: *pkg, DType: spec.DType(*dtype), Inference: *inference}
 	weightData, err := gen.CheckWeights(m, opt.DType, w)
 	if err != nil {
 		return fmt.Errorf("%s: the imported weights do not fit the spec: %v", path, err)

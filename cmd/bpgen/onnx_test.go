@@ -92,3 +92,19 @@ func TestExportUsage(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "usage: bpgen import")
 }
+
+func TestGenerateFromONNXFloat64(t *testing.T) {
+	dir := t.TempDir()
+	model := writeModel(t, dir, "gru.onnx", onnxtest.Bytes(onnxtest.GRUSeq()))
+	out := filepath.Join(dir, "gru_gen.go")
+	code, _, stderr := runCmd("generate", "-dtype", "float64", "-pkg", "gru64", "-o", out, model)
+	require.Equal(t, 0, code, stderr)
+	src, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(src), "package gru64\n")
+	assert.Contains(t, string(src), "float64")
+
+	code, _, stderr = runCmd("generate", "-dtype", "float16", "-o", filepath.Join(dir, "x_gen.go"), model)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "bpgen: -dtype float16: expected float32 or float64\n", stderr)
+}
