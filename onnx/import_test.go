@@ -149,3 +149,23 @@ func TestImportGateOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestImportViewMinusOne(t *testing.T) {
+	// x.view(-1, 16 * 5 * 5) of old LeNet tutorials: a constant target [-1, 400]
+	b := onnxtest.New("g", 17, 1)
+	x := b.Input("input", pb.TensorProto_FLOAT, "N", 16, 5, 5)
+	h := b.Node("Reshape", "/Reshape", []string{x, b.Ints([]int{2}, -1, 400)})
+	b.Node("Gemm", "/fc/Gemm", []string{h, b.RandInit("fc.weight", 1, 3, 400), b.RandInit("fc.bias", 1, 3)}, onnxtest.Int("transB", 1))
+	b.G.Node[len(b.G.Node)-1].Output[0] = "output"
+	b.Output("output", "N", 3)
+	r, err := onnx.Import(b.Model(), onnx.Options{Name: "m"})
+	require.NoError(t, err)
+	assert.Contains(t, string(r.Spec), "  - {type: flatten}  # [400]\n  - {name: \"fc\", type: dense, units: 3}  # [3]\n")
+
+	// [-1, 200] would mix samples: an error
+	b.G.Node[len(b.G.Node)-2].Input[1] = b.Ints([]int{2}, -1, 200)
+	b.G.Node = append(b.G.Node[len(b.G.Node)-1:], b.G.Node[:len(b.G.Node)-1]...)
+	_, err = onnx.Import(b.Model(), onnx.Options{Name: "m"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `onnx: node "/Reshape" (Reshape, opset 17): `)
+}

@@ -280,8 +280,13 @@ func (im *importer) reshape(n *pb.NodeProto, x *value, ins []*value, a *attrs) (
 			batch, target[i] = i, 1
 		}
 	}
-	if batch < 0 && len(target) > 0 && target[0] == 1 && x.batch == 0 {
-		batch = 0 // a model exported with batch 1
+	if batch < 0 && len(target) > 0 && x.batch == 0 {
+		switch {
+		case target[0] == 1:
+			batch = 0 // a model exported with batch 1
+		case target[0] == -1 && !slices.Contains(target[1:], -1):
+			batch, target[0] = 0, 1 // x.view(-1, F): -1 is the batch when the rest is one sample
+		}
 	}
 	if batch < 0 {
 		return nil, im.errf(n, "target shape %v does not keep the batch dimension", s.i)
