@@ -1,14 +1,19 @@
 package onnx
 
 import (
+	"container/heap"
 	"fmt"
 	"strings"
 
 	pb "github.com/bpgen/bpgen/onnx/onnxpb"
 )
 
-// maxInlineDepth bounds the nesting of local functions calling each other.
-const maxInlineDepth = 16
+// maxInlineDepth bounds the nesting of local functions calling each other,
+// maxNodes the nodes of a graph after inlining.
+const (
+	maxInlineDepth = 16
+	maxNodes       = 1 << 17
+)
 
 // opsetOf returns the version of the default (ai.onnx) operator set.
 func opsetOf(sets []*pb.OperatorSetIdProto) int64 {
@@ -23,7 +28,15 @@ func opsetOf(sets []*pb.OperatorSetIdProto) int64 {
 // inline replaces every call of a model-local function by the function's
 // body, renaming its internal values after the calling node, recursively.
 func inline(nodes []*pb.NodeProto, funcs []*pb.FunctionProto, depth int) ([]*pb.NodeProto, error) {
+	count := 0
+	return inlineCounted(nodes, funcs, depth, &count)
+}
+
+func inlineCounted(nodes []*pb.NodeProto, funcs []*pb.FunctionProto, depth int, count *int) ([]*pb.NodeProto, error) {
 	if len(funcs) == 0 {
+		if len(nodes) > maxNodes {
+			return nil, fmt.Errorf("onnx: the graph has %d nodes, more than %d", len(nodes), maxNodes)
+		}
 		return nodes, nil
 	}
 	var out []*pb.NodeProto
@@ -36,6 +49,9 @@ func inline(nodes []*pb.NodeProto, funcs []*pb.FunctionProto, depth int) ([]*pb.
 			}
 		}
 		if f == nil {
+			if *count++; *count > maxNodes {
+				return nil, fmt.Errorf("onnx: the graph has more than %d nodes after inlining its local functions", maxNodes)
+			}
 			out = append(out, n)
 			continue
 		}
@@ -84,7 +100,7 @@ func inline(nodes []*pb.NodeProto, funcs []*pb.FunctionProto, depth int) ([]*pb.
 			}
 			body = append(body, c)
 		}
-		body, err := inline(body, funcs, depth+1)
+		body, err := inlineCounted(body, funcs, depth+1, count)
 		if err != nil {
 			return nil, err
 		}
@@ -126,7 +142,6 @@ func sortNodes(nodes []*pb.NodeProto, known map[string]bool) ([]*pb.NodeProto, e
 			producer[o] = i
 		}
 	}
-	deps := make([][]int, len(nodes))
 	waiting := make([]int, len(nodes))
 	users := make([][]int, len(nodes))
 	for i, n := range nodes {
@@ -138,38 +153,52 @@ func sortNodes(nodes []*pb.NodeProto, known map[string]bool) ([]*pb.NodeProto, e
 			if !ok {
 				return nil, fmt.Errorf("onnx: node %q (%s): input %q is produced by no node, initializer or graph input", nodeName(n, i), n.OpType, in)
 			}
-			deps[i] = append(deps[i], p)
 			waiting[i]++
 			users[p] = append(users[p], i)
 		}
 	}
-	var order []*pb.NodeProto
-	done := make([]bool, len(nodes))
-	// Repeatedly take the first ready node: O(n²) in the worst case, fine
-	// for the sizes bpgen generates code for.
-	for len(order) < len(nodes) {
-		progressed := false
-		for i := range nodes {
-			if done[i] || waiting[i] > 0 {
-				continue
-			}
-			done[i] = true
-			order = append(order, nodes[i])
-			for _, u := range users[i] {
-				waiting[u]--
-			}
-			progressed = true
-			break
+	// Kahn's algorithm taking the ready node of the lowest index first, so
+	// that a sorted graph keeps its order: O((n + e) log n).
+	ready := &intHeap{}
+	for i := range nodes {
+		if waiting[i] == 0 {
+			heap.Push(ready, i)
 		}
-		if !progressed {
-			for i := range nodes {
-				if !done[i] {
-					return nil, fmt.Errorf("onnx: the graph has a cycle through node %q (%s)", nodeName(nodes[i], i), nodes[i].OpType)
-				}
+	}
+	order := make([]*pb.NodeProto, 0, len(nodes))
+	done := make([]bool, len(nodes))
+	for ready.Len() > 0 {
+		i := heap.Pop(ready).(int)
+		done[i] = true
+		order = append(order, nodes[i])
+		for _, u := range users[i] {
+			if waiting[u]--; waiting[u] == 0 {
+				heap.Push(ready, u)
+			}
+		}
+	}
+	if len(order) < len(nodes) {
+		for i := range nodes {
+			if !done[i] {
+				return nil, fmt.Errorf("onnx: the graph has a cycle through node %q (%s)", nodeName(nodes[i], i), nodes[i].OpType)
 			}
 		}
 	}
 	return order, nil
+}
+
+// intHeap is a min-heap of node indices.
+type intHeap []int
+
+func (h intHeap) Len() int           { return len(h) }
+func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *intHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // attrs gives typed access to a node's attributes and records which were read.

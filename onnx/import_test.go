@@ -1,6 +1,7 @@
 package onnx_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -168,4 +169,51 @@ func TestImportViewMinusOne(t *testing.T) {
 	_, err = onnx.Import(b.Model(), onnx.Options{Name: "m"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `onnx: node "/Reshape" (Reshape, opset 17): `)
+}
+
+func TestImportFunctionAttributeRef(t *testing.T) {
+	// a local function calling another, with an attribute referring to the
+	// caller's: inlined twice, the alpha taken from the call
+	b := onnxtest.New("g", 18, 1)
+	x := b.Input("input", pb.TensorProto_FLOAT, "N", 4)
+	b.Funcs = []*pb.FunctionProto{
+		{Name: "Act", Domain: "local", Input: []string{"a"}, Output: []string{"b"}, Attribute: []string{"slope"},
+			Node: []*pb.NodeProto{{OpType: "LeakyRelu", Input: []string{"a"}, Output: []string{"b"}, Attribute: []*pb.AttributeProto{{Name: "alpha", Type: pb.AttributeProto_FLOAT, RefAttrName: "slope"}}}}},
+		{Name: "Block", Domain: "local", Input: []string{"x", "w"}, Output: []string{"y"}, Attribute: []string{"slope"},
+			Node: []*pb.NodeProto{
+				{OpType: "Gemm", Input: []string{"x", "w"}, Output: []string{"h"}, Attribute: []*pb.AttributeProto{onnxtest.Int("transB", 1)}},
+				{OpType: "Act", Domain: "local", Input: []string{"h"}, Output: []string{"y"}, Attribute: []*pb.AttributeProto{{Name: "slope", Type: pb.AttributeProto_FLOAT, RefAttrName: "slope"}}},
+			}},
+	}
+	w := b.RandInit("fc.weight", 1, 3, 4)
+	b.G.Node = append(b.G.Node, &pb.NodeProto{Name: "/b", OpType: "Block", Domain: "local", Input: []string{x, w}, Output: []string{"output"}, Attribute: []*pb.AttributeProto{onnxtest.Float("slope", 0.25)}})
+	b.Output("output", "N", 3)
+	r, err := onnx.Import(b.Model(), onnx.Options{Name: "m"})
+	require.NoError(t, err)
+	assert.Contains(t, string(r.Spec), "  - {name: \"fc\", type: dense, units: 3, bias: false}  # [3]\n  - {type: leaky_relu, alpha: 0.25}  # [3]\n")
+
+	// a function calling itself is an error, not a hang
+	b.Funcs[0].Node[0].OpType, b.Funcs[0].Node[0].Domain = "Act", "local"
+	_, err = onnx.Import(b.Model(), onnx.Options{Name: "m"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "local functions nested deeper than 16 (recursive?)")
+}
+
+func TestImportFunctionBlowUp(t *testing.T) {
+	// F0 calls F1 three times, F1 calls F2 three times, ... F14 is a Relu:
+	// 3^14 = 4.8 million nodes if nothing stopped it
+	b := onnxtest.New("g", 18, 1)
+	x := b.Input("input", pb.TensorProto_FLOAT, "N", 4)
+	for i := range 15 {
+		call := &pb.NodeProto{OpType: fmt.Sprint("F", i+1), Domain: "local", Input: []string{"a"}, Output: []string{"b"}}
+		body := []*pb.NodeProto{call, call, call}
+		if i == 14 {
+			body = []*pb.NodeProto{{OpType: "Relu", Input: []string{"a"}, Output: []string{"b"}}}
+		}
+		b.Funcs = append(b.Funcs, &pb.FunctionProto{Name: fmt.Sprint("F", i), Domain: "local", Input: []string{"a"}, Output: []string{"b"}, Node: body})
+	}
+	b.G.Node = append(b.G.Node, &pb.NodeProto{Name: "/f", OpType: "F0", Domain: "local", Input: []string{x}, Output: []string{"output"}})
+	b.Output("output", "N", 4)
+	_, err := onnx.Import(b.Model(), onnx.Options{Name: "m"})
+	require.EqualError(t, err, "onnx: the graph has more than 131072 nodes after inlining its local functions")
 }
