@@ -34,6 +34,7 @@ var Models = []Model{
 	{"same_conv", []int{2, 7, 7}, 0, false, SameConv},
 	{"rnn_relu", []int{9, 5}, 0, false, RNNRelu},
 	{"gelu20", []int{8}, 0, false, Gelu20},
+	{"auto_pad", []int{2, 9, 8}, 0, false, AutoPad},
 	{"function", []int{10}, 0, true, Function},
 	{"resnet_block", []int{4, 6, 6}, 0, true, ResNetBlock},
 	{"depthwise_separable", []int{6, 8, 8}, 0, true, DepthwiseSeparable},
@@ -427,4 +428,19 @@ func Sequential() *pb.ModelProto {
 	h = b.Node("Relu", "/1/Relu", []string{h})
 	b.gemm("2", h, 2, 8, 0.5)
 	return b.output(2)
+}
+
+// AutoPad has a Conv with auto_pad VALID, a Conv with SAME_LOWER (odd
+// kernel: symmetric), a MaxPool with SAME_UPPER and pads of a count that
+// ONNX Runtime and PyTorch agree on, then global average pooling and fc.
+func AutoPad() *pb.ModelProto {
+	b := New("main_graph", 17, 18)
+	x := b.Input("input", f32, "batch_size", 2, 9, 8)
+	h := b.Node("Conv", "/c1/Conv", []string{x, b.RandInit("c1.weight", 0.4, 4, 2, 3, 3), b.RandInit("c1.bias", 0.4, 4)}, Str("auto_pad", "VALID"), IntList("kernel_shape", 3, 3))
+	h = b.Node("Conv", "/c2/Conv", []string{h, b.RandInit("c2.weight", 0.4, 4, 4, 3, 3), b.RandInit("c2.bias", 0.4, 4)}, Str("auto_pad", "SAME_LOWER"), IntList("kernel_shape", 3, 3))
+	h = b.Node("MaxPool", "/p/MaxPool", []string{h}, Str("auto_pad", "SAME_UPPER"), IntList("kernel_shape", 3, 3), IntList("strides", 1, 1))
+	h = b.Node("GlobalAveragePool", "/gap/GlobalAveragePool", []string{h})
+	h = b.Node("Flatten", "/Flatten", []string{h}, Int("axis", 1))
+	b.gemm("fc", h, 3, 4, 0.5)
+	return b.output(3)
 }
