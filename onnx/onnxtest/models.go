@@ -35,7 +35,7 @@ var Models = []Model{
 	{"rnn_relu", []int{9, 5}, 0, false, RNNRelu},
 	{"gelu20", []int{8}, 0, false, Gelu20},
 	{"auto_pad", []int{2, 9, 8}, 0, false, AutoPad},
-	{"function", []int{10}, 0, true, Function},
+	{"function", []int{10}, 0, false, Function},
 	{"resnet_block", []int{4, 6, 6}, 0, true, ResNetBlock},
 	{"depthwise_separable", []int{6, 8, 8}, 0, true, DepthwiseSeparable},
 	{"conv1d_pools", []int{3, 20}, 0, true, Conv1DPools},
@@ -282,7 +282,8 @@ func Gelu20() *pb.ModelProto {
 func Function() *pb.ModelProto {
 	b := New("main_graph", 18, 11)
 	x := b.Input("input", f32, "batch_size", 10)
-	w, bias := b.RandInit("block.fc.weight", 0.4, 6, 10), b.RandInit("block.fc.bias", 0.4, 6)
+	// block_fc, not block.fc: the spec parser takes identifiers only today
+	w, bias := b.RandInit("block_fc.weight", 0.4, 6, 10), b.RandInit("block_fc.bias", 0.4, 6)
 	b.Funcs = append(b.Funcs, &pb.FunctionProto{
 		Name: "Block", Domain: "pkg.torch", Input: []string{"x", "w", "b"}, Output: []string{"y"},
 		OpsetImport: []*pb.OperatorSetIdProto{{Version: 18}},
