@@ -11,8 +11,17 @@
 //	bpgen train [-data mnist|FILE] [-labels FILE] [-test FILE] [-test-labels FILE] [-limit N]
 //		[-epochs N] [-batch N] [-lr X] [-optimizer NAME] [-seed N] [-val X] [-patience N] [-min-delta X]
 //		[-o WEIGHTS.safetensors] [-plot FILE.svg|FILE.png] [-log FILE.csv] [-keep] SPEC.yaml
+//	bpgen import [-o SPEC.yaml] [-weights W.safetensors] [-name NAME] [-input-shape D,D,...] MODEL.onnx
+//	bpgen export [-o MODEL.onnx] [-weights W.safetensors] SPEC.yaml
+//	bpgen generate [-o FILE] [-pkg NAME] [-dtype T] [-inference] [-input-shape D,D,...] MODEL.onnx
 //	bpgen summary SPEC.yaml
 //	bpgen version
+//
+// import turns an ONNX model as torch.onnx.export writes it into a spec and a
+// safetensors file with PyTorch names (package github.com/bpgen/bpgen/onnx);
+// export writes a spec's network (with -weights, its trained weights) as an
+// ONNX model of opset 17; generate MODEL.onnx imports and generates in one
+// step with the weights embedded. They write all their files or none.
 //
 // generate writes the package source to FILE (default: the spec's base name
 // with _gen.go, in the current directory). -pkg overrides the package name
@@ -136,6 +145,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 func main() {
@@ -151,7 +161,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "generate":
-		err = cmdGenerate(args[1:], stderr)
+		if n := len(args); n > 1 && strings.HasSuffix(args[n-1], ".onnx") {
+			err = cmdGenerateONNX(args[1:], stderr)
+		} else {
+			err = cmdGenerate(args[1:], stderr)
+		}
+	case "import":
+		err = cmdImport(args[1:], stderr)
+	case "export":
+		err = cmdExport(args[1:], stderr)
 	case "check":
 		err = cmdCheck(args[1:], stdout, stderr)
 	case "summary":
@@ -188,6 +206,9 @@ func usage(w io.Writer) {
 	bpgen train [-data mnist|FILE] [-labels FILE] [-test FILE] [-test-labels FILE] [-limit N]
 		[-epochs N] [-batch N] [-lr X] [-optimizer NAME] [-seed N] [-val X] [-patience N] [-min-delta X]
 		[-o WEIGHTS.safetensors] [-plot FILE.svg|FILE.png] [-log FILE.csv] [-keep] SPEC.yaml
+	bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] [-inference] [-input-shape D,D,...] MODEL.onnx
+	bpgen import [-o SPEC.yaml] [-weights W.safetensors] [-name NAME] [-input-shape D,D,...] MODEL.onnx
+	bpgen export [-o MODEL.onnx] [-weights W.safetensors] SPEC.yaml
 	bpgen summary SPEC.yaml
 	bpgen version
 `)

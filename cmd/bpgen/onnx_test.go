@@ -1,0 +1,110 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bpgen/bpgen/onnx"
+	"github.com/bpgen/bpgen/onnx/onnxtest"
+)
+
+func writeModel(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(p, data, 0o644))
+	return p
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var s []string
+	for _, e := range es {
+		s = append(s, e.Name())
+	}
+	return s
+}
+
+func TestImportWritesSpecAndWeights(t *testing.T) {
+	dir := t.TempDir()
+	model := writeModel(t, dir, "LeNet-5.onnx", onnxtest.Bytes(onnxtest.LeNet()))
+	specPath, w := filepath.Join(dir, "lenet.yaml"), filepath.Join(dir, "lenet.safetensors")
+	code, stdout, stderr := runCmd("import", "-o", specPath, "-weights", w, model)
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, stdout)
+	data, err := os.ReadFile(specPath)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "name: lenet_5\n")
+	ts, err := os.ReadFile(w)
+	require.NoError(t, err)
+	tensors, err := onnx.ReadSafetensors(ts)
+	require.NoError(t, err)
+	assert.Len(t, tensors, 10)
+	assert.Equal(t, "conv1.weight", tensors[0].Name)
+
+	// export of the imported spec with its weights gives the same initializers
+	out := filepath.Join(dir, "again.onnx")
+	code, _, stderr = runCmd("export", "-o", out, "-weights", w, specPath)
+	require.Equal(t, 0, code, stderr)
+	again, err := os.ReadFile(out)
+	require.NoError(t, err)
+	pm, err := onnx.Read(again)
+	require.NoError(t, err)
+	assert.Equal(t, "conv1.weight", pm.Graph.Initializer[0].Name)
+}
+
+func TestImportErrorWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	model := writeModel(t, dir, "bad.onnx", []byte("not a model"))
+	code, _, stderr := runCmd("import", model)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "bpgen: "+model+": onnx: ")
+	assert.Equal(t, []string{"bad.onnx"}, dirNames(t, dir))
+
+	code, _, stderr = runCmd("import", "-input-shape", "1,x", model)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `-input-shape "1,x": expected positive sizes`)
+}
+
+func TestGenerateFromONNX(t *testing.T) {
+	dir := t.TempDir()
+	model := writeModel(t, dir, "mlp.onnx", onnxtest.Bytes(onnxtest.MLP()))
+	out := filepath.Join(dir, "mlp_gen.go")
+	code, _, stderr := runCmd("generate", "-o", out, model)
+	require.Equal(t, 0, code, stderr)
+	assert.ElementsMatch(t, []string{"mlp.onnx", "mlp_gen.go", "mlp_gen.safetensors"}, dirNames(t, dir))
+	src, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(src), "package mlp\n")
+	assert.Contains(t, string(src), "//go:embed mlp_gen.safetensors")
+}
+
+func TestExportUsage(t *testing.T) {
+	code, _, stderr := runCmd("export")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "usage: bpgen export")
+	code, _, stderr = runCmd("import")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "usage: bpgen import")
+}
+
+func TestGenerateFromONNXFloat64(t *testing.T) {
+	dir := t.TempDir()
+	model := writeModel(t, dir, "gru.onnx", onnxtest.Bytes(onnxtest.GRUSeq()))
+	out := filepath.Join(dir, "gru_gen.go")
+	code, _, stderr := runCmd("generate", "-dtype", "float64", "-pkg", "gru64", "-o", out, model)
+	require.Equal(t, 0, code, stderr)
+	src, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(src), "package gru64\n")
+	assert.Contains(t, string(src), "float64")
+
+	code, _, stderr = runCmd("generate", "-dtype", "float16", "-o", filepath.Join(dir, "x_gen.go"), model)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "bpgen: -dtype float16: expected float32 or float64\n", stderr)
+}

@@ -1,0 +1,219 @@
+package onnx_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bpgen/bpgen/onnx"
+	pb "github.com/bpgen/bpgen/onnx/onnxpb"
+	"github.com/bpgen/bpgen/onnx/onnxtest"
+)
+
+func importModel(t *testing.T, build func() *pb.ModelProto) *onnx.Result {
+	t.Helper()
+	m, err := onnx.Read(onnxtest.Bytes(build()))
+	require.NoError(t, err)
+	r, err := onnx.Import(m, onnx.Options{Name: "m"})
+	require.NoError(t, err)
+	return r
+}
+
+func names(r *onnx.Result) []string {
+	var s []string
+	for _, t := range r.Tensors {
+		s = append(s, t.Name)
+	}
+	return s
+}
+
+func TestImportMLP(t *testing.T) {
+	r := importModel(t, onnxtest.MLP)
+	assert.Equal(t, `# Imported from ONNX by bpgen import.
+name: m
+dtype: float32
+input: [784]
+layers:
+  - {name: "fc1", type: dense, units: 128}  # [128]
+  - {type: relu}  # [128]
+  - {name: "fc2", type: dense, units: 10}  # [10]
+loss: mse  # not in the ONNX file: choose the loss to train with
+`, string(r.Spec))
+	assert.Equal(t, []string{"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}, names(r))
+	assert.Equal(t, []int{128, 784}, r.Tensors[0].Shape)
+}
+
+func TestImportLeNet(t *testing.T) {
+	r := importModel(t, onnxtest.LeNet)
+	assert.Equal(t, `# Imported from ONNX by bpgen import.
+name: m
+dtype: float32
+input: [1, 28, 28]
+layers:
+  - {name: "conv1", type: conv2d, filters: 6, kernel: 5, padding: 2}  # [6 28 28]
+  - {type: relu}  # [6 28 28]
+  - {type: maxpool2d, size: 2}  # [6 14 14]
+  - {name: "conv2", type: conv2d, filters: 16, kernel: 5}  # [16 10 10]
+  - {type: relu}  # [16 10 10]
+  - {type: maxpool2d, size: 2}  # [16 5 5]
+  - {type: flatten}  # [400]
+  - {name: "fc1", type: dense, units: 120}  # [120]
+  - {type: relu}  # [120]
+  - {name: "fc2", type: dense, units: 84}  # [84]
+  - {type: relu}  # [84]
+  - {name: "fc3", type: dense, units: 10}  # [10]
+loss: mse  # not in the ONNX file: choose the loss to train with
+`, string(r.Spec))
+}
+
+func TestImportRecurrent(t *testing.T) {
+	r := importModel(t, onnxtest.LSTMClassifier)
+	assert.Contains(t, string(r.Spec), `
+  - {name: "lstm", type: lstm, units: 16}  # [16]
+  - {name: "fc", type: dense, units: 4}  # [4]
+`)
+	assert.Equal(t, []string{"lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0", "fc.weight", "fc.bias"}, names(r))
+
+	r = importModel(t, onnxtest.GRUSeq)
+	assert.Contains(t, string(r.Spec), `
+  - {name: "gru", type: gru, units: 8, return_sequences: true}  # [10 8]
+  - {name: "head", type: dense, units: 3}  # [10 3]
+`)
+	r = importModel(t, onnxtest.EmbedGRU)
+	assert.Contains(t, string(r.Spec), `input: [16]
+layers:
+  - {name: "emb", type: embedding, vocab: 50, dim: 12}  # [16 12]
+  - {name: "gru", type: gru, units: 10}  # [10]
+  - {name: "fc", type: dense, units: 5}  # [5]
+`)
+}
+
+func TestImportInputShape(t *testing.T) {
+	m := onnxtest.LSTMClassifier()
+	m.Graph.Input[0] = onnxtest.ValueInfo("input", pb.TensorProto_FLOAT, "batch_size", "sequence", 8)
+	_, err := onnx.Import(m, onnx.Options{})
+	require.EqualError(t, err, `onnx: input "input": dimension 1 ("sequence") is dynamic; give the input shape without the batch (-input-shape)`)
+
+	r, err := onnx.Import(m, onnx.Options{Name: "m", InputShape: []int{30, 8}})
+	require.NoError(t, err)
+	assert.Contains(t, string(r.Spec), "input: [30, 8]\n")
+
+	_, err = onnx.Import(m, onnx.Options{InputShape: []int{30, 9}})
+	require.EqualError(t, err, `onnx: -input-shape [30 9]: dimension 2 is 8 in the model`)
+	_, err = onnx.Import(m, onnx.Options{InputShape: []int{30}})
+	require.EqualError(t, err, `onnx: -input-shape [30] has 1 dimensions, input "input" has 2 besides the batch`)
+}
+
+func TestImportGateOrder(t *testing.T) {
+	// ONNX LSTM blocks i, o, f, c → PyTorch i, f, g, o; GRU z, r, h → r, z, n;
+	// B = [Wb; Rb] → bias_ih_l0, bias_hh_l0. Each gate block holds its index.
+	for _, c := range []struct {
+		op    string
+		gates int
+		want  []float32
+	}{{"LSTM", 4, []float32{0, 2, 3, 1}}, {"GRU", 3, []float32{1, 0, 2}}} {
+		b := onnxtest.New("g", 17, 1)
+		x := b.Input("input", pb.TensorProto_FLOAT, "N", 2, 1)
+		xt := b.Node("Transpose", "/rnn/Transpose", []string{x}, onnxtest.IntList("perm", 1, 0, 2))
+		block := func(scale float32) []float32 {
+			var v []float32
+			for g := range c.gates {
+				v = append(v, scale*float32(g))
+			}
+			return v
+		}
+		b.Init("W", []int{1, c.gates, 1}, block(1))
+		b.Init("R", []int{1, c.gates, 1}, block(10))
+		b.Init("B", []int{1, 2 * c.gates}, append(block(100), block(1000)...))
+		attrs := []*pb.AttributeProto{onnxtest.Int("hidden_size", 1)}
+		if c.op == "GRU" {
+			attrs = append(attrs, onnxtest.Int("linear_before_reset", 1))
+		}
+		b.NodeOuts(c.op, "/rnn/"+c.op, []string{xt, "W", "R", "B"}, []string{"", "h"}, attrs...)
+		b.Node("Squeeze", "/Squeeze", []string{"h", b.Ints([]int{1}, 0)})
+		b.G.Node[len(b.G.Node)-1].Output[0] = "output"
+		b.Output("output", "N", 1)
+		r, err := onnx.Import(b.Model(), onnx.Options{Name: "m"})
+		require.NoError(t, err, c.op)
+		scaled := func(s float32) []float32 {
+			v := make([]float32, len(c.want))
+			for i, w := range c.want {
+				v[i] = s * w
+			}
+			return v
+		}
+		require.Len(t, r.Tensors, 4)
+		for i, s := range []float32{1, 10, 100, 1000} {
+			assert.Equal(t, scaled(s), r.Tensors[i].Data, "%s %s", c.op, r.Tensors[i].Name)
+		}
+	}
+}
+
+func TestImportViewMinusOne(t *testing.T) {
+	// x.view(-1, 16 * 5 * 5) of old LeNet tutorials: a constant target [-1, 400]
+	b := onnxtest.New("g", 17, 1)
+	x := b.Input("input", pb.TensorProto_FLOAT, "N", 16, 5, 5)
+	h := b.Node("Reshape", "/Reshape", []string{x, b.Ints([]int{2}, -1, 400)})
+	b.Node("Gemm", "/fc/Gemm", []string{h, b.RandInit("fc.weight", 1, 3, 400), b.RandInit("fc.bias", 1, 3)}, onnxtest.Int("transB", 1))
+	b.G.Node[len(b.G.Node)-1].Output[0] = "output"
+	b.Output("output", "N", 3)
+	r, err := onnx.Import(b.Model(), onnx.Options{Name: "m"})
+	require.NoError(t, err)
+	assert.Contains(t, string(r.Spec), "  - {type: flatten}  # [400]\n  - {name: \"fc\", type: dense, units: 3}  # [3]\n")
+
+	// [-1, 200] would mix samples: an error
+	b.G.Node[len(b.G.Node)-2].Input[1] = b.Ints([]int{2}, -1, 200)
+	b.G.Node = append(b.G.Node[len(b.G.Node)-1:], b.G.Node[:len(b.G.Node)-1]...)
+	_, err = onnx.Import(b.Model(), onnx.Options{Name: "m"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `onnx: node "/Reshape" (Reshape, opset 17): `)
+}
+
+func TestImportFunctionAttributeRef(t *testing.T) {
+	// a local function calling another, with an attribute referring to the
+	// caller's: inlined twice, the alpha taken from the call
+	b := onnxtest.New("g", 18, 1)
+	x := b.Input("input", pb.TensorProto_FLOAT, "N", 4)
+	b.Funcs = []*pb.FunctionProto{
+		{Name: "Act", Domain: "local", Input: []string{"a"}, Output: []string{"b"}, Attribute: []string{"slope"},
+			Node: []*pb.NodeProto{{OpType: "LeakyRelu", Input: []string{"a"}, Output: []string{"b"}, Attribute: []*pb.AttributeProto{{Name: "alpha", Type: pb.AttributeProto_FLOAT, RefAttrName: "slope"}}}}},
+		{Name: "Block", Domain: "local", Input: []string{"x", "w"}, Output: []string{"y"}, Attribute: []string{"slope"},
+			Node: []*pb.NodeProto{
+				{OpType: "Gemm", Input: []string{"x", "w"}, Output: []string{"h"}, Attribute: []*pb.AttributeProto{onnxtest.Int("transB", 1)}},
+				{OpType: "Act", Domain: "local", Input: []string{"h"}, Output: []string{"y"}, Attribute: []*pb.AttributeProto{{Name: "slope", Type: pb.AttributeProto_FLOAT, RefAttrName: "slope"}}},
+			}},
+	}
+	w := b.RandInit("fc.weight", 1, 3, 4)
+	b.G.Node = append(b.G.Node, &pb.NodeProto{Name: "/b", OpType: "Block", Domain: "local", Input: []string{x, w}, Output: []string{"output"}, Attribute: []*pb.AttributeProto{onnxtest.Float("slope", 0.25)}})
+	b.Output("output", "N", 3)
+	r, err := onnx.Import(b.Model(), onnx.Options{Name: "m"})
+	require.NoError(t, err)
+	assert.Contains(t, string(r.Spec), "  - {name: \"fc\", type: dense, units: 3, bias: false}  # [3]\n  - {type: leaky_relu, alpha: 0.25}  # [3]\n")
+
+	// a function calling itself is an error, not a hang
+	b.Funcs[0].Node[0].OpType, b.Funcs[0].Node[0].Domain = "Act", "local"
+	_, err = onnx.Import(b.Model(), onnx.Options{Name: "m"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "local functions nested deeper than 16 (recursive?)")
+}
+
+func TestImportFunctionBlowUp(t *testing.T) {
+	// F0 calls F1 three times, F1 calls F2 three times, ... F14 is a Relu:
+	// 3^14 = 4.8 million nodes if nothing stopped it
+	b := onnxtest.New("g", 18, 1)
+	x := b.Input("input", pb.TensorProto_FLOAT, "N", 4)
+	for i := range 15 {
+		call := &pb.NodeProto{OpType: fmt.Sprint("F", i+1), Domain: "local", Input: []string{"a"}, Output: []string{"b"}}
+		body := []*pb.NodeProto{call, call, call}
+		if i == 14 {
+			body = []*pb.NodeProto{{OpType: "Relu", Input: []string{"a"}, Output: []string{"b"}}}
+		}
+		b.Funcs = append(b.Funcs, &pb.FunctionProto{Name: fmt.Sprint("F", i), Domain: "local", Input: []string{"a"}, Output: []string{"b"}, Node: body})
+	}
+	b.G.Node = append(b.G.Node, &pb.NodeProto{Name: "/f", OpType: "F0", Domain: "local", Input: []string{x}, Output: []string{"output"}})
+	b.Output("output", "N", 4)
+	_, err := onnx.Import(b.Model(), onnx.Options{Name: "m"})
+	require.EqualError(t, err, "onnx: the graph has more than 131072 nodes after inlining its local functions")
+}
