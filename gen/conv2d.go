@@ -52,9 +52,10 @@ type convGeom struct {
 	padded       bool
 	rowLen       int // elements of a padded input row one output row reads: (wo-1)·sw + 1
 	unrollRowMax int
-	oneD         bool // a signal [C, L]: h = ho = kh = 1
-	groups       int  // G: the channels and filters split into G groups
-	cg, fg       int  // input channels and filters per group: C/G, F/G
+	oneD         bool   // a signal [C, L]: h = ho = kh = 1
+	groups       int    // G: the channels and filters split into G groups
+	cg           int    // input channels per group: C/G
+	k            string // the node's constant prefix (its GoName)
 }
 
 func geom(n *node) convGeom {
@@ -80,8 +81,9 @@ func geom(n *node) convGeom {
 		}
 	}
 	g.unrollRowMax = 32
+	g.k = n.GoName
 	g.groups = max(n.Groups, 1)
-	g.cg, g.fg = g.c/g.groups, g.f/g.groups
+	g.cg = g.c / g.groups
 	g.hp, g.wp = g.h+g.pt+g.pb, g.w+g.pl+g.pr
 	g.padded = g.pt+g.pb+g.pl+g.pr > 0
 	g.rowLen = (g.wo-1)*g.sw + 1

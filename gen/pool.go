@@ -31,13 +31,51 @@ func init() {
 // [C, 1, L] with the window (1, K): one row, ih = 0.
 type poolEmitter struct{}
 
-func (poolEmitter) aliases(*spec.Node) bool                 { return false }
-func (poolEmitter) params(*plan, *node) []tensor            { return nil }
-func (poolEmitter) preBackward(*plan, *node) []jen.Code     { return nil }
-func isMax(n *node) bool                                    { return n.Kind == spec.KindMaxPool2D || n.Kind == spec.KindMaxPool1D }
-func argField(n *node) string                               { return fmt.Sprintf("arg%d", n.Index) }
-func (poolEmitter) consts(*plan, *node) []jen.Code          { return nil }
-func (globalAvgPoolEmitter) consts(*plan, *node) []jen.Code { return nil }
+func (poolEmitter) aliases(*spec.Node) bool             { return false }
+func (poolEmitter) params(*plan, *node) []tensor        { return nil }
+func (poolEmitter) preBackward(*plan, *node) []jen.Code { return nil }
+func isMax(n *node) bool                                { return n.Kind == spec.KindMaxPool2D || n.Kind == spec.KindMaxPool1D }
+func argField(n *node) string                           { return fmt.Sprintf("arg%d", n.Index) }
+
+// Size constants of a pooling node, named like conv2d's: Layers1InC,
+// Layers1InH, Layers1InW, Layers1KH, Layers1KW, Layers1OutH, Layers1OutW; a
+// signal's are Layers1InC, Layers1InL, Layers1K, Layers1OutL. poolConst
+// returns the name of one: Layers1KW (Layers1K for a signal).
+func poolConst(g convGeom, name string) *jen.Statement {
+	if oneD, ok := map[string]string{"InW": "InL", "KW": "K", "OutW": "OutL"}[name]; ok && g.oneD {
+		name = oneD
+	}
+	return jen.Id(g.k + name)
+}
+
+// consts: Layers1InC = 6, Layers1InH = 28, …, Layers1OutW = 14 (a signal:
+// Layers1InC, Layers1InL, Layers1K, Layers1OutL).
+func (poolEmitter) consts(p *plan, n *node) []jen.Code {
+	g := geom(n)
+	def := func(name string, v int) jen.Code { return poolConst(g, name).Op("=").Lit(v) }
+	if g.oneD {
+		return []jen.Code{def("InC", g.c), def("InW", g.w), def("KW", g.kw), def("OutW", g.wo)}
+	}
+	return []jen.Code{def("InC", g.c), def("InH", g.h), def("InW", g.w), def("KH", g.kh), def("KW", g.kw), def("OutH", g.ho), def("OutW", g.wo)}
+}
+
+// consts: Layers6InC = 32, Layers6InH = 7, Layers6InW = 7 (a signal:
+// Layers6InC, Layers6InL).
+func (globalAvgPoolEmitter) consts(p *plan, n *node) []jen.Code {
+	k := n.GoName
+	if len(n.In) == 2 {
+		return []jen.Code{jen.Id(k + "InC").Op("=").Lit(n.In[0]), jen.Id(k + "InL").Op("=").Lit(n.In[1])}
+	}
+	return []jen.Code{jen.Id(k + "InC").Op("=").Lit(n.In[0]), jen.Id(k + "InH").Op("=").Lit(n.In[1]), jen.Id(k + "InW").Op("=").Lit(n.In[2])}
+}
+
+// globalCount is the number of elements averaged per channel: Layers6InH*Layers6InW (a signal: Layers6InL)
+func globalCount(n *node) *jen.Statement {
+	if len(n.In) == 2 {
+		return jen.Id(n.GoName + "InL")
+	}
+	return jen.Parens(jen.Id(n.GoName + "InH").Op("*").Id(n.GoName + "InW"))
+}
 
 func (poolEmitter) fields(p *plan, n *node) []field {
 	if !isMax(n) {
@@ -70,21 +108,21 @@ func window(g convGeom, body ...jen.Code) jen.Code {
 		}
 		return e.Op("+").Id(k)
 	}
-	skip := func(v string, n, pad int) []jen.Code {
+	skip := func(v string, n string, pad int) []jen.Code {
 		if pad == 0 {
 			return nil // without padding every window lies inside the input
 		}
-		return []jen.Code{jen.If(jen.Id(v).Op("<").Lit(0).Op("||").Id(v).Op(">=").Lit(n)).Block(jen.Continue())}
+		return []jen.Code{jen.If(jen.Id(v).Op("<").Lit(0).Op("||").Id(v).Op(">=").Add(poolConst(g, n))).Block(jen.Continue())}
 	}
-	inner := append([]jen.Code{jen.Id("iw").Op(":=").Add(pos("ow", g.sw, g.pl, "kw"))}, skip("iw", g.w, g.pl)...)
+	inner := append([]jen.Code{jen.Id("iw").Op(":=").Add(pos("ow", g.sw, g.pl, "kw"))}, skip("iw", "InW", g.pl)...)
 	inner = append(inner, body...)
-	cols := jen.For(jen.Id("kw").Op(":=").Lit(0), jen.Id("kw").Op("<").Lit(g.kw), jen.Id("kw").Op("++")).Block(inner...)
+	cols := jen.For(jen.Id("kw").Op(":=").Lit(0), jen.Id("kw").Op("<").Add(poolConst(g, "KW")), jen.Id("kw").Op("++")).Block(inner...)
 	if g.oneD {
 		return cols
 	}
-	outer := append([]jen.Code{jen.Id("ih").Op(":=").Add(pos("oh", g.sh, g.pt, "kh"))}, skip("ih", g.h, g.pt)...)
+	outer := append([]jen.Code{jen.Id("ih").Op(":=").Add(pos("oh", g.sh, g.pt, "kh"))}, skip("ih", "InH", g.pt)...)
 	outer = append(outer, cols)
-	return jen.For(jen.Id("kh").Op(":=").Lit(0), jen.Id("kh").Op("<").Lit(g.kh), jen.Id("kh").Op("++")).Block(outer...)
+	return jen.For(jen.Id("kh").Op(":=").Lit(0), jen.Id("kh").Op("<").Add(poolConst(g, "KH")), jen.Id("kh").Op("++")).Block(outer...)
 }
 
 // outputLoops wraps body in: for c := range y { for oh := range y[c] { for ow := range y[c][oh] { body } } }
@@ -114,11 +152,14 @@ func (poolEmitter) forward(p *plan, n *node) []jen.Code {
 	}
 	if isMax(n) {
 		// best, arg := x[c][first], index; then strictly greater values replace it.
-		flatIdx := jen.Int32().Call(jen.Parens(jen.Id("c").Op("*").Lit(g.h).Op("+").Id("ih")).Op("*").Lit(g.w).Op("+").Id("iw"))
+		flatIdx := jen.Int32().Call(jen.Parens(jen.Id("c").Op("*").Add(poolConst(g, "InH")).Op("+").Id("ih")).Op("*").Add(poolConst(g, "InW")).Op("+").Id("iw"))
 		if g.oneD {
-			flatIdx = jen.Int32().Call(jen.Id("c").Op("*").Lit(g.w).Op("+").Id("iw"))
+			flatIdx = jen.Int32().Call(jen.Id("c").Op("*").Add(poolConst(g, "InW")).Op("+").Id("iw"))
 		}
-		outIdx := jen.Parens(jen.Id("c").Op("*").Lit(g.ho).Op("+").Id("oh")).Op("*").Lit(g.wo).Op("+").Id("ow")
+		outIdx := jen.Parens(jen.Id("c").Op("*").Add(poolConst(g, "OutH")).Op("+").Id("oh")).Op("*").Add(poolConst(g, "OutW")).Op("+").Id("ow")
+		if g.oneD {
+			outIdx = jen.Id("c").Op("*").Add(poolConst(g, "OutW")).Op("+").Id("ow")
+		}
 		body := []jen.Code{
 			jen.Id("best").Op(":=").Qual("math", "Inf").Call(jen.Lit(-1)),
 			jen.Id("arg").Op(":=").Int32().Call(jen.Lit(-1)),
@@ -150,11 +191,14 @@ func (poolEmitter) forward(p *plan, n *node) []jen.Code {
 // with the constant KH (or KW) for an axis without padding.
 func poolDivisor(p *plan, n *node, g convGeom) jen.Code {
 	if n.CountIncludePad || !g.padded {
-		return jen.Lit(g.kh * g.kw)
+		if g.oneD {
+			return poolConst(g, "KW")
+		}
+		return jen.Parens(poolConst(g, "KH").Op("*").Add(poolConst(g, "KW")))
 	}
 	// inRange is the in-range part of the window along one axis:
 	// min(o*S-P+K, N) - max(o*S-P, 0)
-	inRange := func(o string, s, pad, k, size int) *jen.Statement {
+	inRange := func(o string, s, pad int, k, size string) *jen.Statement {
 		start := func() *jen.Statement {
 			e := jen.Id(o)
 			if s != 1 {
@@ -162,15 +206,15 @@ func poolDivisor(p *plan, n *node, g convGeom) jen.Code {
 			}
 			return e.Op("-").Lit(pad)
 		}
-		return jen.Min(start().Op("+").Lit(k), jen.Lit(size)).Op("-").Max(start(), jen.Lit(0))
+		return jen.Min(start().Op("+").Add(poolConst(g, k)), poolConst(g, size)).Op("-").Max(start(), jen.Lit(0))
 	}
-	rows := jen.Lit(g.kh)
+	rows := poolConst(g, "KH")
 	if g.pt > 0 {
-		rows = jen.Parens(inRange("oh", g.sh, g.pt, g.kh, g.h))
+		rows = jen.Parens(inRange("oh", g.sh, g.pt, "KH", "InH"))
 	}
-	cols := jen.Lit(g.kw)
+	cols := poolConst(g, "KW")
 	if g.pl > 0 {
-		cols = inRange("ow", g.sw, g.pl, g.kw, g.w)
+		cols = inRange("ow", g.sw, g.pl, "KW", "InW")
 		if !g.oneD {
 			cols = jen.Parens(cols)
 		}
@@ -230,7 +274,7 @@ func (globalAvgPoolEmitter) forward(p *plan, n *node) []jen.Code {
 		jen.For(jen.Id("c").Op(":=").Range().Id("x")).Block(
 			jen.Var().Id("s").Add(p.elem()),
 			jen.For(jen.List(jen.Id("_"), jen.Id("v")).Op(":=").Range().Id("x").Index(jen.Id("c"))).Block(jen.Id("s").Op("+=").Id("v")),
-			p.buf(n.out).Index(jen.Id("c")).Op("=").Id("s").Op("/").Lit(hw),
+			p.buf(n.out).Index(jen.Id("c")).Op("=").Id("s").Op("/").Add(globalCount(n)),
 		),
 	}
 }
@@ -243,7 +287,7 @@ func (globalAvgPoolEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	return []jen.Code{
 		view2(p, "dx", n.din, c, hw),
 		jen.For(jen.Id("c").Op(":=").Range().Id("dx")).Block(
-			jen.Id("g").Op(":=").Add(p.buf(n.dout)).Index(jen.Id("c")).Op("/").Lit(hw),
+			jen.Id("g").Op(":=").Add(p.buf(n.dout)).Index(jen.Id("c")).Op("/").Add(globalCount(n)),
 			jen.For(jen.Id("j").Op(":=").Range().Id("dx").Index(jen.Id("c"))).Block(jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("j")).Op("=").Id("g")),
 		),
 	}
@@ -266,9 +310,16 @@ func (globalAvgPoolEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 //
 // A signal has one row: i := c*L + ow*SW, y[c][0][ow], m.argN[c*OL+ow].
 func maxPoolUnpadded(p *plan, n *node, g convGeom) jen.Code {
-	base := jen.Parens(jen.Id("c").Op("*").Lit(g.h).Op("+").Id("oh").Op("*").Lit(g.sh)).Op("*").Lit(g.w).Op("+").Id("ow").Op("*").Lit(g.sw)
+	// strided is o*S, or o for stride 1.
+	strided := func(o string, s int) *jen.Statement {
+		if s == 1 {
+			return jen.Id(o)
+		}
+		return jen.Id(o).Op("*").Lit(s)
+	}
+	base := jen.Parens(jen.Id("c").Op("*").Add(poolConst(g, "InH")).Op("+").Add(strided("oh", g.sh))).Op("*").Add(poolConst(g, "InW")).Op("+").Add(strided("ow", g.sw))
 	if g.oneD {
-		base = jen.Id("c").Op("*").Lit(g.w).Op("+").Id("ow").Op("*").Lit(g.sw)
+		base = jen.Id("c").Op("*").Add(poolConst(g, "InW")).Op("+").Add(strided("ow", g.sw))
 	}
 	body := []jen.Code{
 		jen.Id("i").Op(":=").Add(base),
@@ -284,9 +335,9 @@ func maxPoolUnpadded(p *plan, n *node, g convGeom) jen.Code {
 				jen.List(jen.Id("best"), jen.Id("arg")).Op("=").List(jen.Id("v"), jen.Id("i").Op("+").Lit(off))))
 		}
 	}
-	row, outIdx := jen.Id("oh"), jen.Parens(jen.Id("c").Op("*").Lit(g.ho).Op("+").Id("oh")).Op("*").Lit(g.wo).Op("+").Id("ow")
+	row, outIdx := jen.Id("oh"), jen.Parens(jen.Id("c").Op("*").Add(poolConst(g, "OutH")).Op("+").Id("oh")).Op("*").Add(poolConst(g, "OutW")).Op("+").Id("ow")
 	if g.oneD {
-		row, outIdx = jen.Lit(0), jen.Id("c").Op("*").Lit(g.wo).Op("+").Id("ow")
+		row, outIdx = jen.Lit(0), jen.Id("c").Op("*").Add(poolConst(g, "OutW")).Op("+").Id("ow")
 	}
 	body = append(body, jen.Id("y").Index(jen.Id("c")).Index(row).Index(jen.Id("ow")).Op("=").Id("best"))
 	if !p.inference {
@@ -294,9 +345,10 @@ func maxPoolUnpadded(p *plan, n *node, g convGeom) jen.Code {
 	} else {
 		body = append(body, jen.Id("_").Op("=").Id("arg"))
 	}
-	loops := loopOver("c", lit(g.c), loopOver("oh", lit(g.ho), loopOver("ow", lit(g.wo), body...)))
+	bound := func(name string, v int) size { return named(v, g.k+name) }
+	loops := loopOver("c", bound("InC", g.c), loopOver("oh", bound("OutH", g.ho), loopOver("ow", bound("OutW", g.wo), body...)))
 	if g.oneD {
-		loops = loopOver("c", lit(g.c), loopOver("ow", lit(g.wo), body...))
+		loops = loopOver("c", bound("InC", g.c), loopOver("ow", bound("OutL", g.wo), body...))
 	}
 	return jen.Block(
 		jen.Id("xf").Op(":=").Op("&").Add(p.buf(n.in)),

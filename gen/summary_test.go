@@ -171,3 +171,33 @@ func TestFormatHelpers(t *testing.T) {
 		assert.Equal(t, want, byteSize(n), "%d", n)
 	}
 }
+
+// TestSummaryConv1D checks the parameters and FLOPs of the 1-D kinds and of
+// grouped convolutions, whose weights and multiply-adds shrink by the groups.
+func TestSummaryConv1D(t *testing.T) {
+	m, err := spec.Parse("conv1d.yaml", []byte(`name: conv1d
+input: [4, 10]
+layers:
+  - {type: conv1d, filters: 6, kernel: 3, padding: 1, groups: 2, activation: relu}
+  - {type: maxpool1d, size: 2}
+  - {type: conv1d, filters: 6, kernel: 3, groups: 6, bias: false}
+  - {type: avgpool1d, size: 2, stride: 1}
+  - {type: global_avgpool1d}
+  - {type: dense, units: 2}
+loss: mse
+`))
+	require.NoError(t, err)
+	s, err := Summarize(m)
+	require.NoError(t, err)
+	want := []LayerSummary{
+		// 6·(4/2)·3 + 6 params; 2·(4/2)·3·60 + 60 (bias) + 60 (relu) FLOPs.
+		{Name: "layers.0", Kind: "conv1d+relu", Out: []int{6, 10}, Params: 42, FLOPs: 840},
+		{Name: "layers.1", Kind: "maxpool1d", Out: []int{6, 5}, FLOPs: 2 * 30},
+		// depthwise: 6·1·3 params; 2·1·3·18 FLOPs.
+		{Name: "layers.2", Kind: "conv1d", Out: []int{6, 3}, Params: 18, FLOPs: 108},
+		{Name: "layers.3", Kind: "avgpool1d", Out: []int{6, 2}, FLOPs: 2 * 12},
+		{Name: "layers.4", Kind: "global_avgpool1d", Out: []int{6}, FLOPs: 12},
+		{Name: "layers.5", Kind: "dense", Out: []int{2}, Params: 14, FLOPs: 26},
+	}
+	assert.Equal(t, want, s.Layers)
+}

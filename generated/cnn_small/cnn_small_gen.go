@@ -32,6 +32,14 @@ const (
 	Layers0KW      = 3
 	Layers0OutH    = 28
 	Layers0OutW    = 28
+	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
+	Layers1InC  = 8
+	Layers1InH  = 28
+	Layers1InW  = 28
+	Layers1KH   = 2
+	Layers1KW   = 2
+	Layers1OutH = 14
+	Layers1OutW = 14
 	// layers.3 (dense [1568]→[10]), spec line 10
 	Layers3In  = 1568 // inputs of layers.3
 	Layers3Out = 10   // units of layers.3
@@ -236,10 +244,10 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		y := (*[8][14][14]float32)(unsafe.Pointer(&m.a1[row]))
 		{
 			xf := &m.a0[row]
-			for c := 0; c < 8; c++ {
-				for oh := 0; oh < 14; oh++ {
-					for ow := 0; ow < 14; ow++ {
-						i := (c*28+oh*2)*28 + ow*2
+			for c := 0; c < Layers1InC; c++ {
+				for oh := 0; oh < Layers1OutH; oh++ {
+					for ow := 0; ow < Layers1OutW; ow++ {
+						i := (c*Layers1InH+oh*2)*Layers1InW + ow*2
 						best, arg := xf[i], i
 						if v := xf[i+1]; v > best {
 							best, arg = v, i+1
@@ -251,7 +259,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 							best, arg = v, i+29
 						}
 						y[c][oh][ow] = best
-						m.arg1[row][(c*14+oh)*14+ow] = int32(arg)
+						m.arg1[row][(c*Layers1OutH+oh)*Layers1OutW+ow] = int32(arg)
 					}
 				}
 			}
@@ -360,10 +368,10 @@ func (m *Model) forwardBatch(nb int) {
 		y := (*[8][14][14]float32)(unsafe.Pointer(&m.a1[row]))
 		{
 			xf := &m.a0[row]
-			for c := 0; c < 8; c++ {
-				for oh := 0; oh < 14; oh++ {
-					for ow := 0; ow < 14; ow++ {
-						i := (c*28+oh*2)*28 + ow*2
+			for c := 0; c < Layers1InC; c++ {
+				for oh := 0; oh < Layers1OutH; oh++ {
+					for ow := 0; ow < Layers1OutW; ow++ {
+						i := (c*Layers1InH+oh*2)*Layers1InW + ow*2
 						best, arg := xf[i], i
 						if v := xf[i+1]; v > best {
 							best, arg = v, i+1
@@ -375,7 +383,7 @@ func (m *Model) forwardBatch(nb int) {
 							best, arg = v, i+29
 						}
 						y[c][oh][ow] = best
-						m.arg1[row][(c*14+oh)*14+ow] = int32(arg)
+						m.arg1[row][(c*Layers1OutH+oh)*Layers1OutW+ow] = int32(arg)
 					}
 				}
 			}

@@ -32,6 +32,19 @@ const (
 	Layers0Groups       = 2
 	Layers0GroupC       = Layers0InC / Layers0Groups
 	Layers0GroupFilters = Layers0Filters / Layers0Groups
+	// layers.1 (avgpool1d [2 6]→[2 3]), spec line 10
+	Layers1InC  = 2
+	Layers1InL  = 6
+	Layers1K    = 3
+	Layers1OutL = 3
+	// layers.2 (maxpool1d [2 3]→[2 2]), spec line 11
+	Layers2InC  = 2
+	Layers2InL  = 3
+	Layers2K    = 2
+	Layers2OutL = 2
+	// layers.3 (global_avgpool1d [2 2]→[2]), spec line 12
+	Layers3InC = 2
+	Layers3InL = 2
 )
 
 // The runtime this file was generated for; a mismatch is a compile error.
@@ -233,14 +246,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			for oh := range y[c] {
 				for ow := range y[c][oh] {
 					var s float64
-					for kw := 0; kw < 3; kw++ {
+					for kw := 0; kw < Layers1K; kw++ {
 						iw := ow*2 - 1 + kw
-						if iw < 0 || iw >= 6 {
+						if iw < 0 || iw >= Layers1InL {
 							continue
 						}
 						s += x[c][0][iw]
 					}
-					y[c][oh][ow] = s / float64(min(ow*2-1+3, 6)-max(ow*2-1, 0))
+					y[c][oh][ow] = s / float64(min(ow*2-1+Layers1K, Layers1InL)-max(ow*2-1, 0))
 				}
 			}
 		}
@@ -251,15 +264,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		y := (*[2][1][2]float64)(unsafe.Pointer(&m.a2[row]))
 		{
 			xf := &m.a1[row]
-			for c := 0; c < 2; c++ {
-				for ow := 0; ow < 2; ow++ {
-					i := c*3 + ow*1
+			for c := 0; c < Layers2InC; c++ {
+				for ow := 0; ow < Layers2OutL; ow++ {
+					i := c*Layers2InL + ow
 					best, arg := xf[i], i
 					if v := xf[i+1]; v > best {
 						best, arg = v, i+1
 					}
 					y[c][0][ow] = best
-					m.arg2[row][c*2+ow] = int32(arg)
+					m.arg2[row][c*Layers2OutL+ow] = int32(arg)
 				}
 			}
 		}
@@ -273,7 +286,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			for _, v := range x[c] {
 				s += v
 			}
-			m.a3[row][c] = s / 2
+			m.a3[row][c] = s / Layers3InL
 		}
 	}
 	return &m.a3[row]
@@ -395,14 +408,14 @@ func (m *Model) forwardBatch(nb int) {
 			for oh := range y[c] {
 				for ow := range y[c][oh] {
 					var s float64
-					for kw := 0; kw < 3; kw++ {
+					for kw := 0; kw < Layers1K; kw++ {
 						iw := ow*2 - 1 + kw
-						if iw < 0 || iw >= 6 {
+						if iw < 0 || iw >= Layers1InL {
 							continue
 						}
 						s += x[c][0][iw]
 					}
-					y[c][oh][ow] = s / float64(min(ow*2-1+3, 6)-max(ow*2-1, 0))
+					y[c][oh][ow] = s / float64(min(ow*2-1+Layers1K, Layers1InL)-max(ow*2-1, 0))
 				}
 			}
 		}
@@ -413,15 +426,15 @@ func (m *Model) forwardBatch(nb int) {
 		y := (*[2][1][2]float64)(unsafe.Pointer(&m.a2[row]))
 		{
 			xf := &m.a1[row]
-			for c := 0; c < 2; c++ {
-				for ow := 0; ow < 2; ow++ {
-					i := c*3 + ow*1
+			for c := 0; c < Layers2InC; c++ {
+				for ow := 0; ow < Layers2OutL; ow++ {
+					i := c*Layers2InL + ow
 					best, arg := xf[i], i
 					if v := xf[i+1]; v > best {
 						best, arg = v, i+1
 					}
 					y[c][0][ow] = best
-					m.arg2[row][c*2+ow] = int32(arg)
+					m.arg2[row][c*Layers2OutL+ow] = int32(arg)
 				}
 			}
 		}
@@ -435,7 +448,7 @@ func (m *Model) forwardBatch(nb int) {
 			for _, v := range x[c] {
 				s += v
 			}
-			m.a3[row][c] = s / 2
+			m.a3[row][c] = s / Layers3InL
 		}
 	}
 }
@@ -488,7 +501,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			dx := (*[2][2]float64)(unsafe.Pointer(&m.d2[row]))
 			for c := range dx {
-				g := m.d3[row][c] / 2
+				g := m.d3[row][c] / Layers3InL
 				for j := range dx[c] {
 					dx[c][j] = g
 				}
@@ -515,10 +528,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for c := range y {
 				for oh := range y[c] {
 					for ow := range y[c][oh] {
-						g := y[c][oh][ow] / float64(min(ow*2-1+3, 6)-max(ow*2-1, 0))
-						for kw := 0; kw < 3; kw++ {
+						g := y[c][oh][ow] / float64(min(ow*2-1+Layers1K, Layers1InL)-max(ow*2-1, 0))
+						for kw := 0; kw < Layers1K; kw++ {
 							iw := ow*2 - 1 + kw
-							if iw < 0 || iw >= 6 {
+							if iw < 0 || iw >= Layers1InL {
 								continue
 							}
 							dx[c][0][iw] += g
@@ -633,7 +646,7 @@ func (m *Model) backward(needDX bool) {
 	{
 		dx := (*[2][2]float64)(unsafe.Pointer(&m.d2[row]))
 		for c := range dx {
-			g := m.d3[row][c] / 2
+			g := m.d3[row][c] / Layers3InL
 			for j := range dx[c] {
 				dx[c][j] = g
 			}
@@ -656,10 +669,10 @@ func (m *Model) backward(needDX bool) {
 		for c := range y {
 			for oh := range y[c] {
 				for ow := range y[c][oh] {
-					g := y[c][oh][ow] / float64(min(ow*2-1+3, 6)-max(ow*2-1, 0))
-					for kw := 0; kw < 3; kw++ {
+					g := y[c][oh][ow] / float64(min(ow*2-1+Layers1K, Layers1InL)-max(ow*2-1, 0))
+					for kw := 0; kw < Layers1K; kw++ {
 						iw := ow*2 - 1 + kw
-						if iw < 0 || iw >= 6 {
+						if iw < 0 || iw >= Layers1InL {
 							continue
 						}
 						dx[c][0][iw] += g

@@ -32,6 +32,26 @@ const (
 	Layers0KW      = 2
 	Layers0OutH    = 3
 	Layers0OutW    = 3
+	// layers.1 (maxpool2d [1 3 3]→[1 2 2]), spec line 9
+	Layers1InC  = 1
+	Layers1InH  = 3
+	Layers1InW  = 3
+	Layers1KH   = 2
+	Layers1KW   = 2
+	Layers1OutH = 2
+	Layers1OutW = 2
+	// layers.2 (avgpool2d [1 2 2]→[1 3 3]), spec line 10
+	Layers2InC  = 1
+	Layers2InH  = 2
+	Layers2InW  = 2
+	Layers2KH   = 2
+	Layers2KW   = 2
+	Layers2OutH = 3
+	Layers2OutW = 3
+	// layers.3 (global_avgpool2d [1 3 3]→[1]), spec line 11
+	Layers3InC = 1
+	Layers3InH = 3
+	Layers3InW = 3
 )
 
 // The runtime this file was generated for; a mismatch is a compile error.
@@ -220,10 +240,10 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		y := (*[1][2][2]float64)(unsafe.Pointer(&m.a1[row]))
 		{
 			xf := &m.a0[row]
-			for c := 0; c < 1; c++ {
-				for oh := 0; oh < 2; oh++ {
-					for ow := 0; ow < 2; ow++ {
-						i := (c*3+oh*1)*3 + ow*1
+			for c := 0; c < Layers1InC; c++ {
+				for oh := 0; oh < Layers1OutH; oh++ {
+					for ow := 0; ow < Layers1OutW; ow++ {
+						i := (c*Layers1InH+oh)*Layers1InW + ow
 						best, arg := xf[i], i
 						if v := xf[i+1]; v > best {
 							best, arg = v, i+1
@@ -235,7 +255,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 							best, arg = v, i+4
 						}
 						y[c][oh][ow] = best
-						m.arg1[row][(c*2+oh)*2+ow] = int32(arg)
+						m.arg1[row][(c*Layers1OutH+oh)*Layers1OutW+ow] = int32(arg)
 					}
 				}
 			}
@@ -250,20 +270,20 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			for oh := range y[c] {
 				for ow := range y[c][oh] {
 					var s float64
-					for kh := 0; kh < 2; kh++ {
+					for kh := 0; kh < Layers2KH; kh++ {
 						ih := oh - 1 + kh
-						if ih < 0 || ih >= 2 {
+						if ih < 0 || ih >= Layers2InH {
 							continue
 						}
-						for kw := 0; kw < 2; kw++ {
+						for kw := 0; kw < Layers2KW; kw++ {
 							iw := ow - 1 + kw
-							if iw < 0 || iw >= 2 {
+							if iw < 0 || iw >= Layers2InW {
 								continue
 							}
 							s += x[c][ih][iw]
 						}
 					}
-					y[c][oh][ow] = s / 4
+					y[c][oh][ow] = s / (Layers2KH * Layers2KW)
 				}
 			}
 		}
@@ -277,7 +297,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			for _, v := range x[c] {
 				s += v
 			}
-			m.a3[row][c] = s / 9
+			m.a3[row][c] = s / (Layers3InH * Layers3InW)
 		}
 	}
 	return &m.a3[row]
@@ -388,10 +408,10 @@ func (m *Model) forwardBatch(nb int) {
 		y := (*[1][2][2]float64)(unsafe.Pointer(&m.a1[row]))
 		{
 			xf := &m.a0[row]
-			for c := 0; c < 1; c++ {
-				for oh := 0; oh < 2; oh++ {
-					for ow := 0; ow < 2; ow++ {
-						i := (c*3+oh*1)*3 + ow*1
+			for c := 0; c < Layers1InC; c++ {
+				for oh := 0; oh < Layers1OutH; oh++ {
+					for ow := 0; ow < Layers1OutW; ow++ {
+						i := (c*Layers1InH+oh)*Layers1InW + ow
 						best, arg := xf[i], i
 						if v := xf[i+1]; v > best {
 							best, arg = v, i+1
@@ -403,7 +423,7 @@ func (m *Model) forwardBatch(nb int) {
 							best, arg = v, i+4
 						}
 						y[c][oh][ow] = best
-						m.arg1[row][(c*2+oh)*2+ow] = int32(arg)
+						m.arg1[row][(c*Layers1OutH+oh)*Layers1OutW+ow] = int32(arg)
 					}
 				}
 			}
@@ -418,20 +438,20 @@ func (m *Model) forwardBatch(nb int) {
 			for oh := range y[c] {
 				for ow := range y[c][oh] {
 					var s float64
-					for kh := 0; kh < 2; kh++ {
+					for kh := 0; kh < Layers2KH; kh++ {
 						ih := oh - 1 + kh
-						if ih < 0 || ih >= 2 {
+						if ih < 0 || ih >= Layers2InH {
 							continue
 						}
-						for kw := 0; kw < 2; kw++ {
+						for kw := 0; kw < Layers2KW; kw++ {
 							iw := ow - 1 + kw
-							if iw < 0 || iw >= 2 {
+							if iw < 0 || iw >= Layers2InW {
 								continue
 							}
 							s += x[c][ih][iw]
 						}
 					}
-					y[c][oh][ow] = s / 4
+					y[c][oh][ow] = s / (Layers2KH * Layers2KW)
 				}
 			}
 		}
@@ -445,7 +465,7 @@ func (m *Model) forwardBatch(nb int) {
 			for _, v := range x[c] {
 				s += v
 			}
-			m.a3[row][c] = s / 9
+			m.a3[row][c] = s / (Layers3InH * Layers3InW)
 		}
 	}
 }
@@ -498,7 +518,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			dx := (*[1][9]float64)(unsafe.Pointer(&m.d2[row]))
 			for c := range dx {
-				g := m.d3[row][c] / 9
+				g := m.d3[row][c] / (Layers3InH * Layers3InW)
 				for j := range dx[c] {
 					dx[c][j] = g
 				}
@@ -515,15 +535,15 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for c := range y {
 				for oh := range y[c] {
 					for ow := range y[c][oh] {
-						g := y[c][oh][ow] / 4
-						for kh := 0; kh < 2; kh++ {
+						g := y[c][oh][ow] / (Layers2KH * Layers2KW)
+						for kh := 0; kh < Layers2KH; kh++ {
 							ih := oh - 1 + kh
-							if ih < 0 || ih >= 2 {
+							if ih < 0 || ih >= Layers2InH {
 								continue
 							}
-							for kw := 0; kw < 2; kw++ {
+							for kw := 0; kw < Layers2KW; kw++ {
 								iw := ow - 1 + kw
-								if iw < 0 || iw >= 2 {
+								if iw < 0 || iw >= Layers2InW {
 									continue
 								}
 								dx[c][ih][iw] += g
@@ -636,7 +656,7 @@ func (m *Model) backward(needDX bool) {
 	{
 		dx := (*[1][9]float64)(unsafe.Pointer(&m.d2[row]))
 		for c := range dx {
-			g := m.d3[row][c] / 9
+			g := m.d3[row][c] / (Layers3InH * Layers3InW)
 			for j := range dx[c] {
 				dx[c][j] = g
 			}
@@ -651,15 +671,15 @@ func (m *Model) backward(needDX bool) {
 		for c := range y {
 			for oh := range y[c] {
 				for ow := range y[c][oh] {
-					g := y[c][oh][ow] / 4
-					for kh := 0; kh < 2; kh++ {
+					g := y[c][oh][ow] / (Layers2KH * Layers2KW)
+					for kh := 0; kh < Layers2KH; kh++ {
 						ih := oh - 1 + kh
-						if ih < 0 || ih >= 2 {
+						if ih < 0 || ih >= Layers2InH {
 							continue
 						}
-						for kw := 0; kw < 2; kw++ {
+						for kw := 0; kw < Layers2KW; kw++ {
 							iw := ow - 1 + kw
-							if iw < 0 || iw >= 2 {
+							if iw < 0 || iw >= Layers2InW {
 								continue
 							}
 							dx[c][ih][iw] += g

@@ -29,12 +29,22 @@ const (
 	Layers0Filters = 16
 	Layers0K       = 7
 	Layers0OutL    = 140
+	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
+	Layers1InC  = 16
+	Layers1InL  = 140
+	Layers1K    = 2
+	Layers1OutL = 70
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
 	Layers2InC     = 16
 	Layers2InL     = 70
 	Layers2Filters = 32
 	Layers2K       = 5
 	Layers2OutL    = 70
+	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
+	Layers3InC  = 32
+	Layers3InL  = 70
+	Layers3K    = 2
+	Layers3OutL = 35
 	// layers.4 (conv1d [32 35]→[32 35]), spec line 15
 	Layers4InC          = 32
 	Layers4InL          = 35
@@ -50,6 +60,9 @@ const (
 	Layers5Filters = 32
 	Layers5K       = 1
 	Layers5OutL    = 35
+	// layers.6 (global_avgpool1d [32 35]→[32]), spec line 17
+	Layers6InC = 32
+	Layers6InL = 35
 	// layers.7 (dense [32]→[5]), spec line 18
 	Layers7In  = 32 // inputs of layers.7
 	Layers7Out = 5  // units of layers.7
@@ -331,15 +344,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		y := (*[16][1][70]float64)(unsafe.Pointer(&m.a1[row]))
 		{
 			xf := &m.a0[row]
-			for c := 0; c < 16; c++ {
-				for ow := 0; ow < 70; ow++ {
-					i := c*140 + ow*2
+			for c := 0; c < Layers1InC; c++ {
+				for ow := 0; ow < Layers1OutL; ow++ {
+					i := c*Layers1InL + ow*2
 					best, arg := xf[i], i
 					if v := xf[i+1]; v > best {
 						best, arg = v, i+1
 					}
 					y[c][0][ow] = best
-					m.arg1[row][c*70+ow] = int32(arg)
+					m.arg1[row][c*Layers1OutL+ow] = int32(arg)
 				}
 			}
 		}
@@ -369,15 +382,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		y := (*[32][1][35]float64)(unsafe.Pointer(&m.a3[row]))
 		{
 			xf := &m.a2[row]
-			for c := 0; c < 32; c++ {
-				for ow := 0; ow < 35; ow++ {
-					i := c*70 + ow*2
+			for c := 0; c < Layers3InC; c++ {
+				for ow := 0; ow < Layers3OutL; ow++ {
+					i := c*Layers3InL + ow*2
 					best, arg := xf[i], i
 					if v := xf[i+1]; v > best {
 						best, arg = v, i+1
 					}
 					y[c][0][ow] = best
-					m.arg3[row][c*35+ow] = int32(arg)
+					m.arg3[row][c*Layers3OutL+ow] = int32(arg)
 				}
 			}
 		}
@@ -423,7 +436,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			for _, v := range x[c] {
 				s += v
 			}
-			m.a6[row][c] = s / 35
+			m.a6[row][c] = s / Layers6InL
 		}
 	}
 
@@ -527,15 +540,15 @@ func (m *Model) forwardBatch(nb int) {
 		y := (*[16][1][70]float64)(unsafe.Pointer(&m.a1[row]))
 		{
 			xf := &m.a0[row]
-			for c := 0; c < 16; c++ {
-				for ow := 0; ow < 70; ow++ {
-					i := c*140 + ow*2
+			for c := 0; c < Layers1InC; c++ {
+				for ow := 0; ow < Layers1OutL; ow++ {
+					i := c*Layers1InL + ow*2
 					best, arg := xf[i], i
 					if v := xf[i+1]; v > best {
 						best, arg = v, i+1
 					}
 					y[c][0][ow] = best
-					m.arg1[row][c*70+ow] = int32(arg)
+					m.arg1[row][c*Layers1OutL+ow] = int32(arg)
 				}
 			}
 		}
@@ -565,15 +578,15 @@ func (m *Model) forwardBatch(nb int) {
 		y := (*[32][1][35]float64)(unsafe.Pointer(&m.a3[row]))
 		{
 			xf := &m.a2[row]
-			for c := 0; c < 32; c++ {
-				for ow := 0; ow < 35; ow++ {
-					i := c*70 + ow*2
+			for c := 0; c < Layers3InC; c++ {
+				for ow := 0; ow < Layers3OutL; ow++ {
+					i := c*Layers3InL + ow*2
 					best, arg := xf[i], i
 					if v := xf[i+1]; v > best {
 						best, arg = v, i+1
 					}
 					y[c][0][ow] = best
-					m.arg3[row][c*35+ow] = int32(arg)
+					m.arg3[row][c*Layers3OutL+ow] = int32(arg)
 				}
 			}
 		}
@@ -619,7 +632,7 @@ func (m *Model) forwardBatch(nb int) {
 			for _, v := range x[c] {
 				s += v
 			}
-			m.a6[row][c] = s / 35
+			m.a6[row][c] = s / Layers6InL
 		}
 	}
 
@@ -693,7 +706,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			dx := (*[32][35]float64)(unsafe.Pointer(&m.d5[row]))
 			for c := range dx {
-				g := m.d6[row][c] / 35
+				g := m.d6[row][c] / Layers6InL
 				for j := range dx[c] {
 					dx[c][j] = g
 				}
@@ -919,7 +932,7 @@ func (m *Model) backward(needDX bool) {
 	{
 		dx := (*[32][35]float64)(unsafe.Pointer(&m.d5[row]))
 		for c := range dx {
-			g := m.d6[row][c] / 35
+			g := m.d6[row][c] / Layers6InL
 			for j := range dx[c] {
 				dx[c][j] = g
 			}

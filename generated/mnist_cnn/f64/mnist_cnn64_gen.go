@@ -32,6 +32,14 @@ const (
 	Layers0KW      = 5
 	Layers0OutH    = 28
 	Layers0OutW    = 28
+	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
+	Layers1InC  = 6
+	Layers1InH  = 28
+	Layers1InW  = 28
+	Layers1KH   = 2
+	Layers1KW   = 2
+	Layers1OutH = 14
+	Layers1OutW = 14
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
 	Layers2InC     = 6
 	Layers2InH     = 14
@@ -41,6 +49,14 @@ const (
 	Layers2KW      = 5
 	Layers2OutH    = 10
 	Layers2OutW    = 10
+	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
+	Layers3InC  = 16
+	Layers3InH  = 10
+	Layers3InW  = 10
+	Layers3KH   = 2
+	Layers3KW   = 2
+	Layers3OutH = 5
+	Layers3OutW = 5
 	// layers.5 (dense [400]→[120], relu), spec line 13
 	Layers5In  = 400 // inputs of layers.5
 	Layers5Out = 120 // units of layers.5
@@ -324,10 +340,10 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		y := (*[6][14][14]float64)(unsafe.Pointer(&m.a1[row]))
 		{
 			xf := &m.a0[row]
-			for c := 0; c < 6; c++ {
-				for oh := 0; oh < 14; oh++ {
-					for ow := 0; ow < 14; ow++ {
-						i := (c*28+oh*2)*28 + ow*2
+			for c := 0; c < Layers1InC; c++ {
+				for oh := 0; oh < Layers1OutH; oh++ {
+					for ow := 0; ow < Layers1OutW; ow++ {
+						i := (c*Layers1InH+oh*2)*Layers1InW + ow*2
 						best, arg := xf[i], i
 						if v := xf[i+1]; v > best {
 							best, arg = v, i+1
@@ -339,7 +355,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 							best, arg = v, i+29
 						}
 						y[c][oh][ow] = best
-						m.arg1[row][(c*14+oh)*14+ow] = int32(arg)
+						m.arg1[row][(c*Layers1OutH+oh)*Layers1OutW+ow] = int32(arg)
 					}
 				}
 			}
@@ -386,10 +402,10 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		y := (*[16][5][5]float64)(unsafe.Pointer(&m.a3[row]))
 		{
 			xf := &m.a2[row]
-			for c := 0; c < 16; c++ {
-				for oh := 0; oh < 5; oh++ {
-					for ow := 0; ow < 5; ow++ {
-						i := (c*10+oh*2)*10 + ow*2
+			for c := 0; c < Layers3InC; c++ {
+				for oh := 0; oh < Layers3OutH; oh++ {
+					for ow := 0; ow < Layers3OutW; ow++ {
+						i := (c*Layers3InH+oh*2)*Layers3InW + ow*2
 						best, arg := xf[i], i
 						if v := xf[i+1]; v > best {
 							best, arg = v, i+1
@@ -401,7 +417,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 							best, arg = v, i+11
 						}
 						y[c][oh][ow] = best
-						m.arg3[row][(c*5+oh)*5+ow] = int32(arg)
+						m.arg3[row][(c*Layers3OutH+oh)*Layers3OutW+ow] = int32(arg)
 					}
 				}
 			}
@@ -528,10 +544,10 @@ func (m *Model) forwardBatch(nb int) {
 		y := (*[6][14][14]float64)(unsafe.Pointer(&m.a1[row]))
 		{
 			xf := &m.a0[row]
-			for c := 0; c < 6; c++ {
-				for oh := 0; oh < 14; oh++ {
-					for ow := 0; ow < 14; ow++ {
-						i := (c*28+oh*2)*28 + ow*2
+			for c := 0; c < Layers1InC; c++ {
+				for oh := 0; oh < Layers1OutH; oh++ {
+					for ow := 0; ow < Layers1OutW; ow++ {
+						i := (c*Layers1InH+oh*2)*Layers1InW + ow*2
 						best, arg := xf[i], i
 						if v := xf[i+1]; v > best {
 							best, arg = v, i+1
@@ -543,7 +559,7 @@ func (m *Model) forwardBatch(nb int) {
 							best, arg = v, i+29
 						}
 						y[c][oh][ow] = best
-						m.arg1[row][(c*14+oh)*14+ow] = int32(arg)
+						m.arg1[row][(c*Layers1OutH+oh)*Layers1OutW+ow] = int32(arg)
 					}
 				}
 			}
@@ -590,10 +606,10 @@ func (m *Model) forwardBatch(nb int) {
 		y := (*[16][5][5]float64)(unsafe.Pointer(&m.a3[row]))
 		{
 			xf := &m.a2[row]
-			for c := 0; c < 16; c++ {
-				for oh := 0; oh < 5; oh++ {
-					for ow := 0; ow < 5; ow++ {
-						i := (c*10+oh*2)*10 + ow*2
+			for c := 0; c < Layers3InC; c++ {
+				for oh := 0; oh < Layers3OutH; oh++ {
+					for ow := 0; ow < Layers3OutW; ow++ {
+						i := (c*Layers3InH+oh*2)*Layers3InW + ow*2
 						best, arg := xf[i], i
 						if v := xf[i+1]; v > best {
 							best, arg = v, i+1
@@ -605,7 +621,7 @@ func (m *Model) forwardBatch(nb int) {
 							best, arg = v, i+11
 						}
 						y[c][oh][ow] = best
-						m.arg3[row][(c*5+oh)*5+ow] = int32(arg)
+						m.arg3[row][(c*Layers3OutH+oh)*Layers3OutW+ow] = int32(arg)
 					}
 				}
 			}
