@@ -131,3 +131,17 @@ func scaleT[T runtime.Float](s T, g []T) {
 		runtime.Axpy64(float64(s)-1, v, v)
 	}
 }
+
+// BenchForwardBatch measures ForwardBatch over chunks of batch samples of xs
+// and reports samples/s.
+func BenchForwardBatch[X, Out any](b *testing.B, forwardBatch func(xs []X, ys []Out), xs []X, batch int) {
+	ys := make([]Out, batch)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		lo := n % (len(xs) - batch + 1)
+		forwardBatch(xs[lo:lo+batch], ys)
+		n += batch
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
+}
