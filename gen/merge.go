@@ -272,10 +272,10 @@ func (concatEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 }
 
 // flops: one addition per output element for each input after the first.
-func (addEmitter) flops(n *node) int64 { return int64(len(n.ins)-1) * int64(n.outSize) }
+func (addEmitter) flops(n *node) int64 { return int64(len(n.Inputs)-1) * int64(n.outSize) }
 
 // flops: one multiplication per output element for each input after the first.
-func (multiplyEmitter) flops(n *node) int64 { return int64(len(n.ins)-1) * int64(n.outSize) }
+func (multiplyEmitter) flops(n *node) int64 { return int64(len(n.Inputs)-1) * int64(n.outSize) }
 
 // flops: a copy, no arithmetic.
 func (concatEmitter) flops(*node) int64 { return 0 }
