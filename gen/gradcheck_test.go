@@ -360,7 +360,8 @@ layers:
   - {name: prod, type: multiply, inputs: [a, pos, b]}
   - {name: prod2, type: multiply, inputs: [prod, input, a]}
   - {type: dense, units: 2}
-loss: mse`},
+loss: mse
+init: {scheme: he_normal, seed: 3}`},
 	{"concat_vector", `
 input: [4]
 layers:

@@ -216,6 +216,11 @@ func (layerNormEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	return append(code, perStep(p, n, vars, body...)...)
 }
 
-// flops: about 8 per element: the mean and the variance (3), normalising
-// (2), the affine map (2) and the reciprocal square root shared by a row.
-func (layerNormEmitter) flops(n *node) int64 { return 8 * int64(n.outSize) }
+// flops: about 6 per element: the mean (1) and the variance (3), normalising
+// (2), and the reciprocal square root shared by a row; the affine map adds 2.
+func (layerNormEmitter) flops(n *node) int64 {
+	if n.Affine {
+		return 8 * int64(n.outSize)
+	}
+	return 6 * int64(n.outSize)
+}

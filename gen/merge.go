@@ -190,8 +190,12 @@ func (concatEmitter) consts(p *plan, n *node) []jen.Code {
 	}
 	for k := range n.ins {
 		_, _, wk, ak := concatNames(n, k)
+		what := fmt.Sprintf("input %d", k)
+		if k < len(n.Inputs) {
+			what = fmt.Sprintf("input %d (%q)", k, n.Inputs[k])
+		}
 		cs = append(cs,
-			jen.Id(wk).Op("=").Lit(g.widths[k]).Commentf("elements of a block of input %d (%q)", k, n.Inputs[k]),
+			jen.Id(wk).Op("=").Lit(g.widths[k]).Commentf("elements of a block of %s", what),
 			jen.Id(ak).Op("=").Lit(g.offsets[k]).Commentf("offset of input %d's block in the output's", k),
 		)
 	}
@@ -272,10 +276,12 @@ func (concatEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 }
 
 // flops: one addition per output element for each input after the first.
-func (addEmitter) flops(n *node) int64 { return int64(len(n.ins)-1) * int64(n.outSize) }
+func (addEmitter) flops(n *node) int64 { return int64(max(len(n.Inputs)-1, 0)) * int64(n.outSize) }
 
 // flops: one multiplication per output element for each input after the first.
-func (multiplyEmitter) flops(n *node) int64 { return int64(len(n.ins)-1) * int64(n.outSize) }
+func (multiplyEmitter) flops(n *node) int64 {
+	return int64(max(len(n.Inputs)-1, 0)) * int64(n.outSize)
+}
 
 // flops: a copy, no arithmetic.
 func (concatEmitter) flops(*node) int64 { return 0 }

@@ -205,12 +205,20 @@ func (b *specBuilder) extras() {
 		switch x := b.r.Float64(); {
 		case x < 0.5:
 			b.actLayer()
-		case x < 0.75 && len(b.shape) <= 2:
+		case x < 0.75 && b.normable():
 			b.layerNorm()
 		default:
 			b.dropout()
 		}
 	}
+}
+
+// normable reports whether a layernorm fits the current shape: a vector or
+// sequence of at least 3 features. Over 1 or 2 features layernorm is
+// degenerate (its output is ±1 before the affine map), and its input
+// gradient too small for finite differences to check.
+func (b *specBuilder) normable() bool {
+	return len(b.shape) <= 2 && b.shape[len(b.shape)-1] >= 3
 }
 
 // layerNorm adds a layernorm layer with random eps and affine keys.
@@ -293,7 +301,7 @@ func (b *specBuilder) block() {
 			ends, shapes = append(ends, src), append(shapes, in)
 			continue
 		case x < 0.5 && width == in[fa]:
-			if len(in) <= 2 && b.chance(0.4) {
+			if b.normable() && b.chance(0.4) {
 				b.layerNorm()
 			} else {
 				b.actLayer()
@@ -306,7 +314,7 @@ func (b *specBuilder) block() {
 			b.project(w)
 		}
 		if b.chance(0.3) {
-			if len(b.shape) <= 2 && b.chance(0.4) {
+			if b.normable() && b.chance(0.4) {
 				b.layerNorm()
 			} else {
 				b.actLayer()

@@ -156,6 +156,12 @@ func TestLayerFLOPs(t *testing.T) {
 		// every step: 2·3H·(F+H) for the products, 2·3H for the biases, 3H for the gates.
 		{"gru", spec.Node{Kind: spec.KindGRU, In: spec.Shape{5, 4}, Out: spec.Shape{6}, Units: 6, Bias: true}, 5 * (2*18*(4+6) + 2*18 + 18)},
 		{"batchnorm", spec.Node{Kind: spec.KindBatchNorm, In: spec.Shape{3, 4}, Out: spec.Shape{3, 4}, Affine: true}, 4 * 12},
+		{"add of three", spec.Node{Kind: spec.KindAdd, Inputs: []string{"a", "b", "input"}, In: spec.Shape{2, 5}, Out: spec.Shape{2, 5}}, 2 * 10},
+		{"multiply", spec.Node{Kind: spec.KindMultiply, Inputs: []string{"a", "b"}, In: spec.Shape{6}, Out: spec.Shape{6}}, 6},
+		{"concat", spec.Node{Kind: spec.KindConcat, Inputs: []string{"a", "b"}, In: spec.Shape{2, 3}, Out: spec.Shape{2, 7}, Axis: 1}, 0},
+		{"relu6", spec.Node{Kind: spec.KindActivation, In: spec.Shape{7}, Out: spec.Shape{7}, Act: spec.Act{Fn: spec.ActReLU6}}, 7},
+		{"layernorm", spec.Node{Kind: spec.KindLayerNorm, In: spec.Shape{3, 4}, Out: spec.Shape{3, 4}, Affine: true}, 8 * 12},
+		{"layernorm without affine", spec.Node{Kind: spec.KindLayerNorm, In: spec.Shape{3, 4}, Out: spec.Shape{3, 4}}, 6 * 12},
 	} {
 		e, err := emitterFor(&c.node)
 		require.NoError(t, err, c.name)
