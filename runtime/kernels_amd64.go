@@ -7,6 +7,16 @@ package runtime
 // vzeroupper clears the upper bits of every vector register (VZEROUPPER).
 func vzeroupper()
 
+// fmaPeak512 runs n iterations of 24 independent 16-lane VFMADD231PS on registers only (768 flops each).
+//
+//go:noescape
+func fmaPeak512(n int)
+
+// fmaPeak256 runs n iterations of 12 independent 8-lane VFMADD231PS on registers only (192 flops each).
+//
+//go:noescape
+func fmaPeak256(n int)
+
 // dotRows512 returns Σ x[r*xs+i]*y[r*ys+i] over r < rows and i < n (rows ≥ 0, n ≥ 0).
 //
 //go:noescape

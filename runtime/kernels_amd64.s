@@ -28,6 +28,112 @@ TEXT ·vzeroupper(SB), NOSPLIT, $0
 	VZEROUPPER
 	RET
 
+// func fmaPeak512(n int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fmaPeak512(SB), NOSPLIT, $0-8
+	MOVQ   n+0(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+
+loop1:
+	TESTQ       AX, AX
+	JZ          end2
+	VFMADD231PS Z24, Z25, Z0
+	VFMADD231PS Z24, Z25, Z1
+	VFMADD231PS Z24, Z25, Z2
+	VFMADD231PS Z24, Z25, Z3
+	VFMADD231PS Z24, Z25, Z4
+	VFMADD231PS Z24, Z25, Z5
+	VFMADD231PS Z24, Z25, Z6
+	VFMADD231PS Z24, Z25, Z7
+	VFMADD231PS Z24, Z25, Z8
+	VFMADD231PS Z24, Z25, Z9
+	VFMADD231PS Z24, Z25, Z10
+	VFMADD231PS Z24, Z25, Z11
+	VFMADD231PS Z24, Z25, Z12
+	VFMADD231PS Z24, Z25, Z13
+	VFMADD231PS Z24, Z25, Z14
+	VFMADD231PS Z24, Z25, Z15
+	VFMADD231PS Z24, Z25, Z16
+	VFMADD231PS Z24, Z25, Z17
+	VFMADD231PS Z24, Z25, Z18
+	VFMADD231PS Z24, Z25, Z19
+	VFMADD231PS Z24, Z25, Z20
+	VFMADD231PS Z24, Z25, Z21
+	VFMADD231PS Z24, Z25, Z22
+	VFMADD231PS Z24, Z25, Z23
+	DECQ        AX
+	JMP         loop1
+
+end2:
+	VZEROUPPER
+	RET
+
+// func fmaPeak256(n int)
+// Requires: AVX, FMA3
+TEXT ·fmaPeak256(SB), NOSPLIT, $0-8
+	MOVQ   n+0(FP), AX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+
+loop3:
+	TESTQ       AX, AX
+	JZ          end4
+	VFMADD231PS Y12, Y13, Y0
+	VFMADD231PS Y12, Y13, Y1
+	VFMADD231PS Y12, Y13, Y2
+	VFMADD231PS Y12, Y13, Y3
+	VFMADD231PS Y12, Y13, Y4
+	VFMADD231PS Y12, Y13, Y5
+	VFMADD231PS Y12, Y13, Y6
+	VFMADD231PS Y12, Y13, Y7
+	VFMADD231PS Y12, Y13, Y8
+	VFMADD231PS Y12, Y13, Y9
+	VFMADD231PS Y12, Y13, Y10
+	VFMADD231PS Y12, Y13, Y11
+	DECQ        AX
+	JMP         loop3
+
+end4:
+	VZEROUPPER
+	RET
+
 // func dotRows512(x *float32, xs int, y *float32, ys int, rows int, n int) float32
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
 TEXT ·dotRows512(SB), NOSPLIT, $0-52
@@ -56,14 +162,14 @@ TEXT ·dotRows512(SB), NOSPLIT, $0-52
 	SHLQ   $0x02, R9
 	SHLQ   $0x02, DI
 
-rows1:
+rows5:
 	TESTQ SI, SI
-	JZ    end2
+	JZ    end6
 	XORQ  R10, R10
 
-loopU3:
+loopU7:
 	CMPQ        R10, R8
-	JAE         loop14
+	JAE         loop18
 	VMOVUPS     (AX)(R10*1), Z4
 	VFMADD231PS (CX)(R10*1), Z4, Z0
 	VMOVUPS     64(AX)(R10*1), Z5
@@ -73,30 +179,30 @@ loopU3:
 	VMOVUPS     192(AX)(R10*1), Z7
 	VFMADD231PS 192(CX)(R10*1), Z7, Z3
 	ADDQ        $0x00000100, R10
-	JMP         loopU3
+	JMP         loopU7
 
-loop14:
+loop18:
 	CMPQ        R10, R9
-	JAE         tail6
+	JAE         tail10
 	VMOVUPS     (AX)(R10*1), Z4
 	VFMADD231PS (CX)(R10*1), Z4, Z0
 	ADDQ        $0x00000040, R10
-	JMP         loop14
+	JMP         loop18
 
-tail6:
+tail10:
 	CMPQ        R10, DI
-	JAE         done5
+	JAE         done9
 	VMOVUPS.Z   (AX)(R10*1), K1, Z4
 	VMOVUPS.Z   (CX)(R10*1), K1, Z5
 	VFMADD231PS Z5, Z4, Z0
 
-done5:
+done9:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows1
+	JMP  rows5
 
-end2:
+end6:
 	VADDPS        Z1, Z0, Z0
 	VADDPS        Z3, Z2, Z2
 	VADDPS        Z2, Z0, Z0
@@ -135,14 +241,14 @@ TEXT ·axpyRows512(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows7:
+rows11:
 	TESTQ SI, SI
-	JZ    end8
+	JZ    end12
 	XORQ  R10, R10
 
-loopU9:
+loopU13:
 	CMPQ        R10, R8
-	JAE         loop110
+	JAE         loop114
 	VMOVUPS     (CX)(R10*1), Z0
 	VFMADD231PS (AX)(R10*1), Z14, Z0
 	VMOVUPS     Z0, (CX)(R10*1)
@@ -156,32 +262,32 @@ loopU9:
 	VFMADD231PS 192(AX)(R10*1), Z14, Z3
 	VMOVUPS     Z3, 192(CX)(R10*1)
 	ADDQ        $0x00000100, R10
-	JMP         loopU9
+	JMP         loopU13
 
-loop110:
+loop114:
 	CMPQ        R10, R9
-	JAE         tail12
+	JAE         tail16
 	VMOVUPS     (CX)(R10*1), Z0
 	VFMADD231PS (AX)(R10*1), Z14, Z0
 	VMOVUPS     Z0, (CX)(R10*1)
 	ADDQ        $0x00000040, R10
-	JMP         loop110
+	JMP         loop114
 
-tail12:
+tail16:
 	CMPQ        R10, DI
-	JAE         done11
+	JAE         done15
 	VMOVUPS.Z   (AX)(R10*1), K1, Z4
 	VMOVUPS.Z   (CX)(R10*1), K1, Z0
 	VFMADD231PS Z4, Z14, Z0
 	VMOVUPS     Z0, K1, (CX)(R10*1)
 
-done11:
+done15:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows7
+	JMP  rows11
 
-end8:
+end12:
 	VZEROUPPER
 	RET
 
@@ -210,9 +316,9 @@ TEXT ·scaleSq512(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU13:
+loopU17:
 	CMPQ        CX, DX
-	JAE         loop114
+	JAE         loop118
 	VMULPS      (AX)(CX*1), Z14, Z4
 	VMOVUPS     Z4, (AX)(CX*1)
 	VFMADD231PS Z4, Z4, Z0
@@ -226,26 +332,26 @@ loopU13:
 	VMOVUPS     Z7, 192(AX)(CX*1)
 	VFMADD231PS Z7, Z7, Z3
 	ADDQ        $0x00000100, CX
-	JMP         loopU13
+	JMP         loopU17
 
-loop114:
+loop118:
 	CMPQ        CX, BX
-	JAE         tail16
+	JAE         tail20
 	VMULPS      (AX)(CX*1), Z14, Z4
 	VMOVUPS     Z4, (AX)(CX*1)
 	VFMADD231PS Z4, Z4, Z0
 	ADDQ        $0x00000040, CX
-	JMP         loop114
+	JMP         loop118
 
-tail16:
+tail20:
 	CMPQ        CX, SI
-	JAE         done15
+	JAE         done19
 	VMOVUPS.Z   (AX)(CX*1), K1, Z4
 	VMULPS      Z4, Z14, Z4
 	VMOVUPS     Z4, K1, (AX)(CX*1)
 	VFMADD231PS Z4, Z4, Z0
 
-done15:
+done19:
 	VADDPS        Z1, Z0, Z0
 	VADDPS        Z3, Z2, Z2
 	VADDPS        Z2, Z0, Z0
@@ -281,9 +387,9 @@ TEXT ·reluForward512(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, DI
 	XORQ   DX, DX
 
-loopU17:
+loopU21:
 	CMPQ      DX, BX
-	JAE       loop118
+	JAE       loop122
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -293,27 +399,27 @@ loopU17:
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, 64(CX)(DX*1)
 	ADDQ      $0x00000080, DX
-	JMP       loopU17
+	JMP       loopU21
 
-loop118:
+loop122:
 	CMPQ      DX, SI
-	JAE       tail20
+	JAE       tail24
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VMOVUPS   Z0, (CX)(DX*1)
 	ADDQ      $0x00000040, DX
-	JMP       loop118
+	JMP       loop122
 
-tail20:
+tail24:
 	CMPQ      DX, DI
-	JAE       done19
+	JAE       done23
 	VMOVUPS.Z (AX)(DX*1), K1, Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VMOVUPS   Z0, K1, (CX)(DX*1)
 
-done19:
+done23:
 	VZEROUPPER
 	RET
 
@@ -339,9 +445,9 @@ TEXT ·reluBackward512(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, DI
 	XORQ   DX, DX
 
-loopU21:
+loopU25:
 	CMPQ      DX, BX
-	JAE       loop122
+	JAE       loop126
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVUPS   (CX)(DX*1), Z2
@@ -353,29 +459,29 @@ loopU21:
 	VMOVAPS.Z Z5, K2, Z5
 	VMOVUPS   Z5, 64(CX)(DX*1)
 	ADDQ      $0x00000080, DX
-	JMP       loopU21
+	JMP       loopU25
 
-loop122:
+loop126:
 	CMPQ      DX, SI
-	JAE       tail24
+	JAE       tail28
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVUPS   (CX)(DX*1), Z2
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, (CX)(DX*1)
 	ADDQ      $0x00000040, DX
-	JMP       loop122
+	JMP       loop126
 
-tail24:
+tail28:
 	CMPQ      DX, DI
-	JAE       done23
+	JAE       done27
 	VMOVUPS.Z (AX)(DX*1), K1, Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVUPS.Z (CX)(DX*1), K1, Z2
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, K1, (CX)(DX*1)
 
-done23:
+done27:
 	VZEROUPPER
 	RET
 
@@ -410,9 +516,9 @@ TEXT ·adamUpdate512(SB), NOSPLIT, $0-72
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop126:
+loop130:
 	CMPQ        SI, DI
-	JAE         tail28
+	JAE         tail32
 	VMOVUPS     (AX)(SI*1), Z0
 	VMOVUPS     (CX)(SI*1), Z1
 	VMOVUPS     (DX)(SI*1), Z2
@@ -432,11 +538,11 @@ loop126:
 	VSUBPS      Z2, Z0, Z0
 	VMOVUPS     Z0, (AX)(SI*1)
 	ADDQ        $0x00000040, SI
-	JMP         loop126
+	JMP         loop130
 
-tail28:
+tail32:
 	CMPQ        SI, R8
-	JAE         done27
+	JAE         done31
 	VMOVUPS.Z   (AX)(SI*1), K1, Z0
 	VMOVUPS.Z   (CX)(SI*1), K1, Z1
 	VMOVUPS.Z   (DX)(SI*1), K1, Z2
@@ -456,7 +562,7 @@ tail28:
 	VSUBPS      Z2, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)(SI*1)
 
-done27:
+done31:
 	VZEROUPPER
 	RET
 
@@ -482,22 +588,22 @@ TEXT ·outerAdd512(SB), NOSPLIT, $0-40
 	ANDQ   $-16, SI
 	SHLQ   $0x02, SI
 
-rows29:
+rows33:
 	TESTQ    BX, BX
-	JZ       end32
+	JZ       end36
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do31
-	JP       do31
-	JMP      next30
+	JNE      do35
+	JP       do35
+	JMP      next34
 
-do31:
+do35:
 	VBROADCASTSS X14, Z14
 	XORQ         R9, R9
 
-loopU33:
+loopU37:
 	CMPQ        R9, R8
-	JAE         loop134
+	JAE         loop138
 	VMOVUPS     (AX)(R9*1), Z0
 	VFMADD231PS (DX)(R9*1), Z14, Z0
 	VMOVUPS     Z0, (AX)(R9*1)
@@ -505,33 +611,33 @@ loopU33:
 	VFMADD231PS 64(DX)(R9*1), Z14, Z4
 	VMOVUPS     Z4, 64(AX)(R9*1)
 	ADDQ        $0x00000080, R9
-	JMP         loopU33
+	JMP         loopU37
 
-loop134:
+loop138:
 	CMPQ        R9, SI
-	JAE         tail36
+	JAE         tail40
 	VMOVUPS     (AX)(R9*1), Z0
 	VFMADD231PS (DX)(R9*1), Z14, Z0
 	VMOVUPS     Z0, (AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loop134
+	JMP         loop138
 
-tail36:
+tail40:
 	CMPQ        R9, DI
-	JAE         done35
+	JAE         done39
 	VMOVUPS.Z   (AX)(R9*1), K1, Z0
 	VMOVUPS.Z   (DX)(R9*1), K1, Z1
 	VFMADD231PS Z1, Z14, Z0
 	VMOVUPS     Z0, K1, (AX)(R9*1)
 
-done35:
-next30:
+done39:
+next34:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows29
+	JMP  rows33
 
-end32:
+end36:
 	VZEROUPPER
 	RET
 
@@ -559,22 +665,22 @@ TEXT ·outerAddDX512(SB), NOSPLIT, $0-56
 	ANDQ   $-16, R8
 	SHLQ   $0x02, R8
 
-rows37:
+rows41:
 	TESTQ    DI, DI
-	JZ       end40
+	JZ       end44
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do39
-	JP       do39
-	JMP      next38
+	JNE      do43
+	JP       do43
+	JMP      next42
 
-do39:
+do43:
 	VBROADCASTSS X14, Z14
 	XORQ         R11, R11
 
-loopU41:
+loopU45:
 	CMPQ        R11, R10
-	JAE         loop142
+	JAE         loop146
 	VMOVUPS     (AX)(R11*1), Z0
 	VFMADD231PS (DX)(R11*1), Z14, Z0
 	VMOVUPS     Z0, (AX)(R11*1)
@@ -588,11 +694,11 @@ loopU41:
 	VFMADD231PS 64(SI)(R11*1), Z14, Z5
 	VMOVUPS     Z5, 64(BX)(R11*1)
 	ADDQ        $0x00000080, R11
-	JMP         loopU41
+	JMP         loopU45
 
-loop142:
+loop146:
 	CMPQ        R11, R8
-	JAE         tail44
+	JAE         tail48
 	VMOVUPS     (AX)(R11*1), Z0
 	VFMADD231PS (DX)(R11*1), Z14, Z0
 	VMOVUPS     Z0, (AX)(R11*1)
@@ -600,11 +706,11 @@ loop142:
 	VFMADD231PS (SI)(R11*1), Z14, Z1
 	VMOVUPS     Z1, (BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loop142
+	JMP         loop146
 
-tail44:
+tail48:
 	CMPQ        R11, R9
-	JAE         done43
+	JAE         done47
 	VMOVUPS.Z   (AX)(R11*1), K1, Z0
 	VMOVUPS.Z   (DX)(R11*1), K1, Z1
 	VFMADD231PS Z1, Z14, Z0
@@ -614,15 +720,15 @@ tail44:
 	VFMADD231PS Z3, Z14, Z2
 	VMOVUPS     Z2, K1, (BX)(R11*1)
 
-done43:
-next38:
+done47:
+next42:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows37
+	JMP  rows41
 
-end40:
+end44:
 	VZEROUPPER
 	RET
 
@@ -650,63 +756,13 @@ TEXT ·shiftSum512(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU45:
+blockU49:
 	CMPQ    R10, R8
-	JAE     block146
+	JAE     block150
 	VMOVAPS Z14, Z0
 	VMOVAPS Z14, Z1
 	VMOVAPS Z14, Z2
 	VMOVAPS Z14, Z3
-	XORQ    R11, R11
-
-tap49:
-	CMPQ         R11, SI
-	JAE          taps50
-	MOVLQSX      (DX)(R11*4), R12
-	SHLQ         $0x02, R12
-	ADDQ         R10, R12
-	VBROADCASTSS (BX)(R11*4), Z13
-	VFMADD231PS  (CX)(R12*1), Z13, Z0
-	VFMADD231PS  64(CX)(R12*1), Z13, Z1
-	VFMADD231PS  128(CX)(R12*1), Z13, Z2
-	VFMADD231PS  192(CX)(R12*1), Z13, Z3
-	INCQ         R11
-	JMP          tap49
-
-taps50:
-	VMOVUPS Z0, (AX)(R10*1)
-	VMOVUPS Z1, 64(AX)(R10*1)
-	VMOVUPS Z2, 128(AX)(R10*1)
-	VMOVUPS Z3, 192(AX)(R10*1)
-	ADDQ    $0x00000100, R10
-	JMP     blockU45
-
-block146:
-	CMPQ    R10, R9
-	JAE     tail47
-	VMOVAPS Z14, Z0
-	XORQ    R11, R11
-
-tap51:
-	CMPQ         R11, SI
-	JAE          taps52
-	MOVLQSX      (DX)(R11*4), R12
-	SHLQ         $0x02, R12
-	ADDQ         R10, R12
-	VBROADCASTSS (BX)(R11*4), Z13
-	VFMADD231PS  (CX)(R12*1), Z13, Z0
-	INCQ         R11
-	JMP          tap51
-
-taps52:
-	VMOVUPS Z0, (AX)(R10*1)
-	ADDQ    $0x00000040, R10
-	JMP     block146
-
-tail47:
-	CMPQ    R10, DI
-	JAE     end48
-	VMOVAPS Z14, Z0
 	XORQ    R11, R11
 
 tap53:
@@ -716,15 +772,65 @@ tap53:
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Z13
-	VMOVUPS.Z    (CX)(R12*1), K1, Z4
-	VFMADD231PS  Z4, Z13, Z0
+	VFMADD231PS  (CX)(R12*1), Z13, Z0
+	VFMADD231PS  64(CX)(R12*1), Z13, Z1
+	VFMADD231PS  128(CX)(R12*1), Z13, Z2
+	VFMADD231PS  192(CX)(R12*1), Z13, Z3
 	INCQ         R11
 	JMP          tap53
 
 taps54:
+	VMOVUPS Z0, (AX)(R10*1)
+	VMOVUPS Z1, 64(AX)(R10*1)
+	VMOVUPS Z2, 128(AX)(R10*1)
+	VMOVUPS Z3, 192(AX)(R10*1)
+	ADDQ    $0x00000100, R10
+	JMP     blockU49
+
+block150:
+	CMPQ    R10, R9
+	JAE     tail51
+	VMOVAPS Z14, Z0
+	XORQ    R11, R11
+
+tap55:
+	CMPQ         R11, SI
+	JAE          taps56
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Z13
+	VFMADD231PS  (CX)(R12*1), Z13, Z0
+	INCQ         R11
+	JMP          tap55
+
+taps56:
+	VMOVUPS Z0, (AX)(R10*1)
+	ADDQ    $0x00000040, R10
+	JMP     block150
+
+tail51:
+	CMPQ    R10, DI
+	JAE     end52
+	VMOVAPS Z14, Z0
+	XORQ    R11, R11
+
+tap57:
+	CMPQ         R11, SI
+	JAE          taps58
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Z13
+	VMOVUPS.Z    (CX)(R12*1), K1, Z4
+	VFMADD231PS  Z4, Z13, Z0
+	INCQ         R11
+	JMP          tap57
+
+taps58:
 	VMOVUPS Z0, K1, (AX)(R10*1)
 
-end48:
+end52:
 	VZEROUPPER
 	RET
 
@@ -747,34 +853,34 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000001, DI
 	KMOVW DI, K2
 
-tile55:
+tile59:
 	TESTQ  SI, SI
-	JZ     end56
+	JZ     end60
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), DI
 	MOVQ   DX, R8
 	MOVQ   k+56(FP), R9
 	SHRQ   $0x04, R9
 
-k57:
+k61:
 	TESTQ       R9, R9
-	JZ          ktail58
+	JZ          ktail62
 	VMOVUPS     (R8), Z1
 	VMOVUPS     (DI), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, DI
 	ADDQ        $0x00000040, R8
 	DECQ        R9
-	JMP         k57
+	JMP         k61
 
-ktail58:
+ktail62:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone59
+	JZ          kdone63
 	VMOVUPS.Z   (R8), K1, Z1
 	VMOVUPS.Z   (DI), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone59:
+kdone63:
 	VEXTRACTF64X4 $0x01, Z0, Y3
 	VADDPS        Y3, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X3
@@ -782,12 +888,12 @@ kdone59:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            nobias60
+	JZ            nobias64
 	VMOVUPS.Z     (BX), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, BX
 
-nobias60:
+nobias64:
 	MOVQ    ldc+8(FP), DI
 	SHLQ    $0x02, DI
 	MOVQ    AX, DI
@@ -796,9 +902,9 @@ nobias60:
 	IMUL3Q  $0x00000001, CX, DI
 	ADDQ    DI, DX
 	DECQ    SI
-	JMP     tile55
+	JMP     tile59
 
-end56:
+end60:
 	VZEROUPPER
 	RET
 
@@ -821,9 +927,9 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000003, DI
 	KMOVW DI, K2
 
-tile61:
+tile65:
 	TESTQ  SI, SI
-	JZ     end62
+	JZ     end66
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), DI
@@ -831,9 +937,9 @@ tile61:
 	MOVQ   k+56(FP), R9
 	SHRQ   $0x04, R9
 
-k63:
+k67:
 	TESTQ       R9, R9
-	JZ          ktail64
+	JZ          ktail68
 	VMOVUPS     (R8), Z2
 	VMOVUPS     (R8)(CX*1), Z3
 	VMOVUPS     (DI), Z4
@@ -842,18 +948,18 @@ k63:
 	ADDQ        $0x00000040, DI
 	ADDQ        $0x00000040, R8
 	DECQ        R9
-	JMP         k63
+	JMP         k67
 
-ktail64:
+ktail68:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone65
+	JZ          kdone69
 	VMOVUPS.Z   (R8), K1, Z2
 	VMOVUPS.Z   (R8)(CX*1), K1, Z3
 	VMOVUPS.Z   (DI), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone65:
+kdone69:
 	VEXTRACTF64X4 $0x01, Z0, Y5
 	VADDPS        Y5, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X5
@@ -865,12 +971,12 @@ kdone65:
 	VHADDPS       X1, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            nobias66
+	JZ            nobias70
 	VMOVUPS.Z     (BX), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, BX
 
-nobias66:
+nobias70:
 	MOVQ    ldc+8(FP), DI
 	SHLQ    $0x02, DI
 	MOVQ    AX, DI
@@ -879,9 +985,9 @@ nobias66:
 	IMUL3Q  $0x00000002, CX, DI
 	ADDQ    DI, DX
 	DECQ    SI
-	JMP     tile61
+	JMP     tile65
 
-end62:
+end66:
 	VZEROUPPER
 	RET
 
@@ -904,9 +1010,9 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000007, DI
 	KMOVW DI, K2
 
-tile67:
+tile71:
 	TESTQ  SI, SI
-	JZ     end68
+	JZ     end72
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -915,9 +1021,9 @@ tile67:
 	MOVQ   k+56(FP), R9
 	SHRQ   $0x04, R9
 
-k69:
+k73:
 	TESTQ       R9, R9
-	JZ          ktail70
+	JZ          ktail74
 	VMOVUPS     (R8), Z3
 	VMOVUPS     (R8)(CX*1), Z4
 	VMOVUPS     (R8)(CX*2), Z5
@@ -928,11 +1034,11 @@ k69:
 	ADDQ        $0x00000040, DI
 	ADDQ        $0x00000040, R8
 	DECQ        R9
-	JMP         k69
+	JMP         k73
 
-ktail70:
+ktail74:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone71
+	JZ          kdone75
 	VMOVUPS.Z   (R8), K1, Z3
 	VMOVUPS.Z   (R8)(CX*1), K1, Z4
 	VMOVUPS.Z   (R8)(CX*2), K1, Z5
@@ -941,7 +1047,7 @@ ktail70:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone71:
+kdone75:
 	VEXTRACTF64X4 $0x01, Z0, Y7
 	VADDPS        Y7, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X7
@@ -958,12 +1064,12 @@ kdone71:
 	VHADDPS       X2, X2, X2
 	VHADDPS       X2, X0, X0
 	TESTQ         BX, BX
-	JZ            nobias72
+	JZ            nobias76
 	VMOVUPS.Z     (BX), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, BX
 
-nobias72:
+nobias76:
 	MOVQ    ldc+8(FP), DI
 	SHLQ    $0x02, DI
 	MOVQ    AX, DI
@@ -972,9 +1078,9 @@ nobias72:
 	IMUL3Q  $0x00000003, CX, DI
 	ADDQ    DI, DX
 	DECQ    SI
-	JMP     tile67
+	JMP     tile71
 
-end68:
+end72:
 	VZEROUPPER
 	RET
 
@@ -996,9 +1102,9 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-72
 	MOVQ  bias+48(FP), SI
 	MOVQ  nt+64(FP), DI
 
-tile73:
+tile77:
 	TESTQ  DI, DI
-	JZ     end74
+	JZ     end78
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1008,9 +1114,9 @@ tile73:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k75:
+k79:
 	TESTQ       R10, R10
-	JZ          ktail76
+	JZ          ktail80
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R9)(CX*2), Z6
@@ -1023,11 +1129,11 @@ k75:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k75
+	JMP         k79
 
-ktail76:
+ktail80:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone77
+	JZ          kdone81
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R9)(CX*2), K1, Z6
@@ -1038,7 +1144,7 @@ ktail76:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone77:
+kdone81:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -1059,12 +1165,12 @@ kdone77:
 	VHADDPS       X3, X2, X2
 	VHADDPS       X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias78
+	JZ            nobias82
 	VMOVUPS       (SI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, SI
 
-nobias78:
+nobias82:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1073,9 +1179,9 @@ nobias78:
 	IMUL3Q  $0x00000004, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile73
+	JMP     tile77
 
-end74:
+end78:
 	VZEROUPPER
 	RET
 
@@ -1098,9 +1204,9 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000001, R8
 	KMOVW R8, K2
 
-tile79:
+tile83:
 	TESTQ  DI, DI
-	JZ     end80
+	JZ     end84
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -1108,9 +1214,9 @@ tile79:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k81:
+k85:
 	TESTQ       R10, R10
-	JZ          ktail82
+	JZ          ktail86
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -1119,18 +1225,18 @@ k81:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k81
+	JMP         k85
 
-ktail82:
+ktail86:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone83
+	JZ          kdone87
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone83:
+kdone87:
 	VEXTRACTF64X4 $0x01, Z0, Y4
 	VADDPS        Y4, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X4
@@ -1144,13 +1250,13 @@ kdone83:
 	VHADDPS       X1, X1, X1
 	VHADDPS       X1, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias84
+	JZ            nobias88
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias84:
+nobias88:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1161,9 +1267,9 @@ nobias84:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile79
+	JMP     tile83
 
-end80:
+end84:
 	VZEROUPPER
 	RET
 
@@ -1186,9 +1292,9 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000003, R8
 	KMOVW R8, K2
 
-tile85:
+tile89:
 	TESTQ  DI, DI
-	JZ     end86
+	JZ     end90
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1198,9 +1304,9 @@ tile85:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k87:
+k91:
 	TESTQ       R10, R10
-	JZ          ktail88
+	JZ          ktail92
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -1212,11 +1318,11 @@ k87:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k87
+	JMP         k91
 
-ktail88:
+ktail92:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone89
+	JZ          kdone93
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -1226,7 +1332,7 @@ ktail88:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone89:
+kdone93:
 	VEXTRACTF64X4 $0x01, Z0, Y7
 	VADDPS        Y7, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X7
@@ -1248,13 +1354,13 @@ kdone89:
 	VHADDPS       X3, X2, X2
 	VHADDPS       X2, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias90
+	JZ            nobias94
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias90:
+nobias94:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1265,9 +1371,9 @@ nobias90:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile85
+	JMP     tile89
 
-end86:
+end90:
 	VZEROUPPER
 	RET
 
@@ -1290,9 +1396,9 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000007, R8
 	KMOVW R8, K2
 
-tile91:
+tile95:
 	TESTQ  DI, DI
-	JZ     end92
+	JZ     end96
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1304,9 +1410,9 @@ tile91:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k93:
+k97:
 	TESTQ       R10, R10
-	JZ          ktail94
+	JZ          ktail98
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -1321,11 +1427,11 @@ k93:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k93
+	JMP         k97
 
-ktail94:
+ktail98:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone95
+	JZ          kdone99
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -1338,7 +1444,7 @@ ktail94:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone95:
+kdone99:
 	VEXTRACTF64X4 $0x01, Z0, Y10
 	VADDPS        Y10, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X10
@@ -1370,13 +1476,13 @@ kdone95:
 	VHADDPS       X5, X5, X5
 	VHADDPS       X5, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias96
+	JZ            nobias100
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias96:
+nobias100:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1387,9 +1493,9 @@ nobias96:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile91
+	JMP     tile95
 
-end92:
+end96:
 	VZEROUPPER
 	RET
 
@@ -1411,9 +1517,9 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-72
 	MOVQ  bias+48(FP), DI
 	MOVQ  nt+64(FP), R8
 
-tile97:
+tile101:
 	TESTQ  R8, R8
-	JZ     end98
+	JZ     end102
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1427,9 +1533,9 @@ tile97:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k99:
+k103:
 	TESTQ       R11, R11
-	JZ          ktail100
+	JZ          ktail104
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -1447,11 +1553,11 @@ k99:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k99
+	JMP         k103
 
-ktail100:
+ktail104:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone101
+	JZ          kdone105
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -1467,7 +1573,7 @@ ktail100:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone101:
+kdone105:
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VADDPS        Y13, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X13
@@ -1507,13 +1613,13 @@ kdone101:
 	VHADDPS       X7, X6, X6
 	VHADDPS       X6, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias102
+	JZ            nobias106
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias102:
+nobias106:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -1524,9 +1630,9 @@ nobias102:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile97
+	JMP     tile101
 
-end98:
+end102:
 	VZEROUPPER
 	RET
 
@@ -1549,9 +1655,9 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000001, R8
 	KMOVW R8, K2
 
-tile103:
+tile107:
 	TESTQ  DI, DI
-	JZ     end104
+	JZ     end108
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1560,9 +1666,9 @@ tile103:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k105:
+k109:
 	TESTQ       R10, R10
-	JZ          ktail106
+	JZ          ktail110
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -1573,11 +1679,11 @@ k105:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k105
+	JMP         k109
 
-ktail106:
+ktail110:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone107
+	JZ          kdone111
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -1586,7 +1692,7 @@ ktail106:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone107:
+kdone111:
 	VEXTRACTF64X4 $0x01, Z0, Y5
 	VADDPS        Y5, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X5
@@ -1606,14 +1712,14 @@ kdone107:
 	VHADDPS       X2, X2, X2
 	VHADDPS       X2, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias108
+	JZ            nobias112
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias108:
+nobias112:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1626,9 +1732,9 @@ nobias108:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile103
+	JMP     tile107
 
-end104:
+end108:
 	VZEROUPPER
 	RET
 
@@ -1651,9 +1757,9 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000003, R8
 	KMOVW R8, K2
 
-tile109:
+tile113:
 	TESTQ  DI, DI
-	JZ     end110
+	JZ     end114
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1665,9 +1771,9 @@ tile109:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k111:
+k115:
 	TESTQ       R10, R10
-	JZ          ktail112
+	JZ          ktail116
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -1682,11 +1788,11 @@ k111:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k111
+	JMP         k115
 
-ktail112:
+ktail116:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone113
+	JZ          kdone117
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -1699,7 +1805,7 @@ ktail112:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone113:
+kdone117:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -1731,14 +1837,14 @@ kdone113:
 	VHADDPS       X5, X4, X4
 	VHADDPS       X4, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias114
+	JZ            nobias118
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias114:
+nobias118:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1751,9 +1857,9 @@ nobias114:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile109
+	JMP     tile113
 
-end110:
+end114:
 	VZEROUPPER
 	RET
 
@@ -1776,9 +1882,9 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000007, R8
 	KMOVW R8, K2
 
-tile115:
+tile119:
 	TESTQ  DI, DI
-	JZ     end116
+	JZ     end120
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1793,9 +1899,9 @@ tile115:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k117:
+k121:
 	TESTQ       R10, R10
-	JZ          ktail118
+	JZ          ktail122
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -1814,11 +1920,11 @@ k117:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k117
+	JMP         k121
 
-ktail118:
+ktail122:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone119
+	JZ          kdone123
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -1835,7 +1941,7 @@ ktail118:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone119:
+kdone123:
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VADDPS        Y13, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X13
@@ -1882,14 +1988,14 @@ kdone119:
 	VHADDPS       X8, X8, X8
 	VHADDPS       X8, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias120
+	JZ            nobias124
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias120:
+nobias124:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1902,9 +2008,9 @@ nobias120:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile115
+	JMP     tile119
 
-end116:
+end120:
 	VZEROUPPER
 	RET
 
@@ -1926,9 +2032,9 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-72
 	MOVQ  bias+48(FP), DI
 	MOVQ  nt+64(FP), R8
 
-tile121:
+tile125:
 	TESTQ  R8, R8
-	JZ     end122
+	JZ     end126
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1946,9 +2052,9 @@ tile121:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k123:
+k127:
 	TESTQ       R11, R11
-	JZ          ktail124
+	JZ          ktail128
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -1971,11 +2077,11 @@ k123:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k123
+	JMP         k127
 
-ktail124:
+ktail128:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone125
+	JZ          kdone129
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -1996,7 +2102,7 @@ ktail124:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone125:
+kdone129:
 	VEXTRACTF64X4 $0x01, Z0, Y17
 	VADDPS        Y17, Y0, Y0
 	VEXTRACTF32X4 $0x01, Y0, X17
@@ -2055,14 +2161,14 @@ kdone125:
 	VHADDPS       X11, X10, X10
 	VHADDPS       X10, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias126
+	JZ            nobias130
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias126:
+nobias130:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2075,9 +2181,9 @@ nobias126:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile121
+	JMP     tile125
 
-end122:
+end126:
 	VZEROUPPER
 	RET
 
@@ -2101,9 +2207,9 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000001, R9
 	KMOVW R9, K2
 
-tile127:
+tile131:
 	TESTQ  R8, R8
-	JZ     end128
+	JZ     end132
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2113,9 +2219,9 @@ tile127:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k129:
+k133:
 	TESTQ       R11, R11
-	JZ          ktail130
+	JZ          ktail134
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -2128,11 +2234,11 @@ k129:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k129
+	JMP         k133
 
-ktail130:
+ktail134:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone131
+	JZ          kdone135
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -2143,7 +2249,7 @@ ktail130:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone131:
+kdone135:
 	VEXTRACTF64X4 $0x01, Z0, Y6
 	VADDPS        Y6, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X6
@@ -2169,7 +2275,7 @@ kdone131:
 	VHADDPS       X3, X3, X3
 	VHADDPS       X3, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias132
+	JZ            nobias136
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -2177,7 +2283,7 @@ kdone131:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias132:
+nobias136:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2192,9 +2298,9 @@ nobias132:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile127
+	JMP     tile131
 
-end128:
+end132:
 	VZEROUPPER
 	RET
 
@@ -2218,9 +2324,9 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000003, R9
 	KMOVW R9, K2
 
-tile133:
+tile137:
 	TESTQ  R8, R8
-	JZ     end134
+	JZ     end138
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2234,9 +2340,9 @@ tile133:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k135:
+k139:
 	TESTQ       R11, R11
-	JZ          ktail136
+	JZ          ktail140
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -2254,11 +2360,11 @@ k135:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k135
+	JMP         k139
 
-ktail136:
+ktail140:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone137
+	JZ          kdone141
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -2274,7 +2380,7 @@ ktail136:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone137:
+kdone141:
 	VEXTRACTF64X4 $0x01, Z0, Y11
 	VADDPS        Y11, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X11
@@ -2316,7 +2422,7 @@ kdone137:
 	VHADDPS       X7, X6, X6
 	VHADDPS       X6, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias138
+	JZ            nobias142
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -2324,7 +2430,7 @@ kdone137:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias138:
+nobias142:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2339,9 +2445,9 @@ nobias138:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile133
+	JMP     tile137
 
-end134:
+end138:
 	VZEROUPPER
 	RET
 
@@ -2365,9 +2471,9 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000007, R9
 	KMOVW R9, K2
 
-tile139:
+tile143:
 	TESTQ  R8, R8
-	JZ     end140
+	JZ     end144
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2385,9 +2491,9 @@ tile139:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k141:
+k145:
 	TESTQ       R11, R11
-	JZ          ktail142
+	JZ          ktail146
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -2410,11 +2516,11 @@ k141:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k141
+	JMP         k145
 
-ktail142:
+ktail146:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone143
+	JZ          kdone147
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -2435,7 +2541,7 @@ ktail142:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone143:
+kdone147:
 	VEXTRACTF64X4 $0x01, Z0, Y16
 	VADDPS        Y16, Y0, Y0
 	VEXTRACTF32X4 $0x01, Y0, X16
@@ -2497,7 +2603,7 @@ kdone143:
 	VHADDPS       X11, X11, X11
 	VHADDPS       X11, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias144
+	JZ            nobias148
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -2505,7 +2611,7 @@ kdone143:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias144:
+nobias148:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2520,9 +2626,9 @@ nobias144:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile139
+	JMP     tile143
 
-end140:
+end144:
 	VZEROUPPER
 	RET
 
@@ -2545,9 +2651,9 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-72
 	MOVQ  bias+48(FP), R8
 	MOVQ  nt+64(FP), R9
 
-tile145:
+tile149:
 	TESTQ  R9, R9
-	JZ     end146
+	JZ     end150
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2569,9 +2675,9 @@ tile145:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k147:
+k151:
 	TESTQ       R12, R12
-	JZ          ktail148
+	JZ          ktail152
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -2599,11 +2705,11 @@ k147:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k147
+	JMP         k151
 
-ktail148:
+ktail152:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone149
+	JZ          kdone153
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -2629,7 +2735,7 @@ ktail148:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone149:
+kdone153:
 	VEXTRACTF64X4 $0x01, Z0, Y21
 	VADDPS        Y21, Y0, Y0
 	VEXTRACTF32X4 $0x01, Y0, X21
@@ -2707,7 +2813,7 @@ kdone149:
 	VHADDPS       X15, X14, X14
 	VHADDPS       X14, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias150
+	JZ            nobias154
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -2715,7 +2821,7 @@ kdone149:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias150:
+nobias154:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -2730,9 +2836,9 @@ nobias150:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile145
+	JMP     tile149
 
-end146:
+end150:
 	VZEROUPPER
 	RET
 
@@ -2755,43 +2861,43 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), DI
 	SHLQ  $0x02, DI
 
-tile151:
+tile155:
 	TESTQ     SI, SI
-	JZ        end152
+	JZ        end156
 	CMPQ      acc+64(FP), $0x00
-	JE        zero153
+	JE        zero157
 	MOVQ      AX, DI
 	VMOVUPS.Z (DI), K1, Z0
-	JMP       kstart154
+	JMP       kstart158
 
-zero153:
+zero157:
 	VXORPS Z0, Z0, Z0
 
-kstart154:
+kstart158:
 	MOVQ a+16(FP), DI
 	MOVQ BX, R8
 	MOVQ k+56(FP), R9
 
-k155:
+k159:
 	TESTQ        R9, R9
-	JZ           kdone156
+	JZ           kdone160
 	VMOVUPS.Z    (R8), K1, Z1
 	VBROADCASTSS (DI), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, DI
 	ADDQ         DX, R8
 	DECQ         R9
-	JMP          k155
+	JMP          k159
 
-kdone156:
+kdone160:
 	MOVQ    AX, DI
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, BX
 	DECQ    SI
-	JMP     tile151
+	JMP     tile155
 
-end152:
+end156:
 	VZEROUPPER
 	RET
 
@@ -2814,28 +2920,28 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), DI
 	SHLQ  $0x02, DI
 
-tile157:
+tile161:
 	TESTQ     SI, SI
-	JZ        end158
+	JZ        end162
 	CMPQ      acc+64(FP), $0x00
-	JE        zero159
+	JE        zero163
 	MOVQ      AX, DI
 	VMOVUPS   (DI), Z0
 	VMOVUPS.Z 64(DI), K1, Z1
-	JMP       kstart160
+	JMP       kstart164
 
-zero159:
+zero163:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart160:
+kstart164:
 	MOVQ a+16(FP), DI
 	MOVQ BX, R8
 	MOVQ k+56(FP), R9
 
-k161:
+k165:
 	TESTQ        R9, R9
-	JZ           kdone162
+	JZ           kdone166
 	VMOVUPS      (R8), Z2
 	VMOVUPS.Z    64(R8), K1, Z3
 	VBROADCASTSS (DI), Z4
@@ -2844,18 +2950,18 @@ k161:
 	ADDQ         CX, DI
 	ADDQ         DX, R8
 	DECQ         R9
-	JMP          k161
+	JMP          k165
 
-kdone162:
+kdone166:
 	MOVQ    AX, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, K1, 64(DI)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, BX
 	DECQ    SI
-	JMP     tile157
+	JMP     tile161
 
-end158:
+end162:
 	VZEROUPPER
 	RET
 
@@ -2878,30 +2984,30 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), DI
 	SHLQ  $0x02, DI
 
-tile163:
+tile167:
 	TESTQ     SI, SI
-	JZ        end164
+	JZ        end168
 	CMPQ      acc+64(FP), $0x00
-	JE        zero165
+	JE        zero169
 	MOVQ      AX, DI
 	VMOVUPS   (DI), Z0
 	VMOVUPS   64(DI), Z1
 	VMOVUPS.Z 128(DI), K1, Z2
-	JMP       kstart166
+	JMP       kstart170
 
-zero165:
+zero169:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart166:
+kstart170:
 	MOVQ a+16(FP), DI
 	MOVQ BX, R8
 	MOVQ k+56(FP), R9
 
-k167:
+k171:
 	TESTQ        R9, R9
-	JZ           kdone168
+	JZ           kdone172
 	VMOVUPS      (R8), Z3
 	VMOVUPS      64(R8), Z4
 	VMOVUPS.Z    128(R8), K1, Z5
@@ -2912,9 +3018,9 @@ k167:
 	ADDQ         CX, DI
 	ADDQ         DX, R8
 	DECQ         R9
-	JMP          k167
+	JMP          k171
 
-kdone168:
+kdone172:
 	MOVQ    AX, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
@@ -2922,9 +3028,9 @@ kdone168:
 	ADDQ    $0x000000c0, AX
 	ADDQ    $0x000000c0, BX
 	DECQ    SI
-	JMP     tile163
+	JMP     tile167
 
-end164:
+end168:
 	VZEROUPPER
 	RET
 
@@ -2947,32 +3053,32 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), DI
 	SHLQ  $0x02, DI
 
-tile169:
+tile173:
 	TESTQ     SI, SI
-	JZ        end170
+	JZ        end174
 	CMPQ      acc+64(FP), $0x00
-	JE        zero171
+	JE        zero175
 	MOVQ      AX, DI
 	VMOVUPS   (DI), Z0
 	VMOVUPS   64(DI), Z1
 	VMOVUPS   128(DI), Z2
 	VMOVUPS.Z 192(DI), K1, Z3
-	JMP       kstart172
+	JMP       kstart176
 
-zero171:
+zero175:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart172:
+kstart176:
 	MOVQ a+16(FP), DI
 	MOVQ BX, R8
 	MOVQ k+56(FP), R9
 
-k173:
+k177:
 	TESTQ        R9, R9
-	JZ           kdone174
+	JZ           kdone178
 	VMOVUPS      (R8), Z4
 	VMOVUPS      64(R8), Z5
 	VMOVUPS      128(R8), Z6
@@ -2985,9 +3091,9 @@ k173:
 	ADDQ         CX, DI
 	ADDQ         DX, R8
 	DECQ         R9
-	JMP          k173
+	JMP          k177
 
-kdone174:
+kdone178:
 	MOVQ    AX, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
@@ -2996,9 +3102,9 @@ kdone174:
 	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000100, BX
 	DECQ    SI
-	JMP     tile169
+	JMP     tile173
 
-end170:
+end174:
 	VZEROUPPER
 	RET
 
@@ -3021,29 +3127,29 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile175:
+tile179:
 	TESTQ     DI, DI
-	JZ        end176
+	JZ        end180
 	CMPQ      acc+64(FP), $0x00
-	JE        zero177
+	JE        zero181
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart178
+	JMP       kstart182
 
-zero177:
+zero181:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart178:
+kstart182:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k179:
+k183:
 	TESTQ        R10, R10
-	JZ           kdone180
+	JZ           kdone184
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -3052,9 +3158,9 @@ k179:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k179
+	JMP          k183
 
-kdone180:
+kdone184:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -3062,9 +3168,9 @@ kdone180:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile175
+	JMP     tile179
 
-end176:
+end180:
 	VZEROUPPER
 	RET
 
@@ -3087,33 +3193,33 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile181:
+tile185:
 	TESTQ     DI, DI
-	JZ        end182
+	JZ        end186
 	CMPQ      acc+64(FP), $0x00
-	JE        zero183
+	JE        zero187
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart184
+	JMP       kstart188
 
-zero183:
+zero187:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart184:
+kstart188:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k185:
+k189:
 	TESTQ        R10, R10
-	JZ           kdone186
+	JZ           kdone190
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -3125,9 +3231,9 @@ k185:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k185
+	JMP          k189
 
-kdone186:
+kdone190:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -3137,9 +3243,9 @@ kdone186:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile181
+	JMP     tile185
 
-end182:
+end186:
 	VZEROUPPER
 	RET
 
@@ -3162,11 +3268,11 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile187:
+tile191:
 	TESTQ     DI, DI
-	JZ        end188
+	JZ        end192
 	CMPQ      acc+64(FP), $0x00
-	JE        zero189
+	JE        zero193
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3175,9 +3281,9 @@ tile187:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart190
+	JMP       kstart194
 
-zero189:
+zero193:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3185,14 +3291,14 @@ zero189:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart190:
+kstart194:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k191:
+k195:
 	TESTQ        R10, R10
-	JZ           kdone192
+	JZ           kdone196
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -3207,9 +3313,9 @@ k191:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k191
+	JMP          k195
 
-kdone192:
+kdone196:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3221,9 +3327,9 @@ kdone192:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile187
+	JMP     tile191
 
-end188:
+end192:
 	VZEROUPPER
 	RET
 
@@ -3246,11 +3352,11 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile193:
+tile197:
 	TESTQ     DI, DI
-	JZ        end194
+	JZ        end198
 	CMPQ      acc+64(FP), $0x00
-	JE        zero195
+	JE        zero199
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3261,9 +3367,9 @@ tile193:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart196
+	JMP       kstart200
 
-zero195:
+zero199:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3273,14 +3379,14 @@ zero195:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart196:
+kstart200:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k197:
+k201:
 	TESTQ        R10, R10
-	JZ           kdone198
+	JZ           kdone202
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -3298,9 +3404,9 @@ k197:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k197
+	JMP          k201
 
-kdone198:
+kdone202:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3314,9 +3420,9 @@ kdone198:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile193
+	JMP     tile197
 
-end194:
+end198:
 	VZEROUPPER
 	RET
 
@@ -3339,32 +3445,32 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile199:
+tile203:
 	TESTQ     DI, DI
-	JZ        end200
+	JZ        end204
 	CMPQ      acc+64(FP), $0x00
-	JE        zero201
+	JE        zero205
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart202
+	JMP       kstart206
 
-zero201:
+zero205:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart202:
+kstart206:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k203:
+k207:
 	TESTQ        R10, R10
-	JZ           kdone204
+	JZ           kdone208
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -3375,9 +3481,9 @@ k203:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k203
+	JMP          k207
 
-kdone204:
+kdone208:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -3387,9 +3493,9 @@ kdone204:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile199
+	JMP     tile203
 
-end200:
+end204:
 	VZEROUPPER
 	RET
 
@@ -3412,11 +3518,11 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile205:
+tile209:
 	TESTQ     DI, DI
-	JZ        end206
+	JZ        end210
 	CMPQ      acc+64(FP), $0x00
-	JE        zero207
+	JE        zero211
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -3426,9 +3532,9 @@ tile205:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart208
+	JMP       kstart212
 
-zero207:
+zero211:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3436,14 +3542,14 @@ zero207:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart208:
+kstart212:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k209:
+k213:
 	TESTQ        R10, R10
-	JZ           kdone210
+	JZ           kdone214
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -3458,9 +3564,9 @@ k209:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k209
+	JMP          k213
 
-kdone210:
+kdone214:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -3473,9 +3579,9 @@ kdone210:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile205
+	JMP     tile209
 
-end206:
+end210:
 	VZEROUPPER
 	RET
 
@@ -3498,11 +3604,11 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile211:
+tile215:
 	TESTQ     DI, DI
-	JZ        end212
+	JZ        end216
 	CMPQ      acc+64(FP), $0x00
-	JE        zero213
+	JE        zero217
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3515,9 +3621,9 @@ tile211:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart214
+	JMP       kstart218
 
-zero213:
+zero217:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3528,14 +3634,14 @@ zero213:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart214:
+kstart218:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k215:
+k219:
 	TESTQ        R10, R10
-	JZ           kdone216
+	JZ           kdone220
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -3554,9 +3660,9 @@ k215:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k215
+	JMP          k219
 
-kdone216:
+kdone220:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3572,9 +3678,9 @@ kdone216:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile211
+	JMP     tile215
 
-end212:
+end216:
 	VZEROUPPER
 	RET
 
@@ -3597,11 +3703,11 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile217:
+tile221:
 	TESTQ     DI, DI
-	JZ        end218
+	JZ        end222
 	CMPQ      acc+64(FP), $0x00
-	JE        zero219
+	JE        zero223
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3617,9 +3723,9 @@ tile217:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart220
+	JMP       kstart224
 
-zero219:
+zero223:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3633,14 +3739,14 @@ zero219:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart220:
+kstart224:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k221:
+k225:
 	TESTQ        R10, R10
-	JZ           kdone222
+	JZ           kdone226
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -3663,9 +3769,9 @@ k221:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k221
+	JMP          k225
 
-kdone222:
+kdone226:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3684,9 +3790,9 @@ kdone222:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile217
+	JMP     tile221
 
-end218:
+end222:
 	VZEROUPPER
 	RET
 
@@ -3710,11 +3816,11 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-tile223:
+tile227:
 	TESTQ     R8, R8
-	JZ        end224
+	JZ        end228
 	CMPQ      acc+64(FP), $0x00
-	JE        zero225
+	JE        zero229
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -3723,22 +3829,22 @@ tile223:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart226
+	JMP       kstart230
 
-zero225:
+zero229:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart226:
+kstart230:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k227:
+k231:
 	TESTQ        R11, R11
-	JZ           kdone228
+	JZ           kdone232
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -3751,9 +3857,9 @@ k227:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k227
+	JMP          k231
 
-kdone228:
+kdone232:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -3765,9 +3871,9 @@ kdone228:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile223
+	JMP     tile227
 
-end224:
+end228:
 	VZEROUPPER
 	RET
 
@@ -3791,11 +3897,11 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-tile229:
+tile233:
 	TESTQ     R8, R8
-	JZ        end230
+	JZ        end234
 	CMPQ      acc+64(FP), $0x00
-	JE        zero231
+	JE        zero235
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -3808,9 +3914,9 @@ tile229:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart232
+	JMP       kstart236
 
-zero231:
+zero235:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3820,14 +3926,14 @@ zero231:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart232:
+kstart236:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k233:
+k237:
 	TESTQ        R11, R11
-	JZ           kdone234
+	JZ           kdone238
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -3845,9 +3951,9 @@ k233:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k233
+	JMP          k237
 
-kdone234:
+kdone238:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -3863,9 +3969,9 @@ kdone234:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile229
+	JMP     tile233
 
-end230:
+end234:
 	VZEROUPPER
 	RET
 
@@ -3889,11 +3995,11 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-tile235:
+tile239:
 	TESTQ     R8, R8
-	JZ        end236
+	JZ        end240
 	CMPQ      acc+64(FP), $0x00
-	JE        zero237
+	JE        zero241
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -3910,9 +4016,9 @@ tile235:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart238
+	JMP       kstart242
 
-zero237:
+zero241:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3926,14 +4032,14 @@ zero237:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart238:
+kstart242:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k239:
+k243:
 	TESTQ        R11, R11
-	JZ           kdone240
+	JZ           kdone244
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -3956,9 +4062,9 @@ k239:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k239
+	JMP          k243
 
-kdone240:
+kdone244:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -3978,9 +4084,9 @@ kdone240:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile235
+	JMP     tile239
 
-end236:
+end240:
 	VZEROUPPER
 	RET
 
@@ -4004,11 +4110,11 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-tile241:
+tile245:
 	TESTQ     R8, R8
-	JZ        end242
+	JZ        end246
 	CMPQ      acc+64(FP), $0x00
-	JE        zero243
+	JE        zero247
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -4029,9 +4135,9 @@ tile241:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart244
+	JMP       kstart248
 
-zero243:
+zero247:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4049,14 +4155,14 @@ zero243:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart244:
+kstart248:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k245:
+k249:
 	TESTQ        R11, R11
-	JZ           kdone246
+	JZ           kdone250
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -4084,9 +4190,9 @@ k245:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k245
+	JMP          k249
 
-kdone246:
+kdone250:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -4110,9 +4216,9 @@ kdone246:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile241
+	JMP     tile245
 
-end242:
+end246:
 	VZEROUPPER
 	RET
 
@@ -4145,14 +4251,14 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows247:
+rows251:
 	TESTQ SI, SI
-	JZ    end248
+	JZ    end252
 	XORQ  R10, R10
 
-loopU249:
+loopU253:
 	CMPQ        R10, R8
-	JAE         loop1250
+	JAE         loop1254
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -4162,30 +4268,30 @@ loopU249:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU249
+	JMP         loopU253
 
-loop1250:
+loop1254:
 	CMPQ        R10, R9
-	JAE         tail252
+	JAE         tail256
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1250
+	JMP         loop1254
 
-tail252:
+tail256:
 	CMPQ        R10, DI
-	JAE         done251
+	JAE         done255
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y0
 
-done251:
+done255:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows247
+	JMP  rows251
 
-end248:
+end252:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -4223,14 +4329,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows253:
+rows257:
 	TESTQ SI, SI
-	JZ    end254
+	JZ    end258
 	XORQ  R10, R10
 
-loopU255:
+loopU259:
 	CMPQ        R10, R8
-	JAE         loop1256
+	JAE         loop1260
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -4244,32 +4350,32 @@ loopU255:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU255
+	JMP         loopU259
 
-loop1256:
+loop1260:
 	CMPQ        R10, R9
-	JAE         tail258
+	JAE         tail262
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1256
+	JMP         loop1260
 
-tail258:
+tail262:
 	CMPQ        R10, DI
-	JAE         done257
+	JAE         done261
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done257:
+done261:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows253
+	JMP  rows257
 
-end254:
+end258:
 	VZEROUPPER
 	RET
 
@@ -4299,9 +4405,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU259:
+loopU263:
 	CMPQ        CX, DX
-	JAE         loop1260
+	JAE         loop1264
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -4315,26 +4421,26 @@ loopU259:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU259
+	JMP         loopU263
 
-loop1260:
+loop1264:
 	CMPQ        CX, BX
-	JAE         tail262
+	JAE         tail266
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1260
+	JMP         loop1264
 
-tail262:
+tail266:
 	CMPQ        CX, SI
-	JAE         done261
+	JAE         done265
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done261:
+done265:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -4369,9 +4475,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU263:
+loopU267:
 	CMPQ    DX, BX
-	JAE     loop1264
+	JAE     loop1268
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -4381,27 +4487,27 @@ loopU263:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU263
+	JMP     loopU267
 
-loop1264:
+loop1268:
 	CMPQ    DX, SI
-	JAE     tail266
+	JAE     tail270
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1264
+	JMP     loop1268
 
-tail266:
+tail270:
 	CMPQ       DX, DI
-	JAE        done265
+	JAE        done269
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done265:
+done269:
 	VZEROUPPER
 	RET
 
@@ -4428,9 +4534,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU267:
+loopU271:
 	CMPQ    DX, BX
-	JAE     loop1268
+	JAE     loop1272
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -4442,29 +4548,29 @@ loopU267:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU267
+	JMP     loopU271
 
-loop1268:
+loop1272:
 	CMPQ    DX, SI
-	JAE     tail270
+	JAE     tail274
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1268
+	JMP     loop1272
 
-tail270:
+tail274:
 	CMPQ       DX, DI
-	JAE        done269
+	JAE        done273
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done269:
+done273:
 	VZEROUPPER
 	RET
 
@@ -4500,9 +4606,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-72
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1272:
+loop1276:
 	CMPQ        SI, DI
-	JAE         tail274
+	JAE         tail278
 	VMOVUPS     (AX)(SI*1), Y0
 	VMOVUPS     (CX)(SI*1), Y1
 	VMOVUPS     (DX)(SI*1), Y2
@@ -4522,11 +4628,11 @@ loop1272:
 	VSUBPS      Y2, Y0, Y0
 	VMOVUPS     Y0, (AX)(SI*1)
 	ADDQ        $0x00000020, SI
-	JMP         loop1272
+	JMP         loop1276
 
-tail274:
+tail278:
 	CMPQ        SI, R8
-	JAE         done273
+	JAE         done277
 	VMASKMOVPS  (AX)(SI*1), Y15, Y0
 	VMASKMOVPS  (CX)(SI*1), Y15, Y1
 	VMASKMOVPS  (DX)(SI*1), Y15, Y2
@@ -4546,7 +4652,7 @@ tail274:
 	VSUBPS      Y2, Y0, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(SI*1)
 
-done273:
+done277:
 	VZEROUPPER
 	RET
 
@@ -4573,22 +4679,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows275:
+rows279:
 	TESTQ    BX, BX
-	JZ       end278
+	JZ       end282
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do277
-	JP       do277
-	JMP      next276
+	JNE      do281
+	JP       do281
+	JMP      next280
 
-do277:
+do281:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU279:
+loopU283:
 	CMPQ        R9, R8
-	JAE         loop1280
+	JAE         loop1284
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -4596,33 +4702,33 @@ loopU279:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU279
+	JMP         loopU283
 
-loop1280:
+loop1284:
 	CMPQ        R9, SI
-	JAE         tail282
+	JAE         tail286
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1280
+	JMP         loop1284
 
-tail282:
+tail286:
 	CMPQ        R9, DI
-	JAE         done281
+	JAE         done285
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done281:
-next276:
+done285:
+next280:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows275
+	JMP  rows279
 
-end278:
+end282:
 	VZEROUPPER
 	RET
 
@@ -4651,22 +4757,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows283:
+rows287:
 	TESTQ    DI, DI
-	JZ       end286
+	JZ       end290
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do285
-	JP       do285
-	JMP      next284
+	JNE      do289
+	JP       do289
+	JMP      next288
 
-do285:
+do289:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU287:
+loopU291:
 	CMPQ        R11, R10
-	JAE         loop1288
+	JAE         loop1292
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -4680,11 +4786,11 @@ loopU287:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU287
+	JMP         loopU291
 
-loop1288:
+loop1292:
 	CMPQ        R11, R8
-	JAE         tail290
+	JAE         tail294
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -4692,11 +4798,11 @@ loop1288:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1288
+	JMP         loop1292
 
-tail290:
+tail294:
 	CMPQ        R11, R9
-	JAE         done289
+	JAE         done293
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -4706,15 +4812,15 @@ tail290:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done289:
-next284:
+done293:
+next288:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows283
+	JMP  rows287
 
-end286:
+end290:
 	VZEROUPPER
 	RET
 
@@ -4743,63 +4849,13 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU291:
+blockU295:
 	CMPQ    R10, R8
-	JAE     block1292
+	JAE     block1296
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
-	XORQ    R11, R11
-
-tap295:
-	CMPQ         R11, SI
-	JAE          taps296
-	MOVLQSX      (DX)(R11*4), R12
-	SHLQ         $0x02, R12
-	ADDQ         R10, R12
-	VBROADCASTSS (BX)(R11*4), Y13
-	VFMADD231PS  (CX)(R12*1), Y13, Y0
-	VFMADD231PS  32(CX)(R12*1), Y13, Y1
-	VFMADD231PS  64(CX)(R12*1), Y13, Y2
-	VFMADD231PS  96(CX)(R12*1), Y13, Y3
-	INCQ         R11
-	JMP          tap295
-
-taps296:
-	VMOVUPS Y0, (AX)(R10*1)
-	VMOVUPS Y1, 32(AX)(R10*1)
-	VMOVUPS Y2, 64(AX)(R10*1)
-	VMOVUPS Y3, 96(AX)(R10*1)
-	ADDQ    $0x00000080, R10
-	JMP     blockU291
-
-block1292:
-	CMPQ    R10, R9
-	JAE     tail293
-	VMOVAPS Y14, Y0
-	XORQ    R11, R11
-
-tap297:
-	CMPQ         R11, SI
-	JAE          taps298
-	MOVLQSX      (DX)(R11*4), R12
-	SHLQ         $0x02, R12
-	ADDQ         R10, R12
-	VBROADCASTSS (BX)(R11*4), Y13
-	VFMADD231PS  (CX)(R12*1), Y13, Y0
-	INCQ         R11
-	JMP          tap297
-
-taps298:
-	VMOVUPS Y0, (AX)(R10*1)
-	ADDQ    $0x00000020, R10
-	JMP     block1292
-
-tail293:
-	CMPQ    R10, DI
-	JAE     end294
-	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
 tap299:
@@ -4809,15 +4865,65 @@ tap299:
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
-	VMASKMOVPS   (CX)(R12*1), Y15, Y4
-	VFMADD231PS  Y4, Y13, Y0
+	VFMADD231PS  (CX)(R12*1), Y13, Y0
+	VFMADD231PS  32(CX)(R12*1), Y13, Y1
+	VFMADD231PS  64(CX)(R12*1), Y13, Y2
+	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
 	JMP          tap299
 
 taps300:
+	VMOVUPS Y0, (AX)(R10*1)
+	VMOVUPS Y1, 32(AX)(R10*1)
+	VMOVUPS Y2, 64(AX)(R10*1)
+	VMOVUPS Y3, 96(AX)(R10*1)
+	ADDQ    $0x00000080, R10
+	JMP     blockU295
+
+block1296:
+	CMPQ    R10, R9
+	JAE     tail297
+	VMOVAPS Y14, Y0
+	XORQ    R11, R11
+
+tap301:
+	CMPQ         R11, SI
+	JAE          taps302
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Y13
+	VFMADD231PS  (CX)(R12*1), Y13, Y0
+	INCQ         R11
+	JMP          tap301
+
+taps302:
+	VMOVUPS Y0, (AX)(R10*1)
+	ADDQ    $0x00000020, R10
+	JMP     block1296
+
+tail297:
+	CMPQ    R10, DI
+	JAE     end298
+	VMOVAPS Y14, Y0
+	XORQ    R11, R11
+
+tap303:
+	CMPQ         R11, SI
+	JAE          taps304
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Y13
+	VMASKMOVPS   (CX)(R12*1), Y15, Y4
+	VFMADD231PS  Y4, Y13, Y0
+	INCQ         R11
+	JMP          tap303
+
+taps304:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end294:
+end298:
 	VZEROUPPER
 	RET
 
@@ -4839,46 +4945,46 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-72
 	MOVQ    bias+48(FP), BX
 	MOVQ    nt+64(FP), SI
 
-tile301:
+tile305:
 	TESTQ  SI, SI
-	JZ     end302
+	JZ     end306
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), DI
 	MOVQ   DX, R8
 	MOVQ   k+56(FP), R9
 	SHRQ   $0x03, R9
 
-k303:
+k307:
 	TESTQ       R9, R9
-	JZ          ktail304
+	JZ          ktail308
 	VMOVUPS     (R8), Y1
 	VMOVUPS     (DI), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, DI
 	ADDQ        $0x00000020, R8
 	DECQ        R9
-	JMP         k303
+	JMP         k307
 
-ktail304:
+ktail308:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone305
+	JZ          kdone309
 	VMASKMOVPS  (R8), Y15, Y1
 	VMASKMOVPS  (DI), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone305:
+kdone309:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           nobias306
+	JZ           nobias310
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (BX), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, BX
 
-nobias306:
+nobias310:
 	MOVQ       ldc+8(FP), DI
 	SHLQ       $0x02, DI
 	MOVQ       AX, DI
@@ -4888,9 +4994,9 @@ nobias306:
 	IMUL3Q     $0x00000001, CX, DI
 	ADDQ       DI, DX
 	DECQ       SI
-	JMP        tile301
+	JMP        tile305
 
-end302:
+end306:
 	VZEROUPPER
 	RET
 
@@ -4912,9 +5018,9 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-72
 	MOVQ    bias+48(FP), BX
 	MOVQ    nt+64(FP), SI
 
-tile307:
+tile311:
 	TESTQ  SI, SI
-	JZ     end308
+	JZ     end312
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), DI
@@ -4922,9 +5028,9 @@ tile307:
 	MOVQ   k+56(FP), R9
 	SHRQ   $0x03, R9
 
-k309:
+k313:
 	TESTQ       R9, R9
-	JZ          ktail310
+	JZ          ktail314
 	VMOVUPS     (R8), Y2
 	VMOVUPS     (R8)(CX*1), Y3
 	VMOVUPS     (DI), Y4
@@ -4933,18 +5039,18 @@ k309:
 	ADDQ        $0x00000020, DI
 	ADDQ        $0x00000020, R8
 	DECQ        R9
-	JMP         k309
+	JMP         k313
 
-ktail310:
+ktail314:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone311
+	JZ          kdone315
 	VMASKMOVPS  (R8), Y15, Y2
 	VMASKMOVPS  (R8)(CX*1), Y15, Y3
 	VMASKMOVPS  (DI), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone311:
+kdone315:
 	VEXTRACTF128 $0x01, Y0, X5
 	VADDPS       X5, X0, X0
 	VEXTRACTF128 $0x01, Y1, X5
@@ -4952,13 +5058,13 @@ kdone311:
 	VHADDPS      X1, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           nobias312
+	JZ           nobias316
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (BX), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, BX
 
-nobias312:
+nobias316:
 	MOVQ       ldc+8(FP), DI
 	SHLQ       $0x02, DI
 	MOVQ       AX, DI
@@ -4968,9 +5074,9 @@ nobias312:
 	IMUL3Q     $0x00000002, CX, DI
 	ADDQ       DI, DX
 	DECQ       SI
-	JMP        tile307
+	JMP        tile311
 
-end308:
+end312:
 	VZEROUPPER
 	RET
 
@@ -4992,9 +5098,9 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-72
 	MOVQ    bias+48(FP), BX
 	MOVQ    nt+64(FP), SI
 
-tile313:
+tile317:
 	TESTQ  SI, SI
-	JZ     end314
+	JZ     end318
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5003,9 +5109,9 @@ tile313:
 	MOVQ   k+56(FP), R9
 	SHRQ   $0x03, R9
 
-k315:
+k319:
 	TESTQ       R9, R9
-	JZ          ktail316
+	JZ          ktail320
 	VMOVUPS     (R8), Y3
 	VMOVUPS     (R8)(CX*1), Y4
 	VMOVUPS     (R8)(CX*2), Y5
@@ -5016,11 +5122,11 @@ k315:
 	ADDQ        $0x00000020, DI
 	ADDQ        $0x00000020, R8
 	DECQ        R9
-	JMP         k315
+	JMP         k319
 
-ktail316:
+ktail320:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone317
+	JZ          kdone321
 	VMASKMOVPS  (R8), Y15, Y3
 	VMASKMOVPS  (R8)(CX*1), Y15, Y4
 	VMASKMOVPS  (R8)(CX*2), Y15, Y5
@@ -5029,7 +5135,7 @@ ktail316:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone317:
+kdone321:
 	VEXTRACTF128 $0x01, Y0, X7
 	VADDPS       X7, X0, X0
 	VEXTRACTF128 $0x01, Y1, X7
@@ -5040,13 +5146,13 @@ kdone317:
 	VHADDPS      X2, X2, X2
 	VHADDPS      X2, X0, X0
 	TESTQ        BX, BX
-	JZ           nobias318
+	JZ           nobias322
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (BX), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, BX
 
-nobias318:
+nobias322:
 	MOVQ       ldc+8(FP), DI
 	SHLQ       $0x02, DI
 	MOVQ       AX, DI
@@ -5056,9 +5162,9 @@ nobias318:
 	IMUL3Q     $0x00000003, CX, DI
 	ADDQ       DI, DX
 	DECQ       SI
-	JMP        tile313
+	JMP        tile317
 
-end314:
+end318:
 	VZEROUPPER
 	RET
 
@@ -5080,9 +5186,9 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-72
 	MOVQ    bias+48(FP), SI
 	MOVQ    nt+64(FP), DI
 
-tile319:
+tile323:
 	TESTQ  DI, DI
-	JZ     end320
+	JZ     end324
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -5090,9 +5196,9 @@ tile319:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k321:
+k325:
 	TESTQ       R10, R10
-	JZ          ktail322
+	JZ          ktail326
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -5101,18 +5207,18 @@ k321:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k321
+	JMP         k325
 
-ktail322:
+ktail326:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone323
+	JZ          kdone327
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone323:
+kdone327:
 	VEXTRACTF128 $0x01, Y0, X4
 	VADDPS       X4, X0, X0
 	VHADDPS      X0, X0, X0
@@ -5122,14 +5228,14 @@ kdone323:
 	VHADDPS      X1, X1, X1
 	VHADDPS      X1, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias324
+	JZ           nobias328
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias324:
+nobias328:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5142,9 +5248,9 @@ nobias324:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile319
+	JMP        tile323
 
-end320:
+end324:
 	VZEROUPPER
 	RET
 
@@ -5166,9 +5272,9 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-72
 	MOVQ    bias+48(FP), SI
 	MOVQ    nt+64(FP), DI
 
-tile325:
+tile329:
 	TESTQ  DI, DI
-	JZ     end326
+	JZ     end330
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5178,9 +5284,9 @@ tile325:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k327:
+k331:
 	TESTQ       R10, R10
-	JZ          ktail328
+	JZ          ktail332
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -5192,11 +5298,11 @@ k327:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k327
+	JMP         k331
 
-ktail328:
+ktail332:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone329
+	JZ          kdone333
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -5206,7 +5312,7 @@ ktail328:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone329:
+kdone333:
 	VEXTRACTF128 $0x01, Y0, X7
 	VADDPS       X7, X0, X0
 	VEXTRACTF128 $0x01, Y1, X7
@@ -5220,14 +5326,14 @@ kdone329:
 	VHADDPS      X3, X2, X2
 	VHADDPS      X2, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias330
+	JZ           nobias334
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias330:
+nobias334:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5240,9 +5346,9 @@ nobias330:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile325
+	JMP        tile329
 
-end326:
+end330:
 	VZEROUPPER
 	RET
 
@@ -5264,9 +5370,9 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-72
 	MOVQ    bias+48(FP), SI
 	MOVQ    nt+64(FP), DI
 
-tile331:
+tile335:
 	TESTQ  DI, DI
-	JZ     end332
+	JZ     end336
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5278,9 +5384,9 @@ tile331:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k333:
+k337:
 	TESTQ       R10, R10
-	JZ          ktail334
+	JZ          ktail338
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -5295,11 +5401,11 @@ k333:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k333
+	JMP         k337
 
-ktail334:
+ktail338:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone335
+	JZ          kdone339
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -5312,7 +5418,7 @@ ktail334:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone335:
+kdone339:
 	VEXTRACTF128 $0x01, Y0, X10
 	VADDPS       X10, X0, X0
 	VEXTRACTF128 $0x01, Y1, X10
@@ -5332,14 +5438,14 @@ kdone335:
 	VHADDPS      X5, X5, X5
 	VHADDPS      X5, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias336
+	JZ           nobias340
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias336:
+nobias340:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5352,9 +5458,9 @@ nobias336:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile331
+	JMP        tile335
 
-end332:
+end336:
 	VZEROUPPER
 	RET
 
@@ -5376,9 +5482,9 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-72
 	MOVQ    bias+48(FP), SI
 	MOVQ    nt+64(FP), DI
 
-tile337:
+tile341:
 	TESTQ  DI, DI
-	JZ     end338
+	JZ     end342
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5387,9 +5493,9 @@ tile337:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k339:
+k343:
 	TESTQ       R10, R10
-	JZ          ktail340
+	JZ          ktail344
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -5400,11 +5506,11 @@ k339:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k339
+	JMP         k343
 
-ktail340:
+ktail344:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone341
+	JZ          kdone345
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -5413,7 +5519,7 @@ ktail340:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone341:
+kdone345:
 	VEXTRACTF128 $0x01, Y0, X5
 	VADDPS       X5, X0, X0
 	VHADDPS      X0, X0, X0
@@ -5427,7 +5533,7 @@ kdone341:
 	VHADDPS      X2, X2, X2
 	VHADDPS      X2, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias342
+	JZ           nobias346
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -5435,7 +5541,7 @@ kdone341:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias342:
+nobias346:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5451,9 +5557,9 @@ nobias342:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile337
+	JMP        tile341
 
-end338:
+end342:
 	VZEROUPPER
 	RET
 
@@ -5475,9 +5581,9 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-72
 	MOVQ    bias+48(FP), SI
 	MOVQ    nt+64(FP), DI
 
-tile343:
+tile347:
 	TESTQ  DI, DI
-	JZ     end344
+	JZ     end348
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5489,9 +5595,9 @@ tile343:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k345:
+k349:
 	TESTQ       R10, R10
-	JZ          ktail346
+	JZ          ktail350
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -5506,11 +5612,11 @@ k345:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k345
+	JMP         k349
 
-ktail346:
+ktail350:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone347
+	JZ          kdone351
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -5523,7 +5629,7 @@ ktail346:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone347:
+kdone351:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VEXTRACTF128 $0x01, Y1, X9
@@ -5543,7 +5649,7 @@ kdone347:
 	VHADDPS      X5, X4, X4
 	VHADDPS      X4, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias348
+	JZ           nobias352
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -5551,7 +5657,7 @@ kdone347:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias348:
+nobias352:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5567,9 +5673,9 @@ nobias348:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile343
+	JMP        tile347
 
-end344:
+end348:
 	VZEROUPPER
 	RET
 
@@ -5591,9 +5697,9 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-72
 	MOVQ    bias+48(FP), SI
 	MOVQ    nt+64(FP), DI
 
-tile349:
+tile353:
 	TESTQ  DI, DI
-	JZ     end350
+	JZ     end354
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5608,9 +5714,9 @@ tile349:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k351:
+k355:
 	TESTQ       R10, R10
-	JZ          ktail352
+	JZ          ktail356
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -5629,11 +5735,11 @@ k351:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k351
+	JMP         k355
 
-ktail352:
+ktail356:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone353
+	JZ          kdone357
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -5650,7 +5756,7 @@ ktail352:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone353:
+kdone357:
 	VEXTRACTF128 $0x01, Y0, X13
 	VADDPS       X13, X0, X0
 	VEXTRACTF128 $0x01, Y1, X13
@@ -5679,7 +5785,7 @@ kdone353:
 	VHADDPS      X8, X8, X8
 	VHADDPS      X8, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias354
+	JZ           nobias358
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -5687,7 +5793,7 @@ kdone353:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias354:
+nobias358:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5703,9 +5809,9 @@ nobias354:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile349
+	JMP        tile353
 
-end350:
+end354:
 	VZEROUPPER
 	RET
 
@@ -5729,43 +5835,43 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-88
 	MOVQ    ldc+8(FP), DI
 	SHLQ    $0x02, DI
 
-tile355:
+tile359:
 	TESTQ      SI, SI
-	JZ         end356
+	JZ         end360
 	CMPQ       acc+64(FP), $0x00
-	JE         zero357
+	JE         zero361
 	MOVQ       AX, DI
 	VMASKMOVPS (DI), Y15, Y0
-	JMP        kstart358
+	JMP        kstart362
 
-zero357:
+zero361:
 	VXORPS Y0, Y0, Y0
 
-kstart358:
+kstart362:
 	MOVQ a+16(FP), DI
 	MOVQ BX, R8
 	MOVQ k+56(FP), R9
 
-k359:
+k363:
 	TESTQ        R9, R9
-	JZ           kdone360
+	JZ           kdone364
 	VMASKMOVPS   (R8), Y15, Y1
 	VBROADCASTSS (DI), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, DI
 	ADDQ         DX, R8
 	DECQ         R9
-	JMP          k359
+	JMP          k363
 
-kdone360:
+kdone364:
 	MOVQ       AX, DI
 	VMASKMOVPS Y0, Y15, (DI)
 	ADDQ       $0x00000020, AX
 	ADDQ       $0x00000020, BX
 	DECQ       SI
-	JMP        tile355
+	JMP        tile359
 
-end356:
+end360:
 	VZEROUPPER
 	RET
 
@@ -5789,28 +5895,28 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-88
 	MOVQ    ldc+8(FP), DI
 	SHLQ    $0x02, DI
 
-tile361:
+tile365:
 	TESTQ      SI, SI
-	JZ         end362
+	JZ         end366
 	CMPQ       acc+64(FP), $0x00
-	JE         zero363
+	JE         zero367
 	MOVQ       AX, DI
 	VMOVUPS    (DI), Y0
 	VMASKMOVPS 32(DI), Y15, Y1
-	JMP        kstart364
+	JMP        kstart368
 
-zero363:
+zero367:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart364:
+kstart368:
 	MOVQ a+16(FP), DI
 	MOVQ BX, R8
 	MOVQ k+56(FP), R9
 
-k365:
+k369:
 	TESTQ        R9, R9
-	JZ           kdone366
+	JZ           kdone370
 	VMOVUPS      (R8), Y2
 	VMASKMOVPS   32(R8), Y15, Y3
 	VBROADCASTSS (DI), Y4
@@ -5819,18 +5925,18 @@ k365:
 	ADDQ         CX, DI
 	ADDQ         DX, R8
 	DECQ         R9
-	JMP          k365
+	JMP          k369
 
-kdone366:
+kdone370:
 	MOVQ       AX, DI
 	VMOVUPS    Y0, (DI)
 	VMASKMOVPS Y1, Y15, 32(DI)
 	ADDQ       $0x00000040, AX
 	ADDQ       $0x00000040, BX
 	DECQ       SI
-	JMP        tile361
+	JMP        tile365
 
-end362:
+end366:
 	VZEROUPPER
 	RET
 
@@ -5854,30 +5960,30 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-88
 	MOVQ    ldc+8(FP), DI
 	SHLQ    $0x02, DI
 
-tile367:
+tile371:
 	TESTQ      SI, SI
-	JZ         end368
+	JZ         end372
 	CMPQ       acc+64(FP), $0x00
-	JE         zero369
+	JE         zero373
 	MOVQ       AX, DI
 	VMOVUPS    (DI), Y0
 	VMOVUPS    32(DI), Y1
 	VMASKMOVPS 64(DI), Y15, Y2
-	JMP        kstart370
+	JMP        kstart374
 
-zero369:
+zero373:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart370:
+kstart374:
 	MOVQ a+16(FP), DI
 	MOVQ BX, R8
 	MOVQ k+56(FP), R9
 
-k371:
+k375:
 	TESTQ        R9, R9
-	JZ           kdone372
+	JZ           kdone376
 	VMOVUPS      (R8), Y3
 	VMOVUPS      32(R8), Y4
 	VMASKMOVPS   64(R8), Y15, Y5
@@ -5888,9 +5994,9 @@ k371:
 	ADDQ         CX, DI
 	ADDQ         DX, R8
 	DECQ         R9
-	JMP          k371
+	JMP          k375
 
-kdone372:
+kdone376:
 	MOVQ       AX, DI
 	VMOVUPS    Y0, (DI)
 	VMOVUPS    Y1, 32(DI)
@@ -5898,9 +6004,9 @@ kdone372:
 	ADDQ       $0x00000060, AX
 	ADDQ       $0x00000060, BX
 	DECQ       SI
-	JMP        tile367
+	JMP        tile371
 
-end368:
+end372:
 	VZEROUPPER
 	RET
 
@@ -5924,29 +6030,29 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-88
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-tile373:
+tile377:
 	TESTQ      DI, DI
-	JZ         end374
+	JZ         end378
 	CMPQ       acc+64(FP), $0x00
-	JE         zero375
+	JE         zero379
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart376
+	JMP        kstart380
 
-zero375:
+zero379:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart376:
+kstart380:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k377:
+k381:
 	TESTQ        R10, R10
-	JZ           kdone378
+	JZ           kdone382
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -5955,9 +6061,9 @@ k377:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k377
+	JMP          k381
 
-kdone378:
+kdone382:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -5965,9 +6071,9 @@ kdone378:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile373
+	JMP        tile377
 
-end374:
+end378:
 	VZEROUPPER
 	RET
 
@@ -5991,33 +6097,33 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-88
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-tile379:
+tile383:
 	TESTQ      DI, DI
-	JZ         end380
+	JZ         end384
 	CMPQ       acc+64(FP), $0x00
-	JE         zero381
+	JE         zero385
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart382
+	JMP        kstart386
 
-zero381:
+zero385:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart382:
+kstart386:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k383:
+k387:
 	TESTQ        R10, R10
-	JZ           kdone384
+	JZ           kdone388
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -6029,9 +6135,9 @@ k383:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k383
+	JMP          k387
 
-kdone384:
+kdone388:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -6041,9 +6147,9 @@ kdone384:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile379
+	JMP        tile383
 
-end380:
+end384:
 	VZEROUPPER
 	RET
 
@@ -6067,11 +6173,11 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-88
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-tile385:
+tile389:
 	TESTQ      DI, DI
-	JZ         end386
+	JZ         end390
 	CMPQ       acc+64(FP), $0x00
-	JE         zero387
+	JE         zero391
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -6080,9 +6186,9 @@ tile385:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart388
+	JMP        kstart392
 
-zero387:
+zero391:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6090,14 +6196,14 @@ zero387:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart388:
+kstart392:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k389:
+k393:
 	TESTQ        R10, R10
-	JZ           kdone390
+	JZ           kdone394
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -6112,9 +6218,9 @@ k389:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k389
+	JMP          k393
 
-kdone390:
+kdone394:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -6126,9 +6232,9 @@ kdone390:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile385
+	JMP        tile389
 
-end386:
+end390:
 	VZEROUPPER
 	RET
 
@@ -6152,32 +6258,32 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-88
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-tile391:
+tile395:
 	TESTQ      DI, DI
-	JZ         end392
+	JZ         end396
 	CMPQ       acc+64(FP), $0x00
-	JE         zero393
+	JE         zero397
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart394
+	JMP        kstart398
 
-zero393:
+zero397:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart394:
+kstart398:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k395:
+k399:
 	TESTQ        R10, R10
-	JZ           kdone396
+	JZ           kdone400
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -6188,9 +6294,9 @@ k395:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k395
+	JMP          k399
 
-kdone396:
+kdone400:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -6200,9 +6306,9 @@ kdone396:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile391
+	JMP        tile395
 
-end392:
+end396:
 	VZEROUPPER
 	RET
 
@@ -6226,11 +6332,11 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-88
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-tile397:
+tile401:
 	TESTQ      DI, DI
-	JZ         end398
+	JZ         end402
 	CMPQ       acc+64(FP), $0x00
-	JE         zero399
+	JE         zero403
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -6240,9 +6346,9 @@ tile397:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart400
+	JMP        kstart404
 
-zero399:
+zero403:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6250,14 +6356,14 @@ zero399:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart400:
+kstart404:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k401:
+k405:
 	TESTQ        R10, R10
-	JZ           kdone402
+	JZ           kdone406
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -6272,9 +6378,9 @@ k401:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k401
+	JMP          k405
 
-kdone402:
+kdone406:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -6287,9 +6393,9 @@ kdone402:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile397
+	JMP        tile401
 
-end398:
+end402:
 	VZEROUPPER
 	RET
 
@@ -6313,11 +6419,11 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-88
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-tile403:
+tile407:
 	TESTQ      DI, DI
-	JZ         end404
+	JZ         end408
 	CMPQ       acc+64(FP), $0x00
-	JE         zero405
+	JE         zero409
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -6330,9 +6436,9 @@ tile403:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart406
+	JMP        kstart410
 
-zero405:
+zero409:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6343,14 +6449,14 @@ zero405:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart406:
+kstart410:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k407:
+k411:
 	TESTQ        R10, R10
-	JZ           kdone408
+	JZ           kdone412
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -6369,9 +6475,9 @@ k407:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k407
+	JMP          k411
 
-kdone408:
+kdone412:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -6387,8 +6493,8 @@ kdone408:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile403
+	JMP        tile407
 
-end404:
+end408:
 	VZEROUPPER
 	RET

@@ -51,3 +51,26 @@ func TestSIMDLimit(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFMAPeak measures the core's float32 FMA peak with register-only
+// loops of independent FMAs (fmaPeak512: 24 zmm accumulators, fmaPeak256: 12
+// ymm), the ceiling the kernel GFLOP/s are compared with.
+func BenchmarkFMAPeak(b *testing.B) {
+	const iters = 1 << 16
+	if simdDetect() >= simdAVX512 {
+		b.Run("avx512", func(b *testing.B) {
+			for b.Loop() {
+				fmaPeak512(iters)
+			}
+			reportGFLOPs(b, iters*24*16*2)
+		})
+	}
+	if simdDetect() >= simdAVX2 {
+		b.Run("avx2", func(b *testing.B) {
+			for b.Loop() {
+				fmaPeak256(iters)
+			}
+			reportGFLOPs(b, iters*12*8*2)
+		})
+	}
+}

@@ -880,6 +880,30 @@ func (l *lvl) gemmXN(mr, nv int) {
 	RET()
 }
 
+// fmaPeak emits a register-only loop of independent FMAs, the benchmark of
+// the core's float32 FMA peak: n iterations of acc FMAs on separate
+// accumulators (enough to cover the FMA latency on both FMA ports).
+func (l *lvl) fmaPeak(acc int) {
+	l.fn("fmaPeak", "func(n int)", fmt.Sprintf("fmaPeak%s runs n iterations of %d independent %d-lane VFMADD231PS on registers only (%d flops each).", l.name, acc, l.w, 2*acc*l.w))
+	n := Load(Param("n"), GP64())
+	a, b := acc, acc+1
+	for i := 0; i <= b; i++ {
+		VXORPS(l.v(i), l.v(i), l.v(i))
+	}
+	loop, end := newLabel("loop"), newLabel("end")
+	Label(loop)
+	TESTQ(n, n)
+	JZ(LabelRef(end))
+	for i := 0; i < acc; i++ {
+		VFMADD231PS(l.v(a), l.v(b), l.v(i))
+	}
+	DECQ(n)
+	JMP(LabelRef(loop))
+	Label(end)
+	VZEROUPPER()
+	RET()
+}
+
 var maskTable Mem
 
 func main() {
@@ -899,6 +923,8 @@ func main() {
 	VZEROUPPER()
 	RET()
 
+	avx512.fmaPeak(24)
+	avx2.fmaPeak(12)
 	for _, l := range []*lvl{avx512, avx2} {
 		l.dotRows()
 		l.axpyRows()
