@@ -162,14 +162,16 @@ TEXT ·dotRows512(SB), NOSPLIT, $0-52
 	SHLQ   $0x02, R9
 	SHLQ   $0x02, DI
 
-rows5:
-	TESTQ SI, SI
-	JZ    end6
-	XORQ  R10, R10
+pairs5:
+	CMPQ SI, $0x02
+	JB   odd6
+	LEAQ (AX)(DX*1), R11
+	LEAQ (CX)(BX*1), R12
+	XORQ R10, R10
 
-loopU7:
+loopU8:
 	CMPQ        R10, R8
-	JAE         loop18
+	JAE         loop19
 	VMOVUPS     (AX)(R10*1), Z4
 	VFMADD231PS (CX)(R10*1), Z4, Z0
 	VMOVUPS     64(AX)(R10*1), Z5
@@ -179,30 +181,97 @@ loopU7:
 	VMOVUPS     192(AX)(R10*1), Z7
 	VFMADD231PS 192(CX)(R10*1), Z7, Z3
 	ADDQ        $0x00000100, R10
-	JMP         loopU7
+	JMP         loopU8
 
-loop18:
+loop19:
 	CMPQ        R10, R9
-	JAE         tail10
+	JAE         tail11
 	VMOVUPS     (AX)(R10*1), Z4
 	VFMADD231PS (CX)(R10*1), Z4, Z0
 	ADDQ        $0x00000040, R10
-	JMP         loop18
+	JMP         loop19
 
-tail10:
+tail11:
 	CMPQ        R10, DI
-	JAE         done9
+	JAE         done10
 	VMOVUPS.Z   (AX)(R10*1), K1, Z4
 	VMOVUPS.Z   (CX)(R10*1), K1, Z5
-	VFMADD231PS Z5, Z4, Z0
+	VFMADD231PS Z5, Z4, Z1
 
-done9:
-	ADDQ DX, AX
-	ADDQ BX, CX
-	DECQ SI
-	JMP  rows5
+done10:
+	XORQ R10, R10
 
-end6:
+loopU12:
+	CMPQ        R10, R8
+	JAE         loop113
+	VMOVUPS     (R11)(R10*1), Z4
+	VFMADD231PS (R12)(R10*1), Z4, Z2
+	VMOVUPS     64(R11)(R10*1), Z5
+	VFMADD231PS 64(R12)(R10*1), Z5, Z1
+	VMOVUPS     128(R11)(R10*1), Z6
+	VFMADD231PS 128(R12)(R10*1), Z6, Z2
+	VMOVUPS     192(R11)(R10*1), Z7
+	VFMADD231PS 192(R12)(R10*1), Z7, Z3
+	ADDQ        $0x00000100, R10
+	JMP         loopU12
+
+loop113:
+	CMPQ        R10, R9
+	JAE         tail15
+	VMOVUPS     (R11)(R10*1), Z4
+	VFMADD231PS (R12)(R10*1), Z4, Z2
+	ADDQ        $0x00000040, R10
+	JMP         loop113
+
+tail15:
+	CMPQ        R10, DI
+	JAE         done14
+	VMOVUPS.Z   (R11)(R10*1), K1, Z4
+	VMOVUPS.Z   (R12)(R10*1), K1, Z5
+	VFMADD231PS Z5, Z4, Z3
+
+done14:
+	LEAQ (R11)(DX*1), AX
+	LEAQ (R12)(BX*1), CX
+	SUBQ $0x02, SI
+	JMP  pairs5
+
+odd6:
+	TESTQ SI, SI
+	JZ    end7
+	XORQ  R10, R10
+
+loopU16:
+	CMPQ        R10, R8
+	JAE         loop117
+	VMOVUPS     (AX)(R10*1), Z4
+	VFMADD231PS (CX)(R10*1), Z4, Z0
+	VMOVUPS     64(AX)(R10*1), Z5
+	VFMADD231PS 64(CX)(R10*1), Z5, Z1
+	VMOVUPS     128(AX)(R10*1), Z6
+	VFMADD231PS 128(CX)(R10*1), Z6, Z2
+	VMOVUPS     192(AX)(R10*1), Z7
+	VFMADD231PS 192(CX)(R10*1), Z7, Z3
+	ADDQ        $0x00000100, R10
+	JMP         loopU16
+
+loop117:
+	CMPQ        R10, R9
+	JAE         tail19
+	VMOVUPS     (AX)(R10*1), Z4
+	VFMADD231PS (CX)(R10*1), Z4, Z0
+	ADDQ        $0x00000040, R10
+	JMP         loop117
+
+tail19:
+	CMPQ        R10, DI
+	JAE         done18
+	VMOVUPS.Z   (AX)(R10*1), K1, Z4
+	VMOVUPS.Z   (CX)(R10*1), K1, Z5
+	VFMADD231PS Z5, Z4, Z1
+
+done18:
+end7:
 	VADDPS        Z1, Z0, Z0
 	VADDPS        Z3, Z2, Z2
 	VADDPS        Z2, Z0, Z0
@@ -241,14 +310,14 @@ TEXT ·axpyRows512(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows11:
+rows20:
 	TESTQ SI, SI
-	JZ    end12
+	JZ    end21
 	XORQ  R10, R10
 
-loopU13:
+loopU22:
 	CMPQ        R10, R8
-	JAE         loop114
+	JAE         loop123
 	VMOVUPS     (CX)(R10*1), Z0
 	VFMADD231PS (AX)(R10*1), Z14, Z0
 	VMOVUPS     Z0, (CX)(R10*1)
@@ -262,32 +331,32 @@ loopU13:
 	VFMADD231PS 192(AX)(R10*1), Z14, Z3
 	VMOVUPS     Z3, 192(CX)(R10*1)
 	ADDQ        $0x00000100, R10
-	JMP         loopU13
+	JMP         loopU22
 
-loop114:
+loop123:
 	CMPQ        R10, R9
-	JAE         tail16
+	JAE         tail25
 	VMOVUPS     (CX)(R10*1), Z0
 	VFMADD231PS (AX)(R10*1), Z14, Z0
 	VMOVUPS     Z0, (CX)(R10*1)
 	ADDQ        $0x00000040, R10
-	JMP         loop114
+	JMP         loop123
 
-tail16:
+tail25:
 	CMPQ        R10, DI
-	JAE         done15
+	JAE         done24
 	VMOVUPS.Z   (AX)(R10*1), K1, Z4
 	VMOVUPS.Z   (CX)(R10*1), K1, Z0
 	VFMADD231PS Z4, Z14, Z0
 	VMOVUPS     Z0, K1, (CX)(R10*1)
 
-done15:
+done24:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows11
+	JMP  rows20
 
-end12:
+end21:
 	VZEROUPPER
 	RET
 
@@ -316,9 +385,9 @@ TEXT ·scaleSq512(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU17:
+loopU26:
 	CMPQ        CX, DX
-	JAE         loop118
+	JAE         loop127
 	VMULPS      (AX)(CX*1), Z14, Z4
 	VMOVUPS     Z4, (AX)(CX*1)
 	VFMADD231PS Z4, Z4, Z0
@@ -332,26 +401,26 @@ loopU17:
 	VMOVUPS     Z7, 192(AX)(CX*1)
 	VFMADD231PS Z7, Z7, Z3
 	ADDQ        $0x00000100, CX
-	JMP         loopU17
+	JMP         loopU26
 
-loop118:
+loop127:
 	CMPQ        CX, BX
-	JAE         tail20
+	JAE         tail29
 	VMULPS      (AX)(CX*1), Z14, Z4
 	VMOVUPS     Z4, (AX)(CX*1)
 	VFMADD231PS Z4, Z4, Z0
 	ADDQ        $0x00000040, CX
-	JMP         loop118
+	JMP         loop127
 
-tail20:
+tail29:
 	CMPQ        CX, SI
-	JAE         done19
+	JAE         done28
 	VMOVUPS.Z   (AX)(CX*1), K1, Z4
 	VMULPS      Z4, Z14, Z4
 	VMOVUPS     Z4, K1, (AX)(CX*1)
 	VFMADD231PS Z4, Z4, Z0
 
-done19:
+done28:
 	VADDPS        Z1, Z0, Z0
 	VADDPS        Z3, Z2, Z2
 	VADDPS        Z2, Z0, Z0
@@ -387,9 +456,9 @@ TEXT ·reluForward512(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, DI
 	XORQ   DX, DX
 
-loopU21:
+loopU30:
 	CMPQ      DX, BX
-	JAE       loop122
+	JAE       loop131
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -399,27 +468,27 @@ loopU21:
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, 64(CX)(DX*1)
 	ADDQ      $0x00000080, DX
-	JMP       loopU21
+	JMP       loopU30
 
-loop122:
+loop131:
 	CMPQ      DX, SI
-	JAE       tail24
+	JAE       tail33
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VMOVUPS   Z0, (CX)(DX*1)
 	ADDQ      $0x00000040, DX
-	JMP       loop122
+	JMP       loop131
 
-tail24:
+tail33:
 	CMPQ      DX, DI
-	JAE       done23
+	JAE       done32
 	VMOVUPS.Z (AX)(DX*1), K1, Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VMOVUPS   Z0, K1, (CX)(DX*1)
 
-done23:
+done32:
 	VZEROUPPER
 	RET
 
@@ -445,9 +514,9 @@ TEXT ·reluBackward512(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, DI
 	XORQ   DX, DX
 
-loopU25:
+loopU34:
 	CMPQ      DX, BX
-	JAE       loop126
+	JAE       loop135
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVUPS   (CX)(DX*1), Z2
@@ -459,29 +528,29 @@ loopU25:
 	VMOVAPS.Z Z5, K2, Z5
 	VMOVUPS   Z5, 64(CX)(DX*1)
 	ADDQ      $0x00000080, DX
-	JMP       loopU25
+	JMP       loopU34
 
-loop126:
+loop135:
 	CMPQ      DX, SI
-	JAE       tail28
+	JAE       tail37
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVUPS   (CX)(DX*1), Z2
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, (CX)(DX*1)
 	ADDQ      $0x00000040, DX
-	JMP       loop126
+	JMP       loop135
 
-tail28:
+tail37:
 	CMPQ      DX, DI
-	JAE       done27
+	JAE       done36
 	VMOVUPS.Z (AX)(DX*1), K1, Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVUPS.Z (CX)(DX*1), K1, Z2
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, K1, (CX)(DX*1)
 
-done27:
+done36:
 	VZEROUPPER
 	RET
 
@@ -516,9 +585,9 @@ TEXT ·adamUpdate512(SB), NOSPLIT, $0-72
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop130:
+loop139:
 	CMPQ        SI, DI
-	JAE         tail32
+	JAE         tail41
 	VMOVUPS     (AX)(SI*1), Z0
 	VMOVUPS     (CX)(SI*1), Z1
 	VMOVUPS     (DX)(SI*1), Z2
@@ -538,11 +607,11 @@ loop130:
 	VSUBPS      Z2, Z0, Z0
 	VMOVUPS     Z0, (AX)(SI*1)
 	ADDQ        $0x00000040, SI
-	JMP         loop130
+	JMP         loop139
 
-tail32:
+tail41:
 	CMPQ        SI, R8
-	JAE         done31
+	JAE         done40
 	VMOVUPS.Z   (AX)(SI*1), K1, Z0
 	VMOVUPS.Z   (CX)(SI*1), K1, Z1
 	VMOVUPS.Z   (DX)(SI*1), K1, Z2
@@ -562,7 +631,7 @@ tail32:
 	VSUBPS      Z2, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)(SI*1)
 
-done31:
+done40:
 	VZEROUPPER
 	RET
 
@@ -588,22 +657,22 @@ TEXT ·outerAdd512(SB), NOSPLIT, $0-40
 	ANDQ   $-16, SI
 	SHLQ   $0x02, SI
 
-rows33:
+rows42:
 	TESTQ    BX, BX
-	JZ       end36
+	JZ       end45
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do35
-	JP       do35
-	JMP      next34
+	JNE      do44
+	JP       do44
+	JMP      next43
 
-do35:
+do44:
 	VBROADCASTSS X14, Z14
 	XORQ         R9, R9
 
-loopU37:
+loopU46:
 	CMPQ        R9, R8
-	JAE         loop138
+	JAE         loop147
 	VMOVUPS     (AX)(R9*1), Z0
 	VFMADD231PS (DX)(R9*1), Z14, Z0
 	VMOVUPS     Z0, (AX)(R9*1)
@@ -611,33 +680,33 @@ loopU37:
 	VFMADD231PS 64(DX)(R9*1), Z14, Z4
 	VMOVUPS     Z4, 64(AX)(R9*1)
 	ADDQ        $0x00000080, R9
-	JMP         loopU37
+	JMP         loopU46
 
-loop138:
+loop147:
 	CMPQ        R9, SI
-	JAE         tail40
+	JAE         tail49
 	VMOVUPS     (AX)(R9*1), Z0
 	VFMADD231PS (DX)(R9*1), Z14, Z0
 	VMOVUPS     Z0, (AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loop138
+	JMP         loop147
 
-tail40:
+tail49:
 	CMPQ        R9, DI
-	JAE         done39
+	JAE         done48
 	VMOVUPS.Z   (AX)(R9*1), K1, Z0
 	VMOVUPS.Z   (DX)(R9*1), K1, Z1
 	VFMADD231PS Z1, Z14, Z0
 	VMOVUPS     Z0, K1, (AX)(R9*1)
 
-done39:
-next34:
+done48:
+next43:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows33
+	JMP  rows42
 
-end36:
+end45:
 	VZEROUPPER
 	RET
 
@@ -665,22 +734,22 @@ TEXT ·outerAddDX512(SB), NOSPLIT, $0-56
 	ANDQ   $-16, R8
 	SHLQ   $0x02, R8
 
-rows41:
+rows50:
 	TESTQ    DI, DI
-	JZ       end44
+	JZ       end53
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do43
-	JP       do43
-	JMP      next42
+	JNE      do52
+	JP       do52
+	JMP      next51
 
-do43:
+do52:
 	VBROADCASTSS X14, Z14
 	XORQ         R11, R11
 
-loopU45:
+loopU54:
 	CMPQ        R11, R10
-	JAE         loop146
+	JAE         loop155
 	VMOVUPS     (AX)(R11*1), Z0
 	VFMADD231PS (DX)(R11*1), Z14, Z0
 	VMOVUPS     Z0, (AX)(R11*1)
@@ -694,11 +763,11 @@ loopU45:
 	VFMADD231PS 64(SI)(R11*1), Z14, Z5
 	VMOVUPS     Z5, 64(BX)(R11*1)
 	ADDQ        $0x00000080, R11
-	JMP         loopU45
+	JMP         loopU54
 
-loop146:
+loop155:
 	CMPQ        R11, R8
-	JAE         tail48
+	JAE         tail57
 	VMOVUPS     (AX)(R11*1), Z0
 	VFMADD231PS (DX)(R11*1), Z14, Z0
 	VMOVUPS     Z0, (AX)(R11*1)
@@ -706,11 +775,11 @@ loop146:
 	VFMADD231PS (SI)(R11*1), Z14, Z1
 	VMOVUPS     Z1, (BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loop146
+	JMP         loop155
 
-tail48:
+tail57:
 	CMPQ        R11, R9
-	JAE         done47
+	JAE         done56
 	VMOVUPS.Z   (AX)(R11*1), K1, Z0
 	VMOVUPS.Z   (DX)(R11*1), K1, Z1
 	VFMADD231PS Z1, Z14, Z0
@@ -720,15 +789,15 @@ tail48:
 	VFMADD231PS Z3, Z14, Z2
 	VMOVUPS     Z2, K1, (BX)(R11*1)
 
-done47:
-next42:
+done56:
+next51:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows41
+	JMP  rows50
 
-end44:
+end53:
 	VZEROUPPER
 	RET
 
@@ -756,18 +825,18 @@ TEXT ·shiftSum512(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU49:
+blockU58:
 	CMPQ    R10, R8
-	JAE     block150
+	JAE     block159
 	VMOVAPS Z14, Z0
 	VMOVAPS Z14, Z1
 	VMOVAPS Z14, Z2
 	VMOVAPS Z14, Z3
 	XORQ    R11, R11
 
-tap53:
+tap62:
 	CMPQ         R11, SI
-	JAE          taps54
+	JAE          taps63
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -777,47 +846,47 @@ tap53:
 	VFMADD231PS  128(CX)(R12*1), Z13, Z2
 	VFMADD231PS  192(CX)(R12*1), Z13, Z3
 	INCQ         R11
-	JMP          tap53
+	JMP          tap62
 
-taps54:
+taps63:
 	VMOVUPS Z0, (AX)(R10*1)
 	VMOVUPS Z1, 64(AX)(R10*1)
 	VMOVUPS Z2, 128(AX)(R10*1)
 	VMOVUPS Z3, 192(AX)(R10*1)
 	ADDQ    $0x00000100, R10
-	JMP     blockU49
+	JMP     blockU58
 
-block150:
+block159:
 	CMPQ    R10, R9
-	JAE     tail51
+	JAE     tail60
 	VMOVAPS Z14, Z0
 	XORQ    R11, R11
 
-tap55:
+tap64:
 	CMPQ         R11, SI
-	JAE          taps56
+	JAE          taps65
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Z13
 	VFMADD231PS  (CX)(R12*1), Z13, Z0
 	INCQ         R11
-	JMP          tap55
+	JMP          tap64
 
-taps56:
+taps65:
 	VMOVUPS Z0, (AX)(R10*1)
 	ADDQ    $0x00000040, R10
-	JMP     block150
+	JMP     block159
 
-tail51:
+tail60:
 	CMPQ    R10, DI
-	JAE     end52
+	JAE     end61
 	VMOVAPS Z14, Z0
 	XORQ    R11, R11
 
-tap57:
+tap66:
 	CMPQ         R11, SI
-	JAE          taps58
+	JAE          taps67
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -825,12 +894,12 @@ tap57:
 	VMOVUPS.Z    (CX)(R12*1), K1, Z4
 	VFMADD231PS  Z4, Z13, Z0
 	INCQ         R11
-	JMP          tap57
+	JMP          tap66
 
-taps58:
+taps67:
 	VMOVUPS Z0, K1, (AX)(R10*1)
 
-end52:
+end61:
 	VZEROUPPER
 	RET
 
@@ -853,34 +922,34 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000001, DI
 	KMOVW DI, K2
 
-tile59:
+tile68:
 	TESTQ  SI, SI
-	JZ     end60
+	JZ     end69
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), DI
 	MOVQ   DX, R8
 	MOVQ   k+56(FP), R9
 	SHRQ   $0x04, R9
 
-k61:
+k70:
 	TESTQ       R9, R9
-	JZ          ktail62
+	JZ          ktail71
 	VMOVUPS     (R8), Z1
 	VMOVUPS     (DI), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, DI
 	ADDQ        $0x00000040, R8
 	DECQ        R9
-	JMP         k61
+	JMP         k70
 
-ktail62:
+ktail71:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone63
+	JZ          kdone72
 	VMOVUPS.Z   (R8), K1, Z1
 	VMOVUPS.Z   (DI), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone63:
+kdone72:
 	VEXTRACTF64X4 $0x01, Z0, Y3
 	VADDPS        Y3, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X3
@@ -888,12 +957,12 @@ kdone63:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            nobias64
+	JZ            nobias73
 	VMOVUPS.Z     (BX), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, BX
 
-nobias64:
+nobias73:
 	MOVQ    ldc+8(FP), DI
 	SHLQ    $0x02, DI
 	MOVQ    AX, DI
@@ -902,9 +971,9 @@ nobias64:
 	IMUL3Q  $0x00000001, CX, DI
 	ADDQ    DI, DX
 	DECQ    SI
-	JMP     tile59
+	JMP     tile68
 
-end60:
+end69:
 	VZEROUPPER
 	RET
 
@@ -927,9 +996,9 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000003, DI
 	KMOVW DI, K2
 
-tile65:
+tile74:
 	TESTQ  SI, SI
-	JZ     end66
+	JZ     end75
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), DI
@@ -937,9 +1006,9 @@ tile65:
 	MOVQ   k+56(FP), R9
 	SHRQ   $0x04, R9
 
-k67:
+k76:
 	TESTQ       R9, R9
-	JZ          ktail68
+	JZ          ktail77
 	VMOVUPS     (R8), Z2
 	VMOVUPS     (R8)(CX*1), Z3
 	VMOVUPS     (DI), Z4
@@ -948,18 +1017,18 @@ k67:
 	ADDQ        $0x00000040, DI
 	ADDQ        $0x00000040, R8
 	DECQ        R9
-	JMP         k67
+	JMP         k76
 
-ktail68:
+ktail77:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone69
+	JZ          kdone78
 	VMOVUPS.Z   (R8), K1, Z2
 	VMOVUPS.Z   (R8)(CX*1), K1, Z3
 	VMOVUPS.Z   (DI), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone69:
+kdone78:
 	VEXTRACTF64X4 $0x01, Z0, Y5
 	VADDPS        Y5, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X5
@@ -971,12 +1040,12 @@ kdone69:
 	VHADDPS       X1, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            nobias70
+	JZ            nobias79
 	VMOVUPS.Z     (BX), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, BX
 
-nobias70:
+nobias79:
 	MOVQ    ldc+8(FP), DI
 	SHLQ    $0x02, DI
 	MOVQ    AX, DI
@@ -985,9 +1054,9 @@ nobias70:
 	IMUL3Q  $0x00000002, CX, DI
 	ADDQ    DI, DX
 	DECQ    SI
-	JMP     tile65
+	JMP     tile74
 
-end66:
+end75:
 	VZEROUPPER
 	RET
 
@@ -1010,9 +1079,9 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000007, DI
 	KMOVW DI, K2
 
-tile71:
+tile80:
 	TESTQ  SI, SI
-	JZ     end72
+	JZ     end81
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1021,9 +1090,9 @@ tile71:
 	MOVQ   k+56(FP), R9
 	SHRQ   $0x04, R9
 
-k73:
+k82:
 	TESTQ       R9, R9
-	JZ          ktail74
+	JZ          ktail83
 	VMOVUPS     (R8), Z3
 	VMOVUPS     (R8)(CX*1), Z4
 	VMOVUPS     (R8)(CX*2), Z5
@@ -1034,11 +1103,11 @@ k73:
 	ADDQ        $0x00000040, DI
 	ADDQ        $0x00000040, R8
 	DECQ        R9
-	JMP         k73
+	JMP         k82
 
-ktail74:
+ktail83:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone75
+	JZ          kdone84
 	VMOVUPS.Z   (R8), K1, Z3
 	VMOVUPS.Z   (R8)(CX*1), K1, Z4
 	VMOVUPS.Z   (R8)(CX*2), K1, Z5
@@ -1047,7 +1116,7 @@ ktail74:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone75:
+kdone84:
 	VEXTRACTF64X4 $0x01, Z0, Y7
 	VADDPS        Y7, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X7
@@ -1064,12 +1133,12 @@ kdone75:
 	VHADDPS       X2, X2, X2
 	VHADDPS       X2, X0, X0
 	TESTQ         BX, BX
-	JZ            nobias76
+	JZ            nobias85
 	VMOVUPS.Z     (BX), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, BX
 
-nobias76:
+nobias85:
 	MOVQ    ldc+8(FP), DI
 	SHLQ    $0x02, DI
 	MOVQ    AX, DI
@@ -1078,9 +1147,9 @@ nobias76:
 	IMUL3Q  $0x00000003, CX, DI
 	ADDQ    DI, DX
 	DECQ    SI
-	JMP     tile71
+	JMP     tile80
 
-end72:
+end81:
 	VZEROUPPER
 	RET
 
@@ -1102,9 +1171,9 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-72
 	MOVQ  bias+48(FP), SI
 	MOVQ  nt+64(FP), DI
 
-tile77:
+tile86:
 	TESTQ  DI, DI
-	JZ     end78
+	JZ     end87
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1114,9 +1183,9 @@ tile77:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k79:
+k88:
 	TESTQ       R10, R10
-	JZ          ktail80
+	JZ          ktail89
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R9)(CX*2), Z6
@@ -1129,11 +1198,11 @@ k79:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k79
+	JMP         k88
 
-ktail80:
+ktail89:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone81
+	JZ          kdone90
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R9)(CX*2), K1, Z6
@@ -1144,7 +1213,7 @@ ktail80:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone81:
+kdone90:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -1165,12 +1234,12 @@ kdone81:
 	VHADDPS       X3, X2, X2
 	VHADDPS       X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias82
+	JZ            nobias91
 	VMOVUPS       (SI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, SI
 
-nobias82:
+nobias91:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1179,9 +1248,9 @@ nobias82:
 	IMUL3Q  $0x00000004, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile77
+	JMP     tile86
 
-end78:
+end87:
 	VZEROUPPER
 	RET
 
@@ -1204,9 +1273,9 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000001, R8
 	KMOVW R8, K2
 
-tile83:
+tile92:
 	TESTQ  DI, DI
-	JZ     end84
+	JZ     end93
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -1214,9 +1283,9 @@ tile83:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k85:
+k94:
 	TESTQ       R10, R10
-	JZ          ktail86
+	JZ          ktail95
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -1225,18 +1294,18 @@ k85:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k85
+	JMP         k94
 
-ktail86:
+ktail95:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone87
+	JZ          kdone96
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone87:
+kdone96:
 	VEXTRACTF64X4 $0x01, Z0, Y4
 	VADDPS        Y4, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X4
@@ -1250,13 +1319,13 @@ kdone87:
 	VHADDPS       X1, X1, X1
 	VHADDPS       X1, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias88
+	JZ            nobias97
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias88:
+nobias97:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1267,9 +1336,9 @@ nobias88:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile83
+	JMP     tile92
 
-end84:
+end93:
 	VZEROUPPER
 	RET
 
@@ -1292,9 +1361,9 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000003, R8
 	KMOVW R8, K2
 
-tile89:
+tile98:
 	TESTQ  DI, DI
-	JZ     end90
+	JZ     end99
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1304,9 +1373,9 @@ tile89:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k91:
+k100:
 	TESTQ       R10, R10
-	JZ          ktail92
+	JZ          ktail101
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -1318,11 +1387,11 @@ k91:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k91
+	JMP         k100
 
-ktail92:
+ktail101:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone93
+	JZ          kdone102
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -1332,7 +1401,7 @@ ktail92:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone93:
+kdone102:
 	VEXTRACTF64X4 $0x01, Z0, Y7
 	VADDPS        Y7, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X7
@@ -1354,13 +1423,13 @@ kdone93:
 	VHADDPS       X3, X2, X2
 	VHADDPS       X2, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias94
+	JZ            nobias103
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias94:
+nobias103:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1371,9 +1440,9 @@ nobias94:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile89
+	JMP     tile98
 
-end90:
+end99:
 	VZEROUPPER
 	RET
 
@@ -1396,9 +1465,9 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000007, R8
 	KMOVW R8, K2
 
-tile95:
+tile104:
 	TESTQ  DI, DI
-	JZ     end96
+	JZ     end105
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1410,9 +1479,9 @@ tile95:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k97:
+k106:
 	TESTQ       R10, R10
-	JZ          ktail98
+	JZ          ktail107
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -1427,11 +1496,11 @@ k97:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k97
+	JMP         k106
 
-ktail98:
+ktail107:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone99
+	JZ          kdone108
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -1444,7 +1513,7 @@ ktail98:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone99:
+kdone108:
 	VEXTRACTF64X4 $0x01, Z0, Y10
 	VADDPS        Y10, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X10
@@ -1476,13 +1545,13 @@ kdone99:
 	VHADDPS       X5, X5, X5
 	VHADDPS       X5, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias100
+	JZ            nobias109
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias100:
+nobias109:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1493,9 +1562,9 @@ nobias100:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile95
+	JMP     tile104
 
-end96:
+end105:
 	VZEROUPPER
 	RET
 
@@ -1517,9 +1586,9 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-72
 	MOVQ  bias+48(FP), DI
 	MOVQ  nt+64(FP), R8
 
-tile101:
+tile110:
 	TESTQ  R8, R8
-	JZ     end102
+	JZ     end111
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1533,9 +1602,9 @@ tile101:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k103:
+k112:
 	TESTQ       R11, R11
-	JZ          ktail104
+	JZ          ktail113
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -1553,11 +1622,11 @@ k103:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k103
+	JMP         k112
 
-ktail104:
+ktail113:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone105
+	JZ          kdone114
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -1573,7 +1642,7 @@ ktail104:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone105:
+kdone114:
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VADDPS        Y13, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X13
@@ -1613,13 +1682,13 @@ kdone105:
 	VHADDPS       X7, X6, X6
 	VHADDPS       X6, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias106
+	JZ            nobias115
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias106:
+nobias115:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -1630,9 +1699,9 @@ nobias106:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile101
+	JMP     tile110
 
-end102:
+end111:
 	VZEROUPPER
 	RET
 
@@ -1655,9 +1724,9 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000001, R8
 	KMOVW R8, K2
 
-tile107:
+tile116:
 	TESTQ  DI, DI
-	JZ     end108
+	JZ     end117
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1666,9 +1735,9 @@ tile107:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k109:
+k118:
 	TESTQ       R10, R10
-	JZ          ktail110
+	JZ          ktail119
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -1679,11 +1748,11 @@ k109:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k109
+	JMP         k118
 
-ktail110:
+ktail119:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone111
+	JZ          kdone120
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -1692,7 +1761,7 @@ ktail110:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone111:
+kdone120:
 	VEXTRACTF64X4 $0x01, Z0, Y5
 	VADDPS        Y5, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X5
@@ -1712,14 +1781,14 @@ kdone111:
 	VHADDPS       X2, X2, X2
 	VHADDPS       X2, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias112
+	JZ            nobias121
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias112:
+nobias121:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1732,9 +1801,9 @@ nobias112:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile107
+	JMP     tile116
 
-end108:
+end117:
 	VZEROUPPER
 	RET
 
@@ -1757,9 +1826,9 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000003, R8
 	KMOVW R8, K2
 
-tile113:
+tile122:
 	TESTQ  DI, DI
-	JZ     end114
+	JZ     end123
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1771,9 +1840,9 @@ tile113:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k115:
+k124:
 	TESTQ       R10, R10
-	JZ          ktail116
+	JZ          ktail125
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -1788,11 +1857,11 @@ k115:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k115
+	JMP         k124
 
-ktail116:
+ktail125:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone117
+	JZ          kdone126
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -1805,7 +1874,7 @@ ktail116:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone117:
+kdone126:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -1837,14 +1906,14 @@ kdone117:
 	VHADDPS       X5, X4, X4
 	VHADDPS       X4, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias118
+	JZ            nobias127
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias118:
+nobias127:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1857,9 +1926,9 @@ nobias118:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile113
+	JMP     tile122
 
-end114:
+end123:
 	VZEROUPPER
 	RET
 
@@ -1882,9 +1951,9 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000007, R8
 	KMOVW R8, K2
 
-tile119:
+tile128:
 	TESTQ  DI, DI
-	JZ     end120
+	JZ     end129
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1899,9 +1968,9 @@ tile119:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k121:
+k130:
 	TESTQ       R10, R10
-	JZ          ktail122
+	JZ          ktail131
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -1920,11 +1989,11 @@ k121:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k121
+	JMP         k130
 
-ktail122:
+ktail131:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone123
+	JZ          kdone132
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -1941,7 +2010,7 @@ ktail122:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone123:
+kdone132:
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VADDPS        Y13, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X13
@@ -1988,14 +2057,14 @@ kdone123:
 	VHADDPS       X8, X8, X8
 	VHADDPS       X8, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias124
+	JZ            nobias133
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias124:
+nobias133:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2008,9 +2077,9 @@ nobias124:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile119
+	JMP     tile128
 
-end120:
+end129:
 	VZEROUPPER
 	RET
 
@@ -2032,9 +2101,9 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-72
 	MOVQ  bias+48(FP), DI
 	MOVQ  nt+64(FP), R8
 
-tile125:
+tile134:
 	TESTQ  R8, R8
-	JZ     end126
+	JZ     end135
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2052,9 +2121,9 @@ tile125:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k127:
+k136:
 	TESTQ       R11, R11
-	JZ          ktail128
+	JZ          ktail137
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -2077,11 +2146,11 @@ k127:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k127
+	JMP         k136
 
-ktail128:
+ktail137:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone129
+	JZ          kdone138
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -2102,7 +2171,7 @@ ktail128:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone129:
+kdone138:
 	VEXTRACTF64X4 $0x01, Z0, Y17
 	VADDPS        Y17, Y0, Y0
 	VEXTRACTF32X4 $0x01, Y0, X17
@@ -2161,14 +2230,14 @@ kdone129:
 	VHADDPS       X11, X10, X10
 	VHADDPS       X10, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias130
+	JZ            nobias139
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias130:
+nobias139:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2181,9 +2250,9 @@ nobias130:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile125
+	JMP     tile134
 
-end126:
+end135:
 	VZEROUPPER
 	RET
 
@@ -2207,9 +2276,9 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000001, R9
 	KMOVW R9, K2
 
-tile131:
+tile140:
 	TESTQ  R8, R8
-	JZ     end132
+	JZ     end141
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2219,9 +2288,9 @@ tile131:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k133:
+k142:
 	TESTQ       R11, R11
-	JZ          ktail134
+	JZ          ktail143
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -2234,11 +2303,11 @@ k133:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k133
+	JMP         k142
 
-ktail134:
+ktail143:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone135
+	JZ          kdone144
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -2249,7 +2318,7 @@ ktail134:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone135:
+kdone144:
 	VEXTRACTF64X4 $0x01, Z0, Y6
 	VADDPS        Y6, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X6
@@ -2275,7 +2344,7 @@ kdone135:
 	VHADDPS       X3, X3, X3
 	VHADDPS       X3, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias136
+	JZ            nobias145
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -2283,7 +2352,7 @@ kdone135:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias136:
+nobias145:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2298,9 +2367,9 @@ nobias136:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile131
+	JMP     tile140
 
-end132:
+end141:
 	VZEROUPPER
 	RET
 
@@ -2324,9 +2393,9 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000003, R9
 	KMOVW R9, K2
 
-tile137:
+tile146:
 	TESTQ  R8, R8
-	JZ     end138
+	JZ     end147
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2340,9 +2409,9 @@ tile137:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k139:
+k148:
 	TESTQ       R11, R11
-	JZ          ktail140
+	JZ          ktail149
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -2360,11 +2429,11 @@ k139:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k139
+	JMP         k148
 
-ktail140:
+ktail149:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone141
+	JZ          kdone150
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -2380,7 +2449,7 @@ ktail140:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone141:
+kdone150:
 	VEXTRACTF64X4 $0x01, Z0, Y11
 	VADDPS        Y11, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X11
@@ -2422,7 +2491,7 @@ kdone141:
 	VHADDPS       X7, X6, X6
 	VHADDPS       X6, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias142
+	JZ            nobias151
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -2430,7 +2499,7 @@ kdone141:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias142:
+nobias151:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2445,9 +2514,9 @@ nobias142:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile137
+	JMP     tile146
 
-end138:
+end147:
 	VZEROUPPER
 	RET
 
@@ -2471,9 +2540,9 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-72
 	MOVL  $0x00000007, R9
 	KMOVW R9, K2
 
-tile143:
+tile152:
 	TESTQ  R8, R8
-	JZ     end144
+	JZ     end153
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2491,9 +2560,9 @@ tile143:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k145:
+k154:
 	TESTQ       R11, R11
-	JZ          ktail146
+	JZ          ktail155
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -2516,11 +2585,11 @@ k145:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k145
+	JMP         k154
 
-ktail146:
+ktail155:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone147
+	JZ          kdone156
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -2541,7 +2610,7 @@ ktail146:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone147:
+kdone156:
 	VEXTRACTF64X4 $0x01, Z0, Y16
 	VADDPS        Y16, Y0, Y0
 	VEXTRACTF32X4 $0x01, Y0, X16
@@ -2603,7 +2672,7 @@ kdone147:
 	VHADDPS       X11, X11, X11
 	VHADDPS       X11, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias148
+	JZ            nobias157
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -2611,7 +2680,7 @@ kdone147:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias148:
+nobias157:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2626,9 +2695,9 @@ nobias148:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile143
+	JMP     tile152
 
-end144:
+end153:
 	VZEROUPPER
 	RET
 
@@ -2651,9 +2720,9 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-72
 	MOVQ  bias+48(FP), R8
 	MOVQ  nt+64(FP), R9
 
-tile149:
+tile158:
 	TESTQ  R9, R9
-	JZ     end150
+	JZ     end159
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2675,9 +2744,9 @@ tile149:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k151:
+k160:
 	TESTQ       R12, R12
-	JZ          ktail152
+	JZ          ktail161
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -2705,11 +2774,11 @@ k151:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k151
+	JMP         k160
 
-ktail152:
+ktail161:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone153
+	JZ          kdone162
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -2735,7 +2804,7 @@ ktail152:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone153:
+kdone162:
 	VEXTRACTF64X4 $0x01, Z0, Y21
 	VADDPS        Y21, Y0, Y0
 	VEXTRACTF32X4 $0x01, Y0, X21
@@ -2813,7 +2882,7 @@ kdone153:
 	VHADDPS       X15, X14, X14
 	VHADDPS       X14, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias154
+	JZ            nobias163
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -2821,7 +2890,7 @@ kdone153:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias154:
+nobias163:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -2836,9 +2905,9 @@ nobias154:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile149
+	JMP     tile158
 
-end150:
+end159:
 	VZEROUPPER
 	RET
 
@@ -2861,43 +2930,43 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), DI
 	SHLQ  $0x02, DI
 
-tile155:
+tile164:
 	TESTQ     SI, SI
-	JZ        end156
+	JZ        end165
 	CMPQ      acc+64(FP), $0x00
-	JE        zero157
+	JE        zero166
 	MOVQ      AX, DI
 	VMOVUPS.Z (DI), K1, Z0
-	JMP       kstart158
+	JMP       kstart167
 
-zero157:
+zero166:
 	VXORPS Z0, Z0, Z0
 
-kstart158:
+kstart167:
 	MOVQ a+16(FP), DI
 	MOVQ BX, R8
 	MOVQ k+56(FP), R9
 
-k159:
+k168:
 	TESTQ        R9, R9
-	JZ           kdone160
+	JZ           kdone169
 	VMOVUPS.Z    (R8), K1, Z1
 	VBROADCASTSS (DI), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, DI
 	ADDQ         DX, R8
 	DECQ         R9
-	JMP          k159
+	JMP          k168
 
-kdone160:
+kdone169:
 	MOVQ    AX, DI
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, BX
 	DECQ    SI
-	JMP     tile155
+	JMP     tile164
 
-end156:
+end165:
 	VZEROUPPER
 	RET
 
@@ -2920,28 +2989,28 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), DI
 	SHLQ  $0x02, DI
 
-tile161:
+tile170:
 	TESTQ     SI, SI
-	JZ        end162
+	JZ        end171
 	CMPQ      acc+64(FP), $0x00
-	JE        zero163
+	JE        zero172
 	MOVQ      AX, DI
 	VMOVUPS   (DI), Z0
 	VMOVUPS.Z 64(DI), K1, Z1
-	JMP       kstart164
+	JMP       kstart173
 
-zero163:
+zero172:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart164:
+kstart173:
 	MOVQ a+16(FP), DI
 	MOVQ BX, R8
 	MOVQ k+56(FP), R9
 
-k165:
+k174:
 	TESTQ        R9, R9
-	JZ           kdone166
+	JZ           kdone175
 	VMOVUPS      (R8), Z2
 	VMOVUPS.Z    64(R8), K1, Z3
 	VBROADCASTSS (DI), Z4
@@ -2950,18 +3019,18 @@ k165:
 	ADDQ         CX, DI
 	ADDQ         DX, R8
 	DECQ         R9
-	JMP          k165
+	JMP          k174
 
-kdone166:
+kdone175:
 	MOVQ    AX, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, K1, 64(DI)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, BX
 	DECQ    SI
-	JMP     tile161
+	JMP     tile170
 
-end162:
+end171:
 	VZEROUPPER
 	RET
 
@@ -2984,30 +3053,30 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), DI
 	SHLQ  $0x02, DI
 
-tile167:
+tile176:
 	TESTQ     SI, SI
-	JZ        end168
+	JZ        end177
 	CMPQ      acc+64(FP), $0x00
-	JE        zero169
+	JE        zero178
 	MOVQ      AX, DI
 	VMOVUPS   (DI), Z0
 	VMOVUPS   64(DI), Z1
 	VMOVUPS.Z 128(DI), K1, Z2
-	JMP       kstart170
+	JMP       kstart179
 
-zero169:
+zero178:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart170:
+kstart179:
 	MOVQ a+16(FP), DI
 	MOVQ BX, R8
 	MOVQ k+56(FP), R9
 
-k171:
+k180:
 	TESTQ        R9, R9
-	JZ           kdone172
+	JZ           kdone181
 	VMOVUPS      (R8), Z3
 	VMOVUPS      64(R8), Z4
 	VMOVUPS.Z    128(R8), K1, Z5
@@ -3018,9 +3087,9 @@ k171:
 	ADDQ         CX, DI
 	ADDQ         DX, R8
 	DECQ         R9
-	JMP          k171
+	JMP          k180
 
-kdone172:
+kdone181:
 	MOVQ    AX, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
@@ -3028,9 +3097,9 @@ kdone172:
 	ADDQ    $0x000000c0, AX
 	ADDQ    $0x000000c0, BX
 	DECQ    SI
-	JMP     tile167
+	JMP     tile176
 
-end168:
+end177:
 	VZEROUPPER
 	RET
 
@@ -3053,32 +3122,32 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), DI
 	SHLQ  $0x02, DI
 
-tile173:
+tile182:
 	TESTQ     SI, SI
-	JZ        end174
+	JZ        end183
 	CMPQ      acc+64(FP), $0x00
-	JE        zero175
+	JE        zero184
 	MOVQ      AX, DI
 	VMOVUPS   (DI), Z0
 	VMOVUPS   64(DI), Z1
 	VMOVUPS   128(DI), Z2
 	VMOVUPS.Z 192(DI), K1, Z3
-	JMP       kstart176
+	JMP       kstart185
 
-zero175:
+zero184:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart176:
+kstart185:
 	MOVQ a+16(FP), DI
 	MOVQ BX, R8
 	MOVQ k+56(FP), R9
 
-k177:
+k186:
 	TESTQ        R9, R9
-	JZ           kdone178
+	JZ           kdone187
 	VMOVUPS      (R8), Z4
 	VMOVUPS      64(R8), Z5
 	VMOVUPS      128(R8), Z6
@@ -3091,9 +3160,9 @@ k177:
 	ADDQ         CX, DI
 	ADDQ         DX, R8
 	DECQ         R9
-	JMP          k177
+	JMP          k186
 
-kdone178:
+kdone187:
 	MOVQ    AX, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
@@ -3102,9 +3171,9 @@ kdone178:
 	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000100, BX
 	DECQ    SI
-	JMP     tile173
+	JMP     tile182
 
-end174:
+end183:
 	VZEROUPPER
 	RET
 
@@ -3127,29 +3196,29 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile179:
+tile188:
 	TESTQ     DI, DI
-	JZ        end180
+	JZ        end189
 	CMPQ      acc+64(FP), $0x00
-	JE        zero181
+	JE        zero190
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart182
+	JMP       kstart191
 
-zero181:
+zero190:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart182:
+kstart191:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k183:
+k192:
 	TESTQ        R10, R10
-	JZ           kdone184
+	JZ           kdone193
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -3158,9 +3227,9 @@ k183:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k183
+	JMP          k192
 
-kdone184:
+kdone193:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -3168,9 +3237,9 @@ kdone184:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile179
+	JMP     tile188
 
-end180:
+end189:
 	VZEROUPPER
 	RET
 
@@ -3193,33 +3262,33 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile185:
+tile194:
 	TESTQ     DI, DI
-	JZ        end186
+	JZ        end195
 	CMPQ      acc+64(FP), $0x00
-	JE        zero187
+	JE        zero196
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart188
+	JMP       kstart197
 
-zero187:
+zero196:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart188:
+kstart197:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k189:
+k198:
 	TESTQ        R10, R10
-	JZ           kdone190
+	JZ           kdone199
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -3231,9 +3300,9 @@ k189:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k189
+	JMP          k198
 
-kdone190:
+kdone199:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -3243,9 +3312,9 @@ kdone190:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile185
+	JMP     tile194
 
-end186:
+end195:
 	VZEROUPPER
 	RET
 
@@ -3268,11 +3337,11 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile191:
+tile200:
 	TESTQ     DI, DI
-	JZ        end192
+	JZ        end201
 	CMPQ      acc+64(FP), $0x00
-	JE        zero193
+	JE        zero202
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3281,9 +3350,9 @@ tile191:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart194
+	JMP       kstart203
 
-zero193:
+zero202:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3291,14 +3360,14 @@ zero193:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart194:
+kstart203:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k195:
+k204:
 	TESTQ        R10, R10
-	JZ           kdone196
+	JZ           kdone205
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -3313,9 +3382,9 @@ k195:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k195
+	JMP          k204
 
-kdone196:
+kdone205:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3327,9 +3396,9 @@ kdone196:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile191
+	JMP     tile200
 
-end192:
+end201:
 	VZEROUPPER
 	RET
 
@@ -3352,11 +3421,11 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile197:
+tile206:
 	TESTQ     DI, DI
-	JZ        end198
+	JZ        end207
 	CMPQ      acc+64(FP), $0x00
-	JE        zero199
+	JE        zero208
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3367,9 +3436,9 @@ tile197:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart200
+	JMP       kstart209
 
-zero199:
+zero208:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3379,14 +3448,14 @@ zero199:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart200:
+kstart209:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k201:
+k210:
 	TESTQ        R10, R10
-	JZ           kdone202
+	JZ           kdone211
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -3404,9 +3473,9 @@ k201:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k201
+	JMP          k210
 
-kdone202:
+kdone211:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3420,9 +3489,9 @@ kdone202:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile197
+	JMP     tile206
 
-end198:
+end207:
 	VZEROUPPER
 	RET
 
@@ -3445,32 +3514,32 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile203:
+tile212:
 	TESTQ     DI, DI
-	JZ        end204
+	JZ        end213
 	CMPQ      acc+64(FP), $0x00
-	JE        zero205
+	JE        zero214
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart206
+	JMP       kstart215
 
-zero205:
+zero214:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart206:
+kstart215:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k207:
+k216:
 	TESTQ        R10, R10
-	JZ           kdone208
+	JZ           kdone217
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -3481,9 +3550,9 @@ k207:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k207
+	JMP          k216
 
-kdone208:
+kdone217:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -3493,9 +3562,9 @@ kdone208:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile203
+	JMP     tile212
 
-end204:
+end213:
 	VZEROUPPER
 	RET
 
@@ -3518,11 +3587,11 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile209:
+tile218:
 	TESTQ     DI, DI
-	JZ        end210
+	JZ        end219
 	CMPQ      acc+64(FP), $0x00
-	JE        zero211
+	JE        zero220
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -3532,9 +3601,9 @@ tile209:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart212
+	JMP       kstart221
 
-zero211:
+zero220:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3542,14 +3611,14 @@ zero211:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart212:
+kstart221:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k213:
+k222:
 	TESTQ        R10, R10
-	JZ           kdone214
+	JZ           kdone223
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -3564,9 +3633,9 @@ k213:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k213
+	JMP          k222
 
-kdone214:
+kdone223:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -3579,9 +3648,9 @@ kdone214:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile209
+	JMP     tile218
 
-end210:
+end219:
 	VZEROUPPER
 	RET
 
@@ -3604,11 +3673,11 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile215:
+tile224:
 	TESTQ     DI, DI
-	JZ        end216
+	JZ        end225
 	CMPQ      acc+64(FP), $0x00
-	JE        zero217
+	JE        zero226
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3621,9 +3690,9 @@ tile215:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart218
+	JMP       kstart227
 
-zero217:
+zero226:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3634,14 +3703,14 @@ zero217:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart218:
+kstart227:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k219:
+k228:
 	TESTQ        R10, R10
-	JZ           kdone220
+	JZ           kdone229
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -3660,9 +3729,9 @@ k219:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k219
+	JMP          k228
 
-kdone220:
+kdone229:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3678,9 +3747,9 @@ kdone220:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile215
+	JMP     tile224
 
-end216:
+end225:
 	VZEROUPPER
 	RET
 
@@ -3703,11 +3772,11 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile221:
+tile230:
 	TESTQ     DI, DI
-	JZ        end222
+	JZ        end231
 	CMPQ      acc+64(FP), $0x00
-	JE        zero223
+	JE        zero232
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3723,9 +3792,9 @@ tile221:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart224
+	JMP       kstart233
 
-zero223:
+zero232:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3739,14 +3808,14 @@ zero223:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart224:
+kstart233:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k225:
+k234:
 	TESTQ        R10, R10
-	JZ           kdone226
+	JZ           kdone235
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -3769,9 +3838,9 @@ k225:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k225
+	JMP          k234
 
-kdone226:
+kdone235:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3790,9 +3859,9 @@ kdone226:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile221
+	JMP     tile230
 
-end222:
+end231:
 	VZEROUPPER
 	RET
 
@@ -3816,11 +3885,11 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-tile227:
+tile236:
 	TESTQ     R8, R8
-	JZ        end228
+	JZ        end237
 	CMPQ      acc+64(FP), $0x00
-	JE        zero229
+	JE        zero238
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -3829,22 +3898,22 @@ tile227:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart230
+	JMP       kstart239
 
-zero229:
+zero238:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart230:
+kstart239:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k231:
+k240:
 	TESTQ        R11, R11
-	JZ           kdone232
+	JZ           kdone241
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -3857,9 +3926,9 @@ k231:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k231
+	JMP          k240
 
-kdone232:
+kdone241:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -3871,9 +3940,9 @@ kdone232:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile227
+	JMP     tile236
 
-end228:
+end237:
 	VZEROUPPER
 	RET
 
@@ -3897,11 +3966,11 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-tile233:
+tile242:
 	TESTQ     R8, R8
-	JZ        end234
+	JZ        end243
 	CMPQ      acc+64(FP), $0x00
-	JE        zero235
+	JE        zero244
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -3914,9 +3983,9 @@ tile233:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart236
+	JMP       kstart245
 
-zero235:
+zero244:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3926,14 +3995,14 @@ zero235:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart236:
+kstart245:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k237:
+k246:
 	TESTQ        R11, R11
-	JZ           kdone238
+	JZ           kdone247
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -3951,9 +4020,9 @@ k237:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k237
+	JMP          k246
 
-kdone238:
+kdone247:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -3969,9 +4038,9 @@ kdone238:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile233
+	JMP     tile242
 
-end234:
+end243:
 	VZEROUPPER
 	RET
 
@@ -3995,11 +4064,11 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-tile239:
+tile248:
 	TESTQ     R8, R8
-	JZ        end240
+	JZ        end249
 	CMPQ      acc+64(FP), $0x00
-	JE        zero241
+	JE        zero250
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -4016,9 +4085,9 @@ tile239:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart242
+	JMP       kstart251
 
-zero241:
+zero250:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4032,14 +4101,14 @@ zero241:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart242:
+kstart251:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k243:
+k252:
 	TESTQ        R11, R11
-	JZ           kdone244
+	JZ           kdone253
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -4062,9 +4131,9 @@ k243:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k243
+	JMP          k252
 
-kdone244:
+kdone253:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -4084,9 +4153,9 @@ kdone244:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile239
+	JMP     tile248
 
-end240:
+end249:
 	VZEROUPPER
 	RET
 
@@ -4110,11 +4179,11 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-88
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-tile245:
+tile254:
 	TESTQ     R8, R8
-	JZ        end246
+	JZ        end255
 	CMPQ      acc+64(FP), $0x00
-	JE        zero247
+	JE        zero256
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -4135,9 +4204,9 @@ tile245:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart248
+	JMP       kstart257
 
-zero247:
+zero256:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4155,14 +4224,14 @@ zero247:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart248:
+kstart257:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k249:
+k258:
 	TESTQ        R11, R11
-	JZ           kdone250
+	JZ           kdone259
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -4190,9 +4259,9 @@ k249:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k249
+	JMP          k258
 
-kdone250:
+kdone259:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -4216,9 +4285,9 @@ kdone250:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile245
+	JMP     tile254
 
-end246:
+end255:
 	VZEROUPPER
 	RET
 
@@ -4251,14 +4320,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows251:
-	TESTQ SI, SI
-	JZ    end252
-	XORQ  R10, R10
+pairs260:
+	CMPQ SI, $0x02
+	JB   odd261
+	LEAQ (AX)(DX*1), R11
+	LEAQ (CX)(BX*1), R12
+	XORQ R10, R10
 
-loopU253:
+loopU263:
 	CMPQ        R10, R8
-	JAE         loop1254
+	JAE         loop1264
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -4268,30 +4339,97 @@ loopU253:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU253
+	JMP         loopU263
 
-loop1254:
+loop1264:
 	CMPQ        R10, R9
-	JAE         tail256
+	JAE         tail266
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1254
+	JMP         loop1264
 
-tail256:
+tail266:
 	CMPQ        R10, DI
-	JAE         done255
+	JAE         done265
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
-	VFMADD231PS Y5, Y4, Y0
+	VFMADD231PS Y5, Y4, Y1
 
-done255:
-	ADDQ DX, AX
-	ADDQ BX, CX
-	DECQ SI
-	JMP  rows251
+done265:
+	XORQ R10, R10
 
-end252:
+loopU267:
+	CMPQ        R10, R8
+	JAE         loop1268
+	VMOVUPS     (R11)(R10*1), Y4
+	VFMADD231PS (R12)(R10*1), Y4, Y2
+	VMOVUPS     32(R11)(R10*1), Y5
+	VFMADD231PS 32(R12)(R10*1), Y5, Y1
+	VMOVUPS     64(R11)(R10*1), Y6
+	VFMADD231PS 64(R12)(R10*1), Y6, Y2
+	VMOVUPS     96(R11)(R10*1), Y7
+	VFMADD231PS 96(R12)(R10*1), Y7, Y3
+	ADDQ        $0x00000080, R10
+	JMP         loopU267
+
+loop1268:
+	CMPQ        R10, R9
+	JAE         tail270
+	VMOVUPS     (R11)(R10*1), Y4
+	VFMADD231PS (R12)(R10*1), Y4, Y2
+	ADDQ        $0x00000020, R10
+	JMP         loop1268
+
+tail270:
+	CMPQ        R10, DI
+	JAE         done269
+	VMASKMOVPS  (R11)(R10*1), Y15, Y4
+	VMASKMOVPS  (R12)(R10*1), Y15, Y5
+	VFMADD231PS Y5, Y4, Y3
+
+done269:
+	LEAQ (R11)(DX*1), AX
+	LEAQ (R12)(BX*1), CX
+	SUBQ $0x02, SI
+	JMP  pairs260
+
+odd261:
+	TESTQ SI, SI
+	JZ    end262
+	XORQ  R10, R10
+
+loopU271:
+	CMPQ        R10, R8
+	JAE         loop1272
+	VMOVUPS     (AX)(R10*1), Y4
+	VFMADD231PS (CX)(R10*1), Y4, Y0
+	VMOVUPS     32(AX)(R10*1), Y5
+	VFMADD231PS 32(CX)(R10*1), Y5, Y1
+	VMOVUPS     64(AX)(R10*1), Y6
+	VFMADD231PS 64(CX)(R10*1), Y6, Y2
+	VMOVUPS     96(AX)(R10*1), Y7
+	VFMADD231PS 96(CX)(R10*1), Y7, Y3
+	ADDQ        $0x00000080, R10
+	JMP         loopU271
+
+loop1272:
+	CMPQ        R10, R9
+	JAE         tail274
+	VMOVUPS     (AX)(R10*1), Y4
+	VFMADD231PS (CX)(R10*1), Y4, Y0
+	ADDQ        $0x00000020, R10
+	JMP         loop1272
+
+tail274:
+	CMPQ        R10, DI
+	JAE         done273
+	VMASKMOVPS  (AX)(R10*1), Y15, Y4
+	VMASKMOVPS  (CX)(R10*1), Y15, Y5
+	VFMADD231PS Y5, Y4, Y1
+
+done273:
+end262:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -4329,14 +4467,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows257:
+rows275:
 	TESTQ SI, SI
-	JZ    end258
+	JZ    end276
 	XORQ  R10, R10
 
-loopU259:
+loopU277:
 	CMPQ        R10, R8
-	JAE         loop1260
+	JAE         loop1278
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -4350,32 +4488,32 @@ loopU259:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU259
+	JMP         loopU277
 
-loop1260:
+loop1278:
 	CMPQ        R10, R9
-	JAE         tail262
+	JAE         tail280
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1260
+	JMP         loop1278
 
-tail262:
+tail280:
 	CMPQ        R10, DI
-	JAE         done261
+	JAE         done279
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done261:
+done279:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows257
+	JMP  rows275
 
-end258:
+end276:
 	VZEROUPPER
 	RET
 
@@ -4405,9 +4543,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU263:
+loopU281:
 	CMPQ        CX, DX
-	JAE         loop1264
+	JAE         loop1282
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -4421,26 +4559,26 @@ loopU263:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU263
+	JMP         loopU281
 
-loop1264:
+loop1282:
 	CMPQ        CX, BX
-	JAE         tail266
+	JAE         tail284
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1264
+	JMP         loop1282
 
-tail266:
+tail284:
 	CMPQ        CX, SI
-	JAE         done265
+	JAE         done283
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done265:
+done283:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -4475,9 +4613,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU267:
+loopU285:
 	CMPQ    DX, BX
-	JAE     loop1268
+	JAE     loop1286
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -4487,27 +4625,27 @@ loopU267:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU267
+	JMP     loopU285
 
-loop1268:
+loop1286:
 	CMPQ    DX, SI
-	JAE     tail270
+	JAE     tail288
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1268
+	JMP     loop1286
 
-tail270:
+tail288:
 	CMPQ       DX, DI
-	JAE        done269
+	JAE        done287
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done269:
+done287:
 	VZEROUPPER
 	RET
 
@@ -4534,9 +4672,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU271:
+loopU289:
 	CMPQ    DX, BX
-	JAE     loop1272
+	JAE     loop1290
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -4548,29 +4686,29 @@ loopU271:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU271
+	JMP     loopU289
 
-loop1272:
+loop1290:
 	CMPQ    DX, SI
-	JAE     tail274
+	JAE     tail292
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1272
+	JMP     loop1290
 
-tail274:
+tail292:
 	CMPQ       DX, DI
-	JAE        done273
+	JAE        done291
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done273:
+done291:
 	VZEROUPPER
 	RET
 
@@ -4606,9 +4744,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-72
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1276:
+loop1294:
 	CMPQ        SI, DI
-	JAE         tail278
+	JAE         tail296
 	VMOVUPS     (AX)(SI*1), Y0
 	VMOVUPS     (CX)(SI*1), Y1
 	VMOVUPS     (DX)(SI*1), Y2
@@ -4628,11 +4766,11 @@ loop1276:
 	VSUBPS      Y2, Y0, Y0
 	VMOVUPS     Y0, (AX)(SI*1)
 	ADDQ        $0x00000020, SI
-	JMP         loop1276
+	JMP         loop1294
 
-tail278:
+tail296:
 	CMPQ        SI, R8
-	JAE         done277
+	JAE         done295
 	VMASKMOVPS  (AX)(SI*1), Y15, Y0
 	VMASKMOVPS  (CX)(SI*1), Y15, Y1
 	VMASKMOVPS  (DX)(SI*1), Y15, Y2
@@ -4652,7 +4790,7 @@ tail278:
 	VSUBPS      Y2, Y0, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(SI*1)
 
-done277:
+done295:
 	VZEROUPPER
 	RET
 
@@ -4679,22 +4817,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows279:
+rows297:
 	TESTQ    BX, BX
-	JZ       end282
+	JZ       end300
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do281
-	JP       do281
-	JMP      next280
+	JNE      do299
+	JP       do299
+	JMP      next298
 
-do281:
+do299:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU283:
+loopU301:
 	CMPQ        R9, R8
-	JAE         loop1284
+	JAE         loop1302
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -4702,33 +4840,33 @@ loopU283:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU283
+	JMP         loopU301
 
-loop1284:
+loop1302:
 	CMPQ        R9, SI
-	JAE         tail286
+	JAE         tail304
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1284
+	JMP         loop1302
 
-tail286:
+tail304:
 	CMPQ        R9, DI
-	JAE         done285
+	JAE         done303
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done285:
-next280:
+done303:
+next298:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows279
+	JMP  rows297
 
-end282:
+end300:
 	VZEROUPPER
 	RET
 
@@ -4757,22 +4895,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows287:
+rows305:
 	TESTQ    DI, DI
-	JZ       end290
+	JZ       end308
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do289
-	JP       do289
-	JMP      next288
+	JNE      do307
+	JP       do307
+	JMP      next306
 
-do289:
+do307:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU291:
+loopU309:
 	CMPQ        R11, R10
-	JAE         loop1292
+	JAE         loop1310
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -4786,11 +4924,11 @@ loopU291:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU291
+	JMP         loopU309
 
-loop1292:
+loop1310:
 	CMPQ        R11, R8
-	JAE         tail294
+	JAE         tail312
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -4798,11 +4936,11 @@ loop1292:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1292
+	JMP         loop1310
 
-tail294:
+tail312:
 	CMPQ        R11, R9
-	JAE         done293
+	JAE         done311
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -4812,15 +4950,15 @@ tail294:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done293:
-next288:
+done311:
+next306:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows287
+	JMP  rows305
 
-end290:
+end308:
 	VZEROUPPER
 	RET
 
@@ -4849,18 +4987,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU295:
+blockU313:
 	CMPQ    R10, R8
-	JAE     block1296
+	JAE     block1314
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap299:
+tap317:
 	CMPQ         R11, SI
-	JAE          taps300
+	JAE          taps318
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -4870,47 +5008,47 @@ tap299:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap299
+	JMP          tap317
 
-taps300:
+taps318:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU295
+	JMP     blockU313
 
-block1296:
+block1314:
 	CMPQ    R10, R9
-	JAE     tail297
+	JAE     tail315
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap301:
+tap319:
 	CMPQ         R11, SI
-	JAE          taps302
+	JAE          taps320
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap301
+	JMP          tap319
 
-taps302:
+taps320:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1296
+	JMP     block1314
 
-tail297:
+tail315:
 	CMPQ    R10, DI
-	JAE     end298
+	JAE     end316
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap303:
+tap321:
 	CMPQ         R11, SI
-	JAE          taps304
+	JAE          taps322
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -4918,12 +5056,12 @@ tap303:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap303
+	JMP          tap321
 
-taps304:
+taps322:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end298:
+end316:
 	VZEROUPPER
 	RET
 
@@ -4945,46 +5083,46 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-72
 	MOVQ    bias+48(FP), BX
 	MOVQ    nt+64(FP), SI
 
-tile305:
+tile323:
 	TESTQ  SI, SI
-	JZ     end306
+	JZ     end324
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), DI
 	MOVQ   DX, R8
 	MOVQ   k+56(FP), R9
 	SHRQ   $0x03, R9
 
-k307:
+k325:
 	TESTQ       R9, R9
-	JZ          ktail308
+	JZ          ktail326
 	VMOVUPS     (R8), Y1
 	VMOVUPS     (DI), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, DI
 	ADDQ        $0x00000020, R8
 	DECQ        R9
-	JMP         k307
+	JMP         k325
 
-ktail308:
+ktail326:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone309
+	JZ          kdone327
 	VMASKMOVPS  (R8), Y15, Y1
 	VMASKMOVPS  (DI), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone309:
+kdone327:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           nobias310
+	JZ           nobias328
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (BX), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, BX
 
-nobias310:
+nobias328:
 	MOVQ       ldc+8(FP), DI
 	SHLQ       $0x02, DI
 	MOVQ       AX, DI
@@ -4994,9 +5132,9 @@ nobias310:
 	IMUL3Q     $0x00000001, CX, DI
 	ADDQ       DI, DX
 	DECQ       SI
-	JMP        tile305
+	JMP        tile323
 
-end306:
+end324:
 	VZEROUPPER
 	RET
 
@@ -5018,9 +5156,9 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-72
 	MOVQ    bias+48(FP), BX
 	MOVQ    nt+64(FP), SI
 
-tile311:
+tile329:
 	TESTQ  SI, SI
-	JZ     end312
+	JZ     end330
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), DI
@@ -5028,9 +5166,9 @@ tile311:
 	MOVQ   k+56(FP), R9
 	SHRQ   $0x03, R9
 
-k313:
+k331:
 	TESTQ       R9, R9
-	JZ          ktail314
+	JZ          ktail332
 	VMOVUPS     (R8), Y2
 	VMOVUPS     (R8)(CX*1), Y3
 	VMOVUPS     (DI), Y4
@@ -5039,18 +5177,18 @@ k313:
 	ADDQ        $0x00000020, DI
 	ADDQ        $0x00000020, R8
 	DECQ        R9
-	JMP         k313
+	JMP         k331
 
-ktail314:
+ktail332:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone315
+	JZ          kdone333
 	VMASKMOVPS  (R8), Y15, Y2
 	VMASKMOVPS  (R8)(CX*1), Y15, Y3
 	VMASKMOVPS  (DI), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone315:
+kdone333:
 	VEXTRACTF128 $0x01, Y0, X5
 	VADDPS       X5, X0, X0
 	VEXTRACTF128 $0x01, Y1, X5
@@ -5058,13 +5196,13 @@ kdone315:
 	VHADDPS      X1, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           nobias316
+	JZ           nobias334
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (BX), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, BX
 
-nobias316:
+nobias334:
 	MOVQ       ldc+8(FP), DI
 	SHLQ       $0x02, DI
 	MOVQ       AX, DI
@@ -5074,9 +5212,9 @@ nobias316:
 	IMUL3Q     $0x00000002, CX, DI
 	ADDQ       DI, DX
 	DECQ       SI
-	JMP        tile311
+	JMP        tile329
 
-end312:
+end330:
 	VZEROUPPER
 	RET
 
@@ -5098,9 +5236,9 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-72
 	MOVQ    bias+48(FP), BX
 	MOVQ    nt+64(FP), SI
 
-tile317:
+tile335:
 	TESTQ  SI, SI
-	JZ     end318
+	JZ     end336
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5109,9 +5247,9 @@ tile317:
 	MOVQ   k+56(FP), R9
 	SHRQ   $0x03, R9
 
-k319:
+k337:
 	TESTQ       R9, R9
-	JZ          ktail320
+	JZ          ktail338
 	VMOVUPS     (R8), Y3
 	VMOVUPS     (R8)(CX*1), Y4
 	VMOVUPS     (R8)(CX*2), Y5
@@ -5122,11 +5260,11 @@ k319:
 	ADDQ        $0x00000020, DI
 	ADDQ        $0x00000020, R8
 	DECQ        R9
-	JMP         k319
+	JMP         k337
 
-ktail320:
+ktail338:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone321
+	JZ          kdone339
 	VMASKMOVPS  (R8), Y15, Y3
 	VMASKMOVPS  (R8)(CX*1), Y15, Y4
 	VMASKMOVPS  (R8)(CX*2), Y15, Y5
@@ -5135,7 +5273,7 @@ ktail320:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone321:
+kdone339:
 	VEXTRACTF128 $0x01, Y0, X7
 	VADDPS       X7, X0, X0
 	VEXTRACTF128 $0x01, Y1, X7
@@ -5146,13 +5284,13 @@ kdone321:
 	VHADDPS      X2, X2, X2
 	VHADDPS      X2, X0, X0
 	TESTQ        BX, BX
-	JZ           nobias322
+	JZ           nobias340
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (BX), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, BX
 
-nobias322:
+nobias340:
 	MOVQ       ldc+8(FP), DI
 	SHLQ       $0x02, DI
 	MOVQ       AX, DI
@@ -5162,9 +5300,9 @@ nobias322:
 	IMUL3Q     $0x00000003, CX, DI
 	ADDQ       DI, DX
 	DECQ       SI
-	JMP        tile317
+	JMP        tile335
 
-end318:
+end336:
 	VZEROUPPER
 	RET
 
@@ -5186,9 +5324,9 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-72
 	MOVQ    bias+48(FP), SI
 	MOVQ    nt+64(FP), DI
 
-tile323:
+tile341:
 	TESTQ  DI, DI
-	JZ     end324
+	JZ     end342
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -5196,9 +5334,9 @@ tile323:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k325:
+k343:
 	TESTQ       R10, R10
-	JZ          ktail326
+	JZ          ktail344
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -5207,18 +5345,18 @@ k325:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k325
+	JMP         k343
 
-ktail326:
+ktail344:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone327
+	JZ          kdone345
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone327:
+kdone345:
 	VEXTRACTF128 $0x01, Y0, X4
 	VADDPS       X4, X0, X0
 	VHADDPS      X0, X0, X0
@@ -5228,317 +5366,11 @@ kdone327:
 	VHADDPS      X1, X1, X1
 	VHADDPS      X1, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias328
+	JZ           nobias346
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
-	ADDQ         $0x00000004, SI
-
-nobias328:
-	MOVQ       ldc+8(FP), R8
-	SHLQ       $0x02, R8
-	MOVQ       DX, R9
-	VMOVUPS    maskTable<>+28(SB), X14
-	VMASKMOVPS X0, X14, (R9)
-	ADDQ       R8, R9
-	VMOVUPS    maskTable<>+28(SB), X14
-	VMASKMOVPS X1, X14, (R9)
-	ADDQ       $0x00000004, DX
-	IMUL3Q     $0x00000001, CX, R9
-	ADDQ       R9, BX
-	DECQ       DI
-	JMP        tile323
-
-end324:
-	VZEROUPPER
-	RET
-
-// func gemmNT2x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
-// Requires: AVX, FMA3
-TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-72
-	MOVQ    k+56(FP), AX
-	ANDQ    $0x00000007, AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    lda+24(FP), AX
-	MOVQ    ldb+40(FP), CX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	MOVQ    c+0(FP), DX
-	MOVQ    b+32(FP), BX
-	MOVQ    bias+48(FP), SI
-	MOVQ    nt+64(FP), DI
-
-tile329:
-	TESTQ  DI, DI
-	JZ     end330
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	MOVQ   a+16(FP), R8
-	MOVQ   BX, R9
-	MOVQ   k+56(FP), R10
-	SHRQ   $0x03, R10
-
-k331:
-	TESTQ       R10, R10
-	JZ          ktail332
-	VMOVUPS     (R9), Y4
-	VMOVUPS     (R9)(CX*1), Y5
-	VMOVUPS     (R8), Y6
-	VFMADD231PS Y4, Y6, Y0
-	VFMADD231PS Y5, Y6, Y1
-	VMOVUPS     (R8)(AX*1), Y6
-	VFMADD231PS Y4, Y6, Y2
-	VFMADD231PS Y5, Y6, Y3
-	ADDQ        $0x00000020, R8
-	ADDQ        $0x00000020, R9
-	DECQ        R10
-	JMP         k331
-
-ktail332:
-	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone333
-	VMASKMOVPS  (R9), Y15, Y4
-	VMASKMOVPS  (R9)(CX*1), Y15, Y5
-	VMASKMOVPS  (R8), Y15, Y6
-	VFMADD231PS Y4, Y6, Y0
-	VFMADD231PS Y5, Y6, Y1
-	VMASKMOVPS  (R8)(AX*1), Y15, Y6
-	VFMADD231PS Y4, Y6, Y2
-	VFMADD231PS Y5, Y6, Y3
-
-kdone333:
-	VEXTRACTF128 $0x01, Y0, X7
-	VADDPS       X7, X0, X0
-	VEXTRACTF128 $0x01, Y1, X7
-	VADDPS       X7, X1, X1
-	VHADDPS      X1, X0, X0
-	VHADDPS      X0, X0, X0
-	VEXTRACTF128 $0x01, Y2, X7
-	VADDPS       X7, X2, X2
-	VEXTRACTF128 $0x01, Y3, X7
-	VADDPS       X7, X3, X3
-	VHADDPS      X3, X2, X2
-	VHADDPS      X2, X2, X2
-	TESTQ        SI, SI
-	JZ           nobias334
-	VMOVUPS      maskTable<>+24(SB), X14
-	VMASKMOVPS   (SI), X14, X7
-	VADDPS       X7, X0, X0
-	VADDPS       X7, X2, X2
-	ADDQ         $0x00000008, SI
-
-nobias334:
-	MOVQ       ldc+8(FP), R8
-	SHLQ       $0x02, R8
-	MOVQ       DX, R9
-	VMOVUPS    maskTable<>+24(SB), X14
-	VMASKMOVPS X0, X14, (R9)
-	ADDQ       R8, R9
-	VMOVUPS    maskTable<>+24(SB), X14
-	VMASKMOVPS X2, X14, (R9)
-	ADDQ       $0x00000008, DX
-	IMUL3Q     $0x00000002, CX, R9
-	ADDQ       R9, BX
-	DECQ       DI
-	JMP        tile329
-
-end330:
-	VZEROUPPER
-	RET
-
-// func gemmNT2x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
-// Requires: AVX, FMA3
-TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-72
-	MOVQ    k+56(FP), AX
-	ANDQ    $0x00000007, AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    lda+24(FP), AX
-	MOVQ    ldb+40(FP), CX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	MOVQ    c+0(FP), DX
-	MOVQ    b+32(FP), BX
-	MOVQ    bias+48(FP), SI
-	MOVQ    nt+64(FP), DI
-
-tile335:
-	TESTQ  DI, DI
-	JZ     end336
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	MOVQ   a+16(FP), R8
-	MOVQ   BX, R9
-	MOVQ   k+56(FP), R10
-	SHRQ   $0x03, R10
-
-k337:
-	TESTQ       R10, R10
-	JZ          ktail338
-	VMOVUPS     (R9), Y6
-	VMOVUPS     (R9)(CX*1), Y7
-	VMOVUPS     (R9)(CX*2), Y8
-	VMOVUPS     (R8), Y9
-	VFMADD231PS Y6, Y9, Y0
-	VFMADD231PS Y7, Y9, Y1
-	VFMADD231PS Y8, Y9, Y2
-	VMOVUPS     (R8)(AX*1), Y9
-	VFMADD231PS Y6, Y9, Y3
-	VFMADD231PS Y7, Y9, Y4
-	VFMADD231PS Y8, Y9, Y5
-	ADDQ        $0x00000020, R8
-	ADDQ        $0x00000020, R9
-	DECQ        R10
-	JMP         k337
-
-ktail338:
-	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone339
-	VMASKMOVPS  (R9), Y15, Y6
-	VMASKMOVPS  (R9)(CX*1), Y15, Y7
-	VMASKMOVPS  (R9)(CX*2), Y15, Y8
-	VMASKMOVPS  (R8), Y15, Y9
-	VFMADD231PS Y6, Y9, Y0
-	VFMADD231PS Y7, Y9, Y1
-	VFMADD231PS Y8, Y9, Y2
-	VMASKMOVPS  (R8)(AX*1), Y15, Y9
-	VFMADD231PS Y6, Y9, Y3
-	VFMADD231PS Y7, Y9, Y4
-	VFMADD231PS Y8, Y9, Y5
-
-kdone339:
-	VEXTRACTF128 $0x01, Y0, X10
-	VADDPS       X10, X0, X0
-	VEXTRACTF128 $0x01, Y1, X10
-	VADDPS       X10, X1, X1
-	VEXTRACTF128 $0x01, Y2, X10
-	VADDPS       X10, X2, X2
-	VHADDPS      X1, X0, X0
-	VHADDPS      X2, X2, X2
-	VHADDPS      X2, X0, X0
-	VEXTRACTF128 $0x01, Y3, X10
-	VADDPS       X10, X3, X3
-	VEXTRACTF128 $0x01, Y4, X10
-	VADDPS       X10, X4, X4
-	VEXTRACTF128 $0x01, Y5, X10
-	VADDPS       X10, X5, X5
-	VHADDPS      X4, X3, X3
-	VHADDPS      X5, X5, X5
-	VHADDPS      X5, X3, X3
-	TESTQ        SI, SI
-	JZ           nobias340
-	VMOVUPS      maskTable<>+20(SB), X14
-	VMASKMOVPS   (SI), X14, X10
-	VADDPS       X10, X0, X0
-	VADDPS       X10, X3, X3
-	ADDQ         $0x0000000c, SI
-
-nobias340:
-	MOVQ       ldc+8(FP), R8
-	SHLQ       $0x02, R8
-	MOVQ       DX, R9
-	VMOVUPS    maskTable<>+20(SB), X14
-	VMASKMOVPS X0, X14, (R9)
-	ADDQ       R8, R9
-	VMOVUPS    maskTable<>+20(SB), X14
-	VMASKMOVPS X3, X14, (R9)
-	ADDQ       $0x0000000c, DX
-	IMUL3Q     $0x00000003, CX, R9
-	ADDQ       R9, BX
-	DECQ       DI
-	JMP        tile335
-
-end336:
-	VZEROUPPER
-	RET
-
-// func gemmNT3x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
-// Requires: AVX, FMA3
-TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-72
-	MOVQ    k+56(FP), AX
-	ANDQ    $0x00000007, AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    lda+24(FP), AX
-	MOVQ    ldb+40(FP), CX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	MOVQ    c+0(FP), DX
-	MOVQ    b+32(FP), BX
-	MOVQ    bias+48(FP), SI
-	MOVQ    nt+64(FP), DI
-
-tile341:
-	TESTQ  DI, DI
-	JZ     end342
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	MOVQ   a+16(FP), R8
-	MOVQ   BX, R9
-	MOVQ   k+56(FP), R10
-	SHRQ   $0x03, R10
-
-k343:
-	TESTQ       R10, R10
-	JZ          ktail344
-	VMOVUPS     (R9), Y3
-	VMOVUPS     (R8), Y4
-	VFMADD231PS Y3, Y4, Y0
-	VMOVUPS     (R8)(AX*1), Y4
-	VFMADD231PS Y3, Y4, Y1
-	VMOVUPS     (R8)(AX*2), Y4
-	VFMADD231PS Y3, Y4, Y2
-	ADDQ        $0x00000020, R8
-	ADDQ        $0x00000020, R9
-	DECQ        R10
-	JMP         k343
-
-ktail344:
-	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone345
-	VMASKMOVPS  (R9), Y15, Y3
-	VMASKMOVPS  (R8), Y15, Y4
-	VFMADD231PS Y3, Y4, Y0
-	VMASKMOVPS  (R8)(AX*1), Y15, Y4
-	VFMADD231PS Y3, Y4, Y1
-	VMASKMOVPS  (R8)(AX*2), Y15, Y4
-	VFMADD231PS Y3, Y4, Y2
-
-kdone345:
-	VEXTRACTF128 $0x01, Y0, X5
-	VADDPS       X5, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
-	VEXTRACTF128 $0x01, Y1, X5
-	VADDPS       X5, X1, X1
-	VHADDPS      X1, X1, X1
-	VHADDPS      X1, X1, X1
-	VEXTRACTF128 $0x01, Y2, X5
-	VADDPS       X5, X2, X2
-	VHADDPS      X2, X2, X2
-	VHADDPS      X2, X2, X2
-	TESTQ        SI, SI
-	JZ           nobias346
-	VMOVUPS      maskTable<>+28(SB), X14
-	VMASKMOVPS   (SI), X14, X5
-	VADDPS       X5, X0, X0
-	VADDPS       X5, X1, X1
-	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
 nobias346:
@@ -5550,9 +5382,6 @@ nobias346:
 	ADDQ       R8, R9
 	VMOVUPS    maskTable<>+28(SB), X14
 	VMASKMOVPS X1, X14, (R9)
-	ADDQ       R8, R9
-	VMOVUPS    maskTable<>+28(SB), X14
-	VMASKMOVPS X2, X14, (R9)
 	ADDQ       $0x00000004, DX
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
@@ -5563,9 +5392,9 @@ end342:
 	VZEROUPPER
 	RET
 
-// func gemmNT3x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT2x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
 // Requires: AVX, FMA3
-TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-72
+TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-72
 	MOVQ    k+56(FP), AX
 	ANDQ    $0x00000007, AX
 	MOVQ    $0x00000008, CX
@@ -5588,8 +5417,6 @@ tile347:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
@@ -5598,17 +5425,14 @@ tile347:
 k349:
 	TESTQ       R10, R10
 	JZ          ktail350
-	VMOVUPS     (R9), Y6
-	VMOVUPS     (R9)(CX*1), Y7
-	VMOVUPS     (R8), Y8
-	VFMADD231PS Y6, Y8, Y0
-	VFMADD231PS Y7, Y8, Y1
-	VMOVUPS     (R8)(AX*1), Y8
-	VFMADD231PS Y6, Y8, Y2
-	VFMADD231PS Y7, Y8, Y3
-	VMOVUPS     (R8)(AX*2), Y8
-	VFMADD231PS Y6, Y8, Y4
-	VFMADD231PS Y7, Y8, Y5
+	VMOVUPS     (R9), Y4
+	VMOVUPS     (R9)(CX*1), Y5
+	VMOVUPS     (R8), Y6
+	VFMADD231PS Y4, Y6, Y0
+	VFMADD231PS Y5, Y6, Y1
+	VMOVUPS     (R8)(AX*1), Y6
+	VFMADD231PS Y4, Y6, Y2
+	VFMADD231PS Y5, Y6, Y3
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
@@ -5617,44 +5441,34 @@ k349:
 ktail350:
 	TESTQ       $0x00000007, k+56(FP)
 	JZ          kdone351
-	VMASKMOVPS  (R9), Y15, Y6
-	VMASKMOVPS  (R9)(CX*1), Y15, Y7
-	VMASKMOVPS  (R8), Y15, Y8
-	VFMADD231PS Y6, Y8, Y0
-	VFMADD231PS Y7, Y8, Y1
-	VMASKMOVPS  (R8)(AX*1), Y15, Y8
-	VFMADD231PS Y6, Y8, Y2
-	VFMADD231PS Y7, Y8, Y3
-	VMASKMOVPS  (R8)(AX*2), Y15, Y8
-	VFMADD231PS Y6, Y8, Y4
-	VFMADD231PS Y7, Y8, Y5
+	VMASKMOVPS  (R9), Y15, Y4
+	VMASKMOVPS  (R9)(CX*1), Y15, Y5
+	VMASKMOVPS  (R8), Y15, Y6
+	VFMADD231PS Y4, Y6, Y0
+	VFMADD231PS Y5, Y6, Y1
+	VMASKMOVPS  (R8)(AX*1), Y15, Y6
+	VFMADD231PS Y4, Y6, Y2
+	VFMADD231PS Y5, Y6, Y3
 
 kdone351:
-	VEXTRACTF128 $0x01, Y0, X9
-	VADDPS       X9, X0, X0
-	VEXTRACTF128 $0x01, Y1, X9
-	VADDPS       X9, X1, X1
+	VEXTRACTF128 $0x01, Y0, X7
+	VADDPS       X7, X0, X0
+	VEXTRACTF128 $0x01, Y1, X7
+	VADDPS       X7, X1, X1
 	VHADDPS      X1, X0, X0
 	VHADDPS      X0, X0, X0
-	VEXTRACTF128 $0x01, Y2, X9
-	VADDPS       X9, X2, X2
-	VEXTRACTF128 $0x01, Y3, X9
-	VADDPS       X9, X3, X3
+	VEXTRACTF128 $0x01, Y2, X7
+	VADDPS       X7, X2, X2
+	VEXTRACTF128 $0x01, Y3, X7
+	VADDPS       X7, X3, X3
 	VHADDPS      X3, X2, X2
 	VHADDPS      X2, X2, X2
-	VEXTRACTF128 $0x01, Y4, X9
-	VADDPS       X9, X4, X4
-	VEXTRACTF128 $0x01, Y5, X9
-	VADDPS       X9, X5, X5
-	VHADDPS      X5, X4, X4
-	VHADDPS      X4, X4, X4
 	TESTQ        SI, SI
 	JZ           nobias352
 	VMOVUPS      maskTable<>+24(SB), X14
-	VMASKMOVPS   (SI), X14, X9
-	VADDPS       X9, X0, X0
-	VADDPS       X9, X2, X2
-	VADDPS       X9, X4, X4
+	VMASKMOVPS   (SI), X14, X7
+	VADDPS       X7, X0, X0
+	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
 nobias352:
@@ -5666,9 +5480,6 @@ nobias352:
 	ADDQ       R8, R9
 	VMOVUPS    maskTable<>+24(SB), X14
 	VMASKMOVPS X2, X14, (R9)
-	ADDQ       R8, R9
-	VMOVUPS    maskTable<>+24(SB), X14
-	VMASKMOVPS X4, X14, (R9)
 	ADDQ       $0x00000008, DX
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
@@ -5679,9 +5490,9 @@ end348:
 	VZEROUPPER
 	RET
 
-// func gemmNT3x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT2x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
 // Requires: AVX, FMA3
-TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-72
+TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-72
 	MOVQ    k+56(FP), AX
 	ANDQ    $0x00000007, AX
 	MOVQ    $0x00000008, CX
@@ -5706,9 +5517,6 @@ tile353:
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
@@ -5717,6 +5525,336 @@ tile353:
 k355:
 	TESTQ       R10, R10
 	JZ          ktail356
+	VMOVUPS     (R9), Y6
+	VMOVUPS     (R9)(CX*1), Y7
+	VMOVUPS     (R9)(CX*2), Y8
+	VMOVUPS     (R8), Y9
+	VFMADD231PS Y6, Y9, Y0
+	VFMADD231PS Y7, Y9, Y1
+	VFMADD231PS Y8, Y9, Y2
+	VMOVUPS     (R8)(AX*1), Y9
+	VFMADD231PS Y6, Y9, Y3
+	VFMADD231PS Y7, Y9, Y4
+	VFMADD231PS Y8, Y9, Y5
+	ADDQ        $0x00000020, R8
+	ADDQ        $0x00000020, R9
+	DECQ        R10
+	JMP         k355
+
+ktail356:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone357
+	VMASKMOVPS  (R9), Y15, Y6
+	VMASKMOVPS  (R9)(CX*1), Y15, Y7
+	VMASKMOVPS  (R9)(CX*2), Y15, Y8
+	VMASKMOVPS  (R8), Y15, Y9
+	VFMADD231PS Y6, Y9, Y0
+	VFMADD231PS Y7, Y9, Y1
+	VFMADD231PS Y8, Y9, Y2
+	VMASKMOVPS  (R8)(AX*1), Y15, Y9
+	VFMADD231PS Y6, Y9, Y3
+	VFMADD231PS Y7, Y9, Y4
+	VFMADD231PS Y8, Y9, Y5
+
+kdone357:
+	VEXTRACTF128 $0x01, Y0, X10
+	VADDPS       X10, X0, X0
+	VEXTRACTF128 $0x01, Y1, X10
+	VADDPS       X10, X1, X1
+	VEXTRACTF128 $0x01, Y2, X10
+	VADDPS       X10, X2, X2
+	VHADDPS      X1, X0, X0
+	VHADDPS      X2, X2, X2
+	VHADDPS      X2, X0, X0
+	VEXTRACTF128 $0x01, Y3, X10
+	VADDPS       X10, X3, X3
+	VEXTRACTF128 $0x01, Y4, X10
+	VADDPS       X10, X4, X4
+	VEXTRACTF128 $0x01, Y5, X10
+	VADDPS       X10, X5, X5
+	VHADDPS      X4, X3, X3
+	VHADDPS      X5, X5, X5
+	VHADDPS      X5, X3, X3
+	TESTQ        SI, SI
+	JZ           nobias358
+	VMOVUPS      maskTable<>+20(SB), X14
+	VMASKMOVPS   (SI), X14, X10
+	VADDPS       X10, X0, X0
+	VADDPS       X10, X3, X3
+	ADDQ         $0x0000000c, SI
+
+nobias358:
+	MOVQ       ldc+8(FP), R8
+	SHLQ       $0x02, R8
+	MOVQ       DX, R9
+	VMOVUPS    maskTable<>+20(SB), X14
+	VMASKMOVPS X0, X14, (R9)
+	ADDQ       R8, R9
+	VMOVUPS    maskTable<>+20(SB), X14
+	VMASKMOVPS X3, X14, (R9)
+	ADDQ       $0x0000000c, DX
+	IMUL3Q     $0x00000003, CX, R9
+	ADDQ       R9, BX
+	DECQ       DI
+	JMP        tile353
+
+end354:
+	VZEROUPPER
+	RET
+
+// func gemmNT3x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// Requires: AVX, FMA3
+TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-72
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	MOVQ    c+0(FP), DX
+	MOVQ    b+32(FP), BX
+	MOVQ    bias+48(FP), SI
+	MOVQ    nt+64(FP), DI
+
+tile359:
+	TESTQ  DI, DI
+	JZ     end360
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	MOVQ   a+16(FP), R8
+	MOVQ   BX, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x03, R10
+
+k361:
+	TESTQ       R10, R10
+	JZ          ktail362
+	VMOVUPS     (R9), Y3
+	VMOVUPS     (R8), Y4
+	VFMADD231PS Y3, Y4, Y0
+	VMOVUPS     (R8)(AX*1), Y4
+	VFMADD231PS Y3, Y4, Y1
+	VMOVUPS     (R8)(AX*2), Y4
+	VFMADD231PS Y3, Y4, Y2
+	ADDQ        $0x00000020, R8
+	ADDQ        $0x00000020, R9
+	DECQ        R10
+	JMP         k361
+
+ktail362:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone363
+	VMASKMOVPS  (R9), Y15, Y3
+	VMASKMOVPS  (R8), Y15, Y4
+	VFMADD231PS Y3, Y4, Y0
+	VMASKMOVPS  (R8)(AX*1), Y15, Y4
+	VFMADD231PS Y3, Y4, Y1
+	VMASKMOVPS  (R8)(AX*2), Y15, Y4
+	VFMADD231PS Y3, Y4, Y2
+
+kdone363:
+	VEXTRACTF128 $0x01, Y0, X5
+	VADDPS       X5, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VEXTRACTF128 $0x01, Y1, X5
+	VADDPS       X5, X1, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X1
+	VEXTRACTF128 $0x01, Y2, X5
+	VADDPS       X5, X2, X2
+	VHADDPS      X2, X2, X2
+	VHADDPS      X2, X2, X2
+	TESTQ        SI, SI
+	JZ           nobias364
+	VMOVUPS      maskTable<>+28(SB), X14
+	VMASKMOVPS   (SI), X14, X5
+	VADDPS       X5, X0, X0
+	VADDPS       X5, X1, X1
+	VADDPS       X5, X2, X2
+	ADDQ         $0x00000004, SI
+
+nobias364:
+	MOVQ       ldc+8(FP), R8
+	SHLQ       $0x02, R8
+	MOVQ       DX, R9
+	VMOVUPS    maskTable<>+28(SB), X14
+	VMASKMOVPS X0, X14, (R9)
+	ADDQ       R8, R9
+	VMOVUPS    maskTable<>+28(SB), X14
+	VMASKMOVPS X1, X14, (R9)
+	ADDQ       R8, R9
+	VMOVUPS    maskTable<>+28(SB), X14
+	VMASKMOVPS X2, X14, (R9)
+	ADDQ       $0x00000004, DX
+	IMUL3Q     $0x00000001, CX, R9
+	ADDQ       R9, BX
+	DECQ       DI
+	JMP        tile359
+
+end360:
+	VZEROUPPER
+	RET
+
+// func gemmNT3x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// Requires: AVX, FMA3
+TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-72
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	MOVQ    c+0(FP), DX
+	MOVQ    b+32(FP), BX
+	MOVQ    bias+48(FP), SI
+	MOVQ    nt+64(FP), DI
+
+tile365:
+	TESTQ  DI, DI
+	JZ     end366
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   a+16(FP), R8
+	MOVQ   BX, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x03, R10
+
+k367:
+	TESTQ       R10, R10
+	JZ          ktail368
+	VMOVUPS     (R9), Y6
+	VMOVUPS     (R9)(CX*1), Y7
+	VMOVUPS     (R8), Y8
+	VFMADD231PS Y6, Y8, Y0
+	VFMADD231PS Y7, Y8, Y1
+	VMOVUPS     (R8)(AX*1), Y8
+	VFMADD231PS Y6, Y8, Y2
+	VFMADD231PS Y7, Y8, Y3
+	VMOVUPS     (R8)(AX*2), Y8
+	VFMADD231PS Y6, Y8, Y4
+	VFMADD231PS Y7, Y8, Y5
+	ADDQ        $0x00000020, R8
+	ADDQ        $0x00000020, R9
+	DECQ        R10
+	JMP         k367
+
+ktail368:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone369
+	VMASKMOVPS  (R9), Y15, Y6
+	VMASKMOVPS  (R9)(CX*1), Y15, Y7
+	VMASKMOVPS  (R8), Y15, Y8
+	VFMADD231PS Y6, Y8, Y0
+	VFMADD231PS Y7, Y8, Y1
+	VMASKMOVPS  (R8)(AX*1), Y15, Y8
+	VFMADD231PS Y6, Y8, Y2
+	VFMADD231PS Y7, Y8, Y3
+	VMASKMOVPS  (R8)(AX*2), Y15, Y8
+	VFMADD231PS Y6, Y8, Y4
+	VFMADD231PS Y7, Y8, Y5
+
+kdone369:
+	VEXTRACTF128 $0x01, Y0, X9
+	VADDPS       X9, X0, X0
+	VEXTRACTF128 $0x01, Y1, X9
+	VADDPS       X9, X1, X1
+	VHADDPS      X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VEXTRACTF128 $0x01, Y2, X9
+	VADDPS       X9, X2, X2
+	VEXTRACTF128 $0x01, Y3, X9
+	VADDPS       X9, X3, X3
+	VHADDPS      X3, X2, X2
+	VHADDPS      X2, X2, X2
+	VEXTRACTF128 $0x01, Y4, X9
+	VADDPS       X9, X4, X4
+	VEXTRACTF128 $0x01, Y5, X9
+	VADDPS       X9, X5, X5
+	VHADDPS      X5, X4, X4
+	VHADDPS      X4, X4, X4
+	TESTQ        SI, SI
+	JZ           nobias370
+	VMOVUPS      maskTable<>+24(SB), X14
+	VMASKMOVPS   (SI), X14, X9
+	VADDPS       X9, X0, X0
+	VADDPS       X9, X2, X2
+	VADDPS       X9, X4, X4
+	ADDQ         $0x00000008, SI
+
+nobias370:
+	MOVQ       ldc+8(FP), R8
+	SHLQ       $0x02, R8
+	MOVQ       DX, R9
+	VMOVUPS    maskTable<>+24(SB), X14
+	VMASKMOVPS X0, X14, (R9)
+	ADDQ       R8, R9
+	VMOVUPS    maskTable<>+24(SB), X14
+	VMASKMOVPS X2, X14, (R9)
+	ADDQ       R8, R9
+	VMOVUPS    maskTable<>+24(SB), X14
+	VMASKMOVPS X4, X14, (R9)
+	ADDQ       $0x00000008, DX
+	IMUL3Q     $0x00000002, CX, R9
+	ADDQ       R9, BX
+	DECQ       DI
+	JMP        tile365
+
+end366:
+	VZEROUPPER
+	RET
+
+// func gemmNT3x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// Requires: AVX, FMA3
+TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-72
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	MOVQ    c+0(FP), DX
+	MOVQ    b+32(FP), BX
+	MOVQ    bias+48(FP), SI
+	MOVQ    nt+64(FP), DI
+
+tile371:
+	TESTQ  DI, DI
+	JZ     end372
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	MOVQ   a+16(FP), R8
+	MOVQ   BX, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x03, R10
+
+k373:
+	TESTQ       R10, R10
+	JZ          ktail374
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -5735,11 +5873,11 @@ k355:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k355
+	JMP         k373
 
-ktail356:
+ktail374:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone357
+	JZ          kdone375
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -5756,7 +5894,7 @@ ktail356:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone357:
+kdone375:
 	VEXTRACTF128 $0x01, Y0, X13
 	VADDPS       X13, X0, X0
 	VEXTRACTF128 $0x01, Y1, X13
@@ -5785,7 +5923,7 @@ kdone357:
 	VHADDPS      X8, X8, X8
 	VHADDPS      X8, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias358
+	JZ           nobias376
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -5793,7 +5931,7 @@ kdone357:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias358:
+nobias376:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5809,9 +5947,9 @@ nobias358:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile353
+	JMP        tile371
 
-end354:
+end372:
 	VZEROUPPER
 	RET
 
@@ -5835,43 +5973,43 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-88
 	MOVQ    ldc+8(FP), DI
 	SHLQ    $0x02, DI
 
-tile359:
+tile377:
 	TESTQ      SI, SI
-	JZ         end360
+	JZ         end378
 	CMPQ       acc+64(FP), $0x00
-	JE         zero361
+	JE         zero379
 	MOVQ       AX, DI
 	VMASKMOVPS (DI), Y15, Y0
-	JMP        kstart362
+	JMP        kstart380
 
-zero361:
+zero379:
 	VXORPS Y0, Y0, Y0
 
-kstart362:
+kstart380:
 	MOVQ a+16(FP), DI
 	MOVQ BX, R8
 	MOVQ k+56(FP), R9
 
-k363:
+k381:
 	TESTQ        R9, R9
-	JZ           kdone364
+	JZ           kdone382
 	VMASKMOVPS   (R8), Y15, Y1
 	VBROADCASTSS (DI), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, DI
 	ADDQ         DX, R8
 	DECQ         R9
-	JMP          k363
+	JMP          k381
 
-kdone364:
+kdone382:
 	MOVQ       AX, DI
 	VMASKMOVPS Y0, Y15, (DI)
 	ADDQ       $0x00000020, AX
 	ADDQ       $0x00000020, BX
 	DECQ       SI
-	JMP        tile359
+	JMP        tile377
 
-end360:
+end378:
 	VZEROUPPER
 	RET
 
@@ -5895,28 +6033,28 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-88
 	MOVQ    ldc+8(FP), DI
 	SHLQ    $0x02, DI
 
-tile365:
+tile383:
 	TESTQ      SI, SI
-	JZ         end366
+	JZ         end384
 	CMPQ       acc+64(FP), $0x00
-	JE         zero367
+	JE         zero385
 	MOVQ       AX, DI
 	VMOVUPS    (DI), Y0
 	VMASKMOVPS 32(DI), Y15, Y1
-	JMP        kstart368
+	JMP        kstart386
 
-zero367:
+zero385:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart368:
+kstart386:
 	MOVQ a+16(FP), DI
 	MOVQ BX, R8
 	MOVQ k+56(FP), R9
 
-k369:
+k387:
 	TESTQ        R9, R9
-	JZ           kdone370
+	JZ           kdone388
 	VMOVUPS      (R8), Y2
 	VMASKMOVPS   32(R8), Y15, Y3
 	VBROADCASTSS (DI), Y4
@@ -5925,18 +6063,18 @@ k369:
 	ADDQ         CX, DI
 	ADDQ         DX, R8
 	DECQ         R9
-	JMP          k369
+	JMP          k387
 
-kdone370:
+kdone388:
 	MOVQ       AX, DI
 	VMOVUPS    Y0, (DI)
 	VMASKMOVPS Y1, Y15, 32(DI)
 	ADDQ       $0x00000040, AX
 	ADDQ       $0x00000040, BX
 	DECQ       SI
-	JMP        tile365
+	JMP        tile383
 
-end366:
+end384:
 	VZEROUPPER
 	RET
 
@@ -5960,30 +6098,30 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-88
 	MOVQ    ldc+8(FP), DI
 	SHLQ    $0x02, DI
 
-tile371:
+tile389:
 	TESTQ      SI, SI
-	JZ         end372
+	JZ         end390
 	CMPQ       acc+64(FP), $0x00
-	JE         zero373
+	JE         zero391
 	MOVQ       AX, DI
 	VMOVUPS    (DI), Y0
 	VMOVUPS    32(DI), Y1
 	VMASKMOVPS 64(DI), Y15, Y2
-	JMP        kstart374
+	JMP        kstart392
 
-zero373:
+zero391:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart374:
+kstart392:
 	MOVQ a+16(FP), DI
 	MOVQ BX, R8
 	MOVQ k+56(FP), R9
 
-k375:
+k393:
 	TESTQ        R9, R9
-	JZ           kdone376
+	JZ           kdone394
 	VMOVUPS      (R8), Y3
 	VMOVUPS      32(R8), Y4
 	VMASKMOVPS   64(R8), Y15, Y5
@@ -5994,9 +6132,9 @@ k375:
 	ADDQ         CX, DI
 	ADDQ         DX, R8
 	DECQ         R9
-	JMP          k375
+	JMP          k393
 
-kdone376:
+kdone394:
 	MOVQ       AX, DI
 	VMOVUPS    Y0, (DI)
 	VMOVUPS    Y1, 32(DI)
@@ -6004,243 +6142,15 @@ kdone376:
 	ADDQ       $0x00000060, AX
 	ADDQ       $0x00000060, BX
 	DECQ       SI
-	JMP        tile371
-
-end372:
-	VZEROUPPER
-	RET
-
-// func gemmXN2x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
-// Requires: AVX, FMA3
-TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-88
-	MOVQ    tail+80(FP), AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    rs+24(FP), AX
-	MOVQ    cs+32(FP), CX
-	MOVQ    ldb+48(FP), DX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	SHLQ    $0x02, DX
-	MOVQ    c+0(FP), BX
-	MOVQ    b+40(FP), SI
-	MOVQ    nt+72(FP), DI
-	MOVQ    ldc+8(FP), R11
-	SHLQ    $0x02, R11
-
-tile377:
-	TESTQ      DI, DI
-	JZ         end378
-	CMPQ       acc+64(FP), $0x00
-	JE         zero379
-	MOVQ       BX, R8
-	VMASKMOVPS (R8), Y15, Y0
-	ADDQ       R11, R8
-	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart380
-
-zero379:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-
-kstart380:
-	MOVQ a+16(FP), R8
-	MOVQ SI, R9
-	MOVQ k+56(FP), R10
-
-k381:
-	TESTQ        R10, R10
-	JZ           kdone382
-	VMASKMOVPS   (R9), Y15, Y2
-	VBROADCASTSS (R8), Y3
-	VFMADD231PS  Y2, Y3, Y0
-	VBROADCASTSS (R8)(AX*1), Y3
-	VFMADD231PS  Y2, Y3, Y1
-	ADDQ         CX, R8
-	ADDQ         DX, R9
-	DECQ         R10
-	JMP          k381
-
-kdone382:
-	MOVQ       BX, R8
-	VMASKMOVPS Y0, Y15, (R8)
-	ADDQ       R11, R8
-	VMASKMOVPS Y1, Y15, (R8)
-	ADDQ       $0x00000020, BX
-	ADDQ       $0x00000020, SI
-	DECQ       DI
-	JMP        tile377
-
-end378:
-	VZEROUPPER
-	RET
-
-// func gemmXN2x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
-// Requires: AVX, FMA3
-TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-88
-	MOVQ    tail+80(FP), AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    rs+24(FP), AX
-	MOVQ    cs+32(FP), CX
-	MOVQ    ldb+48(FP), DX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	SHLQ    $0x02, DX
-	MOVQ    c+0(FP), BX
-	MOVQ    b+40(FP), SI
-	MOVQ    nt+72(FP), DI
-	MOVQ    ldc+8(FP), R11
-	SHLQ    $0x02, R11
-
-tile383:
-	TESTQ      DI, DI
-	JZ         end384
-	CMPQ       acc+64(FP), $0x00
-	JE         zero385
-	MOVQ       BX, R8
-	VMOVUPS    (R8), Y0
-	VMASKMOVPS 32(R8), Y15, Y1
-	ADDQ       R11, R8
-	VMOVUPS    (R8), Y2
-	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart386
-
-zero385:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-
-kstart386:
-	MOVQ a+16(FP), R8
-	MOVQ SI, R9
-	MOVQ k+56(FP), R10
-
-k387:
-	TESTQ        R10, R10
-	JZ           kdone388
-	VMOVUPS      (R9), Y4
-	VMASKMOVPS   32(R9), Y15, Y5
-	VBROADCASTSS (R8), Y6
-	VFMADD231PS  Y4, Y6, Y0
-	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS (R8)(AX*1), Y6
-	VFMADD231PS  Y4, Y6, Y2
-	VFMADD231PS  Y5, Y6, Y3
-	ADDQ         CX, R8
-	ADDQ         DX, R9
-	DECQ         R10
-	JMP          k387
-
-kdone388:
-	MOVQ       BX, R8
-	VMOVUPS    Y0, (R8)
-	VMASKMOVPS Y1, Y15, 32(R8)
-	ADDQ       R11, R8
-	VMOVUPS    Y2, (R8)
-	VMASKMOVPS Y3, Y15, 32(R8)
-	ADDQ       $0x00000040, BX
-	ADDQ       $0x00000040, SI
-	DECQ       DI
-	JMP        tile383
-
-end384:
-	VZEROUPPER
-	RET
-
-// func gemmXN2x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
-// Requires: AVX, FMA3
-TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-88
-	MOVQ    tail+80(FP), AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    rs+24(FP), AX
-	MOVQ    cs+32(FP), CX
-	MOVQ    ldb+48(FP), DX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	SHLQ    $0x02, DX
-	MOVQ    c+0(FP), BX
-	MOVQ    b+40(FP), SI
-	MOVQ    nt+72(FP), DI
-	MOVQ    ldc+8(FP), R11
-	SHLQ    $0x02, R11
-
-tile389:
-	TESTQ      DI, DI
-	JZ         end390
-	CMPQ       acc+64(FP), $0x00
-	JE         zero391
-	MOVQ       BX, R8
-	VMOVUPS    (R8), Y0
-	VMOVUPS    32(R8), Y1
-	VMASKMOVPS 64(R8), Y15, Y2
-	ADDQ       R11, R8
-	VMOVUPS    (R8), Y3
-	VMOVUPS    32(R8), Y4
-	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart392
-
-zero391:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-
-kstart392:
-	MOVQ a+16(FP), R8
-	MOVQ SI, R9
-	MOVQ k+56(FP), R10
-
-k393:
-	TESTQ        R10, R10
-	JZ           kdone394
-	VMOVUPS      (R9), Y6
-	VMOVUPS      32(R9), Y7
-	VMASKMOVPS   64(R9), Y15, Y8
-	VBROADCASTSS (R8), Y9
-	VFMADD231PS  Y6, Y9, Y0
-	VFMADD231PS  Y7, Y9, Y1
-	VFMADD231PS  Y8, Y9, Y2
-	VBROADCASTSS (R8)(AX*1), Y9
-	VFMADD231PS  Y6, Y9, Y3
-	VFMADD231PS  Y7, Y9, Y4
-	VFMADD231PS  Y8, Y9, Y5
-	ADDQ         CX, R8
-	ADDQ         DX, R9
-	DECQ         R10
-	JMP          k393
-
-kdone394:
-	MOVQ       BX, R8
-	VMOVUPS    Y0, (R8)
-	VMOVUPS    Y1, 32(R8)
-	VMASKMOVPS Y2, Y15, 64(R8)
-	ADDQ       R11, R8
-	VMOVUPS    Y3, (R8)
-	VMOVUPS    Y4, 32(R8)
-	VMASKMOVPS Y5, Y15, 64(R8)
-	ADDQ       $0x00000060, BX
-	ADDQ       $0x00000060, SI
-	DECQ       DI
 	JMP        tile389
 
 end390:
 	VZEROUPPER
 	RET
 
-// func gemmXN3x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN2x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-88
+TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-88
 	MOVQ    tail+80(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -6267,14 +6177,11 @@ tile395:
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	ADDQ       R11, R8
-	VMASKMOVPS (R8), Y15, Y2
 	JMP        kstart398
 
 zero397:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
 
 kstart398:
 	MOVQ a+16(FP), R8
@@ -6284,13 +6191,11 @@ kstart398:
 k399:
 	TESTQ        R10, R10
 	JZ           kdone400
-	VMASKMOVPS   (R9), Y15, Y3
-	VBROADCASTSS (R8), Y4
-	VFMADD231PS  Y3, Y4, Y0
-	VBROADCASTSS (R8)(AX*1), Y4
-	VFMADD231PS  Y3, Y4, Y1
-	VBROADCASTSS (R8)(AX*2), Y4
-	VFMADD231PS  Y3, Y4, Y2
+	VMASKMOVPS   (R9), Y15, Y2
+	VBROADCASTSS (R8), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS (R8)(AX*1), Y3
+	VFMADD231PS  Y2, Y3, Y1
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
@@ -6301,8 +6206,6 @@ kdone400:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
-	ADDQ       R11, R8
-	VMASKMOVPS Y2, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
@@ -6312,9 +6215,9 @@ end396:
 	VZEROUPPER
 	RET
 
-// func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN2x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-88
+TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-88
 	MOVQ    tail+80(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -6343,9 +6246,6 @@ tile401:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	ADDQ       R11, R8
-	VMOVUPS    (R8), Y4
-	VMASKMOVPS 32(R8), Y15, Y5
 	JMP        kstart404
 
 zero403:
@@ -6353,8 +6253,6 @@ zero403:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
 
 kstart404:
 	MOVQ a+16(FP), R8
@@ -6364,17 +6262,14 @@ kstart404:
 k405:
 	TESTQ        R10, R10
 	JZ           kdone406
-	VMOVUPS      (R9), Y6
-	VMASKMOVPS   32(R9), Y15, Y7
-	VBROADCASTSS (R8), Y8
-	VFMADD231PS  Y6, Y8, Y0
-	VFMADD231PS  Y7, Y8, Y1
-	VBROADCASTSS (R8)(AX*1), Y8
-	VFMADD231PS  Y6, Y8, Y2
-	VFMADD231PS  Y7, Y8, Y3
-	VBROADCASTSS (R8)(AX*2), Y8
-	VFMADD231PS  Y6, Y8, Y4
-	VFMADD231PS  Y7, Y8, Y5
+	VMOVUPS      (R9), Y4
+	VMASKMOVPS   32(R9), Y15, Y5
+	VBROADCASTSS (R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (R8)(AX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
@@ -6387,9 +6282,6 @@ kdone406:
 	ADDQ       R11, R8
 	VMOVUPS    Y2, (R8)
 	VMASKMOVPS Y3, Y15, 32(R8)
-	ADDQ       R11, R8
-	VMOVUPS    Y4, (R8)
-	VMASKMOVPS Y5, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
@@ -6399,9 +6291,9 @@ end402:
 	VZEROUPPER
 	RET
 
-// func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN2x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-88
+TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-88
 	MOVQ    tail+80(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -6432,13 +6324,259 @@ tile407:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
+	JMP        kstart410
+
+zero409:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+kstart410:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+56(FP), R10
+
+k411:
+	TESTQ        R10, R10
+	JZ           kdone412
+	VMOVUPS      (R9), Y6
+	VMOVUPS      32(R9), Y7
+	VMASKMOVPS   64(R9), Y15, Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y6, Y9, Y0
+	VFMADD231PS  Y7, Y9, Y1
+	VFMADD231PS  Y8, Y9, Y2
+	VBROADCASTSS (R8)(AX*1), Y9
+	VFMADD231PS  Y6, Y9, Y3
+	VFMADD231PS  Y7, Y9, Y4
+	VFMADD231PS  Y8, Y9, Y5
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k411
+
+kdone412:
+	MOVQ       BX, R8
+	VMOVUPS    Y0, (R8)
+	VMOVUPS    Y1, 32(R8)
+	VMASKMOVPS Y2, Y15, 64(R8)
+	ADDQ       R11, R8
+	VMOVUPS    Y3, (R8)
+	VMOVUPS    Y4, 32(R8)
+	VMASKMOVPS Y5, Y15, 64(R8)
+	ADDQ       $0x00000060, BX
+	ADDQ       $0x00000060, SI
+	DECQ       DI
+	JMP        tile407
+
+end408:
+	VZEROUPPER
+	RET
+
+// func gemmXN3x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// Requires: AVX, FMA3
+TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-88
+	MOVQ    tail+80(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	MOVQ    c+0(FP), BX
+	MOVQ    b+40(FP), SI
+	MOVQ    nt+72(FP), DI
+	MOVQ    ldc+8(FP), R11
+	SHLQ    $0x02, R11
+
+tile413:
+	TESTQ      DI, DI
+	JZ         end414
+	CMPQ       acc+64(FP), $0x00
+	JE         zero415
+	MOVQ       BX, R8
+	VMASKMOVPS (R8), Y15, Y0
+	ADDQ       R11, R8
+	VMASKMOVPS (R8), Y15, Y1
+	ADDQ       R11, R8
+	VMASKMOVPS (R8), Y15, Y2
+	JMP        kstart416
+
+zero415:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+
+kstart416:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+56(FP), R10
+
+k417:
+	TESTQ        R10, R10
+	JZ           kdone418
+	VMASKMOVPS   (R9), Y15, Y3
+	VBROADCASTSS (R8), Y4
+	VFMADD231PS  Y3, Y4, Y0
+	VBROADCASTSS (R8)(AX*1), Y4
+	VFMADD231PS  Y3, Y4, Y1
+	VBROADCASTSS (R8)(AX*2), Y4
+	VFMADD231PS  Y3, Y4, Y2
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k417
+
+kdone418:
+	MOVQ       BX, R8
+	VMASKMOVPS Y0, Y15, (R8)
+	ADDQ       R11, R8
+	VMASKMOVPS Y1, Y15, (R8)
+	ADDQ       R11, R8
+	VMASKMOVPS Y2, Y15, (R8)
+	ADDQ       $0x00000020, BX
+	ADDQ       $0x00000020, SI
+	DECQ       DI
+	JMP        tile413
+
+end414:
+	VZEROUPPER
+	RET
+
+// func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// Requires: AVX, FMA3
+TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-88
+	MOVQ    tail+80(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	MOVQ    c+0(FP), BX
+	MOVQ    b+40(FP), SI
+	MOVQ    nt+72(FP), DI
+	MOVQ    ldc+8(FP), R11
+	SHLQ    $0x02, R11
+
+tile419:
+	TESTQ      DI, DI
+	JZ         end420
+	CMPQ       acc+64(FP), $0x00
+	JE         zero421
+	MOVQ       BX, R8
+	VMOVUPS    (R8), Y0
+	VMASKMOVPS 32(R8), Y15, Y1
+	ADDQ       R11, R8
+	VMOVUPS    (R8), Y2
+	VMASKMOVPS 32(R8), Y15, Y3
+	ADDQ       R11, R8
+	VMOVUPS    (R8), Y4
+	VMASKMOVPS 32(R8), Y15, Y5
+	JMP        kstart422
+
+zero421:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+kstart422:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+56(FP), R10
+
+k423:
+	TESTQ        R10, R10
+	JZ           kdone424
+	VMOVUPS      (R9), Y6
+	VMASKMOVPS   32(R9), Y15, Y7
+	VBROADCASTSS (R8), Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS (R8)(AX*1), Y8
+	VFMADD231PS  Y6, Y8, Y2
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS (R8)(AX*2), Y8
+	VFMADD231PS  Y6, Y8, Y4
+	VFMADD231PS  Y7, Y8, Y5
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k423
+
+kdone424:
+	MOVQ       BX, R8
+	VMOVUPS    Y0, (R8)
+	VMASKMOVPS Y1, Y15, 32(R8)
+	ADDQ       R11, R8
+	VMOVUPS    Y2, (R8)
+	VMASKMOVPS Y3, Y15, 32(R8)
+	ADDQ       R11, R8
+	VMOVUPS    Y4, (R8)
+	VMASKMOVPS Y5, Y15, 32(R8)
+	ADDQ       $0x00000040, BX
+	ADDQ       $0x00000040, SI
+	DECQ       DI
+	JMP        tile419
+
+end420:
+	VZEROUPPER
+	RET
+
+// func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// Requires: AVX, FMA3
+TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-88
+	MOVQ    tail+80(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	MOVQ    c+0(FP), BX
+	MOVQ    b+40(FP), SI
+	MOVQ    nt+72(FP), DI
+	MOVQ    ldc+8(FP), R11
+	SHLQ    $0x02, R11
+
+tile425:
+	TESTQ      DI, DI
+	JZ         end426
+	CMPQ       acc+64(FP), $0x00
+	JE         zero427
+	MOVQ       BX, R8
+	VMOVUPS    (R8), Y0
+	VMOVUPS    32(R8), Y1
+	VMASKMOVPS 64(R8), Y15, Y2
+	ADDQ       R11, R8
+	VMOVUPS    (R8), Y3
+	VMOVUPS    32(R8), Y4
+	VMASKMOVPS 64(R8), Y15, Y5
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart410
+	JMP        kstart428
 
-zero409:
+zero427:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6449,14 +6587,14 @@ zero409:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart410:
+kstart428:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k411:
+k429:
 	TESTQ        R10, R10
-	JZ           kdone412
+	JZ           kdone430
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -6475,9 +6613,9 @@ k411:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k411
+	JMP          k429
 
-kdone412:
+kdone430:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -6493,8 +6631,8 @@ kdone412:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile407
+	JMP        tile425
 
-end408:
+end426:
 	VZEROUPPER
 	RET

@@ -224,24 +224,43 @@ func (l *lvl) dotRows() {
 	SHLQ(U8(2), lim1)
 	MOVQ(n, nb)
 	SHLQ(U8(2), nb)
-	rowLoop, end := newLabel("rows"), newLabel("end")
-	Label(rowLoop)
+	// row emits one row at px, py: blocks of four vectors into accumulators
+	// a1, 1, 2, 3, single vectors into a1, the masked tail into a2. Two
+	// rows per iteration use different a1, a2, so short rows (one vector and
+	// a tail, 28 floats) give four independent FMA chains.
+	row := func(px, py Register, a1, a2 int) {
+		l.vloopRegs(limU, lim1, nb, idx, 4, func(j int, masked bool) {
+			if masked {
+				l.load(at(px, idx, 0), l.v(4), true)
+				l.load(at(py, idx, 0), l.v(5), true)
+				VFMADD231PS(l.v(5), l.v(4), l.v(a2))
+				return
+			}
+			a := j // block vector j (any accumulator would do: all are summed)
+			if j == 0 {
+				a = a1 // also the single vectors
+			}
+			VMOVUPS(at(px, idx, j*l.vb), l.v(4+j))
+			VFMADD231PS(at(py, idx, j*l.vb), l.v(4+j), l.v(a))
+		})
+	}
+	px2, py2 := GP64(), GP64()
+	pairLoop, odd, end := newLabel("pairs"), newLabel("odd"), newLabel("end")
+	Label(pairLoop)
+	CMPQ(rows, U8(2))
+	JB(LabelRef(odd))
+	LEAQ(Mem{Base: px, Index: xs, Scale: 1}, px2)
+	LEAQ(Mem{Base: py, Index: ys, Scale: 1}, py2)
+	row(px, py, 0, 1)
+	row(px2, py2, 2, 3)
+	LEAQ(Mem{Base: px2, Index: xs, Scale: 1}, px)
+	LEAQ(Mem{Base: py2, Index: ys, Scale: 1}, py)
+	SUBQ(U8(2), rows)
+	JMP(LabelRef(pairLoop))
+	Label(odd)
 	TESTQ(rows, rows)
 	JZ(LabelRef(end))
-	l.vloopRegs(limU, lim1, nb, idx, 4, func(j int, masked bool) {
-		if masked {
-			l.load(at(px, idx, 0), l.v(4), true)
-			l.load(at(py, idx, 0), l.v(5), true)
-			VFMADD231PS(l.v(5), l.v(4), l.v(0))
-			return
-		}
-		VMOVUPS(at(px, idx, j*l.vb), l.v(4+j))
-		VFMADD231PS(at(py, idx, j*l.vb), l.v(4+j), l.v(j))
-	})
-	ADDQ(xs, px)
-	ADDQ(ys, py)
-	DECQ(rows)
-	JMP(LabelRef(rowLoop))
+	row(px, py, 0, 1)
 	Label(end)
 	VADDPS(l.v(1), l.v(0), l.v(0))
 	VADDPS(l.v(3), l.v(2), l.v(2))
