@@ -63,165 +63,165 @@ func outerAddDX512(gw *float32, dx *float32, w *float32, dy *float32, x *float32
 //go:noescape
 func shiftSum512(y *float32, x *float32, offs *int32, w *float32, taps int, n int, b float32)
 
-// gemmNT1x1_512 computes nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*1 to t*1+0.
+// gemmNT1x1_512 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //
 //go:noescape
-func gemmNT1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT1x2_512 computes nt tiles of 1×2 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*2 to t*2+1.
+// gemmNT1x2_512 computes mt×nt tiles of 1×2 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*2...
 //
 //go:noescape
-func gemmNT1x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT1x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT1x3_512 computes nt tiles of 1×3 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*3 to t*3+2.
+// gemmNT1x3_512 computes mt×nt tiles of 1×3 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*3...
 //
 //go:noescape
-func gemmNT1x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT1x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT1x4_512 computes nt tiles of 1×4 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*4 to t*4+3.
+// gemmNT1x4_512 computes mt×nt tiles of 1×4 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*4...
 //
 //go:noescape
-func gemmNT1x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT1x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT2x1_512 computes nt tiles of 2×1 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*1 to t*1+0.
+// gemmNT2x1_512 computes mt×nt tiles of 2×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*2.. and columns t*1...
 //
 //go:noescape
-func gemmNT2x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT2x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT2x2_512 computes nt tiles of 2×2 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*2 to t*2+1.
+// gemmNT2x2_512 computes mt×nt tiles of 2×2 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*2.. and columns t*2...
 //
 //go:noescape
-func gemmNT2x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT2x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT2x3_512 computes nt tiles of 2×3 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*3 to t*3+2.
+// gemmNT2x3_512 computes mt×nt tiles of 2×3 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*2.. and columns t*3...
 //
 //go:noescape
-func gemmNT2x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT2x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT2x4_512 computes nt tiles of 2×4 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*4 to t*4+3.
+// gemmNT2x4_512 computes mt×nt tiles of 2×4 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*2.. and columns t*4...
 //
 //go:noescape
-func gemmNT2x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT2x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT3x1_512 computes nt tiles of 3×1 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*1 to t*1+0.
+// gemmNT3x1_512 computes mt×nt tiles of 3×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*3.. and columns t*1...
 //
 //go:noescape
-func gemmNT3x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT3x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT3x2_512 computes nt tiles of 3×2 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*2 to t*2+1.
+// gemmNT3x2_512 computes mt×nt tiles of 3×2 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*3.. and columns t*2...
 //
 //go:noescape
-func gemmNT3x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT3x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT3x3_512 computes nt tiles of 3×3 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*3 to t*3+2.
+// gemmNT3x3_512 computes mt×nt tiles of 3×3 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*3.. and columns t*3...
 //
 //go:noescape
-func gemmNT3x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT3x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT3x4_512 computes nt tiles of 3×4 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*4 to t*4+3.
+// gemmNT3x4_512 computes mt×nt tiles of 3×4 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*3.. and columns t*4...
 //
 //go:noescape
-func gemmNT3x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT3x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT4x1_512 computes nt tiles of 4×1 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*1 to t*1+0.
+// gemmNT4x1_512 computes mt×nt tiles of 4×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*4.. and columns t*1...
 //
 //go:noescape
-func gemmNT4x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT4x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT4x2_512 computes nt tiles of 4×2 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*2 to t*2+1.
+// gemmNT4x2_512 computes mt×nt tiles of 4×2 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*4.. and columns t*2...
 //
 //go:noescape
-func gemmNT4x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT4x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT4x3_512 computes nt tiles of 4×3 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*3 to t*3+2.
+// gemmNT4x3_512 computes mt×nt tiles of 4×3 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*4.. and columns t*3...
 //
 //go:noescape
-func gemmNT4x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT4x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT4x4_512 computes nt tiles of 4×4 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*4 to t*4+3.
+// gemmNT4x4_512 computes mt×nt tiles of 4×4 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*4.. and columns t*4...
 //
 //go:noescape
-func gemmNT4x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT4x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmXN1x1_512 computes nt tiles of 1 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN1x1_512 computes mt×nt tiles of 1 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN1x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN1x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN1x2_512 computes nt tiles of 1 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN1x2_512 computes mt×nt tiles of 1 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN1x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN1x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN1x3_512 computes nt tiles of 1 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN1x3_512 computes mt×nt tiles of 1 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN1x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN1x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN1x4_512 computes nt tiles of 1 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN1x4_512 computes mt×nt tiles of 1 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN1x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN1x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN2x1_512 computes nt tiles of 2 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN2x1_512 computes mt×nt tiles of 2 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN2x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN2x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN2x2_512 computes nt tiles of 2 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN2x2_512 computes mt×nt tiles of 2 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN2x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN2x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN2x3_512 computes nt tiles of 2 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN2x3_512 computes mt×nt tiles of 2 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN2x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN2x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN2x4_512 computes nt tiles of 2 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN2x4_512 computes mt×nt tiles of 2 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN2x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN2x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN3x1_512 computes nt tiles of 3 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN3x1_512 computes mt×nt tiles of 3 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN3x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN3x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN3x2_512 computes nt tiles of 3 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN3x2_512 computes mt×nt tiles of 3 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN3x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN3x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN3x3_512 computes nt tiles of 3 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN3x3_512 computes mt×nt tiles of 3 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN3x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN3x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN3x4_512 computes nt tiles of 3 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN3x4_512 computes mt×nt tiles of 3 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN3x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN3x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN4x1_512 computes nt tiles of 4 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN4x1_512 computes mt×nt tiles of 4 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN4x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN4x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN4x2_512 computes nt tiles of 4 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN4x2_512 computes mt×nt tiles of 4 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN4x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN4x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN4x3_512 computes nt tiles of 4 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN4x3_512 computes mt×nt tiles of 4 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN4x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN4x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN4x4_512 computes nt tiles of 4 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN4x4_512 computes mt×nt tiles of 4 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN4x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN4x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
 // dotRows256 returns Σ x[r*xs+i]*y[r*ys+i] over r < rows and i < n (rows ≥ 0, n ≥ 0).
 //
@@ -269,92 +269,92 @@ func outerAddDX256(gw *float32, dx *float32, w *float32, dy *float32, x *float32
 //go:noescape
 func shiftSum256(y *float32, x *float32, offs *int32, w *float32, taps int, n int, b float32)
 
-// gemmNT1x1_256 computes nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*1 to t*1+0.
+// gemmNT1x1_256 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //
 //go:noescape
-func gemmNT1x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT1x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT1x2_256 computes nt tiles of 1×2 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*2 to t*2+1.
+// gemmNT1x2_256 computes mt×nt tiles of 1×2 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*2...
 //
 //go:noescape
-func gemmNT1x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT1x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT1x3_256 computes nt tiles of 1×3 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*3 to t*3+2.
+// gemmNT1x3_256 computes mt×nt tiles of 1×3 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*3...
 //
 //go:noescape
-func gemmNT1x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT1x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT2x1_256 computes nt tiles of 2×1 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*1 to t*1+0.
+// gemmNT2x1_256 computes mt×nt tiles of 2×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*2.. and columns t*1...
 //
 //go:noescape
-func gemmNT2x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT2x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT2x2_256 computes nt tiles of 2×2 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*2 to t*2+1.
+// gemmNT2x2_256 computes mt×nt tiles of 2×2 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*2.. and columns t*2...
 //
 //go:noescape
-func gemmNT2x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT2x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT2x3_256 computes nt tiles of 2×3 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*3 to t*3+2.
+// gemmNT2x3_256 computes mt×nt tiles of 2×3 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*2.. and columns t*3...
 //
 //go:noescape
-func gemmNT2x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT2x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT3x1_256 computes nt tiles of 3×1 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*1 to t*1+0.
+// gemmNT3x1_256 computes mt×nt tiles of 3×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*3.. and columns t*1...
 //
 //go:noescape
-func gemmNT3x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT3x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT3x2_256 computes nt tiles of 3×2 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*2 to t*2+1.
+// gemmNT3x2_256 computes mt×nt tiles of 3×2 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*3.. and columns t*2...
 //
 //go:noescape
-func gemmNT3x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT3x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmNT3x3_256 computes nt tiles of 3×3 outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*3 to t*3+2.
+// gemmNT3x3_256 computes mt×nt tiles of 3×3 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*3.. and columns t*3...
 //
 //go:noescape
-func gemmNT3x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+func gemmNT3x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmXN1x1_256 computes nt tiles of 1 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN1x1_256 computes mt×nt tiles of 1 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN1x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN1x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN1x2_256 computes nt tiles of 1 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN1x2_256 computes mt×nt tiles of 1 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN1x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN1x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN1x3_256 computes nt tiles of 1 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN1x3_256 computes mt×nt tiles of 1 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN1x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN1x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN2x1_256 computes nt tiles of 2 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN2x1_256 computes mt×nt tiles of 2 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN2x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN2x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN2x2_256 computes nt tiles of 2 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN2x2_256 computes mt×nt tiles of 2 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN2x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN2x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN2x3_256 computes nt tiles of 2 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN2x3_256 computes mt×nt tiles of 2 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN2x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN2x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN3x1_256 computes nt tiles of 3 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN3x1_256 computes mt×nt tiles of 3 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN3x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN3x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN3x2_256 computes nt tiles of 3 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN3x2_256 computes mt×nt tiles of 3 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
-// gemmXN3x3_256 computes nt tiles of 3 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.
+// gemmXN3x3_256 computes mt×nt tiles of 3 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.
 //
 //go:noescape
-func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)

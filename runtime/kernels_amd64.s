@@ -903,9 +903,9 @@ end61:
 	VZEROUPPER
 	RET
 
-// func gemmNT1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
-TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-72
+TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVQ  k+56(FP), AX
 	ANDQ  $0x0000000f, AX
 	MOVL  $0x0000ffff, CX
@@ -915,247 +915,285 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-72
 	MOVQ  ldb+40(FP), CX
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
-	MOVQ  c+0(FP), AX
-	MOVQ  b+32(FP), DX
-	MOVQ  bias+48(FP), BX
-	MOVQ  nt+64(FP), SI
-	MOVL  $0x00000001, DI
-	KMOVW DI, K2
+	MOVL  $0x00000001, DX
+	KMOVW DX, K2
 
-tile68:
-	TESTQ  SI, SI
-	JZ     end69
+rowblock68:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile69:
+	TESTQ  DI, DI
+	JZ     end70
 	VXORPS Z0, Z0, Z0
-	MOVQ   a+16(FP), DI
-	MOVQ   DX, R8
-	MOVQ   k+56(FP), R9
-	SHRQ   $0x04, R9
+	MOVQ   a+16(FP), R8
+	MOVQ   BX, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x04, R10
 
-k70:
-	TESTQ       R9, R9
-	JZ          ktail71
-	VMOVUPS     (R8), Z1
-	VMOVUPS     (DI), Z2
+k71:
+	TESTQ       R10, R10
+	JZ          ktail72
+	VMOVUPS     (R9), Z1
+	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
-	ADDQ        $0x00000040, DI
 	ADDQ        $0x00000040, R8
-	DECQ        R9
-	JMP         k70
+	ADDQ        $0x00000040, R9
+	DECQ        R10
+	JMP         k71
 
-ktail71:
+ktail72:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone72
-	VMOVUPS.Z   (R8), K1, Z1
-	VMOVUPS.Z   (DI), K1, Z2
+	JZ          kdone73
+	VMOVUPS.Z   (R9), K1, Z1
+	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone72:
+kdone73:
+	VUNPCKLPS     Z0, Z0, Z1
+	VUNPCKHPS     Z0, Z0, Z2
+	VUNPCKLPS     Z0, Z0, Z3
+	VUNPCKHPS     Z0, Z0, Z4
+	VADDPS        Z2, Z1, Z0
+	VADDPS        Z4, Z3, Z3
+	VUNPCKLPD     Z3, Z0, Z1
+	VUNPCKHPD     Z3, Z0, Z2
+	VADDPS        Z2, Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	TESTQ         SI, SI
+	JZ            nobias74
+	VMOVUPS.Z     (SI), K2, X3
+	VADDPS        X3, X0, X0
+	ADDQ          $0x00000004, SI
+
+nobias74:
+	MOVQ    ldc+8(FP), R8
+	SHLQ    $0x02, R8
+	MOVQ    DX, R8
+	VMOVUPS X0, K2, (R8)
+	ADDQ    $0x00000004, DX
+	IMUL3Q  $0x00000001, CX, R8
+	ADDQ    R8, BX
+	DECQ    DI
+	JMP     tile69
+
+end70:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000001, R8, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock68
+	VZEROUPPER
+	RET
+
+// func gemmNT1x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	MOVL  $0x00000003, DX
+	KMOVW DX, K2
+
+rowblock75:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile76:
+	TESTQ  DI, DI
+	JZ     end77
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   a+16(FP), R8
+	MOVQ   BX, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x04, R10
+
+k78:
+	TESTQ       R10, R10
+	JZ          ktail79
+	VMOVUPS     (R9), Z2
+	VMOVUPS     (R9)(CX*1), Z3
+	VMOVUPS     (R8), Z4
+	VFMADD231PS Z2, Z4, Z0
+	VFMADD231PS Z3, Z4, Z1
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, R9
+	DECQ        R10
+	JMP         k78
+
+ktail79:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone80
+	VMOVUPS.Z   (R9), K1, Z2
+	VMOVUPS.Z   (R9)(CX*1), K1, Z3
+	VMOVUPS.Z   (R8), K1, Z4
+	VFMADD231PS Z2, Z4, Z0
+	VFMADD231PS Z3, Z4, Z1
+
+kdone80:
+	VUNPCKLPS     Z1, Z0, Z2
+	VUNPCKHPS     Z1, Z0, Z3
+	VUNPCKLPS     Z1, Z0, Z4
+	VUNPCKHPS     Z1, Z0, Z5
+	VADDPS        Z3, Z2, Z0
+	VADDPS        Z5, Z4, Z4
+	VUNPCKLPD     Z4, Z0, Z2
+	VUNPCKHPD     Z4, Z0, Z3
+	VADDPS        Z3, Z2, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	TESTQ         SI, SI
+	JZ            nobias81
+	VMOVUPS.Z     (SI), K2, X5
+	VADDPS        X5, X0, X0
+	ADDQ          $0x00000008, SI
+
+nobias81:
+	MOVQ    ldc+8(FP), R8
+	SHLQ    $0x02, R8
+	MOVQ    DX, R8
+	VMOVUPS X0, K2, (R8)
+	ADDQ    $0x00000008, DX
+	IMUL3Q  $0x00000002, CX, R8
+	ADDQ    R8, BX
+	DECQ    DI
+	JMP     tile76
+
+end77:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000001, R8, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock75
+	VZEROUPPER
+	RET
+
+// func gemmNT1x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
+	MOVQ  k+56(FP), AX
+	ANDQ  $0x0000000f, AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  lda+24(FP), AX
+	MOVQ  ldb+40(FP), CX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	MOVL  $0x00000007, DX
+	KMOVW DX, K2
+
+rowblock82:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile83:
+	TESTQ  DI, DI
+	JZ     end84
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	MOVQ   a+16(FP), R8
+	MOVQ   BX, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x04, R10
+
+k85:
+	TESTQ       R10, R10
+	JZ          ktail86
+	VMOVUPS     (R9), Z3
+	VMOVUPS     (R9)(CX*1), Z4
+	VMOVUPS     (R9)(CX*2), Z5
+	VMOVUPS     (R8), Z6
+	VFMADD231PS Z3, Z6, Z0
+	VFMADD231PS Z4, Z6, Z1
+	VFMADD231PS Z5, Z6, Z2
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, R9
+	DECQ        R10
+	JMP         k85
+
+ktail86:
+	TESTQ       $0x0000000f, k+56(FP)
+	JZ          kdone87
+	VMOVUPS.Z   (R9), K1, Z3
+	VMOVUPS.Z   (R9)(CX*1), K1, Z4
+	VMOVUPS.Z   (R9)(CX*2), K1, Z5
+	VMOVUPS.Z   (R8), K1, Z6
+	VFMADD231PS Z3, Z6, Z0
+	VFMADD231PS Z4, Z6, Z1
+	VFMADD231PS Z5, Z6, Z2
+
+kdone87:
+	VUNPCKLPS     Z1, Z0, Z3
+	VUNPCKHPS     Z1, Z0, Z4
+	VUNPCKLPS     Z2, Z2, Z5
+	VUNPCKHPS     Z2, Z2, Z6
+	VADDPS        Z4, Z3, Z0
+	VADDPS        Z6, Z5, Z5
+	VUNPCKLPD     Z5, Z0, Z3
+	VUNPCKHPD     Z5, Z0, Z4
+	VADDPS        Z4, Z3, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y3
 	VADDPS        Y3, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
-	VHADDPS       X0, X0, X0
-	VHADDPS       X0, X0, X0
-	TESTQ         BX, BX
-	JZ            nobias73
-	VMOVUPS.Z     (BX), K2, X3
-	VADDPS        X3, X0, X0
-	ADDQ          $0x00000004, BX
-
-nobias73:
-	MOVQ    ldc+8(FP), DI
-	SHLQ    $0x02, DI
-	MOVQ    AX, DI
-	VMOVUPS X0, K2, (DI)
-	ADDQ    $0x00000004, AX
-	IMUL3Q  $0x00000001, CX, DI
-	ADDQ    DI, DX
-	DECQ    SI
-	JMP     tile68
-
-end69:
-	VZEROUPPER
-	RET
-
-// func gemmNT1x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
-TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-72
-	MOVQ  k+56(FP), AX
-	ANDQ  $0x0000000f, AX
-	MOVL  $0x0000ffff, CX
-	BZHIL AX, CX, CX
-	KMOVW CX, K1
-	MOVQ  lda+24(FP), AX
-	MOVQ  ldb+40(FP), CX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	MOVQ  c+0(FP), AX
-	MOVQ  b+32(FP), DX
-	MOVQ  bias+48(FP), BX
-	MOVQ  nt+64(FP), SI
-	MOVL  $0x00000003, DI
-	KMOVW DI, K2
-
-tile74:
-	TESTQ  SI, SI
-	JZ     end75
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	MOVQ   a+16(FP), DI
-	MOVQ   DX, R8
-	MOVQ   k+56(FP), R9
-	SHRQ   $0x04, R9
-
-k76:
-	TESTQ       R9, R9
-	JZ          ktail77
-	VMOVUPS     (R8), Z2
-	VMOVUPS     (R8)(CX*1), Z3
-	VMOVUPS     (DI), Z4
-	VFMADD231PS Z2, Z4, Z0
-	VFMADD231PS Z3, Z4, Z1
-	ADDQ        $0x00000040, DI
-	ADDQ        $0x00000040, R8
-	DECQ        R9
-	JMP         k76
-
-ktail77:
-	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone78
-	VMOVUPS.Z   (R8), K1, Z2
-	VMOVUPS.Z   (R8)(CX*1), K1, Z3
-	VMOVUPS.Z   (DI), K1, Z4
-	VFMADD231PS Z2, Z4, Z0
-	VFMADD231PS Z3, Z4, Z1
-
-kdone78:
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VADDPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VADDPS        X5, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y5
-	VADDPS        Y5, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X5
-	VADDPS        X5, X1, X1
-	VHADDPS       X1, X0, X0
-	VHADDPS       X0, X0, X0
-	TESTQ         BX, BX
-	JZ            nobias79
-	VMOVUPS.Z     (BX), K2, X5
-	VADDPS        X5, X0, X0
-	ADDQ          $0x00000008, BX
-
-nobias79:
-	MOVQ    ldc+8(FP), DI
-	SHLQ    $0x02, DI
-	MOVQ    AX, DI
-	VMOVUPS X0, K2, (DI)
-	ADDQ    $0x00000008, AX
-	IMUL3Q  $0x00000002, CX, DI
-	ADDQ    DI, DX
-	DECQ    SI
-	JMP     tile74
-
-end75:
-	VZEROUPPER
-	RET
-
-// func gemmNT1x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
-TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-72
-	MOVQ  k+56(FP), AX
-	ANDQ  $0x0000000f, AX
-	MOVL  $0x0000ffff, CX
-	BZHIL AX, CX, CX
-	KMOVW CX, K1
-	MOVQ  lda+24(FP), AX
-	MOVQ  ldb+40(FP), CX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	MOVQ  c+0(FP), AX
-	MOVQ  b+32(FP), DX
-	MOVQ  bias+48(FP), BX
-	MOVQ  nt+64(FP), SI
-	MOVL  $0x00000007, DI
-	KMOVW DI, K2
-
-tile80:
-	TESTQ  SI, SI
-	JZ     end81
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	MOVQ   a+16(FP), DI
-	MOVQ   DX, R8
-	MOVQ   k+56(FP), R9
-	SHRQ   $0x04, R9
-
-k82:
-	TESTQ       R9, R9
-	JZ          ktail83
-	VMOVUPS     (R8), Z3
-	VMOVUPS     (R8)(CX*1), Z4
-	VMOVUPS     (R8)(CX*2), Z5
-	VMOVUPS     (DI), Z6
-	VFMADD231PS Z3, Z6, Z0
-	VFMADD231PS Z4, Z6, Z1
-	VFMADD231PS Z5, Z6, Z2
-	ADDQ        $0x00000040, DI
-	ADDQ        $0x00000040, R8
-	DECQ        R9
-	JMP         k82
-
-ktail83:
-	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone84
-	VMOVUPS.Z   (R8), K1, Z3
-	VMOVUPS.Z   (R8)(CX*1), K1, Z4
-	VMOVUPS.Z   (R8)(CX*2), K1, Z5
-	VMOVUPS.Z   (DI), K1, Z6
-	VFMADD231PS Z3, Z6, Z0
-	VFMADD231PS Z4, Z6, Z1
-	VFMADD231PS Z5, Z6, Z2
-
-kdone84:
-	VEXTRACTF64X4 $0x01, Z0, Y7
-	VADDPS        Y7, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X7
+	TESTQ         SI, SI
+	JZ            nobias88
+	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y7
-	VADDPS        Y7, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X7
-	VADDPS        X7, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y7
-	VADDPS        Y7, Y2, Y2
-	VEXTRACTF128  $0x01, Y2, X7
-	VADDPS        X7, X2, X2
-	VHADDPS       X1, X0, X0
-	VHADDPS       X2, X2, X2
-	VHADDPS       X2, X0, X0
-	TESTQ         BX, BX
-	JZ            nobias85
-	VMOVUPS.Z     (BX), K2, X7
-	VADDPS        X7, X0, X0
-	ADDQ          $0x0000000c, BX
+	ADDQ          $0x0000000c, SI
 
-nobias85:
-	MOVQ    ldc+8(FP), DI
-	SHLQ    $0x02, DI
-	MOVQ    AX, DI
-	VMOVUPS X0, K2, (DI)
-	ADDQ    $0x0000000c, AX
-	IMUL3Q  $0x00000003, CX, DI
-	ADDQ    DI, DX
-	DECQ    SI
-	JMP     tile80
+nobias88:
+	MOVQ    ldc+8(FP), R8
+	SHLQ    $0x02, R8
+	MOVQ    DX, R8
+	VMOVUPS X0, K2, (R8)
+	ADDQ    $0x0000000c, DX
+	IMUL3Q  $0x00000003, CX, R8
+	ADDQ    R8, BX
+	DECQ    DI
+	JMP     tile83
 
-end81:
+end84:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000001, R8, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock82
 	VZEROUPPER
 	RET
 
-// func gemmNT1x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT1x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-72
+TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	MOVQ  k+56(FP), AX
 	ANDQ  $0x0000000f, AX
 	MOVL  $0x0000ffff, CX
@@ -1165,98 +1203,102 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-72
 	MOVQ  ldb+40(FP), CX
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
-	LEAQ  (CX)(CX*2), AX
-	MOVQ  c+0(FP), DX
-	MOVQ  b+32(FP), BX
-	MOVQ  bias+48(FP), SI
-	MOVQ  nt+64(FP), DI
+	LEAQ  (CX)(CX*2), DX
 
-tile86:
-	TESTQ  DI, DI
-	JZ     end87
+rowblock89:
+	MOVQ c+0(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), R8
+
+tile90:
+	TESTQ  R8, R8
+	JZ     end91
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
-	MOVQ   a+16(FP), R8
-	MOVQ   BX, R9
-	MOVQ   k+56(FP), R10
-	SHRQ   $0x04, R10
+	MOVQ   a+16(FP), R9
+	MOVQ   SI, R10
+	MOVQ   k+56(FP), R11
+	SHRQ   $0x04, R11
 
-k88:
-	TESTQ       R10, R10
-	JZ          ktail89
-	VMOVUPS     (R9), Z4
-	VMOVUPS     (R9)(CX*1), Z5
-	VMOVUPS     (R9)(CX*2), Z6
-	VMOVUPS     (R9)(AX*1), Z7
-	VMOVUPS     (R8), Z8
+k92:
+	TESTQ       R11, R11
+	JZ          ktail93
+	VMOVUPS     (R10), Z4
+	VMOVUPS     (R10)(CX*1), Z5
+	VMOVUPS     (R10)(CX*2), Z6
+	VMOVUPS     (R10)(DX*1), Z7
+	VMOVUPS     (R9), Z8
 	VFMADD231PS Z4, Z8, Z0
 	VFMADD231PS Z5, Z8, Z1
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
-	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
-	DECQ        R10
-	JMP         k88
+	ADDQ        $0x00000040, R10
+	DECQ        R11
+	JMP         k92
 
-ktail89:
+ktail93:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone90
-	VMOVUPS.Z   (R9), K1, Z4
-	VMOVUPS.Z   (R9)(CX*1), K1, Z5
-	VMOVUPS.Z   (R9)(CX*2), K1, Z6
-	VMOVUPS.Z   (R9)(AX*1), K1, Z7
-	VMOVUPS.Z   (R8), K1, Z8
+	JZ          kdone94
+	VMOVUPS.Z   (R10), K1, Z4
+	VMOVUPS.Z   (R10)(CX*1), K1, Z5
+	VMOVUPS.Z   (R10)(CX*2), K1, Z6
+	VMOVUPS.Z   (R10)(DX*1), K1, Z7
+	VMOVUPS.Z   (R9), K1, Z8
 	VFMADD231PS Z4, Z8, Z0
 	VFMADD231PS Z5, Z8, Z1
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone90:
-	VEXTRACTF64X4 $0x01, Z0, Y9
-	VADDPS        Y9, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X9
+kdone94:
+	VUNPCKLPS     Z1, Z0, Z4
+	VUNPCKHPS     Z1, Z0, Z5
+	VUNPCKLPS     Z3, Z2, Z6
+	VUNPCKHPS     Z3, Z2, Z7
+	VADDPS        Z5, Z4, Z0
+	VADDPS        Z7, Z6, Z6
+	VUNPCKLPD     Z6, Z0, Z4
+	VUNPCKHPD     Z6, Z0, Z5
+	VADDPS        Z5, Z4, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y4, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	TESTQ         DI, DI
+	JZ            nobias95
+	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y9
-	VADDPS        Y9, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X9
-	VADDPS        X9, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y9
-	VADDPS        Y9, Y2, Y2
-	VEXTRACTF128  $0x01, Y2, X9
-	VADDPS        X9, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y9
-	VADDPS        Y9, Y3, Y3
-	VEXTRACTF128  $0x01, Y3, X9
-	VADDPS        X9, X3, X3
-	VHADDPS       X1, X0, X0
-	VHADDPS       X3, X2, X2
-	VHADDPS       X2, X0, X0
-	TESTQ         SI, SI
-	JZ            nobias91
-	VMOVUPS       (SI), X9
-	VADDPS        X9, X0, X0
-	ADDQ          $0x00000010, SI
+	ADDQ          $0x00000010, DI
 
-nobias91:
-	MOVQ    ldc+8(FP), R8
-	SHLQ    $0x02, R8
-	MOVQ    DX, R8
-	VMOVUPS X0, (R8)
-	ADDQ    $0x00000010, DX
-	IMUL3Q  $0x00000004, CX, R8
-	ADDQ    R8, BX
-	DECQ    DI
-	JMP     tile86
+nobias95:
+	MOVQ    ldc+8(FP), R9
+	SHLQ    $0x02, R9
+	MOVQ    BX, R9
+	VMOVUPS X0, (R9)
+	ADDQ    $0x00000010, BX
+	IMUL3Q  $0x00000004, CX, R9
+	ADDQ    R9, SI
+	DECQ    R8
+	JMP     tile90
 
-end87:
+end91:
+	IMUL3Q $0x00000001, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000001, R9, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock89
 	VZEROUPPER
 	RET
 
-// func gemmNT2x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT2x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
-TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-72
+TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVQ  k+56(FP), AX
 	ANDQ  $0x0000000f, AX
 	MOVL  $0x0000ffff, CX
@@ -1266,16 +1308,18 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-72
 	MOVQ  ldb+40(FP), CX
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
-	MOVQ  c+0(FP), DX
-	MOVQ  b+32(FP), BX
-	MOVQ  bias+48(FP), SI
-	MOVQ  nt+64(FP), DI
-	MOVL  $0x00000001, R8
-	KMOVW R8, K2
+	MOVL  $0x00000001, DX
+	KMOVW DX, K2
 
-tile92:
+rowblock96:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile97:
 	TESTQ  DI, DI
-	JZ     end93
+	JZ     end98
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -1283,9 +1327,9 @@ tile92:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k94:
+k99:
 	TESTQ       R10, R10
-	JZ          ktail95
+	JZ          ktail100
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -1294,38 +1338,52 @@ k94:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k94
+	JMP         k99
 
-ktail95:
+ktail100:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone96
+	JZ          kdone101
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone96:
-	VEXTRACTF64X4 $0x01, Z0, Y4
-	VADDPS        Y4, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X4
-	VADDPS        X4, X0, X0
-	VHADDPS       X0, X0, X0
-	VHADDPS       X0, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y4
-	VADDPS        Y4, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X4
-	VADDPS        X4, X1, X1
-	VHADDPS       X1, X1, X1
-	VHADDPS       X1, X1, X1
+kdone101:
+	VUNPCKLPS     Z0, Z0, Z2
+	VUNPCKHPS     Z0, Z0, Z3
+	VUNPCKLPS     Z0, Z0, Z4
+	VUNPCKHPS     Z0, Z0, Z5
+	VADDPS        Z3, Z2, Z0
+	VADDPS        Z5, Z4, Z4
+	VUNPCKLPD     Z4, Z0, Z2
+	VUNPCKHPD     Z4, Z0, Z3
+	VADDPS        Z3, Z2, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VUNPCKLPS     Z1, Z1, Z2
+	VUNPCKHPS     Z1, Z1, Z3
+	VUNPCKLPS     Z1, Z1, Z4
+	VUNPCKHPS     Z1, Z1, Z5
+	VADDPS        Z3, Z2, Z1
+	VADDPS        Z5, Z4, Z4
+	VUNPCKLPD     Z4, Z1, Z2
+	VUNPCKHPD     Z4, Z1, Z3
+	VADDPS        Z3, Z2, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X2
+	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias97
+	JZ            nobias102
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias97:
+nobias102:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1336,15 +1394,23 @@ nobias97:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile92
+	JMP     tile97
 
-end93:
+end98:
+	IMUL3Q $0x00000002, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000002, R9, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock96
 	VZEROUPPER
 	RET
 
-// func gemmNT2x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT2x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
-TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-72
+TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVQ  k+56(FP), AX
 	ANDQ  $0x0000000f, AX
 	MOVL  $0x0000ffff, CX
@@ -1354,16 +1420,18 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-72
 	MOVQ  ldb+40(FP), CX
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
-	MOVQ  c+0(FP), DX
-	MOVQ  b+32(FP), BX
-	MOVQ  bias+48(FP), SI
-	MOVQ  nt+64(FP), DI
-	MOVL  $0x00000003, R8
-	KMOVW R8, K2
+	MOVL  $0x00000003, DX
+	KMOVW DX, K2
 
-tile98:
+rowblock103:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile104:
 	TESTQ  DI, DI
-	JZ     end99
+	JZ     end105
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1373,9 +1441,9 @@ tile98:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k100:
+k106:
 	TESTQ       R10, R10
-	JZ          ktail101
+	JZ          ktail107
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -1387,11 +1455,11 @@ k100:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k100
+	JMP         k106
 
-ktail101:
+ktail107:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone102
+	JZ          kdone108
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -1401,35 +1469,41 @@ ktail101:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone102:
-	VEXTRACTF64X4 $0x01, Z0, Y7
-	VADDPS        Y7, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X7
-	VADDPS        X7, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y7
-	VADDPS        Y7, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X7
-	VADDPS        X7, X1, X1
-	VHADDPS       X1, X0, X0
-	VHADDPS       X0, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y7
-	VADDPS        Y7, Y2, Y2
-	VEXTRACTF128  $0x01, Y2, X7
-	VADDPS        X7, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y7
-	VADDPS        Y7, Y3, Y3
-	VEXTRACTF128  $0x01, Y3, X7
-	VADDPS        X7, X3, X3
-	VHADDPS       X3, X2, X2
-	VHADDPS       X2, X2, X2
+kdone108:
+	VUNPCKLPS     Z1, Z0, Z4
+	VUNPCKHPS     Z1, Z0, Z5
+	VUNPCKLPS     Z1, Z0, Z6
+	VUNPCKHPS     Z1, Z0, Z7
+	VADDPS        Z5, Z4, Z0
+	VADDPS        Z7, Z6, Z6
+	VUNPCKLPD     Z6, Z0, Z4
+	VUNPCKHPD     Z6, Z0, Z5
+	VADDPS        Z5, Z4, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y4, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VUNPCKLPS     Z3, Z2, Z4
+	VUNPCKHPS     Z3, Z2, Z5
+	VUNPCKLPS     Z3, Z2, Z6
+	VUNPCKHPS     Z3, Z2, Z7
+	VADDPS        Z5, Z4, Z2
+	VADDPS        Z7, Z6, Z6
+	VUNPCKLPD     Z6, Z2, Z4
+	VUNPCKHPD     Z6, Z2, Z5
+	VADDPS        Z5, Z4, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VADDPS        Y4, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X4
+	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias103
+	JZ            nobias109
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias103:
+nobias109:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1440,15 +1514,23 @@ nobias103:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile98
+	JMP     tile104
 
-end99:
+end105:
+	IMUL3Q $0x00000002, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000002, R9, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock103
 	VZEROUPPER
 	RET
 
-// func gemmNT2x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT2x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
-TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-72
+TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVQ  k+56(FP), AX
 	ANDQ  $0x0000000f, AX
 	MOVL  $0x0000ffff, CX
@@ -1458,16 +1540,18 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-72
 	MOVQ  ldb+40(FP), CX
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
-	MOVQ  c+0(FP), DX
-	MOVQ  b+32(FP), BX
-	MOVQ  bias+48(FP), SI
-	MOVQ  nt+64(FP), DI
-	MOVL  $0x00000007, R8
-	KMOVW R8, K2
+	MOVL  $0x00000007, DX
+	KMOVW DX, K2
 
-tile104:
+rowblock110:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile111:
 	TESTQ  DI, DI
-	JZ     end105
+	JZ     end112
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1479,9 +1563,9 @@ tile104:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k106:
+k113:
 	TESTQ       R10, R10
-	JZ          ktail107
+	JZ          ktail114
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -1496,11 +1580,11 @@ k106:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k106
+	JMP         k113
 
-ktail107:
+ktail114:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone108
+	JZ          kdone115
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -1513,45 +1597,41 @@ ktail107:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone108:
-	VEXTRACTF64X4 $0x01, Z0, Y10
-	VADDPS        Y10, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X10
-	VADDPS        X10, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y10
-	VADDPS        Y10, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X10
-	VADDPS        X10, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y10
-	VADDPS        Y10, Y2, Y2
-	VEXTRACTF128  $0x01, Y2, X10
-	VADDPS        X10, X2, X2
-	VHADDPS       X1, X0, X0
-	VHADDPS       X2, X2, X2
-	VHADDPS       X2, X0, X0
-	VEXTRACTF64X4 $0x01, Z3, Y10
-	VADDPS        Y10, Y3, Y3
-	VEXTRACTF128  $0x01, Y3, X10
-	VADDPS        X10, X3, X3
-	VEXTRACTF64X4 $0x01, Z4, Y10
-	VADDPS        Y10, Y4, Y4
-	VEXTRACTF128  $0x01, Y4, X10
-	VADDPS        X10, X4, X4
-	VEXTRACTF64X4 $0x01, Z5, Y10
-	VADDPS        Y10, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X10
-	VADDPS        X10, X5, X5
-	VHADDPS       X4, X3, X3
-	VHADDPS       X5, X5, X5
-	VHADDPS       X5, X3, X3
+kdone115:
+	VUNPCKLPS     Z1, Z0, Z6
+	VUNPCKHPS     Z1, Z0, Z7
+	VUNPCKLPS     Z2, Z2, Z8
+	VUNPCKHPS     Z2, Z2, Z9
+	VADDPS        Z7, Z6, Z0
+	VADDPS        Z9, Z8, Z8
+	VUNPCKLPD     Z8, Z0, Z6
+	VUNPCKHPD     Z8, Z0, Z7
+	VADDPS        Z7, Z6, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y6
+	VADDPS        Y6, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X6
+	VADDPS        X6, X0, X0
+	VUNPCKLPS     Z4, Z3, Z6
+	VUNPCKHPS     Z4, Z3, Z7
+	VUNPCKLPS     Z5, Z5, Z8
+	VUNPCKHPS     Z5, Z5, Z9
+	VADDPS        Z7, Z6, Z3
+	VADDPS        Z9, Z8, Z8
+	VUNPCKLPD     Z8, Z3, Z6
+	VUNPCKHPD     Z8, Z3, Z7
+	VADDPS        Z7, Z6, Z3
+	VEXTRACTF64X4 $0x01, Z3, Y6
+	VADDPS        Y6, Y3, Y3
+	VEXTRACTF128  $0x01, Y3, X6
+	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias109
+	JZ            nobias116
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias109:
+nobias116:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1562,15 +1642,23 @@ nobias109:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile104
+	JMP     tile111
 
-end105:
+end112:
+	IMUL3Q $0x00000002, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000002, R9, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock110
 	VZEROUPPER
 	RET
 
-// func gemmNT2x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT2x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-72
+TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	MOVQ  k+56(FP), AX
 	ANDQ  $0x0000000f, AX
 	MOVL  $0x0000ffff, CX
@@ -1581,14 +1669,16 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-72
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
-	MOVQ  c+0(FP), BX
-	MOVQ  b+32(FP), SI
-	MOVQ  bias+48(FP), DI
-	MOVQ  nt+64(FP), R8
 
-tile110:
+rowblock117:
+	MOVQ c+0(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), R8
+
+tile118:
 	TESTQ  R8, R8
-	JZ     end111
+	JZ     end119
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1602,9 +1692,9 @@ tile110:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k112:
+k120:
 	TESTQ       R11, R11
-	JZ          ktail113
+	JZ          ktail121
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -1622,11 +1712,11 @@ k112:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k112
+	JMP         k120
 
-ktail113:
+ktail121:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone114
+	JZ          kdone122
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -1642,53 +1732,41 @@ ktail113:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone114:
-	VEXTRACTF64X4 $0x01, Z0, Y13
-	VADDPS        Y13, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X13
-	VADDPS        X13, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y13
-	VADDPS        Y13, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X13
-	VADDPS        X13, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y13
-	VADDPS        Y13, Y2, Y2
-	VEXTRACTF128  $0x01, Y2, X13
-	VADDPS        X13, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y13
-	VADDPS        Y13, Y3, Y3
-	VEXTRACTF128  $0x01, Y3, X13
-	VADDPS        X13, X3, X3
-	VHADDPS       X1, X0, X0
-	VHADDPS       X3, X2, X2
-	VHADDPS       X2, X0, X0
-	VEXTRACTF64X4 $0x01, Z4, Y13
-	VADDPS        Y13, Y4, Y4
-	VEXTRACTF128  $0x01, Y4, X13
-	VADDPS        X13, X4, X4
-	VEXTRACTF64X4 $0x01, Z5, Y13
-	VADDPS        Y13, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X13
-	VADDPS        X13, X5, X5
-	VEXTRACTF64X4 $0x01, Z6, Y13
-	VADDPS        Y13, Y6, Y6
-	VEXTRACTF128  $0x01, Y6, X13
-	VADDPS        X13, X6, X6
-	VEXTRACTF64X4 $0x01, Z7, Y13
-	VADDPS        Y13, Y7, Y7
-	VEXTRACTF128  $0x01, Y7, X13
-	VADDPS        X13, X7, X7
-	VHADDPS       X5, X4, X4
-	VHADDPS       X7, X6, X6
-	VHADDPS       X6, X4, X4
+kdone122:
+	VUNPCKLPS     Z1, Z0, Z8
+	VUNPCKHPS     Z1, Z0, Z9
+	VUNPCKLPS     Z3, Z2, Z10
+	VUNPCKHPS     Z3, Z2, Z11
+	VADDPS        Z9, Z8, Z0
+	VADDPS        Z11, Z10, Z10
+	VUNPCKLPD     Z10, Z0, Z8
+	VUNPCKHPD     Z10, Z0, Z9
+	VADDPS        Z9, Z8, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y8
+	VADDPS        Y8, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X8
+	VADDPS        X8, X0, X0
+	VUNPCKLPS     Z5, Z4, Z8
+	VUNPCKHPS     Z5, Z4, Z9
+	VUNPCKLPS     Z7, Z6, Z10
+	VUNPCKHPS     Z7, Z6, Z11
+	VADDPS        Z9, Z8, Z4
+	VADDPS        Z11, Z10, Z10
+	VUNPCKLPD     Z10, Z4, Z8
+	VUNPCKHPD     Z10, Z4, Z9
+	VADDPS        Z9, Z8, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y8
+	VADDPS        Y8, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X8
+	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias115
+	JZ            nobias123
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias115:
+nobias123:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -1699,15 +1777,23 @@ nobias115:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile110
+	JMP     tile118
 
-end111:
+end119:
+	IMUL3Q $0x00000002, AX, R10
+	ADDQ   R10, a+16(FP)
+	MOVQ   ldc+8(FP), R10
+	SHLQ   $0x02, R10
+	IMUL3Q $0x00000002, R10, R10
+	ADDQ   R10, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock117
 	VZEROUPPER
 	RET
 
-// func gemmNT3x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT3x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
-TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-72
+TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVQ  k+56(FP), AX
 	ANDQ  $0x0000000f, AX
 	MOVL  $0x0000ffff, CX
@@ -1717,16 +1803,18 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-72
 	MOVQ  ldb+40(FP), CX
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
-	MOVQ  c+0(FP), DX
-	MOVQ  b+32(FP), BX
-	MOVQ  bias+48(FP), SI
-	MOVQ  nt+64(FP), DI
-	MOVL  $0x00000001, R8
-	KMOVW R8, K2
+	MOVL  $0x00000001, DX
+	KMOVW DX, K2
 
-tile116:
+rowblock124:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile125:
 	TESTQ  DI, DI
-	JZ     end117
+	JZ     end126
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1735,9 +1823,9 @@ tile116:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k118:
+k127:
 	TESTQ       R10, R10
-	JZ          ktail119
+	JZ          ktail128
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -1748,11 +1836,11 @@ k118:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k118
+	JMP         k127
 
-ktail119:
+ktail128:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone120
+	JZ          kdone129
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -1761,34 +1849,55 @@ ktail119:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone120:
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VADDPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VADDPS        X5, X0, X0
-	VHADDPS       X0, X0, X0
-	VHADDPS       X0, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y5
-	VADDPS        Y5, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X5
-	VADDPS        X5, X1, X1
-	VHADDPS       X1, X1, X1
-	VHADDPS       X1, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y5
-	VADDPS        Y5, Y2, Y2
-	VEXTRACTF128  $0x01, Y2, X5
-	VADDPS        X5, X2, X2
-	VHADDPS       X2, X2, X2
-	VHADDPS       X2, X2, X2
+kdone129:
+	VUNPCKLPS     Z0, Z0, Z3
+	VUNPCKHPS     Z0, Z0, Z4
+	VUNPCKLPS     Z0, Z0, Z5
+	VUNPCKHPS     Z0, Z0, Z6
+	VADDPS        Z4, Z3, Z0
+	VADDPS        Z6, Z5, Z5
+	VUNPCKLPD     Z5, Z0, Z3
+	VUNPCKHPD     Z5, Z0, Z4
+	VADDPS        Z4, Z3, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VADDPS        Y3, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X3
+	VADDPS        X3, X0, X0
+	VUNPCKLPS     Z1, Z1, Z3
+	VUNPCKHPS     Z1, Z1, Z4
+	VUNPCKLPS     Z1, Z1, Z5
+	VUNPCKHPS     Z1, Z1, Z6
+	VADDPS        Z4, Z3, Z1
+	VADDPS        Z6, Z5, Z5
+	VUNPCKLPD     Z5, Z1, Z3
+	VUNPCKHPD     Z5, Z1, Z4
+	VADDPS        Z4, Z3, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VADDPS        Y3, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VUNPCKLPS     Z2, Z2, Z3
+	VUNPCKHPS     Z2, Z2, Z4
+	VUNPCKLPS     Z2, Z2, Z5
+	VUNPCKHPS     Z2, Z2, Z6
+	VADDPS        Z4, Z3, Z2
+	VADDPS        Z6, Z5, Z5
+	VUNPCKLPD     Z5, Z2, Z3
+	VUNPCKHPD     Z5, Z2, Z4
+	VADDPS        Z4, Z3, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VADDPS        Y3, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X3
+	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias121
+	JZ            nobias130
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias121:
+nobias130:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1801,15 +1910,23 @@ nobias121:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile116
+	JMP     tile125
 
-end117:
+end126:
+	IMUL3Q $0x00000003, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000003, R9, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock124
 	VZEROUPPER
 	RET
 
-// func gemmNT3x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT3x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
-TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-72
+TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVQ  k+56(FP), AX
 	ANDQ  $0x0000000f, AX
 	MOVL  $0x0000ffff, CX
@@ -1819,16 +1936,18 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-72
 	MOVQ  ldb+40(FP), CX
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
-	MOVQ  c+0(FP), DX
-	MOVQ  b+32(FP), BX
-	MOVQ  bias+48(FP), SI
-	MOVQ  nt+64(FP), DI
-	MOVL  $0x00000003, R8
-	KMOVW R8, K2
+	MOVL  $0x00000003, DX
+	KMOVW DX, K2
 
-tile122:
+rowblock131:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile132:
 	TESTQ  DI, DI
-	JZ     end123
+	JZ     end133
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1840,9 +1959,9 @@ tile122:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k124:
+k134:
 	TESTQ       R10, R10
-	JZ          ktail125
+	JZ          ktail135
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -1857,11 +1976,11 @@ k124:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k124
+	JMP         k134
 
-ktail125:
+ktail135:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone126
+	JZ          kdone136
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -1874,46 +1993,55 @@ ktail125:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone126:
-	VEXTRACTF64X4 $0x01, Z0, Y9
-	VADDPS        Y9, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X9
-	VADDPS        X9, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y9
-	VADDPS        Y9, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X9
-	VADDPS        X9, X1, X1
-	VHADDPS       X1, X0, X0
-	VHADDPS       X0, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y9
-	VADDPS        Y9, Y2, Y2
-	VEXTRACTF128  $0x01, Y2, X9
-	VADDPS        X9, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y9
-	VADDPS        Y9, Y3, Y3
-	VEXTRACTF128  $0x01, Y3, X9
-	VADDPS        X9, X3, X3
-	VHADDPS       X3, X2, X2
-	VHADDPS       X2, X2, X2
-	VEXTRACTF64X4 $0x01, Z4, Y9
-	VADDPS        Y9, Y4, Y4
-	VEXTRACTF128  $0x01, Y4, X9
-	VADDPS        X9, X4, X4
-	VEXTRACTF64X4 $0x01, Z5, Y9
-	VADDPS        Y9, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X9
-	VADDPS        X9, X5, X5
-	VHADDPS       X5, X4, X4
-	VHADDPS       X4, X4, X4
+kdone136:
+	VUNPCKLPS     Z1, Z0, Z6
+	VUNPCKHPS     Z1, Z0, Z7
+	VUNPCKLPS     Z1, Z0, Z8
+	VUNPCKHPS     Z1, Z0, Z9
+	VADDPS        Z7, Z6, Z0
+	VADDPS        Z9, Z8, Z8
+	VUNPCKLPD     Z8, Z0, Z6
+	VUNPCKHPD     Z8, Z0, Z7
+	VADDPS        Z7, Z6, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y6
+	VADDPS        Y6, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X6
+	VADDPS        X6, X0, X0
+	VUNPCKLPS     Z3, Z2, Z6
+	VUNPCKHPS     Z3, Z2, Z7
+	VUNPCKLPS     Z3, Z2, Z8
+	VUNPCKHPS     Z3, Z2, Z9
+	VADDPS        Z7, Z6, Z2
+	VADDPS        Z9, Z8, Z8
+	VUNPCKLPD     Z8, Z2, Z6
+	VUNPCKHPD     Z8, Z2, Z7
+	VADDPS        Z7, Z6, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y6
+	VADDPS        Y6, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X6
+	VADDPS        X6, X2, X2
+	VUNPCKLPS     Z5, Z4, Z6
+	VUNPCKHPS     Z5, Z4, Z7
+	VUNPCKLPS     Z5, Z4, Z8
+	VUNPCKHPS     Z5, Z4, Z9
+	VADDPS        Z7, Z6, Z4
+	VADDPS        Z9, Z8, Z8
+	VUNPCKLPD     Z8, Z4, Z6
+	VUNPCKHPD     Z8, Z4, Z7
+	VADDPS        Z7, Z6, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y6
+	VADDPS        Y6, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X6
+	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias127
+	JZ            nobias137
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias127:
+nobias137:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1926,15 +2054,23 @@ nobias127:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile122
+	JMP     tile132
 
-end123:
+end133:
+	IMUL3Q $0x00000003, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000003, R9, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock131
 	VZEROUPPER
 	RET
 
-// func gemmNT3x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT3x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
-TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-72
+TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVQ  k+56(FP), AX
 	ANDQ  $0x0000000f, AX
 	MOVL  $0x0000ffff, CX
@@ -1944,16 +2080,18 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-72
 	MOVQ  ldb+40(FP), CX
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
-	MOVQ  c+0(FP), DX
-	MOVQ  b+32(FP), BX
-	MOVQ  bias+48(FP), SI
-	MOVQ  nt+64(FP), DI
-	MOVL  $0x00000007, R8
-	KMOVW R8, K2
+	MOVL  $0x00000007, DX
+	KMOVW DX, K2
 
-tile128:
+rowblock138:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile139:
 	TESTQ  DI, DI
-	JZ     end129
+	JZ     end140
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1968,9 +2106,9 @@ tile128:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k130:
+k141:
 	TESTQ       R10, R10
-	JZ          ktail131
+	JZ          ktail142
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -1989,11 +2127,11 @@ k130:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k130
+	JMP         k141
 
-ktail131:
+ktail142:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone132
+	JZ          kdone143
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -2010,61 +2148,55 @@ ktail131:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone132:
-	VEXTRACTF64X4 $0x01, Z0, Y13
-	VADDPS        Y13, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X13
-	VADDPS        X13, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y13
-	VADDPS        Y13, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X13
-	VADDPS        X13, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y13
-	VADDPS        Y13, Y2, Y2
-	VEXTRACTF128  $0x01, Y2, X13
-	VADDPS        X13, X2, X2
-	VHADDPS       X1, X0, X0
-	VHADDPS       X2, X2, X2
-	VHADDPS       X2, X0, X0
-	VEXTRACTF64X4 $0x01, Z3, Y13
-	VADDPS        Y13, Y3, Y3
-	VEXTRACTF128  $0x01, Y3, X13
-	VADDPS        X13, X3, X3
-	VEXTRACTF64X4 $0x01, Z4, Y13
-	VADDPS        Y13, Y4, Y4
-	VEXTRACTF128  $0x01, Y4, X13
-	VADDPS        X13, X4, X4
-	VEXTRACTF64X4 $0x01, Z5, Y13
-	VADDPS        Y13, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X13
-	VADDPS        X13, X5, X5
-	VHADDPS       X4, X3, X3
-	VHADDPS       X5, X5, X5
-	VHADDPS       X5, X3, X3
-	VEXTRACTF64X4 $0x01, Z6, Y13
-	VADDPS        Y13, Y6, Y6
-	VEXTRACTF128  $0x01, Y6, X13
-	VADDPS        X13, X6, X6
-	VEXTRACTF64X4 $0x01, Z7, Y13
-	VADDPS        Y13, Y7, Y7
-	VEXTRACTF128  $0x01, Y7, X13
-	VADDPS        X13, X7, X7
-	VEXTRACTF64X4 $0x01, Z8, Y13
-	VADDPS        Y13, Y8, Y8
-	VEXTRACTF128  $0x01, Y8, X13
-	VADDPS        X13, X8, X8
-	VHADDPS       X7, X6, X6
-	VHADDPS       X8, X8, X8
-	VHADDPS       X8, X6, X6
+kdone143:
+	VUNPCKLPS     Z1, Z0, Z9
+	VUNPCKHPS     Z1, Z0, Z10
+	VUNPCKLPS     Z2, Z2, Z11
+	VUNPCKHPS     Z2, Z2, Z12
+	VADDPS        Z10, Z9, Z0
+	VADDPS        Z12, Z11, Z11
+	VUNPCKLPD     Z11, Z0, Z9
+	VUNPCKHPD     Z11, Z0, Z10
+	VADDPS        Z10, Z9, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y9
+	VADDPS        Y9, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X9
+	VADDPS        X9, X0, X0
+	VUNPCKLPS     Z4, Z3, Z9
+	VUNPCKHPS     Z4, Z3, Z10
+	VUNPCKLPS     Z5, Z5, Z11
+	VUNPCKHPS     Z5, Z5, Z12
+	VADDPS        Z10, Z9, Z3
+	VADDPS        Z12, Z11, Z11
+	VUNPCKLPD     Z11, Z3, Z9
+	VUNPCKHPD     Z11, Z3, Z10
+	VADDPS        Z10, Z9, Z3
+	VEXTRACTF64X4 $0x01, Z3, Y9
+	VADDPS        Y9, Y3, Y3
+	VEXTRACTF128  $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VUNPCKLPS     Z7, Z6, Z9
+	VUNPCKHPS     Z7, Z6, Z10
+	VUNPCKLPS     Z8, Z8, Z11
+	VUNPCKHPS     Z8, Z8, Z12
+	VADDPS        Z10, Z9, Z6
+	VADDPS        Z12, Z11, Z11
+	VUNPCKLPD     Z11, Z6, Z9
+	VUNPCKHPD     Z11, Z6, Z10
+	VADDPS        Z10, Z9, Z6
+	VEXTRACTF64X4 $0x01, Z6, Y9
+	VADDPS        Y9, Y6, Y6
+	VEXTRACTF128  $0x01, Y6, X9
+	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias133
+	JZ            nobias144
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias133:
+nobias144:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2077,15 +2209,23 @@ nobias133:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile128
+	JMP     tile139
 
-end129:
+end140:
+	IMUL3Q $0x00000003, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000003, R9, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock138
 	VZEROUPPER
 	RET
 
-// func gemmNT3x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
-TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-72
+// func gemmNT3x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	MOVQ  k+56(FP), AX
 	ANDQ  $0x0000000f, AX
 	MOVL  $0x0000ffff, CX
@@ -2096,14 +2236,16 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-72
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
-	MOVQ  c+0(FP), BX
-	MOVQ  b+32(FP), SI
-	MOVQ  bias+48(FP), DI
-	MOVQ  nt+64(FP), R8
 
-tile134:
+rowblock145:
+	MOVQ c+0(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), R8
+
+tile146:
 	TESTQ  R8, R8
-	JZ     end135
+	JZ     end147
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2121,9 +2263,9 @@ tile134:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k136:
+k148:
 	TESTQ       R11, R11
-	JZ          ktail137
+	JZ          ktail149
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -2146,11 +2288,11 @@ k136:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k136
+	JMP         k148
 
-ktail137:
+ktail149:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone138
+	JZ          kdone150
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -2171,73 +2313,55 @@ ktail137:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone138:
-	VEXTRACTF64X4 $0x01, Z0, Y17
-	VADDPS        Y17, Y0, Y0
-	VEXTRACTF32X4 $0x01, Y0, X17
-	VADDPS        X17, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y17
-	VADDPS        Y17, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X17
-	VADDPS        X17, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y17
-	VADDPS        Y17, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X17
-	VADDPS        X17, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y17
-	VADDPS        Y17, Y3, Y3
-	VEXTRACTF32X4 $0x01, Y3, X17
-	VADDPS        X17, X3, X3
-	VHADDPS       X1, X0, X0
-	VHADDPS       X3, X2, X2
-	VHADDPS       X2, X0, X0
-	VEXTRACTF64X4 $0x01, Z4, Y17
-	VADDPS        Y17, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X17
-	VADDPS        X17, X4, X4
-	VEXTRACTF64X4 $0x01, Z5, Y17
-	VADDPS        Y17, Y5, Y5
-	VEXTRACTF32X4 $0x01, Y5, X17
-	VADDPS        X17, X5, X5
-	VEXTRACTF64X4 $0x01, Z6, Y17
-	VADDPS        Y17, Y6, Y6
-	VEXTRACTF32X4 $0x01, Y6, X17
-	VADDPS        X17, X6, X6
-	VEXTRACTF64X4 $0x01, Z7, Y17
-	VADDPS        Y17, Y7, Y7
-	VEXTRACTF32X4 $0x01, Y7, X17
-	VADDPS        X17, X7, X7
-	VHADDPS       X5, X4, X4
-	VHADDPS       X7, X6, X6
-	VHADDPS       X6, X4, X4
-	VEXTRACTF64X4 $0x01, Z8, Y17
-	VADDPS        Y17, Y8, Y8
-	VEXTRACTF32X4 $0x01, Y8, X17
-	VADDPS        X17, X8, X8
-	VEXTRACTF64X4 $0x01, Z9, Y17
-	VADDPS        Y17, Y9, Y9
-	VEXTRACTF32X4 $0x01, Y9, X17
-	VADDPS        X17, X9, X9
-	VEXTRACTF64X4 $0x01, Z10, Y17
-	VADDPS        Y17, Y10, Y10
-	VEXTRACTF32X4 $0x01, Y10, X17
-	VADDPS        X17, X10, X10
-	VEXTRACTF64X4 $0x01, Z11, Y17
-	VADDPS        Y17, Y11, Y11
-	VEXTRACTF32X4 $0x01, Y11, X17
-	VADDPS        X17, X11, X11
-	VHADDPS       X9, X8, X8
-	VHADDPS       X11, X10, X10
-	VHADDPS       X10, X8, X8
+kdone150:
+	VUNPCKLPS     Z1, Z0, Z12
+	VUNPCKHPS     Z1, Z0, Z13
+	VUNPCKLPS     Z3, Z2, Z14
+	VUNPCKHPS     Z3, Z2, Z15
+	VADDPS        Z13, Z12, Z0
+	VADDPS        Z15, Z14, Z14
+	VUNPCKLPD     Z14, Z0, Z12
+	VUNPCKHPD     Z14, Z0, Z13
+	VADDPS        Z13, Z12, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VADDPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VADDPS        X12, X0, X0
+	VUNPCKLPS     Z5, Z4, Z12
+	VUNPCKHPS     Z5, Z4, Z13
+	VUNPCKLPS     Z7, Z6, Z14
+	VUNPCKHPS     Z7, Z6, Z15
+	VADDPS        Z13, Z12, Z4
+	VADDPS        Z15, Z14, Z14
+	VUNPCKLPD     Z14, Z4, Z12
+	VUNPCKHPD     Z14, Z4, Z13
+	VADDPS        Z13, Z12, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y12
+	VADDPS        Y12, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X12
+	VADDPS        X12, X4, X4
+	VUNPCKLPS     Z9, Z8, Z12
+	VUNPCKHPS     Z9, Z8, Z13
+	VUNPCKLPS     Z11, Z10, Z14
+	VUNPCKHPS     Z11, Z10, Z15
+	VADDPS        Z13, Z12, Z8
+	VADDPS        Z15, Z14, Z14
+	VUNPCKLPD     Z14, Z8, Z12
+	VUNPCKHPD     Z14, Z8, Z13
+	VADDPS        Z13, Z12, Z8
+	VEXTRACTF64X4 $0x01, Z8, Y12
+	VADDPS        Y12, Y8, Y8
+	VEXTRACTF128  $0x01, Y8, X12
+	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias139
+	JZ            nobias151
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias139:
+nobias151:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2250,15 +2374,23 @@ nobias139:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile134
+	JMP     tile146
 
-end135:
+end147:
+	IMUL3Q $0x00000003, AX, R10
+	ADDQ   R10, a+16(FP)
+	MOVQ   ldc+8(FP), R10
+	SHLQ   $0x02, R10
+	IMUL3Q $0x00000003, R10, R10
+	ADDQ   R10, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock145
 	VZEROUPPER
 	RET
 
-// func gemmNT4x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT4x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
-TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-72
+TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVQ  k+56(FP), AX
 	ANDQ  $0x0000000f, AX
 	MOVL  $0x0000ffff, CX
@@ -2269,16 +2401,18 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-72
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	LEAQ  (AX)(AX*2), DX
-	MOVQ  c+0(FP), BX
-	MOVQ  b+32(FP), SI
-	MOVQ  bias+48(FP), DI
-	MOVQ  nt+64(FP), R8
-	MOVL  $0x00000001, R9
-	KMOVW R9, K2
+	MOVL  $0x00000001, BX
+	KMOVW BX, K2
 
-tile140:
+rowblock152:
+	MOVQ c+0(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), R8
+
+tile153:
 	TESTQ  R8, R8
-	JZ     end141
+	JZ     end154
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2288,9 +2422,9 @@ tile140:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k142:
+k155:
 	TESTQ       R11, R11
-	JZ          ktail143
+	JZ          ktail156
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -2303,11 +2437,11 @@ k142:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k142
+	JMP         k155
 
-ktail143:
+ktail156:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone144
+	JZ          kdone157
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -2318,33 +2452,61 @@ ktail143:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone144:
-	VEXTRACTF64X4 $0x01, Z0, Y6
-	VADDPS        Y6, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X6
-	VADDPS        X6, X0, X0
-	VHADDPS       X0, X0, X0
-	VHADDPS       X0, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y6
-	VADDPS        Y6, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X6
-	VADDPS        X6, X1, X1
-	VHADDPS       X1, X1, X1
-	VHADDPS       X1, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y6
-	VADDPS        Y6, Y2, Y2
-	VEXTRACTF128  $0x01, Y2, X6
-	VADDPS        X6, X2, X2
-	VHADDPS       X2, X2, X2
-	VHADDPS       X2, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y6
-	VADDPS        Y6, Y3, Y3
-	VEXTRACTF128  $0x01, Y3, X6
-	VADDPS        X6, X3, X3
-	VHADDPS       X3, X3, X3
-	VHADDPS       X3, X3, X3
+kdone157:
+	VUNPCKLPS     Z0, Z0, Z4
+	VUNPCKHPS     Z0, Z0, Z5
+	VUNPCKLPS     Z0, Z0, Z6
+	VUNPCKHPS     Z0, Z0, Z7
+	VADDPS        Z5, Z4, Z0
+	VADDPS        Z7, Z6, Z6
+	VUNPCKLPD     Z6, Z0, Z4
+	VUNPCKHPD     Z6, Z0, Z5
+	VADDPS        Z5, Z4, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y4, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VUNPCKLPS     Z1, Z1, Z4
+	VUNPCKHPS     Z1, Z1, Z5
+	VUNPCKLPS     Z1, Z1, Z6
+	VUNPCKHPS     Z1, Z1, Z7
+	VADDPS        Z5, Z4, Z1
+	VADDPS        Z7, Z6, Z6
+	VUNPCKLPD     Z6, Z1, Z4
+	VUNPCKHPD     Z6, Z1, Z5
+	VADDPS        Z5, Z4, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y4
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X4
+	VADDPS        X4, X1, X1
+	VUNPCKLPS     Z2, Z2, Z4
+	VUNPCKHPS     Z2, Z2, Z5
+	VUNPCKLPS     Z2, Z2, Z6
+	VUNPCKHPS     Z2, Z2, Z7
+	VADDPS        Z5, Z4, Z2
+	VADDPS        Z7, Z6, Z6
+	VUNPCKLPD     Z6, Z2, Z4
+	VUNPCKHPD     Z6, Z2, Z5
+	VADDPS        Z5, Z4, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VADDPS        Y4, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X4
+	VADDPS        X4, X2, X2
+	VUNPCKLPS     Z3, Z3, Z4
+	VUNPCKHPS     Z3, Z3, Z5
+	VUNPCKLPS     Z3, Z3, Z6
+	VUNPCKHPS     Z3, Z3, Z7
+	VADDPS        Z5, Z4, Z3
+	VADDPS        Z7, Z6, Z6
+	VUNPCKLPD     Z6, Z3, Z4
+	VUNPCKHPD     Z6, Z3, Z5
+	VADDPS        Z5, Z4, Z3
+	VEXTRACTF64X4 $0x01, Z3, Y4
+	VADDPS        Y4, Y3, Y3
+	VEXTRACTF128  $0x01, Y3, X4
+	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias145
+	JZ            nobias158
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -2352,7 +2514,7 @@ kdone144:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias145:
+nobias158:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2367,15 +2529,23 @@ nobias145:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile140
+	JMP     tile153
 
-end141:
+end154:
+	IMUL3Q $0x00000004, AX, R10
+	ADDQ   R10, a+16(FP)
+	MOVQ   ldc+8(FP), R10
+	SHLQ   $0x02, R10
+	IMUL3Q $0x00000004, R10, R10
+	ADDQ   R10, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock152
 	VZEROUPPER
 	RET
 
-// func gemmNT4x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT4x2_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
-TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-72
+TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVQ  k+56(FP), AX
 	ANDQ  $0x0000000f, AX
 	MOVL  $0x0000ffff, CX
@@ -2386,16 +2556,18 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-72
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	LEAQ  (AX)(AX*2), DX
-	MOVQ  c+0(FP), BX
-	MOVQ  b+32(FP), SI
-	MOVQ  bias+48(FP), DI
-	MOVQ  nt+64(FP), R8
-	MOVL  $0x00000003, R9
-	KMOVW R9, K2
+	MOVL  $0x00000003, BX
+	KMOVW BX, K2
 
-tile146:
+rowblock159:
+	MOVQ c+0(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), R8
+
+tile160:
 	TESTQ  R8, R8
-	JZ     end147
+	JZ     end161
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2409,9 +2581,9 @@ tile146:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k148:
+k162:
 	TESTQ       R11, R11
-	JZ          ktail149
+	JZ          ktail163
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -2429,11 +2601,11 @@ k148:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k148
+	JMP         k162
 
-ktail149:
+ktail163:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone150
+	JZ          kdone164
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -2449,49 +2621,61 @@ ktail149:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone150:
-	VEXTRACTF64X4 $0x01, Z0, Y11
-	VADDPS        Y11, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X11
-	VADDPS        X11, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y11
-	VADDPS        Y11, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X11
-	VADDPS        X11, X1, X1
-	VHADDPS       X1, X0, X0
-	VHADDPS       X0, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y11
-	VADDPS        Y11, Y2, Y2
-	VEXTRACTF128  $0x01, Y2, X11
-	VADDPS        X11, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y11
-	VADDPS        Y11, Y3, Y3
-	VEXTRACTF128  $0x01, Y3, X11
-	VADDPS        X11, X3, X3
-	VHADDPS       X3, X2, X2
-	VHADDPS       X2, X2, X2
-	VEXTRACTF64X4 $0x01, Z4, Y11
-	VADDPS        Y11, Y4, Y4
-	VEXTRACTF128  $0x01, Y4, X11
-	VADDPS        X11, X4, X4
-	VEXTRACTF64X4 $0x01, Z5, Y11
-	VADDPS        Y11, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X11
-	VADDPS        X11, X5, X5
-	VHADDPS       X5, X4, X4
-	VHADDPS       X4, X4, X4
-	VEXTRACTF64X4 $0x01, Z6, Y11
-	VADDPS        Y11, Y6, Y6
-	VEXTRACTF128  $0x01, Y6, X11
-	VADDPS        X11, X6, X6
-	VEXTRACTF64X4 $0x01, Z7, Y11
-	VADDPS        Y11, Y7, Y7
-	VEXTRACTF128  $0x01, Y7, X11
-	VADDPS        X11, X7, X7
-	VHADDPS       X7, X6, X6
-	VHADDPS       X6, X6, X6
+kdone164:
+	VUNPCKLPS     Z1, Z0, Z8
+	VUNPCKHPS     Z1, Z0, Z9
+	VUNPCKLPS     Z1, Z0, Z10
+	VUNPCKHPS     Z1, Z0, Z11
+	VADDPS        Z9, Z8, Z0
+	VADDPS        Z11, Z10, Z10
+	VUNPCKLPD     Z10, Z0, Z8
+	VUNPCKHPD     Z10, Z0, Z9
+	VADDPS        Z9, Z8, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y8
+	VADDPS        Y8, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X8
+	VADDPS        X8, X0, X0
+	VUNPCKLPS     Z3, Z2, Z8
+	VUNPCKHPS     Z3, Z2, Z9
+	VUNPCKLPS     Z3, Z2, Z10
+	VUNPCKHPS     Z3, Z2, Z11
+	VADDPS        Z9, Z8, Z2
+	VADDPS        Z11, Z10, Z10
+	VUNPCKLPD     Z10, Z2, Z8
+	VUNPCKHPD     Z10, Z2, Z9
+	VADDPS        Z9, Z8, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y8
+	VADDPS        Y8, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X8
+	VADDPS        X8, X2, X2
+	VUNPCKLPS     Z5, Z4, Z8
+	VUNPCKHPS     Z5, Z4, Z9
+	VUNPCKLPS     Z5, Z4, Z10
+	VUNPCKHPS     Z5, Z4, Z11
+	VADDPS        Z9, Z8, Z4
+	VADDPS        Z11, Z10, Z10
+	VUNPCKLPD     Z10, Z4, Z8
+	VUNPCKHPD     Z10, Z4, Z9
+	VADDPS        Z9, Z8, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y8
+	VADDPS        Y8, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X8
+	VADDPS        X8, X4, X4
+	VUNPCKLPS     Z7, Z6, Z8
+	VUNPCKHPS     Z7, Z6, Z9
+	VUNPCKLPS     Z7, Z6, Z10
+	VUNPCKHPS     Z7, Z6, Z11
+	VADDPS        Z9, Z8, Z6
+	VADDPS        Z11, Z10, Z10
+	VUNPCKLPD     Z10, Z6, Z8
+	VUNPCKHPD     Z10, Z6, Z9
+	VADDPS        Z9, Z8, Z6
+	VEXTRACTF64X4 $0x01, Z6, Y8
+	VADDPS        Y8, Y6, Y6
+	VEXTRACTF128  $0x01, Y6, X8
+	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias151
+	JZ            nobias165
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -2499,7 +2683,7 @@ kdone150:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias151:
+nobias165:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2514,15 +2698,23 @@ nobias151:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile146
+	JMP     tile160
 
-end147:
+end161:
+	IMUL3Q $0x00000004, AX, R10
+	ADDQ   R10, a+16(FP)
+	MOVQ   ldc+8(FP), R10
+	SHLQ   $0x02, R10
+	IMUL3Q $0x00000004, R10, R10
+	ADDQ   R10, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock159
 	VZEROUPPER
 	RET
 
-// func gemmNT4x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT4x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
-TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-72
+TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVQ  k+56(FP), AX
 	ANDQ  $0x0000000f, AX
 	MOVL  $0x0000ffff, CX
@@ -2533,16 +2725,18 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-72
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	LEAQ  (AX)(AX*2), DX
-	MOVQ  c+0(FP), BX
-	MOVQ  b+32(FP), SI
-	MOVQ  bias+48(FP), DI
-	MOVQ  nt+64(FP), R8
-	MOVL  $0x00000007, R9
-	KMOVW R9, K2
+	MOVL  $0x00000007, BX
+	KMOVW BX, K2
 
-tile152:
+rowblock166:
+	MOVQ c+0(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ bias+48(FP), DI
+	MOVQ nt+64(FP), R8
+
+tile167:
 	TESTQ  R8, R8
-	JZ     end153
+	JZ     end168
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2560,9 +2754,9 @@ tile152:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k154:
+k169:
 	TESTQ       R11, R11
-	JZ          ktail155
+	JZ          ktail170
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -2585,11 +2779,11 @@ k154:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k154
+	JMP         k169
 
-ktail155:
+ktail170:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone156
+	JZ          kdone171
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -2610,69 +2804,61 @@ ktail155:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone156:
-	VEXTRACTF64X4 $0x01, Z0, Y16
-	VADDPS        Y16, Y0, Y0
-	VEXTRACTF32X4 $0x01, Y0, X16
-	VADDPS        X16, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y16
-	VADDPS        Y16, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X16
-	VADDPS        X16, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y16
-	VADDPS        Y16, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X16
-	VADDPS        X16, X2, X2
-	VHADDPS       X1, X0, X0
-	VHADDPS       X2, X2, X2
-	VHADDPS       X2, X0, X0
-	VEXTRACTF64X4 $0x01, Z3, Y16
-	VADDPS        Y16, Y3, Y3
-	VEXTRACTF32X4 $0x01, Y3, X16
-	VADDPS        X16, X3, X3
-	VEXTRACTF64X4 $0x01, Z4, Y16
-	VADDPS        Y16, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X16
-	VADDPS        X16, X4, X4
-	VEXTRACTF64X4 $0x01, Z5, Y16
-	VADDPS        Y16, Y5, Y5
-	VEXTRACTF32X4 $0x01, Y5, X16
-	VADDPS        X16, X5, X5
-	VHADDPS       X4, X3, X3
-	VHADDPS       X5, X5, X5
-	VHADDPS       X5, X3, X3
-	VEXTRACTF64X4 $0x01, Z6, Y16
-	VADDPS        Y16, Y6, Y6
-	VEXTRACTF32X4 $0x01, Y6, X16
-	VADDPS        X16, X6, X6
-	VEXTRACTF64X4 $0x01, Z7, Y16
-	VADDPS        Y16, Y7, Y7
-	VEXTRACTF32X4 $0x01, Y7, X16
-	VADDPS        X16, X7, X7
-	VEXTRACTF64X4 $0x01, Z8, Y16
-	VADDPS        Y16, Y8, Y8
-	VEXTRACTF32X4 $0x01, Y8, X16
-	VADDPS        X16, X8, X8
-	VHADDPS       X7, X6, X6
-	VHADDPS       X8, X8, X8
-	VHADDPS       X8, X6, X6
-	VEXTRACTF64X4 $0x01, Z9, Y16
-	VADDPS        Y16, Y9, Y9
-	VEXTRACTF32X4 $0x01, Y9, X16
-	VADDPS        X16, X9, X9
-	VEXTRACTF64X4 $0x01, Z10, Y16
-	VADDPS        Y16, Y10, Y10
-	VEXTRACTF32X4 $0x01, Y10, X16
-	VADDPS        X16, X10, X10
-	VEXTRACTF64X4 $0x01, Z11, Y16
-	VADDPS        Y16, Y11, Y11
-	VEXTRACTF32X4 $0x01, Y11, X16
-	VADDPS        X16, X11, X11
-	VHADDPS       X10, X9, X9
-	VHADDPS       X11, X11, X11
-	VHADDPS       X11, X9, X9
+kdone171:
+	VUNPCKLPS     Z1, Z0, Z12
+	VUNPCKHPS     Z1, Z0, Z13
+	VUNPCKLPS     Z2, Z2, Z14
+	VUNPCKHPS     Z2, Z2, Z15
+	VADDPS        Z13, Z12, Z0
+	VADDPS        Z15, Z14, Z14
+	VUNPCKLPD     Z14, Z0, Z12
+	VUNPCKHPD     Z14, Z0, Z13
+	VADDPS        Z13, Z12, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VADDPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VADDPS        X12, X0, X0
+	VUNPCKLPS     Z4, Z3, Z12
+	VUNPCKHPS     Z4, Z3, Z13
+	VUNPCKLPS     Z5, Z5, Z14
+	VUNPCKHPS     Z5, Z5, Z15
+	VADDPS        Z13, Z12, Z3
+	VADDPS        Z15, Z14, Z14
+	VUNPCKLPD     Z14, Z3, Z12
+	VUNPCKHPD     Z14, Z3, Z13
+	VADDPS        Z13, Z12, Z3
+	VEXTRACTF64X4 $0x01, Z3, Y12
+	VADDPS        Y12, Y3, Y3
+	VEXTRACTF128  $0x01, Y3, X12
+	VADDPS        X12, X3, X3
+	VUNPCKLPS     Z7, Z6, Z12
+	VUNPCKHPS     Z7, Z6, Z13
+	VUNPCKLPS     Z8, Z8, Z14
+	VUNPCKHPS     Z8, Z8, Z15
+	VADDPS        Z13, Z12, Z6
+	VADDPS        Z15, Z14, Z14
+	VUNPCKLPD     Z14, Z6, Z12
+	VUNPCKHPD     Z14, Z6, Z13
+	VADDPS        Z13, Z12, Z6
+	VEXTRACTF64X4 $0x01, Z6, Y12
+	VADDPS        Y12, Y6, Y6
+	VEXTRACTF128  $0x01, Y6, X12
+	VADDPS        X12, X6, X6
+	VUNPCKLPS     Z10, Z9, Z12
+	VUNPCKHPS     Z10, Z9, Z13
+	VUNPCKLPS     Z11, Z11, Z14
+	VUNPCKHPS     Z11, Z11, Z15
+	VADDPS        Z13, Z12, Z9
+	VADDPS        Z15, Z14, Z14
+	VUNPCKLPD     Z14, Z9, Z12
+	VUNPCKHPD     Z14, Z9, Z13
+	VADDPS        Z13, Z12, Z9
+	VEXTRACTF64X4 $0x01, Z9, Y12
+	VADDPS        Y12, Y9, Y9
+	VEXTRACTF128  $0x01, Y9, X12
+	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias157
+	JZ            nobias172
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -2680,7 +2866,7 @@ kdone156:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias157:
+nobias172:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2695,15 +2881,23 @@ nobias157:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile152
+	JMP     tile167
 
-end153:
+end168:
+	IMUL3Q $0x00000004, AX, R10
+	ADDQ   R10, a+16(FP)
+	MOVQ   ldc+8(FP), R10
+	SHLQ   $0x02, R10
+	IMUL3Q $0x00000004, R10, R10
+	ADDQ   R10, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock166
 	VZEROUPPER
 	RET
 
-// func gemmNT4x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT4x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
-TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-72
+TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	MOVQ  k+56(FP), AX
 	ANDQ  $0x0000000f, AX
 	MOVL  $0x0000ffff, CX
@@ -2715,14 +2909,16 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-72
 	SHLQ  $0x02, CX
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
-	MOVQ  c+0(FP), SI
-	MOVQ  b+32(FP), DI
-	MOVQ  bias+48(FP), R8
-	MOVQ  nt+64(FP), R9
 
-tile158:
+rowblock173:
+	MOVQ c+0(FP), SI
+	MOVQ b+32(FP), DI
+	MOVQ bias+48(FP), R8
+	MOVQ nt+64(FP), R9
+
+tile174:
 	TESTQ  R9, R9
-	JZ     end159
+	JZ     end175
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2744,9 +2940,9 @@ tile158:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k160:
+k176:
 	TESTQ       R12, R12
-	JZ          ktail161
+	JZ          ktail177
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -2774,11 +2970,11 @@ k160:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k160
+	JMP         k176
 
-ktail161:
+ktail177:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone162
+	JZ          kdone178
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -2804,85 +3000,61 @@ ktail161:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone162:
-	VEXTRACTF64X4 $0x01, Z0, Y21
-	VADDPS        Y21, Y0, Y0
-	VEXTRACTF32X4 $0x01, Y0, X21
-	VADDPS        X21, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y21
-	VADDPS        Y21, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X21
-	VADDPS        X21, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y21
-	VADDPS        Y21, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X21
-	VADDPS        X21, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y21
-	VADDPS        Y21, Y3, Y3
-	VEXTRACTF32X4 $0x01, Y3, X21
-	VADDPS        X21, X3, X3
-	VHADDPS       X1, X0, X0
-	VHADDPS       X3, X2, X2
-	VHADDPS       X2, X0, X0
-	VEXTRACTF64X4 $0x01, Z4, Y21
-	VADDPS        Y21, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X21
-	VADDPS        X21, X4, X4
-	VEXTRACTF64X4 $0x01, Z5, Y21
-	VADDPS        Y21, Y5, Y5
-	VEXTRACTF32X4 $0x01, Y5, X21
-	VADDPS        X21, X5, X5
-	VEXTRACTF64X4 $0x01, Z6, Y21
-	VADDPS        Y21, Y6, Y6
-	VEXTRACTF32X4 $0x01, Y6, X21
-	VADDPS        X21, X6, X6
-	VEXTRACTF64X4 $0x01, Z7, Y21
-	VADDPS        Y21, Y7, Y7
-	VEXTRACTF32X4 $0x01, Y7, X21
-	VADDPS        X21, X7, X7
-	VHADDPS       X5, X4, X4
-	VHADDPS       X7, X6, X6
-	VHADDPS       X6, X4, X4
-	VEXTRACTF64X4 $0x01, Z8, Y21
-	VADDPS        Y21, Y8, Y8
-	VEXTRACTF32X4 $0x01, Y8, X21
-	VADDPS        X21, X8, X8
-	VEXTRACTF64X4 $0x01, Z9, Y21
-	VADDPS        Y21, Y9, Y9
-	VEXTRACTF32X4 $0x01, Y9, X21
-	VADDPS        X21, X9, X9
-	VEXTRACTF64X4 $0x01, Z10, Y21
-	VADDPS        Y21, Y10, Y10
-	VEXTRACTF32X4 $0x01, Y10, X21
-	VADDPS        X21, X10, X10
-	VEXTRACTF64X4 $0x01, Z11, Y21
-	VADDPS        Y21, Y11, Y11
-	VEXTRACTF32X4 $0x01, Y11, X21
-	VADDPS        X21, X11, X11
-	VHADDPS       X9, X8, X8
-	VHADDPS       X11, X10, X10
-	VHADDPS       X10, X8, X8
-	VEXTRACTF64X4 $0x01, Z12, Y21
-	VADDPS        Y21, Y12, Y12
-	VEXTRACTF32X4 $0x01, Y12, X21
-	VADDPS        X21, X12, X12
-	VEXTRACTF64X4 $0x01, Z13, Y21
-	VADDPS        Y21, Y13, Y13
-	VEXTRACTF32X4 $0x01, Y13, X21
-	VADDPS        X21, X13, X13
-	VEXTRACTF64X4 $0x01, Z14, Y21
-	VADDPS        Y21, Y14, Y14
-	VEXTRACTF32X4 $0x01, Y14, X21
-	VADDPS        X21, X14, X14
-	VEXTRACTF64X4 $0x01, Z15, Y21
-	VADDPS        Y21, Y15, Y15
-	VEXTRACTF32X4 $0x01, Y15, X21
-	VADDPS        X21, X15, X15
-	VHADDPS       X13, X12, X12
-	VHADDPS       X15, X14, X14
-	VHADDPS       X14, X12, X12
+kdone178:
+	VUNPCKLPS     Z1, Z0, Z16
+	VUNPCKHPS     Z1, Z0, Z17
+	VUNPCKLPS     Z3, Z2, Z18
+	VUNPCKHPS     Z3, Z2, Z19
+	VADDPS        Z17, Z16, Z0
+	VADDPS        Z19, Z18, Z18
+	VUNPCKLPD     Z18, Z0, Z16
+	VUNPCKHPD     Z18, Z0, Z17
+	VADDPS        Z17, Z16, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y16
+	VADDPS        Y16, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X16
+	VADDPS        X16, X0, X0
+	VUNPCKLPS     Z5, Z4, Z16
+	VUNPCKHPS     Z5, Z4, Z17
+	VUNPCKLPS     Z7, Z6, Z18
+	VUNPCKHPS     Z7, Z6, Z19
+	VADDPS        Z17, Z16, Z4
+	VADDPS        Z19, Z18, Z18
+	VUNPCKLPD     Z18, Z4, Z16
+	VUNPCKHPD     Z18, Z4, Z17
+	VADDPS        Z17, Z16, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y16
+	VADDPS        Y16, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X16
+	VADDPS        X16, X4, X4
+	VUNPCKLPS     Z9, Z8, Z16
+	VUNPCKHPS     Z9, Z8, Z17
+	VUNPCKLPS     Z11, Z10, Z18
+	VUNPCKHPS     Z11, Z10, Z19
+	VADDPS        Z17, Z16, Z8
+	VADDPS        Z19, Z18, Z18
+	VUNPCKLPD     Z18, Z8, Z16
+	VUNPCKHPD     Z18, Z8, Z17
+	VADDPS        Z17, Z16, Z8
+	VEXTRACTF64X4 $0x01, Z8, Y16
+	VADDPS        Y16, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X16
+	VADDPS        X16, X8, X8
+	VUNPCKLPS     Z13, Z12, Z16
+	VUNPCKHPS     Z13, Z12, Z17
+	VUNPCKLPS     Z15, Z14, Z18
+	VUNPCKHPS     Z15, Z14, Z19
+	VADDPS        Z17, Z16, Z12
+	VADDPS        Z19, Z18, Z18
+	VUNPCKLPD     Z18, Z12, Z16
+	VUNPCKHPD     Z18, Z12, Z17
+	VADDPS        Z17, Z16, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y16
+	VADDPS        Y16, Y12, Y12
+	VEXTRACTF32X4 $0x01, Y12, X16
+	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias163
+	JZ            nobias179
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -2890,7 +3062,7 @@ kdone162:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias163:
+nobias179:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -2905,15 +3077,23 @@ nobias163:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile158
+	JMP     tile174
 
-end159:
+end175:
+	IMUL3Q $0x00000004, AX, R11
+	ADDQ   R11, a+16(FP)
+	MOVQ   ldc+8(FP), R11
+	SHLQ   $0x02, R11
+	IMUL3Q $0x00000004, R11, R11
+	ADDQ   R11, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock173
 	VZEROUPPER
 	RET
 
-// func gemmXN1x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN1x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-88
+TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-96
 	MOVQ  tail+80(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -2924,277 +3104,80 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-88
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
-	MOVQ  c+0(FP), AX
-	MOVQ  b+40(FP), BX
-	MOVQ  nt+72(FP), SI
-	MOVQ  ldc+8(FP), DI
-	SHLQ  $0x02, DI
-
-tile164:
-	TESTQ     SI, SI
-	JZ        end165
-	CMPQ      acc+64(FP), $0x00
-	JE        zero166
-	MOVQ      AX, DI
-	VMOVUPS.Z (DI), K1, Z0
-	JMP       kstart167
-
-zero166:
-	VXORPS Z0, Z0, Z0
-
-kstart167:
-	MOVQ a+16(FP), DI
-	MOVQ BX, R8
-	MOVQ k+56(FP), R9
-
-k168:
-	TESTQ        R9, R9
-	JZ           kdone169
-	VMOVUPS.Z    (R8), K1, Z1
-	VBROADCASTSS (DI), Z2
-	VFMADD231PS  Z1, Z2, Z0
-	ADDQ         CX, DI
-	ADDQ         DX, R8
-	DECQ         R9
-	JMP          k168
-
-kdone169:
-	MOVQ    AX, DI
-	VMOVUPS Z0, K1, (DI)
-	ADDQ    $0x00000040, AX
-	ADDQ    $0x00000040, BX
-	DECQ    SI
-	JMP     tile164
-
-end165:
-	VZEROUPPER
-	RET
-
-// func gemmXN1x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-88
-	MOVQ  tail+80(FP), AX
-	MOVL  $0x0000ffff, CX
-	BZHIL AX, CX, CX
-	KMOVW CX, K1
-	MOVQ  rs+24(FP), AX
-	MOVQ  cs+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	MOVQ  c+0(FP), AX
-	MOVQ  b+40(FP), BX
-	MOVQ  nt+72(FP), SI
-	MOVQ  ldc+8(FP), DI
-	SHLQ  $0x02, DI
-
-tile170:
-	TESTQ     SI, SI
-	JZ        end171
-	CMPQ      acc+64(FP), $0x00
-	JE        zero172
-	MOVQ      AX, DI
-	VMOVUPS   (DI), Z0
-	VMOVUPS.Z 64(DI), K1, Z1
-	JMP       kstart173
-
-zero172:
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-
-kstart173:
-	MOVQ a+16(FP), DI
-	MOVQ BX, R8
-	MOVQ k+56(FP), R9
-
-k174:
-	TESTQ        R9, R9
-	JZ           kdone175
-	VMOVUPS      (R8), Z2
-	VMOVUPS.Z    64(R8), K1, Z3
-	VBROADCASTSS (DI), Z4
-	VFMADD231PS  Z2, Z4, Z0
-	VFMADD231PS  Z3, Z4, Z1
-	ADDQ         CX, DI
-	ADDQ         DX, R8
-	DECQ         R9
-	JMP          k174
-
-kdone175:
-	MOVQ    AX, DI
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, K1, 64(DI)
-	ADDQ    $0x00000080, AX
-	ADDQ    $0x00000080, BX
-	DECQ    SI
-	JMP     tile170
-
-end171:
-	VZEROUPPER
-	RET
-
-// func gemmXN1x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-88
-	MOVQ  tail+80(FP), AX
-	MOVL  $0x0000ffff, CX
-	BZHIL AX, CX, CX
-	KMOVW CX, K1
-	MOVQ  rs+24(FP), AX
-	MOVQ  cs+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	MOVQ  c+0(FP), AX
-	MOVQ  b+40(FP), BX
-	MOVQ  nt+72(FP), SI
-	MOVQ  ldc+8(FP), DI
-	SHLQ  $0x02, DI
-
-tile176:
-	TESTQ     SI, SI
-	JZ        end177
-	CMPQ      acc+64(FP), $0x00
-	JE        zero178
-	MOVQ      AX, DI
-	VMOVUPS   (DI), Z0
-	VMOVUPS   64(DI), Z1
-	VMOVUPS.Z 128(DI), K1, Z2
-	JMP       kstart179
-
-zero178:
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-
-kstart179:
-	MOVQ a+16(FP), DI
-	MOVQ BX, R8
-	MOVQ k+56(FP), R9
-
-k180:
-	TESTQ        R9, R9
-	JZ           kdone181
-	VMOVUPS      (R8), Z3
-	VMOVUPS      64(R8), Z4
-	VMOVUPS.Z    128(R8), K1, Z5
-	VBROADCASTSS (DI), Z6
-	VFMADD231PS  Z3, Z6, Z0
-	VFMADD231PS  Z4, Z6, Z1
-	VFMADD231PS  Z5, Z6, Z2
-	ADDQ         CX, DI
-	ADDQ         DX, R8
-	DECQ         R9
-	JMP          k180
-
-kdone181:
-	MOVQ    AX, DI
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, K1, 128(DI)
-	ADDQ    $0x000000c0, AX
-	ADDQ    $0x000000c0, BX
-	DECQ    SI
-	JMP     tile176
-
-end177:
-	VZEROUPPER
-	RET
-
-// func gemmXN1x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-88
-	MOVQ  tail+80(FP), AX
-	MOVL  $0x0000ffff, CX
-	BZHIL AX, CX, CX
-	KMOVW CX, K1
-	MOVQ  rs+24(FP), AX
-	MOVQ  cs+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	MOVQ  c+0(FP), AX
-	MOVQ  b+40(FP), BX
-	MOVQ  nt+72(FP), SI
-	MOVQ  ldc+8(FP), DI
-	SHLQ  $0x02, DI
-
-tile182:
-	TESTQ     SI, SI
-	JZ        end183
-	CMPQ      acc+64(FP), $0x00
-	JE        zero184
-	MOVQ      AX, DI
-	VMOVUPS   (DI), Z0
-	VMOVUPS   64(DI), Z1
-	VMOVUPS   128(DI), Z2
-	VMOVUPS.Z 192(DI), K1, Z3
-	JMP       kstart185
-
-zero184:
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-
-kstart185:
-	MOVQ a+16(FP), DI
-	MOVQ BX, R8
-	MOVQ k+56(FP), R9
-
-k186:
-	TESTQ        R9, R9
-	JZ           kdone187
-	VMOVUPS      (R8), Z4
-	VMOVUPS      64(R8), Z5
-	VMOVUPS      128(R8), Z6
-	VMOVUPS.Z    192(R8), K1, Z7
-	VBROADCASTSS (DI), Z8
-	VFMADD231PS  Z4, Z8, Z0
-	VFMADD231PS  Z5, Z8, Z1
-	VFMADD231PS  Z6, Z8, Z2
-	VFMADD231PS  Z7, Z8, Z3
-	ADDQ         CX, DI
-	ADDQ         DX, R8
-	DECQ         R9
-	JMP          k186
-
-kdone187:
-	MOVQ    AX, DI
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
-	VMOVUPS Z3, K1, 192(DI)
-	ADDQ    $0x00000100, AX
-	ADDQ    $0x00000100, BX
-	DECQ    SI
-	JMP     tile182
-
-end183:
-	VZEROUPPER
-	RET
-
-// func gemmXN2x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-88
-	MOVQ  tail+80(FP), AX
-	MOVL  $0x0000ffff, CX
-	BZHIL AX, CX, CX
-	KMOVW CX, K1
-	MOVQ  rs+24(FP), AX
-	MOVQ  cs+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	MOVQ  c+0(FP), BX
-	MOVQ  b+40(FP), SI
-	MOVQ  nt+72(FP), DI
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
+
+rowblock180:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile181:
+	TESTQ     DI, DI
+	JZ        end182
+	CMPQ      acc+64(FP), $0x00
+	JE        zero183
+	MOVQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z0
+	JMP       kstart184
+
+zero183:
+	VXORPS Z0, Z0, Z0
+
+kstart184:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+56(FP), R10
+
+k185:
+	TESTQ        R10, R10
+	JZ           kdone186
+	VMOVUPS.Z    (R9), K1, Z1
+	VBROADCASTSS (R8), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k185
+
+kdone186:
+	MOVQ    BX, R8
+	VMOVUPS Z0, K1, (R8)
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	DECQ    DI
+	JMP     tile181
+
+end182:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000001, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock180
+	VZEROUPPER
+	RET
+
+// func gemmXN1x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-96
+	MOVQ  tail+80(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	MOVQ  cs+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	MOVQ  ldc+8(FP), R11
+	SHLQ  $0x02, R11
+
+rowblock187:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
 
 tile188:
 	TESTQ     DI, DI
@@ -3202,9 +3185,8 @@ tile188:
 	CMPQ      acc+64(FP), $0x00
 	JE        zero190
 	MOVQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z0
-	ADDQ      R11, R8
-	VMOVUPS.Z (R8), K1, Z1
+	VMOVUPS   (R8), Z0
+	VMOVUPS.Z 64(R8), K1, Z1
 	JMP       kstart191
 
 zero190:
@@ -3219,11 +3201,11 @@ kstart191:
 k192:
 	TESTQ        R10, R10
 	JZ           kdone193
-	VMOVUPS.Z    (R9), K1, Z2
-	VBROADCASTSS (R8), Z3
-	VFMADD231PS  Z2, Z3, Z0
-	VBROADCASTSS (R8)(AX*1), Z3
-	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      (R9), Z2
+	VMOVUPS.Z    64(R9), K1, Z3
+	VBROADCASTSS (R8), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
@@ -3231,21 +3213,26 @@ k192:
 
 kdone193:
 	MOVQ    BX, R8
-	VMOVUPS Z0, K1, (R8)
-	ADDQ    R11, R8
-	VMOVUPS Z1, K1, (R8)
-	ADDQ    $0x00000040, BX
-	ADDQ    $0x00000040, SI
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, K1, 64(R8)
+	ADDQ    $0x00000080, BX
+	ADDQ    $0x00000080, SI
 	DECQ    DI
 	JMP     tile188
 
 end189:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000001, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock187
 	VZEROUPPER
 	RET
 
-// func gemmXN2x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN1x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-88
+TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-96
 	MOVQ  tail+80(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -3256,39 +3243,274 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-88
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
-	MOVQ  c+0(FP), BX
-	MOVQ  b+40(FP), SI
-	MOVQ  nt+72(FP), DI
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile194:
+rowblock194:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile195:
 	TESTQ     DI, DI
-	JZ        end195
+	JZ        end196
 	CMPQ      acc+64(FP), $0x00
-	JE        zero196
+	JE        zero197
+	MOVQ      BX, R8
+	VMOVUPS   (R8), Z0
+	VMOVUPS   64(R8), Z1
+	VMOVUPS.Z 128(R8), K1, Z2
+	JMP       kstart198
+
+zero197:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+
+kstart198:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+56(FP), R10
+
+k199:
+	TESTQ        R10, R10
+	JZ           kdone200
+	VMOVUPS      (R9), Z3
+	VMOVUPS      64(R9), Z4
+	VMOVUPS.Z    128(R9), K1, Z5
+	VBROADCASTSS (R8), Z6
+	VFMADD231PS  Z3, Z6, Z0
+	VFMADD231PS  Z4, Z6, Z1
+	VFMADD231PS  Z5, Z6, Z2
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k199
+
+kdone200:
+	MOVQ    BX, R8
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, 64(R8)
+	VMOVUPS Z2, K1, 128(R8)
+	ADDQ    $0x000000c0, BX
+	ADDQ    $0x000000c0, SI
+	DECQ    DI
+	JMP     tile195
+
+end196:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000001, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock194
+	VZEROUPPER
+	RET
+
+// func gemmXN1x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-96
+	MOVQ  tail+80(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	MOVQ  cs+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	MOVQ  ldc+8(FP), R11
+	SHLQ  $0x02, R11
+
+rowblock201:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile202:
+	TESTQ     DI, DI
+	JZ        end203
+	CMPQ      acc+64(FP), $0x00
+	JE        zero204
+	MOVQ      BX, R8
+	VMOVUPS   (R8), Z0
+	VMOVUPS   64(R8), Z1
+	VMOVUPS   128(R8), Z2
+	VMOVUPS.Z 192(R8), K1, Z3
+	JMP       kstart205
+
+zero204:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+
+kstart205:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+56(FP), R10
+
+k206:
+	TESTQ        R10, R10
+	JZ           kdone207
+	VMOVUPS      (R9), Z4
+	VMOVUPS      64(R9), Z5
+	VMOVUPS      128(R9), Z6
+	VMOVUPS.Z    192(R9), K1, Z7
+	VBROADCASTSS (R8), Z8
+	VFMADD231PS  Z4, Z8, Z0
+	VFMADD231PS  Z5, Z8, Z1
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k206
+
+kdone207:
+	MOVQ    BX, R8
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, 64(R8)
+	VMOVUPS Z2, 128(R8)
+	VMOVUPS Z3, K1, 192(R8)
+	ADDQ    $0x00000100, BX
+	ADDQ    $0x00000100, SI
+	DECQ    DI
+	JMP     tile202
+
+end203:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000001, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock201
+	VZEROUPPER
+	RET
+
+// func gemmXN2x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-96
+	MOVQ  tail+80(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	MOVQ  cs+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	MOVQ  ldc+8(FP), R11
+	SHLQ  $0x02, R11
+
+rowblock208:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile209:
+	TESTQ     DI, DI
+	JZ        end210
+	CMPQ      acc+64(FP), $0x00
+	JE        zero211
+	MOVQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z0
+	ADDQ      R11, R8
+	VMOVUPS.Z (R8), K1, Z1
+	JMP       kstart212
+
+zero211:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+kstart212:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+56(FP), R10
+
+k213:
+	TESTQ        R10, R10
+	JZ           kdone214
+	VMOVUPS.Z    (R9), K1, Z2
+	VBROADCASTSS (R8), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS (R8)(AX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k213
+
+kdone214:
+	MOVQ    BX, R8
+	VMOVUPS Z0, K1, (R8)
+	ADDQ    R11, R8
+	VMOVUPS Z1, K1, (R8)
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	DECQ    DI
+	JMP     tile209
+
+end210:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000002, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock208
+	VZEROUPPER
+	RET
+
+// func gemmXN2x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-96
+	MOVQ  tail+80(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	MOVQ  cs+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	MOVQ  ldc+8(FP), R11
+	SHLQ  $0x02, R11
+
+rowblock215:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile216:
+	TESTQ     DI, DI
+	JZ        end217
+	CMPQ      acc+64(FP), $0x00
+	JE        zero218
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart197
+	JMP       kstart219
 
-zero196:
+zero218:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart197:
+kstart219:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k198:
+k220:
 	TESTQ        R10, R10
-	JZ           kdone199
+	JZ           kdone221
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -3300,9 +3522,9 @@ k198:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k198
+	JMP          k220
 
-kdone199:
+kdone221:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -3312,15 +3534,21 @@ kdone199:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile194
+	JMP     tile216
 
-end195:
+end217:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000002, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock215
 	VZEROUPPER
 	RET
 
-// func gemmXN2x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN2x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-88
+TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-96
 	MOVQ  tail+80(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -3331,17 +3559,19 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-88
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
-	MOVQ  c+0(FP), BX
-	MOVQ  b+40(FP), SI
-	MOVQ  nt+72(FP), DI
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile200:
+rowblock222:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile223:
 	TESTQ     DI, DI
-	JZ        end201
+	JZ        end224
 	CMPQ      acc+64(FP), $0x00
-	JE        zero202
+	JE        zero225
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3350,9 +3580,9 @@ tile200:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart203
+	JMP       kstart226
 
-zero202:
+zero225:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3360,14 +3590,14 @@ zero202:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart203:
+kstart226:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k204:
+k227:
 	TESTQ        R10, R10
-	JZ           kdone205
+	JZ           kdone228
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -3382,9 +3612,9 @@ k204:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k204
+	JMP          k227
 
-kdone205:
+kdone228:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3396,15 +3626,21 @@ kdone205:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile200
+	JMP     tile223
 
-end201:
+end224:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000002, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock222
 	VZEROUPPER
 	RET
 
-// func gemmXN2x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN2x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-88
+TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-96
 	MOVQ  tail+80(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -3415,17 +3651,19 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-88
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
-	MOVQ  c+0(FP), BX
-	MOVQ  b+40(FP), SI
-	MOVQ  nt+72(FP), DI
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile206:
+rowblock229:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile230:
 	TESTQ     DI, DI
-	JZ        end207
+	JZ        end231
 	CMPQ      acc+64(FP), $0x00
-	JE        zero208
+	JE        zero232
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3436,9 +3674,9 @@ tile206:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart209
+	JMP       kstart233
 
-zero208:
+zero232:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3448,14 +3686,14 @@ zero208:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart209:
+kstart233:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k210:
+k234:
 	TESTQ        R10, R10
-	JZ           kdone211
+	JZ           kdone235
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -3473,9 +3711,9 @@ k210:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k210
+	JMP          k234
 
-kdone211:
+kdone235:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3489,15 +3727,21 @@ kdone211:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile206
+	JMP     tile230
 
-end207:
+end231:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000002, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock229
 	VZEROUPPER
 	RET
 
-// func gemmXN3x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN3x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-88
+TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-96
 	MOVQ  tail+80(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -3508,38 +3752,40 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-88
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
-	MOVQ  c+0(FP), BX
-	MOVQ  b+40(FP), SI
-	MOVQ  nt+72(FP), DI
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile212:
+rowblock236:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile237:
 	TESTQ     DI, DI
-	JZ        end213
+	JZ        end238
 	CMPQ      acc+64(FP), $0x00
-	JE        zero214
+	JE        zero239
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart215
+	JMP       kstart240
 
-zero214:
+zero239:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart215:
+kstart240:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k216:
+k241:
 	TESTQ        R10, R10
-	JZ           kdone217
+	JZ           kdone242
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -3550,9 +3796,9 @@ k216:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k216
+	JMP          k241
 
-kdone217:
+kdone242:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -3562,15 +3808,21 @@ kdone217:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile212
+	JMP     tile237
 
-end213:
+end238:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000003, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock236
 	VZEROUPPER
 	RET
 
-// func gemmXN3x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN3x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-88
+TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-96
 	MOVQ  tail+80(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -3581,17 +3833,19 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-88
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
-	MOVQ  c+0(FP), BX
-	MOVQ  b+40(FP), SI
-	MOVQ  nt+72(FP), DI
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile218:
+rowblock243:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile244:
 	TESTQ     DI, DI
-	JZ        end219
+	JZ        end245
 	CMPQ      acc+64(FP), $0x00
-	JE        zero220
+	JE        zero246
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -3601,9 +3855,9 @@ tile218:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart221
+	JMP       kstart247
 
-zero220:
+zero246:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3611,14 +3865,14 @@ zero220:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart221:
+kstart247:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k222:
+k248:
 	TESTQ        R10, R10
-	JZ           kdone223
+	JZ           kdone249
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -3633,9 +3887,9 @@ k222:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k222
+	JMP          k248
 
-kdone223:
+kdone249:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -3648,15 +3902,21 @@ kdone223:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile218
+	JMP     tile244
 
-end219:
+end245:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000003, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock243
 	VZEROUPPER
 	RET
 
-// func gemmXN3x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN3x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-88
+TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-96
 	MOVQ  tail+80(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -3667,17 +3927,19 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-88
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
-	MOVQ  c+0(FP), BX
-	MOVQ  b+40(FP), SI
-	MOVQ  nt+72(FP), DI
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile224:
+rowblock250:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile251:
 	TESTQ     DI, DI
-	JZ        end225
+	JZ        end252
 	CMPQ      acc+64(FP), $0x00
-	JE        zero226
+	JE        zero253
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3690,9 +3952,9 @@ tile224:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart227
+	JMP       kstart254
 
-zero226:
+zero253:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3703,14 +3965,14 @@ zero226:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart227:
+kstart254:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k228:
+k255:
 	TESTQ        R10, R10
-	JZ           kdone229
+	JZ           kdone256
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -3729,9 +3991,9 @@ k228:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k228
+	JMP          k255
 
-kdone229:
+kdone256:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3747,15 +4009,21 @@ kdone229:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile224
+	JMP     tile251
 
-end225:
+end252:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000003, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock250
 	VZEROUPPER
 	RET
 
-// func gemmXN3x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN3x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-88
+TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-96
 	MOVQ  tail+80(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -3766,17 +4034,19 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-88
 	SHLQ  $0x02, AX
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
-	MOVQ  c+0(FP), BX
-	MOVQ  b+40(FP), SI
-	MOVQ  nt+72(FP), DI
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-tile230:
+rowblock257:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile258:
 	TESTQ     DI, DI
-	JZ        end231
+	JZ        end259
 	CMPQ      acc+64(FP), $0x00
-	JE        zero232
+	JE        zero260
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3792,9 +4062,9 @@ tile230:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart233
+	JMP       kstart261
 
-zero232:
+zero260:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3808,14 +4078,14 @@ zero232:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart233:
+kstart261:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k234:
+k262:
 	TESTQ        R10, R10
-	JZ           kdone235
+	JZ           kdone263
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -3838,9 +4108,9 @@ k234:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k234
+	JMP          k262
 
-kdone235:
+kdone263:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3859,15 +4129,21 @@ kdone235:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile230
+	JMP     tile258
 
-end231:
+end259:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000003, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock257
 	VZEROUPPER
 	RET
 
-// func gemmXN4x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN4x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-88
+TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-96
 	MOVQ  tail+80(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -3879,17 +4155,19 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-88
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
 	LEAQ  (AX)(AX*2), BX
-	MOVQ  c+0(FP), SI
-	MOVQ  b+40(FP), DI
-	MOVQ  nt+72(FP), R8
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-tile236:
+rowblock264:
+	MOVQ c+0(FP), SI
+	MOVQ b+40(FP), DI
+	MOVQ nt+72(FP), R8
+
+tile265:
 	TESTQ     R8, R8
-	JZ        end237
+	JZ        end266
 	CMPQ      acc+64(FP), $0x00
-	JE        zero238
+	JE        zero267
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -3898,22 +4176,22 @@ tile236:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart239
+	JMP       kstart268
 
-zero238:
+zero267:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart239:
+kstart268:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k240:
+k269:
 	TESTQ        R11, R11
-	JZ           kdone241
+	JZ           kdone270
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -3926,9 +4204,9 @@ k240:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k240
+	JMP          k269
 
-kdone241:
+kdone270:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -3940,15 +4218,21 @@ kdone241:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile236
+	JMP     tile265
 
-end237:
+end266:
+	IMUL3Q $0x00000004, AX, R9
+	ADDQ   R9, a+16(FP)
+	IMUL3Q $0x00000004, R12, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock264
 	VZEROUPPER
 	RET
 
-// func gemmXN4x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN4x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-88
+TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-96
 	MOVQ  tail+80(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -3960,17 +4244,19 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-88
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
 	LEAQ  (AX)(AX*2), BX
-	MOVQ  c+0(FP), SI
-	MOVQ  b+40(FP), DI
-	MOVQ  nt+72(FP), R8
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-tile242:
+rowblock271:
+	MOVQ c+0(FP), SI
+	MOVQ b+40(FP), DI
+	MOVQ nt+72(FP), R8
+
+tile272:
 	TESTQ     R8, R8
-	JZ        end243
+	JZ        end273
 	CMPQ      acc+64(FP), $0x00
-	JE        zero244
+	JE        zero274
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -3983,9 +4269,9 @@ tile242:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart245
+	JMP       kstart275
 
-zero244:
+zero274:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3995,14 +4281,14 @@ zero244:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart245:
+kstart275:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k246:
+k276:
 	TESTQ        R11, R11
-	JZ           kdone247
+	JZ           kdone277
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -4020,9 +4306,9 @@ k246:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k246
+	JMP          k276
 
-kdone247:
+kdone277:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -4038,15 +4324,21 @@ kdone247:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile242
+	JMP     tile272
 
-end243:
+end273:
+	IMUL3Q $0x00000004, AX, R9
+	ADDQ   R9, a+16(FP)
+	IMUL3Q $0x00000004, R12, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock271
 	VZEROUPPER
 	RET
 
-// func gemmXN4x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN4x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-88
+TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-96
 	MOVQ  tail+80(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -4058,17 +4350,19 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-88
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
 	LEAQ  (AX)(AX*2), BX
-	MOVQ  c+0(FP), SI
-	MOVQ  b+40(FP), DI
-	MOVQ  nt+72(FP), R8
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-tile248:
+rowblock278:
+	MOVQ c+0(FP), SI
+	MOVQ b+40(FP), DI
+	MOVQ nt+72(FP), R8
+
+tile279:
 	TESTQ     R8, R8
-	JZ        end249
+	JZ        end280
 	CMPQ      acc+64(FP), $0x00
-	JE        zero250
+	JE        zero281
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -4085,9 +4379,9 @@ tile248:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart251
+	JMP       kstart282
 
-zero250:
+zero281:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4101,14 +4395,14 @@ zero250:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart251:
+kstart282:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k252:
+k283:
 	TESTQ        R11, R11
-	JZ           kdone253
+	JZ           kdone284
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -4131,9 +4425,9 @@ k252:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k252
+	JMP          k283
 
-kdone253:
+kdone284:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -4153,15 +4447,21 @@ kdone253:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile248
+	JMP     tile279
 
-end249:
+end280:
+	IMUL3Q $0x00000004, AX, R9
+	ADDQ   R9, a+16(FP)
+	IMUL3Q $0x00000004, R12, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock278
 	VZEROUPPER
 	RET
 
-// func gemmXN4x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN4x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-88
+TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-96
 	MOVQ  tail+80(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -4173,17 +4473,19 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-88
 	SHLQ  $0x02, CX
 	SHLQ  $0x02, DX
 	LEAQ  (AX)(AX*2), BX
-	MOVQ  c+0(FP), SI
-	MOVQ  b+40(FP), DI
-	MOVQ  nt+72(FP), R8
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-tile254:
+rowblock285:
+	MOVQ c+0(FP), SI
+	MOVQ b+40(FP), DI
+	MOVQ nt+72(FP), R8
+
+tile286:
 	TESTQ     R8, R8
-	JZ        end255
+	JZ        end287
 	CMPQ      acc+64(FP), $0x00
-	JE        zero256
+	JE        zero288
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -4204,9 +4506,9 @@ tile254:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart257
+	JMP       kstart289
 
-zero256:
+zero288:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4224,14 +4526,14 @@ zero256:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart257:
+kstart289:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k258:
+k290:
 	TESTQ        R11, R11
-	JZ           kdone259
+	JZ           kdone291
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -4259,9 +4561,9 @@ k258:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k258
+	JMP          k290
 
-kdone259:
+kdone291:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -4285,9 +4587,15 @@ kdone259:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile254
+	JMP     tile286
 
-end255:
+end287:
+	IMUL3Q $0x00000004, AX, R9
+	ADDQ   R9, a+16(FP)
+	IMUL3Q $0x00000004, R12, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock285
 	VZEROUPPER
 	RET
 
@@ -4320,16 +4628,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs260:
+pairs292:
 	CMPQ SI, $0x02
-	JB   odd261
+	JB   odd293
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU263:
+loopU295:
 	CMPQ        R10, R8
-	JAE         loop1264
+	JAE         loop1296
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -4339,29 +4647,29 @@ loopU263:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU263
+	JMP         loopU295
 
-loop1264:
+loop1296:
 	CMPQ        R10, R9
-	JAE         tail266
+	JAE         tail298
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1264
+	JMP         loop1296
 
-tail266:
+tail298:
 	CMPQ        R10, DI
-	JAE         done265
+	JAE         done297
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done265:
+done297:
 	XORQ R10, R10
 
-loopU267:
+loopU299:
 	CMPQ        R10, R8
-	JAE         loop1268
+	JAE         loop1300
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -4371,37 +4679,37 @@ loopU267:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU267
+	JMP         loopU299
 
-loop1268:
+loop1300:
 	CMPQ        R10, R9
-	JAE         tail270
+	JAE         tail302
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1268
+	JMP         loop1300
 
-tail270:
+tail302:
 	CMPQ        R10, DI
-	JAE         done269
+	JAE         done301
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done269:
+done301:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs260
+	JMP  pairs292
 
-odd261:
+odd293:
 	TESTQ SI, SI
-	JZ    end262
+	JZ    end294
 	XORQ  R10, R10
 
-loopU271:
+loopU303:
 	CMPQ        R10, R8
-	JAE         loop1272
+	JAE         loop1304
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -4411,25 +4719,25 @@ loopU271:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU271
+	JMP         loopU303
 
-loop1272:
+loop1304:
 	CMPQ        R10, R9
-	JAE         tail274
+	JAE         tail306
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1272
+	JMP         loop1304
 
-tail274:
+tail306:
 	CMPQ        R10, DI
-	JAE         done273
+	JAE         done305
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done273:
-end262:
+done305:
+end294:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -4467,14 +4775,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows275:
+rows307:
 	TESTQ SI, SI
-	JZ    end276
+	JZ    end308
 	XORQ  R10, R10
 
-loopU277:
+loopU309:
 	CMPQ        R10, R8
-	JAE         loop1278
+	JAE         loop1310
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -4488,32 +4796,32 @@ loopU277:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU277
+	JMP         loopU309
 
-loop1278:
+loop1310:
 	CMPQ        R10, R9
-	JAE         tail280
+	JAE         tail312
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1278
+	JMP         loop1310
 
-tail280:
+tail312:
 	CMPQ        R10, DI
-	JAE         done279
+	JAE         done311
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done279:
+done311:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows275
+	JMP  rows307
 
-end276:
+end308:
 	VZEROUPPER
 	RET
 
@@ -4543,9 +4851,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU281:
+loopU313:
 	CMPQ        CX, DX
-	JAE         loop1282
+	JAE         loop1314
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -4559,26 +4867,26 @@ loopU281:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU281
+	JMP         loopU313
 
-loop1282:
+loop1314:
 	CMPQ        CX, BX
-	JAE         tail284
+	JAE         tail316
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1282
+	JMP         loop1314
 
-tail284:
+tail316:
 	CMPQ        CX, SI
-	JAE         done283
+	JAE         done315
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done283:
+done315:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -4613,9 +4921,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU285:
+loopU317:
 	CMPQ    DX, BX
-	JAE     loop1286
+	JAE     loop1318
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -4625,27 +4933,27 @@ loopU285:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU285
+	JMP     loopU317
 
-loop1286:
+loop1318:
 	CMPQ    DX, SI
-	JAE     tail288
+	JAE     tail320
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1286
+	JMP     loop1318
 
-tail288:
+tail320:
 	CMPQ       DX, DI
-	JAE        done287
+	JAE        done319
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done287:
+done319:
 	VZEROUPPER
 	RET
 
@@ -4672,9 +4980,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU289:
+loopU321:
 	CMPQ    DX, BX
-	JAE     loop1290
+	JAE     loop1322
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -4686,29 +4994,29 @@ loopU289:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU289
+	JMP     loopU321
 
-loop1290:
+loop1322:
 	CMPQ    DX, SI
-	JAE     tail292
+	JAE     tail324
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1290
+	JMP     loop1322
 
-tail292:
+tail324:
 	CMPQ       DX, DI
-	JAE        done291
+	JAE        done323
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done291:
+done323:
 	VZEROUPPER
 	RET
 
@@ -4744,9 +5052,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-72
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1294:
+loop1326:
 	CMPQ        SI, DI
-	JAE         tail296
+	JAE         tail328
 	VMOVUPS     (AX)(SI*1), Y0
 	VMOVUPS     (CX)(SI*1), Y1
 	VMOVUPS     (DX)(SI*1), Y2
@@ -4766,11 +5074,11 @@ loop1294:
 	VSUBPS      Y2, Y0, Y0
 	VMOVUPS     Y0, (AX)(SI*1)
 	ADDQ        $0x00000020, SI
-	JMP         loop1294
+	JMP         loop1326
 
-tail296:
+tail328:
 	CMPQ        SI, R8
-	JAE         done295
+	JAE         done327
 	VMASKMOVPS  (AX)(SI*1), Y15, Y0
 	VMASKMOVPS  (CX)(SI*1), Y15, Y1
 	VMASKMOVPS  (DX)(SI*1), Y15, Y2
@@ -4790,7 +5098,7 @@ tail296:
 	VSUBPS      Y2, Y0, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(SI*1)
 
-done295:
+done327:
 	VZEROUPPER
 	RET
 
@@ -4817,22 +5125,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows297:
+rows329:
 	TESTQ    BX, BX
-	JZ       end300
+	JZ       end332
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do299
-	JP       do299
-	JMP      next298
+	JNE      do331
+	JP       do331
+	JMP      next330
 
-do299:
+do331:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU301:
+loopU333:
 	CMPQ        R9, R8
-	JAE         loop1302
+	JAE         loop1334
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -4840,33 +5148,33 @@ loopU301:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU301
+	JMP         loopU333
 
-loop1302:
+loop1334:
 	CMPQ        R9, SI
-	JAE         tail304
+	JAE         tail336
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1302
+	JMP         loop1334
 
-tail304:
+tail336:
 	CMPQ        R9, DI
-	JAE         done303
+	JAE         done335
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done303:
-next298:
+done335:
+next330:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows297
+	JMP  rows329
 
-end300:
+end332:
 	VZEROUPPER
 	RET
 
@@ -4895,22 +5203,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows305:
+rows337:
 	TESTQ    DI, DI
-	JZ       end308
+	JZ       end340
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do307
-	JP       do307
-	JMP      next306
+	JNE      do339
+	JP       do339
+	JMP      next338
 
-do307:
+do339:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU309:
+loopU341:
 	CMPQ        R11, R10
-	JAE         loop1310
+	JAE         loop1342
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -4924,11 +5232,11 @@ loopU309:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU309
+	JMP         loopU341
 
-loop1310:
+loop1342:
 	CMPQ        R11, R8
-	JAE         tail312
+	JAE         tail344
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -4936,11 +5244,11 @@ loop1310:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1310
+	JMP         loop1342
 
-tail312:
+tail344:
 	CMPQ        R11, R9
-	JAE         done311
+	JAE         done343
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -4950,15 +5258,15 @@ tail312:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done311:
-next306:
+done343:
+next338:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows305
+	JMP  rows337
 
-end308:
+end340:
 	VZEROUPPER
 	RET
 
@@ -4987,18 +5295,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU313:
+blockU345:
 	CMPQ    R10, R8
-	JAE     block1314
+	JAE     block1346
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap317:
+tap349:
 	CMPQ         R11, SI
-	JAE          taps318
+	JAE          taps350
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -5008,47 +5316,47 @@ tap317:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap317
+	JMP          tap349
 
-taps318:
+taps350:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU313
+	JMP     blockU345
 
-block1314:
+block1346:
 	CMPQ    R10, R9
-	JAE     tail315
+	JAE     tail347
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap319:
+tap351:
 	CMPQ         R11, SI
-	JAE          taps320
+	JAE          taps352
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap319
+	JMP          tap351
 
-taps320:
+taps352:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1314
+	JMP     block1346
 
-tail315:
+tail347:
 	CMPQ    R10, DI
-	JAE     end316
+	JAE     end348
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap321:
+tap353:
 	CMPQ         R11, SI
-	JAE          taps322
+	JAE          taps354
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -5056,18 +5364,18 @@ tap321:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap321
+	JMP          tap353
 
-taps322:
+taps354:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end316:
+end348:
 	VZEROUPPER
 	RET
 
-// func gemmNT1x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT1x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-72
+TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	MOVQ    k+56(FP), AX
 	ANDQ    $0x00000007, AX
 	MOVQ    $0x00000008, CX
@@ -5078,255 +5386,106 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-72
 	MOVQ    ldb+40(FP), CX
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
-	MOVQ    c+0(FP), AX
-	MOVQ    b+32(FP), DX
-	MOVQ    bias+48(FP), BX
-	MOVQ    nt+64(FP), SI
 
-tile323:
-	TESTQ  SI, SI
-	JZ     end324
-	VXORPS Y0, Y0, Y0
-	MOVQ   a+16(FP), DI
-	MOVQ   DX, R8
-	MOVQ   k+56(FP), R9
-	SHRQ   $0x03, R9
+rowblock355:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
 
-k325:
-	TESTQ       R9, R9
-	JZ          ktail326
-	VMOVUPS     (R8), Y1
-	VMOVUPS     (DI), Y2
-	VFMADD231PS Y1, Y2, Y0
-	ADDQ        $0x00000020, DI
-	ADDQ        $0x00000020, R8
-	DECQ        R9
-	JMP         k325
-
-ktail326:
-	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone327
-	VMASKMOVPS  (R8), Y15, Y1
-	VMASKMOVPS  (DI), Y15, Y2
-	VFMADD231PS Y1, Y2, Y0
-
-kdone327:
-	VEXTRACTF128 $0x01, Y0, X3
-	VADDPS       X3, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
-	TESTQ        BX, BX
-	JZ           nobias328
-	VMOVUPS      maskTable<>+28(SB), X14
-	VMASKMOVPS   (BX), X14, X3
-	VADDPS       X3, X0, X0
-	ADDQ         $0x00000004, BX
-
-nobias328:
-	MOVQ       ldc+8(FP), DI
-	SHLQ       $0x02, DI
-	MOVQ       AX, DI
-	VMOVUPS    maskTable<>+28(SB), X14
-	VMASKMOVPS X0, X14, (DI)
-	ADDQ       $0x00000004, AX
-	IMUL3Q     $0x00000001, CX, DI
-	ADDQ       DI, DX
-	DECQ       SI
-	JMP        tile323
-
-end324:
-	VZEROUPPER
-	RET
-
-// func gemmNT1x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
-// Requires: AVX, FMA3
-TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-72
-	MOVQ    k+56(FP), AX
-	ANDQ    $0x00000007, AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    lda+24(FP), AX
-	MOVQ    ldb+40(FP), CX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	MOVQ    c+0(FP), AX
-	MOVQ    b+32(FP), DX
-	MOVQ    bias+48(FP), BX
-	MOVQ    nt+64(FP), SI
-
-tile329:
-	TESTQ  SI, SI
-	JZ     end330
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	MOVQ   a+16(FP), DI
-	MOVQ   DX, R8
-	MOVQ   k+56(FP), R9
-	SHRQ   $0x03, R9
-
-k331:
-	TESTQ       R9, R9
-	JZ          ktail332
-	VMOVUPS     (R8), Y2
-	VMOVUPS     (R8)(CX*1), Y3
-	VMOVUPS     (DI), Y4
-	VFMADD231PS Y2, Y4, Y0
-	VFMADD231PS Y3, Y4, Y1
-	ADDQ        $0x00000020, DI
-	ADDQ        $0x00000020, R8
-	DECQ        R9
-	JMP         k331
-
-ktail332:
-	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone333
-	VMASKMOVPS  (R8), Y15, Y2
-	VMASKMOVPS  (R8)(CX*1), Y15, Y3
-	VMASKMOVPS  (DI), Y15, Y4
-	VFMADD231PS Y2, Y4, Y0
-	VFMADD231PS Y3, Y4, Y1
-
-kdone333:
-	VEXTRACTF128 $0x01, Y0, X5
-	VADDPS       X5, X0, X0
-	VEXTRACTF128 $0x01, Y1, X5
-	VADDPS       X5, X1, X1
-	VHADDPS      X1, X0, X0
-	VHADDPS      X0, X0, X0
-	TESTQ        BX, BX
-	JZ           nobias334
-	VMOVUPS      maskTable<>+24(SB), X14
-	VMASKMOVPS   (BX), X14, X5
-	VADDPS       X5, X0, X0
-	ADDQ         $0x00000008, BX
-
-nobias334:
-	MOVQ       ldc+8(FP), DI
-	SHLQ       $0x02, DI
-	MOVQ       AX, DI
-	VMOVUPS    maskTable<>+24(SB), X14
-	VMASKMOVPS X0, X14, (DI)
-	ADDQ       $0x00000008, AX
-	IMUL3Q     $0x00000002, CX, DI
-	ADDQ       DI, DX
-	DECQ       SI
-	JMP        tile329
-
-end330:
-	VZEROUPPER
-	RET
-
-// func gemmNT1x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
-// Requires: AVX, FMA3
-TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-72
-	MOVQ    k+56(FP), AX
-	ANDQ    $0x00000007, AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    lda+24(FP), AX
-	MOVQ    ldb+40(FP), CX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	MOVQ    c+0(FP), AX
-	MOVQ    b+32(FP), DX
-	MOVQ    bias+48(FP), BX
-	MOVQ    nt+64(FP), SI
-
-tile335:
-	TESTQ  SI, SI
-	JZ     end336
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	MOVQ   a+16(FP), DI
-	MOVQ   DX, R8
-	MOVQ   k+56(FP), R9
-	SHRQ   $0x03, R9
-
-k337:
-	TESTQ       R9, R9
-	JZ          ktail338
-	VMOVUPS     (R8), Y3
-	VMOVUPS     (R8)(CX*1), Y4
-	VMOVUPS     (R8)(CX*2), Y5
-	VMOVUPS     (DI), Y6
-	VFMADD231PS Y3, Y6, Y0
-	VFMADD231PS Y4, Y6, Y1
-	VFMADD231PS Y5, Y6, Y2
-	ADDQ        $0x00000020, DI
-	ADDQ        $0x00000020, R8
-	DECQ        R9
-	JMP         k337
-
-ktail338:
-	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone339
-	VMASKMOVPS  (R8), Y15, Y3
-	VMASKMOVPS  (R8)(CX*1), Y15, Y4
-	VMASKMOVPS  (R8)(CX*2), Y15, Y5
-	VMASKMOVPS  (DI), Y15, Y6
-	VFMADD231PS Y3, Y6, Y0
-	VFMADD231PS Y4, Y6, Y1
-	VFMADD231PS Y5, Y6, Y2
-
-kdone339:
-	VEXTRACTF128 $0x01, Y0, X7
-	VADDPS       X7, X0, X0
-	VEXTRACTF128 $0x01, Y1, X7
-	VADDPS       X7, X1, X1
-	VEXTRACTF128 $0x01, Y2, X7
-	VADDPS       X7, X2, X2
-	VHADDPS      X1, X0, X0
-	VHADDPS      X2, X2, X2
-	VHADDPS      X2, X0, X0
-	TESTQ        BX, BX
-	JZ           nobias340
-	VMOVUPS      maskTable<>+20(SB), X14
-	VMASKMOVPS   (BX), X14, X7
-	VADDPS       X7, X0, X0
-	ADDQ         $0x0000000c, BX
-
-nobias340:
-	MOVQ       ldc+8(FP), DI
-	SHLQ       $0x02, DI
-	MOVQ       AX, DI
-	VMOVUPS    maskTable<>+20(SB), X14
-	VMASKMOVPS X0, X14, (DI)
-	ADDQ       $0x0000000c, AX
-	IMUL3Q     $0x00000003, CX, DI
-	ADDQ       DI, DX
-	DECQ       SI
-	JMP        tile335
-
-end336:
-	VZEROUPPER
-	RET
-
-// func gemmNT2x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
-// Requires: AVX, FMA3
-TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-72
-	MOVQ    k+56(FP), AX
-	ANDQ    $0x00000007, AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    lda+24(FP), AX
-	MOVQ    ldb+40(FP), CX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	MOVQ    c+0(FP), DX
-	MOVQ    b+32(FP), BX
-	MOVQ    bias+48(FP), SI
-	MOVQ    nt+64(FP), DI
-
-tile341:
+tile356:
 	TESTQ  DI, DI
-	JZ     end342
+	JZ     end357
+	VXORPS Y0, Y0, Y0
+	MOVQ   a+16(FP), R8
+	MOVQ   BX, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x03, R10
+
+k358:
+	TESTQ       R10, R10
+	JZ          ktail359
+	VMOVUPS     (R9), Y1
+	VMOVUPS     (R8), Y2
+	VFMADD231PS Y1, Y2, Y0
+	ADDQ        $0x00000020, R8
+	ADDQ        $0x00000020, R9
+	DECQ        R10
+	JMP         k358
+
+ktail359:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone360
+	VMASKMOVPS  (R9), Y15, Y1
+	VMASKMOVPS  (R8), Y15, Y2
+	VFMADD231PS Y1, Y2, Y0
+
+kdone360:
+	VUNPCKLPS    Y0, Y0, Y1
+	VUNPCKHPS    Y0, Y0, Y2
+	VUNPCKLPS    Y0, Y0, Y3
+	VUNPCKHPS    Y0, Y0, Y4
+	VADDPS       Y2, Y1, Y0
+	VADDPS       Y4, Y3, Y3
+	VUNPCKLPD    Y3, Y0, Y1
+	VUNPCKHPD    Y3, Y0, Y2
+	VADDPS       Y2, Y1, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	TESTQ        SI, SI
+	JZ           nobias361
+	VMOVUPS      maskTable<>+28(SB), X14
+	VMASKMOVPS   (SI), X14, X3
+	VADDPS       X3, X0, X0
+	ADDQ         $0x00000004, SI
+
+nobias361:
+	MOVQ       ldc+8(FP), R8
+	SHLQ       $0x02, R8
+	MOVQ       DX, R8
+	VMOVUPS    maskTable<>+28(SB), X14
+	VMASKMOVPS X0, X14, (R8)
+	ADDQ       $0x00000004, DX
+	IMUL3Q     $0x00000001, CX, R8
+	ADDQ       R8, BX
+	DECQ       DI
+	JMP        tile356
+
+end357:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000001, R8, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock355
+	VZEROUPPER
+	RET
+
+// func gemmNT1x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+// Requires: AVX, FMA3
+TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+
+rowblock362:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile363:
+	TESTQ  DI, DI
+	JZ     end364
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -5334,9 +5493,204 @@ tile341:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k343:
+k365:
 	TESTQ       R10, R10
-	JZ          ktail344
+	JZ          ktail366
+	VMOVUPS     (R9), Y2
+	VMOVUPS     (R9)(CX*1), Y3
+	VMOVUPS     (R8), Y4
+	VFMADD231PS Y2, Y4, Y0
+	VFMADD231PS Y3, Y4, Y1
+	ADDQ        $0x00000020, R8
+	ADDQ        $0x00000020, R9
+	DECQ        R10
+	JMP         k365
+
+ktail366:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone367
+	VMASKMOVPS  (R9), Y15, Y2
+	VMASKMOVPS  (R9)(CX*1), Y15, Y3
+	VMASKMOVPS  (R8), Y15, Y4
+	VFMADD231PS Y2, Y4, Y0
+	VFMADD231PS Y3, Y4, Y1
+
+kdone367:
+	VUNPCKLPS    Y1, Y0, Y2
+	VUNPCKHPS    Y1, Y0, Y3
+	VUNPCKLPS    Y1, Y0, Y4
+	VUNPCKHPS    Y1, Y0, Y5
+	VADDPS       Y3, Y2, Y0
+	VADDPS       Y5, Y4, Y4
+	VUNPCKLPD    Y4, Y0, Y2
+	VUNPCKHPD    Y4, Y0, Y3
+	VADDPS       Y3, Y2, Y0
+	VEXTRACTF128 $0x01, Y0, X2
+	VADDPS       X2, X0, X0
+	TESTQ        SI, SI
+	JZ           nobias368
+	VMOVUPS      maskTable<>+24(SB), X14
+	VMASKMOVPS   (SI), X14, X5
+	VADDPS       X5, X0, X0
+	ADDQ         $0x00000008, SI
+
+nobias368:
+	MOVQ       ldc+8(FP), R8
+	SHLQ       $0x02, R8
+	MOVQ       DX, R8
+	VMOVUPS    maskTable<>+24(SB), X14
+	VMASKMOVPS X0, X14, (R8)
+	ADDQ       $0x00000008, DX
+	IMUL3Q     $0x00000002, CX, R8
+	ADDQ       R8, BX
+	DECQ       DI
+	JMP        tile363
+
+end364:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000001, R8, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock362
+	VZEROUPPER
+	RET
+
+// func gemmNT1x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+// Requires: AVX, FMA3
+TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+
+rowblock369:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile370:
+	TESTQ  DI, DI
+	JZ     end371
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	MOVQ   a+16(FP), R8
+	MOVQ   BX, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x03, R10
+
+k372:
+	TESTQ       R10, R10
+	JZ          ktail373
+	VMOVUPS     (R9), Y3
+	VMOVUPS     (R9)(CX*1), Y4
+	VMOVUPS     (R9)(CX*2), Y5
+	VMOVUPS     (R8), Y6
+	VFMADD231PS Y3, Y6, Y0
+	VFMADD231PS Y4, Y6, Y1
+	VFMADD231PS Y5, Y6, Y2
+	ADDQ        $0x00000020, R8
+	ADDQ        $0x00000020, R9
+	DECQ        R10
+	JMP         k372
+
+ktail373:
+	TESTQ       $0x00000007, k+56(FP)
+	JZ          kdone374
+	VMASKMOVPS  (R9), Y15, Y3
+	VMASKMOVPS  (R9)(CX*1), Y15, Y4
+	VMASKMOVPS  (R9)(CX*2), Y15, Y5
+	VMASKMOVPS  (R8), Y15, Y6
+	VFMADD231PS Y3, Y6, Y0
+	VFMADD231PS Y4, Y6, Y1
+	VFMADD231PS Y5, Y6, Y2
+
+kdone374:
+	VUNPCKLPS    Y1, Y0, Y3
+	VUNPCKHPS    Y1, Y0, Y4
+	VUNPCKLPS    Y2, Y2, Y5
+	VUNPCKHPS    Y2, Y2, Y6
+	VADDPS       Y4, Y3, Y0
+	VADDPS       Y6, Y5, Y5
+	VUNPCKLPD    Y5, Y0, Y3
+	VUNPCKHPD    Y5, Y0, Y4
+	VADDPS       Y4, Y3, Y0
+	VEXTRACTF128 $0x01, Y0, X3
+	VADDPS       X3, X0, X0
+	TESTQ        SI, SI
+	JZ           nobias375
+	VMOVUPS      maskTable<>+20(SB), X14
+	VMASKMOVPS   (SI), X14, X7
+	VADDPS       X7, X0, X0
+	ADDQ         $0x0000000c, SI
+
+nobias375:
+	MOVQ       ldc+8(FP), R8
+	SHLQ       $0x02, R8
+	MOVQ       DX, R8
+	VMOVUPS    maskTable<>+20(SB), X14
+	VMASKMOVPS X0, X14, (R8)
+	ADDQ       $0x0000000c, DX
+	IMUL3Q     $0x00000003, CX, R8
+	ADDQ       R8, BX
+	DECQ       DI
+	JMP        tile370
+
+end371:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	MOVQ   ldc+8(FP), R8
+	SHLQ   $0x02, R8
+	IMUL3Q $0x00000001, R8, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock369
+	VZEROUPPER
+	RET
+
+// func gemmNT2x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
+// Requires: AVX, FMA3
+TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
+	MOVQ    k+56(FP), AX
+	ANDQ    $0x00000007, AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    lda+24(FP), AX
+	MOVQ    ldb+40(FP), CX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+
+rowblock376:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile377:
+	TESTQ  DI, DI
+	JZ     end378
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   a+16(FP), R8
+	MOVQ   BX, R9
+	MOVQ   k+56(FP), R10
+	SHRQ   $0x03, R10
+
+k379:
+	TESTQ       R10, R10
+	JZ          ktail380
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -5345,35 +5699,49 @@ k343:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k343
+	JMP         k379
 
-ktail344:
+ktail380:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone345
+	JZ          kdone381
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone345:
-	VEXTRACTF128 $0x01, Y0, X4
-	VADDPS       X4, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
-	VEXTRACTF128 $0x01, Y1, X4
-	VADDPS       X4, X1, X1
-	VHADDPS      X1, X1, X1
-	VHADDPS      X1, X1, X1
+kdone381:
+	VUNPCKLPS    Y0, Y0, Y2
+	VUNPCKHPS    Y0, Y0, Y3
+	VUNPCKLPS    Y0, Y0, Y4
+	VUNPCKHPS    Y0, Y0, Y5
+	VADDPS       Y3, Y2, Y0
+	VADDPS       Y5, Y4, Y4
+	VUNPCKLPD    Y4, Y0, Y2
+	VUNPCKHPD    Y4, Y0, Y3
+	VADDPS       Y3, Y2, Y0
+	VEXTRACTF128 $0x01, Y0, X2
+	VADDPS       X2, X0, X0
+	VUNPCKLPS    Y1, Y1, Y2
+	VUNPCKHPS    Y1, Y1, Y3
+	VUNPCKLPS    Y1, Y1, Y4
+	VUNPCKHPS    Y1, Y1, Y5
+	VADDPS       Y3, Y2, Y1
+	VADDPS       Y5, Y4, Y4
+	VUNPCKLPD    Y4, Y1, Y2
+	VUNPCKHPD    Y4, Y1, Y3
+	VADDPS       Y3, Y2, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias346
+	JZ           nobias382
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias346:
+nobias382:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5386,15 +5754,23 @@ nobias346:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile341
+	JMP        tile377
 
-end342:
+end378:
+	IMUL3Q $0x00000002, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000002, R9, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock376
 	VZEROUPPER
 	RET
 
-// func gemmNT2x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT2x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-72
+TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	MOVQ    k+56(FP), AX
 	ANDQ    $0x00000007, AX
 	MOVQ    $0x00000008, CX
@@ -5405,14 +5781,16 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-72
 	MOVQ    ldb+40(FP), CX
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
-	MOVQ    c+0(FP), DX
-	MOVQ    b+32(FP), BX
-	MOVQ    bias+48(FP), SI
-	MOVQ    nt+64(FP), DI
 
-tile347:
+rowblock383:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile384:
 	TESTQ  DI, DI
-	JZ     end348
+	JZ     end385
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5422,9 +5800,9 @@ tile347:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k349:
+k386:
 	TESTQ       R10, R10
-	JZ          ktail350
+	JZ          ktail387
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -5436,11 +5814,11 @@ k349:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k349
+	JMP         k386
 
-ktail350:
+ktail387:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone351
+	JZ          kdone388
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -5450,28 +5828,38 @@ ktail350:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone351:
-	VEXTRACTF128 $0x01, Y0, X7
-	VADDPS       X7, X0, X0
-	VEXTRACTF128 $0x01, Y1, X7
-	VADDPS       X7, X1, X1
-	VHADDPS      X1, X0, X0
-	VHADDPS      X0, X0, X0
-	VEXTRACTF128 $0x01, Y2, X7
-	VADDPS       X7, X2, X2
-	VEXTRACTF128 $0x01, Y3, X7
-	VADDPS       X7, X3, X3
-	VHADDPS      X3, X2, X2
-	VHADDPS      X2, X2, X2
+kdone388:
+	VUNPCKLPS    Y1, Y0, Y4
+	VUNPCKHPS    Y1, Y0, Y5
+	VUNPCKLPS    Y1, Y0, Y6
+	VUNPCKHPS    Y1, Y0, Y7
+	VADDPS       Y5, Y4, Y0
+	VADDPS       Y7, Y6, Y6
+	VUNPCKLPD    Y6, Y0, Y4
+	VUNPCKHPD    Y6, Y0, Y5
+	VADDPS       Y5, Y4, Y0
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPS       X4, X0, X0
+	VUNPCKLPS    Y3, Y2, Y4
+	VUNPCKHPS    Y3, Y2, Y5
+	VUNPCKLPS    Y3, Y2, Y6
+	VUNPCKHPS    Y3, Y2, Y7
+	VADDPS       Y5, Y4, Y2
+	VADDPS       Y7, Y6, Y6
+	VUNPCKLPD    Y6, Y2, Y4
+	VUNPCKHPD    Y6, Y2, Y5
+	VADDPS       Y5, Y4, Y2
+	VEXTRACTF128 $0x01, Y2, X4
+	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias352
+	JZ           nobias389
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias352:
+nobias389:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5484,15 +5872,23 @@ nobias352:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile347
+	JMP        tile384
 
-end348:
+end385:
+	IMUL3Q $0x00000002, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000002, R9, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock383
 	VZEROUPPER
 	RET
 
-// func gemmNT2x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT2x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-72
+TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	MOVQ    k+56(FP), AX
 	ANDQ    $0x00000007, AX
 	MOVQ    $0x00000008, CX
@@ -5503,14 +5899,16 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-72
 	MOVQ    ldb+40(FP), CX
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
-	MOVQ    c+0(FP), DX
-	MOVQ    b+32(FP), BX
-	MOVQ    bias+48(FP), SI
-	MOVQ    nt+64(FP), DI
 
-tile353:
+rowblock390:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile391:
 	TESTQ  DI, DI
-	JZ     end354
+	JZ     end392
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5522,9 +5920,9 @@ tile353:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k355:
+k393:
 	TESTQ       R10, R10
-	JZ          ktail356
+	JZ          ktail394
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -5539,11 +5937,11 @@ k355:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k355
+	JMP         k393
 
-ktail356:
+ktail394:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone357
+	JZ          kdone395
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -5556,34 +5954,38 @@ ktail356:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone357:
-	VEXTRACTF128 $0x01, Y0, X10
-	VADDPS       X10, X0, X0
-	VEXTRACTF128 $0x01, Y1, X10
-	VADDPS       X10, X1, X1
-	VEXTRACTF128 $0x01, Y2, X10
-	VADDPS       X10, X2, X2
-	VHADDPS      X1, X0, X0
-	VHADDPS      X2, X2, X2
-	VHADDPS      X2, X0, X0
-	VEXTRACTF128 $0x01, Y3, X10
-	VADDPS       X10, X3, X3
-	VEXTRACTF128 $0x01, Y4, X10
-	VADDPS       X10, X4, X4
-	VEXTRACTF128 $0x01, Y5, X10
-	VADDPS       X10, X5, X5
-	VHADDPS      X4, X3, X3
-	VHADDPS      X5, X5, X5
-	VHADDPS      X5, X3, X3
+kdone395:
+	VUNPCKLPS    Y1, Y0, Y6
+	VUNPCKHPS    Y1, Y0, Y7
+	VUNPCKLPS    Y2, Y2, Y8
+	VUNPCKHPS    Y2, Y2, Y9
+	VADDPS       Y7, Y6, Y0
+	VADDPS       Y9, Y8, Y8
+	VUNPCKLPD    Y8, Y0, Y6
+	VUNPCKHPD    Y8, Y0, Y7
+	VADDPS       Y7, Y6, Y0
+	VEXTRACTF128 $0x01, Y0, X6
+	VADDPS       X6, X0, X0
+	VUNPCKLPS    Y4, Y3, Y6
+	VUNPCKHPS    Y4, Y3, Y7
+	VUNPCKLPS    Y5, Y5, Y8
+	VUNPCKHPS    Y5, Y5, Y9
+	VADDPS       Y7, Y6, Y3
+	VADDPS       Y9, Y8, Y8
+	VUNPCKLPD    Y8, Y3, Y6
+	VUNPCKHPD    Y8, Y3, Y7
+	VADDPS       Y7, Y6, Y3
+	VEXTRACTF128 $0x01, Y3, X6
+	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias358
+	JZ           nobias396
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias358:
+nobias396:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5596,15 +5998,23 @@ nobias358:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile353
+	JMP        tile391
 
-end354:
+end392:
+	IMUL3Q $0x00000002, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000002, R9, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock390
 	VZEROUPPER
 	RET
 
-// func gemmNT3x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT3x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-72
+TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	MOVQ    k+56(FP), AX
 	ANDQ    $0x00000007, AX
 	MOVQ    $0x00000008, CX
@@ -5615,14 +6025,16 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-72
 	MOVQ    ldb+40(FP), CX
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
-	MOVQ    c+0(FP), DX
-	MOVQ    b+32(FP), BX
-	MOVQ    bias+48(FP), SI
-	MOVQ    nt+64(FP), DI
 
-tile359:
+rowblock397:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile398:
 	TESTQ  DI, DI
-	JZ     end360
+	JZ     end399
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5631,9 +6043,9 @@ tile359:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k361:
+k400:
 	TESTQ       R10, R10
-	JZ          ktail362
+	JZ          ktail401
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -5644,11 +6056,11 @@ k361:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k361
+	JMP         k400
 
-ktail362:
+ktail401:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone363
+	JZ          kdone402
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -5657,21 +6069,42 @@ ktail362:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone363:
-	VEXTRACTF128 $0x01, Y0, X5
-	VADDPS       X5, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
-	VEXTRACTF128 $0x01, Y1, X5
-	VADDPS       X5, X1, X1
-	VHADDPS      X1, X1, X1
-	VHADDPS      X1, X1, X1
-	VEXTRACTF128 $0x01, Y2, X5
-	VADDPS       X5, X2, X2
-	VHADDPS      X2, X2, X2
-	VHADDPS      X2, X2, X2
+kdone402:
+	VUNPCKLPS    Y0, Y0, Y3
+	VUNPCKHPS    Y0, Y0, Y4
+	VUNPCKLPS    Y0, Y0, Y5
+	VUNPCKHPS    Y0, Y0, Y6
+	VADDPS       Y4, Y3, Y0
+	VADDPS       Y6, Y5, Y5
+	VUNPCKLPD    Y5, Y0, Y3
+	VUNPCKHPD    Y5, Y0, Y4
+	VADDPS       Y4, Y3, Y0
+	VEXTRACTF128 $0x01, Y0, X3
+	VADDPS       X3, X0, X0
+	VUNPCKLPS    Y1, Y1, Y3
+	VUNPCKHPS    Y1, Y1, Y4
+	VUNPCKLPS    Y1, Y1, Y5
+	VUNPCKHPS    Y1, Y1, Y6
+	VADDPS       Y4, Y3, Y1
+	VADDPS       Y6, Y5, Y5
+	VUNPCKLPD    Y5, Y1, Y3
+	VUNPCKHPD    Y5, Y1, Y4
+	VADDPS       Y4, Y3, Y1
+	VEXTRACTF128 $0x01, Y1, X3
+	VADDPS       X3, X1, X1
+	VUNPCKLPS    Y2, Y2, Y3
+	VUNPCKHPS    Y2, Y2, Y4
+	VUNPCKLPS    Y2, Y2, Y5
+	VUNPCKHPS    Y2, Y2, Y6
+	VADDPS       Y4, Y3, Y2
+	VADDPS       Y6, Y5, Y5
+	VUNPCKLPD    Y5, Y2, Y3
+	VUNPCKHPD    Y5, Y2, Y4
+	VADDPS       Y4, Y3, Y2
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias364
+	JZ           nobias403
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -5679,7 +6112,7 @@ kdone363:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias364:
+nobias403:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5695,15 +6128,23 @@ nobias364:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile359
+	JMP        tile398
 
-end360:
+end399:
+	IMUL3Q $0x00000003, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000003, R9, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock397
 	VZEROUPPER
 	RET
 
-// func gemmNT3x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT3x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-72
+TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	MOVQ    k+56(FP), AX
 	ANDQ    $0x00000007, AX
 	MOVQ    $0x00000008, CX
@@ -5714,14 +6155,16 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-72
 	MOVQ    ldb+40(FP), CX
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
-	MOVQ    c+0(FP), DX
-	MOVQ    b+32(FP), BX
-	MOVQ    bias+48(FP), SI
-	MOVQ    nt+64(FP), DI
 
-tile365:
+rowblock404:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile405:
 	TESTQ  DI, DI
-	JZ     end366
+	JZ     end406
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5733,9 +6176,9 @@ tile365:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k367:
+k407:
 	TESTQ       R10, R10
-	JZ          ktail368
+	JZ          ktail408
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -5750,11 +6193,11 @@ k367:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k367
+	JMP         k407
 
-ktail368:
+ktail408:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone369
+	JZ          kdone409
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -5767,27 +6210,42 @@ ktail368:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone369:
-	VEXTRACTF128 $0x01, Y0, X9
-	VADDPS       X9, X0, X0
-	VEXTRACTF128 $0x01, Y1, X9
-	VADDPS       X9, X1, X1
-	VHADDPS      X1, X0, X0
-	VHADDPS      X0, X0, X0
-	VEXTRACTF128 $0x01, Y2, X9
-	VADDPS       X9, X2, X2
-	VEXTRACTF128 $0x01, Y3, X9
-	VADDPS       X9, X3, X3
-	VHADDPS      X3, X2, X2
-	VHADDPS      X2, X2, X2
-	VEXTRACTF128 $0x01, Y4, X9
-	VADDPS       X9, X4, X4
-	VEXTRACTF128 $0x01, Y5, X9
-	VADDPS       X9, X5, X5
-	VHADDPS      X5, X4, X4
-	VHADDPS      X4, X4, X4
+kdone409:
+	VUNPCKLPS    Y1, Y0, Y6
+	VUNPCKHPS    Y1, Y0, Y7
+	VUNPCKLPS    Y1, Y0, Y8
+	VUNPCKHPS    Y1, Y0, Y9
+	VADDPS       Y7, Y6, Y0
+	VADDPS       Y9, Y8, Y8
+	VUNPCKLPD    Y8, Y0, Y6
+	VUNPCKHPD    Y8, Y0, Y7
+	VADDPS       Y7, Y6, Y0
+	VEXTRACTF128 $0x01, Y0, X6
+	VADDPS       X6, X0, X0
+	VUNPCKLPS    Y3, Y2, Y6
+	VUNPCKHPS    Y3, Y2, Y7
+	VUNPCKLPS    Y3, Y2, Y8
+	VUNPCKHPS    Y3, Y2, Y9
+	VADDPS       Y7, Y6, Y2
+	VADDPS       Y9, Y8, Y8
+	VUNPCKLPD    Y8, Y2, Y6
+	VUNPCKHPD    Y8, Y2, Y7
+	VADDPS       Y7, Y6, Y2
+	VEXTRACTF128 $0x01, Y2, X6
+	VADDPS       X6, X2, X2
+	VUNPCKLPS    Y5, Y4, Y6
+	VUNPCKHPS    Y5, Y4, Y7
+	VUNPCKLPS    Y5, Y4, Y8
+	VUNPCKHPS    Y5, Y4, Y9
+	VADDPS       Y7, Y6, Y4
+	VADDPS       Y9, Y8, Y8
+	VUNPCKLPD    Y8, Y4, Y6
+	VUNPCKHPD    Y8, Y4, Y7
+	VADDPS       Y7, Y6, Y4
+	VEXTRACTF128 $0x01, Y4, X6
+	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias370
+	JZ           nobias410
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -5795,7 +6253,7 @@ kdone369:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias370:
+nobias410:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5811,15 +6269,23 @@ nobias370:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile365
+	JMP        tile405
 
-end366:
+end406:
+	IMUL3Q $0x00000003, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000003, R9, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock404
 	VZEROUPPER
 	RET
 
-// func gemmNT3x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+// func gemmNT3x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-72
+TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	MOVQ    k+56(FP), AX
 	ANDQ    $0x00000007, AX
 	MOVQ    $0x00000008, CX
@@ -5830,14 +6296,16 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-72
 	MOVQ    ldb+40(FP), CX
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
-	MOVQ    c+0(FP), DX
-	MOVQ    b+32(FP), BX
-	MOVQ    bias+48(FP), SI
-	MOVQ    nt+64(FP), DI
 
-tile371:
+rowblock411:
+	MOVQ c+0(FP), DX
+	MOVQ b+32(FP), BX
+	MOVQ bias+48(FP), SI
+	MOVQ nt+64(FP), DI
+
+tile412:
 	TESTQ  DI, DI
-	JZ     end372
+	JZ     end413
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5852,9 +6320,9 @@ tile371:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k373:
+k414:
 	TESTQ       R10, R10
-	JZ          ktail374
+	JZ          ktail415
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -5873,11 +6341,11 @@ k373:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k373
+	JMP         k414
 
-ktail374:
+ktail415:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone375
+	JZ          kdone416
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -5894,36 +6362,42 @@ ktail374:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone375:
-	VEXTRACTF128 $0x01, Y0, X13
-	VADDPS       X13, X0, X0
-	VEXTRACTF128 $0x01, Y1, X13
-	VADDPS       X13, X1, X1
-	VEXTRACTF128 $0x01, Y2, X13
-	VADDPS       X13, X2, X2
-	VHADDPS      X1, X0, X0
-	VHADDPS      X2, X2, X2
-	VHADDPS      X2, X0, X0
-	VEXTRACTF128 $0x01, Y3, X13
-	VADDPS       X13, X3, X3
-	VEXTRACTF128 $0x01, Y4, X13
-	VADDPS       X13, X4, X4
-	VEXTRACTF128 $0x01, Y5, X13
-	VADDPS       X13, X5, X5
-	VHADDPS      X4, X3, X3
-	VHADDPS      X5, X5, X5
-	VHADDPS      X5, X3, X3
-	VEXTRACTF128 $0x01, Y6, X13
-	VADDPS       X13, X6, X6
-	VEXTRACTF128 $0x01, Y7, X13
-	VADDPS       X13, X7, X7
-	VEXTRACTF128 $0x01, Y8, X13
-	VADDPS       X13, X8, X8
-	VHADDPS      X7, X6, X6
-	VHADDPS      X8, X8, X8
-	VHADDPS      X8, X6, X6
+kdone416:
+	VUNPCKLPS    Y1, Y0, Y9
+	VUNPCKHPS    Y1, Y0, Y10
+	VUNPCKLPS    Y2, Y2, Y11
+	VUNPCKHPS    Y2, Y2, Y12
+	VADDPS       Y10, Y9, Y0
+	VADDPS       Y12, Y11, Y11
+	VUNPCKLPD    Y11, Y0, Y9
+	VUNPCKHPD    Y11, Y0, Y10
+	VADDPS       Y10, Y9, Y0
+	VEXTRACTF128 $0x01, Y0, X9
+	VADDPS       X9, X0, X0
+	VUNPCKLPS    Y4, Y3, Y9
+	VUNPCKHPS    Y4, Y3, Y10
+	VUNPCKLPS    Y5, Y5, Y11
+	VUNPCKHPS    Y5, Y5, Y12
+	VADDPS       Y10, Y9, Y3
+	VADDPS       Y12, Y11, Y11
+	VUNPCKLPD    Y11, Y3, Y9
+	VUNPCKHPD    Y11, Y3, Y10
+	VADDPS       Y10, Y9, Y3
+	VEXTRACTF128 $0x01, Y3, X9
+	VADDPS       X9, X3, X3
+	VUNPCKLPS    Y7, Y6, Y9
+	VUNPCKHPS    Y7, Y6, Y10
+	VUNPCKLPS    Y8, Y8, Y11
+	VUNPCKHPS    Y8, Y8, Y12
+	VADDPS       Y10, Y9, Y6
+	VADDPS       Y12, Y11, Y11
+	VUNPCKLPD    Y11, Y6, Y9
+	VUNPCKHPD    Y11, Y6, Y10
+	VADDPS       Y10, Y9, Y6
+	VEXTRACTF128 $0x01, Y6, X9
+	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias376
+	JZ           nobias417
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -5931,7 +6405,7 @@ kdone375:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias376:
+nobias417:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5947,15 +6421,23 @@ nobias376:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile371
+	JMP        tile412
 
-end372:
+end413:
+	IMUL3Q $0x00000003, AX, R9
+	ADDQ   R9, a+16(FP)
+	MOVQ   ldc+8(FP), R9
+	SHLQ   $0x02, R9
+	IMUL3Q $0x00000003, R9, R9
+	ADDQ   R9, c+0(FP)
+	DECQ   mt+72(FP)
+	JNZ    rowblock411
 	VZEROUPPER
 	RET
 
-// func gemmXN1x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN1x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-88
+TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-96
 	MOVQ    tail+80(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -5967,230 +6449,256 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-88
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 	SHLQ    $0x02, DX
-	MOVQ    c+0(FP), AX
-	MOVQ    b+40(FP), BX
-	MOVQ    nt+72(FP), SI
-	MOVQ    ldc+8(FP), DI
-	SHLQ    $0x02, DI
-
-tile377:
-	TESTQ      SI, SI
-	JZ         end378
-	CMPQ       acc+64(FP), $0x00
-	JE         zero379
-	MOVQ       AX, DI
-	VMASKMOVPS (DI), Y15, Y0
-	JMP        kstart380
-
-zero379:
-	VXORPS Y0, Y0, Y0
-
-kstart380:
-	MOVQ a+16(FP), DI
-	MOVQ BX, R8
-	MOVQ k+56(FP), R9
-
-k381:
-	TESTQ        R9, R9
-	JZ           kdone382
-	VMASKMOVPS   (R8), Y15, Y1
-	VBROADCASTSS (DI), Y2
-	VFMADD231PS  Y1, Y2, Y0
-	ADDQ         CX, DI
-	ADDQ         DX, R8
-	DECQ         R9
-	JMP          k381
-
-kdone382:
-	MOVQ       AX, DI
-	VMASKMOVPS Y0, Y15, (DI)
-	ADDQ       $0x00000020, AX
-	ADDQ       $0x00000020, BX
-	DECQ       SI
-	JMP        tile377
-
-end378:
-	VZEROUPPER
-	RET
-
-// func gemmXN1x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
-// Requires: AVX, FMA3
-TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-88
-	MOVQ    tail+80(FP), AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    rs+24(FP), AX
-	MOVQ    cs+32(FP), CX
-	MOVQ    ldb+48(FP), DX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	SHLQ    $0x02, DX
-	MOVQ    c+0(FP), AX
-	MOVQ    b+40(FP), BX
-	MOVQ    nt+72(FP), SI
-	MOVQ    ldc+8(FP), DI
-	SHLQ    $0x02, DI
-
-tile383:
-	TESTQ      SI, SI
-	JZ         end384
-	CMPQ       acc+64(FP), $0x00
-	JE         zero385
-	MOVQ       AX, DI
-	VMOVUPS    (DI), Y0
-	VMASKMOVPS 32(DI), Y15, Y1
-	JMP        kstart386
-
-zero385:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-
-kstart386:
-	MOVQ a+16(FP), DI
-	MOVQ BX, R8
-	MOVQ k+56(FP), R9
-
-k387:
-	TESTQ        R9, R9
-	JZ           kdone388
-	VMOVUPS      (R8), Y2
-	VMASKMOVPS   32(R8), Y15, Y3
-	VBROADCASTSS (DI), Y4
-	VFMADD231PS  Y2, Y4, Y0
-	VFMADD231PS  Y3, Y4, Y1
-	ADDQ         CX, DI
-	ADDQ         DX, R8
-	DECQ         R9
-	JMP          k387
-
-kdone388:
-	MOVQ       AX, DI
-	VMOVUPS    Y0, (DI)
-	VMASKMOVPS Y1, Y15, 32(DI)
-	ADDQ       $0x00000040, AX
-	ADDQ       $0x00000040, BX
-	DECQ       SI
-	JMP        tile383
-
-end384:
-	VZEROUPPER
-	RET
-
-// func gemmXN1x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
-// Requires: AVX, FMA3
-TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-88
-	MOVQ    tail+80(FP), AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    rs+24(FP), AX
-	MOVQ    cs+32(FP), CX
-	MOVQ    ldb+48(FP), DX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	SHLQ    $0x02, DX
-	MOVQ    c+0(FP), AX
-	MOVQ    b+40(FP), BX
-	MOVQ    nt+72(FP), SI
-	MOVQ    ldc+8(FP), DI
-	SHLQ    $0x02, DI
-
-tile389:
-	TESTQ      SI, SI
-	JZ         end390
-	CMPQ       acc+64(FP), $0x00
-	JE         zero391
-	MOVQ       AX, DI
-	VMOVUPS    (DI), Y0
-	VMOVUPS    32(DI), Y1
-	VMASKMOVPS 64(DI), Y15, Y2
-	JMP        kstart392
-
-zero391:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-
-kstart392:
-	MOVQ a+16(FP), DI
-	MOVQ BX, R8
-	MOVQ k+56(FP), R9
-
-k393:
-	TESTQ        R9, R9
-	JZ           kdone394
-	VMOVUPS      (R8), Y3
-	VMOVUPS      32(R8), Y4
-	VMASKMOVPS   64(R8), Y15, Y5
-	VBROADCASTSS (DI), Y6
-	VFMADD231PS  Y3, Y6, Y0
-	VFMADD231PS  Y4, Y6, Y1
-	VFMADD231PS  Y5, Y6, Y2
-	ADDQ         CX, DI
-	ADDQ         DX, R8
-	DECQ         R9
-	JMP          k393
-
-kdone394:
-	MOVQ       AX, DI
-	VMOVUPS    Y0, (DI)
-	VMOVUPS    Y1, 32(DI)
-	VMASKMOVPS Y2, Y15, 64(DI)
-	ADDQ       $0x00000060, AX
-	ADDQ       $0x00000060, BX
-	DECQ       SI
-	JMP        tile389
-
-end390:
-	VZEROUPPER
-	RET
-
-// func gemmXN2x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
-// Requires: AVX, FMA3
-TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-88
-	MOVQ    tail+80(FP), AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    rs+24(FP), AX
-	MOVQ    cs+32(FP), CX
-	MOVQ    ldb+48(FP), DX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	SHLQ    $0x02, DX
-	MOVQ    c+0(FP), BX
-	MOVQ    b+40(FP), SI
-	MOVQ    nt+72(FP), DI
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-tile395:
+rowblock418:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile419:
 	TESTQ      DI, DI
-	JZ         end396
+	JZ         end420
 	CMPQ       acc+64(FP), $0x00
-	JE         zero397
+	JE         zero421
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	ADDQ       R11, R8
-	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart398
+	JMP        kstart422
 
-zero397:
+zero421:
 	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
 
-kstart398:
+kstart422:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k399:
+k423:
 	TESTQ        R10, R10
-	JZ           kdone400
+	JZ           kdone424
+	VMASKMOVPS   (R9), Y15, Y1
+	VBROADCASTSS (R8), Y2
+	VFMADD231PS  Y1, Y2, Y0
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k423
+
+kdone424:
+	MOVQ       BX, R8
+	VMASKMOVPS Y0, Y15, (R8)
+	ADDQ       $0x00000020, BX
+	ADDQ       $0x00000020, SI
+	DECQ       DI
+	JMP        tile419
+
+end420:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000001, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock418
+	VZEROUPPER
+	RET
+
+// func gemmXN1x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// Requires: AVX, FMA3
+TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-96
+	MOVQ    tail+80(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	MOVQ    ldc+8(FP), R11
+	SHLQ    $0x02, R11
+
+rowblock425:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile426:
+	TESTQ      DI, DI
+	JZ         end427
+	CMPQ       acc+64(FP), $0x00
+	JE         zero428
+	MOVQ       BX, R8
+	VMOVUPS    (R8), Y0
+	VMASKMOVPS 32(R8), Y15, Y1
+	JMP        kstart429
+
+zero428:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+kstart429:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+56(FP), R10
+
+k430:
+	TESTQ        R10, R10
+	JZ           kdone431
+	VMOVUPS      (R9), Y2
+	VMASKMOVPS   32(R9), Y15, Y3
+	VBROADCASTSS (R8), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k430
+
+kdone431:
+	MOVQ       BX, R8
+	VMOVUPS    Y0, (R8)
+	VMASKMOVPS Y1, Y15, 32(R8)
+	ADDQ       $0x00000040, BX
+	ADDQ       $0x00000040, SI
+	DECQ       DI
+	JMP        tile426
+
+end427:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000001, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock425
+	VZEROUPPER
+	RET
+
+// func gemmXN1x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// Requires: AVX, FMA3
+TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-96
+	MOVQ    tail+80(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	MOVQ    ldc+8(FP), R11
+	SHLQ    $0x02, R11
+
+rowblock432:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile433:
+	TESTQ      DI, DI
+	JZ         end434
+	CMPQ       acc+64(FP), $0x00
+	JE         zero435
+	MOVQ       BX, R8
+	VMOVUPS    (R8), Y0
+	VMOVUPS    32(R8), Y1
+	VMASKMOVPS 64(R8), Y15, Y2
+	JMP        kstart436
+
+zero435:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+
+kstart436:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+56(FP), R10
+
+k437:
+	TESTQ        R10, R10
+	JZ           kdone438
+	VMOVUPS      (R9), Y3
+	VMOVUPS      32(R9), Y4
+	VMASKMOVPS   64(R9), Y15, Y5
+	VBROADCASTSS (R8), Y6
+	VFMADD231PS  Y3, Y6, Y0
+	VFMADD231PS  Y4, Y6, Y1
+	VFMADD231PS  Y5, Y6, Y2
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k437
+
+kdone438:
+	MOVQ       BX, R8
+	VMOVUPS    Y0, (R8)
+	VMOVUPS    Y1, 32(R8)
+	VMASKMOVPS Y2, Y15, 64(R8)
+	ADDQ       $0x00000060, BX
+	ADDQ       $0x00000060, SI
+	DECQ       DI
+	JMP        tile433
+
+end434:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000001, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock432
+	VZEROUPPER
+	RET
+
+// func gemmXN2x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// Requires: AVX, FMA3
+TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-96
+	MOVQ    tail+80(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	MOVQ    ldc+8(FP), R11
+	SHLQ    $0x02, R11
+
+rowblock439:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile440:
+	TESTQ      DI, DI
+	JZ         end441
+	CMPQ       acc+64(FP), $0x00
+	JE         zero442
+	MOVQ       BX, R8
+	VMASKMOVPS (R8), Y15, Y0
+	ADDQ       R11, R8
+	VMASKMOVPS (R8), Y15, Y1
+	JMP        kstart443
+
+zero442:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+kstart443:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+56(FP), R10
+
+k444:
+	TESTQ        R10, R10
+	JZ           kdone445
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -6199,9 +6707,9 @@ k399:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k399
+	JMP          k444
 
-kdone400:
+kdone445:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -6209,15 +6717,21 @@ kdone400:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile395
+	JMP        tile440
 
-end396:
+end441:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000002, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock439
 	VZEROUPPER
 	RET
 
-// func gemmXN2x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN2x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-88
+TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-96
 	MOVQ    tail+80(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -6229,39 +6743,41 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-88
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 	SHLQ    $0x02, DX
-	MOVQ    c+0(FP), BX
-	MOVQ    b+40(FP), SI
-	MOVQ    nt+72(FP), DI
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-tile401:
+rowblock446:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile447:
 	TESTQ      DI, DI
-	JZ         end402
+	JZ         end448
 	CMPQ       acc+64(FP), $0x00
-	JE         zero403
+	JE         zero449
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart404
+	JMP        kstart450
 
-zero403:
+zero449:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart404:
+kstart450:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k405:
+k451:
 	TESTQ        R10, R10
-	JZ           kdone406
+	JZ           kdone452
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -6273,9 +6789,9 @@ k405:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k405
+	JMP          k451
 
-kdone406:
+kdone452:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -6285,15 +6801,21 @@ kdone406:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile401
+	JMP        tile447
 
-end402:
+end448:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000002, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock446
 	VZEROUPPER
 	RET
 
-// func gemmXN2x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN2x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-88
+TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-96
 	MOVQ    tail+80(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -6305,17 +6827,19 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-88
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 	SHLQ    $0x02, DX
-	MOVQ    c+0(FP), BX
-	MOVQ    b+40(FP), SI
-	MOVQ    nt+72(FP), DI
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-tile407:
+rowblock453:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile454:
 	TESTQ      DI, DI
-	JZ         end408
+	JZ         end455
 	CMPQ       acc+64(FP), $0x00
-	JE         zero409
+	JE         zero456
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -6324,9 +6848,9 @@ tile407:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart410
+	JMP        kstart457
 
-zero409:
+zero456:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6334,14 +6858,14 @@ zero409:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart410:
+kstart457:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k411:
+k458:
 	TESTQ        R10, R10
-	JZ           kdone412
+	JZ           kdone459
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -6356,9 +6880,9 @@ k411:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k411
+	JMP          k458
 
-kdone412:
+kdone459:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -6370,15 +6894,21 @@ kdone412:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile407
+	JMP        tile454
 
-end408:
+end455:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000002, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock453
 	VZEROUPPER
 	RET
 
-// func gemmXN3x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN3x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-88
+TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-96
 	MOVQ    tail+80(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -6390,38 +6920,40 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-88
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 	SHLQ    $0x02, DX
-	MOVQ    c+0(FP), BX
-	MOVQ    b+40(FP), SI
-	MOVQ    nt+72(FP), DI
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-tile413:
+rowblock460:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile461:
 	TESTQ      DI, DI
-	JZ         end414
+	JZ         end462
 	CMPQ       acc+64(FP), $0x00
-	JE         zero415
+	JE         zero463
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart416
+	JMP        kstart464
 
-zero415:
+zero463:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart416:
+kstart464:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k417:
+k465:
 	TESTQ        R10, R10
-	JZ           kdone418
+	JZ           kdone466
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -6432,9 +6964,9 @@ k417:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k417
+	JMP          k465
 
-kdone418:
+kdone466:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -6444,15 +6976,21 @@ kdone418:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile413
+	JMP        tile461
 
-end414:
+end462:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000003, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock460
 	VZEROUPPER
 	RET
 
-// func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-88
+TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-96
 	MOVQ    tail+80(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -6464,17 +7002,19 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-88
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 	SHLQ    $0x02, DX
-	MOVQ    c+0(FP), BX
-	MOVQ    b+40(FP), SI
-	MOVQ    nt+72(FP), DI
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-tile419:
+rowblock467:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile468:
 	TESTQ      DI, DI
-	JZ         end420
+	JZ         end469
 	CMPQ       acc+64(FP), $0x00
-	JE         zero421
+	JE         zero470
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -6484,9 +7024,9 @@ tile419:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart422
+	JMP        kstart471
 
-zero421:
+zero470:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6494,14 +7034,14 @@ zero421:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart422:
+kstart471:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k423:
+k472:
 	TESTQ        R10, R10
-	JZ           kdone424
+	JZ           kdone473
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -6516,9 +7056,9 @@ k423:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k423
+	JMP          k472
 
-kdone424:
+kdone473:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -6531,15 +7071,21 @@ kdone424:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile419
+	JMP        tile468
 
-end420:
+end469:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000003, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock467
 	VZEROUPPER
 	RET
 
-// func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+// func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-88
+TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-96
 	MOVQ    tail+80(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -6551,17 +7097,19 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-88
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 	SHLQ    $0x02, DX
-	MOVQ    c+0(FP), BX
-	MOVQ    b+40(FP), SI
-	MOVQ    nt+72(FP), DI
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-tile425:
+rowblock474:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+72(FP), DI
+
+tile475:
 	TESTQ      DI, DI
-	JZ         end426
+	JZ         end476
 	CMPQ       acc+64(FP), $0x00
-	JE         zero427
+	JE         zero477
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -6574,9 +7122,9 @@ tile425:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart428
+	JMP        kstart478
 
-zero427:
+zero477:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6587,14 +7135,14 @@ zero427:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart428:
+kstart478:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k429:
+k479:
 	TESTQ        R10, R10
-	JZ           kdone430
+	JZ           kdone480
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -6613,9 +7161,9 @@ k429:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k429
+	JMP          k479
 
-kdone430:
+kdone480:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -6631,8 +7179,14 @@ kdone430:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile425
+	JMP        tile475
 
-end426:
+end476:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000003, R11, R8
+	ADDQ   R8, c+0(FP)
+	DECQ   mt+88(FP)
+	JNZ    rowblock474
 	VZEROUPPER
 	RET

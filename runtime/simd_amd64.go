@@ -343,7 +343,7 @@ func GemmNN32(c, a, b []float32, m, n, k int) { gemmXN32(c, a, b, m, n, k, k, 1,
 func GemmNN64(c, a, b []float64, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, k, 1, false) }
 
 // gemmNTFunc is the signature of the gemmNT tile kernels.
-type gemmNTFunc func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)
+type gemmNTFunc func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
 // gemmNTTiles[l][mr][nr] is the mr×nr tile kernel of level l (512: up to 4×4,
 // 256: up to 3×3).
@@ -363,9 +363,9 @@ var gemmNTTiles = [2][5][5]gemmNTFunc{
 	},
 }
 
-// gemmNTAsm is GemmNT32 on the avx512 or avx2 path, operands checked: blocks
-// of MR rows of c, each as full MR×NR tiles (one kernel call looping over
-// them) and one narrower tile for the n%NR columns left.
+// gemmNTAsm is GemmNT32 on the avx512 or avx2 path, operands checked: at
+// most four kernel calls, each looping over its tiles: the full MR×NR tiles,
+// the narrower tiles of the n%NR columns left, and both for the m%MR rows left.
 func gemmNTAsm(c, a, b, bias []float32, m, n, k int) {
 	if m == 0 || n == 0 {
 		return
@@ -379,20 +379,26 @@ func gemmNTAsm(c, a, b, bias []float32, m, n, k int) {
 	if bias != nil {
 		pbias, pbiasRem = ptr32(bias, 0), ptr32(bias, full*nr0)
 	}
-	for i := 0; i < m; i += mr0 {
-		mr := min(mr0, m-i)
+	mt, mrem := m/mr0, m%mr0
+	block := func(i, mr, blocks int) {
 		pa := ptr32(a, i*k)
 		if full > 0 {
-			tiles[mr][nr0](&c[i*n], n, pa, k, ptr32(b, 0), k, pbias, k, full)
+			tiles[mr][nr0](ptr32(c, i*n), n, pa, k, ptr32(b, 0), k, pbias, k, full, blocks)
 		}
 		if rem > 0 {
-			tiles[mr][rem](&c[i*n+full*nr0], n, pa, k, ptr32(b, full*nr0*k), k, pbiasRem, k, 1)
+			tiles[mr][rem](ptr32(c, i*n+full*nr0), n, pa, k, ptr32(b, full*nr0*k), k, pbiasRem, k, 1, blocks)
 		}
+	}
+	if mt > 0 {
+		block(0, mr0, mt)
+	}
+	if mrem > 0 {
+		block(mt*mr0, mrem, 1)
 	}
 }
 
 // gemmXNFunc is the signature of the gemmXN tile kernels.
-type gemmXNFunc func(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)
+type gemmXNFunc func(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
 
 // gemmXNTiles[l][mr][nv] is the kernel of mr rows × nv vectors of level l
 // (512: up to 4×4 vectors of 16, 256: up to 3×3 vectors of 8).
@@ -412,9 +418,10 @@ var gemmXNTiles = [2][5][5]gemmXNFunc{
 	},
 }
 
-// gemmXN32 is GemmTN32/GemmNN32 with A(i,p) = a[i*rs+p*cs]: blocks of MR
-// rows of c, each as full tiles of NV vectors (one kernel call looping over
-// them) and one narrower tile for the columns left, its last vector masked.
+// gemmXN32 is GemmTN32/GemmNN32 with A(i,p) = a[i*rs+p*cs]: at most four
+// kernel calls, each looping over its tiles: the full tiles of MR rows × NV
+// vectors, the narrower tiles of the columns left (last vector masked), and
+// both for the m%MR rows left.
 func gemmXN32(c, a, b []float32, m, n, k, rs, cs int, acc bool) {
 	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, rs, cs)
 	if simdLevel == simdGeneric {
@@ -436,14 +443,20 @@ func gemmXN32(c, a, b []float32, m, n, k, rs, cs int, acc bool) {
 	full, rem := n/cols, n%cols
 	remV := (rem + w - 1) / w
 	remTail := rem - (remV-1)*w
-	for i := 0; i < m; i += mr0 {
-		mr := min(mr0, m-i)
+	mt, mrem := m/mr0, m%mr0
+	block := func(i, mr, blocks int) {
 		pa := ptr32(a, i*rs)
 		if full > 0 {
-			tiles[mr][nv0](&c[i*n], n, pa, rs, cs, ptr32(b, 0), n, k, iacc, full, w)
+			tiles[mr][nv0](ptr32(c, i*n), n, pa, rs, cs, ptr32(b, 0), n, k, iacc, full, w, blocks)
 		}
 		if rem > 0 {
-			tiles[mr][remV](&c[i*n+full*cols], n, pa, rs, cs, ptr32(b, full*cols), n, k, iacc, 1, remTail)
+			tiles[mr][remV](ptr32(c, i*n+full*cols), n, pa, rs, cs, ptr32(b, full*cols), n, k, iacc, 1, remTail, blocks)
 		}
+	}
+	if mt > 0 {
+		block(0, mr0, mt)
+	}
+	if mrem > 0 {
+		block(mt*mr0, mrem, 1)
 	}
 }

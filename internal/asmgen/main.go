@@ -605,9 +605,9 @@ func (l *lvl) shiftSum() {
 // accumulator over p (all k, masked tail), reduced once per tile.
 func (l *lvl) gemmNT(mr, nr int) {
 	name := fmt.Sprintf("gemmNT%dx%d_", mr, nr)
-	TEXT(name+l.name, NOSPLIT, "func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int)")
+	TEXT(name+l.name, NOSPLIT, "func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s%s computes nt tiles of %d×%d outputs of C = A·Bᵀ + bias (bias may be nil); the tile t covers columns t*%d to t*%d+%d.", name, l.name, mr, nr, nr, nr, nr-1))
+	Doc(fmt.Sprintf("%s%s computes mt×nt tiles of %d×%d outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*%d.. and columns t*%d...", name, l.name, mr, nr, mr, nr))
 	acc := func(i, j int) int { return i*nr + j }
 	breg := func(j int) int { return mr*nr + j } // B vectors after the accumulators
 	areg := mr*nr + nr                           // the A vector
@@ -640,7 +640,7 @@ func (l *lvl) gemmNT(mr, nr int) {
 		}
 		panic("row")
 	}
-	pc, pb, bias, nt := Load(Param("c"), GP64()), Load(Param("b"), GP64()), Load(Param("bias"), GP64()), Load(Param("nt"), GP64())
+	pc, pb, bias, nt := GP64(), GP64(), GP64(), GP64()
 	pa, pbt, cnt := GP64(), GP64(), GP64()
 	// The constant store mask of nr lanes: K2 with AVX-512; with AVX2 the
 	// xmm mask is loaded from maskTable at each use.
@@ -649,7 +649,14 @@ func (l *lvl) gemmNT(mr, nr int) {
 		MOVL(U32(1<<nr-1), r)
 		KMOVW(r, K2)
 	}
-	tileLoop, end := newLabel("tile"), newLabel("end")
+	// Each block of mr rows starts from the arguments c and a, which the
+	// block's end advances by mr rows (the argument slots are the callee's).
+	rowBlock, tileLoop, end := newLabel("rowblock"), newLabel("tile"), newLabel("end")
+	Label(rowBlock)
+	Load(Param("c"), pc)
+	Load(Param("b"), pb)
+	Load(Param("bias"), bias)
+	Load(Param("nt"), nt)
 	Label(tileLoop)
 	TESTQ(nt, nt)
 	JZ(LabelRef(end))
@@ -688,33 +695,35 @@ func (l *lvl) gemmNT(mr, nr int) {
 	step(true)
 	Label(kDone)
 	// Reduce: row i's nr accumulators become lanes 0..nr-1 of X(acc(i,0)).
+	// Within each 128-bit lane, unpack-and-add the four accumulators a, b,
+	// c, d (missing ones repeat present ones; only nr lanes are stored) down
+	// to [Σa, Σb, Σc, Σd] of that lane, then add the 128-bit lanes. The
+	// temporaries t are the B and A registers, free after the k loop.
+	t := []int{mr * nr, mr*nr + 1, mr*nr + 2, mr*nr + 3}
 	for i := 0; i < mr; i++ {
-		for j := 0; j < nr; j++ {
-			r := acc(i, j)
-			if l.w == 16 {
-				VEXTRACTF64X4(U8(1), zregs[r], zregs[tmp].AsY())
-				VADDPS(zregs[tmp].AsY(), zregs[r].AsY(), zregs[r].AsY())
-			}
-			VEXTRACTF32X4orF128(l, r, tmp)
-			VADDPS(x(tmp), x(r), x(r))
+		var src [4]int
+		for j := range src {
+			src[j] = acc(i, min(j, nr-1))
 		}
-		a0 := acc(i, 0)
-		switch nr {
-		case 1:
-			VHADDPS(x(a0), x(a0), x(a0))
-			VHADDPS(x(a0), x(a0), x(a0))
-		case 2:
-			VHADDPS(x(acc(i, 1)), x(a0), x(a0))
-			VHADDPS(x(a0), x(a0), x(a0))
-		case 3:
-			VHADDPS(x(acc(i, 1)), x(a0), x(a0))
-			VHADDPS(x(acc(i, 2)), x(acc(i, 2)), x(acc(i, 2)))
-			VHADDPS(x(acc(i, 2)), x(a0), x(a0))
-		case 4:
-			VHADDPS(x(acc(i, 1)), x(a0), x(a0))
-			VHADDPS(x(acc(i, 3)), x(acc(i, 2)), x(acc(i, 2)))
-			VHADDPS(x(acc(i, 2)), x(a0), x(a0))
+		if nr == 2 {
+			src = [4]int{acc(i, 0), acc(i, 1), acc(i, 0), acc(i, 1)}
 		}
+		a := acc(i, 0)
+		VUNPCKLPS(l.v(src[1]), l.v(src[0]), l.v(t[0])) // [a0 b0 a1 b1]
+		VUNPCKHPS(l.v(src[1]), l.v(src[0]), l.v(t[1])) // [a2 b2 a3 b3]
+		VUNPCKLPS(l.v(src[3]), l.v(src[2]), l.v(t[2])) // [c0 d0 c1 d1]
+		VUNPCKHPS(l.v(src[3]), l.v(src[2]), l.v(t[3])) // [c2 d2 c3 d3]
+		VADDPS(l.v(t[1]), l.v(t[0]), l.v(a))           // [a02 b02 a13 b13]
+		VADDPS(l.v(t[3]), l.v(t[2]), l.v(t[2]))        // [c02 d02 c13 d13]
+		VUNPCKLPD(l.v(t[2]), l.v(a), l.v(t[0]))        // [a02 b02 c02 d02]
+		VUNPCKHPD(l.v(t[2]), l.v(a), l.v(t[1]))        // [a13 b13 c13 d13]
+		VADDPS(l.v(t[1]), l.v(t[0]), l.v(a))
+		if l.w == 16 {
+			VEXTRACTF64X4(U8(1), zregs[a], zregs[t[0]].AsY())
+			VADDPS(zregs[t[0]].AsY(), zregs[a].AsY(), zregs[a].AsY())
+		}
+		VEXTRACTF32X4orF128(l, a, t[0])
+		VADDPS(x(t[0]), x(a), x(a))
 	}
 	// Bias, then store the rows of the tile.
 	noBias := newLabel("nobias")
@@ -754,6 +763,14 @@ func (l *lvl) gemmNT(mr, nr int) {
 	DECQ(nt)
 	JMP(LabelRef(tileLoop))
 	Label(end)
+	IMUL3Q(U32(mr), lda, pr)
+	ADDQ(pr, param("a"))
+	Load(Param("ldc"), pr)
+	SHLQ(U8(2), pr)
+	IMUL3Q(U32(mr), pr, pr)
+	ADDQ(pr, param("c"))
+	DECQ(param("mt"))
+	JNZ(LabelRef(rowBlock))
 	VZEROUPPER()
 	RET()
 }
@@ -799,9 +816,9 @@ func (l *lvl) storeX(nr int, src Register, m Mem) {
 // to C, else it overwrites C.
 func (l *lvl) gemmXN(mr, nv int) {
 	name := fmt.Sprintf("gemmXN%dx%d_", mr, nv)
-	TEXT(name+l.name, NOSPLIT, "func(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int)")
+	TEXT(name+l.name, NOSPLIT, "func(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s%s computes nt tiles of %d rows × %d vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs]; the last vector of each tile has tail columns; acc != 0 adds to C.", name, l.name, mr, nv))
+	Doc(fmt.Sprintf("%s%s computes mt×nt tiles of %d rows × %d vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.", name, l.name, mr, nv))
 	accR := func(i, j int) int { return i*nv + j }
 	breg := func(j int) int { return mr*nv + j }
 	areg := mr*nv + nv
@@ -831,11 +848,17 @@ func (l *lvl) gemmXN(mr, nv int) {
 		}
 		panic("row")
 	}
-	pc, pb, nt := Load(Param("c"), GP64()), Load(Param("b"), GP64()), Load(Param("nt"), GP64())
+	pc, pb, nt := GP64(), GP64(), GP64()
 	pa, pbp, cnt, pr, ldc := GP64(), GP64(), GP64(), GP64(), GP64()
 	Load(Param("ldc"), ldc)
 	SHLQ(U8(2), ldc)
-	tileLoop, end := newLabel("tile"), newLabel("end")
+	// Each block of mr rows starts from the arguments c and a, which the
+	// block's end advances by mr rows (the argument slots are the callee's).
+	rowBlock, tileLoop, end := newLabel("rowblock"), newLabel("tile"), newLabel("end")
+	Label(rowBlock)
+	Load(Param("c"), pc)
+	Load(Param("b"), pb)
+	Load(Param("nt"), nt)
 	Label(tileLoop)
 	TESTQ(nt, nt)
 	JZ(LabelRef(end))
@@ -895,6 +918,12 @@ func (l *lvl) gemmXN(mr, nv int) {
 	DECQ(nt)
 	JMP(LabelRef(tileLoop))
 	Label(end)
+	IMUL3Q(U32(mr), rs, pr)
+	ADDQ(pr, param("a"))
+	IMUL3Q(U32(mr), ldc, pr)
+	ADDQ(pr, param("c"))
+	DECQ(param("mt"))
+	JNZ(LabelRef(rowBlock))
 	VZEROUPPER()
 	RET()
 }
