@@ -56,10 +56,11 @@ func BenchmarkKernels(b *testing.B) {
 			run(fmt.Sprintf("Dot32/%d", n), 2*n, func() { benchSink32 += Dot32(x[:n], y[:n]) })
 			run(fmt.Sprintf("Axpy32/%d", n), 2*n, func() { Axpy32(1e-9, x[:n], y[:n]) })
 		}
-		// 28 rows of 28 at strides 32 and 28: one conv weight's gradient
-		// (DotRows) or input gradient (AxpyRows) over a 28×28 plane.
-		run("DotRows32/28x28", 2*28*28, func() { benchSink32 += DotRows32(x, 32, y, 28, 28, 28) })
-		run("AxpyRows32/28x28", 2*28*28, func() { AxpyRows32(1e-9, x, 32, y, 28, 28, 28) })
+		// 28 rows of 28, the output gradient at stride 28 and the padded
+		// input (gradient) at stride 32, as mnist_cnn calls them: one conv
+		// weight's gradient (DotRows) or input gradient (AxpyRows).
+		run("DotRows32/28x28", 2*28*28, func() { benchSink32 += DotRows32(x, 28, y, 32, 28, 28) })
+		run("AxpyRows32/28x28", 2*28*28, func() { AxpyRows32(1e-9, x, 28, y, 32, 28, 28) })
 		z, act := vec(4704), make([]float32, 4704)
 		run("ReluForward32/4704", 4704, func() { ReluForward32(z, act) })
 		run("ReluBackward32/4704", 4704, func() { ReluBackward32(z, act) })
