@@ -935,8 +935,22 @@ func (l *lvl) fmaPeak(acc int) {
 	l.fn("fmaPeak", "func(n int)", fmt.Sprintf("fmaPeak%s runs n iterations of %d independent %d-lane VFMADD231PS on registers only (%d flops each).", l.name, acc, l.w, 2*acc*l.w))
 	n := Load(Param("n"), GP64())
 	a, b := acc, acc+1
-	for i := 0; i <= b; i++ {
+	for i := 0; i < acc; i++ {
 		VXORPS(l.v(i), l.v(i), l.v(i))
+	}
+	// The multiplicands are 1.0 and 2⁻²⁰ (normal numbers: the sums stay
+	// exact and far from overflow).
+	one, small := GP32(), GP32()
+	MOVL(U32(0x3f800000), one)
+	MOVL(U32(0x35800000), small)
+	if l.w == 16 {
+		VPBROADCASTD(one, l.v(a))
+		VPBROADCASTD(small, l.v(b))
+	} else {
+		VMOVD(one, x(a))
+		VMOVD(small, x(b))
+		VBROADCASTSS(x(a), l.v(a))
+		VBROADCASTSS(x(b), l.v(b))
 	}
 	loop, end := newLabel("loop"), newLabel("end")
 	Label(loop)
