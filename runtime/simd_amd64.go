@@ -73,11 +73,14 @@ func SIMDLevel() string {
 	return "generic"
 }
 
-// ptr32 returns &s[i] without a bounds check, for i ≤ len(s) already checked
-// (i == len(s), or a nil s with i == 0, give a pointer the kernel does not
-// dereference).
+// ptr32 returns &s[i], or nil when i is past the end (an empty operand the
+// kernel will not read, e.g. A and B when k = 0). It never forms a pointer
+// past the end of s, which checkptr (-race) rejects.
 func ptr32(s []float32, i int) *float32 {
-	return (*float32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(s)), 4*i))
+	if i < len(s) {
+		return &s[i]
+	}
+	return nil
 }
 
 // ClearSIMDState runs VZEROUPPER, clearing the upper halves of the vector
