@@ -10,15 +10,19 @@ import (
 	"strings"
 )
 
-// Tensor is one F64 tensor: its name, shape and row-major values.
+// Tensor is one tensor: its name, shape and row-major values, F64 unless
+// I64 is set (then an I64 tensor such as batchnorm's num_batches_tracked,
+// shape [] for a scalar).
 type Tensor struct {
 	Name  string
 	Shape []int
 	Data  []float64
+	I64   []int64
 }
 
-// F64 returns the bytes of a safetensors file holding the tensors as F64, in
-// the given order, with the header padded by spaces to a multiple of 8.
+// F64 returns the bytes of a safetensors file holding the tensors as F64 (I64
+// for those with I64 values), in the given order, with the header padded by
+// spaces to a multiple of 8.
 func F64(ts []Tensor) []byte {
 	var hdr strings.Builder
 	hdr.WriteString("{")
@@ -31,8 +35,12 @@ func F64(ts []Tensor) []byte {
 		for j, d := range t.Shape {
 			dims[j] = fmt.Sprint(d)
 		}
-		end := off + 8*len(t.Data)
-		fmt.Fprintf(&hdr, "%q:{\"dtype\":\"F64\",\"shape\":[%s],\"data_offsets\":[%d,%d]}", t.Name, strings.Join(dims, ","), off, end)
+		dtype, n := "F64", len(t.Data)
+		if t.I64 != nil {
+			dtype, n = "I64", len(t.I64)
+		}
+		end := off + 8*n
+		fmt.Fprintf(&hdr, "%q:{\"dtype\":%q,\"shape\":[%s],\"data_offsets\":[%d,%d]}", t.Name, dtype, strings.Join(dims, ","), off, end)
 		off = end
 	}
 	hdr.WriteString("}")
@@ -45,6 +53,9 @@ func F64(ts []Tensor) []byte {
 	for _, t := range ts {
 		for _, v := range t.Data {
 			out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
+		}
+		for _, v := range t.I64 {
+			out = binary.LittleEndian.AppendUint64(out, uint64(v))
 		}
 	}
 	return out
