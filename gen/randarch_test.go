@@ -233,12 +233,16 @@ type detTarget struct {
 	Tokens bool
 	Vocab  int
 	Target string // code drawing y
+	State  bool   // the model has batchnorm state (ResetState)
 }
 
 func detData(targets []CheckTarget) []detTarget {
 	var ds []detTarget
 	for i, t := range targets {
 		d := detTarget{Index: i, Alias: t.Alias, Label: t.Model.Name, Tokens: t.Model.Tokens}
+		for _, n := range t.Model.Nodes {
+			d.State = d.State || n.Kind == spec.KindBatchNorm
+		}
 		if d.Tokens {
 			d.Vocab = t.Model.Nodes[0].Vocab
 		}
@@ -355,6 +359,9 @@ func det{{.Index}}() string {
 	m.SetTraining(true)
 	m.TrainStep(&x2, &y)
 	m.SetTraining(false)
+{{- if .State}}
+	m.ResetState() // training moved batchnorm's running statistics, which inference uses
+{{- end}}
 	again := *m.Forward(&x)
 	if msg := detSame("Forward after Forward and TrainStep on another input", flat(&first), flat(&again)); msg != "" {
 		return msg

@@ -26,11 +26,13 @@ import (
 func randomSpec(seed uint64) string {
 	b := &specBuilder{r: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))}
 	loss := b.pickLoss()
-	switch b.r.IntN(3) {
+	switch b.r.IntN(4) {
 	case 0:
 		b.mlp()
 	case 1:
 		b.cnn()
+	case 2:
+		b.cnn1d()
 	default:
 		b.recurrent()
 	}
@@ -203,13 +205,141 @@ func (b *specBuilder) flatten() {
 func (b *specBuilder) extras() {
 	for b.chance(0.25) {
 		switch x := b.r.Float64(); {
-		case x < 0.5:
+		case x < 0.45:
 			b.actLayer()
-		case x < 0.75 && b.normable():
+		case x < 0.65 && b.normable():
 			b.layerNorm()
+		case x < 0.8:
+			b.batchNorm()
 		default:
 			b.dropout()
 		}
+	}
+}
+
+// batchNorm adds a batchnorm layer ([F], [C, L] or [C, H, W]: statistics per
+// feature or channel) with random momentum, eps and affine keys.
+func (b *specBuilder) batchNorm() {
+	var fs []string
+	if b.chance(0.3) {
+		fs = append(fs, "affine: false")
+	}
+	if b.chance(0.3) {
+		fs = append(fs, fmt.Sprintf("momentum: %.2f", 0.05+0.5*b.r.Float64()))
+	}
+	if b.chance(0.2) {
+		fs = append(fs, "eps: 0.001")
+	}
+	b.add("batchnorm", strings.Join(fs, ", "), b.shape)
+	b.setEnd("linear")
+}
+
+// groups returns a groups: count for a convolution of c input channels,
+// and the filters it takes (a multiple of it): usually 1, sometimes c
+// (depthwise) or another divisor of c.
+func (b *specBuilder) groups(c, filters int) (g, f int) {
+	if c == 1 || !b.chance(0.3) {
+		return 1, filters
+	}
+	g = c
+	if b.chance(0.4) {
+		for d := 2; d < c; d++ {
+			if c%d == 0 && b.chance(0.5) {
+				g = d
+				break
+			}
+		}
+	}
+	return g, g * b.between(1, 2)
+}
+
+// cnn1d is a 1-D convolutional network on a signal [C, L]: conv1d layers
+// (strides, padding, dilation, groups), batchnorm, 1-D pooling, then global
+// average pooling or flattening.
+func (b *specBuilder) cnn1d() {
+	c, l := b.between(1, 4), b.between(6, 20)
+	b.input = []int{c, l}
+	b.shape = b.input
+	b.endAct = "linear"
+	for range b.between(1, 3) {
+		for range 20 {
+			k, s, d := b.between(1, 3), 1, 1
+			if b.chance(0.25) {
+				s = 2
+			}
+			if b.chance(0.2) {
+				d = 2
+			}
+			var padding string
+			var lo int
+			switch b.r.IntN(3) {
+			case 0:
+				lo = slideOut(b.shape[1], k, s, d, 0, 0)
+			case 1:
+				if s != 1 {
+					continue // "same" needs stride 1, as PyTorch
+				}
+				padding, lo = "same", b.shape[1]
+			default:
+				pd := b.between(0, 2)
+				padding, lo = fmt.Sprint(pd), slideOut(b.shape[1], k, s, d, pd, pd)
+			}
+			g, filters := b.groups(b.shape[0], b.between(1, 5))
+			if lo <= 0 || filters*lo > 300 {
+				continue
+			}
+			fs := []string{fmt.Sprintf("filters: %d", filters), fmt.Sprintf("kernel: %d", k)}
+			if s != 1 {
+				fs = append(fs, fmt.Sprintf("stride: %d", s))
+			}
+			if d != 1 {
+				fs = append(fs, fmt.Sprintf("dilation: %d", d))
+			}
+			if padding != "" {
+				fs = append(fs, "padding: "+padding)
+			}
+			if g != 1 {
+				fs = append(fs, fmt.Sprintf("groups: %d", g))
+			}
+			if b.chance(0.25) {
+				fs = append(fs, "bias: false")
+			}
+			act, alpha := b.activation()
+			if act != "linear" {
+				fs = append(fs, actFields(act, alpha))
+			}
+			b.add("conv1d", strings.Join(fs, ", "), []int{filters, lo})
+			b.setEnd(act)
+			break
+		}
+		b.extras()
+		if b.chance(0.4) && b.shape[1] >= 2 {
+			size := b.between(2, min(3, b.shape[1]))
+			typ, fs := "maxpool1d", fmt.Sprintf("size: %d", size)
+			pad := 0
+			if b.chance(0.3) {
+				pad = size / 2
+				fs += fmt.Sprintf(", padding: %d", pad)
+			}
+			if b.chance(0.5) {
+				typ = "avgpool1d"
+				if pad > 0 && b.chance(0.5) {
+					fs += ", count_include_pad: false"
+				}
+			}
+			b.add(typ, fs, []int{b.shape[0], slideOut(b.shape[1], size, size, 1, pad, pad)})
+			b.extras()
+		}
+	}
+	if b.chance(0.5) {
+		b.add("global_avgpool1d", "", []int{b.shape[0]})
+	} else {
+		b.flatten()
+	}
+	b.extras()
+	if b.chance(0.5) {
+		b.dense(b.width(1), "")
+		b.extras()
 	}
 }
 
@@ -424,11 +554,14 @@ func (b *specBuilder) conv() {
 			padding = b.pair(p)
 			ho, wo = slideOut(h, k[0], s[0], d[0], p[0], p[0]), slideOut(w, k[1], s[1], d[1], p[1], p[1])
 		}
-		filters := b.between(1, 5)
+		g, filters := b.groups(b.shape[0], b.between(1, 5))
 		if ho == 0 || wo == 0 || filters*ho*wo > 400 {
 			continue
 		}
 		fs := []string{fmt.Sprintf("filters: %d", filters), "kernel: " + b.pair(k)}
+		if g != 1 {
+			fs = append(fs, fmt.Sprintf("groups: %d", g))
+		}
 		if s != [2]int{1, 1} || b.chance(0.1) {
 			fs = append(fs, "stride: "+b.pair(s))
 		}
@@ -743,9 +876,9 @@ func TestRandomSpecs(t *testing.T) {
 		params := false
 		for _, nd := range m.Nodes {
 			switch nd.Kind {
-			case spec.KindDense, spec.KindConv2D, spec.KindRNN, spec.KindLSTM, spec.KindGRU, spec.KindEmbedding:
+			case spec.KindDense, spec.KindConv2D, spec.KindConv1D, spec.KindRNN, spec.KindLSTM, spec.KindGRU, spec.KindEmbedding:
 				params = true
-			case spec.KindLayerNorm:
+			case spec.KindLayerNorm, spec.KindBatchNorm:
 				params = params || nd.Affine
 			}
 			seen["kind "+string(nd.Kind)]++
@@ -767,6 +900,15 @@ func TestRandomSpecs(t *testing.T) {
 				if in == "input" && nd.Index > 0 {
 					seen["skip from the input"]++
 				}
+			}
+			if (nd.Kind == spec.KindConv2D || nd.Kind == spec.KindConv1D) && nd.Groups > 1 {
+				seen["groups"]++
+				if nd.Groups == nd.In[0] {
+					seen["depthwise"]++
+				}
+			}
+			if nd.Kind == spec.KindBatchNorm {
+				seen[fmt.Sprintf("batchnorm on %d-D", len(nd.In))]++
 			}
 			if nd.Kind == spec.KindConv2D {
 				if nd.Dilation != [2]int{1, 1} {
@@ -809,6 +951,8 @@ func TestRandomSpecs(t *testing.T) {
 		"concat axis 0 of 2", "concat axis 1 of 3", "concat axis 2 of 3", "skip from the input", "fan-out",
 		"act relu", "act relu6", "act leaky_relu", "act elu", "act gelu", "act sigmoid", "act tanh", "act softplus", "act softmax", "act linear",
 		"dilation", "stride", "padding", "no bias", "no parameters",
+		"kind conv1d", "kind maxpool1d", "kind avgpool1d", "kind global_avgpool1d", "groups", "depthwise",
+		"kind batchnorm", "batchnorm on 1-D", "batchnorm on 2-D", "batchnorm on 3-D",
 		"runtime.MatVec", "runtime.OuterAdd", "runtime.ReluForward", "runtime.ReluBackward", "runtime.ShiftSum",
 		"runtime.DotRows", "runtime.AxpyRows", "straight-line",
 	} {
