@@ -58,7 +58,7 @@ func scalarGemmNT[T simdFloat](c, a, b, bias []T, m, n, k int) {
 
 // scalarGemmXN is the pure-Go GemmTN/GemmNN: row i of c is the sum over p of
 // A(i,p) times row p of b. Zero A(i,p) are not skipped, so that 0·Inf gives
-// NaN as in the archsimd build (Fit's guards then see it).
+// NaN as in the assembly build (Fit's guards then see it).
 func scalarGemmXN[T simdFloat](c, a, b []T, m, n, k, rs, cs int, acc bool) {
 	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, rs, cs)
 	for i := range m {

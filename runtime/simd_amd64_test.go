@@ -1,12 +1,8 @@
-//go:build goexperiment.simd && amd64
+//go:build !purego
 
 package runtime
 
-import (
-	"math/rand/v2"
-	"simd/archsimd"
-	"testing"
-)
+import "testing"
 
 // simdPaths lists the kernel paths this CPU can run, best first.
 func simdPaths() []string {
@@ -35,129 +31,46 @@ func setSIMDPath(p string) string {
 	return old
 }
 
-// ---- archsimd-only benchmarks ----
-
-// BenchmarkSIMDPaths runs the float32 and float64 kernels on every path the
-// CPU offers (the exported benchmarks use the best one only).
-func BenchmarkSIMDPaths(b *testing.B) {
-	l := newBenchLayer(128, 784)
-	rng := rand.New(rand.NewPCG(5, 5))
-	w64, x64, gw64, dx64 := randVec[float64](rng, 128*784), randVec[float64](rng, 784), make([]float64, 128*784), make([]float64, 784)
-	y64, b64, dy64 := make([]float64, 128), randVec[float64](rng, 128), randVec[float64](rng, 128)
-	for i := range dy64 {
-		dy64[i] *= 1e-6
+func TestSIMDLimit(t *testing.T) {
+	cases := []struct {
+		level int
+		env   string
+		want  int
+	}{
+		{simdAVX512, "", simdAVX512},
+		{simdAVX512, "avx2", simdAVX2},
+		{simdAVX512, "generic", simdGeneric},
+		{simdAVX2, "avx2", simdAVX2},
+		{simdAVX2, "avx512", simdAVX2},
+		{simdGeneric, "avx2", simdGeneric},
+		{simdAVX512, "bogus", simdAVX512},
 	}
-	for _, p := range simdPaths() {
-		b.Run(p+"/MatVec32/128x784", func(b *testing.B) {
-			defer setSIMDPath(setSIMDPath(p))
-			for b.Loop() {
-				MatVec32(l.y, l.w, l.x, l.b, 128, 784)
-			}
-			reportGFLOPs(b, 2*128*784)
-		})
-		b.Run(p+"/OuterAdd32/dx/128x784", func(b *testing.B) {
-			defer setSIMDPath(setSIMDPath(p))
-			for b.Loop() {
-				OuterAdd32(l.gw, l.dx, l.w, l.dy, l.x, 128, 784)
-			}
-			reportGFLOPs(b, 4*128*784)
-		})
-		b.Run(p+"/MatVec64/128x784", func(b *testing.B) {
-			defer setSIMDPath(setSIMDPath(p))
-			for b.Loop() {
-				MatVec64(y64, w64, x64, b64, 128, 784)
-			}
-			reportGFLOPs(b, 2*128*784)
-		})
-		b.Run(p+"/OuterAdd64/dx/128x784", func(b *testing.B) {
-			defer setSIMDPath(setSIMDPath(p))
-			for b.Loop() {
-				OuterAdd64(gw64, dx64, w64, dy64, x64, 128, 784)
-			}
-			reportGFLOPs(b, 4*128*784)
-		})
+	for _, c := range cases {
+		if got := simdLimit(c.level, c.env); got != c.want {
+			t.Errorf("simdLimit(%d, %q) = %d, want %d", c.level, c.env, got, c.want)
+		}
 	}
 }
 
-var upperSink [16]float32
-
-// BenchmarkUpperBits measures the scalar code bpgen generates today (the
-// 10×128 matVec and outerAdd of mnist_mlp, SSE scalar instructions) right
-// after different vector states:
-//
-//	clean:   archsimd.ClearAVXUpperBits() first
-//	dirty:   a 512-bit op first, not cleared (what a kernel without the clear would leave)
-//	asis:    nothing: the state the scheduler's asynchronous preemption leaves
-//	         (in this build it restores all 512-bit registers, which dirties them)
-//	kernel:  after MatVec32 10×128 (which clears) vs matVecF32x16 (which does not)
-func BenchmarkUpperBits(b *testing.B) {
-	l := newBenchLayer(10, 128)
-	y, x, bias, dy, dx := (*[10]float32)(l.y), (*[128]float32)(l.x), (*[10]float32)(l.b), (*[10]float32)(l.dy), (*[128]float32)(l.dx)
-	scalar := func() {
-		inlineMatVec10x128(y, l.wArr128, x, bias)
-		inlineOuterAdd10x128(l.gw128, dx, l.wArr128, dy, x)
+// BenchmarkFMAPeak measures the core's float32 FMA peak with register-only
+// loops of independent FMAs (fmaPeak512: 24 zmm accumulators, fmaPeak256: 12
+// ymm), the ceiling the kernel GFLOP/s are compared with.
+func BenchmarkFMAPeak(b *testing.B) {
+	const iters = 1 << 16
+	if simdDetect() >= simdAVX512 {
+		b.Run("avx512", func(b *testing.B) {
+			for b.Loop() {
+				fmaPeak512(iters)
+			}
+			reportGFLOPs(b, iters*24*16*2)
+		})
 	}
-	const flops = 2*10*128 + 4*10*128
-	b.Run("scalar/clean", func(b *testing.B) {
-		for b.Loop() {
-			archsimd.ClearAVXUpperBits()
-			scalar()
-		}
-		reportGFLOPs(b, flops)
-	})
-	b.Run("scalar/dirty", func(b *testing.B) {
-		for b.Loop() {
-			archsimd.BroadcastFloat32x16(1).Store(&upperSink)
-			scalar()
-		}
-		reportGFLOPs(b, flops)
-	})
-	b.Run("scalar/asis", func(b *testing.B) {
-		for b.Loop() {
-			scalar()
-		}
-		reportGFLOPs(b, flops)
-	})
-	b.Run("kernel+scalar/cleared", func(b *testing.B) {
-		for b.Loop() {
-			MatVec32(l.y, l.w, l.x, l.b, 10, 128)
-			scalar()
-		}
-		reportGFLOPs(b, flops+2*10*128)
-	})
-	b.Run("kernel+scalar/notcleared", func(b *testing.B) {
-		for b.Loop() {
-			matVecF32x16(l.y, l.w, l.x, l.b, 10, 128)
-			scalar()
-		}
-		reportGFLOPs(b, flops+2*10*128)
-	})
-	b.Run("kernel/cleared", func(b *testing.B) {
-		for b.Loop() {
-			MatVec32(l.y, l.w, l.x, l.b, 10, 128)
-		}
-		reportGFLOPs(b, 2*10*128)
-	})
-	b.Run("kernel/notcleared", func(b *testing.B) {
-		for b.Loop() {
-			matVecF32x16(l.y, l.w, l.x, l.b, 10, 128)
-		}
-		reportGFLOPs(b, 2*10*128)
-	})
-	b.Run("dot28/cleared", func(b *testing.B) {
-		var s float32
-		for b.Loop() {
-			s += Dot32(l.x[:28], l.dx[:28])
-		}
-		benchSink32 = s
-		reportGFLOPs(b, 2*28)
-	})
-	b.Run("dot28/notcleared", func(b *testing.B) {
-		var s float32
-		for b.Loop() {
-			s += dotF32x16(l.x[:28], l.dx[:28])
-		}
-		benchSink32 = s
-		reportGFLOPs(b, 2*28)
-	})
+	if simdDetect() >= simdAVX2 {
+		b.Run("avx2", func(b *testing.B) {
+			for b.Loop() {
+				fmaPeak256(iters)
+			}
+			reportGFLOPs(b, iters*12*8*2)
+		})
+	}
 }

@@ -13,7 +13,7 @@ import (
 // loops over fixed-size arrays). GFLOP/s counts 2 flops per multiply-add.
 //
 //	go test ./runtime -run '^$' -bench 'Dot32|Axpy32|MatVec32|OuterAdd32' -count 5
-//	GOEXPERIMENT=simd go test ./runtime -run '^$' -bench 'Dot32|Axpy32|MatVec32|OuterAdd32' -count 5
+//	go test -tags purego ./runtime -run '^$' -bench 'Dot32|Axpy32|MatVec32|OuterAdd32' -count 5
 
 func reportGFLOPs(b *testing.B, flopsPerOp int) {
 	b.ReportMetric(float64(flopsPerOp)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")

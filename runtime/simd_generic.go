@@ -1,10 +1,10 @@
-//go:build !(goexperiment.simd && amd64)
+//go:build purego || !amd64
 
 package runtime
 
-// The pure-Go build of the vector kernels (no GOEXPERIMENT=simd, or not amd64).
-// simd_amd64.go holds the archsimd build; both export the same functions, whose
-// documentation is here.
+// The pure-Go build of the vector kernels (`-tags purego`, or not amd64).
+// simd_amd64.go holds the default amd64 build (Go assembly); both export the
+// same functions, whose documentation is here.
 
 // SIMDLevel reports which path the vector kernels run: "avx512", "avx2" or
 // "generic". This build has no SIMD: always "generic".
@@ -54,7 +54,7 @@ func OuterAdd64(gw, dx, w, dy, x []float64, rows, cols int) {
 }
 
 // ClearSIMDState clears the upper halves of the vector registers in the
-// archsimd build (see simd_amd64.go); in this build there are none to clear
+// assembly build (see simd_amd64.go); in this build there are none to clear
 // and it does nothing.
 func ClearSIMDState() {}
 

@@ -7,7 +7,10 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestReluKernels(t *testing.T) {
+// TestReluKernels runs testReluKernels on every kernel path.
+func TestReluKernels(t *testing.T) { forEachPath(t, testReluKernels) }
+
+func testReluKernels(t *testing.T) {
 	rng := NewRNG(4)
 	for _, n := range []int{0, 1, 15, 16, 17, 40, 6272} {
 		z32, a32, d32 := make([]float32, n), make([]float32, n), make([]float32, n)

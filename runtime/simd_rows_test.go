@@ -6,9 +6,12 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestRowsKernels(t *testing.T) {
+// TestRowsKernels runs testRowsKernels on every kernel path.
+func TestRowsKernels(t *testing.T) { forEachPath(t, testRowsKernels) }
+
+func testRowsKernels(t *testing.T) {
 	rng := NewRNG(9)
-	for _, c := range []struct{ xs, ys, rows, n int }{{7, 5, 3, 5}, {30, 28, 28, 28}, {17, 16, 1, 16}, {4, 4, 0, 3}, {9, 3, 4, 1}} {
+	for _, c := range []struct{ xs, ys, rows, n int }{{7, 5, 3, 5}, {30, 28, 28, 28}, {17, 16, 1, 16}, {4, 4, 0, 3}, {9, 3, 4, 1}, {40, 33, 5, 33}, {64, 64, 2, 64}, {100, 70, 3, 67}, {150, 129, 2, 129}, {8, 8, 9, 8}, {80, 79, 2, 79}} {
 		x := make([]float32, (c.rows+1)*c.xs+c.n)
 		y := make([]float32, (c.rows+1)*c.ys+c.n)
 		for i := range x {

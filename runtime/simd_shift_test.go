@@ -6,9 +6,12 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestShiftSum(t *testing.T) {
+// TestShiftSum runs testShiftSum on every kernel path.
+func TestShiftSum(t *testing.T) { forEachPath(t, testShiftSum) }
+
+func testShiftSum(t *testing.T) {
 	rng := NewRNG(6)
-	for _, n := range []int{1, 7, 16, 28, 33} {
+	for _, n := range []int{1, 7, 8, 9, 16, 28, 33, 64, 65, 100, 129} {
 		x64 := make([]float64, 3*n+40)
 		for i := range x64 {
 			x64[i] = rng.NormFloat64()

@@ -354,3 +354,32 @@ func TestSIMDNoAllocs(t *testing.T) {
 		}
 	})
 }
+
+// TestOuterAddNaNRow checks the zero test of OuterAdd32 on every path: a row
+// with dy = NaN is processed (its gradients become NaN), a row with dy = 0 is
+// skipped even where x holds ±Inf (0·Inf would be NaN), over ragged widths.
+func TestOuterAddNaNRow(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		for _, cols := range []int{1, 7, 16, 17, 33, 40} {
+			x, w := make([]float32, cols), make([]float32, 3*cols)
+			for i := range x {
+				x[i], w[i] = 1, 1
+			}
+			x[cols-1] = float32(math.Inf(1))
+			gw, dx := make([]float32, 3*cols), make([]float32, cols)
+			dy := []float32{float32(math.NaN()), 0, 2}
+			OuterAdd32(gw, dx, w, dy, x, 3, cols)
+			for i := 0; i < cols; i++ {
+				if !math.IsNaN(float64(gw[i])) {
+					t.Fatalf("cols %d: gw[0][%d] = %v, want NaN (dy = NaN)", cols, i, gw[i])
+				}
+				if gw[cols+i] != 0 {
+					t.Fatalf("cols %d: gw[1][%d] = %v, want 0 (dy = 0 must skip the row)", cols, i, gw[cols+i])
+				}
+				if want := 2 * x[i]; gw[2*cols+i] != want {
+					t.Fatalf("cols %d: gw[2][%d] = %v, want %v", cols, i, gw[2*cols+i], want)
+				}
+			}
+		}
+	})
+}

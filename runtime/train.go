@@ -33,8 +33,9 @@ import (
 // With early stopping (EarlyStopping.Patience > 0) Fit monitors the
 // validation loss, or the training loss when there is no validation part; an
 // epoch improves on the best so far if its loss is below best - MinDelta.
-// Fit keeps a copy of the best parameters, stops after Patience epochs
-// without improvement and restores them. Without early stopping the model
+// Fit keeps a copy of the best parameters (and of the model's state, such as
+// batchnorm's running statistics, when it has a StateSlice method), stops
+// after Patience epochs without improvement and restores them. Without early stopping the model
 // keeps its final weights and History.BestEpoch is the last epoch.
 //
 // When cfg.Stop is closed, Fit stops before the next minibatch, sets
@@ -123,9 +124,15 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 	}
 	swap := func(i, j int) { idx[i], idx[j] = idx[j], idx[i] }
 	var best []T // parameters of the best epoch (initially the initial ones)
+	// and the state that goes with them (batchnorm's running statistics)
+	var state, bestState []T
+	if s, ok := m.(interface{ StateSlice() []T }); ok {
+		state = s.StateSlice()
+	}
 	if patience > 0 {
 		best = make([]T, len(params))
 		copy(best, params)
+		bestState = append([]T(nil), state...)
 	}
 
 	hist := History{Epochs: make([]EpochStats, 0, min(cfg.Epochs, maxPreallocEpochs))}
@@ -138,6 +145,7 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 	finish := func() {
 		if patience > 0 {
 			copy(m.ParamSlice(), best)
+			copy(state, bestState)
 			hist.BestEpoch = bestEpoch
 		} else {
 			hist.BestEpoch = len(hist.Epochs)
@@ -219,6 +227,7 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 			st.Best = true
 			if patience > 0 {
 				copy(best, m.ParamSlice())
+				copy(bestState, state)
 			}
 		} else {
 			sinceBest++

@@ -1,10 +1,11 @@
 // Command benchtable reads the output of two `go test -bench` runs of the
-// generated examples (plain Go, then GOEXPERIMENT=simd) and prints the median
+// generated examples (-tags purego, then the default build with the assembly
+// kernels) and prints the median
 // samples/s of every benchmark in both builds, on one core and (for benchmarks
 // with …/workers1 and …/workers2 variants) on two, with the ratios, as one
 // Markdown table.
 //
-//	go run ./scripts/benchtable PLAIN.txt SIMD.txt
+//	go run ./scripts/benchtable PUREGO.txt DEFAULT.txt
 package main
 
 import (
@@ -55,7 +56,7 @@ func read(path string) (map[string]float64, error) {
 func main() {
 	log.SetFlags(0)
 	if len(os.Args) != 3 {
-		log.Fatal("usage: benchtable PLAIN.txt SIMD.txt")
+		log.Fatal("usage: benchtable PUREGO.txt DEFAULT.txt")
 	}
 	plain, err := read(os.Args[1])
 	if err != nil {
@@ -96,7 +97,7 @@ func main() {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	fmt.Println("| example | benchmark | plain Go, 1 core | plain Go, 2 cores | simd, 1 core | simd, 2 cores | simd ÷ plain | 2 cores ÷ 1 (plain, simd) |")
+	fmt.Println("| example | benchmark | purego, 1 core | purego, 2 cores | default, 1 core | default, 2 cores | default ÷ purego | 2 cores ÷ 1 (purego, default) |")
 	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|")
 	for _, k := range keys {
 		c := rows[k]

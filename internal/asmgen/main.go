@@ -1,0 +1,1011 @@
+// Command asmgen writes the amd64 assembly kernels of package runtime
+// (runtime/kernels_amd64.s) and their Go declarations
+// (runtime/kernels_amd64.go) with github.com/mmcloughlin/avo. It lives in its
+// own module so that avo is not a dependency of the main module. Run it
+// through `go generate ./runtime`; the output depends only on this program.
+//
+// Every kernel exists twice: with AVX-512 (zmm registers, 16 float32 lanes,
+// k-mask tails; needs AVX512F, AVX512VL and BMI2) and with AVX2+FMA (ymm, 8
+// lanes, VMASKMOVPS tails). Kernels take raw pointers and element counts: the
+// Go wrappers in runtime/simd_amd64.go check every length first. Every kernel
+// ends with VZEROUPPER.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// lvl is one instruction-set level.
+type lvl struct {
+	name string // function name suffix: "512" or "256"
+	w    int    // float32 lanes per vector
+	vb   int    // bytes per vector
+	// gemm tiles: NT uses mr rows of A × nr rows of B (one accumulator per
+	// pair); XN uses mr rows × nv vectors of columns.
+	ntMR, ntNR int
+	xnMR, xnNV int
+}
+
+var (
+	avx512 = &lvl{name: "512", w: 16, vb: 64, ntMR: 4, ntNR: 4, xnMR: 4, xnNV: 4}
+	avx2   = &lvl{name: "256", w: 8, vb: 32, ntMR: 3, ntNR: 3, xnMR: 3, xnNV: 3}
+)
+
+var zregs = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+	Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}
+
+// v returns vector register i at the level's width.
+func (l *lvl) v(i int) Register {
+	if l.w == 16 {
+		return zregs[i]
+	}
+	return zregs[i].AsY()
+}
+
+// x returns the 128-bit view of vector register i.
+func x(i int) Register { return zregs[i].AsX() }
+
+// maskReg is the AVX2 lane-mask register of vector tails (VMASKMOVPS);
+// AVX-512 uses K1. xMaskReg holds the AVX2 mask of partial xmm stores in
+// gemmNT (AVX-512 uses K2).
+const maskReg, xMaskReg = 15, 14
+
+// shift is log2 of the lanes per vector.
+func (l *lvl) shift() int {
+	if l.w == 16 {
+		return 4
+	}
+	return 3
+}
+
+// tailMask sets the tail mask to the low n%w lanes (n in elements): K1 with
+// AVX-512, Y15 from maskTable with AVX2.
+func (l *lvl) tailMask(n Register) {
+	r := GP64()
+	MOVQ(n, r)
+	ANDQ(U32(l.w-1), r)
+	l.laneMask(r)
+}
+
+// laneMask sets the tail mask to the low r lanes, 0 ≤ r ≤ w.
+func (l *lvl) laneMask(r GPVirtual) {
+	if l.w == 16 {
+		ones := GP32()
+		MOVL(U32(0xffff), ones)
+		BZHIL(r.As32(), ones, ones)
+		KMOVW(ones, K1)
+		return
+	}
+	// maskTable holds 8 all-ones words then 8 zero words: loading 8 words
+	// from word 8-r gives r leading all-ones lanes.
+	t := GP64()
+	MOVQ(U32(8), t)
+	SUBQ(r, t)
+	base := GP64()
+	LEAQ(maskTable, base)
+	VMOVUPS(Mem{Base: base, Index: t, Scale: 4}, l.v(maskReg))
+}
+
+// load loads a vector from m into register dst, only the tail lanes if masked
+// (the others become zero).
+func (l *lvl) load(m Mem, dst Register, masked bool) {
+	switch {
+	case !masked:
+		VMOVUPS(m, dst)
+	case l.w == 16:
+		VMOVUPS_Z(m, K1, dst)
+	default:
+		VMASKMOVPS(m, l.v(maskReg), dst)
+	}
+}
+
+// store stores register src to m, only the tail lanes if masked.
+func (l *lvl) store(src Register, m Mem, masked bool) {
+	switch {
+	case !masked:
+		VMOVUPS(src, m)
+	case l.w == 16:
+		VMOVUPS(src, K1, m)
+	default:
+		VMASKMOVPS(src, l.v(maskReg), m)
+	}
+}
+
+var labelN int
+
+func newLabel(s string) string {
+	labelN++
+	return fmt.Sprintf("%s%d", s, labelN)
+}
+
+// vloop emits a loop over n elements (n a register, in elements) with idx the
+// byte offset of the current vector: blocks of u vectors, then single vectors,
+// then, if n%w != 0, one masked vector (the caller has set the tail mask).
+// body(j, masked) emits the work for vector j of the block at byte offset
+// idx + j*vb. idx is zeroed first.
+func (l *lvl) vloop(n, idx Register, u int, body func(j int, masked bool)) {
+	limU, lim1, nb := GP64(), GP64(), GP64()
+	MOVQ(n, limU)
+	ANDQ(I32(-(u * l.w)), limU)
+	SHLQ(U8(2), limU)
+	MOVQ(n, lim1)
+	ANDQ(I32(-l.w), lim1)
+	SHLQ(U8(2), lim1)
+	MOVQ(n, nb)
+	SHLQ(U8(2), nb)
+	l.vloopRegs(limU, lim1, nb, idx, u, body)
+}
+
+// vloopRegs is vloop with the three limits (bytes) precomputed by the caller:
+// limU = n rounded down to u vectors, lim1 = n rounded down to one vector,
+// nb = n.
+func (l *lvl) vloopRegs(limU, lim1, nb, idx Register, u int, body func(j int, masked bool)) {
+	XORQ(idx, idx)
+	loopU, loop1, done := newLabel("loopU"), newLabel("loop1"), newLabel("done")
+	if u > 1 {
+		Label(loopU)
+		CMPQ(idx, limU)
+		JAE(LabelRef(loop1))
+		for j := 0; j < u; j++ {
+			body(j, false)
+		}
+		ADDQ(U32(u*l.vb), idx)
+		JMP(LabelRef(loopU))
+	}
+	Label(loop1)
+	CMPQ(idx, lim1)
+	tail := newLabel("tail")
+	JAE(LabelRef(tail))
+	body(0, false)
+	ADDQ(U32(l.vb), idx)
+	JMP(LabelRef(loop1))
+	Label(tail)
+	CMPQ(idx, nb)
+	JAE(LabelRef(done))
+	body(0, true)
+	Label(done)
+}
+
+func at(base, idx Register, disp int) Mem {
+	return Mem{Base: base, Index: idx, Scale: 1, Disp: disp}
+}
+
+// hsum leaves the sum of the lanes of vector register i in lane 0 of X(i);
+// tmp is a scratch vector register index.
+func (l *lvl) hsum(i, tmp int) {
+	if l.w == 16 {
+		VEXTRACTF64X4(U8(1), zregs[i], zregs[tmp].AsY())
+		VADDPS(zregs[tmp].AsY(), zregs[i].AsY(), zregs[i].AsY())
+	}
+	VEXTRACTF128(U8(1), zregs[i].AsY(), x(tmp))
+	VADDPS(x(tmp), x(i), x(i))
+	VHADDPS(x(i), x(i), x(i))
+	VHADDPS(x(i), x(i), x(i))
+}
+
+func (l *lvl) fn(name, sig string, doc ...string) {
+	TEXT(name+l.name, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(doc...)
+}
+
+func param(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}
+
+// dotRows: Σ x[r*xs+i]*y[r*ys+i] over r < rows, i < n, in four vector
+// accumulators reduced once at the end.
+func (l *lvl) dotRows() {
+	l.fn("dotRows", "func(x *float32, xs int, y *float32, ys int, rows int, n int) float32",
+		"dotRows"+l.name+" returns Σ x[r*xs+i]*y[r*ys+i] over r < rows and i < n (rows ≥ 0, n ≥ 0).")
+	px, py := Load(Param("x"), GP64()), Load(Param("y"), GP64())
+	xs, ys := Load(Param("xs"), GP64()), Load(Param("ys"), GP64())
+	rows, n := Load(Param("rows"), GP64()), Load(Param("n"), GP64())
+	SHLQ(U8(2), xs)
+	SHLQ(U8(2), ys)
+	for j := 0; j < 4; j++ {
+		VXORPS(l.v(j), l.v(j), l.v(j))
+	}
+	l.tailMask(n)
+	limU, lim1, nb, idx := GP64(), GP64(), GP64(), GP64()
+	MOVQ(n, limU)
+	ANDQ(I32(-4*l.w), limU)
+	SHLQ(U8(2), limU)
+	MOVQ(n, lim1)
+	ANDQ(I32(-l.w), lim1)
+	SHLQ(U8(2), lim1)
+	MOVQ(n, nb)
+	SHLQ(U8(2), nb)
+	// row emits one row at px, py: blocks of four vectors into accumulators
+	// a1, 1, 2, 3, single vectors into a1, the masked tail into a2. Two
+	// rows per iteration use different a1, a2, so short rows (one vector and
+	// a tail, 28 floats) give four independent FMA chains.
+	row := func(px, py Register, a1, a2 int) {
+		l.vloopRegs(limU, lim1, nb, idx, 4, func(j int, masked bool) {
+			if masked {
+				l.load(at(px, idx, 0), l.v(4), true)
+				l.load(at(py, idx, 0), l.v(5), true)
+				VFMADD231PS(l.v(5), l.v(4), l.v(a2))
+				return
+			}
+			a := j // block vector j (any accumulator would do: all are summed)
+			if j == 0 {
+				a = a1 // also the single vectors
+			}
+			VMOVUPS(at(px, idx, j*l.vb), l.v(4+j))
+			VFMADD231PS(at(py, idx, j*l.vb), l.v(4+j), l.v(a))
+		})
+	}
+	px2, py2 := GP64(), GP64()
+	pairLoop, odd, end := newLabel("pairs"), newLabel("odd"), newLabel("end")
+	Label(pairLoop)
+	CMPQ(rows, U8(2))
+	JB(LabelRef(odd))
+	LEAQ(Mem{Base: px, Index: xs, Scale: 1}, px2)
+	LEAQ(Mem{Base: py, Index: ys, Scale: 1}, py2)
+	row(px, py, 0, 1)
+	row(px2, py2, 2, 3)
+	LEAQ(Mem{Base: px2, Index: xs, Scale: 1}, px)
+	LEAQ(Mem{Base: py2, Index: ys, Scale: 1}, py)
+	SUBQ(U8(2), rows)
+	JMP(LabelRef(pairLoop))
+	Label(odd)
+	TESTQ(rows, rows)
+	JZ(LabelRef(end))
+	row(px, py, 0, 1)
+	Label(end)
+	VADDPS(l.v(1), l.v(0), l.v(0))
+	VADDPS(l.v(3), l.v(2), l.v(2))
+	VADDPS(l.v(2), l.v(0), l.v(0))
+	l.hsum(0, 1)
+	VZEROUPPER()
+	Store(x(0), ReturnIndex(0))
+	RET()
+}
+
+// axpyRows: y[r*ys+i] += a*x[r*xs+i].
+func (l *lvl) axpyRows() {
+	l.fn("axpyRows", "func(a float32, x *float32, xs int, y *float32, ys int, rows int, n int)",
+		"axpyRows"+l.name+" does y[r*ys+i] += a*x[r*xs+i] for r < rows and i < n.")
+	const va = 14
+	VBROADCASTSS(param("a"), l.v(va))
+	px, py := Load(Param("x"), GP64()), Load(Param("y"), GP64())
+	xs, ys := Load(Param("xs"), GP64()), Load(Param("ys"), GP64())
+	rows, n := Load(Param("rows"), GP64()), Load(Param("n"), GP64())
+	SHLQ(U8(2), xs)
+	SHLQ(U8(2), ys)
+	l.tailMask(n)
+	limU, lim1, nb, idx := GP64(), GP64(), GP64(), GP64()
+	MOVQ(n, limU)
+	ANDQ(I32(-4*l.w), limU)
+	SHLQ(U8(2), limU)
+	MOVQ(n, lim1)
+	ANDQ(I32(-l.w), lim1)
+	SHLQ(U8(2), lim1)
+	MOVQ(n, nb)
+	SHLQ(U8(2), nb)
+	rowLoop, end := newLabel("rows"), newLabel("end")
+	Label(rowLoop)
+	TESTQ(rows, rows)
+	JZ(LabelRef(end))
+	l.vloopRegs(limU, lim1, nb, idx, 4, func(j int, masked bool) {
+		if masked {
+			l.load(at(px, idx, 0), l.v(4), true)
+			l.load(at(py, idx, 0), l.v(0), true)
+			VFMADD231PS(l.v(4), l.v(va), l.v(0))
+			l.store(l.v(0), at(py, idx, 0), true)
+			return
+		}
+		VMOVUPS(at(py, idx, j*l.vb), l.v(j))
+		VFMADD231PS(at(px, idx, j*l.vb), l.v(va), l.v(j))
+		VMOVUPS(l.v(j), at(py, idx, j*l.vb))
+	})
+	ADDQ(xs, px)
+	ADDQ(ys, py)
+	DECQ(rows)
+	JMP(LabelRef(rowLoop))
+	Label(end)
+	VZEROUPPER()
+	RET()
+}
+
+// scaleSq: x[i] *= a, returns Σ x[i]².
+func (l *lvl) scaleSq() {
+	l.fn("scaleSq", "func(a float32, x *float32, n int) float32",
+		"scaleSq"+l.name+" sets x[i] *= a for i < n and returns Σ x[i]² of the scaled values.")
+	const va = 14
+	VBROADCASTSS(param("a"), l.v(va))
+	px, n := Load(Param("x"), GP64()), Load(Param("n"), GP64())
+	for j := 0; j < 4; j++ {
+		VXORPS(l.v(j), l.v(j), l.v(j))
+	}
+	l.tailMask(n)
+	idx := GP64()
+	l.vloop(n, idx, 4, func(j int, masked bool) {
+		t := l.v(4 + j)
+		if masked {
+			l.load(at(px, idx, 0), t, true)
+			VMULPS(t, l.v(va), t)
+			l.store(t, at(px, idx, 0), true)
+		} else {
+			VMULPS(at(px, idx, j*l.vb), l.v(va), t)
+			VMOVUPS(t, at(px, idx, j*l.vb))
+		}
+		VFMADD231PS(t, t, l.v(j))
+	})
+	VADDPS(l.v(1), l.v(0), l.v(0))
+	VADDPS(l.v(3), l.v(2), l.v(2))
+	VADDPS(l.v(2), l.v(0), l.v(0))
+	l.hsum(0, 1)
+	VZEROUPPER()
+	Store(x(0), ReturnIndex(0))
+	RET()
+}
+
+// cmpPosOrNaN sets the lane mask of "z > 0 or z is NaN" (predicate 6,
+// NLE_UQ: not z <= 0) for vector register z against the zero register: into
+// K2 with AVX-512, into vector register m with AVX2.
+func (l *lvl) cmpPosOrNaN(z, zero, m int) {
+	if l.w == 16 {
+		VCMPPS(U8(6), l.v(zero), l.v(z), K2)
+	} else {
+		VCMPPS(U8(6), l.v(zero), l.v(z), l.v(m))
+	}
+}
+
+// keep zeroes the lanes of vector register d outside the mask of cmpPosOrNaN.
+func (l *lvl) keep(d, m int) {
+	if l.w == 16 {
+		VMOVAPS_Z(l.v(d), K2, l.v(d))
+	} else {
+		VANDPS(l.v(m), l.v(d), l.v(d))
+	}
+}
+
+func (l *lvl) relu() {
+	l.fn("reluForward", "func(z *float32, a *float32, n int)",
+		"reluForward"+l.name+" sets a[i] = z[i] where z[i] > 0 or is NaN, else +0, for i < n.")
+	pz, pa, n := Load(Param("z"), GP64()), Load(Param("a"), GP64()), Load(Param("n"), GP64())
+	const zero = 14
+	VXORPS(l.v(zero), l.v(zero), l.v(zero))
+	l.tailMask(n)
+	idx := GP64()
+	l.vloop(n, idx, 2, func(j int, masked bool) {
+		t, m := 2*j, 2*j+1
+		l.load(at(pz, idx, j*l.vb), l.v(t), masked)
+		l.cmpPosOrNaN(t, zero, m)
+		l.keep(t, m)
+		l.store(l.v(t), at(pa, idx, j*l.vb), masked)
+	})
+	VZEROUPPER()
+	RET()
+
+	l.fn("reluBackward", "func(z *float32, d *float32, n int)",
+		"reluBackward"+l.name+" zeroes d[i] where z[i] <= 0 (a NaN z[i] keeps d[i]) for i < n.")
+	pz, pd, n := Load(Param("z"), GP64()), Load(Param("d"), GP64()), Load(Param("n"), GP64())
+	VXORPS(l.v(zero), l.v(zero), l.v(zero))
+	l.tailMask(n)
+	idx = GP64()
+	l.vloop(n, idx, 2, func(j int, masked bool) {
+		t, m, d := 3*j, 3*j+1, 3*j+2
+		l.load(at(pz, idx, j*l.vb), l.v(t), masked)
+		l.cmpPosOrNaN(t, zero, m)
+		l.load(at(pd, idx, j*l.vb), l.v(d), masked)
+		l.keep(d, m)
+		l.store(l.v(d), at(pd, idx, j*l.vb), masked)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// adam: the float32 Adam update of runtime/optim.go.
+func (l *lvl) adam() {
+	l.fn("adamUpdate", "func(params *float32, grads *float32, m *float32, v *float32, n int, b1 float32, b2 float32, c1 float32, c2 float32, wd float32, step float32, inv float32, eps float32)",
+		"adamUpdate"+l.name+" does, for i < n: g = grads[i] + wd·p; m = b1·m + c1·g;",
+		"v = b2·v + c2·g²; p -= step·m/(√v·inv + eps), with p = params[i].")
+	// Constants in registers 6..13 (the mask is register 15 with AVX2).
+	names := []string{"b1", "b2", "c1", "c2", "wd", "step", "inv", "eps"}
+	for i, nm := range names {
+		VBROADCASTSS(param(nm), l.v(6+i))
+	}
+	b1, b2, c1, c2, wd, step, inv, eps := l.v(6), l.v(7), l.v(8), l.v(9), l.v(10), l.v(11), l.v(12), l.v(13)
+	pp, pg := Load(Param("params"), GP64()), Load(Param("grads"), GP64())
+	pm, pv := Load(Param("m"), GP64()), Load(Param("v"), GP64())
+	n := Load(Param("n"), GP64())
+	l.tailMask(n)
+	idx := GP64()
+	l.vloop(n, idx, 1, func(j int, masked bool) {
+		p, g, mm, vv, t := l.v(0), l.v(1), l.v(2), l.v(3), l.v(4)
+		l.load(at(pp, idx, 0), p, masked)
+		l.load(at(pg, idx, 0), g, masked)
+		l.load(at(pm, idx, 0), mm, masked)
+		l.load(at(pv, idx, 0), vv, masked)
+		VFMADD231PS(p, wd, g) // g += wd·p
+		VMULPS(b1, mm, mm)
+		VFMADD231PS(g, c1, mm) // m = b1·m + c1·g
+		VMULPS(g, g, t)
+		VMULPS(b2, vv, vv)
+		VFMADD231PS(t, c2, vv) // v = b2·v + c2·g²
+		l.store(mm, at(pm, idx, 0), masked)
+		l.store(vv, at(pv, idx, 0), masked)
+		VSQRTPS(vv, t)
+		VFMADD213PS(eps, inv, t) // t = √v·inv + eps
+		VMULPS(mm, step, mm)
+		VDIVPS(t, mm, mm) // step·m / t
+		VSUBPS(mm, p, p)
+		l.store(p, at(pp, idx, 0), masked)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// outerAdd: for o < rows with g = dy[o] != 0 (NaN counts as non-zero):
+// gw[o*cols+i] += g*x[i] and, in the DX form, dx[i] += g*w[o*cols+i].
+func (l *lvl) outerAdd(withDX bool) {
+	name, sig := "outerAdd", "func(gw *float32, dy *float32, x *float32, rows int, cols int)"
+	doc := "outerAdd" + l.name + " does gw[o*cols+i] += dy[o]*x[i] for o < rows with dy[o] != 0 and i < cols."
+	if withDX {
+		name, sig = "outerAddDX", "func(gw *float32, dx *float32, w *float32, dy *float32, x *float32, rows int, cols int)"
+		doc = "outerAddDX" + l.name + " does gw[o*cols+i] += g*x[i] and dx[i] += g*w[o*cols+i] with g = dy[o] for o < rows with dy[o] != 0 and i < cols."
+	}
+	l.fn(name, sig, doc)
+	pgw, pdy, px := Load(Param("gw"), GP64()), Load(Param("dy"), GP64()), Load(Param("x"), GP64())
+	var pdx, pw Register
+	if withDX {
+		pdx, pw = Load(Param("dx"), GP64()), Load(Param("w"), GP64())
+	}
+	rows, n := Load(Param("rows"), GP64()), Load(Param("cols"), GP64())
+	rowBytes := GP64()
+	MOVQ(n, rowBytes)
+	SHLQ(U8(2), rowBytes)
+	const vg, zero = 14, 13
+	VXORPS(x(zero), x(zero), x(zero))
+	l.tailMask(n)
+	limU, lim1, idx := GP64(), GP64(), GP64()
+	MOVQ(n, limU)
+	ANDQ(I32(-2*l.w), limU)
+	SHLQ(U8(2), limU)
+	MOVQ(n, lim1)
+	ANDQ(I32(-l.w), lim1)
+	SHLQ(U8(2), lim1)
+	rowLoop, next, do, end := newLabel("rows"), newLabel("next"), newLabel("do"), newLabel("end")
+	Label(rowLoop)
+	TESTQ(rows, rows)
+	JZ(LabelRef(end))
+	VMOVSS(Mem{Base: pdy}, x(vg))
+	VUCOMISS(x(zero), x(vg))
+	JNE(LabelRef(do))
+	JP(LabelRef(do)) // unordered: g is NaN
+	JMP(LabelRef(next))
+	Label(do)
+	VBROADCASTSS(x(vg), l.v(vg))
+	l.vloopRegs(limU, lim1, rowBytes, idx, 2, func(j int, masked bool) {
+		a, b := l.v(4*j), l.v(4*j+1)
+		off := j * l.vb
+		if masked {
+			l.load(at(pgw, idx, 0), a, true)
+			l.load(at(px, idx, 0), b, true)
+			VFMADD231PS(b, l.v(vg), a)
+			l.store(a, at(pgw, idx, 0), true)
+			if withDX {
+				c, d := l.v(2), l.v(3)
+				l.load(at(pdx, idx, 0), c, true)
+				l.load(at(pw, idx, 0), d, true)
+				VFMADD231PS(d, l.v(vg), c)
+				l.store(c, at(pdx, idx, 0), true)
+			}
+			return
+		}
+		VMOVUPS(at(pgw, idx, off), a)
+		VFMADD231PS(at(px, idx, off), l.v(vg), a)
+		VMOVUPS(a, at(pgw, idx, off))
+		if withDX {
+			VMOVUPS(at(pdx, idx, off), b)
+			VFMADD231PS(at(pw, idx, off), l.v(vg), b)
+			VMOVUPS(b, at(pdx, idx, off))
+		}
+	})
+	Label(next)
+	ADDQ(rowBytes, pgw)
+	if withDX {
+		ADDQ(rowBytes, pw)
+	}
+	ADDQ(U8(4), pdy)
+	DECQ(rows)
+	JMP(LabelRef(rowLoop))
+	Label(end)
+	VZEROUPPER()
+	RET()
+}
+
+// shiftSum: y[i] = b + Σ_t w[t]·x[offs[t]+i] for i < n, each block of output
+// vectors accumulated in registers over all taps and stored once.
+func (l *lvl) shiftSum() {
+	l.fn("shiftSum", "func(y *float32, x *float32, offs *int32, w *float32, taps int, n int, b float32)",
+		"shiftSum"+l.name+" sets y[i] = b + Σ_t w[t]·x[offs[t]+i] for i < n and t < taps.")
+	const vb, vw = 14, 13
+	VBROADCASTSS(param("b"), l.v(vb))
+	py, px := Load(Param("y"), GP64()), Load(Param("x"), GP64())
+	poffs, pw := Load(Param("offs"), GP64()), Load(Param("w"), GP64())
+	taps, n := Load(Param("taps"), GP64()), Load(Param("n"), GP64())
+	l.tailMask(n)
+	const u = 4
+	limU, lim1, nb, idx, t, o := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	MOVQ(n, limU)
+	ANDQ(I32(-u*l.w), limU)
+	SHLQ(U8(2), limU)
+	MOVQ(n, lim1)
+	ANDQ(I32(-l.w), lim1)
+	SHLQ(U8(2), lim1)
+	MOVQ(n, nb)
+	SHLQ(U8(2), nb)
+	XORQ(idx, idx)
+	// block emits one block of k vectors (the last masked if masked).
+	block := func(k int, masked bool) {
+		for j := 0; j < k; j++ {
+			VMOVAPS(l.v(vb), l.v(j))
+		}
+		tap, done := newLabel("tap"), newLabel("taps")
+		XORQ(t, t)
+		Label(tap)
+		CMPQ(t, taps)
+		JAE(LabelRef(done))
+		MOVLQSX(Mem{Base: poffs, Index: t, Scale: 4}, o)
+		SHLQ(U8(2), o)
+		ADDQ(idx, o)
+		VBROADCASTSS(Mem{Base: pw, Index: t, Scale: 4}, l.v(vw))
+		for j := 0; j < k; j++ {
+			if masked {
+				l.load(at(px, o, 0), l.v(4+j), true)
+				VFMADD231PS(l.v(4+j), l.v(vw), l.v(j))
+			} else {
+				VFMADD231PS(at(px, o, j*l.vb), l.v(vw), l.v(j))
+			}
+		}
+		INCQ(t)
+		JMP(LabelRef(tap))
+		Label(done)
+		for j := 0; j < k; j++ {
+			l.store(l.v(j), at(py, idx, j*l.vb), masked)
+		}
+	}
+	loopU, loop1, tail, end := newLabel("blockU"), newLabel("block1"), newLabel("tail"), newLabel("end")
+	Label(loopU)
+	CMPQ(idx, limU)
+	JAE(LabelRef(loop1))
+	block(u, false)
+	ADDQ(U32(u*l.vb), idx)
+	JMP(LabelRef(loopU))
+	Label(loop1)
+	CMPQ(idx, lim1)
+	JAE(LabelRef(tail))
+	block(1, false)
+	ADDQ(U32(l.vb), idx)
+	JMP(LabelRef(loop1))
+	Label(tail)
+	CMPQ(idx, nb)
+	JAE(LabelRef(end))
+	block(1, true)
+	Label(end)
+	VZEROUPPER()
+	RET()
+}
+
+// gemmNT emits the mr×nr tile kernel of C = A·Bᵀ + bias: for nt tiles side by
+// side, C[i*ldc + t*nr + j] = bias[t*nr+j] + Σ_p a[i*lda+p]*b[(t*nr+j)*ldb+p]
+// for i < mr, j < nr. Each of the mr·nr dot products has its own vector
+// accumulator over p (all k, masked tail), reduced once per tile.
+func (l *lvl) gemmNT(mr, nr int) {
+	name := fmt.Sprintf("gemmNT%dx%d_", mr, nr)
+	TEXT(name+l.name, NOSPLIT, "func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s%s computes mt×nt tiles of %d×%d outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*%d.. and columns t*%d...", name, l.name, mr, nr, mr, nr))
+	acc := func(i, j int) int { return i*nr + j }
+	breg := func(j int) int { return mr*nr + j } // B vectors after the accumulators
+	areg := mr*nr + nr                           // the A vector
+	tmp := areg + 1
+	if l.w == 8 && tmp >= xMaskReg {
+		panic("avx2 gemmNT tile too large")
+	}
+	l.tailMask(Load(Param("k"), GP64()))
+	lda, ldb := Load(Param("lda"), GP64()), Load(Param("ldb"), GP64())
+	SHLQ(U8(2), lda)
+	SHLQ(U8(2), ldb)
+	var lda3, ldb3 Register
+	if mr > 3 {
+		lda3 = GP64()
+		LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	}
+	if nr > 3 {
+		ldb3 = GP64()
+		LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+	}
+	// rowMem addresses row r of a matrix at base with row stride ld (bytes).
+	rowMem := func(base, ld, ld3 Register, r, disp int) Mem {
+		switch r {
+		case 0:
+			return Mem{Base: base, Disp: disp}
+		case 1, 2:
+			return Mem{Base: base, Index: ld, Scale: uint8(r), Disp: disp}
+		case 3:
+			return Mem{Base: base, Index: ld3, Scale: 1, Disp: disp}
+		}
+		panic("row")
+	}
+	pc, pb, bias, nt := GP64(), GP64(), GP64(), GP64()
+	pa, pbt, cnt := GP64(), GP64(), GP64()
+	// The constant store mask of nr lanes: K2 with AVX-512; with AVX2 the
+	// xmm mask is loaded from maskTable at each use.
+	if l.w == 16 && nr < 4 {
+		r := GP32()
+		MOVL(U32(1<<nr-1), r)
+		KMOVW(r, K2)
+	}
+	// Each block of mr rows starts from the arguments c and a, which the
+	// block's end advances by mr rows (the argument slots are the callee's).
+	rowBlock, tileLoop, end := newLabel("rowblock"), newLabel("tile"), newLabel("end")
+	Label(rowBlock)
+	Load(Param("c"), pc)
+	Load(Param("b"), pb)
+	Load(Param("bias"), bias)
+	Load(Param("nt"), nt)
+	Label(tileLoop)
+	TESTQ(nt, nt)
+	JZ(LabelRef(end))
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nr; j++ {
+			VXORPS(l.v(acc(i, j)), l.v(acc(i, j)), l.v(acc(i, j)))
+		}
+	}
+	Load(Param("a"), pa)
+	MOVQ(pb, pbt)
+	Load(Param("k"), cnt)
+	SHRQ(U8(l.shift()), cnt) // full vectors of k
+	kLoop, kTail, kDone := newLabel("k"), newLabel("ktail"), newLabel("kdone")
+	step := func(masked bool) {
+		for j := 0; j < nr; j++ {
+			l.load(rowMem(pbt, ldb, ldb3, j, 0), l.v(breg(j)), masked)
+		}
+		for i := 0; i < mr; i++ {
+			l.load(rowMem(pa, lda, lda3, i, 0), l.v(areg), masked)
+			for j := 0; j < nr; j++ {
+				VFMADD231PS(l.v(breg(j)), l.v(areg), l.v(acc(i, j)))
+			}
+		}
+	}
+	Label(kLoop)
+	TESTQ(cnt, cnt)
+	JZ(LabelRef(kTail))
+	step(false)
+	ADDQ(U32(l.vb), pa)
+	ADDQ(U32(l.vb), pbt)
+	DECQ(cnt)
+	JMP(LabelRef(kLoop))
+	Label(kTail)
+	TESTQ(U32(l.w-1), param("k"))
+	JZ(LabelRef(kDone))
+	step(true)
+	Label(kDone)
+	// Reduce: row i's nr accumulators become lanes 0..nr-1 of X(acc(i,0)).
+	// Within each 128-bit lane, unpack-and-add the four accumulators a, b,
+	// c, d (missing ones repeat present ones; only nr lanes are stored) down
+	// to [Σa, Σb, Σc, Σd] of that lane, then add the 128-bit lanes. The
+	// temporaries t are the B and A registers, free after the k loop.
+	t := []int{mr * nr, mr*nr + 1, mr*nr + 2, mr*nr + 3}
+	for i := 0; i < mr; i++ {
+		var src [4]int
+		for j := range src {
+			src[j] = acc(i, min(j, nr-1))
+		}
+		if nr == 2 {
+			src = [4]int{acc(i, 0), acc(i, 1), acc(i, 0), acc(i, 1)}
+		}
+		a := acc(i, 0)
+		VUNPCKLPS(l.v(src[1]), l.v(src[0]), l.v(t[0])) // [a0 b0 a1 b1]
+		VUNPCKHPS(l.v(src[1]), l.v(src[0]), l.v(t[1])) // [a2 b2 a3 b3]
+		VUNPCKLPS(l.v(src[3]), l.v(src[2]), l.v(t[2])) // [c0 d0 c1 d1]
+		VUNPCKHPS(l.v(src[3]), l.v(src[2]), l.v(t[3])) // [c2 d2 c3 d3]
+		VADDPS(l.v(t[1]), l.v(t[0]), l.v(a))           // [a02 b02 a13 b13]
+		VADDPS(l.v(t[3]), l.v(t[2]), l.v(t[2]))        // [c02 d02 c13 d13]
+		VUNPCKLPD(l.v(t[2]), l.v(a), l.v(t[0]))        // [a02 b02 c02 d02]
+		VUNPCKHPD(l.v(t[2]), l.v(a), l.v(t[1]))        // [a13 b13 c13 d13]
+		VADDPS(l.v(t[1]), l.v(t[0]), l.v(a))
+		if l.w == 16 {
+			VEXTRACTF64X4(U8(1), zregs[a], zregs[t[0]].AsY())
+			VADDPS(zregs[t[0]].AsY(), zregs[a].AsY(), zregs[a].AsY())
+		}
+		VEXTRACTF32X4orF128(l, a, t[0])
+		VADDPS(x(t[0]), x(a), x(a))
+	}
+	// Bias, then store the rows of the tile.
+	noBias := newLabel("nobias")
+	TESTQ(bias, bias)
+	JZ(LabelRef(noBias))
+	l.partial(nr, func(masked bool) {
+		if masked {
+			l.loadX(nr, Mem{Base: bias}, x(tmp))
+		} else {
+			VMOVUPS(Mem{Base: bias}, x(tmp))
+		}
+		for i := 0; i < mr; i++ {
+			VADDPS(x(tmp), x(acc(i, 0)), x(acc(i, 0)))
+		}
+	})
+	ADDQ(U32(4*nr), bias)
+	Label(noBias)
+	ldc, pr := GP64(), GP64()
+	Load(Param("ldc"), ldc)
+	SHLQ(U8(2), ldc)
+	MOVQ(pc, pr)
+	for i := 0; i < mr; i++ {
+		if i > 0 {
+			ADDQ(ldc, pr)
+		}
+		l.partial(nr, func(masked bool) {
+			if masked {
+				l.storeX(nr, x(acc(i, 0)), Mem{Base: pr})
+			} else {
+				VMOVUPS(x(acc(i, 0)), Mem{Base: pr})
+			}
+		})
+	}
+	ADDQ(U32(4*nr), pc)
+	IMUL3Q(U32(nr), ldb, pr)
+	ADDQ(pr, pb)
+	DECQ(nt)
+	JMP(LabelRef(tileLoop))
+	Label(end)
+	IMUL3Q(U32(mr), lda, pr)
+	ADDQ(pr, param("a"))
+	Load(Param("ldc"), pr)
+	SHLQ(U8(2), pr)
+	IMUL3Q(U32(mr), pr, pr)
+	ADDQ(pr, param("c"))
+	DECQ(param("mt"))
+	JNZ(LabelRef(rowBlock))
+	VZEROUPPER()
+	RET()
+}
+
+// VEXTRACTF32X4orF128 puts the upper 128 bits of the ymm view of vector
+// register r into X(tmp): VEXTRACTF128 (VEX) when both are among the first
+// 16 registers, else VEXTRACTF32X4 (EVEX, AVX512VL).
+func VEXTRACTF32X4orF128(l *lvl, r, tmp int) {
+	if r < 16 && tmp < 16 {
+		VEXTRACTF128(U8(1), zregs[r].AsY(), x(tmp))
+		return
+	}
+	VEXTRACTF32X4(U8(1), zregs[r].AsY(), x(tmp))
+}
+
+// partial calls f(false) when all 4 lanes of an xmm are used, else f(true).
+func (l *lvl) partial(nr int, f func(masked bool)) { f(nr < 4) }
+
+// loadX loads the first nr (< 4) floats at m into xmm dst, zeroing the rest.
+func (l *lvl) loadX(nr int, m Mem, dst Register) {
+	if l.w == 16 {
+		VMOVUPS_Z(m, K2, dst)
+		return
+	}
+	VMOVUPS(maskTable.Offset(4*(8-nr)), x(xMaskReg))
+	VMASKMOVPS(m, x(xMaskReg), dst)
+}
+
+// storeX stores the first nr (< 4) floats of xmm src to m.
+func (l *lvl) storeX(nr int, src Register, m Mem) {
+	if l.w == 16 {
+		VMOVUPS(src, K2, m)
+		return
+	}
+	VMOVUPS(maskTable.Offset(4*(8-nr)), x(xMaskReg))
+	VMASKMOVPS(src, x(xMaskReg), m)
+}
+
+// gemmXN emits the mr×nv tile kernel of C (+)= A·B with A read at
+// a[i*rs + p*cs] and B k×ldb row-major: for nt tiles of nv vectors side by
+// side, C[i*ldc + col] (+)= Σ_p A(i,p)*b[p*ldb + col]; the last vector of
+// every tile holds only `tail` columns (1..w). With acc != 0 the tile adds
+// to C, else it overwrites C.
+func (l *lvl) gemmXN(mr, nv int) {
+	name := fmt.Sprintf("gemmXN%dx%d_", mr, nv)
+	TEXT(name+l.name, NOSPLIT, "func(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s%s computes mt×nt tiles of %d rows × %d vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; acc != 0 adds to C.", name, l.name, mr, nv))
+	accR := func(i, j int) int { return i*nv + j }
+	breg := func(j int) int { return mr*nv + j }
+	areg := mr*nv + nv
+	if l.w == 8 && areg >= maskReg {
+		panic("avx2 gemmXN tile too large")
+	}
+	tail := GP64()
+	Load(Param("tail"), tail)
+	l.laneMask(tail)
+	rs, cs, ldb := Load(Param("rs"), GP64()), Load(Param("cs"), GP64()), Load(Param("ldb"), GP64())
+	SHLQ(U8(2), rs)
+	SHLQ(U8(2), cs)
+	SHLQ(U8(2), ldb)
+	var rs3 Register
+	if mr > 3 {
+		rs3 = GP64()
+		LEAQ(Mem{Base: rs, Index: rs, Scale: 2}, rs3)
+	}
+	aMem := func(base Register, i int) Mem {
+		switch i {
+		case 0:
+			return Mem{Base: base}
+		case 1, 2:
+			return Mem{Base: base, Index: rs, Scale: uint8(i)}
+		case 3:
+			return Mem{Base: base, Index: rs3, Scale: 1}
+		}
+		panic("row")
+	}
+	pc, pb, nt := GP64(), GP64(), GP64()
+	pa, pbp, cnt, pr, ldc := GP64(), GP64(), GP64(), GP64(), GP64()
+	Load(Param("ldc"), ldc)
+	SHLQ(U8(2), ldc)
+	// Each block of mr rows starts from the arguments c and a, which the
+	// block's end advances by mr rows (the argument slots are the callee's).
+	rowBlock, tileLoop, end := newLabel("rowblock"), newLabel("tile"), newLabel("end")
+	Label(rowBlock)
+	Load(Param("c"), pc)
+	Load(Param("b"), pb)
+	Load(Param("nt"), nt)
+	Label(tileLoop)
+	TESTQ(nt, nt)
+	JZ(LabelRef(end))
+	// Accumulators start from C (acc) or zero.
+	zeroInit, kStart := newLabel("zero"), newLabel("kstart")
+	CMPQ(param("acc"), U8(0))
+	JE(LabelRef(zeroInit))
+	MOVQ(pc, pr)
+	for i := 0; i < mr; i++ {
+		if i > 0 {
+			ADDQ(ldc, pr)
+		}
+		for j := 0; j < nv; j++ {
+			l.load(Mem{Base: pr, Disp: j * l.vb}, l.v(accR(i, j)), j == nv-1)
+		}
+	}
+	JMP(LabelRef(kStart))
+	Label(zeroInit)
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			VXORPS(l.v(accR(i, j)), l.v(accR(i, j)), l.v(accR(i, j)))
+		}
+	}
+	Label(kStart)
+	Load(Param("a"), pa)
+	MOVQ(pb, pbp)
+	Load(Param("k"), cnt)
+	kLoop, kDone := newLabel("k"), newLabel("kdone")
+	Label(kLoop)
+	TESTQ(cnt, cnt)
+	JZ(LabelRef(kDone))
+	for j := 0; j < nv; j++ {
+		l.load(Mem{Base: pbp, Disp: j * l.vb}, l.v(breg(j)), j == nv-1)
+	}
+	for i := 0; i < mr; i++ {
+		VBROADCASTSS(aMem(pa, i), l.v(areg))
+		for j := 0; j < nv; j++ {
+			VFMADD231PS(l.v(breg(j)), l.v(areg), l.v(accR(i, j)))
+		}
+	}
+	ADDQ(cs, pa)
+	ADDQ(ldb, pbp)
+	DECQ(cnt)
+	JMP(LabelRef(kLoop))
+	Label(kDone)
+	MOVQ(pc, pr)
+	for i := 0; i < mr; i++ {
+		if i > 0 {
+			ADDQ(ldc, pr)
+		}
+		for j := 0; j < nv; j++ {
+			l.store(l.v(accR(i, j)), Mem{Base: pr, Disp: j * l.vb}, j == nv-1)
+		}
+	}
+	ADDQ(U32(nv*l.vb), pc)
+	ADDQ(U32(nv*l.vb), pb)
+	DECQ(nt)
+	JMP(LabelRef(tileLoop))
+	Label(end)
+	IMUL3Q(U32(mr), rs, pr)
+	ADDQ(pr, param("a"))
+	IMUL3Q(U32(mr), ldc, pr)
+	ADDQ(pr, param("c"))
+	DECQ(param("mt"))
+	JNZ(LabelRef(rowBlock))
+	VZEROUPPER()
+	RET()
+}
+
+// fmaPeak emits a register-only loop of independent FMAs, the benchmark of
+// the core's float32 FMA peak: n iterations of acc FMAs on separate
+// accumulators (enough to cover the FMA latency on both FMA ports).
+func (l *lvl) fmaPeak(acc int) {
+	l.fn("fmaPeak", "func(n int)", fmt.Sprintf("fmaPeak%s runs n iterations of %d independent %d-lane VFMADD231PS on registers only (%d flops each).", l.name, acc, l.w, 2*acc*l.w))
+	n := Load(Param("n"), GP64())
+	a, b := acc, acc+1
+	for i := 0; i < acc; i++ {
+		VXORPS(l.v(i), l.v(i), l.v(i))
+	}
+	// The multiplicands are 1.0 and 2⁻²⁰ (normal numbers: the sums stay
+	// exact and far from overflow).
+	one, small := GP32(), GP32()
+	MOVL(U32(0x3f800000), one)
+	MOVL(U32(0x35800000), small)
+	if l.w == 16 {
+		VPBROADCASTD(one, l.v(a))
+		VPBROADCASTD(small, l.v(b))
+	} else {
+		VMOVD(one, x(a))
+		VMOVD(small, x(b))
+		VBROADCASTSS(x(a), l.v(a))
+		VBROADCASTSS(x(b), l.v(b))
+	}
+	loop, end := newLabel("loop"), newLabel("end")
+	Label(loop)
+	TESTQ(n, n)
+	JZ(LabelRef(end))
+	for i := 0; i < acc; i++ {
+		VFMADD231PS(l.v(a), l.v(b), l.v(i))
+	}
+	DECQ(n)
+	JMP(LabelRef(loop))
+	Label(end)
+	VZEROUPPER()
+	RET()
+}
+
+var maskTable Mem
+
+func main() {
+	ConstraintExpr("!purego")
+
+	maskTable = GLOBL("maskTable", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		v := uint32(0)
+		if i < 8 {
+			v = 0xffffffff
+		}
+		DATA(4*i, U32(v))
+	}
+
+	TEXT("vzeroupper", NOSPLIT, "func()")
+	Doc("vzeroupper clears the upper bits of every vector register (VZEROUPPER).")
+	VZEROUPPER()
+	RET()
+
+	avx512.fmaPeak(24)
+	avx2.fmaPeak(12)
+	for _, l := range []*lvl{avx512, avx2} {
+		l.dotRows()
+		l.axpyRows()
+		l.scaleSq()
+		l.relu()
+		l.adam()
+		l.outerAdd(false)
+		l.outerAdd(true)
+		l.shiftSum()
+		for mr := 1; mr <= l.ntMR; mr++ {
+			for nr := 1; nr <= l.ntNR; nr++ {
+				l.gemmNT(mr, nr)
+			}
+		}
+		for mr := 1; mr <= l.xnMR; mr++ {
+			for nv := 1; nv <= l.xnNV; nv++ {
+				l.gemmXN(mr, nv)
+			}
+		}
+	}
+	Generate()
+}
