@@ -392,6 +392,19 @@ layers:
   - {type: flatten}
   - {type: dense, units: 3}
 loss: softmax_cross_entropy`},
+	{"concat_signal_both_axes", `
+input: [2, 9]
+layers:
+  - {name: c0, type: conv1d, filters: 2, kernel: 1}
+  - {name: c1, type: conv1d, filters: 3, kernel: 3, padding: same, activation: tanh, inputs: [input]}
+  - {name: channels, type: concat, inputs: [c1, c0]}
+  - {name: c2, type: conv1d, filters: 5, kernel: 2, activation: relu6, inputs: [input]}
+  - {name: length, type: concat, inputs: [channels, c2], axis: 1}
+  - {name: c3, type: conv1d, filters: 5, kernel: 3, padding: same, activation: gelu}
+  - {name: res, type: add, inputs: [c3, length]}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
 	{"relu6_layer_and_activation", `
 input: [10]
 layers:

@@ -197,13 +197,13 @@ loss: mse
 	require.NoError(t, err)
 	want := []LayerSummary{
 		// 6·(4/2)·3 + 6 params; 2·(4/2)·3·60 + 60 (bias) + 60 (relu) FLOPs.
-		{Name: "layers.0", Kind: "conv1d+relu", Out: []int{6, 10}, Params: 42, FLOPs: 840},
-		{Name: "layers.1", Kind: "maxpool1d", Out: []int{6, 5}, FLOPs: 2 * 30},
+		{Name: "layers.0", Kind: "conv1d+relu", Inputs: []string{"input"}, Out: []int{6, 10}, Params: 42, FLOPs: 840},
+		{Name: "layers.1", Kind: "maxpool1d", Inputs: []string{"layers.0"}, Out: []int{6, 5}, FLOPs: 2 * 30},
 		// depthwise: 6·1·3 params; 2·1·3·18 FLOPs.
-		{Name: "layers.2", Kind: "conv1d", Out: []int{6, 3}, Params: 18, FLOPs: 108},
-		{Name: "layers.3", Kind: "avgpool1d", Out: []int{6, 2}, FLOPs: 2 * 12},
-		{Name: "layers.4", Kind: "global_avgpool1d", Out: []int{6}, FLOPs: 12},
-		{Name: "layers.5", Kind: "dense", Out: []int{2}, Params: 14, FLOPs: 26},
+		{Name: "layers.2", Kind: "conv1d", Inputs: []string{"layers.1"}, Out: []int{6, 3}, Params: 18, FLOPs: 108},
+		{Name: "layers.3", Kind: "avgpool1d", Inputs: []string{"layers.2"}, Out: []int{6, 2}, FLOPs: 2 * 12},
+		{Name: "layers.4", Kind: "global_avgpool1d", Inputs: []string{"layers.3"}, Out: []int{6}, FLOPs: 12},
+		{Name: "layers.5", Kind: "dense", Inputs: []string{"layers.4"}, Out: []int{2}, Params: 14, FLOPs: 26},
 	}
 	assert.Equal(t, want, s.Layers)
 }
