@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -42,6 +43,17 @@ train: {epochs: 1, batch: 2}
 
 const tinyCSV = "0,0,0\n0,1,1\n1,0,1\n1,1,0\n"
 
+// divergeSpec is a linear regression of tinyCSV's third column that a
+// learning rate of 1e30 drives to infinity within a step or two.
+const divergeSpec = `name: tiny
+input: [2]
+layers:
+  - {type: dense, units: 1}
+loss: mse
+optimizer: {type: sgd, lr: 0.1}
+train: {epochs: 3, batch: 2}
+`
+
 // Requirements of a case that not every run can meet.
 const (
 	needUnreadable = 1 << iota // a file of mode 000 cannot be read (not root)
@@ -66,9 +78,17 @@ type badCase struct {
 // every value 0.5. Files are made once per spec.
 func weightsFile(t *testing.T, text string) []byte {
 	t.Helper()
+	return weightsFileWith(t, text, -1, 0)
+}
+
+// weightsFileWith is weightsFile with the value v at element i of the
+// flat parameters (none if i < 0).
+func weightsFileWith(t *testing.T, text string, i int, v float32) []byte {
+	t.Helper()
 	weightsMu.Lock()
 	defer weightsMu.Unlock()
-	if b, ok := weightsFiles[text]; ok {
+	key := fmt.Sprintf("%s\x00%d %v", text, i, v)
+	if b, ok := weightsFiles[key]; ok {
 		return b
 	}
 	m, err := spec.Parse("w.yaml", []byte(text))
@@ -83,9 +103,12 @@ func weightsFile(t *testing.T, text string) []byte {
 	for i := range vals {
 		vals[i] = 0.5
 	}
+	if i >= 0 {
+		vals[i] = v
+	}
 	var buf bytes.Buffer
 	require.NoError(t, bprt.WriteSafetensors(&buf, vals, ts, nil))
-	weightsFiles[text] = buf.Bytes()
+	weightsFiles[key] = buf.Bytes()
 	return buf.Bytes()
 }
 
@@ -98,6 +121,7 @@ var (
 // catalogue and returns it:
 //
 //	good.yaml            badSpec
+//	diverge.yaml         divergeSpec
 //	empty.yaml           empty
 //	comment.yaml         nothing but a comment
 //	invalid.yaml         unclosed flow sequence
@@ -107,6 +131,8 @@ var (
 //	specdir.yaml/        a directory
 //	good.safetensors     weights of badSpec
 //	wrong.safetensors    weights of a 3-unit layer
+//	nan.safetensors      good weights but NaN at element 3 of layers.0.weight
+//	inf.safetensors      good weights but -Inf at element 1 of layers.0.bias
 //	empty.safetensors    empty
 //	junk.safetensors     not safetensors
 //	unreadable.safetensors  good weights, mode 000
@@ -125,6 +151,7 @@ func newBadFixture(t *testing.T) string {
 	prev := []byte("previous contents\n")
 	files := map[string][]byte{
 		"good.yaml":                []byte(badSpec),
+		"diverge.yaml":             []byte(divergeSpec),
 		"empty.yaml":               nil,
 		"comment.yaml":             []byte("# nothing but a comment\n"),
 		"invalid.yaml":             []byte("name: tiny\ninput: [2\n"),
@@ -133,6 +160,8 @@ func newBadFixture(t *testing.T) string {
 		"unreadable.yaml":          []byte(badSpec),
 		"good.safetensors":         weightsFile(t, badSpec),
 		"wrong.safetensors":        weightsFile(t, strings.Replace(badSpec, "units: 2", "units: 3", 1)),
+		"nan.safetensors":          weightsFileWith(t, badSpec, 3, float32(math.NaN())),
+		"inf.safetensors":          weightsFileWith(t, badSpec, 5, float32(math.Inf(-1))),
 		"empty.safetensors":        nil,
 		"junk.safetensors":         {0xff, 0xff, 0, 0, 0, 0, 0, 0, '{', '}'}, // a header length beyond the file
 		"unreadable.safetensors":   weightsFile(t, badSpec),
@@ -347,6 +376,12 @@ func TestBadInputGenerate(t *testing.T) {
 		g("weights of another network", []string{"-weights", "$D/wrong.safetensors", "-o", "$D/out/prev_gen.go", "$D/good.yaml"},
 			`bpgen: $D/wrong.safetensors: safetensors: tensor "layers.0.weight": shape [3 2] in file, model expects [2 2]`+"\n"+
 				`bpgen: $D/wrong.safetensors: safetensors: tensor "layers.0.bias": shape [3] in file, model expects [2]`, 0),
+		// Weights are checked for NaN and ±Inf (ReadSafetensors loads
+		// them, as PyTorch does; an embedded model must not hold them).
+		g("NaN weights", []string{"-weights", "$D/nan.safetensors", "-o", "$D/out/prev_gen.go", "$D/good.yaml"},
+			`bpgen: $D/nan.safetensors: tensor "layers.0.weight" holds NaN at element 3; refusing to embed non-finite weights`, 0),
+		g("infinite weights", []string{"-weights", "$D/inf.safetensors", "-o", "$D/out/prev_gen.go", "$D/good.yaml"},
+			`bpgen: $D/inf.safetensors: tensor "layers.0.bias" holds -Inf at element 1; refusing to embed non-finite weights`, 0),
 		// With -weights, generate writes two files: the package and the
 		// weights beside it. Neither may change unless both can.
 		g("weights, output is a directory", []string{"-weights", "$D/good.safetensors", "-o", "$D/out/busy_gen.go", "$D/good.yaml"},
@@ -417,6 +452,13 @@ func TestBadInputTrain(t *testing.T) {
 			"bpgen: $D/junk.safetensors: safetensors: header length 65535 runs past the end of the file (2 bytes follow the length)", needBuild),
 		tr("corrupt IDX", a("-data", "$D/images.idx", "-labels", "$D/labels.idx"),
 			"bpgen: $D/images.idx: idx: bad magic 6a 75 6e 6b, want 00 00 followed by type and dimension count", needBuild),
+
+		// Training that diverges: Fit stops at the first NaN or ±Inf with
+		// its error, and train writes no weights, no log and no plot (the
+		// previous -o stays as it was).
+		tr("training diverges", []string{"-data", "$D/tiny.csv", "-lr", "1e30", "-o", "$D/out/prev.safetensors",
+			"-log", "$D/out/h.csv", "-plot", "$D/out/c.svg", "$D/diverge.yaml"},
+			`bpgen: epoch 1, step 2: parameter "layers.0.weight" is +Inf after the optimizer step (element 0)`, needBuild),
 
 		// Outputs that cannot be written, or would overwrite an input:
 		// found before anything is built.
