@@ -112,6 +112,23 @@ func weightsFileWith(t *testing.T, text string, i int, v float32) []byte {
 	return buf.Bytes()
 }
 
+// weightsFile64 is weightsFile with float64 (F64) tensors.
+func weightsFile64(t *testing.T, text string) []byte {
+	t.Helper()
+	m, err := spec.Parse("w.yaml", []byte(text))
+	require.NoError(t, err)
+	ts, err := gen.Tensors(m)
+	require.NoError(t, err)
+	n := 0
+	for _, x := range ts {
+		n += x.Size
+	}
+	vals := make([]float64, n)
+	var buf bytes.Buffer
+	require.NoError(t, bprt.WriteSafetensors(&buf, vals, ts, nil))
+	return buf.Bytes()
+}
+
 var (
 	weightsMu    sync.Mutex
 	weightsFiles = map[string][]byte{}
@@ -133,6 +150,7 @@ var (
 //	wrong.safetensors    weights of a 3-unit layer
 //	nan.safetensors      good weights but NaN at element 3 of layers.0.weight
 //	inf.safetensors      good weights but -Inf at element 1 of layers.0.bias
+//	f64.safetensors      weights of badSpec as float64
 //	empty.safetensors    empty
 //	junk.safetensors     not safetensors
 //	unreadable.safetensors  good weights, mode 000
@@ -162,6 +180,7 @@ func newBadFixture(t *testing.T) string {
 		"wrong.safetensors":        weightsFile(t, strings.Replace(badSpec, "units: 2", "units: 3", 1)),
 		"nan.safetensors":          weightsFileWith(t, badSpec, 3, float32(math.NaN())),
 		"inf.safetensors":          weightsFileWith(t, badSpec, 5, float32(math.Inf(-1))),
+		"f64.safetensors":          weightsFile64(t, badSpec),
 		"empty.safetensors":        nil,
 		"junk.safetensors":         {0xff, 0xff, 0, 0, 0, 0, 0, 0, '{', '}'}, // a header length beyond the file
 		"unreadable.safetensors":   weightsFile(t, badSpec),
@@ -459,6 +478,22 @@ func TestBadInputTrain(t *testing.T) {
 		tr("training diverges", []string{"-data", "$D/tiny.csv", "-lr", "1e30", "-o", "$D/out/prev.safetensors",
 			"-log", "$D/out/h.csv", "-plot", "$D/out/c.svg", "$D/diverge.yaml"},
 			`bpgen: epoch 1, step 2: parameter "layers.0.weight" is +Inf after the optimizer step (element 0)`, needBuild),
+
+		// -init weights: checked before anything is built, with the
+		// errors of generate -weights.
+		tr("missing init", a("-data", "$D/tiny.csv", "-init", "$D/missing.safetensors"), "bpgen: $D/missing.safetensors: no such file or directory", 0),
+		tr("init is a directory", a("-data", "$D/tiny.csv", "-init", "$D/wdir.safetensors"), "bpgen: $D/wdir.safetensors: is a directory", 0),
+		tr("corrupt init", a("-data", "$D/tiny.csv", "-init", "$D/junk.safetensors"),
+			"bpgen: $D/junk.safetensors: safetensors: header length 65535 runs past the end of the file (2 bytes follow the length)", 0),
+		tr("init of another network", a("-data", "$D/tiny.csv", "-init", "$D/wrong.safetensors"),
+			`bpgen: $D/wrong.safetensors: safetensors: tensor "layers.0.weight": shape [3 2] in file, model expects [2 2]`+"\n"+
+				`bpgen: $D/wrong.safetensors: safetensors: tensor "layers.0.bias": shape [3] in file, model expects [2]`, 0),
+		tr("init of another dtype", a("-data", "$D/tiny.csv", "-init", "$D/f64.safetensors"), `bpgen: $D/f64.safetensors: safetensors: tensor "layers.0.weight": dtype F64 in file, model expects F32`+"\n"+
+			`bpgen: $D/f64.safetensors: safetensors: tensor "layers.0.bias": dtype F64 in file, model expects F32`, 0),
+		tr("NaN init", a("-data", "$D/tiny.csv", "-init", "$D/nan.safetensors"),
+			`bpgen: $D/nan.safetensors: tensor "layers.0.weight" holds NaN at element 3; refusing to train from non-finite weights`, 0),
+		tr("output is the init", []string{"-data", "$D/tiny.csv", "-init", "$D/good.safetensors", "-o", "$D/good.safetensors", "$D/good.yaml"},
+			"bpgen: -o $D/good.safetensors: the same file as -init", 0),
 
 		// Outputs that cannot be written, or would overwrite an input:
 		// found before anything is built.
