@@ -489,7 +489,10 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	built := time.Now()
 
-	cmdArgs := append(d.args, "-o", f.out)
+	// The trainer writes the weights into the temporary module; bpgen
+	// checks them and writes -o (see writeWeights).
+	trained := filepath.Join(mod.dir, "weights.safetensors")
+	cmdArgs := append(d.args, "-o", trained)
 	if f.limit > 0 {
 		cmdArgs = append(cmdArgs, "-limit", fmt.Sprint(f.limit))
 	}
@@ -518,21 +521,28 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("reading the trainer's progress: %w", readErr)
 	}
 
+	// Each output is written atomically; one that fails keeps its
+	// previous contents, is marked in the summary and its error follows.
 	var outErrs []error
+	info := summaryInfo{weights: f.out, plot: f.plot, log: f.log, patience: m.Train.EarlyStopping.Patience, build: built.Sub(start)}
+	if err := writeWeights(f.out, trained); err != nil {
+		outErrs = append(outErrs, err)
+		info.weights += notWritten
+	}
 	if f.log != "" {
 		if err := writeHistoryCSV(f.log, hist.epochs); err != nil {
 			outErrs = append(outErrs, err)
+			info.log += notWritten
 		}
 	}
 	if f.plot != "" && len(hist.epochs) > 0 {
 		if err := plotHistory(f.plot, m.Name, hist.epochs); err != nil {
 			outErrs = append(outErrs, err)
+			info.plot += notWritten
 		}
 	}
-	ui.summary(hist, summaryInfo{
-		weights: f.out, plot: f.plot, log: f.log, patience: m.Train.EarlyStopping.Patience,
-		wall: time.Since(start), build: built.Sub(start),
-	})
+	info.wall = time.Since(start)
+	ui.summary(hist, info)
 	if err := errors.Join(outErrs...); err != nil {
 		return err
 	}
@@ -540,6 +550,25 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: weights saved to %s", errInterrupted, f.out)
 	}
 	return nil
+}
+
+// notWritten marks an output in the summary whose writing failed.
+const notWritten = " (not written)"
+
+// writeWeights writes the weights the trainer saved in the file trained to
+// out, atomically: a full disk or an unwritable place leaves out as it was,
+// with an error naming it ("writing w.safetensors: no space left on
+// device"). Weights holding NaN or ±Inf are never written (Fit stops before
+// it would return them; this is the last guard).
+func writeWeights(out, trained string) error {
+	data, err := os.ReadFile(trained)
+	if err != nil {
+		return fmt.Errorf("the trainer program wrote no weights: %w", err)
+	}
+	if err := checkFinite(data); err != nil {
+		return fmt.Errorf("-o %s: the trained weights: %w; refusing to write non-finite weights", out, err)
+	}
+	return atomicfile.Write(out, data)
 }
 
 // trainRun tracks the trainer process and the signals bpgen received.

@@ -16,14 +16,19 @@ import (
 //     FailRename is set (Close closes the file all the same).
 //
 // Err is syscall.ENOSPC ("no space left on device") when nil. Errors are
-// *fs.PathError values naming the temporary file, as the OS's are.
+// *fs.PathError values naming the temporary file, as the OS's are. The
+// first Skip temporary files (and their renames) see no faults, as if the
+// disk filled or the device failed after them.
 type Faults struct {
 	Space                           int64
 	Err                             error
 	FailSync, FailClose, FailRename bool
+	Skip                            int
 
 	mu      sync.Mutex
 	written int64
+	created int
+	exempt  map[string]bool // temporary files created while skipping
 }
 
 func (f *Faults) err() error {
@@ -39,12 +44,25 @@ func (f *Faults) CreateTemp(dir, pattern string) (TempFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.created++
+	if f.created <= f.Skip {
+		if f.exempt == nil {
+			f.exempt = map[string]bool{}
+		}
+		f.exempt[t.Name()] = true
+		return t, nil
+	}
 	return &faultyFile{TempFile: t, f: f}, nil
 }
 
 // Rename fails if FailRename is set; otherwise it is OS's.
 func (f *Faults) Rename(oldpath, newpath string) error {
-	if f.FailRename {
+	f.mu.Lock()
+	exempt := f.exempt[oldpath]
+	f.mu.Unlock()
+	if f.FailRename && !exempt {
 		return &fs.PathError{Op: "rename", Path: oldpath, Err: f.err()}
 	}
 	return OS{}.Rename(oldpath, newpath)
