@@ -156,6 +156,10 @@ var (
 //	unreadable.safetensors  good weights, mode 000
 //	tiny.csv, empty.csv, unreadable.csv (mode 000), ddir.csv/
 //	images.idx, labels.idx  not IDX files
+//	short.idx            IDX images [4, 2] cut short after 5 bytes
+//	images4.idx          IDX images [4, 2]
+//	labels4.idx          IDX labels [4] in [0, 2); bad-labels4.idx has a 2
+//	cut.csv              tinyCSV whose last line is cut short
 //	afile                a file where a directory is expected
 //	out/                 prev_gen.go, prev_gen.safetensors, prev.safetensors,
 //	                     busy_gen.go/ (a directory), busy_gen.safetensors, plots.svg/
@@ -189,6 +193,11 @@ func newBadFixture(t *testing.T) string {
 		"unreadable.csv":           []byte(tinyCSV),
 		"images.idx":               []byte("junk"),
 		"labels.idx":               []byte("junk"),
+		"short.idx":                {0, 0, 8, 2, 0, 0, 0, 4, 0, 0, 0, 2, 0, 255, 255, 0, 0},
+		"images4.idx":              {0, 0, 8, 2, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0, 255, 255, 0, 255, 255},
+		"labels4.idx":              {0, 0, 8, 1, 0, 0, 0, 4, 0, 1, 1, 0},
+		"bad-labels4.idx":          {0, 0, 8, 1, 0, 0, 0, 4, 0, 2, 1, 0},
+		"cut.csv":                  []byte("0,0,0\n0,1,1\n1,0,1\n1,"),
 		"afile":                    []byte("a file\n"),
 		"out/prev_gen.go":          prev,
 		"out/prev_gen.safetensors": prev,
@@ -471,6 +480,12 @@ func TestBadInputTrain(t *testing.T) {
 			"bpgen: $D/junk.safetensors: safetensors: header length 65535 runs past the end of the file (2 bytes follow the length)", needBuild),
 		tr("corrupt IDX", a("-data", "$D/images.idx", "-labels", "$D/labels.idx"),
 			"bpgen: $D/images.idx: idx: bad magic 6a 75 6e 6b, want 00 00 followed by type and dimension count", needBuild),
+		tr("truncated IDX", a("-data", "$D/short.idx", "-labels", "$D/labels4.idx"),
+			"bpgen: $D/short.idx: idx: truncated data: dims [4 2] need 8 bytes, got 5 (row 3 of 4 is cut short)", needBuild),
+		tr("IDX label out of range", a("-data", "$D/images4.idx", "-labels", "$D/bad-labels4.idx"),
+			"bpgen: $D/bad-labels4.idx: row 2: class label 2 is out of range [0, 2)", needBuild),
+		tr("truncated CSV", a("-data", "$D/cut.csv"),
+			"bpgen: $D/cut.csv:4: 2 values, want 3 (2 features and 1 class label)", needBuild),
 
 		// Training that diverges: Fit stops at the first NaN or ±Inf with
 		// its error, and train writes no weights, no log and no plot (the

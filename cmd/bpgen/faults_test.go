@@ -151,3 +151,41 @@ func TestFullDisk(t *testing.T) {
 	assert.True(t, strings.HasPrefix(stdout, "training tiny "), stdout)
 	assert.Empty(t, changes(before, snapshot(t, dir)), "files changed")
 }
+
+// TestTrainDataChanges removes or rewrites the data file after train has
+// checked it and before the trainer loads it: the trainer's error names
+// the file (and the line), and nothing is written.
+func TestTrainDataChanges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the trainer program")
+	}
+	for _, c := range []struct {
+		name   string
+		change func(path string) error
+		want   string
+	}{
+		{"vanishes", os.Remove, "bpgen: DATA: no such file or directory"},
+		{"is cut short", func(path string) error { return os.WriteFile(path, []byte("0,0,0\n0,1"), 0o644) },
+			"bpgen: DATA:2: 2 values, want 3 (2 features and 1 class label)"},
+		{"gets a bad label", func(path string) error { return os.WriteFile(path, []byte("0,0,0\n0,1,7\n"), 0o644) },
+			"bpgen: DATA:2: column 3: class label 7 is out of range [0, 2)"},
+		{"becomes a directory", func(path string) error {
+			if err := os.Remove(path); err != nil {
+				return err
+			}
+			return os.Mkdir(path, 0o755)
+		}, "bpgen: DATA: is a directory"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := newBadFixture(t)
+			data := filepath.Join(dir, "tiny.csv")
+			afterChecks = func() { require.NoError(t, c.change(data)) }
+			defer func() { afterChecks = func() {} }()
+			before := snapshot(t, filepath.Join(dir, "out"))
+			code, stdout, stderr := runNoPanic(t, "train", "-data", data, "-o", filepath.Join(dir, "out", "prev.safetensors"), filepath.Join(dir, "good.yaml"))
+			assert.Equal(t, 1, code, "stdout:\n%s", stdout)
+			assert.Equal(t, strings.ReplaceAll(c.want, "DATA", data)+"\n", stderr)
+			assert.Empty(t, changes(before, snapshot(t, filepath.Join(dir, "out"))), "files changed")
+		})
+	}
+}

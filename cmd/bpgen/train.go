@@ -424,6 +424,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	afterChecks()
 
 	// The package is named model, the name the trainer program imports it under.
 	opt := gen.Options{Source: filepath.ToSlash(path), Package: "model"}
@@ -551,6 +552,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// afterChecks runs once train has checked its inputs and outputs and before
+// it builds the trainer; tests replace it to change or remove a data file
+// in between.
+var afterChecks = func() {}
 
 // notWritten marks an output in the summary whose writing failed.
 const notWritten = " (not written)"
