@@ -189,3 +189,30 @@ func TestTrainDataChanges(t *testing.T) {
 		})
 	}
 }
+
+// TestReadOnlyDisk runs generate and train with their outputs on a real
+// read-only file system (a tmpfs remounted read-only, which stops root
+// too): the previous files stay and the errors name the outputs. train
+// finds it before building anything.
+func TestReadOnlyDisk(t *testing.T) {
+	dir := smallfs.Mount(t, 64<<10)
+	fixture := newBadFixture(t)
+	prev := []byte("previous contents\n")
+	for _, n := range []string{"m_gen.go", "m_gen.safetensors", "w.safetensors", "h.csv"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, n), prev, 0o644))
+	}
+	smallfs.ReadOnly(t, dir)
+	before := snapshot(t, dir)
+
+	out := filepath.Join(dir, "m_gen.go")
+	code, _, stderr := runNoPanic(t, "generate", "-weights", filepath.Join(fixture, "good.safetensors"), "-o", out, filepath.Join(fixture, "good.yaml"))
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "bpgen: writing "+out+": read-only file system\n", stderr)
+
+	w, log := filepath.Join(dir, "w.safetensors"), filepath.Join(dir, "h.csv")
+	code, stdout, stderr := runNoPanic(t, "train", "-data", filepath.Join(fixture, "tiny.csv"), "-o", w, "-log", log, filepath.Join(fixture, "good.yaml"))
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stdout)
+	assert.Equal(t, "bpgen: -o "+w+": read-only file system\nbpgen: -log "+log+": read-only file system\n", stderr)
+	assert.Empty(t, changes(before, snapshot(t, dir)), "files changed")
+}

@@ -10,3 +10,7 @@ func mount(dir string, size int) error {
 }
 
 func unmount(dir string) error { return syscall.Unmount(dir, 0) }
+
+func remountReadOnly(dir string) error {
+	return syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_REMOUNT|syscall.MS_RDONLY|syscall.MS_NOSUID|syscall.MS_NODEV, "")
+}

@@ -1,7 +1,8 @@
 // Package smallfs gives tests a real, small file system that fills up: a
 // tmpfs of a given size mounted in a temporary directory (Linux, as root or
-// with CAP_SYS_ADMIN). Where that is not permitted, Mount skips the test
-// with a message saying why.
+// with CAP_SYS_ADMIN), which ReadOnly can remount read-only: an unwritable
+// place even for root, whom file modes do not stop. Where mounting is not
+// permitted, Mount skips the test with a message saying why.
 package smallfs
 
 import "testing"
@@ -22,4 +23,13 @@ func Mount(t testing.TB, size int) string {
 		}
 	})
 	return dir
+}
+
+// ReadOnly remounts the tmpfs Mount returned read-only; writes then fail
+// with EROFS ("read-only file system").
+func ReadOnly(t testing.TB, dir string) {
+	t.Helper()
+	if err := remountReadOnly(dir); err != nil {
+		t.Fatalf("remounting the tmpfs at %s read-only: %v", dir, err)
+	}
 }
