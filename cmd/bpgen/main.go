@@ -25,7 +25,8 @@
 // run time; a file holding NaN or ±Inf in a tensor of the network is refused,
 // naming the tensor and the first bad element. -inference emits a forward-only package: no gradients, Backward,
 // TrainStep, Fit or training buffers. It prints nothing on success, as go generate expects. The output is written
-// atomically (a temporary file renamed over FILE), so an error never leaves a
+// atomically (a temporary file, synced to the disk, renamed over FILE), so an
+// error (a full disk, a read-only or failing file system) never leaves a
 // half-written or emptied file, and it is byte-identical on every run: the
 // header names the spec as given on the command line and carries no time.
 // With -weights, the package and its weights are written together or not at
@@ -105,7 +106,12 @@
 // losses and accuracies, the test loss and accuracy, wall time, samples/s and
 // where the weights went. -log FILE.csv writes the per-epoch history (epoch,
 // lr, train_loss, train_acc, val_loss, val_acc, seconds, samples_per_sec);
-// -plot FILE.svg or FILE.png draws the loss and accuracy curves.
+// -plot FILE.svg or FILE.png draws the loss and accuracy curves. The trainer
+// saves the weights in its temporary module; bpgen checks them and writes -o,
+// -log and -plot atomically, each synced to the disk before it replaces the
+// previous file: one that cannot be written (a full disk, a read-only file
+// system) keeps its previous contents, is marked "(not written)" in the
+// summary, and its error follows, with exit status 1.
 //
 // An interrupt (Ctrl-C, SIGINT or SIGTERM) stops training after the current
 // minibatch and saves the weights: the best epoch's when early stopping is
