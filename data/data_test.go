@@ -162,7 +162,7 @@ func TestReadIDXErrors(t *testing.T) {
 		{"bad images", []byte{1, 2, 3, 4}, nil, classes3,
 			"IMG: idx: bad magic 01 02 03 04, want 00 00 followed by type and dimension count"},
 		{"truncated labels", nil, idxFile([]uint32{3}, []byte{0}), classes3,
-			"LAB: idx: truncated data: dims [3] need 3 bytes, got 1"},
+			"LAB: idx: truncated data: dims [3] need 3 bytes, got 1 (row 2 of 3 is cut short)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			img, lab := images, labels

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -42,6 +43,17 @@ train: {epochs: 1, batch: 2}
 
 const tinyCSV = "0,0,0\n0,1,1\n1,0,1\n1,1,0\n"
 
+// divergeSpec is a linear regression of tinyCSV's third column that a
+// learning rate of 1e30 drives to infinity within a step or two.
+const divergeSpec = `name: tiny
+input: [2]
+layers:
+  - {type: dense, units: 1}
+loss: mse
+optimizer: {type: sgd, lr: 0.1}
+train: {epochs: 3, batch: 2}
+`
+
 // Requirements of a case that not every run can meet.
 const (
 	needUnreadable = 1 << iota // a file of mode 000 cannot be read (not root)
@@ -66,9 +78,17 @@ type badCase struct {
 // every value 0.5. Files are made once per spec.
 func weightsFile(t *testing.T, text string) []byte {
 	t.Helper()
+	return weightsFileWith(t, text, -1, 0)
+}
+
+// weightsFileWith is weightsFile with the value v at element i of the
+// flat parameters (none if i < 0).
+func weightsFileWith(t *testing.T, text string, i int, v float32) []byte {
+	t.Helper()
 	weightsMu.Lock()
 	defer weightsMu.Unlock()
-	if b, ok := weightsFiles[text]; ok {
+	key := fmt.Sprintf("%s\x00%d %v", text, i, v)
+	if b, ok := weightsFiles[key]; ok {
 		return b
 	}
 	m, err := spec.Parse("w.yaml", []byte(text))
@@ -83,9 +103,29 @@ func weightsFile(t *testing.T, text string) []byte {
 	for i := range vals {
 		vals[i] = 0.5
 	}
+	if i >= 0 {
+		vals[i] = v
+	}
 	var buf bytes.Buffer
 	require.NoError(t, bprt.WriteSafetensors(&buf, vals, ts, nil))
-	weightsFiles[text] = buf.Bytes()
+	weightsFiles[key] = buf.Bytes()
+	return buf.Bytes()
+}
+
+// weightsFile64 is weightsFile with float64 (F64) tensors.
+func weightsFile64(t *testing.T, text string) []byte {
+	t.Helper()
+	m, err := spec.Parse("w.yaml", []byte(text))
+	require.NoError(t, err)
+	ts, err := gen.Tensors(m)
+	require.NoError(t, err)
+	n := 0
+	for _, x := range ts {
+		n += x.Size
+	}
+	vals := make([]float64, n)
+	var buf bytes.Buffer
+	require.NoError(t, bprt.WriteSafetensors(&buf, vals, ts, nil))
 	return buf.Bytes()
 }
 
@@ -98,6 +138,7 @@ var (
 // catalogue and returns it:
 //
 //	good.yaml            badSpec
+//	diverge.yaml         divergeSpec
 //	empty.yaml           empty
 //	comment.yaml         nothing but a comment
 //	invalid.yaml         unclosed flow sequence
@@ -107,11 +148,18 @@ var (
 //	specdir.yaml/        a directory
 //	good.safetensors     weights of badSpec
 //	wrong.safetensors    weights of a 3-unit layer
+//	nan.safetensors      good weights but NaN at element 3 of layers.0.weight
+//	inf.safetensors      good weights but -Inf at element 1 of layers.0.bias
+//	f64.safetensors      weights of badSpec as float64
 //	empty.safetensors    empty
 //	junk.safetensors     not safetensors
 //	unreadable.safetensors  good weights, mode 000
 //	tiny.csv, empty.csv, unreadable.csv (mode 000), ddir.csv/
 //	images.idx, labels.idx  not IDX files
+//	short.idx            IDX images [4, 2] cut short after 5 bytes
+//	images4.idx          IDX images [4, 2]
+//	labels4.idx          IDX labels [4] in [0, 2); bad-labels4.idx has a 2
+//	cut.csv              tinyCSV whose last line is cut short
 //	afile                a file where a directory is expected
 //	out/                 prev_gen.go, prev_gen.safetensors, prev.safetensors,
 //	                     busy_gen.go/ (a directory), busy_gen.safetensors, plots.svg/
@@ -125,6 +173,7 @@ func newBadFixture(t *testing.T) string {
 	prev := []byte("previous contents\n")
 	files := map[string][]byte{
 		"good.yaml":                []byte(badSpec),
+		"diverge.yaml":             []byte(divergeSpec),
 		"empty.yaml":               nil,
 		"comment.yaml":             []byte("# nothing but a comment\n"),
 		"invalid.yaml":             []byte("name: tiny\ninput: [2\n"),
@@ -133,6 +182,9 @@ func newBadFixture(t *testing.T) string {
 		"unreadable.yaml":          []byte(badSpec),
 		"good.safetensors":         weightsFile(t, badSpec),
 		"wrong.safetensors":        weightsFile(t, strings.Replace(badSpec, "units: 2", "units: 3", 1)),
+		"nan.safetensors":          weightsFileWith(t, badSpec, 3, float32(math.NaN())),
+		"inf.safetensors":          weightsFileWith(t, badSpec, 5, float32(math.Inf(-1))),
+		"f64.safetensors":          weightsFile64(t, badSpec),
 		"empty.safetensors":        nil,
 		"junk.safetensors":         {0xff, 0xff, 0, 0, 0, 0, 0, 0, '{', '}'}, // a header length beyond the file
 		"unreadable.safetensors":   weightsFile(t, badSpec),
@@ -141,6 +193,11 @@ func newBadFixture(t *testing.T) string {
 		"unreadable.csv":           []byte(tinyCSV),
 		"images.idx":               []byte("junk"),
 		"labels.idx":               []byte("junk"),
+		"short.idx":                {0, 0, 8, 2, 0, 0, 0, 4, 0, 0, 0, 2, 0, 255, 255, 0, 0},
+		"images4.idx":              {0, 0, 8, 2, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0, 255, 255, 0, 255, 255},
+		"labels4.idx":              {0, 0, 8, 1, 0, 0, 0, 4, 0, 1, 1, 0},
+		"bad-labels4.idx":          {0, 0, 8, 1, 0, 0, 0, 4, 0, 2, 1, 0},
+		"cut.csv":                  []byte("0,0,0\n0,1,1\n1,0,1\n1,"),
 		"afile":                    []byte("a file\n"),
 		"out/prev_gen.go":          prev,
 		"out/prev_gen.safetensors": prev,
@@ -347,6 +404,12 @@ func TestBadInputGenerate(t *testing.T) {
 		g("weights of another network", []string{"-weights", "$D/wrong.safetensors", "-o", "$D/out/prev_gen.go", "$D/good.yaml"},
 			`bpgen: $D/wrong.safetensors: safetensors: tensor "layers.0.weight": shape [3 2] in file, model expects [2 2]`+"\n"+
 				`bpgen: $D/wrong.safetensors: safetensors: tensor "layers.0.bias": shape [3] in file, model expects [2]`, 0),
+		// Weights are checked for NaN and ±Inf (ReadSafetensors loads
+		// them, as PyTorch does; an embedded model must not hold them).
+		g("NaN weights", []string{"-weights", "$D/nan.safetensors", "-o", "$D/out/prev_gen.go", "$D/good.yaml"},
+			`bpgen: $D/nan.safetensors: tensor "layers.0.weight" holds NaN at element 3; refusing to embed non-finite weights`, 0),
+		g("infinite weights", []string{"-weights", "$D/inf.safetensors", "-o", "$D/out/prev_gen.go", "$D/good.yaml"},
+			`bpgen: $D/inf.safetensors: tensor "layers.0.bias" holds -Inf at element 1; refusing to embed non-finite weights`, 0),
 		// With -weights, generate writes two files: the package and the
 		// weights beside it. Neither may change unless both can.
 		g("weights, output is a directory", []string{"-weights", "$D/good.safetensors", "-o", "$D/out/busy_gen.go", "$D/good.yaml"},
@@ -417,6 +480,35 @@ func TestBadInputTrain(t *testing.T) {
 			"bpgen: $D/junk.safetensors: safetensors: header length 65535 runs past the end of the file (2 bytes follow the length)", needBuild),
 		tr("corrupt IDX", a("-data", "$D/images.idx", "-labels", "$D/labels.idx"),
 			"bpgen: $D/images.idx: idx: bad magic 6a 75 6e 6b, want 00 00 followed by type and dimension count", needBuild),
+		tr("truncated IDX", a("-data", "$D/short.idx", "-labels", "$D/labels4.idx"),
+			"bpgen: $D/short.idx: idx: truncated data: dims [4 2] need 8 bytes, got 5 (row 3 of 4 is cut short)", needBuild),
+		tr("IDX label out of range", a("-data", "$D/images4.idx", "-labels", "$D/bad-labels4.idx"),
+			"bpgen: $D/bad-labels4.idx: row 2: class label 2 is out of range [0, 2)", needBuild),
+		tr("truncated CSV", a("-data", "$D/cut.csv"),
+			"bpgen: $D/cut.csv:4: 2 values, want 3 (2 features and 1 class label)", needBuild),
+
+		// Training that diverges: Fit stops at the first NaN or ±Inf with
+		// its error, and train writes no weights, no log and no plot (the
+		// previous -o stays as it was).
+		tr("training diverges", []string{"-data", "$D/tiny.csv", "-lr", "1e30", "-o", "$D/out/prev.safetensors",
+			"-log", "$D/out/h.csv", "-plot", "$D/out/c.svg", "$D/diverge.yaml"},
+			`bpgen: epoch 1, step 2: parameter "layers.0.weight" is +Inf after the optimizer step (element 0)`, needBuild),
+
+		// -init weights: checked before anything is built, with the
+		// errors of generate -weights.
+		tr("missing init", a("-data", "$D/tiny.csv", "-init", "$D/missing.safetensors"), "bpgen: $D/missing.safetensors: no such file or directory", 0),
+		tr("init is a directory", a("-data", "$D/tiny.csv", "-init", "$D/wdir.safetensors"), "bpgen: $D/wdir.safetensors: is a directory", 0),
+		tr("corrupt init", a("-data", "$D/tiny.csv", "-init", "$D/junk.safetensors"),
+			"bpgen: $D/junk.safetensors: safetensors: header length 65535 runs past the end of the file (2 bytes follow the length)", 0),
+		tr("init of another network", a("-data", "$D/tiny.csv", "-init", "$D/wrong.safetensors"),
+			`bpgen: $D/wrong.safetensors: safetensors: tensor "layers.0.weight": shape [3 2] in file, model expects [2 2]`+"\n"+
+				`bpgen: $D/wrong.safetensors: safetensors: tensor "layers.0.bias": shape [3] in file, model expects [2]`, 0),
+		tr("init of another dtype", a("-data", "$D/tiny.csv", "-init", "$D/f64.safetensors"), `bpgen: $D/f64.safetensors: safetensors: tensor "layers.0.weight": dtype F64 in file, model expects F32`+"\n"+
+			`bpgen: $D/f64.safetensors: safetensors: tensor "layers.0.bias": dtype F64 in file, model expects F32`, 0),
+		tr("NaN init", a("-data", "$D/tiny.csv", "-init", "$D/nan.safetensors"),
+			`bpgen: $D/nan.safetensors: tensor "layers.0.weight" holds NaN at element 3; refusing to train from non-finite weights`, 0),
+		tr("output is the init", []string{"-data", "$D/tiny.csv", "-init", "$D/good.safetensors", "-o", "$D/good.safetensors", "$D/good.yaml"},
+			"bpgen: -o $D/good.safetensors: the same file as -init", 0),
 
 		// Outputs that cannot be written, or would overwrite an input:
 		// found before anything is built.

@@ -64,6 +64,11 @@ func cmdGenerate(args []string, stderr io.Writer) error {
 		if err != nil {
 			return inFile(*weights, err)
 		}
+		// ReadSafetensors loads NaN and ±Inf as they are (PyTorch saves
+		// them), but a model embedded in a binary must never be NaN.
+		if err := checkFinite(weightData); err != nil {
+			return inFile(*weights, fmt.Errorf("%w; refusing to embed non-finite weights", err))
+		}
 		// The weights go beside the output: model_gen.go embeds model_gen.safetensors.
 		opt.Weights = strings.TrimSuffix(filepath.Base(*out), ".go") + ".safetensors"
 		copyPath := filepath.Join(filepath.Dir(*out), opt.Weights)

@@ -10,7 +10,7 @@
 //	bpgen check [-trials N] [-seed N] [-max N] [-noise S] [-keep] SPEC.yaml
 //	bpgen train [-data mnist|FILE] [-labels FILE] [-test FILE] [-test-labels FILE] [-limit N]
 //		[-epochs N] [-batch N] [-lr X] [-optimizer NAME] [-seed N] [-val X] [-patience N] [-min-delta X]
-//		[-o WEIGHTS.safetensors] [-plot FILE.svg|FILE.png] [-log FILE.csv] [-keep] SPEC.yaml
+//		[-init WEIGHTS.safetensors] [-o WEIGHTS.safetensors] [-plot FILE.svg|FILE.png] [-log FILE.csv] [-keep] SPEC.yaml
 //	bpgen import [-o SPEC.yaml] [-weights W.safetensors] [-name NAME] [-input-shape D,D,...] MODEL.onnx
 //	bpgen export [-o MODEL.onnx] [-weights W.safetensors] SPEC.yaml
 //	bpgen generate [-o FILE] [-pkg NAME] [-dtype T] [-inference] [-input-shape D,D,...] MODEL.onnx
@@ -31,9 +31,11 @@
 // the spec (an error names the tensor and both shapes), writes a canonical copy
 // beside the output (model_gen.go → model_gen.safetensors) and embeds it with
 // //go:embed, so New returns the trained model and a binary needs no file at
-// run time. -inference emits a forward-only package: no gradients, Backward,
+// run time; a file holding NaN or ±Inf in a tensor of the network is refused,
+// naming the tensor and the first bad element. -inference emits a forward-only package: no gradients, Backward,
 // TrainStep, Fit or training buffers. It prints nothing on success, as go generate expects. The output is written
-// atomically (a temporary file renamed over FILE), so an error never leaves a
+// atomically (a temporary file, synced to the disk, renamed over FILE), so an
+// error (a full disk, a read-only or failing file system) never leaves a
 // half-written or emptied file, and it is byte-identical on every run: the
 // header names the spec as given on the command line and carries no time.
 // With -weights, the package and its weights are written together or not at
@@ -96,7 +98,12 @@
 // values, an empty file. -epochs, -batch, -lr, -optimizer (a type other than
 // the spec's gets its default settings), -seed, -val (validation split),
 // -patience and -min-delta (early stopping; -patience 0 turns it off)
-// override the spec's train and optimizer blocks. Before anything is built,
+// override the spec's train and optimizer blocks. -init W.safetensors starts
+// training from the weights in W instead of the spec's init; W is checked
+// like generate's -weights (names, shapes, dtype, no NaN or ±Inf) before
+// anything is built. If training diverges (a NaN or ±Inf loss, gradient or
+// parameter), train exits 1 with Fit's error and writes no weights, log or
+// plot. Before anything is built,
 // train checks that the data files exist and can be read, and that -o, -log
 // and -plot can be written (in directories that exist) and are none of the
 // inputs nor each other.
@@ -108,7 +115,12 @@
 // losses and accuracies, the test loss and accuracy, wall time, samples/s and
 // where the weights went. -log FILE.csv writes the per-epoch history (epoch,
 // lr, train_loss, train_acc, val_loss, val_acc, seconds, samples_per_sec);
-// -plot FILE.svg or FILE.png draws the loss and accuracy curves.
+// -plot FILE.svg or FILE.png draws the loss and accuracy curves. The trainer
+// saves the weights in its temporary module; bpgen checks them and writes -o,
+// -log and -plot atomically, each synced to the disk before it replaces the
+// previous file: one that cannot be written (a full disk, a read-only file
+// system) keeps its previous contents, is marked "(not written)" in the
+// summary, and its error follows, with exit status 1.
 //
 // An interrupt (Ctrl-C, SIGINT or SIGTERM) stops training after the current
 // minibatch and saves the weights: the best epoch's when early stopping is
@@ -205,7 +217,7 @@ func usage(w io.Writer) {
 	bpgen check [-trials N] [-seed N] [-max N] [-noise S] [-keep] SPEC.yaml
 	bpgen train [-data mnist|FILE] [-labels FILE] [-test FILE] [-test-labels FILE] [-limit N]
 		[-epochs N] [-batch N] [-lr X] [-optimizer NAME] [-seed N] [-val X] [-patience N] [-min-delta X]
-		[-o WEIGHTS.safetensors] [-plot FILE.svg|FILE.png] [-log FILE.csv] [-keep] SPEC.yaml
+		[-init WEIGHTS.safetensors] [-o WEIGHTS.safetensors] [-plot FILE.svg|FILE.png] [-log FILE.csv] [-keep] SPEC.yaml
 	bpgen generate [-o FILE] [-pkg NAME] [-dtype float32|float64] [-inference] [-input-shape D,D,...] MODEL.onnx
 	bpgen import [-o SPEC.yaml] [-weights W.safetensors] [-name NAME] [-input-shape D,D,...] MODEL.onnx
 	bpgen export [-o MODEL.onnx] [-weights W.safetensors] SPEC.yaml

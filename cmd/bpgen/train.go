@@ -31,7 +31,7 @@ var errInterrupted = errors.New("interrupted")
 // trainUsage is the synopsis of bpgen train.
 const trainUsage = `usage: bpgen train [-data mnist|FILE] [-labels FILE] [-test FILE] [-test-labels FILE] [-limit N]
 	[-epochs N] [-batch N] [-lr X] [-optimizer NAME] [-seed N] [-val X] [-patience N] [-min-delta X]
-	[-o WEIGHTS.safetensors] [-plot FILE.svg|FILE.png] [-log FILE.csv] [-keep] SPEC.yaml`
+	[-init WEIGHTS.safetensors] [-o WEIGHTS.safetensors] [-plot FILE.svg|FILE.png] [-log FILE.csv] [-keep] SPEC.yaml`
 
 // trainFlags are the flags of bpgen train.
 type trainFlags struct {
@@ -43,6 +43,7 @@ type trainFlags struct {
 	optimizer               string
 	seed                    uint64
 
+	init           string
 	out, plot, log string
 	keep           bool
 
@@ -71,6 +72,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, string, erro
 	fs.Float64Var(&f.val, "val", 0, "validation split, the fraction of -data held out at its end (default: the spec's train.validation_split)")
 	fs.IntVar(&f.patience, "patience", 0, "early stopping after `N` epochs without improvement; 0 turns it off (default: the spec's)")
 	fs.Float64Var(&f.minDelta, "min-delta", 0, "smallest improvement of the monitored loss for early stopping (default: the spec's)")
+	fs.StringVar(&f.init, "init", "", "start training from the weights in this safetensors `file` instead of the spec's init")
 	fs.StringVar(&f.out, "o", "", "write the weights to this safetensors `file` (default: SPEC's base name + .safetensors, in the current directory)")
 	fs.StringVar(&f.plot, "plot", "", "draw the loss and accuracy curves into this .svg or .png `file`")
 	fs.StringVar(&f.log, "log", "", "write the per-epoch history into this CSV `file`")
@@ -279,7 +281,7 @@ func (f *trainFlags) resolveData(m *spec.Model) (*trainData, error) {
 func (f *trainFlags) checkOutputs(specPath string) error {
 	type file struct{ flag, path string }
 	inputs := []file{{"spec", specPath}}
-	for _, in := range []file{{"-data", f.data}, {"-labels", f.labels}, {"-test", f.test}, {"-test-labels", f.testLabels}} {
+	for _, in := range []file{{"-data", f.data}, {"-labels", f.labels}, {"-test", f.test}, {"-test-labels", f.testLabels}, {"-init", f.init}} {
 		if in.path != "" && !(in.path == "mnist" && (in.flag == "-data" || in.flag == "-test")) {
 			inputs = append(inputs, in)
 		}
@@ -311,6 +313,28 @@ next:
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// initWeights returns the -init weights checked against the network m, as
+// the canonical copy gen.CheckWeights makes, or nil without -init. A wrong
+// name, shape or dtype is an error naming the file and the tensor, as for
+// generate -weights, and so are NaN and ±Inf.
+func (f *trainFlags) initWeights(m *spec.Model) ([]byte, error) {
+	if f.init == "" {
+		return nil, nil
+	}
+	data, err := readFile(f.init)
+	if err != nil {
+		return nil, err
+	}
+	w, err := gen.CheckWeights(m, "", data)
+	if err != nil {
+		return nil, inFile(f.init, err)
+	}
+	if err := checkFinite(w); err != nil {
+		return nil, inFile(f.init, fmt.Errorf("%w; refusing to train from non-finite weights", err))
+	}
+	return w, nil
 }
 
 // mnistFits checks that the network m takes MNIST images and labels.
@@ -396,9 +420,22 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	initWeights, err := f.initWeights(m)
+	if err != nil {
+		return err
+	}
+	afterChecks()
 
 	// The package is named model, the name the trainer program imports it under.
-	src, err := gen.Generate(m, gen.Options{Source: filepath.ToSlash(path), Package: "model"})
+	opt := gen.Options{Source: filepath.ToSlash(path), Package: "model"}
+	files := map[string][]byte{}
+	if initWeights != nil {
+		// -init: the package embeds the weights and New returns them, so
+		// the trainer's Fit starts from them.
+		opt.Weights = "model_gen.safetensors"
+		files["model/"+opt.Weights] = initWeights
+	}
+	src, err := gen.Generate(m, opt)
 	if err != nil {
 		return err
 	}
@@ -428,7 +465,8 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 
-	mod, err := newTempModule("train", "bpgentrain", map[string][]byte{"main.go": prog, "model/model_gen.go": src})
+	files["main.go"], files["model/model_gen.go"] = prog, src
+	mod, err := newTempModule("train", "bpgentrain", files)
 	if err != nil {
 		return err
 	}
@@ -438,7 +476,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		defer mod.remove()
 	}
 	ui := newTrainUI(stdout, isTerminal(stdout), m.Train.Epochs)
-	ui.printf("training %s (%s parameters, %s) on %s\n", m.Name, thousands(sum.Params), m.DType, d.desc)
+	from := ""
+	if f.init != "" {
+		from = " from " + f.init
+	}
+	ui.printf("training %s (%s parameters, %s)%s on %s\n", m.Name, thousands(sum.Params), m.DType, from, d.desc)
 	exe, err := mod.build(ctx, "bpgentrain", "trainer program")
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%w while building the trainer: no weights written", errInterrupted)
@@ -448,7 +490,10 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	built := time.Now()
 
-	cmdArgs := append(d.args, "-o", f.out)
+	// The trainer writes the weights into the temporary module; bpgen
+	// checks them and writes -o (see writeWeights).
+	trained := filepath.Join(mod.dir, "weights.safetensors")
+	cmdArgs := append(d.args, "-o", trained)
 	if f.limit > 0 {
 		cmdArgs = append(cmdArgs, "-limit", fmt.Sprint(f.limit))
 	}
@@ -477,21 +522,28 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("reading the trainer's progress: %w", readErr)
 	}
 
+	// Each output is written atomically; one that fails keeps its
+	// previous contents, is marked in the summary and its error follows.
 	var outErrs []error
+	info := summaryInfo{weights: f.out, plot: f.plot, log: f.log, patience: m.Train.EarlyStopping.Patience, build: built.Sub(start)}
+	if err := writeWeights(f.out, trained); err != nil {
+		outErrs = append(outErrs, err)
+		info.weights += notWritten
+	}
 	if f.log != "" {
 		if err := writeHistoryCSV(f.log, hist.epochs); err != nil {
 			outErrs = append(outErrs, err)
+			info.log += notWritten
 		}
 	}
 	if f.plot != "" && len(hist.epochs) > 0 {
 		if err := plotHistory(f.plot, m.Name, hist.epochs); err != nil {
 			outErrs = append(outErrs, err)
+			info.plot += notWritten
 		}
 	}
-	ui.summary(hist, summaryInfo{
-		weights: f.out, plot: f.plot, log: f.log, patience: m.Train.EarlyStopping.Patience,
-		wall: time.Since(start), build: built.Sub(start),
-	})
+	info.wall = time.Since(start)
+	ui.summary(hist, info)
 	if err := errors.Join(outErrs...); err != nil {
 		return err
 	}
@@ -499,6 +551,30 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: weights saved to %s", errInterrupted, f.out)
 	}
 	return nil
+}
+
+// afterChecks runs once train has checked its inputs and outputs and before
+// it builds the trainer; tests replace it to change or remove a data file
+// in between.
+var afterChecks = func() {}
+
+// notWritten marks an output in the summary whose writing failed.
+const notWritten = " (not written)"
+
+// writeWeights writes the weights the trainer saved in the file trained to
+// out, atomically: a full disk or an unwritable place leaves out as it was,
+// with an error naming it ("writing w.safetensors: no space left on
+// device"). Weights holding NaN or ±Inf are never written (Fit stops before
+// it would return them; this is the last guard).
+func writeWeights(out, trained string) error {
+	data, err := os.ReadFile(trained)
+	if err != nil {
+		return fmt.Errorf("the trainer program wrote no weights: %w", err)
+	}
+	if err := checkFinite(data); err != nil {
+		return fmt.Errorf("-o %s: the trained weights: %w; refusing to write non-finite weights", out, err)
+	}
+	return atomicfile.Write(out, data)
 }
 
 // trainRun tracks the trainer process and the signals bpgen received.

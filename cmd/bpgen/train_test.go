@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"fmt"
 	"math"
@@ -570,4 +571,47 @@ func TestTrainUITerminal(t *testing.T) {
 	ui.epoch(trainEvent{Epoch: 1, LR: 0.01, TrainLoss: 0.5, TrainAcc: 0.8, ValLoss: num(math.NaN()), ValAcc: num(math.NaN()), Seconds: 12.5, SamplesPerSec: 80})
 	assert.Equal(t, "epoch 1/3  loss 0.5000  acc 80.00%  lr 0.01  80 samples/s  12.5s\n", buf.String())
 	assert.False(t, isTerminal(&buf))
+}
+
+// TestTrainInit trains from -init weights at a learning rate too small to
+// move a float32 away from 0.5: the weights written are the ones given,
+// not the spec's initialisation.
+func TestTrainInit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the trainer program")
+	}
+	dir := t.TempDir()
+	spec := writeSpec(t, "tiny.yaml", badSpec)
+	data := writeSpec(t, "tiny.csv", tinyCSV)
+	init := filepath.Join(dir, "init.safetensors")
+	require.NoError(t, os.WriteFile(init, weightsFile(t, badSpec), 0o644))
+	read := func(path string) []float32 {
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		f, err := bprt.ParseSafetensors(b)
+		require.NoError(t, err)
+		var vals []float32
+		for _, e := range f.Entries {
+			require.Equal(t, "F32", e.DType, e.Name)
+			for i := 0; i < len(e.Data); i += 4 {
+				vals = append(vals, math.Float32frombits(binary.LittleEndian.Uint32(e.Data[i:])))
+			}
+		}
+		return vals
+	}
+	want := []float32{0.5, 0.5, 0.5, 0.5, 0.5, 0.5}
+
+	out := filepath.Join(dir, "w.safetensors")
+	code, stdout, stderr := runCmd("train", "-data", data, "-init", init, "-lr", "1e-30", "-epochs", "2", "-o", out, spec)
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.True(t, strings.HasPrefix(stdout, "training tiny (6 parameters, float32) from "+init+" on "+data+"\n"), stdout)
+	assert.Equal(t, want, read(out), "trained from -init")
+
+	// Without -init the same run starts from the spec's initialisation.
+	code, stdout, stderr = runCmd("train", "-data", data, "-lr", "1e-30", "-epochs", "2", "-o", out, spec)
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.NotEqual(t, want, read(out), "trained from the spec's init")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 2, "no temporary files left beside the weights")
 }

@@ -1,6 +1,13 @@
 // Package atomicfile writes files so that readers see the old contents or the
 // new ones, never a part: the data goes to a temporary file in the target's
-// directory, which is then renamed over the target.
+// directory, which is flushed to the disk (fsync) and then renamed over the
+// target; the directory is then synced too, where the system allows, so
+// that the rename survives a crash.
+//
+// A full disk, a quota, an I/O error or a directory that cannot be written
+// fails the write before the rename, so the target keeps its previous
+// contents and no temporary file is left. Tests inject such faults with Use
+// and Faults.
 package atomicfile
 
 import (
@@ -8,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // Error is the error of Write, WriteAll and Check: the file it is about, as
@@ -61,12 +69,17 @@ func Write(path string, data []byte) error {
 // directory that is missing or not writable, a full disk) leaves every
 // target as it was; only a rename failing after the first one succeeded
 // could leave some files new and others old.
+//
+// Each temporary file is synced to the disk (fsync) before any rename, so
+// that a crash after a rename cannot leave an empty or partial file under
+// the target's name; after the renames their directories are synced.
 func WriteAll(files ...File) (err error) {
+	fsys := fileSystem()
 	var tmps []string
 	defer func() {
 		for _, t := range tmps {
 			if t != "" {
-				os.Remove(t)
+				fsys.Remove(t)
 			}
 		}
 	}()
@@ -75,17 +88,22 @@ func WriteAll(files ...File) (err error) {
 		if targets[i], err = target(f.Path); err != nil {
 			return err
 		}
-		tmp, err := stage(targets[i], f.Data)
+		tmp, err := stage(fsys, targets[i], f.Data)
 		if err != nil {
 			return &Error{"writing", f.Path, explain(targets[i], err)}
 		}
 		tmps = append(tmps, tmp)
 	}
+	dirs := map[string]bool{}
 	for i, f := range files {
-		if err := os.Rename(tmps[i], targets[i]); err != nil {
+		if err := fsys.Rename(tmps[i], targets[i]); err != nil {
 			return &Error{"writing", f.Path, explain(targets[i], err)}
 		}
 		tmps[i] = ""
+		dirs[filepath.Dir(targets[i])] = true
+	}
+	for dir := range dirs {
+		fsys.SyncDir(dir) // best effort: the files are in place
 	}
 	return nil
 }
@@ -99,12 +117,88 @@ func Check(path string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := stage(t, nil)
+	fsys := fileSystem()
+	tmp, err := stage(fsys, t, nil)
 	if err != nil {
 		return &Error{"writing", path, explain(t, err)}
 	}
-	os.Remove(tmp)
+	fsys.Remove(tmp)
 	return nil
+}
+
+// TempFile is a temporary file being written: what Write needs of *os.File.
+type TempFile interface {
+	Write(p []byte) (int, error)
+	Name() string
+	Chmod(mode fs.FileMode) error
+	Sync() error
+	Close() error
+}
+
+// FS is the file system Write, WriteAll and Check create, rename and remove
+// files in: OS, or in tests one that fails on purpose (see Faults).
+type FS interface {
+	CreateTemp(dir, pattern string) (TempFile, error)
+	Rename(oldpath, newpath string) error
+	Remove(name string) error
+	// SyncDir flushes the directory dir's entries to the disk after a
+	// rename, as far as the system allows; its error is ignored (the
+	// rename has happened).
+	SyncDir(dir string) error
+}
+
+// OS is the operating system's file system.
+type OS struct{}
+
+// CreateTemp is os.CreateTemp.
+func (OS) CreateTemp(dir, pattern string) (TempFile, error) { return os.CreateTemp(dir, pattern) }
+
+// Rename is os.Rename.
+func (OS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+
+// Remove is os.Remove.
+func (OS) Remove(name string) error { return os.Remove(name) }
+
+// SyncDir opens dir and syncs it. Where directories cannot be opened or
+// synced (Windows, some file systems) it returns that error, which callers
+// ignore.
+func (OS) SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+var (
+	fsMu    sync.Mutex
+	current FS = OS{}
+)
+
+// Use makes Write, WriteAll and Check work on fsys until the returned
+// function is called, which restores the file system before. It is for
+// tests that inject faults; it affects the whole process.
+func Use(fsys FS) (restore func()) {
+	fsMu.Lock()
+	prev := current
+	current = fsys
+	fsMu.Unlock()
+	return func() {
+		fsMu.Lock()
+		current = prev
+		fsMu.Unlock()
+	}
+}
+
+// fileSystem returns the file system in use.
+func fileSystem() FS {
+	fsMu.Lock()
+	defer fsMu.Unlock()
+	return current
 }
 
 // target returns the file to replace for path: path itself, or the file a
@@ -128,17 +222,20 @@ func target(path string) (string, error) {
 	return path, nil
 }
 
-// stage writes data to a new temporary file beside path, mode 0644, and
-// returns its name; on an error it leaves nothing behind.
-func stage(path string, data []byte) (name string, err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+// stage writes data to a new temporary file beside path, mode 0644, syncs
+// it to the disk and returns its name; on an error it leaves nothing behind.
+func stage(fsys FS, path string, data []byte) (name string, err error) {
+	tmp, err := fsys.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return "", err
 	}
+	closed := false
 	defer func() {
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			if !closed {
+				tmp.Close()
+			}
+			fsys.Remove(tmp.Name())
 		}
 	}()
 	if _, err = tmp.Write(data); err != nil {
@@ -147,6 +244,10 @@ func stage(path string, data []byte) (name string, err error) {
 	if err = tmp.Chmod(0o644); err != nil {
 		return "", err
 	}
+	if err = tmp.Sync(); err != nil {
+		return "", err
+	}
+	closed = true
 	if err = tmp.Close(); err != nil {
 		return "", err
 	}

@@ -79,17 +79,26 @@ func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
 	n, err := buf.ReadFrom(io.LimitReader(r, int64(total)+1))
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF) && n < int64(total): // a gzip stream cut short
-		return nil, nil, fmt.Errorf("idx: truncated data: dims %v need %d bytes, got %d", dims, total, n)
+		return nil, nil, truncatedData(dims, total, n)
 	case err != nil: // a gzip stream whose trailer is cut or whose checksum fails, or a read error
 		return nil, nil, fmt.Errorf("idx: reading data: %v", err)
 	}
 	switch {
 	case n < int64(total):
-		return nil, nil, fmt.Errorf("idx: truncated data: dims %v need %d bytes, got %d", dims, total, n)
+		return nil, nil, truncatedData(dims, total, n)
 	case n > int64(total):
 		return nil, nil, fmt.Errorf("idx: data continues after the %d bytes dims %v need", total, dims)
 	}
 	return dims, buf.Bytes(), nil
+}
+
+// truncatedData reports data cut short after got of the total bytes dims
+// need, naming the first incomplete row (record) along the first
+// dimension, from 1: "idx: truncated data: dims [3 2] need 6 bytes, got 3
+// (row 2 of 3 is cut short)".
+func truncatedData(dims []int, total int, got int64) error {
+	per := total / dims[0] // total > got >= 0, so no dimension is 0
+	return fmt.Errorf("idx: truncated data: dims %v need %d bytes, got %d (row %d of %d is cut short)", dims, total, got, got/int64(per)+1, dims[0])
 }
 
 // truncated reports a short read of a header part.
