@@ -433,19 +433,12 @@ func (e *exporter) pool(n *spec.Node, p, x string, attrs []*pb.AttributeProto) (
 	case spec.KindMaxPool2D, spec.KindMaxPool1D:
 		return e.op("MaxPool", p+"MaxPool", []string{x}, append(attrs, aInt("ceil_mode", 0))...), nil
 	}
-	// count_include_pad: the spec parser does not fill Node.CountIncludePad
-	// yet (false for every spec, though the README's default is PyTorch's
-	// true); until it does, every avgpool counts padded zeros.
-	cip := int64(1)
-	if countIncludePadKnown && !n.CountIncludePad {
-		cip = 0
+	cip := int64(0)
+	if n.CountIncludePad {
+		cip = 1
 	}
 	return e.op("AveragePool", p+"AveragePool", []string{x}, append(attrs, aInt("ceil_mode", 0), aInt("count_include_pad", cip))...), nil
 }
-
-// countIncludePadKnown turns on Node.CountIncludePad once the spec parser
-// reads the count_include_pad key.
-const countIncludePadKnown = false
 
 // onnxGatePerm inverts gatePerm: ONNX block i is PyTorch block inv[i].
 func onnxGatePerm(k spec.Kind) []int {
