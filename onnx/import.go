@@ -365,6 +365,12 @@ func (v *value) relabel(full []int, batch int) (*value, bool) {
 // [N, out...].
 func (im *importer) add(n *pb.NodeProto, l *layer, ins ...*value) *value {
 	l.node = n.Name
+	if l.name == "" {
+		// a layer without weights (or whose weights torch renamed) takes
+		// the module path of its node, "/block/block.2/Relu" → block.2
+		// (result drops it where it cannot be the layer's name)
+		l.name = pathName(n.Name)
+	}
 	if l.node == "" && len(n.Output) > 0 {
 		l.node = n.Output[0]
 	}

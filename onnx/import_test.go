@@ -10,6 +10,7 @@ import (
 	"github.com/bpgen/bpgen/onnx"
 	pb "github.com/bpgen/bpgen/onnx/onnxpb"
 	"github.com/bpgen/bpgen/onnx/onnxtest"
+	"github.com/bpgen/bpgen/spec"
 )
 
 func importModel(t *testing.T, build func() *pb.ModelProto) *onnx.Result {
@@ -37,7 +38,7 @@ dtype: float32
 input: [784]
 layers:
   - {name: "fc1", type: dense, units: 128}  # [128]
-  - {type: relu}  # [128]
+  - {name: "relu", type: relu}  # [128]
   - {name: "fc2", type: dense, units: 10}  # [10]
 loss: mse  # not in the ONNX file: choose the loss to train with
 `, string(r.Spec))
@@ -54,10 +55,10 @@ input: [1, 28, 28]
 layers:
   - {name: "conv1", type: conv2d, filters: 6, kernel: 5, padding: 2}  # [6 28 28]
   - {type: relu}  # [6 28 28]
-  - {type: maxpool2d, size: 2}  # [6 14 14]
+  - {name: "pool", type: maxpool2d, size: 2}  # [6 14 14]
   - {name: "conv2", type: conv2d, filters: 16, kernel: 5}  # [16 10 10]
   - {type: relu}  # [16 10 10]
-  - {type: maxpool2d, size: 2}  # [16 5 5]
+  - {name: "pool_1", type: maxpool2d, size: 2}  # [16 5 5]
   - {type: flatten}  # [400]
   - {name: "fc1", type: dense, units: 120}  # [120]
   - {type: relu}  # [120]
@@ -216,4 +217,72 @@ func TestImportFunctionBlowUp(t *testing.T) {
 	b.Output("output", "N", 4)
 	_, err := onnx.Import(b.Model(), onnx.Options{Name: "m"})
 	require.EqualError(t, err, "onnx: the graph has more than 131072 nodes after inlining its local functions")
+}
+
+func TestImportNamesFromNodes(t *testing.T) {
+	// layers without weights take the module path of their node as
+	// torch.onnx.export writes it; where that cannot be their name they
+	// keep the default layers.{i}
+	b := onnxtest.New("g", 17, 1)
+	x := b.Input("input", pb.TensorProto_FLOAT, "N", 4)
+	h := b.Node("Gemm", "/block/block.0/Gemm", []string{x, b.RandInit("block.0.weight", 1, 4, 4)}, onnxtest.Int("transB", 1))
+	h = b.Node("Relu", "/block/block.1/Relu", []string{h}) // nn.Sequential child: block.1
+	h = b.Node("Sigmoid", "/Sigmoid", []string{h})         // functional at the top: no module
+	h = b.Node("Tanh", "/act/Tanh", []string{h})
+	h = b.Node("Relu", "/act/Relu", []string{h})      // a second op of module act: default
+	h = b.Node("Relu", "/layers.2/Relu", []string{h}) // another layer's default name: default
+	h = b.Node("Relu", "/relu_1/Relu", []string{h})
+	h = b.Node("Relu", "/relu1/Relu", []string{h}) // the Go name of relu_1 again: default
+	h = b.Node("Gemm", "/relu1/Gemm", []string{h, b.RandInit("fc.weight", 1, 4, 4)}, onnxtest.Int("transB", 1))
+	b.G.Node[len(b.G.Node)-1].Output[0] = "output"
+	b.Output("output", "N", 4)
+	r, err := onnx.Import(b.Model(), onnx.Options{Name: "m"})
+	require.NoError(t, err)
+	assert.Equal(t, `# Imported from ONNX by bpgen import.
+name: m
+dtype: float32
+input: [4]
+layers:
+  - {name: "block.0", type: dense, units: 4, bias: false}  # [4]
+  - {name: "block.1", type: relu}  # [4]
+  - {type: sigmoid}  # [4]
+  - {name: "act", type: tanh}  # [4]
+  - {type: relu}  # [4]
+  - {type: relu}  # [4]
+  - {name: "relu_1", type: relu}  # [4]
+  - {type: relu}  # [4]
+  - {name: "fc", type: dense, units: 4, bias: false}  # [4]
+loss: mse  # not in the ONNX file: choose the loss to train with
+`, string(r.Spec))
+	_, err = spec.Parse("m.yaml", r.Spec)
+	require.NoError(t, err)
+
+	// a layer with weights keeps its tensors' names; one named after
+	// another layer's default name is an error
+	b.G.Initializer[len(b.G.Initializer)-1].Name = "layers.4.weight"
+	b.G.Node[len(b.G.Node)-1].Input[1] = "layers.4.weight"
+	_, err = onnx.Import(b.Model(), onnx.Options{Name: "m"})
+	require.EqualError(t, err, `onnx: node "/relu1/Gemm": layer 8 is named "layers.4", the default name of layer 4 (node "/act/Relu")`)
+}
+
+func TestExportNamesNodes(t *testing.T) {
+	// Export names each layer's nodes after its layer, /NAME/Op, as
+	// torch.onnx.export names them after the module path
+	m, err := spec.Parse("m.yaml", []byte(`name: m
+input: [4]
+layers:
+  - {name: block.0, type: dense, units: 4}
+  - {name: block.1, type: relu}
+  - {type: tanh}
+  - {name: head, type: dense, units: 2, activation: sigmoid}
+loss: mse
+`))
+	require.NoError(t, err)
+	pm, err := onnx.Export(m, onnx.RandomWeights(m))
+	require.NoError(t, err)
+	var got []string
+	for _, n := range pm.Graph.Node {
+		got = append(got, n.Name)
+	}
+	assert.Equal(t, []string{"/block.0/Gemm", "/block.1/Relu", "/layers.2/Tanh", "/head/Gemm", "/head/activation/Sigmoid"}, got)
 }

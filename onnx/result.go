@@ -7,36 +7,15 @@ import (
 	"strings"
 
 	pb "github.com/bpgen/bpgen/onnx/onnxpb"
+	"github.com/bpgen/bpgen/spec"
 )
 
 // result writes the spec and collects the tensors.
 func (im *importer) result(name string) (*Result, error) {
-	seen := map[string]int{}
-	for i, l := range im.layers {
-		if l.name == "layers."+strconv.Itoa(i) {
-			l.name = ""
-		}
-		if l.name == "" {
-			continue
-		}
-		if j, dup := seen[l.name]; dup {
-			// two nodes under one module path (torch names a module's
-			// inner ops after it): keep the name for the weighted one
-			if len(im.layers[j].tensors) == 0 && len(l.tensors) > 0 {
-				im.layers[j].name = ""
-			} else {
-				l.name = ""
-				continue
-			}
-		}
-		seen[l.name] = i
+	if err := im.nameLayers(); err != nil {
+		return nil, err
 	}
 	for i, l := range im.layers {
-		if l.name != "" && strings.HasPrefix(l.name, "layers.") {
-			if _, err := strconv.Atoi(l.name[len("layers."):]); err == nil {
-				return nil, fmt.Errorf("onnx: node %q: layer %d is named %q, the default name of another layer", l.node, i, l.name)
-			}
-		}
 		if i < len(im.layers)-1 && l.uses == 0 {
 			return nil, fmt.Errorf("onnx: node %q: its result is not used by the graph output", l.node)
 		}
@@ -82,6 +61,62 @@ func (im *importer) result(name string) (*Result, error) {
 	b.WriteString("loss: mse  # not in the ONNX file: choose the loss to train with\n")
 	res.Spec = []byte(b.String())
 	return res, nil
+}
+
+// defaultIndex returns N for a name of the form "layers.N", the default
+// name of layer N.
+func defaultIndex(name string) (int, bool) {
+	s, ok := strings.CutPrefix(name, "layers.")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || strconv.Itoa(n) != s {
+		return 0, false
+	}
+	return n, true
+}
+
+// nameLayers settles the layers' names so that the spec parses: every name
+// and its Go name unique, no layer named after another's default name.
+// Layers with weights keep the names of their tensors (a clash among them is
+// left to the spec parser to report); a layer without weights, whose name
+// came from its node, loses a name that clashes and takes its default,
+// layers.{i}.
+func (im *importer) nameLayers() error {
+	defaults := map[string]bool{} // Go names of the default names
+	for i := range im.layers {
+		defaults[spec.GoName("layers."+strconv.Itoa(i))] = true
+	}
+	byName := map[string]bool{}
+	goNames := map[string]bool{}
+	for _, weighted := range []bool{true, false} {
+		for i, l := range im.layers {
+			if l.name == "" || (len(l.tensors) > 0) != weighted {
+				continue
+			}
+			g := spec.GoName(l.name)
+			_, dflt := defaultIndex(l.name)
+			switch {
+			case l.name == "layers."+strconv.Itoa(i):
+				l.name = ""
+			case byName[l.name]:
+				// two nodes under one module path (torch names a
+				// module's inner ops after it): the first keeps it
+				l.name = ""
+			case !weighted && (dflt || goNames[g] || defaults[g]):
+				l.name = ""
+			default:
+				byName[l.name], goNames[g] = true, true
+			}
+		}
+	}
+	for i, l := range im.layers {
+		if j, ok := defaultIndex(l.name); ok && j < len(im.layers) && im.layers[j].name == "" {
+			return fmt.Errorf("onnx: node %q: layer %d is named %q, the default name of layer %d (node %q)", l.node, i, l.name, j, im.layers[j].node)
+		}
+	}
+	return nil
 }
 
 // fusePatterns rewrites the subgraphs older exporters write for one
