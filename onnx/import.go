@@ -31,13 +31,25 @@ type Tensor struct {
 	Name  string
 	Shape []int
 	Data  []float32
+	// State marks non-trainable state (batchnorm's running_mean and
+	// running_var), which weight files hold beside the parameters.
+	State bool
+}
+
+// Counter is an int64 scalar of a weight file: batchnorm's
+// num_batches_tracked.
+type Counter struct {
+	Name  string
+	Value int64
 }
 
 // Result is an imported model: the spec as YAML and its weights, in the
-// order of the spec's layers.
+// order of the spec's layers (WriteSafetensors writes them as the weight
+// file the spec's generated package reads).
 type Result struct {
-	Spec    []byte
-	Tensors []Tensor
+	Spec     []byte
+	Tensors  []Tensor
+	Counters []Counter
 }
 
 // batchMark stands for the batch size in folded shape constants.

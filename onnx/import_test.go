@@ -1,15 +1,18 @@
 package onnx_test
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bpgen/bpgen/gen"
 	"github.com/bpgen/bpgen/onnx"
 	pb "github.com/bpgen/bpgen/onnx/onnxpb"
 	"github.com/bpgen/bpgen/onnx/onnxtest"
+	"github.com/bpgen/bpgen/runtime"
 	"github.com/bpgen/bpgen/spec"
 )
 
@@ -285,4 +288,68 @@ loss: mse
 		got = append(got, n.Name)
 	}
 	assert.Equal(t, []string{"/block.0/Gemm", "/block.1/Relu", "/layers.2/Tanh", "/head/Gemm", "/head/activation/Sigmoid"}, got)
+}
+
+func TestImportBatchNormState(t *testing.T) {
+	// running statistics are state, num_batches_tracked a counter: 0 when
+	// the model has none (torch.onnx.export leaves it out), else its value
+	r := importModel(t, onnxtest.ResNetBlock)
+	var state []string
+	for _, x := range r.Tensors {
+		if x.State {
+			state = append(state, x.Name)
+		}
+	}
+	assert.Equal(t, []string{"block.bn1.running_mean", "block.bn1.running_var", "block.bn2.running_mean", "block.bn2.running_var"}, state)
+	assert.Equal(t, []onnx.Counter{{Name: "block.bn1.num_batches_tracked"}, {Name: "block.bn2.num_batches_tracked"}}, r.Counters)
+
+	m := onnxtest.ResNetBlock()
+	m.Graph.Initializer = append(m.Graph.Initializer, onnxtest.IntTensor("block.bn2.num_batches_tracked", nil, []int64{1200}))
+	r, err := onnx.Import(m, onnx.Options{Name: "m"})
+	require.NoError(t, err)
+	assert.Equal(t, []onnx.Counter{{Name: "block.bn1.num_batches_tracked"}, {Name: "block.bn2.num_batches_tracked", Value: 1200}}, r.Counters)
+
+	m.Graph.Initializer[len(m.Graph.Initializer)-1] = onnxtest.FloatTensor("block.bn2.num_batches_tracked", []int{2}, []float32{1, 2})
+	_, err = onnx.Import(m, onnx.Options{Name: "m"})
+	require.EqualError(t, err, `onnx: initializer "block.bn2.num_batches_tracked": num_batches_tracked must be an int64 scalar, it has dims [2]`)
+	m.Graph.Initializer[len(m.Graph.Initializer)-1] = onnxtest.IntTensor("block.bn2.num_batches_tracked", nil, []int64{-1})
+	_, err = onnx.Import(m, onnx.Options{Name: "m"})
+	require.EqualError(t, err, `onnx: initializer "block.bn2.num_batches_tracked": num_batches_tracked is -1, a count cannot be negative`)
+}
+
+func TestWriteSafetensorsState(t *testing.T) {
+	// the imported weights of a model with batchnorm are a weight file its
+	// generated package reads: parameters, state and the I64 counters
+	m := onnxtest.ResNetBlock()
+	m.Graph.Initializer = append(m.Graph.Initializer, onnxtest.IntTensor("block.bn1.num_batches_tracked", nil, []int64{7}))
+	r, err := onnx.Import(m, onnx.Options{Name: "m"})
+	require.NoError(t, err)
+	sm, err := spec.Parse("m.yaml", r.Spec)
+	require.NoError(t, err)
+	for _, dt := range []spec.DType{spec.Float32, spec.Float64} {
+		var buf bytes.Buffer
+		require.NoError(t, onnx.WriteSafetensors(&buf, r.Tensors, r.Counters, dt, nil))
+		_, err := gen.CheckWeights(sm, dt, buf.Bytes())
+		require.NoError(t, err, dt)
+		f, err := runtime.ParseSafetensors(buf.Bytes())
+		require.NoError(t, err)
+		dtypes := map[string]string{}
+		for _, e := range f.Entries {
+			dtypes[e.Name] = e.DType
+			if e.Name == "block.bn1.num_batches_tracked" {
+				assert.Empty(t, e.Shape)
+				assert.Equal(t, []byte{7, 0, 0, 0, 0, 0, 0, 0}, e.Data)
+			}
+		}
+		want := map[spec.DType]string{spec.Float32: "F32", spec.Float64: "F64"}[dt]
+		assert.Equal(t, want, dtypes["block.bn1.running_var"])
+		assert.Equal(t, "I64", dtypes["block.bn2.num_batches_tracked"])
+	}
+	// without the counters the file lacks tensors the package needs
+	var buf bytes.Buffer
+	require.NoError(t, onnx.WriteSafetensors(&buf, r.Tensors, nil, "", nil))
+	_, err = gen.CheckWeights(sm, "", buf.Bytes())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"block.bn1.num_batches_tracked" missing`)
+	assert.EqualError(t, onnx.WriteSafetensors(&buf, r.Tensors, nil, "float16", nil), `safetensors: dtype "float16": expected float32 or float64`)
 }

@@ -222,7 +222,7 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 		}
 		require.NoError(t, err, "%s\n%s", m.Name, r.Spec)
 		var w bytes.Buffer
-		require.NoError(t, onnx.WriteSafetensors(&w, r.Tensors, nil))
+		require.NoError(t, onnx.WriteSafetensors(&w, r.Tensors, r.Counters, "", nil))
 		weights, err := gen.CheckWeights(sm, "", w.Bytes())
 		require.NoError(t, err, m.Name)
 		src, err := gen.Generate(sm, gen.Options{Source: m.Name + ".onnx", Weights: "model_gen.safetensors", Inference: true})

@@ -55,12 +55,42 @@ func (im *importer) result(name string) (*Result, error) {
 		}
 		fmt.Fprintf(&b, "  - {%s}  # %v\n", strings.Join(keys, ", "), l.out)
 		for _, t := range l.tensors {
-			res.Tensors = append(res.Tensors, Tensor{Name: im.layerName(l) + "." + t.suffix, Shape: t.shape, Data: t.data})
+			res.Tensors = append(res.Tensors, Tensor{Name: im.layerName(l) + "." + t.suffix, Shape: t.shape, Data: t.data, State: isState(t.suffix)})
+		}
+		if l.kind == "batchnorm" {
+			c, err := im.batchesTracked(im.layerName(l) + ".num_batches_tracked")
+			if err != nil {
+				return nil, err
+			}
+			res.Counters = append(res.Counters, c)
 		}
 	}
 	b.WriteString("loss: mse  # not in the ONNX file: choose the loss to train with\n")
 	res.Spec = []byte(b.String())
 	return res, nil
+}
+
+// isState reports whether a tensor of a layer, by its name's last part, is
+// non-trainable state rather than a parameter.
+func isState(suffix string) bool {
+	return suffix == "running_mean" || suffix == "running_var"
+}
+
+// batchesTracked is a batchnorm's num_batches_tracked: the int64 scalar
+// initializer of that name when the model has one (torch.onnx.export
+// leaves it out, as the inference graph does not use it), else 0.
+func (im *importer) batchesTracked(name string) (Counter, error) {
+	v := im.vals[name]
+	if v == nil || v.c == nil {
+		return Counter{Name: name}, nil
+	}
+	if !v.c.isInt || v.c.size() != 1 || len(v.c.i) != 1 {
+		return Counter{}, fmt.Errorf("onnx: initializer %q: num_batches_tracked must be an int64 scalar, it has dims %v", name, v.c.dims)
+	}
+	if v.c.i[0] < 0 {
+		return Counter{}, fmt.Errorf("onnx: initializer %q: num_batches_tracked is %d, a count cannot be negative", name, v.c.i[0])
+	}
+	return Counter{Name: name, Value: v.c.i[0]}, nil
 }
 
 // defaultIndex returns N for a name of the form "layers.N", the default

@@ -72,7 +72,7 @@ func goIdentOf(s string) string {
 // safetensorsOf writes the imported tensors as a safetensors file of dtype.
 func safetensorsOf(r *onnx.Result, name string, dtype spec.DType) ([]byte, error) {
 	var buf bytes.Buffer
-	err := onnx.WriteSafetensorsAs(&buf, r.Tensors, dtype, map[string]string{"format": "pt", "bpgen_model": name})
+	err := onnx.WriteSafetensors(&buf, r.Tensors, r.Counters, dtype, map[string]string{"format": "pt", "bpgen_model": name})
 	return buf.Bytes(), err
 }
 
