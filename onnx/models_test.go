@@ -108,8 +108,8 @@ func allModels(t *testing.T) []onnxtest.Model {
 			return pm
 		}})
 	}
-	for _, m := range []*spec.Model{graphImage(), graph1D()} {
-		models = append(models, onnxtest.Model{Name: "exported_" + m.Name, Input: m.Input, Graph: true, Build: func() *pb.ModelProto {
+	for _, m := range []*spec.Model{graphImage(t), graph1D(t)} {
+		models = append(models, onnxtest.Model{Name: "exported_" + m.Name, Input: m.Input, Build: func() *pb.ModelProto {
 			pm, err := onnx.Export(m, onnx.RandomWeights(m))
 			require.NoError(t, err)
 			return pm
@@ -202,7 +202,6 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 	var imports, cases strings.Builder
 	var args []string
 	refs := map[string]tensorFile{}
-	skipped := map[string]string{}
 	for i, m := range allModels(t) {
 		var ref tensorFile
 		data, err := os.ReadFile(filepath.Join(modelDir, m.Name+".ort.json"))
@@ -216,10 +215,6 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 		r, err := onnx.Import(pm, onnx.Options{Name: fmt.Sprintf("m%d", i)})
 		require.NoError(t, err, m.Name)
 		sm, err := spec.Parse(m.Name+".yaml", r.Spec)
-		if err != nil && m.Graph {
-			skipped[m.Name] = fmt.Sprintf("the spec parser does not take the imported spec yet: %v", err)
-			continue
-		}
 		require.NoError(t, err, "%s\n%s", m.Name, r.Spec)
 		var w bytes.Buffer
 		require.NoError(t, onnx.WriteSafetensors(&w, r.Tensors, r.Counters, "", nil))
@@ -265,9 +260,6 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out, &outs))
 	for _, m := range allModels(t) {
 		t.Run(m.Name, func(t *testing.T) {
-			if why, ok := skipped[m.Name]; ok {
-				t.Skip(why)
-			}
 			ref := refs[m.Name]
 			var got []float64
 			flatten(outs[m.Name], &got)
@@ -285,8 +277,7 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 }
 
 // TestImportGolden imports every committed test model and compares the spec
-// with testdata/onnx/NAME.yaml (-update rewrites them): for the models whose
-// spec the parser does not take yet this is what checks their import.
+// with testdata/onnx/NAME.yaml (-update rewrites them).
 func TestImportGolden(t *testing.T) {
 	for _, m := range allModels(t) {
 		t.Run(m.Name, func(t *testing.T) {
