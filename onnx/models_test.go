@@ -154,16 +154,19 @@ import (
 	"os"
 %s)
 
-func run[I, O any](forward func(*I) *O, data []byte) ([]O, error) {
+// run returns the outputs of Forward, sample by sample, and of ForwardBatch.
+func run[I, O any](forward func(*I) *O, batch func([]I, []O), data []byte) ([2][]O, error) {
 	var xs []I
 	if err := json.Unmarshal(data, &xs); err != nil {
-		return nil, err
+		return [2][]O{}, err
 	}
 	ys := make([]O, len(xs))
 	for i := range xs {
 		ys[i] = *forward(&xs[i])
 	}
-	return ys, nil
+	yb := make([]O, len(xs))
+	batch(xs, yb)
+	return [2][]O{ys, yb}, nil
 }
 
 func main() {
@@ -188,7 +191,8 @@ func main() {
 
 // TestAgreesWithONNXRuntime imports every test model, generates its Go
 // package with the imported weights embedded into a temporary module, runs
-// Forward on the committed input and compares with ONNX Runtime's output
+// Forward (sample by sample) and ForwardBatch on the committed input and
+// compares each with ONNX Runtime's output
 // (testdata/onnx/NAME.ort.json, written by scripts/onnx/reference.mjs): the
 // largest difference must be at most 1e-5 of the largest output magnitude.
 func TestAgreesWithONNXRuntime(t *testing.T) {
@@ -226,7 +230,7 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 		files[pkg+"/model_gen.go"] = src
 		files[pkg+"/model_gen.safetensors"] = weights
 		fmt.Fprintf(&imports, "\t%s \"ortcheck/%s\"\n", pkg, pkg)
-		fmt.Fprintf(&cases, "\t\tcase %q:\n\t\t\tout, err = run(%s.New().Forward, data)\n", m.Name, pkg)
+		fmt.Fprintf(&cases, "\t\tcase %q:\n\t\t\tout, err = run(%s.New().Forward, %[2]s.New().ForwardBatch, data)\n", m.Name, pkg)
 
 		in := inputOf(i, m)
 		nested, err := json.Marshal(nest(in.Data, in.Dims, m.Ids > 0))
@@ -261,17 +265,21 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 	for _, m := range allModels(t) {
 		t.Run(m.Name, func(t *testing.T) {
 			ref := refs[m.Name]
-			var got []float64
-			flatten(outs[m.Name], &got)
-			require.Equal(t, len(ref.Data), len(got), "output size (ONNX Runtime dims %v)", ref.Dims)
-			var diff, scale float64
-			for i, want := range ref.Data {
-				diff = math.Max(diff, math.Abs(got[i]-want))
-				scale = math.Max(scale, math.Abs(want))
+			both, ok := outs[m.Name].([]any)
+			require.True(t, ok && len(both) == 2, "the runner's output for %s", m.Name)
+			for k, fn := range []string{"Forward", "ForwardBatch"} {
+				var got []float64
+				flatten(both[k], &got)
+				require.Equal(t, len(ref.Data), len(got), "%s output size (ONNX Runtime dims %v)", fn, ref.Dims)
+				var diff, scale float64
+				for i, want := range ref.Data {
+					diff = math.Max(diff, math.Abs(got[i]-want))
+					scale = math.Max(scale, math.Abs(want))
+				}
+				t.Logf("%s %s: max |Go − ORT| = %.3g, max |ORT| = %.3g, relative %.3g (%s)", m.Name, fn, diff, scale, diff/scale, ref.Runtime)
+				assert.LessOrEqual(t, diff, 1e-5*scale, "%s: max difference", fn)
+				assert.Greater(t, scale, 0.0, "a zero output proves nothing")
 			}
-			t.Logf("%s: max |Go − ORT| = %.3g, max |ORT| = %.3g, relative %.3g (%s)", m.Name, diff, scale, diff/scale, ref.Runtime)
-			assert.LessOrEqual(t, diff, 1e-5*scale, "max difference")
-			assert.Greater(t, scale, 0.0, "a zero output proves nothing")
 		})
 	}
 }
