@@ -199,8 +199,6 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a Go program (-short)")
 	}
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
 	dir := t.TempDir()
 	files := map[string][]byte{}
 	var imports, cases strings.Builder
@@ -240,26 +238,7 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 		args = append(args, m.Name, inPath)
 	}
 	files["main.go"] = fmt.Appendf(nil, runnerMain, imports.String(), cases.String())
-	files["go.mod"] = fmt.Appendf(nil, "module ortcheck\n\ngo 1.26\n\nrequire github.com/bpgen/bpgen v0.0.0\n\nreplace github.com/bpgen/bpgen => %s\n", root)
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	require.NoError(t, err)
-	files["go.sum"] = sum
-	mod := filepath.Join(dir, "mod")
-	for name, data := range files {
-		p := filepath.Join(mod, filepath.FromSlash(name))
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, data, 0o644))
-	}
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "runner"), ".")
-	build.Dir = mod
-	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	run := exec.Command(filepath.Join(dir, "runner"), args...)
-	var stderr bytes.Buffer
-	run.Stderr = &stderr
-	out, err = run.Output()
-	require.NoError(t, err, "%s", stderr.String())
+	out := goRun(t, dir, "ortcheck", files, args...)
 	var outs map[string]any
 	require.NoError(t, json.Unmarshal(out, &outs))
 	for _, m := range allModels(t) {
@@ -305,4 +284,33 @@ func TestImportGolden(t *testing.T) {
 			assert.Equal(t, string(want), string(r.Spec))
 		})
 	}
+}
+
+// goRun writes files as the Go module mod (requiring this repository) into
+// dir, builds it and runs the program with args; it returns its stdout.
+func goRun(t *testing.T, dir, mod string, files map[string][]byte, args ...string) []byte {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	files["go.mod"] = fmt.Appendf(nil, "module %s\n\ngo 1.26\n\nrequire github.com/bpgen/bpgen v0.0.0\n\nreplace github.com/bpgen/bpgen => %s\n", mod, root)
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	require.NoError(t, err)
+	files["go.sum"] = sum
+	src := filepath.Join(dir, "mod")
+	for name, data := range files {
+		p := filepath.Join(src, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, data, 0o644))
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "runner"), ".")
+	build.Dir = src
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	run := exec.Command(filepath.Join(dir, "runner"), args...)
+	var stderr bytes.Buffer
+	run.Stderr = &stderr
+	out, err = run.Output()
+	require.NoError(t, err, "%s", stderr.String())
+	return out
 }
