@@ -47,7 +47,7 @@ func importONNX(path, specPath, name, inputShape string) (*spec.Model, *onnx.Res
 	}
 	m, err := spec.Parse(specPath, r.Spec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: the imported spec does not parse (a layer kind this version of the spec parser lacks?):\n%v\n%s", path, err, r.Spec)
+		return nil, nil, fmt.Errorf("%s: the imported spec does not parse:\n%v\n%s", path, err, r.Spec)
 	}
 	return m, r, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bpgen/bpgen/onnx"
+	pb "github.com/bpgen/bpgen/onnx/onnxpb"
 	"github.com/bpgen/bpgen/onnx/onnxtest"
 	"github.com/bpgen/bpgen/runtime"
 )
@@ -152,4 +153,22 @@ func TestImportBatchNormWeights(t *testing.T) {
 	}
 	assert.Equal(t, []string{"block.bn1.weight", "block.bn1.bias", "block.bn1.running_mean", "block.bn1.running_var",
 		"block.bn2.weight", "block.bn2.bias", "block.bn2.running_mean", "block.bn2.running_var"}, bn)
+}
+
+func TestImportSpecThatDoesNotParse(t *testing.T) {
+	// modules fc_1 and fc1 both become the Go name Fc1: the spec parser
+	// rejects the imported spec, import says so and writes nothing
+	b := onnxtest.New("g", 17, 1)
+	x := b.Input("input", pb.TensorProto_FLOAT, "N", 4)
+	h := b.Node("Gemm", "/fc_1/Gemm", []string{x, b.RandInit("fc_1.weight", 1, 4, 4)}, onnxtest.Int("transB", 1))
+	b.Node("Gemm", "/fc1/Gemm", []string{h, b.RandInit("fc1.weight", 1, 2, 4)}, onnxtest.Int("transB", 1))
+	b.G.Node[len(b.G.Node)-1].Output[0] = "output"
+	b.Output("output", "N", 2)
+	dir := t.TempDir()
+	model := writeModel(t, dir, "clash.onnx", onnxtest.Bytes(b.Model()))
+	code, _, stderr := runCmd("import", "-o", filepath.Join(dir, "clash.yaml"), "-weights", filepath.Join(dir, "clash.safetensors"), model)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, model+": the imported spec does not parse:\n")
+	assert.Contains(t, stderr, "both become the Go name Fc1")
+	assert.Equal(t, []string{"clash.onnx"}, dirNames(t, dir))
 }
