@@ -135,6 +135,10 @@ func TestImportBatchNormWeights(t *testing.T) {
 	code, _, stderr = runCmd("generate", "-weights", w, "-o", out, specPath)
 	require.Equal(t, 0, code, stderr)
 	assert.FileExists(t, filepath.Join(dir, "res_gen.safetensors"))
+	// and so does generate MODEL.onnx, in one step
+	code, _, stderr = runCmd("generate", "-o", filepath.Join(dir, "direct_gen.go"), model)
+	require.Equal(t, 0, code, stderr)
+	assert.FileExists(t, filepath.Join(dir, "direct_gen.safetensors"))
 
 	// and export -weights writes the running statistics as the
 	// BatchNormalization inputs
