@@ -236,6 +236,8 @@ func TestImportNamesFromNodes(t *testing.T) {
 	h = b.Node("Relu", "/layers.2/Relu", []string{h}) // another layer's default name: default
 	h = b.Node("Relu", "/relu_1/Relu", []string{h})
 	h = b.Node("Relu", "/relu1/Relu", []string{h}) // the Go name of relu_1 again: default
+	h = b.Node("Relu", "/input/Relu", []string{h}) // the model input's name: default
+	h = b.Node("Relu", "/_/Relu", []string{h})     // no Go name: default
 	h = b.Node("Gemm", "/relu1/Gemm", []string{h, b.RandInit("fc.weight", 1, 4, 4)}, onnxtest.Int("transB", 1))
 	b.G.Node[len(b.G.Node)-1].Output[0] = "output"
 	b.Output("output", "N", 4)
@@ -254,6 +256,8 @@ layers:
   - {type: relu}  # [4]
   - {name: "relu_1", type: relu}  # [4]
   - {type: relu}  # [4]
+  - {type: relu}  # [4]
+  - {type: relu}  # [4]
   - {name: "fc", type: dense, units: 4, bias: false}  # [4]
 loss: mse  # not in the ONNX file: choose the loss to train with
 `, string(r.Spec))
@@ -265,7 +269,7 @@ loss: mse  # not in the ONNX file: choose the loss to train with
 	b.G.Initializer[len(b.G.Initializer)-1].Name = "layers.4.weight"
 	b.G.Node[len(b.G.Node)-1].Input[1] = "layers.4.weight"
 	_, err = onnx.Import(b.Model(), onnx.Options{Name: "m"})
-	require.EqualError(t, err, `onnx: node "/relu1/Gemm": layer 8 is named "layers.4", the default name of layer 4 (node "/act/Relu")`)
+	require.EqualError(t, err, `onnx: node "/relu1/Gemm": layer 10 is named "layers.4", the default name of layer 4 (node "/act/Relu")`)
 }
 
 func TestExportNamesNodes(t *testing.T) {

@@ -134,7 +134,9 @@ func (im *importer) nameLayers() error {
 				// two nodes under one module path (torch names a
 				// module's inner ops after it): the first keeps it
 				l.name = ""
-			case !weighted && (dflt || goNames[g] || defaults[g]):
+			case !weighted && (dflt || goNames[g] || defaults[g] || g == "" || l.name == "input"):
+				// a default name, a Go name taken, none at all, or the
+				// model input's name
 				l.name = ""
 			default:
 				byName[l.name], goNames[g] = true, true
