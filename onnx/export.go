@@ -19,6 +19,7 @@ const ExportOpset = 17
 type TensorInfo struct {
 	Name  string
 	Shape []int
+	State bool // non-trainable state: batchnorm's running statistics
 }
 
 // groups is a conv node's group count (0, unset, is 1).
@@ -40,13 +41,14 @@ func gateCount(k spec.Kind) int {
 	return 1
 }
 
-// TensorsOf lists the weight tensors of a checked model with PyTorch's
-// names and shapes, in layer order (batchnorm's num_batches_tracked, an
-// int64 counter, is left out: Import and Export carry float tensors only).
+// TensorsOf lists the float weight tensors of a checked model with
+// PyTorch's names and shapes, in layer order (batchnorm's
+// num_batches_tracked, an int64 counter, is not among them: an ONNX model
+// in inference form has no use for it).
 func TensorsOf(m *spec.Model) []TensorInfo {
 	var out []TensorInfo
 	add := func(n *spec.Node, suffix string, shape ...int) {
-		out = append(out, TensorInfo{n.Name + "." + suffix, shape})
+		out = append(out, TensorInfo{n.Name + "." + suffix, shape, isState(suffix)})
 	}
 	for _, n := range m.Nodes {
 		switch n.Kind {
@@ -118,7 +120,7 @@ func RandomWeights(m *spec.Model) []Tensor {
 				data[i] = 1 + data[i]*data[i]
 			}
 		}
-		out = append(out, Tensor{Name: t.Name, Shape: t.Shape, Data: data})
+		out = append(out, Tensor{Name: t.Name, Shape: t.Shape, Data: data, State: t.State})
 	}
 	return out
 }
@@ -433,19 +435,12 @@ func (e *exporter) pool(n *spec.Node, p, x string, attrs []*pb.AttributeProto) (
 	case spec.KindMaxPool2D, spec.KindMaxPool1D:
 		return e.op("MaxPool", p+"MaxPool", []string{x}, append(attrs, aInt("ceil_mode", 0))...), nil
 	}
-	// count_include_pad: the spec parser does not fill Node.CountIncludePad
-	// yet (false for every spec, though the README's default is PyTorch's
-	// true); until it does, every avgpool counts padded zeros.
-	cip := int64(1)
-	if countIncludePadKnown && !n.CountIncludePad {
-		cip = 0
+	cip := int64(0)
+	if n.CountIncludePad {
+		cip = 1
 	}
 	return e.op("AveragePool", p+"AveragePool", []string{x}, append(attrs, aInt("ceil_mode", 0), aInt("count_include_pad", cip))...), nil
 }
-
-// countIncludePadKnown turns on Node.CountIncludePad once the spec parser
-// reads the count_include_pad key.
-const countIncludePadKnown = false
 
 // onnxGatePerm inverts gatePerm: ONNX block i is PyTorch block inv[i].
 func onnxGatePerm(k spec.Kind) []int {

@@ -31,13 +31,25 @@ type Tensor struct {
 	Name  string
 	Shape []int
 	Data  []float32
+	// State marks non-trainable state (batchnorm's running_mean and
+	// running_var), which weight files hold beside the parameters.
+	State bool
+}
+
+// Counter is an int64 scalar of a weight file: batchnorm's
+// num_batches_tracked.
+type Counter struct {
+	Name  string
+	Value int64
 }
 
 // Result is an imported model: the spec as YAML and its weights, in the
-// order of the spec's layers.
+// order of the spec's layers (WriteSafetensors writes them as the weight
+// file the spec's generated package reads).
 type Result struct {
-	Spec    []byte
-	Tensors []Tensor
+	Spec     []byte
+	Tensors  []Tensor
+	Counters []Counter
 }
 
 // batchMark stands for the batch size in folded shape constants.
@@ -365,6 +377,12 @@ func (v *value) relabel(full []int, batch int) (*value, bool) {
 // [N, out...].
 func (im *importer) add(n *pb.NodeProto, l *layer, ins ...*value) *value {
 	l.node = n.Name
+	if l.name == "" {
+		// a layer without weights (or whose weights torch renamed) takes
+		// the module path of its node, "/block/block.2/Relu" → block.2
+		// (result drops it where it cannot be the layer's name)
+		l.name = pathName(n.Name)
+	}
 	if l.node == "" && len(n.Output) > 0 {
 		l.node = n.Output[0]
 	}

@@ -1,15 +1,19 @@
 package onnx_test
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bpgen/bpgen/gen"
 	"github.com/bpgen/bpgen/onnx"
 	pb "github.com/bpgen/bpgen/onnx/onnxpb"
 	"github.com/bpgen/bpgen/onnx/onnxtest"
+	"github.com/bpgen/bpgen/runtime"
+	"github.com/bpgen/bpgen/spec"
 )
 
 func importModel(t *testing.T, build func() *pb.ModelProto) *onnx.Result {
@@ -37,7 +41,7 @@ dtype: float32
 input: [784]
 layers:
   - {name: "fc1", type: dense, units: 128}  # [128]
-  - {type: relu}  # [128]
+  - {name: "relu", type: relu}  # [128]
   - {name: "fc2", type: dense, units: 10}  # [10]
 loss: mse  # not in the ONNX file: choose the loss to train with
 `, string(r.Spec))
@@ -54,10 +58,10 @@ input: [1, 28, 28]
 layers:
   - {name: "conv1", type: conv2d, filters: 6, kernel: 5, padding: 2}  # [6 28 28]
   - {type: relu}  # [6 28 28]
-  - {type: maxpool2d, size: 2}  # [6 14 14]
+  - {name: "pool", type: maxpool2d, size: 2}  # [6 14 14]
   - {name: "conv2", type: conv2d, filters: 16, kernel: 5}  # [16 10 10]
   - {type: relu}  # [16 10 10]
-  - {type: maxpool2d, size: 2}  # [16 5 5]
+  - {name: "pool_1", type: maxpool2d, size: 2}  # [16 5 5]
   - {type: flatten}  # [400]
   - {name: "fc1", type: dense, units: 120}  # [120]
   - {type: relu}  # [120]
@@ -216,4 +220,140 @@ func TestImportFunctionBlowUp(t *testing.T) {
 	b.Output("output", "N", 4)
 	_, err := onnx.Import(b.Model(), onnx.Options{Name: "m"})
 	require.EqualError(t, err, "onnx: the graph has more than 131072 nodes after inlining its local functions")
+}
+
+func TestImportNamesFromNodes(t *testing.T) {
+	// layers without weights take the module path of their node as
+	// torch.onnx.export writes it; where that cannot be their name they
+	// keep the default layers.{i}
+	b := onnxtest.New("g", 17, 1)
+	x := b.Input("input", pb.TensorProto_FLOAT, "N", 4)
+	h := b.Node("Gemm", "/block/block.0/Gemm", []string{x, b.RandInit("block.0.weight", 1, 4, 4)}, onnxtest.Int("transB", 1))
+	h = b.Node("Relu", "/block/block.1/Relu", []string{h}) // nn.Sequential child: block.1
+	h = b.Node("Sigmoid", "/Sigmoid", []string{h})         // functional at the top: no module
+	h = b.Node("Tanh", "/act/Tanh", []string{h})
+	h = b.Node("Relu", "/act/Relu", []string{h})      // a second op of module act: default
+	h = b.Node("Relu", "/layers.2/Relu", []string{h}) // another layer's default name: default
+	h = b.Node("Relu", "/relu_1/Relu", []string{h})
+	h = b.Node("Relu", "/relu1/Relu", []string{h}) // the Go name of relu_1 again: default
+	h = b.Node("Relu", "/input/Relu", []string{h}) // the model input's name: default
+	h = b.Node("Relu", "/_/Relu", []string{h})     // no Go name: default
+	h = b.Node("Gemm", "/relu1/Gemm", []string{h, b.RandInit("fc.weight", 1, 4, 4)}, onnxtest.Int("transB", 1))
+	b.G.Node[len(b.G.Node)-1].Output[0] = "output"
+	b.Output("output", "N", 4)
+	r, err := onnx.Import(b.Model(), onnx.Options{Name: "m"})
+	require.NoError(t, err)
+	assert.Equal(t, `# Imported from ONNX by bpgen import.
+name: m
+dtype: float32
+input: [4]
+layers:
+  - {name: "block.0", type: dense, units: 4, bias: false}  # [4]
+  - {name: "block.1", type: relu}  # [4]
+  - {type: sigmoid}  # [4]
+  - {name: "act", type: tanh}  # [4]
+  - {type: relu}  # [4]
+  - {type: relu}  # [4]
+  - {name: "relu_1", type: relu}  # [4]
+  - {type: relu}  # [4]
+  - {type: relu}  # [4]
+  - {type: relu}  # [4]
+  - {name: "fc", type: dense, units: 4, bias: false}  # [4]
+loss: mse  # not in the ONNX file: choose the loss to train with
+`, string(r.Spec))
+	_, err = spec.Parse("m.yaml", r.Spec)
+	require.NoError(t, err)
+
+	// a layer with weights keeps its tensors' names; one named after
+	// another layer's default name is an error
+	b.G.Initializer[len(b.G.Initializer)-1].Name = "layers.4.weight"
+	b.G.Node[len(b.G.Node)-1].Input[1] = "layers.4.weight"
+	_, err = onnx.Import(b.Model(), onnx.Options{Name: "m"})
+	require.EqualError(t, err, `onnx: node "/relu1/Gemm": layer 10 is named "layers.4", the default name of layer 4 (node "/act/Relu")`)
+}
+
+func TestExportNamesNodes(t *testing.T) {
+	// Export names each layer's nodes after its layer, /NAME/Op, as
+	// torch.onnx.export names them after the module path
+	m, err := spec.Parse("m.yaml", []byte(`name: m
+input: [4]
+layers:
+  - {name: block.0, type: dense, units: 4}
+  - {name: block.1, type: relu}
+  - {type: tanh}
+  - {name: head, type: dense, units: 2, activation: sigmoid}
+loss: mse
+`))
+	require.NoError(t, err)
+	pm, err := onnx.Export(m, onnx.RandomWeights(m))
+	require.NoError(t, err)
+	var got []string
+	for _, n := range pm.Graph.Node {
+		got = append(got, n.Name)
+	}
+	assert.Equal(t, []string{"/block.0/Gemm", "/block.1/Relu", "/layers.2/Tanh", "/head/Gemm", "/head/activation/Sigmoid"}, got)
+}
+
+func TestImportBatchNormState(t *testing.T) {
+	// running statistics are state, num_batches_tracked a counter: 0 when
+	// the model has none (torch.onnx.export leaves it out), else its value
+	r := importModel(t, onnxtest.ResNetBlock)
+	var state []string
+	for _, x := range r.Tensors {
+		if x.State {
+			state = append(state, x.Name)
+		}
+	}
+	assert.Equal(t, []string{"block.bn1.running_mean", "block.bn1.running_var", "block.bn2.running_mean", "block.bn2.running_var"}, state)
+	assert.Equal(t, []onnx.Counter{{Name: "block.bn1.num_batches_tracked"}, {Name: "block.bn2.num_batches_tracked"}}, r.Counters)
+
+	m := onnxtest.ResNetBlock()
+	m.Graph.Initializer = append(m.Graph.Initializer, onnxtest.IntTensor("block.bn2.num_batches_tracked", nil, []int64{1200}))
+	r, err := onnx.Import(m, onnx.Options{Name: "m"})
+	require.NoError(t, err)
+	assert.Equal(t, []onnx.Counter{{Name: "block.bn1.num_batches_tracked"}, {Name: "block.bn2.num_batches_tracked", Value: 1200}}, r.Counters)
+
+	m.Graph.Initializer[len(m.Graph.Initializer)-1] = onnxtest.FloatTensor("block.bn2.num_batches_tracked", []int{2}, []float32{1, 2})
+	_, err = onnx.Import(m, onnx.Options{Name: "m"})
+	require.EqualError(t, err, `onnx: initializer "block.bn2.num_batches_tracked": num_batches_tracked must be an int64 scalar, it has dims [2]`)
+	m.Graph.Initializer[len(m.Graph.Initializer)-1] = onnxtest.IntTensor("block.bn2.num_batches_tracked", nil, []int64{-1})
+	_, err = onnx.Import(m, onnx.Options{Name: "m"})
+	require.EqualError(t, err, `onnx: initializer "block.bn2.num_batches_tracked": num_batches_tracked is -1, a count cannot be negative`)
+}
+
+func TestWriteSafetensorsState(t *testing.T) {
+	// the imported weights of a model with batchnorm are a weight file its
+	// generated package reads: parameters, state and the I64 counters
+	m := onnxtest.ResNetBlock()
+	m.Graph.Initializer = append(m.Graph.Initializer, onnxtest.IntTensor("block.bn1.num_batches_tracked", nil, []int64{7}))
+	r, err := onnx.Import(m, onnx.Options{Name: "m"})
+	require.NoError(t, err)
+	sm, err := spec.Parse("m.yaml", r.Spec)
+	require.NoError(t, err)
+	for _, dt := range []spec.DType{spec.Float32, spec.Float64} {
+		var buf bytes.Buffer
+		require.NoError(t, onnx.WriteSafetensors(&buf, r.Tensors, r.Counters, dt, nil))
+		_, err := gen.CheckWeights(sm, dt, buf.Bytes())
+		require.NoError(t, err, dt)
+		f, err := runtime.ParseSafetensors(buf.Bytes())
+		require.NoError(t, err)
+		dtypes := map[string]string{}
+		for _, e := range f.Entries {
+			dtypes[e.Name] = e.DType
+			if e.Name == "block.bn1.num_batches_tracked" {
+				assert.Empty(t, e.Shape)
+				assert.Equal(t, []byte{7, 0, 0, 0, 0, 0, 0, 0}, e.Data)
+			}
+		}
+		want := map[spec.DType]string{spec.Float32: "F32", spec.Float64: "F64"}[dt]
+		assert.Equal(t, want, dtypes["block.bn1.running_var"])
+		assert.Equal(t, "I64", dtypes["block.bn2.num_batches_tracked"])
+	}
+	// without the counters the file lacks tensors the package needs
+	var buf bytes.Buffer
+	require.NoError(t, onnx.WriteSafetensors(&buf, r.Tensors, nil, "", nil))
+	_, err = gen.CheckWeights(sm, "", buf.Bytes())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"block.bn1.num_batches_tracked" missing`)
+	assert.EqualError(t, onnx.WriteSafetensors(&buf, r.Tensors, nil, "float16", nil), `safetensors: dtype "float16": expected float32 or float64`)
 }

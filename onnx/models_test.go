@@ -108,8 +108,8 @@ func allModels(t *testing.T) []onnxtest.Model {
 			return pm
 		}})
 	}
-	for _, m := range []*spec.Model{graphImage(), graph1D()} {
-		models = append(models, onnxtest.Model{Name: "exported_" + m.Name, Input: m.Input, Graph: true, Build: func() *pb.ModelProto {
+	for _, m := range []*spec.Model{graphImage(t), graph1D(t)} {
+		models = append(models, onnxtest.Model{Name: "exported_" + m.Name, Input: m.Input, Build: func() *pb.ModelProto {
 			pm, err := onnx.Export(m, onnx.RandomWeights(m))
 			require.NoError(t, err)
 			return pm
@@ -154,16 +154,19 @@ import (
 	"os"
 %s)
 
-func run[I, O any](forward func(*I) *O, data []byte) ([]O, error) {
+// run returns the outputs of Forward, sample by sample, and of ForwardBatch.
+func run[I, O any](forward func(*I) *O, batch func([]I, []O), data []byte) ([2][]O, error) {
 	var xs []I
 	if err := json.Unmarshal(data, &xs); err != nil {
-		return nil, err
+		return [2][]O{}, err
 	}
 	ys := make([]O, len(xs))
 	for i := range xs {
 		ys[i] = *forward(&xs[i])
 	}
-	return ys, nil
+	yb := make([]O, len(xs))
+	batch(xs, yb)
+	return [2][]O{ys, yb}, nil
 }
 
 func main() {
@@ -188,21 +191,19 @@ func main() {
 
 // TestAgreesWithONNXRuntime imports every test model, generates its Go
 // package with the imported weights embedded into a temporary module, runs
-// Forward on the committed input and compares with ONNX Runtime's output
+// Forward (sample by sample) and ForwardBatch on the committed input and
+// compares each with ONNX Runtime's output
 // (testdata/onnx/NAME.ort.json, written by scripts/onnx/reference.mjs): the
 // largest difference must be at most 1e-5 of the largest output magnitude.
 func TestAgreesWithONNXRuntime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a Go program (-short)")
 	}
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
 	dir := t.TempDir()
 	files := map[string][]byte{}
 	var imports, cases strings.Builder
 	var args []string
 	refs := map[string]tensorFile{}
-	skipped := map[string]string{}
 	for i, m := range allModels(t) {
 		var ref tensorFile
 		data, err := os.ReadFile(filepath.Join(modelDir, m.Name+".ort.json"))
@@ -216,13 +217,9 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 		r, err := onnx.Import(pm, onnx.Options{Name: fmt.Sprintf("m%d", i)})
 		require.NoError(t, err, m.Name)
 		sm, err := spec.Parse(m.Name+".yaml", r.Spec)
-		if err != nil && m.Graph {
-			skipped[m.Name] = fmt.Sprintf("the spec parser does not take the imported spec yet: %v", err)
-			continue
-		}
 		require.NoError(t, err, "%s\n%s", m.Name, r.Spec)
 		var w bytes.Buffer
-		require.NoError(t, onnx.WriteSafetensors(&w, r.Tensors, nil))
+		require.NoError(t, onnx.WriteSafetensors(&w, r.Tensors, r.Counters, "", nil))
 		weights, err := gen.CheckWeights(sm, "", w.Bytes())
 		require.NoError(t, err, m.Name)
 		src, err := gen.Generate(sm, gen.Options{Source: m.Name + ".onnx", Weights: "model_gen.safetensors", Inference: true})
@@ -231,7 +228,7 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 		files[pkg+"/model_gen.go"] = src
 		files[pkg+"/model_gen.safetensors"] = weights
 		fmt.Fprintf(&imports, "\t%s \"ortcheck/%s\"\n", pkg, pkg)
-		fmt.Fprintf(&cases, "\t\tcase %q:\n\t\t\tout, err = run(%s.New().Forward, data)\n", m.Name, pkg)
+		fmt.Fprintf(&cases, "\t\tcase %q:\n\t\t\tout, err = run(%s.New().Forward, %[2]s.New().ForwardBatch, data)\n", m.Name, pkg)
 
 		in := inputOf(i, m)
 		nested, err := json.Marshal(nest(in.Data, in.Dims, m.Ids > 0))
@@ -241,52 +238,33 @@ func TestAgreesWithONNXRuntime(t *testing.T) {
 		args = append(args, m.Name, inPath)
 	}
 	files["main.go"] = fmt.Appendf(nil, runnerMain, imports.String(), cases.String())
-	files["go.mod"] = fmt.Appendf(nil, "module ortcheck\n\ngo 1.26\n\nrequire github.com/bpgen/bpgen v0.0.0\n\nreplace github.com/bpgen/bpgen => %s\n", root)
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	require.NoError(t, err)
-	files["go.sum"] = sum
-	mod := filepath.Join(dir, "mod")
-	for name, data := range files {
-		p := filepath.Join(mod, filepath.FromSlash(name))
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, data, 0o644))
-	}
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "runner"), ".")
-	build.Dir = mod
-	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	run := exec.Command(filepath.Join(dir, "runner"), args...)
-	var stderr bytes.Buffer
-	run.Stderr = &stderr
-	out, err = run.Output()
-	require.NoError(t, err, "%s", stderr.String())
+	out := goRun(t, dir, "ortcheck", files, args...)
 	var outs map[string]any
 	require.NoError(t, json.Unmarshal(out, &outs))
 	for _, m := range allModels(t) {
 		t.Run(m.Name, func(t *testing.T) {
-			if why, ok := skipped[m.Name]; ok {
-				t.Skip(why)
-			}
 			ref := refs[m.Name]
-			var got []float64
-			flatten(outs[m.Name], &got)
-			require.Equal(t, len(ref.Data), len(got), "output size (ONNX Runtime dims %v)", ref.Dims)
-			var diff, scale float64
-			for i, want := range ref.Data {
-				diff = math.Max(diff, math.Abs(got[i]-want))
-				scale = math.Max(scale, math.Abs(want))
+			both, ok := outs[m.Name].([]any)
+			require.True(t, ok && len(both) == 2, "the runner's output for %s", m.Name)
+			for k, fn := range []string{"Forward", "ForwardBatch"} {
+				var got []float64
+				flatten(both[k], &got)
+				require.Equal(t, len(ref.Data), len(got), "%s output size (ONNX Runtime dims %v)", fn, ref.Dims)
+				var diff, scale float64
+				for i, want := range ref.Data {
+					diff = math.Max(diff, math.Abs(got[i]-want))
+					scale = math.Max(scale, math.Abs(want))
+				}
+				t.Logf("%s %s: max |Go − ORT| = %.3g, max |ORT| = %.3g, relative %.3g (%s)", m.Name, fn, diff, scale, diff/scale, ref.Runtime)
+				assert.LessOrEqual(t, diff, 1e-5*scale, "%s: max difference", fn)
+				assert.Greater(t, scale, 0.0, "a zero output proves nothing")
 			}
-			t.Logf("%s: max |Go − ORT| = %.3g, max |ORT| = %.3g, relative %.3g (%s)", m.Name, diff, scale, diff/scale, ref.Runtime)
-			assert.LessOrEqual(t, diff, 1e-5*scale, "max difference")
-			assert.Greater(t, scale, 0.0, "a zero output proves nothing")
 		})
 	}
 }
 
 // TestImportGolden imports every committed test model and compares the spec
-// with testdata/onnx/NAME.yaml (-update rewrites them): for the models whose
-// spec the parser does not take yet this is what checks their import.
+// with testdata/onnx/NAME.yaml (-update rewrites them).
 func TestImportGolden(t *testing.T) {
 	for _, m := range allModels(t) {
 		t.Run(m.Name, func(t *testing.T) {
@@ -306,4 +284,33 @@ func TestImportGolden(t *testing.T) {
 			assert.Equal(t, string(want), string(r.Spec))
 		})
 	}
+}
+
+// goRun writes files as the Go module mod (requiring this repository) into
+// dir, builds it and runs the program with args; it returns its stdout.
+func goRun(t *testing.T, dir, mod string, files map[string][]byte, args ...string) []byte {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	files["go.mod"] = fmt.Appendf(nil, "module %s\n\ngo 1.26\n\nrequire github.com/bpgen/bpgen v0.0.0\n\nreplace github.com/bpgen/bpgen => %s\n", mod, root)
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	require.NoError(t, err)
+	files["go.sum"] = sum
+	src := filepath.Join(dir, "mod")
+	for name, data := range files {
+		p := filepath.Join(src, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, data, 0o644))
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "runner"), ".")
+	build.Dir = src
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	run := exec.Command(filepath.Join(dir, "runner"), args...)
+	var stderr bytes.Buffer
+	run.Stderr = &stderr
+	out, err = run.Output()
+	require.NoError(t, err, "%s", stderr.String())
+	return out
 }

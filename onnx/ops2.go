@@ -240,7 +240,11 @@ func (im *importer) pool(n *pb.NodeProto, x *value, a *attrs) (*value, error) {
 	if pad != "0" {
 		l.keys = append(l.keys, kv{"padding", pad})
 	}
-	if n.OpType == "AveragePool" && a.int("count_include_pad", 0) == 0 && pad != "0" {
+	// ONNX's default count_include_pad is 0, the spec's (PyTorch's) true:
+	// write false where it changes the output (padding) or where the model
+	// says it (bpgen export writes the spec's value, and import(export(spec))
+	// gives it back)
+	if n.OpType == "AveragePool" && a.int("count_include_pad", 0) == 0 && (pad != "0" || a.has("count_include_pad")) {
 		l.keys = append(l.keys, kv{"count_include_pad", "false"})
 	}
 	return im.add(n, l, x), nil

@@ -7,36 +7,15 @@ import (
 	"strings"
 
 	pb "github.com/bpgen/bpgen/onnx/onnxpb"
+	"github.com/bpgen/bpgen/spec"
 )
 
 // result writes the spec and collects the tensors.
 func (im *importer) result(name string) (*Result, error) {
-	seen := map[string]int{}
-	for i, l := range im.layers {
-		if l.name == "layers."+strconv.Itoa(i) {
-			l.name = ""
-		}
-		if l.name == "" {
-			continue
-		}
-		if j, dup := seen[l.name]; dup {
-			// two nodes under one module path (torch names a module's
-			// inner ops after it): keep the name for the weighted one
-			if len(im.layers[j].tensors) == 0 && len(l.tensors) > 0 {
-				im.layers[j].name = ""
-			} else {
-				l.name = ""
-				continue
-			}
-		}
-		seen[l.name] = i
+	if err := im.nameLayers(); err != nil {
+		return nil, err
 	}
 	for i, l := range im.layers {
-		if l.name != "" && strings.HasPrefix(l.name, "layers.") {
-			if _, err := strconv.Atoi(l.name[len("layers."):]); err == nil {
-				return nil, fmt.Errorf("onnx: node %q: layer %d is named %q, the default name of another layer", l.node, i, l.name)
-			}
-		}
 		if i < len(im.layers)-1 && l.uses == 0 {
 			return nil, fmt.Errorf("onnx: node %q: its result is not used by the graph output", l.node)
 		}
@@ -76,12 +55,100 @@ func (im *importer) result(name string) (*Result, error) {
 		}
 		fmt.Fprintf(&b, "  - {%s}  # %v\n", strings.Join(keys, ", "), l.out)
 		for _, t := range l.tensors {
-			res.Tensors = append(res.Tensors, Tensor{Name: im.layerName(l) + "." + t.suffix, Shape: t.shape, Data: t.data})
+			res.Tensors = append(res.Tensors, Tensor{Name: im.layerName(l) + "." + t.suffix, Shape: t.shape, Data: t.data, State: isState(t.suffix)})
+		}
+		if l.kind == "batchnorm" {
+			c, err := im.batchesTracked(im.layerName(l) + ".num_batches_tracked")
+			if err != nil {
+				return nil, err
+			}
+			res.Counters = append(res.Counters, c)
 		}
 	}
 	b.WriteString("loss: mse  # not in the ONNX file: choose the loss to train with\n")
 	res.Spec = []byte(b.String())
 	return res, nil
+}
+
+// isState reports whether a tensor of a layer, by its name's last part, is
+// non-trainable state rather than a parameter.
+func isState(suffix string) bool {
+	return suffix == "running_mean" || suffix == "running_var"
+}
+
+// batchesTracked is a batchnorm's num_batches_tracked: the int64 scalar
+// initializer of that name when the model has one (torch.onnx.export
+// leaves it out, as the inference graph does not use it), else 0.
+func (im *importer) batchesTracked(name string) (Counter, error) {
+	v := im.vals[name]
+	if v == nil || v.c == nil {
+		return Counter{Name: name}, nil
+	}
+	if !v.c.isInt || v.c.size() != 1 || len(v.c.i) != 1 {
+		return Counter{}, fmt.Errorf("onnx: initializer %q: num_batches_tracked must be an int64 scalar, it has dims %v", name, v.c.dims)
+	}
+	if v.c.i[0] < 0 {
+		return Counter{}, fmt.Errorf("onnx: initializer %q: num_batches_tracked is %d, a count cannot be negative", name, v.c.i[0])
+	}
+	return Counter{Name: name, Value: v.c.i[0]}, nil
+}
+
+// defaultIndex returns N for a name of the form "layers.N", the default
+// name of layer N.
+func defaultIndex(name string) (int, bool) {
+	s, ok := strings.CutPrefix(name, "layers.")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || strconv.Itoa(n) != s {
+		return 0, false
+	}
+	return n, true
+}
+
+// nameLayers settles the layers' names so that the spec parses: every name
+// and its Go name unique, no layer named after another's default name.
+// Layers with weights keep the names of their tensors (a clash among them is
+// left to the spec parser to report); a layer without weights, whose name
+// came from its node, loses a name that clashes and takes its default,
+// layers.{i}.
+func (im *importer) nameLayers() error {
+	defaults := map[string]bool{} // Go names of the default names
+	for i := range im.layers {
+		defaults[spec.GoName("layers."+strconv.Itoa(i))] = true
+	}
+	byName := map[string]bool{}
+	goNames := map[string]bool{}
+	for _, weighted := range []bool{true, false} {
+		for i, l := range im.layers {
+			if l.name == "" || (len(l.tensors) > 0) != weighted {
+				continue
+			}
+			g := spec.GoName(l.name)
+			_, dflt := defaultIndex(l.name)
+			switch {
+			case l.name == "layers."+strconv.Itoa(i):
+				l.name = ""
+			case byName[l.name]:
+				// two nodes under one module path (torch names a
+				// module's inner ops after it): the first keeps it
+				l.name = ""
+			case !weighted && (dflt || goNames[g] || defaults[g] || g == "" || l.name == "input"):
+				// a default name, a Go name taken, none at all, or the
+				// model input's name
+				l.name = ""
+			default:
+				byName[l.name], goNames[g] = true, true
+			}
+		}
+	}
+	for i, l := range im.layers {
+		if j, ok := defaultIndex(l.name); ok && j < len(im.layers) && im.layers[j].name == "" {
+			return fmt.Errorf("onnx: node %q: layer %d is named %q, the default name of layer %d (node %q)", l.node, i, l.name, j, im.layers[j].node)
+		}
+	}
+	return nil
 }
 
 // fusePatterns rewrites the subgraphs older exporters write for one

@@ -47,7 +47,16 @@ func roundTrip(t *testing.T, m *spec.Model) *onnx.Result {
 		assert.Equal(t, w.Name, r.Tensors[i].Name)
 		assert.Equal(t, w.Shape, r.Tensors[i].Shape, w.Name)
 		assert.Equal(t, w.Data, r.Tensors[i].Data, w.Name)
+		assert.Equal(t, w.State, r.Tensors[i].State, w.Name)
 	}
+	// one num_batches_tracked per batchnorm, 0: an ONNX model has none
+	var counters []onnx.Counter
+	for _, n := range m.Nodes {
+		if n.Kind == spec.KindBatchNorm {
+			counters = append(counters, onnx.Counter{Name: n.Name + ".num_batches_tracked"})
+		}
+	}
+	assert.Equal(t, counters, r.Counters)
 	return r
 }
 

@@ -5,34 +5,46 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 
 	"github.com/bpgen/bpgen/runtime"
 	"github.com/bpgen/bpgen/spec"
 )
 
-// WriteSafetensors writes tensors as a float32 safetensors file with their
-// names and shapes, in order.
-func WriteSafetensors(w io.Writer, tensors []Tensor, metadata map[string]string) error {
-	return WriteSafetensorsAs(w, tensors, spec.Float32, metadata)
+// WriteSafetensors writes tensors and counters as a safetensors file of the
+// element type dtype (F32, or F64 with the float32 values widened exactly;
+// "" is float32) with their names and shapes, in order: the parameters,
+// then the state tensors (Tensor.State), then the counters as I64 scalars,
+// as the generated packages write their weight files.
+func WriteSafetensors(w io.Writer, tensors []Tensor, counters []Counter, dtype spec.DType, metadata map[string]string) error {
+	switch dtype {
+	case spec.Float64:
+		return writeSafetensors[float64](w, tensors, counters, metadata)
+	case spec.Float32, "":
+		return writeSafetensors[float32](w, tensors, counters, metadata)
+	}
+	return fmt.Errorf("safetensors: dtype %q: expected float32 or float64", dtype)
 }
 
-// WriteSafetensorsAs writes tensors as a safetensors file of the element
-// type dtype (F32 or F64, float32 values widened exactly).
-func WriteSafetensorsAs(w io.Writer, tensors []Tensor, dtype spec.DType, metadata map[string]string) error {
-	var params []float32
-	ts := make([]runtime.Tensor, len(tensors))
-	for i, t := range tensors {
-		ts[i] = runtime.Tensor{Name: t.Name, Shape: t.Shape, Offset: len(params), Size: len(t.Data)}
-		params = append(params, t.Data...)
-	}
-	if dtype == spec.Float64 {
-		wide := make([]float64, len(params))
-		for i, v := range params {
-			wide[i] = float64(v)
+func writeSafetensors[T runtime.Float](w io.Writer, tensors []Tensor, counters []Counter, metadata map[string]string) error {
+	var params []T
+	var ts []runtime.Tensor
+	var st runtime.State[T]
+	for _, t := range tensors {
+		values, list := &params, &ts
+		if t.State {
+			values, list = &st.Values, &st.Tensors
 		}
-		return runtime.WriteSafetensors(w, wide, ts, metadata)
+		*list = append(*list, runtime.Tensor{Name: t.Name, Shape: t.Shape, Offset: len(*values), Size: len(t.Data)})
+		for _, v := range t.Data {
+			*values = append(*values, T(v))
+		}
 	}
-	return runtime.WriteSafetensors(w, params, ts, metadata)
+	for _, c := range counters {
+		st.Counters = append(st.Counters, c.Name)
+		st.Counts = append(st.Counts, c.Value)
+	}
+	return runtime.WriteSafetensorsState(w, params, ts, st, metadata)
 }
 
 // ReadSafetensors returns the float tensors of a safetensors file (F32, or
@@ -44,7 +56,7 @@ func ReadSafetensors(data []byte) ([]Tensor, error) {
 	}
 	var out []Tensor
 	for _, e := range f.Entries {
-		t := Tensor{Name: e.Name, Shape: e.Shape}
+		t := Tensor{Name: e.Name, Shape: e.Shape, State: isState(e.Name[strings.LastIndexByte(e.Name, '.')+1:])}
 		switch e.DType {
 		case "F32":
 			t.Data = make([]float32, len(e.Data)/4)

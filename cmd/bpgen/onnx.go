@@ -47,7 +47,7 @@ func importONNX(path, specPath, name, inputShape string) (*spec.Model, *onnx.Res
 	}
 	m, err := spec.Parse(specPath, r.Spec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: the imported spec does not parse (a layer kind this version of the spec parser lacks?):\n%v\n%s", path, err, r.Spec)
+		return nil, nil, fmt.Errorf("%s: the imported spec does not parse:\n%v\n%s", path, err, r.Spec)
 	}
 	return m, r, nil
 }
@@ -72,7 +72,7 @@ func goIdentOf(s string) string {
 // safetensorsOf writes the imported tensors as a safetensors file of dtype.
 func safetensorsOf(r *onnx.Result, name string, dtype spec.DType) ([]byte, error) {
 	var buf bytes.Buffer
-	err := onnx.WriteSafetensorsAs(&buf, r.Tensors, dtype, map[string]string{"format": "pt", "bpgen_model": name})
+	err := onnx.WriteSafetensors(&buf, r.Tensors, r.Counters, dtype, map[string]string{"format": "pt", "bpgen_model": name})
 	return buf.Bytes(), err
 }
 

@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bpgen/bpgen/onnx"
+	pb "github.com/bpgen/bpgen/onnx/onnxpb"
 	"github.com/bpgen/bpgen/onnx/onnxtest"
+	"github.com/bpgen/bpgen/runtime"
 )
 
 func writeModel(t *testing.T, dir, name string, data []byte) string {
@@ -107,4 +109,70 @@ func TestGenerateFromONNXFloat64(t *testing.T) {
 	code, _, stderr = runCmd("generate", "-dtype", "float16", "-o", filepath.Join(dir, "x_gen.go"), model)
 	assert.Equal(t, 1, code)
 	assert.Equal(t, "bpgen: -dtype float16: expected float32 or float64\n", stderr)
+}
+
+func TestImportBatchNormWeights(t *testing.T) {
+	// a model with batchnorm: the weight file holds the running statistics
+	// and num_batches_tracked, and generate -weights takes it
+	dir := t.TempDir()
+	model := writeModel(t, dir, "res.onnx", onnxtest.Bytes(onnxtest.ResNetBlock()))
+	specPath, w := filepath.Join(dir, "res.yaml"), filepath.Join(dir, "res.safetensors")
+	code, _, stderr := runCmd("import", "-o", specPath, "-weights", w, model)
+	require.Equal(t, 0, code, stderr)
+	data, err := os.ReadFile(w)
+	require.NoError(t, err)
+	f, err := runtime.ParseSafetensors(data)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range f.Entries {
+		names = append(names, e.Name+" "+e.DType)
+	}
+	assert.Contains(t, names, "block.bn1.running_mean F32")
+	assert.Contains(t, names, "block.bn2.running_var F32")
+	assert.Contains(t, names, "block.bn2.num_batches_tracked I64")
+
+	out := filepath.Join(dir, "res_gen.go")
+	code, _, stderr = runCmd("generate", "-weights", w, "-o", out, specPath)
+	require.Equal(t, 0, code, stderr)
+	assert.FileExists(t, filepath.Join(dir, "res_gen.safetensors"))
+	// and so does generate MODEL.onnx, in one step
+	code, _, stderr = runCmd("generate", "-o", filepath.Join(dir, "direct_gen.go"), model)
+	require.Equal(t, 0, code, stderr)
+	assert.FileExists(t, filepath.Join(dir, "direct_gen.safetensors"))
+
+	// and export -weights writes the running statistics as the
+	// BatchNormalization inputs
+	again := filepath.Join(dir, "again.onnx")
+	code, _, stderr = runCmd("export", "-o", again, "-weights", w, specPath)
+	require.Equal(t, 0, code, stderr)
+	raw, err := os.ReadFile(again)
+	require.NoError(t, err)
+	pm, err := onnx.Read(raw)
+	require.NoError(t, err)
+	var bn []string
+	for _, n := range pm.Graph.Node {
+		if n.OpType == "BatchNormalization" {
+			bn = append(bn, n.Input[1:]...)
+		}
+	}
+	assert.Equal(t, []string{"block.bn1.weight", "block.bn1.bias", "block.bn1.running_mean", "block.bn1.running_var",
+		"block.bn2.weight", "block.bn2.bias", "block.bn2.running_mean", "block.bn2.running_var"}, bn)
+}
+
+func TestImportSpecThatDoesNotParse(t *testing.T) {
+	// modules fc_1 and fc1 both become the Go name Fc1: the spec parser
+	// rejects the imported spec, import says so and writes nothing
+	b := onnxtest.New("g", 17, 1)
+	x := b.Input("input", pb.TensorProto_FLOAT, "N", 4)
+	h := b.Node("Gemm", "/fc_1/Gemm", []string{x, b.RandInit("fc_1.weight", 1, 4, 4)}, onnxtest.Int("transB", 1))
+	b.Node("Gemm", "/fc1/Gemm", []string{h, b.RandInit("fc1.weight", 1, 2, 4)}, onnxtest.Int("transB", 1))
+	b.G.Node[len(b.G.Node)-1].Output[0] = "output"
+	b.Output("output", "N", 2)
+	dir := t.TempDir()
+	model := writeModel(t, dir, "clash.onnx", onnxtest.Bytes(b.Model()))
+	code, _, stderr := runCmd("import", "-o", filepath.Join(dir, "clash.yaml"), "-weights", filepath.Join(dir, "clash.safetensors"), model)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, model+": the imported spec does not parse:\n")
+	assert.Contains(t, stderr, "both become the Go name Fc1")
+	assert.Equal(t, []string{"clash.onnx"}, dirNames(t, dir))
 }

@@ -13,35 +13,30 @@ type Model struct {
 	Name  string
 	Input []int // input shape without the batch
 	Ids   int   // token-id input: the vocabulary size (0 for float inputs)
-	// Graph marks models whose imported spec uses what the graph wave of
-	// the spec parser adds (dotted names, batchnorm, add, ...): until the
-	// parser accepts it, the Go side of the comparison with ONNX Runtime
-	// is skipped for them.
-	Graph bool
 	Build func() *pb.ModelProto
 }
 
 // Models are the test models, built as torch.onnx.export (opset 17, dynamic
 // batch) writes the PyTorch modules named in their comments.
 var Models = []Model{
-	{"mlp", []int{784}, 0, false, MLP},
-	{"lenet", []int{1, 28, 28}, 0, false, LeNet},
-	{"lstm_classifier", []int{12, 8}, 0, false, LSTMClassifier},
-	{"gru_seq", []int{10, 6}, 0, false, GRUSeq},
-	{"embed_gru", []int{16}, 50, false, EmbedGRU},
-	{"activations", []int{16}, 0, false, Activations},
-	{"conv_pools", []int{3, 12, 10}, 0, false, ConvPools},
-	{"same_conv", []int{2, 7, 7}, 0, false, SameConv},
-	{"rnn_relu", []int{9, 5}, 0, false, RNNRelu},
-	{"gelu20", []int{8}, 0, false, Gelu20},
-	{"auto_pad", []int{2, 9, 8}, 0, false, AutoPad},
-	{"function", []int{10}, 0, false, Function},
-	{"resnet_block", []int{4, 6, 6}, 0, true, ResNetBlock},
-	{"depthwise_separable", []int{6, 8, 8}, 0, true, DepthwiseSeparable},
-	{"conv1d_pools", []int{3, 20}, 0, true, Conv1DPools},
-	{"layernorm_mlp", []int{5, 8}, 0, true, LayerNormMLP},
-	{"concat_mul", []int{12}, 0, true, ConcatMul},
-	{"sequential", []int{6}, 0, true, Sequential},
+	{"mlp", []int{784}, 0, MLP},
+	{"lenet", []int{1, 28, 28}, 0, LeNet},
+	{"lstm_classifier", []int{12, 8}, 0, LSTMClassifier},
+	{"gru_seq", []int{10, 6}, 0, GRUSeq},
+	{"embed_gru", []int{16}, 50, EmbedGRU},
+	{"activations", []int{16}, 0, Activations},
+	{"conv_pools", []int{3, 12, 10}, 0, ConvPools},
+	{"same_conv", []int{2, 7, 7}, 0, SameConv},
+	{"rnn_relu", []int{9, 5}, 0, RNNRelu},
+	{"gelu20", []int{8}, 0, Gelu20},
+	{"auto_pad", []int{2, 9, 8}, 0, AutoPad},
+	{"function", []int{10}, 0, Function},
+	{"resnet_block", []int{4, 6, 6}, 0, ResNetBlock},
+	{"depthwise_separable", []int{6, 8, 8}, 0, DepthwiseSeparable},
+	{"conv1d_pools", []int{3, 20}, 0, Conv1DPools},
+	{"layernorm_mlp", []int{5, 8}, 0, LayerNormMLP},
+	{"concat_mul", []int{12}, 0, ConcatMul},
+	{"sequential", []int{6}, 0, Sequential},
 }
 
 // MLP is nn.Sequential-free: fc1 = Linear(784, 128), ReLU, fc2 = Linear(128, 10).
