@@ -100,8 +100,9 @@ func TestTrainBatchRefusesMoreThanAChunk(t *testing.T) {
 }
 
 // TestLearnsMNIST trains one epoch on 6000 real images in minibatches of 32
-// and expects at least 90 % on 2000 test images (cmd/train's full run reaches
-// ≥ 99.3 %).
+// and expects at least 70 % on 2000 test images: the global-average-pooled
+// network starts slower than LeNet's dense layers (about 79 % here after these
+// 188 steps; see the README for the full run).
 func TestLearnsMNIST(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains on real data")
@@ -114,7 +115,7 @@ func TestLearnsMNIST(t *testing.T) {
 	require.NoError(t, err)
 	_, acc := m.Accuracy(test.Images3D()[:2000], test.Labels[:2000])
 	t.Logf("test accuracy after one epoch on 6000 images: %.4f", acc)
-	assert.GreaterOrEqual(t, acc, 0.90)
+	assert.GreaterOrEqual(t, acc, 0.70)
 }
 
 // BenchmarkTrainBatch measures training as Fit runs this network: TrainBatch
