@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"go/token"
-	"strings"
 
 	"github.com/bpgen/bpgen/spec"
 	"github.com/dave/jennifer/jen"
@@ -186,12 +185,12 @@ func genCheckFunc(f *jen.File, i int, t CheckTarget, trials int, seed uint64, op
 	var target jen.Code
 	out := t.Model.Output()
 	switch kind := t.Model.Loss.Kind; {
-	case kind == "softmax_cross_entropy" && len(out) == 2:
+	case kind == spec.LossSoftmaxCE && len(out) == 2:
 		// one class per step: for i := range y { y[i] = rng.Intn(C) }
 		target = jen.For(jen.Id("i").Op(":=").Range().Id("y")).Block(jen.Id("y").Index(jen.Id("i")).Op("=").Id("rng").Dot("Intn").Call(jen.Lit(out[1])))
-	case kind == "softmax_cross_entropy":
+	case kind == spec.LossSoftmaxCE:
 		target = jen.Id("y").Op("=").Add(q("Target")).Call(jen.Id("rng").Dot("Intn").Call(q("OutputSize")))
-	case strings.HasPrefix(kind, "binary_cross_entropy"):
+	case kind == spec.LossBCE || kind == spec.LossBCEWithLogs:
 		target = jen.Id("fill").Call(flat64("y", t.ImportPath, "OutputSize"), jen.Id("rng"), jen.True())
 	default:
 		target = jen.Id("fill").Call(flat64("y", t.ImportPath, "OutputSize"), jen.Id("rng"), jen.False())

@@ -3,6 +3,8 @@ package gen
 import (
 	"fmt"
 
+	"github.com/bpgen/bpgen/spec"
+
 	"github.com/dave/jennifer/jen"
 )
 
@@ -18,12 +20,12 @@ import (
 
 // lossFuncs maps a loss kind to its runtime function.
 var lossFuncs = map[string]string{
-	"mse":                              "MSE",
-	"mae":                              "MAE",
-	"huber":                            "Huber",
-	"softmax_cross_entropy":            "SoftmaxCrossEntropy",
-	"binary_cross_entropy":             "BinaryCrossEntropy",
-	"binary_cross_entropy_with_logits": "BinaryCrossEntropyWithLogits",
+	spec.LossMSE:         "MSE",
+	spec.LossMAE:         "MAE",
+	spec.LossHuber:       "Huber",
+	spec.LossSoftmaxCE:   "SoftmaxCrossEntropy",
+	spec.LossBCE:         "BinaryCrossEntropy",
+	spec.LossBCEWithLogs: "BinaryCrossEntropyWithLogits",
 }
 
 // lossCall returns the runtime call computing the loss of out against y,
@@ -47,7 +49,7 @@ func lossCall(p *plan, out, y, grad jen.Code) (*jen.Statement, error) {
 		args = append(args, jen.Id("outputFlat").Call(y).Index(jen.Empty(), jen.Empty()))
 	}
 	args = append(args, gradArg)
-	if p.Loss.Kind == "huber" {
+	if p.Loss.Kind == spec.LossHuber {
 		args = append(args, jen.Lit(p.Loss.Delta))
 	}
 	return jen.Qual(rtPath, fn).Call(args...), nil
@@ -132,13 +134,13 @@ func genLoss(f *jen.File, p *plan) {
 	var doc []string
 	var body []jen.Code
 	switch p.Loss.Kind {
-	case "softmax_cross_entropy":
+	case spec.LossSoftmaxCE:
 		doc = []string{"predicts reports whether the output out predicts class y (argmax of the logits)."}
 		body = []jen.Code{jen.Return(jen.Qual(rtPath, "Argmax").Call(jen.Id("out").Index(jen.Empty(), jen.Empty())).Op("==").Op("*").Id("y"))}
-	case "binary_cross_entropy", "binary_cross_entropy_with_logits":
+	case spec.LossBCE, spec.LossBCEWithLogs:
 		threshold := 0.5
 		what := "probability"
-		if p.Loss.Kind == "binary_cross_entropy_with_logits" {
+		if p.Loss.Kind == spec.LossBCEWithLogs {
 			threshold, what = 0, "logit"
 		}
 		doc = []string{

@@ -270,7 +270,7 @@ func (p *plan) elemSize() int {
 }
 
 // classTarget reports whether Target is a class index (softmax_cross_entropy).
-func (p *plan) classTarget() bool { return p.Loss.Kind == "softmax_cross_entropy" }
+func (p *plan) classTarget() bool { return p.Loss.Kind == spec.LossSoftmaxCE }
 
 // seqClassTarget reports whether Target is a class index per step: softmax
 // cross-entropy on a [T, C] output.

@@ -56,7 +56,7 @@ func TrainProgram(m *spec.Model, importPath string) ([]byte, error) {
 	}
 	q := func(name string) *jen.Statement { return jen.Qual(importPath, name) }
 	out := m.Output()
-	classes := m.Loss.Kind == "softmax_cross_entropy"
+	classes := m.Loss.Kind == spec.LossSoftmaxCE
 	seqClasses := classes && len(out) == 2 // Target is [T]int
 	if m.Tokens && (len(m.Nodes) == 0 || m.Nodes[0].Vocab < 1) {
 		return nil, fmt.Errorf("trainer program: token input without an embedding first")

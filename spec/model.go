@@ -175,7 +175,7 @@ type Node struct {
 
 // Loss is the training loss, a mean over the batch (PyTorch's default reduction).
 type Loss struct {
-	Kind  string  // mse, mae, huber, softmax_cross_entropy, binary_cross_entropy, binary_cross_entropy_with_logits
+	Kind  string  // one of the Loss constants: mse, mae, huber, softmax_cross_entropy, binary_cross_entropy, binary_cross_entropy_with_logits
 	Delta float64 // huber: default 1.0
 	Pos   Pos     // position of the loss: value in the spec
 }

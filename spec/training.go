@@ -7,17 +7,17 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// The losses.
+// The losses, as the spec's loss: key names them (Loss.Kind).
 const (
-	lossMSE         = "mse"
-	lossMAE         = "mae"
-	lossHuber       = "huber"
-	lossSoftmaxCE   = "softmax_cross_entropy"
-	lossBCE         = "binary_cross_entropy"
-	lossBCEWithLogs = "binary_cross_entropy_with_logits"
+	LossMSE         = "mse"
+	LossMAE         = "mae"
+	LossHuber       = "huber"
+	LossSoftmaxCE   = "softmax_cross_entropy"
+	LossBCE         = "binary_cross_entropy"
+	LossBCEWithLogs = "binary_cross_entropy_with_logits"
 )
 
-var lossKinds = []string{lossBCE, lossBCEWithLogs, lossHuber, lossMAE, lossMSE, lossSoftmaxCE}
+var lossKinds = []string{LossBCE, LossBCEWithLogs, LossHuber, LossMAE, LossMSE, LossSoftmaxCE}
 
 // loss checks the loss: a name, or a mapping {type: huber, delta: 1.0}, and
 // that it fits the model's output and final activation. layersOK is false
@@ -47,7 +47,7 @@ func (c *checker) loss(v *yaml.Node, ls []*layer, layersOK bool) Loss {
 		return l
 	}
 	l.Kind = kind
-	if kind == lossHuber {
+	if kind == LossHuber {
 		l.Delta = 1
 		if f != nil {
 			l.Delta, _ = c.numField(f, "delta", aPositiveNumber, positive, 1)
@@ -110,7 +110,7 @@ walk:
 		fn = endAct(ls[final].node)
 	}
 	switch kind {
-	case lossSoftmaxCE:
+	case LossSoftmaxCE:
 		if out != nil && (len(out) > 2 || out[len(out)-1] < 2) {
 			c.errorf(at, "loss: %s expects at least 2 class logits, as a vector [C] or a sequence [T, C], but the model output is %v",
 				kind, []int(out))
@@ -122,17 +122,17 @@ walk:
 			}
 			c.errorf(at, "loss: %s takes logits, but layer %d ends in softmax; %s", kind, final, fix)
 		}
-	case lossBCE:
+	case LossBCE:
 		switch {
 		case known && fn != ActSigmoid:
-			c.errorf(at, "loss: %s expects probabilities, but the model ends in %s; end with sigmoid or use %s", kind, fn, lossBCEWithLogs)
+			c.errorf(at, "loss: %s expects probabilities, but the model ends in %s; end with sigmoid or use %s", kind, fn, LossBCEWithLogs)
 		case known && dropout >= 0:
 			c.errorf(at, "loss: %s expects probabilities, but layer %d (dropout) after the sigmoid of layer %d scales them by 1/(1-rate) in training, above 1; "+
-				"put the dropout before layer %d, or remove the sigmoid and use %s", kind, dropout, final, final, lossBCEWithLogs)
+				"put the dropout before layer %d, or remove the sigmoid and use %s", kind, dropout, final, final, LossBCEWithLogs)
 		}
-	case lossBCEWithLogs:
+	case LossBCEWithLogs:
 		if known && fn == ActSigmoid {
-			c.errorf(at, "loss: %s takes logits, but layer %d ends in sigmoid; remove the sigmoid or use %s", kind, final, lossBCE)
+			c.errorf(at, "loss: %s takes logits, but layer %d ends in sigmoid; remove the sigmoid or use %s", kind, final, LossBCE)
 		}
 	}
 }

@@ -347,7 +347,7 @@ func mnistFits(m *spec.Model, flag string) error {
 			what = "token input"
 		}
 		return fmt.Errorf("-%s mnist: the network's %s is %s, but MNIST images need [784] or [1, 28, 28]", flag, what, shapeString(in))
-	case m.Loss.Kind != "softmax_cross_entropy":
+	case m.Loss.Kind != spec.LossSoftmaxCE:
 		return fmt.Errorf("-%s mnist: the network's loss is %s, but MNIST's digit labels need softmax_cross_entropy", flag, m.Loss.Kind)
 	case !slices.Equal(out, spec.Shape{10}):
 		return fmt.Errorf("-%s mnist: the network's output is %s, but MNIST has 10 classes: want [10]", flag, shapeString(out))
