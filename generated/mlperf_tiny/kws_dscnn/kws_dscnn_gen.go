@@ -24,7 +24,7 @@ const (
 	OutputSize = 12
 	// NumParams is the number of trainable parameters.
 	NumParams = 23756
-	// conv (conv2d [1 49 10]→[64 25 5]), spec line 28
+	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
 	ConvInC     = 1
 	ConvInH     = 49
 	ConvInW     = 10
@@ -33,10 +33,10 @@ const (
 	ConvKW      = 4
 	ConvOutH    = 25
 	ConvOutW    = 5
-	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 29
+	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
 	BnChannels  = 64  // channels of bn
 	BnPositions = 125 // positions per channel of a sample of bn
-	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 32
+	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
 	Ds0DwInC          = 64
 	Ds0DwInH          = 25
 	Ds0DwInW          = 5
@@ -48,10 +48,10 @@ const (
 	Ds0DwGroups       = 64
 	Ds0DwGroupC       = Ds0DwInC / Ds0DwGroups
 	Ds0DwGroupFilters = Ds0DwFilters / Ds0DwGroups
-	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 33
+	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34
 	Ds0DwBnChannels  = 64  // channels of ds.0.dw_bn
 	Ds0DwBnPositions = 125 // positions per channel of a sample of ds.0.dw_bn
-	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 35
+	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
 	Ds0PwInC     = 64
 	Ds0PwInH     = 25
 	Ds0PwInW     = 5
@@ -60,10 +60,10 @@ const (
 	Ds0PwKW      = 1
 	Ds0PwOutH    = 25
 	Ds0PwOutW    = 5
-	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 36
+	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
 	Ds0PwBnChannels  = 64  // channels of ds.0.pw_bn
 	Ds0PwBnPositions = 125 // positions per channel of a sample of ds.0.pw_bn
-	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 38
+	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
 	Ds1DwInC          = 64
 	Ds1DwInH          = 25
 	Ds1DwInW          = 5
@@ -75,10 +75,10 @@ const (
 	Ds1DwGroups       = 64
 	Ds1DwGroupC       = Ds1DwInC / Ds1DwGroups
 	Ds1DwGroupFilters = Ds1DwFilters / Ds1DwGroups
-	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 39
+	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
 	Ds1DwBnChannels  = 64  // channels of ds.1.dw_bn
 	Ds1DwBnPositions = 125 // positions per channel of a sample of ds.1.dw_bn
-	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 41
+	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
 	Ds1PwInC     = 64
 	Ds1PwInH     = 25
 	Ds1PwInW     = 5
@@ -87,10 +87,10 @@ const (
 	Ds1PwKW      = 1
 	Ds1PwOutH    = 25
 	Ds1PwOutW    = 5
-	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 42
+	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
 	Ds1PwBnChannels  = 64  // channels of ds.1.pw_bn
 	Ds1PwBnPositions = 125 // positions per channel of a sample of ds.1.pw_bn
-	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 44
+	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
 	Ds2DwInC          = 64
 	Ds2DwInH          = 25
 	Ds2DwInW          = 5
@@ -102,10 +102,10 @@ const (
 	Ds2DwGroups       = 64
 	Ds2DwGroupC       = Ds2DwInC / Ds2DwGroups
 	Ds2DwGroupFilters = Ds2DwFilters / Ds2DwGroups
-	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 45
+	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
 	Ds2DwBnChannels  = 64  // channels of ds.2.dw_bn
 	Ds2DwBnPositions = 125 // positions per channel of a sample of ds.2.dw_bn
-	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 47
+	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
 	Ds2PwInC     = 64
 	Ds2PwInH     = 25
 	Ds2PwInW     = 5
@@ -114,10 +114,10 @@ const (
 	Ds2PwKW      = 1
 	Ds2PwOutH    = 25
 	Ds2PwOutW    = 5
-	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 48
+	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
 	Ds2PwBnChannels  = 64  // channels of ds.2.pw_bn
 	Ds2PwBnPositions = 125 // positions per channel of a sample of ds.2.pw_bn
-	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 50
+	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
 	Ds3DwInC          = 64
 	Ds3DwInH          = 25
 	Ds3DwInW          = 5
@@ -129,10 +129,10 @@ const (
 	Ds3DwGroups       = 64
 	Ds3DwGroupC       = Ds3DwInC / Ds3DwGroups
 	Ds3DwGroupFilters = Ds3DwFilters / Ds3DwGroups
-	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 51
+	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
 	Ds3DwBnChannels  = 64  // channels of ds.3.dw_bn
 	Ds3DwBnPositions = 125 // positions per channel of a sample of ds.3.dw_bn
-	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 53
+	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
 	Ds3PwInC     = 64
 	Ds3PwInH     = 25
 	Ds3PwInW     = 5
@@ -141,10 +141,10 @@ const (
 	Ds3PwKW      = 1
 	Ds3PwOutH    = 25
 	Ds3PwOutW    = 5
-	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 54
+	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
 	Ds3PwBnChannels  = 64  // channels of ds.3.pw_bn
 	Ds3PwBnPositions = 125 // positions per channel of a sample of ds.3.pw_bn
-	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 57
+	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 58
 	PoolInC  = 64
 	PoolInH  = 25
 	PoolInW  = 5
@@ -152,7 +152,7 @@ const (
 	PoolKW   = 5
 	PoolOutH = 1
 	PoolOutW = 1
-	// fc (dense [64]→[12]), spec line 59
+	// fc (dense [64]→[12]), spec line 60
 	FcIn  = 64 // inputs of fc
 	FcOut = 12 // units of fc
 )
@@ -680,127 +680,127 @@ type Model struct {
 	rng      runtime.RNG                    // dropout masks
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
-	// conv (conv2d [1 49 10]→[64 25 5]), spec line 28
+	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
 	a0   [BatchChunk][8000]float32      // output
 	d0   [BatchChunk][8000]float32      // dL/doutput
 	xp0  [BatchChunk][1][58][12]float32 // zero-padded input
 	dxp0 [1][58][12]float32             // dL/d(padded input)
-	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 29
+	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
 	a1    [BatchChunk][8000]float32 // output
 	d1    [BatchChunk][8000]float32 // dL/doutput
 	xhat1 [BatchChunk][8000]float32 // normalised input x̂
 	inv1  [64]float32               // 1/√(σ² + eps) per channel of the last batch
-	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 30
+	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 31
 	a2 [BatchChunk][8000]float32 // output
 	d2 [BatchChunk][8000]float32 // dL/doutput
-	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 31
+	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 32
 	a3    [BatchChunk][8000]float32 // output
 	d3    [BatchChunk][8000]float32 // dL/doutput
 	mask3 [BatchChunk][8000]float32 // dropout mask: 0 or 1/(1-0.2)
-	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 32
+	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
 	a4   [BatchChunk][8000]float32      // output
 	d4   [BatchChunk][8000]float32      // dL/doutput
 	xp4  [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp4 [64][27][7]float32             // dL/d(padded input)
-	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 33
+	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34
 	a5    [BatchChunk][8000]float32 // output
 	d5    [BatchChunk][8000]float32 // dL/doutput
 	xhat5 [BatchChunk][8000]float32 // normalised input x̂
 	inv5  [64]float32               // 1/√(σ² + eps) per channel of the last batch
-	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 34
+	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
 	a6 [BatchChunk][8000]float32 // output
 	d6 [BatchChunk][8000]float32 // dL/doutput
-	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 35
+	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
 	a7 [BatchChunk][8000]float32 // output
 	d7 [BatchChunk][8000]float32 // dL/doutput
-	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 36
+	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
 	a8    [BatchChunk][8000]float32 // output
 	d8    [BatchChunk][8000]float32 // dL/doutput
 	xhat8 [BatchChunk][8000]float32 // normalised input x̂
 	inv8  [64]float32               // 1/√(σ² + eps) per channel of the last batch
-	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 37
+	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
 	a9 [BatchChunk][8000]float32 // output
 	d9 [BatchChunk][8000]float32 // dL/doutput
-	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 38
+	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
 	a10   [BatchChunk][8000]float32      // output
 	d10   [BatchChunk][8000]float32      // dL/doutput
 	xp10  [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp10 [64][27][7]float32             // dL/d(padded input)
-	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 39
+	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
 	a11    [BatchChunk][8000]float32 // output
 	d11    [BatchChunk][8000]float32 // dL/doutput
 	xhat11 [BatchChunk][8000]float32 // normalised input x̂
 	inv11  [64]float32               // 1/√(σ² + eps) per channel of the last batch
-	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 40
+	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
 	a12 [BatchChunk][8000]float32 // output
 	d12 [BatchChunk][8000]float32 // dL/doutput
-	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 41
+	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
 	a13 [BatchChunk][8000]float32 // output
 	d13 [BatchChunk][8000]float32 // dL/doutput
-	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 42
+	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
 	a14    [BatchChunk][8000]float32 // output
 	d14    [BatchChunk][8000]float32 // dL/doutput
 	xhat14 [BatchChunk][8000]float32 // normalised input x̂
 	inv14  [64]float32               // 1/√(σ² + eps) per channel of the last batch
-	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 43
+	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
 	a15 [BatchChunk][8000]float32 // output
 	d15 [BatchChunk][8000]float32 // dL/doutput
-	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 44
+	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
 	a16   [BatchChunk][8000]float32      // output
 	d16   [BatchChunk][8000]float32      // dL/doutput
 	xp16  [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp16 [64][27][7]float32             // dL/d(padded input)
-	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 45
+	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
 	a17    [BatchChunk][8000]float32 // output
 	d17    [BatchChunk][8000]float32 // dL/doutput
 	xhat17 [BatchChunk][8000]float32 // normalised input x̂
 	inv17  [64]float32               // 1/√(σ² + eps) per channel of the last batch
-	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 46
+	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
 	a18 [BatchChunk][8000]float32 // output
 	d18 [BatchChunk][8000]float32 // dL/doutput
-	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 47
+	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
 	a19 [BatchChunk][8000]float32 // output
 	d19 [BatchChunk][8000]float32 // dL/doutput
-	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 48
+	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
 	a20    [BatchChunk][8000]float32 // output
 	d20    [BatchChunk][8000]float32 // dL/doutput
 	xhat20 [BatchChunk][8000]float32 // normalised input x̂
 	inv20  [64]float32               // 1/√(σ² + eps) per channel of the last batch
-	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 49
+	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
 	a21 [BatchChunk][8000]float32 // output
 	d21 [BatchChunk][8000]float32 // dL/doutput
-	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 50
+	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
 	a22   [BatchChunk][8000]float32      // output
 	d22   [BatchChunk][8000]float32      // dL/doutput
 	xp22  [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp22 [64][27][7]float32             // dL/d(padded input)
-	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 51
+	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
 	a23    [BatchChunk][8000]float32 // output
 	d23    [BatchChunk][8000]float32 // dL/doutput
 	xhat23 [BatchChunk][8000]float32 // normalised input x̂
 	inv23  [64]float32               // 1/√(σ² + eps) per channel of the last batch
-	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 52
+	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
 	a24 [BatchChunk][8000]float32 // output
 	d24 [BatchChunk][8000]float32 // dL/doutput
-	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 53
+	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
 	a25 [BatchChunk][8000]float32 // output
 	d25 [BatchChunk][8000]float32 // dL/doutput
-	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 54
+	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
 	a26    [BatchChunk][8000]float32 // output
 	d26    [BatchChunk][8000]float32 // dL/doutput
 	xhat26 [BatchChunk][8000]float32 // normalised input x̂
 	inv26  [64]float32               // 1/√(σ² + eps) per channel of the last batch
-	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 55
+	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 56
 	a27 [BatchChunk][8000]float32 // output
 	d27 [BatchChunk][8000]float32 // dL/doutput
-	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 56
+	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 57
 	a28    [BatchChunk][8000]float32 // output
 	d28    [BatchChunk][8000]float32 // dL/doutput
 	mask28 [BatchChunk][8000]float32 // dropout mask: 0 or 1/(1-0.4)
-	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 57
+	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 58
 	a29 [BatchChunk][64]float32 // output
 	d29 [BatchChunk][64]float32 // dL/doutput
-	// fc (dense [64]→[12]), spec line 59
+	// fc (dense [64]→[12]), spec line 60
 	a31 [BatchChunk][12]float32 // output
 	d31 [BatchChunk][12]float32 // dL/doutput
 }
@@ -868,7 +868,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	const row = 0
 	m.x[row] = *inputFlat(x)
 
-	// conv (conv2d [1 49 10]→[64 25 5]), spec line 28
+	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
 	{
 		x := (*[1][49][10]float32)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
@@ -903,7 +903,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 29
+	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
 	{
 		if m.training {
 			cnt := float64(1 * BnPositions)
@@ -966,12 +966,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 30
+	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 31
 	{
 		runtime.ReluForward32(m.a1[row][:], m.a2[row][:])
 	}
 
-	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 31
+	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 32
 	{
 		if m.training {
 			for j, v := range m.a2[row] {
@@ -987,7 +987,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 32
+	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
 	{
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
 		xp := &m.xp4[row]
@@ -1024,7 +1024,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 33
+	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34
 	{
 		if m.training {
 			cnt := float64(1 * Ds0DwBnPositions)
@@ -1087,12 +1087,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 34
+	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
 	{
 		runtime.ReluForward32(m.a5[row][:], m.a6[row][:])
 	}
 
-	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 35
+	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
 	{
 		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a6[row]))
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a7[row]))
@@ -1121,7 +1121,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 36
+	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
 	{
 		if m.training {
 			cnt := float64(1 * Ds0PwBnPositions)
@@ -1184,12 +1184,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 37
+	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
 	{
 		runtime.ReluForward32(m.a8[row][:], m.a9[row][:])
 	}
 
-	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 38
+	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
 	{
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
 		xp := &m.xp10[row]
@@ -1226,7 +1226,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 39
+	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
 	{
 		if m.training {
 			cnt := float64(1 * Ds1DwBnPositions)
@@ -1289,12 +1289,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 40
+	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
 	{
 		runtime.ReluForward32(m.a11[row][:], m.a12[row][:])
 	}
 
-	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 41
+	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
 	{
 		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a12[row]))
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a13[row]))
@@ -1323,7 +1323,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 42
+	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
 	{
 		if m.training {
 			cnt := float64(1 * Ds1PwBnPositions)
@@ -1386,12 +1386,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 43
+	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
 	{
 		runtime.ReluForward32(m.a14[row][:], m.a15[row][:])
 	}
 
-	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 44
+	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
 	{
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
 		xp := &m.xp16[row]
@@ -1428,7 +1428,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 45
+	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
 	{
 		if m.training {
 			cnt := float64(1 * Ds2DwBnPositions)
@@ -1491,12 +1491,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 46
+	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
 	{
 		runtime.ReluForward32(m.a17[row][:], m.a18[row][:])
 	}
 
-	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 47
+	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
 	{
 		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a18[row]))
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a19[row]))
@@ -1525,7 +1525,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 48
+	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
 	{
 		if m.training {
 			cnt := float64(1 * Ds2PwBnPositions)
@@ -1588,12 +1588,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 49
+	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
 	{
 		runtime.ReluForward32(m.a20[row][:], m.a21[row][:])
 	}
 
-	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 50
+	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
 	{
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
 		xp := &m.xp22[row]
@@ -1630,7 +1630,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 51
+	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
 	{
 		if m.training {
 			cnt := float64(1 * Ds3DwBnPositions)
@@ -1693,12 +1693,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 52
+	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
 	{
 		runtime.ReluForward32(m.a23[row][:], m.a24[row][:])
 	}
 
-	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 53
+	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
 	{
 		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a24[row]))
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a25[row]))
@@ -1727,7 +1727,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 54
+	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
 	{
 		if m.training {
 			cnt := float64(1 * Ds3PwBnPositions)
@@ -1790,12 +1790,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 55
+	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 56
 	{
 		runtime.ReluForward32(m.a26[row][:], m.a27[row][:])
 	}
 
-	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 56
+	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 57
 	{
 		if m.training {
 			for j, v := range m.a27[row] {
@@ -1811,7 +1811,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 57
+	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 58
 	{
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a28[row]))
 		y := (*[64][1][1]float32)(unsafe.Pointer(&m.a29[row]))
@@ -1832,7 +1832,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// fc (dense [64]→[12]), spec line 59
+	// fc (dense [64]→[12]), spec line 60
 	{
 		w := &m.Params.FcWeight
 		x := &m.a29[row]
@@ -1909,7 +1909,7 @@ func (m *Model) forwardBatch(nb int) {
 	runtime.ClearSIMDState()
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
-	// conv (conv2d [1 49 10]→[64 25 5]), spec line 28
+	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
 	for row := 0; row < nb; row++ {
 		x := (*[1][49][10]float32)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
@@ -1944,7 +1944,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 29
+	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
 	{
 		if m.training {
 			cnt := float64(nb * BnPositions)
@@ -2007,12 +2007,12 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 30
+	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 31
 	for row := 0; row < nb; row++ {
 		runtime.ReluForward32(m.a1[row][:], m.a2[row][:])
 	}
 
-	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 31
+	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 32
 	for row := 0; row < nb; row++ {
 		if m.training {
 			for j, v := range m.a2[row] {
@@ -2028,7 +2028,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 32
+	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
 	for row := 0; row < nb; row++ {
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
 		xp := &m.xp4[row]
@@ -2065,7 +2065,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 33
+	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34
 	{
 		if m.training {
 			cnt := float64(nb * Ds0DwBnPositions)
@@ -2128,12 +2128,12 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 34
+	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
 	for row := 0; row < nb; row++ {
 		runtime.ReluForward32(m.a5[row][:], m.a6[row][:])
 	}
 
-	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 35
+	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
 	for row := 0; row < nb; row++ {
 		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a6[row]))
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a7[row]))
@@ -2162,7 +2162,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 36
+	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
 	{
 		if m.training {
 			cnt := float64(nb * Ds0PwBnPositions)
@@ -2225,12 +2225,12 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 37
+	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
 	for row := 0; row < nb; row++ {
 		runtime.ReluForward32(m.a8[row][:], m.a9[row][:])
 	}
 
-	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 38
+	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
 	for row := 0; row < nb; row++ {
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
 		xp := &m.xp10[row]
@@ -2267,7 +2267,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 39
+	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
 	{
 		if m.training {
 			cnt := float64(nb * Ds1DwBnPositions)
@@ -2330,12 +2330,12 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 40
+	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
 	for row := 0; row < nb; row++ {
 		runtime.ReluForward32(m.a11[row][:], m.a12[row][:])
 	}
 
-	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 41
+	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
 	for row := 0; row < nb; row++ {
 		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a12[row]))
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a13[row]))
@@ -2364,7 +2364,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 42
+	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
 	{
 		if m.training {
 			cnt := float64(nb * Ds1PwBnPositions)
@@ -2427,12 +2427,12 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 43
+	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
 	for row := 0; row < nb; row++ {
 		runtime.ReluForward32(m.a14[row][:], m.a15[row][:])
 	}
 
-	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 44
+	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
 	for row := 0; row < nb; row++ {
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
 		xp := &m.xp16[row]
@@ -2469,7 +2469,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 45
+	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
 	{
 		if m.training {
 			cnt := float64(nb * Ds2DwBnPositions)
@@ -2532,12 +2532,12 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 46
+	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
 	for row := 0; row < nb; row++ {
 		runtime.ReluForward32(m.a17[row][:], m.a18[row][:])
 	}
 
-	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 47
+	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
 	for row := 0; row < nb; row++ {
 		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a18[row]))
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a19[row]))
@@ -2566,7 +2566,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 48
+	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
 	{
 		if m.training {
 			cnt := float64(nb * Ds2PwBnPositions)
@@ -2629,12 +2629,12 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 49
+	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
 	for row := 0; row < nb; row++ {
 		runtime.ReluForward32(m.a20[row][:], m.a21[row][:])
 	}
 
-	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 50
+	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
 	for row := 0; row < nb; row++ {
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
 		xp := &m.xp22[row]
@@ -2671,7 +2671,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 51
+	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
 	{
 		if m.training {
 			cnt := float64(nb * Ds3DwBnPositions)
@@ -2734,12 +2734,12 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 52
+	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
 	for row := 0; row < nb; row++ {
 		runtime.ReluForward32(m.a23[row][:], m.a24[row][:])
 	}
 
-	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 53
+	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
 	for row := 0; row < nb; row++ {
 		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a24[row]))
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a25[row]))
@@ -2768,7 +2768,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 54
+	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
 	{
 		if m.training {
 			cnt := float64(nb * Ds3PwBnPositions)
@@ -2831,12 +2831,12 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 55
+	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 56
 	for row := 0; row < nb; row++ {
 		runtime.ReluForward32(m.a26[row][:], m.a27[row][:])
 	}
 
-	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 56
+	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 57
 	for row := 0; row < nb; row++ {
 		if m.training {
 			for j, v := range m.a27[row] {
@@ -2852,7 +2852,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 57
+	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 58
 	for row := 0; row < nb; row++ {
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a28[row]))
 		y := (*[64][1][1]float32)(unsafe.Pointer(&m.a29[row]))
@@ -2873,7 +2873,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// fc (dense [64]→[12]), spec line 59
+	// fc (dense [64]→[12]), spec line 60
 	{
 		w := &m.Params.FcWeight
 		runtime.GemmNT32(unsafe.Slice(&m.a31[0][0], nb*FcOut), unsafe.Slice(&m.a29[0][0], nb*FcIn), unsafe.Slice(&w[0][0], FcOut*FcIn), m.Params.FcBias[:], nb, FcOut, FcIn)
@@ -2936,7 +2936,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	runtime.ClearSIMDState()
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
-	// fc (dense [64]→[12]), spec line 59
+	// fc (dense [64]→[12]), spec line 60
 	{
 		dz := unsafe.Slice(&m.d31[0][0], nb*FcOut)
 		for r := 0; r < nb; r++ {
@@ -2950,7 +2950,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		runtime.GemmNN32(unsafe.Slice(&m.d29[0][0], nb*FcIn), dz, unsafe.Slice(&w[0][0], FcOut*FcIn), nb, FcIn, FcOut)
 	}
 
-	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 57
+	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 58
 	{
 		for row := 0; row < nb; row++ {
 			m.d28[row] = [8000]float32{}
@@ -2973,7 +2973,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 56
+	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 57
 	{
 		for row := 0; row < nb; row++ {
 			if m.training {
@@ -2986,7 +2986,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 55
+	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 56
 	{
 		for row := 0; row < nb; row++ {
 			m.d26[row] = m.d27[row]
@@ -2994,7 +2994,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 54
+	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
 	{
 		cnt := float64(nb * Ds3PwBnPositions)
 		_ = cnt
@@ -3028,7 +3028,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 53
+	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
 	{
 		for row := 0; row < nb; row++ {
 			xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a24[row]))
@@ -3071,7 +3071,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 52
+	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
 	{
 		for row := 0; row < nb; row++ {
 			m.d23[row] = m.d24[row]
@@ -3079,7 +3079,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 51
+	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
 	{
 		cnt := float64(nb * Ds3DwBnPositions)
 		_ = cnt
@@ -3113,7 +3113,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 50
+	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp22[row]
@@ -3164,7 +3164,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 49
+	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
 	{
 		for row := 0; row < nb; row++ {
 			m.d20[row] = m.d21[row]
@@ -3172,7 +3172,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 48
+	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
 	{
 		cnt := float64(nb * Ds2PwBnPositions)
 		_ = cnt
@@ -3206,7 +3206,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 47
+	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
 	{
 		for row := 0; row < nb; row++ {
 			xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a18[row]))
@@ -3249,7 +3249,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 46
+	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
 	{
 		for row := 0; row < nb; row++ {
 			m.d17[row] = m.d18[row]
@@ -3257,7 +3257,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 45
+	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
 	{
 		cnt := float64(nb * Ds2DwBnPositions)
 		_ = cnt
@@ -3291,7 +3291,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 44
+	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp16[row]
@@ -3342,7 +3342,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 43
+	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
 	{
 		for row := 0; row < nb; row++ {
 			m.d14[row] = m.d15[row]
@@ -3350,7 +3350,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 42
+	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
 	{
 		cnt := float64(nb * Ds1PwBnPositions)
 		_ = cnt
@@ -3384,7 +3384,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 41
+	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
 	{
 		for row := 0; row < nb; row++ {
 			xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a12[row]))
@@ -3427,7 +3427,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 40
+	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
 	{
 		for row := 0; row < nb; row++ {
 			m.d11[row] = m.d12[row]
@@ -3435,7 +3435,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 39
+	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
 	{
 		cnt := float64(nb * Ds1DwBnPositions)
 		_ = cnt
@@ -3469,7 +3469,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 38
+	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp10[row]
@@ -3520,7 +3520,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 37
+	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
 	{
 		for row := 0; row < nb; row++ {
 			m.d8[row] = m.d9[row]
@@ -3528,7 +3528,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 36
+	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
 	{
 		cnt := float64(nb * Ds0PwBnPositions)
 		_ = cnt
@@ -3562,7 +3562,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 35
+	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
 	{
 		for row := 0; row < nb; row++ {
 			xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a6[row]))
@@ -3605,7 +3605,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 34
+	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
 	{
 		for row := 0; row < nb; row++ {
 			m.d5[row] = m.d6[row]
@@ -3613,7 +3613,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 33
+	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34
 	{
 		cnt := float64(nb * Ds0DwBnPositions)
 		_ = cnt
@@ -3647,7 +3647,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 32
+	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp4[row]
@@ -3698,7 +3698,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 31
+	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 32
 	{
 		for row := 0; row < nb; row++ {
 			if m.training {
@@ -3711,7 +3711,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 30
+	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 31
 	{
 		for row := 0; row < nb; row++ {
 			m.d1[row] = m.d2[row]
@@ -3719,7 +3719,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 29
+	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
 	{
 		cnt := float64(nb * BnPositions)
 		_ = cnt
@@ -3753,7 +3753,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// conv (conv2d [1 49 10]→[64 25 5]), spec line 28
+	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
 	{
 		if needDX {
 			for row := 0; row < nb; row++ {
@@ -3852,7 +3852,7 @@ func (m *Model) backward(needDX bool) {
 	runtime.ClearSIMDState()
 	const row = 0
 
-	// fc (dense [64]→[12]), spec line 59
+	// fc (dense [64]→[12]), spec line 60
 	{
 		gw := &m.Grads.FcWeight
 		w := &m.Params.FcWeight
@@ -3866,7 +3866,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.OuterAdd32(unsafe.Slice(&gw[0][0], FcOut*FcIn), dx[:], unsafe.Slice(&w[0][0], FcOut*FcIn), dy[:], x[:], FcOut, FcIn)
 	}
 
-	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 57
+	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 58
 	{
 		m.d28[row] = [8000]float32{}
 		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
@@ -3887,7 +3887,7 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 56
+	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 57
 	{
 		if m.training {
 			for j, v := range m.mask28[row] {
@@ -3898,13 +3898,13 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 55
+	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 56
 	{
 		m.d26[row] = m.d27[row]
 		runtime.ReluBackward32(m.a26[row][:], m.d26[row][:])
 	}
 
-	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 54
+	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
 	{
 		cnt := float64(1 * Ds3PwBnPositions)
 		_ = cnt
@@ -3938,7 +3938,7 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 53
+	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
 	{
 		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a24[row]))
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d25[row]))
@@ -3979,13 +3979,13 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 52
+	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
 	{
 		m.d23[row] = m.d24[row]
 		runtime.ReluBackward32(m.a23[row][:], m.d23[row][:])
 	}
 
-	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 51
+	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
 	{
 		cnt := float64(1 * Ds3DwBnPositions)
 		_ = cnt
@@ -4019,7 +4019,7 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 50
+	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
 	{
 		xp := &m.xp22[row]
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d22[row]))
@@ -4068,13 +4068,13 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 49
+	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
 	{
 		m.d20[row] = m.d21[row]
 		runtime.ReluBackward32(m.a20[row][:], m.d20[row][:])
 	}
 
-	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 48
+	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
 	{
 		cnt := float64(1 * Ds2PwBnPositions)
 		_ = cnt
@@ -4108,7 +4108,7 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 47
+	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
 	{
 		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a18[row]))
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d19[row]))
@@ -4149,13 +4149,13 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 46
+	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
 	{
 		m.d17[row] = m.d18[row]
 		runtime.ReluBackward32(m.a17[row][:], m.d17[row][:])
 	}
 
-	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 45
+	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
 	{
 		cnt := float64(1 * Ds2DwBnPositions)
 		_ = cnt
@@ -4189,7 +4189,7 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 44
+	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
 	{
 		xp := &m.xp16[row]
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d16[row]))
@@ -4238,13 +4238,13 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 43
+	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
 	{
 		m.d14[row] = m.d15[row]
 		runtime.ReluBackward32(m.a14[row][:], m.d14[row][:])
 	}
 
-	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 42
+	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
 	{
 		cnt := float64(1 * Ds1PwBnPositions)
 		_ = cnt
@@ -4278,7 +4278,7 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 41
+	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
 	{
 		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a12[row]))
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d13[row]))
@@ -4319,13 +4319,13 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 40
+	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
 	{
 		m.d11[row] = m.d12[row]
 		runtime.ReluBackward32(m.a11[row][:], m.d11[row][:])
 	}
 
-	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 39
+	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
 	{
 		cnt := float64(1 * Ds1DwBnPositions)
 		_ = cnt
@@ -4359,7 +4359,7 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 38
+	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
 	{
 		xp := &m.xp10[row]
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d10[row]))
@@ -4408,13 +4408,13 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 37
+	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
 	{
 		m.d8[row] = m.d9[row]
 		runtime.ReluBackward32(m.a8[row][:], m.d8[row][:])
 	}
 
-	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 36
+	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
 	{
 		cnt := float64(1 * Ds0PwBnPositions)
 		_ = cnt
@@ -4448,7 +4448,7 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 35
+	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
 	{
 		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a6[row]))
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d7[row]))
@@ -4489,13 +4489,13 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 34
+	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
 	{
 		m.d5[row] = m.d6[row]
 		runtime.ReluBackward32(m.a5[row][:], m.d5[row][:])
 	}
 
-	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 33
+	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34
 	{
 		cnt := float64(1 * Ds0DwBnPositions)
 		_ = cnt
@@ -4529,7 +4529,7 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 32
+	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
 	{
 		xp := &m.xp4[row]
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d4[row]))
@@ -4578,7 +4578,7 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 31
+	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 32
 	{
 		if m.training {
 			for j, v := range m.mask3[row] {
@@ -4589,13 +4589,13 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 30
+	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 31
 	{
 		m.d1[row] = m.d2[row]
 		runtime.ReluBackward32(m.a1[row][:], m.d1[row][:])
 	}
 
-	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 29
+	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
 	{
 		cnt := float64(1 * BnPositions)
 		_ = cnt
@@ -4629,7 +4629,7 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// conv (conv2d [1 49 10]→[64 25 5]), spec line 28
+	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
 	{
 		if needDX {
 			xp := &m.xp0[row]
@@ -4735,8 +4735,13 @@ func DefaultTrainConfig() runtime.TrainConfig {
 			Beta1: 0.9,
 			Beta2: 0.999,
 			Eps:   1e-08,
-			LR:    0.001,
+			LR:    0.0005,
 			Type:  "adam",
+		},
+		Schedule: runtime.Schedule{
+			Gamma:    0.2,
+			StepSize: 12,
+			Type:     "step",
 		},
 		Seed:    1,
 		Shuffle: true,
