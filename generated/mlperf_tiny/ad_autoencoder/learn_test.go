@@ -27,6 +27,9 @@ func randomTarget64(rng *runtime.RNG, y *ad_autoencoder_small64.Target) {
 // fixed random vectors), which the bottleneck of 8 can carry. The training
 // mse must fall by half.
 func TestLearns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for 20 epochs")
+	}
 	rng := runtime.NewRNG(9)
 	var basis [4][InputSize]float32
 	for j := range basis {
