@@ -28,7 +28,7 @@ func randomTarget64(rng *runtime.RNG, y *ad_autoencoder_small64.Target) {
 // mse must fall by half.
 func TestLearns(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains for 20 epochs")
+		t.Skip("trains for 10 epochs")
 	}
 	rng := runtime.NewRNG(9)
 	var basis [4][InputSize]float32
@@ -37,7 +37,7 @@ func TestLearns(t *testing.T) {
 			basis[j][i] = float32(rng.NormFloat64())
 		}
 	}
-	xs := make([]Input, 1024)
+	xs := make([]Input, 512)
 	for k := range xs {
 		for j := range basis {
 			z := float32(rng.NormFloat64())
@@ -48,7 +48,7 @@ func TestLearns(t *testing.T) {
 	}
 	m := New()
 	cfg := DefaultTrainConfig()
-	cfg.Epochs, cfg.Batch, cfg.ValidationSplit, cfg.Optimizer.LR = 20, 64, 0, 0.003
+	cfg.Epochs, cfg.Batch, cfg.ValidationSplit, cfg.Optimizer.LR = 10, 64, 0, 0.003
 	h, err := m.Fit(xs, xs, cfg)
 	require.NoError(t, err)
 	first, last := h.Epochs[0].TrainLoss, h.Epochs[len(h.Epochs)-1].TrainLoss
