@@ -33,11 +33,12 @@ func TestBoundsChecks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every generated package")
 	}
-	files, err := filepath.Glob("*/*_gen.go")
-	require.NoError(t, err)
-	more, err := filepath.Glob("*/f64/*_gen.go")
-	require.NoError(t, err)
-	files = append(files, more...)
+	var files []string
+	for _, pattern := range []string{"*/*_gen.go", "*/*/*_gen.go", "*/*/*/*_gen.go"} { // x/, x/f64/, mlperf_tiny/x/, mlperf_tiny/x/small64/
+		more, err := filepath.Glob(pattern)
+		require.NoError(t, err)
+		files = append(files, more...)
+	}
 	sort.Strings(files)
 	var got strings.Builder
 	for _, f := range files {
