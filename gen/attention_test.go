@@ -123,3 +123,32 @@ func check(t *testing.T, what string, got, want []float64) {
 	require.NoError(t, err, "%s", out)
 	require.Equal(t, 2*len(attentionByHand), strings.Count(string(out), "--- PASS"), "%s", out)
 }
+
+// TestAttentionSummary checks the FLOPs of an attention layer against the
+// count worked out by hand, and that the memory of a Model holds the H·T²
+// attention weights of every row of the chunk.
+func TestAttentionSummary(t *testing.T) {
+	parse := func(heads int) *Summary {
+		m, err := spec.Parse("s.yaml", []byte(fmt.Sprintf(`name: s
+input: [8, 16]
+layers:
+  - {name: attn, type: attention, heads: %d, causal: true}
+loss: mse
+`, heads)))
+		require.NoError(t, err)
+		s, err := Summarize(m)
+		require.NoError(t, err)
+		return s
+	}
+	s2, s4 := parse(2), parse(4)
+	// T = 8, D = 16, causal: 36 pairs (t, j ≤ t).
+	// in_proj 2·8·16·48 = 12288, out_proj 2·8·16·16 = 4096,
+	// q·kᵀ and P·v 2·2·36·16 = 2304, softmax 5·36·heads, biases 4·8·16 = 512.
+	require.Len(t, s2.Layers, 1)
+	require.Equal(t, int64(12288+4096+2304+5*36*2+512), s2.Layers[0].FLOPs)
+	require.Equal(t, int64(12288+4096+2304+5*36*4+512), s4.Layers[0].FLOPs)
+	require.Equal(t, 4*16*16+4*16, s2.Params)
+	// Two more heads: 2·8·8 more float32 attention weights in every row.
+	require.Equal(t, s2.BatchChunk, s4.BatchChunk)
+	require.Equal(t, int64(s2.BatchChunk)*2*8*8*4, s4.BufferBytes-s2.BufferBytes)
+}
