@@ -4,8 +4,10 @@ import (
 	"os"
 	"testing"
 
+	"github.com/bpgen/bpgen/gen"
 	"github.com/bpgen/bpgen/generated/char_lm"
 	"github.com/bpgen/bpgen/runtime"
+	"github.com/bpgen/bpgen/spec"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -91,7 +93,14 @@ func TestZeroAllocs(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(5, func() { m.TrainBatch(xs, ys, idx) }), "TrainBatch")
 }
 
+// BenchmarkTrainStep reports training samples/s, tokens/s and GFLOP/s,
+// counting the forward FLOPs of bpgen summary (every matrix product) three
+// times: the backward pass of a product costs two more.
 func BenchmarkTrainStep(b *testing.B) {
+	sm, err := spec.ParseFile("char_gpt.yaml")
+	require.NoError(b, err)
+	sum, err := gen.Summarize(sm)
+	require.NoError(b, err)
 	m := New()
 	xs, ys := Sequences(Encode("the rays of light are refracted by the prism and the colours appear"), 4)
 	b.ReportAllocs()
@@ -100,4 +109,17 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 	b.ReportMetric(float64(b.N*len(Input{}))/b.Elapsed().Seconds(), "tokens/s")
+	b.ReportMetric(3*float64(sum.FLOPs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkSample generates text one character at a time, each character
+// running the whole 32-step window again (no key/value cache yet).
+func BenchmarkSample(b *testing.B) {
+	m := New()
+	rng := runtime.NewRNG(1)
+	b.ReportAllocs()
+	for b.Loop() {
+		Sample(m, "the rays of light ", 16, 0.7, rng)
+	}
+	b.ReportMetric(float64(b.N*16)/b.Elapsed().Seconds(), "chars/s")
 }
