@@ -33,8 +33,12 @@ func init() {
 // The softmax subtracts the row's maximum before exp (no overflow) and with
 // causal reads and writes only the columns j ≤ t of row t: no −∞ is ever
 // formed, so nothing can become NaN; the other columns of P stay 0. q, k, v,
-// P (H·T² per sample), the mask and c are kept for the backward pass; the
-// gradients of c and of q, k, v and one row of dP are scratch.
+// P (H·T² per sample), the mask and c are kept for the backward pass, with
+// the gradients of c and of q, k, v; one row of dP is scratch.
+//
+// The batched pass (forwardBatch, backwardBatch) runs the four projections
+// over the whole chunk at once (GEMMs with m = nb·T) and the per-head part
+// sample by sample.
 //
 // Initialisation as PyTorch: in_proj_weight xavier_uniform (fan-in D,
 // fan-out 3D: exact under the xavier_uniform scheme; the pytorch scheme
@@ -123,8 +127,9 @@ func (attentionEmitter) fields(p *plan, n *node) []field {
 	}
 	return append(fs,
 		field{name: nm.ctx, size: steps * dim, doc: "attention output of every head, before out_proj"},
-		field{name: nm.dctx, size: steps * dim, doc: "dL/d(attention output), scratch", train: true, scratch: true},
-		field{name: nm.dqkv, size: steps * 3 * dim, doc: "dL/d(q, k, v), scratch", train: true, scratch: true},
+		// Per row, not scratch: the batched pass multiplies them for the whole chunk.
+		field{name: nm.dctx, size: steps * dim, doc: "dL/d(attention output)", train: true},
+		field{name: nm.dqkv, size: steps * 3 * dim, doc: "dL/d(q, k, v)", train: true},
 		field{name: nm.dp, size: steps, doc: "dL/dP of one row of attention weights, scratch", train: true, scratch: true},
 	)
 }
@@ -227,17 +232,66 @@ func attRows(n *node, nm attNames, body ...jen.Code) jen.Code {
 //		}
 //	}
 //	runtime.GemmNT32(m.a1[row][:], m.ctx1[row][:], unsafe.Slice(&m.Params.AttnOutProjWeight[0][0], AttnDim*AttnDim), m.Params.AttnOutProjBias[:], AttnSteps, AttnDim, AttnDim)
-func (attentionEmitter) forward(p *plan, n *node) []jen.Code {
+func (e attentionEmitter) forward(p *plan, n *node) []jen.Code {
+	code := append(e.projectIn(p, n, false), e.attend(p, n)...)
+	return append(code, e.projectOut(p, n, false)...)
+}
+
+// forwardBatch: the projections over the chunk, the heads row by row:
+//
+//	runtime.GemmNT32(unsafe.Slice(&m.qkv1[0][0], nb*AttnSteps*(3*AttnDim)), unsafe.Slice(&m.a0[0][0], nb*AttnSteps*AttnDim), …, nb*AttnSteps, 3*AttnDim, AttnDim)
+//	for row := 0; row < nb; row++ { the heads (see forward) }
+//	runtime.GemmNT32(unsafe.Slice(&m.a1[0][0], nb*AttnSteps*AttnDim), unsafe.Slice(&m.ctx1[0][0], nb*AttnSteps*AttnDim), …, nb*AttnSteps, AttnDim, AttnDim)
+func (e attentionEmitter) forwardBatch(p *plan, n *node) []jen.Code {
+	code := append(e.projectIn(p, n, true), overRows(e.attend(p, n)...))
+	return append(code, e.projectOut(p, n, true)...)
+}
+
+// attMat is a buffer as a matrix of steps with width columns: one sample's,
+// m.qkv1[row][:] (AttnSteps rows), or the chunk's,
+// unsafe.Slice(&m.qkv1[0][0], nb*AttnSteps*(3*AttnDim)) (nb·AttnSteps rows).
+func attMat(p *plan, nm attNames, batched bool, buf string, width jen.Code) *jen.Statement {
+	if !batched {
+		return whole(p, buf)
+	}
+	return rowsOf(buf, attSteps(nm, true), width)
+}
+
+// attSteps is the number of matrix rows: AttnSteps, or nb*AttnSteps.
+func attSteps(nm attNames, batched bool) *jen.Statement {
+	if batched {
+		return jen.Id("nb").Op("*").Id(nm.steps)
+	}
+	return jen.Id(nm.steps)
+}
+
+// projectIn: [q k v] = x·W_inᵀ + b_in (see forward).
+func (attentionEmitter) projectIn(p *plan, n *node, batched bool) []jen.Code {
+	nm := attentionNames(n)
+	bias := jen.Nil()
+	if n.Bias {
+		bias = pf(nm.inB).Index(jen.Empty(), jen.Empty())
+	}
+	return []jen.Code{p.kernel("GemmNT").Call(attMat(p, nm, batched, nm.qkv, jen.Parens(threeD(nm))), attMat(p, nm, batched, n.in, jen.Id(nm.dim)),
+		flatParam(pf(nm.inW), threeD(nm).Op("*").Id(nm.dim)), bias, attSteps(nm, batched), threeD(nm), jen.Id(nm.dim))}
+}
+
+// projectOut: y = c·W_outᵀ + b_out (see forward).
+func (attentionEmitter) projectOut(p *plan, n *node, batched bool) []jen.Code {
+	nm := attentionNames(n)
+	bias := jen.Nil()
+	if n.Bias {
+		bias = pf(nm.outB).Index(jen.Empty(), jen.Empty())
+	}
+	return []jen.Code{p.kernel("GemmNT").Call(attMat(p, nm, batched, n.out, jen.Id(nm.dim)), attMat(p, nm, batched, nm.ctx, jen.Id(nm.dim)),
+		flatParam(pf(nm.outW), jen.Id(nm.dim).Op("*").Id(nm.dim)), bias, attSteps(nm, batched), jen.Id(nm.dim), jen.Id(nm.dim))}
+}
+
+// attend: the heads of one sample, from q, k, v to c (see forward).
+func (attentionEmitter) attend(p *plan, n *node) []jen.Code {
 	nm := attentionNames(n)
 	id := jen.Id
-	inBias, outBias := jen.Nil(), jen.Nil()
-	if n.Bias {
-		inBias, outBias = pf(nm.inB).Index(jen.Empty(), jen.Empty()), pf(nm.outB).Index(jen.Empty(), jen.Empty())
-	}
-	code := []jen.Code{
-		p.kernel("GemmNT").Call(whole(p, nm.qkv), whole(p, n.in), flatParam(pf(nm.inW), threeD(nm).Op("*").Id(nm.dim)), inBias, id(nm.steps), threeD(nm), id(nm.dim)),
-	}
-	code = append(code, attViews(p, n, nm)...)
+	code := attViews(p, n, nm)
 	code = append(code, viewAs(p, "cx", nm.ctx, id(nm.steps), id(nm.heads), id(nm.headDim)))
 
 	weight := []jen.Code{
@@ -279,10 +333,7 @@ func (attentionEmitter) forward(p *plan, n *node) []jen.Code {
 		jen.Op("*").Id("c").Op("=").Index(id(nm.headDim)).Add(p.elem()).Values(),
 		jen.For(id("j").Op(":=").Range().Id("cols")).Block(weight...),
 	}
-	code = append(code, attRows(n, nm, row...))
-	return append(code,
-		p.kernel("GemmNT").Call(whole(p, n.out), whole(p, nm.ctx), flatParam(pf(nm.outW), id(nm.dim).Op("*").Id(nm.dim)), outBias, id(nm.steps), id(nm.dim), id(nm.dim)),
-	)
+	return append(code, attRows(n, nm, row...))
 }
 
 // sumRows adds every row of a [rows][cols] buffer into a bias gradient:
@@ -301,11 +352,11 @@ func sumRows(p *plan, buf string, rows, cols jen.Code, grad string) jen.Code {
 //
 //	runtime.GemmTN32(unsafe.Slice(&m.Grads.AttnOutProjWeight[0][0], AttnDim*AttnDim), m.d1[row][:], m.ctx1[row][:], AttnDim, AttnDim, AttnSteps)
 //	for _, r := range dy rows { for o, g := range r { m.Grads.AttnOutProjBias[o] += g } }
-//	runtime.GemmNN32(m.dctx1[:], m.d1[row][:], unsafe.Slice(&m.Params.AttnOutProjWeight[0][0], AttnDim*AttnDim), AttnSteps, AttnDim, AttnDim)
-//	m.dqkv1 = [AttnSteps * 3 * AttnDim]T{}
+//	runtime.GemmNN32(m.dctx1[row][:], m.d1[row][:], unsafe.Slice(&m.Params.AttnOutProjWeight[0][0], AttnDim*AttnDim), AttnSteps, AttnDim, AttnDim)
+//	m.dqkv1[row] = [AttnSteps * 3 * AttnDim]T{}
 //	qkv, att, mask := … (see attViews)
-//	dq := (*[AttnSteps][3][AttnHeads][AttnHeadDim]T)(unsafe.Pointer(&m.dqkv1))
-//	dc := (*[AttnSteps][AttnHeads][AttnHeadDim]T)(unsafe.Pointer(&m.dctx1))
+//	dq := (*[AttnSteps][3][AttnHeads][AttnHeadDim]T)(unsafe.Pointer(&m.dqkv1[row]))
+//	dc := (*[AttnSteps][AttnHeads][AttnHeadDim]T)(unsafe.Pointer(&m.dctx1[row]))
 //	dp := &m.dp1
 //	for h, t (see attRows) {
 //		g := &dc[t][h]
@@ -327,23 +378,81 @@ func sumRows(p *plan, buf string, rows, cols jen.Code, grad string) jen.Code {
 //			for d, qd := range q { dqt[d] += ds * k[d]; dk[d] += ds * qd }
 //		}
 //	}
-//	runtime.GemmTN32(unsafe.Slice(&m.Grads.AttnInProjWeight[0][0], 3*AttnDim*AttnDim), m.dqkv1[:], m.a0[row][:], 3*AttnDim, AttnDim, AttnSteps)
+//	runtime.GemmTN32(unsafe.Slice(&m.Grads.AttnInProjWeight[0][0], 3*AttnDim*AttnDim), m.dqkv1[row][:], m.a0[row][:], 3*AttnDim, AttnDim, AttnSteps)
 //	for _, r := range dqkv rows { for o, g := range r { m.Grads.AttnInProjBias[o] += g } }
-//	runtime.GemmNN32(m.d0[row][:], m.dqkv1[:], unsafe.Slice(&m.Params.AttnInProjWeight[0][0], 3*AttnDim*AttnDim), AttnSteps, AttnDim, 3*AttnDim)
-func (attentionEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
+//	runtime.GemmNN32(m.d0[row][:], m.dqkv1[row][:], unsafe.Slice(&m.Params.AttnInProjWeight[0][0], 3*AttnDim*AttnDim), AttnSteps, AttnDim, 3*AttnDim)
+func (e attentionEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
+	code := append(e.backOut(p, n, false), e.backAttend(p, n)...)
+	return append(code, e.backIn(p, n, false, withDX)...)
+}
+
+// backwardBatch: the projections' gradients over the chunk, the heads row
+// by row (see backward):
+//
+//	runtime.GemmTN32(…, unsafe.Slice(&m.d1[0][0], nb*AttnSteps*AttnDim), unsafe.Slice(&m.ctx1[0][0], …), AttnDim, AttnDim, nb*AttnSteps)
+//	for row := 0; row < nb; row++ { out_proj.bias sums }
+//	runtime.GemmNN32(unsafe.Slice(&m.dctx1[0][0], …), unsafe.Slice(&m.d1[0][0], …), …, nb*AttnSteps, AttnDim, AttnDim)
+//	for row := 0; row < nb; row++ { the heads }
+//	runtime.GemmTN32(…, unsafe.Slice(&m.dqkv1[0][0], …), unsafe.Slice(&m.a0[0][0], …), 3*AttnDim, AttnDim, nb*AttnSteps)
+//	for row := 0; row < nb; row++ { in_proj_bias sums }
+//	runtime.GemmNN32(unsafe.Slice(&m.d0[0][0], …), unsafe.Slice(&m.dqkv1[0][0], …), …, nb*AttnSteps, AttnDim, 3*AttnDim)
+func (e attentionEmitter) backwardBatch(p *plan, n *node, withDX bool) []jen.Code {
+	code := append(e.backOut(p, n, true), overRows(e.backAttend(p, n)...))
+	return append(code, e.backIn(p, n, true, withDX)...)
+}
+
+// sumRowsOf is sumRows for one sample, or for every row of the chunk:
+//
+//	for row := 0; row < nb; row++ { sumRows }
+func sumRowsOf(p *plan, batched bool, buf string, rows, cols jen.Code, grad string) jen.Code {
+	if batched {
+		return overRows(sumRows(p, buf, rows, cols, grad))
+	}
+	return sumRows(p, buf, rows, cols, grad)
+}
+
+// backOut: dW_out += dyᵀ·c, db_out += Σ_t dy[t], dc = dy·W_out (see backward).
+func (attentionEmitter) backOut(p *plan, n *node, batched bool) []jen.Code {
 	nm := attentionNames(n)
 	id := jen.Id
-	outSize, inSize := id(nm.dim).Op("*").Id(nm.dim), threeD(nm).Op("*").Id(nm.dim)
+	size := id(nm.dim).Op("*").Id(nm.dim)
+	dy := func() *jen.Statement { return attMat(p, nm, batched, n.dout, id(nm.dim)) }
 	code := []jen.Code{
-		p.kernel("GemmTN").Call(flatParam(gf(nm.outW), outSize), whole(p, n.dout), whole(p, nm.ctx), id(nm.dim), id(nm.dim), id(nm.steps)),
+		p.kernel("GemmTN").Call(flatParam(gf(nm.outW), size), dy(), attMat(p, nm, batched, nm.ctx, id(nm.dim)), id(nm.dim), id(nm.dim), attSteps(nm, batched)),
 	}
 	if n.Bias {
-		code = append(code, sumRows(p, n.dout, id(nm.steps), id(nm.dim), nm.outB))
+		code = append(code, sumRowsOf(p, batched, n.dout, id(nm.steps), id(nm.dim), nm.outB))
 	}
-	code = append(code,
-		p.kernel("GemmNN").Call(whole(p, nm.dctx), whole(p, n.dout), flatParam(pf(nm.outW), jen.Add(outSize).Clone()), id(nm.steps), id(nm.dim), id(nm.dim)),
+	return append(code,
+		p.kernel("GemmNN").Call(attMat(p, nm, batched, nm.dctx, id(nm.dim)), dy(), flatParam(pf(nm.outW), jen.Add(size).Clone()), attSteps(nm, batched), id(nm.dim), id(nm.dim)))
+}
+
+// backIn: dW_in += d[q k v]ᵀ·x, db_in += Σ_t d[q k v][t] and, withDX,
+// dx = d[q k v]·W_in (see backward).
+func (attentionEmitter) backIn(p *plan, n *node, batched, withDX bool) []jen.Code {
+	nm := attentionNames(n)
+	id := jen.Id
+	size := threeD(nm).Op("*").Id(nm.dim)
+	dqkv := func() *jen.Statement { return attMat(p, nm, batched, nm.dqkv, jen.Parens(threeD(nm))) }
+	code := []jen.Code{
+		p.kernel("GemmTN").Call(flatParam(gf(nm.inW), size), dqkv(), attMat(p, nm, batched, n.in, id(nm.dim)), threeD(nm), id(nm.dim), attSteps(nm, batched)),
+	}
+	if n.Bias {
+		code = append(code, sumRowsOf(p, batched, nm.dqkv, id(nm.steps), threeD(nm), nm.inB))
+	}
+	if withDX && n.din != "" {
+		code = append(code, p.kernel("GemmNN").Call(attMat(p, nm, batched, n.din, id(nm.dim)), dqkv(), flatParam(pf(nm.inW), jen.Add(size).Clone()), attSteps(nm, batched), id(nm.dim), threeD(nm)))
+	}
+	return code
+}
+
+// backAttend: the heads of one sample, from dc to d[q k v] (see backward).
+func (attentionEmitter) backAttend(p *plan, n *node) []jen.Code {
+	nm := attentionNames(n)
+	id := jen.Id
+	code := []jen.Code{
 		p.buf(nm.dqkv).Op("=").Index(id(nm.steps).Op("*").Lit(3).Op("*").Id(nm.dim)).Add(p.elem()).Values(),
-	)
+	}
 	code = append(code, attViews(p, n, nm)...)
 	code = append(code,
 		viewAs(p, "dq", nm.dqkv, id(nm.steps), jen.Lit(3), id(nm.heads), id(nm.headDim)),
@@ -386,15 +495,7 @@ func (attentionEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 			),
 		),
 	}
-	code = append(code, attRows(n, nm, row...))
-	code = append(code, p.kernel("GemmTN").Call(flatParam(gf(nm.inW), inSize), whole(p, nm.dqkv), whole(p, n.in), threeD(nm), id(nm.dim), id(nm.steps)))
-	if n.Bias {
-		code = append(code, sumRows(p, nm.dqkv, id(nm.steps), threeD(nm), nm.inB))
-	}
-	if withDX && n.din != "" {
-		code = append(code, p.kernel("GemmNN").Call(whole(p, n.din), whole(p, nm.dqkv), flatParam(pf(nm.inW), jen.Add(inSize).Clone()), id(nm.steps), id(nm.dim), threeD(nm)))
-	}
-	return code
+	return append(code, attRows(n, nm, row...))
 }
 
 // flops: the four matrix products of every head (q·kᵀ and P·v over the

@@ -452,8 +452,8 @@ type Model struct {
 	qkv3  [BatchChunk][6144]float32 // q, k, v = x·in_proj_weightᵀ + in_proj_bias at every step
 	att3  [BatchChunk][4096]float32 // attention weights P = softmax(s·q·kᵀ) per head, kept for the backward pass
 	ctx3  [BatchChunk][2048]float32 // attention output of every head, before out_proj
-	dctx3 [2048]float32             // dL/d(attention output), scratch
-	dqkv3 [6144]float32             // dL/d(q, k, v), scratch
+	dctx3 [BatchChunk][2048]float32 // dL/d(attention output)
+	dqkv3 [BatchChunk][6144]float32 // dL/d(q, k, v)
 	dp3   [32]float32               // dL/dP of one row of attention weights, scratch
 	// h.0.res_1 (add [32 64]→[32 64]), spec line 14
 	a4 [BatchChunk][2048]float32 // output
@@ -484,8 +484,8 @@ type Model struct {
 	qkv10  [BatchChunk][6144]float32 // q, k, v = x·in_proj_weightᵀ + in_proj_bias at every step
 	att10  [BatchChunk][4096]float32 // attention weights P = softmax(s·q·kᵀ) per head, kept for the backward pass
 	ctx10  [BatchChunk][2048]float32 // attention output of every head, before out_proj
-	dctx10 [2048]float32             // dL/d(attention output), scratch
-	dqkv10 [6144]float32             // dL/d(q, k, v), scratch
+	dctx10 [BatchChunk][2048]float32 // dL/d(attention output)
+	dqkv10 [BatchChunk][6144]float32 // dL/d(q, k, v)
 	dp10   [32]float32               // dL/dP of one row of attention weights, scratch
 	// h.1.res_1 (add [32 64]→[32 64]), spec line 21
 	a11 [BatchChunk][2048]float32 // output
@@ -1091,47 +1091,49 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// h.0.attn (attention [32 64]→[32 64]), spec line 13
-	for row := 0; row < nb; row++ {
-		runtime.GemmNT32(m.qkv3[row][:], m.a2[row][:], unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), m.Params.H0AttnInProjBias[:], H0AttnSteps, 3*H0AttnDim, H0AttnDim)
-		qkv := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.qkv3[row]))
-		att := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.att3[row]))
-		cx := (*[H0AttnSteps][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.ctx3[row]))
-		for h := 0; h < H0AttnHeads; h++ {
-			for t := 0; t < H0AttnSteps; t++ {
-				p := &att[h][t]
-				cols := t + 1 // causal: step t attends to steps ≤ t only
-				q, c := &qkv[t][0][h], &cx[t][h]
-				for j := range cols {
-					k := &qkv[j][1][h]
-					var s float32
-					for d, v := range q {
-						s += v * k[d]
+	{
+		runtime.GemmNT32(unsafe.Slice(&m.qkv3[0][0], nb*H0AttnSteps*(3*H0AttnDim)), unsafe.Slice(&m.a2[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), m.Params.H0AttnInProjBias[:], nb*H0AttnSteps, 3*H0AttnDim, H0AttnDim)
+		for row := 0; row < nb; row++ {
+			qkv := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.qkv3[row]))
+			att := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.att3[row]))
+			cx := (*[H0AttnSteps][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.ctx3[row]))
+			for h := 0; h < H0AttnHeads; h++ {
+				for t := 0; t < H0AttnSteps; t++ {
+					p := &att[h][t]
+					cols := t + 1 // causal: step t attends to steps ≤ t only
+					q, c := &qkv[t][0][h], &cx[t][h]
+					for j := range cols {
+						k := &qkv[j][1][h]
+						var s float32
+						for d, v := range q {
+							s += v * k[d]
+						}
+						p[j] = s * H0AttnScale
 					}
-					p[j] = s * H0AttnScale
-				}
-				mx := p[0]
-				for _, s := range p[1:cols] {
-					mx = max(mx, s)
-				}
-				var sum float64
-				for j, s := range p[:cols] {
-					e := math.Exp(float64(s - mx))
-					p[j] = float32(e)
-					sum += e
-				}
-				r := float32(1 / sum)
-				*c = [H0AttnHeadDim]float32{}
-				for j := range cols {
-					p[j] *= r
-					a := p[j]
-					v := &qkv[j][2][h]
-					for d, vd := range v {
-						c[d] += a * vd
+					mx := p[0]
+					for _, s := range p[1:cols] {
+						mx = max(mx, s)
+					}
+					var sum float64
+					for j, s := range p[:cols] {
+						e := math.Exp(float64(s - mx))
+						p[j] = float32(e)
+						sum += e
+					}
+					r := float32(1 / sum)
+					*c = [H0AttnHeadDim]float32{}
+					for j := range cols {
+						p[j] *= r
+						a := p[j]
+						v := &qkv[j][2][h]
+						for d, vd := range v {
+							c[d] += a * vd
+						}
 					}
 				}
 			}
 		}
-		runtime.GemmNT32(m.a3[row][:], m.ctx3[row][:], unsafe.Slice(&m.Params.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), m.Params.H0AttnOutProjBias[:], H0AttnSteps, H0AttnDim, H0AttnDim)
+		runtime.GemmNT32(unsafe.Slice(&m.a3[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.ctx3[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.Params.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), m.Params.H0AttnOutProjBias[:], nb*H0AttnSteps, H0AttnDim, H0AttnDim)
 	}
 
 	// h.0.res_1 (add [32 64]→[32 64]), spec line 14
@@ -1235,47 +1237,49 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// h.1.attn (attention [32 64]→[32 64]), spec line 20
-	for row := 0; row < nb; row++ {
-		runtime.GemmNT32(m.qkv10[row][:], m.a9[row][:], unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), m.Params.H1AttnInProjBias[:], H1AttnSteps, 3*H1AttnDim, H1AttnDim)
-		qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv10[row]))
-		att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att10[row]))
-		cx := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.ctx10[row]))
-		for h := 0; h < H1AttnHeads; h++ {
-			for t := 0; t < H1AttnSteps; t++ {
-				p := &att[h][t]
-				cols := t + 1 // causal: step t attends to steps ≤ t only
-				q, c := &qkv[t][0][h], &cx[t][h]
-				for j := range cols {
-					k := &qkv[j][1][h]
-					var s float32
-					for d, v := range q {
-						s += v * k[d]
+	{
+		runtime.GemmNT32(unsafe.Slice(&m.qkv10[0][0], nb*H1AttnSteps*(3*H1AttnDim)), unsafe.Slice(&m.a9[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), m.Params.H1AttnInProjBias[:], nb*H1AttnSteps, 3*H1AttnDim, H1AttnDim)
+		for row := 0; row < nb; row++ {
+			qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv10[row]))
+			att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att10[row]))
+			cx := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.ctx10[row]))
+			for h := 0; h < H1AttnHeads; h++ {
+				for t := 0; t < H1AttnSteps; t++ {
+					p := &att[h][t]
+					cols := t + 1 // causal: step t attends to steps ≤ t only
+					q, c := &qkv[t][0][h], &cx[t][h]
+					for j := range cols {
+						k := &qkv[j][1][h]
+						var s float32
+						for d, v := range q {
+							s += v * k[d]
+						}
+						p[j] = s * H1AttnScale
 					}
-					p[j] = s * H1AttnScale
-				}
-				mx := p[0]
-				for _, s := range p[1:cols] {
-					mx = max(mx, s)
-				}
-				var sum float64
-				for j, s := range p[:cols] {
-					e := math.Exp(float64(s - mx))
-					p[j] = float32(e)
-					sum += e
-				}
-				r := float32(1 / sum)
-				*c = [H1AttnHeadDim]float32{}
-				for j := range cols {
-					p[j] *= r
-					a := p[j]
-					v := &qkv[j][2][h]
-					for d, vd := range v {
-						c[d] += a * vd
+					mx := p[0]
+					for _, s := range p[1:cols] {
+						mx = max(mx, s)
+					}
+					var sum float64
+					for j, s := range p[:cols] {
+						e := math.Exp(float64(s - mx))
+						p[j] = float32(e)
+						sum += e
+					}
+					r := float32(1 / sum)
+					*c = [H1AttnHeadDim]float32{}
+					for j := range cols {
+						p[j] *= r
+						a := p[j]
+						v := &qkv[j][2][h]
+						for d, vd := range v {
+							c[d] += a * vd
+						}
 					}
 				}
 			}
 		}
-		runtime.GemmNT32(m.a10[row][:], m.ctx10[row][:], unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), m.Params.H1AttnOutProjBias[:], H1AttnSteps, H1AttnDim, H1AttnDim)
+		runtime.GemmNT32(unsafe.Slice(&m.a10[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.ctx10[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), m.Params.H1AttnOutProjBias[:], nb*H1AttnSteps, H1AttnDim, H1AttnDim)
 	}
 
 	// h.1.res_1 (add [32 64]→[32 64]), spec line 21
@@ -1565,19 +1569,21 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// h.1.attn (attention [32 64]→[32 64]), spec line 20
 	{
+		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), unsafe.Slice(&m.d10[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.ctx10[0][0], nb*H1AttnSteps*H1AttnDim), H1AttnDim, H1AttnDim, nb*H1AttnSteps)
 		for row := 0; row < nb; row++ {
-			runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), m.d10[row][:], m.ctx10[row][:], H1AttnDim, H1AttnDim, H1AttnSteps)
 			for _, r := range (*[H1AttnSteps][H1AttnDim]float32)(unsafe.Pointer(&m.d10[row])) {
 				for o, g := range r {
 					m.Grads.H1AttnOutProjBias[o] += g
 				}
 			}
-			runtime.GemmNN32(m.dctx10[:], m.d10[row][:], unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), H1AttnSteps, H1AttnDim, H1AttnDim)
-			m.dqkv10 = [H1AttnSteps * 3 * H1AttnDim]float32{}
+		}
+		runtime.GemmNN32(unsafe.Slice(&m.dctx10[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.d10[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), nb*H1AttnSteps, H1AttnDim, H1AttnDim)
+		for row := 0; row < nb; row++ {
+			m.dqkv10[row] = [H1AttnSteps * 3 * H1AttnDim]float32{}
 			qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv10[row]))
 			att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att10[row]))
-			dq := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dqkv10))
-			dc := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dctx10))
+			dq := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dqkv10[row]))
+			dc := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dctx10[row]))
 			dp := &m.dp10
 			for h := 0; h < H1AttnHeads; h++ {
 				for t := 0; t < H1AttnSteps; t++ {
@@ -1607,14 +1613,16 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), m.dqkv10[:], m.a9[row][:], 3*H1AttnDim, H1AttnDim, H1AttnSteps)
-			for _, r := range (*[H1AttnSteps][3 * H1AttnDim]float32)(unsafe.Pointer(&m.dqkv10)) {
+		}
+		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), unsafe.Slice(&m.dqkv10[0][0], nb*H1AttnSteps*(3*H1AttnDim)), unsafe.Slice(&m.a9[0][0], nb*H1AttnSteps*H1AttnDim), 3*H1AttnDim, H1AttnDim, nb*H1AttnSteps)
+		for row := 0; row < nb; row++ {
+			for _, r := range (*[H1AttnSteps][3 * H1AttnDim]float32)(unsafe.Pointer(&m.dqkv10[row])) {
 				for o, g := range r {
 					m.Grads.H1AttnInProjBias[o] += g
 				}
 			}
-			runtime.GemmNN32(m.d9[row][:], m.dqkv10[:], unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), H1AttnSteps, H1AttnDim, 3*H1AttnDim)
 		}
+		runtime.GemmNN32(unsafe.Slice(&m.d9[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.dqkv10[0][0], nb*H1AttnSteps*(3*H1AttnDim)), unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), nb*H1AttnSteps, H1AttnDim, 3*H1AttnDim)
 	}
 
 	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 19
@@ -1745,19 +1753,21 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// h.0.attn (attention [32 64]→[32 64]), spec line 13
 	{
+		runtime.GemmTN32(unsafe.Slice(&m.Grads.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), unsafe.Slice(&m.d3[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.ctx3[0][0], nb*H0AttnSteps*H0AttnDim), H0AttnDim, H0AttnDim, nb*H0AttnSteps)
 		for row := 0; row < nb; row++ {
-			runtime.GemmTN32(unsafe.Slice(&m.Grads.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), m.d3[row][:], m.ctx3[row][:], H0AttnDim, H0AttnDim, H0AttnSteps)
 			for _, r := range (*[H0AttnSteps][H0AttnDim]float32)(unsafe.Pointer(&m.d3[row])) {
 				for o, g := range r {
 					m.Grads.H0AttnOutProjBias[o] += g
 				}
 			}
-			runtime.GemmNN32(m.dctx3[:], m.d3[row][:], unsafe.Slice(&m.Params.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), H0AttnSteps, H0AttnDim, H0AttnDim)
-			m.dqkv3 = [H0AttnSteps * 3 * H0AttnDim]float32{}
+		}
+		runtime.GemmNN32(unsafe.Slice(&m.dctx3[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.d3[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.Params.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), nb*H0AttnSteps, H0AttnDim, H0AttnDim)
+		for row := 0; row < nb; row++ {
+			m.dqkv3[row] = [H0AttnSteps * 3 * H0AttnDim]float32{}
 			qkv := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.qkv3[row]))
 			att := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.att3[row]))
-			dq := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.dqkv3))
-			dc := (*[H0AttnSteps][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.dctx3))
+			dq := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.dqkv3[row]))
+			dc := (*[H0AttnSteps][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.dctx3[row]))
 			dp := &m.dp3
 			for h := 0; h < H0AttnHeads; h++ {
 				for t := 0; t < H0AttnSteps; t++ {
@@ -1787,14 +1797,16 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			runtime.GemmTN32(unsafe.Slice(&m.Grads.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), m.dqkv3[:], m.a2[row][:], 3*H0AttnDim, H0AttnDim, H0AttnSteps)
-			for _, r := range (*[H0AttnSteps][3 * H0AttnDim]float32)(unsafe.Pointer(&m.dqkv3)) {
+		}
+		runtime.GemmTN32(unsafe.Slice(&m.Grads.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), unsafe.Slice(&m.dqkv3[0][0], nb*H0AttnSteps*(3*H0AttnDim)), unsafe.Slice(&m.a2[0][0], nb*H0AttnSteps*H0AttnDim), 3*H0AttnDim, H0AttnDim, nb*H0AttnSteps)
+		for row := 0; row < nb; row++ {
+			for _, r := range (*[H0AttnSteps][3 * H0AttnDim]float32)(unsafe.Pointer(&m.dqkv3[row])) {
 				for o, g := range r {
 					m.Grads.H0AttnInProjBias[o] += g
 				}
 			}
-			runtime.GemmNN32(m.d2[row][:], m.dqkv3[:], unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), H0AttnSteps, H0AttnDim, 3*H0AttnDim)
 		}
+		runtime.GemmNN32(unsafe.Slice(&m.d2[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.dqkv3[0][0], nb*H0AttnSteps*(3*H0AttnDim)), unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), nb*H0AttnSteps, H0AttnDim, 3*H0AttnDim)
 	}
 
 	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 12
@@ -2033,12 +2045,12 @@ func (m *Model) backward(needDX bool) {
 				m.Grads.H1AttnOutProjBias[o] += g
 			}
 		}
-		runtime.GemmNN32(m.dctx10[:], m.d10[row][:], unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), H1AttnSteps, H1AttnDim, H1AttnDim)
-		m.dqkv10 = [H1AttnSteps * 3 * H1AttnDim]float32{}
+		runtime.GemmNN32(m.dctx10[row][:], m.d10[row][:], unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), H1AttnSteps, H1AttnDim, H1AttnDim)
+		m.dqkv10[row] = [H1AttnSteps * 3 * H1AttnDim]float32{}
 		qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv10[row]))
 		att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att10[row]))
-		dq := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dqkv10))
-		dc := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dctx10))
+		dq := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dqkv10[row]))
+		dc := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dctx10[row]))
 		dp := &m.dp10
 		for h := 0; h < H1AttnHeads; h++ {
 			for t := 0; t < H1AttnSteps; t++ {
@@ -2068,13 +2080,13 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), m.dqkv10[:], m.a9[row][:], 3*H1AttnDim, H1AttnDim, H1AttnSteps)
-		for _, r := range (*[H1AttnSteps][3 * H1AttnDim]float32)(unsafe.Pointer(&m.dqkv10)) {
+		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), m.dqkv10[row][:], m.a9[row][:], 3*H1AttnDim, H1AttnDim, H1AttnSteps)
+		for _, r := range (*[H1AttnSteps][3 * H1AttnDim]float32)(unsafe.Pointer(&m.dqkv10[row])) {
 			for o, g := range r {
 				m.Grads.H1AttnInProjBias[o] += g
 			}
 		}
-		runtime.GemmNN32(m.d9[row][:], m.dqkv10[:], unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), H1AttnSteps, H1AttnDim, 3*H1AttnDim)
+		runtime.GemmNN32(m.d9[row][:], m.dqkv10[row][:], unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), H1AttnSteps, H1AttnDim, 3*H1AttnDim)
 	}
 
 	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 19
@@ -2211,12 +2223,12 @@ func (m *Model) backward(needDX bool) {
 				m.Grads.H0AttnOutProjBias[o] += g
 			}
 		}
-		runtime.GemmNN32(m.dctx3[:], m.d3[row][:], unsafe.Slice(&m.Params.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), H0AttnSteps, H0AttnDim, H0AttnDim)
-		m.dqkv3 = [H0AttnSteps * 3 * H0AttnDim]float32{}
+		runtime.GemmNN32(m.dctx3[row][:], m.d3[row][:], unsafe.Slice(&m.Params.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), H0AttnSteps, H0AttnDim, H0AttnDim)
+		m.dqkv3[row] = [H0AttnSteps * 3 * H0AttnDim]float32{}
 		qkv := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.qkv3[row]))
 		att := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.att3[row]))
-		dq := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.dqkv3))
-		dc := (*[H0AttnSteps][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.dctx3))
+		dq := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.dqkv3[row]))
+		dc := (*[H0AttnSteps][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.dctx3[row]))
 		dp := &m.dp3
 		for h := 0; h < H0AttnHeads; h++ {
 			for t := 0; t < H0AttnSteps; t++ {
@@ -2246,13 +2258,13 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		runtime.GemmTN32(unsafe.Slice(&m.Grads.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), m.dqkv3[:], m.a2[row][:], 3*H0AttnDim, H0AttnDim, H0AttnSteps)
-		for _, r := range (*[H0AttnSteps][3 * H0AttnDim]float32)(unsafe.Pointer(&m.dqkv3)) {
+		runtime.GemmTN32(unsafe.Slice(&m.Grads.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), m.dqkv3[row][:], m.a2[row][:], 3*H0AttnDim, H0AttnDim, H0AttnSteps)
+		for _, r := range (*[H0AttnSteps][3 * H0AttnDim]float32)(unsafe.Pointer(&m.dqkv3[row])) {
 			for o, g := range r {
 				m.Grads.H0AttnInProjBias[o] += g
 			}
 		}
-		runtime.GemmNN32(m.d2[row][:], m.dqkv3[:], unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), H0AttnSteps, H0AttnDim, 3*H0AttnDim)
+		runtime.GemmNN32(m.d2[row][:], m.dqkv3[row][:], unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), H0AttnSteps, H0AttnDim, 3*H0AttnDim)
 	}
 
 	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 12
