@@ -55,8 +55,17 @@ func hasTrainBatch(m *spec.Model) bool {
 		if n.Kind == spec.KindDropout {
 			return false
 		}
+		if mk, ok := n.emit.(maskDrawer); ok && mk.drawsMasks(n) {
+			return false
+		}
 	}
 	return !p.coupled // batchnorm: one batch is not the samples one by one
+}
+
+// maskDrawer is implemented by kinds other than dropout that may draw
+// dropout masks (attention, on its weights).
+type maskDrawer interface {
+	drawsMasks(n *node) bool
 }
 
 // rowBytes is the memory of one row of the per-row buffers.

@@ -1,11 +1,13 @@
 package gen
 
 import (
+	"flag"
 	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +16,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// gradCaseFilter narrows TestGradientsAllKinds to the cases whose names
+// match it: go test ./gen -run TestGradientsAllKinds -gradcases attention
+var gradCaseFilter = flag.String("gradcases", "", "check only the gradCases whose names match this regexp")
 
 // gradCases cover every layer kind and option: each is generated as a float64
 // package, compiled into one program and checked against central differences
@@ -459,6 +465,92 @@ layers:
   - {type: flatten}
   - {type: dense, units: 2}
 loss: softmax_cross_entropy`},
+	// attention: PyTorch's nn.MultiheadAttention as self-attention; with
+	// causal, row t of the weights reads steps ≤ t only.
+	{"attention_1head", `
+input: [4, 6]
+layers:
+  - {name: attn, type: attention, heads: 1}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"attention_2heads_causal_per_step_ce", `
+input: [5, 8]
+layers:
+  - {name: attn, type: attention, heads: 2, causal: true}
+  - {type: dense, units: 4}
+loss: softmax_cross_entropy`},
+	{"attention_4heads_causal_nobias", `
+input: [6, 8]
+layers:
+  - {type: dense, units: 8, activation: tanh}
+  - {name: attn, type: attention, heads: 4, causal: true, bias: false}
+  - {type: flatten}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"attention_2heads_nobias", `
+input: [3, 4]
+layers:
+  - {name: attn, type: attention, heads: 2, bias: false}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"attention_4heads_wide", `
+input: [7, 16]
+layers:
+  - {name: attn, type: attention, heads: 4}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: mse`},
+	// dropout on the attention weights: the check program fixes the masks.
+	{"attention_dropout_causal", `
+input: [5, 6]
+layers:
+  - {name: attn, type: attention, heads: 2, causal: true, dropout: 0.3}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
+	{"attention_dropout_1head", `
+input: [4, 4]
+layers:
+  - {name: attn, type: attention, heads: 1, dropout: 0.5}
+  - {type: flatten}
+  - {type: dense, units: 2}
+loss: mse`},
+	{"positional_embedding", `
+input: [4, 5]
+layers:
+  - {name: pos, type: positional_embedding}
+  - {type: dense, units: 3, activation: tanh}
+loss: mse`},
+	// A pre-norm transformer block (GPT-2's order) with a per-step
+	// classification head: x + attn(ln1(x)), then h + mlp(ln2(h)).
+	{"transformer_block_causal", `
+input: [5, 8]
+layers:
+  - {name: pos, type: positional_embedding}
+  - {name: ln1, type: layernorm}
+  - {name: attn, type: attention, heads: 2, causal: true}
+  - {name: res1, type: add, inputs: [attn, pos]}
+  - {name: ln2, type: layernorm}
+  - {name: fc, type: dense, units: 16, activation: gelu}
+  - {name: proj, type: dense, units: 8}
+  - {name: res2, type: add, inputs: [proj, res1]}
+  - {name: head, type: dense, units: 6}
+loss: softmax_cross_entropy`},
+	{"transformer_block_tokens", `
+input: [6]
+layers:
+  - {name: wte, type: embedding, vocab: 7, dim: 8}
+  - {name: wpe, type: positional_embedding}
+  - {name: ln1, type: layernorm}
+  - {name: attn, type: attention, heads: 4, causal: true, dropout: 0.1}
+  - {name: res1, type: add, inputs: [attn, wpe]}
+  - {name: ln2, type: layernorm}
+  - {name: fc, type: dense, units: 16, activation: gelu}
+  - {name: proj, type: dense, units: 8}
+  - {name: res2, type: add, inputs: [proj, res1]}
+  - {name: lnf, type: layernorm}
+  - {name: head, type: dense, units: 7}
+loss: softmax_cross_entropy`},
 }
 
 // TestGradientsAllKinds generates every case into one temporary module that
@@ -471,7 +563,19 @@ func TestGradientsAllKinds(t *testing.T) {
 	}
 	const trials = 3
 	cm := newCheckModule(t)
-	for _, c := range gradCases {
+	cases := gradCases
+	if *gradCaseFilter != "" {
+		re, err := regexp.Compile(*gradCaseFilter)
+		require.NoError(t, err)
+		cases = nil
+		for _, c := range gradCases {
+			if re.MatchString(c.name) {
+				cases = append(cases, c)
+			}
+		}
+		require.NotEmpty(t, cases, "no case matches -gradcases %s", *gradCaseFilter)
+	}
+	for _, c := range cases {
 		m, err := spec.Parse(c.name+".yaml", []byte("name: "+c.name+"\ndtype: float64"+c.yaml))
 		require.NoError(t, err, c.name)
 		_, err = cm.add(c.name, m)
@@ -484,14 +588,14 @@ func TestGradientsAllKinds(t *testing.T) {
 	}
 	reports, _ := parseCheckOutput(out)
 	var names strings.Builder
-	for i, c := range gradCases {
+	for i, c := range cases {
 		fmt.Fprintf(&names, "c%d: %s\n", i, c.name)
 	}
 	failed, _ := resolveFailures(t, cm, out, trials, 1, CheckOptions{}, &names)
 	assert.Empty(t, failed)
-	assert.Equal(t, trials*len(gradCases), strings.Count(out, " trial "))
+	assert.Equal(t, trials*len(cases), strings.Count(out, " trial "))
 	batched := 0
-	for i, c := range gradCases {
+	for i, c := range cases {
 		assert.Equal(t, trials, reports[c.name], c.name)
 		assert.Contains(t, out, "== "+c.name+" trial 3\n", c.name)
 		if hasTrainBatch(cm.targets[i].Model) {
@@ -499,7 +603,9 @@ func TestGradientsAllKinds(t *testing.T) {
 			batched++
 		}
 	}
-	assert.GreaterOrEqual(t, batched, 10, "cases with whole-batch training")
+	if *gradCaseFilter == "" {
+		assert.GreaterOrEqual(t, batched, 10, "cases with whole-batch training")
+	}
 }
 
 // checkModule is a temporary module "check" that uses this repository

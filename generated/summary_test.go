@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/bpgen/bpgen/gen"
+	"github.com/bpgen/bpgen/generated/char_gpt"
 	"github.com/bpgen/bpgen/generated/char_lm"
 	"github.com/bpgen/bpgen/generated/conv_tiny"
 	"github.com/bpgen/bpgen/generated/mnist_cnn"
@@ -28,6 +29,7 @@ func TestSummaryMemory(t *testing.T) {
 		{"../testdata/mnist_cnn.yaml", unsafe.Sizeof(mnist_cnn.Model{})},
 		{"../testdata/conv_tiny.yaml", unsafe.Sizeof(conv_tiny.Model{})},
 		{"../testdata/char_lm.yaml", unsafe.Sizeof(char_lm.Model{})},
+		{"char_gpt/char_gpt.yaml", unsafe.Sizeof(char_gpt.Model{})}, // attention weights, scratch
 	} {
 		m, err := spec.ParseFile(c.spec)
 		require.NoError(t, err)

@@ -295,7 +295,7 @@ func TestGraphErrorMessages(t *testing.T) {
 		{"typo of input", spec("[4]", "  - {type: relu}\n  - {type: add, inputs: [layers.0, inptu]}\n"),
 			`m.yaml:5:36: layer 1 (add): inputs: unknown layer "inptu"; expected input or the name of an earlier layer (did you mean "input"?)`},
 		{"reading a layer of unknown type: no cascade", spec("[4]", "  - {type: dens, units: 4}\n  - {type: relu, inputs: [layers.0]}\n  - {type: add, inputs: [layers.1, input]}\n"),
-			`m.yaml:4:12: layer 0: unknown type "dens"; expected one of add, avgpool1d, avgpool2d, batchnorm, concat, conv1d, conv2d, dense, dropout, elu, embedding, flatten, gelu, global_avgpool1d, global_avgpool2d, gru, layernorm, leaky_relu, linear, lstm, maxpool1d, maxpool2d, multiply, relu, relu6, rnn, sigmoid, softmax, softplus, tanh (did you mean "dense"?)`},
+			`m.yaml:4:12: layer 0: unknown type "dens"; expected one of add, attention, avgpool1d, avgpool2d, batchnorm, concat, conv1d, conv2d, dense, dropout, elu, embedding, flatten, gelu, global_avgpool1d, global_avgpool2d, gru, layernorm, leaky_relu, linear, lstm, maxpool1d, maxpool2d, multiply, positional_embedding, relu, relu6, rnn, sigmoid, softmax, softplus, tanh (did you mean "dense"?)`},
 		{"an unknown reference hides the unused check", spec("[4]", "  - {name: a, type: relu}\n  - {name: b, type: relu, inputs: [input]}\n  - {type: add, inputs: [b, c]}\n"),
 			`m.yaml:6:29: layer 2 (add): inputs: unknown layer "c"; expected input or the name of an earlier layer (did you mean "b"?)`},
 		{"sequences concat on features by default", spec("[3, 4]", "  - {name: a, type: dense, units: 2}\n  - {type: concat, inputs: [a, input]}\n  - {type: layernorm}\n  - {type: conv1d, filters: 2, kernel: 7}\n"),

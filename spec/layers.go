@@ -34,6 +34,7 @@ var layerKinds = func() map[string]Kind {
 		"batchnorm": KindBatchNorm, "layernorm": KindLayerNorm,
 		"conv1d": KindConv1D, "maxpool1d": KindMaxPool1D, "avgpool1d": KindAvgPool1D,
 		"global_avgpool1d": KindGlobalAvgPool1D,
+		"attention":        KindAttention, "positional_embedding": KindPositionalEmbedding,
 	}
 	for name := range activations {
 		m[name] = KindActivation
@@ -69,6 +70,9 @@ var layerKeys = map[Kind][]string{
 	KindMaxPool1D:       {"type", "name", "inputs", "size", "stride", "padding"},
 	KindAvgPool1D:       {"type", "name", "inputs", "size", "stride", "padding", "count_include_pad"},
 	KindGlobalAvgPool1D: {"type", "name", "inputs"},
+
+	KindAttention:           {"type", "name", "inputs", "heads", "causal", "bias", "dropout"},
+	KindPositionalEmbedding: {"type", "name", "inputs"},
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -240,6 +244,10 @@ func (c *checker) layer(i int, item *yaml.Node, g *graph, ls []*layer, modelIn S
 		c.pool1d(f, l, in)
 	case KindGlobalAvgPool1D:
 		c.globalAvgPool1d(f, l, in)
+	case KindAttention:
+		c.attention(f, l, in, signal && refs != nil)
+	case KindPositionalEmbedding:
+		c.positionalEmbedding(f, l, in, signal && refs != nil)
 	}
 	switch kind {
 	case KindConv1D, KindMaxPool1D, KindAvgPool1D:

@@ -72,6 +72,10 @@ const (
 	KindMaxPool1D       Kind = "maxpool1d"        // [C, L] → [C, Lo]
 	KindAvgPool1D       Kind = "avgpool1d"        // [C, L] → [C, Lo]
 	KindGlobalAvgPool1D Kind = "global_avgpool1d" // [C, L] → [C]
+
+	// Transformer layers over a sequence [T, D].
+	KindAttention           Kind = "attention"            // [T, D] → [T, D]: multi-head self-attention
+	KindPositionalEmbedding Kind = "positional_embedding" // [T, D] → [T, D]: adds a learned [T, D] table
 )
 
 // Activation is an elementwise (or, for softmax, vector-wise) activation function.
@@ -119,7 +123,7 @@ type Node struct {
 	// lstm and gru have their fixed sigmoid gates and tanh, embedding none.
 	Act Act
 
-	// dropout
+	// dropout; attention: dropout on the attention weights (its dropout: key)
 	Rate float64 // probability of dropping an element, in [0, 1)
 
 	// conv2d (Filters, Kernel, Stride, Dilation, Pad, Bias, Act) and
@@ -171,6 +175,16 @@ type Node struct {
 	Eps      float64
 	Affine   bool
 	Momentum float64
+
+	// attention (PyTorch's nn.MultiheadAttention(D, Heads, dropout=Rate,
+	// bias=Bias, batch_first=True) called as self-attention mha(x, x, x)):
+	// [T, D] → [T, D] with Heads heads of D/Heads features each (Heads
+	// divides D). Causal (default false) lets step t attend to steps ≤ t
+	// only. Bias (default true) adds in_proj_bias and out_proj.bias; Rate
+	// (default 0) drops attention weights in training mode.
+	// positional_embedding uses none of the fields: its table is [T, D].
+	Heads  int
+	Causal bool
 }
 
 // Loss is the training loss, a mean over the batch (PyTorch's default reduction).

@@ -149,13 +149,15 @@ func (c *checker) sequenceOutput(f *fields, steps, features int) Shape {
 // endAct returns the function whose values leave node n: the activation of a
 // dense, conv2d, activation or rnn layer; tanh for lstm and gru, whose
 // outputs o·tanh(c) and (1−z)·n + z·h stay in (−1, 1); linear for an
-// embedding, whose output is a row of its weight, and for merges and
-// normalisation layers.
+// embedding, whose output is a row of its weight, for merges and
+// normalisation layers, and for attention and positional_embedding (linear
+// maps of their inputs at the end).
 func endAct(n *Node) Activation {
 	switch n.Kind {
 	case KindLSTM, KindGRU:
 		return ActTanh
-	case KindEmbedding, KindAdd, KindMultiply, KindConcat, KindBatchNorm, KindLayerNorm:
+	case KindEmbedding, KindAdd, KindMultiply, KindConcat, KindBatchNorm, KindLayerNorm,
+		KindAttention, KindPositionalEmbedding:
 		return ActLinear
 	}
 	return n.Act.Fn

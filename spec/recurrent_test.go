@@ -215,7 +215,7 @@ func TestSequenceErrorMessages(t *testing.T) {
 		{"rnn alpha", spec("[5, 3]", "  - {type: rnn, units: 2, activation: relu, alpha: 0.1}\n", "mse"),
 			`m.yaml:4:45: layer 0 (rnn): unknown key "alpha"; expected one of activation, bias, inputs, name, return_sequences, type, units`},
 		{"upper-case type", spec("[5, 3]", "  - {type: LSTM, units: 2}\n", "mse"),
-			`m.yaml:4:12: layer 0: unknown type "LSTM"; expected one of add, avgpool1d, avgpool2d, batchnorm, concat, conv1d, conv2d, dense, dropout, elu, embedding, flatten, gelu, global_avgpool1d, global_avgpool2d, gru, layernorm, leaky_relu, linear, lstm, maxpool1d, maxpool2d, multiply, relu, relu6, rnn, sigmoid, softmax, softplus, tanh (did you mean "lstm"?)`},
+			`m.yaml:4:12: layer 0: unknown type "LSTM"; expected one of add, attention, avgpool1d, avgpool2d, batchnorm, concat, conv1d, conv2d, dense, dropout, elu, embedding, flatten, gelu, global_avgpool1d, global_avgpool2d, gru, layernorm, leaky_relu, linear, lstm, maxpool1d, maxpool2d, multiply, positional_embedding, relu, relu6, rnn, sigmoid, softmax, softplus, tanh (did you mean "lstm"?)`},
 		{"embedding vocab 0", spec("[5]", "  - {type: embedding, vocab: 0, dim: 2}\n", "mse"),
 			"m.yaml:4:30: layer 0 (embedding): vocab: expected a positive integer, got 0"},
 		{"embedding dim a float", spec("[5]", "  - {type: embedding, vocab: 3, dim: 2.5}\n", "mse"),
