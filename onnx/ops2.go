@@ -333,13 +333,14 @@ func (im *importer) batchnorm(n *pb.NodeProto, x *value, ins []*value, a *attrs)
 		}
 	}
 	eps := a.float("epsilon", 1e-5)
-	mom := 1 - float64(a.float("momentum", 0.9))
+	am := a.float("momentum", 0.9)
+	mom := 1 - float64(am)
 	l := &layer{kind: "batchnorm", name: nameFor(n, n.Input[1]), out: x.shape}
 	if eps != 1e-5 {
 		l.keys = append(l.keys, kv{"eps", fmtFloat(eps)})
 	}
 	if math.Abs(mom-0.1) > 1e-6 {
-		l.keys = append(l.keys, kv{"momentum", strconv.FormatFloat(mom, 'g', 6, 64)})
+		l.keys = append(l.keys, kv{"momentum", momentumText(am)})
 	}
 	l.tensors = []wtensor{{"weight", []int{c}, t[0]}, {"bias", []int{c}, t[1]}, {"running_mean", []int{c}, t[2]}, {"running_var", []int{c}, t[3]}}
 	return im.add(n, l, x), nil
@@ -674,4 +675,18 @@ func (im *importer) recurrent(n *pb.NodeProto, x *value, ins []*value, a *attrs)
 		outs[1] = v
 	}
 	return outs, nil
+}
+
+// momentumText is PyTorch's momentum for ONNX's float32 momentum a (which is
+// 1 − PyTorch's): the shortest decimal m with float32(1 − m) == a, so that
+// 0.01 exported as float32(0.99) comes back as 0.01 and not 0.00999999.
+func momentumText(a float32) string {
+	m := 1 - float64(a)
+	for prec := 1; prec <= 17; prec++ {
+		s := strconv.FormatFloat(m, 'g', prec, 64)
+		if d, err := strconv.ParseFloat(s, 64); err == nil && float32(1-d) == a {
+			return s
+		}
+	}
+	return strconv.FormatFloat(m, 'g', -1, 64)
 }
