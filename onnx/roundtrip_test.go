@@ -2,7 +2,6 @@ package onnx_test
 
 import (
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -79,13 +78,5 @@ func TestRoundTripExamples(t *testing.T) {
 			require.NoError(t, err, "%s", r.Spec)
 			assert.Equal(t, networkOf(m), networkOf(back), "%s", r.Spec)
 		})
-	}
-}
-
-// TestMomentumText checks that batchnorm momenta survive the float32 of
-// ONNX's attribute (1 − momentum) with their shortest decimal.
-func TestMomentumText(t *testing.T) {
-	for _, m := range []float64{0.1, 0.01, 0.3, 0.001, 0.12345, 0.5} {
-		assert.Equal(t, strconv.FormatFloat(m, 'g', -1, 64), momentumText(float32(1-m)), "%v", m)
 	}
 }
