@@ -517,3 +517,6 @@ func (attentionEmitter) flops(n *node) int64 {
 	}
 	return f
 }
+
+// batchPays: the four projections run as GEMMs over the whole chunk.
+func (attentionEmitter) batchPays(*node) bool { return true }

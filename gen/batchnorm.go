@@ -272,3 +272,6 @@ func (batchnormEmitter) backwardRows(p *plan, n *node, rows jen.Code, withDX boo
 // flops: 4 per element: subtract the mean, scale, multiply by γ, add β (the
 // batch statistics of training add about as many again).
 func (batchnormEmitter) flops(n *node) int64 { return 4 * int64(n.outSize) }
+
+// batchPays: batchnorm needs the whole batch; Fit always trains it batched.
+func (batchnormEmitter) batchPays(*node) bool { return true }

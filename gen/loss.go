@@ -221,6 +221,9 @@ func genTraining(f *jen.File, p *plan) {
 		jen.Id("Seed"):      u64(t.Seed),
 		jen.Id("Optimizer"): jen.Qual(rtPath, "OptimizerConfig").Values(optVals),
 	}
+	if p.wholeBatchFaster() {
+		cfg[jen.Id("WholeBatch")] = jen.True()
+	}
 	addF(cfg, "ValidationSplit", t.ValidationSplit)
 	addF(cfg, "ClipNorm", t.ClipNorm)
 	if s := t.Schedule; s.Type != "" {
@@ -241,6 +244,10 @@ func genTraining(f *jen.File, p *plan) {
 		cfg[jen.Id("EarlyStopping")] = jen.Qual(rtPath, "EarlyStopping").Values(ev)
 	}
 	f.Comment("DefaultTrainConfig returns the spec's optimizer and train settings.")
+	if p.wholeBatchFaster() {
+		f.Comment("WholeBatch is on: the network has layers with whole-chunk kernels, so Fit")
+		f.Comment("trains through TrainBatch, which measured faster than TrainStep per sample.")
+	}
 	f.Func().Id("DefaultTrainConfig").Params().Qual(rtPath, "TrainConfig").Block(
 		jen.Return(jen.Qual(rtPath, "TrainConfig").Values(cfg)),
 	)
