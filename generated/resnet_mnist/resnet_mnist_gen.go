@@ -25,16 +25,14 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 19706
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
-	Conv1InC       = 1
-	Conv1InH       = 28
-	Conv1InW       = 28
-	Conv1Filters   = 16
-	Conv1KH        = 3
-	Conv1KW        = 3
-	Conv1OutH      = 28
-	Conv1OutW      = 28
-	Conv1Patch     = 9   // (C/G)·KH·KW: inputs of one output element
-	Conv1Positions = 784 // OutH·OutW: output elements of one filter
+	Conv1InC     = 1
+	Conv1InH     = 28
+	Conv1InW     = 28
+	Conv1Filters = 16
+	Conv1KH      = 3
+	Conv1KW      = 3
+	Conv1OutH    = 28
+	Conv1OutW    = 28
 	// bn1 (batchnorm [16 28 28]→[16 28 28]), spec line 12
 	Bn1Channels  = 16  // channels of bn1
 	Bn1Positions = 784 // positions per channel of a sample of bn1
@@ -457,13 +455,10 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
-	a0     [BatchChunk][12544]float32     // output
-	d0     [BatchChunk][12544]float32     // dL/doutput
-	xp0    [BatchChunk][1][30][30]float32 // zero-padded input
-	dxp0   [1][30][30]float32             // dL/d(padded input)
-	cols0  [9][784]float32                // im2col of one sample's padded input (batched pass)
-	dcols0 [9][784]float32                // dL/dcols of one sample (batched pass)
-	gwt0   [144]float32                   // one sample's dL/dW (batched pass)
+	a0   [BatchChunk][12544]float32     // output
+	d0   [BatchChunk][12544]float32     // dL/doutput
+	xp0  [BatchChunk][1][30][30]float32 // zero-padded input
+	dxp0 [1][30][30]float32             // dL/d(padded input)
 	// bn1 (batchnorm [16 28 28]→[16 28 28]), spec line 12
 	a1    [BatchChunk][12544]float32 // output
 	d1    [BatchChunk][12544]float32 // dL/doutput
@@ -1385,7 +1380,6 @@ func (m *Model) forwardBatch(nb int) {
 
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
 	{
-		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		for row := 0; row < nb; row++ {
 			x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
 			xp := &m.xp0[row]
@@ -1394,17 +1388,15 @@ func (m *Model) forwardBatch(nb int) {
 					*(*[28]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+			z := (*[16][28][28]float32)(unsafe.Pointer(&m.a0[row]))
+			taps := [9]int32{0, 1, 2, 30, 31, 32, 60, 61, 62}
+			xpf := unsafe.Slice(&xp[0][0][0], 900)
+			for f := 0; f < Conv1Filters; f++ {
+				w := unsafe.Slice(&m.Params.Conv1Weight[f][0][0][0], 9)
 				for oh := 0; oh < Conv1OutH; oh++ {
-					r := (*[28]float32)(xp[c][oh+kh][kw:])
-					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-					*d = *r
+					runtime.ShiftSum32(z[f][oh][:], xpf[oh*30:], taps[:], w, 28, 0)
 				}
 			}
-			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-			runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
 		}
 	}
 
@@ -2596,38 +2588,22 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
 	{
 		if needDX {
-			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
-			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						r := (*[28]float32)(xp[c][oh+kh][kw:])
-						d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-						*d = *r
-					}
-				}
-				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-				dzf := m.d0[row][:]
-				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
-				dcols := &m.dcols0
-				*dcols = [Conv1Patch][Conv1Positions]float32{}
-				dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
-				runtime.GemmTN32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
+				dz := (*[16][28][28]float32)(unsafe.Pointer(&m.d0[row]))
 				dxp := &m.dxp0
 				*dxp = [1][30][30]float32{}
-				for ki := range dcols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						dr := (*[28]float32)(dxp[c][oh+kh][kw:])
-						d := (*[Conv1OutW]float32)(dcols[ki][oh*Conv1OutW:])
-						for ow, v := range d {
-							dr[ow] += v
+				xpf := unsafe.Slice(&xp[0][0][0], 900)
+				dzf := unsafe.Slice(&dz[0][0][0], 12544)
+				dxpf := unsafe.Slice(&dxp[0][0][0], 900)
+				for f := 0; f < Conv1Filters; f++ {
+					for c := 0; c < Conv1InC; c++ {
+						for kh := 0; kh < Conv1KH; kh++ {
+							for kw := 0; kw < Conv1KW; kw++ {
+								wv := m.Params.Conv1Weight[f][c][kh][kw]
+								m.Grads.Conv1Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*30+kh)*30+kw:], 30, 28, 28)
+								runtime.AxpyRows32(wv, dzf[f*784:], 28, dxpf[(c*30+kh)*30+kw:], 30, 28, 28)
+							}
 						}
 					}
 				}
@@ -2639,23 +2615,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 		} else {
-			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						r := (*[28]float32)(xp[c][oh+kh][kw:])
-						d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-						*d = *r
+				dz := (*[16][28][28]float32)(unsafe.Pointer(&m.d0[row]))
+				xpf := unsafe.Slice(&xp[0][0][0], 900)
+				dzf := unsafe.Slice(&dz[0][0][0], 12544)
+				for f := 0; f < Conv1Filters; f++ {
+					for c := 0; c < Conv1InC; c++ {
+						for kh := 0; kh < Conv1KH; kh++ {
+							for kw := 0; kw < Conv1KW; kw++ {
+								m.Grads.Conv1Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*30+kh)*30+kw:], 30, 28, 28)
+							}
+						}
 					}
-				}
-				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-				dzf := m.d0[row][:]
-				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
 				}
 			}
 		}

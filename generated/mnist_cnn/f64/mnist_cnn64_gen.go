@@ -24,16 +24,14 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 61706
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
-	Layers0InC       = 1
-	Layers0InH       = 28
-	Layers0InW       = 28
-	Layers0Filters   = 6
-	Layers0KH        = 5
-	Layers0KW        = 5
-	Layers0OutH      = 28
-	Layers0OutW      = 28
-	Layers0Patch     = 25  // (C/G)·KH·KW: inputs of one output element
-	Layers0Positions = 784 // OutH·OutW: output elements of one filter
+	Layers0InC     = 1
+	Layers0InH     = 28
+	Layers0InW     = 28
+	Layers0Filters = 6
+	Layers0KH      = 5
+	Layers0KW      = 5
+	Layers0OutH    = 28
+	Layers0OutW    = 28
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	Layers1InC  = 6
 	Layers1InH  = 28
@@ -226,14 +224,11 @@ type Model struct {
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
-	a0     [BatchChunk][4704]float64      // output
-	d0     [BatchChunk][4704]float64      // dL/doutput
-	z0     [BatchChunk][4704]float64      // pre-activation z = W ⋆ x + b
-	xp0    [BatchChunk][1][32][32]float64 // zero-padded input
-	dxp0   [1][32][32]float64             // dL/d(padded input)
-	cols0  [25][784]float64               // im2col of one sample's padded input (batched pass)
-	dcols0 [25][784]float64               // dL/dcols of one sample (batched pass)
-	gwt0   [150]float64                   // one sample's dL/dW (batched pass)
+	a0   [BatchChunk][4704]float64      // output
+	d0   [BatchChunk][4704]float64      // dL/doutput
+	z0   [BatchChunk][4704]float64      // pre-activation z = W ⋆ x + b
+	xp0  [BatchChunk][1][32][32]float64 // zero-padded input
+	dxp0 [1][32][32]float64             // dL/d(padded input)
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	a1   [BatchChunk][1176]float64 // output
 	d1   [BatchChunk][1176]float64 // dL/doutput
@@ -530,7 +525,6 @@ func (m *Model) forwardBatch(nb int) {
 
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
 	{
-		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 		for row := 0; row < nb; row++ {
 			x := (*[1][28][28]float64)(unsafe.Pointer(&m.x[row]))
 			xp := &m.xp0[row]
@@ -539,26 +533,15 @@ func (m *Model) forwardBatch(nb int) {
 					*(*[28]float64)(xp[c][h+2][2:]) = x[c][h]
 				}
 			}
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+			z := (*[6][28][28]float64)(unsafe.Pointer(&m.z0[row]))
+			taps := [25]int32{0, 1, 2, 3, 4, 32, 33, 34, 35, 36, 64, 65, 66, 67, 68, 96, 97, 98, 99, 100, 128, 129, 130, 131, 132}
+			xpf := unsafe.Slice(&xp[0][0][0], 1024)
+			for f := 0; f < Layers0Filters; f++ {
+				w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0][0], 25)
 				for oh := 0; oh < Layers0OutH; oh++ {
-					r := (*[28]float64)(xp[c][oh+kh][kw:])
-					d := (*[Layers0OutW]float64)(cols[ki][oh*Layers0OutW:])
-					*d = *r
+					runtime.ShiftSum64(z[f][oh][:], xpf[oh*32:], taps[:], w, 28, m.Params.Layers0Bias[f])
 				}
 			}
-			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-			runtime.GemmNN64(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
-			z := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.z0[row]))
-			for f := range z {
-				bf := m.Params.Layers0Bias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
-		}
-		for row := 0; row < nb; row++ {
 			runtime.ReluForward64(m.z0[row][:], m.a0[row][:])
 		}
 	}
@@ -839,47 +822,28 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		if needDX {
 			for row := 0; row < nb; row++ {
 				runtime.ReluBackward64(m.z0[row][:], m.d0[row][:])
-			}
-			gw := (*[Layers0Filters * Layers0Patch]float64)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
-			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
-			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-					for oh := 0; oh < Layers0OutH; oh++ {
-						r := (*[28]float64)(xp[c][oh+kh][kw:])
-						d := (*[Layers0OutW]float64)(cols[ki][oh*Layers0OutW:])
-						*d = *r
-					}
-				}
-				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-				dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d0[row]))
-				for f := range dz {
-					var s float64
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Layers0Bias[f] += s
-				}
-				dzf := m.d0[row][:]
-				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
-				dcols := &m.dcols0
-				*dcols = [Layers0Patch][Layers0Positions]float64{}
-				dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
-				runtime.GemmTN64(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
+				dz := (*[6][28][28]float64)(unsafe.Pointer(&m.d0[row]))
 				dxp := &m.dxp0
 				*dxp = [1][32][32]float64{}
-				for ki := range dcols {
-					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-					for oh := 0; oh < Layers0OutH; oh++ {
-						dr := (*[28]float64)(dxp[c][oh+kh][kw:])
-						d := (*[Layers0OutW]float64)(dcols[ki][oh*Layers0OutW:])
-						for ow, v := range d {
-							dr[ow] += v
+				xpf := unsafe.Slice(&xp[0][0][0], 1024)
+				dzf := unsafe.Slice(&dz[0][0][0], 4704)
+				dxpf := unsafe.Slice(&dxp[0][0][0], 1024)
+				for f := 0; f < Layers0Filters; f++ {
+					var sb float64
+					for oh := range dz[f] {
+						for _, v := range dz[f][oh] {
+							sb += v
+						}
+					}
+					m.Grads.Layers0Bias[f] += sb
+					for c := 0; c < Layers0InC; c++ {
+						for kh := 0; kh < Layers0KH; kh++ {
+							for kw := 0; kw < Layers0KW; kw++ {
+								wv := m.Params.Layers0Weight[f][c][kh][kw]
+								m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows64(dzf[f*784:], 28, xpf[(c*32+kh)*32+kw:], 32, 28, 28)
+								runtime.AxpyRows64(wv, dzf[f*784:], 28, dxpf[(c*32+kh)*32+kw:], 32, 28, 28)
+							}
 						}
 					}
 				}
@@ -893,32 +857,25 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		} else {
 			for row := 0; row < nb; row++ {
 				runtime.ReluBackward64(m.z0[row][:], m.d0[row][:])
-			}
-			gw := (*[Layers0Filters * Layers0Patch]float64)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
-			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-					for oh := 0; oh < Layers0OutH; oh++ {
-						r := (*[28]float64)(xp[c][oh+kh][kw:])
-						d := (*[Layers0OutW]float64)(cols[ki][oh*Layers0OutW:])
-						*d = *r
+				dz := (*[6][28][28]float64)(unsafe.Pointer(&m.d0[row]))
+				xpf := unsafe.Slice(&xp[0][0][0], 1024)
+				dzf := unsafe.Slice(&dz[0][0][0], 4704)
+				for f := 0; f < Layers0Filters; f++ {
+					var sb float64
+					for oh := range dz[f] {
+						for _, v := range dz[f][oh] {
+							sb += v
+						}
 					}
-				}
-				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-				dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d0[row]))
-				for f := range dz {
-					var s float64
-					for _, v := range dz[f] {
-						s += v
+					m.Grads.Layers0Bias[f] += sb
+					for c := 0; c < Layers0InC; c++ {
+						for kh := 0; kh < Layers0KH; kh++ {
+							for kw := 0; kw < Layers0KW; kw++ {
+								m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows64(dzf[f*784:], 28, xpf[(c*32+kh)*32+kw:], 32, 28, 28)
+							}
+						}
 					}
-					m.Grads.Layers0Bias[f] += s
-				}
-				dzf := m.d0[row][:]
-				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
 				}
 			}
 		}
