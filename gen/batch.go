@@ -25,7 +25,8 @@ import (
 //	          dX  = dZ·W            (runtime.GemmNN; not for the first layer)
 
 // batchEmitter is implemented by kinds with code for a whole chunk: those that
-// gain from it (dense) and those that need it (batchnorm's statistics).
+// gain from it (dense; conv2d and conv1d through im2col, see convgemm.go) and
+// those that need it (batchnorm's statistics).
 type batchEmitter interface {
 	// forwardBatch returns the statements computing the node's output for
 	// rows 0..nb-1 of its buffers.

@@ -190,6 +190,9 @@ func (conv2dEmitter) consts(p *plan, n *node) []jen.Code {
 			jen.Id(k+"GroupFilters").Op("=").Id(k+"Filters").Op("/").Id(k+"Groups"),
 		)
 	}
+	if convGEMM(g) {
+		cs = append(cs, gemmConsts(n, g)...)
+	}
 	return cs
 }
 
@@ -230,6 +233,9 @@ func (conv2dEmitter) fields(p *plan, n *node) []field {
 		fs = append(fs,
 			field{name: xp, size: g.c * g.hp * g.wp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "zero-padded input"},
 			field{name: dxp, size: g.c * g.hp * g.wp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "dL/d(padded input)", train: true, scratch: true})
+	}
+	if convGEMM(g) {
+		fs = append(fs, gemmFields(p, n, g)...)
 	}
 	return fs
 }

@@ -110,6 +110,9 @@ loss: softmax_cross_entropy
 	// Params 169 float32 = 676 B. Activations: 384 (x, dx) + 1,368 + 128 + 24 + 8 + 4 + 6
 	// = 1,922 float32 = 7,688 B, plus 256 B of indices = 7,944 B per sample, of which
 	// the padded input's gradient (1,200 B) is scratch shared by the 32 rows.
+	// The batched pass's im2col scratch is shared too (cols, dcols, one sample's dW):
+	// layers.0 27·64 + 27·64 + 4·27 = 3,564 float32, layers.2 24·6 + 24·6 + 2·24 = 336:
+	// 15,600 B.
 	assert.Equal(t, `Model: conv (float32)
 Layer (name)  Kind              Inputs    Output shape  Params   FLOPs
 ----------------------------------------------------------------------
@@ -123,11 +126,11 @@ layers.5      dense             layers.4  [3]                9      15
 ----------------------------------------------------------------------
 Total params: 169 (676 B)
 Forward FLOPs per sample: 15,203
-Memory of a Model: 213.2 KiB: params 676 B, grads 676 B, buffers 211.9 KiB (32 samples per chunk)
+Memory of a Model: 228.5 KiB: params 676 B, grads 676 B, buffers 227.2 KiB (32 samples per chunk)
 `, summaryText(t, m))
 	s, err := Summarize(m)
 	require.NoError(t, err)
-	assert.Equal(t, int64((7944-1200)*32+1200), s.BufferBytes)
+	assert.Equal(t, int64((7944-1200)*32+1200+15600), s.BufferBytes)
 }
 
 // TestLayerFLOPs checks each kind's count of the forward FLOPs of one sample.

@@ -24,14 +24,16 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 5
 	// layers.0 (conv2d [1 4 4]→[1 3 3]), spec line 8
-	Layers0InC     = 1
-	Layers0InH     = 4
-	Layers0InW     = 4
-	Layers0Filters = 1
-	Layers0KH      = 2
-	Layers0KW      = 2
-	Layers0OutH    = 3
-	Layers0OutW    = 3
+	Layers0InC       = 1
+	Layers0InH       = 4
+	Layers0InW       = 4
+	Layers0Filters   = 1
+	Layers0KH        = 2
+	Layers0KW        = 2
+	Layers0OutH      = 3
+	Layers0OutW      = 3
+	Layers0Patch     = 4 // (C/G)·KH·KW: inputs of one output element
+	Layers0Positions = 9 // OutH·OutW: output elements of one filter
 	// layers.1 (maxpool2d [1 3 3]→[1 2 2]), spec line 9
 	Layers1InC  = 1
 	Layers1InH  = 3
@@ -132,8 +134,11 @@ type Model struct {
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (conv2d [1 4 4]→[1 3 3]), spec line 8
-	a0 [BatchChunk][9]float64 // output
-	d0 [BatchChunk][9]float64 // dL/doutput
+	a0     [BatchChunk][9]float64 // output
+	d0     [BatchChunk][9]float64 // dL/doutput
+	cols0  [4][9]float64          // im2col of one sample's padded input (batched pass)
+	dcols0 [4][9]float64          // dL/dcols of one sample (batched pass)
+	gwt0   [4]float64             // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool2d [1 3 3]→[1 2 2]), spec line 9
 	a1   [BatchChunk][4]float64 // output
 	d1   [BatchChunk][4]float64 // dL/doutput

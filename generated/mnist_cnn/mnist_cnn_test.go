@@ -102,3 +102,16 @@ func BenchmarkInference(b *testing.B) {
 	_, test := mnisttrain.Data(b)
 	mnisttrain.BenchInference(b, New().Forward, test.Images3D())
 }
+
+// BenchmarkTrainWholeBatch measures training through TrainBatch (whole
+// chunks of 32 through the batched kernels), then the spec's adam step.
+func BenchmarkTrainWholeBatch(b *testing.B) {
+	train, _ := mnisttrain.Data(b)
+	mnisttrain.BenchTrainWholeBatch[float32](b, New(), train.Images3D(), train.Labels, DefaultTrainConfig().Optimizer, BatchChunk)
+}
+
+// BenchmarkForwardBatch measures ForwardBatch over chunks of BatchChunk real images.
+func BenchmarkForwardBatch(b *testing.B) {
+	_, test := mnisttrain.Data(b)
+	mnisttrain.BenchForwardBatch(b, New().ForwardBatch, test.Images3D(), BatchChunk)
+}

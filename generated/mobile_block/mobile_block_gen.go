@@ -40,14 +40,16 @@ const (
 	Block1Channels  = 8   // channels of block.1
 	Block1Positions = 144 // positions per channel of a sample of block.1
 	// block.3 (conv2d [8 12 12]→[16 12 12]), spec line 11
-	Block3InC     = 8
-	Block3InH     = 12
-	Block3InW     = 12
-	Block3Filters = 16
-	Block3KH      = 1
-	Block3KW      = 1
-	Block3OutH    = 12
-	Block3OutW    = 12
+	Block3InC       = 8
+	Block3InH       = 12
+	Block3InW       = 12
+	Block3Filters   = 16
+	Block3KH        = 1
+	Block3KW        = 1
+	Block3OutH      = 12
+	Block3OutW      = 12
+	Block3Patch     = 8   // (C/G)·KH·KW: inputs of one output element
+	Block3Positions = 144 // OutH·OutW: output elements of one filter
 	// block.4 (batchnorm [16 12 12]→[16 12 12]), spec line 12
 	Block4Channels  = 16  // channels of block.4
 	Block4Positions = 144 // positions per channel of a sample of block.4
@@ -269,8 +271,9 @@ type Model struct {
 	a2 [BatchChunk][1152]float32 // output
 	d2 [BatchChunk][1152]float32 // dL/doutput
 	// block.3 (conv2d [8 12 12]→[16 12 12]), spec line 11
-	a3 [BatchChunk][2304]float32 // output
-	d3 [BatchChunk][2304]float32 // dL/doutput
+	a3   [BatchChunk][2304]float32 // output
+	d3   [BatchChunk][2304]float32 // dL/doutput
+	gwt3 [128]float32              // one sample's dL/dW (batched pass)
 	// block.4 (batchnorm [16 12 12]→[16 12 12]), spec line 12
 	a4    [BatchChunk][2304]float32 // output
 	d4    [BatchChunk][2304]float32 // dL/doutput

@@ -45,62 +45,72 @@ const (
 	MaxpoolOutH = 14
 	MaxpoolOutW = 14
 	// layer1.0.conv1 (conv2d [16 14 14]→[16 14 14]), spec line 15
-	Layer1_0Conv1InC     = 16
-	Layer1_0Conv1InH     = 14
-	Layer1_0Conv1InW     = 14
-	Layer1_0Conv1Filters = 16
-	Layer1_0Conv1KH      = 3
-	Layer1_0Conv1KW      = 3
-	Layer1_0Conv1OutH    = 14
-	Layer1_0Conv1OutW    = 14
+	Layer1_0Conv1InC       = 16
+	Layer1_0Conv1InH       = 14
+	Layer1_0Conv1InW       = 14
+	Layer1_0Conv1Filters   = 16
+	Layer1_0Conv1KH        = 3
+	Layer1_0Conv1KW        = 3
+	Layer1_0Conv1OutH      = 14
+	Layer1_0Conv1OutW      = 14
+	Layer1_0Conv1Patch     = 144 // (C/G)·KH·KW: inputs of one output element
+	Layer1_0Conv1Positions = 196 // OutH·OutW: output elements of one filter
 	// layer1.0.bn1 (batchnorm [16 14 14]→[16 14 14]), spec line 16
 	Layer1_0Bn1Channels  = 16  // channels of layer1.0.bn1
 	Layer1_0Bn1Positions = 196 // positions per channel of a sample of layer1.0.bn1
 	// layer1.0.conv2 (conv2d [16 14 14]→[16 14 14]), spec line 18
-	Layer1_0Conv2InC     = 16
-	Layer1_0Conv2InH     = 14
-	Layer1_0Conv2InW     = 14
-	Layer1_0Conv2Filters = 16
-	Layer1_0Conv2KH      = 3
-	Layer1_0Conv2KW      = 3
-	Layer1_0Conv2OutH    = 14
-	Layer1_0Conv2OutW    = 14
+	Layer1_0Conv2InC       = 16
+	Layer1_0Conv2InH       = 14
+	Layer1_0Conv2InW       = 14
+	Layer1_0Conv2Filters   = 16
+	Layer1_0Conv2KH        = 3
+	Layer1_0Conv2KW        = 3
+	Layer1_0Conv2OutH      = 14
+	Layer1_0Conv2OutW      = 14
+	Layer1_0Conv2Patch     = 144 // (C/G)·KH·KW: inputs of one output element
+	Layer1_0Conv2Positions = 196 // OutH·OutW: output elements of one filter
 	// layer1.0.bn2 (batchnorm [16 14 14]→[16 14 14]), spec line 19
 	Layer1_0Bn2Channels  = 16  // channels of layer1.0.bn2
 	Layer1_0Bn2Positions = 196 // positions per channel of a sample of layer1.0.bn2
 	// layer2.0.conv1 (conv2d [16 14 14]→[32 7 7]), spec line 22
-	Layer2_0Conv1InC     = 16
-	Layer2_0Conv1InH     = 14
-	Layer2_0Conv1InW     = 14
-	Layer2_0Conv1Filters = 32
-	Layer2_0Conv1KH      = 3
-	Layer2_0Conv1KW      = 3
-	Layer2_0Conv1OutH    = 7
-	Layer2_0Conv1OutW    = 7
+	Layer2_0Conv1InC       = 16
+	Layer2_0Conv1InH       = 14
+	Layer2_0Conv1InW       = 14
+	Layer2_0Conv1Filters   = 32
+	Layer2_0Conv1KH        = 3
+	Layer2_0Conv1KW        = 3
+	Layer2_0Conv1OutH      = 7
+	Layer2_0Conv1OutW      = 7
+	Layer2_0Conv1Patch     = 144 // (C/G)·KH·KW: inputs of one output element
+	Layer2_0Conv1Positions = 49  // OutH·OutW: output elements of one filter
 	// layer2.0.bn1 (batchnorm [32 7 7]→[32 7 7]), spec line 23
 	Layer2_0Bn1Channels  = 32 // channels of layer2.0.bn1
 	Layer2_0Bn1Positions = 49 // positions per channel of a sample of layer2.0.bn1
 	// layer2.0.conv2 (conv2d [32 7 7]→[32 7 7]), spec line 25
-	Layer2_0Conv2InC     = 32
-	Layer2_0Conv2InH     = 7
-	Layer2_0Conv2InW     = 7
-	Layer2_0Conv2Filters = 32
-	Layer2_0Conv2KH      = 3
-	Layer2_0Conv2KW      = 3
-	Layer2_0Conv2OutH    = 7
-	Layer2_0Conv2OutW    = 7
+	Layer2_0Conv2InC       = 32
+	Layer2_0Conv2InH       = 7
+	Layer2_0Conv2InW       = 7
+	Layer2_0Conv2Filters   = 32
+	Layer2_0Conv2KH        = 3
+	Layer2_0Conv2KW        = 3
+	Layer2_0Conv2OutH      = 7
+	Layer2_0Conv2OutW      = 7
+	Layer2_0Conv2Patch     = 288 // (C/G)·KH·KW: inputs of one output element
+	Layer2_0Conv2Positions = 49  // OutH·OutW: output elements of one filter
 	// layer2.0.bn2 (batchnorm [32 7 7]→[32 7 7]), spec line 26
 	Layer2_0Bn2Channels  = 32 // channels of layer2.0.bn2
 	Layer2_0Bn2Positions = 49 // positions per channel of a sample of layer2.0.bn2
 	// layer2.0.downsample.0 (conv2d [16 14 14]→[32 7 7]), spec line 27
-	Layer2_0Downsample0InC     = 16
-	Layer2_0Downsample0InH     = 14
-	Layer2_0Downsample0InW     = 14
-	Layer2_0Downsample0Filters = 32
-	Layer2_0Downsample0KH      = 1
-	Layer2_0Downsample0KW      = 1
-	Layer2_0Downsample0OutH    = 7
-	Layer2_0Downsample0OutW    = 7
+	Layer2_0Downsample0InC       = 16
+	Layer2_0Downsample0InH       = 14
+	Layer2_0Downsample0InW       = 14
+	Layer2_0Downsample0Filters   = 32
+	Layer2_0Downsample0KH        = 1
+	Layer2_0Downsample0KW        = 1
+	Layer2_0Downsample0OutH      = 7
+	Layer2_0Downsample0OutW      = 7
+	Layer2_0Downsample0Patch     = 16 // (C/G)·KH·KW: inputs of one output element
+	Layer2_0Downsample0Positions = 49 // OutH·OutW: output elements of one filter
 	// layer2.0.downsample.1 (batchnorm [32 7 7]→[32 7 7]), spec line 28
 	Layer2_0Downsample1Channels  = 32 // channels of layer2.0.downsample.1
 	Layer2_0Downsample1Positions = 49 // positions per channel of a sample of layer2.0.downsample.1
@@ -462,10 +472,13 @@ type Model struct {
 	d3   [BatchChunk][3136]float32 // dL/doutput
 	arg3 [BatchChunk][3136]int32   // flat input index of each window's maximum
 	// layer1.0.conv1 (conv2d [16 14 14]→[16 14 14]), spec line 15
-	a4   [BatchChunk][3136]float32       // output
-	d4   [BatchChunk][3136]float32       // dL/doutput
-	xp4  [BatchChunk][16][16][16]float32 // zero-padded input
-	dxp4 [16][16][16]float32             // dL/d(padded input)
+	a4     [BatchChunk][3136]float32       // output
+	d4     [BatchChunk][3136]float32       // dL/doutput
+	xp4    [BatchChunk][16][16][16]float32 // zero-padded input
+	dxp4   [16][16][16]float32             // dL/d(padded input)
+	cols4  [144][196]float32               // im2col of one sample's padded input (batched pass)
+	dcols4 [144][196]float32               // dL/dcols of one sample (batched pass)
+	gwt4   [2304]float32                   // one sample's dL/dW (batched pass)
 	// layer1.0.bn1 (batchnorm [16 14 14]→[16 14 14]), spec line 16
 	a5    [BatchChunk][3136]float32 // output
 	d5    [BatchChunk][3136]float32 // dL/doutput
@@ -475,10 +488,13 @@ type Model struct {
 	a6 [BatchChunk][3136]float32 // output
 	d6 [BatchChunk][3136]float32 // dL/doutput
 	// layer1.0.conv2 (conv2d [16 14 14]→[16 14 14]), spec line 18
-	a7   [BatchChunk][3136]float32       // output
-	d7   [BatchChunk][3136]float32       // dL/doutput
-	xp7  [BatchChunk][16][16][16]float32 // zero-padded input
-	dxp7 [16][16][16]float32             // dL/d(padded input)
+	a7     [BatchChunk][3136]float32       // output
+	d7     [BatchChunk][3136]float32       // dL/doutput
+	xp7    [BatchChunk][16][16][16]float32 // zero-padded input
+	dxp7   [16][16][16]float32             // dL/d(padded input)
+	cols7  [144][196]float32               // im2col of one sample's padded input (batched pass)
+	dcols7 [144][196]float32               // dL/dcols of one sample (batched pass)
+	gwt7   [2304]float32                   // one sample's dL/dW (batched pass)
 	// layer1.0.bn2 (batchnorm [16 14 14]→[16 14 14]), spec line 19
 	a8    [BatchChunk][3136]float32 // output
 	d8    [BatchChunk][3136]float32 // dL/doutput
@@ -491,10 +507,13 @@ type Model struct {
 	a10 [BatchChunk][3136]float32 // output
 	d10 [BatchChunk][3136]float32 // dL/doutput
 	// layer2.0.conv1 (conv2d [16 14 14]→[32 7 7]), spec line 22
-	a11   [BatchChunk][1568]float32       // output
-	d11   [BatchChunk][1568]float32       // dL/doutput
-	xp11  [BatchChunk][16][16][16]float32 // zero-padded input
-	dxp11 [16][16][16]float32             // dL/d(padded input)
+	a11     [BatchChunk][1568]float32       // output
+	d11     [BatchChunk][1568]float32       // dL/doutput
+	xp11    [BatchChunk][16][16][16]float32 // zero-padded input
+	dxp11   [16][16][16]float32             // dL/d(padded input)
+	cols11  [144][49]float32                // im2col of one sample's padded input (batched pass)
+	dcols11 [144][49]float32                // dL/dcols of one sample (batched pass)
+	gwt11   [4608]float32                   // one sample's dL/dW (batched pass)
 	// layer2.0.bn1 (batchnorm [32 7 7]→[32 7 7]), spec line 23
 	a12    [BatchChunk][1568]float32 // output
 	d12    [BatchChunk][1568]float32 // dL/doutput
@@ -504,18 +523,24 @@ type Model struct {
 	a13 [BatchChunk][1568]float32 // output
 	d13 [BatchChunk][1568]float32 // dL/doutput
 	// layer2.0.conv2 (conv2d [32 7 7]→[32 7 7]), spec line 25
-	a14   [BatchChunk][1568]float32     // output
-	d14   [BatchChunk][1568]float32     // dL/doutput
-	xp14  [BatchChunk][32][9][9]float32 // zero-padded input
-	dxp14 [32][9][9]float32             // dL/d(padded input)
+	a14     [BatchChunk][1568]float32     // output
+	d14     [BatchChunk][1568]float32     // dL/doutput
+	xp14    [BatchChunk][32][9][9]float32 // zero-padded input
+	dxp14   [32][9][9]float32             // dL/d(padded input)
+	cols14  [288][49]float32              // im2col of one sample's padded input (batched pass)
+	dcols14 [288][49]float32              // dL/dcols of one sample (batched pass)
+	gwt14   [9216]float32                 // one sample's dL/dW (batched pass)
 	// layer2.0.bn2 (batchnorm [32 7 7]→[32 7 7]), spec line 26
 	a15    [BatchChunk][1568]float32 // output
 	d15    [BatchChunk][1568]float32 // dL/doutput
 	xhat15 [BatchChunk][1568]float32 // normalised input x̂
 	inv15  [32]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layer2.0.downsample.0 (conv2d [16 14 14]→[32 7 7]), spec line 27
-	a16 [BatchChunk][1568]float32 // output
-	d16 [BatchChunk][1568]float32 // dL/doutput
+	a16     [BatchChunk][1568]float32 // output
+	d16     [BatchChunk][1568]float32 // dL/doutput
+	cols16  [16][49]float32           // im2col of one sample's padded input (batched pass)
+	dcols16 [16][49]float32           // dL/dcols of one sample (batched pass)
+	gwt16   [512]float32              // one sample's dL/dW (batched pass)
 	// layer2.0.downsample.1 (batchnorm [32 7 7]→[32 7 7]), spec line 28
 	a17    [BatchChunk][1568]float32 // output
 	d17    [BatchChunk][1568]float32 // dL/doutput

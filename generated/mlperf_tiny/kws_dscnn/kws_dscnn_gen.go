@@ -25,14 +25,16 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 23756
 	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
-	ConvInC     = 1
-	ConvInH     = 49
-	ConvInW     = 10
-	ConvFilters = 64
-	ConvKH      = 10
-	ConvKW      = 4
-	ConvOutH    = 25
-	ConvOutW    = 5
+	ConvInC       = 1
+	ConvInH       = 49
+	ConvInW       = 10
+	ConvFilters   = 64
+	ConvKH        = 10
+	ConvKW        = 4
+	ConvOutH      = 25
+	ConvOutW      = 5
+	ConvPatch     = 40  // (C/G)·KH·KW: inputs of one output element
+	ConvPositions = 125 // OutH·OutW: output elements of one filter
 	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
 	BnChannels  = 64  // channels of bn
 	BnPositions = 125 // positions per channel of a sample of bn
@@ -52,14 +54,16 @@ const (
 	Ds0DwBnChannels  = 64  // channels of ds.0.dw_bn
 	Ds0DwBnPositions = 125 // positions per channel of a sample of ds.0.dw_bn
 	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
-	Ds0PwInC     = 64
-	Ds0PwInH     = 25
-	Ds0PwInW     = 5
-	Ds0PwFilters = 64
-	Ds0PwKH      = 1
-	Ds0PwKW      = 1
-	Ds0PwOutH    = 25
-	Ds0PwOutW    = 5
+	Ds0PwInC       = 64
+	Ds0PwInH       = 25
+	Ds0PwInW       = 5
+	Ds0PwFilters   = 64
+	Ds0PwKH        = 1
+	Ds0PwKW        = 1
+	Ds0PwOutH      = 25
+	Ds0PwOutW      = 5
+	Ds0PwPatch     = 64  // (C/G)·KH·KW: inputs of one output element
+	Ds0PwPositions = 125 // OutH·OutW: output elements of one filter
 	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
 	Ds0PwBnChannels  = 64  // channels of ds.0.pw_bn
 	Ds0PwBnPositions = 125 // positions per channel of a sample of ds.0.pw_bn
@@ -79,14 +83,16 @@ const (
 	Ds1DwBnChannels  = 64  // channels of ds.1.dw_bn
 	Ds1DwBnPositions = 125 // positions per channel of a sample of ds.1.dw_bn
 	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
-	Ds1PwInC     = 64
-	Ds1PwInH     = 25
-	Ds1PwInW     = 5
-	Ds1PwFilters = 64
-	Ds1PwKH      = 1
-	Ds1PwKW      = 1
-	Ds1PwOutH    = 25
-	Ds1PwOutW    = 5
+	Ds1PwInC       = 64
+	Ds1PwInH       = 25
+	Ds1PwInW       = 5
+	Ds1PwFilters   = 64
+	Ds1PwKH        = 1
+	Ds1PwKW        = 1
+	Ds1PwOutH      = 25
+	Ds1PwOutW      = 5
+	Ds1PwPatch     = 64  // (C/G)·KH·KW: inputs of one output element
+	Ds1PwPositions = 125 // OutH·OutW: output elements of one filter
 	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
 	Ds1PwBnChannels  = 64  // channels of ds.1.pw_bn
 	Ds1PwBnPositions = 125 // positions per channel of a sample of ds.1.pw_bn
@@ -106,14 +112,16 @@ const (
 	Ds2DwBnChannels  = 64  // channels of ds.2.dw_bn
 	Ds2DwBnPositions = 125 // positions per channel of a sample of ds.2.dw_bn
 	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
-	Ds2PwInC     = 64
-	Ds2PwInH     = 25
-	Ds2PwInW     = 5
-	Ds2PwFilters = 64
-	Ds2PwKH      = 1
-	Ds2PwKW      = 1
-	Ds2PwOutH    = 25
-	Ds2PwOutW    = 5
+	Ds2PwInC       = 64
+	Ds2PwInH       = 25
+	Ds2PwInW       = 5
+	Ds2PwFilters   = 64
+	Ds2PwKH        = 1
+	Ds2PwKW        = 1
+	Ds2PwOutH      = 25
+	Ds2PwOutW      = 5
+	Ds2PwPatch     = 64  // (C/G)·KH·KW: inputs of one output element
+	Ds2PwPositions = 125 // OutH·OutW: output elements of one filter
 	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
 	Ds2PwBnChannels  = 64  // channels of ds.2.pw_bn
 	Ds2PwBnPositions = 125 // positions per channel of a sample of ds.2.pw_bn
@@ -133,14 +141,16 @@ const (
 	Ds3DwBnChannels  = 64  // channels of ds.3.dw_bn
 	Ds3DwBnPositions = 125 // positions per channel of a sample of ds.3.dw_bn
 	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
-	Ds3PwInC     = 64
-	Ds3PwInH     = 25
-	Ds3PwInW     = 5
-	Ds3PwFilters = 64
-	Ds3PwKH      = 1
-	Ds3PwKW      = 1
-	Ds3PwOutH    = 25
-	Ds3PwOutW    = 5
+	Ds3PwInC       = 64
+	Ds3PwInH       = 25
+	Ds3PwInW       = 5
+	Ds3PwFilters   = 64
+	Ds3PwKH        = 1
+	Ds3PwKW        = 1
+	Ds3PwOutH      = 25
+	Ds3PwOutW      = 5
+	Ds3PwPatch     = 64  // (C/G)·KH·KW: inputs of one output element
+	Ds3PwPositions = 125 // OutH·OutW: output elements of one filter
 	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
 	Ds3PwBnChannels  = 64  // channels of ds.3.pw_bn
 	Ds3PwBnPositions = 125 // positions per channel of a sample of ds.3.pw_bn
@@ -681,10 +691,13 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
-	a0   [BatchChunk][8000]float32      // output
-	d0   [BatchChunk][8000]float32      // dL/doutput
-	xp0  [BatchChunk][1][58][12]float32 // zero-padded input
-	dxp0 [1][58][12]float32             // dL/d(padded input)
+	a0     [BatchChunk][8000]float32      // output
+	d0     [BatchChunk][8000]float32      // dL/doutput
+	xp0    [BatchChunk][1][58][12]float32 // zero-padded input
+	dxp0   [1][58][12]float32             // dL/d(padded input)
+	cols0  [40][125]float32               // im2col of one sample's padded input (batched pass)
+	dcols0 [40][125]float32               // dL/dcols of one sample (batched pass)
+	gwt0   [2560]float32                  // one sample's dL/dW (batched pass)
 	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
 	a1    [BatchChunk][8000]float32 // output
 	d1    [BatchChunk][8000]float32 // dL/doutput
@@ -711,8 +724,9 @@ type Model struct {
 	a6 [BatchChunk][8000]float32 // output
 	d6 [BatchChunk][8000]float32 // dL/doutput
 	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
-	a7 [BatchChunk][8000]float32 // output
-	d7 [BatchChunk][8000]float32 // dL/doutput
+	a7   [BatchChunk][8000]float32 // output
+	d7   [BatchChunk][8000]float32 // dL/doutput
+	gwt7 [4096]float32             // one sample's dL/dW (batched pass)
 	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
 	a8    [BatchChunk][8000]float32 // output
 	d8    [BatchChunk][8000]float32 // dL/doutput
@@ -735,8 +749,9 @@ type Model struct {
 	a12 [BatchChunk][8000]float32 // output
 	d12 [BatchChunk][8000]float32 // dL/doutput
 	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
-	a13 [BatchChunk][8000]float32 // output
-	d13 [BatchChunk][8000]float32 // dL/doutput
+	a13   [BatchChunk][8000]float32 // output
+	d13   [BatchChunk][8000]float32 // dL/doutput
+	gwt13 [4096]float32             // one sample's dL/dW (batched pass)
 	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
 	a14    [BatchChunk][8000]float32 // output
 	d14    [BatchChunk][8000]float32 // dL/doutput
@@ -759,8 +774,9 @@ type Model struct {
 	a18 [BatchChunk][8000]float32 // output
 	d18 [BatchChunk][8000]float32 // dL/doutput
 	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
-	a19 [BatchChunk][8000]float32 // output
-	d19 [BatchChunk][8000]float32 // dL/doutput
+	a19   [BatchChunk][8000]float32 // output
+	d19   [BatchChunk][8000]float32 // dL/doutput
+	gwt19 [4096]float32             // one sample's dL/dW (batched pass)
 	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
 	a20    [BatchChunk][8000]float32 // output
 	d20    [BatchChunk][8000]float32 // dL/doutput
@@ -783,8 +799,9 @@ type Model struct {
 	a24 [BatchChunk][8000]float32 // output
 	d24 [BatchChunk][8000]float32 // dL/doutput
 	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
-	a25 [BatchChunk][8000]float32 // output
-	d25 [BatchChunk][8000]float32 // dL/doutput
+	a25   [BatchChunk][8000]float32 // output
+	d25   [BatchChunk][8000]float32 // dL/doutput
+	gwt25 [4096]float32             // one sample's dL/dW (batched pass)
 	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
 	a26    [BatchChunk][8000]float32 // output
 	d26    [BatchChunk][8000]float32 // dL/doutput

@@ -61,14 +61,16 @@ const (
 	Stack1Bn2Channels  = 16   // channels of stack1.bn2
 	Stack1Bn2Positions = 1024 // positions per channel of a sample of stack1.bn2
 	// stack2.conv1 (conv2d [16 32 32]→[32 16 16]), spec line 38
-	Stack2Conv1InC     = 16
-	Stack2Conv1InH     = 32
-	Stack2Conv1InW     = 32
-	Stack2Conv1Filters = 32
-	Stack2Conv1KH      = 3
-	Stack2Conv1KW      = 3
-	Stack2Conv1OutH    = 16
-	Stack2Conv1OutW    = 16
+	Stack2Conv1InC       = 16
+	Stack2Conv1InH       = 32
+	Stack2Conv1InW       = 32
+	Stack2Conv1Filters   = 32
+	Stack2Conv1KH        = 3
+	Stack2Conv1KW        = 3
+	Stack2Conv1OutH      = 16
+	Stack2Conv1OutW      = 16
+	Stack2Conv1Patch     = 144 // (C/G)·KH·KW: inputs of one output element
+	Stack2Conv1Positions = 256 // OutH·OutW: output elements of one filter
 	// stack2.bn1 (batchnorm [32 16 16]→[32 16 16]), spec line 39
 	Stack2Bn1Channels  = 32  // channels of stack2.bn1
 	Stack2Bn1Positions = 256 // positions per channel of a sample of stack2.bn1
@@ -85,47 +87,55 @@ const (
 	Stack2Bn2Channels  = 32  // channels of stack2.bn2
 	Stack2Bn2Positions = 256 // positions per channel of a sample of stack2.bn2
 	// stack2.shortcut (conv2d [16 32 32]→[32 16 16]), spec line 43
-	Stack2ShortcutInC     = 16
-	Stack2ShortcutInH     = 32
-	Stack2ShortcutInW     = 32
-	Stack2ShortcutFilters = 32
-	Stack2ShortcutKH      = 1
-	Stack2ShortcutKW      = 1
-	Stack2ShortcutOutH    = 16
-	Stack2ShortcutOutW    = 16
+	Stack2ShortcutInC       = 16
+	Stack2ShortcutInH       = 32
+	Stack2ShortcutInW       = 32
+	Stack2ShortcutFilters   = 32
+	Stack2ShortcutKH        = 1
+	Stack2ShortcutKW        = 1
+	Stack2ShortcutOutH      = 16
+	Stack2ShortcutOutW      = 16
+	Stack2ShortcutPatch     = 16  // (C/G)·KH·KW: inputs of one output element
+	Stack2ShortcutPositions = 256 // OutH·OutW: output elements of one filter
 	// stack3.conv1 (conv2d [32 16 16]→[64 8 8]), spec line 46
-	Stack3Conv1InC     = 32
-	Stack3Conv1InH     = 16
-	Stack3Conv1InW     = 16
-	Stack3Conv1Filters = 64
-	Stack3Conv1KH      = 3
-	Stack3Conv1KW      = 3
-	Stack3Conv1OutH    = 8
-	Stack3Conv1OutW    = 8
+	Stack3Conv1InC       = 32
+	Stack3Conv1InH       = 16
+	Stack3Conv1InW       = 16
+	Stack3Conv1Filters   = 64
+	Stack3Conv1KH        = 3
+	Stack3Conv1KW        = 3
+	Stack3Conv1OutH      = 8
+	Stack3Conv1OutW      = 8
+	Stack3Conv1Patch     = 288 // (C/G)·KH·KW: inputs of one output element
+	Stack3Conv1Positions = 64  // OutH·OutW: output elements of one filter
 	// stack3.bn1 (batchnorm [64 8 8]→[64 8 8]), spec line 47
 	Stack3Bn1Channels  = 64 // channels of stack3.bn1
 	Stack3Bn1Positions = 64 // positions per channel of a sample of stack3.bn1
 	// stack3.conv2 (conv2d [64 8 8]→[64 8 8]), spec line 49
-	Stack3Conv2InC     = 64
-	Stack3Conv2InH     = 8
-	Stack3Conv2InW     = 8
-	Stack3Conv2Filters = 64
-	Stack3Conv2KH      = 3
-	Stack3Conv2KW      = 3
-	Stack3Conv2OutH    = 8
-	Stack3Conv2OutW    = 8
+	Stack3Conv2InC       = 64
+	Stack3Conv2InH       = 8
+	Stack3Conv2InW       = 8
+	Stack3Conv2Filters   = 64
+	Stack3Conv2KH        = 3
+	Stack3Conv2KW        = 3
+	Stack3Conv2OutH      = 8
+	Stack3Conv2OutW      = 8
+	Stack3Conv2Patch     = 576 // (C/G)·KH·KW: inputs of one output element
+	Stack3Conv2Positions = 64  // OutH·OutW: output elements of one filter
 	// stack3.bn2 (batchnorm [64 8 8]→[64 8 8]), spec line 50
 	Stack3Bn2Channels  = 64 // channels of stack3.bn2
 	Stack3Bn2Positions = 64 // positions per channel of a sample of stack3.bn2
 	// stack3.shortcut (conv2d [32 16 16]→[64 8 8]), spec line 51
-	Stack3ShortcutInC     = 32
-	Stack3ShortcutInH     = 16
-	Stack3ShortcutInW     = 16
-	Stack3ShortcutFilters = 64
-	Stack3ShortcutKH      = 1
-	Stack3ShortcutKW      = 1
-	Stack3ShortcutOutH    = 8
-	Stack3ShortcutOutW    = 8
+	Stack3ShortcutInC       = 32
+	Stack3ShortcutInH       = 16
+	Stack3ShortcutInW       = 16
+	Stack3ShortcutFilters   = 64
+	Stack3ShortcutKH        = 1
+	Stack3ShortcutKW        = 1
+	Stack3ShortcutOutH      = 8
+	Stack3ShortcutOutW      = 8
+	Stack3ShortcutPatch     = 32 // (C/G)·KH·KW: inputs of one output element
+	Stack3ShortcutPositions = 64 // OutH·OutW: output elements of one filter
 	// pool (avgpool2d [64 8 8]→[64 1 1]), spec line 54
 	PoolInC  = 64
 	PoolInH  = 8
@@ -655,10 +665,13 @@ type Model struct {
 	a9 [BatchChunk][16384]float32 // output
 	d9 [BatchChunk][16384]float32 // dL/doutput
 	// stack2.conv1 (conv2d [16 32 32]→[32 16 16]), spec line 38
-	a10   [BatchChunk][8192]float32       // output
-	d10   [BatchChunk][8192]float32       // dL/doutput
-	xp10  [BatchChunk][16][33][33]float32 // zero-padded input
-	dxp10 [16][33][33]float32             // dL/d(padded input)
+	a10     [BatchChunk][8192]float32       // output
+	d10     [BatchChunk][8192]float32       // dL/doutput
+	xp10    [BatchChunk][16][33][33]float32 // zero-padded input
+	dxp10   [16][33][33]float32             // dL/d(padded input)
+	cols10  [144][256]float32               // im2col of one sample's padded input (batched pass)
+	dcols10 [144][256]float32               // dL/dcols of one sample (batched pass)
+	gwt10   [4608]float32                   // one sample's dL/dW (batched pass)
 	// stack2.bn1 (batchnorm [32 16 16]→[32 16 16]), spec line 39
 	a11    [BatchChunk][8192]float32 // output
 	d11    [BatchChunk][8192]float32 // dL/doutput
@@ -678,8 +691,11 @@ type Model struct {
 	xhat14 [BatchChunk][8192]float32 // normalised input x̂
 	inv14  [32]float32               // 1/√(σ² + eps) per channel of the last batch
 	// stack2.shortcut (conv2d [16 32 32]→[32 16 16]), spec line 43
-	a15 [BatchChunk][8192]float32 // output
-	d15 [BatchChunk][8192]float32 // dL/doutput
+	a15     [BatchChunk][8192]float32 // output
+	d15     [BatchChunk][8192]float32 // dL/doutput
+	cols15  [16][256]float32          // im2col of one sample's padded input (batched pass)
+	dcols15 [16][256]float32          // dL/dcols of one sample (batched pass)
+	gwt15   [512]float32              // one sample's dL/dW (batched pass)
 	// stack2.add (add [32 16 16]→[32 16 16]), spec line 44
 	a16 [BatchChunk][8192]float32 // output
 	d16 [BatchChunk][8192]float32 // dL/doutput
@@ -687,10 +703,13 @@ type Model struct {
 	a17 [BatchChunk][8192]float32 // output
 	d17 [BatchChunk][8192]float32 // dL/doutput
 	// stack3.conv1 (conv2d [32 16 16]→[64 8 8]), spec line 46
-	a18   [BatchChunk][4096]float32       // output
-	d18   [BatchChunk][4096]float32       // dL/doutput
-	xp18  [BatchChunk][32][17][17]float32 // zero-padded input
-	dxp18 [32][17][17]float32             // dL/d(padded input)
+	a18     [BatchChunk][4096]float32       // output
+	d18     [BatchChunk][4096]float32       // dL/doutput
+	xp18    [BatchChunk][32][17][17]float32 // zero-padded input
+	dxp18   [32][17][17]float32             // dL/d(padded input)
+	cols18  [288][64]float32                // im2col of one sample's padded input (batched pass)
+	dcols18 [288][64]float32                // dL/dcols of one sample (batched pass)
+	gwt18   [18432]float32                  // one sample's dL/dW (batched pass)
 	// stack3.bn1 (batchnorm [64 8 8]→[64 8 8]), spec line 47
 	a19    [BatchChunk][4096]float32 // output
 	d19    [BatchChunk][4096]float32 // dL/doutput
@@ -700,18 +719,24 @@ type Model struct {
 	a20 [BatchChunk][4096]float32 // output
 	d20 [BatchChunk][4096]float32 // dL/doutput
 	// stack3.conv2 (conv2d [64 8 8]→[64 8 8]), spec line 49
-	a21   [BatchChunk][4096]float32       // output
-	d21   [BatchChunk][4096]float32       // dL/doutput
-	xp21  [BatchChunk][64][10][10]float32 // zero-padded input
-	dxp21 [64][10][10]float32             // dL/d(padded input)
+	a21     [BatchChunk][4096]float32       // output
+	d21     [BatchChunk][4096]float32       // dL/doutput
+	xp21    [BatchChunk][64][10][10]float32 // zero-padded input
+	dxp21   [64][10][10]float32             // dL/d(padded input)
+	cols21  [576][64]float32                // im2col of one sample's padded input (batched pass)
+	dcols21 [576][64]float32                // dL/dcols of one sample (batched pass)
+	gwt21   [36864]float32                  // one sample's dL/dW (batched pass)
 	// stack3.bn2 (batchnorm [64 8 8]→[64 8 8]), spec line 50
 	a22    [BatchChunk][4096]float32 // output
 	d22    [BatchChunk][4096]float32 // dL/doutput
 	xhat22 [BatchChunk][4096]float32 // normalised input x̂
 	inv22  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// stack3.shortcut (conv2d [32 16 16]→[64 8 8]), spec line 51
-	a23 [BatchChunk][4096]float32 // output
-	d23 [BatchChunk][4096]float32 // dL/doutput
+	a23     [BatchChunk][4096]float32 // output
+	d23     [BatchChunk][4096]float32 // dL/doutput
+	cols23  [32][64]float32           // im2col of one sample's padded input (batched pass)
+	dcols23 [32][64]float32           // dL/dcols of one sample (batched pass)
+	gwt23   [2048]float32             // one sample's dL/dW (batched pass)
 	// stack3.add (add [64 8 8]→[64 8 8]), spec line 52
 	a24 [BatchChunk][4096]float32 // output
 	d24 [BatchChunk][4096]float32 // dL/doutput

@@ -25,14 +25,16 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 216322
 	// conv1 (conv2d [3 96 96]→[8 48 48]), spec line 31
-	Conv1InC     = 3
-	Conv1InH     = 96
-	Conv1InW     = 96
-	Conv1Filters = 8
-	Conv1KH      = 3
-	Conv1KW      = 3
-	Conv1OutH    = 48
-	Conv1OutW    = 48
+	Conv1InC       = 3
+	Conv1InH       = 96
+	Conv1InW       = 96
+	Conv1Filters   = 8
+	Conv1KH        = 3
+	Conv1KW        = 3
+	Conv1OutH      = 48
+	Conv1OutW      = 48
+	Conv1Patch     = 27   // (C/G)·KH·KW: inputs of one output element
+	Conv1Positions = 2304 // OutH·OutW: output elements of one filter
 	// bn1 (batchnorm [8 48 48]→[8 48 48]), spec line 32
 	Bn1Channels  = 8    // channels of bn1
 	Bn1Positions = 2304 // positions per channel of a sample of bn1
@@ -133,14 +135,16 @@ const (
 	Blocks3DwBnChannels  = 32  // channels of blocks.3.dw_bn
 	Blocks3DwBnPositions = 144 // positions per channel of a sample of blocks.3.dw_bn
 	// blocks.3.pw (conv2d [32 12 12]→[64 12 12]), spec line 55
-	Blocks3PwInC     = 32
-	Blocks3PwInH     = 12
-	Blocks3PwInW     = 12
-	Blocks3PwFilters = 64
-	Blocks3PwKH      = 1
-	Blocks3PwKW      = 1
-	Blocks3PwOutH    = 12
-	Blocks3PwOutW    = 12
+	Blocks3PwInC       = 32
+	Blocks3PwInH       = 12
+	Blocks3PwInW       = 12
+	Blocks3PwFilters   = 64
+	Blocks3PwKH        = 1
+	Blocks3PwKW        = 1
+	Blocks3PwOutH      = 12
+	Blocks3PwOutW      = 12
+	Blocks3PwPatch     = 32  // (C/G)·KH·KW: inputs of one output element
+	Blocks3PwPositions = 144 // OutH·OutW: output elements of one filter
 	// blocks.3.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 56
 	Blocks3PwBnChannels  = 64  // channels of blocks.3.pw_bn
 	Blocks3PwBnPositions = 144 // positions per channel of a sample of blocks.3.pw_bn
@@ -160,14 +164,16 @@ const (
 	Blocks4DwBnChannels  = 64  // channels of blocks.4.dw_bn
 	Blocks4DwBnPositions = 144 // positions per channel of a sample of blocks.4.dw_bn
 	// blocks.4.pw (conv2d [64 12 12]→[64 12 12]), spec line 61
-	Blocks4PwInC     = 64
-	Blocks4PwInH     = 12
-	Blocks4PwInW     = 12
-	Blocks4PwFilters = 64
-	Blocks4PwKH      = 1
-	Blocks4PwKW      = 1
-	Blocks4PwOutH    = 12
-	Blocks4PwOutW    = 12
+	Blocks4PwInC       = 64
+	Blocks4PwInH       = 12
+	Blocks4PwInW       = 12
+	Blocks4PwFilters   = 64
+	Blocks4PwKH        = 1
+	Blocks4PwKW        = 1
+	Blocks4PwOutH      = 12
+	Blocks4PwOutW      = 12
+	Blocks4PwPatch     = 64  // (C/G)·KH·KW: inputs of one output element
+	Blocks4PwPositions = 144 // OutH·OutW: output elements of one filter
 	// blocks.4.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 62
 	Blocks4PwBnChannels  = 64  // channels of blocks.4.pw_bn
 	Blocks4PwBnPositions = 144 // positions per channel of a sample of blocks.4.pw_bn
@@ -187,14 +193,16 @@ const (
 	Blocks5DwBnChannels  = 64 // channels of blocks.5.dw_bn
 	Blocks5DwBnPositions = 36 // positions per channel of a sample of blocks.5.dw_bn
 	// blocks.5.pw (conv2d [64 6 6]→[128 6 6]), spec line 67
-	Blocks5PwInC     = 64
-	Blocks5PwInH     = 6
-	Blocks5PwInW     = 6
-	Blocks5PwFilters = 128
-	Blocks5PwKH      = 1
-	Blocks5PwKW      = 1
-	Blocks5PwOutH    = 6
-	Blocks5PwOutW    = 6
+	Blocks5PwInC       = 64
+	Blocks5PwInH       = 6
+	Blocks5PwInW       = 6
+	Blocks5PwFilters   = 128
+	Blocks5PwKH        = 1
+	Blocks5PwKW        = 1
+	Blocks5PwOutH      = 6
+	Blocks5PwOutW      = 6
+	Blocks5PwPatch     = 64 // (C/G)·KH·KW: inputs of one output element
+	Blocks5PwPositions = 36 // OutH·OutW: output elements of one filter
 	// blocks.5.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 68
 	Blocks5PwBnChannels  = 128 // channels of blocks.5.pw_bn
 	Blocks5PwBnPositions = 36  // positions per channel of a sample of blocks.5.pw_bn
@@ -214,14 +222,16 @@ const (
 	Blocks6DwBnChannels  = 128 // channels of blocks.6.dw_bn
 	Blocks6DwBnPositions = 36  // positions per channel of a sample of blocks.6.dw_bn
 	// blocks.6.pw (conv2d [128 6 6]→[128 6 6]), spec line 73
-	Blocks6PwInC     = 128
-	Blocks6PwInH     = 6
-	Blocks6PwInW     = 6
-	Blocks6PwFilters = 128
-	Blocks6PwKH      = 1
-	Blocks6PwKW      = 1
-	Blocks6PwOutH    = 6
-	Blocks6PwOutW    = 6
+	Blocks6PwInC       = 128
+	Blocks6PwInH       = 6
+	Blocks6PwInW       = 6
+	Blocks6PwFilters   = 128
+	Blocks6PwKH        = 1
+	Blocks6PwKW        = 1
+	Blocks6PwOutH      = 6
+	Blocks6PwOutW      = 6
+	Blocks6PwPatch     = 128 // (C/G)·KH·KW: inputs of one output element
+	Blocks6PwPositions = 36  // OutH·OutW: output elements of one filter
 	// blocks.6.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 74
 	Blocks6PwBnChannels  = 128 // channels of blocks.6.pw_bn
 	Blocks6PwBnPositions = 36  // positions per channel of a sample of blocks.6.pw_bn
@@ -241,14 +251,16 @@ const (
 	Blocks7DwBnChannels  = 128 // channels of blocks.7.dw_bn
 	Blocks7DwBnPositions = 36  // positions per channel of a sample of blocks.7.dw_bn
 	// blocks.7.pw (conv2d [128 6 6]→[128 6 6]), spec line 79
-	Blocks7PwInC     = 128
-	Blocks7PwInH     = 6
-	Blocks7PwInW     = 6
-	Blocks7PwFilters = 128
-	Blocks7PwKH      = 1
-	Blocks7PwKW      = 1
-	Blocks7PwOutH    = 6
-	Blocks7PwOutW    = 6
+	Blocks7PwInC       = 128
+	Blocks7PwInH       = 6
+	Blocks7PwInW       = 6
+	Blocks7PwFilters   = 128
+	Blocks7PwKH        = 1
+	Blocks7PwKW        = 1
+	Blocks7PwOutH      = 6
+	Blocks7PwOutW      = 6
+	Blocks7PwPatch     = 128 // (C/G)·KH·KW: inputs of one output element
+	Blocks7PwPositions = 36  // OutH·OutW: output elements of one filter
 	// blocks.7.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 80
 	Blocks7PwBnChannels  = 128 // channels of blocks.7.pw_bn
 	Blocks7PwBnPositions = 36  // positions per channel of a sample of blocks.7.pw_bn
@@ -268,14 +280,16 @@ const (
 	Blocks8DwBnChannels  = 128 // channels of blocks.8.dw_bn
 	Blocks8DwBnPositions = 36  // positions per channel of a sample of blocks.8.dw_bn
 	// blocks.8.pw (conv2d [128 6 6]→[128 6 6]), spec line 85
-	Blocks8PwInC     = 128
-	Blocks8PwInH     = 6
-	Blocks8PwInW     = 6
-	Blocks8PwFilters = 128
-	Blocks8PwKH      = 1
-	Blocks8PwKW      = 1
-	Blocks8PwOutH    = 6
-	Blocks8PwOutW    = 6
+	Blocks8PwInC       = 128
+	Blocks8PwInH       = 6
+	Blocks8PwInW       = 6
+	Blocks8PwFilters   = 128
+	Blocks8PwKH        = 1
+	Blocks8PwKW        = 1
+	Blocks8PwOutH      = 6
+	Blocks8PwOutW      = 6
+	Blocks8PwPatch     = 128 // (C/G)·KH·KW: inputs of one output element
+	Blocks8PwPositions = 36  // OutH·OutW: output elements of one filter
 	// blocks.8.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 86
 	Blocks8PwBnChannels  = 128 // channels of blocks.8.pw_bn
 	Blocks8PwBnPositions = 36  // positions per channel of a sample of blocks.8.pw_bn
@@ -295,14 +309,16 @@ const (
 	Blocks9DwBnChannels  = 128 // channels of blocks.9.dw_bn
 	Blocks9DwBnPositions = 36  // positions per channel of a sample of blocks.9.dw_bn
 	// blocks.9.pw (conv2d [128 6 6]→[128 6 6]), spec line 91
-	Blocks9PwInC     = 128
-	Blocks9PwInH     = 6
-	Blocks9PwInW     = 6
-	Blocks9PwFilters = 128
-	Blocks9PwKH      = 1
-	Blocks9PwKW      = 1
-	Blocks9PwOutH    = 6
-	Blocks9PwOutW    = 6
+	Blocks9PwInC       = 128
+	Blocks9PwInH       = 6
+	Blocks9PwInW       = 6
+	Blocks9PwFilters   = 128
+	Blocks9PwKH        = 1
+	Blocks9PwKW        = 1
+	Blocks9PwOutH      = 6
+	Blocks9PwOutW      = 6
+	Blocks9PwPatch     = 128 // (C/G)·KH·KW: inputs of one output element
+	Blocks9PwPositions = 36  // OutH·OutW: output elements of one filter
 	// blocks.9.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 92
 	Blocks9PwBnChannels  = 128 // channels of blocks.9.pw_bn
 	Blocks9PwBnPositions = 36  // positions per channel of a sample of blocks.9.pw_bn
@@ -322,14 +338,16 @@ const (
 	Blocks10DwBnChannels  = 128 // channels of blocks.10.dw_bn
 	Blocks10DwBnPositions = 36  // positions per channel of a sample of blocks.10.dw_bn
 	// blocks.10.pw (conv2d [128 6 6]→[128 6 6]), spec line 97
-	Blocks10PwInC     = 128
-	Blocks10PwInH     = 6
-	Blocks10PwInW     = 6
-	Blocks10PwFilters = 128
-	Blocks10PwKH      = 1
-	Blocks10PwKW      = 1
-	Blocks10PwOutH    = 6
-	Blocks10PwOutW    = 6
+	Blocks10PwInC       = 128
+	Blocks10PwInH       = 6
+	Blocks10PwInW       = 6
+	Blocks10PwFilters   = 128
+	Blocks10PwKH        = 1
+	Blocks10PwKW        = 1
+	Blocks10PwOutH      = 6
+	Blocks10PwOutW      = 6
+	Blocks10PwPatch     = 128 // (C/G)·KH·KW: inputs of one output element
+	Blocks10PwPositions = 36  // OutH·OutW: output elements of one filter
 	// blocks.10.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 98
 	Blocks10PwBnChannels  = 128 // channels of blocks.10.pw_bn
 	Blocks10PwBnPositions = 36  // positions per channel of a sample of blocks.10.pw_bn
@@ -349,14 +367,16 @@ const (
 	Blocks11DwBnChannels  = 128 // channels of blocks.11.dw_bn
 	Blocks11DwBnPositions = 9   // positions per channel of a sample of blocks.11.dw_bn
 	// blocks.11.pw (conv2d [128 3 3]→[256 3 3]), spec line 103
-	Blocks11PwInC     = 128
-	Blocks11PwInH     = 3
-	Blocks11PwInW     = 3
-	Blocks11PwFilters = 256
-	Blocks11PwKH      = 1
-	Blocks11PwKW      = 1
-	Blocks11PwOutH    = 3
-	Blocks11PwOutW    = 3
+	Blocks11PwInC       = 128
+	Blocks11PwInH       = 3
+	Blocks11PwInW       = 3
+	Blocks11PwFilters   = 256
+	Blocks11PwKH        = 1
+	Blocks11PwKW        = 1
+	Blocks11PwOutH      = 3
+	Blocks11PwOutW      = 3
+	Blocks11PwPatch     = 128 // (C/G)·KH·KW: inputs of one output element
+	Blocks11PwPositions = 9   // OutH·OutW: output elements of one filter
 	// blocks.11.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 104
 	Blocks11PwBnChannels  = 256 // channels of blocks.11.pw_bn
 	Blocks11PwBnPositions = 9   // positions per channel of a sample of blocks.11.pw_bn
@@ -376,14 +396,16 @@ const (
 	Blocks12DwBnChannels  = 256 // channels of blocks.12.dw_bn
 	Blocks12DwBnPositions = 9   // positions per channel of a sample of blocks.12.dw_bn
 	// blocks.12.pw (conv2d [256 3 3]→[256 3 3]), spec line 109
-	Blocks12PwInC     = 256
-	Blocks12PwInH     = 3
-	Blocks12PwInW     = 3
-	Blocks12PwFilters = 256
-	Blocks12PwKH      = 1
-	Blocks12PwKW      = 1
-	Blocks12PwOutH    = 3
-	Blocks12PwOutW    = 3
+	Blocks12PwInC       = 256
+	Blocks12PwInH       = 3
+	Blocks12PwInW       = 3
+	Blocks12PwFilters   = 256
+	Blocks12PwKH        = 1
+	Blocks12PwKW        = 1
+	Blocks12PwOutH      = 3
+	Blocks12PwOutW      = 3
+	Blocks12PwPatch     = 256 // (C/G)·KH·KW: inputs of one output element
+	Blocks12PwPositions = 9   // OutH·OutW: output elements of one filter
 	// blocks.12.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 110
 	Blocks12PwBnChannels  = 256 // channels of blocks.12.pw_bn
 	Blocks12PwBnPositions = 9   // positions per channel of a sample of blocks.12.pw_bn
@@ -1716,10 +1738,13 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [3 96 96]→[8 48 48]), spec line 31
-	a0   [BatchChunk][18432]float32     // output
-	d0   [BatchChunk][18432]float32     // dL/doutput
-	xp0  [BatchChunk][3][97][97]float32 // zero-padded input
-	dxp0 [3][97][97]float32             // dL/d(padded input)
+	a0     [BatchChunk][18432]float32     // output
+	d0     [BatchChunk][18432]float32     // dL/doutput
+	xp0    [BatchChunk][3][97][97]float32 // zero-padded input
+	dxp0   [3][97][97]float32             // dL/d(padded input)
+	cols0  [27][2304]float32              // im2col of one sample's padded input (batched pass)
+	dcols0 [27][2304]float32              // dL/dcols of one sample (batched pass)
+	gwt0   [216]float32                   // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [8 48 48]→[8 48 48]), spec line 32
 	a1    [BatchChunk][18432]float32 // output
 	d1    [BatchChunk][18432]float32 // dL/doutput
@@ -1814,8 +1839,9 @@ type Model struct {
 	a23 [BatchChunk][4608]float32 // output
 	d23 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.3.pw (conv2d [32 12 12]→[64 12 12]), spec line 55
-	a24 [BatchChunk][9216]float32 // output
-	d24 [BatchChunk][9216]float32 // dL/doutput
+	a24   [BatchChunk][9216]float32 // output
+	d24   [BatchChunk][9216]float32 // dL/doutput
+	gwt24 [2048]float32             // one sample's dL/dW (batched pass)
 	// blocks.3.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 56
 	a25    [BatchChunk][9216]float32 // output
 	d25    [BatchChunk][9216]float32 // dL/doutput
@@ -1838,8 +1864,9 @@ type Model struct {
 	a29 [BatchChunk][9216]float32 // output
 	d29 [BatchChunk][9216]float32 // dL/doutput
 	// blocks.4.pw (conv2d [64 12 12]→[64 12 12]), spec line 61
-	a30 [BatchChunk][9216]float32 // output
-	d30 [BatchChunk][9216]float32 // dL/doutput
+	a30   [BatchChunk][9216]float32 // output
+	d30   [BatchChunk][9216]float32 // dL/doutput
+	gwt30 [4096]float32             // one sample's dL/dW (batched pass)
 	// blocks.4.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 62
 	a31    [BatchChunk][9216]float32 // output
 	d31    [BatchChunk][9216]float32 // dL/doutput
@@ -1862,8 +1889,9 @@ type Model struct {
 	a35 [BatchChunk][2304]float32 // output
 	d35 [BatchChunk][2304]float32 // dL/doutput
 	// blocks.5.pw (conv2d [64 6 6]→[128 6 6]), spec line 67
-	a36 [BatchChunk][4608]float32 // output
-	d36 [BatchChunk][4608]float32 // dL/doutput
+	a36   [BatchChunk][4608]float32 // output
+	d36   [BatchChunk][4608]float32 // dL/doutput
+	gwt36 [8192]float32             // one sample's dL/dW (batched pass)
 	// blocks.5.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 68
 	a37    [BatchChunk][4608]float32 // output
 	d37    [BatchChunk][4608]float32 // dL/doutput
@@ -1886,8 +1914,9 @@ type Model struct {
 	a41 [BatchChunk][4608]float32 // output
 	d41 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.6.pw (conv2d [128 6 6]→[128 6 6]), spec line 73
-	a42 [BatchChunk][4608]float32 // output
-	d42 [BatchChunk][4608]float32 // dL/doutput
+	a42   [BatchChunk][4608]float32 // output
+	d42   [BatchChunk][4608]float32 // dL/doutput
+	gwt42 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.6.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 74
 	a43    [BatchChunk][4608]float32 // output
 	d43    [BatchChunk][4608]float32 // dL/doutput
@@ -1910,8 +1939,9 @@ type Model struct {
 	a47 [BatchChunk][4608]float32 // output
 	d47 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.7.pw (conv2d [128 6 6]→[128 6 6]), spec line 79
-	a48 [BatchChunk][4608]float32 // output
-	d48 [BatchChunk][4608]float32 // dL/doutput
+	a48   [BatchChunk][4608]float32 // output
+	d48   [BatchChunk][4608]float32 // dL/doutput
+	gwt48 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.7.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 80
 	a49    [BatchChunk][4608]float32 // output
 	d49    [BatchChunk][4608]float32 // dL/doutput
@@ -1934,8 +1964,9 @@ type Model struct {
 	a53 [BatchChunk][4608]float32 // output
 	d53 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.8.pw (conv2d [128 6 6]→[128 6 6]), spec line 85
-	a54 [BatchChunk][4608]float32 // output
-	d54 [BatchChunk][4608]float32 // dL/doutput
+	a54   [BatchChunk][4608]float32 // output
+	d54   [BatchChunk][4608]float32 // dL/doutput
+	gwt54 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.8.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 86
 	a55    [BatchChunk][4608]float32 // output
 	d55    [BatchChunk][4608]float32 // dL/doutput
@@ -1958,8 +1989,9 @@ type Model struct {
 	a59 [BatchChunk][4608]float32 // output
 	d59 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.9.pw (conv2d [128 6 6]→[128 6 6]), spec line 91
-	a60 [BatchChunk][4608]float32 // output
-	d60 [BatchChunk][4608]float32 // dL/doutput
+	a60   [BatchChunk][4608]float32 // output
+	d60   [BatchChunk][4608]float32 // dL/doutput
+	gwt60 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.9.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 92
 	a61    [BatchChunk][4608]float32 // output
 	d61    [BatchChunk][4608]float32 // dL/doutput
@@ -1982,8 +2014,9 @@ type Model struct {
 	a65 [BatchChunk][4608]float32 // output
 	d65 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.10.pw (conv2d [128 6 6]→[128 6 6]), spec line 97
-	a66 [BatchChunk][4608]float32 // output
-	d66 [BatchChunk][4608]float32 // dL/doutput
+	a66   [BatchChunk][4608]float32 // output
+	d66   [BatchChunk][4608]float32 // dL/doutput
+	gwt66 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.10.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 98
 	a67    [BatchChunk][4608]float32 // output
 	d67    [BatchChunk][4608]float32 // dL/doutput
@@ -2006,8 +2039,9 @@ type Model struct {
 	a71 [BatchChunk][1152]float32 // output
 	d71 [BatchChunk][1152]float32 // dL/doutput
 	// blocks.11.pw (conv2d [128 3 3]→[256 3 3]), spec line 103
-	a72 [BatchChunk][2304]float32 // output
-	d72 [BatchChunk][2304]float32 // dL/doutput
+	a72   [BatchChunk][2304]float32 // output
+	d72   [BatchChunk][2304]float32 // dL/doutput
+	gwt72 [32768]float32            // one sample's dL/dW (batched pass)
 	// blocks.11.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 104
 	a73    [BatchChunk][2304]float32 // output
 	d73    [BatchChunk][2304]float32 // dL/doutput
@@ -2030,8 +2064,9 @@ type Model struct {
 	a77 [BatchChunk][2304]float32 // output
 	d77 [BatchChunk][2304]float32 // dL/doutput
 	// blocks.12.pw (conv2d [256 3 3]→[256 3 3]), spec line 109
-	a78 [BatchChunk][2304]float32 // output
-	d78 [BatchChunk][2304]float32 // dL/doutput
+	a78   [BatchChunk][2304]float32 // output
+	d78   [BatchChunk][2304]float32 // dL/doutput
+	gwt78 [65536]float32            // one sample's dL/dW (batched pass)
 	// blocks.12.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 110
 	a79    [BatchChunk][2304]float32 // output
 	d79    [BatchChunk][2304]float32 // dL/doutput

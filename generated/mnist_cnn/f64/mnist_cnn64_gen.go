@@ -41,14 +41,16 @@ const (
 	Layers1OutH = 14
 	Layers1OutW = 14
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
-	Layers2InC     = 6
-	Layers2InH     = 14
-	Layers2InW     = 14
-	Layers2Filters = 16
-	Layers2KH      = 5
-	Layers2KW      = 5
-	Layers2OutH    = 10
-	Layers2OutW    = 10
+	Layers2InC       = 6
+	Layers2InH       = 14
+	Layers2InW       = 14
+	Layers2Filters   = 16
+	Layers2KH        = 5
+	Layers2KW        = 5
+	Layers2OutH      = 10
+	Layers2OutW      = 10
+	Layers2Patch     = 150 // (C/G)·KH·KW: inputs of one output element
+	Layers2Positions = 100 // OutH·OutW: output elements of one filter
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
 	Layers3InC  = 16
 	Layers3InH  = 10
@@ -232,9 +234,12 @@ type Model struct {
 	d1   [BatchChunk][1176]float64 // dL/doutput
 	arg1 [BatchChunk][1176]int32   // flat input index of each window's maximum
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
-	a2 [BatchChunk][1600]float64 // output
-	d2 [BatchChunk][1600]float64 // dL/doutput
-	z2 [BatchChunk][1600]float64 // pre-activation z = W ⋆ x + b
+	a2     [BatchChunk][1600]float64 // output
+	d2     [BatchChunk][1600]float64 // dL/doutput
+	z2     [BatchChunk][1600]float64 // pre-activation z = W ⋆ x + b
+	cols2  [150][100]float64         // im2col of one sample's padded input (batched pass)
+	dcols2 [150][100]float64         // dL/dcols of one sample (batched pass)
+	gwt2   [2400]float64             // one sample's dL/dW (batched pass)
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
 	a3   [BatchChunk][400]float64 // output
 	d3   [BatchChunk][400]float64 // dL/doutput

@@ -25,14 +25,16 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 227
 	// conv (conv2d [1 13 6]→[4 7 3]), spec line 9
-	ConvInC     = 1
-	ConvInH     = 13
-	ConvInW     = 6
-	ConvFilters = 4
-	ConvKH      = 4
-	ConvKW      = 3
-	ConvOutH    = 7
-	ConvOutW    = 3
+	ConvInC       = 1
+	ConvInH       = 13
+	ConvInW       = 6
+	ConvFilters   = 4
+	ConvKH        = 4
+	ConvKW        = 3
+	ConvOutH      = 7
+	ConvOutW      = 3
+	ConvPatch     = 12 // (C/G)·KH·KW: inputs of one output element
+	ConvPositions = 21 // OutH·OutW: output elements of one filter
 	// bn (batchnorm [4 7 3]→[4 7 3]), spec line 10
 	BnChannels  = 4  // channels of bn
 	BnPositions = 21 // positions per channel of a sample of bn
@@ -52,14 +54,16 @@ const (
 	Ds0DwBnChannels  = 4  // channels of ds.0.dw_bn
 	Ds0DwBnPositions = 21 // positions per channel of a sample of ds.0.dw_bn
 	// ds.0.pw (conv2d [4 7 3]→[4 7 3]), spec line 16
-	Ds0PwInC     = 4
-	Ds0PwInH     = 7
-	Ds0PwInW     = 3
-	Ds0PwFilters = 4
-	Ds0PwKH      = 1
-	Ds0PwKW      = 1
-	Ds0PwOutH    = 7
-	Ds0PwOutW    = 3
+	Ds0PwInC       = 4
+	Ds0PwInH       = 7
+	Ds0PwInW       = 3
+	Ds0PwFilters   = 4
+	Ds0PwKH        = 1
+	Ds0PwKW        = 1
+	Ds0PwOutH      = 7
+	Ds0PwOutW      = 3
+	Ds0PwPatch     = 4  // (C/G)·KH·KW: inputs of one output element
+	Ds0PwPositions = 21 // OutH·OutW: output elements of one filter
 	// ds.0.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 17
 	Ds0PwBnChannels  = 4  // channels of ds.0.pw_bn
 	Ds0PwBnPositions = 21 // positions per channel of a sample of ds.0.pw_bn
@@ -79,14 +83,16 @@ const (
 	Ds1DwBnChannels  = 4  // channels of ds.1.dw_bn
 	Ds1DwBnPositions = 21 // positions per channel of a sample of ds.1.dw_bn
 	// ds.1.pw (conv2d [4 7 3]→[4 7 3]), spec line 22
-	Ds1PwInC     = 4
-	Ds1PwInH     = 7
-	Ds1PwInW     = 3
-	Ds1PwFilters = 4
-	Ds1PwKH      = 1
-	Ds1PwKW      = 1
-	Ds1PwOutH    = 7
-	Ds1PwOutW    = 3
+	Ds1PwInC       = 4
+	Ds1PwInH       = 7
+	Ds1PwInW       = 3
+	Ds1PwFilters   = 4
+	Ds1PwKH        = 1
+	Ds1PwKW        = 1
+	Ds1PwOutH      = 7
+	Ds1PwOutW      = 3
+	Ds1PwPatch     = 4  // (C/G)·KH·KW: inputs of one output element
+	Ds1PwPositions = 21 // OutH·OutW: output elements of one filter
 	// ds.1.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 23
 	Ds1PwBnChannels  = 4  // channels of ds.1.pw_bn
 	Ds1PwBnPositions = 21 // positions per channel of a sample of ds.1.pw_bn
@@ -451,10 +457,13 @@ type Model struct {
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// conv (conv2d [1 13 6]→[4 7 3]), spec line 9
-	a0   [BatchChunk][84]float64       // output
-	d0   [BatchChunk][84]float64       // dL/doutput
-	xp0  [BatchChunk][1][16][7]float64 // zero-padded input
-	dxp0 [1][16][7]float64             // dL/d(padded input)
+	a0     [BatchChunk][84]float64       // output
+	d0     [BatchChunk][84]float64       // dL/doutput
+	xp0    [BatchChunk][1][16][7]float64 // zero-padded input
+	dxp0   [1][16][7]float64             // dL/d(padded input)
+	cols0  [12][21]float64               // im2col of one sample's padded input (batched pass)
+	dcols0 [12][21]float64               // dL/dcols of one sample (batched pass)
+	gwt0   [48]float64                   // one sample's dL/dW (batched pass)
 	// bn (batchnorm [4 7 3]→[4 7 3]), spec line 10
 	a1    [BatchChunk][84]float64 // output
 	d1    [BatchChunk][84]float64 // dL/doutput
@@ -481,8 +490,9 @@ type Model struct {
 	a6 [BatchChunk][84]float64 // output
 	d6 [BatchChunk][84]float64 // dL/doutput
 	// ds.0.pw (conv2d [4 7 3]→[4 7 3]), spec line 16
-	a7 [BatchChunk][84]float64 // output
-	d7 [BatchChunk][84]float64 // dL/doutput
+	a7   [BatchChunk][84]float64 // output
+	d7   [BatchChunk][84]float64 // dL/doutput
+	gwt7 [16]float64             // one sample's dL/dW (batched pass)
 	// ds.0.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 17
 	a8    [BatchChunk][84]float64 // output
 	d8    [BatchChunk][84]float64 // dL/doutput
@@ -505,8 +515,9 @@ type Model struct {
 	a12 [BatchChunk][84]float64 // output
 	d12 [BatchChunk][84]float64 // dL/doutput
 	// ds.1.pw (conv2d [4 7 3]→[4 7 3]), spec line 22
-	a13 [BatchChunk][84]float64 // output
-	d13 [BatchChunk][84]float64 // dL/doutput
+	a13   [BatchChunk][84]float64 // output
+	d13   [BatchChunk][84]float64 // dL/doutput
+	gwt13 [16]float64             // one sample's dL/dW (batched pass)
 	// ds.1.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 23
 	a14    [BatchChunk][84]float64 // output
 	d14    [BatchChunk][84]float64 // dL/doutput

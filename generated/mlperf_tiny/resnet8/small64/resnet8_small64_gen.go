@@ -25,107 +25,125 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 1023
 	// conv1 (conv2d [3 8 8]→[2 8 8]), spec line 8
-	Conv1InC     = 3
-	Conv1InH     = 8
-	Conv1InW     = 8
-	Conv1Filters = 2
-	Conv1KH      = 3
-	Conv1KW      = 3
-	Conv1OutH    = 8
-	Conv1OutW    = 8
+	Conv1InC       = 3
+	Conv1InH       = 8
+	Conv1InW       = 8
+	Conv1Filters   = 2
+	Conv1KH        = 3
+	Conv1KW        = 3
+	Conv1OutH      = 8
+	Conv1OutW      = 8
+	Conv1Patch     = 27 // (C/G)·KH·KW: inputs of one output element
+	Conv1Positions = 64 // OutH·OutW: output elements of one filter
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 9
 	Bn1Channels  = 2  // channels of bn1
 	Bn1Positions = 64 // positions per channel of a sample of bn1
 	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
-	Stack1Conv1InC     = 2
-	Stack1Conv1InH     = 8
-	Stack1Conv1InW     = 8
-	Stack1Conv1Filters = 2
-	Stack1Conv1KH      = 3
-	Stack1Conv1KW      = 3
-	Stack1Conv1OutH    = 8
-	Stack1Conv1OutW    = 8
+	Stack1Conv1InC       = 2
+	Stack1Conv1InH       = 8
+	Stack1Conv1InW       = 8
+	Stack1Conv1Filters   = 2
+	Stack1Conv1KH        = 3
+	Stack1Conv1KW        = 3
+	Stack1Conv1OutH      = 8
+	Stack1Conv1OutW      = 8
+	Stack1Conv1Patch     = 18 // (C/G)·KH·KW: inputs of one output element
+	Stack1Conv1Positions = 64 // OutH·OutW: output elements of one filter
 	// stack1.bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 12
 	Stack1Bn1Channels  = 2  // channels of stack1.bn1
 	Stack1Bn1Positions = 64 // positions per channel of a sample of stack1.bn1
 	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
-	Stack1Conv2InC     = 2
-	Stack1Conv2InH     = 8
-	Stack1Conv2InW     = 8
-	Stack1Conv2Filters = 2
-	Stack1Conv2KH      = 3
-	Stack1Conv2KW      = 3
-	Stack1Conv2OutH    = 8
-	Stack1Conv2OutW    = 8
+	Stack1Conv2InC       = 2
+	Stack1Conv2InH       = 8
+	Stack1Conv2InW       = 8
+	Stack1Conv2Filters   = 2
+	Stack1Conv2KH        = 3
+	Stack1Conv2KW        = 3
+	Stack1Conv2OutH      = 8
+	Stack1Conv2OutW      = 8
+	Stack1Conv2Patch     = 18 // (C/G)·KH·KW: inputs of one output element
+	Stack1Conv2Positions = 64 // OutH·OutW: output elements of one filter
 	// stack1.bn2 (batchnorm [2 8 8]→[2 8 8]), spec line 15
 	Stack1Bn2Channels  = 2  // channels of stack1.bn2
 	Stack1Bn2Positions = 64 // positions per channel of a sample of stack1.bn2
 	// stack2.conv1 (conv2d [2 8 8]→[4 4 4]), spec line 18
-	Stack2Conv1InC     = 2
-	Stack2Conv1InH     = 8
-	Stack2Conv1InW     = 8
-	Stack2Conv1Filters = 4
-	Stack2Conv1KH      = 3
-	Stack2Conv1KW      = 3
-	Stack2Conv1OutH    = 4
-	Stack2Conv1OutW    = 4
+	Stack2Conv1InC       = 2
+	Stack2Conv1InH       = 8
+	Stack2Conv1InW       = 8
+	Stack2Conv1Filters   = 4
+	Stack2Conv1KH        = 3
+	Stack2Conv1KW        = 3
+	Stack2Conv1OutH      = 4
+	Stack2Conv1OutW      = 4
+	Stack2Conv1Patch     = 18 // (C/G)·KH·KW: inputs of one output element
+	Stack2Conv1Positions = 16 // OutH·OutW: output elements of one filter
 	// stack2.bn1 (batchnorm [4 4 4]→[4 4 4]), spec line 19
 	Stack2Bn1Channels  = 4  // channels of stack2.bn1
 	Stack2Bn1Positions = 16 // positions per channel of a sample of stack2.bn1
 	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
-	Stack2Conv2InC     = 4
-	Stack2Conv2InH     = 4
-	Stack2Conv2InW     = 4
-	Stack2Conv2Filters = 4
-	Stack2Conv2KH      = 3
-	Stack2Conv2KW      = 3
-	Stack2Conv2OutH    = 4
-	Stack2Conv2OutW    = 4
+	Stack2Conv2InC       = 4
+	Stack2Conv2InH       = 4
+	Stack2Conv2InW       = 4
+	Stack2Conv2Filters   = 4
+	Stack2Conv2KH        = 3
+	Stack2Conv2KW        = 3
+	Stack2Conv2OutH      = 4
+	Stack2Conv2OutW      = 4
+	Stack2Conv2Patch     = 36 // (C/G)·KH·KW: inputs of one output element
+	Stack2Conv2Positions = 16 // OutH·OutW: output elements of one filter
 	// stack2.bn2 (batchnorm [4 4 4]→[4 4 4]), spec line 22
 	Stack2Bn2Channels  = 4  // channels of stack2.bn2
 	Stack2Bn2Positions = 16 // positions per channel of a sample of stack2.bn2
 	// stack2.shortcut (conv2d [2 8 8]→[4 4 4]), spec line 23
-	Stack2ShortcutInC     = 2
-	Stack2ShortcutInH     = 8
-	Stack2ShortcutInW     = 8
-	Stack2ShortcutFilters = 4
-	Stack2ShortcutKH      = 1
-	Stack2ShortcutKW      = 1
-	Stack2ShortcutOutH    = 4
-	Stack2ShortcutOutW    = 4
+	Stack2ShortcutInC       = 2
+	Stack2ShortcutInH       = 8
+	Stack2ShortcutInW       = 8
+	Stack2ShortcutFilters   = 4
+	Stack2ShortcutKH        = 1
+	Stack2ShortcutKW        = 1
+	Stack2ShortcutOutH      = 4
+	Stack2ShortcutOutW      = 4
+	Stack2ShortcutPatch     = 2  // (C/G)·KH·KW: inputs of one output element
+	Stack2ShortcutPositions = 16 // OutH·OutW: output elements of one filter
 	// stack3.conv1 (conv2d [4 4 4]→[6 2 2]), spec line 26
-	Stack3Conv1InC     = 4
-	Stack3Conv1InH     = 4
-	Stack3Conv1InW     = 4
-	Stack3Conv1Filters = 6
-	Stack3Conv1KH      = 3
-	Stack3Conv1KW      = 3
-	Stack3Conv1OutH    = 2
-	Stack3Conv1OutW    = 2
+	Stack3Conv1InC       = 4
+	Stack3Conv1InH       = 4
+	Stack3Conv1InW       = 4
+	Stack3Conv1Filters   = 6
+	Stack3Conv1KH        = 3
+	Stack3Conv1KW        = 3
+	Stack3Conv1OutH      = 2
+	Stack3Conv1OutW      = 2
+	Stack3Conv1Patch     = 36 // (C/G)·KH·KW: inputs of one output element
+	Stack3Conv1Positions = 4  // OutH·OutW: output elements of one filter
 	// stack3.bn1 (batchnorm [6 2 2]→[6 2 2]), spec line 27
 	Stack3Bn1Channels  = 6 // channels of stack3.bn1
 	Stack3Bn1Positions = 4 // positions per channel of a sample of stack3.bn1
 	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
-	Stack3Conv2InC     = 6
-	Stack3Conv2InH     = 2
-	Stack3Conv2InW     = 2
-	Stack3Conv2Filters = 6
-	Stack3Conv2KH      = 3
-	Stack3Conv2KW      = 3
-	Stack3Conv2OutH    = 2
-	Stack3Conv2OutW    = 2
+	Stack3Conv2InC       = 6
+	Stack3Conv2InH       = 2
+	Stack3Conv2InW       = 2
+	Stack3Conv2Filters   = 6
+	Stack3Conv2KH        = 3
+	Stack3Conv2KW        = 3
+	Stack3Conv2OutH      = 2
+	Stack3Conv2OutW      = 2
+	Stack3Conv2Patch     = 54 // (C/G)·KH·KW: inputs of one output element
+	Stack3Conv2Positions = 4  // OutH·OutW: output elements of one filter
 	// stack3.bn2 (batchnorm [6 2 2]→[6 2 2]), spec line 30
 	Stack3Bn2Channels  = 6 // channels of stack3.bn2
 	Stack3Bn2Positions = 4 // positions per channel of a sample of stack3.bn2
 	// stack3.shortcut (conv2d [4 4 4]→[6 2 2]), spec line 31
-	Stack3ShortcutInC     = 4
-	Stack3ShortcutInH     = 4
-	Stack3ShortcutInW     = 4
-	Stack3ShortcutFilters = 6
-	Stack3ShortcutKH      = 1
-	Stack3ShortcutKW      = 1
-	Stack3ShortcutOutH    = 2
-	Stack3ShortcutOutW    = 2
+	Stack3ShortcutInC       = 4
+	Stack3ShortcutInH       = 4
+	Stack3ShortcutInW       = 4
+	Stack3ShortcutFilters   = 6
+	Stack3ShortcutKH        = 1
+	Stack3ShortcutKW        = 1
+	Stack3ShortcutOutH      = 2
+	Stack3ShortcutOutW      = 2
+	Stack3ShortcutPatch     = 4 // (C/G)·KH·KW: inputs of one output element
+	Stack3ShortcutPositions = 4 // OutH·OutW: output elements of one filter
 	// pool (avgpool2d [6 2 2]→[6 1 1]), spec line 34
 	PoolInC  = 6
 	PoolInH  = 2
@@ -613,10 +631,13 @@ type Model struct {
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// conv1 (conv2d [3 8 8]→[2 8 8]), spec line 8
-	a0   [BatchChunk][128]float64       // output
-	d0   [BatchChunk][128]float64       // dL/doutput
-	xp0  [BatchChunk][3][10][10]float64 // zero-padded input
-	dxp0 [3][10][10]float64             // dL/d(padded input)
+	a0     [BatchChunk][128]float64       // output
+	d0     [BatchChunk][128]float64       // dL/doutput
+	xp0    [BatchChunk][3][10][10]float64 // zero-padded input
+	dxp0   [3][10][10]float64             // dL/d(padded input)
+	cols0  [27][64]float64                // im2col of one sample's padded input (batched pass)
+	dcols0 [27][64]float64                // dL/dcols of one sample (batched pass)
+	gwt0   [54]float64                    // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 9
 	a1    [BatchChunk][128]float64 // output
 	d1    [BatchChunk][128]float64 // dL/doutput
@@ -626,10 +647,13 @@ type Model struct {
 	a2 [BatchChunk][128]float64 // output
 	d2 [BatchChunk][128]float64 // dL/doutput
 	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
-	a3   [BatchChunk][128]float64       // output
-	d3   [BatchChunk][128]float64       // dL/doutput
-	xp3  [BatchChunk][2][10][10]float64 // zero-padded input
-	dxp3 [2][10][10]float64             // dL/d(padded input)
+	a3     [BatchChunk][128]float64       // output
+	d3     [BatchChunk][128]float64       // dL/doutput
+	xp3    [BatchChunk][2][10][10]float64 // zero-padded input
+	dxp3   [2][10][10]float64             // dL/d(padded input)
+	cols3  [18][64]float64                // im2col of one sample's padded input (batched pass)
+	dcols3 [18][64]float64                // dL/dcols of one sample (batched pass)
+	gwt3   [36]float64                    // one sample's dL/dW (batched pass)
 	// stack1.bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 12
 	a4    [BatchChunk][128]float64 // output
 	d4    [BatchChunk][128]float64 // dL/doutput
@@ -639,10 +663,13 @@ type Model struct {
 	a5 [BatchChunk][128]float64 // output
 	d5 [BatchChunk][128]float64 // dL/doutput
 	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
-	a6   [BatchChunk][128]float64       // output
-	d6   [BatchChunk][128]float64       // dL/doutput
-	xp6  [BatchChunk][2][10][10]float64 // zero-padded input
-	dxp6 [2][10][10]float64             // dL/d(padded input)
+	a6     [BatchChunk][128]float64       // output
+	d6     [BatchChunk][128]float64       // dL/doutput
+	xp6    [BatchChunk][2][10][10]float64 // zero-padded input
+	dxp6   [2][10][10]float64             // dL/d(padded input)
+	cols6  [18][64]float64                // im2col of one sample's padded input (batched pass)
+	dcols6 [18][64]float64                // dL/dcols of one sample (batched pass)
+	gwt6   [36]float64                    // one sample's dL/dW (batched pass)
 	// stack1.bn2 (batchnorm [2 8 8]→[2 8 8]), spec line 15
 	a7    [BatchChunk][128]float64 // output
 	d7    [BatchChunk][128]float64 // dL/doutput
@@ -655,10 +682,13 @@ type Model struct {
 	a9 [BatchChunk][128]float64 // output
 	d9 [BatchChunk][128]float64 // dL/doutput
 	// stack2.conv1 (conv2d [2 8 8]→[4 4 4]), spec line 18
-	a10   [BatchChunk][64]float64      // output
-	d10   [BatchChunk][64]float64      // dL/doutput
-	xp10  [BatchChunk][2][9][9]float64 // zero-padded input
-	dxp10 [2][9][9]float64             // dL/d(padded input)
+	a10     [BatchChunk][64]float64      // output
+	d10     [BatchChunk][64]float64      // dL/doutput
+	xp10    [BatchChunk][2][9][9]float64 // zero-padded input
+	dxp10   [2][9][9]float64             // dL/d(padded input)
+	cols10  [18][16]float64              // im2col of one sample's padded input (batched pass)
+	dcols10 [18][16]float64              // dL/dcols of one sample (batched pass)
+	gwt10   [72]float64                  // one sample's dL/dW (batched pass)
 	// stack2.bn1 (batchnorm [4 4 4]→[4 4 4]), spec line 19
 	a11    [BatchChunk][64]float64 // output
 	d11    [BatchChunk][64]float64 // dL/doutput
@@ -668,18 +698,24 @@ type Model struct {
 	a12 [BatchChunk][64]float64 // output
 	d12 [BatchChunk][64]float64 // dL/doutput
 	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
-	a13   [BatchChunk][64]float64      // output
-	d13   [BatchChunk][64]float64      // dL/doutput
-	xp13  [BatchChunk][4][6][6]float64 // zero-padded input
-	dxp13 [4][6][6]float64             // dL/d(padded input)
+	a13     [BatchChunk][64]float64      // output
+	d13     [BatchChunk][64]float64      // dL/doutput
+	xp13    [BatchChunk][4][6][6]float64 // zero-padded input
+	dxp13   [4][6][6]float64             // dL/d(padded input)
+	cols13  [36][16]float64              // im2col of one sample's padded input (batched pass)
+	dcols13 [36][16]float64              // dL/dcols of one sample (batched pass)
+	gwt13   [144]float64                 // one sample's dL/dW (batched pass)
 	// stack2.bn2 (batchnorm [4 4 4]→[4 4 4]), spec line 22
 	a14    [BatchChunk][64]float64 // output
 	d14    [BatchChunk][64]float64 // dL/doutput
 	xhat14 [BatchChunk][64]float64 // normalised input x̂
 	inv14  [4]float64              // 1/√(σ² + eps) per channel of the last batch
 	// stack2.shortcut (conv2d [2 8 8]→[4 4 4]), spec line 23
-	a15 [BatchChunk][64]float64 // output
-	d15 [BatchChunk][64]float64 // dL/doutput
+	a15     [BatchChunk][64]float64 // output
+	d15     [BatchChunk][64]float64 // dL/doutput
+	cols15  [2][16]float64          // im2col of one sample's padded input (batched pass)
+	dcols15 [2][16]float64          // dL/dcols of one sample (batched pass)
+	gwt15   [8]float64              // one sample's dL/dW (batched pass)
 	// stack2.add (add [4 4 4]→[4 4 4]), spec line 24
 	a16 [BatchChunk][64]float64 // output
 	d16 [BatchChunk][64]float64 // dL/doutput
@@ -687,10 +723,13 @@ type Model struct {
 	a17 [BatchChunk][64]float64 // output
 	d17 [BatchChunk][64]float64 // dL/doutput
 	// stack3.conv1 (conv2d [4 4 4]→[6 2 2]), spec line 26
-	a18   [BatchChunk][24]float64      // output
-	d18   [BatchChunk][24]float64      // dL/doutput
-	xp18  [BatchChunk][4][5][5]float64 // zero-padded input
-	dxp18 [4][5][5]float64             // dL/d(padded input)
+	a18     [BatchChunk][24]float64      // output
+	d18     [BatchChunk][24]float64      // dL/doutput
+	xp18    [BatchChunk][4][5][5]float64 // zero-padded input
+	dxp18   [4][5][5]float64             // dL/d(padded input)
+	cols18  [36][4]float64               // im2col of one sample's padded input (batched pass)
+	dcols18 [36][4]float64               // dL/dcols of one sample (batched pass)
+	gwt18   [216]float64                 // one sample's dL/dW (batched pass)
 	// stack3.bn1 (batchnorm [6 2 2]→[6 2 2]), spec line 27
 	a19    [BatchChunk][24]float64 // output
 	d19    [BatchChunk][24]float64 // dL/doutput
@@ -700,18 +739,24 @@ type Model struct {
 	a20 [BatchChunk][24]float64 // output
 	d20 [BatchChunk][24]float64 // dL/doutput
 	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
-	a21   [BatchChunk][24]float64      // output
-	d21   [BatchChunk][24]float64      // dL/doutput
-	xp21  [BatchChunk][6][4][4]float64 // zero-padded input
-	dxp21 [6][4][4]float64             // dL/d(padded input)
+	a21     [BatchChunk][24]float64      // output
+	d21     [BatchChunk][24]float64      // dL/doutput
+	xp21    [BatchChunk][6][4][4]float64 // zero-padded input
+	dxp21   [6][4][4]float64             // dL/d(padded input)
+	cols21  [54][4]float64               // im2col of one sample's padded input (batched pass)
+	dcols21 [54][4]float64               // dL/dcols of one sample (batched pass)
+	gwt21   [324]float64                 // one sample's dL/dW (batched pass)
 	// stack3.bn2 (batchnorm [6 2 2]→[6 2 2]), spec line 30
 	a22    [BatchChunk][24]float64 // output
 	d22    [BatchChunk][24]float64 // dL/doutput
 	xhat22 [BatchChunk][24]float64 // normalised input x̂
 	inv22  [6]float64              // 1/√(σ² + eps) per channel of the last batch
 	// stack3.shortcut (conv2d [4 4 4]→[6 2 2]), spec line 31
-	a23 [BatchChunk][24]float64 // output
-	d23 [BatchChunk][24]float64 // dL/doutput
+	a23     [BatchChunk][24]float64 // output
+	d23     [BatchChunk][24]float64 // dL/doutput
+	cols23  [4][4]float64           // im2col of one sample's padded input (batched pass)
+	dcols23 [4][4]float64           // dL/dcols of one sample (batched pass)
+	gwt23   [24]float64             // one sample's dL/dW (batched pass)
 	// stack3.add (add [6 2 2]→[6 2 2]), spec line 32
 	a24 [BatchChunk][24]float64 // output
 	d24 [BatchChunk][24]float64 // dL/doutput

@@ -25,14 +25,16 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 482
 	// conv1 (conv2d [3 16 16]→[2 8 8]), spec line 9
-	Conv1InC     = 3
-	Conv1InH     = 16
-	Conv1InW     = 16
-	Conv1Filters = 2
-	Conv1KH      = 3
-	Conv1KW      = 3
-	Conv1OutH    = 8
-	Conv1OutW    = 8
+	Conv1InC       = 3
+	Conv1InH       = 16
+	Conv1InW       = 16
+	Conv1Filters   = 2
+	Conv1KH        = 3
+	Conv1KW        = 3
+	Conv1OutH      = 8
+	Conv1OutW      = 8
+	Conv1Patch     = 27 // (C/G)·KH·KW: inputs of one output element
+	Conv1Positions = 64 // OutH·OutW: output elements of one filter
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 10
 	Bn1Channels  = 2  // channels of bn1
 	Bn1Positions = 64 // positions per channel of a sample of bn1
@@ -52,14 +54,16 @@ const (
 	Blocks0DwBnChannels  = 2  // channels of blocks.0.dw_bn
 	Blocks0DwBnPositions = 64 // positions per channel of a sample of blocks.0.dw_bn
 	// blocks.0.pw (conv2d [2 8 8]→[4 8 8]), spec line 15
-	Blocks0PwInC     = 2
-	Blocks0PwInH     = 8
-	Blocks0PwInW     = 8
-	Blocks0PwFilters = 4
-	Blocks0PwKH      = 1
-	Blocks0PwKW      = 1
-	Blocks0PwOutH    = 8
-	Blocks0PwOutW    = 8
+	Blocks0PwInC       = 2
+	Blocks0PwInH       = 8
+	Blocks0PwInW       = 8
+	Blocks0PwFilters   = 4
+	Blocks0PwKH        = 1
+	Blocks0PwKW        = 1
+	Blocks0PwOutH      = 8
+	Blocks0PwOutW      = 8
+	Blocks0PwPatch     = 2  // (C/G)·KH·KW: inputs of one output element
+	Blocks0PwPositions = 64 // OutH·OutW: output elements of one filter
 	// blocks.0.pw_bn (batchnorm [4 8 8]→[4 8 8]), spec line 16
 	Blocks0PwBnChannels  = 4  // channels of blocks.0.pw_bn
 	Blocks0PwBnPositions = 64 // positions per channel of a sample of blocks.0.pw_bn
@@ -79,14 +83,16 @@ const (
 	Blocks1DwBnChannels  = 4  // channels of blocks.1.dw_bn
 	Blocks1DwBnPositions = 16 // positions per channel of a sample of blocks.1.dw_bn
 	// blocks.1.pw (conv2d [4 4 4]→[6 4 4]), spec line 21
-	Blocks1PwInC     = 4
-	Blocks1PwInH     = 4
-	Blocks1PwInW     = 4
-	Blocks1PwFilters = 6
-	Blocks1PwKH      = 1
-	Blocks1PwKW      = 1
-	Blocks1PwOutH    = 4
-	Blocks1PwOutW    = 4
+	Blocks1PwInC       = 4
+	Blocks1PwInH       = 4
+	Blocks1PwInW       = 4
+	Blocks1PwFilters   = 6
+	Blocks1PwKH        = 1
+	Blocks1PwKW        = 1
+	Blocks1PwOutH      = 4
+	Blocks1PwOutW      = 4
+	Blocks1PwPatch     = 4  // (C/G)·KH·KW: inputs of one output element
+	Blocks1PwPositions = 16 // OutH·OutW: output elements of one filter
 	// blocks.1.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 22
 	Blocks1PwBnChannels  = 6  // channels of blocks.1.pw_bn
 	Blocks1PwBnPositions = 16 // positions per channel of a sample of blocks.1.pw_bn
@@ -106,14 +112,16 @@ const (
 	Blocks2DwBnChannels  = 6  // channels of blocks.2.dw_bn
 	Blocks2DwBnPositions = 16 // positions per channel of a sample of blocks.2.dw_bn
 	// blocks.2.pw (conv2d [6 4 4]→[6 4 4]), spec line 27
-	Blocks2PwInC     = 6
-	Blocks2PwInH     = 4
-	Blocks2PwInW     = 4
-	Blocks2PwFilters = 6
-	Blocks2PwKH      = 1
-	Blocks2PwKW      = 1
-	Blocks2PwOutH    = 4
-	Blocks2PwOutW    = 4
+	Blocks2PwInC       = 6
+	Blocks2PwInH       = 4
+	Blocks2PwInW       = 4
+	Blocks2PwFilters   = 6
+	Blocks2PwKH        = 1
+	Blocks2PwKW        = 1
+	Blocks2PwOutH      = 4
+	Blocks2PwOutW      = 4
+	Blocks2PwPatch     = 6  // (C/G)·KH·KW: inputs of one output element
+	Blocks2PwPositions = 16 // OutH·OutW: output elements of one filter
 	// blocks.2.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 28
 	Blocks2PwBnChannels  = 6  // channels of blocks.2.pw_bn
 	Blocks2PwBnPositions = 16 // positions per channel of a sample of blocks.2.pw_bn
@@ -133,14 +141,16 @@ const (
 	Blocks3DwBnChannels  = 6 // channels of blocks.3.dw_bn
 	Blocks3DwBnPositions = 4 // positions per channel of a sample of blocks.3.dw_bn
 	// blocks.3.pw (conv2d [6 2 2]→[8 2 2]), spec line 33
-	Blocks3PwInC     = 6
-	Blocks3PwInH     = 2
-	Blocks3PwInW     = 2
-	Blocks3PwFilters = 8
-	Blocks3PwKH      = 1
-	Blocks3PwKW      = 1
-	Blocks3PwOutH    = 2
-	Blocks3PwOutW    = 2
+	Blocks3PwInC       = 6
+	Blocks3PwInH       = 2
+	Blocks3PwInW       = 2
+	Blocks3PwFilters   = 8
+	Blocks3PwKH        = 1
+	Blocks3PwKW        = 1
+	Blocks3PwOutH      = 2
+	Blocks3PwOutW      = 2
+	Blocks3PwPatch     = 6 // (C/G)·KH·KW: inputs of one output element
+	Blocks3PwPositions = 4 // OutH·OutW: output elements of one filter
 	// blocks.3.pw_bn (batchnorm [8 2 2]→[8 2 2]), spec line 34
 	Blocks3PwBnChannels  = 8 // channels of blocks.3.pw_bn
 	Blocks3PwBnPositions = 4 // positions per channel of a sample of blocks.3.pw_bn
@@ -681,10 +691,13 @@ type Model struct {
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// conv1 (conv2d [3 16 16]→[2 8 8]), spec line 9
-	a0   [BatchChunk][128]float64       // output
-	d0   [BatchChunk][128]float64       // dL/doutput
-	xp0  [BatchChunk][3][17][17]float64 // zero-padded input
-	dxp0 [3][17][17]float64             // dL/d(padded input)
+	a0     [BatchChunk][128]float64       // output
+	d0     [BatchChunk][128]float64       // dL/doutput
+	xp0    [BatchChunk][3][17][17]float64 // zero-padded input
+	dxp0   [3][17][17]float64             // dL/d(padded input)
+	cols0  [27][64]float64                // im2col of one sample's padded input (batched pass)
+	dcols0 [27][64]float64                // dL/dcols of one sample (batched pass)
+	gwt0   [54]float64                    // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 10
 	a1    [BatchChunk][128]float64 // output
 	d1    [BatchChunk][128]float64 // dL/doutput
@@ -707,8 +720,9 @@ type Model struct {
 	a5 [BatchChunk][128]float64 // output
 	d5 [BatchChunk][128]float64 // dL/doutput
 	// blocks.0.pw (conv2d [2 8 8]→[4 8 8]), spec line 15
-	a6 [BatchChunk][256]float64 // output
-	d6 [BatchChunk][256]float64 // dL/doutput
+	a6   [BatchChunk][256]float64 // output
+	d6   [BatchChunk][256]float64 // dL/doutput
+	gwt6 [8]float64               // one sample's dL/dW (batched pass)
 	// blocks.0.pw_bn (batchnorm [4 8 8]→[4 8 8]), spec line 16
 	a7    [BatchChunk][256]float64 // output
 	d7    [BatchChunk][256]float64 // dL/doutput
@@ -731,8 +745,9 @@ type Model struct {
 	a11 [BatchChunk][64]float64 // output
 	d11 [BatchChunk][64]float64 // dL/doutput
 	// blocks.1.pw (conv2d [4 4 4]→[6 4 4]), spec line 21
-	a12 [BatchChunk][96]float64 // output
-	d12 [BatchChunk][96]float64 // dL/doutput
+	a12   [BatchChunk][96]float64 // output
+	d12   [BatchChunk][96]float64 // dL/doutput
+	gwt12 [24]float64             // one sample's dL/dW (batched pass)
 	// blocks.1.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 22
 	a13    [BatchChunk][96]float64 // output
 	d13    [BatchChunk][96]float64 // dL/doutput
@@ -755,8 +770,9 @@ type Model struct {
 	a17 [BatchChunk][96]float64 // output
 	d17 [BatchChunk][96]float64 // dL/doutput
 	// blocks.2.pw (conv2d [6 4 4]→[6 4 4]), spec line 27
-	a18 [BatchChunk][96]float64 // output
-	d18 [BatchChunk][96]float64 // dL/doutput
+	a18   [BatchChunk][96]float64 // output
+	d18   [BatchChunk][96]float64 // dL/doutput
+	gwt18 [36]float64             // one sample's dL/dW (batched pass)
 	// blocks.2.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 28
 	a19    [BatchChunk][96]float64 // output
 	d19    [BatchChunk][96]float64 // dL/doutput
@@ -779,8 +795,9 @@ type Model struct {
 	a23 [BatchChunk][24]float64 // output
 	d23 [BatchChunk][24]float64 // dL/doutput
 	// blocks.3.pw (conv2d [6 2 2]→[8 2 2]), spec line 33
-	a24 [BatchChunk][32]float64 // output
-	d24 [BatchChunk][32]float64 // dL/doutput
+	a24   [BatchChunk][32]float64 // output
+	d24   [BatchChunk][32]float64 // dL/doutput
+	gwt24 [48]float64             // one sample's dL/dW (batched pass)
 	// blocks.3.pw_bn (batchnorm [8 2 2]→[8 2 2]), spec line 34
 	a25    [BatchChunk][32]float64 // output
 	d25    [BatchChunk][32]float64 // dL/doutput

@@ -1,0 +1,328 @@
+package gen
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// The batched pass of conv2d and conv1d as matrix products (im2col). For one
+// sample, group grp, with P = (C/G)·KH·KW the patch size, N = OutH·OutW the
+// output positions and Fg = F/G the group's filters, the columns matrix
+//
+//	cols[(c·KH + kh)·KW + kw][oh·OutW + ow] = xp[c, oh·SH + kh·DH, ow·SW + kw·DW]
+//
+// holds in its row block grp (rows grp·P … grp·P+P-1) the patch every output
+// position of the group reads, so that with W_g the rows of the group's
+// filters ([Fg][P], contiguous in W [F][C/G][KH][KW]) and Z, dZ viewed as
+// [F][N] (NCHW rows, contiguous per group):
+//
+//	forward:  Z_g  = W_g · cols_g            runtime.GemmNN (overwrites; m=Fg, n=N, k=P)
+//	          Z[f] += b[f]; A = act(Z)
+//	backward: dZ = dA ⊙ act'(Z)              (in place, every row)
+//	          db[f] += Σ_n dZ[f][n]
+//	          T    = dZ_g · cols_gᵀ          runtime.GemmNT into the scratch T [Fg][P] (m=Fg, n=P, k=N)
+//	          dW_g += T
+//	          dcols_g = W_gᵀ · dZ_g           runtime.GemmTN on cleared dcols (m=P, n=N, k=Fg)
+//	          dxp = col2im(dcols): dxp[c, oh·SH+kh·DH, ow·SW+kw·DW] += dcols[(c·KH+kh)·KW+kw][oh·OutW+ow]
+//	          dx  = dxp without its border (written with =)
+//
+// The products run sample by sample over the rows of the chunk: Z comes out
+// in the NCHW layout of the activation buffers, with no transposition. The
+// backward pass rebuilds cols from the padded input xp the forward pass kept
+// per row (a copy of C·KH·KW·N elements, cheap beside the 2·F·P·N flops).
+//
+// A 1×1 convolution with stride 1 and no padding needs no im2col: the input
+// row [C][H·W] is cols, and dcols is the input gradient row itself.
+//
+// Only ungrouped convolutions take this path (G = 1, so Fg = F, P = C·KH·KW
+// and cols_g is cols); see convGEMM.
+//
+// Memory: cols and dcols are scratch fields (one copy for all rows of a
+// chunk, not one per row) of C·KH·KW·OutH·OutW elements each, and T has F·P:
+// LeNet's first convolution 25·784 floats (78 KB) each, its second 150·100
+// (59 KB) each.
+
+// convGEMM reports whether the batched pass of a convolution runs through
+// im2col and the GEMM kernels, chosen per shape at generate time:
+//
+//   - not for grouped convolutions: their products are Fg×P×N with Fg = F/G
+//     filters a group (1 for a depthwise convolution), nearly matrix-vector
+//     products that would gain little and add an im2col copy (not measured);
+//   - not where the per-row path has its register-accumulating kernels
+//     (rowsKernel: stride 1, rows of at least kernelMin outputs, forward
+//     through ShiftSum): against the pure-Go GEMM bodies of 2026-12-05 (Axpy
+//     and Dot loops, a load and a store of C per multiply-add) the GEMM path
+//     measured no faster there (resnet_mnist training ≈ 0.85× with every
+//     ungrouped convolution on the GEMM path, LeNet training even), while the
+//     narrow and strided rows that the per-row path writes out inline gain.
+//
+// Once the GEMM kernels are register-tiled, measure again: the GEMM path
+// should then win for every ungrouped shape (return !g.grouped()).
+func convGEMM(g convGeom) bool { return !g.grouped() && !rowsKernel(g) }
+
+// convDirect reports whether the input rows are already the columns matrix: a
+// 1×1 convolution with stride 1 and no padding.
+func convDirect(g convGeom) bool {
+	return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && !g.padded
+}
+
+func gemmNames(n *node) (cols, dcols, gwt string) {
+	return fmt.Sprintf("cols%d", n.Index), fmt.Sprintf("dcols%d", n.Index), fmt.Sprintf("gwt%d", n.Index)
+}
+
+// gemmConsts: the sizes of the products:
+//
+//	Layers0Patch = 25      // (C/G)·KH·KW: inputs of one output element
+//	Layers0Positions = 784 // OutH·OutW: output elements of one filter
+func gemmConsts(n *node, g convGeom) []jen.Code {
+	return []jen.Code{
+		jen.Id(n.GoName + "Patch").Op("=").Lit(g.cg * g.kh * g.kw).Comment("(C/G)·KH·KW: inputs of one output element"),
+		jen.Id(n.GoName + "Positions").Op("=").Lit(g.ho * g.wo).Comment("OutH·OutW: output elements of one filter"),
+	}
+}
+
+// gemmFields: the scratch matrices of the batched pass (see above).
+func gemmFields(p *plan, n *node, g convGeom) []field {
+	cols, dcols, gwt := gemmNames(n)
+	k, pos := g.c*g.kh*g.kw, g.ho*g.wo
+	mat := jen.Index(jen.Lit(k)).Index(jen.Lit(pos)).Add(p.elem()) // literal sizes: bpgen summary sizes the field from its type
+	var fs []field
+	if !convDirect(g) {
+		fs = append(fs,
+			field{name: cols, size: k * pos, typ: mat, doc: "im2col of one sample's padded input (batched pass)", scratch: true},
+			field{name: dcols, size: k * pos, typ: jen.Add(mat).Clone(), doc: "dL/dcols of one sample (batched pass)", train: true, scratch: true})
+	}
+	return append(fs, field{name: gwt, size: g.f * k, doc: "one sample's dL/dW (batched pass)", train: true, scratch: true})
+}
+
+// gemmCols declares cf, the flat columns matrix of the current row: the input
+// row itself (direct), or the scratch matrix filled by im2col from the padded
+// input (copyIn: copy the input row into xp first, as the forward pass does):
+//
+//	cf := m.a0[row][:]
+//
+//	xp := …  (convInputView)
+//	cols := &m.cols0
+//	for ki := range cols { … *d = *r … }  (patchLoop)
+//	cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+func gemmCols(p *plan, n *node, g convGeom, copyIn bool) []jen.Code {
+	if convDirect(g) {
+		return []jen.Code{jen.Id("cf").Op(":=").Add(p.buf(n.in)).Index(jen.Empty(), jen.Empty())}
+	}
+	cols, _, _ := gemmNames(n)
+	code := convInputView(p, n, g, copyIn)
+	code = append(code, jen.Id("cols").Op(":=").Op("&").Add(p.buf(cols)))
+	code = append(code, patchLoop(n, g, "cols", func() []jen.Code {
+		// r := (*[L]T)(xp[c][oh*SH+kh*DH][kw*DW:]); d := (*[OutW]T)(cols[ki][oh*OutW:])
+		body := []jen.Code{rowView(p, "r", "xp", g), colsRow(p, n, g, "d", "cols")}
+		if g.sw == 1 {
+			// *d = *r (a row of OutW contiguous elements)
+			return append(body, jen.Op("*").Id("d").Op("=").Op("*").Id("r"))
+		}
+		// for ow := range d { d[ow] = r[ow*SW] }
+		return append(body, jen.For(jen.Id("ow").Op(":=").Range().Id("d")).Block(
+			jen.Id("d").Index(jen.Id("ow")).Op("=").Id("r").Index(jen.Id("ow").Op("*").Lit(g.sw))))
+	}))
+	return append(code, jen.Id("cf").Op(":=").Qual("unsafe", "Slice").Call(jen.Op("&").Id("cols").Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Id(n.GoName+"Patch").Op("*").Id(n.GoName+"Positions")))
+}
+
+// patchLoop runs body for every row ki of a columns matrix and every output
+// row oh, with the channel and kernel offset of ki declared:
+//
+//	for ki := range cols {
+//		c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+//		for oh := 0; oh < Layers0OutH; oh++ { body }
+//	}
+//
+// (conv1d: c, kw := ki/Layers0K, ki%Layers0K and const oh = 0.)
+func patchLoop(n *node, g convGeom, mat string, body func() []jen.Code) jen.Code {
+	k := n.GoName
+	kw := jen.Id(k + g.kwName())
+	var decl jen.Code
+	if g.oneD {
+		decl = jen.List(jen.Id("c"), jen.Id("kw")).Op(":=").Id("ki").Op("/").Add(kw).Op(",").Id("ki").Op("%").Add(jen.Id(k + g.kwName()))
+	} else {
+		decl = jen.List(jen.Id("c"), jen.Id("kh"), jen.Id("kw")).Op(":=").
+			Id("ki").Op("/").Parens(jen.Id(k + "KH").Op("*").Id(k + "KW")).Op(",").
+			Id("ki").Op("/").Id(k + "KW").Op("%").Id(k + "KH").Op(",").
+			Id("ki").Op("%").Id(k + "KW")
+	}
+	return jen.For(jen.Id("ki").Op(":=").Range().Id(mat)).Block(append([]jen.Code{decl}, g.rowLoop(k, body()...)...)...)
+}
+
+// colsRow views output row oh of columns-matrix row ki:
+//
+//	d := (*[Layers0OutW]T)(cols[ki][oh*Layers0OutW:])
+func colsRow(p *plan, n *node, g convGeom, name, mat string) jen.Code {
+	w := n.GoName + "OutW"
+	if g.oneD {
+		w = n.GoName + "OutL"
+	}
+	return jen.Id(name).Op(":=").Parens(jen.Op("*").Index(jen.Id(w)).Add(p.elem())).Call(
+		jen.Id(mat).Index(jen.Id("ki")).Index(jen.Id("oh").Op("*").Id(w).Op(":")))
+}
+
+// flatWeight views a conv weight (or its gradient) as the flat matrix [F][P]:
+//
+//	unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
+func flatWeight(g convGeom, n *node, w *jen.Statement) *jen.Statement {
+	s := w.Index(jen.Lit(0)).Index(jen.Lit(0))
+	if !g.oneD {
+		s = s.Index(jen.Lit(0))
+	}
+	return jen.Qual("unsafe", "Slice").Call(jen.Op("&").Add(s.Index(jen.Lit(0))), jen.Id(n.GoName+"Filters").Op("*").Id(n.GoName+"Patch"))
+}
+
+// filterRows views a row of a [F·N] buffer as [F][N]:
+//
+//	(*[Layers0Filters][Layers0Positions]T)(unsafe.Pointer(&m.z0[row]))
+func filterRows(p *plan, n *node, buf string) *jen.Statement {
+	return jen.Parens(jen.Op("*").Index(jen.Id(n.GoName + "Filters")).Index(jen.Id(n.GoName + "Positions")).Add(p.elem())).Call(
+		jen.Qual("unsafe", "Pointer").Call(jen.Op("&").Add(p.buf(buf))))
+}
+
+// forwardBatch: per row, im2col, Z = W·cols, the bias, then the activation
+// over all rows (see the comment at the top of this file):
+//
+//	w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
+//	for row := 0; row < nb; row++ {
+//		im2col (gemmCols)
+//		runtime.GemmNN32(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
+//		z := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.z0[row]))
+//		for f := range z { bf := m.Params.Layers0Bias[f]; for i := range z[f] { z[f][i] += bf } }
+//	}
+//	for row := 0; row < nb; row++ { activation }
+func (conv2dEmitter) forwardBatch(p *plan, n *node) []jen.Code {
+	g := geom(n)
+	if !convGEMM(g) {
+		return []jen.Code{overRows(conv2dEmitter{}.forward(p, n)...)}
+	}
+	w, b, z, _, _ := convNames(n)
+	dst := n.out
+	if hasAct(n) {
+		dst = z
+	}
+	k := n.GoName
+	row := gemmCols(p, n, g, true)
+	row = append(row, p.kernel("GemmNN").Call(p.buf(dst).Index(jen.Empty(), jen.Empty()), jen.Id("w"), jen.Id("cf"), jen.Id(k+"Filters"), jen.Id(k+"Positions"), jen.Id(k+"Patch")))
+	if n.Bias {
+		row = append(row,
+			jen.Id("z").Op(":=").Add(filterRows(p, n, dst)),
+			jen.For(jen.Id("f").Op(":=").Range().Id("z")).Block(
+				jen.Id("bf").Op(":=").Add(pf(b)).Index(jen.Id("f")),
+				jen.For(jen.Id("i").Op(":=").Range().Id("z").Index(jen.Id("f"))).Block(
+					jen.Id("z").Index(jen.Id("f")).Index(jen.Id("i")).Op("+=").Id("bf"))))
+	}
+	code := []jen.Code{
+		jen.Id("w").Op(":=").Add(flatWeight(g, n, pf(w))),
+		overRows(row...),
+	}
+	if hasAct(n) {
+		code = append(code, overRows(actForward(p, n.Act, n.Out, z, n.out)...))
+	}
+	return code
+}
+
+// backwardBatch: dZ = dA ⊙ act'(Z) over all rows, then per row db, dW
+// through the scratch T and, with withDX, dcols and col2im (see the comment
+// at the top of this file):
+//
+//	for row := 0; row < nb; row++ {
+//		im2col (gemmCols)
+//		dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+//		for f := range dz { var s float32; for _, v := range dz[f] { s += v }; m.Grads.Layers0Bias[f] += s }
+//		dzf := m.d0[row][:]
+//		runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+//		for i, v := range &m.gwt0 { gw[i] += v }
+//		(withDX) dcols := &m.dcols0; *dcols = [K][N]float32{}
+//		         runtime.GemmTN32(dcf, w, dzf, K, Layers0Positions, Layers0Filters)
+//		         dxp := &m.dxp0; *dxp = [C][Hp][Wp]float32{}; col2im; crop into m.dx[row]
+//	}
+func (conv2dEmitter) backwardBatch(p *plan, n *node, withDX bool) []jen.Code {
+	g := geom(n)
+	if !convGEMM(g) {
+		c := append(conv2dEmitter{}.preBackward(p, n), conv2dEmitter{}.backward(p, n, withDX)...)
+		return []jen.Code{overRows(c...)}
+	}
+	w, b, z, _, dxpField := convNames(n)
+	_, dcols, gwt := gemmNames(n)
+	k := n.GoName
+	var code []jen.Code
+	if hasAct(n) {
+		code = append(code, overRows(actBackward(p, n.Act, n.Out, z, n.out, n.dout, n.dout)...))
+	}
+	code = append(code, jen.Id("gw").Op(":=").Parens(jen.Op("*").Index(jen.Id(k+"Filters").Op("*").Id(k+"Patch")).Add(p.elem())).Call(flatWeight(g, n, gf(w))))
+	if withDX {
+		code = append(code, jen.Id("w").Op(":=").Add(flatWeight(g, n, pf(w))))
+	}
+	row := gemmCols(p, n, g, false)
+	if n.Bias {
+		row = append(row,
+			jen.Id("dz").Op(":=").Add(filterRows(p, n, n.dout)),
+			jen.For(jen.Id("f").Op(":=").Range().Id("dz")).Block(
+				jen.Var().Id("s").Add(p.elem()),
+				jen.For(jen.List(jen.Id("_"), jen.Id("v")).Op(":=").Range().Id("dz").Index(jen.Id("f"))).Block(jen.Id("s").Op("+=").Id("v")),
+				gf(b).Index(jen.Id("f")).Op("+=").Id("s")))
+	}
+	row = append(row,
+		jen.Id("dzf").Op(":=").Add(p.buf(n.dout)).Index(jen.Empty(), jen.Empty()),
+		p.kernel("GemmNT").Call(p.buf(gwt).Index(jen.Empty(), jen.Empty()), jen.Id("dzf"), jen.Id("cf"), jen.Nil(), jen.Id(k+"Filters"), jen.Id(k+"Patch"), jen.Id(k+"Positions")),
+		jen.For(jen.List(jen.Id("i"), jen.Id("v")).Op(":=").Range().Op("&").Add(p.buf(gwt))).Block(jen.Id("gw").Index(jen.Id("i")).Op("+=").Id("v")),
+	)
+	if withDX && n.din != "" {
+		if convDirect(g) {
+			// the input gradient row is dcols: clear it, then accumulate Wᵀ·dZ
+			row = append(row,
+				jen.Id("dcf").Op(":=").Add(p.buf(n.din)).Index(jen.Empty(), jen.Empty()),
+				jen.Clear(jen.Id("dcf")),
+				p.kernel("GemmTN").Call(jen.Id("dcf"), jen.Id("w"), jen.Id("dzf"), jen.Id(k+"Patch"), jen.Id(k+"Positions"), jen.Id(k+"Filters")))
+		} else {
+			row = append(row,
+				jen.Id("dcols").Op(":=").Op("&").Add(p.buf(dcols)),
+				jen.Op("*").Id("dcols").Op("=").Index(jen.Id(k+"Patch")).Index(jen.Id(k+"Positions")).Add(p.elem()).Values(),
+				jen.Id("dcf").Op(":=").Qual("unsafe", "Slice").Call(jen.Op("&").Id("dcols").Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Id(k+"Patch").Op("*").Id(k+"Positions")),
+				p.kernel("GemmTN").Call(jen.Id("dcf"), jen.Id("w"), jen.Id("dzf"), jen.Id(k+"Patch"), jen.Id(k+"Positions"), jen.Id(k+"Filters")))
+			if g.padded {
+				row = append(row, jen.Id("dxp").Op(":=").Op("&").Add(p.buf(dxpField)))
+			} else {
+				row = append(row, view3(p, "dxp", n.din, g.c, g.h, g.w))
+			}
+			row = append(row, jen.Op("*").Id("dxp").Op("=").Add(shaped3(p, g.c, g.hp, g.wp)).Values())
+			row = append(row, patchLoop(n, g, "dcols", func() []jen.Code {
+				// dr := (*[L]T)(dxp[c][oh*SH+kh*DH][kw*DW:]); d := (*[OutW]T)(dcols[ki][oh*OutW:])
+				// for ow, v := range d { dr[ow*SW] += v }
+				i := jen.Id("ow")
+				if g.sw != 1 {
+					i = i.Op("*").Lit(g.sw)
+				}
+				return []jen.Code{
+					rowView(p, "dr", "dxp", g), colsRow(p, n, g, "d", "dcols"),
+					jen.For(jen.List(jen.Id("ow"), jen.Id("v")).Op(":=").Range().Id("d")).Block(jen.Id("dr").Index(i).Op("+=").Id("v")),
+				}
+			}))
+			if g.padded {
+				row = append(row, convCrop(p, n, g)...)
+			}
+		}
+	}
+	return append(code, overRows(row...))
+}
+
+// convCrop copies the interior of the padded input gradient into the input
+// gradient row:
+//
+//	dx := (*[C][H][W]T)(unsafe.Pointer(&m.dx[row]))
+//	for c := range dx { for h := range dx[c] { dx[c][h] = *(*[W]T)(dxp[c][h+PT][PL:]) } }
+func convCrop(p *plan, n *node, g convGeom) []jen.Code {
+	return []jen.Code{
+		view3(p, "dx", n.din, g.c, g.h, g.w),
+		jen.For(jen.Id("c").Op(":=").Range().Id("dx")).Block(
+			jen.For(jen.Id("h").Op(":=").Range().Id("dx").Index(jen.Id("c"))).Block(
+				jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("h")).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(g.w)).Add(p.elem())).Call(
+					jen.Id("dxp").Index(jen.Id("c")).Index(padRow(g)).Index(jen.Lit(g.pl).Op(":")),
+				),
+			),
+		),
+	}
+}
