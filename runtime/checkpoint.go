@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -152,6 +154,16 @@ type ckptMeta struct {
 	OptSteps     int          `json:"optimizer_steps"`
 	DropoutRNGs  int          `json:"dropout_rngs"`
 	History      []ckptEpoch  `json:"history"`
+	DataSHA256   string       `json:"data_sha256"` // of the tensor data, in file order
+}
+
+// dataSHA256 returns the hex SHA-256 of the entries' data in order.
+func dataSHA256(es []SafetensorsEntry) string {
+	h := sha256.New()
+	for _, e := range es {
+		h.Write(e.Data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // checkpoint is a parsed checkpoint file: its JSON and its tensors by name.
@@ -199,6 +211,9 @@ func parseCheckpoint(data []byte) (*checkpoint, error) {
 		return nil, errors.New("checkpoint metadata: minibatches done in an epoch not begun")
 	case math.IsNaN(float64(mt.SumLoss)) || math.IsInf(float64(mt.SumLoss), 0):
 		return nil, fmt.Errorf("checkpoint metadata: the epoch's loss so far is %v", float64(mt.SumLoss))
+	}
+	if sum := dataSHA256(f.Entries); sum != mt.DataSHA256 {
+		return nil, fmt.Errorf("checkpoint is corrupted: its tensor data has SHA-256 %s, the metadata says %s", sum, mt.DataSHA256)
 	}
 	for i, e := range mt.History {
 		if e.Epoch != i+1 {
@@ -293,10 +308,6 @@ func (c *fitCkpt[T, X, Y]) write(path string, mt ckptMeta) error {
 	mt.OptSteps = ost.Steps
 	rngs := c.dropoutRNGs()
 	mt.DropoutRNGs = len(rngs)
-	js, err := json.Marshal(mt)
-	if err != nil {
-		return err
-	}
 	model, err := c.modelEntries()
 	if err != nil {
 		return err
@@ -332,6 +343,11 @@ func (c *fitCkpt[T, X, Y]) write(path string, mt ckptMeta) error {
 		idx = binary.LittleEndian.AppendUint64(idx, uint64(i))
 	}
 	es = append(es, SafetensorsEntry{Name: "shuffle/idx", DType: "I64", Shape: []int{len(c.idx)}, Data: idx})
+	mt.DataSHA256 = dataSHA256(es)
+	js, err := json.Marshal(mt)
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	if err := writeRawSafetensors(&buf, es, map[string]string{checkpointKey: string(js)}); err != nil {
 		return err
