@@ -736,3 +736,15 @@ func historyFromJSON(h []ckptEpoch) []EpochStats {
 	}
 	return out
 }
+
+// CheckpointHistory returns the history of the run a checkpoint file's
+// data was written by (the epochs it completed), after checking the file's
+// structure and checksum; the model and settings are checked by Fit's
+// Resume. bpgen train uses it so that -log and -plot cover the whole run.
+func CheckpointHistory(data []byte) ([]EpochStats, error) {
+	c, err := parseCheckpoint(data)
+	if err != nil {
+		return nil, err
+	}
+	return historyFromJSON(c.meta.History), nil
+}
