@@ -239,3 +239,53 @@ func TestCheckpointEvery(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckpointEarlyStopping resumes runs that early stopping ends, from
+// the checkpoint of every epoch end, and from a checkpoint written after
+// the stop (which only restores the best weights).
+func TestCheckpointEarlyStopping(t *testing.T) {
+	xs, ys := ckData(47)
+	cfg := func() TrainConfig {
+		c := ckConfig("sgd", 1)
+		c.Epochs, c.EarlyStopping, c.Optimizer.LR = 30, EarlyStopping{Patience: 2, MinDelta: 0.0005}, 0.05
+		return c
+	}
+	ref := &ckModelW[float64]{*newCkModel[float64]()}
+	refHist, err := Fit[float64](ref, xs, ys, cfg())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !refHist.StoppedEarly {
+		t.Fatalf("no early stop: %+v", refHist)
+	}
+	t.Logf("stopped early after %d epochs, best %d", len(refHist.Epochs), refHist.BestEpoch)
+	dir := t.TempDir()
+	for k := 1; k <= len(refHist.Epochs); k++ {
+		path := filepath.Join(dir, "ck")
+		m := &ckModelW[float64]{*newCkModel[float64]()}
+		c := cfg()
+		c.Checkpoint = path
+		stop := make(chan struct{})
+		c.Stop = stop
+		c.Progress = func(s EpochStats) {
+			if s.Epoch == k {
+				close(stop)
+			}
+		}
+		if _, err := Fit[float64](m, xs, ys, c); err != nil {
+			t.Fatal(err)
+		}
+		r := &ckModelW[float64]{*newCkModel[float64]()}
+		c = cfg()
+		c.Resume = path
+		hist, err := Fit[float64](r, xs, ys, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(weightsOf(&r.ckModel), weightsOf(&ref.ckModel)) || hist.BestEpoch != refHist.BestEpoch ||
+			hist.StoppedEarly != refHist.StoppedEarly || len(hist.Epochs) != len(refHist.Epochs) {
+			t.Errorf("resumed after epoch %d: best epoch %d, stopped early %v, %d epochs; want %d, %v, %d (or the weights differ)",
+				k, hist.BestEpoch, hist.StoppedEarly, len(hist.Epochs), refHist.BestEpoch, refHist.StoppedEarly, len(refHist.Epochs))
+		}
+	}
+}
