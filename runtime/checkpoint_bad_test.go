@@ -232,3 +232,34 @@ func FuzzCheckpoint(f *testing.F) {
 		Fit[float64](m, xs, ys, cfg) // an error or a run; no panic
 	})
 }
+
+// FuzzCheckpointMetadata fuzzes the JSON of a valid checkpoint, with the
+// checksum kept right, so that the checks after it (positions, counts,
+// history, settings) are explored: an error or a run, never a panic.
+func FuzzCheckpointMetadata(f *testing.F) {
+	dir := f.TempDir()
+	good, _ := goodCheckpoint(f, dir)
+	gf, err := ParseSafetensors(good)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(gf.Metadata[checkpointKey]))
+	f.Add([]byte(`{"format":"bpgen-checkpoint","version":1,"dtype":"F64","epoch":0}`))
+	xs, ys := ckData(47)
+	f.Fuzz(func(t *testing.T, js []byte) {
+		var mt ckptMeta
+		if json.Unmarshal(js, &mt) != nil {
+			return
+		}
+		mt.DataSHA256 = dataSHA256(gf.Entries)
+		b, _ := json.Marshal(mt)
+		var out bytes.Buffer
+		writeRawSafetensors(&out, gf.Entries, map[string]string{checkpointKey: string(b)})
+		path := filepath.Join(t.TempDir(), "ck")
+		os.WriteFile(path, out.Bytes(), 0o644)
+		m := &ckModelW[float64]{*newCkModel[float64]()}
+		cfg := ckConfig("adam", 1)
+		cfg.Resume = path
+		Fit[float64](m, xs, ys, cfg)
+	})
+}
