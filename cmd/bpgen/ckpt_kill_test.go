@@ -48,9 +48,34 @@ optimizer: {type: momentum, lr: 0.01}
 train: {epochs: 12, batch: 16, shuffle: true, seed: 5, validation_split: 0.1, early_stopping: {patience: 20}}
 `
 
+// killDropSpec has dropout: its masks come from the model's generator and,
+// on two workers, the replicas'.
+const killDropSpec = `name: killdrop
+input: [2]
+layers:
+  - {type: dense, units: 48, activation: relu}
+  - {type: dropout, rate: 0.2}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy
+init: {scheme: xavier_uniform, seed: 1}
+optimizer: {type: rmsprop, lr: 0.003}
+train: {epochs: 12, batch: 16, shuffle: true, seed: 5, validation_split: 0.1, early_stopping: {patience: 20}}
+`
+
+// dropoutRNGMethod is what gen is to emit for every Model (runtime.DropoutRNGer);
+// until it does, the test adds it to the generated package.
+const dropoutRNGMethod = `package model
+
+import "github.com/bpgen/bpgen/runtime"
+
+// DropoutRNG returns the generator of the dropout masks (runtime.DropoutRNGer):
+// checkpoints save and restore it.
+func (m *Model) DropoutRNG() *runtime.RNG { return &m.rng }
+`
+
 // buildTrainer generates the spec's package and trainer program into a
 // temporary module and builds it, as bpgen train does.
-func buildTrainer(t *testing.T, src string) string {
+func buildTrainer(t *testing.T, src string, extra map[string][]byte) string {
 	t.Helper()
 	m, err := spec.Parse("kill.yaml", []byte(src))
 	if err != nil {
@@ -64,7 +89,11 @@ func buildTrainer(t *testing.T, src string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mod, err := newTempModule("train", "bpgentrain", map[string][]byte{"main.go": prog, "model/model_gen.go": code})
+	files := map[string][]byte{"main.go": prog, "model/model_gen.go": code}
+	for name, b := range extra {
+		files[name] = b
+	}
+	mod, err := newTempModule("train", "bpgentrain", files)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,8 +154,10 @@ func TestCheckpointKillResume(t *testing.T) {
 		name    string
 		spec    string
 		workers int
-	}{{"dense, 1 worker", killSpec, 1}, {"dense, 2 workers", killSpec, 2}, {"batchnorm, 1 worker", killBNSpec, 1}} {
-		exe := buildTrainer(t, c.spec)
+		extra   map[string][]byte
+	}{{"dense, 1 worker", killSpec, 1, nil}, {"dense, 2 workers", killSpec, 2, nil}, {"batchnorm, 1 worker", killBNSpec, 1, nil},
+		{"dropout, 2 workers", killDropSpec, 2, map[string][]byte{"model/dropout_rng.go": []byte(dropoutRNGMethod)}}} {
+		exe := buildTrainer(t, c.spec, c.extra)
 		run := func(args ...string) *exec.Cmd {
 			cmd := exec.Command(exe, append([]string{"-data", data, "-workers", fmt.Sprint(c.workers)}, args...)...)
 			var stderr bytes.Buffer
