@@ -44,6 +44,13 @@ import (
 // weights are restored; otherwise m keeps its current weights, which include
 // the steps of the interrupted epoch.
 //
+// With cfg.Checkpoint set, Fit writes a checkpoint (see checkpoint.go) at
+// the end of every epoch, every cfg.CheckpointEvery optimizer steps and
+// when cfg.Stop closes; with cfg.Resume it first restores one and goes on
+// from its position, so that the run ends as the uninterrupted one would,
+// bit for bit. A checkpoint that does not fit the model, the data or the
+// settings is refused ("resume PATH: ...") before anything changes.
+//
 // Errors: len(xs) != len(ys), no samples, a negative Epochs, Batch or
 // ClipNorm, a negative Patience or MinDelta, a ValidationSplit outside
 // [0, 1) or one that leaves no training or no validation sample, an invalid
