@@ -289,3 +289,27 @@ func TestCheckpointEarlyStopping(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckpointWriteError: a checkpoint that cannot be written stops
+// training with an error naming it, after the epoch it ends.
+func TestCheckpointWriteError(t *testing.T) {
+	xs, ys := ckData(47)
+	m := newCkModel[float64]()
+	cfg := ckConfig("adam", 1)
+	dir := filepath.Join(t.TempDir(), "none")
+	cfg.Checkpoint = filepath.Join(dir, "ck")
+	hist, err := Fit[float64](m, xs, ys, cfg)
+	want := "checkpoint: writing " + cfg.Checkpoint + ": no directory " + dir
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %s", err, want)
+	}
+	if len(hist.Epochs) != 1 {
+		t.Errorf("%d epochs in the history, want 1", len(hist.Epochs))
+	}
+	cfg.Checkpoint = ""
+	cfg.Resume = filepath.Join(dir, "ck")
+	_, err = Fit[float64](newCkModel[float64](), xs, ys, cfg)
+	if want := "resume " + cfg.Resume + ": no such file or directory"; err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %s", err, want)
+	}
+}

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"time"
 )
@@ -159,7 +160,11 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 	if cfg.Resume != "" {
 		data, err := readCheckpointFile(cfg.Resume)
 		if err != nil {
-			return History{}, fmt.Errorf("resume: %w", err)
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return History{}, fmt.Errorf("resume %s: %w", cfg.Resume, err)
 		}
 		mt, err := ck.restore(data)
 		if err != nil {
