@@ -313,3 +313,29 @@ func TestCheckpointWriteError(t *testing.T) {
 		t.Fatalf("got %v, want %s", err, want)
 	}
 }
+
+// TestCheckpointDivergence: a run that diverges keeps its last good
+// checkpoint, and resuming from it diverges at the same step.
+func TestCheckpointDivergence(t *testing.T) {
+	xs, ys := ckData(47)
+	cfg := ckConfig("sgd", 1)
+	cfg.Optimizer.LR = 1e60
+	cfg.Checkpoint, cfg.CheckpointEvery = filepath.Join(t.TempDir(), "ck"), 1
+	_, err := Fit[float64](newCkModel[float64](), xs, ys, cfg)
+	if err == nil {
+		t.Fatal("no divergence")
+	}
+	t.Log(err)
+	good, rerr := os.ReadFile(cfg.Checkpoint)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	cfg.Resume = cfg.Checkpoint
+	_, err2 := Fit[float64](newCkModel[float64](), xs, ys, cfg)
+	if err2 == nil || err2.Error() != err.Error() {
+		t.Errorf("resumed: %v, want %v", err2, err)
+	}
+	if now, _ := os.ReadFile(cfg.Checkpoint); !bytes.Equal(now, good) {
+		t.Errorf("the diverging resumed run changed the checkpoint")
+	}
+}
