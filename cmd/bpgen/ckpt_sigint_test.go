@@ -67,6 +67,7 @@ func TestTrainCheckpointInterrupt(t *testing.T) {
 	code, so, se := runCmd(append([]string{"train", "-checkpoint", ck, "-resume", ck, "-o", resumed, "-log", log}, append(common, spec)...)...)
 	require.Equal(t, 0, code, so+se)
 	t.Logf("resumed run:\n%s", so)
+	assert.Contains(t, so, "parameters, float32), resuming "+ck+" on "+data+"\n")
 	ref := filepath.Join(dir, "c.safetensors")
 	code, so, se = runCmd(append([]string{"train", "-o", ref}, append(common, spec)...)...)
 	require.Equal(t, 0, code, so+se)

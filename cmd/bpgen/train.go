@@ -511,6 +511,9 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if f.init != "" {
 		from = " from " + f.init
 	}
+	if f.resume != "" {
+		from += ", resuming " + f.resume
+	}
 	ui.printf("training %s (%s parameters, %s)%s on %s\n", m.Name, thousands(sum.Params), m.DType, from, d.desc)
 	exe, err := mod.build(ctx, "bpgentrain", "trainer program")
 	if errors.Is(err, context.Canceled) {
@@ -562,7 +565,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if err := run.start(trainer); err != nil {
 		return err
 	}
-	hist, readErr := readTrainEvents(events, ui, run)
+	hist, readErr := readTrainEvents(events, ui, run, len(resumed)+1)
 	if f.resume != "" && len(resumed) > 0 {
 		hist.epochs = append(resumed, hist.epochs...) // -log and -plot cover the whole run
 	}
@@ -676,8 +679,10 @@ func (r *trainRun) interrupted() int {
 
 // readTrainEvents reads the trainer's JSON lines until it closes its
 // output, showing progress through ui, and returns the history. A line
-// that is not an event is shown as it is.
-func readTrainEvents(r io.Reader, ui *trainUI, run *trainRun) (*trainHistory, error) {
+// that is not an event is shown as it is. first is the epoch training
+// starts in (after -resume, the trainer numbers the batches of its first
+// epoch 1).
+func readTrainEvents(r io.Reader, ui *trainUI, run *trainRun, first int) (*trainHistory, error) {
 	h := &trainHistory{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -699,6 +704,9 @@ func readTrainEvents(r io.Reader, ui *trainUI, run *trainRun) (*trainHistory, er
 			h.start = ev
 			ui.start(ev)
 		case "batch":
+			if len(h.epochs) == 0 {
+				ev.Epoch = first
+			}
 			ui.batch(ev)
 		case "epoch":
 			h.epochs = append(h.epochs, ev)
