@@ -17,7 +17,10 @@ const dataPath = "github.com/bpgen/bpgen/data"
 //
 //   - parses the flags -data FILE, -labels FILE (IDX labels of -data),
 //     -test FILE, -test-labels FILE, -limit N (train on the first N samples)
-//     and -o FILE (where to write the weights);
+//     -o FILE (where to write the weights), and -checkpoint FILE,
+//     -checkpoint-every N and -resume FILE (TrainConfig's Checkpoint,
+//     CheckpointEvery and Resume: on SIGINT Fit writes the checkpoint too)
+//     and -workers N (TrainConfig.Workers);
 //   - loads the data with package github.com/bpgen/bpgen/data, laid out by
 //     the generated InputSize and OutputSize (token ids for a token input;
 //     class labels for softmax_cross_entropy, one per step for a sequence
@@ -77,6 +80,15 @@ func TrainProgram(m *spec.Model, importPath string) ([]byte, error) {
 	f.PackageComment("exits at once with status 130 and saves nothing.")
 
 	genTrainMain(f)
+
+	// The checkpoint flags, read by train (TrainConfig.Checkpoint,
+	// CheckpointEvery and Resume).
+	f.Var().Defs(
+		jen.Id("checkpoint").Op("=").Qual("flag", "String").Call(jen.Lit("checkpoint"), jen.Lit(""), jen.Lit("write a checkpoint of the run to this `file` after every epoch and on SIGINT")),
+		jen.Id("checkpointEvery").Op("=").Qual("flag", "Int").Call(jen.Lit("checkpoint-every"), jen.Lit(0), jen.Lit("also write the checkpoint every `N` optimizer steps")),
+		jen.Id("resume").Op("=").Qual("flag", "String").Call(jen.Lit("resume"), jen.Lit(""), jen.Lit("continue the run from this checkpoint `file`")),
+		jen.Id("workers").Op("=").Qual("flag", "Int").Call(jen.Lit("workers"), jen.Lit(0), jen.Lit("train on `N` goroutines (TrainConfig.Workers; 0: the config's)")),
+	)
 
 	// var layout = data.Layout{Features: model.InputSize, Classes: model.OutputSize}
 	f.Comment("layout is what a sample of a data file holds for this network.")
@@ -267,6 +279,9 @@ func genTrainTrain(f *jen.File, q func(string) *jen.Statement) {
 			).Block(jen.Return(jen.Err())),
 		),
 		jen.Id("cfg").Op(":=").Add(q("DefaultTrainConfig")).Call(),
+		jen.List(jen.Id("cfg").Dot("Checkpoint"), jen.Id("cfg").Dot("CheckpointEvery"), jen.Id("cfg").Dot("Resume")).Op("=").
+			List(jen.Op("*").Id("checkpoint"), jen.Op("*").Id("checkpointEvery"), jen.Op("*").Id("resume")),
+		jen.If(jen.Op("*").Id("workers").Op(">").Lit(0)).Block(jen.Id("cfg").Dot("Workers").Op("=").Op("*").Id("workers")),
 		jen.Comment("Fit holds out the last round(n·split) samples for validation."),
 		jen.Id("nVal").Op(":=").Int().Call(jen.Qual("math", "Round").Call(jen.Float64().Call(jen.Len(jen.Id("xs"))).Op("*").Id("cfg").Dot("ValidationSplit"))),
 		jen.Id("emit").Call(jen.Lit("start"), jen.Lit("train"), jen.Len(jen.Id("xs")).Op("-").Id("nVal"), jen.Lit("val"), jen.Id("nVal"),

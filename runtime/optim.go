@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 )
 
@@ -19,6 +20,86 @@ type Optimizer[T Float] interface {
 	// SetLR sets the learning rate used by the following steps; Fit calls
 	// it at the start of every epoch with the scheduled rate.
 	SetLR(lr float64)
+	// State returns the optimizer's state: its type, the steps taken and
+	// its buffers, which are views of the optimizer's own (no copy).
+	State() OptimizerState[T]
+	// SetState replaces the state with a copy of st (a checkpoint's). It
+	// changes nothing and returns an error when st is of another type,
+	// lacks a buffer or has another, has a buffer of the wrong length, a
+	// negative step count, or a NaN or ±Inf in a buffer (or a negative
+	// value in a buffer of squares).
+	SetState(st OptimizerState[T]) error
+}
+
+// OptimizerState is what an optimizer carries from one step to the next,
+// for checkpoints. Buffers have PyTorch's names (torch.optim's state):
+//
+//	sgd                 none
+//	momentum, nesterov  momentum_buffer
+//	adam, adamw         exp_avg, exp_avg_sq
+//	rmsprop             square_avg
+//	adagrad             sum
+//
+// Steps counts the steps taken (Adam's t, from which its bias corrections
+// follow); every type counts them.
+type OptimizerState[T Float] struct {
+	Type    string
+	Steps   int
+	Buffers map[string][]T
+}
+
+// squareBuffers are the buffers that accumulate squares: never negative.
+var squareBuffers = map[string]bool{"exp_avg_sq": true, "square_avg": true, "sum": true}
+
+// setOptState checks st against the optimizer o, whose buffers are bufs,
+// and copies it in; on error it changes nothing.
+func setOptState[T Float](o *optBase, st OptimizerState[T], bufs map[string][]T) error {
+	if st.Type != o.typ {
+		return fmt.Errorf("optimizer: the state is of %s, this optimizer is %s", quoteType(st.Type), o.typ)
+	}
+	if st.Steps < 0 {
+		return fmt.Errorf("optimizer: %d steps taken, want >= 0", st.Steps)
+	}
+	for name := range st.Buffers {
+		if _, ok := bufs[name]; !ok {
+			return fmt.Errorf("optimizer: %s has no buffer %q", o.typ, name)
+		}
+	}
+	names := make([]string, 0, len(bufs))
+	for name := range bufs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b, ok := st.Buffers[name]
+		switch {
+		case !ok:
+			return fmt.Errorf("optimizer: buffer %q of %s missing", name, o.typ)
+		case len(b) != o.n:
+			return fmt.Errorf("optimizer: buffer %q has %d values, want %d", name, len(b), o.n)
+		}
+		for i, v := range b {
+			if !finite(float64(v)) {
+				return fmt.Errorf("optimizer: buffer %q holds %v at element %d", name, v, i)
+			}
+			if v < 0 && squareBuffers[name] {
+				return fmt.Errorf("optimizer: buffer %q holds %v at element %d, but it sums squares", name, v, i)
+			}
+		}
+	}
+	for _, name := range names {
+		copy(bufs[name], st.Buffers[name])
+	}
+	o.steps = st.Steps
+	return nil
+}
+
+// quoteType names an optimizer type in an error ("" is unnamed).
+func quoteType(t string) string {
+	if t == "" {
+		return `""`
+	}
+	return t
 }
 
 // optimizerTypes lists the valid OptimizerConfig.Type values ("" aside), in
@@ -124,7 +205,7 @@ func NewOptimizer[T Float](cfg OptimizerConfig, n int) (Optimizer[T], error) {
 		return nil, fmt.Errorf("optimizer: %d parameters, want >= 0", n)
 	}
 	c := cfg.WithDefaults()
-	base := optBase{lr: c.LR, wd: c.WeightDecay, n: n}
+	base := optBase{typ: c.Type, lr: c.LR, wd: c.WeightDecay, n: n}
 	switch c.Type {
 	case "sgd":
 		return &sgd[T]{optBase: base}, nil
@@ -143,8 +224,10 @@ func NewOptimizer[T Float](cfg OptimizerConfig, n int) (Optimizer[T], error) {
 // optBase holds what every optimizer has: the learning rate, the weight
 // decay and the number of parameters.
 type optBase struct {
+	typ    string // the type after defaults: sgd, momentum, ...
 	lr, wd float64
 	n      int
+	steps  int // steps taken
 }
 
 func (o *optBase) LR() float64      { return o.lr }
@@ -165,6 +248,7 @@ type sgd[T Float] struct {
 func (o *sgd[T]) Step(params, grads []T) {
 	ClearSIMDState() // keep the scalar update fast after vector code (see simd_amd64.go)
 	o.check(len(params), len(grads))
+	o.steps++
 	grads = grads[:len(params)]
 	lr, wd := T(o.lr), T(o.wd)
 	if wd == 0 {
@@ -189,6 +273,7 @@ type momentum[T Float] struct {
 func (o *momentum[T]) Step(params, grads []T) {
 	ClearSIMDState() // keep the scalar update fast after vector code (see simd_amd64.go)
 	o.check(len(params), len(grads))
+	o.steps++
 	grads = grads[:len(params)]
 	buf := o.buf[:len(params)]
 	lr, wd, mu := T(o.lr), T(o.wd), T(o.mu)
@@ -214,7 +299,6 @@ type adam[T Float] struct {
 	optBase
 	beta1, beta2, eps float64
 	decoupled         bool
-	t                 int // steps taken
 	m, v              []T
 }
 
@@ -223,9 +307,9 @@ func (o *adam[T]) Step(params, grads []T) {
 	o.check(len(params), len(grads))
 	grads = grads[:len(params)]
 	m, v := o.m[:len(params)], o.v[:len(params)]
-	o.t++
-	bc1 := 1 - math.Pow(o.beta1, float64(o.t))
-	bc2 := 1 - math.Pow(o.beta2, float64(o.t))
+	o.steps++
+	bc1 := 1 - math.Pow(o.beta1, float64(o.steps))
+	bc2 := 1 - math.Pow(o.beta2, float64(o.steps))
 	// p -= lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps), as torch.optim.Adam does it.
 	stepSize := T(o.lr / bc1)
 	invSqrtBC2 := T(1 / math.Sqrt(bc2))
@@ -265,6 +349,7 @@ type rmsprop[T Float] struct {
 func (o *rmsprop[T]) Step(params, grads []T) {
 	ClearSIMDState() // keep the scalar update fast after vector code (see simd_amd64.go)
 	o.check(len(params), len(grads))
+	o.steps++
 	grads = grads[:len(params)]
 	v := o.v[:len(params)]
 	lr, wd, eps := T(o.lr), T(o.wd), T(o.eps)
@@ -287,6 +372,7 @@ type adagrad[T Float] struct {
 func (o *adagrad[T]) Step(params, grads []T) {
 	ClearSIMDState() // keep the scalar update fast after vector code (see simd_amd64.go)
 	o.check(len(params), len(grads))
+	o.steps++
 	grads = grads[:len(params)]
 	sum := o.sum[:len(params)]
 	lr, wd, eps := T(o.lr), T(o.wd), T(o.eps)
@@ -296,4 +382,37 @@ func (o *adagrad[T]) Step(params, grads []T) {
 		sum[i] = s
 		params[i] -= lr * g / (T(math.Sqrt(float64(s))) + eps)
 	}
+}
+
+func (o *sgd[T]) State() OptimizerState[T] { return OptimizerState[T]{Type: o.typ, Steps: o.steps} }
+func (o *sgd[T]) SetState(st OptimizerState[T]) error {
+	return setOptState(&o.optBase, st, map[string][]T{})
+}
+
+func (o *momentum[T]) State() OptimizerState[T] {
+	return OptimizerState[T]{Type: o.typ, Steps: o.steps, Buffers: map[string][]T{"momentum_buffer": o.buf}}
+}
+func (o *momentum[T]) SetState(st OptimizerState[T]) error {
+	return setOptState(&o.optBase, st, map[string][]T{"momentum_buffer": o.buf})
+}
+
+func (o *adam[T]) State() OptimizerState[T] {
+	return OptimizerState[T]{Type: o.typ, Steps: o.steps, Buffers: map[string][]T{"exp_avg": o.m, "exp_avg_sq": o.v}}
+}
+func (o *adam[T]) SetState(st OptimizerState[T]) error {
+	return setOptState(&o.optBase, st, map[string][]T{"exp_avg": o.m, "exp_avg_sq": o.v})
+}
+
+func (o *rmsprop[T]) State() OptimizerState[T] {
+	return OptimizerState[T]{Type: o.typ, Steps: o.steps, Buffers: map[string][]T{"square_avg": o.v}}
+}
+func (o *rmsprop[T]) SetState(st OptimizerState[T]) error {
+	return setOptState(&o.optBase, st, map[string][]T{"square_avg": o.v})
+}
+
+func (o *adagrad[T]) State() OptimizerState[T] {
+	return OptimizerState[T]{Type: o.typ, Steps: o.steps, Buffers: map[string][]T{"sum": o.sum}}
+}
+func (o *adagrad[T]) SetState(st OptimizerState[T]) error {
+	return setOptState(&o.optBase, st, map[string][]T{"sum": o.sum})
 }

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/bits"
@@ -44,6 +45,50 @@ func splitmix64(x uint64) uint64 {
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
+}
+
+// rngStateSize is the length of MarshalBinary's encoding.
+const rngStateSize = 4*8 + 8 + 1
+
+// MarshalBinary encodes the generator's whole state (41 bytes: the four
+// xoshiro words and the spare normal value, little-endian, and a byte that
+// says whether the spare is pending), so that UnmarshalBinary continues
+// the stream exactly where r is. Checkpoints store generators this way.
+func (r *RNG) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 0, rngStateSize)
+	for _, w := range r.s {
+		b = binary.LittleEndian.AppendUint64(b, w)
+	}
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.spare))
+	if r.hasSpare {
+		return append(b, 1), nil
+	}
+	return append(b, 0), nil
+}
+
+// UnmarshalBinary restores a state MarshalBinary encoded. It refuses, and
+// leaves r as it was, data of another length, a last byte other than 0 or
+// 1, an all-zero xoshiro state (no seed gives it: it would return only
+// zeros) and a pending spare that is not finite.
+func (r *RNG) UnmarshalBinary(b []byte) error {
+	if len(b) != rngStateSize {
+		return fmt.Errorf("rng: state is %d bytes, want %d", len(b), rngStateSize)
+	}
+	var s [4]uint64
+	for i := range s {
+		s[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	spare := math.Float64frombits(binary.LittleEndian.Uint64(b[32:]))
+	switch {
+	case s == [4]uint64{}:
+		return fmt.Errorf("rng: state is all zeros")
+	case b[40] > 1:
+		return fmt.Errorf("rng: spare flag is %d, want 0 or 1", b[40])
+	case b[40] == 1 && !finite(spare):
+		return fmt.Errorf("rng: spare normal value is %v", spare)
+	}
+	r.s, r.spare, r.hasSpare = s, spare, b[40] == 1
+	return nil
 }
 
 // Uint64 returns a uniformly distributed 64-bit value.

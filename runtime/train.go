@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"time"
 )
@@ -43,6 +44,13 @@ import (
 // recorded. With early stopping and at least one completed epoch the best
 // weights are restored; otherwise m keeps its current weights, which include
 // the steps of the interrupted epoch.
+//
+// With cfg.Checkpoint set, Fit writes a checkpoint (see checkpoint.go) at
+// the end of every epoch, every cfg.CheckpointEvery optimizer steps and
+// when cfg.Stop closes; with cfg.Resume it first restores one and goes on
+// from its position, so that the run ends as the uninterrupted one would,
+// bit for bit. A checkpoint that does not fit the model, the data or the
+// settings is refused ("resume PATH: ...") before anything changes.
 //
 // Errors: len(xs) != len(ys), no samples, a negative Epochs, Batch or
 // ClipNorm, a negative Patience or MinDelta, a ValidationSplit outside
@@ -140,6 +148,47 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 	bestEpoch := 0 // 1-based; 0 while no epoch improved
 	sinceBest := 0
 
+	// Checkpoints: what they hold besides the loop's variables, and the
+	// position a resumed run starts from.
+	ck := &fitCkpt[T, X, Y]{m: m, opt: opt, rng: rng, idx: idx, best: best, bestSt: bestState, state: state,
+		tensors: tensors, pool: pool, epochs: cfg.Epochs, settings: settingsOf(cfg, len(xs), pool, batched)}
+	startEpoch, startStep, resumed := 0, 0, false
+	var startLoss float64
+	var startCorrect int
+	var startElapsed time.Duration
+	globalStep := 0
+	if cfg.Resume != "" {
+		data, err := readCheckpointFile(cfg.Resume)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return History{}, fmt.Errorf("resume %s: %w", cfg.Resume, err)
+		}
+		mt, err := ck.restore(data)
+		if err != nil {
+			return History{}, fmt.Errorf("resume %s: %w", cfg.Resume, err)
+		}
+		hist.Epochs = append(hist.Epochs, historyFromJSON(mt.History)...)
+		bestLoss, bestEpoch, sinceBest = float64(mt.BestLoss), mt.BestEpoch, mt.SinceBest
+		startEpoch, startStep, resumed = mt.Epoch, mt.Step, mt.Started
+		startLoss, startCorrect, startElapsed = float64(mt.SumLoss), mt.Correct, time.Duration(mt.ElapsedNS)
+		globalStep = mt.OptSteps
+		if mt.StoppedEarly {
+			hist.StoppedEarly = true
+			startEpoch = cfg.Epochs
+		}
+	}
+	save := func(mt ckptMeta) error {
+		mt.BestLoss, mt.BestEpoch, mt.SinceBest = jsonFloat(bestLoss), bestEpoch, sinceBest
+		mt.History = historyJSON(hist.Epochs)
+		if err := ck.write(cfg.Checkpoint, mt); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		return nil
+	}
+
 	// finish restores the best weights when early stopping is on and sets
 	// BestEpoch.
 	finish := func() {
@@ -152,19 +201,30 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 		}
 	}
 
-	for epoch := 0; epoch < cfg.Epochs; epoch++ {
+	for epoch := startEpoch; epoch < cfg.Epochs; epoch++ {
 		start := time.Now()
 		lr := cfg.Schedule.LR(baseLR, epoch, cfg.Epochs)
 		opt.SetLR(lr)
-		if cfg.Shuffle {
+		sumLoss, correct := 0.0, 0
+		step := 0
+		if resumed { // in the middle of this epoch: its shuffle is done
+			resumed = false
+			start = start.Add(-startElapsed)
+			sumLoss, correct, step = startLoss, startCorrect, startStep
+		} else if cfg.Shuffle {
 			rng.Shuffle(nTrain, swap)
 		}
 		m.SetTraining(true)
-		sumLoss, correct := 0.0, 0
-		step := 0
-		for lo := 0; lo < nTrain; lo += cfg.Batch {
+		for lo := step * cfg.Batch; lo < nTrain; lo += cfg.Batch {
 			if stopped(cfg.Stop) {
 				hist.Interrupted = true
+				if cfg.Checkpoint != "" {
+					if err := save(ckptMeta{Epoch: epoch, Started: true, Step: step, SumLoss: jsonFloat(sumLoss), Correct: correct,
+						ElapsedNS: int64(time.Since(start))}); err != nil {
+						finish()
+						return hist, err
+					}
+				}
 				if len(hist.Epochs) > 0 { // else keep the current weights, BestEpoch 0
 					finish()
 				}
@@ -203,6 +263,14 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 				done := lo + len(batch)
 				cfg.OnBatch(done, nTrain, sumLoss/float64(done))
 			}
+			globalStep++
+			if cfg.Checkpoint != "" && cfg.CheckpointEvery > 0 && globalStep%cfg.CheckpointEvery == 0 && lo+len(batch) < nTrain {
+				if err := save(ckptMeta{Epoch: epoch, Started: true, Step: step, SumLoss: jsonFloat(sumLoss), Correct: correct,
+					ElapsedNS: int64(time.Since(start))}); err != nil {
+					finish()
+					return hist, err
+				}
+			}
 		}
 		m.SetTraining(false)
 
@@ -240,13 +308,39 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 		if cfg.Progress != nil {
 			cfg.Progress(st)
 		}
-		if patience > 0 && sinceBest >= patience && epoch+1 < cfg.Epochs {
+		stop := patience > 0 && sinceBest >= patience && epoch+1 < cfg.Epochs
+		if cfg.Checkpoint != "" {
+			if err := save(ckptMeta{Epoch: epoch + 1, StoppedEarly: stop}); err != nil {
+				finish()
+				return hist, err
+			}
+		}
+		if stop {
 			hist.StoppedEarly = true
 			break
 		}
 	}
 	finish()
 	return hist, nil
+}
+
+// settingsOf returns the settings of a run that a checkpoint records.
+func settingsOf[T Float, X, Y any](cfg TrainConfig, samples int, pool *workerPool[T, X, Y], batched bool) ckptSettings {
+	o := cfg.Optimizer.WithDefaults()
+	workers := 1
+	if pool != nil {
+		workers = len(pool.replicas) + 1
+	}
+	return ckptSettings{
+		Samples: samples, Batch: cfg.Batch, Shuffle: cfg.Shuffle, Seed: cfg.Seed,
+		ValidationSplit: cfg.ValidationSplit, ClipNorm: cfg.ClipNorm,
+		Optimizer: o.Type, LR: o.LR, Momentum: o.Momentum, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps,
+		Alpha: o.Alpha, WeightDecay: o.WeightDecay,
+		Schedule: cfg.Schedule.Type, StepSize: cfg.Schedule.StepSize, Gamma: cfg.Schedule.Gamma,
+		TMax: cfg.Schedule.TMax, MinLR: cfg.Schedule.MinLR,
+		Patience: cfg.EarlyStopping.Patience, MinDelta: cfg.EarlyStopping.MinDelta,
+		Workers: workers, WholeBatch: batched,
+	}
 }
 
 // maxPreallocEpochs bounds the EpochStats Fit allocates up front, so that a
@@ -277,6 +371,9 @@ func checkTrainConfig(n, m int, cfg *TrainConfig) (nVal int, err error) {
 	}
 	if !(cfg.EarlyStopping.MinDelta >= 0) || math.IsInf(cfg.EarlyStopping.MinDelta, 1) {
 		errs = append(errs, fmt.Errorf("early_stopping: min_delta is %v, want a finite value >= 0", cfg.EarlyStopping.MinDelta))
+	}
+	if cfg.CheckpointEvery < 0 {
+		errs = append(errs, fmt.Errorf("checkpoint_every is %d, want >= 0", cfg.CheckpointEvery))
 	}
 	split := cfg.ValidationSplit
 	if !(split >= 0 && split < 1) {

@@ -105,6 +105,29 @@ type TrainConfig struct {
 	// otherwise the model keeps its current weights. The unfinished epoch is
 	// not recorded in History.
 	Stop <-chan struct{}
+
+	// Checkpoint, if not empty, is a file Fit writes atomically (a
+	// temporary file renamed over it) with everything the run needs to go
+	// on: at the end of every epoch, every CheckpointEvery optimizer steps
+	// when CheckpointEvery > 0, and when Stop closes (before the best
+	// weights are restored). It is a safetensors file: see Checkpoints in
+	// checkpoint.go for what it holds. A failed write stops training with
+	// an error ("checkpoint: writing PATH: no space left on device"); the
+	// previous checkpoint stays as it was. A run that fails (a NaN) writes
+	// none, so the last checkpoint is the last good state.
+	Checkpoint      string
+	CheckpointEvery int
+	// Resume, if not empty, is a checkpoint to continue from (it may be
+	// Checkpoint itself). Fit restores the model's parameters and state,
+	// the optimizer's state, the generators, the position in the epoch,
+	// early stopping's best weights and counter and the history, and then
+	// trains on: the final weights are bit-identical to those of a run
+	// never interrupted, given the same data and settings (Epochs may
+	// differ; the rest must match, or Fit refuses with an error saying
+	// what differs) and a model whose dropout generator Fit can reach
+	// (DropoutRNGer). Progress and OnBatch are not called again for what
+	// the checkpoint holds; the returned History includes its epochs.
+	Resume string
 }
 
 // EpochStats reports one epoch of training.
@@ -180,6 +203,17 @@ type Replicator[T Float, X, Y any] interface {
 // TrainConfig.WholeBatch is set.
 type BatchTrainer[X, Y any] interface {
 	TrainBatch(xs []X, ys []Y, idx []int) (loss float64, correct int)
+}
+
+// DropoutRNGer is implemented by models whose dropout masks are drawn from
+// a runtime RNG: DropoutRNG returns a pointer to that generator, which
+// lives in the model. Checkpoints save and restore it (and the replicas'
+// generators with Workers > 1) so that a resumed run draws the masks an
+// uninterrupted one would. Without it a resumed run of a model with dropout
+// draws other masks after the resume (models without dropout are not
+// affected).
+type DropoutRNGer interface {
+	DropoutRNG() *RNG
 }
 
 // Coupled is implemented by generated models with layers that couple the

@@ -22,6 +22,7 @@ import (
 	"github.com/bpgen/bpgen/gen"
 	"github.com/bpgen/bpgen/internal/atomicfile"
 	"github.com/bpgen/bpgen/internal/mnist"
+	bprt "github.com/bpgen/bpgen/runtime"
 	"github.com/bpgen/bpgen/spec"
 )
 
@@ -31,7 +32,8 @@ var errInterrupted = errors.New("interrupted")
 // trainUsage is the synopsis of bpgen train.
 const trainUsage = `usage: bpgen train [-data mnist|FILE] [-labels FILE] [-test FILE] [-test-labels FILE] [-limit N]
 	[-epochs N] [-batch N] [-lr X] [-optimizer NAME] [-seed N] [-val X] [-patience N] [-min-delta X]
-	[-init WEIGHTS.safetensors] [-o WEIGHTS.safetensors] [-plot FILE.svg|FILE.png] [-log FILE.csv] [-keep] SPEC.yaml`
+	[-init WEIGHTS.safetensors] [-o WEIGHTS.safetensors] [-plot FILE.svg|FILE.png] [-log FILE.csv]
+	[-checkpoint FILE [-checkpoint-every N]] [-resume FILE] [-workers N] [-keep] SPEC.yaml`
 
 // trainFlags are the flags of bpgen train.
 type trainFlags struct {
@@ -46,6 +48,10 @@ type trainFlags struct {
 	init           string
 	out, plot, log string
 	keep           bool
+
+	checkpoint, resume string
+	checkpointEvery    int
+	workers            int
 
 	set map[string]bool // the flags given on the command line
 }
@@ -77,6 +83,10 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, string, erro
 	fs.StringVar(&f.plot, "plot", "", "draw the loss and accuracy curves into this .svg or .png `file`")
 	fs.StringVar(&f.log, "log", "", "write the per-epoch history into this CSV `file`")
 	fs.BoolVar(&f.keep, "keep", false, "keep the temporary module and print its path")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "write a checkpoint of the run (weights, optimizer, generators, position, history) to this `file` after every epoch and on Ctrl-C")
+	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 0, "also write the checkpoint every `N` optimizer steps (needs -checkpoint)")
+	fs.IntVar(&f.workers, "workers", 0, "train on `N` cores (Fit's TrainConfig.Workers; default 1)")
+	fs.StringVar(&f.resume, "resume", "", "continue the run from this checkpoint `file` (it may be -checkpoint's)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, trainUsage)
 		fs.PrintDefaults()
@@ -167,6 +177,24 @@ func (f *trainFlags) overrides(m *spec.Model) (*spec.Model, error) {
 	}
 	if f.limit < 0 {
 		bad("-limit %d: expected 0 (all samples) or more", f.limit)
+	}
+	if f.set["checkpoint-every"] {
+		switch {
+		case f.checkpointEvery < 1:
+			bad("-checkpoint-every %d: expected at least 1", f.checkpointEvery)
+		case f.checkpoint == "":
+			bad("-checkpoint-every %d: no -checkpoint", f.checkpointEvery)
+		}
+	}
+	if f.set["workers"] && f.workers < 1 {
+		bad("-workers %d: expected at least 1", f.workers)
+	}
+	if f.resume != "" {
+		if st, err := os.Stat(f.resume); err != nil {
+			bad("-resume %s: %v", f.resume, errors.Unwrap(err))
+		} else if st.IsDir() {
+			bad("-resume %s: is a directory", f.resume)
+		}
 	}
 	if f.plot != "" {
 		if ext := strings.ToLower(filepath.Ext(f.plot)); ext != ".svg" && ext != ".png" {
@@ -281,7 +309,7 @@ func (f *trainFlags) resolveData(m *spec.Model) (*trainData, error) {
 func (f *trainFlags) checkOutputs(specPath string) error {
 	type file struct{ flag, path string }
 	inputs := []file{{"spec", specPath}}
-	for _, in := range []file{{"-data", f.data}, {"-labels", f.labels}, {"-test", f.test}, {"-test-labels", f.testLabels}, {"-init", f.init}} {
+	for _, in := range []file{{"-data", f.data}, {"-labels", f.labels}, {"-test", f.test}, {"-test-labels", f.testLabels}, {"-init", f.init}, {"-resume", f.resume}} {
 		if in.path != "" && !(in.path == "mnist" && (in.flag == "-data" || in.flag == "-test")) {
 			inputs = append(inputs, in)
 		}
@@ -289,11 +317,14 @@ func (f *trainFlags) checkOutputs(specPath string) error {
 	var errs []error
 	var outputs []file
 next:
-	for _, out := range []file{{"-o", f.out}, {"-log", f.log}, {"-plot", f.plot}} {
+	for _, out := range []file{{"-o", f.out}, {"-log", f.log}, {"-plot", f.plot}, {"-checkpoint", f.checkpoint}} {
 		if out.path == "" {
 			continue
 		}
 		for _, other := range append(inputs, outputs...) {
+			if out.flag == "-checkpoint" && other.flag == "-resume" {
+				continue // resuming from the checkpoint that the run goes on writing
+			}
 			if sameFile(out.path, other.path) {
 				what := other.flag
 				if what == "spec" {
@@ -480,6 +511,9 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if f.init != "" {
 		from = " from " + f.init
 	}
+	if f.resume != "" {
+		from += ", resuming " + f.resume
+	}
 	ui.printf("training %s (%s parameters, %s)%s on %s\n", m.Name, thousands(sum.Params), m.DType, from, d.desc)
 	exe, err := mod.build(ctx, "bpgentrain", "trainer program")
 	if errors.Is(err, context.Canceled) {
@@ -497,6 +531,29 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if f.limit > 0 {
 		cmdArgs = append(cmdArgs, "-limit", fmt.Sprint(f.limit))
 	}
+	if f.checkpoint != "" {
+		cmdArgs = append(cmdArgs, "-checkpoint", f.checkpoint, "-checkpoint-every", fmt.Sprint(f.checkpointEvery))
+	}
+	if f.resume != "" {
+		cmdArgs = append(cmdArgs, "-resume", f.resume)
+	}
+	if f.workers > 0 {
+		cmdArgs = append(cmdArgs, "-workers", fmt.Sprint(f.workers))
+	}
+	// The epochs the checkpoint holds (the trainer checks it and reports
+	// what is wrong with it; here it only gives the history).
+	var resumed []trainEvent
+	if f.resume != "" {
+		if b, err := os.ReadFile(f.resume); err == nil {
+			if h, err := bprt.CheckpointHistory(b); err == nil {
+				for _, e := range h {
+					resumed = append(resumed, trainEvent{Event: "epoch", Epoch: e.Epoch, LR: num(e.LR), TrainLoss: num(e.TrainLoss),
+						TrainAcc: num(e.TrainAcc), ValLoss: num(e.ValLoss), ValAcc: num(e.ValAcc), Samples: e.Samples,
+						Seconds: num(e.Duration.Seconds()), SamplesPerSec: num(e.SamplesPerSec), Best: e.Best})
+				}
+			}
+		}
+	}
 	trainer := exec.Command(exe, cmdArgs...)
 	var errOut bytes.Buffer
 	trainer.Stderr = &errOut
@@ -508,7 +565,10 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if err := run.start(trainer); err != nil {
 		return err
 	}
-	hist, readErr := readTrainEvents(events, ui, run)
+	hist, readErr := readTrainEvents(events, ui, run, len(resumed)+1)
+	if f.resume != "" && len(resumed) > 0 {
+		hist.epochs = append(resumed, hist.epochs...) // -log and -plot cover the whole run
+	}
 	io.Copy(io.Discard, events) // after a read error, so that the trainer is not blocked writing
 	waitErr := trainer.Wait()
 	ui.close()
@@ -619,8 +679,10 @@ func (r *trainRun) interrupted() int {
 
 // readTrainEvents reads the trainer's JSON lines until it closes its
 // output, showing progress through ui, and returns the history. A line
-// that is not an event is shown as it is.
-func readTrainEvents(r io.Reader, ui *trainUI, run *trainRun) (*trainHistory, error) {
+// that is not an event is shown as it is. first is the epoch training
+// starts in (after -resume, the trainer numbers the batches of its first
+// epoch 1).
+func readTrainEvents(r io.Reader, ui *trainUI, run *trainRun, first int) (*trainHistory, error) {
 	h := &trainHistory{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -642,6 +704,9 @@ func readTrainEvents(r io.Reader, ui *trainUI, run *trainRun) (*trainHistory, er
 			h.start = ev
 			ui.start(ev)
 		case "batch":
+			if len(h.epochs) == 0 {
+				ev.Epoch = first
+			}
 			ui.batch(ev)
 		case "epoch":
 			h.epochs = append(h.epochs, ev)
