@@ -399,6 +399,9 @@ func genNew(f *jen.File, p *plan) {
 	recv().Id("Training").Params().Bool().Block(jen.Return(jen.Id("m").Dot("training")))
 	f.Comment("SeedDropout reseeds the generator of dropout masks, to repeat a masked pass.")
 	recv().Id("SeedDropout").Params(jen.Id("seed").Uint64()).Block(jen.Id("m").Dot("rng").Dot("Seed").Call(jen.Id("seed")))
+	f.Comment("DropoutRNG returns the generator of the dropout masks (runtime.DropoutRNGer):")
+	f.Comment("checkpoints save and restore it, so a resumed run draws the same masks.")
+	recv().Id("DropoutRNG").Params().Op("*").Qual(rtPath, "RNG").Block(jen.Return(jen.Op("&").Id("m").Dot("rng")))
 }
 
 // genParamTensors emits ParamTensors, which makes a Model a

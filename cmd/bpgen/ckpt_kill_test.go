@@ -62,17 +62,6 @@ optimizer: {type: rmsprop, lr: 0.003}
 train: {epochs: 12, batch: 16, shuffle: true, seed: 5, validation_split: 0.1, early_stopping: {patience: 20}}
 `
 
-// dropoutRNGMethod is what gen is to emit for every Model (runtime.DropoutRNGer);
-// until it does, the test adds it to the generated package.
-const dropoutRNGMethod = `package model
-
-import "github.com/bpgen/bpgen/runtime"
-
-// DropoutRNG returns the generator of the dropout masks (runtime.DropoutRNGer):
-// checkpoints save and restore it.
-func (m *Model) DropoutRNG() *runtime.RNG { return &m.rng }
-`
-
 // buildTrainer generates the spec's package and trainer program into a
 // temporary module and builds it, as bpgen train does.
 func buildTrainer(t *testing.T, src string, extra map[string][]byte) string {
@@ -156,7 +145,7 @@ func TestCheckpointKillResume(t *testing.T) {
 		workers int
 		extra   map[string][]byte
 	}{{"dense, 1 worker", killSpec, 1, nil}, {"dense, 2 workers", killSpec, 2, nil}, {"batchnorm, 1 worker", killBNSpec, 1, nil},
-		{"dropout, 2 workers", killDropSpec, 2, map[string][]byte{"model/dropout_rng.go": []byte(dropoutRNGMethod)}}} {
+		{"dropout, 2 workers", killDropSpec, 2, nil}} {
 		exe := buildTrainer(t, c.spec, c.extra)
 		run := func(args ...string) *exec.Cmd {
 			cmd := exec.Command(exe, append([]string{"-data", data, "-workers", fmt.Sprint(c.workers)}, args...)...)

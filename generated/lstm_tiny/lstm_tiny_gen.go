@@ -183,6 +183,12 @@ func (m *Model) SeedDropout(seed uint64) {
 	m.rng.Seed(seed)
 }
 
+// DropoutRNG returns the generator of the dropout masks (runtime.DropoutRNGer):
+// checkpoints save and restore it, so a resumed run draws the same masks.
+func (m *Model) DropoutRNG() *runtime.RNG {
+	return &m.rng
+}
+
 // ParamTensors returns Tensors, the layout of ParamSlice (runtime.TensorLister):
 // Fit uses it to name the tensor in which a NaN or infinity appears.
 func (m *Model) ParamTensors() []runtime.Tensor {
