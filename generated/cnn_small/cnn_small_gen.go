@@ -24,14 +24,16 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 15770
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
-	Layers0InC     = 1
-	Layers0InH     = 28
-	Layers0InW     = 28
-	Layers0Filters = 8
-	Layers0KH      = 3
-	Layers0KW      = 3
-	Layers0OutH    = 28
-	Layers0OutW    = 28
+	Layers0InC       = 1
+	Layers0InH       = 28
+	Layers0InW       = 28
+	Layers0Filters   = 8
+	Layers0KH        = 3
+	Layers0KW        = 3
+	Layers0OutH      = 28
+	Layers0OutW      = 28
+	Layers0Patch     = 9   // (C/G)·KH·KW: inputs of one output element
+	Layers0Positions = 784 // OutH·OutW: output elements of one filter
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	Layers1InC  = 8
 	Layers1InH  = 28
@@ -142,11 +144,14 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
-	a0   [BatchChunk][6272]float32      // output
-	d0   [BatchChunk][6272]float32      // dL/doutput
-	z0   [BatchChunk][6272]float32      // pre-activation z = W ⋆ x + b
-	xp0  [BatchChunk][1][30][30]float32 // zero-padded input
-	dxp0 [1][30][30]float32             // dL/d(padded input)
+	a0     [BatchChunk][6272]float32      // output
+	d0     [BatchChunk][6272]float32      // dL/doutput
+	z0     [BatchChunk][6272]float32      // pre-activation z = W ⋆ x + b
+	xp0    [BatchChunk][1][30][30]float32 // zero-padded input
+	dxp0   [1][30][30]float32             // dL/d(padded input)
+	cols0  [9][784]float32                // im2col of one sample's padded input (batched pass)
+	dcols0 [9][784]float32                // dL/dcols of one sample (batched pass)
+	gwt0   [72]float32                    // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	a1   [BatchChunk][1568]float32 // output
 	d1   [BatchChunk][1568]float32 // dL/doutput

@@ -24,22 +24,26 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 4133
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11
-	Layers0InC     = 1
-	Layers0InL     = 140
-	Layers0Filters = 16
-	Layers0K       = 7
-	Layers0OutL    = 140
+	Layers0InC       = 1
+	Layers0InL       = 140
+	Layers0Filters   = 16
+	Layers0K         = 7
+	Layers0OutL      = 140
+	Layers0Patch     = 7   // (C/G)·KH·KW: inputs of one output element
+	Layers0Positions = 140 // OutH·OutW: output elements of one filter
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
 	Layers1InC  = 16
 	Layers1InL  = 140
 	Layers1K    = 2
 	Layers1OutL = 70
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
-	Layers2InC     = 16
-	Layers2InL     = 70
-	Layers2Filters = 32
-	Layers2K       = 5
-	Layers2OutL    = 70
+	Layers2InC       = 16
+	Layers2InL       = 70
+	Layers2Filters   = 32
+	Layers2K         = 5
+	Layers2OutL      = 70
+	Layers2Patch     = 80 // (C/G)·KH·KW: inputs of one output element
+	Layers2Positions = 70 // OutH·OutW: output elements of one filter
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
 	Layers3InC  = 32
 	Layers3InL  = 70
@@ -55,11 +59,13 @@ const (
 	Layers4GroupC       = Layers4InC / Layers4Groups
 	Layers4GroupFilters = Layers4Filters / Layers4Groups
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
-	Layers5InC     = 32
-	Layers5InL     = 35
-	Layers5Filters = 32
-	Layers5K       = 1
-	Layers5OutL    = 35
+	Layers5InC       = 32
+	Layers5InL       = 35
+	Layers5Filters   = 32
+	Layers5K         = 1
+	Layers5OutL      = 35
+	Layers5Patch     = 32 // (C/G)·KH·KW: inputs of one output element
+	Layers5Positions = 35 // OutH·OutW: output elements of one filter
 	// layers.6 (global_avgpool1d [32 35]→[32]), spec line 17
 	Layers6InC = 32
 	Layers6InL = 35
@@ -222,21 +228,27 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11
-	a0   [BatchChunk][2240]float32      // output
-	d0   [BatchChunk][2240]float32      // dL/doutput
-	z0   [BatchChunk][2240]float32      // pre-activation z = W ⋆ x + b
-	xp0  [BatchChunk][1][1][146]float32 // zero-padded input
-	dxp0 [1][1][146]float32             // dL/d(padded input)
+	a0     [BatchChunk][2240]float32      // output
+	d0     [BatchChunk][2240]float32      // dL/doutput
+	z0     [BatchChunk][2240]float32      // pre-activation z = W ⋆ x + b
+	xp0    [BatchChunk][1][1][146]float32 // zero-padded input
+	dxp0   [1][1][146]float32             // dL/d(padded input)
+	cols0  [7][140]float32                // im2col of one sample's padded input (batched pass)
+	dcols0 [7][140]float32                // dL/dcols of one sample (batched pass)
+	gwt0   [112]float32                   // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
 	a1   [BatchChunk][1120]float32 // output
 	d1   [BatchChunk][1120]float32 // dL/doutput
 	arg1 [BatchChunk][1120]int32   // flat input index of each window's maximum
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
-	a2   [BatchChunk][2240]float32      // output
-	d2   [BatchChunk][2240]float32      // dL/doutput
-	z2   [BatchChunk][2240]float32      // pre-activation z = W ⋆ x + b
-	xp2  [BatchChunk][16][1][74]float32 // zero-padded input
-	dxp2 [16][1][74]float32             // dL/d(padded input)
+	a2     [BatchChunk][2240]float32      // output
+	d2     [BatchChunk][2240]float32      // dL/doutput
+	z2     [BatchChunk][2240]float32      // pre-activation z = W ⋆ x + b
+	xp2    [BatchChunk][16][1][74]float32 // zero-padded input
+	dxp2   [16][1][74]float32             // dL/d(padded input)
+	cols2  [80][70]float32                // im2col of one sample's padded input (batched pass)
+	dcols2 [80][70]float32                // dL/dcols of one sample (batched pass)
+	gwt2   [2560]float32                  // one sample's dL/dW (batched pass)
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
 	a3   [BatchChunk][1120]float32 // output
 	d3   [BatchChunk][1120]float32 // dL/doutput
@@ -247,9 +259,10 @@ type Model struct {
 	xp4  [BatchChunk][32][1][39]float32 // zero-padded input
 	dxp4 [32][1][39]float32             // dL/d(padded input)
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
-	a5 [BatchChunk][1120]float32 // output
-	d5 [BatchChunk][1120]float32 // dL/doutput
-	z5 [BatchChunk][1120]float32 // pre-activation z = W ⋆ x + b
+	a5   [BatchChunk][1120]float32 // output
+	d5   [BatchChunk][1120]float32 // dL/doutput
+	z5   [BatchChunk][1120]float32 // pre-activation z = W ⋆ x + b
+	gwt5 [1024]float32             // one sample's dL/dW (batched pass)
 	// layers.6 (global_avgpool1d [32 35]→[32]), spec line 17
 	a6 [BatchChunk][32]float32 // output
 	d6 [BatchChunk][32]float32 // dL/doutput

@@ -25,14 +25,16 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 19706
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
-	Conv1InC     = 1
-	Conv1InH     = 28
-	Conv1InW     = 28
-	Conv1Filters = 16
-	Conv1KH      = 3
-	Conv1KW      = 3
-	Conv1OutH    = 28
-	Conv1OutW    = 28
+	Conv1InC       = 1
+	Conv1InH       = 28
+	Conv1InW       = 28
+	Conv1Filters   = 16
+	Conv1KH        = 3
+	Conv1KW        = 3
+	Conv1OutH      = 28
+	Conv1OutW      = 28
+	Conv1Patch     = 9   // (C/G)·KH·KW: inputs of one output element
+	Conv1Positions = 784 // OutH·OutW: output elements of one filter
 	// bn1 (batchnorm [16 28 28]→[16 28 28]), spec line 12
 	Bn1Channels  = 16  // channels of bn1
 	Bn1Positions = 784 // positions per channel of a sample of bn1
@@ -455,10 +457,13 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
-	a0   [BatchChunk][12544]float32     // output
-	d0   [BatchChunk][12544]float32     // dL/doutput
-	xp0  [BatchChunk][1][30][30]float32 // zero-padded input
-	dxp0 [1][30][30]float32             // dL/d(padded input)
+	a0     [BatchChunk][12544]float32     // output
+	d0     [BatchChunk][12544]float32     // dL/doutput
+	xp0    [BatchChunk][1][30][30]float32 // zero-padded input
+	dxp0   [1][30][30]float32             // dL/d(padded input)
+	cols0  [9][784]float32                // im2col of one sample's padded input (batched pass)
+	dcols0 [9][784]float32                // dL/dcols of one sample (batched pass)
+	gwt0   [144]float32                   // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [16 28 28]→[16 28 28]), spec line 12
 	a1    [BatchChunk][12544]float32 // output
 	d1    [BatchChunk][12544]float32 // dL/doutput

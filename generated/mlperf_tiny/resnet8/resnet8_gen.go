@@ -25,38 +25,44 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 78186
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
-	Conv1InC     = 3
-	Conv1InH     = 32
-	Conv1InW     = 32
-	Conv1Filters = 16
-	Conv1KH      = 3
-	Conv1KW      = 3
-	Conv1OutH    = 32
-	Conv1OutW    = 32
+	Conv1InC       = 3
+	Conv1InH       = 32
+	Conv1InW       = 32
+	Conv1Filters   = 16
+	Conv1KH        = 3
+	Conv1KW        = 3
+	Conv1OutH      = 32
+	Conv1OutW      = 32
+	Conv1Patch     = 27   // (C/G)·KH·KW: inputs of one output element
+	Conv1Positions = 1024 // OutH·OutW: output elements of one filter
 	// bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 29
 	Bn1Channels  = 16   // channels of bn1
 	Bn1Positions = 1024 // positions per channel of a sample of bn1
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
-	Stack1Conv1InC     = 16
-	Stack1Conv1InH     = 32
-	Stack1Conv1InW     = 32
-	Stack1Conv1Filters = 16
-	Stack1Conv1KH      = 3
-	Stack1Conv1KW      = 3
-	Stack1Conv1OutH    = 32
-	Stack1Conv1OutW    = 32
+	Stack1Conv1InC       = 16
+	Stack1Conv1InH       = 32
+	Stack1Conv1InW       = 32
+	Stack1Conv1Filters   = 16
+	Stack1Conv1KH        = 3
+	Stack1Conv1KW        = 3
+	Stack1Conv1OutH      = 32
+	Stack1Conv1OutW      = 32
+	Stack1Conv1Patch     = 144  // (C/G)·KH·KW: inputs of one output element
+	Stack1Conv1Positions = 1024 // OutH·OutW: output elements of one filter
 	// stack1.bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 32
 	Stack1Bn1Channels  = 16   // channels of stack1.bn1
 	Stack1Bn1Positions = 1024 // positions per channel of a sample of stack1.bn1
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
-	Stack1Conv2InC     = 16
-	Stack1Conv2InH     = 32
-	Stack1Conv2InW     = 32
-	Stack1Conv2Filters = 16
-	Stack1Conv2KH      = 3
-	Stack1Conv2KW      = 3
-	Stack1Conv2OutH    = 32
-	Stack1Conv2OutW    = 32
+	Stack1Conv2InC       = 16
+	Stack1Conv2InH       = 32
+	Stack1Conv2InW       = 32
+	Stack1Conv2Filters   = 16
+	Stack1Conv2KH        = 3
+	Stack1Conv2KW        = 3
+	Stack1Conv2OutH      = 32
+	Stack1Conv2OutW      = 32
+	Stack1Conv2Patch     = 144  // (C/G)·KH·KW: inputs of one output element
+	Stack1Conv2Positions = 1024 // OutH·OutW: output elements of one filter
 	// stack1.bn2 (batchnorm [16 32 32]→[16 32 32]), spec line 35
 	Stack1Bn2Channels  = 16   // channels of stack1.bn2
 	Stack1Bn2Positions = 1024 // positions per channel of a sample of stack1.bn2
@@ -75,14 +81,16 @@ const (
 	Stack2Bn1Channels  = 32  // channels of stack2.bn1
 	Stack2Bn1Positions = 256 // positions per channel of a sample of stack2.bn1
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
-	Stack2Conv2InC     = 32
-	Stack2Conv2InH     = 16
-	Stack2Conv2InW     = 16
-	Stack2Conv2Filters = 32
-	Stack2Conv2KH      = 3
-	Stack2Conv2KW      = 3
-	Stack2Conv2OutH    = 16
-	Stack2Conv2OutW    = 16
+	Stack2Conv2InC       = 32
+	Stack2Conv2InH       = 16
+	Stack2Conv2InW       = 16
+	Stack2Conv2Filters   = 32
+	Stack2Conv2KH        = 3
+	Stack2Conv2KW        = 3
+	Stack2Conv2OutH      = 16
+	Stack2Conv2OutW      = 16
+	Stack2Conv2Patch     = 288 // (C/G)·KH·KW: inputs of one output element
+	Stack2Conv2Positions = 256 // OutH·OutW: output elements of one filter
 	// stack2.bn2 (batchnorm [32 16 16]→[32 16 16]), spec line 42
 	Stack2Bn2Channels  = 32  // channels of stack2.bn2
 	Stack2Bn2Positions = 256 // positions per channel of a sample of stack2.bn2
@@ -623,10 +631,13 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
-	a0   [BatchChunk][16384]float32     // output
-	d0   [BatchChunk][16384]float32     // dL/doutput
-	xp0  [BatchChunk][3][34][34]float32 // zero-padded input
-	dxp0 [3][34][34]float32             // dL/d(padded input)
+	a0     [BatchChunk][16384]float32     // output
+	d0     [BatchChunk][16384]float32     // dL/doutput
+	xp0    [BatchChunk][3][34][34]float32 // zero-padded input
+	dxp0   [3][34][34]float32             // dL/d(padded input)
+	cols0  [27][1024]float32              // im2col of one sample's padded input (batched pass)
+	dcols0 [27][1024]float32              // dL/dcols of one sample (batched pass)
+	gwt0   [432]float32                   // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 29
 	a1    [BatchChunk][16384]float32 // output
 	d1    [BatchChunk][16384]float32 // dL/doutput
@@ -636,10 +647,13 @@ type Model struct {
 	a2 [BatchChunk][16384]float32 // output
 	d2 [BatchChunk][16384]float32 // dL/doutput
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
-	a3   [BatchChunk][16384]float32      // output
-	d3   [BatchChunk][16384]float32      // dL/doutput
-	xp3  [BatchChunk][16][34][34]float32 // zero-padded input
-	dxp3 [16][34][34]float32             // dL/d(padded input)
+	a3     [BatchChunk][16384]float32      // output
+	d3     [BatchChunk][16384]float32      // dL/doutput
+	xp3    [BatchChunk][16][34][34]float32 // zero-padded input
+	dxp3   [16][34][34]float32             // dL/d(padded input)
+	cols3  [144][1024]float32              // im2col of one sample's padded input (batched pass)
+	dcols3 [144][1024]float32              // dL/dcols of one sample (batched pass)
+	gwt3   [2304]float32                   // one sample's dL/dW (batched pass)
 	// stack1.bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 32
 	a4    [BatchChunk][16384]float32 // output
 	d4    [BatchChunk][16384]float32 // dL/doutput
@@ -649,10 +663,13 @@ type Model struct {
 	a5 [BatchChunk][16384]float32 // output
 	d5 [BatchChunk][16384]float32 // dL/doutput
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
-	a6   [BatchChunk][16384]float32      // output
-	d6   [BatchChunk][16384]float32      // dL/doutput
-	xp6  [BatchChunk][16][34][34]float32 // zero-padded input
-	dxp6 [16][34][34]float32             // dL/d(padded input)
+	a6     [BatchChunk][16384]float32      // output
+	d6     [BatchChunk][16384]float32      // dL/doutput
+	xp6    [BatchChunk][16][34][34]float32 // zero-padded input
+	dxp6   [16][34][34]float32             // dL/d(padded input)
+	cols6  [144][1024]float32              // im2col of one sample's padded input (batched pass)
+	dcols6 [144][1024]float32              // dL/dcols of one sample (batched pass)
+	gwt6   [2304]float32                   // one sample's dL/dW (batched pass)
 	// stack1.bn2 (batchnorm [16 32 32]→[16 32 32]), spec line 35
 	a7    [BatchChunk][16384]float32 // output
 	d7    [BatchChunk][16384]float32 // dL/doutput
@@ -681,10 +698,13 @@ type Model struct {
 	a12 [BatchChunk][8192]float32 // output
 	d12 [BatchChunk][8192]float32 // dL/doutput
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
-	a13   [BatchChunk][8192]float32       // output
-	d13   [BatchChunk][8192]float32       // dL/doutput
-	xp13  [BatchChunk][32][18][18]float32 // zero-padded input
-	dxp13 [32][18][18]float32             // dL/d(padded input)
+	a13     [BatchChunk][8192]float32       // output
+	d13     [BatchChunk][8192]float32       // dL/doutput
+	xp13    [BatchChunk][32][18][18]float32 // zero-padded input
+	dxp13   [32][18][18]float32             // dL/d(padded input)
+	cols13  [288][256]float32               // im2col of one sample's padded input (batched pass)
+	dcols13 [288][256]float32               // dL/dcols of one sample (batched pass)
+	gwt13   [9216]float32                   // one sample's dL/dW (batched pass)
 	// stack2.bn2 (batchnorm [32 16 16]→[32 16 16]), spec line 42
 	a14    [BatchChunk][8192]float32 // output
 	d14    [BatchChunk][8192]float32 // dL/doutput

@@ -54,14 +54,16 @@ const (
 	Blocks0DwBnChannels  = 8    // channels of blocks.0.dw_bn
 	Blocks0DwBnPositions = 2304 // positions per channel of a sample of blocks.0.dw_bn
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
-	Blocks0PwInC     = 8
-	Blocks0PwInH     = 48
-	Blocks0PwInW     = 48
-	Blocks0PwFilters = 16
-	Blocks0PwKH      = 1
-	Blocks0PwKW      = 1
-	Blocks0PwOutH    = 48
-	Blocks0PwOutW    = 48
+	Blocks0PwInC       = 8
+	Blocks0PwInH       = 48
+	Blocks0PwInW       = 48
+	Blocks0PwFilters   = 16
+	Blocks0PwKH        = 1
+	Blocks0PwKW        = 1
+	Blocks0PwOutH      = 48
+	Blocks0PwOutW      = 48
+	Blocks0PwPatch     = 8    // (C/G)·KH·KW: inputs of one output element
+	Blocks0PwPositions = 2304 // OutH·OutW: output elements of one filter
 	// blocks.0.pw_bn (batchnorm [16 48 48]→[16 48 48]), spec line 38
 	Blocks0PwBnChannels  = 16   // channels of blocks.0.pw_bn
 	Blocks0PwBnPositions = 2304 // positions per channel of a sample of blocks.0.pw_bn
@@ -81,14 +83,16 @@ const (
 	Blocks1DwBnChannels  = 16  // channels of blocks.1.dw_bn
 	Blocks1DwBnPositions = 576 // positions per channel of a sample of blocks.1.dw_bn
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
-	Blocks1PwInC     = 16
-	Blocks1PwInH     = 24
-	Blocks1PwInW     = 24
-	Blocks1PwFilters = 32
-	Blocks1PwKH      = 1
-	Blocks1PwKW      = 1
-	Blocks1PwOutH    = 24
-	Blocks1PwOutW    = 24
+	Blocks1PwInC       = 16
+	Blocks1PwInH       = 24
+	Blocks1PwInW       = 24
+	Blocks1PwFilters   = 32
+	Blocks1PwKH        = 1
+	Blocks1PwKW        = 1
+	Blocks1PwOutH      = 24
+	Blocks1PwOutW      = 24
+	Blocks1PwPatch     = 16  // (C/G)·KH·KW: inputs of one output element
+	Blocks1PwPositions = 576 // OutH·OutW: output elements of one filter
 	// blocks.1.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 44
 	Blocks1PwBnChannels  = 32  // channels of blocks.1.pw_bn
 	Blocks1PwBnPositions = 576 // positions per channel of a sample of blocks.1.pw_bn
@@ -108,14 +112,16 @@ const (
 	Blocks2DwBnChannels  = 32  // channels of blocks.2.dw_bn
 	Blocks2DwBnPositions = 576 // positions per channel of a sample of blocks.2.dw_bn
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
-	Blocks2PwInC     = 32
-	Blocks2PwInH     = 24
-	Blocks2PwInW     = 24
-	Blocks2PwFilters = 32
-	Blocks2PwKH      = 1
-	Blocks2PwKW      = 1
-	Blocks2PwOutH    = 24
-	Blocks2PwOutW    = 24
+	Blocks2PwInC       = 32
+	Blocks2PwInH       = 24
+	Blocks2PwInW       = 24
+	Blocks2PwFilters   = 32
+	Blocks2PwKH        = 1
+	Blocks2PwKW        = 1
+	Blocks2PwOutH      = 24
+	Blocks2PwOutW      = 24
+	Blocks2PwPatch     = 32  // (C/G)·KH·KW: inputs of one output element
+	Blocks2PwPositions = 576 // OutH·OutW: output elements of one filter
 	// blocks.2.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 50
 	Blocks2PwBnChannels  = 32  // channels of blocks.2.pw_bn
 	Blocks2PwBnPositions = 576 // positions per channel of a sample of blocks.2.pw_bn
@@ -1767,8 +1773,9 @@ type Model struct {
 	a5 [BatchChunk][18432]float32 // output
 	d5 [BatchChunk][18432]float32 // dL/doutput
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
-	a6 [BatchChunk][36864]float32 // output
-	d6 [BatchChunk][36864]float32 // dL/doutput
+	a6   [BatchChunk][36864]float32 // output
+	d6   [BatchChunk][36864]float32 // dL/doutput
+	gwt6 [128]float32               // one sample's dL/dW (batched pass)
 	// blocks.0.pw_bn (batchnorm [16 48 48]→[16 48 48]), spec line 38
 	a7    [BatchChunk][36864]float32 // output
 	d7    [BatchChunk][36864]float32 // dL/doutput
@@ -1791,8 +1798,9 @@ type Model struct {
 	a11 [BatchChunk][9216]float32 // output
 	d11 [BatchChunk][9216]float32 // dL/doutput
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
-	a12 [BatchChunk][18432]float32 // output
-	d12 [BatchChunk][18432]float32 // dL/doutput
+	a12   [BatchChunk][18432]float32 // output
+	d12   [BatchChunk][18432]float32 // dL/doutput
+	gwt12 [512]float32               // one sample's dL/dW (batched pass)
 	// blocks.1.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 44
 	a13    [BatchChunk][18432]float32 // output
 	d13    [BatchChunk][18432]float32 // dL/doutput
@@ -1815,8 +1823,9 @@ type Model struct {
 	a17 [BatchChunk][18432]float32 // output
 	d17 [BatchChunk][18432]float32 // dL/doutput
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
-	a18 [BatchChunk][18432]float32 // output
-	d18 [BatchChunk][18432]float32 // dL/doutput
+	a18   [BatchChunk][18432]float32 // output
+	d18   [BatchChunk][18432]float32 // dL/doutput
+	gwt18 [1024]float32              // one sample's dL/dW (batched pass)
 	// blocks.2.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 50
 	a19    [BatchChunk][18432]float32 // output
 	d19    [BatchChunk][18432]float32 // dL/doutput

@@ -24,14 +24,16 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 61706
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
-	Layers0InC     = 1
-	Layers0InH     = 28
-	Layers0InW     = 28
-	Layers0Filters = 6
-	Layers0KH      = 5
-	Layers0KW      = 5
-	Layers0OutH    = 28
-	Layers0OutW    = 28
+	Layers0InC       = 1
+	Layers0InH       = 28
+	Layers0InW       = 28
+	Layers0Filters   = 6
+	Layers0KH        = 5
+	Layers0KW        = 5
+	Layers0OutH      = 28
+	Layers0OutW      = 28
+	Layers0Patch     = 25  // (C/G)·KH·KW: inputs of one output element
+	Layers0Positions = 784 // OutH·OutW: output elements of one filter
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	Layers1InC  = 6
 	Layers1InH  = 28
@@ -224,11 +226,14 @@ type Model struct {
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
-	a0   [BatchChunk][4704]float64      // output
-	d0   [BatchChunk][4704]float64      // dL/doutput
-	z0   [BatchChunk][4704]float64      // pre-activation z = W ⋆ x + b
-	xp0  [BatchChunk][1][32][32]float64 // zero-padded input
-	dxp0 [1][32][32]float64             // dL/d(padded input)
+	a0     [BatchChunk][4704]float64      // output
+	d0     [BatchChunk][4704]float64      // dL/doutput
+	z0     [BatchChunk][4704]float64      // pre-activation z = W ⋆ x + b
+	xp0    [BatchChunk][1][32][32]float64 // zero-padded input
+	dxp0   [1][32][32]float64             // dL/d(padded input)
+	cols0  [25][784]float64               // im2col of one sample's padded input (batched pass)
+	dcols0 [25][784]float64               // dL/dcols of one sample (batched pass)
+	gwt0   [150]float64                   // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	a1   [BatchChunk][1176]float64 // output
 	d1   [BatchChunk][1176]float64 // dL/doutput
