@@ -237,15 +237,22 @@ func genBatch(f *jen.File, p *plan) {
 // default (the generated DefaultTrainConfig sets WholeBatch): when some layer
 // has whole-chunk code that pays (batchPays: dense layers with rows long
 // enough for the matrix-matrix kernels, attention's projections, batchnorm,
-// which needs it anyway). On mnist_mlp the batched pass measured 1.6–2.3×
-// the per-sample one with the assembly kernels (README, Performance);
-// networks without such layers keep the per-sample path, which is the same
-// code without the row loops.
+// which needs it anyway) and none has whole-chunk code measured slower
+// (convolutions). On mnist_mlp the batched pass measured 2.5× the per-sample
+// one and on mlp_block 1.7× with the assembly kernels (README, Performance);
+// on mnist_cnn 0.7–1.0×. Networks without such layers keep the per-sample
+// path, which is the same code without the row loops.
 func (p *plan) wholeBatchFaster() bool {
+	pays := false
 	for _, n := range p.nodes {
-		if be, ok := n.emit.(batchEmitter); ok && be.batchPays(n) {
-			return true
+		be, ok := n.emit.(batchEmitter)
+		switch {
+		case !ok:
+		case be.batchPays(n):
+			pays = true
+		default:
+			return false
 		}
 	}
-	return false
+	return pays
 }

@@ -44,18 +44,22 @@ import (
 // (59 KB) each.
 
 // convGEMM reports whether the batched pass of a convolution runs through
-// im2col and the GEMM kernels: every ungrouped convolution. Grouped ones keep
-// the per-row path: their products are Fg×P×N with Fg = F/G filters a group
-// (1 for a depthwise convolution), nearly matrix-vector products that would
-// gain little and add an im2col copy (not measured).
+// im2col and the GEMM kernels, chosen per shape at generate time:
 //
-// Measured on the AMD EPYC (Zen 5) under heavy load, 2026-12-05: against the
-// pure-Go GEMM bodies the GEMM path was no faster where the per-row path has
-// its row kernels (resnet_mnist training ≈ 0.85×); with the assembly GEMMs,
-// resnet_mnist's ForwardBatch ran at 1066–1368 samples/s with every ungrouped
-// convolution on the GEMM path against 737–1007 with only the narrow and
-// strided ones, and TrainBatch was within the noise (278–537 against 325–409).
-func convGEMM(g convGeom) bool { return !g.grouped() }
+//   - not for grouped convolutions: their products are Fg×P×N with Fg = F/G
+//     filters a group (1 for a depthwise convolution), nearly matrix-vector
+//     products that would gain little and add an im2col copy (not measured);
+//   - not where the per-row path has its register-accumulating kernels
+//     (rowsKernel: stride 1, rows of at least kernelMin outputs, forward
+//     through ShiftSum): against the pure-Go GEMM bodies of 2026-12-05 (Axpy
+//     and Dot loops, a load and a store of C per multiply-add) the GEMM path
+//     measured no faster there (resnet_mnist training ≈ 0.85× with every
+//     ungrouped convolution on the GEMM path, LeNet training even), while the
+//     narrow and strided rows that the per-row path writes out inline gain.
+//
+// Once the GEMM kernels are register-tiled, measure again: the GEMM path
+// should then win for every ungrouped shape (return !g.grouped()).
+func convGEMM(g convGeom) bool { return !g.grouped() && !rowsKernel(g) }
 
 // convDirect reports whether the input rows are already the columns matrix: a
 // 1×1 convolution with stride 1 and no padding.
@@ -322,3 +326,10 @@ func convCrop(p *plan, n *node, g convGeom) []jen.Code {
 		),
 	}
 }
+
+// batchPays: not for training. Measured on the AMD EPYC (Zen 5) under load,
+// 2026-12-05, mnist_cnn's TrainBatch ran at 0.7–1.0× its per-sample
+// training (im2col and per-sample GEMMs of small shapes against the per-row
+// path's register-accumulating row kernels), so a network with convolutions
+// keeps per-sample training by default (wholeBatchFaster).
+func (conv2dEmitter) batchPays(*node) bool { return false }

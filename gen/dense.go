@@ -286,9 +286,9 @@ func (denseEmitter) flops(n *node) int64 {
 	return f + actFLOPs(n.Act.Fn, int64(n.outSize))
 }
 
-// batchPays: the matrix-matrix kernels pay once a row has kernelMin
-// elements; tiny layers are faster as straight-line code per sample.
+// batchPays: the matrix-matrix kernels pay once the input or the output has
+// kernelMin elements; tiny layers are faster as straight-line code per sample.
 func (denseEmitter) batchPays(n *node) bool {
 	_, width := denseSteps(n)
-	return useKernel(named(width, "")) && useKernel(named(n.Units, ""))
+	return useKernel(named(width, "")) || useKernel(named(n.Units, ""))
 }

@@ -24,16 +24,14 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 15770
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
-	Layers0InC       = 1
-	Layers0InH       = 28
-	Layers0InW       = 28
-	Layers0Filters   = 8
-	Layers0KH        = 3
-	Layers0KW        = 3
-	Layers0OutH      = 28
-	Layers0OutW      = 28
-	Layers0Patch     = 9   // (C/G)·KH·KW: inputs of one output element
-	Layers0Positions = 784 // OutH·OutW: output elements of one filter
+	Layers0InC     = 1
+	Layers0InH     = 28
+	Layers0InW     = 28
+	Layers0Filters = 8
+	Layers0KH      = 3
+	Layers0KW      = 3
+	Layers0OutH    = 28
+	Layers0OutW    = 28
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	Layers1InC  = 8
 	Layers1InH  = 28
@@ -144,14 +142,11 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
-	a0     [BatchChunk][6272]float32      // output
-	d0     [BatchChunk][6272]float32      // dL/doutput
-	z0     [BatchChunk][6272]float32      // pre-activation z = W ⋆ x + b
-	xp0    [BatchChunk][1][30][30]float32 // zero-padded input
-	dxp0   [1][30][30]float32             // dL/d(padded input)
-	cols0  [9][784]float32                // im2col of one sample's padded input (batched pass)
-	dcols0 [9][784]float32                // dL/dcols of one sample (batched pass)
-	gwt0   [72]float32                    // one sample's dL/dW (batched pass)
+	a0   [BatchChunk][6272]float32      // output
+	d0   [BatchChunk][6272]float32      // dL/doutput
+	z0   [BatchChunk][6272]float32      // pre-activation z = W ⋆ x + b
+	xp0  [BatchChunk][1][30][30]float32 // zero-padded input
+	dxp0 [1][30][30]float32             // dL/d(padded input)
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	a1   [BatchChunk][1568]float32 // output
 	d1   [BatchChunk][1568]float32 // dL/doutput
@@ -354,24 +349,26 @@ func (m *Model) forwardBatch(nb int) {
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
-	for row := 0; row < nb; row++ {
-		x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
-		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[28]float32)(xp[c][h+1][1:]) = x[c][h]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
+			xp := &m.xp0[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[28]float32)(xp[c][h+1][1:]) = x[c][h]
+				}
 			}
-		}
-		z := (*[8][28][28]float32)(unsafe.Pointer(&m.z0[row]))
-		taps := [9]int32{0, 1, 2, 30, 31, 32, 60, 61, 62}
-		xpf := unsafe.Slice(&xp[0][0][0], 900)
-		for f := 0; f < Layers0Filters; f++ {
-			w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0][0], 9)
-			for oh := 0; oh < Layers0OutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*30:], taps[:], w, 28, m.Params.Layers0Bias[f])
+			z := (*[8][28][28]float32)(unsafe.Pointer(&m.z0[row]))
+			taps := [9]int32{0, 1, 2, 30, 31, 32, 60, 61, 62}
+			xpf := unsafe.Slice(&xp[0][0][0], 900)
+			for f := 0; f < Layers0Filters; f++ {
+				w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0][0], 9)
+				for oh := 0; oh < Layers0OutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[oh*30:], taps[:], w, 28, m.Params.Layers0Bias[f])
+				}
 			}
+			runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
 		}
-		runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
 	}
 
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8

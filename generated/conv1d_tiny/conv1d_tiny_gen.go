@@ -372,35 +372,37 @@ func (m *Model) forwardBatch(nb int) {
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
 	// layers.0 (conv1d [2 5]→[2 6]), spec line 9
-	for row := 0; row < nb; row++ {
-		x := (*[2][1][5]float64)(unsafe.Pointer(&m.x[row]))
-		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[5]float64)(xp[c][h][1:]) = x[c][h]
-			}
-		}
-		z := (*[2][1][6]float64)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Layers0Bias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[2][1][5]float64)(unsafe.Pointer(&m.x[row]))
+			xp := &m.xp0[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[5]float64)(xp[c][h][1:]) = x[c][h]
 				}
 			}
-			grp := f / Layers0GroupFilters
-			for ci := 0; ci < Layers0GroupC; ci++ {
-				c := grp*Layers0GroupC + ci
-				for kw := 0; kw < Layers0K; kw++ {
-					wv := m.Params.Layers0Weight[f][ci][kw]
-					const oh = 0 // a signal is one row
-					r := (*[6]float64)(xp[c][0][kw:])
-					o := &z[f][oh]
-					o[0] += wv * r[0]
-					o[1] += wv * r[1]
-					o[2] += wv * r[2]
-					o[3] += wv * r[3]
-					o[4] += wv * r[4]
-					o[5] += wv * r[5]
+			z := (*[2][1][6]float64)(unsafe.Pointer(&m.a0[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Layers0Bias[f]
+					}
+				}
+				grp := f / Layers0GroupFilters
+				for ci := 0; ci < Layers0GroupC; ci++ {
+					c := grp*Layers0GroupC + ci
+					for kw := 0; kw < Layers0K; kw++ {
+						wv := m.Params.Layers0Weight[f][ci][kw]
+						const oh = 0 // a signal is one row
+						r := (*[6]float64)(xp[c][0][kw:])
+						o := &z[f][oh]
+						o[0] += wv * r[0]
+						o[1] += wv * r[1]
+						o[2] += wv * r[2]
+						o[3] += wv * r[3]
+						o[4] += wv * r[4]
+						o[5] += wv * r[5]
+					}
 				}
 			}
 		}

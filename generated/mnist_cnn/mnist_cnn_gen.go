@@ -24,16 +24,14 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 61706
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
-	Layers0InC       = 1
-	Layers0InH       = 28
-	Layers0InW       = 28
-	Layers0Filters   = 6
-	Layers0KH        = 5
-	Layers0KW        = 5
-	Layers0OutH      = 28
-	Layers0OutW      = 28
-	Layers0Patch     = 25  // (C/G)·KH·KW: inputs of one output element
-	Layers0Positions = 784 // OutH·OutW: output elements of one filter
+	Layers0InC     = 1
+	Layers0InH     = 28
+	Layers0InW     = 28
+	Layers0Filters = 6
+	Layers0KH      = 5
+	Layers0KW      = 5
+	Layers0OutH    = 28
+	Layers0OutW    = 28
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	Layers1InC  = 6
 	Layers1InH  = 28
@@ -226,14 +224,11 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
-	a0     [BatchChunk][4704]float32      // output
-	d0     [BatchChunk][4704]float32      // dL/doutput
-	z0     [BatchChunk][4704]float32      // pre-activation z = W ⋆ x + b
-	xp0    [BatchChunk][1][32][32]float32 // zero-padded input
-	dxp0   [1][32][32]float32             // dL/d(padded input)
-	cols0  [25][784]float32               // im2col of one sample's padded input (batched pass)
-	dcols0 [25][784]float32               // dL/dcols of one sample (batched pass)
-	gwt0   [150]float32                   // one sample's dL/dW (batched pass)
+	a0   [BatchChunk][4704]float32      // output
+	d0   [BatchChunk][4704]float32      // dL/doutput
+	z0   [BatchChunk][4704]float32      // pre-activation z = W ⋆ x + b
+	xp0  [BatchChunk][1][32][32]float32 // zero-padded input
+	dxp0 [1][32][32]float32             // dL/d(padded input)
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	a1   [BatchChunk][1176]float32 // output
 	d1   [BatchChunk][1176]float32 // dL/doutput
@@ -535,24 +530,26 @@ func (m *Model) forwardBatch(nb int) {
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
-	for row := 0; row < nb; row++ {
-		x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
-		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[28]float32)(xp[c][h+2][2:]) = x[c][h]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
+			xp := &m.xp0[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[28]float32)(xp[c][h+2][2:]) = x[c][h]
+				}
 			}
-		}
-		z := (*[6][28][28]float32)(unsafe.Pointer(&m.z0[row]))
-		taps := [25]int32{0, 1, 2, 3, 4, 32, 33, 34, 35, 36, 64, 65, 66, 67, 68, 96, 97, 98, 99, 100, 128, 129, 130, 131, 132}
-		xpf := unsafe.Slice(&xp[0][0][0], 1024)
-		for f := 0; f < Layers0Filters; f++ {
-			w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0][0], 25)
-			for oh := 0; oh < Layers0OutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*32:], taps[:], w, 28, m.Params.Layers0Bias[f])
+			z := (*[6][28][28]float32)(unsafe.Pointer(&m.z0[row]))
+			taps := [25]int32{0, 1, 2, 3, 4, 32, 33, 34, 35, 36, 64, 65, 66, 67, 68, 96, 97, 98, 99, 100, 128, 129, 130, 131, 132}
+			xpf := unsafe.Slice(&xp[0][0][0], 1024)
+			for f := 0; f < Layers0Filters; f++ {
+				w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0][0], 25)
+				for oh := 0; oh < Layers0OutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[oh*32:], taps[:], w, 28, m.Params.Layers0Bias[f])
+				}
 			}
+			runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
 		}
-		runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
 	}
 
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
@@ -583,38 +580,32 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
-	for row := 0; row < nb; row++ {
-		xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
-		z := (*[16][10][10]float32)(unsafe.Pointer(&m.z2[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Layers2Bias[f]
+	{
+		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch)
+		for row := 0; row < nb; row++ {
+			xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
+			cols := &m.cols2
+			for ki := range cols {
+				c, kh, kw := ki/(Layers2KH*Layers2KW), ki/Layers2KW%Layers2KH, ki%Layers2KW
+				for oh := 0; oh < Layers2OutH; oh++ {
+					r := (*[10]float32)(xp[c][oh+kh][kw:])
+					d := (*[Layers2OutW]float32)(cols[ki][oh*Layers2OutW:])
+					*d = *r
 				}
 			}
-			for c := 0; c < Layers2InC; c++ {
-				for kh := 0; kh < Layers2KH; kh++ {
-					for kw := 0; kw < Layers2KW; kw++ {
-						wv := m.Params.Layers2Weight[f][c][kh][kw]
-						for oh := 0; oh < Layers2OutH; oh++ {
-							r := (*[10]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-							o[8] += wv * r[8]
-							o[9] += wv * r[9]
-						}
-					}
+			cf := unsafe.Slice(&cols[0][0], Layers2Patch*Layers2Positions)
+			runtime.GemmNN32(m.z2[row][:], w, cf, Layers2Filters, Layers2Positions, Layers2Patch)
+			z := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.z2[row]))
+			for f := range z {
+				bf := m.Params.Layers2Bias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
-		runtime.ReluForward32(m.z2[row][:], m.a2[row][:])
+		for row := 0; row < nb; row++ {
+			runtime.ReluForward32(m.z2[row][:], m.a2[row][:])
+		}
 	}
 
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
@@ -775,50 +766,47 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			runtime.ReluBackward32(m.z2[row][:], m.d2[row][:])
+		}
+		gw := (*[Layers2Filters * Layers2Patch]float32)(unsafe.Slice(&m.Grads.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch))
+		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch)
+		for row := 0; row < nb; row++ {
 			xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
-			dz := (*[16][10][10]float32)(unsafe.Pointer(&m.d2[row]))
+			cols := &m.cols2
+			for ki := range cols {
+				c, kh, kw := ki/(Layers2KH*Layers2KW), ki/Layers2KW%Layers2KH, ki%Layers2KW
+				for oh := 0; oh < Layers2OutH; oh++ {
+					r := (*[10]float32)(xp[c][oh+kh][kw:])
+					d := (*[Layers2OutW]float32)(cols[ki][oh*Layers2OutW:])
+					*d = *r
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Layers2Patch*Layers2Positions)
+			dz := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.d2[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.Layers2Bias[f] += s
+			}
+			dzf := m.d2[row][:]
+			runtime.GemmNT32(m.gwt2[:], dzf, cf, nil, Layers2Filters, Layers2Patch, Layers2Positions)
+			for i, v := range &m.gwt2 {
+				gw[i] += v
+			}
+			dcols := &m.dcols2
+			*dcols = [Layers2Patch][Layers2Positions]float32{}
+			dcf := unsafe.Slice(&dcols[0][0], Layers2Patch*Layers2Positions)
+			runtime.GemmTN32(dcf, w, dzf, Layers2Patch, Layers2Positions, Layers2Filters)
 			dxp := (*[6][14][14]float32)(unsafe.Pointer(&m.d1[row]))
 			*dxp = [6][14][14]float32{}
-			for f := 0; f < Layers2Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
-				}
-				m.Grads.Layers2Bias[f] += sb
-				for c := 0; c < Layers2InC; c++ {
-					for kh := 0; kh < Layers2KH; kh++ {
-						for kw := 0; kw < Layers2KW; kw++ {
-							wv := m.Params.Layers2Weight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Layers2OutH; oh++ {
-								r := (*[10]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[10]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-								s2 += d[6] * r[6]
-								dr[6] += wv * d[6]
-								s3 += d[7] * r[7]
-								dr[7] += wv * d[7]
-								s0 += d[8] * r[8]
-								dr[8] += wv * d[8]
-								s1 += d[9] * r[9]
-								dr[9] += wv * d[9]
-							}
-							m.Grads.Layers2Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
+			for ki := range dcols {
+				c, kh, kw := ki/(Layers2KH*Layers2KW), ki/Layers2KW%Layers2KH, ki%Layers2KW
+				for oh := 0; oh < Layers2OutH; oh++ {
+					dr := (*[10]float32)(dxp[c][oh+kh][kw:])
+					d := (*[Layers2OutW]float32)(dcols[ki][oh*Layers2OutW:])
+					for ow, v := range d {
+						dr[ow] += v
 					}
 				}
 			}
@@ -1108,8 +1096,6 @@ func (m *Model) Evaluate(x *Input, y *Target) (float64, bool) {
 }
 
 // DefaultTrainConfig returns the spec's optimizer and train settings.
-// WholeBatch is on: the network has layers with whole-chunk kernels, so Fit
-// trains through TrainBatch, which measured faster than TrainStep per sample.
 func DefaultTrainConfig() runtime.TrainConfig {
 	return runtime.TrainConfig{
 		Batch:  32,
@@ -1121,9 +1107,8 @@ func DefaultTrainConfig() runtime.TrainConfig {
 			LR:    0.001,
 			Type:  "adam",
 		},
-		Seed:       1,
-		Shuffle:    true,
-		WholeBatch: true,
+		Seed:    1,
+		Shuffle: true,
 	}
 }
 

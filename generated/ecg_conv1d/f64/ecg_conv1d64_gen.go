@@ -24,26 +24,22 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 4133
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11
-	Layers0InC       = 1
-	Layers0InL       = 140
-	Layers0Filters   = 16
-	Layers0K         = 7
-	Layers0OutL      = 140
-	Layers0Patch     = 7   // (C/G)·KH·KW: inputs of one output element
-	Layers0Positions = 140 // OutH·OutW: output elements of one filter
+	Layers0InC     = 1
+	Layers0InL     = 140
+	Layers0Filters = 16
+	Layers0K       = 7
+	Layers0OutL    = 140
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
 	Layers1InC  = 16
 	Layers1InL  = 140
 	Layers1K    = 2
 	Layers1OutL = 70
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
-	Layers2InC       = 16
-	Layers2InL       = 70
-	Layers2Filters   = 32
-	Layers2K         = 5
-	Layers2OutL      = 70
-	Layers2Patch     = 80 // (C/G)·KH·KW: inputs of one output element
-	Layers2Positions = 70 // OutH·OutW: output elements of one filter
+	Layers2InC     = 16
+	Layers2InL     = 70
+	Layers2Filters = 32
+	Layers2K       = 5
+	Layers2OutL    = 70
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
 	Layers3InC  = 32
 	Layers3InL  = 70
@@ -59,13 +55,11 @@ const (
 	Layers4GroupC       = Layers4InC / Layers4Groups
 	Layers4GroupFilters = Layers4Filters / Layers4Groups
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
-	Layers5InC       = 32
-	Layers5InL       = 35
-	Layers5Filters   = 32
-	Layers5K         = 1
-	Layers5OutL      = 35
-	Layers5Patch     = 32 // (C/G)·KH·KW: inputs of one output element
-	Layers5Positions = 35 // OutH·OutW: output elements of one filter
+	Layers5InC     = 32
+	Layers5InL     = 35
+	Layers5Filters = 32
+	Layers5K       = 1
+	Layers5OutL    = 35
 	// layers.6 (global_avgpool1d [32 35]→[32]), spec line 17
 	Layers6InC = 32
 	Layers6InL = 35
@@ -228,27 +222,21 @@ type Model struct {
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11
-	a0     [BatchChunk][2240]float64      // output
-	d0     [BatchChunk][2240]float64      // dL/doutput
-	z0     [BatchChunk][2240]float64      // pre-activation z = W ⋆ x + b
-	xp0    [BatchChunk][1][1][146]float64 // zero-padded input
-	dxp0   [1][1][146]float64             // dL/d(padded input)
-	cols0  [7][140]float64                // im2col of one sample's padded input (batched pass)
-	dcols0 [7][140]float64                // dL/dcols of one sample (batched pass)
-	gwt0   [112]float64                   // one sample's dL/dW (batched pass)
+	a0   [BatchChunk][2240]float64      // output
+	d0   [BatchChunk][2240]float64      // dL/doutput
+	z0   [BatchChunk][2240]float64      // pre-activation z = W ⋆ x + b
+	xp0  [BatchChunk][1][1][146]float64 // zero-padded input
+	dxp0 [1][1][146]float64             // dL/d(padded input)
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
 	a1   [BatchChunk][1120]float64 // output
 	d1   [BatchChunk][1120]float64 // dL/doutput
 	arg1 [BatchChunk][1120]int32   // flat input index of each window's maximum
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
-	a2     [BatchChunk][2240]float64      // output
-	d2     [BatchChunk][2240]float64      // dL/doutput
-	z2     [BatchChunk][2240]float64      // pre-activation z = W ⋆ x + b
-	xp2    [BatchChunk][16][1][74]float64 // zero-padded input
-	dxp2   [16][1][74]float64             // dL/d(padded input)
-	cols2  [80][70]float64                // im2col of one sample's padded input (batched pass)
-	dcols2 [80][70]float64                // dL/dcols of one sample (batched pass)
-	gwt2   [2560]float64                  // one sample's dL/dW (batched pass)
+	a2   [BatchChunk][2240]float64      // output
+	d2   [BatchChunk][2240]float64      // dL/doutput
+	z2   [BatchChunk][2240]float64      // pre-activation z = W ⋆ x + b
+	xp2  [BatchChunk][16][1][74]float64 // zero-padded input
+	dxp2 [16][1][74]float64             // dL/d(padded input)
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
 	a3   [BatchChunk][1120]float64 // output
 	d3   [BatchChunk][1120]float64 // dL/doutput
@@ -259,10 +247,9 @@ type Model struct {
 	xp4  [BatchChunk][32][1][39]float64 // zero-padded input
 	dxp4 [32][1][39]float64             // dL/d(padded input)
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
-	a5   [BatchChunk][1120]float64 // output
-	d5   [BatchChunk][1120]float64 // dL/doutput
-	z5   [BatchChunk][1120]float64 // pre-activation z = W ⋆ x + b
-	gwt5 [1024]float64             // one sample's dL/dW (batched pass)
+	a5 [BatchChunk][1120]float64 // output
+	d5 [BatchChunk][1120]float64 // dL/doutput
+	z5 [BatchChunk][1120]float64 // pre-activation z = W ⋆ x + b
 	// layers.6 (global_avgpool1d [32 35]→[32]), spec line 17
 	a6 [BatchChunk][32]float64 // output
 	d6 [BatchChunk][32]float64 // dL/doutput
@@ -536,22 +523,24 @@ func (m *Model) forwardBatch(nb int) {
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11
-	for row := 0; row < nb; row++ {
-		x := (*[1][1][140]float64)(unsafe.Pointer(&m.x[row]))
-		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[140]float64)(xp[c][h][3:]) = x[c][h]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[1][1][140]float64)(unsafe.Pointer(&m.x[row]))
+			xp := &m.xp0[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[140]float64)(xp[c][h][3:]) = x[c][h]
+				}
 			}
+			z := (*[16][1][140]float64)(unsafe.Pointer(&m.z0[row]))
+			taps := [7]int32{0, 1, 2, 3, 4, 5, 6}
+			xpf := unsafe.Slice(&xp[0][0][0], 146)
+			for f := 0; f < Layers0Filters; f++ {
+				w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0], 7)
+				runtime.ShiftSum64(z[f][0][:], xpf, taps[:], w, 140, m.Params.Layers0Bias[f])
+			}
+			runtime.ReluForward64(m.z0[row][:], m.a0[row][:])
 		}
-		z := (*[16][1][140]float64)(unsafe.Pointer(&m.z0[row]))
-		taps := [7]int32{0, 1, 2, 3, 4, 5, 6}
-		xpf := unsafe.Slice(&xp[0][0][0], 146)
-		for f := 0; f < Layers0Filters; f++ {
-			w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0], 7)
-			runtime.ShiftSum64(z[f][0][:], xpf, taps[:], w, 140, m.Params.Layers0Bias[f])
-		}
-		runtime.ReluForward64(m.z0[row][:], m.a0[row][:])
 	}
 
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
@@ -574,22 +563,24 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
-	for row := 0; row < nb; row++ {
-		x := (*[16][1][70]float64)(unsafe.Pointer(&m.a1[row]))
-		xp := &m.xp2[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[70]float64)(xp[c][h][2:]) = x[c][h]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[16][1][70]float64)(unsafe.Pointer(&m.a1[row]))
+			xp := &m.xp2[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[70]float64)(xp[c][h][2:]) = x[c][h]
+				}
 			}
+			z := (*[32][1][70]float64)(unsafe.Pointer(&m.z2[row]))
+			taps := [80]int32{0, 1, 2, 3, 4, 74, 75, 76, 77, 78, 148, 149, 150, 151, 152, 222, 223, 224, 225, 226, 296, 297, 298, 299, 300, 370, 371, 372, 373, 374, 444, 445, 446, 447, 448, 518, 519, 520, 521, 522, 592, 593, 594, 595, 596, 666, 667, 668, 669, 670, 740, 741, 742, 743, 744, 814, 815, 816, 817, 818, 888, 889, 890, 891, 892, 962, 963, 964, 965, 966, 1036, 1037, 1038, 1039, 1040, 1110, 1111, 1112, 1113, 1114}
+			xpf := unsafe.Slice(&xp[0][0][0], 1184)
+			for f := 0; f < Layers2Filters; f++ {
+				w := unsafe.Slice(&m.Params.Layers2Weight[f][0][0], 80)
+				runtime.ShiftSum64(z[f][0][:], xpf, taps[:], w, 70, m.Params.Layers2Bias[f])
+			}
+			runtime.ReluForward64(m.z2[row][:], m.a2[row][:])
 		}
-		z := (*[32][1][70]float64)(unsafe.Pointer(&m.z2[row]))
-		taps := [80]int32{0, 1, 2, 3, 4, 74, 75, 76, 77, 78, 148, 149, 150, 151, 152, 222, 223, 224, 225, 226, 296, 297, 298, 299, 300, 370, 371, 372, 373, 374, 444, 445, 446, 447, 448, 518, 519, 520, 521, 522, 592, 593, 594, 595, 596, 666, 667, 668, 669, 670, 740, 741, 742, 743, 744, 814, 815, 816, 817, 818, 888, 889, 890, 891, 892, 962, 963, 964, 965, 966, 1036, 1037, 1038, 1039, 1040, 1110, 1111, 1112, 1113, 1114}
-		xpf := unsafe.Slice(&xp[0][0][0], 1184)
-		for f := 0; f < Layers2Filters; f++ {
-			w := unsafe.Slice(&m.Params.Layers2Weight[f][0][0], 80)
-			runtime.ShiftSum64(z[f][0][:], xpf, taps[:], w, 70, m.Params.Layers2Bias[f])
-		}
-		runtime.ReluForward64(m.z2[row][:], m.a2[row][:])
 	}
 
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
@@ -612,35 +603,39 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// layers.4 (conv1d [32 35]→[32 35]), spec line 15
-	for row := 0; row < nb; row++ {
-		x := (*[32][1][35]float64)(unsafe.Pointer(&m.a3[row]))
-		xp := &m.xp4[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[35]float64)(xp[c][h][2:]) = x[c][h]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[32][1][35]float64)(unsafe.Pointer(&m.a3[row]))
+			xp := &m.xp4[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[35]float64)(xp[c][h][2:]) = x[c][h]
+				}
 			}
-		}
-		z := (*[32][1][35]float64)(unsafe.Pointer(&m.a4[row]))
-		taps := [5]int32{0, 1, 2, 3, 4}
-		xpf := unsafe.Slice(&xp[0][0][0], 1248)
-		for f := 0; f < Layers4Filters; f++ {
-			grp := f / Layers4GroupFilters
-			w := unsafe.Slice(&m.Params.Layers4Weight[f][0][0], 5)
-			runtime.ShiftSum64(z[f][0][:], xpf[grp*39:], taps[:], w, 35, m.Params.Layers4Bias[f])
+			z := (*[32][1][35]float64)(unsafe.Pointer(&m.a4[row]))
+			taps := [5]int32{0, 1, 2, 3, 4}
+			xpf := unsafe.Slice(&xp[0][0][0], 1248)
+			for f := 0; f < Layers4Filters; f++ {
+				grp := f / Layers4GroupFilters
+				w := unsafe.Slice(&m.Params.Layers4Weight[f][0][0], 5)
+				runtime.ShiftSum64(z[f][0][:], xpf[grp*39:], taps[:], w, 35, m.Params.Layers4Bias[f])
+			}
 		}
 	}
 
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
-	for row := 0; row < nb; row++ {
-		xp := (*[32][1][35]float64)(unsafe.Pointer(&m.a4[row]))
-		z := (*[32][1][35]float64)(unsafe.Pointer(&m.z5[row]))
-		taps := [32]int32{0, 35, 70, 105, 140, 175, 210, 245, 280, 315, 350, 385, 420, 455, 490, 525, 560, 595, 630, 665, 700, 735, 770, 805, 840, 875, 910, 945, 980, 1015, 1050, 1085}
-		xpf := unsafe.Slice(&xp[0][0][0], 1120)
-		for f := 0; f < Layers5Filters; f++ {
-			w := unsafe.Slice(&m.Params.Layers5Weight[f][0][0], 32)
-			runtime.ShiftSum64(z[f][0][:], xpf, taps[:], w, 35, m.Params.Layers5Bias[f])
+	{
+		for row := 0; row < nb; row++ {
+			xp := (*[32][1][35]float64)(unsafe.Pointer(&m.a4[row]))
+			z := (*[32][1][35]float64)(unsafe.Pointer(&m.z5[row]))
+			taps := [32]int32{0, 35, 70, 105, 140, 175, 210, 245, 280, 315, 350, 385, 420, 455, 490, 525, 560, 595, 630, 665, 700, 735, 770, 805, 840, 875, 910, 945, 980, 1015, 1050, 1085}
+			xpf := unsafe.Slice(&xp[0][0][0], 1120)
+			for f := 0; f < Layers5Filters; f++ {
+				w := unsafe.Slice(&m.Params.Layers5Weight[f][0][0], 32)
+				runtime.ShiftSum64(z[f][0][:], xpf, taps[:], w, 35, m.Params.Layers5Bias[f])
+			}
+			runtime.ReluForward64(m.z5[row][:], m.a5[row][:])
 		}
-		runtime.ReluForward64(m.z5[row][:], m.a5[row][:])
 	}
 
 	// layers.6 (global_avgpool1d [32 35]→[32]), spec line 17

@@ -1933,35 +1933,34 @@ func (m *Model) forwardBatch(nb int) {
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
 	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
-	for row := 0; row < nb; row++ {
-		x := (*[1][49][10]float32)(unsafe.Pointer(&m.x[row]))
-		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[10]float32)(xp[c][h+4][1:]) = x[c][h]
-			}
-		}
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.ConvBias[f]
+	{
+		w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
+		for row := 0; row < nb; row++ {
+			x := (*[1][49][10]float32)(unsafe.Pointer(&m.x[row]))
+			xp := &m.xp0[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[10]float32)(xp[c][h+4][1:]) = x[c][h]
 				}
 			}
-			for c := 0; c < ConvInC; c++ {
-				for kh := 0; kh < ConvKH; kh++ {
-					for kw := 0; kw < ConvKW; kw++ {
-						wv := m.Params.ConvWeight[f][c][kh][kw]
-						for oh := 0; oh < ConvOutH; oh++ {
-							r := (*[9]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-						}
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
+				for oh := 0; oh < ConvOutH; oh++ {
+					r := (*[9]float32)(xp[c][oh*2+kh][kw:])
+					d := (*[ConvOutW]float32)(cols[ki][oh*ConvOutW:])
+					for ow := range d {
+						d[ow] = r[ow*2]
 					}
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
+			runtime.GemmNN32(m.a0[row][:], w, cf, ConvFilters, ConvPositions, ConvPatch)
+			z := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.a0[row]))
+			for f := range z {
+				bf := m.Params.ConvBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -2052,35 +2051,37 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
-	for row := 0; row < nb; row++ {
-		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
-		xp := &m.xp4[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a4[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds0DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
+			xp := &m.xp4[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			grp := f / Ds0DwGroupFilters
-			for ci := 0; ci < Ds0DwGroupC; ci++ {
-				c := grp*Ds0DwGroupC + ci
-				for kh := 0; kh < Ds0DwKH; kh++ {
-					for kw := 0; kw < Ds0DwKW; kw++ {
-						wv := m.Params.Ds0DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Ds0DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
+			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a4[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Ds0DwBias[f]
+					}
+				}
+				grp := f / Ds0DwGroupFilters
+				for ci := 0; ci < Ds0DwGroupC; ci++ {
+					c := grp*Ds0DwGroupC + ci
+					for kh := 0; kh < Ds0DwKH; kh++ {
+						for kw := 0; kw < Ds0DwKW; kw++ {
+							wv := m.Params.Ds0DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Ds0DwOutH; oh++ {
+								r := (*[5]float32)(xp[c][oh+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[1]
+								o[2] += wv * r[2]
+								o[3] += wv * r[3]
+								o[4] += wv * r[4]
+							}
 						}
 					}
 				}
@@ -2157,29 +2158,16 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
-	for row := 0; row < nb; row++ {
-		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a6[row]))
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a7[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds0PwBias[f]
-				}
-			}
-			for c := 0; c < Ds0PwInC; c++ {
-				for kh := 0; kh < Ds0PwKH; kh++ {
-					for kw := 0; kw < Ds0PwKW; kw++ {
-						wv := m.Params.Ds0PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Ds0PwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-						}
-					}
+	{
+		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
+		for row := 0; row < nb; row++ {
+			cf := m.a6[row][:]
+			runtime.GemmNN32(m.a7[row][:], w, cf, Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+			z := (*[Ds0PwFilters][Ds0PwPositions]float32)(unsafe.Pointer(&m.a7[row]))
+			for f := range z {
+				bf := m.Params.Ds0PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -2254,35 +2242,37 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
-	for row := 0; row < nb; row++ {
-		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
-		xp := &m.xp10[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a10[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds1DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
+			xp := &m.xp10[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			grp := f / Ds1DwGroupFilters
-			for ci := 0; ci < Ds1DwGroupC; ci++ {
-				c := grp*Ds1DwGroupC + ci
-				for kh := 0; kh < Ds1DwKH; kh++ {
-					for kw := 0; kw < Ds1DwKW; kw++ {
-						wv := m.Params.Ds1DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Ds1DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
+			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a10[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Ds1DwBias[f]
+					}
+				}
+				grp := f / Ds1DwGroupFilters
+				for ci := 0; ci < Ds1DwGroupC; ci++ {
+					c := grp*Ds1DwGroupC + ci
+					for kh := 0; kh < Ds1DwKH; kh++ {
+						for kw := 0; kw < Ds1DwKW; kw++ {
+							wv := m.Params.Ds1DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Ds1DwOutH; oh++ {
+								r := (*[5]float32)(xp[c][oh+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[1]
+								o[2] += wv * r[2]
+								o[3] += wv * r[3]
+								o[4] += wv * r[4]
+							}
 						}
 					}
 				}
@@ -2359,29 +2349,16 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
-	for row := 0; row < nb; row++ {
-		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a12[row]))
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a13[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds1PwBias[f]
-				}
-			}
-			for c := 0; c < Ds1PwInC; c++ {
-				for kh := 0; kh < Ds1PwKH; kh++ {
-					for kw := 0; kw < Ds1PwKW; kw++ {
-						wv := m.Params.Ds1PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Ds1PwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-						}
-					}
+	{
+		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
+		for row := 0; row < nb; row++ {
+			cf := m.a12[row][:]
+			runtime.GemmNN32(m.a13[row][:], w, cf, Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+			z := (*[Ds1PwFilters][Ds1PwPositions]float32)(unsafe.Pointer(&m.a13[row]))
+			for f := range z {
+				bf := m.Params.Ds1PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -2456,35 +2433,37 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
-	for row := 0; row < nb; row++ {
-		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
-		xp := &m.xp16[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a16[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds2DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
+			xp := &m.xp16[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			grp := f / Ds2DwGroupFilters
-			for ci := 0; ci < Ds2DwGroupC; ci++ {
-				c := grp*Ds2DwGroupC + ci
-				for kh := 0; kh < Ds2DwKH; kh++ {
-					for kw := 0; kw < Ds2DwKW; kw++ {
-						wv := m.Params.Ds2DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Ds2DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
+			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a16[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Ds2DwBias[f]
+					}
+				}
+				grp := f / Ds2DwGroupFilters
+				for ci := 0; ci < Ds2DwGroupC; ci++ {
+					c := grp*Ds2DwGroupC + ci
+					for kh := 0; kh < Ds2DwKH; kh++ {
+						for kw := 0; kw < Ds2DwKW; kw++ {
+							wv := m.Params.Ds2DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Ds2DwOutH; oh++ {
+								r := (*[5]float32)(xp[c][oh+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[1]
+								o[2] += wv * r[2]
+								o[3] += wv * r[3]
+								o[4] += wv * r[4]
+							}
 						}
 					}
 				}
@@ -2561,29 +2540,16 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
-	for row := 0; row < nb; row++ {
-		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a18[row]))
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a19[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds2PwBias[f]
-				}
-			}
-			for c := 0; c < Ds2PwInC; c++ {
-				for kh := 0; kh < Ds2PwKH; kh++ {
-					for kw := 0; kw < Ds2PwKW; kw++ {
-						wv := m.Params.Ds2PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Ds2PwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-						}
-					}
+	{
+		w := unsafe.Slice(&m.Params.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch)
+		for row := 0; row < nb; row++ {
+			cf := m.a18[row][:]
+			runtime.GemmNN32(m.a19[row][:], w, cf, Ds2PwFilters, Ds2PwPositions, Ds2PwPatch)
+			z := (*[Ds2PwFilters][Ds2PwPositions]float32)(unsafe.Pointer(&m.a19[row]))
+			for f := range z {
+				bf := m.Params.Ds2PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -2658,35 +2624,37 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
-	for row := 0; row < nb; row++ {
-		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
-		xp := &m.xp22[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a22[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds3DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
+			xp := &m.xp22[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			grp := f / Ds3DwGroupFilters
-			for ci := 0; ci < Ds3DwGroupC; ci++ {
-				c := grp*Ds3DwGroupC + ci
-				for kh := 0; kh < Ds3DwKH; kh++ {
-					for kw := 0; kw < Ds3DwKW; kw++ {
-						wv := m.Params.Ds3DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Ds3DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
+			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a22[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Ds3DwBias[f]
+					}
+				}
+				grp := f / Ds3DwGroupFilters
+				for ci := 0; ci < Ds3DwGroupC; ci++ {
+					c := grp*Ds3DwGroupC + ci
+					for kh := 0; kh < Ds3DwKH; kh++ {
+						for kw := 0; kw < Ds3DwKW; kw++ {
+							wv := m.Params.Ds3DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Ds3DwOutH; oh++ {
+								r := (*[5]float32)(xp[c][oh+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[1]
+								o[2] += wv * r[2]
+								o[3] += wv * r[3]
+								o[4] += wv * r[4]
+							}
 						}
 					}
 				}
@@ -2763,29 +2731,16 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
-	for row := 0; row < nb; row++ {
-		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a24[row]))
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a25[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds3PwBias[f]
-				}
-			}
-			for c := 0; c < Ds3PwInC; c++ {
-				for kh := 0; kh < Ds3PwKH; kh++ {
-					for kw := 0; kw < Ds3PwKW; kw++ {
-						wv := m.Params.Ds3PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Ds3PwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-						}
-					}
+	{
+		w := unsafe.Slice(&m.Params.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch)
+		for row := 0; row < nb; row++ {
+			cf := m.a24[row][:]
+			runtime.GemmNN32(m.a25[row][:], w, cf, Ds3PwFilters, Ds3PwPositions, Ds3PwPatch)
+			z := (*[Ds3PwFilters][Ds3PwPositions]float32)(unsafe.Pointer(&m.a25[row]))
+			for f := range z {
+				bf := m.Params.Ds3PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -3053,44 +3008,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
 	{
+		gw := (*[Ds3PwFilters * Ds3PwPatch]float32)(unsafe.Slice(&m.Grads.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch))
+		w := unsafe.Slice(&m.Params.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a24[row]))
-			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d25[row]))
-			dxp := (*[64][25][5]float32)(unsafe.Pointer(&m.d24[row]))
-			*dxp = [64][25][5]float32{}
-			for f := 0; f < Ds3PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a24[row][:]
+			dz := (*[Ds3PwFilters][Ds3PwPositions]float32)(unsafe.Pointer(&m.d25[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Ds3PwBias[f] += sb
-				for c := 0; c < Ds3PwInC; c++ {
-					for kh := 0; kh < Ds3PwKH; kh++ {
-						for kw := 0; kw < Ds3PwKW; kw++ {
-							wv := m.Params.Ds3PwWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Ds3PwOutH; oh++ {
-								r := (*[5]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-							}
-							m.Grads.Ds3PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
-				}
+				m.Grads.Ds3PwBias[f] += s
 			}
+			dzf := m.d25[row][:]
+			runtime.GemmNT32(m.gwt25[:], dzf, cf, nil, Ds3PwFilters, Ds3PwPatch, Ds3PwPositions)
+			for i, v := range &m.gwt25 {
+				gw[i] += v
+			}
+			dcf := m.d24[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Ds3PwPatch, Ds3PwPositions, Ds3PwFilters)
 		}
 	}
 
@@ -3231,44 +3168,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
 	{
+		gw := (*[Ds2PwFilters * Ds2PwPatch]float32)(unsafe.Slice(&m.Grads.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch))
+		w := unsafe.Slice(&m.Params.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a18[row]))
-			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d19[row]))
-			dxp := (*[64][25][5]float32)(unsafe.Pointer(&m.d18[row]))
-			*dxp = [64][25][5]float32{}
-			for f := 0; f < Ds2PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a18[row][:]
+			dz := (*[Ds2PwFilters][Ds2PwPositions]float32)(unsafe.Pointer(&m.d19[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Ds2PwBias[f] += sb
-				for c := 0; c < Ds2PwInC; c++ {
-					for kh := 0; kh < Ds2PwKH; kh++ {
-						for kw := 0; kw < Ds2PwKW; kw++ {
-							wv := m.Params.Ds2PwWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Ds2PwOutH; oh++ {
-								r := (*[5]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-							}
-							m.Grads.Ds2PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
-				}
+				m.Grads.Ds2PwBias[f] += s
 			}
+			dzf := m.d19[row][:]
+			runtime.GemmNT32(m.gwt19[:], dzf, cf, nil, Ds2PwFilters, Ds2PwPatch, Ds2PwPositions)
+			for i, v := range &m.gwt19 {
+				gw[i] += v
+			}
+			dcf := m.d18[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Ds2PwPatch, Ds2PwPositions, Ds2PwFilters)
 		}
 	}
 
@@ -3409,44 +3328,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
 	{
+		gw := (*[Ds1PwFilters * Ds1PwPatch]float32)(unsafe.Slice(&m.Grads.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch))
+		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a12[row]))
-			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d13[row]))
-			dxp := (*[64][25][5]float32)(unsafe.Pointer(&m.d12[row]))
-			*dxp = [64][25][5]float32{}
-			for f := 0; f < Ds1PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a12[row][:]
+			dz := (*[Ds1PwFilters][Ds1PwPositions]float32)(unsafe.Pointer(&m.d13[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Ds1PwBias[f] += sb
-				for c := 0; c < Ds1PwInC; c++ {
-					for kh := 0; kh < Ds1PwKH; kh++ {
-						for kw := 0; kw < Ds1PwKW; kw++ {
-							wv := m.Params.Ds1PwWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Ds1PwOutH; oh++ {
-								r := (*[5]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-							}
-							m.Grads.Ds1PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
-				}
+				m.Grads.Ds1PwBias[f] += s
 			}
+			dzf := m.d13[row][:]
+			runtime.GemmNT32(m.gwt13[:], dzf, cf, nil, Ds1PwFilters, Ds1PwPatch, Ds1PwPositions)
+			for i, v := range &m.gwt13 {
+				gw[i] += v
+			}
+			dcf := m.d12[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
 		}
 	}
 
@@ -3587,44 +3488,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
 	{
+		gw := (*[Ds0PwFilters * Ds0PwPatch]float32)(unsafe.Slice(&m.Grads.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch))
+		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a6[row]))
-			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d7[row]))
-			dxp := (*[64][25][5]float32)(unsafe.Pointer(&m.d6[row]))
-			*dxp = [64][25][5]float32{}
-			for f := 0; f < Ds0PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a6[row][:]
+			dz := (*[Ds0PwFilters][Ds0PwPositions]float32)(unsafe.Pointer(&m.d7[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Ds0PwBias[f] += sb
-				for c := 0; c < Ds0PwInC; c++ {
-					for kh := 0; kh < Ds0PwKH; kh++ {
-						for kw := 0; kw < Ds0PwKW; kw++ {
-							wv := m.Params.Ds0PwWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Ds0PwOutH; oh++ {
-								r := (*[5]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-							}
-							m.Grads.Ds0PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
-				}
+				m.Grads.Ds0PwBias[f] += s
 			}
+			dzf := m.d7[row][:]
+			runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Ds0PwFilters, Ds0PwPatch, Ds0PwPositions)
+			for i, v := range &m.gwt7 {
+				gw[i] += v
+			}
+			dcf := m.d6[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
 		}
 	}
 
@@ -3779,41 +3662,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
 	{
 		if needDX {
+			gw := (*[ConvFilters * ConvPatch]float32)(unsafe.Slice(&m.Grads.ConvWeight[0][0][0][0], ConvFilters*ConvPatch))
+			w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
 			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d0[row]))
-				dxp := &m.dxp0
-				*dxp = [1][58][12]float32{}
-				for f := 0; f < ConvFilters; f++ {
-					var sb float32
-					for oh := range dz[f] {
-						for _, v := range dz[f][oh] {
-							sb += v
+				cols := &m.cols0
+				for ki := range cols {
+					c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
+					for oh := 0; oh < ConvOutH; oh++ {
+						r := (*[9]float32)(xp[c][oh*2+kh][kw:])
+						d := (*[ConvOutW]float32)(cols[ki][oh*ConvOutW:])
+						for ow := range d {
+							d[ow] = r[ow*2]
 						}
 					}
-					m.Grads.ConvBias[f] += sb
-					for c := 0; c < ConvInC; c++ {
-						for kh := 0; kh < ConvKH; kh++ {
-							for kw := 0; kw < ConvKW; kw++ {
-								wv := m.Params.ConvWeight[f][c][kh][kw]
-								var s0, s1, s2, s3 float32
-								for oh := 0; oh < ConvOutH; oh++ {
-									r := (*[9]float32)(xp[c][oh*2+kh][kw:])
-									d := &dz[f][oh]
-									dr := (*[9]float32)(dxp[c][oh*2+kh][kw:])
-									s0 += d[0] * r[0]
-									dr[0] += wv * d[0]
-									s1 += d[1] * r[2]
-									dr[2] += wv * d[1]
-									s2 += d[2] * r[4]
-									dr[4] += wv * d[2]
-									s3 += d[3] * r[6]
-									dr[6] += wv * d[3]
-									s0 += d[4] * r[8]
-									dr[8] += wv * d[4]
-								}
-								m.Grads.ConvWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-							}
+				}
+				cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
+				dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d0[row]))
+				for f := range dz {
+					var s float32
+					for _, v := range dz[f] {
+						s += v
+					}
+					m.Grads.ConvBias[f] += s
+				}
+				dzf := m.d0[row][:]
+				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
+				for i, v := range &m.gwt0 {
+					gw[i] += v
+				}
+				dcols := &m.dcols0
+				*dcols = [ConvPatch][ConvPositions]float32{}
+				dcf := unsafe.Slice(&dcols[0][0], ConvPatch*ConvPositions)
+				runtime.GemmTN32(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
+				dxp := &m.dxp0
+				*dxp = [1][58][12]float32{}
+				for ki := range dcols {
+					c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
+					for oh := 0; oh < ConvOutH; oh++ {
+						dr := (*[9]float32)(dxp[c][oh*2+kh][kw:])
+						d := (*[ConvOutW]float32)(dcols[ki][oh*ConvOutW:])
+						for ow, v := range d {
+							dr[ow*2] += v
 						}
 					}
 				}
@@ -3825,34 +3715,33 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 		} else {
+			gw := (*[ConvFilters * ConvPatch]float32)(unsafe.Slice(&m.Grads.ConvWeight[0][0][0][0], ConvFilters*ConvPatch))
 			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d0[row]))
-				for f := 0; f < ConvFilters; f++ {
-					var sb float32
-					for oh := range dz[f] {
-						for _, v := range dz[f][oh] {
-							sb += v
+				cols := &m.cols0
+				for ki := range cols {
+					c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
+					for oh := 0; oh < ConvOutH; oh++ {
+						r := (*[9]float32)(xp[c][oh*2+kh][kw:])
+						d := (*[ConvOutW]float32)(cols[ki][oh*ConvOutW:])
+						for ow := range d {
+							d[ow] = r[ow*2]
 						}
 					}
-					m.Grads.ConvBias[f] += sb
-					for c := 0; c < ConvInC; c++ {
-						for kh := 0; kh < ConvKH; kh++ {
-							for kw := 0; kw < ConvKW; kw++ {
-								var s0, s1, s2, s3 float32
-								for oh := 0; oh < ConvOutH; oh++ {
-									r := (*[9]float32)(xp[c][oh*2+kh][kw:])
-									d := &dz[f][oh]
-									s0 += d[0] * r[0]
-									s1 += d[1] * r[2]
-									s2 += d[2] * r[4]
-									s3 += d[3] * r[6]
-									s0 += d[4] * r[8]
-								}
-								m.Grads.ConvWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-							}
-						}
+				}
+				cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
+				dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d0[row]))
+				for f := range dz {
+					var s float32
+					for _, v := range dz[f] {
+						s += v
 					}
+					m.Grads.ConvBias[f] += s
+				}
+				dzf := m.d0[row][:]
+				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
+				for i, v := range &m.gwt0 {
+					gw[i] += v
 				}
 			}
 		}
@@ -4750,8 +4639,6 @@ func (m *Model) Evaluate(x *Input, y *Target) (float64, bool) {
 }
 
 // DefaultTrainConfig returns the spec's optimizer and train settings.
-// WholeBatch is on: the network has layers with whole-chunk kernels, so Fit
-// trains through TrainBatch, which measured faster than TrainStep per sample.
 func DefaultTrainConfig() runtime.TrainConfig {
 	return runtime.TrainConfig{
 		Batch:  32,
@@ -4768,9 +4655,8 @@ func DefaultTrainConfig() runtime.TrainConfig {
 			StepSize: 12,
 			Type:     "step",
 		},
-		Seed:       1,
-		Shuffle:    true,
-		WholeBatch: true,
+		Seed:    1,
+		Shuffle: true,
 	}
 }
 

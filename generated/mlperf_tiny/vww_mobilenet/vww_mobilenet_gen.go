@@ -54,16 +54,14 @@ const (
 	Blocks0DwBnChannels  = 8    // channels of blocks.0.dw_bn
 	Blocks0DwBnPositions = 2304 // positions per channel of a sample of blocks.0.dw_bn
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
-	Blocks0PwInC       = 8
-	Blocks0PwInH       = 48
-	Blocks0PwInW       = 48
-	Blocks0PwFilters   = 16
-	Blocks0PwKH        = 1
-	Blocks0PwKW        = 1
-	Blocks0PwOutH      = 48
-	Blocks0PwOutW      = 48
-	Blocks0PwPatch     = 8    // (C/G)·KH·KW: inputs of one output element
-	Blocks0PwPositions = 2304 // OutH·OutW: output elements of one filter
+	Blocks0PwInC     = 8
+	Blocks0PwInH     = 48
+	Blocks0PwInW     = 48
+	Blocks0PwFilters = 16
+	Blocks0PwKH      = 1
+	Blocks0PwKW      = 1
+	Blocks0PwOutH    = 48
+	Blocks0PwOutW    = 48
 	// blocks.0.pw_bn (batchnorm [16 48 48]→[16 48 48]), spec line 38
 	Blocks0PwBnChannels  = 16   // channels of blocks.0.pw_bn
 	Blocks0PwBnPositions = 2304 // positions per channel of a sample of blocks.0.pw_bn
@@ -83,16 +81,14 @@ const (
 	Blocks1DwBnChannels  = 16  // channels of blocks.1.dw_bn
 	Blocks1DwBnPositions = 576 // positions per channel of a sample of blocks.1.dw_bn
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
-	Blocks1PwInC       = 16
-	Blocks1PwInH       = 24
-	Blocks1PwInW       = 24
-	Blocks1PwFilters   = 32
-	Blocks1PwKH        = 1
-	Blocks1PwKW        = 1
-	Blocks1PwOutH      = 24
-	Blocks1PwOutW      = 24
-	Blocks1PwPatch     = 16  // (C/G)·KH·KW: inputs of one output element
-	Blocks1PwPositions = 576 // OutH·OutW: output elements of one filter
+	Blocks1PwInC     = 16
+	Blocks1PwInH     = 24
+	Blocks1PwInW     = 24
+	Blocks1PwFilters = 32
+	Blocks1PwKH      = 1
+	Blocks1PwKW      = 1
+	Blocks1PwOutH    = 24
+	Blocks1PwOutW    = 24
 	// blocks.1.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 44
 	Blocks1PwBnChannels  = 32  // channels of blocks.1.pw_bn
 	Blocks1PwBnPositions = 576 // positions per channel of a sample of blocks.1.pw_bn
@@ -112,16 +108,14 @@ const (
 	Blocks2DwBnChannels  = 32  // channels of blocks.2.dw_bn
 	Blocks2DwBnPositions = 576 // positions per channel of a sample of blocks.2.dw_bn
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
-	Blocks2PwInC       = 32
-	Blocks2PwInH       = 24
-	Blocks2PwInW       = 24
-	Blocks2PwFilters   = 32
-	Blocks2PwKH        = 1
-	Blocks2PwKW        = 1
-	Blocks2PwOutH      = 24
-	Blocks2PwOutW      = 24
-	Blocks2PwPatch     = 32  // (C/G)·KH·KW: inputs of one output element
-	Blocks2PwPositions = 576 // OutH·OutW: output elements of one filter
+	Blocks2PwInC     = 32
+	Blocks2PwInH     = 24
+	Blocks2PwInW     = 24
+	Blocks2PwFilters = 32
+	Blocks2PwKH      = 1
+	Blocks2PwKW      = 1
+	Blocks2PwOutH    = 24
+	Blocks2PwOutW    = 24
 	// blocks.2.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 50
 	Blocks2PwBnChannels  = 32  // channels of blocks.2.pw_bn
 	Blocks2PwBnPositions = 576 // positions per channel of a sample of blocks.2.pw_bn
@@ -1773,9 +1767,8 @@ type Model struct {
 	a5 [BatchChunk][18432]float32 // output
 	d5 [BatchChunk][18432]float32 // dL/doutput
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
-	a6   [BatchChunk][36864]float32 // output
-	d6   [BatchChunk][36864]float32 // dL/doutput
-	gwt6 [128]float32               // one sample's dL/dW (batched pass)
+	a6 [BatchChunk][36864]float32 // output
+	d6 [BatchChunk][36864]float32 // dL/doutput
 	// blocks.0.pw_bn (batchnorm [16 48 48]→[16 48 48]), spec line 38
 	a7    [BatchChunk][36864]float32 // output
 	d7    [BatchChunk][36864]float32 // dL/doutput
@@ -1798,9 +1791,8 @@ type Model struct {
 	a11 [BatchChunk][9216]float32 // output
 	d11 [BatchChunk][9216]float32 // dL/doutput
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
-	a12   [BatchChunk][18432]float32 // output
-	d12   [BatchChunk][18432]float32 // dL/doutput
-	gwt12 [512]float32               // one sample's dL/dW (batched pass)
+	a12 [BatchChunk][18432]float32 // output
+	d12 [BatchChunk][18432]float32 // dL/doutput
 	// blocks.1.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 44
 	a13    [BatchChunk][18432]float32 // output
 	d13    [BatchChunk][18432]float32 // dL/doutput
@@ -1823,9 +1815,8 @@ type Model struct {
 	a17 [BatchChunk][18432]float32 // output
 	d17 [BatchChunk][18432]float32 // dL/doutput
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
-	a18   [BatchChunk][18432]float32 // output
-	d18   [BatchChunk][18432]float32 // dL/doutput
-	gwt18 [1024]float32              // one sample's dL/dW (batched pass)
+	a18 [BatchChunk][18432]float32 // output
+	d18 [BatchChunk][18432]float32 // dL/doutput
 	// blocks.2.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 50
 	a19    [BatchChunk][18432]float32 // output
 	d19    [BatchChunk][18432]float32 // dL/doutput
@@ -4961,33 +4952,34 @@ func (m *Model) forwardBatch(nb int) {
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
 	// conv1 (conv2d [3 96 96]→[8 48 48]), spec line 31
-	for row := 0; row < nb; row++ {
-		x := (*[3][96][96]float32)(unsafe.Pointer(&m.x[row]))
-		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[96]float32)(xp[c][h][0:]) = x[c][h]
-			}
-		}
-		z := (*[8][48][48]float32)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Conv1Bias[f]
+	{
+		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
+		for row := 0; row < nb; row++ {
+			x := (*[3][96][96]float32)(unsafe.Pointer(&m.x[row]))
+			xp := &m.xp0[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[96]float32)(xp[c][h][0:]) = x[c][h]
 				}
 			}
-			for c := 0; c < Conv1InC; c++ {
-				for kh := 0; kh < Conv1KH; kh++ {
-					for kw := 0; kw < Conv1KW; kw++ {
-						wv := m.Params.Conv1Weight[f][c][kh][kw]
-						for oh := 0; oh < Conv1OutH; oh++ {
-							r := (*[95]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							for ow := 0; ow < 48; ow++ {
-								o[ow] += wv * r[ow*2]
-							}
-						}
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					r := (*[95]float32)(xp[c][oh*2+kh][kw:])
+					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+					for ow := range d {
+						d[ow] = r[ow*2]
 					}
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+			runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
+			z := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.a0[row]))
+			for f := range z {
+				bf := m.Params.Conv1Bias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -5062,22 +5054,24 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.0.dw (conv2d [8 48 48]→[8 48 48]), spec line 34
-	for row := 0; row < nb; row++ {
-		x := (*[8][48][48]float32)(unsafe.Pointer(&m.a2[row]))
-		xp := &m.xp3[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[48]float32)(xp[c][h+1][1:]) = x[c][h]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[8][48][48]float32)(unsafe.Pointer(&m.a2[row]))
+			xp := &m.xp3[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[48]float32)(xp[c][h+1][1:]) = x[c][h]
+				}
 			}
-		}
-		z := (*[8][48][48]float32)(unsafe.Pointer(&m.a3[row]))
-		taps := [9]int32{0, 1, 2, 50, 51, 52, 100, 101, 102}
-		xpf := unsafe.Slice(&xp[0][0][0], 20000)
-		for f := 0; f < Blocks0DwFilters; f++ {
-			grp := f / Blocks0DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Blocks0DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*2500+oh*50:], taps[:], w, 48, m.Params.Blocks0DwBias[f])
+			z := (*[8][48][48]float32)(unsafe.Pointer(&m.a3[row]))
+			taps := [9]int32{0, 1, 2, 50, 51, 52, 100, 101, 102}
+			xpf := unsafe.Slice(&xp[0][0][0], 20000)
+			for f := 0; f < Blocks0DwFilters; f++ {
+				grp := f / Blocks0DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Blocks0DwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[grp*2500+oh*50:], taps[:], w, 48, m.Params.Blocks0DwBias[f])
+				}
 			}
 		}
 	}
@@ -5151,15 +5145,17 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
-	for row := 0; row < nb; row++ {
-		xp := (*[8][48][48]float32)(unsafe.Pointer(&m.a5[row]))
-		z := (*[16][48][48]float32)(unsafe.Pointer(&m.a6[row]))
-		taps := [8]int32{0, 2304, 4608, 6912, 9216, 11520, 13824, 16128}
-		xpf := unsafe.Slice(&xp[0][0][0], 18432)
-		for f := 0; f < Blocks0PwFilters; f++ {
-			w := unsafe.Slice(&m.Params.Blocks0PwWeight[f][0][0][0], 8)
-			for oh := 0; oh < Blocks0PwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*48:], taps[:], w, 48, m.Params.Blocks0PwBias[f])
+	{
+		for row := 0; row < nb; row++ {
+			xp := (*[8][48][48]float32)(unsafe.Pointer(&m.a5[row]))
+			z := (*[16][48][48]float32)(unsafe.Pointer(&m.a6[row]))
+			taps := [8]int32{0, 2304, 4608, 6912, 9216, 11520, 13824, 16128}
+			xpf := unsafe.Slice(&xp[0][0][0], 18432)
+			for f := 0; f < Blocks0PwFilters; f++ {
+				w := unsafe.Slice(&m.Params.Blocks0PwWeight[f][0][0][0], 8)
+				for oh := 0; oh < Blocks0PwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[oh*48:], taps[:], w, 48, m.Params.Blocks0PwBias[f])
+				}
 			}
 		}
 	}
@@ -5233,54 +5229,56 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.1.dw (conv2d [16 48 48]→[16 24 24]), spec line 40
-	for row := 0; row < nb; row++ {
-		x := (*[16][48][48]float32)(unsafe.Pointer(&m.a8[row]))
-		xp := &m.xp9[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[48]float32)(xp[c][h][0:]) = x[c][h]
-			}
-		}
-		z := (*[16][24][24]float32)(unsafe.Pointer(&m.a9[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks1DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[16][48][48]float32)(unsafe.Pointer(&m.a8[row]))
+			xp := &m.xp9[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[48]float32)(xp[c][h][0:]) = x[c][h]
 				}
 			}
-			grp := f / Blocks1DwGroupFilters
-			for ci := 0; ci < Blocks1DwGroupC; ci++ {
-				c := grp*Blocks1DwGroupC + ci
-				for kh := 0; kh < Blocks1DwKH; kh++ {
-					for kw := 0; kw < Blocks1DwKW; kw++ {
-						wv := m.Params.Blocks1DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks1DwOutH; oh++ {
-							r := (*[47]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-							o[5] += wv * r[10]
-							o[6] += wv * r[12]
-							o[7] += wv * r[14]
-							o[8] += wv * r[16]
-							o[9] += wv * r[18]
-							o[10] += wv * r[20]
-							o[11] += wv * r[22]
-							o[12] += wv * r[24]
-							o[13] += wv * r[26]
-							o[14] += wv * r[28]
-							o[15] += wv * r[30]
-							o[16] += wv * r[32]
-							o[17] += wv * r[34]
-							o[18] += wv * r[36]
-							o[19] += wv * r[38]
-							o[20] += wv * r[40]
-							o[21] += wv * r[42]
-							o[22] += wv * r[44]
-							o[23] += wv * r[46]
+			z := (*[16][24][24]float32)(unsafe.Pointer(&m.a9[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Blocks1DwBias[f]
+					}
+				}
+				grp := f / Blocks1DwGroupFilters
+				for ci := 0; ci < Blocks1DwGroupC; ci++ {
+					c := grp*Blocks1DwGroupC + ci
+					for kh := 0; kh < Blocks1DwKH; kh++ {
+						for kw := 0; kw < Blocks1DwKW; kw++ {
+							wv := m.Params.Blocks1DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Blocks1DwOutH; oh++ {
+								r := (*[47]float32)(xp[c][oh*2+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[2]
+								o[2] += wv * r[4]
+								o[3] += wv * r[6]
+								o[4] += wv * r[8]
+								o[5] += wv * r[10]
+								o[6] += wv * r[12]
+								o[7] += wv * r[14]
+								o[8] += wv * r[16]
+								o[9] += wv * r[18]
+								o[10] += wv * r[20]
+								o[11] += wv * r[22]
+								o[12] += wv * r[24]
+								o[13] += wv * r[26]
+								o[14] += wv * r[28]
+								o[15] += wv * r[30]
+								o[16] += wv * r[32]
+								o[17] += wv * r[34]
+								o[18] += wv * r[36]
+								o[19] += wv * r[38]
+								o[20] += wv * r[40]
+								o[21] += wv * r[42]
+								o[22] += wv * r[44]
+								o[23] += wv * r[46]
+							}
 						}
 					}
 				}
@@ -5357,15 +5355,17 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
-	for row := 0; row < nb; row++ {
-		xp := (*[16][24][24]float32)(unsafe.Pointer(&m.a11[row]))
-		z := (*[32][24][24]float32)(unsafe.Pointer(&m.a12[row]))
-		taps := [16]int32{0, 576, 1152, 1728, 2304, 2880, 3456, 4032, 4608, 5184, 5760, 6336, 6912, 7488, 8064, 8640}
-		xpf := unsafe.Slice(&xp[0][0][0], 9216)
-		for f := 0; f < Blocks1PwFilters; f++ {
-			w := unsafe.Slice(&m.Params.Blocks1PwWeight[f][0][0][0], 16)
-			for oh := 0; oh < Blocks1PwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*24:], taps[:], w, 24, m.Params.Blocks1PwBias[f])
+	{
+		for row := 0; row < nb; row++ {
+			xp := (*[16][24][24]float32)(unsafe.Pointer(&m.a11[row]))
+			z := (*[32][24][24]float32)(unsafe.Pointer(&m.a12[row]))
+			taps := [16]int32{0, 576, 1152, 1728, 2304, 2880, 3456, 4032, 4608, 5184, 5760, 6336, 6912, 7488, 8064, 8640}
+			xpf := unsafe.Slice(&xp[0][0][0], 9216)
+			for f := 0; f < Blocks1PwFilters; f++ {
+				w := unsafe.Slice(&m.Params.Blocks1PwWeight[f][0][0][0], 16)
+				for oh := 0; oh < Blocks1PwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[oh*24:], taps[:], w, 24, m.Params.Blocks1PwBias[f])
+				}
 			}
 		}
 	}
@@ -5439,22 +5439,24 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.2.dw (conv2d [32 24 24]→[32 24 24]), spec line 46
-	for row := 0; row < nb; row++ {
-		x := (*[32][24][24]float32)(unsafe.Pointer(&m.a14[row]))
-		xp := &m.xp15[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[24]float32)(xp[c][h+1][1:]) = x[c][h]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[32][24][24]float32)(unsafe.Pointer(&m.a14[row]))
+			xp := &m.xp15[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[24]float32)(xp[c][h+1][1:]) = x[c][h]
+				}
 			}
-		}
-		z := (*[32][24][24]float32)(unsafe.Pointer(&m.a15[row]))
-		taps := [9]int32{0, 1, 2, 26, 27, 28, 52, 53, 54}
-		xpf := unsafe.Slice(&xp[0][0][0], 21632)
-		for f := 0; f < Blocks2DwFilters; f++ {
-			grp := f / Blocks2DwGroupFilters
-			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Blocks2DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*676+oh*26:], taps[:], w, 24, m.Params.Blocks2DwBias[f])
+			z := (*[32][24][24]float32)(unsafe.Pointer(&m.a15[row]))
+			taps := [9]int32{0, 1, 2, 26, 27, 28, 52, 53, 54}
+			xpf := unsafe.Slice(&xp[0][0][0], 21632)
+			for f := 0; f < Blocks2DwFilters; f++ {
+				grp := f / Blocks2DwGroupFilters
+				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Blocks2DwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[grp*676+oh*26:], taps[:], w, 24, m.Params.Blocks2DwBias[f])
+				}
 			}
 		}
 	}
@@ -5528,15 +5530,17 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
-	for row := 0; row < nb; row++ {
-		xp := (*[32][24][24]float32)(unsafe.Pointer(&m.a17[row]))
-		z := (*[32][24][24]float32)(unsafe.Pointer(&m.a18[row]))
-		taps := [32]int32{0, 576, 1152, 1728, 2304, 2880, 3456, 4032, 4608, 5184, 5760, 6336, 6912, 7488, 8064, 8640, 9216, 9792, 10368, 10944, 11520, 12096, 12672, 13248, 13824, 14400, 14976, 15552, 16128, 16704, 17280, 17856}
-		xpf := unsafe.Slice(&xp[0][0][0], 18432)
-		for f := 0; f < Blocks2PwFilters; f++ {
-			w := unsafe.Slice(&m.Params.Blocks2PwWeight[f][0][0][0], 32)
-			for oh := 0; oh < Blocks2PwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*24:], taps[:], w, 24, m.Params.Blocks2PwBias[f])
+	{
+		for row := 0; row < nb; row++ {
+			xp := (*[32][24][24]float32)(unsafe.Pointer(&m.a17[row]))
+			z := (*[32][24][24]float32)(unsafe.Pointer(&m.a18[row]))
+			taps := [32]int32{0, 576, 1152, 1728, 2304, 2880, 3456, 4032, 4608, 5184, 5760, 6336, 6912, 7488, 8064, 8640, 9216, 9792, 10368, 10944, 11520, 12096, 12672, 13248, 13824, 14400, 14976, 15552, 16128, 16704, 17280, 17856}
+			xpf := unsafe.Slice(&xp[0][0][0], 18432)
+			for f := 0; f < Blocks2PwFilters; f++ {
+				w := unsafe.Slice(&m.Params.Blocks2PwWeight[f][0][0][0], 32)
+				for oh := 0; oh < Blocks2PwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[oh*24:], taps[:], w, 24, m.Params.Blocks2PwBias[f])
+				}
 			}
 		}
 	}
@@ -5610,42 +5614,44 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.3.dw (conv2d [32 24 24]→[32 12 12]), spec line 52
-	for row := 0; row < nb; row++ {
-		x := (*[32][24][24]float32)(unsafe.Pointer(&m.a20[row]))
-		xp := &m.xp21[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[24]float32)(xp[c][h][0:]) = x[c][h]
-			}
-		}
-		z := (*[32][12][12]float32)(unsafe.Pointer(&m.a21[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks3DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[32][24][24]float32)(unsafe.Pointer(&m.a20[row]))
+			xp := &m.xp21[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[24]float32)(xp[c][h][0:]) = x[c][h]
 				}
 			}
-			grp := f / Blocks3DwGroupFilters
-			for ci := 0; ci < Blocks3DwGroupC; ci++ {
-				c := grp*Blocks3DwGroupC + ci
-				for kh := 0; kh < Blocks3DwKH; kh++ {
-					for kw := 0; kw < Blocks3DwKW; kw++ {
-						wv := m.Params.Blocks3DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks3DwOutH; oh++ {
-							r := (*[23]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-							o[5] += wv * r[10]
-							o[6] += wv * r[12]
-							o[7] += wv * r[14]
-							o[8] += wv * r[16]
-							o[9] += wv * r[18]
-							o[10] += wv * r[20]
-							o[11] += wv * r[22]
+			z := (*[32][12][12]float32)(unsafe.Pointer(&m.a21[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Blocks3DwBias[f]
+					}
+				}
+				grp := f / Blocks3DwGroupFilters
+				for ci := 0; ci < Blocks3DwGroupC; ci++ {
+					c := grp*Blocks3DwGroupC + ci
+					for kh := 0; kh < Blocks3DwKH; kh++ {
+						for kw := 0; kw < Blocks3DwKW; kw++ {
+							wv := m.Params.Blocks3DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Blocks3DwOutH; oh++ {
+								r := (*[23]float32)(xp[c][oh*2+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[2]
+								o[2] += wv * r[4]
+								o[3] += wv * r[6]
+								o[4] += wv * r[8]
+								o[5] += wv * r[10]
+								o[6] += wv * r[12]
+								o[7] += wv * r[14]
+								o[8] += wv * r[16]
+								o[9] += wv * r[18]
+								o[10] += wv * r[20]
+								o[11] += wv * r[22]
+							}
 						}
 					}
 				}
@@ -5722,36 +5728,16 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.3.pw (conv2d [32 12 12]→[64 12 12]), spec line 55
-	for row := 0; row < nb; row++ {
-		xp := (*[32][12][12]float32)(unsafe.Pointer(&m.a23[row]))
-		z := (*[64][12][12]float32)(unsafe.Pointer(&m.a24[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks3PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks3PwInC; c++ {
-				for kh := 0; kh < Blocks3PwKH; kh++ {
-					for kw := 0; kw < Blocks3PwKW; kw++ {
-						wv := m.Params.Blocks3PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks3PwOutH; oh++ {
-							r := (*[12]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-							o[8] += wv * r[8]
-							o[9] += wv * r[9]
-							o[10] += wv * r[10]
-							o[11] += wv * r[11]
-						}
-					}
+	{
+		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
+		for row := 0; row < nb; row++ {
+			cf := m.a23[row][:]
+			runtime.GemmNN32(m.a24[row][:], w, cf, Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+			z := (*[Blocks3PwFilters][Blocks3PwPositions]float32)(unsafe.Pointer(&m.a24[row]))
+			for f := range z {
+				bf := m.Params.Blocks3PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -5826,42 +5812,44 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.4.dw (conv2d [64 12 12]→[64 12 12]), spec line 58
-	for row := 0; row < nb; row++ {
-		x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
-		xp := &m.xp27[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[12]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
-		z := (*[64][12][12]float32)(unsafe.Pointer(&m.a27[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks4DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
+			xp := &m.xp27[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[12]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			grp := f / Blocks4DwGroupFilters
-			for ci := 0; ci < Blocks4DwGroupC; ci++ {
-				c := grp*Blocks4DwGroupC + ci
-				for kh := 0; kh < Blocks4DwKH; kh++ {
-					for kw := 0; kw < Blocks4DwKW; kw++ {
-						wv := m.Params.Blocks4DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks4DwOutH; oh++ {
-							r := (*[12]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-							o[8] += wv * r[8]
-							o[9] += wv * r[9]
-							o[10] += wv * r[10]
-							o[11] += wv * r[11]
+			z := (*[64][12][12]float32)(unsafe.Pointer(&m.a27[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Blocks4DwBias[f]
+					}
+				}
+				grp := f / Blocks4DwGroupFilters
+				for ci := 0; ci < Blocks4DwGroupC; ci++ {
+					c := grp*Blocks4DwGroupC + ci
+					for kh := 0; kh < Blocks4DwKH; kh++ {
+						for kw := 0; kw < Blocks4DwKW; kw++ {
+							wv := m.Params.Blocks4DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Blocks4DwOutH; oh++ {
+								r := (*[12]float32)(xp[c][oh+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[1]
+								o[2] += wv * r[2]
+								o[3] += wv * r[3]
+								o[4] += wv * r[4]
+								o[5] += wv * r[5]
+								o[6] += wv * r[6]
+								o[7] += wv * r[7]
+								o[8] += wv * r[8]
+								o[9] += wv * r[9]
+								o[10] += wv * r[10]
+								o[11] += wv * r[11]
+							}
 						}
 					}
 				}
@@ -5938,36 +5926,16 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.4.pw (conv2d [64 12 12]→[64 12 12]), spec line 61
-	for row := 0; row < nb; row++ {
-		xp := (*[64][12][12]float32)(unsafe.Pointer(&m.a29[row]))
-		z := (*[64][12][12]float32)(unsafe.Pointer(&m.a30[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks4PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks4PwInC; c++ {
-				for kh := 0; kh < Blocks4PwKH; kh++ {
-					for kw := 0; kw < Blocks4PwKW; kw++ {
-						wv := m.Params.Blocks4PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks4PwOutH; oh++ {
-							r := (*[12]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-							o[8] += wv * r[8]
-							o[9] += wv * r[9]
-							o[10] += wv * r[10]
-							o[11] += wv * r[11]
-						}
-					}
+	{
+		w := unsafe.Slice(&m.Params.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch)
+		for row := 0; row < nb; row++ {
+			cf := m.a29[row][:]
+			runtime.GemmNN32(m.a30[row][:], w, cf, Blocks4PwFilters, Blocks4PwPositions, Blocks4PwPatch)
+			z := (*[Blocks4PwFilters][Blocks4PwPositions]float32)(unsafe.Pointer(&m.a30[row]))
+			for f := range z {
+				bf := m.Params.Blocks4PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -6042,36 +6010,38 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.5.dw (conv2d [64 12 12]→[64 6 6]), spec line 64
-	for row := 0; row < nb; row++ {
-		x := (*[64][12][12]float32)(unsafe.Pointer(&m.a32[row]))
-		xp := &m.xp33[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[12]float32)(xp[c][h][0:]) = x[c][h]
-			}
-		}
-		z := (*[64][6][6]float32)(unsafe.Pointer(&m.a33[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks5DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a32[row]))
+			xp := &m.xp33[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[12]float32)(xp[c][h][0:]) = x[c][h]
 				}
 			}
-			grp := f / Blocks5DwGroupFilters
-			for ci := 0; ci < Blocks5DwGroupC; ci++ {
-				c := grp*Blocks5DwGroupC + ci
-				for kh := 0; kh < Blocks5DwKH; kh++ {
-					for kw := 0; kw < Blocks5DwKW; kw++ {
-						wv := m.Params.Blocks5DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks5DwOutH; oh++ {
-							r := (*[11]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-							o[5] += wv * r[10]
+			z := (*[64][6][6]float32)(unsafe.Pointer(&m.a33[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Blocks5DwBias[f]
+					}
+				}
+				grp := f / Blocks5DwGroupFilters
+				for ci := 0; ci < Blocks5DwGroupC; ci++ {
+					c := grp*Blocks5DwGroupC + ci
+					for kh := 0; kh < Blocks5DwKH; kh++ {
+						for kw := 0; kw < Blocks5DwKW; kw++ {
+							wv := m.Params.Blocks5DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Blocks5DwOutH; oh++ {
+								r := (*[11]float32)(xp[c][oh*2+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[2]
+								o[2] += wv * r[4]
+								o[3] += wv * r[6]
+								o[4] += wv * r[8]
+								o[5] += wv * r[10]
+							}
 						}
 					}
 				}
@@ -6148,30 +6118,16 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.5.pw (conv2d [64 6 6]→[128 6 6]), spec line 67
-	for row := 0; row < nb; row++ {
-		xp := (*[64][6][6]float32)(unsafe.Pointer(&m.a35[row]))
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a36[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks5PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks5PwInC; c++ {
-				for kh := 0; kh < Blocks5PwKH; kh++ {
-					for kw := 0; kw < Blocks5PwKW; kw++ {
-						wv := m.Params.Blocks5PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks5PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
+	{
+		w := unsafe.Slice(&m.Params.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch)
+		for row := 0; row < nb; row++ {
+			cf := m.a35[row][:]
+			runtime.GemmNN32(m.a36[row][:], w, cf, Blocks5PwFilters, Blocks5PwPositions, Blocks5PwPatch)
+			z := (*[Blocks5PwFilters][Blocks5PwPositions]float32)(unsafe.Pointer(&m.a36[row]))
+			for f := range z {
+				bf := m.Params.Blocks5PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -6246,36 +6202,38 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.6.dw (conv2d [128 6 6]→[128 6 6]), spec line 70
-	for row := 0; row < nb; row++ {
-		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
-		xp := &m.xp39[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a39[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks6DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
+			xp := &m.xp39[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			grp := f / Blocks6DwGroupFilters
-			for ci := 0; ci < Blocks6DwGroupC; ci++ {
-				c := grp*Blocks6DwGroupC + ci
-				for kh := 0; kh < Blocks6DwKH; kh++ {
-					for kw := 0; kw < Blocks6DwKW; kw++ {
-						wv := m.Params.Blocks6DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks6DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
+			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a39[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Blocks6DwBias[f]
+					}
+				}
+				grp := f / Blocks6DwGroupFilters
+				for ci := 0; ci < Blocks6DwGroupC; ci++ {
+					c := grp*Blocks6DwGroupC + ci
+					for kh := 0; kh < Blocks6DwKH; kh++ {
+						for kw := 0; kw < Blocks6DwKW; kw++ {
+							wv := m.Params.Blocks6DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Blocks6DwOutH; oh++ {
+								r := (*[6]float32)(xp[c][oh+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[1]
+								o[2] += wv * r[2]
+								o[3] += wv * r[3]
+								o[4] += wv * r[4]
+								o[5] += wv * r[5]
+							}
 						}
 					}
 				}
@@ -6352,30 +6310,16 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.6.pw (conv2d [128 6 6]→[128 6 6]), spec line 73
-	for row := 0; row < nb; row++ {
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a41[row]))
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a42[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks6PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks6PwInC; c++ {
-				for kh := 0; kh < Blocks6PwKH; kh++ {
-					for kw := 0; kw < Blocks6PwKW; kw++ {
-						wv := m.Params.Blocks6PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks6PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
+	{
+		w := unsafe.Slice(&m.Params.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch)
+		for row := 0; row < nb; row++ {
+			cf := m.a41[row][:]
+			runtime.GemmNN32(m.a42[row][:], w, cf, Blocks6PwFilters, Blocks6PwPositions, Blocks6PwPatch)
+			z := (*[Blocks6PwFilters][Blocks6PwPositions]float32)(unsafe.Pointer(&m.a42[row]))
+			for f := range z {
+				bf := m.Params.Blocks6PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -6450,36 +6394,38 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.7.dw (conv2d [128 6 6]→[128 6 6]), spec line 76
-	for row := 0; row < nb; row++ {
-		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
-		xp := &m.xp45[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a45[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks7DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
+			xp := &m.xp45[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			grp := f / Blocks7DwGroupFilters
-			for ci := 0; ci < Blocks7DwGroupC; ci++ {
-				c := grp*Blocks7DwGroupC + ci
-				for kh := 0; kh < Blocks7DwKH; kh++ {
-					for kw := 0; kw < Blocks7DwKW; kw++ {
-						wv := m.Params.Blocks7DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks7DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
+			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a45[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Blocks7DwBias[f]
+					}
+				}
+				grp := f / Blocks7DwGroupFilters
+				for ci := 0; ci < Blocks7DwGroupC; ci++ {
+					c := grp*Blocks7DwGroupC + ci
+					for kh := 0; kh < Blocks7DwKH; kh++ {
+						for kw := 0; kw < Blocks7DwKW; kw++ {
+							wv := m.Params.Blocks7DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Blocks7DwOutH; oh++ {
+								r := (*[6]float32)(xp[c][oh+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[1]
+								o[2] += wv * r[2]
+								o[3] += wv * r[3]
+								o[4] += wv * r[4]
+								o[5] += wv * r[5]
+							}
 						}
 					}
 				}
@@ -6556,30 +6502,16 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.7.pw (conv2d [128 6 6]→[128 6 6]), spec line 79
-	for row := 0; row < nb; row++ {
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a47[row]))
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a48[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks7PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks7PwInC; c++ {
-				for kh := 0; kh < Blocks7PwKH; kh++ {
-					for kw := 0; kw < Blocks7PwKW; kw++ {
-						wv := m.Params.Blocks7PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks7PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
+	{
+		w := unsafe.Slice(&m.Params.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch)
+		for row := 0; row < nb; row++ {
+			cf := m.a47[row][:]
+			runtime.GemmNN32(m.a48[row][:], w, cf, Blocks7PwFilters, Blocks7PwPositions, Blocks7PwPatch)
+			z := (*[Blocks7PwFilters][Blocks7PwPositions]float32)(unsafe.Pointer(&m.a48[row]))
+			for f := range z {
+				bf := m.Params.Blocks7PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -6654,36 +6586,38 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.8.dw (conv2d [128 6 6]→[128 6 6]), spec line 82
-	for row := 0; row < nb; row++ {
-		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
-		xp := &m.xp51[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a51[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks8DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
+			xp := &m.xp51[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			grp := f / Blocks8DwGroupFilters
-			for ci := 0; ci < Blocks8DwGroupC; ci++ {
-				c := grp*Blocks8DwGroupC + ci
-				for kh := 0; kh < Blocks8DwKH; kh++ {
-					for kw := 0; kw < Blocks8DwKW; kw++ {
-						wv := m.Params.Blocks8DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks8DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
+			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a51[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Blocks8DwBias[f]
+					}
+				}
+				grp := f / Blocks8DwGroupFilters
+				for ci := 0; ci < Blocks8DwGroupC; ci++ {
+					c := grp*Blocks8DwGroupC + ci
+					for kh := 0; kh < Blocks8DwKH; kh++ {
+						for kw := 0; kw < Blocks8DwKW; kw++ {
+							wv := m.Params.Blocks8DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Blocks8DwOutH; oh++ {
+								r := (*[6]float32)(xp[c][oh+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[1]
+								o[2] += wv * r[2]
+								o[3] += wv * r[3]
+								o[4] += wv * r[4]
+								o[5] += wv * r[5]
+							}
 						}
 					}
 				}
@@ -6760,30 +6694,16 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.8.pw (conv2d [128 6 6]→[128 6 6]), spec line 85
-	for row := 0; row < nb; row++ {
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a53[row]))
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a54[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks8PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks8PwInC; c++ {
-				for kh := 0; kh < Blocks8PwKH; kh++ {
-					for kw := 0; kw < Blocks8PwKW; kw++ {
-						wv := m.Params.Blocks8PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks8PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
+	{
+		w := unsafe.Slice(&m.Params.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch)
+		for row := 0; row < nb; row++ {
+			cf := m.a53[row][:]
+			runtime.GemmNN32(m.a54[row][:], w, cf, Blocks8PwFilters, Blocks8PwPositions, Blocks8PwPatch)
+			z := (*[Blocks8PwFilters][Blocks8PwPositions]float32)(unsafe.Pointer(&m.a54[row]))
+			for f := range z {
+				bf := m.Params.Blocks8PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -6858,36 +6778,38 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.9.dw (conv2d [128 6 6]→[128 6 6]), spec line 88
-	for row := 0; row < nb; row++ {
-		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
-		xp := &m.xp57[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a57[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks9DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
+			xp := &m.xp57[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			grp := f / Blocks9DwGroupFilters
-			for ci := 0; ci < Blocks9DwGroupC; ci++ {
-				c := grp*Blocks9DwGroupC + ci
-				for kh := 0; kh < Blocks9DwKH; kh++ {
-					for kw := 0; kw < Blocks9DwKW; kw++ {
-						wv := m.Params.Blocks9DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks9DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
+			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a57[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Blocks9DwBias[f]
+					}
+				}
+				grp := f / Blocks9DwGroupFilters
+				for ci := 0; ci < Blocks9DwGroupC; ci++ {
+					c := grp*Blocks9DwGroupC + ci
+					for kh := 0; kh < Blocks9DwKH; kh++ {
+						for kw := 0; kw < Blocks9DwKW; kw++ {
+							wv := m.Params.Blocks9DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Blocks9DwOutH; oh++ {
+								r := (*[6]float32)(xp[c][oh+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[1]
+								o[2] += wv * r[2]
+								o[3] += wv * r[3]
+								o[4] += wv * r[4]
+								o[5] += wv * r[5]
+							}
 						}
 					}
 				}
@@ -6964,30 +6886,16 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.9.pw (conv2d [128 6 6]→[128 6 6]), spec line 91
-	for row := 0; row < nb; row++ {
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a59[row]))
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a60[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks9PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks9PwInC; c++ {
-				for kh := 0; kh < Blocks9PwKH; kh++ {
-					for kw := 0; kw < Blocks9PwKW; kw++ {
-						wv := m.Params.Blocks9PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks9PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
+	{
+		w := unsafe.Slice(&m.Params.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch)
+		for row := 0; row < nb; row++ {
+			cf := m.a59[row][:]
+			runtime.GemmNN32(m.a60[row][:], w, cf, Blocks9PwFilters, Blocks9PwPositions, Blocks9PwPatch)
+			z := (*[Blocks9PwFilters][Blocks9PwPositions]float32)(unsafe.Pointer(&m.a60[row]))
+			for f := range z {
+				bf := m.Params.Blocks9PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -7062,36 +6970,38 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.10.dw (conv2d [128 6 6]→[128 6 6]), spec line 94
-	for row := 0; row < nb; row++ {
-		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
-		xp := &m.xp63[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a63[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks10DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
+			xp := &m.xp63[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			grp := f / Blocks10DwGroupFilters
-			for ci := 0; ci < Blocks10DwGroupC; ci++ {
-				c := grp*Blocks10DwGroupC + ci
-				for kh := 0; kh < Blocks10DwKH; kh++ {
-					for kw := 0; kw < Blocks10DwKW; kw++ {
-						wv := m.Params.Blocks10DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks10DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
+			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a63[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Blocks10DwBias[f]
+					}
+				}
+				grp := f / Blocks10DwGroupFilters
+				for ci := 0; ci < Blocks10DwGroupC; ci++ {
+					c := grp*Blocks10DwGroupC + ci
+					for kh := 0; kh < Blocks10DwKH; kh++ {
+						for kw := 0; kw < Blocks10DwKW; kw++ {
+							wv := m.Params.Blocks10DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Blocks10DwOutH; oh++ {
+								r := (*[6]float32)(xp[c][oh+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[1]
+								o[2] += wv * r[2]
+								o[3] += wv * r[3]
+								o[4] += wv * r[4]
+								o[5] += wv * r[5]
+							}
 						}
 					}
 				}
@@ -7168,30 +7078,16 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.10.pw (conv2d [128 6 6]→[128 6 6]), spec line 97
-	for row := 0; row < nb; row++ {
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a65[row]))
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a66[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks10PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks10PwInC; c++ {
-				for kh := 0; kh < Blocks10PwKH; kh++ {
-					for kw := 0; kw < Blocks10PwKW; kw++ {
-						wv := m.Params.Blocks10PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks10PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
+	{
+		w := unsafe.Slice(&m.Params.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch)
+		for row := 0; row < nb; row++ {
+			cf := m.a65[row][:]
+			runtime.GemmNN32(m.a66[row][:], w, cf, Blocks10PwFilters, Blocks10PwPositions, Blocks10PwPatch)
+			z := (*[Blocks10PwFilters][Blocks10PwPositions]float32)(unsafe.Pointer(&m.a66[row]))
+			for f := range z {
+				bf := m.Params.Blocks10PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -7266,33 +7162,35 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.11.dw (conv2d [128 6 6]→[128 3 3]), spec line 100
-	for row := 0; row < nb; row++ {
-		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a68[row]))
-		xp := &m.xp69[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h][0:]) = x[c][h]
-			}
-		}
-		z := (*[128][3][3]float32)(unsafe.Pointer(&m.a69[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks11DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a68[row]))
+			xp := &m.xp69[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[6]float32)(xp[c][h][0:]) = x[c][h]
 				}
 			}
-			grp := f / Blocks11DwGroupFilters
-			for ci := 0; ci < Blocks11DwGroupC; ci++ {
-				c := grp*Blocks11DwGroupC + ci
-				for kh := 0; kh < Blocks11DwKH; kh++ {
-					for kw := 0; kw < Blocks11DwKW; kw++ {
-						wv := m.Params.Blocks11DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks11DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
+			z := (*[128][3][3]float32)(unsafe.Pointer(&m.a69[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Blocks11DwBias[f]
+					}
+				}
+				grp := f / Blocks11DwGroupFilters
+				for ci := 0; ci < Blocks11DwGroupC; ci++ {
+					c := grp*Blocks11DwGroupC + ci
+					for kh := 0; kh < Blocks11DwKH; kh++ {
+						for kw := 0; kw < Blocks11DwKW; kw++ {
+							wv := m.Params.Blocks11DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Blocks11DwOutH; oh++ {
+								r := (*[5]float32)(xp[c][oh*2+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[2]
+								o[2] += wv * r[4]
+							}
 						}
 					}
 				}
@@ -7369,27 +7267,16 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.11.pw (conv2d [128 3 3]→[256 3 3]), spec line 103
-	for row := 0; row < nb; row++ {
-		xp := (*[128][3][3]float32)(unsafe.Pointer(&m.a71[row]))
-		z := (*[256][3][3]float32)(unsafe.Pointer(&m.a72[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks11PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks11PwInC; c++ {
-				for kh := 0; kh < Blocks11PwKH; kh++ {
-					for kw := 0; kw < Blocks11PwKW; kw++ {
-						wv := m.Params.Blocks11PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks11PwOutH; oh++ {
-							r := (*[3]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-						}
-					}
+	{
+		w := unsafe.Slice(&m.Params.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch)
+		for row := 0; row < nb; row++ {
+			cf := m.a71[row][:]
+			runtime.GemmNN32(m.a72[row][:], w, cf, Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
+			z := (*[Blocks11PwFilters][Blocks11PwPositions]float32)(unsafe.Pointer(&m.a72[row]))
+			for f := range z {
+				bf := m.Params.Blocks11PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -7464,33 +7351,35 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.12.dw (conv2d [256 3 3]→[256 3 3]), spec line 106
-	for row := 0; row < nb; row++ {
-		x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
-		xp := &m.xp75[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[3]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
-		z := (*[256][3][3]float32)(unsafe.Pointer(&m.a75[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks12DwBias[f]
+	{
+		for row := 0; row < nb; row++ {
+			x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
+			xp := &m.xp75[row]
+			for c := range x {
+				for h := range x[c] {
+					*(*[3]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			grp := f / Blocks12DwGroupFilters
-			for ci := 0; ci < Blocks12DwGroupC; ci++ {
-				c := grp*Blocks12DwGroupC + ci
-				for kh := 0; kh < Blocks12DwKH; kh++ {
-					for kw := 0; kw < Blocks12DwKW; kw++ {
-						wv := m.Params.Blocks12DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks12DwOutH; oh++ {
-							r := (*[3]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
+			z := (*[256][3][3]float32)(unsafe.Pointer(&m.a75[row]))
+			for f := range z {
+				for oh := range z[f] {
+					for ow := range z[f][oh] {
+						z[f][oh][ow] = m.Params.Blocks12DwBias[f]
+					}
+				}
+				grp := f / Blocks12DwGroupFilters
+				for ci := 0; ci < Blocks12DwGroupC; ci++ {
+					c := grp*Blocks12DwGroupC + ci
+					for kh := 0; kh < Blocks12DwKH; kh++ {
+						for kw := 0; kw < Blocks12DwKW; kw++ {
+							wv := m.Params.Blocks12DwWeight[f][ci][kh][kw]
+							for oh := 0; oh < Blocks12DwOutH; oh++ {
+								r := (*[3]float32)(xp[c][oh+kh][kw:])
+								o := &z[f][oh]
+								o[0] += wv * r[0]
+								o[1] += wv * r[1]
+								o[2] += wv * r[2]
+							}
 						}
 					}
 				}
@@ -7567,27 +7456,16 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// blocks.12.pw (conv2d [256 3 3]→[256 3 3]), spec line 109
-	for row := 0; row < nb; row++ {
-		xp := (*[256][3][3]float32)(unsafe.Pointer(&m.a77[row]))
-		z := (*[256][3][3]float32)(unsafe.Pointer(&m.a78[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks12PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks12PwInC; c++ {
-				for kh := 0; kh < Blocks12PwKH; kh++ {
-					for kw := 0; kw < Blocks12PwKW; kw++ {
-						wv := m.Params.Blocks12PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks12PwOutH; oh++ {
-							r := (*[3]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-						}
-					}
+	{
+		w := unsafe.Slice(&m.Params.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch)
+		for row := 0; row < nb; row++ {
+			cf := m.a77[row][:]
+			runtime.GemmNN32(m.a78[row][:], w, cf, Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
+			z := (*[Blocks12PwFilters][Blocks12PwPositions]float32)(unsafe.Pointer(&m.a78[row]))
+			for f := range z {
+				bf := m.Params.Blocks12PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -7826,40 +7704,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.12.pw (conv2d [256 3 3]→[256 3 3]), spec line 109
 	{
+		gw := (*[Blocks12PwFilters * Blocks12PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[256][3][3]float32)(unsafe.Pointer(&m.a77[row]))
-			dz := (*[256][3][3]float32)(unsafe.Pointer(&m.d78[row]))
-			dxp := (*[256][3][3]float32)(unsafe.Pointer(&m.d77[row]))
-			*dxp = [256][3][3]float32{}
-			for f := 0; f < Blocks12PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a77[row][:]
+			dz := (*[Blocks12PwFilters][Blocks12PwPositions]float32)(unsafe.Pointer(&m.d78[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Blocks12PwBias[f] += sb
-				for c := 0; c < Blocks12PwInC; c++ {
-					for kh := 0; kh < Blocks12PwKH; kh++ {
-						for kw := 0; kw < Blocks12PwKW; kw++ {
-							wv := m.Params.Blocks12PwWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks12PwOutH; oh++ {
-								r := (*[3]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[3]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-							}
-							m.Grads.Blocks12PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
-				}
+				m.Grads.Blocks12PwBias[f] += s
 			}
+			dzf := m.d78[row][:]
+			runtime.GemmNT32(m.gwt78[:], dzf, cf, nil, Blocks12PwFilters, Blocks12PwPatch, Blocks12PwPositions)
+			for i, v := range &m.gwt78 {
+				gw[i] += v
+			}
+			dcf := m.d77[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Blocks12PwPatch, Blocks12PwPositions, Blocks12PwFilters)
 		}
 	}
 
@@ -7996,40 +7860,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.11.pw (conv2d [128 3 3]→[256 3 3]), spec line 103
 	{
+		gw := (*[Blocks11PwFilters * Blocks11PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[128][3][3]float32)(unsafe.Pointer(&m.a71[row]))
-			dz := (*[256][3][3]float32)(unsafe.Pointer(&m.d72[row]))
-			dxp := (*[128][3][3]float32)(unsafe.Pointer(&m.d71[row]))
-			*dxp = [128][3][3]float32{}
-			for f := 0; f < Blocks11PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a71[row][:]
+			dz := (*[Blocks11PwFilters][Blocks11PwPositions]float32)(unsafe.Pointer(&m.d72[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Blocks11PwBias[f] += sb
-				for c := 0; c < Blocks11PwInC; c++ {
-					for kh := 0; kh < Blocks11PwKH; kh++ {
-						for kw := 0; kw < Blocks11PwKW; kw++ {
-							wv := m.Params.Blocks11PwWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks11PwOutH; oh++ {
-								r := (*[3]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[3]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-							}
-							m.Grads.Blocks11PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
-				}
+				m.Grads.Blocks11PwBias[f] += s
 			}
+			dzf := m.d72[row][:]
+			runtime.GemmNT32(m.gwt72[:], dzf, cf, nil, Blocks11PwFilters, Blocks11PwPatch, Blocks11PwPositions)
+			for i, v := range &m.gwt72 {
+				gw[i] += v
+			}
+			dcf := m.d71[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Blocks11PwPatch, Blocks11PwPositions, Blocks11PwFilters)
 		}
 	}
 
@@ -8166,46 +8016,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.10.pw (conv2d [128 6 6]→[128 6 6]), spec line 97
 	{
+		gw := (*[Blocks10PwFilters * Blocks10PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a65[row]))
-			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d66[row]))
-			dxp := (*[128][6][6]float32)(unsafe.Pointer(&m.d65[row]))
-			*dxp = [128][6][6]float32{}
-			for f := 0; f < Blocks10PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a65[row][:]
+			dz := (*[Blocks10PwFilters][Blocks10PwPositions]float32)(unsafe.Pointer(&m.d66[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Blocks10PwBias[f] += sb
-				for c := 0; c < Blocks10PwInC; c++ {
-					for kh := 0; kh < Blocks10PwKH; kh++ {
-						for kw := 0; kw < Blocks10PwKW; kw++ {
-							wv := m.Params.Blocks10PwWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks10PwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-							}
-							m.Grads.Blocks10PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
-				}
+				m.Grads.Blocks10PwBias[f] += s
 			}
+			dzf := m.d66[row][:]
+			runtime.GemmNT32(m.gwt66[:], dzf, cf, nil, Blocks10PwFilters, Blocks10PwPatch, Blocks10PwPositions)
+			for i, v := range &m.gwt66 {
+				gw[i] += v
+			}
+			dcf := m.d65[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Blocks10PwPatch, Blocks10PwPositions, Blocks10PwFilters)
 		}
 	}
 
@@ -8348,46 +8178,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.9.pw (conv2d [128 6 6]→[128 6 6]), spec line 91
 	{
+		gw := (*[Blocks9PwFilters * Blocks9PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a59[row]))
-			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d60[row]))
-			dxp := (*[128][6][6]float32)(unsafe.Pointer(&m.d59[row]))
-			*dxp = [128][6][6]float32{}
-			for f := 0; f < Blocks9PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a59[row][:]
+			dz := (*[Blocks9PwFilters][Blocks9PwPositions]float32)(unsafe.Pointer(&m.d60[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Blocks9PwBias[f] += sb
-				for c := 0; c < Blocks9PwInC; c++ {
-					for kh := 0; kh < Blocks9PwKH; kh++ {
-						for kw := 0; kw < Blocks9PwKW; kw++ {
-							wv := m.Params.Blocks9PwWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks9PwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-							}
-							m.Grads.Blocks9PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
-				}
+				m.Grads.Blocks9PwBias[f] += s
 			}
+			dzf := m.d60[row][:]
+			runtime.GemmNT32(m.gwt60[:], dzf, cf, nil, Blocks9PwFilters, Blocks9PwPatch, Blocks9PwPositions)
+			for i, v := range &m.gwt60 {
+				gw[i] += v
+			}
+			dcf := m.d59[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Blocks9PwPatch, Blocks9PwPositions, Blocks9PwFilters)
 		}
 	}
 
@@ -8530,46 +8340,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.8.pw (conv2d [128 6 6]→[128 6 6]), spec line 85
 	{
+		gw := (*[Blocks8PwFilters * Blocks8PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a53[row]))
-			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d54[row]))
-			dxp := (*[128][6][6]float32)(unsafe.Pointer(&m.d53[row]))
-			*dxp = [128][6][6]float32{}
-			for f := 0; f < Blocks8PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a53[row][:]
+			dz := (*[Blocks8PwFilters][Blocks8PwPositions]float32)(unsafe.Pointer(&m.d54[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Blocks8PwBias[f] += sb
-				for c := 0; c < Blocks8PwInC; c++ {
-					for kh := 0; kh < Blocks8PwKH; kh++ {
-						for kw := 0; kw < Blocks8PwKW; kw++ {
-							wv := m.Params.Blocks8PwWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks8PwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-							}
-							m.Grads.Blocks8PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
-				}
+				m.Grads.Blocks8PwBias[f] += s
 			}
+			dzf := m.d54[row][:]
+			runtime.GemmNT32(m.gwt54[:], dzf, cf, nil, Blocks8PwFilters, Blocks8PwPatch, Blocks8PwPositions)
+			for i, v := range &m.gwt54 {
+				gw[i] += v
+			}
+			dcf := m.d53[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Blocks8PwPatch, Blocks8PwPositions, Blocks8PwFilters)
 		}
 	}
 
@@ -8712,46 +8502,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.7.pw (conv2d [128 6 6]→[128 6 6]), spec line 79
 	{
+		gw := (*[Blocks7PwFilters * Blocks7PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a47[row]))
-			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d48[row]))
-			dxp := (*[128][6][6]float32)(unsafe.Pointer(&m.d47[row]))
-			*dxp = [128][6][6]float32{}
-			for f := 0; f < Blocks7PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a47[row][:]
+			dz := (*[Blocks7PwFilters][Blocks7PwPositions]float32)(unsafe.Pointer(&m.d48[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Blocks7PwBias[f] += sb
-				for c := 0; c < Blocks7PwInC; c++ {
-					for kh := 0; kh < Blocks7PwKH; kh++ {
-						for kw := 0; kw < Blocks7PwKW; kw++ {
-							wv := m.Params.Blocks7PwWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks7PwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-							}
-							m.Grads.Blocks7PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
-				}
+				m.Grads.Blocks7PwBias[f] += s
 			}
+			dzf := m.d48[row][:]
+			runtime.GemmNT32(m.gwt48[:], dzf, cf, nil, Blocks7PwFilters, Blocks7PwPatch, Blocks7PwPositions)
+			for i, v := range &m.gwt48 {
+				gw[i] += v
+			}
+			dcf := m.d47[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Blocks7PwPatch, Blocks7PwPositions, Blocks7PwFilters)
 		}
 	}
 
@@ -8894,46 +8664,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.6.pw (conv2d [128 6 6]→[128 6 6]), spec line 73
 	{
+		gw := (*[Blocks6PwFilters * Blocks6PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a41[row]))
-			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d42[row]))
-			dxp := (*[128][6][6]float32)(unsafe.Pointer(&m.d41[row]))
-			*dxp = [128][6][6]float32{}
-			for f := 0; f < Blocks6PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a41[row][:]
+			dz := (*[Blocks6PwFilters][Blocks6PwPositions]float32)(unsafe.Pointer(&m.d42[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Blocks6PwBias[f] += sb
-				for c := 0; c < Blocks6PwInC; c++ {
-					for kh := 0; kh < Blocks6PwKH; kh++ {
-						for kw := 0; kw < Blocks6PwKW; kw++ {
-							wv := m.Params.Blocks6PwWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks6PwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-							}
-							m.Grads.Blocks6PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
-				}
+				m.Grads.Blocks6PwBias[f] += s
 			}
+			dzf := m.d42[row][:]
+			runtime.GemmNT32(m.gwt42[:], dzf, cf, nil, Blocks6PwFilters, Blocks6PwPatch, Blocks6PwPositions)
+			for i, v := range &m.gwt42 {
+				gw[i] += v
+			}
+			dcf := m.d41[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Blocks6PwPatch, Blocks6PwPositions, Blocks6PwFilters)
 		}
 	}
 
@@ -9076,46 +8826,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.5.pw (conv2d [64 6 6]→[128 6 6]), spec line 67
 	{
+		gw := (*[Blocks5PwFilters * Blocks5PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[64][6][6]float32)(unsafe.Pointer(&m.a35[row]))
-			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d36[row]))
-			dxp := (*[64][6][6]float32)(unsafe.Pointer(&m.d35[row]))
-			*dxp = [64][6][6]float32{}
-			for f := 0; f < Blocks5PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a35[row][:]
+			dz := (*[Blocks5PwFilters][Blocks5PwPositions]float32)(unsafe.Pointer(&m.d36[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Blocks5PwBias[f] += sb
-				for c := 0; c < Blocks5PwInC; c++ {
-					for kh := 0; kh < Blocks5PwKH; kh++ {
-						for kw := 0; kw < Blocks5PwKW; kw++ {
-							wv := m.Params.Blocks5PwWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks5PwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-							}
-							m.Grads.Blocks5PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
-				}
+				m.Grads.Blocks5PwBias[f] += s
 			}
+			dzf := m.d36[row][:]
+			runtime.GemmNT32(m.gwt36[:], dzf, cf, nil, Blocks5PwFilters, Blocks5PwPatch, Blocks5PwPositions)
+			for i, v := range &m.gwt36 {
+				gw[i] += v
+			}
+			dcf := m.d35[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Blocks5PwPatch, Blocks5PwPositions, Blocks5PwFilters)
 		}
 	}
 
@@ -9258,58 +8988,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.4.pw (conv2d [64 12 12]→[64 12 12]), spec line 61
 	{
+		gw := (*[Blocks4PwFilters * Blocks4PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[64][12][12]float32)(unsafe.Pointer(&m.a29[row]))
-			dz := (*[64][12][12]float32)(unsafe.Pointer(&m.d30[row]))
-			dxp := (*[64][12][12]float32)(unsafe.Pointer(&m.d29[row]))
-			*dxp = [64][12][12]float32{}
-			for f := 0; f < Blocks4PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a29[row][:]
+			dz := (*[Blocks4PwFilters][Blocks4PwPositions]float32)(unsafe.Pointer(&m.d30[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Blocks4PwBias[f] += sb
-				for c := 0; c < Blocks4PwInC; c++ {
-					for kh := 0; kh < Blocks4PwKH; kh++ {
-						for kw := 0; kw < Blocks4PwKW; kw++ {
-							wv := m.Params.Blocks4PwWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks4PwOutH; oh++ {
-								r := (*[12]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[12]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-								s2 += d[6] * r[6]
-								dr[6] += wv * d[6]
-								s3 += d[7] * r[7]
-								dr[7] += wv * d[7]
-								s0 += d[8] * r[8]
-								dr[8] += wv * d[8]
-								s1 += d[9] * r[9]
-								dr[9] += wv * d[9]
-								s2 += d[10] * r[10]
-								dr[10] += wv * d[10]
-								s3 += d[11] * r[11]
-								dr[11] += wv * d[11]
-							}
-							m.Grads.Blocks4PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
-				}
+				m.Grads.Blocks4PwBias[f] += s
 			}
+			dzf := m.d30[row][:]
+			runtime.GemmNT32(m.gwt30[:], dzf, cf, nil, Blocks4PwFilters, Blocks4PwPatch, Blocks4PwPositions)
+			for i, v := range &m.gwt30 {
+				gw[i] += v
+			}
+			dcf := m.d29[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Blocks4PwPatch, Blocks4PwPositions, Blocks4PwFilters)
 		}
 	}
 
@@ -9464,58 +9162,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.3.pw (conv2d [32 12 12]→[64 12 12]), spec line 55
 	{
+		gw := (*[Blocks3PwFilters * Blocks3PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[32][12][12]float32)(unsafe.Pointer(&m.a23[row]))
-			dz := (*[64][12][12]float32)(unsafe.Pointer(&m.d24[row]))
-			dxp := (*[32][12][12]float32)(unsafe.Pointer(&m.d23[row]))
-			*dxp = [32][12][12]float32{}
-			for f := 0; f < Blocks3PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a23[row][:]
+			dz := (*[Blocks3PwFilters][Blocks3PwPositions]float32)(unsafe.Pointer(&m.d24[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Blocks3PwBias[f] += sb
-				for c := 0; c < Blocks3PwInC; c++ {
-					for kh := 0; kh < Blocks3PwKH; kh++ {
-						for kw := 0; kw < Blocks3PwKW; kw++ {
-							wv := m.Params.Blocks3PwWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks3PwOutH; oh++ {
-								r := (*[12]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[12]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-								s2 += d[6] * r[6]
-								dr[6] += wv * d[6]
-								s3 += d[7] * r[7]
-								dr[7] += wv * d[7]
-								s0 += d[8] * r[8]
-								dr[8] += wv * d[8]
-								s1 += d[9] * r[9]
-								dr[9] += wv * d[9]
-								s2 += d[10] * r[10]
-								dr[10] += wv * d[10]
-								s3 += d[11] * r[11]
-								dr[11] += wv * d[11]
-							}
-							m.Grads.Blocks3PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
-				}
+				m.Grads.Blocks3PwBias[f] += s
 			}
+			dzf := m.d24[row][:]
+			runtime.GemmNT32(m.gwt24[:], dzf, cf, nil, Blocks3PwFilters, Blocks3PwPatch, Blocks3PwPositions)
+			for i, v := range &m.gwt24 {
+				gw[i] += v
+			}
+			dcf := m.d23[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Blocks3PwPatch, Blocks3PwPositions, Blocks3PwFilters)
 		}
 	}
 
@@ -10183,35 +9849,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// conv1 (conv2d [3 96 96]→[8 48 48]), spec line 31
 	{
 		if needDX {
+			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
+			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[8][48][48]float32)(unsafe.Pointer(&m.d0[row]))
-				dxp := &m.dxp0
-				*dxp = [3][97][97]float32{}
-				for f := 0; f < Conv1Filters; f++ {
-					var sb float32
-					for oh := range dz[f] {
-						for _, v := range dz[f][oh] {
-							sb += v
+				cols := &m.cols0
+				for ki := range cols {
+					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+					for oh := 0; oh < Conv1OutH; oh++ {
+						r := (*[95]float32)(xp[c][oh*2+kh][kw:])
+						d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+						for ow := range d {
+							d[ow] = r[ow*2]
 						}
 					}
-					m.Grads.Conv1Bias[f] += sb
-					for c := 0; c < Conv1InC; c++ {
-						for kh := 0; kh < Conv1KH; kh++ {
-							for kw := 0; kw < Conv1KW; kw++ {
-								wv := m.Params.Conv1Weight[f][c][kh][kw]
-								var s0, s1, s2, s3 float32
-								for oh := 0; oh < Conv1OutH; oh++ {
-									r := (*[95]float32)(xp[c][oh*2+kh][kw:])
-									d := &dz[f][oh]
-									dr := (*[95]float32)(dxp[c][oh*2+kh][kw:])
-									for ow := 0; ow < 48; ow++ {
-										s0 += d[ow] * r[ow*2]
-										dr[ow*2] += wv * d[ow]
-									}
-								}
-								m.Grads.Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-							}
+				}
+				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				for f := range dz {
+					var s float32
+					for _, v := range dz[f] {
+						s += v
+					}
+					m.Grads.Conv1Bias[f] += s
+				}
+				dzf := m.d0[row][:]
+				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+				for i, v := range &m.gwt0 {
+					gw[i] += v
+				}
+				dcols := &m.dcols0
+				*dcols = [Conv1Patch][Conv1Positions]float32{}
+				dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
+				runtime.GemmTN32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
+				dxp := &m.dxp0
+				*dxp = [3][97][97]float32{}
+				for ki := range dcols {
+					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+					for oh := 0; oh < Conv1OutH; oh++ {
+						dr := (*[95]float32)(dxp[c][oh*2+kh][kw:])
+						d := (*[Conv1OutW]float32)(dcols[ki][oh*Conv1OutW:])
+						for ow, v := range d {
+							dr[ow*2] += v
 						}
 					}
 				}
@@ -10223,32 +9902,33 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 		} else {
+			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[8][48][48]float32)(unsafe.Pointer(&m.d0[row]))
-				for f := 0; f < Conv1Filters; f++ {
-					var sb float32
-					for oh := range dz[f] {
-						for _, v := range dz[f][oh] {
-							sb += v
+				cols := &m.cols0
+				for ki := range cols {
+					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+					for oh := 0; oh < Conv1OutH; oh++ {
+						r := (*[95]float32)(xp[c][oh*2+kh][kw:])
+						d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+						for ow := range d {
+							d[ow] = r[ow*2]
 						}
 					}
-					m.Grads.Conv1Bias[f] += sb
-					for c := 0; c < Conv1InC; c++ {
-						for kh := 0; kh < Conv1KH; kh++ {
-							for kw := 0; kw < Conv1KW; kw++ {
-								var s0, s1, s2, s3 float32
-								for oh := 0; oh < Conv1OutH; oh++ {
-									r := (*[95]float32)(xp[c][oh*2+kh][kw:])
-									d := &dz[f][oh]
-									for ow := 0; ow < 48; ow++ {
-										s0 += d[ow] * r[ow*2]
-									}
-								}
-								m.Grads.Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-							}
-						}
+				}
+				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				for f := range dz {
+					var s float32
+					for _, v := range dz[f] {
+						s += v
 					}
+					m.Grads.Conv1Bias[f] += s
+				}
+				dzf := m.d0[row][:]
+				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+				for i, v := range &m.gwt0 {
+					gw[i] += v
 				}
 			}
 		}
@@ -12688,8 +12368,6 @@ func (m *Model) Evaluate(x *Input, y *Target) (float64, bool) {
 }
 
 // DefaultTrainConfig returns the spec's optimizer and train settings.
-// WholeBatch is on: the network has layers with whole-chunk kernels, so Fit
-// trains through TrainBatch, which measured faster than TrainStep per sample.
 func DefaultTrainConfig() runtime.TrainConfig {
 	return runtime.TrainConfig{
 		Batch:  32,
@@ -12701,9 +12379,8 @@ func DefaultTrainConfig() runtime.TrainConfig {
 			LR:    0.001,
 			Type:  "adam",
 		},
-		Seed:       1,
-		Shuffle:    true,
-		WholeBatch: true,
+		Seed:    1,
+		Shuffle: true,
 	}
 }
 

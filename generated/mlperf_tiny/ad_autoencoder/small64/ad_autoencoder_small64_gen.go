@@ -4463,8 +4463,6 @@ func (m *Model) Evaluate(x *Input, y *Target) (float64, bool) {
 }
 
 // DefaultTrainConfig returns the spec's optimizer and train settings.
-// WholeBatch is on: the network has layers with whole-chunk kernels, so Fit
-// trains through TrainBatch, which measured faster than TrainStep per sample.
 func DefaultTrainConfig() runtime.TrainConfig {
 	return runtime.TrainConfig{
 		Batch:  4,
@@ -4476,9 +4474,8 @@ func DefaultTrainConfig() runtime.TrainConfig {
 			LR:    0.001,
 			Type:  "adam",
 		},
-		Seed:       1,
-		Shuffle:    true,
-		WholeBatch: true,
+		Seed:    1,
+		Shuffle: true,
 	}
 }
 
