@@ -41,7 +41,7 @@ func TestGradients(t *testing.T) {
 }
 
 // TestInference checks that ForwardBatch (inference mode: running statistics)
-// gives Forward's outputs in inference mode, after some training has moved
+// gives Forward's outputs in inference mode, up to float32 rounding, after some training has moved
 // the running statistics away from their initial values.
 func TestInference(t *testing.T) {
 	m := New()
@@ -64,7 +64,12 @@ func TestInference(t *testing.T) {
 	outs := make([]Output, len(xs))
 	m.ForwardBatch(xs, outs)
 	for k := range xs {
-		assert.Equal(t, outs[k], *m.Forward(&xs[k]), "sample %d", k)
+		// The pointwise convolution runs through im2col and a GEMM in the
+		// batched pass: the same sums in another order.
+		want := *m.Forward(&xs[k])
+		for i := range want {
+			assert.InDelta(t, want[i], outs[k][i], 1e-5*(1+float64(max(want[i], -want[i]))), "sample %d, output %d", k, i)
+		}
 	}
 }
 
