@@ -3,6 +3,7 @@ package conv1d_tiny
 import (
 	"testing"
 
+	"github.com/bpgen/bpgen/internal/mnisttrain"
 	"github.com/bpgen/bpgen/runtime"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -74,4 +75,36 @@ func TestGradients(t *testing.T) {
 		rep := m.CheckGradients(&x, &y, runtime.CheckOptions{})
 		require.True(t, rep.Pass, "%s", rep)
 	}
+}
+
+// randomSamples returns n inputs and targets of standard normal values.
+func randomSamples(n int) ([]Input, []Target) {
+	rng := runtime.NewRNG(3)
+	xs, ys := make([]Input, n), make([]Target, n)
+	for k := range xs {
+		for c := range xs[k] {
+			for l := range xs[k][c] {
+				xs[k][c][l] = rng.NormFloat64()
+			}
+		}
+		for i := range ys[k] {
+			ys[k][i] = rng.NormFloat64()
+		}
+	}
+	return xs, ys
+}
+
+// BenchmarkTrainStep measures training per sample: minibatches of the
+// spec's batch, a TrainStep per sample, then the spec's optimizer step.
+func BenchmarkTrainStep(b *testing.B) {
+	xs, ys := randomSamples(64)
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrain[float64](b, New(), xs, ys, cfg.Optimizer, cfg.Batch)
+}
+
+// BenchmarkTrainBatch is BenchmarkTrainStep through TrainBatch.
+func BenchmarkTrainBatch(b *testing.B) {
+	xs, ys := randomSamples(64)
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrainWholeBatch[float64](b, New(), xs, ys, cfg.Optimizer, cfg.Batch)
 }

@@ -131,17 +131,19 @@ func TestLearnsECG(t *testing.T) {
 	assert.GreaterOrEqual(t, acc, 0.90)
 }
 
-// BenchmarkTrain measures training as Fit runs it (batch 16, the spec's adam,
-// a TrainStep per sample).
-func BenchmarkTrain(b *testing.B) {
+// BenchmarkTrainStep measures training as Fit runs it (the spec's batch and
+// adam, a TrainStep per sample).
+func BenchmarkTrainStep(b *testing.B) {
 	train, _ := data(b)
-	mnisttrain.BenchTrain[float32](b, New(), train.Signals, train.Labels, DefaultTrainConfig().Optimizer, 16)
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrain[float32](b, New(), train.Signals, train.Labels, cfg.Optimizer, cfg.Batch)
 }
 
-// BenchmarkTrainWholeBatch is BenchmarkTrain through TrainBatch.
-func BenchmarkTrainWholeBatch(b *testing.B) {
+// BenchmarkTrainBatch is BenchmarkTrainStep through TrainBatch.
+func BenchmarkTrainBatch(b *testing.B) {
 	train, _ := data(b)
-	mnisttrain.BenchTrainWholeBatch[float32](b, New(), train.Signals, train.Labels, DefaultTrainConfig().Optimizer, 16)
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrainWholeBatch[float32](b, New(), train.Signals, train.Labels, cfg.Optimizer, cfg.Batch)
 }
 
 // BenchmarkInference measures Forward on real heartbeats.

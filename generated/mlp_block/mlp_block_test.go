@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	mlp_block64 "github.com/bpgen/bpgen/generated/mlp_block/f64"
+	"github.com/bpgen/bpgen/internal/mnisttrain"
 	"github.com/bpgen/bpgen/runtime"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -256,25 +257,18 @@ func BenchmarkForwardBatch(b *testing.B) {
 	samples(b, n)
 }
 
+// BenchmarkTrainStep measures training per sample: minibatches of the
+// spec's batch, a TrainStep per sample, then the spec's optimizer step.
 func BenchmarkTrainStep(b *testing.B) {
 	xs, ys := task(64, 6)
-	m := New()
-	b.ReportAllocs()
-	n := 0
-	for ; b.Loop(); n++ {
-		m.TrainStep(&xs[n%len(xs)], &ys[n%len(xs)])
-	}
-	samples(b, n)
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrain[float32](b, New(), xs, ys, cfg.Optimizer, cfg.Batch)
 }
 
+// BenchmarkTrainBatch is BenchmarkTrainStep through TrainBatch, as Fit
+// trains this network (DefaultTrainConfig's WholeBatch).
 func BenchmarkTrainBatch(b *testing.B) {
 	xs, ys := task(64, 6)
-	m := New()
-	b.ReportAllocs()
-	n := 0
-	for b.Loop() {
-		m.TrainBatch(xs, ys, nil)
-		n += len(xs)
-	}
-	samples(b, n)
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrainWholeBatch[float32](b, New(), xs, ys, cfg.Optimizer, cfg.Batch)
 }

@@ -91,10 +91,12 @@ func TestLearnsMNIST(t *testing.T) {
 	assert.GreaterOrEqual(t, acc, 0.90)
 }
 
-// BenchmarkTrain measures training as Fit runs it (batch 32, the spec's adam).
-func BenchmarkTrain(b *testing.B) {
+// BenchmarkTrainStep measures training as Fit runs it (a TrainStep per
+// sample, the spec's batch and adam).
+func BenchmarkTrainStep(b *testing.B) {
 	train, _ := mnisttrain.Data(b)
-	mnisttrain.BenchTrain[float32](b, New(), train.Images3D(), train.Labels, DefaultTrainConfig().Optimizer, 32)
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrain[float32](b, New(), train.Images3D(), train.Labels, cfg.Optimizer, cfg.Batch)
 }
 
 // BenchmarkInference measures Forward on real images.
@@ -103,11 +105,12 @@ func BenchmarkInference(b *testing.B) {
 	mnisttrain.BenchInference(b, New().Forward, test.Images3D())
 }
 
-// BenchmarkTrainWholeBatch measures training through TrainBatch (whole
-// chunks of 32 through the batched kernels), then the spec's adam step.
-func BenchmarkTrainWholeBatch(b *testing.B) {
+// BenchmarkTrainBatch measures training through TrainBatch (minibatches of
+// the spec's batch through the batched kernels), then the spec's adam step.
+func BenchmarkTrainBatch(b *testing.B) {
 	train, _ := mnisttrain.Data(b)
-	mnisttrain.BenchTrainWholeBatch[float32](b, New(), train.Images3D(), train.Labels, DefaultTrainConfig().Optimizer, BatchChunk)
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrainWholeBatch[float32](b, New(), train.Images3D(), train.Labels, cfg.Optimizer, cfg.Batch)
 }
 
 // BenchmarkForwardBatch measures ForwardBatch over chunks of BatchChunk real images.

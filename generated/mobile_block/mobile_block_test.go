@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	mobile_block64 "github.com/bpgen/bpgen/generated/mobile_block/f64"
+	"github.com/bpgen/bpgen/internal/mnisttrain"
 	"github.com/bpgen/bpgen/runtime"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -136,21 +137,21 @@ func randomInputs(n int) ([]Input, []Target) {
 	return xs, ys
 }
 
-// BenchmarkTrainBatch measures TrainBatch over a minibatch of BatchChunk
-// samples plus the spec's adam step, as Fit trains this network.
+// BenchmarkTrainBatch measures TrainBatch over minibatches of the spec's
+// batch plus the spec's adam step, as Fit trains this network.
 func BenchmarkTrainBatch(b *testing.B) {
 	xs, ys := randomInputs(BatchChunk)
-	m := New()
-	m.SetTraining(true)
-	opt, err := runtime.NewOptimizer[float32](DefaultTrainConfig().Optimizer, NumParams)
-	require.NoError(b, err)
-	b.ReportAllocs()
-	for b.Loop() {
-		m.ZeroGrads()
-		m.TrainBatch(xs, ys, nil)
-		opt.Step(m.ParamSlice(), m.GradSlice())
-	}
-	b.ReportMetric(float64(b.N*BatchChunk)/b.Elapsed().Seconds(), "samples/s")
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrainWholeBatch[float32](b, New(), xs, ys, cfg.Optimizer, cfg.Batch)
+}
+
+// BenchmarkTrainStep is BenchmarkTrainBatch a TrainStep per sample (for
+// batchnorm a batch of one, which Fit never does with this network): the
+// comparison's other half.
+func BenchmarkTrainStep(b *testing.B) {
+	xs, ys := randomInputs(BatchChunk)
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrain[float32](b, New(), xs, ys, cfg.Optimizer, cfg.Batch)
 }
 
 // BenchmarkForward measures Forward, one sample at a time.

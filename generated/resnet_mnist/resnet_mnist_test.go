@@ -122,9 +122,17 @@ func TestLearnsMNIST(t *testing.T) {
 // over minibatches of 64 (batchnorm), then the spec's adam step.
 func BenchmarkTrainBatch(b *testing.B) {
 	train, _ := mnisttrain.Data(b)
-	m := New()
-	m.SetTraining(true)
-	mnisttrain.BenchTrainWholeBatch[float32](b, m, train.Images3D(), train.Labels, DefaultTrainConfig().Optimizer, BatchChunk)
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrainWholeBatch[float32](b, New(), train.Images3D(), train.Labels, cfg.Optimizer, cfg.Batch)
+}
+
+// BenchmarkTrainStep is BenchmarkTrainBatch a TrainStep per sample (each a
+// batch of one for batchnorm, which Fit never does with this network: the
+// comparison's other half).
+func BenchmarkTrainStep(b *testing.B) {
+	train, _ := mnisttrain.Data(b)
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrain[float32](b, New(), train.Images3D(), train.Labels, cfg.Optimizer, cfg.Batch)
 }
 
 // BenchmarkInference measures Forward on real images.

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/bpgen/bpgen/internal/mnisttrain"
 	"github.com/bpgen/bpgen/runtime"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,13 +72,18 @@ func TestZeroAllocs(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(100, func() { opt.Step(m.ParamSlice(), m.GradSlice()) }), "optimizer step")
 }
 
+// BenchmarkTrainStep measures training per sample: minibatches of the
+// spec's batch (the four samples), a TrainStep per sample, then the spec's
+// optimizer step.
 func BenchmarkTrainStep(b *testing.B) {
-	m := New()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		m.TrainStep(&xorX[i&3], &xorY[i&3])
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrain[float64](b, New(), xorX, xorY, cfg.Optimizer, cfg.Batch)
+}
+
+// BenchmarkTrainBatch is BenchmarkTrainStep through TrainBatch.
+func BenchmarkTrainBatch(b *testing.B) {
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrainWholeBatch[float64](b, New(), xorX, xorY, cfg.Optimizer, cfg.Batch)
 }
 
 func BenchmarkForward(b *testing.B) {

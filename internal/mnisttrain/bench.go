@@ -41,7 +41,8 @@ type Trainer[T runtime.Float, X, Y any] interface {
 
 // BenchTrain measures training as Fit runs it by default: minibatches of
 // batch samples, a TrainStep per sample, then one optimizer step on the
-// averaged gradient. It reports samples/s.
+// averaged gradient, in training mode when the model has SetTraining. It
+// reports samples/s.
 func BenchTrain[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs []X, ys []Y, opt runtime.OptimizerConfig, batch int) {
 	benchTrain(b, m, xs, ys, opt, batch, false)
 }
@@ -60,6 +61,9 @@ func benchTrain[T runtime.Float, X, Y any](b *testing.B, m Trainer[T, X, Y], xs 
 	bt, ok := m.(runtime.BatchTrainer[X, Y])
 	if wholeBatch && !ok {
 		b.Fatal("the model has no TrainBatch")
+	}
+	if t, ok := m.(interface{ SetTraining(bool) }); ok {
+		t.SetTraining(true) // as Fit trains: dropout on, batchnorm on batch statistics
 	}
 	idx := make([]int, batch)
 	scale := T(1) / T(batch)

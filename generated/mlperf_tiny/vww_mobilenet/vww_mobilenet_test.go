@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	vww_mobilenet_small64 "github.com/bpgen/bpgen/generated/mlperf_tiny/vww_mobilenet/small64"
+	"github.com/bpgen/bpgen/internal/mnisttrain"
 	"github.com/bpgen/bpgen/runtime"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -117,19 +118,19 @@ func BenchmarkForwardBatch(b *testing.B) {
 }
 
 // BenchmarkTrainBatch measures training as Fit runs this network: TrainBatch
-// over a minibatch of BatchChunk samples (the spec's batch: batchnorm needs
-// the whole minibatch in one pass), then the spec's adam step.
+// over minibatches of the spec's batch (batchnorm needs the whole minibatch
+// in one pass), then the spec's adam step.
 func BenchmarkTrainBatch(b *testing.B) {
 	xs, ys := randomInputs(BatchChunk, 8)
-	m := New()
-	m.SetTraining(true)
-	opt, err := runtime.NewOptimizer[float32](DefaultTrainConfig().Optimizer, NumParams)
-	require.NoError(b, err)
-	b.ReportAllocs()
-	for b.Loop() {
-		m.ZeroGrads()
-		m.TrainBatch(xs, ys, nil)
-		opt.Step(m.ParamSlice(), m.GradSlice())
-	}
-	b.ReportMetric(float64(b.N*BatchChunk)/b.Elapsed().Seconds(), "samples/s")
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrainWholeBatch[float32](b, New(), xs, ys, cfg.Optimizer, cfg.Batch)
+}
+
+// BenchmarkTrainStep is BenchmarkTrainBatch a TrainStep per sample (for
+// batchnorm a batch of one, which Fit never does with this network): the
+// comparison's other half.
+func BenchmarkTrainStep(b *testing.B) {
+	xs, ys := randomInputs(BatchChunk, 8)
+	cfg := DefaultTrainConfig()
+	mnisttrain.BenchTrain[float32](b, New(), xs, ys, cfg.Optimizer, cfg.Batch)
 }
