@@ -31,41 +31,57 @@ const (
 type convPadding struct {
 	same bool   // TensorFlow's "same"; hw is unused
 	hw   [2]int // [ph, pw]: top = bottom = ph, left = right = pw ("valid" is [0, 0])
+	// sides, when set, is the padding [top, bottom, left, right] of a Node
+	// built in Go (Check), where the two sides of an axis may differ as
+	// "same" makes them; hw then holds the larger side per axis.
+	sides *[4]int
 }
 
-// conv2d checks a conv2d layer: filters and kernel are required; stride
-// (default 1), padding (default valid), dilation (default 1), groups (default
-// 1), bias (default true) and activation (default linear) are optional.
-func (c *checker) conv2d(f *fields, l *layer, in Shape) {
+// conv2d decodes a conv2d layer: filters and kernel are required; stride
+// (default 1), padding (default valid), dilation (default 1), groups
+// (default 1), bias (default true) and activation (default linear) are
+// optional.
+func (c *checker) conv2d(f *fields, l *layer) {
 	n := l.node
 	c.require(f, "filters", "kernel")
-	filters, filtersOK := c.intField(f, "filters", aPositiveInt, 1, MaxDim, 0)
-	kernel, kernelOK := c.pairField(f, "kernel", aPositiveInt, 1, [2]int{}, positivePairs)
+	var filtersOK, kernelOK, strideOK, dilationOK, groupsOK, padOK bool
+	n.Filters, filtersOK = c.intField(f, "filters", aPositiveInt, 1, MaxDim, 0)
+	n.Kernel, kernelOK = c.pairField(f, "kernel", aPositiveInt, 1, [2]int{}, positivePairs)
 	kernelOK = kernelOK && f.vals["kernel"] != nil
-	stride, strideOK := c.pairField(f, "stride", aPositiveInt, 1, [2]int{1, 1}, positivePairs)
-	dilation, dilationOK := c.pairField(f, "dilation", aPositiveInt, 1, [2]int{1, 1}, positivePairs)
-	groups, groupsOK := c.optIntField(f, "groups", aPositiveInt, 1, 1)
-	pad, padOK := c.convPadding(f)
-	n.Filters, n.Kernel, n.Stride, n.Dilation, n.Groups = filters, kernel, stride, dilation, groups
+	n.Stride, strideOK = c.pairField(f, "stride", aPositiveInt, 1, [2]int{1, 1}, positivePairs)
+	n.Dilation, dilationOK = c.pairField(f, "dilation", aPositiveInt, 1, [2]int{1, 1}, positivePairs)
+	n.Groups, groupsOK = c.optIntField(f, "groups", aPositiveInt, 1, 1)
+	l.pad, padOK = c.convPadding(f)
 	n.Bias = c.boolField(f, "bias", true)
 	n.Act, l.actOK = c.layerAct(f)
+	l.mark("filters", filtersOK)
+	l.mark("kernel", kernelOK)
+	l.mark("stride", strideOK)
+	l.mark("dilation", dilationOK)
+	l.mark("groups", groupsOK)
+	l.mark("padding", padOK)
+}
 
-	if !c.imageInput(f, in) || !filtersOK || !kernelOK || !groupsOK {
+// conv2dShape checks a conv2d layer's image input [C, H, W] and gives
+// [Filters, Ho, Wo].
+func (c *checker) conv2dShape(l *layer, in Shape) {
+	n := l.node
+	if !c.imageInput(l, in) || !l.valid("filters", "kernel", "groups") {
 		return
 	}
-	c.convWeight(f, l, in[0], kernel[0], kernel[1])
-	if strideOK && dilationOK && padOK {
-		n.Pad, n.Out = c.slide(f, "kernel", in, filters, kernel, stride, dilation, pad)
+	c.convWeight(l, in[0], n.Kernel[0], n.Kernel[1])
+	if l.valid("stride", "dilation", "padding") {
+		n.Pad, n.Out = c.slide(l, "kernel", in, n.Filters, n.Kernel, n.Stride, n.Dilation, l.pad)
 	}
 }
 
-// conv1d checks a conv1d layer, as conv2d over [C, L] with one integer per
+// conv1d decodes a conv1d layer, as conv2d over [C, L] with one integer per
 // window key: filters and kernel are required; stride (default 1), padding
 // (default valid; same only with stride 1, as PyTorch requires), dilation
 // (default 1), groups (default 1), bias (default true) and activation
 // (default linear) are optional. The window keys go to index 0 of the
 // node's pairs, index 1 is 1.
-func (c *checker) conv1d(f *fields, l *layer, in Shape) {
+func (c *checker) conv1d(f *fields, l *layer) {
 	n := l.node
 	c.require(f, "filters", "kernel")
 	filters, filtersOK := c.intField(f, "filters", aPositiveInt, 1, MaxDim, 0)
@@ -83,25 +99,37 @@ func (c *checker) conv1d(f *fields, l *layer, in Shape) {
 	n.Kernel, n.Stride, n.Dilation = [2]int{kernel, 1}, [2]int{stride, 1}, [2]int{dilation, 1}
 	n.Bias = c.boolField(f, "bias", true)
 	n.Act, l.actOK = c.layerAct(f)
+	l.pad = pad
+	l.mark("filters", filtersOK)
+	l.mark("kernel", kernelOK)
+	l.mark("stride", strideOK)
+	l.mark("dilation", dilationOK)
+	l.mark("groups", groupsOK)
+	l.mark("padding", padOK)
+}
 
-	if !c.signalInput(f, in) || !filtersOK || !kernelOK || !groupsOK {
+// conv1dShape checks a conv1d layer's signal input [C, L] and gives
+// [Filters, Lo].
+func (c *checker) conv1dShape(l *layer, in Shape) {
+	n := l.node
+	if !c.signalInput(l, in) || !l.valid("filters", "kernel", "groups") {
 		return
 	}
-	c.convWeight(f, l, in[0], kernel)
-	if strideOK && dilationOK && padOK {
-		n.Pad, n.Out = c.slide(f, "kernel", in, filters, n.Kernel, n.Stride, n.Dilation, pad)
+	c.convWeight(l, in[0], n.Kernel[0])
+	if l.valid("stride", "dilation", "padding") {
+		n.Pad, n.Out = c.slide(l, "kernel", in, n.Filters, n.Kernel, n.Stride, n.Dilation, l.pad)
 	}
 }
 
 // convWeight checks that the node's groups divide both its input channels
 // and its filters, and counts its weight [filters, channels/groups,
 // kernel...] and bias, reporting a weight of more than MaxParams.
-func (c *checker) convWeight(f *fields, l *layer, channels int, kernel ...int) {
+func (c *checker) convWeight(l *layer, channels int, kernel ...int) {
 	n := l.node
 	if channels%n.Groups != 0 || n.Filters%n.Groups != 0 {
 		// The shapes are still well defined: go on to check the layers after.
-		c.errorf(f.vals["groups"], "%s: groups %d must divide both the input channels %d and filters %d",
-			f.subj, n.Groups, channels, n.Filters)
+		c.errorAt(c.keyPos(l, "groups"), "%s: groups %d must divide both the input channels %d and filters %d",
+			l.subj(), n.Groups, channels, n.Filters)
 	}
 	// filters·C·kh·kw can reach 2⁹⁶: count in big integers.
 	dims := []int64{int64(n.Filters), int64(channels / n.Groups)}
@@ -113,8 +141,8 @@ func (c *checker) convWeight(f *fields, l *layer, channels int, kernel ...int) {
 		for i, d := range dims {
 			parts[i] = fmt.Sprint(d)
 		}
-		c.errorf(f.vals["filters"], "%s: weight has %s parameters (%s), more than the limit of %d",
-			f.subj, weights, strings.Join(parts, " x "), MaxParams)
+		c.errorAt(c.keyPos(l, "filters"), "%s: weight has %s parameters (%s), more than the limit of %d",
+			l.subj(), weights, strings.Join(parts, " x "), MaxParams)
 		l.tensors = true
 	} else {
 		l.params = int(weights.Int64())
@@ -124,10 +152,10 @@ func (c *checker) convWeight(f *fields, l *layer, channels int, kernel ...int) {
 	}
 }
 
-// pool2d checks a maxpool2d or avgpool2d layer: size is required; stride
+// pool2d decodes a maxpool2d or avgpool2d layer: size is required; stride
 // (default size), padding (default 0, at most half the window, as PyTorch
 // requires) and, for avgpool2d, count_include_pad (default true) are optional.
-func (c *checker) pool2d(f *fields, l *layer, in Shape) {
+func (c *checker) pool2d(f *fields, l *layer) {
 	n := l.node
 	c.require(f, "size")
 	size, sizeOK := c.pairField(f, "size", aPositiveInt, 1, [2]int{}, positivePairs)
@@ -135,68 +163,73 @@ func (c *checker) pool2d(f *fields, l *layer, in Shape) {
 	stride, strideOK := c.pairField(f, "stride", aPositiveInt, 1, size, positivePairs)
 	pad, padOK := c.pairField(f, "padding", aNonNegInt, 0, [2]int{}, poolPaddings)
 	n.Kernel, n.Stride, n.Dilation = size, stride, [2]int{1, 1}
+	l.pad = convPadding{hw: pad}
 	if n.Kind == KindAvgPool2D {
 		n.CountIncludePad = c.boolField(f, "count_include_pad", true)
 	}
-
-	if !c.imageInput(f, in) || !sizeOK || !strideOK || !padOK {
-		return
-	}
-	if pad[0] > size[0]/2 || pad[1] > size[1]/2 {
-		// The shapes are still well defined: go on to check the layers after.
-		c.errorf(f.vals["padding"], "%s: padding [%d, %d] is more than half of size %dx%d; use at most [%d, %d]",
-			f.subj, pad[0], pad[1], size[0], size[1], size[0]/2, size[1]/2)
-	}
-	n.Pad, n.Out = c.slide(f, "size", in, in[0], size, stride, n.Dilation, convPadding{hw: pad})
+	l.mark("size", sizeOK)
+	l.mark("stride", strideOK)
+	l.mark("padding", padOK)
 }
 
-// pool1d checks a maxpool1d or avgpool1d layer, as pool2d over [C, L] with
+// pool2dShape checks a 2-D pooling layer's image input and gives
+// [C, Ho, Wo].
+func (c *checker) pool2dShape(l *layer, in Shape) {
+	n := l.node
+	if !c.imageInput(l, in) || !l.valid("size", "stride", "padding") {
+		return
+	}
+	size, pad := n.Kernel, l.pad.hw
+	if pad[0] > size[0]/2 || pad[1] > size[1]/2 {
+		// The shapes are still well defined: go on to check the layers after.
+		c.errorAt(c.keyPos(l, "padding"), "%s: padding [%d, %d] is more than half of size %dx%d; use at most [%d, %d]",
+			l.subj(), pad[0], pad[1], size[0], size[1], size[0]/2, size[1]/2)
+	}
+	n.Pad, n.Out = c.slide(l, "size", in, in[0], size, n.Stride, n.Dilation, l.pad)
+}
+
+// pool1d decodes a maxpool1d or avgpool1d layer, as pool2d over [C, L] with
 // integers: size is required; stride (default size), padding (default 0, at
 // most half the window) and, for avgpool1d, count_include_pad (default
 // true) are optional.
-func (c *checker) pool1d(f *fields, l *layer, in Shape) {
+func (c *checker) pool1d(f *fields, l *layer) {
 	n := l.node
 	c.require(f, "size")
 	size, sizeOK := c.intField(f, "size", aPositiveInt, 1, MaxDim, 0)
 	stride, strideOK := c.optIntField(f, "stride", aPositiveInt, 1, size)
 	pad, padOK := c.optIntField(f, "padding", aNonNegInt, 0, 0)
 	n.Kernel, n.Stride, n.Dilation = [2]int{size, 1}, [2]int{stride, 1}, [2]int{1, 1}
+	l.pad = convPadding{hw: [2]int{pad, 0}}
 	if n.Kind == KindAvgPool1D {
 		n.CountIncludePad = c.boolField(f, "count_include_pad", true)
 	}
+	l.mark("size", sizeOK)
+	l.mark("stride", strideOK)
+	l.mark("padding", padOK)
+}
 
-	if !c.signalInput(f, in) || !sizeOK || !strideOK || !padOK {
+// pool1dShape checks a 1-D pooling layer's signal input and gives [C, Lo].
+func (c *checker) pool1dShape(l *layer, in Shape) {
+	n := l.node
+	if !c.signalInput(l, in) || !l.valid("size", "stride", "padding") {
 		return
 	}
+	size, pad := n.Kernel[0], l.pad.hw[0]
 	if pad > size/2 {
-		c.errorf(f.vals["padding"], "%s: padding %d is more than half of size %d; use at most %d",
-			f.subj, pad, size, size/2)
+		c.errorAt(c.keyPos(l, "padding"), "%s: padding %d is more than half of size %d; use at most %d",
+			l.subj(), pad, size, size/2)
 	}
-	n.Pad, n.Out = c.slide(f, "size", in, in[0], n.Kernel, n.Stride, n.Dilation, convPadding{hw: [2]int{pad, 0}})
-}
-
-// globalAvgPool2d checks a global_avgpool2d layer: [C, H, W] → [C].
-func (c *checker) globalAvgPool2d(f *fields, l *layer, in Shape) {
-	if c.imageInput(f, in) {
-		l.node.Out = Shape{in[0]}
-	}
-}
-
-// globalAvgPool1d checks a global_avgpool1d layer: [C, L] → [C].
-func (c *checker) globalAvgPool1d(f *fields, l *layer, in Shape) {
-	if c.signalInput(f, in) {
-		l.node.Out = Shape{in[0]}
-	}
+	n.Pad, n.Out = c.slide(l, "size", in, in[0], n.Kernel, n.Stride, n.Dilation, l.pad)
 }
 
 // imageInput reports whether in is an image [C, H, W], and reports an error
 // when it is known and is not one.
-func (c *checker) imageInput(f *fields, in Shape) bool {
+func (c *checker) imageInput(l *layer, in Shape) bool {
 	if in == nil {
 		return false
 	}
 	if len(in) != 3 {
-		c.errorf(f.node, "%s: expects an image input [C, H, W], got %v", f.subj, []int(in))
+		c.errorAt(l.node.Pos, "%s: expects an image input [C, H, W], got %v", l.subj(), []int(in))
 		return false
 	}
 	return true
@@ -204,12 +237,12 @@ func (c *checker) imageInput(f *fields, in Shape) bool {
 
 // signalInput reports whether in is a signal [C, L], and reports an error
 // when it is known and is not one.
-func (c *checker) signalInput(f *fields, in Shape) bool {
+func (c *checker) signalInput(l *layer, in Shape) bool {
 	if in == nil {
 		return false
 	}
 	if len(in) != 2 {
-		c.errorf(f.node, "%s: expects an input [C, L] (channels, length), got %v", f.subj, []int(in))
+		c.errorAt(l.node.Pos, "%s: expects an input [C, L] (channels, length), got %v", l.subj(), []int(in))
 		return false
 	}
 	return true
@@ -222,7 +255,8 @@ func (c *checker) signalInput(f *fields, in Shape) bool {
 // right, 0, 0] and [channels, Lo]. It reports a window larger than its padded
 // input (at the value of key, kernel or size) and a padded input or output
 // with more than MaxDim elements, and then returns a nil shape.
-func (c *checker) slide(f *fields, key string, in Shape, channels int, k, s, d [2]int, pad convPadding) ([4]int, Shape) {
+func (c *checker) slide(l *layer, key string, in Shape, channels int, k, s, d [2]int, pad convPadding) ([4]int, Shape) {
+	subj := l.subj()
 	axes := len(in) - 1
 	// Every value fits in an int64: sizes are at most MaxDim = 2²⁴, so a
 	// dilated window is at most 2⁴⁸.
@@ -232,6 +266,9 @@ func (c *checker) slide(f *fields, key string, in Shape, channels int, k, s, d [
 		h, ka, sa, da := int64(in[1+a]), int64(k[a]), int64(s[a]), int64(d[a])
 		eff[a] = da*(ka-1) + 1
 		before, after := int64(pad.hw[a]), int64(pad.hw[a])
+		if pad.sides != nil {
+			before, after = int64(pad.sides[2*a]), int64(pad.sides[2*a+1])
+		}
 		if pad.same {
 			// TensorFlow's rule: out = ⌈h/s⌉, the odd extra goes after.
 			out := (h + sa - 1) / sa
@@ -250,18 +287,14 @@ func (c *checker) slide(f *fields, key string, in Shape, channels int, k, s, d [
 		if d != [2]int{1, 1} {
 			dilated = fmt.Sprintf(" (dilated %s)", window(axes, eff))
 		}
-		c.errorf(f.vals[key], "%s: %s %s%s is larger than its %s %s", f.subj, key,
+		c.errorAt(c.keyPos(l, key), "%s: %s %s%s is larger than its %s %s", subj, key,
 			window(axes, [2]int64{int64(k[0]), int64(k[1])}), dilated, what, window(axes, padded))
 		return [4]int{}, nil
 	}
 	dims := append([]int64{int64(in[0])}, padded[:axes]...)
 	if size := elements(dims...); size.Cmp(big.NewInt(MaxDim)) > 0 {
-		at := f.vals["padding"]
-		if at == nil {
-			at = f.node
-		}
-		c.errorf(at, "%s: the padded input %v has %s elements, more than the limit of %d",
-			f.subj, dims, size, MaxDim)
+		c.errorAt(c.keyPos(l, "padding"), "%s: the padded input %v has %s elements, more than the limit of %d",
+			subj, dims, size, MaxDim)
 		return [4]int{}, nil
 	}
 	// From here on every value is at most MaxDim.
@@ -274,7 +307,7 @@ func (c *checker) slide(f *fields, key string, in Shape, channels int, k, s, d [
 		dims = append(dims, int64(o))
 	}
 	if size := elements(dims...); size.Cmp(big.NewInt(MaxDim)) > 0 {
-		c.errorf(f.node, "%s: output %v has %s elements, more than the limit of %d", f.subj, []int(out), size, MaxDim)
+		c.errorAt(l.node.Pos, "%s: output %v has %s elements, more than the limit of %d", subj, []int(out), size, MaxDim)
 		return [4]int{}, nil
 	}
 	return [4]int{int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3])}, out

@@ -20,6 +20,10 @@ func (p Pos) String() string {
 type Error struct {
 	Pos Pos
 	Msg string
+	// order breaks ties between errors at one position: the step of the
+	// check that found them (see checker.order), so that decoding and
+	// checking in separate passes keep the order of a single pass.
+	order int
 }
 
 // Error formats the error as "file:line:col: message" ("file: message" when
@@ -57,7 +61,8 @@ func (l ErrorList) Unwrap() []error {
 }
 
 // Sort sorts the list by file, line and column; errors at the same position
-// keep their order.
+// keep the order in which the checks run (decoding a layer, then resolving
+// its inputs, then inferring its shape, layer by layer).
 func (l ErrorList) Sort() {
 	sort.SliceStable(l, func(i, j int) bool {
 		a, b := l[i].Pos, l[j].Pos
@@ -67,6 +72,9 @@ func (l ErrorList) Sort() {
 		if a.Line != b.Line {
 			return a.Line < b.Line
 		}
-		return a.Col < b.Col
+		if a.Col != b.Col {
+			return a.Col < b.Col
+		}
+		return l[i].order < l[j].order
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -12,7 +13,8 @@ import (
 // FuzzParse checks that Parse never panics, that every failure is a sorted,
 // non-empty ErrorList with positions, and that every model it accepts is
 // sound: positive shapes that chain, unique names and Go names, parameter
-// tensors and counts within the limits.
+// tensors and counts within the limits; and that Check infers the same
+// model from the decoded values.
 func FuzzParse(f *testing.F) {
 	for _, pattern := range []string{"../testdata/*.yaml", "../testdata/invalid/*.yaml"} {
 		paths, err := filepath.Glob(pattern)
@@ -66,6 +68,15 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		checkModel(t, m)
+		// Check, the checks without the YAML, infers the same model from
+		// the decoded values.
+		u := undecided(m)
+		if err := u.Check(); err != nil {
+			t.Fatalf("Check rejects what Parse accepts: %v", err)
+		}
+		if !reflect.DeepEqual(m, u) {
+			t.Fatalf("Check infers another model than Parse:\n%+v\n%+v", m, u)
+		}
 	})
 }
 

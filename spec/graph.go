@@ -86,13 +86,47 @@ type ref struct {
 	node  *yaml.Node // the inputs: item, nil for the default input
 }
 
-// inputs resolves the inputs of entry l (inputs: or the default) and records
-// them in l.ins and l.node.Inputs. It returns the references, or nil when
-// one is invalid (reported) or unknown.
-func (c *checker) inputs(f *fields, l *layer, g *graph) []ref {
-	i := l.node.Index
+// decodeInputs reads the inputs: list of entry l into l.items: the names as
+// written, without resolving them (inputs does that). A value that is not a
+// list of names is reported, and l.itemsOK is then false.
+func (c *checker) decodeInputs(l *layer, g *graph) {
+	f, i := l.f, l.node.Index
 	v := f.vals["inputs"]
 	if v == nil {
+		return
+	}
+	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+		c.errorf(v, "%s: inputs: expected a list of layer names such as [%s, input], got %s",
+			f.subj, exampleRef(g, i), describeList(v))
+		l.itemsOK = false
+		return
+	}
+	l.items = make([]inputItem, 0, len(v.Content))
+	for k, item := range v.Content {
+		name, isName := nameText(item)
+		if !isName {
+			c.errorf(item, "%s: inputs[%d]: expected a layer name, got %s", f.subj, k, describe(item))
+			l.itemsOK = false
+			continue
+		}
+		l.items = append(l.items, inputItem{name: name, node: item})
+	}
+}
+
+// itemPos returns the position of an inputs: item, or of its layer.
+func (c *checker) itemPos(l *layer, item *yaml.Node) Pos {
+	if item == nil {
+		return l.node.Pos
+	}
+	return c.pos(item)
+}
+
+// inputs resolves the inputs of entry l (its decoded inputs: list or the
+// default) and records them in l.ins and l.node.Inputs. It returns the
+// references, or nil when one is invalid (reported) or unknown.
+func (c *checker) inputs(l *layer, g *graph) []ref {
+	i := l.node.Index
+	if l.items == nil && l.itemsOK {
 		r := ref{name: inputName, index: -1}
 		if i > 0 {
 			r = ref{name: g.names[i-1], index: i - 1}
@@ -103,23 +137,13 @@ func (c *checker) inputs(f *fields, l *layer, g *graph) []ref {
 		}
 		return c.setInputs(l, g, []ref{r})
 	}
-	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
-		c.errorf(v, "%s: inputs: expected a list of layer names such as [%s, input], got %s",
-			f.subj, exampleRef(g, i), describeList(v))
-		g.complete = false
-		return nil
-	}
-	refs := make([]ref, 0, len(v.Content))
-	ok := true
-	for k, item := range v.Content {
-		name, isName := nameText(item)
-		if !isName {
-			c.errorf(item, "%s: inputs[%d]: expected a layer name, got %s", f.subj, k, describe(item))
-			ok = false
-			continue
-		}
+	subj := l.subj()
+	refs := make([]ref, 0, len(l.items))
+	ok := l.itemsOK
+	for _, it := range l.items {
+		name, at := it.name, c.itemPos(l, it.node)
 		if slices.ContainsFunc(refs, func(r ref) bool { return r.name == name }) {
-			c.errorf(item, "%s: inputs: %s is listed twice; list each input once", f.subj, quote(name))
+			c.errorAt(at, "%s: inputs: %s is listed twice; list each input once", subj, quote(name))
 			ok = false
 			continue
 		}
@@ -130,8 +154,8 @@ func (c *checker) inputs(f *fields, l *layer, g *graph) []ref {
 		case !found:
 			if k, isDefault := defaultIndex(name, len(g.names)); isDefault && g.named[k] {
 				if k < i {
-					c.errorf(item, "%s: inputs: layer %d is named %s; refer to it as %s, not %s",
-						f.subj, k, quote(g.names[k]), quote(g.names[k]), quote(name))
+					c.errorAt(at, "%s: inputs: layer %d is named %s; refer to it as %s, not %s",
+						subj, k, quote(g.names[k]), quote(g.names[k]), quote(name))
 					ok = false
 					continue
 				}
@@ -141,22 +165,22 @@ func (c *checker) inputs(f *fields, l *layer, g *graph) []ref {
 		switch {
 		case name == inputName:
 		case !found:
-			c.errorf(item, "%s: inputs: unknown layer %s; expected input or the name of an earlier layer%s",
-				f.subj, quote(name), suggest(name, earlier(g, i)))
+			c.errorAt(at, "%s: inputs: unknown layer %s; expected input or the name of an earlier layer%s",
+				subj, quote(name), suggest(name, earlier(g, i)))
 			ok = false
 			continue
 		case j == i:
-			c.errorf(item, "%s: inputs: %s is this layer itself; a layer may only read earlier layers or input",
-				f.subj, quote(name))
+			c.errorAt(at, "%s: inputs: %s is this layer itself; a layer may only read earlier layers or input",
+				subj, quote(name))
 			ok = false
 			continue
 		case j > i:
-			c.errorf(item, "%s: inputs: %s is layer %d, which comes later; a layer may only read earlier layers or input",
-				f.subj, quote(name), j)
+			c.errorAt(at, "%s: inputs: %s is layer %d, which comes later; a layer may only read earlier layers or input",
+				subj, quote(name), j)
 			ok = false
 			continue
 		}
-		refs = append(refs, ref{name: name, index: j, node: item})
+		refs = append(refs, ref{name: name, index: j, node: it.node})
 	}
 	if !ok {
 		g.complete = false
@@ -173,11 +197,7 @@ func (c *checker) setInputs(l *layer, g *graph, refs []ref) []ref {
 	for k, r := range refs {
 		l.ins[k], l.node.Inputs[k] = r.index, r.name
 		if r.index < 0 && g.tokens && l.node.Kind != KindEmbedding {
-			at := l.node.Pos
-			if r.node != nil {
-				at = c.pos(r.node)
-			}
-			c.errorAt(at, "%s: reads the token ids of the input; only an embedding can", subject(l.node))
+			c.errorAt(c.itemPos(l, r.node), "%s: reads the token ids of the input; only an embedding can", subject(l.node))
 		}
 	}
 	return refs
@@ -227,20 +247,17 @@ func isMerge(k Kind) bool {
 // inputCount reports an entry with the wrong number of inputs: two or more
 // for add, multiply and concat, one for the others. It returns false when
 // the count is wrong.
-func (c *checker) inputCount(f *fields, l *layer, refs []ref) bool {
+func (c *checker) inputCount(l *layer, refs []ref) bool {
 	n := l.node
-	at := f.vals["inputs"]
-	if at == nil {
-		at = f.node
-	}
+	at := c.keyPos(l, "inputs")
 	switch {
 	case isMerge(n.Kind) && len(refs) < 2:
-		c.errorf(at, "%s: needs at least 2 inputs, got %d; list them in inputs: such as [%s, input]",
-			f.subj, len(refs), refs[0].name)
+		c.errorAt(at, "%s: needs at least 2 inputs, got %d; list them in inputs: such as [%s, input]",
+			l.subj(), len(refs), refs[0].name)
 		return false
 	case !isMerge(n.Kind) && len(refs) != 1:
-		c.errorf(at, "%s: takes 1 input, got %d; combine them first with an add, multiply or concat layer",
-			f.subj, len(refs))
+		c.errorAt(at, "%s: takes 1 input, got %d; combine them first with an add, multiply or concat layer",
+			l.subj(), len(refs))
 		return false
 	}
 	return true

@@ -89,10 +89,15 @@ var (
 	activationNames = sortedKeys(activations)
 )
 
-// layer is a checked layer with what the later checks need to know about it.
+// layer is one entry of layers with what the checks need to know about it:
+// its Node and, for an entry read from YAML, its mapping and what decoding
+// found invalid. A layer made from a Node built in Go (Check) has no mapping,
+// and its errors are at the Node's Pos.
 type layer struct {
 	node     *Node
-	nameNode *yaml.Node // the name: value; nil when the name is the default
+	f        *fields    // the entry's keys; nil for a Node built in Go
+	nameNode *yaml.Node // the name: value; nil when the name is the default or the layer has no mapping
+	named    bool       // the name is not the default, "layers.{Index}"
 	nameOK   bool       // node.Name and node.GoName are valid
 	actOK    bool       // the layer's final function (endAct) is known
 	tensors  bool       // a parameter tensor was too large (reported)
@@ -102,42 +107,105 @@ type layer struct {
 	// pooling layer, possibly through elementwise layers) rather than a
 	// sequence [T, F]; concat joins signals on C and sequences on F.
 	signal bool
+
+	// Decoded and not yet checked: the inputs: list as written (nil for the
+	// default input), false in itemsOK when it is not a list of names; the
+	// keys whose values are invalid or missing (reported); a convolution's
+	// padding as written.
+	items   []inputItem
+	itemsOK bool
+	bad     map[string]bool
+	pad     convPadding
 }
 
-// layers checks the layer list and infers shapes from the input shape in (nil
-// when unknown), following the graph (see graph.go). A nil entry is a layer
-// whose type is unknown; a nil Out is a shape that cannot be inferred because
-// of an error reported earlier.
-func (c *checker) layers(v *yaml.Node, in Shape) []*layer {
+// inputItem is one name of an inputs: list, with its YAML node (nil for a
+// Node built in Go).
+type inputItem struct {
+	name string
+	node *yaml.Node
+}
+
+// subj returns the subject of the layer's messages: "layer 3 (dense)".
+func (l *layer) subj() string {
+	if l.f != nil {
+		return l.f.subj
+	}
+	return subject(l.node)
+}
+
+// valid reports whether none of keys holds an invalid value.
+func (l *layer) valid(keys ...string) bool {
+	for _, k := range keys {
+		if l.bad[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// mark records that key's value is invalid (or missing) when ok is false.
+func (l *layer) mark(key string, ok bool) {
+	if !ok {
+		l.bad[key] = true
+	}
+}
+
+// keyPos returns the position of the value of key in the layer's mapping,
+// or the layer's position when it has none.
+func (c *checker) keyPos(l *layer, key string) Pos {
+	if l.f != nil {
+		if v := l.f.vals[key]; v != nil {
+			return c.pos(v)
+		}
+	}
+	return l.node.Pos
+}
+
+// decodeLayers decodes the layer list into layers (a nil entry for a layer
+// whose type is missing or unknown) without looking at shapes or at what
+// the inputs: keys name; checkLayers does that.
+func (c *checker) decodeLayers(v *yaml.Node) ([]*layer, *graph) {
 	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
 		c.errorf(v, "layers: expected a non-empty list of layers such as [{type: dense, units: 10}], got %s", describe(v))
-		return nil
+		return nil, nil
 	}
 	g := newGraph(v.Content)
 	ls := make([]*layer, len(v.Content))
-	total, tooLarge := 0, false
 	for i, item := range v.Content {
-		l := c.layer(i, item, g, ls, in)
-		ls[i] = l
-		if l == nil {
+		ls[i] = c.decodeLayer(i, item, g)
+		if ls[i] == nil {
 			g.complete = false
+		}
+	}
+	return ls, g
+}
+
+// checkLayers checks the decoded layers ls as a graph g and infers their
+// shapes from the input shape in (nil when unknown). A nil Out is a shape
+// that cannot be inferred because of an error reported earlier. at is
+// where a model with too many parameters is reported.
+func (c *checker) checkLayers(ls []*layer, g *graph, in Shape, at Pos) {
+	total, tooLarge := 0, false
+	for _, l := range ls {
+		if l == nil {
 			continue
 		}
+		c.checkLayer(l, g, ls, in)
 		tooLarge = tooLarge || l.tensors
 		total += l.params // each at most 2·MaxParams+2·MaxDim
 	}
+	c.at(len(ls), stageKeys)
 	if total > MaxParams && !tooLarge {
-		c.errorf(v, "layers: the model has %d parameters, more than the limit of %d", total, MaxParams)
+		c.errorAt(at, "layers: the model has %d parameters, more than the limit of %d", total, MaxParams)
 	}
 	c.checkNames(ls)
 	c.checkUnused(ls, g)
-	return ls
 }
 
-// layer checks layer i, given the graph g, the layers before it in ls and
-// the model input's shape modelIn (nil when unknown). It returns nil when
-// the layer's type is missing or unknown.
-func (c *checker) layer(i int, item *yaml.Node, g *graph, ls []*layer, modelIn Shape) *layer {
+// decodeLayer decodes entry i of layers, given the names of all entries in
+// g. It returns nil when the layer's type is missing or unknown.
+func (c *checker) decodeLayer(i int, item *yaml.Node, g *graph) *layer {
+	c.at(i, stageKeys)
 	if item.Kind != yaml.MappingNode {
 		c.errorf(item, "layer %d: expected a mapping such as {type: dense, units: 10}, got %s", i, describe(item))
 		return nil
@@ -170,16 +238,67 @@ func (c *checker) layer(i int, item *yaml.Node, g *graph, ls []*layer, modelIn S
 	if kind == KindActivation {
 		n.Act.Fn = activations[typ] // for subject(n) until act sets it
 	}
-	l := &layer{node: n, nameOK: true}
+	l := &layer{node: n, f: f, nameOK: true, itemsOK: true, bad: map[string]bool{}}
 	if v := f.vals["name"]; v != nil {
-		l.nameNode = v
+		l.nameNode, l.named = v, true
 		n.Name, l.nameOK = c.layerName(f)
 	}
 	n.GoName = GoName(n.Name)
+	c.at(i, stageInputs)
+	c.decodeInputs(l, g)
 
+	c.at(i, stageKind)
+	switch kind {
+	case KindDense:
+		c.dense(f, l)
+	case KindActivation:
+		n.Act, l.actOK = c.act(f, activations[typ])
+	case KindDropout:
+		if c.require(f, "rate") {
+			n.Rate, _ = c.numField(f, "rate", aNumberInUnitR, unitRight, 0)
+		}
+	case KindConv2D:
+		c.conv2d(f, l)
+	case KindMaxPool2D, KindAvgPool2D:
+		c.pool2d(f, l)
+	case KindRNN, KindLSTM, KindGRU:
+		c.recurrent(f, l)
+	case KindEmbedding:
+		c.embedding(f, l)
+	case KindConcat:
+		if f.vals["axis"] != nil {
+			var ok bool
+			n.Axis, ok = c.intField(f, "axis", "an integer", -MaxDim, MaxDim, 0)
+			l.mark("axis", ok)
+		}
+		l.actOK = true
+	case KindAdd, KindMultiply, KindFlatten, KindGlobalAvgPool2D, KindGlobalAvgPool1D, KindPositionalEmbedding:
+		l.actOK = kind != KindFlatten && kind != KindGlobalAvgPool2D && kind != KindGlobalAvgPool1D
+	case KindBatchNorm:
+		c.norm(f, l)
+		n.Momentum, _ = c.numField(f, "momentum", aNumberInUnitC, unitClosed, 0.1)
+	case KindLayerNorm:
+		c.norm(f, l)
+	case KindConv1D:
+		c.conv1d(f, l)
+	case KindMaxPool1D, KindAvgPool1D:
+		c.pool1d(f, l)
+	case KindAttention:
+		c.attention(f, l)
+	}
+	return l
+}
+
+// checkLayer resolves the inputs of layer l, given the graph g, the layers
+// in ls and the model input's shape modelIn (nil when unknown), and infers
+// its output shape.
+func (c *checker) checkLayer(l *layer, g *graph, ls []*layer, modelIn Shape) {
+	n := l.node
+	i, kind := n.Index, n.Kind
+	c.at(i, stageInputs)
 	// The shapes of the inputs; in is the single input's, nil when unknown
 	// or when the layer has the wrong number of inputs.
-	refs := c.inputs(f, l, g)
+	refs := c.inputs(l, g)
 	var ins []Shape
 	signal := true // every input is a [C, L] signal
 	for _, r := range refs {
@@ -194,7 +313,8 @@ func (c *checker) layer(i int, item *yaml.Node, g *graph, ls []*layer, modelIn S
 		}
 		ins = append(ins, slices.Clone(s))
 	}
-	countOK := refs != nil && c.inputCount(f, l, refs)
+	c.at(i, stageCount)
+	countOK := refs != nil && c.inputCount(l, refs)
 	var in Shape
 	if countOK && !isMerge(kind) {
 		in = ins[0]
@@ -203,51 +323,48 @@ func (c *checker) layer(i int, item *yaml.Node, g *graph, ls []*layer, modelIn S
 		n.In, n.Ins = slices.Clone(ins[0]), ins
 	}
 
+	c.at(i, stageShape)
 	switch kind {
 	case KindDense:
-		c.dense(f, l, in)
-	case KindActivation:
-		n.Act, l.actOK = c.act(f, activations[typ])
-		n.Out = slices.Clone(in)
-	case KindDropout:
-		if c.require(f, "rate") {
-			n.Rate, _ = c.numField(f, "rate", aNumberInUnitR, unitRight, 0)
-		}
+		c.denseShape(l, in)
+	case KindActivation, KindDropout:
 		n.Out = slices.Clone(in)
 	case KindFlatten:
 		if in != nil {
 			n.Out = Shape{in.Size()}
 		}
 	case KindConv2D:
-		c.conv2d(f, l, in)
+		c.conv2dShape(l, in)
 	case KindMaxPool2D, KindAvgPool2D:
-		c.pool2d(f, l, in)
+		c.pool2dShape(l, in)
 	case KindGlobalAvgPool2D:
-		c.globalAvgPool2d(f, l, in)
+		if c.imageInput(l, in) {
+			n.Out = Shape{in[0]}
+		}
 	case KindRNN, KindLSTM, KindGRU:
-		c.recurrent(f, l, in)
+		c.recurrentShape(l, in)
 	case KindEmbedding:
-		c.embedding(f, l, in)
+		c.embeddingShape(l, in)
 	case KindAdd, KindMultiply, KindConcat:
 		if countOK {
-			c.merge(f, l, refs, ins, signal)
-		} else {
-			c.merge(f, l, nil, []Shape{nil}, false) // check the keys only
+			c.merge(l, refs, ins, signal)
 		}
 	case KindBatchNorm:
-		c.batchNorm(f, l, in)
+		c.batchNorm(l, in)
 	case KindLayerNorm:
-		c.layerNorm(f, l, in)
+		c.layerNorm(l, in)
 	case KindConv1D:
-		c.conv1d(f, l, in)
+		c.conv1dShape(l, in)
 	case KindMaxPool1D, KindAvgPool1D:
-		c.pool1d(f, l, in)
+		c.pool1dShape(l, in)
 	case KindGlobalAvgPool1D:
-		c.globalAvgPool1d(f, l, in)
+		if c.signalInput(l, in) {
+			n.Out = Shape{in[0]}
+		}
 	case KindAttention:
-		c.attention(f, l, in, signal && refs != nil)
+		c.attentionShape(l, in, signal && refs != nil)
 	case KindPositionalEmbedding:
-		c.positionalEmbedding(f, l, in, signal && refs != nil)
+		c.positionalEmbedding(l, in, signal && refs != nil)
 	}
 	switch kind {
 	case KindConv1D, KindMaxPool1D, KindAvgPool1D:
@@ -255,25 +372,31 @@ func (c *checker) layer(i int, item *yaml.Node, g *graph, ls []*layer, modelIn S
 	case KindActivation, KindDropout, KindBatchNorm, KindAdd, KindMultiply, KindConcat:
 		l.signal = signal && refs != nil
 	}
-	return l
 }
 
-// dense checks a dense layer: units is required; bias (default true) and
-// activation (default linear) are optional. It maps a vector [F] to [Units],
-// and a sequence [T, F] to [T, Units], the same weight [Units, F] applied at
-// every step.
-func (c *checker) dense(f *fields, l *layer, in Shape) {
+// dense decodes a dense layer: units is required; bias (default true) and
+// activation (default linear) are optional.
+func (c *checker) dense(f *fields, l *layer) {
 	n := l.node
 	c.require(f, "units")
-	units, unitsOK := c.intField(f, "units", aPositiveInt, 1, MaxDim, 0)
-	n.Units = units
+	var ok bool
+	n.Units, ok = c.intField(f, "units", aPositiveInt, 1, MaxDim, 0)
+	l.mark("units", ok)
 	n.Bias = c.boolField(f, "bias", true)
 	n.Act, l.actOK = c.layerAct(f)
+}
+
+// denseShape checks a dense layer's input: it maps a vector [F] to [Units],
+// and a sequence [T, F] to [T, Units], the same weight [Units, F] applied
+// at every step.
+func (c *checker) denseShape(l *layer, in Shape) {
+	n := l.node
+	units := n.Units
 	if in != nil && len(in) > 2 {
-		c.errorf(f.node, "%s: expects a vector input [F] or a sequence [T, F], got %v; add a flatten layer before it",
-			f.subj, []int(in))
+		c.errorAt(n.Pos, "%s: expects a vector input [F] or a sequence [T, F], got %v; add a flatten layer before it",
+			l.subj(), []int(in))
 	}
-	if !unitsOK {
+	if !l.valid("units") {
 		return
 	}
 	n.Out = Shape{units}
@@ -283,8 +406,8 @@ func (c *checker) dense(f *fields, l *layer, in Shape) {
 	features := in[len(in)-1]
 	weights := int64(units) * int64(features) // at most MaxDim*MaxDim: no overflow
 	if weights > MaxParams {
-		c.errorf(f.vals["units"], "%s: weight has %d parameters (%d x %d), more than the limit of %d",
-			f.subj, weights, units, features, MaxParams)
+		c.errorAt(c.keyPos(l, "units"), "%s: weight has %d parameters (%d x %d), more than the limit of %d",
+			l.subj(), weights, units, features, MaxParams)
 		l.tensors = true
 	} else {
 		l.params = int(weights)
@@ -293,7 +416,7 @@ func (c *checker) dense(f *fields, l *layer, in Shape) {
 		}
 	}
 	if len(in) == 2 {
-		n.Out = c.sequenceOutput(f, in[0], units)
+		n.Out = c.sequenceOutput(l, in[0], units)
 	}
 }
 
@@ -383,11 +506,11 @@ func (c *checker) checkNames(ls []*layer) {
 		if prev := byGoName[n.GoName]; prev != nil {
 			// Report at the later layer if it chose its name, else at the earlier one.
 			at, other := l, prev
-			if l.nameNode == nil {
+			if !l.named {
 				at, other = prev, l
 			}
 			whose := "name"
-			if other.nameNode == nil {
+			if !other.named {
 				whose = "default name"
 			}
 			c.errorAt(c.namePos(at), "%s: name %s and layer %d's %s %s both become the Go name %s; rename one",

@@ -14,14 +14,9 @@ import (
 // two) have the shapes ins (nil where unknown). signal is true when every
 // input is a [C, L] signal rather than a sequence [T, F], which decides
 // concat's default axis for inputs of rank 2.
-func (c *checker) merge(f *fields, l *layer, refs []ref, ins []Shape, signal bool) {
+func (c *checker) merge(l *layer, refs []ref, ins []Shape, signal bool) {
 	n := l.node
-	l.actOK = true
-	axis, axisOK := 0, true
-	if n.Kind == KindConcat && f.vals["axis"] != nil {
-		axis, axisOK = c.intField(f, "axis", "an integer", -MaxDim, MaxDim, 0)
-		axisOK = axisOK || f.vals["axis"] == nil
-	}
+	subj := l.subj()
 	if slices.ContainsFunc(ins, func(s Shape) bool { return s == nil }) {
 		return
 	}
@@ -30,18 +25,19 @@ func (c *checker) merge(f *fields, l *layer, refs []ref, ins []Shape, signal boo
 	describe := func(k int) string { return fmt.Sprintf("%s %v", quote(refs[k].name), []int(ins[k])) }
 	ok := true
 	for k := 1; k < len(ins); k++ {
+		at := c.itemPos(l, refs[k].node)
 		switch {
 		case n.Kind != KindConcat && !slices.Equal(ins[k], first):
-			c.errorf(refs[k].node, "%s: inputs %s and %s have different shapes; %s needs identical shapes",
-				f.subj, describe(0), describe(k), n.Kind)
+			c.errorAt(at, "%s: inputs %s and %s have different shapes; %s needs identical shapes",
+				subj, describe(0), describe(k), n.Kind)
 			ok = false
 		case len(ins[k]) != len(first):
-			c.errorf(refs[k].node, "%s: inputs %s and %s have different ranks; concat needs inputs of the same rank",
-				f.subj, describe(0), describe(k))
+			c.errorAt(at, "%s: inputs %s and %s have different ranks; concat needs inputs of the same rank",
+				subj, describe(0), describe(k))
 			ok = false
 		}
 	}
-	if !ok || !axisOK {
+	if !ok || !l.valid("axis") {
 		return
 	}
 	if n.Kind != KindConcat {
@@ -50,14 +46,16 @@ func (c *checker) merge(f *fields, l *layer, refs []ref, ins []Shape, signal boo
 	}
 
 	rank := len(first)
-	if f.vals["axis"] == nil {
+	axis := n.Axis
+	if l.f != nil && l.f.vals["axis"] == nil {
 		// Channels of [C, H, W] and [C, L]; the features of [F] and [T, F].
+		axis = 0
 		if rank == 2 && !signal {
 			axis = 1
 		}
 	} else if axis < -rank || axis >= rank {
-		c.errorf(f.vals["axis"], "%s: axis %d is out of range for inputs of rank %d such as %v; expected %d to %d",
-			f.subj, axis, rank, []int(first), -rank, rank-1)
+		c.errorAt(c.keyPos(l, "axis"), "%s: axis %d is out of range for inputs of rank %d such as %v; expected %d to %d",
+			subj, axis, rank, []int(first), -rank, rank-1)
 		return
 	}
 	if axis < 0 {
@@ -69,8 +67,8 @@ func (c *checker) merge(f *fields, l *layer, refs []ref, ins []Shape, signal boo
 	for k := 1; k < len(ins); k++ {
 		for a := range rank {
 			if a != axis && ins[k][a] != first[a] {
-				c.errorf(refs[k].node, "%s: inputs %s and %s differ off axis %d (axis %d: %d and %d); concat needs equal sizes on every other axis",
-					f.subj, describe(0), describe(k), axis, a, first[a], ins[k][a])
+				c.errorAt(c.itemPos(l, refs[k].node), "%s: inputs %s and %s differ off axis %d (axis %d: %d and %d); concat needs equal sizes on every other axis",
+					subj, describe(0), describe(k), axis, a, first[a], ins[k][a])
 				return
 			}
 		}
@@ -78,7 +76,7 @@ func (c *checker) merge(f *fields, l *layer, refs []ref, ins []Shape, signal boo
 	}
 	out[axis] = int(min(total, MaxDim))
 	if size := elements(total, int64(first.Size()/first[axis])); size.Cmp(big.NewInt(MaxDim)) > 0 {
-		c.errorf(f.node, "%s: output has %s elements, more than the limit of %d", f.subj, size, MaxDim)
+		c.errorAt(n.Pos, "%s: output has %s elements, more than the limit of %d", subj, size, MaxDim)
 		return
 	}
 	out[axis] = int(total)

@@ -9,8 +9,8 @@ import "slices"
 // [T, F], over its F values. Both keep the shape, and with affine scale and
 // shift by a learned weight and bias of the normalised size.
 
-// norm checks the keys the two kinds share: eps (default 1e-5) and affine
-// (default true).
+// norm decodes the keys the two kinds share: eps (default 1e-5) and affine
+// (default true); batchnorm also takes momentum (default 0.1, in [0, 1]).
 func (c *checker) norm(f *fields, l *layer) {
 	n := l.node
 	n.Eps, _ = c.numField(f, "eps", aPositiveNumber, positive, 1e-5)
@@ -18,39 +18,32 @@ func (c *checker) norm(f *fields, l *layer) {
 	l.actOK = true
 }
 
-// batchNorm checks a batchnorm layer: momentum (default 0.1, in [0, 1]), eps
-// and affine are optional. The input is [F], [C, L] or [C, H, W], and its
-// first size is the number of features or channels C; the weight and bias
-// are [C].
-func (c *checker) batchNorm(f *fields, l *layer, in Shape) {
-	n := l.node
-	c.norm(f, l)
-	n.Momentum, _ = c.numField(f, "momentum", aNumberInUnitC, unitClosed, 0.1)
+// batchNorm checks a batchnorm layer's input (its momentum, eps and
+// affine are decoded in decodeLayer): [F], [C, L] or [C, H, W], whose first
+// size is the number of features or channels C; the weight and bias are [C].
+func (c *checker) batchNorm(l *layer, in Shape) {
 	if in == nil {
 		return
 	}
-	if n.Affine {
+	if l.node.Affine {
 		l.params = 2 * in[0]
 	}
-	n.Out = slices.Clone(in)
+	l.node.Out = slices.Clone(in)
 }
 
-// layerNorm checks a layernorm layer: eps and affine are optional. The input
-// is a vector [F] or a sequence [T, F], normalised over F; the weight and
-// bias are [F].
-func (c *checker) layerNorm(f *fields, l *layer, in Shape) {
-	n := l.node
-	c.norm(f, l)
+// layerNorm checks a layernorm layer's input: a vector [F] or a sequence
+// [T, F], normalised over F; the weight and bias are [F].
+func (c *checker) layerNorm(l *layer, in Shape) {
 	if in == nil {
 		return
 	}
 	if len(in) > 2 {
-		c.errorf(f.node, "%s: expects a vector [F] or a sequence [T, F], got %v; layernorm normalises over the last axis (use batchnorm for images)",
-			f.subj, []int(in))
+		c.errorAt(l.node.Pos, "%s: expects a vector [F] or a sequence [T, F], got %v; layernorm normalises over the last axis (use batchnorm for images)",
+			l.subj(), []int(in))
 		return
 	}
-	if n.Affine {
+	if l.node.Affine {
 		l.params = 2 * in[len(in)-1]
 	}
-	n.Out = slices.Clone(in)
+	l.node.Out = slices.Clone(in)
 }

@@ -37,6 +37,7 @@ var topKeys = []string{"name", "dtype", "input", "layers", "loss", "init", "opti
 func Parse(file string, data []byte) (m *Model, err error) {
 	c := &checker{file: file}
 	defer func() {
+		// A bug, not a bad spec: report it as one rather than crash.
 		if r := recover(); r != nil {
 			m, err = nil, ErrorList{{Pos: Pos{File: file, Line: 1, Col: 1},
 				Msg: fmt.Sprintf("internal error: %v (please report this spec as a bug)", r)}}
@@ -202,6 +203,7 @@ func (c *checker) model(root *yaml.Node) *Model {
 	f := c.mapping(root, "", topKeys)
 	c.require(f, "name", "input", "layers", "loss")
 	m := &Model{File: c.file, DType: Float32}
+	c.order = 0
 	if _, ok := f.vals["name"]; ok {
 		m.Name = c.modelName(f)
 	}
@@ -217,17 +219,19 @@ func (c *checker) model(root *yaml.Node) *Model {
 		m.Input = c.input(v)
 	}
 	var ls []*layer
+	var g *graph
 	if v := f.vals["layers"]; v != nil {
-		ls = c.layers(v, m.Input)
+		ls, g = c.decodeLayers(v)
 		for _, l := range ls {
 			if l != nil {
 				m.Nodes = append(m.Nodes, l.node)
 			}
 		}
-		m.Tokens = len(ls) > 0 && ls[0] != nil && ls[0].node.Kind == KindEmbedding
 	}
+	c.at(len(ls), stageInputs) // after every layer, as the loss is checked
+	var lossAt Pos
 	if v := f.vals["loss"]; v != nil {
-		m.Loss = c.loss(v, ls, f.vals["layers"] != nil && ls != nil)
+		m.Loss, lossAt = c.loss(v)
 	}
 	m.Init = Init{Scheme: "pytorch", Seed: 1}
 	if v := f.vals["init"]; v != nil {
@@ -238,6 +242,11 @@ func (c *checker) model(root *yaml.Node) *Model {
 		m.Optimizer = c.optimizer(v)
 	}
 	m.Train = c.train(f.vals["train"])
+
+	// The model is decoded; check it as a whole.
+	if ls != nil {
+		c.check(m, ls, g, c.pos(f.vals["layers"]), lossAt)
+	}
 	return m
 }
 

@@ -15,11 +15,10 @@ var gates = map[Kind]int{KindRNN: 1, KindLSTM: 4, KindGRU: 3}
 // recurrentActs are the nonlinearities an rnn layer accepts.
 var recurrentActs = []string{"relu", "tanh"}
 
-// recurrent checks an rnn, lstm or gru layer: units is required;
+// recurrent decodes an rnn, lstm or gru layer: units is required;
 // return_sequences (default false), bias (default true) and, for rnn,
-// activation (tanh, the default, or relu) are optional. It counts
-// weight_ih, weight_hh and, with bias, bias_ih and bias_hh.
-func (c *checker) recurrent(f *fields, l *layer, in Shape) {
+// activation (tanh, the default, or relu) are optional.
+func (c *checker) recurrent(f *fields, l *layer) {
 	n := l.node
 	g := gates[n.Kind]
 	c.require(f, "units")
@@ -30,27 +29,35 @@ func (c *checker) recurrent(f *fields, l *layer, in Shape) {
 		unitsOK = false
 	}
 	n.Units = units
+	l.mark("units", unitsOK)
 	var seqOK bool // return_sequences is valid: the output shape is known
 	n.ReturnSequences, seqOK = c.boolFieldOK(f, "return_sequences", false)
+	l.mark("return_sequences", seqOK)
 	n.Bias = c.boolField(f, "bias", true)
 	if n.Kind == KindRNN {
 		n.Act, l.actOK = c.rnnAct(f)
 	} else {
 		l.actOK = true
 	}
+}
 
-	if !c.sequenceInput(f, in) || !unitsOK {
+// recurrentShape checks a recurrent layer's sequence input [T, F] and
+// counts weight_ih, weight_hh and, with bias, bias_ih and bias_hh.
+func (c *checker) recurrentShape(l *layer, in Shape) {
+	n := l.node
+	if !c.sequenceInput(l, in) || !l.valid("units") {
 		return
 	}
-	rows := g * units // at most MaxDim
+	units := n.Units
+	rows := gates[n.Kind] * units // at most MaxDim
 	for _, w := range []struct {
 		name string
 		cols int
 	}{{"weight_ih", in[1]}, {"weight_hh", units}} {
 		p := int64(rows) * int64(w.cols) // at most MaxDim·MaxDim: no overflow
 		if p > MaxParams {
-			c.errorf(f.vals["units"], "%s: %s has %d parameters (%d x %d), more than the limit of %d",
-				f.subj, w.name, p, rows, w.cols, MaxParams)
+			c.errorAt(c.keyPos(l, "units"), "%s: %s has %d parameters (%d x %d), more than the limit of %d",
+				l.subj(), w.name, p, rows, w.cols, MaxParams)
 			l.tensors = true
 			continue
 		}
@@ -60,11 +67,11 @@ func (c *checker) recurrent(f *fields, l *layer, in Shape) {
 		l.params += 2 * rows
 	}
 	switch {
-	case !seqOK:
+	case !l.valid("return_sequences"):
 	case !n.ReturnSequences:
 		n.Out = Shape{units}
 	default:
-		n.Out = c.sequenceOutput(f, in[0], units)
+		n.Out = c.sequenceOutput(l, in[0], units)
 	}
 }
 
@@ -87,49 +94,57 @@ func (c *checker) rnnAct(f *fields) (a Act, ok bool) {
 	return Act{}, false
 }
 
-// embedding checks an embedding layer: vocab and dim are required. It must be
-// the first layer and its input a [T] of token ids; the output is [T, Dim].
-func (c *checker) embedding(f *fields, l *layer, in Shape) {
+// embedding decodes an embedding layer: vocab and dim are required.
+func (c *checker) embedding(f *fields, l *layer) {
 	n := l.node
 	c.require(f, "vocab", "dim")
 	vocab, vocabOK := c.intField(f, "vocab", aPositiveInt, 1, MaxDim, 0)
 	dim, dimOK := c.intField(f, "dim", aPositiveInt, 1, MaxDim, 0)
 	n.Vocab, n.Dim = vocab, dim
+	l.mark("vocab", vocabOK)
+	l.mark("dim", dimOK)
 	l.actOK = true
-	if vocabOK && dimOK {
-		weights := int64(vocab) * int64(dim) // at most MaxDim·MaxDim: no overflow
+}
+
+// embeddingShape checks an embedding layer: it must be the first layer and
+// its input a [T] of token ids; the output is [T, Dim].
+func (c *checker) embeddingShape(l *layer, in Shape) {
+	n := l.node
+	subj := l.subj()
+	if l.valid("vocab", "dim") {
+		weights := int64(n.Vocab) * int64(n.Dim) // at most MaxDim·MaxDim: no overflow
 		if weights > MaxParams {
-			c.errorf(f.vals["vocab"], "%s: weight has %d parameters (%d x %d), more than the limit of %d",
-				f.subj, weights, vocab, dim, MaxParams)
+			c.errorAt(c.keyPos(l, "vocab"), "%s: weight has %d parameters (%d x %d), more than the limit of %d",
+				subj, weights, n.Vocab, n.Dim, MaxParams)
 			l.tensors = true
 		} else {
 			l.params = int(weights)
 		}
 	}
 	if n.Index > 0 {
-		c.errorf(f.node, "%s: embedding must be the first layer; it reads the token ids of the input", f.subj)
+		c.errorAt(n.Pos, "%s: embedding must be the first layer; it reads the token ids of the input", subj)
 		return
 	}
 	if in == nil {
 		return
 	}
 	if len(in) != 1 {
-		c.errorf(f.node, "%s: expects an input of token ids [T], got %v", f.subj, []int(in))
+		c.errorAt(n.Pos, "%s: expects an input of token ids [T], got %v", subj, []int(in))
 		return
 	}
-	if dimOK {
-		n.Out = c.sequenceOutput(f, in[0], dim)
+	if l.valid("dim") {
+		n.Out = c.sequenceOutput(l, in[0], n.Dim)
 	}
 }
 
 // sequenceInput reports whether in is a sequence [T, F], and reports an error
 // when it is known and is not one.
-func (c *checker) sequenceInput(f *fields, in Shape) bool {
+func (c *checker) sequenceInput(l *layer, in Shape) bool {
 	if in == nil {
 		return false
 	}
 	if len(in) != 2 {
-		c.errorf(f.node, "%s: expects a sequence input [T, F], got %v", f.subj, []int(in))
+		c.errorAt(l.node.Pos, "%s: expects a sequence input [T, F], got %v", l.subj(), []int(in))
 		return false
 	}
 	return true
@@ -137,10 +152,10 @@ func (c *checker) sequenceInput(f *fields, in Shape) bool {
 
 // sequenceOutput returns the output [steps, features], or nil when it has
 // more than MaxDim elements (reported).
-func (c *checker) sequenceOutput(f *fields, steps, features int) Shape {
+func (c *checker) sequenceOutput(l *layer, steps, features int) Shape {
 	out := Shape{steps, features}
 	if size := int64(steps) * int64(features); size > MaxDim { // both at most MaxDim: no overflow
-		c.errorf(f.node, "%s: output %v has %d elements, more than the limit of %d", f.subj, []int(out), size, MaxDim)
+		c.errorAt(l.node.Pos, "%s: output %v has %d elements, more than the limit of %d", l.subj(), []int(out), size, MaxDim)
 		return nil
 	}
 	return out

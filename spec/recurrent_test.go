@@ -177,7 +177,8 @@ func TestLayerParams(t *testing.T) {
 			var doc yaml.Node
 			require.NoError(t, yaml.Unmarshal([]byte("["+tt.layer+"]"), &doc))
 			c := &checker{file: "m.yaml"}
-			ls := c.layers(doc.Content[0], tt.input)
+			ls, g := c.decodeLayers(doc.Content[0])
+			c.checkLayers(ls, g, tt.input, Pos{})
 			require.Empty(t, c.errs)
 			require.Len(t, ls, 1)
 			assert.Equal(t, tt.want, ls[0].params)

@@ -19,10 +19,9 @@ const (
 
 var lossKinds = []string{LossBCE, LossBCEWithLogs, LossHuber, LossMAE, LossMSE, LossSoftmaxCE}
 
-// loss checks the loss: a name, or a mapping {type: huber, delta: 1.0}, and
-// that it fits the model's output and final activation. layersOK is false
-// when the layers could not be checked, and the fit is not checked either.
-func (c *checker) loss(v *yaml.Node, ls []*layer, layersOK bool) Loss {
+// loss decodes the loss: a name, or a mapping {type: huber, delta: 1.0}. It
+// returns the position of the loss's name too, where lossFits reports.
+func (c *checker) loss(v *yaml.Node) (Loss, Pos) {
 	l := Loss{Pos: c.pos(v)}
 	var f *fields
 	kindNode := v
@@ -31,20 +30,20 @@ func (c *checker) loss(v *yaml.Node, ls []*layer, layersOK bool) Loss {
 	case v.Kind == yaml.MappingNode:
 		f = c.mapping(v, "loss", []string{"type", "delta"})
 		if !c.require(f, "type") {
-			return l
+			return l, l.Pos
 		}
 		if _, ok := c.stringField(f, "type"); !ok {
-			return l
+			return l, l.Pos
 		}
 		kindNode = f.vals["type"]
 	default:
 		c.errorf(v, "loss: expected a loss name such as mse or a mapping such as {type: huber, delta: 1.0}, got %s", describe(v))
-		return l
+		return l, l.Pos
 	}
 	kind := kindNode.Value
 	if !slices.Contains(lossKinds, kind) {
 		c.errorf(kindNode, "loss: unknown loss %s; expected one of %s%s", quote(kind), joinList(lossKinds), suggest(kind, lossKinds))
-		return l
+		return l, l.Pos
 	}
 	l.Kind = kind
 	if kind == LossHuber {
@@ -55,10 +54,7 @@ func (c *checker) loss(v *yaml.Node, ls []*layer, layersOK bool) Loss {
 	} else if f != nil && f.vals["delta"] != nil {
 		c.notUsed(f, "delta", kind, "; only huber takes delta")
 	}
-	if layersOK {
-		c.lossFits(kindNode, kind, ls)
-	}
-	return l
+	return l, c.pos(kindNode)
 }
 
 // lossFits checks that the loss suits the model's output shape and its final
@@ -72,7 +68,7 @@ func (c *checker) loss(v *yaml.Node, ls []*layer, layersOK bool) Loss {
 // binary_cross_entropy takes probabilities, so no dropout may follow the
 // final sigmoid: in training it scales the values it keeps by 1/(1−rate),
 // above 1 for every probability above 1−rate, where the loss is NaN.
-func (c *checker) lossFits(at *yaml.Node, kind string, ls []*layer) {
+func (c *checker) lossFits(at Pos, kind string, ls []*layer) {
 	var out Shape
 	if last := ls[len(ls)-1]; last != nil {
 		out = last.node.Out
@@ -112,7 +108,7 @@ walk:
 	switch kind {
 	case LossSoftmaxCE:
 		if out != nil && (len(out) > 2 || out[len(out)-1] < 2) {
-			c.errorf(at, "loss: %s expects at least 2 class logits, as a vector [C] or a sequence [T, C], but the model output is %v",
+			c.errorAt(at, "loss: %s expects at least 2 class logits, as a vector [C] or a sequence [T, C], but the model output is %v",
 				kind, []int(out))
 		}
 		if known && fn == ActSoftmax {
@@ -120,19 +116,19 @@ walk:
 			if k := ls[final].node.Kind; k == KindDense || k == KindConv2D || k == KindConv1D {
 				fix = "remove its softmax activation"
 			}
-			c.errorf(at, "loss: %s takes logits, but layer %d ends in softmax; %s", kind, final, fix)
+			c.errorAt(at, "loss: %s takes logits, but layer %d ends in softmax; %s", kind, final, fix)
 		}
 	case LossBCE:
 		switch {
 		case known && fn != ActSigmoid:
-			c.errorf(at, "loss: %s expects probabilities, but the model ends in %s; end with sigmoid or use %s", kind, fn, LossBCEWithLogs)
+			c.errorAt(at, "loss: %s expects probabilities, but the model ends in %s; end with sigmoid or use %s", kind, fn, LossBCEWithLogs)
 		case known && dropout >= 0:
-			c.errorf(at, "loss: %s expects probabilities, but layer %d (dropout) after the sigmoid of layer %d scales them by 1/(1-rate) in training, above 1; "+
+			c.errorAt(at, "loss: %s expects probabilities, but layer %d (dropout) after the sigmoid of layer %d scales them by 1/(1-rate) in training, above 1; "+
 				"put the dropout before layer %d, or remove the sigmoid and use %s", kind, dropout, final, final, LossBCEWithLogs)
 		}
 	case LossBCEWithLogs:
 		if known && fn == ActSigmoid {
-			c.errorf(at, "loss: %s takes logits, but layer %d ends in sigmoid; remove the sigmoid or use %s", kind, final, LossBCE)
+			c.errorAt(at, "loss: %s takes logits, but layer %d ends in sigmoid; remove the sigmoid or use %s", kind, final, LossBCE)
 		}
 	}
 }

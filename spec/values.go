@@ -15,7 +15,27 @@ import (
 type checker struct {
 	file string
 	errs ErrorList
+	// order is the step the checks are at, recorded with each error (see
+	// Error.order and the stage constants).
+	order int
 }
+
+// The stages of one layer's checks, in the order of the errors they report
+// at one position: decoding its keys and name, its inputs: list, resolving
+// the inputs, decoding its kind's keys, inferring its shape. Errors of
+// layer i have order 1+i*stages+stage; those of the model's own keys 0, and
+// those found after every layer (names, unused layers, the loss) later.
+const (
+	stageKeys = iota
+	stageInputs
+	stageCount
+	stageKind
+	stageShape
+	stages
+)
+
+// at sets the order of the errors that follow: stage of layer i.
+func (c *checker) at(i, stage int) { c.order = 1 + i*stages + stage }
 
 func (c *checker) pos(n *yaml.Node) Pos {
 	return Pos{File: c.file, Line: n.Line, Col: n.Column}
@@ -33,7 +53,7 @@ func (c *checker) errorAt(p Pos, format string, args ...any) {
 	if p.Col < 1 {
 		p.Col = 1
 	}
-	c.errs = append(c.errs, &Error{Pos: p, Msg: fmt.Sprintf(format, args...)})
+	c.errs = append(c.errs, &Error{Pos: p, Msg: fmt.Sprintf(format, args...), order: c.order})
 }
 
 // prefix returns "subj: ", or "" at the top level.
