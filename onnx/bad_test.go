@@ -57,6 +57,14 @@ func badModels() map[string][]byte {
 		"random":    random,
 		"text":      []byte("this is not an onnx model\n"),
 		"no_graph":  onnxtest.Bytes(&pb.ModelProto{IrVersion: 8, OpsetImport: []*pb.OperatorSetIdProto{{Version: 17}}}),
+		// Two layers whose names give one Go name: the spec's check, named
+		// after the node.
+		"go_name_collision": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
+			for k, suffix := range []string{"weight", "bias"} {
+				initOf(m, "fc2."+suffix).Name = "fc_1." + suffix
+				m.Graph.Node[2].Input[1+k] = "fc_1." + suffix
+			}
+		}),
 		"unknown_op": mutate(onnxtest.SmallMLP, func(m *pb.ModelProto) {
 			nodeOf(m, "Relu").OpType = "Hardmax"
 		}),

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	pb "github.com/bpgen/bpgen/onnx/onnxpb"
+	"github.com/bpgen/bpgen/spec"
 )
 
 // The operator sets Import reads.
@@ -102,6 +103,7 @@ type layer struct {
 	lastOnly   bool // converted to its last step by a Gather
 	uses       int
 	index      int
+	line       int // the layer's line in the written spec
 }
 
 type kv struct{ k, v string }
@@ -222,7 +224,39 @@ func Import(m *pb.ModelProto, opts Options) (*Result, error) {
 	if name == "" {
 		name = goIdent(g.Name)
 	}
-	return im.result(name)
+	r, err := im.result(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := im.check(r.Spec); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// check runs the spec's checks on the written spec: spec.Parse decodes it
+// into a spec.Model and runs spec.Model.Check, the checks every spec gets.
+// An error about a layer names the ONNX node it came from: `onnx: node
+// "/fc2/Gemm": layer 2 (dense): ...`.
+func (im *importer) check(text []byte) error {
+	_, err := spec.Parse("imported.yaml", text)
+	var list spec.ErrorList
+	if err == nil {
+		return nil
+	}
+	if !errors.As(err, &list) {
+		return fmt.Errorf("onnx: the imported spec: %w", err)
+	}
+	msgs := make([]string, len(list))
+	for i, e := range list {
+		msgs[i] = "onnx: the imported spec: " + e.Msg
+		for _, l := range im.layers {
+			if l.line == e.Pos.Line {
+				msgs[i] = fmt.Sprintf("onnx: node %q: %s", l.node, e.Msg)
+			}
+		}
+	}
+	return errors.New(strings.Join(msgs, "\n"))
 }
 
 // goIdent makes s a Go identifier for the spec name, or "model".

@@ -53,6 +53,7 @@ func (im *importer) result(name string) (*Result, error) {
 			}
 			keys = append(keys, "inputs: ["+strings.Join(refs, ", ")+"]")
 		}
+		l.line = strings.Count(b.String(), "\n") + 1
 		fmt.Fprintf(&b, "  - {%s}  # %v\n", strings.Join(keys, ", "), l.out)
 		for _, t := range l.tensors {
 			res.Tensors = append(res.Tensors, Tensor{Name: im.layerName(l) + "." + t.suffix, Shape: t.shape, Data: t.data, State: isState(t.suffix)})

@@ -13,8 +13,7 @@ import (
 // Parse infers: each Node's Ins, In, Out, GoName and, for a chain, Inputs
 // (a Node without Inputs reads the node before it, the first the model
 // input), concat's default axis and Pad (from explicit sizes: a Node has no
-// "same" padding), and Model.Tokens. The ONNX importer builds its model this
-// way.
+// "same" padding), and Model.Tokens.
 //
 // Node.Name must be set ("layers.{Index}" for an unnamed layer), Index must
 // be the node's position, and every kind-specific value must hold its value

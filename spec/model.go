@@ -7,6 +7,12 @@
 // an order in which to compute them, and the last node is the output. A spec
 // without inputs: keys is a chain: Node i reads Node i-1, and Node 0 the
 // model input.
+//
+// Parse works in two passes: decoding turns the YAML into a Model (types,
+// keys and value ranges, with positions), then the checks of the whole
+// model run (the graph, shapes, limits, the loss). Model.Check is the second
+// pass for a model built in Go; the ONNX importer runs both on the spec it
+// writes.
 package spec
 
 // DType is the element type of every tensor of a model.

@@ -17,8 +17,9 @@ import (
 	"github.com/bpgen/bpgen/spec"
 )
 
-// importONNX reads and imports an .onnx file and checks that the spec it
-// gives parses; specPath is the name the spec is parsed under.
+// importONNX reads and imports an .onnx file (onnx.Import runs the spec's
+// checks, naming the ONNX node of a bad layer) and parses the spec it gives
+// under the name specPath.
 func importONNX(path, specPath, name, inputShape string) (*spec.Model, *onnx.Result, error) {
 	opts := onnx.Options{Name: name}
 	if inputShape != "" {

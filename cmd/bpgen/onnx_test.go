@@ -159,9 +159,9 @@ func TestImportBatchNormWeights(t *testing.T) {
 		"block.bn2.weight", "block.bn2.bias", "block.bn2.running_mean", "block.bn2.running_var"}, bn)
 }
 
-func TestImportSpecThatDoesNotParse(t *testing.T) {
-	// modules fc_1 and fc1 both become the Go name Fc1: the spec parser
-	// rejects the imported spec, import says so and writes nothing
+func TestImportSpecCheckNamesTheNode(t *testing.T) {
+	// modules fc_1 and fc1 both become the Go name Fc1: the spec's checks
+	// reject the imported spec, import names the node and writes nothing
 	b := onnxtest.New("g", 17, 1)
 	x := b.Input("input", pb.TensorProto_FLOAT, "N", 4)
 	h := b.Node("Gemm", "/fc_1/Gemm", []string{x, b.RandInit("fc_1.weight", 1, 4, 4)}, onnxtest.Int("transB", 1))
@@ -172,7 +172,6 @@ func TestImportSpecThatDoesNotParse(t *testing.T) {
 	model := writeModel(t, dir, "clash.onnx", onnxtest.Bytes(b.Model()))
 	code, _, stderr := runCmd("import", "-o", filepath.Join(dir, "clash.yaml"), "-weights", filepath.Join(dir, "clash.safetensors"), model)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr, model+": the imported spec does not parse:\n")
-	assert.Contains(t, stderr, "both become the Go name Fc1")
+	assert.Contains(t, stderr, model+`: onnx: node "/fc1/Gemm": layer 1 (dense): name "fc1" and layer 0's name "fc_1" both become the Go name Fc1; rename one`)
 	assert.Equal(t, []string{"clash.onnx"}, dirNames(t, dir))
 }
