@@ -511,8 +511,9 @@ type Model struct {
 	xhat16 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
 	rstd16 [BatchChunk][32]float32   // 1/σ̂ of every step
 	// head (dense [32 64]→[32 64]), spec line 27
-	a17 [BatchChunk][2048]float32 // output
-	d17 [BatchChunk][2048]float32 // dL/doutput
+	a17    [BatchChunk][2048]float32 // output
+	d17    [BatchChunk][2048]float32 // dL/doutput
+	cached int                       // steps 0 … cached−1 of row 0 hold Step's cache (see Step)
 	// gradients of the second and later readers of a layer's output (fan-out)
 	e4_1  [BatchChunk][2048]float32 // dL/d(input 1) of h.0.res_1, added into d1
 	e8_1  [BatchChunk][2048]float32 // dL/d(input 1) of h.0.res_2, added into d4
@@ -586,6 +587,7 @@ func (m *Model) Forward(x *Input) *Output {
 func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	runtime.ClearSIMDState()
 	const row = 0
+	m.cached = 0 // the pass overwrites Step's cache
 	m.x[row] = *inputFlat(x)
 
 	// wte (embedding [32]→[32 64]), spec line 10
@@ -1044,6 +1046,7 @@ func (m *Model) ForwardBatch(xs []Input, ys []Output) {
 func (m *Model) forwardBatch(nb int) {
 	runtime.ClearSIMDState()
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+	m.cached = 0             // the pass overwrites Step's cache
 
 	// wte (embedding [32]→[32 64]), spec line 10
 	for row := 0; row < nb; row++ {
@@ -1887,6 +1890,366 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 		}
 	}
+}
+
+// Window is the number of positions Step takes: 0 … Window−1, an Input's length.
+const Window = 32
+
+// StepOutput is the output of one step: row pos of an Output.
+type StepOutput = [64]float32
+
+// ResetCache empties the cache of Step: the next call must be at position 0.
+// Forward, ForwardBatch, TrainStep and TrainBatch empty it too (they reuse its
+// buffers); call ResetCache after changing the parameters.
+func (m *Model) ResetCache() {
+	m.cached = 0
+}
+
+// Step is incremental decoding: it feeds token at position pos of the window and
+// returns the output of that step, equal (up to rounding) to row pos of Forward's
+// output for a window holding the tokens fed at positions 0 … pos. Every layer
+// computes only step pos: causal attention reuses the keys and values of steps
+// 0 … pos−1 cached by the earlier calls, so a step costs O(pos) attention work
+// instead of a whole forward pass. Positions are fed in order from 0 after
+// ResetCache; feeding an earlier position again rewinds the cache to it. Step
+// runs in inference mode (no dropout) and allocates nothing. The result points
+// into the Model and is valid until the next call. It returns an error, and
+// changes nothing, for a position outside [0, Window) or beyond the cached steps,
+// or a token outside [0, WteVocab).
+func (m *Model) Step(token int32, pos int) (*StepOutput, error) {
+	if pos < 0 || pos >= Window {
+		return nil, fmt.Errorf("Step: position %d outside the window [0, %d)", pos, Window)
+	}
+	if pos > m.cached {
+		return nil, fmt.Errorf("Step: position %d after %d cached steps: feed the positions in order from 0 (ResetCache)", pos, m.cached)
+	}
+	if uint32(token) >= WteVocab {
+		return nil, fmt.Errorf("Step: token %d outside [0, %d)", token, WteVocab)
+	}
+	runtime.ClearSIMDState()
+	const row = 0
+	m.x[row][pos] = token
+
+	// wte (embedding [32]→[32 64]), spec line 10
+	{
+		(*(*[64]float32)(m.a0[row][pos*64:])) = m.Params.WteWeight[m.x[row][pos]]
+	}
+
+	// wpe (positional_embedding [32 64]→[32 64]), spec line 11
+	{
+		w := &m.Params.WpeWeight[pos]
+		y := &(*(*[64]float32)(m.a1[row][pos*64:]))
+		for j, v := range *(*[64]float32)(m.a0[row][pos*64:]) {
+			y[j] = v + w[j]
+		}
+	}
+
+	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 12
+	{
+		g := &m.Params.H0Ln1Weight
+		b := &m.Params.H0Ln1Bias
+		x := (*[64]float32)(m.a1[row][pos*64:])
+		y := (*[64]float32)(m.a2[row][pos*64:])
+		xh := (*[64]float32)(m.xhat2[row][pos*64:])
+		var mean float64
+		for _, v := range x {
+			mean += float64(v)
+		}
+		mean /= H0Ln1Features
+		var sq float64
+		for _, v := range x {
+			d := float64(v) - mean
+			sq += d * d
+		}
+		r := 1 / math.Sqrt(sq/H0Ln1Features+1e-05)
+		m.rstd2[row][pos] = float32(r)
+		for j, v := range x {
+			h := float32((float64(v) - mean) * r)
+			xh[j] = h
+			y[j] = h*g[j] + b[j]
+		}
+	}
+
+	// h.0.attn (attention [32 64]→[32 64]), spec line 13
+	{
+		runtime.GemmNT32(m.qkv3[row][pos*(3*H0AttnDim):(pos+1)*(3*H0AttnDim)], (*(*[64]float32)(m.a2[row][pos*64:]))[:], unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), m.Params.H0AttnInProjBias[:], 1, 3*H0AttnDim, H0AttnDim)
+		qkv := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.qkv3[row]))
+		att := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.att3[row]))
+		cx := (*[H0AttnSteps][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.ctx3[row]))
+		for h := 0; h < H0AttnHeads; h++ {
+			t := pos
+			p := &att[h][t]
+			cols := t + 1 // causal: step t attends to steps ≤ t only
+			q, c := &qkv[t][0][h], &cx[t][h]
+			for j := range cols {
+				k := &qkv[j][1][h]
+				var s float32
+				for d, v := range q {
+					s += v * k[d]
+				}
+				p[j] = s * H0AttnScale
+			}
+			mx := p[0]
+			for _, s := range p[1:cols] {
+				mx = max(mx, s)
+			}
+			var sum float64
+			for j, s := range p[:cols] {
+				e := math.Exp(float64(s - mx))
+				p[j] = float32(e)
+				sum += e
+			}
+			r := float32(1 / sum)
+			*c = [H0AttnHeadDim]float32{}
+			for j := range cols {
+				p[j] *= r
+				a := p[j]
+				v := &qkv[j][2][h]
+				for d, vd := range v {
+					c[d] += a * vd
+				}
+			}
+		}
+		runtime.GemmNT32((*(*[64]float32)(m.a3[row][pos*64:]))[:], m.ctx3[row][pos*H0AttnDim:(pos+1)*H0AttnDim], unsafe.Slice(&m.Params.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), m.Params.H0AttnOutProjBias[:], 1, H0AttnDim, H0AttnDim)
+	}
+
+	// h.0.res_1 (add [32 64]→[32 64]), spec line 14
+	{
+		y := &(*(*[64]float32)(m.a4[row][pos*64:]))
+		x0 := &(*(*[64]float32)(m.a3[row][pos*64:]))
+		x1 := &(*(*[64]float32)(m.a1[row][pos*64:]))
+		for j := range y {
+			y[j] = x0[j] + x1[j]
+		}
+	}
+
+	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 15
+	{
+		g := &m.Params.H0Ln2Weight
+		b := &m.Params.H0Ln2Bias
+		x := (*[64]float32)(m.a4[row][pos*64:])
+		y := (*[64]float32)(m.a5[row][pos*64:])
+		xh := (*[64]float32)(m.xhat5[row][pos*64:])
+		var mean float64
+		for _, v := range x {
+			mean += float64(v)
+		}
+		mean /= H0Ln2Features
+		var sq float64
+		for _, v := range x {
+			d := float64(v) - mean
+			sq += d * d
+		}
+		r := 1 / math.Sqrt(sq/H0Ln2Features+1e-05)
+		m.rstd5[row][pos] = float32(r)
+		for j, v := range x {
+			h := float32((float64(v) - mean) * r)
+			xh[j] = h
+			y[j] = h*g[j] + b[j]
+		}
+	}
+
+	// h.0.mlp.fc (dense [32 64]→[32 256], gelu), spec line 16
+	{
+		w := &m.Params.H0MlpFcWeight
+		x := (*[64]float32)(m.a5[row][pos*64:])
+		z := (*[256]float32)(m.z6[row][pos*256:])
+		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], H0MlpFcOut*H0MlpFcIn), x[:], m.Params.H0MlpFcBias[:], H0MlpFcOut, H0MlpFcIn)
+		for j, v := range *(*[256]float32)(m.z6[row][pos*256:]) {
+			z := float64(v)
+			(*(*[256]float32)(m.a6[row][pos*256:]))[j] = float32(0.5 * z * (1 + math.Erf(z*math.Sqrt2/2)))
+		}
+	}
+
+	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 17
+	{
+		w := &m.Params.H0MlpProjWeight
+		x := (*[256]float32)(m.a6[row][pos*256:])
+		z := (*[64]float32)(m.a7[row][pos*64:])
+		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], H0MlpProjOut*H0MlpProjIn), x[:], m.Params.H0MlpProjBias[:], H0MlpProjOut, H0MlpProjIn)
+	}
+
+	// h.0.res_2 (add [32 64]→[32 64]), spec line 18
+	{
+		y := &(*(*[64]float32)(m.a8[row][pos*64:]))
+		x0 := &(*(*[64]float32)(m.a7[row][pos*64:]))
+		x1 := &(*(*[64]float32)(m.a4[row][pos*64:]))
+		for j := range y {
+			y[j] = x0[j] + x1[j]
+		}
+	}
+
+	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 19
+	{
+		g := &m.Params.H1Ln1Weight
+		b := &m.Params.H1Ln1Bias
+		x := (*[64]float32)(m.a8[row][pos*64:])
+		y := (*[64]float32)(m.a9[row][pos*64:])
+		xh := (*[64]float32)(m.xhat9[row][pos*64:])
+		var mean float64
+		for _, v := range x {
+			mean += float64(v)
+		}
+		mean /= H1Ln1Features
+		var sq float64
+		for _, v := range x {
+			d := float64(v) - mean
+			sq += d * d
+		}
+		r := 1 / math.Sqrt(sq/H1Ln1Features+1e-05)
+		m.rstd9[row][pos] = float32(r)
+		for j, v := range x {
+			h := float32((float64(v) - mean) * r)
+			xh[j] = h
+			y[j] = h*g[j] + b[j]
+		}
+	}
+
+	// h.1.attn (attention [32 64]→[32 64]), spec line 20
+	{
+		runtime.GemmNT32(m.qkv10[row][pos*(3*H1AttnDim):(pos+1)*(3*H1AttnDim)], (*(*[64]float32)(m.a9[row][pos*64:]))[:], unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), m.Params.H1AttnInProjBias[:], 1, 3*H1AttnDim, H1AttnDim)
+		qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv10[row]))
+		att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att10[row]))
+		cx := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.ctx10[row]))
+		for h := 0; h < H1AttnHeads; h++ {
+			t := pos
+			p := &att[h][t]
+			cols := t + 1 // causal: step t attends to steps ≤ t only
+			q, c := &qkv[t][0][h], &cx[t][h]
+			for j := range cols {
+				k := &qkv[j][1][h]
+				var s float32
+				for d, v := range q {
+					s += v * k[d]
+				}
+				p[j] = s * H1AttnScale
+			}
+			mx := p[0]
+			for _, s := range p[1:cols] {
+				mx = max(mx, s)
+			}
+			var sum float64
+			for j, s := range p[:cols] {
+				e := math.Exp(float64(s - mx))
+				p[j] = float32(e)
+				sum += e
+			}
+			r := float32(1 / sum)
+			*c = [H1AttnHeadDim]float32{}
+			for j := range cols {
+				p[j] *= r
+				a := p[j]
+				v := &qkv[j][2][h]
+				for d, vd := range v {
+					c[d] += a * vd
+				}
+			}
+		}
+		runtime.GemmNT32((*(*[64]float32)(m.a10[row][pos*64:]))[:], m.ctx10[row][pos*H1AttnDim:(pos+1)*H1AttnDim], unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), m.Params.H1AttnOutProjBias[:], 1, H1AttnDim, H1AttnDim)
+	}
+
+	// h.1.res_1 (add [32 64]→[32 64]), spec line 21
+	{
+		y := &(*(*[64]float32)(m.a11[row][pos*64:]))
+		x0 := &(*(*[64]float32)(m.a10[row][pos*64:]))
+		x1 := &(*(*[64]float32)(m.a8[row][pos*64:]))
+		for j := range y {
+			y[j] = x0[j] + x1[j]
+		}
+	}
+
+	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 22
+	{
+		g := &m.Params.H1Ln2Weight
+		b := &m.Params.H1Ln2Bias
+		x := (*[64]float32)(m.a11[row][pos*64:])
+		y := (*[64]float32)(m.a12[row][pos*64:])
+		xh := (*[64]float32)(m.xhat12[row][pos*64:])
+		var mean float64
+		for _, v := range x {
+			mean += float64(v)
+		}
+		mean /= H1Ln2Features
+		var sq float64
+		for _, v := range x {
+			d := float64(v) - mean
+			sq += d * d
+		}
+		r := 1 / math.Sqrt(sq/H1Ln2Features+1e-05)
+		m.rstd12[row][pos] = float32(r)
+		for j, v := range x {
+			h := float32((float64(v) - mean) * r)
+			xh[j] = h
+			y[j] = h*g[j] + b[j]
+		}
+	}
+
+	// h.1.mlp.fc (dense [32 64]→[32 256], gelu), spec line 23
+	{
+		w := &m.Params.H1MlpFcWeight
+		x := (*[64]float32)(m.a12[row][pos*64:])
+		z := (*[256]float32)(m.z13[row][pos*256:])
+		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], H1MlpFcOut*H1MlpFcIn), x[:], m.Params.H1MlpFcBias[:], H1MlpFcOut, H1MlpFcIn)
+		for j, v := range *(*[256]float32)(m.z13[row][pos*256:]) {
+			z := float64(v)
+			(*(*[256]float32)(m.a13[row][pos*256:]))[j] = float32(0.5 * z * (1 + math.Erf(z*math.Sqrt2/2)))
+		}
+	}
+
+	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 24
+	{
+		w := &m.Params.H1MlpProjWeight
+		x := (*[256]float32)(m.a13[row][pos*256:])
+		z := (*[64]float32)(m.a14[row][pos*64:])
+		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], H1MlpProjOut*H1MlpProjIn), x[:], m.Params.H1MlpProjBias[:], H1MlpProjOut, H1MlpProjIn)
+	}
+
+	// h.1.res_2 (add [32 64]→[32 64]), spec line 25
+	{
+		y := &(*(*[64]float32)(m.a15[row][pos*64:]))
+		x0 := &(*(*[64]float32)(m.a14[row][pos*64:]))
+		x1 := &(*(*[64]float32)(m.a11[row][pos*64:]))
+		for j := range y {
+			y[j] = x0[j] + x1[j]
+		}
+	}
+
+	// ln_f (layernorm [32 64]→[32 64]), spec line 26
+	{
+		g := &m.Params.LnFWeight
+		b := &m.Params.LnFBias
+		x := (*[64]float32)(m.a15[row][pos*64:])
+		y := (*[64]float32)(m.a16[row][pos*64:])
+		xh := (*[64]float32)(m.xhat16[row][pos*64:])
+		var mean float64
+		for _, v := range x {
+			mean += float64(v)
+		}
+		mean /= LnFFeatures
+		var sq float64
+		for _, v := range x {
+			d := float64(v) - mean
+			sq += d * d
+		}
+		r := 1 / math.Sqrt(sq/LnFFeatures+1e-05)
+		m.rstd16[row][pos] = float32(r)
+		for j, v := range x {
+			h := float32((float64(v) - mean) * r)
+			xh[j] = h
+			y[j] = h*g[j] + b[j]
+		}
+	}
+
+	// head (dense [32 64]→[32 64]), spec line 27
+	{
+		w := &m.Params.HeadWeight
+		x := (*[64]float32)(m.a16[row][pos*64:])
+		z := (*[64]float32)(m.a17[row][pos*64:])
+		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], HeadOut*HeadIn), x[:], m.Params.HeadBias[:], HeadOut, HeadIn)
+	}
+
+	m.cached = pos + 1
+	return (*StepOutput)(m.a17[row][pos*64:]), nil
 }
 
 // Backward propagates dy = dL/dOutput of the last Forward back through the
