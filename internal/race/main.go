@@ -3,8 +3,8 @@
 // same training time each on one core, and prints both validation losses
 // over time side by side. scripts/race.sh runs it.
 //
-//	GOMAXPROCS=1 go run ./internal/race [-budget 240s] [-points 10] [-slice 500ms]
-//		[-clock wall|cpu] [-models gru,gpt|gru|gpt] [-sample N] [-text FILE]
+//	GOMAXPROCS=1 go run ./internal/race [-budget 60s] [-points 10] [-slice 500ms]
+//		[-clock cpu|wall] [-models gru,gpt|gru|gpt] [-sample N] [-text FILE]
 //
 // The two models take turns on one goroutine's worth of CPU (run it with
 // GOMAXPROCS=1): each trains with its package's Fit and DefaultTrainConfig
@@ -19,10 +19,13 @@
 // budget. The windows are charlm's: 32 characters starting every 16, the
 // last tenth held out, as charlm and chargpt do with ValidationSplit 0.1.
 //
-// -clock cpu counts the process's CPU time instead of wall time (fairer
-// still on a loaded machine: time the process waits for the core is not
-// charged); -models gru or gpt trains one model alone (for tuning); -sample
-// is the length of the text each model generates at the end (0: none).
+// The budget counts the process's CPU time by default (-clock cpu): on a
+// shared machine, time the process waits for the core is not charged, so the
+// result does not depend on the load (only the wall time does); -clock wall
+// counts elapsed time. -models gru or gpt trains one model alone (two such
+// runs, at once or one after the other, give the same curves by the CPU
+// clock); -sample is the length of the text each model generates at the end
+// (0: none).
 package main
 
 import (
@@ -135,12 +138,12 @@ func (r *runner) run(first bool, done chan<- error) {
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("race: ")
-	budget := flag.Duration("budget", 240*time.Second, "training time of each model")
+	budget := flag.Duration("budget", 60*time.Second, "training time of each model")
 	points := flag.Int("points", 10, "validation measurements after the start, evenly spaced over the budget")
 	slice := flag.Duration("slice", 500*time.Millisecond, "how long a model trains before handing the core to the other")
 	textPath := flag.String("text", "testdata/text/opticks.txt", "training text")
 	sample := flag.Int("sample", 300, "characters of text each model generates after the race")
-	clockName := flag.String("clock", "wall", "what the budget counts: wall (elapsed time) or cpu (the process's CPU time: fairer on a loaded machine)")
+	clockName := flag.String("clock", "cpu", "what the budget counts: wall (elapsed time) or cpu (the process's CPU time: fairer on a loaded machine)")
 	models := flag.String("models", "gru,gpt", "which models race: gru,gpt, gru or gpt")
 	flag.Parse()
 	clock := wallClock()
