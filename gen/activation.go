@@ -38,6 +38,15 @@ func (activationEmitter) forward(p *plan, n *node) []jen.Code {
 	return actForward(p, n.Act, n.In, n.in, n.out)
 }
 
+// step: the activation of step pos (a softmax is over the last axis).
+func (activationEmitter) step(p *plan, n *node) []jen.Code {
+	return actForward(p, n.Act, p.stepShape(n.In), n.in, n.out)
+}
+
+// stepwise: on a sequence, every step is activated by itself.
+func (activationEmitter) stepwise(n *node) bool          { return len(n.In) == 2 }
+func (activationEmitter) stepBufs(*plan, *node) []string { return nil }
+
 func (activationEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	if !withDX {
 		return nil

@@ -177,8 +177,8 @@ func attViews(p *plan, n *node, nm attNames) []jen.Code {
 func (attentionEmitter) drawsMasks(n *node) bool { return n.Rate > 0 }
 
 // masked reports whether the node draws dropout masks (a training package
-// with a positive dropout rate).
-func masked(p *plan, n *node) bool { return n.Rate > 0 && !p.inference }
+// with a positive dropout rate; not in Step, which runs in inference mode).
+func masked(p *plan, n *node) bool { return n.Rate > 0 && !p.inference && p.step == nil }
 
 // attRows loops over the heads and the rows of their attention weights,
 // with cols the number of columns row t reads:
@@ -190,13 +190,18 @@ func masked(p *plan, n *node) bool { return n.Rate > 0 && !p.inference }
 //			body
 //		}
 //	}
-func attRows(n *node, nm attNames, body ...jen.Code) jen.Code {
+//
+// In Step, only the row of step pos: for h { t := pos; p := …; cols := …; body }
+func attRows(p *plan, n *node, nm attNames, body ...jen.Code) jen.Code {
 	steps, _, heads, _ := attDims(n)
 	cols := jen.Id("cols").Op(":=").Id(nm.steps).Comment("every step attends to every step")
 	if n.Causal {
 		cols = jen.Id("cols").Op(":=").Id("t").Op("+").Lit(1).Comment("causal: step t attends to steps ≤ t only")
 	}
 	inner := append([]jen.Code{jen.Id("p").Op(":=").Op("&").Id("att").Index(jen.Id("h")).Index(jen.Id("t")), cols}, body...)
+	if p.step != nil {
+		return loopOver("h", named(heads, nm.heads), append([]jen.Code{jen.Id("t").Op(":=").Id("pos")}, inner...)...)
+	}
 	return loopOver("h", named(heads, nm.heads), loopOver("t", named(steps, nm.steps), inner...))
 }
 
@@ -237,6 +242,21 @@ func (e attentionEmitter) forward(p *plan, n *node) []jen.Code {
 	return append(code, e.projectOut(p, n, false)...)
 }
 
+// step (causal attention only): step pos of q, k and v, the row pos of every
+// head over the keys and values of steps 0 … pos (earlier calls left those of
+// steps < pos in m.qkv1), step pos of the output:
+//
+//	runtime.GemmNT32(m.qkv1[row][pos*(3*AttnDim):(pos+1)*(3*AttnDim)], (*(*[AttnDim]T)(m.a0[row][pos*AttnDim:]))[:], …, 1, 3*AttnDim, AttnDim)
+//	for h := 0; h < AttnHeads; h++ { t := pos; the row of step t (see forward) }
+//	runtime.GemmNT32((*(*[AttnDim]T)(m.a1[row][pos*AttnDim:]))[:], m.ctx1[row][pos*AttnDim:(pos+1)*AttnDim], …, 1, AttnDim, AttnDim)
+func (e attentionEmitter) step(p *plan, n *node) []jen.Code { return e.forward(p, n) }
+
+// stepwise: causal attention only (without the mask step t reads later steps).
+func (attentionEmitter) stepwise(n *node) bool { return n.Causal }
+
+// stepBufs: none (q, k, v and c are read across steps: see attMat).
+func (attentionEmitter) stepBufs(*plan, *node) []string { return nil }
+
 // forwardBatch: the projections over the chunk, the heads row by row:
 //
 //	runtime.GemmNT32(unsafe.Slice(&m.qkv1[0][0], nb*AttnSteps*(3*AttnDim)), unsafe.Slice(&m.a0[0][0], nb*AttnSteps*AttnDim), …, nb*AttnSteps, 3*AttnDim, AttnDim)
@@ -249,16 +269,25 @@ func (e attentionEmitter) forwardBatch(p *plan, n *node) []jen.Code {
 
 // attMat is a buffer as a matrix of steps with width columns: one sample's,
 // m.qkv1[row][:] (AttnSteps rows), or the chunk's,
-// unsafe.Slice(&m.qkv1[0][0], nb*AttnSteps*(3*AttnDim)) (nb·AttnSteps rows).
+// unsafe.Slice(&m.qkv1[0][0], nb*AttnSteps*(3*AttnDim)) (nb·AttnSteps rows);
+// in Step one step of it, m.qkv1[row][pos*(3*AttnDim) : (pos+1)*(3*AttnDim)].
 func attMat(p *plan, nm attNames, batched bool, buf string, width jen.Code) *jen.Statement {
+	if p.step != nil {
+		if _, ok := p.step.widths[buf]; !ok { // q, k, v and c: step pos of the whole buffer
+			return stepSlice(buf, width)
+		}
+	}
 	if !batched {
 		return whole(p, buf)
 	}
-	return rowsOf(buf, attSteps(nm, true), width)
+	return rowsOf(buf, attSteps(p, nm, true), width)
 }
 
-// attSteps is the number of matrix rows: AttnSteps, or nb*AttnSteps.
-func attSteps(nm attNames, batched bool) *jen.Statement {
+// attSteps is the number of matrix rows: AttnSteps, nb*AttnSteps, or 1 in Step.
+func attSteps(p *plan, nm attNames, batched bool) *jen.Statement {
+	if p.step != nil {
+		return jen.Lit(1)
+	}
 	if batched {
 		return jen.Id("nb").Op("*").Id(nm.steps)
 	}
@@ -273,7 +302,7 @@ func (attentionEmitter) projectIn(p *plan, n *node, batched bool) []jen.Code {
 		bias = pf(nm.inB).Index(jen.Empty(), jen.Empty())
 	}
 	return []jen.Code{p.kernel("GemmNT").Call(attMat(p, nm, batched, nm.qkv, jen.Parens(threeD(nm))), attMat(p, nm, batched, n.in, jen.Id(nm.dim)),
-		flatParam(pf(nm.inW), threeD(nm).Op("*").Id(nm.dim)), bias, attSteps(nm, batched), threeD(nm), jen.Id(nm.dim))}
+		flatParam(pf(nm.inW), threeD(nm).Op("*").Id(nm.dim)), bias, attSteps(p, nm, batched), threeD(nm), jen.Id(nm.dim))}
 }
 
 // projectOut: y = c·W_outᵀ + b_out (see forward).
@@ -284,7 +313,7 @@ func (attentionEmitter) projectOut(p *plan, n *node, batched bool) []jen.Code {
 		bias = pf(nm.outB).Index(jen.Empty(), jen.Empty())
 	}
 	return []jen.Code{p.kernel("GemmNT").Call(attMat(p, nm, batched, n.out, jen.Id(nm.dim)), attMat(p, nm, batched, nm.ctx, jen.Id(nm.dim)),
-		flatParam(pf(nm.outW), jen.Id(nm.dim).Op("*").Id(nm.dim)), bias, attSteps(nm, batched), jen.Id(nm.dim), jen.Id(nm.dim))}
+		flatParam(pf(nm.outW), jen.Id(nm.dim).Op("*").Id(nm.dim)), bias, attSteps(p, nm, batched), jen.Id(nm.dim), jen.Id(nm.dim))}
 }
 
 // attend: the heads of one sample, from q, k, v to c (see forward).
@@ -333,7 +362,7 @@ func (attentionEmitter) attend(p *plan, n *node) []jen.Code {
 		jen.Op("*").Id("c").Op("=").Index(id(nm.headDim)).Add(p.elem()).Values(),
 		jen.For(id("j").Op(":=").Range().Id("cols")).Block(weight...),
 	}
-	return append(code, attRows(n, nm, row...))
+	return append(code, attRows(p, n, nm, row...))
 }
 
 // sumRows adds every row of a [rows][cols] buffer into a bias gradient:
@@ -418,13 +447,13 @@ func (attentionEmitter) backOut(p *plan, n *node, batched bool) []jen.Code {
 	size := id(nm.dim).Op("*").Id(nm.dim)
 	dy := func() *jen.Statement { return attMat(p, nm, batched, n.dout, id(nm.dim)) }
 	code := []jen.Code{
-		p.kernel("GemmTN").Call(flatParam(gf(nm.outW), size), dy(), attMat(p, nm, batched, nm.ctx, id(nm.dim)), id(nm.dim), id(nm.dim), attSteps(nm, batched)),
+		p.kernel("GemmTN").Call(flatParam(gf(nm.outW), size), dy(), attMat(p, nm, batched, nm.ctx, id(nm.dim)), id(nm.dim), id(nm.dim), attSteps(p, nm, batched)),
 	}
 	if n.Bias {
 		code = append(code, sumRowsOf(p, batched, n.dout, id(nm.steps), id(nm.dim), nm.outB))
 	}
 	return append(code,
-		p.kernel("GemmNN").Call(attMat(p, nm, batched, nm.dctx, id(nm.dim)), dy(), flatParam(pf(nm.outW), jen.Add(size).Clone()), attSteps(nm, batched), id(nm.dim), id(nm.dim)))
+		p.kernel("GemmNN").Call(attMat(p, nm, batched, nm.dctx, id(nm.dim)), dy(), flatParam(pf(nm.outW), jen.Add(size).Clone()), attSteps(p, nm, batched), id(nm.dim), id(nm.dim)))
 }
 
 // backIn: dW_in += d[q k v]ᵀ·x, db_in += Σ_t d[q k v][t] and, withDX,
@@ -435,13 +464,13 @@ func (attentionEmitter) backIn(p *plan, n *node, batched, withDX bool) []jen.Cod
 	size := threeD(nm).Op("*").Id(nm.dim)
 	dqkv := func() *jen.Statement { return attMat(p, nm, batched, nm.dqkv, jen.Parens(threeD(nm))) }
 	code := []jen.Code{
-		p.kernel("GemmTN").Call(flatParam(gf(nm.inW), size), dqkv(), attMat(p, nm, batched, n.in, id(nm.dim)), threeD(nm), id(nm.dim), attSteps(nm, batched)),
+		p.kernel("GemmTN").Call(flatParam(gf(nm.inW), size), dqkv(), attMat(p, nm, batched, n.in, id(nm.dim)), threeD(nm), id(nm.dim), attSteps(p, nm, batched)),
 	}
 	if n.Bias {
 		code = append(code, sumRowsOf(p, batched, nm.dqkv, id(nm.steps), threeD(nm), nm.inB))
 	}
 	if withDX && n.din != "" {
-		code = append(code, p.kernel("GemmNN").Call(attMat(p, nm, batched, n.din, id(nm.dim)), dqkv(), flatParam(pf(nm.inW), jen.Add(size).Clone()), attSteps(nm, batched), id(nm.dim), threeD(nm)))
+		code = append(code, p.kernel("GemmNN").Call(attMat(p, nm, batched, n.din, id(nm.dim)), dqkv(), flatParam(pf(nm.inW), jen.Add(size).Clone()), attSteps(p, nm, batched), id(nm.dim), threeD(nm)))
 	}
 	return code
 }
@@ -495,7 +524,7 @@ func (attentionEmitter) backAttend(p *plan, n *node) []jen.Code {
 			),
 		),
 	}
-	return append(code, attRows(n, nm, row...))
+	return append(code, attRows(p, n, nm, row...))
 }
 
 // flops: the four matrix products of every head (q·kᵀ and P·v over the

@@ -171,6 +171,7 @@ func genBatch(f *jen.File, p *plan) {
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("forwardBatch").Params(jen.Id("nb").Int()).BlockFunc(func(g *jen.Group) {
 		g.Qual(rtPath, "ClearSIMDState").Call()
 		g.Id("nb").Op("=").Min(jen.Id("nb"), jen.Id("BatchChunk")).Comment("proves row < BatchChunk: no bounds checks in the row loops")
+		resetCache(g, p)
 		genForwardNodes(g, p, true)
 	})
 	if p.inference {

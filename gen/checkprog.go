@@ -47,6 +47,7 @@ var checkProgramNames = map[string]bool{
 	"fmt": true, "os": true, "unsafe": true, "runtime": true, "main": true, "fill": true,
 	"m": true, "rng": true, "pass": true, "trial": true, "x": true, "y": true, "rep": true, "ok": true,
 	"v": true, "i": true, "prob": true, "ps": true, "xs": true, "ys": true, "k": true, "b": true, "err": true,
+	"math": true, "want": true, "got": true, "worst": true, "pos": true, "tok": true, "j": true,
 }
 
 // CheckProgram returns the gofmt'd source of a main package that checks the
@@ -293,6 +294,53 @@ func genCheckFunc(f *jen.File, i int, t CheckTarget, trials int, seed uint64, op
 				jen.Id("pass").Op("=").False(),
 			).Else().Block(
 				jen.Qual("fmt", "Printf").Call(jen.Lit("== %s TrainBatch against TrainStep: ok\n"), jen.Lit(t.Model.Name)),
+			),
+		)
+	}
+	if HasStep(t.Model) {
+		// Step against Forward at every position of one window, in inference
+		// mode, then Step from position 0 again (a rewind):
+		//
+		//	m.SetTraining(false)
+		//	var x c0.Input; …
+		//	want := *m.Forward(&x)
+		//	m.ResetCache()
+		//	worst := 0.0
+		//	for range 2 {
+		//		for pos, tok := range x {
+		//			got, err := m.Step(tok, pos)
+		//			if err != nil { worst = math.Inf(1); break }
+		//			for j, v := range got { worst = max(worst, math.Abs(v-want[pos][j])/(1+math.Abs(want[pos][j]))) }
+		//		}
+		//	}
+		//	if worst > 1e-12 { fmt.Printf("== %s Step against Forward: %g\n", …); pass = false } else { … ok }
+		doc += " and Step against Forward"
+		wantAt := jen.Id("want").Index(jen.Id("pos")).Index(jen.Id("j"))
+		body = append(body,
+			jen.Id("m").Dot("SetTraining").Call(jen.False()),
+			jen.Var().Id("x").Qual(t.ImportPath, "Input"),
+			input,
+			jen.Id("want").Op(":=").Op("*").Id("m").Dot("Forward").Call(jen.Op("&").Id("x")),
+			jen.Id("m").Dot("ResetCache").Call(),
+			jen.Id("worst").Op(":=").Lit(0.0),
+			jen.For(jen.Range().Lit(2)).Block(
+				jen.For(jen.List(jen.Id("pos"), jen.Id("tok")).Op(":=").Range().Id("x")).Block(
+					jen.List(jen.Id("got"), jen.Err()).Op(":=").Id("m").Dot("Step").Call(jen.Id("tok"), jen.Id("pos")),
+					jen.If(jen.Err().Op("!=").Nil()).Block(
+						jen.Qual("fmt", "Println").Call(jen.Err()),
+						jen.Id("worst").Op("=").Qual("math", "Inf").Call(jen.Lit(1)),
+						jen.Break(),
+					),
+					jen.For(jen.List(jen.Id("j"), jen.Id("v")).Op(":=").Range().Id("got")).Block(
+						jen.Id("worst").Op("=").Max(jen.Id("worst"), jen.Qual("math", "Abs").Call(jen.Id("v").Op("-").Add(wantAt)).Op("/").Parens(jen.Lit(1).Op("+").Qual("math", "Abs").Call(wantAt.Clone()))),
+					),
+				),
+			),
+			jen.If(jen.Id("worst").Op(">").Lit(1e-12)).Block(
+				jen.Qual("fmt", "Printf").Call(jen.Lit("== %s Step against Forward: relative error %g\n"), jen.Lit(t.Model.Name), jen.Id("worst")),
+				jen.Id("pass").Op("=").False(),
+			).Else().Block(
+				jen.Qual("fmt", "Printf").Call(jen.Lit("== %s Step against Forward: ok\n"), jen.Lit(t.Model.Name)),
 			),
 		)
 	}

@@ -119,6 +119,12 @@ func perStep(p *plan, n *node, vars []stepVar, body ...jen.Code) []jen.Code {
 		return append(code, body...)
 	}
 	var code, inner []jen.Code
+	if p.step != nil { // Step: step pos only, x := (*[F]T)(m.a0[row][pos*F:])
+		for _, v := range vars {
+			code = append(code, jen.Id(v.name).Op(":=").Add(p.rowPtr(v.buf, v.width)))
+		}
+		return append(code, body...)
+	}
 	for _, v := range vars {
 		code = append(code, view2(p, v.name+"s", v.buf, steps, v.width))
 		inner = append(inner, jen.Id(v.name).Op(":=").Op("&").Id(v.name+"s").Index(jen.Id("t")))
@@ -156,9 +162,24 @@ func (denseEmitter) forward(p *plan, n *node) []jen.Code {
 	code := []jen.Code{jen.Id("w").Op(":=").Op("&").Add(pf(w))}
 	code = append(code, perStep(p, n, []stepVar{{"x", n.in, width}, {"z", dst, n.Units}}, mv)...)
 	if hasAct(n) {
-		code = append(code, actForward(p, n.Act, n.Out, z, n.out)...)
+		code = append(code, actForward(p, n.Act, p.stepShape(n.Out), z, n.out)...)
 	}
 	return code
+}
+
+// step: forward at step pos (perStep and plan.buf view that step).
+func (e denseEmitter) step(p *plan, n *node) []jen.Code { return e.forward(p, n) }
+
+// stepwise: a dense layer on a sequence works on every step by itself.
+func (denseEmitter) stepwise(n *node) bool { return len(n.In) == 2 }
+
+// stepBufs: the pre-activation, when there is an activation.
+func (denseEmitter) stepBufs(p *plan, n *node) []string {
+	if !hasAct(n) {
+		return nil
+	}
+	_, _, _, _, z := denseNames(n)
+	return []string{z}
 }
 
 // preBackward differentiates the activation in place: m.d0 = m.d0 ⊙ f'(z0).

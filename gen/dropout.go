@@ -58,6 +58,15 @@ func (dropoutEmitter) forward(p *plan, n *node) []jen.Code {
 	).Else().Block(p.buf(n.out).Op("=").Add(p.buf(n.in)))}
 }
 
+// step: the identity (Step runs in inference mode):
+//
+//	*(*[64]float32)(m.a4[row][pos*64:]) = *(*[64]float32)(m.a3[row][pos*64:])
+func (dropoutEmitter) step(p *plan, n *node) []jen.Code {
+	return []jen.Code{p.buf(n.out).Op("=").Add(p.buf(n.in))}
+}
+func (dropoutEmitter) stepwise(*node) bool            { return true }
+func (dropoutEmitter) stepBufs(*plan, *node) []string { return nil }
+
 // backward:
 //
 //	if m.training {

@@ -57,6 +57,15 @@ func (embeddingEmitter) forward(p *plan, n *node) []jen.Code {
 	}
 }
 
+// step: the row of the token at step pos (Step has checked it):
+//
+//	*(*[Dim]T)(m.a0[row][pos*Dim:]) = m.Params.Layers0Weight[m.x[row][pos]]
+func (embeddingEmitter) step(p *plan, n *node) []jen.Code {
+	return []jen.Code{p.buf(n.out).Op("=").Add(pf(n.GoName + "Weight")).Index(p.buf(n.in).Index(jen.Id("pos")))}
+}
+func (embeddingEmitter) stepwise(*node) bool            { return true }
+func (embeddingEmitter) stepBufs(*plan, *node) []string { return nil }
+
 // backward:
 //
 //	dys := (*[T][Dim]T)(unsafe.Pointer(&m.d0))

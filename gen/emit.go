@@ -18,7 +18,14 @@ const rowVar = "row"
 // buf is a Model buffer as per-sample code sees it: m.name[row] for the
 // buffers that have a row per sample of a chunk, m.name for scratch fields
 // (one copy, see field.scratch) and the Model's own state (training, rng).
+// While Step is emitted (p.step set), the buffers it names are one step of
+// the row: (*(*[64]float32)(m.a3[row][pos*64:])).
 func (p *plan) buf(name string) *jen.Statement {
+	if p.step != nil {
+		if w, ok := p.step.widths[name]; ok {
+			return jen.Parens(jen.Op("*").Add(p.rowPtr(name, w))) // Step: one step of the buffer
+		}
+	}
 	if p.scratch[name] || name == "training" || name == "rng" {
 		return mf(name)
 	}

@@ -97,6 +97,7 @@ func Generate(m *spec.Model, opt Options) ([]byte, error) {
 	genLoss(f, p)
 	genIO(f, p)
 	genBatch(f, p)
+	genStep(f, p)
 	if !p.inference {
 		genBackward(f, p)
 		genTraining(f, p)
@@ -332,6 +333,9 @@ func genModel(f *jen.File, p *plan) {
 				g.Id(fl.name).Add(typ).Comment(fl.doc)
 			}
 		}
+		if canStep(p) {
+			g.Id("cached").Int().Comment("steps 0 … cached−1 of row 0 hold Step's cache (see Step)")
+		}
 		if !p.inference && len(p.edges) > 0 {
 			g.Comment("gradients of the second and later readers of a layer's output (fan-out)")
 			for _, fl := range p.edges {
@@ -425,6 +429,7 @@ func genForward(f *jen.File, p *plan) {
 		// vector halves dirty (even the Go runtime's preemption does): clear them.
 		g.Qual(rtPath, "ClearSIMDState").Call()
 		g.Const().Id(rowVar).Op("=").Lit(0)
+		resetCache(g, p)
 		g.Add(p.buf("x")).Op("=").Op("*").Id("inputFlat").Call(jen.Id("x"))
 		genForwardNodes(g, p, false)
 		g.Return(jen.Op("&").Add(p.buf(p.outField())))

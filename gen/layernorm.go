@@ -71,9 +71,12 @@ func (layerNormEmitter) fields(p *plan, n *node) []field {
 	}
 }
 
-// rstdAt is the 1/σ̂ of the current step: m.rstd3[row][t], or m.rstd3[row][0]
-// for a vector.
+// rstdAt is the 1/σ̂ of the current step: m.rstd3[row][t], m.rstd3[row][pos]
+// in Step, or m.rstd3[row][0] for a vector.
 func rstdAt(p *plan, n *node, rstd string) *jen.Statement {
+	if p.step != nil {
+		return p.buf(rstd).Index(jen.Id("pos"))
+	}
 	if len(n.In) == 2 {
 		return p.buf(rstd).Index(jen.Id("t"))
 	}
@@ -140,6 +143,21 @@ func (layerNormEmitter) forward(p *plan, n *node) []jen.Code {
 		vars = append(vars, stepVar{"xh", xhat, width})
 	}
 	return append(code, perStep(p, n, vars, body...)...)
+}
+
+// step: forward at step pos (perStep and plan.buf view that step).
+func (e layerNormEmitter) step(p *plan, n *node) []jen.Code { return e.forward(p, n) }
+
+// stepwise: on a sequence, every step is normalised by itself.
+func (layerNormEmitter) stepwise(n *node) bool { return len(n.In) == 2 }
+
+// stepBufs: x̂ (kept in training packages).
+func (layerNormEmitter) stepBufs(p *plan, n *node) []string {
+	if p.inference {
+		return nil
+	}
+	_, _, _, xhat, _ := layerNormNames(n)
+	return []string{xhat}
 }
 
 // backward, at every step (without affine dx̂ is dy and there are no

@@ -90,6 +90,14 @@ func mergeForward(p *plan, n *node, op string) []jen.Code {
 
 func (addEmitter) forward(p *plan, n *node) []jen.Code { return mergeForward(p, n, "+") }
 
+// step: the sum of step pos of the inputs (plan.buf views that step).
+func (addEmitter) step(p *plan, n *node) []jen.Code      { return mergeForward(p, n, "+") }
+func (addEmitter) stepwise(*node) bool                   { return true }
+func (addEmitter) stepBufs(*plan, *node) []string        { return nil }
+func (multiplyEmitter) step(p *plan, n *node) []jen.Code { return mergeForward(p, n, "*") }
+func (multiplyEmitter) stepwise(*node) bool              { return true }
+func (multiplyEmitter) stepBufs(*plan, *node) []string   { return nil }
+
 // backward: every input's gradient is dy:
 //
 //	m.d1[row] = m.d3[row]

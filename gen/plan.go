@@ -35,6 +35,8 @@ type plan struct {
 	// coupled reports a kind that couples the samples of a batch (batchnorm):
 	// TrainBatch takes a minibatch as one chunk.
 	coupled bool
+	// step is set while Step is emitted (see step.go).
+	step *stepState
 }
 
 // stateKind is implemented by kinds with non-trainable state.

@@ -66,6 +66,23 @@ func (posEmbedEmitter) forward(p *plan, n *node) []jen.Code {
 	}
 }
 
+// step: row pos of the table added to step pos:
+//
+//	w := &m.Params.PosWeight[pos]
+//	y := &(*(*[PosDim]T)(m.a1[row][pos*PosDim:]))
+//	for j, v := range *(*[PosDim]T)(m.a0[row][pos*PosDim:]) { y[j] = v + w[j] }
+func (posEmbedEmitter) step(p *plan, n *node) []jen.Code {
+	_, _, weight := posEmbedNames(n)
+	return []jen.Code{
+		jen.Id("w").Op(":=").Op("&").Add(pf(weight)).Index(jen.Id("pos")),
+		jen.Id("y").Op(":=").Op("&").Add(p.buf(n.out)),
+		jen.For(jen.List(jen.Id("j"), jen.Id("v")).Op(":=").Range().Add(p.buf(n.in))).Block(
+			jen.Id("y").Index(jen.Id("j")).Op("=").Id("v").Op("+").Id("w").Index(jen.Id("j"))),
+	}
+}
+func (posEmbedEmitter) stepwise(*node) bool            { return true }
+func (posEmbedEmitter) stepBufs(*plan, *node) []string { return nil }
+
 // flatView views a [T][D] parameter as one flat array:
 //
 //	w := (*[PosSteps * PosDim]T)(unsafe.Pointer(&m.Params.PosWeight))

@@ -95,7 +95,9 @@ func randomTransformerSpec(seed uint64) string {
 // specs (randomTransformerSpec) as float64 packages and checks, in one
 // program, their gradients against central differences (relative error at
 // most 1e-6 per tensor, the input included; parameters with noise so that no
-// bias is exactly zero) and, without dropout, TrainBatch against TrainStep.
+// bias is exactly zero), without dropout, TrainBatch against TrainStep and,
+// where the package has Step (token ids in, causal attention only, a
+// per-step head), Step against Forward at every position of a window.
 // A failure prints the specs.
 func TestRandomTransformers(t *testing.T) {
 	if testing.Short() {
@@ -123,10 +125,20 @@ func TestRandomTransformers(t *testing.T) {
 	failed, _ := resolveFailures(t, cm, out, trials, 1, opt, &names)
 	assert.Empty(t, failed, "the specs:\n%s", names.String())
 	reports, _ := parseCheckOutput(out)
+	stepped := 0
 	for _, tg := range cm.targets {
 		assert.Equal(t, trials, reports[tg.Model.Name], tg.Model.Name)
 		if hasTrainBatch(tg.Model) {
 			assert.Contains(t, out, "== "+tg.Model.Name+" TrainBatch against TrainStep: ok\n")
 		}
+		if HasStep(tg.Model) {
+			assert.Contains(t, out, "== "+tg.Model.Name+" Step against Forward: ok\n")
+			stepped++
+		} else {
+			assert.NotContains(t, out, "== "+tg.Model.Name+" Step against Forward")
+		}
+	}
+	if *randTransformerN >= 8 {
+		assert.GreaterOrEqual(t, stepped, 1, "random transformers with Step (token ids, causal attention, a per-step head)")
 	}
 }

@@ -105,6 +105,9 @@ func Summarize(m *spec.Model) (*Summary, error) {
 		row += int64(fl.size) * elem
 	}
 	s.BufferBytes += row * int64(s.BatchChunk)
+	if canStep(p) {
+		s.BufferBytes += 8 // Step's count of cached steps
+	}
 	return s, nil
 }
 

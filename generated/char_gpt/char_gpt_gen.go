@@ -24,56 +24,56 @@ const (
 	OutputSize = 2048
 	// NumParams is the number of trainable parameters.
 	NumParams = 110400
-	// wte (embedding [32]→[32 64]), spec line 10
+	// wte (embedding [32]→[32 64]), spec line 13
 	WteVocab = 64 // token ids of wte: 0 to 63
 	WteDim   = 64 // embedding size of wte
-	// wpe (positional_embedding [32 64]→[32 64]), spec line 11
+	// wpe (positional_embedding [32 64]→[32 64]), spec line 14
 	WpeSteps = 32 // positions of wpe
 	WpeDim   = 64 // features of wpe
-	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 12
+	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 15
 	H0Ln1Features = 64 // features of h.0.ln_1, normalised together
 	H0Ln1Steps    = 32 // steps h.0.ln_1 normalises separately
-	// h.0.attn (attention [32 64]→[32 64]), spec line 13
+	// h.0.attn (attention [32 64]→[32 64]), spec line 16
 	H0AttnSteps   = 32   // steps of h.0.attn
 	H0AttnDim     = 64   // features of h.0.attn (embed_dim)
 	H0AttnHeads   = 4    // heads of h.0.attn
 	H0AttnHeadDim = 16   // features per head, H0AttnDim/H0AttnHeads
 	H0AttnScale   = 0.25 // 1/√H0AttnHeadDim, the scale of the scores
-	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 15
+	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 19
 	H0Ln2Features = 64 // features of h.0.ln_2, normalised together
 	H0Ln2Steps    = 32 // steps h.0.ln_2 normalises separately
-	// h.0.mlp.fc (dense [32 64]→[32 256], gelu), spec line 16
+	// h.0.mlp.fc (dense [32 64]→[32 256], relu), spec line 20
 	H0MlpFcIn    = 64  // inputs of h.0.mlp.fc
 	H0MlpFcOut   = 256 // units of h.0.mlp.fc
 	H0MlpFcSteps = 32  // steps h.0.mlp.fc is applied at
-	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 17
+	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 21
 	H0MlpProjIn    = 256 // inputs of h.0.mlp.proj
 	H0MlpProjOut   = 64  // units of h.0.mlp.proj
 	H0MlpProjSteps = 32  // steps h.0.mlp.proj is applied at
-	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 19
+	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 24
 	H1Ln1Features = 64 // features of h.1.ln_1, normalised together
 	H1Ln1Steps    = 32 // steps h.1.ln_1 normalises separately
-	// h.1.attn (attention [32 64]→[32 64]), spec line 20
+	// h.1.attn (attention [32 64]→[32 64]), spec line 25
 	H1AttnSteps   = 32   // steps of h.1.attn
 	H1AttnDim     = 64   // features of h.1.attn (embed_dim)
 	H1AttnHeads   = 4    // heads of h.1.attn
 	H1AttnHeadDim = 16   // features per head, H1AttnDim/H1AttnHeads
 	H1AttnScale   = 0.25 // 1/√H1AttnHeadDim, the scale of the scores
-	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 22
+	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 28
 	H1Ln2Features = 64 // features of h.1.ln_2, normalised together
 	H1Ln2Steps    = 32 // steps h.1.ln_2 normalises separately
-	// h.1.mlp.fc (dense [32 64]→[32 256], gelu), spec line 23
+	// h.1.mlp.fc (dense [32 64]→[32 256], relu), spec line 29
 	H1MlpFcIn    = 64  // inputs of h.1.mlp.fc
 	H1MlpFcOut   = 256 // units of h.1.mlp.fc
 	H1MlpFcSteps = 32  // steps h.1.mlp.fc is applied at
-	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 24
+	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 30
 	H1MlpProjIn    = 256 // inputs of h.1.mlp.proj
 	H1MlpProjOut   = 64  // units of h.1.mlp.proj
 	H1MlpProjSteps = 32  // steps h.1.mlp.proj is applied at
-	// ln_f (layernorm [32 64]→[32 64]), spec line 26
+	// ln_f (layernorm [32 64]→[32 64]), spec line 33
 	LnFFeatures = 64 // features of ln_f, normalised together
 	LnFSteps    = 32 // steps ln_f normalises separately
-	// head (dense [32 64]→[32 64]), spec line 27
+	// head (dense [32 64]→[32 64]), spec line 34
 	HeadIn    = 64 // inputs of head
 	HeadOut   = 64 // units of head
 	HeadSteps = 32 // steps head is applied at
@@ -435,89 +435,108 @@ type Model struct {
 	training bool                         // dropout on
 	rng      runtime.RNG                  // dropout masks
 	x        [BatchChunk][InputSize]int32 // the inputs of the last pass, one row per sample
-	// wte (embedding [32]→[32 64]), spec line 10
+	// wte (embedding [32]→[32 64]), spec line 13
 	a0 [BatchChunk][2048]float32 // output
 	d0 [BatchChunk][2048]float32 // dL/doutput
-	// wpe (positional_embedding [32 64]→[32 64]), spec line 11
+	// wpe (positional_embedding [32 64]→[32 64]), spec line 14
 	a1 [BatchChunk][2048]float32 // output
 	d1 [BatchChunk][2048]float32 // dL/doutput
-	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 12
+	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 15
 	a2    [BatchChunk][2048]float32 // output
 	d2    [BatchChunk][2048]float32 // dL/doutput
 	xhat2 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
 	rstd2 [BatchChunk][32]float32   // 1/σ̂ of every step
-	// h.0.attn (attention [32 64]→[32 64]), spec line 13
-	a3    [BatchChunk][2048]float32 // output
-	d3    [BatchChunk][2048]float32 // dL/doutput
-	qkv3  [BatchChunk][6144]float32 // q, k, v = x·in_proj_weightᵀ + in_proj_bias at every step
-	att3  [BatchChunk][4096]float32 // attention weights P = softmax(s·q·kᵀ) per head, kept for the backward pass
-	ctx3  [BatchChunk][2048]float32 // attention output of every head, before out_proj
-	dctx3 [BatchChunk][2048]float32 // dL/d(attention output)
-	dqkv3 [BatchChunk][6144]float32 // dL/d(q, k, v)
-	dp3   [32]float32               // dL/dP of one row of attention weights, scratch
-	// h.0.res_1 (add [32 64]→[32 64]), spec line 14
-	a4 [BatchChunk][2048]float32 // output
-	d4 [BatchChunk][2048]float32 // dL/doutput
-	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 15
-	a5    [BatchChunk][2048]float32 // output
-	d5    [BatchChunk][2048]float32 // dL/doutput
-	xhat5 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
-	rstd5 [BatchChunk][32]float32   // 1/σ̂ of every step
-	// h.0.mlp.fc (dense [32 64]→[32 256], gelu), spec line 16
-	a6 [BatchChunk][8192]float32 // output
-	d6 [BatchChunk][8192]float32 // dL/doutput
-	z6 [BatchChunk][8192]float32 // pre-activation z = Wx + b
-	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 17
-	a7 [BatchChunk][2048]float32 // output
-	d7 [BatchChunk][2048]float32 // dL/doutput
-	// h.0.res_2 (add [32 64]→[32 64]), spec line 18
+	// h.0.attn (attention [32 64]→[32 64]), spec line 16
+	a3       [BatchChunk][2048]float32 // output
+	d3       [BatchChunk][2048]float32 // dL/doutput
+	qkv3     [BatchChunk][6144]float32 // q, k, v = x·in_proj_weightᵀ + in_proj_bias at every step
+	att3     [BatchChunk][4096]float32 // attention weights P = softmax(s·q·kᵀ) per head, kept for the backward pass
+	attMask3 [BatchChunk][4096]float32 // dropout mask of the attention weights: 0 or 1/(1-0.1)
+	ctx3     [BatchChunk][2048]float32 // attention output of every head, before out_proj
+	dctx3    [BatchChunk][2048]float32 // dL/d(attention output)
+	dqkv3    [BatchChunk][6144]float32 // dL/d(q, k, v)
+	dp3      [32]float32               // dL/dP of one row of attention weights, scratch
+	// h.0.attn_drop (dropout [32 64]→[32 64]), spec line 17
+	a4    [BatchChunk][2048]float32 // output
+	d4    [BatchChunk][2048]float32 // dL/doutput
+	mask4 [BatchChunk][2048]float32 // dropout mask: 0 or 1/(1-0.1)
+	// h.0.res_1 (add [32 64]→[32 64]), spec line 18
+	a5 [BatchChunk][2048]float32 // output
+	d5 [BatchChunk][2048]float32 // dL/doutput
+	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 19
+	a6    [BatchChunk][2048]float32 // output
+	d6    [BatchChunk][2048]float32 // dL/doutput
+	xhat6 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
+	rstd6 [BatchChunk][32]float32   // 1/σ̂ of every step
+	// h.0.mlp.fc (dense [32 64]→[32 256], relu), spec line 20
+	a7 [BatchChunk][8192]float32 // output
+	d7 [BatchChunk][8192]float32 // dL/doutput
+	z7 [BatchChunk][8192]float32 // pre-activation z = Wx + b
+	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 21
 	a8 [BatchChunk][2048]float32 // output
 	d8 [BatchChunk][2048]float32 // dL/doutput
-	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 19
+	// h.0.mlp_drop (dropout [32 64]→[32 64]), spec line 22
 	a9    [BatchChunk][2048]float32 // output
 	d9    [BatchChunk][2048]float32 // dL/doutput
-	xhat9 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
-	rstd9 [BatchChunk][32]float32   // 1/σ̂ of every step
-	// h.1.attn (attention [32 64]→[32 64]), spec line 20
-	a10    [BatchChunk][2048]float32 // output
-	d10    [BatchChunk][2048]float32 // dL/doutput
-	qkv10  [BatchChunk][6144]float32 // q, k, v = x·in_proj_weightᵀ + in_proj_bias at every step
-	att10  [BatchChunk][4096]float32 // attention weights P = softmax(s·q·kᵀ) per head, kept for the backward pass
-	ctx10  [BatchChunk][2048]float32 // attention output of every head, before out_proj
-	dctx10 [BatchChunk][2048]float32 // dL/d(attention output)
-	dqkv10 [BatchChunk][6144]float32 // dL/d(q, k, v)
-	dp10   [32]float32               // dL/dP of one row of attention weights, scratch
-	// h.1.res_1 (add [32 64]→[32 64]), spec line 21
-	a11 [BatchChunk][2048]float32 // output
-	d11 [BatchChunk][2048]float32 // dL/doutput
-	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 22
-	a12    [BatchChunk][2048]float32 // output
-	d12    [BatchChunk][2048]float32 // dL/doutput
-	xhat12 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
-	rstd12 [BatchChunk][32]float32   // 1/σ̂ of every step
-	// h.1.mlp.fc (dense [32 64]→[32 256], gelu), spec line 23
-	a13 [BatchChunk][8192]float32 // output
-	d13 [BatchChunk][8192]float32 // dL/doutput
-	z13 [BatchChunk][8192]float32 // pre-activation z = Wx + b
-	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 24
+	mask9 [BatchChunk][2048]float32 // dropout mask: 0 or 1/(1-0.1)
+	// h.0.res_2 (add [32 64]→[32 64]), spec line 23
+	a10 [BatchChunk][2048]float32 // output
+	d10 [BatchChunk][2048]float32 // dL/doutput
+	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 24
+	a11    [BatchChunk][2048]float32 // output
+	d11    [BatchChunk][2048]float32 // dL/doutput
+	xhat11 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
+	rstd11 [BatchChunk][32]float32   // 1/σ̂ of every step
+	// h.1.attn (attention [32 64]→[32 64]), spec line 25
+	a12       [BatchChunk][2048]float32 // output
+	d12       [BatchChunk][2048]float32 // dL/doutput
+	qkv12     [BatchChunk][6144]float32 // q, k, v = x·in_proj_weightᵀ + in_proj_bias at every step
+	att12     [BatchChunk][4096]float32 // attention weights P = softmax(s·q·kᵀ) per head, kept for the backward pass
+	attMask12 [BatchChunk][4096]float32 // dropout mask of the attention weights: 0 or 1/(1-0.1)
+	ctx12     [BatchChunk][2048]float32 // attention output of every head, before out_proj
+	dctx12    [BatchChunk][2048]float32 // dL/d(attention output)
+	dqkv12    [BatchChunk][6144]float32 // dL/d(q, k, v)
+	dp12      [32]float32               // dL/dP of one row of attention weights, scratch
+	// h.1.attn_drop (dropout [32 64]→[32 64]), spec line 26
+	a13    [BatchChunk][2048]float32 // output
+	d13    [BatchChunk][2048]float32 // dL/doutput
+	mask13 [BatchChunk][2048]float32 // dropout mask: 0 or 1/(1-0.1)
+	// h.1.res_1 (add [32 64]→[32 64]), spec line 27
 	a14 [BatchChunk][2048]float32 // output
 	d14 [BatchChunk][2048]float32 // dL/doutput
-	// h.1.res_2 (add [32 64]→[32 64]), spec line 25
-	a15 [BatchChunk][2048]float32 // output
-	d15 [BatchChunk][2048]float32 // dL/doutput
-	// ln_f (layernorm [32 64]→[32 64]), spec line 26
-	a16    [BatchChunk][2048]float32 // output
-	d16    [BatchChunk][2048]float32 // dL/doutput
-	xhat16 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
-	rstd16 [BatchChunk][32]float32   // 1/σ̂ of every step
-	// head (dense [32 64]→[32 64]), spec line 27
+	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 28
+	a15    [BatchChunk][2048]float32 // output
+	d15    [BatchChunk][2048]float32 // dL/doutput
+	xhat15 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
+	rstd15 [BatchChunk][32]float32   // 1/σ̂ of every step
+	// h.1.mlp.fc (dense [32 64]→[32 256], relu), spec line 29
+	a16 [BatchChunk][8192]float32 // output
+	d16 [BatchChunk][8192]float32 // dL/doutput
+	z16 [BatchChunk][8192]float32 // pre-activation z = Wx + b
+	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 30
 	a17 [BatchChunk][2048]float32 // output
 	d17 [BatchChunk][2048]float32 // dL/doutput
+	// h.1.mlp_drop (dropout [32 64]→[32 64]), spec line 31
+	a18    [BatchChunk][2048]float32 // output
+	d18    [BatchChunk][2048]float32 // dL/doutput
+	mask18 [BatchChunk][2048]float32 // dropout mask: 0 or 1/(1-0.1)
+	// h.1.res_2 (add [32 64]→[32 64]), spec line 32
+	a19 [BatchChunk][2048]float32 // output
+	d19 [BatchChunk][2048]float32 // dL/doutput
+	// ln_f (layernorm [32 64]→[32 64]), spec line 33
+	a20    [BatchChunk][2048]float32 // output
+	d20    [BatchChunk][2048]float32 // dL/doutput
+	xhat20 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
+	rstd20 [BatchChunk][32]float32   // 1/σ̂ of every step
+	// head (dense [32 64]→[32 64]), spec line 34
+	a21    [BatchChunk][2048]float32 // output
+	d21    [BatchChunk][2048]float32 // dL/doutput
+	cached int                       // steps 0 … cached−1 of row 0 hold Step's cache (see Step)
 	// gradients of the second and later readers of a layer's output (fan-out)
-	e4_1  [BatchChunk][2048]float32 // dL/d(input 1) of h.0.res_1, added into d1
-	e8_1  [BatchChunk][2048]float32 // dL/d(input 1) of h.0.res_2, added into d4
-	e11_1 [BatchChunk][2048]float32 // dL/d(input 1) of h.1.res_1, added into d8
-	e15_1 [BatchChunk][2048]float32 // dL/d(input 1) of h.1.res_2, added into d11
+	e5_1  [BatchChunk][2048]float32 // dL/d(input 1) of h.0.res_1, added into d1
+	e10_1 [BatchChunk][2048]float32 // dL/d(input 1) of h.0.res_2, added into d5
+	e14_1 [BatchChunk][2048]float32 // dL/d(input 1) of h.1.res_1, added into d10
+	e19_1 [BatchChunk][2048]float32 // dL/d(input 1) of h.1.res_2, added into d14
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)
@@ -586,9 +605,10 @@ func (m *Model) Forward(x *Input) *Output {
 func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	runtime.ClearSIMDState()
 	const row = 0
+	m.cached = 0 // the pass overwrites Step's cache
 	m.x[row] = *inputFlat(x)
 
-	// wte (embedding [32]→[32 64]), spec line 10
+	// wte (embedding [32]→[32 64]), spec line 13
 	{
 		ys := (*[32][64]float32)(unsafe.Pointer(&m.a0[row]))
 		for t, id := range m.x[row] {
@@ -599,7 +619,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// wpe (positional_embedding [32 64]→[32 64]), spec line 11
+	// wpe (positional_embedding [32 64]→[32 64]), spec line 14
 	{
 		w := (*[WpeSteps * WpeDim]float32)(unsafe.Pointer(&m.Params.WpeWeight))
 		y := &m.a1[row]
@@ -608,7 +628,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 12
+	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 15
 	{
 		g := &m.Params.H0Ln1Weight
 		b := &m.Params.H0Ln1Bias
@@ -639,11 +659,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// h.0.attn (attention [32 64]→[32 64]), spec line 13
+	// h.0.attn (attention [32 64]→[32 64]), spec line 16
 	{
 		runtime.GemmNT32(m.qkv3[row][:], m.a2[row][:], unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), m.Params.H0AttnInProjBias[:], H0AttnSteps, 3*H0AttnDim, H0AttnDim)
 		qkv := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.qkv3[row]))
 		att := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.att3[row]))
+		mask := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.attMask3[row]))
 		cx := (*[H0AttnSteps][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.ctx3[row]))
 		for h := 0; h < H0AttnHeads; h++ {
 			for t := 0; t < H0AttnSteps; t++ {
@@ -673,6 +694,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				for j := range cols {
 					p[j] *= r
 					a := p[j]
+					if m.training {
+						if m.rng.Float64() < 0.1 {
+							mask[h][t][j] = 0
+						} else {
+							mask[h][t][j] = 1.1111111111111112
+						}
+						a *= mask[h][t][j]
+					}
 					v := &qkv[j][2][h]
 					for d, vd := range v {
 						c[d] += a * vd
@@ -683,23 +712,39 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		runtime.GemmNT32(m.a3[row][:], m.ctx3[row][:], unsafe.Slice(&m.Params.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), m.Params.H0AttnOutProjBias[:], H0AttnSteps, H0AttnDim, H0AttnDim)
 	}
 
-	// h.0.res_1 (add [32 64]→[32 64]), spec line 14
+	// h.0.attn_drop (dropout [32 64]→[32 64]), spec line 17
 	{
-		y := &m.a4[row]
-		x0 := &m.a3[row]
+		if m.training {
+			for j, v := range m.a3[row] {
+				if m.rng.Float64() < 0.1 {
+					m.mask4[row][j] = 0
+				} else {
+					m.mask4[row][j] = 1.1111111111111112
+				}
+				m.a4[row][j] = v * m.mask4[row][j]
+			}
+		} else {
+			m.a4[row] = m.a3[row]
+		}
+	}
+
+	// h.0.res_1 (add [32 64]→[32 64]), spec line 18
+	{
+		y := &m.a5[row]
+		x0 := &m.a4[row]
 		x1 := &m.a1[row]
 		for j := range y {
 			y[j] = x0[j] + x1[j]
 		}
 	}
 
-	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 15
+	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 19
 	{
 		g := &m.Params.H0Ln2Weight
 		b := &m.Params.H0Ln2Bias
-		xs := (*[32][64]float32)(unsafe.Pointer(&m.a4[row]))
-		ys := (*[32][64]float32)(unsafe.Pointer(&m.a5[row]))
-		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat5[row]))
+		xs := (*[32][64]float32)(unsafe.Pointer(&m.a5[row]))
+		ys := (*[32][64]float32)(unsafe.Pointer(&m.a6[row]))
+		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat6[row]))
 		for t := 0; t < H0Ln2Steps; t++ {
 			x := &xs[t]
 			y := &ys[t]
@@ -715,7 +760,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				sq += d * d
 			}
 			r := 1 / math.Sqrt(sq/H0Ln2Features+1e-05)
-			m.rstd5[row][t] = float32(r)
+			m.rstd6[row][t] = float32(r)
 			for j, v := range x {
 				h := float32((float64(v) - mean) * r)
 				xh[j] = h
@@ -724,27 +769,24 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// h.0.mlp.fc (dense [32 64]→[32 256], gelu), spec line 16
+	// h.0.mlp.fc (dense [32 64]→[32 256], relu), spec line 20
 	{
 		w := &m.Params.H0MlpFcWeight
-		xs := (*[32][64]float32)(unsafe.Pointer(&m.a5[row]))
-		zs := (*[32][256]float32)(unsafe.Pointer(&m.z6[row]))
+		xs := (*[32][64]float32)(unsafe.Pointer(&m.a6[row]))
+		zs := (*[32][256]float32)(unsafe.Pointer(&m.z7[row]))
 		for t := 0; t < H0MlpFcSteps; t++ {
 			x := &xs[t]
 			z := &zs[t]
 			runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], H0MlpFcOut*H0MlpFcIn), x[:], m.Params.H0MlpFcBias[:], H0MlpFcOut, H0MlpFcIn)
 		}
-		for j, v := range m.z6[row] {
-			z := float64(v)
-			m.a6[row][j] = float32(0.5 * z * (1 + math.Erf(z*math.Sqrt2/2)))
-		}
+		runtime.ReluForward32(m.z7[row][:], m.a7[row][:])
 	}
 
-	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 17
+	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 21
 	{
 		w := &m.Params.H0MlpProjWeight
-		xs := (*[32][256]float32)(unsafe.Pointer(&m.a6[row]))
-		zs := (*[32][64]float32)(unsafe.Pointer(&m.a7[row]))
+		xs := (*[32][256]float32)(unsafe.Pointer(&m.a7[row]))
+		zs := (*[32][64]float32)(unsafe.Pointer(&m.a8[row]))
 		for t := 0; t < H0MlpProjSteps; t++ {
 			x := &xs[t]
 			z := &zs[t]
@@ -752,23 +794,39 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// h.0.res_2 (add [32 64]→[32 64]), spec line 18
+	// h.0.mlp_drop (dropout [32 64]→[32 64]), spec line 22
 	{
-		y := &m.a8[row]
-		x0 := &m.a7[row]
-		x1 := &m.a4[row]
+		if m.training {
+			for j, v := range m.a8[row] {
+				if m.rng.Float64() < 0.1 {
+					m.mask9[row][j] = 0
+				} else {
+					m.mask9[row][j] = 1.1111111111111112
+				}
+				m.a9[row][j] = v * m.mask9[row][j]
+			}
+		} else {
+			m.a9[row] = m.a8[row]
+		}
+	}
+
+	// h.0.res_2 (add [32 64]→[32 64]), spec line 23
+	{
+		y := &m.a10[row]
+		x0 := &m.a9[row]
+		x1 := &m.a5[row]
 		for j := range y {
 			y[j] = x0[j] + x1[j]
 		}
 	}
 
-	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 19
+	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 24
 	{
 		g := &m.Params.H1Ln1Weight
 		b := &m.Params.H1Ln1Bias
-		xs := (*[32][64]float32)(unsafe.Pointer(&m.a8[row]))
-		ys := (*[32][64]float32)(unsafe.Pointer(&m.a9[row]))
-		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat9[row]))
+		xs := (*[32][64]float32)(unsafe.Pointer(&m.a10[row]))
+		ys := (*[32][64]float32)(unsafe.Pointer(&m.a11[row]))
+		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat11[row]))
 		for t := 0; t < H1Ln1Steps; t++ {
 			x := &xs[t]
 			y := &ys[t]
@@ -784,7 +842,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				sq += d * d
 			}
 			r := 1 / math.Sqrt(sq/H1Ln1Features+1e-05)
-			m.rstd9[row][t] = float32(r)
+			m.rstd11[row][t] = float32(r)
 			for j, v := range x {
 				h := float32((float64(v) - mean) * r)
 				xh[j] = h
@@ -793,12 +851,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// h.1.attn (attention [32 64]→[32 64]), spec line 20
+	// h.1.attn (attention [32 64]→[32 64]), spec line 25
 	{
-		runtime.GemmNT32(m.qkv10[row][:], m.a9[row][:], unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), m.Params.H1AttnInProjBias[:], H1AttnSteps, 3*H1AttnDim, H1AttnDim)
-		qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv10[row]))
-		att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att10[row]))
-		cx := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.ctx10[row]))
+		runtime.GemmNT32(m.qkv12[row][:], m.a11[row][:], unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), m.Params.H1AttnInProjBias[:], H1AttnSteps, 3*H1AttnDim, H1AttnDim)
+		qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv12[row]))
+		att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att12[row]))
+		mask := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.attMask12[row]))
+		cx := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.ctx12[row]))
 		for h := 0; h < H1AttnHeads; h++ {
 			for t := 0; t < H1AttnSteps; t++ {
 				p := &att[h][t]
@@ -827,6 +886,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				for j := range cols {
 					p[j] *= r
 					a := p[j]
+					if m.training {
+						if m.rng.Float64() < 0.1 {
+							mask[h][t][j] = 0
+						} else {
+							mask[h][t][j] = 1.1111111111111112
+						}
+						a *= mask[h][t][j]
+					}
 					v := &qkv[j][2][h]
 					for d, vd := range v {
 						c[d] += a * vd
@@ -834,26 +901,42 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				}
 			}
 		}
-		runtime.GemmNT32(m.a10[row][:], m.ctx10[row][:], unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), m.Params.H1AttnOutProjBias[:], H1AttnSteps, H1AttnDim, H1AttnDim)
+		runtime.GemmNT32(m.a12[row][:], m.ctx12[row][:], unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), m.Params.H1AttnOutProjBias[:], H1AttnSteps, H1AttnDim, H1AttnDim)
 	}
 
-	// h.1.res_1 (add [32 64]→[32 64]), spec line 21
+	// h.1.attn_drop (dropout [32 64]→[32 64]), spec line 26
 	{
-		y := &m.a11[row]
-		x0 := &m.a10[row]
-		x1 := &m.a8[row]
+		if m.training {
+			for j, v := range m.a12[row] {
+				if m.rng.Float64() < 0.1 {
+					m.mask13[row][j] = 0
+				} else {
+					m.mask13[row][j] = 1.1111111111111112
+				}
+				m.a13[row][j] = v * m.mask13[row][j]
+			}
+		} else {
+			m.a13[row] = m.a12[row]
+		}
+	}
+
+	// h.1.res_1 (add [32 64]→[32 64]), spec line 27
+	{
+		y := &m.a14[row]
+		x0 := &m.a13[row]
+		x1 := &m.a10[row]
 		for j := range y {
 			y[j] = x0[j] + x1[j]
 		}
 	}
 
-	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 22
+	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 28
 	{
 		g := &m.Params.H1Ln2Weight
 		b := &m.Params.H1Ln2Bias
-		xs := (*[32][64]float32)(unsafe.Pointer(&m.a11[row]))
-		ys := (*[32][64]float32)(unsafe.Pointer(&m.a12[row]))
-		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat12[row]))
+		xs := (*[32][64]float32)(unsafe.Pointer(&m.a14[row]))
+		ys := (*[32][64]float32)(unsafe.Pointer(&m.a15[row]))
+		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat15[row]))
 		for t := 0; t < H1Ln2Steps; t++ {
 			x := &xs[t]
 			y := &ys[t]
@@ -869,7 +952,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				sq += d * d
 			}
 			r := 1 / math.Sqrt(sq/H1Ln2Features+1e-05)
-			m.rstd12[row][t] = float32(r)
+			m.rstd15[row][t] = float32(r)
 			for j, v := range x {
 				h := float32((float64(v) - mean) * r)
 				xh[j] = h
@@ -878,27 +961,24 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// h.1.mlp.fc (dense [32 64]→[32 256], gelu), spec line 23
+	// h.1.mlp.fc (dense [32 64]→[32 256], relu), spec line 29
 	{
 		w := &m.Params.H1MlpFcWeight
-		xs := (*[32][64]float32)(unsafe.Pointer(&m.a12[row]))
-		zs := (*[32][256]float32)(unsafe.Pointer(&m.z13[row]))
+		xs := (*[32][64]float32)(unsafe.Pointer(&m.a15[row]))
+		zs := (*[32][256]float32)(unsafe.Pointer(&m.z16[row]))
 		for t := 0; t < H1MlpFcSteps; t++ {
 			x := &xs[t]
 			z := &zs[t]
 			runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], H1MlpFcOut*H1MlpFcIn), x[:], m.Params.H1MlpFcBias[:], H1MlpFcOut, H1MlpFcIn)
 		}
-		for j, v := range m.z13[row] {
-			z := float64(v)
-			m.a13[row][j] = float32(0.5 * z * (1 + math.Erf(z*math.Sqrt2/2)))
-		}
+		runtime.ReluForward32(m.z16[row][:], m.a16[row][:])
 	}
 
-	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 24
+	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 30
 	{
 		w := &m.Params.H1MlpProjWeight
-		xs := (*[32][256]float32)(unsafe.Pointer(&m.a13[row]))
-		zs := (*[32][64]float32)(unsafe.Pointer(&m.a14[row]))
+		xs := (*[32][256]float32)(unsafe.Pointer(&m.a16[row]))
+		zs := (*[32][64]float32)(unsafe.Pointer(&m.a17[row]))
 		for t := 0; t < H1MlpProjSteps; t++ {
 			x := &xs[t]
 			z := &zs[t]
@@ -906,23 +986,39 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// h.1.res_2 (add [32 64]→[32 64]), spec line 25
+	// h.1.mlp_drop (dropout [32 64]→[32 64]), spec line 31
 	{
-		y := &m.a15[row]
-		x0 := &m.a14[row]
-		x1 := &m.a11[row]
+		if m.training {
+			for j, v := range m.a17[row] {
+				if m.rng.Float64() < 0.1 {
+					m.mask18[row][j] = 0
+				} else {
+					m.mask18[row][j] = 1.1111111111111112
+				}
+				m.a18[row][j] = v * m.mask18[row][j]
+			}
+		} else {
+			m.a18[row] = m.a17[row]
+		}
+	}
+
+	// h.1.res_2 (add [32 64]→[32 64]), spec line 32
+	{
+		y := &m.a19[row]
+		x0 := &m.a18[row]
+		x1 := &m.a14[row]
 		for j := range y {
 			y[j] = x0[j] + x1[j]
 		}
 	}
 
-	// ln_f (layernorm [32 64]→[32 64]), spec line 26
+	// ln_f (layernorm [32 64]→[32 64]), spec line 33
 	{
 		g := &m.Params.LnFWeight
 		b := &m.Params.LnFBias
-		xs := (*[32][64]float32)(unsafe.Pointer(&m.a15[row]))
-		ys := (*[32][64]float32)(unsafe.Pointer(&m.a16[row]))
-		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat16[row]))
+		xs := (*[32][64]float32)(unsafe.Pointer(&m.a19[row]))
+		ys := (*[32][64]float32)(unsafe.Pointer(&m.a20[row]))
+		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat20[row]))
 		for t := 0; t < LnFSteps; t++ {
 			x := &xs[t]
 			y := &ys[t]
@@ -938,7 +1034,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				sq += d * d
 			}
 			r := 1 / math.Sqrt(sq/LnFFeatures+1e-05)
-			m.rstd16[row][t] = float32(r)
+			m.rstd20[row][t] = float32(r)
 			for j, v := range x {
 				h := float32((float64(v) - mean) * r)
 				xh[j] = h
@@ -947,18 +1043,18 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		}
 	}
 
-	// head (dense [32 64]→[32 64]), spec line 27
+	// head (dense [32 64]→[32 64]), spec line 34
 	{
 		w := &m.Params.HeadWeight
-		xs := (*[32][64]float32)(unsafe.Pointer(&m.a16[row]))
-		zs := (*[32][64]float32)(unsafe.Pointer(&m.a17[row]))
+		xs := (*[32][64]float32)(unsafe.Pointer(&m.a20[row]))
+		zs := (*[32][64]float32)(unsafe.Pointer(&m.a21[row]))
 		for t := 0; t < HeadSteps; t++ {
 			x := &xs[t]
 			z := &zs[t]
 			runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], HeadOut*HeadIn), x[:], m.Params.HeadBias[:], HeadOut, HeadIn)
 		}
 	}
-	return &m.a17[row]
+	return &m.a21[row]
 }
 
 // Loss returns the softmax cross-entropy of one output against its targets, the mean over the 32 steps.
@@ -995,7 +1091,7 @@ func predicts(out *[OutputSize]float32, y *Target) bool {
 
 // Correct reports whether the last forward pass predicts the class of every step (argmax of its logits).
 func (m *Model) Correct(y *Target) bool {
-	return predicts(&m.a17[0], y)
+	return predicts(&m.a21[0], y)
 }
 
 // WriteSafetensors writes the parameters as a safetensors file with PyTorch
@@ -1034,7 +1130,7 @@ func (m *Model) ForwardBatch(xs []Input, ys []Output) {
 		}
 		m.forwardBatch(nb)
 		for b := 0; b < nb; b++ {
-			ys[lo+b] = *outputShaped(&m.a17[b])
+			ys[lo+b] = *outputShaped(&m.a21[b])
 		}
 	}
 	m.training = training
@@ -1044,8 +1140,9 @@ func (m *Model) ForwardBatch(xs []Input, ys []Output) {
 func (m *Model) forwardBatch(nb int) {
 	runtime.ClearSIMDState()
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
+	m.cached = 0             // the pass overwrites Step's cache
 
-	// wte (embedding [32]→[32 64]), spec line 10
+	// wte (embedding [32]→[32 64]), spec line 13
 	for row := 0; row < nb; row++ {
 		ys := (*[32][64]float32)(unsafe.Pointer(&m.a0[row]))
 		for t, id := range m.x[row] {
@@ -1056,7 +1153,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// wpe (positional_embedding [32 64]→[32 64]), spec line 11
+	// wpe (positional_embedding [32 64]→[32 64]), spec line 14
 	for row := 0; row < nb; row++ {
 		w := (*[WpeSteps * WpeDim]float32)(unsafe.Pointer(&m.Params.WpeWeight))
 		y := &m.a1[row]
@@ -1065,7 +1162,7 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 12
+	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 15
 	for row := 0; row < nb; row++ {
 		g := &m.Params.H0Ln1Weight
 		b := &m.Params.H0Ln1Bias
@@ -1096,12 +1193,13 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// h.0.attn (attention [32 64]→[32 64]), spec line 13
+	// h.0.attn (attention [32 64]→[32 64]), spec line 16
 	{
 		runtime.GemmNT32(unsafe.Slice(&m.qkv3[0][0], nb*H0AttnSteps*(3*H0AttnDim)), unsafe.Slice(&m.a2[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), m.Params.H0AttnInProjBias[:], nb*H0AttnSteps, 3*H0AttnDim, H0AttnDim)
 		for row := 0; row < nb; row++ {
 			qkv := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.qkv3[row]))
 			att := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.att3[row]))
+			mask := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.attMask3[row]))
 			cx := (*[H0AttnSteps][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.ctx3[row]))
 			for h := 0; h < H0AttnHeads; h++ {
 				for t := 0; t < H0AttnSteps; t++ {
@@ -1131,6 +1229,14 @@ func (m *Model) forwardBatch(nb int) {
 					for j := range cols {
 						p[j] *= r
 						a := p[j]
+						if m.training {
+							if m.rng.Float64() < 0.1 {
+								mask[h][t][j] = 0
+							} else {
+								mask[h][t][j] = 1.1111111111111112
+							}
+							a *= mask[h][t][j]
+						}
 						v := &qkv[j][2][h]
 						for d, vd := range v {
 							c[d] += a * vd
@@ -1142,23 +1248,39 @@ func (m *Model) forwardBatch(nb int) {
 		runtime.GemmNT32(unsafe.Slice(&m.a3[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.ctx3[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.Params.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), m.Params.H0AttnOutProjBias[:], nb*H0AttnSteps, H0AttnDim, H0AttnDim)
 	}
 
-	// h.0.res_1 (add [32 64]→[32 64]), spec line 14
+	// h.0.attn_drop (dropout [32 64]→[32 64]), spec line 17
 	for row := 0; row < nb; row++ {
-		y := &m.a4[row]
-		x0 := &m.a3[row]
+		if m.training {
+			for j, v := range m.a3[row] {
+				if m.rng.Float64() < 0.1 {
+					m.mask4[row][j] = 0
+				} else {
+					m.mask4[row][j] = 1.1111111111111112
+				}
+				m.a4[row][j] = v * m.mask4[row][j]
+			}
+		} else {
+			m.a4[row] = m.a3[row]
+		}
+	}
+
+	// h.0.res_1 (add [32 64]→[32 64]), spec line 18
+	for row := 0; row < nb; row++ {
+		y := &m.a5[row]
+		x0 := &m.a4[row]
 		x1 := &m.a1[row]
 		for j := range y {
 			y[j] = x0[j] + x1[j]
 		}
 	}
 
-	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 15
+	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 19
 	for row := 0; row < nb; row++ {
 		g := &m.Params.H0Ln2Weight
 		b := &m.Params.H0Ln2Bias
-		xs := (*[32][64]float32)(unsafe.Pointer(&m.a4[row]))
-		ys := (*[32][64]float32)(unsafe.Pointer(&m.a5[row]))
-		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat5[row]))
+		xs := (*[32][64]float32)(unsafe.Pointer(&m.a5[row]))
+		ys := (*[32][64]float32)(unsafe.Pointer(&m.a6[row]))
+		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat6[row]))
 		for t := 0; t < H0Ln2Steps; t++ {
 			x := &xs[t]
 			y := &ys[t]
@@ -1174,7 +1296,7 @@ func (m *Model) forwardBatch(nb int) {
 				sq += d * d
 			}
 			r := 1 / math.Sqrt(sq/H0Ln2Features+1e-05)
-			m.rstd5[row][t] = float32(r)
+			m.rstd6[row][t] = float32(r)
 			for j, v := range x {
 				h := float32((float64(v) - mean) * r)
 				xh[j] = h
@@ -1183,41 +1305,54 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// h.0.mlp.fc (dense [32 64]→[32 256], gelu), spec line 16
+	// h.0.mlp.fc (dense [32 64]→[32 256], relu), spec line 20
 	{
 		w := &m.Params.H0MlpFcWeight
-		runtime.GemmNT32(unsafe.Slice(&m.z6[0][0], nb*32*H0MlpFcOut), unsafe.Slice(&m.a5[0][0], nb*32*H0MlpFcIn), unsafe.Slice(&w[0][0], H0MlpFcOut*H0MlpFcIn), m.Params.H0MlpFcBias[:], nb*32, H0MlpFcOut, H0MlpFcIn)
+		runtime.GemmNT32(unsafe.Slice(&m.z7[0][0], nb*32*H0MlpFcOut), unsafe.Slice(&m.a6[0][0], nb*32*H0MlpFcIn), unsafe.Slice(&w[0][0], H0MlpFcOut*H0MlpFcIn), m.Params.H0MlpFcBias[:], nb*32, H0MlpFcOut, H0MlpFcIn)
 		for row := 0; row < nb; row++ {
-			for j, v := range m.z6[row] {
-				z := float64(v)
-				m.a6[row][j] = float32(0.5 * z * (1 + math.Erf(z*math.Sqrt2/2)))
-			}
+			runtime.ReluForward32(m.z7[row][:], m.a7[row][:])
 		}
 	}
 
-	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 17
+	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 21
 	{
 		w := &m.Params.H0MlpProjWeight
-		runtime.GemmNT32(unsafe.Slice(&m.a7[0][0], nb*32*H0MlpProjOut), unsafe.Slice(&m.a6[0][0], nb*32*H0MlpProjIn), unsafe.Slice(&w[0][0], H0MlpProjOut*H0MlpProjIn), m.Params.H0MlpProjBias[:], nb*32, H0MlpProjOut, H0MlpProjIn)
+		runtime.GemmNT32(unsafe.Slice(&m.a8[0][0], nb*32*H0MlpProjOut), unsafe.Slice(&m.a7[0][0], nb*32*H0MlpProjIn), unsafe.Slice(&w[0][0], H0MlpProjOut*H0MlpProjIn), m.Params.H0MlpProjBias[:], nb*32, H0MlpProjOut, H0MlpProjIn)
 	}
 
-	// h.0.res_2 (add [32 64]→[32 64]), spec line 18
+	// h.0.mlp_drop (dropout [32 64]→[32 64]), spec line 22
 	for row := 0; row < nb; row++ {
-		y := &m.a8[row]
-		x0 := &m.a7[row]
-		x1 := &m.a4[row]
+		if m.training {
+			for j, v := range m.a8[row] {
+				if m.rng.Float64() < 0.1 {
+					m.mask9[row][j] = 0
+				} else {
+					m.mask9[row][j] = 1.1111111111111112
+				}
+				m.a9[row][j] = v * m.mask9[row][j]
+			}
+		} else {
+			m.a9[row] = m.a8[row]
+		}
+	}
+
+	// h.0.res_2 (add [32 64]→[32 64]), spec line 23
+	for row := 0; row < nb; row++ {
+		y := &m.a10[row]
+		x0 := &m.a9[row]
+		x1 := &m.a5[row]
 		for j := range y {
 			y[j] = x0[j] + x1[j]
 		}
 	}
 
-	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 19
+	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 24
 	for row := 0; row < nb; row++ {
 		g := &m.Params.H1Ln1Weight
 		b := &m.Params.H1Ln1Bias
-		xs := (*[32][64]float32)(unsafe.Pointer(&m.a8[row]))
-		ys := (*[32][64]float32)(unsafe.Pointer(&m.a9[row]))
-		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat9[row]))
+		xs := (*[32][64]float32)(unsafe.Pointer(&m.a10[row]))
+		ys := (*[32][64]float32)(unsafe.Pointer(&m.a11[row]))
+		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat11[row]))
 		for t := 0; t < H1Ln1Steps; t++ {
 			x := &xs[t]
 			y := &ys[t]
@@ -1233,7 +1368,7 @@ func (m *Model) forwardBatch(nb int) {
 				sq += d * d
 			}
 			r := 1 / math.Sqrt(sq/H1Ln1Features+1e-05)
-			m.rstd9[row][t] = float32(r)
+			m.rstd11[row][t] = float32(r)
 			for j, v := range x {
 				h := float32((float64(v) - mean) * r)
 				xh[j] = h
@@ -1242,13 +1377,14 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// h.1.attn (attention [32 64]→[32 64]), spec line 20
+	// h.1.attn (attention [32 64]→[32 64]), spec line 25
 	{
-		runtime.GemmNT32(unsafe.Slice(&m.qkv10[0][0], nb*H1AttnSteps*(3*H1AttnDim)), unsafe.Slice(&m.a9[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), m.Params.H1AttnInProjBias[:], nb*H1AttnSteps, 3*H1AttnDim, H1AttnDim)
+		runtime.GemmNT32(unsafe.Slice(&m.qkv12[0][0], nb*H1AttnSteps*(3*H1AttnDim)), unsafe.Slice(&m.a11[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), m.Params.H1AttnInProjBias[:], nb*H1AttnSteps, 3*H1AttnDim, H1AttnDim)
 		for row := 0; row < nb; row++ {
-			qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv10[row]))
-			att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att10[row]))
-			cx := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.ctx10[row]))
+			qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv12[row]))
+			att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att12[row]))
+			mask := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.attMask12[row]))
+			cx := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.ctx12[row]))
 			for h := 0; h < H1AttnHeads; h++ {
 				for t := 0; t < H1AttnSteps; t++ {
 					p := &att[h][t]
@@ -1277,6 +1413,14 @@ func (m *Model) forwardBatch(nb int) {
 					for j := range cols {
 						p[j] *= r
 						a := p[j]
+						if m.training {
+							if m.rng.Float64() < 0.1 {
+								mask[h][t][j] = 0
+							} else {
+								mask[h][t][j] = 1.1111111111111112
+							}
+							a *= mask[h][t][j]
+						}
 						v := &qkv[j][2][h]
 						for d, vd := range v {
 							c[d] += a * vd
@@ -1285,26 +1429,42 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 		}
-		runtime.GemmNT32(unsafe.Slice(&m.a10[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.ctx10[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), m.Params.H1AttnOutProjBias[:], nb*H1AttnSteps, H1AttnDim, H1AttnDim)
+		runtime.GemmNT32(unsafe.Slice(&m.a12[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.ctx12[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), m.Params.H1AttnOutProjBias[:], nb*H1AttnSteps, H1AttnDim, H1AttnDim)
 	}
 
-	// h.1.res_1 (add [32 64]→[32 64]), spec line 21
+	// h.1.attn_drop (dropout [32 64]→[32 64]), spec line 26
 	for row := 0; row < nb; row++ {
-		y := &m.a11[row]
-		x0 := &m.a10[row]
-		x1 := &m.a8[row]
+		if m.training {
+			for j, v := range m.a12[row] {
+				if m.rng.Float64() < 0.1 {
+					m.mask13[row][j] = 0
+				} else {
+					m.mask13[row][j] = 1.1111111111111112
+				}
+				m.a13[row][j] = v * m.mask13[row][j]
+			}
+		} else {
+			m.a13[row] = m.a12[row]
+		}
+	}
+
+	// h.1.res_1 (add [32 64]→[32 64]), spec line 27
+	for row := 0; row < nb; row++ {
+		y := &m.a14[row]
+		x0 := &m.a13[row]
+		x1 := &m.a10[row]
 		for j := range y {
 			y[j] = x0[j] + x1[j]
 		}
 	}
 
-	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 22
+	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 28
 	for row := 0; row < nb; row++ {
 		g := &m.Params.H1Ln2Weight
 		b := &m.Params.H1Ln2Bias
-		xs := (*[32][64]float32)(unsafe.Pointer(&m.a11[row]))
-		ys := (*[32][64]float32)(unsafe.Pointer(&m.a12[row]))
-		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat12[row]))
+		xs := (*[32][64]float32)(unsafe.Pointer(&m.a14[row]))
+		ys := (*[32][64]float32)(unsafe.Pointer(&m.a15[row]))
+		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat15[row]))
 		for t := 0; t < H1Ln2Steps; t++ {
 			x := &xs[t]
 			y := &ys[t]
@@ -1320,7 +1480,7 @@ func (m *Model) forwardBatch(nb int) {
 				sq += d * d
 			}
 			r := 1 / math.Sqrt(sq/H1Ln2Features+1e-05)
-			m.rstd12[row][t] = float32(r)
+			m.rstd15[row][t] = float32(r)
 			for j, v := range x {
 				h := float32((float64(v) - mean) * r)
 				xh[j] = h
@@ -1329,41 +1489,54 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// h.1.mlp.fc (dense [32 64]→[32 256], gelu), spec line 23
+	// h.1.mlp.fc (dense [32 64]→[32 256], relu), spec line 29
 	{
 		w := &m.Params.H1MlpFcWeight
-		runtime.GemmNT32(unsafe.Slice(&m.z13[0][0], nb*32*H1MlpFcOut), unsafe.Slice(&m.a12[0][0], nb*32*H1MlpFcIn), unsafe.Slice(&w[0][0], H1MlpFcOut*H1MlpFcIn), m.Params.H1MlpFcBias[:], nb*32, H1MlpFcOut, H1MlpFcIn)
+		runtime.GemmNT32(unsafe.Slice(&m.z16[0][0], nb*32*H1MlpFcOut), unsafe.Slice(&m.a15[0][0], nb*32*H1MlpFcIn), unsafe.Slice(&w[0][0], H1MlpFcOut*H1MlpFcIn), m.Params.H1MlpFcBias[:], nb*32, H1MlpFcOut, H1MlpFcIn)
 		for row := 0; row < nb; row++ {
-			for j, v := range m.z13[row] {
-				z := float64(v)
-				m.a13[row][j] = float32(0.5 * z * (1 + math.Erf(z*math.Sqrt2/2)))
-			}
+			runtime.ReluForward32(m.z16[row][:], m.a16[row][:])
 		}
 	}
 
-	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 24
+	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 30
 	{
 		w := &m.Params.H1MlpProjWeight
-		runtime.GemmNT32(unsafe.Slice(&m.a14[0][0], nb*32*H1MlpProjOut), unsafe.Slice(&m.a13[0][0], nb*32*H1MlpProjIn), unsafe.Slice(&w[0][0], H1MlpProjOut*H1MlpProjIn), m.Params.H1MlpProjBias[:], nb*32, H1MlpProjOut, H1MlpProjIn)
+		runtime.GemmNT32(unsafe.Slice(&m.a17[0][0], nb*32*H1MlpProjOut), unsafe.Slice(&m.a16[0][0], nb*32*H1MlpProjIn), unsafe.Slice(&w[0][0], H1MlpProjOut*H1MlpProjIn), m.Params.H1MlpProjBias[:], nb*32, H1MlpProjOut, H1MlpProjIn)
 	}
 
-	// h.1.res_2 (add [32 64]→[32 64]), spec line 25
+	// h.1.mlp_drop (dropout [32 64]→[32 64]), spec line 31
 	for row := 0; row < nb; row++ {
-		y := &m.a15[row]
-		x0 := &m.a14[row]
-		x1 := &m.a11[row]
+		if m.training {
+			for j, v := range m.a17[row] {
+				if m.rng.Float64() < 0.1 {
+					m.mask18[row][j] = 0
+				} else {
+					m.mask18[row][j] = 1.1111111111111112
+				}
+				m.a18[row][j] = v * m.mask18[row][j]
+			}
+		} else {
+			m.a18[row] = m.a17[row]
+		}
+	}
+
+	// h.1.res_2 (add [32 64]→[32 64]), spec line 32
+	for row := 0; row < nb; row++ {
+		y := &m.a19[row]
+		x0 := &m.a18[row]
+		x1 := &m.a14[row]
 		for j := range y {
 			y[j] = x0[j] + x1[j]
 		}
 	}
 
-	// ln_f (layernorm [32 64]→[32 64]), spec line 26
+	// ln_f (layernorm [32 64]→[32 64]), spec line 33
 	for row := 0; row < nb; row++ {
 		g := &m.Params.LnFWeight
 		b := &m.Params.LnFBias
-		xs := (*[32][64]float32)(unsafe.Pointer(&m.a15[row]))
-		ys := (*[32][64]float32)(unsafe.Pointer(&m.a16[row]))
-		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat16[row]))
+		xs := (*[32][64]float32)(unsafe.Pointer(&m.a19[row]))
+		ys := (*[32][64]float32)(unsafe.Pointer(&m.a20[row]))
+		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat20[row]))
 		for t := 0; t < LnFSteps; t++ {
 			x := &xs[t]
 			y := &ys[t]
@@ -1379,7 +1552,7 @@ func (m *Model) forwardBatch(nb int) {
 				sq += d * d
 			}
 			r := 1 / math.Sqrt(sq/LnFFeatures+1e-05)
-			m.rstd16[row][t] = float32(r)
+			m.rstd20[row][t] = float32(r)
 			for j, v := range x {
 				h := float32((float64(v) - mean) * r)
 				xh[j] = h
@@ -1388,10 +1561,10 @@ func (m *Model) forwardBatch(nb int) {
 		}
 	}
 
-	// head (dense [32 64]→[32 64]), spec line 27
+	// head (dense [32 64]→[32 64]), spec line 34
 	{
 		w := &m.Params.HeadWeight
-		runtime.GemmNT32(unsafe.Slice(&m.a17[0][0], nb*32*HeadOut), unsafe.Slice(&m.a16[0][0], nb*32*HeadIn), unsafe.Slice(&w[0][0], HeadOut*HeadIn), m.Params.HeadBias[:], nb*32, HeadOut, HeadIn)
+		runtime.GemmNT32(unsafe.Slice(&m.a21[0][0], nb*32*HeadOut), unsafe.Slice(&m.a20[0][0], nb*32*HeadIn), unsafe.Slice(&w[0][0], HeadOut*HeadIn), m.Params.HeadBias[:], nb*32, HeadOut, HeadIn)
 	}
 }
 
@@ -1421,8 +1594,8 @@ func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, co
 			if idx != nil {
 				k = idx[k]
 			}
-			out := &m.a17[b]
-			loss += lossGrad(out, &ys[k], &m.d17[b])
+			out := &m.a21[b]
+			loss += lossGrad(out, &ys[k], &m.d21[b])
 			if predicts(out, &ys[k]) {
 				correct++
 			}
@@ -1439,29 +1612,29 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	runtime.ClearSIMDState()
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
-	// head (dense [32 64]→[32 64]), spec line 27
+	// head (dense [32 64]→[32 64]), spec line 34
 	{
-		dz := unsafe.Slice(&m.d17[0][0], nb*32*HeadOut)
+		dz := unsafe.Slice(&m.d21[0][0], nb*32*HeadOut)
 		for r := 0; r < nb*32; r++ {
 			for o, g := range (*[HeadOut]float32)(dz[r*HeadOut:]) {
 				m.Grads.HeadBias[o] += g
 			}
 		}
 		gw := &m.Grads.HeadWeight
-		runtime.GemmTN32(unsafe.Slice(&gw[0][0], HeadOut*HeadIn), dz, unsafe.Slice(&m.a16[0][0], nb*32*HeadIn), HeadOut, HeadIn, nb*32)
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], HeadOut*HeadIn), dz, unsafe.Slice(&m.a20[0][0], nb*32*HeadIn), HeadOut, HeadIn, nb*32)
 		w := &m.Params.HeadWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d16[0][0], nb*32*HeadIn), dz, unsafe.Slice(&w[0][0], HeadOut*HeadIn), nb*32, HeadIn, HeadOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d20[0][0], nb*32*HeadIn), dz, unsafe.Slice(&w[0][0], HeadOut*HeadIn), nb*32, HeadIn, HeadOut)
 	}
 
-	// ln_f (layernorm [32 64]→[32 64]), spec line 26
+	// ln_f (layernorm [32 64]→[32 64]), spec line 33
 	{
 		for row := 0; row < nb; row++ {
 			gg := &m.Grads.LnFWeight
 			gb := &m.Grads.LnFBias
 			g := &m.Params.LnFWeight
-			dys := (*[32][64]float32)(unsafe.Pointer(&m.d16[row]))
-			xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat16[row]))
-			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d15[row]))
+			dys := (*[32][64]float32)(unsafe.Pointer(&m.d20[row]))
+			xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat20[row]))
+			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d19[row]))
 			for t := 0; t < LnFSteps; t++ {
 				dy := &dys[t]
 				xh := &xhs[t]
@@ -1476,7 +1649,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				s1 /= LnFFeatures
 				s2 /= LnFFeatures
-				r := m.rstd16[row][t]
+				r := m.rstd20[row][t]
 				for j, v := range dy {
 					dx[j] = r * (v*g[j] - s1 - xh[j]*s2)
 				}
@@ -1484,59 +1657,67 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// h.1.res_2 (add [32 64]→[32 64]), spec line 25
+	// h.1.res_2 (add [32 64]→[32 64]), spec line 32
 	{
 		for row := 0; row < nb; row++ {
-			m.d14[row] = m.d15[row]
-			m.e15_1[row] = m.d15[row]
+			m.d18[row] = m.d19[row]
+			m.e19_1[row] = m.d19[row]
 		}
 	}
 
-	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 24
+	// h.1.mlp_drop (dropout [32 64]→[32 64]), spec line 31
 	{
-		dz := unsafe.Slice(&m.d14[0][0], nb*32*H1MlpProjOut)
+		for row := 0; row < nb; row++ {
+			if m.training {
+				for j, v := range m.mask18[row] {
+					m.d17[row][j] = m.d18[row][j] * v
+				}
+			} else {
+				m.d17[row] = m.d18[row]
+			}
+		}
+	}
+
+	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 30
+	{
+		dz := unsafe.Slice(&m.d17[0][0], nb*32*H1MlpProjOut)
 		for r := 0; r < nb*32; r++ {
 			for o, g := range (*[H1MlpProjOut]float32)(dz[r*H1MlpProjOut:]) {
 				m.Grads.H1MlpProjBias[o] += g
 			}
 		}
 		gw := &m.Grads.H1MlpProjWeight
-		runtime.GemmTN32(unsafe.Slice(&gw[0][0], H1MlpProjOut*H1MlpProjIn), dz, unsafe.Slice(&m.a13[0][0], nb*32*H1MlpProjIn), H1MlpProjOut, H1MlpProjIn, nb*32)
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], H1MlpProjOut*H1MlpProjIn), dz, unsafe.Slice(&m.a16[0][0], nb*32*H1MlpProjIn), H1MlpProjOut, H1MlpProjIn, nb*32)
 		w := &m.Params.H1MlpProjWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d13[0][0], nb*32*H1MlpProjIn), dz, unsafe.Slice(&w[0][0], H1MlpProjOut*H1MlpProjIn), nb*32, H1MlpProjIn, H1MlpProjOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d16[0][0], nb*32*H1MlpProjIn), dz, unsafe.Slice(&w[0][0], H1MlpProjOut*H1MlpProjIn), nb*32, H1MlpProjIn, H1MlpProjOut)
 	}
 
-	// h.1.mlp.fc (dense [32 64]→[32 256], gelu), spec line 23
+	// h.1.mlp.fc (dense [32 64]→[32 256], relu), spec line 29
 	{
 		for row := 0; row < nb; row++ {
-			for j, v := range m.z13[row] {
-				z := float64(v)
-				cdf := 0.5 * (1 + math.Erf(z*math.Sqrt2/2))
-				pdf := math.Exp(-0.5*z*z) / math.Sqrt(2*math.Pi)
-				m.d13[row][j] = m.d13[row][j] * (float32(cdf + z*pdf))
-			}
+			runtime.ReluBackward32(m.z16[row][:], m.d16[row][:])
 		}
-		dz := unsafe.Slice(&m.d13[0][0], nb*32*H1MlpFcOut)
+		dz := unsafe.Slice(&m.d16[0][0], nb*32*H1MlpFcOut)
 		for r := 0; r < nb*32; r++ {
 			for o, g := range (*[H1MlpFcOut]float32)(dz[r*H1MlpFcOut:]) {
 				m.Grads.H1MlpFcBias[o] += g
 			}
 		}
 		gw := &m.Grads.H1MlpFcWeight
-		runtime.GemmTN32(unsafe.Slice(&gw[0][0], H1MlpFcOut*H1MlpFcIn), dz, unsafe.Slice(&m.a12[0][0], nb*32*H1MlpFcIn), H1MlpFcOut, H1MlpFcIn, nb*32)
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], H1MlpFcOut*H1MlpFcIn), dz, unsafe.Slice(&m.a15[0][0], nb*32*H1MlpFcIn), H1MlpFcOut, H1MlpFcIn, nb*32)
 		w := &m.Params.H1MlpFcWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d12[0][0], nb*32*H1MlpFcIn), dz, unsafe.Slice(&w[0][0], H1MlpFcOut*H1MlpFcIn), nb*32, H1MlpFcIn, H1MlpFcOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d15[0][0], nb*32*H1MlpFcIn), dz, unsafe.Slice(&w[0][0], H1MlpFcOut*H1MlpFcIn), nb*32, H1MlpFcIn, H1MlpFcOut)
 	}
 
-	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 22
+	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 28
 	{
 		for row := 0; row < nb; row++ {
 			gg := &m.Grads.H1Ln2Weight
 			gb := &m.Grads.H1Ln2Bias
 			g := &m.Params.H1Ln2Weight
-			dys := (*[32][64]float32)(unsafe.Pointer(&m.d12[row]))
-			xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat12[row]))
-			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d11[row]))
+			dys := (*[32][64]float32)(unsafe.Pointer(&m.d15[row]))
+			xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat15[row]))
+			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d14[row]))
 			for t := 0; t < H1Ln2Steps; t++ {
 				dy := &dys[t]
 				xh := &xhs[t]
@@ -1551,7 +1732,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				s1 /= H1Ln2Features
 				s2 /= H1Ln2Features
-				r := m.rstd12[row][t]
+				r := m.rstd15[row][t]
 				for j, v := range dy {
 					dx[j] = r * (v*g[j] - s1 - xh[j]*s2)
 				}
@@ -1559,38 +1740,52 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// h.1.res_1 (add [32 64]→[32 64]), spec line 21
+	// h.1.res_1 (add [32 64]→[32 64]), spec line 27
 	{
 		for row := 0; row < nb; row++ {
-			d := &m.d11[row]
-			for j, v := range m.e15_1[row] {
+			d := &m.d14[row]
+			for j, v := range m.e19_1[row] {
 				d[j] += v
 			}
 		}
 		for row := 0; row < nb; row++ {
-			m.d10[row] = m.d11[row]
-			m.e11_1[row] = m.d11[row]
+			m.d13[row] = m.d14[row]
+			m.e14_1[row] = m.d14[row]
 		}
 	}
 
-	// h.1.attn (attention [32 64]→[32 64]), spec line 20
+	// h.1.attn_drop (dropout [32 64]→[32 64]), spec line 26
 	{
-		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), unsafe.Slice(&m.d10[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.ctx10[0][0], nb*H1AttnSteps*H1AttnDim), H1AttnDim, H1AttnDim, nb*H1AttnSteps)
 		for row := 0; row < nb; row++ {
-			for _, r := range (*[H1AttnSteps][H1AttnDim]float32)(unsafe.Pointer(&m.d10[row])) {
+			if m.training {
+				for j, v := range m.mask13[row] {
+					m.d12[row][j] = m.d13[row][j] * v
+				}
+			} else {
+				m.d12[row] = m.d13[row]
+			}
+		}
+	}
+
+	// h.1.attn (attention [32 64]→[32 64]), spec line 25
+	{
+		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), unsafe.Slice(&m.d12[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.ctx12[0][0], nb*H1AttnSteps*H1AttnDim), H1AttnDim, H1AttnDim, nb*H1AttnSteps)
+		for row := 0; row < nb; row++ {
+			for _, r := range (*[H1AttnSteps][H1AttnDim]float32)(unsafe.Pointer(&m.d12[row])) {
 				for o, g := range r {
 					m.Grads.H1AttnOutProjBias[o] += g
 				}
 			}
 		}
-		runtime.GemmNN32(unsafe.Slice(&m.dctx10[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.d10[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), nb*H1AttnSteps, H1AttnDim, H1AttnDim)
+		runtime.GemmNN32(unsafe.Slice(&m.dctx12[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.d12[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), nb*H1AttnSteps, H1AttnDim, H1AttnDim)
 		for row := 0; row < nb; row++ {
-			m.dqkv10[row] = [H1AttnSteps * 3 * H1AttnDim]float32{}
-			qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv10[row]))
-			att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att10[row]))
-			dq := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dqkv10[row]))
-			dc := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dctx10[row]))
-			dp := &m.dp10
+			m.dqkv12[row] = [H1AttnSteps * 3 * H1AttnDim]float32{}
+			qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv12[row]))
+			att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att12[row]))
+			mask := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.attMask12[row]))
+			dq := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dqkv12[row]))
+			dc := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dctx12[row]))
+			dp := &m.dp12
 			for h := 0; h < H1AttnHeads; h++ {
 				for t := 0; t < H1AttnSteps; t++ {
 					p := &att[h][t]
@@ -1600,10 +1795,16 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					for j := range cols {
 						v, dv := &qkv[j][2][h], &dq[j][2][h]
 						a := p[j]
+						if m.training {
+							a *= mask[h][t][j]
+						}
 						var da float32
 						for d, gd := range g {
 							da += gd * v[d]
 							dv[d] += a * gd
+						}
+						if m.training {
+							da *= mask[h][t][j]
 						}
 						dp[j] = da
 						s += p[j] * da
@@ -1620,26 +1821,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 		}
-		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), unsafe.Slice(&m.dqkv10[0][0], nb*H1AttnSteps*(3*H1AttnDim)), unsafe.Slice(&m.a9[0][0], nb*H1AttnSteps*H1AttnDim), 3*H1AttnDim, H1AttnDim, nb*H1AttnSteps)
+		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), unsafe.Slice(&m.dqkv12[0][0], nb*H1AttnSteps*(3*H1AttnDim)), unsafe.Slice(&m.a11[0][0], nb*H1AttnSteps*H1AttnDim), 3*H1AttnDim, H1AttnDim, nb*H1AttnSteps)
 		for row := 0; row < nb; row++ {
-			for _, r := range (*[H1AttnSteps][3 * H1AttnDim]float32)(unsafe.Pointer(&m.dqkv10[row])) {
+			for _, r := range (*[H1AttnSteps][3 * H1AttnDim]float32)(unsafe.Pointer(&m.dqkv12[row])) {
 				for o, g := range r {
 					m.Grads.H1AttnInProjBias[o] += g
 				}
 			}
 		}
-		runtime.GemmNN32(unsafe.Slice(&m.d9[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.dqkv10[0][0], nb*H1AttnSteps*(3*H1AttnDim)), unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), nb*H1AttnSteps, H1AttnDim, 3*H1AttnDim)
+		runtime.GemmNN32(unsafe.Slice(&m.d11[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.dqkv12[0][0], nb*H1AttnSteps*(3*H1AttnDim)), unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), nb*H1AttnSteps, H1AttnDim, 3*H1AttnDim)
 	}
 
-	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 19
+	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 24
 	{
 		for row := 0; row < nb; row++ {
 			gg := &m.Grads.H1Ln1Weight
 			gb := &m.Grads.H1Ln1Bias
 			g := &m.Params.H1Ln1Weight
-			dys := (*[32][64]float32)(unsafe.Pointer(&m.d9[row]))
-			xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat9[row]))
-			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d8[row]))
+			dys := (*[32][64]float32)(unsafe.Pointer(&m.d11[row]))
+			xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat11[row]))
+			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d10[row]))
 			for t := 0; t < H1Ln1Steps; t++ {
 				dy := &dys[t]
 				xh := &xhs[t]
@@ -1654,7 +1855,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				s1 /= H1Ln1Features
 				s2 /= H1Ln1Features
-				r := m.rstd9[row][t]
+				r := m.rstd11[row][t]
 				for j, v := range dy {
 					dx[j] = r * (v*g[j] - s1 - xh[j]*s2)
 				}
@@ -1662,65 +1863,73 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// h.0.res_2 (add [32 64]→[32 64]), spec line 18
+	// h.0.res_2 (add [32 64]→[32 64]), spec line 23
 	{
 		for row := 0; row < nb; row++ {
-			d := &m.d8[row]
-			for j, v := range m.e11_1[row] {
+			d := &m.d10[row]
+			for j, v := range m.e14_1[row] {
 				d[j] += v
 			}
 		}
 		for row := 0; row < nb; row++ {
-			m.d7[row] = m.d8[row]
-			m.e8_1[row] = m.d8[row]
+			m.d9[row] = m.d10[row]
+			m.e10_1[row] = m.d10[row]
 		}
 	}
 
-	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 17
+	// h.0.mlp_drop (dropout [32 64]→[32 64]), spec line 22
 	{
-		dz := unsafe.Slice(&m.d7[0][0], nb*32*H0MlpProjOut)
+		for row := 0; row < nb; row++ {
+			if m.training {
+				for j, v := range m.mask9[row] {
+					m.d8[row][j] = m.d9[row][j] * v
+				}
+			} else {
+				m.d8[row] = m.d9[row]
+			}
+		}
+	}
+
+	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 21
+	{
+		dz := unsafe.Slice(&m.d8[0][0], nb*32*H0MlpProjOut)
 		for r := 0; r < nb*32; r++ {
 			for o, g := range (*[H0MlpProjOut]float32)(dz[r*H0MlpProjOut:]) {
 				m.Grads.H0MlpProjBias[o] += g
 			}
 		}
 		gw := &m.Grads.H0MlpProjWeight
-		runtime.GemmTN32(unsafe.Slice(&gw[0][0], H0MlpProjOut*H0MlpProjIn), dz, unsafe.Slice(&m.a6[0][0], nb*32*H0MlpProjIn), H0MlpProjOut, H0MlpProjIn, nb*32)
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], H0MlpProjOut*H0MlpProjIn), dz, unsafe.Slice(&m.a7[0][0], nb*32*H0MlpProjIn), H0MlpProjOut, H0MlpProjIn, nb*32)
 		w := &m.Params.H0MlpProjWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d6[0][0], nb*32*H0MlpProjIn), dz, unsafe.Slice(&w[0][0], H0MlpProjOut*H0MlpProjIn), nb*32, H0MlpProjIn, H0MlpProjOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d7[0][0], nb*32*H0MlpProjIn), dz, unsafe.Slice(&w[0][0], H0MlpProjOut*H0MlpProjIn), nb*32, H0MlpProjIn, H0MlpProjOut)
 	}
 
-	// h.0.mlp.fc (dense [32 64]→[32 256], gelu), spec line 16
+	// h.0.mlp.fc (dense [32 64]→[32 256], relu), spec line 20
 	{
 		for row := 0; row < nb; row++ {
-			for j, v := range m.z6[row] {
-				z := float64(v)
-				cdf := 0.5 * (1 + math.Erf(z*math.Sqrt2/2))
-				pdf := math.Exp(-0.5*z*z) / math.Sqrt(2*math.Pi)
-				m.d6[row][j] = m.d6[row][j] * (float32(cdf + z*pdf))
-			}
+			runtime.ReluBackward32(m.z7[row][:], m.d7[row][:])
 		}
-		dz := unsafe.Slice(&m.d6[0][0], nb*32*H0MlpFcOut)
+		dz := unsafe.Slice(&m.d7[0][0], nb*32*H0MlpFcOut)
 		for r := 0; r < nb*32; r++ {
 			for o, g := range (*[H0MlpFcOut]float32)(dz[r*H0MlpFcOut:]) {
 				m.Grads.H0MlpFcBias[o] += g
 			}
 		}
 		gw := &m.Grads.H0MlpFcWeight
-		runtime.GemmTN32(unsafe.Slice(&gw[0][0], H0MlpFcOut*H0MlpFcIn), dz, unsafe.Slice(&m.a5[0][0], nb*32*H0MlpFcIn), H0MlpFcOut, H0MlpFcIn, nb*32)
+		runtime.GemmTN32(unsafe.Slice(&gw[0][0], H0MlpFcOut*H0MlpFcIn), dz, unsafe.Slice(&m.a6[0][0], nb*32*H0MlpFcIn), H0MlpFcOut, H0MlpFcIn, nb*32)
 		w := &m.Params.H0MlpFcWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d5[0][0], nb*32*H0MlpFcIn), dz, unsafe.Slice(&w[0][0], H0MlpFcOut*H0MlpFcIn), nb*32, H0MlpFcIn, H0MlpFcOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d6[0][0], nb*32*H0MlpFcIn), dz, unsafe.Slice(&w[0][0], H0MlpFcOut*H0MlpFcIn), nb*32, H0MlpFcIn, H0MlpFcOut)
 	}
 
-	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 15
+	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 19
 	{
 		for row := 0; row < nb; row++ {
 			gg := &m.Grads.H0Ln2Weight
 			gb := &m.Grads.H0Ln2Bias
 			g := &m.Params.H0Ln2Weight
-			dys := (*[32][64]float32)(unsafe.Pointer(&m.d5[row]))
-			xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat5[row]))
-			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d4[row]))
+			dys := (*[32][64]float32)(unsafe.Pointer(&m.d6[row]))
+			xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat6[row]))
+			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d5[row]))
 			for t := 0; t < H0Ln2Steps; t++ {
 				dy := &dys[t]
 				xh := &xhs[t]
@@ -1735,7 +1944,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				s1 /= H0Ln2Features
 				s2 /= H0Ln2Features
-				r := m.rstd5[row][t]
+				r := m.rstd6[row][t]
 				for j, v := range dy {
 					dx[j] = r * (v*g[j] - s1 - xh[j]*s2)
 				}
@@ -1743,21 +1952,34 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// h.0.res_1 (add [32 64]→[32 64]), spec line 14
+	// h.0.res_1 (add [32 64]→[32 64]), spec line 18
 	{
 		for row := 0; row < nb; row++ {
-			d := &m.d4[row]
-			for j, v := range m.e8_1[row] {
+			d := &m.d5[row]
+			for j, v := range m.e10_1[row] {
 				d[j] += v
 			}
 		}
 		for row := 0; row < nb; row++ {
-			m.d3[row] = m.d4[row]
-			m.e4_1[row] = m.d4[row]
+			m.d4[row] = m.d5[row]
+			m.e5_1[row] = m.d5[row]
 		}
 	}
 
-	// h.0.attn (attention [32 64]→[32 64]), spec line 13
+	// h.0.attn_drop (dropout [32 64]→[32 64]), spec line 17
+	{
+		for row := 0; row < nb; row++ {
+			if m.training {
+				for j, v := range m.mask4[row] {
+					m.d3[row][j] = m.d4[row][j] * v
+				}
+			} else {
+				m.d3[row] = m.d4[row]
+			}
+		}
+	}
+
+	// h.0.attn (attention [32 64]→[32 64]), spec line 16
 	{
 		runtime.GemmTN32(unsafe.Slice(&m.Grads.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), unsafe.Slice(&m.d3[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.ctx3[0][0], nb*H0AttnSteps*H0AttnDim), H0AttnDim, H0AttnDim, nb*H0AttnSteps)
 		for row := 0; row < nb; row++ {
@@ -1772,6 +1994,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			m.dqkv3[row] = [H0AttnSteps * 3 * H0AttnDim]float32{}
 			qkv := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.qkv3[row]))
 			att := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.att3[row]))
+			mask := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.attMask3[row]))
 			dq := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.dqkv3[row]))
 			dc := (*[H0AttnSteps][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.dctx3[row]))
 			dp := &m.dp3
@@ -1784,10 +2007,16 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					for j := range cols {
 						v, dv := &qkv[j][2][h], &dq[j][2][h]
 						a := p[j]
+						if m.training {
+							a *= mask[h][t][j]
+						}
 						var da float32
 						for d, gd := range g {
 							da += gd * v[d]
 							dv[d] += a * gd
+						}
+						if m.training {
+							da *= mask[h][t][j]
 						}
 						dp[j] = da
 						s += p[j] * da
@@ -1815,7 +2044,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		runtime.GemmNN32(unsafe.Slice(&m.d2[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.dqkv3[0][0], nb*H0AttnSteps*(3*H0AttnDim)), unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), nb*H0AttnSteps, H0AttnDim, 3*H0AttnDim)
 	}
 
-	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 12
+	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 15
 	{
 		for row := 0; row < nb; row++ {
 			gg := &m.Grads.H0Ln1Weight
@@ -1846,11 +2075,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// wpe (positional_embedding [32 64]→[32 64]), spec line 11
+	// wpe (positional_embedding [32 64]→[32 64]), spec line 14
 	{
 		for row := 0; row < nb; row++ {
 			d := &m.d1[row]
-			for j, v := range m.e4_1[row] {
+			for j, v := range m.e5_1[row] {
 				d[j] += v
 			}
 		}
@@ -1863,7 +2092,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 	}
 
-	// wte (embedding [32]→[32 64]), spec line 10
+	// wte (embedding [32]→[32 64]), spec line 13
 	{
 		if needDX {
 			for row := 0; row < nb; row++ {
@@ -1889,11 +2118,385 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	}
 }
 
+// Window is the number of positions Step takes: 0 … Window−1, an Input's length.
+const Window = 32
+
+// StepOutput is the output of one step: row pos of an Output.
+type StepOutput = [64]float32
+
+// ResetCache empties the cache of Step: the next call must be at position 0.
+// Forward, ForwardBatch, TrainStep and TrainBatch empty it too (they reuse its
+// buffers); call ResetCache after changing the parameters.
+func (m *Model) ResetCache() {
+	m.cached = 0
+}
+
+// Step is incremental decoding: it feeds token at position pos of the window and
+// returns the output of that step, equal (up to rounding) to row pos of Forward's
+// output for a window holding the tokens fed at positions 0 … pos. Every layer
+// computes only step pos: causal attention reuses the keys and values of steps
+// 0 … pos−1 cached by the earlier calls, so a step costs O(pos) attention work
+// instead of a whole forward pass. Positions are fed in order from 0 after
+// ResetCache; feeding an earlier position again rewinds the cache to it. Step
+// runs in inference mode (no dropout) and allocates nothing. The result points
+// into the Model and is valid until the next call. It returns an error, and
+// changes nothing, for a position outside [0, Window) or beyond the cached steps,
+// or a token outside [0, WteVocab).
+func (m *Model) Step(token int32, pos int) (*StepOutput, error) {
+	if pos < 0 || pos >= Window {
+		return nil, fmt.Errorf("Step: position %d outside the window [0, %d)", pos, Window)
+	}
+	if pos > m.cached {
+		return nil, fmt.Errorf("Step: position %d after %d cached steps: feed the positions in order from 0 (ResetCache)", pos, m.cached)
+	}
+	if uint32(token) >= WteVocab {
+		return nil, fmt.Errorf("Step: token %d outside [0, %d)", token, WteVocab)
+	}
+	runtime.ClearSIMDState()
+	const row = 0
+	m.x[row][pos] = token
+
+	// wte (embedding [32]→[32 64]), spec line 13
+	{
+		(*(*[64]float32)(m.a0[row][pos*64:])) = m.Params.WteWeight[m.x[row][pos]]
+	}
+
+	// wpe (positional_embedding [32 64]→[32 64]), spec line 14
+	{
+		w := &m.Params.WpeWeight[pos]
+		y := &(*(*[64]float32)(m.a1[row][pos*64:]))
+		for j, v := range *(*[64]float32)(m.a0[row][pos*64:]) {
+			y[j] = v + w[j]
+		}
+	}
+
+	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 15
+	{
+		g := &m.Params.H0Ln1Weight
+		b := &m.Params.H0Ln1Bias
+		x := (*[64]float32)(m.a1[row][pos*64:])
+		y := (*[64]float32)(m.a2[row][pos*64:])
+		xh := (*[64]float32)(m.xhat2[row][pos*64:])
+		var mean float64
+		for _, v := range x {
+			mean += float64(v)
+		}
+		mean /= H0Ln1Features
+		var sq float64
+		for _, v := range x {
+			d := float64(v) - mean
+			sq += d * d
+		}
+		r := 1 / math.Sqrt(sq/H0Ln1Features+1e-05)
+		m.rstd2[row][pos] = float32(r)
+		for j, v := range x {
+			h := float32((float64(v) - mean) * r)
+			xh[j] = h
+			y[j] = h*g[j] + b[j]
+		}
+	}
+
+	// h.0.attn (attention [32 64]→[32 64]), spec line 16
+	{
+		runtime.GemmNT32(m.qkv3[row][pos*(3*H0AttnDim):(pos+1)*(3*H0AttnDim)], (*(*[64]float32)(m.a2[row][pos*64:]))[:], unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), m.Params.H0AttnInProjBias[:], 1, 3*H0AttnDim, H0AttnDim)
+		qkv := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.qkv3[row]))
+		att := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.att3[row]))
+		cx := (*[H0AttnSteps][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.ctx3[row]))
+		for h := 0; h < H0AttnHeads; h++ {
+			t := pos
+			p := &att[h][t]
+			cols := t + 1 // causal: step t attends to steps ≤ t only
+			q, c := &qkv[t][0][h], &cx[t][h]
+			for j := range cols {
+				k := &qkv[j][1][h]
+				var s float32
+				for d, v := range q {
+					s += v * k[d]
+				}
+				p[j] = s * H0AttnScale
+			}
+			mx := p[0]
+			for _, s := range p[1:cols] {
+				mx = max(mx, s)
+			}
+			var sum float64
+			for j, s := range p[:cols] {
+				e := math.Exp(float64(s - mx))
+				p[j] = float32(e)
+				sum += e
+			}
+			r := float32(1 / sum)
+			*c = [H0AttnHeadDim]float32{}
+			for j := range cols {
+				p[j] *= r
+				a := p[j]
+				v := &qkv[j][2][h]
+				for d, vd := range v {
+					c[d] += a * vd
+				}
+			}
+		}
+		runtime.GemmNT32((*(*[64]float32)(m.a3[row][pos*64:]))[:], m.ctx3[row][pos*H0AttnDim:(pos+1)*H0AttnDim], unsafe.Slice(&m.Params.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), m.Params.H0AttnOutProjBias[:], 1, H0AttnDim, H0AttnDim)
+	}
+
+	// h.0.attn_drop (dropout [32 64]→[32 64]), spec line 17
+	{
+		(*(*[64]float32)(m.a4[row][pos*64:])) = (*(*[64]float32)(m.a3[row][pos*64:]))
+	}
+
+	// h.0.res_1 (add [32 64]→[32 64]), spec line 18
+	{
+		y := &(*(*[64]float32)(m.a5[row][pos*64:]))
+		x0 := &(*(*[64]float32)(m.a4[row][pos*64:]))
+		x1 := &(*(*[64]float32)(m.a1[row][pos*64:]))
+		for j := range y {
+			y[j] = x0[j] + x1[j]
+		}
+	}
+
+	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 19
+	{
+		g := &m.Params.H0Ln2Weight
+		b := &m.Params.H0Ln2Bias
+		x := (*[64]float32)(m.a5[row][pos*64:])
+		y := (*[64]float32)(m.a6[row][pos*64:])
+		xh := (*[64]float32)(m.xhat6[row][pos*64:])
+		var mean float64
+		for _, v := range x {
+			mean += float64(v)
+		}
+		mean /= H0Ln2Features
+		var sq float64
+		for _, v := range x {
+			d := float64(v) - mean
+			sq += d * d
+		}
+		r := 1 / math.Sqrt(sq/H0Ln2Features+1e-05)
+		m.rstd6[row][pos] = float32(r)
+		for j, v := range x {
+			h := float32((float64(v) - mean) * r)
+			xh[j] = h
+			y[j] = h*g[j] + b[j]
+		}
+	}
+
+	// h.0.mlp.fc (dense [32 64]→[32 256], relu), spec line 20
+	{
+		w := &m.Params.H0MlpFcWeight
+		x := (*[64]float32)(m.a6[row][pos*64:])
+		z := (*[256]float32)(m.z7[row][pos*256:])
+		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], H0MlpFcOut*H0MlpFcIn), x[:], m.Params.H0MlpFcBias[:], H0MlpFcOut, H0MlpFcIn)
+		runtime.ReluForward32((*(*[256]float32)(m.z7[row][pos*256:]))[:], (*(*[256]float32)(m.a7[row][pos*256:]))[:])
+	}
+
+	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 21
+	{
+		w := &m.Params.H0MlpProjWeight
+		x := (*[256]float32)(m.a7[row][pos*256:])
+		z := (*[64]float32)(m.a8[row][pos*64:])
+		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], H0MlpProjOut*H0MlpProjIn), x[:], m.Params.H0MlpProjBias[:], H0MlpProjOut, H0MlpProjIn)
+	}
+
+	// h.0.mlp_drop (dropout [32 64]→[32 64]), spec line 22
+	{
+		(*(*[64]float32)(m.a9[row][pos*64:])) = (*(*[64]float32)(m.a8[row][pos*64:]))
+	}
+
+	// h.0.res_2 (add [32 64]→[32 64]), spec line 23
+	{
+		y := &(*(*[64]float32)(m.a10[row][pos*64:]))
+		x0 := &(*(*[64]float32)(m.a9[row][pos*64:]))
+		x1 := &(*(*[64]float32)(m.a5[row][pos*64:]))
+		for j := range y {
+			y[j] = x0[j] + x1[j]
+		}
+	}
+
+	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 24
+	{
+		g := &m.Params.H1Ln1Weight
+		b := &m.Params.H1Ln1Bias
+		x := (*[64]float32)(m.a10[row][pos*64:])
+		y := (*[64]float32)(m.a11[row][pos*64:])
+		xh := (*[64]float32)(m.xhat11[row][pos*64:])
+		var mean float64
+		for _, v := range x {
+			mean += float64(v)
+		}
+		mean /= H1Ln1Features
+		var sq float64
+		for _, v := range x {
+			d := float64(v) - mean
+			sq += d * d
+		}
+		r := 1 / math.Sqrt(sq/H1Ln1Features+1e-05)
+		m.rstd11[row][pos] = float32(r)
+		for j, v := range x {
+			h := float32((float64(v) - mean) * r)
+			xh[j] = h
+			y[j] = h*g[j] + b[j]
+		}
+	}
+
+	// h.1.attn (attention [32 64]→[32 64]), spec line 25
+	{
+		runtime.GemmNT32(m.qkv12[row][pos*(3*H1AttnDim):(pos+1)*(3*H1AttnDim)], (*(*[64]float32)(m.a11[row][pos*64:]))[:], unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), m.Params.H1AttnInProjBias[:], 1, 3*H1AttnDim, H1AttnDim)
+		qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv12[row]))
+		att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att12[row]))
+		cx := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.ctx12[row]))
+		for h := 0; h < H1AttnHeads; h++ {
+			t := pos
+			p := &att[h][t]
+			cols := t + 1 // causal: step t attends to steps ≤ t only
+			q, c := &qkv[t][0][h], &cx[t][h]
+			for j := range cols {
+				k := &qkv[j][1][h]
+				var s float32
+				for d, v := range q {
+					s += v * k[d]
+				}
+				p[j] = s * H1AttnScale
+			}
+			mx := p[0]
+			for _, s := range p[1:cols] {
+				mx = max(mx, s)
+			}
+			var sum float64
+			for j, s := range p[:cols] {
+				e := math.Exp(float64(s - mx))
+				p[j] = float32(e)
+				sum += e
+			}
+			r := float32(1 / sum)
+			*c = [H1AttnHeadDim]float32{}
+			for j := range cols {
+				p[j] *= r
+				a := p[j]
+				v := &qkv[j][2][h]
+				for d, vd := range v {
+					c[d] += a * vd
+				}
+			}
+		}
+		runtime.GemmNT32((*(*[64]float32)(m.a12[row][pos*64:]))[:], m.ctx12[row][pos*H1AttnDim:(pos+1)*H1AttnDim], unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), m.Params.H1AttnOutProjBias[:], 1, H1AttnDim, H1AttnDim)
+	}
+
+	// h.1.attn_drop (dropout [32 64]→[32 64]), spec line 26
+	{
+		(*(*[64]float32)(m.a13[row][pos*64:])) = (*(*[64]float32)(m.a12[row][pos*64:]))
+	}
+
+	// h.1.res_1 (add [32 64]→[32 64]), spec line 27
+	{
+		y := &(*(*[64]float32)(m.a14[row][pos*64:]))
+		x0 := &(*(*[64]float32)(m.a13[row][pos*64:]))
+		x1 := &(*(*[64]float32)(m.a10[row][pos*64:]))
+		for j := range y {
+			y[j] = x0[j] + x1[j]
+		}
+	}
+
+	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 28
+	{
+		g := &m.Params.H1Ln2Weight
+		b := &m.Params.H1Ln2Bias
+		x := (*[64]float32)(m.a14[row][pos*64:])
+		y := (*[64]float32)(m.a15[row][pos*64:])
+		xh := (*[64]float32)(m.xhat15[row][pos*64:])
+		var mean float64
+		for _, v := range x {
+			mean += float64(v)
+		}
+		mean /= H1Ln2Features
+		var sq float64
+		for _, v := range x {
+			d := float64(v) - mean
+			sq += d * d
+		}
+		r := 1 / math.Sqrt(sq/H1Ln2Features+1e-05)
+		m.rstd15[row][pos] = float32(r)
+		for j, v := range x {
+			h := float32((float64(v) - mean) * r)
+			xh[j] = h
+			y[j] = h*g[j] + b[j]
+		}
+	}
+
+	// h.1.mlp.fc (dense [32 64]→[32 256], relu), spec line 29
+	{
+		w := &m.Params.H1MlpFcWeight
+		x := (*[64]float32)(m.a15[row][pos*64:])
+		z := (*[256]float32)(m.z16[row][pos*256:])
+		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], H1MlpFcOut*H1MlpFcIn), x[:], m.Params.H1MlpFcBias[:], H1MlpFcOut, H1MlpFcIn)
+		runtime.ReluForward32((*(*[256]float32)(m.z16[row][pos*256:]))[:], (*(*[256]float32)(m.a16[row][pos*256:]))[:])
+	}
+
+	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 30
+	{
+		w := &m.Params.H1MlpProjWeight
+		x := (*[256]float32)(m.a16[row][pos*256:])
+		z := (*[64]float32)(m.a17[row][pos*64:])
+		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], H1MlpProjOut*H1MlpProjIn), x[:], m.Params.H1MlpProjBias[:], H1MlpProjOut, H1MlpProjIn)
+	}
+
+	// h.1.mlp_drop (dropout [32 64]→[32 64]), spec line 31
+	{
+		(*(*[64]float32)(m.a18[row][pos*64:])) = (*(*[64]float32)(m.a17[row][pos*64:]))
+	}
+
+	// h.1.res_2 (add [32 64]→[32 64]), spec line 32
+	{
+		y := &(*(*[64]float32)(m.a19[row][pos*64:]))
+		x0 := &(*(*[64]float32)(m.a18[row][pos*64:]))
+		x1 := &(*(*[64]float32)(m.a14[row][pos*64:]))
+		for j := range y {
+			y[j] = x0[j] + x1[j]
+		}
+	}
+
+	// ln_f (layernorm [32 64]→[32 64]), spec line 33
+	{
+		g := &m.Params.LnFWeight
+		b := &m.Params.LnFBias
+		x := (*[64]float32)(m.a19[row][pos*64:])
+		y := (*[64]float32)(m.a20[row][pos*64:])
+		xh := (*[64]float32)(m.xhat20[row][pos*64:])
+		var mean float64
+		for _, v := range x {
+			mean += float64(v)
+		}
+		mean /= LnFFeatures
+		var sq float64
+		for _, v := range x {
+			d := float64(v) - mean
+			sq += d * d
+		}
+		r := 1 / math.Sqrt(sq/LnFFeatures+1e-05)
+		m.rstd20[row][pos] = float32(r)
+		for j, v := range x {
+			h := float32((float64(v) - mean) * r)
+			xh[j] = h
+			y[j] = h*g[j] + b[j]
+		}
+	}
+
+	// head (dense [32 64]→[32 64]), spec line 34
+	{
+		w := &m.Params.HeadWeight
+		x := (*[64]float32)(m.a20[row][pos*64:])
+		z := (*[64]float32)(m.a21[row][pos*64:])
+		runtime.MatVec32(z[:], unsafe.Slice(&w[0][0], HeadOut*HeadIn), x[:], m.Params.HeadBias[:], HeadOut, HeadIn)
+	}
+
+	m.cached = pos + 1
+	return (*StepOutput)(m.a21[row][pos*64:]), nil
+}
+
 // Backward propagates dy = dL/dOutput of the last Forward back through the
 // network and adds dL/dParams into m.Grads. Token ids have no gradient, so
 // unlike models with real-valued inputs it returns nothing. It allocates nothing.
 func (m *Model) Backward(dy *Output) {
-	m.d17[0] = *outputFlat(dy)
+	m.d21[0] = *outputFlat(dy)
 	m.backward(true)
 }
 
@@ -1904,14 +2507,14 @@ func (m *Model) backward(needDX bool) {
 	runtime.ClearSIMDState()
 	const row = 0
 
-	// head (dense [32 64]→[32 64]), spec line 27
+	// head (dense [32 64]→[32 64]), spec line 34
 	{
 		gw := &m.Grads.HeadWeight
 		w := &m.Params.HeadWeight
-		m.d16[row] = [2048]float32{}
-		xs := (*[32][64]float32)(unsafe.Pointer(&m.a16[row]))
-		dys := (*[32][64]float32)(unsafe.Pointer(&m.d17[row]))
-		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d16[row]))
+		m.d20[row] = [2048]float32{}
+		xs := (*[32][64]float32)(unsafe.Pointer(&m.a20[row]))
+		dys := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
+		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d20[row]))
 		for t := 0; t < HeadSteps; t++ {
 			x := &xs[t]
 			dy := &dys[t]
@@ -1923,14 +2526,14 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// ln_f (layernorm [32 64]→[32 64]), spec line 26
+	// ln_f (layernorm [32 64]→[32 64]), spec line 33
 	{
 		gg := &m.Grads.LnFWeight
 		gb := &m.Grads.LnFBias
 		g := &m.Params.LnFWeight
-		dys := (*[32][64]float32)(unsafe.Pointer(&m.d16[row]))
-		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat16[row]))
-		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d15[row]))
+		dys := (*[32][64]float32)(unsafe.Pointer(&m.d20[row]))
+		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat20[row]))
+		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d19[row]))
 		for t := 0; t < LnFSteps; t++ {
 			dy := &dys[t]
 			xh := &xhs[t]
@@ -1945,27 +2548,38 @@ func (m *Model) backward(needDX bool) {
 			}
 			s1 /= LnFFeatures
 			s2 /= LnFFeatures
-			r := m.rstd16[row][t]
+			r := m.rstd20[row][t]
 			for j, v := range dy {
 				dx[j] = r * (v*g[j] - s1 - xh[j]*s2)
 			}
 		}
 	}
 
-	// h.1.res_2 (add [32 64]→[32 64]), spec line 25
+	// h.1.res_2 (add [32 64]→[32 64]), spec line 32
 	{
-		m.d14[row] = m.d15[row]
-		m.e15_1[row] = m.d15[row]
+		m.d18[row] = m.d19[row]
+		m.e19_1[row] = m.d19[row]
 	}
 
-	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 24
+	// h.1.mlp_drop (dropout [32 64]→[32 64]), spec line 31
+	{
+		if m.training {
+			for j, v := range m.mask18[row] {
+				m.d17[row][j] = m.d18[row][j] * v
+			}
+		} else {
+			m.d17[row] = m.d18[row]
+		}
+	}
+
+	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 30
 	{
 		gw := &m.Grads.H1MlpProjWeight
 		w := &m.Params.H1MlpProjWeight
-		m.d13[row] = [8192]float32{}
-		xs := (*[32][256]float32)(unsafe.Pointer(&m.a13[row]))
-		dys := (*[32][64]float32)(unsafe.Pointer(&m.d14[row]))
-		dxs := (*[32][256]float32)(unsafe.Pointer(&m.d13[row]))
+		m.d16[row] = [8192]float32{}
+		xs := (*[32][256]float32)(unsafe.Pointer(&m.a16[row]))
+		dys := (*[32][64]float32)(unsafe.Pointer(&m.d17[row]))
+		dxs := (*[32][256]float32)(unsafe.Pointer(&m.d16[row]))
 		for t := 0; t < H1MlpProjSteps; t++ {
 			x := &xs[t]
 			dy := &dys[t]
@@ -1977,20 +2591,15 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// h.1.mlp.fc (dense [32 64]→[32 256], gelu), spec line 23
+	// h.1.mlp.fc (dense [32 64]→[32 256], relu), spec line 29
 	{
-		for j, v := range m.z13[row] {
-			z := float64(v)
-			cdf := 0.5 * (1 + math.Erf(z*math.Sqrt2/2))
-			pdf := math.Exp(-0.5*z*z) / math.Sqrt(2*math.Pi)
-			m.d13[row][j] = m.d13[row][j] * (float32(cdf + z*pdf))
-		}
+		runtime.ReluBackward32(m.z16[row][:], m.d16[row][:])
 		gw := &m.Grads.H1MlpFcWeight
 		w := &m.Params.H1MlpFcWeight
-		m.d12[row] = [2048]float32{}
-		xs := (*[32][64]float32)(unsafe.Pointer(&m.a12[row]))
-		dys := (*[32][256]float32)(unsafe.Pointer(&m.d13[row]))
-		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d12[row]))
+		m.d15[row] = [2048]float32{}
+		xs := (*[32][64]float32)(unsafe.Pointer(&m.a15[row]))
+		dys := (*[32][256]float32)(unsafe.Pointer(&m.d16[row]))
+		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d15[row]))
 		for t := 0; t < H1MlpFcSteps; t++ {
 			x := &xs[t]
 			dy := &dys[t]
@@ -2002,14 +2611,14 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 22
+	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 28
 	{
 		gg := &m.Grads.H1Ln2Weight
 		gb := &m.Grads.H1Ln2Bias
 		g := &m.Params.H1Ln2Weight
-		dys := (*[32][64]float32)(unsafe.Pointer(&m.d12[row]))
-		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat12[row]))
-		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d11[row]))
+		dys := (*[32][64]float32)(unsafe.Pointer(&m.d15[row]))
+		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat15[row]))
+		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d14[row]))
 		for t := 0; t < H1Ln2Steps; t++ {
 			dy := &dys[t]
 			xh := &xhs[t]
@@ -2024,40 +2633,52 @@ func (m *Model) backward(needDX bool) {
 			}
 			s1 /= H1Ln2Features
 			s2 /= H1Ln2Features
-			r := m.rstd12[row][t]
+			r := m.rstd15[row][t]
 			for j, v := range dy {
 				dx[j] = r * (v*g[j] - s1 - xh[j]*s2)
 			}
 		}
 	}
 
-	// h.1.res_1 (add [32 64]→[32 64]), spec line 21
+	// h.1.res_1 (add [32 64]→[32 64]), spec line 27
 	{
 		{
-			d := &m.d11[row]
-			for j, v := range m.e15_1[row] {
+			d := &m.d14[row]
+			for j, v := range m.e19_1[row] {
 				d[j] += v
 			}
 		}
-		m.d10[row] = m.d11[row]
-		m.e11_1[row] = m.d11[row]
+		m.d13[row] = m.d14[row]
+		m.e14_1[row] = m.d14[row]
 	}
 
-	// h.1.attn (attention [32 64]→[32 64]), spec line 20
+	// h.1.attn_drop (dropout [32 64]→[32 64]), spec line 26
 	{
-		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), m.d10[row][:], m.ctx10[row][:], H1AttnDim, H1AttnDim, H1AttnSteps)
-		for _, r := range (*[H1AttnSteps][H1AttnDim]float32)(unsafe.Pointer(&m.d10[row])) {
+		if m.training {
+			for j, v := range m.mask13[row] {
+				m.d12[row][j] = m.d13[row][j] * v
+			}
+		} else {
+			m.d12[row] = m.d13[row]
+		}
+	}
+
+	// h.1.attn (attention [32 64]→[32 64]), spec line 25
+	{
+		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), m.d12[row][:], m.ctx12[row][:], H1AttnDim, H1AttnDim, H1AttnSteps)
+		for _, r := range (*[H1AttnSteps][H1AttnDim]float32)(unsafe.Pointer(&m.d12[row])) {
 			for o, g := range r {
 				m.Grads.H1AttnOutProjBias[o] += g
 			}
 		}
-		runtime.GemmNN32(m.dctx10[row][:], m.d10[row][:], unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), H1AttnSteps, H1AttnDim, H1AttnDim)
-		m.dqkv10[row] = [H1AttnSteps * 3 * H1AttnDim]float32{}
-		qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv10[row]))
-		att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att10[row]))
-		dq := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dqkv10[row]))
-		dc := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dctx10[row]))
-		dp := &m.dp10
+		runtime.GemmNN32(m.dctx12[row][:], m.d12[row][:], unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), H1AttnSteps, H1AttnDim, H1AttnDim)
+		m.dqkv12[row] = [H1AttnSteps * 3 * H1AttnDim]float32{}
+		qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv12[row]))
+		att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att12[row]))
+		mask := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.attMask12[row]))
+		dq := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dqkv12[row]))
+		dc := (*[H1AttnSteps][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.dctx12[row]))
+		dp := &m.dp12
 		for h := 0; h < H1AttnHeads; h++ {
 			for t := 0; t < H1AttnSteps; t++ {
 				p := &att[h][t]
@@ -2067,10 +2688,16 @@ func (m *Model) backward(needDX bool) {
 				for j := range cols {
 					v, dv := &qkv[j][2][h], &dq[j][2][h]
 					a := p[j]
+					if m.training {
+						a *= mask[h][t][j]
+					}
 					var da float32
 					for d, gd := range g {
 						da += gd * v[d]
 						dv[d] += a * gd
+					}
+					if m.training {
+						da *= mask[h][t][j]
 					}
 					dp[j] = da
 					s += p[j] * da
@@ -2086,23 +2713,23 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), m.dqkv10[row][:], m.a9[row][:], 3*H1AttnDim, H1AttnDim, H1AttnSteps)
-		for _, r := range (*[H1AttnSteps][3 * H1AttnDim]float32)(unsafe.Pointer(&m.dqkv10[row])) {
+		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), m.dqkv12[row][:], m.a11[row][:], 3*H1AttnDim, H1AttnDim, H1AttnSteps)
+		for _, r := range (*[H1AttnSteps][3 * H1AttnDim]float32)(unsafe.Pointer(&m.dqkv12[row])) {
 			for o, g := range r {
 				m.Grads.H1AttnInProjBias[o] += g
 			}
 		}
-		runtime.GemmNN32(m.d9[row][:], m.dqkv10[row][:], unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), H1AttnSteps, H1AttnDim, 3*H1AttnDim)
+		runtime.GemmNN32(m.d11[row][:], m.dqkv12[row][:], unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), H1AttnSteps, H1AttnDim, 3*H1AttnDim)
 	}
 
-	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 19
+	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 24
 	{
 		gg := &m.Grads.H1Ln1Weight
 		gb := &m.Grads.H1Ln1Bias
 		g := &m.Params.H1Ln1Weight
-		dys := (*[32][64]float32)(unsafe.Pointer(&m.d9[row]))
-		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat9[row]))
-		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d8[row]))
+		dys := (*[32][64]float32)(unsafe.Pointer(&m.d11[row]))
+		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat11[row]))
+		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d10[row]))
 		for t := 0; t < H1Ln1Steps; t++ {
 			dy := &dys[t]
 			xh := &xhs[t]
@@ -2117,33 +2744,44 @@ func (m *Model) backward(needDX bool) {
 			}
 			s1 /= H1Ln1Features
 			s2 /= H1Ln1Features
-			r := m.rstd9[row][t]
+			r := m.rstd11[row][t]
 			for j, v := range dy {
 				dx[j] = r * (v*g[j] - s1 - xh[j]*s2)
 			}
 		}
 	}
 
-	// h.0.res_2 (add [32 64]→[32 64]), spec line 18
+	// h.0.res_2 (add [32 64]→[32 64]), spec line 23
 	{
 		{
-			d := &m.d8[row]
-			for j, v := range m.e11_1[row] {
+			d := &m.d10[row]
+			for j, v := range m.e14_1[row] {
 				d[j] += v
 			}
 		}
-		m.d7[row] = m.d8[row]
-		m.e8_1[row] = m.d8[row]
+		m.d9[row] = m.d10[row]
+		m.e10_1[row] = m.d10[row]
 	}
 
-	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 17
+	// h.0.mlp_drop (dropout [32 64]→[32 64]), spec line 22
+	{
+		if m.training {
+			for j, v := range m.mask9[row] {
+				m.d8[row][j] = m.d9[row][j] * v
+			}
+		} else {
+			m.d8[row] = m.d9[row]
+		}
+	}
+
+	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 21
 	{
 		gw := &m.Grads.H0MlpProjWeight
 		w := &m.Params.H0MlpProjWeight
-		m.d6[row] = [8192]float32{}
-		xs := (*[32][256]float32)(unsafe.Pointer(&m.a6[row]))
-		dys := (*[32][64]float32)(unsafe.Pointer(&m.d7[row]))
-		dxs := (*[32][256]float32)(unsafe.Pointer(&m.d6[row]))
+		m.d7[row] = [8192]float32{}
+		xs := (*[32][256]float32)(unsafe.Pointer(&m.a7[row]))
+		dys := (*[32][64]float32)(unsafe.Pointer(&m.d8[row]))
+		dxs := (*[32][256]float32)(unsafe.Pointer(&m.d7[row]))
 		for t := 0; t < H0MlpProjSteps; t++ {
 			x := &xs[t]
 			dy := &dys[t]
@@ -2155,20 +2793,15 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// h.0.mlp.fc (dense [32 64]→[32 256], gelu), spec line 16
+	// h.0.mlp.fc (dense [32 64]→[32 256], relu), spec line 20
 	{
-		for j, v := range m.z6[row] {
-			z := float64(v)
-			cdf := 0.5 * (1 + math.Erf(z*math.Sqrt2/2))
-			pdf := math.Exp(-0.5*z*z) / math.Sqrt(2*math.Pi)
-			m.d6[row][j] = m.d6[row][j] * (float32(cdf + z*pdf))
-		}
+		runtime.ReluBackward32(m.z7[row][:], m.d7[row][:])
 		gw := &m.Grads.H0MlpFcWeight
 		w := &m.Params.H0MlpFcWeight
-		m.d5[row] = [2048]float32{}
-		xs := (*[32][64]float32)(unsafe.Pointer(&m.a5[row]))
-		dys := (*[32][256]float32)(unsafe.Pointer(&m.d6[row]))
-		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d5[row]))
+		m.d6[row] = [2048]float32{}
+		xs := (*[32][64]float32)(unsafe.Pointer(&m.a6[row]))
+		dys := (*[32][256]float32)(unsafe.Pointer(&m.d7[row]))
+		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d6[row]))
 		for t := 0; t < H0MlpFcSteps; t++ {
 			x := &xs[t]
 			dy := &dys[t]
@@ -2180,14 +2813,14 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 15
+	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 19
 	{
 		gg := &m.Grads.H0Ln2Weight
 		gb := &m.Grads.H0Ln2Bias
 		g := &m.Params.H0Ln2Weight
-		dys := (*[32][64]float32)(unsafe.Pointer(&m.d5[row]))
-		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat5[row]))
-		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d4[row]))
+		dys := (*[32][64]float32)(unsafe.Pointer(&m.d6[row]))
+		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat6[row]))
+		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d5[row]))
 		for t := 0; t < H0Ln2Steps; t++ {
 			dy := &dys[t]
 			xh := &xhs[t]
@@ -2202,26 +2835,37 @@ func (m *Model) backward(needDX bool) {
 			}
 			s1 /= H0Ln2Features
 			s2 /= H0Ln2Features
-			r := m.rstd5[row][t]
+			r := m.rstd6[row][t]
 			for j, v := range dy {
 				dx[j] = r * (v*g[j] - s1 - xh[j]*s2)
 			}
 		}
 	}
 
-	// h.0.res_1 (add [32 64]→[32 64]), spec line 14
+	// h.0.res_1 (add [32 64]→[32 64]), spec line 18
 	{
 		{
-			d := &m.d4[row]
-			for j, v := range m.e8_1[row] {
+			d := &m.d5[row]
+			for j, v := range m.e10_1[row] {
 				d[j] += v
 			}
 		}
-		m.d3[row] = m.d4[row]
-		m.e4_1[row] = m.d4[row]
+		m.d4[row] = m.d5[row]
+		m.e5_1[row] = m.d5[row]
 	}
 
-	// h.0.attn (attention [32 64]→[32 64]), spec line 13
+	// h.0.attn_drop (dropout [32 64]→[32 64]), spec line 17
+	{
+		if m.training {
+			for j, v := range m.mask4[row] {
+				m.d3[row][j] = m.d4[row][j] * v
+			}
+		} else {
+			m.d3[row] = m.d4[row]
+		}
+	}
+
+	// h.0.attn (attention [32 64]→[32 64]), spec line 16
 	{
 		runtime.GemmTN32(unsafe.Slice(&m.Grads.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), m.d3[row][:], m.ctx3[row][:], H0AttnDim, H0AttnDim, H0AttnSteps)
 		for _, r := range (*[H0AttnSteps][H0AttnDim]float32)(unsafe.Pointer(&m.d3[row])) {
@@ -2233,6 +2877,7 @@ func (m *Model) backward(needDX bool) {
 		m.dqkv3[row] = [H0AttnSteps * 3 * H0AttnDim]float32{}
 		qkv := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.qkv3[row]))
 		att := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.att3[row]))
+		mask := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.attMask3[row]))
 		dq := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.dqkv3[row]))
 		dc := (*[H0AttnSteps][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.dctx3[row]))
 		dp := &m.dp3
@@ -2245,10 +2890,16 @@ func (m *Model) backward(needDX bool) {
 				for j := range cols {
 					v, dv := &qkv[j][2][h], &dq[j][2][h]
 					a := p[j]
+					if m.training {
+						a *= mask[h][t][j]
+					}
 					var da float32
 					for d, gd := range g {
 						da += gd * v[d]
 						dv[d] += a * gd
+					}
+					if m.training {
+						da *= mask[h][t][j]
 					}
 					dp[j] = da
 					s += p[j] * da
@@ -2273,7 +2924,7 @@ func (m *Model) backward(needDX bool) {
 		runtime.GemmNN32(m.d2[row][:], m.dqkv3[row][:], unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), H0AttnSteps, H0AttnDim, 3*H0AttnDim)
 	}
 
-	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 12
+	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 15
 	{
 		gg := &m.Grads.H0Ln1Weight
 		gb := &m.Grads.H0Ln1Bias
@@ -2302,11 +2953,11 @@ func (m *Model) backward(needDX bool) {
 		}
 	}
 
-	// wpe (positional_embedding [32 64]→[32 64]), spec line 11
+	// wpe (positional_embedding [32 64]→[32 64]), spec line 14
 	{
 		{
 			d := &m.d1[row]
-			for j, v := range m.e4_1[row] {
+			for j, v := range m.e5_1[row] {
 				d[j] += v
 			}
 		}
@@ -2317,7 +2968,7 @@ func (m *Model) backward(needDX bool) {
 		m.d0[row] = m.d1[row]
 	}
 
-	// wte (embedding [32]→[32 64]), spec line 10
+	// wte (embedding [32]→[32 64]), spec line 13
 	{
 		if needDX {
 			dys := (*[32][64]float32)(unsafe.Pointer(&m.d0[row]))
@@ -2344,7 +2995,7 @@ func (m *Model) backward(needDX bool) {
 // before a batch and average the gradients over it (Fit does both).
 // It panics if *y is not a class index in [0, OutputSize).
 func (m *Model) TrainStep(x *Input, y *Target) float64 {
-	loss := lossGrad(m.forward(x), y, &m.d17[0])
+	loss := lossGrad(m.forward(x), y, &m.d21[0])
 	m.backward(false)
 	return loss
 }
@@ -2369,7 +3020,7 @@ func DefaultTrainConfig() runtime.TrainConfig {
 			Beta1: 0.9,
 			Beta2: 0.999,
 			Eps:   1e-08,
-			LR:    0.001,
+			LR:    0.003,
 			Type:  "adam",
 		},
 		Seed:       1,
@@ -2425,7 +3076,7 @@ func (m *Model) CheckGradients(x *Input, y *Target, opt runtime.CheckOptions) ru
 	m.ZeroGrads()
 	m.rng.Seed(opt.Seed)
 	out := m.forward(x)
-	lossGrad(out, y, &m.d17[0])
+	lossGrad(out, y, &m.d21[0])
 	m.backward(true)
 	grads := append([]float32(nil), m.GradSlice()...)
 	return runtime.CheckGradients(loss, m.ParamSlice(), grads, Tensors, opt)
@@ -2450,7 +3101,7 @@ func (m *Model) CheckGradientsBatch(xs []Input, ys []Target, opt runtime.CheckOp
 		m.forwardBatch(nb)
 		var sum float64
 		for b := range nb {
-			sum += Loss(outputShaped(&m.a17[b]), &ys[b])
+			sum += Loss(outputShaped(&m.a21[b]), &ys[b])
 		}
 		return sum
 	}
@@ -2461,7 +3112,7 @@ func (m *Model) CheckGradientsBatch(xs []Input, ys []Target, opt runtime.CheckOp
 	}
 	m.forwardBatch(nb)
 	for b := range nb {
-		lossGrad(&m.a17[b], &ys[b], &m.d17[b])
+		lossGrad(&m.a21[b], &ys[b], &m.d21[b])
 	}
 	m.backwardBatch(nb, true)
 	grads := append([]float32(nil), m.GradSlice()...)

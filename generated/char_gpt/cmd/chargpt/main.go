@@ -2,7 +2,9 @@
 // (embedding, positional embedding, two pre-norm blocks of causal attention
 // and an MLP, layernorm, dense; 32 steps) on a public-domain text, with the
 // windows and the validation split of charlm, and prints the loss of every
-// epoch and a sample of generated text after it.
+// epoch and a sample of generated text after it. Samples are generated with
+// the key/value cache (char_gpt.Sample: one Step per character; when the
+// 32-character window is full the cache restarts from its last 16).
 //
 //	go run ./generated/char_gpt/cmd/chargpt [-epochs N] [-text FILE] [-temp T] [-o weights.safetensors]
 //
