@@ -3256,16 +3256,15 @@ func (m *Model) Evaluate(x *Input, y *Target) (float64, bool) {
 func DefaultTrainConfig() runtime.TrainConfig {
 	return runtime.TrainConfig{
 		Batch:  64,
-		Epochs: 3,
+		Epochs: 12,
 		Optimizer: runtime.OptimizerConfig{
-			Beta1: 0.9,
-			Beta2: 0.999,
-			Eps:   1e-08,
-			LR:    0.002,
-			Type:  "adam",
+			LR:          0.1,
+			Momentum:    0.9,
+			Type:        "nesterov",
+			WeightDecay: 0.0005,
 		},
 		Schedule: runtime.Schedule{
-			TMax: 3,
+			TMax: 12,
 			Type: "cosine",
 		},
 		Seed:    1,
