@@ -358,8 +358,10 @@ func convCrop(p *plan, n *node, g convGeom) []jen.Code {
 }
 
 // batchPays: not for training. Measured on the AMD EPYC (Zen 5) under load,
-// 2026-12-05, mnist_cnn's TrainBatch ran at 0.7–1.0× its per-sample
-// training (im2col and per-sample GEMMs of small shapes against the per-row
-// path's register-accumulating row kernels), so a network with convolutions
-// keeps per-sample training by default (wholeBatchFaster).
+// 2026-12-05 (CPU time of GOMAXPROCS=1 benchmarks, medians of 3 rounds):
+// with every ungrouped convolution on the GEMM path in both passes,
+// mnist_cnn trained at 20k samples/s through TrainStep and 15k through
+// TrainBatch (the per-sample pass keeps one sample's buffers in cache; the
+// batched one runs each layer over 32), so a network with convolutions keeps
+// per-sample training by default (wholeBatchFaster).
 func (conv2dEmitter) batchPays(*node) bool { return false }
