@@ -536,10 +536,12 @@ func rowsKernel(g convGeom) bool { return g.sw == 1 && g.wo >= kernelMin }
 // on the GEMM path (a grouped one) sums its taps through runtime.ShiftSum:
 // stride 1 along the width and rows of at least tapsMin outputs. ShiftSum
 // keeps a row (or a masked part of one) in a vector register over all taps,
-// where the inline rows load and store every output once per tap; the
-// depthwise convolutions of the DS-CNN (rows of 5) and MobileNet (rows of 3
-// to 12) measured faster through it (README, MLPerf Tiny). The backward pass
-// keeps the rowsKernel rule.
+// where the inline rows load and store every output once per tap. Measured
+// on the AMD EPYC under heavy load (CPU time, 2026-12-05): MobileNet's
+// Forward (depthwise rows of 3 to 48) about 1.2× faster than with the
+// kernelMin rule; the DS-CNN's (rows of 5) level within the noise, its
+// ForwardBatch possibly 0.85–0.95× (not settled). The backward pass keeps the
+// rowsKernel rule.
 func tapsForward(g convGeom) bool { return g.sw == 1 && g.wo >= tapsMin }
 
 // tapsMin is the narrowest output row tapsForward hands to ShiftSum.
