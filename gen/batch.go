@@ -241,7 +241,7 @@ func genBatch(f *jen.File, p *plan) {
 // which needs it anyway) and none has whole-chunk code measured slower
 // (convolutions). On mnist_mlp the batched pass measured 2.5× the per-sample
 // one and on mlp_block 1.7× with the assembly kernels (README, Performance);
-// on mnist_cnn 0.7–1.0×. Networks without such layers keep the per-sample
+// on mnist_cnn 0.75× (see conv2dEmitter.batchPays). Networks without such layers keep the per-sample
 // path, which is the same code without the row loops.
 func (p *plan) wholeBatchFaster() bool {
 	pays := false

@@ -27,7 +27,8 @@ import (
 //	          dxp = col2im(dcols): dxp[c, oh·SH+kh·DH, ow·SW+kw·DW] += dcols[(c·KH+kh)·KW+kw][oh·OutW+ow]
 //	          dx  = dxp without its border (written with =)
 //
-// The products run sample by sample over the rows of the chunk: Z comes out
+// The products run sample by sample over the rows of the chunk (Forward and
+// Backward run the same code for row 0): Z comes out
 // in the NCHW layout of the activation buffers, with no transposition. The
 // backward pass rebuilds cols from the padded input xp the forward pass kept
 // per row (a copy of C·KH·KW·N elements, cheap beside the 2·F·P·N flops).
@@ -43,23 +44,18 @@ import (
 // LeNet's first convolution 25·784 floats (78 KB) each, its second 150·100
 // (59 KB) each.
 
-// convGEMM reports whether the batched pass of a convolution runs through
-// im2col and the GEMM kernels, chosen per shape at generate time:
+// convGEMM reports whether a convolution runs through im2col and the GEMM
+// kernels, chosen per shape at generate time: every ungrouped convolution,
+// in Forward and Backward (one sample, row = 0) as in the batched pass.
+// With the register-tiled assembly GEMMs this measured faster than the
+// per-row path (ShiftSum, DotRows, AxpyRows and inline rows) on every
+// network (AMD EPYC Zen 5, 2026-12-05, one core; README, Performance):
+// LeNet's Forward about 3×, kws_dscnn's 4–7×, resnet8's 2×.
 //
-//   - not for grouped convolutions: their products are Fg×P×N with Fg = F/G
-//     filters a group (1 for a depthwise convolution), nearly matrix-vector
-//     products that would gain little and add an im2col copy (not measured);
-//   - not where the per-row path has its register-accumulating kernels
-//     (rowsKernel: stride 1, rows of at least kernelMin outputs, forward
-//     through ShiftSum): against the pure-Go GEMM bodies of 2026-12-05 (Axpy
-//     and Dot loops, a load and a store of C per multiply-add) the GEMM path
-//     measured no faster there (resnet_mnist training ≈ 0.85× with every
-//     ungrouped convolution on the GEMM path, LeNet training even), while the
-//     narrow and strided rows that the per-row path writes out inline gain.
-//
-// Once the GEMM kernels are register-tiled, measure again: the GEMM path
-// should then win for every ungrouped shape (return !g.grouped()).
-func convGEMM(g convGeom) bool { return !g.grouped() && !rowsKernel(g) }
+// Grouped convolutions keep the per-row path: their products are Fg×P×N with
+// Fg = F/G filters a group (1 for a depthwise convolution), nearly
+// matrix-vector products that would gain little and add an im2col copy.
+func convGEMM(g convGeom) bool { return !g.grouped() }
 
 // convDirect reports whether the input rows are already the columns matrix: a
 // 1×1 convolution with stride 1 and no padding.
@@ -198,7 +194,38 @@ func (conv2dEmitter) forwardBatch(p *plan, n *node) []jen.Code {
 	if !convGEMM(g) {
 		return []jen.Code{overRows(conv2dEmitter{}.forward(p, n)...)}
 	}
-	w, b, z, _, _ := convNames(n)
+	w, _, z, _, _ := convNames(n)
+	code := []jen.Code{
+		jen.Id("w").Op(":=").Add(flatWeight(g, n, pf(w))),
+		overRows(gemmForwardRow(p, n, g)...),
+	}
+	if hasAct(n) {
+		code = append(code, overRows(actForward(p, n.Act, n.Out, z, n.out)...))
+	}
+	return code
+}
+
+// gemmForward is the forward pass of one sample (Forward, TrainStep) through
+// im2col and the GEMM kernels: the row code of forwardBatch with row = 0,
+// then the activation.
+func gemmForward(p *plan, n *node, g convGeom) []jen.Code {
+	w, _, z, _, _ := convNames(n)
+	code := append([]jen.Code{jen.Id("w").Op(":=").Add(flatWeight(g, n, pf(w)))}, gemmForwardRow(p, n, g)...)
+	if hasAct(n) {
+		code = append(code, actForward(p, n.Act, n.Out, z, n.out)...)
+	}
+	return code
+}
+
+// gemmForwardRow: im2col of the current row, Z = W·cols, then the bias (w is
+// the flat weight):
+//
+//	im2col (gemmCols)
+//	runtime.GemmNN32(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
+//	z := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.z0[row]))
+//	for f := range z { bf := m.Params.Layers0Bias[f]; for i := range z[f] { z[f][i] += bf } }
+func gemmForwardRow(p *plan, n *node, g convGeom) []jen.Code {
+	_, b, z, _, _ := convNames(n)
 	dst := n.out
 	if hasAct(n) {
 		dst = z
@@ -214,14 +241,7 @@ func (conv2dEmitter) forwardBatch(p *plan, n *node) []jen.Code {
 				jen.For(jen.Id("i").Op(":=").Range().Id("z").Index(jen.Id("f"))).Block(
 					jen.Id("z").Index(jen.Id("f")).Index(jen.Id("i")).Op("+=").Id("bf"))))
 	}
-	code := []jen.Code{
-		jen.Id("w").Op(":=").Add(flatWeight(g, n, pf(w))),
-		overRows(row...),
-	}
-	if hasAct(n) {
-		code = append(code, overRows(actForward(p, n.Act, n.Out, z, n.out)...))
-	}
-	return code
+	return row
 }
 
 // backwardBatch: dZ = dA ⊙ act'(Z) over all rows, then per row db, dW
@@ -245,18 +265,28 @@ func (conv2dEmitter) backwardBatch(p *plan, n *node, withDX bool) []jen.Code {
 		c := append(conv2dEmitter{}.preBackward(p, n), conv2dEmitter{}.backward(p, n, withDX)...)
 		return []jen.Code{overRows(c...)}
 	}
-	w, b, z, _, dxpField := convNames(n)
-	_, dcols, gwt := gemmNames(n)
-	k := n.GoName
+	_, _, z, _, _ := convNames(n)
 	var code []jen.Code
 	if hasAct(n) {
 		code = append(code, overRows(actBackward(p, n.Act, n.Out, z, n.out, n.dout, n.dout)...))
 	}
-	code = append(code, jen.Id("gw").Op(":=").Parens(jen.Op("*").Index(jen.Id(k+"Filters").Op("*").Id(k+"Patch")).Add(p.elem())).Call(flatWeight(g, n, gf(w))))
+	head, row := gemmBackward(p, n, g, withDX)
+	return append(append(code, head...), overRows(row...))
+}
+
+// gemmBackward is the backward pass of one row through the GEMM kernels, after
+// the activation's derivative: head declares the flat weight and gradient
+// views once, row is the code for the current row (see backwardBatch). The
+// per-sample Backward runs it with row = 0.
+func gemmBackward(p *plan, n *node, g convGeom, withDX bool) (head, row []jen.Code) {
+	w, b, _, _, dxpField := convNames(n)
+	_, dcols, gwt := gemmNames(n)
+	k := n.GoName
+	code := []jen.Code{jen.Id("gw").Op(":=").Parens(jen.Op("*").Index(jen.Id(k + "Filters").Op("*").Id(k + "Patch")).Add(p.elem())).Call(flatWeight(g, n, gf(w)))}
 	if withDX {
 		code = append(code, jen.Id("w").Op(":=").Add(flatWeight(g, n, pf(w))))
 	}
-	row := gemmCols(p, n, g, false)
+	row = gemmCols(p, n, g, false)
 	if n.Bias {
 		row = append(row,
 			jen.Id("dz").Op(":=").Add(filterRows(p, n, n.dout)),
@@ -306,7 +336,7 @@ func (conv2dEmitter) backwardBatch(p *plan, n *node, withDX bool) []jen.Code {
 			}
 		}
 	}
-	return append(code, overRows(row...))
+	return code, row
 }
 
 // convCrop copies the interior of the padded input gradient into the input
@@ -328,8 +358,10 @@ func convCrop(p *plan, n *node, g convGeom) []jen.Code {
 }
 
 // batchPays: not for training. Measured on the AMD EPYC (Zen 5) under load,
-// 2026-12-05, mnist_cnn's TrainBatch ran at 0.7–1.0× its per-sample
-// training (im2col and per-sample GEMMs of small shapes against the per-row
-// path's register-accumulating row kernels), so a network with convolutions
-// keeps per-sample training by default (wholeBatchFaster).
+// 2026-12-05 (CPU time of GOMAXPROCS=1 benchmarks, medians of 3 rounds):
+// with every ungrouped convolution on the GEMM path in both passes,
+// mnist_cnn trained at 20k samples/s through TrainStep and 15k through
+// TrainBatch (the per-sample pass keeps one sample's buffers in cache; the
+// batched one runs each layer over 32), so a network with convolutions keeps
+// per-sample training by default (wholeBatchFaster).
 func (conv2dEmitter) batchPays(*node) bool { return false }

@@ -24,14 +24,16 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 15770
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
-	Layers0InC     = 1
-	Layers0InH     = 28
-	Layers0InW     = 28
-	Layers0Filters = 8
-	Layers0KH      = 3
-	Layers0KW      = 3
-	Layers0OutH    = 28
-	Layers0OutW    = 28
+	Layers0InC       = 1
+	Layers0InH       = 28
+	Layers0InW       = 28
+	Layers0Filters   = 8
+	Layers0KH        = 3
+	Layers0KW        = 3
+	Layers0OutH      = 28
+	Layers0OutW      = 28
+	Layers0Patch     = 9   // (C/G)·KH·KW: inputs of one output element
+	Layers0Positions = 784 // OutH·OutW: output elements of one filter
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	Layers1InC  = 8
 	Layers1InH  = 28
@@ -142,11 +144,14 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
-	a0   [BatchChunk][6272]float32      // output
-	d0   [BatchChunk][6272]float32      // dL/doutput
-	z0   [BatchChunk][6272]float32      // pre-activation z = W ⋆ x + b
-	xp0  [BatchChunk][1][30][30]float32 // zero-padded input
-	dxp0 [1][30][30]float32             // dL/d(padded input)
+	a0     [BatchChunk][6272]float32      // output
+	d0     [BatchChunk][6272]float32      // dL/doutput
+	z0     [BatchChunk][6272]float32      // pre-activation z = W ⋆ x + b
+	xp0    [BatchChunk][1][30][30]float32 // zero-padded input
+	dxp0   [1][30][30]float32             // dL/d(padded input)
+	cols0  [9][784]float32                // im2col of one sample's padded input (batched pass)
+	dcols0 [9][784]float32                // dL/dcols of one sample (batched pass)
+	gwt0   [72]float32                    // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	a1   [BatchChunk][1568]float32 // output
 	d1   [BatchChunk][1568]float32 // dL/doutput
@@ -226,6 +231,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
 	{
+		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 		x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
 		for c := range x {
@@ -233,13 +239,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[28]float32)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[8][28][28]float32)(unsafe.Pointer(&m.z0[row]))
-		taps := [9]int32{0, 1, 2, 30, 31, 32, 60, 61, 62}
-		xpf := unsafe.Slice(&xp[0][0][0], 900)
-		for f := 0; f < Layers0Filters; f++ {
-			w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0][0], 9)
+		cols := &m.cols0
+		for ki := range cols {
+			c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
 			for oh := 0; oh < Layers0OutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*30:], taps[:], w, 28, m.Params.Layers0Bias[f])
+				r := (*[28]float32)(xp[c][oh+kh][kw:])
+				d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+		runtime.GemmNN32(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
+		z := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.z0[row]))
+		for f := range z {
+			bf := m.Params.Layers0Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 		runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
@@ -350,6 +365,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
 	{
+		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 		for row := 0; row < nb; row++ {
 			x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
 			xp := &m.xp0[row]
@@ -358,15 +374,26 @@ func (m *Model) forwardBatch(nb int) {
 					*(*[28]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			z := (*[8][28][28]float32)(unsafe.Pointer(&m.z0[row]))
-			taps := [9]int32{0, 1, 2, 30, 31, 32, 60, 61, 62}
-			xpf := unsafe.Slice(&xp[0][0][0], 900)
-			for f := 0; f < Layers0Filters; f++ {
-				w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0][0], 9)
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
 				for oh := 0; oh < Layers0OutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[oh*30:], taps[:], w, 28, m.Params.Layers0Bias[f])
+					r := (*[28]float32)(xp[c][oh+kh][kw:])
+					d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
+					*d = *r
 				}
 			}
+			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+			runtime.GemmNN32(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
+			z := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.z0[row]))
+			for f := range z {
+				bf := m.Params.Layers0Bias[f]
+				for i := range z[f] {
+					z[f][i] += bf
+				}
+			}
+		}
+		for row := 0; row < nb; row++ {
 			runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
 		}
 	}
@@ -478,28 +505,47 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		if needDX {
 			for row := 0; row < nb; row++ {
 				runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			}
+			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
+			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
+			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[8][28][28]float32)(unsafe.Pointer(&m.d0[row]))
+				cols := &m.cols0
+				for ki := range cols {
+					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+					for oh := 0; oh < Layers0OutH; oh++ {
+						r := (*[28]float32)(xp[c][oh+kh][kw:])
+						d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
+						*d = *r
+					}
+				}
+				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				for f := range dz {
+					var s float32
+					for _, v := range dz[f] {
+						s += v
+					}
+					m.Grads.Layers0Bias[f] += s
+				}
+				dzf := m.d0[row][:]
+				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+				for i, v := range &m.gwt0 {
+					gw[i] += v
+				}
+				dcols := &m.dcols0
+				*dcols = [Layers0Patch][Layers0Positions]float32{}
+				dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
+				runtime.GemmTN32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
 				dxp := &m.dxp0
 				*dxp = [1][30][30]float32{}
-				xpf := unsafe.Slice(&xp[0][0][0], 900)
-				dzf := unsafe.Slice(&dz[0][0][0], 6272)
-				dxpf := unsafe.Slice(&dxp[0][0][0], 900)
-				for f := 0; f < Layers0Filters; f++ {
-					var sb float32
-					for oh := range dz[f] {
-						for _, v := range dz[f][oh] {
-							sb += v
-						}
-					}
-					m.Grads.Layers0Bias[f] += sb
-					for c := 0; c < Layers0InC; c++ {
-						for kh := 0; kh < Layers0KH; kh++ {
-							for kw := 0; kw < Layers0KW; kw++ {
-								wv := m.Params.Layers0Weight[f][c][kh][kw]
-								m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*30+kh)*30+kw:], 30, 28, 28)
-								runtime.AxpyRows32(wv, dzf[f*784:], 28, dxpf[(c*30+kh)*30+kw:], 30, 28, 28)
-							}
+				for ki := range dcols {
+					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+					for oh := 0; oh < Layers0OutH; oh++ {
+						dr := (*[28]float32)(dxp[c][oh+kh][kw:])
+						d := (*[Layers0OutW]float32)(dcols[ki][oh*Layers0OutW:])
+						for ow, v := range d {
+							dr[ow] += v
 						}
 					}
 				}
@@ -513,25 +559,32 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		} else {
 			for row := 0; row < nb; row++ {
 				runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			}
+			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
+			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[8][28][28]float32)(unsafe.Pointer(&m.d0[row]))
-				xpf := unsafe.Slice(&xp[0][0][0], 900)
-				dzf := unsafe.Slice(&dz[0][0][0], 6272)
-				for f := 0; f < Layers0Filters; f++ {
-					var sb float32
-					for oh := range dz[f] {
-						for _, v := range dz[f][oh] {
-							sb += v
-						}
+				cols := &m.cols0
+				for ki := range cols {
+					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+					for oh := 0; oh < Layers0OutH; oh++ {
+						r := (*[28]float32)(xp[c][oh+kh][kw:])
+						d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
+						*d = *r
 					}
-					m.Grads.Layers0Bias[f] += sb
-					for c := 0; c < Layers0InC; c++ {
-						for kh := 0; kh < Layers0KH; kh++ {
-							for kw := 0; kw < Layers0KW; kw++ {
-								m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*30+kh)*30+kw:], 30, 28, 28)
-							}
-						}
+				}
+				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				for f := range dz {
+					var s float32
+					for _, v := range dz[f] {
+						s += v
 					}
+					m.Grads.Layers0Bias[f] += s
+				}
+				dzf := m.d0[row][:]
+				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+				for i, v := range &m.gwt0 {
+					gw[i] += v
 				}
 			}
 		}
@@ -580,28 +633,45 @@ func (m *Model) backward(needDX bool) {
 	{
 		if needDX {
 			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
+			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 			xp := &m.xp0[row]
-			dz := (*[8][28][28]float32)(unsafe.Pointer(&m.d0[row]))
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+				for oh := 0; oh < Layers0OutH; oh++ {
+					r := (*[28]float32)(xp[c][oh+kh][kw:])
+					d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
+					*d = *r
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.Layers0Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
+			}
+			dcols := &m.dcols0
+			*dcols = [Layers0Patch][Layers0Positions]float32{}
+			dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
+			runtime.GemmTN32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
 			dxp := &m.dxp0
 			*dxp = [1][30][30]float32{}
-			xpf := unsafe.Slice(&xp[0][0][0], 900)
-			dzf := unsafe.Slice(&dz[0][0][0], 6272)
-			dxpf := unsafe.Slice(&dxp[0][0][0], 900)
-			for f := 0; f < Layers0Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
-				}
-				m.Grads.Layers0Bias[f] += sb
-				for c := 0; c < Layers0InC; c++ {
-					for kh := 0; kh < Layers0KH; kh++ {
-						for kw := 0; kw < Layers0KW; kw++ {
-							wv := m.Params.Layers0Weight[f][c][kh][kw]
-							m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*30+kh)*30+kw:], 30, 28, 28)
-							runtime.AxpyRows32(wv, dzf[f*784:], 28, dxpf[(c*30+kh)*30+kw:], 30, 28, 28)
-						}
+			for ki := range dcols {
+				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+				for oh := 0; oh < Layers0OutH; oh++ {
+					dr := (*[28]float32)(dxp[c][oh+kh][kw:])
+					d := (*[Layers0OutW]float32)(dcols[ki][oh*Layers0OutW:])
+					for ow, v := range d {
+						dr[ow] += v
 					}
 				}
 			}
@@ -613,25 +683,30 @@ func (m *Model) backward(needDX bool) {
 			}
 		} else {
 			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			xp := &m.xp0[row]
-			dz := (*[8][28][28]float32)(unsafe.Pointer(&m.d0[row]))
-			xpf := unsafe.Slice(&xp[0][0][0], 900)
-			dzf := unsafe.Slice(&dz[0][0][0], 6272)
-			for f := 0; f < Layers0Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+				for oh := 0; oh < Layers0OutH; oh++ {
+					r := (*[28]float32)(xp[c][oh+kh][kw:])
+					d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
+					*d = *r
 				}
-				m.Grads.Layers0Bias[f] += sb
-				for c := 0; c < Layers0InC; c++ {
-					for kh := 0; kh < Layers0KH; kh++ {
-						for kw := 0; kw < Layers0KW; kw++ {
-							m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*30+kh)*30+kw:], 30, 28, 28)
-						}
-					}
+			}
+			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
+				m.Grads.Layers0Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
 			}
 		}
 	}

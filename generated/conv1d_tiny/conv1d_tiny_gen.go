@@ -219,28 +219,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			}
 		}
 		z := (*[2][1][6]float64)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Layers0Bias[f]
-				}
-			}
+		taps := [2]int32{0, 1}
+		xpf := unsafe.Slice(&xp[0][0][0], 14)
+		for f := 0; f < Layers0Filters; f++ {
 			grp := f / Layers0GroupFilters
-			for ci := 0; ci < Layers0GroupC; ci++ {
-				c := grp*Layers0GroupC + ci
-				for kw := 0; kw < Layers0K; kw++ {
-					wv := m.Params.Layers0Weight[f][ci][kw]
-					const oh = 0 // a signal is one row
-					r := (*[6]float64)(xp[c][0][kw:])
-					o := &z[f][oh]
-					o[0] += wv * r[0]
-					o[1] += wv * r[1]
-					o[2] += wv * r[2]
-					o[3] += wv * r[3]
-					o[4] += wv * r[4]
-					o[5] += wv * r[5]
-				}
-			}
+			w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0], 2)
+			runtime.ShiftSum64(z[f][0][:], xpf[grp*7:], taps[:], w, 6, m.Params.Layers0Bias[f])
 		}
 	}
 
@@ -382,28 +366,12 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[2][1][6]float64)(unsafe.Pointer(&m.a0[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Layers0Bias[f]
-					}
-				}
+			taps := [2]int32{0, 1}
+			xpf := unsafe.Slice(&xp[0][0][0], 14)
+			for f := 0; f < Layers0Filters; f++ {
 				grp := f / Layers0GroupFilters
-				for ci := 0; ci < Layers0GroupC; ci++ {
-					c := grp*Layers0GroupC + ci
-					for kw := 0; kw < Layers0K; kw++ {
-						wv := m.Params.Layers0Weight[f][ci][kw]
-						const oh = 0 // a signal is one row
-						r := (*[6]float64)(xp[c][0][kw:])
-						o := &z[f][oh]
-						o[0] += wv * r[0]
-						o[1] += wv * r[1]
-						o[2] += wv * r[2]
-						o[3] += wv * r[3]
-						o[4] += wv * r[4]
-						o[5] += wv * r[5]
-					}
-				}
+				w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0], 2)
+				runtime.ShiftSum64(z[f][0][:], xpf[grp*7:], taps[:], w, 6, m.Params.Layers0Bias[f])
 			}
 		}
 	}

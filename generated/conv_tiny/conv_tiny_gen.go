@@ -221,27 +221,24 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// layers.0 (conv2d [1 4 4]→[1 3 3]), spec line 8
 	{
+		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 		xp := (*[1][4][4]float64)(unsafe.Pointer(&m.x[row]))
-		z := (*[1][3][3]float64)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Layers0Bias[f]
-				}
+		cols := &m.cols0
+		for ki := range cols {
+			c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+			for oh := 0; oh < Layers0OutH; oh++ {
+				r := (*[3]float64)(xp[c][oh+kh][kw:])
+				d := (*[Layers0OutW]float64)(cols[ki][oh*Layers0OutW:])
+				*d = *r
 			}
-			for c := 0; c < Layers0InC; c++ {
-				for kh := 0; kh < Layers0KH; kh++ {
-					for kw := 0; kw < Layers0KW; kw++ {
-						wv := m.Params.Layers0Weight[f][c][kh][kw]
-						for oh := 0; oh < Layers0OutH; oh++ {
-							r := (*[3]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+		runtime.GemmNN64(m.a0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
+		z := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.a0[row]))
+		for f := range z {
+			bf := m.Params.Layers0Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -719,65 +716,73 @@ func (m *Model) backward(needDX bool) {
 	// layers.0 (conv2d [1 4 4]→[1 3 3]), spec line 8
 	{
 		if needDX {
+			gw := (*[Layers0Filters * Layers0Patch]float64)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
+			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 			xp := (*[1][4][4]float64)(unsafe.Pointer(&m.x[row]))
-			dz := (*[1][3][3]float64)(unsafe.Pointer(&m.d0[row]))
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+				for oh := 0; oh < Layers0OutH; oh++ {
+					r := (*[3]float64)(xp[c][oh+kh][kw:])
+					d := (*[Layers0OutW]float64)(cols[ki][oh*Layers0OutW:])
+					*d = *r
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+			dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float64
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.Layers0Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
+			}
+			dcols := &m.dcols0
+			*dcols = [Layers0Patch][Layers0Positions]float64{}
+			dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
+			runtime.GemmTN64(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
 			dxp := (*[1][4][4]float64)(unsafe.Pointer(&m.dx[row]))
 			*dxp = [1][4][4]float64{}
-			for f := 0; f < Layers0Filters; f++ {
-				var sb float64
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
-				}
-				m.Grads.Layers0Bias[f] += sb
-				for c := 0; c < Layers0InC; c++ {
-					for kh := 0; kh < Layers0KH; kh++ {
-						for kw := 0; kw < Layers0KW; kw++ {
-							wv := m.Params.Layers0Weight[f][c][kh][kw]
-							var s0, s1, s2, s3 float64
-							for oh := 0; oh < Layers0OutH; oh++ {
-								r := (*[3]float64)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[3]float64)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-							}
-							m.Grads.Layers0Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
+			for ki := range dcols {
+				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+				for oh := 0; oh < Layers0OutH; oh++ {
+					dr := (*[3]float64)(dxp[c][oh+kh][kw:])
+					d := (*[Layers0OutW]float64)(dcols[ki][oh*Layers0OutW:])
+					for ow, v := range d {
+						dr[ow] += v
 					}
 				}
 			}
 		} else {
+			gw := (*[Layers0Filters * Layers0Patch]float64)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			xp := (*[1][4][4]float64)(unsafe.Pointer(&m.x[row]))
-			dz := (*[1][3][3]float64)(unsafe.Pointer(&m.d0[row]))
-			for f := 0; f < Layers0Filters; f++ {
-				var sb float64
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+				for oh := 0; oh < Layers0OutH; oh++ {
+					r := (*[3]float64)(xp[c][oh+kh][kw:])
+					d := (*[Layers0OutW]float64)(cols[ki][oh*Layers0OutW:])
+					*d = *r
 				}
-				m.Grads.Layers0Bias[f] += sb
-				for c := 0; c < Layers0InC; c++ {
-					for kh := 0; kh < Layers0KH; kh++ {
-						for kw := 0; kw < Layers0KW; kw++ {
-							var s0, s1, s2, s3 float64
-							for oh := 0; oh < Layers0OutH; oh++ {
-								r := (*[3]float64)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								s0 += d[0] * r[0]
-								s1 += d[1] * r[1]
-								s2 += d[2] * r[2]
-							}
-							m.Grads.Layers0Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+			}
+			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+			dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float64
+				for _, v := range dz[f] {
+					s += v
 				}
+				m.Grads.Layers0Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
 			}
 		}
 	}

@@ -24,22 +24,26 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 4133
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11
-	Layers0InC     = 1
-	Layers0InL     = 140
-	Layers0Filters = 16
-	Layers0K       = 7
-	Layers0OutL    = 140
+	Layers0InC       = 1
+	Layers0InL       = 140
+	Layers0Filters   = 16
+	Layers0K         = 7
+	Layers0OutL      = 140
+	Layers0Patch     = 7   // (C/G)·KH·KW: inputs of one output element
+	Layers0Positions = 140 // OutH·OutW: output elements of one filter
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
 	Layers1InC  = 16
 	Layers1InL  = 140
 	Layers1K    = 2
 	Layers1OutL = 70
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
-	Layers2InC     = 16
-	Layers2InL     = 70
-	Layers2Filters = 32
-	Layers2K       = 5
-	Layers2OutL    = 70
+	Layers2InC       = 16
+	Layers2InL       = 70
+	Layers2Filters   = 32
+	Layers2K         = 5
+	Layers2OutL      = 70
+	Layers2Patch     = 80 // (C/G)·KH·KW: inputs of one output element
+	Layers2Positions = 70 // OutH·OutW: output elements of one filter
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
 	Layers3InC  = 32
 	Layers3InL  = 70
@@ -55,11 +59,13 @@ const (
 	Layers4GroupC       = Layers4InC / Layers4Groups
 	Layers4GroupFilters = Layers4Filters / Layers4Groups
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
-	Layers5InC     = 32
-	Layers5InL     = 35
-	Layers5Filters = 32
-	Layers5K       = 1
-	Layers5OutL    = 35
+	Layers5InC       = 32
+	Layers5InL       = 35
+	Layers5Filters   = 32
+	Layers5K         = 1
+	Layers5OutL      = 35
+	Layers5Patch     = 32 // (C/G)·KH·KW: inputs of one output element
+	Layers5Positions = 35 // OutH·OutW: output elements of one filter
 	// layers.6 (global_avgpool1d [32 35]→[32]), spec line 17
 	Layers6InC = 32
 	Layers6InL = 35
@@ -222,21 +228,27 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11
-	a0   [BatchChunk][2240]float32      // output
-	d0   [BatchChunk][2240]float32      // dL/doutput
-	z0   [BatchChunk][2240]float32      // pre-activation z = W ⋆ x + b
-	xp0  [BatchChunk][1][1][146]float32 // zero-padded input
-	dxp0 [1][1][146]float32             // dL/d(padded input)
+	a0     [BatchChunk][2240]float32      // output
+	d0     [BatchChunk][2240]float32      // dL/doutput
+	z0     [BatchChunk][2240]float32      // pre-activation z = W ⋆ x + b
+	xp0    [BatchChunk][1][1][146]float32 // zero-padded input
+	dxp0   [1][1][146]float32             // dL/d(padded input)
+	cols0  [7][140]float32                // im2col of one sample's padded input (batched pass)
+	dcols0 [7][140]float32                // dL/dcols of one sample (batched pass)
+	gwt0   [112]float32                   // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
 	a1   [BatchChunk][1120]float32 // output
 	d1   [BatchChunk][1120]float32 // dL/doutput
 	arg1 [BatchChunk][1120]int32   // flat input index of each window's maximum
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
-	a2   [BatchChunk][2240]float32      // output
-	d2   [BatchChunk][2240]float32      // dL/doutput
-	z2   [BatchChunk][2240]float32      // pre-activation z = W ⋆ x + b
-	xp2  [BatchChunk][16][1][74]float32 // zero-padded input
-	dxp2 [16][1][74]float32             // dL/d(padded input)
+	a2     [BatchChunk][2240]float32      // output
+	d2     [BatchChunk][2240]float32      // dL/doutput
+	z2     [BatchChunk][2240]float32      // pre-activation z = W ⋆ x + b
+	xp2    [BatchChunk][16][1][74]float32 // zero-padded input
+	dxp2   [16][1][74]float32             // dL/d(padded input)
+	cols2  [80][70]float32                // im2col of one sample's padded input (batched pass)
+	dcols2 [80][70]float32                // dL/dcols of one sample (batched pass)
+	gwt2   [2560]float32                  // one sample's dL/dW (batched pass)
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
 	a3   [BatchChunk][1120]float32 // output
 	d3   [BatchChunk][1120]float32 // dL/doutput
@@ -247,9 +259,10 @@ type Model struct {
 	xp4  [BatchChunk][32][1][39]float32 // zero-padded input
 	dxp4 [32][1][39]float32             // dL/d(padded input)
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
-	a5 [BatchChunk][1120]float32 // output
-	d5 [BatchChunk][1120]float32 // dL/doutput
-	z5 [BatchChunk][1120]float32 // pre-activation z = W ⋆ x + b
+	a5   [BatchChunk][1120]float32 // output
+	d5   [BatchChunk][1120]float32 // dL/doutput
+	z5   [BatchChunk][1120]float32 // pre-activation z = W ⋆ x + b
+	gwt5 [1024]float32             // one sample's dL/dW (batched pass)
 	// layers.6 (global_avgpool1d [32 35]→[32]), spec line 17
 	a6 [BatchChunk][32]float32 // output
 	d6 [BatchChunk][32]float32 // dL/doutput
@@ -328,6 +341,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11
 	{
+		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch)
 		x := (*[1][1][140]float32)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
 		for c := range x {
@@ -335,12 +349,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[140]float32)(xp[c][h][3:]) = x[c][h]
 			}
 		}
-		z := (*[16][1][140]float32)(unsafe.Pointer(&m.z0[row]))
-		taps := [7]int32{0, 1, 2, 3, 4, 5, 6}
-		xpf := unsafe.Slice(&xp[0][0][0], 146)
-		for f := 0; f < Layers0Filters; f++ {
-			w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0], 7)
-			runtime.ShiftSum32(z[f][0][:], xpf, taps[:], w, 140, m.Params.Layers0Bias[f])
+		cols := &m.cols0
+		for ki := range cols {
+			c, kw := ki/Layers0K, ki%Layers0K
+			const oh = 0 // a signal is one row
+			r := (*[140]float32)(xp[c][0][kw:])
+			d := (*[Layers0OutL]float32)(cols[ki][oh*Layers0OutL:])
+			*d = *r
+		}
+		cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+		runtime.GemmNN32(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
+		z := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.z0[row]))
+		for f := range z {
+			bf := m.Params.Layers0Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
+			}
 		}
 		runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
 	}
@@ -366,6 +390,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
 	{
+		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0], Layers2Filters*Layers2Patch)
 		x := (*[16][1][70]float32)(unsafe.Pointer(&m.a1[row]))
 		xp := &m.xp2[row]
 		for c := range x {
@@ -373,12 +398,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[70]float32)(xp[c][h][2:]) = x[c][h]
 			}
 		}
-		z := (*[32][1][70]float32)(unsafe.Pointer(&m.z2[row]))
-		taps := [80]int32{0, 1, 2, 3, 4, 74, 75, 76, 77, 78, 148, 149, 150, 151, 152, 222, 223, 224, 225, 226, 296, 297, 298, 299, 300, 370, 371, 372, 373, 374, 444, 445, 446, 447, 448, 518, 519, 520, 521, 522, 592, 593, 594, 595, 596, 666, 667, 668, 669, 670, 740, 741, 742, 743, 744, 814, 815, 816, 817, 818, 888, 889, 890, 891, 892, 962, 963, 964, 965, 966, 1036, 1037, 1038, 1039, 1040, 1110, 1111, 1112, 1113, 1114}
-		xpf := unsafe.Slice(&xp[0][0][0], 1184)
-		for f := 0; f < Layers2Filters; f++ {
-			w := unsafe.Slice(&m.Params.Layers2Weight[f][0][0], 80)
-			runtime.ShiftSum32(z[f][0][:], xpf, taps[:], w, 70, m.Params.Layers2Bias[f])
+		cols := &m.cols2
+		for ki := range cols {
+			c, kw := ki/Layers2K, ki%Layers2K
+			const oh = 0 // a signal is one row
+			r := (*[70]float32)(xp[c][0][kw:])
+			d := (*[Layers2OutL]float32)(cols[ki][oh*Layers2OutL:])
+			*d = *r
+		}
+		cf := unsafe.Slice(&cols[0][0], Layers2Patch*Layers2Positions)
+		runtime.GemmNN32(m.z2[row][:], w, cf, Layers2Filters, Layers2Positions, Layers2Patch)
+		z := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.z2[row]))
+		for f := range z {
+			bf := m.Params.Layers2Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
+			}
 		}
 		runtime.ReluForward32(m.z2[row][:], m.a2[row][:])
 	}
@@ -423,13 +458,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
 	{
-		xp := (*[32][1][35]float32)(unsafe.Pointer(&m.a4[row]))
-		z := (*[32][1][35]float32)(unsafe.Pointer(&m.z5[row]))
-		taps := [32]int32{0, 35, 70, 105, 140, 175, 210, 245, 280, 315, 350, 385, 420, 455, 490, 525, 560, 595, 630, 665, 700, 735, 770, 805, 840, 875, 910, 945, 980, 1015, 1050, 1085}
-		xpf := unsafe.Slice(&xp[0][0][0], 1120)
-		for f := 0; f < Layers5Filters; f++ {
-			w := unsafe.Slice(&m.Params.Layers5Weight[f][0][0], 32)
-			runtime.ShiftSum32(z[f][0][:], xpf, taps[:], w, 35, m.Params.Layers5Bias[f])
+		w := unsafe.Slice(&m.Params.Layers5Weight[0][0][0], Layers5Filters*Layers5Patch)
+		cf := m.a4[row][:]
+		runtime.GemmNN32(m.z5[row][:], w, cf, Layers5Filters, Layers5Positions, Layers5Patch)
+		z := (*[Layers5Filters][Layers5Positions]float32)(unsafe.Pointer(&m.z5[row]))
+		for f := range z {
+			bf := m.Params.Layers5Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
+			}
 		}
 		runtime.ReluForward32(m.z5[row][:], m.a5[row][:])
 	}
@@ -524,6 +561,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11
 	{
+		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch)
 		for row := 0; row < nb; row++ {
 			x := (*[1][1][140]float32)(unsafe.Pointer(&m.x[row]))
 			xp := &m.xp0[row]
@@ -532,13 +570,25 @@ func (m *Model) forwardBatch(nb int) {
 					*(*[140]float32)(xp[c][h][3:]) = x[c][h]
 				}
 			}
-			z := (*[16][1][140]float32)(unsafe.Pointer(&m.z0[row]))
-			taps := [7]int32{0, 1, 2, 3, 4, 5, 6}
-			xpf := unsafe.Slice(&xp[0][0][0], 146)
-			for f := 0; f < Layers0Filters; f++ {
-				w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0], 7)
-				runtime.ShiftSum32(z[f][0][:], xpf, taps[:], w, 140, m.Params.Layers0Bias[f])
+			cols := &m.cols0
+			for ki := range cols {
+				c, kw := ki/Layers0K, ki%Layers0K
+				const oh = 0 // a signal is one row
+				r := (*[140]float32)(xp[c][0][kw:])
+				d := (*[Layers0OutL]float32)(cols[ki][oh*Layers0OutL:])
+				*d = *r
 			}
+			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+			runtime.GemmNN32(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
+			z := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.z0[row]))
+			for f := range z {
+				bf := m.Params.Layers0Bias[f]
+				for i := range z[f] {
+					z[f][i] += bf
+				}
+			}
+		}
+		for row := 0; row < nb; row++ {
 			runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
 		}
 	}
@@ -564,6 +614,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
 	{
+		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0], Layers2Filters*Layers2Patch)
 		for row := 0; row < nb; row++ {
 			x := (*[16][1][70]float32)(unsafe.Pointer(&m.a1[row]))
 			xp := &m.xp2[row]
@@ -572,13 +623,25 @@ func (m *Model) forwardBatch(nb int) {
 					*(*[70]float32)(xp[c][h][2:]) = x[c][h]
 				}
 			}
-			z := (*[32][1][70]float32)(unsafe.Pointer(&m.z2[row]))
-			taps := [80]int32{0, 1, 2, 3, 4, 74, 75, 76, 77, 78, 148, 149, 150, 151, 152, 222, 223, 224, 225, 226, 296, 297, 298, 299, 300, 370, 371, 372, 373, 374, 444, 445, 446, 447, 448, 518, 519, 520, 521, 522, 592, 593, 594, 595, 596, 666, 667, 668, 669, 670, 740, 741, 742, 743, 744, 814, 815, 816, 817, 818, 888, 889, 890, 891, 892, 962, 963, 964, 965, 966, 1036, 1037, 1038, 1039, 1040, 1110, 1111, 1112, 1113, 1114}
-			xpf := unsafe.Slice(&xp[0][0][0], 1184)
-			for f := 0; f < Layers2Filters; f++ {
-				w := unsafe.Slice(&m.Params.Layers2Weight[f][0][0], 80)
-				runtime.ShiftSum32(z[f][0][:], xpf, taps[:], w, 70, m.Params.Layers2Bias[f])
+			cols := &m.cols2
+			for ki := range cols {
+				c, kw := ki/Layers2K, ki%Layers2K
+				const oh = 0 // a signal is one row
+				r := (*[70]float32)(xp[c][0][kw:])
+				d := (*[Layers2OutL]float32)(cols[ki][oh*Layers2OutL:])
+				*d = *r
 			}
+			cf := unsafe.Slice(&cols[0][0], Layers2Patch*Layers2Positions)
+			runtime.GemmNN32(m.z2[row][:], w, cf, Layers2Filters, Layers2Positions, Layers2Patch)
+			z := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.z2[row]))
+			for f := range z {
+				bf := m.Params.Layers2Bias[f]
+				for i := range z[f] {
+					z[f][i] += bf
+				}
+			}
+		}
+		for row := 0; row < nb; row++ {
 			runtime.ReluForward32(m.z2[row][:], m.a2[row][:])
 		}
 	}
@@ -625,15 +688,19 @@ func (m *Model) forwardBatch(nb int) {
 
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
 	{
+		w := unsafe.Slice(&m.Params.Layers5Weight[0][0][0], Layers5Filters*Layers5Patch)
 		for row := 0; row < nb; row++ {
-			xp := (*[32][1][35]float32)(unsafe.Pointer(&m.a4[row]))
-			z := (*[32][1][35]float32)(unsafe.Pointer(&m.z5[row]))
-			taps := [32]int32{0, 35, 70, 105, 140, 175, 210, 245, 280, 315, 350, 385, 420, 455, 490, 525, 560, 595, 630, 665, 700, 735, 770, 805, 840, 875, 910, 945, 980, 1015, 1050, 1085}
-			xpf := unsafe.Slice(&xp[0][0][0], 1120)
-			for f := 0; f < Layers5Filters; f++ {
-				w := unsafe.Slice(&m.Params.Layers5Weight[f][0][0], 32)
-				runtime.ShiftSum32(z[f][0][:], xpf, taps[:], w, 35, m.Params.Layers5Bias[f])
+			cf := m.a4[row][:]
+			runtime.GemmNN32(m.z5[row][:], w, cf, Layers5Filters, Layers5Positions, Layers5Patch)
+			z := (*[Layers5Filters][Layers5Positions]float32)(unsafe.Pointer(&m.z5[row]))
+			for f := range z {
+				bf := m.Params.Layers5Bias[f]
+				for i := range z[f] {
+					z[f][i] += bf
+				}
 			}
+		}
+		for row := 0; row < nb; row++ {
 			runtime.ReluForward32(m.z5[row][:], m.a5[row][:])
 		}
 	}
@@ -732,29 +799,27 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			runtime.ReluBackward32(m.z5[row][:], m.d5[row][:])
-			xp := (*[32][1][35]float32)(unsafe.Pointer(&m.a4[row]))
-			dz := (*[32][1][35]float32)(unsafe.Pointer(&m.d5[row]))
-			dxp := (*[32][1][35]float32)(unsafe.Pointer(&m.d4[row]))
-			*dxp = [32][1][35]float32{}
-			xpf := unsafe.Slice(&xp[0][0][0], 1120)
-			dzf := unsafe.Slice(&dz[0][0][0], 1120)
-			dxpf := unsafe.Slice(&dxp[0][0][0], 1120)
-			for f := 0; f < Layers5Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+		}
+		gw := (*[Layers5Filters * Layers5Patch]float32)(unsafe.Slice(&m.Grads.Layers5Weight[0][0][0], Layers5Filters*Layers5Patch))
+		w := unsafe.Slice(&m.Params.Layers5Weight[0][0][0], Layers5Filters*Layers5Patch)
+		for row := 0; row < nb; row++ {
+			cf := m.a4[row][:]
+			dz := (*[Layers5Filters][Layers5Positions]float32)(unsafe.Pointer(&m.d5[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Layers5Bias[f] += sb
-				for c := 0; c < Layers5InC; c++ {
-					for kw := 0; kw < Layers5K; kw++ {
-						wv := m.Params.Layers5Weight[f][c][kw]
-						m.Grads.Layers5Weight[f][c][kw] += runtime.DotRows32(dzf[f*35:], 35, xpf[c*35+kw:], 35, 1, 35)
-						runtime.AxpyRows32(wv, dzf[f*35:], 35, dxpf[c*35+kw:], 35, 1, 35)
-					}
-				}
+				m.Grads.Layers5Bias[f] += s
 			}
+			dzf := m.d5[row][:]
+			runtime.GemmNT32(m.gwt5[:], dzf, cf, nil, Layers5Filters, Layers5Patch, Layers5Positions)
+			for i, v := range &m.gwt5 {
+				gw[i] += v
+			}
+			dcf := m.d4[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Layers5Patch, Layers5Positions, Layers5Filters)
 		}
 	}
 
@@ -809,27 +874,46 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			runtime.ReluBackward32(m.z2[row][:], m.d2[row][:])
+		}
+		gw := (*[Layers2Filters * Layers2Patch]float32)(unsafe.Slice(&m.Grads.Layers2Weight[0][0][0], Layers2Filters*Layers2Patch))
+		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0], Layers2Filters*Layers2Patch)
+		for row := 0; row < nb; row++ {
 			xp := &m.xp2[row]
-			dz := (*[32][1][70]float32)(unsafe.Pointer(&m.d2[row]))
+			cols := &m.cols2
+			for ki := range cols {
+				c, kw := ki/Layers2K, ki%Layers2K
+				const oh = 0 // a signal is one row
+				r := (*[70]float32)(xp[c][0][kw:])
+				d := (*[Layers2OutL]float32)(cols[ki][oh*Layers2OutL:])
+				*d = *r
+			}
+			cf := unsafe.Slice(&cols[0][0], Layers2Patch*Layers2Positions)
+			dz := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.d2[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.Layers2Bias[f] += s
+			}
+			dzf := m.d2[row][:]
+			runtime.GemmNT32(m.gwt2[:], dzf, cf, nil, Layers2Filters, Layers2Patch, Layers2Positions)
+			for i, v := range &m.gwt2 {
+				gw[i] += v
+			}
+			dcols := &m.dcols2
+			*dcols = [Layers2Patch][Layers2Positions]float32{}
+			dcf := unsafe.Slice(&dcols[0][0], Layers2Patch*Layers2Positions)
+			runtime.GemmTN32(dcf, w, dzf, Layers2Patch, Layers2Positions, Layers2Filters)
 			dxp := &m.dxp2
 			*dxp = [16][1][74]float32{}
-			xpf := unsafe.Slice(&xp[0][0][0], 1184)
-			dzf := unsafe.Slice(&dz[0][0][0], 2240)
-			dxpf := unsafe.Slice(&dxp[0][0][0], 1184)
-			for f := 0; f < Layers2Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
-				}
-				m.Grads.Layers2Bias[f] += sb
-				for c := 0; c < Layers2InC; c++ {
-					for kw := 0; kw < Layers2K; kw++ {
-						wv := m.Params.Layers2Weight[f][c][kw]
-						m.Grads.Layers2Weight[f][c][kw] += runtime.DotRows32(dzf[f*70:], 70, xpf[c*74+kw:], 74, 1, 70)
-						runtime.AxpyRows32(wv, dzf[f*70:], 70, dxpf[c*74+kw:], 74, 1, 70)
-					}
+			for ki := range dcols {
+				c, kw := ki/Layers2K, ki%Layers2K
+				const oh = 0 // a signal is one row
+				dr := (*[70]float32)(dxp[c][0][kw:])
+				d := (*[Layers2OutL]float32)(dcols[ki][oh*Layers2OutL:])
+				for ow, v := range d {
+					dr[ow] += v
 				}
 			}
 			dx := (*[16][1][70]float32)(unsafe.Pointer(&m.d1[row]))
@@ -856,27 +940,46 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		if needDX {
 			for row := 0; row < nb; row++ {
 				runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			}
+			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch))
+			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch)
+			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[16][1][140]float32)(unsafe.Pointer(&m.d0[row]))
+				cols := &m.cols0
+				for ki := range cols {
+					c, kw := ki/Layers0K, ki%Layers0K
+					const oh = 0 // a signal is one row
+					r := (*[140]float32)(xp[c][0][kw:])
+					d := (*[Layers0OutL]float32)(cols[ki][oh*Layers0OutL:])
+					*d = *r
+				}
+				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				for f := range dz {
+					var s float32
+					for _, v := range dz[f] {
+						s += v
+					}
+					m.Grads.Layers0Bias[f] += s
+				}
+				dzf := m.d0[row][:]
+				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+				for i, v := range &m.gwt0 {
+					gw[i] += v
+				}
+				dcols := &m.dcols0
+				*dcols = [Layers0Patch][Layers0Positions]float32{}
+				dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
+				runtime.GemmTN32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
 				dxp := &m.dxp0
 				*dxp = [1][1][146]float32{}
-				xpf := unsafe.Slice(&xp[0][0][0], 146)
-				dzf := unsafe.Slice(&dz[0][0][0], 2240)
-				dxpf := unsafe.Slice(&dxp[0][0][0], 146)
-				for f := 0; f < Layers0Filters; f++ {
-					var sb float32
-					for oh := range dz[f] {
-						for _, v := range dz[f][oh] {
-							sb += v
-						}
-					}
-					m.Grads.Layers0Bias[f] += sb
-					for c := 0; c < Layers0InC; c++ {
-						for kw := 0; kw < Layers0K; kw++ {
-							wv := m.Params.Layers0Weight[f][c][kw]
-							m.Grads.Layers0Weight[f][c][kw] += runtime.DotRows32(dzf[f*140:], 140, xpf[c*146+kw:], 146, 1, 140)
-							runtime.AxpyRows32(wv, dzf[f*140:], 140, dxpf[c*146+kw:], 146, 1, 140)
-						}
+				for ki := range dcols {
+					c, kw := ki/Layers0K, ki%Layers0K
+					const oh = 0 // a signal is one row
+					dr := (*[140]float32)(dxp[c][0][kw:])
+					d := (*[Layers0OutL]float32)(dcols[ki][oh*Layers0OutL:])
+					for ow, v := range d {
+						dr[ow] += v
 					}
 				}
 				dx := (*[1][1][140]float32)(unsafe.Pointer(&m.dx[row]))
@@ -889,23 +992,31 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		} else {
 			for row := 0; row < nb; row++ {
 				runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			}
+			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch))
+			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[16][1][140]float32)(unsafe.Pointer(&m.d0[row]))
-				xpf := unsafe.Slice(&xp[0][0][0], 146)
-				dzf := unsafe.Slice(&dz[0][0][0], 2240)
-				for f := 0; f < Layers0Filters; f++ {
-					var sb float32
-					for oh := range dz[f] {
-						for _, v := range dz[f][oh] {
-							sb += v
-						}
+				cols := &m.cols0
+				for ki := range cols {
+					c, kw := ki/Layers0K, ki%Layers0K
+					const oh = 0 // a signal is one row
+					r := (*[140]float32)(xp[c][0][kw:])
+					d := (*[Layers0OutL]float32)(cols[ki][oh*Layers0OutL:])
+					*d = *r
+				}
+				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				for f := range dz {
+					var s float32
+					for _, v := range dz[f] {
+						s += v
 					}
-					m.Grads.Layers0Bias[f] += sb
-					for c := 0; c < Layers0InC; c++ {
-						for kw := 0; kw < Layers0K; kw++ {
-							m.Grads.Layers0Weight[f][c][kw] += runtime.DotRows32(dzf[f*140:], 140, xpf[c*146+kw:], 146, 1, 140)
-						}
-					}
+					m.Grads.Layers0Bias[f] += s
+				}
+				dzf := m.d0[row][:]
+				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+				for i, v := range &m.gwt0 {
+					gw[i] += v
 				}
 			}
 		}
@@ -956,29 +1067,25 @@ func (m *Model) backward(needDX bool) {
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
 	{
 		runtime.ReluBackward32(m.z5[row][:], m.d5[row][:])
-		xp := (*[32][1][35]float32)(unsafe.Pointer(&m.a4[row]))
-		dz := (*[32][1][35]float32)(unsafe.Pointer(&m.d5[row]))
-		dxp := (*[32][1][35]float32)(unsafe.Pointer(&m.d4[row]))
-		*dxp = [32][1][35]float32{}
-		xpf := unsafe.Slice(&xp[0][0][0], 1120)
-		dzf := unsafe.Slice(&dz[0][0][0], 1120)
-		dxpf := unsafe.Slice(&dxp[0][0][0], 1120)
-		for f := 0; f < Layers5Filters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Layers5Filters * Layers5Patch]float32)(unsafe.Slice(&m.Grads.Layers5Weight[0][0][0], Layers5Filters*Layers5Patch))
+		w := unsafe.Slice(&m.Params.Layers5Weight[0][0][0], Layers5Filters*Layers5Patch)
+		cf := m.a4[row][:]
+		dz := (*[Layers5Filters][Layers5Positions]float32)(unsafe.Pointer(&m.d5[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Layers5Bias[f] += sb
-			for c := 0; c < Layers5InC; c++ {
-				for kw := 0; kw < Layers5K; kw++ {
-					wv := m.Params.Layers5Weight[f][c][kw]
-					m.Grads.Layers5Weight[f][c][kw] += runtime.DotRows32(dzf[f*35:], 35, xpf[c*35+kw:], 35, 1, 35)
-					runtime.AxpyRows32(wv, dzf[f*35:], 35, dxpf[c*35+kw:], 35, 1, 35)
-				}
-			}
+			m.Grads.Layers5Bias[f] += s
 		}
+		dzf := m.d5[row][:]
+		runtime.GemmNT32(m.gwt5[:], dzf, cf, nil, Layers5Filters, Layers5Patch, Layers5Positions)
+		for i, v := range &m.gwt5 {
+			gw[i] += v
+		}
+		dcf := m.d4[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Layers5Patch, Layers5Positions, Layers5Filters)
 	}
 
 	// layers.4 (conv1d [32 35]→[32 35]), spec line 15
@@ -1027,27 +1134,44 @@ func (m *Model) backward(needDX bool) {
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
 	{
 		runtime.ReluBackward32(m.z2[row][:], m.d2[row][:])
+		gw := (*[Layers2Filters * Layers2Patch]float32)(unsafe.Slice(&m.Grads.Layers2Weight[0][0][0], Layers2Filters*Layers2Patch))
+		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0], Layers2Filters*Layers2Patch)
 		xp := &m.xp2[row]
-		dz := (*[32][1][70]float32)(unsafe.Pointer(&m.d2[row]))
+		cols := &m.cols2
+		for ki := range cols {
+			c, kw := ki/Layers2K, ki%Layers2K
+			const oh = 0 // a signal is one row
+			r := (*[70]float32)(xp[c][0][kw:])
+			d := (*[Layers2OutL]float32)(cols[ki][oh*Layers2OutL:])
+			*d = *r
+		}
+		cf := unsafe.Slice(&cols[0][0], Layers2Patch*Layers2Positions)
+		dz := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.d2[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Layers2Bias[f] += s
+		}
+		dzf := m.d2[row][:]
+		runtime.GemmNT32(m.gwt2[:], dzf, cf, nil, Layers2Filters, Layers2Patch, Layers2Positions)
+		for i, v := range &m.gwt2 {
+			gw[i] += v
+		}
+		dcols := &m.dcols2
+		*dcols = [Layers2Patch][Layers2Positions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Layers2Patch*Layers2Positions)
+		runtime.GemmTN32(dcf, w, dzf, Layers2Patch, Layers2Positions, Layers2Filters)
 		dxp := &m.dxp2
 		*dxp = [16][1][74]float32{}
-		xpf := unsafe.Slice(&xp[0][0][0], 1184)
-		dzf := unsafe.Slice(&dz[0][0][0], 2240)
-		dxpf := unsafe.Slice(&dxp[0][0][0], 1184)
-		for f := 0; f < Layers2Filters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
-			}
-			m.Grads.Layers2Bias[f] += sb
-			for c := 0; c < Layers2InC; c++ {
-				for kw := 0; kw < Layers2K; kw++ {
-					wv := m.Params.Layers2Weight[f][c][kw]
-					m.Grads.Layers2Weight[f][c][kw] += runtime.DotRows32(dzf[f*70:], 70, xpf[c*74+kw:], 74, 1, 70)
-					runtime.AxpyRows32(wv, dzf[f*70:], 70, dxpf[c*74+kw:], 74, 1, 70)
-				}
+		for ki := range dcols {
+			c, kw := ki/Layers2K, ki%Layers2K
+			const oh = 0 // a signal is one row
+			dr := (*[70]float32)(dxp[c][0][kw:])
+			d := (*[Layers2OutL]float32)(dcols[ki][oh*Layers2OutL:])
+			for ow, v := range d {
+				dr[ow] += v
 			}
 		}
 		dx := (*[16][1][70]float32)(unsafe.Pointer(&m.d1[row]))
@@ -1070,27 +1194,44 @@ func (m *Model) backward(needDX bool) {
 	{
 		if needDX {
 			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch))
+			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch)
 			xp := &m.xp0[row]
-			dz := (*[16][1][140]float32)(unsafe.Pointer(&m.d0[row]))
+			cols := &m.cols0
+			for ki := range cols {
+				c, kw := ki/Layers0K, ki%Layers0K
+				const oh = 0 // a signal is one row
+				r := (*[140]float32)(xp[c][0][kw:])
+				d := (*[Layers0OutL]float32)(cols[ki][oh*Layers0OutL:])
+				*d = *r
+			}
+			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.Layers0Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
+			}
+			dcols := &m.dcols0
+			*dcols = [Layers0Patch][Layers0Positions]float32{}
+			dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
+			runtime.GemmTN32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
 			dxp := &m.dxp0
 			*dxp = [1][1][146]float32{}
-			xpf := unsafe.Slice(&xp[0][0][0], 146)
-			dzf := unsafe.Slice(&dz[0][0][0], 2240)
-			dxpf := unsafe.Slice(&dxp[0][0][0], 146)
-			for f := 0; f < Layers0Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
-				}
-				m.Grads.Layers0Bias[f] += sb
-				for c := 0; c < Layers0InC; c++ {
-					for kw := 0; kw < Layers0K; kw++ {
-						wv := m.Params.Layers0Weight[f][c][kw]
-						m.Grads.Layers0Weight[f][c][kw] += runtime.DotRows32(dzf[f*140:], 140, xpf[c*146+kw:], 146, 1, 140)
-						runtime.AxpyRows32(wv, dzf[f*140:], 140, dxpf[c*146+kw:], 146, 1, 140)
-					}
+			for ki := range dcols {
+				c, kw := ki/Layers0K, ki%Layers0K
+				const oh = 0 // a signal is one row
+				dr := (*[140]float32)(dxp[c][0][kw:])
+				d := (*[Layers0OutL]float32)(dcols[ki][oh*Layers0OutL:])
+				for ow, v := range d {
+					dr[ow] += v
 				}
 			}
 			dx := (*[1][1][140]float32)(unsafe.Pointer(&m.dx[row]))
@@ -1101,23 +1242,29 @@ func (m *Model) backward(needDX bool) {
 			}
 		} else {
 			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch))
 			xp := &m.xp0[row]
-			dz := (*[16][1][140]float32)(unsafe.Pointer(&m.d0[row]))
-			xpf := unsafe.Slice(&xp[0][0][0], 146)
-			dzf := unsafe.Slice(&dz[0][0][0], 2240)
-			for f := 0; f < Layers0Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cols := &m.cols0
+			for ki := range cols {
+				c, kw := ki/Layers0K, ki%Layers0K
+				const oh = 0 // a signal is one row
+				r := (*[140]float32)(xp[c][0][kw:])
+				d := (*[Layers0OutL]float32)(cols[ki][oh*Layers0OutL:])
+				*d = *r
+			}
+			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Layers0Bias[f] += sb
-				for c := 0; c < Layers0InC; c++ {
-					for kw := 0; kw < Layers0K; kw++ {
-						m.Grads.Layers0Weight[f][c][kw] += runtime.DotRows32(dzf[f*140:], 140, xpf[c*146+kw:], 146, 1, 140)
-					}
-				}
+				m.Grads.Layers0Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
 			}
 		}
 	}

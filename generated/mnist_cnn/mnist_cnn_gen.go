@@ -24,14 +24,16 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 61706
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
-	Layers0InC     = 1
-	Layers0InH     = 28
-	Layers0InW     = 28
-	Layers0Filters = 6
-	Layers0KH      = 5
-	Layers0KW      = 5
-	Layers0OutH    = 28
-	Layers0OutW    = 28
+	Layers0InC       = 1
+	Layers0InH       = 28
+	Layers0InW       = 28
+	Layers0Filters   = 6
+	Layers0KH        = 5
+	Layers0KW        = 5
+	Layers0OutH      = 28
+	Layers0OutW      = 28
+	Layers0Patch     = 25  // (C/G)·KH·KW: inputs of one output element
+	Layers0Positions = 784 // OutH·OutW: output elements of one filter
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	Layers1InC  = 6
 	Layers1InH  = 28
@@ -224,11 +226,14 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
-	a0   [BatchChunk][4704]float32      // output
-	d0   [BatchChunk][4704]float32      // dL/doutput
-	z0   [BatchChunk][4704]float32      // pre-activation z = W ⋆ x + b
-	xp0  [BatchChunk][1][32][32]float32 // zero-padded input
-	dxp0 [1][32][32]float32             // dL/d(padded input)
+	a0     [BatchChunk][4704]float32      // output
+	d0     [BatchChunk][4704]float32      // dL/doutput
+	z0     [BatchChunk][4704]float32      // pre-activation z = W ⋆ x + b
+	xp0    [BatchChunk][1][32][32]float32 // zero-padded input
+	dxp0   [1][32][32]float32             // dL/d(padded input)
+	cols0  [25][784]float32               // im2col of one sample's padded input (batched pass)
+	dcols0 [25][784]float32               // dL/dcols of one sample (batched pass)
+	gwt0   [150]float32                   // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	a1   [BatchChunk][1176]float32 // output
 	d1   [BatchChunk][1176]float32 // dL/doutput
@@ -327,6 +332,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
 	{
+		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 		x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
 		for c := range x {
@@ -334,13 +340,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[28]float32)(xp[c][h+2][2:]) = x[c][h]
 			}
 		}
-		z := (*[6][28][28]float32)(unsafe.Pointer(&m.z0[row]))
-		taps := [25]int32{0, 1, 2, 3, 4, 32, 33, 34, 35, 36, 64, 65, 66, 67, 68, 96, 97, 98, 99, 100, 128, 129, 130, 131, 132}
-		xpf := unsafe.Slice(&xp[0][0][0], 1024)
-		for f := 0; f < Layers0Filters; f++ {
-			w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0][0], 25)
+		cols := &m.cols0
+		for ki := range cols {
+			c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
 			for oh := 0; oh < Layers0OutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*32:], taps[:], w, 28, m.Params.Layers0Bias[f])
+				r := (*[28]float32)(xp[c][oh+kh][kw:])
+				d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+		runtime.GemmNN32(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
+		z := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.z0[row]))
+		for f := range z {
+			bf := m.Params.Layers0Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 		runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
@@ -375,34 +390,24 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
 	{
+		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch)
 		xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
-		z := (*[16][10][10]float32)(unsafe.Pointer(&m.z2[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Layers2Bias[f]
-				}
+		cols := &m.cols2
+		for ki := range cols {
+			c, kh, kw := ki/(Layers2KH*Layers2KW), ki/Layers2KW%Layers2KH, ki%Layers2KW
+			for oh := 0; oh < Layers2OutH; oh++ {
+				r := (*[10]float32)(xp[c][oh+kh][kw:])
+				d := (*[Layers2OutW]float32)(cols[ki][oh*Layers2OutW:])
+				*d = *r
 			}
-			for c := 0; c < Layers2InC; c++ {
-				for kh := 0; kh < Layers2KH; kh++ {
-					for kw := 0; kw < Layers2KW; kw++ {
-						wv := m.Params.Layers2Weight[f][c][kh][kw]
-						for oh := 0; oh < Layers2OutH; oh++ {
-							r := (*[10]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-							o[8] += wv * r[8]
-							o[9] += wv * r[9]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Layers2Patch*Layers2Positions)
+		runtime.GemmNN32(m.z2[row][:], w, cf, Layers2Filters, Layers2Positions, Layers2Patch)
+		z := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.z2[row]))
+		for f := range z {
+			bf := m.Params.Layers2Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 		runtime.ReluForward32(m.z2[row][:], m.a2[row][:])
@@ -531,6 +536,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
 	{
+		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 		for row := 0; row < nb; row++ {
 			x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
 			xp := &m.xp0[row]
@@ -539,15 +545,26 @@ func (m *Model) forwardBatch(nb int) {
 					*(*[28]float32)(xp[c][h+2][2:]) = x[c][h]
 				}
 			}
-			z := (*[6][28][28]float32)(unsafe.Pointer(&m.z0[row]))
-			taps := [25]int32{0, 1, 2, 3, 4, 32, 33, 34, 35, 36, 64, 65, 66, 67, 68, 96, 97, 98, 99, 100, 128, 129, 130, 131, 132}
-			xpf := unsafe.Slice(&xp[0][0][0], 1024)
-			for f := 0; f < Layers0Filters; f++ {
-				w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0][0], 25)
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
 				for oh := 0; oh < Layers0OutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[oh*32:], taps[:], w, 28, m.Params.Layers0Bias[f])
+					r := (*[28]float32)(xp[c][oh+kh][kw:])
+					d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
+					*d = *r
 				}
 			}
+			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+			runtime.GemmNN32(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
+			z := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.z0[row]))
+			for f := range z {
+				bf := m.Params.Layers0Bias[f]
+				for i := range z[f] {
+					z[f][i] += bf
+				}
+			}
+		}
+		for row := 0; row < nb; row++ {
 			runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
 		}
 	}
@@ -828,28 +845,47 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		if needDX {
 			for row := 0; row < nb; row++ {
 				runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			}
+			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
+			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
+			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[6][28][28]float32)(unsafe.Pointer(&m.d0[row]))
+				cols := &m.cols0
+				for ki := range cols {
+					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+					for oh := 0; oh < Layers0OutH; oh++ {
+						r := (*[28]float32)(xp[c][oh+kh][kw:])
+						d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
+						*d = *r
+					}
+				}
+				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				for f := range dz {
+					var s float32
+					for _, v := range dz[f] {
+						s += v
+					}
+					m.Grads.Layers0Bias[f] += s
+				}
+				dzf := m.d0[row][:]
+				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+				for i, v := range &m.gwt0 {
+					gw[i] += v
+				}
+				dcols := &m.dcols0
+				*dcols = [Layers0Patch][Layers0Positions]float32{}
+				dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
+				runtime.GemmTN32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
 				dxp := &m.dxp0
 				*dxp = [1][32][32]float32{}
-				xpf := unsafe.Slice(&xp[0][0][0], 1024)
-				dzf := unsafe.Slice(&dz[0][0][0], 4704)
-				dxpf := unsafe.Slice(&dxp[0][0][0], 1024)
-				for f := 0; f < Layers0Filters; f++ {
-					var sb float32
-					for oh := range dz[f] {
-						for _, v := range dz[f][oh] {
-							sb += v
-						}
-					}
-					m.Grads.Layers0Bias[f] += sb
-					for c := 0; c < Layers0InC; c++ {
-						for kh := 0; kh < Layers0KH; kh++ {
-							for kw := 0; kw < Layers0KW; kw++ {
-								wv := m.Params.Layers0Weight[f][c][kh][kw]
-								m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*32+kh)*32+kw:], 32, 28, 28)
-								runtime.AxpyRows32(wv, dzf[f*784:], 28, dxpf[(c*32+kh)*32+kw:], 32, 28, 28)
-							}
+				for ki := range dcols {
+					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+					for oh := 0; oh < Layers0OutH; oh++ {
+						dr := (*[28]float32)(dxp[c][oh+kh][kw:])
+						d := (*[Layers0OutW]float32)(dcols[ki][oh*Layers0OutW:])
+						for ow, v := range d {
+							dr[ow] += v
 						}
 					}
 				}
@@ -863,25 +899,32 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		} else {
 			for row := 0; row < nb; row++ {
 				runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			}
+			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
+			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[6][28][28]float32)(unsafe.Pointer(&m.d0[row]))
-				xpf := unsafe.Slice(&xp[0][0][0], 1024)
-				dzf := unsafe.Slice(&dz[0][0][0], 4704)
-				for f := 0; f < Layers0Filters; f++ {
-					var sb float32
-					for oh := range dz[f] {
-						for _, v := range dz[f][oh] {
-							sb += v
-						}
+				cols := &m.cols0
+				for ki := range cols {
+					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+					for oh := 0; oh < Layers0OutH; oh++ {
+						r := (*[28]float32)(xp[c][oh+kh][kw:])
+						d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
+						*d = *r
 					}
-					m.Grads.Layers0Bias[f] += sb
-					for c := 0; c < Layers0InC; c++ {
-						for kh := 0; kh < Layers0KH; kh++ {
-							for kw := 0; kw < Layers0KW; kw++ {
-								m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*32+kh)*32+kw:], 32, 28, 28)
-							}
-						}
+				}
+				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				for f := range dz {
+					var s float32
+					for _, v := range dz[f] {
+						s += v
 					}
+					m.Grads.Layers0Bias[f] += s
+				}
+				dzf := m.d0[row][:]
+				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+				for i, v := range &m.gwt0 {
+					gw[i] += v
 				}
 			}
 		}
@@ -959,50 +1002,45 @@ func (m *Model) backward(needDX bool) {
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
 	{
 		runtime.ReluBackward32(m.z2[row][:], m.d2[row][:])
+		gw := (*[Layers2Filters * Layers2Patch]float32)(unsafe.Slice(&m.Grads.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch))
+		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch)
 		xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
-		dz := (*[16][10][10]float32)(unsafe.Pointer(&m.d2[row]))
+		cols := &m.cols2
+		for ki := range cols {
+			c, kh, kw := ki/(Layers2KH*Layers2KW), ki/Layers2KW%Layers2KH, ki%Layers2KW
+			for oh := 0; oh < Layers2OutH; oh++ {
+				r := (*[10]float32)(xp[c][oh+kh][kw:])
+				d := (*[Layers2OutW]float32)(cols[ki][oh*Layers2OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Layers2Patch*Layers2Positions)
+		dz := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.d2[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Layers2Bias[f] += s
+		}
+		dzf := m.d2[row][:]
+		runtime.GemmNT32(m.gwt2[:], dzf, cf, nil, Layers2Filters, Layers2Patch, Layers2Positions)
+		for i, v := range &m.gwt2 {
+			gw[i] += v
+		}
+		dcols := &m.dcols2
+		*dcols = [Layers2Patch][Layers2Positions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Layers2Patch*Layers2Positions)
+		runtime.GemmTN32(dcf, w, dzf, Layers2Patch, Layers2Positions, Layers2Filters)
 		dxp := (*[6][14][14]float32)(unsafe.Pointer(&m.d1[row]))
 		*dxp = [6][14][14]float32{}
-		for f := 0; f < Layers2Filters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
-			}
-			m.Grads.Layers2Bias[f] += sb
-			for c := 0; c < Layers2InC; c++ {
-				for kh := 0; kh < Layers2KH; kh++ {
-					for kw := 0; kw < Layers2KW; kw++ {
-						wv := m.Params.Layers2Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Layers2OutH; oh++ {
-							r := (*[10]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[10]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-							s2 += d[6] * r[6]
-							dr[6] += wv * d[6]
-							s3 += d[7] * r[7]
-							dr[7] += wv * d[7]
-							s0 += d[8] * r[8]
-							dr[8] += wv * d[8]
-							s1 += d[9] * r[9]
-							dr[9] += wv * d[9]
-						}
-						m.Grads.Layers2Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		for ki := range dcols {
+			c, kh, kw := ki/(Layers2KH*Layers2KW), ki/Layers2KW%Layers2KH, ki%Layers2KW
+			for oh := 0; oh < Layers2OutH; oh++ {
+				dr := (*[10]float32)(dxp[c][oh+kh][kw:])
+				d := (*[Layers2OutW]float32)(dcols[ki][oh*Layers2OutW:])
+				for ow, v := range d {
+					dr[ow] += v
 				}
 			}
 		}
@@ -1020,28 +1058,45 @@ func (m *Model) backward(needDX bool) {
 	{
 		if needDX {
 			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
+			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 			xp := &m.xp0[row]
-			dz := (*[6][28][28]float32)(unsafe.Pointer(&m.d0[row]))
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+				for oh := 0; oh < Layers0OutH; oh++ {
+					r := (*[28]float32)(xp[c][oh+kh][kw:])
+					d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
+					*d = *r
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.Layers0Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
+			}
+			dcols := &m.dcols0
+			*dcols = [Layers0Patch][Layers0Positions]float32{}
+			dcf := unsafe.Slice(&dcols[0][0], Layers0Patch*Layers0Positions)
+			runtime.GemmTN32(dcf, w, dzf, Layers0Patch, Layers0Positions, Layers0Filters)
 			dxp := &m.dxp0
 			*dxp = [1][32][32]float32{}
-			xpf := unsafe.Slice(&xp[0][0][0], 1024)
-			dzf := unsafe.Slice(&dz[0][0][0], 4704)
-			dxpf := unsafe.Slice(&dxp[0][0][0], 1024)
-			for f := 0; f < Layers0Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
-				}
-				m.Grads.Layers0Bias[f] += sb
-				for c := 0; c < Layers0InC; c++ {
-					for kh := 0; kh < Layers0KH; kh++ {
-						for kw := 0; kw < Layers0KW; kw++ {
-							wv := m.Params.Layers0Weight[f][c][kh][kw]
-							m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*32+kh)*32+kw:], 32, 28, 28)
-							runtime.AxpyRows32(wv, dzf[f*784:], 28, dxpf[(c*32+kh)*32+kw:], 32, 28, 28)
-						}
+			for ki := range dcols {
+				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+				for oh := 0; oh < Layers0OutH; oh++ {
+					dr := (*[28]float32)(dxp[c][oh+kh][kw:])
+					d := (*[Layers0OutW]float32)(dcols[ki][oh*Layers0OutW:])
+					for ow, v := range d {
+						dr[ow] += v
 					}
 				}
 			}
@@ -1053,25 +1108,30 @@ func (m *Model) backward(needDX bool) {
 			}
 		} else {
 			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			xp := &m.xp0[row]
-			dz := (*[6][28][28]float32)(unsafe.Pointer(&m.d0[row]))
-			xpf := unsafe.Slice(&xp[0][0][0], 1024)
-			dzf := unsafe.Slice(&dz[0][0][0], 4704)
-			for f := 0; f < Layers0Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
+				for oh := 0; oh < Layers0OutH; oh++ {
+					r := (*[28]float32)(xp[c][oh+kh][kw:])
+					d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
+					*d = *r
 				}
-				m.Grads.Layers0Bias[f] += sb
-				for c := 0; c < Layers0InC; c++ {
-					for kh := 0; kh < Layers0KH; kh++ {
-						for kw := 0; kw < Layers0KW; kw++ {
-							m.Grads.Layers0Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*32+kh)*32+kw:], 32, 28, 28)
-						}
-					}
+			}
+			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
+			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
+				m.Grads.Layers0Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
 			}
 		}
 	}

@@ -369,36 +369,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[8][12][12]float32)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = 0
-				}
-			}
+		taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
+		xpf := unsafe.Slice(&xp[0][0][0], 1568)
+		for f := 0; f < Block0Filters; f++ {
 			grp := f / Block0GroupFilters
-			for ci := 0; ci < Block0GroupC; ci++ {
-				c := grp*Block0GroupC + ci
-				for kh := 0; kh < Block0KH; kh++ {
-					for kw := 0; kw < Block0KW; kw++ {
-						wv := m.Params.Block0Weight[f][ci][kh][kw]
-						for oh := 0; oh < Block0OutH; oh++ {
-							r := (*[12]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-							o[8] += wv * r[8]
-							o[9] += wv * r[9]
-							o[10] += wv * r[10]
-							o[11] += wv * r[11]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
+			for oh := 0; oh < Block0OutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[grp*196+oh*14:], taps[:], w, 12, 0)
 			}
 		}
 	}
@@ -473,38 +450,9 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// block.3 (conv2d [8 12 12]→[16 12 12]), spec line 11
 	{
-		xp := (*[8][12][12]float32)(unsafe.Pointer(&m.a2[row]))
-		z := (*[16][12][12]float32)(unsafe.Pointer(&m.a3[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = 0
-				}
-			}
-			for c := 0; c < Block3InC; c++ {
-				for kh := 0; kh < Block3KH; kh++ {
-					for kw := 0; kw < Block3KW; kw++ {
-						wv := m.Params.Block3Weight[f][c][kh][kw]
-						for oh := 0; oh < Block3OutH; oh++ {
-							r := (*[12]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-							o[8] += wv * r[8]
-							o[9] += wv * r[9]
-							o[10] += wv * r[10]
-							o[11] += wv * r[11]
-						}
-					}
-				}
-			}
-		}
+		w := unsafe.Slice(&m.Params.Block3Weight[0][0][0][0], Block3Filters*Block3Patch)
+		cf := m.a2[row][:]
+		runtime.GemmNN32(m.a3[row][:], w, cf, Block3Filters, Block3Positions, Block3Patch)
 	}
 
 	// block.4 (batchnorm [16 12 12]→[16 12 12]), spec line 12
@@ -677,36 +625,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[8][12][12]float32)(unsafe.Pointer(&m.a0[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = 0
-					}
-				}
+			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
+			xpf := unsafe.Slice(&xp[0][0][0], 1568)
+			for f := 0; f < Block0Filters; f++ {
 				grp := f / Block0GroupFilters
-				for ci := 0; ci < Block0GroupC; ci++ {
-					c := grp*Block0GroupC + ci
-					for kh := 0; kh < Block0KH; kh++ {
-						for kw := 0; kw < Block0KW; kw++ {
-							wv := m.Params.Block0Weight[f][ci][kh][kw]
-							for oh := 0; oh < Block0OutH; oh++ {
-								r := (*[12]float32)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-								o[3] += wv * r[3]
-								o[4] += wv * r[4]
-								o[5] += wv * r[5]
-								o[6] += wv * r[6]
-								o[7] += wv * r[7]
-								o[8] += wv * r[8]
-								o[9] += wv * r[9]
-								o[10] += wv * r[10]
-								o[11] += wv * r[11]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
+				for oh := 0; oh < Block0OutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[grp*196+oh*14:], taps[:], w, 12, 0)
 				}
 			}
 		}
@@ -1249,50 +1174,17 @@ func (m *Model) backward(needDX bool) {
 
 	// block.3 (conv2d [8 12 12]→[16 12 12]), spec line 11
 	{
-		xp := (*[8][12][12]float32)(unsafe.Pointer(&m.a2[row]))
-		dz := (*[16][12][12]float32)(unsafe.Pointer(&m.d3[row]))
-		dxp := (*[8][12][12]float32)(unsafe.Pointer(&m.d2[row]))
-		*dxp = [8][12][12]float32{}
-		for f := 0; f < Block3Filters; f++ {
-			for c := 0; c < Block3InC; c++ {
-				for kh := 0; kh < Block3KH; kh++ {
-					for kw := 0; kw < Block3KW; kw++ {
-						wv := m.Params.Block3Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Block3OutH; oh++ {
-							r := (*[12]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[12]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-							s2 += d[6] * r[6]
-							dr[6] += wv * d[6]
-							s3 += d[7] * r[7]
-							dr[7] += wv * d[7]
-							s0 += d[8] * r[8]
-							dr[8] += wv * d[8]
-							s1 += d[9] * r[9]
-							dr[9] += wv * d[9]
-							s2 += d[10] * r[10]
-							dr[10] += wv * d[10]
-							s3 += d[11] * r[11]
-							dr[11] += wv * d[11]
-						}
-						m.Grads.Block3Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+		gw := (*[Block3Filters * Block3Patch]float32)(unsafe.Slice(&m.Grads.Block3Weight[0][0][0][0], Block3Filters*Block3Patch))
+		w := unsafe.Slice(&m.Params.Block3Weight[0][0][0][0], Block3Filters*Block3Patch)
+		cf := m.a2[row][:]
+		dzf := m.d3[row][:]
+		runtime.GemmNT32(m.gwt3[:], dzf, cf, nil, Block3Filters, Block3Patch, Block3Positions)
+		for i, v := range &m.gwt3 {
+			gw[i] += v
 		}
+		dcf := m.d2[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Block3Patch, Block3Positions, Block3Filters)
 	}
 
 	// block.2 (relu [8 12 12]→[8 12 12]), spec line 10

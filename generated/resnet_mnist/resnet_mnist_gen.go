@@ -25,14 +25,16 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 19706
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
-	Conv1InC     = 1
-	Conv1InH     = 28
-	Conv1InW     = 28
-	Conv1Filters = 16
-	Conv1KH      = 3
-	Conv1KW      = 3
-	Conv1OutH    = 28
-	Conv1OutW    = 28
+	Conv1InC       = 1
+	Conv1InH       = 28
+	Conv1InW       = 28
+	Conv1Filters   = 16
+	Conv1KH        = 3
+	Conv1KW        = 3
+	Conv1OutH      = 28
+	Conv1OutW      = 28
+	Conv1Patch     = 9   // (C/G)·KH·KW: inputs of one output element
+	Conv1Positions = 784 // OutH·OutW: output elements of one filter
 	// bn1 (batchnorm [16 28 28]→[16 28 28]), spec line 12
 	Bn1Channels  = 16  // channels of bn1
 	Bn1Positions = 784 // positions per channel of a sample of bn1
@@ -455,10 +457,13 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
-	a0   [BatchChunk][12544]float32     // output
-	d0   [BatchChunk][12544]float32     // dL/doutput
-	xp0  [BatchChunk][1][30][30]float32 // zero-padded input
-	dxp0 [1][30][30]float32             // dL/d(padded input)
+	a0     [BatchChunk][12544]float32     // output
+	d0     [BatchChunk][12544]float32     // dL/doutput
+	xp0    [BatchChunk][1][30][30]float32 // zero-padded input
+	dxp0   [1][30][30]float32             // dL/d(padded input)
+	cols0  [9][784]float32                // im2col of one sample's padded input (batched pass)
+	dcols0 [9][784]float32                // dL/dcols of one sample (batched pass)
+	gwt0   [144]float32                   // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [16 28 28]→[16 28 28]), spec line 12
 	a1    [BatchChunk][12544]float32 // output
 	d1    [BatchChunk][12544]float32 // dL/doutput
@@ -634,6 +639,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
 	{
+		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
 		for c := range x {
@@ -641,15 +647,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[28]float32)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[16][28][28]float32)(unsafe.Pointer(&m.a0[row]))
-		taps := [9]int32{0, 1, 2, 30, 31, 32, 60, 61, 62}
-		xpf := unsafe.Slice(&xp[0][0][0], 900)
-		for f := 0; f < Conv1Filters; f++ {
-			w := unsafe.Slice(&m.Params.Conv1Weight[f][0][0][0], 9)
+		cols := &m.cols0
+		for ki := range cols {
+			c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
 			for oh := 0; oh < Conv1OutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*30:], taps[:], w, 28, 0)
+				r := (*[28]float32)(xp[c][oh+kh][kw:])
+				d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+				*d = *r
 			}
 		}
+		cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+		runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
 	}
 
 	// bn1 (batchnorm [16 28 28]→[16 28 28]), spec line 12
@@ -749,6 +757,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layer1.0.conv1 (conv2d [16 14 14]→[16 14 14]), spec line 15
 	{
+		w := unsafe.Slice(&m.Params.Layer1_0Conv1Weight[0][0][0][0], Layer1_0Conv1Filters*Layer1_0Conv1Patch)
 		x := (*[16][14][14]float32)(unsafe.Pointer(&m.a3[row]))
 		xp := &m.xp4[row]
 		for c := range x {
@@ -756,39 +765,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[14]float32)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[16][14][14]float32)(unsafe.Pointer(&m.a4[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = 0
-				}
-			}
-			for c := 0; c < Layer1_0Conv1InC; c++ {
-				for kh := 0; kh < Layer1_0Conv1KH; kh++ {
-					for kw := 0; kw < Layer1_0Conv1KW; kw++ {
-						wv := m.Params.Layer1_0Conv1Weight[f][c][kh][kw]
-						for oh := 0; oh < Layer1_0Conv1OutH; oh++ {
-							r := (*[14]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-							o[8] += wv * r[8]
-							o[9] += wv * r[9]
-							o[10] += wv * r[10]
-							o[11] += wv * r[11]
-							o[12] += wv * r[12]
-							o[13] += wv * r[13]
-						}
-					}
-				}
+		cols := &m.cols4
+		for ki := range cols {
+			c, kh, kw := ki/(Layer1_0Conv1KH*Layer1_0Conv1KW), ki/Layer1_0Conv1KW%Layer1_0Conv1KH, ki%Layer1_0Conv1KW
+			for oh := 0; oh < Layer1_0Conv1OutH; oh++ {
+				r := (*[14]float32)(xp[c][oh+kh][kw:])
+				d := (*[Layer1_0Conv1OutW]float32)(cols[ki][oh*Layer1_0Conv1OutW:])
+				*d = *r
 			}
 		}
+		cf := unsafe.Slice(&cols[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
+		runtime.GemmNN32(m.a4[row][:], w, cf, Layer1_0Conv1Filters, Layer1_0Conv1Positions, Layer1_0Conv1Patch)
 	}
 
 	// layer1.0.bn1 (batchnorm [16 14 14]→[16 14 14]), spec line 16
@@ -861,6 +848,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layer1.0.conv2 (conv2d [16 14 14]→[16 14 14]), spec line 18
 	{
+		w := unsafe.Slice(&m.Params.Layer1_0Conv2Weight[0][0][0][0], Layer1_0Conv2Filters*Layer1_0Conv2Patch)
 		x := (*[16][14][14]float32)(unsafe.Pointer(&m.a6[row]))
 		xp := &m.xp7[row]
 		for c := range x {
@@ -868,39 +856,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[14]float32)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[16][14][14]float32)(unsafe.Pointer(&m.a7[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = 0
-				}
-			}
-			for c := 0; c < Layer1_0Conv2InC; c++ {
-				for kh := 0; kh < Layer1_0Conv2KH; kh++ {
-					for kw := 0; kw < Layer1_0Conv2KW; kw++ {
-						wv := m.Params.Layer1_0Conv2Weight[f][c][kh][kw]
-						for oh := 0; oh < Layer1_0Conv2OutH; oh++ {
-							r := (*[14]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-							o[8] += wv * r[8]
-							o[9] += wv * r[9]
-							o[10] += wv * r[10]
-							o[11] += wv * r[11]
-							o[12] += wv * r[12]
-							o[13] += wv * r[13]
-						}
-					}
-				}
+		cols := &m.cols7
+		for ki := range cols {
+			c, kh, kw := ki/(Layer1_0Conv2KH*Layer1_0Conv2KW), ki/Layer1_0Conv2KW%Layer1_0Conv2KH, ki%Layer1_0Conv2KW
+			for oh := 0; oh < Layer1_0Conv2OutH; oh++ {
+				r := (*[14]float32)(xp[c][oh+kh][kw:])
+				d := (*[Layer1_0Conv2OutW]float32)(cols[ki][oh*Layer1_0Conv2OutW:])
+				*d = *r
 			}
 		}
+		cf := unsafe.Slice(&cols[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
+		runtime.GemmNN32(m.a7[row][:], w, cf, Layer1_0Conv2Filters, Layer1_0Conv2Positions, Layer1_0Conv2Patch)
 	}
 
 	// layer1.0.bn2 (batchnorm [16 14 14]→[16 14 14]), spec line 19
@@ -983,6 +949,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layer2.0.conv1 (conv2d [16 14 14]→[32 7 7]), spec line 22
 	{
+		w := unsafe.Slice(&m.Params.Layer2_0Conv1Weight[0][0][0][0], Layer2_0Conv1Filters*Layer2_0Conv1Patch)
 		x := (*[16][14][14]float32)(unsafe.Pointer(&m.a10[row]))
 		xp := &m.xp11[row]
 		for c := range x {
@@ -990,32 +957,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[14]float32)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[32][7][7]float32)(unsafe.Pointer(&m.a11[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = 0
-				}
-			}
-			for c := 0; c < Layer2_0Conv1InC; c++ {
-				for kh := 0; kh < Layer2_0Conv1KH; kh++ {
-					for kw := 0; kw < Layer2_0Conv1KW; kw++ {
-						wv := m.Params.Layer2_0Conv1Weight[f][c][kh][kw]
-						for oh := 0; oh < Layer2_0Conv1OutH; oh++ {
-							r := (*[13]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-							o[5] += wv * r[10]
-							o[6] += wv * r[12]
-						}
-					}
+		cols := &m.cols11
+		for ki := range cols {
+			c, kh, kw := ki/(Layer2_0Conv1KH*Layer2_0Conv1KW), ki/Layer2_0Conv1KW%Layer2_0Conv1KH, ki%Layer2_0Conv1KW
+			for oh := 0; oh < Layer2_0Conv1OutH; oh++ {
+				r := (*[13]float32)(xp[c][oh*2+kh][kw:])
+				d := (*[Layer2_0Conv1OutW]float32)(cols[ki][oh*Layer2_0Conv1OutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
 		}
+		cf := unsafe.Slice(&cols[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
+		runtime.GemmNN32(m.a11[row][:], w, cf, Layer2_0Conv1Filters, Layer2_0Conv1Positions, Layer2_0Conv1Patch)
 	}
 
 	// layer2.0.bn1 (batchnorm [32 7 7]→[32 7 7]), spec line 23
@@ -1088,6 +1042,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layer2.0.conv2 (conv2d [32 7 7]→[32 7 7]), spec line 25
 	{
+		w := unsafe.Slice(&m.Params.Layer2_0Conv2Weight[0][0][0][0], Layer2_0Conv2Filters*Layer2_0Conv2Patch)
 		x := (*[32][7][7]float32)(unsafe.Pointer(&m.a13[row]))
 		xp := &m.xp14[row]
 		for c := range x {
@@ -1095,32 +1050,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[7]float32)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[32][7][7]float32)(unsafe.Pointer(&m.a14[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = 0
-				}
-			}
-			for c := 0; c < Layer2_0Conv2InC; c++ {
-				for kh := 0; kh < Layer2_0Conv2KH; kh++ {
-					for kw := 0; kw < Layer2_0Conv2KW; kw++ {
-						wv := m.Params.Layer2_0Conv2Weight[f][c][kh][kw]
-						for oh := 0; oh < Layer2_0Conv2OutH; oh++ {
-							r := (*[7]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-						}
-					}
-				}
+		cols := &m.cols14
+		for ki := range cols {
+			c, kh, kw := ki/(Layer2_0Conv2KH*Layer2_0Conv2KW), ki/Layer2_0Conv2KW%Layer2_0Conv2KH, ki%Layer2_0Conv2KW
+			for oh := 0; oh < Layer2_0Conv2OutH; oh++ {
+				r := (*[7]float32)(xp[c][oh+kh][kw:])
+				d := (*[Layer2_0Conv2OutW]float32)(cols[ki][oh*Layer2_0Conv2OutW:])
+				*d = *r
 			}
 		}
+		cf := unsafe.Slice(&cols[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
+		runtime.GemmNN32(m.a14[row][:], w, cf, Layer2_0Conv2Filters, Layer2_0Conv2Positions, Layer2_0Conv2Patch)
 	}
 
 	// layer2.0.bn2 (batchnorm [32 7 7]→[32 7 7]), spec line 26
@@ -1188,33 +1128,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layer2.0.downsample.0 (conv2d [16 14 14]→[32 7 7]), spec line 27
 	{
+		w := unsafe.Slice(&m.Params.Layer2_0Downsample0Weight[0][0][0][0], Layer2_0Downsample0Filters*Layer2_0Downsample0Patch)
 		xp := (*[16][14][14]float32)(unsafe.Pointer(&m.a10[row]))
-		z := (*[32][7][7]float32)(unsafe.Pointer(&m.a16[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = 0
-				}
-			}
-			for c := 0; c < Layer2_0Downsample0InC; c++ {
-				for kh := 0; kh < Layer2_0Downsample0KH; kh++ {
-					for kw := 0; kw < Layer2_0Downsample0KW; kw++ {
-						wv := m.Params.Layer2_0Downsample0Weight[f][c][kh][kw]
-						for oh := 0; oh < Layer2_0Downsample0OutH; oh++ {
-							r := (*[13]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-							o[5] += wv * r[10]
-							o[6] += wv * r[12]
-						}
-					}
+		cols := &m.cols16
+		for ki := range cols {
+			c, kh, kw := ki/(Layer2_0Downsample0KH*Layer2_0Downsample0KW), ki/Layer2_0Downsample0KW%Layer2_0Downsample0KH, ki%Layer2_0Downsample0KW
+			for oh := 0; oh < Layer2_0Downsample0OutH; oh++ {
+				r := (*[13]float32)(xp[c][oh*2+kh][kw:])
+				d := (*[Layer2_0Downsample0OutW]float32)(cols[ki][oh*Layer2_0Downsample0OutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
 		}
+		cf := unsafe.Slice(&cols[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
+		runtime.GemmNN32(m.a16[row][:], w, cf, Layer2_0Downsample0Filters, Layer2_0Downsample0Positions, Layer2_0Downsample0Patch)
 	}
 
 	// layer2.0.downsample.1 (batchnorm [32 7 7]→[32 7 7]), spec line 28
@@ -1386,6 +1314,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
 	{
+		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		for row := 0; row < nb; row++ {
 			x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
 			xp := &m.xp0[row]
@@ -1394,15 +1323,17 @@ func (m *Model) forwardBatch(nb int) {
 					*(*[28]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			z := (*[16][28][28]float32)(unsafe.Pointer(&m.a0[row]))
-			taps := [9]int32{0, 1, 2, 30, 31, 32, 60, 61, 62}
-			xpf := unsafe.Slice(&xp[0][0][0], 900)
-			for f := 0; f < Conv1Filters; f++ {
-				w := unsafe.Slice(&m.Params.Conv1Weight[f][0][0][0], 9)
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
 				for oh := 0; oh < Conv1OutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[oh*30:], taps[:], w, 28, 0)
+					r := (*[28]float32)(xp[c][oh+kh][kw:])
+					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+					*d = *r
 				}
 			}
+			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+			runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
 		}
 	}
 
@@ -2594,22 +2525,38 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
 	{
 		if needDX {
+			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
+			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[16][28][28]float32)(unsafe.Pointer(&m.d0[row]))
+				cols := &m.cols0
+				for ki := range cols {
+					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+					for oh := 0; oh < Conv1OutH; oh++ {
+						r := (*[28]float32)(xp[c][oh+kh][kw:])
+						d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+						*d = *r
+					}
+				}
+				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+				dzf := m.d0[row][:]
+				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+				for i, v := range &m.gwt0 {
+					gw[i] += v
+				}
+				dcols := &m.dcols0
+				*dcols = [Conv1Patch][Conv1Positions]float32{}
+				dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
+				runtime.GemmTN32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 				dxp := &m.dxp0
 				*dxp = [1][30][30]float32{}
-				xpf := unsafe.Slice(&xp[0][0][0], 900)
-				dzf := unsafe.Slice(&dz[0][0][0], 12544)
-				dxpf := unsafe.Slice(&dxp[0][0][0], 900)
-				for f := 0; f < Conv1Filters; f++ {
-					for c := 0; c < Conv1InC; c++ {
-						for kh := 0; kh < Conv1KH; kh++ {
-							for kw := 0; kw < Conv1KW; kw++ {
-								wv := m.Params.Conv1Weight[f][c][kh][kw]
-								m.Grads.Conv1Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*30+kh)*30+kw:], 30, 28, 28)
-								runtime.AxpyRows32(wv, dzf[f*784:], 28, dxpf[(c*30+kh)*30+kw:], 30, 28, 28)
-							}
+				for ki := range dcols {
+					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+					for oh := 0; oh < Conv1OutH; oh++ {
+						dr := (*[28]float32)(dxp[c][oh+kh][kw:])
+						d := (*[Conv1OutW]float32)(dcols[ki][oh*Conv1OutW:])
+						for ow, v := range d {
+							dr[ow] += v
 						}
 					}
 				}
@@ -2621,19 +2568,23 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 		} else {
+			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[16][28][28]float32)(unsafe.Pointer(&m.d0[row]))
-				xpf := unsafe.Slice(&xp[0][0][0], 900)
-				dzf := unsafe.Slice(&dz[0][0][0], 12544)
-				for f := 0; f < Conv1Filters; f++ {
-					for c := 0; c < Conv1InC; c++ {
-						for kh := 0; kh < Conv1KH; kh++ {
-							for kw := 0; kw < Conv1KW; kw++ {
-								m.Grads.Conv1Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*30+kh)*30+kw:], 30, 28, 28)
-							}
-						}
+				cols := &m.cols0
+				for ki := range cols {
+					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+					for oh := 0; oh < Conv1OutH; oh++ {
+						r := (*[28]float32)(xp[c][oh+kh][kw:])
+						d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+						*d = *r
 					}
+				}
+				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+				dzf := m.d0[row][:]
+				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+				for i, v := range &m.gwt0 {
+					gw[i] += v
 				}
 			}
 		}
@@ -2729,37 +2680,39 @@ func (m *Model) backward(needDX bool) {
 
 	// layer2.0.downsample.0 (conv2d [16 14 14]→[32 7 7]), spec line 27
 	{
+		gw := (*[Layer2_0Downsample0Filters * Layer2_0Downsample0Patch]float32)(unsafe.Slice(&m.Grads.Layer2_0Downsample0Weight[0][0][0][0], Layer2_0Downsample0Filters*Layer2_0Downsample0Patch))
+		w := unsafe.Slice(&m.Params.Layer2_0Downsample0Weight[0][0][0][0], Layer2_0Downsample0Filters*Layer2_0Downsample0Patch)
 		xp := (*[16][14][14]float32)(unsafe.Pointer(&m.a10[row]))
-		dz := (*[32][7][7]float32)(unsafe.Pointer(&m.d16[row]))
+		cols := &m.cols16
+		for ki := range cols {
+			c, kh, kw := ki/(Layer2_0Downsample0KH*Layer2_0Downsample0KW), ki/Layer2_0Downsample0KW%Layer2_0Downsample0KH, ki%Layer2_0Downsample0KW
+			for oh := 0; oh < Layer2_0Downsample0OutH; oh++ {
+				r := (*[13]float32)(xp[c][oh*2+kh][kw:])
+				d := (*[Layer2_0Downsample0OutW]float32)(cols[ki][oh*Layer2_0Downsample0OutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
+				}
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
+		dzf := m.d16[row][:]
+		runtime.GemmNT32(m.gwt16[:], dzf, cf, nil, Layer2_0Downsample0Filters, Layer2_0Downsample0Patch, Layer2_0Downsample0Positions)
+		for i, v := range &m.gwt16 {
+			gw[i] += v
+		}
+		dcols := &m.dcols16
+		*dcols = [Layer2_0Downsample0Patch][Layer2_0Downsample0Positions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
+		runtime.GemmTN32(dcf, w, dzf, Layer2_0Downsample0Patch, Layer2_0Downsample0Positions, Layer2_0Downsample0Filters)
 		dxp := (*[16][14][14]float32)(unsafe.Pointer(&m.e16_0[row]))
 		*dxp = [16][14][14]float32{}
-		for f := 0; f < Layer2_0Downsample0Filters; f++ {
-			for c := 0; c < Layer2_0Downsample0InC; c++ {
-				for kh := 0; kh < Layer2_0Downsample0KH; kh++ {
-					for kw := 0; kw < Layer2_0Downsample0KW; kw++ {
-						wv := m.Params.Layer2_0Downsample0Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Layer2_0Downsample0OutH; oh++ {
-							r := (*[13]float32)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[13]float32)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-							s2 += d[2] * r[4]
-							dr[4] += wv * d[2]
-							s3 += d[3] * r[6]
-							dr[6] += wv * d[3]
-							s0 += d[4] * r[8]
-							dr[8] += wv * d[4]
-							s1 += d[5] * r[10]
-							dr[10] += wv * d[5]
-							s2 += d[6] * r[12]
-							dr[12] += wv * d[6]
-						}
-						m.Grads.Layer2_0Downsample0Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		for ki := range dcols {
+			c, kh, kw := ki/(Layer2_0Downsample0KH*Layer2_0Downsample0KW), ki/Layer2_0Downsample0KW%Layer2_0Downsample0KH, ki%Layer2_0Downsample0KW
+			for oh := 0; oh < Layer2_0Downsample0OutH; oh++ {
+				dr := (*[13]float32)(dxp[c][oh*2+kh][kw:])
+				d := (*[Layer2_0Downsample0OutW]float32)(dcols[ki][oh*Layer2_0Downsample0OutW:])
+				for ow, v := range d {
+					dr[ow*2] += v
 				}
 			}
 		}
@@ -2801,37 +2754,37 @@ func (m *Model) backward(needDX bool) {
 
 	// layer2.0.conv2 (conv2d [32 7 7]→[32 7 7]), spec line 25
 	{
+		gw := (*[Layer2_0Conv2Filters * Layer2_0Conv2Patch]float32)(unsafe.Slice(&m.Grads.Layer2_0Conv2Weight[0][0][0][0], Layer2_0Conv2Filters*Layer2_0Conv2Patch))
+		w := unsafe.Slice(&m.Params.Layer2_0Conv2Weight[0][0][0][0], Layer2_0Conv2Filters*Layer2_0Conv2Patch)
 		xp := &m.xp14[row]
-		dz := (*[32][7][7]float32)(unsafe.Pointer(&m.d14[row]))
+		cols := &m.cols14
+		for ki := range cols {
+			c, kh, kw := ki/(Layer2_0Conv2KH*Layer2_0Conv2KW), ki/Layer2_0Conv2KW%Layer2_0Conv2KH, ki%Layer2_0Conv2KW
+			for oh := 0; oh < Layer2_0Conv2OutH; oh++ {
+				r := (*[7]float32)(xp[c][oh+kh][kw:])
+				d := (*[Layer2_0Conv2OutW]float32)(cols[ki][oh*Layer2_0Conv2OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
+		dzf := m.d14[row][:]
+		runtime.GemmNT32(m.gwt14[:], dzf, cf, nil, Layer2_0Conv2Filters, Layer2_0Conv2Patch, Layer2_0Conv2Positions)
+		for i, v := range &m.gwt14 {
+			gw[i] += v
+		}
+		dcols := &m.dcols14
+		*dcols = [Layer2_0Conv2Patch][Layer2_0Conv2Positions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
+		runtime.GemmTN32(dcf, w, dzf, Layer2_0Conv2Patch, Layer2_0Conv2Positions, Layer2_0Conv2Filters)
 		dxp := &m.dxp14
 		*dxp = [32][9][9]float32{}
-		for f := 0; f < Layer2_0Conv2Filters; f++ {
-			for c := 0; c < Layer2_0Conv2InC; c++ {
-				for kh := 0; kh < Layer2_0Conv2KH; kh++ {
-					for kw := 0; kw < Layer2_0Conv2KW; kw++ {
-						wv := m.Params.Layer2_0Conv2Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Layer2_0Conv2OutH; oh++ {
-							r := (*[7]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[7]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-							s2 += d[6] * r[6]
-							dr[6] += wv * d[6]
-						}
-						m.Grads.Layer2_0Conv2Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		for ki := range dcols {
+			c, kh, kw := ki/(Layer2_0Conv2KH*Layer2_0Conv2KW), ki/Layer2_0Conv2KW%Layer2_0Conv2KH, ki%Layer2_0Conv2KW
+			for oh := 0; oh < Layer2_0Conv2OutH; oh++ {
+				dr := (*[7]float32)(dxp[c][oh+kh][kw:])
+				d := (*[Layer2_0Conv2OutW]float32)(dcols[ki][oh*Layer2_0Conv2OutW:])
+				for ow, v := range d {
+					dr[ow] += v
 				}
 			}
 		}
@@ -2885,37 +2838,39 @@ func (m *Model) backward(needDX bool) {
 
 	// layer2.0.conv1 (conv2d [16 14 14]→[32 7 7]), spec line 22
 	{
+		gw := (*[Layer2_0Conv1Filters * Layer2_0Conv1Patch]float32)(unsafe.Slice(&m.Grads.Layer2_0Conv1Weight[0][0][0][0], Layer2_0Conv1Filters*Layer2_0Conv1Patch))
+		w := unsafe.Slice(&m.Params.Layer2_0Conv1Weight[0][0][0][0], Layer2_0Conv1Filters*Layer2_0Conv1Patch)
 		xp := &m.xp11[row]
-		dz := (*[32][7][7]float32)(unsafe.Pointer(&m.d11[row]))
+		cols := &m.cols11
+		for ki := range cols {
+			c, kh, kw := ki/(Layer2_0Conv1KH*Layer2_0Conv1KW), ki/Layer2_0Conv1KW%Layer2_0Conv1KH, ki%Layer2_0Conv1KW
+			for oh := 0; oh < Layer2_0Conv1OutH; oh++ {
+				r := (*[13]float32)(xp[c][oh*2+kh][kw:])
+				d := (*[Layer2_0Conv1OutW]float32)(cols[ki][oh*Layer2_0Conv1OutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
+				}
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
+		dzf := m.d11[row][:]
+		runtime.GemmNT32(m.gwt11[:], dzf, cf, nil, Layer2_0Conv1Filters, Layer2_0Conv1Patch, Layer2_0Conv1Positions)
+		for i, v := range &m.gwt11 {
+			gw[i] += v
+		}
+		dcols := &m.dcols11
+		*dcols = [Layer2_0Conv1Patch][Layer2_0Conv1Positions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
+		runtime.GemmTN32(dcf, w, dzf, Layer2_0Conv1Patch, Layer2_0Conv1Positions, Layer2_0Conv1Filters)
 		dxp := &m.dxp11
 		*dxp = [16][16][16]float32{}
-		for f := 0; f < Layer2_0Conv1Filters; f++ {
-			for c := 0; c < Layer2_0Conv1InC; c++ {
-				for kh := 0; kh < Layer2_0Conv1KH; kh++ {
-					for kw := 0; kw < Layer2_0Conv1KW; kw++ {
-						wv := m.Params.Layer2_0Conv1Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Layer2_0Conv1OutH; oh++ {
-							r := (*[13]float32)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[13]float32)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-							s2 += d[2] * r[4]
-							dr[4] += wv * d[2]
-							s3 += d[3] * r[6]
-							dr[6] += wv * d[3]
-							s0 += d[4] * r[8]
-							dr[8] += wv * d[4]
-							s1 += d[5] * r[10]
-							dr[10] += wv * d[5]
-							s2 += d[6] * r[12]
-							dr[12] += wv * d[6]
-						}
-						m.Grads.Layer2_0Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		for ki := range dcols {
+			c, kh, kw := ki/(Layer2_0Conv1KH*Layer2_0Conv1KW), ki/Layer2_0Conv1KW%Layer2_0Conv1KH, ki%Layer2_0Conv1KW
+			for oh := 0; oh < Layer2_0Conv1OutH; oh++ {
+				dr := (*[13]float32)(dxp[c][oh*2+kh][kw:])
+				d := (*[Layer2_0Conv1OutW]float32)(dcols[ki][oh*Layer2_0Conv1OutW:])
+				for ow, v := range d {
+					dr[ow*2] += v
 				}
 			}
 		}
@@ -2981,51 +2936,37 @@ func (m *Model) backward(needDX bool) {
 
 	// layer1.0.conv2 (conv2d [16 14 14]→[16 14 14]), spec line 18
 	{
+		gw := (*[Layer1_0Conv2Filters * Layer1_0Conv2Patch]float32)(unsafe.Slice(&m.Grads.Layer1_0Conv2Weight[0][0][0][0], Layer1_0Conv2Filters*Layer1_0Conv2Patch))
+		w := unsafe.Slice(&m.Params.Layer1_0Conv2Weight[0][0][0][0], Layer1_0Conv2Filters*Layer1_0Conv2Patch)
 		xp := &m.xp7[row]
-		dz := (*[16][14][14]float32)(unsafe.Pointer(&m.d7[row]))
+		cols := &m.cols7
+		for ki := range cols {
+			c, kh, kw := ki/(Layer1_0Conv2KH*Layer1_0Conv2KW), ki/Layer1_0Conv2KW%Layer1_0Conv2KH, ki%Layer1_0Conv2KW
+			for oh := 0; oh < Layer1_0Conv2OutH; oh++ {
+				r := (*[14]float32)(xp[c][oh+kh][kw:])
+				d := (*[Layer1_0Conv2OutW]float32)(cols[ki][oh*Layer1_0Conv2OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
+		dzf := m.d7[row][:]
+		runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Layer1_0Conv2Filters, Layer1_0Conv2Patch, Layer1_0Conv2Positions)
+		for i, v := range &m.gwt7 {
+			gw[i] += v
+		}
+		dcols := &m.dcols7
+		*dcols = [Layer1_0Conv2Patch][Layer1_0Conv2Positions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
+		runtime.GemmTN32(dcf, w, dzf, Layer1_0Conv2Patch, Layer1_0Conv2Positions, Layer1_0Conv2Filters)
 		dxp := &m.dxp7
 		*dxp = [16][16][16]float32{}
-		for f := 0; f < Layer1_0Conv2Filters; f++ {
-			for c := 0; c < Layer1_0Conv2InC; c++ {
-				for kh := 0; kh < Layer1_0Conv2KH; kh++ {
-					for kw := 0; kw < Layer1_0Conv2KW; kw++ {
-						wv := m.Params.Layer1_0Conv2Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Layer1_0Conv2OutH; oh++ {
-							r := (*[14]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[14]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-							s2 += d[6] * r[6]
-							dr[6] += wv * d[6]
-							s3 += d[7] * r[7]
-							dr[7] += wv * d[7]
-							s0 += d[8] * r[8]
-							dr[8] += wv * d[8]
-							s1 += d[9] * r[9]
-							dr[9] += wv * d[9]
-							s2 += d[10] * r[10]
-							dr[10] += wv * d[10]
-							s3 += d[11] * r[11]
-							dr[11] += wv * d[11]
-							s0 += d[12] * r[12]
-							dr[12] += wv * d[12]
-							s1 += d[13] * r[13]
-							dr[13] += wv * d[13]
-						}
-						m.Grads.Layer1_0Conv2Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		for ki := range dcols {
+			c, kh, kw := ki/(Layer1_0Conv2KH*Layer1_0Conv2KW), ki/Layer1_0Conv2KW%Layer1_0Conv2KH, ki%Layer1_0Conv2KW
+			for oh := 0; oh < Layer1_0Conv2OutH; oh++ {
+				dr := (*[14]float32)(dxp[c][oh+kh][kw:])
+				d := (*[Layer1_0Conv2OutW]float32)(dcols[ki][oh*Layer1_0Conv2OutW:])
+				for ow, v := range d {
+					dr[ow] += v
 				}
 			}
 		}
@@ -3079,51 +3020,37 @@ func (m *Model) backward(needDX bool) {
 
 	// layer1.0.conv1 (conv2d [16 14 14]→[16 14 14]), spec line 15
 	{
+		gw := (*[Layer1_0Conv1Filters * Layer1_0Conv1Patch]float32)(unsafe.Slice(&m.Grads.Layer1_0Conv1Weight[0][0][0][0], Layer1_0Conv1Filters*Layer1_0Conv1Patch))
+		w := unsafe.Slice(&m.Params.Layer1_0Conv1Weight[0][0][0][0], Layer1_0Conv1Filters*Layer1_0Conv1Patch)
 		xp := &m.xp4[row]
-		dz := (*[16][14][14]float32)(unsafe.Pointer(&m.d4[row]))
+		cols := &m.cols4
+		for ki := range cols {
+			c, kh, kw := ki/(Layer1_0Conv1KH*Layer1_0Conv1KW), ki/Layer1_0Conv1KW%Layer1_0Conv1KH, ki%Layer1_0Conv1KW
+			for oh := 0; oh < Layer1_0Conv1OutH; oh++ {
+				r := (*[14]float32)(xp[c][oh+kh][kw:])
+				d := (*[Layer1_0Conv1OutW]float32)(cols[ki][oh*Layer1_0Conv1OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
+		dzf := m.d4[row][:]
+		runtime.GemmNT32(m.gwt4[:], dzf, cf, nil, Layer1_0Conv1Filters, Layer1_0Conv1Patch, Layer1_0Conv1Positions)
+		for i, v := range &m.gwt4 {
+			gw[i] += v
+		}
+		dcols := &m.dcols4
+		*dcols = [Layer1_0Conv1Patch][Layer1_0Conv1Positions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
+		runtime.GemmTN32(dcf, w, dzf, Layer1_0Conv1Patch, Layer1_0Conv1Positions, Layer1_0Conv1Filters)
 		dxp := &m.dxp4
 		*dxp = [16][16][16]float32{}
-		for f := 0; f < Layer1_0Conv1Filters; f++ {
-			for c := 0; c < Layer1_0Conv1InC; c++ {
-				for kh := 0; kh < Layer1_0Conv1KH; kh++ {
-					for kw := 0; kw < Layer1_0Conv1KW; kw++ {
-						wv := m.Params.Layer1_0Conv1Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Layer1_0Conv1OutH; oh++ {
-							r := (*[14]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[14]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-							s2 += d[6] * r[6]
-							dr[6] += wv * d[6]
-							s3 += d[7] * r[7]
-							dr[7] += wv * d[7]
-							s0 += d[8] * r[8]
-							dr[8] += wv * d[8]
-							s1 += d[9] * r[9]
-							dr[9] += wv * d[9]
-							s2 += d[10] * r[10]
-							dr[10] += wv * d[10]
-							s3 += d[11] * r[11]
-							dr[11] += wv * d[11]
-							s0 += d[12] * r[12]
-							dr[12] += wv * d[12]
-							s1 += d[13] * r[13]
-							dr[13] += wv * d[13]
-						}
-						m.Grads.Layer1_0Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		for ki := range dcols {
+			c, kh, kw := ki/(Layer1_0Conv1KH*Layer1_0Conv1KW), ki/Layer1_0Conv1KW%Layer1_0Conv1KH, ki%Layer1_0Conv1KW
+			for oh := 0; oh < Layer1_0Conv1OutH; oh++ {
+				dr := (*[14]float32)(dxp[c][oh+kh][kw:])
+				d := (*[Layer1_0Conv1OutW]float32)(dcols[ki][oh*Layer1_0Conv1OutW:])
+				for ow, v := range d {
+					dr[ow] += v
 				}
 			}
 		}
@@ -3192,21 +3119,37 @@ func (m *Model) backward(needDX bool) {
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
 	{
 		if needDX {
+			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
+			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			xp := &m.xp0[row]
-			dz := (*[16][28][28]float32)(unsafe.Pointer(&m.d0[row]))
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					r := (*[28]float32)(xp[c][oh+kh][kw:])
+					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+					*d = *r
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+			dzf := m.d0[row][:]
+			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
+			}
+			dcols := &m.dcols0
+			*dcols = [Conv1Patch][Conv1Positions]float32{}
+			dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
+			runtime.GemmTN32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 			dxp := &m.dxp0
 			*dxp = [1][30][30]float32{}
-			xpf := unsafe.Slice(&xp[0][0][0], 900)
-			dzf := unsafe.Slice(&dz[0][0][0], 12544)
-			dxpf := unsafe.Slice(&dxp[0][0][0], 900)
-			for f := 0; f < Conv1Filters; f++ {
-				for c := 0; c < Conv1InC; c++ {
-					for kh := 0; kh < Conv1KH; kh++ {
-						for kw := 0; kw < Conv1KW; kw++ {
-							wv := m.Params.Conv1Weight[f][c][kh][kw]
-							m.Grads.Conv1Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*30+kh)*30+kw:], 30, 28, 28)
-							runtime.AxpyRows32(wv, dzf[f*784:], 28, dxpf[(c*30+kh)*30+kw:], 30, 28, 28)
-						}
+			for ki := range dcols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					dr := (*[28]float32)(dxp[c][oh+kh][kw:])
+					d := (*[Conv1OutW]float32)(dcols[ki][oh*Conv1OutW:])
+					for ow, v := range d {
+						dr[ow] += v
 					}
 				}
 			}
@@ -3217,18 +3160,22 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
+			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			xp := &m.xp0[row]
-			dz := (*[16][28][28]float32)(unsafe.Pointer(&m.d0[row]))
-			xpf := unsafe.Slice(&xp[0][0][0], 900)
-			dzf := unsafe.Slice(&dz[0][0][0], 12544)
-			for f := 0; f < Conv1Filters; f++ {
-				for c := 0; c < Conv1InC; c++ {
-					for kh := 0; kh < Conv1KH; kh++ {
-						for kw := 0; kw < Conv1KW; kw++ {
-							m.Grads.Conv1Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*784:], 28, xpf[(c*30+kh)*30+kw:], 30, 28, 28)
-						}
-					}
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					r := (*[28]float32)(xp[c][oh+kh][kw:])
+					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+					*d = *r
 				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+			dzf := m.d0[row][:]
+			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
 			}
 		}
 	}

@@ -893,6 +893,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
 	{
+		w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
 		x := (*[1][49][10]float32)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
 		for c := range x {
@@ -900,28 +901,24 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[10]float32)(xp[c][h+4][1:]) = x[c][h]
 			}
 		}
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.ConvBias[f]
+		cols := &m.cols0
+		for ki := range cols {
+			c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
+			for oh := 0; oh < ConvOutH; oh++ {
+				r := (*[9]float32)(xp[c][oh*2+kh][kw:])
+				d := (*[ConvOutW]float32)(cols[ki][oh*ConvOutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			for c := 0; c < ConvInC; c++ {
-				for kh := 0; kh < ConvKH; kh++ {
-					for kw := 0; kw < ConvKW; kw++ {
-						wv := m.Params.ConvWeight[f][c][kh][kw]
-						for oh := 0; oh < ConvOutH; oh++ {
-							r := (*[9]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
+		runtime.GemmNN32(m.a0[row][:], w, cf, ConvFilters, ConvPositions, ConvPatch)
+		z := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.a0[row]))
+		for f := range z {
+			bf := m.Params.ConvBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1020,29 +1017,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a4[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds0DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+		xpf := unsafe.Slice(&xp[0][0][0], 12096)
+		for f := 0; f < Ds0DwFilters; f++ {
 			grp := f / Ds0DwGroupFilters
-			for ci := 0; ci < Ds0DwGroupC; ci++ {
-				c := grp*Ds0DwGroupC + ci
-				for kh := 0; kh < Ds0DwKH; kh++ {
-					for kw := 0; kw < Ds0DwKW; kw++ {
-						wv := m.Params.Ds0DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Ds0DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Ds0DwOutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds0DwBias[f])
 			}
 		}
 	}
@@ -1117,29 +1098,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
 	{
-		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a6[row]))
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a7[row]))
+		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
+		cf := m.a6[row][:]
+		runtime.GemmNN32(m.a7[row][:], w, cf, Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+		z := (*[Ds0PwFilters][Ds0PwPositions]float32)(unsafe.Pointer(&m.a7[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds0PwBias[f]
-				}
-			}
-			for c := 0; c < Ds0PwInC; c++ {
-				for kh := 0; kh < Ds0PwKH; kh++ {
-					for kw := 0; kw < Ds0PwKW; kw++ {
-						wv := m.Params.Ds0PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Ds0PwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-						}
-					}
-				}
+			bf := m.Params.Ds0PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1222,29 +1188,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a10[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds1DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+		xpf := unsafe.Slice(&xp[0][0][0], 12096)
+		for f := 0; f < Ds1DwFilters; f++ {
 			grp := f / Ds1DwGroupFilters
-			for ci := 0; ci < Ds1DwGroupC; ci++ {
-				c := grp*Ds1DwGroupC + ci
-				for kh := 0; kh < Ds1DwKH; kh++ {
-					for kw := 0; kw < Ds1DwKW; kw++ {
-						wv := m.Params.Ds1DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Ds1DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Ds1DwOutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds1DwBias[f])
 			}
 		}
 	}
@@ -1319,29 +1269,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
 	{
-		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a12[row]))
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a13[row]))
+		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
+		cf := m.a12[row][:]
+		runtime.GemmNN32(m.a13[row][:], w, cf, Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+		z := (*[Ds1PwFilters][Ds1PwPositions]float32)(unsafe.Pointer(&m.a13[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds1PwBias[f]
-				}
-			}
-			for c := 0; c < Ds1PwInC; c++ {
-				for kh := 0; kh < Ds1PwKH; kh++ {
-					for kw := 0; kw < Ds1PwKW; kw++ {
-						wv := m.Params.Ds1PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Ds1PwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-						}
-					}
-				}
+			bf := m.Params.Ds1PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1424,29 +1359,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a16[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds2DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+		xpf := unsafe.Slice(&xp[0][0][0], 12096)
+		for f := 0; f < Ds2DwFilters; f++ {
 			grp := f / Ds2DwGroupFilters
-			for ci := 0; ci < Ds2DwGroupC; ci++ {
-				c := grp*Ds2DwGroupC + ci
-				for kh := 0; kh < Ds2DwKH; kh++ {
-					for kw := 0; kw < Ds2DwKW; kw++ {
-						wv := m.Params.Ds2DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Ds2DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Ds2DwOutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds2DwBias[f])
 			}
 		}
 	}
@@ -1521,29 +1440,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
 	{
-		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a18[row]))
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a19[row]))
+		w := unsafe.Slice(&m.Params.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch)
+		cf := m.a18[row][:]
+		runtime.GemmNN32(m.a19[row][:], w, cf, Ds2PwFilters, Ds2PwPositions, Ds2PwPatch)
+		z := (*[Ds2PwFilters][Ds2PwPositions]float32)(unsafe.Pointer(&m.a19[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds2PwBias[f]
-				}
-			}
-			for c := 0; c < Ds2PwInC; c++ {
-				for kh := 0; kh < Ds2PwKH; kh++ {
-					for kw := 0; kw < Ds2PwKW; kw++ {
-						wv := m.Params.Ds2PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Ds2PwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-						}
-					}
-				}
+			bf := m.Params.Ds2PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1626,29 +1530,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a22[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds3DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+		xpf := unsafe.Slice(&xp[0][0][0], 12096)
+		for f := 0; f < Ds3DwFilters; f++ {
 			grp := f / Ds3DwGroupFilters
-			for ci := 0; ci < Ds3DwGroupC; ci++ {
-				c := grp*Ds3DwGroupC + ci
-				for kh := 0; kh < Ds3DwKH; kh++ {
-					for kw := 0; kw < Ds3DwKW; kw++ {
-						wv := m.Params.Ds3DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Ds3DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Ds3DwOutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds3DwBias[f])
 			}
 		}
 	}
@@ -1723,29 +1611,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
 	{
-		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a24[row]))
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a25[row]))
+		w := unsafe.Slice(&m.Params.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch)
+		cf := m.a24[row][:]
+		runtime.GemmNN32(m.a25[row][:], w, cf, Ds3PwFilters, Ds3PwPositions, Ds3PwPatch)
+		z := (*[Ds3PwFilters][Ds3PwPositions]float32)(unsafe.Pointer(&m.a25[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds3PwBias[f]
-				}
-			}
-			for c := 0; c < Ds3PwInC; c++ {
-				for kh := 0; kh < Ds3PwKH; kh++ {
-					for kw := 0; kw < Ds3PwKW; kw++ {
-						wv := m.Params.Ds3PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Ds3PwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-						}
-					}
-				}
+			bf := m.Params.Ds3PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -2061,29 +1934,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a4[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Ds0DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			for f := 0; f < Ds0DwFilters; f++ {
 				grp := f / Ds0DwGroupFilters
-				for ci := 0; ci < Ds0DwGroupC; ci++ {
-					c := grp*Ds0DwGroupC + ci
-					for kh := 0; kh < Ds0DwKH; kh++ {
-						for kw := 0; kw < Ds0DwKW; kw++ {
-							wv := m.Params.Ds0DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Ds0DwOutH; oh++ {
-								r := (*[5]float32)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-								o[3] += wv * r[3]
-								o[4] += wv * r[4]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Ds0DwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds0DwBias[f])
 				}
 			}
 		}
@@ -2252,29 +2109,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a10[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Ds1DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			for f := 0; f < Ds1DwFilters; f++ {
 				grp := f / Ds1DwGroupFilters
-				for ci := 0; ci < Ds1DwGroupC; ci++ {
-					c := grp*Ds1DwGroupC + ci
-					for kh := 0; kh < Ds1DwKH; kh++ {
-						for kw := 0; kw < Ds1DwKW; kw++ {
-							wv := m.Params.Ds1DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Ds1DwOutH; oh++ {
-								r := (*[5]float32)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-								o[3] += wv * r[3]
-								o[4] += wv * r[4]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Ds1DwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds1DwBias[f])
 				}
 			}
 		}
@@ -2443,29 +2284,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a16[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Ds2DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			for f := 0; f < Ds2DwFilters; f++ {
 				grp := f / Ds2DwGroupFilters
-				for ci := 0; ci < Ds2DwGroupC; ci++ {
-					c := grp*Ds2DwGroupC + ci
-					for kh := 0; kh < Ds2DwKH; kh++ {
-						for kw := 0; kw < Ds2DwKW; kw++ {
-							wv := m.Params.Ds2DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Ds2DwOutH; oh++ {
-								r := (*[5]float32)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-								o[3] += wv * r[3]
-								o[4] += wv * r[4]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Ds2DwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds2DwBias[f])
 				}
 			}
 		}
@@ -2634,29 +2459,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a22[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Ds3DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			for f := 0; f < Ds3DwFilters; f++ {
 				grp := f / Ds3DwGroupFilters
-				for ci := 0; ci < Ds3DwGroupC; ci++ {
-					c := grp*Ds3DwGroupC + ci
-					for kh := 0; kh < Ds3DwKH; kh++ {
-						for kw := 0; kw < Ds3DwKW; kw++ {
-							wv := m.Params.Ds3DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Ds3DwOutH; oh++ {
-								r := (*[5]float32)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-								o[3] += wv * r[3]
-								o[4] += wv * r[4]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Ds3DwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds3DwBias[f])
 				}
 			}
 		}
@@ -3852,43 +3661,25 @@ func (m *Model) backward(needDX bool) {
 
 	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
 	{
-		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a24[row]))
-		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d25[row]))
-		dxp := (*[64][25][5]float32)(unsafe.Pointer(&m.d24[row]))
-		*dxp = [64][25][5]float32{}
-		for f := 0; f < Ds3PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Ds3PwFilters * Ds3PwPatch]float32)(unsafe.Slice(&m.Grads.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch))
+		w := unsafe.Slice(&m.Params.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch)
+		cf := m.a24[row][:]
+		dz := (*[Ds3PwFilters][Ds3PwPositions]float32)(unsafe.Pointer(&m.d25[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Ds3PwBias[f] += sb
-			for c := 0; c < Ds3PwInC; c++ {
-				for kh := 0; kh < Ds3PwKH; kh++ {
-					for kw := 0; kw < Ds3PwKW; kw++ {
-						wv := m.Params.Ds3PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Ds3PwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-						}
-						m.Grads.Ds3PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Ds3PwBias[f] += s
 		}
+		dzf := m.d25[row][:]
+		runtime.GemmNT32(m.gwt25[:], dzf, cf, nil, Ds3PwFilters, Ds3PwPatch, Ds3PwPositions)
+		for i, v := range &m.gwt25 {
+			gw[i] += v
+		}
+		dcf := m.d24[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Ds3PwPatch, Ds3PwPositions, Ds3PwFilters)
 	}
 
 	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
@@ -4022,43 +3813,25 @@ func (m *Model) backward(needDX bool) {
 
 	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
 	{
-		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a18[row]))
-		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d19[row]))
-		dxp := (*[64][25][5]float32)(unsafe.Pointer(&m.d18[row]))
-		*dxp = [64][25][5]float32{}
-		for f := 0; f < Ds2PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Ds2PwFilters * Ds2PwPatch]float32)(unsafe.Slice(&m.Grads.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch))
+		w := unsafe.Slice(&m.Params.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch)
+		cf := m.a18[row][:]
+		dz := (*[Ds2PwFilters][Ds2PwPositions]float32)(unsafe.Pointer(&m.d19[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Ds2PwBias[f] += sb
-			for c := 0; c < Ds2PwInC; c++ {
-				for kh := 0; kh < Ds2PwKH; kh++ {
-					for kw := 0; kw < Ds2PwKW; kw++ {
-						wv := m.Params.Ds2PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Ds2PwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-						}
-						m.Grads.Ds2PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Ds2PwBias[f] += s
 		}
+		dzf := m.d19[row][:]
+		runtime.GemmNT32(m.gwt19[:], dzf, cf, nil, Ds2PwFilters, Ds2PwPatch, Ds2PwPositions)
+		for i, v := range &m.gwt19 {
+			gw[i] += v
+		}
+		dcf := m.d18[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Ds2PwPatch, Ds2PwPositions, Ds2PwFilters)
 	}
 
 	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
@@ -4192,43 +3965,25 @@ func (m *Model) backward(needDX bool) {
 
 	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
 	{
-		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a12[row]))
-		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d13[row]))
-		dxp := (*[64][25][5]float32)(unsafe.Pointer(&m.d12[row]))
-		*dxp = [64][25][5]float32{}
-		for f := 0; f < Ds1PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Ds1PwFilters * Ds1PwPatch]float32)(unsafe.Slice(&m.Grads.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch))
+		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
+		cf := m.a12[row][:]
+		dz := (*[Ds1PwFilters][Ds1PwPositions]float32)(unsafe.Pointer(&m.d13[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Ds1PwBias[f] += sb
-			for c := 0; c < Ds1PwInC; c++ {
-				for kh := 0; kh < Ds1PwKH; kh++ {
-					for kw := 0; kw < Ds1PwKW; kw++ {
-						wv := m.Params.Ds1PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Ds1PwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-						}
-						m.Grads.Ds1PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Ds1PwBias[f] += s
 		}
+		dzf := m.d13[row][:]
+		runtime.GemmNT32(m.gwt13[:], dzf, cf, nil, Ds1PwFilters, Ds1PwPatch, Ds1PwPositions)
+		for i, v := range &m.gwt13 {
+			gw[i] += v
+		}
+		dcf := m.d12[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
 	}
 
 	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
@@ -4362,43 +4117,25 @@ func (m *Model) backward(needDX bool) {
 
 	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
 	{
-		xp := (*[64][25][5]float32)(unsafe.Pointer(&m.a6[row]))
-		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d7[row]))
-		dxp := (*[64][25][5]float32)(unsafe.Pointer(&m.d6[row]))
-		*dxp = [64][25][5]float32{}
-		for f := 0; f < Ds0PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Ds0PwFilters * Ds0PwPatch]float32)(unsafe.Slice(&m.Grads.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch))
+		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
+		cf := m.a6[row][:]
+		dz := (*[Ds0PwFilters][Ds0PwPositions]float32)(unsafe.Pointer(&m.d7[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Ds0PwBias[f] += sb
-			for c := 0; c < Ds0PwInC; c++ {
-				for kh := 0; kh < Ds0PwKH; kh++ {
-					for kw := 0; kw < Ds0PwKW; kw++ {
-						wv := m.Params.Ds0PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Ds0PwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-						}
-						m.Grads.Ds0PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Ds0PwBias[f] += s
 		}
+		dzf := m.d7[row][:]
+		runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Ds0PwFilters, Ds0PwPatch, Ds0PwPositions)
+		for i, v := range &m.gwt7 {
+			gw[i] += v
+		}
+		dcf := m.d6[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
 	}
 
 	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
@@ -4544,40 +4281,47 @@ func (m *Model) backward(needDX bool) {
 	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
 	{
 		if needDX {
+			gw := (*[ConvFilters * ConvPatch]float32)(unsafe.Slice(&m.Grads.ConvWeight[0][0][0][0], ConvFilters*ConvPatch))
+			w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
 			xp := &m.xp0[row]
-			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d0[row]))
-			dxp := &m.dxp0
-			*dxp = [1][58][12]float32{}
-			for f := 0; f < ConvFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
+				for oh := 0; oh < ConvOutH; oh++ {
+					r := (*[9]float32)(xp[c][oh*2+kh][kw:])
+					d := (*[ConvOutW]float32)(cols[ki][oh*ConvOutW:])
+					for ow := range d {
+						d[ow] = r[ow*2]
 					}
 				}
-				m.Grads.ConvBias[f] += sb
-				for c := 0; c < ConvInC; c++ {
-					for kh := 0; kh < ConvKH; kh++ {
-						for kw := 0; kw < ConvKW; kw++ {
-							wv := m.Params.ConvWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < ConvOutH; oh++ {
-								r := (*[9]float32)(xp[c][oh*2+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[9]float32)(dxp[c][oh*2+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[2]
-								dr[2] += wv * d[1]
-								s2 += d[2] * r[4]
-								dr[4] += wv * d[2]
-								s3 += d[3] * r[6]
-								dr[6] += wv * d[3]
-								s0 += d[4] * r[8]
-								dr[8] += wv * d[4]
-							}
-							m.Grads.ConvWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
+			}
+			cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
+			dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.ConvBias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
+			}
+			dcols := &m.dcols0
+			*dcols = [ConvPatch][ConvPositions]float32{}
+			dcf := unsafe.Slice(&dcols[0][0], ConvPatch*ConvPositions)
+			runtime.GemmTN32(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
+			dxp := &m.dxp0
+			*dxp = [1][58][12]float32{}
+			for ki := range dcols {
+				c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
+				for oh := 0; oh < ConvOutH; oh++ {
+					dr := (*[9]float32)(dxp[c][oh*2+kh][kw:])
+					d := (*[ConvOutW]float32)(dcols[ki][oh*ConvOutW:])
+					for ow, v := range d {
+						dr[ow*2] += v
 					}
 				}
 			}
@@ -4588,33 +4332,32 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
+			gw := (*[ConvFilters * ConvPatch]float32)(unsafe.Slice(&m.Grads.ConvWeight[0][0][0][0], ConvFilters*ConvPatch))
 			xp := &m.xp0[row]
-			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d0[row]))
-			for f := 0; f < ConvFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
+				for oh := 0; oh < ConvOutH; oh++ {
+					r := (*[9]float32)(xp[c][oh*2+kh][kw:])
+					d := (*[ConvOutW]float32)(cols[ki][oh*ConvOutW:])
+					for ow := range d {
+						d[ow] = r[ow*2]
 					}
 				}
-				m.Grads.ConvBias[f] += sb
-				for c := 0; c < ConvInC; c++ {
-					for kh := 0; kh < ConvKH; kh++ {
-						for kw := 0; kw < ConvKW; kw++ {
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < ConvOutH; oh++ {
-								r := (*[9]float32)(xp[c][oh*2+kh][kw:])
-								d := &dz[f][oh]
-								s0 += d[0] * r[0]
-								s1 += d[1] * r[2]
-								s2 += d[2] * r[4]
-								s3 += d[3] * r[6]
-								s0 += d[4] * r[8]
-							}
-							m.Grads.ConvWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+			}
+			cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
+			dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
+				m.Grads.ConvBias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
 			}
 		}
 	}

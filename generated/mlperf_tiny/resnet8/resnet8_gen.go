@@ -25,38 +25,44 @@ const (
 	// NumParams is the number of trainable parameters.
 	NumParams = 78186
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
-	Conv1InC     = 3
-	Conv1InH     = 32
-	Conv1InW     = 32
-	Conv1Filters = 16
-	Conv1KH      = 3
-	Conv1KW      = 3
-	Conv1OutH    = 32
-	Conv1OutW    = 32
+	Conv1InC       = 3
+	Conv1InH       = 32
+	Conv1InW       = 32
+	Conv1Filters   = 16
+	Conv1KH        = 3
+	Conv1KW        = 3
+	Conv1OutH      = 32
+	Conv1OutW      = 32
+	Conv1Patch     = 27   // (C/G)·KH·KW: inputs of one output element
+	Conv1Positions = 1024 // OutH·OutW: output elements of one filter
 	// bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 29
 	Bn1Channels  = 16   // channels of bn1
 	Bn1Positions = 1024 // positions per channel of a sample of bn1
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
-	Stack1Conv1InC     = 16
-	Stack1Conv1InH     = 32
-	Stack1Conv1InW     = 32
-	Stack1Conv1Filters = 16
-	Stack1Conv1KH      = 3
-	Stack1Conv1KW      = 3
-	Stack1Conv1OutH    = 32
-	Stack1Conv1OutW    = 32
+	Stack1Conv1InC       = 16
+	Stack1Conv1InH       = 32
+	Stack1Conv1InW       = 32
+	Stack1Conv1Filters   = 16
+	Stack1Conv1KH        = 3
+	Stack1Conv1KW        = 3
+	Stack1Conv1OutH      = 32
+	Stack1Conv1OutW      = 32
+	Stack1Conv1Patch     = 144  // (C/G)·KH·KW: inputs of one output element
+	Stack1Conv1Positions = 1024 // OutH·OutW: output elements of one filter
 	// stack1.bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 32
 	Stack1Bn1Channels  = 16   // channels of stack1.bn1
 	Stack1Bn1Positions = 1024 // positions per channel of a sample of stack1.bn1
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
-	Stack1Conv2InC     = 16
-	Stack1Conv2InH     = 32
-	Stack1Conv2InW     = 32
-	Stack1Conv2Filters = 16
-	Stack1Conv2KH      = 3
-	Stack1Conv2KW      = 3
-	Stack1Conv2OutH    = 32
-	Stack1Conv2OutW    = 32
+	Stack1Conv2InC       = 16
+	Stack1Conv2InH       = 32
+	Stack1Conv2InW       = 32
+	Stack1Conv2Filters   = 16
+	Stack1Conv2KH        = 3
+	Stack1Conv2KW        = 3
+	Stack1Conv2OutH      = 32
+	Stack1Conv2OutW      = 32
+	Stack1Conv2Patch     = 144  // (C/G)·KH·KW: inputs of one output element
+	Stack1Conv2Positions = 1024 // OutH·OutW: output elements of one filter
 	// stack1.bn2 (batchnorm [16 32 32]→[16 32 32]), spec line 35
 	Stack1Bn2Channels  = 16   // channels of stack1.bn2
 	Stack1Bn2Positions = 1024 // positions per channel of a sample of stack1.bn2
@@ -75,14 +81,16 @@ const (
 	Stack2Bn1Channels  = 32  // channels of stack2.bn1
 	Stack2Bn1Positions = 256 // positions per channel of a sample of stack2.bn1
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
-	Stack2Conv2InC     = 32
-	Stack2Conv2InH     = 16
-	Stack2Conv2InW     = 16
-	Stack2Conv2Filters = 32
-	Stack2Conv2KH      = 3
-	Stack2Conv2KW      = 3
-	Stack2Conv2OutH    = 16
-	Stack2Conv2OutW    = 16
+	Stack2Conv2InC       = 32
+	Stack2Conv2InH       = 16
+	Stack2Conv2InW       = 16
+	Stack2Conv2Filters   = 32
+	Stack2Conv2KH        = 3
+	Stack2Conv2KW        = 3
+	Stack2Conv2OutH      = 16
+	Stack2Conv2OutW      = 16
+	Stack2Conv2Patch     = 288 // (C/G)·KH·KW: inputs of one output element
+	Stack2Conv2Positions = 256 // OutH·OutW: output elements of one filter
 	// stack2.bn2 (batchnorm [32 16 16]→[32 16 16]), spec line 42
 	Stack2Bn2Channels  = 32  // channels of stack2.bn2
 	Stack2Bn2Positions = 256 // positions per channel of a sample of stack2.bn2
@@ -623,10 +631,13 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
-	a0   [BatchChunk][16384]float32     // output
-	d0   [BatchChunk][16384]float32     // dL/doutput
-	xp0  [BatchChunk][3][34][34]float32 // zero-padded input
-	dxp0 [3][34][34]float32             // dL/d(padded input)
+	a0     [BatchChunk][16384]float32     // output
+	d0     [BatchChunk][16384]float32     // dL/doutput
+	xp0    [BatchChunk][3][34][34]float32 // zero-padded input
+	dxp0   [3][34][34]float32             // dL/d(padded input)
+	cols0  [27][1024]float32              // im2col of one sample's padded input (batched pass)
+	dcols0 [27][1024]float32              // dL/dcols of one sample (batched pass)
+	gwt0   [432]float32                   // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 29
 	a1    [BatchChunk][16384]float32 // output
 	d1    [BatchChunk][16384]float32 // dL/doutput
@@ -636,10 +647,13 @@ type Model struct {
 	a2 [BatchChunk][16384]float32 // output
 	d2 [BatchChunk][16384]float32 // dL/doutput
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
-	a3   [BatchChunk][16384]float32      // output
-	d3   [BatchChunk][16384]float32      // dL/doutput
-	xp3  [BatchChunk][16][34][34]float32 // zero-padded input
-	dxp3 [16][34][34]float32             // dL/d(padded input)
+	a3     [BatchChunk][16384]float32      // output
+	d3     [BatchChunk][16384]float32      // dL/doutput
+	xp3    [BatchChunk][16][34][34]float32 // zero-padded input
+	dxp3   [16][34][34]float32             // dL/d(padded input)
+	cols3  [144][1024]float32              // im2col of one sample's padded input (batched pass)
+	dcols3 [144][1024]float32              // dL/dcols of one sample (batched pass)
+	gwt3   [2304]float32                   // one sample's dL/dW (batched pass)
 	// stack1.bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 32
 	a4    [BatchChunk][16384]float32 // output
 	d4    [BatchChunk][16384]float32 // dL/doutput
@@ -649,10 +663,13 @@ type Model struct {
 	a5 [BatchChunk][16384]float32 // output
 	d5 [BatchChunk][16384]float32 // dL/doutput
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
-	a6   [BatchChunk][16384]float32      // output
-	d6   [BatchChunk][16384]float32      // dL/doutput
-	xp6  [BatchChunk][16][34][34]float32 // zero-padded input
-	dxp6 [16][34][34]float32             // dL/d(padded input)
+	a6     [BatchChunk][16384]float32      // output
+	d6     [BatchChunk][16384]float32      // dL/doutput
+	xp6    [BatchChunk][16][34][34]float32 // zero-padded input
+	dxp6   [16][34][34]float32             // dL/d(padded input)
+	cols6  [144][1024]float32              // im2col of one sample's padded input (batched pass)
+	dcols6 [144][1024]float32              // dL/dcols of one sample (batched pass)
+	gwt6   [2304]float32                   // one sample's dL/dW (batched pass)
 	// stack1.bn2 (batchnorm [16 32 32]→[16 32 32]), spec line 35
 	a7    [BatchChunk][16384]float32 // output
 	d7    [BatchChunk][16384]float32 // dL/doutput
@@ -681,10 +698,13 @@ type Model struct {
 	a12 [BatchChunk][8192]float32 // output
 	d12 [BatchChunk][8192]float32 // dL/doutput
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
-	a13   [BatchChunk][8192]float32       // output
-	d13   [BatchChunk][8192]float32       // dL/doutput
-	xp13  [BatchChunk][32][18][18]float32 // zero-padded input
-	dxp13 [32][18][18]float32             // dL/d(padded input)
+	a13     [BatchChunk][8192]float32       // output
+	d13     [BatchChunk][8192]float32       // dL/doutput
+	xp13    [BatchChunk][32][18][18]float32 // zero-padded input
+	dxp13   [32][18][18]float32             // dL/d(padded input)
+	cols13  [288][256]float32               // im2col of one sample's padded input (batched pass)
+	dcols13 [288][256]float32               // dL/dcols of one sample (batched pass)
+	gwt13   [9216]float32                   // one sample's dL/dW (batched pass)
 	// stack2.bn2 (batchnorm [32 16 16]→[32 16 16]), spec line 42
 	a14    [BatchChunk][8192]float32 // output
 	d14    [BatchChunk][8192]float32 // dL/doutput
@@ -826,6 +846,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
 	{
+		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		x := (*[3][32][32]float32)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
 		for c := range x {
@@ -833,13 +854,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[32]float32)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[16][32][32]float32)(unsafe.Pointer(&m.a0[row]))
-		taps := [27]int32{0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224, 1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382}
-		xpf := unsafe.Slice(&xp[0][0][0], 3468)
-		for f := 0; f < Conv1Filters; f++ {
-			w := unsafe.Slice(&m.Params.Conv1Weight[f][0][0][0], 27)
+		cols := &m.cols0
+		for ki := range cols {
+			c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
 			for oh := 0; oh < Conv1OutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*34:], taps[:], w, 32, m.Params.Conv1Bias[f])
+				r := (*[32]float32)(xp[c][oh+kh][kw:])
+				d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+		runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
+		z := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.a0[row]))
+		for f := range z {
+			bf := m.Params.Conv1Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -914,6 +944,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
 	{
+		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		x := (*[16][32][32]float32)(unsafe.Pointer(&m.a2[row]))
 		xp := &m.xp3[row]
 		for c := range x {
@@ -921,13 +952,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[32]float32)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[16][32][32]float32)(unsafe.Pointer(&m.a3[row]))
-		taps := [144]int32{0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224, 1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503, 3504, 3536, 3537, 3538, 4624, 4625, 4626, 4658, 4659, 4660, 4692, 4693, 4694, 5780, 5781, 5782, 5814, 5815, 5816, 5848, 5849, 5850, 6936, 6937, 6938, 6970, 6971, 6972, 7004, 7005, 7006, 8092, 8093, 8094, 8126, 8127, 8128, 8160, 8161, 8162, 9248, 9249, 9250, 9282, 9283, 9284, 9316, 9317, 9318, 10404, 10405, 10406, 10438, 10439, 10440, 10472, 10473, 10474, 11560, 11561, 11562, 11594, 11595, 11596, 11628, 11629, 11630, 12716, 12717, 12718, 12750, 12751, 12752, 12784, 12785, 12786, 13872, 13873, 13874, 13906, 13907, 13908, 13940, 13941, 13942, 15028, 15029, 15030, 15062, 15063, 15064, 15096, 15097, 15098, 16184, 16185, 16186, 16218, 16219, 16220, 16252, 16253, 16254, 17340, 17341, 17342, 17374, 17375, 17376, 17408, 17409, 17410}
-		xpf := unsafe.Slice(&xp[0][0][0], 18496)
-		for f := 0; f < Stack1Conv1Filters; f++ {
-			w := unsafe.Slice(&m.Params.Stack1Conv1Weight[f][0][0][0], 144)
+		cols := &m.cols3
+		for ki := range cols {
+			c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
 			for oh := 0; oh < Stack1Conv1OutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*34:], taps[:], w, 32, m.Params.Stack1Conv1Bias[f])
+				r := (*[32]float32)(xp[c][oh+kh][kw:])
+				d := (*[Stack1Conv1OutW]float32)(cols[ki][oh*Stack1Conv1OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+		runtime.GemmNN32(m.a3[row][:], w, cf, Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+		z := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.a3[row]))
+		for f := range z {
+			bf := m.Params.Stack1Conv1Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1002,6 +1042,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
 	{
+		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		x := (*[16][32][32]float32)(unsafe.Pointer(&m.a5[row]))
 		xp := &m.xp6[row]
 		for c := range x {
@@ -1009,13 +1050,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[32]float32)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[16][32][32]float32)(unsafe.Pointer(&m.a6[row]))
-		taps := [144]int32{0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224, 1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503, 3504, 3536, 3537, 3538, 4624, 4625, 4626, 4658, 4659, 4660, 4692, 4693, 4694, 5780, 5781, 5782, 5814, 5815, 5816, 5848, 5849, 5850, 6936, 6937, 6938, 6970, 6971, 6972, 7004, 7005, 7006, 8092, 8093, 8094, 8126, 8127, 8128, 8160, 8161, 8162, 9248, 9249, 9250, 9282, 9283, 9284, 9316, 9317, 9318, 10404, 10405, 10406, 10438, 10439, 10440, 10472, 10473, 10474, 11560, 11561, 11562, 11594, 11595, 11596, 11628, 11629, 11630, 12716, 12717, 12718, 12750, 12751, 12752, 12784, 12785, 12786, 13872, 13873, 13874, 13906, 13907, 13908, 13940, 13941, 13942, 15028, 15029, 15030, 15062, 15063, 15064, 15096, 15097, 15098, 16184, 16185, 16186, 16218, 16219, 16220, 16252, 16253, 16254, 17340, 17341, 17342, 17374, 17375, 17376, 17408, 17409, 17410}
-		xpf := unsafe.Slice(&xp[0][0][0], 18496)
-		for f := 0; f < Stack1Conv2Filters; f++ {
-			w := unsafe.Slice(&m.Params.Stack1Conv2Weight[f][0][0][0], 144)
+		cols := &m.cols6
+		for ki := range cols {
+			c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
 			for oh := 0; oh < Stack1Conv2OutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*34:], taps[:], w, 32, m.Params.Stack1Conv2Bias[f])
+				r := (*[32]float32)(xp[c][oh+kh][kw:])
+				d := (*[Stack1Conv2OutW]float32)(cols[ki][oh*Stack1Conv2OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+		runtime.GemmNN32(m.a6[row][:], w, cf, Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+		z := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.a6[row]))
+		for f := range z {
+			bf := m.Params.Stack1Conv2Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1100,6 +1150,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// stack2.conv1 (conv2d [16 32 32]→[32 16 16]), spec line 38
 	{
+		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		x := (*[16][32][32]float32)(unsafe.Pointer(&m.a9[row]))
 		xp := &m.xp10[row]
 		for c := range x {
@@ -1107,39 +1158,24 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[32]float32)(xp[c][h][0:]) = x[c][h]
 			}
 		}
-		z := (*[32][16][16]float32)(unsafe.Pointer(&m.a10[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Stack2Conv1Bias[f]
+		cols := &m.cols10
+		for ki := range cols {
+			c, kh, kw := ki/(Stack2Conv1KH*Stack2Conv1KW), ki/Stack2Conv1KW%Stack2Conv1KH, ki%Stack2Conv1KW
+			for oh := 0; oh < Stack2Conv1OutH; oh++ {
+				r := (*[31]float32)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack2Conv1OutW]float32)(cols[ki][oh*Stack2Conv1OutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			for c := 0; c < Stack2Conv1InC; c++ {
-				for kh := 0; kh < Stack2Conv1KH; kh++ {
-					for kw := 0; kw < Stack2Conv1KW; kw++ {
-						wv := m.Params.Stack2Conv1Weight[f][c][kh][kw]
-						for oh := 0; oh < Stack2Conv1OutH; oh++ {
-							r := (*[31]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-							o[5] += wv * r[10]
-							o[6] += wv * r[12]
-							o[7] += wv * r[14]
-							o[8] += wv * r[16]
-							o[9] += wv * r[18]
-							o[10] += wv * r[20]
-							o[11] += wv * r[22]
-							o[12] += wv * r[24]
-							o[13] += wv * r[26]
-							o[14] += wv * r[28]
-							o[15] += wv * r[30]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+		runtime.GemmNN32(m.a10[row][:], w, cf, Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
+		z := (*[Stack2Conv1Filters][Stack2Conv1Positions]float32)(unsafe.Pointer(&m.a10[row]))
+		for f := range z {
+			bf := m.Params.Stack2Conv1Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1214,6 +1250,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
 	{
+		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		x := (*[32][16][16]float32)(unsafe.Pointer(&m.a12[row]))
 		xp := &m.xp13[row]
 		for c := range x {
@@ -1221,13 +1258,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[16]float32)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[32][16][16]float32)(unsafe.Pointer(&m.a13[row]))
-		taps := [288]int32{0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360, 361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991, 992, 1008, 1009, 1010, 1296, 1297, 1298, 1314, 1315, 1316, 1332, 1333, 1334, 1620, 1621, 1622, 1638, 1639, 1640, 1656, 1657, 1658, 1944, 1945, 1946, 1962, 1963, 1964, 1980, 1981, 1982, 2268, 2269, 2270, 2286, 2287, 2288, 2304, 2305, 2306, 2592, 2593, 2594, 2610, 2611, 2612, 2628, 2629, 2630, 2916, 2917, 2918, 2934, 2935, 2936, 2952, 2953, 2954, 3240, 3241, 3242, 3258, 3259, 3260, 3276, 3277, 3278, 3564, 3565, 3566, 3582, 3583, 3584, 3600, 3601, 3602, 3888, 3889, 3890, 3906, 3907, 3908, 3924, 3925, 3926, 4212, 4213, 4214, 4230, 4231, 4232, 4248, 4249, 4250, 4536, 4537, 4538, 4554, 4555, 4556, 4572, 4573, 4574, 4860, 4861, 4862, 4878, 4879, 4880, 4896, 4897, 4898, 5184, 5185, 5186, 5202, 5203, 5204, 5220, 5221, 5222, 5508, 5509, 5510, 5526, 5527, 5528, 5544, 5545, 5546, 5832, 5833, 5834, 5850, 5851, 5852, 5868, 5869, 5870, 6156, 6157, 6158, 6174, 6175, 6176, 6192, 6193, 6194, 6480, 6481, 6482, 6498, 6499, 6500, 6516, 6517, 6518, 6804, 6805, 6806, 6822, 6823, 6824, 6840, 6841, 6842, 7128, 7129, 7130, 7146, 7147, 7148, 7164, 7165, 7166, 7452, 7453, 7454, 7470, 7471, 7472, 7488, 7489, 7490, 7776, 7777, 7778, 7794, 7795, 7796, 7812, 7813, 7814, 8100, 8101, 8102, 8118, 8119, 8120, 8136, 8137, 8138, 8424, 8425, 8426, 8442, 8443, 8444, 8460, 8461, 8462, 8748, 8749, 8750, 8766, 8767, 8768, 8784, 8785, 8786, 9072, 9073, 9074, 9090, 9091, 9092, 9108, 9109, 9110, 9396, 9397, 9398, 9414, 9415, 9416, 9432, 9433, 9434, 9720, 9721, 9722, 9738, 9739, 9740, 9756, 9757, 9758, 10044, 10045, 10046, 10062, 10063, 10064, 10080, 10081, 10082}
-		xpf := unsafe.Slice(&xp[0][0][0], 10368)
-		for f := 0; f < Stack2Conv2Filters; f++ {
-			w := unsafe.Slice(&m.Params.Stack2Conv2Weight[f][0][0][0], 288)
+		cols := &m.cols13
+		for ki := range cols {
+			c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
 			for oh := 0; oh < Stack2Conv2OutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*18:], taps[:], w, 16, m.Params.Stack2Conv2Bias[f])
+				r := (*[16]float32)(xp[c][oh+kh][kw:])
+				d := (*[Stack2Conv2OutW]float32)(cols[ki][oh*Stack2Conv2OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+		runtime.GemmNN32(m.a13[row][:], w, cf, Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+		z := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.a13[row]))
+		for f := range z {
+			bf := m.Params.Stack2Conv2Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1297,40 +1343,26 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// stack2.shortcut (conv2d [16 32 32]→[32 16 16]), spec line 43
 	{
+		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
 		xp := (*[16][32][32]float32)(unsafe.Pointer(&m.a9[row]))
-		z := (*[32][16][16]float32)(unsafe.Pointer(&m.a15[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Stack2ShortcutBias[f]
+		cols := &m.cols15
+		for ki := range cols {
+			c, kh, kw := ki/(Stack2ShortcutKH*Stack2ShortcutKW), ki/Stack2ShortcutKW%Stack2ShortcutKH, ki%Stack2ShortcutKW
+			for oh := 0; oh < Stack2ShortcutOutH; oh++ {
+				r := (*[31]float32)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack2ShortcutOutW]float32)(cols[ki][oh*Stack2ShortcutOutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			for c := 0; c < Stack2ShortcutInC; c++ {
-				for kh := 0; kh < Stack2ShortcutKH; kh++ {
-					for kw := 0; kw < Stack2ShortcutKW; kw++ {
-						wv := m.Params.Stack2ShortcutWeight[f][c][kh][kw]
-						for oh := 0; oh < Stack2ShortcutOutH; oh++ {
-							r := (*[31]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-							o[5] += wv * r[10]
-							o[6] += wv * r[12]
-							o[7] += wv * r[14]
-							o[8] += wv * r[16]
-							o[9] += wv * r[18]
-							o[10] += wv * r[20]
-							o[11] += wv * r[22]
-							o[12] += wv * r[24]
-							o[13] += wv * r[26]
-							o[14] += wv * r[28]
-							o[15] += wv * r[30]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+		runtime.GemmNN32(m.a15[row][:], w, cf, Stack2ShortcutFilters, Stack2ShortcutPositions, Stack2ShortcutPatch)
+		z := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float32)(unsafe.Pointer(&m.a15[row]))
+		for f := range z {
+			bf := m.Params.Stack2ShortcutBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1352,6 +1384,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// stack3.conv1 (conv2d [32 16 16]→[64 8 8]), spec line 46
 	{
+		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		x := (*[32][16][16]float32)(unsafe.Pointer(&m.a17[row]))
 		xp := &m.xp18[row]
 		for c := range x {
@@ -1359,31 +1392,24 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[16]float32)(xp[c][h][0:]) = x[c][h]
 			}
 		}
-		z := (*[64][8][8]float32)(unsafe.Pointer(&m.a18[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Stack3Conv1Bias[f]
+		cols := &m.cols18
+		for ki := range cols {
+			c, kh, kw := ki/(Stack3Conv1KH*Stack3Conv1KW), ki/Stack3Conv1KW%Stack3Conv1KH, ki%Stack3Conv1KW
+			for oh := 0; oh < Stack3Conv1OutH; oh++ {
+				r := (*[15]float32)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack3Conv1OutW]float32)(cols[ki][oh*Stack3Conv1OutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			for c := 0; c < Stack3Conv1InC; c++ {
-				for kh := 0; kh < Stack3Conv1KH; kh++ {
-					for kw := 0; kw < Stack3Conv1KW; kw++ {
-						wv := m.Params.Stack3Conv1Weight[f][c][kh][kw]
-						for oh := 0; oh < Stack3Conv1OutH; oh++ {
-							r := (*[15]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-							o[5] += wv * r[10]
-							o[6] += wv * r[12]
-							o[7] += wv * r[14]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+		runtime.GemmNN32(m.a18[row][:], w, cf, Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+		z := (*[Stack3Conv1Filters][Stack3Conv1Positions]float32)(unsafe.Pointer(&m.a18[row]))
+		for f := range z {
+			bf := m.Params.Stack3Conv1Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1458,6 +1484,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// stack3.conv2 (conv2d [64 8 8]→[64 8 8]), spec line 49
 	{
+		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		x := (*[64][8][8]float32)(unsafe.Pointer(&m.a20[row]))
 		xp := &m.xp21[row]
 		for c := range x {
@@ -1465,31 +1492,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[8]float32)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[64][8][8]float32)(unsafe.Pointer(&m.a21[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Stack3Conv2Bias[f]
-				}
+		cols := &m.cols21
+		for ki := range cols {
+			c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
+			for oh := 0; oh < Stack3Conv2OutH; oh++ {
+				r := (*[8]float32)(xp[c][oh+kh][kw:])
+				d := (*[Stack3Conv2OutW]float32)(cols[ki][oh*Stack3Conv2OutW:])
+				*d = *r
 			}
-			for c := 0; c < Stack3Conv2InC; c++ {
-				for kh := 0; kh < Stack3Conv2KH; kh++ {
-					for kw := 0; kw < Stack3Conv2KW; kw++ {
-						wv := m.Params.Stack3Conv2Weight[f][c][kh][kw]
-						for oh := 0; oh < Stack3Conv2OutH; oh++ {
-							r := (*[8]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+		runtime.GemmNN32(m.a21[row][:], w, cf, Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+		z := (*[Stack3Conv2Filters][Stack3Conv2Positions]float32)(unsafe.Pointer(&m.a21[row]))
+		for f := range z {
+			bf := m.Params.Stack3Conv2Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1559,32 +1577,26 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// stack3.shortcut (conv2d [32 16 16]→[64 8 8]), spec line 51
 	{
+		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
 		xp := (*[32][16][16]float32)(unsafe.Pointer(&m.a17[row]))
-		z := (*[64][8][8]float32)(unsafe.Pointer(&m.a23[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Stack3ShortcutBias[f]
+		cols := &m.cols23
+		for ki := range cols {
+			c, kh, kw := ki/(Stack3ShortcutKH*Stack3ShortcutKW), ki/Stack3ShortcutKW%Stack3ShortcutKH, ki%Stack3ShortcutKW
+			for oh := 0; oh < Stack3ShortcutOutH; oh++ {
+				r := (*[15]float32)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack3ShortcutOutW]float32)(cols[ki][oh*Stack3ShortcutOutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			for c := 0; c < Stack3ShortcutInC; c++ {
-				for kh := 0; kh < Stack3ShortcutKH; kh++ {
-					for kw := 0; kw < Stack3ShortcutKW; kw++ {
-						wv := m.Params.Stack3ShortcutWeight[f][c][kh][kw]
-						for oh := 0; oh < Stack3ShortcutOutH; oh++ {
-							r := (*[15]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-							o[5] += wv * r[10]
-							o[6] += wv * r[12]
-							o[7] += wv * r[14]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+		runtime.GemmNN32(m.a23[row][:], w, cf, Stack3ShortcutFilters, Stack3ShortcutPositions, Stack3ShortcutPatch)
+		z := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float32)(unsafe.Pointer(&m.a23[row]))
+		for f := range z {
+			bf := m.Params.Stack3ShortcutBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1704,6 +1716,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
 	{
+		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		for row := 0; row < nb; row++ {
 			x := (*[3][32][32]float32)(unsafe.Pointer(&m.x[row]))
 			xp := &m.xp0[row]
@@ -1712,13 +1725,22 @@ func (m *Model) forwardBatch(nb int) {
 					*(*[32]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			z := (*[16][32][32]float32)(unsafe.Pointer(&m.a0[row]))
-			taps := [27]int32{0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224, 1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382}
-			xpf := unsafe.Slice(&xp[0][0][0], 3468)
-			for f := 0; f < Conv1Filters; f++ {
-				w := unsafe.Slice(&m.Params.Conv1Weight[f][0][0][0], 27)
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
 				for oh := 0; oh < Conv1OutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[oh*34:], taps[:], w, 32, m.Params.Conv1Bias[f])
+					r := (*[32]float32)(xp[c][oh+kh][kw:])
+					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+					*d = *r
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+			runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
+			z := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.a0[row]))
+			for f := range z {
+				bf := m.Params.Conv1Bias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -1794,6 +1816,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
 	{
+		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		for row := 0; row < nb; row++ {
 			x := (*[16][32][32]float32)(unsafe.Pointer(&m.a2[row]))
 			xp := &m.xp3[row]
@@ -1802,13 +1825,22 @@ func (m *Model) forwardBatch(nb int) {
 					*(*[32]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			z := (*[16][32][32]float32)(unsafe.Pointer(&m.a3[row]))
-			taps := [144]int32{0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224, 1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503, 3504, 3536, 3537, 3538, 4624, 4625, 4626, 4658, 4659, 4660, 4692, 4693, 4694, 5780, 5781, 5782, 5814, 5815, 5816, 5848, 5849, 5850, 6936, 6937, 6938, 6970, 6971, 6972, 7004, 7005, 7006, 8092, 8093, 8094, 8126, 8127, 8128, 8160, 8161, 8162, 9248, 9249, 9250, 9282, 9283, 9284, 9316, 9317, 9318, 10404, 10405, 10406, 10438, 10439, 10440, 10472, 10473, 10474, 11560, 11561, 11562, 11594, 11595, 11596, 11628, 11629, 11630, 12716, 12717, 12718, 12750, 12751, 12752, 12784, 12785, 12786, 13872, 13873, 13874, 13906, 13907, 13908, 13940, 13941, 13942, 15028, 15029, 15030, 15062, 15063, 15064, 15096, 15097, 15098, 16184, 16185, 16186, 16218, 16219, 16220, 16252, 16253, 16254, 17340, 17341, 17342, 17374, 17375, 17376, 17408, 17409, 17410}
-			xpf := unsafe.Slice(&xp[0][0][0], 18496)
-			for f := 0; f < Stack1Conv1Filters; f++ {
-				w := unsafe.Slice(&m.Params.Stack1Conv1Weight[f][0][0][0], 144)
+			cols := &m.cols3
+			for ki := range cols {
+				c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
 				for oh := 0; oh < Stack1Conv1OutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[oh*34:], taps[:], w, 32, m.Params.Stack1Conv1Bias[f])
+					r := (*[32]float32)(xp[c][oh+kh][kw:])
+					d := (*[Stack1Conv1OutW]float32)(cols[ki][oh*Stack1Conv1OutW:])
+					*d = *r
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+			runtime.GemmNN32(m.a3[row][:], w, cf, Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+			z := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.a3[row]))
+			for f := range z {
+				bf := m.Params.Stack1Conv1Bias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -1884,6 +1916,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
 	{
+		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		for row := 0; row < nb; row++ {
 			x := (*[16][32][32]float32)(unsafe.Pointer(&m.a5[row]))
 			xp := &m.xp6[row]
@@ -1892,13 +1925,22 @@ func (m *Model) forwardBatch(nb int) {
 					*(*[32]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			z := (*[16][32][32]float32)(unsafe.Pointer(&m.a6[row]))
-			taps := [144]int32{0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224, 1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503, 3504, 3536, 3537, 3538, 4624, 4625, 4626, 4658, 4659, 4660, 4692, 4693, 4694, 5780, 5781, 5782, 5814, 5815, 5816, 5848, 5849, 5850, 6936, 6937, 6938, 6970, 6971, 6972, 7004, 7005, 7006, 8092, 8093, 8094, 8126, 8127, 8128, 8160, 8161, 8162, 9248, 9249, 9250, 9282, 9283, 9284, 9316, 9317, 9318, 10404, 10405, 10406, 10438, 10439, 10440, 10472, 10473, 10474, 11560, 11561, 11562, 11594, 11595, 11596, 11628, 11629, 11630, 12716, 12717, 12718, 12750, 12751, 12752, 12784, 12785, 12786, 13872, 13873, 13874, 13906, 13907, 13908, 13940, 13941, 13942, 15028, 15029, 15030, 15062, 15063, 15064, 15096, 15097, 15098, 16184, 16185, 16186, 16218, 16219, 16220, 16252, 16253, 16254, 17340, 17341, 17342, 17374, 17375, 17376, 17408, 17409, 17410}
-			xpf := unsafe.Slice(&xp[0][0][0], 18496)
-			for f := 0; f < Stack1Conv2Filters; f++ {
-				w := unsafe.Slice(&m.Params.Stack1Conv2Weight[f][0][0][0], 144)
+			cols := &m.cols6
+			for ki := range cols {
+				c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
 				for oh := 0; oh < Stack1Conv2OutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[oh*34:], taps[:], w, 32, m.Params.Stack1Conv2Bias[f])
+					r := (*[32]float32)(xp[c][oh+kh][kw:])
+					d := (*[Stack1Conv2OutW]float32)(cols[ki][oh*Stack1Conv2OutW:])
+					*d = *r
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+			runtime.GemmNN32(m.a6[row][:], w, cf, Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+			z := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.a6[row]))
+			for f := range z {
+				bf := m.Params.Stack1Conv2Bias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -2086,6 +2128,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
 	{
+		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		for row := 0; row < nb; row++ {
 			x := (*[32][16][16]float32)(unsafe.Pointer(&m.a12[row]))
 			xp := &m.xp13[row]
@@ -2094,13 +2137,22 @@ func (m *Model) forwardBatch(nb int) {
 					*(*[16]float32)(xp[c][h+1][1:]) = x[c][h]
 				}
 			}
-			z := (*[32][16][16]float32)(unsafe.Pointer(&m.a13[row]))
-			taps := [288]int32{0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360, 361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991, 992, 1008, 1009, 1010, 1296, 1297, 1298, 1314, 1315, 1316, 1332, 1333, 1334, 1620, 1621, 1622, 1638, 1639, 1640, 1656, 1657, 1658, 1944, 1945, 1946, 1962, 1963, 1964, 1980, 1981, 1982, 2268, 2269, 2270, 2286, 2287, 2288, 2304, 2305, 2306, 2592, 2593, 2594, 2610, 2611, 2612, 2628, 2629, 2630, 2916, 2917, 2918, 2934, 2935, 2936, 2952, 2953, 2954, 3240, 3241, 3242, 3258, 3259, 3260, 3276, 3277, 3278, 3564, 3565, 3566, 3582, 3583, 3584, 3600, 3601, 3602, 3888, 3889, 3890, 3906, 3907, 3908, 3924, 3925, 3926, 4212, 4213, 4214, 4230, 4231, 4232, 4248, 4249, 4250, 4536, 4537, 4538, 4554, 4555, 4556, 4572, 4573, 4574, 4860, 4861, 4862, 4878, 4879, 4880, 4896, 4897, 4898, 5184, 5185, 5186, 5202, 5203, 5204, 5220, 5221, 5222, 5508, 5509, 5510, 5526, 5527, 5528, 5544, 5545, 5546, 5832, 5833, 5834, 5850, 5851, 5852, 5868, 5869, 5870, 6156, 6157, 6158, 6174, 6175, 6176, 6192, 6193, 6194, 6480, 6481, 6482, 6498, 6499, 6500, 6516, 6517, 6518, 6804, 6805, 6806, 6822, 6823, 6824, 6840, 6841, 6842, 7128, 7129, 7130, 7146, 7147, 7148, 7164, 7165, 7166, 7452, 7453, 7454, 7470, 7471, 7472, 7488, 7489, 7490, 7776, 7777, 7778, 7794, 7795, 7796, 7812, 7813, 7814, 8100, 8101, 8102, 8118, 8119, 8120, 8136, 8137, 8138, 8424, 8425, 8426, 8442, 8443, 8444, 8460, 8461, 8462, 8748, 8749, 8750, 8766, 8767, 8768, 8784, 8785, 8786, 9072, 9073, 9074, 9090, 9091, 9092, 9108, 9109, 9110, 9396, 9397, 9398, 9414, 9415, 9416, 9432, 9433, 9434, 9720, 9721, 9722, 9738, 9739, 9740, 9756, 9757, 9758, 10044, 10045, 10046, 10062, 10063, 10064, 10080, 10081, 10082}
-			xpf := unsafe.Slice(&xp[0][0][0], 10368)
-			for f := 0; f < Stack2Conv2Filters; f++ {
-				w := unsafe.Slice(&m.Params.Stack2Conv2Weight[f][0][0][0], 288)
+			cols := &m.cols13
+			for ki := range cols {
+				c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
 				for oh := 0; oh < Stack2Conv2OutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[oh*18:], taps[:], w, 16, m.Params.Stack2Conv2Bias[f])
+					r := (*[16]float32)(xp[c][oh+kh][kw:])
+					d := (*[Stack2Conv2OutW]float32)(cols[ki][oh*Stack2Conv2OutW:])
+					*d = *r
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+			runtime.GemmNN32(m.a13[row][:], w, cf, Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+			z := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.a13[row]))
+			for f := range z {
+				bf := m.Params.Stack2Conv2Bias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -2933,29 +2985,46 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
 	{
+		gw := (*[Stack2Conv2Filters * Stack2Conv2Patch]float32)(unsafe.Slice(&m.Grads.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch))
+		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		for row := 0; row < nb; row++ {
 			xp := &m.xp13[row]
-			dz := (*[32][16][16]float32)(unsafe.Pointer(&m.d13[row]))
+			cols := &m.cols13
+			for ki := range cols {
+				c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
+				for oh := 0; oh < Stack2Conv2OutH; oh++ {
+					r := (*[16]float32)(xp[c][oh+kh][kw:])
+					d := (*[Stack2Conv2OutW]float32)(cols[ki][oh*Stack2Conv2OutW:])
+					*d = *r
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+			dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.d13[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.Stack2Conv2Bias[f] += s
+			}
+			dzf := m.d13[row][:]
+			runtime.GemmNT32(m.gwt13[:], dzf, cf, nil, Stack2Conv2Filters, Stack2Conv2Patch, Stack2Conv2Positions)
+			for i, v := range &m.gwt13 {
+				gw[i] += v
+			}
+			dcols := &m.dcols13
+			*dcols = [Stack2Conv2Patch][Stack2Conv2Positions]float32{}
+			dcf := unsafe.Slice(&dcols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+			runtime.GemmTN32(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
 			dxp := &m.dxp13
 			*dxp = [32][18][18]float32{}
-			xpf := unsafe.Slice(&xp[0][0][0], 10368)
-			dzf := unsafe.Slice(&dz[0][0][0], 8192)
-			dxpf := unsafe.Slice(&dxp[0][0][0], 10368)
-			for f := 0; f < Stack2Conv2Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
-				}
-				m.Grads.Stack2Conv2Bias[f] += sb
-				for c := 0; c < Stack2Conv2InC; c++ {
-					for kh := 0; kh < Stack2Conv2KH; kh++ {
-						for kw := 0; kw < Stack2Conv2KW; kw++ {
-							wv := m.Params.Stack2Conv2Weight[f][c][kh][kw]
-							m.Grads.Stack2Conv2Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*256:], 16, xpf[(c*18+kh)*18+kw:], 18, 16, 16)
-							runtime.AxpyRows32(wv, dzf[f*256:], 16, dxpf[(c*18+kh)*18+kw:], 18, 16, 16)
-						}
+			for ki := range dcols {
+				c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
+				for oh := 0; oh < Stack2Conv2OutH; oh++ {
+					dr := (*[16]float32)(dxp[c][oh+kh][kw:])
+					d := (*[Stack2Conv2OutW]float32)(dcols[ki][oh*Stack2Conv2OutW:])
+					for ow, v := range d {
+						dr[ow] += v
 					}
 				}
 			}
@@ -3124,29 +3193,46 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
 	{
+		gw := (*[Stack1Conv2Filters * Stack1Conv2Patch]float32)(unsafe.Slice(&m.Grads.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch))
+		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		for row := 0; row < nb; row++ {
 			xp := &m.xp6[row]
-			dz := (*[16][32][32]float32)(unsafe.Pointer(&m.d6[row]))
+			cols := &m.cols6
+			for ki := range cols {
+				c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
+				for oh := 0; oh < Stack1Conv2OutH; oh++ {
+					r := (*[32]float32)(xp[c][oh+kh][kw:])
+					d := (*[Stack1Conv2OutW]float32)(cols[ki][oh*Stack1Conv2OutW:])
+					*d = *r
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+			dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.d6[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.Stack1Conv2Bias[f] += s
+			}
+			dzf := m.d6[row][:]
+			runtime.GemmNT32(m.gwt6[:], dzf, cf, nil, Stack1Conv2Filters, Stack1Conv2Patch, Stack1Conv2Positions)
+			for i, v := range &m.gwt6 {
+				gw[i] += v
+			}
+			dcols := &m.dcols6
+			*dcols = [Stack1Conv2Patch][Stack1Conv2Positions]float32{}
+			dcf := unsafe.Slice(&dcols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+			runtime.GemmTN32(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
 			dxp := &m.dxp6
 			*dxp = [16][34][34]float32{}
-			xpf := unsafe.Slice(&xp[0][0][0], 18496)
-			dzf := unsafe.Slice(&dz[0][0][0], 16384)
-			dxpf := unsafe.Slice(&dxp[0][0][0], 18496)
-			for f := 0; f < Stack1Conv2Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
-				}
-				m.Grads.Stack1Conv2Bias[f] += sb
-				for c := 0; c < Stack1Conv2InC; c++ {
-					for kh := 0; kh < Stack1Conv2KH; kh++ {
-						for kw := 0; kw < Stack1Conv2KW; kw++ {
-							wv := m.Params.Stack1Conv2Weight[f][c][kh][kw]
-							m.Grads.Stack1Conv2Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*1024:], 32, xpf[(c*34+kh)*34+kw:], 34, 32, 32)
-							runtime.AxpyRows32(wv, dzf[f*1024:], 32, dxpf[(c*34+kh)*34+kw:], 34, 32, 32)
-						}
+			for ki := range dcols {
+				c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
+				for oh := 0; oh < Stack1Conv2OutH; oh++ {
+					dr := (*[32]float32)(dxp[c][oh+kh][kw:])
+					d := (*[Stack1Conv2OutW]float32)(dcols[ki][oh*Stack1Conv2OutW:])
+					for ow, v := range d {
+						dr[ow] += v
 					}
 				}
 			}
@@ -3203,29 +3289,46 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
 	{
+		gw := (*[Stack1Conv1Filters * Stack1Conv1Patch]float32)(unsafe.Slice(&m.Grads.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch))
+		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		for row := 0; row < nb; row++ {
 			xp := &m.xp3[row]
-			dz := (*[16][32][32]float32)(unsafe.Pointer(&m.d3[row]))
+			cols := &m.cols3
+			for ki := range cols {
+				c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
+				for oh := 0; oh < Stack1Conv1OutH; oh++ {
+					r := (*[32]float32)(xp[c][oh+kh][kw:])
+					d := (*[Stack1Conv1OutW]float32)(cols[ki][oh*Stack1Conv1OutW:])
+					*d = *r
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+			dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.d3[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.Stack1Conv1Bias[f] += s
+			}
+			dzf := m.d3[row][:]
+			runtime.GemmNT32(m.gwt3[:], dzf, cf, nil, Stack1Conv1Filters, Stack1Conv1Patch, Stack1Conv1Positions)
+			for i, v := range &m.gwt3 {
+				gw[i] += v
+			}
+			dcols := &m.dcols3
+			*dcols = [Stack1Conv1Patch][Stack1Conv1Positions]float32{}
+			dcf := unsafe.Slice(&dcols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+			runtime.GemmTN32(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
 			dxp := &m.dxp3
 			*dxp = [16][34][34]float32{}
-			xpf := unsafe.Slice(&xp[0][0][0], 18496)
-			dzf := unsafe.Slice(&dz[0][0][0], 16384)
-			dxpf := unsafe.Slice(&dxp[0][0][0], 18496)
-			for f := 0; f < Stack1Conv1Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
-				}
-				m.Grads.Stack1Conv1Bias[f] += sb
-				for c := 0; c < Stack1Conv1InC; c++ {
-					for kh := 0; kh < Stack1Conv1KH; kh++ {
-						for kw := 0; kw < Stack1Conv1KW; kw++ {
-							wv := m.Params.Stack1Conv1Weight[f][c][kh][kw]
-							m.Grads.Stack1Conv1Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*1024:], 32, xpf[(c*34+kh)*34+kw:], 34, 32, 32)
-							runtime.AxpyRows32(wv, dzf[f*1024:], 32, dxpf[(c*34+kh)*34+kw:], 34, 32, 32)
-						}
+			for ki := range dcols {
+				c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
+				for oh := 0; oh < Stack1Conv1OutH; oh++ {
+					dr := (*[32]float32)(dxp[c][oh+kh][kw:])
+					d := (*[Stack1Conv1OutW]float32)(dcols[ki][oh*Stack1Conv1OutW:])
+					for ow, v := range d {
+						dr[ow] += v
 					}
 				}
 			}
@@ -3289,29 +3392,46 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
 	{
 		if needDX {
+			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
+			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[16][32][32]float32)(unsafe.Pointer(&m.d0[row]))
+				cols := &m.cols0
+				for ki := range cols {
+					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+					for oh := 0; oh < Conv1OutH; oh++ {
+						r := (*[32]float32)(xp[c][oh+kh][kw:])
+						d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+						*d = *r
+					}
+				}
+				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				for f := range dz {
+					var s float32
+					for _, v := range dz[f] {
+						s += v
+					}
+					m.Grads.Conv1Bias[f] += s
+				}
+				dzf := m.d0[row][:]
+				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+				for i, v := range &m.gwt0 {
+					gw[i] += v
+				}
+				dcols := &m.dcols0
+				*dcols = [Conv1Patch][Conv1Positions]float32{}
+				dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
+				runtime.GemmTN32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 				dxp := &m.dxp0
 				*dxp = [3][34][34]float32{}
-				xpf := unsafe.Slice(&xp[0][0][0], 3468)
-				dzf := unsafe.Slice(&dz[0][0][0], 16384)
-				dxpf := unsafe.Slice(&dxp[0][0][0], 3468)
-				for f := 0; f < Conv1Filters; f++ {
-					var sb float32
-					for oh := range dz[f] {
-						for _, v := range dz[f][oh] {
-							sb += v
-						}
-					}
-					m.Grads.Conv1Bias[f] += sb
-					for c := 0; c < Conv1InC; c++ {
-						for kh := 0; kh < Conv1KH; kh++ {
-							for kw := 0; kw < Conv1KW; kw++ {
-								wv := m.Params.Conv1Weight[f][c][kh][kw]
-								m.Grads.Conv1Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*1024:], 32, xpf[(c*34+kh)*34+kw:], 34, 32, 32)
-								runtime.AxpyRows32(wv, dzf[f*1024:], 32, dxpf[(c*34+kh)*34+kw:], 34, 32, 32)
-							}
+				for ki := range dcols {
+					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+					for oh := 0; oh < Conv1OutH; oh++ {
+						dr := (*[32]float32)(dxp[c][oh+kh][kw:])
+						d := (*[Conv1OutW]float32)(dcols[ki][oh*Conv1OutW:])
+						for ow, v := range d {
+							dr[ow] += v
 						}
 					}
 				}
@@ -3323,26 +3443,31 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 		} else {
+			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[16][32][32]float32)(unsafe.Pointer(&m.d0[row]))
-				xpf := unsafe.Slice(&xp[0][0][0], 3468)
-				dzf := unsafe.Slice(&dz[0][0][0], 16384)
-				for f := 0; f < Conv1Filters; f++ {
-					var sb float32
-					for oh := range dz[f] {
-						for _, v := range dz[f][oh] {
-							sb += v
-						}
+				cols := &m.cols0
+				for ki := range cols {
+					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+					for oh := 0; oh < Conv1OutH; oh++ {
+						r := (*[32]float32)(xp[c][oh+kh][kw:])
+						d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+						*d = *r
 					}
-					m.Grads.Conv1Bias[f] += sb
-					for c := 0; c < Conv1InC; c++ {
-						for kh := 0; kh < Conv1KH; kh++ {
-							for kw := 0; kw < Conv1KW; kw++ {
-								m.Grads.Conv1Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*1024:], 32, xpf[(c*34+kh)*34+kw:], 34, 32, 32)
-							}
-						}
+				}
+				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				for f := range dz {
+					var s float32
+					for _, v := range dz[f] {
+						s += v
 					}
+					m.Grads.Conv1Bias[f] += s
+				}
+				dzf := m.d0[row][:]
+				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+				for i, v := range &m.gwt0 {
+					gw[i] += v
 				}
 			}
 		}
@@ -3414,46 +3539,47 @@ func (m *Model) backward(needDX bool) {
 
 	// stack3.shortcut (conv2d [32 16 16]→[64 8 8]), spec line 51
 	{
+		gw := (*[Stack3ShortcutFilters * Stack3ShortcutPatch]float32)(unsafe.Slice(&m.Grads.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch))
+		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
 		xp := (*[32][16][16]float32)(unsafe.Pointer(&m.a17[row]))
-		dz := (*[64][8][8]float32)(unsafe.Pointer(&m.d23[row]))
-		dxp := (*[32][16][16]float32)(unsafe.Pointer(&m.e23_0[row]))
-		*dxp = [32][16][16]float32{}
-		for f := 0; f < Stack3ShortcutFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
+		cols := &m.cols23
+		for ki := range cols {
+			c, kh, kw := ki/(Stack3ShortcutKH*Stack3ShortcutKW), ki/Stack3ShortcutKW%Stack3ShortcutKH, ki%Stack3ShortcutKW
+			for oh := 0; oh < Stack3ShortcutOutH; oh++ {
+				r := (*[15]float32)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack3ShortcutOutW]float32)(cols[ki][oh*Stack3ShortcutOutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			m.Grads.Stack3ShortcutBias[f] += sb
-			for c := 0; c < Stack3ShortcutInC; c++ {
-				for kh := 0; kh < Stack3ShortcutKH; kh++ {
-					for kw := 0; kw < Stack3ShortcutKW; kw++ {
-						wv := m.Params.Stack3ShortcutWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Stack3ShortcutOutH; oh++ {
-							r := (*[15]float32)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[15]float32)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-							s2 += d[2] * r[4]
-							dr[4] += wv * d[2]
-							s3 += d[3] * r[6]
-							dr[6] += wv * d[3]
-							s0 += d[4] * r[8]
-							dr[8] += wv * d[4]
-							s1 += d[5] * r[10]
-							dr[10] += wv * d[5]
-							s2 += d[6] * r[12]
-							dr[12] += wv * d[6]
-							s3 += d[7] * r[14]
-							dr[14] += wv * d[7]
-						}
-						m.Grads.Stack3ShortcutWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+		dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float32)(unsafe.Pointer(&m.d23[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack3ShortcutBias[f] += s
+		}
+		dzf := m.d23[row][:]
+		runtime.GemmNT32(m.gwt23[:], dzf, cf, nil, Stack3ShortcutFilters, Stack3ShortcutPatch, Stack3ShortcutPositions)
+		for i, v := range &m.gwt23 {
+			gw[i] += v
+		}
+		dcols := &m.dcols23
+		*dcols = [Stack3ShortcutPatch][Stack3ShortcutPositions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+		runtime.GemmTN32(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
+		dxp := (*[32][16][16]float32)(unsafe.Pointer(&m.e23_0[row]))
+		*dxp = [32][16][16]float32{}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack3ShortcutKH*Stack3ShortcutKW), ki/Stack3ShortcutKW%Stack3ShortcutKH, ki%Stack3ShortcutKW
+			for oh := 0; oh < Stack3ShortcutOutH; oh++ {
+				dr := (*[15]float32)(dxp[c][oh*2+kh][kw:])
+				d := (*[Stack3ShortcutOutW]float32)(dcols[ki][oh*Stack3ShortcutOutW:])
+				for ow, v := range d {
+					dr[ow*2] += v
 				}
 			}
 		}
@@ -3495,46 +3621,45 @@ func (m *Model) backward(needDX bool) {
 
 	// stack3.conv2 (conv2d [64 8 8]→[64 8 8]), spec line 49
 	{
+		gw := (*[Stack3Conv2Filters * Stack3Conv2Patch]float32)(unsafe.Slice(&m.Grads.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch))
+		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		xp := &m.xp21[row]
-		dz := (*[64][8][8]float32)(unsafe.Pointer(&m.d21[row]))
+		cols := &m.cols21
+		for ki := range cols {
+			c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
+			for oh := 0; oh < Stack3Conv2OutH; oh++ {
+				r := (*[8]float32)(xp[c][oh+kh][kw:])
+				d := (*[Stack3Conv2OutW]float32)(cols[ki][oh*Stack3Conv2OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+		dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float32)(unsafe.Pointer(&m.d21[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack3Conv2Bias[f] += s
+		}
+		dzf := m.d21[row][:]
+		runtime.GemmNT32(m.gwt21[:], dzf, cf, nil, Stack3Conv2Filters, Stack3Conv2Patch, Stack3Conv2Positions)
+		for i, v := range &m.gwt21 {
+			gw[i] += v
+		}
+		dcols := &m.dcols21
+		*dcols = [Stack3Conv2Patch][Stack3Conv2Positions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+		runtime.GemmTN32(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
 		dxp := &m.dxp21
 		*dxp = [64][10][10]float32{}
-		for f := 0; f < Stack3Conv2Filters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
-			}
-			m.Grads.Stack3Conv2Bias[f] += sb
-			for c := 0; c < Stack3Conv2InC; c++ {
-				for kh := 0; kh < Stack3Conv2KH; kh++ {
-					for kw := 0; kw < Stack3Conv2KW; kw++ {
-						wv := m.Params.Stack3Conv2Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Stack3Conv2OutH; oh++ {
-							r := (*[8]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[8]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-							s2 += d[6] * r[6]
-							dr[6] += wv * d[6]
-							s3 += d[7] * r[7]
-							dr[7] += wv * d[7]
-						}
-						m.Grads.Stack3Conv2Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
+			for oh := 0; oh < Stack3Conv2OutH; oh++ {
+				dr := (*[8]float32)(dxp[c][oh+kh][kw:])
+				d := (*[Stack3Conv2OutW]float32)(dcols[ki][oh*Stack3Conv2OutW:])
+				for ow, v := range d {
+					dr[ow] += v
 				}
 			}
 		}
@@ -3588,46 +3713,47 @@ func (m *Model) backward(needDX bool) {
 
 	// stack3.conv1 (conv2d [32 16 16]→[64 8 8]), spec line 46
 	{
+		gw := (*[Stack3Conv1Filters * Stack3Conv1Patch]float32)(unsafe.Slice(&m.Grads.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch))
+		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		xp := &m.xp18[row]
-		dz := (*[64][8][8]float32)(unsafe.Pointer(&m.d18[row]))
-		dxp := &m.dxp18
-		*dxp = [32][17][17]float32{}
-		for f := 0; f < Stack3Conv1Filters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
+		cols := &m.cols18
+		for ki := range cols {
+			c, kh, kw := ki/(Stack3Conv1KH*Stack3Conv1KW), ki/Stack3Conv1KW%Stack3Conv1KH, ki%Stack3Conv1KW
+			for oh := 0; oh < Stack3Conv1OutH; oh++ {
+				r := (*[15]float32)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack3Conv1OutW]float32)(cols[ki][oh*Stack3Conv1OutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			m.Grads.Stack3Conv1Bias[f] += sb
-			for c := 0; c < Stack3Conv1InC; c++ {
-				for kh := 0; kh < Stack3Conv1KH; kh++ {
-					for kw := 0; kw < Stack3Conv1KW; kw++ {
-						wv := m.Params.Stack3Conv1Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Stack3Conv1OutH; oh++ {
-							r := (*[15]float32)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[15]float32)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-							s2 += d[2] * r[4]
-							dr[4] += wv * d[2]
-							s3 += d[3] * r[6]
-							dr[6] += wv * d[3]
-							s0 += d[4] * r[8]
-							dr[8] += wv * d[4]
-							s1 += d[5] * r[10]
-							dr[10] += wv * d[5]
-							s2 += d[6] * r[12]
-							dr[12] += wv * d[6]
-							s3 += d[7] * r[14]
-							dr[14] += wv * d[7]
-						}
-						m.Grads.Stack3Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+		dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float32)(unsafe.Pointer(&m.d18[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack3Conv1Bias[f] += s
+		}
+		dzf := m.d18[row][:]
+		runtime.GemmNT32(m.gwt18[:], dzf, cf, nil, Stack3Conv1Filters, Stack3Conv1Patch, Stack3Conv1Positions)
+		for i, v := range &m.gwt18 {
+			gw[i] += v
+		}
+		dcols := &m.dcols18
+		*dcols = [Stack3Conv1Patch][Stack3Conv1Positions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+		runtime.GemmTN32(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
+		dxp := &m.dxp18
+		*dxp = [32][17][17]float32{}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack3Conv1KH*Stack3Conv1KW), ki/Stack3Conv1KW%Stack3Conv1KH, ki%Stack3Conv1KW
+			for oh := 0; oh < Stack3Conv1OutH; oh++ {
+				dr := (*[15]float32)(dxp[c][oh*2+kh][kw:])
+				d := (*[Stack3Conv1OutW]float32)(dcols[ki][oh*Stack3Conv1OutW:])
+				for ow, v := range d {
+					dr[ow*2] += v
 				}
 			}
 		}
@@ -3659,62 +3785,47 @@ func (m *Model) backward(needDX bool) {
 
 	// stack2.shortcut (conv2d [16 32 32]→[32 16 16]), spec line 43
 	{
+		gw := (*[Stack2ShortcutFilters * Stack2ShortcutPatch]float32)(unsafe.Slice(&m.Grads.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch))
+		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
 		xp := (*[16][32][32]float32)(unsafe.Pointer(&m.a9[row]))
-		dz := (*[32][16][16]float32)(unsafe.Pointer(&m.d15[row]))
-		dxp := (*[16][32][32]float32)(unsafe.Pointer(&m.e15_0[row]))
-		*dxp = [16][32][32]float32{}
-		for f := 0; f < Stack2ShortcutFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
+		cols := &m.cols15
+		for ki := range cols {
+			c, kh, kw := ki/(Stack2ShortcutKH*Stack2ShortcutKW), ki/Stack2ShortcutKW%Stack2ShortcutKH, ki%Stack2ShortcutKW
+			for oh := 0; oh < Stack2ShortcutOutH; oh++ {
+				r := (*[31]float32)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack2ShortcutOutW]float32)(cols[ki][oh*Stack2ShortcutOutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			m.Grads.Stack2ShortcutBias[f] += sb
-			for c := 0; c < Stack2ShortcutInC; c++ {
-				for kh := 0; kh < Stack2ShortcutKH; kh++ {
-					for kw := 0; kw < Stack2ShortcutKW; kw++ {
-						wv := m.Params.Stack2ShortcutWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Stack2ShortcutOutH; oh++ {
-							r := (*[31]float32)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[31]float32)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-							s2 += d[2] * r[4]
-							dr[4] += wv * d[2]
-							s3 += d[3] * r[6]
-							dr[6] += wv * d[3]
-							s0 += d[4] * r[8]
-							dr[8] += wv * d[4]
-							s1 += d[5] * r[10]
-							dr[10] += wv * d[5]
-							s2 += d[6] * r[12]
-							dr[12] += wv * d[6]
-							s3 += d[7] * r[14]
-							dr[14] += wv * d[7]
-							s0 += d[8] * r[16]
-							dr[16] += wv * d[8]
-							s1 += d[9] * r[18]
-							dr[18] += wv * d[9]
-							s2 += d[10] * r[20]
-							dr[20] += wv * d[10]
-							s3 += d[11] * r[22]
-							dr[22] += wv * d[11]
-							s0 += d[12] * r[24]
-							dr[24] += wv * d[12]
-							s1 += d[13] * r[26]
-							dr[26] += wv * d[13]
-							s2 += d[14] * r[28]
-							dr[28] += wv * d[14]
-							s3 += d[15] * r[30]
-							dr[30] += wv * d[15]
-						}
-						m.Grads.Stack2ShortcutWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+		dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float32)(unsafe.Pointer(&m.d15[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack2ShortcutBias[f] += s
+		}
+		dzf := m.d15[row][:]
+		runtime.GemmNT32(m.gwt15[:], dzf, cf, nil, Stack2ShortcutFilters, Stack2ShortcutPatch, Stack2ShortcutPositions)
+		for i, v := range &m.gwt15 {
+			gw[i] += v
+		}
+		dcols := &m.dcols15
+		*dcols = [Stack2ShortcutPatch][Stack2ShortcutPositions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+		runtime.GemmTN32(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
+		dxp := (*[16][32][32]float32)(unsafe.Pointer(&m.e15_0[row]))
+		*dxp = [16][32][32]float32{}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack2ShortcutKH*Stack2ShortcutKW), ki/Stack2ShortcutKW%Stack2ShortcutKH, ki%Stack2ShortcutKW
+			for oh := 0; oh < Stack2ShortcutOutH; oh++ {
+				dr := (*[31]float32)(dxp[c][oh*2+kh][kw:])
+				d := (*[Stack2ShortcutOutW]float32)(dcols[ki][oh*Stack2ShortcutOutW:])
+				for ow, v := range d {
+					dr[ow*2] += v
 				}
 			}
 		}
@@ -3756,28 +3867,45 @@ func (m *Model) backward(needDX bool) {
 
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
 	{
+		gw := (*[Stack2Conv2Filters * Stack2Conv2Patch]float32)(unsafe.Slice(&m.Grads.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch))
+		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		xp := &m.xp13[row]
-		dz := (*[32][16][16]float32)(unsafe.Pointer(&m.d13[row]))
+		cols := &m.cols13
+		for ki := range cols {
+			c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
+			for oh := 0; oh < Stack2Conv2OutH; oh++ {
+				r := (*[16]float32)(xp[c][oh+kh][kw:])
+				d := (*[Stack2Conv2OutW]float32)(cols[ki][oh*Stack2Conv2OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+		dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.d13[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack2Conv2Bias[f] += s
+		}
+		dzf := m.d13[row][:]
+		runtime.GemmNT32(m.gwt13[:], dzf, cf, nil, Stack2Conv2Filters, Stack2Conv2Patch, Stack2Conv2Positions)
+		for i, v := range &m.gwt13 {
+			gw[i] += v
+		}
+		dcols := &m.dcols13
+		*dcols = [Stack2Conv2Patch][Stack2Conv2Positions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+		runtime.GemmTN32(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
 		dxp := &m.dxp13
 		*dxp = [32][18][18]float32{}
-		xpf := unsafe.Slice(&xp[0][0][0], 10368)
-		dzf := unsafe.Slice(&dz[0][0][0], 8192)
-		dxpf := unsafe.Slice(&dxp[0][0][0], 10368)
-		for f := 0; f < Stack2Conv2Filters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
-			}
-			m.Grads.Stack2Conv2Bias[f] += sb
-			for c := 0; c < Stack2Conv2InC; c++ {
-				for kh := 0; kh < Stack2Conv2KH; kh++ {
-					for kw := 0; kw < Stack2Conv2KW; kw++ {
-						wv := m.Params.Stack2Conv2Weight[f][c][kh][kw]
-						m.Grads.Stack2Conv2Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*256:], 16, xpf[(c*18+kh)*18+kw:], 18, 16, 16)
-						runtime.AxpyRows32(wv, dzf[f*256:], 16, dxpf[(c*18+kh)*18+kw:], 18, 16, 16)
-					}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
+			for oh := 0; oh < Stack2Conv2OutH; oh++ {
+				dr := (*[16]float32)(dxp[c][oh+kh][kw:])
+				d := (*[Stack2Conv2OutW]float32)(dcols[ki][oh*Stack2Conv2OutW:])
+				for ow, v := range d {
+					dr[ow] += v
 				}
 			}
 		}
@@ -3831,62 +3959,47 @@ func (m *Model) backward(needDX bool) {
 
 	// stack2.conv1 (conv2d [16 32 32]→[32 16 16]), spec line 38
 	{
+		gw := (*[Stack2Conv1Filters * Stack2Conv1Patch]float32)(unsafe.Slice(&m.Grads.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch))
+		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		xp := &m.xp10[row]
-		dz := (*[32][16][16]float32)(unsafe.Pointer(&m.d10[row]))
-		dxp := &m.dxp10
-		*dxp = [16][33][33]float32{}
-		for f := 0; f < Stack2Conv1Filters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
+		cols := &m.cols10
+		for ki := range cols {
+			c, kh, kw := ki/(Stack2Conv1KH*Stack2Conv1KW), ki/Stack2Conv1KW%Stack2Conv1KH, ki%Stack2Conv1KW
+			for oh := 0; oh < Stack2Conv1OutH; oh++ {
+				r := (*[31]float32)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack2Conv1OutW]float32)(cols[ki][oh*Stack2Conv1OutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			m.Grads.Stack2Conv1Bias[f] += sb
-			for c := 0; c < Stack2Conv1InC; c++ {
-				for kh := 0; kh < Stack2Conv1KH; kh++ {
-					for kw := 0; kw < Stack2Conv1KW; kw++ {
-						wv := m.Params.Stack2Conv1Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Stack2Conv1OutH; oh++ {
-							r := (*[31]float32)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[31]float32)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-							s2 += d[2] * r[4]
-							dr[4] += wv * d[2]
-							s3 += d[3] * r[6]
-							dr[6] += wv * d[3]
-							s0 += d[4] * r[8]
-							dr[8] += wv * d[4]
-							s1 += d[5] * r[10]
-							dr[10] += wv * d[5]
-							s2 += d[6] * r[12]
-							dr[12] += wv * d[6]
-							s3 += d[7] * r[14]
-							dr[14] += wv * d[7]
-							s0 += d[8] * r[16]
-							dr[16] += wv * d[8]
-							s1 += d[9] * r[18]
-							dr[18] += wv * d[9]
-							s2 += d[10] * r[20]
-							dr[20] += wv * d[10]
-							s3 += d[11] * r[22]
-							dr[22] += wv * d[11]
-							s0 += d[12] * r[24]
-							dr[24] += wv * d[12]
-							s1 += d[13] * r[26]
-							dr[26] += wv * d[13]
-							s2 += d[14] * r[28]
-							dr[28] += wv * d[14]
-							s3 += d[15] * r[30]
-							dr[30] += wv * d[15]
-						}
-						m.Grads.Stack2Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+		dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float32)(unsafe.Pointer(&m.d10[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack2Conv1Bias[f] += s
+		}
+		dzf := m.d10[row][:]
+		runtime.GemmNT32(m.gwt10[:], dzf, cf, nil, Stack2Conv1Filters, Stack2Conv1Patch, Stack2Conv1Positions)
+		for i, v := range &m.gwt10 {
+			gw[i] += v
+		}
+		dcols := &m.dcols10
+		*dcols = [Stack2Conv1Patch][Stack2Conv1Positions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+		runtime.GemmTN32(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
+		dxp := &m.dxp10
+		*dxp = [16][33][33]float32{}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack2Conv1KH*Stack2Conv1KW), ki/Stack2Conv1KW%Stack2Conv1KH, ki%Stack2Conv1KW
+			for oh := 0; oh < Stack2Conv1OutH; oh++ {
+				dr := (*[31]float32)(dxp[c][oh*2+kh][kw:])
+				d := (*[Stack2Conv1OutW]float32)(dcols[ki][oh*Stack2Conv1OutW:])
+				for ow, v := range d {
+					dr[ow*2] += v
 				}
 			}
 		}
@@ -3952,28 +4065,45 @@ func (m *Model) backward(needDX bool) {
 
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
 	{
+		gw := (*[Stack1Conv2Filters * Stack1Conv2Patch]float32)(unsafe.Slice(&m.Grads.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch))
+		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		xp := &m.xp6[row]
-		dz := (*[16][32][32]float32)(unsafe.Pointer(&m.d6[row]))
+		cols := &m.cols6
+		for ki := range cols {
+			c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
+			for oh := 0; oh < Stack1Conv2OutH; oh++ {
+				r := (*[32]float32)(xp[c][oh+kh][kw:])
+				d := (*[Stack1Conv2OutW]float32)(cols[ki][oh*Stack1Conv2OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+		dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.d6[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack1Conv2Bias[f] += s
+		}
+		dzf := m.d6[row][:]
+		runtime.GemmNT32(m.gwt6[:], dzf, cf, nil, Stack1Conv2Filters, Stack1Conv2Patch, Stack1Conv2Positions)
+		for i, v := range &m.gwt6 {
+			gw[i] += v
+		}
+		dcols := &m.dcols6
+		*dcols = [Stack1Conv2Patch][Stack1Conv2Positions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+		runtime.GemmTN32(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
 		dxp := &m.dxp6
 		*dxp = [16][34][34]float32{}
-		xpf := unsafe.Slice(&xp[0][0][0], 18496)
-		dzf := unsafe.Slice(&dz[0][0][0], 16384)
-		dxpf := unsafe.Slice(&dxp[0][0][0], 18496)
-		for f := 0; f < Stack1Conv2Filters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
-			}
-			m.Grads.Stack1Conv2Bias[f] += sb
-			for c := 0; c < Stack1Conv2InC; c++ {
-				for kh := 0; kh < Stack1Conv2KH; kh++ {
-					for kw := 0; kw < Stack1Conv2KW; kw++ {
-						wv := m.Params.Stack1Conv2Weight[f][c][kh][kw]
-						m.Grads.Stack1Conv2Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*1024:], 32, xpf[(c*34+kh)*34+kw:], 34, 32, 32)
-						runtime.AxpyRows32(wv, dzf[f*1024:], 32, dxpf[(c*34+kh)*34+kw:], 34, 32, 32)
-					}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
+			for oh := 0; oh < Stack1Conv2OutH; oh++ {
+				dr := (*[32]float32)(dxp[c][oh+kh][kw:])
+				d := (*[Stack1Conv2OutW]float32)(dcols[ki][oh*Stack1Conv2OutW:])
+				for ow, v := range d {
+					dr[ow] += v
 				}
 			}
 		}
@@ -4027,28 +4157,45 @@ func (m *Model) backward(needDX bool) {
 
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
 	{
+		gw := (*[Stack1Conv1Filters * Stack1Conv1Patch]float32)(unsafe.Slice(&m.Grads.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch))
+		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		xp := &m.xp3[row]
-		dz := (*[16][32][32]float32)(unsafe.Pointer(&m.d3[row]))
+		cols := &m.cols3
+		for ki := range cols {
+			c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
+			for oh := 0; oh < Stack1Conv1OutH; oh++ {
+				r := (*[32]float32)(xp[c][oh+kh][kw:])
+				d := (*[Stack1Conv1OutW]float32)(cols[ki][oh*Stack1Conv1OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+		dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.d3[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack1Conv1Bias[f] += s
+		}
+		dzf := m.d3[row][:]
+		runtime.GemmNT32(m.gwt3[:], dzf, cf, nil, Stack1Conv1Filters, Stack1Conv1Patch, Stack1Conv1Positions)
+		for i, v := range &m.gwt3 {
+			gw[i] += v
+		}
+		dcols := &m.dcols3
+		*dcols = [Stack1Conv1Patch][Stack1Conv1Positions]float32{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+		runtime.GemmTN32(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
 		dxp := &m.dxp3
 		*dxp = [16][34][34]float32{}
-		xpf := unsafe.Slice(&xp[0][0][0], 18496)
-		dzf := unsafe.Slice(&dz[0][0][0], 16384)
-		dxpf := unsafe.Slice(&dxp[0][0][0], 18496)
-		for f := 0; f < Stack1Conv1Filters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
-			}
-			m.Grads.Stack1Conv1Bias[f] += sb
-			for c := 0; c < Stack1Conv1InC; c++ {
-				for kh := 0; kh < Stack1Conv1KH; kh++ {
-					for kw := 0; kw < Stack1Conv1KW; kw++ {
-						wv := m.Params.Stack1Conv1Weight[f][c][kh][kw]
-						m.Grads.Stack1Conv1Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*1024:], 32, xpf[(c*34+kh)*34+kw:], 34, 32, 32)
-						runtime.AxpyRows32(wv, dzf[f*1024:], 32, dxpf[(c*34+kh)*34+kw:], 34, 32, 32)
-					}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
+			for oh := 0; oh < Stack1Conv1OutH; oh++ {
+				dr := (*[32]float32)(dxp[c][oh+kh][kw:])
+				d := (*[Stack1Conv1OutW]float32)(dcols[ki][oh*Stack1Conv1OutW:])
+				for ow, v := range d {
+					dr[ow] += v
 				}
 			}
 		}
@@ -4109,28 +4256,45 @@ func (m *Model) backward(needDX bool) {
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
 	{
 		if needDX {
+			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
+			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			xp := &m.xp0[row]
-			dz := (*[16][32][32]float32)(unsafe.Pointer(&m.d0[row]))
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					r := (*[32]float32)(xp[c][oh+kh][kw:])
+					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+					*d = *r
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.Conv1Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
+			}
+			dcols := &m.dcols0
+			*dcols = [Conv1Patch][Conv1Positions]float32{}
+			dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
+			runtime.GemmTN32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 			dxp := &m.dxp0
 			*dxp = [3][34][34]float32{}
-			xpf := unsafe.Slice(&xp[0][0][0], 3468)
-			dzf := unsafe.Slice(&dz[0][0][0], 16384)
-			dxpf := unsafe.Slice(&dxp[0][0][0], 3468)
-			for f := 0; f < Conv1Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
-				}
-				m.Grads.Conv1Bias[f] += sb
-				for c := 0; c < Conv1InC; c++ {
-					for kh := 0; kh < Conv1KH; kh++ {
-						for kw := 0; kw < Conv1KW; kw++ {
-							wv := m.Params.Conv1Weight[f][c][kh][kw]
-							m.Grads.Conv1Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*1024:], 32, xpf[(c*34+kh)*34+kw:], 34, 32, 32)
-							runtime.AxpyRows32(wv, dzf[f*1024:], 32, dxpf[(c*34+kh)*34+kw:], 34, 32, 32)
-						}
+			for ki := range dcols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					dr := (*[32]float32)(dxp[c][oh+kh][kw:])
+					d := (*[Conv1OutW]float32)(dcols[ki][oh*Conv1OutW:])
+					for ow, v := range d {
+						dr[ow] += v
 					}
 				}
 			}
@@ -4141,25 +4305,30 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
+			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			xp := &m.xp0[row]
-			dz := (*[16][32][32]float32)(unsafe.Pointer(&m.d0[row]))
-			xpf := unsafe.Slice(&xp[0][0][0], 3468)
-			dzf := unsafe.Slice(&dz[0][0][0], 16384)
-			for f := 0; f < Conv1Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					r := (*[32]float32)(xp[c][oh+kh][kw:])
+					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+					*d = *r
 				}
-				m.Grads.Conv1Bias[f] += sb
-				for c := 0; c < Conv1InC; c++ {
-					for kh := 0; kh < Conv1KH; kh++ {
-						for kw := 0; kw < Conv1KW; kw++ {
-							m.Grads.Conv1Weight[f][c][kh][kw] += runtime.DotRows32(dzf[f*1024:], 32, xpf[(c*34+kh)*34+kw:], 34, 32, 32)
-						}
-					}
+			}
+			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
+				m.Grads.Conv1Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
 			}
 		}
 	}

@@ -54,14 +54,16 @@ const (
 	Blocks0DwBnChannels  = 8    // channels of blocks.0.dw_bn
 	Blocks0DwBnPositions = 2304 // positions per channel of a sample of blocks.0.dw_bn
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
-	Blocks0PwInC     = 8
-	Blocks0PwInH     = 48
-	Blocks0PwInW     = 48
-	Blocks0PwFilters = 16
-	Blocks0PwKH      = 1
-	Blocks0PwKW      = 1
-	Blocks0PwOutH    = 48
-	Blocks0PwOutW    = 48
+	Blocks0PwInC       = 8
+	Blocks0PwInH       = 48
+	Blocks0PwInW       = 48
+	Blocks0PwFilters   = 16
+	Blocks0PwKH        = 1
+	Blocks0PwKW        = 1
+	Blocks0PwOutH      = 48
+	Blocks0PwOutW      = 48
+	Blocks0PwPatch     = 8    // (C/G)·KH·KW: inputs of one output element
+	Blocks0PwPositions = 2304 // OutH·OutW: output elements of one filter
 	// blocks.0.pw_bn (batchnorm [16 48 48]→[16 48 48]), spec line 38
 	Blocks0PwBnChannels  = 16   // channels of blocks.0.pw_bn
 	Blocks0PwBnPositions = 2304 // positions per channel of a sample of blocks.0.pw_bn
@@ -81,14 +83,16 @@ const (
 	Blocks1DwBnChannels  = 16  // channels of blocks.1.dw_bn
 	Blocks1DwBnPositions = 576 // positions per channel of a sample of blocks.1.dw_bn
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
-	Blocks1PwInC     = 16
-	Blocks1PwInH     = 24
-	Blocks1PwInW     = 24
-	Blocks1PwFilters = 32
-	Blocks1PwKH      = 1
-	Blocks1PwKW      = 1
-	Blocks1PwOutH    = 24
-	Blocks1PwOutW    = 24
+	Blocks1PwInC       = 16
+	Blocks1PwInH       = 24
+	Blocks1PwInW       = 24
+	Blocks1PwFilters   = 32
+	Blocks1PwKH        = 1
+	Blocks1PwKW        = 1
+	Blocks1PwOutH      = 24
+	Blocks1PwOutW      = 24
+	Blocks1PwPatch     = 16  // (C/G)·KH·KW: inputs of one output element
+	Blocks1PwPositions = 576 // OutH·OutW: output elements of one filter
 	// blocks.1.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 44
 	Blocks1PwBnChannels  = 32  // channels of blocks.1.pw_bn
 	Blocks1PwBnPositions = 576 // positions per channel of a sample of blocks.1.pw_bn
@@ -108,14 +112,16 @@ const (
 	Blocks2DwBnChannels  = 32  // channels of blocks.2.dw_bn
 	Blocks2DwBnPositions = 576 // positions per channel of a sample of blocks.2.dw_bn
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
-	Blocks2PwInC     = 32
-	Blocks2PwInH     = 24
-	Blocks2PwInW     = 24
-	Blocks2PwFilters = 32
-	Blocks2PwKH      = 1
-	Blocks2PwKW      = 1
-	Blocks2PwOutH    = 24
-	Blocks2PwOutW    = 24
+	Blocks2PwInC       = 32
+	Blocks2PwInH       = 24
+	Blocks2PwInW       = 24
+	Blocks2PwFilters   = 32
+	Blocks2PwKH        = 1
+	Blocks2PwKW        = 1
+	Blocks2PwOutH      = 24
+	Blocks2PwOutW      = 24
+	Blocks2PwPatch     = 32  // (C/G)·KH·KW: inputs of one output element
+	Blocks2PwPositions = 576 // OutH·OutW: output elements of one filter
 	// blocks.2.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 50
 	Blocks2PwBnChannels  = 32  // channels of blocks.2.pw_bn
 	Blocks2PwBnPositions = 576 // positions per channel of a sample of blocks.2.pw_bn
@@ -1767,8 +1773,9 @@ type Model struct {
 	a5 [BatchChunk][18432]float32 // output
 	d5 [BatchChunk][18432]float32 // dL/doutput
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
-	a6 [BatchChunk][36864]float32 // output
-	d6 [BatchChunk][36864]float32 // dL/doutput
+	a6   [BatchChunk][36864]float32 // output
+	d6   [BatchChunk][36864]float32 // dL/doutput
+	gwt6 [128]float32               // one sample's dL/dW (batched pass)
 	// blocks.0.pw_bn (batchnorm [16 48 48]→[16 48 48]), spec line 38
 	a7    [BatchChunk][36864]float32 // output
 	d7    [BatchChunk][36864]float32 // dL/doutput
@@ -1791,8 +1798,9 @@ type Model struct {
 	a11 [BatchChunk][9216]float32 // output
 	d11 [BatchChunk][9216]float32 // dL/doutput
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
-	a12 [BatchChunk][18432]float32 // output
-	d12 [BatchChunk][18432]float32 // dL/doutput
+	a12   [BatchChunk][18432]float32 // output
+	d12   [BatchChunk][18432]float32 // dL/doutput
+	gwt12 [512]float32               // one sample's dL/dW (batched pass)
 	// blocks.1.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 44
 	a13    [BatchChunk][18432]float32 // output
 	d13    [BatchChunk][18432]float32 // dL/doutput
@@ -1815,8 +1823,9 @@ type Model struct {
 	a17 [BatchChunk][18432]float32 // output
 	d17 [BatchChunk][18432]float32 // dL/doutput
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
-	a18 [BatchChunk][18432]float32 // output
-	d18 [BatchChunk][18432]float32 // dL/doutput
+	a18   [BatchChunk][18432]float32 // output
+	d18   [BatchChunk][18432]float32 // dL/doutput
+	gwt18 [1024]float32              // one sample's dL/dW (batched pass)
 	// blocks.2.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 50
 	a19    [BatchChunk][18432]float32 // output
 	d19    [BatchChunk][18432]float32 // dL/doutput
@@ -2154,6 +2163,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// conv1 (conv2d [3 96 96]→[8 48 48]), spec line 31
 	{
+		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		x := (*[3][96][96]float32)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
 		for c := range x {
@@ -2161,26 +2171,24 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				*(*[96]float32)(xp[c][h][0:]) = x[c][h]
 			}
 		}
-		z := (*[8][48][48]float32)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Conv1Bias[f]
+		cols := &m.cols0
+		for ki := range cols {
+			c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+			for oh := 0; oh < Conv1OutH; oh++ {
+				r := (*[95]float32)(xp[c][oh*2+kh][kw:])
+				d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			for c := 0; c < Conv1InC; c++ {
-				for kh := 0; kh < Conv1KH; kh++ {
-					for kw := 0; kw < Conv1KW; kw++ {
-						wv := m.Params.Conv1Weight[f][c][kh][kw]
-						for oh := 0; oh < Conv1OutH; oh++ {
-							r := (*[95]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							for ow := 0; ow < 48; ow++ {
-								o[ow] += wv * r[ow*2]
-							}
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+		runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
+		z := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.a0[row]))
+		for f := range z {
+			bf := m.Params.Conv1Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -2344,14 +2352,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
 	{
-		xp := (*[8][48][48]float32)(unsafe.Pointer(&m.a5[row]))
-		z := (*[16][48][48]float32)(unsafe.Pointer(&m.a6[row]))
-		taps := [8]int32{0, 2304, 4608, 6912, 9216, 11520, 13824, 16128}
-		xpf := unsafe.Slice(&xp[0][0][0], 18432)
-		for f := 0; f < Blocks0PwFilters; f++ {
-			w := unsafe.Slice(&m.Params.Blocks0PwWeight[f][0][0][0], 8)
-			for oh := 0; oh < Blocks0PwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*48:], taps[:], w, 48, m.Params.Blocks0PwBias[f])
+		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
+		cf := m.a5[row][:]
+		runtime.GemmNN32(m.a6[row][:], w, cf, Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+		z := (*[Blocks0PwFilters][Blocks0PwPositions]float32)(unsafe.Pointer(&m.a6[row]))
+		for f := range z {
+			bf := m.Params.Blocks0PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -2550,14 +2558,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
 	{
-		xp := (*[16][24][24]float32)(unsafe.Pointer(&m.a11[row]))
-		z := (*[32][24][24]float32)(unsafe.Pointer(&m.a12[row]))
-		taps := [16]int32{0, 576, 1152, 1728, 2304, 2880, 3456, 4032, 4608, 5184, 5760, 6336, 6912, 7488, 8064, 8640}
-		xpf := unsafe.Slice(&xp[0][0][0], 9216)
-		for f := 0; f < Blocks1PwFilters; f++ {
-			w := unsafe.Slice(&m.Params.Blocks1PwWeight[f][0][0][0], 16)
-			for oh := 0; oh < Blocks1PwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*24:], taps[:], w, 24, m.Params.Blocks1PwBias[f])
+		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
+		cf := m.a11[row][:]
+		runtime.GemmNN32(m.a12[row][:], w, cf, Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+		z := (*[Blocks1PwFilters][Blocks1PwPositions]float32)(unsafe.Pointer(&m.a12[row]))
+		for f := range z {
+			bf := m.Params.Blocks1PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -2721,14 +2729,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
 	{
-		xp := (*[32][24][24]float32)(unsafe.Pointer(&m.a17[row]))
-		z := (*[32][24][24]float32)(unsafe.Pointer(&m.a18[row]))
-		taps := [32]int32{0, 576, 1152, 1728, 2304, 2880, 3456, 4032, 4608, 5184, 5760, 6336, 6912, 7488, 8064, 8640, 9216, 9792, 10368, 10944, 11520, 12096, 12672, 13248, 13824, 14400, 14976, 15552, 16128, 16704, 17280, 17856}
-		xpf := unsafe.Slice(&xp[0][0][0], 18432)
-		for f := 0; f < Blocks2PwFilters; f++ {
-			w := unsafe.Slice(&m.Params.Blocks2PwWeight[f][0][0][0], 32)
-			for oh := 0; oh < Blocks2PwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[oh*24:], taps[:], w, 24, m.Params.Blocks2PwBias[f])
+		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
+		cf := m.a17[row][:]
+		runtime.GemmNN32(m.a18[row][:], w, cf, Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+		z := (*[Blocks2PwFilters][Blocks2PwPositions]float32)(unsafe.Pointer(&m.a18[row]))
+		for f := range z {
+			bf := m.Params.Blocks2PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -2915,36 +2923,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.3.pw (conv2d [32 12 12]→[64 12 12]), spec line 55
 	{
-		xp := (*[32][12][12]float32)(unsafe.Pointer(&m.a23[row]))
-		z := (*[64][12][12]float32)(unsafe.Pointer(&m.a24[row]))
+		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
+		cf := m.a23[row][:]
+		runtime.GemmNN32(m.a24[row][:], w, cf, Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+		z := (*[Blocks3PwFilters][Blocks3PwPositions]float32)(unsafe.Pointer(&m.a24[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks3PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks3PwInC; c++ {
-				for kh := 0; kh < Blocks3PwKH; kh++ {
-					for kw := 0; kw < Blocks3PwKW; kw++ {
-						wv := m.Params.Blocks3PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks3PwOutH; oh++ {
-							r := (*[12]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-							o[8] += wv * r[8]
-							o[9] += wv * r[9]
-							o[10] += wv * r[10]
-							o[11] += wv * r[11]
-						}
-					}
-				}
+			bf := m.Params.Blocks3PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -3027,36 +3013,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[64][12][12]float32)(unsafe.Pointer(&m.a27[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks4DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
+		xpf := unsafe.Slice(&xp[0][0][0], 12544)
+		for f := 0; f < Blocks4DwFilters; f++ {
 			grp := f / Blocks4DwGroupFilters
-			for ci := 0; ci < Blocks4DwGroupC; ci++ {
-				c := grp*Blocks4DwGroupC + ci
-				for kh := 0; kh < Blocks4DwKH; kh++ {
-					for kw := 0; kw < Blocks4DwKW; kw++ {
-						wv := m.Params.Blocks4DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks4DwOutH; oh++ {
-							r := (*[12]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-							o[8] += wv * r[8]
-							o[9] += wv * r[9]
-							o[10] += wv * r[10]
-							o[11] += wv * r[11]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Blocks4DwOutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[grp*196+oh*14:], taps[:], w, 12, m.Params.Blocks4DwBias[f])
 			}
 		}
 	}
@@ -3131,36 +3094,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.4.pw (conv2d [64 12 12]→[64 12 12]), spec line 61
 	{
-		xp := (*[64][12][12]float32)(unsafe.Pointer(&m.a29[row]))
-		z := (*[64][12][12]float32)(unsafe.Pointer(&m.a30[row]))
+		w := unsafe.Slice(&m.Params.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch)
+		cf := m.a29[row][:]
+		runtime.GemmNN32(m.a30[row][:], w, cf, Blocks4PwFilters, Blocks4PwPositions, Blocks4PwPatch)
+		z := (*[Blocks4PwFilters][Blocks4PwPositions]float32)(unsafe.Pointer(&m.a30[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks4PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks4PwInC; c++ {
-				for kh := 0; kh < Blocks4PwKH; kh++ {
-					for kw := 0; kw < Blocks4PwKW; kw++ {
-						wv := m.Params.Blocks4PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks4PwOutH; oh++ {
-							r := (*[12]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-							o[8] += wv * r[8]
-							o[9] += wv * r[9]
-							o[10] += wv * r[10]
-							o[11] += wv * r[11]
-						}
-					}
-				}
+			bf := m.Params.Blocks4PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -3341,30 +3282,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.5.pw (conv2d [64 6 6]→[128 6 6]), spec line 67
 	{
-		xp := (*[64][6][6]float32)(unsafe.Pointer(&m.a35[row]))
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a36[row]))
+		w := unsafe.Slice(&m.Params.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch)
+		cf := m.a35[row][:]
+		runtime.GemmNN32(m.a36[row][:], w, cf, Blocks5PwFilters, Blocks5PwPositions, Blocks5PwPatch)
+		z := (*[Blocks5PwFilters][Blocks5PwPositions]float32)(unsafe.Pointer(&m.a36[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks5PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks5PwInC; c++ {
-				for kh := 0; kh < Blocks5PwKH; kh++ {
-					for kw := 0; kw < Blocks5PwKW; kw++ {
-						wv := m.Params.Blocks5PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks5PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
-				}
+			bf := m.Params.Blocks5PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -3447,30 +3372,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a39[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks6DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		for f := 0; f < Blocks6DwFilters; f++ {
 			grp := f / Blocks6DwGroupFilters
-			for ci := 0; ci < Blocks6DwGroupC; ci++ {
-				c := grp*Blocks6DwGroupC + ci
-				for kh := 0; kh < Blocks6DwKH; kh++ {
-					for kw := 0; kw < Blocks6DwKW; kw++ {
-						wv := m.Params.Blocks6DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks6DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Blocks6DwOutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks6DwBias[f])
 			}
 		}
 	}
@@ -3545,30 +3453,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.6.pw (conv2d [128 6 6]→[128 6 6]), spec line 73
 	{
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a41[row]))
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a42[row]))
+		w := unsafe.Slice(&m.Params.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch)
+		cf := m.a41[row][:]
+		runtime.GemmNN32(m.a42[row][:], w, cf, Blocks6PwFilters, Blocks6PwPositions, Blocks6PwPatch)
+		z := (*[Blocks6PwFilters][Blocks6PwPositions]float32)(unsafe.Pointer(&m.a42[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks6PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks6PwInC; c++ {
-				for kh := 0; kh < Blocks6PwKH; kh++ {
-					for kw := 0; kw < Blocks6PwKW; kw++ {
-						wv := m.Params.Blocks6PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks6PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
-				}
+			bf := m.Params.Blocks6PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -3651,30 +3543,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a45[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks7DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		for f := 0; f < Blocks7DwFilters; f++ {
 			grp := f / Blocks7DwGroupFilters
-			for ci := 0; ci < Blocks7DwGroupC; ci++ {
-				c := grp*Blocks7DwGroupC + ci
-				for kh := 0; kh < Blocks7DwKH; kh++ {
-					for kw := 0; kw < Blocks7DwKW; kw++ {
-						wv := m.Params.Blocks7DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks7DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Blocks7DwOutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks7DwBias[f])
 			}
 		}
 	}
@@ -3749,30 +3624,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.7.pw (conv2d [128 6 6]→[128 6 6]), spec line 79
 	{
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a47[row]))
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a48[row]))
+		w := unsafe.Slice(&m.Params.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch)
+		cf := m.a47[row][:]
+		runtime.GemmNN32(m.a48[row][:], w, cf, Blocks7PwFilters, Blocks7PwPositions, Blocks7PwPatch)
+		z := (*[Blocks7PwFilters][Blocks7PwPositions]float32)(unsafe.Pointer(&m.a48[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks7PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks7PwInC; c++ {
-				for kh := 0; kh < Blocks7PwKH; kh++ {
-					for kw := 0; kw < Blocks7PwKW; kw++ {
-						wv := m.Params.Blocks7PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks7PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
-				}
+			bf := m.Params.Blocks7PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -3855,30 +3714,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a51[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks8DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		for f := 0; f < Blocks8DwFilters; f++ {
 			grp := f / Blocks8DwGroupFilters
-			for ci := 0; ci < Blocks8DwGroupC; ci++ {
-				c := grp*Blocks8DwGroupC + ci
-				for kh := 0; kh < Blocks8DwKH; kh++ {
-					for kw := 0; kw < Blocks8DwKW; kw++ {
-						wv := m.Params.Blocks8DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks8DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Blocks8DwOutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks8DwBias[f])
 			}
 		}
 	}
@@ -3953,30 +3795,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.8.pw (conv2d [128 6 6]→[128 6 6]), spec line 85
 	{
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a53[row]))
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a54[row]))
+		w := unsafe.Slice(&m.Params.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch)
+		cf := m.a53[row][:]
+		runtime.GemmNN32(m.a54[row][:], w, cf, Blocks8PwFilters, Blocks8PwPositions, Blocks8PwPatch)
+		z := (*[Blocks8PwFilters][Blocks8PwPositions]float32)(unsafe.Pointer(&m.a54[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks8PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks8PwInC; c++ {
-				for kh := 0; kh < Blocks8PwKH; kh++ {
-					for kw := 0; kw < Blocks8PwKW; kw++ {
-						wv := m.Params.Blocks8PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks8PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
-				}
+			bf := m.Params.Blocks8PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -4059,30 +3885,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a57[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks9DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		for f := 0; f < Blocks9DwFilters; f++ {
 			grp := f / Blocks9DwGroupFilters
-			for ci := 0; ci < Blocks9DwGroupC; ci++ {
-				c := grp*Blocks9DwGroupC + ci
-				for kh := 0; kh < Blocks9DwKH; kh++ {
-					for kw := 0; kw < Blocks9DwKW; kw++ {
-						wv := m.Params.Blocks9DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks9DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Blocks9DwOutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks9DwBias[f])
 			}
 		}
 	}
@@ -4157,30 +3966,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.9.pw (conv2d [128 6 6]→[128 6 6]), spec line 91
 	{
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a59[row]))
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a60[row]))
+		w := unsafe.Slice(&m.Params.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch)
+		cf := m.a59[row][:]
+		runtime.GemmNN32(m.a60[row][:], w, cf, Blocks9PwFilters, Blocks9PwPositions, Blocks9PwPatch)
+		z := (*[Blocks9PwFilters][Blocks9PwPositions]float32)(unsafe.Pointer(&m.a60[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks9PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks9PwInC; c++ {
-				for kh := 0; kh < Blocks9PwKH; kh++ {
-					for kw := 0; kw < Blocks9PwKW; kw++ {
-						wv := m.Params.Blocks9PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks9PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
-				}
+			bf := m.Params.Blocks9PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -4263,30 +4056,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a63[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks10DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		for f := 0; f < Blocks10DwFilters; f++ {
 			grp := f / Blocks10DwGroupFilters
-			for ci := 0; ci < Blocks10DwGroupC; ci++ {
-				c := grp*Blocks10DwGroupC + ci
-				for kh := 0; kh < Blocks10DwKH; kh++ {
-					for kw := 0; kw < Blocks10DwKW; kw++ {
-						wv := m.Params.Blocks10DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks10DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Blocks10DwOutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks10DwBias[f])
 			}
 		}
 	}
@@ -4361,30 +4137,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.10.pw (conv2d [128 6 6]→[128 6 6]), spec line 97
 	{
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a65[row]))
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a66[row]))
+		w := unsafe.Slice(&m.Params.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch)
+		cf := m.a65[row][:]
+		runtime.GemmNN32(m.a66[row][:], w, cf, Blocks10PwFilters, Blocks10PwPositions, Blocks10PwPatch)
+		z := (*[Blocks10PwFilters][Blocks10PwPositions]float32)(unsafe.Pointer(&m.a66[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks10PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks10PwInC; c++ {
-				for kh := 0; kh < Blocks10PwKH; kh++ {
-					for kw := 0; kw < Blocks10PwKW; kw++ {
-						wv := m.Params.Blocks10PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks10PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-						}
-					}
-				}
+			bf := m.Params.Blocks10PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -4562,27 +4322,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.11.pw (conv2d [128 3 3]→[256 3 3]), spec line 103
 	{
-		xp := (*[128][3][3]float32)(unsafe.Pointer(&m.a71[row]))
-		z := (*[256][3][3]float32)(unsafe.Pointer(&m.a72[row]))
+		w := unsafe.Slice(&m.Params.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch)
+		cf := m.a71[row][:]
+		runtime.GemmNN32(m.a72[row][:], w, cf, Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
+		z := (*[Blocks11PwFilters][Blocks11PwPositions]float32)(unsafe.Pointer(&m.a72[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks11PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks11PwInC; c++ {
-				for kh := 0; kh < Blocks11PwKH; kh++ {
-					for kw := 0; kw < Blocks11PwKW; kw++ {
-						wv := m.Params.Blocks11PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks11PwOutH; oh++ {
-							r := (*[3]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-						}
-					}
-				}
+			bf := m.Params.Blocks11PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -4665,27 +4412,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[256][3][3]float32)(unsafe.Pointer(&m.a75[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks12DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+		xpf := unsafe.Slice(&xp[0][0][0], 6400)
+		for f := 0; f < Blocks12DwFilters; f++ {
 			grp := f / Blocks12DwGroupFilters
-			for ci := 0; ci < Blocks12DwGroupC; ci++ {
-				c := grp*Blocks12DwGroupC + ci
-				for kh := 0; kh < Blocks12DwKH; kh++ {
-					for kw := 0; kw < Blocks12DwKW; kw++ {
-						wv := m.Params.Blocks12DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks12DwOutH; oh++ {
-							r := (*[3]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Blocks12DwOutH; oh++ {
+				runtime.ShiftSum32(z[f][oh][:], xpf[grp*25+oh*5:], taps[:], w, 3, m.Params.Blocks12DwBias[f])
 			}
 		}
 	}
@@ -4760,27 +4493,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// blocks.12.pw (conv2d [256 3 3]→[256 3 3]), spec line 109
 	{
-		xp := (*[256][3][3]float32)(unsafe.Pointer(&m.a77[row]))
-		z := (*[256][3][3]float32)(unsafe.Pointer(&m.a78[row]))
+		w := unsafe.Slice(&m.Params.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch)
+		cf := m.a77[row][:]
+		runtime.GemmNN32(m.a78[row][:], w, cf, Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
+		z := (*[Blocks12PwFilters][Blocks12PwPositions]float32)(unsafe.Pointer(&m.a78[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks12PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks12PwInC; c++ {
-				for kh := 0; kh < Blocks12PwKH; kh++ {
-					for kw := 0; kw < Blocks12PwKW; kw++ {
-						wv := m.Params.Blocks12PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks12PwOutH; oh++ {
-							r := (*[3]float32)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-						}
-					}
-				}
+			bf := m.Params.Blocks12PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -5146,15 +4866,15 @@ func (m *Model) forwardBatch(nb int) {
 
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
 	{
+		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[8][48][48]float32)(unsafe.Pointer(&m.a5[row]))
-			z := (*[16][48][48]float32)(unsafe.Pointer(&m.a6[row]))
-			taps := [8]int32{0, 2304, 4608, 6912, 9216, 11520, 13824, 16128}
-			xpf := unsafe.Slice(&xp[0][0][0], 18432)
-			for f := 0; f < Blocks0PwFilters; f++ {
-				w := unsafe.Slice(&m.Params.Blocks0PwWeight[f][0][0][0], 8)
-				for oh := 0; oh < Blocks0PwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[oh*48:], taps[:], w, 48, m.Params.Blocks0PwBias[f])
+			cf := m.a5[row][:]
+			runtime.GemmNN32(m.a6[row][:], w, cf, Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+			z := (*[Blocks0PwFilters][Blocks0PwPositions]float32)(unsafe.Pointer(&m.a6[row]))
+			for f := range z {
+				bf := m.Params.Blocks0PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -5356,15 +5076,15 @@ func (m *Model) forwardBatch(nb int) {
 
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
 	{
+		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[16][24][24]float32)(unsafe.Pointer(&m.a11[row]))
-			z := (*[32][24][24]float32)(unsafe.Pointer(&m.a12[row]))
-			taps := [16]int32{0, 576, 1152, 1728, 2304, 2880, 3456, 4032, 4608, 5184, 5760, 6336, 6912, 7488, 8064, 8640}
-			xpf := unsafe.Slice(&xp[0][0][0], 9216)
-			for f := 0; f < Blocks1PwFilters; f++ {
-				w := unsafe.Slice(&m.Params.Blocks1PwWeight[f][0][0][0], 16)
-				for oh := 0; oh < Blocks1PwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[oh*24:], taps[:], w, 24, m.Params.Blocks1PwBias[f])
+			cf := m.a11[row][:]
+			runtime.GemmNN32(m.a12[row][:], w, cf, Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+			z := (*[Blocks1PwFilters][Blocks1PwPositions]float32)(unsafe.Pointer(&m.a12[row]))
+			for f := range z {
+				bf := m.Params.Blocks1PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -5531,15 +5251,15 @@ func (m *Model) forwardBatch(nb int) {
 
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
 	{
+		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[32][24][24]float32)(unsafe.Pointer(&m.a17[row]))
-			z := (*[32][24][24]float32)(unsafe.Pointer(&m.a18[row]))
-			taps := [32]int32{0, 576, 1152, 1728, 2304, 2880, 3456, 4032, 4608, 5184, 5760, 6336, 6912, 7488, 8064, 8640, 9216, 9792, 10368, 10944, 11520, 12096, 12672, 13248, 13824, 14400, 14976, 15552, 16128, 16704, 17280, 17856}
-			xpf := unsafe.Slice(&xp[0][0][0], 18432)
-			for f := 0; f < Blocks2PwFilters; f++ {
-				w := unsafe.Slice(&m.Params.Blocks2PwWeight[f][0][0][0], 32)
-				for oh := 0; oh < Blocks2PwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[oh*24:], taps[:], w, 24, m.Params.Blocks2PwBias[f])
+			cf := m.a17[row][:]
+			runtime.GemmNN32(m.a18[row][:], w, cf, Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+			z := (*[Blocks2PwFilters][Blocks2PwPositions]float32)(unsafe.Pointer(&m.a18[row]))
+			for f := range z {
+				bf := m.Params.Blocks2PwBias[f]
+				for i := range z[f] {
+					z[f][i] += bf
 				}
 			}
 		}
@@ -5822,36 +5542,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[64][12][12]float32)(unsafe.Pointer(&m.a27[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks4DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
+			xpf := unsafe.Slice(&xp[0][0][0], 12544)
+			for f := 0; f < Blocks4DwFilters; f++ {
 				grp := f / Blocks4DwGroupFilters
-				for ci := 0; ci < Blocks4DwGroupC; ci++ {
-					c := grp*Blocks4DwGroupC + ci
-					for kh := 0; kh < Blocks4DwKH; kh++ {
-						for kw := 0; kw < Blocks4DwKW; kw++ {
-							wv := m.Params.Blocks4DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks4DwOutH; oh++ {
-								r := (*[12]float32)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-								o[3] += wv * r[3]
-								o[4] += wv * r[4]
-								o[5] += wv * r[5]
-								o[6] += wv * r[6]
-								o[7] += wv * r[7]
-								o[8] += wv * r[8]
-								o[9] += wv * r[9]
-								o[10] += wv * r[10]
-								o[11] += wv * r[11]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Blocks4DwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[grp*196+oh*14:], taps[:], w, 12, m.Params.Blocks4DwBias[f])
 				}
 			}
 		}
@@ -6212,30 +5909,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a39[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks6DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			for f := 0; f < Blocks6DwFilters; f++ {
 				grp := f / Blocks6DwGroupFilters
-				for ci := 0; ci < Blocks6DwGroupC; ci++ {
-					c := grp*Blocks6DwGroupC + ci
-					for kh := 0; kh < Blocks6DwKH; kh++ {
-						for kw := 0; kw < Blocks6DwKW; kw++ {
-							wv := m.Params.Blocks6DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks6DwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-								o[3] += wv * r[3]
-								o[4] += wv * r[4]
-								o[5] += wv * r[5]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Blocks6DwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks6DwBias[f])
 				}
 			}
 		}
@@ -6404,30 +6084,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a45[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks7DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			for f := 0; f < Blocks7DwFilters; f++ {
 				grp := f / Blocks7DwGroupFilters
-				for ci := 0; ci < Blocks7DwGroupC; ci++ {
-					c := grp*Blocks7DwGroupC + ci
-					for kh := 0; kh < Blocks7DwKH; kh++ {
-						for kw := 0; kw < Blocks7DwKW; kw++ {
-							wv := m.Params.Blocks7DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks7DwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-								o[3] += wv * r[3]
-								o[4] += wv * r[4]
-								o[5] += wv * r[5]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Blocks7DwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks7DwBias[f])
 				}
 			}
 		}
@@ -6596,30 +6259,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a51[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks8DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			for f := 0; f < Blocks8DwFilters; f++ {
 				grp := f / Blocks8DwGroupFilters
-				for ci := 0; ci < Blocks8DwGroupC; ci++ {
-					c := grp*Blocks8DwGroupC + ci
-					for kh := 0; kh < Blocks8DwKH; kh++ {
-						for kw := 0; kw < Blocks8DwKW; kw++ {
-							wv := m.Params.Blocks8DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks8DwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-								o[3] += wv * r[3]
-								o[4] += wv * r[4]
-								o[5] += wv * r[5]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Blocks8DwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks8DwBias[f])
 				}
 			}
 		}
@@ -6788,30 +6434,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a57[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks9DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			for f := 0; f < Blocks9DwFilters; f++ {
 				grp := f / Blocks9DwGroupFilters
-				for ci := 0; ci < Blocks9DwGroupC; ci++ {
-					c := grp*Blocks9DwGroupC + ci
-					for kh := 0; kh < Blocks9DwKH; kh++ {
-						for kw := 0; kw < Blocks9DwKW; kw++ {
-							wv := m.Params.Blocks9DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks9DwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-								o[3] += wv * r[3]
-								o[4] += wv * r[4]
-								o[5] += wv * r[5]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Blocks9DwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks9DwBias[f])
 				}
 			}
 		}
@@ -6980,30 +6609,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a63[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks10DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			for f := 0; f < Blocks10DwFilters; f++ {
 				grp := f / Blocks10DwGroupFilters
-				for ci := 0; ci < Blocks10DwGroupC; ci++ {
-					c := grp*Blocks10DwGroupC + ci
-					for kh := 0; kh < Blocks10DwKH; kh++ {
-						for kw := 0; kw < Blocks10DwKW; kw++ {
-							wv := m.Params.Blocks10DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks10DwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-								o[3] += wv * r[3]
-								o[4] += wv * r[4]
-								o[5] += wv * r[5]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Blocks10DwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks10DwBias[f])
 				}
 			}
 		}
@@ -7361,27 +6973,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[256][3][3]float32)(unsafe.Pointer(&m.a75[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks12DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+			xpf := unsafe.Slice(&xp[0][0][0], 6400)
+			for f := 0; f < Blocks12DwFilters; f++ {
 				grp := f / Blocks12DwGroupFilters
-				for ci := 0; ci < Blocks12DwGroupC; ci++ {
-					c := grp*Blocks12DwGroupC + ci
-					for kh := 0; kh < Blocks12DwKH; kh++ {
-						for kw := 0; kw < Blocks12DwKW; kw++ {
-							wv := m.Params.Blocks12DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks12DwOutH; oh++ {
-								r := (*[3]float32)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Blocks12DwOutH; oh++ {
+					runtime.ShiftSum32(z[f][oh][:], xpf[grp*25+oh*5:], taps[:], w, 3, m.Params.Blocks12DwBias[f])
 				}
 			}
 		}
@@ -9336,32 +8934,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
 	{
+		gw := (*[Blocks2PwFilters * Blocks2PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[32][24][24]float32)(unsafe.Pointer(&m.a17[row]))
-			dz := (*[32][24][24]float32)(unsafe.Pointer(&m.d18[row]))
-			dxp := (*[32][24][24]float32)(unsafe.Pointer(&m.d17[row]))
-			*dxp = [32][24][24]float32{}
-			xpf := unsafe.Slice(&xp[0][0][0], 18432)
-			dzf := unsafe.Slice(&dz[0][0][0], 18432)
-			dxpf := unsafe.Slice(&dxp[0][0][0], 18432)
-			for f := 0; f < Blocks2PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a17[row][:]
+			dz := (*[Blocks2PwFilters][Blocks2PwPositions]float32)(unsafe.Pointer(&m.d18[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Blocks2PwBias[f] += sb
-				for c := 0; c < Blocks2PwInC; c++ {
-					for kh := 0; kh < Blocks2PwKH; kh++ {
-						for kw := 0; kw < Blocks2PwKW; kw++ {
-							wv := m.Params.Blocks2PwWeight[f][c][kh][kw]
-							m.Grads.Blocks2PwWeight[f][c][kh][kw] += runtime.DotRows32(dzf[f*576:], 24, xpf[(c*24+kh)*24+kw:], 24, 24, 24)
-							runtime.AxpyRows32(wv, dzf[f*576:], 24, dxpf[(c*24+kh)*24+kw:], 24, 24, 24)
-						}
-					}
-				}
+				m.Grads.Blocks2PwBias[f] += s
 			}
+			dzf := m.d18[row][:]
+			runtime.GemmNT32(m.gwt18[:], dzf, cf, nil, Blocks2PwFilters, Blocks2PwPatch, Blocks2PwPositions)
+			for i, v := range &m.gwt18 {
+				gw[i] += v
+			}
+			dcf := m.d17[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
 		}
 	}
 
@@ -9490,32 +9082,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
 	{
+		gw := (*[Blocks1PwFilters * Blocks1PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[16][24][24]float32)(unsafe.Pointer(&m.a11[row]))
-			dz := (*[32][24][24]float32)(unsafe.Pointer(&m.d12[row]))
-			dxp := (*[16][24][24]float32)(unsafe.Pointer(&m.d11[row]))
-			*dxp = [16][24][24]float32{}
-			xpf := unsafe.Slice(&xp[0][0][0], 9216)
-			dzf := unsafe.Slice(&dz[0][0][0], 18432)
-			dxpf := unsafe.Slice(&dxp[0][0][0], 9216)
-			for f := 0; f < Blocks1PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a11[row][:]
+			dz := (*[Blocks1PwFilters][Blocks1PwPositions]float32)(unsafe.Pointer(&m.d12[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Blocks1PwBias[f] += sb
-				for c := 0; c < Blocks1PwInC; c++ {
-					for kh := 0; kh < Blocks1PwKH; kh++ {
-						for kw := 0; kw < Blocks1PwKW; kw++ {
-							wv := m.Params.Blocks1PwWeight[f][c][kh][kw]
-							m.Grads.Blocks1PwWeight[f][c][kh][kw] += runtime.DotRows32(dzf[f*576:], 24, xpf[(c*24+kh)*24+kw:], 24, 24, 24)
-							runtime.AxpyRows32(wv, dzf[f*576:], 24, dxpf[(c*24+kh)*24+kw:], 24, 24, 24)
-						}
-					}
-				}
+				m.Grads.Blocks1PwBias[f] += s
 			}
+			dzf := m.d12[row][:]
+			runtime.GemmNT32(m.gwt12[:], dzf, cf, nil, Blocks1PwFilters, Blocks1PwPatch, Blocks1PwPositions)
+			for i, v := range &m.gwt12 {
+				gw[i] += v
+			}
+			dcf := m.d11[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Blocks1PwPatch, Blocks1PwPositions, Blocks1PwFilters)
 		}
 	}
 
@@ -9694,32 +9280,26 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
 	{
+		gw := (*[Blocks0PwFilters * Blocks0PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[8][48][48]float32)(unsafe.Pointer(&m.a5[row]))
-			dz := (*[16][48][48]float32)(unsafe.Pointer(&m.d6[row]))
-			dxp := (*[8][48][48]float32)(unsafe.Pointer(&m.d5[row]))
-			*dxp = [8][48][48]float32{}
-			xpf := unsafe.Slice(&xp[0][0][0], 18432)
-			dzf := unsafe.Slice(&dz[0][0][0], 36864)
-			dxpf := unsafe.Slice(&dxp[0][0][0], 18432)
-			for f := 0; f < Blocks0PwFilters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cf := m.a5[row][:]
+			dz := (*[Blocks0PwFilters][Blocks0PwPositions]float32)(unsafe.Pointer(&m.d6[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
-				m.Grads.Blocks0PwBias[f] += sb
-				for c := 0; c < Blocks0PwInC; c++ {
-					for kh := 0; kh < Blocks0PwKH; kh++ {
-						for kw := 0; kw < Blocks0PwKW; kw++ {
-							wv := m.Params.Blocks0PwWeight[f][c][kh][kw]
-							m.Grads.Blocks0PwWeight[f][c][kh][kw] += runtime.DotRows32(dzf[f*2304:], 48, xpf[(c*48+kh)*48+kw:], 48, 48, 48)
-							runtime.AxpyRows32(wv, dzf[f*2304:], 48, dxpf[(c*48+kh)*48+kw:], 48, 48, 48)
-						}
-					}
-				}
+				m.Grads.Blocks0PwBias[f] += s
 			}
+			dzf := m.d6[row][:]
+			runtime.GemmNT32(m.gwt6[:], dzf, cf, nil, Blocks0PwFilters, Blocks0PwPatch, Blocks0PwPositions)
+			for i, v := range &m.gwt6 {
+				gw[i] += v
+			}
+			dcf := m.d5[row][:]
+			clear(dcf)
+			runtime.GemmTN32(dcf, w, dzf, Blocks0PwPatch, Blocks0PwPositions, Blocks0PwFilters)
 		}
 	}
 
@@ -10028,39 +9608,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.12.pw (conv2d [256 3 3]→[256 3 3]), spec line 109
 	{
-		xp := (*[256][3][3]float32)(unsafe.Pointer(&m.a77[row]))
-		dz := (*[256][3][3]float32)(unsafe.Pointer(&m.d78[row]))
-		dxp := (*[256][3][3]float32)(unsafe.Pointer(&m.d77[row]))
-		*dxp = [256][3][3]float32{}
-		for f := 0; f < Blocks12PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks12PwFilters * Blocks12PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch)
+		cf := m.a77[row][:]
+		dz := (*[Blocks12PwFilters][Blocks12PwPositions]float32)(unsafe.Pointer(&m.d78[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks12PwBias[f] += sb
-			for c := 0; c < Blocks12PwInC; c++ {
-				for kh := 0; kh < Blocks12PwKH; kh++ {
-					for kw := 0; kw < Blocks12PwKW; kw++ {
-						wv := m.Params.Blocks12PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks12PwOutH; oh++ {
-							r := (*[3]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[3]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-						}
-						m.Grads.Blocks12PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Blocks12PwBias[f] += s
 		}
+		dzf := m.d78[row][:]
+		runtime.GemmNT32(m.gwt78[:], dzf, cf, nil, Blocks12PwFilters, Blocks12PwPatch, Blocks12PwPositions)
+		for i, v := range &m.gwt78 {
+			gw[i] += v
+		}
+		dcf := m.d77[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Blocks12PwPatch, Blocks12PwPositions, Blocks12PwFilters)
 	}
 
 	// layers.77 (relu [256 3 3]→[256 3 3]), spec line 108
@@ -10190,39 +9756,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.11.pw (conv2d [128 3 3]→[256 3 3]), spec line 103
 	{
-		xp := (*[128][3][3]float32)(unsafe.Pointer(&m.a71[row]))
-		dz := (*[256][3][3]float32)(unsafe.Pointer(&m.d72[row]))
-		dxp := (*[128][3][3]float32)(unsafe.Pointer(&m.d71[row]))
-		*dxp = [128][3][3]float32{}
-		for f := 0; f < Blocks11PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks11PwFilters * Blocks11PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch)
+		cf := m.a71[row][:]
+		dz := (*[Blocks11PwFilters][Blocks11PwPositions]float32)(unsafe.Pointer(&m.d72[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks11PwBias[f] += sb
-			for c := 0; c < Blocks11PwInC; c++ {
-				for kh := 0; kh < Blocks11PwKH; kh++ {
-					for kw := 0; kw < Blocks11PwKW; kw++ {
-						wv := m.Params.Blocks11PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks11PwOutH; oh++ {
-							r := (*[3]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[3]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-						}
-						m.Grads.Blocks11PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Blocks11PwBias[f] += s
 		}
+		dzf := m.d72[row][:]
+		runtime.GemmNT32(m.gwt72[:], dzf, cf, nil, Blocks11PwFilters, Blocks11PwPatch, Blocks11PwPositions)
+		for i, v := range &m.gwt72 {
+			gw[i] += v
+		}
+		dcf := m.d71[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Blocks11PwPatch, Blocks11PwPositions, Blocks11PwFilters)
 	}
 
 	// layers.71 (relu [128 3 3]→[128 3 3]), spec line 102
@@ -10352,45 +9904,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.10.pw (conv2d [128 6 6]→[128 6 6]), spec line 97
 	{
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a65[row]))
-		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d66[row]))
-		dxp := (*[128][6][6]float32)(unsafe.Pointer(&m.d65[row]))
-		*dxp = [128][6][6]float32{}
-		for f := 0; f < Blocks10PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks10PwFilters * Blocks10PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch)
+		cf := m.a65[row][:]
+		dz := (*[Blocks10PwFilters][Blocks10PwPositions]float32)(unsafe.Pointer(&m.d66[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks10PwBias[f] += sb
-			for c := 0; c < Blocks10PwInC; c++ {
-				for kh := 0; kh < Blocks10PwKH; kh++ {
-					for kw := 0; kw < Blocks10PwKW; kw++ {
-						wv := m.Params.Blocks10PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks10PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-						}
-						m.Grads.Blocks10PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Blocks10PwBias[f] += s
 		}
+		dzf := m.d66[row][:]
+		runtime.GemmNT32(m.gwt66[:], dzf, cf, nil, Blocks10PwFilters, Blocks10PwPatch, Blocks10PwPositions)
+		for i, v := range &m.gwt66 {
+			gw[i] += v
+		}
+		dcf := m.d65[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Blocks10PwPatch, Blocks10PwPositions, Blocks10PwFilters)
 	}
 
 	// layers.65 (relu [128 6 6]→[128 6 6]), spec line 96
@@ -10526,45 +10058,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.9.pw (conv2d [128 6 6]→[128 6 6]), spec line 91
 	{
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a59[row]))
-		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d60[row]))
-		dxp := (*[128][6][6]float32)(unsafe.Pointer(&m.d59[row]))
-		*dxp = [128][6][6]float32{}
-		for f := 0; f < Blocks9PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks9PwFilters * Blocks9PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch)
+		cf := m.a59[row][:]
+		dz := (*[Blocks9PwFilters][Blocks9PwPositions]float32)(unsafe.Pointer(&m.d60[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks9PwBias[f] += sb
-			for c := 0; c < Blocks9PwInC; c++ {
-				for kh := 0; kh < Blocks9PwKH; kh++ {
-					for kw := 0; kw < Blocks9PwKW; kw++ {
-						wv := m.Params.Blocks9PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks9PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-						}
-						m.Grads.Blocks9PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Blocks9PwBias[f] += s
 		}
+		dzf := m.d60[row][:]
+		runtime.GemmNT32(m.gwt60[:], dzf, cf, nil, Blocks9PwFilters, Blocks9PwPatch, Blocks9PwPositions)
+		for i, v := range &m.gwt60 {
+			gw[i] += v
+		}
+		dcf := m.d59[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Blocks9PwPatch, Blocks9PwPositions, Blocks9PwFilters)
 	}
 
 	// layers.59 (relu [128 6 6]→[128 6 6]), spec line 90
@@ -10700,45 +10212,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.8.pw (conv2d [128 6 6]→[128 6 6]), spec line 85
 	{
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a53[row]))
-		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d54[row]))
-		dxp := (*[128][6][6]float32)(unsafe.Pointer(&m.d53[row]))
-		*dxp = [128][6][6]float32{}
-		for f := 0; f < Blocks8PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks8PwFilters * Blocks8PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch)
+		cf := m.a53[row][:]
+		dz := (*[Blocks8PwFilters][Blocks8PwPositions]float32)(unsafe.Pointer(&m.d54[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks8PwBias[f] += sb
-			for c := 0; c < Blocks8PwInC; c++ {
-				for kh := 0; kh < Blocks8PwKH; kh++ {
-					for kw := 0; kw < Blocks8PwKW; kw++ {
-						wv := m.Params.Blocks8PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks8PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-						}
-						m.Grads.Blocks8PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Blocks8PwBias[f] += s
 		}
+		dzf := m.d54[row][:]
+		runtime.GemmNT32(m.gwt54[:], dzf, cf, nil, Blocks8PwFilters, Blocks8PwPatch, Blocks8PwPositions)
+		for i, v := range &m.gwt54 {
+			gw[i] += v
+		}
+		dcf := m.d53[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Blocks8PwPatch, Blocks8PwPositions, Blocks8PwFilters)
 	}
 
 	// layers.53 (relu [128 6 6]→[128 6 6]), spec line 84
@@ -10874,45 +10366,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.7.pw (conv2d [128 6 6]→[128 6 6]), spec line 79
 	{
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a47[row]))
-		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d48[row]))
-		dxp := (*[128][6][6]float32)(unsafe.Pointer(&m.d47[row]))
-		*dxp = [128][6][6]float32{}
-		for f := 0; f < Blocks7PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks7PwFilters * Blocks7PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch)
+		cf := m.a47[row][:]
+		dz := (*[Blocks7PwFilters][Blocks7PwPositions]float32)(unsafe.Pointer(&m.d48[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks7PwBias[f] += sb
-			for c := 0; c < Blocks7PwInC; c++ {
-				for kh := 0; kh < Blocks7PwKH; kh++ {
-					for kw := 0; kw < Blocks7PwKW; kw++ {
-						wv := m.Params.Blocks7PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks7PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-						}
-						m.Grads.Blocks7PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Blocks7PwBias[f] += s
 		}
+		dzf := m.d48[row][:]
+		runtime.GemmNT32(m.gwt48[:], dzf, cf, nil, Blocks7PwFilters, Blocks7PwPatch, Blocks7PwPositions)
+		for i, v := range &m.gwt48 {
+			gw[i] += v
+		}
+		dcf := m.d47[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Blocks7PwPatch, Blocks7PwPositions, Blocks7PwFilters)
 	}
 
 	// layers.47 (relu [128 6 6]→[128 6 6]), spec line 78
@@ -11048,45 +10520,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.6.pw (conv2d [128 6 6]→[128 6 6]), spec line 73
 	{
-		xp := (*[128][6][6]float32)(unsafe.Pointer(&m.a41[row]))
-		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d42[row]))
-		dxp := (*[128][6][6]float32)(unsafe.Pointer(&m.d41[row]))
-		*dxp = [128][6][6]float32{}
-		for f := 0; f < Blocks6PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks6PwFilters * Blocks6PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch)
+		cf := m.a41[row][:]
+		dz := (*[Blocks6PwFilters][Blocks6PwPositions]float32)(unsafe.Pointer(&m.d42[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks6PwBias[f] += sb
-			for c := 0; c < Blocks6PwInC; c++ {
-				for kh := 0; kh < Blocks6PwKH; kh++ {
-					for kw := 0; kw < Blocks6PwKW; kw++ {
-						wv := m.Params.Blocks6PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks6PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-						}
-						m.Grads.Blocks6PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Blocks6PwBias[f] += s
 		}
+		dzf := m.d42[row][:]
+		runtime.GemmNT32(m.gwt42[:], dzf, cf, nil, Blocks6PwFilters, Blocks6PwPatch, Blocks6PwPositions)
+		for i, v := range &m.gwt42 {
+			gw[i] += v
+		}
+		dcf := m.d41[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Blocks6PwPatch, Blocks6PwPositions, Blocks6PwFilters)
 	}
 
 	// layers.41 (relu [128 6 6]→[128 6 6]), spec line 72
@@ -11222,45 +10674,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.5.pw (conv2d [64 6 6]→[128 6 6]), spec line 67
 	{
-		xp := (*[64][6][6]float32)(unsafe.Pointer(&m.a35[row]))
-		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d36[row]))
-		dxp := (*[64][6][6]float32)(unsafe.Pointer(&m.d35[row]))
-		*dxp = [64][6][6]float32{}
-		for f := 0; f < Blocks5PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks5PwFilters * Blocks5PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch)
+		cf := m.a35[row][:]
+		dz := (*[Blocks5PwFilters][Blocks5PwPositions]float32)(unsafe.Pointer(&m.d36[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks5PwBias[f] += sb
-			for c := 0; c < Blocks5PwInC; c++ {
-				for kh := 0; kh < Blocks5PwKH; kh++ {
-					for kw := 0; kw < Blocks5PwKW; kw++ {
-						wv := m.Params.Blocks5PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks5PwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-						}
-						m.Grads.Blocks5PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Blocks5PwBias[f] += s
 		}
+		dzf := m.d36[row][:]
+		runtime.GemmNT32(m.gwt36[:], dzf, cf, nil, Blocks5PwFilters, Blocks5PwPatch, Blocks5PwPositions)
+		for i, v := range &m.gwt36 {
+			gw[i] += v
+		}
+		dcf := m.d35[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Blocks5PwPatch, Blocks5PwPositions, Blocks5PwFilters)
 	}
 
 	// layers.35 (relu [64 6 6]→[64 6 6]), spec line 66
@@ -11396,57 +10828,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.4.pw (conv2d [64 12 12]→[64 12 12]), spec line 61
 	{
-		xp := (*[64][12][12]float32)(unsafe.Pointer(&m.a29[row]))
-		dz := (*[64][12][12]float32)(unsafe.Pointer(&m.d30[row]))
-		dxp := (*[64][12][12]float32)(unsafe.Pointer(&m.d29[row]))
-		*dxp = [64][12][12]float32{}
-		for f := 0; f < Blocks4PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks4PwFilters * Blocks4PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch)
+		cf := m.a29[row][:]
+		dz := (*[Blocks4PwFilters][Blocks4PwPositions]float32)(unsafe.Pointer(&m.d30[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks4PwBias[f] += sb
-			for c := 0; c < Blocks4PwInC; c++ {
-				for kh := 0; kh < Blocks4PwKH; kh++ {
-					for kw := 0; kw < Blocks4PwKW; kw++ {
-						wv := m.Params.Blocks4PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks4PwOutH; oh++ {
-							r := (*[12]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[12]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-							s2 += d[6] * r[6]
-							dr[6] += wv * d[6]
-							s3 += d[7] * r[7]
-							dr[7] += wv * d[7]
-							s0 += d[8] * r[8]
-							dr[8] += wv * d[8]
-							s1 += d[9] * r[9]
-							dr[9] += wv * d[9]
-							s2 += d[10] * r[10]
-							dr[10] += wv * d[10]
-							s3 += d[11] * r[11]
-							dr[11] += wv * d[11]
-						}
-						m.Grads.Blocks4PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Blocks4PwBias[f] += s
 		}
+		dzf := m.d30[row][:]
+		runtime.GemmNT32(m.gwt30[:], dzf, cf, nil, Blocks4PwFilters, Blocks4PwPatch, Blocks4PwPositions)
+		for i, v := range &m.gwt30 {
+			gw[i] += v
+		}
+		dcf := m.d29[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Blocks4PwPatch, Blocks4PwPositions, Blocks4PwFilters)
 	}
 
 	// layers.29 (relu [64 12 12]→[64 12 12]), spec line 60
@@ -11594,57 +10994,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.3.pw (conv2d [32 12 12]→[64 12 12]), spec line 55
 	{
-		xp := (*[32][12][12]float32)(unsafe.Pointer(&m.a23[row]))
-		dz := (*[64][12][12]float32)(unsafe.Pointer(&m.d24[row]))
-		dxp := (*[32][12][12]float32)(unsafe.Pointer(&m.d23[row]))
-		*dxp = [32][12][12]float32{}
-		for f := 0; f < Blocks3PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks3PwFilters * Blocks3PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
+		cf := m.a23[row][:]
+		dz := (*[Blocks3PwFilters][Blocks3PwPositions]float32)(unsafe.Pointer(&m.d24[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks3PwBias[f] += sb
-			for c := 0; c < Blocks3PwInC; c++ {
-				for kh := 0; kh < Blocks3PwKH; kh++ {
-					for kw := 0; kw < Blocks3PwKW; kw++ {
-						wv := m.Params.Blocks3PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks3PwOutH; oh++ {
-							r := (*[12]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[12]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-							s2 += d[6] * r[6]
-							dr[6] += wv * d[6]
-							s3 += d[7] * r[7]
-							dr[7] += wv * d[7]
-							s0 += d[8] * r[8]
-							dr[8] += wv * d[8]
-							s1 += d[9] * r[9]
-							dr[9] += wv * d[9]
-							s2 += d[10] * r[10]
-							dr[10] += wv * d[10]
-							s3 += d[11] * r[11]
-							dr[11] += wv * d[11]
-						}
-						m.Grads.Blocks3PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Blocks3PwBias[f] += s
 		}
+		dzf := m.d24[row][:]
+		runtime.GemmNT32(m.gwt24[:], dzf, cf, nil, Blocks3PwFilters, Blocks3PwPatch, Blocks3PwPositions)
+		for i, v := range &m.gwt24 {
+			gw[i] += v
+		}
+		dcf := m.d23[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Blocks3PwPatch, Blocks3PwPositions, Blocks3PwFilters)
 	}
 
 	// layers.23 (relu [32 12 12]→[32 12 12]), spec line 54
@@ -11792,31 +11160,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
 	{
-		xp := (*[32][24][24]float32)(unsafe.Pointer(&m.a17[row]))
-		dz := (*[32][24][24]float32)(unsafe.Pointer(&m.d18[row]))
-		dxp := (*[32][24][24]float32)(unsafe.Pointer(&m.d17[row]))
-		*dxp = [32][24][24]float32{}
-		xpf := unsafe.Slice(&xp[0][0][0], 18432)
-		dzf := unsafe.Slice(&dz[0][0][0], 18432)
-		dxpf := unsafe.Slice(&dxp[0][0][0], 18432)
-		for f := 0; f < Blocks2PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks2PwFilters * Blocks2PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
+		cf := m.a17[row][:]
+		dz := (*[Blocks2PwFilters][Blocks2PwPositions]float32)(unsafe.Pointer(&m.d18[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks2PwBias[f] += sb
-			for c := 0; c < Blocks2PwInC; c++ {
-				for kh := 0; kh < Blocks2PwKH; kh++ {
-					for kw := 0; kw < Blocks2PwKW; kw++ {
-						wv := m.Params.Blocks2PwWeight[f][c][kh][kw]
-						m.Grads.Blocks2PwWeight[f][c][kh][kw] += runtime.DotRows32(dzf[f*576:], 24, xpf[(c*24+kh)*24+kw:], 24, 24, 24)
-						runtime.AxpyRows32(wv, dzf[f*576:], 24, dxpf[(c*24+kh)*24+kw:], 24, 24, 24)
-					}
-				}
-			}
+			m.Grads.Blocks2PwBias[f] += s
 		}
+		dzf := m.d18[row][:]
+		runtime.GemmNT32(m.gwt18[:], dzf, cf, nil, Blocks2PwFilters, Blocks2PwPatch, Blocks2PwPositions)
+		for i, v := range &m.gwt18 {
+			gw[i] += v
+		}
+		dcf := m.d17[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
 	}
 
 	// layers.17 (relu [32 24 24]→[32 24 24]), spec line 48
@@ -11938,31 +11300,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
 	{
-		xp := (*[16][24][24]float32)(unsafe.Pointer(&m.a11[row]))
-		dz := (*[32][24][24]float32)(unsafe.Pointer(&m.d12[row]))
-		dxp := (*[16][24][24]float32)(unsafe.Pointer(&m.d11[row]))
-		*dxp = [16][24][24]float32{}
-		xpf := unsafe.Slice(&xp[0][0][0], 9216)
-		dzf := unsafe.Slice(&dz[0][0][0], 18432)
-		dxpf := unsafe.Slice(&dxp[0][0][0], 9216)
-		for f := 0; f < Blocks1PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks1PwFilters * Blocks1PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
+		cf := m.a11[row][:]
+		dz := (*[Blocks1PwFilters][Blocks1PwPositions]float32)(unsafe.Pointer(&m.d12[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks1PwBias[f] += sb
-			for c := 0; c < Blocks1PwInC; c++ {
-				for kh := 0; kh < Blocks1PwKH; kh++ {
-					for kw := 0; kw < Blocks1PwKW; kw++ {
-						wv := m.Params.Blocks1PwWeight[f][c][kh][kw]
-						m.Grads.Blocks1PwWeight[f][c][kh][kw] += runtime.DotRows32(dzf[f*576:], 24, xpf[(c*24+kh)*24+kw:], 24, 24, 24)
-						runtime.AxpyRows32(wv, dzf[f*576:], 24, dxpf[(c*24+kh)*24+kw:], 24, 24, 24)
-					}
-				}
-			}
+			m.Grads.Blocks1PwBias[f] += s
 		}
+		dzf := m.d12[row][:]
+		runtime.GemmNT32(m.gwt12[:], dzf, cf, nil, Blocks1PwFilters, Blocks1PwPatch, Blocks1PwPositions)
+		for i, v := range &m.gwt12 {
+			gw[i] += v
+		}
+		dcf := m.d11[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Blocks1PwPatch, Blocks1PwPositions, Blocks1PwFilters)
 	}
 
 	// layers.11 (relu [16 24 24]→[16 24 24]), spec line 42
@@ -12134,31 +11490,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
 	{
-		xp := (*[8][48][48]float32)(unsafe.Pointer(&m.a5[row]))
-		dz := (*[16][48][48]float32)(unsafe.Pointer(&m.d6[row]))
-		dxp := (*[8][48][48]float32)(unsafe.Pointer(&m.d5[row]))
-		*dxp = [8][48][48]float32{}
-		xpf := unsafe.Slice(&xp[0][0][0], 18432)
-		dzf := unsafe.Slice(&dz[0][0][0], 36864)
-		dxpf := unsafe.Slice(&dxp[0][0][0], 18432)
-		for f := 0; f < Blocks0PwFilters; f++ {
-			var sb float32
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks0PwFilters * Blocks0PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
+		cf := m.a5[row][:]
+		dz := (*[Blocks0PwFilters][Blocks0PwPositions]float32)(unsafe.Pointer(&m.d6[row]))
+		for f := range dz {
+			var s float32
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks0PwBias[f] += sb
-			for c := 0; c < Blocks0PwInC; c++ {
-				for kh := 0; kh < Blocks0PwKH; kh++ {
-					for kw := 0; kw < Blocks0PwKW; kw++ {
-						wv := m.Params.Blocks0PwWeight[f][c][kh][kw]
-						m.Grads.Blocks0PwWeight[f][c][kh][kw] += runtime.DotRows32(dzf[f*2304:], 48, xpf[(c*48+kh)*48+kw:], 48, 48, 48)
-						runtime.AxpyRows32(wv, dzf[f*2304:], 48, dxpf[(c*48+kh)*48+kw:], 48, 48, 48)
-					}
-				}
-			}
+			m.Grads.Blocks0PwBias[f] += s
 		}
+		dzf := m.d6[row][:]
+		runtime.GemmNT32(m.gwt6[:], dzf, cf, nil, Blocks0PwFilters, Blocks0PwPatch, Blocks0PwPositions)
+		for i, v := range &m.gwt6 {
+			gw[i] += v
+		}
+		dcf := m.d5[row][:]
+		clear(dcf)
+		runtime.GemmTN32(dcf, w, dzf, Blocks0PwPatch, Blocks0PwPositions, Blocks0PwFilters)
 	}
 
 	// layers.5 (relu [8 48 48]→[8 48 48]), spec line 36
@@ -12281,34 +11631,47 @@ func (m *Model) backward(needDX bool) {
 	// conv1 (conv2d [3 96 96]→[8 48 48]), spec line 31
 	{
 		if needDX {
+			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
+			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			xp := &m.xp0[row]
-			dz := (*[8][48][48]float32)(unsafe.Pointer(&m.d0[row]))
-			dxp := &m.dxp0
-			*dxp = [3][97][97]float32{}
-			for f := 0; f < Conv1Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					r := (*[95]float32)(xp[c][oh*2+kh][kw:])
+					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+					for ow := range d {
+						d[ow] = r[ow*2]
 					}
 				}
-				m.Grads.Conv1Bias[f] += sb
-				for c := 0; c < Conv1InC; c++ {
-					for kh := 0; kh < Conv1KH; kh++ {
-						for kw := 0; kw < Conv1KW; kw++ {
-							wv := m.Params.Conv1Weight[f][c][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Conv1OutH; oh++ {
-								r := (*[95]float32)(xp[c][oh*2+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[95]float32)(dxp[c][oh*2+kh][kw:])
-								for ow := 0; ow < 48; ow++ {
-									s0 += d[ow] * r[ow*2]
-									dr[ow*2] += wv * d[ow]
-								}
-							}
-							m.Grads.Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
+			}
+			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.Conv1Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
+			}
+			dcols := &m.dcols0
+			*dcols = [Conv1Patch][Conv1Positions]float32{}
+			dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
+			runtime.GemmTN32(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
+			dxp := &m.dxp0
+			*dxp = [3][97][97]float32{}
+			for ki := range dcols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					dr := (*[95]float32)(dxp[c][oh*2+kh][kw:])
+					d := (*[Conv1OutW]float32)(dcols[ki][oh*Conv1OutW:])
+					for ow, v := range d {
+						dr[ow*2] += v
 					}
 				}
 			}
@@ -12319,31 +11682,32 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
+			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			xp := &m.xp0[row]
-			dz := (*[8][48][48]float32)(unsafe.Pointer(&m.d0[row]))
-			for f := 0; f < Conv1Filters; f++ {
-				var sb float32
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					r := (*[95]float32)(xp[c][oh*2+kh][kw:])
+					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
+					for ow := range d {
+						d[ow] = r[ow*2]
 					}
 				}
-				m.Grads.Conv1Bias[f] += sb
-				for c := 0; c < Conv1InC; c++ {
-					for kh := 0; kh < Conv1KH; kh++ {
-						for kw := 0; kw < Conv1KW; kw++ {
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Conv1OutH; oh++ {
-								r := (*[95]float32)(xp[c][oh*2+kh][kw:])
-								d := &dz[f][oh]
-								for ow := 0; ow < 48; ow++ {
-									s0 += d[ow] * r[ow*2]
-								}
-							}
-							m.Grads.Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+			}
+			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float32
+				for _, v := range dz[f] {
+					s += v
 				}
+				m.Grads.Conv1Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
 			}
 		}
 	}

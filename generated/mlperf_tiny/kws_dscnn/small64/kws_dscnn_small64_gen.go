@@ -609,6 +609,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// conv (conv2d [1 13 6]→[4 7 3]), spec line 9
 	{
+		w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
 		x := (*[1][13][6]float64)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
 		for c := range x {
@@ -616,26 +617,24 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				*(*[6]float64)(xp[c][h+1][0:]) = x[c][h]
 			}
 		}
-		z := (*[4][7][3]float64)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.ConvBias[f]
+		cols := &m.cols0
+		for ki := range cols {
+			c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
+			for oh := 0; oh < ConvOutH; oh++ {
+				r := (*[5]float64)(xp[c][oh*2+kh][kw:])
+				d := (*[ConvOutW]float64)(cols[ki][oh*ConvOutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			for c := 0; c < ConvInC; c++ {
-				for kh := 0; kh < ConvKH; kh++ {
-					for kw := 0; kw < ConvKW; kw++ {
-						wv := m.Params.ConvWeight[f][c][kh][kw]
-						for oh := 0; oh < ConvOutH; oh++ {
-							r := (*[5]float64)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
+		runtime.GemmNN64(m.a0[row][:], w, cf, ConvFilters, ConvPositions, ConvPatch)
+		z := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.a0[row]))
+		for f := range z {
+			bf := m.Params.ConvBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -734,27 +733,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			}
 		}
 		z := (*[4][7][3]float64)(unsafe.Pointer(&m.a4[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds0DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+		xpf := unsafe.Slice(&xp[0][0][0], 180)
+		for f := 0; f < Ds0DwFilters; f++ {
 			grp := f / Ds0DwGroupFilters
-			for ci := 0; ci < Ds0DwGroupC; ci++ {
-				c := grp*Ds0DwGroupC + ci
-				for kh := 0; kh < Ds0DwKH; kh++ {
-					for kw := 0; kw < Ds0DwKW; kw++ {
-						wv := m.Params.Ds0DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Ds0DwOutH; oh++ {
-							r := (*[3]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Ds0DwOutH; oh++ {
+				runtime.ShiftSum64(z[f][oh][:], xpf[grp*45+oh*5:], taps[:], w, 3, m.Params.Ds0DwBias[f])
 			}
 		}
 	}
@@ -829,27 +814,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// ds.0.pw (conv2d [4 7 3]→[4 7 3]), spec line 16
 	{
-		xp := (*[4][7][3]float64)(unsafe.Pointer(&m.a6[row]))
-		z := (*[4][7][3]float64)(unsafe.Pointer(&m.a7[row]))
+		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
+		cf := m.a6[row][:]
+		runtime.GemmNN64(m.a7[row][:], w, cf, Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+		z := (*[Ds0PwFilters][Ds0PwPositions]float64)(unsafe.Pointer(&m.a7[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds0PwBias[f]
-				}
-			}
-			for c := 0; c < Ds0PwInC; c++ {
-				for kh := 0; kh < Ds0PwKH; kh++ {
-					for kw := 0; kw < Ds0PwKW; kw++ {
-						wv := m.Params.Ds0PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Ds0PwOutH; oh++ {
-							r := (*[3]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-						}
-					}
-				}
+			bf := m.Params.Ds0PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -932,27 +904,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			}
 		}
 		z := (*[4][7][3]float64)(unsafe.Pointer(&m.a10[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds1DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+		xpf := unsafe.Slice(&xp[0][0][0], 180)
+		for f := 0; f < Ds1DwFilters; f++ {
 			grp := f / Ds1DwGroupFilters
-			for ci := 0; ci < Ds1DwGroupC; ci++ {
-				c := grp*Ds1DwGroupC + ci
-				for kh := 0; kh < Ds1DwKH; kh++ {
-					for kw := 0; kw < Ds1DwKW; kw++ {
-						wv := m.Params.Ds1DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Ds1DwOutH; oh++ {
-							r := (*[3]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Ds1DwOutH; oh++ {
+				runtime.ShiftSum64(z[f][oh][:], xpf[grp*45+oh*5:], taps[:], w, 3, m.Params.Ds1DwBias[f])
 			}
 		}
 	}
@@ -1027,27 +985,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// ds.1.pw (conv2d [4 7 3]→[4 7 3]), spec line 22
 	{
-		xp := (*[4][7][3]float64)(unsafe.Pointer(&m.a12[row]))
-		z := (*[4][7][3]float64)(unsafe.Pointer(&m.a13[row]))
+		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
+		cf := m.a12[row][:]
+		runtime.GemmNN64(m.a13[row][:], w, cf, Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+		z := (*[Ds1PwFilters][Ds1PwPositions]float64)(unsafe.Pointer(&m.a13[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Ds1PwBias[f]
-				}
-			}
-			for c := 0; c < Ds1PwInC; c++ {
-				for kh := 0; kh < Ds1PwKH; kh++ {
-					for kw := 0; kw < Ds1PwKW; kw++ {
-						wv := m.Params.Ds1PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Ds1PwOutH; oh++ {
-							r := (*[3]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-						}
-					}
-				}
+			bf := m.Params.Ds1PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1367,27 +1312,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[4][7][3]float64)(unsafe.Pointer(&m.a4[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Ds0DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+			xpf := unsafe.Slice(&xp[0][0][0], 180)
+			for f := 0; f < Ds0DwFilters; f++ {
 				grp := f / Ds0DwGroupFilters
-				for ci := 0; ci < Ds0DwGroupC; ci++ {
-					c := grp*Ds0DwGroupC + ci
-					for kh := 0; kh < Ds0DwKH; kh++ {
-						for kw := 0; kw < Ds0DwKW; kw++ {
-							wv := m.Params.Ds0DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Ds0DwOutH; oh++ {
-								r := (*[3]float64)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Ds0DwOutH; oh++ {
+					runtime.ShiftSum64(z[f][oh][:], xpf[grp*45+oh*5:], taps[:], w, 3, m.Params.Ds0DwBias[f])
 				}
 			}
 		}
@@ -1556,27 +1487,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[4][7][3]float64)(unsafe.Pointer(&m.a10[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Ds1DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+			xpf := unsafe.Slice(&xp[0][0][0], 180)
+			for f := 0; f < Ds1DwFilters; f++ {
 				grp := f / Ds1DwGroupFilters
-				for ci := 0; ci < Ds1DwGroupC; ci++ {
-					c := grp*Ds1DwGroupC + ci
-					for kh := 0; kh < Ds1DwKH; kh++ {
-						for kw := 0; kw < Ds1DwKW; kw++ {
-							wv := m.Params.Ds1DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Ds1DwOutH; oh++ {
-								r := (*[3]float64)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Ds1DwOutH; oh++ {
+					runtime.ShiftSum64(z[f][oh][:], xpf[grp*45+oh*5:], taps[:], w, 3, m.Params.Ds1DwBias[f])
 				}
 			}
 		}
@@ -2472,39 +2389,25 @@ func (m *Model) backward(needDX bool) {
 
 	// ds.1.pw (conv2d [4 7 3]→[4 7 3]), spec line 22
 	{
-		xp := (*[4][7][3]float64)(unsafe.Pointer(&m.a12[row]))
-		dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d13[row]))
-		dxp := (*[4][7][3]float64)(unsafe.Pointer(&m.d12[row]))
-		*dxp = [4][7][3]float64{}
-		for f := 0; f < Ds1PwFilters; f++ {
-			var sb float64
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Ds1PwFilters * Ds1PwPatch]float64)(unsafe.Slice(&m.Grads.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch))
+		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
+		cf := m.a12[row][:]
+		dz := (*[Ds1PwFilters][Ds1PwPositions]float64)(unsafe.Pointer(&m.d13[row]))
+		for f := range dz {
+			var s float64
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Ds1PwBias[f] += sb
-			for c := 0; c < Ds1PwInC; c++ {
-				for kh := 0; kh < Ds1PwKH; kh++ {
-					for kw := 0; kw < Ds1PwKW; kw++ {
-						wv := m.Params.Ds1PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Ds1PwOutH; oh++ {
-							r := (*[3]float64)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[3]float64)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-						}
-						m.Grads.Ds1PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Ds1PwBias[f] += s
 		}
+		dzf := m.d13[row][:]
+		runtime.GemmNT64(m.gwt13[:], dzf, cf, nil, Ds1PwFilters, Ds1PwPatch, Ds1PwPositions)
+		for i, v := range &m.gwt13 {
+			gw[i] += v
+		}
+		dcf := m.d12[row][:]
+		clear(dcf)
+		runtime.GemmTN64(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
 	}
 
 	// layers.12 (relu [4 7 3]→[4 7 3]), spec line 21
@@ -2634,39 +2537,25 @@ func (m *Model) backward(needDX bool) {
 
 	// ds.0.pw (conv2d [4 7 3]→[4 7 3]), spec line 16
 	{
-		xp := (*[4][7][3]float64)(unsafe.Pointer(&m.a6[row]))
-		dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d7[row]))
-		dxp := (*[4][7][3]float64)(unsafe.Pointer(&m.d6[row]))
-		*dxp = [4][7][3]float64{}
-		for f := 0; f < Ds0PwFilters; f++ {
-			var sb float64
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Ds0PwFilters * Ds0PwPatch]float64)(unsafe.Slice(&m.Grads.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch))
+		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
+		cf := m.a6[row][:]
+		dz := (*[Ds0PwFilters][Ds0PwPositions]float64)(unsafe.Pointer(&m.d7[row]))
+		for f := range dz {
+			var s float64
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Ds0PwBias[f] += sb
-			for c := 0; c < Ds0PwInC; c++ {
-				for kh := 0; kh < Ds0PwKH; kh++ {
-					for kw := 0; kw < Ds0PwKW; kw++ {
-						wv := m.Params.Ds0PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Ds0PwOutH; oh++ {
-							r := (*[3]float64)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[3]float64)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-						}
-						m.Grads.Ds0PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Ds0PwBias[f] += s
 		}
+		dzf := m.d7[row][:]
+		runtime.GemmNT64(m.gwt7[:], dzf, cf, nil, Ds0PwFilters, Ds0PwPatch, Ds0PwPositions)
+		for i, v := range &m.gwt7 {
+			gw[i] += v
+		}
+		dcf := m.d6[row][:]
+		clear(dcf)
+		runtime.GemmTN64(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
 	}
 
 	// layers.6 (relu [4 7 3]→[4 7 3]), spec line 15
@@ -2808,36 +2697,47 @@ func (m *Model) backward(needDX bool) {
 	// conv (conv2d [1 13 6]→[4 7 3]), spec line 9
 	{
 		if needDX {
+			gw := (*[ConvFilters * ConvPatch]float64)(unsafe.Slice(&m.Grads.ConvWeight[0][0][0][0], ConvFilters*ConvPatch))
+			w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
 			xp := &m.xp0[row]
-			dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d0[row]))
-			dxp := &m.dxp0
-			*dxp = [1][16][7]float64{}
-			for f := 0; f < ConvFilters; f++ {
-				var sb float64
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
+				for oh := 0; oh < ConvOutH; oh++ {
+					r := (*[5]float64)(xp[c][oh*2+kh][kw:])
+					d := (*[ConvOutW]float64)(cols[ki][oh*ConvOutW:])
+					for ow := range d {
+						d[ow] = r[ow*2]
 					}
 				}
-				m.Grads.ConvBias[f] += sb
-				for c := 0; c < ConvInC; c++ {
-					for kh := 0; kh < ConvKH; kh++ {
-						for kw := 0; kw < ConvKW; kw++ {
-							wv := m.Params.ConvWeight[f][c][kh][kw]
-							var s0, s1, s2, s3 float64
-							for oh := 0; oh < ConvOutH; oh++ {
-								r := (*[5]float64)(xp[c][oh*2+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[5]float64)(dxp[c][oh*2+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[2]
-								dr[2] += wv * d[1]
-								s2 += d[2] * r[4]
-								dr[4] += wv * d[2]
-							}
-							m.Grads.ConvWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
+			}
+			cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
+			dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float64
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.ConvBias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
+			}
+			dcols := &m.dcols0
+			*dcols = [ConvPatch][ConvPositions]float64{}
+			dcf := unsafe.Slice(&dcols[0][0], ConvPatch*ConvPositions)
+			runtime.GemmTN64(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
+			dxp := &m.dxp0
+			*dxp = [1][16][7]float64{}
+			for ki := range dcols {
+				c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
+				for oh := 0; oh < ConvOutH; oh++ {
+					dr := (*[5]float64)(dxp[c][oh*2+kh][kw:])
+					d := (*[ConvOutW]float64)(dcols[ki][oh*ConvOutW:])
+					for ow, v := range d {
+						dr[ow*2] += v
 					}
 				}
 			}
@@ -2848,31 +2748,32 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
+			gw := (*[ConvFilters * ConvPatch]float64)(unsafe.Slice(&m.Grads.ConvWeight[0][0][0][0], ConvFilters*ConvPatch))
 			xp := &m.xp0[row]
-			dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d0[row]))
-			for f := 0; f < ConvFilters; f++ {
-				var sb float64
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
+				for oh := 0; oh < ConvOutH; oh++ {
+					r := (*[5]float64)(xp[c][oh*2+kh][kw:])
+					d := (*[ConvOutW]float64)(cols[ki][oh*ConvOutW:])
+					for ow := range d {
+						d[ow] = r[ow*2]
 					}
 				}
-				m.Grads.ConvBias[f] += sb
-				for c := 0; c < ConvInC; c++ {
-					for kh := 0; kh < ConvKH; kh++ {
-						for kw := 0; kw < ConvKW; kw++ {
-							var s0, s1, s2, s3 float64
-							for oh := 0; oh < ConvOutH; oh++ {
-								r := (*[5]float64)(xp[c][oh*2+kh][kw:])
-								d := &dz[f][oh]
-								s0 += d[0] * r[0]
-								s1 += d[1] * r[2]
-								s2 += d[2] * r[4]
-							}
-							m.Grads.ConvWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+			}
+			cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
+			dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float64
+				for _, v := range dz[f] {
+					s += v
 				}
+				m.Grads.ConvBias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
 			}
 		}
 	}

@@ -846,6 +846,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// conv1 (conv2d [3 8 8]→[2 8 8]), spec line 8
 	{
+		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		x := (*[3][8][8]float64)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
 		for c := range x {
@@ -853,31 +854,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				*(*[8]float64)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[2][8][8]float64)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Conv1Bias[f]
-				}
+		cols := &m.cols0
+		for ki := range cols {
+			c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+			for oh := 0; oh < Conv1OutH; oh++ {
+				r := (*[8]float64)(xp[c][oh+kh][kw:])
+				d := (*[Conv1OutW]float64)(cols[ki][oh*Conv1OutW:])
+				*d = *r
 			}
-			for c := 0; c < Conv1InC; c++ {
-				for kh := 0; kh < Conv1KH; kh++ {
-					for kw := 0; kw < Conv1KW; kw++ {
-						wv := m.Params.Conv1Weight[f][c][kh][kw]
-						for oh := 0; oh < Conv1OutH; oh++ {
-							r := (*[8]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+		runtime.GemmNN64(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
+		z := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.a0[row]))
+		for f := range z {
+			bf := m.Params.Conv1Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -952,6 +944,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
 	{
+		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
 		xp := &m.xp3[row]
 		for c := range x {
@@ -959,31 +952,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				*(*[8]float64)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[2][8][8]float64)(unsafe.Pointer(&m.a3[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Stack1Conv1Bias[f]
-				}
+		cols := &m.cols3
+		for ki := range cols {
+			c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
+			for oh := 0; oh < Stack1Conv1OutH; oh++ {
+				r := (*[8]float64)(xp[c][oh+kh][kw:])
+				d := (*[Stack1Conv1OutW]float64)(cols[ki][oh*Stack1Conv1OutW:])
+				*d = *r
 			}
-			for c := 0; c < Stack1Conv1InC; c++ {
-				for kh := 0; kh < Stack1Conv1KH; kh++ {
-					for kw := 0; kw < Stack1Conv1KW; kw++ {
-						wv := m.Params.Stack1Conv1Weight[f][c][kh][kw]
-						for oh := 0; oh < Stack1Conv1OutH; oh++ {
-							r := (*[8]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+		runtime.GemmNN64(m.a3[row][:], w, cf, Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+		z := (*[Stack1Conv1Filters][Stack1Conv1Positions]float64)(unsafe.Pointer(&m.a3[row]))
+		for f := range z {
+			bf := m.Params.Stack1Conv1Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1058,6 +1042,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
 	{
+		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		x := (*[2][8][8]float64)(unsafe.Pointer(&m.a5[row]))
 		xp := &m.xp6[row]
 		for c := range x {
@@ -1065,31 +1050,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				*(*[8]float64)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[2][8][8]float64)(unsafe.Pointer(&m.a6[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Stack1Conv2Bias[f]
-				}
+		cols := &m.cols6
+		for ki := range cols {
+			c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
+			for oh := 0; oh < Stack1Conv2OutH; oh++ {
+				r := (*[8]float64)(xp[c][oh+kh][kw:])
+				d := (*[Stack1Conv2OutW]float64)(cols[ki][oh*Stack1Conv2OutW:])
+				*d = *r
 			}
-			for c := 0; c < Stack1Conv2InC; c++ {
-				for kh := 0; kh < Stack1Conv2KH; kh++ {
-					for kw := 0; kw < Stack1Conv2KW; kw++ {
-						wv := m.Params.Stack1Conv2Weight[f][c][kh][kw]
-						for oh := 0; oh < Stack1Conv2OutH; oh++ {
-							r := (*[8]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+		runtime.GemmNN64(m.a6[row][:], w, cf, Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+		z := (*[Stack1Conv2Filters][Stack1Conv2Positions]float64)(unsafe.Pointer(&m.a6[row]))
+		for f := range z {
+			bf := m.Params.Stack1Conv2Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1174,6 +1150,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// stack2.conv1 (conv2d [2 8 8]→[4 4 4]), spec line 18
 	{
+		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		x := (*[2][8][8]float64)(unsafe.Pointer(&m.a9[row]))
 		xp := &m.xp10[row]
 		for c := range x {
@@ -1181,27 +1158,24 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				*(*[8]float64)(xp[c][h][0:]) = x[c][h]
 			}
 		}
-		z := (*[4][4][4]float64)(unsafe.Pointer(&m.a10[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Stack2Conv1Bias[f]
+		cols := &m.cols10
+		for ki := range cols {
+			c, kh, kw := ki/(Stack2Conv1KH*Stack2Conv1KW), ki/Stack2Conv1KW%Stack2Conv1KH, ki%Stack2Conv1KW
+			for oh := 0; oh < Stack2Conv1OutH; oh++ {
+				r := (*[7]float64)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack2Conv1OutW]float64)(cols[ki][oh*Stack2Conv1OutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			for c := 0; c < Stack2Conv1InC; c++ {
-				for kh := 0; kh < Stack2Conv1KH; kh++ {
-					for kw := 0; kw < Stack2Conv1KW; kw++ {
-						wv := m.Params.Stack2Conv1Weight[f][c][kh][kw]
-						for oh := 0; oh < Stack2Conv1OutH; oh++ {
-							r := (*[7]float64)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+		runtime.GemmNN64(m.a10[row][:], w, cf, Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
+		z := (*[Stack2Conv1Filters][Stack2Conv1Positions]float64)(unsafe.Pointer(&m.a10[row]))
+		for f := range z {
+			bf := m.Params.Stack2Conv1Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1276,6 +1250,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
 	{
+		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		x := (*[4][4][4]float64)(unsafe.Pointer(&m.a12[row]))
 		xp := &m.xp13[row]
 		for c := range x {
@@ -1283,27 +1258,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				*(*[4]float64)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[4][4][4]float64)(unsafe.Pointer(&m.a13[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Stack2Conv2Bias[f]
-				}
+		cols := &m.cols13
+		for ki := range cols {
+			c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
+			for oh := 0; oh < Stack2Conv2OutH; oh++ {
+				r := (*[4]float64)(xp[c][oh+kh][kw:])
+				d := (*[Stack2Conv2OutW]float64)(cols[ki][oh*Stack2Conv2OutW:])
+				*d = *r
 			}
-			for c := 0; c < Stack2Conv2InC; c++ {
-				for kh := 0; kh < Stack2Conv2KH; kh++ {
-					for kw := 0; kw < Stack2Conv2KW; kw++ {
-						wv := m.Params.Stack2Conv2Weight[f][c][kh][kw]
-						for oh := 0; oh < Stack2Conv2OutH; oh++ {
-							r := (*[4]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+		runtime.GemmNN64(m.a13[row][:], w, cf, Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+		z := (*[Stack2Conv2Filters][Stack2Conv2Positions]float64)(unsafe.Pointer(&m.a13[row]))
+		for f := range z {
+			bf := m.Params.Stack2Conv2Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1373,28 +1343,26 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// stack2.shortcut (conv2d [2 8 8]→[4 4 4]), spec line 23
 	{
+		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
 		xp := (*[2][8][8]float64)(unsafe.Pointer(&m.a9[row]))
-		z := (*[4][4][4]float64)(unsafe.Pointer(&m.a15[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Stack2ShortcutBias[f]
+		cols := &m.cols15
+		for ki := range cols {
+			c, kh, kw := ki/(Stack2ShortcutKH*Stack2ShortcutKW), ki/Stack2ShortcutKW%Stack2ShortcutKH, ki%Stack2ShortcutKW
+			for oh := 0; oh < Stack2ShortcutOutH; oh++ {
+				r := (*[7]float64)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack2ShortcutOutW]float64)(cols[ki][oh*Stack2ShortcutOutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			for c := 0; c < Stack2ShortcutInC; c++ {
-				for kh := 0; kh < Stack2ShortcutKH; kh++ {
-					for kw := 0; kw < Stack2ShortcutKW; kw++ {
-						wv := m.Params.Stack2ShortcutWeight[f][c][kh][kw]
-						for oh := 0; oh < Stack2ShortcutOutH; oh++ {
-							r := (*[7]float64)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+		runtime.GemmNN64(m.a15[row][:], w, cf, Stack2ShortcutFilters, Stack2ShortcutPositions, Stack2ShortcutPatch)
+		z := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float64)(unsafe.Pointer(&m.a15[row]))
+		for f := range z {
+			bf := m.Params.Stack2ShortcutBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1416,6 +1384,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// stack3.conv1 (conv2d [4 4 4]→[6 2 2]), spec line 26
 	{
+		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		x := (*[4][4][4]float64)(unsafe.Pointer(&m.a17[row]))
 		xp := &m.xp18[row]
 		for c := range x {
@@ -1423,25 +1392,24 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				*(*[4]float64)(xp[c][h][0:]) = x[c][h]
 			}
 		}
-		z := (*[6][2][2]float64)(unsafe.Pointer(&m.a18[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Stack3Conv1Bias[f]
+		cols := &m.cols18
+		for ki := range cols {
+			c, kh, kw := ki/(Stack3Conv1KH*Stack3Conv1KW), ki/Stack3Conv1KW%Stack3Conv1KH, ki%Stack3Conv1KW
+			for oh := 0; oh < Stack3Conv1OutH; oh++ {
+				r := (*[3]float64)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack3Conv1OutW]float64)(cols[ki][oh*Stack3Conv1OutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			for c := 0; c < Stack3Conv1InC; c++ {
-				for kh := 0; kh < Stack3Conv1KH; kh++ {
-					for kw := 0; kw < Stack3Conv1KW; kw++ {
-						wv := m.Params.Stack3Conv1Weight[f][c][kh][kw]
-						for oh := 0; oh < Stack3Conv1OutH; oh++ {
-							r := (*[3]float64)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+		runtime.GemmNN64(m.a18[row][:], w, cf, Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+		z := (*[Stack3Conv1Filters][Stack3Conv1Positions]float64)(unsafe.Pointer(&m.a18[row]))
+		for f := range z {
+			bf := m.Params.Stack3Conv1Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1516,6 +1484,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
 	{
+		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		x := (*[6][2][2]float64)(unsafe.Pointer(&m.a20[row]))
 		xp := &m.xp21[row]
 		for c := range x {
@@ -1523,25 +1492,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				*(*[2]float64)(xp[c][h+1][1:]) = x[c][h]
 			}
 		}
-		z := (*[6][2][2]float64)(unsafe.Pointer(&m.a21[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Stack3Conv2Bias[f]
-				}
+		cols := &m.cols21
+		for ki := range cols {
+			c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
+			for oh := 0; oh < Stack3Conv2OutH; oh++ {
+				r := (*[2]float64)(xp[c][oh+kh][kw:])
+				d := (*[Stack3Conv2OutW]float64)(cols[ki][oh*Stack3Conv2OutW:])
+				*d = *r
 			}
-			for c := 0; c < Stack3Conv2InC; c++ {
-				for kh := 0; kh < Stack3Conv2KH; kh++ {
-					for kw := 0; kw < Stack3Conv2KW; kw++ {
-						wv := m.Params.Stack3Conv2Weight[f][c][kh][kw]
-						for oh := 0; oh < Stack3Conv2OutH; oh++ {
-							r := (*[2]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+		runtime.GemmNN64(m.a21[row][:], w, cf, Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+		z := (*[Stack3Conv2Filters][Stack3Conv2Positions]float64)(unsafe.Pointer(&m.a21[row]))
+		for f := range z {
+			bf := m.Params.Stack3Conv2Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1611,26 +1577,26 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// stack3.shortcut (conv2d [4 4 4]→[6 2 2]), spec line 31
 	{
+		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
 		xp := (*[4][4][4]float64)(unsafe.Pointer(&m.a17[row]))
-		z := (*[6][2][2]float64)(unsafe.Pointer(&m.a23[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Stack3ShortcutBias[f]
+		cols := &m.cols23
+		for ki := range cols {
+			c, kh, kw := ki/(Stack3ShortcutKH*Stack3ShortcutKW), ki/Stack3ShortcutKW%Stack3ShortcutKH, ki%Stack3ShortcutKW
+			for oh := 0; oh < Stack3ShortcutOutH; oh++ {
+				r := (*[3]float64)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack3ShortcutOutW]float64)(cols[ki][oh*Stack3ShortcutOutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			for c := 0; c < Stack3ShortcutInC; c++ {
-				for kh := 0; kh < Stack3ShortcutKH; kh++ {
-					for kw := 0; kw < Stack3ShortcutKW; kw++ {
-						wv := m.Params.Stack3ShortcutWeight[f][c][kh][kw]
-						for oh := 0; oh < Stack3ShortcutOutH; oh++ {
-							r := (*[3]float64)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+		runtime.GemmNN64(m.a23[row][:], w, cf, Stack3ShortcutFilters, Stack3ShortcutPositions, Stack3ShortcutPatch)
+		z := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float64)(unsafe.Pointer(&m.a23[row]))
+		for f := range z {
+			bf := m.Params.Stack3ShortcutBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -3617,34 +3583,47 @@ func (m *Model) backward(needDX bool) {
 
 	// stack3.shortcut (conv2d [4 4 4]→[6 2 2]), spec line 31
 	{
+		gw := (*[Stack3ShortcutFilters * Stack3ShortcutPatch]float64)(unsafe.Slice(&m.Grads.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch))
+		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
 		xp := (*[4][4][4]float64)(unsafe.Pointer(&m.a17[row]))
-		dz := (*[6][2][2]float64)(unsafe.Pointer(&m.d23[row]))
-		dxp := (*[4][4][4]float64)(unsafe.Pointer(&m.e23_0[row]))
-		*dxp = [4][4][4]float64{}
-		for f := 0; f < Stack3ShortcutFilters; f++ {
-			var sb float64
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
+		cols := &m.cols23
+		for ki := range cols {
+			c, kh, kw := ki/(Stack3ShortcutKH*Stack3ShortcutKW), ki/Stack3ShortcutKW%Stack3ShortcutKH, ki%Stack3ShortcutKW
+			for oh := 0; oh < Stack3ShortcutOutH; oh++ {
+				r := (*[3]float64)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack3ShortcutOutW]float64)(cols[ki][oh*Stack3ShortcutOutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			m.Grads.Stack3ShortcutBias[f] += sb
-			for c := 0; c < Stack3ShortcutInC; c++ {
-				for kh := 0; kh < Stack3ShortcutKH; kh++ {
-					for kw := 0; kw < Stack3ShortcutKW; kw++ {
-						wv := m.Params.Stack3ShortcutWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Stack3ShortcutOutH; oh++ {
-							r := (*[3]float64)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[3]float64)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-						}
-						m.Grads.Stack3ShortcutWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+		dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float64)(unsafe.Pointer(&m.d23[row]))
+		for f := range dz {
+			var s float64
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack3ShortcutBias[f] += s
+		}
+		dzf := m.d23[row][:]
+		runtime.GemmNT64(m.gwt23[:], dzf, cf, nil, Stack3ShortcutFilters, Stack3ShortcutPatch, Stack3ShortcutPositions)
+		for i, v := range &m.gwt23 {
+			gw[i] += v
+		}
+		dcols := &m.dcols23
+		*dcols = [Stack3ShortcutPatch][Stack3ShortcutPositions]float64{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+		runtime.GemmTN64(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
+		dxp := (*[4][4][4]float64)(unsafe.Pointer(&m.e23_0[row]))
+		*dxp = [4][4][4]float64{}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack3ShortcutKH*Stack3ShortcutKW), ki/Stack3ShortcutKW%Stack3ShortcutKH, ki%Stack3ShortcutKW
+			for oh := 0; oh < Stack3ShortcutOutH; oh++ {
+				dr := (*[3]float64)(dxp[c][oh*2+kh][kw:])
+				d := (*[Stack3ShortcutOutW]float64)(dcols[ki][oh*Stack3ShortcutOutW:])
+				for ow, v := range d {
+					dr[ow*2] += v
 				}
 			}
 		}
@@ -3686,34 +3665,45 @@ func (m *Model) backward(needDX bool) {
 
 	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
 	{
+		gw := (*[Stack3Conv2Filters * Stack3Conv2Patch]float64)(unsafe.Slice(&m.Grads.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch))
+		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		xp := &m.xp21[row]
-		dz := (*[6][2][2]float64)(unsafe.Pointer(&m.d21[row]))
+		cols := &m.cols21
+		for ki := range cols {
+			c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
+			for oh := 0; oh < Stack3Conv2OutH; oh++ {
+				r := (*[2]float64)(xp[c][oh+kh][kw:])
+				d := (*[Stack3Conv2OutW]float64)(cols[ki][oh*Stack3Conv2OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+		dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float64)(unsafe.Pointer(&m.d21[row]))
+		for f := range dz {
+			var s float64
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack3Conv2Bias[f] += s
+		}
+		dzf := m.d21[row][:]
+		runtime.GemmNT64(m.gwt21[:], dzf, cf, nil, Stack3Conv2Filters, Stack3Conv2Patch, Stack3Conv2Positions)
+		for i, v := range &m.gwt21 {
+			gw[i] += v
+		}
+		dcols := &m.dcols21
+		*dcols = [Stack3Conv2Patch][Stack3Conv2Positions]float64{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+		runtime.GemmTN64(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
 		dxp := &m.dxp21
 		*dxp = [6][4][4]float64{}
-		for f := 0; f < Stack3Conv2Filters; f++ {
-			var sb float64
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
-			}
-			m.Grads.Stack3Conv2Bias[f] += sb
-			for c := 0; c < Stack3Conv2InC; c++ {
-				for kh := 0; kh < Stack3Conv2KH; kh++ {
-					for kw := 0; kw < Stack3Conv2KW; kw++ {
-						wv := m.Params.Stack3Conv2Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Stack3Conv2OutH; oh++ {
-							r := (*[2]float64)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[2]float64)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-						}
-						m.Grads.Stack3Conv2Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
+			for oh := 0; oh < Stack3Conv2OutH; oh++ {
+				dr := (*[2]float64)(dxp[c][oh+kh][kw:])
+				d := (*[Stack3Conv2OutW]float64)(dcols[ki][oh*Stack3Conv2OutW:])
+				for ow, v := range d {
+					dr[ow] += v
 				}
 			}
 		}
@@ -3767,34 +3757,47 @@ func (m *Model) backward(needDX bool) {
 
 	// stack3.conv1 (conv2d [4 4 4]→[6 2 2]), spec line 26
 	{
+		gw := (*[Stack3Conv1Filters * Stack3Conv1Patch]float64)(unsafe.Slice(&m.Grads.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch))
+		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		xp := &m.xp18[row]
-		dz := (*[6][2][2]float64)(unsafe.Pointer(&m.d18[row]))
-		dxp := &m.dxp18
-		*dxp = [4][5][5]float64{}
-		for f := 0; f < Stack3Conv1Filters; f++ {
-			var sb float64
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
+		cols := &m.cols18
+		for ki := range cols {
+			c, kh, kw := ki/(Stack3Conv1KH*Stack3Conv1KW), ki/Stack3Conv1KW%Stack3Conv1KH, ki%Stack3Conv1KW
+			for oh := 0; oh < Stack3Conv1OutH; oh++ {
+				r := (*[3]float64)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack3Conv1OutW]float64)(cols[ki][oh*Stack3Conv1OutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			m.Grads.Stack3Conv1Bias[f] += sb
-			for c := 0; c < Stack3Conv1InC; c++ {
-				for kh := 0; kh < Stack3Conv1KH; kh++ {
-					for kw := 0; kw < Stack3Conv1KW; kw++ {
-						wv := m.Params.Stack3Conv1Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Stack3Conv1OutH; oh++ {
-							r := (*[3]float64)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[3]float64)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-						}
-						m.Grads.Stack3Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+		dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float64)(unsafe.Pointer(&m.d18[row]))
+		for f := range dz {
+			var s float64
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack3Conv1Bias[f] += s
+		}
+		dzf := m.d18[row][:]
+		runtime.GemmNT64(m.gwt18[:], dzf, cf, nil, Stack3Conv1Filters, Stack3Conv1Patch, Stack3Conv1Positions)
+		for i, v := range &m.gwt18 {
+			gw[i] += v
+		}
+		dcols := &m.dcols18
+		*dcols = [Stack3Conv1Patch][Stack3Conv1Positions]float64{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+		runtime.GemmTN64(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
+		dxp := &m.dxp18
+		*dxp = [4][5][5]float64{}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack3Conv1KH*Stack3Conv1KW), ki/Stack3Conv1KW%Stack3Conv1KH, ki%Stack3Conv1KW
+			for oh := 0; oh < Stack3Conv1OutH; oh++ {
+				dr := (*[3]float64)(dxp[c][oh*2+kh][kw:])
+				d := (*[Stack3Conv1OutW]float64)(dcols[ki][oh*Stack3Conv1OutW:])
+				for ow, v := range d {
+					dr[ow*2] += v
 				}
 			}
 		}
@@ -3826,38 +3829,47 @@ func (m *Model) backward(needDX bool) {
 
 	// stack2.shortcut (conv2d [2 8 8]→[4 4 4]), spec line 23
 	{
+		gw := (*[Stack2ShortcutFilters * Stack2ShortcutPatch]float64)(unsafe.Slice(&m.Grads.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch))
+		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
 		xp := (*[2][8][8]float64)(unsafe.Pointer(&m.a9[row]))
-		dz := (*[4][4][4]float64)(unsafe.Pointer(&m.d15[row]))
-		dxp := (*[2][8][8]float64)(unsafe.Pointer(&m.e15_0[row]))
-		*dxp = [2][8][8]float64{}
-		for f := 0; f < Stack2ShortcutFilters; f++ {
-			var sb float64
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
+		cols := &m.cols15
+		for ki := range cols {
+			c, kh, kw := ki/(Stack2ShortcutKH*Stack2ShortcutKW), ki/Stack2ShortcutKW%Stack2ShortcutKH, ki%Stack2ShortcutKW
+			for oh := 0; oh < Stack2ShortcutOutH; oh++ {
+				r := (*[7]float64)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack2ShortcutOutW]float64)(cols[ki][oh*Stack2ShortcutOutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			m.Grads.Stack2ShortcutBias[f] += sb
-			for c := 0; c < Stack2ShortcutInC; c++ {
-				for kh := 0; kh < Stack2ShortcutKH; kh++ {
-					for kw := 0; kw < Stack2ShortcutKW; kw++ {
-						wv := m.Params.Stack2ShortcutWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Stack2ShortcutOutH; oh++ {
-							r := (*[7]float64)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[7]float64)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-							s2 += d[2] * r[4]
-							dr[4] += wv * d[2]
-							s3 += d[3] * r[6]
-							dr[6] += wv * d[3]
-						}
-						m.Grads.Stack2ShortcutWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+		dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float64)(unsafe.Pointer(&m.d15[row]))
+		for f := range dz {
+			var s float64
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack2ShortcutBias[f] += s
+		}
+		dzf := m.d15[row][:]
+		runtime.GemmNT64(m.gwt15[:], dzf, cf, nil, Stack2ShortcutFilters, Stack2ShortcutPatch, Stack2ShortcutPositions)
+		for i, v := range &m.gwt15 {
+			gw[i] += v
+		}
+		dcols := &m.dcols15
+		*dcols = [Stack2ShortcutPatch][Stack2ShortcutPositions]float64{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+		runtime.GemmTN64(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
+		dxp := (*[2][8][8]float64)(unsafe.Pointer(&m.e15_0[row]))
+		*dxp = [2][8][8]float64{}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack2ShortcutKH*Stack2ShortcutKW), ki/Stack2ShortcutKW%Stack2ShortcutKH, ki%Stack2ShortcutKW
+			for oh := 0; oh < Stack2ShortcutOutH; oh++ {
+				dr := (*[7]float64)(dxp[c][oh*2+kh][kw:])
+				d := (*[Stack2ShortcutOutW]float64)(dcols[ki][oh*Stack2ShortcutOutW:])
+				for ow, v := range d {
+					dr[ow*2] += v
 				}
 			}
 		}
@@ -3899,38 +3911,45 @@ func (m *Model) backward(needDX bool) {
 
 	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
 	{
+		gw := (*[Stack2Conv2Filters * Stack2Conv2Patch]float64)(unsafe.Slice(&m.Grads.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch))
+		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		xp := &m.xp13[row]
-		dz := (*[4][4][4]float64)(unsafe.Pointer(&m.d13[row]))
+		cols := &m.cols13
+		for ki := range cols {
+			c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
+			for oh := 0; oh < Stack2Conv2OutH; oh++ {
+				r := (*[4]float64)(xp[c][oh+kh][kw:])
+				d := (*[Stack2Conv2OutW]float64)(cols[ki][oh*Stack2Conv2OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+		dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float64)(unsafe.Pointer(&m.d13[row]))
+		for f := range dz {
+			var s float64
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack2Conv2Bias[f] += s
+		}
+		dzf := m.d13[row][:]
+		runtime.GemmNT64(m.gwt13[:], dzf, cf, nil, Stack2Conv2Filters, Stack2Conv2Patch, Stack2Conv2Positions)
+		for i, v := range &m.gwt13 {
+			gw[i] += v
+		}
+		dcols := &m.dcols13
+		*dcols = [Stack2Conv2Patch][Stack2Conv2Positions]float64{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+		runtime.GemmTN64(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
 		dxp := &m.dxp13
 		*dxp = [4][6][6]float64{}
-		for f := 0; f < Stack2Conv2Filters; f++ {
-			var sb float64
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
-			}
-			m.Grads.Stack2Conv2Bias[f] += sb
-			for c := 0; c < Stack2Conv2InC; c++ {
-				for kh := 0; kh < Stack2Conv2KH; kh++ {
-					for kw := 0; kw < Stack2Conv2KW; kw++ {
-						wv := m.Params.Stack2Conv2Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Stack2Conv2OutH; oh++ {
-							r := (*[4]float64)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[4]float64)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-						}
-						m.Grads.Stack2Conv2Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
+			for oh := 0; oh < Stack2Conv2OutH; oh++ {
+				dr := (*[4]float64)(dxp[c][oh+kh][kw:])
+				d := (*[Stack2Conv2OutW]float64)(dcols[ki][oh*Stack2Conv2OutW:])
+				for ow, v := range d {
+					dr[ow] += v
 				}
 			}
 		}
@@ -3984,38 +4003,47 @@ func (m *Model) backward(needDX bool) {
 
 	// stack2.conv1 (conv2d [2 8 8]→[4 4 4]), spec line 18
 	{
+		gw := (*[Stack2Conv1Filters * Stack2Conv1Patch]float64)(unsafe.Slice(&m.Grads.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch))
+		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		xp := &m.xp10[row]
-		dz := (*[4][4][4]float64)(unsafe.Pointer(&m.d10[row]))
-		dxp := &m.dxp10
-		*dxp = [2][9][9]float64{}
-		for f := 0; f < Stack2Conv1Filters; f++ {
-			var sb float64
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
+		cols := &m.cols10
+		for ki := range cols {
+			c, kh, kw := ki/(Stack2Conv1KH*Stack2Conv1KW), ki/Stack2Conv1KW%Stack2Conv1KH, ki%Stack2Conv1KW
+			for oh := 0; oh < Stack2Conv1OutH; oh++ {
+				r := (*[7]float64)(xp[c][oh*2+kh][kw:])
+				d := (*[Stack2Conv1OutW]float64)(cols[ki][oh*Stack2Conv1OutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			m.Grads.Stack2Conv1Bias[f] += sb
-			for c := 0; c < Stack2Conv1InC; c++ {
-				for kh := 0; kh < Stack2Conv1KH; kh++ {
-					for kw := 0; kw < Stack2Conv1KW; kw++ {
-						wv := m.Params.Stack2Conv1Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Stack2Conv1OutH; oh++ {
-							r := (*[7]float64)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[7]float64)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-							s2 += d[2] * r[4]
-							dr[4] += wv * d[2]
-							s3 += d[3] * r[6]
-							dr[6] += wv * d[3]
-						}
-						m.Grads.Stack2Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+		dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float64)(unsafe.Pointer(&m.d10[row]))
+		for f := range dz {
+			var s float64
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack2Conv1Bias[f] += s
+		}
+		dzf := m.d10[row][:]
+		runtime.GemmNT64(m.gwt10[:], dzf, cf, nil, Stack2Conv1Filters, Stack2Conv1Patch, Stack2Conv1Positions)
+		for i, v := range &m.gwt10 {
+			gw[i] += v
+		}
+		dcols := &m.dcols10
+		*dcols = [Stack2Conv1Patch][Stack2Conv1Positions]float64{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+		runtime.GemmTN64(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
+		dxp := &m.dxp10
+		*dxp = [2][9][9]float64{}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack2Conv1KH*Stack2Conv1KW), ki/Stack2Conv1KW%Stack2Conv1KH, ki%Stack2Conv1KW
+			for oh := 0; oh < Stack2Conv1OutH; oh++ {
+				dr := (*[7]float64)(dxp[c][oh*2+kh][kw:])
+				d := (*[Stack2Conv1OutW]float64)(dcols[ki][oh*Stack2Conv1OutW:])
+				for ow, v := range d {
+					dr[ow*2] += v
 				}
 			}
 		}
@@ -4081,46 +4109,45 @@ func (m *Model) backward(needDX bool) {
 
 	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
 	{
+		gw := (*[Stack1Conv2Filters * Stack1Conv2Patch]float64)(unsafe.Slice(&m.Grads.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch))
+		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		xp := &m.xp6[row]
-		dz := (*[2][8][8]float64)(unsafe.Pointer(&m.d6[row]))
+		cols := &m.cols6
+		for ki := range cols {
+			c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
+			for oh := 0; oh < Stack1Conv2OutH; oh++ {
+				r := (*[8]float64)(xp[c][oh+kh][kw:])
+				d := (*[Stack1Conv2OutW]float64)(cols[ki][oh*Stack1Conv2OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+		dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float64)(unsafe.Pointer(&m.d6[row]))
+		for f := range dz {
+			var s float64
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack1Conv2Bias[f] += s
+		}
+		dzf := m.d6[row][:]
+		runtime.GemmNT64(m.gwt6[:], dzf, cf, nil, Stack1Conv2Filters, Stack1Conv2Patch, Stack1Conv2Positions)
+		for i, v := range &m.gwt6 {
+			gw[i] += v
+		}
+		dcols := &m.dcols6
+		*dcols = [Stack1Conv2Patch][Stack1Conv2Positions]float64{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+		runtime.GemmTN64(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
 		dxp := &m.dxp6
 		*dxp = [2][10][10]float64{}
-		for f := 0; f < Stack1Conv2Filters; f++ {
-			var sb float64
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
-			}
-			m.Grads.Stack1Conv2Bias[f] += sb
-			for c := 0; c < Stack1Conv2InC; c++ {
-				for kh := 0; kh < Stack1Conv2KH; kh++ {
-					for kw := 0; kw < Stack1Conv2KW; kw++ {
-						wv := m.Params.Stack1Conv2Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Stack1Conv2OutH; oh++ {
-							r := (*[8]float64)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[8]float64)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-							s2 += d[6] * r[6]
-							dr[6] += wv * d[6]
-							s3 += d[7] * r[7]
-							dr[7] += wv * d[7]
-						}
-						m.Grads.Stack1Conv2Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
+			for oh := 0; oh < Stack1Conv2OutH; oh++ {
+				dr := (*[8]float64)(dxp[c][oh+kh][kw:])
+				d := (*[Stack1Conv2OutW]float64)(dcols[ki][oh*Stack1Conv2OutW:])
+				for ow, v := range d {
+					dr[ow] += v
 				}
 			}
 		}
@@ -4174,46 +4201,45 @@ func (m *Model) backward(needDX bool) {
 
 	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
 	{
+		gw := (*[Stack1Conv1Filters * Stack1Conv1Patch]float64)(unsafe.Slice(&m.Grads.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch))
+		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		xp := &m.xp3[row]
-		dz := (*[2][8][8]float64)(unsafe.Pointer(&m.d3[row]))
+		cols := &m.cols3
+		for ki := range cols {
+			c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
+			for oh := 0; oh < Stack1Conv1OutH; oh++ {
+				r := (*[8]float64)(xp[c][oh+kh][kw:])
+				d := (*[Stack1Conv1OutW]float64)(cols[ki][oh*Stack1Conv1OutW:])
+				*d = *r
+			}
+		}
+		cf := unsafe.Slice(&cols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+		dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float64)(unsafe.Pointer(&m.d3[row]))
+		for f := range dz {
+			var s float64
+			for _, v := range dz[f] {
+				s += v
+			}
+			m.Grads.Stack1Conv1Bias[f] += s
+		}
+		dzf := m.d3[row][:]
+		runtime.GemmNT64(m.gwt3[:], dzf, cf, nil, Stack1Conv1Filters, Stack1Conv1Patch, Stack1Conv1Positions)
+		for i, v := range &m.gwt3 {
+			gw[i] += v
+		}
+		dcols := &m.dcols3
+		*dcols = [Stack1Conv1Patch][Stack1Conv1Positions]float64{}
+		dcf := unsafe.Slice(&dcols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+		runtime.GemmTN64(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
 		dxp := &m.dxp3
 		*dxp = [2][10][10]float64{}
-		for f := 0; f < Stack1Conv1Filters; f++ {
-			var sb float64
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
-			}
-			m.Grads.Stack1Conv1Bias[f] += sb
-			for c := 0; c < Stack1Conv1InC; c++ {
-				for kh := 0; kh < Stack1Conv1KH; kh++ {
-					for kw := 0; kw < Stack1Conv1KW; kw++ {
-						wv := m.Params.Stack1Conv1Weight[f][c][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Stack1Conv1OutH; oh++ {
-							r := (*[8]float64)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[8]float64)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-							s2 += d[6] * r[6]
-							dr[6] += wv * d[6]
-							s3 += d[7] * r[7]
-							dr[7] += wv * d[7]
-						}
-						m.Grads.Stack1Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
+		for ki := range dcols {
+			c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
+			for oh := 0; oh < Stack1Conv1OutH; oh++ {
+				dr := (*[8]float64)(dxp[c][oh+kh][kw:])
+				d := (*[Stack1Conv1OutW]float64)(dcols[ki][oh*Stack1Conv1OutW:])
+				for ow, v := range d {
+					dr[ow] += v
 				}
 			}
 		}
@@ -4274,46 +4300,45 @@ func (m *Model) backward(needDX bool) {
 	// conv1 (conv2d [3 8 8]→[2 8 8]), spec line 8
 	{
 		if needDX {
+			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
+			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			xp := &m.xp0[row]
-			dz := (*[2][8][8]float64)(unsafe.Pointer(&m.d0[row]))
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					r := (*[8]float64)(xp[c][oh+kh][kw:])
+					d := (*[Conv1OutW]float64)(cols[ki][oh*Conv1OutW:])
+					*d = *r
+				}
+			}
+			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float64
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.Conv1Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
+			}
+			dcols := &m.dcols0
+			*dcols = [Conv1Patch][Conv1Positions]float64{}
+			dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
+			runtime.GemmTN64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
 			dxp := &m.dxp0
 			*dxp = [3][10][10]float64{}
-			for f := 0; f < Conv1Filters; f++ {
-				var sb float64
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
-				}
-				m.Grads.Conv1Bias[f] += sb
-				for c := 0; c < Conv1InC; c++ {
-					for kh := 0; kh < Conv1KH; kh++ {
-						for kw := 0; kw < Conv1KW; kw++ {
-							wv := m.Params.Conv1Weight[f][c][kh][kw]
-							var s0, s1, s2, s3 float64
-							for oh := 0; oh < Conv1OutH; oh++ {
-								r := (*[8]float64)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[8]float64)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-								s2 += d[6] * r[6]
-								dr[6] += wv * d[6]
-								s3 += d[7] * r[7]
-								dr[7] += wv * d[7]
-							}
-							m.Grads.Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
+			for ki := range dcols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					dr := (*[8]float64)(dxp[c][oh+kh][kw:])
+					d := (*[Conv1OutW]float64)(dcols[ki][oh*Conv1OutW:])
+					for ow, v := range d {
+						dr[ow] += v
 					}
 				}
 			}
@@ -4324,36 +4349,30 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
+			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			xp := &m.xp0[row]
-			dz := (*[2][8][8]float64)(unsafe.Pointer(&m.d0[row]))
-			for f := 0; f < Conv1Filters; f++ {
-				var sb float64
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
-					}
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					r := (*[8]float64)(xp[c][oh+kh][kw:])
+					d := (*[Conv1OutW]float64)(cols[ki][oh*Conv1OutW:])
+					*d = *r
 				}
-				m.Grads.Conv1Bias[f] += sb
-				for c := 0; c < Conv1InC; c++ {
-					for kh := 0; kh < Conv1KH; kh++ {
-						for kw := 0; kw < Conv1KW; kw++ {
-							var s0, s1, s2, s3 float64
-							for oh := 0; oh < Conv1OutH; oh++ {
-								r := (*[8]float64)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								s0 += d[0] * r[0]
-								s1 += d[1] * r[1]
-								s2 += d[2] * r[2]
-								s3 += d[3] * r[3]
-								s0 += d[4] * r[4]
-								s1 += d[5] * r[5]
-								s2 += d[6] * r[6]
-								s3 += d[7] * r[7]
-							}
-							m.Grads.Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+			}
+			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float64
+				for _, v := range dz[f] {
+					s += v
 				}
+				m.Grads.Conv1Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
 			}
 		}
 	}

@@ -885,6 +885,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// conv1 (conv2d [3 16 16]→[2 8 8]), spec line 9
 	{
+		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		x := (*[3][16][16]float64)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
 		for c := range x {
@@ -892,31 +893,24 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				*(*[16]float64)(xp[c][h][0:]) = x[c][h]
 			}
 		}
-		z := (*[2][8][8]float64)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Conv1Bias[f]
+		cols := &m.cols0
+		for ki := range cols {
+			c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+			for oh := 0; oh < Conv1OutH; oh++ {
+				r := (*[15]float64)(xp[c][oh*2+kh][kw:])
+				d := (*[Conv1OutW]float64)(cols[ki][oh*Conv1OutW:])
+				for ow := range d {
+					d[ow] = r[ow*2]
 				}
 			}
-			for c := 0; c < Conv1InC; c++ {
-				for kh := 0; kh < Conv1KH; kh++ {
-					for kw := 0; kw < Conv1KW; kw++ {
-						wv := m.Params.Conv1Weight[f][c][kh][kw]
-						for oh := 0; oh < Conv1OutH; oh++ {
-							r := (*[15]float64)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-							o[5] += wv * r[10]
-							o[6] += wv * r[12]
-							o[7] += wv * r[14]
-						}
-					}
-				}
+		}
+		cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+		runtime.GemmNN64(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
+		z := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.a0[row]))
+		for f := range z {
+			bf := m.Params.Conv1Bias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -999,32 +993,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			}
 		}
 		z := (*[2][8][8]float64)(unsafe.Pointer(&m.a3[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks0DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
+		xpf := unsafe.Slice(&xp[0][0][0], 200)
+		for f := 0; f < Blocks0DwFilters; f++ {
 			grp := f / Blocks0DwGroupFilters
-			for ci := 0; ci < Blocks0DwGroupC; ci++ {
-				c := grp*Blocks0DwGroupC + ci
-				for kh := 0; kh < Blocks0DwKH; kh++ {
-					for kw := 0; kw < Blocks0DwKW; kw++ {
-						wv := m.Params.Blocks0DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks0DwOutH; oh++ {
-							r := (*[8]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Blocks0DwOutH; oh++ {
+				runtime.ShiftSum64(z[f][oh][:], xpf[grp*100+oh*10:], taps[:], w, 8, m.Params.Blocks0DwBias[f])
 			}
 		}
 	}
@@ -1099,32 +1074,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// blocks.0.pw (conv2d [2 8 8]→[4 8 8]), spec line 15
 	{
-		xp := (*[2][8][8]float64)(unsafe.Pointer(&m.a5[row]))
-		z := (*[4][8][8]float64)(unsafe.Pointer(&m.a6[row]))
+		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
+		cf := m.a5[row][:]
+		runtime.GemmNN64(m.a6[row][:], w, cf, Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+		z := (*[Blocks0PwFilters][Blocks0PwPositions]float64)(unsafe.Pointer(&m.a6[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks0PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks0PwInC; c++ {
-				for kh := 0; kh < Blocks0PwKH; kh++ {
-					for kw := 0; kw < Blocks0PwKW; kw++ {
-						wv := m.Params.Blocks0PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks0PwOutH; oh++ {
-							r := (*[8]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-							o[4] += wv * r[4]
-							o[5] += wv * r[5]
-							o[6] += wv * r[6]
-							o[7] += wv * r[7]
-						}
-					}
-				}
+			bf := m.Params.Blocks0PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1303,28 +1260,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// blocks.1.pw (conv2d [4 4 4]→[6 4 4]), spec line 21
 	{
-		xp := (*[4][4][4]float64)(unsafe.Pointer(&m.a11[row]))
-		z := (*[6][4][4]float64)(unsafe.Pointer(&m.a12[row]))
+		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
+		cf := m.a11[row][:]
+		runtime.GemmNN64(m.a12[row][:], w, cf, Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+		z := (*[Blocks1PwFilters][Blocks1PwPositions]float64)(unsafe.Pointer(&m.a12[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks1PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks1PwInC; c++ {
-				for kh := 0; kh < Blocks1PwKH; kh++ {
-					for kw := 0; kw < Blocks1PwKW; kw++ {
-						wv := m.Params.Blocks1PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks1PwOutH; oh++ {
-							r := (*[4]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-						}
-					}
-				}
+			bf := m.Params.Blocks1PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1407,28 +1350,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			}
 		}
 		z := (*[6][4][4]float64)(unsafe.Pointer(&m.a15[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks2DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
+		xpf := unsafe.Slice(&xp[0][0][0], 216)
+		for f := 0; f < Blocks2DwFilters; f++ {
 			grp := f / Blocks2DwGroupFilters
-			for ci := 0; ci < Blocks2DwGroupC; ci++ {
-				c := grp*Blocks2DwGroupC + ci
-				for kh := 0; kh < Blocks2DwKH; kh++ {
-					for kw := 0; kw < Blocks2DwKW; kw++ {
-						wv := m.Params.Blocks2DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks2DwOutH; oh++ {
-							r := (*[4]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-						}
-					}
-				}
+			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
+			for oh := 0; oh < Blocks2DwOutH; oh++ {
+				runtime.ShiftSum64(z[f][oh][:], xpf[grp*36+oh*6:], taps[:], w, 4, m.Params.Blocks2DwBias[f])
 			}
 		}
 	}
@@ -1503,28 +1431,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// blocks.2.pw (conv2d [6 4 4]→[6 4 4]), spec line 27
 	{
-		xp := (*[6][4][4]float64)(unsafe.Pointer(&m.a17[row]))
-		z := (*[6][4][4]float64)(unsafe.Pointer(&m.a18[row]))
+		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
+		cf := m.a17[row][:]
+		runtime.GemmNN64(m.a18[row][:], w, cf, Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+		z := (*[Blocks2PwFilters][Blocks2PwPositions]float64)(unsafe.Pointer(&m.a18[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks2PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks2PwInC; c++ {
-				for kh := 0; kh < Blocks2PwKH; kh++ {
-					for kw := 0; kw < Blocks2PwKW; kw++ {
-						wv := m.Params.Blocks2PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks2PwOutH; oh++ {
-							r := (*[4]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-							o[2] += wv * r[2]
-							o[3] += wv * r[3]
-						}
-					}
-				}
+			bf := m.Params.Blocks2PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -1701,26 +1615,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// blocks.3.pw (conv2d [6 2 2]→[8 2 2]), spec line 33
 	{
-		xp := (*[6][2][2]float64)(unsafe.Pointer(&m.a23[row]))
-		z := (*[8][2][2]float64)(unsafe.Pointer(&m.a24[row]))
+		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
+		cf := m.a23[row][:]
+		runtime.GemmNN64(m.a24[row][:], w, cf, Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+		z := (*[Blocks3PwFilters][Blocks3PwPositions]float64)(unsafe.Pointer(&m.a24[row]))
 		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks3PwBias[f]
-				}
-			}
-			for c := 0; c < Blocks3PwInC; c++ {
-				for kh := 0; kh < Blocks3PwKH; kh++ {
-					for kw := 0; kw < Blocks3PwKW; kw++ {
-						wv := m.Params.Blocks3PwWeight[f][c][kh][kw]
-						for oh := 0; oh < Blocks3PwOutH; oh++ {
-							r := (*[2]float64)(xp[c][oh+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[1]
-						}
-					}
-				}
+			bf := m.Params.Blocks3PwBias[f]
+			for i := range z[f] {
+				z[f][i] += bf
 			}
 		}
 	}
@@ -2007,32 +1909,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[2][8][8]float64)(unsafe.Pointer(&m.a3[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks0DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
+			xpf := unsafe.Slice(&xp[0][0][0], 200)
+			for f := 0; f < Blocks0DwFilters; f++ {
 				grp := f / Blocks0DwGroupFilters
-				for ci := 0; ci < Blocks0DwGroupC; ci++ {
-					c := grp*Blocks0DwGroupC + ci
-					for kh := 0; kh < Blocks0DwKH; kh++ {
-						for kw := 0; kw < Blocks0DwKW; kw++ {
-							wv := m.Params.Blocks0DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks0DwOutH; oh++ {
-								r := (*[8]float64)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-								o[3] += wv * r[3]
-								o[4] += wv * r[4]
-								o[5] += wv * r[5]
-								o[6] += wv * r[6]
-								o[7] += wv * r[7]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Blocks0DwOutH; oh++ {
+					runtime.ShiftSum64(z[f][oh][:], xpf[grp*100+oh*10:], taps[:], w, 8, m.Params.Blocks0DwBias[f])
 				}
 			}
 		}
@@ -2391,28 +2274,13 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[6][4][4]float64)(unsafe.Pointer(&m.a15[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks2DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
+			xpf := unsafe.Slice(&xp[0][0][0], 216)
+			for f := 0; f < Blocks2DwFilters; f++ {
 				grp := f / Blocks2DwGroupFilters
-				for ci := 0; ci < Blocks2DwGroupC; ci++ {
-					c := grp*Blocks2DwGroupC + ci
-					for kh := 0; kh < Blocks2DwKH; kh++ {
-						for kw := 0; kw < Blocks2DwKW; kw++ {
-							wv := m.Params.Blocks2DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks2DwOutH; oh++ {
-								r := (*[4]float64)(xp[c][oh+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[1]
-								o[2] += wv * r[2]
-								o[3] += wv * r[3]
-							}
-						}
-					}
+				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
+				for oh := 0; oh < Blocks2DwOutH; oh++ {
+					runtime.ShiftSum64(z[f][oh][:], xpf[grp*36+oh*6:], taps[:], w, 4, m.Params.Blocks2DwBias[f])
 				}
 			}
 		}
@@ -3773,37 +3641,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.3.pw (conv2d [6 2 2]→[8 2 2]), spec line 33
 	{
-		xp := (*[6][2][2]float64)(unsafe.Pointer(&m.a23[row]))
-		dz := (*[8][2][2]float64)(unsafe.Pointer(&m.d24[row]))
-		dxp := (*[6][2][2]float64)(unsafe.Pointer(&m.d23[row]))
-		*dxp = [6][2][2]float64{}
-		for f := 0; f < Blocks3PwFilters; f++ {
-			var sb float64
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks3PwFilters * Blocks3PwPatch]float64)(unsafe.Slice(&m.Grads.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
+		cf := m.a23[row][:]
+		dz := (*[Blocks3PwFilters][Blocks3PwPositions]float64)(unsafe.Pointer(&m.d24[row]))
+		for f := range dz {
+			var s float64
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks3PwBias[f] += sb
-			for c := 0; c < Blocks3PwInC; c++ {
-				for kh := 0; kh < Blocks3PwKH; kh++ {
-					for kw := 0; kw < Blocks3PwKW; kw++ {
-						wv := m.Params.Blocks3PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Blocks3PwOutH; oh++ {
-							r := (*[2]float64)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[2]float64)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-						}
-						m.Grads.Blocks3PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Blocks3PwBias[f] += s
 		}
+		dzf := m.d24[row][:]
+		runtime.GemmNT64(m.gwt24[:], dzf, cf, nil, Blocks3PwFilters, Blocks3PwPatch, Blocks3PwPositions)
+		for i, v := range &m.gwt24 {
+			gw[i] += v
+		}
+		dcf := m.d23[row][:]
+		clear(dcf)
+		runtime.GemmTN64(dcf, w, dzf, Blocks3PwPatch, Blocks3PwPositions, Blocks3PwFilters)
 	}
 
 	// layers.23 (relu [6 2 2]→[6 2 2]), spec line 32
@@ -3931,41 +3787,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.2.pw (conv2d [6 4 4]→[6 4 4]), spec line 27
 	{
-		xp := (*[6][4][4]float64)(unsafe.Pointer(&m.a17[row]))
-		dz := (*[6][4][4]float64)(unsafe.Pointer(&m.d18[row]))
-		dxp := (*[6][4][4]float64)(unsafe.Pointer(&m.d17[row]))
-		*dxp = [6][4][4]float64{}
-		for f := 0; f < Blocks2PwFilters; f++ {
-			var sb float64
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks2PwFilters * Blocks2PwPatch]float64)(unsafe.Slice(&m.Grads.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
+		cf := m.a17[row][:]
+		dz := (*[Blocks2PwFilters][Blocks2PwPositions]float64)(unsafe.Pointer(&m.d18[row]))
+		for f := range dz {
+			var s float64
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks2PwBias[f] += sb
-			for c := 0; c < Blocks2PwInC; c++ {
-				for kh := 0; kh < Blocks2PwKH; kh++ {
-					for kw := 0; kw < Blocks2PwKW; kw++ {
-						wv := m.Params.Blocks2PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Blocks2PwOutH; oh++ {
-							r := (*[4]float64)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[4]float64)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-						}
-						m.Grads.Blocks2PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Blocks2PwBias[f] += s
 		}
+		dzf := m.d18[row][:]
+		runtime.GemmNT64(m.gwt18[:], dzf, cf, nil, Blocks2PwFilters, Blocks2PwPatch, Blocks2PwPositions)
+		for i, v := range &m.gwt18 {
+			gw[i] += v
+		}
+		dcf := m.d17[row][:]
+		clear(dcf)
+		runtime.GemmTN64(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
 	}
 
 	// layers.17 (relu [6 4 4]→[6 4 4]), spec line 26
@@ -4097,41 +3937,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.1.pw (conv2d [4 4 4]→[6 4 4]), spec line 21
 	{
-		xp := (*[4][4][4]float64)(unsafe.Pointer(&m.a11[row]))
-		dz := (*[6][4][4]float64)(unsafe.Pointer(&m.d12[row]))
-		dxp := (*[4][4][4]float64)(unsafe.Pointer(&m.d11[row]))
-		*dxp = [4][4][4]float64{}
-		for f := 0; f < Blocks1PwFilters; f++ {
-			var sb float64
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks1PwFilters * Blocks1PwPatch]float64)(unsafe.Slice(&m.Grads.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
+		cf := m.a11[row][:]
+		dz := (*[Blocks1PwFilters][Blocks1PwPositions]float64)(unsafe.Pointer(&m.d12[row]))
+		for f := range dz {
+			var s float64
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks1PwBias[f] += sb
-			for c := 0; c < Blocks1PwInC; c++ {
-				for kh := 0; kh < Blocks1PwKH; kh++ {
-					for kw := 0; kw < Blocks1PwKW; kw++ {
-						wv := m.Params.Blocks1PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Blocks1PwOutH; oh++ {
-							r := (*[4]float64)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[4]float64)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-						}
-						m.Grads.Blocks1PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Blocks1PwBias[f] += s
 		}
+		dzf := m.d12[row][:]
+		runtime.GemmNT64(m.gwt12[:], dzf, cf, nil, Blocks1PwFilters, Blocks1PwPatch, Blocks1PwPositions)
+		for i, v := range &m.gwt12 {
+			gw[i] += v
+		}
+		dcf := m.d11[row][:]
+		clear(dcf)
+		runtime.GemmTN64(dcf, w, dzf, Blocks1PwPatch, Blocks1PwPositions, Blocks1PwFilters)
 	}
 
 	// layers.11 (relu [4 4 4]→[4 4 4]), spec line 20
@@ -4263,49 +4087,25 @@ func (m *Model) backward(needDX bool) {
 
 	// blocks.0.pw (conv2d [2 8 8]→[4 8 8]), spec line 15
 	{
-		xp := (*[2][8][8]float64)(unsafe.Pointer(&m.a5[row]))
-		dz := (*[4][8][8]float64)(unsafe.Pointer(&m.d6[row]))
-		dxp := (*[2][8][8]float64)(unsafe.Pointer(&m.d5[row]))
-		*dxp = [2][8][8]float64{}
-		for f := 0; f < Blocks0PwFilters; f++ {
-			var sb float64
-			for oh := range dz[f] {
-				for _, v := range dz[f][oh] {
-					sb += v
-				}
+		gw := (*[Blocks0PwFilters * Blocks0PwPatch]float64)(unsafe.Slice(&m.Grads.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch))
+		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
+		cf := m.a5[row][:]
+		dz := (*[Blocks0PwFilters][Blocks0PwPositions]float64)(unsafe.Pointer(&m.d6[row]))
+		for f := range dz {
+			var s float64
+			for _, v := range dz[f] {
+				s += v
 			}
-			m.Grads.Blocks0PwBias[f] += sb
-			for c := 0; c < Blocks0PwInC; c++ {
-				for kh := 0; kh < Blocks0PwKH; kh++ {
-					for kw := 0; kw < Blocks0PwKW; kw++ {
-						wv := m.Params.Blocks0PwWeight[f][c][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Blocks0PwOutH; oh++ {
-							r := (*[8]float64)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[8]float64)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-							s2 += d[6] * r[6]
-							dr[6] += wv * d[6]
-							s3 += d[7] * r[7]
-							dr[7] += wv * d[7]
-						}
-						m.Grads.Blocks0PwWeight[f][c][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
-			}
+			m.Grads.Blocks0PwBias[f] += s
 		}
+		dzf := m.d6[row][:]
+		runtime.GemmNT64(m.gwt6[:], dzf, cf, nil, Blocks0PwFilters, Blocks0PwPatch, Blocks0PwPositions)
+		for i, v := range &m.gwt6 {
+			gw[i] += v
+		}
+		dcf := m.d5[row][:]
+		clear(dcf)
+		runtime.GemmTN64(dcf, w, dzf, Blocks0PwPatch, Blocks0PwPositions, Blocks0PwFilters)
 	}
 
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 14
@@ -4446,46 +4246,47 @@ func (m *Model) backward(needDX bool) {
 	// conv1 (conv2d [3 16 16]→[2 8 8]), spec line 9
 	{
 		if needDX {
+			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
+			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			xp := &m.xp0[row]
-			dz := (*[2][8][8]float64)(unsafe.Pointer(&m.d0[row]))
-			dxp := &m.dxp0
-			*dxp = [3][17][17]float64{}
-			for f := 0; f < Conv1Filters; f++ {
-				var sb float64
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					r := (*[15]float64)(xp[c][oh*2+kh][kw:])
+					d := (*[Conv1OutW]float64)(cols[ki][oh*Conv1OutW:])
+					for ow := range d {
+						d[ow] = r[ow*2]
 					}
 				}
-				m.Grads.Conv1Bias[f] += sb
-				for c := 0; c < Conv1InC; c++ {
-					for kh := 0; kh < Conv1KH; kh++ {
-						for kw := 0; kw < Conv1KW; kw++ {
-							wv := m.Params.Conv1Weight[f][c][kh][kw]
-							var s0, s1, s2, s3 float64
-							for oh := 0; oh < Conv1OutH; oh++ {
-								r := (*[15]float64)(xp[c][oh*2+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[15]float64)(dxp[c][oh*2+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[2]
-								dr[2] += wv * d[1]
-								s2 += d[2] * r[4]
-								dr[4] += wv * d[2]
-								s3 += d[3] * r[6]
-								dr[6] += wv * d[3]
-								s0 += d[4] * r[8]
-								dr[8] += wv * d[4]
-								s1 += d[5] * r[10]
-								dr[10] += wv * d[5]
-								s2 += d[6] * r[12]
-								dr[12] += wv * d[6]
-								s3 += d[7] * r[14]
-								dr[14] += wv * d[7]
-							}
-							m.Grads.Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
+			}
+			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float64
+				for _, v := range dz[f] {
+					s += v
+				}
+				m.Grads.Conv1Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
+			}
+			dcols := &m.dcols0
+			*dcols = [Conv1Patch][Conv1Positions]float64{}
+			dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
+			runtime.GemmTN64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
+			dxp := &m.dxp0
+			*dxp = [3][17][17]float64{}
+			for ki := range dcols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					dr := (*[15]float64)(dxp[c][oh*2+kh][kw:])
+					d := (*[Conv1OutW]float64)(dcols[ki][oh*Conv1OutW:])
+					for ow, v := range d {
+						dr[ow*2] += v
 					}
 				}
 			}
@@ -4496,36 +4297,32 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
+			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			xp := &m.xp0[row]
-			dz := (*[2][8][8]float64)(unsafe.Pointer(&m.d0[row]))
-			for f := 0; f < Conv1Filters; f++ {
-				var sb float64
-				for oh := range dz[f] {
-					for _, v := range dz[f][oh] {
-						sb += v
+			cols := &m.cols0
+			for ki := range cols {
+				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
+				for oh := 0; oh < Conv1OutH; oh++ {
+					r := (*[15]float64)(xp[c][oh*2+kh][kw:])
+					d := (*[Conv1OutW]float64)(cols[ki][oh*Conv1OutW:])
+					for ow := range d {
+						d[ow] = r[ow*2]
 					}
 				}
-				m.Grads.Conv1Bias[f] += sb
-				for c := 0; c < Conv1InC; c++ {
-					for kh := 0; kh < Conv1KH; kh++ {
-						for kw := 0; kw < Conv1KW; kw++ {
-							var s0, s1, s2, s3 float64
-							for oh := 0; oh < Conv1OutH; oh++ {
-								r := (*[15]float64)(xp[c][oh*2+kh][kw:])
-								d := &dz[f][oh]
-								s0 += d[0] * r[0]
-								s1 += d[1] * r[2]
-								s2 += d[2] * r[4]
-								s3 += d[3] * r[6]
-								s0 += d[4] * r[8]
-								s1 += d[5] * r[10]
-								s2 += d[6] * r[12]
-								s3 += d[7] * r[14]
-							}
-							m.Grads.Conv1Weight[f][c][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+			}
+			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
+			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d0[row]))
+			for f := range dz {
+				var s float64
+				for _, v := range dz[f] {
+					s += v
 				}
+				m.Grads.Conv1Bias[f] += s
+			}
+			dzf := m.d0[row][:]
+			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
+			for i, v := range &m.gwt0 {
+				gw[i] += v
 			}
 		}
 	}
