@@ -11,7 +11,9 @@
 #     its own module in scripts/gorgonia (never a dependency of bpgen).
 # It prints the median samples/s of every benchmark, one and two cores, with
 # the peers and the ratios, as one Markdown table headed by the CPU and the
-# date (about 14 minutes here at COUNT 5; COUNT 1 is a smoke run of about 4).
+# date. At COUNT 5 the two builds took about 12 minutes on a lightly loaded
+# machine and the peers add 1-2; under a load average near 30 the whole run
+# took 25 minutes, and COUNT 1 (a smoke run, peers timed 0.2 s a round) 11.
 #   bash scripts/bench.sh [COUNT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
