@@ -42,11 +42,33 @@ func reluForward512(z *float32, a *float32, n int)
 //go:noescape
 func reluBackward512(z *float32, d *float32, n int)
 
-// adamUpdate512 does, for i < n: g = grads[i] + wd·p; m = b1·m + c1·g;
-// v = b2·v + c2·g²; p -= step·m/(√v·inv + eps), with p = params[i].
+// sgdUpdate512 does, for i < n: g = grads[i], plus wd·p if decay != 0; p -= lr·g, with p = params[i].
 //
 //go:noescape
-func adamUpdate512(params *float32, grads *float32, m *float32, v *float32, n int, b1 float32, b2 float32, c1 float32, c2 float32, wd float32, step float32, inv float32, eps float32)
+func sgdUpdate512(params *float32, grads *float32, n int, lr float32, wd float32, decay int)
+
+// momentumUpdate512 does, for i < n: g = grads[i] + wd·p; b = mu·buf[i] + g; buf[i] = b;
+// p -= lr·(g + mu·b) if nesterov != 0, else p -= lr·b, with p = params[i].
+//
+//go:noescape
+func momentumUpdate512(params *float32, grads *float32, buf *float32, n int, lr float32, wd float32, mu float32, nesterov int)
+
+// adamUpdate512 does, for i < n: p = shrink·params[i]; g = grads[i] + wd·p; m = b1·m + c1·g;
+// v = b2·v + c2·g·g; params[i] = p - step·m/(√v·inv + eps).
+//
+//go:noescape
+func adamUpdate512(params *float32, grads *float32, m *float32, v *float32, n int, shrink float32, b1 float32, b2 float32, c1 float32, c2 float32, wd float32, step float32, inv float32, eps float32)
+
+// rmspropUpdate512 does, for i < n: g = grads[i] + wd·p; v = a·v + c·g·g; p -= lr·g/(√v + eps),
+// with p = params[i] (Adagrad: a = c = 1).
+//
+//go:noescape
+func rmspropUpdate512(params *float32, grads *float32, v *float32, n int, lr float32, wd float32, a float32, c float32, eps float32)
+
+// sumSqWide512 returns Σ float64(x[i])² over i < n - n%8, summed in float64.
+//
+//go:noescape
+func sumSqWide512(x *float32, n int) float64
 
 // outerAdd512 does gw[o*cols+i] += dy[o]*x[i] for o < rows with dy[o] != 0 and i < cols.
 //
@@ -248,11 +270,33 @@ func reluForward256(z *float32, a *float32, n int)
 //go:noescape
 func reluBackward256(z *float32, d *float32, n int)
 
-// adamUpdate256 does, for i < n: g = grads[i] + wd·p; m = b1·m + c1·g;
-// v = b2·v + c2·g²; p -= step·m/(√v·inv + eps), with p = params[i].
+// sgdUpdate256 does, for i < n: g = grads[i], plus wd·p if decay != 0; p -= lr·g, with p = params[i].
 //
 //go:noescape
-func adamUpdate256(params *float32, grads *float32, m *float32, v *float32, n int, b1 float32, b2 float32, c1 float32, c2 float32, wd float32, step float32, inv float32, eps float32)
+func sgdUpdate256(params *float32, grads *float32, n int, lr float32, wd float32, decay int)
+
+// momentumUpdate256 does, for i < n: g = grads[i] + wd·p; b = mu·buf[i] + g; buf[i] = b;
+// p -= lr·(g + mu·b) if nesterov != 0, else p -= lr·b, with p = params[i].
+//
+//go:noescape
+func momentumUpdate256(params *float32, grads *float32, buf *float32, n int, lr float32, wd float32, mu float32, nesterov int)
+
+// adamUpdate256 does, for i < n: p = shrink·params[i]; g = grads[i] + wd·p; m = b1·m + c1·g;
+// v = b2·v + c2·g·g; params[i] = p - step·m/(√v·inv + eps).
+//
+//go:noescape
+func adamUpdate256(params *float32, grads *float32, m *float32, v *float32, n int, shrink float32, b1 float32, b2 float32, c1 float32, c2 float32, wd float32, step float32, inv float32, eps float32)
+
+// rmspropUpdate256 does, for i < n: g = grads[i] + wd·p; v = a·v + c·g·g; p -= lr·g/(√v + eps),
+// with p = params[i] (Adagrad: a = c = 1).
+//
+//go:noescape
+func rmspropUpdate256(params *float32, grads *float32, v *float32, n int, lr float32, wd float32, a float32, c float32, eps float32)
+
+// sumSqWide256 returns Σ float64(x[i])² over i < n - n%4, summed in float64.
+//
+//go:noescape
+func sumSqWide256(x *float32, n int) float64
 
 // outerAdd256 does gw[o*cols+i] += dy[o]*x[i] for o < rows with dy[o] != 0 and i < cols.
 //

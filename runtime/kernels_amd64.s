@@ -560,17 +560,222 @@ done36:
 	VZEROUPPER
 	RET
 
-// func adamUpdate512(params *float32, grads *float32, m *float32, v *float32, n int, b1 float32, b2 float32, c1 float32, c2 float32, wd float32, step float32, inv float32, eps float32)
+// func sgdUpdate512(params *float32, grads *float32, n int, lr float32, wd float32, decay int)
 // Requires: AVX, AVX512F, BMI2
-TEXT ·adamUpdate512(SB), NOSPLIT, $0-72
-	VBROADCASTSS b1+40(FP), Z6
-	VBROADCASTSS b2+44(FP), Z7
-	VBROADCASTSS c1+48(FP), Z8
-	VBROADCASTSS c2+52(FP), Z9
-	VBROADCASTSS wd+56(FP), Z10
-	VBROADCASTSS step+60(FP), Z11
-	VBROADCASTSS inv+64(FP), Z12
-	VBROADCASTSS eps+68(FP), Z13
+TEXT ·sgdUpdate512(SB), NOSPLIT, $0-40
+	VBROADCASTSS lr+24(FP), Z5
+	VBROADCASTSS wd+28(FP), Z6
+	MOVQ         params+0(FP), AX
+	MOVQ         grads+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         DX, BX
+	ANDQ         $0x0000000f, BX
+	MOVL         $0x0000ffff, SI
+	BZHIL        BX, SI, SI
+	KMOVW        SI, K1
+	MOVQ         decay+32(FP), BX
+	TESTQ        BX, BX
+	JZ           off38
+	MOVQ         DX, BX
+	ANDQ         $-16, BX
+	SHLQ         $0x02, BX
+	MOVQ         DX, BX
+	ANDQ         $-16, BX
+	SHLQ         $0x02, BX
+	MOVQ         DX, SI
+	SHLQ         $0x02, SI
+	XORQ         DX, DX
+
+loop140:
+	CMPQ    DX, BX
+	JAE     tail42
+	VMOVUPS (AX)(DX*1), Z0
+	VMOVUPS (CX)(DX*1), Z1
+	VMULPS  Z0, Z6, Z2
+	VADDPS  Z2, Z1, Z1
+	VMULPS  Z1, Z5, Z2
+	VSUBPS  Z2, Z0, Z0
+	VMOVUPS Z0, (AX)(DX*1)
+	ADDQ    $0x00000040, DX
+	JMP     loop140
+
+tail42:
+	CMPQ      DX, SI
+	JAE       done41
+	VMOVUPS.Z (AX)(DX*1), K1, Z0
+	VMOVUPS.Z (CX)(DX*1), K1, Z1
+	VMULPS    Z0, Z6, Z2
+	VADDPS    Z2, Z1, Z1
+	VMULPS    Z1, Z5, Z2
+	VSUBPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(DX*1)
+
+done41:
+	VZEROUPPER
+	RET
+
+off38:
+	MOVQ DX, BX
+	ANDQ $-16, BX
+	SHLQ $0x02, BX
+	MOVQ DX, BX
+	ANDQ $-16, BX
+	SHLQ $0x02, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	XORQ DX, DX
+
+loop144:
+	CMPQ    DX, BX
+	JAE     tail46
+	VMOVUPS (AX)(DX*1), Z0
+	VMOVUPS (CX)(DX*1), Z1
+	VMULPS  Z1, Z5, Z2
+	VSUBPS  Z2, Z0, Z0
+	VMOVUPS Z0, (AX)(DX*1)
+	ADDQ    $0x00000040, DX
+	JMP     loop144
+
+tail46:
+	CMPQ      DX, SI
+	JAE       done45
+	VMOVUPS.Z (AX)(DX*1), K1, Z0
+	VMOVUPS.Z (CX)(DX*1), K1, Z1
+	VMULPS    Z1, Z5, Z2
+	VSUBPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(DX*1)
+
+done45:
+	VZEROUPPER
+	RET
+
+// func momentumUpdate512(params *float32, grads *float32, buf *float32, n int, lr float32, wd float32, mu float32, nesterov int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·momentumUpdate512(SB), NOSPLIT, $0-56
+	VBROADCASTSS lr+32(FP), Z5
+	VBROADCASTSS wd+36(FP), Z6
+	VBROADCASTSS mu+40(FP), Z7
+	MOVQ         params+0(FP), AX
+	MOVQ         grads+8(FP), CX
+	MOVQ         buf+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVQ         BX, SI
+	ANDQ         $0x0000000f, SI
+	MOVL         $0x0000ffff, DI
+	BZHIL        SI, DI, DI
+	KMOVW        DI, K1
+	MOVQ         nesterov+48(FP), SI
+	TESTQ        SI, SI
+	JZ           off47
+	MOVQ         BX, SI
+	ANDQ         $-16, SI
+	SHLQ         $0x02, SI
+	MOVQ         BX, SI
+	ANDQ         $-16, SI
+	SHLQ         $0x02, SI
+	MOVQ         BX, DI
+	SHLQ         $0x02, DI
+	XORQ         BX, BX
+
+loop149:
+	CMPQ    BX, SI
+	JAE     tail51
+	VMOVUPS (AX)(BX*1), Z0
+	VMOVUPS (CX)(BX*1), Z1
+	VMOVUPS (DX)(BX*1), Z2
+	VMULPS  Z0, Z6, Z3
+	VADDPS  Z3, Z1, Z1
+	VMULPS  Z2, Z7, Z2
+	VADDPS  Z1, Z2, Z2
+	VMOVUPS Z2, (DX)(BX*1)
+	VMULPS  Z2, Z7, Z3
+	VADDPS  Z3, Z1, Z1
+	VMULPS  Z1, Z5, Z3
+	VSUBPS  Z3, Z0, Z0
+	VMOVUPS Z0, (AX)(BX*1)
+	ADDQ    $0x00000040, BX
+	JMP     loop149
+
+tail51:
+	CMPQ      BX, DI
+	JAE       done50
+	VMOVUPS.Z (AX)(BX*1), K1, Z0
+	VMOVUPS.Z (CX)(BX*1), K1, Z1
+	VMOVUPS.Z (DX)(BX*1), K1, Z2
+	VMULPS    Z0, Z6, Z3
+	VADDPS    Z3, Z1, Z1
+	VMULPS    Z2, Z7, Z2
+	VADDPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, (DX)(BX*1)
+	VMULPS    Z2, Z7, Z3
+	VADDPS    Z3, Z1, Z1
+	VMULPS    Z1, Z5, Z3
+	VSUBPS    Z3, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(BX*1)
+
+done50:
+	VZEROUPPER
+	RET
+
+off47:
+	MOVQ BX, SI
+	ANDQ $-16, SI
+	SHLQ $0x02, SI
+	MOVQ BX, SI
+	ANDQ $-16, SI
+	SHLQ $0x02, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+	XORQ BX, BX
+
+loop153:
+	CMPQ    BX, SI
+	JAE     tail55
+	VMOVUPS (AX)(BX*1), Z0
+	VMOVUPS (CX)(BX*1), Z1
+	VMOVUPS (DX)(BX*1), Z2
+	VMULPS  Z0, Z6, Z3
+	VADDPS  Z3, Z1, Z1
+	VMULPS  Z2, Z7, Z2
+	VADDPS  Z1, Z2, Z2
+	VMOVUPS Z2, (DX)(BX*1)
+	VMULPS  Z2, Z5, Z3
+	VSUBPS  Z3, Z0, Z0
+	VMOVUPS Z0, (AX)(BX*1)
+	ADDQ    $0x00000040, BX
+	JMP     loop153
+
+tail55:
+	CMPQ      BX, DI
+	JAE       done54
+	VMOVUPS.Z (AX)(BX*1), K1, Z0
+	VMOVUPS.Z (CX)(BX*1), K1, Z1
+	VMOVUPS.Z (DX)(BX*1), K1, Z2
+	VMULPS    Z0, Z6, Z3
+	VADDPS    Z3, Z1, Z1
+	VMULPS    Z2, Z7, Z2
+	VADDPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, (DX)(BX*1)
+	VMULPS    Z2, Z5, Z3
+	VSUBPS    Z3, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(BX*1)
+
+done54:
+	VZEROUPPER
+	RET
+
+// func adamUpdate512(params *float32, grads *float32, m *float32, v *float32, n int, shrink float32, b1 float32, b2 float32, c1 float32, c2 float32, wd float32, step float32, inv float32, eps float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·adamUpdate512(SB), NOSPLIT, $0-76
+	VBROADCASTSS shrink+40(FP), Z5
+	VBROADCASTSS b1+44(FP), Z6
+	VBROADCASTSS b2+48(FP), Z7
+	VBROADCASTSS c1+52(FP), Z8
+	VBROADCASTSS c2+56(FP), Z9
+	VBROADCASTSS wd+60(FP), Z10
+	VBROADCASTSS step+64(FP), Z11
+	VBROADCASTSS inv+68(FP), Z12
+	VBROADCASTSS eps+72(FP), Z13
 	MOVQ         params+0(FP), AX
 	MOVQ         grads+8(FP), CX
 	MOVQ         m+16(FP), DX
@@ -591,54 +796,188 @@ TEXT ·adamUpdate512(SB), NOSPLIT, $0-72
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop139:
-	CMPQ        SI, DI
-	JAE         tail41
-	VMOVUPS     (AX)(SI*1), Z0
-	VMOVUPS     (CX)(SI*1), Z1
-	VMOVUPS     (DX)(SI*1), Z2
-	VMOVUPS     (BX)(SI*1), Z3
-	VFMADD231PS Z0, Z10, Z1
-	VMULPS      Z6, Z2, Z2
-	VFMADD231PS Z1, Z8, Z2
-	VMULPS      Z1, Z1, Z4
-	VMULPS      Z7, Z3, Z3
-	VFMADD231PS Z4, Z9, Z3
-	VMOVUPS     Z2, (DX)(SI*1)
-	VMOVUPS     Z3, (BX)(SI*1)
-	VSQRTPS     Z3, Z4
-	VFMADD213PS Z13, Z12, Z4
-	VMULPS      Z2, Z11, Z2
-	VDIVPS      Z4, Z2, Z2
-	VSUBPS      Z2, Z0, Z0
-	VMOVUPS     Z0, (AX)(SI*1)
-	ADDQ        $0x00000040, SI
-	JMP         loop139
+loop157:
+	CMPQ    SI, DI
+	JAE     tail59
+	VMOVUPS (AX)(SI*1), Z0
+	VMOVUPS (CX)(SI*1), Z1
+	VMOVUPS (DX)(SI*1), Z2
+	VMOVUPS (BX)(SI*1), Z3
+	VMULPS  Z5, Z0, Z0
+	VMULPS  Z0, Z10, Z4
+	VADDPS  Z4, Z1, Z1
+	VMULPS  Z6, Z2, Z2
+	VMULPS  Z1, Z8, Z4
+	VADDPS  Z4, Z2, Z2
+	VMULPS  Z1, Z9, Z4
+	VMULPS  Z1, Z4, Z4
+	VMULPS  Z7, Z3, Z3
+	VADDPS  Z4, Z3, Z3
+	VMOVUPS Z2, (DX)(SI*1)
+	VMOVUPS Z3, (BX)(SI*1)
+	VSQRTPS Z3, Z4
+	VMULPS  Z12, Z4, Z4
+	VADDPS  Z13, Z4, Z4
+	VMULPS  Z2, Z11, Z2
+	VDIVPS  Z4, Z2, Z2
+	VSUBPS  Z2, Z0, Z0
+	VMOVUPS Z0, (AX)(SI*1)
+	ADDQ    $0x00000040, SI
+	JMP     loop157
 
-tail41:
-	CMPQ        SI, R8
-	JAE         done40
-	VMOVUPS.Z   (AX)(SI*1), K1, Z0
-	VMOVUPS.Z   (CX)(SI*1), K1, Z1
-	VMOVUPS.Z   (DX)(SI*1), K1, Z2
-	VMOVUPS.Z   (BX)(SI*1), K1, Z3
-	VFMADD231PS Z0, Z10, Z1
-	VMULPS      Z6, Z2, Z2
-	VFMADD231PS Z1, Z8, Z2
-	VMULPS      Z1, Z1, Z4
-	VMULPS      Z7, Z3, Z3
-	VFMADD231PS Z4, Z9, Z3
-	VMOVUPS     Z2, K1, (DX)(SI*1)
-	VMOVUPS     Z3, K1, (BX)(SI*1)
-	VSQRTPS     Z3, Z4
-	VFMADD213PS Z13, Z12, Z4
-	VMULPS      Z2, Z11, Z2
-	VDIVPS      Z4, Z2, Z2
-	VSUBPS      Z2, Z0, Z0
-	VMOVUPS     Z0, K1, (AX)(SI*1)
+tail59:
+	CMPQ      SI, R8
+	JAE       done58
+	VMOVUPS.Z (AX)(SI*1), K1, Z0
+	VMOVUPS.Z (CX)(SI*1), K1, Z1
+	VMOVUPS.Z (DX)(SI*1), K1, Z2
+	VMOVUPS.Z (BX)(SI*1), K1, Z3
+	VMULPS    Z5, Z0, Z0
+	VMULPS    Z0, Z10, Z4
+	VADDPS    Z4, Z1, Z1
+	VMULPS    Z6, Z2, Z2
+	VMULPS    Z1, Z8, Z4
+	VADDPS    Z4, Z2, Z2
+	VMULPS    Z1, Z9, Z4
+	VMULPS    Z1, Z4, Z4
+	VMULPS    Z7, Z3, Z3
+	VADDPS    Z4, Z3, Z3
+	VMOVUPS   Z2, K1, (DX)(SI*1)
+	VMOVUPS   Z3, K1, (BX)(SI*1)
+	VSQRTPS   Z3, Z4
+	VMULPS    Z12, Z4, Z4
+	VADDPS    Z13, Z4, Z4
+	VMULPS    Z2, Z11, Z2
+	VDIVPS    Z4, Z2, Z2
+	VSUBPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(SI*1)
 
-done40:
+done58:
 	VZEROUPPER
+	RET
+
+// func rmspropUpdate512(params *float32, grads *float32, v *float32, n int, lr float32, wd float32, a float32, c float32, eps float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·rmspropUpdate512(SB), NOSPLIT, $0-52
+	VBROADCASTSS lr+32(FP), Z5
+	VBROADCASTSS wd+36(FP), Z6
+	VBROADCASTSS a+40(FP), Z7
+	VBROADCASTSS c+44(FP), Z8
+	VBROADCASTSS eps+48(FP), Z9
+	MOVQ         params+0(FP), AX
+	MOVQ         grads+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVQ         BX, SI
+	ANDQ         $0x0000000f, SI
+	MOVL         $0x0000ffff, DI
+	BZHIL        SI, DI, DI
+	KMOVW        DI, K1
+	MOVQ         BX, SI
+	ANDQ         $-16, SI
+	SHLQ         $0x02, SI
+	MOVQ         BX, SI
+	ANDQ         $-16, SI
+	SHLQ         $0x02, SI
+	MOVQ         BX, DI
+	SHLQ         $0x02, DI
+	XORQ         BX, BX
+
+loop161:
+	CMPQ    BX, SI
+	JAE     tail63
+	VMOVUPS (AX)(BX*1), Z0
+	VMOVUPS (CX)(BX*1), Z1
+	VMOVUPS (DX)(BX*1), Z2
+	VMULPS  Z0, Z6, Z3
+	VADDPS  Z3, Z1, Z1
+	VMULPS  Z1, Z8, Z3
+	VMULPS  Z1, Z3, Z3
+	VMULPS  Z7, Z2, Z2
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, (DX)(BX*1)
+	VSQRTPS Z2, Z4
+	VADDPS  Z9, Z4, Z4
+	VMULPS  Z1, Z5, Z3
+	VDIVPS  Z4, Z3, Z3
+	VSUBPS  Z3, Z0, Z0
+	VMOVUPS Z0, (AX)(BX*1)
+	ADDQ    $0x00000040, BX
+	JMP     loop161
+
+tail63:
+	CMPQ      BX, DI
+	JAE       done62
+	VMOVUPS.Z (AX)(BX*1), K1, Z0
+	VMOVUPS.Z (CX)(BX*1), K1, Z1
+	VMOVUPS.Z (DX)(BX*1), K1, Z2
+	VMULPS    Z0, Z6, Z3
+	VADDPS    Z3, Z1, Z1
+	VMULPS    Z1, Z8, Z3
+	VMULPS    Z1, Z3, Z3
+	VMULPS    Z7, Z2, Z2
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (DX)(BX*1)
+	VSQRTPS   Z2, Z4
+	VADDPS    Z9, Z4, Z4
+	VMULPS    Z1, Z5, Z3
+	VDIVPS    Z4, Z3, Z3
+	VSUBPS    Z3, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(BX*1)
+
+done62:
+	VZEROUPPER
+	RET
+
+// func sumSqWide512(x *float32, n int) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·sumSqWide512(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   CX, DX
+	ANDQ   $-32, DX
+	SHLQ   $0x02, DX
+	ANDQ   $-8, CX
+	SHLQ   $0x02, CX
+	XORQ   BX, BX
+
+loopU64:
+	CMPQ        BX, DX
+	JAE         loop165
+	VCVTPS2PD   (AX)(BX*1), Z4
+	VFMADD231PD Z4, Z4, Z0
+	VCVTPS2PD   32(AX)(BX*1), Z5
+	VFMADD231PD Z5, Z5, Z1
+	VCVTPS2PD   64(AX)(BX*1), Z6
+	VFMADD231PD Z6, Z6, Z2
+	VCVTPS2PD   96(AX)(BX*1), Z7
+	VFMADD231PD Z7, Z7, Z3
+	ADDQ        $0x00000080, BX
+	JMP         loopU64
+
+loop165:
+	CMPQ        BX, CX
+	JAE         done66
+	VCVTPS2PD   (AX)(BX*1), Z4
+	VFMADD231PD Z4, Z4, Z0
+	ADDQ        $0x00000020, BX
+	JMP         loop165
+
+done66:
+	VADDPD        Z1, Z0, Z0
+	VADDPD        Z3, Z2, Z2
+	VADDPD        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X0
+	VHADDPD       X0, X0, X0
+	VZEROUPPER
+	MOVSD         X0, ret+16(FP)
 	RET
 
 // func outerAdd512(gw *float32, dy *float32, x *float32, rows int, cols int)
@@ -663,22 +1002,22 @@ TEXT ·outerAdd512(SB), NOSPLIT, $0-40
 	ANDQ   $-16, SI
 	SHLQ   $0x02, SI
 
-rows42:
+rows67:
 	TESTQ    BX, BX
-	JZ       end45
+	JZ       end70
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do44
-	JP       do44
-	JMP      next43
+	JNE      do69
+	JP       do69
+	JMP      next68
 
-do44:
+do69:
 	VBROADCASTSS X14, Z14
 	XORQ         R9, R9
 
-loopU46:
+loopU71:
 	CMPQ        R9, R8
-	JAE         loop147
+	JAE         loop172
 	VMOVUPS     (AX)(R9*1), Z0
 	VFMADD231PS (DX)(R9*1), Z14, Z0
 	VMOVUPS     Z0, (AX)(R9*1)
@@ -686,33 +1025,33 @@ loopU46:
 	VFMADD231PS 64(DX)(R9*1), Z14, Z4
 	VMOVUPS     Z4, 64(AX)(R9*1)
 	ADDQ        $0x00000080, R9
-	JMP         loopU46
+	JMP         loopU71
 
-loop147:
+loop172:
 	CMPQ        R9, SI
-	JAE         tail49
+	JAE         tail74
 	VMOVUPS     (AX)(R9*1), Z0
 	VFMADD231PS (DX)(R9*1), Z14, Z0
 	VMOVUPS     Z0, (AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loop147
+	JMP         loop172
 
-tail49:
+tail74:
 	CMPQ        R9, DI
-	JAE         done48
+	JAE         done73
 	VMOVUPS.Z   (AX)(R9*1), K1, Z0
 	VMOVUPS.Z   (DX)(R9*1), K1, Z1
 	VFMADD231PS Z1, Z14, Z0
 	VMOVUPS     Z0, K1, (AX)(R9*1)
 
-done48:
-next43:
+done73:
+next68:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows42
+	JMP  rows67
 
-end45:
+end70:
 	VZEROUPPER
 	RET
 
@@ -740,22 +1079,22 @@ TEXT ·outerAddDX512(SB), NOSPLIT, $0-56
 	ANDQ   $-16, R8
 	SHLQ   $0x02, R8
 
-rows50:
+rows75:
 	TESTQ    DI, DI
-	JZ       end53
+	JZ       end78
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do52
-	JP       do52
-	JMP      next51
+	JNE      do77
+	JP       do77
+	JMP      next76
 
-do52:
+do77:
 	VBROADCASTSS X14, Z14
 	XORQ         R11, R11
 
-loopU54:
+loopU79:
 	CMPQ        R11, R10
-	JAE         loop155
+	JAE         loop180
 	VMOVUPS     (AX)(R11*1), Z0
 	VFMADD231PS (DX)(R11*1), Z14, Z0
 	VMOVUPS     Z0, (AX)(R11*1)
@@ -769,11 +1108,11 @@ loopU54:
 	VFMADD231PS 64(SI)(R11*1), Z14, Z5
 	VMOVUPS     Z5, 64(BX)(R11*1)
 	ADDQ        $0x00000080, R11
-	JMP         loopU54
+	JMP         loopU79
 
-loop155:
+loop180:
 	CMPQ        R11, R8
-	JAE         tail57
+	JAE         tail82
 	VMOVUPS     (AX)(R11*1), Z0
 	VFMADD231PS (DX)(R11*1), Z14, Z0
 	VMOVUPS     Z0, (AX)(R11*1)
@@ -781,11 +1120,11 @@ loop155:
 	VFMADD231PS (SI)(R11*1), Z14, Z1
 	VMOVUPS     Z1, (BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loop155
+	JMP         loop180
 
-tail57:
+tail82:
 	CMPQ        R11, R9
-	JAE         done56
+	JAE         done81
 	VMOVUPS.Z   (AX)(R11*1), K1, Z0
 	VMOVUPS.Z   (DX)(R11*1), K1, Z1
 	VFMADD231PS Z1, Z14, Z0
@@ -795,15 +1134,15 @@ tail57:
 	VFMADD231PS Z3, Z14, Z2
 	VMOVUPS     Z2, K1, (BX)(R11*1)
 
-done56:
-next51:
+done81:
+next76:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows50
+	JMP  rows75
 
-end53:
+end78:
 	VZEROUPPER
 	RET
 
@@ -831,18 +1170,18 @@ TEXT ·shiftSum512(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU58:
+blockU83:
 	CMPQ    R10, R8
-	JAE     block159
+	JAE     block184
 	VMOVAPS Z14, Z0
 	VMOVAPS Z14, Z1
 	VMOVAPS Z14, Z2
 	VMOVAPS Z14, Z3
 	XORQ    R11, R11
 
-tap62:
+tap87:
 	CMPQ         R11, SI
-	JAE          taps63
+	JAE          taps88
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -852,47 +1191,47 @@ tap62:
 	VFMADD231PS  128(CX)(R12*1), Z13, Z2
 	VFMADD231PS  192(CX)(R12*1), Z13, Z3
 	INCQ         R11
-	JMP          tap62
+	JMP          tap87
 
-taps63:
+taps88:
 	VMOVUPS Z0, (AX)(R10*1)
 	VMOVUPS Z1, 64(AX)(R10*1)
 	VMOVUPS Z2, 128(AX)(R10*1)
 	VMOVUPS Z3, 192(AX)(R10*1)
 	ADDQ    $0x00000100, R10
-	JMP     blockU58
+	JMP     blockU83
 
-block159:
+block184:
 	CMPQ    R10, R9
-	JAE     tail60
+	JAE     tail85
 	VMOVAPS Z14, Z0
 	XORQ    R11, R11
 
-tap64:
+tap89:
 	CMPQ         R11, SI
-	JAE          taps65
+	JAE          taps90
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Z13
 	VFMADD231PS  (CX)(R12*1), Z13, Z0
 	INCQ         R11
-	JMP          tap64
+	JMP          tap89
 
-taps65:
+taps90:
 	VMOVUPS Z0, (AX)(R10*1)
 	ADDQ    $0x00000040, R10
-	JMP     block159
+	JMP     block184
 
-tail60:
+tail85:
 	CMPQ    R10, DI
-	JAE     end61
+	JAE     end86
 	VMOVAPS Z14, Z0
 	XORQ    R11, R11
 
-tap66:
+tap91:
 	CMPQ         R11, SI
-	JAE          taps67
+	JAE          taps92
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -900,12 +1239,12 @@ tap66:
 	VMOVUPS.Z    (CX)(R12*1), K1, Z4
 	VFMADD231PS  Z4, Z13, Z0
 	INCQ         R11
-	JMP          tap66
+	JMP          tap91
 
-taps67:
+taps92:
 	VMOVUPS Z0, K1, (AX)(R10*1)
 
-end61:
+end86:
 	VZEROUPPER
 	RET
 
@@ -924,40 +1263,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock68:
+rowblock93:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile69:
+tile94:
 	TESTQ  DI, DI
-	JZ     end70
+	JZ     end95
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k71:
+k96:
 	TESTQ       R10, R10
-	JZ          ktail72
+	JZ          ktail97
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k71
+	JMP         k96
 
-ktail72:
+ktail97:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone73
+	JZ          kdone98
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone73:
+kdone98:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -972,12 +1311,12 @@ kdone73:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias74
+	JZ            nobias99
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias74:
+nobias99:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -986,9 +1325,9 @@ nobias74:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile69
+	JMP     tile94
 
-end70:
+end95:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -996,7 +1335,7 @@ end70:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock68
+	JNZ    rowblock93
 	VZEROUPPER
 	RET
 
@@ -1015,15 +1354,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock75:
+rowblock100:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile76:
+tile101:
 	TESTQ  DI, DI
-	JZ     end77
+	JZ     end102
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -1031,9 +1370,9 @@ tile76:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k78:
+k103:
 	TESTQ       R10, R10
-	JZ          ktail79
+	JZ          ktail104
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -1042,18 +1381,18 @@ k78:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k78
+	JMP         k103
 
-ktail79:
+ktail104:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone80
+	JZ          kdone105
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone80:
+kdone105:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -1068,12 +1407,12 @@ kdone80:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias81
+	JZ            nobias106
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias81:
+nobias106:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1082,9 +1421,9 @@ nobias81:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile76
+	JMP     tile101
 
-end77:
+end102:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -1092,7 +1431,7 @@ end77:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock75
+	JNZ    rowblock100
 	VZEROUPPER
 	RET
 
@@ -1111,15 +1450,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock82:
+rowblock107:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile83:
+tile108:
 	TESTQ  DI, DI
-	JZ     end84
+	JZ     end109
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1128,9 +1467,9 @@ tile83:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k85:
+k110:
 	TESTQ       R10, R10
-	JZ          ktail86
+	JZ          ktail111
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -1141,11 +1480,11 @@ k85:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k85
+	JMP         k110
 
-ktail86:
+ktail111:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone87
+	JZ          kdone112
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -1154,7 +1493,7 @@ ktail86:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone87:
+kdone112:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -1169,12 +1508,12 @@ kdone87:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias88
+	JZ            nobias113
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias88:
+nobias113:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1183,9 +1522,9 @@ nobias88:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile83
+	JMP     tile108
 
-end84:
+end109:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -1193,7 +1532,7 @@ end84:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock82
+	JNZ    rowblock107
 	VZEROUPPER
 	RET
 
@@ -1211,15 +1550,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock89:
+rowblock114:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile90:
+tile115:
 	TESTQ  R8, R8
-	JZ     end91
+	JZ     end116
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1229,9 +1568,9 @@ tile90:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k92:
+k117:
 	TESTQ       R11, R11
-	JZ          ktail93
+	JZ          ktail118
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -1244,11 +1583,11 @@ k92:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k92
+	JMP         k117
 
-ktail93:
+ktail118:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone94
+	JZ          kdone119
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -1259,7 +1598,7 @@ ktail93:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone94:
+kdone119:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -1274,12 +1613,12 @@ kdone94:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias95
+	JZ            nobias120
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias95:
+nobias120:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -1288,9 +1627,9 @@ nobias95:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile90
+	JMP     tile115
 
-end91:
+end116:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1298,7 +1637,7 @@ end91:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock89
+	JNZ    rowblock114
 	VZEROUPPER
 	RET
 
@@ -1317,15 +1656,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock96:
+rowblock121:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile97:
+tile122:
 	TESTQ  DI, DI
-	JZ     end98
+	JZ     end123
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -1333,9 +1672,9 @@ tile97:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k99:
+k124:
 	TESTQ       R10, R10
-	JZ          ktail100
+	JZ          ktail125
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -1344,18 +1683,18 @@ k99:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k99
+	JMP         k124
 
-ktail100:
+ktail125:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone101
+	JZ          kdone126
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone101:
+kdone126:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -1383,13 +1722,13 @@ kdone101:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias102
+	JZ            nobias127
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias102:
+nobias127:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1400,9 +1739,9 @@ nobias102:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile97
+	JMP     tile122
 
-end98:
+end123:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1410,7 +1749,7 @@ end98:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock96
+	JNZ    rowblock121
 	VZEROUPPER
 	RET
 
@@ -1429,15 +1768,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock103:
+rowblock128:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile104:
+tile129:
 	TESTQ  DI, DI
-	JZ     end105
+	JZ     end130
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1447,9 +1786,9 @@ tile104:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k106:
+k131:
 	TESTQ       R10, R10
-	JZ          ktail107
+	JZ          ktail132
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -1461,11 +1800,11 @@ k106:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k106
+	JMP         k131
 
-ktail107:
+ktail132:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone108
+	JZ          kdone133
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -1475,7 +1814,7 @@ ktail107:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone108:
+kdone133:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -1503,13 +1842,13 @@ kdone108:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias109
+	JZ            nobias134
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias109:
+nobias134:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1520,9 +1859,9 @@ nobias109:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile104
+	JMP     tile129
 
-end105:
+end130:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1530,7 +1869,7 @@ end105:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock103
+	JNZ    rowblock128
 	VZEROUPPER
 	RET
 
@@ -1549,15 +1888,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock110:
+rowblock135:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile111:
+tile136:
 	TESTQ  DI, DI
-	JZ     end112
+	JZ     end137
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1569,9 +1908,9 @@ tile111:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k113:
+k138:
 	TESTQ       R10, R10
-	JZ          ktail114
+	JZ          ktail139
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -1586,11 +1925,11 @@ k113:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k113
+	JMP         k138
 
-ktail114:
+ktail139:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone115
+	JZ          kdone140
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -1603,7 +1942,7 @@ ktail114:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone115:
+kdone140:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -1631,13 +1970,13 @@ kdone115:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias116
+	JZ            nobias141
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias116:
+nobias141:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1648,9 +1987,9 @@ nobias116:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile111
+	JMP     tile136
 
-end112:
+end137:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1658,7 +1997,7 @@ end112:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock110
+	JNZ    rowblock135
 	VZEROUPPER
 	RET
 
@@ -1676,15 +2015,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock117:
+rowblock142:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile118:
+tile143:
 	TESTQ  R8, R8
-	JZ     end119
+	JZ     end144
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1698,9 +2037,9 @@ tile118:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k120:
+k145:
 	TESTQ       R11, R11
-	JZ          ktail121
+	JZ          ktail146
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -1718,11 +2057,11 @@ k120:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k120
+	JMP         k145
 
-ktail121:
+ktail146:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone122
+	JZ          kdone147
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -1738,7 +2077,7 @@ ktail121:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone122:
+kdone147:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -1766,13 +2105,13 @@ kdone122:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias123
+	JZ            nobias148
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias123:
+nobias148:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -1783,9 +2122,9 @@ nobias123:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile118
+	JMP     tile143
 
-end119:
+end144:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -1793,7 +2132,7 @@ end119:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock117
+	JNZ    rowblock142
 	VZEROUPPER
 	RET
 
@@ -1812,15 +2151,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock124:
+rowblock149:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile125:
+tile150:
 	TESTQ  DI, DI
-	JZ     end126
+	JZ     end151
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1829,9 +2168,9 @@ tile125:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k127:
+k152:
 	TESTQ       R10, R10
-	JZ          ktail128
+	JZ          ktail153
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -1842,11 +2181,11 @@ k127:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k127
+	JMP         k152
 
-ktail128:
+ktail153:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone129
+	JZ          kdone154
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -1855,7 +2194,7 @@ ktail128:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone129:
+kdone154:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -1896,14 +2235,14 @@ kdone129:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias130
+	JZ            nobias155
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias130:
+nobias155:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1916,9 +2255,9 @@ nobias130:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile125
+	JMP     tile150
 
-end126:
+end151:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1926,7 +2265,7 @@ end126:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock124
+	JNZ    rowblock149
 	VZEROUPPER
 	RET
 
@@ -1945,15 +2284,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock131:
+rowblock156:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile132:
+tile157:
 	TESTQ  DI, DI
-	JZ     end133
+	JZ     end158
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1965,9 +2304,9 @@ tile132:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k134:
+k159:
 	TESTQ       R10, R10
-	JZ          ktail135
+	JZ          ktail160
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -1982,11 +2321,11 @@ k134:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k134
+	JMP         k159
 
-ktail135:
+ktail160:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone136
+	JZ          kdone161
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -1999,7 +2338,7 @@ ktail135:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone136:
+kdone161:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -2040,14 +2379,14 @@ kdone136:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias137
+	JZ            nobias162
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias137:
+nobias162:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2060,9 +2399,9 @@ nobias137:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile132
+	JMP     tile157
 
-end133:
+end158:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2070,7 +2409,7 @@ end133:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock131
+	JNZ    rowblock156
 	VZEROUPPER
 	RET
 
@@ -2089,15 +2428,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock138:
+rowblock163:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile139:
+tile164:
 	TESTQ  DI, DI
-	JZ     end140
+	JZ     end165
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2112,9 +2451,9 @@ tile139:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k141:
+k166:
 	TESTQ       R10, R10
-	JZ          ktail142
+	JZ          ktail167
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -2133,11 +2472,11 @@ k141:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k141
+	JMP         k166
 
-ktail142:
+ktail167:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone143
+	JZ          kdone168
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -2154,7 +2493,7 @@ ktail142:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone143:
+kdone168:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -2195,14 +2534,14 @@ kdone143:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias144
+	JZ            nobias169
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias144:
+nobias169:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2215,9 +2554,9 @@ nobias144:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile139
+	JMP     tile164
 
-end140:
+end165:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2225,7 +2564,7 @@ end140:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock138
+	JNZ    rowblock163
 	VZEROUPPER
 	RET
 
@@ -2243,15 +2582,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock145:
+rowblock170:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile146:
+tile171:
 	TESTQ  R8, R8
-	JZ     end147
+	JZ     end172
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2269,9 +2608,9 @@ tile146:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k148:
+k173:
 	TESTQ       R11, R11
-	JZ          ktail149
+	JZ          ktail174
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -2294,11 +2633,11 @@ k148:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k148
+	JMP         k173
 
-ktail149:
+ktail174:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone150
+	JZ          kdone175
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -2319,7 +2658,7 @@ ktail149:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone150:
+kdone175:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -2360,14 +2699,14 @@ kdone150:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias151
+	JZ            nobias176
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias151:
+nobias176:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2380,9 +2719,9 @@ nobias151:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile146
+	JMP     tile171
 
-end147:
+end172:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -2390,7 +2729,7 @@ end147:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock145
+	JNZ    rowblock170
 	VZEROUPPER
 	RET
 
@@ -2410,15 +2749,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock152:
+rowblock177:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile153:
+tile178:
 	TESTQ  R8, R8
-	JZ     end154
+	JZ     end179
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2428,9 +2767,9 @@ tile153:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k155:
+k180:
 	TESTQ       R11, R11
-	JZ          ktail156
+	JZ          ktail181
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -2443,11 +2782,11 @@ k155:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k155
+	JMP         k180
 
-ktail156:
+ktail181:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone157
+	JZ          kdone182
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -2458,7 +2797,7 @@ ktail156:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone157:
+kdone182:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -2512,7 +2851,7 @@ kdone157:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias158
+	JZ            nobias183
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -2520,7 +2859,7 @@ kdone157:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias158:
+nobias183:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2535,9 +2874,9 @@ nobias158:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile153
+	JMP     tile178
 
-end154:
+end179:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -2545,7 +2884,7 @@ end154:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock152
+	JNZ    rowblock177
 	VZEROUPPER
 	RET
 
@@ -2565,15 +2904,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock159:
+rowblock184:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile160:
+tile185:
 	TESTQ  R8, R8
-	JZ     end161
+	JZ     end186
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2587,9 +2926,9 @@ tile160:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k162:
+k187:
 	TESTQ       R11, R11
-	JZ          ktail163
+	JZ          ktail188
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -2607,11 +2946,11 @@ k162:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k162
+	JMP         k187
 
-ktail163:
+ktail188:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone164
+	JZ          kdone189
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -2627,7 +2966,7 @@ ktail163:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone164:
+kdone189:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -2681,7 +3020,7 @@ kdone164:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias165
+	JZ            nobias190
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -2689,7 +3028,7 @@ kdone164:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias165:
+nobias190:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2704,9 +3043,9 @@ nobias165:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile160
+	JMP     tile185
 
-end161:
+end186:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -2714,7 +3053,7 @@ end161:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock159
+	JNZ    rowblock184
 	VZEROUPPER
 	RET
 
@@ -2734,15 +3073,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock166:
+rowblock191:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile167:
+tile192:
 	TESTQ  R8, R8
-	JZ     end168
+	JZ     end193
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2760,9 +3099,9 @@ tile167:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k169:
+k194:
 	TESTQ       R11, R11
-	JZ          ktail170
+	JZ          ktail195
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -2785,11 +3124,11 @@ k169:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k169
+	JMP         k194
 
-ktail170:
+ktail195:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone171
+	JZ          kdone196
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -2810,7 +3149,7 @@ ktail170:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone171:
+kdone196:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -2864,7 +3203,7 @@ kdone171:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias172
+	JZ            nobias197
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -2872,7 +3211,7 @@ kdone171:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias172:
+nobias197:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2887,9 +3226,9 @@ nobias172:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile167
+	JMP     tile192
 
-end168:
+end193:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -2897,7 +3236,7 @@ end168:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock166
+	JNZ    rowblock191
 	VZEROUPPER
 	RET
 
@@ -2916,15 +3255,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock173:
+rowblock198:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile174:
+tile199:
 	TESTQ  R9, R9
-	JZ     end175
+	JZ     end200
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2946,9 +3285,9 @@ tile174:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k176:
+k201:
 	TESTQ       R12, R12
-	JZ          ktail177
+	JZ          ktail202
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -2976,11 +3315,11 @@ k176:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k176
+	JMP         k201
 
-ktail177:
+ktail202:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone178
+	JZ          kdone203
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -3006,7 +3345,7 @@ ktail177:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone178:
+kdone203:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -3060,7 +3399,7 @@ kdone178:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias179
+	JZ            nobias204
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -3068,7 +3407,7 @@ kdone178:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias179:
+nobias204:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -3083,9 +3422,9 @@ nobias179:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile174
+	JMP     tile199
 
-end175:
+end200:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -3093,7 +3432,7 @@ end175:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock173
+	JNZ    rowblock198
 	VZEROUPPER
 	RET
 
@@ -3113,54 +3452,54 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock180:
+rowblock205:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile181:
+tile206:
 	TESTQ     DI, DI
-	JZ        end182
+	JZ        end207
 	CMPQ      acc+64(FP), $0x00
-	JE        zero183
+	JE        zero208
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart184
+	JMP       kstart209
 
-zero183:
+zero208:
 	VXORPS Z0, Z0, Z0
 
-kstart184:
+kstart209:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k185:
+k210:
 	TESTQ        R10, R10
-	JZ           kdone186
+	JZ           kdone211
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k185
+	JMP          k210
 
-kdone186:
+kdone211:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile181
+	JMP     tile206
 
-end182:
+end207:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock180
+	JNZ    rowblock205
 	VZEROUPPER
 	RET
 
@@ -3180,33 +3519,33 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock187:
+rowblock212:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile188:
+tile213:
 	TESTQ     DI, DI
-	JZ        end189
+	JZ        end214
 	CMPQ      acc+64(FP), $0x00
-	JE        zero190
+	JE        zero215
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart191
+	JMP       kstart216
 
-zero190:
+zero215:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart191:
+kstart216:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k192:
+k217:
 	TESTQ        R10, R10
-	JZ           kdone193
+	JZ           kdone218
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -3215,24 +3554,24 @@ k192:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k192
+	JMP          k217
 
-kdone193:
+kdone218:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile188
+	JMP     tile213
 
-end189:
+end214:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock187
+	JNZ    rowblock212
 	VZEROUPPER
 	RET
 
@@ -3252,35 +3591,35 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock194:
+rowblock219:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile195:
+tile220:
 	TESTQ     DI, DI
-	JZ        end196
+	JZ        end221
 	CMPQ      acc+64(FP), $0x00
-	JE        zero197
+	JE        zero222
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart198
+	JMP       kstart223
 
-zero197:
+zero222:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart198:
+kstart223:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k199:
+k224:
 	TESTQ        R10, R10
-	JZ           kdone200
+	JZ           kdone225
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -3291,9 +3630,9 @@ k199:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k199
+	JMP          k224
 
-kdone200:
+kdone225:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3301,15 +3640,15 @@ kdone200:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile195
+	JMP     tile220
 
-end196:
+end221:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock194
+	JNZ    rowblock219
 	VZEROUPPER
 	RET
 
@@ -3329,37 +3668,37 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock201:
+rowblock226:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile202:
+tile227:
 	TESTQ     DI, DI
-	JZ        end203
+	JZ        end228
 	CMPQ      acc+64(FP), $0x00
-	JE        zero204
+	JE        zero229
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart205
+	JMP       kstart230
 
-zero204:
+zero229:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart205:
+kstart230:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k206:
+k231:
 	TESTQ        R10, R10
-	JZ           kdone207
+	JZ           kdone232
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -3372,9 +3711,9 @@ k206:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k206
+	JMP          k231
 
-kdone207:
+kdone232:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3383,15 +3722,15 @@ kdone207:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile202
+	JMP     tile227
 
-end203:
+end228:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock201
+	JNZ    rowblock226
 	VZEROUPPER
 	RET
 
@@ -3411,34 +3750,34 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock208:
+rowblock233:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile209:
+tile234:
 	TESTQ     DI, DI
-	JZ        end210
+	JZ        end235
 	CMPQ      acc+64(FP), $0x00
-	JE        zero211
+	JE        zero236
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart212
+	JMP       kstart237
 
-zero211:
+zero236:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart212:
+kstart237:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k213:
+k238:
 	TESTQ        R10, R10
-	JZ           kdone214
+	JZ           kdone239
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -3447,9 +3786,9 @@ k213:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k213
+	JMP          k238
 
-kdone214:
+kdone239:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -3457,15 +3796,15 @@ kdone214:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile209
+	JMP     tile234
 
-end210:
+end235:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock208
+	JNZ    rowblock233
 	VZEROUPPER
 	RET
 
@@ -3485,38 +3824,38 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock215:
+rowblock240:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile216:
+tile241:
 	TESTQ     DI, DI
-	JZ        end217
+	JZ        end242
 	CMPQ      acc+64(FP), $0x00
-	JE        zero218
+	JE        zero243
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart219
+	JMP       kstart244
 
-zero218:
+zero243:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart219:
+kstart244:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k220:
+k245:
 	TESTQ        R10, R10
-	JZ           kdone221
+	JZ           kdone246
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -3528,9 +3867,9 @@ k220:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k220
+	JMP          k245
 
-kdone221:
+kdone246:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -3540,15 +3879,15 @@ kdone221:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile216
+	JMP     tile241
 
-end217:
+end242:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock215
+	JNZ    rowblock240
 	VZEROUPPER
 	RET
 
@@ -3568,16 +3907,16 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock222:
+rowblock247:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile223:
+tile248:
 	TESTQ     DI, DI
-	JZ        end224
+	JZ        end249
 	CMPQ      acc+64(FP), $0x00
-	JE        zero225
+	JE        zero250
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3586,9 +3925,9 @@ tile223:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart226
+	JMP       kstart251
 
-zero225:
+zero250:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3596,14 +3935,14 @@ zero225:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart226:
+kstart251:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k227:
+k252:
 	TESTQ        R10, R10
-	JZ           kdone228
+	JZ           kdone253
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -3618,9 +3957,9 @@ k227:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k227
+	JMP          k252
 
-kdone228:
+kdone253:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3632,15 +3971,15 @@ kdone228:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile223
+	JMP     tile248
 
-end224:
+end249:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock222
+	JNZ    rowblock247
 	VZEROUPPER
 	RET
 
@@ -3660,16 +3999,16 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock229:
+rowblock254:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile230:
+tile255:
 	TESTQ     DI, DI
-	JZ        end231
+	JZ        end256
 	CMPQ      acc+64(FP), $0x00
-	JE        zero232
+	JE        zero257
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3680,9 +4019,9 @@ tile230:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart233
+	JMP       kstart258
 
-zero232:
+zero257:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3692,14 +4031,14 @@ zero232:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart233:
+kstart258:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k234:
+k259:
 	TESTQ        R10, R10
-	JZ           kdone235
+	JZ           kdone260
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -3717,9 +4056,9 @@ k234:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k234
+	JMP          k259
 
-kdone235:
+kdone260:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3733,15 +4072,15 @@ kdone235:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile230
+	JMP     tile255
 
-end231:
+end256:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock229
+	JNZ    rowblock254
 	VZEROUPPER
 	RET
 
@@ -3761,37 +4100,37 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock236:
+rowblock261:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile237:
+tile262:
 	TESTQ     DI, DI
-	JZ        end238
+	JZ        end263
 	CMPQ      acc+64(FP), $0x00
-	JE        zero239
+	JE        zero264
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart240
+	JMP       kstart265
 
-zero239:
+zero264:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart240:
+kstart265:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k241:
+k266:
 	TESTQ        R10, R10
-	JZ           kdone242
+	JZ           kdone267
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -3802,9 +4141,9 @@ k241:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k241
+	JMP          k266
 
-kdone242:
+kdone267:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -3814,15 +4153,15 @@ kdone242:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile237
+	JMP     tile262
 
-end238:
+end263:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock236
+	JNZ    rowblock261
 	VZEROUPPER
 	RET
 
@@ -3842,16 +4181,16 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock243:
+rowblock268:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile244:
+tile269:
 	TESTQ     DI, DI
-	JZ        end245
+	JZ        end270
 	CMPQ      acc+64(FP), $0x00
-	JE        zero246
+	JE        zero271
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -3861,9 +4200,9 @@ tile244:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart247
+	JMP       kstart272
 
-zero246:
+zero271:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3871,14 +4210,14 @@ zero246:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart247:
+kstart272:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k248:
+k273:
 	TESTQ        R10, R10
-	JZ           kdone249
+	JZ           kdone274
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -3893,9 +4232,9 @@ k248:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k248
+	JMP          k273
 
-kdone249:
+kdone274:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -3908,15 +4247,15 @@ kdone249:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile244
+	JMP     tile269
 
-end245:
+end270:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock243
+	JNZ    rowblock268
 	VZEROUPPER
 	RET
 
@@ -3936,16 +4275,16 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock250:
+rowblock275:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile251:
+tile276:
 	TESTQ     DI, DI
-	JZ        end252
+	JZ        end277
 	CMPQ      acc+64(FP), $0x00
-	JE        zero253
+	JE        zero278
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3958,9 +4297,9 @@ tile251:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart254
+	JMP       kstart279
 
-zero253:
+zero278:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3971,14 +4310,14 @@ zero253:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart254:
+kstart279:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k255:
+k280:
 	TESTQ        R10, R10
-	JZ           kdone256
+	JZ           kdone281
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -3997,9 +4336,9 @@ k255:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k255
+	JMP          k280
 
-kdone256:
+kdone281:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4015,15 +4354,15 @@ kdone256:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile251
+	JMP     tile276
 
-end252:
+end277:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock250
+	JNZ    rowblock275
 	VZEROUPPER
 	RET
 
@@ -4043,16 +4382,16 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock257:
+rowblock282:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile258:
+tile283:
 	TESTQ     DI, DI
-	JZ        end259
+	JZ        end284
 	CMPQ      acc+64(FP), $0x00
-	JE        zero260
+	JE        zero285
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -4068,9 +4407,9 @@ tile258:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart261
+	JMP       kstart286
 
-zero260:
+zero285:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4084,14 +4423,14 @@ zero260:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart261:
+kstart286:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k262:
+k287:
 	TESTQ        R10, R10
-	JZ           kdone263
+	JZ           kdone288
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -4114,9 +4453,9 @@ k262:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k262
+	JMP          k287
 
-kdone263:
+kdone288:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4135,15 +4474,15 @@ kdone263:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile258
+	JMP     tile283
 
-end259:
+end284:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock257
+	JNZ    rowblock282
 	VZEROUPPER
 	RET
 
@@ -4164,16 +4503,16 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock264:
+rowblock289:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile265:
+tile290:
 	TESTQ     R8, R8
-	JZ        end266
+	JZ        end291
 	CMPQ      acc+64(FP), $0x00
-	JE        zero267
+	JE        zero292
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -4182,22 +4521,22 @@ tile265:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart268
+	JMP       kstart293
 
-zero267:
+zero292:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart268:
+kstart293:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k269:
+k294:
 	TESTQ        R11, R11
-	JZ           kdone270
+	JZ           kdone295
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -4210,9 +4549,9 @@ k269:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k269
+	JMP          k294
 
-kdone270:
+kdone295:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -4224,15 +4563,15 @@ kdone270:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile265
+	JMP     tile290
 
-end266:
+end291:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock264
+	JNZ    rowblock289
 	VZEROUPPER
 	RET
 
@@ -4253,16 +4592,16 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock271:
+rowblock296:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile272:
+tile297:
 	TESTQ     R8, R8
-	JZ        end273
+	JZ        end298
 	CMPQ      acc+64(FP), $0x00
-	JE        zero274
+	JE        zero299
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -4275,9 +4614,9 @@ tile272:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart275
+	JMP       kstart300
 
-zero274:
+zero299:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4287,14 +4626,14 @@ zero274:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart275:
+kstart300:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k276:
+k301:
 	TESTQ        R11, R11
-	JZ           kdone277
+	JZ           kdone302
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -4312,9 +4651,9 @@ k276:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k276
+	JMP          k301
 
-kdone277:
+kdone302:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -4330,15 +4669,15 @@ kdone277:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile272
+	JMP     tile297
 
-end273:
+end298:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock271
+	JNZ    rowblock296
 	VZEROUPPER
 	RET
 
@@ -4359,16 +4698,16 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock278:
+rowblock303:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile279:
+tile304:
 	TESTQ     R8, R8
-	JZ        end280
+	JZ        end305
 	CMPQ      acc+64(FP), $0x00
-	JE        zero281
+	JE        zero306
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -4385,9 +4724,9 @@ tile279:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart282
+	JMP       kstart307
 
-zero281:
+zero306:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4401,14 +4740,14 @@ zero281:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart282:
+kstart307:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k283:
+k308:
 	TESTQ        R11, R11
-	JZ           kdone284
+	JZ           kdone309
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -4431,9 +4770,9 @@ k283:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k283
+	JMP          k308
 
-kdone284:
+kdone309:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -4453,15 +4792,15 @@ kdone284:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile279
+	JMP     tile304
 
-end280:
+end305:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock278
+	JNZ    rowblock303
 	VZEROUPPER
 	RET
 
@@ -4482,16 +4821,16 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock285:
+rowblock310:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile286:
+tile311:
 	TESTQ     R8, R8
-	JZ        end287
+	JZ        end312
 	CMPQ      acc+64(FP), $0x00
-	JE        zero288
+	JE        zero313
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -4512,9 +4851,9 @@ tile286:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart289
+	JMP       kstart314
 
-zero288:
+zero313:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4532,14 +4871,14 @@ zero288:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart289:
+kstart314:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k290:
+k315:
 	TESTQ        R11, R11
-	JZ           kdone291
+	JZ           kdone316
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -4567,9 +4906,9 @@ k290:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k290
+	JMP          k315
 
-kdone291:
+kdone316:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -4593,15 +4932,15 @@ kdone291:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile286
+	JMP     tile311
 
-end287:
+end312:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock285
+	JNZ    rowblock310
 	VZEROUPPER
 	RET
 
@@ -4634,16 +4973,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs292:
+pairs317:
 	CMPQ SI, $0x02
-	JB   odd293
+	JB   odd318
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU295:
+loopU320:
 	CMPQ        R10, R8
-	JAE         loop1296
+	JAE         loop1321
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -4653,29 +4992,29 @@ loopU295:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU295
+	JMP         loopU320
 
-loop1296:
+loop1321:
 	CMPQ        R10, R9
-	JAE         tail298
+	JAE         tail323
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1296
+	JMP         loop1321
 
-tail298:
+tail323:
 	CMPQ        R10, DI
-	JAE         done297
+	JAE         done322
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done297:
+done322:
 	XORQ R10, R10
 
-loopU299:
+loopU324:
 	CMPQ        R10, R8
-	JAE         loop1300
+	JAE         loop1325
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -4685,37 +5024,37 @@ loopU299:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU299
+	JMP         loopU324
 
-loop1300:
+loop1325:
 	CMPQ        R10, R9
-	JAE         tail302
+	JAE         tail327
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1300
+	JMP         loop1325
 
-tail302:
+tail327:
 	CMPQ        R10, DI
-	JAE         done301
+	JAE         done326
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done301:
+done326:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs292
+	JMP  pairs317
 
-odd293:
+odd318:
 	TESTQ SI, SI
-	JZ    end294
+	JZ    end319
 	XORQ  R10, R10
 
-loopU303:
+loopU328:
 	CMPQ        R10, R8
-	JAE         loop1304
+	JAE         loop1329
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -4725,25 +5064,25 @@ loopU303:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU303
+	JMP         loopU328
 
-loop1304:
+loop1329:
 	CMPQ        R10, R9
-	JAE         tail306
+	JAE         tail331
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1304
+	JMP         loop1329
 
-tail306:
+tail331:
 	CMPQ        R10, DI
-	JAE         done305
+	JAE         done330
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done305:
-end294:
+done330:
+end319:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -4781,14 +5120,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows307:
+rows332:
 	TESTQ SI, SI
-	JZ    end308
+	JZ    end333
 	XORQ  R10, R10
 
-loopU309:
+loopU334:
 	CMPQ        R10, R8
-	JAE         loop1310
+	JAE         loop1335
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -4802,32 +5141,32 @@ loopU309:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU309
+	JMP         loopU334
 
-loop1310:
+loop1335:
 	CMPQ        R10, R9
-	JAE         tail312
+	JAE         tail337
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1310
+	JMP         loop1335
 
-tail312:
+tail337:
 	CMPQ        R10, DI
-	JAE         done311
+	JAE         done336
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done311:
+done336:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows307
+	JMP  rows332
 
-end308:
+end333:
 	VZEROUPPER
 	RET
 
@@ -4857,9 +5196,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU313:
+loopU338:
 	CMPQ        CX, DX
-	JAE         loop1314
+	JAE         loop1339
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -4873,26 +5212,26 @@ loopU313:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU313
+	JMP         loopU338
 
-loop1314:
+loop1339:
 	CMPQ        CX, BX
-	JAE         tail316
+	JAE         tail341
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1314
+	JMP         loop1339
 
-tail316:
+tail341:
 	CMPQ        CX, SI
-	JAE         done315
+	JAE         done340
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done315:
+done340:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -4927,9 +5266,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU317:
+loopU342:
 	CMPQ    DX, BX
-	JAE     loop1318
+	JAE     loop1343
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -4939,27 +5278,27 @@ loopU317:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU317
+	JMP     loopU342
 
-loop1318:
+loop1343:
 	CMPQ    DX, SI
-	JAE     tail320
+	JAE     tail345
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1318
+	JMP     loop1343
 
-tail320:
+tail345:
 	CMPQ       DX, DI
-	JAE        done319
+	JAE        done344
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done319:
+done344:
 	VZEROUPPER
 	RET
 
@@ -4986,9 +5325,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU321:
+loopU346:
 	CMPQ    DX, BX
-	JAE     loop1322
+	JAE     loop1347
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -5000,43 +5339,250 @@ loopU321:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU321
+	JMP     loopU346
 
-loop1322:
+loop1347:
 	CMPQ    DX, SI
-	JAE     tail324
+	JAE     tail349
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1322
+	JMP     loop1347
 
-tail324:
+tail349:
 	CMPQ       DX, DI
-	JAE        done323
+	JAE        done348
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done323:
+done348:
 	VZEROUPPER
 	RET
 
-// func adamUpdate256(params *float32, grads *float32, m *float32, v *float32, n int, b1 float32, b2 float32, c1 float32, c2 float32, wd float32, step float32, inv float32, eps float32)
-// Requires: AVX, FMA3
-TEXT ·adamUpdate256(SB), NOSPLIT, $0-72
-	VBROADCASTSS b1+40(FP), Y6
-	VBROADCASTSS b2+44(FP), Y7
-	VBROADCASTSS c1+48(FP), Y8
-	VBROADCASTSS c2+52(FP), Y9
-	VBROADCASTSS wd+56(FP), Y10
-	VBROADCASTSS step+60(FP), Y11
-	VBROADCASTSS inv+64(FP), Y12
-	VBROADCASTSS eps+68(FP), Y13
+// func sgdUpdate256(params *float32, grads *float32, n int, lr float32, wd float32, decay int)
+// Requires: AVX
+TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
+	VBROADCASTSS lr+24(FP), Y5
+	VBROADCASTSS wd+28(FP), Y6
+	MOVQ         params+0(FP), AX
+	MOVQ         grads+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         DX, BX
+	ANDQ         $0x00000007, BX
+	MOVQ         $0x00000008, SI
+	SUBQ         BX, SI
+	LEAQ         maskTable<>+0(SB), BX
+	VMOVUPS      (BX)(SI*4), Y15
+	MOVQ         decay+32(FP), BX
+	TESTQ        BX, BX
+	JZ           off350
+	MOVQ         DX, BX
+	ANDQ         $-8, BX
+	SHLQ         $0x02, BX
+	MOVQ         DX, BX
+	ANDQ         $-8, BX
+	SHLQ         $0x02, BX
+	MOVQ         DX, SI
+	SHLQ         $0x02, SI
+	XORQ         DX, DX
+
+loop1352:
+	CMPQ    DX, BX
+	JAE     tail354
+	VMOVUPS (AX)(DX*1), Y0
+	VMOVUPS (CX)(DX*1), Y1
+	VMULPS  Y0, Y6, Y2
+	VADDPS  Y2, Y1, Y1
+	VMULPS  Y1, Y5, Y2
+	VSUBPS  Y2, Y0, Y0
+	VMOVUPS Y0, (AX)(DX*1)
+	ADDQ    $0x00000020, DX
+	JMP     loop1352
+
+tail354:
+	CMPQ       DX, SI
+	JAE        done353
+	VMASKMOVPS (AX)(DX*1), Y15, Y0
+	VMASKMOVPS (CX)(DX*1), Y15, Y1
+	VMULPS     Y0, Y6, Y2
+	VADDPS     Y2, Y1, Y1
+	VMULPS     Y1, Y5, Y2
+	VSUBPS     Y2, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)(DX*1)
+
+done353:
+	VZEROUPPER
+	RET
+
+off350:
+	MOVQ DX, BX
+	ANDQ $-8, BX
+	SHLQ $0x02, BX
+	MOVQ DX, BX
+	ANDQ $-8, BX
+	SHLQ $0x02, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	XORQ DX, DX
+
+loop1356:
+	CMPQ    DX, BX
+	JAE     tail358
+	VMOVUPS (AX)(DX*1), Y0
+	VMOVUPS (CX)(DX*1), Y1
+	VMULPS  Y1, Y5, Y2
+	VSUBPS  Y2, Y0, Y0
+	VMOVUPS Y0, (AX)(DX*1)
+	ADDQ    $0x00000020, DX
+	JMP     loop1356
+
+tail358:
+	CMPQ       DX, SI
+	JAE        done357
+	VMASKMOVPS (AX)(DX*1), Y15, Y0
+	VMASKMOVPS (CX)(DX*1), Y15, Y1
+	VMULPS     Y1, Y5, Y2
+	VSUBPS     Y2, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)(DX*1)
+
+done357:
+	VZEROUPPER
+	RET
+
+// func momentumUpdate256(params *float32, grads *float32, buf *float32, n int, lr float32, wd float32, mu float32, nesterov int)
+// Requires: AVX
+TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
+	VBROADCASTSS lr+32(FP), Y5
+	VBROADCASTSS wd+36(FP), Y6
+	VBROADCASTSS mu+40(FP), Y7
+	MOVQ         params+0(FP), AX
+	MOVQ         grads+8(FP), CX
+	MOVQ         buf+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVQ         BX, SI
+	ANDQ         $0x00000007, SI
+	MOVQ         $0x00000008, DI
+	SUBQ         SI, DI
+	LEAQ         maskTable<>+0(SB), SI
+	VMOVUPS      (SI)(DI*4), Y15
+	MOVQ         nesterov+48(FP), SI
+	TESTQ        SI, SI
+	JZ           off359
+	MOVQ         BX, SI
+	ANDQ         $-8, SI
+	SHLQ         $0x02, SI
+	MOVQ         BX, SI
+	ANDQ         $-8, SI
+	SHLQ         $0x02, SI
+	MOVQ         BX, DI
+	SHLQ         $0x02, DI
+	XORQ         BX, BX
+
+loop1361:
+	CMPQ    BX, SI
+	JAE     tail363
+	VMOVUPS (AX)(BX*1), Y0
+	VMOVUPS (CX)(BX*1), Y1
+	VMOVUPS (DX)(BX*1), Y2
+	VMULPS  Y0, Y6, Y3
+	VADDPS  Y3, Y1, Y1
+	VMULPS  Y2, Y7, Y2
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS Y2, (DX)(BX*1)
+	VMULPS  Y2, Y7, Y3
+	VADDPS  Y3, Y1, Y1
+	VMULPS  Y1, Y5, Y3
+	VSUBPS  Y3, Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	ADDQ    $0x00000020, BX
+	JMP     loop1361
+
+tail363:
+	CMPQ       BX, DI
+	JAE        done362
+	VMASKMOVPS (AX)(BX*1), Y15, Y0
+	VMASKMOVPS (CX)(BX*1), Y15, Y1
+	VMASKMOVPS (DX)(BX*1), Y15, Y2
+	VMULPS     Y0, Y6, Y3
+	VADDPS     Y3, Y1, Y1
+	VMULPS     Y2, Y7, Y2
+	VADDPS     Y1, Y2, Y2
+	VMASKMOVPS Y2, Y15, (DX)(BX*1)
+	VMULPS     Y2, Y7, Y3
+	VADDPS     Y3, Y1, Y1
+	VMULPS     Y1, Y5, Y3
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)(BX*1)
+
+done362:
+	VZEROUPPER
+	RET
+
+off359:
+	MOVQ BX, SI
+	ANDQ $-8, SI
+	SHLQ $0x02, SI
+	MOVQ BX, SI
+	ANDQ $-8, SI
+	SHLQ $0x02, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+	XORQ BX, BX
+
+loop1365:
+	CMPQ    BX, SI
+	JAE     tail367
+	VMOVUPS (AX)(BX*1), Y0
+	VMOVUPS (CX)(BX*1), Y1
+	VMOVUPS (DX)(BX*1), Y2
+	VMULPS  Y0, Y6, Y3
+	VADDPS  Y3, Y1, Y1
+	VMULPS  Y2, Y7, Y2
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS Y2, (DX)(BX*1)
+	VMULPS  Y2, Y5, Y3
+	VSUBPS  Y3, Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	ADDQ    $0x00000020, BX
+	JMP     loop1365
+
+tail367:
+	CMPQ       BX, DI
+	JAE        done366
+	VMASKMOVPS (AX)(BX*1), Y15, Y0
+	VMASKMOVPS (CX)(BX*1), Y15, Y1
+	VMASKMOVPS (DX)(BX*1), Y15, Y2
+	VMULPS     Y0, Y6, Y3
+	VADDPS     Y3, Y1, Y1
+	VMULPS     Y2, Y7, Y2
+	VADDPS     Y1, Y2, Y2
+	VMASKMOVPS Y2, Y15, (DX)(BX*1)
+	VMULPS     Y2, Y5, Y3
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)(BX*1)
+
+done366:
+	VZEROUPPER
+	RET
+
+// func adamUpdate256(params *float32, grads *float32, m *float32, v *float32, n int, shrink float32, b1 float32, b2 float32, c1 float32, c2 float32, wd float32, step float32, inv float32, eps float32)
+// Requires: AVX
+TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
+	VBROADCASTSS shrink+40(FP), Y5
+	VBROADCASTSS b1+44(FP), Y6
+	VBROADCASTSS b2+48(FP), Y7
+	VBROADCASTSS c1+52(FP), Y8
+	VBROADCASTSS c2+56(FP), Y9
+	VBROADCASTSS wd+60(FP), Y10
+	VBROADCASTSS step+64(FP), Y11
+	VBROADCASTSS inv+68(FP), Y12
+	VBROADCASTSS eps+72(FP), Y13
 	MOVQ         params+0(FP), AX
 	MOVQ         grads+8(FP), CX
 	MOVQ         m+16(FP), DX
@@ -5058,54 +5604,187 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-72
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1326:
-	CMPQ        SI, DI
-	JAE         tail328
-	VMOVUPS     (AX)(SI*1), Y0
-	VMOVUPS     (CX)(SI*1), Y1
-	VMOVUPS     (DX)(SI*1), Y2
-	VMOVUPS     (BX)(SI*1), Y3
-	VFMADD231PS Y0, Y10, Y1
-	VMULPS      Y6, Y2, Y2
-	VFMADD231PS Y1, Y8, Y2
-	VMULPS      Y1, Y1, Y4
-	VMULPS      Y7, Y3, Y3
-	VFMADD231PS Y4, Y9, Y3
-	VMOVUPS     Y2, (DX)(SI*1)
-	VMOVUPS     Y3, (BX)(SI*1)
-	VSQRTPS     Y3, Y4
-	VFMADD213PS Y13, Y12, Y4
-	VMULPS      Y2, Y11, Y2
-	VDIVPS      Y4, Y2, Y2
-	VSUBPS      Y2, Y0, Y0
-	VMOVUPS     Y0, (AX)(SI*1)
-	ADDQ        $0x00000020, SI
-	JMP         loop1326
+loop1369:
+	CMPQ    SI, DI
+	JAE     tail371
+	VMOVUPS (AX)(SI*1), Y0
+	VMOVUPS (CX)(SI*1), Y1
+	VMOVUPS (DX)(SI*1), Y2
+	VMOVUPS (BX)(SI*1), Y3
+	VMULPS  Y5, Y0, Y0
+	VMULPS  Y0, Y10, Y4
+	VADDPS  Y4, Y1, Y1
+	VMULPS  Y6, Y2, Y2
+	VMULPS  Y1, Y8, Y4
+	VADDPS  Y4, Y2, Y2
+	VMULPS  Y1, Y9, Y4
+	VMULPS  Y1, Y4, Y4
+	VMULPS  Y7, Y3, Y3
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y2, (DX)(SI*1)
+	VMOVUPS Y3, (BX)(SI*1)
+	VSQRTPS Y3, Y4
+	VMULPS  Y12, Y4, Y4
+	VADDPS  Y13, Y4, Y4
+	VMULPS  Y2, Y11, Y2
+	VDIVPS  Y4, Y2, Y2
+	VSUBPS  Y2, Y0, Y0
+	VMOVUPS Y0, (AX)(SI*1)
+	ADDQ    $0x00000020, SI
+	JMP     loop1369
 
-tail328:
-	CMPQ        SI, R8
-	JAE         done327
-	VMASKMOVPS  (AX)(SI*1), Y15, Y0
-	VMASKMOVPS  (CX)(SI*1), Y15, Y1
-	VMASKMOVPS  (DX)(SI*1), Y15, Y2
-	VMASKMOVPS  (BX)(SI*1), Y15, Y3
-	VFMADD231PS Y0, Y10, Y1
-	VMULPS      Y6, Y2, Y2
-	VFMADD231PS Y1, Y8, Y2
-	VMULPS      Y1, Y1, Y4
-	VMULPS      Y7, Y3, Y3
-	VFMADD231PS Y4, Y9, Y3
-	VMASKMOVPS  Y2, Y15, (DX)(SI*1)
-	VMASKMOVPS  Y3, Y15, (BX)(SI*1)
-	VSQRTPS     Y3, Y4
-	VFMADD213PS Y13, Y12, Y4
-	VMULPS      Y2, Y11, Y2
-	VDIVPS      Y4, Y2, Y2
-	VSUBPS      Y2, Y0, Y0
-	VMASKMOVPS  Y0, Y15, (AX)(SI*1)
+tail371:
+	CMPQ       SI, R8
+	JAE        done370
+	VMASKMOVPS (AX)(SI*1), Y15, Y0
+	VMASKMOVPS (CX)(SI*1), Y15, Y1
+	VMASKMOVPS (DX)(SI*1), Y15, Y2
+	VMASKMOVPS (BX)(SI*1), Y15, Y3
+	VMULPS     Y5, Y0, Y0
+	VMULPS     Y0, Y10, Y4
+	VADDPS     Y4, Y1, Y1
+	VMULPS     Y6, Y2, Y2
+	VMULPS     Y1, Y8, Y4
+	VADDPS     Y4, Y2, Y2
+	VMULPS     Y1, Y9, Y4
+	VMULPS     Y1, Y4, Y4
+	VMULPS     Y7, Y3, Y3
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y2, Y15, (DX)(SI*1)
+	VMASKMOVPS Y3, Y15, (BX)(SI*1)
+	VSQRTPS    Y3, Y4
+	VMULPS     Y12, Y4, Y4
+	VADDPS     Y13, Y4, Y4
+	VMULPS     Y2, Y11, Y2
+	VDIVPS     Y4, Y2, Y2
+	VSUBPS     Y2, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done327:
+done370:
 	VZEROUPPER
+	RET
+
+// func rmspropUpdate256(params *float32, grads *float32, v *float32, n int, lr float32, wd float32, a float32, c float32, eps float32)
+// Requires: AVX
+TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
+	VBROADCASTSS lr+32(FP), Y5
+	VBROADCASTSS wd+36(FP), Y6
+	VBROADCASTSS a+40(FP), Y7
+	VBROADCASTSS c+44(FP), Y8
+	VBROADCASTSS eps+48(FP), Y9
+	MOVQ         params+0(FP), AX
+	MOVQ         grads+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVQ         BX, SI
+	ANDQ         $0x00000007, SI
+	MOVQ         $0x00000008, DI
+	SUBQ         SI, DI
+	LEAQ         maskTable<>+0(SB), SI
+	VMOVUPS      (SI)(DI*4), Y15
+	MOVQ         BX, SI
+	ANDQ         $-8, SI
+	SHLQ         $0x02, SI
+	MOVQ         BX, SI
+	ANDQ         $-8, SI
+	SHLQ         $0x02, SI
+	MOVQ         BX, DI
+	SHLQ         $0x02, DI
+	XORQ         BX, BX
+
+loop1373:
+	CMPQ    BX, SI
+	JAE     tail375
+	VMOVUPS (AX)(BX*1), Y0
+	VMOVUPS (CX)(BX*1), Y1
+	VMOVUPS (DX)(BX*1), Y2
+	VMULPS  Y0, Y6, Y3
+	VADDPS  Y3, Y1, Y1
+	VMULPS  Y1, Y8, Y3
+	VMULPS  Y1, Y3, Y3
+	VMULPS  Y7, Y2, Y2
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (DX)(BX*1)
+	VSQRTPS Y2, Y4
+	VADDPS  Y9, Y4, Y4
+	VMULPS  Y1, Y5, Y3
+	VDIVPS  Y4, Y3, Y3
+	VSUBPS  Y3, Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	ADDQ    $0x00000020, BX
+	JMP     loop1373
+
+tail375:
+	CMPQ       BX, DI
+	JAE        done374
+	VMASKMOVPS (AX)(BX*1), Y15, Y0
+	VMASKMOVPS (CX)(BX*1), Y15, Y1
+	VMASKMOVPS (DX)(BX*1), Y15, Y2
+	VMULPS     Y0, Y6, Y3
+	VADDPS     Y3, Y1, Y1
+	VMULPS     Y1, Y8, Y3
+	VMULPS     Y1, Y3, Y3
+	VMULPS     Y7, Y2, Y2
+	VADDPS     Y3, Y2, Y2
+	VMASKMOVPS Y2, Y15, (DX)(BX*1)
+	VSQRTPS    Y2, Y4
+	VADDPS     Y9, Y4, Y4
+	VMULPS     Y1, Y5, Y3
+	VDIVPS     Y4, Y3, Y3
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)(BX*1)
+
+done374:
+	VZEROUPPER
+	RET
+
+// func sumSqWide256(x *float32, n int) float64
+// Requires: AVX, FMA3, SSE2
+TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   CX, DX
+	ANDQ   $-16, DX
+	SHLQ   $0x02, DX
+	ANDQ   $-4, CX
+	SHLQ   $0x02, CX
+	XORQ   BX, BX
+
+loopU376:
+	CMPQ        BX, DX
+	JAE         loop1377
+	VCVTPS2PD   (AX)(BX*1), Y4
+	VFMADD231PD Y4, Y4, Y0
+	VCVTPS2PD   16(AX)(BX*1), Y5
+	VFMADD231PD Y5, Y5, Y1
+	VCVTPS2PD   32(AX)(BX*1), Y6
+	VFMADD231PD Y6, Y6, Y2
+	VCVTPS2PD   48(AX)(BX*1), Y7
+	VFMADD231PD Y7, Y7, Y3
+	ADDQ        $0x00000040, BX
+	JMP         loopU376
+
+loop1377:
+	CMPQ        BX, CX
+	JAE         done378
+	VCVTPS2PD   (AX)(BX*1), Y4
+	VFMADD231PD Y4, Y4, Y0
+	ADDQ        $0x00000010, BX
+	JMP         loop1377
+
+done378:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X0
+	VHADDPD      X0, X0, X0
+	VZEROUPPER
+	MOVSD        X0, ret+16(FP)
 	RET
 
 // func outerAdd256(gw *float32, dy *float32, x *float32, rows int, cols int)
@@ -5131,22 +5810,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows329:
+rows379:
 	TESTQ    BX, BX
-	JZ       end332
+	JZ       end382
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do331
-	JP       do331
-	JMP      next330
+	JNE      do381
+	JP       do381
+	JMP      next380
 
-do331:
+do381:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU333:
+loopU383:
 	CMPQ        R9, R8
-	JAE         loop1334
+	JAE         loop1384
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -5154,33 +5833,33 @@ loopU333:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU333
+	JMP         loopU383
 
-loop1334:
+loop1384:
 	CMPQ        R9, SI
-	JAE         tail336
+	JAE         tail386
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1334
+	JMP         loop1384
 
-tail336:
+tail386:
 	CMPQ        R9, DI
-	JAE         done335
+	JAE         done385
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done335:
-next330:
+done385:
+next380:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows329
+	JMP  rows379
 
-end332:
+end382:
 	VZEROUPPER
 	RET
 
@@ -5209,22 +5888,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows337:
+rows387:
 	TESTQ    DI, DI
-	JZ       end340
+	JZ       end390
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do339
-	JP       do339
-	JMP      next338
+	JNE      do389
+	JP       do389
+	JMP      next388
 
-do339:
+do389:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU341:
+loopU391:
 	CMPQ        R11, R10
-	JAE         loop1342
+	JAE         loop1392
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -5238,11 +5917,11 @@ loopU341:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU341
+	JMP         loopU391
 
-loop1342:
+loop1392:
 	CMPQ        R11, R8
-	JAE         tail344
+	JAE         tail394
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -5250,11 +5929,11 @@ loop1342:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1342
+	JMP         loop1392
 
-tail344:
+tail394:
 	CMPQ        R11, R9
-	JAE         done343
+	JAE         done393
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -5264,15 +5943,15 @@ tail344:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done343:
-next338:
+done393:
+next388:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows337
+	JMP  rows387
 
-end340:
+end390:
 	VZEROUPPER
 	RET
 
@@ -5301,18 +5980,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU345:
+blockU395:
 	CMPQ    R10, R8
-	JAE     block1346
+	JAE     block1396
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap349:
+tap399:
 	CMPQ         R11, SI
-	JAE          taps350
+	JAE          taps400
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -5322,47 +6001,47 @@ tap349:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap349
+	JMP          tap399
 
-taps350:
+taps400:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU345
+	JMP     blockU395
 
-block1346:
+block1396:
 	CMPQ    R10, R9
-	JAE     tail347
+	JAE     tail397
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap351:
+tap401:
 	CMPQ         R11, SI
-	JAE          taps352
+	JAE          taps402
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap351
+	JMP          tap401
 
-taps352:
+taps402:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1346
+	JMP     block1396
 
-tail347:
+tail397:
 	CMPQ    R10, DI
-	JAE     end348
+	JAE     end398
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap353:
+tap403:
 	CMPQ         R11, SI
-	JAE          taps354
+	JAE          taps404
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -5370,12 +6049,12 @@ tap353:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap353
+	JMP          tap403
 
-taps354:
+taps404:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end348:
+end398:
 	VZEROUPPER
 	RET
 
@@ -5393,40 +6072,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock355:
+rowblock405:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile356:
+tile406:
 	TESTQ  DI, DI
-	JZ     end357
+	JZ     end407
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k358:
+k408:
 	TESTQ       R10, R10
-	JZ          ktail359
+	JZ          ktail409
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k358
+	JMP         k408
 
-ktail359:
+ktail409:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone360
+	JZ          kdone410
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone360:
+kdone410:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -5439,13 +6118,13 @@ kdone360:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias361
+	JZ           nobias411
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias361:
+nobias411:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -5455,9 +6134,9 @@ nobias361:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile356
+	JMP        tile406
 
-end357:
+end407:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5465,7 +6144,7 @@ end357:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock355
+	JNZ    rowblock405
 	VZEROUPPER
 	RET
 
@@ -5483,15 +6162,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock362:
+rowblock412:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile363:
+tile413:
 	TESTQ  DI, DI
-	JZ     end364
+	JZ     end414
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -5499,9 +6178,9 @@ tile363:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k365:
+k415:
 	TESTQ       R10, R10
-	JZ          ktail366
+	JZ          ktail416
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -5510,18 +6189,18 @@ k365:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k365
+	JMP         k415
 
-ktail366:
+ktail416:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone367
+	JZ          kdone417
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone367:
+kdone417:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -5534,13 +6213,13 @@ kdone367:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias368
+	JZ           nobias418
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias368:
+nobias418:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -5550,9 +6229,9 @@ nobias368:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile363
+	JMP        tile413
 
-end364:
+end414:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5560,7 +6239,7 @@ end364:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock362
+	JNZ    rowblock412
 	VZEROUPPER
 	RET
 
@@ -5578,15 +6257,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock369:
+rowblock419:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile370:
+tile420:
 	TESTQ  DI, DI
-	JZ     end371
+	JZ     end421
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5595,9 +6274,9 @@ tile370:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k372:
+k422:
 	TESTQ       R10, R10
-	JZ          ktail373
+	JZ          ktail423
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -5608,11 +6287,11 @@ k372:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k372
+	JMP         k422
 
-ktail373:
+ktail423:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone374
+	JZ          kdone424
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -5621,7 +6300,7 @@ ktail373:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone374:
+kdone424:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -5634,13 +6313,13 @@ kdone374:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias375
+	JZ           nobias425
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias375:
+nobias425:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -5650,9 +6329,9 @@ nobias375:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile370
+	JMP        tile420
 
-end371:
+end421:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5660,7 +6339,7 @@ end371:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock369
+	JNZ    rowblock419
 	VZEROUPPER
 	RET
 
@@ -5678,15 +6357,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock376:
+rowblock426:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile377:
+tile427:
 	TESTQ  DI, DI
-	JZ     end378
+	JZ     end428
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -5694,9 +6373,9 @@ tile377:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k379:
+k429:
 	TESTQ       R10, R10
-	JZ          ktail380
+	JZ          ktail430
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -5705,18 +6384,18 @@ k379:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k379
+	JMP         k429
 
-ktail380:
+ktail430:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone381
+	JZ          kdone431
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone381:
+kdone431:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -5740,14 +6419,14 @@ kdone381:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias382
+	JZ           nobias432
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias382:
+nobias432:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5760,9 +6439,9 @@ nobias382:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile377
+	JMP        tile427
 
-end378:
+end428:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5770,7 +6449,7 @@ end378:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock376
+	JNZ    rowblock426
 	VZEROUPPER
 	RET
 
@@ -5788,15 +6467,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock383:
+rowblock433:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile384:
+tile434:
 	TESTQ  DI, DI
-	JZ     end385
+	JZ     end435
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5806,9 +6485,9 @@ tile384:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k386:
+k436:
 	TESTQ       R10, R10
-	JZ          ktail387
+	JZ          ktail437
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -5820,11 +6499,11 @@ k386:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k386
+	JMP         k436
 
-ktail387:
+ktail437:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone388
+	JZ          kdone438
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -5834,7 +6513,7 @@ ktail387:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone388:
+kdone438:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -5858,14 +6537,14 @@ kdone388:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias389
+	JZ           nobias439
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias389:
+nobias439:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -5878,9 +6557,9 @@ nobias389:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile384
+	JMP        tile434
 
-end385:
+end435:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5888,7 +6567,7 @@ end385:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock383
+	JNZ    rowblock433
 	VZEROUPPER
 	RET
 
@@ -5906,15 +6585,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock390:
+rowblock440:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile391:
+tile441:
 	TESTQ  DI, DI
-	JZ     end392
+	JZ     end442
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5926,9 +6605,9 @@ tile391:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k393:
+k443:
 	TESTQ       R10, R10
-	JZ          ktail394
+	JZ          ktail444
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -5943,11 +6622,11 @@ k393:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k393
+	JMP         k443
 
-ktail394:
+ktail444:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone395
+	JZ          kdone445
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -5960,7 +6639,7 @@ ktail394:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone395:
+kdone445:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -5984,14 +6663,14 @@ kdone395:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias396
+	JZ           nobias446
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias396:
+nobias446:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6004,9 +6683,9 @@ nobias396:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile391
+	JMP        tile441
 
-end392:
+end442:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6014,7 +6693,7 @@ end392:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock390
+	JNZ    rowblock440
 	VZEROUPPER
 	RET
 
@@ -6032,15 +6711,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock397:
+rowblock447:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile398:
+tile448:
 	TESTQ  DI, DI
-	JZ     end399
+	JZ     end449
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6049,9 +6728,9 @@ tile398:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k400:
+k450:
 	TESTQ       R10, R10
-	JZ          ktail401
+	JZ          ktail451
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -6062,11 +6741,11 @@ k400:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k400
+	JMP         k450
 
-ktail401:
+ktail451:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone402
+	JZ          kdone452
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -6075,7 +6754,7 @@ ktail401:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone402:
+kdone452:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -6110,7 +6789,7 @@ kdone402:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias403
+	JZ           nobias453
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -6118,7 +6797,7 @@ kdone402:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias403:
+nobias453:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6134,9 +6813,9 @@ nobias403:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile398
+	JMP        tile448
 
-end399:
+end449:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6144,7 +6823,7 @@ end399:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock397
+	JNZ    rowblock447
 	VZEROUPPER
 	RET
 
@@ -6162,15 +6841,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock404:
+rowblock454:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile405:
+tile455:
 	TESTQ  DI, DI
-	JZ     end406
+	JZ     end456
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6182,9 +6861,9 @@ tile405:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k407:
+k457:
 	TESTQ       R10, R10
-	JZ          ktail408
+	JZ          ktail458
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -6199,11 +6878,11 @@ k407:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k407
+	JMP         k457
 
-ktail408:
+ktail458:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone409
+	JZ          kdone459
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -6216,7 +6895,7 @@ ktail408:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone409:
+kdone459:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -6251,7 +6930,7 @@ kdone409:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias410
+	JZ           nobias460
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -6259,7 +6938,7 @@ kdone409:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias410:
+nobias460:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6275,9 +6954,9 @@ nobias410:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile405
+	JMP        tile455
 
-end406:
+end456:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6285,7 +6964,7 @@ end406:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock404
+	JNZ    rowblock454
 	VZEROUPPER
 	RET
 
@@ -6303,15 +6982,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock411:
+rowblock461:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile412:
+tile462:
 	TESTQ  DI, DI
-	JZ     end413
+	JZ     end463
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6326,9 +7005,9 @@ tile412:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k414:
+k464:
 	TESTQ       R10, R10
-	JZ          ktail415
+	JZ          ktail465
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -6347,11 +7026,11 @@ k414:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k414
+	JMP         k464
 
-ktail415:
+ktail465:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone416
+	JZ          kdone466
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -6368,7 +7047,7 @@ ktail415:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone416:
+kdone466:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -6403,7 +7082,7 @@ kdone416:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias417
+	JZ           nobias467
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -6411,7 +7090,7 @@ kdone416:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias417:
+nobias467:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6427,9 +7106,9 @@ nobias417:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile412
+	JMP        tile462
 
-end413:
+end463:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6437,7 +7116,7 @@ end413:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock411
+	JNZ    rowblock461
 	VZEROUPPER
 	RET
 
@@ -6458,54 +7137,54 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock418:
+rowblock468:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile419:
+tile469:
 	TESTQ      DI, DI
-	JZ         end420
+	JZ         end470
 	CMPQ       acc+64(FP), $0x00
-	JE         zero421
+	JE         zero471
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart422
+	JMP        kstart472
 
-zero421:
+zero471:
 	VXORPS Y0, Y0, Y0
 
-kstart422:
+kstart472:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k423:
+k473:
 	TESTQ        R10, R10
-	JZ           kdone424
+	JZ           kdone474
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k423
+	JMP          k473
 
-kdone424:
+kdone474:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile419
+	JMP        tile469
 
-end420:
+end470:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock418
+	JNZ    rowblock468
 	VZEROUPPER
 	RET
 
@@ -6526,33 +7205,33 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock425:
+rowblock475:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile426:
+tile476:
 	TESTQ      DI, DI
-	JZ         end427
+	JZ         end477
 	CMPQ       acc+64(FP), $0x00
-	JE         zero428
+	JE         zero478
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart429
+	JMP        kstart479
 
-zero428:
+zero478:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart429:
+kstart479:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k430:
+k480:
 	TESTQ        R10, R10
-	JZ           kdone431
+	JZ           kdone481
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -6561,24 +7240,24 @@ k430:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k430
+	JMP          k480
 
-kdone431:
+kdone481:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile426
+	JMP        tile476
 
-end427:
+end477:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock425
+	JNZ    rowblock475
 	VZEROUPPER
 	RET
 
@@ -6599,35 +7278,35 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock432:
+rowblock482:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile433:
+tile483:
 	TESTQ      DI, DI
-	JZ         end434
+	JZ         end484
 	CMPQ       acc+64(FP), $0x00
-	JE         zero435
+	JE         zero485
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart436
+	JMP        kstart486
 
-zero435:
+zero485:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart436:
+kstart486:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k437:
+k487:
 	TESTQ        R10, R10
-	JZ           kdone438
+	JZ           kdone488
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -6638,9 +7317,9 @@ k437:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k437
+	JMP          k487
 
-kdone438:
+kdone488:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -6648,15 +7327,15 @@ kdone438:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile433
+	JMP        tile483
 
-end434:
+end484:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock432
+	JNZ    rowblock482
 	VZEROUPPER
 	RET
 
@@ -6677,34 +7356,34 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock439:
+rowblock489:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile440:
+tile490:
 	TESTQ      DI, DI
-	JZ         end441
+	JZ         end491
 	CMPQ       acc+64(FP), $0x00
-	JE         zero442
+	JE         zero492
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart443
+	JMP        kstart493
 
-zero442:
+zero492:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart443:
+kstart493:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k444:
+k494:
 	TESTQ        R10, R10
-	JZ           kdone445
+	JZ           kdone495
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -6713,9 +7392,9 @@ k444:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k444
+	JMP          k494
 
-kdone445:
+kdone495:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -6723,15 +7402,15 @@ kdone445:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile440
+	JMP        tile490
 
-end441:
+end491:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock439
+	JNZ    rowblock489
 	VZEROUPPER
 	RET
 
@@ -6752,38 +7431,38 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock446:
+rowblock496:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile447:
+tile497:
 	TESTQ      DI, DI
-	JZ         end448
+	JZ         end498
 	CMPQ       acc+64(FP), $0x00
-	JE         zero449
+	JE         zero499
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart450
+	JMP        kstart500
 
-zero449:
+zero499:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart450:
+kstart500:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k451:
+k501:
 	TESTQ        R10, R10
-	JZ           kdone452
+	JZ           kdone502
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -6795,9 +7474,9 @@ k451:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k451
+	JMP          k501
 
-kdone452:
+kdone502:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -6807,15 +7486,15 @@ kdone452:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile447
+	JMP        tile497
 
-end448:
+end498:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock446
+	JNZ    rowblock496
 	VZEROUPPER
 	RET
 
@@ -6836,16 +7515,16 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock453:
+rowblock503:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile454:
+tile504:
 	TESTQ      DI, DI
-	JZ         end455
+	JZ         end505
 	CMPQ       acc+64(FP), $0x00
-	JE         zero456
+	JE         zero506
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -6854,9 +7533,9 @@ tile454:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart457
+	JMP        kstart507
 
-zero456:
+zero506:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6864,14 +7543,14 @@ zero456:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart457:
+kstart507:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k458:
+k508:
 	TESTQ        R10, R10
-	JZ           kdone459
+	JZ           kdone509
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -6886,9 +7565,9 @@ k458:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k458
+	JMP          k508
 
-kdone459:
+kdone509:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -6900,15 +7579,15 @@ kdone459:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile454
+	JMP        tile504
 
-end455:
+end505:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock453
+	JNZ    rowblock503
 	VZEROUPPER
 	RET
 
@@ -6929,37 +7608,37 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock460:
+rowblock510:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile461:
+tile511:
 	TESTQ      DI, DI
-	JZ         end462
+	JZ         end512
 	CMPQ       acc+64(FP), $0x00
-	JE         zero463
+	JE         zero513
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart464
+	JMP        kstart514
 
-zero463:
+zero513:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart464:
+kstart514:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k465:
+k515:
 	TESTQ        R10, R10
-	JZ           kdone466
+	JZ           kdone516
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -6970,9 +7649,9 @@ k465:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k465
+	JMP          k515
 
-kdone466:
+kdone516:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -6982,15 +7661,15 @@ kdone466:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile461
+	JMP        tile511
 
-end462:
+end512:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock460
+	JNZ    rowblock510
 	VZEROUPPER
 	RET
 
@@ -7011,16 +7690,16 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock467:
+rowblock517:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile468:
+tile518:
 	TESTQ      DI, DI
-	JZ         end469
+	JZ         end519
 	CMPQ       acc+64(FP), $0x00
-	JE         zero470
+	JE         zero520
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -7030,9 +7709,9 @@ tile468:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart471
+	JMP        kstart521
 
-zero470:
+zero520:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7040,14 +7719,14 @@ zero470:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart471:
+kstart521:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k472:
+k522:
 	TESTQ        R10, R10
-	JZ           kdone473
+	JZ           kdone523
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -7062,9 +7741,9 @@ k472:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k472
+	JMP          k522
 
-kdone473:
+kdone523:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -7077,15 +7756,15 @@ kdone473:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile468
+	JMP        tile518
 
-end469:
+end519:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock467
+	JNZ    rowblock517
 	VZEROUPPER
 	RET
 
@@ -7106,16 +7785,16 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock474:
+rowblock524:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile475:
+tile525:
 	TESTQ      DI, DI
-	JZ         end476
+	JZ         end526
 	CMPQ       acc+64(FP), $0x00
-	JE         zero477
+	JE         zero527
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -7128,9 +7807,9 @@ tile475:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart478
+	JMP        kstart528
 
-zero477:
+zero527:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7141,14 +7820,14 @@ zero477:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart478:
+kstart528:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k479:
+k529:
 	TESTQ        R10, R10
-	JZ           kdone480
+	JZ           kdone530
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -7167,9 +7846,9 @@ k479:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k479
+	JMP          k529
 
-kdone480:
+kdone530:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -7185,14 +7864,14 @@ kdone480:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile475
+	JMP        tile525
 
-end476:
+end526:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock474
+	JNZ    rowblock524
 	VZEROUPPER
 	RET

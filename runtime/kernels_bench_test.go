@@ -65,14 +65,7 @@ func BenchmarkKernels(b *testing.B) {
 		run("ReluForward32/4704", 4704, func() { ReluForward32(z, act) })
 		run("ReluBackward32/4704", 4704, func() { ReluBackward32(z, act) })
 		const np = 101770 // mnist_mlp's parameters
-		params, grads, mom, v := vec(np), vec(np), make([]float32, np), make([]float32, np)
-		// About 12 arithmetic operations per parameter (sqrt and div count
-		// one). The generic path has no adam kernel (the caller's loop runs).
-		if p != "generic" {
-			run("adamUpdate32/101770", 12*np, func() {
-				adamUpdate32(params, grads, mom, v, 0.9, 0.999, 0.1, 0.001, 0, 1e-9, 1, 1e-8)
-			})
-		}
+		grads := vec(np)
 		run("scaleSq32/101770", 3*np, func() { benchSink32 += scaleSq32(1, grads) })
 	}
 }

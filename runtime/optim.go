@@ -246,19 +246,9 @@ type sgd[T Float] struct {
 }
 
 func (o *sgd[T]) Step(params, grads []T) {
-	ClearSIMDState() // keep the scalar update fast after vector code (see simd_amd64.go)
 	o.check(len(params), len(grads))
 	o.steps++
-	grads = grads[:len(params)]
-	lr, wd := T(o.lr), T(o.wd)
-	if wd == 0 {
-		axpyT(-lr, grads, params) // the vector kernel: 5× the scalar loop at batch 1
-		return
-	}
-	for i, g := range grads {
-		g += wd * params[i]
-		params[i] -= lr * g
-	}
+	sgdUpdate(params, grads, T(o.lr), T(o.wd), o.wd != 0)
 }
 
 // momentum is SGD with (optionally Nesterov) momentum. buf starts at zero,
@@ -271,27 +261,9 @@ type momentum[T Float] struct {
 }
 
 func (o *momentum[T]) Step(params, grads []T) {
-	ClearSIMDState() // keep the scalar update fast after vector code (see simd_amd64.go)
 	o.check(len(params), len(grads))
 	o.steps++
-	grads = grads[:len(params)]
-	buf := o.buf[:len(params)]
-	lr, wd, mu := T(o.lr), T(o.wd), T(o.mu)
-	if o.nesterov {
-		for i, g := range grads {
-			g += wd * params[i]
-			b := mu*buf[i] + g
-			buf[i] = b
-			params[i] -= lr * (g + mu*b)
-		}
-		return
-	}
-	for i, g := range grads {
-		g += wd * params[i]
-		b := mu*buf[i] + g
-		buf[i] = b
-		params[i] -= lr * b
-	}
+	momentumUpdate(params, grads, o.buf, T(o.lr), T(o.wd), T(o.mu), o.nesterov)
 }
 
 // adam is Adam, or AdamW when decoupled.
@@ -303,40 +275,18 @@ type adam[T Float] struct {
 }
 
 func (o *adam[T]) Step(params, grads []T) {
-	ClearSIMDState() // keep the scalar update fast after vector code (see simd_amd64.go)
 	o.check(len(params), len(grads))
-	grads = grads[:len(params)]
-	m, v := o.m[:len(params)], o.v[:len(params)]
 	o.steps++
 	bc1 := 1 - math.Pow(o.beta1, float64(o.steps))
 	bc2 := 1 - math.Pow(o.beta2, float64(o.steps))
-	// p -= lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps), as torch.optim.Adam does it.
-	stepSize := T(o.lr / bc1)
-	invSqrtBC2 := T(1 / math.Sqrt(bc2))
-	eps := T(o.eps)
-	b1, b2 := T(o.beta1), T(o.beta2)
-	c1, c2 := T(1-o.beta1), T(1-o.beta2)
-	wd := T(o.wd)
+	// p -= lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps), as torch.optim.Adam does it;
+	// AdamW first shrinks p by 1 - lr·wd (p -= lr·wd·p) and adds no wd·p to g.
+	shrink, wd := T(1), T(o.wd)
 	if o.decoupled {
-		shrink := T(1 - o.lr*o.wd) // p -= lr·wd·p
-		if shrink != 1 {
-			for i := range params {
-				params[i] *= shrink
-			}
-		}
-		wd = 0
+		shrink, wd = T(1-o.lr*o.wd), 0
 	}
-	if p32, ok := any(params).([]float32); ok && adamUpdate32(p32, any(grads).([]float32), any(m).([]float32), any(v).([]float32),
-		float32(b1), float32(b2), float32(c1), float32(c2), float32(wd), float32(stepSize), float32(invSqrtBC2), float32(eps)) {
-		return // the vector kernel did it (AVX-512 build)
-	}
-	for i, g := range grads {
-		g += wd * params[i]
-		mi := b1*m[i] + c1*g
-		vi := b2*v[i] + c2*g*g
-		m[i], v[i] = mi, vi
-		params[i] -= stepSize * mi / (T(math.Sqrt(float64(vi)))*invSqrtBC2 + eps)
-	}
+	adamUpdate(params, grads, o.m, o.v, shrink, T(o.beta1), T(o.beta2), T(1-o.beta1), T(1-o.beta2), wd,
+		T(o.lr/bc1), T(1/math.Sqrt(bc2)), T(o.eps))
 }
 
 // rmsprop is RMSprop without momentum or centring.
@@ -347,22 +297,13 @@ type rmsprop[T Float] struct {
 }
 
 func (o *rmsprop[T]) Step(params, grads []T) {
-	ClearSIMDState() // keep the scalar update fast after vector code (see simd_amd64.go)
 	o.check(len(params), len(grads))
 	o.steps++
-	grads = grads[:len(params)]
-	v := o.v[:len(params)]
-	lr, wd, eps := T(o.lr), T(o.wd), T(o.eps)
-	a, c := T(o.alpha), T(1-o.alpha)
-	for i, g := range grads {
-		g += wd * params[i]
-		vi := a*v[i] + c*g*g
-		v[i] = vi
-		params[i] -= lr * g / (T(math.Sqrt(float64(vi))) + eps)
-	}
+	rmspropUpdate(params, grads, o.v, T(o.lr), T(o.wd), T(o.alpha), T(1-o.alpha), T(o.eps))
 }
 
-// adagrad is Adagrad without lr decay and with a zero initial accumulator.
+// adagrad is Adagrad without lr decay and with a zero initial accumulator:
+// RMSprop's update with a = c = 1 (s = 1·s + 1·g·g is s + g·g exactly).
 type adagrad[T Float] struct {
 	optBase
 	eps float64
@@ -370,18 +311,9 @@ type adagrad[T Float] struct {
 }
 
 func (o *adagrad[T]) Step(params, grads []T) {
-	ClearSIMDState() // keep the scalar update fast after vector code (see simd_amd64.go)
 	o.check(len(params), len(grads))
 	o.steps++
-	grads = grads[:len(params)]
-	sum := o.sum[:len(params)]
-	lr, wd, eps := T(o.lr), T(o.wd), T(o.eps)
-	for i, g := range grads {
-		g += wd * params[i]
-		s := sum[i] + g*g
-		sum[i] = s
-		params[i] -= lr * g / (T(math.Sqrt(float64(s))) + eps)
-	}
+	rmspropUpdate(params, grads, o.sum, T(o.lr), T(o.wd), 1, 1, T(o.eps))
 }
 
 func (o *sgd[T]) State() OptimizerState[T] { return OptimizerState[T]{Type: o.typ, Steps: o.steps} }

@@ -295,24 +295,92 @@ func ShiftSum64(y, x []float64, offs []int32, w []float64, n int, b float64) {
 	scalarShiftSum(y, x, offs, w, n, b)
 }
 
-// adamUpdate32 is the float32 Adam update of optim.go: for every i,
-// g = grads[i] + wd·p; m = b1·m + c1·g; v = b2·v + c2·g²;
-// p -= step·m/(√v·invSqrtBC2 + eps). It returns false, doing nothing, on the
-// generic path; the caller then runs the scalar loop.
-func adamUpdate32(params, grads, m, v []float32, b1, b2, c1, c2, wd, step, invSqrtBC2, eps float32) bool {
-	if simdLevel == simdGeneric {
-		return false
+// The float32 optimizer kernels: the loops of optim_kernels.go in assembly
+// on the avx512 and avx2 paths (the same operations in the same order, so
+// the same bits), the loops themselves on the generic path. Every operand is
+// resliced to len(params) first, so a short one panics before any write.
+
+func sgdUpdate32(params, grads []float32, lr, wd float32, decay bool) {
+	n := len(params)
+	grads = grads[:n]
+	switch {
+	case n == 0:
+	case simdLevel == simdAVX512:
+		sgdUpdate512(&params[0], &grads[0], n, lr, wd, b2i(decay))
+	case simdLevel == simdAVX2:
+		sgdUpdate256(&params[0], &grads[0], n, lr, wd, b2i(decay))
+	default:
+		sgdLoop(params, grads, lr, wd, decay)
 	}
+}
+
+func momentumUpdate32(params, grads, buf []float32, lr, wd, mu float32, nesterov bool) {
+	n := len(params)
+	grads, buf = grads[:n], buf[:n]
+	switch {
+	case n == 0:
+	case simdLevel == simdAVX512:
+		momentumUpdate512(&params[0], &grads[0], &buf[0], n, lr, wd, mu, b2i(nesterov))
+	case simdLevel == simdAVX2:
+		momentumUpdate256(&params[0], &grads[0], &buf[0], n, lr, wd, mu, b2i(nesterov))
+	default:
+		momentumLoop(params, grads, buf, lr, wd, mu, nesterov)
+	}
+}
+
+func adamUpdate32(params, grads, m, v []float32, shrink, b1, b2, c1, c2, wd, step, inv, eps float32) {
 	n := len(params)
 	grads, m, v = grads[:n], m[:n], v[:n]
 	switch {
 	case n == 0:
 	case simdLevel == simdAVX512:
-		adamUpdate512(&params[0], &grads[0], &m[0], &v[0], n, b1, b2, c1, c2, wd, step, invSqrtBC2, eps)
+		adamUpdate512(&params[0], &grads[0], &m[0], &v[0], n, shrink, b1, b2, c1, c2, wd, step, inv, eps)
+	case simdLevel == simdAVX2:
+		adamUpdate256(&params[0], &grads[0], &m[0], &v[0], n, shrink, b1, b2, c1, c2, wd, step, inv, eps)
 	default:
-		adamUpdate256(&params[0], &grads[0], &m[0], &v[0], n, b1, b2, c1, c2, wd, step, invSqrtBC2, eps)
+		adamLoop(params, grads, m, v, shrink, b1, b2, c1, c2, wd, step, inv, eps)
 	}
-	return true
+}
+
+func rmspropUpdate32(params, grads, v []float32, lr, wd, a, c, eps float32) {
+	n := len(params)
+	grads, v = grads[:n], v[:n]
+	switch {
+	case n == 0:
+	case simdLevel == simdAVX512:
+		rmspropUpdate512(&params[0], &grads[0], &v[0], n, lr, wd, a, c, eps)
+	case simdLevel == simdAVX2:
+		rmspropUpdate256(&params[0], &grads[0], &v[0], n, lr, wd, a, c, eps)
+	default:
+		rmspropLoop(params, grads, v, lr, wd, a, c, eps)
+	}
+}
+
+// sumSqWide32 returns Σ float64(x[i])², summed in float64: exactly the
+// squares, summed in another order than sumSqWideLoop on the vector paths.
+func sumSqWide32(x []float32) float64 {
+	var s float64
+	switch simdLevel {
+	case simdAVX512:
+		if len(x) >= 8 {
+			s = sumSqWide512(&x[0], len(x))
+		}
+		x = x[len(x)-len(x)%8:]
+	case simdAVX2:
+		if len(x) >= 4 {
+			s = sumSqWide256(&x[0], len(x))
+		}
+		x = x[len(x)-len(x)%4:]
+	}
+	return s + sumSqWideLoop(x)
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // GemmNT32 sets c[i*n+j] = bias[j] + Σ_p a[i*k+p]*b[j*k+p] for i < m and

@@ -105,10 +105,26 @@ func ShiftSum64(y, x []float64, offs []int32, w []float64, n int, b float64) {
 	scalarShiftSum(y, x, offs, w, n, b)
 }
 
-// adamUpdate32 has no vector form in this build: the caller runs the scalar loop.
-func adamUpdate32(params, grads, m, v []float32, b1, b2, c1, c2, wd, step, invSqrtBC2, eps float32) bool {
-	return false
+// The float32 optimizer kernels are the loops of optim_kernels.go.
+
+func sgdUpdate32(params, grads []float32, lr, wd float32, decay bool) {
+	sgdLoop(params, grads, lr, wd, decay)
 }
+
+func momentumUpdate32(params, grads, buf []float32, lr, wd, mu float32, nesterov bool) {
+	momentumLoop(params, grads, buf, lr, wd, mu, nesterov)
+}
+
+func adamUpdate32(params, grads, m, v []float32, shrink, b1, b2, c1, c2, wd, step, inv, eps float32) {
+	adamLoop(params, grads, m, v, shrink, b1, b2, c1, c2, wd, step, inv, eps)
+}
+
+func rmspropUpdate32(params, grads, v []float32, lr, wd, a, c, eps float32) {
+	rmspropLoop(params, grads, v, lr, wd, a, c, eps)
+}
+
+// sumSqWide32 returns Σ float64(x[i])², summed in float64.
+func sumSqWide32(x []float32) float64 { return sumSqWideLoop(x) }
 
 // GemmNT32 sets c[i*n+j] = bias[j] + Σ_p a[i*k+p]*b[j*k+p] for i < m and
 // j < n: C = A·Bᵀ + bias with A m×k and B n×k row-major, the whole-batch

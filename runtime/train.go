@@ -411,10 +411,7 @@ func scaleGrads[T Float](g []T, batch int, clip float64) int {
 		}
 		return firstNonFinite(g)
 	}
-	sumSq := 0.0
-	for _, v := range g {
-		sumSq += float64(v) * float64(v)
-	}
+	sumSq := sumSqWide(g)
 	norm := math.Sqrt(sumSq) * scale
 	if !finite(sumSq) {
 		if bad := firstNonFinite(g); bad >= 0 {
@@ -428,10 +425,7 @@ func scaleGrads[T Float](g []T, batch int, clip float64) int {
 	if scale == 1 {
 		return -1
 	}
-	s := T(scale)
-	for i := range g {
-		g[i] *= s
-	}
+	scaleSumSq(g, T(scale)) // the vector kernel; its sum of squares is not needed
 	return -1
 }
 

@@ -1,14 +1,54 @@
 #!/usr/bin/env bash
 # Benchmarks every generated example in the pure-Go build (-tags purego) and
-# the default build (assembly kernels on amd64), -count 5 each, and prints the
-# median samples/s of every benchmark, one and two cores, as one Markdown
-# table (about 12 minutes here).
+# the default build (assembly kernels on amd64), -count COUNT each (5 unless
+# given), and, in the same run, the peers a user might pick instead:
+#   - ONNX Runtime (Node binding, one thread), where node is present, on the
+#     examples exported with `bpgen export` (initial weights): Forward per
+#     sample against its batch 1, ForwardBatch against its batch of the
+#     example's BatchChunk (the setup runs `npm install --ignore-scripts` in
+#     scripts/onnx once if node_modules is missing);
+#   - gorgonia v0.9.18 training mnist_mlp and cnn_small (adam, batch 32), from
+#     its own module in scripts/gorgonia (never a dependency of bpgen).
+# It prints the median samples/s of every benchmark, one and two cores, with
+# the peers and the ratios, as one Markdown table headed by the CPU and the
+# date. At COUNT 5 the two builds took about 12 minutes on a lightly loaded
+# machine and the peers add 1-2; under a load average near 30 the whole run
+# took 25 minutes, and COUNT 1 (a smoke run, peers timed 0.2 s a round) 11.
 #   bash scripts/bench.sh [COUNT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-5}"
+secs=1 # seconds per timing round of a peer (three rounds each)
+if [ "$count" = 1 ]; then secs=0.2; fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
+cpu=${cpu:-unknown CPU}
+
 go test -tags purego ./generated/... -run '^$' -bench . -count "$count" > "$tmp/purego.txt"
 go test ./generated/... -run '^$' -bench . -count "$count" > "$tmp/default.txt"
-go run ./scripts/benchtable "$tmp/purego.txt" "$tmp/default.txt"
+
+: > "$tmp/peers.jsonl"
+if command -v node > /dev/null; then
+	if [ ! -d scripts/onnx/node_modules/onnxruntime-node ]; then
+		(cd scripts/onnx && npm install --ignore-scripts > /dev/null) || echo "bench.sh: npm install failed; no ONNX Runtime rows" >&2
+	fi
+	if [ -d scripts/onnx/node_modules/onnxruntime-node ]; then
+		go build -o "$tmp/bpgen" ./cmd/bpgen
+		# example, per-sample input shape, batch sizes (1 and BatchChunk
+		# where the example benchmarks ForwardBatch)
+		specs=()
+		for m in mnist_mlp:784:1 cnn_small:1,28,28:1 mnist_cnn:1,28,28:1,32 resnet_mnist:1,28,28:1,64 ecg_conv1d:1,140:1,16; do
+			IFS=: read -r name dims batches <<< "$m"
+			"$tmp/bpgen" export -o "$tmp/$name.onnx" "testdata/$name.yaml"
+			specs+=("$name=$tmp/$name.onnx@$dims@$batches")
+		done
+		node scripts/onnx/bench.mjs -seconds "$secs" "${specs[@]}" >> "$tmp/peers.jsonl"
+	fi
+else
+	echo "bench.sh: no node; no ONNX Runtime rows" >&2
+fi
+(cd scripts/gorgonia && GOWORK=off GOMAXPROCS=1 go run . -seconds "$((count > 1 ? 2 : 1))") >> "$tmp/peers.jsonl" ||
+	echo "bench.sh: the gorgonia module did not build or run; no gorgonia rows" >&2
+
+go run ./scripts/benchtable -cpu "$cpu" -peers "$tmp/peers.jsonl" "$tmp/purego.txt" "$tmp/default.txt"

@@ -406,44 +406,220 @@ func (l *lvl) relu() {
 	RET()
 }
 
-// adam: the float32 Adam update of runtime/optim.go.
-func (l *lvl) adam() {
-	l.fn("adamUpdate", "func(params *float32, grads *float32, m *float32, v *float32, n int, b1 float32, b2 float32, c1 float32, c2 float32, wd float32, step float32, inv float32, eps float32)",
-		"adamUpdate"+l.name+" does, for i < n: g = grads[i] + wd·p; m = b1·m + c1·g;",
-		"v = b2·v + c2·g²; p -= step·m/(√v·inv + eps), with p = params[i].")
-	// Constants in registers 6..13 (the mask is register 15 with AVX2).
-	names := []string{"b1", "b2", "c1", "c2", "wd", "step", "inv", "eps"}
+// The optimizer kernels below mirror the float32 scalar loops of
+// runtime/optim_kernels.go operation for operation (a separate multiply and
+// add wherever Go rounds twice, VSQRTPS for float32(math.Sqrt), VDIVPS), so
+// that the vector and scalar paths agree bit for bit. Constants sit in
+// vector registers 5..13; 0..4 are scratch (AVX2's tail mask is 15).
+
+// optConsts broadcasts the float32 parameters names (at most 9) into vector
+// registers 5, 6, ... and returns them.
+func (l *lvl) optConsts(names ...string) []Register {
+	regs := make([]Register, len(names))
 	for i, nm := range names {
-		VBROADCASTSS(param(nm), l.v(6+i))
+		regs[i] = l.v(5 + i)
+		VBROADCASTSS(param(nm), regs[i])
 	}
-	b1, b2, c1, c2, wd, step, inv, eps := l.v(6), l.v(7), l.v(8), l.v(9), l.v(10), l.v(11), l.v(12), l.v(13)
-	pp, pg := Load(Param("params"), GP64()), Load(Param("grads"), GP64())
-	pm, pv := Load(Param("m"), GP64()), Load(Param("v"), GP64())
+	return regs
+}
+
+// optLoop emits the loop over n = Param("n") elements of an optimizer kernel
+// whose body(masked) works on the vector at byte offset idx. With flag != ""
+// the int parameter flag selects between two copies of the loop:
+// body(masked, false) when it is zero, body(masked, true) otherwise.
+func (l *lvl) optLoop(idx Register, flag string, body func(masked, on bool)) {
 	n := Load(Param("n"), GP64())
 	l.tailMask(n)
+	if flag == "" {
+		l.vloop(n, idx, 1, func(_ int, masked bool) { body(masked, false) })
+		VZEROUPPER()
+		RET()
+		return
+	}
+	f := Load(Param(flag), GP64())
+	off := newLabel("off")
+	TESTQ(f, f)
+	JZ(LabelRef(off))
+	l.vloop(n, idx, 1, func(_ int, masked bool) { body(masked, true) })
+	VZEROUPPER()
+	RET()
+	Label(off)
+	l.vloop(n, idx, 1, func(_ int, masked bool) { body(masked, false) })
+	VZEROUPPER()
+	RET()
+}
+
+// decay emits g = g + wd·p (two roundings, as Go computes it); t is scratch.
+func decay(g, p, wd, t Register) {
+	VMULPS(p, wd, t)
+	VADDPS(t, g, g)
+}
+
+// sgd: p -= lr·g, or with decay != 0, g += wd·p first.
+func (l *lvl) sgd() {
+	l.fn("sgdUpdate", "func(params *float32, grads *float32, n int, lr float32, wd float32, decay int)",
+		"sgdUpdate"+l.name+" does, for i < n: g = grads[i], plus wd·p if decay != 0; p -= lr·g, with p = params[i].")
+	c := l.optConsts("lr", "wd")
+	lr, wd := c[0], c[1]
+	pp, pg := Load(Param("params"), GP64()), Load(Param("grads"), GP64())
 	idx := GP64()
-	l.vloop(n, idx, 1, func(j int, masked bool) {
+	l.optLoop(idx, "decay", func(masked, on bool) {
+		p, g, t := l.v(0), l.v(1), l.v(2)
+		l.load(at(pp, idx, 0), p, masked)
+		l.load(at(pg, idx, 0), g, masked)
+		if on {
+			decay(g, p, wd, t)
+		}
+		VMULPS(g, lr, t)
+		VSUBPS(t, p, p)
+		l.store(p, at(pp, idx, 0), masked)
+	})
+}
+
+// momentum: SGD with (Nesterov) momentum.
+func (l *lvl) momentum() {
+	l.fn("momentumUpdate", "func(params *float32, grads *float32, buf *float32, n int, lr float32, wd float32, mu float32, nesterov int)",
+		"momentumUpdate"+l.name+" does, for i < n: g = grads[i] + wd·p; b = mu·buf[i] + g; buf[i] = b;",
+		"p -= lr·(g + mu·b) if nesterov != 0, else p -= lr·b, with p = params[i].")
+	c := l.optConsts("lr", "wd", "mu")
+	lr, wd, mu := c[0], c[1], c[2]
+	pp, pg, pb := Load(Param("params"), GP64()), Load(Param("grads"), GP64()), Load(Param("buf"), GP64())
+	idx := GP64()
+	l.optLoop(idx, "nesterov", func(masked, nesterov bool) {
+		p, g, b, t := l.v(0), l.v(1), l.v(2), l.v(3)
+		l.load(at(pp, idx, 0), p, masked)
+		l.load(at(pg, idx, 0), g, masked)
+		l.load(at(pb, idx, 0), b, masked)
+		decay(g, p, wd, t)
+		VMULPS(b, mu, b)
+		VADDPS(g, b, b) // b = mu·b + g
+		l.store(b, at(pb, idx, 0), masked)
+		if nesterov {
+			VMULPS(b, mu, t)
+			VADDPS(t, g, g) // g + mu·b
+			VMULPS(g, lr, t)
+		} else {
+			VMULPS(b, lr, t)
+		}
+		VSUBPS(t, p, p)
+		l.store(p, at(pp, idx, 0), masked)
+	})
+}
+
+// adam: Adam, and AdamW through shrink.
+func (l *lvl) adam() {
+	l.fn("adamUpdate", "func(params *float32, grads *float32, m *float32, v *float32, n int, shrink float32, b1 float32, b2 float32, c1 float32, c2 float32, wd float32, step float32, inv float32, eps float32)",
+		"adamUpdate"+l.name+" does, for i < n: p = shrink·params[i]; g = grads[i] + wd·p; m = b1·m + c1·g;",
+		"v = b2·v + c2·g·g; params[i] = p - step·m/(√v·inv + eps).")
+	c := l.optConsts("shrink", "b1", "b2", "c1", "c2", "wd", "step", "inv", "eps")
+	shrink, b1, b2, c1, c2, wd, step, inv, eps := c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+	pp, pg := Load(Param("params"), GP64()), Load(Param("grads"), GP64())
+	pm, pv := Load(Param("m"), GP64()), Load(Param("v"), GP64())
+	idx := GP64()
+	l.optLoop(idx, "", func(masked, _ bool) {
 		p, g, mm, vv, t := l.v(0), l.v(1), l.v(2), l.v(3), l.v(4)
 		l.load(at(pp, idx, 0), p, masked)
 		l.load(at(pg, idx, 0), g, masked)
 		l.load(at(pm, idx, 0), mm, masked)
 		l.load(at(pv, idx, 0), vv, masked)
-		VFMADD231PS(p, wd, g) // g += wd·p
+		VMULPS(shrink, p, p)
+		decay(g, p, wd, t)
 		VMULPS(b1, mm, mm)
-		VFMADD231PS(g, c1, mm) // m = b1·m + c1·g
-		VMULPS(g, g, t)
+		VMULPS(g, c1, t)
+		VADDPS(t, mm, mm) // m = b1·m + c1·g
+		VMULPS(g, c2, t)
+		VMULPS(g, t, t)
 		VMULPS(b2, vv, vv)
-		VFMADD231PS(t, c2, vv) // v = b2·v + c2·g²
+		VADDPS(t, vv, vv) // v = b2·v + (c2·g)·g
 		l.store(mm, at(pm, idx, 0), masked)
 		l.store(vv, at(pv, idx, 0), masked)
 		VSQRTPS(vv, t)
-		VFMADD213PS(eps, inv, t) // t = √v·inv + eps
+		VMULPS(inv, t, t)
+		VADDPS(eps, t, t) // √v·inv + eps
 		VMULPS(mm, step, mm)
-		VDIVPS(t, mm, mm) // step·m / t
+		VDIVPS(t, mm, mm) // step·m / (√v·inv + eps)
 		VSUBPS(mm, p, p)
 		l.store(p, at(pp, idx, 0), masked)
 	})
+}
+
+// rmsprop: RMSprop, and Adagrad with a = c = 1.
+func (l *lvl) rmsprop() {
+	l.fn("rmspropUpdate", "func(params *float32, grads *float32, v *float32, n int, lr float32, wd float32, a float32, c float32, eps float32)",
+		"rmspropUpdate"+l.name+" does, for i < n: g = grads[i] + wd·p; v = a·v + c·g·g; p -= lr·g/(√v + eps),",
+		"with p = params[i] (Adagrad: a = c = 1).")
+	c := l.optConsts("lr", "wd", "a", "c", "eps")
+	lr, wd, ca, cc, eps := c[0], c[1], c[2], c[3], c[4]
+	pp, pg, pv := Load(Param("params"), GP64()), Load(Param("grads"), GP64()), Load(Param("v"), GP64())
+	idx := GP64()
+	l.optLoop(idx, "", func(masked, _ bool) {
+		p, g, vv, t, u := l.v(0), l.v(1), l.v(2), l.v(3), l.v(4)
+		l.load(at(pp, idx, 0), p, masked)
+		l.load(at(pg, idx, 0), g, masked)
+		l.load(at(pv, idx, 0), vv, masked)
+		decay(g, p, wd, t)
+		VMULPS(g, cc, t)
+		VMULPS(g, t, t)
+		VMULPS(ca, vv, vv)
+		VADDPS(t, vv, vv) // v = a·v + (c·g)·g
+		l.store(vv, at(pv, idx, 0), masked)
+		VSQRTPS(vv, u)
+		VADDPS(eps, u, u)
+		VMULPS(g, lr, t)
+		VDIVPS(u, t, t) // lr·g / (√v + eps)
+		VSUBPS(t, p, p)
+		l.store(p, at(pp, idx, 0), masked)
+	})
+}
+
+// sumSqWide: Σ x[i]² in float64 over the first n - n%(w/2) float32s, in four
+// float64 vector accumulators (each square is exact in float64).
+func (l *lvl) sumSqWide() {
+	l.fn("sumSqWide", "func(x *float32, n int) float64",
+		"sumSqWide"+l.name+" returns Σ float64(x[i])² over i < n - n%"+fmt.Sprint(l.w/2)+", summed in float64.")
+	px, n := Load(Param("x"), GP64()), Load(Param("n"), GP64())
+	for j := 0; j < 4; j++ {
+		VXORPS(l.v(j), l.v(j), l.v(j))
+	}
+	hb := l.vb / 2 // bytes of float32 that widen to one float64 vector
+	limU, lim1, idx := GP64(), GP64(), GP64()
+	MOVQ(n, limU)
+	ANDQ(I32(-4*l.w/2), limU)
+	SHLQ(U8(2), limU)
+	MOVQ(n, lim1)
+	ANDQ(I32(-l.w/2), lim1)
+	SHLQ(U8(2), lim1)
+	XORQ(idx, idx)
+	loopU, loop1, done := newLabel("loopU"), newLabel("loop1"), newLabel("done")
+	Label(loopU)
+	CMPQ(idx, limU)
+	JAE(LabelRef(loop1))
+	for j := 0; j < 4; j++ {
+		VCVTPS2PD(at(px, idx, j*hb), l.v(4+j))
+		VFMADD231PD(l.v(4+j), l.v(4+j), l.v(j))
+	}
+	ADDQ(U32(4*hb), idx)
+	JMP(LabelRef(loopU))
+	Label(loop1)
+	CMPQ(idx, lim1)
+	JAE(LabelRef(done))
+	VCVTPS2PD(at(px, idx, 0), l.v(4))
+	VFMADD231PD(l.v(4), l.v(4), l.v(0))
+	ADDQ(U32(hb), idx)
+	JMP(LabelRef(loop1))
+	Label(done)
+	VADDPD(l.v(1), l.v(0), l.v(0))
+	VADDPD(l.v(3), l.v(2), l.v(2))
+	VADDPD(l.v(2), l.v(0), l.v(0))
+	if l.w == 16 {
+		VEXTRACTF64X4(U8(1), zregs[0], zregs[1].AsY())
+		VADDPD(zregs[1].AsY(), zregs[0].AsY(), zregs[0].AsY())
+	}
+	VEXTRACTF128(U8(1), zregs[0].AsY(), x(1))
+	VADDPD(x(1), x(0), x(0))
+	VHADDPD(x(0), x(0), x(0))
 	VZEROUPPER()
+	Store(x(0), ReturnIndex(0))
 	RET()
 }
 
@@ -992,7 +1168,11 @@ func main() {
 		l.axpyRows()
 		l.scaleSq()
 		l.relu()
+		l.sgd()
+		l.momentum()
 		l.adam()
+		l.rmsprop()
+		l.sumSqWide()
 		l.outerAdd(false)
 		l.outerAdd(true)
 		l.shiftSum()

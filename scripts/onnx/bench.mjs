@@ -1,9 +1,12 @@
 // Times ONNX Runtime (the Node binding, CPU, one thread) on test models of
 // testdata/onnx at the given batch sizes and prints one JSON line per model
 // and batch: {"model", "batch", "samples_per_s", "runtime"}. bench.sh runs
-// it beside the generated Go; see there.
+// it beside the generated Go; see there. A MODEL of the form
+// NAME=FILE.onnx@D,D,...@B,B,... times any ONNX file with one float input of
+// per-sample shape D,D,... (filled with a fixed pattern in [0, 1)) at batch
+// sizes B,B,... instead; scripts/bench.sh passes the examples it exports so.
 //
-//   node scripts/onnx/bench.mjs [-seconds S] MODEL... (names in testdata/onnx)
+//   node scripts/onnx/bench.mjs [-seconds S] MODEL...
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -25,12 +28,23 @@ const batches = [1, 64];
 // one thread, the optimisations a user gets by default
 const opts = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" };
 
-for (const name of args) {
-  const session = await ort.InferenceSession.create(path.join(dir, name + ".onnx"), opts);
-  const input = JSON.parse(fs.readFileSync(path.join(dir, name + ".input.json"), "utf8"));
+for (const arg of args) {
+  let name = arg, file = path.join(dir, arg + ".onnx"), input, modelBatches = batches;
+  const spec = arg.match(/^([^=]+)=(.+)@([\d,]+)@([\d,]+)$/);
+  if (spec) {
+    name = spec[1];
+    file = spec[2];
+    const per = spec[3].split(",").map(Number);
+    const size = per.reduce((a, b) => a * b, 1);
+    input = { dtype: "float32", dims: [1, ...per], data: Array.from({ length: size }, (_, i) => ((i * 7919) % 1000) / 1000) };
+    modelBatches = spec[4].split(",").map(Number);
+  } else {
+    input = JSON.parse(fs.readFileSync(path.join(dir, name + ".input.json"), "utf8"));
+  }
+  const session = await ort.InferenceSession.create(file, opts);
   const per = input.dims.slice(1);
   const size = per.reduce((a, b) => a * b, 1);
-  for (const batch of batches) {
+  for (const batch of modelBatches) {
     // the committed input's samples, repeated to fill the batch
     const n = input.dims[0];
     const data = input.dtype === "int64" ? new BigInt64Array(batch * size) : new Float32Array(batch * size);
