@@ -130,12 +130,20 @@ func rnnAct(n *node) spec.Activation {
 	return spec.ActTanh
 }
 
-// sigm and tanhOf are σ(v) and tanh(v) in the element type.
+// sigm and tanhOf are σ(v) and tanh(v) in the element type: runtime.Sigmoid
+// and math.Tanh for float64, runtime.Sigmoid32 and runtime.Tanh32 (float32
+// all through, a few ulps from the float64 functions) for float32.
 func sigm(p *plan, v jen.Code) jen.Code {
-	return p.fromF64(jen.Qual(rtPath, "Sigmoid").Call(p.f64(v)))
+	if p.elemSize() == 4 {
+		return jen.Qual(rtPath, "Sigmoid32").Call(v)
+	}
+	return jen.Qual(rtPath, "Sigmoid").Call(v)
 }
 func tanhOf(p *plan, v jen.Code) jen.Code {
-	return p.fromF64(jen.Qual("math", "Tanh").Call(p.f64(v)))
+	if p.elemSize() == 4 {
+		return jen.Qual(rtPath, "Tanh32").Call(v)
+	}
+	return jen.Qual("math", "Tanh").Call(v)
 }
 
 // idx is g[off+j] with off a multiple of H written as a constant expression.

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"github.com/bpgen/bpgen/runtime"
 	"io"
-	"math"
 	"unsafe"
 )
 
@@ -284,9 +283,9 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.MatVec32(gi[:], unsafe.Slice(&wih[0][0], Layers1Gates*Layers1In), x[:], m.Params.Layers1BiasIh[:], Layers1Gates, Layers1In)
 			runtime.MatVec32(gh[:], unsafe.Slice(&whh[0][0], Layers1Gates*Layers1Hidden), h[:], m.Params.Layers1BiasHh[:], Layers1Gates, Layers1Hidden)
 			for j := 0; j < Layers1Hidden; j++ {
-				rg := float32(runtime.Sigmoid(float64(gi[j] + gh[j])))
-				zg := float32(runtime.Sigmoid(float64(gi[128+j] + gh[128+j])))
-				ng := float32(math.Tanh(float64(gi[256+j] + rg*gh[256+j])))
+				rg := runtime.Sigmoid32(gi[j] + gh[j])
+				zg := runtime.Sigmoid32(gi[128+j] + gh[128+j])
+				ng := runtime.Tanh32(gi[256+j] + rg*gh[256+j])
 				g[j], g[128+j], g[256+j] = rg, zg, ng
 				ghn[t][j] = gh[256+j]
 				hn[j] = (1-zg)*ng + zg*h[j]
@@ -429,9 +428,9 @@ func (m *Model) forwardBatch(nb int) {
 				h := &hs[t]
 				ghn := &m.ghn1[row]
 				for j := 0; j < Layers1Hidden; j++ {
-					rg := float32(runtime.Sigmoid(float64(gi[j] + gh[j])))
-					zg := float32(runtime.Sigmoid(float64(gi[128+j] + gh[128+j])))
-					ng := float32(math.Tanh(float64(gi[256+j] + rg*gh[256+j])))
+					rg := runtime.Sigmoid32(gi[j] + gh[j])
+					zg := runtime.Sigmoid32(gi[128+j] + gh[128+j])
+					ng := runtime.Tanh32(gi[256+j] + rg*gh[256+j])
 					g[j], g[128+j], g[256+j] = rg, zg, ng
 					ghn[t][j] = gh[256+j]
 					hn[j] = (1-zg)*ng + zg*h[j]

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"github.com/bpgen/bpgen/runtime"
 	"io"
-	"math"
 	"unsafe"
 )
 
@@ -268,13 +267,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 			c, cn, tct := &cs[t], &cs[t+1], &tc[t]
 			for j := 0; j < Layers0Hidden; j++ {
-				ig := float32(runtime.Sigmoid(float64(g[j])))
-				fg := float32(runtime.Sigmoid(float64(g[24+j])))
-				gg := float32(math.Tanh(float64(g[48+j])))
-				og := float32(runtime.Sigmoid(float64(g[72+j])))
+				ig := runtime.Sigmoid32(g[j])
+				fg := runtime.Sigmoid32(g[24+j])
+				gg := runtime.Tanh32(g[48+j])
+				og := runtime.Sigmoid32(g[72+j])
 				g[j], g[24+j], g[48+j], g[72+j] = ig, fg, gg, og
 				cn[j] = fg*c[j] + ig*gg
-				tct[j] = float32(math.Tanh(float64(cn[j])))
+				tct[j] = runtime.Tanh32(cn[j])
 				hn[j] = og * tct[j]
 			}
 		}
@@ -387,13 +386,13 @@ func (m *Model) forwardBatch(nb int) {
 				tc := &m.tc0[row]
 				c, cn, tct := &cs[t], &cs[t+1], &tc[t]
 				for j := 0; j < Layers0Hidden; j++ {
-					ig := float32(runtime.Sigmoid(float64(gi[j] + gh[j])))
-					fg := float32(runtime.Sigmoid(float64(gi[24+j] + gh[24+j])))
-					gg := float32(math.Tanh(float64(gi[48+j] + gh[48+j])))
-					og := float32(runtime.Sigmoid(float64(gi[72+j] + gh[72+j])))
+					ig := runtime.Sigmoid32(gi[j] + gh[j])
+					fg := runtime.Sigmoid32(gi[24+j] + gh[24+j])
+					gg := runtime.Tanh32(gi[48+j] + gh[48+j])
+					og := runtime.Sigmoid32(gi[72+j] + gh[72+j])
 					g[j], g[24+j], g[48+j], g[72+j] = ig, fg, gg, og
 					cn[j] = fg*c[j] + ig*gg
-					tct[j] = float32(math.Tanh(float64(cn[j])))
+					tct[j] = runtime.Tanh32(cn[j])
 					hn[j] = og * tct[j]
 					hb[j] = hn[j]
 				}

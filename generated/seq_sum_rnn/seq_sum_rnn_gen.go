@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"github.com/bpgen/bpgen/runtime"
 	"io"
-	"math"
 	"unsafe"
 )
 
@@ -277,7 +276,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				hn[o] += v
 			}
 			for j := 0; j < Layers0Hidden; j++ {
-				hn[j] = float32(math.Tanh(float64(hn[j])))
+				hn[j] = runtime.Tanh32(hn[j])
 			}
 		}
 		m.a0[row] = hs[30]
@@ -385,7 +384,7 @@ func (m *Model) forwardBatch(nb int) {
 				hn := &hs[t+1]
 				hb := &m.hb0[row]
 				for j := 0; j < Layers0Hidden; j++ {
-					hn[j] = float32(math.Tanh(float64(gi[j] + gh[j])))
+					hn[j] = runtime.Tanh32(gi[j] + gh[j])
 					hb[j] = hn[j]
 				}
 			}
