@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/bpgen/bpgen/internal/seqbench"
 	"github.com/bpgen/bpgen/runtime"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -127,31 +128,13 @@ func TestTrainBatchMatchesTrainStep(t *testing.T) {
 // BenchmarkTrainStep measures TrainStep (forward and backward of one
 // sequence, no optimizer step) in samples/s and tokens (characters)/s.
 func BenchmarkTrainStep(b *testing.B) {
-	m := New()
 	xs, ys := benchText(b)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		m.TrainStep(&xs[i%len(xs)], &ys[i%len(ys)])
-	}
-	reportRate(b, b.N)
+	seqbench.TrainStep[Input, Target](b, New(), xs, ys, len(Input{}))
 }
 
 // BenchmarkTrainBatch is BenchmarkTrainStep through TrainBatch, 32
 // sequences a call (the spec's batch).
 func BenchmarkTrainBatch(b *testing.B) {
-	m := New()
 	xs, ys := benchText(b)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		lo := (i * 32) % len(xs)
-		m.TrainBatch(xs[lo:lo+32], ys[lo:lo+32], nil)
-	}
-	reportRate(b, 32*b.N)
-}
-
-// reportRate reports samples/s and tokens/s for n sequences.
-func reportRate(b *testing.B, n int) {
-	s := float64(n) / b.Elapsed().Seconds()
-	b.ReportMetric(s, "samples/s")
-	b.ReportMetric(s*float64(len(Input{})), "tokens/s")
+	seqbench.TrainBatch[Input, Target](b, New(), xs, ys, 32, len(Input{}))
 }

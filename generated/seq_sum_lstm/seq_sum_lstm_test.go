@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/bpgen/bpgen/internal/adding"
+	"github.com/bpgen/bpgen/internal/seqbench"
 	"github.com/bpgen/bpgen/runtime"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -53,30 +54,12 @@ func TestTrainBatchMatchesTrainStep(t *testing.T) {
 // sequence, no optimizer step) in samples/s and tokens (steps)/s.
 func BenchmarkTrainStep(b *testing.B) {
 	xs, ys := adding.Data(256, 3)
-	m := New()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		m.TrainStep(&xs[i%len(xs)], &ys[i%len(ys)])
-	}
-	reportRate(b, b.N)
+	seqbench.TrainStep[Input, Target](b, New(), xs, ys, len(Input{}))
 }
 
 // BenchmarkTrainBatch is BenchmarkTrainStep through TrainBatch, 32
 // sequences a call (the spec's batch).
 func BenchmarkTrainBatch(b *testing.B) {
 	xs, ys := adding.Data(256, 3)
-	m := New()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		lo := (i * 32) % len(xs)
-		m.TrainBatch(xs[lo:lo+32], ys[lo:lo+32], nil)
-	}
-	reportRate(b, 32*b.N)
-}
-
-// reportRate reports samples/s and tokens/s for n sequences.
-func reportRate(b *testing.B, n int) {
-	s := float64(n) / b.Elapsed().Seconds()
-	b.ReportMetric(s, "samples/s")
-	b.ReportMetric(s*float64(len(Input{})), "tokens/s")
+	seqbench.TrainBatch[Input, Target](b, New(), xs, ys, 32, len(Input{}))
 }
