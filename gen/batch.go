@@ -25,7 +25,8 @@ import (
 //	          dX  = dZ·W            (runtime.GemmNN; not for the first layer)
 
 // batchEmitter is implemented by kinds with code for a whole chunk: those that
-// gain from it (dense; conv2d and conv1d through im2col, see convgemm.go) and
+// gain from it (dense; conv2d and conv1d through im2col, see convgemm.go;
+// rnn, lstm and gru, see recurrentgemm.go) and
 // those that need it (batchnorm's statistics).
 type batchEmitter interface {
 	// forwardBatch returns the statements computing the node's output for
@@ -237,9 +238,10 @@ func genBatch(f *jen.File, p *plan) {
 // wholeBatchFaster reports whether Fit should train through TrainBatch by
 // default (the generated DefaultTrainConfig sets WholeBatch): when some layer
 // has whole-chunk code that pays (batchPays: dense layers with rows long
-// enough for the matrix-matrix kernels, attention's projections, batchnorm,
-// which needs it anyway) and none has whole-chunk code measured slower
-// (convolutions). On mnist_mlp the batched pass measured 2.5× the per-sample
+// enough for the matrix-matrix kernels, attention's projections, recurrent
+// layers of 16+ hidden units, batchnorm, which needs it anyway) and none has
+// whole-chunk code measured slower (convolutions, recurrent layers of fewer
+// hidden units: not measured). On mnist_mlp the batched pass measured 2.5× the per-sample
 // one and on mlp_block 1.7× with the assembly kernels (README, Performance);
 // on mnist_cnn 0.75× (see conv2dEmitter.batchPays). Networks without such layers keep the per-sample
 // path, which is the same code without the row loops.

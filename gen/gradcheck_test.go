@@ -291,6 +291,19 @@ layers:
   - {type: gru, units: 3}
   - {type: dense, units: 2, activation: sigmoid}
 loss: binary_cross_entropy`},
+	{"gru_seq_nobias", `
+input: [5, 3]
+layers: [{type: gru, units: 4, return_sequences: true, bias: false}, {type: dense, units: 2}]
+loss: mse`},
+	{"recurrent_stacked_last", `
+input: [4, 2]
+layers:
+  - {type: rnn, units: 3, activation: relu, return_sequences: true}
+  - {type: gru, units: 4, return_sequences: true}
+  - {type: lstm, units: 3, return_sequences: true}
+  - {type: rnn, units: 2}
+  - {type: dense, units: 2, activation: sigmoid}
+loss: binary_cross_entropy`},
 	{"embedding_gru_per_step_ce", `
 input: [6]
 layers:

@@ -119,7 +119,7 @@ func (recurrentEmitter) fields(p *plan, n *node) []field {
 	fs = append(fs,
 		field{name: rnnField("dh", n), size: r.h, doc: "dL/dh carried to the step before", train: true, scratch: true},
 		field{name: rnnField("dg", n), size: r.g * r.h, doc: "dL/d(gate pre-activations) of the current step", train: true, scratch: true})
-	return fs
+	return append(fs, rnnBatchFields(p, n, r)...)
 }
 
 // rnnAct returns rnn's nonlinearity (tanh unless the spec says relu).
@@ -130,12 +130,20 @@ func rnnAct(n *node) spec.Activation {
 	return spec.ActTanh
 }
 
-// sigm and tanhOf are σ(v) and tanh(v) in the element type.
+// sigm and tanhOf are σ(v) and tanh(v) in the element type: runtime.Sigmoid
+// and math.Tanh for float64, runtime.Sigmoid32 and runtime.Tanh32 (float32
+// all through, a few ulps from the float64 functions) for float32.
 func sigm(p *plan, v jen.Code) jen.Code {
-	return p.fromF64(jen.Qual(rtPath, "Sigmoid").Call(p.f64(v)))
+	if p.elemSize() == 4 {
+		return jen.Qual(rtPath, "Sigmoid32").Call(v)
+	}
+	return jen.Qual(rtPath, "Sigmoid").Call(v)
 }
 func tanhOf(p *plan, v jen.Code) jen.Code {
-	return p.fromF64(jen.Qual("math", "Tanh").Call(p.f64(v)))
+	if p.elemSize() == 4 {
+		return jen.Qual(rtPath, "Tanh32").Call(v)
+	}
+	return jen.Qual("math", "Tanh").Call(v)
 }
 
 // idx is g[off+j] with off a multiple of H written as a constant expression.
@@ -164,18 +172,11 @@ func (recurrentEmitter) forward(p *plan, n *node) []jen.Code {
 		jen.Id("h").Op(":=").Op("&").Id("hs").Index(jen.Id("t")),
 		jen.Id("hn").Op(":=").Op("&").Id("hs").Index(jen.Id("t").Op("+").Lit(1)),
 	}
-	j := jen.Id("j")
 	switch n.Kind {
 	case spec.KindRNN:
-		var act jen.Code
-		if rnnAct(n) == spec.ActReLU {
-			act = jen.Id("hn").Index(j).Op("=").Max(jen.Id("hn").Index(j), jen.Lit(0))
-		} else {
-			act = jen.Id("hn").Index(j).Op("=").Add(tanhOf(p, jen.Id("hn").Index(j)))
-		}
 		step = append(step,
 			rnnMatVecs(p, n, r, "hn", r.hidden()),
-			loopOver("j", r.hidden(), act),
+			gatesForward(p, n, r, func(int) *jen.Statement { return jen.Id("hn").Index(jen.Id("j")) }),
 		)
 	case spec.KindLSTM:
 		code = append(code,
@@ -186,17 +187,8 @@ func (recurrentEmitter) forward(p *plan, n *node) []jen.Code {
 		step = append(step,
 			jen.Id("g").Op(":=").Op("&").Id("gs").Index(jen.Id("t")),
 			rnnMatVecs(p, n, r, "g", r.gates()),
-			jen.Id("c").Op(",").Id("cn").Op(",").Id("tct").Op(":=").Op("&").Id("cs").Index(jen.Id("t")).Op(",").Op("&").Id("cs").Index(jen.Id("t").Op("+").Lit(1)).Op(",").Op("&").Id("tc").Index(jen.Id("t")),
-			loopOver("j", r.hidden(),
-				jen.Id("ig").Op(":=").Add(sigm(p, gate("g", r, 0))),
-				jen.Id("fg").Op(":=").Add(sigm(p, gate("g", r, 1))),
-				jen.Id("gg").Op(":=").Add(tanhOf(p, gate("g", r, 2))),
-				jen.Id("og").Op(":=").Add(sigm(p, gate("g", r, 3))),
-				jen.List(gate("g", r, 0), gate("g", r, 1), gate("g", r, 2), gate("g", r, 3)).Op("=").List(jen.Id("ig"), jen.Id("fg"), jen.Id("gg"), jen.Id("og")),
-				jen.Id("cn").Index(j).Op("=").Id("fg").Op("*").Id("c").Index(j).Op("+").Id("ig").Op("*").Id("gg"),
-				jen.Id("tct").Index(j).Op("=").Add(tanhOf(p, jen.Id("cn").Index(j))),
-				jen.Id("hn").Index(j).Op("=").Id("og").Op("*").Id("tct").Index(j),
-			),
+			lstmCells(),
+			gatesForward(p, n, r, func(k int) *jen.Statement { return gate("g", r, k) }),
 		)
 	case spec.KindGRU:
 		code = append(code,
@@ -209,25 +201,67 @@ func (recurrentEmitter) forward(p *plan, n *node) []jen.Code {
 			jen.Id("g").Op(":=").Op("&").Id("gs").Index(jen.Id("t")),
 			mvSelect(p, "gi", "wih", "x", r.gates(), r.in(), biasIh, pf(r.k+"BiasIh"), n.Bias),
 			mvSelect(p, "gh", "whh", "h", r.gates(), r.hidden(), biasHh, pf(r.k+"BiasHh"), n.Bias),
-			loopOver("j", r.hidden(),
-				jen.Id("rg").Op(":=").Add(sigm(p, gate("gi", r, 0).Op("+").Add(gate("gh", r, 0)))),
-				jen.Id("zg").Op(":=").Add(sigm(p, gate("gi", r, 1).Op("+").Add(gate("gh", r, 1)))),
-				jen.Id("ng").Op(":=").Add(tanhOf(p, gate("gi", r, 2).Op("+").Id("rg").Op("*").Add(gate("gh", r, 2)))),
-				jen.List(gate("g", r, 0), gate("g", r, 1), gate("g", r, 2)).Op("=").List(jen.Id("rg"), jen.Id("zg"), jen.Id("ng")),
-				jen.Id("ghn").Index(jen.Id("t")).Index(j).Op("=").Add(gate("gh", r, 2)),
-				jen.Id("hn").Index(j).Op("=").Parens(jen.Lit(1).Op("-").Id("zg")).Op("*").Id("ng").Op("+").Id("zg").Op("*").Id("h").Index(j),
-			),
+			gatesForward(p, n, r, nil),
 		)
 	}
 	code = append(code, loopOver("t", r.steps(), step...))
-	// The output: every hidden state, or the last one.
+	return append(code, rnnOutput(p, n, r)...)
+}
+
+// rnnOutput copies the layer's output from the hidden states hs: every
+// hidden state, or the last one.
+func rnnOutput(p *plan, n *node, r rnnGeom) []jen.Code {
 	if n.ReturnSequences {
-		code = append(code, view2(p, "out", n.out, r.t, r.h),
-			jen.For(jen.Id("t").Op(":=").Range().Id("out")).Block(jen.Id("out").Index(jen.Id("t")).Op("=").Id("hs").Index(jen.Id("t").Op("+").Lit(1))))
-	} else {
-		code = append(code, p.buf(n.out).Op("=").Id("hs").Index(jen.Lit(r.t)))
+		return []jen.Code{view2(p, "out", n.out, r.t, r.h),
+			jen.For(jen.Id("t").Op(":=").Range().Id("out")).Block(jen.Id("out").Index(jen.Id("t")).Op("=").Id("hs").Index(jen.Id("t").Op("+").Lit(1)))}
 	}
-	return code
+	return []jen.Code{p.buf(n.out).Op("=").Id("hs").Index(jen.Lit(r.t))}
+}
+
+// gatesForward emits the loop over the hidden units of one step: the gates'
+// activations and the new hidden (and cell) state hn from the gate
+// pre-activations pre(k) of gate k (rnn, lstm; gru reads the input part gi
+// and the hidden part gh, for r ⊙ (W_hn h + b_hn)), then extra:
+//
+//	for j := 0; j < Layers0Hidden; j++ { hn[j] = float32(math.Tanh(float64(hn[j]))) }
+func gatesForward(p *plan, n *node, r rnnGeom, pre func(k int) *jen.Statement, extra ...jen.Code) jen.Code {
+	j := jen.Id("j")
+	var body []jen.Code
+	switch n.Kind {
+	case spec.KindRNN:
+		if rnnAct(n) == spec.ActReLU {
+			body = []jen.Code{jen.Id("hn").Index(j).Op("=").Max(pre(0), jen.Lit(0))}
+		} else {
+			body = []jen.Code{jen.Id("hn").Index(j).Op("=").Add(tanhOf(p, pre(0)))}
+		}
+	case spec.KindLSTM:
+		body = []jen.Code{
+			jen.Id("ig").Op(":=").Add(sigm(p, pre(0))),
+			jen.Id("fg").Op(":=").Add(sigm(p, pre(1))),
+			jen.Id("gg").Op(":=").Add(tanhOf(p, pre(2))),
+			jen.Id("og").Op(":=").Add(sigm(p, pre(3))),
+			jen.List(gate("g", r, 0), gate("g", r, 1), gate("g", r, 2), gate("g", r, 3)).Op("=").List(jen.Id("ig"), jen.Id("fg"), jen.Id("gg"), jen.Id("og")),
+			jen.Id("cn").Index(j).Op("=").Id("fg").Op("*").Id("c").Index(j).Op("+").Id("ig").Op("*").Id("gg"),
+			jen.Id("tct").Index(j).Op("=").Add(tanhOf(p, jen.Id("cn").Index(j))),
+			jen.Id("hn").Index(j).Op("=").Id("og").Op("*").Id("tct").Index(j),
+		}
+	case spec.KindGRU:
+		body = []jen.Code{
+			jen.Id("rg").Op(":=").Add(sigm(p, gate("gi", r, 0).Op("+").Add(gate("gh", r, 0)))),
+			jen.Id("zg").Op(":=").Add(sigm(p, gate("gi", r, 1).Op("+").Add(gate("gh", r, 1)))),
+			jen.Id("ng").Op(":=").Add(tanhOf(p, gate("gi", r, 2).Op("+").Id("rg").Op("*").Add(gate("gh", r, 2)))),
+			jen.List(gate("g", r, 0), gate("g", r, 1), gate("g", r, 2)).Op("=").List(jen.Id("rg"), jen.Id("zg"), jen.Id("ng")),
+			jen.Id("ghn").Index(jen.Id("t")).Index(j).Op("=").Add(gate("gh", r, 2)),
+			jen.Id("hn").Index(j).Op("=").Parens(jen.Lit(1).Op("-").Id("zg")).Op("*").Id("ng").Op("+").Id("zg").Op("*").Id("h").Index(j),
+		}
+	}
+	return loopOver("j", r.hidden(), append(body, extra...)...)
+}
+
+// lstmCells declares the cell states of step t and the tanh of the new one:
+// c, cn, tct := &cs[t], &cs[t+1], &tc[t]
+func lstmCells() jen.Code {
+	return jen.Id("c").Op(",").Id("cn").Op(",").Id("tct").Op(":=").Op("&").Id("cs").Index(jen.Id("t")).Op(",").Op("&").Id("cs").Index(jen.Id("t").Op("+").Lit(1)).Op(",").Op("&").Id("tc").Index(jen.Id("t"))
 }
 
 func (recurrentEmitter) preBackward(*plan, *node) []jen.Code { return nil }
@@ -271,18 +305,11 @@ func (recurrentEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	if withDX {
 		step = append(step, jen.Id("dx").Op(":=").Op("&").Id("dxs").Index(jen.Id("t")))
 	}
-	one := func(e jen.Code) *jen.Statement { return jen.Parens(jen.Lit(1).Op("-").Add(e)) }
 	hiddenGrads := "dg" // which gate gradients multiply W_hh
+	clearDH := jen.Op("*").Id("dh").Op("=").Index(jen.Lit(r.h)).Add(p.elem()).Values()
 	switch n.Kind {
 	case spec.KindRNN:
-		hn := jen.Id("hs").Index(jen.Id("t").Op("+").Lit(1)).Index(j)
-		var d jen.Code
-		if rnnAct(n) == spec.ActReLU {
-			d = jen.If(hn.Clone().Op(">").Lit(0)).Block(jen.Id("dg").Index(j).Op("=").Id("dh").Index(j)).Else().Block(jen.Id("dg").Index(j).Op("=").Lit(0))
-		} else {
-			d = jen.Id("dg").Index(j).Op("=").Id("dh").Index(j).Op("*").Add(one(hn.Clone().Op("*").Add(hn.Clone())))
-		}
-		step = append(step, loopOver("j", r.hidden(), d), jen.Op("*").Id("dh").Op("=").Index(jen.Lit(r.h)).Add(p.elem()).Values())
+		step = append(step, gatesBackward(p, n, r), clearDH)
 	case spec.KindLSTM:
 		code = append(code,
 			jen.Id("cs").Op(":=").Op("&").Add(p.buf(rnnField("cs", n))),
@@ -291,20 +318,7 @@ func (recurrentEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 			jen.Id("dc").Op(":=").Op("&").Add(p.buf(rnnField("dc", n))),
 			jen.Op("*").Id("dc").Op("=").Index(jen.Lit(r.h)).Add(p.elem()).Values(),
 		)
-		step = append(step,
-			jen.Id("g").Op(",").Id("c").Op(",").Id("tct").Op(":=").Op("&").Id("gs").Index(jen.Id("t")).Op(",").Op("&").Id("cs").Index(jen.Id("t")).Op(",").Op("&").Id("tc").Index(jen.Id("t")),
-			loopOver("j", r.hidden(),
-				jen.List(jen.Id("ig"), jen.Id("fg"), jen.Id("gg"), jen.Id("og")).Op(":=").List(gate("g", r, 0), gate("g", r, 1), gate("g", r, 2), gate("g", r, 3)),
-				jen.Id("tcj").Op(":=").Id("tct").Index(j),
-				jen.Id("dcj").Op(":=").Id("dc").Index(j).Op("+").Id("dh").Index(j).Op("*").Id("og").Op("*").Add(one(jen.Id("tcj").Op("*").Id("tcj"))),
-				gate("dg", r, 0).Op("=").Id("dcj").Op("*").Id("gg").Op("*").Id("ig").Op("*").Add(one(jen.Id("ig"))),
-				gate("dg", r, 1).Op("=").Id("dcj").Op("*").Id("c").Index(j).Op("*").Id("fg").Op("*").Add(one(jen.Id("fg"))),
-				gate("dg", r, 2).Op("=").Id("dcj").Op("*").Id("ig").Op("*").Add(one(jen.Id("gg").Op("*").Id("gg"))),
-				gate("dg", r, 3).Op("=").Id("dh").Index(j).Op("*").Id("tcj").Op("*").Id("og").Op("*").Add(one(jen.Id("og"))),
-				jen.Id("dc").Index(j).Op("=").Id("dcj").Op("*").Id("fg"),
-			),
-			jen.Op("*").Id("dh").Op("=").Index(jen.Lit(r.h)).Add(p.elem()).Values(),
-		)
+		step = append(step, lstmStep(), gatesBackward(p, n, r), clearDH)
 	case spec.KindGRU:
 		code = append(code,
 			jen.Id("gs").Op(":=").Op("&").Add(p.buf(rnnField("gs", n))),
@@ -312,19 +326,7 @@ func (recurrentEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 			jen.Id("dgh").Op(":=").Op("&").Add(p.buf(rnnField("dgh", n))),
 		)
 		hiddenGrads = "dgh"
-		step = append(step,
-			jen.Id("g").Op(":=").Op("&").Id("gs").Index(jen.Id("t")),
-			loopOver("j", r.hidden(),
-				jen.List(jen.Id("rg"), jen.Id("zg"), jen.Id("ng")).Op(":=").List(gate("g", r, 0), gate("g", r, 1), gate("g", r, 2)),
-				jen.Id("dhj").Op(":=").Id("dh").Index(j),
-				jen.Id("dn").Op(":=").Id("dhj").Op("*").Add(one(jen.Id("zg"))).Op("*").Add(one(jen.Id("ng").Op("*").Id("ng"))),
-				jen.Id("dz").Op(":=").Id("dhj").Op("*").Parens(jen.Id("h").Index(j).Op("-").Id("ng")).Op("*").Id("zg").Op("*").Add(one(jen.Id("zg"))),
-				jen.Id("dr").Op(":=").Id("dn").Op("*").Id("ghn").Index(jen.Id("t")).Index(j).Op("*").Id("rg").Op("*").Add(one(jen.Id("rg"))),
-				jen.List(gate("dg", r, 0), gate("dg", r, 1), gate("dg", r, 2)).Op("=").List(jen.Id("dr"), jen.Id("dz"), jen.Id("dn")),
-				jen.List(gate("dgh", r, 0), gate("dgh", r, 1), gate("dgh", r, 2)).Op("=").List(jen.Id("dr"), jen.Id("dz"), jen.Id("dn").Op("*").Id("rg")),
-				jen.Id("dh").Index(j).Op("=").Id("dhj").Op("*").Id("zg").Comment("the direct path hₜ₋₁ → hₜ; W_hhᵀ dgh is added below"),
-			),
-		)
+		step = append(step, jen.Id("g").Op(":=").Op("&").Id("gs").Index(jen.Id("t")), gatesBackward(p, n, r))
 	}
 	if n.Bias {
 		step = append(step, loopOver("o", r.gates(),
@@ -341,6 +343,54 @@ func (recurrentEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	step = append(step, oa("dg", "gwih", "x", "wih", dx, r.in()), oa(hiddenGrads, "gwhh", "h", "whh", "dh", r.hidden()))
 	code = append(code, jen.For(jen.Id("t").Op(":=").Lit(r.t-1), jen.Id("t").Op(">=").Lit(0), jen.Id("t").Op("--")).Block(step...))
 	return code
+}
+
+// lstmStep declares the gates and cell states of step t for the backward
+// pass: g, c, tct := &gs[t], &cs[t], &tc[t]
+func lstmStep() jen.Code {
+	return jen.Id("g").Op(",").Id("c").Op(",").Id("tct").Op(":=").Op("&").Id("gs").Index(jen.Id("t")).Op(",").Op("&").Id("cs").Index(jen.Id("t")).Op(",").Op("&").Id("tc").Index(jen.Id("t"))
+}
+
+// gatesBackward emits the loop over the hidden units of step t of the
+// backward pass (see the comment on recurrentEmitter): from dh (dL/dhₜ; and
+// dc for lstm) it writes dg, the gradient of the gate pre-activations (and
+// dgh, that of the hidden gates, for gru, whose dh keeps the direct path
+// dh ⊙ z):
+//
+//	for j := 0; j < Layers0Hidden; j++ { dg[j] = dh[j] * (1 - hs[t+1][j]*hs[t+1][j]) }
+func gatesBackward(p *plan, n *node, r rnnGeom) jen.Code {
+	j := jen.Id("j")
+	one := func(e jen.Code) *jen.Statement { return jen.Parens(jen.Lit(1).Op("-").Add(e)) }
+	switch n.Kind {
+	case spec.KindRNN:
+		hn := jen.Id("hs").Index(jen.Id("t").Op("+").Lit(1)).Index(j)
+		if rnnAct(n) == spec.ActReLU {
+			return loopOver("j", r.hidden(), jen.If(hn.Clone().Op(">").Lit(0)).Block(jen.Id("dg").Index(j).Op("=").Id("dh").Index(j)).Else().Block(jen.Id("dg").Index(j).Op("=").Lit(0)))
+		}
+		return loopOver("j", r.hidden(), jen.Id("dg").Index(j).Op("=").Id("dh").Index(j).Op("*").Add(one(hn.Clone().Op("*").Add(hn.Clone()))))
+	case spec.KindLSTM:
+		return loopOver("j", r.hidden(),
+			jen.List(jen.Id("ig"), jen.Id("fg"), jen.Id("gg"), jen.Id("og")).Op(":=").List(gate("g", r, 0), gate("g", r, 1), gate("g", r, 2), gate("g", r, 3)),
+			jen.Id("tcj").Op(":=").Id("tct").Index(j),
+			jen.Id("dcj").Op(":=").Id("dc").Index(j).Op("+").Id("dh").Index(j).Op("*").Id("og").Op("*").Add(one(jen.Id("tcj").Op("*").Id("tcj"))),
+			gate("dg", r, 0).Op("=").Id("dcj").Op("*").Id("gg").Op("*").Id("ig").Op("*").Add(one(jen.Id("ig"))),
+			gate("dg", r, 1).Op("=").Id("dcj").Op("*").Id("c").Index(j).Op("*").Id("fg").Op("*").Add(one(jen.Id("fg"))),
+			gate("dg", r, 2).Op("=").Id("dcj").Op("*").Id("ig").Op("*").Add(one(jen.Id("gg").Op("*").Id("gg"))),
+			gate("dg", r, 3).Op("=").Id("dh").Index(j).Op("*").Id("tcj").Op("*").Id("og").Op("*").Add(one(jen.Id("og"))),
+			jen.Id("dc").Index(j).Op("=").Id("dcj").Op("*").Id("fg"),
+		)
+	default: // gru
+		return loopOver("j", r.hidden(),
+			jen.List(jen.Id("rg"), jen.Id("zg"), jen.Id("ng")).Op(":=").List(gate("g", r, 0), gate("g", r, 1), gate("g", r, 2)),
+			jen.Id("dhj").Op(":=").Id("dh").Index(j),
+			jen.Id("dn").Op(":=").Id("dhj").Op("*").Add(one(jen.Id("zg"))).Op("*").Add(one(jen.Id("ng").Op("*").Id("ng"))),
+			jen.Id("dz").Op(":=").Id("dhj").Op("*").Parens(jen.Id("h").Index(j).Op("-").Id("ng")).Op("*").Id("zg").Op("*").Add(one(jen.Id("zg"))),
+			jen.Id("dr").Op(":=").Id("dn").Op("*").Id("ghn").Index(jen.Id("t")).Index(j).Op("*").Id("rg").Op("*").Add(one(jen.Id("rg"))),
+			jen.List(gate("dg", r, 0), gate("dg", r, 1), gate("dg", r, 2)).Op("=").List(jen.Id("dr"), jen.Id("dz"), jen.Id("dn")),
+			jen.List(gate("dgh", r, 0), gate("dgh", r, 1), gate("dgh", r, 2)).Op("=").List(jen.Id("dr"), jen.Id("dz"), jen.Id("dn").Op("*").Id("rg")),
+			jen.Id("dh").Index(j).Op("=").Id("dhj").Op("*").Id("zg").Comment("the direct path hₜ₋₁ → hₜ; W_hhᵀ dgh is added below"),
+		)
+	}
 }
 
 // mvSelect emits dst = W x (+ bias) by the runtime kernel when the rows are

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"github.com/bpgen/bpgen/runtime"
 	"io"
-	"math"
 	"unsafe"
 )
 
@@ -166,16 +165,22 @@ type Model struct {
 	a0 [BatchChunk][512]float32 // output
 	d0 [BatchChunk][512]float32 // dL/doutput
 	// layers.1 (gru [32 16]→[32 128]), spec line 10
-	a1   [BatchChunk][4096]float32    // output
-	d1   [BatchChunk][4096]float32    // dL/doutput
-	hs1  [BatchChunk][33][128]float32 // hidden states; row 0 is the zero initial state
-	gs1  [BatchChunk][32][384]float32 // gates r, z, n after their activations
-	ghn1 [BatchChunk][32][128]float32 // W_hn h + b_hn of every step
-	gi1  [384]float32                 // W_ih x + b_ih of the current step
-	gh1  [384]float32                 // W_hh h + b_hh of the current step
-	dgh1 [384]float32                 // dL/d(hidden gates) of the current step
-	dh1  [128]float32                 // dL/dh carried to the step before
-	dg1  [384]float32                 // dL/d(gate pre-activations) of the current step
+	a1    [BatchChunk][4096]float32    // output
+	d1    [BatchChunk][4096]float32    // dL/doutput
+	hs1   [BatchChunk][33][128]float32 // hidden states; row 0 is the zero initial state
+	gs1   [BatchChunk][32][384]float32 // gates r, z, n after their activations
+	ghn1  [BatchChunk][32][128]float32 // W_hn h + b_hn of every step
+	gi1   [384]float32                 // W_ih x + b_ih of the current step
+	gh1   [384]float32                 // W_hh h + b_hh of the current step
+	dgh1  [384]float32                 // dL/d(hidden gates) of the current step
+	dh1   [128]float32                 // dL/dh carried to the step before
+	dg1   [384]float32                 // dL/d(gate pre-activations) of the current step
+	hb1   [BatchChunk][128]float32     // the hidden state of the current step (batched pass: a row of the chunk's matrix)
+	pb1   [BatchChunk][384]float32     // W_hh h + b_hh, backward dL/d(hidden gates), of the current step (batched pass)
+	dgs1  [BatchChunk][32][384]float32 // dL/d(gate pre-activations) of every step (batched pass)
+	dghs1 [BatchChunk][32][384]float32 // dL/d(hidden gates) of every step (batched pass)
+	dhb1  [BatchChunk][128]float32     // dL/dh of the current step (batched pass)
+	dhw1  [BatchChunk][128]float32     // W_hhᵀ dL/d(hidden gates) of the step after (batched pass)
 	// layers.2 (dense [32 128]→[32 64]), spec line 11
 	a2 [BatchChunk][2048]float32 // output
 	d2 [BatchChunk][2048]float32 // dL/doutput
@@ -278,9 +283,9 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.MatVec32(gi[:], unsafe.Slice(&wih[0][0], Layers1Gates*Layers1In), x[:], m.Params.Layers1BiasIh[:], Layers1Gates, Layers1In)
 			runtime.MatVec32(gh[:], unsafe.Slice(&whh[0][0], Layers1Gates*Layers1Hidden), h[:], m.Params.Layers1BiasHh[:], Layers1Gates, Layers1Hidden)
 			for j := 0; j < Layers1Hidden; j++ {
-				rg := float32(runtime.Sigmoid(float64(gi[j] + gh[j])))
-				zg := float32(runtime.Sigmoid(float64(gi[128+j] + gh[128+j])))
-				ng := float32(math.Tanh(float64(gi[256+j] + rg*gh[256+j])))
+				rg := runtime.Sigmoid32(gi[j] + gh[j])
+				zg := runtime.Sigmoid32(gi[128+j] + gh[128+j])
+				ng := runtime.Tanh32(gi[256+j] + rg*gh[256+j])
 				g[j], g[128+j], g[256+j] = rg, zg, ng
 				ghn[t][j] = gh[256+j]
 				hn[j] = (1-zg)*ng + zg*h[j]
@@ -402,34 +407,43 @@ func (m *Model) forwardBatch(nb int) {
 	}
 
 	// layers.1 (gru [32 16]→[32 128]), spec line 10
-	for row := 0; row < nb; row++ {
-		xs := (*[32][16]float32)(unsafe.Pointer(&m.a0[row]))
-		hs := &m.hs1[row]
+	{
 		wih := &m.Params.Layers1WeightIh
 		whh := &m.Params.Layers1WeightHh
-		gs := &m.gs1[row]
-		ghn := &m.ghn1[row]
-		gi := &m.gi1
-		gh := &m.gh1
+		// the input part of the gates, W_ih xₜ + b_ih, of every step of every row
+		runtime.GemmNT32(unsafe.Slice(&m.gs1[0][0][0], nb*Layers1Steps*Layers1Gates), unsafe.Slice(&m.a0[0][0], nb*Layers1Steps*Layers1In), unsafe.Slice(&wih[0][0], Layers1Gates*Layers1In), m.Params.Layers1BiasIh[:], nb*Layers1Steps, Layers1Gates, Layers1In)
+		for row := 0; row < nb; row++ {
+			m.hb1[row] = [128]float32{}
+		}
 		for t := 0; t < Layers1Steps; t++ {
-			x := &xs[t]
-			h := &hs[t]
-			hn := &hs[t+1]
-			g := &gs[t]
-			runtime.MatVec32(gi[:], unsafe.Slice(&wih[0][0], Layers1Gates*Layers1In), x[:], m.Params.Layers1BiasIh[:], Layers1Gates, Layers1In)
-			runtime.MatVec32(gh[:], unsafe.Slice(&whh[0][0], Layers1Gates*Layers1Hidden), h[:], m.Params.Layers1BiasHh[:], Layers1Gates, Layers1Hidden)
-			for j := 0; j < Layers1Hidden; j++ {
-				rg := float32(runtime.Sigmoid(float64(gi[j] + gh[j])))
-				zg := float32(runtime.Sigmoid(float64(gi[128+j] + gh[128+j])))
-				ng := float32(math.Tanh(float64(gi[256+j] + rg*gh[256+j])))
-				g[j], g[128+j], g[256+j] = rg, zg, ng
-				ghn[t][j] = gh[256+j]
-				hn[j] = (1-zg)*ng + zg*h[j]
+			// the hidden part, W_hh hₜ + b_hh, of every row
+			runtime.GemmNT32(unsafe.Slice(&m.pb1[0][0], nb*Layers1Gates), unsafe.Slice(&m.hb1[0][0], nb*Layers1Hidden), unsafe.Slice(&whh[0][0], Layers1Gates*Layers1Hidden), m.Params.Layers1BiasHh[:], nb, Layers1Gates, Layers1Hidden)
+			for row := 0; row < nb; row++ {
+				gi := &m.gs1[row][t]
+				gh := &m.pb1[row]
+				hs := &m.hs1[row]
+				hn := &hs[t+1]
+				hb := &m.hb1[row]
+				g := gi
+				h := &hs[t]
+				ghn := &m.ghn1[row]
+				for j := 0; j < Layers1Hidden; j++ {
+					rg := runtime.Sigmoid32(gi[j] + gh[j])
+					zg := runtime.Sigmoid32(gi[128+j] + gh[128+j])
+					ng := runtime.Tanh32(gi[256+j] + rg*gh[256+j])
+					g[j], g[128+j], g[256+j] = rg, zg, ng
+					ghn[t][j] = gh[256+j]
+					hn[j] = (1-zg)*ng + zg*h[j]
+					hb[j] = hn[j]
+				}
 			}
 		}
-		out := (*[32][128]float32)(unsafe.Pointer(&m.a1[row]))
-		for t := range out {
-			out[t] = hs[t+1]
+		for row := 0; row < nb; row++ {
+			hs := &m.hs1[row]
+			out := (*[32][128]float32)(unsafe.Pointer(&m.a1[row]))
+			for t := range out {
+				out[t] = hs[t+1]
+			}
 		}
 	}
 
@@ -500,30 +514,27 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// layers.1 (gru [32 16]→[32 128]), spec line 10
 	{
+		whh := &m.Params.Layers1WeightHh
+		gwih := &m.Grads.Layers1WeightIh
+		gwhh := &m.Grads.Layers1WeightHh
 		for row := 0; row < nb; row++ {
-			xs := (*[32][16]float32)(unsafe.Pointer(&m.a0[row]))
-			hs := &m.hs1[row]
-			gwih := &m.Grads.Layers1WeightIh
-			gwhh := &m.Grads.Layers1WeightHh
-			whh := &m.Params.Layers1WeightHh
-			dh := &m.dh1
-			dg := &m.dg1
-			*dh = [128]float32{}
-			wih := &m.Params.Layers1WeightIh
-			m.d0[row] = [512]float32{}
-			dxs := (*[32][16]float32)(unsafe.Pointer(&m.d0[row]))
-			dys := (*[32][128]float32)(unsafe.Pointer(&m.d1[row]))
-			gs := &m.gs1[row]
-			ghn := &m.ghn1[row]
-			dgh := &m.dgh1
-			for t := 31; t >= 0; t-- {
+			m.dhw1[row] = [128]float32{}
+			m.dhb1[row] = [128]float32{}
+		}
+		for t := 31; t >= 0; t-- {
+			for row := 0; row < nb; row++ {
+				dh := &m.dhb1[row]
+				dhw := &m.dhw1[row]
+				dys := (*[32][128]float32)(unsafe.Pointer(&m.d1[row]))
 				for j := 0; j < Layers1Hidden; j++ {
-					dh[j] += dys[t][j]
+					dh[j] += dhw[j] + dys[t][j]
 				}
-				x := &xs[t]
+				dg := &m.dgs1[row][t]
+				hs := &m.hs1[row]
+				g := &m.gs1[row][t]
 				h := &hs[t]
-				dx := &dxs[t]
-				g := &gs[t]
+				ghn := &m.ghn1[row]
+				dgh := &m.pb1[row]
 				for j := 0; j < Layers1Hidden; j++ {
 					rg, zg, ng := g[j], g[128+j], g[256+j]
 					dhj := dh[j]
@@ -534,14 +545,34 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					dgh[j], dgh[128+j], dgh[256+j] = dr, dz, dn*rg
 					dh[j] = dhj * zg // the direct path hₜ₋₁ → hₜ; W_hhᵀ dgh is added below
 				}
-				for o := 0; o < Layers1Gates; o++ {
-					m.Grads.Layers1BiasIh[o] += dg[o]
-					m.Grads.Layers1BiasHh[o] += dgh[o]
-				}
-				runtime.OuterAdd32(unsafe.Slice(&gwih[0][0], Layers1Gates*Layers1In), dx[:], unsafe.Slice(&wih[0][0], Layers1Gates*Layers1In), dg[:], x[:], Layers1Gates, Layers1In)
-				runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers1Gates*Layers1Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers1Gates*Layers1Hidden), dgh[:], h[:], Layers1Gates, Layers1Hidden)
+				m.dghs1[row][t] = *dgh
+			}
+			if t > 0 {
+				// dL/dhₜ₋₁ through W_hh, for every row
+				runtime.GemmNN32(unsafe.Slice(&m.dhw1[0][0], nb*Layers1Hidden), unsafe.Slice(&m.pb1[0][0], nb*Layers1Gates), unsafe.Slice(&whh[0][0], Layers1Gates*Layers1Hidden), nb, Layers1Hidden, Layers1Gates)
 			}
 		}
+		dgAll := unsafe.Slice(&m.dgs1[0][0][0], nb*Layers1Steps*Layers1Gates)
+		for row := 0; row < nb; row++ {
+			for t := range m.dgs1[row] {
+				for o, v := range &m.dgs1[row][t] {
+					m.Grads.Layers1BiasIh[o] += v
+				}
+			}
+		}
+		for row := 0; row < nb; row++ {
+			for t := range m.dghs1[row] {
+				for o, v := range &m.dghs1[row][t] {
+					m.Grads.Layers1BiasHh[o] += v
+				}
+			}
+		}
+		runtime.GemmTN32(unsafe.Slice(&gwih[0][0], Layers1Gates*Layers1In), dgAll, unsafe.Slice(&m.a0[0][0], nb*Layers1Steps*Layers1In), Layers1Gates, Layers1In, nb*Layers1Steps)
+		for row := 0; row < nb; row++ {
+			runtime.GemmTN32(unsafe.Slice(&gwhh[0][0], Layers1Gates*Layers1Hidden), unsafe.Slice(&m.dghs1[row][0][0], Layers1Steps*Layers1Gates), unsafe.Slice(&m.hs1[row][0][0], Layers1Steps*Layers1Hidden), Layers1Gates, Layers1Hidden, Layers1Steps)
+		}
+		wih := &m.Params.Layers1WeightIh
+		runtime.GemmNN32(unsafe.Slice(&m.d0[0][0], nb*Layers1Steps*Layers1In), dgAll, unsafe.Slice(&wih[0][0], Layers1Gates*Layers1In), nb*Layers1Steps, Layers1In, Layers1Gates)
 	}
 
 	// layers.0 (embedding [32]→[32 16]), spec line 9

@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/bpgen/bpgen/internal/seqbench"
 	"github.com/bpgen/bpgen/runtime"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -91,12 +92,49 @@ func TestZeroAllocs(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(5, func() { m.TrainStep(&xs[0], &ys[0]) }), "TrainStep")
 }
 
-func BenchmarkTrainStep(b *testing.B) {
-	m := New()
-	xs, ys := Sequences(Encode("the rays of light are refracted by the prism and the colours appear"), 4)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		m.TrainStep(&xs[i%len(xs)], &ys[i%len(ys)])
+// benchText is a sample of the training text for the benchmarks and the
+// batch tests: 64 sequences of 32 characters.
+func benchText(tb testing.TB) ([]Input, []Target) {
+	text, err := os.ReadFile("../../testdata/text/opticks.txt")
+	require.NoError(tb, err)
+	xs, ys := Sequences(Encode(string(text[:64*16+40])), 16)
+	return xs[:64], ys[:64]
+}
+
+// TestTrainBatchMatchesTrainStep checks that TrainBatch over 75 sequences
+// (two full chunks and a partial one, in a shuffled order) gives TrainStep's
+// summed loss and gradients within float32 rounding, and that TrainBatch
+// and ForwardBatch allocate nothing.
+func TestTrainBatchMatchesTrainStep(t *testing.T) {
+	text, err := os.ReadFile("../../testdata/text/opticks.txt")
+	require.NoError(t, err)
+	xs, ys := Sequences(Encode(string(text[:4000])), 16)
+	n := 2*BatchChunk + 11
+	xs, ys = xs[:n], ys[:n]
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = (i * 7) % n
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+	a, b := New(), New()
+	require.NoError(t, runtime.CompareTrainBatch[float32, Input, Target](a, b, Tensors, xs, ys, idx, 1e-4))
+	assert.Zero(t, testing.AllocsPerRun(3, func() { b.TrainBatch(xs, ys, idx) }), "TrainBatch allocates")
+	out := make([]Output, n)
+	assert.Zero(t, testing.AllocsPerRun(3, func() { b.ForwardBatch(xs, out) }), "ForwardBatch allocates")
+	for i := range 3 {
+		assert.InDeltaSlice(t, b.Forward(&xs[i])[5][:], out[i][5][:], 1e-4, "ForwardBatch row %d", i)
+	}
+}
+
+// BenchmarkTrainStep measures TrainStep (forward and backward of one
+// sequence, no optimizer step) in samples/s and tokens (characters)/s.
+func BenchmarkTrainStep(b *testing.B) {
+	xs, ys := benchText(b)
+	seqbench.TrainStep[Input, Target](b, New(), xs, ys, len(Input{}))
+}
+
+// BenchmarkTrainBatch is BenchmarkTrainStep through TrainBatch, 32
+// sequences a call (the spec's batch).
+func BenchmarkTrainBatch(b *testing.B) {
+	xs, ys := benchText(b)
+	seqbench.TrainBatch[Input, Target](b, New(), xs, ys, 32, len(Input{}))
 }

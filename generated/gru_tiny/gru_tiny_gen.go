@@ -128,16 +128,22 @@ type Model struct {
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (gru [2 3]→[2 2]), spec line 7
-	a0   [BatchChunk][4]float64    // output
-	d0   [BatchChunk][4]float64    // dL/doutput
-	hs0  [BatchChunk][3][2]float64 // hidden states; row 0 is the zero initial state
-	gs0  [BatchChunk][2][6]float64 // gates r, z, n after their activations
-	ghn0 [BatchChunk][2][2]float64 // W_hn h + b_hn of every step
-	gi0  [6]float64                // W_ih x + b_ih of the current step
-	gh0  [6]float64                // W_hh h + b_hh of the current step
-	dgh0 [6]float64                // dL/d(hidden gates) of the current step
-	dh0  [2]float64                // dL/dh carried to the step before
-	dg0  [6]float64                // dL/d(gate pre-activations) of the current step
+	a0    [BatchChunk][4]float64    // output
+	d0    [BatchChunk][4]float64    // dL/doutput
+	hs0   [BatchChunk][3][2]float64 // hidden states; row 0 is the zero initial state
+	gs0   [BatchChunk][2][6]float64 // gates r, z, n after their activations
+	ghn0  [BatchChunk][2][2]float64 // W_hn h + b_hn of every step
+	gi0   [6]float64                // W_ih x + b_ih of the current step
+	gh0   [6]float64                // W_hh h + b_hh of the current step
+	dgh0  [6]float64                // dL/d(hidden gates) of the current step
+	dh0   [2]float64                // dL/dh carried to the step before
+	dg0   [6]float64                // dL/d(gate pre-activations) of the current step
+	hb0   [BatchChunk][2]float64    // the hidden state of the current step (batched pass: a row of the chunk's matrix)
+	pb0   [BatchChunk][6]float64    // W_hh h + b_hh, backward dL/d(hidden gates), of the current step (batched pass)
+	dgs0  [BatchChunk][2][6]float64 // dL/d(gate pre-activations) of every step (batched pass)
+	dghs0 [BatchChunk][2][6]float64 // dL/d(hidden gates) of every step (batched pass)
+	dhb0  [BatchChunk][2]float64    // dL/dh of the current step (batched pass)
+	dhw0  [BatchChunk][2]float64    // W_hhᵀ dL/d(hidden gates) of the step after (batched pass)
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)
@@ -330,48 +336,43 @@ func (m *Model) forwardBatch(nb int) {
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
 	// layers.0 (gru [2 3]→[2 2]), spec line 7
-	for row := 0; row < nb; row++ {
-		xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
-		hs := &m.hs0[row]
+	{
 		wih := &m.Params.Layers0WeightIh
 		whh := &m.Params.Layers0WeightHh
-		gs := &m.gs0[row]
-		ghn := &m.ghn0[row]
-		gi := &m.gi0
-		gh := &m.gh0
+		// the input part of the gates, W_ih xₜ + b_ih, of every step of every row
+		runtime.GemmNT64(unsafe.Slice(&m.gs0[0][0][0], nb*Layers0Steps*Layers0Gates), unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), unsafe.Slice(&wih[0][0], Layers0Gates*Layers0In), m.Params.Layers0BiasIh[:], nb*Layers0Steps, Layers0Gates, Layers0In)
+		for row := 0; row < nb; row++ {
+			m.hb0[row] = [2]float64{}
+		}
 		for t := 0; t < Layers0Steps; t++ {
-			x := &xs[t]
-			h := &hs[t]
-			hn := &hs[t+1]
-			g := &gs[t]
-			{
-				gi[0] = wih[0][0]*x[0] + wih[0][1]*x[1] + wih[0][2]*x[2] + m.Params.Layers0BiasIh[0]
-				gi[1] = wih[1][0]*x[0] + wih[1][1]*x[1] + wih[1][2]*x[2] + m.Params.Layers0BiasIh[1]
-				gi[2] = wih[2][0]*x[0] + wih[2][1]*x[1] + wih[2][2]*x[2] + m.Params.Layers0BiasIh[2]
-				gi[3] = wih[3][0]*x[0] + wih[3][1]*x[1] + wih[3][2]*x[2] + m.Params.Layers0BiasIh[3]
-				gi[4] = wih[4][0]*x[0] + wih[4][1]*x[1] + wih[4][2]*x[2] + m.Params.Layers0BiasIh[4]
-				gi[5] = wih[5][0]*x[0] + wih[5][1]*x[1] + wih[5][2]*x[2] + m.Params.Layers0BiasIh[5]
-			}
-			{
-				gh[0] = whh[0][0]*h[0] + whh[0][1]*h[1] + m.Params.Layers0BiasHh[0]
-				gh[1] = whh[1][0]*h[0] + whh[1][1]*h[1] + m.Params.Layers0BiasHh[1]
-				gh[2] = whh[2][0]*h[0] + whh[2][1]*h[1] + m.Params.Layers0BiasHh[2]
-				gh[3] = whh[3][0]*h[0] + whh[3][1]*h[1] + m.Params.Layers0BiasHh[3]
-				gh[4] = whh[4][0]*h[0] + whh[4][1]*h[1] + m.Params.Layers0BiasHh[4]
-				gh[5] = whh[5][0]*h[0] + whh[5][1]*h[1] + m.Params.Layers0BiasHh[5]
-			}
-			for j := 0; j < Layers0Hidden; j++ {
-				rg := runtime.Sigmoid(gi[j] + gh[j])
-				zg := runtime.Sigmoid(gi[2+j] + gh[2+j])
-				ng := math.Tanh(gi[4+j] + rg*gh[4+j])
-				g[j], g[2+j], g[4+j] = rg, zg, ng
-				ghn[t][j] = gh[4+j]
-				hn[j] = (1-zg)*ng + zg*h[j]
+			// the hidden part, W_hh hₜ + b_hh, of every row
+			runtime.GemmNT64(unsafe.Slice(&m.pb0[0][0], nb*Layers0Gates), unsafe.Slice(&m.hb0[0][0], nb*Layers0Hidden), unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), m.Params.Layers0BiasHh[:], nb, Layers0Gates, Layers0Hidden)
+			for row := 0; row < nb; row++ {
+				gi := &m.gs0[row][t]
+				gh := &m.pb0[row]
+				hs := &m.hs0[row]
+				hn := &hs[t+1]
+				hb := &m.hb0[row]
+				g := gi
+				h := &hs[t]
+				ghn := &m.ghn0[row]
+				for j := 0; j < Layers0Hidden; j++ {
+					rg := runtime.Sigmoid(gi[j] + gh[j])
+					zg := runtime.Sigmoid(gi[2+j] + gh[2+j])
+					ng := math.Tanh(gi[4+j] + rg*gh[4+j])
+					g[j], g[2+j], g[4+j] = rg, zg, ng
+					ghn[t][j] = gh[4+j]
+					hn[j] = (1-zg)*ng + zg*h[j]
+					hb[j] = hn[j]
+				}
 			}
 		}
-		out := (*[2][2]float64)(unsafe.Pointer(&m.a0[row]))
-		for t := range out {
-			out[t] = hs[t+1]
+		for row := 0; row < nb; row++ {
+			hs := &m.hs0[row]
+			out := (*[2][2]float64)(unsafe.Pointer(&m.a0[row]))
+			for t := range out {
+				out[t] = hs[t+1]
+			}
 		}
 	}
 }
@@ -422,30 +423,27 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.0 (gru [2 3]→[2 2]), spec line 7
 	{
 		if needDX {
+			whh := &m.Params.Layers0WeightHh
+			gwih := &m.Grads.Layers0WeightIh
+			gwhh := &m.Grads.Layers0WeightHh
 			for row := 0; row < nb; row++ {
-				xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
-				hs := &m.hs0[row]
-				gwih := &m.Grads.Layers0WeightIh
-				gwhh := &m.Grads.Layers0WeightHh
-				whh := &m.Params.Layers0WeightHh
-				dh := &m.dh0
-				dg := &m.dg0
-				*dh = [2]float64{}
-				wih := &m.Params.Layers0WeightIh
-				m.dx[row] = [6]float64{}
-				dxs := (*[2][3]float64)(unsafe.Pointer(&m.dx[row]))
-				dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
-				gs := &m.gs0[row]
-				ghn := &m.ghn0[row]
-				dgh := &m.dgh0
-				for t := 1; t >= 0; t-- {
+				m.dhw0[row] = [2]float64{}
+				m.dhb0[row] = [2]float64{}
+			}
+			for t := 1; t >= 0; t-- {
+				for row := 0; row < nb; row++ {
+					dh := &m.dhb0[row]
+					dhw := &m.dhw0[row]
+					dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
 					for j := 0; j < Layers0Hidden; j++ {
-						dh[j] += dys[t][j]
+						dh[j] += dhw[j] + dys[t][j]
 					}
-					x := &xs[t]
+					dg := &m.dgs0[row][t]
+					hs := &m.hs0[row]
+					g := &m.gs0[row][t]
 					h := &hs[t]
-					dx := &dxs[t]
-					g := &gs[t]
+					ghn := &m.ghn0[row]
+					dgh := &m.pb0[row]
 					for j := 0; j < Layers0Hidden; j++ {
 						rg, zg, ng := g[j], g[2+j], g[4+j]
 						dhj := dh[j]
@@ -456,109 +454,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dgh[j], dgh[2+j], dgh[4+j] = dr, dz, dn*rg
 						dh[j] = dhj * zg // the direct path hₜ₋₁ → hₜ; W_hhᵀ dgh is added below
 					}
-					for o := 0; o < Layers0Gates; o++ {
-						m.Grads.Layers0BiasIh[o] += dg[o]
-						m.Grads.Layers0BiasHh[o] += dgh[o]
-					}
-					{
-						g0 := dg[0]
-						gwih[0][0] += g0 * x[0]
-						dx[0] += g0 * wih[0][0]
-						gwih[0][1] += g0 * x[1]
-						dx[1] += g0 * wih[0][1]
-						gwih[0][2] += g0 * x[2]
-						dx[2] += g0 * wih[0][2]
-						g1 := dg[1]
-						gwih[1][0] += g1 * x[0]
-						dx[0] += g1 * wih[1][0]
-						gwih[1][1] += g1 * x[1]
-						dx[1] += g1 * wih[1][1]
-						gwih[1][2] += g1 * x[2]
-						dx[2] += g1 * wih[1][2]
-						g2 := dg[2]
-						gwih[2][0] += g2 * x[0]
-						dx[0] += g2 * wih[2][0]
-						gwih[2][1] += g2 * x[1]
-						dx[1] += g2 * wih[2][1]
-						gwih[2][2] += g2 * x[2]
-						dx[2] += g2 * wih[2][2]
-						g3 := dg[3]
-						gwih[3][0] += g3 * x[0]
-						dx[0] += g3 * wih[3][0]
-						gwih[3][1] += g3 * x[1]
-						dx[1] += g3 * wih[3][1]
-						gwih[3][2] += g3 * x[2]
-						dx[2] += g3 * wih[3][2]
-						g4 := dg[4]
-						gwih[4][0] += g4 * x[0]
-						dx[0] += g4 * wih[4][0]
-						gwih[4][1] += g4 * x[1]
-						dx[1] += g4 * wih[4][1]
-						gwih[4][2] += g4 * x[2]
-						dx[2] += g4 * wih[4][2]
-						g5 := dg[5]
-						gwih[5][0] += g5 * x[0]
-						dx[0] += g5 * wih[5][0]
-						gwih[5][1] += g5 * x[1]
-						dx[1] += g5 * wih[5][1]
-						gwih[5][2] += g5 * x[2]
-						dx[2] += g5 * wih[5][2]
-					}
-					{
-						g0 := dgh[0]
-						gwhh[0][0] += g0 * h[0]
-						dh[0] += g0 * whh[0][0]
-						gwhh[0][1] += g0 * h[1]
-						dh[1] += g0 * whh[0][1]
-						g1 := dgh[1]
-						gwhh[1][0] += g1 * h[0]
-						dh[0] += g1 * whh[1][0]
-						gwhh[1][1] += g1 * h[1]
-						dh[1] += g1 * whh[1][1]
-						g2 := dgh[2]
-						gwhh[2][0] += g2 * h[0]
-						dh[0] += g2 * whh[2][0]
-						gwhh[2][1] += g2 * h[1]
-						dh[1] += g2 * whh[2][1]
-						g3 := dgh[3]
-						gwhh[3][0] += g3 * h[0]
-						dh[0] += g3 * whh[3][0]
-						gwhh[3][1] += g3 * h[1]
-						dh[1] += g3 * whh[3][1]
-						g4 := dgh[4]
-						gwhh[4][0] += g4 * h[0]
-						dh[0] += g4 * whh[4][0]
-						gwhh[4][1] += g4 * h[1]
-						dh[1] += g4 * whh[4][1]
-						g5 := dgh[5]
-						gwhh[5][0] += g5 * h[0]
-						dh[0] += g5 * whh[5][0]
-						gwhh[5][1] += g5 * h[1]
-						dh[1] += g5 * whh[5][1]
+					m.dghs0[row][t] = *dgh
+				}
+				if t > 0 {
+					// dL/dhₜ₋₁ through W_hh, for every row
+					runtime.GemmNN64(unsafe.Slice(&m.dhw0[0][0], nb*Layers0Hidden), unsafe.Slice(&m.pb0[0][0], nb*Layers0Gates), unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), nb, Layers0Hidden, Layers0Gates)
+				}
+			}
+			dgAll := unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates)
+			for row := 0; row < nb; row++ {
+				for t := range m.dgs0[row] {
+					for o, v := range &m.dgs0[row][t] {
+						m.Grads.Layers0BiasIh[o] += v
 					}
 				}
 			}
-		} else {
 			for row := 0; row < nb; row++ {
-				xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
-				hs := &m.hs0[row]
-				gwih := &m.Grads.Layers0WeightIh
-				gwhh := &m.Grads.Layers0WeightHh
-				whh := &m.Params.Layers0WeightHh
-				dh := &m.dh0
-				dg := &m.dg0
-				*dh = [2]float64{}
-				dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
-				gs := &m.gs0[row]
-				ghn := &m.ghn0[row]
-				dgh := &m.dgh0
-				for t := 1; t >= 0; t-- {
-					for j := 0; j < Layers0Hidden; j++ {
-						dh[j] += dys[t][j]
+				for t := range m.dghs0[row] {
+					for o, v := range &m.dghs0[row][t] {
+						m.Grads.Layers0BiasHh[o] += v
 					}
-					x := &xs[t]
+				}
+			}
+			runtime.GemmTN64(unsafe.Slice(&gwih[0][0], Layers0Gates*Layers0In), dgAll, unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), Layers0Gates, Layers0In, nb*Layers0Steps)
+			for row := 0; row < nb; row++ {
+				runtime.GemmTN64(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), unsafe.Slice(&m.dghs0[row][0][0], Layers0Steps*Layers0Gates), unsafe.Slice(&m.hs0[row][0][0], Layers0Steps*Layers0Hidden), Layers0Gates, Layers0Hidden, Layers0Steps)
+			}
+			wih := &m.Params.Layers0WeightIh
+			runtime.GemmNN64(unsafe.Slice(&m.dx[0][0], nb*Layers0Steps*Layers0In), dgAll, unsafe.Slice(&wih[0][0], Layers0Gates*Layers0In), nb*Layers0Steps, Layers0In, Layers0Gates)
+		} else {
+			whh := &m.Params.Layers0WeightHh
+			gwih := &m.Grads.Layers0WeightIh
+			gwhh := &m.Grads.Layers0WeightHh
+			for row := 0; row < nb; row++ {
+				m.dhw0[row] = [2]float64{}
+				m.dhb0[row] = [2]float64{}
+			}
+			for t := 1; t >= 0; t-- {
+				for row := 0; row < nb; row++ {
+					dh := &m.dhb0[row]
+					dhw := &m.dhw0[row]
+					dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
+					for j := 0; j < Layers0Hidden; j++ {
+						dh[j] += dhw[j] + dys[t][j]
+					}
+					dg := &m.dgs0[row][t]
+					hs := &m.hs0[row]
+					g := &m.gs0[row][t]
 					h := &hs[t]
-					g := &gs[t]
+					ghn := &m.ghn0[row]
+					dgh := &m.pb0[row]
 					for j := 0; j < Layers0Hidden; j++ {
 						rg, zg, ng := g[j], g[2+j], g[4+j]
 						dhj := dh[j]
@@ -569,69 +514,31 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dgh[j], dgh[2+j], dgh[4+j] = dr, dz, dn*rg
 						dh[j] = dhj * zg // the direct path hₜ₋₁ → hₜ; W_hhᵀ dgh is added below
 					}
-					for o := 0; o < Layers0Gates; o++ {
-						m.Grads.Layers0BiasIh[o] += dg[o]
-						m.Grads.Layers0BiasHh[o] += dgh[o]
-					}
-					{
-						g0 := dg[0]
-						gwih[0][0] += g0 * x[0]
-						gwih[0][1] += g0 * x[1]
-						gwih[0][2] += g0 * x[2]
-						g1 := dg[1]
-						gwih[1][0] += g1 * x[0]
-						gwih[1][1] += g1 * x[1]
-						gwih[1][2] += g1 * x[2]
-						g2 := dg[2]
-						gwih[2][0] += g2 * x[0]
-						gwih[2][1] += g2 * x[1]
-						gwih[2][2] += g2 * x[2]
-						g3 := dg[3]
-						gwih[3][0] += g3 * x[0]
-						gwih[3][1] += g3 * x[1]
-						gwih[3][2] += g3 * x[2]
-						g4 := dg[4]
-						gwih[4][0] += g4 * x[0]
-						gwih[4][1] += g4 * x[1]
-						gwih[4][2] += g4 * x[2]
-						g5 := dg[5]
-						gwih[5][0] += g5 * x[0]
-						gwih[5][1] += g5 * x[1]
-						gwih[5][2] += g5 * x[2]
-					}
-					{
-						g0 := dgh[0]
-						gwhh[0][0] += g0 * h[0]
-						dh[0] += g0 * whh[0][0]
-						gwhh[0][1] += g0 * h[1]
-						dh[1] += g0 * whh[0][1]
-						g1 := dgh[1]
-						gwhh[1][0] += g1 * h[0]
-						dh[0] += g1 * whh[1][0]
-						gwhh[1][1] += g1 * h[1]
-						dh[1] += g1 * whh[1][1]
-						g2 := dgh[2]
-						gwhh[2][0] += g2 * h[0]
-						dh[0] += g2 * whh[2][0]
-						gwhh[2][1] += g2 * h[1]
-						dh[1] += g2 * whh[2][1]
-						g3 := dgh[3]
-						gwhh[3][0] += g3 * h[0]
-						dh[0] += g3 * whh[3][0]
-						gwhh[3][1] += g3 * h[1]
-						dh[1] += g3 * whh[3][1]
-						g4 := dgh[4]
-						gwhh[4][0] += g4 * h[0]
-						dh[0] += g4 * whh[4][0]
-						gwhh[4][1] += g4 * h[1]
-						dh[1] += g4 * whh[4][1]
-						g5 := dgh[5]
-						gwhh[5][0] += g5 * h[0]
-						dh[0] += g5 * whh[5][0]
-						gwhh[5][1] += g5 * h[1]
-						dh[1] += g5 * whh[5][1]
+					m.dghs0[row][t] = *dgh
+				}
+				if t > 0 {
+					// dL/dhₜ₋₁ through W_hh, for every row
+					runtime.GemmNN64(unsafe.Slice(&m.dhw0[0][0], nb*Layers0Hidden), unsafe.Slice(&m.pb0[0][0], nb*Layers0Gates), unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), nb, Layers0Hidden, Layers0Gates)
+				}
+			}
+			dgAll := unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates)
+			for row := 0; row < nb; row++ {
+				for t := range m.dgs0[row] {
+					for o, v := range &m.dgs0[row][t] {
+						m.Grads.Layers0BiasIh[o] += v
 					}
 				}
+			}
+			for row := 0; row < nb; row++ {
+				for t := range m.dghs0[row] {
+					for o, v := range &m.dghs0[row][t] {
+						m.Grads.Layers0BiasHh[o] += v
+					}
+				}
+			}
+			runtime.GemmTN64(unsafe.Slice(&gwih[0][0], Layers0Gates*Layers0In), dgAll, unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), Layers0Gates, Layers0In, nb*Layers0Steps)
+			for row := 0; row < nb; row++ {
+				runtime.GemmTN64(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), unsafe.Slice(&m.dghs0[row][0][0], Layers0Steps*Layers0Gates), unsafe.Slice(&m.hs0[row][0][0], Layers0Steps*Layers0Hidden), Layers0Gates, Layers0Hidden, Layers0Steps)
 			}
 		}
 	}

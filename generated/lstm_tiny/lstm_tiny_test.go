@@ -58,7 +58,8 @@ func TestGradients(t *testing.T) {
 	}
 }
 
-// TestZeroAllocs checks that Forward, Backward and TrainStep allocate nothing.
+// TestZeroAllocs checks that Forward, Backward, TrainStep, TrainBatch and
+// ForwardBatch allocate nothing.
 func TestZeroAllocs(t *testing.T) {
 	m := New()
 	x := Input{{0.5, -1, 0.25}, {1.5, 0.3, -0.7}}
@@ -67,4 +68,7 @@ func TestZeroAllocs(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(50, func() { m.Forward(&x) }), "Forward")
 	assert.Zero(t, testing.AllocsPerRun(50, func() { m.Backward(&dy) }), "Backward")
 	assert.Zero(t, testing.AllocsPerRun(50, func() { m.TrainStep(&x, &y) }), "TrainStep")
+	xs, ys, out := []Input{x, {{-0.2, 0.4, 1}, {0.1, -0.9, 0.6}}}, []Target{y, dy}, make([]Output, 2)
+	assert.Zero(t, testing.AllocsPerRun(50, func() { m.TrainBatch(xs, ys, nil) }), "TrainBatch")
+	assert.Zero(t, testing.AllocsPerRun(50, func() { m.ForwardBatch(xs, out) }), "ForwardBatch")
 }

@@ -128,11 +128,17 @@ type Model struct {
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (rnn [2 3]→[2 2]), spec line 7
-	a0  [BatchChunk][4]float64    // output
-	d0  [BatchChunk][4]float64    // dL/doutput
-	hs0 [BatchChunk][3][2]float64 // hidden states; row 0 is the zero initial state
-	dh0 [2]float64                // dL/dh carried to the step before
-	dg0 [2]float64                // dL/d(gate pre-activations) of the current step
+	a0   [BatchChunk][4]float64    // output
+	d0   [BatchChunk][4]float64    // dL/doutput
+	hs0  [BatchChunk][3][2]float64 // hidden states; row 0 is the zero initial state
+	dh0  [2]float64                // dL/dh carried to the step before
+	dg0  [2]float64                // dL/d(gate pre-activations) of the current step
+	xp0  [BatchChunk][2][2]float64 // W_ih xₜ + b_ih of every step (batched pass)
+	hb0  [BatchChunk][2]float64    // the hidden state of the current step (batched pass: a row of the chunk's matrix)
+	pb0  [BatchChunk][2]float64    // W_hh h + b_hh, backward dL/d(hidden gates), of the current step (batched pass)
+	dgs0 [BatchChunk][2][2]float64 // dL/d(gate pre-activations) of every step (batched pass)
+	dhb0 [BatchChunk][2]float64    // dL/dh of the current step (batched pass)
+	dhw0 [BatchChunk][2]float64    // W_hhᵀ dL/d(hidden gates) of the step after (batched pass)
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)
@@ -307,30 +313,35 @@ func (m *Model) forwardBatch(nb int) {
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
 	// layers.0 (rnn [2 3]→[2 2]), spec line 7
-	for row := 0; row < nb; row++ {
-		xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
-		hs := &m.hs0[row]
+	{
 		wih := &m.Params.Layers0WeightIh
 		whh := &m.Params.Layers0WeightHh
+		// the input part of the gates, W_ih xₜ + b_ih, of every step of every row
+		runtime.GemmNT64(unsafe.Slice(&m.xp0[0][0][0], nb*Layers0Steps*Layers0Gates), unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), unsafe.Slice(&wih[0][0], Layers0Gates*Layers0In), m.Params.Layers0BiasIh[:], nb*Layers0Steps, Layers0Gates, Layers0In)
+		for row := 0; row < nb; row++ {
+			m.hb0[row] = [2]float64{}
+		}
 		for t := 0; t < Layers0Steps; t++ {
-			x := &xs[t]
-			h := &hs[t]
-			hn := &hs[t+1]
-			{
-				hn[0] = wih[0][0]*x[0] + wih[0][1]*x[1] + wih[0][2]*x[2] + m.Params.Layers0BiasIh[0]
-				hn[1] = wih[1][0]*x[0] + wih[1][1]*x[1] + wih[1][2]*x[2] + m.Params.Layers0BiasIh[1]
-			}
-			{
-				hn[0] += whh[0][0]*h[0] + whh[0][1]*h[1] + m.Params.Layers0BiasHh[0]
-				hn[1] += whh[1][0]*h[0] + whh[1][1]*h[1] + m.Params.Layers0BiasHh[1]
-			}
-			for j := 0; j < Layers0Hidden; j++ {
-				hn[j] = math.Tanh(hn[j])
+			// the hidden part, W_hh hₜ + b_hh, of every row
+			runtime.GemmNT64(unsafe.Slice(&m.pb0[0][0], nb*Layers0Gates), unsafe.Slice(&m.hb0[0][0], nb*Layers0Hidden), unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), m.Params.Layers0BiasHh[:], nb, Layers0Gates, Layers0Hidden)
+			for row := 0; row < nb; row++ {
+				gi := &m.xp0[row][t]
+				gh := &m.pb0[row]
+				hs := &m.hs0[row]
+				hn := &hs[t+1]
+				hb := &m.hb0[row]
+				for j := 0; j < Layers0Hidden; j++ {
+					hn[j] = math.Tanh(gi[j] + gh[j])
+					hb[j] = hn[j]
+				}
 			}
 		}
-		out := (*[2][2]float64)(unsafe.Pointer(&m.a0[row]))
-		for t := range out {
-			out[t] = hs[t+1]
+		for row := 0; row < nb; row++ {
+			hs := &m.hs0[row]
+			out := (*[2][2]float64)(unsafe.Pointer(&m.a0[row]))
+			for t := range out {
+				out[t] = hs[t+1]
+			}
 		}
 	}
 }
@@ -381,112 +392,98 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.0 (rnn [2 3]→[2 2]), spec line 7
 	{
 		if needDX {
+			whh := &m.Params.Layers0WeightHh
+			gwih := &m.Grads.Layers0WeightIh
+			gwhh := &m.Grads.Layers0WeightHh
 			for row := 0; row < nb; row++ {
-				xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
-				hs := &m.hs0[row]
-				gwih := &m.Grads.Layers0WeightIh
-				gwhh := &m.Grads.Layers0WeightHh
-				whh := &m.Params.Layers0WeightHh
-				dh := &m.dh0
-				dg := &m.dg0
-				*dh = [2]float64{}
-				wih := &m.Params.Layers0WeightIh
-				m.dx[row] = [6]float64{}
-				dxs := (*[2][3]float64)(unsafe.Pointer(&m.dx[row]))
-				dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
-				for t := 1; t >= 0; t-- {
+				m.dhw0[row] = [2]float64{}
+			}
+			for t := 1; t >= 0; t-- {
+				for row := 0; row < nb; row++ {
+					dh := &m.dhb0[row]
+					dhw := &m.dhw0[row]
+					dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
 					for j := 0; j < Layers0Hidden; j++ {
-						dh[j] += dys[t][j]
+						dh[j] = dhw[j] + dys[t][j]
 					}
-					x := &xs[t]
-					h := &hs[t]
-					dx := &dxs[t]
+					dg := &m.dgs0[row][t]
+					hs := &m.hs0[row]
 					for j := 0; j < Layers0Hidden; j++ {
 						dg[j] = dh[j] * (1 - hs[t+1][j]*hs[t+1][j])
 					}
-					*dh = [2]float64{}
-					for o := 0; o < Layers0Gates; o++ {
-						m.Grads.Layers0BiasIh[o] += dg[o]
-						m.Grads.Layers0BiasHh[o] += dg[o]
-					}
-					{
-						g0 := dg[0]
-						gwih[0][0] += g0 * x[0]
-						dx[0] += g0 * wih[0][0]
-						gwih[0][1] += g0 * x[1]
-						dx[1] += g0 * wih[0][1]
-						gwih[0][2] += g0 * x[2]
-						dx[2] += g0 * wih[0][2]
-						g1 := dg[1]
-						gwih[1][0] += g1 * x[0]
-						dx[0] += g1 * wih[1][0]
-						gwih[1][1] += g1 * x[1]
-						dx[1] += g1 * wih[1][1]
-						gwih[1][2] += g1 * x[2]
-						dx[2] += g1 * wih[1][2]
-					}
-					{
-						g0 := dg[0]
-						gwhh[0][0] += g0 * h[0]
-						dh[0] += g0 * whh[0][0]
-						gwhh[0][1] += g0 * h[1]
-						dh[1] += g0 * whh[0][1]
-						g1 := dg[1]
-						gwhh[1][0] += g1 * h[0]
-						dh[0] += g1 * whh[1][0]
-						gwhh[1][1] += g1 * h[1]
-						dh[1] += g1 * whh[1][1]
+					m.pb0[row] = *dg
+				}
+				if t > 0 {
+					// dL/dhₜ₋₁ through W_hh, for every row
+					runtime.GemmNN64(unsafe.Slice(&m.dhw0[0][0], nb*Layers0Hidden), unsafe.Slice(&m.pb0[0][0], nb*Layers0Gates), unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), nb, Layers0Hidden, Layers0Gates)
+				}
+			}
+			dgAll := unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates)
+			for row := 0; row < nb; row++ {
+				for t := range m.dgs0[row] {
+					for o, v := range &m.dgs0[row][t] {
+						m.Grads.Layers0BiasIh[o] += v
 					}
 				}
 			}
-		} else {
 			for row := 0; row < nb; row++ {
-				xs := (*[2][3]float64)(unsafe.Pointer(&m.x[row]))
-				hs := &m.hs0[row]
-				gwih := &m.Grads.Layers0WeightIh
-				gwhh := &m.Grads.Layers0WeightHh
-				whh := &m.Params.Layers0WeightHh
-				dh := &m.dh0
-				dg := &m.dg0
-				*dh = [2]float64{}
-				dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
-				for t := 1; t >= 0; t-- {
-					for j := 0; j < Layers0Hidden; j++ {
-						dh[j] += dys[t][j]
+				for t := range m.dgs0[row] {
+					for o, v := range &m.dgs0[row][t] {
+						m.Grads.Layers0BiasHh[o] += v
 					}
-					x := &xs[t]
-					h := &hs[t]
+				}
+			}
+			runtime.GemmTN64(unsafe.Slice(&gwih[0][0], Layers0Gates*Layers0In), dgAll, unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), Layers0Gates, Layers0In, nb*Layers0Steps)
+			for row := 0; row < nb; row++ {
+				runtime.GemmTN64(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), unsafe.Slice(&m.dgs0[row][0][0], Layers0Steps*Layers0Gates), unsafe.Slice(&m.hs0[row][0][0], Layers0Steps*Layers0Hidden), Layers0Gates, Layers0Hidden, Layers0Steps)
+			}
+			wih := &m.Params.Layers0WeightIh
+			runtime.GemmNN64(unsafe.Slice(&m.dx[0][0], nb*Layers0Steps*Layers0In), dgAll, unsafe.Slice(&wih[0][0], Layers0Gates*Layers0In), nb*Layers0Steps, Layers0In, Layers0Gates)
+		} else {
+			whh := &m.Params.Layers0WeightHh
+			gwih := &m.Grads.Layers0WeightIh
+			gwhh := &m.Grads.Layers0WeightHh
+			for row := 0; row < nb; row++ {
+				m.dhw0[row] = [2]float64{}
+			}
+			for t := 1; t >= 0; t-- {
+				for row := 0; row < nb; row++ {
+					dh := &m.dhb0[row]
+					dhw := &m.dhw0[row]
+					dys := (*[2][2]float64)(unsafe.Pointer(&m.d0[row]))
+					for j := 0; j < Layers0Hidden; j++ {
+						dh[j] = dhw[j] + dys[t][j]
+					}
+					dg := &m.dgs0[row][t]
+					hs := &m.hs0[row]
 					for j := 0; j < Layers0Hidden; j++ {
 						dg[j] = dh[j] * (1 - hs[t+1][j]*hs[t+1][j])
 					}
-					*dh = [2]float64{}
-					for o := 0; o < Layers0Gates; o++ {
-						m.Grads.Layers0BiasIh[o] += dg[o]
-						m.Grads.Layers0BiasHh[o] += dg[o]
-					}
-					{
-						g0 := dg[0]
-						gwih[0][0] += g0 * x[0]
-						gwih[0][1] += g0 * x[1]
-						gwih[0][2] += g0 * x[2]
-						g1 := dg[1]
-						gwih[1][0] += g1 * x[0]
-						gwih[1][1] += g1 * x[1]
-						gwih[1][2] += g1 * x[2]
-					}
-					{
-						g0 := dg[0]
-						gwhh[0][0] += g0 * h[0]
-						dh[0] += g0 * whh[0][0]
-						gwhh[0][1] += g0 * h[1]
-						dh[1] += g0 * whh[0][1]
-						g1 := dg[1]
-						gwhh[1][0] += g1 * h[0]
-						dh[0] += g1 * whh[1][0]
-						gwhh[1][1] += g1 * h[1]
-						dh[1] += g1 * whh[1][1]
+					m.pb0[row] = *dg
+				}
+				if t > 0 {
+					// dL/dhₜ₋₁ through W_hh, for every row
+					runtime.GemmNN64(unsafe.Slice(&m.dhw0[0][0], nb*Layers0Hidden), unsafe.Slice(&m.pb0[0][0], nb*Layers0Gates), unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), nb, Layers0Hidden, Layers0Gates)
+				}
+			}
+			dgAll := unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates)
+			for row := 0; row < nb; row++ {
+				for t := range m.dgs0[row] {
+					for o, v := range &m.dgs0[row][t] {
+						m.Grads.Layers0BiasIh[o] += v
 					}
 				}
+			}
+			for row := 0; row < nb; row++ {
+				for t := range m.dgs0[row] {
+					for o, v := range &m.dgs0[row][t] {
+						m.Grads.Layers0BiasHh[o] += v
+					}
+				}
+			}
+			runtime.GemmTN64(unsafe.Slice(&gwih[0][0], Layers0Gates*Layers0In), dgAll, unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), Layers0Gates, Layers0In, nb*Layers0Steps)
+			for row := 0; row < nb; row++ {
+				runtime.GemmTN64(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), unsafe.Slice(&m.dgs0[row][0][0], Layers0Steps*Layers0Gates), unsafe.Slice(&m.hs0[row][0][0], Layers0Steps*Layers0Hidden), Layers0Gates, Layers0Hidden, Layers0Steps)
 			}
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"github.com/bpgen/bpgen/runtime"
 	"io"
-	"math"
 	"unsafe"
 )
 
@@ -160,6 +159,12 @@ type Model struct {
 	tmp0 [96]float32                 // W_hh h + b_hh of the current step
 	dh0  [24]float32                 // dL/dh carried to the step before
 	dg0  [96]float32                 // dL/d(gate pre-activations) of the current step
+	hb0  [BatchChunk][24]float32     // the hidden state of the current step (batched pass: a row of the chunk's matrix)
+	pb0  [BatchChunk][96]float32     // W_hh h + b_hh, backward dL/d(hidden gates), of the current step (batched pass)
+	dgs0 [BatchChunk][30][96]float32 // dL/d(gate pre-activations) of every step (batched pass)
+	dhb0 [BatchChunk][24]float32     // dL/dh of the current step (batched pass)
+	dhw0 [BatchChunk][24]float32     // W_hhᵀ dL/d(hidden gates) of the step after (batched pass)
+	dcb0 [BatchChunk][24]float32     // dL/dc carried to the step before (batched pass)
 	// layers.1 (dense [24]→[1]), spec line 11
 	a1 [BatchChunk][1]float32 // output
 	d1 [BatchChunk][1]float32 // dL/doutput
@@ -262,13 +267,13 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 			c, cn, tct := &cs[t], &cs[t+1], &tc[t]
 			for j := 0; j < Layers0Hidden; j++ {
-				ig := float32(runtime.Sigmoid(float64(g[j])))
-				fg := float32(runtime.Sigmoid(float64(g[24+j])))
-				gg := float32(math.Tanh(float64(g[48+j])))
-				og := float32(runtime.Sigmoid(float64(g[72+j])))
+				ig := runtime.Sigmoid32(g[j])
+				fg := runtime.Sigmoid32(g[24+j])
+				gg := runtime.Tanh32(g[48+j])
+				og := runtime.Sigmoid32(g[72+j])
 				g[j], g[24+j], g[48+j], g[72+j] = ig, fg, gg, og
 				cn[j] = fg*c[j] + ig*gg
-				tct[j] = float32(math.Tanh(float64(cn[j])))
+				tct[j] = runtime.Tanh32(cn[j])
 				hn[j] = og * tct[j]
 			}
 		}
@@ -359,45 +364,44 @@ func (m *Model) forwardBatch(nb int) {
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
 	// layers.0 (lstm [30 2]→[24]), spec line 10
-	for row := 0; row < nb; row++ {
-		xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
-		hs := &m.hs0[row]
+	{
 		wih := &m.Params.Layers0WeightIh
 		whh := &m.Params.Layers0WeightHh
-		cs := &m.cs0[row]
-		gs := &m.gs0[row]
-		tc := &m.tc0[row]
+		// the input part of the gates, W_ih xₜ + b_ih, of every step of every row
+		runtime.GemmNT32(unsafe.Slice(&m.gs0[0][0][0], nb*Layers0Steps*Layers0Gates), unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), unsafe.Slice(&wih[0][0], Layers0Gates*Layers0In), m.Params.Layers0BiasIh[:], nb*Layers0Steps, Layers0Gates, Layers0In)
+		for row := 0; row < nb; row++ {
+			m.hb0[row] = [24]float32{}
+		}
 		for t := 0; t < Layers0Steps; t++ {
-			x := &xs[t]
-			h := &hs[t]
-			hn := &hs[t+1]
-			g := &gs[t]
-			for o := 0; o < Layers0Gates; o++ {
-				wr := &wih[o]
-				var s0, s1, s2, s3 float32
-				for i := 0; i < Layers0In; i++ {
-					s0 += wr[i] * x[i]
+			// the hidden part, W_hh hₜ + b_hh, of every row
+			runtime.GemmNT32(unsafe.Slice(&m.pb0[0][0], nb*Layers0Gates), unsafe.Slice(&m.hb0[0][0], nb*Layers0Hidden), unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), m.Params.Layers0BiasHh[:], nb, Layers0Gates, Layers0Hidden)
+			for row := 0; row < nb; row++ {
+				gi := &m.gs0[row][t]
+				gh := &m.pb0[row]
+				hs := &m.hs0[row]
+				hn := &hs[t+1]
+				hb := &m.hb0[row]
+				g := gi
+				cs := &m.cs0[row]
+				tc := &m.tc0[row]
+				c, cn, tct := &cs[t], &cs[t+1], &tc[t]
+				for j := 0; j < Layers0Hidden; j++ {
+					ig := runtime.Sigmoid32(gi[j] + gh[j])
+					fg := runtime.Sigmoid32(gi[24+j] + gh[24+j])
+					gg := runtime.Tanh32(gi[48+j] + gh[48+j])
+					og := runtime.Sigmoid32(gi[72+j] + gh[72+j])
+					g[j], g[24+j], g[48+j], g[72+j] = ig, fg, gg, og
+					cn[j] = fg*c[j] + ig*gg
+					tct[j] = runtime.Tanh32(cn[j])
+					hn[j] = og * tct[j]
+					hb[j] = hn[j]
 				}
-				g[o] = s0 + s1 + s2 + s3 + m.Params.Layers0BiasIh[o]
-			}
-			tmp := &m.tmp0
-			runtime.MatVec32(tmp[:], unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), h[:], m.Params.Layers0BiasHh[:], Layers0Gates, Layers0Hidden)
-			for o, v := range tmp {
-				g[o] += v
-			}
-			c, cn, tct := &cs[t], &cs[t+1], &tc[t]
-			for j := 0; j < Layers0Hidden; j++ {
-				ig := float32(runtime.Sigmoid(float64(g[j])))
-				fg := float32(runtime.Sigmoid(float64(g[24+j])))
-				gg := float32(math.Tanh(float64(g[48+j])))
-				og := float32(runtime.Sigmoid(float64(g[72+j])))
-				g[j], g[24+j], g[48+j], g[72+j] = ig, fg, gg, og
-				cn[j] = fg*c[j] + ig*gg
-				tct[j] = float32(math.Tanh(float64(cn[j])))
-				hn[j] = og * tct[j]
 			}
 		}
-		m.a0[row] = hs[30]
+		for row := 0; row < nb; row++ {
+			hs := &m.hs0[row]
+			m.a0[row] = hs[30]
+		}
 	}
 
 	// layers.1 (dense [24]→[1]), spec line 11
@@ -467,32 +471,25 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.0 (lstm [30 2]→[24]), spec line 10
 	{
 		if needDX {
+			whh := &m.Params.Layers0WeightHh
+			gwih := &m.Grads.Layers0WeightIh
+			gwhh := &m.Grads.Layers0WeightHh
 			for row := 0; row < nb; row++ {
-				xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
-				hs := &m.hs0[row]
-				gwih := &m.Grads.Layers0WeightIh
-				gwhh := &m.Grads.Layers0WeightHh
-				whh := &m.Params.Layers0WeightHh
-				dh := &m.dh0
-				dg := &m.dg0
-				*dh = [24]float32{}
-				wih := &m.Params.Layers0WeightIh
-				m.dx[row] = [60]float32{}
-				dxs := (*[30][2]float32)(unsafe.Pointer(&m.dx[row]))
-				cs := &m.cs0[row]
-				gs := &m.gs0[row]
-				tc := &m.tc0[row]
-				dc := &m.dc0
-				*dc = [24]float32{}
-				for t := 29; t >= 0; t-- {
-					if t == 29 {
-						for j := 0; j < Layers0Hidden; j++ {
-							dh[j] += m.d0[row][j]
-						}
+				m.dhw0[row] = m.d0[row]
+				m.dcb0[row] = [24]float32{}
+			}
+			for t := 29; t >= 0; t-- {
+				for row := 0; row < nb; row++ {
+					dh := &m.dhb0[row]
+					dhw := &m.dhw0[row]
+					for j := 0; j < Layers0Hidden; j++ {
+						dh[j] = dhw[j]
 					}
-					x := &xs[t]
-					h := &hs[t]
-					dx := &dxs[t]
+					dg := &m.dgs0[row][t]
+					gs := &m.gs0[row]
+					cs := &m.cs0[row]
+					tc := &m.tc0[row]
+					dc := &m.dcb0[row]
 					g, c, tct := &gs[t], &cs[t], &tc[t]
 					for j := 0; j < Layers0Hidden; j++ {
 						ig, fg, gg, og := g[j], g[24+j], g[48+j], g[72+j]
@@ -504,49 +501,54 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dg[72+j] = dh[j] * tcj * og * (1 - og)
 						dc[j] = dcj * fg
 					}
-					*dh = [24]float32{}
-					for o := 0; o < Layers0Gates; o++ {
-						m.Grads.Layers0BiasIh[o] += dg[o]
-						m.Grads.Layers0BiasHh[o] += dg[o]
-					}
-					for o := 0; o < Layers0Gates; o++ {
-						g := dg[o]
-						if g == 0 {
-							continue
-						}
-						gr := &gwih[o]
-						wr := &wih[o]
-						for i := 0; i < Layers0In; i++ {
-							gr[i] += g * x[i]
-							dx[i] += g * wr[i]
-						}
-					}
-					runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), dg[:], h[:], Layers0Gates, Layers0Hidden)
+					m.pb0[row] = *dg
+				}
+				if t > 0 {
+					// dL/dhₜ₋₁ through W_hh, for every row
+					runtime.GemmNN32(unsafe.Slice(&m.dhw0[0][0], nb*Layers0Hidden), unsafe.Slice(&m.pb0[0][0], nb*Layers0Gates), unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), nb, Layers0Hidden, Layers0Gates)
 				}
 			}
-		} else {
+			dgAll := unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates)
 			for row := 0; row < nb; row++ {
-				xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
-				hs := &m.hs0[row]
-				gwih := &m.Grads.Layers0WeightIh
-				gwhh := &m.Grads.Layers0WeightHh
-				whh := &m.Params.Layers0WeightHh
-				dh := &m.dh0
-				dg := &m.dg0
-				*dh = [24]float32{}
-				cs := &m.cs0[row]
-				gs := &m.gs0[row]
-				tc := &m.tc0[row]
-				dc := &m.dc0
-				*dc = [24]float32{}
-				for t := 29; t >= 0; t-- {
-					if t == 29 {
-						for j := 0; j < Layers0Hidden; j++ {
-							dh[j] += m.d0[row][j]
-						}
+				for t := range m.dgs0[row] {
+					for o, v := range &m.dgs0[row][t] {
+						m.Grads.Layers0BiasIh[o] += v
 					}
-					x := &xs[t]
-					h := &hs[t]
+				}
+			}
+			for row := 0; row < nb; row++ {
+				for t := range m.dgs0[row] {
+					for o, v := range &m.dgs0[row][t] {
+						m.Grads.Layers0BiasHh[o] += v
+					}
+				}
+			}
+			runtime.GemmTN32(unsafe.Slice(&gwih[0][0], Layers0Gates*Layers0In), dgAll, unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), Layers0Gates, Layers0In, nb*Layers0Steps)
+			for row := 0; row < nb; row++ {
+				runtime.GemmTN32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), unsafe.Slice(&m.dgs0[row][0][0], Layers0Steps*Layers0Gates), unsafe.Slice(&m.hs0[row][0][0], Layers0Steps*Layers0Hidden), Layers0Gates, Layers0Hidden, Layers0Steps)
+			}
+			wih := &m.Params.Layers0WeightIh
+			runtime.GemmNN32(unsafe.Slice(&m.dx[0][0], nb*Layers0Steps*Layers0In), dgAll, unsafe.Slice(&wih[0][0], Layers0Gates*Layers0In), nb*Layers0Steps, Layers0In, Layers0Gates)
+		} else {
+			whh := &m.Params.Layers0WeightHh
+			gwih := &m.Grads.Layers0WeightIh
+			gwhh := &m.Grads.Layers0WeightHh
+			for row := 0; row < nb; row++ {
+				m.dhw0[row] = m.d0[row]
+				m.dcb0[row] = [24]float32{}
+			}
+			for t := 29; t >= 0; t-- {
+				for row := 0; row < nb; row++ {
+					dh := &m.dhb0[row]
+					dhw := &m.dhw0[row]
+					for j := 0; j < Layers0Hidden; j++ {
+						dh[j] = dhw[j]
+					}
+					dg := &m.dgs0[row][t]
+					gs := &m.gs0[row]
+					cs := &m.cs0[row]
+					tc := &m.tc0[row]
+					dc := &m.dcb0[row]
 					g, c, tct := &gs[t], &cs[t], &tc[t]
 					for j := 0; j < Layers0Hidden; j++ {
 						ig, fg, gg, og := g[j], g[24+j], g[48+j], g[72+j]
@@ -558,23 +560,31 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dg[72+j] = dh[j] * tcj * og * (1 - og)
 						dc[j] = dcj * fg
 					}
-					*dh = [24]float32{}
-					for o := 0; o < Layers0Gates; o++ {
-						m.Grads.Layers0BiasIh[o] += dg[o]
-						m.Grads.Layers0BiasHh[o] += dg[o]
-					}
-					for o := 0; o < Layers0Gates; o++ {
-						g := dg[o]
-						if g == 0 {
-							continue
-						}
-						gr := &gwih[o]
-						for i := 0; i < Layers0In; i++ {
-							gr[i] += g * x[i]
-						}
-					}
-					runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), dg[:], h[:], Layers0Gates, Layers0Hidden)
+					m.pb0[row] = *dg
 				}
+				if t > 0 {
+					// dL/dhₜ₋₁ through W_hh, for every row
+					runtime.GemmNN32(unsafe.Slice(&m.dhw0[0][0], nb*Layers0Hidden), unsafe.Slice(&m.pb0[0][0], nb*Layers0Gates), unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), nb, Layers0Hidden, Layers0Gates)
+				}
+			}
+			dgAll := unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates)
+			for row := 0; row < nb; row++ {
+				for t := range m.dgs0[row] {
+					for o, v := range &m.dgs0[row][t] {
+						m.Grads.Layers0BiasIh[o] += v
+					}
+				}
+			}
+			for row := 0; row < nb; row++ {
+				for t := range m.dgs0[row] {
+					for o, v := range &m.dgs0[row][t] {
+						m.Grads.Layers0BiasHh[o] += v
+					}
+				}
+			}
+			runtime.GemmTN32(unsafe.Slice(&gwih[0][0], Layers0Gates*Layers0In), dgAll, unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), Layers0Gates, Layers0In, nb*Layers0Steps)
+			for row := 0; row < nb; row++ {
+				runtime.GemmTN32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), unsafe.Slice(&m.dgs0[row][0][0], Layers0Steps*Layers0Gates), unsafe.Slice(&m.hs0[row][0][0], Layers0Steps*Layers0Hidden), Layers0Gates, Layers0Hidden, Layers0Steps)
 			}
 		}
 	}

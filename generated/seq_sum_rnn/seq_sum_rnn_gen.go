@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"github.com/bpgen/bpgen/runtime"
 	"io"
-	"math"
 	"unsafe"
 )
 
@@ -156,6 +155,12 @@ type Model struct {
 	tmp0 [24]float32                 // W_hh h + b_hh of the current step
 	dh0  [24]float32                 // dL/dh carried to the step before
 	dg0  [24]float32                 // dL/d(gate pre-activations) of the current step
+	xp0  [BatchChunk][30][24]float32 // W_ih xₜ + b_ih of every step (batched pass)
+	hb0  [BatchChunk][24]float32     // the hidden state of the current step (batched pass: a row of the chunk's matrix)
+	pb0  [BatchChunk][24]float32     // W_hh h + b_hh, backward dL/d(hidden gates), of the current step (batched pass)
+	dgs0 [BatchChunk][30][24]float32 // dL/d(gate pre-activations) of every step (batched pass)
+	dhb0 [BatchChunk][24]float32     // dL/dh of the current step (batched pass)
+	dhw0 [BatchChunk][24]float32     // W_hhᵀ dL/d(hidden gates) of the step after (batched pass)
 	// layers.1 (dense [24]→[1]), spec line 8
 	a1 [BatchChunk][1]float32 // output
 	d1 [BatchChunk][1]float32 // dL/doutput
@@ -271,7 +276,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				hn[o] += v
 			}
 			for j := 0; j < Layers0Hidden; j++ {
-				hn[j] = float32(math.Tanh(float64(hn[j])))
+				hn[j] = runtime.Tanh32(hn[j])
 			}
 		}
 		m.a0[row] = hs[30]
@@ -361,51 +366,33 @@ func (m *Model) forwardBatch(nb int) {
 	nb = min(nb, BatchChunk) // proves row < BatchChunk: no bounds checks in the row loops
 
 	// layers.0 (rnn [30 2]→[24]), spec line 7
-	for row := 0; row < nb; row++ {
-		xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
-		hs := &m.hs0[row]
+	{
 		wih := &m.Params.Layers0WeightIh
 		whh := &m.Params.Layers0WeightHh
+		// the input part of the gates, W_ih xₜ + b_ih, of every step of every row
+		runtime.GemmNT32(unsafe.Slice(&m.xp0[0][0][0], nb*Layers0Steps*Layers0Gates), unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), unsafe.Slice(&wih[0][0], Layers0Gates*Layers0In), m.Params.Layers0BiasIh[:], nb*Layers0Steps, Layers0Gates, Layers0In)
+		for row := 0; row < nb; row++ {
+			m.hb0[row] = [24]float32{}
+		}
 		for t := 0; t < Layers0Steps; t++ {
-			x := &xs[t]
-			h := &hs[t]
-			hn := &hs[t+1]
-			{
-				hn[0] = wih[0][0]*x[0] + wih[0][1]*x[1] + m.Params.Layers0BiasIh[0]
-				hn[1] = wih[1][0]*x[0] + wih[1][1]*x[1] + m.Params.Layers0BiasIh[1]
-				hn[2] = wih[2][0]*x[0] + wih[2][1]*x[1] + m.Params.Layers0BiasIh[2]
-				hn[3] = wih[3][0]*x[0] + wih[3][1]*x[1] + m.Params.Layers0BiasIh[3]
-				hn[4] = wih[4][0]*x[0] + wih[4][1]*x[1] + m.Params.Layers0BiasIh[4]
-				hn[5] = wih[5][0]*x[0] + wih[5][1]*x[1] + m.Params.Layers0BiasIh[5]
-				hn[6] = wih[6][0]*x[0] + wih[6][1]*x[1] + m.Params.Layers0BiasIh[6]
-				hn[7] = wih[7][0]*x[0] + wih[7][1]*x[1] + m.Params.Layers0BiasIh[7]
-				hn[8] = wih[8][0]*x[0] + wih[8][1]*x[1] + m.Params.Layers0BiasIh[8]
-				hn[9] = wih[9][0]*x[0] + wih[9][1]*x[1] + m.Params.Layers0BiasIh[9]
-				hn[10] = wih[10][0]*x[0] + wih[10][1]*x[1] + m.Params.Layers0BiasIh[10]
-				hn[11] = wih[11][0]*x[0] + wih[11][1]*x[1] + m.Params.Layers0BiasIh[11]
-				hn[12] = wih[12][0]*x[0] + wih[12][1]*x[1] + m.Params.Layers0BiasIh[12]
-				hn[13] = wih[13][0]*x[0] + wih[13][1]*x[1] + m.Params.Layers0BiasIh[13]
-				hn[14] = wih[14][0]*x[0] + wih[14][1]*x[1] + m.Params.Layers0BiasIh[14]
-				hn[15] = wih[15][0]*x[0] + wih[15][1]*x[1] + m.Params.Layers0BiasIh[15]
-				hn[16] = wih[16][0]*x[0] + wih[16][1]*x[1] + m.Params.Layers0BiasIh[16]
-				hn[17] = wih[17][0]*x[0] + wih[17][1]*x[1] + m.Params.Layers0BiasIh[17]
-				hn[18] = wih[18][0]*x[0] + wih[18][1]*x[1] + m.Params.Layers0BiasIh[18]
-				hn[19] = wih[19][0]*x[0] + wih[19][1]*x[1] + m.Params.Layers0BiasIh[19]
-				hn[20] = wih[20][0]*x[0] + wih[20][1]*x[1] + m.Params.Layers0BiasIh[20]
-				hn[21] = wih[21][0]*x[0] + wih[21][1]*x[1] + m.Params.Layers0BiasIh[21]
-				hn[22] = wih[22][0]*x[0] + wih[22][1]*x[1] + m.Params.Layers0BiasIh[22]
-				hn[23] = wih[23][0]*x[0] + wih[23][1]*x[1] + m.Params.Layers0BiasIh[23]
-			}
-			tmp := &m.tmp0
-			runtime.MatVec32(tmp[:], unsafe.Slice(&whh[0][0], Layers0Hidden*Layers0Hidden), h[:], m.Params.Layers0BiasHh[:], Layers0Hidden, Layers0Hidden)
-			for o, v := range tmp {
-				hn[o] += v
-			}
-			for j := 0; j < Layers0Hidden; j++ {
-				hn[j] = float32(math.Tanh(float64(hn[j])))
+			// the hidden part, W_hh hₜ + b_hh, of every row
+			runtime.GemmNT32(unsafe.Slice(&m.pb0[0][0], nb*Layers0Gates), unsafe.Slice(&m.hb0[0][0], nb*Layers0Hidden), unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), m.Params.Layers0BiasHh[:], nb, Layers0Gates, Layers0Hidden)
+			for row := 0; row < nb; row++ {
+				gi := &m.xp0[row][t]
+				gh := &m.pb0[row]
+				hs := &m.hs0[row]
+				hn := &hs[t+1]
+				hb := &m.hb0[row]
+				for j := 0; j < Layers0Hidden; j++ {
+					hn[j] = runtime.Tanh32(gi[j] + gh[j])
+					hb[j] = hn[j]
+				}
 			}
 		}
-		m.a0[row] = hs[30]
+		for row := 0; row < nb; row++ {
+			hs := &m.hs0[row]
+			m.a0[row] = hs[30]
+		}
 	}
 
 	// layers.1 (dense [24]→[1]), spec line 8
@@ -475,262 +462,96 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.0 (rnn [30 2]→[24]), spec line 7
 	{
 		if needDX {
+			whh := &m.Params.Layers0WeightHh
+			gwih := &m.Grads.Layers0WeightIh
+			gwhh := &m.Grads.Layers0WeightHh
 			for row := 0; row < nb; row++ {
-				xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
-				hs := &m.hs0[row]
-				gwih := &m.Grads.Layers0WeightIh
-				gwhh := &m.Grads.Layers0WeightHh
-				whh := &m.Params.Layers0WeightHh
-				dh := &m.dh0
-				dg := &m.dg0
-				*dh = [24]float32{}
-				wih := &m.Params.Layers0WeightIh
-				m.dx[row] = [60]float32{}
-				dxs := (*[30][2]float32)(unsafe.Pointer(&m.dx[row]))
-				for t := 29; t >= 0; t-- {
-					if t == 29 {
-						for j := 0; j < Layers0Hidden; j++ {
-							dh[j] += m.d0[row][j]
-						}
+				m.dhw0[row] = m.d0[row]
+			}
+			for t := 29; t >= 0; t-- {
+				for row := 0; row < nb; row++ {
+					dh := &m.dhb0[row]
+					dhw := &m.dhw0[row]
+					for j := 0; j < Layers0Hidden; j++ {
+						dh[j] = dhw[j]
 					}
-					x := &xs[t]
-					h := &hs[t]
-					dx := &dxs[t]
+					dg := &m.dgs0[row][t]
+					hs := &m.hs0[row]
 					for j := 0; j < Layers0Hidden; j++ {
 						dg[j] = dh[j] * (1 - hs[t+1][j]*hs[t+1][j])
 					}
-					*dh = [24]float32{}
-					for o := 0; o < Layers0Gates; o++ {
-						m.Grads.Layers0BiasIh[o] += dg[o]
-						m.Grads.Layers0BiasHh[o] += dg[o]
-					}
-					{
-						g0 := dg[0]
-						gwih[0][0] += g0 * x[0]
-						dx[0] += g0 * wih[0][0]
-						gwih[0][1] += g0 * x[1]
-						dx[1] += g0 * wih[0][1]
-						g1 := dg[1]
-						gwih[1][0] += g1 * x[0]
-						dx[0] += g1 * wih[1][0]
-						gwih[1][1] += g1 * x[1]
-						dx[1] += g1 * wih[1][1]
-						g2 := dg[2]
-						gwih[2][0] += g2 * x[0]
-						dx[0] += g2 * wih[2][0]
-						gwih[2][1] += g2 * x[1]
-						dx[1] += g2 * wih[2][1]
-						g3 := dg[3]
-						gwih[3][0] += g3 * x[0]
-						dx[0] += g3 * wih[3][0]
-						gwih[3][1] += g3 * x[1]
-						dx[1] += g3 * wih[3][1]
-						g4 := dg[4]
-						gwih[4][0] += g4 * x[0]
-						dx[0] += g4 * wih[4][0]
-						gwih[4][1] += g4 * x[1]
-						dx[1] += g4 * wih[4][1]
-						g5 := dg[5]
-						gwih[5][0] += g5 * x[0]
-						dx[0] += g5 * wih[5][0]
-						gwih[5][1] += g5 * x[1]
-						dx[1] += g5 * wih[5][1]
-						g6 := dg[6]
-						gwih[6][0] += g6 * x[0]
-						dx[0] += g6 * wih[6][0]
-						gwih[6][1] += g6 * x[1]
-						dx[1] += g6 * wih[6][1]
-						g7 := dg[7]
-						gwih[7][0] += g7 * x[0]
-						dx[0] += g7 * wih[7][0]
-						gwih[7][1] += g7 * x[1]
-						dx[1] += g7 * wih[7][1]
-						g8 := dg[8]
-						gwih[8][0] += g8 * x[0]
-						dx[0] += g8 * wih[8][0]
-						gwih[8][1] += g8 * x[1]
-						dx[1] += g8 * wih[8][1]
-						g9 := dg[9]
-						gwih[9][0] += g9 * x[0]
-						dx[0] += g9 * wih[9][0]
-						gwih[9][1] += g9 * x[1]
-						dx[1] += g9 * wih[9][1]
-						g10 := dg[10]
-						gwih[10][0] += g10 * x[0]
-						dx[0] += g10 * wih[10][0]
-						gwih[10][1] += g10 * x[1]
-						dx[1] += g10 * wih[10][1]
-						g11 := dg[11]
-						gwih[11][0] += g11 * x[0]
-						dx[0] += g11 * wih[11][0]
-						gwih[11][1] += g11 * x[1]
-						dx[1] += g11 * wih[11][1]
-						g12 := dg[12]
-						gwih[12][0] += g12 * x[0]
-						dx[0] += g12 * wih[12][0]
-						gwih[12][1] += g12 * x[1]
-						dx[1] += g12 * wih[12][1]
-						g13 := dg[13]
-						gwih[13][0] += g13 * x[0]
-						dx[0] += g13 * wih[13][0]
-						gwih[13][1] += g13 * x[1]
-						dx[1] += g13 * wih[13][1]
-						g14 := dg[14]
-						gwih[14][0] += g14 * x[0]
-						dx[0] += g14 * wih[14][0]
-						gwih[14][1] += g14 * x[1]
-						dx[1] += g14 * wih[14][1]
-						g15 := dg[15]
-						gwih[15][0] += g15 * x[0]
-						dx[0] += g15 * wih[15][0]
-						gwih[15][1] += g15 * x[1]
-						dx[1] += g15 * wih[15][1]
-						g16 := dg[16]
-						gwih[16][0] += g16 * x[0]
-						dx[0] += g16 * wih[16][0]
-						gwih[16][1] += g16 * x[1]
-						dx[1] += g16 * wih[16][1]
-						g17 := dg[17]
-						gwih[17][0] += g17 * x[0]
-						dx[0] += g17 * wih[17][0]
-						gwih[17][1] += g17 * x[1]
-						dx[1] += g17 * wih[17][1]
-						g18 := dg[18]
-						gwih[18][0] += g18 * x[0]
-						dx[0] += g18 * wih[18][0]
-						gwih[18][1] += g18 * x[1]
-						dx[1] += g18 * wih[18][1]
-						g19 := dg[19]
-						gwih[19][0] += g19 * x[0]
-						dx[0] += g19 * wih[19][0]
-						gwih[19][1] += g19 * x[1]
-						dx[1] += g19 * wih[19][1]
-						g20 := dg[20]
-						gwih[20][0] += g20 * x[0]
-						dx[0] += g20 * wih[20][0]
-						gwih[20][1] += g20 * x[1]
-						dx[1] += g20 * wih[20][1]
-						g21 := dg[21]
-						gwih[21][0] += g21 * x[0]
-						dx[0] += g21 * wih[21][0]
-						gwih[21][1] += g21 * x[1]
-						dx[1] += g21 * wih[21][1]
-						g22 := dg[22]
-						gwih[22][0] += g22 * x[0]
-						dx[0] += g22 * wih[22][0]
-						gwih[22][1] += g22 * x[1]
-						dx[1] += g22 * wih[22][1]
-						g23 := dg[23]
-						gwih[23][0] += g23 * x[0]
-						dx[0] += g23 * wih[23][0]
-						gwih[23][1] += g23 * x[1]
-						dx[1] += g23 * wih[23][1]
-					}
-					runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), dg[:], h[:], Layers0Gates, Layers0Hidden)
+					m.pb0[row] = *dg
+				}
+				if t > 0 {
+					// dL/dhₜ₋₁ through W_hh, for every row
+					runtime.GemmNN32(unsafe.Slice(&m.dhw0[0][0], nb*Layers0Hidden), unsafe.Slice(&m.pb0[0][0], nb*Layers0Gates), unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), nb, Layers0Hidden, Layers0Gates)
 				}
 			}
-		} else {
+			dgAll := unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates)
 			for row := 0; row < nb; row++ {
-				xs := (*[30][2]float32)(unsafe.Pointer(&m.x[row]))
-				hs := &m.hs0[row]
-				gwih := &m.Grads.Layers0WeightIh
-				gwhh := &m.Grads.Layers0WeightHh
-				whh := &m.Params.Layers0WeightHh
-				dh := &m.dh0
-				dg := &m.dg0
-				*dh = [24]float32{}
-				for t := 29; t >= 0; t-- {
-					if t == 29 {
-						for j := 0; j < Layers0Hidden; j++ {
-							dh[j] += m.d0[row][j]
-						}
+				for t := range m.dgs0[row] {
+					for o, v := range &m.dgs0[row][t] {
+						m.Grads.Layers0BiasIh[o] += v
 					}
-					x := &xs[t]
-					h := &hs[t]
+				}
+			}
+			for row := 0; row < nb; row++ {
+				for t := range m.dgs0[row] {
+					for o, v := range &m.dgs0[row][t] {
+						m.Grads.Layers0BiasHh[o] += v
+					}
+				}
+			}
+			runtime.GemmTN32(unsafe.Slice(&gwih[0][0], Layers0Gates*Layers0In), dgAll, unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), Layers0Gates, Layers0In, nb*Layers0Steps)
+			for row := 0; row < nb; row++ {
+				runtime.GemmTN32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), unsafe.Slice(&m.dgs0[row][0][0], Layers0Steps*Layers0Gates), unsafe.Slice(&m.hs0[row][0][0], Layers0Steps*Layers0Hidden), Layers0Gates, Layers0Hidden, Layers0Steps)
+			}
+			wih := &m.Params.Layers0WeightIh
+			runtime.GemmNN32(unsafe.Slice(&m.dx[0][0], nb*Layers0Steps*Layers0In), dgAll, unsafe.Slice(&wih[0][0], Layers0Gates*Layers0In), nb*Layers0Steps, Layers0In, Layers0Gates)
+		} else {
+			whh := &m.Params.Layers0WeightHh
+			gwih := &m.Grads.Layers0WeightIh
+			gwhh := &m.Grads.Layers0WeightHh
+			for row := 0; row < nb; row++ {
+				m.dhw0[row] = m.d0[row]
+			}
+			for t := 29; t >= 0; t-- {
+				for row := 0; row < nb; row++ {
+					dh := &m.dhb0[row]
+					dhw := &m.dhw0[row]
+					for j := 0; j < Layers0Hidden; j++ {
+						dh[j] = dhw[j]
+					}
+					dg := &m.dgs0[row][t]
+					hs := &m.hs0[row]
 					for j := 0; j < Layers0Hidden; j++ {
 						dg[j] = dh[j] * (1 - hs[t+1][j]*hs[t+1][j])
 					}
-					*dh = [24]float32{}
-					for o := 0; o < Layers0Gates; o++ {
-						m.Grads.Layers0BiasIh[o] += dg[o]
-						m.Grads.Layers0BiasHh[o] += dg[o]
-					}
-					{
-						g0 := dg[0]
-						gwih[0][0] += g0 * x[0]
-						gwih[0][1] += g0 * x[1]
-						g1 := dg[1]
-						gwih[1][0] += g1 * x[0]
-						gwih[1][1] += g1 * x[1]
-						g2 := dg[2]
-						gwih[2][0] += g2 * x[0]
-						gwih[2][1] += g2 * x[1]
-						g3 := dg[3]
-						gwih[3][0] += g3 * x[0]
-						gwih[3][1] += g3 * x[1]
-						g4 := dg[4]
-						gwih[4][0] += g4 * x[0]
-						gwih[4][1] += g4 * x[1]
-						g5 := dg[5]
-						gwih[5][0] += g5 * x[0]
-						gwih[5][1] += g5 * x[1]
-						g6 := dg[6]
-						gwih[6][0] += g6 * x[0]
-						gwih[6][1] += g6 * x[1]
-						g7 := dg[7]
-						gwih[7][0] += g7 * x[0]
-						gwih[7][1] += g7 * x[1]
-						g8 := dg[8]
-						gwih[8][0] += g8 * x[0]
-						gwih[8][1] += g8 * x[1]
-						g9 := dg[9]
-						gwih[9][0] += g9 * x[0]
-						gwih[9][1] += g9 * x[1]
-						g10 := dg[10]
-						gwih[10][0] += g10 * x[0]
-						gwih[10][1] += g10 * x[1]
-						g11 := dg[11]
-						gwih[11][0] += g11 * x[0]
-						gwih[11][1] += g11 * x[1]
-						g12 := dg[12]
-						gwih[12][0] += g12 * x[0]
-						gwih[12][1] += g12 * x[1]
-						g13 := dg[13]
-						gwih[13][0] += g13 * x[0]
-						gwih[13][1] += g13 * x[1]
-						g14 := dg[14]
-						gwih[14][0] += g14 * x[0]
-						gwih[14][1] += g14 * x[1]
-						g15 := dg[15]
-						gwih[15][0] += g15 * x[0]
-						gwih[15][1] += g15 * x[1]
-						g16 := dg[16]
-						gwih[16][0] += g16 * x[0]
-						gwih[16][1] += g16 * x[1]
-						g17 := dg[17]
-						gwih[17][0] += g17 * x[0]
-						gwih[17][1] += g17 * x[1]
-						g18 := dg[18]
-						gwih[18][0] += g18 * x[0]
-						gwih[18][1] += g18 * x[1]
-						g19 := dg[19]
-						gwih[19][0] += g19 * x[0]
-						gwih[19][1] += g19 * x[1]
-						g20 := dg[20]
-						gwih[20][0] += g20 * x[0]
-						gwih[20][1] += g20 * x[1]
-						g21 := dg[21]
-						gwih[21][0] += g21 * x[0]
-						gwih[21][1] += g21 * x[1]
-						g22 := dg[22]
-						gwih[22][0] += g22 * x[0]
-						gwih[22][1] += g22 * x[1]
-						g23 := dg[23]
-						gwih[23][0] += g23 * x[0]
-						gwih[23][1] += g23 * x[1]
-					}
-					runtime.OuterAdd32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), dh[:], unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), dg[:], h[:], Layers0Gates, Layers0Hidden)
+					m.pb0[row] = *dg
 				}
+				if t > 0 {
+					// dL/dhₜ₋₁ through W_hh, for every row
+					runtime.GemmNN32(unsafe.Slice(&m.dhw0[0][0], nb*Layers0Hidden), unsafe.Slice(&m.pb0[0][0], nb*Layers0Gates), unsafe.Slice(&whh[0][0], Layers0Gates*Layers0Hidden), nb, Layers0Hidden, Layers0Gates)
+				}
+			}
+			dgAll := unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates)
+			for row := 0; row < nb; row++ {
+				for t := range m.dgs0[row] {
+					for o, v := range &m.dgs0[row][t] {
+						m.Grads.Layers0BiasIh[o] += v
+					}
+				}
+			}
+			for row := 0; row < nb; row++ {
+				for t := range m.dgs0[row] {
+					for o, v := range &m.dgs0[row][t] {
+						m.Grads.Layers0BiasHh[o] += v
+					}
+				}
+			}
+			runtime.GemmTN32(unsafe.Slice(&gwih[0][0], Layers0Gates*Layers0In), dgAll, unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), Layers0Gates, Layers0In, nb*Layers0Steps)
+			for row := 0; row < nb; row++ {
+				runtime.GemmTN32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), unsafe.Slice(&m.dgs0[row][0][0], Layers0Steps*Layers0Gates), unsafe.Slice(&m.hs0[row][0][0], Layers0Steps*Layers0Hidden), Layers0Gates, Layers0Hidden, Layers0Steps)
 			}
 		}
 	}

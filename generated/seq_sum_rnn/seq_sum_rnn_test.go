@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/bpgen/bpgen/internal/adding"
+	"github.com/bpgen/bpgen/internal/seqbench"
+	"github.com/bpgen/bpgen/runtime"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,12 +29,37 @@ func TestAddingProblem(t *testing.T) {
 	assert.Less(t, mse, 0.25, "the rnn trains without diverging")
 }
 
+// TestTrainBatchMatchesTrainStep checks that TrainBatch over 75 sequences
+// (two full chunks and a partial one, shuffled) gives TrainStep's summed
+// loss and gradients within float32 rounding, and that TrainBatch and
+// ForwardBatch allocate nothing.
+func TestTrainBatchMatchesTrainStep(t *testing.T) {
+	n := 2*BatchChunk + 11
+	xs, ys := adding.Data(n, 4)
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = (i * 7) % n
+	}
+	a, b := New(), New()
+	require.NoError(t, runtime.CompareTrainBatch[float32, Input, Target](a, b, Tensors, xs, ys, idx, 1e-4))
+	assert.Zero(t, testing.AllocsPerRun(5, func() { b.TrainBatch(xs, ys, idx) }), "TrainBatch allocates")
+	out := make([]Output, n)
+	assert.Zero(t, testing.AllocsPerRun(5, func() { b.ForwardBatch(xs, out) }), "ForwardBatch allocates")
+	for i := range 3 {
+		assert.InDelta(t, b.Forward(&xs[i])[0], out[i][0], 1e-5, "ForwardBatch row %d", i)
+	}
+}
+
+// BenchmarkTrainStep measures TrainStep (forward and backward of one
+// sequence, no optimizer step) in samples/s and tokens (steps)/s.
 func BenchmarkTrainStep(b *testing.B) {
 	xs, ys := adding.Data(256, 3)
-	m := New()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		m.TrainStep(&xs[i%len(xs)], &ys[i%len(ys)])
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+	seqbench.TrainStep[Input, Target](b, New(), xs, ys, len(Input{}))
+}
+
+// BenchmarkTrainBatch is BenchmarkTrainStep through TrainBatch, 32
+// sequences a call (the spec's batch).
+func BenchmarkTrainBatch(b *testing.B) {
+	xs, ys := adding.Data(256, 3)
+	seqbench.TrainBatch[Input, Target](b, New(), xs, ys, 32, len(Input{}))
 }
