@@ -99,10 +99,12 @@ func TestTrainBatchRefusesMoreThanAChunk(t *testing.T) {
 	assert.EqualError(t, err, "batch 128 is larger than 64, the largest minibatch this model's batchnorm takes in one pass (its BatchChunk: the spec's train.batch when it was generated)")
 }
 
-// TestLearnsMNIST trains one epoch on 6000 real images in minibatches of 32
-// and expects at least 70 % on 2000 test images: the global-average-pooled
-// network starts slower than LeNet's dense layers (about 79 % here after these
-// 188 steps; see the README for the full run).
+// TestLearnsMNIST trains one epoch on 12000 real images in minibatches of 32
+// with the spec's SGD (Nesterov, lr 0.1, cosine) and expects at least 70 % on
+// 2000 test images: the global-average-pooled network starts slower than
+// LeNet's dense layers (80 % in the default build and 88 % with -tags purego
+// here after these 375 steps; 6000 images gave 70 % and 68 %; see the README
+// for the full run).
 func TestLearnsMNIST(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains on real data")
@@ -111,10 +113,10 @@ func TestLearnsMNIST(t *testing.T) {
 	m := New()
 	cfg := DefaultTrainConfig()
 	cfg.Epochs, cfg.Batch = 1, 32
-	_, err := m.Fit(train.Images3D()[:6000], train.Labels[:6000], cfg)
+	_, err := m.Fit(train.Images3D()[:12000], train.Labels[:12000], cfg)
 	require.NoError(t, err)
 	_, acc := m.Accuracy(test.Images3D()[:2000], test.Labels[:2000])
-	t.Logf("test accuracy after one epoch on 6000 images: %.4f", acc)
+	t.Logf("test accuracy after one epoch on 12000 images: %.4f", acc)
 	assert.GreaterOrEqual(t, acc, 0.70)
 }
 
