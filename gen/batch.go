@@ -84,9 +84,6 @@ func (p *plan) rowBytes() int {
 			continue
 		}
 		elems += n.outSize
-		if !p.inference {
-			elems += n.outSize
-		}
 		for _, fl := range n.emit.fields(p, n) {
 			if fl.scratch || fl.train && p.inference {
 				continue
@@ -95,7 +92,7 @@ func (p *plan) rowBytes() int {
 		}
 	}
 	if !p.inference {
-		for _, fl := range p.edges {
+		for _, fl := range p.grads {
 			elems += fl.size
 		}
 	}

@@ -316,9 +316,6 @@ func genModel(f *jen.File, p *plan) {
 			}
 			g.Commentf("%s", describe(n))
 			g.Id(n.out).Add(chunk()).Add(flatType(p, jen.Lit(n.outSize))).Comment("output")
-			if !p.inference {
-				g.Id(n.dout).Add(chunk()).Add(flatType(p, jen.Lit(n.outSize))).Comment("dL/doutput")
-			}
 			for _, fl := range n.emit.fields(p, n) {
 				if fl.train && p.inference {
 					continue
@@ -336,9 +333,12 @@ func genModel(f *jen.File, p *plan) {
 		if canStep(p) {
 			g.Id("cached").Int().Comment("steps 0 … cached−1 of row 0 hold Step's cache (see Step)")
 		}
-		if !p.inference && len(p.edges) > 0 {
-			g.Comment("gradients of the second and later readers of a layer's output (fan-out)")
-			for _, fl := range p.edges {
+		if !p.inference && len(p.grads) > 0 {
+			g.Line()
+			g.Comment("Gradient buffers: the backward pass needs each only from the step that")
+			g.Comment("writes it to the step that reads it, so buffers of one size whose")
+			g.Comment("lifetimes do not overlap share a field.")
+			for _, fl := range p.grads {
 				g.Id(fl.name).Add(chunk()).Add(flatType(p, jen.Lit(fl.size))).Comment(fl.doc)
 			}
 		}
