@@ -83,13 +83,18 @@ func (p *plan) rowBytes() int {
 		if n.emit.aliases(n.Node) {
 			continue
 		}
-		elems += n.outSize
+		if p.acts == nil {
+			elems += n.outSize
+		}
 		for _, fl := range n.emit.fields(p, n) {
 			if fl.scratch || fl.train && p.inference {
 				continue
 			}
 			elems += fl.elems()
 		}
+	}
+	for _, fl := range p.acts {
+		elems += fl.size
 	}
 	if !p.inference {
 		for _, fl := range p.grads {

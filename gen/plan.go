@@ -27,6 +27,11 @@ type plan struct {
 	grads []field
 	// gradOf maps every logical gradient buffer (d{i}, e{i}_{k}) to its field.
 	gradOf map[string]string
+	// acts are the fields of the activation buffers in an inference-only
+	// package, shared like grads (see shareActs; nil: one field per node),
+	// and actOf maps every activation buffer (a{i}) to its field.
+	acts  []field
+	actOf map[string]string
 	// inputSums are the edge buffers added into dx (the model input read by
 	// several layers).
 	inputSums []string

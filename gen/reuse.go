@@ -57,12 +57,38 @@ func (p *plan) gradLifetimes() map[string]interval {
 }
 
 // shareGrads assigns the logical gradient buffers (in creation order) to
-// Model fields by greedy interval colouring: in order of their first step, a
-// buffer takes the first field of its size whose buffers are all dead by
-// then, else a new field named after it. It renames the nodes' buffers to
-// their fields and sets p.grads, documented with the buffers each holds.
+// Model fields (see colour), renames the nodes' buffers to their fields and
+// sets p.grads.
 func (p *plan) shareGrads(logical []field) {
-	life := p.gradLifetimes()
+	fields, rename := colour(logical, p.gradLifetimes())
+	p.grads = fields
+	re := func(s *string) {
+		if r, ok := rename[*s]; ok {
+			*s = r
+		}
+	}
+	for _, n := range p.nodes {
+		re(&n.dout)
+		re(&n.din)
+		for k := range n.ins {
+			re(&n.ins[k].dbuf)
+		}
+		for k := range n.sums {
+			re(&n.sums[k])
+		}
+	}
+	for k := range p.inputSums {
+		re(&p.inputSums[k])
+	}
+	p.gradOf = rename
+}
+
+// colour assigns logical buffers (in creation order) to Model fields by
+// greedy interval colouring: in order of their first step, a buffer takes the
+// first field of its size whose buffers are all dead by then, else a new field
+// named after it. It returns the fields, documented with the buffers each
+// holds, and the field of every logical buffer.
+func colour(logical []field, life map[string]interval) ([]field, map[string]string) {
 	order := make([]int, len(logical))
 	for i := range order {
 		order[i] = i
@@ -95,40 +121,25 @@ func (p *plan) shareGrads(logical []field) {
 		dst.members = append(dst.members, lg.doc)
 		rename[lg.name] = dst.name
 	}
-	p.grads = p.grads[:0]
+	var out []field
 	for _, f := range fields {
 		fl := f.field
 		if len(f.members) > 1 {
 			fl.doc = "shared: " + memberDoc(f.members)
 		}
-		p.grads = append(p.grads, fl)
+		out = append(out, fl)
 	}
-	re := func(s *string) {
-		if r, ok := rename[*s]; ok {
-			*s = r
-		}
-	}
-	for _, n := range p.nodes {
-		re(&n.dout)
-		re(&n.din)
-		for k := range n.ins {
-			re(&n.ins[k].dbuf)
-		}
-		for k := range n.sums {
-			re(&n.sums[k])
-		}
-	}
-	for k := range p.inputSums {
-		re(&p.inputSums[k])
-	}
-	p.gradOf = rename
+	return out, rename
 }
 
 // memberDoc describes the logical buffers of a shared field, in the order
 // they take it: "dL/doutput of conv1, layers.2 and layer1.0.conv1; dL/d(input
 // 1) of layer1.0.add (fan-out of maxpool)".
 func memberDoc(members []string) string {
-	const dout = "dL/doutput of "
+	dout := "dL/doutput of "
+	if strings.HasPrefix(members[0], "output of ") {
+		dout = "output of "
+	}
 	var outs, parts []string
 	for _, m := range members {
 		if name, ok := strings.CutPrefix(m, dout); ok {
@@ -145,4 +156,63 @@ func memberDoc(members []string) string {
 		parts = append([]string{dout + text}, parts...)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// actLifetimes returns the lifetime of every activation buffer the nodes
+// name (x aside), in forward steps: node i writes its output at step i+1 and
+// its readers read it at theirs; the model output, which Forward returns and
+// ForwardBatch copies, lives to the end (step len(nodes)+1).
+func (p *plan) actLifetimes() map[string]interval {
+	life := map[string]interval{}
+	touch := func(name string, step int) {
+		if name == "x" {
+			return
+		}
+		if iv, ok := life[name]; ok {
+			iv.first, iv.last = min(iv.first, step), max(iv.last, step)
+			life[name] = iv
+			return
+		}
+		life[name] = interval{step, step}
+	}
+	for i, n := range p.nodes {
+		for _, e := range n.ins {
+			touch(e.buf, i+1)
+		}
+		touch(n.out, i+1)
+	}
+	touch(p.outField(), len(p.nodes)+1)
+	return life
+}
+
+// shareActs gives activation buffers of one size whose forward lifetimes do
+// not overlap one Model field, in an inference-only package (a training
+// package keeps every activation: the backward pass reads them). A package
+// with Step keeps them too: Step's cache is the activations of earlier steps.
+func (p *plan) shareActs() {
+	if !p.inference || canStep(p) {
+		return
+	}
+	var logical []field
+	for _, n := range p.nodes {
+		if !n.emit.aliases(n.Node) {
+			logical = append(logical, field{name: n.out, size: n.outSize, doc: "output of " + n.Name})
+		}
+	}
+	fields, rename := colour(logical, p.actLifetimes())
+	p.acts = fields
+	for _, n := range p.nodes {
+		if r, ok := rename[n.out]; ok {
+			n.out = r
+		}
+		if r, ok := rename[n.in]; ok {
+			n.in = r
+		}
+		for k := range n.ins {
+			if r, ok := rename[n.ins[k].buf]; ok {
+				n.ins[k].buf = r
+			}
+		}
+	}
+	p.actOf = rename
 }

@@ -3,7 +3,9 @@ package gen
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/bpgen/bpgen/spec"
@@ -141,4 +143,148 @@ func TestGradBufferSharingResnet(t *testing.T) {
 	t.Logf("resnet_mnist: %d gradient buffers (%d elements per row) in %d fields (%d elements)", len(logical), elems(logical), len(p.grads), elems(p.grads))
 	require.Less(t, len(p.grads), len(logical)/2)
 	require.Less(t, elems(p.grads), elems(logical)/2)
+}
+
+// TestActBufferSharing replays the forward pass of every spec's
+// inference-only plan on its shared activation fields: every read must find
+// the activation it expects, last written into that field, and the model
+// output must survive to the end.
+func TestActBufferSharing(t *testing.T) {
+	shared := 0
+	for what, m := range reuseSpecs(t) {
+		lp, _, err := newPlanUnshared(m, "p", "p.yaml")
+		require.NoError(t, err, what)
+		sp, err := newPlan(m, "p", "p.yaml")
+		require.NoError(t, err, what)
+		sp.inference = true
+		sp.shareActs()
+		if canStep(sp) {
+			require.Nil(t, sp.acts, what)
+			continue
+		}
+		phys := func(name string) string {
+			if f, ok := sp.actOf[name]; ok {
+				return f
+			}
+			return name
+		}
+		owner := map[string]string{"x": "x"}
+		for i, ln := range lp.nodes {
+			sn := sp.nodes[i]
+			reads := map[string]bool{}
+			for k, e := range ln.ins {
+				require.Equal(t, phys(e.buf), sn.ins[k].buf, what)
+				require.Equal(t, e.buf, owner[phys(e.buf)], "%s: node %d reads %s from field %s", what, i, e.buf, phys(e.buf))
+				reads[phys(e.buf)] = true
+			}
+			require.Equal(t, phys(ln.out), sn.out, what)
+			if !ln.emit.aliases(ln.Node) {
+				require.False(t, reads[phys(ln.out)], "%s: node %d writes its output over its input", what, i)
+				owner[phys(ln.out)] = ln.out
+			}
+		}
+		require.Equal(t, lp.outField(), owner[sp.outField()], what)
+		if len(sp.acts) < len(sp.actOf) {
+			shared++
+		}
+	}
+	require.Positive(t, shared)
+}
+
+// TestInferenceSharedActivations runs the inference-only package (shared
+// activation buffers) and the training package (one buffer per layer) of
+// branching specs side by side: Forward and ForwardBatch give the same outputs.
+func TestInferenceSharedActivations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	writeModule(t, dir, root)
+	var imports, calls strings.Builder
+	k := 0
+	for what, m := range reuseSpecs(t) {
+		if m.Tokens {
+			continue
+		}
+		for _, v := range []struct {
+			pkg string
+			opt Options
+		}{{fmt.Sprintf("t%d", k), Options{DType: spec.Float64}}, {fmt.Sprintf("i%d", k), Options{DType: spec.Float64, Inference: true}}} {
+			v.opt.Package = v.pkg
+			src, err := Generate(m, v.opt)
+			require.NoError(t, err, what)
+			require.NoError(t, os.MkdirAll(filepath.Join(dir, v.pkg), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, v.pkg, "model_gen.go"), src, 0o644))
+			fmt.Fprintf(&imports, "\t%q\n", "check/"+v.pkg)
+		}
+		fmt.Fprintf(&calls, `	{
+		mt, mi := t%[1]d.New(), i%[1]d.New()
+		mt.SetTraining(false)
+		xs := make([]t%[1]d.Input, 5)
+		for j := range xs {
+			fill(xs[j][:], j)
+		}
+		yt, yi := make([]t%[1]d.Output, 5), make([]i%[1]d.Output, 5)
+		for j := range xs {
+			yt[j] = *mt.Forward(&xs[j])
+			yi[j] = *mi.Forward((*i%[1]d.Input)(&xs[j]))
+		}
+		compare(%[2]q+" Forward", yt, yi)
+		mt.ForwardBatch(xs, yt)
+		mi.ForwardBatch(*(*[]i%[1]d.Input)(unsafe.Pointer(&xs)), yi)
+		compare(%[2]q+" ForwardBatch", yt, yi)
+	}
+`, k, what)
+		k++
+	}
+	main := fmt.Sprintf(`package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"unsafe"
+
+%s)
+
+// fill sets the elements of an input (any array of float64) from j.
+func fill[T any](x []T, j int) {
+	n := int(unsafe.Sizeof(x[0])) / 8 * len(x)
+	v := unsafe.Slice((*float64)(unsafe.Pointer(&x[0])), n)
+	for i := range v {
+		v[i] = math.Sin(float64(i*7+j*13+1)) * 1.5
+	}
+}
+
+var failed bool
+
+func compare[A, B any](what string, a []A, b []B) {
+	n := int(unsafe.Sizeof(a[0])) / 8 * len(a)
+	va := unsafe.Slice((*float64)(unsafe.Pointer(&a[0])), n)
+	vb := unsafe.Slice((*float64)(unsafe.Pointer(&b[0])), n)
+	for i := range va {
+		if d := math.Abs(va[i] - vb[i]); d > 1e-12*(1+math.Abs(va[i])) || math.IsNaN(vb[i]) {
+			fmt.Printf("%%s: element %%d: training package %%v, inference package %%v\n", what, i, va[i], vb[i])
+			failed = true
+			return
+		}
+	}
+}
+
+func main() {
+%s	if failed {
+		os.Exit(1)
+	}
+	fmt.Println("ok")
+}
+`, imports.String(), calls.String())
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(main), 0o644))
+	cmd := exec.Command("go", "run", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Equal(t, "ok\n", string(out))
 }
