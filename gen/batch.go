@@ -83,8 +83,7 @@ func (p *plan) rowBytes() int {
 		if n.emit.aliases(n.Node) {
 			continue
 		}
-		elems += n.outSize
-		if !p.inference {
+		if p.acts == nil {
 			elems += n.outSize
 		}
 		for _, fl := range n.emit.fields(p, n) {
@@ -94,8 +93,11 @@ func (p *plan) rowBytes() int {
 			elems += fl.elems()
 		}
 	}
+	for _, fl := range p.acts {
+		elems += fl.size
+	}
 	if !p.inference {
-		for _, fl := range p.edges {
+		for _, fl := range p.grads {
 			elems += fl.size
 		}
 	}

@@ -21,8 +21,17 @@ type plan struct {
 	// firstParam is the index of the first node with parameters (len(nodes) if none):
 	// TrainStep needs no input gradient at or before it.
 	firstParam int
-	// edges are the gradient buffers of fan-out edges (see node.sums).
-	edges []field
+	// grads are the Model fields holding the gradient buffers (every node's
+	// dL/doutput and the fan-out edge buffers, dx aside): logical buffers
+	// whose backward lifetimes do not overlap share a field (see shareGrads).
+	grads []field
+	// gradOf maps every logical gradient buffer (d{i}, e{i}_{k}) to its field.
+	gradOf map[string]string
+	// acts are the fields of the activation buffers in an inference-only
+	// package, shared like grads (see shareActs; nil: one field per node),
+	// and actOf maps every activation buffer (a{i}) to its field.
+	acts  []field
+	actOf map[string]string
 	// inputSums are the edge buffers added into dx (the model input read by
 	// several layers).
 	inputSums []string
@@ -142,6 +151,17 @@ type emitter interface {
 // newPlan assigns buffers to every node, following the graph: a node reads
 // the output buffers of the nodes its Inputs name.
 func newPlan(m *spec.Model, pkg, source string) (*plan, error) {
+	p, logical, err := newPlanUnshared(m, pkg, source)
+	if err != nil {
+		return nil, err
+	}
+	p.shareGrads(logical)
+	return p, nil
+}
+
+// newPlanUnshared is newPlan with one field per logical gradient buffer,
+// which it returns in creation order.
+func newPlanUnshared(m *spec.Model, pkg, source string) (*plan, []field, error) {
 	p := &plan{Model: m, pkg: pkg, source: source, firstParam: len(m.Nodes), scratch: map[string]bool{}}
 	type producer struct {
 		out, dout string
@@ -151,6 +171,7 @@ func newPlan(m *spec.Model, pkg, source string) (*plan, error) {
 		uses      int
 	}
 	var inputSums []string
+	var logical []field // gradient buffers before sharing, in creation order
 	dx := "dx"
 	if m.Tokens {
 		dx = ""
@@ -159,7 +180,7 @@ func newPlan(m *spec.Model, pkg, source string) (*plan, error) {
 	for i, sn := range m.Nodes {
 		e, err := emitterFor(sn)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		n := &node{Node: sn, emit: e, outSize: sn.Out.Size()}
 		inputs := sn.Inputs
@@ -172,13 +193,13 @@ func newPlan(m *spec.Model, pkg, source string) (*plan, error) {
 		for k, name := range inputs {
 			pr := byName[name]
 			if pr == nil {
-				return nil, fmt.Errorf("%s:%d:%d: layer %d (%s): input %q is not an earlier layer", sn.Pos.File, sn.Pos.Line, sn.Pos.Col, sn.Index, sn.Kind, name)
+				return nil, nil, fmt.Errorf("%s:%d:%d: layer %d (%s): input %q is not an earlier layer", sn.Pos.File, sn.Pos.Line, sn.Pos.Col, sn.Index, sn.Kind, name)
 			}
 			ed := edge{buf: pr.out, dbuf: pr.dout, size: pr.size, shape: pr.shape}
 			if pr.uses > 0 && pr.dout != "" {
 				ed.dbuf = fmt.Sprintf("e%d_%d", i, k)
 				*pr.sums = append(*pr.sums, ed.dbuf)
-				p.edges = append(p.edges, field{name: ed.dbuf, size: pr.size, doc: fmt.Sprintf("dL/d(input %d) of %s, added into %s", k, sn.Name, pr.dout), train: true})
+				logical = append(logical, field{name: ed.dbuf, size: pr.size, doc: fmt.Sprintf("dL/d(input %d) of %s (fan-out of %s)", k, sn.Name, name), train: true})
 			}
 			pr.uses++
 			n.ins = append(n.ins, ed)
@@ -188,6 +209,7 @@ func newPlan(m *spec.Model, pkg, source string) (*plan, error) {
 			n.out, n.dout = n.in, n.din
 		} else {
 			n.out, n.dout = fmt.Sprintf("a%d", i), fmt.Sprintf("d%d", i)
+			logical = append(logical, field{name: n.dout, size: n.outSize, doc: "dL/doutput of " + sn.Name, train: true})
 		}
 		byName[sn.Name] = &producer{out: n.out, dout: n.dout, size: n.outSize, shape: sn.Out, sums: &n.sums}
 		p.nodes = append(p.nodes, n)
@@ -204,6 +226,7 @@ func newPlan(m *spec.Model, pkg, source string) (*plan, error) {
 		}
 	}
 	p.inputSums = inputSums
+	p.grads = logical
 	for _, n := range p.nodes {
 		for _, fl := range n.emit.fields(p, n) {
 			if fl.scratch {
@@ -211,7 +234,7 @@ func newPlan(m *spec.Model, pkg, source string) (*plan, error) {
 			}
 		}
 	}
-	return p, nil
+	return p, logical, nil
 }
 
 // emitters maps every kind to its emitter; each kind's file registers its own.

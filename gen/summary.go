@@ -88,7 +88,7 @@ func Summarize(m *spec.Model) (*Summary, error) {
 		if n.emit.aliases(n.Node) {
 			continue
 		}
-		row += 2 * int64(n.outSize) * elem // output and its gradient
+		row += int64(n.outSize) * elem // output
 		for _, fl := range n.emit.fields(p, n) {
 			b, err := fieldBytes(p, fl)
 			if err != nil {
@@ -101,7 +101,7 @@ func Summarize(m *spec.Model) (*Summary, error) {
 			}
 		}
 	}
-	for _, fl := range p.edges {
+	for _, fl := range p.grads {
 		row += int64(fl.size) * elem
 	}
 	s.BufferBytes += row * int64(s.BatchChunk)

@@ -437,18 +437,14 @@ type Model struct {
 	x        [BatchChunk][InputSize]int32 // the inputs of the last pass, one row per sample
 	// wte (embedding [32]→[32 64]), spec line 13
 	a0 [BatchChunk][2048]float32 // output
-	d0 [BatchChunk][2048]float32 // dL/doutput
 	// wpe (positional_embedding [32 64]→[32 64]), spec line 14
 	a1 [BatchChunk][2048]float32 // output
-	d1 [BatchChunk][2048]float32 // dL/doutput
 	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 15
 	a2    [BatchChunk][2048]float32 // output
-	d2    [BatchChunk][2048]float32 // dL/doutput
 	xhat2 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
 	rstd2 [BatchChunk][32]float32   // 1/σ̂ of every step
 	// h.0.attn (attention [32 64]→[32 64]), spec line 16
 	a3       [BatchChunk][2048]float32 // output
-	d3       [BatchChunk][2048]float32 // dL/doutput
 	qkv3     [BatchChunk][6144]float32 // q, k, v = x·in_proj_weightᵀ + in_proj_bias at every step
 	att3     [BatchChunk][4096]float32 // attention weights P = softmax(s·q·kᵀ) per head, kept for the backward pass
 	attMask3 [BatchChunk][4096]float32 // dropout mask of the attention weights: 0 or 1/(1-0.1)
@@ -458,38 +454,29 @@ type Model struct {
 	dp3      [32]float32               // dL/dP of one row of attention weights, scratch
 	// h.0.attn_drop (dropout [32 64]→[32 64]), spec line 17
 	a4    [BatchChunk][2048]float32 // output
-	d4    [BatchChunk][2048]float32 // dL/doutput
 	mask4 [BatchChunk][2048]float32 // dropout mask: 0 or 1/(1-0.1)
 	// h.0.res_1 (add [32 64]→[32 64]), spec line 18
 	a5 [BatchChunk][2048]float32 // output
-	d5 [BatchChunk][2048]float32 // dL/doutput
 	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 19
 	a6    [BatchChunk][2048]float32 // output
-	d6    [BatchChunk][2048]float32 // dL/doutput
 	xhat6 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
 	rstd6 [BatchChunk][32]float32   // 1/σ̂ of every step
 	// h.0.mlp.fc (dense [32 64]→[32 256], relu), spec line 20
 	a7 [BatchChunk][8192]float32 // output
-	d7 [BatchChunk][8192]float32 // dL/doutput
 	z7 [BatchChunk][8192]float32 // pre-activation z = Wx + b
 	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 21
 	a8 [BatchChunk][2048]float32 // output
-	d8 [BatchChunk][2048]float32 // dL/doutput
 	// h.0.mlp_drop (dropout [32 64]→[32 64]), spec line 22
 	a9    [BatchChunk][2048]float32 // output
-	d9    [BatchChunk][2048]float32 // dL/doutput
 	mask9 [BatchChunk][2048]float32 // dropout mask: 0 or 1/(1-0.1)
 	// h.0.res_2 (add [32 64]→[32 64]), spec line 23
 	a10 [BatchChunk][2048]float32 // output
-	d10 [BatchChunk][2048]float32 // dL/doutput
 	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 24
 	a11    [BatchChunk][2048]float32 // output
-	d11    [BatchChunk][2048]float32 // dL/doutput
 	xhat11 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
 	rstd11 [BatchChunk][32]float32   // 1/σ̂ of every step
 	// h.1.attn (attention [32 64]→[32 64]), spec line 25
 	a12       [BatchChunk][2048]float32 // output
-	d12       [BatchChunk][2048]float32 // dL/doutput
 	qkv12     [BatchChunk][6144]float32 // q, k, v = x·in_proj_weightᵀ + in_proj_bias at every step
 	att12     [BatchChunk][4096]float32 // attention weights P = softmax(s·q·kᵀ) per head, kept for the backward pass
 	attMask12 [BatchChunk][4096]float32 // dropout mask of the attention weights: 0 or 1/(1-0.1)
@@ -499,44 +486,39 @@ type Model struct {
 	dp12      [32]float32               // dL/dP of one row of attention weights, scratch
 	// h.1.attn_drop (dropout [32 64]→[32 64]), spec line 26
 	a13    [BatchChunk][2048]float32 // output
-	d13    [BatchChunk][2048]float32 // dL/doutput
 	mask13 [BatchChunk][2048]float32 // dropout mask: 0 or 1/(1-0.1)
 	// h.1.res_1 (add [32 64]→[32 64]), spec line 27
 	a14 [BatchChunk][2048]float32 // output
-	d14 [BatchChunk][2048]float32 // dL/doutput
 	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 28
 	a15    [BatchChunk][2048]float32 // output
-	d15    [BatchChunk][2048]float32 // dL/doutput
 	xhat15 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
 	rstd15 [BatchChunk][32]float32   // 1/σ̂ of every step
 	// h.1.mlp.fc (dense [32 64]→[32 256], relu), spec line 29
 	a16 [BatchChunk][8192]float32 // output
-	d16 [BatchChunk][8192]float32 // dL/doutput
 	z16 [BatchChunk][8192]float32 // pre-activation z = Wx + b
 	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 30
 	a17 [BatchChunk][2048]float32 // output
-	d17 [BatchChunk][2048]float32 // dL/doutput
 	// h.1.mlp_drop (dropout [32 64]→[32 64]), spec line 31
 	a18    [BatchChunk][2048]float32 // output
-	d18    [BatchChunk][2048]float32 // dL/doutput
 	mask18 [BatchChunk][2048]float32 // dropout mask: 0 or 1/(1-0.1)
 	// h.1.res_2 (add [32 64]→[32 64]), spec line 32
 	a19 [BatchChunk][2048]float32 // output
-	d19 [BatchChunk][2048]float32 // dL/doutput
 	// ln_f (layernorm [32 64]→[32 64]), spec line 33
 	a20    [BatchChunk][2048]float32 // output
-	d20    [BatchChunk][2048]float32 // dL/doutput
 	xhat20 [BatchChunk][2048]float32 // x̂ = (x − μ)/σ̂
 	rstd20 [BatchChunk][32]float32   // 1/σ̂ of every step
 	// head (dense [32 64]→[32 64]), spec line 34
 	a21    [BatchChunk][2048]float32 // output
-	d21    [BatchChunk][2048]float32 // dL/doutput
 	cached int                       // steps 0 … cached−1 of row 0 hold Step's cache (see Step)
-	// gradients of the second and later readers of a layer's output (fan-out)
-	e5_1  [BatchChunk][2048]float32 // dL/d(input 1) of h.0.res_1, added into d1
-	e10_1 [BatchChunk][2048]float32 // dL/d(input 1) of h.0.res_2, added into d5
-	e14_1 [BatchChunk][2048]float32 // dL/d(input 1) of h.1.res_1, added into d10
-	e19_1 [BatchChunk][2048]float32 // dL/d(input 1) of h.1.res_2, added into d14
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d21   [BatchChunk][2048]float32 // shared: dL/doutput of head, h.1.res_2, h.1.mlp.proj, h.1.ln_2, h.1.attn_drop, h.1.ln_1, h.0.mlp_drop, h.0.ln_2, h.0.attn_drop, h.0.ln_1 and wte
+	d20   [BatchChunk][2048]float32 // shared: dL/doutput of ln_f, h.1.mlp_drop, h.1.res_1, h.1.attn, h.0.res_2, h.0.mlp.proj, h.0.res_1, h.0.attn and wpe
+	e19_1 [BatchChunk][2048]float32 // shared: dL/d(input 1) of h.1.res_2 (fan-out of h.1.res_1); dL/d(input 1) of h.0.res_2 (fan-out of h.0.res_1)
+	d16   [BatchChunk][8192]float32 // shared: dL/doutput of h.1.mlp.fc and h.0.mlp.fc
+	e14_1 [BatchChunk][2048]float32 // shared: dL/d(input 1) of h.1.res_1 (fan-out of h.0.res_2); dL/d(input 1) of h.0.res_1 (fan-out of wpe)
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)
@@ -1634,7 +1616,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			g := &m.Params.LnFWeight
 			dys := (*[32][64]float32)(unsafe.Pointer(&m.d20[row]))
 			xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat20[row]))
-			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d19[row]))
+			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 			for t := 0; t < LnFSteps; t++ {
 				dy := &dys[t]
 				xh := &xhs[t]
@@ -1660,8 +1642,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// h.1.res_2 (add [32 64]→[32 64]), spec line 32
 	{
 		for row := 0; row < nb; row++ {
-			m.d18[row] = m.d19[row]
-			m.e19_1[row] = m.d19[row]
+			m.d20[row] = m.d21[row]
+			m.e19_1[row] = m.d21[row]
 		}
 	}
 
@@ -1670,17 +1652,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			if m.training {
 				for j, v := range m.mask18[row] {
-					m.d17[row][j] = m.d18[row][j] * v
+					m.d21[row][j] = m.d20[row][j] * v
 				}
 			} else {
-				m.d17[row] = m.d18[row]
+				m.d21[row] = m.d20[row]
 			}
 		}
 	}
 
 	// h.1.mlp.proj (dense [32 256]→[32 64]), spec line 30
 	{
-		dz := unsafe.Slice(&m.d17[0][0], nb*32*H1MlpProjOut)
+		dz := unsafe.Slice(&m.d21[0][0], nb*32*H1MlpProjOut)
 		for r := 0; r < nb*32; r++ {
 			for o, g := range (*[H1MlpProjOut]float32)(dz[r*H1MlpProjOut:]) {
 				m.Grads.H1MlpProjBias[o] += g
@@ -1706,7 +1688,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.H1MlpFcWeight
 		runtime.GemmTN32(unsafe.Slice(&gw[0][0], H1MlpFcOut*H1MlpFcIn), dz, unsafe.Slice(&m.a15[0][0], nb*32*H1MlpFcIn), H1MlpFcOut, H1MlpFcIn, nb*32)
 		w := &m.Params.H1MlpFcWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d15[0][0], nb*32*H1MlpFcIn), dz, unsafe.Slice(&w[0][0], H1MlpFcOut*H1MlpFcIn), nb*32, H1MlpFcIn, H1MlpFcOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d21[0][0], nb*32*H1MlpFcIn), dz, unsafe.Slice(&w[0][0], H1MlpFcOut*H1MlpFcIn), nb*32, H1MlpFcIn, H1MlpFcOut)
 	}
 
 	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 28
@@ -1715,9 +1697,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			gg := &m.Grads.H1Ln2Weight
 			gb := &m.Grads.H1Ln2Bias
 			g := &m.Params.H1Ln2Weight
-			dys := (*[32][64]float32)(unsafe.Pointer(&m.d15[row]))
+			dys := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 			xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat15[row]))
-			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d14[row]))
+			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d20[row]))
 			for t := 0; t < H1Ln2Steps; t++ {
 				dy := &dys[t]
 				xh := &xhs[t]
@@ -1743,14 +1725,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// h.1.res_1 (add [32 64]→[32 64]), spec line 27
 	{
 		for row := 0; row < nb; row++ {
-			d := &m.d14[row]
+			d := &m.d20[row]
 			for j, v := range m.e19_1[row] {
 				d[j] += v
 			}
 		}
 		for row := 0; row < nb; row++ {
-			m.d13[row] = m.d14[row]
-			m.e14_1[row] = m.d14[row]
+			m.d21[row] = m.d20[row]
+			m.e14_1[row] = m.d20[row]
 		}
 	}
 
@@ -1759,25 +1741,25 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			if m.training {
 				for j, v := range m.mask13[row] {
-					m.d12[row][j] = m.d13[row][j] * v
+					m.d20[row][j] = m.d21[row][j] * v
 				}
 			} else {
-				m.d12[row] = m.d13[row]
+				m.d20[row] = m.d21[row]
 			}
 		}
 	}
 
 	// h.1.attn (attention [32 64]→[32 64]), spec line 25
 	{
-		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), unsafe.Slice(&m.d12[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.ctx12[0][0], nb*H1AttnSteps*H1AttnDim), H1AttnDim, H1AttnDim, nb*H1AttnSteps)
+		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), unsafe.Slice(&m.d20[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.ctx12[0][0], nb*H1AttnSteps*H1AttnDim), H1AttnDim, H1AttnDim, nb*H1AttnSteps)
 		for row := 0; row < nb; row++ {
-			for _, r := range (*[H1AttnSteps][H1AttnDim]float32)(unsafe.Pointer(&m.d12[row])) {
+			for _, r := range (*[H1AttnSteps][H1AttnDim]float32)(unsafe.Pointer(&m.d20[row])) {
 				for o, g := range r {
 					m.Grads.H1AttnOutProjBias[o] += g
 				}
 			}
 		}
-		runtime.GemmNN32(unsafe.Slice(&m.dctx12[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.d12[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), nb*H1AttnSteps, H1AttnDim, H1AttnDim)
+		runtime.GemmNN32(unsafe.Slice(&m.dctx12[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.d20[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), nb*H1AttnSteps, H1AttnDim, H1AttnDim)
 		for row := 0; row < nb; row++ {
 			m.dqkv12[row] = [H1AttnSteps * 3 * H1AttnDim]float32{}
 			qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv12[row]))
@@ -1829,7 +1811,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 		}
-		runtime.GemmNN32(unsafe.Slice(&m.d11[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.dqkv12[0][0], nb*H1AttnSteps*(3*H1AttnDim)), unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), nb*H1AttnSteps, H1AttnDim, 3*H1AttnDim)
+		runtime.GemmNN32(unsafe.Slice(&m.d21[0][0], nb*H1AttnSteps*H1AttnDim), unsafe.Slice(&m.dqkv12[0][0], nb*H1AttnSteps*(3*H1AttnDim)), unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), nb*H1AttnSteps, H1AttnDim, 3*H1AttnDim)
 	}
 
 	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 24
@@ -1838,9 +1820,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			gg := &m.Grads.H1Ln1Weight
 			gb := &m.Grads.H1Ln1Bias
 			g := &m.Params.H1Ln1Weight
-			dys := (*[32][64]float32)(unsafe.Pointer(&m.d11[row]))
+			dys := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 			xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat11[row]))
-			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d10[row]))
+			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d20[row]))
 			for t := 0; t < H1Ln1Steps; t++ {
 				dy := &dys[t]
 				xh := &xhs[t]
@@ -1866,14 +1848,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// h.0.res_2 (add [32 64]→[32 64]), spec line 23
 	{
 		for row := 0; row < nb; row++ {
-			d := &m.d10[row]
+			d := &m.d20[row]
 			for j, v := range m.e14_1[row] {
 				d[j] += v
 			}
 		}
 		for row := 0; row < nb; row++ {
-			m.d9[row] = m.d10[row]
-			m.e10_1[row] = m.d10[row]
+			m.d21[row] = m.d20[row]
+			m.e19_1[row] = m.d20[row]
 		}
 	}
 
@@ -1882,17 +1864,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			if m.training {
 				for j, v := range m.mask9[row] {
-					m.d8[row][j] = m.d9[row][j] * v
+					m.d20[row][j] = m.d21[row][j] * v
 				}
 			} else {
-				m.d8[row] = m.d9[row]
+				m.d20[row] = m.d21[row]
 			}
 		}
 	}
 
 	// h.0.mlp.proj (dense [32 256]→[32 64]), spec line 21
 	{
-		dz := unsafe.Slice(&m.d8[0][0], nb*32*H0MlpProjOut)
+		dz := unsafe.Slice(&m.d20[0][0], nb*32*H0MlpProjOut)
 		for r := 0; r < nb*32; r++ {
 			for o, g := range (*[H0MlpProjOut]float32)(dz[r*H0MlpProjOut:]) {
 				m.Grads.H0MlpProjBias[o] += g
@@ -1901,15 +1883,15 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.H0MlpProjWeight
 		runtime.GemmTN32(unsafe.Slice(&gw[0][0], H0MlpProjOut*H0MlpProjIn), dz, unsafe.Slice(&m.a7[0][0], nb*32*H0MlpProjIn), H0MlpProjOut, H0MlpProjIn, nb*32)
 		w := &m.Params.H0MlpProjWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d7[0][0], nb*32*H0MlpProjIn), dz, unsafe.Slice(&w[0][0], H0MlpProjOut*H0MlpProjIn), nb*32, H0MlpProjIn, H0MlpProjOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d16[0][0], nb*32*H0MlpProjIn), dz, unsafe.Slice(&w[0][0], H0MlpProjOut*H0MlpProjIn), nb*32, H0MlpProjIn, H0MlpProjOut)
 	}
 
 	// h.0.mlp.fc (dense [32 64]→[32 256], relu), spec line 20
 	{
 		for row := 0; row < nb; row++ {
-			runtime.ReluBackward32(m.z7[row][:], m.d7[row][:])
+			runtime.ReluBackward32(m.z7[row][:], m.d16[row][:])
 		}
-		dz := unsafe.Slice(&m.d7[0][0], nb*32*H0MlpFcOut)
+		dz := unsafe.Slice(&m.d16[0][0], nb*32*H0MlpFcOut)
 		for r := 0; r < nb*32; r++ {
 			for o, g := range (*[H0MlpFcOut]float32)(dz[r*H0MlpFcOut:]) {
 				m.Grads.H0MlpFcBias[o] += g
@@ -1918,7 +1900,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.H0MlpFcWeight
 		runtime.GemmTN32(unsafe.Slice(&gw[0][0], H0MlpFcOut*H0MlpFcIn), dz, unsafe.Slice(&m.a6[0][0], nb*32*H0MlpFcIn), H0MlpFcOut, H0MlpFcIn, nb*32)
 		w := &m.Params.H0MlpFcWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d6[0][0], nb*32*H0MlpFcIn), dz, unsafe.Slice(&w[0][0], H0MlpFcOut*H0MlpFcIn), nb*32, H0MlpFcIn, H0MlpFcOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d21[0][0], nb*32*H0MlpFcIn), dz, unsafe.Slice(&w[0][0], H0MlpFcOut*H0MlpFcIn), nb*32, H0MlpFcIn, H0MlpFcOut)
 	}
 
 	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 19
@@ -1927,9 +1909,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			gg := &m.Grads.H0Ln2Weight
 			gb := &m.Grads.H0Ln2Bias
 			g := &m.Params.H0Ln2Weight
-			dys := (*[32][64]float32)(unsafe.Pointer(&m.d6[row]))
+			dys := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 			xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat6[row]))
-			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d5[row]))
+			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d20[row]))
 			for t := 0; t < H0Ln2Steps; t++ {
 				dy := &dys[t]
 				xh := &xhs[t]
@@ -1955,14 +1937,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// h.0.res_1 (add [32 64]→[32 64]), spec line 18
 	{
 		for row := 0; row < nb; row++ {
-			d := &m.d5[row]
-			for j, v := range m.e10_1[row] {
+			d := &m.d20[row]
+			for j, v := range m.e19_1[row] {
 				d[j] += v
 			}
 		}
 		for row := 0; row < nb; row++ {
-			m.d4[row] = m.d5[row]
-			m.e5_1[row] = m.d5[row]
+			m.d21[row] = m.d20[row]
+			m.e14_1[row] = m.d20[row]
 		}
 	}
 
@@ -1971,25 +1953,25 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			if m.training {
 				for j, v := range m.mask4[row] {
-					m.d3[row][j] = m.d4[row][j] * v
+					m.d20[row][j] = m.d21[row][j] * v
 				}
 			} else {
-				m.d3[row] = m.d4[row]
+				m.d20[row] = m.d21[row]
 			}
 		}
 	}
 
 	// h.0.attn (attention [32 64]→[32 64]), spec line 16
 	{
-		runtime.GemmTN32(unsafe.Slice(&m.Grads.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), unsafe.Slice(&m.d3[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.ctx3[0][0], nb*H0AttnSteps*H0AttnDim), H0AttnDim, H0AttnDim, nb*H0AttnSteps)
+		runtime.GemmTN32(unsafe.Slice(&m.Grads.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), unsafe.Slice(&m.d20[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.ctx3[0][0], nb*H0AttnSteps*H0AttnDim), H0AttnDim, H0AttnDim, nb*H0AttnSteps)
 		for row := 0; row < nb; row++ {
-			for _, r := range (*[H0AttnSteps][H0AttnDim]float32)(unsafe.Pointer(&m.d3[row])) {
+			for _, r := range (*[H0AttnSteps][H0AttnDim]float32)(unsafe.Pointer(&m.d20[row])) {
 				for o, g := range r {
 					m.Grads.H0AttnOutProjBias[o] += g
 				}
 			}
 		}
-		runtime.GemmNN32(unsafe.Slice(&m.dctx3[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.d3[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.Params.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), nb*H0AttnSteps, H0AttnDim, H0AttnDim)
+		runtime.GemmNN32(unsafe.Slice(&m.dctx3[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.d20[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.Params.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), nb*H0AttnSteps, H0AttnDim, H0AttnDim)
 		for row := 0; row < nb; row++ {
 			m.dqkv3[row] = [H0AttnSteps * 3 * H0AttnDim]float32{}
 			qkv := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.qkv3[row]))
@@ -2041,7 +2023,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 		}
-		runtime.GemmNN32(unsafe.Slice(&m.d2[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.dqkv3[0][0], nb*H0AttnSteps*(3*H0AttnDim)), unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), nb*H0AttnSteps, H0AttnDim, 3*H0AttnDim)
+		runtime.GemmNN32(unsafe.Slice(&m.d21[0][0], nb*H0AttnSteps*H0AttnDim), unsafe.Slice(&m.dqkv3[0][0], nb*H0AttnSteps*(3*H0AttnDim)), unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), nb*H0AttnSteps, H0AttnDim, 3*H0AttnDim)
 	}
 
 	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 15
@@ -2050,9 +2032,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			gg := &m.Grads.H0Ln1Weight
 			gb := &m.Grads.H0Ln1Bias
 			g := &m.Params.H0Ln1Weight
-			dys := (*[32][64]float32)(unsafe.Pointer(&m.d2[row]))
+			dys := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 			xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat2[row]))
-			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d1[row]))
+			dxs := (*[32][64]float32)(unsafe.Pointer(&m.d20[row]))
 			for t := 0; t < H0Ln1Steps; t++ {
 				dy := &dys[t]
 				xh := &xhs[t]
@@ -2078,17 +2060,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// wpe (positional_embedding [32 64]→[32 64]), spec line 14
 	{
 		for row := 0; row < nb; row++ {
-			d := &m.d1[row]
-			for j, v := range m.e5_1[row] {
+			d := &m.d20[row]
+			for j, v := range m.e14_1[row] {
 				d[j] += v
 			}
 		}
 		for row := 0; row < nb; row++ {
 			gw := (*[WpeSteps * WpeDim]float32)(unsafe.Pointer(&m.Grads.WpeWeight))
-			for j, g := range m.d1[row] {
+			for j, g := range m.d20[row] {
 				gw[j] += g
 			}
-			m.d0[row] = m.d1[row]
+			m.d21[row] = m.d20[row]
 		}
 	}
 
@@ -2096,7 +2078,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		if needDX {
 			for row := 0; row < nb; row++ {
-				dys := (*[32][64]float32)(unsafe.Pointer(&m.d0[row]))
+				dys := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 				for t, id := range m.x[row] {
 					gw := &m.Grads.WteWeight[id]
 					for j, v := range dys[t] {
@@ -2106,7 +2088,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 		} else {
 			for row := 0; row < nb; row++ {
-				dys := (*[32][64]float32)(unsafe.Pointer(&m.d0[row]))
+				dys := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 				for t, id := range m.x[row] {
 					gw := &m.Grads.WteWeight[id]
 					for j, v := range dys[t] {
@@ -2533,7 +2515,7 @@ func (m *Model) backward(needDX bool) {
 		g := &m.Params.LnFWeight
 		dys := (*[32][64]float32)(unsafe.Pointer(&m.d20[row]))
 		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat20[row]))
-		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d19[row]))
+		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 		for t := 0; t < LnFSteps; t++ {
 			dy := &dys[t]
 			xh := &xhs[t]
@@ -2557,18 +2539,18 @@ func (m *Model) backward(needDX bool) {
 
 	// h.1.res_2 (add [32 64]→[32 64]), spec line 32
 	{
-		m.d18[row] = m.d19[row]
-		m.e19_1[row] = m.d19[row]
+		m.d20[row] = m.d21[row]
+		m.e19_1[row] = m.d21[row]
 	}
 
 	// h.1.mlp_drop (dropout [32 64]→[32 64]), spec line 31
 	{
 		if m.training {
 			for j, v := range m.mask18[row] {
-				m.d17[row][j] = m.d18[row][j] * v
+				m.d21[row][j] = m.d20[row][j] * v
 			}
 		} else {
-			m.d17[row] = m.d18[row]
+			m.d21[row] = m.d20[row]
 		}
 	}
 
@@ -2578,7 +2560,7 @@ func (m *Model) backward(needDX bool) {
 		w := &m.Params.H1MlpProjWeight
 		m.d16[row] = [8192]float32{}
 		xs := (*[32][256]float32)(unsafe.Pointer(&m.a16[row]))
-		dys := (*[32][64]float32)(unsafe.Pointer(&m.d17[row]))
+		dys := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 		dxs := (*[32][256]float32)(unsafe.Pointer(&m.d16[row]))
 		for t := 0; t < H1MlpProjSteps; t++ {
 			x := &xs[t]
@@ -2596,10 +2578,10 @@ func (m *Model) backward(needDX bool) {
 		runtime.ReluBackward32(m.z16[row][:], m.d16[row][:])
 		gw := &m.Grads.H1MlpFcWeight
 		w := &m.Params.H1MlpFcWeight
-		m.d15[row] = [2048]float32{}
+		m.d21[row] = [2048]float32{}
 		xs := (*[32][64]float32)(unsafe.Pointer(&m.a15[row]))
 		dys := (*[32][256]float32)(unsafe.Pointer(&m.d16[row]))
-		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d15[row]))
+		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 		for t := 0; t < H1MlpFcSteps; t++ {
 			x := &xs[t]
 			dy := &dys[t]
@@ -2616,9 +2598,9 @@ func (m *Model) backward(needDX bool) {
 		gg := &m.Grads.H1Ln2Weight
 		gb := &m.Grads.H1Ln2Bias
 		g := &m.Params.H1Ln2Weight
-		dys := (*[32][64]float32)(unsafe.Pointer(&m.d15[row]))
+		dys := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat15[row]))
-		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d14[row]))
+		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d20[row]))
 		for t := 0; t < H1Ln2Steps; t++ {
 			dy := &dys[t]
 			xh := &xhs[t]
@@ -2643,35 +2625,35 @@ func (m *Model) backward(needDX bool) {
 	// h.1.res_1 (add [32 64]→[32 64]), spec line 27
 	{
 		{
-			d := &m.d14[row]
+			d := &m.d20[row]
 			for j, v := range m.e19_1[row] {
 				d[j] += v
 			}
 		}
-		m.d13[row] = m.d14[row]
-		m.e14_1[row] = m.d14[row]
+		m.d21[row] = m.d20[row]
+		m.e14_1[row] = m.d20[row]
 	}
 
 	// h.1.attn_drop (dropout [32 64]→[32 64]), spec line 26
 	{
 		if m.training {
 			for j, v := range m.mask13[row] {
-				m.d12[row][j] = m.d13[row][j] * v
+				m.d20[row][j] = m.d21[row][j] * v
 			}
 		} else {
-			m.d12[row] = m.d13[row]
+			m.d20[row] = m.d21[row]
 		}
 	}
 
 	// h.1.attn (attention [32 64]→[32 64]), spec line 25
 	{
-		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), m.d12[row][:], m.ctx12[row][:], H1AttnDim, H1AttnDim, H1AttnSteps)
-		for _, r := range (*[H1AttnSteps][H1AttnDim]float32)(unsafe.Pointer(&m.d12[row])) {
+		runtime.GemmTN32(unsafe.Slice(&m.Grads.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), m.d20[row][:], m.ctx12[row][:], H1AttnDim, H1AttnDim, H1AttnSteps)
+		for _, r := range (*[H1AttnSteps][H1AttnDim]float32)(unsafe.Pointer(&m.d20[row])) {
 			for o, g := range r {
 				m.Grads.H1AttnOutProjBias[o] += g
 			}
 		}
-		runtime.GemmNN32(m.dctx12[row][:], m.d12[row][:], unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), H1AttnSteps, H1AttnDim, H1AttnDim)
+		runtime.GemmNN32(m.dctx12[row][:], m.d20[row][:], unsafe.Slice(&m.Params.H1AttnOutProjWeight[0][0], H1AttnDim*H1AttnDim), H1AttnSteps, H1AttnDim, H1AttnDim)
 		m.dqkv12[row] = [H1AttnSteps * 3 * H1AttnDim]float32{}
 		qkv := (*[H1AttnSteps][3][H1AttnHeads][H1AttnHeadDim]float32)(unsafe.Pointer(&m.qkv12[row]))
 		att := (*[H1AttnHeads][H1AttnSteps][H1AttnSteps]float32)(unsafe.Pointer(&m.att12[row]))
@@ -2719,7 +2701,7 @@ func (m *Model) backward(needDX bool) {
 				m.Grads.H1AttnInProjBias[o] += g
 			}
 		}
-		runtime.GemmNN32(m.d11[row][:], m.dqkv12[row][:], unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), H1AttnSteps, H1AttnDim, 3*H1AttnDim)
+		runtime.GemmNN32(m.d21[row][:], m.dqkv12[row][:], unsafe.Slice(&m.Params.H1AttnInProjWeight[0][0], 3*H1AttnDim*H1AttnDim), H1AttnSteps, H1AttnDim, 3*H1AttnDim)
 	}
 
 	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 24
@@ -2727,9 +2709,9 @@ func (m *Model) backward(needDX bool) {
 		gg := &m.Grads.H1Ln1Weight
 		gb := &m.Grads.H1Ln1Bias
 		g := &m.Params.H1Ln1Weight
-		dys := (*[32][64]float32)(unsafe.Pointer(&m.d11[row]))
+		dys := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat11[row]))
-		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d10[row]))
+		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d20[row]))
 		for t := 0; t < H1Ln1Steps; t++ {
 			dy := &dys[t]
 			xh := &xhs[t]
@@ -2754,23 +2736,23 @@ func (m *Model) backward(needDX bool) {
 	// h.0.res_2 (add [32 64]→[32 64]), spec line 23
 	{
 		{
-			d := &m.d10[row]
+			d := &m.d20[row]
 			for j, v := range m.e14_1[row] {
 				d[j] += v
 			}
 		}
-		m.d9[row] = m.d10[row]
-		m.e10_1[row] = m.d10[row]
+		m.d21[row] = m.d20[row]
+		m.e19_1[row] = m.d20[row]
 	}
 
 	// h.0.mlp_drop (dropout [32 64]→[32 64]), spec line 22
 	{
 		if m.training {
 			for j, v := range m.mask9[row] {
-				m.d8[row][j] = m.d9[row][j] * v
+				m.d20[row][j] = m.d21[row][j] * v
 			}
 		} else {
-			m.d8[row] = m.d9[row]
+			m.d20[row] = m.d21[row]
 		}
 	}
 
@@ -2778,10 +2760,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.H0MlpProjWeight
 		w := &m.Params.H0MlpProjWeight
-		m.d7[row] = [8192]float32{}
+		m.d16[row] = [8192]float32{}
 		xs := (*[32][256]float32)(unsafe.Pointer(&m.a7[row]))
-		dys := (*[32][64]float32)(unsafe.Pointer(&m.d8[row]))
-		dxs := (*[32][256]float32)(unsafe.Pointer(&m.d7[row]))
+		dys := (*[32][64]float32)(unsafe.Pointer(&m.d20[row]))
+		dxs := (*[32][256]float32)(unsafe.Pointer(&m.d16[row]))
 		for t := 0; t < H0MlpProjSteps; t++ {
 			x := &xs[t]
 			dy := &dys[t]
@@ -2795,13 +2777,13 @@ func (m *Model) backward(needDX bool) {
 
 	// h.0.mlp.fc (dense [32 64]→[32 256], relu), spec line 20
 	{
-		runtime.ReluBackward32(m.z7[row][:], m.d7[row][:])
+		runtime.ReluBackward32(m.z7[row][:], m.d16[row][:])
 		gw := &m.Grads.H0MlpFcWeight
 		w := &m.Params.H0MlpFcWeight
-		m.d6[row] = [2048]float32{}
+		m.d21[row] = [2048]float32{}
 		xs := (*[32][64]float32)(unsafe.Pointer(&m.a6[row]))
-		dys := (*[32][256]float32)(unsafe.Pointer(&m.d7[row]))
-		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d6[row]))
+		dys := (*[32][256]float32)(unsafe.Pointer(&m.d16[row]))
+		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 		for t := 0; t < H0MlpFcSteps; t++ {
 			x := &xs[t]
 			dy := &dys[t]
@@ -2818,9 +2800,9 @@ func (m *Model) backward(needDX bool) {
 		gg := &m.Grads.H0Ln2Weight
 		gb := &m.Grads.H0Ln2Bias
 		g := &m.Params.H0Ln2Weight
-		dys := (*[32][64]float32)(unsafe.Pointer(&m.d6[row]))
+		dys := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat6[row]))
-		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d5[row]))
+		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d20[row]))
 		for t := 0; t < H0Ln2Steps; t++ {
 			dy := &dys[t]
 			xh := &xhs[t]
@@ -2845,35 +2827,35 @@ func (m *Model) backward(needDX bool) {
 	// h.0.res_1 (add [32 64]→[32 64]), spec line 18
 	{
 		{
-			d := &m.d5[row]
-			for j, v := range m.e10_1[row] {
+			d := &m.d20[row]
+			for j, v := range m.e19_1[row] {
 				d[j] += v
 			}
 		}
-		m.d4[row] = m.d5[row]
-		m.e5_1[row] = m.d5[row]
+		m.d21[row] = m.d20[row]
+		m.e14_1[row] = m.d20[row]
 	}
 
 	// h.0.attn_drop (dropout [32 64]→[32 64]), spec line 17
 	{
 		if m.training {
 			for j, v := range m.mask4[row] {
-				m.d3[row][j] = m.d4[row][j] * v
+				m.d20[row][j] = m.d21[row][j] * v
 			}
 		} else {
-			m.d3[row] = m.d4[row]
+			m.d20[row] = m.d21[row]
 		}
 	}
 
 	// h.0.attn (attention [32 64]→[32 64]), spec line 16
 	{
-		runtime.GemmTN32(unsafe.Slice(&m.Grads.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), m.d3[row][:], m.ctx3[row][:], H0AttnDim, H0AttnDim, H0AttnSteps)
-		for _, r := range (*[H0AttnSteps][H0AttnDim]float32)(unsafe.Pointer(&m.d3[row])) {
+		runtime.GemmTN32(unsafe.Slice(&m.Grads.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), m.d20[row][:], m.ctx3[row][:], H0AttnDim, H0AttnDim, H0AttnSteps)
+		for _, r := range (*[H0AttnSteps][H0AttnDim]float32)(unsafe.Pointer(&m.d20[row])) {
 			for o, g := range r {
 				m.Grads.H0AttnOutProjBias[o] += g
 			}
 		}
-		runtime.GemmNN32(m.dctx3[row][:], m.d3[row][:], unsafe.Slice(&m.Params.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), H0AttnSteps, H0AttnDim, H0AttnDim)
+		runtime.GemmNN32(m.dctx3[row][:], m.d20[row][:], unsafe.Slice(&m.Params.H0AttnOutProjWeight[0][0], H0AttnDim*H0AttnDim), H0AttnSteps, H0AttnDim, H0AttnDim)
 		m.dqkv3[row] = [H0AttnSteps * 3 * H0AttnDim]float32{}
 		qkv := (*[H0AttnSteps][3][H0AttnHeads][H0AttnHeadDim]float32)(unsafe.Pointer(&m.qkv3[row]))
 		att := (*[H0AttnHeads][H0AttnSteps][H0AttnSteps]float32)(unsafe.Pointer(&m.att3[row]))
@@ -2921,7 +2903,7 @@ func (m *Model) backward(needDX bool) {
 				m.Grads.H0AttnInProjBias[o] += g
 			}
 		}
-		runtime.GemmNN32(m.d2[row][:], m.dqkv3[row][:], unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), H0AttnSteps, H0AttnDim, 3*H0AttnDim)
+		runtime.GemmNN32(m.d21[row][:], m.dqkv3[row][:], unsafe.Slice(&m.Params.H0AttnInProjWeight[0][0], 3*H0AttnDim*H0AttnDim), H0AttnSteps, H0AttnDim, 3*H0AttnDim)
 	}
 
 	// h.0.ln_1 (layernorm [32 64]→[32 64]), spec line 15
@@ -2929,9 +2911,9 @@ func (m *Model) backward(needDX bool) {
 		gg := &m.Grads.H0Ln1Weight
 		gb := &m.Grads.H0Ln1Bias
 		g := &m.Params.H0Ln1Weight
-		dys := (*[32][64]float32)(unsafe.Pointer(&m.d2[row]))
+		dys := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 		xhs := (*[32][64]float32)(unsafe.Pointer(&m.xhat2[row]))
-		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d1[row]))
+		dxs := (*[32][64]float32)(unsafe.Pointer(&m.d20[row]))
 		for t := 0; t < H0Ln1Steps; t++ {
 			dy := &dys[t]
 			xh := &xhs[t]
@@ -2956,22 +2938,22 @@ func (m *Model) backward(needDX bool) {
 	// wpe (positional_embedding [32 64]→[32 64]), spec line 14
 	{
 		{
-			d := &m.d1[row]
-			for j, v := range m.e5_1[row] {
+			d := &m.d20[row]
+			for j, v := range m.e14_1[row] {
 				d[j] += v
 			}
 		}
 		gw := (*[WpeSteps * WpeDim]float32)(unsafe.Pointer(&m.Grads.WpeWeight))
-		for j, g := range m.d1[row] {
+		for j, g := range m.d20[row] {
 			gw[j] += g
 		}
-		m.d0[row] = m.d1[row]
+		m.d21[row] = m.d20[row]
 	}
 
 	// wte (embedding [32]→[32 64]), spec line 13
 	{
 		if needDX {
-			dys := (*[32][64]float32)(unsafe.Pointer(&m.d0[row]))
+			dys := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 			for t, id := range m.x[row] {
 				gw := &m.Grads.WteWeight[id]
 				for j, v := range dys[t] {
@@ -2979,7 +2961,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
-			dys := (*[32][64]float32)(unsafe.Pointer(&m.d0[row]))
+			dys := (*[32][64]float32)(unsafe.Pointer(&m.d21[row]))
 			for t, id := range m.x[row] {
 				gw := &m.Grads.WteWeight[id]
 				for j, v := range dys[t] {

@@ -163,10 +163,8 @@ type Model struct {
 	x        [BatchChunk][InputSize]int32 // the inputs of the last pass, one row per sample
 	// layers.0 (embedding [32]→[32 16]), spec line 9
 	a0 [BatchChunk][512]float32 // output
-	d0 [BatchChunk][512]float32 // dL/doutput
 	// layers.1 (gru [32 16]→[32 128]), spec line 10
 	a1    [BatchChunk][4096]float32    // output
-	d1    [BatchChunk][4096]float32    // dL/doutput
 	hs1   [BatchChunk][33][128]float32 // hidden states; row 0 is the zero initial state
 	gs1   [BatchChunk][32][384]float32 // gates r, z, n after their activations
 	ghn1  [BatchChunk][32][128]float32 // W_hn h + b_hn of every step
@@ -183,7 +181,13 @@ type Model struct {
 	dhw1  [BatchChunk][128]float32     // W_hhᵀ dL/d(hidden gates) of the step after (batched pass)
 	// layers.2 (dense [32 128]→[32 64]), spec line 11
 	a2 [BatchChunk][2048]float32 // output
-	d2 [BatchChunk][2048]float32 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d2 [BatchChunk][2048]float32 // dL/doutput of layers.2
+	d1 [BatchChunk][4096]float32 // dL/doutput of layers.1
+	d0 [BatchChunk][512]float32  // dL/doutput of layers.0
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)

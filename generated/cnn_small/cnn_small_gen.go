@@ -145,7 +145,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
 	a0     [BatchChunk][6272]float32      // output
-	d0     [BatchChunk][6272]float32      // dL/doutput
 	z0     [BatchChunk][6272]float32      // pre-activation z = W ⋆ x + b
 	xp0    [BatchChunk][1][30][30]float32 // zero-padded input
 	dxp0   [1][30][30]float32             // dL/d(padded input)
@@ -154,11 +153,16 @@ type Model struct {
 	gwt0   [72]float32                    // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	a1   [BatchChunk][1568]float32 // output
-	d1   [BatchChunk][1568]float32 // dL/doutput
 	arg1 [BatchChunk][1568]int32   // flat input index of each window's maximum
 	// layers.3 (dense [1568]→[10]), spec line 10
 	a3 [BatchChunk][10]float32 // output
-	d3 [BatchChunk][10]float32 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d3 [BatchChunk][10]float32   // dL/doutput of layers.3
+	d1 [BatchChunk][1568]float32 // dL/doutput of layers.1
+	d0 [BatchChunk][6272]float32 // dL/doutput of layers.0
 }
 
 // New returns a Model whose parameters are initialised with he_uniform (seed 1)

@@ -126,19 +126,23 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (conv1d [2 5]→[2 6]), spec line 9
 	a0   [BatchChunk][12]float64      // output
-	d0   [BatchChunk][12]float64      // dL/doutput
 	xp0  [BatchChunk][2][1][7]float64 // zero-padded input
 	dxp0 [2][1][7]float64             // dL/d(padded input)
 	// layers.1 (avgpool1d [2 6]→[2 3]), spec line 10
 	a1 [BatchChunk][6]float64 // output
-	d1 [BatchChunk][6]float64 // dL/doutput
 	// layers.2 (maxpool1d [2 3]→[2 2]), spec line 11
 	a2   [BatchChunk][4]float64 // output
-	d2   [BatchChunk][4]float64 // dL/doutput
 	arg2 [BatchChunk][4]int32   // flat input index of each window's maximum
 	// layers.3 (global_avgpool1d [2 2]→[2]), spec line 12
 	a3 [BatchChunk][2]float64 // output
-	d3 [BatchChunk][2]float64 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d3 [BatchChunk][2]float64  // dL/doutput of layers.3
+	d2 [BatchChunk][4]float64  // dL/doutput of layers.2
+	d1 [BatchChunk][6]float64  // dL/doutput of layers.1
+	d0 [BatchChunk][12]float64 // dL/doutput of layers.0
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)

@@ -135,20 +135,23 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (conv2d [1 4 4]→[1 3 3]), spec line 8
 	a0     [BatchChunk][9]float64 // output
-	d0     [BatchChunk][9]float64 // dL/doutput
 	cols0  [4][9]float64          // im2col of one sample's padded input (batched pass)
 	dcols0 [4][9]float64          // dL/dcols of one sample (batched pass)
 	gwt0   [4]float64             // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool2d [1 3 3]→[1 2 2]), spec line 9
 	a1   [BatchChunk][4]float64 // output
-	d1   [BatchChunk][4]float64 // dL/doutput
 	arg1 [BatchChunk][4]int32   // flat input index of each window's maximum
 	// layers.2 (avgpool2d [1 2 2]→[1 3 3]), spec line 10
 	a2 [BatchChunk][9]float64 // output
-	d2 [BatchChunk][9]float64 // dL/doutput
 	// layers.3 (global_avgpool2d [1 3 3]→[1]), spec line 11
 	a3 [BatchChunk][1]float64 // output
-	d3 [BatchChunk][1]float64 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d3 [BatchChunk][1]float64 // dL/doutput of layers.3
+	d2 [BatchChunk][9]float64 // shared: dL/doutput of layers.2 and layers.0
+	d1 [BatchChunk][4]float64 // dL/doutput of layers.1
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)
@@ -565,9 +568,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.1 (maxpool2d [1 3 3]→[1 2 2]), spec line 9
 	{
 		for row := 0; row < nb; row++ {
-			m.d0[row] = [9]float64{}
+			m.d2[row] = [9]float64{}
 			for j, a := range m.arg1[row] {
-				m.d0[row][a] += m.d1[row][j]
+				m.d2[row][a] += m.d1[row][j]
 			}
 		}
 	}
@@ -589,7 +592,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-				dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 				for f := range dz {
 					var s float64
 					for _, v := range dz[f] {
@@ -597,7 +600,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.Layers0Bias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d2[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -633,7 +636,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-				dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 				for f := range dz {
 					var s float64
 					for _, v := range dz[f] {
@@ -641,7 +644,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.Layers0Bias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d2[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -707,9 +710,9 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.1 (maxpool2d [1 3 3]→[1 2 2]), spec line 9
 	{
-		m.d0[row] = [9]float64{}
+		m.d2[row] = [9]float64{}
 		for j, a := range m.arg1[row] {
-			m.d0[row][a] += m.d1[row][j]
+			m.d2[row][a] += m.d1[row][j]
 		}
 	}
 
@@ -729,7 +732,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-			dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -737,7 +740,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.Layers0Bias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d2[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v
@@ -771,7 +774,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-			dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[Layers0Filters][Layers0Positions]float64)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -779,7 +782,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.Layers0Bias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d2[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v

@@ -229,7 +229,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11
 	a0     [BatchChunk][2240]float32      // output
-	d0     [BatchChunk][2240]float32      // dL/doutput
 	z0     [BatchChunk][2240]float32      // pre-activation z = W ⋆ x + b
 	xp0    [BatchChunk][1][1][146]float32 // zero-padded input
 	dxp0   [1][1][146]float32             // dL/d(padded input)
@@ -238,11 +237,9 @@ type Model struct {
 	gwt0   [112]float32                   // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
 	a1   [BatchChunk][1120]float32 // output
-	d1   [BatchChunk][1120]float32 // dL/doutput
 	arg1 [BatchChunk][1120]int32   // flat input index of each window's maximum
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
 	a2     [BatchChunk][2240]float32      // output
-	d2     [BatchChunk][2240]float32      // dL/doutput
 	z2     [BatchChunk][2240]float32      // pre-activation z = W ⋆ x + b
 	xp2    [BatchChunk][16][1][74]float32 // zero-padded input
 	dxp2   [16][1][74]float32             // dL/d(padded input)
@@ -251,24 +248,28 @@ type Model struct {
 	gwt2   [2560]float32                  // one sample's dL/dW (batched pass)
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
 	a3   [BatchChunk][1120]float32 // output
-	d3   [BatchChunk][1120]float32 // dL/doutput
 	arg3 [BatchChunk][1120]int32   // flat input index of each window's maximum
 	// layers.4 (conv1d [32 35]→[32 35]), spec line 15
 	a4   [BatchChunk][1120]float32      // output
-	d4   [BatchChunk][1120]float32      // dL/doutput
 	xp4  [BatchChunk][32][1][39]float32 // zero-padded input
 	dxp4 [32][1][39]float32             // dL/d(padded input)
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
 	a5   [BatchChunk][1120]float32 // output
-	d5   [BatchChunk][1120]float32 // dL/doutput
 	z5   [BatchChunk][1120]float32 // pre-activation z = W ⋆ x + b
 	gwt5 [1024]float32             // one sample's dL/dW (batched pass)
 	// layers.6 (global_avgpool1d [32 35]→[32]), spec line 17
 	a6 [BatchChunk][32]float32 // output
-	d6 [BatchChunk][32]float32 // dL/doutput
 	// layers.7 (dense [32]→[5]), spec line 18
 	a7 [BatchChunk][5]float32 // output
-	d7 [BatchChunk][5]float32 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d7 [BatchChunk][5]float32    // dL/doutput of layers.7
+	d6 [BatchChunk][32]float32   // dL/doutput of layers.6
+	d5 [BatchChunk][1120]float32 // shared: dL/doutput of layers.5, layers.3 and layers.1
+	d4 [BatchChunk][1120]float32 // dL/doutput of layers.4
+	d2 [BatchChunk][2240]float32 // shared: dL/doutput of layers.2 and layers.0
 }
 
 // New returns a Model whose parameters are initialised with he_uniform (seed 1)
@@ -851,7 +852,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[32][1][35]float32)(unsafe.Pointer(&m.d3[row]))
+			dx := (*[32][1][35]float32)(unsafe.Pointer(&m.d5[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[35]float32)(dxp[c][h][2:])
@@ -865,7 +866,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			m.d2[row] = [2240]float32{}
 			for j, a := range m.arg3[row] {
-				m.d2[row][a] += m.d3[row][j]
+				m.d2[row][a] += m.d5[row][j]
 			}
 		}
 	}
@@ -916,7 +917,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					dr[ow] += v
 				}
 			}
-			dx := (*[16][1][70]float32)(unsafe.Pointer(&m.d1[row]))
+			dx := (*[16][1][70]float32)(unsafe.Pointer(&m.d5[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[70]float32)(dxp[c][h][2:])
@@ -928,9 +929,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
 	{
 		for row := 0; row < nb; row++ {
-			m.d0[row] = [2240]float32{}
+			m.d2[row] = [2240]float32{}
 			for j, a := range m.arg1[row] {
-				m.d0[row][a] += m.d1[row][j]
+				m.d2[row][a] += m.d5[row][j]
 			}
 		}
 	}
@@ -939,7 +940,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		if needDX {
 			for row := 0; row < nb; row++ {
-				runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+				runtime.ReluBackward32(m.z0[row][:], m.d2[row][:])
 			}
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch))
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch)
@@ -954,7 +955,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					*d = *r
 				}
 				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d2[row]))
 				for f := range dz {
 					var s float32
 					for _, v := range dz[f] {
@@ -962,7 +963,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.Layers0Bias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d2[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -991,7 +992,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 		} else {
 			for row := 0; row < nb; row++ {
-				runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+				runtime.ReluBackward32(m.z0[row][:], m.d2[row][:])
 			}
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch))
 			for row := 0; row < nb; row++ {
@@ -1005,7 +1006,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					*d = *r
 				}
 				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d2[row]))
 				for f := range dz {
 					var s float32
 					for _, v := range dz[f] {
@@ -1013,7 +1014,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.Layers0Bias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d2[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -1115,7 +1116,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[32][1][35]float32)(unsafe.Pointer(&m.d3[row]))
+		dx := (*[32][1][35]float32)(unsafe.Pointer(&m.d5[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[35]float32)(dxp[c][h][2:])
@@ -1127,7 +1128,7 @@ func (m *Model) backward(needDX bool) {
 	{
 		m.d2[row] = [2240]float32{}
 		for j, a := range m.arg3[row] {
-			m.d2[row][a] += m.d3[row][j]
+			m.d2[row][a] += m.d5[row][j]
 		}
 	}
 
@@ -1174,7 +1175,7 @@ func (m *Model) backward(needDX bool) {
 				dr[ow] += v
 			}
 		}
-		dx := (*[16][1][70]float32)(unsafe.Pointer(&m.d1[row]))
+		dx := (*[16][1][70]float32)(unsafe.Pointer(&m.d5[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[70]float32)(dxp[c][h][2:])
@@ -1184,16 +1185,16 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
 	{
-		m.d0[row] = [2240]float32{}
+		m.d2[row] = [2240]float32{}
 		for j, a := range m.arg1[row] {
-			m.d0[row][a] += m.d1[row][j]
+			m.d2[row][a] += m.d5[row][j]
 		}
 	}
 
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11
 	{
 		if needDX {
-			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			runtime.ReluBackward32(m.z0[row][:], m.d2[row][:])
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch))
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch)
 			xp := &m.xp0[row]
@@ -1206,7 +1207,7 @@ func (m *Model) backward(needDX bool) {
 				*d = *r
 			}
 			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -1214,7 +1215,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.Layers0Bias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d2[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v
@@ -1241,7 +1242,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
-			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			runtime.ReluBackward32(m.z0[row][:], m.d2[row][:])
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch))
 			xp := &m.xp0[row]
 			cols := &m.cols0
@@ -1253,7 +1254,7 @@ func (m *Model) backward(needDX bool) {
 				*d = *r
 			}
 			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -1261,7 +1262,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.Layers0Bias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d2[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Layers0Filters, Layers0Patch, Layers0Positions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v

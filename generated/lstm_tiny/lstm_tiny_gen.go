@@ -129,7 +129,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (lstm [2 3]→[2 2]), spec line 7
 	a0   [BatchChunk][4]float64    // output
-	d0   [BatchChunk][4]float64    // dL/doutput
 	hs0  [BatchChunk][3][2]float64 // hidden states; row 0 is the zero initial state
 	cs0  [BatchChunk][3][2]float64 // cell states; row 0 is zero
 	gs0  [BatchChunk][2][8]float64 // gates i, f, g, o after their activations
@@ -143,6 +142,11 @@ type Model struct {
 	dhb0 [BatchChunk][2]float64    // dL/dh of the current step (batched pass)
 	dhw0 [BatchChunk][2]float64    // W_hhᵀ dL/d(hidden gates) of the step after (batched pass)
 	dcb0 [BatchChunk][2]float64    // dL/dc carried to the step before (batched pass)
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d0 [BatchChunk][4]float64 // dL/doutput of layers.0
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)

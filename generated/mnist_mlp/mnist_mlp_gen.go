@@ -129,11 +129,15 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (dense [784]→[128], relu), spec line 6
 	a0 [BatchChunk][128]float32 // output
-	d0 [BatchChunk][128]float32 // dL/doutput
 	z0 [BatchChunk][128]float32 // pre-activation z = Wx + b
 	// layers.1 (dense [128]→[10]), spec line 7
 	a1 [BatchChunk][10]float32 // output
-	d1 [BatchChunk][10]float32 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d1 [BatchChunk][10]float32  // dL/doutput of layers.1
+	d0 [BatchChunk][128]float32 // dL/doutput of layers.0
 }
 
 // New returns a Model whose parameters are initialised with he_uniform (seed 1)

@@ -259,35 +259,37 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// block.0 (conv2d [8 12 12]→[8 12 12]), spec line 8
 	a0   [BatchChunk][1152]float32      // output
-	d0   [BatchChunk][1152]float32      // dL/doutput
 	xp0  [BatchChunk][8][14][14]float32 // zero-padded input
 	dxp0 [8][14][14]float32             // dL/d(padded input)
 	// block.1 (batchnorm [8 12 12]→[8 12 12]), spec line 9
 	a1    [BatchChunk][1152]float32 // output
-	d1    [BatchChunk][1152]float32 // dL/doutput
 	xhat1 [BatchChunk][1152]float32 // normalised input x̂
 	inv1  [8]float32                // 1/√(σ² + eps) per channel of the last batch
 	// block.2 (relu [8 12 12]→[8 12 12]), spec line 10
 	a2 [BatchChunk][1152]float32 // output
-	d2 [BatchChunk][1152]float32 // dL/doutput
 	// block.3 (conv2d [8 12 12]→[16 12 12]), spec line 11
 	a3   [BatchChunk][2304]float32 // output
-	d3   [BatchChunk][2304]float32 // dL/doutput
 	gwt3 [128]float32              // one sample's dL/dW (batched pass)
 	// block.4 (batchnorm [16 12 12]→[16 12 12]), spec line 12
 	a4    [BatchChunk][2304]float32 // output
-	d4    [BatchChunk][2304]float32 // dL/doutput
 	xhat4 [BatchChunk][2304]float32 // normalised input x̂
 	inv4  [16]float32               // 1/√(σ² + eps) per channel of the last batch
 	// block.5 (relu6 [16 12 12]→[16 12 12]), spec line 13
 	a5 [BatchChunk][2304]float32 // output
-	d5 [BatchChunk][2304]float32 // dL/doutput
 	// layers.6 (global_avgpool2d [16 12 12]→[16]), spec line 14
 	a6 [BatchChunk][16]float32 // output
-	d6 [BatchChunk][16]float32 // dL/doutput
 	// fc (dense [16]→[10]), spec line 15
 	a7 [BatchChunk][10]float32 // output
-	d7 [BatchChunk][10]float32 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d7 [BatchChunk][10]float32   // dL/doutput of fc
+	d6 [BatchChunk][16]float32   // dL/doutput of layers.6
+	d5 [BatchChunk][2304]float32 // shared: dL/doutput of block.5 and block.3
+	d4 [BatchChunk][2304]float32 // dL/doutput of block.4
+	d2 [BatchChunk][1152]float32 // shared: dL/doutput of block.2 and block.0
+	d1 [BatchChunk][1152]float32 // dL/doutput of block.1
 }
 
 // New returns a Model whose parameters are initialised with he_uniform (seed 1)
@@ -925,7 +927,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d4[r]))
 				xh := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d3[r]))
+				dx := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d5[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -939,7 +941,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Block3Weight[0][0][0][0], Block3Filters*Block3Patch)
 		for row := 0; row < nb; row++ {
 			cf := m.a2[row][:]
-			dzf := m.d3[row][:]
+			dzf := m.d5[row][:]
 			runtime.GemmNT32(m.gwt3[:], dzf, cf, nil, Block3Filters, Block3Patch, Block3Positions)
 			for i, v := range &m.gwt3 {
 				gw[i] += v
@@ -984,7 +986,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d1[r]))
 				xh := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d2[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -997,7 +999,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		if needDX {
 			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[8][12][12]float32)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[8][12][12]float32)(unsafe.Pointer(&m.d2[row]))
 				dxp := &m.dxp0
 				*dxp = [8][14][14]float32{}
 				for f := 0; f < Block0Filters; f++ {
@@ -1052,7 +1054,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		} else {
 			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
-				dz := (*[8][12][12]float32)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[8][12][12]float32)(unsafe.Pointer(&m.d2[row]))
 				for f := 0; f < Block0Filters; f++ {
 					grp := f / Block0GroupFilters
 					for ci := 0; ci < Block0GroupC; ci++ {
@@ -1164,7 +1166,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d4[r]))
 				xh := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d3[r]))
+				dx := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d5[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -1177,7 +1179,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Block3Filters * Block3Patch]float32)(unsafe.Slice(&m.Grads.Block3Weight[0][0][0][0], Block3Filters*Block3Patch))
 		w := unsafe.Slice(&m.Params.Block3Weight[0][0][0][0], Block3Filters*Block3Patch)
 		cf := m.a2[row][:]
-		dzf := m.d3[row][:]
+		dzf := m.d5[row][:]
 		runtime.GemmNT32(m.gwt3[:], dzf, cf, nil, Block3Filters, Block3Patch, Block3Positions)
 		for i, v := range &m.gwt3 {
 			gw[i] += v
@@ -1219,7 +1221,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d1[r]))
 				xh := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d2[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -1231,7 +1233,7 @@ func (m *Model) backward(needDX bool) {
 	{
 		if needDX {
 			xp := &m.xp0[row]
-			dz := (*[8][12][12]float32)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[8][12][12]float32)(unsafe.Pointer(&m.d2[row]))
 			dxp := &m.dxp0
 			*dxp = [8][14][14]float32{}
 			for f := 0; f < Block0Filters; f++ {
@@ -1284,7 +1286,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		} else {
 			xp := &m.xp0[row]
-			dz := (*[8][12][12]float32)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[8][12][12]float32)(unsafe.Pointer(&m.d2[row]))
 			for f := 0; f < Block0Filters; f++ {
 				grp := f / Block0GroupFilters
 				for ci := 0; ci < Block0GroupC; ci++ {

@@ -458,7 +458,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
 	a0     [BatchChunk][12544]float32     // output
-	d0     [BatchChunk][12544]float32     // dL/doutput
 	xp0    [BatchChunk][1][30][30]float32 // zero-padded input
 	dxp0   [1][30][30]float32             // dL/d(padded input)
 	cols0  [9][784]float32                // im2col of one sample's padded input (batched pass)
@@ -466,19 +465,15 @@ type Model struct {
 	gwt0   [144]float32                   // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [16 28 28]→[16 28 28]), spec line 12
 	a1    [BatchChunk][12544]float32 // output
-	d1    [BatchChunk][12544]float32 // dL/doutput
 	xhat1 [BatchChunk][12544]float32 // normalised input x̂
 	inv1  [16]float32                // 1/√(σ² + eps) per channel of the last batch
 	// layers.2 (relu [16 28 28]→[16 28 28]), spec line 13
 	a2 [BatchChunk][12544]float32 // output
-	d2 [BatchChunk][12544]float32 // dL/doutput
 	// maxpool (maxpool2d [16 28 28]→[16 14 14]), spec line 14
 	a3   [BatchChunk][3136]float32 // output
-	d3   [BatchChunk][3136]float32 // dL/doutput
 	arg3 [BatchChunk][3136]int32   // flat input index of each window's maximum
 	// layer1.0.conv1 (conv2d [16 14 14]→[16 14 14]), spec line 15
 	a4     [BatchChunk][3136]float32       // output
-	d4     [BatchChunk][3136]float32       // dL/doutput
 	xp4    [BatchChunk][16][16][16]float32 // zero-padded input
 	dxp4   [16][16][16]float32             // dL/d(padded input)
 	cols4  [144][196]float32               // im2col of one sample's padded input (batched pass)
@@ -486,15 +481,12 @@ type Model struct {
 	gwt4   [2304]float32                   // one sample's dL/dW (batched pass)
 	// layer1.0.bn1 (batchnorm [16 14 14]→[16 14 14]), spec line 16
 	a5    [BatchChunk][3136]float32 // output
-	d5    [BatchChunk][3136]float32 // dL/doutput
 	xhat5 [BatchChunk][3136]float32 // normalised input x̂
 	inv5  [16]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.6 (relu [16 14 14]→[16 14 14]), spec line 17
 	a6 [BatchChunk][3136]float32 // output
-	d6 [BatchChunk][3136]float32 // dL/doutput
 	// layer1.0.conv2 (conv2d [16 14 14]→[16 14 14]), spec line 18
 	a7     [BatchChunk][3136]float32       // output
-	d7     [BatchChunk][3136]float32       // dL/doutput
 	xp7    [BatchChunk][16][16][16]float32 // zero-padded input
 	dxp7   [16][16][16]float32             // dL/d(padded input)
 	cols7  [144][196]float32               // im2col of one sample's padded input (batched pass)
@@ -502,18 +494,14 @@ type Model struct {
 	gwt7   [2304]float32                   // one sample's dL/dW (batched pass)
 	// layer1.0.bn2 (batchnorm [16 14 14]→[16 14 14]), spec line 19
 	a8    [BatchChunk][3136]float32 // output
-	d8    [BatchChunk][3136]float32 // dL/doutput
 	xhat8 [BatchChunk][3136]float32 // normalised input x̂
 	inv8  [16]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layer1.0.add (add [16 14 14]→[16 14 14]), spec line 20
 	a9 [BatchChunk][3136]float32 // output
-	d9 [BatchChunk][3136]float32 // dL/doutput
 	// layer1.0.out (relu [16 14 14]→[16 14 14]), spec line 21
 	a10 [BatchChunk][3136]float32 // output
-	d10 [BatchChunk][3136]float32 // dL/doutput
 	// layer2.0.conv1 (conv2d [16 14 14]→[32 7 7]), spec line 22
 	a11     [BatchChunk][1568]float32       // output
-	d11     [BatchChunk][1568]float32       // dL/doutput
 	xp11    [BatchChunk][16][16][16]float32 // zero-padded input
 	dxp11   [16][16][16]float32             // dL/d(padded input)
 	cols11  [144][49]float32                // im2col of one sample's padded input (batched pass)
@@ -521,15 +509,12 @@ type Model struct {
 	gwt11   [4608]float32                   // one sample's dL/dW (batched pass)
 	// layer2.0.bn1 (batchnorm [32 7 7]→[32 7 7]), spec line 23
 	a12    [BatchChunk][1568]float32 // output
-	d12    [BatchChunk][1568]float32 // dL/doutput
 	xhat12 [BatchChunk][1568]float32 // normalised input x̂
 	inv12  [32]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.13 (relu [32 7 7]→[32 7 7]), spec line 24
 	a13 [BatchChunk][1568]float32 // output
-	d13 [BatchChunk][1568]float32 // dL/doutput
 	// layer2.0.conv2 (conv2d [32 7 7]→[32 7 7]), spec line 25
 	a14     [BatchChunk][1568]float32     // output
-	d14     [BatchChunk][1568]float32     // dL/doutput
 	xp14    [BatchChunk][32][9][9]float32 // zero-padded input
 	dxp14   [32][9][9]float32             // dL/d(padded input)
 	cols14  [288][49]float32              // im2col of one sample's padded input (batched pass)
@@ -537,35 +522,39 @@ type Model struct {
 	gwt14   [9216]float32                 // one sample's dL/dW (batched pass)
 	// layer2.0.bn2 (batchnorm [32 7 7]→[32 7 7]), spec line 26
 	a15    [BatchChunk][1568]float32 // output
-	d15    [BatchChunk][1568]float32 // dL/doutput
 	xhat15 [BatchChunk][1568]float32 // normalised input x̂
 	inv15  [32]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layer2.0.downsample.0 (conv2d [16 14 14]→[32 7 7]), spec line 27
 	a16     [BatchChunk][1568]float32 // output
-	d16     [BatchChunk][1568]float32 // dL/doutput
 	cols16  [16][49]float32           // im2col of one sample's padded input (batched pass)
 	dcols16 [16][49]float32           // dL/dcols of one sample (batched pass)
 	gwt16   [512]float32              // one sample's dL/dW (batched pass)
 	// layer2.0.downsample.1 (batchnorm [32 7 7]→[32 7 7]), spec line 28
 	a17    [BatchChunk][1568]float32 // output
-	d17    [BatchChunk][1568]float32 // dL/doutput
 	xhat17 [BatchChunk][1568]float32 // normalised input x̂
 	inv17  [32]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layer2.0.add (add [32 7 7]→[32 7 7]), spec line 29
 	a18 [BatchChunk][1568]float32 // output
-	d18 [BatchChunk][1568]float32 // dL/doutput
 	// layers.19 (relu [32 7 7]→[32 7 7]), spec line 30
 	a19 [BatchChunk][1568]float32 // output
-	d19 [BatchChunk][1568]float32 // dL/doutput
 	// avgpool (global_avgpool2d [32 7 7]→[32]), spec line 31
 	a20 [BatchChunk][32]float32 // output
-	d20 [BatchChunk][32]float32 // dL/doutput
 	// fc (dense [32]→[10]), spec line 32
 	a21 [BatchChunk][10]float32 // output
-	d21 [BatchChunk][10]float32 // dL/doutput
-	// gradients of the second and later readers of a layer's output (fan-out)
-	e9_1  [BatchChunk][3136]float32 // dL/d(input 1) of layer1.0.add, added into d3
-	e16_0 [BatchChunk][3136]float32 // dL/d(input 0) of layer2.0.downsample.0, added into d10
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d21   [BatchChunk][10]float32    // dL/doutput of fc
+	d20   [BatchChunk][32]float32    // dL/doutput of avgpool
+	d19   [BatchChunk][1568]float32  // shared: dL/doutput of layers.19, layer2.0.bn2, layers.13 and layer2.0.conv1
+	d18   [BatchChunk][1568]float32  // shared: dL/doutput of layer2.0.add, layer2.0.downsample.0, layer2.0.conv2 and layer2.0.bn1
+	d17   [BatchChunk][1568]float32  // dL/doutput of layer2.0.downsample.1
+	e16_0 [BatchChunk][3136]float32  // shared: dL/doutput of layer1.0.bn2, layers.6 and layer1.0.conv1; dL/d(input 0) of layer2.0.downsample.0 (fan-out of layer1.0.out)
+	d10   [BatchChunk][3136]float32  // shared: dL/doutput of layer1.0.out; dL/d(input 1) of layer1.0.add (fan-out of maxpool)
+	d9    [BatchChunk][3136]float32  // shared: dL/doutput of layer1.0.add, layer1.0.conv2, layer1.0.bn1 and maxpool
+	d2    [BatchChunk][12544]float32 // shared: dL/doutput of layers.2 and conv1
+	d1    [BatchChunk][12544]float32 // dL/doutput of bn1
 }
 
 // New returns a Model whose parameters are initialised with he_uniform (seed 1)
@@ -2023,7 +2012,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layer2.0.add (add [32 7 7]→[32 7 7]), spec line 29
 	{
 		for row := 0; row < nb; row++ {
-			m.d15[row] = m.d18[row]
+			m.d19[row] = m.d18[row]
 			m.d17[row] = m.d18[row]
 		}
 	}
@@ -2054,7 +2043,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.d17[r]))
 				xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.xhat17[r]))
-				dx := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.d16[r]))
+				dx := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.d18[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2080,7 +2069,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
-			dzf := m.d16[row][:]
+			dzf := m.d18[row][:]
 			runtime.GemmNT32(m.gwt16[:], dzf, cf, nil, Layer2_0Downsample0Filters, Layer2_0Downsample0Patch, Layer2_0Downsample0Positions)
 			for i, v := range &m.gwt16 {
 				gw[i] += v
@@ -2113,7 +2102,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d15[r]))
+				dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat15[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2128,9 +2117,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d15[r]))
+				dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat15[r]))
-				dx := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d14[r]))
+				dx := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d18[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2154,7 +2143,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
-			dzf := m.d14[row][:]
+			dzf := m.d18[row][:]
 			runtime.GemmNT32(m.gwt14[:], dzf, cf, nil, Layer2_0Conv2Filters, Layer2_0Conv2Patch, Layer2_0Conv2Positions)
 			for i, v := range &m.gwt14 {
 				gw[i] += v
@@ -2175,7 +2164,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[32][7][7]float32)(unsafe.Pointer(&m.d13[row]))
+			dx := (*[32][7][7]float32)(unsafe.Pointer(&m.d19[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[7]float32)(dxp[c][h+1][1:])
@@ -2187,8 +2176,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.13 (relu [32 7 7]→[32 7 7]), spec line 24
 	{
 		for row := 0; row < nb; row++ {
-			m.d12[row] = m.d13[row]
-			runtime.ReluBackward32(m.a12[row][:], m.d12[row][:])
+			m.d18[row] = m.d19[row]
+			runtime.ReluBackward32(m.a12[row][:], m.d18[row][:])
 		}
 	}
 
@@ -2201,7 +2190,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d12[r]))
+				dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d18[r]))
 				xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat12[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2216,9 +2205,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d12[r]))
+				dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d18[r]))
 				xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat12[r]))
-				dx := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d11[r]))
+				dx := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d19[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2244,7 +2233,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
-			dzf := m.d11[row][:]
+			dzf := m.d19[row][:]
 			runtime.GemmNT32(m.gwt11[:], dzf, cf, nil, Layer2_0Conv1Filters, Layer2_0Conv1Patch, Layer2_0Conv1Positions)
 			for i, v := range &m.gwt11 {
 				gw[i] += v
@@ -2291,8 +2280,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layer1.0.add (add [16 14 14]→[16 14 14]), spec line 20
 	{
 		for row := 0; row < nb; row++ {
-			m.d8[row] = m.d9[row]
-			m.e9_1[row] = m.d9[row]
+			m.e16_0[row] = m.d9[row]
+			m.d10[row] = m.d9[row]
 		}
 	}
 
@@ -2305,7 +2294,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.d8[r]))
+				dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.e16_0[r]))
 				xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat8[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2320,9 +2309,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.d8[r]))
+				dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.e16_0[r]))
 				xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat8[r]))
-				dx := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.d7[r]))
+				dx := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.d9[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2346,7 +2335,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
-			dzf := m.d7[row][:]
+			dzf := m.d9[row][:]
 			runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Layer1_0Conv2Filters, Layer1_0Conv2Patch, Layer1_0Conv2Positions)
 			for i, v := range &m.gwt7 {
 				gw[i] += v
@@ -2367,7 +2356,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[16][14][14]float32)(unsafe.Pointer(&m.d6[row]))
+			dx := (*[16][14][14]float32)(unsafe.Pointer(&m.e16_0[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[14]float32)(dxp[c][h+1][1:])
@@ -2379,8 +2368,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.6 (relu [16 14 14]→[16 14 14]), spec line 17
 	{
 		for row := 0; row < nb; row++ {
-			m.d5[row] = m.d6[row]
-			runtime.ReluBackward32(m.a5[row][:], m.d5[row][:])
+			m.d9[row] = m.e16_0[row]
+			runtime.ReluBackward32(m.a5[row][:], m.d9[row][:])
 		}
 	}
 
@@ -2393,7 +2382,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d5[r]))
+				dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
 				xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat5[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2408,9 +2397,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d5[r]))
+				dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
 				xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat5[r]))
-				dx := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d4[r]))
+				dx := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.e16_0[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2434,7 +2423,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
-			dzf := m.d4[row][:]
+			dzf := m.e16_0[row][:]
 			runtime.GemmNT32(m.gwt4[:], dzf, cf, nil, Layer1_0Conv1Filters, Layer1_0Conv1Patch, Layer1_0Conv1Positions)
 			for i, v := range &m.gwt4 {
 				gw[i] += v
@@ -2455,7 +2444,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[16][14][14]float32)(unsafe.Pointer(&m.d3[row]))
+			dx := (*[16][14][14]float32)(unsafe.Pointer(&m.d9[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[14]float32)(dxp[c][h+1][1:])
@@ -2467,15 +2456,15 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// maxpool (maxpool2d [16 28 28]→[16 14 14]), spec line 14
 	{
 		for row := 0; row < nb; row++ {
-			d := &m.d3[row]
-			for j, v := range m.e9_1[row] {
+			d := &m.d9[row]
+			for j, v := range m.d10[row] {
 				d[j] += v
 			}
 		}
 		for row := 0; row < nb; row++ {
 			m.d2[row] = [12544]float32{}
 			for j, a := range m.arg3[row] {
-				m.d2[row][a] += m.d3[row][j]
+				m.d2[row][a] += m.d9[row][j]
 			}
 		}
 	}
@@ -2514,7 +2503,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d2[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2539,7 +2528,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-				dzf := m.d0[row][:]
+				dzf := m.d2[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -2581,7 +2570,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-				dzf := m.d0[row][:]
+				dzf := m.d2[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -2640,7 +2629,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layer2.0.add (add [32 7 7]→[32 7 7]), spec line 29
 	{
-		m.d15[row] = m.d18[row]
+		m.d19[row] = m.d18[row]
 		m.d17[row] = m.d18[row]
 	}
 
@@ -2670,7 +2659,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.d17[r]))
 				xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.xhat17[r]))
-				dx := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.d16[r]))
+				dx := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.d18[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2695,7 +2684,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
-		dzf := m.d16[row][:]
+		dzf := m.d18[row][:]
 		runtime.GemmNT32(m.gwt16[:], dzf, cf, nil, Layer2_0Downsample0Filters, Layer2_0Downsample0Patch, Layer2_0Downsample0Positions)
 		for i, v := range &m.gwt16 {
 			gw[i] += v
@@ -2727,7 +2716,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d15[r]))
+				dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat15[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2742,9 +2731,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d15[r]))
+				dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat15[r]))
-				dx := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d14[r]))
+				dx := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d18[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2767,7 +2756,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
-		dzf := m.d14[row][:]
+		dzf := m.d18[row][:]
 		runtime.GemmNT32(m.gwt14[:], dzf, cf, nil, Layer2_0Conv2Filters, Layer2_0Conv2Patch, Layer2_0Conv2Positions)
 		for i, v := range &m.gwt14 {
 			gw[i] += v
@@ -2788,7 +2777,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[32][7][7]float32)(unsafe.Pointer(&m.d13[row]))
+		dx := (*[32][7][7]float32)(unsafe.Pointer(&m.d19[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[7]float32)(dxp[c][h+1][1:])
@@ -2798,8 +2787,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.13 (relu [32 7 7]→[32 7 7]), spec line 24
 	{
-		m.d12[row] = m.d13[row]
-		runtime.ReluBackward32(m.a12[row][:], m.d12[row][:])
+		m.d18[row] = m.d19[row]
+		runtime.ReluBackward32(m.a12[row][:], m.d18[row][:])
 	}
 
 	// layer2.0.bn1 (batchnorm [32 7 7]→[32 7 7]), spec line 23
@@ -2811,7 +2800,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d12[r]))
+				dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d18[r]))
 				xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat12[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2826,9 +2815,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d12[r]))
+				dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d18[r]))
 				xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat12[r]))
-				dx := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d11[r]))
+				dx := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d19[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2853,7 +2842,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
-		dzf := m.d11[row][:]
+		dzf := m.d19[row][:]
 		runtime.GemmNT32(m.gwt11[:], dzf, cf, nil, Layer2_0Conv1Filters, Layer2_0Conv1Patch, Layer2_0Conv1Positions)
 		for i, v := range &m.gwt11 {
 			gw[i] += v
@@ -2896,8 +2885,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layer1.0.add (add [16 14 14]→[16 14 14]), spec line 20
 	{
-		m.d8[row] = m.d9[row]
-		m.e9_1[row] = m.d9[row]
+		m.e16_0[row] = m.d9[row]
+		m.d10[row] = m.d9[row]
 	}
 
 	// layer1.0.bn2 (batchnorm [16 14 14]→[16 14 14]), spec line 19
@@ -2909,7 +2898,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.d8[r]))
+				dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.e16_0[r]))
 				xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat8[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2924,9 +2913,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.d8[r]))
+				dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.e16_0[r]))
 				xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat8[r]))
-				dx := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.d7[r]))
+				dx := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.d9[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2949,7 +2938,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
-		dzf := m.d7[row][:]
+		dzf := m.d9[row][:]
 		runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Layer1_0Conv2Filters, Layer1_0Conv2Patch, Layer1_0Conv2Positions)
 		for i, v := range &m.gwt7 {
 			gw[i] += v
@@ -2970,7 +2959,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[16][14][14]float32)(unsafe.Pointer(&m.d6[row]))
+		dx := (*[16][14][14]float32)(unsafe.Pointer(&m.e16_0[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[14]float32)(dxp[c][h+1][1:])
@@ -2980,8 +2969,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.6 (relu [16 14 14]→[16 14 14]), spec line 17
 	{
-		m.d5[row] = m.d6[row]
-		runtime.ReluBackward32(m.a5[row][:], m.d5[row][:])
+		m.d9[row] = m.e16_0[row]
+		runtime.ReluBackward32(m.a5[row][:], m.d9[row][:])
 	}
 
 	// layer1.0.bn1 (batchnorm [16 14 14]→[16 14 14]), spec line 16
@@ -2993,7 +2982,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d5[r]))
+				dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
 				xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat5[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3008,9 +2997,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d5[r]))
+				dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
 				xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat5[r]))
-				dx := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d4[r]))
+				dx := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.e16_0[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3033,7 +3022,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
-		dzf := m.d4[row][:]
+		dzf := m.e16_0[row][:]
 		runtime.GemmNT32(m.gwt4[:], dzf, cf, nil, Layer1_0Conv1Filters, Layer1_0Conv1Patch, Layer1_0Conv1Positions)
 		for i, v := range &m.gwt4 {
 			gw[i] += v
@@ -3054,7 +3043,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[16][14][14]float32)(unsafe.Pointer(&m.d3[row]))
+		dx := (*[16][14][14]float32)(unsafe.Pointer(&m.d9[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[14]float32)(dxp[c][h+1][1:])
@@ -3065,14 +3054,14 @@ func (m *Model) backward(needDX bool) {
 	// maxpool (maxpool2d [16 28 28]→[16 14 14]), spec line 14
 	{
 		{
-			d := &m.d3[row]
-			for j, v := range m.e9_1[row] {
+			d := &m.d9[row]
+			for j, v := range m.d10[row] {
 				d[j] += v
 			}
 		}
 		m.d2[row] = [12544]float32{}
 		for j, a := range m.arg3[row] {
-			m.d2[row][a] += m.d3[row][j]
+			m.d2[row][a] += m.d9[row][j]
 		}
 	}
 
@@ -3108,7 +3097,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d2[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3132,7 +3121,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-			dzf := m.d0[row][:]
+			dzf := m.d2[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v
@@ -3172,7 +3161,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-			dzf := m.d0[row][:]
+			dzf := m.d2[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v

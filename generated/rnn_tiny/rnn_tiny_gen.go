@@ -129,7 +129,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (rnn [2 3]→[2 2]), spec line 7
 	a0   [BatchChunk][4]float64    // output
-	d0   [BatchChunk][4]float64    // dL/doutput
 	hs0  [BatchChunk][3][2]float64 // hidden states; row 0 is the zero initial state
 	dh0  [2]float64                // dL/dh carried to the step before
 	dg0  [2]float64                // dL/d(gate pre-activations) of the current step
@@ -139,6 +138,11 @@ type Model struct {
 	dgs0 [BatchChunk][2][2]float64 // dL/d(gate pre-activations) of every step (batched pass)
 	dhb0 [BatchChunk][2]float64    // dL/dh of the current step (batched pass)
 	dhw0 [BatchChunk][2]float64    // W_hhᵀ dL/d(hidden gates) of the step after (batched pass)
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d0 [BatchChunk][4]float64 // dL/doutput of layers.0
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)

@@ -150,7 +150,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (lstm [30 2]→[24]), spec line 10
 	a0   [BatchChunk][24]float32     // output
-	d0   [BatchChunk][24]float32     // dL/doutput
 	hs0  [BatchChunk][31][24]float32 // hidden states; row 0 is the zero initial state
 	cs0  [BatchChunk][31][24]float32 // cell states; row 0 is zero
 	gs0  [BatchChunk][30][96]float32 // gates i, f, g, o after their activations
@@ -167,7 +166,12 @@ type Model struct {
 	dcb0 [BatchChunk][24]float32     // dL/dc carried to the step before (batched pass)
 	// layers.1 (dense [24]→[1]), spec line 11
 	a1 [BatchChunk][1]float32 // output
-	d1 [BatchChunk][1]float32 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d1 [BatchChunk][1]float32  // dL/doutput of layers.1
+	d0 [BatchChunk][24]float32 // dL/doutput of layers.0
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)

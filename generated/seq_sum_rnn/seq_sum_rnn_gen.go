@@ -150,7 +150,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (rnn [30 2]→[24]), spec line 7
 	a0   [BatchChunk][24]float32     // output
-	d0   [BatchChunk][24]float32     // dL/doutput
 	hs0  [BatchChunk][31][24]float32 // hidden states; row 0 is the zero initial state
 	tmp0 [24]float32                 // W_hh h + b_hh of the current step
 	dh0  [24]float32                 // dL/dh carried to the step before
@@ -163,7 +162,12 @@ type Model struct {
 	dhw0 [BatchChunk][24]float32     // W_hhᵀ dL/d(hidden gates) of the step after (batched pass)
 	// layers.1 (dense [24]→[1]), spec line 8
 	a1 [BatchChunk][1]float32 // output
-	d1 [BatchChunk][1]float32 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d1 [BatchChunk][1]float32  // dL/doutput of layers.1
+	d0 [BatchChunk][24]float32 // dL/doutput of layers.0
 }
 
 // New returns a Model whose parameters are initialised with pytorch (seed 1)

@@ -130,12 +130,16 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (dense [2]→[4], tanh), spec line 9
 	a0 [BatchChunk][4]float64 // output
-	d0 [BatchChunk][4]float64 // dL/doutput
 	z0 [BatchChunk][4]float64 // pre-activation z = Wx + b
 	// layers.1 (dense [4]→[1], sigmoid), spec line 10
 	a1 [BatchChunk][1]float64 // output
-	d1 [BatchChunk][1]float64 // dL/doutput
 	z1 [BatchChunk][1]float64 // pre-activation z = Wx + b
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d1 [BatchChunk][1]float64 // dL/doutput of layers.1
+	d0 [BatchChunk][4]float64 // dL/doutput of layers.0
 }
 
 // New returns a Model whose parameters are initialised with xavier_uniform (seed 1)

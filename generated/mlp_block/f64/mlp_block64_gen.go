@@ -203,29 +203,30 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// ln (layernorm [8 16]→[8 16]), spec line 7
 	a0    [BatchChunk][128]float64 // output
-	d0    [BatchChunk][128]float64 // dL/doutput
 	xhat0 [BatchChunk][128]float64 // x̂ = (x − μ)/σ̂
 	rstd0 [BatchChunk][8]float64   // 1/σ̂ of every step
 	// mlp.fc (dense [8 16]→[8 32], gelu), spec line 8
 	a1 [BatchChunk][256]float64 // output
-	d1 [BatchChunk][256]float64 // dL/doutput
 	z1 [BatchChunk][256]float64 // pre-activation z = Wx + b
 	// mlp.proj (dense [8 32]→[8 16]), spec line 9
 	a2 [BatchChunk][128]float64 // output
-	d2 [BatchChunk][128]float64 // dL/doutput
 	// residual (add [8 16]→[8 16]), spec line 10
 	a3 [BatchChunk][128]float64 // output
-	d3 [BatchChunk][128]float64 // dL/doutput
 	// ln_f (layernorm [8 16]→[8 16]), spec line 11
 	a4    [BatchChunk][128]float64 // output
-	d4    [BatchChunk][128]float64 // dL/doutput
 	xhat4 [BatchChunk][128]float64 // x̂ = (x − μ)/σ̂
 	rstd4 [BatchChunk][8]float64   // 1/σ̂ of every step
 	// head (dense [8 16]→[8 4]), spec line 12
 	a5 [BatchChunk][32]float64 // output
-	d5 [BatchChunk][32]float64 // dL/doutput
-	// gradients of the second and later readers of a layer's output (fan-out)
-	e3_1 [BatchChunk][128]float64 // dL/d(input 1) of residual, added into dx
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d5   [BatchChunk][32]float64  // dL/doutput of head
+	d4   [BatchChunk][128]float64 // shared: dL/doutput of ln_f, mlp.proj and ln
+	d3   [BatchChunk][128]float64 // dL/doutput of residual
+	e3_1 [BatchChunk][128]float64 // dL/d(input 1) of residual (fan-out of input)
+	d1   [BatchChunk][256]float64 // dL/doutput of mlp.fc
 }
 
 // New returns a Model whose parameters are initialised with xavier_uniform (seed 1)
@@ -682,14 +683,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// residual (add [8 16]→[8 16]), spec line 10
 	{
 		for row := 0; row < nb; row++ {
-			m.d2[row] = m.d3[row]
+			m.d4[row] = m.d3[row]
 			m.e3_1[row] = m.d3[row]
 		}
 	}
 
 	// mlp.proj (dense [8 32]→[8 16]), spec line 9
 	{
-		dz := unsafe.Slice(&m.d2[0][0], nb*8*MlpProjOut)
+		dz := unsafe.Slice(&m.d4[0][0], nb*8*MlpProjOut)
 		for r := 0; r < nb*8; r++ {
 			for o, g := range (*[MlpProjOut]float64)(dz[r*MlpProjOut:]) {
 				m.Grads.MlpProjBias[o] += g
@@ -720,7 +721,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.MlpFcWeight
 		runtime.GemmTN64(unsafe.Slice(&gw[0][0], MlpFcOut*MlpFcIn), dz, unsafe.Slice(&m.a0[0][0], nb*8*MlpFcIn), MlpFcOut, MlpFcIn, nb*8)
 		w := &m.Params.MlpFcWeight
-		runtime.GemmNN64(unsafe.Slice(&m.d0[0][0], nb*8*MlpFcIn), dz, unsafe.Slice(&w[0][0], MlpFcOut*MlpFcIn), nb*8, MlpFcIn, MlpFcOut)
+		runtime.GemmNN64(unsafe.Slice(&m.d4[0][0], nb*8*MlpFcIn), dz, unsafe.Slice(&w[0][0], MlpFcOut*MlpFcIn), nb*8, MlpFcIn, MlpFcOut)
 	}
 
 	// ln (layernorm [8 16]→[8 16]), spec line 7
@@ -730,7 +731,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				gg := &m.Grads.LnWeight
 				gb := &m.Grads.LnBias
 				g := &m.Params.LnWeight
-				dys := (*[8][16]float64)(unsafe.Pointer(&m.d0[row]))
+				dys := (*[8][16]float64)(unsafe.Pointer(&m.d4[row]))
 				xhs := (*[8][16]float64)(unsafe.Pointer(&m.xhat0[row]))
 				dxs := (*[8][16]float64)(unsafe.Pointer(&m.dx[row]))
 				for t := 0; t < LnSteps; t++ {
@@ -757,7 +758,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				gg := &m.Grads.LnWeight
 				gb := &m.Grads.LnBias
-				dys := (*[8][16]float64)(unsafe.Pointer(&m.d0[row]))
+				dys := (*[8][16]float64)(unsafe.Pointer(&m.d4[row]))
 				xhs := (*[8][16]float64)(unsafe.Pointer(&m.xhat0[row]))
 				for t := 0; t < LnSteps; t++ {
 					dy := &dys[t]
@@ -848,7 +849,7 @@ func (m *Model) backward(needDX bool) {
 
 	// residual (add [8 16]→[8 16]), spec line 10
 	{
-		m.d2[row] = m.d3[row]
+		m.d4[row] = m.d3[row]
 		m.e3_1[row] = m.d3[row]
 	}
 
@@ -858,7 +859,7 @@ func (m *Model) backward(needDX bool) {
 		w := &m.Params.MlpProjWeight
 		m.d1[row] = [256]float64{}
 		xs := (*[8][32]float64)(unsafe.Pointer(&m.a1[row]))
-		dys := (*[8][16]float64)(unsafe.Pointer(&m.d2[row]))
+		dys := (*[8][16]float64)(unsafe.Pointer(&m.d4[row]))
 		dxs := (*[8][32]float64)(unsafe.Pointer(&m.d1[row]))
 		for t := 0; t < MlpProjSteps; t++ {
 			x := &xs[t]
@@ -881,10 +882,10 @@ func (m *Model) backward(needDX bool) {
 		}
 		gw := &m.Grads.MlpFcWeight
 		w := &m.Params.MlpFcWeight
-		m.d0[row] = [128]float64{}
+		m.d4[row] = [128]float64{}
 		xs := (*[8][16]float64)(unsafe.Pointer(&m.a0[row]))
 		dys := (*[8][32]float64)(unsafe.Pointer(&m.d1[row]))
-		dxs := (*[8][16]float64)(unsafe.Pointer(&m.d0[row]))
+		dxs := (*[8][16]float64)(unsafe.Pointer(&m.d4[row]))
 		for t := 0; t < MlpFcSteps; t++ {
 			x := &xs[t]
 			dy := &dys[t]
@@ -902,7 +903,7 @@ func (m *Model) backward(needDX bool) {
 			gg := &m.Grads.LnWeight
 			gb := &m.Grads.LnBias
 			g := &m.Params.LnWeight
-			dys := (*[8][16]float64)(unsafe.Pointer(&m.d0[row]))
+			dys := (*[8][16]float64)(unsafe.Pointer(&m.d4[row]))
 			xhs := (*[8][16]float64)(unsafe.Pointer(&m.xhat0[row]))
 			dxs := (*[8][16]float64)(unsafe.Pointer(&m.dx[row]))
 			for t := 0; t < LnSteps; t++ {
@@ -927,7 +928,7 @@ func (m *Model) backward(needDX bool) {
 		} else {
 			gg := &m.Grads.LnWeight
 			gb := &m.Grads.LnBias
-			dys := (*[8][16]float64)(unsafe.Pointer(&m.d0[row]))
+			dys := (*[8][16]float64)(unsafe.Pointer(&m.d4[row]))
 			xhs := (*[8][16]float64)(unsafe.Pointer(&m.xhat0[row]))
 			for t := 0; t < LnSteps; t++ {
 				dy := &dys[t]

@@ -608,106 +608,87 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// encoder.0.fc (dense [640]→[128]), spec line 20
 	a0 [BatchChunk][128]float32 // output
-	d0 [BatchChunk][128]float32 // dL/doutput
 	// encoder.0.bn (batchnorm [128]→[128]), spec line 21
 	a1    [BatchChunk][128]float32 // output
-	d1    [BatchChunk][128]float32 // dL/doutput
 	xhat1 [BatchChunk][128]float32 // normalised input x̂
 	inv1  [128]float32             // 1/√(σ² + eps) per channel of the last batch
 	// layers.2 (relu [128]→[128]), spec line 22
 	a2 [BatchChunk][128]float32 // output
-	d2 [BatchChunk][128]float32 // dL/doutput
 	// encoder.1.fc (dense [128]→[128]), spec line 23
 	a3 [BatchChunk][128]float32 // output
-	d3 [BatchChunk][128]float32 // dL/doutput
 	// encoder.1.bn (batchnorm [128]→[128]), spec line 24
 	a4    [BatchChunk][128]float32 // output
-	d4    [BatchChunk][128]float32 // dL/doutput
 	xhat4 [BatchChunk][128]float32 // normalised input x̂
 	inv4  [128]float32             // 1/√(σ² + eps) per channel of the last batch
 	// layers.5 (relu [128]→[128]), spec line 25
 	a5 [BatchChunk][128]float32 // output
-	d5 [BatchChunk][128]float32 // dL/doutput
 	// encoder.2.fc (dense [128]→[128]), spec line 26
 	a6 [BatchChunk][128]float32 // output
-	d6 [BatchChunk][128]float32 // dL/doutput
 	// encoder.2.bn (batchnorm [128]→[128]), spec line 27
 	a7    [BatchChunk][128]float32 // output
-	d7    [BatchChunk][128]float32 // dL/doutput
 	xhat7 [BatchChunk][128]float32 // normalised input x̂
 	inv7  [128]float32             // 1/√(σ² + eps) per channel of the last batch
 	// layers.8 (relu [128]→[128]), spec line 28
 	a8 [BatchChunk][128]float32 // output
-	d8 [BatchChunk][128]float32 // dL/doutput
 	// encoder.3.fc (dense [128]→[128]), spec line 29
 	a9 [BatchChunk][128]float32 // output
-	d9 [BatchChunk][128]float32 // dL/doutput
 	// encoder.3.bn (batchnorm [128]→[128]), spec line 30
 	a10    [BatchChunk][128]float32 // output
-	d10    [BatchChunk][128]float32 // dL/doutput
 	xhat10 [BatchChunk][128]float32 // normalised input x̂
 	inv10  [128]float32             // 1/√(σ² + eps) per channel of the last batch
 	// layers.11 (relu [128]→[128]), spec line 31
 	a11 [BatchChunk][128]float32 // output
-	d11 [BatchChunk][128]float32 // dL/doutput
 	// bottleneck.fc (dense [128]→[8]), spec line 32
 	a12 [BatchChunk][8]float32 // output
-	d12 [BatchChunk][8]float32 // dL/doutput
 	// bottleneck.bn (batchnorm [8]→[8]), spec line 33
 	a13    [BatchChunk][8]float32 // output
-	d13    [BatchChunk][8]float32 // dL/doutput
 	xhat13 [BatchChunk][8]float32 // normalised input x̂
 	inv13  [8]float32             // 1/√(σ² + eps) per channel of the last batch
 	// layers.14 (relu [8]→[8]), spec line 34
 	a14 [BatchChunk][8]float32 // output
-	d14 [BatchChunk][8]float32 // dL/doutput
 	// decoder.0.fc (dense [8]→[128]), spec line 35
 	a15 [BatchChunk][128]float32 // output
-	d15 [BatchChunk][128]float32 // dL/doutput
 	// decoder.0.bn (batchnorm [128]→[128]), spec line 36
 	a16    [BatchChunk][128]float32 // output
-	d16    [BatchChunk][128]float32 // dL/doutput
 	xhat16 [BatchChunk][128]float32 // normalised input x̂
 	inv16  [128]float32             // 1/√(σ² + eps) per channel of the last batch
 	// layers.17 (relu [128]→[128]), spec line 37
 	a17 [BatchChunk][128]float32 // output
-	d17 [BatchChunk][128]float32 // dL/doutput
 	// decoder.1.fc (dense [128]→[128]), spec line 38
 	a18 [BatchChunk][128]float32 // output
-	d18 [BatchChunk][128]float32 // dL/doutput
 	// decoder.1.bn (batchnorm [128]→[128]), spec line 39
 	a19    [BatchChunk][128]float32 // output
-	d19    [BatchChunk][128]float32 // dL/doutput
 	xhat19 [BatchChunk][128]float32 // normalised input x̂
 	inv19  [128]float32             // 1/√(σ² + eps) per channel of the last batch
 	// layers.20 (relu [128]→[128]), spec line 40
 	a20 [BatchChunk][128]float32 // output
-	d20 [BatchChunk][128]float32 // dL/doutput
 	// decoder.2.fc (dense [128]→[128]), spec line 41
 	a21 [BatchChunk][128]float32 // output
-	d21 [BatchChunk][128]float32 // dL/doutput
 	// decoder.2.bn (batchnorm [128]→[128]), spec line 42
 	a22    [BatchChunk][128]float32 // output
-	d22    [BatchChunk][128]float32 // dL/doutput
 	xhat22 [BatchChunk][128]float32 // normalised input x̂
 	inv22  [128]float32             // 1/√(σ² + eps) per channel of the last batch
 	// layers.23 (relu [128]→[128]), spec line 43
 	a23 [BatchChunk][128]float32 // output
-	d23 [BatchChunk][128]float32 // dL/doutput
 	// decoder.3.fc (dense [128]→[128]), spec line 44
 	a24 [BatchChunk][128]float32 // output
-	d24 [BatchChunk][128]float32 // dL/doutput
 	// decoder.3.bn (batchnorm [128]→[128]), spec line 45
 	a25    [BatchChunk][128]float32 // output
-	d25    [BatchChunk][128]float32 // dL/doutput
 	xhat25 [BatchChunk][128]float32 // normalised input x̂
 	inv25  [128]float32             // 1/√(σ² + eps) per channel of the last batch
 	// layers.26 (relu [128]→[128]), spec line 46
 	a26 [BatchChunk][128]float32 // output
-	d26 [BatchChunk][128]float32 // dL/doutput
 	// out (dense [128]→[640]), spec line 47
 	a27 [BatchChunk][640]float32 // output
-	d27 [BatchChunk][640]float32 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d27 [BatchChunk][640]float32 // dL/doutput of out
+	d26 [BatchChunk][128]float32 // shared: dL/doutput of layers.26, decoder.3.fc, decoder.2.bn, layers.20, decoder.1.fc, decoder.0.bn, layers.11, encoder.3.fc, encoder.2.bn, layers.5, encoder.1.fc and encoder.0.bn
+	d25 [BatchChunk][128]float32 // shared: dL/doutput of decoder.3.bn, layers.23, decoder.2.fc, decoder.1.bn, layers.17, decoder.0.fc, encoder.3.bn, layers.8, encoder.2.fc, encoder.1.bn, layers.2 and encoder.0.fc
+	d14 [BatchChunk][8]float32   // shared: dL/doutput of layers.14 and bottleneck.fc
+	d13 [BatchChunk][8]float32   // dL/doutput of bottleneck.bn
 }
 
 // New returns a Model whose parameters are initialised with xavier_uniform (seed 1)
@@ -2337,7 +2318,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d24[r]))
+				dx := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2347,7 +2328,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.3.fc (dense [128]→[128]), spec line 44
 	{
-		dz := unsafe.Slice(&m.d24[0][0], nb*Decoder3FcOut)
+		dz := unsafe.Slice(&m.d26[0][0], nb*Decoder3FcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[Decoder3FcOut]float32)(dz[r*Decoder3FcOut:]) {
 				m.Grads.Decoder3FcBias[o] += g
@@ -2356,14 +2337,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.Decoder3FcWeight
 		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Decoder3FcOut*Decoder3FcIn), dz, unsafe.Slice(&m.a23[0][0], nb*Decoder3FcIn), Decoder3FcOut, Decoder3FcIn, nb)
 		w := &m.Params.Decoder3FcWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d23[0][0], nb*Decoder3FcIn), dz, unsafe.Slice(&w[0][0], Decoder3FcOut*Decoder3FcIn), nb, Decoder3FcIn, Decoder3FcOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d25[0][0], nb*Decoder3FcIn), dz, unsafe.Slice(&w[0][0], Decoder3FcOut*Decoder3FcIn), nb, Decoder3FcIn, Decoder3FcOut)
 	}
 
 	// layers.23 (relu [128]→[128]), spec line 43
 	{
 		for row := 0; row < nb; row++ {
-			m.d22[row] = m.d23[row]
-			runtime.ReluBackward32(m.a22[row][:], m.d22[row][:])
+			m.d26[row] = m.d25[row]
+			runtime.ReluBackward32(m.a22[row][:], m.d26[row][:])
 		}
 	}
 
@@ -2376,7 +2357,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2391,9 +2372,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d21[r]))
+				dx := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2403,7 +2384,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.2.fc (dense [128]→[128]), spec line 41
 	{
-		dz := unsafe.Slice(&m.d21[0][0], nb*Decoder2FcOut)
+		dz := unsafe.Slice(&m.d25[0][0], nb*Decoder2FcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[Decoder2FcOut]float32)(dz[r*Decoder2FcOut:]) {
 				m.Grads.Decoder2FcBias[o] += g
@@ -2412,14 +2393,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.Decoder2FcWeight
 		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Decoder2FcOut*Decoder2FcIn), dz, unsafe.Slice(&m.a20[0][0], nb*Decoder2FcIn), Decoder2FcOut, Decoder2FcIn, nb)
 		w := &m.Params.Decoder2FcWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d20[0][0], nb*Decoder2FcIn), dz, unsafe.Slice(&w[0][0], Decoder2FcOut*Decoder2FcIn), nb, Decoder2FcIn, Decoder2FcOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d26[0][0], nb*Decoder2FcIn), dz, unsafe.Slice(&w[0][0], Decoder2FcOut*Decoder2FcIn), nb, Decoder2FcIn, Decoder2FcOut)
 	}
 
 	// layers.20 (relu [128]→[128]), spec line 40
 	{
 		for row := 0; row < nb; row++ {
-			m.d19[row] = m.d20[row]
-			runtime.ReluBackward32(m.a19[row][:], m.d19[row][:])
+			m.d25[row] = m.d26[row]
+			runtime.ReluBackward32(m.a19[row][:], m.d25[row][:])
 		}
 	}
 
@@ -2432,7 +2413,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2447,9 +2428,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d18[r]))
+				dx := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2459,7 +2440,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.1.fc (dense [128]→[128]), spec line 38
 	{
-		dz := unsafe.Slice(&m.d18[0][0], nb*Decoder1FcOut)
+		dz := unsafe.Slice(&m.d26[0][0], nb*Decoder1FcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[Decoder1FcOut]float32)(dz[r*Decoder1FcOut:]) {
 				m.Grads.Decoder1FcBias[o] += g
@@ -2468,14 +2449,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.Decoder1FcWeight
 		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Decoder1FcOut*Decoder1FcIn), dz, unsafe.Slice(&m.a17[0][0], nb*Decoder1FcIn), Decoder1FcOut, Decoder1FcIn, nb)
 		w := &m.Params.Decoder1FcWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d17[0][0], nb*Decoder1FcIn), dz, unsafe.Slice(&w[0][0], Decoder1FcOut*Decoder1FcIn), nb, Decoder1FcIn, Decoder1FcOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d25[0][0], nb*Decoder1FcIn), dz, unsafe.Slice(&w[0][0], Decoder1FcOut*Decoder1FcIn), nb, Decoder1FcIn, Decoder1FcOut)
 	}
 
 	// layers.17 (relu [128]→[128]), spec line 37
 	{
 		for row := 0; row < nb; row++ {
-			m.d16[row] = m.d17[row]
-			runtime.ReluBackward32(m.a16[row][:], m.d16[row][:])
+			m.d26[row] = m.d25[row]
+			runtime.ReluBackward32(m.a16[row][:], m.d26[row][:])
 		}
 	}
 
@@ -2488,7 +2469,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2503,9 +2484,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d15[r]))
+				dx := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2515,7 +2496,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.0.fc (dense [8]→[128]), spec line 35
 	{
-		dz := unsafe.Slice(&m.d15[0][0], nb*Decoder0FcOut)
+		dz := unsafe.Slice(&m.d25[0][0], nb*Decoder0FcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[Decoder0FcOut]float32)(dz[r*Decoder0FcOut:]) {
 				m.Grads.Decoder0FcBias[o] += g
@@ -2566,7 +2547,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
 				xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d12[r]))
+				dx := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2576,7 +2557,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// bottleneck.fc (dense [128]→[8]), spec line 32
 	{
-		dz := unsafe.Slice(&m.d12[0][0], nb*BottleneckFcOut)
+		dz := unsafe.Slice(&m.d14[0][0], nb*BottleneckFcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[BottleneckFcOut]float32)(dz[r*BottleneckFcOut:]) {
 				m.Grads.BottleneckFcBias[o] += g
@@ -2585,14 +2566,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.BottleneckFcWeight
 		runtime.GemmTN32(unsafe.Slice(&gw[0][0], BottleneckFcOut*BottleneckFcIn), dz, unsafe.Slice(&m.a11[0][0], nb*BottleneckFcIn), BottleneckFcOut, BottleneckFcIn, nb)
 		w := &m.Params.BottleneckFcWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d11[0][0], nb*BottleneckFcIn), dz, unsafe.Slice(&w[0][0], BottleneckFcOut*BottleneckFcIn), nb, BottleneckFcIn, BottleneckFcOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d26[0][0], nb*BottleneckFcIn), dz, unsafe.Slice(&w[0][0], BottleneckFcOut*BottleneckFcIn), nb, BottleneckFcIn, BottleneckFcOut)
 	}
 
 	// layers.11 (relu [128]→[128]), spec line 31
 	{
 		for row := 0; row < nb; row++ {
-			m.d10[row] = m.d11[row]
-			runtime.ReluBackward32(m.a10[row][:], m.d10[row][:])
+			m.d25[row] = m.d26[row]
+			runtime.ReluBackward32(m.a10[row][:], m.d25[row][:])
 		}
 	}
 
@@ -2605,7 +2586,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d10[r]))
+				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2620,9 +2601,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d10[r]))
+				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d9[r]))
+				dx := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2632,7 +2613,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// encoder.3.fc (dense [128]→[128]), spec line 29
 	{
-		dz := unsafe.Slice(&m.d9[0][0], nb*Encoder3FcOut)
+		dz := unsafe.Slice(&m.d26[0][0], nb*Encoder3FcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[Encoder3FcOut]float32)(dz[r*Encoder3FcOut:]) {
 				m.Grads.Encoder3FcBias[o] += g
@@ -2641,14 +2622,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.Encoder3FcWeight
 		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Encoder3FcOut*Encoder3FcIn), dz, unsafe.Slice(&m.a8[0][0], nb*Encoder3FcIn), Encoder3FcOut, Encoder3FcIn, nb)
 		w := &m.Params.Encoder3FcWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d8[0][0], nb*Encoder3FcIn), dz, unsafe.Slice(&w[0][0], Encoder3FcOut*Encoder3FcIn), nb, Encoder3FcIn, Encoder3FcOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d25[0][0], nb*Encoder3FcIn), dz, unsafe.Slice(&w[0][0], Encoder3FcOut*Encoder3FcIn), nb, Encoder3FcIn, Encoder3FcOut)
 	}
 
 	// layers.8 (relu [128]→[128]), spec line 28
 	{
 		for row := 0; row < nb; row++ {
-			m.d7[row] = m.d8[row]
-			runtime.ReluBackward32(m.a7[row][:], m.d7[row][:])
+			m.d26[row] = m.d25[row]
+			runtime.ReluBackward32(m.a7[row][:], m.d26[row][:])
 		}
 	}
 
@@ -2661,7 +2642,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2676,9 +2657,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d6[r]))
+				dx := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2688,7 +2669,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// encoder.2.fc (dense [128]→[128]), spec line 26
 	{
-		dz := unsafe.Slice(&m.d6[0][0], nb*Encoder2FcOut)
+		dz := unsafe.Slice(&m.d25[0][0], nb*Encoder2FcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[Encoder2FcOut]float32)(dz[r*Encoder2FcOut:]) {
 				m.Grads.Encoder2FcBias[o] += g
@@ -2697,14 +2678,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.Encoder2FcWeight
 		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Encoder2FcOut*Encoder2FcIn), dz, unsafe.Slice(&m.a5[0][0], nb*Encoder2FcIn), Encoder2FcOut, Encoder2FcIn, nb)
 		w := &m.Params.Encoder2FcWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d5[0][0], nb*Encoder2FcIn), dz, unsafe.Slice(&w[0][0], Encoder2FcOut*Encoder2FcIn), nb, Encoder2FcIn, Encoder2FcOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d26[0][0], nb*Encoder2FcIn), dz, unsafe.Slice(&w[0][0], Encoder2FcOut*Encoder2FcIn), nb, Encoder2FcIn, Encoder2FcOut)
 	}
 
 	// layers.5 (relu [128]→[128]), spec line 25
 	{
 		for row := 0; row < nb; row++ {
-			m.d4[row] = m.d5[row]
-			runtime.ReluBackward32(m.a4[row][:], m.d4[row][:])
+			m.d25[row] = m.d26[row]
+			runtime.ReluBackward32(m.a4[row][:], m.d25[row][:])
 		}
 	}
 
@@ -2717,7 +2698,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2732,9 +2713,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d3[r]))
+				dx := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2744,7 +2725,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// encoder.1.fc (dense [128]→[128]), spec line 23
 	{
-		dz := unsafe.Slice(&m.d3[0][0], nb*Encoder1FcOut)
+		dz := unsafe.Slice(&m.d26[0][0], nb*Encoder1FcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[Encoder1FcOut]float32)(dz[r*Encoder1FcOut:]) {
 				m.Grads.Encoder1FcBias[o] += g
@@ -2753,14 +2734,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.Encoder1FcWeight
 		runtime.GemmTN32(unsafe.Slice(&gw[0][0], Encoder1FcOut*Encoder1FcIn), dz, unsafe.Slice(&m.a2[0][0], nb*Encoder1FcIn), Encoder1FcOut, Encoder1FcIn, nb)
 		w := &m.Params.Encoder1FcWeight
-		runtime.GemmNN32(unsafe.Slice(&m.d2[0][0], nb*Encoder1FcIn), dz, unsafe.Slice(&w[0][0], Encoder1FcOut*Encoder1FcIn), nb, Encoder1FcIn, Encoder1FcOut)
+		runtime.GemmNN32(unsafe.Slice(&m.d25[0][0], nb*Encoder1FcIn), dz, unsafe.Slice(&w[0][0], Encoder1FcOut*Encoder1FcIn), nb, Encoder1FcIn, Encoder1FcOut)
 	}
 
 	// layers.2 (relu [128]→[128]), spec line 22
 	{
 		for row := 0; row < nb; row++ {
-			m.d1[row] = m.d2[row]
-			runtime.ReluBackward32(m.a1[row][:], m.d1[row][:])
+			m.d26[row] = m.d25[row]
+			runtime.ReluBackward32(m.a1[row][:], m.d26[row][:])
 		}
 	}
 
@@ -2773,7 +2754,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2788,9 +2769,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2801,7 +2782,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// encoder.0.fc (dense [640]→[128]), spec line 20
 	{
 		if needDX {
-			dz := unsafe.Slice(&m.d0[0][0], nb*Encoder0FcOut)
+			dz := unsafe.Slice(&m.d25[0][0], nb*Encoder0FcOut)
 			for r := 0; r < nb; r++ {
 				for o, g := range (*[Encoder0FcOut]float32)(dz[r*Encoder0FcOut:]) {
 					m.Grads.Encoder0FcBias[o] += g
@@ -2812,7 +2793,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			w := &m.Params.Encoder0FcWeight
 			runtime.GemmNN32(unsafe.Slice(&m.dx[0][0], nb*Encoder0FcIn), dz, unsafe.Slice(&w[0][0], Encoder0FcOut*Encoder0FcIn), nb, Encoder0FcIn, Encoder0FcOut)
 		} else {
-			dz := unsafe.Slice(&m.d0[0][0], nb*Encoder0FcOut)
+			dz := unsafe.Slice(&m.d25[0][0], nb*Encoder0FcOut)
 			for r := 0; r < nb; r++ {
 				for o, g := range (*[Encoder0FcOut]float32)(dz[r*Encoder0FcOut:]) {
 					m.Grads.Encoder0FcBias[o] += g
@@ -2886,7 +2867,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d24[r]))
+				dx := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2898,10 +2879,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.Decoder3FcWeight
 		w := &m.Params.Decoder3FcWeight
-		m.d23[row] = [128]float32{}
+		m.d25[row] = [128]float32{}
 		x := &m.a23[row]
-		dy := &m.d24[row]
-		dx := &m.d23[row]
+		dy := &m.d26[row]
+		dx := &m.d25[row]
 		for o, g := range dy {
 			m.Grads.Decoder3FcBias[o] += g
 		}
@@ -2910,8 +2891,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.23 (relu [128]→[128]), spec line 43
 	{
-		m.d22[row] = m.d23[row]
-		runtime.ReluBackward32(m.a22[row][:], m.d22[row][:])
+		m.d26[row] = m.d25[row]
+		runtime.ReluBackward32(m.a22[row][:], m.d26[row][:])
 	}
 
 	// decoder.2.bn (batchnorm [128]→[128]), spec line 42
@@ -2923,7 +2904,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2938,9 +2919,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d21[r]))
+				dx := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2952,10 +2933,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.Decoder2FcWeight
 		w := &m.Params.Decoder2FcWeight
-		m.d20[row] = [128]float32{}
+		m.d26[row] = [128]float32{}
 		x := &m.a20[row]
-		dy := &m.d21[row]
-		dx := &m.d20[row]
+		dy := &m.d25[row]
+		dx := &m.d26[row]
 		for o, g := range dy {
 			m.Grads.Decoder2FcBias[o] += g
 		}
@@ -2964,8 +2945,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.20 (relu [128]→[128]), spec line 40
 	{
-		m.d19[row] = m.d20[row]
-		runtime.ReluBackward32(m.a19[row][:], m.d19[row][:])
+		m.d25[row] = m.d26[row]
+		runtime.ReluBackward32(m.a19[row][:], m.d25[row][:])
 	}
 
 	// decoder.1.bn (batchnorm [128]→[128]), spec line 39
@@ -2977,7 +2958,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2992,9 +2973,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d18[r]))
+				dx := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3006,10 +2987,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.Decoder1FcWeight
 		w := &m.Params.Decoder1FcWeight
-		m.d17[row] = [128]float32{}
+		m.d25[row] = [128]float32{}
 		x := &m.a17[row]
-		dy := &m.d18[row]
-		dx := &m.d17[row]
+		dy := &m.d26[row]
+		dx := &m.d25[row]
 		for o, g := range dy {
 			m.Grads.Decoder1FcBias[o] += g
 		}
@@ -3018,8 +2999,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.17 (relu [128]→[128]), spec line 37
 	{
-		m.d16[row] = m.d17[row]
-		runtime.ReluBackward32(m.a16[row][:], m.d16[row][:])
+		m.d26[row] = m.d25[row]
+		runtime.ReluBackward32(m.a16[row][:], m.d26[row][:])
 	}
 
 	// decoder.0.bn (batchnorm [128]→[128]), spec line 36
@@ -3031,7 +3012,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3046,9 +3027,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d15[r]))
+				dx := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3062,7 +3043,7 @@ func (m *Model) backward(needDX bool) {
 		w := &m.Params.Decoder0FcWeight
 		m.d14[row] = [8]float32{}
 		x := &m.a14[row]
-		dy := &m.d15[row]
+		dy := &m.d25[row]
 		dx := &m.d14[row]
 		for o := 0; o < Decoder0FcOut; o++ {
 			g := dy[o]
@@ -3130,7 +3111,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
 				xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d12[r]))
+				dx := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3142,10 +3123,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.BottleneckFcWeight
 		w := &m.Params.BottleneckFcWeight
-		m.d11[row] = [128]float32{}
+		m.d26[row] = [128]float32{}
 		x := &m.a11[row]
-		dy := &m.d12[row]
-		dx := &m.d11[row]
+		dy := &m.d14[row]
+		dx := &m.d26[row]
 		for o, g := range dy {
 			m.Grads.BottleneckFcBias[o] += g
 		}
@@ -3154,8 +3135,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.11 (relu [128]→[128]), spec line 31
 	{
-		m.d10[row] = m.d11[row]
-		runtime.ReluBackward32(m.a10[row][:], m.d10[row][:])
+		m.d25[row] = m.d26[row]
+		runtime.ReluBackward32(m.a10[row][:], m.d25[row][:])
 	}
 
 	// encoder.3.bn (batchnorm [128]→[128]), spec line 30
@@ -3167,7 +3148,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d10[r]))
+				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3182,9 +3163,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d10[r]))
+				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d9[r]))
+				dx := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3196,10 +3177,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.Encoder3FcWeight
 		w := &m.Params.Encoder3FcWeight
-		m.d8[row] = [128]float32{}
+		m.d25[row] = [128]float32{}
 		x := &m.a8[row]
-		dy := &m.d9[row]
-		dx := &m.d8[row]
+		dy := &m.d26[row]
+		dx := &m.d25[row]
 		for o, g := range dy {
 			m.Grads.Encoder3FcBias[o] += g
 		}
@@ -3208,8 +3189,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.8 (relu [128]→[128]), spec line 28
 	{
-		m.d7[row] = m.d8[row]
-		runtime.ReluBackward32(m.a7[row][:], m.d7[row][:])
+		m.d26[row] = m.d25[row]
+		runtime.ReluBackward32(m.a7[row][:], m.d26[row][:])
 	}
 
 	// encoder.2.bn (batchnorm [128]→[128]), spec line 27
@@ -3221,7 +3202,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3236,9 +3217,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d6[r]))
+				dx := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3250,10 +3231,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.Encoder2FcWeight
 		w := &m.Params.Encoder2FcWeight
-		m.d5[row] = [128]float32{}
+		m.d26[row] = [128]float32{}
 		x := &m.a5[row]
-		dy := &m.d6[row]
-		dx := &m.d5[row]
+		dy := &m.d25[row]
+		dx := &m.d26[row]
 		for o, g := range dy {
 			m.Grads.Encoder2FcBias[o] += g
 		}
@@ -3262,8 +3243,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.5 (relu [128]→[128]), spec line 25
 	{
-		m.d4[row] = m.d5[row]
-		runtime.ReluBackward32(m.a4[row][:], m.d4[row][:])
+		m.d25[row] = m.d26[row]
+		runtime.ReluBackward32(m.a4[row][:], m.d25[row][:])
 	}
 
 	// encoder.1.bn (batchnorm [128]→[128]), spec line 24
@@ -3275,7 +3256,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3290,9 +3271,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d3[r]))
+				dx := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3304,10 +3285,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.Encoder1FcWeight
 		w := &m.Params.Encoder1FcWeight
-		m.d2[row] = [128]float32{}
+		m.d25[row] = [128]float32{}
 		x := &m.a2[row]
-		dy := &m.d3[row]
-		dx := &m.d2[row]
+		dy := &m.d26[row]
+		dx := &m.d25[row]
 		for o, g := range dy {
 			m.Grads.Encoder1FcBias[o] += g
 		}
@@ -3316,8 +3297,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.2 (relu [128]→[128]), spec line 22
 	{
-		m.d1[row] = m.d2[row]
-		runtime.ReluBackward32(m.a1[row][:], m.d1[row][:])
+		m.d26[row] = m.d25[row]
+		runtime.ReluBackward32(m.a1[row][:], m.d26[row][:])
 	}
 
 	// encoder.0.bn (batchnorm [128]→[128]), spec line 21
@@ -3329,7 +3310,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3344,9 +3325,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3361,7 +3342,7 @@ func (m *Model) backward(needDX bool) {
 			w := &m.Params.Encoder0FcWeight
 			m.dx[row] = [640]float32{}
 			x := &m.x[row]
-			dy := &m.d0[row]
+			dy := &m.d25[row]
 			dx := &m.dx[row]
 			for o, g := range dy {
 				m.Grads.Encoder0FcBias[o] += g
@@ -3370,7 +3351,7 @@ func (m *Model) backward(needDX bool) {
 		} else {
 			gw := &m.Grads.Encoder0FcWeight
 			x := &m.x[row]
-			dy := &m.d0[row]
+			dy := &m.d25[row]
 			for o, g := range dy {
 				m.Grads.Encoder0FcBias[o] += g
 			}

@@ -692,7 +692,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
 	a0     [BatchChunk][8000]float32      // output
-	d0     [BatchChunk][8000]float32      // dL/doutput
 	xp0    [BatchChunk][1][58][12]float32 // zero-padded input
 	dxp0   [1][58][12]float32             // dL/d(padded input)
 	cols0  [40][125]float32               // im2col of one sample's padded input (batched pass)
@@ -700,126 +699,104 @@ type Model struct {
 	gwt0   [2560]float32                  // one sample's dL/dW (batched pass)
 	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
 	a1    [BatchChunk][8000]float32 // output
-	d1    [BatchChunk][8000]float32 // dL/doutput
 	xhat1 [BatchChunk][8000]float32 // normalised input x̂
 	inv1  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 31
 	a2 [BatchChunk][8000]float32 // output
-	d2 [BatchChunk][8000]float32 // dL/doutput
 	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 32
 	a3    [BatchChunk][8000]float32 // output
-	d3    [BatchChunk][8000]float32 // dL/doutput
 	mask3 [BatchChunk][8000]float32 // dropout mask: 0 or 1/(1-0.2)
 	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
 	a4   [BatchChunk][8000]float32      // output
-	d4   [BatchChunk][8000]float32      // dL/doutput
 	xp4  [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp4 [64][27][7]float32             // dL/d(padded input)
 	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34
 	a5    [BatchChunk][8000]float32 // output
-	d5    [BatchChunk][8000]float32 // dL/doutput
 	xhat5 [BatchChunk][8000]float32 // normalised input x̂
 	inv5  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
 	a6 [BatchChunk][8000]float32 // output
-	d6 [BatchChunk][8000]float32 // dL/doutput
 	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
 	a7   [BatchChunk][8000]float32 // output
-	d7   [BatchChunk][8000]float32 // dL/doutput
 	gwt7 [4096]float32             // one sample's dL/dW (batched pass)
 	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
 	a8    [BatchChunk][8000]float32 // output
-	d8    [BatchChunk][8000]float32 // dL/doutput
 	xhat8 [BatchChunk][8000]float32 // normalised input x̂
 	inv8  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
 	a9 [BatchChunk][8000]float32 // output
-	d9 [BatchChunk][8000]float32 // dL/doutput
 	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
 	a10   [BatchChunk][8000]float32      // output
-	d10   [BatchChunk][8000]float32      // dL/doutput
 	xp10  [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp10 [64][27][7]float32             // dL/d(padded input)
 	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
 	a11    [BatchChunk][8000]float32 // output
-	d11    [BatchChunk][8000]float32 // dL/doutput
 	xhat11 [BatchChunk][8000]float32 // normalised input x̂
 	inv11  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
 	a12 [BatchChunk][8000]float32 // output
-	d12 [BatchChunk][8000]float32 // dL/doutput
 	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
 	a13   [BatchChunk][8000]float32 // output
-	d13   [BatchChunk][8000]float32 // dL/doutput
 	gwt13 [4096]float32             // one sample's dL/dW (batched pass)
 	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
 	a14    [BatchChunk][8000]float32 // output
-	d14    [BatchChunk][8000]float32 // dL/doutput
 	xhat14 [BatchChunk][8000]float32 // normalised input x̂
 	inv14  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
 	a15 [BatchChunk][8000]float32 // output
-	d15 [BatchChunk][8000]float32 // dL/doutput
 	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
 	a16   [BatchChunk][8000]float32      // output
-	d16   [BatchChunk][8000]float32      // dL/doutput
 	xp16  [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp16 [64][27][7]float32             // dL/d(padded input)
 	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
 	a17    [BatchChunk][8000]float32 // output
-	d17    [BatchChunk][8000]float32 // dL/doutput
 	xhat17 [BatchChunk][8000]float32 // normalised input x̂
 	inv17  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
 	a18 [BatchChunk][8000]float32 // output
-	d18 [BatchChunk][8000]float32 // dL/doutput
 	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
 	a19   [BatchChunk][8000]float32 // output
-	d19   [BatchChunk][8000]float32 // dL/doutput
 	gwt19 [4096]float32             // one sample's dL/dW (batched pass)
 	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
 	a20    [BatchChunk][8000]float32 // output
-	d20    [BatchChunk][8000]float32 // dL/doutput
 	xhat20 [BatchChunk][8000]float32 // normalised input x̂
 	inv20  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
 	a21 [BatchChunk][8000]float32 // output
-	d21 [BatchChunk][8000]float32 // dL/doutput
 	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
 	a22   [BatchChunk][8000]float32      // output
-	d22   [BatchChunk][8000]float32      // dL/doutput
 	xp22  [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp22 [64][27][7]float32             // dL/d(padded input)
 	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
 	a23    [BatchChunk][8000]float32 // output
-	d23    [BatchChunk][8000]float32 // dL/doutput
 	xhat23 [BatchChunk][8000]float32 // normalised input x̂
 	inv23  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
 	a24 [BatchChunk][8000]float32 // output
-	d24 [BatchChunk][8000]float32 // dL/doutput
 	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
 	a25   [BatchChunk][8000]float32 // output
-	d25   [BatchChunk][8000]float32 // dL/doutput
 	gwt25 [4096]float32             // one sample's dL/dW (batched pass)
 	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
 	a26    [BatchChunk][8000]float32 // output
-	d26    [BatchChunk][8000]float32 // dL/doutput
 	xhat26 [BatchChunk][8000]float32 // normalised input x̂
 	inv26  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 56
 	a27 [BatchChunk][8000]float32 // output
-	d27 [BatchChunk][8000]float32 // dL/doutput
 	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 57
 	a28    [BatchChunk][8000]float32 // output
-	d28    [BatchChunk][8000]float32 // dL/doutput
 	mask28 [BatchChunk][8000]float32 // dropout mask: 0 or 1/(1-0.4)
 	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 58
 	a29 [BatchChunk][64]float32 // output
-	d29 [BatchChunk][64]float32 // dL/doutput
 	// fc (dense [64]→[12]), spec line 60
 	a31 [BatchChunk][12]float32 // output
-	d31 [BatchChunk][12]float32 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d31 [BatchChunk][12]float32   // dL/doutput of fc
+	d29 [BatchChunk][64]float32   // dL/doutput of pool
+	d28 [BatchChunk][8000]float32 // shared: dL/doutput of layers.28, ds.3.pw_bn, layers.24, ds.3.dw, ds.2.pw_bn, layers.18, ds.2.dw, ds.1.pw_bn, layers.12, ds.1.dw, ds.0.pw_bn, layers.6, ds.0.dw, layers.2 and conv
+	d27 [BatchChunk][8000]float32 // shared: dL/doutput of layers.27, ds.3.pw, ds.3.dw_bn, layers.21, ds.2.pw, ds.2.dw_bn, layers.15, ds.1.pw, ds.1.dw_bn, layers.9, ds.0.pw, ds.0.dw_bn, layers.3 and bn
 }
 
 // New returns a Model whose parameters are initialised with xavier_uniform (seed 1)
@@ -2776,8 +2753,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 56
 	{
 		for row := 0; row < nb; row++ {
-			m.d26[row] = m.d27[row]
-			runtime.ReluBackward32(m.a26[row][:], m.d26[row][:])
+			m.d28[row] = m.d27[row]
+			runtime.ReluBackward32(m.a26[row][:], m.d28[row][:])
 		}
 	}
 
@@ -2790,7 +2767,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+				dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2805,9 +2782,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+				dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
-				dx := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+				dx := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2821,7 +2798,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a24[row][:]
-			dz := (*[Ds3PwFilters][Ds3PwPositions]float32)(unsafe.Pointer(&m.d25[row]))
+			dz := (*[Ds3PwFilters][Ds3PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -2829,12 +2806,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Ds3PwBias[f] += s
 			}
-			dzf := m.d25[row][:]
+			dzf := m.d27[row][:]
 			runtime.GemmNT32(m.gwt25[:], dzf, cf, nil, Ds3PwFilters, Ds3PwPatch, Ds3PwPositions)
 			for i, v := range &m.gwt25 {
 				gw[i] += v
 			}
-			dcf := m.d24[row][:]
+			dcf := m.d28[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Ds3PwPatch, Ds3PwPositions, Ds3PwFilters)
 		}
@@ -2843,8 +2820,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
 	{
 		for row := 0; row < nb; row++ {
-			m.d23[row] = m.d24[row]
-			runtime.ReluBackward32(m.a23[row][:], m.d23[row][:])
+			m.d27[row] = m.d28[row]
+			runtime.ReluBackward32(m.a23[row][:], m.d27[row][:])
 		}
 	}
 
@@ -2857,7 +2834,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d23[r]))
+				dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2872,9 +2849,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d23[r]))
+				dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
-				dx := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d22[r]))
+				dx := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2886,7 +2863,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp22[row]
-			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d22[row]))
+			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 			dxp := &m.dxp22
 			*dxp = [64][27][7]float32{}
 			for f := 0; f < Ds3DwFilters; f++ {
@@ -2924,7 +2901,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d21[row]))
+			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
@@ -2936,8 +2913,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
 	{
 		for row := 0; row < nb; row++ {
-			m.d20[row] = m.d21[row]
-			runtime.ReluBackward32(m.a20[row][:], m.d20[row][:])
+			m.d28[row] = m.d27[row]
+			runtime.ReluBackward32(m.a20[row][:], m.d28[row][:])
 		}
 	}
 
@@ -2950,7 +2927,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+				dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2965,9 +2942,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+				dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
-				dx := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+				dx := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2981,7 +2958,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a18[row][:]
-			dz := (*[Ds2PwFilters][Ds2PwPositions]float32)(unsafe.Pointer(&m.d19[row]))
+			dz := (*[Ds2PwFilters][Ds2PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -2989,12 +2966,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Ds2PwBias[f] += s
 			}
-			dzf := m.d19[row][:]
+			dzf := m.d27[row][:]
 			runtime.GemmNT32(m.gwt19[:], dzf, cf, nil, Ds2PwFilters, Ds2PwPatch, Ds2PwPositions)
 			for i, v := range &m.gwt19 {
 				gw[i] += v
 			}
-			dcf := m.d18[row][:]
+			dcf := m.d28[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Ds2PwPatch, Ds2PwPositions, Ds2PwFilters)
 		}
@@ -3003,8 +2980,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
 	{
 		for row := 0; row < nb; row++ {
-			m.d17[row] = m.d18[row]
-			runtime.ReluBackward32(m.a17[row][:], m.d17[row][:])
+			m.d27[row] = m.d28[row]
+			runtime.ReluBackward32(m.a17[row][:], m.d27[row][:])
 		}
 	}
 
@@ -3017,7 +2994,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d17[r]))
+				dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3032,9 +3009,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d17[r]))
+				dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
-				dx := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d16[r]))
+				dx := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3046,7 +3023,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp16[row]
-			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d16[row]))
+			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 			dxp := &m.dxp16
 			*dxp = [64][27][7]float32{}
 			for f := 0; f < Ds2DwFilters; f++ {
@@ -3084,7 +3061,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d15[row]))
+			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
@@ -3096,8 +3073,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
 	{
 		for row := 0; row < nb; row++ {
-			m.d14[row] = m.d15[row]
-			runtime.ReluBackward32(m.a14[row][:], m.d14[row][:])
+			m.d28[row] = m.d27[row]
+			runtime.ReluBackward32(m.a14[row][:], m.d28[row][:])
 		}
 	}
 
@@ -3110,7 +3087,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3125,9 +3102,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+				dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3141,7 +3118,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a12[row][:]
-			dz := (*[Ds1PwFilters][Ds1PwPositions]float32)(unsafe.Pointer(&m.d13[row]))
+			dz := (*[Ds1PwFilters][Ds1PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -3149,12 +3126,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Ds1PwBias[f] += s
 			}
-			dzf := m.d13[row][:]
+			dzf := m.d27[row][:]
 			runtime.GemmNT32(m.gwt13[:], dzf, cf, nil, Ds1PwFilters, Ds1PwPatch, Ds1PwPositions)
 			for i, v := range &m.gwt13 {
 				gw[i] += v
 			}
-			dcf := m.d12[row][:]
+			dcf := m.d28[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
 		}
@@ -3163,8 +3140,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
 	{
 		for row := 0; row < nb; row++ {
-			m.d11[row] = m.d12[row]
-			runtime.ReluBackward32(m.a11[row][:], m.d11[row][:])
+			m.d27[row] = m.d28[row]
+			runtime.ReluBackward32(m.a11[row][:], m.d27[row][:])
 		}
 	}
 
@@ -3177,7 +3154,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3192,9 +3169,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d10[r]))
+				dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3206,7 +3183,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp10[row]
-			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d10[row]))
+			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 			dxp := &m.dxp10
 			*dxp = [64][27][7]float32{}
 			for f := 0; f < Ds1DwFilters; f++ {
@@ -3244,7 +3221,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d9[row]))
+			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
@@ -3256,8 +3233,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
 	{
 		for row := 0; row < nb; row++ {
-			m.d8[row] = m.d9[row]
-			runtime.ReluBackward32(m.a8[row][:], m.d8[row][:])
+			m.d28[row] = m.d27[row]
+			runtime.ReluBackward32(m.a8[row][:], m.d28[row][:])
 		}
 	}
 
@@ -3270,7 +3247,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d8[r]))
+				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3285,9 +3262,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d8[r]))
+				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
-				dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+				dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3301,7 +3278,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a6[row][:]
-			dz := (*[Ds0PwFilters][Ds0PwPositions]float32)(unsafe.Pointer(&m.d7[row]))
+			dz := (*[Ds0PwFilters][Ds0PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -3309,12 +3286,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Ds0PwBias[f] += s
 			}
-			dzf := m.d7[row][:]
+			dzf := m.d27[row][:]
 			runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Ds0PwFilters, Ds0PwPatch, Ds0PwPositions)
 			for i, v := range &m.gwt7 {
 				gw[i] += v
 			}
-			dcf := m.d6[row][:]
+			dcf := m.d28[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
 		}
@@ -3323,8 +3300,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
 	{
 		for row := 0; row < nb; row++ {
-			m.d5[row] = m.d6[row]
-			runtime.ReluBackward32(m.a5[row][:], m.d5[row][:])
+			m.d27[row] = m.d28[row]
+			runtime.ReluBackward32(m.a5[row][:], m.d27[row][:])
 		}
 	}
 
@@ -3337,7 +3314,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d5[r]))
+				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3352,9 +3329,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d5[r]))
+				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
-				dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d4[r]))
+				dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3366,7 +3343,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp4[row]
-			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d4[row]))
+			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 			dxp := &m.dxp4
 			*dxp = [64][27][7]float32{}
 			for f := 0; f < Ds0DwFilters; f++ {
@@ -3404,7 +3381,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d3[row]))
+			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
@@ -3418,10 +3395,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			if m.training {
 				for j, v := range m.mask3[row] {
-					m.d2[row][j] = m.d3[row][j] * v
+					m.d28[row][j] = m.d27[row][j] * v
 				}
 			} else {
-				m.d2[row] = m.d3[row]
+				m.d28[row] = m.d27[row]
 			}
 		}
 	}
@@ -3429,8 +3406,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 31
 	{
 		for row := 0; row < nb; row++ {
-			m.d1[row] = m.d2[row]
-			runtime.ReluBackward32(m.a1[row][:], m.d1[row][:])
+			m.d27[row] = m.d28[row]
+			runtime.ReluBackward32(m.a1[row][:], m.d27[row][:])
 		}
 	}
 
@@ -3443,7 +3420,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3458,9 +3435,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3487,7 +3464,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
-				dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 				for f := range dz {
 					var s float32
 					for _, v := range dz[f] {
@@ -3495,7 +3472,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.ConvBias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d28[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -3539,7 +3516,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
-				dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 				for f := range dz {
 					var s float32
 					for _, v := range dz[f] {
@@ -3547,7 +3524,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.ConvBias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d28[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -3621,8 +3598,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 56
 	{
-		m.d26[row] = m.d27[row]
-		runtime.ReluBackward32(m.a26[row][:], m.d26[row][:])
+		m.d28[row] = m.d27[row]
+		runtime.ReluBackward32(m.a26[row][:], m.d28[row][:])
 	}
 
 	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
@@ -3634,7 +3611,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+				dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3649,9 +3626,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+				dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
-				dx := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+				dx := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3664,7 +3641,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Ds3PwFilters * Ds3PwPatch]float32)(unsafe.Slice(&m.Grads.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch))
 		w := unsafe.Slice(&m.Params.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch)
 		cf := m.a24[row][:]
-		dz := (*[Ds3PwFilters][Ds3PwPositions]float32)(unsafe.Pointer(&m.d25[row]))
+		dz := (*[Ds3PwFilters][Ds3PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -3672,20 +3649,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Ds3PwBias[f] += s
 		}
-		dzf := m.d25[row][:]
+		dzf := m.d27[row][:]
 		runtime.GemmNT32(m.gwt25[:], dzf, cf, nil, Ds3PwFilters, Ds3PwPatch, Ds3PwPositions)
 		for i, v := range &m.gwt25 {
 			gw[i] += v
 		}
-		dcf := m.d24[row][:]
+		dcf := m.d28[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Ds3PwPatch, Ds3PwPositions, Ds3PwFilters)
 	}
 
 	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
 	{
-		m.d23[row] = m.d24[row]
-		runtime.ReluBackward32(m.a23[row][:], m.d23[row][:])
+		m.d27[row] = m.d28[row]
+		runtime.ReluBackward32(m.a23[row][:], m.d27[row][:])
 	}
 
 	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
@@ -3697,7 +3674,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d23[r]))
+				dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3712,9 +3689,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d23[r]))
+				dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
-				dx := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d22[r]))
+				dx := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3725,7 +3702,7 @@ func (m *Model) backward(needDX bool) {
 	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
 	{
 		xp := &m.xp22[row]
-		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d22[row]))
+		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 		dxp := &m.dxp22
 		*dxp = [64][27][7]float32{}
 		for f := 0; f < Ds3DwFilters; f++ {
@@ -3763,7 +3740,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d21[row]))
+		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
@@ -3773,8 +3750,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
 	{
-		m.d20[row] = m.d21[row]
-		runtime.ReluBackward32(m.a20[row][:], m.d20[row][:])
+		m.d28[row] = m.d27[row]
+		runtime.ReluBackward32(m.a20[row][:], m.d28[row][:])
 	}
 
 	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
@@ -3786,7 +3763,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+				dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3801,9 +3778,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+				dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
-				dx := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+				dx := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3816,7 +3793,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Ds2PwFilters * Ds2PwPatch]float32)(unsafe.Slice(&m.Grads.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch))
 		w := unsafe.Slice(&m.Params.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch)
 		cf := m.a18[row][:]
-		dz := (*[Ds2PwFilters][Ds2PwPositions]float32)(unsafe.Pointer(&m.d19[row]))
+		dz := (*[Ds2PwFilters][Ds2PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -3824,20 +3801,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Ds2PwBias[f] += s
 		}
-		dzf := m.d19[row][:]
+		dzf := m.d27[row][:]
 		runtime.GemmNT32(m.gwt19[:], dzf, cf, nil, Ds2PwFilters, Ds2PwPatch, Ds2PwPositions)
 		for i, v := range &m.gwt19 {
 			gw[i] += v
 		}
-		dcf := m.d18[row][:]
+		dcf := m.d28[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Ds2PwPatch, Ds2PwPositions, Ds2PwFilters)
 	}
 
 	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
 	{
-		m.d17[row] = m.d18[row]
-		runtime.ReluBackward32(m.a17[row][:], m.d17[row][:])
+		m.d27[row] = m.d28[row]
+		runtime.ReluBackward32(m.a17[row][:], m.d27[row][:])
 	}
 
 	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
@@ -3849,7 +3826,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d17[r]))
+				dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3864,9 +3841,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d17[r]))
+				dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
-				dx := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d16[r]))
+				dx := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3877,7 +3854,7 @@ func (m *Model) backward(needDX bool) {
 	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
 	{
 		xp := &m.xp16[row]
-		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d16[row]))
+		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 		dxp := &m.dxp16
 		*dxp = [64][27][7]float32{}
 		for f := 0; f < Ds2DwFilters; f++ {
@@ -3915,7 +3892,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d15[row]))
+		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
@@ -3925,8 +3902,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
 	{
-		m.d14[row] = m.d15[row]
-		runtime.ReluBackward32(m.a14[row][:], m.d14[row][:])
+		m.d28[row] = m.d27[row]
+		runtime.ReluBackward32(m.a14[row][:], m.d28[row][:])
 	}
 
 	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
@@ -3938,7 +3915,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3953,9 +3930,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+				dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3968,7 +3945,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Ds1PwFilters * Ds1PwPatch]float32)(unsafe.Slice(&m.Grads.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch))
 		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
 		cf := m.a12[row][:]
-		dz := (*[Ds1PwFilters][Ds1PwPositions]float32)(unsafe.Pointer(&m.d13[row]))
+		dz := (*[Ds1PwFilters][Ds1PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -3976,20 +3953,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Ds1PwBias[f] += s
 		}
-		dzf := m.d13[row][:]
+		dzf := m.d27[row][:]
 		runtime.GemmNT32(m.gwt13[:], dzf, cf, nil, Ds1PwFilters, Ds1PwPatch, Ds1PwPositions)
 		for i, v := range &m.gwt13 {
 			gw[i] += v
 		}
-		dcf := m.d12[row][:]
+		dcf := m.d28[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
 	}
 
 	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
 	{
-		m.d11[row] = m.d12[row]
-		runtime.ReluBackward32(m.a11[row][:], m.d11[row][:])
+		m.d27[row] = m.d28[row]
+		runtime.ReluBackward32(m.a11[row][:], m.d27[row][:])
 	}
 
 	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
@@ -4001,7 +3978,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -4016,9 +3993,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d10[r]))
+				dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -4029,7 +4006,7 @@ func (m *Model) backward(needDX bool) {
 	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
 	{
 		xp := &m.xp10[row]
-		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d10[row]))
+		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 		dxp := &m.dxp10
 		*dxp = [64][27][7]float32{}
 		for f := 0; f < Ds1DwFilters; f++ {
@@ -4067,7 +4044,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d9[row]))
+		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
@@ -4077,8 +4054,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
 	{
-		m.d8[row] = m.d9[row]
-		runtime.ReluBackward32(m.a8[row][:], m.d8[row][:])
+		m.d28[row] = m.d27[row]
+		runtime.ReluBackward32(m.a8[row][:], m.d28[row][:])
 	}
 
 	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
@@ -4090,7 +4067,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d8[r]))
+				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -4105,9 +4082,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d8[r]))
+				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
-				dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+				dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -4120,7 +4097,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Ds0PwFilters * Ds0PwPatch]float32)(unsafe.Slice(&m.Grads.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch))
 		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
 		cf := m.a6[row][:]
-		dz := (*[Ds0PwFilters][Ds0PwPositions]float32)(unsafe.Pointer(&m.d7[row]))
+		dz := (*[Ds0PwFilters][Ds0PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -4128,20 +4105,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Ds0PwBias[f] += s
 		}
-		dzf := m.d7[row][:]
+		dzf := m.d27[row][:]
 		runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Ds0PwFilters, Ds0PwPatch, Ds0PwPositions)
 		for i, v := range &m.gwt7 {
 			gw[i] += v
 		}
-		dcf := m.d6[row][:]
+		dcf := m.d28[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
 	}
 
 	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
 	{
-		m.d5[row] = m.d6[row]
-		runtime.ReluBackward32(m.a5[row][:], m.d5[row][:])
+		m.d27[row] = m.d28[row]
+		runtime.ReluBackward32(m.a5[row][:], m.d27[row][:])
 	}
 
 	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34
@@ -4153,7 +4130,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d5[r]))
+				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -4168,9 +4145,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d5[r]))
+				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
-				dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d4[r]))
+				dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -4181,7 +4158,7 @@ func (m *Model) backward(needDX bool) {
 	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
 	{
 		xp := &m.xp4[row]
-		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d4[row]))
+		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 		dxp := &m.dxp4
 		*dxp = [64][27][7]float32{}
 		for f := 0; f < Ds0DwFilters; f++ {
@@ -4219,7 +4196,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d3[row]))
+		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
@@ -4231,17 +4208,17 @@ func (m *Model) backward(needDX bool) {
 	{
 		if m.training {
 			for j, v := range m.mask3[row] {
-				m.d2[row][j] = m.d3[row][j] * v
+				m.d28[row][j] = m.d27[row][j] * v
 			}
 		} else {
-			m.d2[row] = m.d3[row]
+			m.d28[row] = m.d27[row]
 		}
 	}
 
 	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 31
 	{
-		m.d1[row] = m.d2[row]
-		runtime.ReluBackward32(m.a1[row][:], m.d1[row][:])
+		m.d27[row] = m.d28[row]
+		runtime.ReluBackward32(m.a1[row][:], m.d27[row][:])
 	}
 
 	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
@@ -4253,7 +4230,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -4268,9 +4245,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 				xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -4296,7 +4273,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
-			dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -4304,7 +4281,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.ConvBias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d28[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v
@@ -4346,7 +4323,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
-			dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -4354,7 +4331,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.ConvBias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d28[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v

@@ -632,7 +632,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
 	a0     [BatchChunk][16384]float32     // output
-	d0     [BatchChunk][16384]float32     // dL/doutput
 	xp0    [BatchChunk][3][34][34]float32 // zero-padded input
 	dxp0   [3][34][34]float32             // dL/d(padded input)
 	cols0  [27][1024]float32              // im2col of one sample's padded input (batched pass)
@@ -640,15 +639,12 @@ type Model struct {
 	gwt0   [432]float32                   // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 29
 	a1    [BatchChunk][16384]float32 // output
-	d1    [BatchChunk][16384]float32 // dL/doutput
 	xhat1 [BatchChunk][16384]float32 // normalised input x̂
 	inv1  [16]float32                // 1/√(σ² + eps) per channel of the last batch
 	// relu1 (relu [16 32 32]→[16 32 32]), spec line 30
 	a2 [BatchChunk][16384]float32 // output
-	d2 [BatchChunk][16384]float32 // dL/doutput
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
 	a3     [BatchChunk][16384]float32      // output
-	d3     [BatchChunk][16384]float32      // dL/doutput
 	xp3    [BatchChunk][16][34][34]float32 // zero-padded input
 	dxp3   [16][34][34]float32             // dL/d(padded input)
 	cols3  [144][1024]float32              // im2col of one sample's padded input (batched pass)
@@ -656,15 +652,12 @@ type Model struct {
 	gwt3   [2304]float32                   // one sample's dL/dW (batched pass)
 	// stack1.bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 32
 	a4    [BatchChunk][16384]float32 // output
-	d4    [BatchChunk][16384]float32 // dL/doutput
 	xhat4 [BatchChunk][16384]float32 // normalised input x̂
 	inv4  [16]float32                // 1/√(σ² + eps) per channel of the last batch
 	// layers.5 (relu [16 32 32]→[16 32 32]), spec line 33
 	a5 [BatchChunk][16384]float32 // output
-	d5 [BatchChunk][16384]float32 // dL/doutput
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
 	a6     [BatchChunk][16384]float32      // output
-	d6     [BatchChunk][16384]float32      // dL/doutput
 	xp6    [BatchChunk][16][34][34]float32 // zero-padded input
 	dxp6   [16][34][34]float32             // dL/d(padded input)
 	cols6  [144][1024]float32              // im2col of one sample's padded input (batched pass)
@@ -672,18 +665,14 @@ type Model struct {
 	gwt6   [2304]float32                   // one sample's dL/dW (batched pass)
 	// stack1.bn2 (batchnorm [16 32 32]→[16 32 32]), spec line 35
 	a7    [BatchChunk][16384]float32 // output
-	d7    [BatchChunk][16384]float32 // dL/doutput
 	xhat7 [BatchChunk][16384]float32 // normalised input x̂
 	inv7  [16]float32                // 1/√(σ² + eps) per channel of the last batch
 	// stack1.add (add [16 32 32]→[16 32 32]), spec line 36
 	a8 [BatchChunk][16384]float32 // output
-	d8 [BatchChunk][16384]float32 // dL/doutput
 	// stack1.out (relu [16 32 32]→[16 32 32]), spec line 37
 	a9 [BatchChunk][16384]float32 // output
-	d9 [BatchChunk][16384]float32 // dL/doutput
 	// stack2.conv1 (conv2d [16 32 32]→[32 16 16]), spec line 38
 	a10     [BatchChunk][8192]float32       // output
-	d10     [BatchChunk][8192]float32       // dL/doutput
 	xp10    [BatchChunk][16][33][33]float32 // zero-padded input
 	dxp10   [16][33][33]float32             // dL/d(padded input)
 	cols10  [144][256]float32               // im2col of one sample's padded input (batched pass)
@@ -691,15 +680,12 @@ type Model struct {
 	gwt10   [4608]float32                   // one sample's dL/dW (batched pass)
 	// stack2.bn1 (batchnorm [32 16 16]→[32 16 16]), spec line 39
 	a11    [BatchChunk][8192]float32 // output
-	d11    [BatchChunk][8192]float32 // dL/doutput
 	xhat11 [BatchChunk][8192]float32 // normalised input x̂
 	inv11  [32]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.12 (relu [32 16 16]→[32 16 16]), spec line 40
 	a12 [BatchChunk][8192]float32 // output
-	d12 [BatchChunk][8192]float32 // dL/doutput
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
 	a13     [BatchChunk][8192]float32       // output
-	d13     [BatchChunk][8192]float32       // dL/doutput
 	xp13    [BatchChunk][32][18][18]float32 // zero-padded input
 	dxp13   [32][18][18]float32             // dL/d(padded input)
 	cols13  [288][256]float32               // im2col of one sample's padded input (batched pass)
@@ -707,24 +693,19 @@ type Model struct {
 	gwt13   [9216]float32                   // one sample's dL/dW (batched pass)
 	// stack2.bn2 (batchnorm [32 16 16]→[32 16 16]), spec line 42
 	a14    [BatchChunk][8192]float32 // output
-	d14    [BatchChunk][8192]float32 // dL/doutput
 	xhat14 [BatchChunk][8192]float32 // normalised input x̂
 	inv14  [32]float32               // 1/√(σ² + eps) per channel of the last batch
 	// stack2.shortcut (conv2d [16 32 32]→[32 16 16]), spec line 43
 	a15     [BatchChunk][8192]float32 // output
-	d15     [BatchChunk][8192]float32 // dL/doutput
 	cols15  [16][256]float32          // im2col of one sample's padded input (batched pass)
 	dcols15 [16][256]float32          // dL/dcols of one sample (batched pass)
 	gwt15   [512]float32              // one sample's dL/dW (batched pass)
 	// stack2.add (add [32 16 16]→[32 16 16]), spec line 44
 	a16 [BatchChunk][8192]float32 // output
-	d16 [BatchChunk][8192]float32 // dL/doutput
 	// stack2.out (relu [32 16 16]→[32 16 16]), spec line 45
 	a17 [BatchChunk][8192]float32 // output
-	d17 [BatchChunk][8192]float32 // dL/doutput
 	// stack3.conv1 (conv2d [32 16 16]→[64 8 8]), spec line 46
 	a18     [BatchChunk][4096]float32       // output
-	d18     [BatchChunk][4096]float32       // dL/doutput
 	xp18    [BatchChunk][32][17][17]float32 // zero-padded input
 	dxp18   [32][17][17]float32             // dL/d(padded input)
 	cols18  [288][64]float32                // im2col of one sample's padded input (batched pass)
@@ -732,15 +713,12 @@ type Model struct {
 	gwt18   [18432]float32                  // one sample's dL/dW (batched pass)
 	// stack3.bn1 (batchnorm [64 8 8]→[64 8 8]), spec line 47
 	a19    [BatchChunk][4096]float32 // output
-	d19    [BatchChunk][4096]float32 // dL/doutput
 	xhat19 [BatchChunk][4096]float32 // normalised input x̂
 	inv19  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.20 (relu [64 8 8]→[64 8 8]), spec line 48
 	a20 [BatchChunk][4096]float32 // output
-	d20 [BatchChunk][4096]float32 // dL/doutput
 	// stack3.conv2 (conv2d [64 8 8]→[64 8 8]), spec line 49
 	a21     [BatchChunk][4096]float32       // output
-	d21     [BatchChunk][4096]float32       // dL/doutput
 	xp21    [BatchChunk][64][10][10]float32 // zero-padded input
 	dxp21   [64][10][10]float32             // dL/d(padded input)
 	cols21  [576][64]float32                // im2col of one sample's padded input (batched pass)
@@ -748,31 +726,36 @@ type Model struct {
 	gwt21   [36864]float32                  // one sample's dL/dW (batched pass)
 	// stack3.bn2 (batchnorm [64 8 8]→[64 8 8]), spec line 50
 	a22    [BatchChunk][4096]float32 // output
-	d22    [BatchChunk][4096]float32 // dL/doutput
 	xhat22 [BatchChunk][4096]float32 // normalised input x̂
 	inv22  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// stack3.shortcut (conv2d [32 16 16]→[64 8 8]), spec line 51
 	a23     [BatchChunk][4096]float32 // output
-	d23     [BatchChunk][4096]float32 // dL/doutput
 	cols23  [32][64]float32           // im2col of one sample's padded input (batched pass)
 	dcols23 [32][64]float32           // dL/dcols of one sample (batched pass)
 	gwt23   [2048]float32             // one sample's dL/dW (batched pass)
 	// stack3.add (add [64 8 8]→[64 8 8]), spec line 52
 	a24 [BatchChunk][4096]float32 // output
-	d24 [BatchChunk][4096]float32 // dL/doutput
 	// layers.25 (relu [64 8 8]→[64 8 8]), spec line 53
 	a25 [BatchChunk][4096]float32 // output
-	d25 [BatchChunk][4096]float32 // dL/doutput
 	// pool (avgpool2d [64 8 8]→[64 1 1]), spec line 54
 	a26 [BatchChunk][64]float32 // output
-	d26 [BatchChunk][64]float32 // dL/doutput
 	// fc (dense [64]→[10]), spec line 56
 	a28 [BatchChunk][10]float32 // output
-	d28 [BatchChunk][10]float32 // dL/doutput
-	// gradients of the second and later readers of a layer's output (fan-out)
-	e8_0  [BatchChunk][16384]float32 // dL/d(input 0) of stack1.add, added into d2
-	e15_0 [BatchChunk][16384]float32 // dL/d(input 0) of stack2.shortcut, added into d9
-	e23_0 [BatchChunk][8192]float32  // dL/d(input 0) of stack3.shortcut, added into d17
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d28   [BatchChunk][10]float32    // dL/doutput of fc
+	d26   [BatchChunk][64]float32    // dL/doutput of pool
+	d25   [BatchChunk][4096]float32  // shared: dL/doutput of layers.25, stack3.bn2, layers.20 and stack3.conv1
+	d24   [BatchChunk][4096]float32  // shared: dL/doutput of stack3.add, stack3.conv2 and stack3.bn1
+	d23   [BatchChunk][4096]float32  // dL/doutput of stack3.shortcut
+	e23_0 [BatchChunk][8192]float32  // shared: dL/doutput of stack2.bn2, layers.12 and stack2.conv1; dL/d(input 0) of stack3.shortcut (fan-out of stack2.out)
+	d17   [BatchChunk][8192]float32  // shared: dL/doutput of stack2.out, stack2.shortcut, stack2.conv2 and stack2.bn1
+	d16   [BatchChunk][8192]float32  // dL/doutput of stack2.add
+	e15_0 [BatchChunk][16384]float32 // shared: dL/doutput of stack1.bn2, layers.5, stack1.conv1 and bn1; dL/d(input 0) of stack2.shortcut (fan-out of stack1.out)
+	d9    [BatchChunk][16384]float32 // shared: dL/doutput of stack1.out and conv1; dL/d(input 0) of stack1.add (fan-out of relu1)
+	d8    [BatchChunk][16384]float32 // shared: dL/doutput of stack1.add, stack1.conv2, stack1.bn1 and relu1
 }
 
 // New returns a Model whose parameters are initialised with he_normal (seed 1)
@@ -2637,7 +2620,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d23[row] = m.d24[row]
-			m.d22[row] = m.d24[row]
+			m.d25[row] = m.d24[row]
 		}
 	}
 
@@ -2700,7 +2683,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2715,9 +2698,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d21[r]))
+				dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d24[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2741,7 +2724,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-			dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float32)(unsafe.Pointer(&m.d21[row]))
+			dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float32)(unsafe.Pointer(&m.d24[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -2749,7 +2732,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Stack3Conv2Bias[f] += s
 			}
-			dzf := m.d21[row][:]
+			dzf := m.d24[row][:]
 			runtime.GemmNT32(m.gwt21[:], dzf, cf, nil, Stack3Conv2Filters, Stack3Conv2Patch, Stack3Conv2Positions)
 			for i, v := range &m.gwt21 {
 				gw[i] += v
@@ -2770,7 +2753,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[64][8][8]float32)(unsafe.Pointer(&m.d20[row]))
+			dx := (*[64][8][8]float32)(unsafe.Pointer(&m.d25[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[8]float32)(dxp[c][h+1][1:])
@@ -2782,8 +2765,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.20 (relu [64 8 8]→[64 8 8]), spec line 48
 	{
 		for row := 0; row < nb; row++ {
-			m.d19[row] = m.d20[row]
-			runtime.ReluBackward32(m.a19[row][:], m.d19[row][:])
+			m.d24[row] = m.d25[row]
+			runtime.ReluBackward32(m.a19[row][:], m.d24[row][:])
 		}
 	}
 
@@ -2796,7 +2779,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
 				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2811,9 +2794,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
 				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d18[r]))
+				dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2839,7 +2822,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-			dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float32)(unsafe.Pointer(&m.d18[row]))
+			dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float32)(unsafe.Pointer(&m.d25[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -2847,7 +2830,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Stack3Conv1Bias[f] += s
 			}
-			dzf := m.d18[row][:]
+			dzf := m.d25[row][:]
 			runtime.GemmNT32(m.gwt18[:], dzf, cf, nil, Stack3Conv1Filters, Stack3Conv1Patch, Stack3Conv1Positions)
 			for i, v := range &m.gwt18 {
 				gw[i] += v
@@ -2894,8 +2877,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// stack2.add (add [32 16 16]→[32 16 16]), spec line 44
 	{
 		for row := 0; row < nb; row++ {
-			m.d15[row] = m.d16[row]
-			m.d14[row] = m.d16[row]
+			m.d17[row] = m.d16[row]
+			m.e23_0[row] = m.d16[row]
 		}
 	}
 
@@ -2917,7 +2900,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-			dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float32)(unsafe.Pointer(&m.d15[row]))
+			dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float32)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -2925,7 +2908,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Stack2ShortcutBias[f] += s
 			}
-			dzf := m.d15[row][:]
+			dzf := m.d17[row][:]
 			runtime.GemmNT32(m.gwt15[:], dzf, cf, nil, Stack2ShortcutFilters, Stack2ShortcutPatch, Stack2ShortcutPositions)
 			for i, v := range &m.gwt15 {
 				gw[i] += v
@@ -2958,7 +2941,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
 				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -2973,9 +2956,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
 				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.d13[r]))
+				dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.d17[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -2999,7 +2982,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-			dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.d13[row]))
+			dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -3007,7 +2990,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Stack2Conv2Bias[f] += s
 			}
-			dzf := m.d13[row][:]
+			dzf := m.d17[row][:]
 			runtime.GemmNT32(m.gwt13[:], dzf, cf, nil, Stack2Conv2Filters, Stack2Conv2Patch, Stack2Conv2Positions)
 			for i, v := range &m.gwt13 {
 				gw[i] += v
@@ -3028,7 +3011,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[32][16][16]float32)(unsafe.Pointer(&m.d12[row]))
+			dx := (*[32][16][16]float32)(unsafe.Pointer(&m.e23_0[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[16]float32)(dxp[c][h+1][1:])
@@ -3040,8 +3023,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.12 (relu [32 16 16]→[32 16 16]), spec line 40
 	{
 		for row := 0; row < nb; row++ {
-			m.d11[row] = m.d12[row]
-			runtime.ReluBackward32(m.a11[row][:], m.d11[row][:])
+			m.d17[row] = m.e23_0[row]
+			runtime.ReluBackward32(m.a11[row][:], m.d17[row][:])
 		}
 	}
 
@@ -3054,7 +3037,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
 				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3069,9 +3052,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
 				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d10[r]))
+				dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3097,7 +3080,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-			dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float32)(unsafe.Pointer(&m.d10[row]))
+			dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float32)(unsafe.Pointer(&m.e23_0[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -3105,7 +3088,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Stack2Conv1Bias[f] += s
 			}
-			dzf := m.d10[row][:]
+			dzf := m.e23_0[row][:]
 			runtime.GemmNT32(m.gwt10[:], dzf, cf, nil, Stack2Conv1Filters, Stack2Conv1Patch, Stack2Conv1Positions)
 			for i, v := range &m.gwt10 {
 				gw[i] += v
@@ -3152,8 +3135,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// stack1.add (add [16 32 32]→[16 32 32]), spec line 36
 	{
 		for row := 0; row < nb; row++ {
-			m.e8_0[row] = m.d8[row]
-			m.d7[row] = m.d8[row]
+			m.d9[row] = m.d8[row]
+			m.e15_0[row] = m.d8[row]
 		}
 	}
 
@@ -3166,7 +3149,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3181,9 +3164,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.d6[r]))
+				dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.d8[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3207,7 +3190,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-			dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.d6[row]))
+			dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.d8[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -3215,7 +3198,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Stack1Conv2Bias[f] += s
 			}
-			dzf := m.d6[row][:]
+			dzf := m.d8[row][:]
 			runtime.GemmNT32(m.gwt6[:], dzf, cf, nil, Stack1Conv2Filters, Stack1Conv2Patch, Stack1Conv2Positions)
 			for i, v := range &m.gwt6 {
 				gw[i] += v
@@ -3236,7 +3219,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[16][32][32]float32)(unsafe.Pointer(&m.d5[row]))
+			dx := (*[16][32][32]float32)(unsafe.Pointer(&m.e15_0[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[32]float32)(dxp[c][h+1][1:])
@@ -3248,8 +3231,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.5 (relu [16 32 32]→[16 32 32]), spec line 33
 	{
 		for row := 0; row < nb; row++ {
-			m.d4[row] = m.d5[row]
-			runtime.ReluBackward32(m.a4[row][:], m.d4[row][:])
+			m.d8[row] = m.e15_0[row]
+			runtime.ReluBackward32(m.a4[row][:], m.d8[row][:])
 		}
 	}
 
@@ -3262,7 +3245,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
 				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3277,9 +3260,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
 				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d3[r]))
+				dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3303,7 +3286,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-			dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.d3[row]))
+			dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.e15_0[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -3311,7 +3294,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Stack1Conv1Bias[f] += s
 			}
-			dzf := m.d3[row][:]
+			dzf := m.e15_0[row][:]
 			runtime.GemmNT32(m.gwt3[:], dzf, cf, nil, Stack1Conv1Filters, Stack1Conv1Patch, Stack1Conv1Positions)
 			for i, v := range &m.gwt3 {
 				gw[i] += v
@@ -3332,7 +3315,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[16][32][32]float32)(unsafe.Pointer(&m.d2[row]))
+			dx := (*[16][32][32]float32)(unsafe.Pointer(&m.d8[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[32]float32)(dxp[c][h+1][1:])
@@ -3344,14 +3327,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// relu1 (relu [16 32 32]→[16 32 32]), spec line 30
 	{
 		for row := 0; row < nb; row++ {
-			d := &m.d2[row]
-			for j, v := range m.e8_0[row] {
+			d := &m.d8[row]
+			for j, v := range m.d9[row] {
 				d[j] += v
 			}
 		}
 		for row := 0; row < nb; row++ {
-			m.d1[row] = m.d2[row]
-			runtime.ReluBackward32(m.a1[row][:], m.d1[row][:])
+			m.e15_0[row] = m.d8[row]
+			runtime.ReluBackward32(m.a1[row][:], m.e15_0[row][:])
 		}
 	}
 
@@ -3364,7 +3347,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3379,9 +3362,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3406,7 +3389,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
 					var s float32
 					for _, v := range dz[f] {
@@ -3414,7 +3397,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.Conv1Bias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d9[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -3456,7 +3439,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
 					var s float32
 					for _, v := range dz[f] {
@@ -3464,7 +3447,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.Conv1Bias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d9[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -3534,7 +3517,7 @@ func (m *Model) backward(needDX bool) {
 	// stack3.add (add [64 8 8]→[64 8 8]), spec line 52
 	{
 		m.d23[row] = m.d24[row]
-		m.d22[row] = m.d24[row]
+		m.d25[row] = m.d24[row]
 	}
 
 	// stack3.shortcut (conv2d [32 16 16]→[64 8 8]), spec line 51
@@ -3594,7 +3577,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3609,9 +3592,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d21[r]))
+				dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d24[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3634,7 +3617,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-		dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float32)(unsafe.Pointer(&m.d21[row]))
+		dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float32)(unsafe.Pointer(&m.d24[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -3642,7 +3625,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Stack3Conv2Bias[f] += s
 		}
-		dzf := m.d21[row][:]
+		dzf := m.d24[row][:]
 		runtime.GemmNT32(m.gwt21[:], dzf, cf, nil, Stack3Conv2Filters, Stack3Conv2Patch, Stack3Conv2Positions)
 		for i, v := range &m.gwt21 {
 			gw[i] += v
@@ -3663,7 +3646,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[64][8][8]float32)(unsafe.Pointer(&m.d20[row]))
+		dx := (*[64][8][8]float32)(unsafe.Pointer(&m.d25[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[8]float32)(dxp[c][h+1][1:])
@@ -3673,8 +3656,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.20 (relu [64 8 8]→[64 8 8]), spec line 48
 	{
-		m.d19[row] = m.d20[row]
-		runtime.ReluBackward32(m.a19[row][:], m.d19[row][:])
+		m.d24[row] = m.d25[row]
+		runtime.ReluBackward32(m.a19[row][:], m.d24[row][:])
 	}
 
 	// stack3.bn1 (batchnorm [64 8 8]→[64 8 8]), spec line 47
@@ -3686,7 +3669,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
 				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3701,9 +3684,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
 				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d18[r]))
+				dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3728,7 +3711,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-		dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float32)(unsafe.Pointer(&m.d18[row]))
+		dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float32)(unsafe.Pointer(&m.d25[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -3736,7 +3719,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Stack3Conv1Bias[f] += s
 		}
-		dzf := m.d18[row][:]
+		dzf := m.d25[row][:]
 		runtime.GemmNT32(m.gwt18[:], dzf, cf, nil, Stack3Conv1Filters, Stack3Conv1Patch, Stack3Conv1Positions)
 		for i, v := range &m.gwt18 {
 			gw[i] += v
@@ -3779,8 +3762,8 @@ func (m *Model) backward(needDX bool) {
 
 	// stack2.add (add [32 16 16]→[32 16 16]), spec line 44
 	{
-		m.d15[row] = m.d16[row]
-		m.d14[row] = m.d16[row]
+		m.d17[row] = m.d16[row]
+		m.e23_0[row] = m.d16[row]
 	}
 
 	// stack2.shortcut (conv2d [16 32 32]→[32 16 16]), spec line 43
@@ -3800,7 +3783,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-		dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float32)(unsafe.Pointer(&m.d15[row]))
+		dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float32)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -3808,7 +3791,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Stack2ShortcutBias[f] += s
 		}
-		dzf := m.d15[row][:]
+		dzf := m.d17[row][:]
 		runtime.GemmNT32(m.gwt15[:], dzf, cf, nil, Stack2ShortcutFilters, Stack2ShortcutPatch, Stack2ShortcutPositions)
 		for i, v := range &m.gwt15 {
 			gw[i] += v
@@ -3840,7 +3823,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
 				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3855,9 +3838,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
 				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.d13[r]))
+				dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.d17[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3880,7 +3863,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-		dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.d13[row]))
+		dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -3888,7 +3871,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Stack2Conv2Bias[f] += s
 		}
-		dzf := m.d13[row][:]
+		dzf := m.d17[row][:]
 		runtime.GemmNT32(m.gwt13[:], dzf, cf, nil, Stack2Conv2Filters, Stack2Conv2Patch, Stack2Conv2Positions)
 		for i, v := range &m.gwt13 {
 			gw[i] += v
@@ -3909,7 +3892,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[32][16][16]float32)(unsafe.Pointer(&m.d12[row]))
+		dx := (*[32][16][16]float32)(unsafe.Pointer(&m.e23_0[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[16]float32)(dxp[c][h+1][1:])
@@ -3919,8 +3902,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.12 (relu [32 16 16]→[32 16 16]), spec line 40
 	{
-		m.d11[row] = m.d12[row]
-		runtime.ReluBackward32(m.a11[row][:], m.d11[row][:])
+		m.d17[row] = m.e23_0[row]
+		runtime.ReluBackward32(m.a11[row][:], m.d17[row][:])
 	}
 
 	// stack2.bn1 (batchnorm [32 16 16]→[32 16 16]), spec line 39
@@ -3932,7 +3915,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
 				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -3947,9 +3930,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
 				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d10[r]))
+				dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -3974,7 +3957,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-		dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float32)(unsafe.Pointer(&m.d10[row]))
+		dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float32)(unsafe.Pointer(&m.e23_0[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -3982,7 +3965,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Stack2Conv1Bias[f] += s
 		}
-		dzf := m.d10[row][:]
+		dzf := m.e23_0[row][:]
 		runtime.GemmNT32(m.gwt10[:], dzf, cf, nil, Stack2Conv1Filters, Stack2Conv1Patch, Stack2Conv1Positions)
 		for i, v := range &m.gwt10 {
 			gw[i] += v
@@ -4025,8 +4008,8 @@ func (m *Model) backward(needDX bool) {
 
 	// stack1.add (add [16 32 32]→[16 32 32]), spec line 36
 	{
-		m.e8_0[row] = m.d8[row]
-		m.d7[row] = m.d8[row]
+		m.d9[row] = m.d8[row]
+		m.e15_0[row] = m.d8[row]
 	}
 
 	// stack1.bn2 (batchnorm [16 32 32]→[16 32 32]), spec line 35
@@ -4038,7 +4021,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -4053,9 +4036,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.d6[r]))
+				dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.d8[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -4078,7 +4061,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-		dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.d6[row]))
+		dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.d8[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -4086,7 +4069,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Stack1Conv2Bias[f] += s
 		}
-		dzf := m.d6[row][:]
+		dzf := m.d8[row][:]
 		runtime.GemmNT32(m.gwt6[:], dzf, cf, nil, Stack1Conv2Filters, Stack1Conv2Patch, Stack1Conv2Positions)
 		for i, v := range &m.gwt6 {
 			gw[i] += v
@@ -4107,7 +4090,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[16][32][32]float32)(unsafe.Pointer(&m.d5[row]))
+		dx := (*[16][32][32]float32)(unsafe.Pointer(&m.e15_0[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[32]float32)(dxp[c][h+1][1:])
@@ -4117,8 +4100,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.5 (relu [16 32 32]→[16 32 32]), spec line 33
 	{
-		m.d4[row] = m.d5[row]
-		runtime.ReluBackward32(m.a4[row][:], m.d4[row][:])
+		m.d8[row] = m.e15_0[row]
+		runtime.ReluBackward32(m.a4[row][:], m.d8[row][:])
 	}
 
 	// stack1.bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 32
@@ -4130,7 +4113,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
 				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -4145,9 +4128,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
 				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d3[r]))
+				dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -4170,7 +4153,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-		dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.d3[row]))
+		dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.e15_0[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -4178,7 +4161,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Stack1Conv1Bias[f] += s
 		}
-		dzf := m.d3[row][:]
+		dzf := m.e15_0[row][:]
 		runtime.GemmNT32(m.gwt3[:], dzf, cf, nil, Stack1Conv1Filters, Stack1Conv1Patch, Stack1Conv1Positions)
 		for i, v := range &m.gwt3 {
 			gw[i] += v
@@ -4199,7 +4182,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[16][32][32]float32)(unsafe.Pointer(&m.d2[row]))
+		dx := (*[16][32][32]float32)(unsafe.Pointer(&m.d8[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[32]float32)(dxp[c][h+1][1:])
@@ -4210,13 +4193,13 @@ func (m *Model) backward(needDX bool) {
 	// relu1 (relu [16 32 32]→[16 32 32]), spec line 30
 	{
 		{
-			d := &m.d2[row]
-			for j, v := range m.e8_0[row] {
+			d := &m.d8[row]
+			for j, v := range m.d9[row] {
 				d[j] += v
 			}
 		}
-		m.d1[row] = m.d2[row]
-		runtime.ReluBackward32(m.a1[row][:], m.d1[row][:])
+		m.e15_0[row] = m.d8[row]
+		runtime.ReluBackward32(m.a1[row][:], m.e15_0[row][:])
 	}
 
 	// bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 29
@@ -4228,7 +4211,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -4243,9 +4226,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -4269,7 +4252,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -4277,7 +4260,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.Conv1Bias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d9[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v
@@ -4317,7 +4300,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -4325,7 +4308,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.Conv1Bias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d9[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v

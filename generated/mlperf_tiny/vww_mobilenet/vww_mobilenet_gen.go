@@ -1745,7 +1745,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [3 96 96]→[8 48 48]), spec line 31
 	a0     [BatchChunk][18432]float32     // output
-	d0     [BatchChunk][18432]float32     // dL/doutput
 	xp0    [BatchChunk][3][97][97]float32 // zero-padded input
 	dxp0   [3][97][97]float32             // dL/d(padded input)
 	cols0  [27][2304]float32              // im2col of one sample's padded input (batched pass)
@@ -1753,343 +1752,279 @@ type Model struct {
 	gwt0   [216]float32                   // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [8 48 48]→[8 48 48]), spec line 32
 	a1    [BatchChunk][18432]float32 // output
-	d1    [BatchChunk][18432]float32 // dL/doutput
 	xhat1 [BatchChunk][18432]float32 // normalised input x̂
 	inv1  [8]float32                 // 1/√(σ² + eps) per channel of the last batch
 	// layers.2 (relu [8 48 48]→[8 48 48]), spec line 33
 	a2 [BatchChunk][18432]float32 // output
-	d2 [BatchChunk][18432]float32 // dL/doutput
 	// blocks.0.dw (conv2d [8 48 48]→[8 48 48]), spec line 34
 	a3   [BatchChunk][18432]float32     // output
-	d3   [BatchChunk][18432]float32     // dL/doutput
 	xp3  [BatchChunk][8][50][50]float32 // zero-padded input
 	dxp3 [8][50][50]float32             // dL/d(padded input)
 	// blocks.0.dw_bn (batchnorm [8 48 48]→[8 48 48]), spec line 35
 	a4    [BatchChunk][18432]float32 // output
-	d4    [BatchChunk][18432]float32 // dL/doutput
 	xhat4 [BatchChunk][18432]float32 // normalised input x̂
 	inv4  [8]float32                 // 1/√(σ² + eps) per channel of the last batch
 	// layers.5 (relu [8 48 48]→[8 48 48]), spec line 36
 	a5 [BatchChunk][18432]float32 // output
-	d5 [BatchChunk][18432]float32 // dL/doutput
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
 	a6   [BatchChunk][36864]float32 // output
-	d6   [BatchChunk][36864]float32 // dL/doutput
 	gwt6 [128]float32               // one sample's dL/dW (batched pass)
 	// blocks.0.pw_bn (batchnorm [16 48 48]→[16 48 48]), spec line 38
 	a7    [BatchChunk][36864]float32 // output
-	d7    [BatchChunk][36864]float32 // dL/doutput
 	xhat7 [BatchChunk][36864]float32 // normalised input x̂
 	inv7  [16]float32                // 1/√(σ² + eps) per channel of the last batch
 	// layers.8 (relu [16 48 48]→[16 48 48]), spec line 39
 	a8 [BatchChunk][36864]float32 // output
-	d8 [BatchChunk][36864]float32 // dL/doutput
 	// blocks.1.dw (conv2d [16 48 48]→[16 24 24]), spec line 40
 	a9   [BatchChunk][9216]float32       // output
-	d9   [BatchChunk][9216]float32       // dL/doutput
 	xp9  [BatchChunk][16][49][49]float32 // zero-padded input
 	dxp9 [16][49][49]float32             // dL/d(padded input)
 	// blocks.1.dw_bn (batchnorm [16 24 24]→[16 24 24]), spec line 41
 	a10    [BatchChunk][9216]float32 // output
-	d10    [BatchChunk][9216]float32 // dL/doutput
 	xhat10 [BatchChunk][9216]float32 // normalised input x̂
 	inv10  [16]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.11 (relu [16 24 24]→[16 24 24]), spec line 42
 	a11 [BatchChunk][9216]float32 // output
-	d11 [BatchChunk][9216]float32 // dL/doutput
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
 	a12   [BatchChunk][18432]float32 // output
-	d12   [BatchChunk][18432]float32 // dL/doutput
 	gwt12 [512]float32               // one sample's dL/dW (batched pass)
 	// blocks.1.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 44
 	a13    [BatchChunk][18432]float32 // output
-	d13    [BatchChunk][18432]float32 // dL/doutput
 	xhat13 [BatchChunk][18432]float32 // normalised input x̂
 	inv13  [32]float32                // 1/√(σ² + eps) per channel of the last batch
 	// layers.14 (relu [32 24 24]→[32 24 24]), spec line 45
 	a14 [BatchChunk][18432]float32 // output
-	d14 [BatchChunk][18432]float32 // dL/doutput
 	// blocks.2.dw (conv2d [32 24 24]→[32 24 24]), spec line 46
 	a15   [BatchChunk][18432]float32      // output
-	d15   [BatchChunk][18432]float32      // dL/doutput
 	xp15  [BatchChunk][32][26][26]float32 // zero-padded input
 	dxp15 [32][26][26]float32             // dL/d(padded input)
 	// blocks.2.dw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 47
 	a16    [BatchChunk][18432]float32 // output
-	d16    [BatchChunk][18432]float32 // dL/doutput
 	xhat16 [BatchChunk][18432]float32 // normalised input x̂
 	inv16  [32]float32                // 1/√(σ² + eps) per channel of the last batch
 	// layers.17 (relu [32 24 24]→[32 24 24]), spec line 48
 	a17 [BatchChunk][18432]float32 // output
-	d17 [BatchChunk][18432]float32 // dL/doutput
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
 	a18   [BatchChunk][18432]float32 // output
-	d18   [BatchChunk][18432]float32 // dL/doutput
 	gwt18 [1024]float32              // one sample's dL/dW (batched pass)
 	// blocks.2.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 50
 	a19    [BatchChunk][18432]float32 // output
-	d19    [BatchChunk][18432]float32 // dL/doutput
 	xhat19 [BatchChunk][18432]float32 // normalised input x̂
 	inv19  [32]float32                // 1/√(σ² + eps) per channel of the last batch
 	// layers.20 (relu [32 24 24]→[32 24 24]), spec line 51
 	a20 [BatchChunk][18432]float32 // output
-	d20 [BatchChunk][18432]float32 // dL/doutput
 	// blocks.3.dw (conv2d [32 24 24]→[32 12 12]), spec line 52
 	a21   [BatchChunk][4608]float32       // output
-	d21   [BatchChunk][4608]float32       // dL/doutput
 	xp21  [BatchChunk][32][25][25]float32 // zero-padded input
 	dxp21 [32][25][25]float32             // dL/d(padded input)
 	// blocks.3.dw_bn (batchnorm [32 12 12]→[32 12 12]), spec line 53
 	a22    [BatchChunk][4608]float32 // output
-	d22    [BatchChunk][4608]float32 // dL/doutput
 	xhat22 [BatchChunk][4608]float32 // normalised input x̂
 	inv22  [32]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.23 (relu [32 12 12]→[32 12 12]), spec line 54
 	a23 [BatchChunk][4608]float32 // output
-	d23 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.3.pw (conv2d [32 12 12]→[64 12 12]), spec line 55
 	a24   [BatchChunk][9216]float32 // output
-	d24   [BatchChunk][9216]float32 // dL/doutput
 	gwt24 [2048]float32             // one sample's dL/dW (batched pass)
 	// blocks.3.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 56
 	a25    [BatchChunk][9216]float32 // output
-	d25    [BatchChunk][9216]float32 // dL/doutput
 	xhat25 [BatchChunk][9216]float32 // normalised input x̂
 	inv25  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.26 (relu [64 12 12]→[64 12 12]), spec line 57
 	a26 [BatchChunk][9216]float32 // output
-	d26 [BatchChunk][9216]float32 // dL/doutput
 	// blocks.4.dw (conv2d [64 12 12]→[64 12 12]), spec line 58
 	a27   [BatchChunk][9216]float32       // output
-	d27   [BatchChunk][9216]float32       // dL/doutput
 	xp27  [BatchChunk][64][14][14]float32 // zero-padded input
 	dxp27 [64][14][14]float32             // dL/d(padded input)
 	// blocks.4.dw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 59
 	a28    [BatchChunk][9216]float32 // output
-	d28    [BatchChunk][9216]float32 // dL/doutput
 	xhat28 [BatchChunk][9216]float32 // normalised input x̂
 	inv28  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.29 (relu [64 12 12]→[64 12 12]), spec line 60
 	a29 [BatchChunk][9216]float32 // output
-	d29 [BatchChunk][9216]float32 // dL/doutput
 	// blocks.4.pw (conv2d [64 12 12]→[64 12 12]), spec line 61
 	a30   [BatchChunk][9216]float32 // output
-	d30   [BatchChunk][9216]float32 // dL/doutput
 	gwt30 [4096]float32             // one sample's dL/dW (batched pass)
 	// blocks.4.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 62
 	a31    [BatchChunk][9216]float32 // output
-	d31    [BatchChunk][9216]float32 // dL/doutput
 	xhat31 [BatchChunk][9216]float32 // normalised input x̂
 	inv31  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.32 (relu [64 12 12]→[64 12 12]), spec line 63
 	a32 [BatchChunk][9216]float32 // output
-	d32 [BatchChunk][9216]float32 // dL/doutput
 	// blocks.5.dw (conv2d [64 12 12]→[64 6 6]), spec line 64
 	a33   [BatchChunk][2304]float32       // output
-	d33   [BatchChunk][2304]float32       // dL/doutput
 	xp33  [BatchChunk][64][13][13]float32 // zero-padded input
 	dxp33 [64][13][13]float32             // dL/d(padded input)
 	// blocks.5.dw_bn (batchnorm [64 6 6]→[64 6 6]), spec line 65
 	a34    [BatchChunk][2304]float32 // output
-	d34    [BatchChunk][2304]float32 // dL/doutput
 	xhat34 [BatchChunk][2304]float32 // normalised input x̂
 	inv34  [64]float32               // 1/√(σ² + eps) per channel of the last batch
 	// layers.35 (relu [64 6 6]→[64 6 6]), spec line 66
 	a35 [BatchChunk][2304]float32 // output
-	d35 [BatchChunk][2304]float32 // dL/doutput
 	// blocks.5.pw (conv2d [64 6 6]→[128 6 6]), spec line 67
 	a36   [BatchChunk][4608]float32 // output
-	d36   [BatchChunk][4608]float32 // dL/doutput
 	gwt36 [8192]float32             // one sample's dL/dW (batched pass)
 	// blocks.5.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 68
 	a37    [BatchChunk][4608]float32 // output
-	d37    [BatchChunk][4608]float32 // dL/doutput
 	xhat37 [BatchChunk][4608]float32 // normalised input x̂
 	inv37  [128]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.38 (relu [128 6 6]→[128 6 6]), spec line 69
 	a38 [BatchChunk][4608]float32 // output
-	d38 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.6.dw (conv2d [128 6 6]→[128 6 6]), spec line 70
 	a39   [BatchChunk][4608]float32      // output
-	d39   [BatchChunk][4608]float32      // dL/doutput
 	xp39  [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp39 [128][8][8]float32             // dL/d(padded input)
 	// blocks.6.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 71
 	a40    [BatchChunk][4608]float32 // output
-	d40    [BatchChunk][4608]float32 // dL/doutput
 	xhat40 [BatchChunk][4608]float32 // normalised input x̂
 	inv40  [128]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.41 (relu [128 6 6]→[128 6 6]), spec line 72
 	a41 [BatchChunk][4608]float32 // output
-	d41 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.6.pw (conv2d [128 6 6]→[128 6 6]), spec line 73
 	a42   [BatchChunk][4608]float32 // output
-	d42   [BatchChunk][4608]float32 // dL/doutput
 	gwt42 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.6.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 74
 	a43    [BatchChunk][4608]float32 // output
-	d43    [BatchChunk][4608]float32 // dL/doutput
 	xhat43 [BatchChunk][4608]float32 // normalised input x̂
 	inv43  [128]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.44 (relu [128 6 6]→[128 6 6]), spec line 75
 	a44 [BatchChunk][4608]float32 // output
-	d44 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.7.dw (conv2d [128 6 6]→[128 6 6]), spec line 76
 	a45   [BatchChunk][4608]float32      // output
-	d45   [BatchChunk][4608]float32      // dL/doutput
 	xp45  [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp45 [128][8][8]float32             // dL/d(padded input)
 	// blocks.7.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 77
 	a46    [BatchChunk][4608]float32 // output
-	d46    [BatchChunk][4608]float32 // dL/doutput
 	xhat46 [BatchChunk][4608]float32 // normalised input x̂
 	inv46  [128]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.47 (relu [128 6 6]→[128 6 6]), spec line 78
 	a47 [BatchChunk][4608]float32 // output
-	d47 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.7.pw (conv2d [128 6 6]→[128 6 6]), spec line 79
 	a48   [BatchChunk][4608]float32 // output
-	d48   [BatchChunk][4608]float32 // dL/doutput
 	gwt48 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.7.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 80
 	a49    [BatchChunk][4608]float32 // output
-	d49    [BatchChunk][4608]float32 // dL/doutput
 	xhat49 [BatchChunk][4608]float32 // normalised input x̂
 	inv49  [128]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.50 (relu [128 6 6]→[128 6 6]), spec line 81
 	a50 [BatchChunk][4608]float32 // output
-	d50 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.8.dw (conv2d [128 6 6]→[128 6 6]), spec line 82
 	a51   [BatchChunk][4608]float32      // output
-	d51   [BatchChunk][4608]float32      // dL/doutput
 	xp51  [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp51 [128][8][8]float32             // dL/d(padded input)
 	// blocks.8.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 83
 	a52    [BatchChunk][4608]float32 // output
-	d52    [BatchChunk][4608]float32 // dL/doutput
 	xhat52 [BatchChunk][4608]float32 // normalised input x̂
 	inv52  [128]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.53 (relu [128 6 6]→[128 6 6]), spec line 84
 	a53 [BatchChunk][4608]float32 // output
-	d53 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.8.pw (conv2d [128 6 6]→[128 6 6]), spec line 85
 	a54   [BatchChunk][4608]float32 // output
-	d54   [BatchChunk][4608]float32 // dL/doutput
 	gwt54 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.8.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 86
 	a55    [BatchChunk][4608]float32 // output
-	d55    [BatchChunk][4608]float32 // dL/doutput
 	xhat55 [BatchChunk][4608]float32 // normalised input x̂
 	inv55  [128]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.56 (relu [128 6 6]→[128 6 6]), spec line 87
 	a56 [BatchChunk][4608]float32 // output
-	d56 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.9.dw (conv2d [128 6 6]→[128 6 6]), spec line 88
 	a57   [BatchChunk][4608]float32      // output
-	d57   [BatchChunk][4608]float32      // dL/doutput
 	xp57  [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp57 [128][8][8]float32             // dL/d(padded input)
 	// blocks.9.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 89
 	a58    [BatchChunk][4608]float32 // output
-	d58    [BatchChunk][4608]float32 // dL/doutput
 	xhat58 [BatchChunk][4608]float32 // normalised input x̂
 	inv58  [128]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.59 (relu [128 6 6]→[128 6 6]), spec line 90
 	a59 [BatchChunk][4608]float32 // output
-	d59 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.9.pw (conv2d [128 6 6]→[128 6 6]), spec line 91
 	a60   [BatchChunk][4608]float32 // output
-	d60   [BatchChunk][4608]float32 // dL/doutput
 	gwt60 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.9.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 92
 	a61    [BatchChunk][4608]float32 // output
-	d61    [BatchChunk][4608]float32 // dL/doutput
 	xhat61 [BatchChunk][4608]float32 // normalised input x̂
 	inv61  [128]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.62 (relu [128 6 6]→[128 6 6]), spec line 93
 	a62 [BatchChunk][4608]float32 // output
-	d62 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.10.dw (conv2d [128 6 6]→[128 6 6]), spec line 94
 	a63   [BatchChunk][4608]float32      // output
-	d63   [BatchChunk][4608]float32      // dL/doutput
 	xp63  [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp63 [128][8][8]float32             // dL/d(padded input)
 	// blocks.10.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 95
 	a64    [BatchChunk][4608]float32 // output
-	d64    [BatchChunk][4608]float32 // dL/doutput
 	xhat64 [BatchChunk][4608]float32 // normalised input x̂
 	inv64  [128]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.65 (relu [128 6 6]→[128 6 6]), spec line 96
 	a65 [BatchChunk][4608]float32 // output
-	d65 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.10.pw (conv2d [128 6 6]→[128 6 6]), spec line 97
 	a66   [BatchChunk][4608]float32 // output
-	d66   [BatchChunk][4608]float32 // dL/doutput
 	gwt66 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.10.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 98
 	a67    [BatchChunk][4608]float32 // output
-	d67    [BatchChunk][4608]float32 // dL/doutput
 	xhat67 [BatchChunk][4608]float32 // normalised input x̂
 	inv67  [128]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.68 (relu [128 6 6]→[128 6 6]), spec line 99
 	a68 [BatchChunk][4608]float32 // output
-	d68 [BatchChunk][4608]float32 // dL/doutput
 	// blocks.11.dw (conv2d [128 6 6]→[128 3 3]), spec line 100
 	a69   [BatchChunk][1152]float32      // output
-	d69   [BatchChunk][1152]float32      // dL/doutput
 	xp69  [BatchChunk][128][7][7]float32 // zero-padded input
 	dxp69 [128][7][7]float32             // dL/d(padded input)
 	// blocks.11.dw_bn (batchnorm [128 3 3]→[128 3 3]), spec line 101
 	a70    [BatchChunk][1152]float32 // output
-	d70    [BatchChunk][1152]float32 // dL/doutput
 	xhat70 [BatchChunk][1152]float32 // normalised input x̂
 	inv70  [128]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.71 (relu [128 3 3]→[128 3 3]), spec line 102
 	a71 [BatchChunk][1152]float32 // output
-	d71 [BatchChunk][1152]float32 // dL/doutput
 	// blocks.11.pw (conv2d [128 3 3]→[256 3 3]), spec line 103
 	a72   [BatchChunk][2304]float32 // output
-	d72   [BatchChunk][2304]float32 // dL/doutput
 	gwt72 [32768]float32            // one sample's dL/dW (batched pass)
 	// blocks.11.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 104
 	a73    [BatchChunk][2304]float32 // output
-	d73    [BatchChunk][2304]float32 // dL/doutput
 	xhat73 [BatchChunk][2304]float32 // normalised input x̂
 	inv73  [256]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.74 (relu [256 3 3]→[256 3 3]), spec line 105
 	a74 [BatchChunk][2304]float32 // output
-	d74 [BatchChunk][2304]float32 // dL/doutput
 	// blocks.12.dw (conv2d [256 3 3]→[256 3 3]), spec line 106
 	a75   [BatchChunk][2304]float32      // output
-	d75   [BatchChunk][2304]float32      // dL/doutput
 	xp75  [BatchChunk][256][5][5]float32 // zero-padded input
 	dxp75 [256][5][5]float32             // dL/d(padded input)
 	// blocks.12.dw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 107
 	a76    [BatchChunk][2304]float32 // output
-	d76    [BatchChunk][2304]float32 // dL/doutput
 	xhat76 [BatchChunk][2304]float32 // normalised input x̂
 	inv76  [256]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.77 (relu [256 3 3]→[256 3 3]), spec line 108
 	a77 [BatchChunk][2304]float32 // output
-	d77 [BatchChunk][2304]float32 // dL/doutput
 	// blocks.12.pw (conv2d [256 3 3]→[256 3 3]), spec line 109
 	a78   [BatchChunk][2304]float32 // output
-	d78   [BatchChunk][2304]float32 // dL/doutput
 	gwt78 [65536]float32            // one sample's dL/dW (batched pass)
 	// blocks.12.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 110
 	a79    [BatchChunk][2304]float32 // output
-	d79    [BatchChunk][2304]float32 // dL/doutput
 	xhat79 [BatchChunk][2304]float32 // normalised input x̂
 	inv79  [256]float32              // 1/√(σ² + eps) per channel of the last batch
 	// layers.80 (relu [256 3 3]→[256 3 3]), spec line 111
 	a80 [BatchChunk][2304]float32 // output
-	d80 [BatchChunk][2304]float32 // dL/doutput
 	// pool (avgpool2d [256 3 3]→[256 1 1]), spec line 112
 	a81 [BatchChunk][256]float32 // output
-	d81 [BatchChunk][256]float32 // dL/doutput
 	// fc (dense [256]→[2]), spec line 114
 	a83 [BatchChunk][2]float32 // output
-	d83 [BatchChunk][2]float32 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d83 [BatchChunk][2]float32     // dL/doutput of fc
+	d81 [BatchChunk][256]float32   // dL/doutput of pool
+	d80 [BatchChunk][2304]float32  // shared: dL/doutput of layers.80, blocks.12.pw, blocks.12.dw_bn, layers.74, blocks.11.pw, layers.35 and blocks.5.dw
+	d79 [BatchChunk][2304]float32  // shared: dL/doutput of blocks.12.pw_bn, layers.77, blocks.12.dw, blocks.11.pw_bn and blocks.5.dw_bn
+	d71 [BatchChunk][1152]float32  // shared: dL/doutput of layers.71 and blocks.11.dw
+	d70 [BatchChunk][1152]float32  // dL/doutput of blocks.11.dw_bn
+	d68 [BatchChunk][4608]float32  // shared: dL/doutput of layers.68, blocks.10.pw, blocks.10.dw_bn, layers.62, blocks.9.pw, blocks.9.dw_bn, layers.56, blocks.8.pw, blocks.8.dw_bn, layers.50, blocks.7.pw, blocks.7.dw_bn, layers.44, blocks.6.pw, blocks.6.dw_bn, layers.38, blocks.5.pw, layers.23 and blocks.3.dw
+	d67 [BatchChunk][4608]float32  // shared: dL/doutput of blocks.10.pw_bn, layers.65, blocks.10.dw, blocks.9.pw_bn, layers.59, blocks.9.dw, blocks.8.pw_bn, layers.53, blocks.8.dw, blocks.7.pw_bn, layers.47, blocks.7.dw, blocks.6.pw_bn, layers.41, blocks.6.dw, blocks.5.pw_bn and blocks.3.dw_bn
+	d32 [BatchChunk][9216]float32  // shared: dL/doutput of layers.32, blocks.4.pw, blocks.4.dw_bn, layers.26, blocks.3.pw, layers.11 and blocks.1.dw
+	d31 [BatchChunk][9216]float32  // shared: dL/doutput of blocks.4.pw_bn, layers.29, blocks.4.dw, blocks.3.pw_bn and blocks.1.dw_bn
+	d20 [BatchChunk][18432]float32 // shared: dL/doutput of layers.20, blocks.2.pw, blocks.2.dw_bn, layers.14, blocks.1.pw, layers.5, blocks.0.dw and bn1
+	d19 [BatchChunk][18432]float32 // shared: dL/doutput of blocks.2.pw_bn, layers.17, blocks.2.dw, blocks.1.pw_bn, blocks.0.dw_bn, layers.2 and conv1
+	d8  [BatchChunk][36864]float32 // shared: dL/doutput of layers.8 and blocks.0.pw
+	d7  [BatchChunk][36864]float32 // dL/doutput of blocks.0.pw_bn
 }
 
 // New returns a Model whose parameters are initialised with he_normal (seed 1)
@@ -7292,7 +7227,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 				xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
-				dx := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d78[r]))
+				dx := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -7306,7 +7241,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a77[row][:]
-			dz := (*[Blocks12PwFilters][Blocks12PwPositions]float32)(unsafe.Pointer(&m.d78[row]))
+			dz := (*[Blocks12PwFilters][Blocks12PwPositions]float32)(unsafe.Pointer(&m.d80[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -7314,12 +7249,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks12PwBias[f] += s
 			}
-			dzf := m.d78[row][:]
+			dzf := m.d80[row][:]
 			runtime.GemmNT32(m.gwt78[:], dzf, cf, nil, Blocks12PwFilters, Blocks12PwPatch, Blocks12PwPositions)
 			for i, v := range &m.gwt78 {
 				gw[i] += v
 			}
-			dcf := m.d77[row][:]
+			dcf := m.d79[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Blocks12PwPatch, Blocks12PwPositions, Blocks12PwFilters)
 		}
@@ -7328,8 +7263,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.77 (relu [256 3 3]→[256 3 3]), spec line 108
 	{
 		for row := 0; row < nb; row++ {
-			m.d76[row] = m.d77[row]
-			runtime.ReluBackward32(m.a76[row][:], m.d76[row][:])
+			m.d80[row] = m.d79[row]
+			runtime.ReluBackward32(m.a76[row][:], m.d80[row][:])
 		}
 	}
 
@@ -7342,7 +7277,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d76[r]))
+				dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
 				xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -7357,9 +7292,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d76[r]))
+				dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
 				xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
-				dx := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d75[r]))
+				dx := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -7371,7 +7306,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp75[row]
-			dz := (*[256][3][3]float32)(unsafe.Pointer(&m.d75[row]))
+			dz := (*[256][3][3]float32)(unsafe.Pointer(&m.d79[row]))
 			dxp := &m.dxp75
 			*dxp = [256][5][5]float32{}
 			for f := 0; f < Blocks12DwFilters; f++ {
@@ -7405,7 +7340,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[256][3][3]float32)(unsafe.Pointer(&m.d74[row]))
+			dx := (*[256][3][3]float32)(unsafe.Pointer(&m.d80[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[3]float32)(dxp[c][h+1][1:])
@@ -7417,8 +7352,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.74 (relu [256 3 3]→[256 3 3]), spec line 105
 	{
 		for row := 0; row < nb; row++ {
-			m.d73[row] = m.d74[row]
-			runtime.ReluBackward32(m.a73[row][:], m.d73[row][:])
+			m.d79[row] = m.d80[row]
+			runtime.ReluBackward32(m.a73[row][:], m.d79[row][:])
 		}
 	}
 
@@ -7431,7 +7366,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d73[r]))
+				dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 				xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -7446,9 +7381,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d73[r]))
+				dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 				xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
-				dx := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d72[r]))
+				dx := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -7462,7 +7397,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a71[row][:]
-			dz := (*[Blocks11PwFilters][Blocks11PwPositions]float32)(unsafe.Pointer(&m.d72[row]))
+			dz := (*[Blocks11PwFilters][Blocks11PwPositions]float32)(unsafe.Pointer(&m.d80[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -7470,7 +7405,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks11PwBias[f] += s
 			}
-			dzf := m.d72[row][:]
+			dzf := m.d80[row][:]
 			runtime.GemmNT32(m.gwt72[:], dzf, cf, nil, Blocks11PwFilters, Blocks11PwPatch, Blocks11PwPositions)
 			for i, v := range &m.gwt72 {
 				gw[i] += v
@@ -7515,7 +7450,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
 				xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
-				dx := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d69[r]))
+				dx := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d71[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -7527,7 +7462,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp69[row]
-			dz := (*[128][3][3]float32)(unsafe.Pointer(&m.d69[row]))
+			dz := (*[128][3][3]float32)(unsafe.Pointer(&m.d71[row]))
 			dxp := &m.dxp69
 			*dxp = [128][7][7]float32{}
 			for f := 0; f < Blocks11DwFilters; f++ {
@@ -7604,7 +7539,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
-				dx := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d66[r]))
+				dx := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -7618,7 +7553,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a65[row][:]
-			dz := (*[Blocks10PwFilters][Blocks10PwPositions]float32)(unsafe.Pointer(&m.d66[row]))
+			dz := (*[Blocks10PwFilters][Blocks10PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -7626,12 +7561,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks10PwBias[f] += s
 			}
-			dzf := m.d66[row][:]
+			dzf := m.d68[row][:]
 			runtime.GemmNT32(m.gwt66[:], dzf, cf, nil, Blocks10PwFilters, Blocks10PwPatch, Blocks10PwPositions)
 			for i, v := range &m.gwt66 {
 				gw[i] += v
 			}
-			dcf := m.d65[row][:]
+			dcf := m.d67[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Blocks10PwPatch, Blocks10PwPositions, Blocks10PwFilters)
 		}
@@ -7640,8 +7575,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.65 (relu [128 6 6]→[128 6 6]), spec line 96
 	{
 		for row := 0; row < nb; row++ {
-			m.d64[row] = m.d65[row]
-			runtime.ReluBackward32(m.a64[row][:], m.d64[row][:])
+			m.d68[row] = m.d67[row]
+			runtime.ReluBackward32(m.a64[row][:], m.d68[row][:])
 		}
 	}
 
@@ -7654,7 +7589,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d64[r]))
+				dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -7669,9 +7604,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d64[r]))
+				dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
-				dx := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d63[r]))
+				dx := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -7683,7 +7618,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp63[row]
-			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d63[row]))
+			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp63
 			*dxp = [128][8][8]float32{}
 			for f := 0; f < Blocks10DwFilters; f++ {
@@ -7723,7 +7658,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d62[row]))
+			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
@@ -7735,8 +7670,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.62 (relu [128 6 6]→[128 6 6]), spec line 93
 	{
 		for row := 0; row < nb; row++ {
-			m.d61[row] = m.d62[row]
-			runtime.ReluBackward32(m.a61[row][:], m.d61[row][:])
+			m.d67[row] = m.d68[row]
+			runtime.ReluBackward32(m.a61[row][:], m.d67[row][:])
 		}
 	}
 
@@ -7749,7 +7684,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d61[r]))
+				dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -7764,9 +7699,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d61[r]))
+				dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
-				dx := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d60[r]))
+				dx := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -7780,7 +7715,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a59[row][:]
-			dz := (*[Blocks9PwFilters][Blocks9PwPositions]float32)(unsafe.Pointer(&m.d60[row]))
+			dz := (*[Blocks9PwFilters][Blocks9PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -7788,12 +7723,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks9PwBias[f] += s
 			}
-			dzf := m.d60[row][:]
+			dzf := m.d68[row][:]
 			runtime.GemmNT32(m.gwt60[:], dzf, cf, nil, Blocks9PwFilters, Blocks9PwPatch, Blocks9PwPositions)
 			for i, v := range &m.gwt60 {
 				gw[i] += v
 			}
-			dcf := m.d59[row][:]
+			dcf := m.d67[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Blocks9PwPatch, Blocks9PwPositions, Blocks9PwFilters)
 		}
@@ -7802,8 +7737,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.59 (relu [128 6 6]→[128 6 6]), spec line 90
 	{
 		for row := 0; row < nb; row++ {
-			m.d58[row] = m.d59[row]
-			runtime.ReluBackward32(m.a58[row][:], m.d58[row][:])
+			m.d68[row] = m.d67[row]
+			runtime.ReluBackward32(m.a58[row][:], m.d68[row][:])
 		}
 	}
 
@@ -7816,7 +7751,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d58[r]))
+				dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -7831,9 +7766,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d58[r]))
+				dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
-				dx := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d57[r]))
+				dx := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -7845,7 +7780,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp57[row]
-			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d57[row]))
+			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp57
 			*dxp = [128][8][8]float32{}
 			for f := 0; f < Blocks9DwFilters; f++ {
@@ -7885,7 +7820,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d56[row]))
+			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
@@ -7897,8 +7832,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.56 (relu [128 6 6]→[128 6 6]), spec line 87
 	{
 		for row := 0; row < nb; row++ {
-			m.d55[row] = m.d56[row]
-			runtime.ReluBackward32(m.a55[row][:], m.d55[row][:])
+			m.d67[row] = m.d68[row]
+			runtime.ReluBackward32(m.a55[row][:], m.d67[row][:])
 		}
 	}
 
@@ -7911,7 +7846,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d55[r]))
+				dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -7926,9 +7861,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d55[r]))
+				dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
-				dx := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d54[r]))
+				dx := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -7942,7 +7877,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a53[row][:]
-			dz := (*[Blocks8PwFilters][Blocks8PwPositions]float32)(unsafe.Pointer(&m.d54[row]))
+			dz := (*[Blocks8PwFilters][Blocks8PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -7950,12 +7885,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks8PwBias[f] += s
 			}
-			dzf := m.d54[row][:]
+			dzf := m.d68[row][:]
 			runtime.GemmNT32(m.gwt54[:], dzf, cf, nil, Blocks8PwFilters, Blocks8PwPatch, Blocks8PwPositions)
 			for i, v := range &m.gwt54 {
 				gw[i] += v
 			}
-			dcf := m.d53[row][:]
+			dcf := m.d67[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Blocks8PwPatch, Blocks8PwPositions, Blocks8PwFilters)
 		}
@@ -7964,8 +7899,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.53 (relu [128 6 6]→[128 6 6]), spec line 84
 	{
 		for row := 0; row < nb; row++ {
-			m.d52[row] = m.d53[row]
-			runtime.ReluBackward32(m.a52[row][:], m.d52[row][:])
+			m.d68[row] = m.d67[row]
+			runtime.ReluBackward32(m.a52[row][:], m.d68[row][:])
 		}
 	}
 
@@ -7978,7 +7913,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d52[r]))
+				dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -7993,9 +7928,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d52[r]))
+				dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
-				dx := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d51[r]))
+				dx := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -8007,7 +7942,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp51[row]
-			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d51[row]))
+			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp51
 			*dxp = [128][8][8]float32{}
 			for f := 0; f < Blocks8DwFilters; f++ {
@@ -8047,7 +7982,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d50[row]))
+			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
@@ -8059,8 +7994,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.50 (relu [128 6 6]→[128 6 6]), spec line 81
 	{
 		for row := 0; row < nb; row++ {
-			m.d49[row] = m.d50[row]
-			runtime.ReluBackward32(m.a49[row][:], m.d49[row][:])
+			m.d67[row] = m.d68[row]
+			runtime.ReluBackward32(m.a49[row][:], m.d67[row][:])
 		}
 	}
 
@@ -8073,7 +8008,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d49[r]))
+				dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -8088,9 +8023,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d49[r]))
+				dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
-				dx := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d48[r]))
+				dx := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -8104,7 +8039,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a47[row][:]
-			dz := (*[Blocks7PwFilters][Blocks7PwPositions]float32)(unsafe.Pointer(&m.d48[row]))
+			dz := (*[Blocks7PwFilters][Blocks7PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -8112,12 +8047,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks7PwBias[f] += s
 			}
-			dzf := m.d48[row][:]
+			dzf := m.d68[row][:]
 			runtime.GemmNT32(m.gwt48[:], dzf, cf, nil, Blocks7PwFilters, Blocks7PwPatch, Blocks7PwPositions)
 			for i, v := range &m.gwt48 {
 				gw[i] += v
 			}
-			dcf := m.d47[row][:]
+			dcf := m.d67[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Blocks7PwPatch, Blocks7PwPositions, Blocks7PwFilters)
 		}
@@ -8126,8 +8061,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.47 (relu [128 6 6]→[128 6 6]), spec line 78
 	{
 		for row := 0; row < nb; row++ {
-			m.d46[row] = m.d47[row]
-			runtime.ReluBackward32(m.a46[row][:], m.d46[row][:])
+			m.d68[row] = m.d67[row]
+			runtime.ReluBackward32(m.a46[row][:], m.d68[row][:])
 		}
 	}
 
@@ -8140,7 +8075,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d46[r]))
+				dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -8155,9 +8090,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d46[r]))
+				dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
-				dx := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d45[r]))
+				dx := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -8169,7 +8104,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp45[row]
-			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d45[row]))
+			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp45
 			*dxp = [128][8][8]float32{}
 			for f := 0; f < Blocks7DwFilters; f++ {
@@ -8209,7 +8144,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d44[row]))
+			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
@@ -8221,8 +8156,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.44 (relu [128 6 6]→[128 6 6]), spec line 75
 	{
 		for row := 0; row < nb; row++ {
-			m.d43[row] = m.d44[row]
-			runtime.ReluBackward32(m.a43[row][:], m.d43[row][:])
+			m.d67[row] = m.d68[row]
+			runtime.ReluBackward32(m.a43[row][:], m.d67[row][:])
 		}
 	}
 
@@ -8235,7 +8170,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d43[r]))
+				dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -8250,9 +8185,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d43[r]))
+				dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
-				dx := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d42[r]))
+				dx := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -8266,7 +8201,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a41[row][:]
-			dz := (*[Blocks6PwFilters][Blocks6PwPositions]float32)(unsafe.Pointer(&m.d42[row]))
+			dz := (*[Blocks6PwFilters][Blocks6PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -8274,12 +8209,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks6PwBias[f] += s
 			}
-			dzf := m.d42[row][:]
+			dzf := m.d68[row][:]
 			runtime.GemmNT32(m.gwt42[:], dzf, cf, nil, Blocks6PwFilters, Blocks6PwPatch, Blocks6PwPositions)
 			for i, v := range &m.gwt42 {
 				gw[i] += v
 			}
-			dcf := m.d41[row][:]
+			dcf := m.d67[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Blocks6PwPatch, Blocks6PwPositions, Blocks6PwFilters)
 		}
@@ -8288,8 +8223,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.41 (relu [128 6 6]→[128 6 6]), spec line 72
 	{
 		for row := 0; row < nb; row++ {
-			m.d40[row] = m.d41[row]
-			runtime.ReluBackward32(m.a40[row][:], m.d40[row][:])
+			m.d68[row] = m.d67[row]
+			runtime.ReluBackward32(m.a40[row][:], m.d68[row][:])
 		}
 	}
 
@@ -8302,7 +8237,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d40[r]))
+				dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -8317,9 +8252,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d40[r]))
+				dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
-				dx := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d39[r]))
+				dx := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -8331,7 +8266,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp39[row]
-			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d39[row]))
+			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp39
 			*dxp = [128][8][8]float32{}
 			for f := 0; f < Blocks6DwFilters; f++ {
@@ -8371,7 +8306,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d38[row]))
+			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
@@ -8383,8 +8318,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.38 (relu [128 6 6]→[128 6 6]), spec line 69
 	{
 		for row := 0; row < nb; row++ {
-			m.d37[row] = m.d38[row]
-			runtime.ReluBackward32(m.a37[row][:], m.d37[row][:])
+			m.d67[row] = m.d68[row]
+			runtime.ReluBackward32(m.a37[row][:], m.d67[row][:])
 		}
 	}
 
@@ -8397,7 +8332,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d37[r]))
+				dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -8412,9 +8347,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d37[r]))
+				dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
-				dx := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d36[r]))
+				dx := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -8428,7 +8363,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a35[row][:]
-			dz := (*[Blocks5PwFilters][Blocks5PwPositions]float32)(unsafe.Pointer(&m.d36[row]))
+			dz := (*[Blocks5PwFilters][Blocks5PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -8436,12 +8371,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks5PwBias[f] += s
 			}
-			dzf := m.d36[row][:]
+			dzf := m.d68[row][:]
 			runtime.GemmNT32(m.gwt36[:], dzf, cf, nil, Blocks5PwFilters, Blocks5PwPatch, Blocks5PwPositions)
 			for i, v := range &m.gwt36 {
 				gw[i] += v
 			}
-			dcf := m.d35[row][:]
+			dcf := m.d80[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Blocks5PwPatch, Blocks5PwPositions, Blocks5PwFilters)
 		}
@@ -8450,8 +8385,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.35 (relu [64 6 6]→[64 6 6]), spec line 66
 	{
 		for row := 0; row < nb; row++ {
-			m.d34[row] = m.d35[row]
-			runtime.ReluBackward32(m.a34[row][:], m.d34[row][:])
+			m.d79[row] = m.d80[row]
+			runtime.ReluBackward32(m.a34[row][:], m.d79[row][:])
 		}
 	}
 
@@ -8464,7 +8399,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d34[r]))
+				dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 				xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -8479,9 +8414,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d34[r]))
+				dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 				xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
-				dx := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d33[r]))
+				dx := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -8493,7 +8428,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp33[row]
-			dz := (*[64][6][6]float32)(unsafe.Pointer(&m.d33[row]))
+			dz := (*[64][6][6]float32)(unsafe.Pointer(&m.d80[row]))
 			dxp := &m.dxp33
 			*dxp = [64][13][13]float32{}
 			for f := 0; f < Blocks5DwFilters; f++ {
@@ -8576,7 +8511,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 				xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
-				dx := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d30[r]))
+				dx := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -8590,7 +8525,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a29[row][:]
-			dz := (*[Blocks4PwFilters][Blocks4PwPositions]float32)(unsafe.Pointer(&m.d30[row]))
+			dz := (*[Blocks4PwFilters][Blocks4PwPositions]float32)(unsafe.Pointer(&m.d32[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -8598,12 +8533,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks4PwBias[f] += s
 			}
-			dzf := m.d30[row][:]
+			dzf := m.d32[row][:]
 			runtime.GemmNT32(m.gwt30[:], dzf, cf, nil, Blocks4PwFilters, Blocks4PwPatch, Blocks4PwPositions)
 			for i, v := range &m.gwt30 {
 				gw[i] += v
 			}
-			dcf := m.d29[row][:]
+			dcf := m.d31[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Blocks4PwPatch, Blocks4PwPositions, Blocks4PwFilters)
 		}
@@ -8612,8 +8547,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.29 (relu [64 12 12]→[64 12 12]), spec line 60
 	{
 		for row := 0; row < nb; row++ {
-			m.d28[row] = m.d29[row]
-			runtime.ReluBackward32(m.a28[row][:], m.d28[row][:])
+			m.d32[row] = m.d31[row]
+			runtime.ReluBackward32(m.a28[row][:], m.d32[row][:])
 		}
 	}
 
@@ -8626,7 +8561,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+				dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
 				xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -8641,9 +8576,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+				dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
 				xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
-				dx := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+				dx := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -8655,7 +8590,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp27[row]
-			dz := (*[64][12][12]float32)(unsafe.Pointer(&m.d27[row]))
+			dz := (*[64][12][12]float32)(unsafe.Pointer(&m.d31[row]))
 			dxp := &m.dxp27
 			*dxp = [64][14][14]float32{}
 			for f := 0; f < Blocks4DwFilters; f++ {
@@ -8707,7 +8642,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d26[row]))
+			dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d32[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[12]float32)(dxp[c][h+1][1:])
@@ -8719,8 +8654,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.26 (relu [64 12 12]→[64 12 12]), spec line 57
 	{
 		for row := 0; row < nb; row++ {
-			m.d25[row] = m.d26[row]
-			runtime.ReluBackward32(m.a25[row][:], m.d25[row][:])
+			m.d31[row] = m.d32[row]
+			runtime.ReluBackward32(m.a25[row][:], m.d31[row][:])
 		}
 	}
 
@@ -8733,7 +8668,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 				xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -8748,9 +8683,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 				xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d24[r]))
+				dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -8764,7 +8699,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a23[row][:]
-			dz := (*[Blocks3PwFilters][Blocks3PwPositions]float32)(unsafe.Pointer(&m.d24[row]))
+			dz := (*[Blocks3PwFilters][Blocks3PwPositions]float32)(unsafe.Pointer(&m.d32[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -8772,12 +8707,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks3PwBias[f] += s
 			}
-			dzf := m.d24[row][:]
+			dzf := m.d32[row][:]
 			runtime.GemmNT32(m.gwt24[:], dzf, cf, nil, Blocks3PwFilters, Blocks3PwPatch, Blocks3PwPositions)
 			for i, v := range &m.gwt24 {
 				gw[i] += v
 			}
-			dcf := m.d23[row][:]
+			dcf := m.d68[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Blocks3PwPatch, Blocks3PwPositions, Blocks3PwFilters)
 		}
@@ -8786,8 +8721,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.23 (relu [32 12 12]→[32 12 12]), spec line 54
 	{
 		for row := 0; row < nb; row++ {
-			m.d22[row] = m.d23[row]
-			runtime.ReluBackward32(m.a22[row][:], m.d22[row][:])
+			m.d67[row] = m.d68[row]
+			runtime.ReluBackward32(m.a22[row][:], m.d67[row][:])
 		}
 	}
 
@@ -8800,7 +8735,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -8815,9 +8750,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d21[r]))
+				dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -8829,7 +8764,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp21[row]
-			dz := (*[32][12][12]float32)(unsafe.Pointer(&m.d21[row]))
+			dz := (*[32][12][12]float32)(unsafe.Pointer(&m.d68[row]))
 			dxp := &m.dxp21
 			*dxp = [32][25][25]float32{}
 			for f := 0; f < Blocks3DwFilters; f++ {
@@ -8924,7 +8859,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d18[r]))
+				dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -8938,7 +8873,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a17[row][:]
-			dz := (*[Blocks2PwFilters][Blocks2PwPositions]float32)(unsafe.Pointer(&m.d18[row]))
+			dz := (*[Blocks2PwFilters][Blocks2PwPositions]float32)(unsafe.Pointer(&m.d20[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -8946,12 +8881,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks2PwBias[f] += s
 			}
-			dzf := m.d18[row][:]
+			dzf := m.d20[row][:]
 			runtime.GemmNT32(m.gwt18[:], dzf, cf, nil, Blocks2PwFilters, Blocks2PwPatch, Blocks2PwPositions)
 			for i, v := range &m.gwt18 {
 				gw[i] += v
 			}
-			dcf := m.d17[row][:]
+			dcf := m.d19[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
 		}
@@ -8960,8 +8895,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.17 (relu [32 24 24]→[32 24 24]), spec line 48
 	{
 		for row := 0; row < nb; row++ {
-			m.d16[row] = m.d17[row]
-			runtime.ReluBackward32(m.a16[row][:], m.d16[row][:])
+			m.d20[row] = m.d19[row]
+			runtime.ReluBackward32(m.a16[row][:], m.d20[row][:])
 		}
 	}
 
@@ -8974,7 +8909,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
 				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -8989,9 +8924,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
 				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d15[r]))
+				dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -9003,7 +8938,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp15[row]
-			dz := (*[32][24][24]float32)(unsafe.Pointer(&m.d15[row]))
+			dz := (*[32][24][24]float32)(unsafe.Pointer(&m.d19[row]))
 			dxp := &m.dxp15
 			*dxp = [32][26][26]float32{}
 			xpf := unsafe.Slice(&xp[0][0][0], 21632)
@@ -9029,7 +8964,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[32][24][24]float32)(unsafe.Pointer(&m.d14[row]))
+			dx := (*[32][24][24]float32)(unsafe.Pointer(&m.d20[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[24]float32)(dxp[c][h+1][1:])
@@ -9041,8 +8976,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.14 (relu [32 24 24]→[32 24 24]), spec line 45
 	{
 		for row := 0; row < nb; row++ {
-			m.d13[row] = m.d14[row]
-			runtime.ReluBackward32(m.a13[row][:], m.d13[row][:])
+			m.d19[row] = m.d20[row]
+			runtime.ReluBackward32(m.a13[row][:], m.d19[row][:])
 		}
 	}
 
@@ -9055,7 +8990,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -9070,9 +9005,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d12[r]))
+				dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -9086,7 +9021,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a11[row][:]
-			dz := (*[Blocks1PwFilters][Blocks1PwPositions]float32)(unsafe.Pointer(&m.d12[row]))
+			dz := (*[Blocks1PwFilters][Blocks1PwPositions]float32)(unsafe.Pointer(&m.d20[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -9094,12 +9029,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks1PwBias[f] += s
 			}
-			dzf := m.d12[row][:]
+			dzf := m.d20[row][:]
 			runtime.GemmNT32(m.gwt12[:], dzf, cf, nil, Blocks1PwFilters, Blocks1PwPatch, Blocks1PwPositions)
 			for i, v := range &m.gwt12 {
 				gw[i] += v
 			}
-			dcf := m.d11[row][:]
+			dcf := m.d32[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Blocks1PwPatch, Blocks1PwPositions, Blocks1PwFilters)
 		}
@@ -9108,8 +9043,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.11 (relu [16 24 24]→[16 24 24]), spec line 42
 	{
 		for row := 0; row < nb; row++ {
-			m.d10[row] = m.d11[row]
-			runtime.ReluBackward32(m.a10[row][:], m.d10[row][:])
+			m.d31[row] = m.d32[row]
+			runtime.ReluBackward32(m.a10[row][:], m.d31[row][:])
 		}
 	}
 
@@ -9122,7 +9057,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d10[r]))
+				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 				xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -9137,9 +9072,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d10[r]))
+				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 				xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d9[r]))
+				dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -9151,7 +9086,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp9[row]
-			dz := (*[16][24][24]float32)(unsafe.Pointer(&m.d9[row]))
+			dz := (*[16][24][24]float32)(unsafe.Pointer(&m.d32[row]))
 			dxp := &m.dxp9
 			*dxp = [16][49][49]float32{}
 			for f := 0; f < Blocks1DwFilters; f++ {
@@ -9270,7 +9205,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
 				xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d6[r]))
+				dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d8[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -9284,7 +9219,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a5[row][:]
-			dz := (*[Blocks0PwFilters][Blocks0PwPositions]float32)(unsafe.Pointer(&m.d6[row]))
+			dz := (*[Blocks0PwFilters][Blocks0PwPositions]float32)(unsafe.Pointer(&m.d8[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -9292,12 +9227,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks0PwBias[f] += s
 			}
-			dzf := m.d6[row][:]
+			dzf := m.d8[row][:]
 			runtime.GemmNT32(m.gwt6[:], dzf, cf, nil, Blocks0PwFilters, Blocks0PwPatch, Blocks0PwPositions)
 			for i, v := range &m.gwt6 {
 				gw[i] += v
 			}
-			dcf := m.d5[row][:]
+			dcf := m.d20[row][:]
 			clear(dcf)
 			runtime.GemmTN32(dcf, w, dzf, Blocks0PwPatch, Blocks0PwPositions, Blocks0PwFilters)
 		}
@@ -9306,8 +9241,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.5 (relu [8 48 48]→[8 48 48]), spec line 36
 	{
 		for row := 0; row < nb; row++ {
-			m.d4[row] = m.d5[row]
-			runtime.ReluBackward32(m.a4[row][:], m.d4[row][:])
+			m.d19[row] = m.d20[row]
+			runtime.ReluBackward32(m.a4[row][:], m.d19[row][:])
 		}
 	}
 
@@ -9320,7 +9255,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -9335,9 +9270,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d3[r]))
+				dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -9349,7 +9284,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp3[row]
-			dz := (*[8][48][48]float32)(unsafe.Pointer(&m.d3[row]))
+			dz := (*[8][48][48]float32)(unsafe.Pointer(&m.d20[row]))
 			dxp := &m.dxp3
 			*dxp = [8][50][50]float32{}
 			xpf := unsafe.Slice(&xp[0][0][0], 20000)
@@ -9375,7 +9310,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[8][48][48]float32)(unsafe.Pointer(&m.d2[row]))
+			dx := (*[8][48][48]float32)(unsafe.Pointer(&m.d19[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[48]float32)(dxp[c][h+1][1:])
@@ -9387,8 +9322,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.2 (relu [8 48 48]→[8 48 48]), spec line 33
 	{
 		for row := 0; row < nb; row++ {
-			m.d1[row] = m.d2[row]
-			runtime.ReluBackward32(m.a1[row][:], m.d1[row][:])
+			m.d20[row] = m.d19[row]
+			runtime.ReluBackward32(m.a1[row][:], m.d20[row][:])
 		}
 	}
 
@@ -9401,7 +9336,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -9416,9 +9351,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d19[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -9445,7 +9380,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 				for f := range dz {
 					var s float32
 					for _, v := range dz[f] {
@@ -9453,7 +9388,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.Conv1Bias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d19[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -9497,7 +9432,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 				for f := range dz {
 					var s float32
 					for _, v := range dz[f] {
@@ -9505,7 +9440,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.Conv1Bias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d19[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -9598,7 +9533,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 				xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
-				dx := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d78[r]))
+				dx := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -9611,7 +9546,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks12PwFilters * Blocks12PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch)
 		cf := m.a77[row][:]
-		dz := (*[Blocks12PwFilters][Blocks12PwPositions]float32)(unsafe.Pointer(&m.d78[row]))
+		dz := (*[Blocks12PwFilters][Blocks12PwPositions]float32)(unsafe.Pointer(&m.d80[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -9619,20 +9554,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks12PwBias[f] += s
 		}
-		dzf := m.d78[row][:]
+		dzf := m.d80[row][:]
 		runtime.GemmNT32(m.gwt78[:], dzf, cf, nil, Blocks12PwFilters, Blocks12PwPatch, Blocks12PwPositions)
 		for i, v := range &m.gwt78 {
 			gw[i] += v
 		}
-		dcf := m.d77[row][:]
+		dcf := m.d79[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Blocks12PwPatch, Blocks12PwPositions, Blocks12PwFilters)
 	}
 
 	// layers.77 (relu [256 3 3]→[256 3 3]), spec line 108
 	{
-		m.d76[row] = m.d77[row]
-		runtime.ReluBackward32(m.a76[row][:], m.d76[row][:])
+		m.d80[row] = m.d79[row]
+		runtime.ReluBackward32(m.a76[row][:], m.d80[row][:])
 	}
 
 	// blocks.12.dw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 107
@@ -9644,7 +9579,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d76[r]))
+				dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
 				xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -9659,9 +9594,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d76[r]))
+				dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
 				xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
-				dx := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d75[r]))
+				dx := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -9672,7 +9607,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.12.dw (conv2d [256 3 3]→[256 3 3]), spec line 106
 	{
 		xp := &m.xp75[row]
-		dz := (*[256][3][3]float32)(unsafe.Pointer(&m.d75[row]))
+		dz := (*[256][3][3]float32)(unsafe.Pointer(&m.d79[row]))
 		dxp := &m.dxp75
 		*dxp = [256][5][5]float32{}
 		for f := 0; f < Blocks12DwFilters; f++ {
@@ -9706,7 +9641,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[256][3][3]float32)(unsafe.Pointer(&m.d74[row]))
+		dx := (*[256][3][3]float32)(unsafe.Pointer(&m.d80[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[3]float32)(dxp[c][h+1][1:])
@@ -9716,8 +9651,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.74 (relu [256 3 3]→[256 3 3]), spec line 105
 	{
-		m.d73[row] = m.d74[row]
-		runtime.ReluBackward32(m.a73[row][:], m.d73[row][:])
+		m.d79[row] = m.d80[row]
+		runtime.ReluBackward32(m.a73[row][:], m.d79[row][:])
 	}
 
 	// blocks.11.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 104
@@ -9729,7 +9664,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d73[r]))
+				dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 				xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -9744,9 +9679,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d73[r]))
+				dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 				xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
-				dx := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d72[r]))
+				dx := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -9759,7 +9694,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks11PwFilters * Blocks11PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch)
 		cf := m.a71[row][:]
-		dz := (*[Blocks11PwFilters][Blocks11PwPositions]float32)(unsafe.Pointer(&m.d72[row]))
+		dz := (*[Blocks11PwFilters][Blocks11PwPositions]float32)(unsafe.Pointer(&m.d80[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -9767,7 +9702,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks11PwBias[f] += s
 		}
-		dzf := m.d72[row][:]
+		dzf := m.d80[row][:]
 		runtime.GemmNT32(m.gwt72[:], dzf, cf, nil, Blocks11PwFilters, Blocks11PwPatch, Blocks11PwPositions)
 		for i, v := range &m.gwt72 {
 			gw[i] += v
@@ -9809,7 +9744,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
 				xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
-				dx := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d69[r]))
+				dx := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d71[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -9820,7 +9755,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.11.dw (conv2d [128 6 6]→[128 3 3]), spec line 100
 	{
 		xp := &m.xp69[row]
-		dz := (*[128][3][3]float32)(unsafe.Pointer(&m.d69[row]))
+		dz := (*[128][3][3]float32)(unsafe.Pointer(&m.d71[row]))
 		dxp := &m.dxp69
 		*dxp = [128][7][7]float32{}
 		for f := 0; f < Blocks11DwFilters; f++ {
@@ -9894,7 +9829,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
-				dx := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d66[r]))
+				dx := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -9907,7 +9842,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks10PwFilters * Blocks10PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch)
 		cf := m.a65[row][:]
-		dz := (*[Blocks10PwFilters][Blocks10PwPositions]float32)(unsafe.Pointer(&m.d66[row]))
+		dz := (*[Blocks10PwFilters][Blocks10PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -9915,20 +9850,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks10PwBias[f] += s
 		}
-		dzf := m.d66[row][:]
+		dzf := m.d68[row][:]
 		runtime.GemmNT32(m.gwt66[:], dzf, cf, nil, Blocks10PwFilters, Blocks10PwPatch, Blocks10PwPositions)
 		for i, v := range &m.gwt66 {
 			gw[i] += v
 		}
-		dcf := m.d65[row][:]
+		dcf := m.d67[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Blocks10PwPatch, Blocks10PwPositions, Blocks10PwFilters)
 	}
 
 	// layers.65 (relu [128 6 6]→[128 6 6]), spec line 96
 	{
-		m.d64[row] = m.d65[row]
-		runtime.ReluBackward32(m.a64[row][:], m.d64[row][:])
+		m.d68[row] = m.d67[row]
+		runtime.ReluBackward32(m.a64[row][:], m.d68[row][:])
 	}
 
 	// blocks.10.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 95
@@ -9940,7 +9875,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d64[r]))
+				dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -9955,9 +9890,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d64[r]))
+				dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
-				dx := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d63[r]))
+				dx := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -9968,7 +9903,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.10.dw (conv2d [128 6 6]→[128 6 6]), spec line 94
 	{
 		xp := &m.xp63[row]
-		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d63[row]))
+		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp63
 		*dxp = [128][8][8]float32{}
 		for f := 0; f < Blocks10DwFilters; f++ {
@@ -10008,7 +9943,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d62[row]))
+		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
@@ -10018,8 +9953,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.62 (relu [128 6 6]→[128 6 6]), spec line 93
 	{
-		m.d61[row] = m.d62[row]
-		runtime.ReluBackward32(m.a61[row][:], m.d61[row][:])
+		m.d67[row] = m.d68[row]
+		runtime.ReluBackward32(m.a61[row][:], m.d67[row][:])
 	}
 
 	// blocks.9.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 92
@@ -10031,7 +9966,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d61[r]))
+				dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -10046,9 +9981,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d61[r]))
+				dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
-				dx := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d60[r]))
+				dx := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -10061,7 +9996,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks9PwFilters * Blocks9PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch)
 		cf := m.a59[row][:]
-		dz := (*[Blocks9PwFilters][Blocks9PwPositions]float32)(unsafe.Pointer(&m.d60[row]))
+		dz := (*[Blocks9PwFilters][Blocks9PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -10069,20 +10004,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks9PwBias[f] += s
 		}
-		dzf := m.d60[row][:]
+		dzf := m.d68[row][:]
 		runtime.GemmNT32(m.gwt60[:], dzf, cf, nil, Blocks9PwFilters, Blocks9PwPatch, Blocks9PwPositions)
 		for i, v := range &m.gwt60 {
 			gw[i] += v
 		}
-		dcf := m.d59[row][:]
+		dcf := m.d67[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Blocks9PwPatch, Blocks9PwPositions, Blocks9PwFilters)
 	}
 
 	// layers.59 (relu [128 6 6]→[128 6 6]), spec line 90
 	{
-		m.d58[row] = m.d59[row]
-		runtime.ReluBackward32(m.a58[row][:], m.d58[row][:])
+		m.d68[row] = m.d67[row]
+		runtime.ReluBackward32(m.a58[row][:], m.d68[row][:])
 	}
 
 	// blocks.9.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 89
@@ -10094,7 +10029,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d58[r]))
+				dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -10109,9 +10044,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d58[r]))
+				dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
-				dx := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d57[r]))
+				dx := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -10122,7 +10057,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.9.dw (conv2d [128 6 6]→[128 6 6]), spec line 88
 	{
 		xp := &m.xp57[row]
-		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d57[row]))
+		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp57
 		*dxp = [128][8][8]float32{}
 		for f := 0; f < Blocks9DwFilters; f++ {
@@ -10162,7 +10097,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d56[row]))
+		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
@@ -10172,8 +10107,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.56 (relu [128 6 6]→[128 6 6]), spec line 87
 	{
-		m.d55[row] = m.d56[row]
-		runtime.ReluBackward32(m.a55[row][:], m.d55[row][:])
+		m.d67[row] = m.d68[row]
+		runtime.ReluBackward32(m.a55[row][:], m.d67[row][:])
 	}
 
 	// blocks.8.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 86
@@ -10185,7 +10120,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d55[r]))
+				dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -10200,9 +10135,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d55[r]))
+				dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
-				dx := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d54[r]))
+				dx := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -10215,7 +10150,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks8PwFilters * Blocks8PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch)
 		cf := m.a53[row][:]
-		dz := (*[Blocks8PwFilters][Blocks8PwPositions]float32)(unsafe.Pointer(&m.d54[row]))
+		dz := (*[Blocks8PwFilters][Blocks8PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -10223,20 +10158,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks8PwBias[f] += s
 		}
-		dzf := m.d54[row][:]
+		dzf := m.d68[row][:]
 		runtime.GemmNT32(m.gwt54[:], dzf, cf, nil, Blocks8PwFilters, Blocks8PwPatch, Blocks8PwPositions)
 		for i, v := range &m.gwt54 {
 			gw[i] += v
 		}
-		dcf := m.d53[row][:]
+		dcf := m.d67[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Blocks8PwPatch, Blocks8PwPositions, Blocks8PwFilters)
 	}
 
 	// layers.53 (relu [128 6 6]→[128 6 6]), spec line 84
 	{
-		m.d52[row] = m.d53[row]
-		runtime.ReluBackward32(m.a52[row][:], m.d52[row][:])
+		m.d68[row] = m.d67[row]
+		runtime.ReluBackward32(m.a52[row][:], m.d68[row][:])
 	}
 
 	// blocks.8.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 83
@@ -10248,7 +10183,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d52[r]))
+				dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -10263,9 +10198,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d52[r]))
+				dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
-				dx := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d51[r]))
+				dx := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -10276,7 +10211,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.8.dw (conv2d [128 6 6]→[128 6 6]), spec line 82
 	{
 		xp := &m.xp51[row]
-		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d51[row]))
+		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp51
 		*dxp = [128][8][8]float32{}
 		for f := 0; f < Blocks8DwFilters; f++ {
@@ -10316,7 +10251,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d50[row]))
+		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
@@ -10326,8 +10261,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.50 (relu [128 6 6]→[128 6 6]), spec line 81
 	{
-		m.d49[row] = m.d50[row]
-		runtime.ReluBackward32(m.a49[row][:], m.d49[row][:])
+		m.d67[row] = m.d68[row]
+		runtime.ReluBackward32(m.a49[row][:], m.d67[row][:])
 	}
 
 	// blocks.7.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 80
@@ -10339,7 +10274,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d49[r]))
+				dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -10354,9 +10289,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d49[r]))
+				dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
-				dx := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d48[r]))
+				dx := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -10369,7 +10304,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks7PwFilters * Blocks7PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch)
 		cf := m.a47[row][:]
-		dz := (*[Blocks7PwFilters][Blocks7PwPositions]float32)(unsafe.Pointer(&m.d48[row]))
+		dz := (*[Blocks7PwFilters][Blocks7PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -10377,20 +10312,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks7PwBias[f] += s
 		}
-		dzf := m.d48[row][:]
+		dzf := m.d68[row][:]
 		runtime.GemmNT32(m.gwt48[:], dzf, cf, nil, Blocks7PwFilters, Blocks7PwPatch, Blocks7PwPositions)
 		for i, v := range &m.gwt48 {
 			gw[i] += v
 		}
-		dcf := m.d47[row][:]
+		dcf := m.d67[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Blocks7PwPatch, Blocks7PwPositions, Blocks7PwFilters)
 	}
 
 	// layers.47 (relu [128 6 6]→[128 6 6]), spec line 78
 	{
-		m.d46[row] = m.d47[row]
-		runtime.ReluBackward32(m.a46[row][:], m.d46[row][:])
+		m.d68[row] = m.d67[row]
+		runtime.ReluBackward32(m.a46[row][:], m.d68[row][:])
 	}
 
 	// blocks.7.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 77
@@ -10402,7 +10337,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d46[r]))
+				dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -10417,9 +10352,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d46[r]))
+				dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
-				dx := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d45[r]))
+				dx := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -10430,7 +10365,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.7.dw (conv2d [128 6 6]→[128 6 6]), spec line 76
 	{
 		xp := &m.xp45[row]
-		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d45[row]))
+		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp45
 		*dxp = [128][8][8]float32{}
 		for f := 0; f < Blocks7DwFilters; f++ {
@@ -10470,7 +10405,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d44[row]))
+		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
@@ -10480,8 +10415,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.44 (relu [128 6 6]→[128 6 6]), spec line 75
 	{
-		m.d43[row] = m.d44[row]
-		runtime.ReluBackward32(m.a43[row][:], m.d43[row][:])
+		m.d67[row] = m.d68[row]
+		runtime.ReluBackward32(m.a43[row][:], m.d67[row][:])
 	}
 
 	// blocks.6.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 74
@@ -10493,7 +10428,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d43[r]))
+				dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -10508,9 +10443,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d43[r]))
+				dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
-				dx := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d42[r]))
+				dx := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -10523,7 +10458,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks6PwFilters * Blocks6PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch)
 		cf := m.a41[row][:]
-		dz := (*[Blocks6PwFilters][Blocks6PwPositions]float32)(unsafe.Pointer(&m.d42[row]))
+		dz := (*[Blocks6PwFilters][Blocks6PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -10531,20 +10466,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks6PwBias[f] += s
 		}
-		dzf := m.d42[row][:]
+		dzf := m.d68[row][:]
 		runtime.GemmNT32(m.gwt42[:], dzf, cf, nil, Blocks6PwFilters, Blocks6PwPatch, Blocks6PwPositions)
 		for i, v := range &m.gwt42 {
 			gw[i] += v
 		}
-		dcf := m.d41[row][:]
+		dcf := m.d67[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Blocks6PwPatch, Blocks6PwPositions, Blocks6PwFilters)
 	}
 
 	// layers.41 (relu [128 6 6]→[128 6 6]), spec line 72
 	{
-		m.d40[row] = m.d41[row]
-		runtime.ReluBackward32(m.a40[row][:], m.d40[row][:])
+		m.d68[row] = m.d67[row]
+		runtime.ReluBackward32(m.a40[row][:], m.d68[row][:])
 	}
 
 	// blocks.6.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 71
@@ -10556,7 +10491,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d40[r]))
+				dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -10571,9 +10506,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d40[r]))
+				dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
-				dx := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d39[r]))
+				dx := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -10584,7 +10519,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.6.dw (conv2d [128 6 6]→[128 6 6]), spec line 70
 	{
 		xp := &m.xp39[row]
-		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d39[row]))
+		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp39
 		*dxp = [128][8][8]float32{}
 		for f := 0; f < Blocks6DwFilters; f++ {
@@ -10624,7 +10559,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d38[row]))
+		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
@@ -10634,8 +10569,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.38 (relu [128 6 6]→[128 6 6]), spec line 69
 	{
-		m.d37[row] = m.d38[row]
-		runtime.ReluBackward32(m.a37[row][:], m.d37[row][:])
+		m.d67[row] = m.d68[row]
+		runtime.ReluBackward32(m.a37[row][:], m.d67[row][:])
 	}
 
 	// blocks.5.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 68
@@ -10647,7 +10582,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d37[r]))
+				dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -10662,9 +10597,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d37[r]))
+				dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
-				dx := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d36[r]))
+				dx := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -10677,7 +10612,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks5PwFilters * Blocks5PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch)
 		cf := m.a35[row][:]
-		dz := (*[Blocks5PwFilters][Blocks5PwPositions]float32)(unsafe.Pointer(&m.d36[row]))
+		dz := (*[Blocks5PwFilters][Blocks5PwPositions]float32)(unsafe.Pointer(&m.d68[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -10685,20 +10620,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks5PwBias[f] += s
 		}
-		dzf := m.d36[row][:]
+		dzf := m.d68[row][:]
 		runtime.GemmNT32(m.gwt36[:], dzf, cf, nil, Blocks5PwFilters, Blocks5PwPatch, Blocks5PwPositions)
 		for i, v := range &m.gwt36 {
 			gw[i] += v
 		}
-		dcf := m.d35[row][:]
+		dcf := m.d80[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Blocks5PwPatch, Blocks5PwPositions, Blocks5PwFilters)
 	}
 
 	// layers.35 (relu [64 6 6]→[64 6 6]), spec line 66
 	{
-		m.d34[row] = m.d35[row]
-		runtime.ReluBackward32(m.a34[row][:], m.d34[row][:])
+		m.d79[row] = m.d80[row]
+		runtime.ReluBackward32(m.a34[row][:], m.d79[row][:])
 	}
 
 	// blocks.5.dw_bn (batchnorm [64 6 6]→[64 6 6]), spec line 65
@@ -10710,7 +10645,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d34[r]))
+				dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 				xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -10725,9 +10660,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d34[r]))
+				dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 				xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
-				dx := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d33[r]))
+				dx := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -10738,7 +10673,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.5.dw (conv2d [64 12 12]→[64 6 6]), spec line 64
 	{
 		xp := &m.xp33[row]
-		dz := (*[64][6][6]float32)(unsafe.Pointer(&m.d33[row]))
+		dz := (*[64][6][6]float32)(unsafe.Pointer(&m.d80[row]))
 		dxp := &m.dxp33
 		*dxp = [64][13][13]float32{}
 		for f := 0; f < Blocks5DwFilters; f++ {
@@ -10818,7 +10753,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 				xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
-				dx := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d30[r]))
+				dx := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -10831,7 +10766,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks4PwFilters * Blocks4PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch)
 		cf := m.a29[row][:]
-		dz := (*[Blocks4PwFilters][Blocks4PwPositions]float32)(unsafe.Pointer(&m.d30[row]))
+		dz := (*[Blocks4PwFilters][Blocks4PwPositions]float32)(unsafe.Pointer(&m.d32[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -10839,20 +10774,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks4PwBias[f] += s
 		}
-		dzf := m.d30[row][:]
+		dzf := m.d32[row][:]
 		runtime.GemmNT32(m.gwt30[:], dzf, cf, nil, Blocks4PwFilters, Blocks4PwPatch, Blocks4PwPositions)
 		for i, v := range &m.gwt30 {
 			gw[i] += v
 		}
-		dcf := m.d29[row][:]
+		dcf := m.d31[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Blocks4PwPatch, Blocks4PwPositions, Blocks4PwFilters)
 	}
 
 	// layers.29 (relu [64 12 12]→[64 12 12]), spec line 60
 	{
-		m.d28[row] = m.d29[row]
-		runtime.ReluBackward32(m.a28[row][:], m.d28[row][:])
+		m.d32[row] = m.d31[row]
+		runtime.ReluBackward32(m.a28[row][:], m.d32[row][:])
 	}
 
 	// blocks.4.dw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 59
@@ -10864,7 +10799,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+				dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
 				xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -10879,9 +10814,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+				dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
 				xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
-				dx := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+				dx := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -10892,7 +10827,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.4.dw (conv2d [64 12 12]→[64 12 12]), spec line 58
 	{
 		xp := &m.xp27[row]
-		dz := (*[64][12][12]float32)(unsafe.Pointer(&m.d27[row]))
+		dz := (*[64][12][12]float32)(unsafe.Pointer(&m.d31[row]))
 		dxp := &m.dxp27
 		*dxp = [64][14][14]float32{}
 		for f := 0; f < Blocks4DwFilters; f++ {
@@ -10944,7 +10879,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d26[row]))
+		dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d32[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[12]float32)(dxp[c][h+1][1:])
@@ -10954,8 +10889,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.26 (relu [64 12 12]→[64 12 12]), spec line 57
 	{
-		m.d25[row] = m.d26[row]
-		runtime.ReluBackward32(m.a25[row][:], m.d25[row][:])
+		m.d31[row] = m.d32[row]
+		runtime.ReluBackward32(m.a25[row][:], m.d31[row][:])
 	}
 
 	// blocks.3.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 56
@@ -10967,7 +10902,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 				xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -10982,9 +10917,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 				xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d24[r]))
+				dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -10997,7 +10932,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks3PwFilters * Blocks3PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
 		cf := m.a23[row][:]
-		dz := (*[Blocks3PwFilters][Blocks3PwPositions]float32)(unsafe.Pointer(&m.d24[row]))
+		dz := (*[Blocks3PwFilters][Blocks3PwPositions]float32)(unsafe.Pointer(&m.d32[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -11005,20 +10940,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks3PwBias[f] += s
 		}
-		dzf := m.d24[row][:]
+		dzf := m.d32[row][:]
 		runtime.GemmNT32(m.gwt24[:], dzf, cf, nil, Blocks3PwFilters, Blocks3PwPatch, Blocks3PwPositions)
 		for i, v := range &m.gwt24 {
 			gw[i] += v
 		}
-		dcf := m.d23[row][:]
+		dcf := m.d68[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Blocks3PwPatch, Blocks3PwPositions, Blocks3PwFilters)
 	}
 
 	// layers.23 (relu [32 12 12]→[32 12 12]), spec line 54
 	{
-		m.d22[row] = m.d23[row]
-		runtime.ReluBackward32(m.a22[row][:], m.d22[row][:])
+		m.d67[row] = m.d68[row]
+		runtime.ReluBackward32(m.a22[row][:], m.d67[row][:])
 	}
 
 	// blocks.3.dw_bn (batchnorm [32 12 12]→[32 12 12]), spec line 53
@@ -11030,7 +10965,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -11045,9 +10980,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 				xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d21[r]))
+				dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -11058,7 +10993,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.3.dw (conv2d [32 24 24]→[32 12 12]), spec line 52
 	{
 		xp := &m.xp21[row]
-		dz := (*[32][12][12]float32)(unsafe.Pointer(&m.d21[row]))
+		dz := (*[32][12][12]float32)(unsafe.Pointer(&m.d68[row]))
 		dxp := &m.dxp21
 		*dxp = [32][25][25]float32{}
 		for f := 0; f < Blocks3DwFilters; f++ {
@@ -11150,7 +11085,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d18[r]))
+				dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -11163,7 +11098,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks2PwFilters * Blocks2PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
 		cf := m.a17[row][:]
-		dz := (*[Blocks2PwFilters][Blocks2PwPositions]float32)(unsafe.Pointer(&m.d18[row]))
+		dz := (*[Blocks2PwFilters][Blocks2PwPositions]float32)(unsafe.Pointer(&m.d20[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -11171,20 +11106,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks2PwBias[f] += s
 		}
-		dzf := m.d18[row][:]
+		dzf := m.d20[row][:]
 		runtime.GemmNT32(m.gwt18[:], dzf, cf, nil, Blocks2PwFilters, Blocks2PwPatch, Blocks2PwPositions)
 		for i, v := range &m.gwt18 {
 			gw[i] += v
 		}
-		dcf := m.d17[row][:]
+		dcf := m.d19[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
 	}
 
 	// layers.17 (relu [32 24 24]→[32 24 24]), spec line 48
 	{
-		m.d16[row] = m.d17[row]
-		runtime.ReluBackward32(m.a16[row][:], m.d16[row][:])
+		m.d20[row] = m.d19[row]
+		runtime.ReluBackward32(m.a16[row][:], m.d20[row][:])
 	}
 
 	// blocks.2.dw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 47
@@ -11196,7 +11131,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
 				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -11211,9 +11146,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
 				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d15[r]))
+				dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -11224,7 +11159,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.2.dw (conv2d [32 24 24]→[32 24 24]), spec line 46
 	{
 		xp := &m.xp15[row]
-		dz := (*[32][24][24]float32)(unsafe.Pointer(&m.d15[row]))
+		dz := (*[32][24][24]float32)(unsafe.Pointer(&m.d19[row]))
 		dxp := &m.dxp15
 		*dxp = [32][26][26]float32{}
 		xpf := unsafe.Slice(&xp[0][0][0], 21632)
@@ -11250,7 +11185,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[32][24][24]float32)(unsafe.Pointer(&m.d14[row]))
+		dx := (*[32][24][24]float32)(unsafe.Pointer(&m.d20[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[24]float32)(dxp[c][h+1][1:])
@@ -11260,8 +11195,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.14 (relu [32 24 24]→[32 24 24]), spec line 45
 	{
-		m.d13[row] = m.d14[row]
-		runtime.ReluBackward32(m.a13[row][:], m.d13[row][:])
+		m.d19[row] = m.d20[row]
+		runtime.ReluBackward32(m.a13[row][:], m.d19[row][:])
 	}
 
 	// blocks.1.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 44
@@ -11273,7 +11208,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -11288,9 +11223,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d12[r]))
+				dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -11303,7 +11238,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks1PwFilters * Blocks1PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
 		cf := m.a11[row][:]
-		dz := (*[Blocks1PwFilters][Blocks1PwPositions]float32)(unsafe.Pointer(&m.d12[row]))
+		dz := (*[Blocks1PwFilters][Blocks1PwPositions]float32)(unsafe.Pointer(&m.d20[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -11311,20 +11246,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks1PwBias[f] += s
 		}
-		dzf := m.d12[row][:]
+		dzf := m.d20[row][:]
 		runtime.GemmNT32(m.gwt12[:], dzf, cf, nil, Blocks1PwFilters, Blocks1PwPatch, Blocks1PwPositions)
 		for i, v := range &m.gwt12 {
 			gw[i] += v
 		}
-		dcf := m.d11[row][:]
+		dcf := m.d32[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Blocks1PwPatch, Blocks1PwPositions, Blocks1PwFilters)
 	}
 
 	// layers.11 (relu [16 24 24]→[16 24 24]), spec line 42
 	{
-		m.d10[row] = m.d11[row]
-		runtime.ReluBackward32(m.a10[row][:], m.d10[row][:])
+		m.d31[row] = m.d32[row]
+		runtime.ReluBackward32(m.a10[row][:], m.d31[row][:])
 	}
 
 	// blocks.1.dw_bn (batchnorm [16 24 24]→[16 24 24]), spec line 41
@@ -11336,7 +11271,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d10[r]))
+				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 				xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -11351,9 +11286,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d10[r]))
+				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 				xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d9[r]))
+				dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -11364,7 +11299,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.1.dw (conv2d [16 48 48]→[16 24 24]), spec line 40
 	{
 		xp := &m.xp9[row]
-		dz := (*[16][24][24]float32)(unsafe.Pointer(&m.d9[row]))
+		dz := (*[16][24][24]float32)(unsafe.Pointer(&m.d32[row]))
 		dxp := &m.dxp9
 		*dxp = [16][49][49]float32{}
 		for f := 0; f < Blocks1DwFilters; f++ {
@@ -11480,7 +11415,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
 				xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d6[r]))
+				dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d8[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -11493,7 +11428,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks0PwFilters * Blocks0PwPatch]float32)(unsafe.Slice(&m.Grads.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
 		cf := m.a5[row][:]
-		dz := (*[Blocks0PwFilters][Blocks0PwPositions]float32)(unsafe.Pointer(&m.d6[row]))
+		dz := (*[Blocks0PwFilters][Blocks0PwPositions]float32)(unsafe.Pointer(&m.d8[row]))
 		for f := range dz {
 			var s float32
 			for _, v := range dz[f] {
@@ -11501,20 +11436,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks0PwBias[f] += s
 		}
-		dzf := m.d6[row][:]
+		dzf := m.d8[row][:]
 		runtime.GemmNT32(m.gwt6[:], dzf, cf, nil, Blocks0PwFilters, Blocks0PwPatch, Blocks0PwPositions)
 		for i, v := range &m.gwt6 {
 			gw[i] += v
 		}
-		dcf := m.d5[row][:]
+		dcf := m.d20[row][:]
 		clear(dcf)
 		runtime.GemmTN32(dcf, w, dzf, Blocks0PwPatch, Blocks0PwPositions, Blocks0PwFilters)
 	}
 
 	// layers.5 (relu [8 48 48]→[8 48 48]), spec line 36
 	{
-		m.d4[row] = m.d5[row]
-		runtime.ReluBackward32(m.a4[row][:], m.d4[row][:])
+		m.d19[row] = m.d20[row]
+		runtime.ReluBackward32(m.a4[row][:], m.d19[row][:])
 	}
 
 	// blocks.0.dw_bn (batchnorm [8 48 48]→[8 48 48]), spec line 35
@@ -11526,7 +11461,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -11541,9 +11476,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d3[r]))
+				dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -11554,7 +11489,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.0.dw (conv2d [8 48 48]→[8 48 48]), spec line 34
 	{
 		xp := &m.xp3[row]
-		dz := (*[8][48][48]float32)(unsafe.Pointer(&m.d3[row]))
+		dz := (*[8][48][48]float32)(unsafe.Pointer(&m.d20[row]))
 		dxp := &m.dxp3
 		*dxp = [8][50][50]float32{}
 		xpf := unsafe.Slice(&xp[0][0][0], 20000)
@@ -11580,7 +11515,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[8][48][48]float32)(unsafe.Pointer(&m.d2[row]))
+		dx := (*[8][48][48]float32)(unsafe.Pointer(&m.d19[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[48]float32)(dxp[c][h+1][1:])
@@ -11590,8 +11525,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.2 (relu [8 48 48]→[8 48 48]), spec line 33
 	{
-		m.d1[row] = m.d2[row]
-		runtime.ReluBackward32(m.a1[row][:], m.d1[row][:])
+		m.d20[row] = m.d19[row]
+		runtime.ReluBackward32(m.a1[row][:], m.d20[row][:])
 	}
 
 	// bn1 (batchnorm [8 48 48]→[8 48 48]), spec line 32
@@ -11603,7 +11538,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += float64(v)
@@ -11618,9 +11553,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d19[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 				}
@@ -11646,7 +11581,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -11654,7 +11589,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.Conv1Bias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d19[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v
@@ -11696,7 +11631,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 			for f := range dz {
 				var s float32
 				for _, v := range dz[f] {
@@ -11704,7 +11639,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.Conv1Bias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d19[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v

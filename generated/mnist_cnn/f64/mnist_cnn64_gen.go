@@ -227,7 +227,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
 	a0     [BatchChunk][4704]float64      // output
-	d0     [BatchChunk][4704]float64      // dL/doutput
 	z0     [BatchChunk][4704]float64      // pre-activation z = W ⋆ x + b
 	xp0    [BatchChunk][1][32][32]float64 // zero-padded input
 	dxp0   [1][32][32]float64             // dL/d(padded input)
@@ -236,30 +235,35 @@ type Model struct {
 	gwt0   [150]float64                   // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	a1   [BatchChunk][1176]float64 // output
-	d1   [BatchChunk][1176]float64 // dL/doutput
 	arg1 [BatchChunk][1176]int32   // flat input index of each window's maximum
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
 	a2     [BatchChunk][1600]float64 // output
-	d2     [BatchChunk][1600]float64 // dL/doutput
 	z2     [BatchChunk][1600]float64 // pre-activation z = W ⋆ x + b
 	cols2  [150][100]float64         // im2col of one sample's padded input (batched pass)
 	dcols2 [150][100]float64         // dL/dcols of one sample (batched pass)
 	gwt2   [2400]float64             // one sample's dL/dW (batched pass)
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
 	a3   [BatchChunk][400]float64 // output
-	d3   [BatchChunk][400]float64 // dL/doutput
 	arg3 [BatchChunk][400]int32   // flat input index of each window's maximum
 	// layers.5 (dense [400]→[120], relu), spec line 13
 	a5 [BatchChunk][120]float64 // output
-	d5 [BatchChunk][120]float64 // dL/doutput
 	z5 [BatchChunk][120]float64 // pre-activation z = Wx + b
 	// layers.6 (dense [120]→[84], relu), spec line 14
 	a6 [BatchChunk][84]float64 // output
-	d6 [BatchChunk][84]float64 // dL/doutput
 	z6 [BatchChunk][84]float64 // pre-activation z = Wx + b
 	// layers.7 (dense [84]→[10]), spec line 15
 	a7 [BatchChunk][10]float64 // output
-	d7 [BatchChunk][10]float64 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d7 [BatchChunk][10]float64   // dL/doutput of layers.7
+	d6 [BatchChunk][84]float64   // dL/doutput of layers.6
+	d5 [BatchChunk][120]float64  // dL/doutput of layers.5
+	d3 [BatchChunk][400]float64  // dL/doutput of layers.3
+	d2 [BatchChunk][1600]float64 // dL/doutput of layers.2
+	d1 [BatchChunk][1176]float64 // dL/doutput of layers.1
+	d0 [BatchChunk][4704]float64 // dL/doutput of layers.0
 }
 
 // New returns a Model whose parameters are initialised with he_uniform (seed 1)

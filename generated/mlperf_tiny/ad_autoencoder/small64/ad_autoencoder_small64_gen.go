@@ -608,106 +608,87 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// encoder.0.fc (dense [10]→[6]), spec line 8
 	a0 [BatchChunk][6]float64 // output
-	d0 [BatchChunk][6]float64 // dL/doutput
 	// encoder.0.bn (batchnorm [6]→[6]), spec line 9
 	a1    [BatchChunk][6]float64 // output
-	d1    [BatchChunk][6]float64 // dL/doutput
 	xhat1 [BatchChunk][6]float64 // normalised input x̂
 	inv1  [6]float64             // 1/√(σ² + eps) per channel of the last batch
 	// layers.2 (relu [6]→[6]), spec line 10
 	a2 [BatchChunk][6]float64 // output
-	d2 [BatchChunk][6]float64 // dL/doutput
 	// encoder.1.fc (dense [6]→[6]), spec line 11
 	a3 [BatchChunk][6]float64 // output
-	d3 [BatchChunk][6]float64 // dL/doutput
 	// encoder.1.bn (batchnorm [6]→[6]), spec line 12
 	a4    [BatchChunk][6]float64 // output
-	d4    [BatchChunk][6]float64 // dL/doutput
 	xhat4 [BatchChunk][6]float64 // normalised input x̂
 	inv4  [6]float64             // 1/√(σ² + eps) per channel of the last batch
 	// layers.5 (relu [6]→[6]), spec line 13
 	a5 [BatchChunk][6]float64 // output
-	d5 [BatchChunk][6]float64 // dL/doutput
 	// encoder.2.fc (dense [6]→[6]), spec line 14
 	a6 [BatchChunk][6]float64 // output
-	d6 [BatchChunk][6]float64 // dL/doutput
 	// encoder.2.bn (batchnorm [6]→[6]), spec line 15
 	a7    [BatchChunk][6]float64 // output
-	d7    [BatchChunk][6]float64 // dL/doutput
 	xhat7 [BatchChunk][6]float64 // normalised input x̂
 	inv7  [6]float64             // 1/√(σ² + eps) per channel of the last batch
 	// layers.8 (relu [6]→[6]), spec line 16
 	a8 [BatchChunk][6]float64 // output
-	d8 [BatchChunk][6]float64 // dL/doutput
 	// encoder.3.fc (dense [6]→[6]), spec line 17
 	a9 [BatchChunk][6]float64 // output
-	d9 [BatchChunk][6]float64 // dL/doutput
 	// encoder.3.bn (batchnorm [6]→[6]), spec line 18
 	a10    [BatchChunk][6]float64 // output
-	d10    [BatchChunk][6]float64 // dL/doutput
 	xhat10 [BatchChunk][6]float64 // normalised input x̂
 	inv10  [6]float64             // 1/√(σ² + eps) per channel of the last batch
 	// layers.11 (relu [6]→[6]), spec line 19
 	a11 [BatchChunk][6]float64 // output
-	d11 [BatchChunk][6]float64 // dL/doutput
 	// bottleneck.fc (dense [6]→[3]), spec line 20
 	a12 [BatchChunk][3]float64 // output
-	d12 [BatchChunk][3]float64 // dL/doutput
 	// bottleneck.bn (batchnorm [3]→[3]), spec line 21
 	a13    [BatchChunk][3]float64 // output
-	d13    [BatchChunk][3]float64 // dL/doutput
 	xhat13 [BatchChunk][3]float64 // normalised input x̂
 	inv13  [3]float64             // 1/√(σ² + eps) per channel of the last batch
 	// layers.14 (relu [3]→[3]), spec line 22
 	a14 [BatchChunk][3]float64 // output
-	d14 [BatchChunk][3]float64 // dL/doutput
 	// decoder.0.fc (dense [3]→[6]), spec line 23
 	a15 [BatchChunk][6]float64 // output
-	d15 [BatchChunk][6]float64 // dL/doutput
 	// decoder.0.bn (batchnorm [6]→[6]), spec line 24
 	a16    [BatchChunk][6]float64 // output
-	d16    [BatchChunk][6]float64 // dL/doutput
 	xhat16 [BatchChunk][6]float64 // normalised input x̂
 	inv16  [6]float64             // 1/√(σ² + eps) per channel of the last batch
 	// layers.17 (relu [6]→[6]), spec line 25
 	a17 [BatchChunk][6]float64 // output
-	d17 [BatchChunk][6]float64 // dL/doutput
 	// decoder.1.fc (dense [6]→[6]), spec line 26
 	a18 [BatchChunk][6]float64 // output
-	d18 [BatchChunk][6]float64 // dL/doutput
 	// decoder.1.bn (batchnorm [6]→[6]), spec line 27
 	a19    [BatchChunk][6]float64 // output
-	d19    [BatchChunk][6]float64 // dL/doutput
 	xhat19 [BatchChunk][6]float64 // normalised input x̂
 	inv19  [6]float64             // 1/√(σ² + eps) per channel of the last batch
 	// layers.20 (relu [6]→[6]), spec line 28
 	a20 [BatchChunk][6]float64 // output
-	d20 [BatchChunk][6]float64 // dL/doutput
 	// decoder.2.fc (dense [6]→[6]), spec line 29
 	a21 [BatchChunk][6]float64 // output
-	d21 [BatchChunk][6]float64 // dL/doutput
 	// decoder.2.bn (batchnorm [6]→[6]), spec line 30
 	a22    [BatchChunk][6]float64 // output
-	d22    [BatchChunk][6]float64 // dL/doutput
 	xhat22 [BatchChunk][6]float64 // normalised input x̂
 	inv22  [6]float64             // 1/√(σ² + eps) per channel of the last batch
 	// layers.23 (relu [6]→[6]), spec line 31
 	a23 [BatchChunk][6]float64 // output
-	d23 [BatchChunk][6]float64 // dL/doutput
 	// decoder.3.fc (dense [6]→[6]), spec line 32
 	a24 [BatchChunk][6]float64 // output
-	d24 [BatchChunk][6]float64 // dL/doutput
 	// decoder.3.bn (batchnorm [6]→[6]), spec line 33
 	a25    [BatchChunk][6]float64 // output
-	d25    [BatchChunk][6]float64 // dL/doutput
 	xhat25 [BatchChunk][6]float64 // normalised input x̂
 	inv25  [6]float64             // 1/√(σ² + eps) per channel of the last batch
 	// layers.26 (relu [6]→[6]), spec line 34
 	a26 [BatchChunk][6]float64 // output
-	d26 [BatchChunk][6]float64 // dL/doutput
 	// out (dense [6]→[10]), spec line 35
 	a27 [BatchChunk][10]float64 // output
-	d27 [BatchChunk][10]float64 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d27 [BatchChunk][10]float64 // dL/doutput of out
+	d26 [BatchChunk][6]float64  // shared: dL/doutput of layers.26, decoder.3.fc, decoder.2.bn, layers.20, decoder.1.fc, decoder.0.bn, layers.11, encoder.3.fc, encoder.2.bn, layers.5, encoder.1.fc and encoder.0.bn
+	d25 [BatchChunk][6]float64  // shared: dL/doutput of decoder.3.bn, layers.23, decoder.2.fc, decoder.1.bn, layers.17, decoder.0.fc, encoder.3.bn, layers.8, encoder.2.fc, encoder.1.bn, layers.2 and encoder.0.fc
+	d14 [BatchChunk][3]float64  // shared: dL/doutput of layers.14 and bottleneck.fc
+	d13 [BatchChunk][3]float64  // dL/doutput of bottleneck.bn
 }
 
 // New returns a Model whose parameters are initialised with xavier_uniform (seed 1)
@@ -2435,7 +2416,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d24[r]))
+				dx := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2445,7 +2426,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.3.fc (dense [6]→[6]), spec line 32
 	{
-		dz := unsafe.Slice(&m.d24[0][0], nb*Decoder3FcOut)
+		dz := unsafe.Slice(&m.d26[0][0], nb*Decoder3FcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[Decoder3FcOut]float64)(dz[r*Decoder3FcOut:]) {
 				m.Grads.Decoder3FcBias[o] += g
@@ -2454,7 +2435,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.Decoder3FcWeight
 		runtime.GemmTN64(unsafe.Slice(&gw[0][0], Decoder3FcOut*Decoder3FcIn), dz, unsafe.Slice(&m.a23[0][0], nb*Decoder3FcIn), Decoder3FcOut, Decoder3FcIn, nb)
 		w := &m.Params.Decoder3FcWeight
-		runtime.GemmNN64(unsafe.Slice(&m.d23[0][0], nb*Decoder3FcIn), dz, unsafe.Slice(&w[0][0], Decoder3FcOut*Decoder3FcIn), nb, Decoder3FcIn, Decoder3FcOut)
+		runtime.GemmNN64(unsafe.Slice(&m.d25[0][0], nb*Decoder3FcIn), dz, unsafe.Slice(&w[0][0], Decoder3FcOut*Decoder3FcIn), nb, Decoder3FcIn, Decoder3FcOut)
 	}
 
 	// layers.23 (relu [6]→[6]), spec line 31
@@ -2462,9 +2443,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			for j, v := range m.a22[row] {
 				if v > 0 {
-					m.d22[row][j] = m.d23[row][j]
+					m.d26[row][j] = m.d25[row][j]
 				} else {
-					m.d22[row][j] = 0
+					m.d26[row][j] = 0
 				}
 			}
 		}
@@ -2479,7 +2460,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2494,9 +2475,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d21[r]))
+				dx := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2506,7 +2487,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.2.fc (dense [6]→[6]), spec line 29
 	{
-		dz := unsafe.Slice(&m.d21[0][0], nb*Decoder2FcOut)
+		dz := unsafe.Slice(&m.d25[0][0], nb*Decoder2FcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[Decoder2FcOut]float64)(dz[r*Decoder2FcOut:]) {
 				m.Grads.Decoder2FcBias[o] += g
@@ -2515,7 +2496,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.Decoder2FcWeight
 		runtime.GemmTN64(unsafe.Slice(&gw[0][0], Decoder2FcOut*Decoder2FcIn), dz, unsafe.Slice(&m.a20[0][0], nb*Decoder2FcIn), Decoder2FcOut, Decoder2FcIn, nb)
 		w := &m.Params.Decoder2FcWeight
-		runtime.GemmNN64(unsafe.Slice(&m.d20[0][0], nb*Decoder2FcIn), dz, unsafe.Slice(&w[0][0], Decoder2FcOut*Decoder2FcIn), nb, Decoder2FcIn, Decoder2FcOut)
+		runtime.GemmNN64(unsafe.Slice(&m.d26[0][0], nb*Decoder2FcIn), dz, unsafe.Slice(&w[0][0], Decoder2FcOut*Decoder2FcIn), nb, Decoder2FcIn, Decoder2FcOut)
 	}
 
 	// layers.20 (relu [6]→[6]), spec line 28
@@ -2523,9 +2504,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			for j, v := range m.a19[row] {
 				if v > 0 {
-					m.d19[row][j] = m.d20[row][j]
+					m.d25[row][j] = m.d26[row][j]
 				} else {
-					m.d19[row][j] = 0
+					m.d25[row][j] = 0
 				}
 			}
 		}
@@ -2540,7 +2521,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2555,9 +2536,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d18[r]))
+				dx := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2567,7 +2548,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.1.fc (dense [6]→[6]), spec line 26
 	{
-		dz := unsafe.Slice(&m.d18[0][0], nb*Decoder1FcOut)
+		dz := unsafe.Slice(&m.d26[0][0], nb*Decoder1FcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[Decoder1FcOut]float64)(dz[r*Decoder1FcOut:]) {
 				m.Grads.Decoder1FcBias[o] += g
@@ -2576,7 +2557,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.Decoder1FcWeight
 		runtime.GemmTN64(unsafe.Slice(&gw[0][0], Decoder1FcOut*Decoder1FcIn), dz, unsafe.Slice(&m.a17[0][0], nb*Decoder1FcIn), Decoder1FcOut, Decoder1FcIn, nb)
 		w := &m.Params.Decoder1FcWeight
-		runtime.GemmNN64(unsafe.Slice(&m.d17[0][0], nb*Decoder1FcIn), dz, unsafe.Slice(&w[0][0], Decoder1FcOut*Decoder1FcIn), nb, Decoder1FcIn, Decoder1FcOut)
+		runtime.GemmNN64(unsafe.Slice(&m.d25[0][0], nb*Decoder1FcIn), dz, unsafe.Slice(&w[0][0], Decoder1FcOut*Decoder1FcIn), nb, Decoder1FcIn, Decoder1FcOut)
 	}
 
 	// layers.17 (relu [6]→[6]), spec line 25
@@ -2584,9 +2565,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			for j, v := range m.a16[row] {
 				if v > 0 {
-					m.d16[row][j] = m.d17[row][j]
+					m.d26[row][j] = m.d25[row][j]
 				} else {
-					m.d16[row][j] = 0
+					m.d26[row][j] = 0
 				}
 			}
 		}
@@ -2601,7 +2582,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2616,9 +2597,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+				dx := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2628,7 +2609,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.0.fc (dense [3]→[6]), spec line 23
 	{
-		dz := unsafe.Slice(&m.d15[0][0], nb*Decoder0FcOut)
+		dz := unsafe.Slice(&m.d25[0][0], nb*Decoder0FcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[Decoder0FcOut]float64)(dz[r*Decoder0FcOut:]) {
 				m.Grads.Decoder0FcBias[o] += g
@@ -2679,7 +2660,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
 				xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d12[r]))
+				dx := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2689,7 +2670,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// bottleneck.fc (dense [6]→[3]), spec line 20
 	{
-		dz := unsafe.Slice(&m.d12[0][0], nb*BottleneckFcOut)
+		dz := unsafe.Slice(&m.d14[0][0], nb*BottleneckFcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[BottleneckFcOut]float64)(dz[r*BottleneckFcOut:]) {
 				m.Grads.BottleneckFcBias[o] += g
@@ -2698,7 +2679,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.BottleneckFcWeight
 		runtime.GemmTN64(unsafe.Slice(&gw[0][0], BottleneckFcOut*BottleneckFcIn), dz, unsafe.Slice(&m.a11[0][0], nb*BottleneckFcIn), BottleneckFcOut, BottleneckFcIn, nb)
 		w := &m.Params.BottleneckFcWeight
-		runtime.GemmNN64(unsafe.Slice(&m.d11[0][0], nb*BottleneckFcIn), dz, unsafe.Slice(&w[0][0], BottleneckFcOut*BottleneckFcIn), nb, BottleneckFcIn, BottleneckFcOut)
+		runtime.GemmNN64(unsafe.Slice(&m.d26[0][0], nb*BottleneckFcIn), dz, unsafe.Slice(&w[0][0], BottleneckFcOut*BottleneckFcIn), nb, BottleneckFcIn, BottleneckFcOut)
 	}
 
 	// layers.11 (relu [6]→[6]), spec line 19
@@ -2706,9 +2687,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			for j, v := range m.a10[row] {
 				if v > 0 {
-					m.d10[row][j] = m.d11[row][j]
+					m.d25[row][j] = m.d26[row][j]
 				} else {
-					m.d10[row][j] = 0
+					m.d25[row][j] = 0
 				}
 			}
 		}
@@ -2723,7 +2704,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2738,9 +2719,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d9[r]))
+				dx := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2750,7 +2731,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// encoder.3.fc (dense [6]→[6]), spec line 17
 	{
-		dz := unsafe.Slice(&m.d9[0][0], nb*Encoder3FcOut)
+		dz := unsafe.Slice(&m.d26[0][0], nb*Encoder3FcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[Encoder3FcOut]float64)(dz[r*Encoder3FcOut:]) {
 				m.Grads.Encoder3FcBias[o] += g
@@ -2759,7 +2740,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.Encoder3FcWeight
 		runtime.GemmTN64(unsafe.Slice(&gw[0][0], Encoder3FcOut*Encoder3FcIn), dz, unsafe.Slice(&m.a8[0][0], nb*Encoder3FcIn), Encoder3FcOut, Encoder3FcIn, nb)
 		w := &m.Params.Encoder3FcWeight
-		runtime.GemmNN64(unsafe.Slice(&m.d8[0][0], nb*Encoder3FcIn), dz, unsafe.Slice(&w[0][0], Encoder3FcOut*Encoder3FcIn), nb, Encoder3FcIn, Encoder3FcOut)
+		runtime.GemmNN64(unsafe.Slice(&m.d25[0][0], nb*Encoder3FcIn), dz, unsafe.Slice(&w[0][0], Encoder3FcOut*Encoder3FcIn), nb, Encoder3FcIn, Encoder3FcOut)
 	}
 
 	// layers.8 (relu [6]→[6]), spec line 16
@@ -2767,9 +2748,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			for j, v := range m.a7[row] {
 				if v > 0 {
-					m.d7[row][j] = m.d8[row][j]
+					m.d26[row][j] = m.d25[row][j]
 				} else {
-					m.d7[row][j] = 0
+					m.d26[row][j] = 0
 				}
 			}
 		}
@@ -2784,7 +2765,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2799,9 +2780,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d6[r]))
+				dx := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2811,7 +2792,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// encoder.2.fc (dense [6]→[6]), spec line 14
 	{
-		dz := unsafe.Slice(&m.d6[0][0], nb*Encoder2FcOut)
+		dz := unsafe.Slice(&m.d25[0][0], nb*Encoder2FcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[Encoder2FcOut]float64)(dz[r*Encoder2FcOut:]) {
 				m.Grads.Encoder2FcBias[o] += g
@@ -2820,7 +2801,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.Encoder2FcWeight
 		runtime.GemmTN64(unsafe.Slice(&gw[0][0], Encoder2FcOut*Encoder2FcIn), dz, unsafe.Slice(&m.a5[0][0], nb*Encoder2FcIn), Encoder2FcOut, Encoder2FcIn, nb)
 		w := &m.Params.Encoder2FcWeight
-		runtime.GemmNN64(unsafe.Slice(&m.d5[0][0], nb*Encoder2FcIn), dz, unsafe.Slice(&w[0][0], Encoder2FcOut*Encoder2FcIn), nb, Encoder2FcIn, Encoder2FcOut)
+		runtime.GemmNN64(unsafe.Slice(&m.d26[0][0], nb*Encoder2FcIn), dz, unsafe.Slice(&w[0][0], Encoder2FcOut*Encoder2FcIn), nb, Encoder2FcIn, Encoder2FcOut)
 	}
 
 	// layers.5 (relu [6]→[6]), spec line 13
@@ -2828,9 +2809,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			for j, v := range m.a4[row] {
 				if v > 0 {
-					m.d4[row][j] = m.d5[row][j]
+					m.d25[row][j] = m.d26[row][j]
 				} else {
-					m.d4[row][j] = 0
+					m.d25[row][j] = 0
 				}
 			}
 		}
@@ -2845,7 +2826,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2860,9 +2841,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d3[r]))
+				dx := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2872,7 +2853,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// encoder.1.fc (dense [6]→[6]), spec line 11
 	{
-		dz := unsafe.Slice(&m.d3[0][0], nb*Encoder1FcOut)
+		dz := unsafe.Slice(&m.d26[0][0], nb*Encoder1FcOut)
 		for r := 0; r < nb; r++ {
 			for o, g := range (*[Encoder1FcOut]float64)(dz[r*Encoder1FcOut:]) {
 				m.Grads.Encoder1FcBias[o] += g
@@ -2881,7 +2862,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := &m.Grads.Encoder1FcWeight
 		runtime.GemmTN64(unsafe.Slice(&gw[0][0], Encoder1FcOut*Encoder1FcIn), dz, unsafe.Slice(&m.a2[0][0], nb*Encoder1FcIn), Encoder1FcOut, Encoder1FcIn, nb)
 		w := &m.Params.Encoder1FcWeight
-		runtime.GemmNN64(unsafe.Slice(&m.d2[0][0], nb*Encoder1FcIn), dz, unsafe.Slice(&w[0][0], Encoder1FcOut*Encoder1FcIn), nb, Encoder1FcIn, Encoder1FcOut)
+		runtime.GemmNN64(unsafe.Slice(&m.d25[0][0], nb*Encoder1FcIn), dz, unsafe.Slice(&w[0][0], Encoder1FcOut*Encoder1FcIn), nb, Encoder1FcIn, Encoder1FcOut)
 	}
 
 	// layers.2 (relu [6]→[6]), spec line 10
@@ -2889,9 +2870,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			for j, v := range m.a1[row] {
 				if v > 0 {
-					m.d1[row][j] = m.d2[row][j]
+					m.d26[row][j] = m.d25[row][j]
 				} else {
-					m.d1[row][j] = 0
+					m.d26[row][j] = 0
 				}
 			}
 		}
@@ -2906,7 +2887,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2921,9 +2902,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2934,7 +2915,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// encoder.0.fc (dense [10]→[6]), spec line 8
 	{
 		if needDX {
-			dz := unsafe.Slice(&m.d0[0][0], nb*Encoder0FcOut)
+			dz := unsafe.Slice(&m.d25[0][0], nb*Encoder0FcOut)
 			for r := 0; r < nb; r++ {
 				for o, g := range (*[Encoder0FcOut]float64)(dz[r*Encoder0FcOut:]) {
 					m.Grads.Encoder0FcBias[o] += g
@@ -2945,7 +2926,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			w := &m.Params.Encoder0FcWeight
 			runtime.GemmNN64(unsafe.Slice(&m.dx[0][0], nb*Encoder0FcIn), dz, unsafe.Slice(&w[0][0], Encoder0FcOut*Encoder0FcIn), nb, Encoder0FcIn, Encoder0FcOut)
 		} else {
-			dz := unsafe.Slice(&m.d0[0][0], nb*Encoder0FcOut)
+			dz := unsafe.Slice(&m.d25[0][0], nb*Encoder0FcOut)
 			for r := 0; r < nb; r++ {
 				for o, g := range (*[Encoder0FcOut]float64)(dz[r*Encoder0FcOut:]) {
 					m.Grads.Encoder0FcBias[o] += g
@@ -3162,7 +3143,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d24[r]))
+				dx := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3174,10 +3155,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.Decoder3FcWeight
 		w := &m.Params.Decoder3FcWeight
-		m.d23[row] = [6]float64{}
+		m.d25[row] = [6]float64{}
 		x := &m.a23[row]
-		dy := &m.d24[row]
-		dx := &m.d23[row]
+		dy := &m.d26[row]
+		dx := &m.d25[row]
 		{
 			g0 := dy[0]
 			m.Grads.Decoder3FcBias[0] += g0
@@ -3270,9 +3251,9 @@ func (m *Model) backward(needDX bool) {
 	{
 		for j, v := range m.a22[row] {
 			if v > 0 {
-				m.d22[row][j] = m.d23[row][j]
+				m.d26[row][j] = m.d25[row][j]
 			} else {
-				m.d22[row][j] = 0
+				m.d26[row][j] = 0
 			}
 		}
 	}
@@ -3286,7 +3267,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3301,9 +3282,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d21[r]))
+				dx := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3315,10 +3296,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.Decoder2FcWeight
 		w := &m.Params.Decoder2FcWeight
-		m.d20[row] = [6]float64{}
+		m.d26[row] = [6]float64{}
 		x := &m.a20[row]
-		dy := &m.d21[row]
-		dx := &m.d20[row]
+		dy := &m.d25[row]
+		dx := &m.d26[row]
 		{
 			g0 := dy[0]
 			m.Grads.Decoder2FcBias[0] += g0
@@ -3411,9 +3392,9 @@ func (m *Model) backward(needDX bool) {
 	{
 		for j, v := range m.a19[row] {
 			if v > 0 {
-				m.d19[row][j] = m.d20[row][j]
+				m.d25[row][j] = m.d26[row][j]
 			} else {
-				m.d19[row][j] = 0
+				m.d25[row][j] = 0
 			}
 		}
 	}
@@ -3427,7 +3408,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3442,9 +3423,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d18[r]))
+				dx := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3456,10 +3437,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.Decoder1FcWeight
 		w := &m.Params.Decoder1FcWeight
-		m.d17[row] = [6]float64{}
+		m.d25[row] = [6]float64{}
 		x := &m.a17[row]
-		dy := &m.d18[row]
-		dx := &m.d17[row]
+		dy := &m.d26[row]
+		dx := &m.d25[row]
 		{
 			g0 := dy[0]
 			m.Grads.Decoder1FcBias[0] += g0
@@ -3552,9 +3533,9 @@ func (m *Model) backward(needDX bool) {
 	{
 		for j, v := range m.a16[row] {
 			if v > 0 {
-				m.d16[row][j] = m.d17[row][j]
+				m.d26[row][j] = m.d25[row][j]
 			} else {
-				m.d16[row][j] = 0
+				m.d26[row][j] = 0
 			}
 		}
 	}
@@ -3568,7 +3549,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3583,9 +3564,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+				dx := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3599,7 +3580,7 @@ func (m *Model) backward(needDX bool) {
 		w := &m.Params.Decoder0FcWeight
 		m.d14[row] = [3]float64{}
 		x := &m.a14[row]
-		dy := &m.d15[row]
+		dy := &m.d25[row]
 		dx := &m.d14[row]
 		{
 			g0 := dy[0]
@@ -3690,7 +3671,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
 				xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d12[r]))
+				dx := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3702,10 +3683,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.BottleneckFcWeight
 		w := &m.Params.BottleneckFcWeight
-		m.d11[row] = [6]float64{}
+		m.d26[row] = [6]float64{}
 		x := &m.a11[row]
-		dy := &m.d12[row]
-		dx := &m.d11[row]
+		dy := &m.d14[row]
+		dx := &m.d26[row]
 		{
 			g0 := dy[0]
 			m.Grads.BottleneckFcBias[0] += g0
@@ -3756,9 +3737,9 @@ func (m *Model) backward(needDX bool) {
 	{
 		for j, v := range m.a10[row] {
 			if v > 0 {
-				m.d10[row][j] = m.d11[row][j]
+				m.d25[row][j] = m.d26[row][j]
 			} else {
-				m.d10[row][j] = 0
+				m.d25[row][j] = 0
 			}
 		}
 	}
@@ -3772,7 +3753,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3787,9 +3768,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d9[r]))
+				dx := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3801,10 +3782,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.Encoder3FcWeight
 		w := &m.Params.Encoder3FcWeight
-		m.d8[row] = [6]float64{}
+		m.d25[row] = [6]float64{}
 		x := &m.a8[row]
-		dy := &m.d9[row]
-		dx := &m.d8[row]
+		dy := &m.d26[row]
+		dx := &m.d25[row]
 		{
 			g0 := dy[0]
 			m.Grads.Encoder3FcBias[0] += g0
@@ -3897,9 +3878,9 @@ func (m *Model) backward(needDX bool) {
 	{
 		for j, v := range m.a7[row] {
 			if v > 0 {
-				m.d7[row][j] = m.d8[row][j]
+				m.d26[row][j] = m.d25[row][j]
 			} else {
-				m.d7[row][j] = 0
+				m.d26[row][j] = 0
 			}
 		}
 	}
@@ -3913,7 +3894,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3928,9 +3909,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d6[r]))
+				dx := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3942,10 +3923,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.Encoder2FcWeight
 		w := &m.Params.Encoder2FcWeight
-		m.d5[row] = [6]float64{}
+		m.d26[row] = [6]float64{}
 		x := &m.a5[row]
-		dy := &m.d6[row]
-		dx := &m.d5[row]
+		dy := &m.d25[row]
+		dx := &m.d26[row]
 		{
 			g0 := dy[0]
 			m.Grads.Encoder2FcBias[0] += g0
@@ -4038,9 +4019,9 @@ func (m *Model) backward(needDX bool) {
 	{
 		for j, v := range m.a4[row] {
 			if v > 0 {
-				m.d4[row][j] = m.d5[row][j]
+				m.d25[row][j] = m.d26[row][j]
 			} else {
-				m.d4[row][j] = 0
+				m.d25[row][j] = 0
 			}
 		}
 	}
@@ -4054,7 +4035,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -4069,9 +4050,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d3[r]))
+				dx := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -4083,10 +4064,10 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := &m.Grads.Encoder1FcWeight
 		w := &m.Params.Encoder1FcWeight
-		m.d2[row] = [6]float64{}
+		m.d25[row] = [6]float64{}
 		x := &m.a2[row]
-		dy := &m.d3[row]
-		dx := &m.d2[row]
+		dy := &m.d26[row]
+		dx := &m.d25[row]
 		{
 			g0 := dy[0]
 			m.Grads.Encoder1FcBias[0] += g0
@@ -4179,9 +4160,9 @@ func (m *Model) backward(needDX bool) {
 	{
 		for j, v := range m.a1[row] {
 			if v > 0 {
-				m.d1[row][j] = m.d2[row][j]
+				m.d26[row][j] = m.d25[row][j]
 			} else {
-				m.d1[row][j] = 0
+				m.d26[row][j] = 0
 			}
 		}
 	}
@@ -4195,7 +4176,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -4210,9 +4191,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -4227,7 +4208,7 @@ func (m *Model) backward(needDX bool) {
 			w := &m.Params.Encoder0FcWeight
 			m.dx[row] = [10]float64{}
 			x := &m.x[row]
-			dy := &m.d0[row]
+			dy := &m.d25[row]
 			dx := &m.dx[row]
 			{
 				g0 := dy[0]
@@ -4366,7 +4347,7 @@ func (m *Model) backward(needDX bool) {
 		} else {
 			gw := &m.Grads.Encoder0FcWeight
 			x := &m.x[row]
-			dy := &m.d0[row]
+			dy := &m.d25[row]
 			{
 				g0 := dy[0]
 				m.Grads.Encoder0FcBias[0] += g0

@@ -458,7 +458,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// conv (conv2d [1 13 6]→[4 7 3]), spec line 9
 	a0     [BatchChunk][84]float64       // output
-	d0     [BatchChunk][84]float64       // dL/doutput
 	xp0    [BatchChunk][1][16][7]float64 // zero-padded input
 	dxp0   [1][16][7]float64             // dL/d(padded input)
 	cols0  [12][21]float64               // im2col of one sample's padded input (batched pass)
@@ -466,76 +465,66 @@ type Model struct {
 	gwt0   [48]float64                   // one sample's dL/dW (batched pass)
 	// bn (batchnorm [4 7 3]→[4 7 3]), spec line 10
 	a1    [BatchChunk][84]float64 // output
-	d1    [BatchChunk][84]float64 // dL/doutput
 	xhat1 [BatchChunk][84]float64 // normalised input x̂
 	inv1  [4]float64              // 1/√(σ² + eps) per channel of the last batch
 	// layers.2 (relu [4 7 3]→[4 7 3]), spec line 11
 	a2 [BatchChunk][84]float64 // output
-	d2 [BatchChunk][84]float64 // dL/doutput
 	// layers.3 (dropout [4 7 3]→[4 7 3]), spec line 12
 	a3    [BatchChunk][84]float64 // output
-	d3    [BatchChunk][84]float64 // dL/doutput
 	mask3 [BatchChunk][84]float64 // dropout mask: 0 or 1/(1-0.2)
 	// ds.0.dw (conv2d [4 7 3]→[4 7 3]), spec line 13
 	a4   [BatchChunk][84]float64      // output
-	d4   [BatchChunk][84]float64      // dL/doutput
 	xp4  [BatchChunk][4][9][5]float64 // zero-padded input
 	dxp4 [4][9][5]float64             // dL/d(padded input)
 	// ds.0.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 14
 	a5    [BatchChunk][84]float64 // output
-	d5    [BatchChunk][84]float64 // dL/doutput
 	xhat5 [BatchChunk][84]float64 // normalised input x̂
 	inv5  [4]float64              // 1/√(σ² + eps) per channel of the last batch
 	// layers.6 (relu [4 7 3]→[4 7 3]), spec line 15
 	a6 [BatchChunk][84]float64 // output
-	d6 [BatchChunk][84]float64 // dL/doutput
 	// ds.0.pw (conv2d [4 7 3]→[4 7 3]), spec line 16
 	a7   [BatchChunk][84]float64 // output
-	d7   [BatchChunk][84]float64 // dL/doutput
 	gwt7 [16]float64             // one sample's dL/dW (batched pass)
 	// ds.0.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 17
 	a8    [BatchChunk][84]float64 // output
-	d8    [BatchChunk][84]float64 // dL/doutput
 	xhat8 [BatchChunk][84]float64 // normalised input x̂
 	inv8  [4]float64              // 1/√(σ² + eps) per channel of the last batch
 	// layers.9 (relu [4 7 3]→[4 7 3]), spec line 18
 	a9 [BatchChunk][84]float64 // output
-	d9 [BatchChunk][84]float64 // dL/doutput
 	// ds.1.dw (conv2d [4 7 3]→[4 7 3]), spec line 19
 	a10   [BatchChunk][84]float64      // output
-	d10   [BatchChunk][84]float64      // dL/doutput
 	xp10  [BatchChunk][4][9][5]float64 // zero-padded input
 	dxp10 [4][9][5]float64             // dL/d(padded input)
 	// ds.1.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 20
 	a11    [BatchChunk][84]float64 // output
-	d11    [BatchChunk][84]float64 // dL/doutput
 	xhat11 [BatchChunk][84]float64 // normalised input x̂
 	inv11  [4]float64              // 1/√(σ² + eps) per channel of the last batch
 	// layers.12 (relu [4 7 3]→[4 7 3]), spec line 21
 	a12 [BatchChunk][84]float64 // output
-	d12 [BatchChunk][84]float64 // dL/doutput
 	// ds.1.pw (conv2d [4 7 3]→[4 7 3]), spec line 22
 	a13   [BatchChunk][84]float64 // output
-	d13   [BatchChunk][84]float64 // dL/doutput
 	gwt13 [16]float64             // one sample's dL/dW (batched pass)
 	// ds.1.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 23
 	a14    [BatchChunk][84]float64 // output
-	d14    [BatchChunk][84]float64 // dL/doutput
 	xhat14 [BatchChunk][84]float64 // normalised input x̂
 	inv14  [4]float64              // 1/√(σ² + eps) per channel of the last batch
 	// layers.15 (relu [4 7 3]→[4 7 3]), spec line 24
 	a15 [BatchChunk][84]float64 // output
-	d15 [BatchChunk][84]float64 // dL/doutput
 	// layers.16 (dropout [4 7 3]→[4 7 3]), spec line 25
 	a16    [BatchChunk][84]float64 // output
-	d16    [BatchChunk][84]float64 // dL/doutput
 	mask16 [BatchChunk][84]float64 // dropout mask: 0 or 1/(1-0.4)
 	// pool (avgpool2d [4 7 3]→[4 1 1]), spec line 26
 	a17 [BatchChunk][4]float64 // output
-	d17 [BatchChunk][4]float64 // dL/doutput
 	// fc (dense [4]→[3]), spec line 28
 	a19 [BatchChunk][3]float64 // output
-	d19 [BatchChunk][3]float64 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d19 [BatchChunk][3]float64  // dL/doutput of fc
+	d17 [BatchChunk][4]float64  // dL/doutput of pool
+	d16 [BatchChunk][84]float64 // shared: dL/doutput of layers.16, ds.1.pw_bn, layers.12, ds.1.dw, ds.0.pw_bn, layers.6, ds.0.dw, layers.2 and conv
+	d15 [BatchChunk][84]float64 // shared: dL/doutput of layers.15, ds.1.pw, ds.1.dw_bn, layers.9, ds.0.pw, ds.0.dw_bn, layers.3 and bn
 }
 
 // New returns a Model whose parameters are initialised with xavier_uniform (seed 1)
@@ -1804,8 +1793,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.15 (relu [4 7 3]→[4 7 3]), spec line 24
 	{
 		for row := 0; row < nb; row++ {
-			m.d14[row] = m.d15[row]
-			runtime.ReluBackward64(m.a14[row][:], m.d14[row][:])
+			m.d16[row] = m.d15[row]
+			runtime.ReluBackward64(m.a14[row][:], m.d16[row][:])
 		}
 	}
 
@@ -1818,7 +1807,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -1833,9 +1822,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+				dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -1849,7 +1838,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a12[row][:]
-			dz := (*[Ds1PwFilters][Ds1PwPositions]float64)(unsafe.Pointer(&m.d13[row]))
+			dz := (*[Ds1PwFilters][Ds1PwPositions]float64)(unsafe.Pointer(&m.d15[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -1857,12 +1846,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Ds1PwBias[f] += s
 			}
-			dzf := m.d13[row][:]
+			dzf := m.d15[row][:]
 			runtime.GemmNT64(m.gwt13[:], dzf, cf, nil, Ds1PwFilters, Ds1PwPatch, Ds1PwPositions)
 			for i, v := range &m.gwt13 {
 				gw[i] += v
 			}
-			dcf := m.d12[row][:]
+			dcf := m.d16[row][:]
 			clear(dcf)
 			runtime.GemmTN64(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
 		}
@@ -1871,8 +1860,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.12 (relu [4 7 3]→[4 7 3]), spec line 21
 	{
 		for row := 0; row < nb; row++ {
-			m.d11[row] = m.d12[row]
-			runtime.ReluBackward64(m.a11[row][:], m.d11[row][:])
+			m.d15[row] = m.d16[row]
+			runtime.ReluBackward64(m.a11[row][:], m.d15[row][:])
 		}
 	}
 
@@ -1885,7 +1874,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -1900,9 +1889,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+				dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -1914,7 +1903,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp10[row]
-			dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d10[row]))
+			dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d16[row]))
 			dxp := &m.dxp10
 			*dxp = [4][9][5]float64{}
 			for f := 0; f < Ds1DwFilters; f++ {
@@ -1948,7 +1937,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d9[row]))
+			dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d15[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[3]float64)(dxp[c][h+1][1:])
@@ -1960,8 +1949,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.9 (relu [4 7 3]→[4 7 3]), spec line 18
 	{
 		for row := 0; row < nb; row++ {
-			m.d8[row] = m.d9[row]
-			runtime.ReluBackward64(m.a8[row][:], m.d8[row][:])
+			m.d16[row] = m.d15[row]
+			runtime.ReluBackward64(m.a8[row][:], m.d16[row][:])
 		}
 	}
 
@@ -1974,7 +1963,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d8[r]))
+				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -1989,9 +1978,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d8[r]))
+				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
-				dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+				dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2005,7 +1994,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a6[row][:]
-			dz := (*[Ds0PwFilters][Ds0PwPositions]float64)(unsafe.Pointer(&m.d7[row]))
+			dz := (*[Ds0PwFilters][Ds0PwPositions]float64)(unsafe.Pointer(&m.d15[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -2013,12 +2002,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Ds0PwBias[f] += s
 			}
-			dzf := m.d7[row][:]
+			dzf := m.d15[row][:]
 			runtime.GemmNT64(m.gwt7[:], dzf, cf, nil, Ds0PwFilters, Ds0PwPatch, Ds0PwPositions)
 			for i, v := range &m.gwt7 {
 				gw[i] += v
 			}
-			dcf := m.d6[row][:]
+			dcf := m.d16[row][:]
 			clear(dcf)
 			runtime.GemmTN64(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
 		}
@@ -2027,8 +2016,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.6 (relu [4 7 3]→[4 7 3]), spec line 15
 	{
 		for row := 0; row < nb; row++ {
-			m.d5[row] = m.d6[row]
-			runtime.ReluBackward64(m.a5[row][:], m.d5[row][:])
+			m.d15[row] = m.d16[row]
+			runtime.ReluBackward64(m.a5[row][:], m.d15[row][:])
 		}
 	}
 
@@ -2041,7 +2030,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d5[r]))
+				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2056,9 +2045,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d5[r]))
+				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
-				dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+				dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2070,7 +2059,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp4[row]
-			dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d4[row]))
+			dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d16[row]))
 			dxp := &m.dxp4
 			*dxp = [4][9][5]float64{}
 			for f := 0; f < Ds0DwFilters; f++ {
@@ -2104,7 +2093,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d3[row]))
+			dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d15[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[3]float64)(dxp[c][h+1][1:])
@@ -2118,10 +2107,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for row := 0; row < nb; row++ {
 			if m.training {
 				for j, v := range m.mask3[row] {
-					m.d2[row][j] = m.d3[row][j] * v
+					m.d16[row][j] = m.d15[row][j] * v
 				}
 			} else {
-				m.d2[row] = m.d3[row]
+				m.d16[row] = m.d15[row]
 			}
 		}
 	}
@@ -2129,8 +2118,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.2 (relu [4 7 3]→[4 7 3]), spec line 11
 	{
 		for row := 0; row < nb; row++ {
-			m.d1[row] = m.d2[row]
-			runtime.ReluBackward64(m.a1[row][:], m.d1[row][:])
+			m.d15[row] = m.d16[row]
+			runtime.ReluBackward64(m.a1[row][:], m.d15[row][:])
 		}
 	}
 
@@ -2143,7 +2132,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2158,9 +2147,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2187,7 +2176,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
-				dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d16[row]))
 				for f := range dz {
 					var s float64
 					for _, v := range dz[f] {
@@ -2195,7 +2184,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.ConvBias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d16[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -2239,7 +2228,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
-				dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d16[row]))
 				for f := range dz {
 					var s float64
 					for _, v := range dz[f] {
@@ -2247,7 +2236,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.ConvBias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d16[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -2349,8 +2338,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.15 (relu [4 7 3]→[4 7 3]), spec line 24
 	{
-		m.d14[row] = m.d15[row]
-		runtime.ReluBackward64(m.a14[row][:], m.d14[row][:])
+		m.d16[row] = m.d15[row]
+		runtime.ReluBackward64(m.a14[row][:], m.d16[row][:])
 	}
 
 	// ds.1.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 23
@@ -2362,7 +2351,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2377,9 +2366,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+				dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2392,7 +2381,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Ds1PwFilters * Ds1PwPatch]float64)(unsafe.Slice(&m.Grads.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch))
 		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
 		cf := m.a12[row][:]
-		dz := (*[Ds1PwFilters][Ds1PwPositions]float64)(unsafe.Pointer(&m.d13[row]))
+		dz := (*[Ds1PwFilters][Ds1PwPositions]float64)(unsafe.Pointer(&m.d15[row]))
 		for f := range dz {
 			var s float64
 			for _, v := range dz[f] {
@@ -2400,20 +2389,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Ds1PwBias[f] += s
 		}
-		dzf := m.d13[row][:]
+		dzf := m.d15[row][:]
 		runtime.GemmNT64(m.gwt13[:], dzf, cf, nil, Ds1PwFilters, Ds1PwPatch, Ds1PwPositions)
 		for i, v := range &m.gwt13 {
 			gw[i] += v
 		}
-		dcf := m.d12[row][:]
+		dcf := m.d16[row][:]
 		clear(dcf)
 		runtime.GemmTN64(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
 	}
 
 	// layers.12 (relu [4 7 3]→[4 7 3]), spec line 21
 	{
-		m.d11[row] = m.d12[row]
-		runtime.ReluBackward64(m.a11[row][:], m.d11[row][:])
+		m.d15[row] = m.d16[row]
+		runtime.ReluBackward64(m.a11[row][:], m.d15[row][:])
 	}
 
 	// ds.1.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 20
@@ -2425,7 +2414,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2440,9 +2429,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+				dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2453,7 +2442,7 @@ func (m *Model) backward(needDX bool) {
 	// ds.1.dw (conv2d [4 7 3]→[4 7 3]), spec line 19
 	{
 		xp := &m.xp10[row]
-		dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d10[row]))
+		dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d16[row]))
 		dxp := &m.dxp10
 		*dxp = [4][9][5]float64{}
 		for f := 0; f < Ds1DwFilters; f++ {
@@ -2487,7 +2476,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d9[row]))
+		dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d15[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[3]float64)(dxp[c][h+1][1:])
@@ -2497,8 +2486,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.9 (relu [4 7 3]→[4 7 3]), spec line 18
 	{
-		m.d8[row] = m.d9[row]
-		runtime.ReluBackward64(m.a8[row][:], m.d8[row][:])
+		m.d16[row] = m.d15[row]
+		runtime.ReluBackward64(m.a8[row][:], m.d16[row][:])
 	}
 
 	// ds.0.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 17
@@ -2510,7 +2499,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d8[r]))
+				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2525,9 +2514,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d8[r]))
+				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
-				dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+				dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2540,7 +2529,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Ds0PwFilters * Ds0PwPatch]float64)(unsafe.Slice(&m.Grads.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch))
 		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
 		cf := m.a6[row][:]
-		dz := (*[Ds0PwFilters][Ds0PwPositions]float64)(unsafe.Pointer(&m.d7[row]))
+		dz := (*[Ds0PwFilters][Ds0PwPositions]float64)(unsafe.Pointer(&m.d15[row]))
 		for f := range dz {
 			var s float64
 			for _, v := range dz[f] {
@@ -2548,20 +2537,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Ds0PwBias[f] += s
 		}
-		dzf := m.d7[row][:]
+		dzf := m.d15[row][:]
 		runtime.GemmNT64(m.gwt7[:], dzf, cf, nil, Ds0PwFilters, Ds0PwPatch, Ds0PwPositions)
 		for i, v := range &m.gwt7 {
 			gw[i] += v
 		}
-		dcf := m.d6[row][:]
+		dcf := m.d16[row][:]
 		clear(dcf)
 		runtime.GemmTN64(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
 	}
 
 	// layers.6 (relu [4 7 3]→[4 7 3]), spec line 15
 	{
-		m.d5[row] = m.d6[row]
-		runtime.ReluBackward64(m.a5[row][:], m.d5[row][:])
+		m.d15[row] = m.d16[row]
+		runtime.ReluBackward64(m.a5[row][:], m.d15[row][:])
 	}
 
 	// ds.0.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 14
@@ -2573,7 +2562,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d5[r]))
+				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2588,9 +2577,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d5[r]))
+				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
-				dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+				dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2601,7 +2590,7 @@ func (m *Model) backward(needDX bool) {
 	// ds.0.dw (conv2d [4 7 3]→[4 7 3]), spec line 13
 	{
 		xp := &m.xp4[row]
-		dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d4[row]))
+		dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d16[row]))
 		dxp := &m.dxp4
 		*dxp = [4][9][5]float64{}
 		for f := 0; f < Ds0DwFilters; f++ {
@@ -2635,7 +2624,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d3[row]))
+		dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d15[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[3]float64)(dxp[c][h+1][1:])
@@ -2647,17 +2636,17 @@ func (m *Model) backward(needDX bool) {
 	{
 		if m.training {
 			for j, v := range m.mask3[row] {
-				m.d2[row][j] = m.d3[row][j] * v
+				m.d16[row][j] = m.d15[row][j] * v
 			}
 		} else {
-			m.d2[row] = m.d3[row]
+			m.d16[row] = m.d15[row]
 		}
 	}
 
 	// layers.2 (relu [4 7 3]→[4 7 3]), spec line 11
 	{
-		m.d1[row] = m.d2[row]
-		runtime.ReluBackward64(m.a1[row][:], m.d1[row][:])
+		m.d15[row] = m.d16[row]
+		runtime.ReluBackward64(m.a1[row][:], m.d15[row][:])
 	}
 
 	// bn (batchnorm [4 7 3]→[4 7 3]), spec line 10
@@ -2669,7 +2658,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2684,9 +2673,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 				xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2712,7 +2701,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
-			dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d16[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -2720,7 +2709,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.ConvBias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d16[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v
@@ -2762,7 +2751,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
-			dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[ConvFilters][ConvPositions]float64)(unsafe.Pointer(&m.d16[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -2770,7 +2759,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.ConvBias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d16[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v

@@ -632,7 +632,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// conv1 (conv2d [3 8 8]→[2 8 8]), spec line 8
 	a0     [BatchChunk][128]float64       // output
-	d0     [BatchChunk][128]float64       // dL/doutput
 	xp0    [BatchChunk][3][10][10]float64 // zero-padded input
 	dxp0   [3][10][10]float64             // dL/d(padded input)
 	cols0  [27][64]float64                // im2col of one sample's padded input (batched pass)
@@ -640,15 +639,12 @@ type Model struct {
 	gwt0   [54]float64                    // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 9
 	a1    [BatchChunk][128]float64 // output
-	d1    [BatchChunk][128]float64 // dL/doutput
 	xhat1 [BatchChunk][128]float64 // normalised input x̂
 	inv1  [2]float64               // 1/√(σ² + eps) per channel of the last batch
 	// relu1 (relu [2 8 8]→[2 8 8]), spec line 10
 	a2 [BatchChunk][128]float64 // output
-	d2 [BatchChunk][128]float64 // dL/doutput
 	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
 	a3     [BatchChunk][128]float64       // output
-	d3     [BatchChunk][128]float64       // dL/doutput
 	xp3    [BatchChunk][2][10][10]float64 // zero-padded input
 	dxp3   [2][10][10]float64             // dL/d(padded input)
 	cols3  [18][64]float64                // im2col of one sample's padded input (batched pass)
@@ -656,15 +652,12 @@ type Model struct {
 	gwt3   [36]float64                    // one sample's dL/dW (batched pass)
 	// stack1.bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 12
 	a4    [BatchChunk][128]float64 // output
-	d4    [BatchChunk][128]float64 // dL/doutput
 	xhat4 [BatchChunk][128]float64 // normalised input x̂
 	inv4  [2]float64               // 1/√(σ² + eps) per channel of the last batch
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 13
 	a5 [BatchChunk][128]float64 // output
-	d5 [BatchChunk][128]float64 // dL/doutput
 	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
 	a6     [BatchChunk][128]float64       // output
-	d6     [BatchChunk][128]float64       // dL/doutput
 	xp6    [BatchChunk][2][10][10]float64 // zero-padded input
 	dxp6   [2][10][10]float64             // dL/d(padded input)
 	cols6  [18][64]float64                // im2col of one sample's padded input (batched pass)
@@ -672,18 +665,14 @@ type Model struct {
 	gwt6   [36]float64                    // one sample's dL/dW (batched pass)
 	// stack1.bn2 (batchnorm [2 8 8]→[2 8 8]), spec line 15
 	a7    [BatchChunk][128]float64 // output
-	d7    [BatchChunk][128]float64 // dL/doutput
 	xhat7 [BatchChunk][128]float64 // normalised input x̂
 	inv7  [2]float64               // 1/√(σ² + eps) per channel of the last batch
 	// stack1.add (add [2 8 8]→[2 8 8]), spec line 16
 	a8 [BatchChunk][128]float64 // output
-	d8 [BatchChunk][128]float64 // dL/doutput
 	// stack1.out (relu [2 8 8]→[2 8 8]), spec line 17
 	a9 [BatchChunk][128]float64 // output
-	d9 [BatchChunk][128]float64 // dL/doutput
 	// stack2.conv1 (conv2d [2 8 8]→[4 4 4]), spec line 18
 	a10     [BatchChunk][64]float64      // output
-	d10     [BatchChunk][64]float64      // dL/doutput
 	xp10    [BatchChunk][2][9][9]float64 // zero-padded input
 	dxp10   [2][9][9]float64             // dL/d(padded input)
 	cols10  [18][16]float64              // im2col of one sample's padded input (batched pass)
@@ -691,15 +680,12 @@ type Model struct {
 	gwt10   [72]float64                  // one sample's dL/dW (batched pass)
 	// stack2.bn1 (batchnorm [4 4 4]→[4 4 4]), spec line 19
 	a11    [BatchChunk][64]float64 // output
-	d11    [BatchChunk][64]float64 // dL/doutput
 	xhat11 [BatchChunk][64]float64 // normalised input x̂
 	inv11  [4]float64              // 1/√(σ² + eps) per channel of the last batch
 	// layers.12 (relu [4 4 4]→[4 4 4]), spec line 20
 	a12 [BatchChunk][64]float64 // output
-	d12 [BatchChunk][64]float64 // dL/doutput
 	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
 	a13     [BatchChunk][64]float64      // output
-	d13     [BatchChunk][64]float64      // dL/doutput
 	xp13    [BatchChunk][4][6][6]float64 // zero-padded input
 	dxp13   [4][6][6]float64             // dL/d(padded input)
 	cols13  [36][16]float64              // im2col of one sample's padded input (batched pass)
@@ -707,24 +693,19 @@ type Model struct {
 	gwt13   [144]float64                 // one sample's dL/dW (batched pass)
 	// stack2.bn2 (batchnorm [4 4 4]→[4 4 4]), spec line 22
 	a14    [BatchChunk][64]float64 // output
-	d14    [BatchChunk][64]float64 // dL/doutput
 	xhat14 [BatchChunk][64]float64 // normalised input x̂
 	inv14  [4]float64              // 1/√(σ² + eps) per channel of the last batch
 	// stack2.shortcut (conv2d [2 8 8]→[4 4 4]), spec line 23
 	a15     [BatchChunk][64]float64 // output
-	d15     [BatchChunk][64]float64 // dL/doutput
 	cols15  [2][16]float64          // im2col of one sample's padded input (batched pass)
 	dcols15 [2][16]float64          // dL/dcols of one sample (batched pass)
 	gwt15   [8]float64              // one sample's dL/dW (batched pass)
 	// stack2.add (add [4 4 4]→[4 4 4]), spec line 24
 	a16 [BatchChunk][64]float64 // output
-	d16 [BatchChunk][64]float64 // dL/doutput
 	// stack2.out (relu [4 4 4]→[4 4 4]), spec line 25
 	a17 [BatchChunk][64]float64 // output
-	d17 [BatchChunk][64]float64 // dL/doutput
 	// stack3.conv1 (conv2d [4 4 4]→[6 2 2]), spec line 26
 	a18     [BatchChunk][24]float64      // output
-	d18     [BatchChunk][24]float64      // dL/doutput
 	xp18    [BatchChunk][4][5][5]float64 // zero-padded input
 	dxp18   [4][5][5]float64             // dL/d(padded input)
 	cols18  [36][4]float64               // im2col of one sample's padded input (batched pass)
@@ -732,15 +713,12 @@ type Model struct {
 	gwt18   [216]float64                 // one sample's dL/dW (batched pass)
 	// stack3.bn1 (batchnorm [6 2 2]→[6 2 2]), spec line 27
 	a19    [BatchChunk][24]float64 // output
-	d19    [BatchChunk][24]float64 // dL/doutput
 	xhat19 [BatchChunk][24]float64 // normalised input x̂
 	inv19  [6]float64              // 1/√(σ² + eps) per channel of the last batch
 	// layers.20 (relu [6 2 2]→[6 2 2]), spec line 28
 	a20 [BatchChunk][24]float64 // output
-	d20 [BatchChunk][24]float64 // dL/doutput
 	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
 	a21     [BatchChunk][24]float64      // output
-	d21     [BatchChunk][24]float64      // dL/doutput
 	xp21    [BatchChunk][6][4][4]float64 // zero-padded input
 	dxp21   [6][4][4]float64             // dL/d(padded input)
 	cols21  [54][4]float64               // im2col of one sample's padded input (batched pass)
@@ -748,31 +726,36 @@ type Model struct {
 	gwt21   [324]float64                 // one sample's dL/dW (batched pass)
 	// stack3.bn2 (batchnorm [6 2 2]→[6 2 2]), spec line 30
 	a22    [BatchChunk][24]float64 // output
-	d22    [BatchChunk][24]float64 // dL/doutput
 	xhat22 [BatchChunk][24]float64 // normalised input x̂
 	inv22  [6]float64              // 1/√(σ² + eps) per channel of the last batch
 	// stack3.shortcut (conv2d [4 4 4]→[6 2 2]), spec line 31
 	a23     [BatchChunk][24]float64 // output
-	d23     [BatchChunk][24]float64 // dL/doutput
 	cols23  [4][4]float64           // im2col of one sample's padded input (batched pass)
 	dcols23 [4][4]float64           // dL/dcols of one sample (batched pass)
 	gwt23   [24]float64             // one sample's dL/dW (batched pass)
 	// stack3.add (add [6 2 2]→[6 2 2]), spec line 32
 	a24 [BatchChunk][24]float64 // output
-	d24 [BatchChunk][24]float64 // dL/doutput
 	// layers.25 (relu [6 2 2]→[6 2 2]), spec line 33
 	a25 [BatchChunk][24]float64 // output
-	d25 [BatchChunk][24]float64 // dL/doutput
 	// pool (avgpool2d [6 2 2]→[6 1 1]), spec line 34
 	a26 [BatchChunk][6]float64 // output
-	d26 [BatchChunk][6]float64 // dL/doutput
 	// fc (dense [6]→[3]), spec line 36
 	a28 [BatchChunk][3]float64 // output
-	d28 [BatchChunk][3]float64 // dL/doutput
-	// gradients of the second and later readers of a layer's output (fan-out)
-	e8_0  [BatchChunk][128]float64 // dL/d(input 0) of stack1.add, added into d2
-	e15_0 [BatchChunk][128]float64 // dL/d(input 0) of stack2.shortcut, added into d9
-	e23_0 [BatchChunk][64]float64  // dL/d(input 0) of stack3.shortcut, added into d17
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d28   [BatchChunk][3]float64   // dL/doutput of fc
+	d26   [BatchChunk][6]float64   // dL/doutput of pool
+	d25   [BatchChunk][24]float64  // shared: dL/doutput of layers.25, stack3.bn2, layers.20 and stack3.conv1
+	d24   [BatchChunk][24]float64  // shared: dL/doutput of stack3.add, stack3.conv2 and stack3.bn1
+	d23   [BatchChunk][24]float64  // dL/doutput of stack3.shortcut
+	e23_0 [BatchChunk][64]float64  // shared: dL/doutput of stack2.bn2, layers.12 and stack2.conv1; dL/d(input 0) of stack3.shortcut (fan-out of stack2.out)
+	d17   [BatchChunk][64]float64  // shared: dL/doutput of stack2.out, stack2.shortcut, stack2.conv2 and stack2.bn1
+	d16   [BatchChunk][64]float64  // dL/doutput of stack2.add
+	e15_0 [BatchChunk][128]float64 // shared: dL/doutput of stack1.bn2, layers.5, stack1.conv1 and bn1; dL/d(input 0) of stack2.shortcut (fan-out of stack1.out)
+	d9    [BatchChunk][128]float64 // shared: dL/doutput of stack1.out and conv1; dL/d(input 0) of stack1.add (fan-out of relu1)
+	d8    [BatchChunk][128]float64 // shared: dL/doutput of stack1.add, stack1.conv2, stack1.bn1 and relu1
 }
 
 // New returns a Model whose parameters are initialised with he_normal (seed 1)
@@ -2641,7 +2624,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d23[row] = m.d24[row]
-			m.d22[row] = m.d24[row]
+			m.d25[row] = m.d24[row]
 		}
 	}
 
@@ -2704,7 +2687,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2719,9 +2702,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d21[r]))
+				dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d24[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2745,7 +2728,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-			dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float64)(unsafe.Pointer(&m.d21[row]))
+			dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float64)(unsafe.Pointer(&m.d24[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -2753,7 +2736,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Stack3Conv2Bias[f] += s
 			}
-			dzf := m.d21[row][:]
+			dzf := m.d24[row][:]
 			runtime.GemmNT64(m.gwt21[:], dzf, cf, nil, Stack3Conv2Filters, Stack3Conv2Patch, Stack3Conv2Positions)
 			for i, v := range &m.gwt21 {
 				gw[i] += v
@@ -2774,7 +2757,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[6][2][2]float64)(unsafe.Pointer(&m.d20[row]))
+			dx := (*[6][2][2]float64)(unsafe.Pointer(&m.d25[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[2]float64)(dxp[c][h+1][1:])
@@ -2786,8 +2769,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.20 (relu [6 2 2]→[6 2 2]), spec line 28
 	{
 		for row := 0; row < nb; row++ {
-			m.d19[row] = m.d20[row]
-			runtime.ReluBackward64(m.a19[row][:], m.d19[row][:])
+			m.d24[row] = m.d25[row]
+			runtime.ReluBackward64(m.a19[row][:], m.d24[row][:])
 		}
 	}
 
@@ -2800,7 +2783,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
 				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2815,9 +2798,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
 				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d18[r]))
+				dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2843,7 +2826,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-			dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float64)(unsafe.Pointer(&m.d18[row]))
+			dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float64)(unsafe.Pointer(&m.d25[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -2851,7 +2834,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Stack3Conv1Bias[f] += s
 			}
-			dzf := m.d18[row][:]
+			dzf := m.d25[row][:]
 			runtime.GemmNT64(m.gwt18[:], dzf, cf, nil, Stack3Conv1Filters, Stack3Conv1Patch, Stack3Conv1Positions)
 			for i, v := range &m.gwt18 {
 				gw[i] += v
@@ -2898,8 +2881,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// stack2.add (add [4 4 4]→[4 4 4]), spec line 24
 	{
 		for row := 0; row < nb; row++ {
-			m.d15[row] = m.d16[row]
-			m.d14[row] = m.d16[row]
+			m.d17[row] = m.d16[row]
+			m.e23_0[row] = m.d16[row]
 		}
 	}
 
@@ -2921,7 +2904,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-			dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float64)(unsafe.Pointer(&m.d15[row]))
+			dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float64)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -2929,7 +2912,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Stack2ShortcutBias[f] += s
 			}
-			dzf := m.d15[row][:]
+			dzf := m.d17[row][:]
 			runtime.GemmNT64(m.gwt15[:], dzf, cf, nil, Stack2ShortcutFilters, Stack2ShortcutPatch, Stack2ShortcutPositions)
 			for i, v := range &m.gwt15 {
 				gw[i] += v
@@ -2962,7 +2945,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
 				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -2977,9 +2960,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
 				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.d13[r]))
+				dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.d17[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3003,7 +2986,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-			dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float64)(unsafe.Pointer(&m.d13[row]))
+			dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float64)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -3011,7 +2994,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Stack2Conv2Bias[f] += s
 			}
-			dzf := m.d13[row][:]
+			dzf := m.d17[row][:]
 			runtime.GemmNT64(m.gwt13[:], dzf, cf, nil, Stack2Conv2Filters, Stack2Conv2Patch, Stack2Conv2Positions)
 			for i, v := range &m.gwt13 {
 				gw[i] += v
@@ -3032,7 +3015,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[4][4][4]float64)(unsafe.Pointer(&m.d12[row]))
+			dx := (*[4][4][4]float64)(unsafe.Pointer(&m.e23_0[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[4]float64)(dxp[c][h+1][1:])
@@ -3044,8 +3027,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.12 (relu [4 4 4]→[4 4 4]), spec line 20
 	{
 		for row := 0; row < nb; row++ {
-			m.d11[row] = m.d12[row]
-			runtime.ReluBackward64(m.a11[row][:], m.d11[row][:])
+			m.d17[row] = m.e23_0[row]
+			runtime.ReluBackward64(m.a11[row][:], m.d17[row][:])
 		}
 	}
 
@@ -3058,7 +3041,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
 				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3073,9 +3056,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
 				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d10[r]))
+				dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3101,7 +3084,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-			dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float64)(unsafe.Pointer(&m.d10[row]))
+			dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float64)(unsafe.Pointer(&m.e23_0[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -3109,7 +3092,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Stack2Conv1Bias[f] += s
 			}
-			dzf := m.d10[row][:]
+			dzf := m.e23_0[row][:]
 			runtime.GemmNT64(m.gwt10[:], dzf, cf, nil, Stack2Conv1Filters, Stack2Conv1Patch, Stack2Conv1Positions)
 			for i, v := range &m.gwt10 {
 				gw[i] += v
@@ -3156,8 +3139,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// stack1.add (add [2 8 8]→[2 8 8]), spec line 16
 	{
 		for row := 0; row < nb; row++ {
-			m.e8_0[row] = m.d8[row]
-			m.d7[row] = m.d8[row]
+			m.d9[row] = m.d8[row]
+			m.e15_0[row] = m.d8[row]
 		}
 	}
 
@@ -3170,7 +3153,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3185,9 +3168,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.d6[r]))
+				dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.d8[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3211,7 +3194,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-			dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float64)(unsafe.Pointer(&m.d6[row]))
+			dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float64)(unsafe.Pointer(&m.d8[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -3219,7 +3202,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Stack1Conv2Bias[f] += s
 			}
-			dzf := m.d6[row][:]
+			dzf := m.d8[row][:]
 			runtime.GemmNT64(m.gwt6[:], dzf, cf, nil, Stack1Conv2Filters, Stack1Conv2Patch, Stack1Conv2Positions)
 			for i, v := range &m.gwt6 {
 				gw[i] += v
@@ -3240,7 +3223,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d5[row]))
+			dx := (*[2][8][8]float64)(unsafe.Pointer(&m.e15_0[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
@@ -3252,8 +3235,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 13
 	{
 		for row := 0; row < nb; row++ {
-			m.d4[row] = m.d5[row]
-			runtime.ReluBackward64(m.a4[row][:], m.d4[row][:])
+			m.d8[row] = m.e15_0[row]
+			runtime.ReluBackward64(m.a4[row][:], m.d8[row][:])
 		}
 	}
 
@@ -3266,7 +3249,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
 				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3281,9 +3264,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
 				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d3[r]))
+				dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3307,7 +3290,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-			dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float64)(unsafe.Pointer(&m.d3[row]))
+			dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float64)(unsafe.Pointer(&m.e15_0[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -3315,7 +3298,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Stack1Conv1Bias[f] += s
 			}
-			dzf := m.d3[row][:]
+			dzf := m.e15_0[row][:]
 			runtime.GemmNT64(m.gwt3[:], dzf, cf, nil, Stack1Conv1Filters, Stack1Conv1Patch, Stack1Conv1Positions)
 			for i, v := range &m.gwt3 {
 				gw[i] += v
@@ -3336,7 +3319,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d2[row]))
+			dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d8[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
@@ -3348,14 +3331,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// relu1 (relu [2 8 8]→[2 8 8]), spec line 10
 	{
 		for row := 0; row < nb; row++ {
-			d := &m.d2[row]
-			for j, v := range m.e8_0[row] {
+			d := &m.d8[row]
+			for j, v := range m.d9[row] {
 				d[j] += v
 			}
 		}
 		for row := 0; row < nb; row++ {
-			m.d1[row] = m.d2[row]
-			runtime.ReluBackward64(m.a1[row][:], m.d1[row][:])
+			m.e15_0[row] = m.d8[row]
+			runtime.ReluBackward64(m.a1[row][:], m.e15_0[row][:])
 		}
 	}
 
@@ -3368,7 +3351,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3383,9 +3366,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3410,7 +3393,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
 					var s float64
 					for _, v := range dz[f] {
@@ -3418,7 +3401,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.Conv1Bias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d9[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -3460,7 +3443,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
 					var s float64
 					for _, v := range dz[f] {
@@ -3468,7 +3451,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.Conv1Bias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d9[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -3578,7 +3561,7 @@ func (m *Model) backward(needDX bool) {
 	// stack3.add (add [6 2 2]→[6 2 2]), spec line 32
 	{
 		m.d23[row] = m.d24[row]
-		m.d22[row] = m.d24[row]
+		m.d25[row] = m.d24[row]
 	}
 
 	// stack3.shortcut (conv2d [4 4 4]→[6 2 2]), spec line 31
@@ -3638,7 +3621,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3653,9 +3636,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d22[r]))
+				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d21[r]))
+				dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d24[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3678,7 +3661,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-		dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float64)(unsafe.Pointer(&m.d21[row]))
+		dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float64)(unsafe.Pointer(&m.d24[row]))
 		for f := range dz {
 			var s float64
 			for _, v := range dz[f] {
@@ -3686,7 +3669,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Stack3Conv2Bias[f] += s
 		}
-		dzf := m.d21[row][:]
+		dzf := m.d24[row][:]
 		runtime.GemmNT64(m.gwt21[:], dzf, cf, nil, Stack3Conv2Filters, Stack3Conv2Patch, Stack3Conv2Positions)
 		for i, v := range &m.gwt21 {
 			gw[i] += v
@@ -3707,7 +3690,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[6][2][2]float64)(unsafe.Pointer(&m.d20[row]))
+		dx := (*[6][2][2]float64)(unsafe.Pointer(&m.d25[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[2]float64)(dxp[c][h+1][1:])
@@ -3717,8 +3700,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.20 (relu [6 2 2]→[6 2 2]), spec line 28
 	{
-		m.d19[row] = m.d20[row]
-		runtime.ReluBackward64(m.a19[row][:], m.d19[row][:])
+		m.d24[row] = m.d25[row]
+		runtime.ReluBackward64(m.a19[row][:], m.d24[row][:])
 	}
 
 	// stack3.bn1 (batchnorm [6 2 2]→[6 2 2]), spec line 27
@@ -3730,7 +3713,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
 				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3745,9 +3728,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d19[r]))
+				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
 				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d18[r]))
+				dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d25[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3772,7 +3755,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-		dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float64)(unsafe.Pointer(&m.d18[row]))
+		dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float64)(unsafe.Pointer(&m.d25[row]))
 		for f := range dz {
 			var s float64
 			for _, v := range dz[f] {
@@ -3780,7 +3763,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Stack3Conv1Bias[f] += s
 		}
-		dzf := m.d18[row][:]
+		dzf := m.d25[row][:]
 		runtime.GemmNT64(m.gwt18[:], dzf, cf, nil, Stack3Conv1Filters, Stack3Conv1Patch, Stack3Conv1Positions)
 		for i, v := range &m.gwt18 {
 			gw[i] += v
@@ -3823,8 +3806,8 @@ func (m *Model) backward(needDX bool) {
 
 	// stack2.add (add [4 4 4]→[4 4 4]), spec line 24
 	{
-		m.d15[row] = m.d16[row]
-		m.d14[row] = m.d16[row]
+		m.d17[row] = m.d16[row]
+		m.e23_0[row] = m.d16[row]
 	}
 
 	// stack2.shortcut (conv2d [2 8 8]→[4 4 4]), spec line 23
@@ -3844,7 +3827,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-		dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float64)(unsafe.Pointer(&m.d15[row]))
+		dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float64)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
 			var s float64
 			for _, v := range dz[f] {
@@ -3852,7 +3835,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Stack2ShortcutBias[f] += s
 		}
-		dzf := m.d15[row][:]
+		dzf := m.d17[row][:]
 		runtime.GemmNT64(m.gwt15[:], dzf, cf, nil, Stack2ShortcutFilters, Stack2ShortcutPatch, Stack2ShortcutPositions)
 		for i, v := range &m.gwt15 {
 			gw[i] += v
@@ -3884,7 +3867,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
 				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3899,9 +3882,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.d14[r]))
+				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
 				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.d13[r]))
+				dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.d17[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3924,7 +3907,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-		dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float64)(unsafe.Pointer(&m.d13[row]))
+		dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float64)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
 			var s float64
 			for _, v := range dz[f] {
@@ -3932,7 +3915,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Stack2Conv2Bias[f] += s
 		}
-		dzf := m.d13[row][:]
+		dzf := m.d17[row][:]
 		runtime.GemmNT64(m.gwt13[:], dzf, cf, nil, Stack2Conv2Filters, Stack2Conv2Patch, Stack2Conv2Positions)
 		for i, v := range &m.gwt13 {
 			gw[i] += v
@@ -3953,7 +3936,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[4][4][4]float64)(unsafe.Pointer(&m.d12[row]))
+		dx := (*[4][4][4]float64)(unsafe.Pointer(&m.e23_0[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[4]float64)(dxp[c][h+1][1:])
@@ -3963,8 +3946,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.12 (relu [4 4 4]→[4 4 4]), spec line 20
 	{
-		m.d11[row] = m.d12[row]
-		runtime.ReluBackward64(m.a11[row][:], m.d11[row][:])
+		m.d17[row] = m.e23_0[row]
+		runtime.ReluBackward64(m.a11[row][:], m.d17[row][:])
 	}
 
 	// stack2.bn1 (batchnorm [4 4 4]→[4 4 4]), spec line 19
@@ -3976,7 +3959,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
 				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3991,9 +3974,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d11[r]))
+				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
 				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d10[r]))
+				dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -4018,7 +4001,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-		dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float64)(unsafe.Pointer(&m.d10[row]))
+		dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float64)(unsafe.Pointer(&m.e23_0[row]))
 		for f := range dz {
 			var s float64
 			for _, v := range dz[f] {
@@ -4026,7 +4009,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Stack2Conv1Bias[f] += s
 		}
-		dzf := m.d10[row][:]
+		dzf := m.e23_0[row][:]
 		runtime.GemmNT64(m.gwt10[:], dzf, cf, nil, Stack2Conv1Filters, Stack2Conv1Patch, Stack2Conv1Positions)
 		for i, v := range &m.gwt10 {
 			gw[i] += v
@@ -4069,8 +4052,8 @@ func (m *Model) backward(needDX bool) {
 
 	// stack1.add (add [2 8 8]→[2 8 8]), spec line 16
 	{
-		m.e8_0[row] = m.d8[row]
-		m.d7[row] = m.d8[row]
+		m.d9[row] = m.d8[row]
+		m.e15_0[row] = m.d8[row]
 	}
 
 	// stack1.bn2 (batchnorm [2 8 8]→[2 8 8]), spec line 15
@@ -4082,7 +4065,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -4097,9 +4080,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.d7[r]))
+				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.d6[r]))
+				dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.d8[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -4122,7 +4105,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-		dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float64)(unsafe.Pointer(&m.d6[row]))
+		dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float64)(unsafe.Pointer(&m.d8[row]))
 		for f := range dz {
 			var s float64
 			for _, v := range dz[f] {
@@ -4130,7 +4113,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Stack1Conv2Bias[f] += s
 		}
-		dzf := m.d6[row][:]
+		dzf := m.d8[row][:]
 		runtime.GemmNT64(m.gwt6[:], dzf, cf, nil, Stack1Conv2Filters, Stack1Conv2Patch, Stack1Conv2Positions)
 		for i, v := range &m.gwt6 {
 			gw[i] += v
@@ -4151,7 +4134,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d5[row]))
+		dx := (*[2][8][8]float64)(unsafe.Pointer(&m.e15_0[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
@@ -4161,8 +4144,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 13
 	{
-		m.d4[row] = m.d5[row]
-		runtime.ReluBackward64(m.a4[row][:], m.d4[row][:])
+		m.d8[row] = m.e15_0[row]
+		runtime.ReluBackward64(m.a4[row][:], m.d8[row][:])
 	}
 
 	// stack1.bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 12
@@ -4174,7 +4157,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
 				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -4189,9 +4172,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d4[r]))
+				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
 				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d3[r]))
+				dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -4214,7 +4197,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		cf := unsafe.Slice(&cols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-		dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float64)(unsafe.Pointer(&m.d3[row]))
+		dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float64)(unsafe.Pointer(&m.e15_0[row]))
 		for f := range dz {
 			var s float64
 			for _, v := range dz[f] {
@@ -4222,7 +4205,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Stack1Conv1Bias[f] += s
 		}
-		dzf := m.d3[row][:]
+		dzf := m.e15_0[row][:]
 		runtime.GemmNT64(m.gwt3[:], dzf, cf, nil, Stack1Conv1Filters, Stack1Conv1Patch, Stack1Conv1Positions)
 		for i, v := range &m.gwt3 {
 			gw[i] += v
@@ -4243,7 +4226,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d2[row]))
+		dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d8[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
@@ -4254,13 +4237,13 @@ func (m *Model) backward(needDX bool) {
 	// relu1 (relu [2 8 8]→[2 8 8]), spec line 10
 	{
 		{
-			d := &m.d2[row]
-			for j, v := range m.e8_0[row] {
+			d := &m.d8[row]
+			for j, v := range m.d9[row] {
 				d[j] += v
 			}
 		}
-		m.d1[row] = m.d2[row]
-		runtime.ReluBackward64(m.a1[row][:], m.d1[row][:])
+		m.e15_0[row] = m.d8[row]
+		runtime.ReluBackward64(m.a1[row][:], m.e15_0[row][:])
 	}
 
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 9
@@ -4272,7 +4255,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -4287,9 +4270,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -4313,7 +4296,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -4321,7 +4304,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.Conv1Bias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d9[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v
@@ -4361,7 +4344,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -4369,7 +4352,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.Conv1Bias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d9[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v

@@ -692,7 +692,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// conv1 (conv2d [3 16 16]→[2 8 8]), spec line 9
 	a0     [BatchChunk][128]float64       // output
-	d0     [BatchChunk][128]float64       // dL/doutput
 	xp0    [BatchChunk][3][17][17]float64 // zero-padded input
 	dxp0   [3][17][17]float64             // dL/d(padded input)
 	cols0  [27][64]float64                // im2col of one sample's padded input (batched pass)
@@ -700,118 +699,108 @@ type Model struct {
 	gwt0   [54]float64                    // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 10
 	a1    [BatchChunk][128]float64 // output
-	d1    [BatchChunk][128]float64 // dL/doutput
 	xhat1 [BatchChunk][128]float64 // normalised input x̂
 	inv1  [2]float64               // 1/√(σ² + eps) per channel of the last batch
 	// layers.2 (relu [2 8 8]→[2 8 8]), spec line 11
 	a2 [BatchChunk][128]float64 // output
-	d2 [BatchChunk][128]float64 // dL/doutput
 	// blocks.0.dw (conv2d [2 8 8]→[2 8 8]), spec line 12
 	a3   [BatchChunk][128]float64       // output
-	d3   [BatchChunk][128]float64       // dL/doutput
 	xp3  [BatchChunk][2][10][10]float64 // zero-padded input
 	dxp3 [2][10][10]float64             // dL/d(padded input)
 	// blocks.0.dw_bn (batchnorm [2 8 8]→[2 8 8]), spec line 13
 	a4    [BatchChunk][128]float64 // output
-	d4    [BatchChunk][128]float64 // dL/doutput
 	xhat4 [BatchChunk][128]float64 // normalised input x̂
 	inv4  [2]float64               // 1/√(σ² + eps) per channel of the last batch
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 14
 	a5 [BatchChunk][128]float64 // output
-	d5 [BatchChunk][128]float64 // dL/doutput
 	// blocks.0.pw (conv2d [2 8 8]→[4 8 8]), spec line 15
 	a6   [BatchChunk][256]float64 // output
-	d6   [BatchChunk][256]float64 // dL/doutput
 	gwt6 [8]float64               // one sample's dL/dW (batched pass)
 	// blocks.0.pw_bn (batchnorm [4 8 8]→[4 8 8]), spec line 16
 	a7    [BatchChunk][256]float64 // output
-	d7    [BatchChunk][256]float64 // dL/doutput
 	xhat7 [BatchChunk][256]float64 // normalised input x̂
 	inv7  [4]float64               // 1/√(σ² + eps) per channel of the last batch
 	// layers.8 (relu [4 8 8]→[4 8 8]), spec line 17
 	a8 [BatchChunk][256]float64 // output
-	d8 [BatchChunk][256]float64 // dL/doutput
 	// blocks.1.dw (conv2d [4 8 8]→[4 4 4]), spec line 18
 	a9   [BatchChunk][64]float64      // output
-	d9   [BatchChunk][64]float64      // dL/doutput
 	xp9  [BatchChunk][4][9][9]float64 // zero-padded input
 	dxp9 [4][9][9]float64             // dL/d(padded input)
 	// blocks.1.dw_bn (batchnorm [4 4 4]→[4 4 4]), spec line 19
 	a10    [BatchChunk][64]float64 // output
-	d10    [BatchChunk][64]float64 // dL/doutput
 	xhat10 [BatchChunk][64]float64 // normalised input x̂
 	inv10  [4]float64              // 1/√(σ² + eps) per channel of the last batch
 	// layers.11 (relu [4 4 4]→[4 4 4]), spec line 20
 	a11 [BatchChunk][64]float64 // output
-	d11 [BatchChunk][64]float64 // dL/doutput
 	// blocks.1.pw (conv2d [4 4 4]→[6 4 4]), spec line 21
 	a12   [BatchChunk][96]float64 // output
-	d12   [BatchChunk][96]float64 // dL/doutput
 	gwt12 [24]float64             // one sample's dL/dW (batched pass)
 	// blocks.1.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 22
 	a13    [BatchChunk][96]float64 // output
-	d13    [BatchChunk][96]float64 // dL/doutput
 	xhat13 [BatchChunk][96]float64 // normalised input x̂
 	inv13  [6]float64              // 1/√(σ² + eps) per channel of the last batch
 	// layers.14 (relu [6 4 4]→[6 4 4]), spec line 23
 	a14 [BatchChunk][96]float64 // output
-	d14 [BatchChunk][96]float64 // dL/doutput
 	// blocks.2.dw (conv2d [6 4 4]→[6 4 4]), spec line 24
 	a15   [BatchChunk][96]float64      // output
-	d15   [BatchChunk][96]float64      // dL/doutput
 	xp15  [BatchChunk][6][6][6]float64 // zero-padded input
 	dxp15 [6][6][6]float64             // dL/d(padded input)
 	// blocks.2.dw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 25
 	a16    [BatchChunk][96]float64 // output
-	d16    [BatchChunk][96]float64 // dL/doutput
 	xhat16 [BatchChunk][96]float64 // normalised input x̂
 	inv16  [6]float64              // 1/√(σ² + eps) per channel of the last batch
 	// layers.17 (relu [6 4 4]→[6 4 4]), spec line 26
 	a17 [BatchChunk][96]float64 // output
-	d17 [BatchChunk][96]float64 // dL/doutput
 	// blocks.2.pw (conv2d [6 4 4]→[6 4 4]), spec line 27
 	a18   [BatchChunk][96]float64 // output
-	d18   [BatchChunk][96]float64 // dL/doutput
 	gwt18 [36]float64             // one sample's dL/dW (batched pass)
 	// blocks.2.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 28
 	a19    [BatchChunk][96]float64 // output
-	d19    [BatchChunk][96]float64 // dL/doutput
 	xhat19 [BatchChunk][96]float64 // normalised input x̂
 	inv19  [6]float64              // 1/√(σ² + eps) per channel of the last batch
 	// layers.20 (relu [6 4 4]→[6 4 4]), spec line 29
 	a20 [BatchChunk][96]float64 // output
-	d20 [BatchChunk][96]float64 // dL/doutput
 	// blocks.3.dw (conv2d [6 4 4]→[6 2 2]), spec line 30
 	a21   [BatchChunk][24]float64      // output
-	d21   [BatchChunk][24]float64      // dL/doutput
 	xp21  [BatchChunk][6][5][5]float64 // zero-padded input
 	dxp21 [6][5][5]float64             // dL/d(padded input)
 	// blocks.3.dw_bn (batchnorm [6 2 2]→[6 2 2]), spec line 31
 	a22    [BatchChunk][24]float64 // output
-	d22    [BatchChunk][24]float64 // dL/doutput
 	xhat22 [BatchChunk][24]float64 // normalised input x̂
 	inv22  [6]float64              // 1/√(σ² + eps) per channel of the last batch
 	// layers.23 (relu [6 2 2]→[6 2 2]), spec line 32
 	a23 [BatchChunk][24]float64 // output
-	d23 [BatchChunk][24]float64 // dL/doutput
 	// blocks.3.pw (conv2d [6 2 2]→[8 2 2]), spec line 33
 	a24   [BatchChunk][32]float64 // output
-	d24   [BatchChunk][32]float64 // dL/doutput
 	gwt24 [48]float64             // one sample's dL/dW (batched pass)
 	// blocks.3.pw_bn (batchnorm [8 2 2]→[8 2 2]), spec line 34
 	a25    [BatchChunk][32]float64 // output
-	d25    [BatchChunk][32]float64 // dL/doutput
 	xhat25 [BatchChunk][32]float64 // normalised input x̂
 	inv25  [8]float64              // 1/√(σ² + eps) per channel of the last batch
 	// layers.26 (relu [8 2 2]→[8 2 2]), spec line 35
 	a26 [BatchChunk][32]float64 // output
-	d26 [BatchChunk][32]float64 // dL/doutput
 	// pool (avgpool2d [8 2 2]→[8 1 1]), spec line 36
 	a27 [BatchChunk][8]float64 // output
-	d27 [BatchChunk][8]float64 // dL/doutput
 	// fc (dense [8]→[2]), spec line 38
 	a29 [BatchChunk][2]float64 // output
-	d29 [BatchChunk][2]float64 // dL/doutput
+
+	// Gradient buffers: the backward pass needs each only from the step that
+	// writes it to the step that reads it, so buffers of one size whose
+	// lifetimes do not overlap share a field.
+	d29 [BatchChunk][2]float64   // dL/doutput of fc
+	d27 [BatchChunk][8]float64   // dL/doutput of pool
+	d26 [BatchChunk][32]float64  // shared: dL/doutput of layers.26 and blocks.3.pw
+	d25 [BatchChunk][32]float64  // dL/doutput of blocks.3.pw_bn
+	d23 [BatchChunk][24]float64  // shared: dL/doutput of layers.23 and blocks.3.dw
+	d22 [BatchChunk][24]float64  // dL/doutput of blocks.3.dw_bn
+	d20 [BatchChunk][96]float64  // shared: dL/doutput of layers.20, blocks.2.pw, blocks.2.dw_bn, layers.14 and blocks.1.pw
+	d19 [BatchChunk][96]float64  // shared: dL/doutput of blocks.2.pw_bn, layers.17, blocks.2.dw and blocks.1.pw_bn
+	d11 [BatchChunk][64]float64  // shared: dL/doutput of layers.11 and blocks.1.dw
+	d10 [BatchChunk][64]float64  // dL/doutput of blocks.1.dw_bn
+	d8  [BatchChunk][256]float64 // shared: dL/doutput of layers.8 and blocks.0.pw
+	d7  [BatchChunk][256]float64 // dL/doutput of blocks.0.pw_bn
+	d5  [BatchChunk][128]float64 // shared: dL/doutput of layers.5, blocks.0.dw and bn1
+	d4  [BatchChunk][128]float64 // shared: dL/doutput of blocks.0.dw_bn, layers.2 and conv1
 }
 
 // New returns a Model whose parameters are initialised with he_normal (seed 1)
@@ -2781,7 +2770,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d24[r]))
+				dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2795,7 +2784,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a23[row][:]
-			dz := (*[Blocks3PwFilters][Blocks3PwPositions]float64)(unsafe.Pointer(&m.d24[row]))
+			dz := (*[Blocks3PwFilters][Blocks3PwPositions]float64)(unsafe.Pointer(&m.d26[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -2803,7 +2792,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks3PwBias[f] += s
 			}
-			dzf := m.d24[row][:]
+			dzf := m.d26[row][:]
 			runtime.GemmNT64(m.gwt24[:], dzf, cf, nil, Blocks3PwFilters, Blocks3PwPatch, Blocks3PwPositions)
 			for i, v := range &m.gwt24 {
 				gw[i] += v
@@ -2848,7 +2837,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
 				xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d21[r]))
+				dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d23[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2860,7 +2849,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp21[row]
-			dz := (*[6][2][2]float64)(unsafe.Pointer(&m.d21[row]))
+			dz := (*[6][2][2]float64)(unsafe.Pointer(&m.d23[row]))
 			dxp := &m.dxp21
 			*dxp = [6][5][5]float64{}
 			for f := 0; f < Blocks3DwFilters; f++ {
@@ -2935,7 +2924,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d18[r]))
+				dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -2949,7 +2938,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a17[row][:]
-			dz := (*[Blocks2PwFilters][Blocks2PwPositions]float64)(unsafe.Pointer(&m.d18[row]))
+			dz := (*[Blocks2PwFilters][Blocks2PwPositions]float64)(unsafe.Pointer(&m.d20[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -2957,12 +2946,12 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks2PwBias[f] += s
 			}
-			dzf := m.d18[row][:]
+			dzf := m.d20[row][:]
 			runtime.GemmNT64(m.gwt18[:], dzf, cf, nil, Blocks2PwFilters, Blocks2PwPatch, Blocks2PwPositions)
 			for i, v := range &m.gwt18 {
 				gw[i] += v
 			}
-			dcf := m.d17[row][:]
+			dcf := m.d19[row][:]
 			clear(dcf)
 			runtime.GemmTN64(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
 		}
@@ -2971,8 +2960,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.17 (relu [6 4 4]→[6 4 4]), spec line 26
 	{
 		for row := 0; row < nb; row++ {
-			m.d16[row] = m.d17[row]
-			runtime.ReluBackward64(m.a16[row][:], m.d16[row][:])
+			m.d20[row] = m.d19[row]
+			runtime.ReluBackward64(m.a16[row][:], m.d20[row][:])
 		}
 	}
 
@@ -2985,7 +2974,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
 				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3000,9 +2989,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
 				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+				dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3014,7 +3003,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp15[row]
-			dz := (*[6][4][4]float64)(unsafe.Pointer(&m.d15[row]))
+			dz := (*[6][4][4]float64)(unsafe.Pointer(&m.d19[row]))
 			dxp := &m.dxp15
 			*dxp = [6][6][6]float64{}
 			for f := 0; f < Blocks2DwFilters; f++ {
@@ -3050,7 +3039,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d14[row]))
+			dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d20[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[4]float64)(dxp[c][h+1][1:])
@@ -3062,8 +3051,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.14 (relu [6 4 4]→[6 4 4]), spec line 23
 	{
 		for row := 0; row < nb; row++ {
-			m.d13[row] = m.d14[row]
-			runtime.ReluBackward64(m.a13[row][:], m.d13[row][:])
+			m.d19[row] = m.d20[row]
+			runtime.ReluBackward64(m.a13[row][:], m.d19[row][:])
 		}
 	}
 
@@ -3076,7 +3065,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3091,9 +3080,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d12[r]))
+				dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3107,7 +3096,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a11[row][:]
-			dz := (*[Blocks1PwFilters][Blocks1PwPositions]float64)(unsafe.Pointer(&m.d12[row]))
+			dz := (*[Blocks1PwFilters][Blocks1PwPositions]float64)(unsafe.Pointer(&m.d20[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -3115,7 +3104,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks1PwBias[f] += s
 			}
-			dzf := m.d12[row][:]
+			dzf := m.d20[row][:]
 			runtime.GemmNT64(m.gwt12[:], dzf, cf, nil, Blocks1PwFilters, Blocks1PwPatch, Blocks1PwPositions)
 			for i, v := range &m.gwt12 {
 				gw[i] += v
@@ -3160,7 +3149,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
 				xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d9[r]))
+				dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d11[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3172,7 +3161,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp9[row]
-			dz := (*[4][4][4]float64)(unsafe.Pointer(&m.d9[row]))
+			dz := (*[4][4][4]float64)(unsafe.Pointer(&m.d11[row]))
 			dxp := &m.dxp9
 			*dxp = [4][9][9]float64{}
 			for f := 0; f < Blocks1DwFilters; f++ {
@@ -3251,7 +3240,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
 				xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d6[r]))
+				dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d8[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3265,7 +3254,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a5[row][:]
-			dz := (*[Blocks0PwFilters][Blocks0PwPositions]float64)(unsafe.Pointer(&m.d6[row]))
+			dz := (*[Blocks0PwFilters][Blocks0PwPositions]float64)(unsafe.Pointer(&m.d8[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -3273,7 +3262,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks0PwBias[f] += s
 			}
-			dzf := m.d6[row][:]
+			dzf := m.d8[row][:]
 			runtime.GemmNT64(m.gwt6[:], dzf, cf, nil, Blocks0PwFilters, Blocks0PwPatch, Blocks0PwPositions)
 			for i, v := range &m.gwt6 {
 				gw[i] += v
@@ -3318,7 +3307,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for r := 0; r < nb; r++ {
 				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
 				xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d3[r]))
+				dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d5[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3330,7 +3319,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			xp := &m.xp3[row]
-			dz := (*[2][8][8]float64)(unsafe.Pointer(&m.d3[row]))
+			dz := (*[2][8][8]float64)(unsafe.Pointer(&m.d5[row]))
 			dxp := &m.dxp3
 			*dxp = [2][10][10]float64{}
 			for f := 0; f < Blocks0DwFilters; f++ {
@@ -3374,7 +3363,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 			}
-			dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d2[row]))
+			dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d4[row]))
 			for c := range dx {
 				for h := range dx[c] {
 					dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
@@ -3386,8 +3375,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.2 (relu [2 8 8]→[2 8 8]), spec line 11
 	{
 		for row := 0; row < nb; row++ {
-			m.d1[row] = m.d2[row]
-			runtime.ReluBackward64(m.a1[row][:], m.d1[row][:])
+			m.d5[row] = m.d4[row]
+			runtime.ReluBackward64(m.a1[row][:], m.d5[row][:])
 		}
 	}
 
@@ -3400,7 +3389,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3415,9 +3404,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d4[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3444,7 +3433,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 				for f := range dz {
 					var s float64
 					for _, v := range dz[f] {
@@ -3452,7 +3441,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.Conv1Bias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d4[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -3496,7 +3485,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 				}
 				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d0[row]))
+				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 				for f := range dz {
 					var s float64
 					for _, v := range dz[f] {
@@ -3504,7 +3493,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.Conv1Bias[f] += s
 				}
-				dzf := m.d0[row][:]
+				dzf := m.d4[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 				for i, v := range &m.gwt0 {
 					gw[i] += v
@@ -3631,7 +3620,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 				xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d24[r]))
+				dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3644,7 +3633,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks3PwFilters * Blocks3PwPatch]float64)(unsafe.Slice(&m.Grads.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
 		cf := m.a23[row][:]
-		dz := (*[Blocks3PwFilters][Blocks3PwPositions]float64)(unsafe.Pointer(&m.d24[row]))
+		dz := (*[Blocks3PwFilters][Blocks3PwPositions]float64)(unsafe.Pointer(&m.d26[row]))
 		for f := range dz {
 			var s float64
 			for _, v := range dz[f] {
@@ -3652,7 +3641,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks3PwBias[f] += s
 		}
-		dzf := m.d24[row][:]
+		dzf := m.d26[row][:]
 		runtime.GemmNT64(m.gwt24[:], dzf, cf, nil, Blocks3PwFilters, Blocks3PwPatch, Blocks3PwPositions)
 		for i, v := range &m.gwt24 {
 			gw[i] += v
@@ -3694,7 +3683,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
 				xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d21[r]))
+				dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d23[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3705,7 +3694,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.3.dw (conv2d [6 4 4]→[6 2 2]), spec line 30
 	{
 		xp := &m.xp21[row]
-		dz := (*[6][2][2]float64)(unsafe.Pointer(&m.d21[row]))
+		dz := (*[6][2][2]float64)(unsafe.Pointer(&m.d23[row]))
 		dxp := &m.dxp21
 		*dxp = [6][5][5]float64{}
 		for f := 0; f < Blocks3DwFilters; f++ {
@@ -3777,7 +3766,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d18[r]))
+				dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3790,7 +3779,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks2PwFilters * Blocks2PwPatch]float64)(unsafe.Slice(&m.Grads.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
 		cf := m.a17[row][:]
-		dz := (*[Blocks2PwFilters][Blocks2PwPositions]float64)(unsafe.Pointer(&m.d18[row]))
+		dz := (*[Blocks2PwFilters][Blocks2PwPositions]float64)(unsafe.Pointer(&m.d20[row]))
 		for f := range dz {
 			var s float64
 			for _, v := range dz[f] {
@@ -3798,20 +3787,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks2PwBias[f] += s
 		}
-		dzf := m.d18[row][:]
+		dzf := m.d20[row][:]
 		runtime.GemmNT64(m.gwt18[:], dzf, cf, nil, Blocks2PwFilters, Blocks2PwPatch, Blocks2PwPositions)
 		for i, v := range &m.gwt18 {
 			gw[i] += v
 		}
-		dcf := m.d17[row][:]
+		dcf := m.d19[row][:]
 		clear(dcf)
 		runtime.GemmTN64(dcf, w, dzf, Blocks2PwPatch, Blocks2PwPositions, Blocks2PwFilters)
 	}
 
 	// layers.17 (relu [6 4 4]→[6 4 4]), spec line 26
 	{
-		m.d16[row] = m.d17[row]
-		runtime.ReluBackward64(m.a16[row][:], m.d16[row][:])
+		m.d20[row] = m.d19[row]
+		runtime.ReluBackward64(m.a16[row][:], m.d20[row][:])
 	}
 
 	// blocks.2.dw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 25
@@ -3823,7 +3812,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
 				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3838,9 +3827,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
 				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+				dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3851,7 +3840,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.2.dw (conv2d [6 4 4]→[6 4 4]), spec line 24
 	{
 		xp := &m.xp15[row]
-		dz := (*[6][4][4]float64)(unsafe.Pointer(&m.d15[row]))
+		dz := (*[6][4][4]float64)(unsafe.Pointer(&m.d19[row]))
 		dxp := &m.dxp15
 		*dxp = [6][6][6]float64{}
 		for f := 0; f < Blocks2DwFilters; f++ {
@@ -3887,7 +3876,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d14[row]))
+		dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d20[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[4]float64)(dxp[c][h+1][1:])
@@ -3897,8 +3886,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.14 (relu [6 4 4]→[6 4 4]), spec line 23
 	{
-		m.d13[row] = m.d14[row]
-		runtime.ReluBackward64(m.a13[row][:], m.d13[row][:])
+		m.d19[row] = m.d20[row]
+		runtime.ReluBackward64(m.a13[row][:], m.d19[row][:])
 	}
 
 	// blocks.1.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 22
@@ -3910,7 +3899,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -3925,9 +3914,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
 				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d12[r]))
+				dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -3940,7 +3929,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks1PwFilters * Blocks1PwPatch]float64)(unsafe.Slice(&m.Grads.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
 		cf := m.a11[row][:]
-		dz := (*[Blocks1PwFilters][Blocks1PwPositions]float64)(unsafe.Pointer(&m.d12[row]))
+		dz := (*[Blocks1PwFilters][Blocks1PwPositions]float64)(unsafe.Pointer(&m.d20[row]))
 		for f := range dz {
 			var s float64
 			for _, v := range dz[f] {
@@ -3948,7 +3937,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks1PwBias[f] += s
 		}
-		dzf := m.d12[row][:]
+		dzf := m.d20[row][:]
 		runtime.GemmNT64(m.gwt12[:], dzf, cf, nil, Blocks1PwFilters, Blocks1PwPatch, Blocks1PwPositions)
 		for i, v := range &m.gwt12 {
 			gw[i] += v
@@ -3990,7 +3979,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
 				xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d9[r]))
+				dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d11[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -4001,7 +3990,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.1.dw (conv2d [4 8 8]→[4 4 4]), spec line 18
 	{
 		xp := &m.xp9[row]
-		dz := (*[4][4][4]float64)(unsafe.Pointer(&m.d9[row]))
+		dz := (*[4][4][4]float64)(unsafe.Pointer(&m.d11[row]))
 		dxp := &m.dxp9
 		*dxp = [4][9][9]float64{}
 		for f := 0; f < Blocks1DwFilters; f++ {
@@ -4077,7 +4066,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
 				xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d6[r]))
+				dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d8[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -4090,7 +4079,7 @@ func (m *Model) backward(needDX bool) {
 		gw := (*[Blocks0PwFilters * Blocks0PwPatch]float64)(unsafe.Slice(&m.Grads.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch))
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
 		cf := m.a5[row][:]
-		dz := (*[Blocks0PwFilters][Blocks0PwPositions]float64)(unsafe.Pointer(&m.d6[row]))
+		dz := (*[Blocks0PwFilters][Blocks0PwPositions]float64)(unsafe.Pointer(&m.d8[row]))
 		for f := range dz {
 			var s float64
 			for _, v := range dz[f] {
@@ -4098,7 +4087,7 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks0PwBias[f] += s
 		}
-		dzf := m.d6[row][:]
+		dzf := m.d8[row][:]
 		runtime.GemmNT64(m.gwt6[:], dzf, cf, nil, Blocks0PwFilters, Blocks0PwPatch, Blocks0PwPositions)
 		for i, v := range &m.gwt6 {
 			gw[i] += v
@@ -4140,7 +4129,7 @@ func (m *Model) backward(needDX bool) {
 			for r := 0; r < 1; r++ {
 				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
 				xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d3[r]))
+				dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d5[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -4151,7 +4140,7 @@ func (m *Model) backward(needDX bool) {
 	// blocks.0.dw (conv2d [2 8 8]→[2 8 8]), spec line 12
 	{
 		xp := &m.xp3[row]
-		dz := (*[2][8][8]float64)(unsafe.Pointer(&m.d3[row]))
+		dz := (*[2][8][8]float64)(unsafe.Pointer(&m.d5[row]))
 		dxp := &m.dxp3
 		*dxp = [2][10][10]float64{}
 		for f := 0; f < Blocks0DwFilters; f++ {
@@ -4195,7 +4184,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		}
-		dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d2[row]))
+		dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d4[row]))
 		for c := range dx {
 			for h := range dx[c] {
 				dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
@@ -4205,8 +4194,8 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.2 (relu [2 8 8]→[2 8 8]), spec line 11
 	{
-		m.d1[row] = m.d2[row]
-		runtime.ReluBackward64(m.a1[row][:], m.d1[row][:])
+		m.d5[row] = m.d4[row]
+		runtime.ReluBackward64(m.a1[row][:], m.d5[row][:])
 	}
 
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 10
@@ -4218,7 +4207,7 @@ func (m *Model) backward(needDX bool) {
 			_ = b
 			var sdy, sdyh float64
 			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
 				for s, v := range dy[c] {
 					sdy += v
@@ -4233,9 +4222,9 @@ func (m *Model) backward(needDX bool) {
 				ma, mb = 0, 0
 			} // the running statistics do not depend on the batch
 			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
 				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d0[r]))
+				dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d4[r]))
 				for s, v := range dy[c] {
 					dx[c][s] = k * (v - ma - xh[c][s]*mb)
 				}
@@ -4261,7 +4250,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -4269,7 +4258,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.Conv1Bias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d4[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v
@@ -4311,7 +4300,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d0[row]))
+			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 			for f := range dz {
 				var s float64
 				for _, v := range dz[f] {
@@ -4319,7 +4308,7 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.Conv1Bias[f] += s
 			}
-			dzf := m.d0[row][:]
+			dzf := m.d4[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 			for i, v := range &m.gwt0 {
 				gw[i] += v
