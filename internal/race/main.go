@@ -38,7 +38,6 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/bpgen/bpgen/generated/char_gpt"
@@ -150,6 +149,9 @@ func main() {
 	switch *clockName {
 	case "wall":
 	case "cpu":
+		if cpuClock == nil {
+			log.Fatalf("-clock cpu: this platform (%s) has no getrusage; use -clock wall", runtime.GOOS)
+		}
 		clock = cpuClock
 	default:
 		log.Fatalf("-clock %q: expected wall or cpu", *clockName)
@@ -250,15 +252,6 @@ func main() {
 func wallClock() func() time.Duration {
 	start := time.Now()
 	return func() time.Duration { return time.Since(start) }
-}
-
-// cpuClock is the CPU time (user and system) the process has used.
-func cpuClock() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		log.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // cell is "1.234 (  40.1s)": the loss of measurement k and the training time
