@@ -402,3 +402,23 @@ func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, 
 //
 //go:noescape
 func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+
+// gemv512 sets y[o] = b[o] + Σ_i w[o*cols+i]*x[i] for o < rows (b may be nil; rows, cols ≥ 0).
+//
+//go:noescape
+func gemv512(y *float32, w *float32, x *float32, b *float32, rows int, cols int)
+
+// gemvRow512 sets y[o] = b[o] + Σ_i w[o*cols+i]*x[i] for o < rows (b may be nil; rows, cols ≥ 0).
+//
+//go:noescape
+func gemvRow512(y *float32, w *float32, x *float32, b *float32, rows int, cols int)
+
+// gemv256 sets y[o] = b[o] + Σ_i w[o*cols+i]*x[i] for o < rows (b may be nil; rows, cols ≥ 0).
+//
+//go:noescape
+func gemv256(y *float32, w *float32, x *float32, b *float32, rows int, cols int)
+
+// gemvRow256 sets y[o] = b[o] + Σ_i w[o*cols+i]*x[i] for o < rows (b may be nil; rows, cols ≥ 0).
+//
+//go:noescape
+func gemvRow256(y *float32, w *float32, x *float32, b *float32, rows int, cols int)

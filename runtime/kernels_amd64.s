@@ -7875,3 +7875,529 @@ end526:
 	JNZ    rowblock524
 	VZEROUPPER
 	RET
+
+// func gemv512(y *float32, w *float32, x *float32, b *float32, rows int, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemv512(SB), NOSPLIT, $0-48
+	MOVQ  y+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVQ  b+24(FP), BX
+	MOVQ  cols+40(FP), SI
+	MOVQ  SI, DI
+	ANDQ  $0x0000000f, DI
+	MOVL  $0x0000ffff, R8
+	BZHIL DI, R8, R8
+	KMOVW R8, K1
+	SHLQ  $0x02, SI
+	LEAQ  (SI)(SI*2), DI
+
+gemvblock531:
+	CMPQ   rows+32(FP), $0x08
+	JLT    gemvrest532
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   CX, R8
+	LEAQ   (CX)(SI*4), R9
+	MOVQ   DX, R10
+	MOVQ   cols+40(FP), R11
+	SHRQ   $0x04, R11
+
+gemvk535:
+	TESTQ       R11, R11
+	JZ          gemvtail536
+	VMOVUPS     (R10), Z8
+	VFMADD231PS (R8), Z8, Z0
+	VFMADD231PS (R8)(SI*1), Z8, Z1
+	VFMADD231PS (R8)(SI*2), Z8, Z2
+	VFMADD231PS (R8)(DI*1), Z8, Z3
+	VFMADD231PS (R9), Z8, Z4
+	VFMADD231PS (R9)(SI*1), Z8, Z5
+	VFMADD231PS (R9)(SI*2), Z8, Z6
+	VFMADD231PS (R9)(DI*1), Z8, Z7
+	ADDQ        $0x00000040, R10
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, R9
+	DECQ        R11
+	JMP         gemvk535
+
+gemvtail536:
+	TESTQ       $0x0000000f, cols+40(FP)
+	JZ          gemvkdone537
+	VMOVUPS.Z   (R10), K1, Z8
+	VMOVUPS.Z   (R8), K1, Z9
+	VFMADD231PS Z9, Z8, Z0
+	VMOVUPS.Z   (R8)(SI*1), K1, Z9
+	VFMADD231PS Z9, Z8, Z1
+	VMOVUPS.Z   (R8)(SI*2), K1, Z9
+	VFMADD231PS Z9, Z8, Z2
+	VMOVUPS.Z   (R8)(DI*1), K1, Z9
+	VFMADD231PS Z9, Z8, Z3
+	VMOVUPS.Z   (R9), K1, Z9
+	VFMADD231PS Z9, Z8, Z4
+	VMOVUPS.Z   (R9)(SI*1), K1, Z9
+	VFMADD231PS Z9, Z8, Z5
+	VMOVUPS.Z   (R9)(SI*2), K1, Z9
+	VFMADD231PS Z9, Z8, Z6
+	VMOVUPS.Z   (R9)(DI*1), K1, Z9
+	VFMADD231PS Z9, Z8, Z7
+
+gemvkdone537:
+	VUNPCKLPS     Z1, Z0, Z9
+	VUNPCKHPS     Z1, Z0, Z10
+	VUNPCKLPS     Z3, Z2, Z11
+	VUNPCKHPS     Z3, Z2, Z12
+	VADDPS        Z10, Z9, Z0
+	VADDPS        Z12, Z11, Z11
+	VUNPCKLPD     Z11, Z0, Z9
+	VUNPCKHPD     Z11, Z0, Z10
+	VADDPS        Z10, Z9, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y9
+	VADDPS        Y9, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X9
+	VADDPS        X9, X0, X0
+	VUNPCKLPS     Z5, Z4, Z9
+	VUNPCKHPS     Z5, Z4, Z10
+	VUNPCKLPS     Z7, Z6, Z11
+	VUNPCKHPS     Z7, Z6, Z12
+	VADDPS        Z10, Z9, Z4
+	VADDPS        Z12, Z11, Z11
+	VUNPCKLPD     Z11, Z4, Z9
+	VUNPCKHPD     Z11, Z4, Z10
+	VADDPS        Z10, Z9, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y9
+	VADDPS        Y9, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X9
+	VADDPS        X9, X4, X4
+	VINSERTF128   $0x01, X4, Y0, Y0
+	TESTQ         BX, BX
+	JZ            gemvnobias538
+	VADDPS        (BX), Y0, Y0
+	ADDQ          $0x20, BX
+
+gemvnobias538:
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, AX
+	LEAQ    (CX)(SI*8), CX
+	SUBQ    $0x08, rows+32(FP)
+	JMP     gemvblock531
+
+gemvrest532:
+gemvrestloop533:
+	CMPQ   rows+32(FP), $0x00
+	JLE    gemvend534
+	VXORPS Z0, Z0, Z0
+	MOVQ   CX, R8
+	MOVQ   DX, R10
+	MOVQ   cols+40(FP), R11
+	SHRQ   $0x04, R11
+
+gemvk539:
+	TESTQ       R11, R11
+	JZ          gemvtail540
+	VMOVUPS     (R10), Z8
+	VFMADD231PS (R8), Z8, Z0
+	ADDQ        $0x00000040, R10
+	ADDQ        $0x00000040, R8
+	DECQ        R11
+	JMP         gemvk539
+
+gemvtail540:
+	TESTQ       $0x0000000f, cols+40(FP)
+	JZ          gemvkdone541
+	VMOVUPS.Z   (R10), K1, Z8
+	VMOVUPS.Z   (R8), K1, Z9
+	VFMADD231PS Z9, Z8, Z0
+
+gemvkdone541:
+	VEXTRACTF64X4 $0x01, Z0, Y9
+	VADDPS        Y9, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X9
+	VADDPS        X9, X0, X0
+	VHADDPS       X0, X0, X0
+	VHADDPS       X0, X0, X0
+	TESTQ         BX, BX
+	JZ            gemvnobias542
+	VADDSS        (BX), X0, X0
+	ADDQ          $0x04, BX
+
+gemvnobias542:
+	VMOVSS X0, (AX)
+	ADDQ   $0x04, AX
+	ADDQ   SI, CX
+	DECQ   rows+32(FP)
+	JMP    gemvrestloop533
+
+gemvend534:
+	VZEROUPPER
+	RET
+
+// func gemvRow512(y *float32, w *float32, x *float32, b *float32, rows int, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemvRow512(SB), NOSPLIT, $0-48
+	MOVQ  y+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVQ  b+24(FP), BX
+	MOVQ  cols+40(FP), SI
+	MOVQ  SI, DI
+	ANDQ  $0x0000000f, DI
+	MOVL  $0x0000ffff, R8
+	BZHIL DI, R8, R8
+	KMOVW R8, K1
+	MOVQ  SI, DI
+	SHLQ  $0x02, DI
+
+gemvrow543:
+	CMPQ   rows+32(FP), $0x00
+	JLE    gemvrowend544
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   SI, R9
+	ANDQ   $-128, R9
+	SHLQ   $0x02, R9
+	MOVQ   SI, R10
+	ANDQ   $-16, R10
+	SHLQ   $0x02, R10
+	MOVQ   SI, R11
+	SHLQ   $0x02, R11
+	XORQ   R8, R8
+
+loopU545:
+	CMPQ        R8, R9
+	JAE         loop1546
+	VMOVUPS     (DX)(R8*1), Z8
+	VFMADD231PS (CX)(R8*1), Z8, Z0
+	VMOVUPS     64(DX)(R8*1), Z9
+	VFMADD231PS 64(CX)(R8*1), Z9, Z1
+	VMOVUPS     128(DX)(R8*1), Z10
+	VFMADD231PS 128(CX)(R8*1), Z10, Z2
+	VMOVUPS     192(DX)(R8*1), Z11
+	VFMADD231PS 192(CX)(R8*1), Z11, Z3
+	VMOVUPS     256(DX)(R8*1), Z8
+	VFMADD231PS 256(CX)(R8*1), Z8, Z4
+	VMOVUPS     320(DX)(R8*1), Z9
+	VFMADD231PS 320(CX)(R8*1), Z9, Z5
+	VMOVUPS     384(DX)(R8*1), Z10
+	VFMADD231PS 384(CX)(R8*1), Z10, Z6
+	VMOVUPS     448(DX)(R8*1), Z11
+	VFMADD231PS 448(CX)(R8*1), Z11, Z7
+	ADDQ        $0x00000200, R8
+	JMP         loopU545
+
+loop1546:
+	CMPQ        R8, R10
+	JAE         tail548
+	VMOVUPS     (DX)(R8*1), Z8
+	VFMADD231PS (CX)(R8*1), Z8, Z0
+	ADDQ        $0x00000040, R8
+	JMP         loop1546
+
+tail548:
+	CMPQ        R8, R11
+	JAE         done547
+	VMOVUPS.Z   (DX)(R8*1), K1, Z8
+	VMOVUPS.Z   (CX)(R8*1), K1, Z12
+	VFMADD231PS Z12, Z8, Z0
+
+done547:
+	VADDPS        Z4, Z0, Z0
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z2, Z0, Z0
+	VADDPS        Z3, Z1, Z1
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y9
+	VADDPS        Y9, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X9
+	VADDPS        X9, X0, X0
+	VHADDPS       X0, X0, X0
+	VHADDPS       X0, X0, X0
+	TESTQ         BX, BX
+	JZ            gemvrownobias549
+	VADDSS        (BX), X0, X0
+	ADDQ          $0x04, BX
+
+gemvrownobias549:
+	VMOVSS X0, (AX)
+	ADDQ   $0x04, AX
+	ADDQ   DI, CX
+	DECQ   rows+32(FP)
+	JMP    gemvrow543
+
+gemvrowend544:
+	VZEROUPPER
+	RET
+
+// func gemv256(y *float32, w *float32, x *float32, b *float32, rows int, cols int)
+// Requires: AVX, FMA3
+TEXT ·gemv256(SB), NOSPLIT, $0-48
+	MOVQ    y+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	MOVQ    b+24(FP), BX
+	MOVQ    cols+40(FP), SI
+	MOVQ    SI, DI
+	ANDQ    $0x00000007, DI
+	MOVQ    $0x00000008, R8
+	SUBQ    DI, R8
+	LEAQ    maskTable<>+0(SB), DI
+	VMOVUPS (DI)(R8*4), Y15
+	SHLQ    $0x02, SI
+	LEAQ    (SI)(SI*2), DI
+
+gemvblock550:
+	CMPQ   rows+32(FP), $0x08
+	JLT    gemvrest551
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   CX, R8
+	LEAQ   (CX)(SI*4), R9
+	MOVQ   DX, R10
+	MOVQ   cols+40(FP), R11
+	SHRQ   $0x03, R11
+
+gemvk554:
+	TESTQ       R11, R11
+	JZ          gemvtail555
+	VMOVUPS     (R10), Y8
+	VFMADD231PS (R8), Y8, Y0
+	VFMADD231PS (R8)(SI*1), Y8, Y1
+	VFMADD231PS (R8)(SI*2), Y8, Y2
+	VFMADD231PS (R8)(DI*1), Y8, Y3
+	VFMADD231PS (R9), Y8, Y4
+	VFMADD231PS (R9)(SI*1), Y8, Y5
+	VFMADD231PS (R9)(SI*2), Y8, Y6
+	VFMADD231PS (R9)(DI*1), Y8, Y7
+	ADDQ        $0x00000020, R10
+	ADDQ        $0x00000020, R8
+	ADDQ        $0x00000020, R9
+	DECQ        R11
+	JMP         gemvk554
+
+gemvtail555:
+	TESTQ       $0x00000007, cols+40(FP)
+	JZ          gemvkdone556
+	VMASKMOVPS  (R10), Y15, Y8
+	VMASKMOVPS  (R8), Y15, Y9
+	VFMADD231PS Y9, Y8, Y0
+	VMASKMOVPS  (R8)(SI*1), Y15, Y9
+	VFMADD231PS Y9, Y8, Y1
+	VMASKMOVPS  (R8)(SI*2), Y15, Y9
+	VFMADD231PS Y9, Y8, Y2
+	VMASKMOVPS  (R8)(DI*1), Y15, Y9
+	VFMADD231PS Y9, Y8, Y3
+	VMASKMOVPS  (R9), Y15, Y9
+	VFMADD231PS Y9, Y8, Y4
+	VMASKMOVPS  (R9)(SI*1), Y15, Y9
+	VFMADD231PS Y9, Y8, Y5
+	VMASKMOVPS  (R9)(SI*2), Y15, Y9
+	VFMADD231PS Y9, Y8, Y6
+	VMASKMOVPS  (R9)(DI*1), Y15, Y9
+	VFMADD231PS Y9, Y8, Y7
+
+gemvkdone556:
+	VUNPCKLPS    Y1, Y0, Y9
+	VUNPCKHPS    Y1, Y0, Y10
+	VUNPCKLPS    Y3, Y2, Y11
+	VUNPCKHPS    Y3, Y2, Y12
+	VADDPS       Y10, Y9, Y0
+	VADDPS       Y12, Y11, Y11
+	VUNPCKLPD    Y11, Y0, Y9
+	VUNPCKHPD    Y11, Y0, Y10
+	VADDPS       Y10, Y9, Y0
+	VEXTRACTF128 $0x01, Y0, X9
+	VADDPS       X9, X0, X0
+	VUNPCKLPS    Y5, Y4, Y9
+	VUNPCKHPS    Y5, Y4, Y10
+	VUNPCKLPS    Y7, Y6, Y11
+	VUNPCKHPS    Y7, Y6, Y12
+	VADDPS       Y10, Y9, Y4
+	VADDPS       Y12, Y11, Y11
+	VUNPCKLPD    Y11, Y4, Y9
+	VUNPCKHPD    Y11, Y4, Y10
+	VADDPS       Y10, Y9, Y4
+	VEXTRACTF128 $0x01, Y4, X9
+	VADDPS       X9, X4, X4
+	VINSERTF128  $0x01, X4, Y0, Y0
+	TESTQ        BX, BX
+	JZ           gemvnobias557
+	VADDPS       (BX), Y0, Y0
+	ADDQ         $0x20, BX
+
+gemvnobias557:
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, AX
+	LEAQ    (CX)(SI*8), CX
+	SUBQ    $0x08, rows+32(FP)
+	JMP     gemvblock550
+
+gemvrest551:
+gemvrestloop552:
+	CMPQ   rows+32(FP), $0x00
+	JLE    gemvend553
+	VXORPS Y0, Y0, Y0
+	MOVQ   CX, R8
+	MOVQ   DX, R10
+	MOVQ   cols+40(FP), R11
+	SHRQ   $0x03, R11
+
+gemvk558:
+	TESTQ       R11, R11
+	JZ          gemvtail559
+	VMOVUPS     (R10), Y8
+	VFMADD231PS (R8), Y8, Y0
+	ADDQ        $0x00000020, R10
+	ADDQ        $0x00000020, R8
+	DECQ        R11
+	JMP         gemvk558
+
+gemvtail559:
+	TESTQ       $0x00000007, cols+40(FP)
+	JZ          gemvkdone560
+	VMASKMOVPS  (R10), Y15, Y8
+	VMASKMOVPS  (R8), Y15, Y9
+	VFMADD231PS Y9, Y8, Y0
+
+gemvkdone560:
+	VEXTRACTF128 $0x01, Y0, X9
+	VADDPS       X9, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	TESTQ        BX, BX
+	JZ           gemvnobias561
+	VADDSS       (BX), X0, X0
+	ADDQ         $0x04, BX
+
+gemvnobias561:
+	VMOVSS X0, (AX)
+	ADDQ   $0x04, AX
+	ADDQ   SI, CX
+	DECQ   rows+32(FP)
+	JMP    gemvrestloop552
+
+gemvend553:
+	VZEROUPPER
+	RET
+
+// func gemvRow256(y *float32, w *float32, x *float32, b *float32, rows int, cols int)
+// Requires: AVX, FMA3
+TEXT ·gemvRow256(SB), NOSPLIT, $0-48
+	MOVQ    y+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	MOVQ    b+24(FP), BX
+	MOVQ    cols+40(FP), SI
+	MOVQ    SI, DI
+	ANDQ    $0x00000007, DI
+	MOVQ    $0x00000008, R8
+	SUBQ    DI, R8
+	LEAQ    maskTable<>+0(SB), DI
+	VMOVUPS (DI)(R8*4), Y15
+	MOVQ    SI, DI
+	SHLQ    $0x02, DI
+
+gemvrow562:
+	CMPQ   rows+32(FP), $0x00
+	JLE    gemvrowend563
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   SI, R9
+	ANDQ   $-64, R9
+	SHLQ   $0x02, R9
+	MOVQ   SI, R10
+	ANDQ   $-8, R10
+	SHLQ   $0x02, R10
+	MOVQ   SI, R11
+	SHLQ   $0x02, R11
+	XORQ   R8, R8
+
+loopU564:
+	CMPQ        R8, R9
+	JAE         loop1565
+	VMOVUPS     (DX)(R8*1), Y8
+	VFMADD231PS (CX)(R8*1), Y8, Y0
+	VMOVUPS     32(DX)(R8*1), Y9
+	VFMADD231PS 32(CX)(R8*1), Y9, Y1
+	VMOVUPS     64(DX)(R8*1), Y10
+	VFMADD231PS 64(CX)(R8*1), Y10, Y2
+	VMOVUPS     96(DX)(R8*1), Y11
+	VFMADD231PS 96(CX)(R8*1), Y11, Y3
+	VMOVUPS     128(DX)(R8*1), Y8
+	VFMADD231PS 128(CX)(R8*1), Y8, Y4
+	VMOVUPS     160(DX)(R8*1), Y9
+	VFMADD231PS 160(CX)(R8*1), Y9, Y5
+	VMOVUPS     192(DX)(R8*1), Y10
+	VFMADD231PS 192(CX)(R8*1), Y10, Y6
+	VMOVUPS     224(DX)(R8*1), Y11
+	VFMADD231PS 224(CX)(R8*1), Y11, Y7
+	ADDQ        $0x00000100, R8
+	JMP         loopU564
+
+loop1565:
+	CMPQ        R8, R10
+	JAE         tail567
+	VMOVUPS     (DX)(R8*1), Y8
+	VFMADD231PS (CX)(R8*1), Y8, Y0
+	ADDQ        $0x00000020, R8
+	JMP         loop1565
+
+tail567:
+	CMPQ        R8, R11
+	JAE         done566
+	VMASKMOVPS  (DX)(R8*1), Y15, Y8
+	VMASKMOVPS  (CX)(R8*1), Y15, Y12
+	VFMADD231PS Y12, Y8, Y0
+
+done566:
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X9
+	VADDPS       X9, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	TESTQ        BX, BX
+	JZ           gemvrownobias568
+	VADDSS       (BX), X0, X0
+	ADDQ         $0x04, BX
+
+gemvrownobias568:
+	VMOVSS X0, (AX)
+	ADDQ   $0x04, AX
+	ADDQ   DI, CX
+	DECQ   rows+32(FP)
+	JMP    gemvrow562
+
+gemvrowend563:
+	VZEROUPPER
+	RET

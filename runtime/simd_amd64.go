@@ -152,16 +152,32 @@ func Axpy32(a float32, x, y []float32) {
 func Axpy64(a float64, x, y []float64) { scalarAxpy(a, x, y) }
 
 // MatVec32 sets y[o] = b[o] + Σ_i w[o*cols+i]*x[i] for o < rows; w is row-major
-// rows×cols and b may be nil. y must not overlap w, x or b. It is GemmNT32
-// with one row of A (x) and B = w.
+// rows×cols and b may be nil. y must not overlap w, x or b. The assembly
+// streams weights larger than L1 (gemvMinL2 floats) with rows of 8 vectors
+// or more one row at a time (gemvRow: one sequential stream, 8 accumulators,
+// a reduction per row) and smaller ones 8 rows at a time (gemv: one
+// accumulator a row, the 8 reduced together).
 func MatVec32(y, w, x, b []float32, rows, cols int) {
 	simdCheckMatVec(len(y), len(w), len(x), len(b), b != nil, rows, cols)
-	if simdLevel == simdGeneric {
+	long := rows*cols >= gemvMinL2 && cols >= 128
+	switch {
+	case rows == 0:
+	case simdLevel == simdAVX512 && long:
+		gemvRow512(&y[0], ptr32(w, 0), ptr32(x, 0), ptr32(b, 0), rows, cols)
+	case simdLevel == simdAVX512:
+		gemv512(&y[0], ptr32(w, 0), ptr32(x, 0), ptr32(b, 0), rows, cols)
+	case simdLevel == simdAVX2 && long:
+		gemvRow256(&y[0], ptr32(w, 0), ptr32(x, 0), ptr32(b, 0), rows, cols)
+	case simdLevel == simdAVX2:
+		gemv256(&y[0], ptr32(w, 0), ptr32(x, 0), ptr32(b, 0), rows, cols)
+	default:
 		scalarMatVec(y, w, x, b, rows, cols)
-		return
 	}
-	gemmNTAsm(y, x, w, b, 1, rows, cols)
 }
+
+// gemvMinL2 is the weight count (32 KiB of float32) from which MatVec32
+// streams rows one at a time.
+const gemvMinL2 = 8192
 
 // MatVec64 sets y[o] = b[o] + Σ_i w[o*cols+i]*x[i] for o < rows; w is row-major
 // rows×cols and b may be nil. y must not overlap w, x or b.

@@ -38,7 +38,7 @@ if command -v node > /dev/null; then
 		# example, per-sample input shape, batch sizes (1 and BatchChunk
 		# where the example benchmarks ForwardBatch)
 		specs=()
-		for m in mnist_mlp:784:1 cnn_small:1,28,28:1 mnist_cnn:1,28,28:1,32 resnet_mnist:1,28,28:1,64 ecg_conv1d:1,140:1,16; do
+		for m in mnist_mlp:784:1,32 cnn_small:1,28,28:1 mnist_cnn:1,28,28:1,32 resnet_mnist:1,28,28:1,64 ecg_conv1d:1,140:1,16; do
 			IFS=: read -r name dims batches <<< "$m"
 			"$tmp/bpgen" export -o "$tmp/$name.onnx" "testdata/$name.yaml"
 			specs+=("$name=$tmp/$name.onnx@$dims@$batches")

@@ -147,6 +147,13 @@ func BenchmarkInference(b *testing.B) {
 	mnisttrain.BenchInference(b, New().Forward, test.Images)
 }
 
+// BenchmarkForwardBatch measures ForwardBatch on real images, BatchChunk at a
+// time (ONNX Runtime's batched throughput is the bar: scripts/bench.sh).
+func BenchmarkForwardBatch(b *testing.B) {
+	_, test := mnisttrain.Data(b)
+	mnisttrain.BenchForwardBatch(b, New().ForwardBatch, test.Images, BatchChunk)
+}
+
 // TestTwoWorkers trains one epoch on 3000 images with the minibatches split
 // (per sample and, with WholeBatch, through TrainBatch)
 // across two cores: the run must be repeatable bit for bit, and it must

@@ -1187,5 +1187,6 @@ func main() {
 			}
 		}
 	}
+	gemvAll()
 	Generate()
 }
