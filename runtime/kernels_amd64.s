@@ -8127,11 +8127,11 @@ done547:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvrownobias549
+	JZ            gemvnobias549
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvrownobias549:
+gemvnobias549:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
@@ -8387,11 +8387,11 @@ done566:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvrownobias568
+	JZ           gemvnobias568
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvrownobias568:
+gemvnobias568:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX

@@ -130,21 +130,7 @@ func (l *lvl) gemv() {
 	VXORPS(l.v(0), l.v(0), l.v(0))
 	MOVQ(pw, p0)
 	kLoop(1)
-	l.hsum(0, t0)
-	noBias1 := newLabel("gemvnobias")
-	TESTQ(pb, pb)
-	JZ(LabelRef(noBias1))
-	VADDSS(Mem{Base: pb}, X0, X0)
-	ADDQ(U8(4), pb)
-	Label(noBias1)
-	VMOVSS(X0, Mem{Base: py})
-	ADDQ(U8(4), py)
-	ADDQ(ld, pw)
-	DECQ(param("rows"))
-	JMP(LabelRef(restLoop))
-	Label(end)
-	VZEROUPPER()
-	RET()
+	l.gemvRowEnd(pb, py, pw, ld, restLoop, end)
 }
 
 // gemvRow emits gemvRow<l>: gemv one row at a time, the row streamed
@@ -186,8 +172,16 @@ func (l *lvl) gemvRow() {
 			VADDPS(l.v(r+s), l.v(r), l.v(r))
 		}
 	}
+	l.gemvRowEnd(pb, py, pw, ld, loop, end)
+}
+
+// gemvRowEnd ends one row of gemv's single rows and of gemvRow: the row's sum
+// (vector register 0) reduced, plus *pb unless pb is nil, stored at py; pb,
+// py and pw (by ld bytes) advanced, param rows decremented, back to loop; then
+// the end label and the return.
+func (l *lvl) gemvRowEnd(pb, py, pw, ld Register, loop, end string) {
 	l.hsum(0, 9)
-	noBias := newLabel("gemvrownobias")
+	noBias := newLabel("gemvnobias")
 	TESTQ(pb, pb)
 	JZ(LabelRef(noBias))
 	VADDSS(Mem{Base: pb}, X0, X0)
