@@ -199,6 +199,14 @@ layers:
   - {type: global_avgpool2d}
   - {type: dense, units: 2}
 loss: mse`},
+	{"conv2d_grouped_strided", `
+input: [4, 7, 9]
+layers:
+  - {type: conv2d, filters: 2, kernel: 3, stride: 2, padding: same, groups: 2, activation: tanh}
+  - {type: conv2d, filters: 2, kernel: 2, stride: [2, 1], padding: 1, dilation: [1, 2], groups: 2}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
 	{"conv1d_valid", `
 input: [3, 11]
 layers:

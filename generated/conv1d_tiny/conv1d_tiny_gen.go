@@ -125,9 +125,11 @@ type Model struct {
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (conv1d [2 5]→[2 6]), spec line 9
-	a0   [BatchChunk][12]float64      // output
-	xp0  [BatchChunk][2][1][7]float64 // zero-padded input
-	dxp0 [2][1][7]float64             // dL/d(padded input)
+	a0    [BatchChunk][12]float64      // output
+	xp0   [BatchChunk][2][1][7]float64 // zero-padded input
+	dxp0  [2][1][7]float64             // dL/d(padded input)
+	dws0  [6]float64                   // one filter's flat sums over the padded plane (scratch)
+	dwdz0 [8]float64                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// layers.1 (avgpool1d [2 6]→[2 3]), spec line 10
 	a1 [BatchChunk][6]float64 // output
 	// layers.2 (maxpool1d [2 3]→[2 2]), spec line 11
@@ -225,10 +227,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		z := (*[2][1][6]float64)(unsafe.Pointer(&m.a0[row]))
 		taps := [2]int32{0, 1}
 		xpf := unsafe.Slice(&xp[0][0][0], 14)
+		s := &m.dws0
 		for f := 0; f < Layers0Filters; f++ {
 			grp := f / Layers0GroupFilters
 			w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0], 2)
-			runtime.ShiftSum64(z[f][0][:], xpf[grp*7:], taps[:], w, 6, m.Params.Layers0Bias[f])
+			runtime.ShiftSum64(s[:], xpf[grp*7:], taps[:], w, 6, m.Params.Layers0Bias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[6]float64)(s[oh*7:])
+			}
 		}
 	}
 
@@ -372,10 +379,15 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[2][1][6]float64)(unsafe.Pointer(&m.a0[row]))
 			taps := [2]int32{0, 1}
 			xpf := unsafe.Slice(&xp[0][0][0], 14)
+			s := &m.dws0
 			for f := 0; f < Layers0Filters; f++ {
 				grp := f / Layers0GroupFilters
 				w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0], 2)
-				runtime.ShiftSum64(z[f][0][:], xpf[grp*7:], taps[:], w, 6, m.Params.Layers0Bias[f])
+				runtime.ShiftSum64(s[:], xpf[grp*7:], taps[:], w, 6, m.Params.Layers0Bias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[6]float64)(s[oh*7:])
+				}
 			}
 		}
 	}
@@ -529,7 +541,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				xp := &m.xp0[row]
 				dz := (*[2][1][6]float64)(unsafe.Pointer(&m.d0[row]))
 				dxp := &m.dxp0
-				*dxp = [2][1][7]float64{}
+				taps := [2]int32{0, 1}
+				flip := [2]int32{1, 0}
+				xpf := unsafe.Slice(&xp[0][0][0], 14)
+				dxpf := unsafe.Slice(&dxp[0][0][0], 14)
+				dzs := &m.dwdz0
 				for f := 0; f < Layers0Filters; f++ {
 					var sb float64
 					for oh := range dz[f] {
@@ -539,30 +555,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.Layers0Bias[f] += sb
 					grp := f / Layers0GroupFilters
-					for ci := 0; ci < Layers0GroupC; ci++ {
-						c := grp*Layers0GroupC + ci
-						for kw := 0; kw < Layers0K; kw++ {
-							wv := m.Params.Layers0Weight[f][ci][kw]
-							var s0, s1, s2, s3 float64
-							const oh = 0 // a signal is one row
-							r := (*[6]float64)(xp[c][0][kw:])
-							d := &dz[f][oh]
-							dr := (*[6]float64)(dxp[c][0][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-							m.Grads.Layers0Weight[f][ci][kw] += s0 + s1 + s2 + s3
-						}
+					dzf := &dz[f]
+					for oh := range dzf {
+						*(*[6]float64)(dzs[oh*7+1:]) = dzf[oh]
 					}
+					w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0], 2)
+					gw := unsafe.Slice(&m.Grads.Layers0Weight[f][0][0], 2)
+					xg := xpf[grp*7:]
+					for t, off := range taps {
+						gw[t] += runtime.Dot64(dzs[1:7], xg[int(off):])
+					}
+					runtime.ShiftSum64(dxpf[f*7:], dzs[:], flip[:], w, 7, 0)
 				}
 				dx := (*[2][1][5]float64)(unsafe.Pointer(&m.dx[row]))
 				for c := range dx {
@@ -575,6 +578,9 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
 				dz := (*[2][1][6]float64)(unsafe.Pointer(&m.d0[row]))
+				taps := [2]int32{0, 1}
+				xpf := unsafe.Slice(&xp[0][0][0], 14)
+				dzs := &m.dwdz0
 				for f := 0; f < Layers0Filters; f++ {
 					var sb float64
 					for oh := range dz[f] {
@@ -584,21 +590,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					}
 					m.Grads.Layers0Bias[f] += sb
 					grp := f / Layers0GroupFilters
-					for ci := 0; ci < Layers0GroupC; ci++ {
-						c := grp*Layers0GroupC + ci
-						for kw := 0; kw < Layers0K; kw++ {
-							var s0, s1, s2, s3 float64
-							const oh = 0 // a signal is one row
-							r := (*[6]float64)(xp[c][0][kw:])
-							d := &dz[f][oh]
-							s0 += d[0] * r[0]
-							s1 += d[1] * r[1]
-							s2 += d[2] * r[2]
-							s3 += d[3] * r[3]
-							s0 += d[4] * r[4]
-							s1 += d[5] * r[5]
-							m.Grads.Layers0Weight[f][ci][kw] += s0 + s1 + s2 + s3
-						}
+					dzf := &dz[f]
+					for oh := range dzf {
+						*(*[6]float64)(dzs[oh*7+1:]) = dzf[oh]
+					}
+					gw := unsafe.Slice(&m.Grads.Layers0Weight[f][0][0], 2)
+					xg := xpf[grp*7:]
+					for t, off := range taps {
+						gw[t] += runtime.Dot64(dzs[1:7], xg[int(off):])
 					}
 				}
 			}
@@ -668,7 +667,11 @@ func (m *Model) backward(needDX bool) {
 			xp := &m.xp0[row]
 			dz := (*[2][1][6]float64)(unsafe.Pointer(&m.d0[row]))
 			dxp := &m.dxp0
-			*dxp = [2][1][7]float64{}
+			taps := [2]int32{0, 1}
+			flip := [2]int32{1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 14)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 14)
+			dzs := &m.dwdz0
 			for f := 0; f < Layers0Filters; f++ {
 				var sb float64
 				for oh := range dz[f] {
@@ -678,30 +681,17 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.Layers0Bias[f] += sb
 				grp := f / Layers0GroupFilters
-				for ci := 0; ci < Layers0GroupC; ci++ {
-					c := grp*Layers0GroupC + ci
-					for kw := 0; kw < Layers0K; kw++ {
-						wv := m.Params.Layers0Weight[f][ci][kw]
-						var s0, s1, s2, s3 float64
-						const oh = 0 // a signal is one row
-						r := (*[6]float64)(xp[c][0][kw:])
-						d := &dz[f][oh]
-						dr := (*[6]float64)(dxp[c][0][kw:])
-						s0 += d[0] * r[0]
-						dr[0] += wv * d[0]
-						s1 += d[1] * r[1]
-						dr[1] += wv * d[1]
-						s2 += d[2] * r[2]
-						dr[2] += wv * d[2]
-						s3 += d[3] * r[3]
-						dr[3] += wv * d[3]
-						s0 += d[4] * r[4]
-						dr[4] += wv * d[4]
-						s1 += d[5] * r[5]
-						dr[5] += wv * d[5]
-						m.Grads.Layers0Weight[f][ci][kw] += s0 + s1 + s2 + s3
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[6]float64)(dzs[oh*7+1:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0], 2)
+				gw := unsafe.Slice(&m.Grads.Layers0Weight[f][0][0], 2)
+				xg := xpf[grp*7:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot64(dzs[1:7], xg[int(off):])
+				}
+				runtime.ShiftSum64(dxpf[f*7:], dzs[:], flip[:], w, 7, 0)
 			}
 			dx := (*[2][1][5]float64)(unsafe.Pointer(&m.dx[row]))
 			for c := range dx {
@@ -712,6 +702,9 @@ func (m *Model) backward(needDX bool) {
 		} else {
 			xp := &m.xp0[row]
 			dz := (*[2][1][6]float64)(unsafe.Pointer(&m.d0[row]))
+			taps := [2]int32{0, 1}
+			xpf := unsafe.Slice(&xp[0][0][0], 14)
+			dzs := &m.dwdz0
 			for f := 0; f < Layers0Filters; f++ {
 				var sb float64
 				for oh := range dz[f] {
@@ -721,21 +714,14 @@ func (m *Model) backward(needDX bool) {
 				}
 				m.Grads.Layers0Bias[f] += sb
 				grp := f / Layers0GroupFilters
-				for ci := 0; ci < Layers0GroupC; ci++ {
-					c := grp*Layers0GroupC + ci
-					for kw := 0; kw < Layers0K; kw++ {
-						var s0, s1, s2, s3 float64
-						const oh = 0 // a signal is one row
-						r := (*[6]float64)(xp[c][0][kw:])
-						d := &dz[f][oh]
-						s0 += d[0] * r[0]
-						s1 += d[1] * r[1]
-						s2 += d[2] * r[2]
-						s3 += d[3] * r[3]
-						s0 += d[4] * r[4]
-						s1 += d[5] * r[5]
-						m.Grads.Layers0Weight[f][ci][kw] += s0 + s1 + s2 + s3
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[6]float64)(dzs[oh*7+1:]) = dzf[oh]
+				}
+				gw := unsafe.Slice(&m.Grads.Layers0Weight[f][0][0], 2)
+				xg := xpf[grp*7:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot64(dzs[1:7], xg[int(off):])
 				}
 			}
 		}

@@ -258,9 +258,11 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// block.0 (conv2d [8 12 12]→[8 12 12]), spec line 8
-	a0   [BatchChunk][1152]float32      // output
-	xp0  [BatchChunk][8][14][14]float32 // zero-padded input
-	dxp0 [8][14][14]float32             // dL/d(padded input)
+	a0    [BatchChunk][1152]float32      // output
+	xp0   [BatchChunk][8][14][14]float32 // zero-padded input
+	dxp0  [8][14][14]float32             // dL/d(padded input)
+	dws0  [166]float32                   // one filter's flat sums over the padded plane (scratch)
+	dwdz0 [226]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// block.1 (batchnorm [8 12 12]→[8 12 12]), spec line 9
 	a1    [BatchChunk][1152]float32 // output
 	xhat1 [BatchChunk][1152]float32 // normalised input x̂
@@ -373,11 +375,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		z := (*[8][12][12]float32)(unsafe.Pointer(&m.a0[row]))
 		taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
 		xpf := unsafe.Slice(&xp[0][0][0], 1568)
+		s := &m.dws0
 		for f := 0; f < Block0Filters; f++ {
 			grp := f / Block0GroupFilters
 			w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
-			for oh := 0; oh < Block0OutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*196+oh*14:], taps[:], w, 12, 0)
+			runtime.ShiftSum32(s[:], xpf[grp*196:], taps[:], w, 166, 0)
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[12]float32)(s[oh*14:])
 			}
 		}
 	}
@@ -629,11 +634,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[8][12][12]float32)(unsafe.Pointer(&m.a0[row]))
 			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
 			xpf := unsafe.Slice(&xp[0][0][0], 1568)
+			s := &m.dws0
 			for f := 0; f < Block0Filters; f++ {
 				grp := f / Block0GroupFilters
 				w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
-				for oh := 0; oh < Block0OutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[grp*196+oh*14:], taps[:], w, 12, 0)
+				runtime.ShiftSum32(s[:], xpf[grp*196:], taps[:], w, 166, 0)
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[12]float32)(s[oh*14:])
 				}
 			}
 		}
@@ -1001,48 +1009,24 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				xp := &m.xp0[row]
 				dz := (*[8][12][12]float32)(unsafe.Pointer(&m.d2[row]))
 				dxp := &m.dxp0
-				*dxp = [8][14][14]float32{}
+				taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
+				flip := [9]int32{30, 29, 28, 16, 15, 14, 2, 1, 0}
+				xpf := unsafe.Slice(&xp[0][0][0], 1568)
+				dxpf := unsafe.Slice(&dxp[0][0][0], 1568)
+				dzs := &m.dwdz0
 				for f := 0; f < Block0Filters; f++ {
 					grp := f / Block0GroupFilters
-					for ci := 0; ci < Block0GroupC; ci++ {
-						c := grp*Block0GroupC + ci
-						for kh := 0; kh < Block0KH; kh++ {
-							for kw := 0; kw < Block0KW; kw++ {
-								wv := m.Params.Block0Weight[f][ci][kh][kw]
-								var s0, s1, s2, s3 float32
-								for oh := 0; oh < Block0OutH; oh++ {
-									r := (*[12]float32)(xp[c][oh+kh][kw:])
-									d := &dz[f][oh]
-									dr := (*[12]float32)(dxp[c][oh+kh][kw:])
-									s0 += d[0] * r[0]
-									dr[0] += wv * d[0]
-									s1 += d[1] * r[1]
-									dr[1] += wv * d[1]
-									s2 += d[2] * r[2]
-									dr[2] += wv * d[2]
-									s3 += d[3] * r[3]
-									dr[3] += wv * d[3]
-									s0 += d[4] * r[4]
-									dr[4] += wv * d[4]
-									s1 += d[5] * r[5]
-									dr[5] += wv * d[5]
-									s2 += d[6] * r[6]
-									dr[6] += wv * d[6]
-									s3 += d[7] * r[7]
-									dr[7] += wv * d[7]
-									s0 += d[8] * r[8]
-									dr[8] += wv * d[8]
-									s1 += d[9] * r[9]
-									dr[9] += wv * d[9]
-									s2 += d[10] * r[10]
-									dr[10] += wv * d[10]
-									s3 += d[11] * r[11]
-									dr[11] += wv * d[11]
-								}
-								m.Grads.Block0Weight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-							}
-						}
+					dzf := &dz[f]
+					for oh := range dzf {
+						*(*[12]float32)(dzs[oh*14+30:]) = dzf[oh]
 					}
+					w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
+					gw := unsafe.Slice(&m.Grads.Block0Weight[f][0][0][0], 9)
+					xg := xpf[grp*196:]
+					for t, off := range taps {
+						gw[t] += runtime.Dot32(dzs[30:196], xg[int(off):])
+					}
+					runtime.ShiftSum32(dxpf[f*196:], dzs[:], flip[:], w, 196, 0)
 				}
 				dx := (*[8][12][12]float32)(unsafe.Pointer(&m.dx[row]))
 				for c := range dx {
@@ -1055,32 +1039,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			for row := 0; row < nb; row++ {
 				xp := &m.xp0[row]
 				dz := (*[8][12][12]float32)(unsafe.Pointer(&m.d2[row]))
+				taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
+				xpf := unsafe.Slice(&xp[0][0][0], 1568)
+				dzs := &m.dwdz0
 				for f := 0; f < Block0Filters; f++ {
 					grp := f / Block0GroupFilters
-					for ci := 0; ci < Block0GroupC; ci++ {
-						c := grp*Block0GroupC + ci
-						for kh := 0; kh < Block0KH; kh++ {
-							for kw := 0; kw < Block0KW; kw++ {
-								var s0, s1, s2, s3 float32
-								for oh := 0; oh < Block0OutH; oh++ {
-									r := (*[12]float32)(xp[c][oh+kh][kw:])
-									d := &dz[f][oh]
-									s0 += d[0] * r[0]
-									s1 += d[1] * r[1]
-									s2 += d[2] * r[2]
-									s3 += d[3] * r[3]
-									s0 += d[4] * r[4]
-									s1 += d[5] * r[5]
-									s2 += d[6] * r[6]
-									s3 += d[7] * r[7]
-									s0 += d[8] * r[8]
-									s1 += d[9] * r[9]
-									s2 += d[10] * r[10]
-									s3 += d[11] * r[11]
-								}
-								m.Grads.Block0Weight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-							}
-						}
+					dzf := &dz[f]
+					for oh := range dzf {
+						*(*[12]float32)(dzs[oh*14+30:]) = dzf[oh]
+					}
+					gw := unsafe.Slice(&m.Grads.Block0Weight[f][0][0][0], 9)
+					xg := xpf[grp*196:]
+					for t, off := range taps {
+						gw[t] += runtime.Dot32(dzs[30:196], xg[int(off):])
 					}
 				}
 			}
@@ -1235,48 +1206,24 @@ func (m *Model) backward(needDX bool) {
 			xp := &m.xp0[row]
 			dz := (*[8][12][12]float32)(unsafe.Pointer(&m.d2[row]))
 			dxp := &m.dxp0
-			*dxp = [8][14][14]float32{}
+			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
+			flip := [9]int32{30, 29, 28, 16, 15, 14, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 1568)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 1568)
+			dzs := &m.dwdz0
 			for f := 0; f < Block0Filters; f++ {
 				grp := f / Block0GroupFilters
-				for ci := 0; ci < Block0GroupC; ci++ {
-					c := grp*Block0GroupC + ci
-					for kh := 0; kh < Block0KH; kh++ {
-						for kw := 0; kw < Block0KW; kw++ {
-							wv := m.Params.Block0Weight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Block0OutH; oh++ {
-								r := (*[12]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[12]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-								s2 += d[6] * r[6]
-								dr[6] += wv * d[6]
-								s3 += d[7] * r[7]
-								dr[7] += wv * d[7]
-								s0 += d[8] * r[8]
-								dr[8] += wv * d[8]
-								s1 += d[9] * r[9]
-								dr[9] += wv * d[9]
-								s2 += d[10] * r[10]
-								dr[10] += wv * d[10]
-								s3 += d[11] * r[11]
-								dr[11] += wv * d[11]
-							}
-							m.Grads.Block0Weight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[12]float32)(dzs[oh*14+30:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Block0Weight[f][0][0][0], 9)
+				xg := xpf[grp*196:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[30:196], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*196:], dzs[:], flip[:], w, 196, 0)
 			}
 			dx := (*[8][12][12]float32)(unsafe.Pointer(&m.dx[row]))
 			for c := range dx {
@@ -1287,32 +1234,19 @@ func (m *Model) backward(needDX bool) {
 		} else {
 			xp := &m.xp0[row]
 			dz := (*[8][12][12]float32)(unsafe.Pointer(&m.d2[row]))
+			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
+			xpf := unsafe.Slice(&xp[0][0][0], 1568)
+			dzs := &m.dwdz0
 			for f := 0; f < Block0Filters; f++ {
 				grp := f / Block0GroupFilters
-				for ci := 0; ci < Block0GroupC; ci++ {
-					c := grp*Block0GroupC + ci
-					for kh := 0; kh < Block0KH; kh++ {
-						for kw := 0; kw < Block0KW; kw++ {
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Block0OutH; oh++ {
-								r := (*[12]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								s0 += d[0] * r[0]
-								s1 += d[1] * r[1]
-								s2 += d[2] * r[2]
-								s3 += d[3] * r[3]
-								s0 += d[4] * r[4]
-								s1 += d[5] * r[5]
-								s2 += d[6] * r[6]
-								s3 += d[7] * r[7]
-								s0 += d[8] * r[8]
-								s1 += d[9] * r[9]
-								s2 += d[10] * r[10]
-								s3 += d[11] * r[11]
-							}
-							m.Grads.Block0Weight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[12]float32)(dzs[oh*14+30:]) = dzf[oh]
+				}
+				gw := unsafe.Slice(&m.Grads.Block0Weight[f][0][0][0], 9)
+				xg := xpf[grp*196:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[30:196], xg[int(off):])
 				}
 			}
 		}

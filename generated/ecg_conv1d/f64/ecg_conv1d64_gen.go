@@ -250,9 +250,11 @@ type Model struct {
 	a3   [BatchChunk][1120]float64 // output
 	arg3 [BatchChunk][1120]int32   // flat input index of each window's maximum
 	// layers.4 (conv1d [32 35]→[32 35]), spec line 15
-	a4   [BatchChunk][1120]float64      // output
-	xp4  [BatchChunk][32][1][39]float64 // zero-padded input
-	dxp4 [32][1][39]float64             // dL/d(padded input)
+	a4    [BatchChunk][1120]float64      // output
+	xp4   [BatchChunk][32][1][39]float64 // zero-padded input
+	dxp4  [32][1][39]float64             // dL/d(padded input)
+	dws4  [35]float64                    // one filter's flat sums over the padded plane (scratch)
+	dwdz4 [43]float64                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
 	a5   [BatchChunk][1120]float64 // output
 	z5   [BatchChunk][1120]float64 // pre-activation z = W ⋆ x + b
@@ -450,10 +452,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		z := (*[32][1][35]float64)(unsafe.Pointer(&m.a4[row]))
 		taps := [5]int32{0, 1, 2, 3, 4}
 		xpf := unsafe.Slice(&xp[0][0][0], 1248)
+		s := &m.dws4
 		for f := 0; f < Layers4Filters; f++ {
 			grp := f / Layers4GroupFilters
 			w := unsafe.Slice(&m.Params.Layers4Weight[f][0][0], 5)
-			runtime.ShiftSum64(z[f][0][:], xpf[grp*39:], taps[:], w, 35, m.Params.Layers4Bias[f])
+			runtime.ShiftSum64(s[:], xpf[grp*39:], taps[:], w, 35, m.Params.Layers4Bias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[35]float64)(s[oh*39:])
+			}
 		}
 	}
 
@@ -679,10 +686,15 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[32][1][35]float64)(unsafe.Pointer(&m.a4[row]))
 			taps := [5]int32{0, 1, 2, 3, 4}
 			xpf := unsafe.Slice(&xp[0][0][0], 1248)
+			s := &m.dws4
 			for f := 0; f < Layers4Filters; f++ {
 				grp := f / Layers4GroupFilters
 				w := unsafe.Slice(&m.Params.Layers4Weight[f][0][0], 5)
-				runtime.ShiftSum64(z[f][0][:], xpf[grp*39:], taps[:], w, 35, m.Params.Layers4Bias[f])
+				runtime.ShiftSum64(s[:], xpf[grp*39:], taps[:], w, 35, m.Params.Layers4Bias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[35]float64)(s[oh*39:])
+				}
 			}
 		}
 	}
@@ -830,10 +842,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp4[row]
 			dz := (*[32][1][35]float64)(unsafe.Pointer(&m.d4[row]))
 			dxp := &m.dxp4
-			*dxp = [32][1][39]float64{}
+			taps := [5]int32{0, 1, 2, 3, 4}
+			flip := [5]int32{4, 3, 2, 1, 0}
 			xpf := unsafe.Slice(&xp[0][0][0], 1248)
-			dzf := unsafe.Slice(&dz[0][0][0], 1120)
 			dxpf := unsafe.Slice(&dxp[0][0][0], 1248)
+			dzs := &m.dwdz4
 			for f := 0; f < Layers4Filters; f++ {
 				var sb float64
 				for oh := range dz[f] {
@@ -843,14 +856,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Layers4Bias[f] += sb
 				grp := f / Layers4GroupFilters
-				for ci := 0; ci < Layers4GroupC; ci++ {
-					c := grp*Layers4GroupC + ci
-					for kw := 0; kw < Layers4K; kw++ {
-						wv := m.Params.Layers4Weight[f][ci][kw]
-						m.Grads.Layers4Weight[f][ci][kw] += runtime.DotRows64(dzf[f*35:], 35, xpf[c*39+kw:], 39, 1, 35)
-						runtime.AxpyRows64(wv, dzf[f*35:], 35, dxpf[c*39+kw:], 39, 1, 35)
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[35]float64)(dzs[oh*39+4:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Layers4Weight[f][0][0], 5)
+				gw := unsafe.Slice(&m.Grads.Layers4Weight[f][0][0], 5)
+				xg := xpf[grp*39:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot64(dzs[4:39], xg[int(off):])
+				}
+				runtime.ShiftSum64(dxpf[f*39:], dzs[:], flip[:], w, 39, 0)
 			}
 			dx := (*[32][1][35]float64)(unsafe.Pointer(&m.d5[row]))
 			for c := range dx {
@@ -1094,10 +1110,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp4[row]
 		dz := (*[32][1][35]float64)(unsafe.Pointer(&m.d4[row]))
 		dxp := &m.dxp4
-		*dxp = [32][1][39]float64{}
+		taps := [5]int32{0, 1, 2, 3, 4}
+		flip := [5]int32{4, 3, 2, 1, 0}
 		xpf := unsafe.Slice(&xp[0][0][0], 1248)
-		dzf := unsafe.Slice(&dz[0][0][0], 1120)
 		dxpf := unsafe.Slice(&dxp[0][0][0], 1248)
+		dzs := &m.dwdz4
 		for f := 0; f < Layers4Filters; f++ {
 			var sb float64
 			for oh := range dz[f] {
@@ -1107,14 +1124,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Layers4Bias[f] += sb
 			grp := f / Layers4GroupFilters
-			for ci := 0; ci < Layers4GroupC; ci++ {
-				c := grp*Layers4GroupC + ci
-				for kw := 0; kw < Layers4K; kw++ {
-					wv := m.Params.Layers4Weight[f][ci][kw]
-					m.Grads.Layers4Weight[f][ci][kw] += runtime.DotRows64(dzf[f*35:], 35, xpf[c*39+kw:], 39, 1, 35)
-					runtime.AxpyRows64(wv, dzf[f*35:], 35, dxpf[c*39+kw:], 39, 1, 35)
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[35]float64)(dzs[oh*39+4:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Layers4Weight[f][0][0], 5)
+			gw := unsafe.Slice(&m.Grads.Layers4Weight[f][0][0], 5)
+			xg := xpf[grp*39:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot64(dzs[4:39], xg[int(off):])
+			}
+			runtime.ShiftSum64(dxpf[f*39:], dzs[:], flip[:], w, 39, 0)
 		}
 		dx := (*[32][1][35]float64)(unsafe.Pointer(&m.d5[row]))
 		for c := range dx {

@@ -707,9 +707,11 @@ type Model struct {
 	a3    [BatchChunk][8000]float32 // output
 	mask3 [BatchChunk][8000]float32 // dropout mask: 0 or 1/(1-0.2)
 	// ds.0.dw (conv2d [64 25 5]→[64 25 5]), spec line 33
-	a4   [BatchChunk][8000]float32      // output
-	xp4  [BatchChunk][64][27][7]float32 // zero-padded input
-	dxp4 [64][27][7]float32             // dL/d(padded input)
+	a4    [BatchChunk][8000]float32      // output
+	xp4   [BatchChunk][64][27][7]float32 // zero-padded input
+	dxp4  [64][27][7]float32             // dL/d(padded input)
+	dws4  [173]float32                   // one filter's flat sums over the padded plane (scratch)
+	dwdz4 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34
 	a5    [BatchChunk][8000]float32 // output
 	xhat5 [BatchChunk][8000]float32 // normalised input x̂
@@ -726,9 +728,11 @@ type Model struct {
 	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
 	a9 [BatchChunk][8000]float32 // output
 	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
-	a10   [BatchChunk][8000]float32      // output
-	xp10  [BatchChunk][64][27][7]float32 // zero-padded input
-	dxp10 [64][27][7]float32             // dL/d(padded input)
+	a10    [BatchChunk][8000]float32      // output
+	xp10   [BatchChunk][64][27][7]float32 // zero-padded input
+	dxp10  [64][27][7]float32             // dL/d(padded input)
+	dws10  [173]float32                   // one filter's flat sums over the padded plane (scratch)
+	dwdz10 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
 	a11    [BatchChunk][8000]float32 // output
 	xhat11 [BatchChunk][8000]float32 // normalised input x̂
@@ -745,9 +749,11 @@ type Model struct {
 	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
 	a15 [BatchChunk][8000]float32 // output
 	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
-	a16   [BatchChunk][8000]float32      // output
-	xp16  [BatchChunk][64][27][7]float32 // zero-padded input
-	dxp16 [64][27][7]float32             // dL/d(padded input)
+	a16    [BatchChunk][8000]float32      // output
+	xp16   [BatchChunk][64][27][7]float32 // zero-padded input
+	dxp16  [64][27][7]float32             // dL/d(padded input)
+	dws16  [173]float32                   // one filter's flat sums over the padded plane (scratch)
+	dwdz16 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
 	a17    [BatchChunk][8000]float32 // output
 	xhat17 [BatchChunk][8000]float32 // normalised input x̂
@@ -764,9 +770,11 @@ type Model struct {
 	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
 	a21 [BatchChunk][8000]float32 // output
 	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
-	a22   [BatchChunk][8000]float32      // output
-	xp22  [BatchChunk][64][27][7]float32 // zero-padded input
-	dxp22 [64][27][7]float32             // dL/d(padded input)
+	a22    [BatchChunk][8000]float32      // output
+	xp22   [BatchChunk][64][27][7]float32 // zero-padded input
+	dxp22  [64][27][7]float32             // dL/d(padded input)
+	dws22  [173]float32                   // one filter's flat sums over the padded plane (scratch)
+	dwdz22 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
 	a23    [BatchChunk][8000]float32 // output
 	xhat23 [BatchChunk][8000]float32 // normalised input x̂
@@ -996,11 +1004,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a4[row]))
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
+		s := &m.dws4
 		for f := 0; f < Ds0DwFilters; f++ {
 			grp := f / Ds0DwGroupFilters
 			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Ds0DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds0DwBias[f])
+			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds0DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[5]float32)(s[oh*7:])
 			}
 		}
 	}
@@ -1167,11 +1178,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a10[row]))
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
+		s := &m.dws10
 		for f := 0; f < Ds1DwFilters; f++ {
 			grp := f / Ds1DwGroupFilters
 			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Ds1DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds1DwBias[f])
+			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds1DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[5]float32)(s[oh*7:])
 			}
 		}
 	}
@@ -1338,11 +1352,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a16[row]))
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
+		s := &m.dws16
 		for f := 0; f < Ds2DwFilters; f++ {
 			grp := f / Ds2DwGroupFilters
 			w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Ds2DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds2DwBias[f])
+			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds2DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[5]float32)(s[oh*7:])
 			}
 		}
 	}
@@ -1509,11 +1526,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a22[row]))
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
+		s := &m.dws22
 		for f := 0; f < Ds3DwFilters; f++ {
 			grp := f / Ds3DwGroupFilters
 			w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Ds3DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds3DwBias[f])
+			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds3DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[5]float32)(s[oh*7:])
 			}
 		}
 	}
@@ -1913,11 +1933,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a4[row]))
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			s := &m.dws4
 			for f := 0; f < Ds0DwFilters; f++ {
 				grp := f / Ds0DwGroupFilters
 				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Ds0DwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds0DwBias[f])
+				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds0DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[5]float32)(s[oh*7:])
 				}
 			}
 		}
@@ -2088,11 +2111,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a10[row]))
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			s := &m.dws10
 			for f := 0; f < Ds1DwFilters; f++ {
 				grp := f / Ds1DwGroupFilters
 				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Ds1DwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds1DwBias[f])
+				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds1DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[5]float32)(s[oh*7:])
 				}
 			}
 		}
@@ -2263,11 +2289,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a16[row]))
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			s := &m.dws16
 			for f := 0; f < Ds2DwFilters; f++ {
 				grp := f / Ds2DwGroupFilters
 				w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Ds2DwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds2DwBias[f])
+				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds2DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[5]float32)(s[oh*7:])
 				}
 			}
 		}
@@ -2438,11 +2467,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a22[row]))
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			s := &m.dws22
 			for f := 0; f < Ds3DwFilters; f++ {
 				grp := f / Ds3DwGroupFilters
 				w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Ds3DwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[grp*189+oh*7:], taps[:], w, 5, m.Params.Ds3DwBias[f])
+				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds3DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[5]float32)(s[oh*7:])
 				}
 			}
 		}
@@ -2865,7 +2897,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp22[row]
 			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 			dxp := &m.dxp22
-			*dxp = [64][27][7]float32{}
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			flip := [9]int32{16, 15, 14, 9, 8, 7, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 12096)
+			dzs := &m.dwdz22
 			for f := 0; f < Ds3DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -2875,31 +2911,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Ds3DwBias[f] += sb
 				grp := f / Ds3DwGroupFilters
-				for ci := 0; ci < Ds3DwGroupC; ci++ {
-					c := grp*Ds3DwGroupC + ci
-					for kh := 0; kh < Ds3DwKH; kh++ {
-						for kw := 0; kw < Ds3DwKW; kw++ {
-							wv := m.Params.Ds3DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Ds3DwOutH; oh++ {
-								r := (*[5]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-							}
-							m.Grads.Ds3DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Ds3DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*189:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[16:189], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 			}
 			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 			for c := range dx {
@@ -3025,7 +3047,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp16[row]
 			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 			dxp := &m.dxp16
-			*dxp = [64][27][7]float32{}
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			flip := [9]int32{16, 15, 14, 9, 8, 7, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 12096)
+			dzs := &m.dwdz16
 			for f := 0; f < Ds2DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -3035,31 +3061,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Ds2DwBias[f] += sb
 				grp := f / Ds2DwGroupFilters
-				for ci := 0; ci < Ds2DwGroupC; ci++ {
-					c := grp*Ds2DwGroupC + ci
-					for kh := 0; kh < Ds2DwKH; kh++ {
-						for kw := 0; kw < Ds2DwKW; kw++ {
-							wv := m.Params.Ds2DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Ds2DwOutH; oh++ {
-								r := (*[5]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-							}
-							m.Grads.Ds2DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Ds2DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*189:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[16:189], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 			}
 			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 			for c := range dx {
@@ -3185,7 +3197,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp10[row]
 			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 			dxp := &m.dxp10
-			*dxp = [64][27][7]float32{}
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			flip := [9]int32{16, 15, 14, 9, 8, 7, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 12096)
+			dzs := &m.dwdz10
 			for f := 0; f < Ds1DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -3195,31 +3211,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Ds1DwBias[f] += sb
 				grp := f / Ds1DwGroupFilters
-				for ci := 0; ci < Ds1DwGroupC; ci++ {
-					c := grp*Ds1DwGroupC + ci
-					for kh := 0; kh < Ds1DwKH; kh++ {
-						for kw := 0; kw < Ds1DwKW; kw++ {
-							wv := m.Params.Ds1DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Ds1DwOutH; oh++ {
-								r := (*[5]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-							}
-							m.Grads.Ds1DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Ds1DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*189:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[16:189], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 			}
 			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 			for c := range dx {
@@ -3345,7 +3347,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp4[row]
 			dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 			dxp := &m.dxp4
-			*dxp = [64][27][7]float32{}
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			flip := [9]int32{16, 15, 14, 9, 8, 7, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 12096)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 12096)
+			dzs := &m.dwdz4
 			for f := 0; f < Ds0DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -3355,31 +3361,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Ds0DwBias[f] += sb
 				grp := f / Ds0DwGroupFilters
-				for ci := 0; ci < Ds0DwGroupC; ci++ {
-					c := grp*Ds0DwGroupC + ci
-					for kh := 0; kh < Ds0DwKH; kh++ {
-						for kw := 0; kw < Ds0DwKW; kw++ {
-							wv := m.Params.Ds0DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Ds0DwOutH; oh++ {
-								r := (*[5]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-							}
-							m.Grads.Ds0DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Ds0DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*189:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[16:189], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 			}
 			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 			for c := range dx {
@@ -3704,7 +3696,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp22[row]
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 		dxp := &m.dxp22
-		*dxp = [64][27][7]float32{}
+		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+		flip := [9]int32{16, 15, 14, 9, 8, 7, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 12096)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 12096)
+		dzs := &m.dwdz22
 		for f := 0; f < Ds3DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -3714,31 +3710,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Ds3DwBias[f] += sb
 			grp := f / Ds3DwGroupFilters
-			for ci := 0; ci < Ds3DwGroupC; ci++ {
-				c := grp*Ds3DwGroupC + ci
-				for kh := 0; kh < Ds3DwKH; kh++ {
-					for kw := 0; kw < Ds3DwKW; kw++ {
-						wv := m.Params.Ds3DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Ds3DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-						}
-						m.Grads.Ds3DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Ds3DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*189:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[16:189], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 		}
 		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 		for c := range dx {
@@ -3856,7 +3838,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp16[row]
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 		dxp := &m.dxp16
-		*dxp = [64][27][7]float32{}
+		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+		flip := [9]int32{16, 15, 14, 9, 8, 7, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 12096)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 12096)
+		dzs := &m.dwdz16
 		for f := 0; f < Ds2DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -3866,31 +3852,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Ds2DwBias[f] += sb
 			grp := f / Ds2DwGroupFilters
-			for ci := 0; ci < Ds2DwGroupC; ci++ {
-				c := grp*Ds2DwGroupC + ci
-				for kh := 0; kh < Ds2DwKH; kh++ {
-					for kw := 0; kw < Ds2DwKW; kw++ {
-						wv := m.Params.Ds2DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Ds2DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-						}
-						m.Grads.Ds2DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Ds2DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*189:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[16:189], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 		}
 		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 		for c := range dx {
@@ -4008,7 +3980,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp10[row]
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 		dxp := &m.dxp10
-		*dxp = [64][27][7]float32{}
+		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+		flip := [9]int32{16, 15, 14, 9, 8, 7, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 12096)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 12096)
+		dzs := &m.dwdz10
 		for f := 0; f < Ds1DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -4018,31 +3994,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Ds1DwBias[f] += sb
 			grp := f / Ds1DwGroupFilters
-			for ci := 0; ci < Ds1DwGroupC; ci++ {
-				c := grp*Ds1DwGroupC + ci
-				for kh := 0; kh < Ds1DwKH; kh++ {
-					for kw := 0; kw < Ds1DwKW; kw++ {
-						wv := m.Params.Ds1DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Ds1DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-						}
-						m.Grads.Ds1DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Ds1DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*189:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[16:189], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 		}
 		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 		for c := range dx {
@@ -4160,7 +4122,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp4[row]
 		dz := (*[64][25][5]float32)(unsafe.Pointer(&m.d28[row]))
 		dxp := &m.dxp4
-		*dxp = [64][27][7]float32{}
+		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+		flip := [9]int32{16, 15, 14, 9, 8, 7, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 12096)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 12096)
+		dzs := &m.dwdz4
 		for f := 0; f < Ds0DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -4170,31 +4136,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Ds0DwBias[f] += sb
 			grp := f / Ds0DwGroupFilters
-			for ci := 0; ci < Ds0DwGroupC; ci++ {
-				c := grp*Ds0DwGroupC + ci
-				for kh := 0; kh < Ds0DwKH; kh++ {
-					for kw := 0; kw < Ds0DwKW; kw++ {
-						wv := m.Params.Ds0DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Ds0DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[5]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-						}
-						m.Grads.Ds0DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Ds0DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*189:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[16:189], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 		}
 		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
 		for c := range dx {

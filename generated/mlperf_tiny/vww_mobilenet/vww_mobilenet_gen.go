@@ -1757,9 +1757,11 @@ type Model struct {
 	// layers.2 (relu [8 48 48]→[8 48 48]), spec line 33
 	a2 [BatchChunk][18432]float32 // output
 	// blocks.0.dw (conv2d [8 48 48]→[8 48 48]), spec line 34
-	a3   [BatchChunk][18432]float32     // output
-	xp3  [BatchChunk][8][50][50]float32 // zero-padded input
-	dxp3 [8][50][50]float32             // dL/d(padded input)
+	a3    [BatchChunk][18432]float32     // output
+	xp3   [BatchChunk][8][50][50]float32 // zero-padded input
+	dxp3  [8][50][50]float32             // dL/d(padded input)
+	dws3  [2398]float32                  // one filter's flat sums over the padded plane (scratch)
+	dwdz3 [2602]float32                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.0.dw_bn (batchnorm [8 48 48]→[8 48 48]), spec line 35
 	a4    [BatchChunk][18432]float32 // output
 	xhat4 [BatchChunk][18432]float32 // normalised input x̂
@@ -1776,9 +1778,11 @@ type Model struct {
 	// layers.8 (relu [16 48 48]→[16 48 48]), spec line 39
 	a8 [BatchChunk][36864]float32 // output
 	// blocks.1.dw (conv2d [16 48 48]→[16 24 24]), spec line 40
-	a9   [BatchChunk][9216]float32       // output
-	xp9  [BatchChunk][16][49][49]float32 // zero-padded input
-	dxp9 [16][49][49]float32             // dL/d(padded input)
+	a9    [BatchChunk][9216]float32       // output
+	xp9   [BatchChunk][16][49][49]float32 // zero-padded input
+	dxp9  [16][49][49]float32             // dL/d(padded input)
+	dws9  [2301]float32                   // one filter's flat sums over the padded plane (scratch)
+	dwdz9 [2501]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.1.dw_bn (batchnorm [16 24 24]→[16 24 24]), spec line 41
 	a10    [BatchChunk][9216]float32 // output
 	xhat10 [BatchChunk][9216]float32 // normalised input x̂
@@ -1795,9 +1799,11 @@ type Model struct {
 	// layers.14 (relu [32 24 24]→[32 24 24]), spec line 45
 	a14 [BatchChunk][18432]float32 // output
 	// blocks.2.dw (conv2d [32 24 24]→[32 24 24]), spec line 46
-	a15   [BatchChunk][18432]float32      // output
-	xp15  [BatchChunk][32][26][26]float32 // zero-padded input
-	dxp15 [32][26][26]float32             // dL/d(padded input)
+	a15    [BatchChunk][18432]float32      // output
+	xp15   [BatchChunk][32][26][26]float32 // zero-padded input
+	dxp15  [32][26][26]float32             // dL/d(padded input)
+	dws15  [622]float32                    // one filter's flat sums over the padded plane (scratch)
+	dwdz15 [730]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.2.dw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 47
 	a16    [BatchChunk][18432]float32 // output
 	xhat16 [BatchChunk][18432]float32 // normalised input x̂
@@ -1814,9 +1820,11 @@ type Model struct {
 	// layers.20 (relu [32 24 24]→[32 24 24]), spec line 51
 	a20 [BatchChunk][18432]float32 // output
 	// blocks.3.dw (conv2d [32 24 24]→[32 12 12]), spec line 52
-	a21   [BatchChunk][4608]float32       // output
-	xp21  [BatchChunk][32][25][25]float32 // zero-padded input
-	dxp21 [32][25][25]float32             // dL/d(padded input)
+	a21    [BatchChunk][4608]float32       // output
+	xp21   [BatchChunk][32][25][25]float32 // zero-padded input
+	dxp21  [32][25][25]float32             // dL/d(padded input)
+	dws21  [573]float32                    // one filter's flat sums over the padded plane (scratch)
+	dwdz21 [677]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.3.dw_bn (batchnorm [32 12 12]→[32 12 12]), spec line 53
 	a22    [BatchChunk][4608]float32 // output
 	xhat22 [BatchChunk][4608]float32 // normalised input x̂
@@ -1833,9 +1841,11 @@ type Model struct {
 	// layers.26 (relu [64 12 12]→[64 12 12]), spec line 57
 	a26 [BatchChunk][9216]float32 // output
 	// blocks.4.dw (conv2d [64 12 12]→[64 12 12]), spec line 58
-	a27   [BatchChunk][9216]float32       // output
-	xp27  [BatchChunk][64][14][14]float32 // zero-padded input
-	dxp27 [64][14][14]float32             // dL/d(padded input)
+	a27    [BatchChunk][9216]float32       // output
+	xp27   [BatchChunk][64][14][14]float32 // zero-padded input
+	dxp27  [64][14][14]float32             // dL/d(padded input)
+	dws27  [166]float32                    // one filter's flat sums over the padded plane (scratch)
+	dwdz27 [226]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.4.dw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 59
 	a28    [BatchChunk][9216]float32 // output
 	xhat28 [BatchChunk][9216]float32 // normalised input x̂
@@ -1852,9 +1862,11 @@ type Model struct {
 	// layers.32 (relu [64 12 12]→[64 12 12]), spec line 63
 	a32 [BatchChunk][9216]float32 // output
 	// blocks.5.dw (conv2d [64 12 12]→[64 6 6]), spec line 64
-	a33   [BatchChunk][2304]float32       // output
-	xp33  [BatchChunk][64][13][13]float32 // zero-padded input
-	dxp33 [64][13][13]float32             // dL/d(padded input)
+	a33    [BatchChunk][2304]float32       // output
+	xp33   [BatchChunk][64][13][13]float32 // zero-padded input
+	dxp33  [64][13][13]float32             // dL/d(padded input)
+	dws33  [141]float32                    // one filter's flat sums over the padded plane (scratch)
+	dwdz33 [197]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.5.dw_bn (batchnorm [64 6 6]→[64 6 6]), spec line 65
 	a34    [BatchChunk][2304]float32 // output
 	xhat34 [BatchChunk][2304]float32 // normalised input x̂
@@ -1871,9 +1883,11 @@ type Model struct {
 	// layers.38 (relu [128 6 6]→[128 6 6]), spec line 69
 	a38 [BatchChunk][4608]float32 // output
 	// blocks.6.dw (conv2d [128 6 6]→[128 6 6]), spec line 70
-	a39   [BatchChunk][4608]float32      // output
-	xp39  [BatchChunk][128][8][8]float32 // zero-padded input
-	dxp39 [128][8][8]float32             // dL/d(padded input)
+	a39    [BatchChunk][4608]float32      // output
+	xp39   [BatchChunk][128][8][8]float32 // zero-padded input
+	dxp39  [128][8][8]float32             // dL/d(padded input)
+	dws39  [46]float32                    // one filter's flat sums over the padded plane (scratch)
+	dwdz39 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.6.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 71
 	a40    [BatchChunk][4608]float32 // output
 	xhat40 [BatchChunk][4608]float32 // normalised input x̂
@@ -1890,9 +1904,11 @@ type Model struct {
 	// layers.44 (relu [128 6 6]→[128 6 6]), spec line 75
 	a44 [BatchChunk][4608]float32 // output
 	// blocks.7.dw (conv2d [128 6 6]→[128 6 6]), spec line 76
-	a45   [BatchChunk][4608]float32      // output
-	xp45  [BatchChunk][128][8][8]float32 // zero-padded input
-	dxp45 [128][8][8]float32             // dL/d(padded input)
+	a45    [BatchChunk][4608]float32      // output
+	xp45   [BatchChunk][128][8][8]float32 // zero-padded input
+	dxp45  [128][8][8]float32             // dL/d(padded input)
+	dws45  [46]float32                    // one filter's flat sums over the padded plane (scratch)
+	dwdz45 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.7.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 77
 	a46    [BatchChunk][4608]float32 // output
 	xhat46 [BatchChunk][4608]float32 // normalised input x̂
@@ -1909,9 +1925,11 @@ type Model struct {
 	// layers.50 (relu [128 6 6]→[128 6 6]), spec line 81
 	a50 [BatchChunk][4608]float32 // output
 	// blocks.8.dw (conv2d [128 6 6]→[128 6 6]), spec line 82
-	a51   [BatchChunk][4608]float32      // output
-	xp51  [BatchChunk][128][8][8]float32 // zero-padded input
-	dxp51 [128][8][8]float32             // dL/d(padded input)
+	a51    [BatchChunk][4608]float32      // output
+	xp51   [BatchChunk][128][8][8]float32 // zero-padded input
+	dxp51  [128][8][8]float32             // dL/d(padded input)
+	dws51  [46]float32                    // one filter's flat sums over the padded plane (scratch)
+	dwdz51 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.8.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 83
 	a52    [BatchChunk][4608]float32 // output
 	xhat52 [BatchChunk][4608]float32 // normalised input x̂
@@ -1928,9 +1946,11 @@ type Model struct {
 	// layers.56 (relu [128 6 6]→[128 6 6]), spec line 87
 	a56 [BatchChunk][4608]float32 // output
 	// blocks.9.dw (conv2d [128 6 6]→[128 6 6]), spec line 88
-	a57   [BatchChunk][4608]float32      // output
-	xp57  [BatchChunk][128][8][8]float32 // zero-padded input
-	dxp57 [128][8][8]float32             // dL/d(padded input)
+	a57    [BatchChunk][4608]float32      // output
+	xp57   [BatchChunk][128][8][8]float32 // zero-padded input
+	dxp57  [128][8][8]float32             // dL/d(padded input)
+	dws57  [46]float32                    // one filter's flat sums over the padded plane (scratch)
+	dwdz57 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.9.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 89
 	a58    [BatchChunk][4608]float32 // output
 	xhat58 [BatchChunk][4608]float32 // normalised input x̂
@@ -1947,9 +1967,11 @@ type Model struct {
 	// layers.62 (relu [128 6 6]→[128 6 6]), spec line 93
 	a62 [BatchChunk][4608]float32 // output
 	// blocks.10.dw (conv2d [128 6 6]→[128 6 6]), spec line 94
-	a63   [BatchChunk][4608]float32      // output
-	xp63  [BatchChunk][128][8][8]float32 // zero-padded input
-	dxp63 [128][8][8]float32             // dL/d(padded input)
+	a63    [BatchChunk][4608]float32      // output
+	xp63   [BatchChunk][128][8][8]float32 // zero-padded input
+	dxp63  [128][8][8]float32             // dL/d(padded input)
+	dws63  [46]float32                    // one filter's flat sums over the padded plane (scratch)
+	dwdz63 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.10.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 95
 	a64    [BatchChunk][4608]float32 // output
 	xhat64 [BatchChunk][4608]float32 // normalised input x̂
@@ -1966,9 +1988,11 @@ type Model struct {
 	// layers.68 (relu [128 6 6]→[128 6 6]), spec line 99
 	a68 [BatchChunk][4608]float32 // output
 	// blocks.11.dw (conv2d [128 6 6]→[128 3 3]), spec line 100
-	a69   [BatchChunk][1152]float32      // output
-	xp69  [BatchChunk][128][7][7]float32 // zero-padded input
-	dxp69 [128][7][7]float32             // dL/d(padded input)
+	a69    [BatchChunk][1152]float32      // output
+	xp69   [BatchChunk][128][7][7]float32 // zero-padded input
+	dxp69  [128][7][7]float32             // dL/d(padded input)
+	dws69  [33]float32                    // one filter's flat sums over the padded plane (scratch)
+	dwdz69 [65]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.11.dw_bn (batchnorm [128 3 3]→[128 3 3]), spec line 101
 	a70    [BatchChunk][1152]float32 // output
 	xhat70 [BatchChunk][1152]float32 // normalised input x̂
@@ -1985,9 +2009,11 @@ type Model struct {
 	// layers.74 (relu [256 3 3]→[256 3 3]), spec line 105
 	a74 [BatchChunk][2304]float32 // output
 	// blocks.12.dw (conv2d [256 3 3]→[256 3 3]), spec line 106
-	a75   [BatchChunk][2304]float32      // output
-	xp75  [BatchChunk][256][5][5]float32 // zero-padded input
-	dxp75 [256][5][5]float32             // dL/d(padded input)
+	a75    [BatchChunk][2304]float32      // output
+	xp75   [BatchChunk][256][5][5]float32 // zero-padded input
+	dxp75  [256][5][5]float32             // dL/d(padded input)
+	dws75  [13]float32                    // one filter's flat sums over the padded plane (scratch)
+	dwdz75 [37]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.12.dw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 107
 	a76    [BatchChunk][2304]float32 // output
 	xhat76 [BatchChunk][2304]float32 // normalised input x̂
@@ -2208,11 +2234,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		z := (*[8][48][48]float32)(unsafe.Pointer(&m.a3[row]))
 		taps := [9]int32{0, 1, 2, 50, 51, 52, 100, 101, 102}
 		xpf := unsafe.Slice(&xp[0][0][0], 20000)
+		s := &m.dws3
 		for f := 0; f < Blocks0DwFilters; f++ {
 			grp := f / Blocks0DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Blocks0DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*2500+oh*50:], taps[:], w, 48, m.Params.Blocks0DwBias[f])
+			runtime.ShiftSum32(s[:], xpf[grp*2500:], taps[:], w, 2398, m.Params.Blocks0DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[48]float32)(s[oh*50:])
 			}
 		}
 	}
@@ -2377,47 +2406,18 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[16][24][24]float32)(unsafe.Pointer(&m.a9[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks1DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 49, 50, 51, 98, 99, 100}
+		xpf := unsafe.Slice(&xp[0][0][0], 38416)
+		s := &m.dws9
+		for f := 0; f < Blocks1DwFilters; f++ {
 			grp := f / Blocks1DwGroupFilters
-			for ci := 0; ci < Blocks1DwGroupC; ci++ {
-				c := grp*Blocks1DwGroupC + ci
-				for kh := 0; kh < Blocks1DwKH; kh++ {
-					for kw := 0; kw < Blocks1DwKW; kw++ {
-						wv := m.Params.Blocks1DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks1DwOutH; oh++ {
-							r := (*[47]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-							o[5] += wv * r[10]
-							o[6] += wv * r[12]
-							o[7] += wv * r[14]
-							o[8] += wv * r[16]
-							o[9] += wv * r[18]
-							o[10] += wv * r[20]
-							o[11] += wv * r[22]
-							o[12] += wv * r[24]
-							o[13] += wv * r[26]
-							o[14] += wv * r[28]
-							o[15] += wv * r[30]
-							o[16] += wv * r[32]
-							o[17] += wv * r[34]
-							o[18] += wv * r[36]
-							o[19] += wv * r[38]
-							o[20] += wv * r[40]
-							o[21] += wv * r[42]
-							o[22] += wv * r[44]
-							o[23] += wv * r[46]
-						}
-					}
+			w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
+			runtime.ShiftSum32(s[:], xpf[grp*2401:], taps[:], w, 2301, m.Params.Blocks1DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				r := (*[47]float32)(s[oh*98:])
+				for ow := range zf[oh] {
+					zf[oh][ow] = r[ow*2]
 				}
 			}
 		}
@@ -2585,11 +2585,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		z := (*[32][24][24]float32)(unsafe.Pointer(&m.a15[row]))
 		taps := [9]int32{0, 1, 2, 26, 27, 28, 52, 53, 54}
 		xpf := unsafe.Slice(&xp[0][0][0], 21632)
+		s := &m.dws15
 		for f := 0; f < Blocks2DwFilters; f++ {
 			grp := f / Blocks2DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Blocks2DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*676+oh*26:], taps[:], w, 24, m.Params.Blocks2DwBias[f])
+			runtime.ShiftSum32(s[:], xpf[grp*676:], taps[:], w, 622, m.Params.Blocks2DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[24]float32)(s[oh*26:])
 			}
 		}
 	}
@@ -2754,35 +2757,18 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[32][12][12]float32)(unsafe.Pointer(&m.a21[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks3DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 25, 26, 27, 50, 51, 52}
+		xpf := unsafe.Slice(&xp[0][0][0], 20000)
+		s := &m.dws21
+		for f := 0; f < Blocks3DwFilters; f++ {
 			grp := f / Blocks3DwGroupFilters
-			for ci := 0; ci < Blocks3DwGroupC; ci++ {
-				c := grp*Blocks3DwGroupC + ci
-				for kh := 0; kh < Blocks3DwKH; kh++ {
-					for kw := 0; kw < Blocks3DwKW; kw++ {
-						wv := m.Params.Blocks3DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks3DwOutH; oh++ {
-							r := (*[23]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-							o[5] += wv * r[10]
-							o[6] += wv * r[12]
-							o[7] += wv * r[14]
-							o[8] += wv * r[16]
-							o[9] += wv * r[18]
-							o[10] += wv * r[20]
-							o[11] += wv * r[22]
-						}
-					}
+			w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
+			runtime.ShiftSum32(s[:], xpf[grp*625:], taps[:], w, 573, m.Params.Blocks3DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				r := (*[23]float32)(s[oh*50:])
+				for ow := range zf[oh] {
+					zf[oh][ow] = r[ow*2]
 				}
 			}
 		}
@@ -2950,11 +2936,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		z := (*[64][12][12]float32)(unsafe.Pointer(&m.a27[row]))
 		taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
 		xpf := unsafe.Slice(&xp[0][0][0], 12544)
+		s := &m.dws27
 		for f := 0; f < Blocks4DwFilters; f++ {
 			grp := f / Blocks4DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Blocks4DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*196+oh*14:], taps[:], w, 12, m.Params.Blocks4DwBias[f])
+			runtime.ShiftSum32(s[:], xpf[grp*196:], taps[:], w, 166, m.Params.Blocks4DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[12]float32)(s[oh*14:])
 			}
 		}
 	}
@@ -3119,29 +3108,18 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[64][6][6]float32)(unsafe.Pointer(&m.a33[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks5DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 13, 14, 15, 26, 27, 28}
+		xpf := unsafe.Slice(&xp[0][0][0], 10816)
+		s := &m.dws33
+		for f := 0; f < Blocks5DwFilters; f++ {
 			grp := f / Blocks5DwGroupFilters
-			for ci := 0; ci < Blocks5DwGroupC; ci++ {
-				c := grp*Blocks5DwGroupC + ci
-				for kh := 0; kh < Blocks5DwKH; kh++ {
-					for kw := 0; kw < Blocks5DwKW; kw++ {
-						wv := m.Params.Blocks5DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks5DwOutH; oh++ {
-							r := (*[11]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-							o[4] += wv * r[8]
-							o[5] += wv * r[10]
-						}
-					}
+			w := unsafe.Slice(&m.Params.Blocks5DwWeight[f][0][0][0], 9)
+			runtime.ShiftSum32(s[:], xpf[grp*169:], taps[:], w, 141, m.Params.Blocks5DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				r := (*[11]float32)(s[oh*26:])
+				for ow := range zf[oh] {
+					zf[oh][ow] = r[ow*2]
 				}
 			}
 		}
@@ -3309,11 +3287,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a39[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		s := &m.dws39
 		for f := 0; f < Blocks6DwFilters; f++ {
 			grp := f / Blocks6DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Blocks6DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks6DwBias[f])
+			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks6DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[6]float32)(s[oh*8:])
 			}
 		}
 	}
@@ -3480,11 +3461,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a45[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		s := &m.dws45
 		for f := 0; f < Blocks7DwFilters; f++ {
 			grp := f / Blocks7DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Blocks7DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks7DwBias[f])
+			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks7DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[6]float32)(s[oh*8:])
 			}
 		}
 	}
@@ -3651,11 +3635,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a51[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		s := &m.dws51
 		for f := 0; f < Blocks8DwFilters; f++ {
 			grp := f / Blocks8DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Blocks8DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks8DwBias[f])
+			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks8DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[6]float32)(s[oh*8:])
 			}
 		}
 	}
@@ -3822,11 +3809,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a57[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		s := &m.dws57
 		for f := 0; f < Blocks9DwFilters; f++ {
 			grp := f / Blocks9DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Blocks9DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks9DwBias[f])
+			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks9DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[6]float32)(s[oh*8:])
 			}
 		}
 	}
@@ -3993,11 +3983,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a63[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		s := &m.dws63
 		for f := 0; f < Blocks10DwFilters; f++ {
 			grp := f / Blocks10DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Blocks10DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks10DwBias[f])
+			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks10DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[6]float32)(s[oh*8:])
 			}
 		}
 	}
@@ -4162,26 +4155,18 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			}
 		}
 		z := (*[128][3][3]float32)(unsafe.Pointer(&m.a69[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks11DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+		xpf := unsafe.Slice(&xp[0][0][0], 6272)
+		s := &m.dws69
+		for f := 0; f < Blocks11DwFilters; f++ {
 			grp := f / Blocks11DwGroupFilters
-			for ci := 0; ci < Blocks11DwGroupC; ci++ {
-				c := grp*Blocks11DwGroupC + ci
-				for kh := 0; kh < Blocks11DwKH; kh++ {
-					for kw := 0; kw < Blocks11DwKW; kw++ {
-						wv := m.Params.Blocks11DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks11DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-						}
-					}
+			w := unsafe.Slice(&m.Params.Blocks11DwWeight[f][0][0][0], 9)
+			runtime.ShiftSum32(s[:], xpf[grp*49:], taps[:], w, 33, m.Params.Blocks11DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				r := (*[5]float32)(s[oh*14:])
+				for ow := range zf[oh] {
+					zf[oh][ow] = r[ow*2]
 				}
 			}
 		}
@@ -4349,11 +4334,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		z := (*[256][3][3]float32)(unsafe.Pointer(&m.a75[row]))
 		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 		xpf := unsafe.Slice(&xp[0][0][0], 6400)
+		s := &m.dws75
 		for f := 0; f < Blocks12DwFilters; f++ {
 			grp := f / Blocks12DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Blocks12DwOutH; oh++ {
-				runtime.ShiftSum32(z[f][oh][:], xpf[grp*25+oh*5:], taps[:], w, 3, m.Params.Blocks12DwBias[f])
+			runtime.ShiftSum32(s[:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks12DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[3]float32)(s[oh*5:])
 			}
 		}
 	}
@@ -4721,11 +4709,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[8][48][48]float32)(unsafe.Pointer(&m.a3[row]))
 			taps := [9]int32{0, 1, 2, 50, 51, 52, 100, 101, 102}
 			xpf := unsafe.Slice(&xp[0][0][0], 20000)
+			s := &m.dws3
 			for f := 0; f < Blocks0DwFilters; f++ {
 				grp := f / Blocks0DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Blocks0DwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[grp*2500+oh*50:], taps[:], w, 48, m.Params.Blocks0DwBias[f])
+				runtime.ShiftSum32(s[:], xpf[grp*2500:], taps[:], w, 2398, m.Params.Blocks0DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[48]float32)(s[oh*50:])
 				}
 			}
 		}
@@ -4894,47 +4885,18 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[16][24][24]float32)(unsafe.Pointer(&m.a9[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks1DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 49, 50, 51, 98, 99, 100}
+			xpf := unsafe.Slice(&xp[0][0][0], 38416)
+			s := &m.dws9
+			for f := 0; f < Blocks1DwFilters; f++ {
 				grp := f / Blocks1DwGroupFilters
-				for ci := 0; ci < Blocks1DwGroupC; ci++ {
-					c := grp*Blocks1DwGroupC + ci
-					for kh := 0; kh < Blocks1DwKH; kh++ {
-						for kw := 0; kw < Blocks1DwKW; kw++ {
-							wv := m.Params.Blocks1DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks1DwOutH; oh++ {
-								r := (*[47]float32)(xp[c][oh*2+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[2]
-								o[2] += wv * r[4]
-								o[3] += wv * r[6]
-								o[4] += wv * r[8]
-								o[5] += wv * r[10]
-								o[6] += wv * r[12]
-								o[7] += wv * r[14]
-								o[8] += wv * r[16]
-								o[9] += wv * r[18]
-								o[10] += wv * r[20]
-								o[11] += wv * r[22]
-								o[12] += wv * r[24]
-								o[13] += wv * r[26]
-								o[14] += wv * r[28]
-								o[15] += wv * r[30]
-								o[16] += wv * r[32]
-								o[17] += wv * r[34]
-								o[18] += wv * r[36]
-								o[19] += wv * r[38]
-								o[20] += wv * r[40]
-								o[21] += wv * r[42]
-								o[22] += wv * r[44]
-								o[23] += wv * r[46]
-							}
-						}
+				w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[:], xpf[grp*2401:], taps[:], w, 2301, m.Params.Blocks1DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					r := (*[47]float32)(s[oh*98:])
+					for ow := range zf[oh] {
+						zf[oh][ow] = r[ow*2]
 					}
 				}
 			}
@@ -5106,11 +5068,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[32][24][24]float32)(unsafe.Pointer(&m.a15[row]))
 			taps := [9]int32{0, 1, 2, 26, 27, 28, 52, 53, 54}
 			xpf := unsafe.Slice(&xp[0][0][0], 21632)
+			s := &m.dws15
 			for f := 0; f < Blocks2DwFilters; f++ {
 				grp := f / Blocks2DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Blocks2DwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[grp*676+oh*26:], taps[:], w, 24, m.Params.Blocks2DwBias[f])
+				runtime.ShiftSum32(s[:], xpf[grp*676:], taps[:], w, 622, m.Params.Blocks2DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[24]float32)(s[oh*26:])
 				}
 			}
 		}
@@ -5279,35 +5244,18 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[32][12][12]float32)(unsafe.Pointer(&m.a21[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks3DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 25, 26, 27, 50, 51, 52}
+			xpf := unsafe.Slice(&xp[0][0][0], 20000)
+			s := &m.dws21
+			for f := 0; f < Blocks3DwFilters; f++ {
 				grp := f / Blocks3DwGroupFilters
-				for ci := 0; ci < Blocks3DwGroupC; ci++ {
-					c := grp*Blocks3DwGroupC + ci
-					for kh := 0; kh < Blocks3DwKH; kh++ {
-						for kw := 0; kw < Blocks3DwKW; kw++ {
-							wv := m.Params.Blocks3DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks3DwOutH; oh++ {
-								r := (*[23]float32)(xp[c][oh*2+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[2]
-								o[2] += wv * r[4]
-								o[3] += wv * r[6]
-								o[4] += wv * r[8]
-								o[5] += wv * r[10]
-								o[6] += wv * r[12]
-								o[7] += wv * r[14]
-								o[8] += wv * r[16]
-								o[9] += wv * r[18]
-								o[10] += wv * r[20]
-								o[11] += wv * r[22]
-							}
-						}
+				w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[:], xpf[grp*625:], taps[:], w, 573, m.Params.Blocks3DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					r := (*[23]float32)(s[oh*50:])
+					for ow := range zf[oh] {
+						zf[oh][ow] = r[ow*2]
 					}
 				}
 			}
@@ -5479,11 +5427,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[64][12][12]float32)(unsafe.Pointer(&m.a27[row]))
 			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
 			xpf := unsafe.Slice(&xp[0][0][0], 12544)
+			s := &m.dws27
 			for f := 0; f < Blocks4DwFilters; f++ {
 				grp := f / Blocks4DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Blocks4DwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[grp*196+oh*14:], taps[:], w, 12, m.Params.Blocks4DwBias[f])
+				runtime.ShiftSum32(s[:], xpf[grp*196:], taps[:], w, 166, m.Params.Blocks4DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[12]float32)(s[oh*14:])
 				}
 			}
 		}
@@ -5652,29 +5603,18 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[64][6][6]float32)(unsafe.Pointer(&m.a33[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks5DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 13, 14, 15, 26, 27, 28}
+			xpf := unsafe.Slice(&xp[0][0][0], 10816)
+			s := &m.dws33
+			for f := 0; f < Blocks5DwFilters; f++ {
 				grp := f / Blocks5DwGroupFilters
-				for ci := 0; ci < Blocks5DwGroupC; ci++ {
-					c := grp*Blocks5DwGroupC + ci
-					for kh := 0; kh < Blocks5DwKH; kh++ {
-						for kw := 0; kw < Blocks5DwKW; kw++ {
-							wv := m.Params.Blocks5DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks5DwOutH; oh++ {
-								r := (*[11]float32)(xp[c][oh*2+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[2]
-								o[2] += wv * r[4]
-								o[3] += wv * r[6]
-								o[4] += wv * r[8]
-								o[5] += wv * r[10]
-							}
-						}
+				w := unsafe.Slice(&m.Params.Blocks5DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[:], xpf[grp*169:], taps[:], w, 141, m.Params.Blocks5DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					r := (*[11]float32)(s[oh*26:])
+					for ow := range zf[oh] {
+						zf[oh][ow] = r[ow*2]
 					}
 				}
 			}
@@ -5846,11 +5786,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a39[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			s := &m.dws39
 			for f := 0; f < Blocks6DwFilters; f++ {
 				grp := f / Blocks6DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Blocks6DwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks6DwBias[f])
+				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks6DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[6]float32)(s[oh*8:])
 				}
 			}
 		}
@@ -6021,11 +5964,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a45[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			s := &m.dws45
 			for f := 0; f < Blocks7DwFilters; f++ {
 				grp := f / Blocks7DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Blocks7DwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks7DwBias[f])
+				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks7DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[6]float32)(s[oh*8:])
 				}
 			}
 		}
@@ -6196,11 +6142,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a51[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			s := &m.dws51
 			for f := 0; f < Blocks8DwFilters; f++ {
 				grp := f / Blocks8DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Blocks8DwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks8DwBias[f])
+				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks8DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[6]float32)(s[oh*8:])
 				}
 			}
 		}
@@ -6371,11 +6320,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a57[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			s := &m.dws57
 			for f := 0; f < Blocks9DwFilters; f++ {
 				grp := f / Blocks9DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Blocks9DwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks9DwBias[f])
+				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks9DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[6]float32)(s[oh*8:])
 				}
 			}
 		}
@@ -6546,11 +6498,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a63[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			s := &m.dws63
 			for f := 0; f < Blocks10DwFilters; f++ {
 				grp := f / Blocks10DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Blocks10DwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[grp*64+oh*8:], taps[:], w, 6, m.Params.Blocks10DwBias[f])
+				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks10DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[6]float32)(s[oh*8:])
 				}
 			}
 		}
@@ -6719,26 +6674,18 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[128][3][3]float32)(unsafe.Pointer(&m.a69[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks11DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			xpf := unsafe.Slice(&xp[0][0][0], 6272)
+			s := &m.dws69
+			for f := 0; f < Blocks11DwFilters; f++ {
 				grp := f / Blocks11DwGroupFilters
-				for ci := 0; ci < Blocks11DwGroupC; ci++ {
-					c := grp*Blocks11DwGroupC + ci
-					for kh := 0; kh < Blocks11DwKH; kh++ {
-						for kw := 0; kw < Blocks11DwKW; kw++ {
-							wv := m.Params.Blocks11DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks11DwOutH; oh++ {
-								r := (*[5]float32)(xp[c][oh*2+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[2]
-								o[2] += wv * r[4]
-							}
-						}
+				w := unsafe.Slice(&m.Params.Blocks11DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum32(s[:], xpf[grp*49:], taps[:], w, 33, m.Params.Blocks11DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					r := (*[5]float32)(s[oh*14:])
+					for ow := range zf[oh] {
+						zf[oh][ow] = r[ow*2]
 					}
 				}
 			}
@@ -6910,11 +6857,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[256][3][3]float32)(unsafe.Pointer(&m.a75[row]))
 			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 			xpf := unsafe.Slice(&xp[0][0][0], 6400)
+			s := &m.dws75
 			for f := 0; f < Blocks12DwFilters; f++ {
 				grp := f / Blocks12DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Blocks12DwOutH; oh++ {
-					runtime.ShiftSum32(z[f][oh][:], xpf[grp*25+oh*5:], taps[:], w, 3, m.Params.Blocks12DwBias[f])
+				runtime.ShiftSum32(s[:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks12DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[3]float32)(s[oh*5:])
 				}
 			}
 		}
@@ -7308,7 +7258,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp75[row]
 			dz := (*[256][3][3]float32)(unsafe.Pointer(&m.d79[row]))
 			dxp := &m.dxp75
-			*dxp = [256][5][5]float32{}
+			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+			flip := [9]int32{12, 11, 10, 7, 6, 5, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 6400)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 6400)
+			dzs := &m.dwdz75
 			for f := 0; f < Blocks12DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -7318,27 +7272,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks12DwBias[f] += sb
 				grp := f / Blocks12DwGroupFilters
-				for ci := 0; ci < Blocks12DwGroupC; ci++ {
-					c := grp*Blocks12DwGroupC + ci
-					for kh := 0; kh < Blocks12DwKH; kh++ {
-						for kw := 0; kw < Blocks12DwKW; kw++ {
-							wv := m.Params.Blocks12DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks12DwOutH; oh++ {
-								r := (*[3]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[3]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-							}
-							m.Grads.Blocks12DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[3]float32)(dzs[oh*5+12:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks12DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*25:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[12:25], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*25:], dzs[:], flip[:], w, 25, 0)
 			}
 			dx := (*[256][3][3]float32)(unsafe.Pointer(&m.d80[row]))
 			for c := range dx {
@@ -7464,7 +7408,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp69[row]
 			dz := (*[128][3][3]float32)(unsafe.Pointer(&m.d71[row]))
 			dxp := &m.dxp69
-			*dxp = [128][7][7]float32{}
+			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+			flip := [9]int32{16, 15, 14, 9, 8, 7, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 6272)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 6272)
+			dzs := &m.dwdz69
 			for f := 0; f < Blocks11DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -7474,27 +7422,20 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks11DwBias[f] += sb
 				grp := f / Blocks11DwGroupFilters
-				for ci := 0; ci < Blocks11DwGroupC; ci++ {
-					c := grp*Blocks11DwGroupC + ci
-					for kh := 0; kh < Blocks11DwKH; kh++ {
-						for kw := 0; kw < Blocks11DwKW; kw++ {
-							wv := m.Params.Blocks11DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks11DwOutH; oh++ {
-								r := (*[5]float32)(xp[c][oh*2+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[5]float32)(dxp[c][oh*2+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[2]
-								dr[2] += wv * d[1]
-								s2 += d[2] * r[4]
-								dr[4] += wv * d[2]
-							}
-							m.Grads.Blocks11DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
+				dzf := &dz[f]
+				for oh := range dzf {
+					r := (*[5]float32)(dzs[oh*14+16:])
+					for ow := range dzf[oh] {
+						r[ow*2] = dzf[oh][ow]
 					}
 				}
+				w := unsafe.Slice(&m.Params.Blocks11DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks11DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*49:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[16:49], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*49:], dzs[:], flip[:], w, 49, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 			for c := range dx {
@@ -7620,7 +7561,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp63[row]
 			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp63
-			*dxp = [128][8][8]float32{}
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			flip := [9]int32{18, 17, 16, 10, 9, 8, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 8192)
+			dzs := &m.dwdz63
 			for f := 0; f < Blocks10DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -7630,33 +7575,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks10DwBias[f] += sb
 				grp := f / Blocks10DwGroupFilters
-				for ci := 0; ci < Blocks10DwGroupC; ci++ {
-					c := grp*Blocks10DwGroupC + ci
-					for kh := 0; kh < Blocks10DwKH; kh++ {
-						for kw := 0; kw < Blocks10DwKW; kw++ {
-							wv := m.Params.Blocks10DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks10DwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-							}
-							m.Grads.Blocks10DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks10DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*64:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[18:64], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 			for c := range dx {
@@ -7782,7 +7711,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp57[row]
 			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp57
-			*dxp = [128][8][8]float32{}
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			flip := [9]int32{18, 17, 16, 10, 9, 8, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 8192)
+			dzs := &m.dwdz57
 			for f := 0; f < Blocks9DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -7792,33 +7725,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks9DwBias[f] += sb
 				grp := f / Blocks9DwGroupFilters
-				for ci := 0; ci < Blocks9DwGroupC; ci++ {
-					c := grp*Blocks9DwGroupC + ci
-					for kh := 0; kh < Blocks9DwKH; kh++ {
-						for kw := 0; kw < Blocks9DwKW; kw++ {
-							wv := m.Params.Blocks9DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks9DwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-							}
-							m.Grads.Blocks9DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks9DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*64:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[18:64], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 			for c := range dx {
@@ -7944,7 +7861,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp51[row]
 			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp51
-			*dxp = [128][8][8]float32{}
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			flip := [9]int32{18, 17, 16, 10, 9, 8, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 8192)
+			dzs := &m.dwdz51
 			for f := 0; f < Blocks8DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -7954,33 +7875,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks8DwBias[f] += sb
 				grp := f / Blocks8DwGroupFilters
-				for ci := 0; ci < Blocks8DwGroupC; ci++ {
-					c := grp*Blocks8DwGroupC + ci
-					for kh := 0; kh < Blocks8DwKH; kh++ {
-						for kw := 0; kw < Blocks8DwKW; kw++ {
-							wv := m.Params.Blocks8DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks8DwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-							}
-							m.Grads.Blocks8DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks8DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*64:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[18:64], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 			for c := range dx {
@@ -8106,7 +8011,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp45[row]
 			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp45
-			*dxp = [128][8][8]float32{}
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			flip := [9]int32{18, 17, 16, 10, 9, 8, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 8192)
+			dzs := &m.dwdz45
 			for f := 0; f < Blocks7DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -8116,33 +8025,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks7DwBias[f] += sb
 				grp := f / Blocks7DwGroupFilters
-				for ci := 0; ci < Blocks7DwGroupC; ci++ {
-					c := grp*Blocks7DwGroupC + ci
-					for kh := 0; kh < Blocks7DwKH; kh++ {
-						for kw := 0; kw < Blocks7DwKW; kw++ {
-							wv := m.Params.Blocks7DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks7DwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-							}
-							m.Grads.Blocks7DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks7DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*64:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[18:64], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 			for c := range dx {
@@ -8268,7 +8161,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp39[row]
 			dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 			dxp := &m.dxp39
-			*dxp = [128][8][8]float32{}
+			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+			flip := [9]int32{18, 17, 16, 10, 9, 8, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 8192)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 8192)
+			dzs := &m.dwdz39
 			for f := 0; f < Blocks6DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -8278,33 +8175,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks6DwBias[f] += sb
 				grp := f / Blocks6DwGroupFilters
-				for ci := 0; ci < Blocks6DwGroupC; ci++ {
-					c := grp*Blocks6DwGroupC + ci
-					for kh := 0; kh < Blocks6DwKH; kh++ {
-						for kw := 0; kw < Blocks6DwKW; kw++ {
-							wv := m.Params.Blocks6DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks6DwOutH; oh++ {
-								r := (*[6]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-							}
-							m.Grads.Blocks6DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks6DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*64:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[18:64], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 			for c := range dx {
@@ -8430,7 +8311,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp33[row]
 			dz := (*[64][6][6]float32)(unsafe.Pointer(&m.d80[row]))
 			dxp := &m.dxp33
-			*dxp = [64][13][13]float32{}
+			taps := [9]int32{0, 1, 2, 13, 14, 15, 26, 27, 28}
+			flip := [9]int32{28, 27, 26, 15, 14, 13, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 10816)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 10816)
+			dzs := &m.dwdz33
 			for f := 0; f < Blocks5DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -8440,33 +8325,20 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks5DwBias[f] += sb
 				grp := f / Blocks5DwGroupFilters
-				for ci := 0; ci < Blocks5DwGroupC; ci++ {
-					c := grp*Blocks5DwGroupC + ci
-					for kh := 0; kh < Blocks5DwKH; kh++ {
-						for kw := 0; kw < Blocks5DwKW; kw++ {
-							wv := m.Params.Blocks5DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks5DwOutH; oh++ {
-								r := (*[11]float32)(xp[c][oh*2+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[11]float32)(dxp[c][oh*2+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[2]
-								dr[2] += wv * d[1]
-								s2 += d[2] * r[4]
-								dr[4] += wv * d[2]
-								s3 += d[3] * r[6]
-								dr[6] += wv * d[3]
-								s0 += d[4] * r[8]
-								dr[8] += wv * d[4]
-								s1 += d[5] * r[10]
-								dr[10] += wv * d[5]
-							}
-							m.Grads.Blocks5DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
+				dzf := &dz[f]
+				for oh := range dzf {
+					r := (*[11]float32)(dzs[oh*26+28:])
+					for ow := range dzf[oh] {
+						r[ow*2] = dzf[oh][ow]
 					}
 				}
+				w := unsafe.Slice(&m.Params.Blocks5DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks5DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*169:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[28:169], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*169:], dzs[:], flip[:], w, 169, 0)
 			}
 			dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d32[row]))
 			for c := range dx {
@@ -8592,7 +8464,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp27[row]
 			dz := (*[64][12][12]float32)(unsafe.Pointer(&m.d31[row]))
 			dxp := &m.dxp27
-			*dxp = [64][14][14]float32{}
+			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
+			flip := [9]int32{30, 29, 28, 16, 15, 14, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 12544)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 12544)
+			dzs := &m.dwdz27
 			for f := 0; f < Blocks4DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -8602,45 +8478,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks4DwBias[f] += sb
 				grp := f / Blocks4DwGroupFilters
-				for ci := 0; ci < Blocks4DwGroupC; ci++ {
-					c := grp*Blocks4DwGroupC + ci
-					for kh := 0; kh < Blocks4DwKH; kh++ {
-						for kw := 0; kw < Blocks4DwKW; kw++ {
-							wv := m.Params.Blocks4DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks4DwOutH; oh++ {
-								r := (*[12]float32)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[12]float32)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-								s2 += d[6] * r[6]
-								dr[6] += wv * d[6]
-								s3 += d[7] * r[7]
-								dr[7] += wv * d[7]
-								s0 += d[8] * r[8]
-								dr[8] += wv * d[8]
-								s1 += d[9] * r[9]
-								dr[9] += wv * d[9]
-								s2 += d[10] * r[10]
-								dr[10] += wv * d[10]
-								s3 += d[11] * r[11]
-								dr[11] += wv * d[11]
-							}
-							m.Grads.Blocks4DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[12]float32)(dzs[oh*14+30:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks4DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*196:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[30:196], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*196:], dzs[:], flip[:], w, 196, 0)
 			}
 			dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d32[row]))
 			for c := range dx {
@@ -8766,7 +8614,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp21[row]
 			dz := (*[32][12][12]float32)(unsafe.Pointer(&m.d68[row]))
 			dxp := &m.dxp21
-			*dxp = [32][25][25]float32{}
+			taps := [9]int32{0, 1, 2, 25, 26, 27, 50, 51, 52}
+			flip := [9]int32{52, 51, 50, 27, 26, 25, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 20000)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 20000)
+			dzs := &m.dwdz21
 			for f := 0; f < Blocks3DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -8776,45 +8628,20 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks3DwBias[f] += sb
 				grp := f / Blocks3DwGroupFilters
-				for ci := 0; ci < Blocks3DwGroupC; ci++ {
-					c := grp*Blocks3DwGroupC + ci
-					for kh := 0; kh < Blocks3DwKH; kh++ {
-						for kw := 0; kw < Blocks3DwKW; kw++ {
-							wv := m.Params.Blocks3DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks3DwOutH; oh++ {
-								r := (*[23]float32)(xp[c][oh*2+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[23]float32)(dxp[c][oh*2+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[2]
-								dr[2] += wv * d[1]
-								s2 += d[2] * r[4]
-								dr[4] += wv * d[2]
-								s3 += d[3] * r[6]
-								dr[6] += wv * d[3]
-								s0 += d[4] * r[8]
-								dr[8] += wv * d[4]
-								s1 += d[5] * r[10]
-								dr[10] += wv * d[5]
-								s2 += d[6] * r[12]
-								dr[12] += wv * d[6]
-								s3 += d[7] * r[14]
-								dr[14] += wv * d[7]
-								s0 += d[8] * r[16]
-								dr[16] += wv * d[8]
-								s1 += d[9] * r[18]
-								dr[18] += wv * d[9]
-								s2 += d[10] * r[20]
-								dr[20] += wv * d[10]
-								s3 += d[11] * r[22]
-								dr[22] += wv * d[11]
-							}
-							m.Grads.Blocks3DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
+				dzf := &dz[f]
+				for oh := range dzf {
+					r := (*[23]float32)(dzs[oh*50+52:])
+					for ow := range dzf[oh] {
+						r[ow*2] = dzf[oh][ow]
 					}
 				}
+				w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks3DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*625:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[52:625], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*625:], dzs[:], flip[:], w, 625, 0)
 			}
 			dx := (*[32][24][24]float32)(unsafe.Pointer(&m.d20[row]))
 			for c := range dx {
@@ -8940,10 +8767,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp15[row]
 			dz := (*[32][24][24]float32)(unsafe.Pointer(&m.d19[row]))
 			dxp := &m.dxp15
-			*dxp = [32][26][26]float32{}
+			taps := [9]int32{0, 1, 2, 26, 27, 28, 52, 53, 54}
+			flip := [9]int32{54, 53, 52, 28, 27, 26, 2, 1, 0}
 			xpf := unsafe.Slice(&xp[0][0][0], 21632)
-			dzf := unsafe.Slice(&dz[0][0][0], 18432)
 			dxpf := unsafe.Slice(&dxp[0][0][0], 21632)
+			dzs := &m.dwdz15
 			for f := 0; f < Blocks2DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -8953,16 +8781,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks2DwBias[f] += sb
 				grp := f / Blocks2DwGroupFilters
-				for ci := 0; ci < Blocks2DwGroupC; ci++ {
-					c := grp*Blocks2DwGroupC + ci
-					for kh := 0; kh < Blocks2DwKH; kh++ {
-						for kw := 0; kw < Blocks2DwKW; kw++ {
-							wv := m.Params.Blocks2DwWeight[f][ci][kh][kw]
-							m.Grads.Blocks2DwWeight[f][ci][kh][kw] += runtime.DotRows32(dzf[f*576:], 24, xpf[(c*26+kh)*26+kw:], 26, 24, 24)
-							runtime.AxpyRows32(wv, dzf[f*576:], 24, dxpf[(c*26+kh)*26+kw:], 26, 24, 24)
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[24]float32)(dzs[oh*26+54:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks2DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*676:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[54:676], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*676:], dzs[:], flip[:], w, 676, 0)
 			}
 			dx := (*[32][24][24]float32)(unsafe.Pointer(&m.d20[row]))
 			for c := range dx {
@@ -9088,7 +8917,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp9[row]
 			dz := (*[16][24][24]float32)(unsafe.Pointer(&m.d32[row]))
 			dxp := &m.dxp9
-			*dxp = [16][49][49]float32{}
+			taps := [9]int32{0, 1, 2, 49, 50, 51, 98, 99, 100}
+			flip := [9]int32{100, 99, 98, 51, 50, 49, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 38416)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 38416)
+			dzs := &m.dwdz9
 			for f := 0; f < Blocks1DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -9098,69 +8931,20 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks1DwBias[f] += sb
 				grp := f / Blocks1DwGroupFilters
-				for ci := 0; ci < Blocks1DwGroupC; ci++ {
-					c := grp*Blocks1DwGroupC + ci
-					for kh := 0; kh < Blocks1DwKH; kh++ {
-						for kw := 0; kw < Blocks1DwKW; kw++ {
-							wv := m.Params.Blocks1DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float32
-							for oh := 0; oh < Blocks1DwOutH; oh++ {
-								r := (*[47]float32)(xp[c][oh*2+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[47]float32)(dxp[c][oh*2+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[2]
-								dr[2] += wv * d[1]
-								s2 += d[2] * r[4]
-								dr[4] += wv * d[2]
-								s3 += d[3] * r[6]
-								dr[6] += wv * d[3]
-								s0 += d[4] * r[8]
-								dr[8] += wv * d[4]
-								s1 += d[5] * r[10]
-								dr[10] += wv * d[5]
-								s2 += d[6] * r[12]
-								dr[12] += wv * d[6]
-								s3 += d[7] * r[14]
-								dr[14] += wv * d[7]
-								s0 += d[8] * r[16]
-								dr[16] += wv * d[8]
-								s1 += d[9] * r[18]
-								dr[18] += wv * d[9]
-								s2 += d[10] * r[20]
-								dr[20] += wv * d[10]
-								s3 += d[11] * r[22]
-								dr[22] += wv * d[11]
-								s0 += d[12] * r[24]
-								dr[24] += wv * d[12]
-								s1 += d[13] * r[26]
-								dr[26] += wv * d[13]
-								s2 += d[14] * r[28]
-								dr[28] += wv * d[14]
-								s3 += d[15] * r[30]
-								dr[30] += wv * d[15]
-								s0 += d[16] * r[32]
-								dr[32] += wv * d[16]
-								s1 += d[17] * r[34]
-								dr[34] += wv * d[17]
-								s2 += d[18] * r[36]
-								dr[36] += wv * d[18]
-								s3 += d[19] * r[38]
-								dr[38] += wv * d[19]
-								s0 += d[20] * r[40]
-								dr[40] += wv * d[20]
-								s1 += d[21] * r[42]
-								dr[42] += wv * d[21]
-								s2 += d[22] * r[44]
-								dr[44] += wv * d[22]
-								s3 += d[23] * r[46]
-								dr[46] += wv * d[23]
-							}
-							m.Grads.Blocks1DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
+				dzf := &dz[f]
+				for oh := range dzf {
+					r := (*[47]float32)(dzs[oh*98+100:])
+					for ow := range dzf[oh] {
+						r[ow*2] = dzf[oh][ow]
 					}
 				}
+				w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks1DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*2401:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[100:2401], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*2401:], dzs[:], flip[:], w, 2401, 0)
 			}
 			dx := (*[16][48][48]float32)(unsafe.Pointer(&m.d8[row]))
 			for c := range dx {
@@ -9286,10 +9070,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp3[row]
 			dz := (*[8][48][48]float32)(unsafe.Pointer(&m.d20[row]))
 			dxp := &m.dxp3
-			*dxp = [8][50][50]float32{}
+			taps := [9]int32{0, 1, 2, 50, 51, 52, 100, 101, 102}
+			flip := [9]int32{102, 101, 100, 52, 51, 50, 2, 1, 0}
 			xpf := unsafe.Slice(&xp[0][0][0], 20000)
-			dzf := unsafe.Slice(&dz[0][0][0], 18432)
 			dxpf := unsafe.Slice(&dxp[0][0][0], 20000)
+			dzs := &m.dwdz3
 			for f := 0; f < Blocks0DwFilters; f++ {
 				var sb float32
 				for oh := range dz[f] {
@@ -9299,16 +9084,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks0DwBias[f] += sb
 				grp := f / Blocks0DwGroupFilters
-				for ci := 0; ci < Blocks0DwGroupC; ci++ {
-					c := grp*Blocks0DwGroupC + ci
-					for kh := 0; kh < Blocks0DwKH; kh++ {
-						for kw := 0; kw < Blocks0DwKW; kw++ {
-							wv := m.Params.Blocks0DwWeight[f][ci][kh][kw]
-							m.Grads.Blocks0DwWeight[f][ci][kh][kw] += runtime.DotRows32(dzf[f*2304:], 48, xpf[(c*50+kh)*50+kw:], 50, 48, 48)
-							runtime.AxpyRows32(wv, dzf[f*2304:], 48, dxpf[(c*50+kh)*50+kw:], 50, 48, 48)
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[48]float32)(dzs[oh*50+102:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks0DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*2500:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot32(dzs[102:2500], xg[int(off):])
+				}
+				runtime.ShiftSum32(dxpf[f*2500:], dzs[:], flip[:], w, 2500, 0)
 			}
 			dx := (*[8][48][48]float32)(unsafe.Pointer(&m.d19[row]))
 			for c := range dx {
@@ -9609,7 +9395,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp75[row]
 		dz := (*[256][3][3]float32)(unsafe.Pointer(&m.d79[row]))
 		dxp := &m.dxp75
-		*dxp = [256][5][5]float32{}
+		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+		flip := [9]int32{12, 11, 10, 7, 6, 5, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 6400)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 6400)
+		dzs := &m.dwdz75
 		for f := 0; f < Blocks12DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -9619,27 +9409,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks12DwBias[f] += sb
 			grp := f / Blocks12DwGroupFilters
-			for ci := 0; ci < Blocks12DwGroupC; ci++ {
-				c := grp*Blocks12DwGroupC + ci
-				for kh := 0; kh < Blocks12DwKH; kh++ {
-					for kw := 0; kw < Blocks12DwKW; kw++ {
-						wv := m.Params.Blocks12DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks12DwOutH; oh++ {
-							r := (*[3]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[3]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-						}
-						m.Grads.Blocks12DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[3]float32)(dzs[oh*5+12:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks12DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*25:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[12:25], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*25:], dzs[:], flip[:], w, 25, 0)
 		}
 		dx := (*[256][3][3]float32)(unsafe.Pointer(&m.d80[row]))
 		for c := range dx {
@@ -9757,7 +9537,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp69[row]
 		dz := (*[128][3][3]float32)(unsafe.Pointer(&m.d71[row]))
 		dxp := &m.dxp69
-		*dxp = [128][7][7]float32{}
+		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
+		flip := [9]int32{16, 15, 14, 9, 8, 7, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 6272)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 6272)
+		dzs := &m.dwdz69
 		for f := 0; f < Blocks11DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -9767,27 +9551,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks11DwBias[f] += sb
 			grp := f / Blocks11DwGroupFilters
-			for ci := 0; ci < Blocks11DwGroupC; ci++ {
-				c := grp*Blocks11DwGroupC + ci
-				for kh := 0; kh < Blocks11DwKH; kh++ {
-					for kw := 0; kw < Blocks11DwKW; kw++ {
-						wv := m.Params.Blocks11DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks11DwOutH; oh++ {
-							r := (*[5]float32)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[5]float32)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-							s2 += d[2] * r[4]
-							dr[4] += wv * d[2]
-						}
-						m.Grads.Blocks11DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
+			dzf := &dz[f]
+			for oh := range dzf {
+				r := (*[5]float32)(dzs[oh*14+16:])
+				for ow := range dzf[oh] {
+					r[ow*2] = dzf[oh][ow]
 				}
 			}
+			w := unsafe.Slice(&m.Params.Blocks11DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks11DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*49:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[16:49], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*49:], dzs[:], flip[:], w, 49, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 		for c := range dx {
@@ -9905,7 +9682,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp63[row]
 		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp63
-		*dxp = [128][8][8]float32{}
+		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+		flip := [9]int32{18, 17, 16, 10, 9, 8, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 8192)
+		dzs := &m.dwdz63
 		for f := 0; f < Blocks10DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -9915,33 +9696,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks10DwBias[f] += sb
 			grp := f / Blocks10DwGroupFilters
-			for ci := 0; ci < Blocks10DwGroupC; ci++ {
-				c := grp*Blocks10DwGroupC + ci
-				for kh := 0; kh < Blocks10DwKH; kh++ {
-					for kw := 0; kw < Blocks10DwKW; kw++ {
-						wv := m.Params.Blocks10DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks10DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-						}
-						m.Grads.Blocks10DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks10DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*64:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[18:64], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 		for c := range dx {
@@ -10059,7 +9824,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp57[row]
 		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp57
-		*dxp = [128][8][8]float32{}
+		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+		flip := [9]int32{18, 17, 16, 10, 9, 8, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 8192)
+		dzs := &m.dwdz57
 		for f := 0; f < Blocks9DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -10069,33 +9838,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks9DwBias[f] += sb
 			grp := f / Blocks9DwGroupFilters
-			for ci := 0; ci < Blocks9DwGroupC; ci++ {
-				c := grp*Blocks9DwGroupC + ci
-				for kh := 0; kh < Blocks9DwKH; kh++ {
-					for kw := 0; kw < Blocks9DwKW; kw++ {
-						wv := m.Params.Blocks9DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks9DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-						}
-						m.Grads.Blocks9DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks9DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*64:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[18:64], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 		for c := range dx {
@@ -10213,7 +9966,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp51[row]
 		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp51
-		*dxp = [128][8][8]float32{}
+		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+		flip := [9]int32{18, 17, 16, 10, 9, 8, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 8192)
+		dzs := &m.dwdz51
 		for f := 0; f < Blocks8DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -10223,33 +9980,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks8DwBias[f] += sb
 			grp := f / Blocks8DwGroupFilters
-			for ci := 0; ci < Blocks8DwGroupC; ci++ {
-				c := grp*Blocks8DwGroupC + ci
-				for kh := 0; kh < Blocks8DwKH; kh++ {
-					for kw := 0; kw < Blocks8DwKW; kw++ {
-						wv := m.Params.Blocks8DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks8DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-						}
-						m.Grads.Blocks8DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks8DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*64:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[18:64], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 		for c := range dx {
@@ -10367,7 +10108,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp45[row]
 		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp45
-		*dxp = [128][8][8]float32{}
+		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+		flip := [9]int32{18, 17, 16, 10, 9, 8, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 8192)
+		dzs := &m.dwdz45
 		for f := 0; f < Blocks7DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -10377,33 +10122,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks7DwBias[f] += sb
 			grp := f / Blocks7DwGroupFilters
-			for ci := 0; ci < Blocks7DwGroupC; ci++ {
-				c := grp*Blocks7DwGroupC + ci
-				for kh := 0; kh < Blocks7DwKH; kh++ {
-					for kw := 0; kw < Blocks7DwKW; kw++ {
-						wv := m.Params.Blocks7DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks7DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-						}
-						m.Grads.Blocks7DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks7DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*64:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[18:64], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 		for c := range dx {
@@ -10521,7 +10250,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp39[row]
 		dz := (*[128][6][6]float32)(unsafe.Pointer(&m.d67[row]))
 		dxp := &m.dxp39
-		*dxp = [128][8][8]float32{}
+		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
+		flip := [9]int32{18, 17, 16, 10, 9, 8, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 8192)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 8192)
+		dzs := &m.dwdz39
 		for f := 0; f < Blocks6DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -10531,33 +10264,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks6DwBias[f] += sb
 			grp := f / Blocks6DwGroupFilters
-			for ci := 0; ci < Blocks6DwGroupC; ci++ {
-				c := grp*Blocks6DwGroupC + ci
-				for kh := 0; kh < Blocks6DwKH; kh++ {
-					for kw := 0; kw < Blocks6DwKW; kw++ {
-						wv := m.Params.Blocks6DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks6DwOutH; oh++ {
-							r := (*[6]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[6]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-						}
-						m.Grads.Blocks6DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks6DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*64:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[18:64], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
 		for c := range dx {
@@ -10675,7 +10392,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp33[row]
 		dz := (*[64][6][6]float32)(unsafe.Pointer(&m.d80[row]))
 		dxp := &m.dxp33
-		*dxp = [64][13][13]float32{}
+		taps := [9]int32{0, 1, 2, 13, 14, 15, 26, 27, 28}
+		flip := [9]int32{28, 27, 26, 15, 14, 13, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 10816)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 10816)
+		dzs := &m.dwdz33
 		for f := 0; f < Blocks5DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -10685,33 +10406,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks5DwBias[f] += sb
 			grp := f / Blocks5DwGroupFilters
-			for ci := 0; ci < Blocks5DwGroupC; ci++ {
-				c := grp*Blocks5DwGroupC + ci
-				for kh := 0; kh < Blocks5DwKH; kh++ {
-					for kw := 0; kw < Blocks5DwKW; kw++ {
-						wv := m.Params.Blocks5DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks5DwOutH; oh++ {
-							r := (*[11]float32)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[11]float32)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-							s2 += d[2] * r[4]
-							dr[4] += wv * d[2]
-							s3 += d[3] * r[6]
-							dr[6] += wv * d[3]
-							s0 += d[4] * r[8]
-							dr[8] += wv * d[4]
-							s1 += d[5] * r[10]
-							dr[10] += wv * d[5]
-						}
-						m.Grads.Blocks5DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
+			dzf := &dz[f]
+			for oh := range dzf {
+				r := (*[11]float32)(dzs[oh*26+28:])
+				for ow := range dzf[oh] {
+					r[ow*2] = dzf[oh][ow]
 				}
 			}
+			w := unsafe.Slice(&m.Params.Blocks5DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks5DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*169:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[28:169], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*169:], dzs[:], flip[:], w, 169, 0)
 		}
 		dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d32[row]))
 		for c := range dx {
@@ -10829,7 +10537,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp27[row]
 		dz := (*[64][12][12]float32)(unsafe.Pointer(&m.d31[row]))
 		dxp := &m.dxp27
-		*dxp = [64][14][14]float32{}
+		taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
+		flip := [9]int32{30, 29, 28, 16, 15, 14, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 12544)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 12544)
+		dzs := &m.dwdz27
 		for f := 0; f < Blocks4DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -10839,45 +10551,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks4DwBias[f] += sb
 			grp := f / Blocks4DwGroupFilters
-			for ci := 0; ci < Blocks4DwGroupC; ci++ {
-				c := grp*Blocks4DwGroupC + ci
-				for kh := 0; kh < Blocks4DwKH; kh++ {
-					for kw := 0; kw < Blocks4DwKW; kw++ {
-						wv := m.Params.Blocks4DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks4DwOutH; oh++ {
-							r := (*[12]float32)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[12]float32)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-							s2 += d[6] * r[6]
-							dr[6] += wv * d[6]
-							s3 += d[7] * r[7]
-							dr[7] += wv * d[7]
-							s0 += d[8] * r[8]
-							dr[8] += wv * d[8]
-							s1 += d[9] * r[9]
-							dr[9] += wv * d[9]
-							s2 += d[10] * r[10]
-							dr[10] += wv * d[10]
-							s3 += d[11] * r[11]
-							dr[11] += wv * d[11]
-						}
-						m.Grads.Blocks4DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[12]float32)(dzs[oh*14+30:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks4DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*196:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[30:196], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*196:], dzs[:], flip[:], w, 196, 0)
 		}
 		dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d32[row]))
 		for c := range dx {
@@ -10995,7 +10679,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp21[row]
 		dz := (*[32][12][12]float32)(unsafe.Pointer(&m.d68[row]))
 		dxp := &m.dxp21
-		*dxp = [32][25][25]float32{}
+		taps := [9]int32{0, 1, 2, 25, 26, 27, 50, 51, 52}
+		flip := [9]int32{52, 51, 50, 27, 26, 25, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 20000)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 20000)
+		dzs := &m.dwdz21
 		for f := 0; f < Blocks3DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -11005,45 +10693,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks3DwBias[f] += sb
 			grp := f / Blocks3DwGroupFilters
-			for ci := 0; ci < Blocks3DwGroupC; ci++ {
-				c := grp*Blocks3DwGroupC + ci
-				for kh := 0; kh < Blocks3DwKH; kh++ {
-					for kw := 0; kw < Blocks3DwKW; kw++ {
-						wv := m.Params.Blocks3DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks3DwOutH; oh++ {
-							r := (*[23]float32)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[23]float32)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-							s2 += d[2] * r[4]
-							dr[4] += wv * d[2]
-							s3 += d[3] * r[6]
-							dr[6] += wv * d[3]
-							s0 += d[4] * r[8]
-							dr[8] += wv * d[4]
-							s1 += d[5] * r[10]
-							dr[10] += wv * d[5]
-							s2 += d[6] * r[12]
-							dr[12] += wv * d[6]
-							s3 += d[7] * r[14]
-							dr[14] += wv * d[7]
-							s0 += d[8] * r[16]
-							dr[16] += wv * d[8]
-							s1 += d[9] * r[18]
-							dr[18] += wv * d[9]
-							s2 += d[10] * r[20]
-							dr[20] += wv * d[10]
-							s3 += d[11] * r[22]
-							dr[22] += wv * d[11]
-						}
-						m.Grads.Blocks3DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
+			dzf := &dz[f]
+			for oh := range dzf {
+				r := (*[23]float32)(dzs[oh*50+52:])
+				for ow := range dzf[oh] {
+					r[ow*2] = dzf[oh][ow]
 				}
 			}
+			w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks3DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*625:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[52:625], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*625:], dzs[:], flip[:], w, 625, 0)
 		}
 		dx := (*[32][24][24]float32)(unsafe.Pointer(&m.d20[row]))
 		for c := range dx {
@@ -11161,10 +10824,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp15[row]
 		dz := (*[32][24][24]float32)(unsafe.Pointer(&m.d19[row]))
 		dxp := &m.dxp15
-		*dxp = [32][26][26]float32{}
+		taps := [9]int32{0, 1, 2, 26, 27, 28, 52, 53, 54}
+		flip := [9]int32{54, 53, 52, 28, 27, 26, 2, 1, 0}
 		xpf := unsafe.Slice(&xp[0][0][0], 21632)
-		dzf := unsafe.Slice(&dz[0][0][0], 18432)
 		dxpf := unsafe.Slice(&dxp[0][0][0], 21632)
+		dzs := &m.dwdz15
 		for f := 0; f < Blocks2DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -11174,16 +10838,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks2DwBias[f] += sb
 			grp := f / Blocks2DwGroupFilters
-			for ci := 0; ci < Blocks2DwGroupC; ci++ {
-				c := grp*Blocks2DwGroupC + ci
-				for kh := 0; kh < Blocks2DwKH; kh++ {
-					for kw := 0; kw < Blocks2DwKW; kw++ {
-						wv := m.Params.Blocks2DwWeight[f][ci][kh][kw]
-						m.Grads.Blocks2DwWeight[f][ci][kh][kw] += runtime.DotRows32(dzf[f*576:], 24, xpf[(c*26+kh)*26+kw:], 26, 24, 24)
-						runtime.AxpyRows32(wv, dzf[f*576:], 24, dxpf[(c*26+kh)*26+kw:], 26, 24, 24)
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[24]float32)(dzs[oh*26+54:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks2DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*676:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[54:676], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*676:], dzs[:], flip[:], w, 676, 0)
 		}
 		dx := (*[32][24][24]float32)(unsafe.Pointer(&m.d20[row]))
 		for c := range dx {
@@ -11301,7 +10966,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp9[row]
 		dz := (*[16][24][24]float32)(unsafe.Pointer(&m.d32[row]))
 		dxp := &m.dxp9
-		*dxp = [16][49][49]float32{}
+		taps := [9]int32{0, 1, 2, 49, 50, 51, 98, 99, 100}
+		flip := [9]int32{100, 99, 98, 51, 50, 49, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 38416)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 38416)
+		dzs := &m.dwdz9
 		for f := 0; f < Blocks1DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -11311,69 +10980,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks1DwBias[f] += sb
 			grp := f / Blocks1DwGroupFilters
-			for ci := 0; ci < Blocks1DwGroupC; ci++ {
-				c := grp*Blocks1DwGroupC + ci
-				for kh := 0; kh < Blocks1DwKH; kh++ {
-					for kw := 0; kw < Blocks1DwKW; kw++ {
-						wv := m.Params.Blocks1DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float32
-						for oh := 0; oh < Blocks1DwOutH; oh++ {
-							r := (*[47]float32)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[47]float32)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-							s2 += d[2] * r[4]
-							dr[4] += wv * d[2]
-							s3 += d[3] * r[6]
-							dr[6] += wv * d[3]
-							s0 += d[4] * r[8]
-							dr[8] += wv * d[4]
-							s1 += d[5] * r[10]
-							dr[10] += wv * d[5]
-							s2 += d[6] * r[12]
-							dr[12] += wv * d[6]
-							s3 += d[7] * r[14]
-							dr[14] += wv * d[7]
-							s0 += d[8] * r[16]
-							dr[16] += wv * d[8]
-							s1 += d[9] * r[18]
-							dr[18] += wv * d[9]
-							s2 += d[10] * r[20]
-							dr[20] += wv * d[10]
-							s3 += d[11] * r[22]
-							dr[22] += wv * d[11]
-							s0 += d[12] * r[24]
-							dr[24] += wv * d[12]
-							s1 += d[13] * r[26]
-							dr[26] += wv * d[13]
-							s2 += d[14] * r[28]
-							dr[28] += wv * d[14]
-							s3 += d[15] * r[30]
-							dr[30] += wv * d[15]
-							s0 += d[16] * r[32]
-							dr[32] += wv * d[16]
-							s1 += d[17] * r[34]
-							dr[34] += wv * d[17]
-							s2 += d[18] * r[36]
-							dr[36] += wv * d[18]
-							s3 += d[19] * r[38]
-							dr[38] += wv * d[19]
-							s0 += d[20] * r[40]
-							dr[40] += wv * d[20]
-							s1 += d[21] * r[42]
-							dr[42] += wv * d[21]
-							s2 += d[22] * r[44]
-							dr[44] += wv * d[22]
-							s3 += d[23] * r[46]
-							dr[46] += wv * d[23]
-						}
-						m.Grads.Blocks1DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
+			dzf := &dz[f]
+			for oh := range dzf {
+				r := (*[47]float32)(dzs[oh*98+100:])
+				for ow := range dzf[oh] {
+					r[ow*2] = dzf[oh][ow]
 				}
 			}
+			w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks1DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*2401:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[100:2401], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*2401:], dzs[:], flip[:], w, 2401, 0)
 		}
 		dx := (*[16][48][48]float32)(unsafe.Pointer(&m.d8[row]))
 		for c := range dx {
@@ -11491,10 +11111,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp3[row]
 		dz := (*[8][48][48]float32)(unsafe.Pointer(&m.d20[row]))
 		dxp := &m.dxp3
-		*dxp = [8][50][50]float32{}
+		taps := [9]int32{0, 1, 2, 50, 51, 52, 100, 101, 102}
+		flip := [9]int32{102, 101, 100, 52, 51, 50, 2, 1, 0}
 		xpf := unsafe.Slice(&xp[0][0][0], 20000)
-		dzf := unsafe.Slice(&dz[0][0][0], 18432)
 		dxpf := unsafe.Slice(&dxp[0][0][0], 20000)
+		dzs := &m.dwdz3
 		for f := 0; f < Blocks0DwFilters; f++ {
 			var sb float32
 			for oh := range dz[f] {
@@ -11504,16 +11125,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks0DwBias[f] += sb
 			grp := f / Blocks0DwGroupFilters
-			for ci := 0; ci < Blocks0DwGroupC; ci++ {
-				c := grp*Blocks0DwGroupC + ci
-				for kh := 0; kh < Blocks0DwKH; kh++ {
-					for kw := 0; kw < Blocks0DwKW; kw++ {
-						wv := m.Params.Blocks0DwWeight[f][ci][kh][kw]
-						m.Grads.Blocks0DwWeight[f][ci][kh][kw] += runtime.DotRows32(dzf[f*2304:], 48, xpf[(c*50+kh)*50+kw:], 50, 48, 48)
-						runtime.AxpyRows32(wv, dzf[f*2304:], 48, dxpf[(c*50+kh)*50+kw:], 50, 48, 48)
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[48]float32)(dzs[oh*50+102:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks0DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*2500:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot32(dzs[102:2500], xg[int(off):])
+			}
+			runtime.ShiftSum32(dxpf[f*2500:], dzs[:], flip[:], w, 2500, 0)
 		}
 		dx := (*[8][48][48]float32)(unsafe.Pointer(&m.d19[row]))
 		for c := range dx {

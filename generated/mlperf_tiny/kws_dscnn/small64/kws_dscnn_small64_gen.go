@@ -473,9 +473,11 @@ type Model struct {
 	a3    [BatchChunk][84]float64 // output
 	mask3 [BatchChunk][84]float64 // dropout mask: 0 or 1/(1-0.2)
 	// ds.0.dw (conv2d [4 7 3]→[4 7 3]), spec line 13
-	a4   [BatchChunk][84]float64      // output
-	xp4  [BatchChunk][4][9][5]float64 // zero-padded input
-	dxp4 [4][9][5]float64             // dL/d(padded input)
+	a4    [BatchChunk][84]float64      // output
+	xp4   [BatchChunk][4][9][5]float64 // zero-padded input
+	dxp4  [4][9][5]float64             // dL/d(padded input)
+	dws4  [33]float64                  // one filter's flat sums over the padded plane (scratch)
+	dwdz4 [57]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.0.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 14
 	a5    [BatchChunk][84]float64 // output
 	xhat5 [BatchChunk][84]float64 // normalised input x̂
@@ -492,9 +494,11 @@ type Model struct {
 	// layers.9 (relu [4 7 3]→[4 7 3]), spec line 18
 	a9 [BatchChunk][84]float64 // output
 	// ds.1.dw (conv2d [4 7 3]→[4 7 3]), spec line 19
-	a10   [BatchChunk][84]float64      // output
-	xp10  [BatchChunk][4][9][5]float64 // zero-padded input
-	dxp10 [4][9][5]float64             // dL/d(padded input)
+	a10    [BatchChunk][84]float64      // output
+	xp10   [BatchChunk][4][9][5]float64 // zero-padded input
+	dxp10  [4][9][5]float64             // dL/d(padded input)
+	dws10  [33]float64                  // one filter's flat sums over the padded plane (scratch)
+	dwdz10 [57]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.1.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 20
 	a11    [BatchChunk][84]float64 // output
 	xhat11 [BatchChunk][84]float64 // normalised input x̂
@@ -724,11 +728,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		z := (*[4][7][3]float64)(unsafe.Pointer(&m.a4[row]))
 		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 		xpf := unsafe.Slice(&xp[0][0][0], 180)
+		s := &m.dws4
 		for f := 0; f < Ds0DwFilters; f++ {
 			grp := f / Ds0DwGroupFilters
 			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Ds0DwOutH; oh++ {
-				runtime.ShiftSum64(z[f][oh][:], xpf[grp*45+oh*5:], taps[:], w, 3, m.Params.Ds0DwBias[f])
+			runtime.ShiftSum64(s[:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds0DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[3]float64)(s[oh*5:])
 			}
 		}
 	}
@@ -895,11 +902,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		z := (*[4][7][3]float64)(unsafe.Pointer(&m.a10[row]))
 		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 		xpf := unsafe.Slice(&xp[0][0][0], 180)
+		s := &m.dws10
 		for f := 0; f < Ds1DwFilters; f++ {
 			grp := f / Ds1DwGroupFilters
 			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Ds1DwOutH; oh++ {
-				runtime.ShiftSum64(z[f][oh][:], xpf[grp*45+oh*5:], taps[:], w, 3, m.Params.Ds1DwBias[f])
+			runtime.ShiftSum64(s[:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds1DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[3]float64)(s[oh*5:])
 			}
 		}
 	}
@@ -1303,11 +1313,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[4][7][3]float64)(unsafe.Pointer(&m.a4[row]))
 			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 			xpf := unsafe.Slice(&xp[0][0][0], 180)
+			s := &m.dws4
 			for f := 0; f < Ds0DwFilters; f++ {
 				grp := f / Ds0DwGroupFilters
 				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Ds0DwOutH; oh++ {
-					runtime.ShiftSum64(z[f][oh][:], xpf[grp*45+oh*5:], taps[:], w, 3, m.Params.Ds0DwBias[f])
+				runtime.ShiftSum64(s[:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds0DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[3]float64)(s[oh*5:])
 				}
 			}
 		}
@@ -1478,11 +1491,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[4][7][3]float64)(unsafe.Pointer(&m.a10[row]))
 			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 			xpf := unsafe.Slice(&xp[0][0][0], 180)
+			s := &m.dws10
 			for f := 0; f < Ds1DwFilters; f++ {
 				grp := f / Ds1DwGroupFilters
 				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Ds1DwOutH; oh++ {
-					runtime.ShiftSum64(z[f][oh][:], xpf[grp*45+oh*5:], taps[:], w, 3, m.Params.Ds1DwBias[f])
+				runtime.ShiftSum64(s[:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds1DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[3]float64)(s[oh*5:])
 				}
 			}
 		}
@@ -1905,7 +1921,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp10[row]
 			dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d16[row]))
 			dxp := &m.dxp10
-			*dxp = [4][9][5]float64{}
+			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+			flip := [9]int32{12, 11, 10, 7, 6, 5, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 180)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 180)
+			dzs := &m.dwdz10
 			for f := 0; f < Ds1DwFilters; f++ {
 				var sb float64
 				for oh := range dz[f] {
@@ -1915,27 +1935,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Ds1DwBias[f] += sb
 				grp := f / Ds1DwGroupFilters
-				for ci := 0; ci < Ds1DwGroupC; ci++ {
-					c := grp*Ds1DwGroupC + ci
-					for kh := 0; kh < Ds1DwKH; kh++ {
-						for kw := 0; kw < Ds1DwKW; kw++ {
-							wv := m.Params.Ds1DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float64
-							for oh := 0; oh < Ds1DwOutH; oh++ {
-								r := (*[3]float64)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[3]float64)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-							}
-							m.Grads.Ds1DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[3]float64)(dzs[oh*5+12:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Ds1DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*45:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot64(dzs[12:45], xg[int(off):])
+				}
+				runtime.ShiftSum64(dxpf[f*45:], dzs[:], flip[:], w, 45, 0)
 			}
 			dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d15[row]))
 			for c := range dx {
@@ -2061,7 +2071,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp4[row]
 			dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d16[row]))
 			dxp := &m.dxp4
-			*dxp = [4][9][5]float64{}
+			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+			flip := [9]int32{12, 11, 10, 7, 6, 5, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 180)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 180)
+			dzs := &m.dwdz4
 			for f := 0; f < Ds0DwFilters; f++ {
 				var sb float64
 				for oh := range dz[f] {
@@ -2071,27 +2085,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Ds0DwBias[f] += sb
 				grp := f / Ds0DwGroupFilters
-				for ci := 0; ci < Ds0DwGroupC; ci++ {
-					c := grp*Ds0DwGroupC + ci
-					for kh := 0; kh < Ds0DwKH; kh++ {
-						for kw := 0; kw < Ds0DwKW; kw++ {
-							wv := m.Params.Ds0DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float64
-							for oh := 0; oh < Ds0DwOutH; oh++ {
-								r := (*[3]float64)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[3]float64)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-							}
-							m.Grads.Ds0DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[3]float64)(dzs[oh*5+12:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Ds0DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*45:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot64(dzs[12:45], xg[int(off):])
+				}
+				runtime.ShiftSum64(dxpf[f*45:], dzs[:], flip[:], w, 45, 0)
 			}
 			dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d15[row]))
 			for c := range dx {
@@ -2444,7 +2448,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp10[row]
 		dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d16[row]))
 		dxp := &m.dxp10
-		*dxp = [4][9][5]float64{}
+		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+		flip := [9]int32{12, 11, 10, 7, 6, 5, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 180)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 180)
+		dzs := &m.dwdz10
 		for f := 0; f < Ds1DwFilters; f++ {
 			var sb float64
 			for oh := range dz[f] {
@@ -2454,27 +2462,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Ds1DwBias[f] += sb
 			grp := f / Ds1DwGroupFilters
-			for ci := 0; ci < Ds1DwGroupC; ci++ {
-				c := grp*Ds1DwGroupC + ci
-				for kh := 0; kh < Ds1DwKH; kh++ {
-					for kw := 0; kw < Ds1DwKW; kw++ {
-						wv := m.Params.Ds1DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Ds1DwOutH; oh++ {
-							r := (*[3]float64)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[3]float64)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-						}
-						m.Grads.Ds1DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[3]float64)(dzs[oh*5+12:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Ds1DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*45:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot64(dzs[12:45], xg[int(off):])
+			}
+			runtime.ShiftSum64(dxpf[f*45:], dzs[:], flip[:], w, 45, 0)
 		}
 		dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d15[row]))
 		for c := range dx {
@@ -2592,7 +2590,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp4[row]
 		dz := (*[4][7][3]float64)(unsafe.Pointer(&m.d16[row]))
 		dxp := &m.dxp4
-		*dxp = [4][9][5]float64{}
+		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+		flip := [9]int32{12, 11, 10, 7, 6, 5, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 180)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 180)
+		dzs := &m.dwdz4
 		for f := 0; f < Ds0DwFilters; f++ {
 			var sb float64
 			for oh := range dz[f] {
@@ -2602,27 +2604,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Ds0DwBias[f] += sb
 			grp := f / Ds0DwGroupFilters
-			for ci := 0; ci < Ds0DwGroupC; ci++ {
-				c := grp*Ds0DwGroupC + ci
-				for kh := 0; kh < Ds0DwKH; kh++ {
-					for kw := 0; kw < Ds0DwKW; kw++ {
-						wv := m.Params.Ds0DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Ds0DwOutH; oh++ {
-							r := (*[3]float64)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[3]float64)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-						}
-						m.Grads.Ds0DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[3]float64)(dzs[oh*5+12:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Ds0DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*45:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot64(dzs[12:45], xg[int(off):])
+			}
+			runtime.ShiftSum64(dxpf[f*45:], dzs[:], flip[:], w, 45, 0)
 		}
 		dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d15[row]))
 		for c := range dx {

@@ -704,9 +704,11 @@ type Model struct {
 	// layers.2 (relu [2 8 8]→[2 8 8]), spec line 11
 	a2 [BatchChunk][128]float64 // output
 	// blocks.0.dw (conv2d [2 8 8]→[2 8 8]), spec line 12
-	a3   [BatchChunk][128]float64       // output
-	xp3  [BatchChunk][2][10][10]float64 // zero-padded input
-	dxp3 [2][10][10]float64             // dL/d(padded input)
+	a3    [BatchChunk][128]float64       // output
+	xp3   [BatchChunk][2][10][10]float64 // zero-padded input
+	dxp3  [2][10][10]float64             // dL/d(padded input)
+	dws3  [78]float64                    // one filter's flat sums over the padded plane (scratch)
+	dwdz3 [122]float64                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.0.dw_bn (batchnorm [2 8 8]→[2 8 8]), spec line 13
 	a4    [BatchChunk][128]float64 // output
 	xhat4 [BatchChunk][128]float64 // normalised input x̂
@@ -723,9 +725,11 @@ type Model struct {
 	// layers.8 (relu [4 8 8]→[4 8 8]), spec line 17
 	a8 [BatchChunk][256]float64 // output
 	// blocks.1.dw (conv2d [4 8 8]→[4 4 4]), spec line 18
-	a9   [BatchChunk][64]float64      // output
-	xp9  [BatchChunk][4][9][9]float64 // zero-padded input
-	dxp9 [4][9][9]float64             // dL/d(padded input)
+	a9    [BatchChunk][64]float64      // output
+	xp9   [BatchChunk][4][9][9]float64 // zero-padded input
+	dxp9  [4][9][9]float64             // dL/d(padded input)
+	dws9  [61]float64                  // one filter's flat sums over the padded plane (scratch)
+	dwdz9 [101]float64                 // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.1.dw_bn (batchnorm [4 4 4]→[4 4 4]), spec line 19
 	a10    [BatchChunk][64]float64 // output
 	xhat10 [BatchChunk][64]float64 // normalised input x̂
@@ -742,9 +746,11 @@ type Model struct {
 	// layers.14 (relu [6 4 4]→[6 4 4]), spec line 23
 	a14 [BatchChunk][96]float64 // output
 	// blocks.2.dw (conv2d [6 4 4]→[6 4 4]), spec line 24
-	a15   [BatchChunk][96]float64      // output
-	xp15  [BatchChunk][6][6][6]float64 // zero-padded input
-	dxp15 [6][6][6]float64             // dL/d(padded input)
+	a15    [BatchChunk][96]float64      // output
+	xp15   [BatchChunk][6][6][6]float64 // zero-padded input
+	dxp15  [6][6][6]float64             // dL/d(padded input)
+	dws15  [22]float64                  // one filter's flat sums over the padded plane (scratch)
+	dwdz15 [50]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.2.dw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 25
 	a16    [BatchChunk][96]float64 // output
 	xhat16 [BatchChunk][96]float64 // normalised input x̂
@@ -761,9 +767,11 @@ type Model struct {
 	// layers.20 (relu [6 4 4]→[6 4 4]), spec line 29
 	a20 [BatchChunk][96]float64 // output
 	// blocks.3.dw (conv2d [6 4 4]→[6 2 2]), spec line 30
-	a21   [BatchChunk][24]float64      // output
-	xp21  [BatchChunk][6][5][5]float64 // zero-padded input
-	dxp21 [6][5][5]float64             // dL/d(padded input)
+	a21    [BatchChunk][24]float64      // output
+	xp21   [BatchChunk][6][5][5]float64 // zero-padded input
+	dxp21  [6][5][5]float64             // dL/d(padded input)
+	dws21  [13]float64                  // one filter's flat sums over the padded plane (scratch)
+	dwdz21 [37]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.3.dw_bn (batchnorm [6 2 2]→[6 2 2]), spec line 31
 	a22    [BatchChunk][24]float64 // output
 	xhat22 [BatchChunk][24]float64 // normalised input x̂
@@ -984,11 +992,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		z := (*[2][8][8]float64)(unsafe.Pointer(&m.a3[row]))
 		taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
 		xpf := unsafe.Slice(&xp[0][0][0], 200)
+		s := &m.dws3
 		for f := 0; f < Blocks0DwFilters; f++ {
 			grp := f / Blocks0DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Blocks0DwOutH; oh++ {
-				runtime.ShiftSum64(z[f][oh][:], xpf[grp*100+oh*10:], taps[:], w, 8, m.Params.Blocks0DwBias[f])
+			runtime.ShiftSum64(s[:], xpf[grp*100:], taps[:], w, 78, m.Params.Blocks0DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[8]float64)(s[oh*10:])
 			}
 		}
 	}
@@ -1153,27 +1164,18 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			}
 		}
 		z := (*[4][4][4]float64)(unsafe.Pointer(&m.a9[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks1DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 9, 10, 11, 18, 19, 20}
+		xpf := unsafe.Slice(&xp[0][0][0], 324)
+		s := &m.dws9
+		for f := 0; f < Blocks1DwFilters; f++ {
 			grp := f / Blocks1DwGroupFilters
-			for ci := 0; ci < Blocks1DwGroupC; ci++ {
-				c := grp*Blocks1DwGroupC + ci
-				for kh := 0; kh < Blocks1DwKH; kh++ {
-					for kw := 0; kw < Blocks1DwKW; kw++ {
-						wv := m.Params.Blocks1DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks1DwOutH; oh++ {
-							r := (*[7]float64)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-							o[2] += wv * r[4]
-							o[3] += wv * r[6]
-						}
-					}
+			w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
+			runtime.ShiftSum64(s[:], xpf[grp*81:], taps[:], w, 61, m.Params.Blocks1DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				r := (*[7]float64)(s[oh*18:])
+				for ow := range zf[oh] {
+					zf[oh][ow] = r[ow*2]
 				}
 			}
 		}
@@ -1341,11 +1343,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		z := (*[6][4][4]float64)(unsafe.Pointer(&m.a15[row]))
 		taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
 		xpf := unsafe.Slice(&xp[0][0][0], 216)
+		s := &m.dws15
 		for f := 0; f < Blocks2DwFilters; f++ {
 			grp := f / Blocks2DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
-			for oh := 0; oh < Blocks2DwOutH; oh++ {
-				runtime.ShiftSum64(z[f][oh][:], xpf[grp*36+oh*6:], taps[:], w, 4, m.Params.Blocks2DwBias[f])
+			runtime.ShiftSum64(s[:], xpf[grp*36:], taps[:], w, 22, m.Params.Blocks2DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				zf[oh] = *(*[4]float64)(s[oh*6:])
 			}
 		}
 	}
@@ -1510,25 +1515,18 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			}
 		}
 		z := (*[6][2][2]float64)(unsafe.Pointer(&m.a21[row]))
-		for f := range z {
-			for oh := range z[f] {
-				for ow := range z[f][oh] {
-					z[f][oh][ow] = m.Params.Blocks3DwBias[f]
-				}
-			}
+		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+		xpf := unsafe.Slice(&xp[0][0][0], 150)
+		s := &m.dws21
+		for f := 0; f < Blocks3DwFilters; f++ {
 			grp := f / Blocks3DwGroupFilters
-			for ci := 0; ci < Blocks3DwGroupC; ci++ {
-				c := grp*Blocks3DwGroupC + ci
-				for kh := 0; kh < Blocks3DwKH; kh++ {
-					for kw := 0; kw < Blocks3DwKW; kw++ {
-						wv := m.Params.Blocks3DwWeight[f][ci][kh][kw]
-						for oh := 0; oh < Blocks3DwOutH; oh++ {
-							r := (*[3]float64)(xp[c][oh*2+kh][kw:])
-							o := &z[f][oh]
-							o[0] += wv * r[0]
-							o[1] += wv * r[2]
-						}
-					}
+			w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
+			runtime.ShiftSum64(s[:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks3DwBias[f])
+			zf := &z[f]
+			for oh := range zf {
+				r := (*[3]float64)(s[oh*10:])
+				for ow := range zf[oh] {
+					zf[oh][ow] = r[ow*2]
 				}
 			}
 		}
@@ -1900,11 +1898,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[2][8][8]float64)(unsafe.Pointer(&m.a3[row]))
 			taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
 			xpf := unsafe.Slice(&xp[0][0][0], 200)
+			s := &m.dws3
 			for f := 0; f < Blocks0DwFilters; f++ {
 				grp := f / Blocks0DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Blocks0DwOutH; oh++ {
-					runtime.ShiftSum64(z[f][oh][:], xpf[grp*100+oh*10:], taps[:], w, 8, m.Params.Blocks0DwBias[f])
+				runtime.ShiftSum64(s[:], xpf[grp*100:], taps[:], w, 78, m.Params.Blocks0DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[8]float64)(s[oh*10:])
 				}
 			}
 		}
@@ -2073,27 +2074,18 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[4][4][4]float64)(unsafe.Pointer(&m.a9[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks1DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 9, 10, 11, 18, 19, 20}
+			xpf := unsafe.Slice(&xp[0][0][0], 324)
+			s := &m.dws9
+			for f := 0; f < Blocks1DwFilters; f++ {
 				grp := f / Blocks1DwGroupFilters
-				for ci := 0; ci < Blocks1DwGroupC; ci++ {
-					c := grp*Blocks1DwGroupC + ci
-					for kh := 0; kh < Blocks1DwKH; kh++ {
-						for kw := 0; kw < Blocks1DwKW; kw++ {
-							wv := m.Params.Blocks1DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks1DwOutH; oh++ {
-								r := (*[7]float64)(xp[c][oh*2+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[2]
-								o[2] += wv * r[4]
-								o[3] += wv * r[6]
-							}
-						}
+				w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum64(s[:], xpf[grp*81:], taps[:], w, 61, m.Params.Blocks1DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					r := (*[7]float64)(s[oh*18:])
+					for ow := range zf[oh] {
+						zf[oh][ow] = r[ow*2]
 					}
 				}
 			}
@@ -2265,11 +2257,14 @@ func (m *Model) forwardBatch(nb int) {
 			z := (*[6][4][4]float64)(unsafe.Pointer(&m.a15[row]))
 			taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
 			xpf := unsafe.Slice(&xp[0][0][0], 216)
+			s := &m.dws15
 			for f := 0; f < Blocks2DwFilters; f++ {
 				grp := f / Blocks2DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
-				for oh := 0; oh < Blocks2DwOutH; oh++ {
-					runtime.ShiftSum64(z[f][oh][:], xpf[grp*36+oh*6:], taps[:], w, 4, m.Params.Blocks2DwBias[f])
+				runtime.ShiftSum64(s[:], xpf[grp*36:], taps[:], w, 22, m.Params.Blocks2DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					zf[oh] = *(*[4]float64)(s[oh*6:])
 				}
 			}
 		}
@@ -2438,25 +2433,18 @@ func (m *Model) forwardBatch(nb int) {
 				}
 			}
 			z := (*[6][2][2]float64)(unsafe.Pointer(&m.a21[row]))
-			for f := range z {
-				for oh := range z[f] {
-					for ow := range z[f][oh] {
-						z[f][oh][ow] = m.Params.Blocks3DwBias[f]
-					}
-				}
+			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+			xpf := unsafe.Slice(&xp[0][0][0], 150)
+			s := &m.dws21
+			for f := 0; f < Blocks3DwFilters; f++ {
 				grp := f / Blocks3DwGroupFilters
-				for ci := 0; ci < Blocks3DwGroupC; ci++ {
-					c := grp*Blocks3DwGroupC + ci
-					for kh := 0; kh < Blocks3DwKH; kh++ {
-						for kw := 0; kw < Blocks3DwKW; kw++ {
-							wv := m.Params.Blocks3DwWeight[f][ci][kh][kw]
-							for oh := 0; oh < Blocks3DwOutH; oh++ {
-								r := (*[3]float64)(xp[c][oh*2+kh][kw:])
-								o := &z[f][oh]
-								o[0] += wv * r[0]
-								o[1] += wv * r[2]
-							}
-						}
+				w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
+				runtime.ShiftSum64(s[:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks3DwBias[f])
+				zf := &z[f]
+				for oh := range zf {
+					r := (*[3]float64)(s[oh*10:])
+					for ow := range zf[oh] {
+						zf[oh][ow] = r[ow*2]
 					}
 				}
 			}
@@ -2851,7 +2839,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp21[row]
 			dz := (*[6][2][2]float64)(unsafe.Pointer(&m.d23[row]))
 			dxp := &m.dxp21
-			*dxp = [6][5][5]float64{}
+			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+			flip := [9]int32{12, 11, 10, 7, 6, 5, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 150)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 150)
+			dzs := &m.dwdz21
 			for f := 0; f < Blocks3DwFilters; f++ {
 				var sb float64
 				for oh := range dz[f] {
@@ -2861,25 +2853,20 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks3DwBias[f] += sb
 				grp := f / Blocks3DwGroupFilters
-				for ci := 0; ci < Blocks3DwGroupC; ci++ {
-					c := grp*Blocks3DwGroupC + ci
-					for kh := 0; kh < Blocks3DwKH; kh++ {
-						for kw := 0; kw < Blocks3DwKW; kw++ {
-							wv := m.Params.Blocks3DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float64
-							for oh := 0; oh < Blocks3DwOutH; oh++ {
-								r := (*[3]float64)(xp[c][oh*2+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[3]float64)(dxp[c][oh*2+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[2]
-								dr[2] += wv * d[1]
-							}
-							m.Grads.Blocks3DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
+				dzf := &dz[f]
+				for oh := range dzf {
+					r := (*[3]float64)(dzs[oh*10+12:])
+					for ow := range dzf[oh] {
+						r[ow*2] = dzf[oh][ow]
 					}
 				}
+				w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks3DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*25:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot64(dzs[12:25], xg[int(off):])
+				}
+				runtime.ShiftSum64(dxpf[f*25:], dzs[:], flip[:], w, 25, 0)
 			}
 			dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d20[row]))
 			for c := range dx {
@@ -3005,7 +2992,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp15[row]
 			dz := (*[6][4][4]float64)(unsafe.Pointer(&m.d19[row]))
 			dxp := &m.dxp15
-			*dxp = [6][6][6]float64{}
+			taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
+			flip := [9]int32{14, 13, 12, 8, 7, 6, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 216)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 216)
+			dzs := &m.dwdz15
 			for f := 0; f < Blocks2DwFilters; f++ {
 				var sb float64
 				for oh := range dz[f] {
@@ -3015,29 +3006,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks2DwBias[f] += sb
 				grp := f / Blocks2DwGroupFilters
-				for ci := 0; ci < Blocks2DwGroupC; ci++ {
-					c := grp*Blocks2DwGroupC + ci
-					for kh := 0; kh < Blocks2DwKH; kh++ {
-						for kw := 0; kw < Blocks2DwKW; kw++ {
-							wv := m.Params.Blocks2DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float64
-							for oh := 0; oh < Blocks2DwOutH; oh++ {
-								r := (*[4]float64)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[4]float64)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-							}
-							m.Grads.Blocks2DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[4]float64)(dzs[oh*6+14:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks2DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*36:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot64(dzs[14:36], xg[int(off):])
+				}
+				runtime.ShiftSum64(dxpf[f*36:], dzs[:], flip[:], w, 36, 0)
 			}
 			dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d20[row]))
 			for c := range dx {
@@ -3163,7 +3142,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp9[row]
 			dz := (*[4][4][4]float64)(unsafe.Pointer(&m.d11[row]))
 			dxp := &m.dxp9
-			*dxp = [4][9][9]float64{}
+			taps := [9]int32{0, 1, 2, 9, 10, 11, 18, 19, 20}
+			flip := [9]int32{20, 19, 18, 11, 10, 9, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 324)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 324)
+			dzs := &m.dwdz9
 			for f := 0; f < Blocks1DwFilters; f++ {
 				var sb float64
 				for oh := range dz[f] {
@@ -3173,29 +3156,20 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks1DwBias[f] += sb
 				grp := f / Blocks1DwGroupFilters
-				for ci := 0; ci < Blocks1DwGroupC; ci++ {
-					c := grp*Blocks1DwGroupC + ci
-					for kh := 0; kh < Blocks1DwKH; kh++ {
-						for kw := 0; kw < Blocks1DwKW; kw++ {
-							wv := m.Params.Blocks1DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float64
-							for oh := 0; oh < Blocks1DwOutH; oh++ {
-								r := (*[7]float64)(xp[c][oh*2+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[7]float64)(dxp[c][oh*2+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[2]
-								dr[2] += wv * d[1]
-								s2 += d[2] * r[4]
-								dr[4] += wv * d[2]
-								s3 += d[3] * r[6]
-								dr[6] += wv * d[3]
-							}
-							m.Grads.Blocks1DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
+				dzf := &dz[f]
+				for oh := range dzf {
+					r := (*[7]float64)(dzs[oh*18+20:])
+					for ow := range dzf[oh] {
+						r[ow*2] = dzf[oh][ow]
 					}
 				}
+				w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks1DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*81:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot64(dzs[20:81], xg[int(off):])
+				}
+				runtime.ShiftSum64(dxpf[f*81:], dzs[:], flip[:], w, 81, 0)
 			}
 			dx := (*[4][8][8]float64)(unsafe.Pointer(&m.d8[row]))
 			for c := range dx {
@@ -3321,7 +3295,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			xp := &m.xp3[row]
 			dz := (*[2][8][8]float64)(unsafe.Pointer(&m.d5[row]))
 			dxp := &m.dxp3
-			*dxp = [2][10][10]float64{}
+			taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
+			flip := [9]int32{22, 21, 20, 12, 11, 10, 2, 1, 0}
+			xpf := unsafe.Slice(&xp[0][0][0], 200)
+			dxpf := unsafe.Slice(&dxp[0][0][0], 200)
+			dzs := &m.dwdz3
 			for f := 0; f < Blocks0DwFilters; f++ {
 				var sb float64
 				for oh := range dz[f] {
@@ -3331,37 +3309,17 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				m.Grads.Blocks0DwBias[f] += sb
 				grp := f / Blocks0DwGroupFilters
-				for ci := 0; ci < Blocks0DwGroupC; ci++ {
-					c := grp*Blocks0DwGroupC + ci
-					for kh := 0; kh < Blocks0DwKH; kh++ {
-						for kw := 0; kw < Blocks0DwKW; kw++ {
-							wv := m.Params.Blocks0DwWeight[f][ci][kh][kw]
-							var s0, s1, s2, s3 float64
-							for oh := 0; oh < Blocks0DwOutH; oh++ {
-								r := (*[8]float64)(xp[c][oh+kh][kw:])
-								d := &dz[f][oh]
-								dr := (*[8]float64)(dxp[c][oh+kh][kw:])
-								s0 += d[0] * r[0]
-								dr[0] += wv * d[0]
-								s1 += d[1] * r[1]
-								dr[1] += wv * d[1]
-								s2 += d[2] * r[2]
-								dr[2] += wv * d[2]
-								s3 += d[3] * r[3]
-								dr[3] += wv * d[3]
-								s0 += d[4] * r[4]
-								dr[4] += wv * d[4]
-								s1 += d[5] * r[5]
-								dr[5] += wv * d[5]
-								s2 += d[6] * r[6]
-								dr[6] += wv * d[6]
-								s3 += d[7] * r[7]
-								dr[7] += wv * d[7]
-							}
-							m.Grads.Blocks0DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-						}
-					}
+				dzf := &dz[f]
+				for oh := range dzf {
+					*(*[8]float64)(dzs[oh*10+22:]) = dzf[oh]
 				}
+				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
+				gw := unsafe.Slice(&m.Grads.Blocks0DwWeight[f][0][0][0], 9)
+				xg := xpf[grp*100:]
+				for t, off := range taps {
+					gw[t] += runtime.Dot64(dzs[22:100], xg[int(off):])
+				}
+				runtime.ShiftSum64(dxpf[f*100:], dzs[:], flip[:], w, 100, 0)
 			}
 			dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d4[row]))
 			for c := range dx {
@@ -3696,7 +3654,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp21[row]
 		dz := (*[6][2][2]float64)(unsafe.Pointer(&m.d23[row]))
 		dxp := &m.dxp21
-		*dxp = [6][5][5]float64{}
+		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
+		flip := [9]int32{12, 11, 10, 7, 6, 5, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 150)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 150)
+		dzs := &m.dwdz21
 		for f := 0; f < Blocks3DwFilters; f++ {
 			var sb float64
 			for oh := range dz[f] {
@@ -3706,25 +3668,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks3DwBias[f] += sb
 			grp := f / Blocks3DwGroupFilters
-			for ci := 0; ci < Blocks3DwGroupC; ci++ {
-				c := grp*Blocks3DwGroupC + ci
-				for kh := 0; kh < Blocks3DwKH; kh++ {
-					for kw := 0; kw < Blocks3DwKW; kw++ {
-						wv := m.Params.Blocks3DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Blocks3DwOutH; oh++ {
-							r := (*[3]float64)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[3]float64)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-						}
-						m.Grads.Blocks3DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
+			dzf := &dz[f]
+			for oh := range dzf {
+				r := (*[3]float64)(dzs[oh*10+12:])
+				for ow := range dzf[oh] {
+					r[ow*2] = dzf[oh][ow]
 				}
 			}
+			w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks3DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*25:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot64(dzs[12:25], xg[int(off):])
+			}
+			runtime.ShiftSum64(dxpf[f*25:], dzs[:], flip[:], w, 25, 0)
 		}
 		dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d20[row]))
 		for c := range dx {
@@ -3842,7 +3799,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp15[row]
 		dz := (*[6][4][4]float64)(unsafe.Pointer(&m.d19[row]))
 		dxp := &m.dxp15
-		*dxp = [6][6][6]float64{}
+		taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
+		flip := [9]int32{14, 13, 12, 8, 7, 6, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 216)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 216)
+		dzs := &m.dwdz15
 		for f := 0; f < Blocks2DwFilters; f++ {
 			var sb float64
 			for oh := range dz[f] {
@@ -3852,29 +3813,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks2DwBias[f] += sb
 			grp := f / Blocks2DwGroupFilters
-			for ci := 0; ci < Blocks2DwGroupC; ci++ {
-				c := grp*Blocks2DwGroupC + ci
-				for kh := 0; kh < Blocks2DwKH; kh++ {
-					for kw := 0; kw < Blocks2DwKW; kw++ {
-						wv := m.Params.Blocks2DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Blocks2DwOutH; oh++ {
-							r := (*[4]float64)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[4]float64)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-						}
-						m.Grads.Blocks2DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[4]float64)(dzs[oh*6+14:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks2DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*36:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot64(dzs[14:36], xg[int(off):])
+			}
+			runtime.ShiftSum64(dxpf[f*36:], dzs[:], flip[:], w, 36, 0)
 		}
 		dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d20[row]))
 		for c := range dx {
@@ -3992,7 +3941,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp9[row]
 		dz := (*[4][4][4]float64)(unsafe.Pointer(&m.d11[row]))
 		dxp := &m.dxp9
-		*dxp = [4][9][9]float64{}
+		taps := [9]int32{0, 1, 2, 9, 10, 11, 18, 19, 20}
+		flip := [9]int32{20, 19, 18, 11, 10, 9, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 324)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 324)
+		dzs := &m.dwdz9
 		for f := 0; f < Blocks1DwFilters; f++ {
 			var sb float64
 			for oh := range dz[f] {
@@ -4002,29 +3955,20 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks1DwBias[f] += sb
 			grp := f / Blocks1DwGroupFilters
-			for ci := 0; ci < Blocks1DwGroupC; ci++ {
-				c := grp*Blocks1DwGroupC + ci
-				for kh := 0; kh < Blocks1DwKH; kh++ {
-					for kw := 0; kw < Blocks1DwKW; kw++ {
-						wv := m.Params.Blocks1DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Blocks1DwOutH; oh++ {
-							r := (*[7]float64)(xp[c][oh*2+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[7]float64)(dxp[c][oh*2+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[2]
-							dr[2] += wv * d[1]
-							s2 += d[2] * r[4]
-							dr[4] += wv * d[2]
-							s3 += d[3] * r[6]
-							dr[6] += wv * d[3]
-						}
-						m.Grads.Blocks1DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
+			dzf := &dz[f]
+			for oh := range dzf {
+				r := (*[7]float64)(dzs[oh*18+20:])
+				for ow := range dzf[oh] {
+					r[ow*2] = dzf[oh][ow]
 				}
 			}
+			w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks1DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*81:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot64(dzs[20:81], xg[int(off):])
+			}
+			runtime.ShiftSum64(dxpf[f*81:], dzs[:], flip[:], w, 81, 0)
 		}
 		dx := (*[4][8][8]float64)(unsafe.Pointer(&m.d8[row]))
 		for c := range dx {
@@ -4142,7 +4086,11 @@ func (m *Model) backward(needDX bool) {
 		xp := &m.xp3[row]
 		dz := (*[2][8][8]float64)(unsafe.Pointer(&m.d5[row]))
 		dxp := &m.dxp3
-		*dxp = [2][10][10]float64{}
+		taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
+		flip := [9]int32{22, 21, 20, 12, 11, 10, 2, 1, 0}
+		xpf := unsafe.Slice(&xp[0][0][0], 200)
+		dxpf := unsafe.Slice(&dxp[0][0][0], 200)
+		dzs := &m.dwdz3
 		for f := 0; f < Blocks0DwFilters; f++ {
 			var sb float64
 			for oh := range dz[f] {
@@ -4152,37 +4100,17 @@ func (m *Model) backward(needDX bool) {
 			}
 			m.Grads.Blocks0DwBias[f] += sb
 			grp := f / Blocks0DwGroupFilters
-			for ci := 0; ci < Blocks0DwGroupC; ci++ {
-				c := grp*Blocks0DwGroupC + ci
-				for kh := 0; kh < Blocks0DwKH; kh++ {
-					for kw := 0; kw < Blocks0DwKW; kw++ {
-						wv := m.Params.Blocks0DwWeight[f][ci][kh][kw]
-						var s0, s1, s2, s3 float64
-						for oh := 0; oh < Blocks0DwOutH; oh++ {
-							r := (*[8]float64)(xp[c][oh+kh][kw:])
-							d := &dz[f][oh]
-							dr := (*[8]float64)(dxp[c][oh+kh][kw:])
-							s0 += d[0] * r[0]
-							dr[0] += wv * d[0]
-							s1 += d[1] * r[1]
-							dr[1] += wv * d[1]
-							s2 += d[2] * r[2]
-							dr[2] += wv * d[2]
-							s3 += d[3] * r[3]
-							dr[3] += wv * d[3]
-							s0 += d[4] * r[4]
-							dr[4] += wv * d[4]
-							s1 += d[5] * r[5]
-							dr[5] += wv * d[5]
-							s2 += d[6] * r[6]
-							dr[6] += wv * d[6]
-							s3 += d[7] * r[7]
-							dr[7] += wv * d[7]
-						}
-						m.Grads.Blocks0DwWeight[f][ci][kh][kw] += s0 + s1 + s2 + s3
-					}
-				}
+			dzf := &dz[f]
+			for oh := range dzf {
+				*(*[8]float64)(dzs[oh*10+22:]) = dzf[oh]
 			}
+			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
+			gw := unsafe.Slice(&m.Grads.Blocks0DwWeight[f][0][0][0], 9)
+			xg := xpf[grp*100:]
+			for t, off := range taps {
+				gw[t] += runtime.Dot64(dzs[22:100], xg[int(off):])
+			}
+			runtime.ShiftSum64(dxpf[f*100:], dzs[:], flip[:], w, 100, 0)
 		}
 		dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d4[row]))
 		for c := range dx {
