@@ -94,14 +94,18 @@ func (recurrentEmitter) forwardBatch(p *plan, n *node) []jen.Code {
 		jen.Id("hn").Op(":=").Op("&").Id("hs").Index(jen.Id("t").Op("+").Lit(1)),
 		local(p, "hb", hb),
 	}
-	switch n.Kind {
-	case spec.KindLSTM:
-		row = append(row, jen.Id("g").Op(":=").Id("gi"), local(p, "cs", rnnField("cs", n)), local(p, "tc", rnnField("tc", n)), lstmCells())
-	case spec.KindGRU:
-		row = append(row, jen.Id("g").Op(":=").Id("gi"), jen.Id("h").Op(":=").Op("&").Id("hs").Index(jen.Id("t")), local(p, "ghn", rnnField("ghn", n)))
+	if cellKernel(p, n) {
+		row = append(row, cellForward(p, n)...)
+	} else {
+		switch n.Kind {
+		case spec.KindLSTM:
+			row = append(row, jen.Id("g").Op(":=").Id("gi"), local(p, "cs", rnnField("cs", n)), local(p, "tc", rnnField("tc", n)), lstmCells())
+		case spec.KindGRU:
+			row = append(row, jen.Id("g").Op(":=").Id("gi"), jen.Id("h").Op(":=").Op("&").Id("hs").Index(jen.Id("t")), local(p, "ghn", rnnField("ghn", n)))
+		}
+		pre := func(k int) *jen.Statement { return jen.Add(gate("gi", r, k)).Op("+").Add(gate("gh", r, k)) }
+		row = append(row, gatesForward(p, n, r, pre, jen.Id("hb").Index(jen.Id("j")).Op("=").Id("hn").Index(jen.Id("j"))))
 	}
-	pre := func(k int) *jen.Statement { return jen.Add(gate("gi", r, k)).Op("+").Add(gate("gh", r, k)) }
-	row = append(row, gatesForward(p, n, r, pre, jen.Id("hb").Index(jen.Id("j")).Op("=").Id("hn").Index(jen.Id("j"))))
 	return []jen.Code{
 		jen.Id("wih").Op(":=").Op("&").Add(pf(r.k + "WeightIh")),
 		jen.Id("whh").Op(":=").Op("&").Add(pf(r.k + "WeightHh")),
@@ -115,6 +119,73 @@ func (recurrentEmitter) forwardBatch(p *plan, n *node) []jen.Code {
 		),
 		overRows(append([]jen.Code{local(p, "hs", rnnField("hs", n))}, rnnOutput(p, n, r)...)...),
 	}
+}
+
+// cellKernel reports whether the batched pass of n runs its gates through
+// the runtime's float32 row kernels (runtime.GRUCell32, LSTMCell32,
+// TanhSum32: vector assembly on amd64) instead of per-element code: float32
+// models, except rnn with relu.
+func cellKernel(p *plan, n *node) bool {
+	return p.elemSize() == 4 && (n.Kind != spec.KindRNN || rnnAct(n) != spec.ActReLU)
+}
+
+// sl is v[:].
+func sl(v string) jen.Code { return jen.Id(v).Index(jen.Empty(), jen.Empty()) }
+
+// cellBackward is one row's step of the backward pass through the cell
+// kernel, with dy = dys[t][:] (the layer's output gradient) or nil:
+//
+//	runtime.GRUCellBackward32(g[:], h[:], ghn[t][:], dh[:], dhw[:], dy, dg[:], dgh[:])
+//	m.dghs1[row][t] = *dgh
+func cellBackward(p *plan, n *node, r rnnGeom) []jen.Code {
+	t := jen.Id("t")
+	pb, dgs := rnnField("pb", n), rnnField("dgs", n)
+	row := []jen.Code{local(p, "dhw", rnnField("dhw", n))}
+	dy := jen.Code(jen.Nil())
+	if n.ReturnSequences {
+		row = append(row, view2(p, "dys", n.dout, r.t, r.h))
+		dy = jen.Id("dys").Index(t).Index(jen.Empty(), jen.Empty())
+	}
+	row = append(row, jen.Id("dg").Op(":=").Op("&").Add(p.buf(dgs)).Index(t))
+	switch n.Kind {
+	case spec.KindRNN:
+		row = append(row, local(p, "hs", rnnField("hs", n)),
+			jen.Qual(rtPath, "TanhCellBackward32").Call(jen.Id("hs").Index(t.Clone().Op("+").Lit(1)).Index(jen.Empty(), jen.Empty()), sl("dhw"), dy, sl("dg")),
+			p.buf(pb).Op("=").Op("*").Id("dg"))
+	case spec.KindLSTM:
+		row = append(row,
+			local(p, "gs", rnnField("gs", n)), local(p, "cs", rnnField("cs", n)), local(p, "tc", rnnField("tc", n)), local(p, "dc", rnnField("dcb", n)),
+			lstmStep(),
+			jen.Qual(rtPath, "LSTMCellBackward32").Call(sl("g"), sl("c"), sl("tct"), sl("dhw"), dy, sl("dc"), sl("dg")),
+			p.buf(pb).Op("=").Op("*").Id("dg"))
+	case spec.KindGRU:
+		row = append(row, local(p, "dh", rnnField("dhb", n)), local(p, "hs", rnnField("hs", n)),
+			jen.Id("g").Op(":=").Op("&").Add(p.buf(rnnField("gs", n))).Index(t),
+			jen.Id("h").Op(":=").Op("&").Id("hs").Index(t),
+			local(p, "ghn", rnnField("ghn", n)), local(p, "dgh", pb),
+			jen.Qual(rtPath, "GRUCellBackward32").Call(sl("g"), sl("h"), jen.Id("ghn").Index(t).Index(jen.Empty(), jen.Empty()), sl("dh"), sl("dhw"), dy, sl("dg"), sl("dgh")),
+			p.buf(rnnField("dghs", n)).Index(t).Op("=").Op("*").Id("dgh"))
+	}
+	return row
+}
+
+// cellForward is one row's step through the cell kernel, then hb = hn:
+//
+//	runtime.GRUCell32(gi[:], gh[:], h[:], ghn[t][:], hn[:])
+//	*hb = *hn
+func cellForward(p *plan, n *node) []jen.Code {
+	var code []jen.Code
+	switch n.Kind {
+	case spec.KindRNN:
+		code = []jen.Code{jen.Qual(rtPath, "TanhSum32").Call(sl("gi"), sl("gh"), sl("hn"))}
+	case spec.KindLSTM:
+		code = []jen.Code{local(p, "cs", rnnField("cs", n)), local(p, "tc", rnnField("tc", n)), lstmCells(),
+			jen.Qual(rtPath, "LSTMCell32").Call(sl("gi"), sl("gh"), sl("c"), sl("cn"), sl("tct"), sl("hn"))}
+	case spec.KindGRU:
+		code = []jen.Code{local(p, "ghn", rnnField("ghn", n)),
+			jen.Qual(rtPath, "GRUCell32").Call(sl("gi"), sl("gh"), jen.Id("hs").Index(jen.Id("t")).Index(jen.Empty(), jen.Empty()), jen.Id("ghn").Index(jen.Id("t")).Index(jen.Empty(), jen.Empty()), sl("hn"))}
+	}
+	return append(code, jen.Op("*").Id("hb").Op("=").Op("*").Id("hn"))
 }
 
 // backwardBatch: see the comment at the top of the file.
@@ -145,29 +216,33 @@ func (recurrentEmitter) backwardBatch(p *plan, n *node, withDX bool) []jen.Code 
 	}
 	sum := jen.Id("dhw").Index(j)
 	row := []jen.Code{local(p, "dh", dhb), local(p, "dhw", dhw)}
-	if n.ReturnSequences {
+	if cellKernel(p, n) {
+		row = cellBackward(p, n, r)
+	} else if n.ReturnSequences {
 		row = append(row, view2(p, "dys", n.dout, r.t, r.h))
 		sum = sum.Op("+").Id("dys").Index(jen.Id("t")).Index(j)
 	}
-	row = append(row,
-		loopOver("j", r.hidden(), jen.Id("dh").Index(j).Op(op).Add(sum)),
-		jen.Id("dg").Op(":=").Op("&").Add(p.buf(dgs)).Index(jen.Id("t")))
-	if n.Kind != spec.KindLSTM {
-		row = append(row, local(p, "hs", rnnField("hs", n)))
-	}
-	switch n.Kind {
-	case spec.KindRNN:
-		row = append(row, gatesBackward(p, n, r), p.buf(pb).Op("=").Op("*").Id("dg"))
-	case spec.KindLSTM:
+	if !cellKernel(p, n) {
 		row = append(row,
-			local(p, "gs", rnnField("gs", n)), local(p, "cs", rnnField("cs", n)), local(p, "tc", rnnField("tc", n)), local(p, "dc", rnnField("dcb", n)),
-			lstmStep(), gatesBackward(p, n, r), p.buf(pb).Op("=").Op("*").Id("dg"))
-	case spec.KindGRU:
-		row = append(row,
-			jen.Id("g").Op(":=").Op("&").Add(p.buf(rnnField("gs", n))).Index(jen.Id("t")),
-			jen.Id("h").Op(":=").Op("&").Id("hs").Index(jen.Id("t")),
-			local(p, "ghn", rnnField("ghn", n)), local(p, "dgh", pb),
-			gatesBackward(p, n, r), p.buf(dghs).Index(jen.Id("t")).Op("=").Op("*").Id("dgh"))
+			loopOver("j", r.hidden(), jen.Id("dh").Index(j).Op(op).Add(sum)),
+			jen.Id("dg").Op(":=").Op("&").Add(p.buf(dgs)).Index(jen.Id("t")))
+		if n.Kind != spec.KindLSTM {
+			row = append(row, local(p, "hs", rnnField("hs", n)))
+		}
+		switch n.Kind {
+		case spec.KindRNN:
+			row = append(row, gatesBackward(p, n, r), p.buf(pb).Op("=").Op("*").Id("dg"))
+		case spec.KindLSTM:
+			row = append(row,
+				local(p, "gs", rnnField("gs", n)), local(p, "cs", rnnField("cs", n)), local(p, "tc", rnnField("tc", n)), local(p, "dc", rnnField("dcb", n)),
+				lstmStep(), gatesBackward(p, n, r), p.buf(pb).Op("=").Op("*").Id("dg"))
+		case spec.KindGRU:
+			row = append(row,
+				jen.Id("g").Op(":=").Op("&").Add(p.buf(rnnField("gs", n))).Index(jen.Id("t")),
+				jen.Id("h").Op(":=").Op("&").Id("hs").Index(jen.Id("t")),
+				local(p, "ghn", rnnField("ghn", n)), local(p, "dgh", pb))
+			row = append(row, gatesBackward(p, n, r), p.buf(dghs).Index(jen.Id("t")).Op("=").Op("*").Id("dgh"))
+		}
 	}
 	code := []jen.Code{
 		jen.Id("whh").Op(":=").Op("&").Add(pf(r.k + "WeightHh")),
@@ -189,6 +264,13 @@ func (recurrentEmitter) backwardBatch(p *plan, n *node, withDX bool) []jen.Code 
 			return overRows(jen.For(jen.Id("t").Op(":=").Range().Add(p.buf(field))).Block(
 				jen.For(jen.List(jen.Id("o"), jen.Id("v")).Op(":=").Range().Op("&").Add(p.buf(field)).Index(jen.Id("t"))).Block(
 					gf(bias).Index(jen.Id("o")).Op("+=").Id("v"))))
+		}
+		if p.elemSize() == 4 {
+			// runtime.AxpyRows32(1, dgAll, G, gb[:], 0, nb*T, G): the column sums in vector registers
+			sumRows = func(field, bias string) jen.Code {
+				return p.kernel("AxpyRows").Call(jen.Lit(1), rowsOf2(field, allSteps.Clone(), r.gates().expr()), r.gates().expr(),
+					gf(bias).Index(jen.Empty(), jen.Empty()), jen.Lit(0), allSteps.Clone(), r.gates().expr())
+			}
 		}
 		code = append(code, sumRows(dgs, r.k+"BiasIh"), sumRows(dghs, r.k+"BiasHh"))
 	}

@@ -85,6 +85,51 @@ func outerAddDX512(gw *float32, dx *float32, w *float32, dy *float32, x *float32
 //go:noescape
 func shiftSum512(y *float32, x *float32, offs *int32, w *float32, taps int, n int, b float32)
 
+// sigmoidRow512 sets y[i] = σ(x[i]) for i < n (runtime.Sigmoid32 in vector form).
+//
+//go:noescape
+func sigmoidRow512(x *float32, y *float32, n int)
+
+// tanhRow512 sets y[i] = tanh(x[i]) for i < n (runtime.Tanh32 in vector form).
+//
+//go:noescape
+func tanhRow512(x *float32, y *float32, n int)
+
+// tanhSum512 sets y[i] = tanh(a[i] + b[i]) for i < n.
+//
+//go:noescape
+func tanhSum512(a *float32, b *float32, y *float32, n int)
+
+// expShift512 sets y[i] = e^(x[i] − s) for i < n (x[i] ≤ s; 0 below e^−87.33).
+//
+//go:noescape
+func expShift512(x *float32, y *float32, n int, s float32)
+
+// gruCell512 does, for j < n, with gates of n floats: r = σ(gi[j] + gh[j]), z = σ(gi[n+j] + gh[n+j]), c = tanh(gi[2n+j] + r·gh[2n+j]); gi[j], gi[n+j], gi[2n+j] = r, z, c; ghn[j] = gh[2n+j]; hn[j] = (1−z)·c + z·h[j].
+//
+//go:noescape
+func gruCell512(gi *float32, gh *float32, h *float32, ghn *float32, hn *float32, n int)
+
+// gruCellBackward512 does, for j < n, with gates of n floats and r, z, c = gs[j], gs[n+j], gs[2n+j], d = dh[j] + (dhw[j] + dy[j]) (dy may be nil): dc = d·(1−z)·(1−c²), dz = d·(h[j]−c)·z·(1−z), dr = dc·ghn[j]·r·(1−r); dg[j], dg[n+j], dg[2n+j] = dr, dz, dc; dgh[j], dgh[n+j], dgh[2n+j] = dr, dz, dc·r; dh[j] = d·z.
+//
+//go:noescape
+func gruCellBackward512(gs *float32, h *float32, ghn *float32, dh *float32, dhw *float32, dy *float32, dg *float32, dgh *float32, n int)
+
+// lstmCell512 does, for j < n, with gates of n floats: i, f, g, o = σ(gi[j] + gh[j]), σ(gi[n+j] + gh[n+j]), tanh(gi[2n+j] + gh[2n+j]), σ(gi[3n+j] + gh[3n+j]) stored back into gi; cn[j] = f·c[j] + i·g; tc[j] = tanh(cn[j]); hn[j] = o·tc[j].
+//
+//go:noescape
+func lstmCell512(gi *float32, gh *float32, c *float32, cn *float32, tc *float32, hn *float32, n int)
+
+// lstmCellBackward512 does, for j < n, with gates of n floats and i, f, g, o = gs[j], gs[n+j], gs[2n+j], gs[3n+j], d = dhw[j] + dy[j] (dy may be nil), e = dc[j] + d·o·(1−tc[j]²): dg[j], dg[n+j], dg[2n+j], dg[3n+j] = e·g·i·(1−i), e·c[j]·f·(1−f), e·i·(1−g²), d·tc[j]·o·(1−o); dc[j] = e·f.
+//
+//go:noescape
+func lstmCellBackward512(gs *float32, c *float32, tc *float32, dhw *float32, dy *float32, dc *float32, dg *float32, n int)
+
+// tanhCellBackward512 sets dg[j] = d·(1−hn[j]²) with d = dhw[j] + dy[j] (dy may be nil) for j < n.
+//
+//go:noescape
+func tanhCellBackward512(hn *float32, dhw *float32, dy *float32, dg *float32, n int)
+
 // gemmNT1x1_512 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //
 //go:noescape
@@ -312,6 +357,51 @@ func outerAddDX256(gw *float32, dx *float32, w *float32, dy *float32, x *float32
 //
 //go:noescape
 func shiftSum256(y *float32, x *float32, offs *int32, w *float32, taps int, n int, b float32)
+
+// sigmoidRow256 sets y[i] = σ(x[i]) for i < n (runtime.Sigmoid32 in vector form).
+//
+//go:noescape
+func sigmoidRow256(x *float32, y *float32, n int)
+
+// tanhRow256 sets y[i] = tanh(x[i]) for i < n (runtime.Tanh32 in vector form).
+//
+//go:noescape
+func tanhRow256(x *float32, y *float32, n int)
+
+// tanhSum256 sets y[i] = tanh(a[i] + b[i]) for i < n.
+//
+//go:noescape
+func tanhSum256(a *float32, b *float32, y *float32, n int)
+
+// expShift256 sets y[i] = e^(x[i] − s) for i < n (x[i] ≤ s; 0 below e^−87.33).
+//
+//go:noescape
+func expShift256(x *float32, y *float32, n int, s float32)
+
+// gruCell256 does, for j < n, with gates of n floats: r = σ(gi[j] + gh[j]), z = σ(gi[n+j] + gh[n+j]), c = tanh(gi[2n+j] + r·gh[2n+j]); gi[j], gi[n+j], gi[2n+j] = r, z, c; ghn[j] = gh[2n+j]; hn[j] = (1−z)·c + z·h[j].
+//
+//go:noescape
+func gruCell256(gi *float32, gh *float32, h *float32, ghn *float32, hn *float32, n int)
+
+// gruCellBackward256 does, for j < n, with gates of n floats and r, z, c = gs[j], gs[n+j], gs[2n+j], d = dh[j] + (dhw[j] + dy[j]) (dy may be nil): dc = d·(1−z)·(1−c²), dz = d·(h[j]−c)·z·(1−z), dr = dc·ghn[j]·r·(1−r); dg[j], dg[n+j], dg[2n+j] = dr, dz, dc; dgh[j], dgh[n+j], dgh[2n+j] = dr, dz, dc·r; dh[j] = d·z.
+//
+//go:noescape
+func gruCellBackward256(gs *float32, h *float32, ghn *float32, dh *float32, dhw *float32, dy *float32, dg *float32, dgh *float32, n int)
+
+// lstmCell256 does, for j < n, with gates of n floats: i, f, g, o = σ(gi[j] + gh[j]), σ(gi[n+j] + gh[n+j]), tanh(gi[2n+j] + gh[2n+j]), σ(gi[3n+j] + gh[3n+j]) stored back into gi; cn[j] = f·c[j] + i·g; tc[j] = tanh(cn[j]); hn[j] = o·tc[j].
+//
+//go:noescape
+func lstmCell256(gi *float32, gh *float32, c *float32, cn *float32, tc *float32, hn *float32, n int)
+
+// lstmCellBackward256 does, for j < n, with gates of n floats and i, f, g, o = gs[j], gs[n+j], gs[2n+j], gs[3n+j], d = dhw[j] + dy[j] (dy may be nil), e = dc[j] + d·o·(1−tc[j]²): dg[j], dg[n+j], dg[2n+j], dg[3n+j] = e·g·i·(1−i), e·c[j]·f·(1−f), e·i·(1−g²), d·tc[j]·o·(1−o); dc[j] = e·f.
+//
+//go:noescape
+func lstmCellBackward256(gs *float32, c *float32, tc *float32, dhw *float32, dy *float32, dc *float32, dg *float32, n int)
+
+// tanhCellBackward256 sets dg[j] = d·(1−hn[j]²) with d = dhw[j] + dy[j] (dy may be nil) for j < n.
+//
+//go:noescape
+func tanhCellBackward256(hn *float32, dhw *float32, dy *float32, dg *float32, n int)
 
 // gemmNT1x1_256 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //

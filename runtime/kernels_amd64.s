@@ -1248,6 +1248,1869 @@ end86:
 	VZEROUPPER
 	RET
 
+DATA gateTbl<>+0(SB)/4, $0x80000000
+DATA gateTbl<>+4(SB)/4, $0x80000000
+DATA gateTbl<>+8(SB)/4, $0x80000000
+DATA gateTbl<>+12(SB)/4, $0x80000000
+DATA gateTbl<>+16(SB)/4, $0x80000000
+DATA gateTbl<>+20(SB)/4, $0x80000000
+DATA gateTbl<>+24(SB)/4, $0x80000000
+DATA gateTbl<>+28(SB)/4, $0x80000000
+DATA gateTbl<>+32(SB)/4, $0x80000000
+DATA gateTbl<>+36(SB)/4, $0x80000000
+DATA gateTbl<>+40(SB)/4, $0x80000000
+DATA gateTbl<>+44(SB)/4, $0x80000000
+DATA gateTbl<>+48(SB)/4, $0x80000000
+DATA gateTbl<>+52(SB)/4, $0x80000000
+DATA gateTbl<>+56(SB)/4, $0x80000000
+DATA gateTbl<>+60(SB)/4, $0x80000000
+DATA gateTbl<>+64(SB)/4, $0x7fffffff
+DATA gateTbl<>+68(SB)/4, $0x7fffffff
+DATA gateTbl<>+72(SB)/4, $0x7fffffff
+DATA gateTbl<>+76(SB)/4, $0x7fffffff
+DATA gateTbl<>+80(SB)/4, $0x7fffffff
+DATA gateTbl<>+84(SB)/4, $0x7fffffff
+DATA gateTbl<>+88(SB)/4, $0x7fffffff
+DATA gateTbl<>+92(SB)/4, $0x7fffffff
+DATA gateTbl<>+96(SB)/4, $0x7fffffff
+DATA gateTbl<>+100(SB)/4, $0x7fffffff
+DATA gateTbl<>+104(SB)/4, $0x7fffffff
+DATA gateTbl<>+108(SB)/4, $0x7fffffff
+DATA gateTbl<>+112(SB)/4, $0x7fffffff
+DATA gateTbl<>+116(SB)/4, $0x7fffffff
+DATA gateTbl<>+120(SB)/4, $0x7fffffff
+DATA gateTbl<>+124(SB)/4, $0x7fffffff
+DATA gateTbl<>+128(SB)/4, $0x3f800000
+DATA gateTbl<>+132(SB)/4, $0x3f800000
+DATA gateTbl<>+136(SB)/4, $0x3f800000
+DATA gateTbl<>+140(SB)/4, $0x3f800000
+DATA gateTbl<>+144(SB)/4, $0x3f800000
+DATA gateTbl<>+148(SB)/4, $0x3f800000
+DATA gateTbl<>+152(SB)/4, $0x3f800000
+DATA gateTbl<>+156(SB)/4, $0x3f800000
+DATA gateTbl<>+160(SB)/4, $0x3f800000
+DATA gateTbl<>+164(SB)/4, $0x3f800000
+DATA gateTbl<>+168(SB)/4, $0x3f800000
+DATA gateTbl<>+172(SB)/4, $0x3f800000
+DATA gateTbl<>+176(SB)/4, $0x3f800000
+DATA gateTbl<>+180(SB)/4, $0x3f800000
+DATA gateTbl<>+184(SB)/4, $0x3f800000
+DATA gateTbl<>+188(SB)/4, $0x3f800000
+DATA gateTbl<>+192(SB)/4, $0x00000000
+DATA gateTbl<>+196(SB)/4, $0x00000000
+DATA gateTbl<>+200(SB)/4, $0x00000000
+DATA gateTbl<>+204(SB)/4, $0x00000000
+DATA gateTbl<>+208(SB)/4, $0x00000000
+DATA gateTbl<>+212(SB)/4, $0x00000000
+DATA gateTbl<>+216(SB)/4, $0x00000000
+DATA gateTbl<>+220(SB)/4, $0x00000000
+DATA gateTbl<>+224(SB)/4, $0x00000000
+DATA gateTbl<>+228(SB)/4, $0x00000000
+DATA gateTbl<>+232(SB)/4, $0x00000000
+DATA gateTbl<>+236(SB)/4, $0x00000000
+DATA gateTbl<>+240(SB)/4, $0x00000000
+DATA gateTbl<>+244(SB)/4, $0x00000000
+DATA gateTbl<>+248(SB)/4, $0x00000000
+DATA gateTbl<>+252(SB)/4, $0x00000000
+DATA gateTbl<>+256(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+260(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+264(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+268(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+272(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+276(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+280(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+284(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+288(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+292(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+296(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+300(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+304(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+308(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+312(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+316(SB)/4, $0x3fb8aa3b
+DATA gateTbl<>+320(SB)/4, $0x3f318000
+DATA gateTbl<>+324(SB)/4, $0x3f318000
+DATA gateTbl<>+328(SB)/4, $0x3f318000
+DATA gateTbl<>+332(SB)/4, $0x3f318000
+DATA gateTbl<>+336(SB)/4, $0x3f318000
+DATA gateTbl<>+340(SB)/4, $0x3f318000
+DATA gateTbl<>+344(SB)/4, $0x3f318000
+DATA gateTbl<>+348(SB)/4, $0x3f318000
+DATA gateTbl<>+352(SB)/4, $0x3f318000
+DATA gateTbl<>+356(SB)/4, $0x3f318000
+DATA gateTbl<>+360(SB)/4, $0x3f318000
+DATA gateTbl<>+364(SB)/4, $0x3f318000
+DATA gateTbl<>+368(SB)/4, $0x3f318000
+DATA gateTbl<>+372(SB)/4, $0x3f318000
+DATA gateTbl<>+376(SB)/4, $0x3f318000
+DATA gateTbl<>+380(SB)/4, $0x3f318000
+DATA gateTbl<>+384(SB)/4, $0x395e8083
+DATA gateTbl<>+388(SB)/4, $0x395e8083
+DATA gateTbl<>+392(SB)/4, $0x395e8083
+DATA gateTbl<>+396(SB)/4, $0x395e8083
+DATA gateTbl<>+400(SB)/4, $0x395e8083
+DATA gateTbl<>+404(SB)/4, $0x395e8083
+DATA gateTbl<>+408(SB)/4, $0x395e8083
+DATA gateTbl<>+412(SB)/4, $0x395e8083
+DATA gateTbl<>+416(SB)/4, $0x395e8083
+DATA gateTbl<>+420(SB)/4, $0x395e8083
+DATA gateTbl<>+424(SB)/4, $0x395e8083
+DATA gateTbl<>+428(SB)/4, $0x395e8083
+DATA gateTbl<>+432(SB)/4, $0x395e8083
+DATA gateTbl<>+436(SB)/4, $0x395e8083
+DATA gateTbl<>+440(SB)/4, $0x395e8083
+DATA gateTbl<>+444(SB)/4, $0x395e8083
+DATA gateTbl<>+448(SB)/4, $0x39506967
+DATA gateTbl<>+452(SB)/4, $0x39506967
+DATA gateTbl<>+456(SB)/4, $0x39506967
+DATA gateTbl<>+460(SB)/4, $0x39506967
+DATA gateTbl<>+464(SB)/4, $0x39506967
+DATA gateTbl<>+468(SB)/4, $0x39506967
+DATA gateTbl<>+472(SB)/4, $0x39506967
+DATA gateTbl<>+476(SB)/4, $0x39506967
+DATA gateTbl<>+480(SB)/4, $0x39506967
+DATA gateTbl<>+484(SB)/4, $0x39506967
+DATA gateTbl<>+488(SB)/4, $0x39506967
+DATA gateTbl<>+492(SB)/4, $0x39506967
+DATA gateTbl<>+496(SB)/4, $0x39506967
+DATA gateTbl<>+500(SB)/4, $0x39506967
+DATA gateTbl<>+504(SB)/4, $0x39506967
+DATA gateTbl<>+508(SB)/4, $0x39506967
+DATA gateTbl<>+512(SB)/4, $0x3ab743ce
+DATA gateTbl<>+516(SB)/4, $0x3ab743ce
+DATA gateTbl<>+520(SB)/4, $0x3ab743ce
+DATA gateTbl<>+524(SB)/4, $0x3ab743ce
+DATA gateTbl<>+528(SB)/4, $0x3ab743ce
+DATA gateTbl<>+532(SB)/4, $0x3ab743ce
+DATA gateTbl<>+536(SB)/4, $0x3ab743ce
+DATA gateTbl<>+540(SB)/4, $0x3ab743ce
+DATA gateTbl<>+544(SB)/4, $0x3ab743ce
+DATA gateTbl<>+548(SB)/4, $0x3ab743ce
+DATA gateTbl<>+552(SB)/4, $0x3ab743ce
+DATA gateTbl<>+556(SB)/4, $0x3ab743ce
+DATA gateTbl<>+560(SB)/4, $0x3ab743ce
+DATA gateTbl<>+564(SB)/4, $0x3ab743ce
+DATA gateTbl<>+568(SB)/4, $0x3ab743ce
+DATA gateTbl<>+572(SB)/4, $0x3ab743ce
+DATA gateTbl<>+576(SB)/4, $0x3c088908
+DATA gateTbl<>+580(SB)/4, $0x3c088908
+DATA gateTbl<>+584(SB)/4, $0x3c088908
+DATA gateTbl<>+588(SB)/4, $0x3c088908
+DATA gateTbl<>+592(SB)/4, $0x3c088908
+DATA gateTbl<>+596(SB)/4, $0x3c088908
+DATA gateTbl<>+600(SB)/4, $0x3c088908
+DATA gateTbl<>+604(SB)/4, $0x3c088908
+DATA gateTbl<>+608(SB)/4, $0x3c088908
+DATA gateTbl<>+612(SB)/4, $0x3c088908
+DATA gateTbl<>+616(SB)/4, $0x3c088908
+DATA gateTbl<>+620(SB)/4, $0x3c088908
+DATA gateTbl<>+624(SB)/4, $0x3c088908
+DATA gateTbl<>+628(SB)/4, $0x3c088908
+DATA gateTbl<>+632(SB)/4, $0x3c088908
+DATA gateTbl<>+636(SB)/4, $0x3c088908
+DATA gateTbl<>+640(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+644(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+648(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+652(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+656(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+660(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+664(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+668(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+672(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+676(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+680(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+684(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+688(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+692(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+696(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+700(SB)/4, $0x3d2aa9c1
+DATA gateTbl<>+704(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+708(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+712(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+716(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+720(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+724(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+728(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+732(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+736(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+740(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+744(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+748(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+752(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+756(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+760(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+764(SB)/4, $0x3e2aaaaa
+DATA gateTbl<>+768(SB)/4, $0x3f000000
+DATA gateTbl<>+772(SB)/4, $0x3f000000
+DATA gateTbl<>+776(SB)/4, $0x3f000000
+DATA gateTbl<>+780(SB)/4, $0x3f000000
+DATA gateTbl<>+784(SB)/4, $0x3f000000
+DATA gateTbl<>+788(SB)/4, $0x3f000000
+DATA gateTbl<>+792(SB)/4, $0x3f000000
+DATA gateTbl<>+796(SB)/4, $0x3f000000
+DATA gateTbl<>+800(SB)/4, $0x3f000000
+DATA gateTbl<>+804(SB)/4, $0x3f000000
+DATA gateTbl<>+808(SB)/4, $0x3f000000
+DATA gateTbl<>+812(SB)/4, $0x3f000000
+DATA gateTbl<>+816(SB)/4, $0x3f000000
+DATA gateTbl<>+820(SB)/4, $0x3f000000
+DATA gateTbl<>+824(SB)/4, $0x3f000000
+DATA gateTbl<>+828(SB)/4, $0x3f000000
+DATA gateTbl<>+832(SB)/4, $0x0000007f
+DATA gateTbl<>+836(SB)/4, $0x0000007f
+DATA gateTbl<>+840(SB)/4, $0x0000007f
+DATA gateTbl<>+844(SB)/4, $0x0000007f
+DATA gateTbl<>+848(SB)/4, $0x0000007f
+DATA gateTbl<>+852(SB)/4, $0x0000007f
+DATA gateTbl<>+856(SB)/4, $0x0000007f
+DATA gateTbl<>+860(SB)/4, $0x0000007f
+DATA gateTbl<>+864(SB)/4, $0x0000007f
+DATA gateTbl<>+868(SB)/4, $0x0000007f
+DATA gateTbl<>+872(SB)/4, $0x0000007f
+DATA gateTbl<>+876(SB)/4, $0x0000007f
+DATA gateTbl<>+880(SB)/4, $0x0000007f
+DATA gateTbl<>+884(SB)/4, $0x0000007f
+DATA gateTbl<>+888(SB)/4, $0x0000007f
+DATA gateTbl<>+892(SB)/4, $0x0000007f
+DATA gateTbl<>+896(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+900(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+904(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+908(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+912(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+916(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+920(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+924(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+928(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+932(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+936(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+940(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+944(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+948(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+952(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+956(SB)/4, $0xc2aea8f6
+DATA gateTbl<>+960(SB)/4, $0x40fcf84f
+DATA gateTbl<>+964(SB)/4, $0x40fcf84f
+DATA gateTbl<>+968(SB)/4, $0x40fcf84f
+DATA gateTbl<>+972(SB)/4, $0x40fcf84f
+DATA gateTbl<>+976(SB)/4, $0x40fcf84f
+DATA gateTbl<>+980(SB)/4, $0x40fcf84f
+DATA gateTbl<>+984(SB)/4, $0x40fcf84f
+DATA gateTbl<>+988(SB)/4, $0x40fcf84f
+DATA gateTbl<>+992(SB)/4, $0x40fcf84f
+DATA gateTbl<>+996(SB)/4, $0x40fcf84f
+DATA gateTbl<>+1000(SB)/4, $0x40fcf84f
+DATA gateTbl<>+1004(SB)/4, $0x40fcf84f
+DATA gateTbl<>+1008(SB)/4, $0x40fcf84f
+DATA gateTbl<>+1012(SB)/4, $0x40fcf84f
+DATA gateTbl<>+1016(SB)/4, $0x40fcf84f
+DATA gateTbl<>+1020(SB)/4, $0x40fcf84f
+DATA gateTbl<>+1024(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1028(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1032(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1036(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1040(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1044(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1048(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1052(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1056(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1060(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1064(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1068(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1072(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1076(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1080(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1084(SB)/4, $0xc0fcf84f
+DATA gateTbl<>+1088(SB)/4, $0x39d1b717
+DATA gateTbl<>+1092(SB)/4, $0x39d1b717
+DATA gateTbl<>+1096(SB)/4, $0x39d1b717
+DATA gateTbl<>+1100(SB)/4, $0x39d1b717
+DATA gateTbl<>+1104(SB)/4, $0x39d1b717
+DATA gateTbl<>+1108(SB)/4, $0x39d1b717
+DATA gateTbl<>+1112(SB)/4, $0x39d1b717
+DATA gateTbl<>+1116(SB)/4, $0x39d1b717
+DATA gateTbl<>+1120(SB)/4, $0x39d1b717
+DATA gateTbl<>+1124(SB)/4, $0x39d1b717
+DATA gateTbl<>+1128(SB)/4, $0x39d1b717
+DATA gateTbl<>+1132(SB)/4, $0x39d1b717
+DATA gateTbl<>+1136(SB)/4, $0x39d1b717
+DATA gateTbl<>+1140(SB)/4, $0x39d1b717
+DATA gateTbl<>+1144(SB)/4, $0x39d1b717
+DATA gateTbl<>+1148(SB)/4, $0x39d1b717
+DATA gateTbl<>+1152(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1156(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1160(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1164(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1168(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1172(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1176(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1180(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1184(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1188(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1192(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1196(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1200(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1204(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1208(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1212(SB)/4, $0xa59f25c0
+DATA gateTbl<>+1216(SB)/4, $0x2a61337e
+DATA gateTbl<>+1220(SB)/4, $0x2a61337e
+DATA gateTbl<>+1224(SB)/4, $0x2a61337e
+DATA gateTbl<>+1228(SB)/4, $0x2a61337e
+DATA gateTbl<>+1232(SB)/4, $0x2a61337e
+DATA gateTbl<>+1236(SB)/4, $0x2a61337e
+DATA gateTbl<>+1240(SB)/4, $0x2a61337e
+DATA gateTbl<>+1244(SB)/4, $0x2a61337e
+DATA gateTbl<>+1248(SB)/4, $0x2a61337e
+DATA gateTbl<>+1252(SB)/4, $0x2a61337e
+DATA gateTbl<>+1256(SB)/4, $0x2a61337e
+DATA gateTbl<>+1260(SB)/4, $0x2a61337e
+DATA gateTbl<>+1264(SB)/4, $0x2a61337e
+DATA gateTbl<>+1268(SB)/4, $0x2a61337e
+DATA gateTbl<>+1272(SB)/4, $0x2a61337e
+DATA gateTbl<>+1276(SB)/4, $0x2a61337e
+DATA gateTbl<>+1280(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1284(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1288(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1292(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1296(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1300(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1304(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1308(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1312(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1316(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1320(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1324(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1328(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1332(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1336(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1340(SB)/4, $0xaebd37ff
+DATA gateTbl<>+1344(SB)/4, $0x335c0041
+DATA gateTbl<>+1348(SB)/4, $0x335c0041
+DATA gateTbl<>+1352(SB)/4, $0x335c0041
+DATA gateTbl<>+1356(SB)/4, $0x335c0041
+DATA gateTbl<>+1360(SB)/4, $0x335c0041
+DATA gateTbl<>+1364(SB)/4, $0x335c0041
+DATA gateTbl<>+1368(SB)/4, $0x335c0041
+DATA gateTbl<>+1372(SB)/4, $0x335c0041
+DATA gateTbl<>+1376(SB)/4, $0x335c0041
+DATA gateTbl<>+1380(SB)/4, $0x335c0041
+DATA gateTbl<>+1384(SB)/4, $0x335c0041
+DATA gateTbl<>+1388(SB)/4, $0x335c0041
+DATA gateTbl<>+1392(SB)/4, $0x335c0041
+DATA gateTbl<>+1396(SB)/4, $0x335c0041
+DATA gateTbl<>+1400(SB)/4, $0x335c0041
+DATA gateTbl<>+1404(SB)/4, $0x335c0041
+DATA gateTbl<>+1408(SB)/4, $0x3779434a
+DATA gateTbl<>+1412(SB)/4, $0x3779434a
+DATA gateTbl<>+1416(SB)/4, $0x3779434a
+DATA gateTbl<>+1420(SB)/4, $0x3779434a
+DATA gateTbl<>+1424(SB)/4, $0x3779434a
+DATA gateTbl<>+1428(SB)/4, $0x3779434a
+DATA gateTbl<>+1432(SB)/4, $0x3779434a
+DATA gateTbl<>+1436(SB)/4, $0x3779434a
+DATA gateTbl<>+1440(SB)/4, $0x3779434a
+DATA gateTbl<>+1444(SB)/4, $0x3779434a
+DATA gateTbl<>+1448(SB)/4, $0x3779434a
+DATA gateTbl<>+1452(SB)/4, $0x3779434a
+DATA gateTbl<>+1456(SB)/4, $0x3779434a
+DATA gateTbl<>+1460(SB)/4, $0x3779434a
+DATA gateTbl<>+1464(SB)/4, $0x3779434a
+DATA gateTbl<>+1468(SB)/4, $0x3779434a
+DATA gateTbl<>+1472(SB)/4, $0x3a270ded
+DATA gateTbl<>+1476(SB)/4, $0x3a270ded
+DATA gateTbl<>+1480(SB)/4, $0x3a270ded
+DATA gateTbl<>+1484(SB)/4, $0x3a270ded
+DATA gateTbl<>+1488(SB)/4, $0x3a270ded
+DATA gateTbl<>+1492(SB)/4, $0x3a270ded
+DATA gateTbl<>+1496(SB)/4, $0x3a270ded
+DATA gateTbl<>+1500(SB)/4, $0x3a270ded
+DATA gateTbl<>+1504(SB)/4, $0x3a270ded
+DATA gateTbl<>+1508(SB)/4, $0x3a270ded
+DATA gateTbl<>+1512(SB)/4, $0x3a270ded
+DATA gateTbl<>+1516(SB)/4, $0x3a270ded
+DATA gateTbl<>+1520(SB)/4, $0x3a270ded
+DATA gateTbl<>+1524(SB)/4, $0x3a270ded
+DATA gateTbl<>+1528(SB)/4, $0x3a270ded
+DATA gateTbl<>+1532(SB)/4, $0x3a270ded
+DATA gateTbl<>+1536(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1540(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1544(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1548(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1552(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1556(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1560(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1564(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1568(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1572(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1576(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1580(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1584(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1588(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1592(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1596(SB)/4, $0x3ba059dc
+DATA gateTbl<>+1600(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1604(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1608(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1612(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1616(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1620(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1624(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1628(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1632(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1636(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1640(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1644(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1648(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1652(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1656(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1660(SB)/4, $0x35a0d3d8
+DATA gateTbl<>+1664(SB)/4, $0x38f895d6
+DATA gateTbl<>+1668(SB)/4, $0x38f895d6
+DATA gateTbl<>+1672(SB)/4, $0x38f895d6
+DATA gateTbl<>+1676(SB)/4, $0x38f895d6
+DATA gateTbl<>+1680(SB)/4, $0x38f895d6
+DATA gateTbl<>+1684(SB)/4, $0x38f895d6
+DATA gateTbl<>+1688(SB)/4, $0x38f895d6
+DATA gateTbl<>+1692(SB)/4, $0x38f895d6
+DATA gateTbl<>+1696(SB)/4, $0x38f895d6
+DATA gateTbl<>+1700(SB)/4, $0x38f895d6
+DATA gateTbl<>+1704(SB)/4, $0x38f895d6
+DATA gateTbl<>+1708(SB)/4, $0x38f895d6
+DATA gateTbl<>+1712(SB)/4, $0x38f895d6
+DATA gateTbl<>+1716(SB)/4, $0x38f895d6
+DATA gateTbl<>+1720(SB)/4, $0x38f895d6
+DATA gateTbl<>+1724(SB)/4, $0x38f895d6
+DATA gateTbl<>+1728(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1732(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1736(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1740(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1744(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1748(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1752(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1756(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1760(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1764(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1768(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1772(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1776(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1780(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1784(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1788(SB)/4, $0x3b14aa05
+DATA gateTbl<>+1792(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1796(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1800(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1804(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1808(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1812(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1816(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1820(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1824(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1828(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1832(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1836(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1840(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1844(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1848(SB)/4, $0x3ba059dd
+DATA gateTbl<>+1852(SB)/4, $0x3ba059dd
+GLOBL gateTbl<>(SB), RODATA|NOPTR, $1856
+
+// func sigmoidRow512(x *float32, y *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·sigmoidRow512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+	MOVQ n+16(FP), DX
+	LEAQ gateTbl<>+0(SB), BX
+
+gloop93:
+	CMPQ         DX, $0x00000010
+	JB           gtail94
+	VMOVUPS      (AX), Z0
+	VPORD        (BX), Z0, Z8
+	VCMPPS       $0x05, 896(BX), Z8, K2
+	VMAXPS       896(BX), Z8, Z8
+	VMULPS       256(BX), Z8, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VMOVAPS      Z8, Z10
+	VFNMADD231PS 320(BX), Z11, Z10
+	VFMADD231PS  384(BX), Z11, Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      448(BX), Z12
+	VFMADD213PS  512(BX), Z10, Z12
+	VFMADD213PS  576(BX), Z10, Z12
+	VFMADD213PS  640(BX), Z10, Z12
+	VFMADD213PS  704(BX), Z10, Z12
+	VFMADD213PS  768(BX), Z10, Z12
+	VFMADD213PS  Z10, Z11, Z12
+	VADDPS       128(BX), Z12, Z12
+	VPADDD       832(BX), Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z9, Z12, Z12
+	VMOVAPS.Z    Z12, K2, Z12
+	VADDPS       128(BX), Z12, Z8
+	VMOVUPS      128(BX), Z9
+	VCMPPS       $0x01, 192(BX), Z0, K2
+	VMOVAPS      Z12, K2, Z9
+	VDIVPS       Z8, Z9, Z1
+	VCMPPS       $0x03, Z0, Z0, K2
+	VMOVAPS      Z0, K2, Z1
+	VMOVUPS      Z1, (CX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          gloop93
+
+gtail94:
+	TESTQ        DX, DX
+	JZ           gdone95
+	MOVL         $0x0000ffff, SI
+	BZHIL        DX, SI, SI
+	KMOVW        SI, K1
+	VMOVUPS.Z    (AX), K1, Z0
+	VPORD        (BX), Z0, Z8
+	VCMPPS       $0x05, 896(BX), Z8, K2
+	VMAXPS       896(BX), Z8, Z8
+	VMULPS       256(BX), Z8, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VMOVAPS      Z8, Z10
+	VFNMADD231PS 320(BX), Z11, Z10
+	VFMADD231PS  384(BX), Z11, Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      448(BX), Z12
+	VFMADD213PS  512(BX), Z10, Z12
+	VFMADD213PS  576(BX), Z10, Z12
+	VFMADD213PS  640(BX), Z10, Z12
+	VFMADD213PS  704(BX), Z10, Z12
+	VFMADD213PS  768(BX), Z10, Z12
+	VFMADD213PS  Z10, Z11, Z12
+	VADDPS       128(BX), Z12, Z12
+	VPADDD       832(BX), Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z9, Z12, Z12
+	VMOVAPS.Z    Z12, K2, Z12
+	VADDPS       128(BX), Z12, Z8
+	VMOVUPS      128(BX), Z9
+	VCMPPS       $0x01, 192(BX), Z0, K2
+	VMOVAPS      Z12, K2, Z9
+	VDIVPS       Z8, Z9, Z1
+	VCMPPS       $0x03, Z0, Z0, K2
+	VMOVAPS      Z0, K2, Z1
+	VMOVUPS      Z1, K1, (CX)
+
+gdone95:
+	VZEROUPPER
+	RET
+
+// func tanhRow512(x *float32, y *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·tanhRow512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+	MOVQ n+16(FP), DX
+	LEAQ gateTbl<>+0(SB), BX
+
+gloop96:
+	CMPQ        DX, $0x00000010
+	JB          gtail97
+	VMOVUPS     (AX), Z0
+	VMINPS      960(BX), Z0, Z8
+	VMAXPS      1024(BX), Z8, Z8
+	VMULPS      Z8, Z8, Z9
+	VMOVUPS     1152(BX), Z10
+	VFMADD213PS 1216(BX), Z9, Z10
+	VFMADD213PS 1280(BX), Z9, Z10
+	VFMADD213PS 1344(BX), Z9, Z10
+	VFMADD213PS 1408(BX), Z9, Z10
+	VFMADD213PS 1472(BX), Z9, Z10
+	VFMADD213PS 1536(BX), Z9, Z10
+	VMOVUPS     1600(BX), Z11
+	VFMADD213PS 1664(BX), Z9, Z11
+	VFMADD213PS 1728(BX), Z9, Z11
+	VFMADD213PS 1792(BX), Z9, Z11
+	VMULPS      Z8, Z10, Z10
+	VDIVPS      Z11, Z10, Z1
+	VPANDD      64(BX), Z0, Z9
+	VCMPPS      $0x1e, 960(BX), Z9, K2
+	VPANDD      (BX), Z0, Z8
+	VPORD       128(BX), Z8, Z8
+	VMOVAPS     Z8, K2, Z1
+	VCMPPS      $0x19, 1088(BX), Z9, K3
+	VMOVAPS     Z0, K3, Z1
+	VMOVUPS     Z1, (CX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         gloop96
+
+gtail97:
+	TESTQ       DX, DX
+	JZ          gdone98
+	MOVL        $0x0000ffff, SI
+	BZHIL       DX, SI, SI
+	KMOVW       SI, K1
+	VMOVUPS.Z   (AX), K1, Z0
+	VMINPS      960(BX), Z0, Z8
+	VMAXPS      1024(BX), Z8, Z8
+	VMULPS      Z8, Z8, Z9
+	VMOVUPS     1152(BX), Z10
+	VFMADD213PS 1216(BX), Z9, Z10
+	VFMADD213PS 1280(BX), Z9, Z10
+	VFMADD213PS 1344(BX), Z9, Z10
+	VFMADD213PS 1408(BX), Z9, Z10
+	VFMADD213PS 1472(BX), Z9, Z10
+	VFMADD213PS 1536(BX), Z9, Z10
+	VMOVUPS     1600(BX), Z11
+	VFMADD213PS 1664(BX), Z9, Z11
+	VFMADD213PS 1728(BX), Z9, Z11
+	VFMADD213PS 1792(BX), Z9, Z11
+	VMULPS      Z8, Z10, Z10
+	VDIVPS      Z11, Z10, Z1
+	VPANDD      64(BX), Z0, Z9
+	VCMPPS      $0x1e, 960(BX), Z9, K2
+	VPANDD      (BX), Z0, Z8
+	VPORD       128(BX), Z8, Z8
+	VMOVAPS     Z8, K2, Z1
+	VCMPPS      $0x19, 1088(BX), Z9, K3
+	VMOVAPS     Z0, K3, Z1
+	VMOVUPS     Z1, K1, (CX)
+
+gdone98:
+	VZEROUPPER
+	RET
+
+// func tanhSum512(a *float32, b *float32, y *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·tanhSum512(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), AX
+	MOVQ b+8(FP), CX
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), BX
+	LEAQ gateTbl<>+0(SB), SI
+
+gloop99:
+	CMPQ        BX, $0x00000010
+	JB          gtail100
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z1
+	VADDPS      Z1, Z0, Z0
+	VMINPS      960(SI), Z0, Z8
+	VMAXPS      1024(SI), Z8, Z8
+	VMULPS      Z8, Z8, Z9
+	VMOVUPS     1152(SI), Z10
+	VFMADD213PS 1216(SI), Z9, Z10
+	VFMADD213PS 1280(SI), Z9, Z10
+	VFMADD213PS 1344(SI), Z9, Z10
+	VFMADD213PS 1408(SI), Z9, Z10
+	VFMADD213PS 1472(SI), Z9, Z10
+	VFMADD213PS 1536(SI), Z9, Z10
+	VMOVUPS     1600(SI), Z11
+	VFMADD213PS 1664(SI), Z9, Z11
+	VFMADD213PS 1728(SI), Z9, Z11
+	VFMADD213PS 1792(SI), Z9, Z11
+	VMULPS      Z8, Z10, Z10
+	VDIVPS      Z11, Z10, Z1
+	VPANDD      64(SI), Z0, Z9
+	VCMPPS      $0x1e, 960(SI), Z9, K2
+	VPANDD      (SI), Z0, Z8
+	VPORD       128(SI), Z8, Z8
+	VMOVAPS     Z8, K2, Z1
+	VCMPPS      $0x19, 1088(SI), Z9, K3
+	VMOVAPS     Z0, K3, Z1
+	VMOVUPS     Z1, (DX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         gloop99
+
+gtail100:
+	TESTQ       BX, BX
+	JZ          gdone101
+	MOVL        $0x0000ffff, DI
+	BZHIL       BX, DI, DI
+	KMOVW       DI, K1
+	VMOVUPS.Z   (AX), K1, Z0
+	VMOVUPS.Z   (CX), K1, Z1
+	VADDPS      Z1, Z0, Z0
+	VMINPS      960(SI), Z0, Z8
+	VMAXPS      1024(SI), Z8, Z8
+	VMULPS      Z8, Z8, Z9
+	VMOVUPS     1152(SI), Z10
+	VFMADD213PS 1216(SI), Z9, Z10
+	VFMADD213PS 1280(SI), Z9, Z10
+	VFMADD213PS 1344(SI), Z9, Z10
+	VFMADD213PS 1408(SI), Z9, Z10
+	VFMADD213PS 1472(SI), Z9, Z10
+	VFMADD213PS 1536(SI), Z9, Z10
+	VMOVUPS     1600(SI), Z11
+	VFMADD213PS 1664(SI), Z9, Z11
+	VFMADD213PS 1728(SI), Z9, Z11
+	VFMADD213PS 1792(SI), Z9, Z11
+	VMULPS      Z8, Z10, Z10
+	VDIVPS      Z11, Z10, Z1
+	VPANDD      64(SI), Z0, Z9
+	VCMPPS      $0x1e, 960(SI), Z9, K2
+	VPANDD      (SI), Z0, Z8
+	VPORD       128(SI), Z8, Z8
+	VMOVAPS     Z8, K2, Z1
+	VCMPPS      $0x19, 1088(SI), Z9, K3
+	VMOVAPS     Z0, K3, Z1
+	VMOVUPS     Z1, K1, (DX)
+
+gdone101:
+	VZEROUPPER
+	RET
+
+// func expShift512(x *float32, y *float32, n int, s float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·expShift512(SB), NOSPLIT, $0-28
+	MOVQ         x+0(FP), AX
+	MOVQ         y+8(FP), CX
+	MOVQ         n+16(FP), DX
+	LEAQ         gateTbl<>+0(SB), BX
+	VBROADCASTSS s+24(FP), Z7
+
+gloop102:
+	CMPQ         DX, $0x00000010
+	JB           gtail103
+	VMOVUPS      (AX), Z0
+	VSUBPS       Z7, Z0, Z0
+	VCMPPS       $0x05, 896(BX), Z0, K2
+	VMAXPS       896(BX), Z0, Z0
+	VMULPS       256(BX), Z0, Z8
+	VCVTPS2DQ    Z8, Z8
+	VCVTDQ2PS    Z8, Z10
+	VMOVAPS      Z0, Z9
+	VFNMADD231PS 320(BX), Z10, Z9
+	VFMADD231PS  384(BX), Z10, Z9
+	VMULPS       Z9, Z9, Z10
+	VMOVUPS      448(BX), Z1
+	VFMADD213PS  512(BX), Z9, Z1
+	VFMADD213PS  576(BX), Z9, Z1
+	VFMADD213PS  640(BX), Z9, Z1
+	VFMADD213PS  704(BX), Z9, Z1
+	VFMADD213PS  768(BX), Z9, Z1
+	VFMADD213PS  Z9, Z10, Z1
+	VADDPS       128(BX), Z1, Z1
+	VPADDD       832(BX), Z8, Z8
+	VPSLLD       $0x17, Z8, Z8
+	VMULPS       Z8, Z1, Z1
+	VMOVAPS.Z    Z1, K2, Z1
+	VMOVUPS      Z1, (CX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          gloop102
+
+gtail103:
+	TESTQ        DX, DX
+	JZ           gdone104
+	MOVL         $0x0000ffff, SI
+	BZHIL        DX, SI, SI
+	KMOVW        SI, K1
+	VMOVUPS.Z    (AX), K1, Z0
+	VSUBPS       Z7, Z0, Z0
+	VCMPPS       $0x05, 896(BX), Z0, K2
+	VMAXPS       896(BX), Z0, Z0
+	VMULPS       256(BX), Z0, Z8
+	VCVTPS2DQ    Z8, Z8
+	VCVTDQ2PS    Z8, Z10
+	VMOVAPS      Z0, Z9
+	VFNMADD231PS 320(BX), Z10, Z9
+	VFMADD231PS  384(BX), Z10, Z9
+	VMULPS       Z9, Z9, Z10
+	VMOVUPS      448(BX), Z1
+	VFMADD213PS  512(BX), Z9, Z1
+	VFMADD213PS  576(BX), Z9, Z1
+	VFMADD213PS  640(BX), Z9, Z1
+	VFMADD213PS  704(BX), Z9, Z1
+	VFMADD213PS  768(BX), Z9, Z1
+	VFMADD213PS  Z9, Z10, Z1
+	VADDPS       128(BX), Z1, Z1
+	VPADDD       832(BX), Z8, Z8
+	VPSLLD       $0x17, Z8, Z8
+	VMULPS       Z8, Z1, Z1
+	VMOVAPS.Z    Z1, K2, Z1
+	VMOVUPS      Z1, K1, (CX)
+
+gdone104:
+	VZEROUPPER
+	RET
+
+// func gruCell512(gi *float32, gh *float32, h *float32, ghn *float32, hn *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·gruCell512(SB), NOSPLIT, $0-48
+	MOVQ gi+0(FP), AX
+	MOVQ gh+8(FP), CX
+	MOVQ h+16(FP), DX
+	MOVQ ghn+24(FP), BX
+	MOVQ hn+32(FP), SI
+	MOVQ n+40(FP), DI
+	LEAQ gateTbl<>+0(SB), R8
+	MOVQ DI, R9
+	SHLQ $0x02, R9
+
+gloop105:
+	CMPQ         DI, $0x00000010
+	JB           gtail106
+	VMOVUPS      (AX), Z0
+	VMOVUPS      (CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VPORD        (R8), Z0, Z8
+	VCMPPS       $0x05, 896(R8), Z8, K2
+	VMAXPS       896(R8), Z8, Z8
+	VMULPS       256(R8), Z8, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VMOVAPS      Z8, Z10
+	VFNMADD231PS 320(R8), Z11, Z10
+	VFMADD231PS  384(R8), Z11, Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      448(R8), Z12
+	VFMADD213PS  512(R8), Z10, Z12
+	VFMADD213PS  576(R8), Z10, Z12
+	VFMADD213PS  640(R8), Z10, Z12
+	VFMADD213PS  704(R8), Z10, Z12
+	VFMADD213PS  768(R8), Z10, Z12
+	VFMADD213PS  Z10, Z11, Z12
+	VADDPS       128(R8), Z12, Z12
+	VPADDD       832(R8), Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z9, Z12, Z12
+	VMOVAPS.Z    Z12, K2, Z12
+	VADDPS       128(R8), Z12, Z8
+	VMOVUPS      128(R8), Z9
+	VCMPPS       $0x01, 192(R8), Z0, K2
+	VMOVAPS      Z12, K2, Z9
+	VDIVPS       Z8, Z9, Z1
+	VCMPPS       $0x03, Z0, Z0, K2
+	VMOVAPS      Z0, K2, Z1
+	VMOVUPS      Z1, (AX)
+	VMOVUPS      (AX)(R9*1), Z2
+	VMOVUPS      (CX)(R9*1), Z3
+	VADDPS       Z3, Z2, Z2
+	VPORD        (R8), Z2, Z8
+	VCMPPS       $0x05, 896(R8), Z8, K2
+	VMAXPS       896(R8), Z8, Z8
+	VMULPS       256(R8), Z8, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VMOVAPS      Z8, Z10
+	VFNMADD231PS 320(R8), Z11, Z10
+	VFMADD231PS  384(R8), Z11, Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      448(R8), Z12
+	VFMADD213PS  512(R8), Z10, Z12
+	VFMADD213PS  576(R8), Z10, Z12
+	VFMADD213PS  640(R8), Z10, Z12
+	VFMADD213PS  704(R8), Z10, Z12
+	VFMADD213PS  768(R8), Z10, Z12
+	VFMADD213PS  Z10, Z11, Z12
+	VADDPS       128(R8), Z12, Z12
+	VPADDD       832(R8), Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z9, Z12, Z12
+	VMOVAPS.Z    Z12, K2, Z12
+	VADDPS       128(R8), Z12, Z8
+	VMOVUPS      128(R8), Z9
+	VCMPPS       $0x01, 192(R8), Z2, K2
+	VMOVAPS      Z12, K2, Z9
+	VDIVPS       Z8, Z9, Z3
+	VCMPPS       $0x03, Z2, Z2, K2
+	VMOVAPS      Z2, K2, Z3
+	VMOVUPS      Z3, (AX)(R9*1)
+	VMOVUPS      (CX)(R9*2), Z4
+	VMOVUPS      Z4, (BX)
+	VMOVUPS      (AX)(R9*2), Z5
+	VFMADD231PS  Z4, Z1, Z5
+	VMINPS       960(R8), Z5, Z8
+	VMAXPS       1024(R8), Z8, Z8
+	VMULPS       Z8, Z8, Z9
+	VMOVUPS      1152(R8), Z10
+	VFMADD213PS  1216(R8), Z9, Z10
+	VFMADD213PS  1280(R8), Z9, Z10
+	VFMADD213PS  1344(R8), Z9, Z10
+	VFMADD213PS  1408(R8), Z9, Z10
+	VFMADD213PS  1472(R8), Z9, Z10
+	VFMADD213PS  1536(R8), Z9, Z10
+	VMOVUPS      1600(R8), Z11
+	VFMADD213PS  1664(R8), Z9, Z11
+	VFMADD213PS  1728(R8), Z9, Z11
+	VFMADD213PS  1792(R8), Z9, Z11
+	VMULPS       Z8, Z10, Z10
+	VDIVPS       Z11, Z10, Z6
+	VPANDD       64(R8), Z5, Z9
+	VCMPPS       $0x1e, 960(R8), Z9, K2
+	VPANDD       (R8), Z5, Z8
+	VPORD        128(R8), Z8, Z8
+	VMOVAPS      Z8, K2, Z6
+	VCMPPS       $0x19, 1088(R8), Z9, K3
+	VMOVAPS      Z5, K3, Z6
+	VMOVUPS      Z6, (AX)(R9*2)
+	VMOVUPS      128(R8), Z7
+	VSUBPS       Z3, Z7, Z7
+	VMULPS       Z6, Z7, Z7
+	VMOVUPS      (DX), Z0
+	VFMADD231PS  Z0, Z3, Z7
+	VMOVUPS      Z7, (SI)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, SI
+	SUBQ         $0x00000010, DI
+	JMP          gloop105
+
+gtail106:
+	TESTQ        DI, DI
+	JZ           gdone107
+	MOVL         $0x0000ffff, R10
+	BZHIL        DI, R10, R10
+	KMOVW        R10, K1
+	VMOVUPS.Z    (AX), K1, Z0
+	VMOVUPS.Z    (CX), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VPORD        (R8), Z0, Z8
+	VCMPPS       $0x05, 896(R8), Z8, K2
+	VMAXPS       896(R8), Z8, Z8
+	VMULPS       256(R8), Z8, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VMOVAPS      Z8, Z10
+	VFNMADD231PS 320(R8), Z11, Z10
+	VFMADD231PS  384(R8), Z11, Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      448(R8), Z12
+	VFMADD213PS  512(R8), Z10, Z12
+	VFMADD213PS  576(R8), Z10, Z12
+	VFMADD213PS  640(R8), Z10, Z12
+	VFMADD213PS  704(R8), Z10, Z12
+	VFMADD213PS  768(R8), Z10, Z12
+	VFMADD213PS  Z10, Z11, Z12
+	VADDPS       128(R8), Z12, Z12
+	VPADDD       832(R8), Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z9, Z12, Z12
+	VMOVAPS.Z    Z12, K2, Z12
+	VADDPS       128(R8), Z12, Z8
+	VMOVUPS      128(R8), Z9
+	VCMPPS       $0x01, 192(R8), Z0, K2
+	VMOVAPS      Z12, K2, Z9
+	VDIVPS       Z8, Z9, Z1
+	VCMPPS       $0x03, Z0, Z0, K2
+	VMOVAPS      Z0, K2, Z1
+	VMOVUPS      Z1, K1, (AX)
+	VMOVUPS.Z    (AX)(R9*1), K1, Z2
+	VMOVUPS.Z    (CX)(R9*1), K1, Z3
+	VADDPS       Z3, Z2, Z2
+	VPORD        (R8), Z2, Z8
+	VCMPPS       $0x05, 896(R8), Z8, K2
+	VMAXPS       896(R8), Z8, Z8
+	VMULPS       256(R8), Z8, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VMOVAPS      Z8, Z10
+	VFNMADD231PS 320(R8), Z11, Z10
+	VFMADD231PS  384(R8), Z11, Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      448(R8), Z12
+	VFMADD213PS  512(R8), Z10, Z12
+	VFMADD213PS  576(R8), Z10, Z12
+	VFMADD213PS  640(R8), Z10, Z12
+	VFMADD213PS  704(R8), Z10, Z12
+	VFMADD213PS  768(R8), Z10, Z12
+	VFMADD213PS  Z10, Z11, Z12
+	VADDPS       128(R8), Z12, Z12
+	VPADDD       832(R8), Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z9, Z12, Z12
+	VMOVAPS.Z    Z12, K2, Z12
+	VADDPS       128(R8), Z12, Z8
+	VMOVUPS      128(R8), Z9
+	VCMPPS       $0x01, 192(R8), Z2, K2
+	VMOVAPS      Z12, K2, Z9
+	VDIVPS       Z8, Z9, Z3
+	VCMPPS       $0x03, Z2, Z2, K2
+	VMOVAPS      Z2, K2, Z3
+	VMOVUPS      Z3, K1, (AX)(R9*1)
+	VMOVUPS.Z    (CX)(R9*2), K1, Z4
+	VMOVUPS      Z4, K1, (BX)
+	VMOVUPS.Z    (AX)(R9*2), K1, Z5
+	VFMADD231PS  Z4, Z1, Z5
+	VMINPS       960(R8), Z5, Z8
+	VMAXPS       1024(R8), Z8, Z8
+	VMULPS       Z8, Z8, Z9
+	VMOVUPS      1152(R8), Z10
+	VFMADD213PS  1216(R8), Z9, Z10
+	VFMADD213PS  1280(R8), Z9, Z10
+	VFMADD213PS  1344(R8), Z9, Z10
+	VFMADD213PS  1408(R8), Z9, Z10
+	VFMADD213PS  1472(R8), Z9, Z10
+	VFMADD213PS  1536(R8), Z9, Z10
+	VMOVUPS      1600(R8), Z11
+	VFMADD213PS  1664(R8), Z9, Z11
+	VFMADD213PS  1728(R8), Z9, Z11
+	VFMADD213PS  1792(R8), Z9, Z11
+	VMULPS       Z8, Z10, Z10
+	VDIVPS       Z11, Z10, Z6
+	VPANDD       64(R8), Z5, Z9
+	VCMPPS       $0x1e, 960(R8), Z9, K2
+	VPANDD       (R8), Z5, Z8
+	VPORD        128(R8), Z8, Z8
+	VMOVAPS      Z8, K2, Z6
+	VCMPPS       $0x19, 1088(R8), Z9, K3
+	VMOVAPS      Z5, K3, Z6
+	VMOVUPS      Z6, K1, (AX)(R9*2)
+	VMOVUPS      128(R8), Z7
+	VSUBPS       Z3, Z7, Z7
+	VMULPS       Z6, Z7, Z7
+	VMOVUPS.Z    (DX), K1, Z0
+	VFMADD231PS  Z0, Z3, Z7
+	VMOVUPS      Z7, K1, (SI)
+
+gdone107:
+	VZEROUPPER
+	RET
+
+// func gruCellBackward512(gs *float32, h *float32, ghn *float32, dh *float32, dhw *float32, dy *float32, dg *float32, dgh *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·gruCellBackward512(SB), NOSPLIT, $0-72
+	MOVQ    gs+0(FP), AX
+	MOVQ    h+8(FP), CX
+	MOVQ    ghn+16(FP), DX
+	MOVQ    dh+24(FP), BX
+	MOVQ    dhw+32(FP), SI
+	MOVQ    dg+48(FP), DI
+	MOVQ    dgh+56(FP), R8
+	MOVQ    dy+40(FP), R9
+	MOVQ    n+64(FP), R10
+	MOVQ    R10, R11
+	SHLQ    $0x02, R11
+	LEAQ    gateTbl<>+0(SB), R12
+	VMOVUPS 128(R12), Z14
+	TESTQ   R9, R9
+	JZ      nody108
+
+gloop109:
+	CMPQ    R10, $0x00000010
+	JB      gtail110
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX)(R11*1), Z1
+	VMOVUPS (AX)(R11*2), Z2
+	VMOVUPS (BX), Z3
+	VMOVUPS (SI), Z6
+	VMOVUPS (R9), Z13
+	VADDPS  Z13, Z6, Z6
+	VADDPS  Z6, Z3, Z3
+	VMOVUPS (CX), Z4
+	VMOVUPS (DX), Z5
+	VSUBPS  Z1, Z14, Z7
+	VMULPS  Z2, Z2, Z8
+	VSUBPS  Z8, Z14, Z8
+	VMULPS  Z7, Z3, Z9
+	VMULPS  Z8, Z9, Z9
+	VSUBPS  Z2, Z4, Z10
+	VMULPS  Z10, Z3, Z10
+	VMULPS  Z1, Z10, Z10
+	VMULPS  Z7, Z10, Z10
+	VMULPS  Z5, Z9, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z0, Z14, Z12
+	VMULPS  Z12, Z11, Z11
+	VMOVUPS Z11, (DI)
+	VMOVUPS Z10, (DI)(R11*1)
+	VMOVUPS Z9, (DI)(R11*2)
+	VMOVUPS Z11, (R8)
+	VMOVUPS Z10, (R8)(R11*1)
+	VMULPS  Z0, Z9, Z13
+	VMOVUPS Z13, (R8)(R11*2)
+	VMULPS  Z1, Z3, Z3
+	VMOVUPS Z3, (BX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	ADDQ    $0x00000040, DI
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000040, R9
+	SUBQ    $0x00000010, R10
+	JMP     gloop109
+
+gtail110:
+	TESTQ     R10, R10
+	JZ        gdone111
+	MOVL      $0x0000ffff, R12
+	BZHIL     R10, R12, R12
+	KMOVW     R12, K1
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z (AX)(R11*1), K1, Z1
+	VMOVUPS.Z (AX)(R11*2), K1, Z2
+	VMOVUPS.Z (BX), K1, Z3
+	VMOVUPS.Z (SI), K1, Z6
+	VMOVUPS.Z (R9), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	VADDPS    Z6, Z3, Z3
+	VMOVUPS.Z (CX), K1, Z4
+	VMOVUPS.Z (DX), K1, Z5
+	VSUBPS    Z1, Z14, Z7
+	VMULPS    Z2, Z2, Z8
+	VSUBPS    Z8, Z14, Z8
+	VMULPS    Z7, Z3, Z9
+	VMULPS    Z8, Z9, Z9
+	VSUBPS    Z2, Z4, Z10
+	VMULPS    Z10, Z3, Z10
+	VMULPS    Z1, Z10, Z10
+	VMULPS    Z7, Z10, Z10
+	VMULPS    Z5, Z9, Z11
+	VMULPS    Z0, Z11, Z11
+	VSUBPS    Z0, Z14, Z12
+	VMULPS    Z12, Z11, Z11
+	VMOVUPS   Z11, K1, (DI)
+	VMOVUPS   Z10, K1, (DI)(R11*1)
+	VMOVUPS   Z9, K1, (DI)(R11*2)
+	VMOVUPS   Z11, K1, (R8)
+	VMOVUPS   Z10, K1, (R8)(R11*1)
+	VMULPS    Z0, Z9, Z13
+	VMOVUPS   Z13, K1, (R8)(R11*2)
+	VMULPS    Z1, Z3, Z3
+	VMOVUPS   Z3, K1, (BX)
+
+gdone111:
+	VZEROUPPER
+	RET
+
+nody108:
+gloop112:
+	CMPQ    R10, $0x00000010
+	JB      gtail113
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX)(R11*1), Z1
+	VMOVUPS (AX)(R11*2), Z2
+	VMOVUPS (BX), Z3
+	VMOVUPS (SI), Z6
+	VADDPS  Z6, Z3, Z3
+	VMOVUPS (CX), Z4
+	VMOVUPS (DX), Z5
+	VSUBPS  Z1, Z14, Z7
+	VMULPS  Z2, Z2, Z8
+	VSUBPS  Z8, Z14, Z8
+	VMULPS  Z7, Z3, Z9
+	VMULPS  Z8, Z9, Z9
+	VSUBPS  Z2, Z4, Z10
+	VMULPS  Z10, Z3, Z10
+	VMULPS  Z1, Z10, Z10
+	VMULPS  Z7, Z10, Z10
+	VMULPS  Z5, Z9, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z0, Z14, Z12
+	VMULPS  Z12, Z11, Z11
+	VMOVUPS Z11, (DI)
+	VMOVUPS Z10, (DI)(R11*1)
+	VMOVUPS Z9, (DI)(R11*2)
+	VMOVUPS Z11, (R8)
+	VMOVUPS Z10, (R8)(R11*1)
+	VMULPS  Z0, Z9, Z13
+	VMOVUPS Z13, (R8)(R11*2)
+	VMULPS  Z1, Z3, Z3
+	VMOVUPS Z3, (BX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	ADDQ    $0x00000040, DI
+	ADDQ    $0x00000040, R8
+	SUBQ    $0x00000010, R10
+	JMP     gloop112
+
+gtail113:
+	TESTQ     R10, R10
+	JZ        gdone114
+	MOVL      $0x0000ffff, R9
+	BZHIL     R10, R9, R9
+	KMOVW     R9, K1
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z (AX)(R11*1), K1, Z1
+	VMOVUPS.Z (AX)(R11*2), K1, Z2
+	VMOVUPS.Z (BX), K1, Z3
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z3, Z3
+	VMOVUPS.Z (CX), K1, Z4
+	VMOVUPS.Z (DX), K1, Z5
+	VSUBPS    Z1, Z14, Z7
+	VMULPS    Z2, Z2, Z8
+	VSUBPS    Z8, Z14, Z8
+	VMULPS    Z7, Z3, Z9
+	VMULPS    Z8, Z9, Z9
+	VSUBPS    Z2, Z4, Z10
+	VMULPS    Z10, Z3, Z10
+	VMULPS    Z1, Z10, Z10
+	VMULPS    Z7, Z10, Z10
+	VMULPS    Z5, Z9, Z11
+	VMULPS    Z0, Z11, Z11
+	VSUBPS    Z0, Z14, Z12
+	VMULPS    Z12, Z11, Z11
+	VMOVUPS   Z11, K1, (DI)
+	VMOVUPS   Z10, K1, (DI)(R11*1)
+	VMOVUPS   Z9, K1, (DI)(R11*2)
+	VMOVUPS   Z11, K1, (R8)
+	VMOVUPS   Z10, K1, (R8)(R11*1)
+	VMULPS    Z0, Z9, Z13
+	VMOVUPS   Z13, K1, (R8)(R11*2)
+	VMULPS    Z1, Z3, Z3
+	VMOVUPS   Z3, K1, (BX)
+
+gdone114:
+	VZEROUPPER
+	RET
+
+// func lstmCell512(gi *float32, gh *float32, c *float32, cn *float32, tc *float32, hn *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·lstmCell512(SB), NOSPLIT, $0-56
+	MOVQ gi+0(FP), AX
+	MOVQ gh+8(FP), CX
+	MOVQ c+16(FP), DX
+	MOVQ cn+24(FP), BX
+	MOVQ tc+32(FP), SI
+	MOVQ hn+40(FP), DI
+	MOVQ n+48(FP), R8
+	LEAQ gateTbl<>+0(SB), R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+	LEAQ (R10)(R10*2), R11
+
+gloop115:
+	CMPQ         R8, $0x00000010
+	JB           gtail116
+	VMOVUPS      (AX), Z0
+	VMOVUPS      (CX), Z5
+	VADDPS       Z5, Z0, Z0
+	VPORD        (R9), Z0, Z8
+	VCMPPS       $0x05, 896(R9), Z8, K2
+	VMAXPS       896(R9), Z8, Z8
+	VMULPS       256(R9), Z8, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VMOVAPS      Z8, Z10
+	VFNMADD231PS 320(R9), Z11, Z10
+	VFMADD231PS  384(R9), Z11, Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      448(R9), Z12
+	VFMADD213PS  512(R9), Z10, Z12
+	VFMADD213PS  576(R9), Z10, Z12
+	VFMADD213PS  640(R9), Z10, Z12
+	VFMADD213PS  704(R9), Z10, Z12
+	VFMADD213PS  768(R9), Z10, Z12
+	VFMADD213PS  Z10, Z11, Z12
+	VADDPS       128(R9), Z12, Z12
+	VPADDD       832(R9), Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z9, Z12, Z12
+	VMOVAPS.Z    Z12, K2, Z12
+	VADDPS       128(R9), Z12, Z8
+	VMOVUPS      128(R9), Z9
+	VCMPPS       $0x01, 192(R9), Z0, K2
+	VMOVAPS      Z12, K2, Z9
+	VDIVPS       Z8, Z9, Z1
+	VCMPPS       $0x03, Z0, Z0, K2
+	VMOVAPS      Z0, K2, Z1
+	VMOVUPS      Z1, (AX)
+	VMOVUPS      (AX)(R10*1), Z0
+	VMOVUPS      (CX)(R10*1), Z5
+	VADDPS       Z5, Z0, Z0
+	VPORD        (R9), Z0, Z8
+	VCMPPS       $0x05, 896(R9), Z8, K2
+	VMAXPS       896(R9), Z8, Z8
+	VMULPS       256(R9), Z8, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VMOVAPS      Z8, Z10
+	VFNMADD231PS 320(R9), Z11, Z10
+	VFMADD231PS  384(R9), Z11, Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      448(R9), Z12
+	VFMADD213PS  512(R9), Z10, Z12
+	VFMADD213PS  576(R9), Z10, Z12
+	VFMADD213PS  640(R9), Z10, Z12
+	VFMADD213PS  704(R9), Z10, Z12
+	VFMADD213PS  768(R9), Z10, Z12
+	VFMADD213PS  Z10, Z11, Z12
+	VADDPS       128(R9), Z12, Z12
+	VPADDD       832(R9), Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z9, Z12, Z12
+	VMOVAPS.Z    Z12, K2, Z12
+	VADDPS       128(R9), Z12, Z8
+	VMOVUPS      128(R9), Z9
+	VCMPPS       $0x01, 192(R9), Z0, K2
+	VMOVAPS      Z12, K2, Z9
+	VDIVPS       Z8, Z9, Z2
+	VCMPPS       $0x03, Z0, Z0, K2
+	VMOVAPS      Z0, K2, Z2
+	VMOVUPS      Z2, (AX)(R10*1)
+	VMOVUPS      (AX)(R10*2), Z0
+	VMOVUPS      (CX)(R10*2), Z5
+	VADDPS       Z5, Z0, Z0
+	VMINPS       960(R9), Z0, Z8
+	VMAXPS       1024(R9), Z8, Z8
+	VMULPS       Z8, Z8, Z9
+	VMOVUPS      1152(R9), Z10
+	VFMADD213PS  1216(R9), Z9, Z10
+	VFMADD213PS  1280(R9), Z9, Z10
+	VFMADD213PS  1344(R9), Z9, Z10
+	VFMADD213PS  1408(R9), Z9, Z10
+	VFMADD213PS  1472(R9), Z9, Z10
+	VFMADD213PS  1536(R9), Z9, Z10
+	VMOVUPS      1600(R9), Z11
+	VFMADD213PS  1664(R9), Z9, Z11
+	VFMADD213PS  1728(R9), Z9, Z11
+	VFMADD213PS  1792(R9), Z9, Z11
+	VMULPS       Z8, Z10, Z10
+	VDIVPS       Z11, Z10, Z3
+	VPANDD       64(R9), Z0, Z9
+	VCMPPS       $0x1e, 960(R9), Z9, K2
+	VPANDD       (R9), Z0, Z8
+	VPORD        128(R9), Z8, Z8
+	VMOVAPS      Z8, K2, Z3
+	VCMPPS       $0x19, 1088(R9), Z9, K3
+	VMOVAPS      Z0, K3, Z3
+	VMOVUPS      Z3, (AX)(R10*2)
+	VMOVUPS      (AX)(R11*1), Z0
+	VMOVUPS      (CX)(R11*1), Z5
+	VADDPS       Z5, Z0, Z0
+	VPORD        (R9), Z0, Z8
+	VCMPPS       $0x05, 896(R9), Z8, K2
+	VMAXPS       896(R9), Z8, Z8
+	VMULPS       256(R9), Z8, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VMOVAPS      Z8, Z10
+	VFNMADD231PS 320(R9), Z11, Z10
+	VFMADD231PS  384(R9), Z11, Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      448(R9), Z12
+	VFMADD213PS  512(R9), Z10, Z12
+	VFMADD213PS  576(R9), Z10, Z12
+	VFMADD213PS  640(R9), Z10, Z12
+	VFMADD213PS  704(R9), Z10, Z12
+	VFMADD213PS  768(R9), Z10, Z12
+	VFMADD213PS  Z10, Z11, Z12
+	VADDPS       128(R9), Z12, Z12
+	VPADDD       832(R9), Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z9, Z12, Z12
+	VMOVAPS.Z    Z12, K2, Z12
+	VADDPS       128(R9), Z12, Z8
+	VMOVUPS      128(R9), Z9
+	VCMPPS       $0x01, 192(R9), Z0, K2
+	VMOVAPS      Z12, K2, Z9
+	VDIVPS       Z8, Z9, Z4
+	VCMPPS       $0x03, Z0, Z0, K2
+	VMOVAPS      Z0, K2, Z4
+	VMOVUPS      Z4, (AX)(R11*1)
+	VMOVUPS      (DX), Z5
+	VMULPS       Z2, Z5, Z5
+	VFMADD231PS  Z3, Z1, Z5
+	VMOVUPS      Z5, (BX)
+	VMINPS       960(R9), Z5, Z8
+	VMAXPS       1024(R9), Z8, Z8
+	VMULPS       Z8, Z8, Z9
+	VMOVUPS      1152(R9), Z10
+	VFMADD213PS  1216(R9), Z9, Z10
+	VFMADD213PS  1280(R9), Z9, Z10
+	VFMADD213PS  1344(R9), Z9, Z10
+	VFMADD213PS  1408(R9), Z9, Z10
+	VFMADD213PS  1472(R9), Z9, Z10
+	VFMADD213PS  1536(R9), Z9, Z10
+	VMOVUPS      1600(R9), Z11
+	VFMADD213PS  1664(R9), Z9, Z11
+	VFMADD213PS  1728(R9), Z9, Z11
+	VFMADD213PS  1792(R9), Z9, Z11
+	VMULPS       Z8, Z10, Z10
+	VDIVPS       Z11, Z10, Z6
+	VPANDD       64(R9), Z5, Z9
+	VCMPPS       $0x1e, 960(R9), Z9, K2
+	VPANDD       (R9), Z5, Z8
+	VPORD        128(R9), Z8, Z8
+	VMOVAPS      Z8, K2, Z6
+	VCMPPS       $0x19, 1088(R9), Z9, K3
+	VMOVAPS      Z5, K3, Z6
+	VMOVUPS      Z6, (SI)
+	VMULPS       Z6, Z4, Z7
+	VMOVUPS      Z7, (DI)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, SI
+	ADDQ         $0x00000040, DI
+	SUBQ         $0x00000010, R8
+	JMP          gloop115
+
+gtail116:
+	TESTQ        R8, R8
+	JZ           gdone117
+	MOVL         $0x0000ffff, R12
+	BZHIL        R8, R12, R12
+	KMOVW        R12, K1
+	VMOVUPS.Z    (AX), K1, Z0
+	VMOVUPS.Z    (CX), K1, Z5
+	VADDPS       Z5, Z0, Z0
+	VPORD        (R9), Z0, Z8
+	VCMPPS       $0x05, 896(R9), Z8, K2
+	VMAXPS       896(R9), Z8, Z8
+	VMULPS       256(R9), Z8, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VMOVAPS      Z8, Z10
+	VFNMADD231PS 320(R9), Z11, Z10
+	VFMADD231PS  384(R9), Z11, Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      448(R9), Z12
+	VFMADD213PS  512(R9), Z10, Z12
+	VFMADD213PS  576(R9), Z10, Z12
+	VFMADD213PS  640(R9), Z10, Z12
+	VFMADD213PS  704(R9), Z10, Z12
+	VFMADD213PS  768(R9), Z10, Z12
+	VFMADD213PS  Z10, Z11, Z12
+	VADDPS       128(R9), Z12, Z12
+	VPADDD       832(R9), Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z9, Z12, Z12
+	VMOVAPS.Z    Z12, K2, Z12
+	VADDPS       128(R9), Z12, Z8
+	VMOVUPS      128(R9), Z9
+	VCMPPS       $0x01, 192(R9), Z0, K2
+	VMOVAPS      Z12, K2, Z9
+	VDIVPS       Z8, Z9, Z1
+	VCMPPS       $0x03, Z0, Z0, K2
+	VMOVAPS      Z0, K2, Z1
+	VMOVUPS      Z1, K1, (AX)
+	VMOVUPS.Z    (AX)(R10*1), K1, Z0
+	VMOVUPS.Z    (CX)(R10*1), K1, Z5
+	VADDPS       Z5, Z0, Z0
+	VPORD        (R9), Z0, Z8
+	VCMPPS       $0x05, 896(R9), Z8, K2
+	VMAXPS       896(R9), Z8, Z8
+	VMULPS       256(R9), Z8, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VMOVAPS      Z8, Z10
+	VFNMADD231PS 320(R9), Z11, Z10
+	VFMADD231PS  384(R9), Z11, Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      448(R9), Z12
+	VFMADD213PS  512(R9), Z10, Z12
+	VFMADD213PS  576(R9), Z10, Z12
+	VFMADD213PS  640(R9), Z10, Z12
+	VFMADD213PS  704(R9), Z10, Z12
+	VFMADD213PS  768(R9), Z10, Z12
+	VFMADD213PS  Z10, Z11, Z12
+	VADDPS       128(R9), Z12, Z12
+	VPADDD       832(R9), Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z9, Z12, Z12
+	VMOVAPS.Z    Z12, K2, Z12
+	VADDPS       128(R9), Z12, Z8
+	VMOVUPS      128(R9), Z9
+	VCMPPS       $0x01, 192(R9), Z0, K2
+	VMOVAPS      Z12, K2, Z9
+	VDIVPS       Z8, Z9, Z2
+	VCMPPS       $0x03, Z0, Z0, K2
+	VMOVAPS      Z0, K2, Z2
+	VMOVUPS      Z2, K1, (AX)(R10*1)
+	VMOVUPS.Z    (AX)(R10*2), K1, Z0
+	VMOVUPS.Z    (CX)(R10*2), K1, Z5
+	VADDPS       Z5, Z0, Z0
+	VMINPS       960(R9), Z0, Z8
+	VMAXPS       1024(R9), Z8, Z8
+	VMULPS       Z8, Z8, Z9
+	VMOVUPS      1152(R9), Z10
+	VFMADD213PS  1216(R9), Z9, Z10
+	VFMADD213PS  1280(R9), Z9, Z10
+	VFMADD213PS  1344(R9), Z9, Z10
+	VFMADD213PS  1408(R9), Z9, Z10
+	VFMADD213PS  1472(R9), Z9, Z10
+	VFMADD213PS  1536(R9), Z9, Z10
+	VMOVUPS      1600(R9), Z11
+	VFMADD213PS  1664(R9), Z9, Z11
+	VFMADD213PS  1728(R9), Z9, Z11
+	VFMADD213PS  1792(R9), Z9, Z11
+	VMULPS       Z8, Z10, Z10
+	VDIVPS       Z11, Z10, Z3
+	VPANDD       64(R9), Z0, Z9
+	VCMPPS       $0x1e, 960(R9), Z9, K2
+	VPANDD       (R9), Z0, Z8
+	VPORD        128(R9), Z8, Z8
+	VMOVAPS      Z8, K2, Z3
+	VCMPPS       $0x19, 1088(R9), Z9, K3
+	VMOVAPS      Z0, K3, Z3
+	VMOVUPS      Z3, K1, (AX)(R10*2)
+	VMOVUPS.Z    (AX)(R11*1), K1, Z0
+	VMOVUPS.Z    (CX)(R11*1), K1, Z5
+	VADDPS       Z5, Z0, Z0
+	VPORD        (R9), Z0, Z8
+	VCMPPS       $0x05, 896(R9), Z8, K2
+	VMAXPS       896(R9), Z8, Z8
+	VMULPS       256(R9), Z8, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VMOVAPS      Z8, Z10
+	VFNMADD231PS 320(R9), Z11, Z10
+	VFMADD231PS  384(R9), Z11, Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      448(R9), Z12
+	VFMADD213PS  512(R9), Z10, Z12
+	VFMADD213PS  576(R9), Z10, Z12
+	VFMADD213PS  640(R9), Z10, Z12
+	VFMADD213PS  704(R9), Z10, Z12
+	VFMADD213PS  768(R9), Z10, Z12
+	VFMADD213PS  Z10, Z11, Z12
+	VADDPS       128(R9), Z12, Z12
+	VPADDD       832(R9), Z9, Z9
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z9, Z12, Z12
+	VMOVAPS.Z    Z12, K2, Z12
+	VADDPS       128(R9), Z12, Z8
+	VMOVUPS      128(R9), Z9
+	VCMPPS       $0x01, 192(R9), Z0, K2
+	VMOVAPS      Z12, K2, Z9
+	VDIVPS       Z8, Z9, Z4
+	VCMPPS       $0x03, Z0, Z0, K2
+	VMOVAPS      Z0, K2, Z4
+	VMOVUPS      Z4, K1, (AX)(R11*1)
+	VMOVUPS.Z    (DX), K1, Z5
+	VMULPS       Z2, Z5, Z5
+	VFMADD231PS  Z3, Z1, Z5
+	VMOVUPS      Z5, K1, (BX)
+	VMINPS       960(R9), Z5, Z8
+	VMAXPS       1024(R9), Z8, Z8
+	VMULPS       Z8, Z8, Z9
+	VMOVUPS      1152(R9), Z10
+	VFMADD213PS  1216(R9), Z9, Z10
+	VFMADD213PS  1280(R9), Z9, Z10
+	VFMADD213PS  1344(R9), Z9, Z10
+	VFMADD213PS  1408(R9), Z9, Z10
+	VFMADD213PS  1472(R9), Z9, Z10
+	VFMADD213PS  1536(R9), Z9, Z10
+	VMOVUPS      1600(R9), Z11
+	VFMADD213PS  1664(R9), Z9, Z11
+	VFMADD213PS  1728(R9), Z9, Z11
+	VFMADD213PS  1792(R9), Z9, Z11
+	VMULPS       Z8, Z10, Z10
+	VDIVPS       Z11, Z10, Z6
+	VPANDD       64(R9), Z5, Z9
+	VCMPPS       $0x1e, 960(R9), Z9, K2
+	VPANDD       (R9), Z5, Z8
+	VPORD        128(R9), Z8, Z8
+	VMOVAPS      Z8, K2, Z6
+	VCMPPS       $0x19, 1088(R9), Z9, K3
+	VMOVAPS      Z5, K3, Z6
+	VMOVUPS      Z6, K1, (SI)
+	VMULPS       Z6, Z4, Z7
+	VMOVUPS      Z7, K1, (DI)
+
+gdone117:
+	VZEROUPPER
+	RET
+
+// func lstmCellBackward512(gs *float32, c *float32, tc *float32, dhw *float32, dy *float32, dc *float32, dg *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·lstmCellBackward512(SB), NOSPLIT, $0-64
+	MOVQ    gs+0(FP), AX
+	MOVQ    c+8(FP), CX
+	MOVQ    tc+16(FP), DX
+	MOVQ    dhw+24(FP), BX
+	MOVQ    dc+40(FP), SI
+	MOVQ    dg+48(FP), DI
+	MOVQ    dy+32(FP), R8
+	MOVQ    n+56(FP), R9
+	MOVQ    R9, R10
+	SHLQ    $0x02, R10
+	LEAQ    (R10)(R10*2), R11
+	LEAQ    gateTbl<>+0(SB), R12
+	VMOVUPS 128(R12), Z14
+	TESTQ   R8, R8
+	JZ      nody118
+
+gloop119:
+	CMPQ    R9, $0x00000010
+	JB      gtail120
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX)(R10*1), Z1
+	VMOVUPS (AX)(R10*2), Z2
+	VMOVUPS (AX)(R11*1), Z3
+	VMOVUPS (DX), Z4
+	VMOVUPS (BX), Z5
+	VMOVUPS (R8), Z13
+	VADDPS  Z13, Z5, Z5
+	VMOVUPS (SI), Z6
+	VMOVUPS (CX), Z7
+	VMULPS  Z4, Z4, Z8
+	VSUBPS  Z8, Z14, Z8
+	VMULPS  Z3, Z5, Z9
+	VMULPS  Z8, Z9, Z9
+	VADDPS  Z9, Z6, Z9
+	VMULPS  Z2, Z9, Z10
+	VMULPS  Z0, Z10, Z10
+	VSUBPS  Z0, Z14, Z11
+	VMULPS  Z11, Z10, Z10
+	VMOVUPS Z10, (DI)
+	VMULPS  Z7, Z9, Z10
+	VMULPS  Z1, Z10, Z10
+	VSUBPS  Z1, Z14, Z11
+	VMULPS  Z11, Z10, Z10
+	VMOVUPS Z10, (DI)(R10*1)
+	VMULPS  Z0, Z9, Z10
+	VMULPS  Z2, Z2, Z11
+	VSUBPS  Z11, Z14, Z11
+	VMULPS  Z11, Z10, Z10
+	VMOVUPS Z10, (DI)(R10*2)
+	VMULPS  Z4, Z5, Z10
+	VMULPS  Z3, Z10, Z10
+	VSUBPS  Z3, Z14, Z11
+	VMULPS  Z11, Z10, Z10
+	VMOVUPS Z10, (DI)(R11*1)
+	VMULPS  Z1, Z9, Z9
+	VMOVUPS Z9, (SI)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	ADDQ    $0x00000040, DI
+	ADDQ    $0x00000040, R8
+	SUBQ    $0x00000010, R9
+	JMP     gloop119
+
+gtail120:
+	TESTQ     R9, R9
+	JZ        gdone121
+	MOVL      $0x0000ffff, R12
+	BZHIL     R9, R12, R12
+	KMOVW     R12, K1
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z (AX)(R10*1), K1, Z1
+	VMOVUPS.Z (AX)(R10*2), K1, Z2
+	VMOVUPS.Z (AX)(R11*1), K1, Z3
+	VMOVUPS.Z (DX), K1, Z4
+	VMOVUPS.Z (BX), K1, Z5
+	VMOVUPS.Z (R8), K1, Z13
+	VADDPS    Z13, Z5, Z5
+	VMOVUPS.Z (SI), K1, Z6
+	VMOVUPS.Z (CX), K1, Z7
+	VMULPS    Z4, Z4, Z8
+	VSUBPS    Z8, Z14, Z8
+	VMULPS    Z3, Z5, Z9
+	VMULPS    Z8, Z9, Z9
+	VADDPS    Z9, Z6, Z9
+	VMULPS    Z2, Z9, Z10
+	VMULPS    Z0, Z10, Z10
+	VSUBPS    Z0, Z14, Z11
+	VMULPS    Z11, Z10, Z10
+	VMOVUPS   Z10, K1, (DI)
+	VMULPS    Z7, Z9, Z10
+	VMULPS    Z1, Z10, Z10
+	VSUBPS    Z1, Z14, Z11
+	VMULPS    Z11, Z10, Z10
+	VMOVUPS   Z10, K1, (DI)(R10*1)
+	VMULPS    Z0, Z9, Z10
+	VMULPS    Z2, Z2, Z11
+	VSUBPS    Z11, Z14, Z11
+	VMULPS    Z11, Z10, Z10
+	VMOVUPS   Z10, K1, (DI)(R10*2)
+	VMULPS    Z4, Z5, Z10
+	VMULPS    Z3, Z10, Z10
+	VSUBPS    Z3, Z14, Z11
+	VMULPS    Z11, Z10, Z10
+	VMOVUPS   Z10, K1, (DI)(R11*1)
+	VMULPS    Z1, Z9, Z9
+	VMOVUPS   Z9, K1, (SI)
+
+gdone121:
+	VZEROUPPER
+	RET
+
+nody118:
+gloop122:
+	CMPQ    R9, $0x00000010
+	JB      gtail123
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX)(R10*1), Z1
+	VMOVUPS (AX)(R10*2), Z2
+	VMOVUPS (AX)(R11*1), Z3
+	VMOVUPS (DX), Z4
+	VMOVUPS (BX), Z5
+	VMOVUPS (SI), Z6
+	VMOVUPS (CX), Z7
+	VMULPS  Z4, Z4, Z8
+	VSUBPS  Z8, Z14, Z8
+	VMULPS  Z3, Z5, Z9
+	VMULPS  Z8, Z9, Z9
+	VADDPS  Z9, Z6, Z9
+	VMULPS  Z2, Z9, Z10
+	VMULPS  Z0, Z10, Z10
+	VSUBPS  Z0, Z14, Z11
+	VMULPS  Z11, Z10, Z10
+	VMOVUPS Z10, (DI)
+	VMULPS  Z7, Z9, Z10
+	VMULPS  Z1, Z10, Z10
+	VSUBPS  Z1, Z14, Z11
+	VMULPS  Z11, Z10, Z10
+	VMOVUPS Z10, (DI)(R10*1)
+	VMULPS  Z0, Z9, Z10
+	VMULPS  Z2, Z2, Z11
+	VSUBPS  Z11, Z14, Z11
+	VMULPS  Z11, Z10, Z10
+	VMOVUPS Z10, (DI)(R10*2)
+	VMULPS  Z4, Z5, Z10
+	VMULPS  Z3, Z10, Z10
+	VSUBPS  Z3, Z14, Z11
+	VMULPS  Z11, Z10, Z10
+	VMOVUPS Z10, (DI)(R11*1)
+	VMULPS  Z1, Z9, Z9
+	VMOVUPS Z9, (SI)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	ADDQ    $0x00000040, DI
+	SUBQ    $0x00000010, R9
+	JMP     gloop122
+
+gtail123:
+	TESTQ     R9, R9
+	JZ        gdone124
+	MOVL      $0x0000ffff, R8
+	BZHIL     R9, R8, R8
+	KMOVW     R8, K1
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z (AX)(R10*1), K1, Z1
+	VMOVUPS.Z (AX)(R10*2), K1, Z2
+	VMOVUPS.Z (AX)(R11*1), K1, Z3
+	VMOVUPS.Z (DX), K1, Z4
+	VMOVUPS.Z (BX), K1, Z5
+	VMOVUPS.Z (SI), K1, Z6
+	VMOVUPS.Z (CX), K1, Z7
+	VMULPS    Z4, Z4, Z8
+	VSUBPS    Z8, Z14, Z8
+	VMULPS    Z3, Z5, Z9
+	VMULPS    Z8, Z9, Z9
+	VADDPS    Z9, Z6, Z9
+	VMULPS    Z2, Z9, Z10
+	VMULPS    Z0, Z10, Z10
+	VSUBPS    Z0, Z14, Z11
+	VMULPS    Z11, Z10, Z10
+	VMOVUPS   Z10, K1, (DI)
+	VMULPS    Z7, Z9, Z10
+	VMULPS    Z1, Z10, Z10
+	VSUBPS    Z1, Z14, Z11
+	VMULPS    Z11, Z10, Z10
+	VMOVUPS   Z10, K1, (DI)(R10*1)
+	VMULPS    Z0, Z9, Z10
+	VMULPS    Z2, Z2, Z11
+	VSUBPS    Z11, Z14, Z11
+	VMULPS    Z11, Z10, Z10
+	VMOVUPS   Z10, K1, (DI)(R10*2)
+	VMULPS    Z4, Z5, Z10
+	VMULPS    Z3, Z10, Z10
+	VSUBPS    Z3, Z14, Z11
+	VMULPS    Z11, Z10, Z10
+	VMOVUPS   Z10, K1, (DI)(R11*1)
+	VMULPS    Z1, Z9, Z9
+	VMOVUPS   Z9, K1, (SI)
+
+gdone124:
+	VZEROUPPER
+	RET
+
+// func tanhCellBackward512(hn *float32, dhw *float32, dy *float32, dg *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·tanhCellBackward512(SB), NOSPLIT, $0-40
+	MOVQ    hn+0(FP), AX
+	MOVQ    dhw+8(FP), CX
+	MOVQ    dg+24(FP), DX
+	MOVQ    dy+16(FP), BX
+	MOVQ    n+32(FP), SI
+	LEAQ    gateTbl<>+0(SB), DI
+	VMOVUPS 128(DI), Z14
+	TESTQ   BX, BX
+	JZ      nody125
+
+gloop126:
+	CMPQ    SI, $0x00000010
+	JB      gtail127
+	VMOVUPS (CX), Z0
+	VMOVUPS (BX), Z13
+	VADDPS  Z13, Z0, Z0
+	VMOVUPS (AX), Z1
+	VMULPS  Z1, Z1, Z1
+	VSUBPS  Z1, Z14, Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, SI
+	JMP     gloop126
+
+gtail127:
+	TESTQ     SI, SI
+	JZ        gdone128
+	MOVL      $0x0000ffff, DI
+	BZHIL     SI, DI, DI
+	KMOVW     DI, K1
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z (BX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS.Z (AX), K1, Z1
+	VMULPS    Z1, Z1, Z1
+	VSUBPS    Z1, Z14, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DX)
+
+gdone128:
+	VZEROUPPER
+	RET
+
+nody125:
+gloop129:
+	CMPQ    SI, $0x00000010
+	JB      gtail130
+	VMOVUPS (CX), Z0
+	VMOVUPS (AX), Z1
+	VMULPS  Z1, Z1, Z1
+	VSUBPS  Z1, Z14, Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, SI
+	JMP     gloop129
+
+gtail130:
+	TESTQ     SI, SI
+	JZ        gdone131
+	MOVL      $0x0000ffff, BX
+	BZHIL     SI, BX, BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z (AX), K1, Z1
+	VMULPS    Z1, Z1, Z1
+	VSUBPS    Z1, Z14, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DX)
+
+gdone131:
+	VZEROUPPER
+	RET
+
 // func gemmNT1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
 TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
@@ -1263,40 +3126,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock93:
+rowblock132:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile94:
+tile133:
 	TESTQ  DI, DI
-	JZ     end95
+	JZ     end134
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k96:
+k135:
 	TESTQ       R10, R10
-	JZ          ktail97
+	JZ          ktail136
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k96
+	JMP         k135
 
-ktail97:
+ktail136:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone98
+	JZ          kdone137
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone98:
+kdone137:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -1311,12 +3174,12 @@ kdone98:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias99
+	JZ            nobias138
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias99:
+nobias138:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1325,9 +3188,9 @@ nobias99:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile94
+	JMP     tile133
 
-end95:
+end134:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -1335,7 +3198,7 @@ end95:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock93
+	JNZ    rowblock132
 	VZEROUPPER
 	RET
 
@@ -1354,15 +3217,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock100:
+rowblock139:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile101:
+tile140:
 	TESTQ  DI, DI
-	JZ     end102
+	JZ     end141
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -1370,9 +3233,9 @@ tile101:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k103:
+k142:
 	TESTQ       R10, R10
-	JZ          ktail104
+	JZ          ktail143
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -1381,18 +3244,18 @@ k103:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k103
+	JMP         k142
 
-ktail104:
+ktail143:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone105
+	JZ          kdone144
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone105:
+kdone144:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -1407,12 +3270,12 @@ kdone105:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias106
+	JZ            nobias145
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias106:
+nobias145:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1421,9 +3284,9 @@ nobias106:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile101
+	JMP     tile140
 
-end102:
+end141:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -1431,7 +3294,7 @@ end102:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock100
+	JNZ    rowblock139
 	VZEROUPPER
 	RET
 
@@ -1450,15 +3313,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock107:
+rowblock146:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile108:
+tile147:
 	TESTQ  DI, DI
-	JZ     end109
+	JZ     end148
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1467,9 +3330,9 @@ tile108:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k110:
+k149:
 	TESTQ       R10, R10
-	JZ          ktail111
+	JZ          ktail150
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -1480,11 +3343,11 @@ k110:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k110
+	JMP         k149
 
-ktail111:
+ktail150:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone112
+	JZ          kdone151
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -1493,7 +3356,7 @@ ktail111:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone112:
+kdone151:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -1508,12 +3371,12 @@ kdone112:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias113
+	JZ            nobias152
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias113:
+nobias152:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1522,9 +3385,9 @@ nobias113:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile108
+	JMP     tile147
 
-end109:
+end148:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -1532,7 +3395,7 @@ end109:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock107
+	JNZ    rowblock146
 	VZEROUPPER
 	RET
 
@@ -1550,15 +3413,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock114:
+rowblock153:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile115:
+tile154:
 	TESTQ  R8, R8
-	JZ     end116
+	JZ     end155
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1568,9 +3431,9 @@ tile115:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k117:
+k156:
 	TESTQ       R11, R11
-	JZ          ktail118
+	JZ          ktail157
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -1583,11 +3446,11 @@ k117:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k117
+	JMP         k156
 
-ktail118:
+ktail157:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone119
+	JZ          kdone158
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -1598,7 +3461,7 @@ ktail118:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone119:
+kdone158:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -1613,12 +3476,12 @@ kdone119:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias120
+	JZ            nobias159
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias120:
+nobias159:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -1627,9 +3490,9 @@ nobias120:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile115
+	JMP     tile154
 
-end116:
+end155:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1637,7 +3500,7 @@ end116:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock114
+	JNZ    rowblock153
 	VZEROUPPER
 	RET
 
@@ -1656,15 +3519,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock121:
+rowblock160:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile122:
+tile161:
 	TESTQ  DI, DI
-	JZ     end123
+	JZ     end162
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -1672,9 +3535,9 @@ tile122:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k124:
+k163:
 	TESTQ       R10, R10
-	JZ          ktail125
+	JZ          ktail164
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -1683,18 +3546,18 @@ k124:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k124
+	JMP         k163
 
-ktail125:
+ktail164:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone126
+	JZ          kdone165
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone126:
+kdone165:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -1722,13 +3585,13 @@ kdone126:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias127
+	JZ            nobias166
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias127:
+nobias166:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1739,9 +3602,9 @@ nobias127:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile122
+	JMP     tile161
 
-end123:
+end162:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1749,7 +3612,7 @@ end123:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock121
+	JNZ    rowblock160
 	VZEROUPPER
 	RET
 
@@ -1768,15 +3631,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock128:
+rowblock167:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile129:
+tile168:
 	TESTQ  DI, DI
-	JZ     end130
+	JZ     end169
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1786,9 +3649,9 @@ tile129:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k131:
+k170:
 	TESTQ       R10, R10
-	JZ          ktail132
+	JZ          ktail171
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -1800,11 +3663,11 @@ k131:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k131
+	JMP         k170
 
-ktail132:
+ktail171:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone133
+	JZ          kdone172
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -1814,7 +3677,7 @@ ktail132:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone133:
+kdone172:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -1842,13 +3705,13 @@ kdone133:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias134
+	JZ            nobias173
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias134:
+nobias173:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1859,9 +3722,9 @@ nobias134:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile129
+	JMP     tile168
 
-end130:
+end169:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1869,7 +3732,7 @@ end130:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock128
+	JNZ    rowblock167
 	VZEROUPPER
 	RET
 
@@ -1888,15 +3751,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock135:
+rowblock174:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile136:
+tile175:
 	TESTQ  DI, DI
-	JZ     end137
+	JZ     end176
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1908,9 +3771,9 @@ tile136:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k138:
+k177:
 	TESTQ       R10, R10
-	JZ          ktail139
+	JZ          ktail178
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -1925,11 +3788,11 @@ k138:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k138
+	JMP         k177
 
-ktail139:
+ktail178:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone140
+	JZ          kdone179
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -1942,7 +3805,7 @@ ktail139:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone140:
+kdone179:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -1970,13 +3833,13 @@ kdone140:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias141
+	JZ            nobias180
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias141:
+nobias180:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1987,9 +3850,9 @@ nobias141:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile136
+	JMP     tile175
 
-end137:
+end176:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1997,7 +3860,7 @@ end137:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock135
+	JNZ    rowblock174
 	VZEROUPPER
 	RET
 
@@ -2015,15 +3878,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock142:
+rowblock181:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile143:
+tile182:
 	TESTQ  R8, R8
-	JZ     end144
+	JZ     end183
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2037,9 +3900,9 @@ tile143:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k145:
+k184:
 	TESTQ       R11, R11
-	JZ          ktail146
+	JZ          ktail185
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -2057,11 +3920,11 @@ k145:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k145
+	JMP         k184
 
-ktail146:
+ktail185:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone147
+	JZ          kdone186
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -2077,7 +3940,7 @@ ktail146:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone147:
+kdone186:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -2105,13 +3968,13 @@ kdone147:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias148
+	JZ            nobias187
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias148:
+nobias187:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2122,9 +3985,9 @@ nobias148:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile143
+	JMP     tile182
 
-end144:
+end183:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -2132,7 +3995,7 @@ end144:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock142
+	JNZ    rowblock181
 	VZEROUPPER
 	RET
 
@@ -2151,15 +4014,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock149:
+rowblock188:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile150:
+tile189:
 	TESTQ  DI, DI
-	JZ     end151
+	JZ     end190
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2168,9 +4031,9 @@ tile150:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k152:
+k191:
 	TESTQ       R10, R10
-	JZ          ktail153
+	JZ          ktail192
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -2181,11 +4044,11 @@ k152:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k152
+	JMP         k191
 
-ktail153:
+ktail192:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone154
+	JZ          kdone193
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -2194,7 +4057,7 @@ ktail153:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone154:
+kdone193:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -2235,14 +4098,14 @@ kdone154:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias155
+	JZ            nobias194
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias155:
+nobias194:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2255,9 +4118,9 @@ nobias155:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile150
+	JMP     tile189
 
-end151:
+end190:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2265,7 +4128,7 @@ end151:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock149
+	JNZ    rowblock188
 	VZEROUPPER
 	RET
 
@@ -2284,15 +4147,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock156:
+rowblock195:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile157:
+tile196:
 	TESTQ  DI, DI
-	JZ     end158
+	JZ     end197
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2304,9 +4167,9 @@ tile157:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k159:
+k198:
 	TESTQ       R10, R10
-	JZ          ktail160
+	JZ          ktail199
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -2321,11 +4184,11 @@ k159:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k159
+	JMP         k198
 
-ktail160:
+ktail199:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone161
+	JZ          kdone200
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -2338,7 +4201,7 @@ ktail160:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone161:
+kdone200:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -2379,14 +4242,14 @@ kdone161:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias162
+	JZ            nobias201
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias162:
+nobias201:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2399,9 +4262,9 @@ nobias162:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile157
+	JMP     tile196
 
-end158:
+end197:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2409,7 +4272,7 @@ end158:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock156
+	JNZ    rowblock195
 	VZEROUPPER
 	RET
 
@@ -2428,15 +4291,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock163:
+rowblock202:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile164:
+tile203:
 	TESTQ  DI, DI
-	JZ     end165
+	JZ     end204
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2451,9 +4314,9 @@ tile164:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k166:
+k205:
 	TESTQ       R10, R10
-	JZ          ktail167
+	JZ          ktail206
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -2472,11 +4335,11 @@ k166:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k166
+	JMP         k205
 
-ktail167:
+ktail206:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone168
+	JZ          kdone207
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -2493,7 +4356,7 @@ ktail167:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone168:
+kdone207:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -2534,14 +4397,14 @@ kdone168:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias169
+	JZ            nobias208
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias169:
+nobias208:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2554,9 +4417,9 @@ nobias169:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile164
+	JMP     tile203
 
-end165:
+end204:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2564,7 +4427,7 @@ end165:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock163
+	JNZ    rowblock202
 	VZEROUPPER
 	RET
 
@@ -2582,15 +4445,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock170:
+rowblock209:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile171:
+tile210:
 	TESTQ  R8, R8
-	JZ     end172
+	JZ     end211
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2608,9 +4471,9 @@ tile171:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k173:
+k212:
 	TESTQ       R11, R11
-	JZ          ktail174
+	JZ          ktail213
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -2633,11 +4496,11 @@ k173:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k173
+	JMP         k212
 
-ktail174:
+ktail213:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone175
+	JZ          kdone214
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -2658,7 +4521,7 @@ ktail174:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone175:
+kdone214:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -2699,14 +4562,14 @@ kdone175:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias176
+	JZ            nobias215
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias176:
+nobias215:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2719,9 +4582,9 @@ nobias176:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile171
+	JMP     tile210
 
-end172:
+end211:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -2729,7 +4592,7 @@ end172:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock170
+	JNZ    rowblock209
 	VZEROUPPER
 	RET
 
@@ -2749,15 +4612,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock177:
+rowblock216:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile178:
+tile217:
 	TESTQ  R8, R8
-	JZ     end179
+	JZ     end218
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2767,9 +4630,9 @@ tile178:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k180:
+k219:
 	TESTQ       R11, R11
-	JZ          ktail181
+	JZ          ktail220
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -2782,11 +4645,11 @@ k180:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k180
+	JMP         k219
 
-ktail181:
+ktail220:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone182
+	JZ          kdone221
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -2797,7 +4660,7 @@ ktail181:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone182:
+kdone221:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -2851,7 +4714,7 @@ kdone182:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias183
+	JZ            nobias222
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -2859,7 +4722,7 @@ kdone182:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias183:
+nobias222:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2874,9 +4737,9 @@ nobias183:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile178
+	JMP     tile217
 
-end179:
+end218:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -2884,7 +4747,7 @@ end179:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock177
+	JNZ    rowblock216
 	VZEROUPPER
 	RET
 
@@ -2904,15 +4767,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock184:
+rowblock223:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile185:
+tile224:
 	TESTQ  R8, R8
-	JZ     end186
+	JZ     end225
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2926,9 +4789,9 @@ tile185:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k187:
+k226:
 	TESTQ       R11, R11
-	JZ          ktail188
+	JZ          ktail227
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -2946,11 +4809,11 @@ k187:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k187
+	JMP         k226
 
-ktail188:
+ktail227:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone189
+	JZ          kdone228
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -2966,7 +4829,7 @@ ktail188:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone189:
+kdone228:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -3020,7 +4883,7 @@ kdone189:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias190
+	JZ            nobias229
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -3028,7 +4891,7 @@ kdone189:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias190:
+nobias229:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -3043,9 +4906,9 @@ nobias190:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile185
+	JMP     tile224
 
-end186:
+end225:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -3053,7 +4916,7 @@ end186:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock184
+	JNZ    rowblock223
 	VZEROUPPER
 	RET
 
@@ -3073,15 +4936,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock191:
+rowblock230:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile192:
+tile231:
 	TESTQ  R8, R8
-	JZ     end193
+	JZ     end232
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3099,9 +4962,9 @@ tile192:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k194:
+k233:
 	TESTQ       R11, R11
-	JZ          ktail195
+	JZ          ktail234
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -3124,11 +4987,11 @@ k194:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k194
+	JMP         k233
 
-ktail195:
+ktail234:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone196
+	JZ          kdone235
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -3149,7 +5012,7 @@ ktail195:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone196:
+kdone235:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -3203,7 +5066,7 @@ kdone196:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias197
+	JZ            nobias236
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -3211,7 +5074,7 @@ kdone196:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias197:
+nobias236:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -3226,9 +5089,9 @@ nobias197:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile192
+	JMP     tile231
 
-end193:
+end232:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -3236,7 +5099,7 @@ end193:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock191
+	JNZ    rowblock230
 	VZEROUPPER
 	RET
 
@@ -3255,15 +5118,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock198:
+rowblock237:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile199:
+tile238:
 	TESTQ  R9, R9
-	JZ     end200
+	JZ     end239
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3285,9 +5148,9 @@ tile199:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k201:
+k240:
 	TESTQ       R12, R12
-	JZ          ktail202
+	JZ          ktail241
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -3315,11 +5178,11 @@ k201:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k201
+	JMP         k240
 
-ktail202:
+ktail241:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone203
+	JZ          kdone242
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -3345,7 +5208,7 @@ ktail202:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone203:
+kdone242:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -3399,7 +5262,7 @@ kdone203:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias204
+	JZ            nobias243
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -3407,7 +5270,7 @@ kdone203:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias204:
+nobias243:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -3422,9 +5285,9 @@ nobias204:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile199
+	JMP     tile238
 
-end200:
+end239:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -3432,7 +5295,7 @@ end200:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock198
+	JNZ    rowblock237
 	VZEROUPPER
 	RET
 
@@ -3452,54 +5315,54 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock205:
+rowblock244:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile206:
+tile245:
 	TESTQ     DI, DI
-	JZ        end207
+	JZ        end246
 	CMPQ      acc+64(FP), $0x00
-	JE        zero208
+	JE        zero247
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart209
+	JMP       kstart248
 
-zero208:
+zero247:
 	VXORPS Z0, Z0, Z0
 
-kstart209:
+kstart248:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k210:
+k249:
 	TESTQ        R10, R10
-	JZ           kdone211
+	JZ           kdone250
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k210
+	JMP          k249
 
-kdone211:
+kdone250:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile206
+	JMP     tile245
 
-end207:
+end246:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock205
+	JNZ    rowblock244
 	VZEROUPPER
 	RET
 
@@ -3519,33 +5382,33 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock212:
+rowblock251:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile213:
+tile252:
 	TESTQ     DI, DI
-	JZ        end214
+	JZ        end253
 	CMPQ      acc+64(FP), $0x00
-	JE        zero215
+	JE        zero254
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart216
+	JMP       kstart255
 
-zero215:
+zero254:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart216:
+kstart255:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k217:
+k256:
 	TESTQ        R10, R10
-	JZ           kdone218
+	JZ           kdone257
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -3554,24 +5417,24 @@ k217:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k217
+	JMP          k256
 
-kdone218:
+kdone257:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile213
+	JMP     tile252
 
-end214:
+end253:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock212
+	JNZ    rowblock251
 	VZEROUPPER
 	RET
 
@@ -3591,35 +5454,35 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock219:
+rowblock258:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile220:
+tile259:
 	TESTQ     DI, DI
-	JZ        end221
+	JZ        end260
 	CMPQ      acc+64(FP), $0x00
-	JE        zero222
+	JE        zero261
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart223
+	JMP       kstart262
 
-zero222:
+zero261:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart223:
+kstart262:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k224:
+k263:
 	TESTQ        R10, R10
-	JZ           kdone225
+	JZ           kdone264
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -3630,9 +5493,9 @@ k224:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k224
+	JMP          k263
 
-kdone225:
+kdone264:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3640,15 +5503,15 @@ kdone225:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile220
+	JMP     tile259
 
-end221:
+end260:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock219
+	JNZ    rowblock258
 	VZEROUPPER
 	RET
 
@@ -3668,37 +5531,37 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock226:
+rowblock265:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile227:
+tile266:
 	TESTQ     DI, DI
-	JZ        end228
+	JZ        end267
 	CMPQ      acc+64(FP), $0x00
-	JE        zero229
+	JE        zero268
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart230
+	JMP       kstart269
 
-zero229:
+zero268:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart230:
+kstart269:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k231:
+k270:
 	TESTQ        R10, R10
-	JZ           kdone232
+	JZ           kdone271
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -3711,9 +5574,9 @@ k231:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k231
+	JMP          k270
 
-kdone232:
+kdone271:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3722,15 +5585,15 @@ kdone232:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile227
+	JMP     tile266
 
-end228:
+end267:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock226
+	JNZ    rowblock265
 	VZEROUPPER
 	RET
 
@@ -3750,34 +5613,34 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock233:
+rowblock272:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile234:
+tile273:
 	TESTQ     DI, DI
-	JZ        end235
+	JZ        end274
 	CMPQ      acc+64(FP), $0x00
-	JE        zero236
+	JE        zero275
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart237
+	JMP       kstart276
 
-zero236:
+zero275:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart237:
+kstart276:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k238:
+k277:
 	TESTQ        R10, R10
-	JZ           kdone239
+	JZ           kdone278
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -3786,9 +5649,9 @@ k238:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k238
+	JMP          k277
 
-kdone239:
+kdone278:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -3796,15 +5659,15 @@ kdone239:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile234
+	JMP     tile273
 
-end235:
+end274:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock233
+	JNZ    rowblock272
 	VZEROUPPER
 	RET
 
@@ -3824,38 +5687,38 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock240:
+rowblock279:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile241:
+tile280:
 	TESTQ     DI, DI
-	JZ        end242
+	JZ        end281
 	CMPQ      acc+64(FP), $0x00
-	JE        zero243
+	JE        zero282
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart244
+	JMP       kstart283
 
-zero243:
+zero282:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart244:
+kstart283:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k245:
+k284:
 	TESTQ        R10, R10
-	JZ           kdone246
+	JZ           kdone285
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -3867,9 +5730,9 @@ k245:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k245
+	JMP          k284
 
-kdone246:
+kdone285:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -3879,15 +5742,15 @@ kdone246:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile241
+	JMP     tile280
 
-end242:
+end281:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock240
+	JNZ    rowblock279
 	VZEROUPPER
 	RET
 
@@ -3907,16 +5770,16 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock247:
+rowblock286:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile248:
+tile287:
 	TESTQ     DI, DI
-	JZ        end249
+	JZ        end288
 	CMPQ      acc+64(FP), $0x00
-	JE        zero250
+	JE        zero289
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3925,9 +5788,9 @@ tile248:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart251
+	JMP       kstart290
 
-zero250:
+zero289:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3935,14 +5798,14 @@ zero250:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart251:
+kstart290:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k252:
+k291:
 	TESTQ        R10, R10
-	JZ           kdone253
+	JZ           kdone292
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -3957,9 +5820,9 @@ k252:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k252
+	JMP          k291
 
-kdone253:
+kdone292:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3971,15 +5834,15 @@ kdone253:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile248
+	JMP     tile287
 
-end249:
+end288:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock247
+	JNZ    rowblock286
 	VZEROUPPER
 	RET
 
@@ -3999,16 +5862,16 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock254:
+rowblock293:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile255:
+tile294:
 	TESTQ     DI, DI
-	JZ        end256
+	JZ        end295
 	CMPQ      acc+64(FP), $0x00
-	JE        zero257
+	JE        zero296
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -4019,9 +5882,9 @@ tile255:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart258
+	JMP       kstart297
 
-zero257:
+zero296:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4031,14 +5894,14 @@ zero257:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart258:
+kstart297:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k259:
+k298:
 	TESTQ        R10, R10
-	JZ           kdone260
+	JZ           kdone299
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -4056,9 +5919,9 @@ k259:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k259
+	JMP          k298
 
-kdone260:
+kdone299:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4072,15 +5935,15 @@ kdone260:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile255
+	JMP     tile294
 
-end256:
+end295:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock254
+	JNZ    rowblock293
 	VZEROUPPER
 	RET
 
@@ -4100,37 +5963,37 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock261:
+rowblock300:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile262:
+tile301:
 	TESTQ     DI, DI
-	JZ        end263
+	JZ        end302
 	CMPQ      acc+64(FP), $0x00
-	JE        zero264
+	JE        zero303
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart265
+	JMP       kstart304
 
-zero264:
+zero303:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart265:
+kstart304:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k266:
+k305:
 	TESTQ        R10, R10
-	JZ           kdone267
+	JZ           kdone306
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -4141,9 +6004,9 @@ k266:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k266
+	JMP          k305
 
-kdone267:
+kdone306:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -4153,15 +6016,15 @@ kdone267:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile262
+	JMP     tile301
 
-end263:
+end302:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock261
+	JNZ    rowblock300
 	VZEROUPPER
 	RET
 
@@ -4181,16 +6044,16 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock268:
+rowblock307:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile269:
+tile308:
 	TESTQ     DI, DI
-	JZ        end270
+	JZ        end309
 	CMPQ      acc+64(FP), $0x00
-	JE        zero271
+	JE        zero310
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -4200,9 +6063,9 @@ tile269:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart272
+	JMP       kstart311
 
-zero271:
+zero310:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4210,14 +6073,14 @@ zero271:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart272:
+kstart311:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k273:
+k312:
 	TESTQ        R10, R10
-	JZ           kdone274
+	JZ           kdone313
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -4232,9 +6095,9 @@ k273:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k273
+	JMP          k312
 
-kdone274:
+kdone313:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -4247,15 +6110,15 @@ kdone274:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile269
+	JMP     tile308
 
-end270:
+end309:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock268
+	JNZ    rowblock307
 	VZEROUPPER
 	RET
 
@@ -4275,16 +6138,16 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock275:
+rowblock314:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile276:
+tile315:
 	TESTQ     DI, DI
-	JZ        end277
+	JZ        end316
 	CMPQ      acc+64(FP), $0x00
-	JE        zero278
+	JE        zero317
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -4297,9 +6160,9 @@ tile276:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart279
+	JMP       kstart318
 
-zero278:
+zero317:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4310,14 +6173,14 @@ zero278:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart279:
+kstart318:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k280:
+k319:
 	TESTQ        R10, R10
-	JZ           kdone281
+	JZ           kdone320
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -4336,9 +6199,9 @@ k280:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k280
+	JMP          k319
 
-kdone281:
+kdone320:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4354,15 +6217,15 @@ kdone281:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile276
+	JMP     tile315
 
-end277:
+end316:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock275
+	JNZ    rowblock314
 	VZEROUPPER
 	RET
 
@@ -4382,16 +6245,16 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock282:
+rowblock321:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile283:
+tile322:
 	TESTQ     DI, DI
-	JZ        end284
+	JZ        end323
 	CMPQ      acc+64(FP), $0x00
-	JE        zero285
+	JE        zero324
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -4407,9 +6270,9 @@ tile283:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart286
+	JMP       kstart325
 
-zero285:
+zero324:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4423,14 +6286,14 @@ zero285:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart286:
+kstart325:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k287:
+k326:
 	TESTQ        R10, R10
-	JZ           kdone288
+	JZ           kdone327
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -4453,9 +6316,9 @@ k287:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k287
+	JMP          k326
 
-kdone288:
+kdone327:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4474,15 +6337,15 @@ kdone288:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile283
+	JMP     tile322
 
-end284:
+end323:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock282
+	JNZ    rowblock321
 	VZEROUPPER
 	RET
 
@@ -4503,16 +6366,16 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock289:
+rowblock328:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile290:
+tile329:
 	TESTQ     R8, R8
-	JZ        end291
+	JZ        end330
 	CMPQ      acc+64(FP), $0x00
-	JE        zero292
+	JE        zero331
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -4521,22 +6384,22 @@ tile290:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart293
+	JMP       kstart332
 
-zero292:
+zero331:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart293:
+kstart332:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k294:
+k333:
 	TESTQ        R11, R11
-	JZ           kdone295
+	JZ           kdone334
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -4549,9 +6412,9 @@ k294:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k294
+	JMP          k333
 
-kdone295:
+kdone334:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -4563,15 +6426,15 @@ kdone295:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile290
+	JMP     tile329
 
-end291:
+end330:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock289
+	JNZ    rowblock328
 	VZEROUPPER
 	RET
 
@@ -4592,16 +6455,16 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock296:
+rowblock335:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile297:
+tile336:
 	TESTQ     R8, R8
-	JZ        end298
+	JZ        end337
 	CMPQ      acc+64(FP), $0x00
-	JE        zero299
+	JE        zero338
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -4614,9 +6477,9 @@ tile297:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart300
+	JMP       kstart339
 
-zero299:
+zero338:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4626,14 +6489,14 @@ zero299:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart300:
+kstart339:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k301:
+k340:
 	TESTQ        R11, R11
-	JZ           kdone302
+	JZ           kdone341
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -4651,9 +6514,9 @@ k301:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k301
+	JMP          k340
 
-kdone302:
+kdone341:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -4669,15 +6532,15 @@ kdone302:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile297
+	JMP     tile336
 
-end298:
+end337:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock296
+	JNZ    rowblock335
 	VZEROUPPER
 	RET
 
@@ -4698,16 +6561,16 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock303:
+rowblock342:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile304:
+tile343:
 	TESTQ     R8, R8
-	JZ        end305
+	JZ        end344
 	CMPQ      acc+64(FP), $0x00
-	JE        zero306
+	JE        zero345
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -4724,9 +6587,9 @@ tile304:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart307
+	JMP       kstart346
 
-zero306:
+zero345:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4740,14 +6603,14 @@ zero306:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart307:
+kstart346:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k308:
+k347:
 	TESTQ        R11, R11
-	JZ           kdone309
+	JZ           kdone348
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -4770,9 +6633,9 @@ k308:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k308
+	JMP          k347
 
-kdone309:
+kdone348:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -4792,15 +6655,15 @@ kdone309:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile304
+	JMP     tile343
 
-end305:
+end344:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock303
+	JNZ    rowblock342
 	VZEROUPPER
 	RET
 
@@ -4821,16 +6684,16 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock310:
+rowblock349:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile311:
+tile350:
 	TESTQ     R8, R8
-	JZ        end312
+	JZ        end351
 	CMPQ      acc+64(FP), $0x00
-	JE        zero313
+	JE        zero352
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -4851,9 +6714,9 @@ tile311:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart314
+	JMP       kstart353
 
-zero313:
+zero352:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4871,14 +6734,14 @@ zero313:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart314:
+kstart353:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k315:
+k354:
 	TESTQ        R11, R11
-	JZ           kdone316
+	JZ           kdone355
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -4906,9 +6769,9 @@ k315:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k315
+	JMP          k354
 
-kdone316:
+kdone355:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -4932,15 +6795,15 @@ kdone316:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile311
+	JMP     tile350
 
-end312:
+end351:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock310
+	JNZ    rowblock349
 	VZEROUPPER
 	RET
 
@@ -4973,16 +6836,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs317:
+pairs356:
 	CMPQ SI, $0x02
-	JB   odd318
+	JB   odd357
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU320:
+loopU359:
 	CMPQ        R10, R8
-	JAE         loop1321
+	JAE         loop1360
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -4992,29 +6855,29 @@ loopU320:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU320
+	JMP         loopU359
 
-loop1321:
+loop1360:
 	CMPQ        R10, R9
-	JAE         tail323
+	JAE         tail362
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1321
+	JMP         loop1360
 
-tail323:
+tail362:
 	CMPQ        R10, DI
-	JAE         done322
+	JAE         done361
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done322:
+done361:
 	XORQ R10, R10
 
-loopU324:
+loopU363:
 	CMPQ        R10, R8
-	JAE         loop1325
+	JAE         loop1364
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -5024,37 +6887,37 @@ loopU324:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU324
+	JMP         loopU363
 
-loop1325:
+loop1364:
 	CMPQ        R10, R9
-	JAE         tail327
+	JAE         tail366
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1325
+	JMP         loop1364
 
-tail327:
+tail366:
 	CMPQ        R10, DI
-	JAE         done326
+	JAE         done365
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done326:
+done365:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs317
+	JMP  pairs356
 
-odd318:
+odd357:
 	TESTQ SI, SI
-	JZ    end319
+	JZ    end358
 	XORQ  R10, R10
 
-loopU328:
+loopU367:
 	CMPQ        R10, R8
-	JAE         loop1329
+	JAE         loop1368
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -5064,25 +6927,25 @@ loopU328:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU328
+	JMP         loopU367
 
-loop1329:
+loop1368:
 	CMPQ        R10, R9
-	JAE         tail331
+	JAE         tail370
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1329
+	JMP         loop1368
 
-tail331:
+tail370:
 	CMPQ        R10, DI
-	JAE         done330
+	JAE         done369
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done330:
-end319:
+done369:
+end358:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -5120,14 +6983,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows332:
+rows371:
 	TESTQ SI, SI
-	JZ    end333
+	JZ    end372
 	XORQ  R10, R10
 
-loopU334:
+loopU373:
 	CMPQ        R10, R8
-	JAE         loop1335
+	JAE         loop1374
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -5141,32 +7004,32 @@ loopU334:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU334
+	JMP         loopU373
 
-loop1335:
+loop1374:
 	CMPQ        R10, R9
-	JAE         tail337
+	JAE         tail376
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1335
+	JMP         loop1374
 
-tail337:
+tail376:
 	CMPQ        R10, DI
-	JAE         done336
+	JAE         done375
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done336:
+done375:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows332
+	JMP  rows371
 
-end333:
+end372:
 	VZEROUPPER
 	RET
 
@@ -5196,9 +7059,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU338:
+loopU377:
 	CMPQ        CX, DX
-	JAE         loop1339
+	JAE         loop1378
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -5212,26 +7075,26 @@ loopU338:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU338
+	JMP         loopU377
 
-loop1339:
+loop1378:
 	CMPQ        CX, BX
-	JAE         tail341
+	JAE         tail380
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1339
+	JMP         loop1378
 
-tail341:
+tail380:
 	CMPQ        CX, SI
-	JAE         done340
+	JAE         done379
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done340:
+done379:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -5266,9 +7129,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU342:
+loopU381:
 	CMPQ    DX, BX
-	JAE     loop1343
+	JAE     loop1382
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -5278,27 +7141,27 @@ loopU342:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU342
+	JMP     loopU381
 
-loop1343:
+loop1382:
 	CMPQ    DX, SI
-	JAE     tail345
+	JAE     tail384
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1343
+	JMP     loop1382
 
-tail345:
+tail384:
 	CMPQ       DX, DI
-	JAE        done344
+	JAE        done383
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done344:
+done383:
 	VZEROUPPER
 	RET
 
@@ -5325,9 +7188,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU346:
+loopU385:
 	CMPQ    DX, BX
-	JAE     loop1347
+	JAE     loop1386
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -5339,29 +7202,29 @@ loopU346:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU346
+	JMP     loopU385
 
-loop1347:
+loop1386:
 	CMPQ    DX, SI
-	JAE     tail349
+	JAE     tail388
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1347
+	JMP     loop1386
 
-tail349:
+tail388:
 	CMPQ       DX, DI
-	JAE        done348
+	JAE        done387
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done348:
+done387:
 	VZEROUPPER
 	RET
 
@@ -5381,7 +7244,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off350
+	JZ           off389
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -5392,9 +7255,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1352:
+loop1391:
 	CMPQ    DX, BX
-	JAE     tail354
+	JAE     tail393
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -5403,11 +7266,11 @@ loop1352:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1352
+	JMP     loop1391
 
-tail354:
+tail393:
 	CMPQ       DX, SI
-	JAE        done353
+	JAE        done392
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -5416,11 +7279,11 @@ tail354:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done353:
+done392:
 	VZEROUPPER
 	RET
 
-off350:
+off389:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -5431,27 +7294,27 @@ off350:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1356:
+loop1395:
 	CMPQ    DX, BX
-	JAE     tail358
+	JAE     tail397
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1356
+	JMP     loop1395
 
-tail358:
+tail397:
 	CMPQ       DX, SI
-	JAE        done357
+	JAE        done396
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done357:
+done396:
 	VZEROUPPER
 	RET
 
@@ -5473,7 +7336,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off359
+	JZ           off398
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -5484,9 +7347,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1361:
+loop1400:
 	CMPQ    BX, SI
-	JAE     tail363
+	JAE     tail402
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -5501,11 +7364,11 @@ loop1361:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1361
+	JMP     loop1400
 
-tail363:
+tail402:
 	CMPQ       BX, DI
-	JAE        done362
+	JAE        done401
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -5520,11 +7383,11 @@ tail363:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done362:
+done401:
 	VZEROUPPER
 	RET
 
-off359:
+off398:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -5535,9 +7398,9 @@ off359:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1365:
+loop1404:
 	CMPQ    BX, SI
-	JAE     tail367
+	JAE     tail406
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -5550,11 +7413,11 @@ loop1365:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1365
+	JMP     loop1404
 
-tail367:
+tail406:
 	CMPQ       BX, DI
-	JAE        done366
+	JAE        done405
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -5567,7 +7430,7 @@ tail367:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done366:
+done405:
 	VZEROUPPER
 	RET
 
@@ -5604,9 +7467,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1369:
+loop1408:
 	CMPQ    SI, DI
-	JAE     tail371
+	JAE     tail410
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -5631,11 +7494,11 @@ loop1369:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1369
+	JMP     loop1408
 
-tail371:
+tail410:
 	CMPQ       SI, R8
-	JAE        done370
+	JAE        done409
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -5660,7 +7523,7 @@ tail371:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done370:
+done409:
 	VZEROUPPER
 	RET
 
@@ -5692,9 +7555,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1373:
+loop1412:
 	CMPQ    BX, SI
-	JAE     tail375
+	JAE     tail414
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -5712,11 +7575,11 @@ loop1373:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1373
+	JMP     loop1412
 
-tail375:
+tail414:
 	CMPQ       BX, DI
-	JAE        done374
+	JAE        done413
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -5734,7 +7597,7 @@ tail375:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done374:
+done413:
 	VZEROUPPER
 	RET
 
@@ -5754,9 +7617,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU376:
+loopU415:
 	CMPQ        BX, DX
-	JAE         loop1377
+	JAE         loop1416
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -5766,17 +7629,17 @@ loopU376:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU376
+	JMP         loopU415
 
-loop1377:
+loop1416:
 	CMPQ        BX, CX
-	JAE         done378
+	JAE         done417
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1377
+	JMP         loop1416
 
-done378:
+done417:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -5810,22 +7673,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows379:
+rows418:
 	TESTQ    BX, BX
-	JZ       end382
+	JZ       end421
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do381
-	JP       do381
-	JMP      next380
+	JNE      do420
+	JP       do420
+	JMP      next419
 
-do381:
+do420:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU383:
+loopU422:
 	CMPQ        R9, R8
-	JAE         loop1384
+	JAE         loop1423
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -5833,33 +7696,33 @@ loopU383:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU383
+	JMP         loopU422
 
-loop1384:
+loop1423:
 	CMPQ        R9, SI
-	JAE         tail386
+	JAE         tail425
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1384
+	JMP         loop1423
 
-tail386:
+tail425:
 	CMPQ        R9, DI
-	JAE         done385
+	JAE         done424
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done385:
-next380:
+done424:
+next419:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows379
+	JMP  rows418
 
-end382:
+end421:
 	VZEROUPPER
 	RET
 
@@ -5888,22 +7751,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows387:
+rows426:
 	TESTQ    DI, DI
-	JZ       end390
+	JZ       end429
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do389
-	JP       do389
-	JMP      next388
+	JNE      do428
+	JP       do428
+	JMP      next427
 
-do389:
+do428:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU391:
+loopU430:
 	CMPQ        R11, R10
-	JAE         loop1392
+	JAE         loop1431
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -5917,11 +7780,11 @@ loopU391:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU391
+	JMP         loopU430
 
-loop1392:
+loop1431:
 	CMPQ        R11, R8
-	JAE         tail394
+	JAE         tail433
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -5929,11 +7792,11 @@ loop1392:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1392
+	JMP         loop1431
 
-tail394:
+tail433:
 	CMPQ        R11, R9
-	JAE         done393
+	JAE         done432
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -5943,15 +7806,15 @@ tail394:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done393:
-next388:
+done432:
+next427:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows387
+	JMP  rows426
 
-end390:
+end429:
 	VZEROUPPER
 	RET
 
@@ -5980,18 +7843,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU395:
+blockU434:
 	CMPQ    R10, R8
-	JAE     block1396
+	JAE     block1435
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap399:
+tap438:
 	CMPQ         R11, SI
-	JAE          taps400
+	JAE          taps439
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -6001,47 +7864,47 @@ tap399:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap399
+	JMP          tap438
 
-taps400:
+taps439:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU395
+	JMP     blockU434
 
-block1396:
+block1435:
 	CMPQ    R10, R9
-	JAE     tail397
+	JAE     tail436
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap401:
+tap440:
 	CMPQ         R11, SI
-	JAE          taps402
+	JAE          taps441
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap401
+	JMP          tap440
 
-taps402:
+taps441:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1396
+	JMP     block1435
 
-tail397:
+tail436:
 	CMPQ    R10, DI
-	JAE     end398
+	JAE     end437
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap403:
+tap442:
 	CMPQ         R11, SI
-	JAE          taps404
+	JAE          taps443
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -6049,12 +7912,1421 @@ tap403:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap403
+	JMP          tap442
 
-taps404:
+taps443:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end398:
+end437:
+	VZEROUPPER
+	RET
+
+// func sigmoidRow256(x *float32, y *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+	MOVQ n+16(FP), DX
+	LEAQ gateTbl<>+0(SB), BX
+
+gloop444:
+	CMPQ         DX, $0x00000008
+	JB           gtail445
+	VMOVUPS      (AX), Y0
+	VORPS        (BX), Y0, Y8
+	VCMPPS       $0x05, 896(BX), Y8, Y13
+	VMAXPS       896(BX), Y8, Y8
+	VMULPS       256(BX), Y8, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VMOVAPS      Y8, Y10
+	VFNMADD231PS 320(BX), Y11, Y10
+	VFMADD231PS  384(BX), Y11, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      448(BX), Y12
+	VFMADD213PS  512(BX), Y10, Y12
+	VFMADD213PS  576(BX), Y10, Y12
+	VFMADD213PS  640(BX), Y10, Y12
+	VFMADD213PS  704(BX), Y10, Y12
+	VFMADD213PS  768(BX), Y10, Y12
+	VFMADD213PS  Y10, Y11, Y12
+	VADDPS       128(BX), Y12, Y12
+	VPADDD       832(BX), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y12, Y12
+	VANDPS       Y13, Y12, Y12
+	VADDPS       128(BX), Y12, Y8
+	VMOVUPS      128(BX), Y9
+	VCMPPS       $0x01, 192(BX), Y0, Y13
+	VBLENDVPS    Y13, Y12, Y9, Y9
+	VDIVPS       Y8, Y9, Y1
+	VCMPPS       $0x03, Y0, Y0, Y13
+	VBLENDVPS    Y13, Y0, Y1, Y1
+	VMOVUPS      Y1, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          gloop444
+
+gtail445:
+	TESTQ        DX, DX
+	JZ           gdone446
+	MOVQ         $0x00000008, SI
+	SUBQ         DX, SI
+	LEAQ         maskTable<>+0(SB), DX
+	VMOVUPS      (DX)(SI*4), Y15
+	VMASKMOVPS   (AX), Y15, Y0
+	VORPS        (BX), Y0, Y8
+	VCMPPS       $0x05, 896(BX), Y8, Y13
+	VMAXPS       896(BX), Y8, Y8
+	VMULPS       256(BX), Y8, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VMOVAPS      Y8, Y10
+	VFNMADD231PS 320(BX), Y11, Y10
+	VFMADD231PS  384(BX), Y11, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      448(BX), Y12
+	VFMADD213PS  512(BX), Y10, Y12
+	VFMADD213PS  576(BX), Y10, Y12
+	VFMADD213PS  640(BX), Y10, Y12
+	VFMADD213PS  704(BX), Y10, Y12
+	VFMADD213PS  768(BX), Y10, Y12
+	VFMADD213PS  Y10, Y11, Y12
+	VADDPS       128(BX), Y12, Y12
+	VPADDD       832(BX), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y12, Y12
+	VANDPS       Y13, Y12, Y12
+	VADDPS       128(BX), Y12, Y8
+	VMOVUPS      128(BX), Y9
+	VCMPPS       $0x01, 192(BX), Y0, Y13
+	VBLENDVPS    Y13, Y12, Y9, Y9
+	VDIVPS       Y8, Y9, Y1
+	VCMPPS       $0x03, Y0, Y0, Y13
+	VBLENDVPS    Y13, Y0, Y1, Y1
+	VMASKMOVPS   Y1, Y15, (CX)
+
+gdone446:
+	VZEROUPPER
+	RET
+
+// func tanhRow256(x *float32, y *float32, n int)
+// Requires: AVX, FMA3
+TEXT ·tanhRow256(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+	MOVQ n+16(FP), DX
+	LEAQ gateTbl<>+0(SB), BX
+
+gloop447:
+	CMPQ        DX, $0x00000008
+	JB          gtail448
+	VMOVUPS     (AX), Y0
+	VMINPS      960(BX), Y0, Y8
+	VMAXPS      1024(BX), Y8, Y8
+	VMULPS      Y8, Y8, Y9
+	VMOVUPS     1152(BX), Y10
+	VFMADD213PS 1216(BX), Y9, Y10
+	VFMADD213PS 1280(BX), Y9, Y10
+	VFMADD213PS 1344(BX), Y9, Y10
+	VFMADD213PS 1408(BX), Y9, Y10
+	VFMADD213PS 1472(BX), Y9, Y10
+	VFMADD213PS 1536(BX), Y9, Y10
+	VMOVUPS     1600(BX), Y11
+	VFMADD213PS 1664(BX), Y9, Y11
+	VFMADD213PS 1728(BX), Y9, Y11
+	VFMADD213PS 1792(BX), Y9, Y11
+	VMULPS      Y8, Y10, Y10
+	VDIVPS      Y11, Y10, Y1
+	VANDPS      64(BX), Y0, Y9
+	VCMPPS      $0x1e, 960(BX), Y9, Y12
+	VANDPS      (BX), Y0, Y8
+	VORPS       128(BX), Y8, Y8
+	VBLENDVPS   Y12, Y8, Y1, Y1
+	VCMPPS      $0x19, 1088(BX), Y9, Y12
+	VBLENDVPS   Y12, Y0, Y1, Y1
+	VMOVUPS     Y1, (CX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JMP         gloop447
+
+gtail448:
+	TESTQ       DX, DX
+	JZ          gdone449
+	MOVQ        $0x00000008, SI
+	SUBQ        DX, SI
+	LEAQ        maskTable<>+0(SB), DX
+	VMOVUPS     (DX)(SI*4), Y15
+	VMASKMOVPS  (AX), Y15, Y0
+	VMINPS      960(BX), Y0, Y8
+	VMAXPS      1024(BX), Y8, Y8
+	VMULPS      Y8, Y8, Y9
+	VMOVUPS     1152(BX), Y10
+	VFMADD213PS 1216(BX), Y9, Y10
+	VFMADD213PS 1280(BX), Y9, Y10
+	VFMADD213PS 1344(BX), Y9, Y10
+	VFMADD213PS 1408(BX), Y9, Y10
+	VFMADD213PS 1472(BX), Y9, Y10
+	VFMADD213PS 1536(BX), Y9, Y10
+	VMOVUPS     1600(BX), Y11
+	VFMADD213PS 1664(BX), Y9, Y11
+	VFMADD213PS 1728(BX), Y9, Y11
+	VFMADD213PS 1792(BX), Y9, Y11
+	VMULPS      Y8, Y10, Y10
+	VDIVPS      Y11, Y10, Y1
+	VANDPS      64(BX), Y0, Y9
+	VCMPPS      $0x1e, 960(BX), Y9, Y12
+	VANDPS      (BX), Y0, Y8
+	VORPS       128(BX), Y8, Y8
+	VBLENDVPS   Y12, Y8, Y1, Y1
+	VCMPPS      $0x19, 1088(BX), Y9, Y12
+	VBLENDVPS   Y12, Y0, Y1, Y1
+	VMASKMOVPS  Y1, Y15, (CX)
+
+gdone449:
+	VZEROUPPER
+	RET
+
+// func tanhSum256(a *float32, b *float32, y *float32, n int)
+// Requires: AVX, FMA3
+TEXT ·tanhSum256(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), AX
+	MOVQ b+8(FP), CX
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), BX
+	LEAQ gateTbl<>+0(SB), SI
+
+gloop450:
+	CMPQ        BX, $0x00000008
+	JB          gtail451
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y1
+	VADDPS      Y1, Y0, Y0
+	VMINPS      960(SI), Y0, Y8
+	VMAXPS      1024(SI), Y8, Y8
+	VMULPS      Y8, Y8, Y9
+	VMOVUPS     1152(SI), Y10
+	VFMADD213PS 1216(SI), Y9, Y10
+	VFMADD213PS 1280(SI), Y9, Y10
+	VFMADD213PS 1344(SI), Y9, Y10
+	VFMADD213PS 1408(SI), Y9, Y10
+	VFMADD213PS 1472(SI), Y9, Y10
+	VFMADD213PS 1536(SI), Y9, Y10
+	VMOVUPS     1600(SI), Y11
+	VFMADD213PS 1664(SI), Y9, Y11
+	VFMADD213PS 1728(SI), Y9, Y11
+	VFMADD213PS 1792(SI), Y9, Y11
+	VMULPS      Y8, Y10, Y10
+	VDIVPS      Y11, Y10, Y1
+	VANDPS      64(SI), Y0, Y9
+	VCMPPS      $0x1e, 960(SI), Y9, Y12
+	VANDPS      (SI), Y0, Y8
+	VORPS       128(SI), Y8, Y8
+	VBLENDVPS   Y12, Y8, Y1, Y1
+	VCMPPS      $0x19, 1088(SI), Y9, Y12
+	VBLENDVPS   Y12, Y0, Y1, Y1
+	VMOVUPS     Y1, (DX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         gloop450
+
+gtail451:
+	TESTQ       BX, BX
+	JZ          gdone452
+	MOVQ        $0x00000008, DI
+	SUBQ        BX, DI
+	LEAQ        maskTable<>+0(SB), BX
+	VMOVUPS     (BX)(DI*4), Y15
+	VMASKMOVPS  (AX), Y15, Y0
+	VMASKMOVPS  (CX), Y15, Y1
+	VADDPS      Y1, Y0, Y0
+	VMINPS      960(SI), Y0, Y8
+	VMAXPS      1024(SI), Y8, Y8
+	VMULPS      Y8, Y8, Y9
+	VMOVUPS     1152(SI), Y10
+	VFMADD213PS 1216(SI), Y9, Y10
+	VFMADD213PS 1280(SI), Y9, Y10
+	VFMADD213PS 1344(SI), Y9, Y10
+	VFMADD213PS 1408(SI), Y9, Y10
+	VFMADD213PS 1472(SI), Y9, Y10
+	VFMADD213PS 1536(SI), Y9, Y10
+	VMOVUPS     1600(SI), Y11
+	VFMADD213PS 1664(SI), Y9, Y11
+	VFMADD213PS 1728(SI), Y9, Y11
+	VFMADD213PS 1792(SI), Y9, Y11
+	VMULPS      Y8, Y10, Y10
+	VDIVPS      Y11, Y10, Y1
+	VANDPS      64(SI), Y0, Y9
+	VCMPPS      $0x1e, 960(SI), Y9, Y12
+	VANDPS      (SI), Y0, Y8
+	VORPS       128(SI), Y8, Y8
+	VBLENDVPS   Y12, Y8, Y1, Y1
+	VCMPPS      $0x19, 1088(SI), Y9, Y12
+	VBLENDVPS   Y12, Y0, Y1, Y1
+	VMASKMOVPS  Y1, Y15, (DX)
+
+gdone452:
+	VZEROUPPER
+	RET
+
+// func expShift256(x *float32, y *float32, n int, s float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·expShift256(SB), NOSPLIT, $0-28
+	MOVQ         x+0(FP), AX
+	MOVQ         y+8(FP), CX
+	MOVQ         n+16(FP), DX
+	LEAQ         gateTbl<>+0(SB), BX
+	VBROADCASTSS s+24(FP), Y7
+
+gloop453:
+	CMPQ         DX, $0x00000008
+	JB           gtail454
+	VMOVUPS      (AX), Y0
+	VSUBPS       Y7, Y0, Y0
+	VCMPPS       $0x05, 896(BX), Y0, Y13
+	VMAXPS       896(BX), Y0, Y0
+	VMULPS       256(BX), Y0, Y8
+	VCVTPS2DQ    Y8, Y8
+	VCVTDQ2PS    Y8, Y10
+	VMOVAPS      Y0, Y9
+	VFNMADD231PS 320(BX), Y10, Y9
+	VFMADD231PS  384(BX), Y10, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      448(BX), Y1
+	VFMADD213PS  512(BX), Y9, Y1
+	VFMADD213PS  576(BX), Y9, Y1
+	VFMADD213PS  640(BX), Y9, Y1
+	VFMADD213PS  704(BX), Y9, Y1
+	VFMADD213PS  768(BX), Y9, Y1
+	VFMADD213PS  Y9, Y10, Y1
+	VADDPS       128(BX), Y1, Y1
+	VPADDD       832(BX), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y1, Y1
+	VANDPS       Y13, Y1, Y1
+	VMOVUPS      Y1, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          gloop453
+
+gtail454:
+	TESTQ        DX, DX
+	JZ           gdone455
+	MOVQ         $0x00000008, SI
+	SUBQ         DX, SI
+	LEAQ         maskTable<>+0(SB), DX
+	VMOVUPS      (DX)(SI*4), Y15
+	VMASKMOVPS   (AX), Y15, Y0
+	VSUBPS       Y7, Y0, Y0
+	VCMPPS       $0x05, 896(BX), Y0, Y13
+	VMAXPS       896(BX), Y0, Y0
+	VMULPS       256(BX), Y0, Y8
+	VCVTPS2DQ    Y8, Y8
+	VCVTDQ2PS    Y8, Y10
+	VMOVAPS      Y0, Y9
+	VFNMADD231PS 320(BX), Y10, Y9
+	VFMADD231PS  384(BX), Y10, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      448(BX), Y1
+	VFMADD213PS  512(BX), Y9, Y1
+	VFMADD213PS  576(BX), Y9, Y1
+	VFMADD213PS  640(BX), Y9, Y1
+	VFMADD213PS  704(BX), Y9, Y1
+	VFMADD213PS  768(BX), Y9, Y1
+	VFMADD213PS  Y9, Y10, Y1
+	VADDPS       128(BX), Y1, Y1
+	VPADDD       832(BX), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y1, Y1
+	VANDPS       Y13, Y1, Y1
+	VMASKMOVPS   Y1, Y15, (CX)
+
+gdone455:
+	VZEROUPPER
+	RET
+
+// func gruCell256(gi *float32, gh *float32, h *float32, ghn *float32, hn *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·gruCell256(SB), NOSPLIT, $0-48
+	MOVQ gi+0(FP), AX
+	MOVQ gh+8(FP), CX
+	MOVQ h+16(FP), DX
+	MOVQ ghn+24(FP), BX
+	MOVQ hn+32(FP), SI
+	MOVQ n+40(FP), DI
+	LEAQ gateTbl<>+0(SB), R8
+	MOVQ DI, R9
+	SHLQ $0x02, R9
+
+gloop456:
+	CMPQ         DI, $0x00000008
+	JB           gtail457
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y1
+	VADDPS       Y1, Y0, Y0
+	VORPS        (R8), Y0, Y8
+	VCMPPS       $0x05, 896(R8), Y8, Y13
+	VMAXPS       896(R8), Y8, Y8
+	VMULPS       256(R8), Y8, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VMOVAPS      Y8, Y10
+	VFNMADD231PS 320(R8), Y11, Y10
+	VFMADD231PS  384(R8), Y11, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      448(R8), Y12
+	VFMADD213PS  512(R8), Y10, Y12
+	VFMADD213PS  576(R8), Y10, Y12
+	VFMADD213PS  640(R8), Y10, Y12
+	VFMADD213PS  704(R8), Y10, Y12
+	VFMADD213PS  768(R8), Y10, Y12
+	VFMADD213PS  Y10, Y11, Y12
+	VADDPS       128(R8), Y12, Y12
+	VPADDD       832(R8), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y12, Y12
+	VANDPS       Y13, Y12, Y12
+	VADDPS       128(R8), Y12, Y8
+	VMOVUPS      128(R8), Y9
+	VCMPPS       $0x01, 192(R8), Y0, Y13
+	VBLENDVPS    Y13, Y12, Y9, Y9
+	VDIVPS       Y8, Y9, Y1
+	VCMPPS       $0x03, Y0, Y0, Y13
+	VBLENDVPS    Y13, Y0, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	VMOVUPS      (AX)(R9*1), Y2
+	VMOVUPS      (CX)(R9*1), Y3
+	VADDPS       Y3, Y2, Y2
+	VORPS        (R8), Y2, Y8
+	VCMPPS       $0x05, 896(R8), Y8, Y13
+	VMAXPS       896(R8), Y8, Y8
+	VMULPS       256(R8), Y8, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VMOVAPS      Y8, Y10
+	VFNMADD231PS 320(R8), Y11, Y10
+	VFMADD231PS  384(R8), Y11, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      448(R8), Y12
+	VFMADD213PS  512(R8), Y10, Y12
+	VFMADD213PS  576(R8), Y10, Y12
+	VFMADD213PS  640(R8), Y10, Y12
+	VFMADD213PS  704(R8), Y10, Y12
+	VFMADD213PS  768(R8), Y10, Y12
+	VFMADD213PS  Y10, Y11, Y12
+	VADDPS       128(R8), Y12, Y12
+	VPADDD       832(R8), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y12, Y12
+	VANDPS       Y13, Y12, Y12
+	VADDPS       128(R8), Y12, Y8
+	VMOVUPS      128(R8), Y9
+	VCMPPS       $0x01, 192(R8), Y2, Y13
+	VBLENDVPS    Y13, Y12, Y9, Y9
+	VDIVPS       Y8, Y9, Y3
+	VCMPPS       $0x03, Y2, Y2, Y13
+	VBLENDVPS    Y13, Y2, Y3, Y3
+	VMOVUPS      Y3, (AX)(R9*1)
+	VMOVUPS      (CX)(R9*2), Y4
+	VMOVUPS      Y4, (BX)
+	VMOVUPS      (AX)(R9*2), Y5
+	VFMADD231PS  Y4, Y1, Y5
+	VMINPS       960(R8), Y5, Y8
+	VMAXPS       1024(R8), Y8, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      1152(R8), Y10
+	VFMADD213PS  1216(R8), Y9, Y10
+	VFMADD213PS  1280(R8), Y9, Y10
+	VFMADD213PS  1344(R8), Y9, Y10
+	VFMADD213PS  1408(R8), Y9, Y10
+	VFMADD213PS  1472(R8), Y9, Y10
+	VFMADD213PS  1536(R8), Y9, Y10
+	VMOVUPS      1600(R8), Y11
+	VFMADD213PS  1664(R8), Y9, Y11
+	VFMADD213PS  1728(R8), Y9, Y11
+	VFMADD213PS  1792(R8), Y9, Y11
+	VMULPS       Y8, Y10, Y10
+	VDIVPS       Y11, Y10, Y6
+	VANDPS       64(R8), Y5, Y9
+	VCMPPS       $0x1e, 960(R8), Y9, Y12
+	VANDPS       (R8), Y5, Y8
+	VORPS        128(R8), Y8, Y8
+	VBLENDVPS    Y12, Y8, Y6, Y6
+	VCMPPS       $0x19, 1088(R8), Y9, Y12
+	VBLENDVPS    Y12, Y5, Y6, Y6
+	VMOVUPS      Y6, (AX)(R9*2)
+	VMOVUPS      128(R8), Y7
+	VSUBPS       Y3, Y7, Y7
+	VMULPS       Y6, Y7, Y7
+	VMOVUPS      (DX), Y0
+	VFMADD231PS  Y0, Y3, Y7
+	VMOVUPS      Y7, (SI)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	ADDQ         $0x00000020, SI
+	SUBQ         $0x00000008, DI
+	JMP          gloop456
+
+gtail457:
+	TESTQ        DI, DI
+	JZ           gdone458
+	MOVQ         $0x00000008, R10
+	SUBQ         DI, R10
+	LEAQ         maskTable<>+0(SB), DI
+	VMOVUPS      (DI)(R10*4), Y15
+	VMASKMOVPS   (AX), Y15, Y0
+	VMASKMOVPS   (CX), Y15, Y1
+	VADDPS       Y1, Y0, Y0
+	VORPS        (R8), Y0, Y8
+	VCMPPS       $0x05, 896(R8), Y8, Y13
+	VMAXPS       896(R8), Y8, Y8
+	VMULPS       256(R8), Y8, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VMOVAPS      Y8, Y10
+	VFNMADD231PS 320(R8), Y11, Y10
+	VFMADD231PS  384(R8), Y11, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      448(R8), Y12
+	VFMADD213PS  512(R8), Y10, Y12
+	VFMADD213PS  576(R8), Y10, Y12
+	VFMADD213PS  640(R8), Y10, Y12
+	VFMADD213PS  704(R8), Y10, Y12
+	VFMADD213PS  768(R8), Y10, Y12
+	VFMADD213PS  Y10, Y11, Y12
+	VADDPS       128(R8), Y12, Y12
+	VPADDD       832(R8), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y12, Y12
+	VANDPS       Y13, Y12, Y12
+	VADDPS       128(R8), Y12, Y8
+	VMOVUPS      128(R8), Y9
+	VCMPPS       $0x01, 192(R8), Y0, Y13
+	VBLENDVPS    Y13, Y12, Y9, Y9
+	VDIVPS       Y8, Y9, Y1
+	VCMPPS       $0x03, Y0, Y0, Y13
+	VBLENDVPS    Y13, Y0, Y1, Y1
+	VMASKMOVPS   Y1, Y15, (AX)
+	VMASKMOVPS   (AX)(R9*1), Y15, Y2
+	VMASKMOVPS   (CX)(R9*1), Y15, Y3
+	VADDPS       Y3, Y2, Y2
+	VORPS        (R8), Y2, Y8
+	VCMPPS       $0x05, 896(R8), Y8, Y13
+	VMAXPS       896(R8), Y8, Y8
+	VMULPS       256(R8), Y8, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VMOVAPS      Y8, Y10
+	VFNMADD231PS 320(R8), Y11, Y10
+	VFMADD231PS  384(R8), Y11, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      448(R8), Y12
+	VFMADD213PS  512(R8), Y10, Y12
+	VFMADD213PS  576(R8), Y10, Y12
+	VFMADD213PS  640(R8), Y10, Y12
+	VFMADD213PS  704(R8), Y10, Y12
+	VFMADD213PS  768(R8), Y10, Y12
+	VFMADD213PS  Y10, Y11, Y12
+	VADDPS       128(R8), Y12, Y12
+	VPADDD       832(R8), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y12, Y12
+	VANDPS       Y13, Y12, Y12
+	VADDPS       128(R8), Y12, Y8
+	VMOVUPS      128(R8), Y9
+	VCMPPS       $0x01, 192(R8), Y2, Y13
+	VBLENDVPS    Y13, Y12, Y9, Y9
+	VDIVPS       Y8, Y9, Y3
+	VCMPPS       $0x03, Y2, Y2, Y13
+	VBLENDVPS    Y13, Y2, Y3, Y3
+	VMASKMOVPS   Y3, Y15, (AX)(R9*1)
+	VMASKMOVPS   (CX)(R9*2), Y15, Y4
+	VMASKMOVPS   Y4, Y15, (BX)
+	VMASKMOVPS   (AX)(R9*2), Y15, Y5
+	VFMADD231PS  Y4, Y1, Y5
+	VMINPS       960(R8), Y5, Y8
+	VMAXPS       1024(R8), Y8, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      1152(R8), Y10
+	VFMADD213PS  1216(R8), Y9, Y10
+	VFMADD213PS  1280(R8), Y9, Y10
+	VFMADD213PS  1344(R8), Y9, Y10
+	VFMADD213PS  1408(R8), Y9, Y10
+	VFMADD213PS  1472(R8), Y9, Y10
+	VFMADD213PS  1536(R8), Y9, Y10
+	VMOVUPS      1600(R8), Y11
+	VFMADD213PS  1664(R8), Y9, Y11
+	VFMADD213PS  1728(R8), Y9, Y11
+	VFMADD213PS  1792(R8), Y9, Y11
+	VMULPS       Y8, Y10, Y10
+	VDIVPS       Y11, Y10, Y6
+	VANDPS       64(R8), Y5, Y9
+	VCMPPS       $0x1e, 960(R8), Y9, Y12
+	VANDPS       (R8), Y5, Y8
+	VORPS        128(R8), Y8, Y8
+	VBLENDVPS    Y12, Y8, Y6, Y6
+	VCMPPS       $0x19, 1088(R8), Y9, Y12
+	VBLENDVPS    Y12, Y5, Y6, Y6
+	VMASKMOVPS   Y6, Y15, (AX)(R9*2)
+	VMOVUPS      128(R8), Y7
+	VSUBPS       Y3, Y7, Y7
+	VMULPS       Y6, Y7, Y7
+	VMASKMOVPS   (DX), Y15, Y0
+	VFMADD231PS  Y0, Y3, Y7
+	VMASKMOVPS   Y7, Y15, (SI)
+
+gdone458:
+	VZEROUPPER
+	RET
+
+// func gruCellBackward256(gs *float32, h *float32, ghn *float32, dh *float32, dhw *float32, dy *float32, dg *float32, dgh *float32, n int)
+// Requires: AVX
+TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
+	MOVQ    gs+0(FP), AX
+	MOVQ    h+8(FP), CX
+	MOVQ    ghn+16(FP), DX
+	MOVQ    dh+24(FP), BX
+	MOVQ    dhw+32(FP), SI
+	MOVQ    dg+48(FP), DI
+	MOVQ    dgh+56(FP), R8
+	MOVQ    dy+40(FP), R9
+	MOVQ    n+64(FP), R10
+	MOVQ    R10, R11
+	SHLQ    $0x02, R11
+	LEAQ    gateTbl<>+0(SB), R12
+	VMOVUPS 128(R12), Y14
+	TESTQ   R9, R9
+	JZ      nody459
+
+gloop460:
+	CMPQ    R10, $0x00000008
+	JB      gtail461
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(R11*1), Y1
+	VMOVUPS (AX)(R11*2), Y2
+	VMOVUPS (BX), Y3
+	VMOVUPS (SI), Y6
+	VMOVUPS (R9), Y13
+	VADDPS  Y13, Y6, Y6
+	VADDPS  Y6, Y3, Y3
+	VMOVUPS (CX), Y4
+	VMOVUPS (DX), Y5
+	VSUBPS  Y1, Y14, Y7
+	VMULPS  Y2, Y2, Y8
+	VSUBPS  Y8, Y14, Y8
+	VMULPS  Y7, Y3, Y9
+	VMULPS  Y8, Y9, Y9
+	VSUBPS  Y2, Y4, Y10
+	VMULPS  Y10, Y3, Y10
+	VMULPS  Y1, Y10, Y10
+	VMULPS  Y7, Y10, Y10
+	VMULPS  Y5, Y9, Y11
+	VMULPS  Y0, Y11, Y11
+	VSUBPS  Y0, Y14, Y12
+	VMULPS  Y12, Y11, Y11
+	VMOVUPS Y11, (DI)
+	VMOVUPS Y10, (DI)(R11*1)
+	VMOVUPS Y9, (DI)(R11*2)
+	VMOVUPS Y11, (R8)
+	VMOVUPS Y10, (R8)(R11*1)
+	VMULPS  Y0, Y9, Y13
+	VMOVUPS Y13, (R8)(R11*2)
+	VMULPS  Y1, Y3, Y3
+	VMOVUPS Y3, (BX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000020, SI
+	ADDQ    $0x00000020, DI
+	ADDQ    $0x00000020, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000008, R10
+	JMP     gloop460
+
+gtail461:
+	TESTQ      R10, R10
+	JZ         gdone462
+	MOVQ       $0x00000008, R12
+	SUBQ       R10, R12
+	LEAQ       maskTable<>+0(SB), R10
+	VMOVUPS    (R10)(R12*4), Y15
+	VMASKMOVPS (AX), Y15, Y0
+	VMASKMOVPS (AX)(R11*1), Y15, Y1
+	VMASKMOVPS (AX)(R11*2), Y15, Y2
+	VMASKMOVPS (BX), Y15, Y3
+	VMASKMOVPS (SI), Y15, Y6
+	VMASKMOVPS (R9), Y15, Y13
+	VADDPS     Y13, Y6, Y6
+	VADDPS     Y6, Y3, Y3
+	VMASKMOVPS (CX), Y15, Y4
+	VMASKMOVPS (DX), Y15, Y5
+	VSUBPS     Y1, Y14, Y7
+	VMULPS     Y2, Y2, Y8
+	VSUBPS     Y8, Y14, Y8
+	VMULPS     Y7, Y3, Y9
+	VMULPS     Y8, Y9, Y9
+	VSUBPS     Y2, Y4, Y10
+	VMULPS     Y10, Y3, Y10
+	VMULPS     Y1, Y10, Y10
+	VMULPS     Y7, Y10, Y10
+	VMULPS     Y5, Y9, Y11
+	VMULPS     Y0, Y11, Y11
+	VSUBPS     Y0, Y14, Y12
+	VMULPS     Y12, Y11, Y11
+	VMASKMOVPS Y11, Y15, (DI)
+	VMASKMOVPS Y10, Y15, (DI)(R11*1)
+	VMASKMOVPS Y9, Y15, (DI)(R11*2)
+	VMASKMOVPS Y11, Y15, (R8)
+	VMASKMOVPS Y10, Y15, (R8)(R11*1)
+	VMULPS     Y0, Y9, Y13
+	VMASKMOVPS Y13, Y15, (R8)(R11*2)
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS Y3, Y15, (BX)
+
+gdone462:
+	VZEROUPPER
+	RET
+
+nody459:
+gloop463:
+	CMPQ    R10, $0x00000008
+	JB      gtail464
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(R11*1), Y1
+	VMOVUPS (AX)(R11*2), Y2
+	VMOVUPS (BX), Y3
+	VMOVUPS (SI), Y6
+	VADDPS  Y6, Y3, Y3
+	VMOVUPS (CX), Y4
+	VMOVUPS (DX), Y5
+	VSUBPS  Y1, Y14, Y7
+	VMULPS  Y2, Y2, Y8
+	VSUBPS  Y8, Y14, Y8
+	VMULPS  Y7, Y3, Y9
+	VMULPS  Y8, Y9, Y9
+	VSUBPS  Y2, Y4, Y10
+	VMULPS  Y10, Y3, Y10
+	VMULPS  Y1, Y10, Y10
+	VMULPS  Y7, Y10, Y10
+	VMULPS  Y5, Y9, Y11
+	VMULPS  Y0, Y11, Y11
+	VSUBPS  Y0, Y14, Y12
+	VMULPS  Y12, Y11, Y11
+	VMOVUPS Y11, (DI)
+	VMOVUPS Y10, (DI)(R11*1)
+	VMOVUPS Y9, (DI)(R11*2)
+	VMOVUPS Y11, (R8)
+	VMOVUPS Y10, (R8)(R11*1)
+	VMULPS  Y0, Y9, Y13
+	VMOVUPS Y13, (R8)(R11*2)
+	VMULPS  Y1, Y3, Y3
+	VMOVUPS Y3, (BX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000020, SI
+	ADDQ    $0x00000020, DI
+	ADDQ    $0x00000020, R8
+	SUBQ    $0x00000008, R10
+	JMP     gloop463
+
+gtail464:
+	TESTQ      R10, R10
+	JZ         gdone465
+	MOVQ       $0x00000008, R9
+	SUBQ       R10, R9
+	LEAQ       maskTable<>+0(SB), R10
+	VMOVUPS    (R10)(R9*4), Y15
+	VMASKMOVPS (AX), Y15, Y0
+	VMASKMOVPS (AX)(R11*1), Y15, Y1
+	VMASKMOVPS (AX)(R11*2), Y15, Y2
+	VMASKMOVPS (BX), Y15, Y3
+	VMASKMOVPS (SI), Y15, Y6
+	VADDPS     Y6, Y3, Y3
+	VMASKMOVPS (CX), Y15, Y4
+	VMASKMOVPS (DX), Y15, Y5
+	VSUBPS     Y1, Y14, Y7
+	VMULPS     Y2, Y2, Y8
+	VSUBPS     Y8, Y14, Y8
+	VMULPS     Y7, Y3, Y9
+	VMULPS     Y8, Y9, Y9
+	VSUBPS     Y2, Y4, Y10
+	VMULPS     Y10, Y3, Y10
+	VMULPS     Y1, Y10, Y10
+	VMULPS     Y7, Y10, Y10
+	VMULPS     Y5, Y9, Y11
+	VMULPS     Y0, Y11, Y11
+	VSUBPS     Y0, Y14, Y12
+	VMULPS     Y12, Y11, Y11
+	VMASKMOVPS Y11, Y15, (DI)
+	VMASKMOVPS Y10, Y15, (DI)(R11*1)
+	VMASKMOVPS Y9, Y15, (DI)(R11*2)
+	VMASKMOVPS Y11, Y15, (R8)
+	VMASKMOVPS Y10, Y15, (R8)(R11*1)
+	VMULPS     Y0, Y9, Y13
+	VMASKMOVPS Y13, Y15, (R8)(R11*2)
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS Y3, Y15, (BX)
+
+gdone465:
+	VZEROUPPER
+	RET
+
+// func lstmCell256(gi *float32, gh *float32, c *float32, cn *float32, tc *float32, hn *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·lstmCell256(SB), NOSPLIT, $0-56
+	MOVQ gi+0(FP), AX
+	MOVQ gh+8(FP), CX
+	MOVQ c+16(FP), DX
+	MOVQ cn+24(FP), BX
+	MOVQ tc+32(FP), SI
+	MOVQ hn+40(FP), DI
+	MOVQ n+48(FP), R8
+	LEAQ gateTbl<>+0(SB), R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+	LEAQ (R10)(R10*2), R11
+
+gloop466:
+	CMPQ         R8, $0x00000008
+	JB           gtail467
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y5
+	VADDPS       Y5, Y0, Y0
+	VORPS        (R9), Y0, Y8
+	VCMPPS       $0x05, 896(R9), Y8, Y13
+	VMAXPS       896(R9), Y8, Y8
+	VMULPS       256(R9), Y8, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VMOVAPS      Y8, Y10
+	VFNMADD231PS 320(R9), Y11, Y10
+	VFMADD231PS  384(R9), Y11, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      448(R9), Y12
+	VFMADD213PS  512(R9), Y10, Y12
+	VFMADD213PS  576(R9), Y10, Y12
+	VFMADD213PS  640(R9), Y10, Y12
+	VFMADD213PS  704(R9), Y10, Y12
+	VFMADD213PS  768(R9), Y10, Y12
+	VFMADD213PS  Y10, Y11, Y12
+	VADDPS       128(R9), Y12, Y12
+	VPADDD       832(R9), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y12, Y12
+	VANDPS       Y13, Y12, Y12
+	VADDPS       128(R9), Y12, Y8
+	VMOVUPS      128(R9), Y9
+	VCMPPS       $0x01, 192(R9), Y0, Y13
+	VBLENDVPS    Y13, Y12, Y9, Y9
+	VDIVPS       Y8, Y9, Y1
+	VCMPPS       $0x03, Y0, Y0, Y13
+	VBLENDVPS    Y13, Y0, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	VMOVUPS      (AX)(R10*1), Y0
+	VMOVUPS      (CX)(R10*1), Y5
+	VADDPS       Y5, Y0, Y0
+	VORPS        (R9), Y0, Y8
+	VCMPPS       $0x05, 896(R9), Y8, Y13
+	VMAXPS       896(R9), Y8, Y8
+	VMULPS       256(R9), Y8, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VMOVAPS      Y8, Y10
+	VFNMADD231PS 320(R9), Y11, Y10
+	VFMADD231PS  384(R9), Y11, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      448(R9), Y12
+	VFMADD213PS  512(R9), Y10, Y12
+	VFMADD213PS  576(R9), Y10, Y12
+	VFMADD213PS  640(R9), Y10, Y12
+	VFMADD213PS  704(R9), Y10, Y12
+	VFMADD213PS  768(R9), Y10, Y12
+	VFMADD213PS  Y10, Y11, Y12
+	VADDPS       128(R9), Y12, Y12
+	VPADDD       832(R9), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y12, Y12
+	VANDPS       Y13, Y12, Y12
+	VADDPS       128(R9), Y12, Y8
+	VMOVUPS      128(R9), Y9
+	VCMPPS       $0x01, 192(R9), Y0, Y13
+	VBLENDVPS    Y13, Y12, Y9, Y9
+	VDIVPS       Y8, Y9, Y2
+	VCMPPS       $0x03, Y0, Y0, Y13
+	VBLENDVPS    Y13, Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(R10*1)
+	VMOVUPS      (AX)(R10*2), Y0
+	VMOVUPS      (CX)(R10*2), Y5
+	VADDPS       Y5, Y0, Y0
+	VMINPS       960(R9), Y0, Y8
+	VMAXPS       1024(R9), Y8, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      1152(R9), Y10
+	VFMADD213PS  1216(R9), Y9, Y10
+	VFMADD213PS  1280(R9), Y9, Y10
+	VFMADD213PS  1344(R9), Y9, Y10
+	VFMADD213PS  1408(R9), Y9, Y10
+	VFMADD213PS  1472(R9), Y9, Y10
+	VFMADD213PS  1536(R9), Y9, Y10
+	VMOVUPS      1600(R9), Y11
+	VFMADD213PS  1664(R9), Y9, Y11
+	VFMADD213PS  1728(R9), Y9, Y11
+	VFMADD213PS  1792(R9), Y9, Y11
+	VMULPS       Y8, Y10, Y10
+	VDIVPS       Y11, Y10, Y3
+	VANDPS       64(R9), Y0, Y9
+	VCMPPS       $0x1e, 960(R9), Y9, Y12
+	VANDPS       (R9), Y0, Y8
+	VORPS        128(R9), Y8, Y8
+	VBLENDVPS    Y12, Y8, Y3, Y3
+	VCMPPS       $0x19, 1088(R9), Y9, Y12
+	VBLENDVPS    Y12, Y0, Y3, Y3
+	VMOVUPS      Y3, (AX)(R10*2)
+	VMOVUPS      (AX)(R11*1), Y0
+	VMOVUPS      (CX)(R11*1), Y5
+	VADDPS       Y5, Y0, Y0
+	VORPS        (R9), Y0, Y8
+	VCMPPS       $0x05, 896(R9), Y8, Y13
+	VMAXPS       896(R9), Y8, Y8
+	VMULPS       256(R9), Y8, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VMOVAPS      Y8, Y10
+	VFNMADD231PS 320(R9), Y11, Y10
+	VFMADD231PS  384(R9), Y11, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      448(R9), Y12
+	VFMADD213PS  512(R9), Y10, Y12
+	VFMADD213PS  576(R9), Y10, Y12
+	VFMADD213PS  640(R9), Y10, Y12
+	VFMADD213PS  704(R9), Y10, Y12
+	VFMADD213PS  768(R9), Y10, Y12
+	VFMADD213PS  Y10, Y11, Y12
+	VADDPS       128(R9), Y12, Y12
+	VPADDD       832(R9), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y12, Y12
+	VANDPS       Y13, Y12, Y12
+	VADDPS       128(R9), Y12, Y8
+	VMOVUPS      128(R9), Y9
+	VCMPPS       $0x01, 192(R9), Y0, Y13
+	VBLENDVPS    Y13, Y12, Y9, Y9
+	VDIVPS       Y8, Y9, Y4
+	VCMPPS       $0x03, Y0, Y0, Y13
+	VBLENDVPS    Y13, Y0, Y4, Y4
+	VMOVUPS      Y4, (AX)(R11*1)
+	VMOVUPS      (DX), Y5
+	VMULPS       Y2, Y5, Y5
+	VFMADD231PS  Y3, Y1, Y5
+	VMOVUPS      Y5, (BX)
+	VMINPS       960(R9), Y5, Y8
+	VMAXPS       1024(R9), Y8, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      1152(R9), Y10
+	VFMADD213PS  1216(R9), Y9, Y10
+	VFMADD213PS  1280(R9), Y9, Y10
+	VFMADD213PS  1344(R9), Y9, Y10
+	VFMADD213PS  1408(R9), Y9, Y10
+	VFMADD213PS  1472(R9), Y9, Y10
+	VFMADD213PS  1536(R9), Y9, Y10
+	VMOVUPS      1600(R9), Y11
+	VFMADD213PS  1664(R9), Y9, Y11
+	VFMADD213PS  1728(R9), Y9, Y11
+	VFMADD213PS  1792(R9), Y9, Y11
+	VMULPS       Y8, Y10, Y10
+	VDIVPS       Y11, Y10, Y6
+	VANDPS       64(R9), Y5, Y9
+	VCMPPS       $0x1e, 960(R9), Y9, Y12
+	VANDPS       (R9), Y5, Y8
+	VORPS        128(R9), Y8, Y8
+	VBLENDVPS    Y12, Y8, Y6, Y6
+	VCMPPS       $0x19, 1088(R9), Y9, Y12
+	VBLENDVPS    Y12, Y5, Y6, Y6
+	VMOVUPS      Y6, (SI)
+	VMULPS       Y6, Y4, Y7
+	VMOVUPS      Y7, (DI)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	ADDQ         $0x00000020, SI
+	ADDQ         $0x00000020, DI
+	SUBQ         $0x00000008, R8
+	JMP          gloop466
+
+gtail467:
+	TESTQ        R8, R8
+	JZ           gdone468
+	MOVQ         $0x00000008, R12
+	SUBQ         R8, R12
+	LEAQ         maskTable<>+0(SB), R8
+	VMOVUPS      (R8)(R12*4), Y15
+	VMASKMOVPS   (AX), Y15, Y0
+	VMASKMOVPS   (CX), Y15, Y5
+	VADDPS       Y5, Y0, Y0
+	VORPS        (R9), Y0, Y8
+	VCMPPS       $0x05, 896(R9), Y8, Y13
+	VMAXPS       896(R9), Y8, Y8
+	VMULPS       256(R9), Y8, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VMOVAPS      Y8, Y10
+	VFNMADD231PS 320(R9), Y11, Y10
+	VFMADD231PS  384(R9), Y11, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      448(R9), Y12
+	VFMADD213PS  512(R9), Y10, Y12
+	VFMADD213PS  576(R9), Y10, Y12
+	VFMADD213PS  640(R9), Y10, Y12
+	VFMADD213PS  704(R9), Y10, Y12
+	VFMADD213PS  768(R9), Y10, Y12
+	VFMADD213PS  Y10, Y11, Y12
+	VADDPS       128(R9), Y12, Y12
+	VPADDD       832(R9), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y12, Y12
+	VANDPS       Y13, Y12, Y12
+	VADDPS       128(R9), Y12, Y8
+	VMOVUPS      128(R9), Y9
+	VCMPPS       $0x01, 192(R9), Y0, Y13
+	VBLENDVPS    Y13, Y12, Y9, Y9
+	VDIVPS       Y8, Y9, Y1
+	VCMPPS       $0x03, Y0, Y0, Y13
+	VBLENDVPS    Y13, Y0, Y1, Y1
+	VMASKMOVPS   Y1, Y15, (AX)
+	VMASKMOVPS   (AX)(R10*1), Y15, Y0
+	VMASKMOVPS   (CX)(R10*1), Y15, Y5
+	VADDPS       Y5, Y0, Y0
+	VORPS        (R9), Y0, Y8
+	VCMPPS       $0x05, 896(R9), Y8, Y13
+	VMAXPS       896(R9), Y8, Y8
+	VMULPS       256(R9), Y8, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VMOVAPS      Y8, Y10
+	VFNMADD231PS 320(R9), Y11, Y10
+	VFMADD231PS  384(R9), Y11, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      448(R9), Y12
+	VFMADD213PS  512(R9), Y10, Y12
+	VFMADD213PS  576(R9), Y10, Y12
+	VFMADD213PS  640(R9), Y10, Y12
+	VFMADD213PS  704(R9), Y10, Y12
+	VFMADD213PS  768(R9), Y10, Y12
+	VFMADD213PS  Y10, Y11, Y12
+	VADDPS       128(R9), Y12, Y12
+	VPADDD       832(R9), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y12, Y12
+	VANDPS       Y13, Y12, Y12
+	VADDPS       128(R9), Y12, Y8
+	VMOVUPS      128(R9), Y9
+	VCMPPS       $0x01, 192(R9), Y0, Y13
+	VBLENDVPS    Y13, Y12, Y9, Y9
+	VDIVPS       Y8, Y9, Y2
+	VCMPPS       $0x03, Y0, Y0, Y13
+	VBLENDVPS    Y13, Y0, Y2, Y2
+	VMASKMOVPS   Y2, Y15, (AX)(R10*1)
+	VMASKMOVPS   (AX)(R10*2), Y15, Y0
+	VMASKMOVPS   (CX)(R10*2), Y15, Y5
+	VADDPS       Y5, Y0, Y0
+	VMINPS       960(R9), Y0, Y8
+	VMAXPS       1024(R9), Y8, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      1152(R9), Y10
+	VFMADD213PS  1216(R9), Y9, Y10
+	VFMADD213PS  1280(R9), Y9, Y10
+	VFMADD213PS  1344(R9), Y9, Y10
+	VFMADD213PS  1408(R9), Y9, Y10
+	VFMADD213PS  1472(R9), Y9, Y10
+	VFMADD213PS  1536(R9), Y9, Y10
+	VMOVUPS      1600(R9), Y11
+	VFMADD213PS  1664(R9), Y9, Y11
+	VFMADD213PS  1728(R9), Y9, Y11
+	VFMADD213PS  1792(R9), Y9, Y11
+	VMULPS       Y8, Y10, Y10
+	VDIVPS       Y11, Y10, Y3
+	VANDPS       64(R9), Y0, Y9
+	VCMPPS       $0x1e, 960(R9), Y9, Y12
+	VANDPS       (R9), Y0, Y8
+	VORPS        128(R9), Y8, Y8
+	VBLENDVPS    Y12, Y8, Y3, Y3
+	VCMPPS       $0x19, 1088(R9), Y9, Y12
+	VBLENDVPS    Y12, Y0, Y3, Y3
+	VMASKMOVPS   Y3, Y15, (AX)(R10*2)
+	VMASKMOVPS   (AX)(R11*1), Y15, Y0
+	VMASKMOVPS   (CX)(R11*1), Y15, Y5
+	VADDPS       Y5, Y0, Y0
+	VORPS        (R9), Y0, Y8
+	VCMPPS       $0x05, 896(R9), Y8, Y13
+	VMAXPS       896(R9), Y8, Y8
+	VMULPS       256(R9), Y8, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VMOVAPS      Y8, Y10
+	VFNMADD231PS 320(R9), Y11, Y10
+	VFMADD231PS  384(R9), Y11, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      448(R9), Y12
+	VFMADD213PS  512(R9), Y10, Y12
+	VFMADD213PS  576(R9), Y10, Y12
+	VFMADD213PS  640(R9), Y10, Y12
+	VFMADD213PS  704(R9), Y10, Y12
+	VFMADD213PS  768(R9), Y10, Y12
+	VFMADD213PS  Y10, Y11, Y12
+	VADDPS       128(R9), Y12, Y12
+	VPADDD       832(R9), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y12, Y12
+	VANDPS       Y13, Y12, Y12
+	VADDPS       128(R9), Y12, Y8
+	VMOVUPS      128(R9), Y9
+	VCMPPS       $0x01, 192(R9), Y0, Y13
+	VBLENDVPS    Y13, Y12, Y9, Y9
+	VDIVPS       Y8, Y9, Y4
+	VCMPPS       $0x03, Y0, Y0, Y13
+	VBLENDVPS    Y13, Y0, Y4, Y4
+	VMASKMOVPS   Y4, Y15, (AX)(R11*1)
+	VMASKMOVPS   (DX), Y15, Y5
+	VMULPS       Y2, Y5, Y5
+	VFMADD231PS  Y3, Y1, Y5
+	VMASKMOVPS   Y5, Y15, (BX)
+	VMINPS       960(R9), Y5, Y8
+	VMAXPS       1024(R9), Y8, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      1152(R9), Y10
+	VFMADD213PS  1216(R9), Y9, Y10
+	VFMADD213PS  1280(R9), Y9, Y10
+	VFMADD213PS  1344(R9), Y9, Y10
+	VFMADD213PS  1408(R9), Y9, Y10
+	VFMADD213PS  1472(R9), Y9, Y10
+	VFMADD213PS  1536(R9), Y9, Y10
+	VMOVUPS      1600(R9), Y11
+	VFMADD213PS  1664(R9), Y9, Y11
+	VFMADD213PS  1728(R9), Y9, Y11
+	VFMADD213PS  1792(R9), Y9, Y11
+	VMULPS       Y8, Y10, Y10
+	VDIVPS       Y11, Y10, Y6
+	VANDPS       64(R9), Y5, Y9
+	VCMPPS       $0x1e, 960(R9), Y9, Y12
+	VANDPS       (R9), Y5, Y8
+	VORPS        128(R9), Y8, Y8
+	VBLENDVPS    Y12, Y8, Y6, Y6
+	VCMPPS       $0x19, 1088(R9), Y9, Y12
+	VBLENDVPS    Y12, Y5, Y6, Y6
+	VMASKMOVPS   Y6, Y15, (SI)
+	VMULPS       Y6, Y4, Y7
+	VMASKMOVPS   Y7, Y15, (DI)
+
+gdone468:
+	VZEROUPPER
+	RET
+
+// func lstmCellBackward256(gs *float32, c *float32, tc *float32, dhw *float32, dy *float32, dc *float32, dg *float32, n int)
+// Requires: AVX
+TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
+	MOVQ    gs+0(FP), AX
+	MOVQ    c+8(FP), CX
+	MOVQ    tc+16(FP), DX
+	MOVQ    dhw+24(FP), BX
+	MOVQ    dc+40(FP), SI
+	MOVQ    dg+48(FP), DI
+	MOVQ    dy+32(FP), R8
+	MOVQ    n+56(FP), R9
+	MOVQ    R9, R10
+	SHLQ    $0x02, R10
+	LEAQ    (R10)(R10*2), R11
+	LEAQ    gateTbl<>+0(SB), R12
+	VMOVUPS 128(R12), Y14
+	TESTQ   R8, R8
+	JZ      nody469
+
+gloop470:
+	CMPQ    R9, $0x00000008
+	JB      gtail471
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(R10*1), Y1
+	VMOVUPS (AX)(R10*2), Y2
+	VMOVUPS (AX)(R11*1), Y3
+	VMOVUPS (DX), Y4
+	VMOVUPS (BX), Y5
+	VMOVUPS (R8), Y13
+	VADDPS  Y13, Y5, Y5
+	VMOVUPS (SI), Y6
+	VMOVUPS (CX), Y7
+	VMULPS  Y4, Y4, Y8
+	VSUBPS  Y8, Y14, Y8
+	VMULPS  Y3, Y5, Y9
+	VMULPS  Y8, Y9, Y9
+	VADDPS  Y9, Y6, Y9
+	VMULPS  Y2, Y9, Y10
+	VMULPS  Y0, Y10, Y10
+	VSUBPS  Y0, Y14, Y11
+	VMULPS  Y11, Y10, Y10
+	VMOVUPS Y10, (DI)
+	VMULPS  Y7, Y9, Y10
+	VMULPS  Y1, Y10, Y10
+	VSUBPS  Y1, Y14, Y11
+	VMULPS  Y11, Y10, Y10
+	VMOVUPS Y10, (DI)(R10*1)
+	VMULPS  Y0, Y9, Y10
+	VMULPS  Y2, Y2, Y11
+	VSUBPS  Y11, Y14, Y11
+	VMULPS  Y11, Y10, Y10
+	VMOVUPS Y10, (DI)(R10*2)
+	VMULPS  Y4, Y5, Y10
+	VMULPS  Y3, Y10, Y10
+	VSUBPS  Y3, Y14, Y11
+	VMULPS  Y11, Y10, Y10
+	VMOVUPS Y10, (DI)(R11*1)
+	VMULPS  Y1, Y9, Y9
+	VMOVUPS Y9, (SI)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000020, SI
+	ADDQ    $0x00000020, DI
+	ADDQ    $0x00000020, R8
+	SUBQ    $0x00000008, R9
+	JMP     gloop470
+
+gtail471:
+	TESTQ      R9, R9
+	JZ         gdone472
+	MOVQ       $0x00000008, R12
+	SUBQ       R9, R12
+	LEAQ       maskTable<>+0(SB), R9
+	VMOVUPS    (R9)(R12*4), Y15
+	VMASKMOVPS (AX), Y15, Y0
+	VMASKMOVPS (AX)(R10*1), Y15, Y1
+	VMASKMOVPS (AX)(R10*2), Y15, Y2
+	VMASKMOVPS (AX)(R11*1), Y15, Y3
+	VMASKMOVPS (DX), Y15, Y4
+	VMASKMOVPS (BX), Y15, Y5
+	VMASKMOVPS (R8), Y15, Y13
+	VADDPS     Y13, Y5, Y5
+	VMASKMOVPS (SI), Y15, Y6
+	VMASKMOVPS (CX), Y15, Y7
+	VMULPS     Y4, Y4, Y8
+	VSUBPS     Y8, Y14, Y8
+	VMULPS     Y3, Y5, Y9
+	VMULPS     Y8, Y9, Y9
+	VADDPS     Y9, Y6, Y9
+	VMULPS     Y2, Y9, Y10
+	VMULPS     Y0, Y10, Y10
+	VSUBPS     Y0, Y14, Y11
+	VMULPS     Y11, Y10, Y10
+	VMASKMOVPS Y10, Y15, (DI)
+	VMULPS     Y7, Y9, Y10
+	VMULPS     Y1, Y10, Y10
+	VSUBPS     Y1, Y14, Y11
+	VMULPS     Y11, Y10, Y10
+	VMASKMOVPS Y10, Y15, (DI)(R10*1)
+	VMULPS     Y0, Y9, Y10
+	VMULPS     Y2, Y2, Y11
+	VSUBPS     Y11, Y14, Y11
+	VMULPS     Y11, Y10, Y10
+	VMASKMOVPS Y10, Y15, (DI)(R10*2)
+	VMULPS     Y4, Y5, Y10
+	VMULPS     Y3, Y10, Y10
+	VSUBPS     Y3, Y14, Y11
+	VMULPS     Y11, Y10, Y10
+	VMASKMOVPS Y10, Y15, (DI)(R11*1)
+	VMULPS     Y1, Y9, Y9
+	VMASKMOVPS Y9, Y15, (SI)
+
+gdone472:
+	VZEROUPPER
+	RET
+
+nody469:
+gloop473:
+	CMPQ    R9, $0x00000008
+	JB      gtail474
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(R10*1), Y1
+	VMOVUPS (AX)(R10*2), Y2
+	VMOVUPS (AX)(R11*1), Y3
+	VMOVUPS (DX), Y4
+	VMOVUPS (BX), Y5
+	VMOVUPS (SI), Y6
+	VMOVUPS (CX), Y7
+	VMULPS  Y4, Y4, Y8
+	VSUBPS  Y8, Y14, Y8
+	VMULPS  Y3, Y5, Y9
+	VMULPS  Y8, Y9, Y9
+	VADDPS  Y9, Y6, Y9
+	VMULPS  Y2, Y9, Y10
+	VMULPS  Y0, Y10, Y10
+	VSUBPS  Y0, Y14, Y11
+	VMULPS  Y11, Y10, Y10
+	VMOVUPS Y10, (DI)
+	VMULPS  Y7, Y9, Y10
+	VMULPS  Y1, Y10, Y10
+	VSUBPS  Y1, Y14, Y11
+	VMULPS  Y11, Y10, Y10
+	VMOVUPS Y10, (DI)(R10*1)
+	VMULPS  Y0, Y9, Y10
+	VMULPS  Y2, Y2, Y11
+	VSUBPS  Y11, Y14, Y11
+	VMULPS  Y11, Y10, Y10
+	VMOVUPS Y10, (DI)(R10*2)
+	VMULPS  Y4, Y5, Y10
+	VMULPS  Y3, Y10, Y10
+	VSUBPS  Y3, Y14, Y11
+	VMULPS  Y11, Y10, Y10
+	VMOVUPS Y10, (DI)(R11*1)
+	VMULPS  Y1, Y9, Y9
+	VMOVUPS Y9, (SI)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000020, SI
+	ADDQ    $0x00000020, DI
+	SUBQ    $0x00000008, R9
+	JMP     gloop473
+
+gtail474:
+	TESTQ      R9, R9
+	JZ         gdone475
+	MOVQ       $0x00000008, R8
+	SUBQ       R9, R8
+	LEAQ       maskTable<>+0(SB), R9
+	VMOVUPS    (R9)(R8*4), Y15
+	VMASKMOVPS (AX), Y15, Y0
+	VMASKMOVPS (AX)(R10*1), Y15, Y1
+	VMASKMOVPS (AX)(R10*2), Y15, Y2
+	VMASKMOVPS (AX)(R11*1), Y15, Y3
+	VMASKMOVPS (DX), Y15, Y4
+	VMASKMOVPS (BX), Y15, Y5
+	VMASKMOVPS (SI), Y15, Y6
+	VMASKMOVPS (CX), Y15, Y7
+	VMULPS     Y4, Y4, Y8
+	VSUBPS     Y8, Y14, Y8
+	VMULPS     Y3, Y5, Y9
+	VMULPS     Y8, Y9, Y9
+	VADDPS     Y9, Y6, Y9
+	VMULPS     Y2, Y9, Y10
+	VMULPS     Y0, Y10, Y10
+	VSUBPS     Y0, Y14, Y11
+	VMULPS     Y11, Y10, Y10
+	VMASKMOVPS Y10, Y15, (DI)
+	VMULPS     Y7, Y9, Y10
+	VMULPS     Y1, Y10, Y10
+	VSUBPS     Y1, Y14, Y11
+	VMULPS     Y11, Y10, Y10
+	VMASKMOVPS Y10, Y15, (DI)(R10*1)
+	VMULPS     Y0, Y9, Y10
+	VMULPS     Y2, Y2, Y11
+	VSUBPS     Y11, Y14, Y11
+	VMULPS     Y11, Y10, Y10
+	VMASKMOVPS Y10, Y15, (DI)(R10*2)
+	VMULPS     Y4, Y5, Y10
+	VMULPS     Y3, Y10, Y10
+	VSUBPS     Y3, Y14, Y11
+	VMULPS     Y11, Y10, Y10
+	VMASKMOVPS Y10, Y15, (DI)(R11*1)
+	VMULPS     Y1, Y9, Y9
+	VMASKMOVPS Y9, Y15, (SI)
+
+gdone475:
+	VZEROUPPER
+	RET
+
+// func tanhCellBackward256(hn *float32, dhw *float32, dy *float32, dg *float32, n int)
+// Requires: AVX
+TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
+	MOVQ    hn+0(FP), AX
+	MOVQ    dhw+8(FP), CX
+	MOVQ    dg+24(FP), DX
+	MOVQ    dy+16(FP), BX
+	MOVQ    n+32(FP), SI
+	LEAQ    gateTbl<>+0(SB), DI
+	VMOVUPS 128(DI), Y14
+	TESTQ   BX, BX
+	JZ      nody476
+
+gloop477:
+	CMPQ    SI, $0x00000008
+	JB      gtail478
+	VMOVUPS (CX), Y0
+	VMOVUPS (BX), Y13
+	VADDPS  Y13, Y0, Y0
+	VMOVUPS (AX), Y1
+	VMULPS  Y1, Y1, Y1
+	VSUBPS  Y1, Y14, Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, BX
+	SUBQ    $0x00000008, SI
+	JMP     gloop477
+
+gtail478:
+	TESTQ      SI, SI
+	JZ         gdone479
+	MOVQ       $0x00000008, DI
+	SUBQ       SI, DI
+	LEAQ       maskTable<>+0(SB), SI
+	VMOVUPS    (SI)(DI*4), Y15
+	VMASKMOVPS (CX), Y15, Y0
+	VMASKMOVPS (BX), Y15, Y13
+	VADDPS     Y13, Y0, Y0
+	VMASKMOVPS (AX), Y15, Y1
+	VMULPS     Y1, Y1, Y1
+	VSUBPS     Y1, Y14, Y1
+	VMULPS     Y1, Y0, Y0
+	VMASKMOVPS Y0, Y15, (DX)
+
+gdone479:
+	VZEROUPPER
+	RET
+
+nody476:
+gloop480:
+	CMPQ    SI, $0x00000008
+	JB      gtail481
+	VMOVUPS (CX), Y0
+	VMOVUPS (AX), Y1
+	VMULPS  Y1, Y1, Y1
+	VSUBPS  Y1, Y14, Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, SI
+	JMP     gloop480
+
+gtail481:
+	TESTQ      SI, SI
+	JZ         gdone482
+	MOVQ       $0x00000008, BX
+	SUBQ       SI, BX
+	LEAQ       maskTable<>+0(SB), SI
+	VMOVUPS    (SI)(BX*4), Y15
+	VMASKMOVPS (CX), Y15, Y0
+	VMASKMOVPS (AX), Y15, Y1
+	VMULPS     Y1, Y1, Y1
+	VSUBPS     Y1, Y14, Y1
+	VMULPS     Y1, Y0, Y0
+	VMASKMOVPS Y0, Y15, (DX)
+
+gdone482:
 	VZEROUPPER
 	RET
 
@@ -6072,40 +9344,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock405:
+rowblock483:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile406:
+tile484:
 	TESTQ  DI, DI
-	JZ     end407
+	JZ     end485
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k408:
+k486:
 	TESTQ       R10, R10
-	JZ          ktail409
+	JZ          ktail487
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k408
+	JMP         k486
 
-ktail409:
+ktail487:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone410
+	JZ          kdone488
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone410:
+kdone488:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -6118,13 +9390,13 @@ kdone410:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias411
+	JZ           nobias489
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias411:
+nobias489:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -6134,9 +9406,9 @@ nobias411:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile406
+	JMP        tile484
 
-end407:
+end485:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -6144,7 +9416,7 @@ end407:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock405
+	JNZ    rowblock483
 	VZEROUPPER
 	RET
 
@@ -6162,15 +9434,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock412:
+rowblock490:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile413:
+tile491:
 	TESTQ  DI, DI
-	JZ     end414
+	JZ     end492
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -6178,9 +9450,9 @@ tile413:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k415:
+k493:
 	TESTQ       R10, R10
-	JZ          ktail416
+	JZ          ktail494
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -6189,18 +9461,18 @@ k415:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k415
+	JMP         k493
 
-ktail416:
+ktail494:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone417
+	JZ          kdone495
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone417:
+kdone495:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -6213,13 +9485,13 @@ kdone417:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias418
+	JZ           nobias496
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias418:
+nobias496:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -6229,9 +9501,9 @@ nobias418:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile413
+	JMP        tile491
 
-end414:
+end492:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -6239,7 +9511,7 @@ end414:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock412
+	JNZ    rowblock490
 	VZEROUPPER
 	RET
 
@@ -6257,15 +9529,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock419:
+rowblock497:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile420:
+tile498:
 	TESTQ  DI, DI
-	JZ     end421
+	JZ     end499
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6274,9 +9546,9 @@ tile420:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k422:
+k500:
 	TESTQ       R10, R10
-	JZ          ktail423
+	JZ          ktail501
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -6287,11 +9559,11 @@ k422:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k422
+	JMP         k500
 
-ktail423:
+ktail501:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone424
+	JZ          kdone502
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -6300,7 +9572,7 @@ ktail423:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone424:
+kdone502:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -6313,13 +9585,13 @@ kdone424:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias425
+	JZ           nobias503
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias425:
+nobias503:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -6329,9 +9601,9 @@ nobias425:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile420
+	JMP        tile498
 
-end421:
+end499:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -6339,7 +9611,7 @@ end421:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock419
+	JNZ    rowblock497
 	VZEROUPPER
 	RET
 
@@ -6357,15 +9629,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock426:
+rowblock504:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile427:
+tile505:
 	TESTQ  DI, DI
-	JZ     end428
+	JZ     end506
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -6373,9 +9645,9 @@ tile427:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k429:
+k507:
 	TESTQ       R10, R10
-	JZ          ktail430
+	JZ          ktail508
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -6384,18 +9656,18 @@ k429:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k429
+	JMP         k507
 
-ktail430:
+ktail508:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone431
+	JZ          kdone509
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone431:
+kdone509:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -6419,14 +9691,14 @@ kdone431:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias432
+	JZ           nobias510
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias432:
+nobias510:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6439,9 +9711,9 @@ nobias432:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile427
+	JMP        tile505
 
-end428:
+end506:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6449,7 +9721,7 @@ end428:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock426
+	JNZ    rowblock504
 	VZEROUPPER
 	RET
 
@@ -6467,15 +9739,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock433:
+rowblock511:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile434:
+tile512:
 	TESTQ  DI, DI
-	JZ     end435
+	JZ     end513
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6485,9 +9757,9 @@ tile434:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k436:
+k514:
 	TESTQ       R10, R10
-	JZ          ktail437
+	JZ          ktail515
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -6499,11 +9771,11 @@ k436:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k436
+	JMP         k514
 
-ktail437:
+ktail515:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone438
+	JZ          kdone516
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -6513,7 +9785,7 @@ ktail437:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone438:
+kdone516:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -6537,14 +9809,14 @@ kdone438:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias439
+	JZ           nobias517
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias439:
+nobias517:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6557,9 +9829,9 @@ nobias439:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile434
+	JMP        tile512
 
-end435:
+end513:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6567,7 +9839,7 @@ end435:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock433
+	JNZ    rowblock511
 	VZEROUPPER
 	RET
 
@@ -6585,15 +9857,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock440:
+rowblock518:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile441:
+tile519:
 	TESTQ  DI, DI
-	JZ     end442
+	JZ     end520
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6605,9 +9877,9 @@ tile441:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k443:
+k521:
 	TESTQ       R10, R10
-	JZ          ktail444
+	JZ          ktail522
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -6622,11 +9894,11 @@ k443:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k443
+	JMP         k521
 
-ktail444:
+ktail522:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone445
+	JZ          kdone523
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -6639,7 +9911,7 @@ ktail444:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone445:
+kdone523:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -6663,14 +9935,14 @@ kdone445:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias446
+	JZ           nobias524
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias446:
+nobias524:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6683,9 +9955,9 @@ nobias446:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile441
+	JMP        tile519
 
-end442:
+end520:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6693,7 +9965,7 @@ end442:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock440
+	JNZ    rowblock518
 	VZEROUPPER
 	RET
 
@@ -6711,15 +9983,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock447:
+rowblock525:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile448:
+tile526:
 	TESTQ  DI, DI
-	JZ     end449
+	JZ     end527
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6728,9 +10000,9 @@ tile448:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k450:
+k528:
 	TESTQ       R10, R10
-	JZ          ktail451
+	JZ          ktail529
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -6741,11 +10013,11 @@ k450:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k450
+	JMP         k528
 
-ktail451:
+ktail529:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone452
+	JZ          kdone530
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -6754,7 +10026,7 @@ ktail451:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone452:
+kdone530:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -6789,7 +10061,7 @@ kdone452:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias453
+	JZ           nobias531
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -6797,7 +10069,7 @@ kdone452:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias453:
+nobias531:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6813,9 +10085,9 @@ nobias453:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile448
+	JMP        tile526
 
-end449:
+end527:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6823,7 +10095,7 @@ end449:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock447
+	JNZ    rowblock525
 	VZEROUPPER
 	RET
 
@@ -6841,15 +10113,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock454:
+rowblock532:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile455:
+tile533:
 	TESTQ  DI, DI
-	JZ     end456
+	JZ     end534
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6861,9 +10133,9 @@ tile455:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k457:
+k535:
 	TESTQ       R10, R10
-	JZ          ktail458
+	JZ          ktail536
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -6878,11 +10150,11 @@ k457:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k457
+	JMP         k535
 
-ktail458:
+ktail536:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone459
+	JZ          kdone537
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -6895,7 +10167,7 @@ ktail458:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone459:
+kdone537:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -6930,7 +10202,7 @@ kdone459:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias460
+	JZ           nobias538
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -6938,7 +10210,7 @@ kdone459:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias460:
+nobias538:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6954,9 +10226,9 @@ nobias460:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile455
+	JMP        tile533
 
-end456:
+end534:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6964,7 +10236,7 @@ end456:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock454
+	JNZ    rowblock532
 	VZEROUPPER
 	RET
 
@@ -6982,15 +10254,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock461:
+rowblock539:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile462:
+tile540:
 	TESTQ  DI, DI
-	JZ     end463
+	JZ     end541
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7005,9 +10277,9 @@ tile462:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k464:
+k542:
 	TESTQ       R10, R10
-	JZ          ktail465
+	JZ          ktail543
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -7026,11 +10298,11 @@ k464:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k464
+	JMP         k542
 
-ktail465:
+ktail543:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone466
+	JZ          kdone544
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -7047,7 +10319,7 @@ ktail465:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone466:
+kdone544:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -7082,7 +10354,7 @@ kdone466:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias467
+	JZ           nobias545
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -7090,7 +10362,7 @@ kdone466:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias467:
+nobias545:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -7106,9 +10378,9 @@ nobias467:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile462
+	JMP        tile540
 
-end463:
+end541:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7116,7 +10388,7 @@ end463:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock461
+	JNZ    rowblock539
 	VZEROUPPER
 	RET
 
@@ -7137,54 +10409,54 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock468:
+rowblock546:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile469:
+tile547:
 	TESTQ      DI, DI
-	JZ         end470
+	JZ         end548
 	CMPQ       acc+64(FP), $0x00
-	JE         zero471
+	JE         zero549
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart472
+	JMP        kstart550
 
-zero471:
+zero549:
 	VXORPS Y0, Y0, Y0
 
-kstart472:
+kstart550:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k473:
+k551:
 	TESTQ        R10, R10
-	JZ           kdone474
+	JZ           kdone552
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k473
+	JMP          k551
 
-kdone474:
+kdone552:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile469
+	JMP        tile547
 
-end470:
+end548:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock468
+	JNZ    rowblock546
 	VZEROUPPER
 	RET
 
@@ -7205,33 +10477,33 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock475:
+rowblock553:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile476:
+tile554:
 	TESTQ      DI, DI
-	JZ         end477
+	JZ         end555
 	CMPQ       acc+64(FP), $0x00
-	JE         zero478
+	JE         zero556
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart479
+	JMP        kstart557
 
-zero478:
+zero556:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart479:
+kstart557:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k480:
+k558:
 	TESTQ        R10, R10
-	JZ           kdone481
+	JZ           kdone559
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -7240,24 +10512,24 @@ k480:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k480
+	JMP          k558
 
-kdone481:
+kdone559:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile476
+	JMP        tile554
 
-end477:
+end555:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock475
+	JNZ    rowblock553
 	VZEROUPPER
 	RET
 
@@ -7278,35 +10550,35 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock482:
+rowblock560:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile483:
+tile561:
 	TESTQ      DI, DI
-	JZ         end484
+	JZ         end562
 	CMPQ       acc+64(FP), $0x00
-	JE         zero485
+	JE         zero563
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart486
+	JMP        kstart564
 
-zero485:
+zero563:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart486:
+kstart564:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k487:
+k565:
 	TESTQ        R10, R10
-	JZ           kdone488
+	JZ           kdone566
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -7317,9 +10589,9 @@ k487:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k487
+	JMP          k565
 
-kdone488:
+kdone566:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -7327,15 +10599,15 @@ kdone488:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile483
+	JMP        tile561
 
-end484:
+end562:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock482
+	JNZ    rowblock560
 	VZEROUPPER
 	RET
 
@@ -7356,34 +10628,34 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock489:
+rowblock567:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile490:
+tile568:
 	TESTQ      DI, DI
-	JZ         end491
+	JZ         end569
 	CMPQ       acc+64(FP), $0x00
-	JE         zero492
+	JE         zero570
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart493
+	JMP        kstart571
 
-zero492:
+zero570:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart493:
+kstart571:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k494:
+k572:
 	TESTQ        R10, R10
-	JZ           kdone495
+	JZ           kdone573
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -7392,9 +10664,9 @@ k494:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k494
+	JMP          k572
 
-kdone495:
+kdone573:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -7402,15 +10674,15 @@ kdone495:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile490
+	JMP        tile568
 
-end491:
+end569:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock489
+	JNZ    rowblock567
 	VZEROUPPER
 	RET
 
@@ -7431,38 +10703,38 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock496:
+rowblock574:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile497:
+tile575:
 	TESTQ      DI, DI
-	JZ         end498
+	JZ         end576
 	CMPQ       acc+64(FP), $0x00
-	JE         zero499
+	JE         zero577
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart500
+	JMP        kstart578
 
-zero499:
+zero577:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart500:
+kstart578:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k501:
+k579:
 	TESTQ        R10, R10
-	JZ           kdone502
+	JZ           kdone580
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -7474,9 +10746,9 @@ k501:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k501
+	JMP          k579
 
-kdone502:
+kdone580:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -7486,15 +10758,15 @@ kdone502:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile497
+	JMP        tile575
 
-end498:
+end576:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock496
+	JNZ    rowblock574
 	VZEROUPPER
 	RET
 
@@ -7515,16 +10787,16 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock503:
+rowblock581:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile504:
+tile582:
 	TESTQ      DI, DI
-	JZ         end505
+	JZ         end583
 	CMPQ       acc+64(FP), $0x00
-	JE         zero506
+	JE         zero584
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -7533,9 +10805,9 @@ tile504:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart507
+	JMP        kstart585
 
-zero506:
+zero584:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7543,14 +10815,14 @@ zero506:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart507:
+kstart585:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k508:
+k586:
 	TESTQ        R10, R10
-	JZ           kdone509
+	JZ           kdone587
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -7565,9 +10837,9 @@ k508:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k508
+	JMP          k586
 
-kdone509:
+kdone587:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -7579,15 +10851,15 @@ kdone509:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile504
+	JMP        tile582
 
-end505:
+end583:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock503
+	JNZ    rowblock581
 	VZEROUPPER
 	RET
 
@@ -7608,37 +10880,37 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock510:
+rowblock588:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile511:
+tile589:
 	TESTQ      DI, DI
-	JZ         end512
+	JZ         end590
 	CMPQ       acc+64(FP), $0x00
-	JE         zero513
+	JE         zero591
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart514
+	JMP        kstart592
 
-zero513:
+zero591:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart514:
+kstart592:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k515:
+k593:
 	TESTQ        R10, R10
-	JZ           kdone516
+	JZ           kdone594
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -7649,9 +10921,9 @@ k515:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k515
+	JMP          k593
 
-kdone516:
+kdone594:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -7661,15 +10933,15 @@ kdone516:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile511
+	JMP        tile589
 
-end512:
+end590:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock510
+	JNZ    rowblock588
 	VZEROUPPER
 	RET
 
@@ -7690,16 +10962,16 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock517:
+rowblock595:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile518:
+tile596:
 	TESTQ      DI, DI
-	JZ         end519
+	JZ         end597
 	CMPQ       acc+64(FP), $0x00
-	JE         zero520
+	JE         zero598
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -7709,9 +10981,9 @@ tile518:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart521
+	JMP        kstart599
 
-zero520:
+zero598:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7719,14 +10991,14 @@ zero520:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart521:
+kstart599:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k522:
+k600:
 	TESTQ        R10, R10
-	JZ           kdone523
+	JZ           kdone601
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -7741,9 +11013,9 @@ k522:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k522
+	JMP          k600
 
-kdone523:
+kdone601:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -7756,15 +11028,15 @@ kdone523:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile518
+	JMP        tile596
 
-end519:
+end597:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock517
+	JNZ    rowblock595
 	VZEROUPPER
 	RET
 
@@ -7785,16 +11057,16 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock524:
+rowblock602:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile525:
+tile603:
 	TESTQ      DI, DI
-	JZ         end526
+	JZ         end604
 	CMPQ       acc+64(FP), $0x00
-	JE         zero527
+	JE         zero605
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -7807,9 +11079,9 @@ tile525:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart528
+	JMP        kstart606
 
-zero527:
+zero605:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7820,14 +11092,14 @@ zero527:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart528:
+kstart606:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k529:
+k607:
 	TESTQ        R10, R10
-	JZ           kdone530
+	JZ           kdone608
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -7846,9 +11118,9 @@ k529:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k529
+	JMP          k607
 
-kdone530:
+kdone608:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -7864,15 +11136,15 @@ kdone530:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile525
+	JMP        tile603
 
-end526:
+end604:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock524
+	JNZ    rowblock602
 	VZEROUPPER
 	RET
 

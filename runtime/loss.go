@@ -140,6 +140,11 @@ func SoftmaxCrossEntropy[T Float](logits []T, class int, grad []T) float64 {
 	if grad != nil && len(grad) != len(logits) {
 		panic(fmt.Sprintf("runtime: SoftmaxCrossEntropy: grad has %d elements, logits %d", len(grad), len(logits)))
 	}
+	if l32, ok := any(logits).([]float32); ok && grad != nil {
+		if loss, ok := softmaxCE32(l32, class, any(grad).([]float32)); ok {
+			return loss
+		}
+	}
 	m := math.Inf(-1)
 	for _, z := range logits {
 		m = max(m, float64(z))
@@ -157,6 +162,35 @@ func SoftmaxCrossEntropy[T Float](logits []T, class int, grad []T) float64 {
 		grad[class] = T(math.Exp(float64(logits[class])-m)*inv - 1)
 	}
 	return math.Log(sum) - (float64(logits[class]) - m)
+}
+
+// softmaxCE32 is SoftmaxCrossEntropy of float32 logits with a gradient:
+// e^(z−max) by the float32 row kernel expShift32 (≤ 1 ulp from the float64
+// exp on the paths tested, see TestExpShift) straight into grad, their sum,
+// the loss and the scaling in float64. It returns false, leaving the work to
+// the float64 code, when the largest logit is not finite (NaN or ±Inf, whose
+// results that code defines).
+func softmaxCE32(logits []float32, class int, grad []float32) (float64, bool) {
+	m := logits[0]
+	for _, z := range logits[1:] {
+		m = max(m, z)
+	}
+	if m-m != 0 { // NaN or ±Inf
+		return 0, false
+	}
+	grad = grad[:len(logits)]
+	expShift32(logits, grad, m)
+	sum := 0.0
+	for _, e := range grad {
+		sum += float64(e)
+	}
+	ec := float64(grad[class])
+	inv := 1 / sum
+	for i, e := range grad {
+		grad[i] = float32(float64(e) * inv)
+	}
+	grad[class] = float32(ec*inv - 1)
+	return math.Log(sum) - (float64(logits[class]) - float64(m)), true
 }
 
 // bceLogMin is the floor PyTorch's BCELoss puts under its log terms.

@@ -428,18 +428,9 @@ func (m *Model) forwardBatch(nb int) {
 				hs := &m.hs1[row]
 				hn := &hs[t+1]
 				hb := &m.hb1[row]
-				g := gi
-				h := &hs[t]
 				ghn := &m.ghn1[row]
-				for j := 0; j < Layers1Hidden; j++ {
-					rg := runtime.Sigmoid32(gi[j] + gh[j])
-					zg := runtime.Sigmoid32(gi[128+j] + gh[128+j])
-					ng := runtime.Tanh32(gi[256+j] + rg*gh[256+j])
-					g[j], g[128+j], g[256+j] = rg, zg, ng
-					ghn[t][j] = gh[256+j]
-					hn[j] = (1-zg)*ng + zg*h[j]
-					hb[j] = hn[j]
-				}
+				runtime.GRUCell32(gi[:], gh[:], hs[t][:], ghn[t][:], hn[:])
+				*hb = *hn
 			}
 		}
 		for row := 0; row < nb; row++ {
@@ -527,28 +518,16 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 		for t := 31; t >= 0; t-- {
 			for row := 0; row < nb; row++ {
-				dh := &m.dhb1[row]
 				dhw := &m.dhw1[row]
 				dys := (*[32][128]float32)(unsafe.Pointer(&m.d1[row]))
-				for j := 0; j < Layers1Hidden; j++ {
-					dh[j] += dhw[j] + dys[t][j]
-				}
 				dg := &m.dgs1[row][t]
+				dh := &m.dhb1[row]
 				hs := &m.hs1[row]
 				g := &m.gs1[row][t]
 				h := &hs[t]
 				ghn := &m.ghn1[row]
 				dgh := &m.pb1[row]
-				for j := 0; j < Layers1Hidden; j++ {
-					rg, zg, ng := g[j], g[128+j], g[256+j]
-					dhj := dh[j]
-					dn := dhj * (1 - zg) * (1 - ng*ng)
-					dz := dhj * (h[j] - ng) * zg * (1 - zg)
-					dr := dn * ghn[t][j] * rg * (1 - rg)
-					dg[j], dg[128+j], dg[256+j] = dr, dz, dn
-					dgh[j], dgh[128+j], dgh[256+j] = dr, dz, dn*rg
-					dh[j] = dhj * zg // the direct path hₜ₋₁ → hₜ; W_hhᵀ dgh is added below
-				}
+				runtime.GRUCellBackward32(g[:], h[:], ghn[t][:], dh[:], dhw[:], dys[t][:], dg[:], dgh[:])
 				m.dghs1[row][t] = *dgh
 			}
 			if t > 0 {
@@ -557,20 +536,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 		}
 		dgAll := unsafe.Slice(&m.dgs1[0][0][0], nb*Layers1Steps*Layers1Gates)
-		for row := 0; row < nb; row++ {
-			for t := range m.dgs1[row] {
-				for o, v := range &m.dgs1[row][t] {
-					m.Grads.Layers1BiasIh[o] += v
-				}
-			}
-		}
-		for row := 0; row < nb; row++ {
-			for t := range m.dghs1[row] {
-				for o, v := range &m.dghs1[row][t] {
-					m.Grads.Layers1BiasHh[o] += v
-				}
-			}
-		}
+		runtime.AxpyRows32(1, unsafe.Slice(&m.dgs1[0][0][0], nb*Layers1Steps*Layers1Gates), Layers1Gates, m.Grads.Layers1BiasIh[:], 0, nb*Layers1Steps, Layers1Gates)
+		runtime.AxpyRows32(1, unsafe.Slice(&m.dghs1[0][0][0], nb*Layers1Steps*Layers1Gates), Layers1Gates, m.Grads.Layers1BiasHh[:], 0, nb*Layers1Steps, Layers1Gates)
 		runtime.GemmTN32(unsafe.Slice(&gwih[0][0], Layers1Gates*Layers1In), dgAll, unsafe.Slice(&m.a0[0][0], nb*Layers1Steps*Layers1In), Layers1Gates, Layers1In, nb*Layers1Steps)
 		for row := 0; row < nb; row++ {
 			runtime.GemmTN32(unsafe.Slice(&gwhh[0][0], Layers1Gates*Layers1Hidden), unsafe.Slice(&m.dghs1[row][0][0], Layers1Steps*Layers1Gates), unsafe.Slice(&m.hs1[row][0][0], Layers1Steps*Layers1Hidden), Layers1Gates, Layers1Hidden, Layers1Steps)

@@ -385,21 +385,11 @@ func (m *Model) forwardBatch(nb int) {
 				hs := &m.hs0[row]
 				hn := &hs[t+1]
 				hb := &m.hb0[row]
-				g := gi
 				cs := &m.cs0[row]
 				tc := &m.tc0[row]
 				c, cn, tct := &cs[t], &cs[t+1], &tc[t]
-				for j := 0; j < Layers0Hidden; j++ {
-					ig := runtime.Sigmoid32(gi[j] + gh[j])
-					fg := runtime.Sigmoid32(gi[24+j] + gh[24+j])
-					gg := runtime.Tanh32(gi[48+j] + gh[48+j])
-					og := runtime.Sigmoid32(gi[72+j] + gh[72+j])
-					g[j], g[24+j], g[48+j], g[72+j] = ig, fg, gg, og
-					cn[j] = fg*c[j] + ig*gg
-					tct[j] = runtime.Tanh32(cn[j])
-					hn[j] = og * tct[j]
-					hb[j] = hn[j]
-				}
+				runtime.LSTMCell32(gi[:], gh[:], c[:], cn[:], tct[:], hn[:])
+				*hb = *hn
 			}
 		}
 		for row := 0; row < nb; row++ {
@@ -484,27 +474,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			for t := 29; t >= 0; t-- {
 				for row := 0; row < nb; row++ {
-					dh := &m.dhb0[row]
 					dhw := &m.dhw0[row]
-					for j := 0; j < Layers0Hidden; j++ {
-						dh[j] = dhw[j]
-					}
 					dg := &m.dgs0[row][t]
 					gs := &m.gs0[row]
 					cs := &m.cs0[row]
 					tc := &m.tc0[row]
 					dc := &m.dcb0[row]
 					g, c, tct := &gs[t], &cs[t], &tc[t]
-					for j := 0; j < Layers0Hidden; j++ {
-						ig, fg, gg, og := g[j], g[24+j], g[48+j], g[72+j]
-						tcj := tct[j]
-						dcj := dc[j] + dh[j]*og*(1-tcj*tcj)
-						dg[j] = dcj * gg * ig * (1 - ig)
-						dg[24+j] = dcj * c[j] * fg * (1 - fg)
-						dg[48+j] = dcj * ig * (1 - gg*gg)
-						dg[72+j] = dh[j] * tcj * og * (1 - og)
-						dc[j] = dcj * fg
-					}
+					runtime.LSTMCellBackward32(g[:], c[:], tct[:], dhw[:], nil, dc[:], dg[:])
 					m.pb0[row] = *dg
 				}
 				if t > 0 {
@@ -513,20 +490,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			dgAll := unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates)
-			for row := 0; row < nb; row++ {
-				for t := range m.dgs0[row] {
-					for o, v := range &m.dgs0[row][t] {
-						m.Grads.Layers0BiasIh[o] += v
-					}
-				}
-			}
-			for row := 0; row < nb; row++ {
-				for t := range m.dgs0[row] {
-					for o, v := range &m.dgs0[row][t] {
-						m.Grads.Layers0BiasHh[o] += v
-					}
-				}
-			}
+			runtime.AxpyRows32(1, unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates), Layers0Gates, m.Grads.Layers0BiasIh[:], 0, nb*Layers0Steps, Layers0Gates)
+			runtime.AxpyRows32(1, unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates), Layers0Gates, m.Grads.Layers0BiasHh[:], 0, nb*Layers0Steps, Layers0Gates)
 			runtime.GemmTN32(unsafe.Slice(&gwih[0][0], Layers0Gates*Layers0In), dgAll, unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), Layers0Gates, Layers0In, nb*Layers0Steps)
 			for row := 0; row < nb; row++ {
 				runtime.GemmTN32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), unsafe.Slice(&m.dgs0[row][0][0], Layers0Steps*Layers0Gates), unsafe.Slice(&m.hs0[row][0][0], Layers0Steps*Layers0Hidden), Layers0Gates, Layers0Hidden, Layers0Steps)
@@ -543,27 +508,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			for t := 29; t >= 0; t-- {
 				for row := 0; row < nb; row++ {
-					dh := &m.dhb0[row]
 					dhw := &m.dhw0[row]
-					for j := 0; j < Layers0Hidden; j++ {
-						dh[j] = dhw[j]
-					}
 					dg := &m.dgs0[row][t]
 					gs := &m.gs0[row]
 					cs := &m.cs0[row]
 					tc := &m.tc0[row]
 					dc := &m.dcb0[row]
 					g, c, tct := &gs[t], &cs[t], &tc[t]
-					for j := 0; j < Layers0Hidden; j++ {
-						ig, fg, gg, og := g[j], g[24+j], g[48+j], g[72+j]
-						tcj := tct[j]
-						dcj := dc[j] + dh[j]*og*(1-tcj*tcj)
-						dg[j] = dcj * gg * ig * (1 - ig)
-						dg[24+j] = dcj * c[j] * fg * (1 - fg)
-						dg[48+j] = dcj * ig * (1 - gg*gg)
-						dg[72+j] = dh[j] * tcj * og * (1 - og)
-						dc[j] = dcj * fg
-					}
+					runtime.LSTMCellBackward32(g[:], c[:], tct[:], dhw[:], nil, dc[:], dg[:])
 					m.pb0[row] = *dg
 				}
 				if t > 0 {
@@ -572,20 +524,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			dgAll := unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates)
-			for row := 0; row < nb; row++ {
-				for t := range m.dgs0[row] {
-					for o, v := range &m.dgs0[row][t] {
-						m.Grads.Layers0BiasIh[o] += v
-					}
-				}
-			}
-			for row := 0; row < nb; row++ {
-				for t := range m.dgs0[row] {
-					for o, v := range &m.dgs0[row][t] {
-						m.Grads.Layers0BiasHh[o] += v
-					}
-				}
-			}
+			runtime.AxpyRows32(1, unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates), Layers0Gates, m.Grads.Layers0BiasIh[:], 0, nb*Layers0Steps, Layers0Gates)
+			runtime.AxpyRows32(1, unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates), Layers0Gates, m.Grads.Layers0BiasHh[:], 0, nb*Layers0Steps, Layers0Gates)
 			runtime.GemmTN32(unsafe.Slice(&gwih[0][0], Layers0Gates*Layers0In), dgAll, unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), Layers0Gates, Layers0In, nb*Layers0Steps)
 			for row := 0; row < nb; row++ {
 				runtime.GemmTN32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), unsafe.Slice(&m.dgs0[row][0][0], Layers0Steps*Layers0Gates), unsafe.Slice(&m.hs0[row][0][0], Layers0Steps*Layers0Hidden), Layers0Gates, Layers0Hidden, Layers0Steps)

@@ -387,10 +387,8 @@ func (m *Model) forwardBatch(nb int) {
 				hs := &m.hs0[row]
 				hn := &hs[t+1]
 				hb := &m.hb0[row]
-				for j := 0; j < Layers0Hidden; j++ {
-					hn[j] = runtime.Tanh32(gi[j] + gh[j])
-					hb[j] = hn[j]
-				}
+				runtime.TanhSum32(gi[:], gh[:], hn[:])
+				*hb = *hn
 			}
 		}
 		for row := 0; row < nb; row++ {
@@ -474,16 +472,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			for t := 29; t >= 0; t-- {
 				for row := 0; row < nb; row++ {
-					dh := &m.dhb0[row]
 					dhw := &m.dhw0[row]
-					for j := 0; j < Layers0Hidden; j++ {
-						dh[j] = dhw[j]
-					}
 					dg := &m.dgs0[row][t]
 					hs := &m.hs0[row]
-					for j := 0; j < Layers0Hidden; j++ {
-						dg[j] = dh[j] * (1 - hs[t+1][j]*hs[t+1][j])
-					}
+					runtime.TanhCellBackward32(hs[t+1][:], dhw[:], nil, dg[:])
 					m.pb0[row] = *dg
 				}
 				if t > 0 {
@@ -492,20 +484,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			dgAll := unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates)
-			for row := 0; row < nb; row++ {
-				for t := range m.dgs0[row] {
-					for o, v := range &m.dgs0[row][t] {
-						m.Grads.Layers0BiasIh[o] += v
-					}
-				}
-			}
-			for row := 0; row < nb; row++ {
-				for t := range m.dgs0[row] {
-					for o, v := range &m.dgs0[row][t] {
-						m.Grads.Layers0BiasHh[o] += v
-					}
-				}
-			}
+			runtime.AxpyRows32(1, unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates), Layers0Gates, m.Grads.Layers0BiasIh[:], 0, nb*Layers0Steps, Layers0Gates)
+			runtime.AxpyRows32(1, unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates), Layers0Gates, m.Grads.Layers0BiasHh[:], 0, nb*Layers0Steps, Layers0Gates)
 			runtime.GemmTN32(unsafe.Slice(&gwih[0][0], Layers0Gates*Layers0In), dgAll, unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), Layers0Gates, Layers0In, nb*Layers0Steps)
 			for row := 0; row < nb; row++ {
 				runtime.GemmTN32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), unsafe.Slice(&m.dgs0[row][0][0], Layers0Steps*Layers0Gates), unsafe.Slice(&m.hs0[row][0][0], Layers0Steps*Layers0Hidden), Layers0Gates, Layers0Hidden, Layers0Steps)
@@ -521,16 +501,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			for t := 29; t >= 0; t-- {
 				for row := 0; row < nb; row++ {
-					dh := &m.dhb0[row]
 					dhw := &m.dhw0[row]
-					for j := 0; j < Layers0Hidden; j++ {
-						dh[j] = dhw[j]
-					}
 					dg := &m.dgs0[row][t]
 					hs := &m.hs0[row]
-					for j := 0; j < Layers0Hidden; j++ {
-						dg[j] = dh[j] * (1 - hs[t+1][j]*hs[t+1][j])
-					}
+					runtime.TanhCellBackward32(hs[t+1][:], dhw[:], nil, dg[:])
 					m.pb0[row] = *dg
 				}
 				if t > 0 {
@@ -539,20 +513,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 			}
 			dgAll := unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates)
-			for row := 0; row < nb; row++ {
-				for t := range m.dgs0[row] {
-					for o, v := range &m.dgs0[row][t] {
-						m.Grads.Layers0BiasIh[o] += v
-					}
-				}
-			}
-			for row := 0; row < nb; row++ {
-				for t := range m.dgs0[row] {
-					for o, v := range &m.dgs0[row][t] {
-						m.Grads.Layers0BiasHh[o] += v
-					}
-				}
-			}
+			runtime.AxpyRows32(1, unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates), Layers0Gates, m.Grads.Layers0BiasIh[:], 0, nb*Layers0Steps, Layers0Gates)
+			runtime.AxpyRows32(1, unsafe.Slice(&m.dgs0[0][0][0], nb*Layers0Steps*Layers0Gates), Layers0Gates, m.Grads.Layers0BiasHh[:], 0, nb*Layers0Steps, Layers0Gates)
 			runtime.GemmTN32(unsafe.Slice(&gwih[0][0], Layers0Gates*Layers0In), dgAll, unsafe.Slice(&m.x[0][0], nb*Layers0Steps*Layers0In), Layers0Gates, Layers0In, nb*Layers0Steps)
 			for row := 0; row < nb; row++ {
 				runtime.GemmTN32(unsafe.Slice(&gwhh[0][0], Layers0Gates*Layers0Hidden), unsafe.Slice(&m.dgs0[row][0][0], Layers0Steps*Layers0Gates), unsafe.Slice(&m.hs0[row][0][0], Layers0Steps*Layers0Hidden), Layers0Gates, Layers0Hidden, Layers0Steps)
