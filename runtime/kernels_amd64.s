@@ -11164,9 +11164,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock531:
+gemvblock609:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest532
+	JLT    gemvrest610
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11181,9 +11181,9 @@ gemvblock531:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk535:
+gemvk613:
 	TESTQ       R11, R11
-	JZ          gemvtail536
+	JZ          gemvtail614
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -11197,11 +11197,11 @@ gemvk535:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk535
+	JMP         gemvk613
 
-gemvtail536:
+gemvtail614:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone537
+	JZ          gemvkdone615
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -11220,7 +11220,7 @@ gemvtail536:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone537:
+gemvkdone615:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -11249,45 +11249,45 @@ gemvkdone537:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias538
+	JZ            gemvnobias616
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias538:
+gemvnobias616:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock531
+	JMP     gemvblock609
 
-gemvrest532:
-gemvrestloop533:
+gemvrest610:
+gemvrestloop611:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend534
+	JLE    gemvend612
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk539:
+gemvk617:
 	TESTQ       R11, R11
-	JZ          gemvtail540
+	JZ          gemvtail618
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk539
+	JMP         gemvk617
 
-gemvtail540:
+gemvtail618:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone541
+	JZ          gemvkdone619
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone541:
+gemvkdone619:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -11295,18 +11295,18 @@ gemvkdone541:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias542
+	JZ            gemvnobias620
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias542:
+gemvnobias620:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop533
+	JMP    gemvrestloop611
 
-gemvend534:
+gemvend612:
 	VZEROUPPER
 	RET
 
@@ -11326,9 +11326,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow543:
+gemvrow621:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend544
+	JLE    gemvrowend622
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11347,9 +11347,9 @@ gemvrow543:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU545:
+loopU623:
 	CMPQ        R8, R9
-	JAE         loop1546
+	JAE         loop1624
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -11367,24 +11367,24 @@ loopU545:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU545
+	JMP         loopU623
 
-loop1546:
+loop1624:
 	CMPQ        R8, R10
-	JAE         tail548
+	JAE         tail626
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop1546
+	JMP         loop1624
 
-tail548:
+tail626:
 	CMPQ        R8, R11
-	JAE         done547
+	JAE         done625
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done547:
+done625:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -11399,18 +11399,18 @@ done547:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias549
+	JZ            gemvnobias627
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias549:
+gemvnobias627:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow543
+	JMP    gemvrow621
 
-gemvrowend544:
+gemvrowend622:
 	VZEROUPPER
 	RET
 
@@ -11431,9 +11431,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock550:
+gemvblock628:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest551
+	JLT    gemvrest629
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11448,9 +11448,9 @@ gemvblock550:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk554:
+gemvk632:
 	TESTQ       R11, R11
-	JZ          gemvtail555
+	JZ          gemvtail633
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -11464,11 +11464,11 @@ gemvk554:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk554
+	JMP         gemvk632
 
-gemvtail555:
+gemvtail633:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone556
+	JZ          gemvkdone634
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -11487,7 +11487,7 @@ gemvtail555:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone556:
+gemvkdone634:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -11512,62 +11512,62 @@ gemvkdone556:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias557
+	JZ           gemvnobias635
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias557:
+gemvnobias635:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock550
+	JMP     gemvblock628
 
-gemvrest551:
-gemvrestloop552:
+gemvrest629:
+gemvrestloop630:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend553
+	JLE    gemvend631
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk558:
+gemvk636:
 	TESTQ       R11, R11
-	JZ          gemvtail559
+	JZ          gemvtail637
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk558
+	JMP         gemvk636
 
-gemvtail559:
+gemvtail637:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone560
+	JZ          gemvkdone638
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone560:
+gemvkdone638:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias561
+	JZ           gemvnobias639
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias561:
+gemvnobias639:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop552
+	JMP    gemvrestloop630
 
-gemvend553:
+gemvend631:
 	VZEROUPPER
 	RET
 
@@ -11588,9 +11588,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow562:
+gemvrow640:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend563
+	JLE    gemvrowend641
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11609,9 +11609,9 @@ gemvrow562:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU564:
+loopU642:
 	CMPQ        R8, R9
-	JAE         loop1565
+	JAE         loop1643
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -11629,24 +11629,24 @@ loopU564:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU564
+	JMP         loopU642
 
-loop1565:
+loop1643:
 	CMPQ        R8, R10
-	JAE         tail567
+	JAE         tail645
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop1565
+	JMP         loop1643
 
-tail567:
+tail645:
 	CMPQ        R8, R11
-	JAE         done566
+	JAE         done644
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done566:
+done644:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -11659,17 +11659,17 @@ done566:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias568
+	JZ           gemvnobias646
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias568:
+gemvnobias646:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow562
+	JMP    gemvrow640
 
-gemvrowend563:
+gemvrowend641:
 	VZEROUPPER
 	RET
