@@ -85,6 +85,31 @@ func outerAddDX512(gw *float32, dx *float32, w *float32, dy *float32, x *float32
 //go:noescape
 func shiftSum512(y *float32, x *float32, offs *int32, w *float32, taps int, n int, b float32)
 
+// scaleShiftRows512 sets y[r*n+i] = x[r*n+i]*s[r] + t[r] (two roundings) for r < rows and i < n.
+//
+//go:noescape
+func scaleShiftRows512(y *float32, x *float32, s *float32, t *float32, rows int, n int)
+
+// add512 sets y[i] = a[i] + b[i] for i < n.
+//
+//go:noescape
+func add512(y *float32, a *float32, b *float32, n int)
+
+// mul512 sets y[i] = a[i] * b[i] for i < n.
+//
+//go:noescape
+func mul512(y *float32, a *float32, b *float32, n int)
+
+// relu6Forward512 sets a[i] = min(max(z[i], 0), 6) for i < n: a NaN stays NaN, -0 becomes +0.
+//
+//go:noescape
+func relu6Forward512(z *float32, a *float32, n int)
+
+// relu6Backward512 zeroes d[i] where z[i] <= 0 or z[i] >= 6 (a NaN z[i] keeps d[i]) for i < n.
+//
+//go:noescape
+func relu6Backward512(z *float32, d *float32, n int)
+
 // gemmNT1x1_512 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //
 //go:noescape
@@ -312,6 +337,31 @@ func outerAddDX256(gw *float32, dx *float32, w *float32, dy *float32, x *float32
 //
 //go:noescape
 func shiftSum256(y *float32, x *float32, offs *int32, w *float32, taps int, n int, b float32)
+
+// scaleShiftRows256 sets y[r*n+i] = x[r*n+i]*s[r] + t[r] (two roundings) for r < rows and i < n.
+//
+//go:noescape
+func scaleShiftRows256(y *float32, x *float32, s *float32, t *float32, rows int, n int)
+
+// add256 sets y[i] = a[i] + b[i] for i < n.
+//
+//go:noescape
+func add256(y *float32, a *float32, b *float32, n int)
+
+// mul256 sets y[i] = a[i] * b[i] for i < n.
+//
+//go:noescape
+func mul256(y *float32, a *float32, b *float32, n int)
+
+// relu6Forward256 sets a[i] = min(max(z[i], 0), 6) for i < n: a NaN stays NaN, -0 becomes +0.
+//
+//go:noescape
+func relu6Forward256(z *float32, a *float32, n int)
+
+// relu6Backward256 zeroes d[i] where z[i] <= 0 or z[i] >= 6 (a NaN z[i] keeps d[i]) for i < n.
+//
+//go:noescape
+func relu6Backward256(z *float32, d *float32, n int)
 
 // gemmNT1x1_256 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //

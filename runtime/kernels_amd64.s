@@ -1248,6 +1248,342 @@ end86:
 	VZEROUPPER
 	RET
 
+// func scaleShiftRows512(y *float32, x *float32, s *float32, t *float32, rows int, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·scaleShiftRows512(SB), NOSPLIT, $0-48
+	MOVQ  y+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  s+16(FP), DX
+	MOVQ  t+24(FP), BX
+	MOVQ  rows+32(FP), SI
+	MOVQ  n+40(FP), DI
+	MOVQ  DI, R8
+	ANDQ  $0x0000000f, R8
+	MOVL  $0x0000ffff, R9
+	BZHIL R8, R9, R9
+	KMOVW R9, K1
+	MOVQ  DI, R8
+	ANDQ  $-64, R8
+	SHLQ  $0x02, R8
+	MOVQ  DI, R9
+	ANDQ  $-16, R9
+	SHLQ  $0x02, R9
+	SHLQ  $0x02, DI
+
+rows93:
+	TESTQ        SI, SI
+	JZ           end94
+	VBROADCASTSS (DX), Z14
+	VBROADCASTSS (BX), Z13
+	XORQ         R10, R10
+
+loopU95:
+	CMPQ    R10, R8
+	JAE     loop196
+	VMULPS  (CX)(R10*1), Z14, Z0
+	VADDPS  Z13, Z0, Z0
+	VMOVUPS Z0, (AX)(R10*1)
+	VMULPS  64(CX)(R10*1), Z14, Z1
+	VADDPS  Z13, Z1, Z1
+	VMOVUPS Z1, 64(AX)(R10*1)
+	VMULPS  128(CX)(R10*1), Z14, Z2
+	VADDPS  Z13, Z2, Z2
+	VMOVUPS Z2, 128(AX)(R10*1)
+	VMULPS  192(CX)(R10*1), Z14, Z3
+	VADDPS  Z13, Z3, Z3
+	VMOVUPS Z3, 192(AX)(R10*1)
+	ADDQ    $0x00000100, R10
+	JMP     loopU95
+
+loop196:
+	CMPQ    R10, R9
+	JAE     tail98
+	VMULPS  (CX)(R10*1), Z14, Z0
+	VADDPS  Z13, Z0, Z0
+	VMOVUPS Z0, (AX)(R10*1)
+	ADDQ    $0x00000040, R10
+	JMP     loop196
+
+tail98:
+	CMPQ      R10, DI
+	JAE       done97
+	VMOVUPS.Z (CX)(R10*1), K1, Z0
+	VMULPS    Z14, Z0, Z0
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(R10*1)
+
+done97:
+	ADDQ DI, CX
+	ADDQ DI, AX
+	ADDQ $0x04, DX
+	ADDQ $0x04, BX
+	DECQ SI
+	JMP  rows93
+
+end94:
+	VZEROUPPER
+	RET
+
+// func add512(y *float32, a *float32, b *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·add512(SB), NOSPLIT, $0-32
+	MOVQ  y+0(FP), AX
+	MOVQ  a+8(FP), CX
+	MOVQ  b+16(FP), DX
+	MOVQ  n+24(FP), BX
+	MOVQ  BX, SI
+	ANDQ  $0x0000000f, SI
+	MOVL  $0x0000ffff, DI
+	BZHIL SI, DI, DI
+	KMOVW DI, K1
+	MOVQ  BX, SI
+	ANDQ  $-64, SI
+	SHLQ  $0x02, SI
+	MOVQ  BX, DI
+	ANDQ  $-16, DI
+	SHLQ  $0x02, DI
+	MOVQ  BX, R8
+	SHLQ  $0x02, R8
+	XORQ  BX, BX
+
+loopU99:
+	CMPQ    BX, SI
+	JAE     loop1100
+	VMOVUPS (CX)(BX*1), Z0
+	VADDPS  (DX)(BX*1), Z0, Z0
+	VMOVUPS Z0, (AX)(BX*1)
+	VMOVUPS 64(CX)(BX*1), Z1
+	VADDPS  64(DX)(BX*1), Z1, Z1
+	VMOVUPS Z1, 64(AX)(BX*1)
+	VMOVUPS 128(CX)(BX*1), Z2
+	VADDPS  128(DX)(BX*1), Z2, Z2
+	VMOVUPS Z2, 128(AX)(BX*1)
+	VMOVUPS 192(CX)(BX*1), Z3
+	VADDPS  192(DX)(BX*1), Z3, Z3
+	VMOVUPS Z3, 192(AX)(BX*1)
+	ADDQ    $0x00000100, BX
+	JMP     loopU99
+
+loop1100:
+	CMPQ    BX, DI
+	JAE     tail102
+	VMOVUPS (CX)(BX*1), Z0
+	VADDPS  (DX)(BX*1), Z0, Z0
+	VMOVUPS Z0, (AX)(BX*1)
+	ADDQ    $0x00000040, BX
+	JMP     loop1100
+
+tail102:
+	CMPQ      BX, R8
+	JAE       done101
+	VMOVUPS.Z (CX)(BX*1), K1, Z0
+	VMOVUPS.Z (DX)(BX*1), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(BX*1)
+
+done101:
+	VZEROUPPER
+	RET
+
+// func mul512(y *float32, a *float32, b *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·mul512(SB), NOSPLIT, $0-32
+	MOVQ  y+0(FP), AX
+	MOVQ  a+8(FP), CX
+	MOVQ  b+16(FP), DX
+	MOVQ  n+24(FP), BX
+	MOVQ  BX, SI
+	ANDQ  $0x0000000f, SI
+	MOVL  $0x0000ffff, DI
+	BZHIL SI, DI, DI
+	KMOVW DI, K1
+	MOVQ  BX, SI
+	ANDQ  $-64, SI
+	SHLQ  $0x02, SI
+	MOVQ  BX, DI
+	ANDQ  $-16, DI
+	SHLQ  $0x02, DI
+	MOVQ  BX, R8
+	SHLQ  $0x02, R8
+	XORQ  BX, BX
+
+loopU103:
+	CMPQ    BX, SI
+	JAE     loop1104
+	VMOVUPS (CX)(BX*1), Z0
+	VMULPS  (DX)(BX*1), Z0, Z0
+	VMOVUPS Z0, (AX)(BX*1)
+	VMOVUPS 64(CX)(BX*1), Z1
+	VMULPS  64(DX)(BX*1), Z1, Z1
+	VMOVUPS Z1, 64(AX)(BX*1)
+	VMOVUPS 128(CX)(BX*1), Z2
+	VMULPS  128(DX)(BX*1), Z2, Z2
+	VMOVUPS Z2, 128(AX)(BX*1)
+	VMOVUPS 192(CX)(BX*1), Z3
+	VMULPS  192(DX)(BX*1), Z3, Z3
+	VMOVUPS Z3, 192(AX)(BX*1)
+	ADDQ    $0x00000100, BX
+	JMP     loopU103
+
+loop1104:
+	CMPQ    BX, DI
+	JAE     tail106
+	VMOVUPS (CX)(BX*1), Z0
+	VMULPS  (DX)(BX*1), Z0, Z0
+	VMOVUPS Z0, (AX)(BX*1)
+	ADDQ    $0x00000040, BX
+	JMP     loop1104
+
+tail106:
+	CMPQ      BX, R8
+	JAE       done105
+	VMOVUPS.Z (CX)(BX*1), K1, Z0
+	VMOVUPS.Z (DX)(BX*1), K1, Z4
+	VMULPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(BX*1)
+
+done105:
+	VZEROUPPER
+	RET
+
+// func relu6Forward512(z *float32, a *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·relu6Forward512(SB), NOSPLIT, $0-24
+	MOVQ         z+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VXORPS       Z14, Z14, Z14
+	MOVL         $0x40c00000, BX
+	VMOVD        BX, X13
+	VBROADCASTSS X13, Z13
+	MOVQ         DX, BX
+	ANDQ         $0x0000000f, BX
+	MOVL         $0x0000ffff, SI
+	BZHIL        BX, SI, SI
+	KMOVW        SI, K1
+	MOVQ         DX, BX
+	ANDQ         $-32, BX
+	SHLQ         $0x02, BX
+	MOVQ         DX, SI
+	ANDQ         $-16, SI
+	SHLQ         $0x02, SI
+	MOVQ         DX, DI
+	SHLQ         $0x02, DI
+	XORQ         DX, DX
+
+loopU107:
+	CMPQ      DX, BX
+	JAE       loop1108
+	VMOVUPS   (AX)(DX*1), Z0
+	VCMPPS    $0x06, Z14, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VMINPS    Z0, Z13, Z0
+	VMOVUPS   Z0, (CX)(DX*1)
+	VMOVUPS   64(AX)(DX*1), Z2
+	VCMPPS    $0x06, Z14, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VMINPS    Z2, Z13, Z2
+	VMOVUPS   Z2, 64(CX)(DX*1)
+	ADDQ      $0x00000080, DX
+	JMP       loopU107
+
+loop1108:
+	CMPQ      DX, SI
+	JAE       tail110
+	VMOVUPS   (AX)(DX*1), Z0
+	VCMPPS    $0x06, Z14, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VMINPS    Z0, Z13, Z0
+	VMOVUPS   Z0, (CX)(DX*1)
+	ADDQ      $0x00000040, DX
+	JMP       loop1108
+
+tail110:
+	CMPQ      DX, DI
+	JAE       done109
+	VMOVUPS.Z (AX)(DX*1), K1, Z0
+	VCMPPS    $0x06, Z14, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VMINPS    Z0, Z13, Z0
+	VMOVUPS   Z0, K1, (CX)(DX*1)
+
+done109:
+	VZEROUPPER
+	RET
+
+// func relu6Backward512(z *float32, d *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·relu6Backward512(SB), NOSPLIT, $0-24
+	MOVQ         z+0(FP), AX
+	MOVQ         d+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VXORPS       Z14, Z14, Z14
+	MOVL         $0x40c00000, BX
+	VMOVD        BX, X13
+	VBROADCASTSS X13, Z13
+	MOVQ         DX, BX
+	ANDQ         $0x0000000f, BX
+	MOVL         $0x0000ffff, SI
+	BZHIL        BX, SI, SI
+	KMOVW        SI, K1
+	MOVQ         DX, BX
+	ANDQ         $-32, BX
+	SHLQ         $0x02, BX
+	MOVQ         DX, SI
+	ANDQ         $-16, SI
+	SHLQ         $0x02, SI
+	MOVQ         DX, DI
+	SHLQ         $0x02, DI
+	XORQ         DX, DX
+
+loopU111:
+	CMPQ      DX, BX
+	JAE       loop1112
+	VMOVUPS   (AX)(DX*1), Z0
+	VMOVUPS   (CX)(DX*1), Z2
+	VCMPPS    $0x06, Z14, Z0, K2
+	VCMPPS    $0x06, Z0, Z13, K3
+	KANDW     K3, K2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VMOVUPS   Z2, (CX)(DX*1)
+	VMOVUPS   64(AX)(DX*1), Z4
+	VMOVUPS   64(CX)(DX*1), Z6
+	VCMPPS    $0x06, Z14, Z4, K2
+	VCMPPS    $0x06, Z4, Z13, K3
+	KANDW     K3, K2, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VMOVUPS   Z6, 64(CX)(DX*1)
+	ADDQ      $0x00000080, DX
+	JMP       loopU111
+
+loop1112:
+	CMPQ      DX, SI
+	JAE       tail114
+	VMOVUPS   (AX)(DX*1), Z0
+	VMOVUPS   (CX)(DX*1), Z2
+	VCMPPS    $0x06, Z14, Z0, K2
+	VCMPPS    $0x06, Z0, Z13, K3
+	KANDW     K3, K2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VMOVUPS   Z2, (CX)(DX*1)
+	ADDQ      $0x00000040, DX
+	JMP       loop1112
+
+tail114:
+	CMPQ      DX, DI
+	JAE       done113
+	VMOVUPS.Z (AX)(DX*1), K1, Z0
+	VMOVUPS.Z (CX)(DX*1), K1, Z2
+	VCMPPS    $0x06, Z14, Z0, K2
+	VCMPPS    $0x06, Z0, Z13, K3
+	KANDW     K3, K2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VMOVUPS   Z2, K1, (CX)(DX*1)
+
+done113:
+	VZEROUPPER
+	RET
+
 // func gemmNT1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
 TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
@@ -1263,40 +1599,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock93:
+rowblock115:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile94:
+tile116:
 	TESTQ  DI, DI
-	JZ     end95
+	JZ     end117
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k96:
+k118:
 	TESTQ       R10, R10
-	JZ          ktail97
+	JZ          ktail119
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k96
+	JMP         k118
 
-ktail97:
+ktail119:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone98
+	JZ          kdone120
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone98:
+kdone120:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -1311,12 +1647,12 @@ kdone98:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias99
+	JZ            nobias121
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias99:
+nobias121:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1325,9 +1661,9 @@ nobias99:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile94
+	JMP     tile116
 
-end95:
+end117:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -1335,7 +1671,7 @@ end95:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock93
+	JNZ    rowblock115
 	VZEROUPPER
 	RET
 
@@ -1354,15 +1690,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock100:
+rowblock122:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile101:
+tile123:
 	TESTQ  DI, DI
-	JZ     end102
+	JZ     end124
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -1370,9 +1706,9 @@ tile101:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k103:
+k125:
 	TESTQ       R10, R10
-	JZ          ktail104
+	JZ          ktail126
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -1381,18 +1717,18 @@ k103:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k103
+	JMP         k125
 
-ktail104:
+ktail126:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone105
+	JZ          kdone127
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone105:
+kdone127:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -1407,12 +1743,12 @@ kdone105:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias106
+	JZ            nobias128
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias106:
+nobias128:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1421,9 +1757,9 @@ nobias106:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile101
+	JMP     tile123
 
-end102:
+end124:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -1431,7 +1767,7 @@ end102:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock100
+	JNZ    rowblock122
 	VZEROUPPER
 	RET
 
@@ -1450,15 +1786,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock107:
+rowblock129:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile108:
+tile130:
 	TESTQ  DI, DI
-	JZ     end109
+	JZ     end131
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1467,9 +1803,9 @@ tile108:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k110:
+k132:
 	TESTQ       R10, R10
-	JZ          ktail111
+	JZ          ktail133
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -1480,11 +1816,11 @@ k110:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k110
+	JMP         k132
 
-ktail111:
+ktail133:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone112
+	JZ          kdone134
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -1493,7 +1829,7 @@ ktail111:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone112:
+kdone134:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -1508,12 +1844,12 @@ kdone112:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias113
+	JZ            nobias135
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias113:
+nobias135:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1522,9 +1858,9 @@ nobias113:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile108
+	JMP     tile130
 
-end109:
+end131:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -1532,7 +1868,7 @@ end109:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock107
+	JNZ    rowblock129
 	VZEROUPPER
 	RET
 
@@ -1550,15 +1886,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock114:
+rowblock136:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile115:
+tile137:
 	TESTQ  R8, R8
-	JZ     end116
+	JZ     end138
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1568,9 +1904,9 @@ tile115:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k117:
+k139:
 	TESTQ       R11, R11
-	JZ          ktail118
+	JZ          ktail140
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -1583,11 +1919,11 @@ k117:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k117
+	JMP         k139
 
-ktail118:
+ktail140:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone119
+	JZ          kdone141
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -1598,7 +1934,7 @@ ktail118:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone119:
+kdone141:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -1613,12 +1949,12 @@ kdone119:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias120
+	JZ            nobias142
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias120:
+nobias142:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -1627,9 +1963,9 @@ nobias120:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile115
+	JMP     tile137
 
-end116:
+end138:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1637,7 +1973,7 @@ end116:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock114
+	JNZ    rowblock136
 	VZEROUPPER
 	RET
 
@@ -1656,15 +1992,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock121:
+rowblock143:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile122:
+tile144:
 	TESTQ  DI, DI
-	JZ     end123
+	JZ     end145
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -1672,9 +2008,9 @@ tile122:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k124:
+k146:
 	TESTQ       R10, R10
-	JZ          ktail125
+	JZ          ktail147
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -1683,18 +2019,18 @@ k124:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k124
+	JMP         k146
 
-ktail125:
+ktail147:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone126
+	JZ          kdone148
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone126:
+kdone148:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -1722,13 +2058,13 @@ kdone126:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias127
+	JZ            nobias149
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias127:
+nobias149:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1739,9 +2075,9 @@ nobias127:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile122
+	JMP     tile144
 
-end123:
+end145:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1749,7 +2085,7 @@ end123:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock121
+	JNZ    rowblock143
 	VZEROUPPER
 	RET
 
@@ -1768,15 +2104,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock128:
+rowblock150:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile129:
+tile151:
 	TESTQ  DI, DI
-	JZ     end130
+	JZ     end152
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1786,9 +2122,9 @@ tile129:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k131:
+k153:
 	TESTQ       R10, R10
-	JZ          ktail132
+	JZ          ktail154
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -1800,11 +2136,11 @@ k131:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k131
+	JMP         k153
 
-ktail132:
+ktail154:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone133
+	JZ          kdone155
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -1814,7 +2150,7 @@ ktail132:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone133:
+kdone155:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -1842,13 +2178,13 @@ kdone133:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias134
+	JZ            nobias156
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias134:
+nobias156:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1859,9 +2195,9 @@ nobias134:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile129
+	JMP     tile151
 
-end130:
+end152:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1869,7 +2205,7 @@ end130:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock128
+	JNZ    rowblock150
 	VZEROUPPER
 	RET
 
@@ -1888,15 +2224,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock135:
+rowblock157:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile136:
+tile158:
 	TESTQ  DI, DI
-	JZ     end137
+	JZ     end159
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1908,9 +2244,9 @@ tile136:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k138:
+k160:
 	TESTQ       R10, R10
-	JZ          ktail139
+	JZ          ktail161
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -1925,11 +2261,11 @@ k138:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k138
+	JMP         k160
 
-ktail139:
+ktail161:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone140
+	JZ          kdone162
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -1942,7 +2278,7 @@ ktail139:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone140:
+kdone162:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -1970,13 +2306,13 @@ kdone140:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias141
+	JZ            nobias163
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias141:
+nobias163:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1987,9 +2323,9 @@ nobias141:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile136
+	JMP     tile158
 
-end137:
+end159:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1997,7 +2333,7 @@ end137:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock135
+	JNZ    rowblock157
 	VZEROUPPER
 	RET
 
@@ -2015,15 +2351,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock142:
+rowblock164:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile143:
+tile165:
 	TESTQ  R8, R8
-	JZ     end144
+	JZ     end166
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2037,9 +2373,9 @@ tile143:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k145:
+k167:
 	TESTQ       R11, R11
-	JZ          ktail146
+	JZ          ktail168
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -2057,11 +2393,11 @@ k145:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k145
+	JMP         k167
 
-ktail146:
+ktail168:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone147
+	JZ          kdone169
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -2077,7 +2413,7 @@ ktail146:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone147:
+kdone169:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -2105,13 +2441,13 @@ kdone147:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias148
+	JZ            nobias170
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias148:
+nobias170:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2122,9 +2458,9 @@ nobias148:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile143
+	JMP     tile165
 
-end144:
+end166:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -2132,7 +2468,7 @@ end144:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock142
+	JNZ    rowblock164
 	VZEROUPPER
 	RET
 
@@ -2151,15 +2487,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock149:
+rowblock171:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile150:
+tile172:
 	TESTQ  DI, DI
-	JZ     end151
+	JZ     end173
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2168,9 +2504,9 @@ tile150:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k152:
+k174:
 	TESTQ       R10, R10
-	JZ          ktail153
+	JZ          ktail175
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -2181,11 +2517,11 @@ k152:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k152
+	JMP         k174
 
-ktail153:
+ktail175:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone154
+	JZ          kdone176
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -2194,7 +2530,7 @@ ktail153:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone154:
+kdone176:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -2235,14 +2571,14 @@ kdone154:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias155
+	JZ            nobias177
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias155:
+nobias177:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2255,9 +2591,9 @@ nobias155:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile150
+	JMP     tile172
 
-end151:
+end173:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2265,7 +2601,7 @@ end151:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock149
+	JNZ    rowblock171
 	VZEROUPPER
 	RET
 
@@ -2284,15 +2620,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock156:
+rowblock178:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile157:
+tile179:
 	TESTQ  DI, DI
-	JZ     end158
+	JZ     end180
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2304,9 +2640,9 @@ tile157:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k159:
+k181:
 	TESTQ       R10, R10
-	JZ          ktail160
+	JZ          ktail182
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -2321,11 +2657,11 @@ k159:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k159
+	JMP         k181
 
-ktail160:
+ktail182:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone161
+	JZ          kdone183
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -2338,7 +2674,7 @@ ktail160:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone161:
+kdone183:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -2379,14 +2715,14 @@ kdone161:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias162
+	JZ            nobias184
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias162:
+nobias184:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2399,9 +2735,9 @@ nobias162:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile157
+	JMP     tile179
 
-end158:
+end180:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2409,7 +2745,7 @@ end158:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock156
+	JNZ    rowblock178
 	VZEROUPPER
 	RET
 
@@ -2428,15 +2764,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock163:
+rowblock185:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile164:
+tile186:
 	TESTQ  DI, DI
-	JZ     end165
+	JZ     end187
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2451,9 +2787,9 @@ tile164:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k166:
+k188:
 	TESTQ       R10, R10
-	JZ          ktail167
+	JZ          ktail189
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -2472,11 +2808,11 @@ k166:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k166
+	JMP         k188
 
-ktail167:
+ktail189:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone168
+	JZ          kdone190
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -2493,7 +2829,7 @@ ktail167:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone168:
+kdone190:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -2534,14 +2870,14 @@ kdone168:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias169
+	JZ            nobias191
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias169:
+nobias191:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2554,9 +2890,9 @@ nobias169:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile164
+	JMP     tile186
 
-end165:
+end187:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2564,7 +2900,7 @@ end165:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock163
+	JNZ    rowblock185
 	VZEROUPPER
 	RET
 
@@ -2582,15 +2918,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock170:
+rowblock192:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile171:
+tile193:
 	TESTQ  R8, R8
-	JZ     end172
+	JZ     end194
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2608,9 +2944,9 @@ tile171:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k173:
+k195:
 	TESTQ       R11, R11
-	JZ          ktail174
+	JZ          ktail196
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -2633,11 +2969,11 @@ k173:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k173
+	JMP         k195
 
-ktail174:
+ktail196:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone175
+	JZ          kdone197
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -2658,7 +2994,7 @@ ktail174:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone175:
+kdone197:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -2699,14 +3035,14 @@ kdone175:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias176
+	JZ            nobias198
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias176:
+nobias198:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2719,9 +3055,9 @@ nobias176:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile171
+	JMP     tile193
 
-end172:
+end194:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -2729,7 +3065,7 @@ end172:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock170
+	JNZ    rowblock192
 	VZEROUPPER
 	RET
 
@@ -2749,15 +3085,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock177:
+rowblock199:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile178:
+tile200:
 	TESTQ  R8, R8
-	JZ     end179
+	JZ     end201
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2767,9 +3103,9 @@ tile178:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k180:
+k202:
 	TESTQ       R11, R11
-	JZ          ktail181
+	JZ          ktail203
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -2782,11 +3118,11 @@ k180:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k180
+	JMP         k202
 
-ktail181:
+ktail203:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone182
+	JZ          kdone204
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -2797,7 +3133,7 @@ ktail181:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone182:
+kdone204:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -2851,7 +3187,7 @@ kdone182:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias183
+	JZ            nobias205
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -2859,7 +3195,7 @@ kdone182:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias183:
+nobias205:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2874,9 +3210,9 @@ nobias183:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile178
+	JMP     tile200
 
-end179:
+end201:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -2884,7 +3220,7 @@ end179:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock177
+	JNZ    rowblock199
 	VZEROUPPER
 	RET
 
@@ -2904,15 +3240,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock184:
+rowblock206:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile185:
+tile207:
 	TESTQ  R8, R8
-	JZ     end186
+	JZ     end208
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2926,9 +3262,9 @@ tile185:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k187:
+k209:
 	TESTQ       R11, R11
-	JZ          ktail188
+	JZ          ktail210
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -2946,11 +3282,11 @@ k187:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k187
+	JMP         k209
 
-ktail188:
+ktail210:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone189
+	JZ          kdone211
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -2966,7 +3302,7 @@ ktail188:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone189:
+kdone211:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -3020,7 +3356,7 @@ kdone189:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias190
+	JZ            nobias212
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -3028,7 +3364,7 @@ kdone189:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias190:
+nobias212:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -3043,9 +3379,9 @@ nobias190:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile185
+	JMP     tile207
 
-end186:
+end208:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -3053,7 +3389,7 @@ end186:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock184
+	JNZ    rowblock206
 	VZEROUPPER
 	RET
 
@@ -3073,15 +3409,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock191:
+rowblock213:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile192:
+tile214:
 	TESTQ  R8, R8
-	JZ     end193
+	JZ     end215
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3099,9 +3435,9 @@ tile192:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k194:
+k216:
 	TESTQ       R11, R11
-	JZ          ktail195
+	JZ          ktail217
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -3124,11 +3460,11 @@ k194:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k194
+	JMP         k216
 
-ktail195:
+ktail217:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone196
+	JZ          kdone218
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -3149,7 +3485,7 @@ ktail195:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone196:
+kdone218:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -3203,7 +3539,7 @@ kdone196:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias197
+	JZ            nobias219
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -3211,7 +3547,7 @@ kdone196:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias197:
+nobias219:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -3226,9 +3562,9 @@ nobias197:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile192
+	JMP     tile214
 
-end193:
+end215:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -3236,7 +3572,7 @@ end193:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock191
+	JNZ    rowblock213
 	VZEROUPPER
 	RET
 
@@ -3255,15 +3591,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock198:
+rowblock220:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile199:
+tile221:
 	TESTQ  R9, R9
-	JZ     end200
+	JZ     end222
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3285,9 +3621,9 @@ tile199:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k201:
+k223:
 	TESTQ       R12, R12
-	JZ          ktail202
+	JZ          ktail224
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -3315,11 +3651,11 @@ k201:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k201
+	JMP         k223
 
-ktail202:
+ktail224:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone203
+	JZ          kdone225
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -3345,7 +3681,7 @@ ktail202:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone203:
+kdone225:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -3399,7 +3735,7 @@ kdone203:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias204
+	JZ            nobias226
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -3407,7 +3743,7 @@ kdone203:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias204:
+nobias226:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -3422,9 +3758,9 @@ nobias204:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile199
+	JMP     tile221
 
-end200:
+end222:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -3432,7 +3768,7 @@ end200:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock198
+	JNZ    rowblock220
 	VZEROUPPER
 	RET
 
@@ -3452,54 +3788,54 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock205:
+rowblock227:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile206:
+tile228:
 	TESTQ     DI, DI
-	JZ        end207
+	JZ        end229
 	CMPQ      acc+64(FP), $0x00
-	JE        zero208
+	JE        zero230
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart209
+	JMP       kstart231
 
-zero208:
+zero230:
 	VXORPS Z0, Z0, Z0
 
-kstart209:
+kstart231:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k210:
+k232:
 	TESTQ        R10, R10
-	JZ           kdone211
+	JZ           kdone233
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k210
+	JMP          k232
 
-kdone211:
+kdone233:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile206
+	JMP     tile228
 
-end207:
+end229:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock205
+	JNZ    rowblock227
 	VZEROUPPER
 	RET
 
@@ -3519,33 +3855,33 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock212:
+rowblock234:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile213:
+tile235:
 	TESTQ     DI, DI
-	JZ        end214
+	JZ        end236
 	CMPQ      acc+64(FP), $0x00
-	JE        zero215
+	JE        zero237
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart216
+	JMP       kstart238
 
-zero215:
+zero237:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart216:
+kstart238:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k217:
+k239:
 	TESTQ        R10, R10
-	JZ           kdone218
+	JZ           kdone240
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -3554,24 +3890,24 @@ k217:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k217
+	JMP          k239
 
-kdone218:
+kdone240:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile213
+	JMP     tile235
 
-end214:
+end236:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock212
+	JNZ    rowblock234
 	VZEROUPPER
 	RET
 
@@ -3591,35 +3927,35 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock219:
+rowblock241:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile220:
+tile242:
 	TESTQ     DI, DI
-	JZ        end221
+	JZ        end243
 	CMPQ      acc+64(FP), $0x00
-	JE        zero222
+	JE        zero244
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart223
+	JMP       kstart245
 
-zero222:
+zero244:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart223:
+kstart245:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k224:
+k246:
 	TESTQ        R10, R10
-	JZ           kdone225
+	JZ           kdone247
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -3630,9 +3966,9 @@ k224:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k224
+	JMP          k246
 
-kdone225:
+kdone247:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3640,15 +3976,15 @@ kdone225:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile220
+	JMP     tile242
 
-end221:
+end243:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock219
+	JNZ    rowblock241
 	VZEROUPPER
 	RET
 
@@ -3668,37 +4004,37 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock226:
+rowblock248:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile227:
+tile249:
 	TESTQ     DI, DI
-	JZ        end228
+	JZ        end250
 	CMPQ      acc+64(FP), $0x00
-	JE        zero229
+	JE        zero251
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart230
+	JMP       kstart252
 
-zero229:
+zero251:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart230:
+kstart252:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k231:
+k253:
 	TESTQ        R10, R10
-	JZ           kdone232
+	JZ           kdone254
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -3711,9 +4047,9 @@ k231:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k231
+	JMP          k253
 
-kdone232:
+kdone254:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3722,15 +4058,15 @@ kdone232:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile227
+	JMP     tile249
 
-end228:
+end250:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock226
+	JNZ    rowblock248
 	VZEROUPPER
 	RET
 
@@ -3750,34 +4086,34 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock233:
+rowblock255:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile234:
+tile256:
 	TESTQ     DI, DI
-	JZ        end235
+	JZ        end257
 	CMPQ      acc+64(FP), $0x00
-	JE        zero236
+	JE        zero258
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart237
+	JMP       kstart259
 
-zero236:
+zero258:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart237:
+kstart259:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k238:
+k260:
 	TESTQ        R10, R10
-	JZ           kdone239
+	JZ           kdone261
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -3786,9 +4122,9 @@ k238:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k238
+	JMP          k260
 
-kdone239:
+kdone261:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -3796,15 +4132,15 @@ kdone239:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile234
+	JMP     tile256
 
-end235:
+end257:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock233
+	JNZ    rowblock255
 	VZEROUPPER
 	RET
 
@@ -3824,38 +4160,38 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock240:
+rowblock262:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile241:
+tile263:
 	TESTQ     DI, DI
-	JZ        end242
+	JZ        end264
 	CMPQ      acc+64(FP), $0x00
-	JE        zero243
+	JE        zero265
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart244
+	JMP       kstart266
 
-zero243:
+zero265:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart244:
+kstart266:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k245:
+k267:
 	TESTQ        R10, R10
-	JZ           kdone246
+	JZ           kdone268
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -3867,9 +4203,9 @@ k245:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k245
+	JMP          k267
 
-kdone246:
+kdone268:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -3879,15 +4215,15 @@ kdone246:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile241
+	JMP     tile263
 
-end242:
+end264:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock240
+	JNZ    rowblock262
 	VZEROUPPER
 	RET
 
@@ -3907,16 +4243,16 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock247:
+rowblock269:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile248:
+tile270:
 	TESTQ     DI, DI
-	JZ        end249
+	JZ        end271
 	CMPQ      acc+64(FP), $0x00
-	JE        zero250
+	JE        zero272
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3925,9 +4261,9 @@ tile248:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart251
+	JMP       kstart273
 
-zero250:
+zero272:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3935,14 +4271,14 @@ zero250:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart251:
+kstart273:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k252:
+k274:
 	TESTQ        R10, R10
-	JZ           kdone253
+	JZ           kdone275
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -3957,9 +4293,9 @@ k252:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k252
+	JMP          k274
 
-kdone253:
+kdone275:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3971,15 +4307,15 @@ kdone253:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile248
+	JMP     tile270
 
-end249:
+end271:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock247
+	JNZ    rowblock269
 	VZEROUPPER
 	RET
 
@@ -3999,16 +4335,16 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock254:
+rowblock276:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile255:
+tile277:
 	TESTQ     DI, DI
-	JZ        end256
+	JZ        end278
 	CMPQ      acc+64(FP), $0x00
-	JE        zero257
+	JE        zero279
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -4019,9 +4355,9 @@ tile255:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart258
+	JMP       kstart280
 
-zero257:
+zero279:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4031,14 +4367,14 @@ zero257:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart258:
+kstart280:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k259:
+k281:
 	TESTQ        R10, R10
-	JZ           kdone260
+	JZ           kdone282
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -4056,9 +4392,9 @@ k259:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k259
+	JMP          k281
 
-kdone260:
+kdone282:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4072,15 +4408,15 @@ kdone260:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile255
+	JMP     tile277
 
-end256:
+end278:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock254
+	JNZ    rowblock276
 	VZEROUPPER
 	RET
 
@@ -4100,37 +4436,37 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock261:
+rowblock283:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile262:
+tile284:
 	TESTQ     DI, DI
-	JZ        end263
+	JZ        end285
 	CMPQ      acc+64(FP), $0x00
-	JE        zero264
+	JE        zero286
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart265
+	JMP       kstart287
 
-zero264:
+zero286:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart265:
+kstart287:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k266:
+k288:
 	TESTQ        R10, R10
-	JZ           kdone267
+	JZ           kdone289
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -4141,9 +4477,9 @@ k266:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k266
+	JMP          k288
 
-kdone267:
+kdone289:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -4153,15 +4489,15 @@ kdone267:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile262
+	JMP     tile284
 
-end263:
+end285:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock261
+	JNZ    rowblock283
 	VZEROUPPER
 	RET
 
@@ -4181,16 +4517,16 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock268:
+rowblock290:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile269:
+tile291:
 	TESTQ     DI, DI
-	JZ        end270
+	JZ        end292
 	CMPQ      acc+64(FP), $0x00
-	JE        zero271
+	JE        zero293
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -4200,9 +4536,9 @@ tile269:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart272
+	JMP       kstart294
 
-zero271:
+zero293:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4210,14 +4546,14 @@ zero271:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart272:
+kstart294:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k273:
+k295:
 	TESTQ        R10, R10
-	JZ           kdone274
+	JZ           kdone296
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -4232,9 +4568,9 @@ k273:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k273
+	JMP          k295
 
-kdone274:
+kdone296:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -4247,15 +4583,15 @@ kdone274:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile269
+	JMP     tile291
 
-end270:
+end292:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock268
+	JNZ    rowblock290
 	VZEROUPPER
 	RET
 
@@ -4275,16 +4611,16 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock275:
+rowblock297:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile276:
+tile298:
 	TESTQ     DI, DI
-	JZ        end277
+	JZ        end299
 	CMPQ      acc+64(FP), $0x00
-	JE        zero278
+	JE        zero300
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -4297,9 +4633,9 @@ tile276:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart279
+	JMP       kstart301
 
-zero278:
+zero300:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4310,14 +4646,14 @@ zero278:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart279:
+kstart301:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k280:
+k302:
 	TESTQ        R10, R10
-	JZ           kdone281
+	JZ           kdone303
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -4336,9 +4672,9 @@ k280:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k280
+	JMP          k302
 
-kdone281:
+kdone303:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4354,15 +4690,15 @@ kdone281:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile276
+	JMP     tile298
 
-end277:
+end299:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock275
+	JNZ    rowblock297
 	VZEROUPPER
 	RET
 
@@ -4382,16 +4718,16 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock282:
+rowblock304:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile283:
+tile305:
 	TESTQ     DI, DI
-	JZ        end284
+	JZ        end306
 	CMPQ      acc+64(FP), $0x00
-	JE        zero285
+	JE        zero307
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -4407,9 +4743,9 @@ tile283:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart286
+	JMP       kstart308
 
-zero285:
+zero307:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4423,14 +4759,14 @@ zero285:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart286:
+kstart308:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k287:
+k309:
 	TESTQ        R10, R10
-	JZ           kdone288
+	JZ           kdone310
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -4453,9 +4789,9 @@ k287:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k287
+	JMP          k309
 
-kdone288:
+kdone310:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4474,15 +4810,15 @@ kdone288:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile283
+	JMP     tile305
 
-end284:
+end306:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock282
+	JNZ    rowblock304
 	VZEROUPPER
 	RET
 
@@ -4503,16 +4839,16 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock289:
+rowblock311:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile290:
+tile312:
 	TESTQ     R8, R8
-	JZ        end291
+	JZ        end313
 	CMPQ      acc+64(FP), $0x00
-	JE        zero292
+	JE        zero314
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -4521,22 +4857,22 @@ tile290:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart293
+	JMP       kstart315
 
-zero292:
+zero314:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart293:
+kstart315:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k294:
+k316:
 	TESTQ        R11, R11
-	JZ           kdone295
+	JZ           kdone317
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -4549,9 +4885,9 @@ k294:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k294
+	JMP          k316
 
-kdone295:
+kdone317:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -4563,15 +4899,15 @@ kdone295:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile290
+	JMP     tile312
 
-end291:
+end313:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock289
+	JNZ    rowblock311
 	VZEROUPPER
 	RET
 
@@ -4592,16 +4928,16 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock296:
+rowblock318:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile297:
+tile319:
 	TESTQ     R8, R8
-	JZ        end298
+	JZ        end320
 	CMPQ      acc+64(FP), $0x00
-	JE        zero299
+	JE        zero321
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -4614,9 +4950,9 @@ tile297:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart300
+	JMP       kstart322
 
-zero299:
+zero321:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4626,14 +4962,14 @@ zero299:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart300:
+kstart322:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k301:
+k323:
 	TESTQ        R11, R11
-	JZ           kdone302
+	JZ           kdone324
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -4651,9 +4987,9 @@ k301:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k301
+	JMP          k323
 
-kdone302:
+kdone324:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -4669,15 +5005,15 @@ kdone302:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile297
+	JMP     tile319
 
-end298:
+end320:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock296
+	JNZ    rowblock318
 	VZEROUPPER
 	RET
 
@@ -4698,16 +5034,16 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock303:
+rowblock325:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile304:
+tile326:
 	TESTQ     R8, R8
-	JZ        end305
+	JZ        end327
 	CMPQ      acc+64(FP), $0x00
-	JE        zero306
+	JE        zero328
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -4724,9 +5060,9 @@ tile304:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart307
+	JMP       kstart329
 
-zero306:
+zero328:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4740,14 +5076,14 @@ zero306:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart307:
+kstart329:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k308:
+k330:
 	TESTQ        R11, R11
-	JZ           kdone309
+	JZ           kdone331
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -4770,9 +5106,9 @@ k308:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k308
+	JMP          k330
 
-kdone309:
+kdone331:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -4792,15 +5128,15 @@ kdone309:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile304
+	JMP     tile326
 
-end305:
+end327:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock303
+	JNZ    rowblock325
 	VZEROUPPER
 	RET
 
@@ -4821,16 +5157,16 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock310:
+rowblock332:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile311:
+tile333:
 	TESTQ     R8, R8
-	JZ        end312
+	JZ        end334
 	CMPQ      acc+64(FP), $0x00
-	JE        zero313
+	JE        zero335
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -4851,9 +5187,9 @@ tile311:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart314
+	JMP       kstart336
 
-zero313:
+zero335:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4871,14 +5207,14 @@ zero313:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart314:
+kstart336:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k315:
+k337:
 	TESTQ        R11, R11
-	JZ           kdone316
+	JZ           kdone338
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -4906,9 +5242,9 @@ k315:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k315
+	JMP          k337
 
-kdone316:
+kdone338:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -4932,15 +5268,15 @@ kdone316:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile311
+	JMP     tile333
 
-end312:
+end334:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock310
+	JNZ    rowblock332
 	VZEROUPPER
 	RET
 
@@ -4973,16 +5309,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs317:
+pairs339:
 	CMPQ SI, $0x02
-	JB   odd318
+	JB   odd340
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU320:
+loopU342:
 	CMPQ        R10, R8
-	JAE         loop1321
+	JAE         loop1343
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -4992,29 +5328,29 @@ loopU320:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU320
+	JMP         loopU342
 
-loop1321:
+loop1343:
 	CMPQ        R10, R9
-	JAE         tail323
+	JAE         tail345
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1321
+	JMP         loop1343
 
-tail323:
+tail345:
 	CMPQ        R10, DI
-	JAE         done322
+	JAE         done344
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done322:
+done344:
 	XORQ R10, R10
 
-loopU324:
+loopU346:
 	CMPQ        R10, R8
-	JAE         loop1325
+	JAE         loop1347
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -5024,37 +5360,37 @@ loopU324:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU324
+	JMP         loopU346
 
-loop1325:
+loop1347:
 	CMPQ        R10, R9
-	JAE         tail327
+	JAE         tail349
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1325
+	JMP         loop1347
 
-tail327:
+tail349:
 	CMPQ        R10, DI
-	JAE         done326
+	JAE         done348
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done326:
+done348:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs317
+	JMP  pairs339
 
-odd318:
+odd340:
 	TESTQ SI, SI
-	JZ    end319
+	JZ    end341
 	XORQ  R10, R10
 
-loopU328:
+loopU350:
 	CMPQ        R10, R8
-	JAE         loop1329
+	JAE         loop1351
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -5064,25 +5400,25 @@ loopU328:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU328
+	JMP         loopU350
 
-loop1329:
+loop1351:
 	CMPQ        R10, R9
-	JAE         tail331
+	JAE         tail353
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1329
+	JMP         loop1351
 
-tail331:
+tail353:
 	CMPQ        R10, DI
-	JAE         done330
+	JAE         done352
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done330:
-end319:
+done352:
+end341:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -5120,14 +5456,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows332:
+rows354:
 	TESTQ SI, SI
-	JZ    end333
+	JZ    end355
 	XORQ  R10, R10
 
-loopU334:
+loopU356:
 	CMPQ        R10, R8
-	JAE         loop1335
+	JAE         loop1357
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -5141,32 +5477,32 @@ loopU334:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU334
+	JMP         loopU356
 
-loop1335:
+loop1357:
 	CMPQ        R10, R9
-	JAE         tail337
+	JAE         tail359
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1335
+	JMP         loop1357
 
-tail337:
+tail359:
 	CMPQ        R10, DI
-	JAE         done336
+	JAE         done358
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done336:
+done358:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows332
+	JMP  rows354
 
-end333:
+end355:
 	VZEROUPPER
 	RET
 
@@ -5196,9 +5532,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU338:
+loopU360:
 	CMPQ        CX, DX
-	JAE         loop1339
+	JAE         loop1361
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -5212,26 +5548,26 @@ loopU338:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU338
+	JMP         loopU360
 
-loop1339:
+loop1361:
 	CMPQ        CX, BX
-	JAE         tail341
+	JAE         tail363
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1339
+	JMP         loop1361
 
-tail341:
+tail363:
 	CMPQ        CX, SI
-	JAE         done340
+	JAE         done362
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done340:
+done362:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -5266,9 +5602,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU342:
+loopU364:
 	CMPQ    DX, BX
-	JAE     loop1343
+	JAE     loop1365
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -5278,27 +5614,27 @@ loopU342:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU342
+	JMP     loopU364
 
-loop1343:
+loop1365:
 	CMPQ    DX, SI
-	JAE     tail345
+	JAE     tail367
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1343
+	JMP     loop1365
 
-tail345:
+tail367:
 	CMPQ       DX, DI
-	JAE        done344
+	JAE        done366
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done344:
+done366:
 	VZEROUPPER
 	RET
 
@@ -5325,9 +5661,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU346:
+loopU368:
 	CMPQ    DX, BX
-	JAE     loop1347
+	JAE     loop1369
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -5339,29 +5675,29 @@ loopU346:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU346
+	JMP     loopU368
 
-loop1347:
+loop1369:
 	CMPQ    DX, SI
-	JAE     tail349
+	JAE     tail371
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1347
+	JMP     loop1369
 
-tail349:
+tail371:
 	CMPQ       DX, DI
-	JAE        done348
+	JAE        done370
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done348:
+done370:
 	VZEROUPPER
 	RET
 
@@ -5381,7 +5717,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off350
+	JZ           off372
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -5392,9 +5728,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1352:
+loop1374:
 	CMPQ    DX, BX
-	JAE     tail354
+	JAE     tail376
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -5403,11 +5739,11 @@ loop1352:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1352
+	JMP     loop1374
 
-tail354:
+tail376:
 	CMPQ       DX, SI
-	JAE        done353
+	JAE        done375
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -5416,11 +5752,11 @@ tail354:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done353:
+done375:
 	VZEROUPPER
 	RET
 
-off350:
+off372:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -5431,27 +5767,27 @@ off350:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1356:
+loop1378:
 	CMPQ    DX, BX
-	JAE     tail358
+	JAE     tail380
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1356
+	JMP     loop1378
 
-tail358:
+tail380:
 	CMPQ       DX, SI
-	JAE        done357
+	JAE        done379
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done357:
+done379:
 	VZEROUPPER
 	RET
 
@@ -5473,7 +5809,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off359
+	JZ           off381
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -5484,9 +5820,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1361:
+loop1383:
 	CMPQ    BX, SI
-	JAE     tail363
+	JAE     tail385
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -5501,11 +5837,11 @@ loop1361:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1361
+	JMP     loop1383
 
-tail363:
+tail385:
 	CMPQ       BX, DI
-	JAE        done362
+	JAE        done384
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -5520,11 +5856,11 @@ tail363:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done362:
+done384:
 	VZEROUPPER
 	RET
 
-off359:
+off381:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -5535,9 +5871,9 @@ off359:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1365:
+loop1387:
 	CMPQ    BX, SI
-	JAE     tail367
+	JAE     tail389
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -5550,11 +5886,11 @@ loop1365:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1365
+	JMP     loop1387
 
-tail367:
+tail389:
 	CMPQ       BX, DI
-	JAE        done366
+	JAE        done388
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -5567,7 +5903,7 @@ tail367:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done366:
+done388:
 	VZEROUPPER
 	RET
 
@@ -5604,9 +5940,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1369:
+loop1391:
 	CMPQ    SI, DI
-	JAE     tail371
+	JAE     tail393
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -5631,11 +5967,11 @@ loop1369:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1369
+	JMP     loop1391
 
-tail371:
+tail393:
 	CMPQ       SI, R8
-	JAE        done370
+	JAE        done392
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -5660,7 +5996,7 @@ tail371:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done370:
+done392:
 	VZEROUPPER
 	RET
 
@@ -5692,9 +6028,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1373:
+loop1395:
 	CMPQ    BX, SI
-	JAE     tail375
+	JAE     tail397
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -5712,11 +6048,11 @@ loop1373:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1373
+	JMP     loop1395
 
-tail375:
+tail397:
 	CMPQ       BX, DI
-	JAE        done374
+	JAE        done396
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -5734,7 +6070,7 @@ tail375:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done374:
+done396:
 	VZEROUPPER
 	RET
 
@@ -5754,9 +6090,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU376:
+loopU398:
 	CMPQ        BX, DX
-	JAE         loop1377
+	JAE         loop1399
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -5766,17 +6102,17 @@ loopU376:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU376
+	JMP         loopU398
 
-loop1377:
+loop1399:
 	CMPQ        BX, CX
-	JAE         done378
+	JAE         done400
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1377
+	JMP         loop1399
 
-done378:
+done400:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -5810,22 +6146,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows379:
+rows401:
 	TESTQ    BX, BX
-	JZ       end382
+	JZ       end404
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do381
-	JP       do381
-	JMP      next380
+	JNE      do403
+	JP       do403
+	JMP      next402
 
-do381:
+do403:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU383:
+loopU405:
 	CMPQ        R9, R8
-	JAE         loop1384
+	JAE         loop1406
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -5833,33 +6169,33 @@ loopU383:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU383
+	JMP         loopU405
 
-loop1384:
+loop1406:
 	CMPQ        R9, SI
-	JAE         tail386
+	JAE         tail408
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1384
+	JMP         loop1406
 
-tail386:
+tail408:
 	CMPQ        R9, DI
-	JAE         done385
+	JAE         done407
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done385:
-next380:
+done407:
+next402:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows379
+	JMP  rows401
 
-end382:
+end404:
 	VZEROUPPER
 	RET
 
@@ -5888,22 +6224,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows387:
+rows409:
 	TESTQ    DI, DI
-	JZ       end390
+	JZ       end412
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do389
-	JP       do389
-	JMP      next388
+	JNE      do411
+	JP       do411
+	JMP      next410
 
-do389:
+do411:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU391:
+loopU413:
 	CMPQ        R11, R10
-	JAE         loop1392
+	JAE         loop1414
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -5917,11 +6253,11 @@ loopU391:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU391
+	JMP         loopU413
 
-loop1392:
+loop1414:
 	CMPQ        R11, R8
-	JAE         tail394
+	JAE         tail416
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -5929,11 +6265,11 @@ loop1392:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1392
+	JMP         loop1414
 
-tail394:
+tail416:
 	CMPQ        R11, R9
-	JAE         done393
+	JAE         done415
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -5943,15 +6279,15 @@ tail394:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done393:
-next388:
+done415:
+next410:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows387
+	JMP  rows409
 
-end390:
+end412:
 	VZEROUPPER
 	RET
 
@@ -5980,18 +6316,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU395:
+blockU417:
 	CMPQ    R10, R8
-	JAE     block1396
+	JAE     block1418
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap399:
+tap421:
 	CMPQ         R11, SI
-	JAE          taps400
+	JAE          taps422
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -6001,47 +6337,47 @@ tap399:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap399
+	JMP          tap421
 
-taps400:
+taps422:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU395
+	JMP     blockU417
 
-block1396:
+block1418:
 	CMPQ    R10, R9
-	JAE     tail397
+	JAE     tail419
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap401:
+tap423:
 	CMPQ         R11, SI
-	JAE          taps402
+	JAE          taps424
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap401
+	JMP          tap423
 
-taps402:
+taps424:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1396
+	JMP     block1418
 
-tail397:
+tail419:
 	CMPQ    R10, DI
-	JAE     end398
+	JAE     end420
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap403:
+tap425:
 	CMPQ         R11, SI
-	JAE          taps404
+	JAE          taps426
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -6049,12 +6385,353 @@ tap403:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap403
+	JMP          tap425
 
-taps404:
+taps426:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end398:
+end420:
+	VZEROUPPER
+	RET
+
+// func scaleShiftRows256(y *float32, x *float32, s *float32, t *float32, rows int, n int)
+// Requires: AVX
+TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
+	MOVQ    y+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	MOVQ    t+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    n+40(FP), DI
+	MOVQ    DI, R8
+	ANDQ    $0x00000007, R8
+	MOVQ    $0x00000008, R9
+	SUBQ    R8, R9
+	LEAQ    maskTable<>+0(SB), R8
+	VMOVUPS (R8)(R9*4), Y15
+	MOVQ    DI, R8
+	ANDQ    $-32, R8
+	SHLQ    $0x02, R8
+	MOVQ    DI, R9
+	ANDQ    $-8, R9
+	SHLQ    $0x02, R9
+	SHLQ    $0x02, DI
+
+rows427:
+	TESTQ        SI, SI
+	JZ           end428
+	VBROADCASTSS (DX), Y14
+	VBROADCASTSS (BX), Y13
+	XORQ         R10, R10
+
+loopU429:
+	CMPQ    R10, R8
+	JAE     loop1430
+	VMULPS  (CX)(R10*1), Y14, Y0
+	VADDPS  Y13, Y0, Y0
+	VMOVUPS Y0, (AX)(R10*1)
+	VMULPS  32(CX)(R10*1), Y14, Y1
+	VADDPS  Y13, Y1, Y1
+	VMOVUPS Y1, 32(AX)(R10*1)
+	VMULPS  64(CX)(R10*1), Y14, Y2
+	VADDPS  Y13, Y2, Y2
+	VMOVUPS Y2, 64(AX)(R10*1)
+	VMULPS  96(CX)(R10*1), Y14, Y3
+	VADDPS  Y13, Y3, Y3
+	VMOVUPS Y3, 96(AX)(R10*1)
+	ADDQ    $0x00000080, R10
+	JMP     loopU429
+
+loop1430:
+	CMPQ    R10, R9
+	JAE     tail432
+	VMULPS  (CX)(R10*1), Y14, Y0
+	VADDPS  Y13, Y0, Y0
+	VMOVUPS Y0, (AX)(R10*1)
+	ADDQ    $0x00000020, R10
+	JMP     loop1430
+
+tail432:
+	CMPQ       R10, DI
+	JAE        done431
+	VMASKMOVPS (CX)(R10*1), Y15, Y0
+	VMULPS     Y14, Y0, Y0
+	VADDPS     Y13, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)(R10*1)
+
+done431:
+	ADDQ DI, CX
+	ADDQ DI, AX
+	ADDQ $0x04, DX
+	ADDQ $0x04, BX
+	DECQ SI
+	JMP  rows427
+
+end428:
+	VZEROUPPER
+	RET
+
+// func add256(y *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·add256(SB), NOSPLIT, $0-32
+	MOVQ    y+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    n+24(FP), BX
+	MOVQ    BX, SI
+	ANDQ    $0x00000007, SI
+	MOVQ    $0x00000008, DI
+	SUBQ    SI, DI
+	LEAQ    maskTable<>+0(SB), SI
+	VMOVUPS (SI)(DI*4), Y15
+	MOVQ    BX, SI
+	ANDQ    $-32, SI
+	SHLQ    $0x02, SI
+	MOVQ    BX, DI
+	ANDQ    $-8, DI
+	SHLQ    $0x02, DI
+	MOVQ    BX, R8
+	SHLQ    $0x02, R8
+	XORQ    BX, BX
+
+loopU433:
+	CMPQ    BX, SI
+	JAE     loop1434
+	VMOVUPS (CX)(BX*1), Y0
+	VADDPS  (DX)(BX*1), Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	VMOVUPS 32(CX)(BX*1), Y1
+	VADDPS  32(DX)(BX*1), Y1, Y1
+	VMOVUPS Y1, 32(AX)(BX*1)
+	VMOVUPS 64(CX)(BX*1), Y2
+	VADDPS  64(DX)(BX*1), Y2, Y2
+	VMOVUPS Y2, 64(AX)(BX*1)
+	VMOVUPS 96(CX)(BX*1), Y3
+	VADDPS  96(DX)(BX*1), Y3, Y3
+	VMOVUPS Y3, 96(AX)(BX*1)
+	ADDQ    $0x00000080, BX
+	JMP     loopU433
+
+loop1434:
+	CMPQ    BX, DI
+	JAE     tail436
+	VMOVUPS (CX)(BX*1), Y0
+	VADDPS  (DX)(BX*1), Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	ADDQ    $0x00000020, BX
+	JMP     loop1434
+
+tail436:
+	CMPQ       BX, R8
+	JAE        done435
+	VMASKMOVPS (CX)(BX*1), Y15, Y0
+	VMASKMOVPS (DX)(BX*1), Y15, Y4
+	VADDPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)(BX*1)
+
+done435:
+	VZEROUPPER
+	RET
+
+// func mul256(y *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·mul256(SB), NOSPLIT, $0-32
+	MOVQ    y+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    n+24(FP), BX
+	MOVQ    BX, SI
+	ANDQ    $0x00000007, SI
+	MOVQ    $0x00000008, DI
+	SUBQ    SI, DI
+	LEAQ    maskTable<>+0(SB), SI
+	VMOVUPS (SI)(DI*4), Y15
+	MOVQ    BX, SI
+	ANDQ    $-32, SI
+	SHLQ    $0x02, SI
+	MOVQ    BX, DI
+	ANDQ    $-8, DI
+	SHLQ    $0x02, DI
+	MOVQ    BX, R8
+	SHLQ    $0x02, R8
+	XORQ    BX, BX
+
+loopU437:
+	CMPQ    BX, SI
+	JAE     loop1438
+	VMOVUPS (CX)(BX*1), Y0
+	VMULPS  (DX)(BX*1), Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	VMOVUPS 32(CX)(BX*1), Y1
+	VMULPS  32(DX)(BX*1), Y1, Y1
+	VMOVUPS Y1, 32(AX)(BX*1)
+	VMOVUPS 64(CX)(BX*1), Y2
+	VMULPS  64(DX)(BX*1), Y2, Y2
+	VMOVUPS Y2, 64(AX)(BX*1)
+	VMOVUPS 96(CX)(BX*1), Y3
+	VMULPS  96(DX)(BX*1), Y3, Y3
+	VMOVUPS Y3, 96(AX)(BX*1)
+	ADDQ    $0x00000080, BX
+	JMP     loopU437
+
+loop1438:
+	CMPQ    BX, DI
+	JAE     tail440
+	VMOVUPS (CX)(BX*1), Y0
+	VMULPS  (DX)(BX*1), Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	ADDQ    $0x00000020, BX
+	JMP     loop1438
+
+tail440:
+	CMPQ       BX, R8
+	JAE        done439
+	VMASKMOVPS (CX)(BX*1), Y15, Y0
+	VMASKMOVPS (DX)(BX*1), Y15, Y4
+	VMULPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)(BX*1)
+
+done439:
+	VZEROUPPER
+	RET
+
+// func relu6Forward256(z *float32, a *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
+	MOVQ         z+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VXORPS       Y14, Y14, Y14
+	MOVL         $0x40c00000, BX
+	VMOVD        BX, X13
+	VBROADCASTSS X13, Y13
+	MOVQ         DX, BX
+	ANDQ         $0x00000007, BX
+	MOVQ         $0x00000008, SI
+	SUBQ         BX, SI
+	LEAQ         maskTable<>+0(SB), BX
+	VMOVUPS      (BX)(SI*4), Y15
+	MOVQ         DX, BX
+	ANDQ         $-16, BX
+	SHLQ         $0x02, BX
+	MOVQ         DX, SI
+	ANDQ         $-8, SI
+	SHLQ         $0x02, SI
+	MOVQ         DX, DI
+	SHLQ         $0x02, DI
+	XORQ         DX, DX
+
+loopU441:
+	CMPQ    DX, BX
+	JAE     loop1442
+	VMOVUPS (AX)(DX*1), Y0
+	VCMPPS  $0x06, Y14, Y0, Y1
+	VANDPS  Y1, Y0, Y0
+	VMINPS  Y0, Y13, Y0
+	VMOVUPS Y0, (CX)(DX*1)
+	VMOVUPS 32(AX)(DX*1), Y2
+	VCMPPS  $0x06, Y14, Y2, Y3
+	VANDPS  Y3, Y2, Y2
+	VMINPS  Y2, Y13, Y2
+	VMOVUPS Y2, 32(CX)(DX*1)
+	ADDQ    $0x00000040, DX
+	JMP     loopU441
+
+loop1442:
+	CMPQ    DX, SI
+	JAE     tail444
+	VMOVUPS (AX)(DX*1), Y0
+	VCMPPS  $0x06, Y14, Y0, Y1
+	VANDPS  Y1, Y0, Y0
+	VMINPS  Y0, Y13, Y0
+	VMOVUPS Y0, (CX)(DX*1)
+	ADDQ    $0x00000020, DX
+	JMP     loop1442
+
+tail444:
+	CMPQ       DX, DI
+	JAE        done443
+	VMASKMOVPS (AX)(DX*1), Y15, Y0
+	VCMPPS     $0x06, Y14, Y0, Y1
+	VANDPS     Y1, Y0, Y0
+	VMINPS     Y0, Y13, Y0
+	VMASKMOVPS Y0, Y15, (CX)(DX*1)
+
+done443:
+	VZEROUPPER
+	RET
+
+// func relu6Backward256(z *float32, d *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
+	MOVQ         z+0(FP), AX
+	MOVQ         d+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VXORPS       Y14, Y14, Y14
+	MOVL         $0x40c00000, BX
+	VMOVD        BX, X13
+	VBROADCASTSS X13, Y13
+	MOVQ         DX, BX
+	ANDQ         $0x00000007, BX
+	MOVQ         $0x00000008, SI
+	SUBQ         BX, SI
+	LEAQ         maskTable<>+0(SB), BX
+	VMOVUPS      (BX)(SI*4), Y15
+	MOVQ         DX, BX
+	ANDQ         $-16, BX
+	SHLQ         $0x02, BX
+	MOVQ         DX, SI
+	ANDQ         $-8, SI
+	SHLQ         $0x02, SI
+	MOVQ         DX, DI
+	SHLQ         $0x02, DI
+	XORQ         DX, DX
+
+loopU445:
+	CMPQ    DX, BX
+	JAE     loop1446
+	VMOVUPS (AX)(DX*1), Y0
+	VMOVUPS (CX)(DX*1), Y2
+	VCMPPS  $0x06, Y14, Y0, Y1
+	VCMPPS  $0x06, Y0, Y13, Y3
+	VANDPS  Y3, Y1, Y1
+	VANDPS  Y1, Y2, Y2
+	VMOVUPS Y2, (CX)(DX*1)
+	VMOVUPS 32(AX)(DX*1), Y4
+	VMOVUPS 32(CX)(DX*1), Y6
+	VCMPPS  $0x06, Y14, Y4, Y5
+	VCMPPS  $0x06, Y4, Y13, Y7
+	VANDPS  Y7, Y5, Y5
+	VANDPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(CX)(DX*1)
+	ADDQ    $0x00000040, DX
+	JMP     loopU445
+
+loop1446:
+	CMPQ    DX, SI
+	JAE     tail448
+	VMOVUPS (AX)(DX*1), Y0
+	VMOVUPS (CX)(DX*1), Y2
+	VCMPPS  $0x06, Y14, Y0, Y1
+	VCMPPS  $0x06, Y0, Y13, Y3
+	VANDPS  Y3, Y1, Y1
+	VANDPS  Y1, Y2, Y2
+	VMOVUPS Y2, (CX)(DX*1)
+	ADDQ    $0x00000020, DX
+	JMP     loop1446
+
+tail448:
+	CMPQ       DX, DI
+	JAE        done447
+	VMASKMOVPS (AX)(DX*1), Y15, Y0
+	VMASKMOVPS (CX)(DX*1), Y15, Y2
+	VCMPPS     $0x06, Y14, Y0, Y1
+	VCMPPS     $0x06, Y0, Y13, Y3
+	VANDPS     Y3, Y1, Y1
+	VANDPS     Y1, Y2, Y2
+	VMASKMOVPS Y2, Y15, (CX)(DX*1)
+
+done447:
 	VZEROUPPER
 	RET
 
@@ -6072,40 +6749,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock405:
+rowblock449:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile406:
+tile450:
 	TESTQ  DI, DI
-	JZ     end407
+	JZ     end451
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k408:
+k452:
 	TESTQ       R10, R10
-	JZ          ktail409
+	JZ          ktail453
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k408
+	JMP         k452
 
-ktail409:
+ktail453:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone410
+	JZ          kdone454
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone410:
+kdone454:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -6118,13 +6795,13 @@ kdone410:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias411
+	JZ           nobias455
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias411:
+nobias455:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -6134,9 +6811,9 @@ nobias411:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile406
+	JMP        tile450
 
-end407:
+end451:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -6144,7 +6821,7 @@ end407:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock405
+	JNZ    rowblock449
 	VZEROUPPER
 	RET
 
@@ -6162,15 +6839,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock412:
+rowblock456:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile413:
+tile457:
 	TESTQ  DI, DI
-	JZ     end414
+	JZ     end458
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -6178,9 +6855,9 @@ tile413:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k415:
+k459:
 	TESTQ       R10, R10
-	JZ          ktail416
+	JZ          ktail460
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -6189,18 +6866,18 @@ k415:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k415
+	JMP         k459
 
-ktail416:
+ktail460:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone417
+	JZ          kdone461
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone417:
+kdone461:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -6213,13 +6890,13 @@ kdone417:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias418
+	JZ           nobias462
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias418:
+nobias462:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -6229,9 +6906,9 @@ nobias418:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile413
+	JMP        tile457
 
-end414:
+end458:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -6239,7 +6916,7 @@ end414:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock412
+	JNZ    rowblock456
 	VZEROUPPER
 	RET
 
@@ -6257,15 +6934,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock419:
+rowblock463:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile420:
+tile464:
 	TESTQ  DI, DI
-	JZ     end421
+	JZ     end465
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6274,9 +6951,9 @@ tile420:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k422:
+k466:
 	TESTQ       R10, R10
-	JZ          ktail423
+	JZ          ktail467
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -6287,11 +6964,11 @@ k422:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k422
+	JMP         k466
 
-ktail423:
+ktail467:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone424
+	JZ          kdone468
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -6300,7 +6977,7 @@ ktail423:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone424:
+kdone468:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -6313,13 +6990,13 @@ kdone424:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias425
+	JZ           nobias469
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias425:
+nobias469:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -6329,9 +7006,9 @@ nobias425:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile420
+	JMP        tile464
 
-end421:
+end465:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -6339,7 +7016,7 @@ end421:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock419
+	JNZ    rowblock463
 	VZEROUPPER
 	RET
 
@@ -6357,15 +7034,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock426:
+rowblock470:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile427:
+tile471:
 	TESTQ  DI, DI
-	JZ     end428
+	JZ     end472
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -6373,9 +7050,9 @@ tile427:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k429:
+k473:
 	TESTQ       R10, R10
-	JZ          ktail430
+	JZ          ktail474
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -6384,18 +7061,18 @@ k429:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k429
+	JMP         k473
 
-ktail430:
+ktail474:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone431
+	JZ          kdone475
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone431:
+kdone475:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -6419,14 +7096,14 @@ kdone431:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias432
+	JZ           nobias476
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias432:
+nobias476:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6439,9 +7116,9 @@ nobias432:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile427
+	JMP        tile471
 
-end428:
+end472:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6449,7 +7126,7 @@ end428:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock426
+	JNZ    rowblock470
 	VZEROUPPER
 	RET
 
@@ -6467,15 +7144,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock433:
+rowblock477:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile434:
+tile478:
 	TESTQ  DI, DI
-	JZ     end435
+	JZ     end479
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6485,9 +7162,9 @@ tile434:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k436:
+k480:
 	TESTQ       R10, R10
-	JZ          ktail437
+	JZ          ktail481
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -6499,11 +7176,11 @@ k436:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k436
+	JMP         k480
 
-ktail437:
+ktail481:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone438
+	JZ          kdone482
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -6513,7 +7190,7 @@ ktail437:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone438:
+kdone482:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -6537,14 +7214,14 @@ kdone438:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias439
+	JZ           nobias483
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias439:
+nobias483:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6557,9 +7234,9 @@ nobias439:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile434
+	JMP        tile478
 
-end435:
+end479:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6567,7 +7244,7 @@ end435:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock433
+	JNZ    rowblock477
 	VZEROUPPER
 	RET
 
@@ -6585,15 +7262,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock440:
+rowblock484:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile441:
+tile485:
 	TESTQ  DI, DI
-	JZ     end442
+	JZ     end486
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6605,9 +7282,9 @@ tile441:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k443:
+k487:
 	TESTQ       R10, R10
-	JZ          ktail444
+	JZ          ktail488
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -6622,11 +7299,11 @@ k443:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k443
+	JMP         k487
 
-ktail444:
+ktail488:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone445
+	JZ          kdone489
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -6639,7 +7316,7 @@ ktail444:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone445:
+kdone489:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -6663,14 +7340,14 @@ kdone445:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias446
+	JZ           nobias490
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias446:
+nobias490:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6683,9 +7360,9 @@ nobias446:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile441
+	JMP        tile485
 
-end442:
+end486:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6693,7 +7370,7 @@ end442:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock440
+	JNZ    rowblock484
 	VZEROUPPER
 	RET
 
@@ -6711,15 +7388,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock447:
+rowblock491:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile448:
+tile492:
 	TESTQ  DI, DI
-	JZ     end449
+	JZ     end493
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6728,9 +7405,9 @@ tile448:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k450:
+k494:
 	TESTQ       R10, R10
-	JZ          ktail451
+	JZ          ktail495
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -6741,11 +7418,11 @@ k450:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k450
+	JMP         k494
 
-ktail451:
+ktail495:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone452
+	JZ          kdone496
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -6754,7 +7431,7 @@ ktail451:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone452:
+kdone496:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -6789,7 +7466,7 @@ kdone452:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias453
+	JZ           nobias497
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -6797,7 +7474,7 @@ kdone452:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias453:
+nobias497:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6813,9 +7490,9 @@ nobias453:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile448
+	JMP        tile492
 
-end449:
+end493:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6823,7 +7500,7 @@ end449:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock447
+	JNZ    rowblock491
 	VZEROUPPER
 	RET
 
@@ -6841,15 +7518,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock454:
+rowblock498:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile455:
+tile499:
 	TESTQ  DI, DI
-	JZ     end456
+	JZ     end500
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6861,9 +7538,9 @@ tile455:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k457:
+k501:
 	TESTQ       R10, R10
-	JZ          ktail458
+	JZ          ktail502
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -6878,11 +7555,11 @@ k457:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k457
+	JMP         k501
 
-ktail458:
+ktail502:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone459
+	JZ          kdone503
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -6895,7 +7572,7 @@ ktail458:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone459:
+kdone503:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -6930,7 +7607,7 @@ kdone459:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias460
+	JZ           nobias504
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -6938,7 +7615,7 @@ kdone459:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias460:
+nobias504:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6954,9 +7631,9 @@ nobias460:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile455
+	JMP        tile499
 
-end456:
+end500:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6964,7 +7641,7 @@ end456:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock454
+	JNZ    rowblock498
 	VZEROUPPER
 	RET
 
@@ -6982,15 +7659,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock461:
+rowblock505:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile462:
+tile506:
 	TESTQ  DI, DI
-	JZ     end463
+	JZ     end507
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7005,9 +7682,9 @@ tile462:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k464:
+k508:
 	TESTQ       R10, R10
-	JZ          ktail465
+	JZ          ktail509
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -7026,11 +7703,11 @@ k464:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k464
+	JMP         k508
 
-ktail465:
+ktail509:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone466
+	JZ          kdone510
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -7047,7 +7724,7 @@ ktail465:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone466:
+kdone510:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -7082,7 +7759,7 @@ kdone466:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias467
+	JZ           nobias511
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -7090,7 +7767,7 @@ kdone466:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias467:
+nobias511:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -7106,9 +7783,9 @@ nobias467:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile462
+	JMP        tile506
 
-end463:
+end507:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7116,7 +7793,7 @@ end463:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock461
+	JNZ    rowblock505
 	VZEROUPPER
 	RET
 
@@ -7137,54 +7814,54 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock468:
+rowblock512:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile469:
+tile513:
 	TESTQ      DI, DI
-	JZ         end470
+	JZ         end514
 	CMPQ       acc+64(FP), $0x00
-	JE         zero471
+	JE         zero515
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart472
+	JMP        kstart516
 
-zero471:
+zero515:
 	VXORPS Y0, Y0, Y0
 
-kstart472:
+kstart516:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k473:
+k517:
 	TESTQ        R10, R10
-	JZ           kdone474
+	JZ           kdone518
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k473
+	JMP          k517
 
-kdone474:
+kdone518:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile469
+	JMP        tile513
 
-end470:
+end514:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock468
+	JNZ    rowblock512
 	VZEROUPPER
 	RET
 
@@ -7205,33 +7882,33 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock475:
+rowblock519:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile476:
+tile520:
 	TESTQ      DI, DI
-	JZ         end477
+	JZ         end521
 	CMPQ       acc+64(FP), $0x00
-	JE         zero478
+	JE         zero522
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart479
+	JMP        kstart523
 
-zero478:
+zero522:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart479:
+kstart523:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k480:
+k524:
 	TESTQ        R10, R10
-	JZ           kdone481
+	JZ           kdone525
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -7240,24 +7917,24 @@ k480:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k480
+	JMP          k524
 
-kdone481:
+kdone525:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile476
+	JMP        tile520
 
-end477:
+end521:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock475
+	JNZ    rowblock519
 	VZEROUPPER
 	RET
 
@@ -7278,35 +7955,35 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock482:
+rowblock526:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile483:
+tile527:
 	TESTQ      DI, DI
-	JZ         end484
+	JZ         end528
 	CMPQ       acc+64(FP), $0x00
-	JE         zero485
+	JE         zero529
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart486
+	JMP        kstart530
 
-zero485:
+zero529:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart486:
+kstart530:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k487:
+k531:
 	TESTQ        R10, R10
-	JZ           kdone488
+	JZ           kdone532
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -7317,9 +7994,9 @@ k487:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k487
+	JMP          k531
 
-kdone488:
+kdone532:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -7327,15 +8004,15 @@ kdone488:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile483
+	JMP        tile527
 
-end484:
+end528:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock482
+	JNZ    rowblock526
 	VZEROUPPER
 	RET
 
@@ -7356,34 +8033,34 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock489:
+rowblock533:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile490:
+tile534:
 	TESTQ      DI, DI
-	JZ         end491
+	JZ         end535
 	CMPQ       acc+64(FP), $0x00
-	JE         zero492
+	JE         zero536
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart493
+	JMP        kstart537
 
-zero492:
+zero536:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart493:
+kstart537:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k494:
+k538:
 	TESTQ        R10, R10
-	JZ           kdone495
+	JZ           kdone539
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -7392,9 +8069,9 @@ k494:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k494
+	JMP          k538
 
-kdone495:
+kdone539:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -7402,15 +8079,15 @@ kdone495:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile490
+	JMP        tile534
 
-end491:
+end535:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock489
+	JNZ    rowblock533
 	VZEROUPPER
 	RET
 
@@ -7431,38 +8108,38 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock496:
+rowblock540:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile497:
+tile541:
 	TESTQ      DI, DI
-	JZ         end498
+	JZ         end542
 	CMPQ       acc+64(FP), $0x00
-	JE         zero499
+	JE         zero543
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart500
+	JMP        kstart544
 
-zero499:
+zero543:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart500:
+kstart544:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k501:
+k545:
 	TESTQ        R10, R10
-	JZ           kdone502
+	JZ           kdone546
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -7474,9 +8151,9 @@ k501:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k501
+	JMP          k545
 
-kdone502:
+kdone546:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -7486,15 +8163,15 @@ kdone502:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile497
+	JMP        tile541
 
-end498:
+end542:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock496
+	JNZ    rowblock540
 	VZEROUPPER
 	RET
 
@@ -7515,16 +8192,16 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock503:
+rowblock547:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile504:
+tile548:
 	TESTQ      DI, DI
-	JZ         end505
+	JZ         end549
 	CMPQ       acc+64(FP), $0x00
-	JE         zero506
+	JE         zero550
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -7533,9 +8210,9 @@ tile504:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart507
+	JMP        kstart551
 
-zero506:
+zero550:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7543,14 +8220,14 @@ zero506:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart507:
+kstart551:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k508:
+k552:
 	TESTQ        R10, R10
-	JZ           kdone509
+	JZ           kdone553
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -7565,9 +8242,9 @@ k508:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k508
+	JMP          k552
 
-kdone509:
+kdone553:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -7579,15 +8256,15 @@ kdone509:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile504
+	JMP        tile548
 
-end505:
+end549:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock503
+	JNZ    rowblock547
 	VZEROUPPER
 	RET
 
@@ -7608,37 +8285,37 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock510:
+rowblock554:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile511:
+tile555:
 	TESTQ      DI, DI
-	JZ         end512
+	JZ         end556
 	CMPQ       acc+64(FP), $0x00
-	JE         zero513
+	JE         zero557
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart514
+	JMP        kstart558
 
-zero513:
+zero557:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart514:
+kstart558:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k515:
+k559:
 	TESTQ        R10, R10
-	JZ           kdone516
+	JZ           kdone560
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -7649,9 +8326,9 @@ k515:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k515
+	JMP          k559
 
-kdone516:
+kdone560:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -7661,15 +8338,15 @@ kdone516:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile511
+	JMP        tile555
 
-end512:
+end556:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock510
+	JNZ    rowblock554
 	VZEROUPPER
 	RET
 
@@ -7690,16 +8367,16 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock517:
+rowblock561:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile518:
+tile562:
 	TESTQ      DI, DI
-	JZ         end519
+	JZ         end563
 	CMPQ       acc+64(FP), $0x00
-	JE         zero520
+	JE         zero564
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -7709,9 +8386,9 @@ tile518:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart521
+	JMP        kstart565
 
-zero520:
+zero564:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7719,14 +8396,14 @@ zero520:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart521:
+kstart565:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k522:
+k566:
 	TESTQ        R10, R10
-	JZ           kdone523
+	JZ           kdone567
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -7741,9 +8418,9 @@ k522:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k522
+	JMP          k566
 
-kdone523:
+kdone567:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -7756,15 +8433,15 @@ kdone523:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile518
+	JMP        tile562
 
-end519:
+end563:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock517
+	JNZ    rowblock561
 	VZEROUPPER
 	RET
 
@@ -7785,16 +8462,16 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock524:
+rowblock568:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile525:
+tile569:
 	TESTQ      DI, DI
-	JZ         end526
+	JZ         end570
 	CMPQ       acc+64(FP), $0x00
-	JE         zero527
+	JE         zero571
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -7807,9 +8484,9 @@ tile525:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart528
+	JMP        kstart572
 
-zero527:
+zero571:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7820,14 +8497,14 @@ zero527:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart528:
+kstart572:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k529:
+k573:
 	TESTQ        R10, R10
-	JZ           kdone530
+	JZ           kdone574
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -7846,9 +8523,9 @@ k529:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k529
+	JMP          k573
 
-kdone530:
+kdone574:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -7864,14 +8541,14 @@ kdone530:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile525
+	JMP        tile569
 
-end526:
+end570:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock524
+	JNZ    rowblock568
 	VZEROUPPER
 	RET
