@@ -104,7 +104,9 @@ func testElementwiseKernels(t *testing.T) {
 	assert.Equal(t, []float32{2, 3, 4}, a)
 	assert.Panics(t, func() { Add32(make([]float32, 2), make([]float32, 3), make([]float32, 3)) })
 	assert.Panics(t, func() { Mul32(make([]float32, 3), make([]float32, 3), make([]float32, 2)) })
-	assert.Panics(t, func() { ScaleShiftRows32(make([]float32, 8), make([]float32, 7), []float32{1, 1}, []float32{0, 0}, 2, 4) })
+	assert.Panics(t, func() {
+		ScaleShiftRows32(make([]float32, 8), make([]float32, 7), []float32{1, 1}, []float32{0, 0}, 2, 4)
+	})
 	assert.Panics(t, func() { ScaleShiftRows32(make([]float32, 8), make([]float32, 8), []float32{1}, []float32{0, 0}, 2, 4) })
 	x, y := make([]float32, 1024), make([]float32, 1024)
 	s := make([]float32, 16)
