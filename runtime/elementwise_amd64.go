@@ -106,3 +106,79 @@ func Relu6Backward32(z, d []float32) {
 
 // Relu6Backward64 zeroes d[i] wherever z[i] <= 0 or z[i] >= 6.
 func Relu6Backward64(z, d []float64) { scalarRelu6Backward(z, d) }
+
+// wideSplit returns how many leading elements of an n-element operand the
+// widening kernels of the current path cover (a multiple of their float64
+// lanes), 0 on the generic path.
+func wideSplit(n int) int {
+	switch simdLevel {
+	case simdAVX512:
+		return n - n%8
+	case simdAVX2:
+		return n - n%4
+	}
+	return 0
+}
+
+// SumWide32 returns Σ float64(x[i]), summed in float64: batchnorm's batch
+// mean. The vector paths sum in another order than a loop (each term is
+// exact; the float64 sums round differently, by far less than float32's
+// precision).
+func SumWide32(x []float32) float64 {
+	var s float64
+	if k := wideSplit(len(x)); k > 0 {
+		if simdLevel == simdAVX512 {
+			s = sumWide512(&x[0], k)
+		} else {
+			s = sumWide256(&x[0], k)
+		}
+		x = x[k:]
+	}
+	return s + sumWideLoop(x)
+}
+
+// SumWide64 returns Σ x[i].
+func SumWide64(x []float64) float64 { return sumWideLoop(x) }
+
+// SumSqDevWide32 returns Σ (float64(x[i]) − mean)², summed in float64:
+// batchnorm's batch variance times n. Summed in another order on the vector
+// paths (see SumWide32).
+func SumSqDevWide32(x []float32, mean float64) float64 {
+	var s float64
+	if k := wideSplit(len(x)); k > 0 {
+		if simdLevel == simdAVX512 {
+			s = sumSqDevWide512(&x[0], k, mean)
+		} else {
+			s = sumSqDevWide256(&x[0], k, mean)
+		}
+		x = x[k:]
+	}
+	return s + sumSqDevWideLoop(x, mean)
+}
+
+// SumSqDevWide64 returns Σ (x[i] − mean)².
+func SumSqDevWide64(x []float64, mean float64) float64 { return sumSqDevWideLoop(x, mean) }
+
+// SumDotWide32 returns Σ float64(a[i]) and Σ float64(a[i])·float64(b[i])
+// over len(a), summed in float64 (b must be at least as long): batchnorm's
+// Σ dy and Σ dy·x̂. Summed in another order on the vector paths (see
+// SumWide32).
+func SumDotWide32(a, b []float32) (sum, dot float64) {
+	binaryCheck("SumDotWide32", len(a), len(a), len(b))
+	if k := wideSplit(len(a)); k > 0 {
+		if simdLevel == simdAVX512 {
+			sum, dot = sumDotWide512(&a[0], &b[0], k)
+		} else {
+			sum, dot = sumDotWide256(&a[0], &b[0], k)
+		}
+		a, b = a[k:], b[k:]
+	}
+	s, d := sumDotWideLoop(a, b)
+	return sum + s, dot + d
+}
+
+// SumDotWide64 returns Σ a[i] and Σ a[i]·b[i] over len(a).
+func SumDotWide64(a, b []float64) (sum, dot float64) {
+	binaryCheck("SumDotWide64", len(a), len(a), len(b))
+	return sumDotWideLoop(a, b)
+}

@@ -11,6 +11,10 @@ import (
 // (one flop per add, multiply or clamp; two per scale and shift):
 //
 //	go test ./runtime -run '^$' -bench 'ElementwiseKernels' -count 5
+//
+// benchSink64 keeps the benchmarked sums alive.
+var benchSink64 float64
+
 func BenchmarkElementwiseKernels(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	vec := func(n int) []float32 { return randVec[float32](rng, n) }
@@ -33,5 +37,8 @@ func BenchmarkElementwiseKernels(b *testing.B) {
 		run("Mul32/16384", n, func() { Mul32(z, x, y) })
 		run("Relu6Forward32/16384", n, func() { Relu6Forward32(x, z) })
 		run("Relu6Backward32/16384", n, func() { Relu6Backward32(x, z) })
+		run("SumWide32/16384", n, func() { benchSink64 += SumWide32(x) })
+		run("SumSqDevWide32/16384", 3*n, func() { benchSink64 += SumSqDevWide32(x, 0.5) })
+		run("SumDotWide32/16384", 3*n, func() { s, d := SumDotWide32(x, y); benchSink64 += s + d })
 	}
 }

@@ -59,3 +59,32 @@ func Relu6Backward32(z, d []float32) { scalarRelu6Backward(z, d) }
 
 // Relu6Backward64 zeroes d[i] wherever z[i] <= 0 or z[i] >= 6.
 func Relu6Backward64(z, d []float64) { scalarRelu6Backward(z, d) }
+
+// SumWide32 returns Σ float64(x[i]), summed in float64: batchnorm's batch
+// mean. The assembly build sums in another order (each term is exact; the
+// float64 sums round differently, by far less than float32's precision).
+func SumWide32(x []float32) float64 { return sumWideLoop(x) }
+
+// SumWide64 returns Σ x[i].
+func SumWide64(x []float64) float64 { return sumWideLoop(x) }
+
+// SumSqDevWide32 returns Σ (float64(x[i]) − mean)², summed in float64:
+// batchnorm's batch variance times n (see SumWide32 on the order).
+func SumSqDevWide32(x []float32, mean float64) float64 { return sumSqDevWideLoop(x, mean) }
+
+// SumSqDevWide64 returns Σ (x[i] − mean)².
+func SumSqDevWide64(x []float64, mean float64) float64 { return sumSqDevWideLoop(x, mean) }
+
+// SumDotWide32 returns Σ float64(a[i]) and Σ float64(a[i])·float64(b[i])
+// over len(a), summed in float64 (b must be at least as long): batchnorm's
+// Σ dy and Σ dy·x̂ (see SumWide32 on the order).
+func SumDotWide32(a, b []float32) (sum, dot float64) {
+	binaryCheck("SumDotWide32", len(a), len(a), len(b))
+	return sumDotWideLoop(a, b)
+}
+
+// SumDotWide64 returns Σ a[i] and Σ a[i]·b[i] over len(a).
+func SumDotWide64(a, b []float64) (sum, dot float64) {
+	binaryCheck("SumDotWide64", len(a), len(a), len(b))
+	return sumDotWideLoop(a, b)
+}

@@ -110,6 +110,21 @@ func relu6Forward512(z *float32, a *float32, n int)
 //go:noescape
 func relu6Backward512(z *float32, d *float32, n int)
 
+// sumWide512 returns Σ float64(x[i]) over i < n - n%8, summed in float64.
+//
+//go:noescape
+func sumWide512(x *float32, n int) float64
+
+// sumSqDevWide512 returns Σ (float64(x[i]) − mean)² over i < n - n%8, summed in float64.
+//
+//go:noescape
+func sumSqDevWide512(x *float32, n int, mean float64) float64
+
+// sumDotWide512 returns Σ float64(a[i]) and Σ float64(a[i])·float64(b[i]) over i < n - n%8, summed in float64.
+//
+//go:noescape
+func sumDotWide512(a *float32, b *float32, n int) (float64, float64)
+
 // gemmNT1x1_512 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //
 //go:noescape
@@ -362,6 +377,21 @@ func relu6Forward256(z *float32, a *float32, n int)
 //
 //go:noescape
 func relu6Backward256(z *float32, d *float32, n int)
+
+// sumWide256 returns Σ float64(x[i]) over i < n - n%4, summed in float64.
+//
+//go:noescape
+func sumWide256(x *float32, n int) float64
+
+// sumSqDevWide256 returns Σ (float64(x[i]) − mean)² over i < n - n%4, summed in float64.
+//
+//go:noescape
+func sumSqDevWide256(x *float32, n int, mean float64) float64
+
+// sumDotWide256 returns Σ float64(a[i]) and Σ float64(a[i])·float64(b[i]) over i < n - n%4, summed in float64.
+//
+//go:noescape
+func sumDotWide256(a *float32, b *float32, n int) (float64, float64)
 
 // gemmNT1x1_256 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //

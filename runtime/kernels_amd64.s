@@ -1584,6 +1584,189 @@ done113:
 	VZEROUPPER
 	RET
 
+// func sumWide512(x *float32, n int) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·sumWide512(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   CX, DX
+	ANDQ   $-32, DX
+	SHLQ   $0x02, DX
+	ANDQ   $-8, CX
+	SHLQ   $0x02, CX
+	XORQ   BX, BX
+
+loopU115:
+	CMPQ      BX, DX
+	JAE       loop1116
+	VCVTPS2PD (AX)(BX*1), Z4
+	VADDPD    Z4, Z0, Z0
+	VCVTPS2PD 32(AX)(BX*1), Z5
+	VADDPD    Z5, Z1, Z1
+	VCVTPS2PD 64(AX)(BX*1), Z6
+	VADDPD    Z6, Z2, Z2
+	VCVTPS2PD 96(AX)(BX*1), Z7
+	VADDPD    Z7, Z3, Z3
+	ADDQ      $0x00000080, BX
+	JMP       loopU115
+
+loop1116:
+	CMPQ      BX, CX
+	JAE       done117
+	VCVTPS2PD (AX)(BX*1), Z4
+	VADDPD    Z4, Z0, Z0
+	ADDQ      $0x00000020, BX
+	JMP       loop1116
+
+done117:
+	VADDPD        Z1, Z0, Z0
+	VADDPD        Z3, Z2, Z2
+	VADDPD        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPD        Y4, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X4
+	VADDPD        X4, X0, X0
+	VHADDPD       X0, X0, X0
+	VZEROUPPER
+	MOVSD         X0, ret+16(FP)
+	RET
+
+// func sumSqDevWide512(x *float32, n int, mean float64) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·sumSqDevWide512(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	VBROADCASTSD mean+16(FP), Z12
+	VXORPS       Z0, Z0, Z0
+	VXORPS       Z1, Z1, Z1
+	VXORPS       Z2, Z2, Z2
+	VXORPS       Z3, Z3, Z3
+	MOVQ         CX, DX
+	ANDQ         $-32, DX
+	SHLQ         $0x02, DX
+	ANDQ         $-8, CX
+	SHLQ         $0x02, CX
+	XORQ         BX, BX
+
+loopU118:
+	CMPQ        BX, DX
+	JAE         loop1119
+	VCVTPS2PD   (AX)(BX*1), Z4
+	VSUBPD      Z12, Z4, Z4
+	VFMADD231PD Z4, Z4, Z0
+	VCVTPS2PD   32(AX)(BX*1), Z5
+	VSUBPD      Z12, Z5, Z5
+	VFMADD231PD Z5, Z5, Z1
+	VCVTPS2PD   64(AX)(BX*1), Z6
+	VSUBPD      Z12, Z6, Z6
+	VFMADD231PD Z6, Z6, Z2
+	VCVTPS2PD   96(AX)(BX*1), Z7
+	VSUBPD      Z12, Z7, Z7
+	VFMADD231PD Z7, Z7, Z3
+	ADDQ        $0x00000080, BX
+	JMP         loopU118
+
+loop1119:
+	CMPQ        BX, CX
+	JAE         done120
+	VCVTPS2PD   (AX)(BX*1), Z4
+	VSUBPD      Z12, Z4, Z4
+	VFMADD231PD Z4, Z4, Z0
+	ADDQ        $0x00000020, BX
+	JMP         loop1119
+
+done120:
+	VADDPD        Z1, Z0, Z0
+	VADDPD        Z3, Z2, Z2
+	VADDPD        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPD        Y4, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X4
+	VADDPD        X4, X0, X0
+	VHADDPD       X0, X0, X0
+	VZEROUPPER
+	MOVSD         X0, ret+24(FP)
+	RET
+
+// func sumDotWide512(a *float32, b *float32, n int) (float64, float64)
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·sumDotWide512(SB), NOSPLIT, $0-40
+	MOVQ   a+0(FP), AX
+	MOVQ   b+8(FP), CX
+	MOVQ   n+16(FP), DX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   DX, BX
+	ANDQ   $-32, BX
+	SHLQ   $0x02, BX
+	ANDQ   $-8, DX
+	SHLQ   $0x02, DX
+	XORQ   SI, SI
+
+loopU121:
+	CMPQ        SI, BX
+	JAE         loop1122
+	VCVTPS2PD   (AX)(SI*1), Z8
+	VCVTPS2PD   (CX)(SI*1), Z12
+	VADDPD      Z8, Z0, Z0
+	VFMADD231PD Z12, Z8, Z4
+	VCVTPS2PD   32(AX)(SI*1), Z9
+	VCVTPS2PD   32(CX)(SI*1), Z12
+	VADDPD      Z9, Z1, Z1
+	VFMADD231PD Z12, Z9, Z5
+	VCVTPS2PD   64(AX)(SI*1), Z10
+	VCVTPS2PD   64(CX)(SI*1), Z12
+	VADDPD      Z10, Z2, Z2
+	VFMADD231PD Z12, Z10, Z6
+	VCVTPS2PD   96(AX)(SI*1), Z11
+	VCVTPS2PD   96(CX)(SI*1), Z12
+	VADDPD      Z11, Z3, Z3
+	VFMADD231PD Z12, Z11, Z7
+	ADDQ        $0x00000080, SI
+	JMP         loopU121
+
+loop1122:
+	CMPQ        SI, DX
+	JAE         done123
+	VCVTPS2PD   (AX)(SI*1), Z8
+	VCVTPS2PD   (CX)(SI*1), Z12
+	VADDPD      Z8, Z0, Z0
+	VFMADD231PD Z12, Z8, Z4
+	ADDQ        $0x00000020, SI
+	JMP         loop1122
+
+done123:
+	VADDPD        Z1, Z0, Z0
+	VADDPD        Z3, Z2, Z2
+	VADDPD        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y8
+	VADDPD        Y8, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X8
+	VADDPD        X8, X0, X0
+	VHADDPD       X0, X0, X0
+	VADDPD        Z5, Z4, Z4
+	VADDPD        Z7, Z6, Z6
+	VADDPD        Z6, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y8
+	VADDPD        Y8, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X8
+	VADDPD        X8, X4, X4
+	VHADDPD       X4, X4, X4
+	VZEROUPPER
+	MOVSD         X0, ret+24(FP)
+	MOVSD         X4, ret1+32(FP)
+	RET
+
 // func gemmNT1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
 TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
@@ -1599,40 +1782,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock115:
+rowblock124:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile116:
+tile125:
 	TESTQ  DI, DI
-	JZ     end117
+	JZ     end126
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k118:
+k127:
 	TESTQ       R10, R10
-	JZ          ktail119
+	JZ          ktail128
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k118
+	JMP         k127
 
-ktail119:
+ktail128:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone120
+	JZ          kdone129
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone120:
+kdone129:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -1647,12 +1830,12 @@ kdone120:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias121
+	JZ            nobias130
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias121:
+nobias130:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1661,9 +1844,9 @@ nobias121:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile116
+	JMP     tile125
 
-end117:
+end126:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -1671,7 +1854,7 @@ end117:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock115
+	JNZ    rowblock124
 	VZEROUPPER
 	RET
 
@@ -1690,15 +1873,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock122:
+rowblock131:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile123:
+tile132:
 	TESTQ  DI, DI
-	JZ     end124
+	JZ     end133
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -1706,9 +1889,9 @@ tile123:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k125:
+k134:
 	TESTQ       R10, R10
-	JZ          ktail126
+	JZ          ktail135
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -1717,18 +1900,18 @@ k125:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k125
+	JMP         k134
 
-ktail126:
+ktail135:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone127
+	JZ          kdone136
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone127:
+kdone136:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -1743,12 +1926,12 @@ kdone127:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias128
+	JZ            nobias137
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias128:
+nobias137:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1757,9 +1940,9 @@ nobias128:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile123
+	JMP     tile132
 
-end124:
+end133:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -1767,7 +1950,7 @@ end124:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock122
+	JNZ    rowblock131
 	VZEROUPPER
 	RET
 
@@ -1786,15 +1969,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock129:
+rowblock138:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile130:
+tile139:
 	TESTQ  DI, DI
-	JZ     end131
+	JZ     end140
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1803,9 +1986,9 @@ tile130:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k132:
+k141:
 	TESTQ       R10, R10
-	JZ          ktail133
+	JZ          ktail142
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -1816,11 +1999,11 @@ k132:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k132
+	JMP         k141
 
-ktail133:
+ktail142:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone134
+	JZ          kdone143
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -1829,7 +2012,7 @@ ktail133:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone134:
+kdone143:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -1844,12 +2027,12 @@ kdone134:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias135
+	JZ            nobias144
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias135:
+nobias144:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1858,9 +2041,9 @@ nobias135:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile130
+	JMP     tile139
 
-end131:
+end140:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -1868,7 +2051,7 @@ end131:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock129
+	JNZ    rowblock138
 	VZEROUPPER
 	RET
 
@@ -1886,15 +2069,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock136:
+rowblock145:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile137:
+tile146:
 	TESTQ  R8, R8
-	JZ     end138
+	JZ     end147
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1904,9 +2087,9 @@ tile137:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k139:
+k148:
 	TESTQ       R11, R11
-	JZ          ktail140
+	JZ          ktail149
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -1919,11 +2102,11 @@ k139:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k139
+	JMP         k148
 
-ktail140:
+ktail149:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone141
+	JZ          kdone150
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -1934,7 +2117,7 @@ ktail140:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone141:
+kdone150:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -1949,12 +2132,12 @@ kdone141:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias142
+	JZ            nobias151
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias142:
+nobias151:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -1963,9 +2146,9 @@ nobias142:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile137
+	JMP     tile146
 
-end138:
+end147:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1973,7 +2156,7 @@ end138:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock136
+	JNZ    rowblock145
 	VZEROUPPER
 	RET
 
@@ -1992,15 +2175,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock143:
+rowblock152:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile144:
+tile153:
 	TESTQ  DI, DI
-	JZ     end145
+	JZ     end154
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -2008,9 +2191,9 @@ tile144:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k146:
+k155:
 	TESTQ       R10, R10
-	JZ          ktail147
+	JZ          ktail156
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -2019,18 +2202,18 @@ k146:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k146
+	JMP         k155
 
-ktail147:
+ktail156:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone148
+	JZ          kdone157
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone148:
+kdone157:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -2058,13 +2241,13 @@ kdone148:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias149
+	JZ            nobias158
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias149:
+nobias158:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2075,9 +2258,9 @@ nobias149:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile144
+	JMP     tile153
 
-end145:
+end154:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2085,7 +2268,7 @@ end145:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock143
+	JNZ    rowblock152
 	VZEROUPPER
 	RET
 
@@ -2104,15 +2287,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock150:
+rowblock159:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile151:
+tile160:
 	TESTQ  DI, DI
-	JZ     end152
+	JZ     end161
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2122,9 +2305,9 @@ tile151:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k153:
+k162:
 	TESTQ       R10, R10
-	JZ          ktail154
+	JZ          ktail163
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -2136,11 +2319,11 @@ k153:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k153
+	JMP         k162
 
-ktail154:
+ktail163:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone155
+	JZ          kdone164
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -2150,7 +2333,7 @@ ktail154:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone155:
+kdone164:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -2178,13 +2361,13 @@ kdone155:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias156
+	JZ            nobias165
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias156:
+nobias165:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2195,9 +2378,9 @@ nobias156:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile151
+	JMP     tile160
 
-end152:
+end161:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2205,7 +2388,7 @@ end152:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock150
+	JNZ    rowblock159
 	VZEROUPPER
 	RET
 
@@ -2224,15 +2407,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock157:
+rowblock166:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile158:
+tile167:
 	TESTQ  DI, DI
-	JZ     end159
+	JZ     end168
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2244,9 +2427,9 @@ tile158:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k160:
+k169:
 	TESTQ       R10, R10
-	JZ          ktail161
+	JZ          ktail170
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -2261,11 +2444,11 @@ k160:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k160
+	JMP         k169
 
-ktail161:
+ktail170:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone162
+	JZ          kdone171
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -2278,7 +2461,7 @@ ktail161:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone162:
+kdone171:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -2306,13 +2489,13 @@ kdone162:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias163
+	JZ            nobias172
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias163:
+nobias172:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2323,9 +2506,9 @@ nobias163:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile158
+	JMP     tile167
 
-end159:
+end168:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2333,7 +2516,7 @@ end159:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock157
+	JNZ    rowblock166
 	VZEROUPPER
 	RET
 
@@ -2351,15 +2534,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock164:
+rowblock173:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile165:
+tile174:
 	TESTQ  R8, R8
-	JZ     end166
+	JZ     end175
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2373,9 +2556,9 @@ tile165:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k167:
+k176:
 	TESTQ       R11, R11
-	JZ          ktail168
+	JZ          ktail177
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -2393,11 +2576,11 @@ k167:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k167
+	JMP         k176
 
-ktail168:
+ktail177:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone169
+	JZ          kdone178
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -2413,7 +2596,7 @@ ktail168:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone169:
+kdone178:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -2441,13 +2624,13 @@ kdone169:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias170
+	JZ            nobias179
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias170:
+nobias179:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2458,9 +2641,9 @@ nobias170:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile165
+	JMP     tile174
 
-end166:
+end175:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -2468,7 +2651,7 @@ end166:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock164
+	JNZ    rowblock173
 	VZEROUPPER
 	RET
 
@@ -2487,15 +2670,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock171:
+rowblock180:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile172:
+tile181:
 	TESTQ  DI, DI
-	JZ     end173
+	JZ     end182
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2504,9 +2687,9 @@ tile172:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k174:
+k183:
 	TESTQ       R10, R10
-	JZ          ktail175
+	JZ          ktail184
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -2517,11 +2700,11 @@ k174:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k174
+	JMP         k183
 
-ktail175:
+ktail184:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone176
+	JZ          kdone185
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -2530,7 +2713,7 @@ ktail175:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone176:
+kdone185:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -2571,14 +2754,14 @@ kdone176:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias177
+	JZ            nobias186
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias177:
+nobias186:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2591,9 +2774,9 @@ nobias177:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile172
+	JMP     tile181
 
-end173:
+end182:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2601,7 +2784,7 @@ end173:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock171
+	JNZ    rowblock180
 	VZEROUPPER
 	RET
 
@@ -2620,15 +2803,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock178:
+rowblock187:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile179:
+tile188:
 	TESTQ  DI, DI
-	JZ     end180
+	JZ     end189
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2640,9 +2823,9 @@ tile179:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k181:
+k190:
 	TESTQ       R10, R10
-	JZ          ktail182
+	JZ          ktail191
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -2657,11 +2840,11 @@ k181:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k181
+	JMP         k190
 
-ktail182:
+ktail191:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone183
+	JZ          kdone192
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -2674,7 +2857,7 @@ ktail182:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone183:
+kdone192:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -2715,14 +2898,14 @@ kdone183:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias184
+	JZ            nobias193
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias184:
+nobias193:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2735,9 +2918,9 @@ nobias184:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile179
+	JMP     tile188
 
-end180:
+end189:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2745,7 +2928,7 @@ end180:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock178
+	JNZ    rowblock187
 	VZEROUPPER
 	RET
 
@@ -2764,15 +2947,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock185:
+rowblock194:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile186:
+tile195:
 	TESTQ  DI, DI
-	JZ     end187
+	JZ     end196
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2787,9 +2970,9 @@ tile186:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k188:
+k197:
 	TESTQ       R10, R10
-	JZ          ktail189
+	JZ          ktail198
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -2808,11 +2991,11 @@ k188:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k188
+	JMP         k197
 
-ktail189:
+ktail198:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone190
+	JZ          kdone199
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -2829,7 +3012,7 @@ ktail189:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone190:
+kdone199:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -2870,14 +3053,14 @@ kdone190:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias191
+	JZ            nobias200
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias191:
+nobias200:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2890,9 +3073,9 @@ nobias191:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile186
+	JMP     tile195
 
-end187:
+end196:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2900,7 +3083,7 @@ end187:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock185
+	JNZ    rowblock194
 	VZEROUPPER
 	RET
 
@@ -2918,15 +3101,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock192:
+rowblock201:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile193:
+tile202:
 	TESTQ  R8, R8
-	JZ     end194
+	JZ     end203
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2944,9 +3127,9 @@ tile193:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k195:
+k204:
 	TESTQ       R11, R11
-	JZ          ktail196
+	JZ          ktail205
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -2969,11 +3152,11 @@ k195:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k195
+	JMP         k204
 
-ktail196:
+ktail205:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone197
+	JZ          kdone206
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -2994,7 +3177,7 @@ ktail196:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone197:
+kdone206:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -3035,14 +3218,14 @@ kdone197:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias198
+	JZ            nobias207
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias198:
+nobias207:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -3055,9 +3238,9 @@ nobias198:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile193
+	JMP     tile202
 
-end194:
+end203:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -3065,7 +3248,7 @@ end194:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock192
+	JNZ    rowblock201
 	VZEROUPPER
 	RET
 
@@ -3085,15 +3268,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock199:
+rowblock208:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile200:
+tile209:
 	TESTQ  R8, R8
-	JZ     end201
+	JZ     end210
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3103,9 +3286,9 @@ tile200:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k202:
+k211:
 	TESTQ       R11, R11
-	JZ          ktail203
+	JZ          ktail212
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -3118,11 +3301,11 @@ k202:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k202
+	JMP         k211
 
-ktail203:
+ktail212:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone204
+	JZ          kdone213
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -3133,7 +3316,7 @@ ktail203:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone204:
+kdone213:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -3187,7 +3370,7 @@ kdone204:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias205
+	JZ            nobias214
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -3195,7 +3378,7 @@ kdone204:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias205:
+nobias214:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -3210,9 +3393,9 @@ nobias205:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile200
+	JMP     tile209
 
-end201:
+end210:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -3220,7 +3403,7 @@ end201:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock199
+	JNZ    rowblock208
 	VZEROUPPER
 	RET
 
@@ -3240,15 +3423,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock206:
+rowblock215:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile207:
+tile216:
 	TESTQ  R8, R8
-	JZ     end208
+	JZ     end217
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3262,9 +3445,9 @@ tile207:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k209:
+k218:
 	TESTQ       R11, R11
-	JZ          ktail210
+	JZ          ktail219
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -3282,11 +3465,11 @@ k209:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k209
+	JMP         k218
 
-ktail210:
+ktail219:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone211
+	JZ          kdone220
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -3302,7 +3485,7 @@ ktail210:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone211:
+kdone220:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -3356,7 +3539,7 @@ kdone211:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias212
+	JZ            nobias221
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -3364,7 +3547,7 @@ kdone211:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias212:
+nobias221:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -3379,9 +3562,9 @@ nobias212:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile207
+	JMP     tile216
 
-end208:
+end217:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -3389,7 +3572,7 @@ end208:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock206
+	JNZ    rowblock215
 	VZEROUPPER
 	RET
 
@@ -3409,15 +3592,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock213:
+rowblock222:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile214:
+tile223:
 	TESTQ  R8, R8
-	JZ     end215
+	JZ     end224
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3435,9 +3618,9 @@ tile214:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k216:
+k225:
 	TESTQ       R11, R11
-	JZ          ktail217
+	JZ          ktail226
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -3460,11 +3643,11 @@ k216:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k216
+	JMP         k225
 
-ktail217:
+ktail226:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone218
+	JZ          kdone227
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -3485,7 +3668,7 @@ ktail217:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone218:
+kdone227:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -3539,7 +3722,7 @@ kdone218:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias219
+	JZ            nobias228
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -3547,7 +3730,7 @@ kdone218:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias219:
+nobias228:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -3562,9 +3745,9 @@ nobias219:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile214
+	JMP     tile223
 
-end215:
+end224:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -3572,7 +3755,7 @@ end215:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock213
+	JNZ    rowblock222
 	VZEROUPPER
 	RET
 
@@ -3591,15 +3774,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock220:
+rowblock229:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile221:
+tile230:
 	TESTQ  R9, R9
-	JZ     end222
+	JZ     end231
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3621,9 +3804,9 @@ tile221:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k223:
+k232:
 	TESTQ       R12, R12
-	JZ          ktail224
+	JZ          ktail233
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -3651,11 +3834,11 @@ k223:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k223
+	JMP         k232
 
-ktail224:
+ktail233:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone225
+	JZ          kdone234
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -3681,7 +3864,7 @@ ktail224:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone225:
+kdone234:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -3735,7 +3918,7 @@ kdone225:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias226
+	JZ            nobias235
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -3743,7 +3926,7 @@ kdone225:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias226:
+nobias235:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -3758,9 +3941,9 @@ nobias226:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile221
+	JMP     tile230
 
-end222:
+end231:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -3768,7 +3951,7 @@ end222:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock220
+	JNZ    rowblock229
 	VZEROUPPER
 	RET
 
@@ -3788,54 +3971,54 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock227:
+rowblock236:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile228:
+tile237:
 	TESTQ     DI, DI
-	JZ        end229
+	JZ        end238
 	CMPQ      acc+64(FP), $0x00
-	JE        zero230
+	JE        zero239
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart231
+	JMP       kstart240
 
-zero230:
+zero239:
 	VXORPS Z0, Z0, Z0
 
-kstart231:
+kstart240:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k232:
+k241:
 	TESTQ        R10, R10
-	JZ           kdone233
+	JZ           kdone242
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k232
+	JMP          k241
 
-kdone233:
+kdone242:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile228
+	JMP     tile237
 
-end229:
+end238:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock227
+	JNZ    rowblock236
 	VZEROUPPER
 	RET
 
@@ -3855,33 +4038,33 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock234:
+rowblock243:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile235:
+tile244:
 	TESTQ     DI, DI
-	JZ        end236
+	JZ        end245
 	CMPQ      acc+64(FP), $0x00
-	JE        zero237
+	JE        zero246
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart238
+	JMP       kstart247
 
-zero237:
+zero246:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart238:
+kstart247:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k239:
+k248:
 	TESTQ        R10, R10
-	JZ           kdone240
+	JZ           kdone249
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -3890,24 +4073,24 @@ k239:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k239
+	JMP          k248
 
-kdone240:
+kdone249:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile235
+	JMP     tile244
 
-end236:
+end245:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock234
+	JNZ    rowblock243
 	VZEROUPPER
 	RET
 
@@ -3927,35 +4110,35 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock241:
+rowblock250:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile242:
+tile251:
 	TESTQ     DI, DI
-	JZ        end243
+	JZ        end252
 	CMPQ      acc+64(FP), $0x00
-	JE        zero244
+	JE        zero253
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart245
+	JMP       kstart254
 
-zero244:
+zero253:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart245:
+kstart254:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k246:
+k255:
 	TESTQ        R10, R10
-	JZ           kdone247
+	JZ           kdone256
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -3966,9 +4149,9 @@ k246:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k246
+	JMP          k255
 
-kdone247:
+kdone256:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3976,15 +4159,15 @@ kdone247:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile242
+	JMP     tile251
 
-end243:
+end252:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock241
+	JNZ    rowblock250
 	VZEROUPPER
 	RET
 
@@ -4004,37 +4187,37 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock248:
+rowblock257:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile249:
+tile258:
 	TESTQ     DI, DI
-	JZ        end250
+	JZ        end259
 	CMPQ      acc+64(FP), $0x00
-	JE        zero251
+	JE        zero260
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart252
+	JMP       kstart261
 
-zero251:
+zero260:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart252:
+kstart261:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k253:
+k262:
 	TESTQ        R10, R10
-	JZ           kdone254
+	JZ           kdone263
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -4047,9 +4230,9 @@ k253:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k253
+	JMP          k262
 
-kdone254:
+kdone263:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4058,15 +4241,15 @@ kdone254:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile249
+	JMP     tile258
 
-end250:
+end259:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock248
+	JNZ    rowblock257
 	VZEROUPPER
 	RET
 
@@ -4086,34 +4269,34 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock255:
+rowblock264:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile256:
+tile265:
 	TESTQ     DI, DI
-	JZ        end257
+	JZ        end266
 	CMPQ      acc+64(FP), $0x00
-	JE        zero258
+	JE        zero267
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart259
+	JMP       kstart268
 
-zero258:
+zero267:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart259:
+kstart268:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k260:
+k269:
 	TESTQ        R10, R10
-	JZ           kdone261
+	JZ           kdone270
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -4122,9 +4305,9 @@ k260:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k260
+	JMP          k269
 
-kdone261:
+kdone270:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -4132,15 +4315,15 @@ kdone261:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile256
+	JMP     tile265
 
-end257:
+end266:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock255
+	JNZ    rowblock264
 	VZEROUPPER
 	RET
 
@@ -4160,38 +4343,38 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock262:
+rowblock271:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile263:
+tile272:
 	TESTQ     DI, DI
-	JZ        end264
+	JZ        end273
 	CMPQ      acc+64(FP), $0x00
-	JE        zero265
+	JE        zero274
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart266
+	JMP       kstart275
 
-zero265:
+zero274:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart266:
+kstart275:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k267:
+k276:
 	TESTQ        R10, R10
-	JZ           kdone268
+	JZ           kdone277
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -4203,9 +4386,9 @@ k267:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k267
+	JMP          k276
 
-kdone268:
+kdone277:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -4215,15 +4398,15 @@ kdone268:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile263
+	JMP     tile272
 
-end264:
+end273:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock262
+	JNZ    rowblock271
 	VZEROUPPER
 	RET
 
@@ -4243,16 +4426,16 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock269:
+rowblock278:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile270:
+tile279:
 	TESTQ     DI, DI
-	JZ        end271
+	JZ        end280
 	CMPQ      acc+64(FP), $0x00
-	JE        zero272
+	JE        zero281
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -4261,9 +4444,9 @@ tile270:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart273
+	JMP       kstart282
 
-zero272:
+zero281:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4271,14 +4454,14 @@ zero272:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart273:
+kstart282:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k274:
+k283:
 	TESTQ        R10, R10
-	JZ           kdone275
+	JZ           kdone284
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -4293,9 +4476,9 @@ k274:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k274
+	JMP          k283
 
-kdone275:
+kdone284:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4307,15 +4490,15 @@ kdone275:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile270
+	JMP     tile279
 
-end271:
+end280:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock269
+	JNZ    rowblock278
 	VZEROUPPER
 	RET
 
@@ -4335,16 +4518,16 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock276:
+rowblock285:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile277:
+tile286:
 	TESTQ     DI, DI
-	JZ        end278
+	JZ        end287
 	CMPQ      acc+64(FP), $0x00
-	JE        zero279
+	JE        zero288
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -4355,9 +4538,9 @@ tile277:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart280
+	JMP       kstart289
 
-zero279:
+zero288:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4367,14 +4550,14 @@ zero279:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart280:
+kstart289:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k281:
+k290:
 	TESTQ        R10, R10
-	JZ           kdone282
+	JZ           kdone291
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -4392,9 +4575,9 @@ k281:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k281
+	JMP          k290
 
-kdone282:
+kdone291:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4408,15 +4591,15 @@ kdone282:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile277
+	JMP     tile286
 
-end278:
+end287:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock276
+	JNZ    rowblock285
 	VZEROUPPER
 	RET
 
@@ -4436,37 +4619,37 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock283:
+rowblock292:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile284:
+tile293:
 	TESTQ     DI, DI
-	JZ        end285
+	JZ        end294
 	CMPQ      acc+64(FP), $0x00
-	JE        zero286
+	JE        zero295
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart287
+	JMP       kstart296
 
-zero286:
+zero295:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart287:
+kstart296:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k288:
+k297:
 	TESTQ        R10, R10
-	JZ           kdone289
+	JZ           kdone298
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -4477,9 +4660,9 @@ k288:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k288
+	JMP          k297
 
-kdone289:
+kdone298:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -4489,15 +4672,15 @@ kdone289:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile284
+	JMP     tile293
 
-end285:
+end294:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock283
+	JNZ    rowblock292
 	VZEROUPPER
 	RET
 
@@ -4517,16 +4700,16 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock290:
+rowblock299:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile291:
+tile300:
 	TESTQ     DI, DI
-	JZ        end292
+	JZ        end301
 	CMPQ      acc+64(FP), $0x00
-	JE        zero293
+	JE        zero302
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -4536,9 +4719,9 @@ tile291:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart294
+	JMP       kstart303
 
-zero293:
+zero302:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4546,14 +4729,14 @@ zero293:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart294:
+kstart303:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k295:
+k304:
 	TESTQ        R10, R10
-	JZ           kdone296
+	JZ           kdone305
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -4568,9 +4751,9 @@ k295:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k295
+	JMP          k304
 
-kdone296:
+kdone305:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -4583,15 +4766,15 @@ kdone296:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile291
+	JMP     tile300
 
-end292:
+end301:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock290
+	JNZ    rowblock299
 	VZEROUPPER
 	RET
 
@@ -4611,16 +4794,16 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock297:
+rowblock306:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile298:
+tile307:
 	TESTQ     DI, DI
-	JZ        end299
+	JZ        end308
 	CMPQ      acc+64(FP), $0x00
-	JE        zero300
+	JE        zero309
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -4633,9 +4816,9 @@ tile298:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart301
+	JMP       kstart310
 
-zero300:
+zero309:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4646,14 +4829,14 @@ zero300:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart301:
+kstart310:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k302:
+k311:
 	TESTQ        R10, R10
-	JZ           kdone303
+	JZ           kdone312
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -4672,9 +4855,9 @@ k302:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k302
+	JMP          k311
 
-kdone303:
+kdone312:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4690,15 +4873,15 @@ kdone303:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile298
+	JMP     tile307
 
-end299:
+end308:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock297
+	JNZ    rowblock306
 	VZEROUPPER
 	RET
 
@@ -4718,16 +4901,16 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock304:
+rowblock313:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile305:
+tile314:
 	TESTQ     DI, DI
-	JZ        end306
+	JZ        end315
 	CMPQ      acc+64(FP), $0x00
-	JE        zero307
+	JE        zero316
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -4743,9 +4926,9 @@ tile305:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart308
+	JMP       kstart317
 
-zero307:
+zero316:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4759,14 +4942,14 @@ zero307:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart308:
+kstart317:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k309:
+k318:
 	TESTQ        R10, R10
-	JZ           kdone310
+	JZ           kdone319
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -4789,9 +4972,9 @@ k309:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k309
+	JMP          k318
 
-kdone310:
+kdone319:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4810,15 +4993,15 @@ kdone310:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile305
+	JMP     tile314
 
-end306:
+end315:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock304
+	JNZ    rowblock313
 	VZEROUPPER
 	RET
 
@@ -4839,16 +5022,16 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock311:
+rowblock320:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile312:
+tile321:
 	TESTQ     R8, R8
-	JZ        end313
+	JZ        end322
 	CMPQ      acc+64(FP), $0x00
-	JE        zero314
+	JE        zero323
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -4857,22 +5040,22 @@ tile312:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart315
+	JMP       kstart324
 
-zero314:
+zero323:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart315:
+kstart324:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k316:
+k325:
 	TESTQ        R11, R11
-	JZ           kdone317
+	JZ           kdone326
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -4885,9 +5068,9 @@ k316:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k316
+	JMP          k325
 
-kdone317:
+kdone326:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -4899,15 +5082,15 @@ kdone317:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile312
+	JMP     tile321
 
-end313:
+end322:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock311
+	JNZ    rowblock320
 	VZEROUPPER
 	RET
 
@@ -4928,16 +5111,16 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock318:
+rowblock327:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile319:
+tile328:
 	TESTQ     R8, R8
-	JZ        end320
+	JZ        end329
 	CMPQ      acc+64(FP), $0x00
-	JE        zero321
+	JE        zero330
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -4950,9 +5133,9 @@ tile319:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart322
+	JMP       kstart331
 
-zero321:
+zero330:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4962,14 +5145,14 @@ zero321:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart322:
+kstart331:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k323:
+k332:
 	TESTQ        R11, R11
-	JZ           kdone324
+	JZ           kdone333
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -4987,9 +5170,9 @@ k323:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k323
+	JMP          k332
 
-kdone324:
+kdone333:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -5005,15 +5188,15 @@ kdone324:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile319
+	JMP     tile328
 
-end320:
+end329:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock318
+	JNZ    rowblock327
 	VZEROUPPER
 	RET
 
@@ -5034,16 +5217,16 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock325:
+rowblock334:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile326:
+tile335:
 	TESTQ     R8, R8
-	JZ        end327
+	JZ        end336
 	CMPQ      acc+64(FP), $0x00
-	JE        zero328
+	JE        zero337
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -5060,9 +5243,9 @@ tile326:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart329
+	JMP       kstart338
 
-zero328:
+zero337:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5076,14 +5259,14 @@ zero328:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart329:
+kstart338:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k330:
+k339:
 	TESTQ        R11, R11
-	JZ           kdone331
+	JZ           kdone340
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -5106,9 +5289,9 @@ k330:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k330
+	JMP          k339
 
-kdone331:
+kdone340:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -5128,15 +5311,15 @@ kdone331:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile326
+	JMP     tile335
 
-end327:
+end336:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock325
+	JNZ    rowblock334
 	VZEROUPPER
 	RET
 
@@ -5157,16 +5340,16 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock332:
+rowblock341:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile333:
+tile342:
 	TESTQ     R8, R8
-	JZ        end334
+	JZ        end343
 	CMPQ      acc+64(FP), $0x00
-	JE        zero335
+	JE        zero344
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -5187,9 +5370,9 @@ tile333:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart336
+	JMP       kstart345
 
-zero335:
+zero344:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5207,14 +5390,14 @@ zero335:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart336:
+kstart345:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k337:
+k346:
 	TESTQ        R11, R11
-	JZ           kdone338
+	JZ           kdone347
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -5242,9 +5425,9 @@ k337:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k337
+	JMP          k346
 
-kdone338:
+kdone347:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -5268,15 +5451,15 @@ kdone338:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile333
+	JMP     tile342
 
-end334:
+end343:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock332
+	JNZ    rowblock341
 	VZEROUPPER
 	RET
 
@@ -5309,16 +5492,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs339:
+pairs348:
 	CMPQ SI, $0x02
-	JB   odd340
+	JB   odd349
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU342:
+loopU351:
 	CMPQ        R10, R8
-	JAE         loop1343
+	JAE         loop1352
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -5328,29 +5511,29 @@ loopU342:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU342
+	JMP         loopU351
 
-loop1343:
+loop1352:
 	CMPQ        R10, R9
-	JAE         tail345
+	JAE         tail354
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1343
+	JMP         loop1352
 
-tail345:
+tail354:
 	CMPQ        R10, DI
-	JAE         done344
+	JAE         done353
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done344:
+done353:
 	XORQ R10, R10
 
-loopU346:
+loopU355:
 	CMPQ        R10, R8
-	JAE         loop1347
+	JAE         loop1356
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -5360,37 +5543,37 @@ loopU346:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU346
+	JMP         loopU355
 
-loop1347:
+loop1356:
 	CMPQ        R10, R9
-	JAE         tail349
+	JAE         tail358
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1347
+	JMP         loop1356
 
-tail349:
+tail358:
 	CMPQ        R10, DI
-	JAE         done348
+	JAE         done357
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done348:
+done357:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs339
+	JMP  pairs348
 
-odd340:
+odd349:
 	TESTQ SI, SI
-	JZ    end341
+	JZ    end350
 	XORQ  R10, R10
 
-loopU350:
+loopU359:
 	CMPQ        R10, R8
-	JAE         loop1351
+	JAE         loop1360
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -5400,25 +5583,25 @@ loopU350:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU350
+	JMP         loopU359
 
-loop1351:
+loop1360:
 	CMPQ        R10, R9
-	JAE         tail353
+	JAE         tail362
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1351
+	JMP         loop1360
 
-tail353:
+tail362:
 	CMPQ        R10, DI
-	JAE         done352
+	JAE         done361
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done352:
-end341:
+done361:
+end350:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -5456,14 +5639,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows354:
+rows363:
 	TESTQ SI, SI
-	JZ    end355
+	JZ    end364
 	XORQ  R10, R10
 
-loopU356:
+loopU365:
 	CMPQ        R10, R8
-	JAE         loop1357
+	JAE         loop1366
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -5477,32 +5660,32 @@ loopU356:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU356
+	JMP         loopU365
 
-loop1357:
+loop1366:
 	CMPQ        R10, R9
-	JAE         tail359
+	JAE         tail368
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1357
+	JMP         loop1366
 
-tail359:
+tail368:
 	CMPQ        R10, DI
-	JAE         done358
+	JAE         done367
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done358:
+done367:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows354
+	JMP  rows363
 
-end355:
+end364:
 	VZEROUPPER
 	RET
 
@@ -5532,9 +5715,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU360:
+loopU369:
 	CMPQ        CX, DX
-	JAE         loop1361
+	JAE         loop1370
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -5548,26 +5731,26 @@ loopU360:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU360
+	JMP         loopU369
 
-loop1361:
+loop1370:
 	CMPQ        CX, BX
-	JAE         tail363
+	JAE         tail372
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1361
+	JMP         loop1370
 
-tail363:
+tail372:
 	CMPQ        CX, SI
-	JAE         done362
+	JAE         done371
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done362:
+done371:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -5602,9 +5785,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU364:
+loopU373:
 	CMPQ    DX, BX
-	JAE     loop1365
+	JAE     loop1374
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -5614,27 +5797,27 @@ loopU364:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU364
+	JMP     loopU373
 
-loop1365:
+loop1374:
 	CMPQ    DX, SI
-	JAE     tail367
+	JAE     tail376
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1365
+	JMP     loop1374
 
-tail367:
+tail376:
 	CMPQ       DX, DI
-	JAE        done366
+	JAE        done375
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done366:
+done375:
 	VZEROUPPER
 	RET
 
@@ -5661,9 +5844,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU368:
+loopU377:
 	CMPQ    DX, BX
-	JAE     loop1369
+	JAE     loop1378
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -5675,29 +5858,29 @@ loopU368:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU368
+	JMP     loopU377
 
-loop1369:
+loop1378:
 	CMPQ    DX, SI
-	JAE     tail371
+	JAE     tail380
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1369
+	JMP     loop1378
 
-tail371:
+tail380:
 	CMPQ       DX, DI
-	JAE        done370
+	JAE        done379
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done370:
+done379:
 	VZEROUPPER
 	RET
 
@@ -5717,7 +5900,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off372
+	JZ           off381
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -5728,9 +5911,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1374:
+loop1383:
 	CMPQ    DX, BX
-	JAE     tail376
+	JAE     tail385
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -5739,11 +5922,11 @@ loop1374:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1374
+	JMP     loop1383
 
-tail376:
+tail385:
 	CMPQ       DX, SI
-	JAE        done375
+	JAE        done384
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -5752,11 +5935,11 @@ tail376:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done375:
+done384:
 	VZEROUPPER
 	RET
 
-off372:
+off381:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -5767,27 +5950,27 @@ off372:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1378:
+loop1387:
 	CMPQ    DX, BX
-	JAE     tail380
+	JAE     tail389
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1378
+	JMP     loop1387
 
-tail380:
+tail389:
 	CMPQ       DX, SI
-	JAE        done379
+	JAE        done388
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done379:
+done388:
 	VZEROUPPER
 	RET
 
@@ -5809,7 +5992,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off381
+	JZ           off390
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -5820,9 +6003,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1383:
+loop1392:
 	CMPQ    BX, SI
-	JAE     tail385
+	JAE     tail394
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -5837,11 +6020,11 @@ loop1383:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1383
+	JMP     loop1392
 
-tail385:
+tail394:
 	CMPQ       BX, DI
-	JAE        done384
+	JAE        done393
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -5856,11 +6039,11 @@ tail385:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done384:
+done393:
 	VZEROUPPER
 	RET
 
-off381:
+off390:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -5871,9 +6054,9 @@ off381:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1387:
+loop1396:
 	CMPQ    BX, SI
-	JAE     tail389
+	JAE     tail398
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -5886,11 +6069,11 @@ loop1387:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1387
+	JMP     loop1396
 
-tail389:
+tail398:
 	CMPQ       BX, DI
-	JAE        done388
+	JAE        done397
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -5903,7 +6086,7 @@ tail389:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done388:
+done397:
 	VZEROUPPER
 	RET
 
@@ -5940,9 +6123,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1391:
+loop1400:
 	CMPQ    SI, DI
-	JAE     tail393
+	JAE     tail402
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -5967,11 +6150,11 @@ loop1391:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1391
+	JMP     loop1400
 
-tail393:
+tail402:
 	CMPQ       SI, R8
-	JAE        done392
+	JAE        done401
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -5996,7 +6179,7 @@ tail393:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done392:
+done401:
 	VZEROUPPER
 	RET
 
@@ -6028,9 +6211,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1395:
+loop1404:
 	CMPQ    BX, SI
-	JAE     tail397
+	JAE     tail406
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -6048,11 +6231,11 @@ loop1395:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1395
+	JMP     loop1404
 
-tail397:
+tail406:
 	CMPQ       BX, DI
-	JAE        done396
+	JAE        done405
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -6070,7 +6253,7 @@ tail397:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done396:
+done405:
 	VZEROUPPER
 	RET
 
@@ -6090,9 +6273,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU398:
+loopU407:
 	CMPQ        BX, DX
-	JAE         loop1399
+	JAE         loop1408
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -6102,17 +6285,17 @@ loopU398:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU398
+	JMP         loopU407
 
-loop1399:
+loop1408:
 	CMPQ        BX, CX
-	JAE         done400
+	JAE         done409
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1399
+	JMP         loop1408
 
-done400:
+done409:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -6146,22 +6329,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows401:
+rows410:
 	TESTQ    BX, BX
-	JZ       end404
+	JZ       end413
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do403
-	JP       do403
-	JMP      next402
+	JNE      do412
+	JP       do412
+	JMP      next411
 
-do403:
+do412:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU405:
+loopU414:
 	CMPQ        R9, R8
-	JAE         loop1406
+	JAE         loop1415
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -6169,33 +6352,33 @@ loopU405:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU405
+	JMP         loopU414
 
-loop1406:
+loop1415:
 	CMPQ        R9, SI
-	JAE         tail408
+	JAE         tail417
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1406
+	JMP         loop1415
 
-tail408:
+tail417:
 	CMPQ        R9, DI
-	JAE         done407
+	JAE         done416
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done407:
-next402:
+done416:
+next411:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows401
+	JMP  rows410
 
-end404:
+end413:
 	VZEROUPPER
 	RET
 
@@ -6224,22 +6407,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows409:
+rows418:
 	TESTQ    DI, DI
-	JZ       end412
+	JZ       end421
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do411
-	JP       do411
-	JMP      next410
+	JNE      do420
+	JP       do420
+	JMP      next419
 
-do411:
+do420:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU413:
+loopU422:
 	CMPQ        R11, R10
-	JAE         loop1414
+	JAE         loop1423
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -6253,11 +6436,11 @@ loopU413:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU413
+	JMP         loopU422
 
-loop1414:
+loop1423:
 	CMPQ        R11, R8
-	JAE         tail416
+	JAE         tail425
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -6265,11 +6448,11 @@ loop1414:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1414
+	JMP         loop1423
 
-tail416:
+tail425:
 	CMPQ        R11, R9
-	JAE         done415
+	JAE         done424
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -6279,15 +6462,15 @@ tail416:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done415:
-next410:
+done424:
+next419:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows409
+	JMP  rows418
 
-end412:
+end421:
 	VZEROUPPER
 	RET
 
@@ -6316,18 +6499,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU417:
+blockU426:
 	CMPQ    R10, R8
-	JAE     block1418
+	JAE     block1427
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap421:
+tap430:
 	CMPQ         R11, SI
-	JAE          taps422
+	JAE          taps431
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -6337,47 +6520,47 @@ tap421:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap421
+	JMP          tap430
 
-taps422:
+taps431:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU417
+	JMP     blockU426
 
-block1418:
+block1427:
 	CMPQ    R10, R9
-	JAE     tail419
+	JAE     tail428
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap423:
+tap432:
 	CMPQ         R11, SI
-	JAE          taps424
+	JAE          taps433
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap423
+	JMP          tap432
 
-taps424:
+taps433:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1418
+	JMP     block1427
 
-tail419:
+tail428:
 	CMPQ    R10, DI
-	JAE     end420
+	JAE     end429
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap425:
+tap434:
 	CMPQ         R11, SI
-	JAE          taps426
+	JAE          taps435
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -6385,12 +6568,12 @@ tap425:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap425
+	JMP          tap434
 
-taps426:
+taps435:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end420:
+end429:
 	VZEROUPPER
 	RET
 
@@ -6417,16 +6600,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows427:
+rows436:
 	TESTQ        SI, SI
-	JZ           end428
+	JZ           end437
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU429:
+loopU438:
 	CMPQ    R10, R8
-	JAE     loop1430
+	JAE     loop1439
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -6440,34 +6623,34 @@ loopU429:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU429
+	JMP     loopU438
 
-loop1430:
+loop1439:
 	CMPQ    R10, R9
-	JAE     tail432
+	JAE     tail441
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop1430
+	JMP     loop1439
 
-tail432:
+tail441:
 	CMPQ       R10, DI
-	JAE        done431
+	JAE        done440
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done431:
+done440:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows427
+	JMP  rows436
 
-end428:
+end437:
 	VZEROUPPER
 	RET
 
@@ -6494,9 +6677,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU433:
+loopU442:
 	CMPQ    BX, SI
-	JAE     loop1434
+	JAE     loop1443
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -6510,26 +6693,26 @@ loopU433:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU433
+	JMP     loopU442
 
-loop1434:
+loop1443:
 	CMPQ    BX, DI
-	JAE     tail436
+	JAE     tail445
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1434
+	JMP     loop1443
 
-tail436:
+tail445:
 	CMPQ       BX, R8
-	JAE        done435
+	JAE        done444
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done435:
+done444:
 	VZEROUPPER
 	RET
 
@@ -6556,9 +6739,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU437:
+loopU446:
 	CMPQ    BX, SI
-	JAE     loop1438
+	JAE     loop1447
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -6572,26 +6755,26 @@ loopU437:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU437
+	JMP     loopU446
 
-loop1438:
+loop1447:
 	CMPQ    BX, DI
-	JAE     tail440
+	JAE     tail449
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1438
+	JMP     loop1447
 
-tail440:
+tail449:
 	CMPQ       BX, R8
-	JAE        done439
+	JAE        done448
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done439:
+done448:
 	VZEROUPPER
 	RET
 
@@ -6621,9 +6804,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU441:
+loopU450:
 	CMPQ    DX, BX
-	JAE     loop1442
+	JAE     loop1451
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -6635,29 +6818,29 @@ loopU441:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU441
+	JMP     loopU450
 
-loop1442:
+loop1451:
 	CMPQ    DX, SI
-	JAE     tail444
+	JAE     tail453
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1442
+	JMP     loop1451
 
-tail444:
+tail453:
 	CMPQ       DX, DI
-	JAE        done443
+	JAE        done452
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done443:
+done452:
 	VZEROUPPER
 	RET
 
@@ -6687,9 +6870,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU445:
+loopU454:
 	CMPQ    DX, BX
-	JAE     loop1446
+	JAE     loop1455
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -6705,11 +6888,11 @@ loopU445:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU445
+	JMP     loopU454
 
-loop1446:
+loop1455:
 	CMPQ    DX, SI
-	JAE     tail448
+	JAE     tail457
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -6718,11 +6901,11 @@ loop1446:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1446
+	JMP     loop1455
 
-tail448:
+tail457:
 	CMPQ       DX, DI
-	JAE        done447
+	JAE        done456
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -6731,8 +6914,183 @@ tail448:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done447:
+done456:
 	VZEROUPPER
+	RET
+
+// func sumWide256(x *float32, n int) float64
+// Requires: AVX, SSE2
+TEXT ·sumWide256(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   CX, DX
+	ANDQ   $-16, DX
+	SHLQ   $0x02, DX
+	ANDQ   $-4, CX
+	SHLQ   $0x02, CX
+	XORQ   BX, BX
+
+loopU458:
+	CMPQ      BX, DX
+	JAE       loop1459
+	VCVTPS2PD (AX)(BX*1), Y4
+	VADDPD    Y4, Y0, Y0
+	VCVTPS2PD 16(AX)(BX*1), Y5
+	VADDPD    Y5, Y1, Y1
+	VCVTPS2PD 32(AX)(BX*1), Y6
+	VADDPD    Y6, Y2, Y2
+	VCVTPS2PD 48(AX)(BX*1), Y7
+	VADDPD    Y7, Y3, Y3
+	ADDQ      $0x00000040, BX
+	JMP       loopU458
+
+loop1459:
+	CMPQ      BX, CX
+	JAE       done460
+	VCVTPS2PD (AX)(BX*1), Y4
+	VADDPD    Y4, Y0, Y0
+	ADDQ      $0x00000010, BX
+	JMP       loop1459
+
+done460:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPD       X4, X0, X0
+	VHADDPD      X0, X0, X0
+	VZEROUPPER
+	MOVSD        X0, ret+16(FP)
+	RET
+
+// func sumSqDevWide256(x *float32, n int, mean float64) float64
+// Requires: AVX, FMA3, SSE2
+TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	VBROADCASTSD mean+16(FP), Y12
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVQ         CX, DX
+	ANDQ         $-16, DX
+	SHLQ         $0x02, DX
+	ANDQ         $-4, CX
+	SHLQ         $0x02, CX
+	XORQ         BX, BX
+
+loopU461:
+	CMPQ        BX, DX
+	JAE         loop1462
+	VCVTPS2PD   (AX)(BX*1), Y4
+	VSUBPD      Y12, Y4, Y4
+	VFMADD231PD Y4, Y4, Y0
+	VCVTPS2PD   16(AX)(BX*1), Y5
+	VSUBPD      Y12, Y5, Y5
+	VFMADD231PD Y5, Y5, Y1
+	VCVTPS2PD   32(AX)(BX*1), Y6
+	VSUBPD      Y12, Y6, Y6
+	VFMADD231PD Y6, Y6, Y2
+	VCVTPS2PD   48(AX)(BX*1), Y7
+	VSUBPD      Y12, Y7, Y7
+	VFMADD231PD Y7, Y7, Y3
+	ADDQ        $0x00000040, BX
+	JMP         loopU461
+
+loop1462:
+	CMPQ        BX, CX
+	JAE         done463
+	VCVTPS2PD   (AX)(BX*1), Y4
+	VSUBPD      Y12, Y4, Y4
+	VFMADD231PD Y4, Y4, Y0
+	ADDQ        $0x00000010, BX
+	JMP         loop1462
+
+done463:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPD       X4, X0, X0
+	VHADDPD      X0, X0, X0
+	VZEROUPPER
+	MOVSD        X0, ret+24(FP)
+	RET
+
+// func sumDotWide256(a *float32, b *float32, n int) (float64, float64)
+// Requires: AVX, FMA3, SSE2
+TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
+	MOVQ   a+0(FP), AX
+	MOVQ   b+8(FP), CX
+	MOVQ   n+16(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   DX, BX
+	ANDQ   $-16, BX
+	SHLQ   $0x02, BX
+	ANDQ   $-4, DX
+	SHLQ   $0x02, DX
+	XORQ   SI, SI
+
+loopU464:
+	CMPQ        SI, BX
+	JAE         loop1465
+	VCVTPS2PD   (AX)(SI*1), Y8
+	VCVTPS2PD   (CX)(SI*1), Y12
+	VADDPD      Y8, Y0, Y0
+	VFMADD231PD Y12, Y8, Y4
+	VCVTPS2PD   16(AX)(SI*1), Y9
+	VCVTPS2PD   16(CX)(SI*1), Y12
+	VADDPD      Y9, Y1, Y1
+	VFMADD231PD Y12, Y9, Y5
+	VCVTPS2PD   32(AX)(SI*1), Y10
+	VCVTPS2PD   32(CX)(SI*1), Y12
+	VADDPD      Y10, Y2, Y2
+	VFMADD231PD Y12, Y10, Y6
+	VCVTPS2PD   48(AX)(SI*1), Y11
+	VCVTPS2PD   48(CX)(SI*1), Y12
+	VADDPD      Y11, Y3, Y3
+	VFMADD231PD Y12, Y11, Y7
+	ADDQ        $0x00000040, SI
+	JMP         loopU464
+
+loop1465:
+	CMPQ        SI, DX
+	JAE         done466
+	VCVTPS2PD   (AX)(SI*1), Y8
+	VCVTPS2PD   (CX)(SI*1), Y12
+	VADDPD      Y8, Y0, Y0
+	VFMADD231PD Y12, Y8, Y4
+	ADDQ        $0x00000010, SI
+	JMP         loop1465
+
+done466:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X8
+	VADDPD       X8, X0, X0
+	VHADDPD      X0, X0, X0
+	VADDPD       Y5, Y4, Y4
+	VADDPD       Y7, Y6, Y6
+	VADDPD       Y6, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X8
+	VADDPD       X8, X4, X4
+	VHADDPD      X4, X4, X4
+	VZEROUPPER
+	MOVSD        X0, ret+24(FP)
+	MOVSD        X4, ret1+32(FP)
 	RET
 
 // func gemmNT1x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
@@ -6749,40 +7107,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock449:
+rowblock467:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile450:
+tile468:
 	TESTQ  DI, DI
-	JZ     end451
+	JZ     end469
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k452:
+k470:
 	TESTQ       R10, R10
-	JZ          ktail453
+	JZ          ktail471
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k452
+	JMP         k470
 
-ktail453:
+ktail471:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone454
+	JZ          kdone472
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone454:
+kdone472:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -6795,13 +7153,13 @@ kdone454:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias455
+	JZ           nobias473
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias455:
+nobias473:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -6811,9 +7169,9 @@ nobias455:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile450
+	JMP        tile468
 
-end451:
+end469:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -6821,7 +7179,7 @@ end451:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock449
+	JNZ    rowblock467
 	VZEROUPPER
 	RET
 
@@ -6839,15 +7197,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock456:
+rowblock474:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile457:
+tile475:
 	TESTQ  DI, DI
-	JZ     end458
+	JZ     end476
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -6855,9 +7213,9 @@ tile457:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k459:
+k477:
 	TESTQ       R10, R10
-	JZ          ktail460
+	JZ          ktail478
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -6866,18 +7224,18 @@ k459:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k459
+	JMP         k477
 
-ktail460:
+ktail478:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone461
+	JZ          kdone479
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone461:
+kdone479:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -6890,13 +7248,13 @@ kdone461:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias462
+	JZ           nobias480
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias462:
+nobias480:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -6906,9 +7264,9 @@ nobias462:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile457
+	JMP        tile475
 
-end458:
+end476:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -6916,7 +7274,7 @@ end458:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock456
+	JNZ    rowblock474
 	VZEROUPPER
 	RET
 
@@ -6934,15 +7292,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock463:
+rowblock481:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile464:
+tile482:
 	TESTQ  DI, DI
-	JZ     end465
+	JZ     end483
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6951,9 +7309,9 @@ tile464:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k466:
+k484:
 	TESTQ       R10, R10
-	JZ          ktail467
+	JZ          ktail485
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -6964,11 +7322,11 @@ k466:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k466
+	JMP         k484
 
-ktail467:
+ktail485:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone468
+	JZ          kdone486
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -6977,7 +7335,7 @@ ktail467:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone468:
+kdone486:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -6990,13 +7348,13 @@ kdone468:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias469
+	JZ           nobias487
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias469:
+nobias487:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -7006,9 +7364,9 @@ nobias469:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile464
+	JMP        tile482
 
-end465:
+end483:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -7016,7 +7374,7 @@ end465:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock463
+	JNZ    rowblock481
 	VZEROUPPER
 	RET
 
@@ -7034,15 +7392,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock470:
+rowblock488:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile471:
+tile489:
 	TESTQ  DI, DI
-	JZ     end472
+	JZ     end490
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -7050,9 +7408,9 @@ tile471:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k473:
+k491:
 	TESTQ       R10, R10
-	JZ          ktail474
+	JZ          ktail492
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -7061,18 +7419,18 @@ k473:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k473
+	JMP         k491
 
-ktail474:
+ktail492:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone475
+	JZ          kdone493
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone475:
+kdone493:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -7096,14 +7454,14 @@ kdone475:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias476
+	JZ           nobias494
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias476:
+nobias494:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -7116,9 +7474,9 @@ nobias476:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile471
+	JMP        tile489
 
-end472:
+end490:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7126,7 +7484,7 @@ end472:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock470
+	JNZ    rowblock488
 	VZEROUPPER
 	RET
 
@@ -7144,15 +7502,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock477:
+rowblock495:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile478:
+tile496:
 	TESTQ  DI, DI
-	JZ     end479
+	JZ     end497
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7162,9 +7520,9 @@ tile478:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k480:
+k498:
 	TESTQ       R10, R10
-	JZ          ktail481
+	JZ          ktail499
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -7176,11 +7534,11 @@ k480:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k480
+	JMP         k498
 
-ktail481:
+ktail499:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone482
+	JZ          kdone500
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -7190,7 +7548,7 @@ ktail481:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone482:
+kdone500:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -7214,14 +7572,14 @@ kdone482:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias483
+	JZ           nobias501
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias483:
+nobias501:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -7234,9 +7592,9 @@ nobias483:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile478
+	JMP        tile496
 
-end479:
+end497:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7244,7 +7602,7 @@ end479:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock477
+	JNZ    rowblock495
 	VZEROUPPER
 	RET
 
@@ -7262,15 +7620,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock484:
+rowblock502:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile485:
+tile503:
 	TESTQ  DI, DI
-	JZ     end486
+	JZ     end504
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7282,9 +7640,9 @@ tile485:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k487:
+k505:
 	TESTQ       R10, R10
-	JZ          ktail488
+	JZ          ktail506
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -7299,11 +7657,11 @@ k487:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k487
+	JMP         k505
 
-ktail488:
+ktail506:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone489
+	JZ          kdone507
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -7316,7 +7674,7 @@ ktail488:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone489:
+kdone507:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -7340,14 +7698,14 @@ kdone489:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias490
+	JZ           nobias508
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias490:
+nobias508:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -7360,9 +7718,9 @@ nobias490:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile485
+	JMP        tile503
 
-end486:
+end504:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7370,7 +7728,7 @@ end486:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock484
+	JNZ    rowblock502
 	VZEROUPPER
 	RET
 
@@ -7388,15 +7746,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock491:
+rowblock509:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile492:
+tile510:
 	TESTQ  DI, DI
-	JZ     end493
+	JZ     end511
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7405,9 +7763,9 @@ tile492:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k494:
+k512:
 	TESTQ       R10, R10
-	JZ          ktail495
+	JZ          ktail513
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -7418,11 +7776,11 @@ k494:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k494
+	JMP         k512
 
-ktail495:
+ktail513:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone496
+	JZ          kdone514
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -7431,7 +7789,7 @@ ktail495:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone496:
+kdone514:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -7466,7 +7824,7 @@ kdone496:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias497
+	JZ           nobias515
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -7474,7 +7832,7 @@ kdone496:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias497:
+nobias515:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -7490,9 +7848,9 @@ nobias497:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile492
+	JMP        tile510
 
-end493:
+end511:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7500,7 +7858,7 @@ end493:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock491
+	JNZ    rowblock509
 	VZEROUPPER
 	RET
 
@@ -7518,15 +7876,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock498:
+rowblock516:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile499:
+tile517:
 	TESTQ  DI, DI
-	JZ     end500
+	JZ     end518
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7538,9 +7896,9 @@ tile499:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k501:
+k519:
 	TESTQ       R10, R10
-	JZ          ktail502
+	JZ          ktail520
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -7555,11 +7913,11 @@ k501:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k501
+	JMP         k519
 
-ktail502:
+ktail520:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone503
+	JZ          kdone521
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -7572,7 +7930,7 @@ ktail502:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone503:
+kdone521:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -7607,7 +7965,7 @@ kdone503:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias504
+	JZ           nobias522
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -7615,7 +7973,7 @@ kdone503:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias504:
+nobias522:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -7631,9 +7989,9 @@ nobias504:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile499
+	JMP        tile517
 
-end500:
+end518:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7641,7 +7999,7 @@ end500:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock498
+	JNZ    rowblock516
 	VZEROUPPER
 	RET
 
@@ -7659,15 +8017,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock505:
+rowblock523:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile506:
+tile524:
 	TESTQ  DI, DI
-	JZ     end507
+	JZ     end525
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7682,9 +8040,9 @@ tile506:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k508:
+k526:
 	TESTQ       R10, R10
-	JZ          ktail509
+	JZ          ktail527
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -7703,11 +8061,11 @@ k508:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k508
+	JMP         k526
 
-ktail509:
+ktail527:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone510
+	JZ          kdone528
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -7724,7 +8082,7 @@ ktail509:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone510:
+kdone528:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -7759,7 +8117,7 @@ kdone510:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias511
+	JZ           nobias529
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -7767,7 +8125,7 @@ kdone510:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias511:
+nobias529:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -7783,9 +8141,9 @@ nobias511:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile506
+	JMP        tile524
 
-end507:
+end525:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7793,7 +8151,7 @@ end507:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock505
+	JNZ    rowblock523
 	VZEROUPPER
 	RET
 
@@ -7814,54 +8172,54 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock512:
+rowblock530:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile513:
+tile531:
 	TESTQ      DI, DI
-	JZ         end514
+	JZ         end532
 	CMPQ       acc+64(FP), $0x00
-	JE         zero515
+	JE         zero533
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart516
+	JMP        kstart534
 
-zero515:
+zero533:
 	VXORPS Y0, Y0, Y0
 
-kstart516:
+kstart534:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k517:
+k535:
 	TESTQ        R10, R10
-	JZ           kdone518
+	JZ           kdone536
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k517
+	JMP          k535
 
-kdone518:
+kdone536:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile513
+	JMP        tile531
 
-end514:
+end532:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock512
+	JNZ    rowblock530
 	VZEROUPPER
 	RET
 
@@ -7882,33 +8240,33 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock519:
+rowblock537:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile520:
+tile538:
 	TESTQ      DI, DI
-	JZ         end521
+	JZ         end539
 	CMPQ       acc+64(FP), $0x00
-	JE         zero522
+	JE         zero540
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart523
+	JMP        kstart541
 
-zero522:
+zero540:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart523:
+kstart541:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k524:
+k542:
 	TESTQ        R10, R10
-	JZ           kdone525
+	JZ           kdone543
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -7917,24 +8275,24 @@ k524:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k524
+	JMP          k542
 
-kdone525:
+kdone543:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile520
+	JMP        tile538
 
-end521:
+end539:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock519
+	JNZ    rowblock537
 	VZEROUPPER
 	RET
 
@@ -7955,35 +8313,35 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock526:
+rowblock544:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile527:
+tile545:
 	TESTQ      DI, DI
-	JZ         end528
+	JZ         end546
 	CMPQ       acc+64(FP), $0x00
-	JE         zero529
+	JE         zero547
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart530
+	JMP        kstart548
 
-zero529:
+zero547:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart530:
+kstart548:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k531:
+k549:
 	TESTQ        R10, R10
-	JZ           kdone532
+	JZ           kdone550
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -7994,9 +8352,9 @@ k531:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k531
+	JMP          k549
 
-kdone532:
+kdone550:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -8004,15 +8362,15 @@ kdone532:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile527
+	JMP        tile545
 
-end528:
+end546:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock526
+	JNZ    rowblock544
 	VZEROUPPER
 	RET
 
@@ -8033,34 +8391,34 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock533:
+rowblock551:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile534:
+tile552:
 	TESTQ      DI, DI
-	JZ         end535
+	JZ         end553
 	CMPQ       acc+64(FP), $0x00
-	JE         zero536
+	JE         zero554
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart537
+	JMP        kstart555
 
-zero536:
+zero554:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart537:
+kstart555:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k538:
+k556:
 	TESTQ        R10, R10
-	JZ           kdone539
+	JZ           kdone557
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -8069,9 +8427,9 @@ k538:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k538
+	JMP          k556
 
-kdone539:
+kdone557:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -8079,15 +8437,15 @@ kdone539:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile534
+	JMP        tile552
 
-end535:
+end553:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock533
+	JNZ    rowblock551
 	VZEROUPPER
 	RET
 
@@ -8108,38 +8466,38 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock540:
+rowblock558:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile541:
+tile559:
 	TESTQ      DI, DI
-	JZ         end542
+	JZ         end560
 	CMPQ       acc+64(FP), $0x00
-	JE         zero543
+	JE         zero561
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart544
+	JMP        kstart562
 
-zero543:
+zero561:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart544:
+kstart562:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k545:
+k563:
 	TESTQ        R10, R10
-	JZ           kdone546
+	JZ           kdone564
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -8151,9 +8509,9 @@ k545:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k545
+	JMP          k563
 
-kdone546:
+kdone564:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -8163,15 +8521,15 @@ kdone546:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile541
+	JMP        tile559
 
-end542:
+end560:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock540
+	JNZ    rowblock558
 	VZEROUPPER
 	RET
 
@@ -8192,16 +8550,16 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock547:
+rowblock565:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile548:
+tile566:
 	TESTQ      DI, DI
-	JZ         end549
+	JZ         end567
 	CMPQ       acc+64(FP), $0x00
-	JE         zero550
+	JE         zero568
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -8210,9 +8568,9 @@ tile548:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart551
+	JMP        kstart569
 
-zero550:
+zero568:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -8220,14 +8578,14 @@ zero550:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart551:
+kstart569:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k552:
+k570:
 	TESTQ        R10, R10
-	JZ           kdone553
+	JZ           kdone571
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -8242,9 +8600,9 @@ k552:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k552
+	JMP          k570
 
-kdone553:
+kdone571:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -8256,15 +8614,15 @@ kdone553:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile548
+	JMP        tile566
 
-end549:
+end567:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock547
+	JNZ    rowblock565
 	VZEROUPPER
 	RET
 
@@ -8285,37 +8643,37 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock554:
+rowblock572:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile555:
+tile573:
 	TESTQ      DI, DI
-	JZ         end556
+	JZ         end574
 	CMPQ       acc+64(FP), $0x00
-	JE         zero557
+	JE         zero575
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart558
+	JMP        kstart576
 
-zero557:
+zero575:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart558:
+kstart576:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k559:
+k577:
 	TESTQ        R10, R10
-	JZ           kdone560
+	JZ           kdone578
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -8326,9 +8684,9 @@ k559:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k559
+	JMP          k577
 
-kdone560:
+kdone578:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -8338,15 +8696,15 @@ kdone560:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile555
+	JMP        tile573
 
-end556:
+end574:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock554
+	JNZ    rowblock572
 	VZEROUPPER
 	RET
 
@@ -8367,16 +8725,16 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock561:
+rowblock579:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile562:
+tile580:
 	TESTQ      DI, DI
-	JZ         end563
+	JZ         end581
 	CMPQ       acc+64(FP), $0x00
-	JE         zero564
+	JE         zero582
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -8386,9 +8744,9 @@ tile562:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart565
+	JMP        kstart583
 
-zero564:
+zero582:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -8396,14 +8754,14 @@ zero564:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart565:
+kstart583:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k566:
+k584:
 	TESTQ        R10, R10
-	JZ           kdone567
+	JZ           kdone585
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -8418,9 +8776,9 @@ k566:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k566
+	JMP          k584
 
-kdone567:
+kdone585:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -8433,15 +8791,15 @@ kdone567:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile562
+	JMP        tile580
 
-end563:
+end581:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock561
+	JNZ    rowblock579
 	VZEROUPPER
 	RET
 
@@ -8462,16 +8820,16 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock568:
+rowblock586:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile569:
+tile587:
 	TESTQ      DI, DI
-	JZ         end570
+	JZ         end588
 	CMPQ       acc+64(FP), $0x00
-	JE         zero571
+	JE         zero589
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -8484,9 +8842,9 @@ tile569:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart572
+	JMP        kstart590
 
-zero571:
+zero589:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -8497,14 +8855,14 @@ zero571:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart572:
+kstart590:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k573:
+k591:
 	TESTQ        R10, R10
-	JZ           kdone574
+	JZ           kdone592
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -8523,9 +8881,9 @@ k573:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k573
+	JMP          k591
 
-kdone574:
+kdone592:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -8541,14 +8899,14 @@ kdone574:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile569
+	JMP        tile587
 
-end570:
+end588:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock568
+	JNZ    rowblock586
 	VZEROUPPER
 	RET

@@ -76,3 +76,32 @@ func scalarRelu6Backward[T simdFloat](z, d []T) {
 		}
 	}
 }
+
+// sumWideLoop returns Σ float64(x[i]), summed in order.
+func sumWideLoop[T simdFloat](x []T) float64 {
+	var s float64
+	for _, v := range x {
+		s += float64(v)
+	}
+	return s
+}
+
+// sumSqDevWideLoop returns Σ (float64(x[i]) − mean)², summed in order.
+func sumSqDevWideLoop[T simdFloat](x []T, mean float64) float64 {
+	var s float64
+	for _, v := range x {
+		d := float64(v) - mean
+		s += d * d
+	}
+	return s
+}
+
+// sumDotWideLoop returns Σ float64(a[i]) and Σ float64(a[i])·float64(b[i]), summed in order.
+func sumDotWideLoop[T simdFloat](a, b []T) (sum, dot float64) {
+	b = b[:len(a)]
+	for i, v := range a {
+		sum += float64(v)
+		dot += float64(v) * float64(b[i])
+	}
+	return sum, dot
+}

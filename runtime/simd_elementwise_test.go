@@ -158,3 +158,51 @@ func TestElementwiseKernels64(t *testing.T) {
 		assert.Equal(t, a[i]*s+sh, y[i])
 	}
 }
+
+// TestWideSums runs testWideSums on every kernel path.
+func TestWideSums(t *testing.T) { forEachPath(t, testWideSums) }
+
+// testWideSums checks the float64 sums of float32 inputs against the
+// in-order loops: the vector paths reorder the float64 sums, so they agree
+// to a few float64 ulps of the sum of magnitudes.
+func testWideSums(t *testing.T) {
+	rng := NewRNG(11)
+	for n := 0; n <= 100; n++ {
+		off := 1 + 2*(n%3)
+		a, b := elementwiseInput(rng, n, off, false), elementwiseInput(rng, n, off+2, false)
+		for i := range a {
+			a[i] += 3 // a mean away from zero
+		}
+		var abs, absDot float64
+		for i := range a {
+			abs += math.Abs(float64(a[i]))
+			absDot += math.Abs(float64(a[i]) * float64(b[i]))
+		}
+		tol := 1e-14 * (abs + absDot + 1)
+		mean := sumWideLoop(a) / float64(max(n, 1))
+		assert.InDelta(t, sumWideLoop(a), SumWide32(a), tol, "SumWide32 n %d", n)
+		assert.InDelta(t, sumSqDevWideLoop(a, mean), SumSqDevWide32(a, mean), 1e-14*(sumSqDevWideLoop(a, mean)+1), "SumSqDevWide32 n %d", n)
+		s, d := SumDotWide32(a, b)
+		ws, wd := sumDotWideLoop(a, b)
+		assert.InDelta(t, ws, s, tol, "SumDotWide32 sum n %d", n)
+		assert.InDelta(t, wd, d, tol, "SumDotWide32 dot n %d", n)
+		a64, b64 := make([]float64, n), make([]float64, n)
+		for i := range a {
+			a64[i], b64[i] = float64(a[i]), float64(b[i])
+		}
+		assert.Equal(t, ws, SumWide64(a64))
+		assert.Equal(t, sumSqDevWideLoop(a, mean), SumSqDevWide64(a64, mean))
+		s64, d64 := SumDotWide64(a64, b64)
+		assert.Equal(t, ws, s64)
+		assert.Equal(t, wd, d64)
+	}
+	// exact on small integers whatever the order
+	x := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}
+	assert.Equal(t, 153.0, SumWide32(x))
+	s, d := SumDotWide32(x, x)
+	assert.Equal(t, 153.0, s)
+	assert.Equal(t, 1785.0, d)
+	assert.Equal(t, 408.0, SumSqDevWide32(x, 9))
+	assert.Panics(t, func() { SumDotWide32(x, x[:3]) })
+	assert.Zero(t, testing.AllocsPerRun(20, func() { SumWide32(x); SumSqDevWide32(x, 1); SumDotWide32(x, x) }))
+}

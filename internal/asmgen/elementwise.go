@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -17,6 +19,7 @@ func (l *lvl) elementwise() {
 	l.binary("add", "y[i] = a[i] + b[i]", func(b Op, a, dst Register) { VADDPS(b, a, dst) })
 	l.binary("mul", "y[i] = a[i] * b[i]", func(b Op, a, dst Register) { VMULPS(b, a, dst) })
 	l.relu6()
+	l.bnStats()
 }
 
 // rowLimits returns the three byte limits of vloopRegs for rows of n
@@ -155,3 +158,118 @@ func (l *lvl) relu6() {
 	VZEROUPPER()
 	RET()
 }
+
+// The batch statistics of batchnorm's training mode, summed in float64 over
+// float32 inputs: each element is widened (exact), so only the order of the
+// float64 sums differs from the pure-Go loops. Every kernel covers the
+// first n - n%(w/2) elements; the Go wrapper adds the rest.
+
+// wideLoop emits the loop of a widening reduction: for each block of w/2
+// float32s at byte offset idx, body(j, off) works on the j-th of up to four
+// blocks at byte offset idx+off, with four float64 accumulator sets.
+func (l *lvl) wideLoop(n Register, body func(j, off int)) {
+	hb := l.vb / 2 // bytes of float32 that widen to one float64 vector
+	limU, lim1, idx := GP64(), GP64(), GP64()
+	MOVQ(n, limU)
+	ANDQ(I32(-4*l.w/2), limU)
+	SHLQ(U8(2), limU)
+	MOVQ(n, lim1)
+	ANDQ(I32(-l.w/2), lim1)
+	SHLQ(U8(2), lim1)
+	XORQ(idx, idx)
+	wideIdx = idx
+	loopU, loop1, done := newLabel("loopU"), newLabel("loop1"), newLabel("done")
+	Label(loopU)
+	CMPQ(idx, limU)
+	JAE(LabelRef(loop1))
+	for j := 0; j < 4; j++ {
+		body(j, j*hb)
+	}
+	ADDQ(U32(4*hb), idx)
+	JMP(LabelRef(loopU))
+	Label(loop1)
+	CMPQ(idx, lim1)
+	JAE(LabelRef(done))
+	body(0, 0)
+	ADDQ(U32(hb), idx)
+	JMP(LabelRef(loop1))
+	Label(done)
+}
+
+// wideIdx is the byte offset register of the current wideLoop.
+var wideIdx Register
+
+// hsumPD adds the four float64 vectors base..base+3 into lane 0 of X(base)
+// (tmp is a scratch vector register index).
+func (l *lvl) hsumPD(base, tmp int) {
+	VADDPD(l.v(base+1), l.v(base), l.v(base))
+	VADDPD(l.v(base+3), l.v(base+2), l.v(base+2))
+	VADDPD(l.v(base+2), l.v(base), l.v(base))
+	if l.w == 16 {
+		VEXTRACTF64X4(U8(1), zregs[base], zregs[tmp].AsY())
+		VADDPD(zregs[tmp].AsY(), zregs[base].AsY(), zregs[base].AsY())
+	}
+	VEXTRACTF32X4orF128(l, base, tmp)
+	VADDPD(x(tmp), x(base), x(base))
+	VHADDPD(x(base), x(base), x(base))
+}
+
+// bnStats: sumWide (Σ x), sumSqDevWide (Σ (x − mean)²) and sumDotWide
+// (Σ a and Σ a·b in one pass).
+func (l *lvl) bnStats() {
+	w2 := l.w / 2
+	l.fn("sumWide", "func(x *float32, n int) float64",
+		"sumWide"+l.name+" returns Σ float64(x[i]) over i < n - n%"+itoa(w2)+", summed in float64.")
+	px, n := Load(Param("x"), GP64()), Load(Param("n"), GP64())
+	for j := 0; j < 4; j++ {
+		VXORPS(l.v(j), l.v(j), l.v(j))
+	}
+	l.wideLoop(n, func(j, off int) {
+		VCVTPS2PD(at(px, wideIdx, off), l.v(4+j))
+		VADDPD(l.v(4+j), l.v(j), l.v(j))
+	})
+	l.hsumPD(0, 4)
+	VZEROUPPER()
+	Store(x(0), ReturnIndex(0))
+	RET()
+
+	l.fn("sumSqDevWide", "func(x *float32, n int, mean float64) float64",
+		"sumSqDevWide"+l.name+" returns Σ (float64(x[i]) − mean)² over i < n - n%"+itoa(w2)+", summed in float64.")
+	const vm = 12
+	px, n = Load(Param("x"), GP64()), Load(Param("n"), GP64())
+	VBROADCASTSD(param("mean"), l.v(vm))
+	for j := 0; j < 4; j++ {
+		VXORPS(l.v(j), l.v(j), l.v(j))
+	}
+	l.wideLoop(n, func(j, off int) {
+		VCVTPS2PD(at(px, wideIdx, off), l.v(4+j))
+		VSUBPD(l.v(vm), l.v(4+j), l.v(4+j))
+		VFMADD231PD(l.v(4+j), l.v(4+j), l.v(j))
+	})
+	l.hsumPD(0, 4)
+	VZEROUPPER()
+	Store(x(0), ReturnIndex(0))
+	RET()
+
+	l.fn("sumDotWide", "func(a *float32, b *float32, n int) (float64, float64)",
+		"sumDotWide"+l.name+" returns Σ float64(a[i]) and Σ float64(a[i])·float64(b[i]) over i < n - n%"+itoa(w2)+", summed in float64.")
+	pa, pb := Load(Param("a"), GP64()), Load(Param("b"), GP64())
+	n = Load(Param("n"), GP64())
+	for j := 0; j < 8; j++ {
+		VXORPS(l.v(j), l.v(j), l.v(j))
+	}
+	l.wideLoop(n, func(j, off int) {
+		VCVTPS2PD(at(pa, wideIdx, off), l.v(8+j))
+		VCVTPS2PD(at(pb, wideIdx, off), l.v(12))
+		VADDPD(l.v(8+j), l.v(j), l.v(j))
+		VFMADD231PD(l.v(12), l.v(8+j), l.v(4+j)) // the product of two widened floats is exact
+	})
+	l.hsumPD(0, 8)
+	l.hsumPD(4, 8)
+	VZEROUPPER()
+	Store(x(0), ReturnIndex(0))
+	Store(x(4), ReturnIndex(1))
+	RET()
+}
+
+func itoa(i int) string { return fmt.Sprint(i) }
