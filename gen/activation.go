@@ -54,6 +54,12 @@ func (activationEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	return actBackward(p, n.Act, n.In, n.in, n.out, n.dout, n.din)
 }
 
+// reluKernels names the runtime kernels (ReluForward32, ReluBackward32, …)
+// of the activations that have them; generated code calls them from
+// kernelMin elements on. The backward kernels work in place and leave the
+// gradient of a NaN input as it is.
+var reluKernels = map[spec.Activation]string{spec.ActReLU: "Relu", spec.ActReLU6: "Relu6"}
+
 // actForward emits dst = f(src) over flat buffers of the given shape:
 //
 //	for j, v := range m.src {
@@ -63,9 +69,9 @@ func actForward(p *plan, act spec.Act, shape spec.Shape, src, dst string) []jen.
 	if act.Fn == spec.ActSoftmax {
 		return softmaxForward(p, shape, src, dst)
 	}
-	if act.Fn == spec.ActReLU && shape.Size() >= kernelMin {
+	if k, ok := reluKernels[act.Fn]; ok && shape.Size() >= kernelMin {
 		// runtime.ReluForward32(m.src[:], m.dst[:])
-		return []jen.Code{p.kernel("ReluForward").Call(p.buf(src).Index(jen.Empty(), jen.Empty()), p.buf(dst).Index(jen.Empty(), jen.Empty()))}
+		return []jen.Code{p.kernel(k+"Forward").Call(p.buf(src).Index(jen.Empty(), jen.Empty()), p.buf(dst).Index(jen.Empty(), jen.Empty()))}
 	}
 	v := jen.Id("v")
 	var body []jen.Code
@@ -126,13 +132,13 @@ func actBackward(p *plan, act spec.Act, shape spec.Shape, z, a, src, dst string)
 		}
 		return []jen.Code{p.buf(dst).Op("=").Add(p.buf(src))}
 	}
-	if act.Fn == spec.ActReLU && shape.Size() >= kernelMin {
+	if k, ok := reluKernels[act.Fn]; ok && shape.Size() >= kernelMin {
 		// (m.dst = m.src;) runtime.ReluBackward32(m.z[:], m.dst[:]): no unpredictable branch per element
 		var code []jen.Code
 		if src != dst {
 			code = append(code, p.buf(dst).Op("=").Add(p.buf(src)))
 		}
-		return append(code, p.kernel("ReluBackward").Call(p.buf(z).Index(jen.Empty(), jen.Empty()), p.buf(dst).Index(jen.Empty(), jen.Empty())))
+		return append(code, p.kernel(k+"Backward").Call(p.buf(z).Index(jen.Empty(), jen.Empty()), p.buf(dst).Index(jen.Empty(), jen.Empty())))
 	}
 	j := jen.Id("j")
 	s := func() *jen.Statement { return p.buf(src).Index(j) }

@@ -50,6 +50,18 @@ func bnNames(n *node) (xhat, inv string) {
 	return fmt.Sprintf("xhat%d", n.Index), fmt.Sprintf("inv%d", n.Index)
 }
 
+// bnAffineNames are the per-channel fields of the inference-mode pass
+// y = x·scale + shift, and the running mean it used (for the backward pass
+// of a training package run in inference mode).
+func bnAffineNames(n *node) (scale, shift, mean string) {
+	return fmt.Sprintf("scale%d", n.Index), fmt.Sprintf("shift%d", n.Index), fmt.Sprintf("mean%d", n.Index)
+}
+
+// bnKernelMin is the fewest positions per channel for which the
+// inference-mode pass calls runtime.ScaleShiftRows: a dense batchnorm (one
+// position per channel) is a plain loop.
+const bnKernelMin = 4
+
 // consts: Bn1Channels = 16, Bn1Positions = 196
 func (batchnormEmitter) consts(p *plan, n *node) []jen.Code {
 	g := bngeom(n)
@@ -85,9 +97,13 @@ func (batchnormEmitter) state(p *plan, n *node) ([]tensor, []string) {
 func (batchnormEmitter) fields(p *plan, n *node) []field {
 	xhat, inv := bnNames(n)
 	g := bngeom(n)
+	scale, shift, mean := bnAffineNames(n)
 	return []field{
-		{name: xhat, size: n.outSize, doc: "normalised input x̂", train: true},
+		{name: xhat, size: n.outSize, doc: "normalised input x̂ (training mode)", train: true},
 		{name: inv, size: g.c, doc: "1/√(σ² + eps) per channel of the last batch", train: true, scratch: true},
+		{name: mean, size: g.c, doc: "running mean per channel of the last inference-mode pass", train: true, scratch: true},
+		{name: scale, size: g.c, doc: "γ/√(running_var + eps) per channel (inference mode)", scratch: true},
+		{name: shift, size: g.c, doc: "β − running_mean·scale per channel (inference mode)", scratch: true},
 	}
 }
 
@@ -164,28 +180,12 @@ func (batchnormEmitter) forwardRows(p *plan, n *node, rows jen.Code) []jen.Code 
 	st := func(f string) *jen.Statement { return jen.Id("m").Dot("State").Dot(n.GoName + f).Index(jen.Id("c")) }
 	eps := jen.Lit(n.Eps)
 	count := jen.Float64().Call(jen.Add(rows).Op("*").Id(n.GoName + "Positions"))
-	inference := func(store bool) []jen.Code {
-		body := []jen.Code{jen.Id("h").Op(":=").Parens(p.f64(jen.Id("v")).Op("-").Id("mean")).Op("*").Id("inv")}
-		if store {
-			body = append(body, jen.Id("xh").Index(jen.Id("c")).Index(jen.Id("s")).Op("=").Add(p.fromF64(jen.Id("h"))))
-		}
-		body = append(body, jen.Id("y").Index(jen.Id("c")).Index(jen.Id("s")).Op("=").Add(p.fromF64(jen.Id("g").Op("*").Id("h").Op("+").Id("b"))))
-		views := [][2]string{{"x", n.in}, {"y", n.out}}
-		if store {
-			views = append(views, [2]string{"xh", xhat})
-		}
-		loop := append(gammaBeta(p, n),
-			jen.Id("mean").Op(":=").Add(p.f64(st("RunningMean"))),
-			jen.Id("inv").Op(":=").Lit(1).Op("/").Qual("math", "Sqrt").Call(p.f64(st("RunningVar")).Op("+").Add(eps)),
-		)
-		if store {
-			loop = append(loop, mf(inv).Index(jen.Id("c")).Op("=").Add(p.fromF64(jen.Id("inv"))))
-		}
-		loop = append(loop, overBatch(p, n, rows, views, body...))
-		return []jen.Code{loopTo("c", n.GoName+"Channels", loop...)}
-	}
+	inference := func(train bool) []jen.Code { return bnInference(p, n, rows, train) }
 	if p.inference {
 		return inference(false)
+	}
+	if bngeom(n).s >= bnKernelMin {
+		return []jen.Code{jen.If(jen.Id("m").Dot("training")).Block(bnTrainKernels(p, n, rows)...).Else().Block(inference(true)...)}
 	}
 	xs := [][2]string{{"x", n.in}}
 	train := []jen.Code{
@@ -214,6 +214,138 @@ func (batchnormEmitter) forwardRows(p *plan, n *node, rows jen.Code) []jen.Code 
 	return []jen.Code{jen.If(jen.Id("m").Dot("training")).Block(train...).Else().Block(inference(true)...)}
 }
 
+// bnRows emits body once per row of the batch with x, y, … views of row r
+// of the named buffers (see overBatch, which also ranges over channel c):
+//
+//	for r := 0; r < rows; r++ {
+//		x := (*[C][S]T)(unsafe.Pointer(&m.a2[r]))
+//		body
+//	}
+func bnRows(p *plan, n *node, rows jen.Code, views [][2]string, body ...jen.Code) jen.Code {
+	var inner []jen.Code
+	for _, v := range views {
+		inner = append(inner, jen.Id(v[0]).Op(":=").Add(bnRow(p, n, v[1])))
+	}
+	return jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Add(rows), jen.Id("r").Op("++")).Block(append(inner, body...)...)
+}
+
+// bnTrainKernels emits the training-mode pass with the runtime's kernels,
+// for channels of at least bnKernelMin positions: the batch statistics summed
+// in float64 (runtime.SumWide, SumSqDevWide), then per row x̂ = x·inv − mean·inv
+// and y = γ x̂ + β with runtime.ScaleShiftRows over all channels:
+//
+//	cnt := float64(nb * Bn1Positions)
+//	for c := 0; c < Bn1Channels; c++ {
+//		var sum float64
+//		for r := 0; r < nb; r++ { x := …; sum += runtime.SumWide32(x[c][:]) }
+//		mean := sum / cnt
+//		var sq float64
+//		for r := 0; r < nb; r++ { x := …; sq += runtime.SumSqDevWide32(x[c][:], mean) }
+//		inv := 1 / math.Sqrt(sq/cnt+1e-05)
+//		m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
+//		running statistics as in the loop form
+//	}
+//	m.State.NumBatchesTracked[0]++
+//	for r := 0; r < nb; r++ {
+//		runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+//		runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
+//	}
+//
+// Without affine, y is a copy of x̂.
+func bnTrainKernels(p *plan, n *node, rows jen.Code) []jen.Code {
+	xhat, inv := bnNames(n)
+	_, shift, _ := bnAffineNames(n)
+	k := n.GoName
+	st := func(f string) *jen.Statement { return jen.Id("m").Dot("State").Dot(k + f).Index(jen.Id("c")) }
+	xs := [][2]string{{"x", n.in}}
+	xc := jen.Id("x").Index(jen.Id("c")).Index(jen.Empty(), jen.Empty())
+	all := func(s *jen.Statement) *jen.Statement { return s.Index(jen.Empty(), jen.Empty()) }
+	row := func(buf string) *jen.Statement { return all(mf(buf).Index(jen.Id("r"))) }
+	y := p.kernel("ScaleShiftRows").Call(row(n.out), row(xhat), all(pf(k+"Weight")), all(pf(k+"Bias")), jen.Id(k+"Channels"), jen.Id(k+"Positions"))
+	if !n.Affine {
+		y = mf(n.out).Index(jen.Id("r")).Op("=").Add(mf(xhat).Index(jen.Id("r")))
+	}
+	return []jen.Code{
+		jen.Id("cnt").Op(":=").Float64().Call(jen.Add(rows).Op("*").Id(k + "Positions")),
+		loopTo("c", k+"Channels",
+			jen.Var().Id("sum").Float64(),
+			bnRows(p, n, rows, xs, jen.Id("sum").Op("+=").Add(p.kernel("SumWide")).Call(xc)),
+			jen.Id("mean").Op(":=").Id("sum").Op("/").Id("cnt"),
+			jen.Var().Id("sq").Float64(),
+			bnRows(p, n, rows, xs, jen.Id("sq").Op("+=").Add(p.kernel("SumSqDevWide")).Call(xc, jen.Id("mean"))),
+			jen.Id("inv").Op(":=").Lit(1).Op("/").Qual("math", "Sqrt").Call(jen.Id("sq").Op("/").Id("cnt").Op("+").Lit(n.Eps)),
+			jen.List(mf(inv).Index(jen.Id("c")), mf(shift).Index(jen.Id("c"))).Op("=").List(p.fromF64(jen.Id("inv")), p.fromF64(jen.Op("-").Id("mean").Op("*").Id("inv"))),
+			jen.Comment("running statistics, with the unbiased variance (PyTorch)"),
+			jen.Id("unbiased").Op(":=").Id("sq").Op("/").Id("cnt"),
+			jen.If(jen.Id("cnt").Op(">").Lit(1)).Block(jen.Id("unbiased").Op("=").Id("sq").Op("/").Parens(jen.Id("cnt").Op("-").Lit(1))),
+			st("RunningMean").Op("=").Add(p.fromF64(jen.Lit(1-n.Momentum).Op("*").Add(p.f64(st("RunningMean"))).Op("+").Lit(n.Momentum).Op("*").Id("mean"))),
+			st("RunningVar").Op("=").Add(p.fromF64(jen.Lit(1-n.Momentum).Op("*").Add(p.f64(st("RunningVar"))).Op("+").Lit(n.Momentum).Op("*").Id("unbiased"))),
+		),
+		jen.Id("m").Dot("State").Dot("NumBatchesTracked").Index(jen.Lit(p.counterIndex(n))).Op("++"),
+		jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Add(rows), jen.Id("r").Op("++")).Block(
+			p.kernel("ScaleShiftRows").Call(row(xhat), row(n.in), all(mf(inv)), all(mf(shift)), jen.Id(k+"Channels"), jen.Id(k+"Positions")),
+			y,
+		),
+	}
+}
+
+// bnInference emits the inference-mode pass over rows 0..rows-1: per channel
+// scale = γ/√(running_var + eps) and shift = β − running_mean·scale (in
+// float64, then rounded to the element type), then y = x·scale + shift, one
+// runtime.ScaleShiftRows call per row. x̂ is not stored: with train set (a
+// training package, whose backward pass may follow), the channel's inv and
+// running mean are, from which the backward pass recomputes x̂.
+//
+//	for c := 0; c < Bn1Channels; c++ {
+//		g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
+//		mean := float64(m.State.Bn1RunningMean[c])
+//		inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+1e-05)
+//		m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
+//		s := g * inv
+//		m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+//	}
+//	for r := 0; r < rows; r++ {
+//		runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+//	}
+func bnInference(p *plan, n *node, rows jen.Code, train bool) []jen.Code {
+	_, inv := bnNames(n)
+	scale, shift, mean := bnAffineNames(n)
+	k := n.GoName
+	st := func(f string) *jen.Statement { return jen.Id("m").Dot("State").Dot(k + f).Index(jen.Id("c")) }
+	c := func(f string) *jen.Statement { return mf(f).Index(jen.Id("c")) }
+	loop := append(gammaBeta(p, n),
+		jen.Id("mean").Op(":=").Add(p.f64(st("RunningMean"))),
+		jen.Id("inv").Op(":=").Lit(1).Op("/").Qual("math", "Sqrt").Call(p.f64(st("RunningVar")).Op("+").Lit(n.Eps)),
+	)
+	if train {
+		loop = append(loop, jen.List(c(inv), c(mean)).Op("=").List(p.fromF64(jen.Id("inv")), st("RunningMean")))
+	}
+	loop = append(loop,
+		jen.Id("s").Op(":=").Id("g").Op("*").Id("inv"),
+		jen.List(c(scale), c(shift)).Op("=").List(p.fromF64(jen.Id("s")), p.fromF64(jen.Id("b").Op("-").Id("mean").Op("*").Id("s"))),
+	)
+	code := []jen.Code{loopTo("c", k+"Channels", loop...)}
+	row := func(buf string) *jen.Statement { return mf(buf).Index(jen.Id("r")).Index(jen.Empty(), jen.Empty()) }
+	var body []jen.Code
+	if bngeom(n).s >= bnKernelMin {
+		body = []jen.Code{p.kernel("ScaleShiftRows").Call(row(n.out), row(n.in), mf(scale).Index(jen.Empty(), jen.Empty()), mf(shift).Index(jen.Empty(), jen.Empty()),
+			jen.Id(k+"Channels"), jen.Id(k+"Positions"))}
+	} else {
+		// y[c][i] = T(v*s) + t: the conversion rounds the product as the kernel does
+		body = []jen.Code{
+			jen.Id("x").Op(":=").Add(bnRow(p, n, n.in)),
+			jen.Id("y").Op(":=").Add(bnRow(p, n, n.out)),
+			jen.For(jen.Id("c").Op(":=").Range().Id("x")).Block(
+				jen.List(jen.Id("s"), jen.Id("t")).Op(":=").List(c(scale), c(shift)),
+				jen.For(jen.List(jen.Id("i"), jen.Id("v")).Op(":=").Range().Id("x").Index(jen.Id("c"))).Block(
+					jen.Id("y").Index(jen.Id("c")).Index(jen.Id("i")).Op("=").Add(p.elem()).Call(jen.Id("v").Op("*").Id("s")).Op("+").Id("t"),
+				),
+			),
+		}
+	}
+	return append(code, jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Add(rows), jen.Id("r").Op("++")).Block(body...))
+}
+
 func (e batchnormEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	return e.backwardRows(p, n, jen.Lit(1), withDX)
 }
@@ -222,7 +354,9 @@ func (e batchnormEmitter) backwardBatch(p *plan, n *node, withDX bool) []jen.Cod
 }
 
 // backwardRows emits the backward pass over rows 0..rows-1 (see the type
-// comment):
+// comment). In training mode x̂ is the stored m.xhat1; in inference mode it is
+// recomputed from the input with the running mean and inv the forward pass
+// used:
 //
 //	for c := 0; c < Bn1Channels; c++ {
 //		sdy, sdyh := Σ dy, Σ dy·x̂ over the batch
@@ -233,16 +367,44 @@ func (e batchnormEmitter) backwardBatch(p *plan, n *node, withDX bool) []jen.Cod
 //	}
 func (batchnormEmitter) backwardRows(p *plan, n *node, rows jen.Code, withDX bool) []jen.Code {
 	xhat, inv := bnNames(n)
+	_, _, mean := bnAffineNames(n)
 	if !withDX && !n.Affine {
 		return nil
 	}
+	v := func() *jen.Statement { return p.f64(jen.Id("v")) }
+	xh := func() *jen.Statement { return p.f64(jen.Id("xh").Index(jen.Id("c")).Index(jen.Id("s"))) }
+	sums := func(xhat jen.Code) []jen.Code {
+		return []jen.Code{jen.Id("sdy").Op("+=").Add(v()), jen.Id("sdyh").Op("+=").Add(v()).Op("*").Add(xhat)}
+	}
+	kern := bngeom(n).s >= bnKernelMin
+	trainSums := overBatch(p, n, rows, [][2]string{{"dy", n.dout}, {"xh", xhat}}, sums(xh())...)
+	evalSums := []jen.Code{
+		jen.Id("mean").Op(":=").Add(p.f64(mf(mean).Index(jen.Id("c")))),
+		overBatch(p, n, rows, [][2]string{{"dy", n.dout}, {"x", n.in}},
+			sums(jen.Parens(p.f64(jen.Id("x").Index(jen.Id("c")).Index(jen.Id("s"))).Op("-").Id("mean")).Op("*").Id("inv"))...),
+	}
+	if kern {
+		// s, d := runtime.SumDotWide32(dy[c][:], xh[c][:]); sdy += s; sdyh += d
+		sumDot := func(b string) []jen.Code {
+			ch := func(v string) jen.Code { return jen.Id(v).Index(jen.Id("c")).Index(jen.Empty(), jen.Empty()) }
+			return []jen.Code{
+				jen.List(jen.Id("s"), jen.Id("d")).Op(":=").Add(p.kernel("SumDotWide")).Call(ch("dy"), ch(b)),
+				jen.Id("sdy").Op("+=").Id("s"),
+				jen.Id("sdyh").Op("+=").Id("d"),
+			}
+		}
+		trainSums = bnRows(p, n, rows, [][2]string{{"dy", n.dout}, {"xh", xhat}}, sumDot("xh")...)
+		evalSums = []jen.Code{
+			jen.Id("mean").Op(":=").Add(p.f64(mf(mean).Index(jen.Id("c")))),
+			bnRows(p, n, rows, [][2]string{{"dy", n.dout}, {"x", n.in}}, sumDot("x")...),
+			jen.Id("sdyh").Op("=").Parens(jen.Id("sdyh").Op("-").Id("mean").Op("*").Id("sdy")).Op("*").Id("inv").Comment("Σ dy·(x − mean)·inv"),
+		}
+	}
 	loop := append(gammaBeta(p, n),
 		jen.Id("_").Op("=").Id("b"),
+		jen.Id("inv").Op(":=").Add(p.f64(mf(inv).Index(jen.Id("c")))),
 		jen.Var().Id("sdy").Op(",").Id("sdyh").Float64(),
-		overBatch(p, n, rows, [][2]string{{"dy", n.dout}, {"xh", xhat}},
-			jen.Id("sdy").Op("+=").Add(p.f64(jen.Id("v"))),
-			jen.Id("sdyh").Op("+=").Add(p.f64(jen.Id("v"))).Op("*").Add(p.f64(jen.Id("xh").Index(jen.Id("c")).Index(jen.Id("s")))),
-		),
+		jen.If(jen.Id("m").Dot("training")).Block(trainSums).Else().Block(evalSums...),
 	)
 	if n.Affine {
 		loop = append(loop,
@@ -251,22 +413,44 @@ func (batchnormEmitter) backwardRows(p *plan, n *node, rows jen.Code, withDX boo
 		)
 	}
 	if withDX {
+		set := func(e jen.Code) jen.Code {
+			return jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("s")).Op("=").Add(p.fromF64(e))
+		}
+		evalDX := []jen.Code{
+			jen.Comment("the running statistics do not depend on the batch"),
+			overBatch(p, n, rows, [][2]string{{"dy", n.dout}, {"dx", n.din}}, set(jen.Id("k").Op("*").Add(v()))),
+		}
+		if kern {
+			scale, shift, _ := bnAffineNames(n)
+			evalDX = []jen.Code{
+				jen.Comment("the running statistics do not depend on the batch: dx = k·dy, after the loop"),
+				jen.List(mf(scale).Index(jen.Id("c")), mf(shift).Index(jen.Id("c"))).Op("=").List(p.fromF64(jen.Id("k")), jen.Lit(0)),
+			}
+		}
 		loop = append(loop,
-			jen.Id("k").Op(":=").Id("g").Op("*").Add(p.f64(mf(inv).Index(jen.Id("c")))),
-			jen.List(jen.Id("ma"), jen.Id("mb")).Op(":=").List(jen.Id("sdy").Op("/").Id("cnt"), jen.Id("sdyh").Op("/").Id("cnt")),
-			jen.If(jen.Op("!").Id("m").Dot("training")).Block(jen.List(jen.Id("ma"), jen.Id("mb")).Op("=").List(jen.Lit(0), jen.Lit(0))).
-				Comment("the running statistics do not depend on the batch"),
-			overBatch(p, n, rows, [][2]string{{"dy", n.dout}, {"xh", xhat}, {"dx", n.din}},
-				jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("s")).Op("=").Add(p.fromF64(
-					jen.Id("k").Op("*").Parens(p.f64(jen.Id("v")).Op("-").Id("ma").Op("-").Add(p.f64(jen.Id("xh").Index(jen.Id("c")).Index(jen.Id("s")))).Op("*").Id("mb")))),
-			),
+			jen.Id("k").Op(":=").Id("g").Op("*").Id("inv"),
+			jen.If(jen.Id("m").Dot("training")).Block(
+				jen.List(jen.Id("ma"), jen.Id("mb")).Op(":=").List(jen.Id("sdy").Op("/").Id("cnt"), jen.Id("sdyh").Op("/").Id("cnt")),
+				overBatch(p, n, rows, [][2]string{{"dy", n.dout}, {"xh", xhat}, {"dx", n.din}},
+					set(jen.Id("k").Op("*").Parens(v().Op("-").Id("ma").Op("-").Add(xh()).Op("*").Id("mb")))),
+			).Else().Block(evalDX...),
 		)
 	}
-	return []jen.Code{
+	code := []jen.Code{
 		jen.Id("cnt").Op(":=").Float64().Call(jen.Add(rows).Op("*").Id(n.GoName + "Positions")),
 		jen.Id("_").Op("=").Id("cnt"),
 		loopTo("c", n.GoName+"Channels", loop...),
 	}
+	if withDX && kern {
+		// dx = k·dy + 0 over all channels of each row
+		scale, shift, _ := bnAffineNames(n)
+		all := func(s *jen.Statement) *jen.Statement { return s.Index(jen.Empty(), jen.Empty()) }
+		code = append(code, jen.If(jen.Op("!").Id("m").Dot("training")).Block(
+			jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Add(rows), jen.Id("r").Op("++")).Block(
+				p.kernel("ScaleShiftRows").Call(all(mf(n.din).Index(jen.Id("r"))), all(mf(n.dout).Index(jen.Id("r"))), all(mf(scale)), all(mf(shift)),
+					jen.Id(n.GoName+"Channels"), jen.Id(n.GoName+"Positions")))))
+	}
+	return code
 }
 
 // flops: 4 per element: subtract the mean, scale, multiply by γ, add β (the

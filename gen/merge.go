@@ -82,8 +82,26 @@ func elementwise(n *node, op string, skip int) *jen.Statement {
 //	for j := range y {
 //		y[j] = x0[j] + x1[j]
 //	}
+//
+// From kernelMin elements on, the runtime's Add or Mul kernel folds the
+// inputs in the same order (the same bits):
+//
+//	runtime.Add32(y[:], x0[:], x1[:])
+//	runtime.Add32(y[:], y[:], x2[:])
 func mergeForward(p *plan, n *node, op string) []jen.Code {
 	code := append([]jen.Code{jen.Id("y").Op(":=").Op("&").Add(p.buf(n.out))}, inputViews(p, n)...)
+	if len(n.ins) >= 2 && n.outSize >= kernelMin && p.step == nil {
+		name := map[string]string{"+": "Add", "*": "Mul"}[op]
+		all := func(v string) jen.Code { return jen.Id(v).Index(jen.Empty(), jen.Empty()) }
+		for k := 1; k < len(n.ins); k++ {
+			a := "y"
+			if k == 1 {
+				a = "x0"
+			}
+			code = append(code, p.kernel(name).Call(all("y"), all(a), all(fmt.Sprintf("x%d", k))))
+		}
+		return code
+	}
 	return append(code, jen.For(jen.Id("j").Op(":=").Range().Id("y")).Block(
 		jen.Id("y").Index(jen.Id("j")).Op("=").Add(elementwise(n, op, -1))))
 }
@@ -145,7 +163,35 @@ func (multiplyEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	if len(body) == 0 {
 		return nil
 	}
+	if len(n.ins) >= 2 && n.outSize >= kernelMin && p.step == nil {
+		return append(code, mulKernels(p, n)...)
+	}
 	return append(code, jen.For(jen.List(jen.Id("j"), jen.Id("g")).Op(":=").Range().Id("dy")).Block(body...))
+}
+
+// mulKernels emits the backward pass of multiply with the runtime's Mul
+// kernel, each gradient folded in the order of the loop (dy, then the other
+// inputs in turn: the same bits):
+//
+//	runtime.Mul32(dx0[:], dy[:], x1[:])
+//	runtime.Mul32(dx0[:], dx0[:], x2[:])
+func mulKernels(p *plan, n *node) []jen.Code {
+	all := func(v string) jen.Code { return jen.Id(v).Index(jen.Empty(), jen.Empty()) }
+	var code []jen.Code
+	for k, e := range n.ins {
+		if e.dbuf == "" {
+			continue
+		}
+		dx, a := fmt.Sprintf("dx%d", k), "dy"
+		for j := range n.ins {
+			if j == k {
+				continue
+			}
+			code = append(code, p.kernel("Mul").Call(all(dx), all(a), all(fmt.Sprintf("x%d", j))))
+			a = dx
+		}
+	}
+	return code
 }
 
 // concatGeom is the layout of a concat: the output and every input are

@@ -130,6 +130,46 @@ func lstmCellBackward512(gs *float32, c *float32, tc *float32, dhw *float32, dy 
 //go:noescape
 func tanhCellBackward512(hn *float32, dhw *float32, dy *float32, dg *float32, n int)
 
+// scaleShiftRows512 sets y[r*n+i] = x[r*n+i]*s[r] + t[r] (two roundings) for r < rows and i < n.
+//
+//go:noescape
+func scaleShiftRows512(y *float32, x *float32, s *float32, t *float32, rows int, n int)
+
+// add512 sets y[i] = a[i] + b[i] for i < n.
+//
+//go:noescape
+func add512(y *float32, a *float32, b *float32, n int)
+
+// mul512 sets y[i] = a[i] * b[i] for i < n.
+//
+//go:noescape
+func mul512(y *float32, a *float32, b *float32, n int)
+
+// relu6Forward512 sets a[i] = min(max(z[i], 0), 6) for i < n: a NaN stays NaN, -0 becomes +0.
+//
+//go:noescape
+func relu6Forward512(z *float32, a *float32, n int)
+
+// relu6Backward512 zeroes d[i] where z[i] <= 0 or z[i] >= 6 (a NaN z[i] keeps d[i]) for i < n.
+//
+//go:noescape
+func relu6Backward512(z *float32, d *float32, n int)
+
+// sumWide512 returns Σ float64(x[i]) over i < n - n%8, summed in float64.
+//
+//go:noescape
+func sumWide512(x *float32, n int) float64
+
+// sumSqDevWide512 returns Σ (float64(x[i]) − mean)² over i < n - n%8, summed in float64.
+//
+//go:noescape
+func sumSqDevWide512(x *float32, n int, mean float64) float64
+
+// sumDotWide512 returns Σ float64(a[i]) and Σ float64(a[i])·float64(b[i]) over i < n - n%8, summed in float64.
+//
+//go:noescape
+func sumDotWide512(a *float32, b *float32, n int) (float64, float64)
+
 // gemmNT1x1_512 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //
 //go:noescape
@@ -402,6 +442,46 @@ func lstmCellBackward256(gs *float32, c *float32, tc *float32, dhw *float32, dy 
 //
 //go:noescape
 func tanhCellBackward256(hn *float32, dhw *float32, dy *float32, dg *float32, n int)
+
+// scaleShiftRows256 sets y[r*n+i] = x[r*n+i]*s[r] + t[r] (two roundings) for r < rows and i < n.
+//
+//go:noescape
+func scaleShiftRows256(y *float32, x *float32, s *float32, t *float32, rows int, n int)
+
+// add256 sets y[i] = a[i] + b[i] for i < n.
+//
+//go:noescape
+func add256(y *float32, a *float32, b *float32, n int)
+
+// mul256 sets y[i] = a[i] * b[i] for i < n.
+//
+//go:noescape
+func mul256(y *float32, a *float32, b *float32, n int)
+
+// relu6Forward256 sets a[i] = min(max(z[i], 0), 6) for i < n: a NaN stays NaN, -0 becomes +0.
+//
+//go:noescape
+func relu6Forward256(z *float32, a *float32, n int)
+
+// relu6Backward256 zeroes d[i] where z[i] <= 0 or z[i] >= 6 (a NaN z[i] keeps d[i]) for i < n.
+//
+//go:noescape
+func relu6Backward256(z *float32, d *float32, n int)
+
+// sumWide256 returns Σ float64(x[i]) over i < n - n%4, summed in float64.
+//
+//go:noescape
+func sumWide256(x *float32, n int) float64
+
+// sumSqDevWide256 returns Σ (float64(x[i]) − mean)² over i < n - n%4, summed in float64.
+//
+//go:noescape
+func sumSqDevWide256(x *float32, n int, mean float64) float64
+
+// sumDotWide256 returns Σ float64(a[i]) and Σ float64(a[i])·float64(b[i]) over i < n - n%4, summed in float64.
+//
+//go:noescape
+func sumDotWide256(a *float32, b *float32, n int) (float64, float64)
 
 // gemmNT1x1_256 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //

@@ -3111,6 +3111,525 @@ gdone131:
 	VZEROUPPER
 	RET
 
+// func scaleShiftRows512(y *float32, x *float32, s *float32, t *float32, rows int, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·scaleShiftRows512(SB), NOSPLIT, $0-48
+	MOVQ  y+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  s+16(FP), DX
+	MOVQ  t+24(FP), BX
+	MOVQ  rows+32(FP), SI
+	MOVQ  n+40(FP), DI
+	MOVQ  DI, R8
+	ANDQ  $0x0000000f, R8
+	MOVL  $0x0000ffff, R9
+	BZHIL R8, R9, R9
+	KMOVW R9, K1
+	MOVQ  DI, R8
+	ANDQ  $-64, R8
+	SHLQ  $0x02, R8
+	MOVQ  DI, R9
+	ANDQ  $-16, R9
+	SHLQ  $0x02, R9
+	SHLQ  $0x02, DI
+
+rows132:
+	TESTQ        SI, SI
+	JZ           end133
+	VBROADCASTSS (DX), Z14
+	VBROADCASTSS (BX), Z13
+	XORQ         R10, R10
+
+loopU134:
+	CMPQ    R10, R8
+	JAE     loop1135
+	VMULPS  (CX)(R10*1), Z14, Z0
+	VADDPS  Z13, Z0, Z0
+	VMOVUPS Z0, (AX)(R10*1)
+	VMULPS  64(CX)(R10*1), Z14, Z1
+	VADDPS  Z13, Z1, Z1
+	VMOVUPS Z1, 64(AX)(R10*1)
+	VMULPS  128(CX)(R10*1), Z14, Z2
+	VADDPS  Z13, Z2, Z2
+	VMOVUPS Z2, 128(AX)(R10*1)
+	VMULPS  192(CX)(R10*1), Z14, Z3
+	VADDPS  Z13, Z3, Z3
+	VMOVUPS Z3, 192(AX)(R10*1)
+	ADDQ    $0x00000100, R10
+	JMP     loopU134
+
+loop1135:
+	CMPQ    R10, R9
+	JAE     tail137
+	VMULPS  (CX)(R10*1), Z14, Z0
+	VADDPS  Z13, Z0, Z0
+	VMOVUPS Z0, (AX)(R10*1)
+	ADDQ    $0x00000040, R10
+	JMP     loop1135
+
+tail137:
+	CMPQ      R10, DI
+	JAE       done136
+	VMOVUPS.Z (CX)(R10*1), K1, Z0
+	VMULPS    Z14, Z0, Z0
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(R10*1)
+
+done136:
+	ADDQ DI, CX
+	ADDQ DI, AX
+	ADDQ $0x04, DX
+	ADDQ $0x04, BX
+	DECQ SI
+	JMP  rows132
+
+end133:
+	VZEROUPPER
+	RET
+
+// func add512(y *float32, a *float32, b *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·add512(SB), NOSPLIT, $0-32
+	MOVQ  y+0(FP), AX
+	MOVQ  a+8(FP), CX
+	MOVQ  b+16(FP), DX
+	MOVQ  n+24(FP), BX
+	MOVQ  BX, SI
+	ANDQ  $0x0000000f, SI
+	MOVL  $0x0000ffff, DI
+	BZHIL SI, DI, DI
+	KMOVW DI, K1
+	MOVQ  BX, SI
+	ANDQ  $-64, SI
+	SHLQ  $0x02, SI
+	MOVQ  BX, DI
+	ANDQ  $-16, DI
+	SHLQ  $0x02, DI
+	MOVQ  BX, R8
+	SHLQ  $0x02, R8
+	XORQ  BX, BX
+
+loopU138:
+	CMPQ    BX, SI
+	JAE     loop1139
+	VMOVUPS (CX)(BX*1), Z0
+	VADDPS  (DX)(BX*1), Z0, Z0
+	VMOVUPS Z0, (AX)(BX*1)
+	VMOVUPS 64(CX)(BX*1), Z1
+	VADDPS  64(DX)(BX*1), Z1, Z1
+	VMOVUPS Z1, 64(AX)(BX*1)
+	VMOVUPS 128(CX)(BX*1), Z2
+	VADDPS  128(DX)(BX*1), Z2, Z2
+	VMOVUPS Z2, 128(AX)(BX*1)
+	VMOVUPS 192(CX)(BX*1), Z3
+	VADDPS  192(DX)(BX*1), Z3, Z3
+	VMOVUPS Z3, 192(AX)(BX*1)
+	ADDQ    $0x00000100, BX
+	JMP     loopU138
+
+loop1139:
+	CMPQ    BX, DI
+	JAE     tail141
+	VMOVUPS (CX)(BX*1), Z0
+	VADDPS  (DX)(BX*1), Z0, Z0
+	VMOVUPS Z0, (AX)(BX*1)
+	ADDQ    $0x00000040, BX
+	JMP     loop1139
+
+tail141:
+	CMPQ      BX, R8
+	JAE       done140
+	VMOVUPS.Z (CX)(BX*1), K1, Z0
+	VMOVUPS.Z (DX)(BX*1), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(BX*1)
+
+done140:
+	VZEROUPPER
+	RET
+
+// func mul512(y *float32, a *float32, b *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·mul512(SB), NOSPLIT, $0-32
+	MOVQ  y+0(FP), AX
+	MOVQ  a+8(FP), CX
+	MOVQ  b+16(FP), DX
+	MOVQ  n+24(FP), BX
+	MOVQ  BX, SI
+	ANDQ  $0x0000000f, SI
+	MOVL  $0x0000ffff, DI
+	BZHIL SI, DI, DI
+	KMOVW DI, K1
+	MOVQ  BX, SI
+	ANDQ  $-64, SI
+	SHLQ  $0x02, SI
+	MOVQ  BX, DI
+	ANDQ  $-16, DI
+	SHLQ  $0x02, DI
+	MOVQ  BX, R8
+	SHLQ  $0x02, R8
+	XORQ  BX, BX
+
+loopU142:
+	CMPQ    BX, SI
+	JAE     loop1143
+	VMOVUPS (CX)(BX*1), Z0
+	VMULPS  (DX)(BX*1), Z0, Z0
+	VMOVUPS Z0, (AX)(BX*1)
+	VMOVUPS 64(CX)(BX*1), Z1
+	VMULPS  64(DX)(BX*1), Z1, Z1
+	VMOVUPS Z1, 64(AX)(BX*1)
+	VMOVUPS 128(CX)(BX*1), Z2
+	VMULPS  128(DX)(BX*1), Z2, Z2
+	VMOVUPS Z2, 128(AX)(BX*1)
+	VMOVUPS 192(CX)(BX*1), Z3
+	VMULPS  192(DX)(BX*1), Z3, Z3
+	VMOVUPS Z3, 192(AX)(BX*1)
+	ADDQ    $0x00000100, BX
+	JMP     loopU142
+
+loop1143:
+	CMPQ    BX, DI
+	JAE     tail145
+	VMOVUPS (CX)(BX*1), Z0
+	VMULPS  (DX)(BX*1), Z0, Z0
+	VMOVUPS Z0, (AX)(BX*1)
+	ADDQ    $0x00000040, BX
+	JMP     loop1143
+
+tail145:
+	CMPQ      BX, R8
+	JAE       done144
+	VMOVUPS.Z (CX)(BX*1), K1, Z0
+	VMOVUPS.Z (DX)(BX*1), K1, Z4
+	VMULPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(BX*1)
+
+done144:
+	VZEROUPPER
+	RET
+
+// func relu6Forward512(z *float32, a *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·relu6Forward512(SB), NOSPLIT, $0-24
+	MOVQ         z+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VXORPS       Z14, Z14, Z14
+	MOVL         $0x40c00000, BX
+	VMOVD        BX, X13
+	VBROADCASTSS X13, Z13
+	MOVQ         DX, BX
+	ANDQ         $0x0000000f, BX
+	MOVL         $0x0000ffff, SI
+	BZHIL        BX, SI, SI
+	KMOVW        SI, K1
+	MOVQ         DX, BX
+	ANDQ         $-32, BX
+	SHLQ         $0x02, BX
+	MOVQ         DX, SI
+	ANDQ         $-16, SI
+	SHLQ         $0x02, SI
+	MOVQ         DX, DI
+	SHLQ         $0x02, DI
+	XORQ         DX, DX
+
+loopU146:
+	CMPQ      DX, BX
+	JAE       loop1147
+	VMOVUPS   (AX)(DX*1), Z0
+	VCMPPS    $0x06, Z14, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VMINPS    Z0, Z13, Z0
+	VMOVUPS   Z0, (CX)(DX*1)
+	VMOVUPS   64(AX)(DX*1), Z2
+	VCMPPS    $0x06, Z14, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VMINPS    Z2, Z13, Z2
+	VMOVUPS   Z2, 64(CX)(DX*1)
+	ADDQ      $0x00000080, DX
+	JMP       loopU146
+
+loop1147:
+	CMPQ      DX, SI
+	JAE       tail149
+	VMOVUPS   (AX)(DX*1), Z0
+	VCMPPS    $0x06, Z14, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VMINPS    Z0, Z13, Z0
+	VMOVUPS   Z0, (CX)(DX*1)
+	ADDQ      $0x00000040, DX
+	JMP       loop1147
+
+tail149:
+	CMPQ      DX, DI
+	JAE       done148
+	VMOVUPS.Z (AX)(DX*1), K1, Z0
+	VCMPPS    $0x06, Z14, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VMINPS    Z0, Z13, Z0
+	VMOVUPS   Z0, K1, (CX)(DX*1)
+
+done148:
+	VZEROUPPER
+	RET
+
+// func relu6Backward512(z *float32, d *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·relu6Backward512(SB), NOSPLIT, $0-24
+	MOVQ         z+0(FP), AX
+	MOVQ         d+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VXORPS       Z14, Z14, Z14
+	MOVL         $0x40c00000, BX
+	VMOVD        BX, X13
+	VBROADCASTSS X13, Z13
+	MOVQ         DX, BX
+	ANDQ         $0x0000000f, BX
+	MOVL         $0x0000ffff, SI
+	BZHIL        BX, SI, SI
+	KMOVW        SI, K1
+	MOVQ         DX, BX
+	ANDQ         $-32, BX
+	SHLQ         $0x02, BX
+	MOVQ         DX, SI
+	ANDQ         $-16, SI
+	SHLQ         $0x02, SI
+	MOVQ         DX, DI
+	SHLQ         $0x02, DI
+	XORQ         DX, DX
+
+loopU150:
+	CMPQ      DX, BX
+	JAE       loop1151
+	VMOVUPS   (AX)(DX*1), Z0
+	VMOVUPS   (CX)(DX*1), Z2
+	VCMPPS    $0x06, Z14, Z0, K2
+	VCMPPS    $0x06, Z0, Z13, K3
+	KANDW     K3, K2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VMOVUPS   Z2, (CX)(DX*1)
+	VMOVUPS   64(AX)(DX*1), Z4
+	VMOVUPS   64(CX)(DX*1), Z6
+	VCMPPS    $0x06, Z14, Z4, K2
+	VCMPPS    $0x06, Z4, Z13, K3
+	KANDW     K3, K2, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VMOVUPS   Z6, 64(CX)(DX*1)
+	ADDQ      $0x00000080, DX
+	JMP       loopU150
+
+loop1151:
+	CMPQ      DX, SI
+	JAE       tail153
+	VMOVUPS   (AX)(DX*1), Z0
+	VMOVUPS   (CX)(DX*1), Z2
+	VCMPPS    $0x06, Z14, Z0, K2
+	VCMPPS    $0x06, Z0, Z13, K3
+	KANDW     K3, K2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VMOVUPS   Z2, (CX)(DX*1)
+	ADDQ      $0x00000040, DX
+	JMP       loop1151
+
+tail153:
+	CMPQ      DX, DI
+	JAE       done152
+	VMOVUPS.Z (AX)(DX*1), K1, Z0
+	VMOVUPS.Z (CX)(DX*1), K1, Z2
+	VCMPPS    $0x06, Z14, Z0, K2
+	VCMPPS    $0x06, Z0, Z13, K3
+	KANDW     K3, K2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VMOVUPS   Z2, K1, (CX)(DX*1)
+
+done152:
+	VZEROUPPER
+	RET
+
+// func sumWide512(x *float32, n int) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·sumWide512(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   CX, DX
+	ANDQ   $-32, DX
+	SHLQ   $0x02, DX
+	ANDQ   $-8, CX
+	SHLQ   $0x02, CX
+	XORQ   BX, BX
+
+loopU154:
+	CMPQ      BX, DX
+	JAE       loop1155
+	VCVTPS2PD (AX)(BX*1), Z4
+	VADDPD    Z4, Z0, Z0
+	VCVTPS2PD 32(AX)(BX*1), Z5
+	VADDPD    Z5, Z1, Z1
+	VCVTPS2PD 64(AX)(BX*1), Z6
+	VADDPD    Z6, Z2, Z2
+	VCVTPS2PD 96(AX)(BX*1), Z7
+	VADDPD    Z7, Z3, Z3
+	ADDQ      $0x00000080, BX
+	JMP       loopU154
+
+loop1155:
+	CMPQ      BX, CX
+	JAE       done156
+	VCVTPS2PD (AX)(BX*1), Z4
+	VADDPD    Z4, Z0, Z0
+	ADDQ      $0x00000020, BX
+	JMP       loop1155
+
+done156:
+	VADDPD        Z1, Z0, Z0
+	VADDPD        Z3, Z2, Z2
+	VADDPD        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPD        Y4, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X4
+	VADDPD        X4, X0, X0
+	VHADDPD       X0, X0, X0
+	VZEROUPPER
+	MOVSD         X0, ret+16(FP)
+	RET
+
+// func sumSqDevWide512(x *float32, n int, mean float64) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·sumSqDevWide512(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	VBROADCASTSD mean+16(FP), Z12
+	VXORPS       Z0, Z0, Z0
+	VXORPS       Z1, Z1, Z1
+	VXORPS       Z2, Z2, Z2
+	VXORPS       Z3, Z3, Z3
+	MOVQ         CX, DX
+	ANDQ         $-32, DX
+	SHLQ         $0x02, DX
+	ANDQ         $-8, CX
+	SHLQ         $0x02, CX
+	XORQ         BX, BX
+
+loopU157:
+	CMPQ        BX, DX
+	JAE         loop1158
+	VCVTPS2PD   (AX)(BX*1), Z4
+	VSUBPD      Z12, Z4, Z4
+	VFMADD231PD Z4, Z4, Z0
+	VCVTPS2PD   32(AX)(BX*1), Z5
+	VSUBPD      Z12, Z5, Z5
+	VFMADD231PD Z5, Z5, Z1
+	VCVTPS2PD   64(AX)(BX*1), Z6
+	VSUBPD      Z12, Z6, Z6
+	VFMADD231PD Z6, Z6, Z2
+	VCVTPS2PD   96(AX)(BX*1), Z7
+	VSUBPD      Z12, Z7, Z7
+	VFMADD231PD Z7, Z7, Z3
+	ADDQ        $0x00000080, BX
+	JMP         loopU157
+
+loop1158:
+	CMPQ        BX, CX
+	JAE         done159
+	VCVTPS2PD   (AX)(BX*1), Z4
+	VSUBPD      Z12, Z4, Z4
+	VFMADD231PD Z4, Z4, Z0
+	ADDQ        $0x00000020, BX
+	JMP         loop1158
+
+done159:
+	VADDPD        Z1, Z0, Z0
+	VADDPD        Z3, Z2, Z2
+	VADDPD        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPD        Y4, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X4
+	VADDPD        X4, X0, X0
+	VHADDPD       X0, X0, X0
+	VZEROUPPER
+	MOVSD         X0, ret+24(FP)
+	RET
+
+// func sumDotWide512(a *float32, b *float32, n int) (float64, float64)
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·sumDotWide512(SB), NOSPLIT, $0-40
+	MOVQ   a+0(FP), AX
+	MOVQ   b+8(FP), CX
+	MOVQ   n+16(FP), DX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   DX, BX
+	ANDQ   $-32, BX
+	SHLQ   $0x02, BX
+	ANDQ   $-8, DX
+	SHLQ   $0x02, DX
+	XORQ   SI, SI
+
+loopU160:
+	CMPQ        SI, BX
+	JAE         loop1161
+	VCVTPS2PD   (AX)(SI*1), Z8
+	VCVTPS2PD   (CX)(SI*1), Z12
+	VADDPD      Z8, Z0, Z0
+	VFMADD231PD Z12, Z8, Z4
+	VCVTPS2PD   32(AX)(SI*1), Z9
+	VCVTPS2PD   32(CX)(SI*1), Z12
+	VADDPD      Z9, Z1, Z1
+	VFMADD231PD Z12, Z9, Z5
+	VCVTPS2PD   64(AX)(SI*1), Z10
+	VCVTPS2PD   64(CX)(SI*1), Z12
+	VADDPD      Z10, Z2, Z2
+	VFMADD231PD Z12, Z10, Z6
+	VCVTPS2PD   96(AX)(SI*1), Z11
+	VCVTPS2PD   96(CX)(SI*1), Z12
+	VADDPD      Z11, Z3, Z3
+	VFMADD231PD Z12, Z11, Z7
+	ADDQ        $0x00000080, SI
+	JMP         loopU160
+
+loop1161:
+	CMPQ        SI, DX
+	JAE         done162
+	VCVTPS2PD   (AX)(SI*1), Z8
+	VCVTPS2PD   (CX)(SI*1), Z12
+	VADDPD      Z8, Z0, Z0
+	VFMADD231PD Z12, Z8, Z4
+	ADDQ        $0x00000020, SI
+	JMP         loop1161
+
+done162:
+	VADDPD        Z1, Z0, Z0
+	VADDPD        Z3, Z2, Z2
+	VADDPD        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y8
+	VADDPD        Y8, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X8
+	VADDPD        X8, X0, X0
+	VHADDPD       X0, X0, X0
+	VADDPD        Z5, Z4, Z4
+	VADDPD        Z7, Z6, Z6
+	VADDPD        Z6, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y8
+	VADDPD        Y8, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X8
+	VADDPD        X8, X4, X4
+	VHADDPD       X4, X4, X4
+	VZEROUPPER
+	MOVSD         X0, ret+24(FP)
+	MOVSD         X4, ret1+32(FP)
+	RET
+
 // func gemmNT1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
 TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
@@ -3126,40 +3645,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock132:
+rowblock163:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile133:
+tile164:
 	TESTQ  DI, DI
-	JZ     end134
+	JZ     end165
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k135:
+k166:
 	TESTQ       R10, R10
-	JZ          ktail136
+	JZ          ktail167
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k135
+	JMP         k166
 
-ktail136:
+ktail167:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone137
+	JZ          kdone168
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone137:
+kdone168:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -3174,12 +3693,12 @@ kdone137:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias138
+	JZ            nobias169
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias138:
+nobias169:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -3188,9 +3707,9 @@ nobias138:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile133
+	JMP     tile164
 
-end134:
+end165:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -3198,7 +3717,7 @@ end134:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock132
+	JNZ    rowblock163
 	VZEROUPPER
 	RET
 
@@ -3217,15 +3736,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock139:
+rowblock170:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile140:
+tile171:
 	TESTQ  DI, DI
-	JZ     end141
+	JZ     end172
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -3233,9 +3752,9 @@ tile140:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k142:
+k173:
 	TESTQ       R10, R10
-	JZ          ktail143
+	JZ          ktail174
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -3244,18 +3763,18 @@ k142:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k142
+	JMP         k173
 
-ktail143:
+ktail174:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone144
+	JZ          kdone175
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone144:
+kdone175:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -3270,12 +3789,12 @@ kdone144:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias145
+	JZ            nobias176
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias145:
+nobias176:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -3284,9 +3803,9 @@ nobias145:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile140
+	JMP     tile171
 
-end141:
+end172:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -3294,7 +3813,7 @@ end141:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock139
+	JNZ    rowblock170
 	VZEROUPPER
 	RET
 
@@ -3313,15 +3832,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock146:
+rowblock177:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile147:
+tile178:
 	TESTQ  DI, DI
-	JZ     end148
+	JZ     end179
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3330,9 +3849,9 @@ tile147:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k149:
+k180:
 	TESTQ       R10, R10
-	JZ          ktail150
+	JZ          ktail181
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -3343,11 +3862,11 @@ k149:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k149
+	JMP         k180
 
-ktail150:
+ktail181:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone151
+	JZ          kdone182
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -3356,7 +3875,7 @@ ktail150:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone151:
+kdone182:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -3371,12 +3890,12 @@ kdone151:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias152
+	JZ            nobias183
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias152:
+nobias183:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -3385,9 +3904,9 @@ nobias152:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile147
+	JMP     tile178
 
-end148:
+end179:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -3395,7 +3914,7 @@ end148:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock146
+	JNZ    rowblock177
 	VZEROUPPER
 	RET
 
@@ -3413,15 +3932,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock153:
+rowblock184:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile154:
+tile185:
 	TESTQ  R8, R8
-	JZ     end155
+	JZ     end186
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3431,9 +3950,9 @@ tile154:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k156:
+k187:
 	TESTQ       R11, R11
-	JZ          ktail157
+	JZ          ktail188
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -3446,11 +3965,11 @@ k156:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k156
+	JMP         k187
 
-ktail157:
+ktail188:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone158
+	JZ          kdone189
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -3461,7 +3980,7 @@ ktail157:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone158:
+kdone189:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -3476,12 +3995,12 @@ kdone158:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias159
+	JZ            nobias190
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias159:
+nobias190:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -3490,9 +4009,9 @@ nobias159:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile154
+	JMP     tile185
 
-end155:
+end186:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -3500,7 +4019,7 @@ end155:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock153
+	JNZ    rowblock184
 	VZEROUPPER
 	RET
 
@@ -3519,15 +4038,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock160:
+rowblock191:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile161:
+tile192:
 	TESTQ  DI, DI
-	JZ     end162
+	JZ     end193
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -3535,9 +4054,9 @@ tile161:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k163:
+k194:
 	TESTQ       R10, R10
-	JZ          ktail164
+	JZ          ktail195
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -3546,18 +4065,18 @@ k163:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k163
+	JMP         k194
 
-ktail164:
+ktail195:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone165
+	JZ          kdone196
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone165:
+kdone196:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -3585,13 +4104,13 @@ kdone165:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias166
+	JZ            nobias197
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias166:
+nobias197:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -3602,9 +4121,9 @@ nobias166:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile161
+	JMP     tile192
 
-end162:
+end193:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -3612,7 +4131,7 @@ end162:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock160
+	JNZ    rowblock191
 	VZEROUPPER
 	RET
 
@@ -3631,15 +4150,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock167:
+rowblock198:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile168:
+tile199:
 	TESTQ  DI, DI
-	JZ     end169
+	JZ     end200
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3649,9 +4168,9 @@ tile168:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k170:
+k201:
 	TESTQ       R10, R10
-	JZ          ktail171
+	JZ          ktail202
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -3663,11 +4182,11 @@ k170:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k170
+	JMP         k201
 
-ktail171:
+ktail202:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone172
+	JZ          kdone203
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -3677,7 +4196,7 @@ ktail171:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone172:
+kdone203:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -3705,13 +4224,13 @@ kdone172:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias173
+	JZ            nobias204
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias173:
+nobias204:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -3722,9 +4241,9 @@ nobias173:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile168
+	JMP     tile199
 
-end169:
+end200:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -3732,7 +4251,7 @@ end169:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock167
+	JNZ    rowblock198
 	VZEROUPPER
 	RET
 
@@ -3751,15 +4270,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock174:
+rowblock205:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile175:
+tile206:
 	TESTQ  DI, DI
-	JZ     end176
+	JZ     end207
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3771,9 +4290,9 @@ tile175:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k177:
+k208:
 	TESTQ       R10, R10
-	JZ          ktail178
+	JZ          ktail209
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -3788,11 +4307,11 @@ k177:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k177
+	JMP         k208
 
-ktail178:
+ktail209:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone179
+	JZ          kdone210
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -3805,7 +4324,7 @@ ktail178:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone179:
+kdone210:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -3833,13 +4352,13 @@ kdone179:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias180
+	JZ            nobias211
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias180:
+nobias211:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -3850,9 +4369,9 @@ nobias180:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile175
+	JMP     tile206
 
-end176:
+end207:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -3860,7 +4379,7 @@ end176:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock174
+	JNZ    rowblock205
 	VZEROUPPER
 	RET
 
@@ -3878,15 +4397,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock181:
+rowblock212:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile182:
+tile213:
 	TESTQ  R8, R8
-	JZ     end183
+	JZ     end214
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3900,9 +4419,9 @@ tile182:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k184:
+k215:
 	TESTQ       R11, R11
-	JZ          ktail185
+	JZ          ktail216
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -3920,11 +4439,11 @@ k184:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k184
+	JMP         k215
 
-ktail185:
+ktail216:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone186
+	JZ          kdone217
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -3940,7 +4459,7 @@ ktail185:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone186:
+kdone217:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -3968,13 +4487,13 @@ kdone186:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias187
+	JZ            nobias218
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias187:
+nobias218:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -3985,9 +4504,9 @@ nobias187:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile182
+	JMP     tile213
 
-end183:
+end214:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -3995,7 +4514,7 @@ end183:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock181
+	JNZ    rowblock212
 	VZEROUPPER
 	RET
 
@@ -4014,15 +4533,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock188:
+rowblock219:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile189:
+tile220:
 	TESTQ  DI, DI
-	JZ     end190
+	JZ     end221
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4031,9 +4550,9 @@ tile189:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k191:
+k222:
 	TESTQ       R10, R10
-	JZ          ktail192
+	JZ          ktail223
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -4044,11 +4563,11 @@ k191:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k191
+	JMP         k222
 
-ktail192:
+ktail223:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone193
+	JZ          kdone224
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -4057,7 +4576,7 @@ ktail192:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone193:
+kdone224:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -4098,14 +4617,14 @@ kdone193:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias194
+	JZ            nobias225
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias194:
+nobias225:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4118,9 +4637,9 @@ nobias194:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile189
+	JMP     tile220
 
-end190:
+end221:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4128,7 +4647,7 @@ end190:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock188
+	JNZ    rowblock219
 	VZEROUPPER
 	RET
 
@@ -4147,15 +4666,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock195:
+rowblock226:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile196:
+tile227:
 	TESTQ  DI, DI
-	JZ     end197
+	JZ     end228
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4167,9 +4686,9 @@ tile196:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k198:
+k229:
 	TESTQ       R10, R10
-	JZ          ktail199
+	JZ          ktail230
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -4184,11 +4703,11 @@ k198:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k198
+	JMP         k229
 
-ktail199:
+ktail230:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone200
+	JZ          kdone231
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -4201,7 +4720,7 @@ ktail199:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone200:
+kdone231:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -4242,14 +4761,14 @@ kdone200:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias201
+	JZ            nobias232
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias201:
+nobias232:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4262,9 +4781,9 @@ nobias201:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile196
+	JMP     tile227
 
-end197:
+end228:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4272,7 +4791,7 @@ end197:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock195
+	JNZ    rowblock226
 	VZEROUPPER
 	RET
 
@@ -4291,15 +4810,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock202:
+rowblock233:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile203:
+tile234:
 	TESTQ  DI, DI
-	JZ     end204
+	JZ     end235
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4314,9 +4833,9 @@ tile203:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k205:
+k236:
 	TESTQ       R10, R10
-	JZ          ktail206
+	JZ          ktail237
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -4335,11 +4854,11 @@ k205:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k205
+	JMP         k236
 
-ktail206:
+ktail237:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone207
+	JZ          kdone238
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -4356,7 +4875,7 @@ ktail206:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone207:
+kdone238:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -4397,14 +4916,14 @@ kdone207:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias208
+	JZ            nobias239
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias208:
+nobias239:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4417,9 +4936,9 @@ nobias208:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile203
+	JMP     tile234
 
-end204:
+end235:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4427,7 +4946,7 @@ end204:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock202
+	JNZ    rowblock233
 	VZEROUPPER
 	RET
 
@@ -4445,15 +4964,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock209:
+rowblock240:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile210:
+tile241:
 	TESTQ  R8, R8
-	JZ     end211
+	JZ     end242
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4471,9 +4990,9 @@ tile210:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k212:
+k243:
 	TESTQ       R11, R11
-	JZ          ktail213
+	JZ          ktail244
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -4496,11 +5015,11 @@ k212:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k212
+	JMP         k243
 
-ktail213:
+ktail244:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone214
+	JZ          kdone245
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -4521,7 +5040,7 @@ ktail213:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone214:
+kdone245:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -4562,14 +5081,14 @@ kdone214:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias215
+	JZ            nobias246
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias215:
+nobias246:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -4582,9 +5101,9 @@ nobias215:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile210
+	JMP     tile241
 
-end211:
+end242:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -4592,7 +5111,7 @@ end211:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock209
+	JNZ    rowblock240
 	VZEROUPPER
 	RET
 
@@ -4612,15 +5131,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock216:
+rowblock247:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile217:
+tile248:
 	TESTQ  R8, R8
-	JZ     end218
+	JZ     end249
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4630,9 +5149,9 @@ tile217:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k219:
+k250:
 	TESTQ       R11, R11
-	JZ          ktail220
+	JZ          ktail251
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -4645,11 +5164,11 @@ k219:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k219
+	JMP         k250
 
-ktail220:
+ktail251:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone221
+	JZ          kdone252
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -4660,7 +5179,7 @@ ktail220:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone221:
+kdone252:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -4714,7 +5233,7 @@ kdone221:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias222
+	JZ            nobias253
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -4722,7 +5241,7 @@ kdone221:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias222:
+nobias253:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -4737,9 +5256,9 @@ nobias222:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile217
+	JMP     tile248
 
-end218:
+end249:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -4747,7 +5266,7 @@ end218:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock216
+	JNZ    rowblock247
 	VZEROUPPER
 	RET
 
@@ -4767,15 +5286,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock223:
+rowblock254:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile224:
+tile255:
 	TESTQ  R8, R8
-	JZ     end225
+	JZ     end256
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4789,9 +5308,9 @@ tile224:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k226:
+k257:
 	TESTQ       R11, R11
-	JZ          ktail227
+	JZ          ktail258
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -4809,11 +5328,11 @@ k226:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k226
+	JMP         k257
 
-ktail227:
+ktail258:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone228
+	JZ          kdone259
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -4829,7 +5348,7 @@ ktail227:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone228:
+kdone259:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -4883,7 +5402,7 @@ kdone228:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias229
+	JZ            nobias260
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -4891,7 +5410,7 @@ kdone228:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias229:
+nobias260:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -4906,9 +5425,9 @@ nobias229:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile224
+	JMP     tile255
 
-end225:
+end256:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -4916,7 +5435,7 @@ end225:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock223
+	JNZ    rowblock254
 	VZEROUPPER
 	RET
 
@@ -4936,15 +5455,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock230:
+rowblock261:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile231:
+tile262:
 	TESTQ  R8, R8
-	JZ     end232
+	JZ     end263
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4962,9 +5481,9 @@ tile231:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k233:
+k264:
 	TESTQ       R11, R11
-	JZ          ktail234
+	JZ          ktail265
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -4987,11 +5506,11 @@ k233:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k233
+	JMP         k264
 
-ktail234:
+ktail265:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone235
+	JZ          kdone266
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -5012,7 +5531,7 @@ ktail234:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone235:
+kdone266:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -5066,7 +5585,7 @@ kdone235:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias236
+	JZ            nobias267
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -5074,7 +5593,7 @@ kdone235:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias236:
+nobias267:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5089,9 +5608,9 @@ nobias236:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile231
+	JMP     tile262
 
-end232:
+end263:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5099,7 +5618,7 @@ end232:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock230
+	JNZ    rowblock261
 	VZEROUPPER
 	RET
 
@@ -5118,15 +5637,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock237:
+rowblock268:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile238:
+tile269:
 	TESTQ  R9, R9
-	JZ     end239
+	JZ     end270
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5148,9 +5667,9 @@ tile238:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k240:
+k271:
 	TESTQ       R12, R12
-	JZ          ktail241
+	JZ          ktail272
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -5178,11 +5697,11 @@ k240:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k240
+	JMP         k271
 
-ktail241:
+ktail272:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone242
+	JZ          kdone273
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -5208,7 +5727,7 @@ ktail241:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone242:
+kdone273:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -5262,7 +5781,7 @@ kdone242:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias243
+	JZ            nobias274
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -5270,7 +5789,7 @@ kdone242:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias243:
+nobias274:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -5285,9 +5804,9 @@ nobias243:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile238
+	JMP     tile269
 
-end239:
+end270:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -5295,7 +5814,7 @@ end239:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock237
+	JNZ    rowblock268
 	VZEROUPPER
 	RET
 
@@ -5315,54 +5834,54 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock244:
+rowblock275:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile245:
+tile276:
 	TESTQ     DI, DI
-	JZ        end246
+	JZ        end277
 	CMPQ      acc+64(FP), $0x00
-	JE        zero247
+	JE        zero278
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart248
+	JMP       kstart279
 
-zero247:
+zero278:
 	VXORPS Z0, Z0, Z0
 
-kstart248:
+kstart279:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k249:
+k280:
 	TESTQ        R10, R10
-	JZ           kdone250
+	JZ           kdone281
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k249
+	JMP          k280
 
-kdone250:
+kdone281:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile245
+	JMP     tile276
 
-end246:
+end277:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock244
+	JNZ    rowblock275
 	VZEROUPPER
 	RET
 
@@ -5382,33 +5901,33 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock251:
+rowblock282:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile252:
+tile283:
 	TESTQ     DI, DI
-	JZ        end253
+	JZ        end284
 	CMPQ      acc+64(FP), $0x00
-	JE        zero254
+	JE        zero285
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart255
+	JMP       kstart286
 
-zero254:
+zero285:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart255:
+kstart286:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k256:
+k287:
 	TESTQ        R10, R10
-	JZ           kdone257
+	JZ           kdone288
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -5417,24 +5936,24 @@ k256:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k256
+	JMP          k287
 
-kdone257:
+kdone288:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile252
+	JMP     tile283
 
-end253:
+end284:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock251
+	JNZ    rowblock282
 	VZEROUPPER
 	RET
 
@@ -5454,35 +5973,35 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock258:
+rowblock289:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile259:
+tile290:
 	TESTQ     DI, DI
-	JZ        end260
+	JZ        end291
 	CMPQ      acc+64(FP), $0x00
-	JE        zero261
+	JE        zero292
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart262
+	JMP       kstart293
 
-zero261:
+zero292:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart262:
+kstart293:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k263:
+k294:
 	TESTQ        R10, R10
-	JZ           kdone264
+	JZ           kdone295
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -5493,9 +6012,9 @@ k263:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k263
+	JMP          k294
 
-kdone264:
+kdone295:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -5503,15 +6022,15 @@ kdone264:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile259
+	JMP     tile290
 
-end260:
+end291:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock258
+	JNZ    rowblock289
 	VZEROUPPER
 	RET
 
@@ -5531,37 +6050,37 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock265:
+rowblock296:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile266:
+tile297:
 	TESTQ     DI, DI
-	JZ        end267
+	JZ        end298
 	CMPQ      acc+64(FP), $0x00
-	JE        zero268
+	JE        zero299
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart269
+	JMP       kstart300
 
-zero268:
+zero299:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart269:
+kstart300:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k270:
+k301:
 	TESTQ        R10, R10
-	JZ           kdone271
+	JZ           kdone302
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -5574,9 +6093,9 @@ k270:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k270
+	JMP          k301
 
-kdone271:
+kdone302:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -5585,15 +6104,15 @@ kdone271:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile266
+	JMP     tile297
 
-end267:
+end298:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock265
+	JNZ    rowblock296
 	VZEROUPPER
 	RET
 
@@ -5613,34 +6132,34 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock272:
+rowblock303:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile273:
+tile304:
 	TESTQ     DI, DI
-	JZ        end274
+	JZ        end305
 	CMPQ      acc+64(FP), $0x00
-	JE        zero275
+	JE        zero306
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart276
+	JMP       kstart307
 
-zero275:
+zero306:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart276:
+kstart307:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k277:
+k308:
 	TESTQ        R10, R10
-	JZ           kdone278
+	JZ           kdone309
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -5649,9 +6168,9 @@ k277:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k277
+	JMP          k308
 
-kdone278:
+kdone309:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -5659,15 +6178,15 @@ kdone278:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile273
+	JMP     tile304
 
-end274:
+end305:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock272
+	JNZ    rowblock303
 	VZEROUPPER
 	RET
 
@@ -5687,38 +6206,38 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock279:
+rowblock310:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile280:
+tile311:
 	TESTQ     DI, DI
-	JZ        end281
+	JZ        end312
 	CMPQ      acc+64(FP), $0x00
-	JE        zero282
+	JE        zero313
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart283
+	JMP       kstart314
 
-zero282:
+zero313:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart283:
+kstart314:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k284:
+k315:
 	TESTQ        R10, R10
-	JZ           kdone285
+	JZ           kdone316
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -5730,9 +6249,9 @@ k284:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k284
+	JMP          k315
 
-kdone285:
+kdone316:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -5742,15 +6261,15 @@ kdone285:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile280
+	JMP     tile311
 
-end281:
+end312:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock279
+	JNZ    rowblock310
 	VZEROUPPER
 	RET
 
@@ -5770,16 +6289,16 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock286:
+rowblock317:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile287:
+tile318:
 	TESTQ     DI, DI
-	JZ        end288
+	JZ        end319
 	CMPQ      acc+64(FP), $0x00
-	JE        zero289
+	JE        zero320
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -5788,9 +6307,9 @@ tile287:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart290
+	JMP       kstart321
 
-zero289:
+zero320:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5798,14 +6317,14 @@ zero289:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart290:
+kstart321:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k291:
+k322:
 	TESTQ        R10, R10
-	JZ           kdone292
+	JZ           kdone323
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -5820,9 +6339,9 @@ k291:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k291
+	JMP          k322
 
-kdone292:
+kdone323:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -5834,15 +6353,15 @@ kdone292:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile287
+	JMP     tile318
 
-end288:
+end319:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock286
+	JNZ    rowblock317
 	VZEROUPPER
 	RET
 
@@ -5862,16 +6381,16 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock293:
+rowblock324:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile294:
+tile325:
 	TESTQ     DI, DI
-	JZ        end295
+	JZ        end326
 	CMPQ      acc+64(FP), $0x00
-	JE        zero296
+	JE        zero327
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -5882,9 +6401,9 @@ tile294:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart297
+	JMP       kstart328
 
-zero296:
+zero327:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5894,14 +6413,14 @@ zero296:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart297:
+kstart328:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k298:
+k329:
 	TESTQ        R10, R10
-	JZ           kdone299
+	JZ           kdone330
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -5919,9 +6438,9 @@ k298:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k298
+	JMP          k329
 
-kdone299:
+kdone330:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -5935,15 +6454,15 @@ kdone299:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile294
+	JMP     tile325
 
-end295:
+end326:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock293
+	JNZ    rowblock324
 	VZEROUPPER
 	RET
 
@@ -5963,37 +6482,37 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock300:
+rowblock331:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile301:
+tile332:
 	TESTQ     DI, DI
-	JZ        end302
+	JZ        end333
 	CMPQ      acc+64(FP), $0x00
-	JE        zero303
+	JE        zero334
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart304
+	JMP       kstart335
 
-zero303:
+zero334:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart304:
+kstart335:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k305:
+k336:
 	TESTQ        R10, R10
-	JZ           kdone306
+	JZ           kdone337
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -6004,9 +6523,9 @@ k305:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k305
+	JMP          k336
 
-kdone306:
+kdone337:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -6016,15 +6535,15 @@ kdone306:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile301
+	JMP     tile332
 
-end302:
+end333:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock300
+	JNZ    rowblock331
 	VZEROUPPER
 	RET
 
@@ -6044,16 +6563,16 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock307:
+rowblock338:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile308:
+tile339:
 	TESTQ     DI, DI
-	JZ        end309
+	JZ        end340
 	CMPQ      acc+64(FP), $0x00
-	JE        zero310
+	JE        zero341
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -6063,9 +6582,9 @@ tile308:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart311
+	JMP       kstart342
 
-zero310:
+zero341:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6073,14 +6592,14 @@ zero310:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart311:
+kstart342:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k312:
+k343:
 	TESTQ        R10, R10
-	JZ           kdone313
+	JZ           kdone344
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -6095,9 +6614,9 @@ k312:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k312
+	JMP          k343
 
-kdone313:
+kdone344:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -6110,15 +6629,15 @@ kdone313:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile308
+	JMP     tile339
 
-end309:
+end340:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock307
+	JNZ    rowblock338
 	VZEROUPPER
 	RET
 
@@ -6138,16 +6657,16 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock314:
+rowblock345:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile315:
+tile346:
 	TESTQ     DI, DI
-	JZ        end316
+	JZ        end347
 	CMPQ      acc+64(FP), $0x00
-	JE        zero317
+	JE        zero348
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6160,9 +6679,9 @@ tile315:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart318
+	JMP       kstart349
 
-zero317:
+zero348:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6173,14 +6692,14 @@ zero317:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart318:
+kstart349:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k319:
+k350:
 	TESTQ        R10, R10
-	JZ           kdone320
+	JZ           kdone351
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -6199,9 +6718,9 @@ k319:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k319
+	JMP          k350
 
-kdone320:
+kdone351:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6217,15 +6736,15 @@ kdone320:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile315
+	JMP     tile346
 
-end316:
+end347:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock314
+	JNZ    rowblock345
 	VZEROUPPER
 	RET
 
@@ -6245,16 +6764,16 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock321:
+rowblock352:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile322:
+tile353:
 	TESTQ     DI, DI
-	JZ        end323
+	JZ        end354
 	CMPQ      acc+64(FP), $0x00
-	JE        zero324
+	JE        zero355
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6270,9 +6789,9 @@ tile322:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart325
+	JMP       kstart356
 
-zero324:
+zero355:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6286,14 +6805,14 @@ zero324:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart325:
+kstart356:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k326:
+k357:
 	TESTQ        R10, R10
-	JZ           kdone327
+	JZ           kdone358
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -6316,9 +6835,9 @@ k326:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k326
+	JMP          k357
 
-kdone327:
+kdone358:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6337,15 +6856,15 @@ kdone327:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile322
+	JMP     tile353
 
-end323:
+end354:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock321
+	JNZ    rowblock352
 	VZEROUPPER
 	RET
 
@@ -6366,16 +6885,16 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock328:
+rowblock359:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile329:
+tile360:
 	TESTQ     R8, R8
-	JZ        end330
+	JZ        end361
 	CMPQ      acc+64(FP), $0x00
-	JE        zero331
+	JE        zero362
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -6384,22 +6903,22 @@ tile329:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart332
+	JMP       kstart363
 
-zero331:
+zero362:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart332:
+kstart363:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k333:
+k364:
 	TESTQ        R11, R11
-	JZ           kdone334
+	JZ           kdone365
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -6412,9 +6931,9 @@ k333:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k333
+	JMP          k364
 
-kdone334:
+kdone365:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -6426,15 +6945,15 @@ kdone334:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile329
+	JMP     tile360
 
-end330:
+end361:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock328
+	JNZ    rowblock359
 	VZEROUPPER
 	RET
 
@@ -6455,16 +6974,16 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock335:
+rowblock366:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile336:
+tile367:
 	TESTQ     R8, R8
-	JZ        end337
+	JZ        end368
 	CMPQ      acc+64(FP), $0x00
-	JE        zero338
+	JE        zero369
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -6477,9 +6996,9 @@ tile336:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart339
+	JMP       kstart370
 
-zero338:
+zero369:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6489,14 +7008,14 @@ zero338:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart339:
+kstart370:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k340:
+k371:
 	TESTQ        R11, R11
-	JZ           kdone341
+	JZ           kdone372
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -6514,9 +7033,9 @@ k340:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k340
+	JMP          k371
 
-kdone341:
+kdone372:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -6532,15 +7051,15 @@ kdone341:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile336
+	JMP     tile367
 
-end337:
+end368:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock335
+	JNZ    rowblock366
 	VZEROUPPER
 	RET
 
@@ -6561,16 +7080,16 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock342:
+rowblock373:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile343:
+tile374:
 	TESTQ     R8, R8
-	JZ        end344
+	JZ        end375
 	CMPQ      acc+64(FP), $0x00
-	JE        zero345
+	JE        zero376
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -6587,9 +7106,9 @@ tile343:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart346
+	JMP       kstart377
 
-zero345:
+zero376:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6603,14 +7122,14 @@ zero345:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart346:
+kstart377:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k347:
+k378:
 	TESTQ        R11, R11
-	JZ           kdone348
+	JZ           kdone379
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -6633,9 +7152,9 @@ k347:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k347
+	JMP          k378
 
-kdone348:
+kdone379:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -6655,15 +7174,15 @@ kdone348:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile343
+	JMP     tile374
 
-end344:
+end375:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock342
+	JNZ    rowblock373
 	VZEROUPPER
 	RET
 
@@ -6684,16 +7203,16 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock349:
+rowblock380:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile350:
+tile381:
 	TESTQ     R8, R8
-	JZ        end351
+	JZ        end382
 	CMPQ      acc+64(FP), $0x00
-	JE        zero352
+	JE        zero383
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -6714,9 +7233,9 @@ tile350:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart353
+	JMP       kstart384
 
-zero352:
+zero383:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6734,14 +7253,14 @@ zero352:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart353:
+kstart384:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k354:
+k385:
 	TESTQ        R11, R11
-	JZ           kdone355
+	JZ           kdone386
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -6769,9 +7288,9 @@ k354:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k354
+	JMP          k385
 
-kdone355:
+kdone386:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -6795,15 +7314,15 @@ kdone355:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile350
+	JMP     tile381
 
-end351:
+end382:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock349
+	JNZ    rowblock380
 	VZEROUPPER
 	RET
 
@@ -6836,16 +7355,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs356:
+pairs387:
 	CMPQ SI, $0x02
-	JB   odd357
+	JB   odd388
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU359:
+loopU390:
 	CMPQ        R10, R8
-	JAE         loop1360
+	JAE         loop1391
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -6855,29 +7374,29 @@ loopU359:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU359
+	JMP         loopU390
 
-loop1360:
+loop1391:
 	CMPQ        R10, R9
-	JAE         tail362
+	JAE         tail393
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1360
+	JMP         loop1391
 
-tail362:
+tail393:
 	CMPQ        R10, DI
-	JAE         done361
+	JAE         done392
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done361:
+done392:
 	XORQ R10, R10
 
-loopU363:
+loopU394:
 	CMPQ        R10, R8
-	JAE         loop1364
+	JAE         loop1395
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -6887,37 +7406,37 @@ loopU363:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU363
+	JMP         loopU394
 
-loop1364:
+loop1395:
 	CMPQ        R10, R9
-	JAE         tail366
+	JAE         tail397
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1364
+	JMP         loop1395
 
-tail366:
+tail397:
 	CMPQ        R10, DI
-	JAE         done365
+	JAE         done396
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done365:
+done396:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs356
+	JMP  pairs387
 
-odd357:
+odd388:
 	TESTQ SI, SI
-	JZ    end358
+	JZ    end389
 	XORQ  R10, R10
 
-loopU367:
+loopU398:
 	CMPQ        R10, R8
-	JAE         loop1368
+	JAE         loop1399
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -6927,25 +7446,25 @@ loopU367:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU367
+	JMP         loopU398
 
-loop1368:
+loop1399:
 	CMPQ        R10, R9
-	JAE         tail370
+	JAE         tail401
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1368
+	JMP         loop1399
 
-tail370:
+tail401:
 	CMPQ        R10, DI
-	JAE         done369
+	JAE         done400
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done369:
-end358:
+done400:
+end389:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -6983,14 +7502,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows371:
+rows402:
 	TESTQ SI, SI
-	JZ    end372
+	JZ    end403
 	XORQ  R10, R10
 
-loopU373:
+loopU404:
 	CMPQ        R10, R8
-	JAE         loop1374
+	JAE         loop1405
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -7004,32 +7523,32 @@ loopU373:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU373
+	JMP         loopU404
 
-loop1374:
+loop1405:
 	CMPQ        R10, R9
-	JAE         tail376
+	JAE         tail407
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1374
+	JMP         loop1405
 
-tail376:
+tail407:
 	CMPQ        R10, DI
-	JAE         done375
+	JAE         done406
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done375:
+done406:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows371
+	JMP  rows402
 
-end372:
+end403:
 	VZEROUPPER
 	RET
 
@@ -7059,9 +7578,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU377:
+loopU408:
 	CMPQ        CX, DX
-	JAE         loop1378
+	JAE         loop1409
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -7075,26 +7594,26 @@ loopU377:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU377
+	JMP         loopU408
 
-loop1378:
+loop1409:
 	CMPQ        CX, BX
-	JAE         tail380
+	JAE         tail411
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1378
+	JMP         loop1409
 
-tail380:
+tail411:
 	CMPQ        CX, SI
-	JAE         done379
+	JAE         done410
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done379:
+done410:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -7129,9 +7648,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU381:
+loopU412:
 	CMPQ    DX, BX
-	JAE     loop1382
+	JAE     loop1413
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -7141,27 +7660,27 @@ loopU381:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU381
+	JMP     loopU412
 
-loop1382:
+loop1413:
 	CMPQ    DX, SI
-	JAE     tail384
+	JAE     tail415
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1382
+	JMP     loop1413
 
-tail384:
+tail415:
 	CMPQ       DX, DI
-	JAE        done383
+	JAE        done414
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done383:
+done414:
 	VZEROUPPER
 	RET
 
@@ -7188,9 +7707,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU385:
+loopU416:
 	CMPQ    DX, BX
-	JAE     loop1386
+	JAE     loop1417
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -7202,29 +7721,29 @@ loopU385:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU385
+	JMP     loopU416
 
-loop1386:
+loop1417:
 	CMPQ    DX, SI
-	JAE     tail388
+	JAE     tail419
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1386
+	JMP     loop1417
 
-tail388:
+tail419:
 	CMPQ       DX, DI
-	JAE        done387
+	JAE        done418
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done387:
+done418:
 	VZEROUPPER
 	RET
 
@@ -7244,7 +7763,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off389
+	JZ           off420
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -7255,9 +7774,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1391:
+loop1422:
 	CMPQ    DX, BX
-	JAE     tail393
+	JAE     tail424
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -7266,11 +7785,11 @@ loop1391:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1391
+	JMP     loop1422
 
-tail393:
+tail424:
 	CMPQ       DX, SI
-	JAE        done392
+	JAE        done423
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -7279,11 +7798,11 @@ tail393:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done392:
+done423:
 	VZEROUPPER
 	RET
 
-off389:
+off420:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -7294,27 +7813,27 @@ off389:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1395:
+loop1426:
 	CMPQ    DX, BX
-	JAE     tail397
+	JAE     tail428
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1395
+	JMP     loop1426
 
-tail397:
+tail428:
 	CMPQ       DX, SI
-	JAE        done396
+	JAE        done427
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done396:
+done427:
 	VZEROUPPER
 	RET
 
@@ -7336,7 +7855,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off398
+	JZ           off429
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -7347,9 +7866,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1400:
+loop1431:
 	CMPQ    BX, SI
-	JAE     tail402
+	JAE     tail433
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -7364,11 +7883,11 @@ loop1400:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1400
+	JMP     loop1431
 
-tail402:
+tail433:
 	CMPQ       BX, DI
-	JAE        done401
+	JAE        done432
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -7383,11 +7902,11 @@ tail402:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done401:
+done432:
 	VZEROUPPER
 	RET
 
-off398:
+off429:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -7398,9 +7917,9 @@ off398:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1404:
+loop1435:
 	CMPQ    BX, SI
-	JAE     tail406
+	JAE     tail437
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -7413,11 +7932,11 @@ loop1404:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1404
+	JMP     loop1435
 
-tail406:
+tail437:
 	CMPQ       BX, DI
-	JAE        done405
+	JAE        done436
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -7430,7 +7949,7 @@ tail406:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done405:
+done436:
 	VZEROUPPER
 	RET
 
@@ -7467,9 +7986,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1408:
+loop1439:
 	CMPQ    SI, DI
-	JAE     tail410
+	JAE     tail441
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -7494,11 +8013,11 @@ loop1408:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1408
+	JMP     loop1439
 
-tail410:
+tail441:
 	CMPQ       SI, R8
-	JAE        done409
+	JAE        done440
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -7523,7 +8042,7 @@ tail410:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done409:
+done440:
 	VZEROUPPER
 	RET
 
@@ -7555,9 +8074,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1412:
+loop1443:
 	CMPQ    BX, SI
-	JAE     tail414
+	JAE     tail445
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -7575,11 +8094,11 @@ loop1412:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1412
+	JMP     loop1443
 
-tail414:
+tail445:
 	CMPQ       BX, DI
-	JAE        done413
+	JAE        done444
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -7597,7 +8116,7 @@ tail414:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done413:
+done444:
 	VZEROUPPER
 	RET
 
@@ -7617,9 +8136,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU415:
+loopU446:
 	CMPQ        BX, DX
-	JAE         loop1416
+	JAE         loop1447
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -7629,17 +8148,17 @@ loopU415:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU415
+	JMP         loopU446
 
-loop1416:
+loop1447:
 	CMPQ        BX, CX
-	JAE         done417
+	JAE         done448
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1416
+	JMP         loop1447
 
-done417:
+done448:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -7673,22 +8192,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows418:
+rows449:
 	TESTQ    BX, BX
-	JZ       end421
+	JZ       end452
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do420
-	JP       do420
-	JMP      next419
+	JNE      do451
+	JP       do451
+	JMP      next450
 
-do420:
+do451:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU422:
+loopU453:
 	CMPQ        R9, R8
-	JAE         loop1423
+	JAE         loop1454
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -7696,33 +8215,33 @@ loopU422:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU422
+	JMP         loopU453
 
-loop1423:
+loop1454:
 	CMPQ        R9, SI
-	JAE         tail425
+	JAE         tail456
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1423
+	JMP         loop1454
 
-tail425:
+tail456:
 	CMPQ        R9, DI
-	JAE         done424
+	JAE         done455
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done424:
-next419:
+done455:
+next450:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows418
+	JMP  rows449
 
-end421:
+end452:
 	VZEROUPPER
 	RET
 
@@ -7751,22 +8270,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows426:
+rows457:
 	TESTQ    DI, DI
-	JZ       end429
+	JZ       end460
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do428
-	JP       do428
-	JMP      next427
+	JNE      do459
+	JP       do459
+	JMP      next458
 
-do428:
+do459:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU430:
+loopU461:
 	CMPQ        R11, R10
-	JAE         loop1431
+	JAE         loop1462
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -7780,11 +8299,11 @@ loopU430:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU430
+	JMP         loopU461
 
-loop1431:
+loop1462:
 	CMPQ        R11, R8
-	JAE         tail433
+	JAE         tail464
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -7792,11 +8311,11 @@ loop1431:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1431
+	JMP         loop1462
 
-tail433:
+tail464:
 	CMPQ        R11, R9
-	JAE         done432
+	JAE         done463
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -7806,15 +8325,15 @@ tail433:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done432:
-next427:
+done463:
+next458:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows426
+	JMP  rows457
 
-end429:
+end460:
 	VZEROUPPER
 	RET
 
@@ -7843,18 +8362,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU434:
+blockU465:
 	CMPQ    R10, R8
-	JAE     block1435
+	JAE     block1466
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap438:
+tap469:
 	CMPQ         R11, SI
-	JAE          taps439
+	JAE          taps470
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -7864,47 +8383,47 @@ tap438:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap438
+	JMP          tap469
 
-taps439:
+taps470:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU434
+	JMP     blockU465
 
-block1435:
+block1466:
 	CMPQ    R10, R9
-	JAE     tail436
+	JAE     tail467
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap440:
+tap471:
 	CMPQ         R11, SI
-	JAE          taps441
+	JAE          taps472
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap440
+	JMP          tap471
 
-taps441:
+taps472:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1435
+	JMP     block1466
 
-tail436:
+tail467:
 	CMPQ    R10, DI
-	JAE     end437
+	JAE     end468
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap442:
+tap473:
 	CMPQ         R11, SI
-	JAE          taps443
+	JAE          taps474
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -7912,12 +8431,12 @@ tap442:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap442
+	JMP          tap473
 
-taps443:
+taps474:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end437:
+end468:
 	VZEROUPPER
 	RET
 
@@ -7929,9 +8448,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop444:
+gloop475:
 	CMPQ         DX, $0x00000008
-	JB           gtail445
+	JB           gtail476
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -7966,11 +8485,11 @@ gloop444:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop444
+	JMP          gloop475
 
-gtail445:
+gtail476:
 	TESTQ        DX, DX
-	JZ           gdone446
+	JZ           gdone477
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -8007,7 +8526,7 @@ gtail445:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone446:
+gdone477:
 	VZEROUPPER
 	RET
 
@@ -8019,9 +8538,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop447:
+gloop478:
 	CMPQ        DX, $0x00000008
-	JB          gtail448
+	JB          gtail479
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -8050,11 +8569,11 @@ gloop447:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop447
+	JMP         gloop478
 
-gtail448:
+gtail479:
 	TESTQ       DX, DX
-	JZ          gdone449
+	JZ          gdone480
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -8085,7 +8604,7 @@ gtail448:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone449:
+gdone480:
 	VZEROUPPER
 	RET
 
@@ -8098,9 +8617,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop450:
+gloop481:
 	CMPQ        BX, $0x00000008
-	JB          gtail451
+	JB          gtail482
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -8132,11 +8651,11 @@ gloop450:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop450
+	JMP         gloop481
 
-gtail451:
+gtail482:
 	TESTQ       BX, BX
-	JZ          gdone452
+	JZ          gdone483
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -8169,7 +8688,7 @@ gtail451:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone452:
+gdone483:
 	VZEROUPPER
 	RET
 
@@ -8182,9 +8701,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop453:
+gloop484:
 	CMPQ         DX, $0x00000008
-	JB           gtail454
+	JB           gtail485
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -8212,11 +8731,11 @@ gloop453:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop453
+	JMP          gloop484
 
-gtail454:
+gtail485:
 	TESTQ        DX, DX
-	JZ           gdone455
+	JZ           gdone486
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -8246,7 +8765,7 @@ gtail454:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone455:
+gdone486:
 	VZEROUPPER
 	RET
 
@@ -8263,9 +8782,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop456:
+gloop487:
 	CMPQ         DI, $0x00000008
-	JB           gtail457
+	JB           gtail488
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -8372,11 +8891,11 @@ gloop456:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop456
+	JMP          gloop487
 
-gtail457:
+gtail488:
 	TESTQ        DI, DI
-	JZ           gdone458
+	JZ           gdone489
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -8482,7 +9001,7 @@ gtail457:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone458:
+gdone489:
 	VZEROUPPER
 	RET
 
@@ -8503,11 +9022,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody459
+	JZ      nody490
 
-gloop460:
+gloop491:
 	CMPQ    R10, $0x00000008
-	JB      gtail461
+	JB      gtail492
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -8549,11 +9068,11 @@ gloop460:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop460
+	JMP     gloop491
 
-gtail461:
+gtail492:
 	TESTQ      R10, R10
-	JZ         gdone462
+	JZ         gdone493
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -8591,14 +9110,14 @@ gtail461:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone462:
+gdone493:
 	VZEROUPPER
 	RET
 
-nody459:
-gloop463:
+nody490:
+gloop494:
 	CMPQ    R10, $0x00000008
-	JB      gtail464
+	JB      gtail495
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -8637,11 +9156,11 @@ gloop463:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop463
+	JMP     gloop494
 
-gtail464:
+gtail495:
 	TESTQ      R10, R10
-	JZ         gdone465
+	JZ         gdone496
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -8677,7 +9196,7 @@ gtail464:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone465:
+gdone496:
 	VZEROUPPER
 	RET
 
@@ -8696,9 +9215,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop466:
+gloop497:
 	CMPQ         R8, $0x00000008
-	JB           gtail467
+	JB           gtail498
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -8862,11 +9381,11 @@ gloop466:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop466
+	JMP          gloop497
 
-gtail467:
+gtail498:
 	TESTQ        R8, R8
-	JZ           gdone468
+	JZ           gdone499
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -9028,7 +9547,7 @@ gtail467:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone468:
+gdone499:
 	VZEROUPPER
 	RET
 
@@ -9049,11 +9568,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody469
+	JZ      nody500
 
-gloop470:
+gloop501:
 	CMPQ    R9, $0x00000008
-	JB      gtail471
+	JB      gtail502
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -9099,11 +9618,11 @@ gloop470:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop470
+	JMP     gloop501
 
-gtail471:
+gtail502:
 	TESTQ      R9, R9
-	JZ         gdone472
+	JZ         gdone503
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -9146,14 +9665,14 @@ gtail471:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone472:
+gdone503:
 	VZEROUPPER
 	RET
 
-nody469:
-gloop473:
+nody500:
+gloop504:
 	CMPQ    R9, $0x00000008
-	JB      gtail474
+	JB      gtail505
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -9196,11 +9715,11 @@ gloop473:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop473
+	JMP     gloop504
 
-gtail474:
+gtail505:
 	TESTQ      R9, R9
-	JZ         gdone475
+	JZ         gdone506
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -9241,7 +9760,7 @@ gtail474:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone475:
+gdone506:
 	VZEROUPPER
 	RET
 
@@ -9256,11 +9775,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody476
+	JZ      nody507
 
-gloop477:
+gloop508:
 	CMPQ    SI, $0x00000008
-	JB      gtail478
+	JB      gtail509
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -9274,11 +9793,11 @@ gloop477:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop477
+	JMP     gloop508
 
-gtail478:
+gtail509:
 	TESTQ      SI, SI
-	JZ         gdone479
+	JZ         gdone510
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -9292,14 +9811,14 @@ gtail478:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone479:
+gdone510:
 	VZEROUPPER
 	RET
 
-nody476:
-gloop480:
+nody507:
+gloop511:
 	CMPQ    SI, $0x00000008
-	JB      gtail481
+	JB      gtail512
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -9310,11 +9829,11 @@ gloop480:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop480
+	JMP     gloop511
 
-gtail481:
+gtail512:
 	TESTQ      SI, SI
-	JZ         gdone482
+	JZ         gdone513
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -9326,8 +9845,524 @@ gtail481:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone482:
+gdone513:
 	VZEROUPPER
+	RET
+
+// func scaleShiftRows256(y *float32, x *float32, s *float32, t *float32, rows int, n int)
+// Requires: AVX
+TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
+	MOVQ    y+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	MOVQ    t+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    n+40(FP), DI
+	MOVQ    DI, R8
+	ANDQ    $0x00000007, R8
+	MOVQ    $0x00000008, R9
+	SUBQ    R8, R9
+	LEAQ    maskTable<>+0(SB), R8
+	VMOVUPS (R8)(R9*4), Y15
+	MOVQ    DI, R8
+	ANDQ    $-32, R8
+	SHLQ    $0x02, R8
+	MOVQ    DI, R9
+	ANDQ    $-8, R9
+	SHLQ    $0x02, R9
+	SHLQ    $0x02, DI
+
+rows514:
+	TESTQ        SI, SI
+	JZ           end515
+	VBROADCASTSS (DX), Y14
+	VBROADCASTSS (BX), Y13
+	XORQ         R10, R10
+
+loopU516:
+	CMPQ    R10, R8
+	JAE     loop1517
+	VMULPS  (CX)(R10*1), Y14, Y0
+	VADDPS  Y13, Y0, Y0
+	VMOVUPS Y0, (AX)(R10*1)
+	VMULPS  32(CX)(R10*1), Y14, Y1
+	VADDPS  Y13, Y1, Y1
+	VMOVUPS Y1, 32(AX)(R10*1)
+	VMULPS  64(CX)(R10*1), Y14, Y2
+	VADDPS  Y13, Y2, Y2
+	VMOVUPS Y2, 64(AX)(R10*1)
+	VMULPS  96(CX)(R10*1), Y14, Y3
+	VADDPS  Y13, Y3, Y3
+	VMOVUPS Y3, 96(AX)(R10*1)
+	ADDQ    $0x00000080, R10
+	JMP     loopU516
+
+loop1517:
+	CMPQ    R10, R9
+	JAE     tail519
+	VMULPS  (CX)(R10*1), Y14, Y0
+	VADDPS  Y13, Y0, Y0
+	VMOVUPS Y0, (AX)(R10*1)
+	ADDQ    $0x00000020, R10
+	JMP     loop1517
+
+tail519:
+	CMPQ       R10, DI
+	JAE        done518
+	VMASKMOVPS (CX)(R10*1), Y15, Y0
+	VMULPS     Y14, Y0, Y0
+	VADDPS     Y13, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)(R10*1)
+
+done518:
+	ADDQ DI, CX
+	ADDQ DI, AX
+	ADDQ $0x04, DX
+	ADDQ $0x04, BX
+	DECQ SI
+	JMP  rows514
+
+end515:
+	VZEROUPPER
+	RET
+
+// func add256(y *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·add256(SB), NOSPLIT, $0-32
+	MOVQ    y+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    n+24(FP), BX
+	MOVQ    BX, SI
+	ANDQ    $0x00000007, SI
+	MOVQ    $0x00000008, DI
+	SUBQ    SI, DI
+	LEAQ    maskTable<>+0(SB), SI
+	VMOVUPS (SI)(DI*4), Y15
+	MOVQ    BX, SI
+	ANDQ    $-32, SI
+	SHLQ    $0x02, SI
+	MOVQ    BX, DI
+	ANDQ    $-8, DI
+	SHLQ    $0x02, DI
+	MOVQ    BX, R8
+	SHLQ    $0x02, R8
+	XORQ    BX, BX
+
+loopU520:
+	CMPQ    BX, SI
+	JAE     loop1521
+	VMOVUPS (CX)(BX*1), Y0
+	VADDPS  (DX)(BX*1), Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	VMOVUPS 32(CX)(BX*1), Y1
+	VADDPS  32(DX)(BX*1), Y1, Y1
+	VMOVUPS Y1, 32(AX)(BX*1)
+	VMOVUPS 64(CX)(BX*1), Y2
+	VADDPS  64(DX)(BX*1), Y2, Y2
+	VMOVUPS Y2, 64(AX)(BX*1)
+	VMOVUPS 96(CX)(BX*1), Y3
+	VADDPS  96(DX)(BX*1), Y3, Y3
+	VMOVUPS Y3, 96(AX)(BX*1)
+	ADDQ    $0x00000080, BX
+	JMP     loopU520
+
+loop1521:
+	CMPQ    BX, DI
+	JAE     tail523
+	VMOVUPS (CX)(BX*1), Y0
+	VADDPS  (DX)(BX*1), Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	ADDQ    $0x00000020, BX
+	JMP     loop1521
+
+tail523:
+	CMPQ       BX, R8
+	JAE        done522
+	VMASKMOVPS (CX)(BX*1), Y15, Y0
+	VMASKMOVPS (DX)(BX*1), Y15, Y4
+	VADDPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)(BX*1)
+
+done522:
+	VZEROUPPER
+	RET
+
+// func mul256(y *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·mul256(SB), NOSPLIT, $0-32
+	MOVQ    y+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    n+24(FP), BX
+	MOVQ    BX, SI
+	ANDQ    $0x00000007, SI
+	MOVQ    $0x00000008, DI
+	SUBQ    SI, DI
+	LEAQ    maskTable<>+0(SB), SI
+	VMOVUPS (SI)(DI*4), Y15
+	MOVQ    BX, SI
+	ANDQ    $-32, SI
+	SHLQ    $0x02, SI
+	MOVQ    BX, DI
+	ANDQ    $-8, DI
+	SHLQ    $0x02, DI
+	MOVQ    BX, R8
+	SHLQ    $0x02, R8
+	XORQ    BX, BX
+
+loopU524:
+	CMPQ    BX, SI
+	JAE     loop1525
+	VMOVUPS (CX)(BX*1), Y0
+	VMULPS  (DX)(BX*1), Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	VMOVUPS 32(CX)(BX*1), Y1
+	VMULPS  32(DX)(BX*1), Y1, Y1
+	VMOVUPS Y1, 32(AX)(BX*1)
+	VMOVUPS 64(CX)(BX*1), Y2
+	VMULPS  64(DX)(BX*1), Y2, Y2
+	VMOVUPS Y2, 64(AX)(BX*1)
+	VMOVUPS 96(CX)(BX*1), Y3
+	VMULPS  96(DX)(BX*1), Y3, Y3
+	VMOVUPS Y3, 96(AX)(BX*1)
+	ADDQ    $0x00000080, BX
+	JMP     loopU524
+
+loop1525:
+	CMPQ    BX, DI
+	JAE     tail527
+	VMOVUPS (CX)(BX*1), Y0
+	VMULPS  (DX)(BX*1), Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	ADDQ    $0x00000020, BX
+	JMP     loop1525
+
+tail527:
+	CMPQ       BX, R8
+	JAE        done526
+	VMASKMOVPS (CX)(BX*1), Y15, Y0
+	VMASKMOVPS (DX)(BX*1), Y15, Y4
+	VMULPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)(BX*1)
+
+done526:
+	VZEROUPPER
+	RET
+
+// func relu6Forward256(z *float32, a *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
+	MOVQ         z+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VXORPS       Y14, Y14, Y14
+	MOVL         $0x40c00000, BX
+	VMOVD        BX, X13
+	VBROADCASTSS X13, Y13
+	MOVQ         DX, BX
+	ANDQ         $0x00000007, BX
+	MOVQ         $0x00000008, SI
+	SUBQ         BX, SI
+	LEAQ         maskTable<>+0(SB), BX
+	VMOVUPS      (BX)(SI*4), Y15
+	MOVQ         DX, BX
+	ANDQ         $-16, BX
+	SHLQ         $0x02, BX
+	MOVQ         DX, SI
+	ANDQ         $-8, SI
+	SHLQ         $0x02, SI
+	MOVQ         DX, DI
+	SHLQ         $0x02, DI
+	XORQ         DX, DX
+
+loopU528:
+	CMPQ    DX, BX
+	JAE     loop1529
+	VMOVUPS (AX)(DX*1), Y0
+	VCMPPS  $0x06, Y14, Y0, Y1
+	VANDPS  Y1, Y0, Y0
+	VMINPS  Y0, Y13, Y0
+	VMOVUPS Y0, (CX)(DX*1)
+	VMOVUPS 32(AX)(DX*1), Y2
+	VCMPPS  $0x06, Y14, Y2, Y3
+	VANDPS  Y3, Y2, Y2
+	VMINPS  Y2, Y13, Y2
+	VMOVUPS Y2, 32(CX)(DX*1)
+	ADDQ    $0x00000040, DX
+	JMP     loopU528
+
+loop1529:
+	CMPQ    DX, SI
+	JAE     tail531
+	VMOVUPS (AX)(DX*1), Y0
+	VCMPPS  $0x06, Y14, Y0, Y1
+	VANDPS  Y1, Y0, Y0
+	VMINPS  Y0, Y13, Y0
+	VMOVUPS Y0, (CX)(DX*1)
+	ADDQ    $0x00000020, DX
+	JMP     loop1529
+
+tail531:
+	CMPQ       DX, DI
+	JAE        done530
+	VMASKMOVPS (AX)(DX*1), Y15, Y0
+	VCMPPS     $0x06, Y14, Y0, Y1
+	VANDPS     Y1, Y0, Y0
+	VMINPS     Y0, Y13, Y0
+	VMASKMOVPS Y0, Y15, (CX)(DX*1)
+
+done530:
+	VZEROUPPER
+	RET
+
+// func relu6Backward256(z *float32, d *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
+	MOVQ         z+0(FP), AX
+	MOVQ         d+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VXORPS       Y14, Y14, Y14
+	MOVL         $0x40c00000, BX
+	VMOVD        BX, X13
+	VBROADCASTSS X13, Y13
+	MOVQ         DX, BX
+	ANDQ         $0x00000007, BX
+	MOVQ         $0x00000008, SI
+	SUBQ         BX, SI
+	LEAQ         maskTable<>+0(SB), BX
+	VMOVUPS      (BX)(SI*4), Y15
+	MOVQ         DX, BX
+	ANDQ         $-16, BX
+	SHLQ         $0x02, BX
+	MOVQ         DX, SI
+	ANDQ         $-8, SI
+	SHLQ         $0x02, SI
+	MOVQ         DX, DI
+	SHLQ         $0x02, DI
+	XORQ         DX, DX
+
+loopU532:
+	CMPQ    DX, BX
+	JAE     loop1533
+	VMOVUPS (AX)(DX*1), Y0
+	VMOVUPS (CX)(DX*1), Y2
+	VCMPPS  $0x06, Y14, Y0, Y1
+	VCMPPS  $0x06, Y0, Y13, Y3
+	VANDPS  Y3, Y1, Y1
+	VANDPS  Y1, Y2, Y2
+	VMOVUPS Y2, (CX)(DX*1)
+	VMOVUPS 32(AX)(DX*1), Y4
+	VMOVUPS 32(CX)(DX*1), Y6
+	VCMPPS  $0x06, Y14, Y4, Y5
+	VCMPPS  $0x06, Y4, Y13, Y7
+	VANDPS  Y7, Y5, Y5
+	VANDPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(CX)(DX*1)
+	ADDQ    $0x00000040, DX
+	JMP     loopU532
+
+loop1533:
+	CMPQ    DX, SI
+	JAE     tail535
+	VMOVUPS (AX)(DX*1), Y0
+	VMOVUPS (CX)(DX*1), Y2
+	VCMPPS  $0x06, Y14, Y0, Y1
+	VCMPPS  $0x06, Y0, Y13, Y3
+	VANDPS  Y3, Y1, Y1
+	VANDPS  Y1, Y2, Y2
+	VMOVUPS Y2, (CX)(DX*1)
+	ADDQ    $0x00000020, DX
+	JMP     loop1533
+
+tail535:
+	CMPQ       DX, DI
+	JAE        done534
+	VMASKMOVPS (AX)(DX*1), Y15, Y0
+	VMASKMOVPS (CX)(DX*1), Y15, Y2
+	VCMPPS     $0x06, Y14, Y0, Y1
+	VCMPPS     $0x06, Y0, Y13, Y3
+	VANDPS     Y3, Y1, Y1
+	VANDPS     Y1, Y2, Y2
+	VMASKMOVPS Y2, Y15, (CX)(DX*1)
+
+done534:
+	VZEROUPPER
+	RET
+
+// func sumWide256(x *float32, n int) float64
+// Requires: AVX, SSE2
+TEXT ·sumWide256(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   CX, DX
+	ANDQ   $-16, DX
+	SHLQ   $0x02, DX
+	ANDQ   $-4, CX
+	SHLQ   $0x02, CX
+	XORQ   BX, BX
+
+loopU536:
+	CMPQ      BX, DX
+	JAE       loop1537
+	VCVTPS2PD (AX)(BX*1), Y4
+	VADDPD    Y4, Y0, Y0
+	VCVTPS2PD 16(AX)(BX*1), Y5
+	VADDPD    Y5, Y1, Y1
+	VCVTPS2PD 32(AX)(BX*1), Y6
+	VADDPD    Y6, Y2, Y2
+	VCVTPS2PD 48(AX)(BX*1), Y7
+	VADDPD    Y7, Y3, Y3
+	ADDQ      $0x00000040, BX
+	JMP       loopU536
+
+loop1537:
+	CMPQ      BX, CX
+	JAE       done538
+	VCVTPS2PD (AX)(BX*1), Y4
+	VADDPD    Y4, Y0, Y0
+	ADDQ      $0x00000010, BX
+	JMP       loop1537
+
+done538:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPD       X4, X0, X0
+	VHADDPD      X0, X0, X0
+	VZEROUPPER
+	MOVSD        X0, ret+16(FP)
+	RET
+
+// func sumSqDevWide256(x *float32, n int, mean float64) float64
+// Requires: AVX, FMA3, SSE2
+TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	VBROADCASTSD mean+16(FP), Y12
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVQ         CX, DX
+	ANDQ         $-16, DX
+	SHLQ         $0x02, DX
+	ANDQ         $-4, CX
+	SHLQ         $0x02, CX
+	XORQ         BX, BX
+
+loopU539:
+	CMPQ        BX, DX
+	JAE         loop1540
+	VCVTPS2PD   (AX)(BX*1), Y4
+	VSUBPD      Y12, Y4, Y4
+	VFMADD231PD Y4, Y4, Y0
+	VCVTPS2PD   16(AX)(BX*1), Y5
+	VSUBPD      Y12, Y5, Y5
+	VFMADD231PD Y5, Y5, Y1
+	VCVTPS2PD   32(AX)(BX*1), Y6
+	VSUBPD      Y12, Y6, Y6
+	VFMADD231PD Y6, Y6, Y2
+	VCVTPS2PD   48(AX)(BX*1), Y7
+	VSUBPD      Y12, Y7, Y7
+	VFMADD231PD Y7, Y7, Y3
+	ADDQ        $0x00000040, BX
+	JMP         loopU539
+
+loop1540:
+	CMPQ        BX, CX
+	JAE         done541
+	VCVTPS2PD   (AX)(BX*1), Y4
+	VSUBPD      Y12, Y4, Y4
+	VFMADD231PD Y4, Y4, Y0
+	ADDQ        $0x00000010, BX
+	JMP         loop1540
+
+done541:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPD       X4, X0, X0
+	VHADDPD      X0, X0, X0
+	VZEROUPPER
+	MOVSD        X0, ret+24(FP)
+	RET
+
+// func sumDotWide256(a *float32, b *float32, n int) (float64, float64)
+// Requires: AVX, FMA3, SSE2
+TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
+	MOVQ   a+0(FP), AX
+	MOVQ   b+8(FP), CX
+	MOVQ   n+16(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   DX, BX
+	ANDQ   $-16, BX
+	SHLQ   $0x02, BX
+	ANDQ   $-4, DX
+	SHLQ   $0x02, DX
+	XORQ   SI, SI
+
+loopU542:
+	CMPQ        SI, BX
+	JAE         loop1543
+	VCVTPS2PD   (AX)(SI*1), Y8
+	VCVTPS2PD   (CX)(SI*1), Y12
+	VADDPD      Y8, Y0, Y0
+	VFMADD231PD Y12, Y8, Y4
+	VCVTPS2PD   16(AX)(SI*1), Y9
+	VCVTPS2PD   16(CX)(SI*1), Y12
+	VADDPD      Y9, Y1, Y1
+	VFMADD231PD Y12, Y9, Y5
+	VCVTPS2PD   32(AX)(SI*1), Y10
+	VCVTPS2PD   32(CX)(SI*1), Y12
+	VADDPD      Y10, Y2, Y2
+	VFMADD231PD Y12, Y10, Y6
+	VCVTPS2PD   48(AX)(SI*1), Y11
+	VCVTPS2PD   48(CX)(SI*1), Y12
+	VADDPD      Y11, Y3, Y3
+	VFMADD231PD Y12, Y11, Y7
+	ADDQ        $0x00000040, SI
+	JMP         loopU542
+
+loop1543:
+	CMPQ        SI, DX
+	JAE         done544
+	VCVTPS2PD   (AX)(SI*1), Y8
+	VCVTPS2PD   (CX)(SI*1), Y12
+	VADDPD      Y8, Y0, Y0
+	VFMADD231PD Y12, Y8, Y4
+	ADDQ        $0x00000010, SI
+	JMP         loop1543
+
+done544:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X8
+	VADDPD       X8, X0, X0
+	VHADDPD      X0, X0, X0
+	VADDPD       Y5, Y4, Y4
+	VADDPD       Y7, Y6, Y6
+	VADDPD       Y6, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X8
+	VADDPD       X8, X4, X4
+	VHADDPD      X4, X4, X4
+	VZEROUPPER
+	MOVSD        X0, ret+24(FP)
+	MOVSD        X4, ret1+32(FP)
 	RET
 
 // func gemmNT1x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
@@ -9344,40 +10379,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock483:
+rowblock545:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile484:
+tile546:
 	TESTQ  DI, DI
-	JZ     end485
+	JZ     end547
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k486:
+k548:
 	TESTQ       R10, R10
-	JZ          ktail487
+	JZ          ktail549
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k486
+	JMP         k548
 
-ktail487:
+ktail549:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone488
+	JZ          kdone550
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone488:
+kdone550:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -9390,13 +10425,13 @@ kdone488:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias489
+	JZ           nobias551
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias489:
+nobias551:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -9406,9 +10441,9 @@ nobias489:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile484
+	JMP        tile546
 
-end485:
+end547:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -9416,7 +10451,7 @@ end485:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock483
+	JNZ    rowblock545
 	VZEROUPPER
 	RET
 
@@ -9434,15 +10469,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock490:
+rowblock552:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile491:
+tile553:
 	TESTQ  DI, DI
-	JZ     end492
+	JZ     end554
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -9450,9 +10485,9 @@ tile491:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k493:
+k555:
 	TESTQ       R10, R10
-	JZ          ktail494
+	JZ          ktail556
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -9461,18 +10496,18 @@ k493:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k493
+	JMP         k555
 
-ktail494:
+ktail556:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone495
+	JZ          kdone557
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone495:
+kdone557:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -9485,13 +10520,13 @@ kdone495:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias496
+	JZ           nobias558
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias496:
+nobias558:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -9501,9 +10536,9 @@ nobias496:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile491
+	JMP        tile553
 
-end492:
+end554:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -9511,7 +10546,7 @@ end492:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock490
+	JNZ    rowblock552
 	VZEROUPPER
 	RET
 
@@ -9529,15 +10564,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock497:
+rowblock559:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile498:
+tile560:
 	TESTQ  DI, DI
-	JZ     end499
+	JZ     end561
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -9546,9 +10581,9 @@ tile498:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k500:
+k562:
 	TESTQ       R10, R10
-	JZ          ktail501
+	JZ          ktail563
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -9559,11 +10594,11 @@ k500:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k500
+	JMP         k562
 
-ktail501:
+ktail563:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone502
+	JZ          kdone564
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -9572,7 +10607,7 @@ ktail501:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone502:
+kdone564:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -9585,13 +10620,13 @@ kdone502:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias503
+	JZ           nobias565
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias503:
+nobias565:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -9601,9 +10636,9 @@ nobias503:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile498
+	JMP        tile560
 
-end499:
+end561:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -9611,7 +10646,7 @@ end499:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock497
+	JNZ    rowblock559
 	VZEROUPPER
 	RET
 
@@ -9629,15 +10664,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock504:
+rowblock566:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile505:
+tile567:
 	TESTQ  DI, DI
-	JZ     end506
+	JZ     end568
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -9645,9 +10680,9 @@ tile505:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k507:
+k569:
 	TESTQ       R10, R10
-	JZ          ktail508
+	JZ          ktail570
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -9656,18 +10691,18 @@ k507:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k507
+	JMP         k569
 
-ktail508:
+ktail570:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone509
+	JZ          kdone571
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone509:
+kdone571:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -9691,14 +10726,14 @@ kdone509:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias510
+	JZ           nobias572
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias510:
+nobias572:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -9711,9 +10746,9 @@ nobias510:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile505
+	JMP        tile567
 
-end506:
+end568:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -9721,7 +10756,7 @@ end506:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock504
+	JNZ    rowblock566
 	VZEROUPPER
 	RET
 
@@ -9739,15 +10774,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock511:
+rowblock573:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile512:
+tile574:
 	TESTQ  DI, DI
-	JZ     end513
+	JZ     end575
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -9757,9 +10792,9 @@ tile512:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k514:
+k576:
 	TESTQ       R10, R10
-	JZ          ktail515
+	JZ          ktail577
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -9771,11 +10806,11 @@ k514:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k514
+	JMP         k576
 
-ktail515:
+ktail577:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone516
+	JZ          kdone578
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -9785,7 +10820,7 @@ ktail515:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone516:
+kdone578:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -9809,14 +10844,14 @@ kdone516:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias517
+	JZ           nobias579
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias517:
+nobias579:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -9829,9 +10864,9 @@ nobias517:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile512
+	JMP        tile574
 
-end513:
+end575:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -9839,7 +10874,7 @@ end513:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock511
+	JNZ    rowblock573
 	VZEROUPPER
 	RET
 
@@ -9857,15 +10892,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock518:
+rowblock580:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile519:
+tile581:
 	TESTQ  DI, DI
-	JZ     end520
+	JZ     end582
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -9877,9 +10912,9 @@ tile519:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k521:
+k583:
 	TESTQ       R10, R10
-	JZ          ktail522
+	JZ          ktail584
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -9894,11 +10929,11 @@ k521:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k521
+	JMP         k583
 
-ktail522:
+ktail584:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone523
+	JZ          kdone585
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -9911,7 +10946,7 @@ ktail522:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone523:
+kdone585:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -9935,14 +10970,14 @@ kdone523:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias524
+	JZ           nobias586
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias524:
+nobias586:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -9955,9 +10990,9 @@ nobias524:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile519
+	JMP        tile581
 
-end520:
+end582:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -9965,7 +11000,7 @@ end520:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock518
+	JNZ    rowblock580
 	VZEROUPPER
 	RET
 
@@ -9983,15 +11018,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock525:
+rowblock587:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile526:
+tile588:
 	TESTQ  DI, DI
-	JZ     end527
+	JZ     end589
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -10000,9 +11035,9 @@ tile526:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k528:
+k590:
 	TESTQ       R10, R10
-	JZ          ktail529
+	JZ          ktail591
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -10013,11 +11048,11 @@ k528:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k528
+	JMP         k590
 
-ktail529:
+ktail591:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone530
+	JZ          kdone592
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -10026,7 +11061,7 @@ ktail529:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone530:
+kdone592:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -10061,7 +11096,7 @@ kdone530:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias531
+	JZ           nobias593
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -10069,7 +11104,7 @@ kdone530:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias531:
+nobias593:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -10085,9 +11120,9 @@ nobias531:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile526
+	JMP        tile588
 
-end527:
+end589:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -10095,7 +11130,7 @@ end527:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock525
+	JNZ    rowblock587
 	VZEROUPPER
 	RET
 
@@ -10113,15 +11148,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock532:
+rowblock594:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile533:
+tile595:
 	TESTQ  DI, DI
-	JZ     end534
+	JZ     end596
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -10133,9 +11168,9 @@ tile533:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k535:
+k597:
 	TESTQ       R10, R10
-	JZ          ktail536
+	JZ          ktail598
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -10150,11 +11185,11 @@ k535:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k535
+	JMP         k597
 
-ktail536:
+ktail598:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone537
+	JZ          kdone599
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -10167,7 +11202,7 @@ ktail536:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone537:
+kdone599:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -10202,7 +11237,7 @@ kdone537:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias538
+	JZ           nobias600
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -10210,7 +11245,7 @@ kdone537:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias538:
+nobias600:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -10226,9 +11261,9 @@ nobias538:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile533
+	JMP        tile595
 
-end534:
+end596:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -10236,7 +11271,7 @@ end534:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock532
+	JNZ    rowblock594
 	VZEROUPPER
 	RET
 
@@ -10254,15 +11289,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock539:
+rowblock601:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile540:
+tile602:
 	TESTQ  DI, DI
-	JZ     end541
+	JZ     end603
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -10277,9 +11312,9 @@ tile540:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k542:
+k604:
 	TESTQ       R10, R10
-	JZ          ktail543
+	JZ          ktail605
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -10298,11 +11333,11 @@ k542:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k542
+	JMP         k604
 
-ktail543:
+ktail605:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone544
+	JZ          kdone606
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -10319,7 +11354,7 @@ ktail543:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone544:
+kdone606:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -10354,7 +11389,7 @@ kdone544:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias545
+	JZ           nobias607
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -10362,7 +11397,7 @@ kdone544:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias545:
+nobias607:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -10378,9 +11413,9 @@ nobias545:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile540
+	JMP        tile602
 
-end541:
+end603:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -10388,7 +11423,7 @@ end541:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock539
+	JNZ    rowblock601
 	VZEROUPPER
 	RET
 
@@ -10409,54 +11444,54 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock546:
+rowblock608:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile547:
+tile609:
 	TESTQ      DI, DI
-	JZ         end548
+	JZ         end610
 	CMPQ       acc+64(FP), $0x00
-	JE         zero549
+	JE         zero611
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart550
+	JMP        kstart612
 
-zero549:
+zero611:
 	VXORPS Y0, Y0, Y0
 
-kstart550:
+kstart612:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k551:
+k613:
 	TESTQ        R10, R10
-	JZ           kdone552
+	JZ           kdone614
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k551
+	JMP          k613
 
-kdone552:
+kdone614:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile547
+	JMP        tile609
 
-end548:
+end610:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock546
+	JNZ    rowblock608
 	VZEROUPPER
 	RET
 
@@ -10477,33 +11512,33 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock553:
+rowblock615:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile554:
+tile616:
 	TESTQ      DI, DI
-	JZ         end555
+	JZ         end617
 	CMPQ       acc+64(FP), $0x00
-	JE         zero556
+	JE         zero618
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart557
+	JMP        kstart619
 
-zero556:
+zero618:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart557:
+kstart619:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k558:
+k620:
 	TESTQ        R10, R10
-	JZ           kdone559
+	JZ           kdone621
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -10512,24 +11547,24 @@ k558:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k558
+	JMP          k620
 
-kdone559:
+kdone621:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile554
+	JMP        tile616
 
-end555:
+end617:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock553
+	JNZ    rowblock615
 	VZEROUPPER
 	RET
 
@@ -10550,35 +11585,35 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock560:
+rowblock622:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile561:
+tile623:
 	TESTQ      DI, DI
-	JZ         end562
+	JZ         end624
 	CMPQ       acc+64(FP), $0x00
-	JE         zero563
+	JE         zero625
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart564
+	JMP        kstart626
 
-zero563:
+zero625:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart564:
+kstart626:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k565:
+k627:
 	TESTQ        R10, R10
-	JZ           kdone566
+	JZ           kdone628
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -10589,9 +11624,9 @@ k565:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k565
+	JMP          k627
 
-kdone566:
+kdone628:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -10599,15 +11634,15 @@ kdone566:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile561
+	JMP        tile623
 
-end562:
+end624:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock560
+	JNZ    rowblock622
 	VZEROUPPER
 	RET
 
@@ -10628,34 +11663,34 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock567:
+rowblock629:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile568:
+tile630:
 	TESTQ      DI, DI
-	JZ         end569
+	JZ         end631
 	CMPQ       acc+64(FP), $0x00
-	JE         zero570
+	JE         zero632
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart571
+	JMP        kstart633
 
-zero570:
+zero632:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart571:
+kstart633:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k572:
+k634:
 	TESTQ        R10, R10
-	JZ           kdone573
+	JZ           kdone635
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -10664,9 +11699,9 @@ k572:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k572
+	JMP          k634
 
-kdone573:
+kdone635:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -10674,15 +11709,15 @@ kdone573:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile568
+	JMP        tile630
 
-end569:
+end631:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock567
+	JNZ    rowblock629
 	VZEROUPPER
 	RET
 
@@ -10703,38 +11738,38 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock574:
+rowblock636:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile575:
+tile637:
 	TESTQ      DI, DI
-	JZ         end576
+	JZ         end638
 	CMPQ       acc+64(FP), $0x00
-	JE         zero577
+	JE         zero639
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart578
+	JMP        kstart640
 
-zero577:
+zero639:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart578:
+kstart640:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k579:
+k641:
 	TESTQ        R10, R10
-	JZ           kdone580
+	JZ           kdone642
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -10746,9 +11781,9 @@ k579:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k579
+	JMP          k641
 
-kdone580:
+kdone642:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -10758,15 +11793,15 @@ kdone580:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile575
+	JMP        tile637
 
-end576:
+end638:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock574
+	JNZ    rowblock636
 	VZEROUPPER
 	RET
 
@@ -10787,16 +11822,16 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock581:
+rowblock643:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile582:
+tile644:
 	TESTQ      DI, DI
-	JZ         end583
+	JZ         end645
 	CMPQ       acc+64(FP), $0x00
-	JE         zero584
+	JE         zero646
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -10805,9 +11840,9 @@ tile582:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart585
+	JMP        kstart647
 
-zero584:
+zero646:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -10815,14 +11850,14 @@ zero584:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart585:
+kstart647:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k586:
+k648:
 	TESTQ        R10, R10
-	JZ           kdone587
+	JZ           kdone649
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -10837,9 +11872,9 @@ k586:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k586
+	JMP          k648
 
-kdone587:
+kdone649:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -10851,15 +11886,15 @@ kdone587:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile582
+	JMP        tile644
 
-end583:
+end645:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock581
+	JNZ    rowblock643
 	VZEROUPPER
 	RET
 
@@ -10880,37 +11915,37 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock588:
+rowblock650:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile589:
+tile651:
 	TESTQ      DI, DI
-	JZ         end590
+	JZ         end652
 	CMPQ       acc+64(FP), $0x00
-	JE         zero591
+	JE         zero653
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart592
+	JMP        kstart654
 
-zero591:
+zero653:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart592:
+kstart654:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k593:
+k655:
 	TESTQ        R10, R10
-	JZ           kdone594
+	JZ           kdone656
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -10921,9 +11956,9 @@ k593:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k593
+	JMP          k655
 
-kdone594:
+kdone656:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -10933,15 +11968,15 @@ kdone594:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile589
+	JMP        tile651
 
-end590:
+end652:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock588
+	JNZ    rowblock650
 	VZEROUPPER
 	RET
 
@@ -10962,16 +11997,16 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock595:
+rowblock657:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile596:
+tile658:
 	TESTQ      DI, DI
-	JZ         end597
+	JZ         end659
 	CMPQ       acc+64(FP), $0x00
-	JE         zero598
+	JE         zero660
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -10981,9 +12016,9 @@ tile596:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart599
+	JMP        kstart661
 
-zero598:
+zero660:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -10991,14 +12026,14 @@ zero598:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart599:
+kstart661:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k600:
+k662:
 	TESTQ        R10, R10
-	JZ           kdone601
+	JZ           kdone663
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -11013,9 +12048,9 @@ k600:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k600
+	JMP          k662
 
-kdone601:
+kdone663:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -11028,15 +12063,15 @@ kdone601:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile596
+	JMP        tile658
 
-end597:
+end659:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock595
+	JNZ    rowblock657
 	VZEROUPPER
 	RET
 
@@ -11057,16 +12092,16 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock602:
+rowblock664:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile603:
+tile665:
 	TESTQ      DI, DI
-	JZ         end604
+	JZ         end666
 	CMPQ       acc+64(FP), $0x00
-	JE         zero605
+	JE         zero667
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -11079,9 +12114,9 @@ tile603:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart606
+	JMP        kstart668
 
-zero605:
+zero667:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11092,14 +12127,14 @@ zero605:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart606:
+kstart668:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k607:
+k669:
 	TESTQ        R10, R10
-	JZ           kdone608
+	JZ           kdone670
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -11118,9 +12153,9 @@ k607:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k607
+	JMP          k669
 
-kdone608:
+kdone670:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -11136,15 +12171,15 @@ kdone608:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile603
+	JMP        tile665
 
-end604:
+end666:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock602
+	JNZ    rowblock664
 	VZEROUPPER
 	RET
 
@@ -11164,9 +12199,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock609:
+gemvblock671:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest610
+	JLT    gemvrest672
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11181,9 +12216,9 @@ gemvblock609:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk613:
+gemvk675:
 	TESTQ       R11, R11
-	JZ          gemvtail614
+	JZ          gemvtail676
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -11197,11 +12232,11 @@ gemvk613:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk613
+	JMP         gemvk675
 
-gemvtail614:
+gemvtail676:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone615
+	JZ          gemvkdone677
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -11220,7 +12255,7 @@ gemvtail614:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone615:
+gemvkdone677:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -11249,45 +12284,45 @@ gemvkdone615:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias616
+	JZ            gemvnobias678
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias616:
+gemvnobias678:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock609
+	JMP     gemvblock671
 
-gemvrest610:
-gemvrestloop611:
+gemvrest672:
+gemvrestloop673:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend612
+	JLE    gemvend674
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk617:
+gemvk679:
 	TESTQ       R11, R11
-	JZ          gemvtail618
+	JZ          gemvtail680
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk617
+	JMP         gemvk679
 
-gemvtail618:
+gemvtail680:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone619
+	JZ          gemvkdone681
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone619:
+gemvkdone681:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -11295,18 +12330,18 @@ gemvkdone619:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias620
+	JZ            gemvnobias682
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias620:
+gemvnobias682:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop611
+	JMP    gemvrestloop673
 
-gemvend612:
+gemvend674:
 	VZEROUPPER
 	RET
 
@@ -11326,9 +12361,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow621:
+gemvrow683:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend622
+	JLE    gemvrowend684
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11347,9 +12382,9 @@ gemvrow621:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU623:
+loopU685:
 	CMPQ        R8, R9
-	JAE         loop1624
+	JAE         loop1686
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -11367,24 +12402,24 @@ loopU623:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU623
+	JMP         loopU685
 
-loop1624:
+loop1686:
 	CMPQ        R8, R10
-	JAE         tail626
+	JAE         tail688
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop1624
+	JMP         loop1686
 
-tail626:
+tail688:
 	CMPQ        R8, R11
-	JAE         done625
+	JAE         done687
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done625:
+done687:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -11399,18 +12434,18 @@ done625:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias627
+	JZ            gemvnobias689
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias627:
+gemvnobias689:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow621
+	JMP    gemvrow683
 
-gemvrowend622:
+gemvrowend684:
 	VZEROUPPER
 	RET
 
@@ -11431,9 +12466,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock628:
+gemvblock690:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest629
+	JLT    gemvrest691
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11448,9 +12483,9 @@ gemvblock628:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk632:
+gemvk694:
 	TESTQ       R11, R11
-	JZ          gemvtail633
+	JZ          gemvtail695
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -11464,11 +12499,11 @@ gemvk632:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk632
+	JMP         gemvk694
 
-gemvtail633:
+gemvtail695:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone634
+	JZ          gemvkdone696
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -11487,7 +12522,7 @@ gemvtail633:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone634:
+gemvkdone696:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -11512,62 +12547,62 @@ gemvkdone634:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias635
+	JZ           gemvnobias697
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias635:
+gemvnobias697:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock628
+	JMP     gemvblock690
 
-gemvrest629:
-gemvrestloop630:
+gemvrest691:
+gemvrestloop692:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend631
+	JLE    gemvend693
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk636:
+gemvk698:
 	TESTQ       R11, R11
-	JZ          gemvtail637
+	JZ          gemvtail699
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk636
+	JMP         gemvk698
 
-gemvtail637:
+gemvtail699:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone638
+	JZ          gemvkdone700
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone638:
+gemvkdone700:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias639
+	JZ           gemvnobias701
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias639:
+gemvnobias701:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop630
+	JMP    gemvrestloop692
 
-gemvend631:
+gemvend693:
 	VZEROUPPER
 	RET
 
@@ -11588,9 +12623,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow640:
+gemvrow702:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend641
+	JLE    gemvrowend703
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11609,9 +12644,9 @@ gemvrow640:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU642:
+loopU704:
 	CMPQ        R8, R9
-	JAE         loop1643
+	JAE         loop1705
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -11629,24 +12664,24 @@ loopU642:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU642
+	JMP         loopU704
 
-loop1643:
+loop1705:
 	CMPQ        R8, R10
-	JAE         tail645
+	JAE         tail707
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop1643
+	JMP         loop1705
 
-tail645:
+tail707:
 	CMPQ        R8, R11
-	JAE         done644
+	JAE         done706
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done644:
+done706:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -11659,17 +12694,17 @@ done644:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias646
+	JZ           gemvnobias708
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias646:
+gemvnobias708:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow640
+	JMP    gemvrow702
 
-gemvrowend641:
+gemvrowend703:
 	VZEROUPPER
 	RET

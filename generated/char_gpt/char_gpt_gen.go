@@ -715,9 +715,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		y := &m.a5[row]
 		x0 := &m.a4[row]
 		x1 := &m.a1[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add32(y[:], x0[:], x1[:])
 	}
 
 	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 19
@@ -797,9 +795,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		y := &m.a10[row]
 		x0 := &m.a9[row]
 		x1 := &m.a5[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add32(y[:], x0[:], x1[:])
 	}
 
 	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 24
@@ -907,9 +903,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		y := &m.a14[row]
 		x0 := &m.a13[row]
 		x1 := &m.a10[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add32(y[:], x0[:], x1[:])
 	}
 
 	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 28
@@ -989,9 +983,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		y := &m.a19[row]
 		x0 := &m.a18[row]
 		x1 := &m.a14[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add32(y[:], x0[:], x1[:])
 	}
 
 	// ln_f (layernorm [32 64]→[32 64]), spec line 33
@@ -1251,9 +1243,7 @@ func (m *Model) forwardBatch(nb int) {
 		y := &m.a5[row]
 		x0 := &m.a4[row]
 		x1 := &m.a1[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add32(y[:], x0[:], x1[:])
 	}
 
 	// h.0.ln_2 (layernorm [32 64]→[32 64]), spec line 19
@@ -1323,9 +1313,7 @@ func (m *Model) forwardBatch(nb int) {
 		y := &m.a10[row]
 		x0 := &m.a9[row]
 		x1 := &m.a5[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add32(y[:], x0[:], x1[:])
 	}
 
 	// h.1.ln_1 (layernorm [32 64]→[32 64]), spec line 24
@@ -1435,9 +1423,7 @@ func (m *Model) forwardBatch(nb int) {
 		y := &m.a14[row]
 		x0 := &m.a13[row]
 		x1 := &m.a10[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add32(y[:], x0[:], x1[:])
 	}
 
 	// h.1.ln_2 (layernorm [32 64]→[32 64]), spec line 28
@@ -1507,9 +1493,7 @@ func (m *Model) forwardBatch(nb int) {
 		y := &m.a19[row]
 		x0 := &m.a18[row]
 		x1 := &m.a14[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add32(y[:], x0[:], x1[:])
 	}
 
 	// ln_f (layernorm [32 64]→[32 64]), spec line 33

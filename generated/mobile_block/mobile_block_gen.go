@@ -264,18 +264,24 @@ type Model struct {
 	dws0  [166]float32                   // one filter's flat sums over the padded plane (scratch)
 	dwdz0 [226]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// block.1 (batchnorm [8 12 12]→[8 12 12]), spec line 9
-	a1    [BatchChunk][1152]float32 // output
-	xhat1 [BatchChunk][1152]float32 // normalised input x̂
-	inv1  [8]float32                // 1/√(σ² + eps) per channel of the last batch
+	a1     [BatchChunk][1152]float32 // output
+	xhat1  [BatchChunk][1152]float32 // normalised input x̂ (training mode)
+	inv1   [8]float32                // 1/√(σ² + eps) per channel of the last batch
+	mean1  [8]float32                // running mean per channel of the last inference-mode pass
+	scale1 [8]float32                // γ/√(running_var + eps) per channel (inference mode)
+	shift1 [8]float32                // β − running_mean·scale per channel (inference mode)
 	// block.2 (relu [8 12 12]→[8 12 12]), spec line 10
 	a2 [BatchChunk][1152]float32 // output
 	// block.3 (conv2d [8 12 12]→[16 12 12]), spec line 11
 	a3   [BatchChunk][2304]float32 // output
 	gwt3 [128]float32              // one sample's dL/dW (batched pass)
 	// block.4 (batchnorm [16 12 12]→[16 12 12]), spec line 12
-	a4    [BatchChunk][2304]float32 // output
-	xhat4 [BatchChunk][2304]float32 // normalised input x̂
-	inv4  [16]float32               // 1/√(σ² + eps) per channel of the last batch
+	a4     [BatchChunk][2304]float32 // output
+	xhat4  [BatchChunk][2304]float32 // normalised input x̂ (training mode)
+	inv4   [16]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean4  [16]float32               // running mean per channel of the last inference-mode pass
+	scale4 [16]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift4 [16]float32               // β − running_mean·scale per channel (inference mode)
 	// block.5 (relu6 [16 12 12]→[16 12 12]), spec line 13
 	a5 [BatchChunk][2304]float32 // output
 	// layers.6 (global_avgpool2d [16 12 12]→[16]), spec line 14
@@ -392,35 +398,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Block1Positions)
 			for c := 0; c < Block1Channels; c++ {
-				g, b := float64(m.Params.Block1Weight[c]), float64(m.Params.Block1Bias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -430,22 +420,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Block1RunningVar[c] = float32(0.9*float64(m.State.Block1RunningVar[c]) + 0.1*unbiased)
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Block1Channels, Block1Positions)
+				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Block1Weight[:], m.Params.Block1Bias[:], Block1Channels, Block1Positions)
+			}
 		} else {
 			for c := 0; c < Block1Channels; c++ {
 				g, b := float64(m.Params.Block1Weight[c]), float64(m.Params.Block1Bias[c])
 				mean := float64(m.State.Block1RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Block1RunningVar[c])+1e-05)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.Block1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Block1Channels, Block1Positions)
 			}
 		}
 	}
@@ -467,35 +456,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Block4Positions)
 			for c := 0; c < Block4Channels; c++ {
-				g, b := float64(m.Params.Block4Weight[c]), float64(m.Params.Block4Bias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv4[c], m.shift4[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -505,31 +478,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Block4RunningVar[c] = float32(0.9*float64(m.State.Block4RunningVar[c]) + 0.1*unbiased)
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Block4Channels, Block4Positions)
+				runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Block4Weight[:], m.Params.Block4Bias[:], Block4Channels, Block4Positions)
+			}
 		} else {
 			for c := 0; c < Block4Channels; c++ {
 				g, b := float64(m.Params.Block4Weight[c]), float64(m.Params.Block4Bias[c])
 				mean := float64(m.State.Block4RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Block4RunningVar[c])+1e-05)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv4[c], m.mean4[c] = float32(inv), m.State.Block4RunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Block4Channels, Block4Positions)
 			}
 		}
 	}
 
 	// block.5 (relu6 [16 12 12]→[16 12 12]), spec line 13
 	{
-		for j, v := range m.a4[row] {
-			m.a5[row][j] = min(max(v, 0), 6)
-		}
+		runtime.Relu6Forward32(m.a4[row][:], m.a5[row][:])
 	}
 
 	// layers.6 (global_avgpool2d [16 12 12]→[16]), spec line 14
@@ -652,35 +622,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Block1Positions)
 			for c := 0; c < Block1Channels; c++ {
-				g, b := float64(m.Params.Block1Weight[c]), float64(m.Params.Block1Bias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -690,22 +644,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Block1RunningVar[c] = float32(0.9*float64(m.State.Block1RunningVar[c]) + 0.1*unbiased)
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Block1Channels, Block1Positions)
+				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Block1Weight[:], m.Params.Block1Bias[:], Block1Channels, Block1Positions)
+			}
 		} else {
 			for c := 0; c < Block1Channels; c++ {
 				g, b := float64(m.Params.Block1Weight[c]), float64(m.Params.Block1Bias[c])
 				mean := float64(m.State.Block1RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Block1RunningVar[c])+1e-05)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.Block1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Block1Channels, Block1Positions)
 			}
 		}
 	}
@@ -729,35 +682,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Block4Positions)
 			for c := 0; c < Block4Channels; c++ {
-				g, b := float64(m.Params.Block4Weight[c]), float64(m.Params.Block4Bias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv4[c], m.shift4[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -767,31 +704,28 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Block4RunningVar[c] = float32(0.9*float64(m.State.Block4RunningVar[c]) + 0.1*unbiased)
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Block4Channels, Block4Positions)
+				runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Block4Weight[:], m.Params.Block4Bias[:], Block4Channels, Block4Positions)
+			}
 		} else {
 			for c := 0; c < Block4Channels; c++ {
 				g, b := float64(m.Params.Block4Weight[c]), float64(m.Params.Block4Bias[c])
 				mean := float64(m.State.Block4RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Block4RunningVar[c])+1e-05)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv4[c], m.mean4[c] = float32(inv), m.State.Block4RunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Block4Channels, Block4Positions)
 			}
 		}
 	}
 
 	// block.5 (relu6 [16 12 12]→[16 12 12]), spec line 13
 	for row := 0; row < nb; row++ {
-		for j, v := range m.a4[row] {
-			m.a5[row][j] = min(max(v, 0), 6)
-		}
+		runtime.Relu6Forward32(m.a4[row][:], m.a5[row][:])
 	}
 
 	// layers.6 (global_avgpool2d [16 12 12]→[16]), spec line 14
@@ -899,13 +833,8 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// block.5 (relu6 [16 12 12]→[16 12 12]), spec line 13
 	{
 		for row := 0; row < nb; row++ {
-			for j, v := range m.a4[row] {
-				if v > 0 && v < 6 {
-					m.d4[row][j] = m.d5[row][j]
-				} else {
-					m.d4[row][j] = 0
-				}
-			}
+			m.d4[row] = m.d5[row]
+			runtime.Relu6Backward32(m.a4[row][:], m.d4[row][:])
 		}
 	}
 
@@ -916,29 +845,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Block4Channels; c++ {
 			g, b := float64(m.Params.Block4Weight[c]), float64(m.Params.Block4Bias[c])
 			_ = b
+			inv := float64(m.inv4[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d4[r]))
-				xh := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d4[r]))
+					xh := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean4[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d4[r]))
+					x := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.a3[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Block4Bias[c] += float32(sdy)
 			m.Grads.Block4Weight[c] += float32(sdyh)
-			k := g * float64(m.inv4[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d4[r]))
-				xh := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d5[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d4[r]))
+					xh := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					dx := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d5[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale4[c], m.shift4[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d5[r][:], m.d4[r][:], m.scale4[:], m.shift4[:], Block4Channels, Block4Positions)
 			}
 		}
 	}
@@ -975,29 +923,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Block1Channels; c++ {
 			g, b := float64(m.Params.Block1Weight[c]), float64(m.Params.Block1Bias[c])
 			_ = b
+			inv := float64(m.inv1[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d1[r]))
-				xh := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+					xh := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean1[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+					x := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Block1Bias[c] += float32(sdy)
 			m.Grads.Block1Weight[c] += float32(sdyh)
-			k := g * float64(m.inv1[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d1[r]))
-				xh := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d2[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+					xh := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d2[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d2[r][:], m.d1[r][:], m.scale1[:], m.shift1[:], Block1Channels, Block1Positions)
 			}
 		}
 	}
@@ -1102,13 +1069,8 @@ func (m *Model) backward(needDX bool) {
 
 	// block.5 (relu6 [16 12 12]→[16 12 12]), spec line 13
 	{
-		for j, v := range m.a4[row] {
-			if v > 0 && v < 6 {
-				m.d4[row][j] = m.d5[row][j]
-			} else {
-				m.d4[row][j] = 0
-			}
-		}
+		m.d4[row] = m.d5[row]
+		runtime.Relu6Backward32(m.a4[row][:], m.d4[row][:])
 	}
 
 	// block.4 (batchnorm [16 12 12]→[16 12 12]), spec line 12
@@ -1118,29 +1080,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Block4Channels; c++ {
 			g, b := float64(m.Params.Block4Weight[c]), float64(m.Params.Block4Bias[c])
 			_ = b
+			inv := float64(m.inv4[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d4[r]))
-				xh := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d4[r]))
+					xh := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean4[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d4[r]))
+					x := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.a3[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Block4Bias[c] += float32(sdy)
 			m.Grads.Block4Weight[c] += float32(sdyh)
-			k := g * float64(m.inv4[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d4[r]))
-				xh := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d5[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d4[r]))
+					xh := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					dx := (*[Block4Channels][Block4Positions]float32)(unsafe.Pointer(&m.d5[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale4[c], m.shift4[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d5[r][:], m.d4[r][:], m.scale4[:], m.shift4[:], Block4Channels, Block4Positions)
 			}
 		}
 	}
@@ -1173,29 +1154,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Block1Channels; c++ {
 			g, b := float64(m.Params.Block1Weight[c]), float64(m.Params.Block1Bias[c])
 			_ = b
+			inv := float64(m.inv1[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d1[r]))
-				xh := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+					xh := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean1[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+					x := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Block1Bias[c] += float32(sdy)
 			m.Grads.Block1Weight[c] += float32(sdyh)
-			k := g * float64(m.inv1[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d1[r]))
-				xh := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d2[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+					xh := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Block1Channels][Block1Positions]float32)(unsafe.Pointer(&m.d2[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d2[r][:], m.d1[r][:], m.scale1[:], m.shift1[:], Block1Channels, Block1Positions)
 			}
 		}
 	}

@@ -1177,6 +1177,7 @@ func main() {
 		l.outerAdd(true)
 		l.shiftSum()
 		l.gates()
+		l.elementwise()
 		for mr := 1; mr <= l.ntMR; mr++ {
 			for nr := 1; nr <= l.ntNR; nr++ {
 				l.gemmNT(mr, nr)

@@ -361,9 +361,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		y := &m.a3[row]
 		x0 := &m.a2[row]
 		x1 := &m.x[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
 	// ln_f (layernorm [8 16]→[8 16]), spec line 11
@@ -548,9 +546,7 @@ func (m *Model) forwardBatch(nb int) {
 		y := &m.a3[row]
 		x0 := &m.a2[row]
 		x1 := &m.x[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
 	// ln_f (layernorm [8 16]→[8 16]), spec line 11

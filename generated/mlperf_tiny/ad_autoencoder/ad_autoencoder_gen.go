@@ -609,73 +609,100 @@ type Model struct {
 	// encoder.0.fc (dense [640]→[128]), spec line 20
 	a0 [BatchChunk][128]float32 // output
 	// encoder.0.bn (batchnorm [128]→[128]), spec line 21
-	a1    [BatchChunk][128]float32 // output
-	xhat1 [BatchChunk][128]float32 // normalised input x̂
-	inv1  [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	a1     [BatchChunk][128]float32 // output
+	xhat1  [BatchChunk][128]float32 // normalised input x̂ (training mode)
+	inv1   [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	mean1  [128]float32             // running mean per channel of the last inference-mode pass
+	scale1 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
+	shift1 [128]float32             // β − running_mean·scale per channel (inference mode)
 	// layers.2 (relu [128]→[128]), spec line 22
 	a2 [BatchChunk][128]float32 // output
 	// encoder.1.fc (dense [128]→[128]), spec line 23
 	a3 [BatchChunk][128]float32 // output
 	// encoder.1.bn (batchnorm [128]→[128]), spec line 24
-	a4    [BatchChunk][128]float32 // output
-	xhat4 [BatchChunk][128]float32 // normalised input x̂
-	inv4  [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	a4     [BatchChunk][128]float32 // output
+	xhat4  [BatchChunk][128]float32 // normalised input x̂ (training mode)
+	inv4   [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	mean4  [128]float32             // running mean per channel of the last inference-mode pass
+	scale4 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
+	shift4 [128]float32             // β − running_mean·scale per channel (inference mode)
 	// layers.5 (relu [128]→[128]), spec line 25
 	a5 [BatchChunk][128]float32 // output
 	// encoder.2.fc (dense [128]→[128]), spec line 26
 	a6 [BatchChunk][128]float32 // output
 	// encoder.2.bn (batchnorm [128]→[128]), spec line 27
-	a7    [BatchChunk][128]float32 // output
-	xhat7 [BatchChunk][128]float32 // normalised input x̂
-	inv7  [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	a7     [BatchChunk][128]float32 // output
+	xhat7  [BatchChunk][128]float32 // normalised input x̂ (training mode)
+	inv7   [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	mean7  [128]float32             // running mean per channel of the last inference-mode pass
+	scale7 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
+	shift7 [128]float32             // β − running_mean·scale per channel (inference mode)
 	// layers.8 (relu [128]→[128]), spec line 28
 	a8 [BatchChunk][128]float32 // output
 	// encoder.3.fc (dense [128]→[128]), spec line 29
 	a9 [BatchChunk][128]float32 // output
 	// encoder.3.bn (batchnorm [128]→[128]), spec line 30
-	a10    [BatchChunk][128]float32 // output
-	xhat10 [BatchChunk][128]float32 // normalised input x̂
-	inv10  [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	a10     [BatchChunk][128]float32 // output
+	xhat10  [BatchChunk][128]float32 // normalised input x̂ (training mode)
+	inv10   [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	mean10  [128]float32             // running mean per channel of the last inference-mode pass
+	scale10 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
+	shift10 [128]float32             // β − running_mean·scale per channel (inference mode)
 	// layers.11 (relu [128]→[128]), spec line 31
 	a11 [BatchChunk][128]float32 // output
 	// bottleneck.fc (dense [128]→[8]), spec line 32
 	a12 [BatchChunk][8]float32 // output
 	// bottleneck.bn (batchnorm [8]→[8]), spec line 33
-	a13    [BatchChunk][8]float32 // output
-	xhat13 [BatchChunk][8]float32 // normalised input x̂
-	inv13  [8]float32             // 1/√(σ² + eps) per channel of the last batch
+	a13     [BatchChunk][8]float32 // output
+	xhat13  [BatchChunk][8]float32 // normalised input x̂ (training mode)
+	inv13   [8]float32             // 1/√(σ² + eps) per channel of the last batch
+	mean13  [8]float32             // running mean per channel of the last inference-mode pass
+	scale13 [8]float32             // γ/√(running_var + eps) per channel (inference mode)
+	shift13 [8]float32             // β − running_mean·scale per channel (inference mode)
 	// layers.14 (relu [8]→[8]), spec line 34
 	a14 [BatchChunk][8]float32 // output
 	// decoder.0.fc (dense [8]→[128]), spec line 35
 	a15 [BatchChunk][128]float32 // output
 	// decoder.0.bn (batchnorm [128]→[128]), spec line 36
-	a16    [BatchChunk][128]float32 // output
-	xhat16 [BatchChunk][128]float32 // normalised input x̂
-	inv16  [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	a16     [BatchChunk][128]float32 // output
+	xhat16  [BatchChunk][128]float32 // normalised input x̂ (training mode)
+	inv16   [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	mean16  [128]float32             // running mean per channel of the last inference-mode pass
+	scale16 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
+	shift16 [128]float32             // β − running_mean·scale per channel (inference mode)
 	// layers.17 (relu [128]→[128]), spec line 37
 	a17 [BatchChunk][128]float32 // output
 	// decoder.1.fc (dense [128]→[128]), spec line 38
 	a18 [BatchChunk][128]float32 // output
 	// decoder.1.bn (batchnorm [128]→[128]), spec line 39
-	a19    [BatchChunk][128]float32 // output
-	xhat19 [BatchChunk][128]float32 // normalised input x̂
-	inv19  [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	a19     [BatchChunk][128]float32 // output
+	xhat19  [BatchChunk][128]float32 // normalised input x̂ (training mode)
+	inv19   [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	mean19  [128]float32             // running mean per channel of the last inference-mode pass
+	scale19 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
+	shift19 [128]float32             // β − running_mean·scale per channel (inference mode)
 	// layers.20 (relu [128]→[128]), spec line 40
 	a20 [BatchChunk][128]float32 // output
 	// decoder.2.fc (dense [128]→[128]), spec line 41
 	a21 [BatchChunk][128]float32 // output
 	// decoder.2.bn (batchnorm [128]→[128]), spec line 42
-	a22    [BatchChunk][128]float32 // output
-	xhat22 [BatchChunk][128]float32 // normalised input x̂
-	inv22  [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	a22     [BatchChunk][128]float32 // output
+	xhat22  [BatchChunk][128]float32 // normalised input x̂ (training mode)
+	inv22   [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	mean22  [128]float32             // running mean per channel of the last inference-mode pass
+	scale22 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
+	shift22 [128]float32             // β − running_mean·scale per channel (inference mode)
 	// layers.23 (relu [128]→[128]), spec line 43
 	a23 [BatchChunk][128]float32 // output
 	// decoder.3.fc (dense [128]→[128]), spec line 44
 	a24 [BatchChunk][128]float32 // output
 	// decoder.3.bn (batchnorm [128]→[128]), spec line 45
-	a25    [BatchChunk][128]float32 // output
-	xhat25 [BatchChunk][128]float32 // normalised input x̂
-	inv25  [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	a25     [BatchChunk][128]float32 // output
+	xhat25  [BatchChunk][128]float32 // normalised input x̂ (training mode)
+	inv25   [128]float32             // 1/√(σ² + eps) per channel of the last batch
+	mean25  [128]float32             // running mean per channel of the last inference-mode pass
+	scale25 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
+	shift25 [128]float32             // β − running_mean·scale per channel (inference mode)
 	// layers.26 (relu [128]→[128]), spec line 46
 	a26 [BatchChunk][128]float32 // output
 	// out (dense [128]→[640]), spec line 47
@@ -816,15 +843,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				g, b := float64(m.Params.Encoder0BnWeight[c]), float64(m.Params.Encoder0BnBias[c])
 				mean := float64(m.State.Encoder0BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Encoder0BnRunningVar[c])+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.Encoder0BnRunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+				y := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a1[r]))
+				for c := range x {
+					s, t := m.scale1[c], m.shift1[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -892,15 +921,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				g, b := float64(m.Params.Encoder1BnWeight[c]), float64(m.Params.Encoder1BnBias[c])
 				mean := float64(m.State.Encoder1BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Encoder1BnRunningVar[c])+0.001)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv4[c], m.mean4[c] = float32(inv), m.State.Encoder1BnRunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+				y := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a4[r]))
+				for c := range x {
+					s, t := m.scale4[c], m.shift4[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -968,15 +999,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				g, b := float64(m.Params.Encoder2BnWeight[c]), float64(m.Params.Encoder2BnBias[c])
 				mean := float64(m.State.Encoder2BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Encoder2BnRunningVar[c])+0.001)
-				m.inv7[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv7[c], m.mean7[c] = float32(inv), m.State.Encoder2BnRunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+				y := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a7[r]))
+				for c := range x {
+					s, t := m.scale7[c], m.shift7[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -1044,15 +1077,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				g, b := float64(m.Params.Encoder3BnWeight[c]), float64(m.Params.Encoder3BnBias[c])
 				mean := float64(m.State.Encoder3BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Encoder3BnRunningVar[c])+0.001)
-				m.inv10[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					y := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv10[c], m.mean10[c] = float32(inv), m.State.Encoder3BnRunningMean[c]
+				s := g * inv
+				m.scale10[c], m.shift10[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+				y := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a10[r]))
+				for c := range x {
+					s, t := m.scale10[c], m.shift10[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -1120,15 +1155,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				g, b := float64(m.Params.BottleneckBnWeight[c]), float64(m.Params.BottleneckBnBias[c])
 				mean := float64(m.State.BottleneckBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.BottleneckBnRunningVar[c])+0.001)
-				m.inv13[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					y := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv13[c], m.mean13[c] = float32(inv), m.State.BottleneckBnRunningMean[c]
+				s := g * inv
+				m.scale13[c], m.shift13[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+				y := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
+				for c := range x {
+					s, t := m.scale13[c], m.shift13[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -1208,15 +1245,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				g, b := float64(m.Params.Decoder0BnWeight[c]), float64(m.Params.Decoder0BnBias[c])
 				mean := float64(m.State.Decoder0BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Decoder0BnRunningVar[c])+0.001)
-				m.inv16[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					y := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv16[c], m.mean16[c] = float32(inv), m.State.Decoder0BnRunningMean[c]
+				s := g * inv
+				m.scale16[c], m.shift16[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+				y := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a16[r]))
+				for c := range x {
+					s, t := m.scale16[c], m.shift16[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -1284,15 +1323,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				g, b := float64(m.Params.Decoder1BnWeight[c]), float64(m.Params.Decoder1BnBias[c])
 				mean := float64(m.State.Decoder1BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Decoder1BnRunningVar[c])+0.001)
-				m.inv19[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv19[c], m.mean19[c] = float32(inv), m.State.Decoder1BnRunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+				y := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a19[r]))
+				for c := range x {
+					s, t := m.scale19[c], m.shift19[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -1360,15 +1401,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				g, b := float64(m.Params.Decoder2BnWeight[c]), float64(m.Params.Decoder2BnBias[c])
 				mean := float64(m.State.Decoder2BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Decoder2BnRunningVar[c])+0.001)
-				m.inv22[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv22[c], m.mean22[c] = float32(inv), m.State.Decoder2BnRunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+				y := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a22[r]))
+				for c := range x {
+					s, t := m.scale22[c], m.shift22[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -1436,15 +1479,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				g, b := float64(m.Params.Decoder3BnWeight[c]), float64(m.Params.Decoder3BnBias[c])
 				mean := float64(m.State.Decoder3BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Decoder3BnRunningVar[c])+0.001)
-				m.inv25[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					y := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv25[c], m.mean25[c] = float32(inv), m.State.Decoder3BnRunningMean[c]
+				s := g * inv
+				m.scale25[c], m.shift25[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+				y := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a25[r]))
+				for c := range x {
+					s, t := m.scale25[c], m.shift25[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -1594,15 +1639,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := float64(m.Params.Encoder0BnWeight[c]), float64(m.Params.Encoder0BnBias[c])
 				mean := float64(m.State.Encoder0BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Encoder0BnRunningVar[c])+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.Encoder0BnRunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+				y := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a1[r]))
+				for c := range x {
+					s, t := m.scale1[c], m.shift1[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -1668,15 +1715,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := float64(m.Params.Encoder1BnWeight[c]), float64(m.Params.Encoder1BnBias[c])
 				mean := float64(m.State.Encoder1BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Encoder1BnRunningVar[c])+0.001)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv4[c], m.mean4[c] = float32(inv), m.State.Encoder1BnRunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+				y := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a4[r]))
+				for c := range x {
+					s, t := m.scale4[c], m.shift4[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -1742,15 +1791,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := float64(m.Params.Encoder2BnWeight[c]), float64(m.Params.Encoder2BnBias[c])
 				mean := float64(m.State.Encoder2BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Encoder2BnRunningVar[c])+0.001)
-				m.inv7[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv7[c], m.mean7[c] = float32(inv), m.State.Encoder2BnRunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+				y := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a7[r]))
+				for c := range x {
+					s, t := m.scale7[c], m.shift7[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -1816,15 +1867,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := float64(m.Params.Encoder3BnWeight[c]), float64(m.Params.Encoder3BnBias[c])
 				mean := float64(m.State.Encoder3BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Encoder3BnRunningVar[c])+0.001)
-				m.inv10[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					y := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv10[c], m.mean10[c] = float32(inv), m.State.Encoder3BnRunningMean[c]
+				s := g * inv
+				m.scale10[c], m.shift10[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+				y := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a10[r]))
+				for c := range x {
+					s, t := m.scale10[c], m.shift10[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -1890,15 +1943,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := float64(m.Params.BottleneckBnWeight[c]), float64(m.Params.BottleneckBnBias[c])
 				mean := float64(m.State.BottleneckBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.BottleneckBnRunningVar[c])+0.001)
-				m.inv13[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					y := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv13[c], m.mean13[c] = float32(inv), m.State.BottleneckBnRunningMean[c]
+				s := g * inv
+				m.scale13[c], m.shift13[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+				y := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
+				for c := range x {
+					s, t := m.scale13[c], m.shift13[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -1966,15 +2021,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := float64(m.Params.Decoder0BnWeight[c]), float64(m.Params.Decoder0BnBias[c])
 				mean := float64(m.State.Decoder0BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Decoder0BnRunningVar[c])+0.001)
-				m.inv16[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					y := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv16[c], m.mean16[c] = float32(inv), m.State.Decoder0BnRunningMean[c]
+				s := g * inv
+				m.scale16[c], m.shift16[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+				y := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a16[r]))
+				for c := range x {
+					s, t := m.scale16[c], m.shift16[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -2040,15 +2097,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := float64(m.Params.Decoder1BnWeight[c]), float64(m.Params.Decoder1BnBias[c])
 				mean := float64(m.State.Decoder1BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Decoder1BnRunningVar[c])+0.001)
-				m.inv19[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv19[c], m.mean19[c] = float32(inv), m.State.Decoder1BnRunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+				y := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a19[r]))
+				for c := range x {
+					s, t := m.scale19[c], m.shift19[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -2114,15 +2173,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := float64(m.Params.Decoder2BnWeight[c]), float64(m.Params.Decoder2BnBias[c])
 				mean := float64(m.State.Decoder2BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Decoder2BnRunningVar[c])+0.001)
-				m.inv22[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv22[c], m.mean22[c] = float32(inv), m.State.Decoder2BnRunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+				y := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a22[r]))
+				for c := range x {
+					s, t := m.scale22[c], m.shift22[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -2188,15 +2249,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := float64(m.Params.Decoder3BnWeight[c]), float64(m.Params.Decoder3BnBias[c])
 				mean := float64(m.State.Decoder3BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Decoder3BnRunningVar[c])+0.001)
-				m.inv25[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					y := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.inv25[c], m.mean25[c] = float32(inv), m.State.Decoder3BnRunningMean[c]
+				s := g * inv
+				m.scale25[c], m.shift25[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+				y := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a25[r]))
+				for c := range x {
+					s, t := m.scale25[c], m.shift25[c]
+					for i, v := range x[c] {
+						y[c][i] = float32(v*s) + t
 					}
 				}
 			}
@@ -2299,28 +2362,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Decoder3BnChannels; c++ {
 			g, b := float64(m.Params.Decoder3BnWeight[c]), float64(m.Params.Decoder3BnBias[c])
 			_ = b
+			inv := float64(m.inv25[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean25[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder3BnBias[c] += float32(sdy)
 			m.Grads.Decoder3BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv25[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
+					dx := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -2355,28 +2439,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Decoder2BnChannels; c++ {
 			g, b := float64(m.Params.Decoder2BnWeight[c]), float64(m.Params.Decoder2BnBias[c])
 			_ = b
+			inv := float64(m.inv22[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean22[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder2BnBias[c] += float32(sdy)
 			m.Grads.Decoder2BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv22[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
+					dx := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -2411,28 +2516,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Decoder1BnChannels; c++ {
 			g, b := float64(m.Params.Decoder1BnWeight[c]), float64(m.Params.Decoder1BnBias[c])
 			_ = b
+			inv := float64(m.inv19[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean19[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder1BnBias[c] += float32(sdy)
 			m.Grads.Decoder1BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv19[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
+					dx := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -2467,28 +2593,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Decoder0BnChannels; c++ {
 			g, b := float64(m.Params.Decoder0BnWeight[c]), float64(m.Params.Decoder0BnBias[c])
 			_ = b
+			inv := float64(m.inv16[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean16[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder0BnBias[c] += float32(sdy)
 			m.Grads.Decoder0BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv16[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
+					dx := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -2528,28 +2675,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < BottleneckBnChannels; c++ {
 			g, b := float64(m.Params.BottleneckBnWeight[c]), float64(m.Params.BottleneckBnBias[c])
 			_ = b
+			inv := float64(m.inv13[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
-				xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean13[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+					x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.BottleneckBnBias[c] += float32(sdy)
 			m.Grads.BottleneckBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv13[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
-				xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
+					dx := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+					dx := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -2584,28 +2752,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Encoder3BnChannels; c++ {
 			g, b := float64(m.Params.Encoder3BnWeight[c]), float64(m.Params.Encoder3BnBias[c])
 			_ = b
+			inv := float64(m.inv10[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean10[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder3BnBias[c] += float32(sdy)
 			m.Grads.Encoder3BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv10[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
+					dx := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -2640,28 +2829,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Encoder2BnChannels; c++ {
 			g, b := float64(m.Params.Encoder2BnWeight[c]), float64(m.Params.Encoder2BnBias[c])
 			_ = b
+			inv := float64(m.inv7[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean7[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder2BnBias[c] += float32(sdy)
 			m.Grads.Encoder2BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv7[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
+					dx := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -2696,28 +2906,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Encoder1BnChannels; c++ {
 			g, b := float64(m.Params.Encoder1BnWeight[c]), float64(m.Params.Encoder1BnBias[c])
 			_ = b
+			inv := float64(m.inv4[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean4[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder1BnBias[c] += float32(sdy)
 			m.Grads.Encoder1BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv4[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					dx := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -2752,28 +2983,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Encoder0BnChannels; c++ {
 			g, b := float64(m.Params.Encoder0BnWeight[c]), float64(m.Params.Encoder0BnBias[c])
 			_ = b
+			inv := float64(m.inv1[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean1[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder0BnBias[c] += float32(sdy)
 			m.Grads.Encoder0BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv1[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -2848,28 +3100,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Decoder3BnChannels; c++ {
 			g, b := float64(m.Params.Decoder3BnWeight[c]), float64(m.Params.Decoder3BnBias[c])
 			_ = b
+			inv := float64(m.inv25[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean25[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder3BnBias[c] += float32(sdy)
 			m.Grads.Decoder3BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv25[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
+					dx := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -2902,28 +3175,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Decoder2BnChannels; c++ {
 			g, b := float64(m.Params.Decoder2BnWeight[c]), float64(m.Params.Decoder2BnBias[c])
 			_ = b
+			inv := float64(m.inv22[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean22[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder2BnBias[c] += float32(sdy)
 			m.Grads.Decoder2BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv22[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
+					dx := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -2956,28 +3250,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Decoder1BnChannels; c++ {
 			g, b := float64(m.Params.Decoder1BnWeight[c]), float64(m.Params.Decoder1BnBias[c])
 			_ = b
+			inv := float64(m.inv19[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean19[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder1BnBias[c] += float32(sdy)
 			m.Grads.Decoder1BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv19[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
+					dx := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -3010,28 +3325,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Decoder0BnChannels; c++ {
 			g, b := float64(m.Params.Decoder0BnWeight[c]), float64(m.Params.Decoder0BnBias[c])
 			_ = b
+			inv := float64(m.inv16[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean16[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder0BnBias[c] += float32(sdy)
 			m.Grads.Decoder0BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv16[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
+					dx := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -3092,28 +3428,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < BottleneckBnChannels; c++ {
 			g, b := float64(m.Params.BottleneckBnWeight[c]), float64(m.Params.BottleneckBnBias[c])
 			_ = b
+			inv := float64(m.inv13[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
-				xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean13[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+					x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.BottleneckBnBias[c] += float32(sdy)
 			m.Grads.BottleneckBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv13[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
-				xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
+					dx := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+					dx := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -3146,28 +3503,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Encoder3BnChannels; c++ {
 			g, b := float64(m.Params.Encoder3BnWeight[c]), float64(m.Params.Encoder3BnBias[c])
 			_ = b
+			inv := float64(m.inv10[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean10[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder3BnBias[c] += float32(sdy)
 			m.Grads.Encoder3BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv10[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
+					dx := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -3200,28 +3578,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Encoder2BnChannels; c++ {
 			g, b := float64(m.Params.Encoder2BnWeight[c]), float64(m.Params.Encoder2BnBias[c])
 			_ = b
+			inv := float64(m.inv7[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean7[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder2BnBias[c] += float32(sdy)
 			m.Grads.Encoder2BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv7[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
+					dx := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -3254,28 +3653,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Encoder1BnChannels; c++ {
 			g, b := float64(m.Params.Encoder1BnWeight[c]), float64(m.Params.Encoder1BnBias[c])
 			_ = b
+			inv := float64(m.inv4[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean4[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder1BnBias[c] += float32(sdy)
 			m.Grads.Encoder1BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv4[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					dx := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}
@@ -3308,28 +3728,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Encoder0BnChannels; c++ {
 			g, b := float64(m.Params.Encoder0BnWeight[c]), float64(m.Params.Encoder0BnBias[c])
 			_ = b
+			inv := float64(m.inv1[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * float64(xh[c][s])
+					}
+				}
+			} else {
+				mean := float64(m.mean1[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+					for s, v := range dy[c] {
+						sdy += float64(v)
+						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder0BnBias[c] += float32(sdy)
 			m.Grads.Encoder0BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv1[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * float64(v))
+					}
 				}
 			}
 		}

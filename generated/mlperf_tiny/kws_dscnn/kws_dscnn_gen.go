@@ -698,9 +698,12 @@ type Model struct {
 	dcols0 [40][125]float32               // dL/dcols of one sample (batched pass)
 	gwt0   [2560]float32                  // one sample's dL/dW (batched pass)
 	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
-	a1    [BatchChunk][8000]float32 // output
-	xhat1 [BatchChunk][8000]float32 // normalised input x̂
-	inv1  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a1     [BatchChunk][8000]float32 // output
+	xhat1  [BatchChunk][8000]float32 // normalised input x̂ (training mode)
+	inv1   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean1  [64]float32               // running mean per channel of the last inference-mode pass
+	scale1 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift1 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 31
 	a2 [BatchChunk][8000]float32 // output
 	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 32
@@ -713,18 +716,24 @@ type Model struct {
 	dws4  [173]float32                   // one filter's flat sums over the padded plane (scratch)
 	dwdz4 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34
-	a5    [BatchChunk][8000]float32 // output
-	xhat5 [BatchChunk][8000]float32 // normalised input x̂
-	inv5  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a5     [BatchChunk][8000]float32 // output
+	xhat5  [BatchChunk][8000]float32 // normalised input x̂ (training mode)
+	inv5   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean5  [64]float32               // running mean per channel of the last inference-mode pass
+	scale5 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift5 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
 	a6 [BatchChunk][8000]float32 // output
 	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
 	a7   [BatchChunk][8000]float32 // output
 	gwt7 [4096]float32             // one sample's dL/dW (batched pass)
 	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
-	a8    [BatchChunk][8000]float32 // output
-	xhat8 [BatchChunk][8000]float32 // normalised input x̂
-	inv8  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a8     [BatchChunk][8000]float32 // output
+	xhat8  [BatchChunk][8000]float32 // normalised input x̂ (training mode)
+	inv8   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean8  [64]float32               // running mean per channel of the last inference-mode pass
+	scale8 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift8 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
 	a9 [BatchChunk][8000]float32 // output
 	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
@@ -734,18 +743,24 @@ type Model struct {
 	dws10  [173]float32                   // one filter's flat sums over the padded plane (scratch)
 	dwdz10 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
-	a11    [BatchChunk][8000]float32 // output
-	xhat11 [BatchChunk][8000]float32 // normalised input x̂
-	inv11  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a11     [BatchChunk][8000]float32 // output
+	xhat11  [BatchChunk][8000]float32 // normalised input x̂ (training mode)
+	inv11   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean11  [64]float32               // running mean per channel of the last inference-mode pass
+	scale11 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift11 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
 	a12 [BatchChunk][8000]float32 // output
 	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
 	a13   [BatchChunk][8000]float32 // output
 	gwt13 [4096]float32             // one sample's dL/dW (batched pass)
 	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
-	a14    [BatchChunk][8000]float32 // output
-	xhat14 [BatchChunk][8000]float32 // normalised input x̂
-	inv14  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a14     [BatchChunk][8000]float32 // output
+	xhat14  [BatchChunk][8000]float32 // normalised input x̂ (training mode)
+	inv14   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean14  [64]float32               // running mean per channel of the last inference-mode pass
+	scale14 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift14 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
 	a15 [BatchChunk][8000]float32 // output
 	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
@@ -755,18 +770,24 @@ type Model struct {
 	dws16  [173]float32                   // one filter's flat sums over the padded plane (scratch)
 	dwdz16 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
-	a17    [BatchChunk][8000]float32 // output
-	xhat17 [BatchChunk][8000]float32 // normalised input x̂
-	inv17  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a17     [BatchChunk][8000]float32 // output
+	xhat17  [BatchChunk][8000]float32 // normalised input x̂ (training mode)
+	inv17   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean17  [64]float32               // running mean per channel of the last inference-mode pass
+	scale17 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift17 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
 	a18 [BatchChunk][8000]float32 // output
 	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
 	a19   [BatchChunk][8000]float32 // output
 	gwt19 [4096]float32             // one sample's dL/dW (batched pass)
 	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
-	a20    [BatchChunk][8000]float32 // output
-	xhat20 [BatchChunk][8000]float32 // normalised input x̂
-	inv20  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a20     [BatchChunk][8000]float32 // output
+	xhat20  [BatchChunk][8000]float32 // normalised input x̂ (training mode)
+	inv20   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean20  [64]float32               // running mean per channel of the last inference-mode pass
+	scale20 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift20 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
 	a21 [BatchChunk][8000]float32 // output
 	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
@@ -776,18 +797,24 @@ type Model struct {
 	dws22  [173]float32                   // one filter's flat sums over the padded plane (scratch)
 	dwdz22 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
-	a23    [BatchChunk][8000]float32 // output
-	xhat23 [BatchChunk][8000]float32 // normalised input x̂
-	inv23  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a23     [BatchChunk][8000]float32 // output
+	xhat23  [BatchChunk][8000]float32 // normalised input x̂ (training mode)
+	inv23   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean23  [64]float32               // running mean per channel of the last inference-mode pass
+	scale23 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift23 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
 	a24 [BatchChunk][8000]float32 // output
 	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
 	a25   [BatchChunk][8000]float32 // output
 	gwt25 [4096]float32             // one sample's dL/dW (batched pass)
 	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
-	a26    [BatchChunk][8000]float32 // output
-	xhat26 [BatchChunk][8000]float32 // normalised input x̂
-	inv26  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a26     [BatchChunk][8000]float32 // output
+	xhat26  [BatchChunk][8000]float32 // normalised input x̂ (training mode)
+	inv26   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean26  [64]float32               // running mean per channel of the last inference-mode pass
+	scale26 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift26 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 56
 	a27 [BatchChunk][8000]float32 // output
 	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 57
@@ -913,35 +940,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * BnPositions)
 			for c := 0; c < BnChannels; c++ {
-				g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -951,22 +962,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.BnRunningVar[c] = float32(0.99*float64(m.State.BnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], BnChannels, BnPositions)
+				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.BnWeight[:], m.Params.BnBias[:], BnChannels, BnPositions)
+			}
 		} else {
 			for c := 0; c < BnChannels; c++ {
 				g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
 				mean := float64(m.State.BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.BnRunningVar[c])+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.BnRunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], BnChannels, BnPositions)
 			}
 		}
 	}
@@ -1021,35 +1031,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Ds0DwBnPositions)
 			for c := 0; c < Ds0DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv5[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					y := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a5[r]))
-					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv5[c], m.shift5[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1059,22 +1053,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Ds0DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds0DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
+				runtime.ScaleShiftRows32(m.a5[r][:], m.xhat5[r][:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], Ds0DwBnChannels, Ds0DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds0DwBnChannels; c++ {
 				g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
 				mean := float64(m.State.Ds0DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds0DwBnRunningVar[c])+0.001)
-				m.inv5[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					y := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a5[r]))
-					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv5[c], m.mean5[c] = float32(inv), m.State.Ds0DwBnRunningMean[c]
+				s := g * inv
+				m.scale5[c], m.shift5[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a5[r][:], m.a4[r][:], m.scale5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
 			}
 		}
 	}
@@ -1103,35 +1096,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Ds0PwBnPositions)
 			for c := 0; c < Ds0PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv8[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					y := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a8[r]))
-					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv8[c], m.shift8[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1141,22 +1118,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Ds0PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds0PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[2]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
+				runtime.ScaleShiftRows32(m.a8[r][:], m.xhat8[r][:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], Ds0PwBnChannels, Ds0PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds0PwBnChannels; c++ {
 				g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
 				mean := float64(m.State.Ds0PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds0PwBnRunningVar[c])+0.001)
-				m.inv8[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					y := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a8[r]))
-					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv8[c], m.mean8[c] = float32(inv), m.State.Ds0PwBnRunningMean[c]
+				s := g * inv
+				m.scale8[c], m.shift8[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a8[r][:], m.a7[r][:], m.scale8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
 			}
 		}
 	}
@@ -1195,35 +1171,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Ds1DwBnPositions)
 			for c := 0; c < Ds1DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv11[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv11[c], m.shift11[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1233,22 +1193,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Ds1DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds1DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[3]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
+				runtime.ScaleShiftRows32(m.a11[r][:], m.xhat11[r][:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], Ds1DwBnChannels, Ds1DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds1DwBnChannels; c++ {
 				g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
 				mean := float64(m.State.Ds1DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds1DwBnRunningVar[c])+0.001)
-				m.inv11[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv11[c], m.mean11[c] = float32(inv), m.State.Ds1DwBnRunningMean[c]
+				s := g * inv
+				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
 			}
 		}
 	}
@@ -1277,35 +1236,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Ds1PwBnPositions)
 			for c := 0; c < Ds1PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv14[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv14[c], m.shift14[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1315,22 +1258,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Ds1PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds1PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[4]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
+				runtime.ScaleShiftRows32(m.a14[r][:], m.xhat14[r][:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], Ds1PwBnChannels, Ds1PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds1PwBnChannels; c++ {
 				g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
 				mean := float64(m.State.Ds1PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds1PwBnRunningVar[c])+0.001)
-				m.inv14[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv14[c], m.mean14[c] = float32(inv), m.State.Ds1PwBnRunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
 			}
 		}
 	}
@@ -1369,35 +1311,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Ds2DwBnPositions)
 			for c := 0; c < Ds2DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv17[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					y := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a17[r]))
-					xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv17[c], m.shift17[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1407,22 +1333,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Ds2DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds2DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[5]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat17[r][:], m.a16[r][:], m.inv17[:], m.shift17[:], Ds2DwBnChannels, Ds2DwBnPositions)
+				runtime.ScaleShiftRows32(m.a17[r][:], m.xhat17[r][:], m.Params.Ds2DwBnWeight[:], m.Params.Ds2DwBnBias[:], Ds2DwBnChannels, Ds2DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds2DwBnChannels; c++ {
 				g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
 				mean := float64(m.State.Ds2DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds2DwBnRunningVar[c])+0.001)
-				m.inv17[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					y := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a17[r]))
-					xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv17[c], m.mean17[c] = float32(inv), m.State.Ds2DwBnRunningMean[c]
+				s := g * inv
+				m.scale17[c], m.shift17[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a17[r][:], m.a16[r][:], m.scale17[:], m.shift17[:], Ds2DwBnChannels, Ds2DwBnPositions)
 			}
 		}
 	}
@@ -1451,35 +1376,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Ds2PwBnPositions)
 			for c := 0; c < Ds2PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv20[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					y := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a20[r]))
-					xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv20[c], m.shift20[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1489,22 +1398,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Ds2PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds2PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[6]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat20[r][:], m.a19[r][:], m.inv20[:], m.shift20[:], Ds2PwBnChannels, Ds2PwBnPositions)
+				runtime.ScaleShiftRows32(m.a20[r][:], m.xhat20[r][:], m.Params.Ds2PwBnWeight[:], m.Params.Ds2PwBnBias[:], Ds2PwBnChannels, Ds2PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds2PwBnChannels; c++ {
 				g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
 				mean := float64(m.State.Ds2PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds2PwBnRunningVar[c])+0.001)
-				m.inv20[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					y := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a20[r]))
-					xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv20[c], m.mean20[c] = float32(inv), m.State.Ds2PwBnRunningMean[c]
+				s := g * inv
+				m.scale20[c], m.shift20[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a20[r][:], m.a19[r][:], m.scale20[:], m.shift20[:], Ds2PwBnChannels, Ds2PwBnPositions)
 			}
 		}
 	}
@@ -1543,35 +1451,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Ds3DwBnPositions)
 			for c := 0; c < Ds3DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv23[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					y := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a23[r]))
-					xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv23[c], m.shift23[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1581,22 +1473,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Ds3DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds3DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[7]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat23[r][:], m.a22[r][:], m.inv23[:], m.shift23[:], Ds3DwBnChannels, Ds3DwBnPositions)
+				runtime.ScaleShiftRows32(m.a23[r][:], m.xhat23[r][:], m.Params.Ds3DwBnWeight[:], m.Params.Ds3DwBnBias[:], Ds3DwBnChannels, Ds3DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds3DwBnChannels; c++ {
 				g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
 				mean := float64(m.State.Ds3DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds3DwBnRunningVar[c])+0.001)
-				m.inv23[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					y := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a23[r]))
-					xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv23[c], m.mean23[c] = float32(inv), m.State.Ds3DwBnRunningMean[c]
+				s := g * inv
+				m.scale23[c], m.shift23[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a23[r][:], m.a22[r][:], m.scale23[:], m.shift23[:], Ds3DwBnChannels, Ds3DwBnPositions)
 			}
 		}
 	}
@@ -1625,35 +1516,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Ds3PwBnPositions)
 			for c := 0; c < Ds3PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv26[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					y := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a26[r]))
-					xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv26[c], m.shift26[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1663,22 +1538,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Ds3PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds3PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[8]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat26[r][:], m.a25[r][:], m.inv26[:], m.shift26[:], Ds3PwBnChannels, Ds3PwBnPositions)
+				runtime.ScaleShiftRows32(m.a26[r][:], m.xhat26[r][:], m.Params.Ds3PwBnWeight[:], m.Params.Ds3PwBnBias[:], Ds3PwBnChannels, Ds3PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds3PwBnChannels; c++ {
 				g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
 				mean := float64(m.State.Ds3PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds3PwBnRunningVar[c])+0.001)
-				m.inv26[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					y := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a26[r]))
-					xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv26[c], m.mean26[c] = float32(inv), m.State.Ds3PwBnRunningMean[c]
+				s := g * inv
+				m.scale26[c], m.shift26[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a26[r][:], m.a25[r][:], m.scale26[:], m.shift26[:], Ds3PwBnChannels, Ds3PwBnPositions)
 			}
 		}
 	}
@@ -1841,35 +1715,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * BnPositions)
 			for c := 0; c < BnChannels; c++ {
-				g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1879,22 +1737,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.BnRunningVar[c] = float32(0.99*float64(m.State.BnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], BnChannels, BnPositions)
+				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.BnWeight[:], m.Params.BnBias[:], BnChannels, BnPositions)
+			}
 		} else {
 			for c := 0; c < BnChannels; c++ {
 				g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
 				mean := float64(m.State.BnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.BnRunningVar[c])+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.BnRunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], BnChannels, BnPositions)
 			}
 		}
 	}
@@ -1951,35 +1808,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Ds0DwBnPositions)
 			for c := 0; c < Ds0DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv5[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					y := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a5[r]))
-					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv5[c], m.shift5[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1989,22 +1830,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Ds0DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds0DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
+				runtime.ScaleShiftRows32(m.a5[r][:], m.xhat5[r][:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], Ds0DwBnChannels, Ds0DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds0DwBnChannels; c++ {
 				g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
 				mean := float64(m.State.Ds0DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds0DwBnRunningVar[c])+0.001)
-				m.inv5[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					y := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a5[r]))
-					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv5[c], m.mean5[c] = float32(inv), m.State.Ds0DwBnRunningMean[c]
+				s := g * inv
+				m.scale5[c], m.shift5[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a5[r][:], m.a4[r][:], m.scale5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
 			}
 		}
 	}
@@ -2035,35 +1875,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Ds0PwBnPositions)
 			for c := 0; c < Ds0PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv8[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					y := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a8[r]))
-					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv8[c], m.shift8[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2073,22 +1897,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Ds0PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds0PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[2]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
+				runtime.ScaleShiftRows32(m.a8[r][:], m.xhat8[r][:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], Ds0PwBnChannels, Ds0PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds0PwBnChannels; c++ {
 				g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
 				mean := float64(m.State.Ds0PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds0PwBnRunningVar[c])+0.001)
-				m.inv8[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					y := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a8[r]))
-					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv8[c], m.mean8[c] = float32(inv), m.State.Ds0PwBnRunningMean[c]
+				s := g * inv
+				m.scale8[c], m.shift8[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a8[r][:], m.a7[r][:], m.scale8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
 			}
 		}
 	}
@@ -2129,35 +1952,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Ds1DwBnPositions)
 			for c := 0; c < Ds1DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv11[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv11[c], m.shift11[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2167,22 +1974,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Ds1DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds1DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[3]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
+				runtime.ScaleShiftRows32(m.a11[r][:], m.xhat11[r][:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], Ds1DwBnChannels, Ds1DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds1DwBnChannels; c++ {
 				g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
 				mean := float64(m.State.Ds1DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds1DwBnRunningVar[c])+0.001)
-				m.inv11[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv11[c], m.mean11[c] = float32(inv), m.State.Ds1DwBnRunningMean[c]
+				s := g * inv
+				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
 			}
 		}
 	}
@@ -2213,35 +2019,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Ds1PwBnPositions)
 			for c := 0; c < Ds1PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv14[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv14[c], m.shift14[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2251,22 +2041,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Ds1PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds1PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[4]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
+				runtime.ScaleShiftRows32(m.a14[r][:], m.xhat14[r][:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], Ds1PwBnChannels, Ds1PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds1PwBnChannels; c++ {
 				g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
 				mean := float64(m.State.Ds1PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds1PwBnRunningVar[c])+0.001)
-				m.inv14[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv14[c], m.mean14[c] = float32(inv), m.State.Ds1PwBnRunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
 			}
 		}
 	}
@@ -2307,35 +2096,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Ds2DwBnPositions)
 			for c := 0; c < Ds2DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv17[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					y := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a17[r]))
-					xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv17[c], m.shift17[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2345,22 +2118,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Ds2DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds2DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[5]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat17[r][:], m.a16[r][:], m.inv17[:], m.shift17[:], Ds2DwBnChannels, Ds2DwBnPositions)
+				runtime.ScaleShiftRows32(m.a17[r][:], m.xhat17[r][:], m.Params.Ds2DwBnWeight[:], m.Params.Ds2DwBnBias[:], Ds2DwBnChannels, Ds2DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds2DwBnChannels; c++ {
 				g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
 				mean := float64(m.State.Ds2DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds2DwBnRunningVar[c])+0.001)
-				m.inv17[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					y := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a17[r]))
-					xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv17[c], m.mean17[c] = float32(inv), m.State.Ds2DwBnRunningMean[c]
+				s := g * inv
+				m.scale17[c], m.shift17[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a17[r][:], m.a16[r][:], m.scale17[:], m.shift17[:], Ds2DwBnChannels, Ds2DwBnPositions)
 			}
 		}
 	}
@@ -2391,35 +2163,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Ds2PwBnPositions)
 			for c := 0; c < Ds2PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv20[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					y := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a20[r]))
-					xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv20[c], m.shift20[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2429,22 +2185,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Ds2PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds2PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[6]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat20[r][:], m.a19[r][:], m.inv20[:], m.shift20[:], Ds2PwBnChannels, Ds2PwBnPositions)
+				runtime.ScaleShiftRows32(m.a20[r][:], m.xhat20[r][:], m.Params.Ds2PwBnWeight[:], m.Params.Ds2PwBnBias[:], Ds2PwBnChannels, Ds2PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds2PwBnChannels; c++ {
 				g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
 				mean := float64(m.State.Ds2PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds2PwBnRunningVar[c])+0.001)
-				m.inv20[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					y := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a20[r]))
-					xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv20[c], m.mean20[c] = float32(inv), m.State.Ds2PwBnRunningMean[c]
+				s := g * inv
+				m.scale20[c], m.shift20[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a20[r][:], m.a19[r][:], m.scale20[:], m.shift20[:], Ds2PwBnChannels, Ds2PwBnPositions)
 			}
 		}
 	}
@@ -2485,35 +2240,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Ds3DwBnPositions)
 			for c := 0; c < Ds3DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv23[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					y := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a23[r]))
-					xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv23[c], m.shift23[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2523,22 +2262,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Ds3DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds3DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[7]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat23[r][:], m.a22[r][:], m.inv23[:], m.shift23[:], Ds3DwBnChannels, Ds3DwBnPositions)
+				runtime.ScaleShiftRows32(m.a23[r][:], m.xhat23[r][:], m.Params.Ds3DwBnWeight[:], m.Params.Ds3DwBnBias[:], Ds3DwBnChannels, Ds3DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds3DwBnChannels; c++ {
 				g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
 				mean := float64(m.State.Ds3DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds3DwBnRunningVar[c])+0.001)
-				m.inv23[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					y := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a23[r]))
-					xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv23[c], m.mean23[c] = float32(inv), m.State.Ds3DwBnRunningMean[c]
+				s := g * inv
+				m.scale23[c], m.shift23[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a23[r][:], m.a22[r][:], m.scale23[:], m.shift23[:], Ds3DwBnChannels, Ds3DwBnPositions)
 			}
 		}
 	}
@@ -2569,35 +2307,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Ds3PwBnPositions)
 			for c := 0; c < Ds3PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv26[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					y := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a26[r]))
-					xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv26[c], m.shift26[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2607,22 +2329,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Ds3PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds3PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[8]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat26[r][:], m.a25[r][:], m.inv26[:], m.shift26[:], Ds3PwBnChannels, Ds3PwBnPositions)
+				runtime.ScaleShiftRows32(m.a26[r][:], m.xhat26[r][:], m.Params.Ds3PwBnWeight[:], m.Params.Ds3PwBnBias[:], Ds3PwBnChannels, Ds3PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds3PwBnChannels; c++ {
 				g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
 				mean := float64(m.State.Ds3PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Ds3PwBnRunningVar[c])+0.001)
-				m.inv26[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					y := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a26[r]))
-					xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv26[c], m.mean26[c] = float32(inv), m.State.Ds3PwBnRunningMean[c]
+				s := g * inv
+				m.scale26[c], m.shift26[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a26[r][:], m.a25[r][:], m.scale26[:], m.shift26[:], Ds3PwBnChannels, Ds3PwBnPositions)
 			}
 		}
 	}
@@ -2797,29 +2518,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Ds3PwBnChannels; c++ {
 			g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
 			_ = b
+			inv := float64(m.inv26[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean26[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds3PwBnBias[c] += float32(sdy)
 			m.Grads.Ds3PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv26[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
-				dx := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
+					dx := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale26[c], m.shift26[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d27[r][:], m.d28[r][:], m.scale26[:], m.shift26[:], Ds3PwBnChannels, Ds3PwBnPositions)
 			}
 		}
 	}
@@ -2864,29 +2604,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Ds3DwBnChannels; c++ {
 			g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
 			_ = b
+			inv := float64(m.inv23[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean23[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds3DwBnBias[c] += float32(sdy)
 			m.Grads.Ds3DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv23[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
-				dx := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
+					dx := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale23[c], m.shift23[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d28[r][:], m.d27[r][:], m.scale23[:], m.shift23[:], Ds3DwBnChannels, Ds3DwBnPositions)
 			}
 		}
 	}
@@ -2947,29 +2706,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Ds2PwBnChannels; c++ {
 			g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
 			_ = b
+			inv := float64(m.inv20[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean20[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds2PwBnBias[c] += float32(sdy)
 			m.Grads.Ds2PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv20[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
-				dx := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
+					dx := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale20[c], m.shift20[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d27[r][:], m.d28[r][:], m.scale20[:], m.shift20[:], Ds2PwBnChannels, Ds2PwBnPositions)
 			}
 		}
 	}
@@ -3014,29 +2792,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Ds2DwBnChannels; c++ {
 			g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
 			_ = b
+			inv := float64(m.inv17[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean17[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds2DwBnBias[c] += float32(sdy)
 			m.Grads.Ds2DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv17[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
-				dx := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
+					dx := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale17[c], m.shift17[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d28[r][:], m.d27[r][:], m.scale17[:], m.shift17[:], Ds2DwBnChannels, Ds2DwBnPositions)
 			}
 		}
 	}
@@ -3097,29 +2894,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Ds1PwBnChannels; c++ {
 			g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
 			_ = b
+			inv := float64(m.inv14[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean14[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds1PwBnBias[c] += float32(sdy)
 			m.Grads.Ds1PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv14[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
+					dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale14[c], m.shift14[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d27[r][:], m.d28[r][:], m.scale14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
 			}
 		}
 	}
@@ -3164,29 +2980,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Ds1DwBnChannels; c++ {
 			g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
 			_ = b
+			inv := float64(m.inv11[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean11[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds1DwBnBias[c] += float32(sdy)
 			m.Grads.Ds1DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv11[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
+					dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale11[c], m.shift11[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d28[r][:], m.d27[r][:], m.scale11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
 			}
 		}
 	}
@@ -3247,29 +3082,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Ds0PwBnChannels; c++ {
 			g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
 			_ = b
+			inv := float64(m.inv8[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean8[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds0PwBnBias[c] += float32(sdy)
 			m.Grads.Ds0PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv8[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
-				dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
+					dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale8[c], m.shift8[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d27[r][:], m.d28[r][:], m.scale8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
 			}
 		}
 	}
@@ -3314,29 +3168,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Ds0DwBnChannels; c++ {
 			g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
 			_ = b
+			inv := float64(m.inv5[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean5[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds0DwBnBias[c] += float32(sdy)
 			m.Grads.Ds0DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv5[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
-				dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
+					dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale5[c], m.shift5[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d28[r][:], m.d27[r][:], m.scale5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
 			}
 		}
 	}
@@ -3410,29 +3283,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < BnChannels; c++ {
 			g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
 			_ = b
+			inv := float64(m.inv1[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean1[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.BnBias[c] += float32(sdy)
 			m.Grads.BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv1[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d28[r][:], m.d27[r][:], m.scale1[:], m.shift1[:], BnChannels, BnPositions)
 			}
 		}
 	}
@@ -3601,29 +3493,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Ds3PwBnChannels; c++ {
 			g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
 			_ = b
+			inv := float64(m.inv26[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean26[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds3PwBnBias[c] += float32(sdy)
 			m.Grads.Ds3PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv26[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
-				dx := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
+					dx := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale26[c], m.shift26[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d27[r][:], m.d28[r][:], m.scale26[:], m.shift26[:], Ds3PwBnChannels, Ds3PwBnPositions)
 			}
 		}
 	}
@@ -3664,29 +3575,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Ds3DwBnChannels; c++ {
 			g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
 			_ = b
+			inv := float64(m.inv23[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean23[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds3DwBnBias[c] += float32(sdy)
 			m.Grads.Ds3DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv23[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
-				dx := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
+					dx := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale23[c], m.shift23[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d28[r][:], m.d27[r][:], m.scale23[:], m.shift23[:], Ds3DwBnChannels, Ds3DwBnPositions)
 			}
 		}
 	}
@@ -3743,29 +3673,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Ds2PwBnChannels; c++ {
 			g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
 			_ = b
+			inv := float64(m.inv20[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean20[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds2PwBnBias[c] += float32(sdy)
 			m.Grads.Ds2PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv20[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
-				dx := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
+					dx := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale20[c], m.shift20[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d27[r][:], m.d28[r][:], m.scale20[:], m.shift20[:], Ds2PwBnChannels, Ds2PwBnPositions)
 			}
 		}
 	}
@@ -3806,29 +3755,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Ds2DwBnChannels; c++ {
 			g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
 			_ = b
+			inv := float64(m.inv17[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean17[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds2DwBnBias[c] += float32(sdy)
 			m.Grads.Ds2DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv17[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
-				dx := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
+					dx := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale17[c], m.shift17[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d28[r][:], m.d27[r][:], m.scale17[:], m.shift17[:], Ds2DwBnChannels, Ds2DwBnPositions)
 			}
 		}
 	}
@@ -3885,29 +3853,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Ds1PwBnChannels; c++ {
 			g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
 			_ = b
+			inv := float64(m.inv14[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean14[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds1PwBnBias[c] += float32(sdy)
 			m.Grads.Ds1PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv14[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
+					dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale14[c], m.shift14[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d27[r][:], m.d28[r][:], m.scale14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
 			}
 		}
 	}
@@ -3948,29 +3935,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Ds1DwBnChannels; c++ {
 			g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
 			_ = b
+			inv := float64(m.inv11[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean11[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds1DwBnBias[c] += float32(sdy)
 			m.Grads.Ds1DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv11[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
+					dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale11[c], m.shift11[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d28[r][:], m.d27[r][:], m.scale11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
 			}
 		}
 	}
@@ -4027,29 +4033,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Ds0PwBnChannels; c++ {
 			g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
 			_ = b
+			inv := float64(m.inv8[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean8[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds0PwBnBias[c] += float32(sdy)
 			m.Grads.Ds0PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv8[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
-				dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
+					dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale8[c], m.shift8[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d27[r][:], m.d28[r][:], m.scale8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
 			}
 		}
 	}
@@ -4090,29 +4115,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Ds0DwBnChannels; c++ {
 			g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
 			_ = b
+			inv := float64(m.inv5[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean5[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds0DwBnBias[c] += float32(sdy)
 			m.Grads.Ds0DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv5[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
-				dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
+					dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale5[c], m.shift5[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d28[r][:], m.d27[r][:], m.scale5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
 			}
 		}
 	}
@@ -4180,29 +4224,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < BnChannels; c++ {
 			g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
 			_ = b
+			inv := float64(m.inv1[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean1[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.BnBias[c] += float32(sdy)
 			m.Grads.BnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv1[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-				xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+					xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d28[r][:], m.d27[r][:], m.scale1[:], m.shift1[:], BnChannels, BnPositions)
 			}
 		}
 	}

@@ -638,9 +638,12 @@ type Model struct {
 	dcols0 [27][1024]float32              // dL/dcols of one sample (batched pass)
 	gwt0   [432]float32                   // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 29
-	a1    [BatchChunk][16384]float32 // output
-	xhat1 [BatchChunk][16384]float32 // normalised input x̂
-	inv1  [16]float32                // 1/√(σ² + eps) per channel of the last batch
+	a1     [BatchChunk][16384]float32 // output
+	xhat1  [BatchChunk][16384]float32 // normalised input x̂ (training mode)
+	inv1   [16]float32                // 1/√(σ² + eps) per channel of the last batch
+	mean1  [16]float32                // running mean per channel of the last inference-mode pass
+	scale1 [16]float32                // γ/√(running_var + eps) per channel (inference mode)
+	shift1 [16]float32                // β − running_mean·scale per channel (inference mode)
 	// relu1 (relu [16 32 32]→[16 32 32]), spec line 30
 	a2 [BatchChunk][16384]float32 // output
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
@@ -651,9 +654,12 @@ type Model struct {
 	dcols3 [144][1024]float32              // dL/dcols of one sample (batched pass)
 	gwt3   [2304]float32                   // one sample's dL/dW (batched pass)
 	// stack1.bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 32
-	a4    [BatchChunk][16384]float32 // output
-	xhat4 [BatchChunk][16384]float32 // normalised input x̂
-	inv4  [16]float32                // 1/√(σ² + eps) per channel of the last batch
+	a4     [BatchChunk][16384]float32 // output
+	xhat4  [BatchChunk][16384]float32 // normalised input x̂ (training mode)
+	inv4   [16]float32                // 1/√(σ² + eps) per channel of the last batch
+	mean4  [16]float32                // running mean per channel of the last inference-mode pass
+	scale4 [16]float32                // γ/√(running_var + eps) per channel (inference mode)
+	shift4 [16]float32                // β − running_mean·scale per channel (inference mode)
 	// layers.5 (relu [16 32 32]→[16 32 32]), spec line 33
 	a5 [BatchChunk][16384]float32 // output
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
@@ -664,9 +670,12 @@ type Model struct {
 	dcols6 [144][1024]float32              // dL/dcols of one sample (batched pass)
 	gwt6   [2304]float32                   // one sample's dL/dW (batched pass)
 	// stack1.bn2 (batchnorm [16 32 32]→[16 32 32]), spec line 35
-	a7    [BatchChunk][16384]float32 // output
-	xhat7 [BatchChunk][16384]float32 // normalised input x̂
-	inv7  [16]float32                // 1/√(σ² + eps) per channel of the last batch
+	a7     [BatchChunk][16384]float32 // output
+	xhat7  [BatchChunk][16384]float32 // normalised input x̂ (training mode)
+	inv7   [16]float32                // 1/√(σ² + eps) per channel of the last batch
+	mean7  [16]float32                // running mean per channel of the last inference-mode pass
+	scale7 [16]float32                // γ/√(running_var + eps) per channel (inference mode)
+	shift7 [16]float32                // β − running_mean·scale per channel (inference mode)
 	// stack1.add (add [16 32 32]→[16 32 32]), spec line 36
 	a8 [BatchChunk][16384]float32 // output
 	// stack1.out (relu [16 32 32]→[16 32 32]), spec line 37
@@ -679,9 +688,12 @@ type Model struct {
 	dcols10 [144][256]float32               // dL/dcols of one sample (batched pass)
 	gwt10   [4608]float32                   // one sample's dL/dW (batched pass)
 	// stack2.bn1 (batchnorm [32 16 16]→[32 16 16]), spec line 39
-	a11    [BatchChunk][8192]float32 // output
-	xhat11 [BatchChunk][8192]float32 // normalised input x̂
-	inv11  [32]float32               // 1/√(σ² + eps) per channel of the last batch
+	a11     [BatchChunk][8192]float32 // output
+	xhat11  [BatchChunk][8192]float32 // normalised input x̂ (training mode)
+	inv11   [32]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean11  [32]float32               // running mean per channel of the last inference-mode pass
+	scale11 [32]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift11 [32]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.12 (relu [32 16 16]→[32 16 16]), spec line 40
 	a12 [BatchChunk][8192]float32 // output
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
@@ -692,9 +704,12 @@ type Model struct {
 	dcols13 [288][256]float32               // dL/dcols of one sample (batched pass)
 	gwt13   [9216]float32                   // one sample's dL/dW (batched pass)
 	// stack2.bn2 (batchnorm [32 16 16]→[32 16 16]), spec line 42
-	a14    [BatchChunk][8192]float32 // output
-	xhat14 [BatchChunk][8192]float32 // normalised input x̂
-	inv14  [32]float32               // 1/√(σ² + eps) per channel of the last batch
+	a14     [BatchChunk][8192]float32 // output
+	xhat14  [BatchChunk][8192]float32 // normalised input x̂ (training mode)
+	inv14   [32]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean14  [32]float32               // running mean per channel of the last inference-mode pass
+	scale14 [32]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift14 [32]float32               // β − running_mean·scale per channel (inference mode)
 	// stack2.shortcut (conv2d [16 32 32]→[32 16 16]), spec line 43
 	a15     [BatchChunk][8192]float32 // output
 	cols15  [16][256]float32          // im2col of one sample's padded input (batched pass)
@@ -712,9 +727,12 @@ type Model struct {
 	dcols18 [288][64]float32                // dL/dcols of one sample (batched pass)
 	gwt18   [18432]float32                  // one sample's dL/dW (batched pass)
 	// stack3.bn1 (batchnorm [64 8 8]→[64 8 8]), spec line 47
-	a19    [BatchChunk][4096]float32 // output
-	xhat19 [BatchChunk][4096]float32 // normalised input x̂
-	inv19  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a19     [BatchChunk][4096]float32 // output
+	xhat19  [BatchChunk][4096]float32 // normalised input x̂ (training mode)
+	inv19   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean19  [64]float32               // running mean per channel of the last inference-mode pass
+	scale19 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift19 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.20 (relu [64 8 8]→[64 8 8]), spec line 48
 	a20 [BatchChunk][4096]float32 // output
 	// stack3.conv2 (conv2d [64 8 8]→[64 8 8]), spec line 49
@@ -725,9 +743,12 @@ type Model struct {
 	dcols21 [576][64]float32                // dL/dcols of one sample (batched pass)
 	gwt21   [36864]float32                  // one sample's dL/dW (batched pass)
 	// stack3.bn2 (batchnorm [64 8 8]→[64 8 8]), spec line 50
-	a22    [BatchChunk][4096]float32 // output
-	xhat22 [BatchChunk][4096]float32 // normalised input x̂
-	inv22  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a22     [BatchChunk][4096]float32 // output
+	xhat22  [BatchChunk][4096]float32 // normalised input x̂ (training mode)
+	inv22   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean22  [64]float32               // running mean per channel of the last inference-mode pass
+	scale22 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift22 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// stack3.shortcut (conv2d [32 16 16]→[64 8 8]), spec line 51
 	a23     [BatchChunk][4096]float32 // output
 	cols23  [32][64]float32           // im2col of one sample's padded input (batched pass)
@@ -862,35 +883,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Bn1Positions)
 			for c := 0; c < Bn1Channels; c++ {
-				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -900,22 +905,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Bn1RunningVar[c] = float32(0.99*float64(m.State.Bn1RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Bn1Channels; c++ {
 				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
 				mean := float64(m.State.Bn1RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -960,35 +964,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Stack1Bn1Positions)
 			for c := 0; c < Stack1Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv4[c], m.shift4[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -998,22 +986,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Stack1Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack1Bn1RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
+				runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], Stack1Bn1Channels, Stack1Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Stack1Bn1Channels; c++ {
 				g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
 				mean := float64(m.State.Stack1Bn1RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn1RunningVar[c])+0.001)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv4[c], m.mean4[c] = float32(inv), m.State.Stack1Bn1RunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
 			}
 		}
 	}
@@ -1058,35 +1045,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Stack1Bn2Positions)
 			for c := 0; c < Stack1Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv7[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv7[c], m.shift7[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1096,22 +1067,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Stack1Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack1Bn2RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[2]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
+				runtime.ScaleShiftRows32(m.a7[r][:], m.xhat7[r][:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], Stack1Bn2Channels, Stack1Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Stack1Bn2Channels; c++ {
 				g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
 				mean := float64(m.State.Stack1Bn2RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn2RunningVar[c])+0.001)
-				m.inv7[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv7[c], m.mean7[c] = float32(inv), m.State.Stack1Bn2RunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
 			}
 		}
 	}
@@ -1121,9 +1091,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		y := &m.a8[row]
 		x0 := &m.a2[row]
 		x1 := &m.a7[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add32(y[:], x0[:], x1[:])
 	}
 
 	// stack1.out (relu [16 32 32]→[16 32 32]), spec line 37
@@ -1168,35 +1136,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Stack2Bn1Positions)
 			for c := 0; c < Stack2Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv11[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv11[c], m.shift11[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1206,22 +1158,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Stack2Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack2Bn1RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[3]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
+				runtime.ScaleShiftRows32(m.a11[r][:], m.xhat11[r][:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], Stack2Bn1Channels, Stack2Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Stack2Bn1Channels; c++ {
 				g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
 				mean := float64(m.State.Stack2Bn1RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn1RunningVar[c])+0.001)
-				m.inv11[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv11[c], m.mean11[c] = float32(inv), m.State.Stack2Bn1RunningMean[c]
+				s := g * inv
+				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
 			}
 		}
 	}
@@ -1266,35 +1217,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Stack2Bn2Positions)
 			for c := 0; c < Stack2Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv14[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv14[c], m.shift14[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1304,22 +1239,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Stack2Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack2Bn2RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[4]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
+				runtime.ScaleShiftRows32(m.a14[r][:], m.xhat14[r][:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], Stack2Bn2Channels, Stack2Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Stack2Bn2Channels; c++ {
 				g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
 				mean := float64(m.State.Stack2Bn2RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn2RunningVar[c])+0.001)
-				m.inv14[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv14[c], m.mean14[c] = float32(inv), m.State.Stack2Bn2RunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
 			}
 		}
 	}
@@ -1355,9 +1289,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		y := &m.a16[row]
 		x0 := &m.a15[row]
 		x1 := &m.a14[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add32(y[:], x0[:], x1[:])
 	}
 
 	// stack2.out (relu [32 16 16]→[32 16 16]), spec line 45
@@ -1402,35 +1334,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Stack3Bn1Positions)
 			for c := 0; c < Stack3Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv19[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv19[c], m.shift19[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1440,22 +1356,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Stack3Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack3Bn1RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[5]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
+				runtime.ScaleShiftRows32(m.a19[r][:], m.xhat19[r][:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], Stack3Bn1Channels, Stack3Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Stack3Bn1Channels; c++ {
 				g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
 				mean := float64(m.State.Stack3Bn1RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn1RunningVar[c])+0.001)
-				m.inv19[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv19[c], m.mean19[c] = float32(inv), m.State.Stack3Bn1RunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
 			}
 		}
 	}
@@ -1500,35 +1415,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Stack3Bn2Positions)
 			for c := 0; c < Stack3Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv22[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv22[c], m.shift22[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1538,22 +1437,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Stack3Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack3Bn2RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[6]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
+				runtime.ScaleShiftRows32(m.a22[r][:], m.xhat22[r][:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], Stack3Bn2Channels, Stack3Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Stack3Bn2Channels; c++ {
 				g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
 				mean := float64(m.State.Stack3Bn2RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn2RunningVar[c])+0.001)
-				m.inv22[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv22[c], m.mean22[c] = float32(inv), m.State.Stack3Bn2RunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 			}
 		}
 	}
@@ -1589,9 +1487,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		y := &m.a24[row]
 		x0 := &m.a23[row]
 		x1 := &m.a22[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add32(y[:], x0[:], x1[:])
 	}
 
 	// layers.25 (relu [64 8 8]→[64 8 8]), spec line 53
@@ -1734,35 +1630,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Bn1Positions)
 			for c := 0; c < Bn1Channels; c++ {
-				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1772,22 +1652,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Bn1RunningVar[c] = float32(0.99*float64(m.State.Bn1RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Bn1Channels; c++ {
 				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
 				mean := float64(m.State.Bn1RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -1834,35 +1713,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Stack1Bn1Positions)
 			for c := 0; c < Stack1Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv4[c], m.shift4[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1872,22 +1735,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Stack1Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack1Bn1RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
+				runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], Stack1Bn1Channels, Stack1Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Stack1Bn1Channels; c++ {
 				g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
 				mean := float64(m.State.Stack1Bn1RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn1RunningVar[c])+0.001)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv4[c], m.mean4[c] = float32(inv), m.State.Stack1Bn1RunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
 			}
 		}
 	}
@@ -1934,35 +1796,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Stack1Bn2Positions)
 			for c := 0; c < Stack1Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv7[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv7[c], m.shift7[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1972,22 +1818,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Stack1Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack1Bn2RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[2]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
+				runtime.ScaleShiftRows32(m.a7[r][:], m.xhat7[r][:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], Stack1Bn2Channels, Stack1Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Stack1Bn2Channels; c++ {
 				g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
 				mean := float64(m.State.Stack1Bn2RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn2RunningVar[c])+0.001)
-				m.inv7[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv7[c], m.mean7[c] = float32(inv), m.State.Stack1Bn2RunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
 			}
 		}
 	}
@@ -1997,9 +1842,7 @@ func (m *Model) forwardBatch(nb int) {
 		y := &m.a8[row]
 		x0 := &m.a2[row]
 		x1 := &m.a7[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add32(y[:], x0[:], x1[:])
 	}
 
 	// stack1.out (relu [16 32 32]→[16 32 32]), spec line 37
@@ -2046,35 +1889,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Stack2Bn1Positions)
 			for c := 0; c < Stack2Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv11[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv11[c], m.shift11[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2084,22 +1911,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Stack2Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack2Bn1RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[3]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
+				runtime.ScaleShiftRows32(m.a11[r][:], m.xhat11[r][:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], Stack2Bn1Channels, Stack2Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Stack2Bn1Channels; c++ {
 				g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
 				mean := float64(m.State.Stack2Bn1RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn1RunningVar[c])+0.001)
-				m.inv11[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv11[c], m.mean11[c] = float32(inv), m.State.Stack2Bn1RunningMean[c]
+				s := g * inv
+				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
 			}
 		}
 	}
@@ -2146,35 +1972,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Stack2Bn2Positions)
 			for c := 0; c < Stack2Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv14[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv14[c], m.shift14[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2184,22 +1994,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Stack2Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack2Bn2RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[4]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
+				runtime.ScaleShiftRows32(m.a14[r][:], m.xhat14[r][:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], Stack2Bn2Channels, Stack2Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Stack2Bn2Channels; c++ {
 				g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
 				mean := float64(m.State.Stack2Bn2RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn2RunningVar[c])+0.001)
-				m.inv14[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv14[c], m.mean14[c] = float32(inv), m.State.Stack2Bn2RunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
 			}
 		}
 	}
@@ -2237,9 +2046,7 @@ func (m *Model) forwardBatch(nb int) {
 		y := &m.a16[row]
 		x0 := &m.a15[row]
 		x1 := &m.a14[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add32(y[:], x0[:], x1[:])
 	}
 
 	// stack2.out (relu [32 16 16]→[32 16 16]), spec line 45
@@ -2286,35 +2093,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Stack3Bn1Positions)
 			for c := 0; c < Stack3Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv19[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv19[c], m.shift19[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2324,22 +2115,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Stack3Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack3Bn1RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[5]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
+				runtime.ScaleShiftRows32(m.a19[r][:], m.xhat19[r][:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], Stack3Bn1Channels, Stack3Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Stack3Bn1Channels; c++ {
 				g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
 				mean := float64(m.State.Stack3Bn1RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn1RunningVar[c])+0.001)
-				m.inv19[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv19[c], m.mean19[c] = float32(inv), m.State.Stack3Bn1RunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
 			}
 		}
 	}
@@ -2386,35 +2176,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Stack3Bn2Positions)
 			for c := 0; c < Stack3Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv22[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv22[c], m.shift22[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2424,22 +2198,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Stack3Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack3Bn2RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[6]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
+				runtime.ScaleShiftRows32(m.a22[r][:], m.xhat22[r][:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], Stack3Bn2Channels, Stack3Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Stack3Bn2Channels; c++ {
 				g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
 				mean := float64(m.State.Stack3Bn2RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn2RunningVar[c])+0.001)
-				m.inv22[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv22[c], m.mean22[c] = float32(inv), m.State.Stack3Bn2RunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 			}
 		}
 	}
@@ -2477,9 +2250,7 @@ func (m *Model) forwardBatch(nb int) {
 		y := &m.a24[row]
 		x0 := &m.a23[row]
 		x1 := &m.a22[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add32(y[:], x0[:], x1[:])
 	}
 
 	// layers.25 (relu [64 8 8]→[64 8 8]), spec line 53
@@ -2681,29 +2452,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Stack3Bn2Channels; c++ {
 			g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
 			_ = b
+			inv := float64(m.inv22[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean22[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack3Bn2Bias[c] += float32(sdy)
 			m.Grads.Stack3Bn2Weight[c] += float32(sdyh)
-			k := g * float64(m.inv22[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d24[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
+					dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d24[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale22[c], m.shift22[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d24[r][:], m.d25[r][:], m.scale22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 			}
 		}
 	}
@@ -2777,29 +2567,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Stack3Bn1Channels; c++ {
 			g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
 			_ = b
+			inv := float64(m.inv19[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
-				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
+					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean19[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
+					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack3Bn1Bias[c] += float32(sdy)
 			m.Grads.Stack3Bn1Weight[c] += float32(sdyh)
-			k := g * float64(m.inv19[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
-				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
+					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
+					dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale19[c], m.shift19[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d25[r][:], m.d24[r][:], m.scale19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
 			}
 		}
 	}
@@ -2939,29 +2748,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Stack2Bn2Channels; c++ {
 			g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
 			_ = b
+			inv := float64(m.inv14[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
-				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
+					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean14[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
+					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack2Bn2Bias[c] += float32(sdy)
 			m.Grads.Stack2Bn2Weight[c] += float32(sdyh)
-			k := g * float64(m.inv14[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
-				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.d17[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
+					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
+					dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.d17[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale14[c], m.shift14[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d17[r][:], m.e23_0[r][:], m.scale14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
 			}
 		}
 	}
@@ -3035,29 +2863,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Stack2Bn1Channels; c++ {
 			g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
 			_ = b
+			inv := float64(m.inv11[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
-				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
+					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean11[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
+					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack2Bn1Bias[c] += float32(sdy)
 			m.Grads.Stack2Bn1Weight[c] += float32(sdyh)
-			k := g * float64(m.inv11[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
-				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
+					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
+					dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale11[c], m.shift11[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.e23_0[r][:], m.d17[r][:], m.scale11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
 			}
 		}
 	}
@@ -3147,29 +2994,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Stack1Bn2Channels; c++ {
 			g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
 			_ = b
+			inv := float64(m.inv7[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean7[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack1Bn2Bias[c] += float32(sdy)
 			m.Grads.Stack1Bn2Weight[c] += float32(sdyh)
-			k := g * float64(m.inv7[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.d8[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
+					dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.d8[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale7[c], m.shift7[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d8[r][:], m.e15_0[r][:], m.scale7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
 			}
 		}
 	}
@@ -3243,29 +3109,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Stack1Bn1Channels; c++ {
 			g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
 			_ = b
+			inv := float64(m.inv4[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
-				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
+					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean4[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
+					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack1Bn1Bias[c] += float32(sdy)
 			m.Grads.Stack1Bn1Weight[c] += float32(sdyh)
-			k := g * float64(m.inv4[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
-				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
+					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale4[c], m.shift4[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.e15_0[r][:], m.d8[r][:], m.scale4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
 			}
 		}
 	}
@@ -3345,29 +3230,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Bn1Channels; c++ {
 			g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
 			_ = b
+			inv := float64(m.inv1[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean1[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Bn1Bias[c] += float32(sdy)
 			m.Grads.Bn1Weight[c] += float32(sdyh)
-			k := g * float64(m.inv1[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d9[r][:], m.e15_0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -3575,29 +3479,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Stack3Bn2Channels; c++ {
 			g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
 			_ = b
+			inv := float64(m.inv22[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean22[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack3Bn2Bias[c] += float32(sdy)
 			m.Grads.Stack3Bn2Weight[c] += float32(sdyh)
-			k := g * float64(m.inv22[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d24[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
+					dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d24[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale22[c], m.shift22[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d24[r][:], m.d25[r][:], m.scale22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 			}
 		}
 	}
@@ -3667,29 +3590,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Stack3Bn1Channels; c++ {
 			g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
 			_ = b
+			inv := float64(m.inv19[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
-				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
+					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean19[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
+					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack3Bn1Bias[c] += float32(sdy)
 			m.Grads.Stack3Bn1Weight[c] += float32(sdyh)
-			k := g * float64(m.inv19[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
-				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
+					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
+					dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale19[c], m.shift19[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d25[r][:], m.d24[r][:], m.scale19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
 			}
 		}
 	}
@@ -3821,29 +3763,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Stack2Bn2Channels; c++ {
 			g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
 			_ = b
+			inv := float64(m.inv14[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
-				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
+					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean14[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
+					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack2Bn2Bias[c] += float32(sdy)
 			m.Grads.Stack2Bn2Weight[c] += float32(sdyh)
-			k := g * float64(m.inv14[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
-				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.d17[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
+					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
+					dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.d17[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale14[c], m.shift14[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d17[r][:], m.e23_0[r][:], m.scale14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
 			}
 		}
 	}
@@ -3913,29 +3874,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Stack2Bn1Channels; c++ {
 			g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
 			_ = b
+			inv := float64(m.inv11[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
-				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
+					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean11[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
+					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack2Bn1Bias[c] += float32(sdy)
 			m.Grads.Stack2Bn1Weight[c] += float32(sdyh)
-			k := g * float64(m.inv11[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
-				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
+					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
+					dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale11[c], m.shift11[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.e23_0[r][:], m.d17[r][:], m.scale11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
 			}
 		}
 	}
@@ -4019,29 +3999,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Stack1Bn2Channels; c++ {
 			g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
 			_ = b
+			inv := float64(m.inv7[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean7[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack1Bn2Bias[c] += float32(sdy)
 			m.Grads.Stack1Bn2Weight[c] += float32(sdyh)
-			k := g * float64(m.inv7[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.d8[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
+					dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.d8[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale7[c], m.shift7[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d8[r][:], m.e15_0[r][:], m.scale7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
 			}
 		}
 	}
@@ -4111,29 +4110,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Stack1Bn1Channels; c++ {
 			g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
 			_ = b
+			inv := float64(m.inv4[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
-				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
+					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean4[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
+					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack1Bn1Bias[c] += float32(sdy)
 			m.Grads.Stack1Bn1Weight[c] += float32(sdyh)
-			k := g * float64(m.inv4[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
-				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
+					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale4[c], m.shift4[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.e15_0[r][:], m.d8[r][:], m.scale4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
 			}
 		}
 	}
@@ -4209,29 +4227,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Bn1Channels; c++ {
 			g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
 			_ = b
+			inv := float64(m.inv1[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean1[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Bn1Bias[c] += float32(sdy)
 			m.Grads.Bn1Weight[c] += float32(sdyh)
-			k := g * float64(m.inv1[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d9[r][:], m.e15_0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}

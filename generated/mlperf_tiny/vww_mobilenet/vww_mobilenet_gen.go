@@ -1751,9 +1751,12 @@ type Model struct {
 	dcols0 [27][2304]float32              // dL/dcols of one sample (batched pass)
 	gwt0   [216]float32                   // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [8 48 48]→[8 48 48]), spec line 32
-	a1    [BatchChunk][18432]float32 // output
-	xhat1 [BatchChunk][18432]float32 // normalised input x̂
-	inv1  [8]float32                 // 1/√(σ² + eps) per channel of the last batch
+	a1     [BatchChunk][18432]float32 // output
+	xhat1  [BatchChunk][18432]float32 // normalised input x̂ (training mode)
+	inv1   [8]float32                 // 1/√(σ² + eps) per channel of the last batch
+	mean1  [8]float32                 // running mean per channel of the last inference-mode pass
+	scale1 [8]float32                 // γ/√(running_var + eps) per channel (inference mode)
+	shift1 [8]float32                 // β − running_mean·scale per channel (inference mode)
 	// layers.2 (relu [8 48 48]→[8 48 48]), spec line 33
 	a2 [BatchChunk][18432]float32 // output
 	// blocks.0.dw (conv2d [8 48 48]→[8 48 48]), spec line 34
@@ -1763,18 +1766,24 @@ type Model struct {
 	dws3  [2398]float32                  // one filter's flat sums over the padded plane (scratch)
 	dwdz3 [2602]float32                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.0.dw_bn (batchnorm [8 48 48]→[8 48 48]), spec line 35
-	a4    [BatchChunk][18432]float32 // output
-	xhat4 [BatchChunk][18432]float32 // normalised input x̂
-	inv4  [8]float32                 // 1/√(σ² + eps) per channel of the last batch
+	a4     [BatchChunk][18432]float32 // output
+	xhat4  [BatchChunk][18432]float32 // normalised input x̂ (training mode)
+	inv4   [8]float32                 // 1/√(σ² + eps) per channel of the last batch
+	mean4  [8]float32                 // running mean per channel of the last inference-mode pass
+	scale4 [8]float32                 // γ/√(running_var + eps) per channel (inference mode)
+	shift4 [8]float32                 // β − running_mean·scale per channel (inference mode)
 	// layers.5 (relu [8 48 48]→[8 48 48]), spec line 36
 	a5 [BatchChunk][18432]float32 // output
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
 	a6   [BatchChunk][36864]float32 // output
 	gwt6 [128]float32               // one sample's dL/dW (batched pass)
 	// blocks.0.pw_bn (batchnorm [16 48 48]→[16 48 48]), spec line 38
-	a7    [BatchChunk][36864]float32 // output
-	xhat7 [BatchChunk][36864]float32 // normalised input x̂
-	inv7  [16]float32                // 1/√(σ² + eps) per channel of the last batch
+	a7     [BatchChunk][36864]float32 // output
+	xhat7  [BatchChunk][36864]float32 // normalised input x̂ (training mode)
+	inv7   [16]float32                // 1/√(σ² + eps) per channel of the last batch
+	mean7  [16]float32                // running mean per channel of the last inference-mode pass
+	scale7 [16]float32                // γ/√(running_var + eps) per channel (inference mode)
+	shift7 [16]float32                // β − running_mean·scale per channel (inference mode)
 	// layers.8 (relu [16 48 48]→[16 48 48]), spec line 39
 	a8 [BatchChunk][36864]float32 // output
 	// blocks.1.dw (conv2d [16 48 48]→[16 24 24]), spec line 40
@@ -1784,18 +1793,24 @@ type Model struct {
 	dws9  [2301]float32                   // one filter's flat sums over the padded plane (scratch)
 	dwdz9 [2501]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.1.dw_bn (batchnorm [16 24 24]→[16 24 24]), spec line 41
-	a10    [BatchChunk][9216]float32 // output
-	xhat10 [BatchChunk][9216]float32 // normalised input x̂
-	inv10  [16]float32               // 1/√(σ² + eps) per channel of the last batch
+	a10     [BatchChunk][9216]float32 // output
+	xhat10  [BatchChunk][9216]float32 // normalised input x̂ (training mode)
+	inv10   [16]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean10  [16]float32               // running mean per channel of the last inference-mode pass
+	scale10 [16]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift10 [16]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.11 (relu [16 24 24]→[16 24 24]), spec line 42
 	a11 [BatchChunk][9216]float32 // output
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
 	a12   [BatchChunk][18432]float32 // output
 	gwt12 [512]float32               // one sample's dL/dW (batched pass)
 	// blocks.1.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 44
-	a13    [BatchChunk][18432]float32 // output
-	xhat13 [BatchChunk][18432]float32 // normalised input x̂
-	inv13  [32]float32                // 1/√(σ² + eps) per channel of the last batch
+	a13     [BatchChunk][18432]float32 // output
+	xhat13  [BatchChunk][18432]float32 // normalised input x̂ (training mode)
+	inv13   [32]float32                // 1/√(σ² + eps) per channel of the last batch
+	mean13  [32]float32                // running mean per channel of the last inference-mode pass
+	scale13 [32]float32                // γ/√(running_var + eps) per channel (inference mode)
+	shift13 [32]float32                // β − running_mean·scale per channel (inference mode)
 	// layers.14 (relu [32 24 24]→[32 24 24]), spec line 45
 	a14 [BatchChunk][18432]float32 // output
 	// blocks.2.dw (conv2d [32 24 24]→[32 24 24]), spec line 46
@@ -1805,18 +1820,24 @@ type Model struct {
 	dws15  [622]float32                    // one filter's flat sums over the padded plane (scratch)
 	dwdz15 [730]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.2.dw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 47
-	a16    [BatchChunk][18432]float32 // output
-	xhat16 [BatchChunk][18432]float32 // normalised input x̂
-	inv16  [32]float32                // 1/√(σ² + eps) per channel of the last batch
+	a16     [BatchChunk][18432]float32 // output
+	xhat16  [BatchChunk][18432]float32 // normalised input x̂ (training mode)
+	inv16   [32]float32                // 1/√(σ² + eps) per channel of the last batch
+	mean16  [32]float32                // running mean per channel of the last inference-mode pass
+	scale16 [32]float32                // γ/√(running_var + eps) per channel (inference mode)
+	shift16 [32]float32                // β − running_mean·scale per channel (inference mode)
 	// layers.17 (relu [32 24 24]→[32 24 24]), spec line 48
 	a17 [BatchChunk][18432]float32 // output
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
 	a18   [BatchChunk][18432]float32 // output
 	gwt18 [1024]float32              // one sample's dL/dW (batched pass)
 	// blocks.2.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 50
-	a19    [BatchChunk][18432]float32 // output
-	xhat19 [BatchChunk][18432]float32 // normalised input x̂
-	inv19  [32]float32                // 1/√(σ² + eps) per channel of the last batch
+	a19     [BatchChunk][18432]float32 // output
+	xhat19  [BatchChunk][18432]float32 // normalised input x̂ (training mode)
+	inv19   [32]float32                // 1/√(σ² + eps) per channel of the last batch
+	mean19  [32]float32                // running mean per channel of the last inference-mode pass
+	scale19 [32]float32                // γ/√(running_var + eps) per channel (inference mode)
+	shift19 [32]float32                // β − running_mean·scale per channel (inference mode)
 	// layers.20 (relu [32 24 24]→[32 24 24]), spec line 51
 	a20 [BatchChunk][18432]float32 // output
 	// blocks.3.dw (conv2d [32 24 24]→[32 12 12]), spec line 52
@@ -1826,18 +1847,24 @@ type Model struct {
 	dws21  [573]float32                    // one filter's flat sums over the padded plane (scratch)
 	dwdz21 [677]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.3.dw_bn (batchnorm [32 12 12]→[32 12 12]), spec line 53
-	a22    [BatchChunk][4608]float32 // output
-	xhat22 [BatchChunk][4608]float32 // normalised input x̂
-	inv22  [32]float32               // 1/√(σ² + eps) per channel of the last batch
+	a22     [BatchChunk][4608]float32 // output
+	xhat22  [BatchChunk][4608]float32 // normalised input x̂ (training mode)
+	inv22   [32]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean22  [32]float32               // running mean per channel of the last inference-mode pass
+	scale22 [32]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift22 [32]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.23 (relu [32 12 12]→[32 12 12]), spec line 54
 	a23 [BatchChunk][4608]float32 // output
 	// blocks.3.pw (conv2d [32 12 12]→[64 12 12]), spec line 55
 	a24   [BatchChunk][9216]float32 // output
 	gwt24 [2048]float32             // one sample's dL/dW (batched pass)
 	// blocks.3.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 56
-	a25    [BatchChunk][9216]float32 // output
-	xhat25 [BatchChunk][9216]float32 // normalised input x̂
-	inv25  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a25     [BatchChunk][9216]float32 // output
+	xhat25  [BatchChunk][9216]float32 // normalised input x̂ (training mode)
+	inv25   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean25  [64]float32               // running mean per channel of the last inference-mode pass
+	scale25 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift25 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.26 (relu [64 12 12]→[64 12 12]), spec line 57
 	a26 [BatchChunk][9216]float32 // output
 	// blocks.4.dw (conv2d [64 12 12]→[64 12 12]), spec line 58
@@ -1847,18 +1874,24 @@ type Model struct {
 	dws27  [166]float32                    // one filter's flat sums over the padded plane (scratch)
 	dwdz27 [226]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.4.dw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 59
-	a28    [BatchChunk][9216]float32 // output
-	xhat28 [BatchChunk][9216]float32 // normalised input x̂
-	inv28  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a28     [BatchChunk][9216]float32 // output
+	xhat28  [BatchChunk][9216]float32 // normalised input x̂ (training mode)
+	inv28   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean28  [64]float32               // running mean per channel of the last inference-mode pass
+	scale28 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift28 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.29 (relu [64 12 12]→[64 12 12]), spec line 60
 	a29 [BatchChunk][9216]float32 // output
 	// blocks.4.pw (conv2d [64 12 12]→[64 12 12]), spec line 61
 	a30   [BatchChunk][9216]float32 // output
 	gwt30 [4096]float32             // one sample's dL/dW (batched pass)
 	// blocks.4.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 62
-	a31    [BatchChunk][9216]float32 // output
-	xhat31 [BatchChunk][9216]float32 // normalised input x̂
-	inv31  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a31     [BatchChunk][9216]float32 // output
+	xhat31  [BatchChunk][9216]float32 // normalised input x̂ (training mode)
+	inv31   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean31  [64]float32               // running mean per channel of the last inference-mode pass
+	scale31 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift31 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.32 (relu [64 12 12]→[64 12 12]), spec line 63
 	a32 [BatchChunk][9216]float32 // output
 	// blocks.5.dw (conv2d [64 12 12]→[64 6 6]), spec line 64
@@ -1868,18 +1901,24 @@ type Model struct {
 	dws33  [141]float32                    // one filter's flat sums over the padded plane (scratch)
 	dwdz33 [197]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.5.dw_bn (batchnorm [64 6 6]→[64 6 6]), spec line 65
-	a34    [BatchChunk][2304]float32 // output
-	xhat34 [BatchChunk][2304]float32 // normalised input x̂
-	inv34  [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	a34     [BatchChunk][2304]float32 // output
+	xhat34  [BatchChunk][2304]float32 // normalised input x̂ (training mode)
+	inv34   [64]float32               // 1/√(σ² + eps) per channel of the last batch
+	mean34  [64]float32               // running mean per channel of the last inference-mode pass
+	scale34 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
+	shift34 [64]float32               // β − running_mean·scale per channel (inference mode)
 	// layers.35 (relu [64 6 6]→[64 6 6]), spec line 66
 	a35 [BatchChunk][2304]float32 // output
 	// blocks.5.pw (conv2d [64 6 6]→[128 6 6]), spec line 67
 	a36   [BatchChunk][4608]float32 // output
 	gwt36 [8192]float32             // one sample's dL/dW (batched pass)
 	// blocks.5.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 68
-	a37    [BatchChunk][4608]float32 // output
-	xhat37 [BatchChunk][4608]float32 // normalised input x̂
-	inv37  [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	a37     [BatchChunk][4608]float32 // output
+	xhat37  [BatchChunk][4608]float32 // normalised input x̂ (training mode)
+	inv37   [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean37  [128]float32              // running mean per channel of the last inference-mode pass
+	scale37 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift37 [128]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.38 (relu [128 6 6]→[128 6 6]), spec line 69
 	a38 [BatchChunk][4608]float32 // output
 	// blocks.6.dw (conv2d [128 6 6]→[128 6 6]), spec line 70
@@ -1889,18 +1928,24 @@ type Model struct {
 	dws39  [46]float32                    // one filter's flat sums over the padded plane (scratch)
 	dwdz39 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.6.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 71
-	a40    [BatchChunk][4608]float32 // output
-	xhat40 [BatchChunk][4608]float32 // normalised input x̂
-	inv40  [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	a40     [BatchChunk][4608]float32 // output
+	xhat40  [BatchChunk][4608]float32 // normalised input x̂ (training mode)
+	inv40   [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean40  [128]float32              // running mean per channel of the last inference-mode pass
+	scale40 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift40 [128]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.41 (relu [128 6 6]→[128 6 6]), spec line 72
 	a41 [BatchChunk][4608]float32 // output
 	// blocks.6.pw (conv2d [128 6 6]→[128 6 6]), spec line 73
 	a42   [BatchChunk][4608]float32 // output
 	gwt42 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.6.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 74
-	a43    [BatchChunk][4608]float32 // output
-	xhat43 [BatchChunk][4608]float32 // normalised input x̂
-	inv43  [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	a43     [BatchChunk][4608]float32 // output
+	xhat43  [BatchChunk][4608]float32 // normalised input x̂ (training mode)
+	inv43   [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean43  [128]float32              // running mean per channel of the last inference-mode pass
+	scale43 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift43 [128]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.44 (relu [128 6 6]→[128 6 6]), spec line 75
 	a44 [BatchChunk][4608]float32 // output
 	// blocks.7.dw (conv2d [128 6 6]→[128 6 6]), spec line 76
@@ -1910,18 +1955,24 @@ type Model struct {
 	dws45  [46]float32                    // one filter's flat sums over the padded plane (scratch)
 	dwdz45 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.7.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 77
-	a46    [BatchChunk][4608]float32 // output
-	xhat46 [BatchChunk][4608]float32 // normalised input x̂
-	inv46  [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	a46     [BatchChunk][4608]float32 // output
+	xhat46  [BatchChunk][4608]float32 // normalised input x̂ (training mode)
+	inv46   [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean46  [128]float32              // running mean per channel of the last inference-mode pass
+	scale46 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift46 [128]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.47 (relu [128 6 6]→[128 6 6]), spec line 78
 	a47 [BatchChunk][4608]float32 // output
 	// blocks.7.pw (conv2d [128 6 6]→[128 6 6]), spec line 79
 	a48   [BatchChunk][4608]float32 // output
 	gwt48 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.7.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 80
-	a49    [BatchChunk][4608]float32 // output
-	xhat49 [BatchChunk][4608]float32 // normalised input x̂
-	inv49  [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	a49     [BatchChunk][4608]float32 // output
+	xhat49  [BatchChunk][4608]float32 // normalised input x̂ (training mode)
+	inv49   [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean49  [128]float32              // running mean per channel of the last inference-mode pass
+	scale49 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift49 [128]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.50 (relu [128 6 6]→[128 6 6]), spec line 81
 	a50 [BatchChunk][4608]float32 // output
 	// blocks.8.dw (conv2d [128 6 6]→[128 6 6]), spec line 82
@@ -1931,18 +1982,24 @@ type Model struct {
 	dws51  [46]float32                    // one filter's flat sums over the padded plane (scratch)
 	dwdz51 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.8.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 83
-	a52    [BatchChunk][4608]float32 // output
-	xhat52 [BatchChunk][4608]float32 // normalised input x̂
-	inv52  [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	a52     [BatchChunk][4608]float32 // output
+	xhat52  [BatchChunk][4608]float32 // normalised input x̂ (training mode)
+	inv52   [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean52  [128]float32              // running mean per channel of the last inference-mode pass
+	scale52 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift52 [128]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.53 (relu [128 6 6]→[128 6 6]), spec line 84
 	a53 [BatchChunk][4608]float32 // output
 	// blocks.8.pw (conv2d [128 6 6]→[128 6 6]), spec line 85
 	a54   [BatchChunk][4608]float32 // output
 	gwt54 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.8.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 86
-	a55    [BatchChunk][4608]float32 // output
-	xhat55 [BatchChunk][4608]float32 // normalised input x̂
-	inv55  [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	a55     [BatchChunk][4608]float32 // output
+	xhat55  [BatchChunk][4608]float32 // normalised input x̂ (training mode)
+	inv55   [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean55  [128]float32              // running mean per channel of the last inference-mode pass
+	scale55 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift55 [128]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.56 (relu [128 6 6]→[128 6 6]), spec line 87
 	a56 [BatchChunk][4608]float32 // output
 	// blocks.9.dw (conv2d [128 6 6]→[128 6 6]), spec line 88
@@ -1952,18 +2009,24 @@ type Model struct {
 	dws57  [46]float32                    // one filter's flat sums over the padded plane (scratch)
 	dwdz57 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.9.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 89
-	a58    [BatchChunk][4608]float32 // output
-	xhat58 [BatchChunk][4608]float32 // normalised input x̂
-	inv58  [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	a58     [BatchChunk][4608]float32 // output
+	xhat58  [BatchChunk][4608]float32 // normalised input x̂ (training mode)
+	inv58   [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean58  [128]float32              // running mean per channel of the last inference-mode pass
+	scale58 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift58 [128]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.59 (relu [128 6 6]→[128 6 6]), spec line 90
 	a59 [BatchChunk][4608]float32 // output
 	// blocks.9.pw (conv2d [128 6 6]→[128 6 6]), spec line 91
 	a60   [BatchChunk][4608]float32 // output
 	gwt60 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.9.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 92
-	a61    [BatchChunk][4608]float32 // output
-	xhat61 [BatchChunk][4608]float32 // normalised input x̂
-	inv61  [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	a61     [BatchChunk][4608]float32 // output
+	xhat61  [BatchChunk][4608]float32 // normalised input x̂ (training mode)
+	inv61   [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean61  [128]float32              // running mean per channel of the last inference-mode pass
+	scale61 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift61 [128]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.62 (relu [128 6 6]→[128 6 6]), spec line 93
 	a62 [BatchChunk][4608]float32 // output
 	// blocks.10.dw (conv2d [128 6 6]→[128 6 6]), spec line 94
@@ -1973,18 +2036,24 @@ type Model struct {
 	dws63  [46]float32                    // one filter's flat sums over the padded plane (scratch)
 	dwdz63 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.10.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 95
-	a64    [BatchChunk][4608]float32 // output
-	xhat64 [BatchChunk][4608]float32 // normalised input x̂
-	inv64  [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	a64     [BatchChunk][4608]float32 // output
+	xhat64  [BatchChunk][4608]float32 // normalised input x̂ (training mode)
+	inv64   [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean64  [128]float32              // running mean per channel of the last inference-mode pass
+	scale64 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift64 [128]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.65 (relu [128 6 6]→[128 6 6]), spec line 96
 	a65 [BatchChunk][4608]float32 // output
 	// blocks.10.pw (conv2d [128 6 6]→[128 6 6]), spec line 97
 	a66   [BatchChunk][4608]float32 // output
 	gwt66 [16384]float32            // one sample's dL/dW (batched pass)
 	// blocks.10.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 98
-	a67    [BatchChunk][4608]float32 // output
-	xhat67 [BatchChunk][4608]float32 // normalised input x̂
-	inv67  [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	a67     [BatchChunk][4608]float32 // output
+	xhat67  [BatchChunk][4608]float32 // normalised input x̂ (training mode)
+	inv67   [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean67  [128]float32              // running mean per channel of the last inference-mode pass
+	scale67 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift67 [128]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.68 (relu [128 6 6]→[128 6 6]), spec line 99
 	a68 [BatchChunk][4608]float32 // output
 	// blocks.11.dw (conv2d [128 6 6]→[128 3 3]), spec line 100
@@ -1994,18 +2063,24 @@ type Model struct {
 	dws69  [33]float32                    // one filter's flat sums over the padded plane (scratch)
 	dwdz69 [65]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.11.dw_bn (batchnorm [128 3 3]→[128 3 3]), spec line 101
-	a70    [BatchChunk][1152]float32 // output
-	xhat70 [BatchChunk][1152]float32 // normalised input x̂
-	inv70  [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	a70     [BatchChunk][1152]float32 // output
+	xhat70  [BatchChunk][1152]float32 // normalised input x̂ (training mode)
+	inv70   [128]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean70  [128]float32              // running mean per channel of the last inference-mode pass
+	scale70 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift70 [128]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.71 (relu [128 3 3]→[128 3 3]), spec line 102
 	a71 [BatchChunk][1152]float32 // output
 	// blocks.11.pw (conv2d [128 3 3]→[256 3 3]), spec line 103
 	a72   [BatchChunk][2304]float32 // output
 	gwt72 [32768]float32            // one sample's dL/dW (batched pass)
 	// blocks.11.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 104
-	a73    [BatchChunk][2304]float32 // output
-	xhat73 [BatchChunk][2304]float32 // normalised input x̂
-	inv73  [256]float32              // 1/√(σ² + eps) per channel of the last batch
+	a73     [BatchChunk][2304]float32 // output
+	xhat73  [BatchChunk][2304]float32 // normalised input x̂ (training mode)
+	inv73   [256]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean73  [256]float32              // running mean per channel of the last inference-mode pass
+	scale73 [256]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift73 [256]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.74 (relu [256 3 3]→[256 3 3]), spec line 105
 	a74 [BatchChunk][2304]float32 // output
 	// blocks.12.dw (conv2d [256 3 3]→[256 3 3]), spec line 106
@@ -2015,18 +2090,24 @@ type Model struct {
 	dws75  [13]float32                    // one filter's flat sums over the padded plane (scratch)
 	dwdz75 [37]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.12.dw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 107
-	a76    [BatchChunk][2304]float32 // output
-	xhat76 [BatchChunk][2304]float32 // normalised input x̂
-	inv76  [256]float32              // 1/√(σ² + eps) per channel of the last batch
+	a76     [BatchChunk][2304]float32 // output
+	xhat76  [BatchChunk][2304]float32 // normalised input x̂ (training mode)
+	inv76   [256]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean76  [256]float32              // running mean per channel of the last inference-mode pass
+	scale76 [256]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift76 [256]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.77 (relu [256 3 3]→[256 3 3]), spec line 108
 	a77 [BatchChunk][2304]float32 // output
 	// blocks.12.pw (conv2d [256 3 3]→[256 3 3]), spec line 109
 	a78   [BatchChunk][2304]float32 // output
 	gwt78 [65536]float32            // one sample's dL/dW (batched pass)
 	// blocks.12.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 110
-	a79    [BatchChunk][2304]float32 // output
-	xhat79 [BatchChunk][2304]float32 // normalised input x̂
-	inv79  [256]float32              // 1/√(σ² + eps) per channel of the last batch
+	a79     [BatchChunk][2304]float32 // output
+	xhat79  [BatchChunk][2304]float32 // normalised input x̂ (training mode)
+	inv79   [256]float32              // 1/√(σ² + eps) per channel of the last batch
+	mean79  [256]float32              // running mean per channel of the last inference-mode pass
+	scale79 [256]float32              // γ/√(running_var + eps) per channel (inference mode)
+	shift79 [256]float32              // β − running_mean·scale per channel (inference mode)
 	// layers.80 (relu [256 3 3]→[256 3 3]), spec line 111
 	a80 [BatchChunk][2304]float32 // output
 	// pool (avgpool2d [256 3 3]→[256 1 1]), spec line 112
@@ -2159,35 +2240,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Bn1Positions)
 			for c := 0; c < Bn1Channels; c++ {
-				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2197,22 +2262,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Bn1RunningVar[c] = float32(0.99*float64(m.State.Bn1RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Bn1Channels; c++ {
 				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
 				mean := float64(m.State.Bn1RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -2251,35 +2315,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks0DwBnPositions)
 			for c := 0; c < Blocks0DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv4[c], m.shift4[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2289,22 +2337,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks0DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks0DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
+				runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks0DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
 				mean := float64(m.State.Blocks0DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks0DwBnRunningVar[c])+0.001)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv4[c], m.mean4[c] = float32(inv), m.State.Blocks0DwBnRunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 			}
 		}
 	}
@@ -2333,35 +2380,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks0PwBnPositions)
 			for c := 0; c < Blocks0PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv7[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv7[c], m.shift7[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2371,22 +2402,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks0PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks0PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[2]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
+				runtime.ScaleShiftRows32(m.a7[r][:], m.xhat7[r][:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks0PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
 				mean := float64(m.State.Blocks0PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks0PwBnRunningVar[c])+0.001)
-				m.inv7[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv7[c], m.mean7[c] = float32(inv), m.State.Blocks0PwBnRunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 			}
 		}
 	}
@@ -2428,35 +2458,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks1DwBnPositions)
 			for c := 0; c < Blocks1DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv10[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					y := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv10[c], m.shift10[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2466,22 +2480,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks1DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks1DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[3]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat10[r][:], m.a9[r][:], m.inv10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
+				runtime.ScaleShiftRows32(m.a10[r][:], m.xhat10[r][:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks1DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
 				mean := float64(m.State.Blocks1DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks1DwBnRunningVar[c])+0.001)
-				m.inv10[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					y := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv10[c], m.mean10[c] = float32(inv), m.State.Blocks1DwBnRunningMean[c]
+				s := g * inv
+				m.scale10[c], m.shift10[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a10[r][:], m.a9[r][:], m.scale10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 			}
 		}
 	}
@@ -2510,35 +2523,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks1PwBnPositions)
 			for c := 0; c < Blocks1PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv13[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					y := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv13[c], m.shift13[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2548,22 +2545,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks1PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks1PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[4]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat13[r][:], m.a12[r][:], m.inv13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
+				runtime.ScaleShiftRows32(m.a13[r][:], m.xhat13[r][:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks1PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
 				mean := float64(m.State.Blocks1PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks1PwBnRunningVar[c])+0.001)
-				m.inv13[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					y := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv13[c], m.mean13[c] = float32(inv), m.State.Blocks1PwBnRunningMean[c]
+				s := g * inv
+				m.scale13[c], m.shift13[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a13[r][:], m.a12[r][:], m.scale13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 			}
 		}
 	}
@@ -2602,35 +2598,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks2DwBnPositions)
 			for c := 0; c < Blocks2DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv16[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					y := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv16[c], m.shift16[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2640,22 +2620,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks2DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks2DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[5]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat16[r][:], m.a15[r][:], m.inv16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
+				runtime.ScaleShiftRows32(m.a16[r][:], m.xhat16[r][:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks2DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
 				mean := float64(m.State.Blocks2DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks2DwBnRunningVar[c])+0.001)
-				m.inv16[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					y := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv16[c], m.mean16[c] = float32(inv), m.State.Blocks2DwBnRunningMean[c]
+				s := g * inv
+				m.scale16[c], m.shift16[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a16[r][:], m.a15[r][:], m.scale16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 			}
 		}
 	}
@@ -2684,35 +2663,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks2PwBnPositions)
 			for c := 0; c < Blocks2PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv19[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv19[c], m.shift19[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2722,22 +2685,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks2PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks2PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[6]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
+				runtime.ScaleShiftRows32(m.a19[r][:], m.xhat19[r][:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks2PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
 				mean := float64(m.State.Blocks2PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks2PwBnRunningVar[c])+0.001)
-				m.inv19[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv19[c], m.mean19[c] = float32(inv), m.State.Blocks2PwBnRunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 			}
 		}
 	}
@@ -2779,35 +2741,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks3DwBnPositions)
 			for c := 0; c < Blocks3DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv22[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv22[c], m.shift22[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2817,22 +2763,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks3DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks3DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[7]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
+				runtime.ScaleShiftRows32(m.a22[r][:], m.xhat22[r][:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks3DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
 				mean := float64(m.State.Blocks3DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks3DwBnRunningVar[c])+0.001)
-				m.inv22[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv22[c], m.mean22[c] = float32(inv), m.State.Blocks3DwBnRunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 			}
 		}
 	}
@@ -2861,35 +2806,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks3PwBnPositions)
 			for c := 0; c < Blocks3PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv25[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					y := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv25[c], m.shift25[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2899,22 +2828,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks3PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks3PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[8]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat25[r][:], m.a24[r][:], m.inv25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
+				runtime.ScaleShiftRows32(m.a25[r][:], m.xhat25[r][:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks3PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
 				mean := float64(m.State.Blocks3PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks3PwBnRunningVar[c])+0.001)
-				m.inv25[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					y := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv25[c], m.mean25[c] = float32(inv), m.State.Blocks3PwBnRunningMean[c]
+				s := g * inv
+				m.scale25[c], m.shift25[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a25[r][:], m.a24[r][:], m.scale25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 			}
 		}
 	}
@@ -2953,35 +2881,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks4DwBnPositions)
 			for c := 0; c < Blocks4DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv28[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
-					y := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a28[r]))
-					xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv28[c], m.shift28[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2991,22 +2903,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks4DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks4DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[9]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat28[r][:], m.a27[r][:], m.inv28[:], m.shift28[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
+				runtime.ScaleShiftRows32(m.a28[r][:], m.xhat28[r][:], m.Params.Blocks4DwBnWeight[:], m.Params.Blocks4DwBnBias[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks4DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
 				mean := float64(m.State.Blocks4DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks4DwBnRunningVar[c])+0.001)
-				m.inv28[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
-					y := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a28[r]))
-					xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv28[c], m.mean28[c] = float32(inv), m.State.Blocks4DwBnRunningMean[c]
+				s := g * inv
+				m.scale28[c], m.shift28[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a28[r][:], m.a27[r][:], m.scale28[:], m.shift28[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
 			}
 		}
 	}
@@ -3035,35 +2946,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks4PwBnPositions)
 			for c := 0; c < Blocks4PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv31[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
-					y := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a31[r]))
-					xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv31[c], m.shift31[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -3073,22 +2968,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks4PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks4PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[10]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat31[r][:], m.a30[r][:], m.inv31[:], m.shift31[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
+				runtime.ScaleShiftRows32(m.a31[r][:], m.xhat31[r][:], m.Params.Blocks4PwBnWeight[:], m.Params.Blocks4PwBnBias[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks4PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
 				mean := float64(m.State.Blocks4PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks4PwBnRunningVar[c])+0.001)
-				m.inv31[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
-					y := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a31[r]))
-					xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv31[c], m.mean31[c] = float32(inv), m.State.Blocks4PwBnRunningMean[c]
+				s := g * inv
+				m.scale31[c], m.shift31[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a31[r][:], m.a30[r][:], m.scale31[:], m.shift31[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
 			}
 		}
 	}
@@ -3130,35 +3024,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks5DwBnPositions)
 			for c := 0; c < Blocks5DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv34[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
-					y := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a34[r]))
-					xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv34[c], m.shift34[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -3168,22 +3046,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks5DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks5DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[11]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat34[r][:], m.a33[r][:], m.inv34[:], m.shift34[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
+				runtime.ScaleShiftRows32(m.a34[r][:], m.xhat34[r][:], m.Params.Blocks5DwBnWeight[:], m.Params.Blocks5DwBnBias[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks5DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
 				mean := float64(m.State.Blocks5DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks5DwBnRunningVar[c])+0.001)
-				m.inv34[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
-					y := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a34[r]))
-					xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv34[c], m.mean34[c] = float32(inv), m.State.Blocks5DwBnRunningMean[c]
+				s := g * inv
+				m.scale34[c], m.shift34[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a34[r][:], m.a33[r][:], m.scale34[:], m.shift34[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
 			}
 		}
 	}
@@ -3212,35 +3089,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks5PwBnPositions)
 			for c := 0; c < Blocks5PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv37[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
-					y := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a37[r]))
-					xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv37[c], m.shift37[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -3250,22 +3111,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks5PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks5PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[12]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat37[r][:], m.a36[r][:], m.inv37[:], m.shift37[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
+				runtime.ScaleShiftRows32(m.a37[r][:], m.xhat37[r][:], m.Params.Blocks5PwBnWeight[:], m.Params.Blocks5PwBnBias[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks5PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
 				mean := float64(m.State.Blocks5PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks5PwBnRunningVar[c])+0.001)
-				m.inv37[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
-					y := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a37[r]))
-					xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv37[c], m.mean37[c] = float32(inv), m.State.Blocks5PwBnRunningMean[c]
+				s := g * inv
+				m.scale37[c], m.shift37[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a37[r][:], m.a36[r][:], m.scale37[:], m.shift37[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
 			}
 		}
 	}
@@ -3304,35 +3164,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks6DwBnPositions)
 			for c := 0; c < Blocks6DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv40[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
-					y := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a40[r]))
-					xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv40[c], m.shift40[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -3342,22 +3186,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks6DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks6DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[13]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat40[r][:], m.a39[r][:], m.inv40[:], m.shift40[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
+				runtime.ScaleShiftRows32(m.a40[r][:], m.xhat40[r][:], m.Params.Blocks6DwBnWeight[:], m.Params.Blocks6DwBnBias[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks6DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
 				mean := float64(m.State.Blocks6DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks6DwBnRunningVar[c])+0.001)
-				m.inv40[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
-					y := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a40[r]))
-					xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv40[c], m.mean40[c] = float32(inv), m.State.Blocks6DwBnRunningMean[c]
+				s := g * inv
+				m.scale40[c], m.shift40[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a40[r][:], m.a39[r][:], m.scale40[:], m.shift40[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
 			}
 		}
 	}
@@ -3386,35 +3229,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks6PwBnPositions)
 			for c := 0; c < Blocks6PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv43[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
-					y := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a43[r]))
-					xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv43[c], m.shift43[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -3424,22 +3251,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks6PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks6PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[14]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat43[r][:], m.a42[r][:], m.inv43[:], m.shift43[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
+				runtime.ScaleShiftRows32(m.a43[r][:], m.xhat43[r][:], m.Params.Blocks6PwBnWeight[:], m.Params.Blocks6PwBnBias[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks6PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
 				mean := float64(m.State.Blocks6PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks6PwBnRunningVar[c])+0.001)
-				m.inv43[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
-					y := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a43[r]))
-					xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv43[c], m.mean43[c] = float32(inv), m.State.Blocks6PwBnRunningMean[c]
+				s := g * inv
+				m.scale43[c], m.shift43[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a43[r][:], m.a42[r][:], m.scale43[:], m.shift43[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
 			}
 		}
 	}
@@ -3478,35 +3304,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks7DwBnPositions)
 			for c := 0; c < Blocks7DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv46[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
-					y := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a46[r]))
-					xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv46[c], m.shift46[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -3516,22 +3326,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks7DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks7DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[15]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat46[r][:], m.a45[r][:], m.inv46[:], m.shift46[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
+				runtime.ScaleShiftRows32(m.a46[r][:], m.xhat46[r][:], m.Params.Blocks7DwBnWeight[:], m.Params.Blocks7DwBnBias[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks7DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
 				mean := float64(m.State.Blocks7DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks7DwBnRunningVar[c])+0.001)
-				m.inv46[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
-					y := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a46[r]))
-					xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv46[c], m.mean46[c] = float32(inv), m.State.Blocks7DwBnRunningMean[c]
+				s := g * inv
+				m.scale46[c], m.shift46[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a46[r][:], m.a45[r][:], m.scale46[:], m.shift46[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
 			}
 		}
 	}
@@ -3560,35 +3369,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks7PwBnPositions)
 			for c := 0; c < Blocks7PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv49[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
-					y := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a49[r]))
-					xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv49[c], m.shift49[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -3598,22 +3391,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks7PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks7PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[16]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat49[r][:], m.a48[r][:], m.inv49[:], m.shift49[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
+				runtime.ScaleShiftRows32(m.a49[r][:], m.xhat49[r][:], m.Params.Blocks7PwBnWeight[:], m.Params.Blocks7PwBnBias[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks7PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
 				mean := float64(m.State.Blocks7PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks7PwBnRunningVar[c])+0.001)
-				m.inv49[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
-					y := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a49[r]))
-					xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv49[c], m.mean49[c] = float32(inv), m.State.Blocks7PwBnRunningMean[c]
+				s := g * inv
+				m.scale49[c], m.shift49[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a49[r][:], m.a48[r][:], m.scale49[:], m.shift49[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
 			}
 		}
 	}
@@ -3652,35 +3444,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks8DwBnPositions)
 			for c := 0; c < Blocks8DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv52[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
-					y := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a52[r]))
-					xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv52[c], m.shift52[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -3690,22 +3466,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks8DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks8DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[17]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat52[r][:], m.a51[r][:], m.inv52[:], m.shift52[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
+				runtime.ScaleShiftRows32(m.a52[r][:], m.xhat52[r][:], m.Params.Blocks8DwBnWeight[:], m.Params.Blocks8DwBnBias[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks8DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
 				mean := float64(m.State.Blocks8DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks8DwBnRunningVar[c])+0.001)
-				m.inv52[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
-					y := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a52[r]))
-					xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv52[c], m.mean52[c] = float32(inv), m.State.Blocks8DwBnRunningMean[c]
+				s := g * inv
+				m.scale52[c], m.shift52[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a52[r][:], m.a51[r][:], m.scale52[:], m.shift52[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
 			}
 		}
 	}
@@ -3734,35 +3509,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks8PwBnPositions)
 			for c := 0; c < Blocks8PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv55[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
-					y := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a55[r]))
-					xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv55[c], m.shift55[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -3772,22 +3531,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks8PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks8PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[18]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat55[r][:], m.a54[r][:], m.inv55[:], m.shift55[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
+				runtime.ScaleShiftRows32(m.a55[r][:], m.xhat55[r][:], m.Params.Blocks8PwBnWeight[:], m.Params.Blocks8PwBnBias[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks8PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
 				mean := float64(m.State.Blocks8PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks8PwBnRunningVar[c])+0.001)
-				m.inv55[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
-					y := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a55[r]))
-					xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv55[c], m.mean55[c] = float32(inv), m.State.Blocks8PwBnRunningMean[c]
+				s := g * inv
+				m.scale55[c], m.shift55[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a55[r][:], m.a54[r][:], m.scale55[:], m.shift55[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
 			}
 		}
 	}
@@ -3826,35 +3584,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks9DwBnPositions)
 			for c := 0; c < Blocks9DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv58[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
-					y := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a58[r]))
-					xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv58[c], m.shift58[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -3864,22 +3606,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks9DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks9DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[19]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat58[r][:], m.a57[r][:], m.inv58[:], m.shift58[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
+				runtime.ScaleShiftRows32(m.a58[r][:], m.xhat58[r][:], m.Params.Blocks9DwBnWeight[:], m.Params.Blocks9DwBnBias[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks9DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
 				mean := float64(m.State.Blocks9DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks9DwBnRunningVar[c])+0.001)
-				m.inv58[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
-					y := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a58[r]))
-					xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv58[c], m.mean58[c] = float32(inv), m.State.Blocks9DwBnRunningMean[c]
+				s := g * inv
+				m.scale58[c], m.shift58[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a58[r][:], m.a57[r][:], m.scale58[:], m.shift58[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
 			}
 		}
 	}
@@ -3908,35 +3649,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks9PwBnPositions)
 			for c := 0; c < Blocks9PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv61[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
-					y := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a61[r]))
-					xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv61[c], m.shift61[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -3946,22 +3671,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks9PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks9PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[20]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat61[r][:], m.a60[r][:], m.inv61[:], m.shift61[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
+				runtime.ScaleShiftRows32(m.a61[r][:], m.xhat61[r][:], m.Params.Blocks9PwBnWeight[:], m.Params.Blocks9PwBnBias[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks9PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
 				mean := float64(m.State.Blocks9PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks9PwBnRunningVar[c])+0.001)
-				m.inv61[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
-					y := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a61[r]))
-					xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv61[c], m.mean61[c] = float32(inv), m.State.Blocks9PwBnRunningMean[c]
+				s := g * inv
+				m.scale61[c], m.shift61[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a61[r][:], m.a60[r][:], m.scale61[:], m.shift61[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
 			}
 		}
 	}
@@ -4000,35 +3724,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks10DwBnPositions)
 			for c := 0; c < Blocks10DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv64[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
-					y := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a64[r]))
-					xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv64[c], m.shift64[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -4038,22 +3746,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks10DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks10DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[21]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat64[r][:], m.a63[r][:], m.inv64[:], m.shift64[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
+				runtime.ScaleShiftRows32(m.a64[r][:], m.xhat64[r][:], m.Params.Blocks10DwBnWeight[:], m.Params.Blocks10DwBnBias[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks10DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
 				mean := float64(m.State.Blocks10DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks10DwBnRunningVar[c])+0.001)
-				m.inv64[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
-					y := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a64[r]))
-					xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv64[c], m.mean64[c] = float32(inv), m.State.Blocks10DwBnRunningMean[c]
+				s := g * inv
+				m.scale64[c], m.shift64[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a64[r][:], m.a63[r][:], m.scale64[:], m.shift64[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
 			}
 		}
 	}
@@ -4082,35 +3789,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks10PwBnPositions)
 			for c := 0; c < Blocks10PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv67[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
-					y := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a67[r]))
-					xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv67[c], m.shift67[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -4120,22 +3811,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks10PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks10PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[22]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat67[r][:], m.a66[r][:], m.inv67[:], m.shift67[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
+				runtime.ScaleShiftRows32(m.a67[r][:], m.xhat67[r][:], m.Params.Blocks10PwBnWeight[:], m.Params.Blocks10PwBnBias[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks10PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
 				mean := float64(m.State.Blocks10PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks10PwBnRunningVar[c])+0.001)
-				m.inv67[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
-					y := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a67[r]))
-					xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv67[c], m.mean67[c] = float32(inv), m.State.Blocks10PwBnRunningMean[c]
+				s := g * inv
+				m.scale67[c], m.shift67[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a67[r][:], m.a66[r][:], m.scale67[:], m.shift67[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
 			}
 		}
 	}
@@ -4177,35 +3867,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks11DwBnPositions)
 			for c := 0; c < Blocks11DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv70[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
-					y := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a70[r]))
-					xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv70[c], m.shift70[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -4215,22 +3889,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks11DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks11DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[23]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat70[r][:], m.a69[r][:], m.inv70[:], m.shift70[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
+				runtime.ScaleShiftRows32(m.a70[r][:], m.xhat70[r][:], m.Params.Blocks11DwBnWeight[:], m.Params.Blocks11DwBnBias[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks11DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
 				mean := float64(m.State.Blocks11DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks11DwBnRunningVar[c])+0.001)
-				m.inv70[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
-					y := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a70[r]))
-					xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv70[c], m.mean70[c] = float32(inv), m.State.Blocks11DwBnRunningMean[c]
+				s := g * inv
+				m.scale70[c], m.shift70[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a70[r][:], m.a69[r][:], m.scale70[:], m.shift70[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
 			}
 		}
 	}
@@ -4259,35 +3932,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks11PwBnPositions)
 			for c := 0; c < Blocks11PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv73[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
-					y := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a73[r]))
-					xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv73[c], m.shift73[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -4297,22 +3954,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks11PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks11PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[24]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat73[r][:], m.a72[r][:], m.inv73[:], m.shift73[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
+				runtime.ScaleShiftRows32(m.a73[r][:], m.xhat73[r][:], m.Params.Blocks11PwBnWeight[:], m.Params.Blocks11PwBnBias[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks11PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
 				mean := float64(m.State.Blocks11PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks11PwBnRunningVar[c])+0.001)
-				m.inv73[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
-					y := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a73[r]))
-					xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv73[c], m.mean73[c] = float32(inv), m.State.Blocks11PwBnRunningMean[c]
+				s := g * inv
+				m.scale73[c], m.shift73[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a73[r][:], m.a72[r][:], m.scale73[:], m.shift73[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
 			}
 		}
 	}
@@ -4351,35 +4007,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks12DwBnPositions)
 			for c := 0; c < Blocks12DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv76[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
-					y := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a76[r]))
-					xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv76[c], m.shift76[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -4389,22 +4029,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks12DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks12DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[25]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat76[r][:], m.a75[r][:], m.inv76[:], m.shift76[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
+				runtime.ScaleShiftRows32(m.a76[r][:], m.xhat76[r][:], m.Params.Blocks12DwBnWeight[:], m.Params.Blocks12DwBnBias[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks12DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
 				mean := float64(m.State.Blocks12DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks12DwBnRunningVar[c])+0.001)
-				m.inv76[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
-					y := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a76[r]))
-					xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv76[c], m.mean76[c] = float32(inv), m.State.Blocks12DwBnRunningMean[c]
+				s := g * inv
+				m.scale76[c], m.shift76[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a76[r][:], m.a75[r][:], m.scale76[:], m.shift76[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
 			}
 		}
 	}
@@ -4433,35 +4072,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		if m.training {
 			cnt := float64(1 * Blocks12PwBnPositions)
 			for c := 0; c < Blocks12PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv79[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
-					y := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a79[r]))
-					xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv79[c], m.shift79[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -4471,22 +4094,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				m.State.Blocks12PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks12PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[26]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.xhat79[r][:], m.a78[r][:], m.inv79[:], m.shift79[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
+				runtime.ScaleShiftRows32(m.a79[r][:], m.xhat79[r][:], m.Params.Blocks12PwBnWeight[:], m.Params.Blocks12PwBnBias[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks12PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
 				mean := float64(m.State.Blocks12PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks12PwBnRunningVar[c])+0.001)
-				m.inv79[c] = float32(inv)
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
-					y := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a79[r]))
-					xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv79[c], m.mean79[c] = float32(inv), m.State.Blocks12PwBnRunningMean[c]
+				s := g * inv
+				m.scale79[c], m.shift79[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.a79[r][:], m.a78[r][:], m.scale79[:], m.shift79[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
 			}
 		}
 	}
@@ -4633,35 +4255,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Bn1Positions)
 			for c := 0; c < Bn1Channels; c++ {
-				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -4671,22 +4277,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Bn1RunningVar[c] = float32(0.99*float64(m.State.Bn1RunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Bn1Channels; c++ {
 				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
 				mean := float64(m.State.Bn1RunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -4727,35 +4332,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks0DwBnPositions)
 			for c := 0; c < Blocks0DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv4[c], m.shift4[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -4765,22 +4354,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks0DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks0DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
+				runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks0DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
 				mean := float64(m.State.Blocks0DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks0DwBnRunningVar[c])+0.001)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv4[c], m.mean4[c] = float32(inv), m.State.Blocks0DwBnRunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 			}
 		}
 	}
@@ -4811,35 +4399,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks0PwBnPositions)
 			for c := 0; c < Blocks0PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv7[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv7[c], m.shift7[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -4849,22 +4421,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks0PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks0PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[2]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
+				runtime.ScaleShiftRows32(m.a7[r][:], m.xhat7[r][:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks0PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
 				mean := float64(m.State.Blocks0PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks0PwBnRunningVar[c])+0.001)
-				m.inv7[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv7[c], m.mean7[c] = float32(inv), m.State.Blocks0PwBnRunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 			}
 		}
 	}
@@ -4908,35 +4479,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks1DwBnPositions)
 			for c := 0; c < Blocks1DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv10[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					y := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv10[c], m.shift10[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -4946,22 +4501,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks1DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks1DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[3]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat10[r][:], m.a9[r][:], m.inv10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
+				runtime.ScaleShiftRows32(m.a10[r][:], m.xhat10[r][:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks1DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
 				mean := float64(m.State.Blocks1DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks1DwBnRunningVar[c])+0.001)
-				m.inv10[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					y := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv10[c], m.mean10[c] = float32(inv), m.State.Blocks1DwBnRunningMean[c]
+				s := g * inv
+				m.scale10[c], m.shift10[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a10[r][:], m.a9[r][:], m.scale10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 			}
 		}
 	}
@@ -4992,35 +4546,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks1PwBnPositions)
 			for c := 0; c < Blocks1PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv13[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					y := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv13[c], m.shift13[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -5030,22 +4568,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks1PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks1PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[4]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat13[r][:], m.a12[r][:], m.inv13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
+				runtime.ScaleShiftRows32(m.a13[r][:], m.xhat13[r][:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks1PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
 				mean := float64(m.State.Blocks1PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks1PwBnRunningVar[c])+0.001)
-				m.inv13[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					y := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv13[c], m.mean13[c] = float32(inv), m.State.Blocks1PwBnRunningMean[c]
+				s := g * inv
+				m.scale13[c], m.shift13[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a13[r][:], m.a12[r][:], m.scale13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 			}
 		}
 	}
@@ -5086,35 +4623,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks2DwBnPositions)
 			for c := 0; c < Blocks2DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv16[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					y := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv16[c], m.shift16[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -5124,22 +4645,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks2DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks2DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[5]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat16[r][:], m.a15[r][:], m.inv16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
+				runtime.ScaleShiftRows32(m.a16[r][:], m.xhat16[r][:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks2DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
 				mean := float64(m.State.Blocks2DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks2DwBnRunningVar[c])+0.001)
-				m.inv16[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					y := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv16[c], m.mean16[c] = float32(inv), m.State.Blocks2DwBnRunningMean[c]
+				s := g * inv
+				m.scale16[c], m.shift16[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a16[r][:], m.a15[r][:], m.scale16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 			}
 		}
 	}
@@ -5170,35 +4690,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks2PwBnPositions)
 			for c := 0; c < Blocks2PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv19[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv19[c], m.shift19[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -5208,22 +4712,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks2PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks2PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[6]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
+				runtime.ScaleShiftRows32(m.a19[r][:], m.xhat19[r][:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks2PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
 				mean := float64(m.State.Blocks2PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks2PwBnRunningVar[c])+0.001)
-				m.inv19[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv19[c], m.mean19[c] = float32(inv), m.State.Blocks2PwBnRunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 			}
 		}
 	}
@@ -5267,35 +4770,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks3DwBnPositions)
 			for c := 0; c < Blocks3DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv22[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv22[c], m.shift22[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -5305,22 +4792,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks3DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks3DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[7]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
+				runtime.ScaleShiftRows32(m.a22[r][:], m.xhat22[r][:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks3DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
 				mean := float64(m.State.Blocks3DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks3DwBnRunningVar[c])+0.001)
-				m.inv22[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv22[c], m.mean22[c] = float32(inv), m.State.Blocks3DwBnRunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 			}
 		}
 	}
@@ -5351,35 +4837,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks3PwBnPositions)
 			for c := 0; c < Blocks3PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv25[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					y := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv25[c], m.shift25[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -5389,22 +4859,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks3PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks3PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[8]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat25[r][:], m.a24[r][:], m.inv25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
+				runtime.ScaleShiftRows32(m.a25[r][:], m.xhat25[r][:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks3PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
 				mean := float64(m.State.Blocks3PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks3PwBnRunningVar[c])+0.001)
-				m.inv25[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					y := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv25[c], m.mean25[c] = float32(inv), m.State.Blocks3PwBnRunningMean[c]
+				s := g * inv
+				m.scale25[c], m.shift25[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a25[r][:], m.a24[r][:], m.scale25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 			}
 		}
 	}
@@ -5445,35 +4914,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks4DwBnPositions)
 			for c := 0; c < Blocks4DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv28[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
-					y := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a28[r]))
-					xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv28[c], m.shift28[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -5483,22 +4936,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks4DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks4DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[9]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat28[r][:], m.a27[r][:], m.inv28[:], m.shift28[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
+				runtime.ScaleShiftRows32(m.a28[r][:], m.xhat28[r][:], m.Params.Blocks4DwBnWeight[:], m.Params.Blocks4DwBnBias[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks4DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
 				mean := float64(m.State.Blocks4DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks4DwBnRunningVar[c])+0.001)
-				m.inv28[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
-					y := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a28[r]))
-					xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv28[c], m.mean28[c] = float32(inv), m.State.Blocks4DwBnRunningMean[c]
+				s := g * inv
+				m.scale28[c], m.shift28[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a28[r][:], m.a27[r][:], m.scale28[:], m.shift28[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
 			}
 		}
 	}
@@ -5529,35 +4981,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks4PwBnPositions)
 			for c := 0; c < Blocks4PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv31[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
-					y := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a31[r]))
-					xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv31[c], m.shift31[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -5567,22 +5003,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks4PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks4PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[10]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat31[r][:], m.a30[r][:], m.inv31[:], m.shift31[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
+				runtime.ScaleShiftRows32(m.a31[r][:], m.xhat31[r][:], m.Params.Blocks4PwBnWeight[:], m.Params.Blocks4PwBnBias[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks4PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
 				mean := float64(m.State.Blocks4PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks4PwBnRunningVar[c])+0.001)
-				m.inv31[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
-					y := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a31[r]))
-					xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv31[c], m.mean31[c] = float32(inv), m.State.Blocks4PwBnRunningMean[c]
+				s := g * inv
+				m.scale31[c], m.shift31[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a31[r][:], m.a30[r][:], m.scale31[:], m.shift31[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
 			}
 		}
 	}
@@ -5626,35 +5061,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks5DwBnPositions)
 			for c := 0; c < Blocks5DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv34[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
-					y := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a34[r]))
-					xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv34[c], m.shift34[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -5664,22 +5083,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks5DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks5DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[11]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat34[r][:], m.a33[r][:], m.inv34[:], m.shift34[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
+				runtime.ScaleShiftRows32(m.a34[r][:], m.xhat34[r][:], m.Params.Blocks5DwBnWeight[:], m.Params.Blocks5DwBnBias[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks5DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
 				mean := float64(m.State.Blocks5DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks5DwBnRunningVar[c])+0.001)
-				m.inv34[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
-					y := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a34[r]))
-					xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv34[c], m.mean34[c] = float32(inv), m.State.Blocks5DwBnRunningMean[c]
+				s := g * inv
+				m.scale34[c], m.shift34[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a34[r][:], m.a33[r][:], m.scale34[:], m.shift34[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
 			}
 		}
 	}
@@ -5710,35 +5128,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks5PwBnPositions)
 			for c := 0; c < Blocks5PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv37[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
-					y := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a37[r]))
-					xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv37[c], m.shift37[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -5748,22 +5150,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks5PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks5PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[12]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat37[r][:], m.a36[r][:], m.inv37[:], m.shift37[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
+				runtime.ScaleShiftRows32(m.a37[r][:], m.xhat37[r][:], m.Params.Blocks5PwBnWeight[:], m.Params.Blocks5PwBnBias[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks5PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
 				mean := float64(m.State.Blocks5PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks5PwBnRunningVar[c])+0.001)
-				m.inv37[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
-					y := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a37[r]))
-					xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv37[c], m.mean37[c] = float32(inv), m.State.Blocks5PwBnRunningMean[c]
+				s := g * inv
+				m.scale37[c], m.shift37[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a37[r][:], m.a36[r][:], m.scale37[:], m.shift37[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
 			}
 		}
 	}
@@ -5804,35 +5205,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks6DwBnPositions)
 			for c := 0; c < Blocks6DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv40[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
-					y := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a40[r]))
-					xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv40[c], m.shift40[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -5842,22 +5227,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks6DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks6DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[13]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat40[r][:], m.a39[r][:], m.inv40[:], m.shift40[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
+				runtime.ScaleShiftRows32(m.a40[r][:], m.xhat40[r][:], m.Params.Blocks6DwBnWeight[:], m.Params.Blocks6DwBnBias[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks6DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
 				mean := float64(m.State.Blocks6DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks6DwBnRunningVar[c])+0.001)
-				m.inv40[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
-					y := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a40[r]))
-					xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv40[c], m.mean40[c] = float32(inv), m.State.Blocks6DwBnRunningMean[c]
+				s := g * inv
+				m.scale40[c], m.shift40[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a40[r][:], m.a39[r][:], m.scale40[:], m.shift40[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
 			}
 		}
 	}
@@ -5888,35 +5272,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks6PwBnPositions)
 			for c := 0; c < Blocks6PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv43[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
-					y := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a43[r]))
-					xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv43[c], m.shift43[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -5926,22 +5294,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks6PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks6PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[14]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat43[r][:], m.a42[r][:], m.inv43[:], m.shift43[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
+				runtime.ScaleShiftRows32(m.a43[r][:], m.xhat43[r][:], m.Params.Blocks6PwBnWeight[:], m.Params.Blocks6PwBnBias[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks6PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
 				mean := float64(m.State.Blocks6PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks6PwBnRunningVar[c])+0.001)
-				m.inv43[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
-					y := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a43[r]))
-					xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv43[c], m.mean43[c] = float32(inv), m.State.Blocks6PwBnRunningMean[c]
+				s := g * inv
+				m.scale43[c], m.shift43[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a43[r][:], m.a42[r][:], m.scale43[:], m.shift43[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
 			}
 		}
 	}
@@ -5982,35 +5349,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks7DwBnPositions)
 			for c := 0; c < Blocks7DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv46[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
-					y := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a46[r]))
-					xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv46[c], m.shift46[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -6020,22 +5371,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks7DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks7DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[15]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat46[r][:], m.a45[r][:], m.inv46[:], m.shift46[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
+				runtime.ScaleShiftRows32(m.a46[r][:], m.xhat46[r][:], m.Params.Blocks7DwBnWeight[:], m.Params.Blocks7DwBnBias[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks7DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
 				mean := float64(m.State.Blocks7DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks7DwBnRunningVar[c])+0.001)
-				m.inv46[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
-					y := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a46[r]))
-					xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv46[c], m.mean46[c] = float32(inv), m.State.Blocks7DwBnRunningMean[c]
+				s := g * inv
+				m.scale46[c], m.shift46[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a46[r][:], m.a45[r][:], m.scale46[:], m.shift46[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
 			}
 		}
 	}
@@ -6066,35 +5416,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks7PwBnPositions)
 			for c := 0; c < Blocks7PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv49[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
-					y := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a49[r]))
-					xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv49[c], m.shift49[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -6104,22 +5438,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks7PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks7PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[16]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat49[r][:], m.a48[r][:], m.inv49[:], m.shift49[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
+				runtime.ScaleShiftRows32(m.a49[r][:], m.xhat49[r][:], m.Params.Blocks7PwBnWeight[:], m.Params.Blocks7PwBnBias[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks7PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
 				mean := float64(m.State.Blocks7PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks7PwBnRunningVar[c])+0.001)
-				m.inv49[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
-					y := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a49[r]))
-					xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv49[c], m.mean49[c] = float32(inv), m.State.Blocks7PwBnRunningMean[c]
+				s := g * inv
+				m.scale49[c], m.shift49[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a49[r][:], m.a48[r][:], m.scale49[:], m.shift49[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
 			}
 		}
 	}
@@ -6160,35 +5493,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks8DwBnPositions)
 			for c := 0; c < Blocks8DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv52[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
-					y := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a52[r]))
-					xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv52[c], m.shift52[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -6198,22 +5515,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks8DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks8DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[17]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat52[r][:], m.a51[r][:], m.inv52[:], m.shift52[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
+				runtime.ScaleShiftRows32(m.a52[r][:], m.xhat52[r][:], m.Params.Blocks8DwBnWeight[:], m.Params.Blocks8DwBnBias[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks8DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
 				mean := float64(m.State.Blocks8DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks8DwBnRunningVar[c])+0.001)
-				m.inv52[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
-					y := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a52[r]))
-					xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv52[c], m.mean52[c] = float32(inv), m.State.Blocks8DwBnRunningMean[c]
+				s := g * inv
+				m.scale52[c], m.shift52[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a52[r][:], m.a51[r][:], m.scale52[:], m.shift52[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
 			}
 		}
 	}
@@ -6244,35 +5560,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks8PwBnPositions)
 			for c := 0; c < Blocks8PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv55[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
-					y := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a55[r]))
-					xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv55[c], m.shift55[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -6282,22 +5582,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks8PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks8PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[18]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat55[r][:], m.a54[r][:], m.inv55[:], m.shift55[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
+				runtime.ScaleShiftRows32(m.a55[r][:], m.xhat55[r][:], m.Params.Blocks8PwBnWeight[:], m.Params.Blocks8PwBnBias[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks8PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
 				mean := float64(m.State.Blocks8PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks8PwBnRunningVar[c])+0.001)
-				m.inv55[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
-					y := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a55[r]))
-					xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv55[c], m.mean55[c] = float32(inv), m.State.Blocks8PwBnRunningMean[c]
+				s := g * inv
+				m.scale55[c], m.shift55[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a55[r][:], m.a54[r][:], m.scale55[:], m.shift55[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
 			}
 		}
 	}
@@ -6338,35 +5637,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks9DwBnPositions)
 			for c := 0; c < Blocks9DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv58[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
-					y := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a58[r]))
-					xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv58[c], m.shift58[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -6376,22 +5659,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks9DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks9DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[19]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat58[r][:], m.a57[r][:], m.inv58[:], m.shift58[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
+				runtime.ScaleShiftRows32(m.a58[r][:], m.xhat58[r][:], m.Params.Blocks9DwBnWeight[:], m.Params.Blocks9DwBnBias[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks9DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
 				mean := float64(m.State.Blocks9DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks9DwBnRunningVar[c])+0.001)
-				m.inv58[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
-					y := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a58[r]))
-					xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv58[c], m.mean58[c] = float32(inv), m.State.Blocks9DwBnRunningMean[c]
+				s := g * inv
+				m.scale58[c], m.shift58[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a58[r][:], m.a57[r][:], m.scale58[:], m.shift58[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
 			}
 		}
 	}
@@ -6422,35 +5704,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks9PwBnPositions)
 			for c := 0; c < Blocks9PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv61[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
-					y := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a61[r]))
-					xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv61[c], m.shift61[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -6460,22 +5726,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks9PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks9PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[20]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat61[r][:], m.a60[r][:], m.inv61[:], m.shift61[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
+				runtime.ScaleShiftRows32(m.a61[r][:], m.xhat61[r][:], m.Params.Blocks9PwBnWeight[:], m.Params.Blocks9PwBnBias[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks9PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
 				mean := float64(m.State.Blocks9PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks9PwBnRunningVar[c])+0.001)
-				m.inv61[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
-					y := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a61[r]))
-					xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv61[c], m.mean61[c] = float32(inv), m.State.Blocks9PwBnRunningMean[c]
+				s := g * inv
+				m.scale61[c], m.shift61[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a61[r][:], m.a60[r][:], m.scale61[:], m.shift61[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
 			}
 		}
 	}
@@ -6516,35 +5781,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks10DwBnPositions)
 			for c := 0; c < Blocks10DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv64[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
-					y := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a64[r]))
-					xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv64[c], m.shift64[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -6554,22 +5803,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks10DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks10DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[21]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat64[r][:], m.a63[r][:], m.inv64[:], m.shift64[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
+				runtime.ScaleShiftRows32(m.a64[r][:], m.xhat64[r][:], m.Params.Blocks10DwBnWeight[:], m.Params.Blocks10DwBnBias[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks10DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
 				mean := float64(m.State.Blocks10DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks10DwBnRunningVar[c])+0.001)
-				m.inv64[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
-					y := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a64[r]))
-					xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv64[c], m.mean64[c] = float32(inv), m.State.Blocks10DwBnRunningMean[c]
+				s := g * inv
+				m.scale64[c], m.shift64[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a64[r][:], m.a63[r][:], m.scale64[:], m.shift64[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
 			}
 		}
 	}
@@ -6600,35 +5848,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks10PwBnPositions)
 			for c := 0; c < Blocks10PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv67[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
-					y := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a67[r]))
-					xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv67[c], m.shift67[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -6638,22 +5870,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks10PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks10PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[22]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat67[r][:], m.a66[r][:], m.inv67[:], m.shift67[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
+				runtime.ScaleShiftRows32(m.a67[r][:], m.xhat67[r][:], m.Params.Blocks10PwBnWeight[:], m.Params.Blocks10PwBnBias[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks10PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
 				mean := float64(m.State.Blocks10PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks10PwBnRunningVar[c])+0.001)
-				m.inv67[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
-					y := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a67[r]))
-					xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv67[c], m.mean67[c] = float32(inv), m.State.Blocks10PwBnRunningMean[c]
+				s := g * inv
+				m.scale67[c], m.shift67[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a67[r][:], m.a66[r][:], m.scale67[:], m.shift67[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
 			}
 		}
 	}
@@ -6697,35 +5928,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks11DwBnPositions)
 			for c := 0; c < Blocks11DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv70[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
-					y := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a70[r]))
-					xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv70[c], m.shift70[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -6735,22 +5950,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks11DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks11DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[23]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat70[r][:], m.a69[r][:], m.inv70[:], m.shift70[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
+				runtime.ScaleShiftRows32(m.a70[r][:], m.xhat70[r][:], m.Params.Blocks11DwBnWeight[:], m.Params.Blocks11DwBnBias[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks11DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
 				mean := float64(m.State.Blocks11DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks11DwBnRunningVar[c])+0.001)
-				m.inv70[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
-					y := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a70[r]))
-					xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv70[c], m.mean70[c] = float32(inv), m.State.Blocks11DwBnRunningMean[c]
+				s := g * inv
+				m.scale70[c], m.shift70[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a70[r][:], m.a69[r][:], m.scale70[:], m.shift70[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
 			}
 		}
 	}
@@ -6781,35 +5995,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks11PwBnPositions)
 			for c := 0; c < Blocks11PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv73[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
-					y := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a73[r]))
-					xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv73[c], m.shift73[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -6819,22 +6017,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks11PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks11PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[24]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat73[r][:], m.a72[r][:], m.inv73[:], m.shift73[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
+				runtime.ScaleShiftRows32(m.a73[r][:], m.xhat73[r][:], m.Params.Blocks11PwBnWeight[:], m.Params.Blocks11PwBnBias[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks11PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
 				mean := float64(m.State.Blocks11PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks11PwBnRunningVar[c])+0.001)
-				m.inv73[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
-					y := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a73[r]))
-					xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv73[c], m.mean73[c] = float32(inv), m.State.Blocks11PwBnRunningMean[c]
+				s := g * inv
+				m.scale73[c], m.shift73[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a73[r][:], m.a72[r][:], m.scale73[:], m.shift73[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
 			}
 		}
 	}
@@ -6875,35 +6072,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks12DwBnPositions)
 			for c := 0; c < Blocks12DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv76[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
-					y := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a76[r]))
-					xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv76[c], m.shift76[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -6913,22 +6094,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks12DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks12DwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[25]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat76[r][:], m.a75[r][:], m.inv76[:], m.shift76[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
+				runtime.ScaleShiftRows32(m.a76[r][:], m.xhat76[r][:], m.Params.Blocks12DwBnWeight[:], m.Params.Blocks12DwBnBias[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks12DwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
 				mean := float64(m.State.Blocks12DwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks12DwBnRunningVar[c])+0.001)
-				m.inv76[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
-					y := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a76[r]))
-					xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv76[c], m.mean76[c] = float32(inv), m.State.Blocks12DwBnRunningMean[c]
+				s := g * inv
+				m.scale76[c], m.shift76[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a76[r][:], m.a75[r][:], m.scale76[:], m.shift76[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
 			}
 		}
 	}
@@ -6959,35 +6139,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks12PwBnPositions)
 			for c := 0; c < Blocks12PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
-					}
+					sum += runtime.SumWide32(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide32(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv79[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
-					y := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a79[r]))
-					xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv79[c], m.shift79[c] = float32(inv), float32(-mean*inv)
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -6997,22 +6161,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks12PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks12PwBnRunningVar[c]) + 0.01*unbiased)
 			}
 			m.State.NumBatchesTracked[26]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.xhat79[r][:], m.a78[r][:], m.inv79[:], m.shift79[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
+				runtime.ScaleShiftRows32(m.a79[r][:], m.xhat79[r][:], m.Params.Blocks12PwBnWeight[:], m.Params.Blocks12PwBnBias[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks12PwBnChannels; c++ {
 				g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
 				mean := float64(m.State.Blocks12PwBnRunningMean[c])
 				inv := 1 / math.Sqrt(float64(m.State.Blocks12PwBnRunningVar[c])+0.001)
-				m.inv79[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
-					y := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a79[r]))
-					xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
-					}
-				}
+				m.inv79[c], m.mean79[c] = float32(inv), m.State.Blocks12PwBnRunningMean[c]
+				s := g * inv
+				m.scale79[c], m.shift79[c] = float32(s), float32(b-mean*s)
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.a79[r][:], m.a78[r][:], m.scale79[:], m.shift79[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
 			}
 		}
 	}
@@ -7158,29 +6321,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks12PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
 			_ = b
+			inv := float64(m.inv79[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-				xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean79[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks12PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks12PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv79[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-				xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
-				dx := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
+					dx := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale79[c], m.shift79[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d80[r][:], m.d79[r][:], m.scale79[:], m.shift79[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
 			}
 		}
 	}
@@ -7225,29 +6407,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks12DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
 			_ = b
+			inv := float64(m.inv76[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
-				xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+					xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean76[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+					x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks12DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks12DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv76[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
-				xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
-				dx := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+					xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
+					dx := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale76[c], m.shift76[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d79[r][:], m.d80[r][:], m.scale76[:], m.shift76[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
 			}
 		}
 	}
@@ -7308,29 +6509,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks11PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
 			_ = b
+			inv := float64(m.inv73[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-				xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean73[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks11PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks11PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv73[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-				xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
-				dx := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
+					dx := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale73[c], m.shift73[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d80[r][:], m.d79[r][:], m.scale73[:], m.shift73[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
 			}
 		}
 	}
@@ -7375,29 +6595,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks11DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
 			_ = b
+			inv := float64(m.inv70[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
-				xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
+					xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean70[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
+					x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks11DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks11DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv70[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
-				xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
-				dx := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d71[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
+					xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
+					dx := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d71[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale70[c], m.shift70[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d71[r][:], m.d70[r][:], m.scale70[:], m.shift70[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
 			}
 		}
 	}
@@ -7461,29 +6700,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks10PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
 			_ = b
+			inv := float64(m.inv67[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean67[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks10PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks10PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv67[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
-				dx := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
+					dx := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale67[c], m.shift67[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d68[r][:], m.d67[r][:], m.scale67[:], m.shift67[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
 			}
 		}
 	}
@@ -7528,29 +6786,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks10DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
 			_ = b
+			inv := float64(m.inv64[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean64[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks10DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks10DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv64[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
-				dx := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
+					dx := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale64[c], m.shift64[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d67[r][:], m.d68[r][:], m.scale64[:], m.shift64[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
 			}
 		}
 	}
@@ -7611,29 +6888,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks9PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
 			_ = b
+			inv := float64(m.inv61[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean61[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks9PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks9PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv61[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
-				dx := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
+					dx := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale61[c], m.shift61[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d68[r][:], m.d67[r][:], m.scale61[:], m.shift61[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
 			}
 		}
 	}
@@ -7678,29 +6974,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks9DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
 			_ = b
+			inv := float64(m.inv58[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean58[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks9DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks9DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv58[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
-				dx := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
+					dx := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale58[c], m.shift58[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d67[r][:], m.d68[r][:], m.scale58[:], m.shift58[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
 			}
 		}
 	}
@@ -7761,29 +7076,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks8PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
 			_ = b
+			inv := float64(m.inv55[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean55[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks8PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks8PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv55[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
-				dx := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
+					dx := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale55[c], m.shift55[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d68[r][:], m.d67[r][:], m.scale55[:], m.shift55[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
 			}
 		}
 	}
@@ -7828,29 +7162,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks8DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
 			_ = b
+			inv := float64(m.inv52[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean52[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks8DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks8DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv52[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
-				dx := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
+					dx := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale52[c], m.shift52[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d67[r][:], m.d68[r][:], m.scale52[:], m.shift52[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
 			}
 		}
 	}
@@ -7911,29 +7264,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks7PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
 			_ = b
+			inv := float64(m.inv49[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean49[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks7PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks7PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv49[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
-				dx := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
+					dx := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale49[c], m.shift49[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d68[r][:], m.d67[r][:], m.scale49[:], m.shift49[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
 			}
 		}
 	}
@@ -7978,29 +7350,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks7DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
 			_ = b
+			inv := float64(m.inv46[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean46[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks7DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks7DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv46[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
-				dx := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
+					dx := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale46[c], m.shift46[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d67[r][:], m.d68[r][:], m.scale46[:], m.shift46[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
 			}
 		}
 	}
@@ -8061,29 +7452,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks6PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
 			_ = b
+			inv := float64(m.inv43[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean43[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks6PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks6PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv43[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
-				dx := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
+					dx := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale43[c], m.shift43[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d68[r][:], m.d67[r][:], m.scale43[:], m.shift43[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
 			}
 		}
 	}
@@ -8128,29 +7538,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks6DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
 			_ = b
+			inv := float64(m.inv40[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean40[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks6DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks6DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv40[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
-				dx := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
+					dx := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale40[c], m.shift40[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d67[r][:], m.d68[r][:], m.scale40[:], m.shift40[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
 			}
 		}
 	}
@@ -8211,29 +7640,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks5PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
 			_ = b
+			inv := float64(m.inv37[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean37[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks5PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks5PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv37[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
-				dx := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
+					dx := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale37[c], m.shift37[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d68[r][:], m.d67[r][:], m.scale37[:], m.shift37[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
 			}
 		}
 	}
@@ -8278,29 +7726,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks5DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
 			_ = b
+			inv := float64(m.inv34[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-				xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean34[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks5DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks5DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv34[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-				xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
-				dx := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
+					dx := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale34[c], m.shift34[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d80[r][:], m.d79[r][:], m.scale34[:], m.shift34[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
 			}
 		}
 	}
@@ -8364,29 +7831,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks4PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
 			_ = b
+			inv := float64(m.inv31[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-				xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean31[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks4PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks4PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv31[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-				xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
-				dx := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
+					dx := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale31[c], m.shift31[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d32[r][:], m.d31[r][:], m.scale31[:], m.shift31[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
 			}
 		}
 	}
@@ -8431,29 +7917,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks4DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
 			_ = b
+			inv := float64(m.inv28[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
-				xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+					xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean28[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+					x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks4DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks4DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv28[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
-				xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
-				dx := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+					xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
+					dx := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale28[c], m.shift28[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d31[r][:], m.d32[r][:], m.scale28[:], m.shift28[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
 			}
 		}
 	}
@@ -8514,29 +8019,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks3PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
 			_ = b
+			inv := float64(m.inv25[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-				xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean25[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks3PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks3PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv25[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-				xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
+					dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale25[c], m.shift25[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d32[r][:], m.d31[r][:], m.scale25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 			}
 		}
 	}
@@ -8581,29 +8105,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks3DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
 			_ = b
+			inv := float64(m.inv22[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean22[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks3DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks3DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv22[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
+					dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale22[c], m.shift22[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d68[r][:], m.d67[r][:], m.scale22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 			}
 		}
 	}
@@ -8667,29 +8210,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks2PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
 			_ = b
+			inv := float64(m.inv19[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean19[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks2PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks2PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv19[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
+					dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale19[c], m.shift19[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d20[r][:], m.d19[r][:], m.scale19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 			}
 		}
 	}
@@ -8734,29 +8296,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks2DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
 			_ = b
+			inv := float64(m.inv16[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
-				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean16[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks2DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks2DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv16[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
-				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
+					dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale16[c], m.shift16[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d19[r][:], m.d20[r][:], m.scale16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 			}
 		}
 	}
@@ -8817,29 +8398,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks1PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
 			_ = b
+			inv := float64(m.inv13[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean13[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks1PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks1PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv13[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
+					dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale13[c], m.shift13[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d20[r][:], m.d19[r][:], m.scale13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 			}
 		}
 	}
@@ -8884,29 +8484,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks1DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
 			_ = b
+			inv := float64(m.inv10[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-				xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean10[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks1DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks1DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv10[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-				xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
+					dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale10[c], m.shift10[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d32[r][:], m.d31[r][:], m.scale10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 			}
 		}
 	}
@@ -8970,29 +8589,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks0PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
 			_ = b
+			inv := float64(m.inv7[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
-				xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean7[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks0PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks0PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv7[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
-				xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d8[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
+					dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d8[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale7[c], m.shift7[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d8[r][:], m.d7[r][:], m.scale7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 			}
 		}
 	}
@@ -9037,29 +8675,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks0DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
 			_ = b
+			inv := float64(m.inv4[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean4[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks0DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks0DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv4[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale4[c], m.shift4[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d20[r][:], m.d19[r][:], m.scale4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 			}
 		}
 	}
@@ -9120,29 +8777,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Bn1Channels; c++ {
 			g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
 			_ = b
+			inv := float64(m.inv1[c])
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean1[c])
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
+					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Bn1Bias[c] += float32(sdy)
 			m.Grads.Bn1Weight[c] += float32(sdyh)
-			k := g * float64(m.inv1[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d19[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d19[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows32(m.d19[r][:], m.d20[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -9300,29 +8976,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks12PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
 			_ = b
+			inv := float64(m.inv79[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-				xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean79[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks12PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks12PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv79[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-				xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
-				dx := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
+					dx := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale79[c], m.shift79[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d80[r][:], m.d79[r][:], m.scale79[:], m.shift79[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
 			}
 		}
 	}
@@ -9363,29 +9058,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks12DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
 			_ = b
+			inv := float64(m.inv76[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
-				xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+					xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean76[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+					x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks12DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks12DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv76[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
-				xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
-				dx := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+					xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
+					dx := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale76[c], m.shift76[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d79[r][:], m.d80[r][:], m.scale76[:], m.shift76[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
 			}
 		}
 	}
@@ -9442,29 +9156,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks11PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
 			_ = b
+			inv := float64(m.inv73[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-				xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean73[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks11PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks11PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv73[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-				xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
-				dx := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
+					dx := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale73[c], m.shift73[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d80[r][:], m.d79[r][:], m.scale73[:], m.shift73[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
 			}
 		}
 	}
@@ -9505,29 +9238,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks11DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
 			_ = b
+			inv := float64(m.inv70[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
-				xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
+					xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean70[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
+					x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks11DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks11DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv70[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
-				xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
-				dx := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d71[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
+					xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
+					dx := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d71[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale70[c], m.shift70[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d71[r][:], m.d70[r][:], m.scale70[:], m.shift70[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
 			}
 		}
 	}
@@ -9587,29 +9339,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks10PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
 			_ = b
+			inv := float64(m.inv67[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean67[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks10PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks10PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv67[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
-				dx := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
+					dx := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale67[c], m.shift67[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d68[r][:], m.d67[r][:], m.scale67[:], m.shift67[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
 			}
 		}
 	}
@@ -9650,29 +9421,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks10DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
 			_ = b
+			inv := float64(m.inv64[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean64[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks10DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks10DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv64[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
-				dx := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
+					dx := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale64[c], m.shift64[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d67[r][:], m.d68[r][:], m.scale64[:], m.shift64[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
 			}
 		}
 	}
@@ -9729,29 +9519,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks9PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
 			_ = b
+			inv := float64(m.inv61[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean61[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks9PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks9PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv61[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
-				dx := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
+					dx := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale61[c], m.shift61[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d68[r][:], m.d67[r][:], m.scale61[:], m.shift61[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
 			}
 		}
 	}
@@ -9792,29 +9601,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks9DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
 			_ = b
+			inv := float64(m.inv58[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean58[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks9DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks9DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv58[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
-				dx := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
+					dx := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale58[c], m.shift58[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d67[r][:], m.d68[r][:], m.scale58[:], m.shift58[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
 			}
 		}
 	}
@@ -9871,29 +9699,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks8PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
 			_ = b
+			inv := float64(m.inv55[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean55[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks8PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks8PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv55[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
-				dx := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
+					dx := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale55[c], m.shift55[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d68[r][:], m.d67[r][:], m.scale55[:], m.shift55[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
 			}
 		}
 	}
@@ -9934,29 +9781,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks8DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
 			_ = b
+			inv := float64(m.inv52[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean52[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks8DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks8DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv52[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
-				dx := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
+					dx := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale52[c], m.shift52[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d67[r][:], m.d68[r][:], m.scale52[:], m.shift52[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
 			}
 		}
 	}
@@ -10013,29 +9879,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks7PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
 			_ = b
+			inv := float64(m.inv49[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean49[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks7PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks7PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv49[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
-				dx := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
+					dx := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale49[c], m.shift49[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d68[r][:], m.d67[r][:], m.scale49[:], m.shift49[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
 			}
 		}
 	}
@@ -10076,29 +9961,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks7DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
 			_ = b
+			inv := float64(m.inv46[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean46[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks7DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks7DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv46[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
-				dx := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
+					dx := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale46[c], m.shift46[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d67[r][:], m.d68[r][:], m.scale46[:], m.shift46[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
 			}
 		}
 	}
@@ -10155,29 +10059,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks6PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
 			_ = b
+			inv := float64(m.inv43[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean43[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks6PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks6PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv43[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
-				dx := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
+					dx := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale43[c], m.shift43[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d68[r][:], m.d67[r][:], m.scale43[:], m.shift43[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
 			}
 		}
 	}
@@ -10218,29 +10141,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks6DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
 			_ = b
+			inv := float64(m.inv40[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean40[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks6DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks6DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv40[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
-				dx := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
+					dx := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale40[c], m.shift40[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d67[r][:], m.d68[r][:], m.scale40[:], m.shift40[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
 			}
 		}
 	}
@@ -10297,29 +10239,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks5PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
 			_ = b
+			inv := float64(m.inv37[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean37[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks5PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks5PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv37[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
-				dx := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
+					dx := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale37[c], m.shift37[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d68[r][:], m.d67[r][:], m.scale37[:], m.shift37[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
 			}
 		}
 	}
@@ -10360,29 +10321,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks5DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
 			_ = b
+			inv := float64(m.inv34[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-				xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean34[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks5DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks5DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv34[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-				xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
-				dx := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+					xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
+					dx := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale34[c], m.shift34[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d80[r][:], m.d79[r][:], m.scale34[:], m.shift34[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
 			}
 		}
 	}
@@ -10442,29 +10422,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks4PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
 			_ = b
+			inv := float64(m.inv31[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-				xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean31[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks4PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks4PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv31[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-				xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
-				dx := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
+					dx := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale31[c], m.shift31[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d32[r][:], m.d31[r][:], m.scale31[:], m.shift31[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
 			}
 		}
 	}
@@ -10505,29 +10504,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks4DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
 			_ = b
+			inv := float64(m.inv28[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
-				xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+					xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean28[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+					x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks4DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks4DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv28[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
-				xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
-				dx := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+					xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
+					dx := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale28[c], m.shift28[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d31[r][:], m.d32[r][:], m.scale28[:], m.shift28[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
 			}
 		}
 	}
@@ -10584,29 +10602,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks3PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
 			_ = b
+			inv := float64(m.inv25[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-				xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean25[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks3PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks3PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv25[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-				xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
+					dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale25[c], m.shift25[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d32[r][:], m.d31[r][:], m.scale25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 			}
 		}
 	}
@@ -10647,29 +10684,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks3DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
 			_ = b
+			inv := float64(m.inv22[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean22[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks3DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks3DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv22[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-				xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
+					dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale22[c], m.shift22[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d68[r][:], m.d67[r][:], m.scale22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 			}
 		}
 	}
@@ -10729,29 +10785,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks2PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
 			_ = b
+			inv := float64(m.inv19[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean19[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks2PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks2PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv19[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
+					dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale19[c], m.shift19[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d20[r][:], m.d19[r][:], m.scale19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 			}
 		}
 	}
@@ -10792,29 +10867,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks2DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
 			_ = b
+			inv := float64(m.inv16[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
-				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean16[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks2DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks2DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv16[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
-				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
+					dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale16[c], m.shift16[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d19[r][:], m.d20[r][:], m.scale16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 			}
 		}
 	}
@@ -10871,29 +10965,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks1PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
 			_ = b
+			inv := float64(m.inv13[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean13[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks1PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks1PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv13[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
+					dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale13[c], m.shift13[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d20[r][:], m.d19[r][:], m.scale13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 			}
 		}
 	}
@@ -10934,29 +11047,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks1DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
 			_ = b
+			inv := float64(m.inv10[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-				xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean10[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks1DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks1DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv10[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-				xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
+					dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale10[c], m.shift10[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d32[r][:], m.d31[r][:], m.scale10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 			}
 		}
 	}
@@ -11016,29 +11148,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks0PwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
 			_ = b
+			inv := float64(m.inv7[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
-				xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean7[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks0PwBnBias[c] += float32(sdy)
 			m.Grads.Blocks0PwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv7[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
-				xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d8[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
+					dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d8[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale7[c], m.shift7[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d8[r][:], m.d7[r][:], m.scale7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 			}
 		}
 	}
@@ -11079,29 +11230,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks0DwBnChannels; c++ {
 			g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
 			_ = b
+			inv := float64(m.inv4[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean4[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks0DwBnBias[c] += float32(sdy)
 			m.Grads.Blocks0DwBnWeight[c] += float32(sdyh)
-			k := g * float64(m.inv4[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
+					dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale4[c], m.shift4[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d20[r][:], m.d19[r][:], m.scale4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 			}
 		}
 	}
@@ -11158,29 +11328,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Bn1Channels; c++ {
 			g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
 			_ = b
+			inv := float64(m.inv1[c])
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += float64(v)
-					sdyh += float64(v) * float64(xh[c][s])
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := float64(m.mean1[c])
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
+					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Bn1Bias[c] += float32(sdy)
 			m.Grads.Bn1Weight[c] += float32(sdyh)
-			k := g * float64(m.inv1[c])
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d19[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d19[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = float32(k), 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows32(m.d19[r][:], m.d20[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}

@@ -464,9 +464,12 @@ type Model struct {
 	dcols0 [9][784]float64                // dL/dcols of one sample (batched pass)
 	gwt0   [144]float64                   // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [16 28 28]→[16 28 28]), spec line 12
-	a1    [BatchChunk][12544]float64 // output
-	xhat1 [BatchChunk][12544]float64 // normalised input x̂
-	inv1  [16]float64                // 1/√(σ² + eps) per channel of the last batch
+	a1     [BatchChunk][12544]float64 // output
+	xhat1  [BatchChunk][12544]float64 // normalised input x̂ (training mode)
+	inv1   [16]float64                // 1/√(σ² + eps) per channel of the last batch
+	mean1  [16]float64                // running mean per channel of the last inference-mode pass
+	scale1 [16]float64                // γ/√(running_var + eps) per channel (inference mode)
+	shift1 [16]float64                // β − running_mean·scale per channel (inference mode)
 	// layers.2 (relu [16 28 28]→[16 28 28]), spec line 13
 	a2 [BatchChunk][12544]float64 // output
 	// maxpool (maxpool2d [16 28 28]→[16 14 14]), spec line 14
@@ -480,9 +483,12 @@ type Model struct {
 	dcols4 [144][196]float64               // dL/dcols of one sample (batched pass)
 	gwt4   [2304]float64                   // one sample's dL/dW (batched pass)
 	// layer1.0.bn1 (batchnorm [16 14 14]→[16 14 14]), spec line 16
-	a5    [BatchChunk][3136]float64 // output
-	xhat5 [BatchChunk][3136]float64 // normalised input x̂
-	inv5  [16]float64               // 1/√(σ² + eps) per channel of the last batch
+	a5     [BatchChunk][3136]float64 // output
+	xhat5  [BatchChunk][3136]float64 // normalised input x̂ (training mode)
+	inv5   [16]float64               // 1/√(σ² + eps) per channel of the last batch
+	mean5  [16]float64               // running mean per channel of the last inference-mode pass
+	scale5 [16]float64               // γ/√(running_var + eps) per channel (inference mode)
+	shift5 [16]float64               // β − running_mean·scale per channel (inference mode)
 	// layers.6 (relu [16 14 14]→[16 14 14]), spec line 17
 	a6 [BatchChunk][3136]float64 // output
 	// layer1.0.conv2 (conv2d [16 14 14]→[16 14 14]), spec line 18
@@ -493,9 +499,12 @@ type Model struct {
 	dcols7 [144][196]float64               // dL/dcols of one sample (batched pass)
 	gwt7   [2304]float64                   // one sample's dL/dW (batched pass)
 	// layer1.0.bn2 (batchnorm [16 14 14]→[16 14 14]), spec line 19
-	a8    [BatchChunk][3136]float64 // output
-	xhat8 [BatchChunk][3136]float64 // normalised input x̂
-	inv8  [16]float64               // 1/√(σ² + eps) per channel of the last batch
+	a8     [BatchChunk][3136]float64 // output
+	xhat8  [BatchChunk][3136]float64 // normalised input x̂ (training mode)
+	inv8   [16]float64               // 1/√(σ² + eps) per channel of the last batch
+	mean8  [16]float64               // running mean per channel of the last inference-mode pass
+	scale8 [16]float64               // γ/√(running_var + eps) per channel (inference mode)
+	shift8 [16]float64               // β − running_mean·scale per channel (inference mode)
 	// layer1.0.add (add [16 14 14]→[16 14 14]), spec line 20
 	a9 [BatchChunk][3136]float64 // output
 	// layer1.0.out (relu [16 14 14]→[16 14 14]), spec line 21
@@ -508,9 +517,12 @@ type Model struct {
 	dcols11 [144][49]float64                // dL/dcols of one sample (batched pass)
 	gwt11   [4608]float64                   // one sample's dL/dW (batched pass)
 	// layer2.0.bn1 (batchnorm [32 7 7]→[32 7 7]), spec line 23
-	a12    [BatchChunk][1568]float64 // output
-	xhat12 [BatchChunk][1568]float64 // normalised input x̂
-	inv12  [32]float64               // 1/√(σ² + eps) per channel of the last batch
+	a12     [BatchChunk][1568]float64 // output
+	xhat12  [BatchChunk][1568]float64 // normalised input x̂ (training mode)
+	inv12   [32]float64               // 1/√(σ² + eps) per channel of the last batch
+	mean12  [32]float64               // running mean per channel of the last inference-mode pass
+	scale12 [32]float64               // γ/√(running_var + eps) per channel (inference mode)
+	shift12 [32]float64               // β − running_mean·scale per channel (inference mode)
 	// layers.13 (relu [32 7 7]→[32 7 7]), spec line 24
 	a13 [BatchChunk][1568]float64 // output
 	// layer2.0.conv2 (conv2d [32 7 7]→[32 7 7]), spec line 25
@@ -521,18 +533,24 @@ type Model struct {
 	dcols14 [288][49]float64              // dL/dcols of one sample (batched pass)
 	gwt14   [9216]float64                 // one sample's dL/dW (batched pass)
 	// layer2.0.bn2 (batchnorm [32 7 7]→[32 7 7]), spec line 26
-	a15    [BatchChunk][1568]float64 // output
-	xhat15 [BatchChunk][1568]float64 // normalised input x̂
-	inv15  [32]float64               // 1/√(σ² + eps) per channel of the last batch
+	a15     [BatchChunk][1568]float64 // output
+	xhat15  [BatchChunk][1568]float64 // normalised input x̂ (training mode)
+	inv15   [32]float64               // 1/√(σ² + eps) per channel of the last batch
+	mean15  [32]float64               // running mean per channel of the last inference-mode pass
+	scale15 [32]float64               // γ/√(running_var + eps) per channel (inference mode)
+	shift15 [32]float64               // β − running_mean·scale per channel (inference mode)
 	// layer2.0.downsample.0 (conv2d [16 14 14]→[32 7 7]), spec line 27
 	a16     [BatchChunk][1568]float64 // output
 	cols16  [16][49]float64           // im2col of one sample's padded input (batched pass)
 	dcols16 [16][49]float64           // dL/dcols of one sample (batched pass)
 	gwt16   [512]float64              // one sample's dL/dW (batched pass)
 	// layer2.0.downsample.1 (batchnorm [32 7 7]→[32 7 7]), spec line 28
-	a17    [BatchChunk][1568]float64 // output
-	xhat17 [BatchChunk][1568]float64 // normalised input x̂
-	inv17  [32]float64               // 1/√(σ² + eps) per channel of the last batch
+	a17     [BatchChunk][1568]float64 // output
+	xhat17  [BatchChunk][1568]float64 // normalised input x̂ (training mode)
+	inv17   [32]float64               // 1/√(σ² + eps) per channel of the last batch
+	mean17  [32]float64               // running mean per channel of the last inference-mode pass
+	scale17 [32]float64               // γ/√(running_var + eps) per channel (inference mode)
+	shift17 [32]float64               // β − running_mean·scale per channel (inference mode)
 	// layer2.0.add (add [32 7 7]→[32 7 7]), spec line 29
 	a18 [BatchChunk][1568]float64 // output
 	// layers.19 (relu [32 7 7]→[32 7 7]), spec line 30
@@ -654,35 +672,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Bn1Positions)
 			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv1[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.shift1[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -692,22 +694,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Bn1RunningVar[c] = 0.9*m.State.Bn1RunningVar[c] + 0.1*unbiased
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Bn1Channels; c++ {
 				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 				mean := m.State.Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+1e-05)
-				m.inv1[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -772,35 +773,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Layer1_0Bn1Positions)
 			for c := 0; c < Layer1_0Bn1Channels; c++ {
-				g, b := m.Params.Layer1_0Bn1Weight[c], m.Params.Layer1_0Bn1Bias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.a4[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.a4[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv5[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.a4[r]))
-					y := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.a5[r]))
-					xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat5[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv5[c], m.shift5[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -810,22 +795,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Layer1_0Bn1RunningVar[c] = 0.9*m.State.Layer1_0Bn1RunningVar[c] + 0.1*unbiased
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
+				runtime.ScaleShiftRows64(m.a5[r][:], m.xhat5[r][:], m.Params.Layer1_0Bn1Weight[:], m.Params.Layer1_0Bn1Bias[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Layer1_0Bn1Channels; c++ {
 				g, b := m.Params.Layer1_0Bn1Weight[c], m.Params.Layer1_0Bn1Bias[c]
 				mean := m.State.Layer1_0Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Layer1_0Bn1RunningVar[c]+1e-05)
-				m.inv5[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.a4[r]))
-					y := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.a5[r]))
-					xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat5[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv5[c], m.mean5[c] = inv, m.State.Layer1_0Bn1RunningMean[c]
+				s := g * inv
+				m.scale5[c], m.shift5[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a5[r][:], m.a4[r][:], m.scale5[:], m.shift5[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
 			}
 		}
 	}
@@ -863,35 +847,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Layer1_0Bn2Positions)
 			for c := 0; c < Layer1_0Bn2Channels; c++ {
-				g, b := m.Params.Layer1_0Bn2Weight[c], m.Params.Layer1_0Bn2Bias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.a7[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.a7[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv8[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.a7[r]))
-					y := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.a8[r]))
-					xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat8[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv8[c], m.shift8[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -901,22 +869,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Layer1_0Bn2RunningVar[c] = 0.9*m.State.Layer1_0Bn2RunningVar[c] + 0.1*unbiased
 			}
 			m.State.NumBatchesTracked[2]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
+				runtime.ScaleShiftRows64(m.a8[r][:], m.xhat8[r][:], m.Params.Layer1_0Bn2Weight[:], m.Params.Layer1_0Bn2Bias[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Layer1_0Bn2Channels; c++ {
 				g, b := m.Params.Layer1_0Bn2Weight[c], m.Params.Layer1_0Bn2Bias[c]
 				mean := m.State.Layer1_0Bn2RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Layer1_0Bn2RunningVar[c]+1e-05)
-				m.inv8[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.a7[r]))
-					y := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.a8[r]))
-					xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat8[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv8[c], m.mean8[c] = inv, m.State.Layer1_0Bn2RunningMean[c]
+				s := g * inv
+				m.scale8[c], m.shift8[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a8[r][:], m.a7[r][:], m.scale8[:], m.shift8[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
 			}
 		}
 	}
@@ -926,9 +893,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		y := &m.a9[row]
 		x0 := &m.a8[row]
 		x1 := &m.a3[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
 	// layer1.0.out (relu [16 14 14]→[16 14 14]), spec line 21
@@ -966,35 +931,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Layer2_0Bn1Positions)
 			for c := 0; c < Layer2_0Bn1Channels; c++ {
-				g, b := m.Params.Layer2_0Bn1Weight[c], m.Params.Layer2_0Bn1Bias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.a11[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.a11[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv12[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.a11[r]))
-					y := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.a12[r]))
-					xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat12[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv12[c], m.shift12[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1004,22 +953,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Layer2_0Bn1RunningVar[c] = 0.9*m.State.Layer2_0Bn1RunningVar[c] + 0.1*unbiased
 			}
 			m.State.NumBatchesTracked[3]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat12[r][:], m.a11[r][:], m.inv12[:], m.shift12[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
+				runtime.ScaleShiftRows64(m.a12[r][:], m.xhat12[r][:], m.Params.Layer2_0Bn1Weight[:], m.Params.Layer2_0Bn1Bias[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Layer2_0Bn1Channels; c++ {
 				g, b := m.Params.Layer2_0Bn1Weight[c], m.Params.Layer2_0Bn1Bias[c]
 				mean := m.State.Layer2_0Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Layer2_0Bn1RunningVar[c]+1e-05)
-				m.inv12[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.a11[r]))
-					y := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.a12[r]))
-					xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat12[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv12[c], m.mean12[c] = inv, m.State.Layer2_0Bn1RunningMean[c]
+				s := g * inv
+				m.scale12[c], m.shift12[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a12[r][:], m.a11[r][:], m.scale12[:], m.shift12[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
 			}
 		}
 	}
@@ -1057,35 +1005,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Layer2_0Bn2Positions)
 			for c := 0; c < Layer2_0Bn2Channels; c++ {
-				g, b := m.Params.Layer2_0Bn2Weight[c], m.Params.Layer2_0Bn2Bias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.a14[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.a14[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv15[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.a14[r]))
-					y := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.a15[r]))
-					xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat15[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv15[c], m.shift15[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1095,22 +1027,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Layer2_0Bn2RunningVar[c] = 0.9*m.State.Layer2_0Bn2RunningVar[c] + 0.1*unbiased
 			}
 			m.State.NumBatchesTracked[4]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat15[r][:], m.a14[r][:], m.inv15[:], m.shift15[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
+				runtime.ScaleShiftRows64(m.a15[r][:], m.xhat15[r][:], m.Params.Layer2_0Bn2Weight[:], m.Params.Layer2_0Bn2Bias[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Layer2_0Bn2Channels; c++ {
 				g, b := m.Params.Layer2_0Bn2Weight[c], m.Params.Layer2_0Bn2Bias[c]
 				mean := m.State.Layer2_0Bn2RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Layer2_0Bn2RunningVar[c]+1e-05)
-				m.inv15[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.a14[r]))
-					y := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.a15[r]))
-					xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat15[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv15[c], m.mean15[c] = inv, m.State.Layer2_0Bn2RunningMean[c]
+				s := g * inv
+				m.scale15[c], m.shift15[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a15[r][:], m.a14[r][:], m.scale15[:], m.shift15[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
 			}
 		}
 	}
@@ -1139,35 +1070,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Layer2_0Downsample1Positions)
 			for c := 0; c < Layer2_0Downsample1Channels; c++ {
-				g, b := m.Params.Layer2_0Downsample1Weight[c], m.Params.Layer2_0Downsample1Bias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.a16[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.a16[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv17[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.a16[r]))
-					y := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.a17[r]))
-					xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.xhat17[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv17[c], m.shift17[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1177,22 +1092,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Layer2_0Downsample1RunningVar[c] = 0.9*m.State.Layer2_0Downsample1RunningVar[c] + 0.1*unbiased
 			}
 			m.State.NumBatchesTracked[5]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat17[r][:], m.a16[r][:], m.inv17[:], m.shift17[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
+				runtime.ScaleShiftRows64(m.a17[r][:], m.xhat17[r][:], m.Params.Layer2_0Downsample1Weight[:], m.Params.Layer2_0Downsample1Bias[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
+			}
 		} else {
 			for c := 0; c < Layer2_0Downsample1Channels; c++ {
 				g, b := m.Params.Layer2_0Downsample1Weight[c], m.Params.Layer2_0Downsample1Bias[c]
 				mean := m.State.Layer2_0Downsample1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Layer2_0Downsample1RunningVar[c]+1e-05)
-				m.inv17[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.a16[r]))
-					y := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.a17[r]))
-					xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.xhat17[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv17[c], m.mean17[c] = inv, m.State.Layer2_0Downsample1RunningMean[c]
+				s := g * inv
+				m.scale17[c], m.shift17[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a17[r][:], m.a16[r][:], m.scale17[:], m.shift17[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
 			}
 		}
 	}
@@ -1202,9 +1116,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		y := &m.a18[row]
 		x0 := &m.a15[row]
 		x1 := &m.a17[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
 	// layers.19 (relu [32 7 7]→[32 7 7]), spec line 30
@@ -1331,35 +1243,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Bn1Positions)
 			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv1[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.shift1[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1369,22 +1265,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Bn1RunningVar[c] = 0.9*m.State.Bn1RunningVar[c] + 0.1*unbiased
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Bn1Channels; c++ {
 				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 				mean := m.State.Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+1e-05)
-				m.inv1[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -1451,35 +1346,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Layer1_0Bn1Positions)
 			for c := 0; c < Layer1_0Bn1Channels; c++ {
-				g, b := m.Params.Layer1_0Bn1Weight[c], m.Params.Layer1_0Bn1Bias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.a4[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.a4[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv5[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.a4[r]))
-					y := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.a5[r]))
-					xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat5[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv5[c], m.shift5[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1489,22 +1368,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Layer1_0Bn1RunningVar[c] = 0.9*m.State.Layer1_0Bn1RunningVar[c] + 0.1*unbiased
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
+				runtime.ScaleShiftRows64(m.a5[r][:], m.xhat5[r][:], m.Params.Layer1_0Bn1Weight[:], m.Params.Layer1_0Bn1Bias[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Layer1_0Bn1Channels; c++ {
 				g, b := m.Params.Layer1_0Bn1Weight[c], m.Params.Layer1_0Bn1Bias[c]
 				mean := m.State.Layer1_0Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Layer1_0Bn1RunningVar[c]+1e-05)
-				m.inv5[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.a4[r]))
-					y := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.a5[r]))
-					xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat5[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv5[c], m.mean5[c] = inv, m.State.Layer1_0Bn1RunningMean[c]
+				s := g * inv
+				m.scale5[c], m.shift5[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a5[r][:], m.a4[r][:], m.scale5[:], m.shift5[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
 			}
 		}
 	}
@@ -1544,35 +1422,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Layer1_0Bn2Positions)
 			for c := 0; c < Layer1_0Bn2Channels; c++ {
-				g, b := m.Params.Layer1_0Bn2Weight[c], m.Params.Layer1_0Bn2Bias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.a7[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.a7[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv8[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.a7[r]))
-					y := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.a8[r]))
-					xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat8[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv8[c], m.shift8[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1582,22 +1444,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Layer1_0Bn2RunningVar[c] = 0.9*m.State.Layer1_0Bn2RunningVar[c] + 0.1*unbiased
 			}
 			m.State.NumBatchesTracked[2]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
+				runtime.ScaleShiftRows64(m.a8[r][:], m.xhat8[r][:], m.Params.Layer1_0Bn2Weight[:], m.Params.Layer1_0Bn2Bias[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Layer1_0Bn2Channels; c++ {
 				g, b := m.Params.Layer1_0Bn2Weight[c], m.Params.Layer1_0Bn2Bias[c]
 				mean := m.State.Layer1_0Bn2RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Layer1_0Bn2RunningVar[c]+1e-05)
-				m.inv8[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.a7[r]))
-					y := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.a8[r]))
-					xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat8[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv8[c], m.mean8[c] = inv, m.State.Layer1_0Bn2RunningMean[c]
+				s := g * inv
+				m.scale8[c], m.shift8[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a8[r][:], m.a7[r][:], m.scale8[:], m.shift8[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
 			}
 		}
 	}
@@ -1607,9 +1468,7 @@ func (m *Model) forwardBatch(nb int) {
 		y := &m.a9[row]
 		x0 := &m.a8[row]
 		x1 := &m.a3[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
 	// layer1.0.out (relu [16 14 14]→[16 14 14]), spec line 21
@@ -1649,35 +1508,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Layer2_0Bn1Positions)
 			for c := 0; c < Layer2_0Bn1Channels; c++ {
-				g, b := m.Params.Layer2_0Bn1Weight[c], m.Params.Layer2_0Bn1Bias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.a11[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.a11[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv12[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.a11[r]))
-					y := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.a12[r]))
-					xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat12[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv12[c], m.shift12[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1687,22 +1530,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Layer2_0Bn1RunningVar[c] = 0.9*m.State.Layer2_0Bn1RunningVar[c] + 0.1*unbiased
 			}
 			m.State.NumBatchesTracked[3]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat12[r][:], m.a11[r][:], m.inv12[:], m.shift12[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
+				runtime.ScaleShiftRows64(m.a12[r][:], m.xhat12[r][:], m.Params.Layer2_0Bn1Weight[:], m.Params.Layer2_0Bn1Bias[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Layer2_0Bn1Channels; c++ {
 				g, b := m.Params.Layer2_0Bn1Weight[c], m.Params.Layer2_0Bn1Bias[c]
 				mean := m.State.Layer2_0Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Layer2_0Bn1RunningVar[c]+1e-05)
-				m.inv12[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.a11[r]))
-					y := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.a12[r]))
-					xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat12[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv12[c], m.mean12[c] = inv, m.State.Layer2_0Bn1RunningMean[c]
+				s := g * inv
+				m.scale12[c], m.shift12[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a12[r][:], m.a11[r][:], m.scale12[:], m.shift12[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
 			}
 		}
 	}
@@ -1742,35 +1584,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Layer2_0Bn2Positions)
 			for c := 0; c < Layer2_0Bn2Channels; c++ {
-				g, b := m.Params.Layer2_0Bn2Weight[c], m.Params.Layer2_0Bn2Bias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.a14[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.a14[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv15[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.a14[r]))
-					y := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.a15[r]))
-					xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat15[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv15[c], m.shift15[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1780,22 +1606,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Layer2_0Bn2RunningVar[c] = 0.9*m.State.Layer2_0Bn2RunningVar[c] + 0.1*unbiased
 			}
 			m.State.NumBatchesTracked[4]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat15[r][:], m.a14[r][:], m.inv15[:], m.shift15[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
+				runtime.ScaleShiftRows64(m.a15[r][:], m.xhat15[r][:], m.Params.Layer2_0Bn2Weight[:], m.Params.Layer2_0Bn2Bias[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Layer2_0Bn2Channels; c++ {
 				g, b := m.Params.Layer2_0Bn2Weight[c], m.Params.Layer2_0Bn2Bias[c]
 				mean := m.State.Layer2_0Bn2RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Layer2_0Bn2RunningVar[c]+1e-05)
-				m.inv15[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.a14[r]))
-					y := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.a15[r]))
-					xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat15[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv15[c], m.mean15[c] = inv, m.State.Layer2_0Bn2RunningMean[c]
+				s := g * inv
+				m.scale15[c], m.shift15[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a15[r][:], m.a14[r][:], m.scale15[:], m.shift15[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
 			}
 		}
 	}
@@ -1826,35 +1651,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Layer2_0Downsample1Positions)
 			for c := 0; c < Layer2_0Downsample1Channels; c++ {
-				g, b := m.Params.Layer2_0Downsample1Weight[c], m.Params.Layer2_0Downsample1Bias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.a16[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.a16[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv17[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.a16[r]))
-					y := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.a17[r]))
-					xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.xhat17[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv17[c], m.shift17[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1864,22 +1673,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Layer2_0Downsample1RunningVar[c] = 0.9*m.State.Layer2_0Downsample1RunningVar[c] + 0.1*unbiased
 			}
 			m.State.NumBatchesTracked[5]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat17[r][:], m.a16[r][:], m.inv17[:], m.shift17[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
+				runtime.ScaleShiftRows64(m.a17[r][:], m.xhat17[r][:], m.Params.Layer2_0Downsample1Weight[:], m.Params.Layer2_0Downsample1Bias[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
+			}
 		} else {
 			for c := 0; c < Layer2_0Downsample1Channels; c++ {
 				g, b := m.Params.Layer2_0Downsample1Weight[c], m.Params.Layer2_0Downsample1Bias[c]
 				mean := m.State.Layer2_0Downsample1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Layer2_0Downsample1RunningVar[c]+1e-05)
-				m.inv17[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.a16[r]))
-					y := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.a17[r]))
-					xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.xhat17[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv17[c], m.mean17[c] = inv, m.State.Layer2_0Downsample1RunningMean[c]
+				s := g * inv
+				m.scale17[c], m.shift17[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a17[r][:], m.a16[r][:], m.scale17[:], m.shift17[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
 			}
 		}
 	}
@@ -1889,9 +1697,7 @@ func (m *Model) forwardBatch(nb int) {
 		y := &m.a18[row]
 		x0 := &m.a15[row]
 		x1 := &m.a17[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
 	// layers.19 (relu [32 7 7]→[32 7 7]), spec line 30
@@ -2024,29 +1830,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Layer2_0Downsample1Channels; c++ {
 			g, b := m.Params.Layer2_0Downsample1Weight[c], m.Params.Layer2_0Downsample1Bias[c]
 			_ = b
+			inv := m.inv17[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.d17[r]))
-				xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.xhat17[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+					xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.xhat17[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean17[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+					x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.a16[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Layer2_0Downsample1Bias[c] += sdy
 			m.Grads.Layer2_0Downsample1Weight[c] += sdyh
-			k := g * m.inv17[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.d17[r]))
-				xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.xhat17[r]))
-				dx := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.d18[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+					xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.xhat17[r]))
+					dx := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.d18[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale17[c], m.shift17[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d18[r][:], m.d17[r][:], m.scale17[:], m.shift17[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
 			}
 		}
 	}
@@ -2100,29 +1925,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Layer2_0Bn2Channels; c++ {
 			g, b := m.Params.Layer2_0Bn2Weight[c], m.Params.Layer2_0Bn2Bias[c]
 			_ = b
+			inv := m.inv15[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat15[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat15[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean15[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.d19[r]))
+					x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.a14[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Layer2_0Bn2Bias[c] += sdy
 			m.Grads.Layer2_0Bn2Weight[c] += sdyh
-			k := g * m.inv15[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat15[r]))
-				dx := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.d18[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat15[r]))
+					dx := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.d18[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale15[c], m.shift15[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d18[r][:], m.d19[r][:], m.scale15[:], m.shift15[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
 			}
 		}
 	}
@@ -2188,29 +2032,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Layer2_0Bn1Channels; c++ {
 			g, b := m.Params.Layer2_0Bn1Weight[c], m.Params.Layer2_0Bn1Bias[c]
 			_ = b
+			inv := m.inv12[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.d18[r]))
-				xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat12[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.d18[r]))
+					xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat12[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean12[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.d18[r]))
+					x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.a11[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Layer2_0Bn1Bias[c] += sdy
 			m.Grads.Layer2_0Bn1Weight[c] += sdyh
-			k := g * m.inv12[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.d18[r]))
-				xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat12[r]))
-				dx := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.d19[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.d18[r]))
+					xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat12[r]))
+					dx := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.d19[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale12[c], m.shift12[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d19[r][:], m.d18[r][:], m.scale12[:], m.shift12[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
 			}
 		}
 	}
@@ -2292,29 +2155,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Layer1_0Bn2Channels; c++ {
 			g, b := m.Params.Layer1_0Bn2Weight[c], m.Params.Layer1_0Bn2Bias[c]
 			_ = b
+			inv := m.inv8[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.e16_0[r]))
-				xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat8[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.e16_0[r]))
+					xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat8[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean8[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.e16_0[r]))
+					x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.a7[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Layer1_0Bn2Bias[c] += sdy
 			m.Grads.Layer1_0Bn2Weight[c] += sdyh
-			k := g * m.inv8[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.e16_0[r]))
-				xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat8[r]))
-				dx := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.d9[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.e16_0[r]))
+					xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat8[r]))
+					dx := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.d9[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale8[c], m.shift8[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d9[r][:], m.e16_0[r][:], m.scale8[:], m.shift8[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
 			}
 		}
 	}
@@ -2380,29 +2262,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Layer1_0Bn1Channels; c++ {
 			g, b := m.Params.Layer1_0Bn1Weight[c], m.Params.Layer1_0Bn1Bias[c]
 			_ = b
+			inv := m.inv5[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
-				xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat5[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
+					xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat5[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean5[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
+					x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.a4[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Layer1_0Bn1Bias[c] += sdy
 			m.Grads.Layer1_0Bn1Weight[c] += sdyh
-			k := g * m.inv5[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
-				xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat5[r]))
-				dx := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.e16_0[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
+					xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat5[r]))
+					dx := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.e16_0[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale5[c], m.shift5[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.e16_0[r][:], m.d9[r][:], m.scale5[:], m.shift5[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
 			}
 		}
 	}
@@ -2484,29 +2385,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Bn1Channels; c++ {
 			g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 			_ = b
+			inv := m.inv1[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean1[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Bn1Bias[c] += sdy
 			m.Grads.Bn1Weight[c] += sdyh
-			k := g * m.inv1[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d2[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d2[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d2[r][:], m.d1[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -2640,29 +2560,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Layer2_0Downsample1Channels; c++ {
 			g, b := m.Params.Layer2_0Downsample1Weight[c], m.Params.Layer2_0Downsample1Bias[c]
 			_ = b
+			inv := m.inv17[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.d17[r]))
-				xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.xhat17[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+					xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.xhat17[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean17[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+					x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.a16[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Layer2_0Downsample1Bias[c] += sdy
 			m.Grads.Layer2_0Downsample1Weight[c] += sdyh
-			k := g * m.inv17[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.d17[r]))
-				xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.xhat17[r]))
-				dx := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.d18[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+					xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.xhat17[r]))
+					dx := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float64)(unsafe.Pointer(&m.d18[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale17[c], m.shift17[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d18[r][:], m.d17[r][:], m.scale17[:], m.shift17[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
 			}
 		}
 	}
@@ -2714,29 +2653,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Layer2_0Bn2Channels; c++ {
 			g, b := m.Params.Layer2_0Bn2Weight[c], m.Params.Layer2_0Bn2Bias[c]
 			_ = b
+			inv := m.inv15[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat15[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat15[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean15[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.d19[r]))
+					x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.a14[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Layer2_0Bn2Bias[c] += sdy
 			m.Grads.Layer2_0Bn2Weight[c] += sdyh
-			k := g * m.inv15[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat15[r]))
-				dx := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.d18[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat15[r]))
+					dx := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float64)(unsafe.Pointer(&m.d18[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale15[c], m.shift15[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d18[r][:], m.d19[r][:], m.scale15[:], m.shift15[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
 			}
 		}
 	}
@@ -2798,29 +2756,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Layer2_0Bn1Channels; c++ {
 			g, b := m.Params.Layer2_0Bn1Weight[c], m.Params.Layer2_0Bn1Bias[c]
 			_ = b
+			inv := m.inv12[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.d18[r]))
-				xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat12[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.d18[r]))
+					xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat12[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean12[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.d18[r]))
+					x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.a11[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Layer2_0Bn1Bias[c] += sdy
 			m.Grads.Layer2_0Bn1Weight[c] += sdyh
-			k := g * m.inv12[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.d18[r]))
-				xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat12[r]))
-				dx := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.d19[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.d18[r]))
+					xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat12[r]))
+					dx := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float64)(unsafe.Pointer(&m.d19[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale12[c], m.shift12[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d19[r][:], m.d18[r][:], m.scale12[:], m.shift12[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
 			}
 		}
 	}
@@ -2896,29 +2873,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Layer1_0Bn2Channels; c++ {
 			g, b := m.Params.Layer1_0Bn2Weight[c], m.Params.Layer1_0Bn2Bias[c]
 			_ = b
+			inv := m.inv8[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.e16_0[r]))
-				xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat8[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.e16_0[r]))
+					xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat8[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean8[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.e16_0[r]))
+					x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.a7[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Layer1_0Bn2Bias[c] += sdy
 			m.Grads.Layer1_0Bn2Weight[c] += sdyh
-			k := g * m.inv8[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.e16_0[r]))
-				xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat8[r]))
-				dx := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.d9[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.e16_0[r]))
+					xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.xhat8[r]))
+					dx := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float64)(unsafe.Pointer(&m.d9[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale8[c], m.shift8[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d9[r][:], m.e16_0[r][:], m.scale8[:], m.shift8[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
 			}
 		}
 	}
@@ -2980,29 +2976,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Layer1_0Bn1Channels; c++ {
 			g, b := m.Params.Layer1_0Bn1Weight[c], m.Params.Layer1_0Bn1Bias[c]
 			_ = b
+			inv := m.inv5[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
-				xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat5[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
+					xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat5[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean5[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
+					x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.a4[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Layer1_0Bn1Bias[c] += sdy
 			m.Grads.Layer1_0Bn1Weight[c] += sdyh
-			k := g * m.inv5[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
-				xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat5[r]))
-				dx := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.e16_0[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
+					xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.xhat5[r]))
+					dx := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float64)(unsafe.Pointer(&m.e16_0[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale5[c], m.shift5[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.e16_0[r][:], m.d9[r][:], m.scale5[:], m.shift5[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
 			}
 		}
 	}
@@ -3078,29 +3093,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Bn1Channels; c++ {
 			g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 			_ = b
+			inv := m.inv1[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean1[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Bn1Bias[c] += sdy
 			m.Grads.Bn1Weight[c] += sdyh
-			k := g * m.inv1[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d2[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d2[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d2[r][:], m.d1[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}

@@ -609,73 +609,100 @@ type Model struct {
 	// encoder.0.fc (dense [10]→[6]), spec line 8
 	a0 [BatchChunk][6]float64 // output
 	// encoder.0.bn (batchnorm [6]→[6]), spec line 9
-	a1    [BatchChunk][6]float64 // output
-	xhat1 [BatchChunk][6]float64 // normalised input x̂
-	inv1  [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	a1     [BatchChunk][6]float64 // output
+	xhat1  [BatchChunk][6]float64 // normalised input x̂ (training mode)
+	inv1   [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	mean1  [6]float64             // running mean per channel of the last inference-mode pass
+	scale1 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
+	shift1 [6]float64             // β − running_mean·scale per channel (inference mode)
 	// layers.2 (relu [6]→[6]), spec line 10
 	a2 [BatchChunk][6]float64 // output
 	// encoder.1.fc (dense [6]→[6]), spec line 11
 	a3 [BatchChunk][6]float64 // output
 	// encoder.1.bn (batchnorm [6]→[6]), spec line 12
-	a4    [BatchChunk][6]float64 // output
-	xhat4 [BatchChunk][6]float64 // normalised input x̂
-	inv4  [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	a4     [BatchChunk][6]float64 // output
+	xhat4  [BatchChunk][6]float64 // normalised input x̂ (training mode)
+	inv4   [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	mean4  [6]float64             // running mean per channel of the last inference-mode pass
+	scale4 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
+	shift4 [6]float64             // β − running_mean·scale per channel (inference mode)
 	// layers.5 (relu [6]→[6]), spec line 13
 	a5 [BatchChunk][6]float64 // output
 	// encoder.2.fc (dense [6]→[6]), spec line 14
 	a6 [BatchChunk][6]float64 // output
 	// encoder.2.bn (batchnorm [6]→[6]), spec line 15
-	a7    [BatchChunk][6]float64 // output
-	xhat7 [BatchChunk][6]float64 // normalised input x̂
-	inv7  [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	a7     [BatchChunk][6]float64 // output
+	xhat7  [BatchChunk][6]float64 // normalised input x̂ (training mode)
+	inv7   [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	mean7  [6]float64             // running mean per channel of the last inference-mode pass
+	scale7 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
+	shift7 [6]float64             // β − running_mean·scale per channel (inference mode)
 	// layers.8 (relu [6]→[6]), spec line 16
 	a8 [BatchChunk][6]float64 // output
 	// encoder.3.fc (dense [6]→[6]), spec line 17
 	a9 [BatchChunk][6]float64 // output
 	// encoder.3.bn (batchnorm [6]→[6]), spec line 18
-	a10    [BatchChunk][6]float64 // output
-	xhat10 [BatchChunk][6]float64 // normalised input x̂
-	inv10  [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	a10     [BatchChunk][6]float64 // output
+	xhat10  [BatchChunk][6]float64 // normalised input x̂ (training mode)
+	inv10   [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	mean10  [6]float64             // running mean per channel of the last inference-mode pass
+	scale10 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
+	shift10 [6]float64             // β − running_mean·scale per channel (inference mode)
 	// layers.11 (relu [6]→[6]), spec line 19
 	a11 [BatchChunk][6]float64 // output
 	// bottleneck.fc (dense [6]→[3]), spec line 20
 	a12 [BatchChunk][3]float64 // output
 	// bottleneck.bn (batchnorm [3]→[3]), spec line 21
-	a13    [BatchChunk][3]float64 // output
-	xhat13 [BatchChunk][3]float64 // normalised input x̂
-	inv13  [3]float64             // 1/√(σ² + eps) per channel of the last batch
+	a13     [BatchChunk][3]float64 // output
+	xhat13  [BatchChunk][3]float64 // normalised input x̂ (training mode)
+	inv13   [3]float64             // 1/√(σ² + eps) per channel of the last batch
+	mean13  [3]float64             // running mean per channel of the last inference-mode pass
+	scale13 [3]float64             // γ/√(running_var + eps) per channel (inference mode)
+	shift13 [3]float64             // β − running_mean·scale per channel (inference mode)
 	// layers.14 (relu [3]→[3]), spec line 22
 	a14 [BatchChunk][3]float64 // output
 	// decoder.0.fc (dense [3]→[6]), spec line 23
 	a15 [BatchChunk][6]float64 // output
 	// decoder.0.bn (batchnorm [6]→[6]), spec line 24
-	a16    [BatchChunk][6]float64 // output
-	xhat16 [BatchChunk][6]float64 // normalised input x̂
-	inv16  [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	a16     [BatchChunk][6]float64 // output
+	xhat16  [BatchChunk][6]float64 // normalised input x̂ (training mode)
+	inv16   [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	mean16  [6]float64             // running mean per channel of the last inference-mode pass
+	scale16 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
+	shift16 [6]float64             // β − running_mean·scale per channel (inference mode)
 	// layers.17 (relu [6]→[6]), spec line 25
 	a17 [BatchChunk][6]float64 // output
 	// decoder.1.fc (dense [6]→[6]), spec line 26
 	a18 [BatchChunk][6]float64 // output
 	// decoder.1.bn (batchnorm [6]→[6]), spec line 27
-	a19    [BatchChunk][6]float64 // output
-	xhat19 [BatchChunk][6]float64 // normalised input x̂
-	inv19  [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	a19     [BatchChunk][6]float64 // output
+	xhat19  [BatchChunk][6]float64 // normalised input x̂ (training mode)
+	inv19   [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	mean19  [6]float64             // running mean per channel of the last inference-mode pass
+	scale19 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
+	shift19 [6]float64             // β − running_mean·scale per channel (inference mode)
 	// layers.20 (relu [6]→[6]), spec line 28
 	a20 [BatchChunk][6]float64 // output
 	// decoder.2.fc (dense [6]→[6]), spec line 29
 	a21 [BatchChunk][6]float64 // output
 	// decoder.2.bn (batchnorm [6]→[6]), spec line 30
-	a22    [BatchChunk][6]float64 // output
-	xhat22 [BatchChunk][6]float64 // normalised input x̂
-	inv22  [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	a22     [BatchChunk][6]float64 // output
+	xhat22  [BatchChunk][6]float64 // normalised input x̂ (training mode)
+	inv22   [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	mean22  [6]float64             // running mean per channel of the last inference-mode pass
+	scale22 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
+	shift22 [6]float64             // β − running_mean·scale per channel (inference mode)
 	// layers.23 (relu [6]→[6]), spec line 31
 	a23 [BatchChunk][6]float64 // output
 	// decoder.3.fc (dense [6]→[6]), spec line 32
 	a24 [BatchChunk][6]float64 // output
 	// decoder.3.bn (batchnorm [6]→[6]), spec line 33
-	a25    [BatchChunk][6]float64 // output
-	xhat25 [BatchChunk][6]float64 // normalised input x̂
-	inv25  [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	a25     [BatchChunk][6]float64 // output
+	xhat25  [BatchChunk][6]float64 // normalised input x̂ (training mode)
+	inv25   [6]float64             // 1/√(σ² + eps) per channel of the last batch
+	mean25  [6]float64             // running mean per channel of the last inference-mode pass
+	scale25 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
+	shift25 [6]float64             // β − running_mean·scale per channel (inference mode)
 	// layers.26 (relu [6]→[6]), spec line 34
 	a26 [BatchChunk][6]float64 // output
 	// out (dense [6]→[10]), spec line 35
@@ -823,15 +850,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				g, b := m.Params.Encoder0BnWeight[c], m.Params.Encoder0BnBias[c]
 				mean := m.State.Encoder0BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Encoder0BnRunningVar[c]+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv1[c], m.mean1[c] = inv, m.State.Encoder0BnRunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+				y := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a1[r]))
+				for c := range x {
+					s, t := m.scale1[c], m.shift1[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -908,15 +937,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				g, b := m.Params.Encoder1BnWeight[c], m.Params.Encoder1BnBias[c]
 				mean := m.State.Encoder1BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Encoder1BnRunningVar[c]+0.001)
-				m.inv4[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv4[c], m.mean4[c] = inv, m.State.Encoder1BnRunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+				y := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a4[r]))
+				for c := range x {
+					s, t := m.scale4[c], m.shift4[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -993,15 +1024,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				g, b := m.Params.Encoder2BnWeight[c], m.Params.Encoder2BnBias[c]
 				mean := m.State.Encoder2BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Encoder2BnRunningVar[c]+0.001)
-				m.inv7[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv7[c], m.mean7[c] = inv, m.State.Encoder2BnRunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+				y := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a7[r]))
+				for c := range x {
+					s, t := m.scale7[c], m.shift7[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -1078,15 +1111,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				g, b := m.Params.Encoder3BnWeight[c], m.Params.Encoder3BnBias[c]
 				mean := m.State.Encoder3BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Encoder3BnRunningVar[c]+0.001)
-				m.inv10[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					y := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv10[c], m.mean10[c] = inv, m.State.Encoder3BnRunningMean[c]
+				s := g * inv
+				m.scale10[c], m.shift10[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+				y := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a10[r]))
+				for c := range x {
+					s, t := m.scale10[c], m.shift10[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -1160,15 +1195,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				g, b := m.Params.BottleneckBnWeight[c], m.Params.BottleneckBnBias[c]
 				mean := m.State.BottleneckBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.BottleneckBnRunningVar[c]+0.001)
-				m.inv13[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					y := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv13[c], m.mean13[c] = inv, m.State.BottleneckBnRunningMean[c]
+				s := g * inv
+				m.scale13[c], m.shift13[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+				y := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
+				for c := range x {
+					s, t := m.scale13[c], m.shift13[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -1245,15 +1282,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				g, b := m.Params.Decoder0BnWeight[c], m.Params.Decoder0BnBias[c]
 				mean := m.State.Decoder0BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Decoder0BnRunningVar[c]+0.001)
-				m.inv16[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					y := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a16[r]))
-					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv16[c], m.mean16[c] = inv, m.State.Decoder0BnRunningMean[c]
+				s := g * inv
+				m.scale16[c], m.shift16[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+				y := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a16[r]))
+				for c := range x {
+					s, t := m.scale16[c], m.shift16[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -1330,15 +1369,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				g, b := m.Params.Decoder1BnWeight[c], m.Params.Decoder1BnBias[c]
 				mean := m.State.Decoder1BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Decoder1BnRunningVar[c]+0.001)
-				m.inv19[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv19[c], m.mean19[c] = inv, m.State.Decoder1BnRunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+				y := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a19[r]))
+				for c := range x {
+					s, t := m.scale19[c], m.shift19[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -1415,15 +1456,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				g, b := m.Params.Decoder2BnWeight[c], m.Params.Decoder2BnBias[c]
 				mean := m.State.Decoder2BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Decoder2BnRunningVar[c]+0.001)
-				m.inv22[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv22[c], m.mean22[c] = inv, m.State.Decoder2BnRunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+				y := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a22[r]))
+				for c := range x {
+					s, t := m.scale22[c], m.shift22[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -1500,15 +1543,17 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				g, b := m.Params.Decoder3BnWeight[c], m.Params.Decoder3BnBias[c]
 				mean := m.State.Decoder3BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Decoder3BnRunningVar[c]+0.001)
-				m.inv25[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					y := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a25[r]))
-					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv25[c], m.mean25[c] = inv, m.State.Decoder3BnRunningMean[c]
+				s := g * inv
+				m.scale25[c], m.shift25[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+				y := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a25[r]))
+				for c := range x {
+					s, t := m.scale25[c], m.shift25[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -1671,15 +1716,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := m.Params.Encoder0BnWeight[c], m.Params.Encoder0BnBias[c]
 				mean := m.State.Encoder0BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Encoder0BnRunningVar[c]+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv1[c], m.mean1[c] = inv, m.State.Encoder0BnRunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+				y := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a1[r]))
+				for c := range x {
+					s, t := m.scale1[c], m.shift1[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -1747,15 +1794,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := m.Params.Encoder1BnWeight[c], m.Params.Encoder1BnBias[c]
 				mean := m.State.Encoder1BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Encoder1BnRunningVar[c]+0.001)
-				m.inv4[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv4[c], m.mean4[c] = inv, m.State.Encoder1BnRunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+				y := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a4[r]))
+				for c := range x {
+					s, t := m.scale4[c], m.shift4[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -1823,15 +1872,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := m.Params.Encoder2BnWeight[c], m.Params.Encoder2BnBias[c]
 				mean := m.State.Encoder2BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Encoder2BnRunningVar[c]+0.001)
-				m.inv7[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv7[c], m.mean7[c] = inv, m.State.Encoder2BnRunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+				y := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a7[r]))
+				for c := range x {
+					s, t := m.scale7[c], m.shift7[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -1899,15 +1950,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := m.Params.Encoder3BnWeight[c], m.Params.Encoder3BnBias[c]
 				mean := m.State.Encoder3BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Encoder3BnRunningVar[c]+0.001)
-				m.inv10[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					y := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv10[c], m.mean10[c] = inv, m.State.Encoder3BnRunningMean[c]
+				s := g * inv
+				m.scale10[c], m.shift10[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+				y := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a10[r]))
+				for c := range x {
+					s, t := m.scale10[c], m.shift10[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -1975,15 +2028,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := m.Params.BottleneckBnWeight[c], m.Params.BottleneckBnBias[c]
 				mean := m.State.BottleneckBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.BottleneckBnRunningVar[c]+0.001)
-				m.inv13[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					y := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv13[c], m.mean13[c] = inv, m.State.BottleneckBnRunningMean[c]
+				s := g * inv
+				m.scale13[c], m.shift13[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+				y := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
+				for c := range x {
+					s, t := m.scale13[c], m.shift13[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -2051,15 +2106,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := m.Params.Decoder0BnWeight[c], m.Params.Decoder0BnBias[c]
 				mean := m.State.Decoder0BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Decoder0BnRunningVar[c]+0.001)
-				m.inv16[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					y := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a16[r]))
-					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv16[c], m.mean16[c] = inv, m.State.Decoder0BnRunningMean[c]
+				s := g * inv
+				m.scale16[c], m.shift16[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+				y := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a16[r]))
+				for c := range x {
+					s, t := m.scale16[c], m.shift16[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -2127,15 +2184,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := m.Params.Decoder1BnWeight[c], m.Params.Decoder1BnBias[c]
 				mean := m.State.Decoder1BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Decoder1BnRunningVar[c]+0.001)
-				m.inv19[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv19[c], m.mean19[c] = inv, m.State.Decoder1BnRunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+				y := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a19[r]))
+				for c := range x {
+					s, t := m.scale19[c], m.shift19[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -2203,15 +2262,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := m.Params.Decoder2BnWeight[c], m.Params.Decoder2BnBias[c]
 				mean := m.State.Decoder2BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Decoder2BnRunningVar[c]+0.001)
-				m.inv22[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv22[c], m.mean22[c] = inv, m.State.Decoder2BnRunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+				y := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a22[r]))
+				for c := range x {
+					s, t := m.scale22[c], m.shift22[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -2279,15 +2340,17 @@ func (m *Model) forwardBatch(nb int) {
 				g, b := m.Params.Decoder3BnWeight[c], m.Params.Decoder3BnBias[c]
 				mean := m.State.Decoder3BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Decoder3BnRunningVar[c]+0.001)
-				m.inv25[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					y := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a25[r]))
-					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.inv25[c], m.mean25[c] = inv, m.State.Decoder3BnRunningMean[c]
+				s := g * inv
+				m.scale25[c], m.shift25[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+				y := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a25[r]))
+				for c := range x {
+					s, t := m.scale25[c], m.shift25[c]
+					for i, v := range x[c] {
+						y[c][i] = float64(v*s) + t
 					}
 				}
 			}
@@ -2397,28 +2460,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Decoder3BnChannels; c++ {
 			g, b := m.Params.Decoder3BnWeight[c], m.Params.Decoder3BnBias[c]
 			_ = b
+			inv := m.inv25[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean25[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder3BnBias[c] += sdy
 			m.Grads.Decoder3BnWeight[c] += sdyh
-			k := g * m.inv25[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
+					dx := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -2458,28 +2542,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Decoder2BnChannels; c++ {
 			g, b := m.Params.Decoder2BnWeight[c], m.Params.Decoder2BnBias[c]
 			_ = b
+			inv := m.inv22[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean22[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder2BnBias[c] += sdy
 			m.Grads.Decoder2BnWeight[c] += sdyh
-			k := g * m.inv22[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
+					dx := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -2519,28 +2624,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Decoder1BnChannels; c++ {
 			g, b := m.Params.Decoder1BnWeight[c], m.Params.Decoder1BnBias[c]
 			_ = b
+			inv := m.inv19[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean19[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder1BnBias[c] += sdy
 			m.Grads.Decoder1BnWeight[c] += sdyh
-			k := g * m.inv19[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
+					dx := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -2580,28 +2706,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Decoder0BnChannels; c++ {
 			g, b := m.Params.Decoder0BnWeight[c], m.Params.Decoder0BnBias[c]
 			_ = b
+			inv := m.inv16[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean16[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder0BnBias[c] += sdy
 			m.Grads.Decoder0BnWeight[c] += sdyh
-			k := g * m.inv16[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
+					dx := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -2641,28 +2788,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < BottleneckBnChannels; c++ {
 			g, b := m.Params.BottleneckBnWeight[c], m.Params.BottleneckBnBias[c]
 			_ = b
+			inv := m.inv13[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
-				xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean13[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+					x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.BottleneckBnBias[c] += sdy
 			m.Grads.BottleneckBnWeight[c] += sdyh
-			k := g * m.inv13[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
-				xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
+					dx := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+					dx := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -2702,28 +2870,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Encoder3BnChannels; c++ {
 			g, b := m.Params.Encoder3BnWeight[c], m.Params.Encoder3BnBias[c]
 			_ = b
+			inv := m.inv10[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean10[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder3BnBias[c] += sdy
 			m.Grads.Encoder3BnWeight[c] += sdyh
-			k := g * m.inv10[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
+					dx := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -2763,28 +2952,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Encoder2BnChannels; c++ {
 			g, b := m.Params.Encoder2BnWeight[c], m.Params.Encoder2BnBias[c]
 			_ = b
+			inv := m.inv7[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean7[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder2BnBias[c] += sdy
 			m.Grads.Encoder2BnWeight[c] += sdyh
-			k := g * m.inv7[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
+					dx := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -2824,28 +3034,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Encoder1BnChannels; c++ {
 			g, b := m.Params.Encoder1BnWeight[c], m.Params.Encoder1BnBias[c]
 			_ = b
+			inv := m.inv4[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean4[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder1BnBias[c] += sdy
 			m.Grads.Encoder1BnWeight[c] += sdyh
-			k := g * m.inv4[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
+					dx := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -2885,28 +3116,49 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Encoder0BnChannels; c++ {
 			g, b := m.Params.Encoder0BnWeight[c], m.Params.Encoder0BnBias[c]
 			_ = b
+			inv := m.inv1[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean1[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder0BnBias[c] += sdy
 			m.Grads.Encoder0BnWeight[c] += sdyh
-			k := g * m.inv1[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < nb; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -3124,28 +3376,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Decoder3BnChannels; c++ {
 			g, b := m.Params.Decoder3BnWeight[c], m.Params.Decoder3BnBias[c]
 			_ = b
+			inv := m.inv25[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean25[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder3BnBias[c] += sdy
 			m.Grads.Decoder3BnWeight[c] += sdyh
-			k := g * m.inv25[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
+					dx := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -3265,28 +3538,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Decoder2BnChannels; c++ {
 			g, b := m.Params.Decoder2BnWeight[c], m.Params.Decoder2BnBias[c]
 			_ = b
+			inv := m.inv22[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean22[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder2BnBias[c] += sdy
 			m.Grads.Decoder2BnWeight[c] += sdyh
-			k := g * m.inv22[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
+					dx := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -3406,28 +3700,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Decoder1BnChannels; c++ {
 			g, b := m.Params.Decoder1BnWeight[c], m.Params.Decoder1BnBias[c]
 			_ = b
+			inv := m.inv19[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean19[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder1BnBias[c] += sdy
 			m.Grads.Decoder1BnWeight[c] += sdyh
-			k := g * m.inv19[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
+					dx := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -3547,28 +3862,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Decoder0BnChannels; c++ {
 			g, b := m.Params.Decoder0BnWeight[c], m.Params.Decoder0BnBias[c]
 			_ = b
+			inv := m.inv16[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean16[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Decoder0BnBias[c] += sdy
 			m.Grads.Decoder0BnWeight[c] += sdyh
-			k := g * m.inv16[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
+					dx := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -3652,28 +3988,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < BottleneckBnChannels; c++ {
 			g, b := m.Params.BottleneckBnWeight[c], m.Params.BottleneckBnBias[c]
 			_ = b
+			inv := m.inv13[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
-				xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean13[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+					x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.BottleneckBnBias[c] += sdy
 			m.Grads.BottleneckBnWeight[c] += sdyh
-			k := g * m.inv13[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
-				xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
+					dx := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+					dx := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -3751,28 +4108,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Encoder3BnChannels; c++ {
 			g, b := m.Params.Encoder3BnWeight[c], m.Params.Encoder3BnBias[c]
 			_ = b
+			inv := m.inv10[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean10[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder3BnBias[c] += sdy
 			m.Grads.Encoder3BnWeight[c] += sdyh
-			k := g * m.inv10[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
+					dx := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -3892,28 +4270,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Encoder2BnChannels; c++ {
 			g, b := m.Params.Encoder2BnWeight[c], m.Params.Encoder2BnBias[c]
 			_ = b
+			inv := m.inv7[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean7[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder2BnBias[c] += sdy
 			m.Grads.Encoder2BnWeight[c] += sdyh
-			k := g * m.inv7[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
+					dx := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -4033,28 +4432,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Encoder1BnChannels; c++ {
 			g, b := m.Params.Encoder1BnWeight[c], m.Params.Encoder1BnBias[c]
 			_ = b
+			inv := m.inv4[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean4[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder1BnBias[c] += sdy
 			m.Grads.Encoder1BnWeight[c] += sdyh
-			k := g * m.inv4[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
+					dx := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					dx := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}
@@ -4174,28 +4594,49 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Encoder0BnChannels; c++ {
 			g, b := m.Params.Encoder0BnWeight[c], m.Params.Encoder0BnBias[c]
 			_ = b
+			inv := m.inv1[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * xh[c][s]
+					}
+				}
+			} else {
+				mean := m.mean1[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+					for s, v := range dy[c] {
+						sdy += v
+						sdyh += v * (x[c][s] - mean) * inv
+					}
 				}
 			}
 			m.Grads.Encoder0BnBias[c] += sdy
 			m.Grads.Encoder0BnWeight[c] += sdyh
-			k := g * m.inv1[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
+				}
+			} else {
+				// the running statistics do not depend on the batch
+				for r := 0; r < 1; r++ {
+					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					dx := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * v
+					}
 				}
 			}
 		}

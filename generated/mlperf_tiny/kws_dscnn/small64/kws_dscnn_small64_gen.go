@@ -464,9 +464,12 @@ type Model struct {
 	dcols0 [12][21]float64               // dL/dcols of one sample (batched pass)
 	gwt0   [48]float64                   // one sample's dL/dW (batched pass)
 	// bn (batchnorm [4 7 3]→[4 7 3]), spec line 10
-	a1    [BatchChunk][84]float64 // output
-	xhat1 [BatchChunk][84]float64 // normalised input x̂
-	inv1  [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	a1     [BatchChunk][84]float64 // output
+	xhat1  [BatchChunk][84]float64 // normalised input x̂ (training mode)
+	inv1   [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean1  [4]float64              // running mean per channel of the last inference-mode pass
+	scale1 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift1 [4]float64              // β − running_mean·scale per channel (inference mode)
 	// layers.2 (relu [4 7 3]→[4 7 3]), spec line 11
 	a2 [BatchChunk][84]float64 // output
 	// layers.3 (dropout [4 7 3]→[4 7 3]), spec line 12
@@ -479,18 +482,24 @@ type Model struct {
 	dws4  [33]float64                  // one filter's flat sums over the padded plane (scratch)
 	dwdz4 [57]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.0.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 14
-	a5    [BatchChunk][84]float64 // output
-	xhat5 [BatchChunk][84]float64 // normalised input x̂
-	inv5  [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	a5     [BatchChunk][84]float64 // output
+	xhat5  [BatchChunk][84]float64 // normalised input x̂ (training mode)
+	inv5   [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean5  [4]float64              // running mean per channel of the last inference-mode pass
+	scale5 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift5 [4]float64              // β − running_mean·scale per channel (inference mode)
 	// layers.6 (relu [4 7 3]→[4 7 3]), spec line 15
 	a6 [BatchChunk][84]float64 // output
 	// ds.0.pw (conv2d [4 7 3]→[4 7 3]), spec line 16
 	a7   [BatchChunk][84]float64 // output
 	gwt7 [16]float64             // one sample's dL/dW (batched pass)
 	// ds.0.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 17
-	a8    [BatchChunk][84]float64 // output
-	xhat8 [BatchChunk][84]float64 // normalised input x̂
-	inv8  [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	a8     [BatchChunk][84]float64 // output
+	xhat8  [BatchChunk][84]float64 // normalised input x̂ (training mode)
+	inv8   [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean8  [4]float64              // running mean per channel of the last inference-mode pass
+	scale8 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift8 [4]float64              // β − running_mean·scale per channel (inference mode)
 	// layers.9 (relu [4 7 3]→[4 7 3]), spec line 18
 	a9 [BatchChunk][84]float64 // output
 	// ds.1.dw (conv2d [4 7 3]→[4 7 3]), spec line 19
@@ -500,18 +509,24 @@ type Model struct {
 	dws10  [33]float64                  // one filter's flat sums over the padded plane (scratch)
 	dwdz10 [57]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.1.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 20
-	a11    [BatchChunk][84]float64 // output
-	xhat11 [BatchChunk][84]float64 // normalised input x̂
-	inv11  [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	a11     [BatchChunk][84]float64 // output
+	xhat11  [BatchChunk][84]float64 // normalised input x̂ (training mode)
+	inv11   [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean11  [4]float64              // running mean per channel of the last inference-mode pass
+	scale11 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift11 [4]float64              // β − running_mean·scale per channel (inference mode)
 	// layers.12 (relu [4 7 3]→[4 7 3]), spec line 21
 	a12 [BatchChunk][84]float64 // output
 	// ds.1.pw (conv2d [4 7 3]→[4 7 3]), spec line 22
 	a13   [BatchChunk][84]float64 // output
 	gwt13 [16]float64             // one sample's dL/dW (batched pass)
 	// ds.1.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 23
-	a14    [BatchChunk][84]float64 // output
-	xhat14 [BatchChunk][84]float64 // normalised input x̂
-	inv14  [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	a14     [BatchChunk][84]float64 // output
+	xhat14  [BatchChunk][84]float64 // normalised input x̂ (training mode)
+	inv14   [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean14  [4]float64              // running mean per channel of the last inference-mode pass
+	scale14 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift14 [4]float64              // β − running_mean·scale per channel (inference mode)
 	// layers.15 (relu [4 7 3]→[4 7 3]), spec line 24
 	a15 [BatchChunk][84]float64 // output
 	// layers.16 (dropout [4 7 3]→[4 7 3]), spec line 25
@@ -637,35 +652,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * BnPositions)
 			for c := 0; c < BnChannels; c++ {
-				g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.shift1[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -675,22 +674,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.BnRunningVar[c] = 0.99*m.State.BnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], BnChannels, BnPositions)
+				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.BnWeight[:], m.Params.BnBias[:], BnChannels, BnPositions)
+			}
 		} else {
 			for c := 0; c < BnChannels; c++ {
 				g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
 				mean := m.State.BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.BnRunningVar[c]+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.mean1[c] = inv, m.State.BnRunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], BnChannels, BnPositions)
 			}
 		}
 	}
@@ -745,35 +743,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Ds0DwBnPositions)
 			for c := 0; c < Ds0DwBnChannels; c++ {
-				g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv5[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					y := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a5[r]))
-					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv5[c], m.shift5[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -783,22 +765,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Ds0DwBnRunningVar[c] = 0.99*m.State.Ds0DwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
+				runtime.ScaleShiftRows64(m.a5[r][:], m.xhat5[r][:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], Ds0DwBnChannels, Ds0DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds0DwBnChannels; c++ {
 				g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
 				mean := m.State.Ds0DwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Ds0DwBnRunningVar[c]+0.001)
-				m.inv5[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					y := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a5[r]))
-					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv5[c], m.mean5[c] = inv, m.State.Ds0DwBnRunningMean[c]
+				s := g * inv
+				m.scale5[c], m.shift5[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a5[r][:], m.a4[r][:], m.scale5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
 			}
 		}
 	}
@@ -827,35 +808,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Ds0PwBnPositions)
 			for c := 0; c < Ds0PwBnChannels; c++ {
-				g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv8[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					y := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a8[r]))
-					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv8[c], m.shift8[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -865,22 +830,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Ds0PwBnRunningVar[c] = 0.99*m.State.Ds0PwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[2]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
+				runtime.ScaleShiftRows64(m.a8[r][:], m.xhat8[r][:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], Ds0PwBnChannels, Ds0PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds0PwBnChannels; c++ {
 				g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
 				mean := m.State.Ds0PwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Ds0PwBnRunningVar[c]+0.001)
-				m.inv8[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					y := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a8[r]))
-					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv8[c], m.mean8[c] = inv, m.State.Ds0PwBnRunningMean[c]
+				s := g * inv
+				m.scale8[c], m.shift8[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a8[r][:], m.a7[r][:], m.scale8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
 			}
 		}
 	}
@@ -919,35 +883,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Ds1DwBnPositions)
 			for c := 0; c < Ds1DwBnChannels; c++ {
-				g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv11[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv11[c], m.shift11[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -957,22 +905,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Ds1DwBnRunningVar[c] = 0.99*m.State.Ds1DwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[3]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
+				runtime.ScaleShiftRows64(m.a11[r][:], m.xhat11[r][:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], Ds1DwBnChannels, Ds1DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds1DwBnChannels; c++ {
 				g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
 				mean := m.State.Ds1DwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Ds1DwBnRunningVar[c]+0.001)
-				m.inv11[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv11[c], m.mean11[c] = inv, m.State.Ds1DwBnRunningMean[c]
+				s := g * inv
+				m.scale11[c], m.shift11[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
 			}
 		}
 	}
@@ -1001,35 +948,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Ds1PwBnPositions)
 			for c := 0; c < Ds1PwBnChannels; c++ {
-				g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv14[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv14[c], m.shift14[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1039,22 +970,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Ds1PwBnRunningVar[c] = 0.99*m.State.Ds1PwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[4]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
+				runtime.ScaleShiftRows64(m.a14[r][:], m.xhat14[r][:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], Ds1PwBnChannels, Ds1PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds1PwBnChannels; c++ {
 				g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
 				mean := m.State.Ds1PwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Ds1PwBnRunningVar[c]+0.001)
-				m.inv14[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv14[c], m.mean14[c] = inv, m.State.Ds1PwBnRunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
 			}
 		}
 	}
@@ -1221,35 +1151,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * BnPositions)
 			for c := 0; c < BnChannels; c++ {
-				g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.shift1[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1259,22 +1173,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.BnRunningVar[c] = 0.99*m.State.BnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], BnChannels, BnPositions)
+				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.BnWeight[:], m.Params.BnBias[:], BnChannels, BnPositions)
+			}
 		} else {
 			for c := 0; c < BnChannels; c++ {
 				g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
 				mean := m.State.BnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.BnRunningVar[c]+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.mean1[c] = inv, m.State.BnRunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], BnChannels, BnPositions)
 			}
 		}
 	}
@@ -1331,35 +1244,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Ds0DwBnPositions)
 			for c := 0; c < Ds0DwBnChannels; c++ {
-				g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv5[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					y := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a5[r]))
-					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv5[c], m.shift5[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1369,22 +1266,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Ds0DwBnRunningVar[c] = 0.99*m.State.Ds0DwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
+				runtime.ScaleShiftRows64(m.a5[r][:], m.xhat5[r][:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], Ds0DwBnChannels, Ds0DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds0DwBnChannels; c++ {
 				g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
 				mean := m.State.Ds0DwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Ds0DwBnRunningVar[c]+0.001)
-				m.inv5[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					y := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a5[r]))
-					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv5[c], m.mean5[c] = inv, m.State.Ds0DwBnRunningMean[c]
+				s := g * inv
+				m.scale5[c], m.shift5[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a5[r][:], m.a4[r][:], m.scale5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
 			}
 		}
 	}
@@ -1415,35 +1311,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Ds0PwBnPositions)
 			for c := 0; c < Ds0PwBnChannels; c++ {
-				g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv8[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					y := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a8[r]))
-					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv8[c], m.shift8[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1453,22 +1333,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Ds0PwBnRunningVar[c] = 0.99*m.State.Ds0PwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[2]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
+				runtime.ScaleShiftRows64(m.a8[r][:], m.xhat8[r][:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], Ds0PwBnChannels, Ds0PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds0PwBnChannels; c++ {
 				g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
 				mean := m.State.Ds0PwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Ds0PwBnRunningVar[c]+0.001)
-				m.inv8[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					y := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a8[r]))
-					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv8[c], m.mean8[c] = inv, m.State.Ds0PwBnRunningMean[c]
+				s := g * inv
+				m.scale8[c], m.shift8[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a8[r][:], m.a7[r][:], m.scale8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
 			}
 		}
 	}
@@ -1509,35 +1388,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Ds1DwBnPositions)
 			for c := 0; c < Ds1DwBnChannels; c++ {
-				g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv11[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv11[c], m.shift11[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1547,22 +1410,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Ds1DwBnRunningVar[c] = 0.99*m.State.Ds1DwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[3]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
+				runtime.ScaleShiftRows64(m.a11[r][:], m.xhat11[r][:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], Ds1DwBnChannels, Ds1DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds1DwBnChannels; c++ {
 				g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
 				mean := m.State.Ds1DwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Ds1DwBnRunningVar[c]+0.001)
-				m.inv11[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv11[c], m.mean11[c] = inv, m.State.Ds1DwBnRunningMean[c]
+				s := g * inv
+				m.scale11[c], m.shift11[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
 			}
 		}
 	}
@@ -1593,35 +1455,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Ds1PwBnPositions)
 			for c := 0; c < Ds1PwBnChannels; c++ {
-				g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv14[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv14[c], m.shift14[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1631,22 +1477,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Ds1PwBnRunningVar[c] = 0.99*m.State.Ds1PwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[4]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
+				runtime.ScaleShiftRows64(m.a14[r][:], m.xhat14[r][:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], Ds1PwBnChannels, Ds1PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Ds1PwBnChannels; c++ {
 				g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
 				mean := m.State.Ds1PwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Ds1PwBnRunningVar[c]+0.001)
-				m.inv14[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv14[c], m.mean14[c] = inv, m.State.Ds1PwBnRunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
 			}
 		}
 	}
@@ -1821,29 +1666,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Ds1PwBnChannels; c++ {
 			g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
 			_ = b
+			inv := m.inv14[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean14[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds1PwBnBias[c] += sdy
 			m.Grads.Ds1PwBnWeight[c] += sdyh
-			k := g * m.inv14[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
+					dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale14[c], m.shift14[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d15[r][:], m.d16[r][:], m.scale14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
 			}
 		}
 	}
@@ -1888,29 +1752,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Ds1DwBnChannels; c++ {
 			g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
 			_ = b
+			inv := m.inv11[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean11[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds1DwBnBias[c] += sdy
 			m.Grads.Ds1DwBnWeight[c] += sdyh
-			k := g * m.inv11[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
+					dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale11[c], m.shift11[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d16[r][:], m.d15[r][:], m.scale11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
 			}
 		}
 	}
@@ -1971,29 +1854,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Ds0PwBnChannels; c++ {
 			g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
 			_ = b
+			inv := m.inv8[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean8[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds0PwBnBias[c] += sdy
 			m.Grads.Ds0PwBnWeight[c] += sdyh
-			k := g * m.inv8[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
-				dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
+					dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale8[c], m.shift8[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d15[r][:], m.d16[r][:], m.scale8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
 			}
 		}
 	}
@@ -2038,29 +1940,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Ds0DwBnChannels; c++ {
 			g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
 			_ = b
+			inv := m.inv5[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean5[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds0DwBnBias[c] += sdy
 			m.Grads.Ds0DwBnWeight[c] += sdyh
-			k := g * m.inv5[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
-				dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
+					dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale5[c], m.shift5[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d16[r][:], m.d15[r][:], m.scale5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
 			}
 		}
 	}
@@ -2134,29 +2055,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < BnChannels; c++ {
 			g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
 			_ = b
+			inv := m.inv1[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean1[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.BnBias[c] += sdy
 			m.Grads.BnWeight[c] += sdyh
-			k := g * m.inv1[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d16[r][:], m.d15[r][:], m.scale1[:], m.shift1[:], BnChannels, BnPositions)
 			}
 		}
 	}
@@ -2353,29 +2293,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Ds1PwBnChannels; c++ {
 			g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
 			_ = b
+			inv := m.inv14[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean14[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds1PwBnBias[c] += sdy
 			m.Grads.Ds1PwBnWeight[c] += sdyh
-			k := g * m.inv14[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-				xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
+					dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale14[c], m.shift14[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d15[r][:], m.d16[r][:], m.scale14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
 			}
 		}
 	}
@@ -2416,29 +2375,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Ds1DwBnChannels; c++ {
 			g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
 			_ = b
+			inv := m.inv11[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean11[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds1DwBnBias[c] += sdy
 			m.Grads.Ds1DwBnWeight[c] += sdyh
-			k := g * m.inv11[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
+					dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale11[c], m.shift11[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d16[r][:], m.d15[r][:], m.scale11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
 			}
 		}
 	}
@@ -2495,29 +2473,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Ds0PwBnChannels; c++ {
 			g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
 			_ = b
+			inv := m.inv8[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean8[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds0PwBnBias[c] += sdy
 			m.Grads.Ds0PwBnWeight[c] += sdyh
-			k := g * m.inv8[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-				xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
-				dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
+					dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale8[c], m.shift8[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d15[r][:], m.d16[r][:], m.scale8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
 			}
 		}
 	}
@@ -2558,29 +2555,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Ds0DwBnChannels; c++ {
 			g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
 			_ = b
+			inv := m.inv5[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean5[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Ds0DwBnBias[c] += sdy
 			m.Grads.Ds0DwBnWeight[c] += sdyh
-			k := g * m.inv5[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
-				dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
+					dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale5[c], m.shift5[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d16[r][:], m.d15[r][:], m.scale5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
 			}
 		}
 	}
@@ -2648,29 +2664,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < BnChannels; c++ {
 			g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
 			_ = b
+			inv := m.inv1[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean1[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.BnBias[c] += sdy
 			m.Grads.BnWeight[c] += sdyh
-			k := g * m.inv1[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-				xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+					xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d16[r][:], m.d15[r][:], m.scale1[:], m.shift1[:], BnChannels, BnPositions)
 			}
 		}
 	}

@@ -638,9 +638,12 @@ type Model struct {
 	dcols0 [27][64]float64                // dL/dcols of one sample (batched pass)
 	gwt0   [54]float64                    // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 9
-	a1    [BatchChunk][128]float64 // output
-	xhat1 [BatchChunk][128]float64 // normalised input x̂
-	inv1  [2]float64               // 1/√(σ² + eps) per channel of the last batch
+	a1     [BatchChunk][128]float64 // output
+	xhat1  [BatchChunk][128]float64 // normalised input x̂ (training mode)
+	inv1   [2]float64               // 1/√(σ² + eps) per channel of the last batch
+	mean1  [2]float64               // running mean per channel of the last inference-mode pass
+	scale1 [2]float64               // γ/√(running_var + eps) per channel (inference mode)
+	shift1 [2]float64               // β − running_mean·scale per channel (inference mode)
 	// relu1 (relu [2 8 8]→[2 8 8]), spec line 10
 	a2 [BatchChunk][128]float64 // output
 	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
@@ -651,9 +654,12 @@ type Model struct {
 	dcols3 [18][64]float64                // dL/dcols of one sample (batched pass)
 	gwt3   [36]float64                    // one sample's dL/dW (batched pass)
 	// stack1.bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 12
-	a4    [BatchChunk][128]float64 // output
-	xhat4 [BatchChunk][128]float64 // normalised input x̂
-	inv4  [2]float64               // 1/√(σ² + eps) per channel of the last batch
+	a4     [BatchChunk][128]float64 // output
+	xhat4  [BatchChunk][128]float64 // normalised input x̂ (training mode)
+	inv4   [2]float64               // 1/√(σ² + eps) per channel of the last batch
+	mean4  [2]float64               // running mean per channel of the last inference-mode pass
+	scale4 [2]float64               // γ/√(running_var + eps) per channel (inference mode)
+	shift4 [2]float64               // β − running_mean·scale per channel (inference mode)
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 13
 	a5 [BatchChunk][128]float64 // output
 	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
@@ -664,9 +670,12 @@ type Model struct {
 	dcols6 [18][64]float64                // dL/dcols of one sample (batched pass)
 	gwt6   [36]float64                    // one sample's dL/dW (batched pass)
 	// stack1.bn2 (batchnorm [2 8 8]→[2 8 8]), spec line 15
-	a7    [BatchChunk][128]float64 // output
-	xhat7 [BatchChunk][128]float64 // normalised input x̂
-	inv7  [2]float64               // 1/√(σ² + eps) per channel of the last batch
+	a7     [BatchChunk][128]float64 // output
+	xhat7  [BatchChunk][128]float64 // normalised input x̂ (training mode)
+	inv7   [2]float64               // 1/√(σ² + eps) per channel of the last batch
+	mean7  [2]float64               // running mean per channel of the last inference-mode pass
+	scale7 [2]float64               // γ/√(running_var + eps) per channel (inference mode)
+	shift7 [2]float64               // β − running_mean·scale per channel (inference mode)
 	// stack1.add (add [2 8 8]→[2 8 8]), spec line 16
 	a8 [BatchChunk][128]float64 // output
 	// stack1.out (relu [2 8 8]→[2 8 8]), spec line 17
@@ -679,9 +688,12 @@ type Model struct {
 	dcols10 [18][16]float64              // dL/dcols of one sample (batched pass)
 	gwt10   [72]float64                  // one sample's dL/dW (batched pass)
 	// stack2.bn1 (batchnorm [4 4 4]→[4 4 4]), spec line 19
-	a11    [BatchChunk][64]float64 // output
-	xhat11 [BatchChunk][64]float64 // normalised input x̂
-	inv11  [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	a11     [BatchChunk][64]float64 // output
+	xhat11  [BatchChunk][64]float64 // normalised input x̂ (training mode)
+	inv11   [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean11  [4]float64              // running mean per channel of the last inference-mode pass
+	scale11 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift11 [4]float64              // β − running_mean·scale per channel (inference mode)
 	// layers.12 (relu [4 4 4]→[4 4 4]), spec line 20
 	a12 [BatchChunk][64]float64 // output
 	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
@@ -692,9 +704,12 @@ type Model struct {
 	dcols13 [36][16]float64              // dL/dcols of one sample (batched pass)
 	gwt13   [144]float64                 // one sample's dL/dW (batched pass)
 	// stack2.bn2 (batchnorm [4 4 4]→[4 4 4]), spec line 22
-	a14    [BatchChunk][64]float64 // output
-	xhat14 [BatchChunk][64]float64 // normalised input x̂
-	inv14  [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	a14     [BatchChunk][64]float64 // output
+	xhat14  [BatchChunk][64]float64 // normalised input x̂ (training mode)
+	inv14   [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean14  [4]float64              // running mean per channel of the last inference-mode pass
+	scale14 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift14 [4]float64              // β − running_mean·scale per channel (inference mode)
 	// stack2.shortcut (conv2d [2 8 8]→[4 4 4]), spec line 23
 	a15     [BatchChunk][64]float64 // output
 	cols15  [2][16]float64          // im2col of one sample's padded input (batched pass)
@@ -712,9 +727,12 @@ type Model struct {
 	dcols18 [36][4]float64               // dL/dcols of one sample (batched pass)
 	gwt18   [216]float64                 // one sample's dL/dW (batched pass)
 	// stack3.bn1 (batchnorm [6 2 2]→[6 2 2]), spec line 27
-	a19    [BatchChunk][24]float64 // output
-	xhat19 [BatchChunk][24]float64 // normalised input x̂
-	inv19  [6]float64              // 1/√(σ² + eps) per channel of the last batch
+	a19     [BatchChunk][24]float64 // output
+	xhat19  [BatchChunk][24]float64 // normalised input x̂ (training mode)
+	inv19   [6]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean19  [6]float64              // running mean per channel of the last inference-mode pass
+	scale19 [6]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift19 [6]float64              // β − running_mean·scale per channel (inference mode)
 	// layers.20 (relu [6 2 2]→[6 2 2]), spec line 28
 	a20 [BatchChunk][24]float64 // output
 	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
@@ -725,9 +743,12 @@ type Model struct {
 	dcols21 [54][4]float64               // dL/dcols of one sample (batched pass)
 	gwt21   [324]float64                 // one sample's dL/dW (batched pass)
 	// stack3.bn2 (batchnorm [6 2 2]→[6 2 2]), spec line 30
-	a22    [BatchChunk][24]float64 // output
-	xhat22 [BatchChunk][24]float64 // normalised input x̂
-	inv22  [6]float64              // 1/√(σ² + eps) per channel of the last batch
+	a22     [BatchChunk][24]float64 // output
+	xhat22  [BatchChunk][24]float64 // normalised input x̂ (training mode)
+	inv22   [6]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean22  [6]float64              // running mean per channel of the last inference-mode pass
+	scale22 [6]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift22 [6]float64              // β − running_mean·scale per channel (inference mode)
 	// stack3.shortcut (conv2d [4 4 4]→[6 2 2]), spec line 31
 	a23     [BatchChunk][24]float64 // output
 	cols23  [4][4]float64           // im2col of one sample's padded input (batched pass)
@@ -862,35 +883,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Bn1Positions)
 			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.shift1[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -900,22 +905,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Bn1RunningVar[c] = 0.99*m.State.Bn1RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Bn1Channels; c++ {
 				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 				mean := m.State.Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -960,35 +964,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Stack1Bn1Positions)
 			for c := 0; c < Stack1Bn1Channels; c++ {
-				g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv4[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv4[c], m.shift4[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -998,22 +986,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Stack1Bn1RunningVar[c] = 0.99*m.State.Stack1Bn1RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
+				runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], Stack1Bn1Channels, Stack1Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Stack1Bn1Channels; c++ {
 				g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
 				mean := m.State.Stack1Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Stack1Bn1RunningVar[c]+0.001)
-				m.inv4[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv4[c], m.mean4[c] = inv, m.State.Stack1Bn1RunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
 			}
 		}
 	}
@@ -1058,35 +1045,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Stack1Bn2Positions)
 			for c := 0; c < Stack1Bn2Channels; c++ {
-				g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv7[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv7[c], m.shift7[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1096,22 +1067,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Stack1Bn2RunningVar[c] = 0.99*m.State.Stack1Bn2RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[2]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
+				runtime.ScaleShiftRows64(m.a7[r][:], m.xhat7[r][:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], Stack1Bn2Channels, Stack1Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Stack1Bn2Channels; c++ {
 				g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
 				mean := m.State.Stack1Bn2RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Stack1Bn2RunningVar[c]+0.001)
-				m.inv7[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv7[c], m.mean7[c] = inv, m.State.Stack1Bn2RunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
 			}
 		}
 	}
@@ -1121,9 +1091,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		y := &m.a8[row]
 		x0 := &m.a2[row]
 		x1 := &m.a7[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
 	// stack1.out (relu [2 8 8]→[2 8 8]), spec line 17
@@ -1168,35 +1136,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Stack2Bn1Positions)
 			for c := 0; c < Stack2Bn1Channels; c++ {
-				g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv11[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv11[c], m.shift11[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1206,22 +1158,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Stack2Bn1RunningVar[c] = 0.99*m.State.Stack2Bn1RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[3]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
+				runtime.ScaleShiftRows64(m.a11[r][:], m.xhat11[r][:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], Stack2Bn1Channels, Stack2Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Stack2Bn1Channels; c++ {
 				g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
 				mean := m.State.Stack2Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Stack2Bn1RunningVar[c]+0.001)
-				m.inv11[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv11[c], m.mean11[c] = inv, m.State.Stack2Bn1RunningMean[c]
+				s := g * inv
+				m.scale11[c], m.shift11[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
 			}
 		}
 	}
@@ -1266,35 +1217,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Stack2Bn2Positions)
 			for c := 0; c < Stack2Bn2Channels; c++ {
-				g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv14[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv14[c], m.shift14[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1304,22 +1239,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Stack2Bn2RunningVar[c] = 0.99*m.State.Stack2Bn2RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[4]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
+				runtime.ScaleShiftRows64(m.a14[r][:], m.xhat14[r][:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], Stack2Bn2Channels, Stack2Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Stack2Bn2Channels; c++ {
 				g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
 				mean := m.State.Stack2Bn2RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Stack2Bn2RunningVar[c]+0.001)
-				m.inv14[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv14[c], m.mean14[c] = inv, m.State.Stack2Bn2RunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
 			}
 		}
 	}
@@ -1355,9 +1289,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		y := &m.a16[row]
 		x0 := &m.a15[row]
 		x1 := &m.a14[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
 	// stack2.out (relu [4 4 4]→[4 4 4]), spec line 25
@@ -1402,35 +1334,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Stack3Bn1Positions)
 			for c := 0; c < Stack3Bn1Channels; c++ {
-				g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv19[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv19[c], m.shift19[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1440,22 +1356,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Stack3Bn1RunningVar[c] = 0.99*m.State.Stack3Bn1RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[5]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
+				runtime.ScaleShiftRows64(m.a19[r][:], m.xhat19[r][:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], Stack3Bn1Channels, Stack3Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Stack3Bn1Channels; c++ {
 				g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
 				mean := m.State.Stack3Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Stack3Bn1RunningVar[c]+0.001)
-				m.inv19[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv19[c], m.mean19[c] = inv, m.State.Stack3Bn1RunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
 			}
 		}
 	}
@@ -1500,35 +1415,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Stack3Bn2Positions)
 			for c := 0; c < Stack3Bn2Channels; c++ {
-				g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv22[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv22[c], m.shift22[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1538,22 +1437,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Stack3Bn2RunningVar[c] = 0.99*m.State.Stack3Bn2RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[6]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
+				runtime.ScaleShiftRows64(m.a22[r][:], m.xhat22[r][:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], Stack3Bn2Channels, Stack3Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Stack3Bn2Channels; c++ {
 				g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
 				mean := m.State.Stack3Bn2RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Stack3Bn2RunningVar[c]+0.001)
-				m.inv22[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv22[c], m.mean22[c] = inv, m.State.Stack3Bn2RunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 			}
 		}
 	}
@@ -1589,9 +1487,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		y := &m.a24[row]
 		x0 := &m.a23[row]
 		x1 := &m.a22[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
 	// layers.25 (relu [6 2 2]→[6 2 2]), spec line 33
@@ -1738,35 +1634,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Bn1Positions)
 			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.shift1[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1776,22 +1656,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Bn1RunningVar[c] = 0.99*m.State.Bn1RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Bn1Channels; c++ {
 				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 				mean := m.State.Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -1838,35 +1717,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Stack1Bn1Positions)
 			for c := 0; c < Stack1Bn1Channels; c++ {
-				g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv4[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv4[c], m.shift4[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1876,22 +1739,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Stack1Bn1RunningVar[c] = 0.99*m.State.Stack1Bn1RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
+				runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], Stack1Bn1Channels, Stack1Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Stack1Bn1Channels; c++ {
 				g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
 				mean := m.State.Stack1Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Stack1Bn1RunningVar[c]+0.001)
-				m.inv4[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv4[c], m.mean4[c] = inv, m.State.Stack1Bn1RunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
 			}
 		}
 	}
@@ -1938,35 +1800,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Stack1Bn2Positions)
 			for c := 0; c < Stack1Bn2Channels; c++ {
-				g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv7[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv7[c], m.shift7[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1976,22 +1822,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Stack1Bn2RunningVar[c] = 0.99*m.State.Stack1Bn2RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[2]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
+				runtime.ScaleShiftRows64(m.a7[r][:], m.xhat7[r][:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], Stack1Bn2Channels, Stack1Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Stack1Bn2Channels; c++ {
 				g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
 				mean := m.State.Stack1Bn2RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Stack1Bn2RunningVar[c]+0.001)
-				m.inv7[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv7[c], m.mean7[c] = inv, m.State.Stack1Bn2RunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
 			}
 		}
 	}
@@ -2001,9 +1846,7 @@ func (m *Model) forwardBatch(nb int) {
 		y := &m.a8[row]
 		x0 := &m.a2[row]
 		x1 := &m.a7[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
 	// stack1.out (relu [2 8 8]→[2 8 8]), spec line 17
@@ -2050,35 +1893,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Stack2Bn1Positions)
 			for c := 0; c < Stack2Bn1Channels; c++ {
-				g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv11[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv11[c], m.shift11[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2088,22 +1915,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Stack2Bn1RunningVar[c] = 0.99*m.State.Stack2Bn1RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[3]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
+				runtime.ScaleShiftRows64(m.a11[r][:], m.xhat11[r][:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], Stack2Bn1Channels, Stack2Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Stack2Bn1Channels; c++ {
 				g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
 				mean := m.State.Stack2Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Stack2Bn1RunningVar[c]+0.001)
-				m.inv11[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
-					y := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a11[r]))
-					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv11[c], m.mean11[c] = inv, m.State.Stack2Bn1RunningMean[c]
+				s := g * inv
+				m.scale11[c], m.shift11[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
 			}
 		}
 	}
@@ -2150,35 +1976,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Stack2Bn2Positions)
 			for c := 0; c < Stack2Bn2Channels; c++ {
-				g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv14[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv14[c], m.shift14[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2188,22 +1998,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Stack2Bn2RunningVar[c] = 0.99*m.State.Stack2Bn2RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[4]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
+				runtime.ScaleShiftRows64(m.a14[r][:], m.xhat14[r][:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], Stack2Bn2Channels, Stack2Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Stack2Bn2Channels; c++ {
 				g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
 				mean := m.State.Stack2Bn2RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Stack2Bn2RunningVar[c]+0.001)
-				m.inv14[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
-					y := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a14[r]))
-					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv14[c], m.mean14[c] = inv, m.State.Stack2Bn2RunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
 			}
 		}
 	}
@@ -2241,9 +2050,7 @@ func (m *Model) forwardBatch(nb int) {
 		y := &m.a16[row]
 		x0 := &m.a15[row]
 		x1 := &m.a14[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
 	// stack2.out (relu [4 4 4]→[4 4 4]), spec line 25
@@ -2290,35 +2097,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Stack3Bn1Positions)
 			for c := 0; c < Stack3Bn1Channels; c++ {
-				g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv19[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv19[c], m.shift19[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2328,22 +2119,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Stack3Bn1RunningVar[c] = 0.99*m.State.Stack3Bn1RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[5]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
+				runtime.ScaleShiftRows64(m.a19[r][:], m.xhat19[r][:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], Stack3Bn1Channels, Stack3Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Stack3Bn1Channels; c++ {
 				g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
 				mean := m.State.Stack3Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Stack3Bn1RunningVar[c]+0.001)
-				m.inv19[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv19[c], m.mean19[c] = inv, m.State.Stack3Bn1RunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
 			}
 		}
 	}
@@ -2390,35 +2180,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Stack3Bn2Positions)
 			for c := 0; c < Stack3Bn2Channels; c++ {
-				g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv22[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv22[c], m.shift22[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2428,22 +2202,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Stack3Bn2RunningVar[c] = 0.99*m.State.Stack3Bn2RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[6]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
+				runtime.ScaleShiftRows64(m.a22[r][:], m.xhat22[r][:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], Stack3Bn2Channels, Stack3Bn2Positions)
+			}
 		} else {
 			for c := 0; c < Stack3Bn2Channels; c++ {
 				g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
 				mean := m.State.Stack3Bn2RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Stack3Bn2RunningVar[c]+0.001)
-				m.inv22[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv22[c], m.mean22[c] = inv, m.State.Stack3Bn2RunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 			}
 		}
 	}
@@ -2481,9 +2254,7 @@ func (m *Model) forwardBatch(nb int) {
 		y := &m.a24[row]
 		x0 := &m.a23[row]
 		x1 := &m.a22[row]
-		for j := range y {
-			y[j] = x0[j] + x1[j]
-		}
+		runtime.Add64(y[:], x0[:], x1[:])
 	}
 
 	// layers.25 (relu [6 2 2]→[6 2 2]), spec line 33
@@ -2685,29 +2456,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Stack3Bn2Channels; c++ {
 			g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
 			_ = b
+			inv := m.inv22[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean22[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack3Bn2Bias[c] += sdy
 			m.Grads.Stack3Bn2Weight[c] += sdyh
-			k := g * m.inv22[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d24[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
+					dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d24[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale22[c], m.shift22[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d24[r][:], m.d25[r][:], m.scale22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 			}
 		}
 	}
@@ -2781,29 +2571,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Stack3Bn1Channels; c++ {
 			g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
 			_ = b
+			inv := m.inv19[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
-				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
+					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean19[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
+					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack3Bn1Bias[c] += sdy
 			m.Grads.Stack3Bn1Weight[c] += sdyh
-			k := g * m.inv19[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
-				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
+					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
+					dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale19[c], m.shift19[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d25[r][:], m.d24[r][:], m.scale19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
 			}
 		}
 	}
@@ -2943,29 +2752,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Stack2Bn2Channels; c++ {
 			g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
 			_ = b
+			inv := m.inv14[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
-				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
+					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean14[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
+					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack2Bn2Bias[c] += sdy
 			m.Grads.Stack2Bn2Weight[c] += sdyh
-			k := g * m.inv14[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
-				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.d17[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
+					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
+					dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.d17[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale14[c], m.shift14[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d17[r][:], m.e23_0[r][:], m.scale14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
 			}
 		}
 	}
@@ -3039,29 +2867,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Stack2Bn1Channels; c++ {
 			g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
 			_ = b
+			inv := m.inv11[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
-				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean11[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack2Bn1Bias[c] += sdy
 			m.Grads.Stack2Bn1Weight[c] += sdyh
-			k := g * m.inv11[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
-				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
+					dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale11[c], m.shift11[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.e23_0[r][:], m.d17[r][:], m.scale11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
 			}
 		}
 	}
@@ -3151,29 +2998,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Stack1Bn2Channels; c++ {
 			g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
 			_ = b
+			inv := m.inv7[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean7[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack1Bn2Bias[c] += sdy
 			m.Grads.Stack1Bn2Weight[c] += sdyh
-			k := g * m.inv7[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.d8[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
+					dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.d8[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale7[c], m.shift7[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d8[r][:], m.e15_0[r][:], m.scale7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
 			}
 		}
 	}
@@ -3247,29 +3113,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Stack1Bn1Channels; c++ {
 			g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
 			_ = b
+			inv := m.inv4[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
-				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
+					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean4[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
+					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack1Bn1Bias[c] += sdy
 			m.Grads.Stack1Bn1Weight[c] += sdyh
-			k := g * m.inv4[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
-				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
+					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
+					dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale4[c], m.shift4[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.e15_0[r][:], m.d8[r][:], m.scale4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
 			}
 		}
 	}
@@ -3349,29 +3234,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Bn1Channels; c++ {
 			g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 			_ = b
+			inv := m.inv1[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean1[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Bn1Bias[c] += sdy
 			m.Grads.Bn1Weight[c] += sdyh
-			k := g * m.inv1[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d9[r][:], m.e15_0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -3619,29 +3523,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Stack3Bn2Channels; c++ {
 			g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
 			_ = b
+			inv := m.inv22[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean22[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack3Bn2Bias[c] += sdy
 			m.Grads.Stack3Bn2Weight[c] += sdyh
-			k := g * m.inv22[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d24[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
+					dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d24[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale22[c], m.shift22[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d24[r][:], m.d25[r][:], m.scale22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 			}
 		}
 	}
@@ -3711,29 +3634,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Stack3Bn1Channels; c++ {
 			g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
 			_ = b
+			inv := m.inv19[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
-				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
+					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean19[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
+					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack3Bn1Bias[c] += sdy
 			m.Grads.Stack3Bn1Weight[c] += sdyh
-			k := g * m.inv19[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
-				xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d25[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
+					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
+					dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d25[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale19[c], m.shift19[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d25[r][:], m.d24[r][:], m.scale19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
 			}
 		}
 	}
@@ -3865,29 +3807,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Stack2Bn2Channels; c++ {
 			g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
 			_ = b
+			inv := m.inv14[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
-				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
+					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean14[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
+					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack2Bn2Bias[c] += sdy
 			m.Grads.Stack2Bn2Weight[c] += sdyh
-			k := g * m.inv14[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
-				xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
-				dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.d17[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
+					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
+					dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.d17[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale14[c], m.shift14[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d17[r][:], m.e23_0[r][:], m.scale14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
 			}
 		}
 	}
@@ -3957,29 +3918,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Stack2Bn1Channels; c++ {
 			g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
 			_ = b
+			inv := m.inv11[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
-				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean11[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack2Bn1Bias[c] += sdy
 			m.Grads.Stack2Bn1Weight[c] += sdyh
-			k := g * m.inv11[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
-				xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
-				dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
+					dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale11[c], m.shift11[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.e23_0[r][:], m.d17[r][:], m.scale11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
 			}
 		}
 	}
@@ -4063,29 +4043,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Stack1Bn2Channels; c++ {
 			g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
 			_ = b
+			inv := m.inv7[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean7[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack1Bn2Bias[c] += sdy
 			m.Grads.Stack1Bn2Weight[c] += sdyh
-			k := g * m.inv7[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.d8[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
+					dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.d8[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale7[c], m.shift7[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d8[r][:], m.e15_0[r][:], m.scale7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
 			}
 		}
 	}
@@ -4155,29 +4154,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Stack1Bn1Channels; c++ {
 			g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
 			_ = b
+			inv := m.inv4[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
-				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
+					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean4[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
+					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Stack1Bn1Bias[c] += sdy
 			m.Grads.Stack1Bn1Weight[c] += sdyh
-			k := g * m.inv4[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
-				xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
+					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
+					dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale4[c], m.shift4[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.e15_0[r][:], m.d8[r][:], m.scale4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
 			}
 		}
 	}
@@ -4253,29 +4271,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Bn1Channels; c++ {
 			g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 			_ = b
+			inv := m.inv1[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean1[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Bn1Bias[c] += sdy
 			m.Grads.Bn1Weight[c] += sdyh
-			k := g * m.inv1[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d9[r][:], m.e15_0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}

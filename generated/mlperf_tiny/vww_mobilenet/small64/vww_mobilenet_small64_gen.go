@@ -698,9 +698,12 @@ type Model struct {
 	dcols0 [27][64]float64                // dL/dcols of one sample (batched pass)
 	gwt0   [54]float64                    // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 10
-	a1    [BatchChunk][128]float64 // output
-	xhat1 [BatchChunk][128]float64 // normalised input x̂
-	inv1  [2]float64               // 1/√(σ² + eps) per channel of the last batch
+	a1     [BatchChunk][128]float64 // output
+	xhat1  [BatchChunk][128]float64 // normalised input x̂ (training mode)
+	inv1   [2]float64               // 1/√(σ² + eps) per channel of the last batch
+	mean1  [2]float64               // running mean per channel of the last inference-mode pass
+	scale1 [2]float64               // γ/√(running_var + eps) per channel (inference mode)
+	shift1 [2]float64               // β − running_mean·scale per channel (inference mode)
 	// layers.2 (relu [2 8 8]→[2 8 8]), spec line 11
 	a2 [BatchChunk][128]float64 // output
 	// blocks.0.dw (conv2d [2 8 8]→[2 8 8]), spec line 12
@@ -710,18 +713,24 @@ type Model struct {
 	dws3  [78]float64                    // one filter's flat sums over the padded plane (scratch)
 	dwdz3 [122]float64                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.0.dw_bn (batchnorm [2 8 8]→[2 8 8]), spec line 13
-	a4    [BatchChunk][128]float64 // output
-	xhat4 [BatchChunk][128]float64 // normalised input x̂
-	inv4  [2]float64               // 1/√(σ² + eps) per channel of the last batch
+	a4     [BatchChunk][128]float64 // output
+	xhat4  [BatchChunk][128]float64 // normalised input x̂ (training mode)
+	inv4   [2]float64               // 1/√(σ² + eps) per channel of the last batch
+	mean4  [2]float64               // running mean per channel of the last inference-mode pass
+	scale4 [2]float64               // γ/√(running_var + eps) per channel (inference mode)
+	shift4 [2]float64               // β − running_mean·scale per channel (inference mode)
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 14
 	a5 [BatchChunk][128]float64 // output
 	// blocks.0.pw (conv2d [2 8 8]→[4 8 8]), spec line 15
 	a6   [BatchChunk][256]float64 // output
 	gwt6 [8]float64               // one sample's dL/dW (batched pass)
 	// blocks.0.pw_bn (batchnorm [4 8 8]→[4 8 8]), spec line 16
-	a7    [BatchChunk][256]float64 // output
-	xhat7 [BatchChunk][256]float64 // normalised input x̂
-	inv7  [4]float64               // 1/√(σ² + eps) per channel of the last batch
+	a7     [BatchChunk][256]float64 // output
+	xhat7  [BatchChunk][256]float64 // normalised input x̂ (training mode)
+	inv7   [4]float64               // 1/√(σ² + eps) per channel of the last batch
+	mean7  [4]float64               // running mean per channel of the last inference-mode pass
+	scale7 [4]float64               // γ/√(running_var + eps) per channel (inference mode)
+	shift7 [4]float64               // β − running_mean·scale per channel (inference mode)
 	// layers.8 (relu [4 8 8]→[4 8 8]), spec line 17
 	a8 [BatchChunk][256]float64 // output
 	// blocks.1.dw (conv2d [4 8 8]→[4 4 4]), spec line 18
@@ -731,18 +740,24 @@ type Model struct {
 	dws9  [61]float64                  // one filter's flat sums over the padded plane (scratch)
 	dwdz9 [101]float64                 // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.1.dw_bn (batchnorm [4 4 4]→[4 4 4]), spec line 19
-	a10    [BatchChunk][64]float64 // output
-	xhat10 [BatchChunk][64]float64 // normalised input x̂
-	inv10  [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	a10     [BatchChunk][64]float64 // output
+	xhat10  [BatchChunk][64]float64 // normalised input x̂ (training mode)
+	inv10   [4]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean10  [4]float64              // running mean per channel of the last inference-mode pass
+	scale10 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift10 [4]float64              // β − running_mean·scale per channel (inference mode)
 	// layers.11 (relu [4 4 4]→[4 4 4]), spec line 20
 	a11 [BatchChunk][64]float64 // output
 	// blocks.1.pw (conv2d [4 4 4]→[6 4 4]), spec line 21
 	a12   [BatchChunk][96]float64 // output
 	gwt12 [24]float64             // one sample's dL/dW (batched pass)
 	// blocks.1.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 22
-	a13    [BatchChunk][96]float64 // output
-	xhat13 [BatchChunk][96]float64 // normalised input x̂
-	inv13  [6]float64              // 1/√(σ² + eps) per channel of the last batch
+	a13     [BatchChunk][96]float64 // output
+	xhat13  [BatchChunk][96]float64 // normalised input x̂ (training mode)
+	inv13   [6]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean13  [6]float64              // running mean per channel of the last inference-mode pass
+	scale13 [6]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift13 [6]float64              // β − running_mean·scale per channel (inference mode)
 	// layers.14 (relu [6 4 4]→[6 4 4]), spec line 23
 	a14 [BatchChunk][96]float64 // output
 	// blocks.2.dw (conv2d [6 4 4]→[6 4 4]), spec line 24
@@ -752,18 +767,24 @@ type Model struct {
 	dws15  [22]float64                  // one filter's flat sums over the padded plane (scratch)
 	dwdz15 [50]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.2.dw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 25
-	a16    [BatchChunk][96]float64 // output
-	xhat16 [BatchChunk][96]float64 // normalised input x̂
-	inv16  [6]float64              // 1/√(σ² + eps) per channel of the last batch
+	a16     [BatchChunk][96]float64 // output
+	xhat16  [BatchChunk][96]float64 // normalised input x̂ (training mode)
+	inv16   [6]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean16  [6]float64              // running mean per channel of the last inference-mode pass
+	scale16 [6]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift16 [6]float64              // β − running_mean·scale per channel (inference mode)
 	// layers.17 (relu [6 4 4]→[6 4 4]), spec line 26
 	a17 [BatchChunk][96]float64 // output
 	// blocks.2.pw (conv2d [6 4 4]→[6 4 4]), spec line 27
 	a18   [BatchChunk][96]float64 // output
 	gwt18 [36]float64             // one sample's dL/dW (batched pass)
 	// blocks.2.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 28
-	a19    [BatchChunk][96]float64 // output
-	xhat19 [BatchChunk][96]float64 // normalised input x̂
-	inv19  [6]float64              // 1/√(σ² + eps) per channel of the last batch
+	a19     [BatchChunk][96]float64 // output
+	xhat19  [BatchChunk][96]float64 // normalised input x̂ (training mode)
+	inv19   [6]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean19  [6]float64              // running mean per channel of the last inference-mode pass
+	scale19 [6]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift19 [6]float64              // β − running_mean·scale per channel (inference mode)
 	// layers.20 (relu [6 4 4]→[6 4 4]), spec line 29
 	a20 [BatchChunk][96]float64 // output
 	// blocks.3.dw (conv2d [6 4 4]→[6 2 2]), spec line 30
@@ -773,18 +794,24 @@ type Model struct {
 	dws21  [13]float64                  // one filter's flat sums over the padded plane (scratch)
 	dwdz21 [37]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.3.dw_bn (batchnorm [6 2 2]→[6 2 2]), spec line 31
-	a22    [BatchChunk][24]float64 // output
-	xhat22 [BatchChunk][24]float64 // normalised input x̂
-	inv22  [6]float64              // 1/√(σ² + eps) per channel of the last batch
+	a22     [BatchChunk][24]float64 // output
+	xhat22  [BatchChunk][24]float64 // normalised input x̂ (training mode)
+	inv22   [6]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean22  [6]float64              // running mean per channel of the last inference-mode pass
+	scale22 [6]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift22 [6]float64              // β − running_mean·scale per channel (inference mode)
 	// layers.23 (relu [6 2 2]→[6 2 2]), spec line 32
 	a23 [BatchChunk][24]float64 // output
 	// blocks.3.pw (conv2d [6 2 2]→[8 2 2]), spec line 33
 	a24   [BatchChunk][32]float64 // output
 	gwt24 [48]float64             // one sample's dL/dW (batched pass)
 	// blocks.3.pw_bn (batchnorm [8 2 2]→[8 2 2]), spec line 34
-	a25    [BatchChunk][32]float64 // output
-	xhat25 [BatchChunk][32]float64 // normalised input x̂
-	inv25  [8]float64              // 1/√(σ² + eps) per channel of the last batch
+	a25     [BatchChunk][32]float64 // output
+	xhat25  [BatchChunk][32]float64 // normalised input x̂ (training mode)
+	inv25   [8]float64              // 1/√(σ² + eps) per channel of the last batch
+	mean25  [8]float64              // running mean per channel of the last inference-mode pass
+	scale25 [8]float64              // γ/√(running_var + eps) per channel (inference mode)
+	shift25 [8]float64              // β − running_mean·scale per channel (inference mode)
 	// layers.26 (relu [8 2 2]→[8 2 2]), spec line 35
 	a26 [BatchChunk][32]float64 // output
 	// pool (avgpool2d [8 2 2]→[8 1 1]), spec line 36
@@ -917,35 +944,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Bn1Positions)
 			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.shift1[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -955,22 +966,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Bn1RunningVar[c] = 0.99*m.State.Bn1RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Bn1Channels; c++ {
 				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 				mean := m.State.Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -1009,35 +1019,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Blocks0DwBnPositions)
 			for c := 0; c < Blocks0DwBnChannels; c++ {
-				g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv4[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv4[c], m.shift4[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1047,22 +1041,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Blocks0DwBnRunningVar[c] = 0.99*m.State.Blocks0DwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
+				runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks0DwBnChannels; c++ {
 				g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
 				mean := m.State.Blocks0DwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks0DwBnRunningVar[c]+0.001)
-				m.inv4[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv4[c], m.mean4[c] = inv, m.State.Blocks0DwBnRunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 			}
 		}
 	}
@@ -1091,35 +1084,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Blocks0PwBnPositions)
 			for c := 0; c < Blocks0PwBnChannels; c++ {
-				g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv7[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv7[c], m.shift7[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1129,22 +1106,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Blocks0PwBnRunningVar[c] = 0.99*m.State.Blocks0PwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[2]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
+				runtime.ScaleShiftRows64(m.a7[r][:], m.xhat7[r][:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks0PwBnChannels; c++ {
 				g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
 				mean := m.State.Blocks0PwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks0PwBnRunningVar[c]+0.001)
-				m.inv7[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv7[c], m.mean7[c] = inv, m.State.Blocks0PwBnRunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 			}
 		}
 	}
@@ -1186,35 +1162,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Blocks1DwBnPositions)
 			for c := 0; c < Blocks1DwBnChannels; c++ {
-				g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv10[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					y := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv10[c], m.shift10[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1224,22 +1184,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Blocks1DwBnRunningVar[c] = 0.99*m.State.Blocks1DwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[3]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat10[r][:], m.a9[r][:], m.inv10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
+				runtime.ScaleShiftRows64(m.a10[r][:], m.xhat10[r][:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks1DwBnChannels; c++ {
 				g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
 				mean := m.State.Blocks1DwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks1DwBnRunningVar[c]+0.001)
-				m.inv10[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					y := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv10[c], m.mean10[c] = inv, m.State.Blocks1DwBnRunningMean[c]
+				s := g * inv
+				m.scale10[c], m.shift10[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a10[r][:], m.a9[r][:], m.scale10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 			}
 		}
 	}
@@ -1268,35 +1227,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Blocks1PwBnPositions)
 			for c := 0; c < Blocks1PwBnChannels; c++ {
-				g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv13[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					y := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv13[c], m.shift13[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1306,22 +1249,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Blocks1PwBnRunningVar[c] = 0.99*m.State.Blocks1PwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[4]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat13[r][:], m.a12[r][:], m.inv13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
+				runtime.ScaleShiftRows64(m.a13[r][:], m.xhat13[r][:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks1PwBnChannels; c++ {
 				g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
 				mean := m.State.Blocks1PwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks1PwBnRunningVar[c]+0.001)
-				m.inv13[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					y := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv13[c], m.mean13[c] = inv, m.State.Blocks1PwBnRunningMean[c]
+				s := g * inv
+				m.scale13[c], m.shift13[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a13[r][:], m.a12[r][:], m.scale13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 			}
 		}
 	}
@@ -1360,35 +1302,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Blocks2DwBnPositions)
 			for c := 0; c < Blocks2DwBnChannels; c++ {
-				g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv16[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					y := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a16[r]))
-					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv16[c], m.shift16[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1398,22 +1324,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Blocks2DwBnRunningVar[c] = 0.99*m.State.Blocks2DwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[5]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat16[r][:], m.a15[r][:], m.inv16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
+				runtime.ScaleShiftRows64(m.a16[r][:], m.xhat16[r][:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks2DwBnChannels; c++ {
 				g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
 				mean := m.State.Blocks2DwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks2DwBnRunningVar[c]+0.001)
-				m.inv16[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					y := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a16[r]))
-					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv16[c], m.mean16[c] = inv, m.State.Blocks2DwBnRunningMean[c]
+				s := g * inv
+				m.scale16[c], m.shift16[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a16[r][:], m.a15[r][:], m.scale16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 			}
 		}
 	}
@@ -1442,35 +1367,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Blocks2PwBnPositions)
 			for c := 0; c < Blocks2PwBnChannels; c++ {
-				g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv19[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv19[c], m.shift19[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1480,22 +1389,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Blocks2PwBnRunningVar[c] = 0.99*m.State.Blocks2PwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[6]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
+				runtime.ScaleShiftRows64(m.a19[r][:], m.xhat19[r][:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks2PwBnChannels; c++ {
 				g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
 				mean := m.State.Blocks2PwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks2PwBnRunningVar[c]+0.001)
-				m.inv19[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv19[c], m.mean19[c] = inv, m.State.Blocks2PwBnRunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 			}
 		}
 	}
@@ -1537,35 +1445,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Blocks3DwBnPositions)
 			for c := 0; c < Blocks3DwBnChannels; c++ {
-				g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv22[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv22[c], m.shift22[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1575,22 +1467,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Blocks3DwBnRunningVar[c] = 0.99*m.State.Blocks3DwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[7]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
+				runtime.ScaleShiftRows64(m.a22[r][:], m.xhat22[r][:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks3DwBnChannels; c++ {
 				g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
 				mean := m.State.Blocks3DwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks3DwBnRunningVar[c]+0.001)
-				m.inv22[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv22[c], m.mean22[c] = inv, m.State.Blocks3DwBnRunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 			}
 		}
 	}
@@ -1619,35 +1510,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		if m.training {
 			cnt := float64(1 * Blocks3PwBnPositions)
 			for c := 0; c < Blocks3PwBnChannels; c++ {
-				g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
 				var sum float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < 1; r++ {
 					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv25[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					y := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a25[r]))
-					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv25[c], m.shift25[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1657,22 +1532,21 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				m.State.Blocks3PwBnRunningVar[c] = 0.99*m.State.Blocks3PwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[8]++
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.xhat25[r][:], m.a24[r][:], m.inv25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
+				runtime.ScaleShiftRows64(m.a25[r][:], m.xhat25[r][:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks3PwBnChannels; c++ {
 				g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
 				mean := m.State.Blocks3PwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks3PwBnRunningVar[c]+0.001)
-				m.inv25[c] = inv
-				for r := 0; r < 1; r++ {
-					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					y := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a25[r]))
-					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv25[c], m.mean25[c] = inv, m.State.Blocks3PwBnRunningMean[c]
+				s := g * inv
+				m.scale25[c], m.shift25[c] = s, b-mean*s
+			}
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.a25[r][:], m.a24[r][:], m.scale25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 			}
 		}
 	}
@@ -1822,35 +1696,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Bn1Positions)
 			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.shift1[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1860,22 +1718,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Bn1RunningVar[c] = 0.99*m.State.Bn1RunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[0]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
+			}
 		} else {
 			for c := 0; c < Bn1Channels; c++ {
 				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 				mean := m.State.Bn1RunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -1916,35 +1773,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks0DwBnPositions)
 			for c := 0; c < Blocks0DwBnChannels; c++ {
-				g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv4[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv4[c], m.shift4[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -1954,22 +1795,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks0DwBnRunningVar[c] = 0.99*m.State.Blocks0DwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[1]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
+				runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks0DwBnChannels; c++ {
 				g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
 				mean := m.State.Blocks0DwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks0DwBnRunningVar[c]+0.001)
-				m.inv4[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv4[c], m.mean4[c] = inv, m.State.Blocks0DwBnRunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 			}
 		}
 	}
@@ -2000,35 +1840,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks0PwBnPositions)
 			for c := 0; c < Blocks0PwBnChannels; c++ {
-				g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv7[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv7[c], m.shift7[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2038,22 +1862,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks0PwBnRunningVar[c] = 0.99*m.State.Blocks0PwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[2]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
+				runtime.ScaleShiftRows64(m.a7[r][:], m.xhat7[r][:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks0PwBnChannels; c++ {
 				g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
 				mean := m.State.Blocks0PwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks0PwBnRunningVar[c]+0.001)
-				m.inv7[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv7[c], m.mean7[c] = inv, m.State.Blocks0PwBnRunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 			}
 		}
 	}
@@ -2097,35 +1920,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks1DwBnPositions)
 			for c := 0; c < Blocks1DwBnChannels; c++ {
-				g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv10[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					y := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv10[c], m.shift10[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2135,22 +1942,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks1DwBnRunningVar[c] = 0.99*m.State.Blocks1DwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[3]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat10[r][:], m.a9[r][:], m.inv10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
+				runtime.ScaleShiftRows64(m.a10[r][:], m.xhat10[r][:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks1DwBnChannels; c++ {
 				g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
 				mean := m.State.Blocks1DwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks1DwBnRunningVar[c]+0.001)
-				m.inv10[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					y := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv10[c], m.mean10[c] = inv, m.State.Blocks1DwBnRunningMean[c]
+				s := g * inv
+				m.scale10[c], m.shift10[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a10[r][:], m.a9[r][:], m.scale10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 			}
 		}
 	}
@@ -2181,35 +1987,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks1PwBnPositions)
 			for c := 0; c < Blocks1PwBnChannels; c++ {
-				g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv13[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					y := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv13[c], m.shift13[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2219,22 +2009,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks1PwBnRunningVar[c] = 0.99*m.State.Blocks1PwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[4]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat13[r][:], m.a12[r][:], m.inv13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
+				runtime.ScaleShiftRows64(m.a13[r][:], m.xhat13[r][:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks1PwBnChannels; c++ {
 				g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
 				mean := m.State.Blocks1PwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks1PwBnRunningVar[c]+0.001)
-				m.inv13[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					y := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv13[c], m.mean13[c] = inv, m.State.Blocks1PwBnRunningMean[c]
+				s := g * inv
+				m.scale13[c], m.shift13[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a13[r][:], m.a12[r][:], m.scale13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 			}
 		}
 	}
@@ -2275,35 +2064,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks2DwBnPositions)
 			for c := 0; c < Blocks2DwBnChannels; c++ {
-				g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv16[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					y := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a16[r]))
-					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv16[c], m.shift16[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2313,22 +2086,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks2DwBnRunningVar[c] = 0.99*m.State.Blocks2DwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[5]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat16[r][:], m.a15[r][:], m.inv16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
+				runtime.ScaleShiftRows64(m.a16[r][:], m.xhat16[r][:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks2DwBnChannels; c++ {
 				g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
 				mean := m.State.Blocks2DwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks2DwBnRunningVar[c]+0.001)
-				m.inv16[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					y := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a16[r]))
-					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv16[c], m.mean16[c] = inv, m.State.Blocks2DwBnRunningMean[c]
+				s := g * inv
+				m.scale16[c], m.shift16[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a16[r][:], m.a15[r][:], m.scale16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 			}
 		}
 	}
@@ -2359,35 +2131,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks2PwBnPositions)
 			for c := 0; c < Blocks2PwBnChannels; c++ {
-				g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv19[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv19[c], m.shift19[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2397,22 +2153,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks2PwBnRunningVar[c] = 0.99*m.State.Blocks2PwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[6]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
+				runtime.ScaleShiftRows64(m.a19[r][:], m.xhat19[r][:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks2PwBnChannels; c++ {
 				g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
 				mean := m.State.Blocks2PwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks2PwBnRunningVar[c]+0.001)
-				m.inv19[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv19[c], m.mean19[c] = inv, m.State.Blocks2PwBnRunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 			}
 		}
 	}
@@ -2456,35 +2211,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks3DwBnPositions)
 			for c := 0; c < Blocks3DwBnChannels; c++ {
-				g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv22[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv22[c], m.shift22[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2494,22 +2233,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks3DwBnRunningVar[c] = 0.99*m.State.Blocks3DwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[7]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
+				runtime.ScaleShiftRows64(m.a22[r][:], m.xhat22[r][:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks3DwBnChannels; c++ {
 				g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
 				mean := m.State.Blocks3DwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks3DwBnRunningVar[c]+0.001)
-				m.inv22[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv22[c], m.mean22[c] = inv, m.State.Blocks3DwBnRunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 			}
 		}
 	}
@@ -2540,35 +2278,19 @@ func (m *Model) forwardBatch(nb int) {
 		if m.training {
 			cnt := float64(nb * Blocks3PwBnPositions)
 			for c := 0; c < Blocks3PwBnChannels; c++ {
-				g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
 				var sum float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					for _, v := range x[c] {
-						sum += v
-					}
+					sum += runtime.SumWide64(x[c][:])
 				}
 				mean := sum / cnt
 				var sq float64
 				for r := 0; r < nb; r++ {
 					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
-					}
+					sq += runtime.SumSqDevWide64(x[c][:], mean)
 				}
 				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv25[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					y := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a25[r]))
-					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv25[c], m.shift25[c] = inv, -mean*inv
 				// running statistics, with the unbiased variance (PyTorch)
 				unbiased := sq / cnt
 				if cnt > 1 {
@@ -2578,22 +2300,21 @@ func (m *Model) forwardBatch(nb int) {
 				m.State.Blocks3PwBnRunningVar[c] = 0.99*m.State.Blocks3PwBnRunningVar[c] + 0.01*unbiased
 			}
 			m.State.NumBatchesTracked[8]++
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.xhat25[r][:], m.a24[r][:], m.inv25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
+				runtime.ScaleShiftRows64(m.a25[r][:], m.xhat25[r][:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
+			}
 		} else {
 			for c := 0; c < Blocks3PwBnChannels; c++ {
 				g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
 				mean := m.State.Blocks3PwBnRunningMean[c]
 				inv := 1 / math.Sqrt(m.State.Blocks3PwBnRunningVar[c]+0.001)
-				m.inv25[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					y := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a25[r]))
-					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
-					}
-				}
+				m.inv25[c], m.mean25[c] = inv, m.State.Blocks3PwBnRunningMean[c]
+				s := g * inv
+				m.scale25[c], m.shift25[c] = s, b-mean*s
+			}
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.a25[r][:], m.a24[r][:], m.scale25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 			}
 		}
 	}
@@ -2739,29 +2460,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks3PwBnChannels; c++ {
 			g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
 			_ = b
+			inv := m.inv25[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean25[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks3PwBnBias[c] += sdy
 			m.Grads.Blocks3PwBnWeight[c] += sdyh
-			k := g * m.inv25[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
+					dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale25[c], m.shift25[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d26[r][:], m.d25[r][:], m.scale25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 			}
 		}
 	}
@@ -2806,29 +2546,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks3DwBnChannels; c++ {
 			g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
 			_ = b
+			inv := m.inv22[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
-				xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
+					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean22[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
+					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks3DwBnBias[c] += sdy
 			m.Grads.Blocks3DwBnWeight[c] += sdyh
-			k := g * m.inv22[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
-				xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d23[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
+					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
+					dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d23[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale22[c], m.shift22[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d23[r][:], m.d22[r][:], m.scale22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 			}
 		}
 	}
@@ -2892,29 +2651,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks2PwBnChannels; c++ {
 			g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
 			_ = b
+			inv := m.inv19[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean19[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks2PwBnBias[c] += sdy
 			m.Grads.Blocks2PwBnWeight[c] += sdyh
-			k := g * m.inv19[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
+					dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale19[c], m.shift19[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d20[r][:], m.d19[r][:], m.scale19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 			}
 		}
 	}
@@ -2959,29 +2737,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks2DwBnChannels; c++ {
 			g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
 			_ = b
+			inv := m.inv16[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
-				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean16[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks2DwBnBias[c] += sdy
 			m.Grads.Blocks2DwBnWeight[c] += sdyh
-			k := g * m.inv16[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
-				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
+					dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale16[c], m.shift16[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d19[r][:], m.d20[r][:], m.scale16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 			}
 		}
 	}
@@ -3042,29 +2839,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks1PwBnChannels; c++ {
 			g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
 			_ = b
+			inv := m.inv13[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean13[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks1PwBnBias[c] += sdy
 			m.Grads.Blocks1PwBnWeight[c] += sdyh
-			k := g * m.inv13[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
+					dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale13[c], m.shift13[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d20[r][:], m.d19[r][:], m.scale13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 			}
 		}
 	}
@@ -3109,29 +2925,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks1DwBnChannels; c++ {
 			g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
 			_ = b
+			inv := m.inv10[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
-				xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean10[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks1DwBnBias[c] += sdy
 			m.Grads.Blocks1DwBnWeight[c] += sdyh
-			k := g * m.inv10[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
-				xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d11[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
+					dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d11[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale10[c], m.shift10[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d11[r][:], m.d10[r][:], m.scale10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 			}
 		}
 	}
@@ -3195,29 +3030,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks0PwBnChannels; c++ {
 			g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
 			_ = b
+			inv := m.inv7[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
-				xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean7[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks0PwBnBias[c] += sdy
 			m.Grads.Blocks0PwBnWeight[c] += sdyh
-			k := g * m.inv7[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
-				xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d8[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
+					dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d8[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale7[c], m.shift7[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d8[r][:], m.d7[r][:], m.scale7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 			}
 		}
 	}
@@ -3262,29 +3116,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Blocks0DwBnChannels; c++ {
 			g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
 			_ = b
+			inv := m.inv4[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
-				xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean4[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks0DwBnBias[c] += sdy
 			m.Grads.Blocks0DwBnWeight[c] += sdyh
-			k := g * m.inv4[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
-				xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d5[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
+					dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d5[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale4[c], m.shift4[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d5[r][:], m.d4[r][:], m.scale4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 			}
 		}
 	}
@@ -3345,29 +3218,48 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		for c := 0; c < Bn1Channels; c++ {
 			g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 			_ = b
+			inv := m.inv1[c]
 			var sdy, sdyh float64
-			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean1[c]
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
+					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Bn1Bias[c] += sdy
 			m.Grads.Bn1Weight[c] += sdyh
-			k := g * m.inv1[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < nb; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d4[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < nb; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d4[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < nb; r++ {
+				runtime.ScaleShiftRows64(m.d4[r][:], m.d5[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -3559,29 +3451,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks3PwBnChannels; c++ {
 			g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
 			_ = b
+			inv := m.inv25[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean25[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks3PwBnBias[c] += sdy
 			m.Grads.Blocks3PwBnWeight[c] += sdyh
-			k := g * m.inv25[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-				xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-				dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
+					dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale25[c], m.shift25[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d26[r][:], m.d25[r][:], m.scale25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 			}
 		}
 	}
@@ -3622,29 +3533,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks3DwBnChannels; c++ {
 			g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
 			_ = b
+			inv := m.inv22[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
-				xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
+					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean22[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
+					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks3DwBnBias[c] += sdy
 			m.Grads.Blocks3DwBnWeight[c] += sdyh
-			k := g * m.inv22[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
-				xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-				dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d23[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
+					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
+					dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d23[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale22[c], m.shift22[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d23[r][:], m.d22[r][:], m.scale22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 			}
 		}
 	}
@@ -3704,29 +3634,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks2PwBnChannels; c++ {
 			g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
 			_ = b
+			inv := m.inv19[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean19[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks2PwBnBias[c] += sdy
 			m.Grads.Blocks2PwBnWeight[c] += sdyh
-			k := g * m.inv19[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-				dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
+					dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale19[c], m.shift19[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d20[r][:], m.d19[r][:], m.scale19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 			}
 		}
 	}
@@ -3767,29 +3716,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks2DwBnChannels; c++ {
 			g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
 			_ = b
+			inv := m.inv16[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
-				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean16[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks2DwBnBias[c] += sdy
 			m.Grads.Blocks2DwBnWeight[c] += sdyh
-			k := g * m.inv16[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
-				xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-				dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
+					dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale16[c], m.shift16[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d19[r][:], m.d20[r][:], m.scale16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 			}
 		}
 	}
@@ -3846,29 +3814,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks1PwBnChannels; c++ {
 			g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
 			_ = b
+			inv := m.inv13[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean13[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks1PwBnBias[c] += sdy
 			m.Grads.Blocks1PwBnWeight[c] += sdyh
-			k := g * m.inv13[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
-				xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-				dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
+					dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale13[c], m.shift13[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d20[r][:], m.d19[r][:], m.scale13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 			}
 		}
 	}
@@ -3909,29 +3896,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks1DwBnChannels; c++ {
 			g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
 			_ = b
+			inv := m.inv10[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
-				xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean10[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks1DwBnBias[c] += sdy
 			m.Grads.Blocks1DwBnWeight[c] += sdyh
-			k := g * m.inv10[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
-				xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-				dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d11[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
+					dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d11[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale10[c], m.shift10[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d11[r][:], m.d10[r][:], m.scale10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 			}
 		}
 	}
@@ -3991,29 +3997,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks0PwBnChannels; c++ {
 			g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
 			_ = b
+			inv := m.inv7[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
-				xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean7[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks0PwBnBias[c] += sdy
 			m.Grads.Blocks0PwBnWeight[c] += sdyh
-			k := g * m.inv7[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
-				xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-				dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d8[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
+					dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d8[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale7[c], m.shift7[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d8[r][:], m.d7[r][:], m.scale7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 			}
 		}
 	}
@@ -4054,29 +4079,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Blocks0DwBnChannels; c++ {
 			g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
 			_ = b
+			inv := m.inv4[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
-				xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean4[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Blocks0DwBnBias[c] += sdy
 			m.Grads.Blocks0DwBnWeight[c] += sdyh
-			k := g * m.inv4[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
-				xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-				dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d5[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
+					dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d5[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale4[c], m.shift4[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d5[r][:], m.d4[r][:], m.scale4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 			}
 		}
 	}
@@ -4133,29 +4177,48 @@ func (m *Model) backward(needDX bool) {
 		for c := 0; c < Bn1Channels; c++ {
 			g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
 			_ = b
+			inv := m.inv1[c]
 			var sdy, sdyh float64
-			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				for s, v := range dy[c] {
-					sdy += v
-					sdyh += v * xh[c][s]
+			if m.training {
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+					sdy += s
+					sdyh += d
 				}
+			} else {
+				mean := m.mean1[c]
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
+					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+					sdy += s
+					sdyh += d
+				}
+				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
 			}
 			m.Grads.Bn1Bias[c] += sdy
 			m.Grads.Bn1Weight[c] += sdyh
-			k := g * m.inv1[c]
-			ma, mb := sdy/cnt, sdyh/cnt
-			if !m.training {
-				ma, mb = 0, 0
-			} // the running statistics do not depend on the batch
-			for r := 0; r < 1; r++ {
-				dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
-				xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
-				dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d4[r]))
-				for s, v := range dy[c] {
-					dx[c][s] = k * (v - ma - xh[c][s]*mb)
+			k := g * inv
+			if m.training {
+				ma, mb := sdy/cnt, sdyh/cnt
+				for r := 0; r < 1; r++ {
+					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
+					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+					dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d4[r]))
+					for s, v := range dy[c] {
+						dx[c][s] = k * (v - ma - xh[c][s]*mb)
+					}
 				}
+			} else {
+				// the running statistics do not depend on the batch: dx = k·dy, after the loop
+				m.scale1[c], m.shift1[c] = k, 0
+			}
+		}
+		if !m.training {
+			for r := 0; r < 1; r++ {
+				runtime.ScaleShiftRows64(m.d4[r][:], m.d5[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
