@@ -85,6 +85,16 @@ func outerAddDX512(gw *float32, dx *float32, w *float32, dy *float32, x *float32
 //go:noescape
 func shiftSum512(y *float32, x *float32, offs *int32, w *float32, taps int, n int, b float32)
 
+// copyRows512 does dst[r*ds+i] = src[r*ss+i] for r < rows and i < n.
+//
+//go:noescape
+func copyRows512(dst *float32, ds int, src *float32, ss int, rows int, n int)
+
+// gatherEven512 does dst[r*ds+i] = src[r*ss+2*i] for r < rows and i < n.
+//
+//go:noescape
+func gatherEven512(dst *float32, ds int, src *float32, ss int, rows int, n int)
+
 // gemmNT1x1_512 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //
 //go:noescape
@@ -312,6 +322,16 @@ func outerAddDX256(gw *float32, dx *float32, w *float32, dy *float32, x *float32
 //
 //go:noescape
 func shiftSum256(y *float32, x *float32, offs *int32, w *float32, taps int, n int, b float32)
+
+// copyRows256 does dst[r*ds+i] = src[r*ss+i] for r < rows and i < n.
+//
+//go:noescape
+func copyRows256(dst *float32, ds int, src *float32, ss int, rows int, n int)
+
+// gatherEven256 does dst[r*ds+i] = src[r*ss+2*i] for r < rows and i < n.
+//
+//go:noescape
+func gatherEven256(dst *float32, ds int, src *float32, ss int, rows int, n int)
 
 // gemmNT1x1_256 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //

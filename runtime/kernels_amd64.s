@@ -1248,6 +1248,162 @@ end86:
 	VZEROUPPER
 	RET
 
+// func copyRows512(dst *float32, ds int, src *float32, ss int, rows int, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·copyRows512(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+16(FP), CX
+	MOVQ  ds+8(FP), DX
+	MOVQ  ss+24(FP), BX
+	MOVQ  rows+32(FP), SI
+	MOVQ  n+40(FP), DI
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	MOVQ  DI, R8
+	ANDQ  $0x0000000f, R8
+	MOVL  $0x0000ffff, R9
+	BZHIL R8, R9, R9
+	KMOVW R9, K1
+
+rows93:
+	TESTQ SI, SI
+	JZ    end94
+	MOVQ  DI, R9
+	ANDQ  $-64, R9
+	SHLQ  $0x02, R9
+	MOVQ  DI, R10
+	ANDQ  $-16, R10
+	SHLQ  $0x02, R10
+	MOVQ  DI, R11
+	SHLQ  $0x02, R11
+	XORQ  R8, R8
+
+loopU95:
+	CMPQ    R8, R9
+	JAE     loop196
+	VMOVUPS (CX)(R8*1), Z0
+	VMOVUPS Z0, (AX)(R8*1)
+	VMOVUPS 64(CX)(R8*1), Z1
+	VMOVUPS Z1, 64(AX)(R8*1)
+	VMOVUPS 128(CX)(R8*1), Z2
+	VMOVUPS Z2, 128(AX)(R8*1)
+	VMOVUPS 192(CX)(R8*1), Z3
+	VMOVUPS Z3, 192(AX)(R8*1)
+	ADDQ    $0x00000100, R8
+	JMP     loopU95
+
+loop196:
+	CMPQ    R8, R10
+	JAE     tail98
+	VMOVUPS (CX)(R8*1), Z0
+	VMOVUPS Z0, (AX)(R8*1)
+	ADDQ    $0x00000040, R8
+	JMP     loop196
+
+tail98:
+	CMPQ      R8, R11
+	JAE       done97
+	VMOVUPS.Z (CX)(R8*1), K1, Z0
+	VMOVUPS   Z0, K1, (AX)(R8*1)
+
+done97:
+	ADDQ BX, CX
+	ADDQ DX, AX
+	DECQ SI
+	JMP  rows93
+
+end94:
+	VZEROUPPER
+	RET
+
+DATA evenIdx<>+0(SB)/4, $0x00000000
+DATA evenIdx<>+4(SB)/4, $0x00000002
+DATA evenIdx<>+8(SB)/4, $0x00000004
+DATA evenIdx<>+12(SB)/4, $0x00000006
+DATA evenIdx<>+16(SB)/4, $0x00000008
+DATA evenIdx<>+20(SB)/4, $0x0000000a
+DATA evenIdx<>+24(SB)/4, $0x0000000c
+DATA evenIdx<>+28(SB)/4, $0x0000000e
+DATA evenIdx<>+32(SB)/4, $0x00000010
+DATA evenIdx<>+36(SB)/4, $0x00000012
+DATA evenIdx<>+40(SB)/4, $0x00000014
+DATA evenIdx<>+44(SB)/4, $0x00000016
+DATA evenIdx<>+48(SB)/4, $0x00000018
+DATA evenIdx<>+52(SB)/4, $0x0000001a
+DATA evenIdx<>+56(SB)/4, $0x0000001c
+DATA evenIdx<>+60(SB)/4, $0x0000001e
+GLOBL evenIdx<>(SB), RODATA|NOPTR, $64
+
+// func gatherEven512(dst *float32, ds int, src *float32, ss int, rows int, n int)
+// Requires: AVX, AVX512F, BMI2, CMOV
+TEXT ·gatherEven512(SB), NOSPLIT, $0-48
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+16(FP), CX
+	MOVQ    ds+8(FP), DX
+	MOVQ    ss+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    n+40(FP), DI
+	SHLQ    $0x02, DX
+	SHLQ    $0x02, BX
+	MOVQ    DI, R8
+	DECQ    R8
+	ANDQ    $0x0000000f, R8
+	INCQ    R8
+	XORQ    R11, R11
+	LEAQ    -1(R8)(R8*1), R9
+	MOVQ    R9, R10
+	SUBQ    $0x00000010, R10
+	CMOVQLT R11, R10
+	MOVQ    $0x00000010, R11
+	CMPQ    R9, R11
+	CMOVQGT R11, R9
+	MOVL    $0x0000ffff, R11
+	BZHIL   R9, R11, R9
+	KMOVW   R9, K2
+	BZHIL   R10, R11, R9
+	KMOVW   R9, K3
+	VMOVUPS evenIdx<>+0(SB), Z3
+	MOVL    $0x0000ffff, R9
+	BZHIL   R8, R9, R9
+	KMOVW   R9, K1
+	MOVQ    DI, R9
+	SUBQ    R8, R9
+	SHLQ    $0x02, R9
+	SHLQ    $0x02, DI
+
+rows99:
+	TESTQ SI, SI
+	JZ    end100
+	XORQ  R8, R8
+
+loop1101:
+	CMPQ      R8, R9
+	JAE       tail102
+	VMOVUPS   (CX)(R8*2), Z0
+	VMOVUPS   64(CX)(R8*2), Z1
+	VPERMT2PS Z1, Z3, Z0
+	VMOVUPS   Z0, (AX)(R8*1)
+	ADDQ      $0x00000040, R8
+	JMP       loop1101
+
+tail102:
+	CMPQ      R8, DI
+	JAE       next103
+	VMOVUPS.Z (CX)(R8*2), K2, Z0
+	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
+	VPERMT2PS Z1, Z3, Z0
+	VMOVUPS   Z0, K1, (AX)(R8*1)
+
+next103:
+	ADDQ BX, CX
+	ADDQ DX, AX
+	DECQ SI
+	JMP  rows99
+
+end100:
+	VZEROUPPER
+	RET
+
 // func gemmNT1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
 TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
@@ -1263,40 +1419,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock93:
+rowblock104:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile94:
+tile105:
 	TESTQ  DI, DI
-	JZ     end95
+	JZ     end106
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k96:
+k107:
 	TESTQ       R10, R10
-	JZ          ktail97
+	JZ          ktail108
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k96
+	JMP         k107
 
-ktail97:
+ktail108:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone98
+	JZ          kdone109
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone98:
+kdone109:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -1311,12 +1467,12 @@ kdone98:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias99
+	JZ            nobias110
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias99:
+nobias110:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1325,9 +1481,9 @@ nobias99:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile94
+	JMP     tile105
 
-end95:
+end106:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -1335,7 +1491,7 @@ end95:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock93
+	JNZ    rowblock104
 	VZEROUPPER
 	RET
 
@@ -1354,15 +1510,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock100:
+rowblock111:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile101:
+tile112:
 	TESTQ  DI, DI
-	JZ     end102
+	JZ     end113
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -1370,9 +1526,9 @@ tile101:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k103:
+k114:
 	TESTQ       R10, R10
-	JZ          ktail104
+	JZ          ktail115
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -1381,18 +1537,18 @@ k103:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k103
+	JMP         k114
 
-ktail104:
+ktail115:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone105
+	JZ          kdone116
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone105:
+kdone116:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -1407,12 +1563,12 @@ kdone105:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias106
+	JZ            nobias117
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias106:
+nobias117:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1421,9 +1577,9 @@ nobias106:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile101
+	JMP     tile112
 
-end102:
+end113:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -1431,7 +1587,7 @@ end102:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock100
+	JNZ    rowblock111
 	VZEROUPPER
 	RET
 
@@ -1450,15 +1606,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock107:
+rowblock118:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile108:
+tile119:
 	TESTQ  DI, DI
-	JZ     end109
+	JZ     end120
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1467,9 +1623,9 @@ tile108:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k110:
+k121:
 	TESTQ       R10, R10
-	JZ          ktail111
+	JZ          ktail122
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -1480,11 +1636,11 @@ k110:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k110
+	JMP         k121
 
-ktail111:
+ktail122:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone112
+	JZ          kdone123
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -1493,7 +1649,7 @@ ktail111:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone112:
+kdone123:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -1508,12 +1664,12 @@ kdone112:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias113
+	JZ            nobias124
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias113:
+nobias124:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -1522,9 +1678,9 @@ nobias113:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile108
+	JMP     tile119
 
-end109:
+end120:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -1532,7 +1688,7 @@ end109:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock107
+	JNZ    rowblock118
 	VZEROUPPER
 	RET
 
@@ -1550,15 +1706,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock114:
+rowblock125:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile115:
+tile126:
 	TESTQ  R8, R8
-	JZ     end116
+	JZ     end127
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1568,9 +1724,9 @@ tile115:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k117:
+k128:
 	TESTQ       R11, R11
-	JZ          ktail118
+	JZ          ktail129
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -1583,11 +1739,11 @@ k117:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k117
+	JMP         k128
 
-ktail118:
+ktail129:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone119
+	JZ          kdone130
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -1598,7 +1754,7 @@ ktail118:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone119:
+kdone130:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -1613,12 +1769,12 @@ kdone119:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias120
+	JZ            nobias131
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias120:
+nobias131:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -1627,9 +1783,9 @@ nobias120:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile115
+	JMP     tile126
 
-end116:
+end127:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1637,7 +1793,7 @@ end116:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock114
+	JNZ    rowblock125
 	VZEROUPPER
 	RET
 
@@ -1656,15 +1812,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock121:
+rowblock132:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile122:
+tile133:
 	TESTQ  DI, DI
-	JZ     end123
+	JZ     end134
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -1672,9 +1828,9 @@ tile122:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k124:
+k135:
 	TESTQ       R10, R10
-	JZ          ktail125
+	JZ          ktail136
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -1683,18 +1839,18 @@ k124:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k124
+	JMP         k135
 
-ktail125:
+ktail136:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone126
+	JZ          kdone137
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone126:
+kdone137:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -1722,13 +1878,13 @@ kdone126:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias127
+	JZ            nobias138
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias127:
+nobias138:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1739,9 +1895,9 @@ nobias127:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile122
+	JMP     tile133
 
-end123:
+end134:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1749,7 +1905,7 @@ end123:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock121
+	JNZ    rowblock132
 	VZEROUPPER
 	RET
 
@@ -1768,15 +1924,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock128:
+rowblock139:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile129:
+tile140:
 	TESTQ  DI, DI
-	JZ     end130
+	JZ     end141
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1786,9 +1942,9 @@ tile129:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k131:
+k142:
 	TESTQ       R10, R10
-	JZ          ktail132
+	JZ          ktail143
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -1800,11 +1956,11 @@ k131:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k131
+	JMP         k142
 
-ktail132:
+ktail143:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone133
+	JZ          kdone144
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -1814,7 +1970,7 @@ ktail132:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone133:
+kdone144:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -1842,13 +1998,13 @@ kdone133:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias134
+	JZ            nobias145
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias134:
+nobias145:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1859,9 +2015,9 @@ nobias134:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile129
+	JMP     tile140
 
-end130:
+end141:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1869,7 +2025,7 @@ end130:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock128
+	JNZ    rowblock139
 	VZEROUPPER
 	RET
 
@@ -1888,15 +2044,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock135:
+rowblock146:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile136:
+tile147:
 	TESTQ  DI, DI
-	JZ     end137
+	JZ     end148
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1908,9 +2064,9 @@ tile136:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k138:
+k149:
 	TESTQ       R10, R10
-	JZ          ktail139
+	JZ          ktail150
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -1925,11 +2081,11 @@ k138:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k138
+	JMP         k149
 
-ktail139:
+ktail150:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone140
+	JZ          kdone151
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -1942,7 +2098,7 @@ ktail139:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone140:
+kdone151:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -1970,13 +2126,13 @@ kdone140:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias141
+	JZ            nobias152
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias141:
+nobias152:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -1987,9 +2143,9 @@ nobias141:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile136
+	JMP     tile147
 
-end137:
+end148:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -1997,7 +2153,7 @@ end137:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock135
+	JNZ    rowblock146
 	VZEROUPPER
 	RET
 
@@ -2015,15 +2171,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock142:
+rowblock153:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile143:
+tile154:
 	TESTQ  R8, R8
-	JZ     end144
+	JZ     end155
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2037,9 +2193,9 @@ tile143:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k145:
+k156:
 	TESTQ       R11, R11
-	JZ          ktail146
+	JZ          ktail157
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -2057,11 +2213,11 @@ k145:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k145
+	JMP         k156
 
-ktail146:
+ktail157:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone147
+	JZ          kdone158
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -2077,7 +2233,7 @@ ktail146:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone147:
+kdone158:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -2105,13 +2261,13 @@ kdone147:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias148
+	JZ            nobias159
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias148:
+nobias159:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2122,9 +2278,9 @@ nobias148:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile143
+	JMP     tile154
 
-end144:
+end155:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -2132,7 +2288,7 @@ end144:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock142
+	JNZ    rowblock153
 	VZEROUPPER
 	RET
 
@@ -2151,15 +2307,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock149:
+rowblock160:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile150:
+tile161:
 	TESTQ  DI, DI
-	JZ     end151
+	JZ     end162
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2168,9 +2324,9 @@ tile150:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k152:
+k163:
 	TESTQ       R10, R10
-	JZ          ktail153
+	JZ          ktail164
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -2181,11 +2337,11 @@ k152:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k152
+	JMP         k163
 
-ktail153:
+ktail164:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone154
+	JZ          kdone165
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -2194,7 +2350,7 @@ ktail153:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone154:
+kdone165:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -2235,14 +2391,14 @@ kdone154:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias155
+	JZ            nobias166
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias155:
+nobias166:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2255,9 +2411,9 @@ nobias155:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile150
+	JMP     tile161
 
-end151:
+end162:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2265,7 +2421,7 @@ end151:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock149
+	JNZ    rowblock160
 	VZEROUPPER
 	RET
 
@@ -2284,15 +2440,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock156:
+rowblock167:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile157:
+tile168:
 	TESTQ  DI, DI
-	JZ     end158
+	JZ     end169
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2304,9 +2460,9 @@ tile157:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k159:
+k170:
 	TESTQ       R10, R10
-	JZ          ktail160
+	JZ          ktail171
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -2321,11 +2477,11 @@ k159:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k159
+	JMP         k170
 
-ktail160:
+ktail171:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone161
+	JZ          kdone172
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -2338,7 +2494,7 @@ ktail160:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone161:
+kdone172:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -2379,14 +2535,14 @@ kdone161:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias162
+	JZ            nobias173
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias162:
+nobias173:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2399,9 +2555,9 @@ nobias162:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile157
+	JMP     tile168
 
-end158:
+end169:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2409,7 +2565,7 @@ end158:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock156
+	JNZ    rowblock167
 	VZEROUPPER
 	RET
 
@@ -2428,15 +2584,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock163:
+rowblock174:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile164:
+tile175:
 	TESTQ  DI, DI
-	JZ     end165
+	JZ     end176
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2451,9 +2607,9 @@ tile164:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k166:
+k177:
 	TESTQ       R10, R10
-	JZ          ktail167
+	JZ          ktail178
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -2472,11 +2628,11 @@ k166:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k166
+	JMP         k177
 
-ktail167:
+ktail178:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone168
+	JZ          kdone179
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -2493,7 +2649,7 @@ ktail167:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone168:
+kdone179:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -2534,14 +2690,14 @@ kdone168:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias169
+	JZ            nobias180
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias169:
+nobias180:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -2554,9 +2710,9 @@ nobias169:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile164
+	JMP     tile175
 
-end165:
+end176:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -2564,7 +2720,7 @@ end165:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock163
+	JNZ    rowblock174
 	VZEROUPPER
 	RET
 
@@ -2582,15 +2738,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock170:
+rowblock181:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile171:
+tile182:
 	TESTQ  R8, R8
-	JZ     end172
+	JZ     end183
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2608,9 +2764,9 @@ tile171:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k173:
+k184:
 	TESTQ       R11, R11
-	JZ          ktail174
+	JZ          ktail185
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -2633,11 +2789,11 @@ k173:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k173
+	JMP         k184
 
-ktail174:
+ktail185:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone175
+	JZ          kdone186
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -2658,7 +2814,7 @@ ktail174:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone175:
+kdone186:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -2699,14 +2855,14 @@ kdone175:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias176
+	JZ            nobias187
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias176:
+nobias187:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2719,9 +2875,9 @@ nobias176:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile171
+	JMP     tile182
 
-end172:
+end183:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -2729,7 +2885,7 @@ end172:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock170
+	JNZ    rowblock181
 	VZEROUPPER
 	RET
 
@@ -2749,15 +2905,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock177:
+rowblock188:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile178:
+tile189:
 	TESTQ  R8, R8
-	JZ     end179
+	JZ     end190
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2767,9 +2923,9 @@ tile178:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k180:
+k191:
 	TESTQ       R11, R11
-	JZ          ktail181
+	JZ          ktail192
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -2782,11 +2938,11 @@ k180:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k180
+	JMP         k191
 
-ktail181:
+ktail192:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone182
+	JZ          kdone193
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -2797,7 +2953,7 @@ ktail181:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone182:
+kdone193:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -2851,7 +3007,7 @@ kdone182:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias183
+	JZ            nobias194
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -2859,7 +3015,7 @@ kdone182:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias183:
+nobias194:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -2874,9 +3030,9 @@ nobias183:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile178
+	JMP     tile189
 
-end179:
+end190:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -2884,7 +3040,7 @@ end179:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock177
+	JNZ    rowblock188
 	VZEROUPPER
 	RET
 
@@ -2904,15 +3060,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock184:
+rowblock195:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile185:
+tile196:
 	TESTQ  R8, R8
-	JZ     end186
+	JZ     end197
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2926,9 +3082,9 @@ tile185:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k187:
+k198:
 	TESTQ       R11, R11
-	JZ          ktail188
+	JZ          ktail199
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -2946,11 +3102,11 @@ k187:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k187
+	JMP         k198
 
-ktail188:
+ktail199:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone189
+	JZ          kdone200
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -2966,7 +3122,7 @@ ktail188:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone189:
+kdone200:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -3020,7 +3176,7 @@ kdone189:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias190
+	JZ            nobias201
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -3028,7 +3184,7 @@ kdone189:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias190:
+nobias201:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -3043,9 +3199,9 @@ nobias190:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile185
+	JMP     tile196
 
-end186:
+end197:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -3053,7 +3209,7 @@ end186:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock184
+	JNZ    rowblock195
 	VZEROUPPER
 	RET
 
@@ -3073,15 +3229,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock191:
+rowblock202:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile192:
+tile203:
 	TESTQ  R8, R8
-	JZ     end193
+	JZ     end204
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3099,9 +3255,9 @@ tile192:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k194:
+k205:
 	TESTQ       R11, R11
-	JZ          ktail195
+	JZ          ktail206
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -3124,11 +3280,11 @@ k194:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k194
+	JMP         k205
 
-ktail195:
+ktail206:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone196
+	JZ          kdone207
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -3149,7 +3305,7 @@ ktail195:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone196:
+kdone207:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -3203,7 +3359,7 @@ kdone196:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias197
+	JZ            nobias208
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -3211,7 +3367,7 @@ kdone196:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias197:
+nobias208:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -3226,9 +3382,9 @@ nobias197:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile192
+	JMP     tile203
 
-end193:
+end204:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -3236,7 +3392,7 @@ end193:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock191
+	JNZ    rowblock202
 	VZEROUPPER
 	RET
 
@@ -3255,15 +3411,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock198:
+rowblock209:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile199:
+tile210:
 	TESTQ  R9, R9
-	JZ     end200
+	JZ     end211
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3285,9 +3441,9 @@ tile199:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k201:
+k212:
 	TESTQ       R12, R12
-	JZ          ktail202
+	JZ          ktail213
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -3315,11 +3471,11 @@ k201:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k201
+	JMP         k212
 
-ktail202:
+ktail213:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone203
+	JZ          kdone214
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -3345,7 +3501,7 @@ ktail202:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone203:
+kdone214:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -3399,7 +3555,7 @@ kdone203:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias204
+	JZ            nobias215
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -3407,7 +3563,7 @@ kdone203:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias204:
+nobias215:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -3422,9 +3578,9 @@ nobias204:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile199
+	JMP     tile210
 
-end200:
+end211:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -3432,7 +3588,7 @@ end200:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock198
+	JNZ    rowblock209
 	VZEROUPPER
 	RET
 
@@ -3452,54 +3608,54 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock205:
+rowblock216:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile206:
+tile217:
 	TESTQ     DI, DI
-	JZ        end207
+	JZ        end218
 	CMPQ      acc+64(FP), $0x00
-	JE        zero208
+	JE        zero219
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart209
+	JMP       kstart220
 
-zero208:
+zero219:
 	VXORPS Z0, Z0, Z0
 
-kstart209:
+kstart220:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k210:
+k221:
 	TESTQ        R10, R10
-	JZ           kdone211
+	JZ           kdone222
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k210
+	JMP          k221
 
-kdone211:
+kdone222:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile206
+	JMP     tile217
 
-end207:
+end218:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock205
+	JNZ    rowblock216
 	VZEROUPPER
 	RET
 
@@ -3519,33 +3675,33 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock212:
+rowblock223:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile213:
+tile224:
 	TESTQ     DI, DI
-	JZ        end214
+	JZ        end225
 	CMPQ      acc+64(FP), $0x00
-	JE        zero215
+	JE        zero226
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart216
+	JMP       kstart227
 
-zero215:
+zero226:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart216:
+kstart227:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k217:
+k228:
 	TESTQ        R10, R10
-	JZ           kdone218
+	JZ           kdone229
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -3554,24 +3710,24 @@ k217:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k217
+	JMP          k228
 
-kdone218:
+kdone229:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile213
+	JMP     tile224
 
-end214:
+end225:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock212
+	JNZ    rowblock223
 	VZEROUPPER
 	RET
 
@@ -3591,35 +3747,35 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock219:
+rowblock230:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile220:
+tile231:
 	TESTQ     DI, DI
-	JZ        end221
+	JZ        end232
 	CMPQ      acc+64(FP), $0x00
-	JE        zero222
+	JE        zero233
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart223
+	JMP       kstart234
 
-zero222:
+zero233:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart223:
+kstart234:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k224:
+k235:
 	TESTQ        R10, R10
-	JZ           kdone225
+	JZ           kdone236
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -3630,9 +3786,9 @@ k224:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k224
+	JMP          k235
 
-kdone225:
+kdone236:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3640,15 +3796,15 @@ kdone225:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile220
+	JMP     tile231
 
-end221:
+end232:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock219
+	JNZ    rowblock230
 	VZEROUPPER
 	RET
 
@@ -3668,37 +3824,37 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock226:
+rowblock237:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile227:
+tile238:
 	TESTQ     DI, DI
-	JZ        end228
+	JZ        end239
 	CMPQ      acc+64(FP), $0x00
-	JE        zero229
+	JE        zero240
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart230
+	JMP       kstart241
 
-zero229:
+zero240:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart230:
+kstart241:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k231:
+k242:
 	TESTQ        R10, R10
-	JZ           kdone232
+	JZ           kdone243
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -3711,9 +3867,9 @@ k231:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k231
+	JMP          k242
 
-kdone232:
+kdone243:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3722,15 +3878,15 @@ kdone232:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile227
+	JMP     tile238
 
-end228:
+end239:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock226
+	JNZ    rowblock237
 	VZEROUPPER
 	RET
 
@@ -3750,34 +3906,34 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock233:
+rowblock244:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile234:
+tile245:
 	TESTQ     DI, DI
-	JZ        end235
+	JZ        end246
 	CMPQ      acc+64(FP), $0x00
-	JE        zero236
+	JE        zero247
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart237
+	JMP       kstart248
 
-zero236:
+zero247:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart237:
+kstart248:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k238:
+k249:
 	TESTQ        R10, R10
-	JZ           kdone239
+	JZ           kdone250
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -3786,9 +3942,9 @@ k238:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k238
+	JMP          k249
 
-kdone239:
+kdone250:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -3796,15 +3952,15 @@ kdone239:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile234
+	JMP     tile245
 
-end235:
+end246:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock233
+	JNZ    rowblock244
 	VZEROUPPER
 	RET
 
@@ -3824,38 +3980,38 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock240:
+rowblock251:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile241:
+tile252:
 	TESTQ     DI, DI
-	JZ        end242
+	JZ        end253
 	CMPQ      acc+64(FP), $0x00
-	JE        zero243
+	JE        zero254
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart244
+	JMP       kstart255
 
-zero243:
+zero254:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart244:
+kstart255:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k245:
+k256:
 	TESTQ        R10, R10
-	JZ           kdone246
+	JZ           kdone257
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -3867,9 +4023,9 @@ k245:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k245
+	JMP          k256
 
-kdone246:
+kdone257:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -3879,15 +4035,15 @@ kdone246:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile241
+	JMP     tile252
 
-end242:
+end253:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock240
+	JNZ    rowblock251
 	VZEROUPPER
 	RET
 
@@ -3907,16 +4063,16 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock247:
+rowblock258:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile248:
+tile259:
 	TESTQ     DI, DI
-	JZ        end249
+	JZ        end260
 	CMPQ      acc+64(FP), $0x00
-	JE        zero250
+	JE        zero261
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -3925,9 +4081,9 @@ tile248:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart251
+	JMP       kstart262
 
-zero250:
+zero261:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3935,14 +4091,14 @@ zero250:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart251:
+kstart262:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k252:
+k263:
 	TESTQ        R10, R10
-	JZ           kdone253
+	JZ           kdone264
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -3957,9 +4113,9 @@ k252:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k252
+	JMP          k263
 
-kdone253:
+kdone264:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -3971,15 +4127,15 @@ kdone253:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile248
+	JMP     tile259
 
-end249:
+end260:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock247
+	JNZ    rowblock258
 	VZEROUPPER
 	RET
 
@@ -3999,16 +4155,16 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock254:
+rowblock265:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile255:
+tile266:
 	TESTQ     DI, DI
-	JZ        end256
+	JZ        end267
 	CMPQ      acc+64(FP), $0x00
-	JE        zero257
+	JE        zero268
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -4019,9 +4175,9 @@ tile255:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart258
+	JMP       kstart269
 
-zero257:
+zero268:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4031,14 +4187,14 @@ zero257:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart258:
+kstart269:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k259:
+k270:
 	TESTQ        R10, R10
-	JZ           kdone260
+	JZ           kdone271
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -4056,9 +4212,9 @@ k259:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k259
+	JMP          k270
 
-kdone260:
+kdone271:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4072,15 +4228,15 @@ kdone260:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile255
+	JMP     tile266
 
-end256:
+end267:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock254
+	JNZ    rowblock265
 	VZEROUPPER
 	RET
 
@@ -4100,37 +4256,37 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock261:
+rowblock272:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile262:
+tile273:
 	TESTQ     DI, DI
-	JZ        end263
+	JZ        end274
 	CMPQ      acc+64(FP), $0x00
-	JE        zero264
+	JE        zero275
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart265
+	JMP       kstart276
 
-zero264:
+zero275:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart265:
+kstart276:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k266:
+k277:
 	TESTQ        R10, R10
-	JZ           kdone267
+	JZ           kdone278
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -4141,9 +4297,9 @@ k266:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k266
+	JMP          k277
 
-kdone267:
+kdone278:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -4153,15 +4309,15 @@ kdone267:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile262
+	JMP     tile273
 
-end263:
+end274:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock261
+	JNZ    rowblock272
 	VZEROUPPER
 	RET
 
@@ -4181,16 +4337,16 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock268:
+rowblock279:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile269:
+tile280:
 	TESTQ     DI, DI
-	JZ        end270
+	JZ        end281
 	CMPQ      acc+64(FP), $0x00
-	JE        zero271
+	JE        zero282
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -4200,9 +4356,9 @@ tile269:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart272
+	JMP       kstart283
 
-zero271:
+zero282:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4210,14 +4366,14 @@ zero271:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart272:
+kstart283:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k273:
+k284:
 	TESTQ        R10, R10
-	JZ           kdone274
+	JZ           kdone285
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -4232,9 +4388,9 @@ k273:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k273
+	JMP          k284
 
-kdone274:
+kdone285:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -4247,15 +4403,15 @@ kdone274:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile269
+	JMP     tile280
 
-end270:
+end281:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock268
+	JNZ    rowblock279
 	VZEROUPPER
 	RET
 
@@ -4275,16 +4431,16 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock275:
+rowblock286:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile276:
+tile287:
 	TESTQ     DI, DI
-	JZ        end277
+	JZ        end288
 	CMPQ      acc+64(FP), $0x00
-	JE        zero278
+	JE        zero289
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -4297,9 +4453,9 @@ tile276:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart279
+	JMP       kstart290
 
-zero278:
+zero289:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4310,14 +4466,14 @@ zero278:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart279:
+kstart290:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k280:
+k291:
 	TESTQ        R10, R10
-	JZ           kdone281
+	JZ           kdone292
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -4336,9 +4492,9 @@ k280:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k280
+	JMP          k291
 
-kdone281:
+kdone292:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4354,15 +4510,15 @@ kdone281:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile276
+	JMP     tile287
 
-end277:
+end288:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock275
+	JNZ    rowblock286
 	VZEROUPPER
 	RET
 
@@ -4382,16 +4538,16 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock282:
+rowblock293:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile283:
+tile294:
 	TESTQ     DI, DI
-	JZ        end284
+	JZ        end295
 	CMPQ      acc+64(FP), $0x00
-	JE        zero285
+	JE        zero296
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -4407,9 +4563,9 @@ tile283:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart286
+	JMP       kstart297
 
-zero285:
+zero296:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4423,14 +4579,14 @@ zero285:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart286:
+kstart297:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k287:
+k298:
 	TESTQ        R10, R10
-	JZ           kdone288
+	JZ           kdone299
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -4453,9 +4609,9 @@ k287:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k287
+	JMP          k298
 
-kdone288:
+kdone299:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -4474,15 +4630,15 @@ kdone288:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile283
+	JMP     tile294
 
-end284:
+end295:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock282
+	JNZ    rowblock293
 	VZEROUPPER
 	RET
 
@@ -4503,16 +4659,16 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock289:
+rowblock300:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile290:
+tile301:
 	TESTQ     R8, R8
-	JZ        end291
+	JZ        end302
 	CMPQ      acc+64(FP), $0x00
-	JE        zero292
+	JE        zero303
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -4521,22 +4677,22 @@ tile290:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart293
+	JMP       kstart304
 
-zero292:
+zero303:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart293:
+kstart304:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k294:
+k305:
 	TESTQ        R11, R11
-	JZ           kdone295
+	JZ           kdone306
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -4549,9 +4705,9 @@ k294:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k294
+	JMP          k305
 
-kdone295:
+kdone306:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -4563,15 +4719,15 @@ kdone295:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile290
+	JMP     tile301
 
-end291:
+end302:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock289
+	JNZ    rowblock300
 	VZEROUPPER
 	RET
 
@@ -4592,16 +4748,16 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock296:
+rowblock307:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile297:
+tile308:
 	TESTQ     R8, R8
-	JZ        end298
+	JZ        end309
 	CMPQ      acc+64(FP), $0x00
-	JE        zero299
+	JE        zero310
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -4614,9 +4770,9 @@ tile297:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart300
+	JMP       kstart311
 
-zero299:
+zero310:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4626,14 +4782,14 @@ zero299:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart300:
+kstart311:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k301:
+k312:
 	TESTQ        R11, R11
-	JZ           kdone302
+	JZ           kdone313
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -4651,9 +4807,9 @@ k301:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k301
+	JMP          k312
 
-kdone302:
+kdone313:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -4669,15 +4825,15 @@ kdone302:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile297
+	JMP     tile308
 
-end298:
+end309:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock296
+	JNZ    rowblock307
 	VZEROUPPER
 	RET
 
@@ -4698,16 +4854,16 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock303:
+rowblock314:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile304:
+tile315:
 	TESTQ     R8, R8
-	JZ        end305
+	JZ        end316
 	CMPQ      acc+64(FP), $0x00
-	JE        zero306
+	JE        zero317
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -4724,9 +4880,9 @@ tile304:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart307
+	JMP       kstart318
 
-zero306:
+zero317:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4740,14 +4896,14 @@ zero306:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart307:
+kstart318:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k308:
+k319:
 	TESTQ        R11, R11
-	JZ           kdone309
+	JZ           kdone320
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -4770,9 +4926,9 @@ k308:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k308
+	JMP          k319
 
-kdone309:
+kdone320:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -4792,15 +4948,15 @@ kdone309:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile304
+	JMP     tile315
 
-end305:
+end316:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock303
+	JNZ    rowblock314
 	VZEROUPPER
 	RET
 
@@ -4821,16 +4977,16 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock310:
+rowblock321:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile311:
+tile322:
 	TESTQ     R8, R8
-	JZ        end312
+	JZ        end323
 	CMPQ      acc+64(FP), $0x00
-	JE        zero313
+	JE        zero324
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -4851,9 +5007,9 @@ tile311:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart314
+	JMP       kstart325
 
-zero313:
+zero324:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4871,14 +5027,14 @@ zero313:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart314:
+kstart325:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k315:
+k326:
 	TESTQ        R11, R11
-	JZ           kdone316
+	JZ           kdone327
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -4906,9 +5062,9 @@ k315:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k315
+	JMP          k326
 
-kdone316:
+kdone327:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -4932,15 +5088,15 @@ kdone316:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile311
+	JMP     tile322
 
-end312:
+end323:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock310
+	JNZ    rowblock321
 	VZEROUPPER
 	RET
 
@@ -4973,16 +5129,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs317:
+pairs328:
 	CMPQ SI, $0x02
-	JB   odd318
+	JB   odd329
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU320:
+loopU331:
 	CMPQ        R10, R8
-	JAE         loop1321
+	JAE         loop1332
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -4992,29 +5148,29 @@ loopU320:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU320
+	JMP         loopU331
 
-loop1321:
+loop1332:
 	CMPQ        R10, R9
-	JAE         tail323
+	JAE         tail334
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1321
+	JMP         loop1332
 
-tail323:
+tail334:
 	CMPQ        R10, DI
-	JAE         done322
+	JAE         done333
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done322:
+done333:
 	XORQ R10, R10
 
-loopU324:
+loopU335:
 	CMPQ        R10, R8
-	JAE         loop1325
+	JAE         loop1336
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -5024,37 +5180,37 @@ loopU324:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU324
+	JMP         loopU335
 
-loop1325:
+loop1336:
 	CMPQ        R10, R9
-	JAE         tail327
+	JAE         tail338
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1325
+	JMP         loop1336
 
-tail327:
+tail338:
 	CMPQ        R10, DI
-	JAE         done326
+	JAE         done337
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done326:
+done337:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs317
+	JMP  pairs328
 
-odd318:
+odd329:
 	TESTQ SI, SI
-	JZ    end319
+	JZ    end330
 	XORQ  R10, R10
 
-loopU328:
+loopU339:
 	CMPQ        R10, R8
-	JAE         loop1329
+	JAE         loop1340
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -5064,25 +5220,25 @@ loopU328:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU328
+	JMP         loopU339
 
-loop1329:
+loop1340:
 	CMPQ        R10, R9
-	JAE         tail331
+	JAE         tail342
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1329
+	JMP         loop1340
 
-tail331:
+tail342:
 	CMPQ        R10, DI
-	JAE         done330
+	JAE         done341
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done330:
-end319:
+done341:
+end330:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -5120,14 +5276,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows332:
+rows343:
 	TESTQ SI, SI
-	JZ    end333
+	JZ    end344
 	XORQ  R10, R10
 
-loopU334:
+loopU345:
 	CMPQ        R10, R8
-	JAE         loop1335
+	JAE         loop1346
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -5141,32 +5297,32 @@ loopU334:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU334
+	JMP         loopU345
 
-loop1335:
+loop1346:
 	CMPQ        R10, R9
-	JAE         tail337
+	JAE         tail348
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1335
+	JMP         loop1346
 
-tail337:
+tail348:
 	CMPQ        R10, DI
-	JAE         done336
+	JAE         done347
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done336:
+done347:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows332
+	JMP  rows343
 
-end333:
+end344:
 	VZEROUPPER
 	RET
 
@@ -5196,9 +5352,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU338:
+loopU349:
 	CMPQ        CX, DX
-	JAE         loop1339
+	JAE         loop1350
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -5212,26 +5368,26 @@ loopU338:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU338
+	JMP         loopU349
 
-loop1339:
+loop1350:
 	CMPQ        CX, BX
-	JAE         tail341
+	JAE         tail352
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1339
+	JMP         loop1350
 
-tail341:
+tail352:
 	CMPQ        CX, SI
-	JAE         done340
+	JAE         done351
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done340:
+done351:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -5266,9 +5422,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU342:
+loopU353:
 	CMPQ    DX, BX
-	JAE     loop1343
+	JAE     loop1354
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -5278,27 +5434,27 @@ loopU342:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU342
+	JMP     loopU353
 
-loop1343:
+loop1354:
 	CMPQ    DX, SI
-	JAE     tail345
+	JAE     tail356
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1343
+	JMP     loop1354
 
-tail345:
+tail356:
 	CMPQ       DX, DI
-	JAE        done344
+	JAE        done355
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done344:
+done355:
 	VZEROUPPER
 	RET
 
@@ -5325,9 +5481,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU346:
+loopU357:
 	CMPQ    DX, BX
-	JAE     loop1347
+	JAE     loop1358
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -5339,29 +5495,29 @@ loopU346:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU346
+	JMP     loopU357
 
-loop1347:
+loop1358:
 	CMPQ    DX, SI
-	JAE     tail349
+	JAE     tail360
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1347
+	JMP     loop1358
 
-tail349:
+tail360:
 	CMPQ       DX, DI
-	JAE        done348
+	JAE        done359
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done348:
+done359:
 	VZEROUPPER
 	RET
 
@@ -5381,7 +5537,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off350
+	JZ           off361
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -5392,9 +5548,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1352:
+loop1363:
 	CMPQ    DX, BX
-	JAE     tail354
+	JAE     tail365
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -5403,11 +5559,11 @@ loop1352:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1352
+	JMP     loop1363
 
-tail354:
+tail365:
 	CMPQ       DX, SI
-	JAE        done353
+	JAE        done364
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -5416,11 +5572,11 @@ tail354:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done353:
+done364:
 	VZEROUPPER
 	RET
 
-off350:
+off361:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -5431,27 +5587,27 @@ off350:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1356:
+loop1367:
 	CMPQ    DX, BX
-	JAE     tail358
+	JAE     tail369
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1356
+	JMP     loop1367
 
-tail358:
+tail369:
 	CMPQ       DX, SI
-	JAE        done357
+	JAE        done368
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done357:
+done368:
 	VZEROUPPER
 	RET
 
@@ -5473,7 +5629,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off359
+	JZ           off370
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -5484,9 +5640,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1361:
+loop1372:
 	CMPQ    BX, SI
-	JAE     tail363
+	JAE     tail374
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -5501,11 +5657,11 @@ loop1361:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1361
+	JMP     loop1372
 
-tail363:
+tail374:
 	CMPQ       BX, DI
-	JAE        done362
+	JAE        done373
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -5520,11 +5676,11 @@ tail363:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done362:
+done373:
 	VZEROUPPER
 	RET
 
-off359:
+off370:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -5535,9 +5691,9 @@ off359:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1365:
+loop1376:
 	CMPQ    BX, SI
-	JAE     tail367
+	JAE     tail378
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -5550,11 +5706,11 @@ loop1365:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1365
+	JMP     loop1376
 
-tail367:
+tail378:
 	CMPQ       BX, DI
-	JAE        done366
+	JAE        done377
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -5567,7 +5723,7 @@ tail367:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done366:
+done377:
 	VZEROUPPER
 	RET
 
@@ -5604,9 +5760,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1369:
+loop1380:
 	CMPQ    SI, DI
-	JAE     tail371
+	JAE     tail382
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -5631,11 +5787,11 @@ loop1369:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1369
+	JMP     loop1380
 
-tail371:
+tail382:
 	CMPQ       SI, R8
-	JAE        done370
+	JAE        done381
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -5660,7 +5816,7 @@ tail371:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done370:
+done381:
 	VZEROUPPER
 	RET
 
@@ -5692,9 +5848,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1373:
+loop1384:
 	CMPQ    BX, SI
-	JAE     tail375
+	JAE     tail386
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -5712,11 +5868,11 @@ loop1373:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1373
+	JMP     loop1384
 
-tail375:
+tail386:
 	CMPQ       BX, DI
-	JAE        done374
+	JAE        done385
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -5734,7 +5890,7 @@ tail375:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done374:
+done385:
 	VZEROUPPER
 	RET
 
@@ -5754,9 +5910,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU376:
+loopU387:
 	CMPQ        BX, DX
-	JAE         loop1377
+	JAE         loop1388
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -5766,17 +5922,17 @@ loopU376:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU376
+	JMP         loopU387
 
-loop1377:
+loop1388:
 	CMPQ        BX, CX
-	JAE         done378
+	JAE         done389
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1377
+	JMP         loop1388
 
-done378:
+done389:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -5810,22 +5966,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows379:
+rows390:
 	TESTQ    BX, BX
-	JZ       end382
+	JZ       end393
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do381
-	JP       do381
-	JMP      next380
+	JNE      do392
+	JP       do392
+	JMP      next391
 
-do381:
+do392:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU383:
+loopU394:
 	CMPQ        R9, R8
-	JAE         loop1384
+	JAE         loop1395
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -5833,33 +5989,33 @@ loopU383:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU383
+	JMP         loopU394
 
-loop1384:
+loop1395:
 	CMPQ        R9, SI
-	JAE         tail386
+	JAE         tail397
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1384
+	JMP         loop1395
 
-tail386:
+tail397:
 	CMPQ        R9, DI
-	JAE         done385
+	JAE         done396
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done385:
-next380:
+done396:
+next391:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows379
+	JMP  rows390
 
-end382:
+end393:
 	VZEROUPPER
 	RET
 
@@ -5888,22 +6044,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows387:
+rows398:
 	TESTQ    DI, DI
-	JZ       end390
+	JZ       end401
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do389
-	JP       do389
-	JMP      next388
+	JNE      do400
+	JP       do400
+	JMP      next399
 
-do389:
+do400:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU391:
+loopU402:
 	CMPQ        R11, R10
-	JAE         loop1392
+	JAE         loop1403
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -5917,11 +6073,11 @@ loopU391:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU391
+	JMP         loopU402
 
-loop1392:
+loop1403:
 	CMPQ        R11, R8
-	JAE         tail394
+	JAE         tail405
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -5929,11 +6085,11 @@ loop1392:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1392
+	JMP         loop1403
 
-tail394:
+tail405:
 	CMPQ        R11, R9
-	JAE         done393
+	JAE         done404
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -5943,15 +6099,15 @@ tail394:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done393:
-next388:
+done404:
+next399:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows387
+	JMP  rows398
 
-end390:
+end401:
 	VZEROUPPER
 	RET
 
@@ -5980,18 +6136,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU395:
+blockU406:
 	CMPQ    R10, R8
-	JAE     block1396
+	JAE     block1407
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap399:
+tap410:
 	CMPQ         R11, SI
-	JAE          taps400
+	JAE          taps411
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -6001,47 +6157,47 @@ tap399:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap399
+	JMP          tap410
 
-taps400:
+taps411:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU395
+	JMP     blockU406
 
-block1396:
+block1407:
 	CMPQ    R10, R9
-	JAE     tail397
+	JAE     tail408
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap401:
+tap412:
 	CMPQ         R11, SI
-	JAE          taps402
+	JAE          taps413
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap401
+	JMP          tap412
 
-taps402:
+taps413:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1396
+	JMP     block1407
 
-tail397:
+tail408:
 	CMPQ    R10, DI
-	JAE     end398
+	JAE     end409
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap403:
+tap414:
 	CMPQ         R11, SI
-	JAE          taps404
+	JAE          taps415
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -6049,12 +6205,158 @@ tap403:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap403
+	JMP          tap414
 
-taps404:
+taps415:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end398:
+end409:
+	VZEROUPPER
+	RET
+
+// func copyRows256(dst *float32, ds int, src *float32, ss int, rows int, n int)
+// Requires: AVX
+TEXT ·copyRows256(SB), NOSPLIT, $0-48
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+16(FP), CX
+	MOVQ    ds+8(FP), DX
+	MOVQ    ss+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    n+40(FP), DI
+	SHLQ    $0x02, DX
+	SHLQ    $0x02, BX
+	MOVQ    DI, R8
+	ANDQ    $0x00000007, R8
+	MOVQ    $0x00000008, R9
+	SUBQ    R8, R9
+	LEAQ    maskTable<>+0(SB), R8
+	VMOVUPS (R8)(R9*4), Y15
+
+rows416:
+	TESTQ SI, SI
+	JZ    end417
+	MOVQ  DI, R9
+	ANDQ  $-32, R9
+	SHLQ  $0x02, R9
+	MOVQ  DI, R10
+	ANDQ  $-8, R10
+	SHLQ  $0x02, R10
+	MOVQ  DI, R11
+	SHLQ  $0x02, R11
+	XORQ  R8, R8
+
+loopU418:
+	CMPQ    R8, R9
+	JAE     loop1419
+	VMOVUPS (CX)(R8*1), Y0
+	VMOVUPS Y0, (AX)(R8*1)
+	VMOVUPS 32(CX)(R8*1), Y1
+	VMOVUPS Y1, 32(AX)(R8*1)
+	VMOVUPS 64(CX)(R8*1), Y2
+	VMOVUPS Y2, 64(AX)(R8*1)
+	VMOVUPS 96(CX)(R8*1), Y3
+	VMOVUPS Y3, 96(AX)(R8*1)
+	ADDQ    $0x00000080, R8
+	JMP     loopU418
+
+loop1419:
+	CMPQ    R8, R10
+	JAE     tail421
+	VMOVUPS (CX)(R8*1), Y0
+	VMOVUPS Y0, (AX)(R8*1)
+	ADDQ    $0x00000020, R8
+	JMP     loop1419
+
+tail421:
+	CMPQ       R8, R11
+	JAE        done420
+	VMASKMOVPS (CX)(R8*1), Y15, Y0
+	VMASKMOVPS Y0, Y15, (AX)(R8*1)
+
+done420:
+	ADDQ BX, CX
+	ADDQ DX, AX
+	DECQ SI
+	JMP  rows416
+
+end417:
+	VZEROUPPER
+	RET
+
+// func gatherEven256(dst *float32, ds int, src *float32, ss int, rows int, n int)
+// Requires: AVX, AVX2, CMOV
+TEXT ·gatherEven256(SB), NOSPLIT, $0-48
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+16(FP), CX
+	MOVQ    ds+8(FP), DX
+	MOVQ    ss+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    n+40(FP), DI
+	SHLQ    $0x02, DX
+	SHLQ    $0x02, BX
+	MOVQ    DI, R8
+	DECQ    R8
+	ANDQ    $0x00000007, R8
+	INCQ    R8
+	XORQ    R11, R11
+	LEAQ    -1(R8)(R8*1), R9
+	MOVQ    R9, R10
+	SUBQ    $0x00000008, R10
+	CMOVQLT R11, R10
+	MOVQ    $0x00000008, R11
+	CMPQ    R9, R11
+	CMOVQGT R11, R9
+	MOVQ    $0x00000008, R11
+	SUBQ    R9, R11
+	LEAQ    maskTable<>+0(SB), R9
+	VMOVUPS (R9)(R11*4), Y15
+	VMOVUPS Y15, Y12
+	MOVQ    $0x00000008, R9
+	SUBQ    R10, R9
+	LEAQ    maskTable<>+0(SB), R10
+	VMOVUPS (R10)(R9*4), Y15
+	VMOVUPS Y15, Y13
+	MOVQ    $0x00000008, R9
+	SUBQ    R8, R9
+	LEAQ    maskTable<>+0(SB), R10
+	VMOVUPS (R10)(R9*4), Y15
+	MOVQ    DI, R9
+	SUBQ    R8, R9
+	SHLQ    $0x02, R9
+	SHLQ    $0x02, DI
+
+rows422:
+	TESTQ SI, SI
+	JZ    end423
+	XORQ  R8, R8
+
+loop1424:
+	CMPQ    R8, R9
+	JAE     tail425
+	VMOVUPS (CX)(R8*2), Y0
+	VMOVUPS 32(CX)(R8*2), Y1
+	VSHUFPS $0x88, Y1, Y0, Y0
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y0, (AX)(R8*1)
+	ADDQ    $0x00000020, R8
+	JMP     loop1424
+
+tail425:
+	CMPQ       R8, DI
+	JAE        next426
+	VMASKMOVPS (CX)(R8*2), Y12, Y0
+	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
+	VSHUFPS    $0x88, Y1, Y0, Y0
+	VPERMPD    $0xd8, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)(R8*1)
+
+next426:
+	ADDQ BX, CX
+	ADDQ DX, AX
+	DECQ SI
+	JMP  rows422
+
+end423:
 	VZEROUPPER
 	RET
 
@@ -6072,40 +6374,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock405:
+rowblock427:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile406:
+tile428:
 	TESTQ  DI, DI
-	JZ     end407
+	JZ     end429
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k408:
+k430:
 	TESTQ       R10, R10
-	JZ          ktail409
+	JZ          ktail431
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k408
+	JMP         k430
 
-ktail409:
+ktail431:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone410
+	JZ          kdone432
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone410:
+kdone432:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -6118,13 +6420,13 @@ kdone410:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias411
+	JZ           nobias433
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias411:
+nobias433:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -6134,9 +6436,9 @@ nobias411:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile406
+	JMP        tile428
 
-end407:
+end429:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -6144,7 +6446,7 @@ end407:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock405
+	JNZ    rowblock427
 	VZEROUPPER
 	RET
 
@@ -6162,15 +6464,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock412:
+rowblock434:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile413:
+tile435:
 	TESTQ  DI, DI
-	JZ     end414
+	JZ     end436
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -6178,9 +6480,9 @@ tile413:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k415:
+k437:
 	TESTQ       R10, R10
-	JZ          ktail416
+	JZ          ktail438
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -6189,18 +6491,18 @@ k415:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k415
+	JMP         k437
 
-ktail416:
+ktail438:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone417
+	JZ          kdone439
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone417:
+kdone439:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -6213,13 +6515,13 @@ kdone417:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias418
+	JZ           nobias440
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias418:
+nobias440:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -6229,9 +6531,9 @@ nobias418:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile413
+	JMP        tile435
 
-end414:
+end436:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -6239,7 +6541,7 @@ end414:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock412
+	JNZ    rowblock434
 	VZEROUPPER
 	RET
 
@@ -6257,15 +6559,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock419:
+rowblock441:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile420:
+tile442:
 	TESTQ  DI, DI
-	JZ     end421
+	JZ     end443
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6274,9 +6576,9 @@ tile420:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k422:
+k444:
 	TESTQ       R10, R10
-	JZ          ktail423
+	JZ          ktail445
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -6287,11 +6589,11 @@ k422:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k422
+	JMP         k444
 
-ktail423:
+ktail445:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone424
+	JZ          kdone446
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -6300,7 +6602,7 @@ ktail423:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone424:
+kdone446:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -6313,13 +6615,13 @@ kdone424:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias425
+	JZ           nobias447
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias425:
+nobias447:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -6329,9 +6631,9 @@ nobias425:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile420
+	JMP        tile442
 
-end421:
+end443:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -6339,7 +6641,7 @@ end421:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock419
+	JNZ    rowblock441
 	VZEROUPPER
 	RET
 
@@ -6357,15 +6659,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock426:
+rowblock448:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile427:
+tile449:
 	TESTQ  DI, DI
-	JZ     end428
+	JZ     end450
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -6373,9 +6675,9 @@ tile427:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k429:
+k451:
 	TESTQ       R10, R10
-	JZ          ktail430
+	JZ          ktail452
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -6384,18 +6686,18 @@ k429:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k429
+	JMP         k451
 
-ktail430:
+ktail452:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone431
+	JZ          kdone453
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone431:
+kdone453:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -6419,14 +6721,14 @@ kdone431:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias432
+	JZ           nobias454
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias432:
+nobias454:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6439,9 +6741,9 @@ nobias432:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile427
+	JMP        tile449
 
-end428:
+end450:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6449,7 +6751,7 @@ end428:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock426
+	JNZ    rowblock448
 	VZEROUPPER
 	RET
 
@@ -6467,15 +6769,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock433:
+rowblock455:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile434:
+tile456:
 	TESTQ  DI, DI
-	JZ     end435
+	JZ     end457
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6485,9 +6787,9 @@ tile434:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k436:
+k458:
 	TESTQ       R10, R10
-	JZ          ktail437
+	JZ          ktail459
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -6499,11 +6801,11 @@ k436:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k436
+	JMP         k458
 
-ktail437:
+ktail459:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone438
+	JZ          kdone460
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -6513,7 +6815,7 @@ ktail437:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone438:
+kdone460:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -6537,14 +6839,14 @@ kdone438:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias439
+	JZ           nobias461
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias439:
+nobias461:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6557,9 +6859,9 @@ nobias439:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile434
+	JMP        tile456
 
-end435:
+end457:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6567,7 +6869,7 @@ end435:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock433
+	JNZ    rowblock455
 	VZEROUPPER
 	RET
 
@@ -6585,15 +6887,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock440:
+rowblock462:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile441:
+tile463:
 	TESTQ  DI, DI
-	JZ     end442
+	JZ     end464
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6605,9 +6907,9 @@ tile441:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k443:
+k465:
 	TESTQ       R10, R10
-	JZ          ktail444
+	JZ          ktail466
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -6622,11 +6924,11 @@ k443:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k443
+	JMP         k465
 
-ktail444:
+ktail466:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone445
+	JZ          kdone467
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -6639,7 +6941,7 @@ ktail444:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone445:
+kdone467:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -6663,14 +6965,14 @@ kdone445:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias446
+	JZ           nobias468
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias446:
+nobias468:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6683,9 +6985,9 @@ nobias446:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile441
+	JMP        tile463
 
-end442:
+end464:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6693,7 +6995,7 @@ end442:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock440
+	JNZ    rowblock462
 	VZEROUPPER
 	RET
 
@@ -6711,15 +7013,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock447:
+rowblock469:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile448:
+tile470:
 	TESTQ  DI, DI
-	JZ     end449
+	JZ     end471
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6728,9 +7030,9 @@ tile448:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k450:
+k472:
 	TESTQ       R10, R10
-	JZ          ktail451
+	JZ          ktail473
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -6741,11 +7043,11 @@ k450:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k450
+	JMP         k472
 
-ktail451:
+ktail473:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone452
+	JZ          kdone474
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -6754,7 +7056,7 @@ ktail451:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone452:
+kdone474:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -6789,7 +7091,7 @@ kdone452:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias453
+	JZ           nobias475
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -6797,7 +7099,7 @@ kdone452:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias453:
+nobias475:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6813,9 +7115,9 @@ nobias453:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile448
+	JMP        tile470
 
-end449:
+end471:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6823,7 +7125,7 @@ end449:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock447
+	JNZ    rowblock469
 	VZEROUPPER
 	RET
 
@@ -6841,15 +7143,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock454:
+rowblock476:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile455:
+tile477:
 	TESTQ  DI, DI
-	JZ     end456
+	JZ     end478
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6861,9 +7163,9 @@ tile455:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k457:
+k479:
 	TESTQ       R10, R10
-	JZ          ktail458
+	JZ          ktail480
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -6878,11 +7180,11 @@ k457:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k457
+	JMP         k479
 
-ktail458:
+ktail480:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone459
+	JZ          kdone481
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -6895,7 +7197,7 @@ ktail458:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone459:
+kdone481:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -6930,7 +7232,7 @@ kdone459:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias460
+	JZ           nobias482
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -6938,7 +7240,7 @@ kdone459:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias460:
+nobias482:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -6954,9 +7256,9 @@ nobias460:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile455
+	JMP        tile477
 
-end456:
+end478:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6964,7 +7266,7 @@ end456:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock454
+	JNZ    rowblock476
 	VZEROUPPER
 	RET
 
@@ -6982,15 +7284,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock461:
+rowblock483:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile462:
+tile484:
 	TESTQ  DI, DI
-	JZ     end463
+	JZ     end485
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7005,9 +7307,9 @@ tile462:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k464:
+k486:
 	TESTQ       R10, R10
-	JZ          ktail465
+	JZ          ktail487
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -7026,11 +7328,11 @@ k464:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k464
+	JMP         k486
 
-ktail465:
+ktail487:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone466
+	JZ          kdone488
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -7047,7 +7349,7 @@ ktail465:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone466:
+kdone488:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -7082,7 +7384,7 @@ kdone466:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias467
+	JZ           nobias489
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -7090,7 +7392,7 @@ kdone466:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias467:
+nobias489:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -7106,9 +7408,9 @@ nobias467:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile462
+	JMP        tile484
 
-end463:
+end485:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -7116,7 +7418,7 @@ end463:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock461
+	JNZ    rowblock483
 	VZEROUPPER
 	RET
 
@@ -7137,54 +7439,54 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock468:
+rowblock490:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile469:
+tile491:
 	TESTQ      DI, DI
-	JZ         end470
+	JZ         end492
 	CMPQ       acc+64(FP), $0x00
-	JE         zero471
+	JE         zero493
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart472
+	JMP        kstart494
 
-zero471:
+zero493:
 	VXORPS Y0, Y0, Y0
 
-kstart472:
+kstart494:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k473:
+k495:
 	TESTQ        R10, R10
-	JZ           kdone474
+	JZ           kdone496
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k473
+	JMP          k495
 
-kdone474:
+kdone496:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile469
+	JMP        tile491
 
-end470:
+end492:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock468
+	JNZ    rowblock490
 	VZEROUPPER
 	RET
 
@@ -7205,33 +7507,33 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock475:
+rowblock497:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile476:
+tile498:
 	TESTQ      DI, DI
-	JZ         end477
+	JZ         end499
 	CMPQ       acc+64(FP), $0x00
-	JE         zero478
+	JE         zero500
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart479
+	JMP        kstart501
 
-zero478:
+zero500:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart479:
+kstart501:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k480:
+k502:
 	TESTQ        R10, R10
-	JZ           kdone481
+	JZ           kdone503
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -7240,24 +7542,24 @@ k480:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k480
+	JMP          k502
 
-kdone481:
+kdone503:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile476
+	JMP        tile498
 
-end477:
+end499:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock475
+	JNZ    rowblock497
 	VZEROUPPER
 	RET
 
@@ -7278,35 +7580,35 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock482:
+rowblock504:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile483:
+tile505:
 	TESTQ      DI, DI
-	JZ         end484
+	JZ         end506
 	CMPQ       acc+64(FP), $0x00
-	JE         zero485
+	JE         zero507
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart486
+	JMP        kstart508
 
-zero485:
+zero507:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart486:
+kstart508:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k487:
+k509:
 	TESTQ        R10, R10
-	JZ           kdone488
+	JZ           kdone510
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -7317,9 +7619,9 @@ k487:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k487
+	JMP          k509
 
-kdone488:
+kdone510:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -7327,15 +7629,15 @@ kdone488:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile483
+	JMP        tile505
 
-end484:
+end506:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock482
+	JNZ    rowblock504
 	VZEROUPPER
 	RET
 
@@ -7356,34 +7658,34 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock489:
+rowblock511:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile490:
+tile512:
 	TESTQ      DI, DI
-	JZ         end491
+	JZ         end513
 	CMPQ       acc+64(FP), $0x00
-	JE         zero492
+	JE         zero514
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart493
+	JMP        kstart515
 
-zero492:
+zero514:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart493:
+kstart515:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k494:
+k516:
 	TESTQ        R10, R10
-	JZ           kdone495
+	JZ           kdone517
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -7392,9 +7694,9 @@ k494:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k494
+	JMP          k516
 
-kdone495:
+kdone517:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -7402,15 +7704,15 @@ kdone495:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile490
+	JMP        tile512
 
-end491:
+end513:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock489
+	JNZ    rowblock511
 	VZEROUPPER
 	RET
 
@@ -7431,38 +7733,38 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock496:
+rowblock518:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile497:
+tile519:
 	TESTQ      DI, DI
-	JZ         end498
+	JZ         end520
 	CMPQ       acc+64(FP), $0x00
-	JE         zero499
+	JE         zero521
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart500
+	JMP        kstart522
 
-zero499:
+zero521:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart500:
+kstart522:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k501:
+k523:
 	TESTQ        R10, R10
-	JZ           kdone502
+	JZ           kdone524
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -7474,9 +7776,9 @@ k501:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k501
+	JMP          k523
 
-kdone502:
+kdone524:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -7486,15 +7788,15 @@ kdone502:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile497
+	JMP        tile519
 
-end498:
+end520:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock496
+	JNZ    rowblock518
 	VZEROUPPER
 	RET
 
@@ -7515,16 +7817,16 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock503:
+rowblock525:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile504:
+tile526:
 	TESTQ      DI, DI
-	JZ         end505
+	JZ         end527
 	CMPQ       acc+64(FP), $0x00
-	JE         zero506
+	JE         zero528
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -7533,9 +7835,9 @@ tile504:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart507
+	JMP        kstart529
 
-zero506:
+zero528:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7543,14 +7845,14 @@ zero506:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart507:
+kstart529:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k508:
+k530:
 	TESTQ        R10, R10
-	JZ           kdone509
+	JZ           kdone531
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -7565,9 +7867,9 @@ k508:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k508
+	JMP          k530
 
-kdone509:
+kdone531:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -7579,15 +7881,15 @@ kdone509:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile504
+	JMP        tile526
 
-end505:
+end527:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock503
+	JNZ    rowblock525
 	VZEROUPPER
 	RET
 
@@ -7608,37 +7910,37 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock510:
+rowblock532:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile511:
+tile533:
 	TESTQ      DI, DI
-	JZ         end512
+	JZ         end534
 	CMPQ       acc+64(FP), $0x00
-	JE         zero513
+	JE         zero535
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart514
+	JMP        kstart536
 
-zero513:
+zero535:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart514:
+kstart536:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k515:
+k537:
 	TESTQ        R10, R10
-	JZ           kdone516
+	JZ           kdone538
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -7649,9 +7951,9 @@ k515:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k515
+	JMP          k537
 
-kdone516:
+kdone538:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -7661,15 +7963,15 @@ kdone516:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile511
+	JMP        tile533
 
-end512:
+end534:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock510
+	JNZ    rowblock532
 	VZEROUPPER
 	RET
 
@@ -7690,16 +7992,16 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock517:
+rowblock539:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile518:
+tile540:
 	TESTQ      DI, DI
-	JZ         end519
+	JZ         end541
 	CMPQ       acc+64(FP), $0x00
-	JE         zero520
+	JE         zero542
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -7709,9 +8011,9 @@ tile518:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart521
+	JMP        kstart543
 
-zero520:
+zero542:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7719,14 +8021,14 @@ zero520:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart521:
+kstart543:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k522:
+k544:
 	TESTQ        R10, R10
-	JZ           kdone523
+	JZ           kdone545
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -7741,9 +8043,9 @@ k522:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k522
+	JMP          k544
 
-kdone523:
+kdone545:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -7756,15 +8058,15 @@ kdone523:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile518
+	JMP        tile540
 
-end519:
+end541:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock517
+	JNZ    rowblock539
 	VZEROUPPER
 	RET
 
@@ -7785,16 +8087,16 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock524:
+rowblock546:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile525:
+tile547:
 	TESTQ      DI, DI
-	JZ         end526
+	JZ         end548
 	CMPQ       acc+64(FP), $0x00
-	JE         zero527
+	JE         zero549
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -7807,9 +8109,9 @@ tile525:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart528
+	JMP        kstart550
 
-zero527:
+zero549:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7820,14 +8122,14 @@ zero527:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart528:
+kstart550:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k529:
+k551:
 	TESTQ        R10, R10
-	JZ           kdone530
+	JZ           kdone552
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -7846,9 +8148,9 @@ k529:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k529
+	JMP          k551
 
-kdone530:
+kdone552:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -7864,14 +8166,14 @@ kdone530:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile525
+	JMP        tile547
 
-end526:
+end548:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock524
+	JNZ    rowblock546
 	VZEROUPPER
 	RET

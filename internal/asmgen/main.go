@@ -1176,6 +1176,7 @@ func main() {
 		l.outerAdd(false)
 		l.outerAdd(true)
 		l.shiftSum()
+		l.im2colKernels()
 		for mr := 1; mr <= l.ntMR; mr++ {
 			for nr := 1; nr <= l.ntNR; nr++ {
 				l.gemmNT(mr, nr)
