@@ -205,10 +205,11 @@ func (conv2dEmitter) fields(p *plan, n *node) []field {
 	if hasAct(n) {
 		fs = append(fs, field{name: z, size: n.outSize, doc: "pre-activation z = W ⋆ x + b"})
 	}
+	if g.padded && !convGEMM(g) { // im2col reads the unpadded input (convgemm.go)
+		fs = append(fs, field{name: xp, size: g.c * g.hp * g.wp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "zero-padded input"})
+	}
 	if g.padded {
-		fs = append(fs,
-			field{name: xp, size: g.c * g.hp * g.wp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "zero-padded input"},
-			field{name: dxp, size: g.c * g.hp * g.wp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "dL/d(padded input)", train: true, scratch: true})
+		fs = append(fs, field{name: dxp, size: g.c * g.hp * g.wp, typ: shaped3(p, g.c, g.hp, g.wp), doc: "dL/d(padded input)", train: true, scratch: true})
 	}
 	if convGEMM(g) {
 		fs = append(fs, gemmFields(p, n, g)...)

@@ -17,8 +17,9 @@ import (
 // filters ([Fg][P], contiguous in W [F][C/G][KH][KW]) and Z, dZ viewed as
 // [F][N] (NCHW rows, contiguous per group):
 //
-//	forward:  Z_g  = W_g · cols_g            runtime.GemmNN (overwrites; m=Fg, n=N, k=P)
-//	          Z[f] += b[f]; A = act(Z)
+//	forward:  Z_g  = W_g · cols_g + b        runtime.GemmNNBias (rows of Z start at
+//	                                         b[f], the product accumulates; m=Fg, n=N, k=P)
+//	          A = act(Z)
 //	backward: dZ = dA ⊙ act'(Z)              (in place, every row)
 //	          db[f] += Σ_n dZ[f][n]
 //	          T    = dZ_g · cols_gᵀ          runtime.GemmNT into the scratch T [Fg][P] (m=Fg, n=P, k=N)
@@ -30,8 +31,11 @@ import (
 // The products run sample by sample over the rows of the chunk (Forward and
 // Backward run the same code for row 0): Z comes out
 // in the NCHW layout of the activation buffers, with no transposition. The
-// backward pass rebuilds cols from the padded input xp the forward pass kept
-// per row (a copy of C·KH·KW·N elements, cheap beside the 2·F·P·N flops).
+// backward pass rebuilds cols from the input row, which the network keeps for
+// the backward pass anyway (a copy of C·KH·KW·N elements, cheap beside the
+// 2·F·P·N flops). im2col reads the unpadded input and never writes the
+// entries of cols that read padding, so no padded copy of the input exists
+// (see gemmCols).
 //
 // A 1×1 convolution with stride 1 and no padding needs no im2col: the input
 // row [C][H·W] is cols, and dcols is the input gradient row itself.
@@ -93,34 +97,63 @@ func gemmFields(p *plan, n *node, g convGeom) []field {
 }
 
 // gemmCols declares cf, the flat columns matrix of the current row: the input
-// row itself (direct), or the scratch matrix filled by im2col from the padded
-// input (copyIn: copy the input row into xp first, as the forward pass does):
+// row itself (direct), or the scratch matrix cols filled by im2col straight
+// from the unpadded input row:
 //
 //	cf := m.a0[row][:]
 //
-//	xp := …  (convInputView)
-//	cols := &m.cols0
-//	for ki := range cols { … *d = *r … }  (patchLoop)
-//	cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-func gemmCols(p *plan, n *node, g convGeom, copyIn bool) []jen.Code {
+//	xf := m.a0[row][:]
+//	cf := unsafe.Slice(&m.cols1[0][0], Layers1Patch*Layers1Positions)
+//	for c := 0; c < C; c++ {
+//		runtime.CopyRows32(cf[c*KH*KW*N+(kh*KW+kw)*N+oh0*OutW+ow0:], OutW, xf[c*H*W+ih0*W+iw0:], SH*W, SW, oh1-oh0, ow1-ow0)
+//		… one call per kernel offset (kh, kw)
+//	}
+//
+// Each call copies the output rows oh0…oh1-1 and columns ow0…ow1-1 whose
+// input lies inside the unpadded plane (ih0, iw0: the input of (oh0, ow0)).
+// The entries that read the zero padding are never written: cols starts
+// zeroed with the Model and every pass writes the same other entries, so the
+// zero border is written once and there is no padded copy of the input.
+func gemmCols(p *plan, n *node, g convGeom) []jen.Code {
 	if convDirect(g) {
 		return []jen.Code{jen.Id("cf").Op(":=").Add(p.buf(n.in)).Index(jen.Empty(), jen.Empty())}
 	}
 	cols, _, _ := gemmNames(n)
-	code := convInputView(p, n, g, copyIn)
-	code = append(code, jen.Id("cols").Op(":=").Op("&").Add(p.buf(cols)))
-	code = append(code, patchLoop(n, g, "cols", func() []jen.Code {
-		// r := (*[L]T)(xp[c][oh*SH+kh*DH][kw*DW:]); d := (*[OutW]T)(cols[ki][oh*OutW:])
-		body := []jen.Code{rowView(p, "r", "xp", g), colsRow(p, n, g, "d", "cols")}
-		if g.sw == 1 {
-			// *d = *r (a row of OutW contiguous elements)
-			return append(body, jen.Op("*").Id("d").Op("=").Op("*").Id("r"))
+	k, pos := n.GoName, g.ho*g.wo
+	var calls []jen.Code
+	for kh := 0; kh < g.kh; kh++ {
+		oh0, oh1 := validOut(g.ho, g.sh, kh*g.dh-g.pt, g.h)
+		for kw := 0; kw < g.kw; kw++ {
+			ow0, ow1 := validOut(g.wo, g.sw, kw*g.dw-g.pl, g.w)
+			if oh0 >= oh1 || ow0 >= ow1 {
+				continue // reads padding only: the row stays zero
+			}
+			ih0, iw0 := oh0*g.sh+kh*g.dh-g.pt, ow0*g.sw+kw*g.dw-g.pl
+			calls = append(calls, p.kernel("CopyRows").Call(
+				jen.Id("cf").Index(jen.Id("c").Op("*").Lit(g.kh*g.kw*pos).Op("+").Lit((kh*g.kw+kw)*pos+oh0*g.wo+ow0).Op(":")),
+				jen.Lit(g.wo),
+				jen.Id("xf").Index(jen.Id("c").Op("*").Lit(g.h*g.w).Op("+").Lit(ih0*g.w+iw0).Op(":")),
+				jen.Lit(g.sh*g.w), jen.Lit(g.sw), jen.Lit(oh1-oh0), jen.Lit(ow1-ow0)))
 		}
-		// for ow := range d { d[ow] = r[ow*SW] }
-		return append(body, jen.For(jen.Id("ow").Op(":=").Range().Id("d")).Block(
-			jen.Id("d").Index(jen.Id("ow")).Op("=").Id("r").Index(jen.Id("ow").Op("*").Lit(g.sw))))
-	}))
-	return append(code, jen.Id("cf").Op(":=").Qual("unsafe", "Slice").Call(jen.Op("&").Id("cols").Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Id(n.GoName+"Patch").Op("*").Id(n.GoName+"Positions")))
+	}
+	return []jen.Code{
+		jen.Id("xf").Op(":=").Add(p.buf(n.in)).Index(jen.Empty(), jen.Empty()),
+		jen.Id("cf").Op(":=").Qual("unsafe", "Slice").Call(jen.Op("&").Add(p.buf(cols)).Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Id(k+"Patch").Op("*").Id(k+"Positions")),
+		jen.For(jen.Id("c").Op(":=").Lit(0), jen.Id("c").Op("<").Lit(g.c), jen.Id("c").Op("++")).Block(calls...),
+	}
+}
+
+// validOut returns the output positions o0…o1-1 (of out) whose input
+// o·stride + off lies in [0, size).
+func validOut(out, stride, off, size int) (o0, o1 int) {
+	for o0 < out && o0*stride+off < 0 {
+		o0++
+	}
+	o1 = o0
+	for o1 < out && o1*stride+off < size {
+		o1++
+	}
+	return o0, o1
 }
 
 // patchLoop runs body for every row ki of a columns matrix and every output
@@ -178,15 +211,13 @@ func filterRows(p *plan, n *node, buf string) *jen.Statement {
 		jen.Qual("unsafe", "Pointer").Call(jen.Op("&").Add(p.buf(buf))))
 }
 
-// forwardBatch: per row, im2col, Z = W·cols, the bias, then the activation
+// forwardBatch: per row, im2col and Z = W·cols + b, then the activation
 // over all rows (see the comment at the top of this file):
 //
 //	w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 //	for row := 0; row < nb; row++ {
 //		im2col (gemmCols)
-//		runtime.GemmNN32(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
-//		z := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.z0[row]))
-//		for f := range z { bf := m.Params.Layers0Bias[f]; for i := range z[f] { z[f][i] += bf } }
+//		runtime.GemmNNBias32(m.z0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 //	}
 //	for row := 0; row < nb; row++ { activation }
 func (conv2dEmitter) forwardBatch(p *plan, n *node) []jen.Code {
@@ -217,13 +248,12 @@ func gemmForward(p *plan, n *node, g convGeom) []jen.Code {
 	return code
 }
 
-// gemmForwardRow: im2col of the current row, Z = W·cols, then the bias (w is
-// the flat weight):
+// gemmForwardRow: im2col of the current row, then Z = W·cols + b in one call
+// (w is the flat weight; the kernel starts each row of Z at its bias and
+// accumulates the product into it; runtime.GemmNN32 without a bias):
 //
 //	im2col (gemmCols)
-//	runtime.GemmNN32(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
-//	z := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.z0[row]))
-//	for f := range z { bf := m.Params.Layers0Bias[f]; for i := range z[f] { z[f][i] += bf } }
+//	runtime.GemmNNBias32(m.z0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 func gemmForwardRow(p *plan, n *node, g convGeom) []jen.Code {
 	_, b, z, _, _ := convNames(n)
 	dst := n.out
@@ -231,17 +261,13 @@ func gemmForwardRow(p *plan, n *node, g convGeom) []jen.Code {
 		dst = z
 	}
 	k := n.GoName
-	row := gemmCols(p, n, g, true)
-	row = append(row, p.kernel("GemmNN").Call(p.buf(dst).Index(jen.Empty(), jen.Empty()), jen.Id("w"), jen.Id("cf"), jen.Id(k+"Filters"), jen.Id(k+"Positions"), jen.Id(k+"Patch")))
+	row := gemmCols(p, n, g)
+	out := p.buf(dst).Index(jen.Empty(), jen.Empty())
+	sizes := []jen.Code{jen.Id(k + "Filters"), jen.Id(k + "Positions"), jen.Id(k + "Patch")}
 	if n.Bias {
-		row = append(row,
-			jen.Id("z").Op(":=").Add(filterRows(p, n, dst)),
-			jen.For(jen.Id("f").Op(":=").Range().Id("z")).Block(
-				jen.Id("bf").Op(":=").Add(pf(b)).Index(jen.Id("f")),
-				jen.For(jen.Id("i").Op(":=").Range().Id("z").Index(jen.Id("f"))).Block(
-					jen.Id("z").Index(jen.Id("f")).Index(jen.Id("i")).Op("+=").Id("bf"))))
+		return append(row, p.kernel("GemmNNBias").Call(append([]jen.Code{out, jen.Id("w"), jen.Id("cf"), pf(b).Index(jen.Empty(), jen.Empty())}, sizes...)...))
 	}
-	return row
+	return append(row, p.kernel("GemmNN").Call(append([]jen.Code{out, jen.Id("w"), jen.Id("cf")}, sizes...)...))
 }
 
 // backwardBatch: dZ = dA ⊙ act'(Z) over all rows, then per row db, dW
@@ -286,7 +312,7 @@ func gemmBackward(p *plan, n *node, g convGeom, withDX bool) (head, row []jen.Co
 	if withDX {
 		code = append(code, jen.Id("w").Op(":=").Add(flatWeight(g, n, pf(w))))
 	}
-	row = gemmCols(p, n, g, false)
+	row = gemmCols(p, n, g)
 	if n.Bias {
 		row = append(row,
 			jen.Id("dz").Op(":=").Add(filterRows(p, n, n.dout)),

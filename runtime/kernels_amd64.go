@@ -170,6 +170,16 @@ func sumSqDevWide512(x *float32, n int, mean float64) float64
 //go:noescape
 func sumDotWide512(a *float32, b *float32, n int) (float64, float64)
 
+// copyRows512 does dst[r*ds+i] = src[r*ss+i] for r < rows and i < n.
+//
+//go:noescape
+func copyRows512(dst *float32, ds int, src *float32, ss int, rows int, n int)
+
+// gatherEven512 does dst[r*ds+i] = src[r*ss+2*i] for r < rows and i < n.
+//
+//go:noescape
+func gatherEven512(dst *float32, ds int, src *float32, ss int, rows int, n int)
+
 // gemmNT1x1_512 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //
 //go:noescape
@@ -482,6 +492,16 @@ func sumSqDevWide256(x *float32, n int, mean float64) float64
 //
 //go:noescape
 func sumDotWide256(a *float32, b *float32, n int) (float64, float64)
+
+// copyRows256 does dst[r*ds+i] = src[r*ss+i] for r < rows and i < n.
+//
+//go:noescape
+func copyRows256(dst *float32, ds int, src *float32, ss int, rows int, n int)
+
+// gatherEven256 does dst[r*ds+i] = src[r*ss+2*i] for r < rows and i < n.
+//
+//go:noescape
+func gatherEven256(dst *float32, ds int, src *float32, ss int, rows int, n int)
 
 // gemmNT1x1_256 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //

@@ -3630,6 +3630,162 @@ done162:
 	MOVSD         X4, ret1+32(FP)
 	RET
 
+// func copyRows512(dst *float32, ds int, src *float32, ss int, rows int, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·copyRows512(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+16(FP), CX
+	MOVQ  ds+8(FP), DX
+	MOVQ  ss+24(FP), BX
+	MOVQ  rows+32(FP), SI
+	MOVQ  n+40(FP), DI
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	MOVQ  DI, R8
+	ANDQ  $0x0000000f, R8
+	MOVL  $0x0000ffff, R9
+	BZHIL R8, R9, R9
+	KMOVW R9, K1
+
+rows163:
+	TESTQ SI, SI
+	JZ    end164
+	MOVQ  DI, R9
+	ANDQ  $-64, R9
+	SHLQ  $0x02, R9
+	MOVQ  DI, R10
+	ANDQ  $-16, R10
+	SHLQ  $0x02, R10
+	MOVQ  DI, R11
+	SHLQ  $0x02, R11
+	XORQ  R8, R8
+
+loopU165:
+	CMPQ    R8, R9
+	JAE     loop1166
+	VMOVUPS (CX)(R8*1), Z0
+	VMOVUPS Z0, (AX)(R8*1)
+	VMOVUPS 64(CX)(R8*1), Z1
+	VMOVUPS Z1, 64(AX)(R8*1)
+	VMOVUPS 128(CX)(R8*1), Z2
+	VMOVUPS Z2, 128(AX)(R8*1)
+	VMOVUPS 192(CX)(R8*1), Z3
+	VMOVUPS Z3, 192(AX)(R8*1)
+	ADDQ    $0x00000100, R8
+	JMP     loopU165
+
+loop1166:
+	CMPQ    R8, R10
+	JAE     tail168
+	VMOVUPS (CX)(R8*1), Z0
+	VMOVUPS Z0, (AX)(R8*1)
+	ADDQ    $0x00000040, R8
+	JMP     loop1166
+
+tail168:
+	CMPQ      R8, R11
+	JAE       done167
+	VMOVUPS.Z (CX)(R8*1), K1, Z0
+	VMOVUPS   Z0, K1, (AX)(R8*1)
+
+done167:
+	ADDQ BX, CX
+	ADDQ DX, AX
+	DECQ SI
+	JMP  rows163
+
+end164:
+	VZEROUPPER
+	RET
+
+DATA evenIdx<>+0(SB)/4, $0x00000000
+DATA evenIdx<>+4(SB)/4, $0x00000002
+DATA evenIdx<>+8(SB)/4, $0x00000004
+DATA evenIdx<>+12(SB)/4, $0x00000006
+DATA evenIdx<>+16(SB)/4, $0x00000008
+DATA evenIdx<>+20(SB)/4, $0x0000000a
+DATA evenIdx<>+24(SB)/4, $0x0000000c
+DATA evenIdx<>+28(SB)/4, $0x0000000e
+DATA evenIdx<>+32(SB)/4, $0x00000010
+DATA evenIdx<>+36(SB)/4, $0x00000012
+DATA evenIdx<>+40(SB)/4, $0x00000014
+DATA evenIdx<>+44(SB)/4, $0x00000016
+DATA evenIdx<>+48(SB)/4, $0x00000018
+DATA evenIdx<>+52(SB)/4, $0x0000001a
+DATA evenIdx<>+56(SB)/4, $0x0000001c
+DATA evenIdx<>+60(SB)/4, $0x0000001e
+GLOBL evenIdx<>(SB), RODATA|NOPTR, $64
+
+// func gatherEven512(dst *float32, ds int, src *float32, ss int, rows int, n int)
+// Requires: AVX, AVX512F, BMI2, CMOV
+TEXT ·gatherEven512(SB), NOSPLIT, $0-48
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+16(FP), CX
+	MOVQ    ds+8(FP), DX
+	MOVQ    ss+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    n+40(FP), DI
+	SHLQ    $0x02, DX
+	SHLQ    $0x02, BX
+	MOVQ    DI, R8
+	DECQ    R8
+	ANDQ    $0x0000000f, R8
+	INCQ    R8
+	XORQ    R11, R11
+	LEAQ    -1(R8)(R8*1), R9
+	MOVQ    R9, R10
+	SUBQ    $0x00000010, R10
+	CMOVQLT R11, R10
+	MOVQ    $0x00000010, R11
+	CMPQ    R9, R11
+	CMOVQGT R11, R9
+	MOVL    $0x0000ffff, R11
+	BZHIL   R9, R11, R9
+	KMOVW   R9, K2
+	BZHIL   R10, R11, R9
+	KMOVW   R9, K3
+	VMOVUPS evenIdx<>+0(SB), Z3
+	MOVL    $0x0000ffff, R9
+	BZHIL   R8, R9, R9
+	KMOVW   R9, K1
+	MOVQ    DI, R9
+	SUBQ    R8, R9
+	SHLQ    $0x02, R9
+	SHLQ    $0x02, DI
+
+rows169:
+	TESTQ SI, SI
+	JZ    end170
+	XORQ  R8, R8
+
+loop1171:
+	CMPQ      R8, R9
+	JAE       tail172
+	VMOVUPS   (CX)(R8*2), Z0
+	VMOVUPS   64(CX)(R8*2), Z1
+	VPERMT2PS Z1, Z3, Z0
+	VMOVUPS   Z0, (AX)(R8*1)
+	ADDQ      $0x00000040, R8
+	JMP       loop1171
+
+tail172:
+	CMPQ      R8, DI
+	JAE       next173
+	VMOVUPS.Z (CX)(R8*2), K2, Z0
+	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
+	VPERMT2PS Z1, Z3, Z0
+	VMOVUPS   Z0, K1, (AX)(R8*1)
+
+next173:
+	ADDQ BX, CX
+	ADDQ DX, AX
+	DECQ SI
+	JMP  rows169
+
+end170:
+	VZEROUPPER
+	RET
+
 // func gemmNT1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
 TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
@@ -3645,40 +3801,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock163:
+rowblock174:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile164:
+tile175:
 	TESTQ  DI, DI
-	JZ     end165
+	JZ     end176
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k166:
+k177:
 	TESTQ       R10, R10
-	JZ          ktail167
+	JZ          ktail178
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k166
+	JMP         k177
 
-ktail167:
+ktail178:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone168
+	JZ          kdone179
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone168:
+kdone179:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -3693,12 +3849,12 @@ kdone168:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias169
+	JZ            nobias180
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias169:
+nobias180:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -3707,9 +3863,9 @@ nobias169:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile164
+	JMP     tile175
 
-end165:
+end176:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -3717,7 +3873,7 @@ end165:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock163
+	JNZ    rowblock174
 	VZEROUPPER
 	RET
 
@@ -3736,15 +3892,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock170:
+rowblock181:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile171:
+tile182:
 	TESTQ  DI, DI
-	JZ     end172
+	JZ     end183
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -3752,9 +3908,9 @@ tile171:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k173:
+k184:
 	TESTQ       R10, R10
-	JZ          ktail174
+	JZ          ktail185
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -3763,18 +3919,18 @@ k173:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k173
+	JMP         k184
 
-ktail174:
+ktail185:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone175
+	JZ          kdone186
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone175:
+kdone186:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -3789,12 +3945,12 @@ kdone175:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias176
+	JZ            nobias187
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias176:
+nobias187:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -3803,9 +3959,9 @@ nobias176:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile171
+	JMP     tile182
 
-end172:
+end183:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -3813,7 +3969,7 @@ end172:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock170
+	JNZ    rowblock181
 	VZEROUPPER
 	RET
 
@@ -3832,15 +3988,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock177:
+rowblock188:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile178:
+tile189:
 	TESTQ  DI, DI
-	JZ     end179
+	JZ     end190
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3849,9 +4005,9 @@ tile178:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k180:
+k191:
 	TESTQ       R10, R10
-	JZ          ktail181
+	JZ          ktail192
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -3862,11 +4018,11 @@ k180:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k180
+	JMP         k191
 
-ktail181:
+ktail192:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone182
+	JZ          kdone193
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -3875,7 +4031,7 @@ ktail181:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone182:
+kdone193:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -3890,12 +4046,12 @@ kdone182:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias183
+	JZ            nobias194
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias183:
+nobias194:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -3904,9 +4060,9 @@ nobias183:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile178
+	JMP     tile189
 
-end179:
+end190:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -3914,7 +4070,7 @@ end179:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock177
+	JNZ    rowblock188
 	VZEROUPPER
 	RET
 
@@ -3932,15 +4088,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock184:
+rowblock195:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile185:
+tile196:
 	TESTQ  R8, R8
-	JZ     end186
+	JZ     end197
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3950,9 +4106,9 @@ tile185:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k187:
+k198:
 	TESTQ       R11, R11
-	JZ          ktail188
+	JZ          ktail199
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -3965,11 +4121,11 @@ k187:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k187
+	JMP         k198
 
-ktail188:
+ktail199:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone189
+	JZ          kdone200
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -3980,7 +4136,7 @@ ktail188:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone189:
+kdone200:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -3995,12 +4151,12 @@ kdone189:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias190
+	JZ            nobias201
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias190:
+nobias201:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -4009,9 +4165,9 @@ nobias190:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile185
+	JMP     tile196
 
-end186:
+end197:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4019,7 +4175,7 @@ end186:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock184
+	JNZ    rowblock195
 	VZEROUPPER
 	RET
 
@@ -4038,15 +4194,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock191:
+rowblock202:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile192:
+tile203:
 	TESTQ  DI, DI
-	JZ     end193
+	JZ     end204
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -4054,9 +4210,9 @@ tile192:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k194:
+k205:
 	TESTQ       R10, R10
-	JZ          ktail195
+	JZ          ktail206
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -4065,18 +4221,18 @@ k194:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k194
+	JMP         k205
 
-ktail195:
+ktail206:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone196
+	JZ          kdone207
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone196:
+kdone207:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -4104,13 +4260,13 @@ kdone196:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias197
+	JZ            nobias208
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias197:
+nobias208:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4121,9 +4277,9 @@ nobias197:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile192
+	JMP     tile203
 
-end193:
+end204:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4131,7 +4287,7 @@ end193:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock191
+	JNZ    rowblock202
 	VZEROUPPER
 	RET
 
@@ -4150,15 +4306,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock198:
+rowblock209:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile199:
+tile210:
 	TESTQ  DI, DI
-	JZ     end200
+	JZ     end211
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4168,9 +4324,9 @@ tile199:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k201:
+k212:
 	TESTQ       R10, R10
-	JZ          ktail202
+	JZ          ktail213
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -4182,11 +4338,11 @@ k201:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k201
+	JMP         k212
 
-ktail202:
+ktail213:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone203
+	JZ          kdone214
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -4196,7 +4352,7 @@ ktail202:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone203:
+kdone214:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -4224,13 +4380,13 @@ kdone203:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias204
+	JZ            nobias215
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias204:
+nobias215:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4241,9 +4397,9 @@ nobias204:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile199
+	JMP     tile210
 
-end200:
+end211:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4251,7 +4407,7 @@ end200:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock198
+	JNZ    rowblock209
 	VZEROUPPER
 	RET
 
@@ -4270,15 +4426,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock205:
+rowblock216:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile206:
+tile217:
 	TESTQ  DI, DI
-	JZ     end207
+	JZ     end218
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4290,9 +4446,9 @@ tile206:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k208:
+k219:
 	TESTQ       R10, R10
-	JZ          ktail209
+	JZ          ktail220
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -4307,11 +4463,11 @@ k208:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k208
+	JMP         k219
 
-ktail209:
+ktail220:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone210
+	JZ          kdone221
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -4324,7 +4480,7 @@ ktail209:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone210:
+kdone221:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -4352,13 +4508,13 @@ kdone210:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias211
+	JZ            nobias222
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias211:
+nobias222:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4369,9 +4525,9 @@ nobias211:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile206
+	JMP     tile217
 
-end207:
+end218:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4379,7 +4535,7 @@ end207:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock205
+	JNZ    rowblock216
 	VZEROUPPER
 	RET
 
@@ -4397,15 +4553,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock212:
+rowblock223:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile213:
+tile224:
 	TESTQ  R8, R8
-	JZ     end214
+	JZ     end225
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4419,9 +4575,9 @@ tile213:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k215:
+k226:
 	TESTQ       R11, R11
-	JZ          ktail216
+	JZ          ktail227
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -4439,11 +4595,11 @@ k215:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k215
+	JMP         k226
 
-ktail216:
+ktail227:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone217
+	JZ          kdone228
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -4459,7 +4615,7 @@ ktail216:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone217:
+kdone228:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -4487,13 +4643,13 @@ kdone217:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias218
+	JZ            nobias229
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias218:
+nobias229:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -4504,9 +4660,9 @@ nobias218:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile213
+	JMP     tile224
 
-end214:
+end225:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -4514,7 +4670,7 @@ end214:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock212
+	JNZ    rowblock223
 	VZEROUPPER
 	RET
 
@@ -4533,15 +4689,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock219:
+rowblock230:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile220:
+tile231:
 	TESTQ  DI, DI
-	JZ     end221
+	JZ     end232
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4550,9 +4706,9 @@ tile220:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k222:
+k233:
 	TESTQ       R10, R10
-	JZ          ktail223
+	JZ          ktail234
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -4563,11 +4719,11 @@ k222:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k222
+	JMP         k233
 
-ktail223:
+ktail234:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone224
+	JZ          kdone235
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -4576,7 +4732,7 @@ ktail223:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone224:
+kdone235:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -4617,14 +4773,14 @@ kdone224:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias225
+	JZ            nobias236
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias225:
+nobias236:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4637,9 +4793,9 @@ nobias225:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile220
+	JMP     tile231
 
-end221:
+end232:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4647,7 +4803,7 @@ end221:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock219
+	JNZ    rowblock230
 	VZEROUPPER
 	RET
 
@@ -4666,15 +4822,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock226:
+rowblock237:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile227:
+tile238:
 	TESTQ  DI, DI
-	JZ     end228
+	JZ     end239
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4686,9 +4842,9 @@ tile227:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k229:
+k240:
 	TESTQ       R10, R10
-	JZ          ktail230
+	JZ          ktail241
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -4703,11 +4859,11 @@ k229:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k229
+	JMP         k240
 
-ktail230:
+ktail241:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone231
+	JZ          kdone242
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -4720,7 +4876,7 @@ ktail230:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone231:
+kdone242:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -4761,14 +4917,14 @@ kdone231:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias232
+	JZ            nobias243
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias232:
+nobias243:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4781,9 +4937,9 @@ nobias232:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile227
+	JMP     tile238
 
-end228:
+end239:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4791,7 +4947,7 @@ end228:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock226
+	JNZ    rowblock237
 	VZEROUPPER
 	RET
 
@@ -4810,15 +4966,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock233:
+rowblock244:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile234:
+tile245:
 	TESTQ  DI, DI
-	JZ     end235
+	JZ     end246
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4833,9 +4989,9 @@ tile234:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k236:
+k247:
 	TESTQ       R10, R10
-	JZ          ktail237
+	JZ          ktail248
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -4854,11 +5010,11 @@ k236:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k236
+	JMP         k247
 
-ktail237:
+ktail248:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone238
+	JZ          kdone249
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -4875,7 +5031,7 @@ ktail237:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone238:
+kdone249:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -4916,14 +5072,14 @@ kdone238:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias239
+	JZ            nobias250
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias239:
+nobias250:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4936,9 +5092,9 @@ nobias239:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile234
+	JMP     tile245
 
-end235:
+end246:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4946,7 +5102,7 @@ end235:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock233
+	JNZ    rowblock244
 	VZEROUPPER
 	RET
 
@@ -4964,15 +5120,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock240:
+rowblock251:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile241:
+tile252:
 	TESTQ  R8, R8
-	JZ     end242
+	JZ     end253
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4990,9 +5146,9 @@ tile241:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k243:
+k254:
 	TESTQ       R11, R11
-	JZ          ktail244
+	JZ          ktail255
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -5015,11 +5171,11 @@ k243:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k243
+	JMP         k254
 
-ktail244:
+ktail255:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone245
+	JZ          kdone256
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -5040,7 +5196,7 @@ ktail244:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone245:
+kdone256:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -5081,14 +5237,14 @@ kdone245:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias246
+	JZ            nobias257
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias246:
+nobias257:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5101,9 +5257,9 @@ nobias246:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile241
+	JMP     tile252
 
-end242:
+end253:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5111,7 +5267,7 @@ end242:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock240
+	JNZ    rowblock251
 	VZEROUPPER
 	RET
 
@@ -5131,15 +5287,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock247:
+rowblock258:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile248:
+tile259:
 	TESTQ  R8, R8
-	JZ     end249
+	JZ     end260
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5149,9 +5305,9 @@ tile248:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k250:
+k261:
 	TESTQ       R11, R11
-	JZ          ktail251
+	JZ          ktail262
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -5164,11 +5320,11 @@ k250:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k250
+	JMP         k261
 
-ktail251:
+ktail262:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone252
+	JZ          kdone263
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -5179,7 +5335,7 @@ ktail251:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone252:
+kdone263:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -5233,7 +5389,7 @@ kdone252:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias253
+	JZ            nobias264
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -5241,7 +5397,7 @@ kdone252:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias253:
+nobias264:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5256,9 +5412,9 @@ nobias253:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile248
+	JMP     tile259
 
-end249:
+end260:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5266,7 +5422,7 @@ end249:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock247
+	JNZ    rowblock258
 	VZEROUPPER
 	RET
 
@@ -5286,15 +5442,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock254:
+rowblock265:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile255:
+tile266:
 	TESTQ  R8, R8
-	JZ     end256
+	JZ     end267
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5308,9 +5464,9 @@ tile255:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k257:
+k268:
 	TESTQ       R11, R11
-	JZ          ktail258
+	JZ          ktail269
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -5328,11 +5484,11 @@ k257:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k257
+	JMP         k268
 
-ktail258:
+ktail269:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone259
+	JZ          kdone270
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -5348,7 +5504,7 @@ ktail258:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone259:
+kdone270:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -5402,7 +5558,7 @@ kdone259:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias260
+	JZ            nobias271
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -5410,7 +5566,7 @@ kdone259:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias260:
+nobias271:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5425,9 +5581,9 @@ nobias260:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile255
+	JMP     tile266
 
-end256:
+end267:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5435,7 +5591,7 @@ end256:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock254
+	JNZ    rowblock265
 	VZEROUPPER
 	RET
 
@@ -5455,15 +5611,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock261:
+rowblock272:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile262:
+tile273:
 	TESTQ  R8, R8
-	JZ     end263
+	JZ     end274
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5481,9 +5637,9 @@ tile262:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k264:
+k275:
 	TESTQ       R11, R11
-	JZ          ktail265
+	JZ          ktail276
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -5506,11 +5662,11 @@ k264:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k264
+	JMP         k275
 
-ktail265:
+ktail276:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone266
+	JZ          kdone277
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -5531,7 +5687,7 @@ ktail265:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone266:
+kdone277:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -5585,7 +5741,7 @@ kdone266:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias267
+	JZ            nobias278
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -5593,7 +5749,7 @@ kdone266:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias267:
+nobias278:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5608,9 +5764,9 @@ nobias267:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile262
+	JMP     tile273
 
-end263:
+end274:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5618,7 +5774,7 @@ end263:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock261
+	JNZ    rowblock272
 	VZEROUPPER
 	RET
 
@@ -5637,15 +5793,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock268:
+rowblock279:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile269:
+tile280:
 	TESTQ  R9, R9
-	JZ     end270
+	JZ     end281
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5667,9 +5823,9 @@ tile269:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k271:
+k282:
 	TESTQ       R12, R12
-	JZ          ktail272
+	JZ          ktail283
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -5697,11 +5853,11 @@ k271:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k271
+	JMP         k282
 
-ktail272:
+ktail283:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone273
+	JZ          kdone284
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -5727,7 +5883,7 @@ ktail272:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone273:
+kdone284:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -5781,7 +5937,7 @@ kdone273:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias274
+	JZ            nobias285
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -5789,7 +5945,7 @@ kdone273:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias274:
+nobias285:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -5804,9 +5960,9 @@ nobias274:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile269
+	JMP     tile280
 
-end270:
+end281:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -5814,7 +5970,7 @@ end270:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock268
+	JNZ    rowblock279
 	VZEROUPPER
 	RET
 
@@ -5834,54 +5990,54 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock275:
+rowblock286:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile276:
+tile287:
 	TESTQ     DI, DI
-	JZ        end277
+	JZ        end288
 	CMPQ      acc+64(FP), $0x00
-	JE        zero278
+	JE        zero289
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart279
+	JMP       kstart290
 
-zero278:
+zero289:
 	VXORPS Z0, Z0, Z0
 
-kstart279:
+kstart290:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k280:
+k291:
 	TESTQ        R10, R10
-	JZ           kdone281
+	JZ           kdone292
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k280
+	JMP          k291
 
-kdone281:
+kdone292:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile276
+	JMP     tile287
 
-end277:
+end288:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock275
+	JNZ    rowblock286
 	VZEROUPPER
 	RET
 
@@ -5901,33 +6057,33 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock282:
+rowblock293:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile283:
+tile294:
 	TESTQ     DI, DI
-	JZ        end284
+	JZ        end295
 	CMPQ      acc+64(FP), $0x00
-	JE        zero285
+	JE        zero296
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart286
+	JMP       kstart297
 
-zero285:
+zero296:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart286:
+kstart297:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k287:
+k298:
 	TESTQ        R10, R10
-	JZ           kdone288
+	JZ           kdone299
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -5936,24 +6092,24 @@ k287:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k287
+	JMP          k298
 
-kdone288:
+kdone299:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile283
+	JMP     tile294
 
-end284:
+end295:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock282
+	JNZ    rowblock293
 	VZEROUPPER
 	RET
 
@@ -5973,35 +6129,35 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock289:
+rowblock300:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile290:
+tile301:
 	TESTQ     DI, DI
-	JZ        end291
+	JZ        end302
 	CMPQ      acc+64(FP), $0x00
-	JE        zero292
+	JE        zero303
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart293
+	JMP       kstart304
 
-zero292:
+zero303:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart293:
+kstart304:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k294:
+k305:
 	TESTQ        R10, R10
-	JZ           kdone295
+	JZ           kdone306
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -6012,9 +6168,9 @@ k294:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k294
+	JMP          k305
 
-kdone295:
+kdone306:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6022,15 +6178,15 @@ kdone295:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile290
+	JMP     tile301
 
-end291:
+end302:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock289
+	JNZ    rowblock300
 	VZEROUPPER
 	RET
 
@@ -6050,37 +6206,37 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock296:
+rowblock307:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile297:
+tile308:
 	TESTQ     DI, DI
-	JZ        end298
+	JZ        end309
 	CMPQ      acc+64(FP), $0x00
-	JE        zero299
+	JE        zero310
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart300
+	JMP       kstart311
 
-zero299:
+zero310:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart300:
+kstart311:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k301:
+k312:
 	TESTQ        R10, R10
-	JZ           kdone302
+	JZ           kdone313
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -6093,9 +6249,9 @@ k301:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k301
+	JMP          k312
 
-kdone302:
+kdone313:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6104,15 +6260,15 @@ kdone302:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile297
+	JMP     tile308
 
-end298:
+end309:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock296
+	JNZ    rowblock307
 	VZEROUPPER
 	RET
 
@@ -6132,34 +6288,34 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock303:
+rowblock314:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile304:
+tile315:
 	TESTQ     DI, DI
-	JZ        end305
+	JZ        end316
 	CMPQ      acc+64(FP), $0x00
-	JE        zero306
+	JE        zero317
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart307
+	JMP       kstart318
 
-zero306:
+zero317:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart307:
+kstart318:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k308:
+k319:
 	TESTQ        R10, R10
-	JZ           kdone309
+	JZ           kdone320
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -6168,9 +6324,9 @@ k308:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k308
+	JMP          k319
 
-kdone309:
+kdone320:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -6178,15 +6334,15 @@ kdone309:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile304
+	JMP     tile315
 
-end305:
+end316:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock303
+	JNZ    rowblock314
 	VZEROUPPER
 	RET
 
@@ -6206,38 +6362,38 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock310:
+rowblock321:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile311:
+tile322:
 	TESTQ     DI, DI
-	JZ        end312
+	JZ        end323
 	CMPQ      acc+64(FP), $0x00
-	JE        zero313
+	JE        zero324
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart314
+	JMP       kstart325
 
-zero313:
+zero324:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart314:
+kstart325:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k315:
+k326:
 	TESTQ        R10, R10
-	JZ           kdone316
+	JZ           kdone327
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -6249,9 +6405,9 @@ k315:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k315
+	JMP          k326
 
-kdone316:
+kdone327:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -6261,15 +6417,15 @@ kdone316:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile311
+	JMP     tile322
 
-end312:
+end323:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock310
+	JNZ    rowblock321
 	VZEROUPPER
 	RET
 
@@ -6289,16 +6445,16 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock317:
+rowblock328:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile318:
+tile329:
 	TESTQ     DI, DI
-	JZ        end319
+	JZ        end330
 	CMPQ      acc+64(FP), $0x00
-	JE        zero320
+	JE        zero331
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6307,9 +6463,9 @@ tile318:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart321
+	JMP       kstart332
 
-zero320:
+zero331:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6317,14 +6473,14 @@ zero320:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart321:
+kstart332:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k322:
+k333:
 	TESTQ        R10, R10
-	JZ           kdone323
+	JZ           kdone334
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -6339,9 +6495,9 @@ k322:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k322
+	JMP          k333
 
-kdone323:
+kdone334:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6353,15 +6509,15 @@ kdone323:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile318
+	JMP     tile329
 
-end319:
+end330:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock317
+	JNZ    rowblock328
 	VZEROUPPER
 	RET
 
@@ -6381,16 +6537,16 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock324:
+rowblock335:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile325:
+tile336:
 	TESTQ     DI, DI
-	JZ        end326
+	JZ        end337
 	CMPQ      acc+64(FP), $0x00
-	JE        zero327
+	JE        zero338
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6401,9 +6557,9 @@ tile325:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart328
+	JMP       kstart339
 
-zero327:
+zero338:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6413,14 +6569,14 @@ zero327:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart328:
+kstart339:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k329:
+k340:
 	TESTQ        R10, R10
-	JZ           kdone330
+	JZ           kdone341
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -6438,9 +6594,9 @@ k329:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k329
+	JMP          k340
 
-kdone330:
+kdone341:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6454,15 +6610,15 @@ kdone330:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile325
+	JMP     tile336
 
-end326:
+end337:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock324
+	JNZ    rowblock335
 	VZEROUPPER
 	RET
 
@@ -6482,37 +6638,37 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock331:
+rowblock342:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile332:
+tile343:
 	TESTQ     DI, DI
-	JZ        end333
+	JZ        end344
 	CMPQ      acc+64(FP), $0x00
-	JE        zero334
+	JE        zero345
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart335
+	JMP       kstart346
 
-zero334:
+zero345:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart335:
+kstart346:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k336:
+k347:
 	TESTQ        R10, R10
-	JZ           kdone337
+	JZ           kdone348
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -6523,9 +6679,9 @@ k336:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k336
+	JMP          k347
 
-kdone337:
+kdone348:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -6535,15 +6691,15 @@ kdone337:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile332
+	JMP     tile343
 
-end333:
+end344:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock331
+	JNZ    rowblock342
 	VZEROUPPER
 	RET
 
@@ -6563,16 +6719,16 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock338:
+rowblock349:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile339:
+tile350:
 	TESTQ     DI, DI
-	JZ        end340
+	JZ        end351
 	CMPQ      acc+64(FP), $0x00
-	JE        zero341
+	JE        zero352
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -6582,9 +6738,9 @@ tile339:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart342
+	JMP       kstart353
 
-zero341:
+zero352:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6592,14 +6748,14 @@ zero341:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart342:
+kstart353:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k343:
+k354:
 	TESTQ        R10, R10
-	JZ           kdone344
+	JZ           kdone355
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -6614,9 +6770,9 @@ k343:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k343
+	JMP          k354
 
-kdone344:
+kdone355:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -6629,15 +6785,15 @@ kdone344:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile339
+	JMP     tile350
 
-end340:
+end351:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock338
+	JNZ    rowblock349
 	VZEROUPPER
 	RET
 
@@ -6657,16 +6813,16 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock345:
+rowblock356:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile346:
+tile357:
 	TESTQ     DI, DI
-	JZ        end347
+	JZ        end358
 	CMPQ      acc+64(FP), $0x00
-	JE        zero348
+	JE        zero359
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6679,9 +6835,9 @@ tile346:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart349
+	JMP       kstart360
 
-zero348:
+zero359:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6692,14 +6848,14 @@ zero348:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart349:
+kstart360:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k350:
+k361:
 	TESTQ        R10, R10
-	JZ           kdone351
+	JZ           kdone362
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -6718,9 +6874,9 @@ k350:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k350
+	JMP          k361
 
-kdone351:
+kdone362:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6736,15 +6892,15 @@ kdone351:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile346
+	JMP     tile357
 
-end347:
+end358:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock345
+	JNZ    rowblock356
 	VZEROUPPER
 	RET
 
@@ -6764,16 +6920,16 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock352:
+rowblock363:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile353:
+tile364:
 	TESTQ     DI, DI
-	JZ        end354
+	JZ        end365
 	CMPQ      acc+64(FP), $0x00
-	JE        zero355
+	JE        zero366
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6789,9 +6945,9 @@ tile353:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart356
+	JMP       kstart367
 
-zero355:
+zero366:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6805,14 +6961,14 @@ zero355:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart356:
+kstart367:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k357:
+k368:
 	TESTQ        R10, R10
-	JZ           kdone358
+	JZ           kdone369
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -6835,9 +6991,9 @@ k357:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k357
+	JMP          k368
 
-kdone358:
+kdone369:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6856,15 +7012,15 @@ kdone358:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile353
+	JMP     tile364
 
-end354:
+end365:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock352
+	JNZ    rowblock363
 	VZEROUPPER
 	RET
 
@@ -6885,16 +7041,16 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock359:
+rowblock370:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile360:
+tile371:
 	TESTQ     R8, R8
-	JZ        end361
+	JZ        end372
 	CMPQ      acc+64(FP), $0x00
-	JE        zero362
+	JE        zero373
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -6903,22 +7059,22 @@ tile360:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart363
+	JMP       kstart374
 
-zero362:
+zero373:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart363:
+kstart374:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k364:
+k375:
 	TESTQ        R11, R11
-	JZ           kdone365
+	JZ           kdone376
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -6931,9 +7087,9 @@ k364:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k364
+	JMP          k375
 
-kdone365:
+kdone376:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -6945,15 +7101,15 @@ kdone365:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile360
+	JMP     tile371
 
-end361:
+end372:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock359
+	JNZ    rowblock370
 	VZEROUPPER
 	RET
 
@@ -6974,16 +7130,16 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock366:
+rowblock377:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile367:
+tile378:
 	TESTQ     R8, R8
-	JZ        end368
+	JZ        end379
 	CMPQ      acc+64(FP), $0x00
-	JE        zero369
+	JE        zero380
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -6996,9 +7152,9 @@ tile367:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart370
+	JMP       kstart381
 
-zero369:
+zero380:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7008,14 +7164,14 @@ zero369:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart370:
+kstart381:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k371:
+k382:
 	TESTQ        R11, R11
-	JZ           kdone372
+	JZ           kdone383
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -7033,9 +7189,9 @@ k371:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k371
+	JMP          k382
 
-kdone372:
+kdone383:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -7051,15 +7207,15 @@ kdone372:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile367
+	JMP     tile378
 
-end368:
+end379:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock366
+	JNZ    rowblock377
 	VZEROUPPER
 	RET
 
@@ -7080,16 +7236,16 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock373:
+rowblock384:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile374:
+tile385:
 	TESTQ     R8, R8
-	JZ        end375
+	JZ        end386
 	CMPQ      acc+64(FP), $0x00
-	JE        zero376
+	JE        zero387
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -7106,9 +7262,9 @@ tile374:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart377
+	JMP       kstart388
 
-zero376:
+zero387:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7122,14 +7278,14 @@ zero376:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart377:
+kstart388:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k378:
+k389:
 	TESTQ        R11, R11
-	JZ           kdone379
+	JZ           kdone390
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -7152,9 +7308,9 @@ k378:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k378
+	JMP          k389
 
-kdone379:
+kdone390:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -7174,15 +7330,15 @@ kdone379:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile374
+	JMP     tile385
 
-end375:
+end386:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock373
+	JNZ    rowblock384
 	VZEROUPPER
 	RET
 
@@ -7203,16 +7359,16 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock380:
+rowblock391:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile381:
+tile392:
 	TESTQ     R8, R8
-	JZ        end382
+	JZ        end393
 	CMPQ      acc+64(FP), $0x00
-	JE        zero383
+	JE        zero394
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -7233,9 +7389,9 @@ tile381:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart384
+	JMP       kstart395
 
-zero383:
+zero394:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7253,14 +7409,14 @@ zero383:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart384:
+kstart395:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k385:
+k396:
 	TESTQ        R11, R11
-	JZ           kdone386
+	JZ           kdone397
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -7288,9 +7444,9 @@ k385:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k385
+	JMP          k396
 
-kdone386:
+kdone397:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -7314,15 +7470,15 @@ kdone386:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile381
+	JMP     tile392
 
-end382:
+end393:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock380
+	JNZ    rowblock391
 	VZEROUPPER
 	RET
 
@@ -7355,16 +7511,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs387:
+pairs398:
 	CMPQ SI, $0x02
-	JB   odd388
+	JB   odd399
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU390:
+loopU401:
 	CMPQ        R10, R8
-	JAE         loop1391
+	JAE         loop1402
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -7374,29 +7530,29 @@ loopU390:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU390
+	JMP         loopU401
 
-loop1391:
+loop1402:
 	CMPQ        R10, R9
-	JAE         tail393
+	JAE         tail404
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1391
+	JMP         loop1402
 
-tail393:
+tail404:
 	CMPQ        R10, DI
-	JAE         done392
+	JAE         done403
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done392:
+done403:
 	XORQ R10, R10
 
-loopU394:
+loopU405:
 	CMPQ        R10, R8
-	JAE         loop1395
+	JAE         loop1406
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -7406,37 +7562,37 @@ loopU394:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU394
+	JMP         loopU405
 
-loop1395:
+loop1406:
 	CMPQ        R10, R9
-	JAE         tail397
+	JAE         tail408
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1395
+	JMP         loop1406
 
-tail397:
+tail408:
 	CMPQ        R10, DI
-	JAE         done396
+	JAE         done407
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done396:
+done407:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs387
+	JMP  pairs398
 
-odd388:
+odd399:
 	TESTQ SI, SI
-	JZ    end389
+	JZ    end400
 	XORQ  R10, R10
 
-loopU398:
+loopU409:
 	CMPQ        R10, R8
-	JAE         loop1399
+	JAE         loop1410
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -7446,25 +7602,25 @@ loopU398:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU398
+	JMP         loopU409
 
-loop1399:
+loop1410:
 	CMPQ        R10, R9
-	JAE         tail401
+	JAE         tail412
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1399
+	JMP         loop1410
 
-tail401:
+tail412:
 	CMPQ        R10, DI
-	JAE         done400
+	JAE         done411
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done400:
-end389:
+done411:
+end400:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -7502,14 +7658,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows402:
+rows413:
 	TESTQ SI, SI
-	JZ    end403
+	JZ    end414
 	XORQ  R10, R10
 
-loopU404:
+loopU415:
 	CMPQ        R10, R8
-	JAE         loop1405
+	JAE         loop1416
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -7523,32 +7679,32 @@ loopU404:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU404
+	JMP         loopU415
 
-loop1405:
+loop1416:
 	CMPQ        R10, R9
-	JAE         tail407
+	JAE         tail418
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1405
+	JMP         loop1416
 
-tail407:
+tail418:
 	CMPQ        R10, DI
-	JAE         done406
+	JAE         done417
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done406:
+done417:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows402
+	JMP  rows413
 
-end403:
+end414:
 	VZEROUPPER
 	RET
 
@@ -7578,9 +7734,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU408:
+loopU419:
 	CMPQ        CX, DX
-	JAE         loop1409
+	JAE         loop1420
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -7594,26 +7750,26 @@ loopU408:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU408
+	JMP         loopU419
 
-loop1409:
+loop1420:
 	CMPQ        CX, BX
-	JAE         tail411
+	JAE         tail422
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1409
+	JMP         loop1420
 
-tail411:
+tail422:
 	CMPQ        CX, SI
-	JAE         done410
+	JAE         done421
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done410:
+done421:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -7648,9 +7804,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU412:
+loopU423:
 	CMPQ    DX, BX
-	JAE     loop1413
+	JAE     loop1424
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -7660,27 +7816,27 @@ loopU412:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU412
+	JMP     loopU423
 
-loop1413:
+loop1424:
 	CMPQ    DX, SI
-	JAE     tail415
+	JAE     tail426
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1413
+	JMP     loop1424
 
-tail415:
+tail426:
 	CMPQ       DX, DI
-	JAE        done414
+	JAE        done425
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done414:
+done425:
 	VZEROUPPER
 	RET
 
@@ -7707,9 +7863,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU416:
+loopU427:
 	CMPQ    DX, BX
-	JAE     loop1417
+	JAE     loop1428
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -7721,29 +7877,29 @@ loopU416:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU416
+	JMP     loopU427
 
-loop1417:
+loop1428:
 	CMPQ    DX, SI
-	JAE     tail419
+	JAE     tail430
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1417
+	JMP     loop1428
 
-tail419:
+tail430:
 	CMPQ       DX, DI
-	JAE        done418
+	JAE        done429
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done418:
+done429:
 	VZEROUPPER
 	RET
 
@@ -7763,7 +7919,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off420
+	JZ           off431
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -7774,9 +7930,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1422:
+loop1433:
 	CMPQ    DX, BX
-	JAE     tail424
+	JAE     tail435
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -7785,11 +7941,11 @@ loop1422:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1422
+	JMP     loop1433
 
-tail424:
+tail435:
 	CMPQ       DX, SI
-	JAE        done423
+	JAE        done434
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -7798,11 +7954,11 @@ tail424:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done423:
+done434:
 	VZEROUPPER
 	RET
 
-off420:
+off431:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -7813,27 +7969,27 @@ off420:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1426:
+loop1437:
 	CMPQ    DX, BX
-	JAE     tail428
+	JAE     tail439
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1426
+	JMP     loop1437
 
-tail428:
+tail439:
 	CMPQ       DX, SI
-	JAE        done427
+	JAE        done438
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done427:
+done438:
 	VZEROUPPER
 	RET
 
@@ -7855,7 +8011,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off429
+	JZ           off440
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -7866,9 +8022,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1431:
+loop1442:
 	CMPQ    BX, SI
-	JAE     tail433
+	JAE     tail444
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -7883,11 +8039,11 @@ loop1431:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1431
+	JMP     loop1442
 
-tail433:
+tail444:
 	CMPQ       BX, DI
-	JAE        done432
+	JAE        done443
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -7902,11 +8058,11 @@ tail433:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done432:
+done443:
 	VZEROUPPER
 	RET
 
-off429:
+off440:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -7917,9 +8073,9 @@ off429:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1435:
+loop1446:
 	CMPQ    BX, SI
-	JAE     tail437
+	JAE     tail448
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -7932,11 +8088,11 @@ loop1435:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1435
+	JMP     loop1446
 
-tail437:
+tail448:
 	CMPQ       BX, DI
-	JAE        done436
+	JAE        done447
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -7949,7 +8105,7 @@ tail437:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done436:
+done447:
 	VZEROUPPER
 	RET
 
@@ -7986,9 +8142,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1439:
+loop1450:
 	CMPQ    SI, DI
-	JAE     tail441
+	JAE     tail452
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -8013,11 +8169,11 @@ loop1439:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1439
+	JMP     loop1450
 
-tail441:
+tail452:
 	CMPQ       SI, R8
-	JAE        done440
+	JAE        done451
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -8042,7 +8198,7 @@ tail441:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done440:
+done451:
 	VZEROUPPER
 	RET
 
@@ -8074,9 +8230,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1443:
+loop1454:
 	CMPQ    BX, SI
-	JAE     tail445
+	JAE     tail456
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8094,11 +8250,11 @@ loop1443:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1443
+	JMP     loop1454
 
-tail445:
+tail456:
 	CMPQ       BX, DI
-	JAE        done444
+	JAE        done455
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8116,7 +8272,7 @@ tail445:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done444:
+done455:
 	VZEROUPPER
 	RET
 
@@ -8136,9 +8292,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU446:
+loopU457:
 	CMPQ        BX, DX
-	JAE         loop1447
+	JAE         loop1458
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -8148,17 +8304,17 @@ loopU446:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU446
+	JMP         loopU457
 
-loop1447:
+loop1458:
 	CMPQ        BX, CX
-	JAE         done448
+	JAE         done459
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1447
+	JMP         loop1458
 
-done448:
+done459:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -8192,22 +8348,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows449:
+rows460:
 	TESTQ    BX, BX
-	JZ       end452
+	JZ       end463
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do451
-	JP       do451
-	JMP      next450
+	JNE      do462
+	JP       do462
+	JMP      next461
 
-do451:
+do462:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU453:
+loopU464:
 	CMPQ        R9, R8
-	JAE         loop1454
+	JAE         loop1465
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -8215,33 +8371,33 @@ loopU453:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU453
+	JMP         loopU464
 
-loop1454:
+loop1465:
 	CMPQ        R9, SI
-	JAE         tail456
+	JAE         tail467
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1454
+	JMP         loop1465
 
-tail456:
+tail467:
 	CMPQ        R9, DI
-	JAE         done455
+	JAE         done466
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done455:
-next450:
+done466:
+next461:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows449
+	JMP  rows460
 
-end452:
+end463:
 	VZEROUPPER
 	RET
 
@@ -8270,22 +8426,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows457:
+rows468:
 	TESTQ    DI, DI
-	JZ       end460
+	JZ       end471
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do459
-	JP       do459
-	JMP      next458
+	JNE      do470
+	JP       do470
+	JMP      next469
 
-do459:
+do470:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU461:
+loopU472:
 	CMPQ        R11, R10
-	JAE         loop1462
+	JAE         loop1473
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -8299,11 +8455,11 @@ loopU461:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU461
+	JMP         loopU472
 
-loop1462:
+loop1473:
 	CMPQ        R11, R8
-	JAE         tail464
+	JAE         tail475
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -8311,11 +8467,11 @@ loop1462:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1462
+	JMP         loop1473
 
-tail464:
+tail475:
 	CMPQ        R11, R9
-	JAE         done463
+	JAE         done474
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -8325,15 +8481,15 @@ tail464:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done463:
-next458:
+done474:
+next469:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows457
+	JMP  rows468
 
-end460:
+end471:
 	VZEROUPPER
 	RET
 
@@ -8362,18 +8518,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU465:
+blockU476:
 	CMPQ    R10, R8
-	JAE     block1466
+	JAE     block1477
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap469:
+tap480:
 	CMPQ         R11, SI
-	JAE          taps470
+	JAE          taps481
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8383,47 +8539,47 @@ tap469:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap469
+	JMP          tap480
 
-taps470:
+taps481:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU465
+	JMP     blockU476
 
-block1466:
+block1477:
 	CMPQ    R10, R9
-	JAE     tail467
+	JAE     tail478
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap471:
+tap482:
 	CMPQ         R11, SI
-	JAE          taps472
+	JAE          taps483
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap471
+	JMP          tap482
 
-taps472:
+taps483:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1466
+	JMP     block1477
 
-tail467:
+tail478:
 	CMPQ    R10, DI
-	JAE     end468
+	JAE     end479
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap473:
+tap484:
 	CMPQ         R11, SI
-	JAE          taps474
+	JAE          taps485
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8431,12 +8587,12 @@ tap473:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap473
+	JMP          tap484
 
-taps474:
+taps485:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end468:
+end479:
 	VZEROUPPER
 	RET
 
@@ -8448,9 +8604,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop475:
+gloop486:
 	CMPQ         DX, $0x00000008
-	JB           gtail476
+	JB           gtail487
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -8485,11 +8641,11 @@ gloop475:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop475
+	JMP          gloop486
 
-gtail476:
+gtail487:
 	TESTQ        DX, DX
-	JZ           gdone477
+	JZ           gdone488
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -8526,7 +8682,7 @@ gtail476:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone477:
+gdone488:
 	VZEROUPPER
 	RET
 
@@ -8538,9 +8694,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop478:
+gloop489:
 	CMPQ        DX, $0x00000008
-	JB          gtail479
+	JB          gtail490
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -8569,11 +8725,11 @@ gloop478:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop478
+	JMP         gloop489
 
-gtail479:
+gtail490:
 	TESTQ       DX, DX
-	JZ          gdone480
+	JZ          gdone491
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -8604,7 +8760,7 @@ gtail479:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone480:
+gdone491:
 	VZEROUPPER
 	RET
 
@@ -8617,9 +8773,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop481:
+gloop492:
 	CMPQ        BX, $0x00000008
-	JB          gtail482
+	JB          gtail493
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -8651,11 +8807,11 @@ gloop481:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop481
+	JMP         gloop492
 
-gtail482:
+gtail493:
 	TESTQ       BX, BX
-	JZ          gdone483
+	JZ          gdone494
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -8688,7 +8844,7 @@ gtail482:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone483:
+gdone494:
 	VZEROUPPER
 	RET
 
@@ -8701,9 +8857,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop484:
+gloop495:
 	CMPQ         DX, $0x00000008
-	JB           gtail485
+	JB           gtail496
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -8731,11 +8887,11 @@ gloop484:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop484
+	JMP          gloop495
 
-gtail485:
+gtail496:
 	TESTQ        DX, DX
-	JZ           gdone486
+	JZ           gdone497
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -8765,7 +8921,7 @@ gtail485:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone486:
+gdone497:
 	VZEROUPPER
 	RET
 
@@ -8782,9 +8938,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop487:
+gloop498:
 	CMPQ         DI, $0x00000008
-	JB           gtail488
+	JB           gtail499
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -8891,11 +9047,11 @@ gloop487:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop487
+	JMP          gloop498
 
-gtail488:
+gtail499:
 	TESTQ        DI, DI
-	JZ           gdone489
+	JZ           gdone500
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -9001,7 +9157,7 @@ gtail488:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone489:
+gdone500:
 	VZEROUPPER
 	RET
 
@@ -9022,11 +9178,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody490
+	JZ      nody501
 
-gloop491:
+gloop502:
 	CMPQ    R10, $0x00000008
-	JB      gtail492
+	JB      gtail503
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -9068,11 +9224,11 @@ gloop491:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop491
+	JMP     gloop502
 
-gtail492:
+gtail503:
 	TESTQ      R10, R10
-	JZ         gdone493
+	JZ         gdone504
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -9110,14 +9266,14 @@ gtail492:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone493:
+gdone504:
 	VZEROUPPER
 	RET
 
-nody490:
-gloop494:
+nody501:
+gloop505:
 	CMPQ    R10, $0x00000008
-	JB      gtail495
+	JB      gtail506
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -9156,11 +9312,11 @@ gloop494:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop494
+	JMP     gloop505
 
-gtail495:
+gtail506:
 	TESTQ      R10, R10
-	JZ         gdone496
+	JZ         gdone507
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -9196,7 +9352,7 @@ gtail495:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone496:
+gdone507:
 	VZEROUPPER
 	RET
 
@@ -9215,9 +9371,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop497:
+gloop508:
 	CMPQ         R8, $0x00000008
-	JB           gtail498
+	JB           gtail509
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -9381,11 +9537,11 @@ gloop497:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop497
+	JMP          gloop508
 
-gtail498:
+gtail509:
 	TESTQ        R8, R8
-	JZ           gdone499
+	JZ           gdone510
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -9547,7 +9703,7 @@ gtail498:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone499:
+gdone510:
 	VZEROUPPER
 	RET
 
@@ -9568,11 +9724,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody500
+	JZ      nody511
 
-gloop501:
+gloop512:
 	CMPQ    R9, $0x00000008
-	JB      gtail502
+	JB      gtail513
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -9618,11 +9774,11 @@ gloop501:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop501
+	JMP     gloop512
 
-gtail502:
+gtail513:
 	TESTQ      R9, R9
-	JZ         gdone503
+	JZ         gdone514
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -9665,14 +9821,14 @@ gtail502:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone503:
+gdone514:
 	VZEROUPPER
 	RET
 
-nody500:
-gloop504:
+nody511:
+gloop515:
 	CMPQ    R9, $0x00000008
-	JB      gtail505
+	JB      gtail516
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -9715,11 +9871,11 @@ gloop504:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop504
+	JMP     gloop515
 
-gtail505:
+gtail516:
 	TESTQ      R9, R9
-	JZ         gdone506
+	JZ         gdone517
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -9760,7 +9916,7 @@ gtail505:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone506:
+gdone517:
 	VZEROUPPER
 	RET
 
@@ -9775,11 +9931,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody507
+	JZ      nody518
 
-gloop508:
+gloop519:
 	CMPQ    SI, $0x00000008
-	JB      gtail509
+	JB      gtail520
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -9793,11 +9949,11 @@ gloop508:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop508
+	JMP     gloop519
 
-gtail509:
+gtail520:
 	TESTQ      SI, SI
-	JZ         gdone510
+	JZ         gdone521
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -9811,14 +9967,14 @@ gtail509:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone510:
+gdone521:
 	VZEROUPPER
 	RET
 
-nody507:
-gloop511:
+nody518:
+gloop522:
 	CMPQ    SI, $0x00000008
-	JB      gtail512
+	JB      gtail523
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -9829,11 +9985,11 @@ gloop511:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop511
+	JMP     gloop522
 
-gtail512:
+gtail523:
 	TESTQ      SI, SI
-	JZ         gdone513
+	JZ         gdone524
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -9845,7 +10001,7 @@ gtail512:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone513:
+gdone524:
 	VZEROUPPER
 	RET
 
@@ -9872,16 +10028,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows514:
+rows525:
 	TESTQ        SI, SI
-	JZ           end515
+	JZ           end526
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU516:
+loopU527:
 	CMPQ    R10, R8
-	JAE     loop1517
+	JAE     loop1528
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -9895,34 +10051,34 @@ loopU516:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU516
+	JMP     loopU527
 
-loop1517:
+loop1528:
 	CMPQ    R10, R9
-	JAE     tail519
+	JAE     tail530
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop1517
+	JMP     loop1528
 
-tail519:
+tail530:
 	CMPQ       R10, DI
-	JAE        done518
+	JAE        done529
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done518:
+done529:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows514
+	JMP  rows525
 
-end515:
+end526:
 	VZEROUPPER
 	RET
 
@@ -9949,9 +10105,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU520:
+loopU531:
 	CMPQ    BX, SI
-	JAE     loop1521
+	JAE     loop1532
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -9965,26 +10121,26 @@ loopU520:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU520
+	JMP     loopU531
 
-loop1521:
+loop1532:
 	CMPQ    BX, DI
-	JAE     tail523
+	JAE     tail534
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1521
+	JMP     loop1532
 
-tail523:
+tail534:
 	CMPQ       BX, R8
-	JAE        done522
+	JAE        done533
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done522:
+done533:
 	VZEROUPPER
 	RET
 
@@ -10011,9 +10167,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU524:
+loopU535:
 	CMPQ    BX, SI
-	JAE     loop1525
+	JAE     loop1536
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -10027,26 +10183,26 @@ loopU524:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU524
+	JMP     loopU535
 
-loop1525:
+loop1536:
 	CMPQ    BX, DI
-	JAE     tail527
+	JAE     tail538
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1525
+	JMP     loop1536
 
-tail527:
+tail538:
 	CMPQ       BX, R8
-	JAE        done526
+	JAE        done537
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done526:
+done537:
 	VZEROUPPER
 	RET
 
@@ -10076,9 +10232,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU528:
+loopU539:
 	CMPQ    DX, BX
-	JAE     loop1529
+	JAE     loop1540
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -10090,29 +10246,29 @@ loopU528:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU528
+	JMP     loopU539
 
-loop1529:
+loop1540:
 	CMPQ    DX, SI
-	JAE     tail531
+	JAE     tail542
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1529
+	JMP     loop1540
 
-tail531:
+tail542:
 	CMPQ       DX, DI
-	JAE        done530
+	JAE        done541
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done530:
+done541:
 	VZEROUPPER
 	RET
 
@@ -10142,9 +10298,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU532:
+loopU543:
 	CMPQ    DX, BX
-	JAE     loop1533
+	JAE     loop1544
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -10160,11 +10316,11 @@ loopU532:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU532
+	JMP     loopU543
 
-loop1533:
+loop1544:
 	CMPQ    DX, SI
-	JAE     tail535
+	JAE     tail546
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -10173,11 +10329,11 @@ loop1533:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1533
+	JMP     loop1544
 
-tail535:
+tail546:
 	CMPQ       DX, DI
-	JAE        done534
+	JAE        done545
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -10186,7 +10342,7 @@ tail535:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done534:
+done545:
 	VZEROUPPER
 	RET
 
@@ -10206,9 +10362,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU536:
+loopU547:
 	CMPQ      BX, DX
-	JAE       loop1537
+	JAE       loop1548
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -10218,17 +10374,17 @@ loopU536:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU536
+	JMP       loopU547
 
-loop1537:
+loop1548:
 	CMPQ      BX, CX
-	JAE       done538
+	JAE       done549
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop1537
+	JMP       loop1548
 
-done538:
+done549:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10256,9 +10412,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU539:
+loopU550:
 	CMPQ        BX, DX
-	JAE         loop1540
+	JAE         loop1551
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -10272,18 +10428,18 @@ loopU539:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU539
+	JMP         loopU550
 
-loop1540:
+loop1551:
 	CMPQ        BX, CX
-	JAE         done541
+	JAE         done552
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1540
+	JMP         loop1551
 
-done541:
+done552:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10315,9 +10471,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU542:
+loopU553:
 	CMPQ        SI, BX
-	JAE         loop1543
+	JAE         loop1554
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -10335,19 +10491,19 @@ loopU542:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU542
+	JMP         loopU553
 
-loop1543:
+loop1554:
 	CMPQ        SI, DX
-	JAE         done544
+	JAE         done555
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop1543
+	JMP         loop1554
 
-done544:
+done555:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10365,6 +10521,152 @@ done544:
 	MOVSD        X4, ret1+32(FP)
 	RET
 
+// func copyRows256(dst *float32, ds int, src *float32, ss int, rows int, n int)
+// Requires: AVX
+TEXT ·copyRows256(SB), NOSPLIT, $0-48
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+16(FP), CX
+	MOVQ    ds+8(FP), DX
+	MOVQ    ss+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    n+40(FP), DI
+	SHLQ    $0x02, DX
+	SHLQ    $0x02, BX
+	MOVQ    DI, R8
+	ANDQ    $0x00000007, R8
+	MOVQ    $0x00000008, R9
+	SUBQ    R8, R9
+	LEAQ    maskTable<>+0(SB), R8
+	VMOVUPS (R8)(R9*4), Y15
+
+rows556:
+	TESTQ SI, SI
+	JZ    end557
+	MOVQ  DI, R9
+	ANDQ  $-32, R9
+	SHLQ  $0x02, R9
+	MOVQ  DI, R10
+	ANDQ  $-8, R10
+	SHLQ  $0x02, R10
+	MOVQ  DI, R11
+	SHLQ  $0x02, R11
+	XORQ  R8, R8
+
+loopU558:
+	CMPQ    R8, R9
+	JAE     loop1559
+	VMOVUPS (CX)(R8*1), Y0
+	VMOVUPS Y0, (AX)(R8*1)
+	VMOVUPS 32(CX)(R8*1), Y1
+	VMOVUPS Y1, 32(AX)(R8*1)
+	VMOVUPS 64(CX)(R8*1), Y2
+	VMOVUPS Y2, 64(AX)(R8*1)
+	VMOVUPS 96(CX)(R8*1), Y3
+	VMOVUPS Y3, 96(AX)(R8*1)
+	ADDQ    $0x00000080, R8
+	JMP     loopU558
+
+loop1559:
+	CMPQ    R8, R10
+	JAE     tail561
+	VMOVUPS (CX)(R8*1), Y0
+	VMOVUPS Y0, (AX)(R8*1)
+	ADDQ    $0x00000020, R8
+	JMP     loop1559
+
+tail561:
+	CMPQ       R8, R11
+	JAE        done560
+	VMASKMOVPS (CX)(R8*1), Y15, Y0
+	VMASKMOVPS Y0, Y15, (AX)(R8*1)
+
+done560:
+	ADDQ BX, CX
+	ADDQ DX, AX
+	DECQ SI
+	JMP  rows556
+
+end557:
+	VZEROUPPER
+	RET
+
+// func gatherEven256(dst *float32, ds int, src *float32, ss int, rows int, n int)
+// Requires: AVX, AVX2, CMOV
+TEXT ·gatherEven256(SB), NOSPLIT, $0-48
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+16(FP), CX
+	MOVQ    ds+8(FP), DX
+	MOVQ    ss+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    n+40(FP), DI
+	SHLQ    $0x02, DX
+	SHLQ    $0x02, BX
+	MOVQ    DI, R8
+	DECQ    R8
+	ANDQ    $0x00000007, R8
+	INCQ    R8
+	XORQ    R11, R11
+	LEAQ    -1(R8)(R8*1), R9
+	MOVQ    R9, R10
+	SUBQ    $0x00000008, R10
+	CMOVQLT R11, R10
+	MOVQ    $0x00000008, R11
+	CMPQ    R9, R11
+	CMOVQGT R11, R9
+	MOVQ    $0x00000008, R11
+	SUBQ    R9, R11
+	LEAQ    maskTable<>+0(SB), R9
+	VMOVUPS (R9)(R11*4), Y15
+	VMOVUPS Y15, Y12
+	MOVQ    $0x00000008, R9
+	SUBQ    R10, R9
+	LEAQ    maskTable<>+0(SB), R10
+	VMOVUPS (R10)(R9*4), Y15
+	VMOVUPS Y15, Y13
+	MOVQ    $0x00000008, R9
+	SUBQ    R8, R9
+	LEAQ    maskTable<>+0(SB), R10
+	VMOVUPS (R10)(R9*4), Y15
+	MOVQ    DI, R9
+	SUBQ    R8, R9
+	SHLQ    $0x02, R9
+	SHLQ    $0x02, DI
+
+rows562:
+	TESTQ SI, SI
+	JZ    end563
+	XORQ  R8, R8
+
+loop1564:
+	CMPQ    R8, R9
+	JAE     tail565
+	VMOVUPS (CX)(R8*2), Y0
+	VMOVUPS 32(CX)(R8*2), Y1
+	VSHUFPS $0x88, Y1, Y0, Y0
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y0, (AX)(R8*1)
+	ADDQ    $0x00000020, R8
+	JMP     loop1564
+
+tail565:
+	CMPQ       R8, DI
+	JAE        next566
+	VMASKMOVPS (CX)(R8*2), Y12, Y0
+	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
+	VSHUFPS    $0x88, Y1, Y0, Y0
+	VPERMPD    $0xd8, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)(R8*1)
+
+next566:
+	ADDQ BX, CX
+	ADDQ DX, AX
+	DECQ SI
+	JMP  rows562
+
+end563:
+	VZEROUPPER
+	RET
+
 // func gemmNT1x1_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, FMA3
 TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
@@ -10379,40 +10681,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock545:
+rowblock567:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile546:
+tile568:
 	TESTQ  DI, DI
-	JZ     end547
+	JZ     end569
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k548:
+k570:
 	TESTQ       R10, R10
-	JZ          ktail549
+	JZ          ktail571
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k548
+	JMP         k570
 
-ktail549:
+ktail571:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone550
+	JZ          kdone572
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone550:
+kdone572:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -10425,13 +10727,13 @@ kdone550:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias551
+	JZ           nobias573
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias551:
+nobias573:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -10441,9 +10743,9 @@ nobias551:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile546
+	JMP        tile568
 
-end547:
+end569:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -10451,7 +10753,7 @@ end547:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock545
+	JNZ    rowblock567
 	VZEROUPPER
 	RET
 
@@ -10469,15 +10771,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock552:
+rowblock574:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile553:
+tile575:
 	TESTQ  DI, DI
-	JZ     end554
+	JZ     end576
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -10485,9 +10787,9 @@ tile553:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k555:
+k577:
 	TESTQ       R10, R10
-	JZ          ktail556
+	JZ          ktail578
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -10496,18 +10798,18 @@ k555:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k555
+	JMP         k577
 
-ktail556:
+ktail578:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone557
+	JZ          kdone579
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone557:
+kdone579:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -10520,13 +10822,13 @@ kdone557:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias558
+	JZ           nobias580
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias558:
+nobias580:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -10536,9 +10838,9 @@ nobias558:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile553
+	JMP        tile575
 
-end554:
+end576:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -10546,7 +10848,7 @@ end554:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock552
+	JNZ    rowblock574
 	VZEROUPPER
 	RET
 
@@ -10564,15 +10866,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock559:
+rowblock581:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile560:
+tile582:
 	TESTQ  DI, DI
-	JZ     end561
+	JZ     end583
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -10581,9 +10883,9 @@ tile560:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k562:
+k584:
 	TESTQ       R10, R10
-	JZ          ktail563
+	JZ          ktail585
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -10594,11 +10896,11 @@ k562:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k562
+	JMP         k584
 
-ktail563:
+ktail585:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone564
+	JZ          kdone586
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -10607,7 +10909,7 @@ ktail563:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone564:
+kdone586:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -10620,13 +10922,13 @@ kdone564:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias565
+	JZ           nobias587
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias565:
+nobias587:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -10636,9 +10938,9 @@ nobias565:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile560
+	JMP        tile582
 
-end561:
+end583:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -10646,7 +10948,7 @@ end561:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock559
+	JNZ    rowblock581
 	VZEROUPPER
 	RET
 
@@ -10664,15 +10966,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock566:
+rowblock588:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile567:
+tile589:
 	TESTQ  DI, DI
-	JZ     end568
+	JZ     end590
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -10680,9 +10982,9 @@ tile567:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k569:
+k591:
 	TESTQ       R10, R10
-	JZ          ktail570
+	JZ          ktail592
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -10691,18 +10993,18 @@ k569:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k569
+	JMP         k591
 
-ktail570:
+ktail592:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone571
+	JZ          kdone593
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone571:
+kdone593:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -10726,14 +11028,14 @@ kdone571:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias572
+	JZ           nobias594
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias572:
+nobias594:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -10746,9 +11048,9 @@ nobias572:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile567
+	JMP        tile589
 
-end568:
+end590:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -10756,7 +11058,7 @@ end568:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock566
+	JNZ    rowblock588
 	VZEROUPPER
 	RET
 
@@ -10774,15 +11076,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock573:
+rowblock595:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile574:
+tile596:
 	TESTQ  DI, DI
-	JZ     end575
+	JZ     end597
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -10792,9 +11094,9 @@ tile574:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k576:
+k598:
 	TESTQ       R10, R10
-	JZ          ktail577
+	JZ          ktail599
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -10806,11 +11108,11 @@ k576:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k576
+	JMP         k598
 
-ktail577:
+ktail599:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone578
+	JZ          kdone600
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -10820,7 +11122,7 @@ ktail577:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone578:
+kdone600:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -10844,14 +11146,14 @@ kdone578:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias579
+	JZ           nobias601
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias579:
+nobias601:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -10864,9 +11166,9 @@ nobias579:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile574
+	JMP        tile596
 
-end575:
+end597:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -10874,7 +11176,7 @@ end575:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock573
+	JNZ    rowblock595
 	VZEROUPPER
 	RET
 
@@ -10892,15 +11194,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock580:
+rowblock602:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile581:
+tile603:
 	TESTQ  DI, DI
-	JZ     end582
+	JZ     end604
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -10912,9 +11214,9 @@ tile581:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k583:
+k605:
 	TESTQ       R10, R10
-	JZ          ktail584
+	JZ          ktail606
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -10929,11 +11231,11 @@ k583:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k583
+	JMP         k605
 
-ktail584:
+ktail606:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone585
+	JZ          kdone607
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -10946,7 +11248,7 @@ ktail584:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone585:
+kdone607:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -10970,14 +11272,14 @@ kdone585:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias586
+	JZ           nobias608
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias586:
+nobias608:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -10990,9 +11292,9 @@ nobias586:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile581
+	JMP        tile603
 
-end582:
+end604:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11000,7 +11302,7 @@ end582:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock580
+	JNZ    rowblock602
 	VZEROUPPER
 	RET
 
@@ -11018,15 +11320,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock587:
+rowblock609:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile588:
+tile610:
 	TESTQ  DI, DI
-	JZ     end589
+	JZ     end611
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11035,9 +11337,9 @@ tile588:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k590:
+k612:
 	TESTQ       R10, R10
-	JZ          ktail591
+	JZ          ktail613
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -11048,11 +11350,11 @@ k590:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k590
+	JMP         k612
 
-ktail591:
+ktail613:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone592
+	JZ          kdone614
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -11061,7 +11363,7 @@ ktail591:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone592:
+kdone614:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -11096,7 +11398,7 @@ kdone592:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias593
+	JZ           nobias615
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -11104,7 +11406,7 @@ kdone592:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias593:
+nobias615:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11120,9 +11422,9 @@ nobias593:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile588
+	JMP        tile610
 
-end589:
+end611:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11130,7 +11432,7 @@ end589:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock587
+	JNZ    rowblock609
 	VZEROUPPER
 	RET
 
@@ -11148,15 +11450,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock594:
+rowblock616:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile595:
+tile617:
 	TESTQ  DI, DI
-	JZ     end596
+	JZ     end618
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11168,9 +11470,9 @@ tile595:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k597:
+k619:
 	TESTQ       R10, R10
-	JZ          ktail598
+	JZ          ktail620
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -11185,11 +11487,11 @@ k597:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k597
+	JMP         k619
 
-ktail598:
+ktail620:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone599
+	JZ          kdone621
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -11202,7 +11504,7 @@ ktail598:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone599:
+kdone621:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -11237,7 +11539,7 @@ kdone599:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias600
+	JZ           nobias622
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -11245,7 +11547,7 @@ kdone599:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias600:
+nobias622:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11261,9 +11563,9 @@ nobias600:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile595
+	JMP        tile617
 
-end596:
+end618:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11271,7 +11573,7 @@ end596:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock594
+	JNZ    rowblock616
 	VZEROUPPER
 	RET
 
@@ -11289,15 +11591,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock601:
+rowblock623:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile602:
+tile624:
 	TESTQ  DI, DI
-	JZ     end603
+	JZ     end625
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11312,9 +11614,9 @@ tile602:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k604:
+k626:
 	TESTQ       R10, R10
-	JZ          ktail605
+	JZ          ktail627
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -11333,11 +11635,11 @@ k604:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k604
+	JMP         k626
 
-ktail605:
+ktail627:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone606
+	JZ          kdone628
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -11354,7 +11656,7 @@ ktail605:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone606:
+kdone628:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -11389,7 +11691,7 @@ kdone606:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias607
+	JZ           nobias629
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -11397,7 +11699,7 @@ kdone606:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias607:
+nobias629:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11413,9 +11715,9 @@ nobias607:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile602
+	JMP        tile624
 
-end603:
+end625:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11423,7 +11725,7 @@ end603:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock601
+	JNZ    rowblock623
 	VZEROUPPER
 	RET
 
@@ -11444,54 +11746,54 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock608:
+rowblock630:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile609:
+tile631:
 	TESTQ      DI, DI
-	JZ         end610
+	JZ         end632
 	CMPQ       acc+64(FP), $0x00
-	JE         zero611
+	JE         zero633
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart612
+	JMP        kstart634
 
-zero611:
+zero633:
 	VXORPS Y0, Y0, Y0
 
-kstart612:
+kstart634:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k613:
+k635:
 	TESTQ        R10, R10
-	JZ           kdone614
+	JZ           kdone636
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k613
+	JMP          k635
 
-kdone614:
+kdone636:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile609
+	JMP        tile631
 
-end610:
+end632:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock608
+	JNZ    rowblock630
 	VZEROUPPER
 	RET
 
@@ -11512,33 +11814,33 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock615:
+rowblock637:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile616:
+tile638:
 	TESTQ      DI, DI
-	JZ         end617
+	JZ         end639
 	CMPQ       acc+64(FP), $0x00
-	JE         zero618
+	JE         zero640
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart619
+	JMP        kstart641
 
-zero618:
+zero640:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart619:
+kstart641:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k620:
+k642:
 	TESTQ        R10, R10
-	JZ           kdone621
+	JZ           kdone643
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -11547,24 +11849,24 @@ k620:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k620
+	JMP          k642
 
-kdone621:
+kdone643:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile616
+	JMP        tile638
 
-end617:
+end639:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock615
+	JNZ    rowblock637
 	VZEROUPPER
 	RET
 
@@ -11585,35 +11887,35 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock622:
+rowblock644:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile623:
+tile645:
 	TESTQ      DI, DI
-	JZ         end624
+	JZ         end646
 	CMPQ       acc+64(FP), $0x00
-	JE         zero625
+	JE         zero647
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart626
+	JMP        kstart648
 
-zero625:
+zero647:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart626:
+kstart648:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k627:
+k649:
 	TESTQ        R10, R10
-	JZ           kdone628
+	JZ           kdone650
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -11624,9 +11926,9 @@ k627:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k627
+	JMP          k649
 
-kdone628:
+kdone650:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -11634,15 +11936,15 @@ kdone628:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile623
+	JMP        tile645
 
-end624:
+end646:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock622
+	JNZ    rowblock644
 	VZEROUPPER
 	RET
 
@@ -11663,34 +11965,34 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock629:
+rowblock651:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile630:
+tile652:
 	TESTQ      DI, DI
-	JZ         end631
+	JZ         end653
 	CMPQ       acc+64(FP), $0x00
-	JE         zero632
+	JE         zero654
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart633
+	JMP        kstart655
 
-zero632:
+zero654:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart633:
+kstart655:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k634:
+k656:
 	TESTQ        R10, R10
-	JZ           kdone635
+	JZ           kdone657
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -11699,9 +12001,9 @@ k634:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k634
+	JMP          k656
 
-kdone635:
+kdone657:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -11709,15 +12011,15 @@ kdone635:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile630
+	JMP        tile652
 
-end631:
+end653:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock629
+	JNZ    rowblock651
 	VZEROUPPER
 	RET
 
@@ -11738,38 +12040,38 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock636:
+rowblock658:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile637:
+tile659:
 	TESTQ      DI, DI
-	JZ         end638
+	JZ         end660
 	CMPQ       acc+64(FP), $0x00
-	JE         zero639
+	JE         zero661
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart640
+	JMP        kstart662
 
-zero639:
+zero661:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart640:
+kstart662:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k641:
+k663:
 	TESTQ        R10, R10
-	JZ           kdone642
+	JZ           kdone664
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -11781,9 +12083,9 @@ k641:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k641
+	JMP          k663
 
-kdone642:
+kdone664:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -11793,15 +12095,15 @@ kdone642:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile637
+	JMP        tile659
 
-end638:
+end660:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock636
+	JNZ    rowblock658
 	VZEROUPPER
 	RET
 
@@ -11822,16 +12124,16 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock643:
+rowblock665:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile644:
+tile666:
 	TESTQ      DI, DI
-	JZ         end645
+	JZ         end667
 	CMPQ       acc+64(FP), $0x00
-	JE         zero646
+	JE         zero668
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -11840,9 +12142,9 @@ tile644:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart647
+	JMP        kstart669
 
-zero646:
+zero668:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11850,14 +12152,14 @@ zero646:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart647:
+kstart669:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k648:
+k670:
 	TESTQ        R10, R10
-	JZ           kdone649
+	JZ           kdone671
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -11872,9 +12174,9 @@ k648:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k648
+	JMP          k670
 
-kdone649:
+kdone671:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -11886,15 +12188,15 @@ kdone649:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile644
+	JMP        tile666
 
-end645:
+end667:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock643
+	JNZ    rowblock665
 	VZEROUPPER
 	RET
 
@@ -11915,37 +12217,37 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock650:
+rowblock672:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile651:
+tile673:
 	TESTQ      DI, DI
-	JZ         end652
+	JZ         end674
 	CMPQ       acc+64(FP), $0x00
-	JE         zero653
+	JE         zero675
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart654
+	JMP        kstart676
 
-zero653:
+zero675:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart654:
+kstart676:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k655:
+k677:
 	TESTQ        R10, R10
-	JZ           kdone656
+	JZ           kdone678
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -11956,9 +12258,9 @@ k655:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k655
+	JMP          k677
 
-kdone656:
+kdone678:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -11968,15 +12270,15 @@ kdone656:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile651
+	JMP        tile673
 
-end652:
+end674:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock650
+	JNZ    rowblock672
 	VZEROUPPER
 	RET
 
@@ -11997,16 +12299,16 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock657:
+rowblock679:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile658:
+tile680:
 	TESTQ      DI, DI
-	JZ         end659
+	JZ         end681
 	CMPQ       acc+64(FP), $0x00
-	JE         zero660
+	JE         zero682
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -12016,9 +12318,9 @@ tile658:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart661
+	JMP        kstart683
 
-zero660:
+zero682:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12026,14 +12328,14 @@ zero660:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart661:
+kstart683:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k662:
+k684:
 	TESTQ        R10, R10
-	JZ           kdone663
+	JZ           kdone685
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -12048,9 +12350,9 @@ k662:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k662
+	JMP          k684
 
-kdone663:
+kdone685:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -12063,15 +12365,15 @@ kdone663:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile658
+	JMP        tile680
 
-end659:
+end681:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock657
+	JNZ    rowblock679
 	VZEROUPPER
 	RET
 
@@ -12092,16 +12394,16 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock664:
+rowblock686:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile665:
+tile687:
 	TESTQ      DI, DI
-	JZ         end666
+	JZ         end688
 	CMPQ       acc+64(FP), $0x00
-	JE         zero667
+	JE         zero689
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -12114,9 +12416,9 @@ tile665:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart668
+	JMP        kstart690
 
-zero667:
+zero689:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12127,14 +12429,14 @@ zero667:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart668:
+kstart690:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k669:
+k691:
 	TESTQ        R10, R10
-	JZ           kdone670
+	JZ           kdone692
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -12153,9 +12455,9 @@ k669:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k669
+	JMP          k691
 
-kdone670:
+kdone692:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -12171,15 +12473,15 @@ kdone670:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile665
+	JMP        tile687
 
-end666:
+end688:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock664
+	JNZ    rowblock686
 	VZEROUPPER
 	RET
 
@@ -12199,9 +12501,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock671:
+gemvblock693:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest672
+	JLT    gemvrest694
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12216,9 +12518,9 @@ gemvblock671:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk675:
+gemvk697:
 	TESTQ       R11, R11
-	JZ          gemvtail676
+	JZ          gemvtail698
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -12232,11 +12534,11 @@ gemvk675:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk675
+	JMP         gemvk697
 
-gemvtail676:
+gemvtail698:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone677
+	JZ          gemvkdone699
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -12255,7 +12557,7 @@ gemvtail676:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone677:
+gemvkdone699:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -12284,45 +12586,45 @@ gemvkdone677:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias678
+	JZ            gemvnobias700
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias678:
+gemvnobias700:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock671
+	JMP     gemvblock693
 
-gemvrest672:
-gemvrestloop673:
+gemvrest694:
+gemvrestloop695:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend674
+	JLE    gemvend696
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk679:
+gemvk701:
 	TESTQ       R11, R11
-	JZ          gemvtail680
+	JZ          gemvtail702
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk679
+	JMP         gemvk701
 
-gemvtail680:
+gemvtail702:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone681
+	JZ          gemvkdone703
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone681:
+gemvkdone703:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -12330,18 +12632,18 @@ gemvkdone681:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias682
+	JZ            gemvnobias704
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias682:
+gemvnobias704:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop673
+	JMP    gemvrestloop695
 
-gemvend674:
+gemvend696:
 	VZEROUPPER
 	RET
 
@@ -12361,9 +12663,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow683:
+gemvrow705:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend684
+	JLE    gemvrowend706
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12382,9 +12684,9 @@ gemvrow683:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU685:
+loopU707:
 	CMPQ        R8, R9
-	JAE         loop1686
+	JAE         loop1708
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -12402,24 +12704,24 @@ loopU685:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU685
+	JMP         loopU707
 
-loop1686:
+loop1708:
 	CMPQ        R8, R10
-	JAE         tail688
+	JAE         tail710
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop1686
+	JMP         loop1708
 
-tail688:
+tail710:
 	CMPQ        R8, R11
-	JAE         done687
+	JAE         done709
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done687:
+done709:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -12434,18 +12736,18 @@ done687:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias689
+	JZ            gemvnobias711
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias689:
+gemvnobias711:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow683
+	JMP    gemvrow705
 
-gemvrowend684:
+gemvrowend706:
 	VZEROUPPER
 	RET
 
@@ -12466,9 +12768,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock690:
+gemvblock712:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest691
+	JLT    gemvrest713
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12483,9 +12785,9 @@ gemvblock690:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk694:
+gemvk716:
 	TESTQ       R11, R11
-	JZ          gemvtail695
+	JZ          gemvtail717
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -12499,11 +12801,11 @@ gemvk694:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk694
+	JMP         gemvk716
 
-gemvtail695:
+gemvtail717:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone696
+	JZ          gemvkdone718
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -12522,7 +12824,7 @@ gemvtail695:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone696:
+gemvkdone718:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -12547,62 +12849,62 @@ gemvkdone696:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias697
+	JZ           gemvnobias719
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias697:
+gemvnobias719:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock690
+	JMP     gemvblock712
 
-gemvrest691:
-gemvrestloop692:
+gemvrest713:
+gemvrestloop714:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend693
+	JLE    gemvend715
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk698:
+gemvk720:
 	TESTQ       R11, R11
-	JZ          gemvtail699
+	JZ          gemvtail721
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk698
+	JMP         gemvk720
 
-gemvtail699:
+gemvtail721:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone700
+	JZ          gemvkdone722
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone700:
+gemvkdone722:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias701
+	JZ           gemvnobias723
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias701:
+gemvnobias723:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop692
+	JMP    gemvrestloop714
 
-gemvend693:
+gemvend715:
 	VZEROUPPER
 	RET
 
@@ -12623,9 +12925,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow702:
+gemvrow724:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend703
+	JLE    gemvrowend725
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12644,9 +12946,9 @@ gemvrow702:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU704:
+loopU726:
 	CMPQ        R8, R9
-	JAE         loop1705
+	JAE         loop1727
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -12664,24 +12966,24 @@ loopU704:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU704
+	JMP         loopU726
 
-loop1705:
+loop1727:
 	CMPQ        R8, R10
-	JAE         tail707
+	JAE         tail729
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop1705
+	JMP         loop1727
 
-tail707:
+tail729:
 	CMPQ        R8, R11
-	JAE         done706
+	JAE         done728
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done706:
+done728:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -12694,17 +12996,17 @@ done706:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias708
+	JZ           gemvnobias730
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias708:
+gemvnobias730:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow702
+	JMP    gemvrow724
 
-gemvrowend703:
+gemvrowend725:
 	VZEROUPPER
 	RET

@@ -144,13 +144,12 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
-	a0     [BatchChunk][6272]float32      // output
-	z0     [BatchChunk][6272]float32      // pre-activation z = W ⋆ x + b
-	xp0    [BatchChunk][1][30][30]float32 // zero-padded input
-	dxp0   [1][30][30]float32             // dL/d(padded input)
-	cols0  [9][784]float32                // im2col of one sample's padded input (batched pass)
-	dcols0 [9][784]float32                // dL/dcols of one sample (batched pass)
-	gwt0   [72]float32                    // one sample's dL/dW (batched pass)
+	a0     [BatchChunk][6272]float32 // output
+	z0     [BatchChunk][6272]float32 // pre-activation z = W ⋆ x + b
+	dxp0   [1][30][30]float32        // dL/d(padded input)
+	cols0  [9][784]float32           // im2col of one sample's padded input (batched pass)
+	dcols0 [9][784]float32           // dL/dcols of one sample (batched pass)
+	gwt0   [72]float32               // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	a1   [BatchChunk][1568]float32 // output
 	arg1 [BatchChunk][1568]int32   // flat input index of each window's maximum
@@ -236,31 +235,20 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
 	{
 		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
-		x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
-		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[28]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
+		xf := m.x[row][:]
+		cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
+		for c := 0; c < 1; c++ {
+			runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
+			runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
+			runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
+			runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
+			runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
+			runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
+			runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
+			runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
+			runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 		}
-		cols := &m.cols0
-		for ki := range cols {
-			c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-			for oh := 0; oh < Layers0OutH; oh++ {
-				r := (*[28]float32)(xp[c][oh+kh][kw:])
-				d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
-				*d = *r
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-		runtime.GemmNN32(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
-		z := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.z0[row]))
-		for f := range z {
-			bf := m.Params.Layers0Bias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.z0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 		runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
 	}
 
@@ -371,31 +359,20 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
-			xp := &m.xp0[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[28]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
+			for c := 0; c < 1; c++ {
+				runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
+				runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 			}
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-				for oh := 0; oh < Layers0OutH; oh++ {
-					r := (*[28]float32)(xp[c][oh+kh][kw:])
-					d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
-					*d = *r
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-			runtime.GemmNN32(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
-			z := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.z0[row]))
-			for f := range z {
-				bf := m.Params.Layers0Bias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.z0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 		}
 		for row := 0; row < nb; row++ {
 			runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
@@ -513,17 +490,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 			for row := 0; row < nb; row++ {
-				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-					for oh := 0; oh < Layers0OutH; oh++ {
-						r := (*[28]float32)(xp[c][oh+kh][kw:])
-						d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
-						*d = *r
-					}
+				xf := m.x[row][:]
+				cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
+				for c := 0; c < 1; c++ {
+					runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
+					runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
+					runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
+					runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
+					runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
+					runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 				}
-				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
 				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 				for f := range dz {
 					var s float32
@@ -566,17 +545,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			for row := 0; row < nb; row++ {
-				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-					for oh := 0; oh < Layers0OutH; oh++ {
-						r := (*[28]float32)(xp[c][oh+kh][kw:])
-						d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
-						*d = *r
-					}
+				xf := m.x[row][:]
+				cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
+				for c := 0; c < 1; c++ {
+					runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
+					runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
+					runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
+					runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
+					runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
+					runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 				}
-				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
 				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 				for f := range dz {
 					var s float32
@@ -639,17 +620,19 @@ func (m *Model) backward(needDX bool) {
 			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
-			xp := &m.xp0[row]
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-				for oh := 0; oh < Layers0OutH; oh++ {
-					r := (*[28]float32)(xp[c][oh+kh][kw:])
-					d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
-					*d = *r
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
+			for c := 0; c < 1; c++ {
+				runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
+				runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 			}
-			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
 			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 			for f := range dz {
 				var s float32
@@ -688,17 +671,19 @@ func (m *Model) backward(needDX bool) {
 		} else {
 			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
-			xp := &m.xp0[row]
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-				for oh := 0; oh < Layers0OutH; oh++ {
-					r := (*[28]float32)(xp[c][oh+kh][kw:])
-					d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
-					*d = *r
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
+			for c := 0; c < 1; c++ {
+				runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
+				runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 			}
-			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
 			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 			for f := range dz {
 				var s float32

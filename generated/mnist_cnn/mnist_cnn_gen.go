@@ -226,13 +226,12 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
-	a0     [BatchChunk][4704]float32      // output
-	z0     [BatchChunk][4704]float32      // pre-activation z = W ⋆ x + b
-	xp0    [BatchChunk][1][32][32]float32 // zero-padded input
-	dxp0   [1][32][32]float32             // dL/d(padded input)
-	cols0  [25][784]float32               // im2col of one sample's padded input (batched pass)
-	dcols0 [25][784]float32               // dL/dcols of one sample (batched pass)
-	gwt0   [150]float32                   // one sample's dL/dW (batched pass)
+	a0     [BatchChunk][4704]float32 // output
+	z0     [BatchChunk][4704]float32 // pre-activation z = W ⋆ x + b
+	dxp0   [1][32][32]float32        // dL/d(padded input)
+	cols0  [25][784]float32          // im2col of one sample's padded input (batched pass)
+	dcols0 [25][784]float32          // dL/dcols of one sample (batched pass)
+	gwt0   [150]float32              // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	a1   [BatchChunk][1176]float32 // output
 	arg1 [BatchChunk][1176]int32   // flat input index of each window's maximum
@@ -337,31 +336,36 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
 	{
 		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
-		x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
-		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[28]float32)(xp[c][h+2][2:]) = x[c][h]
-			}
+		xf := m.x[row][:]
+		cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
+		for c := 0; c < 1; c++ {
+			runtime.CopyRows32(cf[c*19600+58:], 28, xf[c*784+0:], 28, 1, 26, 26)
+			runtime.CopyRows32(cf[c*19600+841:], 28, xf[c*784+0:], 28, 1, 26, 27)
+			runtime.CopyRows32(cf[c*19600+1624:], 28, xf[c*784+0:], 28, 1, 26, 28)
+			runtime.CopyRows32(cf[c*19600+2408:], 28, xf[c*784+1:], 28, 1, 26, 27)
+			runtime.CopyRows32(cf[c*19600+3192:], 28, xf[c*784+2:], 28, 1, 26, 26)
+			runtime.CopyRows32(cf[c*19600+3950:], 28, xf[c*784+0:], 28, 1, 27, 26)
+			runtime.CopyRows32(cf[c*19600+4733:], 28, xf[c*784+0:], 28, 1, 27, 27)
+			runtime.CopyRows32(cf[c*19600+5516:], 28, xf[c*784+0:], 28, 1, 27, 28)
+			runtime.CopyRows32(cf[c*19600+6300:], 28, xf[c*784+1:], 28, 1, 27, 27)
+			runtime.CopyRows32(cf[c*19600+7084:], 28, xf[c*784+2:], 28, 1, 27, 26)
+			runtime.CopyRows32(cf[c*19600+7842:], 28, xf[c*784+0:], 28, 1, 28, 26)
+			runtime.CopyRows32(cf[c*19600+8625:], 28, xf[c*784+0:], 28, 1, 28, 27)
+			runtime.CopyRows32(cf[c*19600+9408:], 28, xf[c*784+0:], 28, 1, 28, 28)
+			runtime.CopyRows32(cf[c*19600+10192:], 28, xf[c*784+1:], 28, 1, 28, 27)
+			runtime.CopyRows32(cf[c*19600+10976:], 28, xf[c*784+2:], 28, 1, 28, 26)
+			runtime.CopyRows32(cf[c*19600+11762:], 28, xf[c*784+28:], 28, 1, 27, 26)
+			runtime.CopyRows32(cf[c*19600+12545:], 28, xf[c*784+28:], 28, 1, 27, 27)
+			runtime.CopyRows32(cf[c*19600+13328:], 28, xf[c*784+28:], 28, 1, 27, 28)
+			runtime.CopyRows32(cf[c*19600+14112:], 28, xf[c*784+29:], 28, 1, 27, 27)
+			runtime.CopyRows32(cf[c*19600+14896:], 28, xf[c*784+30:], 28, 1, 27, 26)
+			runtime.CopyRows32(cf[c*19600+15682:], 28, xf[c*784+56:], 28, 1, 26, 26)
+			runtime.CopyRows32(cf[c*19600+16465:], 28, xf[c*784+56:], 28, 1, 26, 27)
+			runtime.CopyRows32(cf[c*19600+17248:], 28, xf[c*784+56:], 28, 1, 26, 28)
+			runtime.CopyRows32(cf[c*19600+18032:], 28, xf[c*784+57:], 28, 1, 26, 27)
+			runtime.CopyRows32(cf[c*19600+18816:], 28, xf[c*784+58:], 28, 1, 26, 26)
 		}
-		cols := &m.cols0
-		for ki := range cols {
-			c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-			for oh := 0; oh < Layers0OutH; oh++ {
-				r := (*[28]float32)(xp[c][oh+kh][kw:])
-				d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
-				*d = *r
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-		runtime.GemmNN32(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
-		z := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.z0[row]))
-		for f := range z {
-			bf := m.Params.Layers0Bias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.z0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 		runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
 	}
 
@@ -395,25 +399,36 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
 	{
 		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch)
-		xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
-		cols := &m.cols2
-		for ki := range cols {
-			c, kh, kw := ki/(Layers2KH*Layers2KW), ki/Layers2KW%Layers2KH, ki%Layers2KW
-			for oh := 0; oh < Layers2OutH; oh++ {
-				r := (*[10]float32)(xp[c][oh+kh][kw:])
-				d := (*[Layers2OutW]float32)(cols[ki][oh*Layers2OutW:])
-				*d = *r
-			}
+		xf := m.a1[row][:]
+		cf := unsafe.Slice(&m.cols2[0][0], Layers2Patch*Layers2Positions)
+		for c := 0; c < 6; c++ {
+			runtime.CopyRows32(cf[c*2500+0:], 10, xf[c*196+0:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+100:], 10, xf[c*196+1:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+200:], 10, xf[c*196+2:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+300:], 10, xf[c*196+3:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+400:], 10, xf[c*196+4:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+500:], 10, xf[c*196+14:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+600:], 10, xf[c*196+15:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+700:], 10, xf[c*196+16:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+800:], 10, xf[c*196+17:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+900:], 10, xf[c*196+18:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1000:], 10, xf[c*196+28:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1100:], 10, xf[c*196+29:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1200:], 10, xf[c*196+30:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1300:], 10, xf[c*196+31:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1400:], 10, xf[c*196+32:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1500:], 10, xf[c*196+42:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1600:], 10, xf[c*196+43:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1700:], 10, xf[c*196+44:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1800:], 10, xf[c*196+45:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1900:], 10, xf[c*196+46:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+2000:], 10, xf[c*196+56:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+2100:], 10, xf[c*196+57:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+2200:], 10, xf[c*196+58:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+2300:], 10, xf[c*196+59:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+2400:], 10, xf[c*196+60:], 14, 1, 10, 10)
 		}
-		cf := unsafe.Slice(&cols[0][0], Layers2Patch*Layers2Positions)
-		runtime.GemmNN32(m.z2[row][:], w, cf, Layers2Filters, Layers2Positions, Layers2Patch)
-		z := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.z2[row]))
-		for f := range z {
-			bf := m.Params.Layers2Bias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.z2[row][:], w, cf, m.Params.Layers2Bias[:], Layers2Filters, Layers2Positions, Layers2Patch)
 		runtime.ReluForward32(m.z2[row][:], m.a2[row][:])
 	}
 
@@ -542,31 +557,36 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
-			xp := &m.xp0[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[28]float32)(xp[c][h+2][2:]) = x[c][h]
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
+			for c := 0; c < 1; c++ {
+				runtime.CopyRows32(cf[c*19600+58:], 28, xf[c*784+0:], 28, 1, 26, 26)
+				runtime.CopyRows32(cf[c*19600+841:], 28, xf[c*784+0:], 28, 1, 26, 27)
+				runtime.CopyRows32(cf[c*19600+1624:], 28, xf[c*784+0:], 28, 1, 26, 28)
+				runtime.CopyRows32(cf[c*19600+2408:], 28, xf[c*784+1:], 28, 1, 26, 27)
+				runtime.CopyRows32(cf[c*19600+3192:], 28, xf[c*784+2:], 28, 1, 26, 26)
+				runtime.CopyRows32(cf[c*19600+3950:], 28, xf[c*784+0:], 28, 1, 27, 26)
+				runtime.CopyRows32(cf[c*19600+4733:], 28, xf[c*784+0:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*19600+5516:], 28, xf[c*784+0:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*19600+6300:], 28, xf[c*784+1:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*19600+7084:], 28, xf[c*784+2:], 28, 1, 27, 26)
+				runtime.CopyRows32(cf[c*19600+7842:], 28, xf[c*784+0:], 28, 1, 28, 26)
+				runtime.CopyRows32(cf[c*19600+8625:], 28, xf[c*784+0:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*19600+9408:], 28, xf[c*784+0:], 28, 1, 28, 28)
+				runtime.CopyRows32(cf[c*19600+10192:], 28, xf[c*784+1:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*19600+10976:], 28, xf[c*784+2:], 28, 1, 28, 26)
+				runtime.CopyRows32(cf[c*19600+11762:], 28, xf[c*784+28:], 28, 1, 27, 26)
+				runtime.CopyRows32(cf[c*19600+12545:], 28, xf[c*784+28:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*19600+13328:], 28, xf[c*784+28:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*19600+14112:], 28, xf[c*784+29:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*19600+14896:], 28, xf[c*784+30:], 28, 1, 27, 26)
+				runtime.CopyRows32(cf[c*19600+15682:], 28, xf[c*784+56:], 28, 1, 26, 26)
+				runtime.CopyRows32(cf[c*19600+16465:], 28, xf[c*784+56:], 28, 1, 26, 27)
+				runtime.CopyRows32(cf[c*19600+17248:], 28, xf[c*784+56:], 28, 1, 26, 28)
+				runtime.CopyRows32(cf[c*19600+18032:], 28, xf[c*784+57:], 28, 1, 26, 27)
+				runtime.CopyRows32(cf[c*19600+18816:], 28, xf[c*784+58:], 28, 1, 26, 26)
 			}
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-				for oh := 0; oh < Layers0OutH; oh++ {
-					r := (*[28]float32)(xp[c][oh+kh][kw:])
-					d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
-					*d = *r
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
-			runtime.GemmNN32(m.z0[row][:], w, cf, Layers0Filters, Layers0Positions, Layers0Patch)
-			z := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.z0[row]))
-			for f := range z {
-				bf := m.Params.Layers0Bias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.z0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 		}
 		for row := 0; row < nb; row++ {
 			runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
@@ -604,25 +624,36 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch)
 		for row := 0; row < nb; row++ {
-			xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
-			cols := &m.cols2
-			for ki := range cols {
-				c, kh, kw := ki/(Layers2KH*Layers2KW), ki/Layers2KW%Layers2KH, ki%Layers2KW
-				for oh := 0; oh < Layers2OutH; oh++ {
-					r := (*[10]float32)(xp[c][oh+kh][kw:])
-					d := (*[Layers2OutW]float32)(cols[ki][oh*Layers2OutW:])
-					*d = *r
-				}
+			xf := m.a1[row][:]
+			cf := unsafe.Slice(&m.cols2[0][0], Layers2Patch*Layers2Positions)
+			for c := 0; c < 6; c++ {
+				runtime.CopyRows32(cf[c*2500+0:], 10, xf[c*196+0:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+100:], 10, xf[c*196+1:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+200:], 10, xf[c*196+2:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+300:], 10, xf[c*196+3:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+400:], 10, xf[c*196+4:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+500:], 10, xf[c*196+14:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+600:], 10, xf[c*196+15:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+700:], 10, xf[c*196+16:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+800:], 10, xf[c*196+17:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+900:], 10, xf[c*196+18:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1000:], 10, xf[c*196+28:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1100:], 10, xf[c*196+29:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1200:], 10, xf[c*196+30:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1300:], 10, xf[c*196+31:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1400:], 10, xf[c*196+32:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1500:], 10, xf[c*196+42:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1600:], 10, xf[c*196+43:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1700:], 10, xf[c*196+44:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1800:], 10, xf[c*196+45:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1900:], 10, xf[c*196+46:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+2000:], 10, xf[c*196+56:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+2100:], 10, xf[c*196+57:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+2200:], 10, xf[c*196+58:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+2300:], 10, xf[c*196+59:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+2400:], 10, xf[c*196+60:], 14, 1, 10, 10)
 			}
-			cf := unsafe.Slice(&cols[0][0], Layers2Patch*Layers2Positions)
-			runtime.GemmNN32(m.z2[row][:], w, cf, Layers2Filters, Layers2Positions, Layers2Patch)
-			z := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.z2[row]))
-			for f := range z {
-				bf := m.Params.Layers2Bias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.z2[row][:], w, cf, m.Params.Layers2Bias[:], Layers2Filters, Layers2Positions, Layers2Patch)
 		}
 		for row := 0; row < nb; row++ {
 			runtime.ReluForward32(m.z2[row][:], m.a2[row][:])
@@ -791,17 +822,35 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := (*[Layers2Filters * Layers2Patch]float32)(unsafe.Slice(&m.Grads.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch))
 		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch)
 		for row := 0; row < nb; row++ {
-			xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
-			cols := &m.cols2
-			for ki := range cols {
-				c, kh, kw := ki/(Layers2KH*Layers2KW), ki/Layers2KW%Layers2KH, ki%Layers2KW
-				for oh := 0; oh < Layers2OutH; oh++ {
-					r := (*[10]float32)(xp[c][oh+kh][kw:])
-					d := (*[Layers2OutW]float32)(cols[ki][oh*Layers2OutW:])
-					*d = *r
-				}
+			xf := m.a1[row][:]
+			cf := unsafe.Slice(&m.cols2[0][0], Layers2Patch*Layers2Positions)
+			for c := 0; c < 6; c++ {
+				runtime.CopyRows32(cf[c*2500+0:], 10, xf[c*196+0:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+100:], 10, xf[c*196+1:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+200:], 10, xf[c*196+2:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+300:], 10, xf[c*196+3:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+400:], 10, xf[c*196+4:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+500:], 10, xf[c*196+14:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+600:], 10, xf[c*196+15:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+700:], 10, xf[c*196+16:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+800:], 10, xf[c*196+17:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+900:], 10, xf[c*196+18:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1000:], 10, xf[c*196+28:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1100:], 10, xf[c*196+29:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1200:], 10, xf[c*196+30:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1300:], 10, xf[c*196+31:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1400:], 10, xf[c*196+32:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1500:], 10, xf[c*196+42:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1600:], 10, xf[c*196+43:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1700:], 10, xf[c*196+44:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1800:], 10, xf[c*196+45:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+1900:], 10, xf[c*196+46:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+2000:], 10, xf[c*196+56:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+2100:], 10, xf[c*196+57:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+2200:], 10, xf[c*196+58:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+2300:], 10, xf[c*196+59:], 14, 1, 10, 10)
+				runtime.CopyRows32(cf[c*2500+2400:], 10, xf[c*196+60:], 14, 1, 10, 10)
 			}
-			cf := unsafe.Slice(&cols[0][0], Layers2Patch*Layers2Positions)
 			dz := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.d2[row]))
 			for f := range dz {
 				var s float32
@@ -853,17 +902,35 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 			for row := 0; row < nb; row++ {
-				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-					for oh := 0; oh < Layers0OutH; oh++ {
-						r := (*[28]float32)(xp[c][oh+kh][kw:])
-						d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
-						*d = *r
-					}
+				xf := m.x[row][:]
+				cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
+				for c := 0; c < 1; c++ {
+					runtime.CopyRows32(cf[c*19600+58:], 28, xf[c*784+0:], 28, 1, 26, 26)
+					runtime.CopyRows32(cf[c*19600+841:], 28, xf[c*784+0:], 28, 1, 26, 27)
+					runtime.CopyRows32(cf[c*19600+1624:], 28, xf[c*784+0:], 28, 1, 26, 28)
+					runtime.CopyRows32(cf[c*19600+2408:], 28, xf[c*784+1:], 28, 1, 26, 27)
+					runtime.CopyRows32(cf[c*19600+3192:], 28, xf[c*784+2:], 28, 1, 26, 26)
+					runtime.CopyRows32(cf[c*19600+3950:], 28, xf[c*784+0:], 28, 1, 27, 26)
+					runtime.CopyRows32(cf[c*19600+4733:], 28, xf[c*784+0:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*19600+5516:], 28, xf[c*784+0:], 28, 1, 27, 28)
+					runtime.CopyRows32(cf[c*19600+6300:], 28, xf[c*784+1:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*19600+7084:], 28, xf[c*784+2:], 28, 1, 27, 26)
+					runtime.CopyRows32(cf[c*19600+7842:], 28, xf[c*784+0:], 28, 1, 28, 26)
+					runtime.CopyRows32(cf[c*19600+8625:], 28, xf[c*784+0:], 28, 1, 28, 27)
+					runtime.CopyRows32(cf[c*19600+9408:], 28, xf[c*784+0:], 28, 1, 28, 28)
+					runtime.CopyRows32(cf[c*19600+10192:], 28, xf[c*784+1:], 28, 1, 28, 27)
+					runtime.CopyRows32(cf[c*19600+10976:], 28, xf[c*784+2:], 28, 1, 28, 26)
+					runtime.CopyRows32(cf[c*19600+11762:], 28, xf[c*784+28:], 28, 1, 27, 26)
+					runtime.CopyRows32(cf[c*19600+12545:], 28, xf[c*784+28:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*19600+13328:], 28, xf[c*784+28:], 28, 1, 27, 28)
+					runtime.CopyRows32(cf[c*19600+14112:], 28, xf[c*784+29:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*19600+14896:], 28, xf[c*784+30:], 28, 1, 27, 26)
+					runtime.CopyRows32(cf[c*19600+15682:], 28, xf[c*784+56:], 28, 1, 26, 26)
+					runtime.CopyRows32(cf[c*19600+16465:], 28, xf[c*784+56:], 28, 1, 26, 27)
+					runtime.CopyRows32(cf[c*19600+17248:], 28, xf[c*784+56:], 28, 1, 26, 28)
+					runtime.CopyRows32(cf[c*19600+18032:], 28, xf[c*784+57:], 28, 1, 26, 27)
+					runtime.CopyRows32(cf[c*19600+18816:], 28, xf[c*784+58:], 28, 1, 26, 26)
 				}
-				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
 				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 				for f := range dz {
 					var s float32
@@ -906,17 +973,35 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			for row := 0; row < nb; row++ {
-				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-					for oh := 0; oh < Layers0OutH; oh++ {
-						r := (*[28]float32)(xp[c][oh+kh][kw:])
-						d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
-						*d = *r
-					}
+				xf := m.x[row][:]
+				cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
+				for c := 0; c < 1; c++ {
+					runtime.CopyRows32(cf[c*19600+58:], 28, xf[c*784+0:], 28, 1, 26, 26)
+					runtime.CopyRows32(cf[c*19600+841:], 28, xf[c*784+0:], 28, 1, 26, 27)
+					runtime.CopyRows32(cf[c*19600+1624:], 28, xf[c*784+0:], 28, 1, 26, 28)
+					runtime.CopyRows32(cf[c*19600+2408:], 28, xf[c*784+1:], 28, 1, 26, 27)
+					runtime.CopyRows32(cf[c*19600+3192:], 28, xf[c*784+2:], 28, 1, 26, 26)
+					runtime.CopyRows32(cf[c*19600+3950:], 28, xf[c*784+0:], 28, 1, 27, 26)
+					runtime.CopyRows32(cf[c*19600+4733:], 28, xf[c*784+0:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*19600+5516:], 28, xf[c*784+0:], 28, 1, 27, 28)
+					runtime.CopyRows32(cf[c*19600+6300:], 28, xf[c*784+1:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*19600+7084:], 28, xf[c*784+2:], 28, 1, 27, 26)
+					runtime.CopyRows32(cf[c*19600+7842:], 28, xf[c*784+0:], 28, 1, 28, 26)
+					runtime.CopyRows32(cf[c*19600+8625:], 28, xf[c*784+0:], 28, 1, 28, 27)
+					runtime.CopyRows32(cf[c*19600+9408:], 28, xf[c*784+0:], 28, 1, 28, 28)
+					runtime.CopyRows32(cf[c*19600+10192:], 28, xf[c*784+1:], 28, 1, 28, 27)
+					runtime.CopyRows32(cf[c*19600+10976:], 28, xf[c*784+2:], 28, 1, 28, 26)
+					runtime.CopyRows32(cf[c*19600+11762:], 28, xf[c*784+28:], 28, 1, 27, 26)
+					runtime.CopyRows32(cf[c*19600+12545:], 28, xf[c*784+28:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*19600+13328:], 28, xf[c*784+28:], 28, 1, 27, 28)
+					runtime.CopyRows32(cf[c*19600+14112:], 28, xf[c*784+29:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*19600+14896:], 28, xf[c*784+30:], 28, 1, 27, 26)
+					runtime.CopyRows32(cf[c*19600+15682:], 28, xf[c*784+56:], 28, 1, 26, 26)
+					runtime.CopyRows32(cf[c*19600+16465:], 28, xf[c*784+56:], 28, 1, 26, 27)
+					runtime.CopyRows32(cf[c*19600+17248:], 28, xf[c*784+56:], 28, 1, 26, 28)
+					runtime.CopyRows32(cf[c*19600+18032:], 28, xf[c*784+57:], 28, 1, 26, 27)
+					runtime.CopyRows32(cf[c*19600+18816:], 28, xf[c*784+58:], 28, 1, 26, 26)
 				}
-				cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
 				dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 				for f := range dz {
 					var s float32
@@ -1008,17 +1093,35 @@ func (m *Model) backward(needDX bool) {
 		runtime.ReluBackward32(m.z2[row][:], m.d2[row][:])
 		gw := (*[Layers2Filters * Layers2Patch]float32)(unsafe.Slice(&m.Grads.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch))
 		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch)
-		xp := (*[6][14][14]float32)(unsafe.Pointer(&m.a1[row]))
-		cols := &m.cols2
-		for ki := range cols {
-			c, kh, kw := ki/(Layers2KH*Layers2KW), ki/Layers2KW%Layers2KH, ki%Layers2KW
-			for oh := 0; oh < Layers2OutH; oh++ {
-				r := (*[10]float32)(xp[c][oh+kh][kw:])
-				d := (*[Layers2OutW]float32)(cols[ki][oh*Layers2OutW:])
-				*d = *r
-			}
+		xf := m.a1[row][:]
+		cf := unsafe.Slice(&m.cols2[0][0], Layers2Patch*Layers2Positions)
+		for c := 0; c < 6; c++ {
+			runtime.CopyRows32(cf[c*2500+0:], 10, xf[c*196+0:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+100:], 10, xf[c*196+1:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+200:], 10, xf[c*196+2:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+300:], 10, xf[c*196+3:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+400:], 10, xf[c*196+4:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+500:], 10, xf[c*196+14:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+600:], 10, xf[c*196+15:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+700:], 10, xf[c*196+16:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+800:], 10, xf[c*196+17:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+900:], 10, xf[c*196+18:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1000:], 10, xf[c*196+28:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1100:], 10, xf[c*196+29:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1200:], 10, xf[c*196+30:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1300:], 10, xf[c*196+31:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1400:], 10, xf[c*196+32:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1500:], 10, xf[c*196+42:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1600:], 10, xf[c*196+43:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1700:], 10, xf[c*196+44:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1800:], 10, xf[c*196+45:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+1900:], 10, xf[c*196+46:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+2000:], 10, xf[c*196+56:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+2100:], 10, xf[c*196+57:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+2200:], 10, xf[c*196+58:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+2300:], 10, xf[c*196+59:], 14, 1, 10, 10)
+			runtime.CopyRows32(cf[c*2500+2400:], 10, xf[c*196+60:], 14, 1, 10, 10)
 		}
-		cf := unsafe.Slice(&cols[0][0], Layers2Patch*Layers2Positions)
 		dz := (*[Layers2Filters][Layers2Positions]float32)(unsafe.Pointer(&m.d2[row]))
 		for f := range dz {
 			var s float32
@@ -1064,17 +1167,35 @@ func (m *Model) backward(needDX bool) {
 			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
-			xp := &m.xp0[row]
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-				for oh := 0; oh < Layers0OutH; oh++ {
-					r := (*[28]float32)(xp[c][oh+kh][kw:])
-					d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
-					*d = *r
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
+			for c := 0; c < 1; c++ {
+				runtime.CopyRows32(cf[c*19600+58:], 28, xf[c*784+0:], 28, 1, 26, 26)
+				runtime.CopyRows32(cf[c*19600+841:], 28, xf[c*784+0:], 28, 1, 26, 27)
+				runtime.CopyRows32(cf[c*19600+1624:], 28, xf[c*784+0:], 28, 1, 26, 28)
+				runtime.CopyRows32(cf[c*19600+2408:], 28, xf[c*784+1:], 28, 1, 26, 27)
+				runtime.CopyRows32(cf[c*19600+3192:], 28, xf[c*784+2:], 28, 1, 26, 26)
+				runtime.CopyRows32(cf[c*19600+3950:], 28, xf[c*784+0:], 28, 1, 27, 26)
+				runtime.CopyRows32(cf[c*19600+4733:], 28, xf[c*784+0:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*19600+5516:], 28, xf[c*784+0:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*19600+6300:], 28, xf[c*784+1:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*19600+7084:], 28, xf[c*784+2:], 28, 1, 27, 26)
+				runtime.CopyRows32(cf[c*19600+7842:], 28, xf[c*784+0:], 28, 1, 28, 26)
+				runtime.CopyRows32(cf[c*19600+8625:], 28, xf[c*784+0:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*19600+9408:], 28, xf[c*784+0:], 28, 1, 28, 28)
+				runtime.CopyRows32(cf[c*19600+10192:], 28, xf[c*784+1:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*19600+10976:], 28, xf[c*784+2:], 28, 1, 28, 26)
+				runtime.CopyRows32(cf[c*19600+11762:], 28, xf[c*784+28:], 28, 1, 27, 26)
+				runtime.CopyRows32(cf[c*19600+12545:], 28, xf[c*784+28:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*19600+13328:], 28, xf[c*784+28:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*19600+14112:], 28, xf[c*784+29:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*19600+14896:], 28, xf[c*784+30:], 28, 1, 27, 26)
+				runtime.CopyRows32(cf[c*19600+15682:], 28, xf[c*784+56:], 28, 1, 26, 26)
+				runtime.CopyRows32(cf[c*19600+16465:], 28, xf[c*784+56:], 28, 1, 26, 27)
+				runtime.CopyRows32(cf[c*19600+17248:], 28, xf[c*784+56:], 28, 1, 26, 28)
+				runtime.CopyRows32(cf[c*19600+18032:], 28, xf[c*784+57:], 28, 1, 26, 27)
+				runtime.CopyRows32(cf[c*19600+18816:], 28, xf[c*784+58:], 28, 1, 26, 26)
 			}
-			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
 			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 			for f := range dz {
 				var s float32
@@ -1113,17 +1234,35 @@ func (m *Model) backward(needDX bool) {
 		} else {
 			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
-			xp := &m.xp0[row]
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Layers0KH*Layers0KW), ki/Layers0KW%Layers0KH, ki%Layers0KW
-				for oh := 0; oh < Layers0OutH; oh++ {
-					r := (*[28]float32)(xp[c][oh+kh][kw:])
-					d := (*[Layers0OutW]float32)(cols[ki][oh*Layers0OutW:])
-					*d = *r
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
+			for c := 0; c < 1; c++ {
+				runtime.CopyRows32(cf[c*19600+58:], 28, xf[c*784+0:], 28, 1, 26, 26)
+				runtime.CopyRows32(cf[c*19600+841:], 28, xf[c*784+0:], 28, 1, 26, 27)
+				runtime.CopyRows32(cf[c*19600+1624:], 28, xf[c*784+0:], 28, 1, 26, 28)
+				runtime.CopyRows32(cf[c*19600+2408:], 28, xf[c*784+1:], 28, 1, 26, 27)
+				runtime.CopyRows32(cf[c*19600+3192:], 28, xf[c*784+2:], 28, 1, 26, 26)
+				runtime.CopyRows32(cf[c*19600+3950:], 28, xf[c*784+0:], 28, 1, 27, 26)
+				runtime.CopyRows32(cf[c*19600+4733:], 28, xf[c*784+0:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*19600+5516:], 28, xf[c*784+0:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*19600+6300:], 28, xf[c*784+1:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*19600+7084:], 28, xf[c*784+2:], 28, 1, 27, 26)
+				runtime.CopyRows32(cf[c*19600+7842:], 28, xf[c*784+0:], 28, 1, 28, 26)
+				runtime.CopyRows32(cf[c*19600+8625:], 28, xf[c*784+0:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*19600+9408:], 28, xf[c*784+0:], 28, 1, 28, 28)
+				runtime.CopyRows32(cf[c*19600+10192:], 28, xf[c*784+1:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*19600+10976:], 28, xf[c*784+2:], 28, 1, 28, 26)
+				runtime.CopyRows32(cf[c*19600+11762:], 28, xf[c*784+28:], 28, 1, 27, 26)
+				runtime.CopyRows32(cf[c*19600+12545:], 28, xf[c*784+28:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*19600+13328:], 28, xf[c*784+28:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*19600+14112:], 28, xf[c*784+29:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*19600+14896:], 28, xf[c*784+30:], 28, 1, 27, 26)
+				runtime.CopyRows32(cf[c*19600+15682:], 28, xf[c*784+56:], 28, 1, 26, 26)
+				runtime.CopyRows32(cf[c*19600+16465:], 28, xf[c*784+56:], 28, 1, 26, 27)
+				runtime.CopyRows32(cf[c*19600+17248:], 28, xf[c*784+56:], 28, 1, 26, 28)
+				runtime.CopyRows32(cf[c*19600+18032:], 28, xf[c*784+57:], 28, 1, 26, 27)
+				runtime.CopyRows32(cf[c*19600+18816:], 28, xf[c*784+58:], 28, 1, 26, 26)
 			}
-			cf := unsafe.Slice(&cols[0][0], Layers0Patch*Layers0Positions)
 			dz := (*[Layers0Filters][Layers0Positions]float32)(unsafe.Pointer(&m.d0[row]))
 			for f := range dz {
 				var s float32

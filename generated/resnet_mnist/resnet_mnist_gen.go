@@ -457,12 +457,11 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
-	a0     [BatchChunk][12544]float32     // output
-	xp0    [BatchChunk][1][30][30]float32 // zero-padded input
-	dxp0   [1][30][30]float32             // dL/d(padded input)
-	cols0  [9][784]float32                // im2col of one sample's padded input (batched pass)
-	dcols0 [9][784]float32                // dL/dcols of one sample (batched pass)
-	gwt0   [144]float32                   // one sample's dL/dW (batched pass)
+	a0     [BatchChunk][12544]float32 // output
+	dxp0   [1][30][30]float32         // dL/d(padded input)
+	cols0  [9][784]float32            // im2col of one sample's padded input (batched pass)
+	dcols0 [9][784]float32            // dL/dcols of one sample (batched pass)
+	gwt0   [144]float32               // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [16 28 28]→[16 28 28]), spec line 12
 	a1     [BatchChunk][12544]float32 // output
 	xhat1  [BatchChunk][12544]float32 // normalised input x̂ (training mode)
@@ -476,12 +475,11 @@ type Model struct {
 	a3   [BatchChunk][3136]float32 // output
 	arg3 [BatchChunk][3136]int32   // flat input index of each window's maximum
 	// layer1.0.conv1 (conv2d [16 14 14]→[16 14 14]), spec line 15
-	a4     [BatchChunk][3136]float32       // output
-	xp4    [BatchChunk][16][16][16]float32 // zero-padded input
-	dxp4   [16][16][16]float32             // dL/d(padded input)
-	cols4  [144][196]float32               // im2col of one sample's padded input (batched pass)
-	dcols4 [144][196]float32               // dL/dcols of one sample (batched pass)
-	gwt4   [2304]float32                   // one sample's dL/dW (batched pass)
+	a4     [BatchChunk][3136]float32 // output
+	dxp4   [16][16][16]float32       // dL/d(padded input)
+	cols4  [144][196]float32         // im2col of one sample's padded input (batched pass)
+	dcols4 [144][196]float32         // dL/dcols of one sample (batched pass)
+	gwt4   [2304]float32             // one sample's dL/dW (batched pass)
 	// layer1.0.bn1 (batchnorm [16 14 14]→[16 14 14]), spec line 16
 	a5     [BatchChunk][3136]float32 // output
 	xhat5  [BatchChunk][3136]float32 // normalised input x̂ (training mode)
@@ -492,12 +490,11 @@ type Model struct {
 	// layers.6 (relu [16 14 14]→[16 14 14]), spec line 17
 	a6 [BatchChunk][3136]float32 // output
 	// layer1.0.conv2 (conv2d [16 14 14]→[16 14 14]), spec line 18
-	a7     [BatchChunk][3136]float32       // output
-	xp7    [BatchChunk][16][16][16]float32 // zero-padded input
-	dxp7   [16][16][16]float32             // dL/d(padded input)
-	cols7  [144][196]float32               // im2col of one sample's padded input (batched pass)
-	dcols7 [144][196]float32               // dL/dcols of one sample (batched pass)
-	gwt7   [2304]float32                   // one sample's dL/dW (batched pass)
+	a7     [BatchChunk][3136]float32 // output
+	dxp7   [16][16][16]float32       // dL/d(padded input)
+	cols7  [144][196]float32         // im2col of one sample's padded input (batched pass)
+	dcols7 [144][196]float32         // dL/dcols of one sample (batched pass)
+	gwt7   [2304]float32             // one sample's dL/dW (batched pass)
 	// layer1.0.bn2 (batchnorm [16 14 14]→[16 14 14]), spec line 19
 	a8     [BatchChunk][3136]float32 // output
 	xhat8  [BatchChunk][3136]float32 // normalised input x̂ (training mode)
@@ -510,12 +507,11 @@ type Model struct {
 	// layer1.0.out (relu [16 14 14]→[16 14 14]), spec line 21
 	a10 [BatchChunk][3136]float32 // output
 	// layer2.0.conv1 (conv2d [16 14 14]→[32 7 7]), spec line 22
-	a11     [BatchChunk][1568]float32       // output
-	xp11    [BatchChunk][16][16][16]float32 // zero-padded input
-	dxp11   [16][16][16]float32             // dL/d(padded input)
-	cols11  [144][49]float32                // im2col of one sample's padded input (batched pass)
-	dcols11 [144][49]float32                // dL/dcols of one sample (batched pass)
-	gwt11   [4608]float32                   // one sample's dL/dW (batched pass)
+	a11     [BatchChunk][1568]float32 // output
+	dxp11   [16][16][16]float32       // dL/d(padded input)
+	cols11  [144][49]float32          // im2col of one sample's padded input (batched pass)
+	dcols11 [144][49]float32          // dL/dcols of one sample (batched pass)
+	gwt11   [4608]float32             // one sample's dL/dW (batched pass)
 	// layer2.0.bn1 (batchnorm [32 7 7]→[32 7 7]), spec line 23
 	a12     [BatchChunk][1568]float32 // output
 	xhat12  [BatchChunk][1568]float32 // normalised input x̂ (training mode)
@@ -526,12 +522,11 @@ type Model struct {
 	// layers.13 (relu [32 7 7]→[32 7 7]), spec line 24
 	a13 [BatchChunk][1568]float32 // output
 	// layer2.0.conv2 (conv2d [32 7 7]→[32 7 7]), spec line 25
-	a14     [BatchChunk][1568]float32     // output
-	xp14    [BatchChunk][32][9][9]float32 // zero-padded input
-	dxp14   [32][9][9]float32             // dL/d(padded input)
-	cols14  [288][49]float32              // im2col of one sample's padded input (batched pass)
-	dcols14 [288][49]float32              // dL/dcols of one sample (batched pass)
-	gwt14   [9216]float32                 // one sample's dL/dW (batched pass)
+	a14     [BatchChunk][1568]float32 // output
+	dxp14   [32][9][9]float32         // dL/d(padded input)
+	cols14  [288][49]float32          // im2col of one sample's padded input (batched pass)
+	dcols14 [288][49]float32          // dL/dcols of one sample (batched pass)
+	gwt14   [9216]float32             // one sample's dL/dW (batched pass)
 	// layer2.0.bn2 (batchnorm [32 7 7]→[32 7 7]), spec line 26
 	a15     [BatchChunk][1568]float32 // output
 	xhat15  [BatchChunk][1568]float32 // normalised input x̂ (training mode)
@@ -647,23 +642,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
-		x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
-		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[28]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
+		xf := m.x[row][:]
+		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+		for c := 0; c < 1; c++ {
+			runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
+			runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
+			runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
+			runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
+			runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
+			runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
+			runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
+			runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
+			runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 		}
-		cols := &m.cols0
-		for ki := range cols {
-			c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-			for oh := 0; oh < Conv1OutH; oh++ {
-				r := (*[28]float32)(xp[c][oh+kh][kw:])
-				d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-				*d = *r
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 		runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
 	}
 
@@ -748,23 +739,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// layer1.0.conv1 (conv2d [16 14 14]→[16 14 14]), spec line 15
 	{
 		w := unsafe.Slice(&m.Params.Layer1_0Conv1Weight[0][0][0][0], Layer1_0Conv1Filters*Layer1_0Conv1Patch)
-		x := (*[16][14][14]float32)(unsafe.Pointer(&m.a3[row]))
-		xp := &m.xp4[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[14]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
+		xf := m.a3[row][:]
+		cf := unsafe.Slice(&m.cols4[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
+			runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
+			runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
+			runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
+			runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
+			runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
+			runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
+			runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
+			runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
 		}
-		cols := &m.cols4
-		for ki := range cols {
-			c, kh, kw := ki/(Layer1_0Conv1KH*Layer1_0Conv1KW), ki/Layer1_0Conv1KW%Layer1_0Conv1KH, ki%Layer1_0Conv1KW
-			for oh := 0; oh < Layer1_0Conv1OutH; oh++ {
-				r := (*[14]float32)(xp[c][oh+kh][kw:])
-				d := (*[Layer1_0Conv1OutW]float32)(cols[ki][oh*Layer1_0Conv1OutW:])
-				*d = *r
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
 		runtime.GemmNN32(m.a4[row][:], w, cf, Layer1_0Conv1Filters, Layer1_0Conv1Positions, Layer1_0Conv1Patch)
 	}
 
@@ -822,23 +809,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// layer1.0.conv2 (conv2d [16 14 14]→[16 14 14]), spec line 18
 	{
 		w := unsafe.Slice(&m.Params.Layer1_0Conv2Weight[0][0][0][0], Layer1_0Conv2Filters*Layer1_0Conv2Patch)
-		x := (*[16][14][14]float32)(unsafe.Pointer(&m.a6[row]))
-		xp := &m.xp7[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[14]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
+		xf := m.a6[row][:]
+		cf := unsafe.Slice(&m.cols7[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
+			runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
+			runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
+			runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
+			runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
+			runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
+			runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
+			runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
+			runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
 		}
-		cols := &m.cols7
-		for ki := range cols {
-			c, kh, kw := ki/(Layer1_0Conv2KH*Layer1_0Conv2KW), ki/Layer1_0Conv2KW%Layer1_0Conv2KH, ki%Layer1_0Conv2KW
-			for oh := 0; oh < Layer1_0Conv2OutH; oh++ {
-				r := (*[14]float32)(xp[c][oh+kh][kw:])
-				d := (*[Layer1_0Conv2OutW]float32)(cols[ki][oh*Layer1_0Conv2OutW:])
-				*d = *r
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
 		runtime.GemmNN32(m.a7[row][:], w, cf, Layer1_0Conv2Filters, Layer1_0Conv2Positions, Layer1_0Conv2Patch)
 	}
 
@@ -904,25 +887,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// layer2.0.conv1 (conv2d [16 14 14]→[32 7 7]), spec line 22
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Conv1Weight[0][0][0][0], Layer2_0Conv1Filters*Layer2_0Conv1Patch)
-		x := (*[16][14][14]float32)(unsafe.Pointer(&m.a10[row]))
-		xp := &m.xp11[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[14]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
+		xf := m.a10[row][:]
+		cf := unsafe.Slice(&m.cols11[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*441+8:], 7, xf[c*196+15:], 28, 2, 6, 6)
+			runtime.CopyRows32(cf[c*441+56:], 7, xf[c*196+14:], 28, 2, 6, 7)
+			runtime.CopyRows32(cf[c*441+105:], 7, xf[c*196+15:], 28, 2, 6, 7)
+			runtime.CopyRows32(cf[c*441+148:], 7, xf[c*196+1:], 28, 2, 7, 6)
+			runtime.CopyRows32(cf[c*441+196:], 7, xf[c*196+0:], 28, 2, 7, 7)
+			runtime.CopyRows32(cf[c*441+245:], 7, xf[c*196+1:], 28, 2, 7, 7)
+			runtime.CopyRows32(cf[c*441+295:], 7, xf[c*196+15:], 28, 2, 7, 6)
+			runtime.CopyRows32(cf[c*441+343:], 7, xf[c*196+14:], 28, 2, 7, 7)
+			runtime.CopyRows32(cf[c*441+392:], 7, xf[c*196+15:], 28, 2, 7, 7)
 		}
-		cols := &m.cols11
-		for ki := range cols {
-			c, kh, kw := ki/(Layer2_0Conv1KH*Layer2_0Conv1KW), ki/Layer2_0Conv1KW%Layer2_0Conv1KH, ki%Layer2_0Conv1KW
-			for oh := 0; oh < Layer2_0Conv1OutH; oh++ {
-				r := (*[13]float32)(xp[c][oh*2+kh][kw:])
-				d := (*[Layer2_0Conv1OutW]float32)(cols[ki][oh*Layer2_0Conv1OutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
 		runtime.GemmNN32(m.a11[row][:], w, cf, Layer2_0Conv1Filters, Layer2_0Conv1Positions, Layer2_0Conv1Patch)
 	}
 
@@ -980,23 +957,19 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// layer2.0.conv2 (conv2d [32 7 7]→[32 7 7]), spec line 25
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Conv2Weight[0][0][0][0], Layer2_0Conv2Filters*Layer2_0Conv2Patch)
-		x := (*[32][7][7]float32)(unsafe.Pointer(&m.a13[row]))
-		xp := &m.xp14[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[7]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
+		xf := m.a13[row][:]
+		cf := unsafe.Slice(&m.cols14[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
+		for c := 0; c < 32; c++ {
+			runtime.CopyRows32(cf[c*441+8:], 7, xf[c*49+0:], 7, 1, 6, 6)
+			runtime.CopyRows32(cf[c*441+56:], 7, xf[c*49+0:], 7, 1, 6, 7)
+			runtime.CopyRows32(cf[c*441+105:], 7, xf[c*49+1:], 7, 1, 6, 6)
+			runtime.CopyRows32(cf[c*441+148:], 7, xf[c*49+0:], 7, 1, 7, 6)
+			runtime.CopyRows32(cf[c*441+196:], 7, xf[c*49+0:], 7, 1, 7, 7)
+			runtime.CopyRows32(cf[c*441+245:], 7, xf[c*49+1:], 7, 1, 7, 6)
+			runtime.CopyRows32(cf[c*441+295:], 7, xf[c*49+7:], 7, 1, 6, 6)
+			runtime.CopyRows32(cf[c*441+343:], 7, xf[c*49+7:], 7, 1, 6, 7)
+			runtime.CopyRows32(cf[c*441+392:], 7, xf[c*49+8:], 7, 1, 6, 6)
 		}
-		cols := &m.cols14
-		for ki := range cols {
-			c, kh, kw := ki/(Layer2_0Conv2KH*Layer2_0Conv2KW), ki/Layer2_0Conv2KW%Layer2_0Conv2KH, ki%Layer2_0Conv2KW
-			for oh := 0; oh < Layer2_0Conv2OutH; oh++ {
-				r := (*[7]float32)(xp[c][oh+kh][kw:])
-				d := (*[Layer2_0Conv2OutW]float32)(cols[ki][oh*Layer2_0Conv2OutW:])
-				*d = *r
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
 		runtime.GemmNN32(m.a14[row][:], w, cf, Layer2_0Conv2Filters, Layer2_0Conv2Positions, Layer2_0Conv2Patch)
 	}
 
@@ -1049,19 +1022,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// layer2.0.downsample.0 (conv2d [16 14 14]→[32 7 7]), spec line 27
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Downsample0Weight[0][0][0][0], Layer2_0Downsample0Filters*Layer2_0Downsample0Patch)
-		xp := (*[16][14][14]float32)(unsafe.Pointer(&m.a10[row]))
-		cols := &m.cols16
-		for ki := range cols {
-			c, kh, kw := ki/(Layer2_0Downsample0KH*Layer2_0Downsample0KW), ki/Layer2_0Downsample0KW%Layer2_0Downsample0KH, ki%Layer2_0Downsample0KW
-			for oh := 0; oh < Layer2_0Downsample0OutH; oh++ {
-				r := (*[13]float32)(xp[c][oh*2+kh][kw:])
-				d := (*[Layer2_0Downsample0OutW]float32)(cols[ki][oh*Layer2_0Downsample0OutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
+		xf := m.a10[row][:]
+		cf := unsafe.Slice(&m.cols16[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*49+0:], 7, xf[c*196+0:], 28, 2, 7, 7)
 		}
-		cf := unsafe.Slice(&cols[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
 		runtime.GemmNN32(m.a16[row][:], w, cf, Layer2_0Downsample0Filters, Layer2_0Downsample0Positions, Layer2_0Downsample0Patch)
 	}
 
@@ -1187,23 +1152,18 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 const BatchChunk = 64
 
 // ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
-// (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
-// batched kernels. It allocates nothing; the Model's buffers hold the last chunk.
+// (len(ys) must be at least len(xs)), one sample at a time through Forward's
+// pass, which measured faster than a layer at a time over the chunk for this
+// network: its convolutions are one GEMM per sample either way, and one sample's
+// buffers stay in cache. It allocates nothing; row 0 holds the last sample.
 func (m *Model) ForwardBatch(xs []Input, ys []Output) {
 	if len(ys) < len(xs) {
 		panic("ForwardBatch: ys is shorter than xs")
 	}
 	training := m.training
 	m.training = false
-	for lo := 0; lo < len(xs); lo += BatchChunk {
-		nb := min(BatchChunk, len(xs)-lo)
-		for b := 0; b < nb; b++ {
-			m.x[b] = *inputFlat(&xs[lo+b])
-		}
-		m.forwardBatch(nb)
-		for b := 0; b < nb; b++ {
-			ys[lo+b] = *outputShaped(&m.a21[b])
-		}
+	for i := range xs {
+		ys[i] = *outputShaped(m.forward(&xs[i]))
 	}
 	m.training = training
 }
@@ -1217,23 +1177,19 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[1][28][28]float32)(unsafe.Pointer(&m.x[row]))
-			xp := &m.xp0[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[28]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+			for c := 0; c < 1; c++ {
+				runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
+				runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 			}
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					r := (*[28]float32)(xp[c][oh+kh][kw:])
-					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-					*d = *r
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 			runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
 		}
 	}
@@ -1320,23 +1276,19 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Layer1_0Conv1Weight[0][0][0][0], Layer1_0Conv1Filters*Layer1_0Conv1Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[16][14][14]float32)(unsafe.Pointer(&m.a3[row]))
-			xp := &m.xp4[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[14]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
+			xf := m.a3[row][:]
+			cf := unsafe.Slice(&m.cols4[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
+				runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
+				runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
+				runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
+				runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
+				runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
+				runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
+				runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
+				runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
 			}
-			cols := &m.cols4
-			for ki := range cols {
-				c, kh, kw := ki/(Layer1_0Conv1KH*Layer1_0Conv1KW), ki/Layer1_0Conv1KW%Layer1_0Conv1KH, ki%Layer1_0Conv1KW
-				for oh := 0; oh < Layer1_0Conv1OutH; oh++ {
-					r := (*[14]float32)(xp[c][oh+kh][kw:])
-					d := (*[Layer1_0Conv1OutW]float32)(cols[ki][oh*Layer1_0Conv1OutW:])
-					*d = *r
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
 			runtime.GemmNN32(m.a4[row][:], w, cf, Layer1_0Conv1Filters, Layer1_0Conv1Positions, Layer1_0Conv1Patch)
 		}
 	}
@@ -1396,23 +1348,19 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Layer1_0Conv2Weight[0][0][0][0], Layer1_0Conv2Filters*Layer1_0Conv2Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[16][14][14]float32)(unsafe.Pointer(&m.a6[row]))
-			xp := &m.xp7[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[14]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
+			xf := m.a6[row][:]
+			cf := unsafe.Slice(&m.cols7[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
+				runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
+				runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
+				runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
+				runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
+				runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
+				runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
+				runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
+				runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
 			}
-			cols := &m.cols7
-			for ki := range cols {
-				c, kh, kw := ki/(Layer1_0Conv2KH*Layer1_0Conv2KW), ki/Layer1_0Conv2KW%Layer1_0Conv2KH, ki%Layer1_0Conv2KW
-				for oh := 0; oh < Layer1_0Conv2OutH; oh++ {
-					r := (*[14]float32)(xp[c][oh+kh][kw:])
-					d := (*[Layer1_0Conv2OutW]float32)(cols[ki][oh*Layer1_0Conv2OutW:])
-					*d = *r
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
 			runtime.GemmNN32(m.a7[row][:], w, cf, Layer1_0Conv2Filters, Layer1_0Conv2Positions, Layer1_0Conv2Patch)
 		}
 	}
@@ -1480,25 +1428,19 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Conv1Weight[0][0][0][0], Layer2_0Conv1Filters*Layer2_0Conv1Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[16][14][14]float32)(unsafe.Pointer(&m.a10[row]))
-			xp := &m.xp11[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[14]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
+			xf := m.a10[row][:]
+			cf := unsafe.Slice(&m.cols11[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*441+8:], 7, xf[c*196+15:], 28, 2, 6, 6)
+				runtime.CopyRows32(cf[c*441+56:], 7, xf[c*196+14:], 28, 2, 6, 7)
+				runtime.CopyRows32(cf[c*441+105:], 7, xf[c*196+15:], 28, 2, 6, 7)
+				runtime.CopyRows32(cf[c*441+148:], 7, xf[c*196+1:], 28, 2, 7, 6)
+				runtime.CopyRows32(cf[c*441+196:], 7, xf[c*196+0:], 28, 2, 7, 7)
+				runtime.CopyRows32(cf[c*441+245:], 7, xf[c*196+1:], 28, 2, 7, 7)
+				runtime.CopyRows32(cf[c*441+295:], 7, xf[c*196+15:], 28, 2, 7, 6)
+				runtime.CopyRows32(cf[c*441+343:], 7, xf[c*196+14:], 28, 2, 7, 7)
+				runtime.CopyRows32(cf[c*441+392:], 7, xf[c*196+15:], 28, 2, 7, 7)
 			}
-			cols := &m.cols11
-			for ki := range cols {
-				c, kh, kw := ki/(Layer2_0Conv1KH*Layer2_0Conv1KW), ki/Layer2_0Conv1KW%Layer2_0Conv1KH, ki%Layer2_0Conv1KW
-				for oh := 0; oh < Layer2_0Conv1OutH; oh++ {
-					r := (*[13]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Layer2_0Conv1OutW]float32)(cols[ki][oh*Layer2_0Conv1OutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
 			runtime.GemmNN32(m.a11[row][:], w, cf, Layer2_0Conv1Filters, Layer2_0Conv1Positions, Layer2_0Conv1Patch)
 		}
 	}
@@ -1558,23 +1500,19 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Conv2Weight[0][0][0][0], Layer2_0Conv2Filters*Layer2_0Conv2Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[32][7][7]float32)(unsafe.Pointer(&m.a13[row]))
-			xp := &m.xp14[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[7]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
+			xf := m.a13[row][:]
+			cf := unsafe.Slice(&m.cols14[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
+			for c := 0; c < 32; c++ {
+				runtime.CopyRows32(cf[c*441+8:], 7, xf[c*49+0:], 7, 1, 6, 6)
+				runtime.CopyRows32(cf[c*441+56:], 7, xf[c*49+0:], 7, 1, 6, 7)
+				runtime.CopyRows32(cf[c*441+105:], 7, xf[c*49+1:], 7, 1, 6, 6)
+				runtime.CopyRows32(cf[c*441+148:], 7, xf[c*49+0:], 7, 1, 7, 6)
+				runtime.CopyRows32(cf[c*441+196:], 7, xf[c*49+0:], 7, 1, 7, 7)
+				runtime.CopyRows32(cf[c*441+245:], 7, xf[c*49+1:], 7, 1, 7, 6)
+				runtime.CopyRows32(cf[c*441+295:], 7, xf[c*49+7:], 7, 1, 6, 6)
+				runtime.CopyRows32(cf[c*441+343:], 7, xf[c*49+7:], 7, 1, 6, 7)
+				runtime.CopyRows32(cf[c*441+392:], 7, xf[c*49+8:], 7, 1, 6, 6)
 			}
-			cols := &m.cols14
-			for ki := range cols {
-				c, kh, kw := ki/(Layer2_0Conv2KH*Layer2_0Conv2KW), ki/Layer2_0Conv2KW%Layer2_0Conv2KH, ki%Layer2_0Conv2KW
-				for oh := 0; oh < Layer2_0Conv2OutH; oh++ {
-					r := (*[7]float32)(xp[c][oh+kh][kw:])
-					d := (*[Layer2_0Conv2OutW]float32)(cols[ki][oh*Layer2_0Conv2OutW:])
-					*d = *r
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
 			runtime.GemmNN32(m.a14[row][:], w, cf, Layer2_0Conv2Filters, Layer2_0Conv2Positions, Layer2_0Conv2Patch)
 		}
 	}
@@ -1629,19 +1567,11 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Downsample0Weight[0][0][0][0], Layer2_0Downsample0Filters*Layer2_0Downsample0Patch)
 		for row := 0; row < nb; row++ {
-			xp := (*[16][14][14]float32)(unsafe.Pointer(&m.a10[row]))
-			cols := &m.cols16
-			for ki := range cols {
-				c, kh, kw := ki/(Layer2_0Downsample0KH*Layer2_0Downsample0KW), ki/Layer2_0Downsample0KW%Layer2_0Downsample0KH, ki%Layer2_0Downsample0KW
-				for oh := 0; oh < Layer2_0Downsample0OutH; oh++ {
-					r := (*[13]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Layer2_0Downsample0OutW]float32)(cols[ki][oh*Layer2_0Downsample0OutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.a10[row][:]
+			cf := unsafe.Slice(&m.cols16[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*49+0:], 7, xf[c*196+0:], 28, 2, 7, 7)
 			}
-			cf := unsafe.Slice(&cols[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
 			runtime.GemmNN32(m.a16[row][:], w, cf, Layer2_0Downsample0Filters, Layer2_0Downsample0Positions, Layer2_0Downsample0Patch)
 		}
 	}
@@ -1881,19 +1811,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := (*[Layer2_0Downsample0Filters * Layer2_0Downsample0Patch]float32)(unsafe.Slice(&m.Grads.Layer2_0Downsample0Weight[0][0][0][0], Layer2_0Downsample0Filters*Layer2_0Downsample0Patch))
 		w := unsafe.Slice(&m.Params.Layer2_0Downsample0Weight[0][0][0][0], Layer2_0Downsample0Filters*Layer2_0Downsample0Patch)
 		for row := 0; row < nb; row++ {
-			xp := (*[16][14][14]float32)(unsafe.Pointer(&m.a10[row]))
-			cols := &m.cols16
-			for ki := range cols {
-				c, kh, kw := ki/(Layer2_0Downsample0KH*Layer2_0Downsample0KW), ki/Layer2_0Downsample0KW%Layer2_0Downsample0KH, ki%Layer2_0Downsample0KW
-				for oh := 0; oh < Layer2_0Downsample0OutH; oh++ {
-					r := (*[13]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Layer2_0Downsample0OutW]float32)(cols[ki][oh*Layer2_0Downsample0OutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.a10[row][:]
+			cf := unsafe.Slice(&m.cols16[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*49+0:], 7, xf[c*196+0:], 28, 2, 7, 7)
 			}
-			cf := unsafe.Slice(&cols[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
 			dzf := m.d18[row][:]
 			runtime.GemmNT32(m.gwt16[:], dzf, cf, nil, Layer2_0Downsample0Filters, Layer2_0Downsample0Patch, Layer2_0Downsample0Positions)
 			for i, v := range &m.gwt16 {
@@ -1976,17 +1898,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := (*[Layer2_0Conv2Filters * Layer2_0Conv2Patch]float32)(unsafe.Slice(&m.Grads.Layer2_0Conv2Weight[0][0][0][0], Layer2_0Conv2Filters*Layer2_0Conv2Patch))
 		w := unsafe.Slice(&m.Params.Layer2_0Conv2Weight[0][0][0][0], Layer2_0Conv2Filters*Layer2_0Conv2Patch)
 		for row := 0; row < nb; row++ {
-			xp := &m.xp14[row]
-			cols := &m.cols14
-			for ki := range cols {
-				c, kh, kw := ki/(Layer2_0Conv2KH*Layer2_0Conv2KW), ki/Layer2_0Conv2KW%Layer2_0Conv2KH, ki%Layer2_0Conv2KW
-				for oh := 0; oh < Layer2_0Conv2OutH; oh++ {
-					r := (*[7]float32)(xp[c][oh+kh][kw:])
-					d := (*[Layer2_0Conv2OutW]float32)(cols[ki][oh*Layer2_0Conv2OutW:])
-					*d = *r
-				}
+			xf := m.a13[row][:]
+			cf := unsafe.Slice(&m.cols14[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
+			for c := 0; c < 32; c++ {
+				runtime.CopyRows32(cf[c*441+8:], 7, xf[c*49+0:], 7, 1, 6, 6)
+				runtime.CopyRows32(cf[c*441+56:], 7, xf[c*49+0:], 7, 1, 6, 7)
+				runtime.CopyRows32(cf[c*441+105:], 7, xf[c*49+1:], 7, 1, 6, 6)
+				runtime.CopyRows32(cf[c*441+148:], 7, xf[c*49+0:], 7, 1, 7, 6)
+				runtime.CopyRows32(cf[c*441+196:], 7, xf[c*49+0:], 7, 1, 7, 7)
+				runtime.CopyRows32(cf[c*441+245:], 7, xf[c*49+1:], 7, 1, 7, 6)
+				runtime.CopyRows32(cf[c*441+295:], 7, xf[c*49+7:], 7, 1, 6, 6)
+				runtime.CopyRows32(cf[c*441+343:], 7, xf[c*49+7:], 7, 1, 6, 7)
+				runtime.CopyRows32(cf[c*441+392:], 7, xf[c*49+8:], 7, 1, 6, 6)
 			}
-			cf := unsafe.Slice(&cols[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
 			dzf := m.d18[row][:]
 			runtime.GemmNT32(m.gwt14[:], dzf, cf, nil, Layer2_0Conv2Filters, Layer2_0Conv2Patch, Layer2_0Conv2Positions)
 			for i, v := range &m.gwt14 {
@@ -2083,19 +2007,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := (*[Layer2_0Conv1Filters * Layer2_0Conv1Patch]float32)(unsafe.Slice(&m.Grads.Layer2_0Conv1Weight[0][0][0][0], Layer2_0Conv1Filters*Layer2_0Conv1Patch))
 		w := unsafe.Slice(&m.Params.Layer2_0Conv1Weight[0][0][0][0], Layer2_0Conv1Filters*Layer2_0Conv1Patch)
 		for row := 0; row < nb; row++ {
-			xp := &m.xp11[row]
-			cols := &m.cols11
-			for ki := range cols {
-				c, kh, kw := ki/(Layer2_0Conv1KH*Layer2_0Conv1KW), ki/Layer2_0Conv1KW%Layer2_0Conv1KH, ki%Layer2_0Conv1KW
-				for oh := 0; oh < Layer2_0Conv1OutH; oh++ {
-					r := (*[13]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Layer2_0Conv1OutW]float32)(cols[ki][oh*Layer2_0Conv1OutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.a10[row][:]
+			cf := unsafe.Slice(&m.cols11[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*441+8:], 7, xf[c*196+15:], 28, 2, 6, 6)
+				runtime.CopyRows32(cf[c*441+56:], 7, xf[c*196+14:], 28, 2, 6, 7)
+				runtime.CopyRows32(cf[c*441+105:], 7, xf[c*196+15:], 28, 2, 6, 7)
+				runtime.CopyRows32(cf[c*441+148:], 7, xf[c*196+1:], 28, 2, 7, 6)
+				runtime.CopyRows32(cf[c*441+196:], 7, xf[c*196+0:], 28, 2, 7, 7)
+				runtime.CopyRows32(cf[c*441+245:], 7, xf[c*196+1:], 28, 2, 7, 7)
+				runtime.CopyRows32(cf[c*441+295:], 7, xf[c*196+15:], 28, 2, 7, 6)
+				runtime.CopyRows32(cf[c*441+343:], 7, xf[c*196+14:], 28, 2, 7, 7)
+				runtime.CopyRows32(cf[c*441+392:], 7, xf[c*196+15:], 28, 2, 7, 7)
 			}
-			cf := unsafe.Slice(&cols[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
 			dzf := m.d19[row][:]
 			runtime.GemmNT32(m.gwt11[:], dzf, cf, nil, Layer2_0Conv1Filters, Layer2_0Conv1Patch, Layer2_0Conv1Positions)
 			for i, v := range &m.gwt11 {
@@ -2206,17 +2130,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := (*[Layer1_0Conv2Filters * Layer1_0Conv2Patch]float32)(unsafe.Slice(&m.Grads.Layer1_0Conv2Weight[0][0][0][0], Layer1_0Conv2Filters*Layer1_0Conv2Patch))
 		w := unsafe.Slice(&m.Params.Layer1_0Conv2Weight[0][0][0][0], Layer1_0Conv2Filters*Layer1_0Conv2Patch)
 		for row := 0; row < nb; row++ {
-			xp := &m.xp7[row]
-			cols := &m.cols7
-			for ki := range cols {
-				c, kh, kw := ki/(Layer1_0Conv2KH*Layer1_0Conv2KW), ki/Layer1_0Conv2KW%Layer1_0Conv2KH, ki%Layer1_0Conv2KW
-				for oh := 0; oh < Layer1_0Conv2OutH; oh++ {
-					r := (*[14]float32)(xp[c][oh+kh][kw:])
-					d := (*[Layer1_0Conv2OutW]float32)(cols[ki][oh*Layer1_0Conv2OutW:])
-					*d = *r
-				}
+			xf := m.a6[row][:]
+			cf := unsafe.Slice(&m.cols7[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
+				runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
+				runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
+				runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
+				runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
+				runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
+				runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
+				runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
+				runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
 			}
-			cf := unsafe.Slice(&cols[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
 			dzf := m.d9[row][:]
 			runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Layer1_0Conv2Filters, Layer1_0Conv2Patch, Layer1_0Conv2Positions)
 			for i, v := range &m.gwt7 {
@@ -2313,17 +2239,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := (*[Layer1_0Conv1Filters * Layer1_0Conv1Patch]float32)(unsafe.Slice(&m.Grads.Layer1_0Conv1Weight[0][0][0][0], Layer1_0Conv1Filters*Layer1_0Conv1Patch))
 		w := unsafe.Slice(&m.Params.Layer1_0Conv1Weight[0][0][0][0], Layer1_0Conv1Filters*Layer1_0Conv1Patch)
 		for row := 0; row < nb; row++ {
-			xp := &m.xp4[row]
-			cols := &m.cols4
-			for ki := range cols {
-				c, kh, kw := ki/(Layer1_0Conv1KH*Layer1_0Conv1KW), ki/Layer1_0Conv1KW%Layer1_0Conv1KH, ki%Layer1_0Conv1KW
-				for oh := 0; oh < Layer1_0Conv1OutH; oh++ {
-					r := (*[14]float32)(xp[c][oh+kh][kw:])
-					d := (*[Layer1_0Conv1OutW]float32)(cols[ki][oh*Layer1_0Conv1OutW:])
-					*d = *r
-				}
+			xf := m.a3[row][:]
+			cf := unsafe.Slice(&m.cols4[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
+				runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
+				runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
+				runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
+				runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
+				runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
+				runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
+				runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
+				runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
 			}
-			cf := unsafe.Slice(&cols[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
 			dzf := m.e16_0[row][:]
 			runtime.GemmNT32(m.gwt4[:], dzf, cf, nil, Layer1_0Conv1Filters, Layer1_0Conv1Patch, Layer1_0Conv1Positions)
 			for i, v := range &m.gwt4 {
@@ -2437,17 +2365,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			for row := 0; row < nb; row++ {
-				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						r := (*[28]float32)(xp[c][oh+kh][kw:])
-						d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-						*d = *r
-					}
+				xf := m.x[row][:]
+				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+				for c := 0; c < 1; c++ {
+					runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
+					runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
+					runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
+					runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
+					runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
+					runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 				}
-				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 				dzf := m.d2[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 				for i, v := range &m.gwt0 {
@@ -2479,17 +2409,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			for row := 0; row < nb; row++ {
-				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						r := (*[28]float32)(xp[c][oh+kh][kw:])
-						d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-						*d = *r
-					}
+				xf := m.x[row][:]
+				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+				for c := 0; c < 1; c++ {
+					runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
+					runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
+					runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
+					runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
+					runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
+					runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
+					runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 				}
-				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 				dzf := m.d2[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 				for i, v := range &m.gwt0 {
@@ -2610,19 +2542,11 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := (*[Layer2_0Downsample0Filters * Layer2_0Downsample0Patch]float32)(unsafe.Slice(&m.Grads.Layer2_0Downsample0Weight[0][0][0][0], Layer2_0Downsample0Filters*Layer2_0Downsample0Patch))
 		w := unsafe.Slice(&m.Params.Layer2_0Downsample0Weight[0][0][0][0], Layer2_0Downsample0Filters*Layer2_0Downsample0Patch)
-		xp := (*[16][14][14]float32)(unsafe.Pointer(&m.a10[row]))
-		cols := &m.cols16
-		for ki := range cols {
-			c, kh, kw := ki/(Layer2_0Downsample0KH*Layer2_0Downsample0KW), ki/Layer2_0Downsample0KW%Layer2_0Downsample0KH, ki%Layer2_0Downsample0KW
-			for oh := 0; oh < Layer2_0Downsample0OutH; oh++ {
-				r := (*[13]float32)(xp[c][oh*2+kh][kw:])
-				d := (*[Layer2_0Downsample0OutW]float32)(cols[ki][oh*Layer2_0Downsample0OutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
+		xf := m.a10[row][:]
+		cf := unsafe.Slice(&m.cols16[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*49+0:], 7, xf[c*196+0:], 28, 2, 7, 7)
 		}
-		cf := unsafe.Slice(&cols[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
 		dzf := m.d18[row][:]
 		runtime.GemmNT32(m.gwt16[:], dzf, cf, nil, Layer2_0Downsample0Filters, Layer2_0Downsample0Patch, Layer2_0Downsample0Positions)
 		for i, v := range &m.gwt16 {
@@ -2703,17 +2627,19 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := (*[Layer2_0Conv2Filters * Layer2_0Conv2Patch]float32)(unsafe.Slice(&m.Grads.Layer2_0Conv2Weight[0][0][0][0], Layer2_0Conv2Filters*Layer2_0Conv2Patch))
 		w := unsafe.Slice(&m.Params.Layer2_0Conv2Weight[0][0][0][0], Layer2_0Conv2Filters*Layer2_0Conv2Patch)
-		xp := &m.xp14[row]
-		cols := &m.cols14
-		for ki := range cols {
-			c, kh, kw := ki/(Layer2_0Conv2KH*Layer2_0Conv2KW), ki/Layer2_0Conv2KW%Layer2_0Conv2KH, ki%Layer2_0Conv2KW
-			for oh := 0; oh < Layer2_0Conv2OutH; oh++ {
-				r := (*[7]float32)(xp[c][oh+kh][kw:])
-				d := (*[Layer2_0Conv2OutW]float32)(cols[ki][oh*Layer2_0Conv2OutW:])
-				*d = *r
-			}
+		xf := m.a13[row][:]
+		cf := unsafe.Slice(&m.cols14[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
+		for c := 0; c < 32; c++ {
+			runtime.CopyRows32(cf[c*441+8:], 7, xf[c*49+0:], 7, 1, 6, 6)
+			runtime.CopyRows32(cf[c*441+56:], 7, xf[c*49+0:], 7, 1, 6, 7)
+			runtime.CopyRows32(cf[c*441+105:], 7, xf[c*49+1:], 7, 1, 6, 6)
+			runtime.CopyRows32(cf[c*441+148:], 7, xf[c*49+0:], 7, 1, 7, 6)
+			runtime.CopyRows32(cf[c*441+196:], 7, xf[c*49+0:], 7, 1, 7, 7)
+			runtime.CopyRows32(cf[c*441+245:], 7, xf[c*49+1:], 7, 1, 7, 6)
+			runtime.CopyRows32(cf[c*441+295:], 7, xf[c*49+7:], 7, 1, 6, 6)
+			runtime.CopyRows32(cf[c*441+343:], 7, xf[c*49+7:], 7, 1, 6, 7)
+			runtime.CopyRows32(cf[c*441+392:], 7, xf[c*49+8:], 7, 1, 6, 6)
 		}
-		cf := unsafe.Slice(&cols[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
 		dzf := m.d18[row][:]
 		runtime.GemmNT32(m.gwt14[:], dzf, cf, nil, Layer2_0Conv2Filters, Layer2_0Conv2Patch, Layer2_0Conv2Positions)
 		for i, v := range &m.gwt14 {
@@ -2806,19 +2732,19 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := (*[Layer2_0Conv1Filters * Layer2_0Conv1Patch]float32)(unsafe.Slice(&m.Grads.Layer2_0Conv1Weight[0][0][0][0], Layer2_0Conv1Filters*Layer2_0Conv1Patch))
 		w := unsafe.Slice(&m.Params.Layer2_0Conv1Weight[0][0][0][0], Layer2_0Conv1Filters*Layer2_0Conv1Patch)
-		xp := &m.xp11[row]
-		cols := &m.cols11
-		for ki := range cols {
-			c, kh, kw := ki/(Layer2_0Conv1KH*Layer2_0Conv1KW), ki/Layer2_0Conv1KW%Layer2_0Conv1KH, ki%Layer2_0Conv1KW
-			for oh := 0; oh < Layer2_0Conv1OutH; oh++ {
-				r := (*[13]float32)(xp[c][oh*2+kh][kw:])
-				d := (*[Layer2_0Conv1OutW]float32)(cols[ki][oh*Layer2_0Conv1OutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
+		xf := m.a10[row][:]
+		cf := unsafe.Slice(&m.cols11[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*441+8:], 7, xf[c*196+15:], 28, 2, 6, 6)
+			runtime.CopyRows32(cf[c*441+56:], 7, xf[c*196+14:], 28, 2, 6, 7)
+			runtime.CopyRows32(cf[c*441+105:], 7, xf[c*196+15:], 28, 2, 6, 7)
+			runtime.CopyRows32(cf[c*441+148:], 7, xf[c*196+1:], 28, 2, 7, 6)
+			runtime.CopyRows32(cf[c*441+196:], 7, xf[c*196+0:], 28, 2, 7, 7)
+			runtime.CopyRows32(cf[c*441+245:], 7, xf[c*196+1:], 28, 2, 7, 7)
+			runtime.CopyRows32(cf[c*441+295:], 7, xf[c*196+15:], 28, 2, 7, 6)
+			runtime.CopyRows32(cf[c*441+343:], 7, xf[c*196+14:], 28, 2, 7, 7)
+			runtime.CopyRows32(cf[c*441+392:], 7, xf[c*196+15:], 28, 2, 7, 7)
 		}
-		cf := unsafe.Slice(&cols[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
 		dzf := m.d19[row][:]
 		runtime.GemmNT32(m.gwt11[:], dzf, cf, nil, Layer2_0Conv1Filters, Layer2_0Conv1Patch, Layer2_0Conv1Positions)
 		for i, v := range &m.gwt11 {
@@ -2923,17 +2849,19 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := (*[Layer1_0Conv2Filters * Layer1_0Conv2Patch]float32)(unsafe.Slice(&m.Grads.Layer1_0Conv2Weight[0][0][0][0], Layer1_0Conv2Filters*Layer1_0Conv2Patch))
 		w := unsafe.Slice(&m.Params.Layer1_0Conv2Weight[0][0][0][0], Layer1_0Conv2Filters*Layer1_0Conv2Patch)
-		xp := &m.xp7[row]
-		cols := &m.cols7
-		for ki := range cols {
-			c, kh, kw := ki/(Layer1_0Conv2KH*Layer1_0Conv2KW), ki/Layer1_0Conv2KW%Layer1_0Conv2KH, ki%Layer1_0Conv2KW
-			for oh := 0; oh < Layer1_0Conv2OutH; oh++ {
-				r := (*[14]float32)(xp[c][oh+kh][kw:])
-				d := (*[Layer1_0Conv2OutW]float32)(cols[ki][oh*Layer1_0Conv2OutW:])
-				*d = *r
-			}
+		xf := m.a6[row][:]
+		cf := unsafe.Slice(&m.cols7[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
+			runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
+			runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
+			runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
+			runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
+			runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
+			runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
+			runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
+			runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
 		}
-		cf := unsafe.Slice(&cols[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
 		dzf := m.d9[row][:]
 		runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Layer1_0Conv2Filters, Layer1_0Conv2Patch, Layer1_0Conv2Positions)
 		for i, v := range &m.gwt7 {
@@ -3026,17 +2954,19 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := (*[Layer1_0Conv1Filters * Layer1_0Conv1Patch]float32)(unsafe.Slice(&m.Grads.Layer1_0Conv1Weight[0][0][0][0], Layer1_0Conv1Filters*Layer1_0Conv1Patch))
 		w := unsafe.Slice(&m.Params.Layer1_0Conv1Weight[0][0][0][0], Layer1_0Conv1Filters*Layer1_0Conv1Patch)
-		xp := &m.xp4[row]
-		cols := &m.cols4
-		for ki := range cols {
-			c, kh, kw := ki/(Layer1_0Conv1KH*Layer1_0Conv1KW), ki/Layer1_0Conv1KW%Layer1_0Conv1KH, ki%Layer1_0Conv1KW
-			for oh := 0; oh < Layer1_0Conv1OutH; oh++ {
-				r := (*[14]float32)(xp[c][oh+kh][kw:])
-				d := (*[Layer1_0Conv1OutW]float32)(cols[ki][oh*Layer1_0Conv1OutW:])
-				*d = *r
-			}
+		xf := m.a3[row][:]
+		cf := unsafe.Slice(&m.cols4[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*1764+15:], 14, xf[c*196+0:], 14, 1, 13, 13)
+			runtime.CopyRows32(cf[c*1764+210:], 14, xf[c*196+0:], 14, 1, 13, 14)
+			runtime.CopyRows32(cf[c*1764+406:], 14, xf[c*196+1:], 14, 1, 13, 13)
+			runtime.CopyRows32(cf[c*1764+589:], 14, xf[c*196+0:], 14, 1, 14, 13)
+			runtime.CopyRows32(cf[c*1764+784:], 14, xf[c*196+0:], 14, 1, 14, 14)
+			runtime.CopyRows32(cf[c*1764+980:], 14, xf[c*196+1:], 14, 1, 14, 13)
+			runtime.CopyRows32(cf[c*1764+1177:], 14, xf[c*196+14:], 14, 1, 13, 13)
+			runtime.CopyRows32(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
+			runtime.CopyRows32(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
 		}
-		cf := unsafe.Slice(&cols[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
 		dzf := m.e16_0[row][:]
 		runtime.GemmNT32(m.gwt4[:], dzf, cf, nil, Layer1_0Conv1Filters, Layer1_0Conv1Patch, Layer1_0Conv1Positions)
 		for i, v := range &m.gwt4 {
@@ -3144,17 +3074,19 @@ func (m *Model) backward(needDX bool) {
 		if needDX {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
-			xp := &m.xp0[row]
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					r := (*[28]float32)(xp[c][oh+kh][kw:])
-					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-					*d = *r
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+			for c := 0; c < 1; c++ {
+				runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
+				runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 			}
-			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 			dzf := m.d2[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 			for i, v := range &m.gwt0 {
@@ -3184,17 +3116,19 @@ func (m *Model) backward(needDX bool) {
 			}
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
-			xp := &m.xp0[row]
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					r := (*[28]float32)(xp[c][oh+kh][kw:])
-					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-					*d = *r
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+			for c := 0; c < 1; c++ {
+				runtime.CopyRows32(cf[c*7056+29:], 28, xf[c*784+0:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+812:], 28, xf[c*784+0:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*7056+1596:], 28, xf[c*784+1:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+2353:], 28, xf[c*784+0:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*7056+3136:], 28, xf[c*784+0:], 28, 1, 28, 28)
+				runtime.CopyRows32(cf[c*7056+3920:], 28, xf[c*784+1:], 28, 1, 28, 27)
+				runtime.CopyRows32(cf[c*7056+4705:], 28, xf[c*784+28:], 28, 1, 27, 27)
+				runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
+				runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 			}
-			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 			dzf := m.d2[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
 			for i, v := range &m.gwt0 {

@@ -1178,6 +1178,7 @@ func main() {
 		l.shiftSum()
 		l.gates()
 		l.elementwise()
+		l.im2colKernels()
 		for mr := 1; mr <= l.ntMR; mr++ {
 			for nr := 1; nr <= l.ntNR; nr++ {
 				l.gemmNT(mr, nr)

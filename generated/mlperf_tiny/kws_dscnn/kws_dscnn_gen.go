@@ -691,12 +691,11 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
-	a0     [BatchChunk][8000]float32      // output
-	xp0    [BatchChunk][1][58][12]float32 // zero-padded input
-	dxp0   [1][58][12]float32             // dL/d(padded input)
-	cols0  [40][125]float32               // im2col of one sample's padded input (batched pass)
-	dcols0 [40][125]float32               // dL/dcols of one sample (batched pass)
-	gwt0   [2560]float32                  // one sample's dL/dW (batched pass)
+	a0     [BatchChunk][8000]float32 // output
+	dxp0   [1][58][12]float32        // dL/d(padded input)
+	cols0  [40][125]float32          // im2col of one sample's padded input (batched pass)
+	dcols0 [40][125]float32          // dL/dcols of one sample (batched pass)
+	gwt0   [2560]float32             // one sample's dL/dW (batched pass)
 	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
 	a1     [BatchChunk][8000]float32 // output
 	xhat1  [BatchChunk][8000]float32 // normalised input x̂ (training mode)
@@ -906,33 +905,51 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
 	{
 		w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
-		x := (*[1][49][10]float32)(unsafe.Pointer(&m.x[row]))
-		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[10]float32)(xp[c][h+4][1:]) = x[c][h]
-			}
+		xf := m.x[row][:]
+		cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
+		for c := 0; c < 1; c++ {
+			runtime.CopyRows32(cf[c*5000+11:], 5, xf[c*490+1:], 20, 2, 23, 4)
+			runtime.CopyRows32(cf[c*5000+135:], 5, xf[c*490+0:], 20, 2, 23, 5)
+			runtime.CopyRows32(cf[c*5000+260:], 5, xf[c*490+1:], 20, 2, 23, 5)
+			runtime.CopyRows32(cf[c*5000+385:], 5, xf[c*490+2:], 20, 2, 23, 4)
+			runtime.CopyRows32(cf[c*5000+511:], 5, xf[c*490+11:], 20, 2, 23, 4)
+			runtime.CopyRows32(cf[c*5000+635:], 5, xf[c*490+10:], 20, 2, 23, 5)
+			runtime.CopyRows32(cf[c*5000+760:], 5, xf[c*490+11:], 20, 2, 23, 5)
+			runtime.CopyRows32(cf[c*5000+885:], 5, xf[c*490+12:], 20, 2, 23, 4)
+			runtime.CopyRows32(cf[c*5000+1006:], 5, xf[c*490+1:], 20, 2, 24, 4)
+			runtime.CopyRows32(cf[c*5000+1130:], 5, xf[c*490+0:], 20, 2, 24, 5)
+			runtime.CopyRows32(cf[c*5000+1255:], 5, xf[c*490+1:], 20, 2, 24, 5)
+			runtime.CopyRows32(cf[c*5000+1380:], 5, xf[c*490+2:], 20, 2, 24, 4)
+			runtime.CopyRows32(cf[c*5000+1506:], 5, xf[c*490+11:], 20, 2, 24, 4)
+			runtime.CopyRows32(cf[c*5000+1630:], 5, xf[c*490+10:], 20, 2, 24, 5)
+			runtime.CopyRows32(cf[c*5000+1755:], 5, xf[c*490+11:], 20, 2, 24, 5)
+			runtime.CopyRows32(cf[c*5000+1880:], 5, xf[c*490+12:], 20, 2, 24, 4)
+			runtime.CopyRows32(cf[c*5000+2001:], 5, xf[c*490+1:], 20, 2, 25, 4)
+			runtime.CopyRows32(cf[c*5000+2125:], 5, xf[c*490+0:], 20, 2, 25, 5)
+			runtime.CopyRows32(cf[c*5000+2250:], 5, xf[c*490+1:], 20, 2, 25, 5)
+			runtime.CopyRows32(cf[c*5000+2375:], 5, xf[c*490+2:], 20, 2, 25, 4)
+			runtime.CopyRows32(cf[c*5000+2501:], 5, xf[c*490+11:], 20, 2, 24, 4)
+			runtime.CopyRows32(cf[c*5000+2625:], 5, xf[c*490+10:], 20, 2, 24, 5)
+			runtime.CopyRows32(cf[c*5000+2750:], 5, xf[c*490+11:], 20, 2, 24, 5)
+			runtime.CopyRows32(cf[c*5000+2875:], 5, xf[c*490+12:], 20, 2, 24, 4)
+			runtime.CopyRows32(cf[c*5000+3001:], 5, xf[c*490+21:], 20, 2, 24, 4)
+			runtime.CopyRows32(cf[c*5000+3125:], 5, xf[c*490+20:], 20, 2, 24, 5)
+			runtime.CopyRows32(cf[c*5000+3250:], 5, xf[c*490+21:], 20, 2, 24, 5)
+			runtime.CopyRows32(cf[c*5000+3375:], 5, xf[c*490+22:], 20, 2, 24, 4)
+			runtime.CopyRows32(cf[c*5000+3501:], 5, xf[c*490+31:], 20, 2, 23, 4)
+			runtime.CopyRows32(cf[c*5000+3625:], 5, xf[c*490+30:], 20, 2, 23, 5)
+			runtime.CopyRows32(cf[c*5000+3750:], 5, xf[c*490+31:], 20, 2, 23, 5)
+			runtime.CopyRows32(cf[c*5000+3875:], 5, xf[c*490+32:], 20, 2, 23, 4)
+			runtime.CopyRows32(cf[c*5000+4001:], 5, xf[c*490+41:], 20, 2, 23, 4)
+			runtime.CopyRows32(cf[c*5000+4125:], 5, xf[c*490+40:], 20, 2, 23, 5)
+			runtime.CopyRows32(cf[c*5000+4250:], 5, xf[c*490+41:], 20, 2, 23, 5)
+			runtime.CopyRows32(cf[c*5000+4375:], 5, xf[c*490+42:], 20, 2, 23, 4)
+			runtime.CopyRows32(cf[c*5000+4501:], 5, xf[c*490+51:], 20, 2, 22, 4)
+			runtime.CopyRows32(cf[c*5000+4625:], 5, xf[c*490+50:], 20, 2, 22, 5)
+			runtime.CopyRows32(cf[c*5000+4750:], 5, xf[c*490+51:], 20, 2, 22, 5)
+			runtime.CopyRows32(cf[c*5000+4875:], 5, xf[c*490+52:], 20, 2, 22, 4)
 		}
-		cols := &m.cols0
-		for ki := range cols {
-			c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
-			for oh := 0; oh < ConvOutH; oh++ {
-				r := (*[9]float32)(xp[c][oh*2+kh][kw:])
-				d := (*[ConvOutW]float32)(cols[ki][oh*ConvOutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
-		runtime.GemmNN32(m.a0[row][:], w, cf, ConvFilters, ConvPositions, ConvPatch)
-		z := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			bf := m.Params.ConvBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.ConvBias[:], ConvFilters, ConvPositions, ConvPatch)
 	}
 
 	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
@@ -1081,14 +1098,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
 		cf := m.a6[row][:]
-		runtime.GemmNN32(m.a7[row][:], w, cf, Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
-		z := (*[Ds0PwFilters][Ds0PwPositions]float32)(unsafe.Pointer(&m.a7[row]))
-		for f := range z {
-			bf := m.Params.Ds0PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a7[row][:], w, cf, m.Params.Ds0PwBias[:], Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
 	}
 
 	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
@@ -1221,14 +1231,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
 		cf := m.a12[row][:]
-		runtime.GemmNN32(m.a13[row][:], w, cf, Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
-		z := (*[Ds1PwFilters][Ds1PwPositions]float32)(unsafe.Pointer(&m.a13[row]))
-		for f := range z {
-			bf := m.Params.Ds1PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a13[row][:], w, cf, m.Params.Ds1PwBias[:], Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
 	}
 
 	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
@@ -1361,14 +1364,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch)
 		cf := m.a18[row][:]
-		runtime.GemmNN32(m.a19[row][:], w, cf, Ds2PwFilters, Ds2PwPositions, Ds2PwPatch)
-		z := (*[Ds2PwFilters][Ds2PwPositions]float32)(unsafe.Pointer(&m.a19[row]))
-		for f := range z {
-			bf := m.Params.Ds2PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a19[row][:], w, cf, m.Params.Ds2PwBias[:], Ds2PwFilters, Ds2PwPositions, Ds2PwPatch)
 	}
 
 	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
@@ -1501,14 +1497,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch)
 		cf := m.a24[row][:]
-		runtime.GemmNN32(m.a25[row][:], w, cf, Ds3PwFilters, Ds3PwPositions, Ds3PwPatch)
-		z := (*[Ds3PwFilters][Ds3PwPositions]float32)(unsafe.Pointer(&m.a25[row]))
-		for f := range z {
-			bf := m.Params.Ds3PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a25[row][:], w, cf, m.Params.Ds3PwBias[:], Ds3PwFilters, Ds3PwPositions, Ds3PwPatch)
 	}
 
 	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
@@ -1650,23 +1639,18 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 const BatchChunk = 32
 
 // ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
-// (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
-// batched kernels. It allocates nothing; the Model's buffers hold the last chunk.
+// (len(ys) must be at least len(xs)), one sample at a time through Forward's
+// pass, which measured faster than a layer at a time over the chunk for this
+// network: its convolutions are one GEMM per sample either way, and one sample's
+// buffers stay in cache. It allocates nothing; row 0 holds the last sample.
 func (m *Model) ForwardBatch(xs []Input, ys []Output) {
 	if len(ys) < len(xs) {
 		panic("ForwardBatch: ys is shorter than xs")
 	}
 	training := m.training
 	m.training = false
-	for lo := 0; lo < len(xs); lo += BatchChunk {
-		nb := min(BatchChunk, len(xs)-lo)
-		for b := 0; b < nb; b++ {
-			m.x[b] = *inputFlat(&xs[lo+b])
-		}
-		m.forwardBatch(nb)
-		for b := 0; b < nb; b++ {
-			ys[lo+b] = *outputShaped(&m.a31[b])
-		}
+	for i := range xs {
+		ys[i] = *outputShaped(m.forward(&xs[i]))
 	}
 	m.training = training
 }
@@ -1680,33 +1664,51 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
 		for row := 0; row < nb; row++ {
-			x := (*[1][49][10]float32)(unsafe.Pointer(&m.x[row]))
-			xp := &m.xp0[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[10]float32)(xp[c][h+4][1:]) = x[c][h]
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
+			for c := 0; c < 1; c++ {
+				runtime.CopyRows32(cf[c*5000+11:], 5, xf[c*490+1:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+135:], 5, xf[c*490+0:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+260:], 5, xf[c*490+1:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+385:], 5, xf[c*490+2:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+511:], 5, xf[c*490+11:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+635:], 5, xf[c*490+10:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+760:], 5, xf[c*490+11:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+885:], 5, xf[c*490+12:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+1006:], 5, xf[c*490+1:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+1130:], 5, xf[c*490+0:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+1255:], 5, xf[c*490+1:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+1380:], 5, xf[c*490+2:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+1506:], 5, xf[c*490+11:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+1630:], 5, xf[c*490+10:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+1755:], 5, xf[c*490+11:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+1880:], 5, xf[c*490+12:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+2001:], 5, xf[c*490+1:], 20, 2, 25, 4)
+				runtime.CopyRows32(cf[c*5000+2125:], 5, xf[c*490+0:], 20, 2, 25, 5)
+				runtime.CopyRows32(cf[c*5000+2250:], 5, xf[c*490+1:], 20, 2, 25, 5)
+				runtime.CopyRows32(cf[c*5000+2375:], 5, xf[c*490+2:], 20, 2, 25, 4)
+				runtime.CopyRows32(cf[c*5000+2501:], 5, xf[c*490+11:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+2625:], 5, xf[c*490+10:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+2750:], 5, xf[c*490+11:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+2875:], 5, xf[c*490+12:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+3001:], 5, xf[c*490+21:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+3125:], 5, xf[c*490+20:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+3250:], 5, xf[c*490+21:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+3375:], 5, xf[c*490+22:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+3501:], 5, xf[c*490+31:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+3625:], 5, xf[c*490+30:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+3750:], 5, xf[c*490+31:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+3875:], 5, xf[c*490+32:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+4001:], 5, xf[c*490+41:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+4125:], 5, xf[c*490+40:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+4250:], 5, xf[c*490+41:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+4375:], 5, xf[c*490+42:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+4501:], 5, xf[c*490+51:], 20, 2, 22, 4)
+				runtime.CopyRows32(cf[c*5000+4625:], 5, xf[c*490+50:], 20, 2, 22, 5)
+				runtime.CopyRows32(cf[c*5000+4750:], 5, xf[c*490+51:], 20, 2, 22, 5)
+				runtime.CopyRows32(cf[c*5000+4875:], 5, xf[c*490+52:], 20, 2, 22, 4)
 			}
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
-				for oh := 0; oh < ConvOutH; oh++ {
-					r := (*[9]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[ConvOutW]float32)(cols[ki][oh*ConvOutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
-			runtime.GemmNN32(m.a0[row][:], w, cf, ConvFilters, ConvPositions, ConvPatch)
-			z := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.a0[row]))
-			for f := range z {
-				bf := m.Params.ConvBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.ConvBias[:], ConvFilters, ConvPositions, ConvPatch)
 		}
 	}
 
@@ -1859,14 +1861,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a6[row][:]
-			runtime.GemmNN32(m.a7[row][:], w, cf, Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
-			z := (*[Ds0PwFilters][Ds0PwPositions]float32)(unsafe.Pointer(&m.a7[row]))
-			for f := range z {
-				bf := m.Params.Ds0PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a7[row][:], w, cf, m.Params.Ds0PwBias[:], Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
 		}
 	}
 
@@ -2003,14 +1998,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a12[row][:]
-			runtime.GemmNN32(m.a13[row][:], w, cf, Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
-			z := (*[Ds1PwFilters][Ds1PwPositions]float32)(unsafe.Pointer(&m.a13[row]))
-			for f := range z {
-				bf := m.Params.Ds1PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a13[row][:], w, cf, m.Params.Ds1PwBias[:], Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
 		}
 	}
 
@@ -2147,14 +2135,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a18[row][:]
-			runtime.GemmNN32(m.a19[row][:], w, cf, Ds2PwFilters, Ds2PwPositions, Ds2PwPatch)
-			z := (*[Ds2PwFilters][Ds2PwPositions]float32)(unsafe.Pointer(&m.a19[row]))
-			for f := range z {
-				bf := m.Params.Ds2PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a19[row][:], w, cf, m.Params.Ds2PwBias[:], Ds2PwFilters, Ds2PwPositions, Ds2PwPatch)
 		}
 	}
 
@@ -2291,14 +2272,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a24[row][:]
-			runtime.GemmNN32(m.a25[row][:], w, cf, Ds3PwFilters, Ds3PwPositions, Ds3PwPatch)
-			z := (*[Ds3PwFilters][Ds3PwPositions]float32)(unsafe.Pointer(&m.a25[row]))
-			for f := range z {
-				bf := m.Params.Ds3PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a25[row][:], w, cf, m.Params.Ds3PwBias[:], Ds3PwFilters, Ds3PwPositions, Ds3PwPatch)
 		}
 	}
 
@@ -3335,19 +3309,50 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			gw := (*[ConvFilters * ConvPatch]float32)(unsafe.Slice(&m.Grads.ConvWeight[0][0][0][0], ConvFilters*ConvPatch))
 			w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
 			for row := 0; row < nb; row++ {
-				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
-					for oh := 0; oh < ConvOutH; oh++ {
-						r := (*[9]float32)(xp[c][oh*2+kh][kw:])
-						d := (*[ConvOutW]float32)(cols[ki][oh*ConvOutW:])
-						for ow := range d {
-							d[ow] = r[ow*2]
-						}
-					}
+				xf := m.x[row][:]
+				cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
+				for c := 0; c < 1; c++ {
+					runtime.CopyRows32(cf[c*5000+11:], 5, xf[c*490+1:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+135:], 5, xf[c*490+0:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+260:], 5, xf[c*490+1:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+385:], 5, xf[c*490+2:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+511:], 5, xf[c*490+11:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+635:], 5, xf[c*490+10:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+760:], 5, xf[c*490+11:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+885:], 5, xf[c*490+12:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+1006:], 5, xf[c*490+1:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+1130:], 5, xf[c*490+0:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+1255:], 5, xf[c*490+1:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+1380:], 5, xf[c*490+2:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+1506:], 5, xf[c*490+11:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+1630:], 5, xf[c*490+10:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+1755:], 5, xf[c*490+11:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+1880:], 5, xf[c*490+12:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+2001:], 5, xf[c*490+1:], 20, 2, 25, 4)
+					runtime.CopyRows32(cf[c*5000+2125:], 5, xf[c*490+0:], 20, 2, 25, 5)
+					runtime.CopyRows32(cf[c*5000+2250:], 5, xf[c*490+1:], 20, 2, 25, 5)
+					runtime.CopyRows32(cf[c*5000+2375:], 5, xf[c*490+2:], 20, 2, 25, 4)
+					runtime.CopyRows32(cf[c*5000+2501:], 5, xf[c*490+11:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+2625:], 5, xf[c*490+10:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+2750:], 5, xf[c*490+11:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+2875:], 5, xf[c*490+12:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+3001:], 5, xf[c*490+21:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+3125:], 5, xf[c*490+20:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+3250:], 5, xf[c*490+21:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+3375:], 5, xf[c*490+22:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+3501:], 5, xf[c*490+31:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+3625:], 5, xf[c*490+30:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+3750:], 5, xf[c*490+31:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+3875:], 5, xf[c*490+32:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+4001:], 5, xf[c*490+41:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+4125:], 5, xf[c*490+40:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+4250:], 5, xf[c*490+41:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+4375:], 5, xf[c*490+42:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+4501:], 5, xf[c*490+51:], 20, 2, 22, 4)
+					runtime.CopyRows32(cf[c*5000+4625:], 5, xf[c*490+50:], 20, 2, 22, 5)
+					runtime.CopyRows32(cf[c*5000+4750:], 5, xf[c*490+51:], 20, 2, 22, 5)
+					runtime.CopyRows32(cf[c*5000+4875:], 5, xf[c*490+52:], 20, 2, 22, 4)
 				}
-				cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
 				dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 				for f := range dz {
 					var s float32
@@ -3387,19 +3392,50 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		} else {
 			gw := (*[ConvFilters * ConvPatch]float32)(unsafe.Slice(&m.Grads.ConvWeight[0][0][0][0], ConvFilters*ConvPatch))
 			for row := 0; row < nb; row++ {
-				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
-					for oh := 0; oh < ConvOutH; oh++ {
-						r := (*[9]float32)(xp[c][oh*2+kh][kw:])
-						d := (*[ConvOutW]float32)(cols[ki][oh*ConvOutW:])
-						for ow := range d {
-							d[ow] = r[ow*2]
-						}
-					}
+				xf := m.x[row][:]
+				cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
+				for c := 0; c < 1; c++ {
+					runtime.CopyRows32(cf[c*5000+11:], 5, xf[c*490+1:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+135:], 5, xf[c*490+0:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+260:], 5, xf[c*490+1:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+385:], 5, xf[c*490+2:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+511:], 5, xf[c*490+11:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+635:], 5, xf[c*490+10:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+760:], 5, xf[c*490+11:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+885:], 5, xf[c*490+12:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+1006:], 5, xf[c*490+1:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+1130:], 5, xf[c*490+0:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+1255:], 5, xf[c*490+1:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+1380:], 5, xf[c*490+2:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+1506:], 5, xf[c*490+11:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+1630:], 5, xf[c*490+10:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+1755:], 5, xf[c*490+11:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+1880:], 5, xf[c*490+12:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+2001:], 5, xf[c*490+1:], 20, 2, 25, 4)
+					runtime.CopyRows32(cf[c*5000+2125:], 5, xf[c*490+0:], 20, 2, 25, 5)
+					runtime.CopyRows32(cf[c*5000+2250:], 5, xf[c*490+1:], 20, 2, 25, 5)
+					runtime.CopyRows32(cf[c*5000+2375:], 5, xf[c*490+2:], 20, 2, 25, 4)
+					runtime.CopyRows32(cf[c*5000+2501:], 5, xf[c*490+11:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+2625:], 5, xf[c*490+10:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+2750:], 5, xf[c*490+11:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+2875:], 5, xf[c*490+12:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+3001:], 5, xf[c*490+21:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+3125:], 5, xf[c*490+20:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+3250:], 5, xf[c*490+21:], 20, 2, 24, 5)
+					runtime.CopyRows32(cf[c*5000+3375:], 5, xf[c*490+22:], 20, 2, 24, 4)
+					runtime.CopyRows32(cf[c*5000+3501:], 5, xf[c*490+31:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+3625:], 5, xf[c*490+30:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+3750:], 5, xf[c*490+31:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+3875:], 5, xf[c*490+32:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+4001:], 5, xf[c*490+41:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+4125:], 5, xf[c*490+40:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+4250:], 5, xf[c*490+41:], 20, 2, 23, 5)
+					runtime.CopyRows32(cf[c*5000+4375:], 5, xf[c*490+42:], 20, 2, 23, 4)
+					runtime.CopyRows32(cf[c*5000+4501:], 5, xf[c*490+51:], 20, 2, 22, 4)
+					runtime.CopyRows32(cf[c*5000+4625:], 5, xf[c*490+50:], 20, 2, 22, 5)
+					runtime.CopyRows32(cf[c*5000+4750:], 5, xf[c*490+51:], 20, 2, 22, 5)
+					runtime.CopyRows32(cf[c*5000+4875:], 5, xf[c*490+52:], 20, 2, 22, 4)
 				}
-				cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
 				dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 				for f := range dz {
 					var s float32
@@ -4275,19 +4311,50 @@ func (m *Model) backward(needDX bool) {
 		if needDX {
 			gw := (*[ConvFilters * ConvPatch]float32)(unsafe.Slice(&m.Grads.ConvWeight[0][0][0][0], ConvFilters*ConvPatch))
 			w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
-			xp := &m.xp0[row]
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
-				for oh := 0; oh < ConvOutH; oh++ {
-					r := (*[9]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[ConvOutW]float32)(cols[ki][oh*ConvOutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
+			for c := 0; c < 1; c++ {
+				runtime.CopyRows32(cf[c*5000+11:], 5, xf[c*490+1:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+135:], 5, xf[c*490+0:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+260:], 5, xf[c*490+1:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+385:], 5, xf[c*490+2:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+511:], 5, xf[c*490+11:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+635:], 5, xf[c*490+10:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+760:], 5, xf[c*490+11:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+885:], 5, xf[c*490+12:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+1006:], 5, xf[c*490+1:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+1130:], 5, xf[c*490+0:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+1255:], 5, xf[c*490+1:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+1380:], 5, xf[c*490+2:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+1506:], 5, xf[c*490+11:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+1630:], 5, xf[c*490+10:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+1755:], 5, xf[c*490+11:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+1880:], 5, xf[c*490+12:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+2001:], 5, xf[c*490+1:], 20, 2, 25, 4)
+				runtime.CopyRows32(cf[c*5000+2125:], 5, xf[c*490+0:], 20, 2, 25, 5)
+				runtime.CopyRows32(cf[c*5000+2250:], 5, xf[c*490+1:], 20, 2, 25, 5)
+				runtime.CopyRows32(cf[c*5000+2375:], 5, xf[c*490+2:], 20, 2, 25, 4)
+				runtime.CopyRows32(cf[c*5000+2501:], 5, xf[c*490+11:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+2625:], 5, xf[c*490+10:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+2750:], 5, xf[c*490+11:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+2875:], 5, xf[c*490+12:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+3001:], 5, xf[c*490+21:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+3125:], 5, xf[c*490+20:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+3250:], 5, xf[c*490+21:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+3375:], 5, xf[c*490+22:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+3501:], 5, xf[c*490+31:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+3625:], 5, xf[c*490+30:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+3750:], 5, xf[c*490+31:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+3875:], 5, xf[c*490+32:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+4001:], 5, xf[c*490+41:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+4125:], 5, xf[c*490+40:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+4250:], 5, xf[c*490+41:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+4375:], 5, xf[c*490+42:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+4501:], 5, xf[c*490+51:], 20, 2, 22, 4)
+				runtime.CopyRows32(cf[c*5000+4625:], 5, xf[c*490+50:], 20, 2, 22, 5)
+				runtime.CopyRows32(cf[c*5000+4750:], 5, xf[c*490+51:], 20, 2, 22, 5)
+				runtime.CopyRows32(cf[c*5000+4875:], 5, xf[c*490+52:], 20, 2, 22, 4)
 			}
-			cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
 			dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 			for f := range dz {
 				var s float32
@@ -4325,19 +4392,50 @@ func (m *Model) backward(needDX bool) {
 			}
 		} else {
 			gw := (*[ConvFilters * ConvPatch]float32)(unsafe.Slice(&m.Grads.ConvWeight[0][0][0][0], ConvFilters*ConvPatch))
-			xp := &m.xp0[row]
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(ConvKH*ConvKW), ki/ConvKW%ConvKH, ki%ConvKW
-				for oh := 0; oh < ConvOutH; oh++ {
-					r := (*[9]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[ConvOutW]float32)(cols[ki][oh*ConvOutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
+			for c := 0; c < 1; c++ {
+				runtime.CopyRows32(cf[c*5000+11:], 5, xf[c*490+1:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+135:], 5, xf[c*490+0:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+260:], 5, xf[c*490+1:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+385:], 5, xf[c*490+2:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+511:], 5, xf[c*490+11:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+635:], 5, xf[c*490+10:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+760:], 5, xf[c*490+11:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+885:], 5, xf[c*490+12:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+1006:], 5, xf[c*490+1:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+1130:], 5, xf[c*490+0:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+1255:], 5, xf[c*490+1:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+1380:], 5, xf[c*490+2:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+1506:], 5, xf[c*490+11:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+1630:], 5, xf[c*490+10:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+1755:], 5, xf[c*490+11:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+1880:], 5, xf[c*490+12:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+2001:], 5, xf[c*490+1:], 20, 2, 25, 4)
+				runtime.CopyRows32(cf[c*5000+2125:], 5, xf[c*490+0:], 20, 2, 25, 5)
+				runtime.CopyRows32(cf[c*5000+2250:], 5, xf[c*490+1:], 20, 2, 25, 5)
+				runtime.CopyRows32(cf[c*5000+2375:], 5, xf[c*490+2:], 20, 2, 25, 4)
+				runtime.CopyRows32(cf[c*5000+2501:], 5, xf[c*490+11:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+2625:], 5, xf[c*490+10:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+2750:], 5, xf[c*490+11:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+2875:], 5, xf[c*490+12:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+3001:], 5, xf[c*490+21:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+3125:], 5, xf[c*490+20:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+3250:], 5, xf[c*490+21:], 20, 2, 24, 5)
+				runtime.CopyRows32(cf[c*5000+3375:], 5, xf[c*490+22:], 20, 2, 24, 4)
+				runtime.CopyRows32(cf[c*5000+3501:], 5, xf[c*490+31:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+3625:], 5, xf[c*490+30:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+3750:], 5, xf[c*490+31:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+3875:], 5, xf[c*490+32:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+4001:], 5, xf[c*490+41:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+4125:], 5, xf[c*490+40:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+4250:], 5, xf[c*490+41:], 20, 2, 23, 5)
+				runtime.CopyRows32(cf[c*5000+4375:], 5, xf[c*490+42:], 20, 2, 23, 4)
+				runtime.CopyRows32(cf[c*5000+4501:], 5, xf[c*490+51:], 20, 2, 22, 4)
+				runtime.CopyRows32(cf[c*5000+4625:], 5, xf[c*490+50:], 20, 2, 22, 5)
+				runtime.CopyRows32(cf[c*5000+4750:], 5, xf[c*490+51:], 20, 2, 22, 5)
+				runtime.CopyRows32(cf[c*5000+4875:], 5, xf[c*490+52:], 20, 2, 22, 4)
 			}
-			cf := unsafe.Slice(&cols[0][0], ConvPatch*ConvPositions)
 			dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 			for f := range dz {
 				var s float32

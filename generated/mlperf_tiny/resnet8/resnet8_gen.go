@@ -631,12 +631,11 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
-	a0     [BatchChunk][16384]float32     // output
-	xp0    [BatchChunk][3][34][34]float32 // zero-padded input
-	dxp0   [3][34][34]float32             // dL/d(padded input)
-	cols0  [27][1024]float32              // im2col of one sample's padded input (batched pass)
-	dcols0 [27][1024]float32              // dL/dcols of one sample (batched pass)
-	gwt0   [432]float32                   // one sample's dL/dW (batched pass)
+	a0     [BatchChunk][16384]float32 // output
+	dxp0   [3][34][34]float32         // dL/d(padded input)
+	cols0  [27][1024]float32          // im2col of one sample's padded input (batched pass)
+	dcols0 [27][1024]float32          // dL/dcols of one sample (batched pass)
+	gwt0   [432]float32               // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 29
 	a1     [BatchChunk][16384]float32 // output
 	xhat1  [BatchChunk][16384]float32 // normalised input x̂ (training mode)
@@ -647,12 +646,11 @@ type Model struct {
 	// relu1 (relu [16 32 32]→[16 32 32]), spec line 30
 	a2 [BatchChunk][16384]float32 // output
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
-	a3     [BatchChunk][16384]float32      // output
-	xp3    [BatchChunk][16][34][34]float32 // zero-padded input
-	dxp3   [16][34][34]float32             // dL/d(padded input)
-	cols3  [144][1024]float32              // im2col of one sample's padded input (batched pass)
-	dcols3 [144][1024]float32              // dL/dcols of one sample (batched pass)
-	gwt3   [2304]float32                   // one sample's dL/dW (batched pass)
+	a3     [BatchChunk][16384]float32 // output
+	dxp3   [16][34][34]float32        // dL/d(padded input)
+	cols3  [144][1024]float32         // im2col of one sample's padded input (batched pass)
+	dcols3 [144][1024]float32         // dL/dcols of one sample (batched pass)
+	gwt3   [2304]float32              // one sample's dL/dW (batched pass)
 	// stack1.bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 32
 	a4     [BatchChunk][16384]float32 // output
 	xhat4  [BatchChunk][16384]float32 // normalised input x̂ (training mode)
@@ -663,12 +661,11 @@ type Model struct {
 	// layers.5 (relu [16 32 32]→[16 32 32]), spec line 33
 	a5 [BatchChunk][16384]float32 // output
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
-	a6     [BatchChunk][16384]float32      // output
-	xp6    [BatchChunk][16][34][34]float32 // zero-padded input
-	dxp6   [16][34][34]float32             // dL/d(padded input)
-	cols6  [144][1024]float32              // im2col of one sample's padded input (batched pass)
-	dcols6 [144][1024]float32              // dL/dcols of one sample (batched pass)
-	gwt6   [2304]float32                   // one sample's dL/dW (batched pass)
+	a6     [BatchChunk][16384]float32 // output
+	dxp6   [16][34][34]float32        // dL/d(padded input)
+	cols6  [144][1024]float32         // im2col of one sample's padded input (batched pass)
+	dcols6 [144][1024]float32         // dL/dcols of one sample (batched pass)
+	gwt6   [2304]float32              // one sample's dL/dW (batched pass)
 	// stack1.bn2 (batchnorm [16 32 32]→[16 32 32]), spec line 35
 	a7     [BatchChunk][16384]float32 // output
 	xhat7  [BatchChunk][16384]float32 // normalised input x̂ (training mode)
@@ -681,12 +678,11 @@ type Model struct {
 	// stack1.out (relu [16 32 32]→[16 32 32]), spec line 37
 	a9 [BatchChunk][16384]float32 // output
 	// stack2.conv1 (conv2d [16 32 32]→[32 16 16]), spec line 38
-	a10     [BatchChunk][8192]float32       // output
-	xp10    [BatchChunk][16][33][33]float32 // zero-padded input
-	dxp10   [16][33][33]float32             // dL/d(padded input)
-	cols10  [144][256]float32               // im2col of one sample's padded input (batched pass)
-	dcols10 [144][256]float32               // dL/dcols of one sample (batched pass)
-	gwt10   [4608]float32                   // one sample's dL/dW (batched pass)
+	a10     [BatchChunk][8192]float32 // output
+	dxp10   [16][33][33]float32       // dL/d(padded input)
+	cols10  [144][256]float32         // im2col of one sample's padded input (batched pass)
+	dcols10 [144][256]float32         // dL/dcols of one sample (batched pass)
+	gwt10   [4608]float32             // one sample's dL/dW (batched pass)
 	// stack2.bn1 (batchnorm [32 16 16]→[32 16 16]), spec line 39
 	a11     [BatchChunk][8192]float32 // output
 	xhat11  [BatchChunk][8192]float32 // normalised input x̂ (training mode)
@@ -697,12 +693,11 @@ type Model struct {
 	// layers.12 (relu [32 16 16]→[32 16 16]), spec line 40
 	a12 [BatchChunk][8192]float32 // output
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
-	a13     [BatchChunk][8192]float32       // output
-	xp13    [BatchChunk][32][18][18]float32 // zero-padded input
-	dxp13   [32][18][18]float32             // dL/d(padded input)
-	cols13  [288][256]float32               // im2col of one sample's padded input (batched pass)
-	dcols13 [288][256]float32               // dL/dcols of one sample (batched pass)
-	gwt13   [9216]float32                   // one sample's dL/dW (batched pass)
+	a13     [BatchChunk][8192]float32 // output
+	dxp13   [32][18][18]float32       // dL/d(padded input)
+	cols13  [288][256]float32         // im2col of one sample's padded input (batched pass)
+	dcols13 [288][256]float32         // dL/dcols of one sample (batched pass)
+	gwt13   [9216]float32             // one sample's dL/dW (batched pass)
 	// stack2.bn2 (batchnorm [32 16 16]→[32 16 16]), spec line 42
 	a14     [BatchChunk][8192]float32 // output
 	xhat14  [BatchChunk][8192]float32 // normalised input x̂ (training mode)
@@ -720,12 +715,11 @@ type Model struct {
 	// stack2.out (relu [32 16 16]→[32 16 16]), spec line 45
 	a17 [BatchChunk][8192]float32 // output
 	// stack3.conv1 (conv2d [32 16 16]→[64 8 8]), spec line 46
-	a18     [BatchChunk][4096]float32       // output
-	xp18    [BatchChunk][32][17][17]float32 // zero-padded input
-	dxp18   [32][17][17]float32             // dL/d(padded input)
-	cols18  [288][64]float32                // im2col of one sample's padded input (batched pass)
-	dcols18 [288][64]float32                // dL/dcols of one sample (batched pass)
-	gwt18   [18432]float32                  // one sample's dL/dW (batched pass)
+	a18     [BatchChunk][4096]float32 // output
+	dxp18   [32][17][17]float32       // dL/d(padded input)
+	cols18  [288][64]float32          // im2col of one sample's padded input (batched pass)
+	dcols18 [288][64]float32          // dL/dcols of one sample (batched pass)
+	gwt18   [18432]float32            // one sample's dL/dW (batched pass)
 	// stack3.bn1 (batchnorm [64 8 8]→[64 8 8]), spec line 47
 	a19     [BatchChunk][4096]float32 // output
 	xhat19  [BatchChunk][4096]float32 // normalised input x̂ (training mode)
@@ -736,12 +730,11 @@ type Model struct {
 	// layers.20 (relu [64 8 8]→[64 8 8]), spec line 48
 	a20 [BatchChunk][4096]float32 // output
 	// stack3.conv2 (conv2d [64 8 8]→[64 8 8]), spec line 49
-	a21     [BatchChunk][4096]float32       // output
-	xp21    [BatchChunk][64][10][10]float32 // zero-padded input
-	dxp21   [64][10][10]float32             // dL/d(padded input)
-	cols21  [576][64]float32                // im2col of one sample's padded input (batched pass)
-	dcols21 [576][64]float32                // dL/dcols of one sample (batched pass)
-	gwt21   [36864]float32                  // one sample's dL/dW (batched pass)
+	a21     [BatchChunk][4096]float32 // output
+	dxp21   [64][10][10]float32       // dL/d(padded input)
+	cols21  [576][64]float32          // im2col of one sample's padded input (batched pass)
+	dcols21 [576][64]float32          // dL/dcols of one sample (batched pass)
+	gwt21   [36864]float32            // one sample's dL/dW (batched pass)
 	// stack3.bn2 (batchnorm [64 8 8]→[64 8 8]), spec line 50
 	a22     [BatchChunk][4096]float32 // output
 	xhat22  [BatchChunk][4096]float32 // normalised input x̂ (training mode)
@@ -851,31 +844,20 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
-		x := (*[3][32][32]float32)(unsafe.Pointer(&m.x[row]))
-		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[32]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
+		xf := m.x[row][:]
+		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+		for c := 0; c < 3; c++ {
+			runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
+			runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
+			runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
+			runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
+			runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
+			runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 		}
-		cols := &m.cols0
-		for ki := range cols {
-			c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-			for oh := 0; oh < Conv1OutH; oh++ {
-				r := (*[32]float32)(xp[c][oh+kh][kw:])
-				d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-				*d = *r
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-		runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
-		z := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			bf := m.Params.Conv1Bias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
 	}
 
 	// bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 29
@@ -932,31 +914,20 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
-		x := (*[16][32][32]float32)(unsafe.Pointer(&m.a2[row]))
-		xp := &m.xp3[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[32]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
+		xf := m.a2[row][:]
+		cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
+			runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
+			runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
+			runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
+			runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
+			runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 		}
-		cols := &m.cols3
-		for ki := range cols {
-			c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
-			for oh := 0; oh < Stack1Conv1OutH; oh++ {
-				r := (*[32]float32)(xp[c][oh+kh][kw:])
-				d := (*[Stack1Conv1OutW]float32)(cols[ki][oh*Stack1Conv1OutW:])
-				*d = *r
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-		runtime.GemmNN32(m.a3[row][:], w, cf, Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
-		z := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.a3[row]))
-		for f := range z {
-			bf := m.Params.Stack1Conv1Bias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a3[row][:], w, cf, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
 	}
 
 	// stack1.bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 32
@@ -1013,31 +984,20 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
-		x := (*[16][32][32]float32)(unsafe.Pointer(&m.a5[row]))
-		xp := &m.xp6[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[32]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
+		xf := m.a5[row][:]
+		cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
+			runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
+			runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
+			runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
+			runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
+			runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 		}
-		cols := &m.cols6
-		for ki := range cols {
-			c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
-			for oh := 0; oh < Stack1Conv2OutH; oh++ {
-				r := (*[32]float32)(xp[c][oh+kh][kw:])
-				d := (*[Stack1Conv2OutW]float32)(cols[ki][oh*Stack1Conv2OutW:])
-				*d = *r
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-		runtime.GemmNN32(m.a6[row][:], w, cf, Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
-		z := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.a6[row]))
-		for f := range z {
-			bf := m.Params.Stack1Conv2Bias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a6[row][:], w, cf, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
 	}
 
 	// stack1.bn2 (batchnorm [16 32 32]→[16 32 32]), spec line 35
@@ -1102,33 +1062,20 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// stack2.conv1 (conv2d [16 32 32]→[32 16 16]), spec line 38
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
-		x := (*[16][32][32]float32)(unsafe.Pointer(&m.a9[row]))
-		xp := &m.xp10[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[32]float32)(xp[c][h][0:]) = x[c][h]
-			}
+		xf := m.a9[row][:]
+		cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*2304+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
+			runtime.CopyRows32(cf[c*2304+256:], 16, xf[c*1024+1:], 64, 2, 16, 16)
+			runtime.CopyRows32(cf[c*2304+512:], 16, xf[c*1024+2:], 64, 2, 16, 15)
+			runtime.CopyRows32(cf[c*2304+768:], 16, xf[c*1024+32:], 64, 2, 16, 16)
+			runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*1024+33:], 64, 2, 16, 16)
+			runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*1024+34:], 64, 2, 16, 15)
+			runtime.CopyRows32(cf[c*2304+1536:], 16, xf[c*1024+64:], 64, 2, 15, 16)
+			runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*1024+65:], 64, 2, 15, 16)
+			runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*1024+66:], 64, 2, 15, 15)
 		}
-		cols := &m.cols10
-		for ki := range cols {
-			c, kh, kw := ki/(Stack2Conv1KH*Stack2Conv1KW), ki/Stack2Conv1KW%Stack2Conv1KH, ki%Stack2Conv1KW
-			for oh := 0; oh < Stack2Conv1OutH; oh++ {
-				r := (*[31]float32)(xp[c][oh*2+kh][kw:])
-				d := (*[Stack2Conv1OutW]float32)(cols[ki][oh*Stack2Conv1OutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-		runtime.GemmNN32(m.a10[row][:], w, cf, Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
-		z := (*[Stack2Conv1Filters][Stack2Conv1Positions]float32)(unsafe.Pointer(&m.a10[row]))
-		for f := range z {
-			bf := m.Params.Stack2Conv1Bias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
 	}
 
 	// stack2.bn1 (batchnorm [32 16 16]→[32 16 16]), spec line 39
@@ -1185,31 +1132,20 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
-		x := (*[32][16][16]float32)(unsafe.Pointer(&m.a12[row]))
-		xp := &m.xp13[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[16]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
+		xf := m.a12[row][:]
+		cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+		for c := 0; c < 32; c++ {
+			runtime.CopyRows32(cf[c*2304+17:], 16, xf[c*256+0:], 16, 1, 15, 15)
+			runtime.CopyRows32(cf[c*2304+272:], 16, xf[c*256+0:], 16, 1, 15, 16)
+			runtime.CopyRows32(cf[c*2304+528:], 16, xf[c*256+1:], 16, 1, 15, 15)
+			runtime.CopyRows32(cf[c*2304+769:], 16, xf[c*256+0:], 16, 1, 16, 15)
+			runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*256+0:], 16, 1, 16, 16)
+			runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*256+1:], 16, 1, 16, 15)
+			runtime.CopyRows32(cf[c*2304+1537:], 16, xf[c*256+16:], 16, 1, 15, 15)
+			runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*256+16:], 16, 1, 15, 16)
+			runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*256+17:], 16, 1, 15, 15)
 		}
-		cols := &m.cols13
-		for ki := range cols {
-			c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
-			for oh := 0; oh < Stack2Conv2OutH; oh++ {
-				r := (*[16]float32)(xp[c][oh+kh][kw:])
-				d := (*[Stack2Conv2OutW]float32)(cols[ki][oh*Stack2Conv2OutW:])
-				*d = *r
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-		runtime.GemmNN32(m.a13[row][:], w, cf, Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
-		z := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.a13[row]))
-		for f := range z {
-			bf := m.Params.Stack2Conv2Bias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
 	}
 
 	// stack2.bn2 (batchnorm [32 16 16]→[32 16 16]), spec line 42
@@ -1261,27 +1197,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// stack2.shortcut (conv2d [16 32 32]→[32 16 16]), spec line 43
 	{
 		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
-		xp := (*[16][32][32]float32)(unsafe.Pointer(&m.a9[row]))
-		cols := &m.cols15
-		for ki := range cols {
-			c, kh, kw := ki/(Stack2ShortcutKH*Stack2ShortcutKW), ki/Stack2ShortcutKW%Stack2ShortcutKH, ki%Stack2ShortcutKW
-			for oh := 0; oh < Stack2ShortcutOutH; oh++ {
-				r := (*[31]float32)(xp[c][oh*2+kh][kw:])
-				d := (*[Stack2ShortcutOutW]float32)(cols[ki][oh*Stack2ShortcutOutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
+		xf := m.a9[row][:]
+		cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*256+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
 		}
-		cf := unsafe.Slice(&cols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-		runtime.GemmNN32(m.a15[row][:], w, cf, Stack2ShortcutFilters, Stack2ShortcutPositions, Stack2ShortcutPatch)
-		z := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float32)(unsafe.Pointer(&m.a15[row]))
-		for f := range z {
-			bf := m.Params.Stack2ShortcutBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a15[row][:], w, cf, m.Params.Stack2ShortcutBias[:], Stack2ShortcutFilters, Stack2ShortcutPositions, Stack2ShortcutPatch)
 	}
 
 	// stack2.add (add [32 16 16]→[32 16 16]), spec line 44
@@ -1300,33 +1221,20 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// stack3.conv1 (conv2d [32 16 16]→[64 8 8]), spec line 46
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
-		x := (*[32][16][16]float32)(unsafe.Pointer(&m.a17[row]))
-		xp := &m.xp18[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[16]float32)(xp[c][h][0:]) = x[c][h]
-			}
+		xf := m.a17[row][:]
+		cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+		for c := 0; c < 32; c++ {
+			runtime.CopyRows32(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
+			runtime.CopyRows32(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
+			runtime.CopyRows32(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
+			runtime.CopyRows32(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
+			runtime.CopyRows32(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
+			runtime.CopyRows32(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
+			runtime.CopyRows32(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
+			runtime.CopyRows32(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
+			runtime.CopyRows32(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
 		}
-		cols := &m.cols18
-		for ki := range cols {
-			c, kh, kw := ki/(Stack3Conv1KH*Stack3Conv1KW), ki/Stack3Conv1KW%Stack3Conv1KH, ki%Stack3Conv1KW
-			for oh := 0; oh < Stack3Conv1OutH; oh++ {
-				r := (*[15]float32)(xp[c][oh*2+kh][kw:])
-				d := (*[Stack3Conv1OutW]float32)(cols[ki][oh*Stack3Conv1OutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-		runtime.GemmNN32(m.a18[row][:], w, cf, Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
-		z := (*[Stack3Conv1Filters][Stack3Conv1Positions]float32)(unsafe.Pointer(&m.a18[row]))
-		for f := range z {
-			bf := m.Params.Stack3Conv1Bias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
 	}
 
 	// stack3.bn1 (batchnorm [64 8 8]→[64 8 8]), spec line 47
@@ -1383,31 +1291,20 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// stack3.conv2 (conv2d [64 8 8]→[64 8 8]), spec line 49
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
-		x := (*[64][8][8]float32)(unsafe.Pointer(&m.a20[row]))
-		xp := &m.xp21[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[8]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
+		xf := m.a20[row][:]
+		cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+		for c := 0; c < 64; c++ {
+			runtime.CopyRows32(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
+			runtime.CopyRows32(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
+			runtime.CopyRows32(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
+			runtime.CopyRows32(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
+			runtime.CopyRows32(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
+			runtime.CopyRows32(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
+			runtime.CopyRows32(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
+			runtime.CopyRows32(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
+			runtime.CopyRows32(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
 		}
-		cols := &m.cols21
-		for ki := range cols {
-			c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
-			for oh := 0; oh < Stack3Conv2OutH; oh++ {
-				r := (*[8]float32)(xp[c][oh+kh][kw:])
-				d := (*[Stack3Conv2OutW]float32)(cols[ki][oh*Stack3Conv2OutW:])
-				*d = *r
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-		runtime.GemmNN32(m.a21[row][:], w, cf, Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
-		z := (*[Stack3Conv2Filters][Stack3Conv2Positions]float32)(unsafe.Pointer(&m.a21[row]))
-		for f := range z {
-			bf := m.Params.Stack3Conv2Bias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
 	}
 
 	// stack3.bn2 (batchnorm [64 8 8]→[64 8 8]), spec line 50
@@ -1459,27 +1356,12 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// stack3.shortcut (conv2d [32 16 16]→[64 8 8]), spec line 51
 	{
 		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
-		xp := (*[32][16][16]float32)(unsafe.Pointer(&m.a17[row]))
-		cols := &m.cols23
-		for ki := range cols {
-			c, kh, kw := ki/(Stack3ShortcutKH*Stack3ShortcutKW), ki/Stack3ShortcutKW%Stack3ShortcutKH, ki%Stack3ShortcutKW
-			for oh := 0; oh < Stack3ShortcutOutH; oh++ {
-				r := (*[15]float32)(xp[c][oh*2+kh][kw:])
-				d := (*[Stack3ShortcutOutW]float32)(cols[ki][oh*Stack3ShortcutOutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
+		xf := m.a17[row][:]
+		cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+		for c := 0; c < 32; c++ {
+			runtime.CopyRows32(cf[c*64+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
 		}
-		cf := unsafe.Slice(&cols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-		runtime.GemmNN32(m.a23[row][:], w, cf, Stack3ShortcutFilters, Stack3ShortcutPositions, Stack3ShortcutPatch)
-		z := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float32)(unsafe.Pointer(&m.a23[row]))
-		for f := range z {
-			bf := m.Params.Stack3ShortcutBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a23[row][:], w, cf, m.Params.Stack3ShortcutBias[:], Stack3ShortcutFilters, Stack3ShortcutPositions, Stack3ShortcutPatch)
 	}
 
 	// stack3.add (add [64 8 8]→[64 8 8]), spec line 52
@@ -1567,23 +1449,18 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 const BatchChunk = 32
 
 // ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
-// (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
-// batched kernels. It allocates nothing; the Model's buffers hold the last chunk.
+// (len(ys) must be at least len(xs)), one sample at a time through Forward's
+// pass, which measured faster than a layer at a time over the chunk for this
+// network: its convolutions are one GEMM per sample either way, and one sample's
+// buffers stay in cache. It allocates nothing; row 0 holds the last sample.
 func (m *Model) ForwardBatch(xs []Input, ys []Output) {
 	if len(ys) < len(xs) {
 		panic("ForwardBatch: ys is shorter than xs")
 	}
 	training := m.training
 	m.training = false
-	for lo := 0; lo < len(xs); lo += BatchChunk {
-		nb := min(BatchChunk, len(xs)-lo)
-		for b := 0; b < nb; b++ {
-			m.x[b] = *inputFlat(&xs[lo+b])
-		}
-		m.forwardBatch(nb)
-		for b := 0; b < nb; b++ {
-			ys[lo+b] = *outputShaped(&m.a28[b])
-		}
+	for i := range xs {
+		ys[i] = *outputShaped(m.forward(&xs[i]))
 	}
 	m.training = training
 }
@@ -1597,31 +1474,20 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[3][32][32]float32)(unsafe.Pointer(&m.x[row]))
-			xp := &m.xp0[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[32]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+			for c := 0; c < 3; c++ {
+				runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
+				runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
+				runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
+				runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
+				runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
+				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 			}
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					r := (*[32]float32)(xp[c][oh+kh][kw:])
-					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-					*d = *r
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-			runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
-			z := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.a0[row]))
-			for f := range z {
-				bf := m.Params.Conv1Bias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
 		}
 	}
 
@@ -1680,31 +1546,20 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[16][32][32]float32)(unsafe.Pointer(&m.a2[row]))
-			xp := &m.xp3[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[32]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
+			xf := m.a2[row][:]
+			cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
+				runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
+				runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
+				runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
+				runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
+				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 			}
-			cols := &m.cols3
-			for ki := range cols {
-				c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
-				for oh := 0; oh < Stack1Conv1OutH; oh++ {
-					r := (*[32]float32)(xp[c][oh+kh][kw:])
-					d := (*[Stack1Conv1OutW]float32)(cols[ki][oh*Stack1Conv1OutW:])
-					*d = *r
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-			runtime.GemmNN32(m.a3[row][:], w, cf, Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
-			z := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.a3[row]))
-			for f := range z {
-				bf := m.Params.Stack1Conv1Bias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a3[row][:], w, cf, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
 		}
 	}
 
@@ -1763,31 +1618,20 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[16][32][32]float32)(unsafe.Pointer(&m.a5[row]))
-			xp := &m.xp6[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[32]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
+			xf := m.a5[row][:]
+			cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
+				runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
+				runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
+				runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
+				runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
+				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 			}
-			cols := &m.cols6
-			for ki := range cols {
-				c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
-				for oh := 0; oh < Stack1Conv2OutH; oh++ {
-					r := (*[32]float32)(xp[c][oh+kh][kw:])
-					d := (*[Stack1Conv2OutW]float32)(cols[ki][oh*Stack1Conv2OutW:])
-					*d = *r
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-			runtime.GemmNN32(m.a6[row][:], w, cf, Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
-			z := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.a6[row]))
-			for f := range z {
-				bf := m.Params.Stack1Conv2Bias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a6[row][:], w, cf, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
 		}
 	}
 
@@ -1854,33 +1698,20 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[16][32][32]float32)(unsafe.Pointer(&m.a9[row]))
-			xp := &m.xp10[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[32]float32)(xp[c][h][0:]) = x[c][h]
-				}
+			xf := m.a9[row][:]
+			cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*2304+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
+				runtime.CopyRows32(cf[c*2304+256:], 16, xf[c*1024+1:], 64, 2, 16, 16)
+				runtime.CopyRows32(cf[c*2304+512:], 16, xf[c*1024+2:], 64, 2, 16, 15)
+				runtime.CopyRows32(cf[c*2304+768:], 16, xf[c*1024+32:], 64, 2, 16, 16)
+				runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*1024+33:], 64, 2, 16, 16)
+				runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*1024+34:], 64, 2, 16, 15)
+				runtime.CopyRows32(cf[c*2304+1536:], 16, xf[c*1024+64:], 64, 2, 15, 16)
+				runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*1024+65:], 64, 2, 15, 16)
+				runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*1024+66:], 64, 2, 15, 15)
 			}
-			cols := &m.cols10
-			for ki := range cols {
-				c, kh, kw := ki/(Stack2Conv1KH*Stack2Conv1KW), ki/Stack2Conv1KW%Stack2Conv1KH, ki%Stack2Conv1KW
-				for oh := 0; oh < Stack2Conv1OutH; oh++ {
-					r := (*[31]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Stack2Conv1OutW]float32)(cols[ki][oh*Stack2Conv1OutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-			runtime.GemmNN32(m.a10[row][:], w, cf, Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
-			z := (*[Stack2Conv1Filters][Stack2Conv1Positions]float32)(unsafe.Pointer(&m.a10[row]))
-			for f := range z {
-				bf := m.Params.Stack2Conv1Bias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
 		}
 	}
 
@@ -1939,31 +1770,20 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[32][16][16]float32)(unsafe.Pointer(&m.a12[row]))
-			xp := &m.xp13[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[16]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
+			xf := m.a12[row][:]
+			cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+			for c := 0; c < 32; c++ {
+				runtime.CopyRows32(cf[c*2304+17:], 16, xf[c*256+0:], 16, 1, 15, 15)
+				runtime.CopyRows32(cf[c*2304+272:], 16, xf[c*256+0:], 16, 1, 15, 16)
+				runtime.CopyRows32(cf[c*2304+528:], 16, xf[c*256+1:], 16, 1, 15, 15)
+				runtime.CopyRows32(cf[c*2304+769:], 16, xf[c*256+0:], 16, 1, 16, 15)
+				runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*256+0:], 16, 1, 16, 16)
+				runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*256+1:], 16, 1, 16, 15)
+				runtime.CopyRows32(cf[c*2304+1537:], 16, xf[c*256+16:], 16, 1, 15, 15)
+				runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*256+16:], 16, 1, 15, 16)
+				runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*256+17:], 16, 1, 15, 15)
 			}
-			cols := &m.cols13
-			for ki := range cols {
-				c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
-				for oh := 0; oh < Stack2Conv2OutH; oh++ {
-					r := (*[16]float32)(xp[c][oh+kh][kw:])
-					d := (*[Stack2Conv2OutW]float32)(cols[ki][oh*Stack2Conv2OutW:])
-					*d = *r
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-			runtime.GemmNN32(m.a13[row][:], w, cf, Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
-			z := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.a13[row]))
-			for f := range z {
-				bf := m.Params.Stack2Conv2Bias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
 		}
 	}
 
@@ -2017,27 +1837,12 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[16][32][32]float32)(unsafe.Pointer(&m.a9[row]))
-			cols := &m.cols15
-			for ki := range cols {
-				c, kh, kw := ki/(Stack2ShortcutKH*Stack2ShortcutKW), ki/Stack2ShortcutKW%Stack2ShortcutKH, ki%Stack2ShortcutKW
-				for oh := 0; oh < Stack2ShortcutOutH; oh++ {
-					r := (*[31]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Stack2ShortcutOutW]float32)(cols[ki][oh*Stack2ShortcutOutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.a9[row][:]
+			cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*256+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
 			}
-			cf := unsafe.Slice(&cols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-			runtime.GemmNN32(m.a15[row][:], w, cf, Stack2ShortcutFilters, Stack2ShortcutPositions, Stack2ShortcutPatch)
-			z := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float32)(unsafe.Pointer(&m.a15[row]))
-			for f := range z {
-				bf := m.Params.Stack2ShortcutBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a15[row][:], w, cf, m.Params.Stack2ShortcutBias[:], Stack2ShortcutFilters, Stack2ShortcutPositions, Stack2ShortcutPatch)
 		}
 	}
 
@@ -2058,33 +1863,20 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[32][16][16]float32)(unsafe.Pointer(&m.a17[row]))
-			xp := &m.xp18[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[16]float32)(xp[c][h][0:]) = x[c][h]
-				}
+			xf := m.a17[row][:]
+			cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+			for c := 0; c < 32; c++ {
+				runtime.CopyRows32(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
+				runtime.CopyRows32(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
+				runtime.CopyRows32(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
+				runtime.CopyRows32(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
+				runtime.CopyRows32(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
+				runtime.CopyRows32(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
+				runtime.CopyRows32(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
+				runtime.CopyRows32(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
+				runtime.CopyRows32(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
 			}
-			cols := &m.cols18
-			for ki := range cols {
-				c, kh, kw := ki/(Stack3Conv1KH*Stack3Conv1KW), ki/Stack3Conv1KW%Stack3Conv1KH, ki%Stack3Conv1KW
-				for oh := 0; oh < Stack3Conv1OutH; oh++ {
-					r := (*[15]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Stack3Conv1OutW]float32)(cols[ki][oh*Stack3Conv1OutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-			runtime.GemmNN32(m.a18[row][:], w, cf, Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
-			z := (*[Stack3Conv1Filters][Stack3Conv1Positions]float32)(unsafe.Pointer(&m.a18[row]))
-			for f := range z {
-				bf := m.Params.Stack3Conv1Bias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
 		}
 	}
 
@@ -2143,31 +1935,20 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[64][8][8]float32)(unsafe.Pointer(&m.a20[row]))
-			xp := &m.xp21[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[8]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
+			xf := m.a20[row][:]
+			cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+			for c := 0; c < 64; c++ {
+				runtime.CopyRows32(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
+				runtime.CopyRows32(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
+				runtime.CopyRows32(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
+				runtime.CopyRows32(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
+				runtime.CopyRows32(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
+				runtime.CopyRows32(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
+				runtime.CopyRows32(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
+				runtime.CopyRows32(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
+				runtime.CopyRows32(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
 			}
-			cols := &m.cols21
-			for ki := range cols {
-				c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
-				for oh := 0; oh < Stack3Conv2OutH; oh++ {
-					r := (*[8]float32)(xp[c][oh+kh][kw:])
-					d := (*[Stack3Conv2OutW]float32)(cols[ki][oh*Stack3Conv2OutW:])
-					*d = *r
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-			runtime.GemmNN32(m.a21[row][:], w, cf, Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
-			z := (*[Stack3Conv2Filters][Stack3Conv2Positions]float32)(unsafe.Pointer(&m.a21[row]))
-			for f := range z {
-				bf := m.Params.Stack3Conv2Bias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
 		}
 	}
 
@@ -2221,27 +2002,12 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[32][16][16]float32)(unsafe.Pointer(&m.a17[row]))
-			cols := &m.cols23
-			for ki := range cols {
-				c, kh, kw := ki/(Stack3ShortcutKH*Stack3ShortcutKW), ki/Stack3ShortcutKW%Stack3ShortcutKH, ki%Stack3ShortcutKW
-				for oh := 0; oh < Stack3ShortcutOutH; oh++ {
-					r := (*[15]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Stack3ShortcutOutW]float32)(cols[ki][oh*Stack3ShortcutOutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.a17[row][:]
+			cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+			for c := 0; c < 32; c++ {
+				runtime.CopyRows32(cf[c*64+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
 			}
-			cf := unsafe.Slice(&cols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-			runtime.GemmNN32(m.a23[row][:], w, cf, Stack3ShortcutFilters, Stack3ShortcutPositions, Stack3ShortcutPatch)
-			z := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float32)(unsafe.Pointer(&m.a23[row]))
-			for f := range z {
-				bf := m.Params.Stack3ShortcutBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a23[row][:], w, cf, m.Params.Stack3ShortcutBias[:], Stack3ShortcutFilters, Stack3ShortcutPositions, Stack3ShortcutPatch)
 		}
 	}
 
@@ -2400,19 +2166,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := (*[Stack3ShortcutFilters * Stack3ShortcutPatch]float32)(unsafe.Slice(&m.Grads.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch))
 		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[32][16][16]float32)(unsafe.Pointer(&m.a17[row]))
-			cols := &m.cols23
-			for ki := range cols {
-				c, kh, kw := ki/(Stack3ShortcutKH*Stack3ShortcutKW), ki/Stack3ShortcutKW%Stack3ShortcutKH, ki%Stack3ShortcutKW
-				for oh := 0; oh < Stack3ShortcutOutH; oh++ {
-					r := (*[15]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Stack3ShortcutOutW]float32)(cols[ki][oh*Stack3ShortcutOutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.a17[row][:]
+			cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+			for c := 0; c < 32; c++ {
+				runtime.CopyRows32(cf[c*64+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
 			}
-			cf := unsafe.Slice(&cols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
 			dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float32)(unsafe.Pointer(&m.d23[row]))
 			for f := range dz {
 				var s float32
@@ -2503,17 +2261,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := (*[Stack3Conv2Filters * Stack3Conv2Patch]float32)(unsafe.Slice(&m.Grads.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch))
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
 		for row := 0; row < nb; row++ {
-			xp := &m.xp21[row]
-			cols := &m.cols21
-			for ki := range cols {
-				c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
-				for oh := 0; oh < Stack3Conv2OutH; oh++ {
-					r := (*[8]float32)(xp[c][oh+kh][kw:])
-					d := (*[Stack3Conv2OutW]float32)(cols[ki][oh*Stack3Conv2OutW:])
-					*d = *r
-				}
+			xf := m.a20[row][:]
+			cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+			for c := 0; c < 64; c++ {
+				runtime.CopyRows32(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
+				runtime.CopyRows32(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
+				runtime.CopyRows32(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
+				runtime.CopyRows32(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
+				runtime.CopyRows32(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
+				runtime.CopyRows32(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
+				runtime.CopyRows32(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
+				runtime.CopyRows32(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
+				runtime.CopyRows32(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
 			}
-			cf := unsafe.Slice(&cols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
 			dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float32)(unsafe.Pointer(&m.d24[row]))
 			for f := range dz {
 				var s float32
@@ -2618,19 +2378,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := (*[Stack3Conv1Filters * Stack3Conv1Patch]float32)(unsafe.Slice(&m.Grads.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch))
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
 		for row := 0; row < nb; row++ {
-			xp := &m.xp18[row]
-			cols := &m.cols18
-			for ki := range cols {
-				c, kh, kw := ki/(Stack3Conv1KH*Stack3Conv1KW), ki/Stack3Conv1KW%Stack3Conv1KH, ki%Stack3Conv1KW
-				for oh := 0; oh < Stack3Conv1OutH; oh++ {
-					r := (*[15]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Stack3Conv1OutW]float32)(cols[ki][oh*Stack3Conv1OutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.a17[row][:]
+			cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+			for c := 0; c < 32; c++ {
+				runtime.CopyRows32(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
+				runtime.CopyRows32(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
+				runtime.CopyRows32(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
+				runtime.CopyRows32(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
+				runtime.CopyRows32(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
+				runtime.CopyRows32(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
+				runtime.CopyRows32(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
+				runtime.CopyRows32(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
+				runtime.CopyRows32(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
 			}
-			cf := unsafe.Slice(&cols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
 			dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float32)(unsafe.Pointer(&m.d25[row]))
 			for f := range dz {
 				var s float32
@@ -2696,19 +2456,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := (*[Stack2ShortcutFilters * Stack2ShortcutPatch]float32)(unsafe.Slice(&m.Grads.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch))
 		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
 		for row := 0; row < nb; row++ {
-			xp := (*[16][32][32]float32)(unsafe.Pointer(&m.a9[row]))
-			cols := &m.cols15
-			for ki := range cols {
-				c, kh, kw := ki/(Stack2ShortcutKH*Stack2ShortcutKW), ki/Stack2ShortcutKW%Stack2ShortcutKH, ki%Stack2ShortcutKW
-				for oh := 0; oh < Stack2ShortcutOutH; oh++ {
-					r := (*[31]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Stack2ShortcutOutW]float32)(cols[ki][oh*Stack2ShortcutOutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.a9[row][:]
+			cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*256+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
 			}
-			cf := unsafe.Slice(&cols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
 			dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float32)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
 				var s float32
@@ -2799,17 +2551,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := (*[Stack2Conv2Filters * Stack2Conv2Patch]float32)(unsafe.Slice(&m.Grads.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch))
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
 		for row := 0; row < nb; row++ {
-			xp := &m.xp13[row]
-			cols := &m.cols13
-			for ki := range cols {
-				c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
-				for oh := 0; oh < Stack2Conv2OutH; oh++ {
-					r := (*[16]float32)(xp[c][oh+kh][kw:])
-					d := (*[Stack2Conv2OutW]float32)(cols[ki][oh*Stack2Conv2OutW:])
-					*d = *r
-				}
+			xf := m.a12[row][:]
+			cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+			for c := 0; c < 32; c++ {
+				runtime.CopyRows32(cf[c*2304+17:], 16, xf[c*256+0:], 16, 1, 15, 15)
+				runtime.CopyRows32(cf[c*2304+272:], 16, xf[c*256+0:], 16, 1, 15, 16)
+				runtime.CopyRows32(cf[c*2304+528:], 16, xf[c*256+1:], 16, 1, 15, 15)
+				runtime.CopyRows32(cf[c*2304+769:], 16, xf[c*256+0:], 16, 1, 16, 15)
+				runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*256+0:], 16, 1, 16, 16)
+				runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*256+1:], 16, 1, 16, 15)
+				runtime.CopyRows32(cf[c*2304+1537:], 16, xf[c*256+16:], 16, 1, 15, 15)
+				runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*256+16:], 16, 1, 15, 16)
+				runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*256+17:], 16, 1, 15, 15)
 			}
-			cf := unsafe.Slice(&cols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
 			dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
 				var s float32
@@ -2914,19 +2668,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := (*[Stack2Conv1Filters * Stack2Conv1Patch]float32)(unsafe.Slice(&m.Grads.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch))
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
 		for row := 0; row < nb; row++ {
-			xp := &m.xp10[row]
-			cols := &m.cols10
-			for ki := range cols {
-				c, kh, kw := ki/(Stack2Conv1KH*Stack2Conv1KW), ki/Stack2Conv1KW%Stack2Conv1KH, ki%Stack2Conv1KW
-				for oh := 0; oh < Stack2Conv1OutH; oh++ {
-					r := (*[31]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Stack2Conv1OutW]float32)(cols[ki][oh*Stack2Conv1OutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.a9[row][:]
+			cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*2304+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
+				runtime.CopyRows32(cf[c*2304+256:], 16, xf[c*1024+1:], 64, 2, 16, 16)
+				runtime.CopyRows32(cf[c*2304+512:], 16, xf[c*1024+2:], 64, 2, 16, 15)
+				runtime.CopyRows32(cf[c*2304+768:], 16, xf[c*1024+32:], 64, 2, 16, 16)
+				runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*1024+33:], 64, 2, 16, 16)
+				runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*1024+34:], 64, 2, 16, 15)
+				runtime.CopyRows32(cf[c*2304+1536:], 16, xf[c*1024+64:], 64, 2, 15, 16)
+				runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*1024+65:], 64, 2, 15, 16)
+				runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*1024+66:], 64, 2, 15, 15)
 			}
-			cf := unsafe.Slice(&cols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
 			dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float32)(unsafe.Pointer(&m.e23_0[row]))
 			for f := range dz {
 				var s float32
@@ -3045,17 +2799,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := (*[Stack1Conv2Filters * Stack1Conv2Patch]float32)(unsafe.Slice(&m.Grads.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch))
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
 		for row := 0; row < nb; row++ {
-			xp := &m.xp6[row]
-			cols := &m.cols6
-			for ki := range cols {
-				c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
-				for oh := 0; oh < Stack1Conv2OutH; oh++ {
-					r := (*[32]float32)(xp[c][oh+kh][kw:])
-					d := (*[Stack1Conv2OutW]float32)(cols[ki][oh*Stack1Conv2OutW:])
-					*d = *r
-				}
+			xf := m.a5[row][:]
+			cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
+				runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
+				runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
+				runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
+				runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
+				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 			}
-			cf := unsafe.Slice(&cols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
 			dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.d8[row]))
 			for f := range dz {
 				var s float32
@@ -3160,17 +2916,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		gw := (*[Stack1Conv1Filters * Stack1Conv1Patch]float32)(unsafe.Slice(&m.Grads.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch))
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
 		for row := 0; row < nb; row++ {
-			xp := &m.xp3[row]
-			cols := &m.cols3
-			for ki := range cols {
-				c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
-				for oh := 0; oh < Stack1Conv1OutH; oh++ {
-					r := (*[32]float32)(xp[c][oh+kh][kw:])
-					d := (*[Stack1Conv1OutW]float32)(cols[ki][oh*Stack1Conv1OutW:])
-					*d = *r
-				}
+			xf := m.a2[row][:]
+			cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+			for c := 0; c < 16; c++ {
+				runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
+				runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
+				runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
+				runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
+				runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
+				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 			}
-			cf := unsafe.Slice(&cols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
 			dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.e15_0[row]))
 			for f := range dz {
 				var s float32
@@ -3282,17 +3040,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			for row := 0; row < nb; row++ {
-				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						r := (*[32]float32)(xp[c][oh+kh][kw:])
-						d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-						*d = *r
-					}
+				xf := m.x[row][:]
+				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+				for c := 0; c < 3; c++ {
+					runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
+					runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
+					runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
+					runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
+					runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
+					runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
+					runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
+					runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
+					runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 				}
-				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
 					var s float32
@@ -3332,17 +3092,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			for row := 0; row < nb; row++ {
-				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						r := (*[32]float32)(xp[c][oh+kh][kw:])
-						d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-						*d = *r
-					}
+				xf := m.x[row][:]
+				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+				for c := 0; c < 3; c++ {
+					runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
+					runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
+					runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
+					runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
+					runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
+					runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
+					runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
+					runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
+					runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 				}
-				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
 					var s float32
@@ -3428,19 +3190,11 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := (*[Stack3ShortcutFilters * Stack3ShortcutPatch]float32)(unsafe.Slice(&m.Grads.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch))
 		w := unsafe.Slice(&m.Params.Stack3ShortcutWeight[0][0][0][0], Stack3ShortcutFilters*Stack3ShortcutPatch)
-		xp := (*[32][16][16]float32)(unsafe.Pointer(&m.a17[row]))
-		cols := &m.cols23
-		for ki := range cols {
-			c, kh, kw := ki/(Stack3ShortcutKH*Stack3ShortcutKW), ki/Stack3ShortcutKW%Stack3ShortcutKH, ki%Stack3ShortcutKW
-			for oh := 0; oh < Stack3ShortcutOutH; oh++ {
-				r := (*[15]float32)(xp[c][oh*2+kh][kw:])
-				d := (*[Stack3ShortcutOutW]float32)(cols[ki][oh*Stack3ShortcutOutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
+		xf := m.a17[row][:]
+		cf := unsafe.Slice(&m.cols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+		for c := 0; c < 32; c++ {
+			runtime.CopyRows32(cf[c*64+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
 		}
-		cf := unsafe.Slice(&cols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
 		dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float32)(unsafe.Pointer(&m.d23[row]))
 		for f := range dz {
 			var s float32
@@ -3529,17 +3283,19 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := (*[Stack3Conv2Filters * Stack3Conv2Patch]float32)(unsafe.Slice(&m.Grads.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch))
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
-		xp := &m.xp21[row]
-		cols := &m.cols21
-		for ki := range cols {
-			c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
-			for oh := 0; oh < Stack3Conv2OutH; oh++ {
-				r := (*[8]float32)(xp[c][oh+kh][kw:])
-				d := (*[Stack3Conv2OutW]float32)(cols[ki][oh*Stack3Conv2OutW:])
-				*d = *r
-			}
+		xf := m.a20[row][:]
+		cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+		for c := 0; c < 64; c++ {
+			runtime.CopyRows32(cf[c*576+9:], 8, xf[c*64+0:], 8, 1, 7, 7)
+			runtime.CopyRows32(cf[c*576+72:], 8, xf[c*64+0:], 8, 1, 7, 8)
+			runtime.CopyRows32(cf[c*576+136:], 8, xf[c*64+1:], 8, 1, 7, 7)
+			runtime.CopyRows32(cf[c*576+193:], 8, xf[c*64+0:], 8, 1, 8, 7)
+			runtime.CopyRows32(cf[c*576+256:], 8, xf[c*64+0:], 8, 1, 8, 8)
+			runtime.CopyRows32(cf[c*576+320:], 8, xf[c*64+1:], 8, 1, 8, 7)
+			runtime.CopyRows32(cf[c*576+385:], 8, xf[c*64+8:], 8, 1, 7, 7)
+			runtime.CopyRows32(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
+			runtime.CopyRows32(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
 		}
-		cf := unsafe.Slice(&cols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
 		dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float32)(unsafe.Pointer(&m.d24[row]))
 		for f := range dz {
 			var s float32
@@ -3640,19 +3396,19 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := (*[Stack3Conv1Filters * Stack3Conv1Patch]float32)(unsafe.Slice(&m.Grads.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch))
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
-		xp := &m.xp18[row]
-		cols := &m.cols18
-		for ki := range cols {
-			c, kh, kw := ki/(Stack3Conv1KH*Stack3Conv1KW), ki/Stack3Conv1KW%Stack3Conv1KH, ki%Stack3Conv1KW
-			for oh := 0; oh < Stack3Conv1OutH; oh++ {
-				r := (*[15]float32)(xp[c][oh*2+kh][kw:])
-				d := (*[Stack3Conv1OutW]float32)(cols[ki][oh*Stack3Conv1OutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
+		xf := m.a17[row][:]
+		cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+		for c := 0; c < 32; c++ {
+			runtime.CopyRows32(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
+			runtime.CopyRows32(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
+			runtime.CopyRows32(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
+			runtime.CopyRows32(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
+			runtime.CopyRows32(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
+			runtime.CopyRows32(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
+			runtime.CopyRows32(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
+			runtime.CopyRows32(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
+			runtime.CopyRows32(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
 		}
-		cf := unsafe.Slice(&cols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
 		dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float32)(unsafe.Pointer(&m.d25[row]))
 		for f := range dz {
 			var s float32
@@ -3712,19 +3468,11 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := (*[Stack2ShortcutFilters * Stack2ShortcutPatch]float32)(unsafe.Slice(&m.Grads.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch))
 		w := unsafe.Slice(&m.Params.Stack2ShortcutWeight[0][0][0][0], Stack2ShortcutFilters*Stack2ShortcutPatch)
-		xp := (*[16][32][32]float32)(unsafe.Pointer(&m.a9[row]))
-		cols := &m.cols15
-		for ki := range cols {
-			c, kh, kw := ki/(Stack2ShortcutKH*Stack2ShortcutKW), ki/Stack2ShortcutKW%Stack2ShortcutKH, ki%Stack2ShortcutKW
-			for oh := 0; oh < Stack2ShortcutOutH; oh++ {
-				r := (*[31]float32)(xp[c][oh*2+kh][kw:])
-				d := (*[Stack2ShortcutOutW]float32)(cols[ki][oh*Stack2ShortcutOutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
+		xf := m.a9[row][:]
+		cf := unsafe.Slice(&m.cols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*256+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
 		}
-		cf := unsafe.Slice(&cols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
 		dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float32)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
 			var s float32
@@ -3813,17 +3561,19 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := (*[Stack2Conv2Filters * Stack2Conv2Patch]float32)(unsafe.Slice(&m.Grads.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch))
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
-		xp := &m.xp13[row]
-		cols := &m.cols13
-		for ki := range cols {
-			c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
-			for oh := 0; oh < Stack2Conv2OutH; oh++ {
-				r := (*[16]float32)(xp[c][oh+kh][kw:])
-				d := (*[Stack2Conv2OutW]float32)(cols[ki][oh*Stack2Conv2OutW:])
-				*d = *r
-			}
+		xf := m.a12[row][:]
+		cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+		for c := 0; c < 32; c++ {
+			runtime.CopyRows32(cf[c*2304+17:], 16, xf[c*256+0:], 16, 1, 15, 15)
+			runtime.CopyRows32(cf[c*2304+272:], 16, xf[c*256+0:], 16, 1, 15, 16)
+			runtime.CopyRows32(cf[c*2304+528:], 16, xf[c*256+1:], 16, 1, 15, 15)
+			runtime.CopyRows32(cf[c*2304+769:], 16, xf[c*256+0:], 16, 1, 16, 15)
+			runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*256+0:], 16, 1, 16, 16)
+			runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*256+1:], 16, 1, 16, 15)
+			runtime.CopyRows32(cf[c*2304+1537:], 16, xf[c*256+16:], 16, 1, 15, 15)
+			runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*256+16:], 16, 1, 15, 16)
+			runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*256+17:], 16, 1, 15, 15)
 		}
-		cf := unsafe.Slice(&cols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
 		dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float32)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
 			var s float32
@@ -3924,19 +3674,19 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := (*[Stack2Conv1Filters * Stack2Conv1Patch]float32)(unsafe.Slice(&m.Grads.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch))
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
-		xp := &m.xp10[row]
-		cols := &m.cols10
-		for ki := range cols {
-			c, kh, kw := ki/(Stack2Conv1KH*Stack2Conv1KW), ki/Stack2Conv1KW%Stack2Conv1KH, ki%Stack2Conv1KW
-			for oh := 0; oh < Stack2Conv1OutH; oh++ {
-				r := (*[31]float32)(xp[c][oh*2+kh][kw:])
-				d := (*[Stack2Conv1OutW]float32)(cols[ki][oh*Stack2Conv1OutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
+		xf := m.a9[row][:]
+		cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*2304+0:], 16, xf[c*1024+0:], 64, 2, 16, 16)
+			runtime.CopyRows32(cf[c*2304+256:], 16, xf[c*1024+1:], 64, 2, 16, 16)
+			runtime.CopyRows32(cf[c*2304+512:], 16, xf[c*1024+2:], 64, 2, 16, 15)
+			runtime.CopyRows32(cf[c*2304+768:], 16, xf[c*1024+32:], 64, 2, 16, 16)
+			runtime.CopyRows32(cf[c*2304+1024:], 16, xf[c*1024+33:], 64, 2, 16, 16)
+			runtime.CopyRows32(cf[c*2304+1280:], 16, xf[c*1024+34:], 64, 2, 16, 15)
+			runtime.CopyRows32(cf[c*2304+1536:], 16, xf[c*1024+64:], 64, 2, 15, 16)
+			runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*1024+65:], 64, 2, 15, 16)
+			runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*1024+66:], 64, 2, 15, 15)
 		}
-		cf := unsafe.Slice(&cols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
 		dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float32)(unsafe.Pointer(&m.e23_0[row]))
 		for f := range dz {
 			var s float32
@@ -4049,17 +3799,19 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := (*[Stack1Conv2Filters * Stack1Conv2Patch]float32)(unsafe.Slice(&m.Grads.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch))
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
-		xp := &m.xp6[row]
-		cols := &m.cols6
-		for ki := range cols {
-			c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
-			for oh := 0; oh < Stack1Conv2OutH; oh++ {
-				r := (*[32]float32)(xp[c][oh+kh][kw:])
-				d := (*[Stack1Conv2OutW]float32)(cols[ki][oh*Stack1Conv2OutW:])
-				*d = *r
-			}
+		xf := m.a5[row][:]
+		cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
+			runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
+			runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
+			runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
+			runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
+			runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 		}
-		cf := unsafe.Slice(&cols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
 		dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float32)(unsafe.Pointer(&m.d8[row]))
 		for f := range dz {
 			var s float32
@@ -4160,17 +3912,19 @@ func (m *Model) backward(needDX bool) {
 	{
 		gw := (*[Stack1Conv1Filters * Stack1Conv1Patch]float32)(unsafe.Slice(&m.Grads.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch))
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
-		xp := &m.xp3[row]
-		cols := &m.cols3
-		for ki := range cols {
-			c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
-			for oh := 0; oh < Stack1Conv1OutH; oh++ {
-				r := (*[32]float32)(xp[c][oh+kh][kw:])
-				d := (*[Stack1Conv1OutW]float32)(cols[ki][oh*Stack1Conv1OutW:])
-				*d = *r
-			}
+		xf := m.a2[row][:]
+		cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+		for c := 0; c < 16; c++ {
+			runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
+			runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
+			runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
+			runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
+			runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
+			runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
+			runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 		}
-		cf := unsafe.Slice(&cols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
 		dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float32)(unsafe.Pointer(&m.e15_0[row]))
 		for f := range dz {
 			var s float32
@@ -4278,17 +4032,19 @@ func (m *Model) backward(needDX bool) {
 		if needDX {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
-			xp := &m.xp0[row]
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					r := (*[32]float32)(xp[c][oh+kh][kw:])
-					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-					*d = *r
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+			for c := 0; c < 3; c++ {
+				runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
+				runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
+				runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
+				runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
+				runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
+				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 			}
-			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
 				var s float32
@@ -4326,17 +4082,19 @@ func (m *Model) backward(needDX bool) {
 			}
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
-			xp := &m.xp0[row]
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					r := (*[32]float32)(xp[c][oh+kh][kw:])
-					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-					*d = *r
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+			for c := 0; c < 3; c++ {
+				runtime.CopyRows32(cf[c*9216+33:], 32, xf[c*1024+0:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+1056:], 32, xf[c*1024+0:], 32, 1, 31, 32)
+				runtime.CopyRows32(cf[c*9216+2080:], 32, xf[c*1024+1:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+3073:], 32, xf[c*1024+0:], 32, 1, 32, 31)
+				runtime.CopyRows32(cf[c*9216+4096:], 32, xf[c*1024+0:], 32, 1, 32, 32)
+				runtime.CopyRows32(cf[c*9216+5120:], 32, xf[c*1024+1:], 32, 1, 32, 31)
+				runtime.CopyRows32(cf[c*9216+6145:], 32, xf[c*1024+32:], 32, 1, 31, 31)
+				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
+				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 			}
-			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
 				var s float32

@@ -1744,12 +1744,11 @@ type Model struct {
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [3 96 96]→[8 48 48]), spec line 31
-	a0     [BatchChunk][18432]float32     // output
-	xp0    [BatchChunk][3][97][97]float32 // zero-padded input
-	dxp0   [3][97][97]float32             // dL/d(padded input)
-	cols0  [27][2304]float32              // im2col of one sample's padded input (batched pass)
-	dcols0 [27][2304]float32              // dL/dcols of one sample (batched pass)
-	gwt0   [216]float32                   // one sample's dL/dW (batched pass)
+	a0     [BatchChunk][18432]float32 // output
+	dxp0   [3][97][97]float32         // dL/d(padded input)
+	cols0  [27][2304]float32          // im2col of one sample's padded input (batched pass)
+	dcols0 [27][2304]float32          // dL/dcols of one sample (batched pass)
+	gwt0   [216]float32               // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [8 48 48]→[8 48 48]), spec line 32
 	a1     [BatchChunk][18432]float32 // output
 	xhat1  [BatchChunk][18432]float32 // normalised input x̂ (training mode)
@@ -2206,33 +2205,20 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// conv1 (conv2d [3 96 96]→[8 48 48]), spec line 31
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
-		x := (*[3][96][96]float32)(unsafe.Pointer(&m.x[row]))
-		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[96]float32)(xp[c][h][0:]) = x[c][h]
-			}
+		xf := m.x[row][:]
+		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+		for c := 0; c < 3; c++ {
+			runtime.CopyRows32(cf[c*20736+0:], 48, xf[c*9216+0:], 192, 2, 48, 48)
+			runtime.CopyRows32(cf[c*20736+2304:], 48, xf[c*9216+1:], 192, 2, 48, 48)
+			runtime.CopyRows32(cf[c*20736+4608:], 48, xf[c*9216+2:], 192, 2, 48, 47)
+			runtime.CopyRows32(cf[c*20736+6912:], 48, xf[c*9216+96:], 192, 2, 48, 48)
+			runtime.CopyRows32(cf[c*20736+9216:], 48, xf[c*9216+97:], 192, 2, 48, 48)
+			runtime.CopyRows32(cf[c*20736+11520:], 48, xf[c*9216+98:], 192, 2, 48, 47)
+			runtime.CopyRows32(cf[c*20736+13824:], 48, xf[c*9216+192:], 192, 2, 47, 48)
+			runtime.CopyRows32(cf[c*20736+16128:], 48, xf[c*9216+193:], 192, 2, 47, 48)
+			runtime.CopyRows32(cf[c*20736+18432:], 48, xf[c*9216+194:], 192, 2, 47, 47)
 		}
-		cols := &m.cols0
-		for ki := range cols {
-			c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-			for oh := 0; oh < Conv1OutH; oh++ {
-				r := (*[95]float32)(xp[c][oh*2+kh][kw:])
-				d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-		runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
-		z := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			bf := m.Params.Conv1Bias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
 	}
 
 	// bn1 (batchnorm [8 48 48]→[8 48 48]), spec line 32
@@ -2365,14 +2351,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
 		cf := m.a5[row][:]
-		runtime.GemmNN32(m.a6[row][:], w, cf, Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
-		z := (*[Blocks0PwFilters][Blocks0PwPositions]float32)(unsafe.Pointer(&m.a6[row]))
-		for f := range z {
-			bf := m.Params.Blocks0PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a6[row][:], w, cf, m.Params.Blocks0PwBias[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
 	}
 
 	// blocks.0.pw_bn (batchnorm [16 48 48]→[16 48 48]), spec line 38
@@ -2508,14 +2487,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
 		cf := m.a11[row][:]
-		runtime.GemmNN32(m.a12[row][:], w, cf, Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
-		z := (*[Blocks1PwFilters][Blocks1PwPositions]float32)(unsafe.Pointer(&m.a12[row]))
-		for f := range z {
-			bf := m.Params.Blocks1PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a12[row][:], w, cf, m.Params.Blocks1PwBias[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
 	}
 
 	// blocks.1.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 44
@@ -2648,14 +2620,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
 		cf := m.a17[row][:]
-		runtime.GemmNN32(m.a18[row][:], w, cf, Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
-		z := (*[Blocks2PwFilters][Blocks2PwPositions]float32)(unsafe.Pointer(&m.a18[row]))
-		for f := range z {
-			bf := m.Params.Blocks2PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a18[row][:], w, cf, m.Params.Blocks2PwBias[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
 	}
 
 	// blocks.2.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 50
@@ -2791,14 +2756,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
 		cf := m.a23[row][:]
-		runtime.GemmNN32(m.a24[row][:], w, cf, Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
-		z := (*[Blocks3PwFilters][Blocks3PwPositions]float32)(unsafe.Pointer(&m.a24[row]))
-		for f := range z {
-			bf := m.Params.Blocks3PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a24[row][:], w, cf, m.Params.Blocks3PwBias[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
 	}
 
 	// blocks.3.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 56
@@ -2931,14 +2889,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch)
 		cf := m.a29[row][:]
-		runtime.GemmNN32(m.a30[row][:], w, cf, Blocks4PwFilters, Blocks4PwPositions, Blocks4PwPatch)
-		z := (*[Blocks4PwFilters][Blocks4PwPositions]float32)(unsafe.Pointer(&m.a30[row]))
-		for f := range z {
-			bf := m.Params.Blocks4PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a30[row][:], w, cf, m.Params.Blocks4PwBias[:], Blocks4PwFilters, Blocks4PwPositions, Blocks4PwPatch)
 	}
 
 	// blocks.4.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 62
@@ -3074,14 +3025,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch)
 		cf := m.a35[row][:]
-		runtime.GemmNN32(m.a36[row][:], w, cf, Blocks5PwFilters, Blocks5PwPositions, Blocks5PwPatch)
-		z := (*[Blocks5PwFilters][Blocks5PwPositions]float32)(unsafe.Pointer(&m.a36[row]))
-		for f := range z {
-			bf := m.Params.Blocks5PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a36[row][:], w, cf, m.Params.Blocks5PwBias[:], Blocks5PwFilters, Blocks5PwPositions, Blocks5PwPatch)
 	}
 
 	// blocks.5.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 68
@@ -3214,14 +3158,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch)
 		cf := m.a41[row][:]
-		runtime.GemmNN32(m.a42[row][:], w, cf, Blocks6PwFilters, Blocks6PwPositions, Blocks6PwPatch)
-		z := (*[Blocks6PwFilters][Blocks6PwPositions]float32)(unsafe.Pointer(&m.a42[row]))
-		for f := range z {
-			bf := m.Params.Blocks6PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a42[row][:], w, cf, m.Params.Blocks6PwBias[:], Blocks6PwFilters, Blocks6PwPositions, Blocks6PwPatch)
 	}
 
 	// blocks.6.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 74
@@ -3354,14 +3291,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch)
 		cf := m.a47[row][:]
-		runtime.GemmNN32(m.a48[row][:], w, cf, Blocks7PwFilters, Blocks7PwPositions, Blocks7PwPatch)
-		z := (*[Blocks7PwFilters][Blocks7PwPositions]float32)(unsafe.Pointer(&m.a48[row]))
-		for f := range z {
-			bf := m.Params.Blocks7PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a48[row][:], w, cf, m.Params.Blocks7PwBias[:], Blocks7PwFilters, Blocks7PwPositions, Blocks7PwPatch)
 	}
 
 	// blocks.7.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 80
@@ -3494,14 +3424,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch)
 		cf := m.a53[row][:]
-		runtime.GemmNN32(m.a54[row][:], w, cf, Blocks8PwFilters, Blocks8PwPositions, Blocks8PwPatch)
-		z := (*[Blocks8PwFilters][Blocks8PwPositions]float32)(unsafe.Pointer(&m.a54[row]))
-		for f := range z {
-			bf := m.Params.Blocks8PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a54[row][:], w, cf, m.Params.Blocks8PwBias[:], Blocks8PwFilters, Blocks8PwPositions, Blocks8PwPatch)
 	}
 
 	// blocks.8.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 86
@@ -3634,14 +3557,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch)
 		cf := m.a59[row][:]
-		runtime.GemmNN32(m.a60[row][:], w, cf, Blocks9PwFilters, Blocks9PwPositions, Blocks9PwPatch)
-		z := (*[Blocks9PwFilters][Blocks9PwPositions]float32)(unsafe.Pointer(&m.a60[row]))
-		for f := range z {
-			bf := m.Params.Blocks9PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a60[row][:], w, cf, m.Params.Blocks9PwBias[:], Blocks9PwFilters, Blocks9PwPositions, Blocks9PwPatch)
 	}
 
 	// blocks.9.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 92
@@ -3774,14 +3690,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch)
 		cf := m.a65[row][:]
-		runtime.GemmNN32(m.a66[row][:], w, cf, Blocks10PwFilters, Blocks10PwPositions, Blocks10PwPatch)
-		z := (*[Blocks10PwFilters][Blocks10PwPositions]float32)(unsafe.Pointer(&m.a66[row]))
-		for f := range z {
-			bf := m.Params.Blocks10PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a66[row][:], w, cf, m.Params.Blocks10PwBias[:], Blocks10PwFilters, Blocks10PwPositions, Blocks10PwPatch)
 	}
 
 	// blocks.10.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 98
@@ -3917,14 +3826,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch)
 		cf := m.a71[row][:]
-		runtime.GemmNN32(m.a72[row][:], w, cf, Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
-		z := (*[Blocks11PwFilters][Blocks11PwPositions]float32)(unsafe.Pointer(&m.a72[row]))
-		for f := range z {
-			bf := m.Params.Blocks11PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a72[row][:], w, cf, m.Params.Blocks11PwBias[:], Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
 	}
 
 	// blocks.11.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 104
@@ -4057,14 +3959,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch)
 		cf := m.a77[row][:]
-		runtime.GemmNN32(m.a78[row][:], w, cf, Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
-		z := (*[Blocks12PwFilters][Blocks12PwPositions]float32)(unsafe.Pointer(&m.a78[row]))
-		for f := range z {
-			bf := m.Params.Blocks12PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias32(m.a78[row][:], w, cf, m.Params.Blocks12PwBias[:], Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
 	}
 
 	// blocks.12.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 110
@@ -4190,23 +4085,18 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 const BatchChunk = 32
 
 // ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
-// (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
-// batched kernels. It allocates nothing; the Model's buffers hold the last chunk.
+// (len(ys) must be at least len(xs)), one sample at a time through Forward's
+// pass, which measured faster than a layer at a time over the chunk for this
+// network: its convolutions are one GEMM per sample either way, and one sample's
+// buffers stay in cache. It allocates nothing; row 0 holds the last sample.
 func (m *Model) ForwardBatch(xs []Input, ys []Output) {
 	if len(ys) < len(xs) {
 		panic("ForwardBatch: ys is shorter than xs")
 	}
 	training := m.training
 	m.training = false
-	for lo := 0; lo < len(xs); lo += BatchChunk {
-		nb := min(BatchChunk, len(xs)-lo)
-		for b := 0; b < nb; b++ {
-			m.x[b] = *inputFlat(&xs[lo+b])
-		}
-		m.forwardBatch(nb)
-		for b := 0; b < nb; b++ {
-			ys[lo+b] = *outputShaped(&m.a83[b])
-		}
+	for i := range xs {
+		ys[i] = *outputShaped(m.forward(&xs[i]))
 	}
 	m.training = training
 }
@@ -4220,33 +4110,20 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[3][96][96]float32)(unsafe.Pointer(&m.x[row]))
-			xp := &m.xp0[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[96]float32)(xp[c][h][0:]) = x[c][h]
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+			for c := 0; c < 3; c++ {
+				runtime.CopyRows32(cf[c*20736+0:], 48, xf[c*9216+0:], 192, 2, 48, 48)
+				runtime.CopyRows32(cf[c*20736+2304:], 48, xf[c*9216+1:], 192, 2, 48, 48)
+				runtime.CopyRows32(cf[c*20736+4608:], 48, xf[c*9216+2:], 192, 2, 48, 47)
+				runtime.CopyRows32(cf[c*20736+6912:], 48, xf[c*9216+96:], 192, 2, 48, 48)
+				runtime.CopyRows32(cf[c*20736+9216:], 48, xf[c*9216+97:], 192, 2, 48, 48)
+				runtime.CopyRows32(cf[c*20736+11520:], 48, xf[c*9216+98:], 192, 2, 48, 47)
+				runtime.CopyRows32(cf[c*20736+13824:], 48, xf[c*9216+192:], 192, 2, 47, 48)
+				runtime.CopyRows32(cf[c*20736+16128:], 48, xf[c*9216+193:], 192, 2, 47, 48)
+				runtime.CopyRows32(cf[c*20736+18432:], 48, xf[c*9216+194:], 192, 2, 47, 47)
 			}
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					r := (*[95]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-			runtime.GemmNN32(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
-			z := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.a0[row]))
-			for f := range z {
-				bf := m.Params.Conv1Bias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
 		}
 	}
 
@@ -4383,14 +4260,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a5[row][:]
-			runtime.GemmNN32(m.a6[row][:], w, cf, Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
-			z := (*[Blocks0PwFilters][Blocks0PwPositions]float32)(unsafe.Pointer(&m.a6[row]))
-			for f := range z {
-				bf := m.Params.Blocks0PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a6[row][:], w, cf, m.Params.Blocks0PwBias[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
 		}
 	}
 
@@ -4530,14 +4400,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a11[row][:]
-			runtime.GemmNN32(m.a12[row][:], w, cf, Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
-			z := (*[Blocks1PwFilters][Blocks1PwPositions]float32)(unsafe.Pointer(&m.a12[row]))
-			for f := range z {
-				bf := m.Params.Blocks1PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a12[row][:], w, cf, m.Params.Blocks1PwBias[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
 		}
 	}
 
@@ -4674,14 +4537,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a17[row][:]
-			runtime.GemmNN32(m.a18[row][:], w, cf, Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
-			z := (*[Blocks2PwFilters][Blocks2PwPositions]float32)(unsafe.Pointer(&m.a18[row]))
-			for f := range z {
-				bf := m.Params.Blocks2PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a18[row][:], w, cf, m.Params.Blocks2PwBias[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
 		}
 	}
 
@@ -4821,14 +4677,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a23[row][:]
-			runtime.GemmNN32(m.a24[row][:], w, cf, Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
-			z := (*[Blocks3PwFilters][Blocks3PwPositions]float32)(unsafe.Pointer(&m.a24[row]))
-			for f := range z {
-				bf := m.Params.Blocks3PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a24[row][:], w, cf, m.Params.Blocks3PwBias[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
 		}
 	}
 
@@ -4965,14 +4814,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a29[row][:]
-			runtime.GemmNN32(m.a30[row][:], w, cf, Blocks4PwFilters, Blocks4PwPositions, Blocks4PwPatch)
-			z := (*[Blocks4PwFilters][Blocks4PwPositions]float32)(unsafe.Pointer(&m.a30[row]))
-			for f := range z {
-				bf := m.Params.Blocks4PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a30[row][:], w, cf, m.Params.Blocks4PwBias[:], Blocks4PwFilters, Blocks4PwPositions, Blocks4PwPatch)
 		}
 	}
 
@@ -5112,14 +4954,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a35[row][:]
-			runtime.GemmNN32(m.a36[row][:], w, cf, Blocks5PwFilters, Blocks5PwPositions, Blocks5PwPatch)
-			z := (*[Blocks5PwFilters][Blocks5PwPositions]float32)(unsafe.Pointer(&m.a36[row]))
-			for f := range z {
-				bf := m.Params.Blocks5PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a36[row][:], w, cf, m.Params.Blocks5PwBias[:], Blocks5PwFilters, Blocks5PwPositions, Blocks5PwPatch)
 		}
 	}
 
@@ -5256,14 +5091,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a41[row][:]
-			runtime.GemmNN32(m.a42[row][:], w, cf, Blocks6PwFilters, Blocks6PwPositions, Blocks6PwPatch)
-			z := (*[Blocks6PwFilters][Blocks6PwPositions]float32)(unsafe.Pointer(&m.a42[row]))
-			for f := range z {
-				bf := m.Params.Blocks6PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a42[row][:], w, cf, m.Params.Blocks6PwBias[:], Blocks6PwFilters, Blocks6PwPositions, Blocks6PwPatch)
 		}
 	}
 
@@ -5400,14 +5228,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a47[row][:]
-			runtime.GemmNN32(m.a48[row][:], w, cf, Blocks7PwFilters, Blocks7PwPositions, Blocks7PwPatch)
-			z := (*[Blocks7PwFilters][Blocks7PwPositions]float32)(unsafe.Pointer(&m.a48[row]))
-			for f := range z {
-				bf := m.Params.Blocks7PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a48[row][:], w, cf, m.Params.Blocks7PwBias[:], Blocks7PwFilters, Blocks7PwPositions, Blocks7PwPatch)
 		}
 	}
 
@@ -5544,14 +5365,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a53[row][:]
-			runtime.GemmNN32(m.a54[row][:], w, cf, Blocks8PwFilters, Blocks8PwPositions, Blocks8PwPatch)
-			z := (*[Blocks8PwFilters][Blocks8PwPositions]float32)(unsafe.Pointer(&m.a54[row]))
-			for f := range z {
-				bf := m.Params.Blocks8PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a54[row][:], w, cf, m.Params.Blocks8PwBias[:], Blocks8PwFilters, Blocks8PwPositions, Blocks8PwPatch)
 		}
 	}
 
@@ -5688,14 +5502,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a59[row][:]
-			runtime.GemmNN32(m.a60[row][:], w, cf, Blocks9PwFilters, Blocks9PwPositions, Blocks9PwPatch)
-			z := (*[Blocks9PwFilters][Blocks9PwPositions]float32)(unsafe.Pointer(&m.a60[row]))
-			for f := range z {
-				bf := m.Params.Blocks9PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a60[row][:], w, cf, m.Params.Blocks9PwBias[:], Blocks9PwFilters, Blocks9PwPositions, Blocks9PwPatch)
 		}
 	}
 
@@ -5832,14 +5639,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a65[row][:]
-			runtime.GemmNN32(m.a66[row][:], w, cf, Blocks10PwFilters, Blocks10PwPositions, Blocks10PwPatch)
-			z := (*[Blocks10PwFilters][Blocks10PwPositions]float32)(unsafe.Pointer(&m.a66[row]))
-			for f := range z {
-				bf := m.Params.Blocks10PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a66[row][:], w, cf, m.Params.Blocks10PwBias[:], Blocks10PwFilters, Blocks10PwPositions, Blocks10PwPatch)
 		}
 	}
 
@@ -5979,14 +5779,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a71[row][:]
-			runtime.GemmNN32(m.a72[row][:], w, cf, Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
-			z := (*[Blocks11PwFilters][Blocks11PwPositions]float32)(unsafe.Pointer(&m.a72[row]))
-			for f := range z {
-				bf := m.Params.Blocks11PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a72[row][:], w, cf, m.Params.Blocks11PwBias[:], Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
 		}
 	}
 
@@ -6123,14 +5916,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a77[row][:]
-			runtime.GemmNN32(m.a78[row][:], w, cf, Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
-			z := (*[Blocks12PwFilters][Blocks12PwPositions]float32)(unsafe.Pointer(&m.a78[row]))
-			for f := range z {
-				bf := m.Params.Blocks12PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias32(m.a78[row][:], w, cf, m.Params.Blocks12PwBias[:], Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
 		}
 	}
 
@@ -8829,19 +8615,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			for row := 0; row < nb; row++ {
-				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						r := (*[95]float32)(xp[c][oh*2+kh][kw:])
-						d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-						for ow := range d {
-							d[ow] = r[ow*2]
-						}
-					}
+				xf := m.x[row][:]
+				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+				for c := 0; c < 3; c++ {
+					runtime.CopyRows32(cf[c*20736+0:], 48, xf[c*9216+0:], 192, 2, 48, 48)
+					runtime.CopyRows32(cf[c*20736+2304:], 48, xf[c*9216+1:], 192, 2, 48, 48)
+					runtime.CopyRows32(cf[c*20736+4608:], 48, xf[c*9216+2:], 192, 2, 48, 47)
+					runtime.CopyRows32(cf[c*20736+6912:], 48, xf[c*9216+96:], 192, 2, 48, 48)
+					runtime.CopyRows32(cf[c*20736+9216:], 48, xf[c*9216+97:], 192, 2, 48, 48)
+					runtime.CopyRows32(cf[c*20736+11520:], 48, xf[c*9216+98:], 192, 2, 48, 47)
+					runtime.CopyRows32(cf[c*20736+13824:], 48, xf[c*9216+192:], 192, 2, 47, 48)
+					runtime.CopyRows32(cf[c*20736+16128:], 48, xf[c*9216+193:], 192, 2, 47, 48)
+					runtime.CopyRows32(cf[c*20736+18432:], 48, xf[c*9216+194:], 192, 2, 47, 47)
 				}
-				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 				for f := range dz {
 					var s float32
@@ -8881,19 +8667,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			for row := 0; row < nb; row++ {
-				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						r := (*[95]float32)(xp[c][oh*2+kh][kw:])
-						d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-						for ow := range d {
-							d[ow] = r[ow*2]
-						}
-					}
+				xf := m.x[row][:]
+				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+				for c := 0; c < 3; c++ {
+					runtime.CopyRows32(cf[c*20736+0:], 48, xf[c*9216+0:], 192, 2, 48, 48)
+					runtime.CopyRows32(cf[c*20736+2304:], 48, xf[c*9216+1:], 192, 2, 48, 48)
+					runtime.CopyRows32(cf[c*20736+4608:], 48, xf[c*9216+2:], 192, 2, 48, 47)
+					runtime.CopyRows32(cf[c*20736+6912:], 48, xf[c*9216+96:], 192, 2, 48, 48)
+					runtime.CopyRows32(cf[c*20736+9216:], 48, xf[c*9216+97:], 192, 2, 48, 48)
+					runtime.CopyRows32(cf[c*20736+11520:], 48, xf[c*9216+98:], 192, 2, 48, 47)
+					runtime.CopyRows32(cf[c*20736+13824:], 48, xf[c*9216+192:], 192, 2, 47, 48)
+					runtime.CopyRows32(cf[c*20736+16128:], 48, xf[c*9216+193:], 192, 2, 47, 48)
+					runtime.CopyRows32(cf[c*20736+18432:], 48, xf[c*9216+194:], 192, 2, 47, 47)
 				}
-				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 				dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 				for f := range dz {
 					var s float32
@@ -11379,19 +11165,19 @@ func (m *Model) backward(needDX bool) {
 		if needDX {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
-			xp := &m.xp0[row]
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					r := (*[95]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+			for c := 0; c < 3; c++ {
+				runtime.CopyRows32(cf[c*20736+0:], 48, xf[c*9216+0:], 192, 2, 48, 48)
+				runtime.CopyRows32(cf[c*20736+2304:], 48, xf[c*9216+1:], 192, 2, 48, 48)
+				runtime.CopyRows32(cf[c*20736+4608:], 48, xf[c*9216+2:], 192, 2, 48, 47)
+				runtime.CopyRows32(cf[c*20736+6912:], 48, xf[c*9216+96:], 192, 2, 48, 48)
+				runtime.CopyRows32(cf[c*20736+9216:], 48, xf[c*9216+97:], 192, 2, 48, 48)
+				runtime.CopyRows32(cf[c*20736+11520:], 48, xf[c*9216+98:], 192, 2, 48, 47)
+				runtime.CopyRows32(cf[c*20736+13824:], 48, xf[c*9216+192:], 192, 2, 47, 48)
+				runtime.CopyRows32(cf[c*20736+16128:], 48, xf[c*9216+193:], 192, 2, 47, 48)
+				runtime.CopyRows32(cf[c*20736+18432:], 48, xf[c*9216+194:], 192, 2, 47, 47)
 			}
-			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 			for f := range dz {
 				var s float32
@@ -11429,19 +11215,19 @@ func (m *Model) backward(needDX bool) {
 			}
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float32)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
-			xp := &m.xp0[row]
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					r := (*[95]float32)(xp[c][oh*2+kh][kw:])
-					d := (*[Conv1OutW]float32)(cols[ki][oh*Conv1OutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+			for c := 0; c < 3; c++ {
+				runtime.CopyRows32(cf[c*20736+0:], 48, xf[c*9216+0:], 192, 2, 48, 48)
+				runtime.CopyRows32(cf[c*20736+2304:], 48, xf[c*9216+1:], 192, 2, 48, 48)
+				runtime.CopyRows32(cf[c*20736+4608:], 48, xf[c*9216+2:], 192, 2, 48, 47)
+				runtime.CopyRows32(cf[c*20736+6912:], 48, xf[c*9216+96:], 192, 2, 48, 48)
+				runtime.CopyRows32(cf[c*20736+9216:], 48, xf[c*9216+97:], 192, 2, 48, 48)
+				runtime.CopyRows32(cf[c*20736+11520:], 48, xf[c*9216+98:], 192, 2, 48, 47)
+				runtime.CopyRows32(cf[c*20736+13824:], 48, xf[c*9216+192:], 192, 2, 47, 48)
+				runtime.CopyRows32(cf[c*20736+16128:], 48, xf[c*9216+193:], 192, 2, 47, 48)
+				runtime.CopyRows32(cf[c*20736+18432:], 48, xf[c*9216+194:], 192, 2, 47, 47)
 			}
-			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 			dz := (*[Conv1Filters][Conv1Positions]float32)(unsafe.Pointer(&m.d19[row]))
 			for f := range dz {
 				var s float32

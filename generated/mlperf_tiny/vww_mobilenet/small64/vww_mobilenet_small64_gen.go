@@ -691,12 +691,11 @@ type Model struct {
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// conv1 (conv2d [3 16 16]→[2 8 8]), spec line 9
-	a0     [BatchChunk][128]float64       // output
-	xp0    [BatchChunk][3][17][17]float64 // zero-padded input
-	dxp0   [3][17][17]float64             // dL/d(padded input)
-	cols0  [27][64]float64                // im2col of one sample's padded input (batched pass)
-	dcols0 [27][64]float64                // dL/dcols of one sample (batched pass)
-	gwt0   [54]float64                    // one sample's dL/dW (batched pass)
+	a0     [BatchChunk][128]float64 // output
+	dxp0   [3][17][17]float64       // dL/d(padded input)
+	cols0  [27][64]float64          // im2col of one sample's padded input (batched pass)
+	dcols0 [27][64]float64          // dL/dcols of one sample (batched pass)
+	gwt0   [54]float64              // one sample's dL/dW (batched pass)
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 10
 	a1     [BatchChunk][128]float64 // output
 	xhat1  [BatchChunk][128]float64 // normalised input x̂ (training mode)
@@ -910,33 +909,20 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// conv1 (conv2d [3 16 16]→[2 8 8]), spec line 9
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
-		x := (*[3][16][16]float64)(unsafe.Pointer(&m.x[row]))
-		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[16]float64)(xp[c][h][0:]) = x[c][h]
-			}
+		xf := m.x[row][:]
+		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+		for c := 0; c < 3; c++ {
+			runtime.CopyRows64(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
+			runtime.CopyRows64(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
+			runtime.CopyRows64(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
+			runtime.CopyRows64(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
+			runtime.CopyRows64(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
+			runtime.CopyRows64(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
+			runtime.CopyRows64(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
+			runtime.CopyRows64(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
+			runtime.CopyRows64(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
 		}
-		cols := &m.cols0
-		for ki := range cols {
-			c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-			for oh := 0; oh < Conv1OutH; oh++ {
-				r := (*[15]float64)(xp[c][oh*2+kh][kw:])
-				d := (*[Conv1OutW]float64)(cols[ki][oh*Conv1OutW:])
-				for ow := range d {
-					d[ow] = r[ow*2]
-				}
-			}
-		}
-		cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-		runtime.GemmNN64(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
-		z := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.a0[row]))
-		for f := range z {
-			bf := m.Params.Conv1Bias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
 	}
 
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 10
@@ -1069,14 +1055,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
 		cf := m.a5[row][:]
-		runtime.GemmNN64(m.a6[row][:], w, cf, Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
-		z := (*[Blocks0PwFilters][Blocks0PwPositions]float64)(unsafe.Pointer(&m.a6[row]))
-		for f := range z {
-			bf := m.Params.Blocks0PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias64(m.a6[row][:], w, cf, m.Params.Blocks0PwBias[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
 	}
 
 	// blocks.0.pw_bn (batchnorm [4 8 8]→[4 8 8]), spec line 16
@@ -1212,14 +1191,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
 		cf := m.a11[row][:]
-		runtime.GemmNN64(m.a12[row][:], w, cf, Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
-		z := (*[Blocks1PwFilters][Blocks1PwPositions]float64)(unsafe.Pointer(&m.a12[row]))
-		for f := range z {
-			bf := m.Params.Blocks1PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias64(m.a12[row][:], w, cf, m.Params.Blocks1PwBias[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
 	}
 
 	// blocks.1.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 22
@@ -1352,14 +1324,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
 		cf := m.a17[row][:]
-		runtime.GemmNN64(m.a18[row][:], w, cf, Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
-		z := (*[Blocks2PwFilters][Blocks2PwPositions]float64)(unsafe.Pointer(&m.a18[row]))
-		for f := range z {
-			bf := m.Params.Blocks2PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Blocks2PwBias[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
 	}
 
 	// blocks.2.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 28
@@ -1495,14 +1460,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
 		cf := m.a23[row][:]
-		runtime.GemmNN64(m.a24[row][:], w, cf, Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
-		z := (*[Blocks3PwFilters][Blocks3PwPositions]float64)(unsafe.Pointer(&m.a24[row]))
-		for f := range z {
-			bf := m.Params.Blocks3PwBias[f]
-			for i := range z[f] {
-				z[f][i] += bf
-			}
-		}
+		runtime.GemmNNBias64(m.a24[row][:], w, cf, m.Params.Blocks3PwBias[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
 	}
 
 	// blocks.3.pw_bn (batchnorm [8 2 2]→[8 2 2]), spec line 34
@@ -1631,23 +1589,18 @@ func (m *Model) ReadSafetensors(r io.Reader) error {
 const BatchChunk = 4
 
 // ForwardBatch runs the network in inference mode on every xs[i] and writes ys[i]
-// (len(ys) must be at least len(xs)), BatchChunk samples at a time through the
-// batched kernels. It allocates nothing; the Model's buffers hold the last chunk.
+// (len(ys) must be at least len(xs)), one sample at a time through Forward's
+// pass, which measured faster than a layer at a time over the chunk for this
+// network: its convolutions are one GEMM per sample either way, and one sample's
+// buffers stay in cache. It allocates nothing; row 0 holds the last sample.
 func (m *Model) ForwardBatch(xs []Input, ys []Output) {
 	if len(ys) < len(xs) {
 		panic("ForwardBatch: ys is shorter than xs")
 	}
 	training := m.training
 	m.training = false
-	for lo := 0; lo < len(xs); lo += BatchChunk {
-		nb := min(BatchChunk, len(xs)-lo)
-		for b := 0; b < nb; b++ {
-			m.x[b] = *inputFlat(&xs[lo+b])
-		}
-		m.forwardBatch(nb)
-		for b := 0; b < nb; b++ {
-			ys[lo+b] = *outputShaped(&m.a29[b])
-		}
+	for i := range xs {
+		ys[i] = *outputShaped(m.forward(&xs[i]))
 	}
 	m.training = training
 }
@@ -1661,33 +1614,20 @@ func (m *Model) forwardBatch(nb int) {
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 		for row := 0; row < nb; row++ {
-			x := (*[3][16][16]float64)(unsafe.Pointer(&m.x[row]))
-			xp := &m.xp0[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[16]float64)(xp[c][h][0:]) = x[c][h]
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+			for c := 0; c < 3; c++ {
+				runtime.CopyRows64(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
+				runtime.CopyRows64(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
+				runtime.CopyRows64(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
+				runtime.CopyRows64(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
+				runtime.CopyRows64(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
+				runtime.CopyRows64(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
+				runtime.CopyRows64(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
+				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
+				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
 			}
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					r := (*[15]float64)(xp[c][oh*2+kh][kw:])
-					d := (*[Conv1OutW]float64)(cols[ki][oh*Conv1OutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
-			}
-			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
-			runtime.GemmNN64(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
-			z := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.a0[row]))
-			for f := range z {
-				bf := m.Params.Conv1Bias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
 		}
 	}
 
@@ -1824,14 +1764,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a5[row][:]
-			runtime.GemmNN64(m.a6[row][:], w, cf, Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
-			z := (*[Blocks0PwFilters][Blocks0PwPositions]float64)(unsafe.Pointer(&m.a6[row]))
-			for f := range z {
-				bf := m.Params.Blocks0PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias64(m.a6[row][:], w, cf, m.Params.Blocks0PwBias[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
 		}
 	}
 
@@ -1971,14 +1904,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a11[row][:]
-			runtime.GemmNN64(m.a12[row][:], w, cf, Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
-			z := (*[Blocks1PwFilters][Blocks1PwPositions]float64)(unsafe.Pointer(&m.a12[row]))
-			for f := range z {
-				bf := m.Params.Blocks1PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias64(m.a12[row][:], w, cf, m.Params.Blocks1PwBias[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
 		}
 	}
 
@@ -2115,14 +2041,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a17[row][:]
-			runtime.GemmNN64(m.a18[row][:], w, cf, Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
-			z := (*[Blocks2PwFilters][Blocks2PwPositions]float64)(unsafe.Pointer(&m.a18[row]))
-			for f := range z {
-				bf := m.Params.Blocks2PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Blocks2PwBias[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
 		}
 	}
 
@@ -2262,14 +2181,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
 		for row := 0; row < nb; row++ {
 			cf := m.a23[row][:]
-			runtime.GemmNN64(m.a24[row][:], w, cf, Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
-			z := (*[Blocks3PwFilters][Blocks3PwPositions]float64)(unsafe.Pointer(&m.a24[row]))
-			for f := range z {
-				bf := m.Params.Blocks3PwBias[f]
-				for i := range z[f] {
-					z[f][i] += bf
-				}
-			}
+			runtime.GemmNNBias64(m.a24[row][:], w, cf, m.Params.Blocks3PwBias[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
 		}
 	}
 
@@ -3270,19 +3182,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
 			for row := 0; row < nb; row++ {
-				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						r := (*[15]float64)(xp[c][oh*2+kh][kw:])
-						d := (*[Conv1OutW]float64)(cols[ki][oh*Conv1OutW:])
-						for ow := range d {
-							d[ow] = r[ow*2]
-						}
-					}
+				xf := m.x[row][:]
+				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+				for c := 0; c < 3; c++ {
+					runtime.CopyRows64(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
+					runtime.CopyRows64(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
+					runtime.CopyRows64(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
+					runtime.CopyRows64(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
+					runtime.CopyRows64(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
+					runtime.CopyRows64(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
+					runtime.CopyRows64(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
+					runtime.CopyRows64(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
+					runtime.CopyRows64(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
 				}
-				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 				for f := range dz {
 					var s float64
@@ -3322,19 +3234,19 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			for row := 0; row < nb; row++ {
-				xp := &m.xp0[row]
-				cols := &m.cols0
-				for ki := range cols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						r := (*[15]float64)(xp[c][oh*2+kh][kw:])
-						d := (*[Conv1OutW]float64)(cols[ki][oh*Conv1OutW:])
-						for ow := range d {
-							d[ow] = r[ow*2]
-						}
-					}
+				xf := m.x[row][:]
+				cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+				for c := 0; c < 3; c++ {
+					runtime.CopyRows64(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
+					runtime.CopyRows64(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
+					runtime.CopyRows64(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
+					runtime.CopyRows64(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
+					runtime.CopyRows64(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
+					runtime.CopyRows64(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
+					runtime.CopyRows64(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
+					runtime.CopyRows64(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
+					runtime.CopyRows64(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
 				}
-				cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 				for f := range dz {
 					var s float64
@@ -4228,19 +4140,19 @@ func (m *Model) backward(needDX bool) {
 		if needDX {
 			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
 			w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
-			xp := &m.xp0[row]
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					r := (*[15]float64)(xp[c][oh*2+kh][kw:])
-					d := (*[Conv1OutW]float64)(cols[ki][oh*Conv1OutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+			for c := 0; c < 3; c++ {
+				runtime.CopyRows64(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
+				runtime.CopyRows64(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
+				runtime.CopyRows64(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
+				runtime.CopyRows64(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
+				runtime.CopyRows64(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
+				runtime.CopyRows64(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
+				runtime.CopyRows64(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
+				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
+				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
 			}
-			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 			for f := range dz {
 				var s float64
@@ -4278,19 +4190,19 @@ func (m *Model) backward(needDX bool) {
 			}
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
-			xp := &m.xp0[row]
-			cols := &m.cols0
-			for ki := range cols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					r := (*[15]float64)(xp[c][oh*2+kh][kw:])
-					d := (*[Conv1OutW]float64)(cols[ki][oh*Conv1OutW:])
-					for ow := range d {
-						d[ow] = r[ow*2]
-					}
-				}
+			xf := m.x[row][:]
+			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
+			for c := 0; c < 3; c++ {
+				runtime.CopyRows64(cf[c*576+0:], 8, xf[c*256+0:], 32, 2, 8, 8)
+				runtime.CopyRows64(cf[c*576+64:], 8, xf[c*256+1:], 32, 2, 8, 8)
+				runtime.CopyRows64(cf[c*576+128:], 8, xf[c*256+2:], 32, 2, 8, 7)
+				runtime.CopyRows64(cf[c*576+192:], 8, xf[c*256+16:], 32, 2, 8, 8)
+				runtime.CopyRows64(cf[c*576+256:], 8, xf[c*256+17:], 32, 2, 8, 8)
+				runtime.CopyRows64(cf[c*576+320:], 8, xf[c*256+18:], 32, 2, 8, 7)
+				runtime.CopyRows64(cf[c*576+384:], 8, xf[c*256+32:], 32, 2, 7, 8)
+				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
+				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
 			}
-			cf := unsafe.Slice(&cols[0][0], Conv1Patch*Conv1Positions)
 			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d4[row]))
 			for f := range dz {
 				var s float64

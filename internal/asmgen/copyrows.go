@@ -1,0 +1,153 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// copyRows: dst[r*ds+i] = src[r*ss+i] for r < rows, i < n: the im2col copy of
+// a convolution with stride 1 (one call per patch row: OutH rows of OutW
+// elements from the input plane), four vectors at a time, the tail masked.
+func (l *lvl) copyRows() {
+	l.fn("copyRows", "func(dst *float32, ds int, src *float32, ss int, rows int, n int)",
+		"copyRows"+l.name+" does dst[r*ds+i] = src[r*ss+i] for r < rows and i < n.")
+	pd, ps := Load(Param("dst"), GP64()), Load(Param("src"), GP64())
+	ds, ss := Load(Param("ds"), GP64()), Load(Param("ss"), GP64())
+	rows, n := Load(Param("rows"), GP64()), Load(Param("n"), GP64())
+	SHLQ(U8(2), ds)
+	SHLQ(U8(2), ss)
+	l.tailMask(n)
+	idx := GP64()
+	rowLoop, end := newLabel("rows"), newLabel("end")
+	Label(rowLoop)
+	TESTQ(rows, rows)
+	JZ(LabelRef(end))
+	l.vloop(n, idx, 4, func(j int, masked bool) {
+		l.load(at(ps, idx, j*l.vb), l.v(j), masked)
+		l.store(l.v(j), at(pd, idx, j*l.vb), masked)
+	})
+	ADDQ(ss, ps)
+	ADDQ(ds, pd)
+	DECQ(rows)
+	JMP(LabelRef(rowLoop))
+	Label(end)
+	VZEROUPPER()
+	RET()
+}
+
+// evenIdx is the VPERMT2PS index of the even lanes of two zmm registers.
+var evenIdx Mem
+
+var evenIdxDone bool
+
+// gatherEven: dst[r*ds+i] = src[r*ss+2*i] for r < rows, i < n: the im2col
+// gather of a convolution with stride 2. AVX-512 picks the even lanes of two
+// source vectors with VPERMT2PS, AVX2 with VSHUFPS and VPERMPD. The last
+// vector of a row (1 to w outputs r) loads only the 2·r-1 source lanes it
+// reads, so no load passes the last source element.
+func (l *lvl) gatherEven() {
+	if !evenIdxDone {
+		evenIdx = GLOBL("evenIdx", RODATA|NOPTR)
+		for i := 0; i < 16; i++ {
+			DATA(4*i, U32(2*i))
+		}
+		evenIdxDone = true
+	}
+	l.fn("gatherEven", "func(dst *float32, ds int, src *float32, ss int, rows int, n int)",
+		"gatherEven"+l.name+" does dst[r*ds+i] = src[r*ss+2*i] for r < rows and i < n.")
+	pd, ps := Load(Param("dst"), GP64()), Load(Param("src"), GP64())
+	ds, ss := Load(Param("ds"), GP64()), Load(Param("ss"), GP64())
+	rows, n := Load(Param("rows"), GP64()), Load(Param("n"), GP64())
+	SHLQ(U8(2), ds)
+	SHLQ(U8(2), ss)
+	// r = (n-1)%w + 1 outputs in the last vector (n ≥ 1); a = min(2r-1, w),
+	// b = max(2r-1-w, 0) source lanes of its two loads
+	r, a, b, zero := GP64(), GP64(), GP64(), GP64()
+	MOVQ(n, r)
+	DECQ(r)
+	ANDQ(U32(l.w-1), r)
+	INCQ(r)
+	XORQ(zero, zero)
+	LEAQ(Mem{Base: r, Index: r, Scale: 1, Disp: -1}, a)
+	MOVQ(a, b)
+	SUBQ(U32(l.w), b)
+	CMOVQLT(zero, b)
+	wq := GP64()
+	MOVQ(U32(l.w), wq)
+	CMPQ(a, wq)
+	CMOVQGT(wq, a)
+	const m1, m2 = 12, 13 // AVX2 masks of the two tail loads
+	if l.w == 16 {
+		ones := GP32()
+		MOVL(U32(0xffff), ones)
+		t := GP32()
+		BZHIL(a.As32(), ones, t)
+		KMOVW(t, K2)
+		BZHIL(b.As32(), ones, t)
+		KMOVW(t, K3)
+		VMOVUPS(evenIdx, l.v(3))
+	} else {
+		l.laneMask(a)
+		VMOVUPS(l.v(maskReg), l.v(m1))
+		l.laneMask(b)
+		VMOVUPS(l.v(maskReg), l.v(m2))
+	}
+	l.laneMask(r) // the tail store
+	lim1, nb, idx := GP64(), GP64(), GP64()
+	MOVQ(n, lim1)
+	SUBQ(r, lim1)
+	SHLQ(U8(2), lim1)
+	MOVQ(n, nb)
+	SHLQ(U8(2), nb)
+	src := func(disp int) Mem { return Mem{Base: ps, Index: idx, Scale: 2, Disp: disp} }
+	even := func() {
+		if l.w == 16 {
+			VPERMT2PS(l.v(1), l.v(3), l.v(0))
+			return
+		}
+		VSHUFPS(U8(0x88), l.v(1), l.v(0), l.v(0))
+		VPERMPD(U8(0xd8), l.v(0), l.v(0))
+	}
+	rowLoop, end := newLabel("rows"), newLabel("end")
+	Label(rowLoop)
+	TESTQ(rows, rows)
+	JZ(LabelRef(end))
+	XORQ(idx, idx)
+	loop1, tail, next := newLabel("loop1"), newLabel("tail"), newLabel("next")
+	Label(loop1)
+	CMPQ(idx, lim1)
+	JAE(LabelRef(tail))
+	VMOVUPS(src(0), l.v(0))
+	VMOVUPS(src(l.vb), l.v(1))
+	even()
+	VMOVUPS(l.v(0), at(pd, idx, 0))
+	ADDQ(U32(l.vb), idx)
+	JMP(LabelRef(loop1))
+	Label(tail)
+	CMPQ(idx, nb)
+	JAE(LabelRef(next))
+	if l.w == 16 {
+		VMOVUPS_Z(src(0), K2, l.v(0))
+		VMOVUPS_Z(src(l.vb), K3, l.v(1))
+	} else {
+		VMASKMOVPS(src(0), l.v(m1), l.v(0))
+		VMASKMOVPS(src(l.vb), l.v(m2), l.v(1))
+	}
+	even()
+	l.store(l.v(0), at(pd, idx, 0), true)
+	Label(next)
+	ADDQ(ss, ps)
+	ADDQ(ds, pd)
+	DECQ(rows)
+	JMP(LabelRef(rowLoop))
+	Label(end)
+	VZEROUPPER()
+	RET()
+}
+
+// im2colKernels emits the copies of the convolutions' im2col (gen/convgemm.go).
+func (l *lvl) im2colKernels() {
+	l.copyRows()
+	l.gatherEven()
+}

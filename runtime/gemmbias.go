@@ -1,0 +1,40 @@
+package runtime
+
+// GemmNNBias: the forward product of a convolution through im2col, with the
+// bias folded in. The rows of c start as the bias and the GEMM kernels
+// accumulate into them, so no pass over the output follows the product.
+
+// GemmNNBias32 sets c[i*n+j] = bias[i] + Σ_p a[i*k+p]*b[p*n+j] for i < m
+// and j < n, with A m×k and B k×n row-major and one bias per row of c: the
+// forward pass Z = W·cols + b of a convolution (W the filters [F][P], cols
+// the im2col matrix [P][positions]). c must not overlap a, b or bias.
+func GemmNNBias32(c, a, b, bias []float32, m, n, k int) {
+	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, k, 1)
+	fillRows(c, bias, m, n)
+	gemmNNAcc32(c, a, b, m, n, k)
+}
+
+// GemmNNBias64 is GemmNNBias32 for float64.
+func GemmNNBias64(c, a, b, bias []float64, m, n, k int) {
+	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, k, 1)
+	fillRows(c, bias, m, n)
+	scalarGemmXN(c, a, b, m, n, k, k, 1, true)
+}
+
+// fillRows sets row i of the m×n matrix c to bias[i], by doubling copies
+// (runtime memmove, vectorised) rather than one scalar store per element.
+func fillRows[T simdFloat](c, bias []T, m, n int) {
+	if m > 0 && n > 0 && len(bias) < m {
+		simdShort("GemmNNBias", "bias", len(bias), m)
+	}
+	if n == 0 {
+		return
+	}
+	for i := range m {
+		row := c[i*n : i*n+n]
+		row[0] = bias[i]
+		for w := 1; w < n; w *= 2 {
+			copy(row[w:], row[:w])
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// convGemmShapes are (m, n, k) of resnet8's convolutions through im2col
+// (filters, output positions, patch): the first conv, the 3×3 convs of the
+// three stacks and their 1×1 shortcuts.
+var convGemmShapes = [][3]int{
+	{16, 1024, 27}, {16, 1024, 144}, {32, 256, 144}, {32, 256, 288}, {32, 256, 16},
+	{64, 64, 288}, {64, 64, 576}, {64, 64, 32},
+}
+
+func testGemmNNBias[T simdFloat](t *testing.T, f func(c, a, b, bias []T, m, n, k int)) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, s := range append(append([][3]int{}, gemmShapes...), convGemmShapes...) {
+		m, n, k := s[0], s[1], s[2]
+		t.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(t *testing.T) {
+			a, b, bias := randVec[T](rng, m*k), randVec[T](rng, k*n), randVec[T](rng, m)
+			c := randVec[T](rng, m*n+1) // the old contents must not count; one past the end must stay
+			last := c[m*n]
+			f(c[:m*n], a, b, bias, m, n, k)
+			for i := range m {
+				for j := range n {
+					want, scale := float64(bias[i]), math.Abs(float64(bias[i]))
+					for p := range k {
+						v := float64(a[i*k+p]) * float64(b[p*n+j])
+						want += v
+						scale += math.Abs(v)
+					}
+					if !near(c[i*n+j], T(want), scale) {
+						t.Fatalf("c[%d][%d] = %v, want %v", i, j, c[i*n+j], want)
+					}
+				}
+			}
+			if c[m*n] != last {
+				t.Fatal("wrote past c")
+			}
+		})
+	}
+}
+
+func TestGemmNNBias32(t *testing.T) {
+	forEachPath(t, func(t *testing.T) { testGemmNNBias(t, GemmNNBias32) })
+}
+
+func TestGemmNNBias64(t *testing.T) { testGemmNNBias(t, GemmNNBias64) }
+
+func TestGemmNNBiasShort(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    func()
+		msg  string
+	}{
+		{"bias", func() {
+			GemmNNBias32(make([]float32, 6), make([]float32, 6), make([]float32, 9), make([]float32, 1), 2, 3, 3)
+		}, "runtime.GemmNNBias: len(bias) = 1, need 2"},
+		{"c", func() {
+			GemmNNBias64(make([]float64, 5), make([]float64, 6), make([]float64, 9), make([]float64, 2), 2, 3, 3)
+		}, "runtime.Gemm: len(c) = 5, need 6"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != tc.msg {
+					t.Fatalf("panic %v, want %q", r, tc.msg)
+				}
+			}()
+			tc.f()
+		})
+	}
+}
+
+// BenchmarkConvGemm reports GFLOP/s of GemmNNBias32 at resnet8's convolution
+// shapes (one sample: m filters, n output positions, k patch), and of the
+// GEMM of a whole chunk of 8 samples for the small-n shapes:
+//
+//	go test ./runtime -run '^$' -bench ConvGemm -count 5
+func BenchmarkConvGemm(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, p := range simdPaths() {
+		for _, s := range append(append([][3]int{}, convGemmShapes...), [3]int{64, 512, 576}, [3]int{32, 2048, 288}) {
+			m, n, k := s[0], s[1], s[2]
+			c, a, bb, bias := randVec[float32](rng, m*n), randVec[float32](rng, m*k), randVec[float32](rng, k*n), randVec[float32](rng, m)
+			b.Run(fmt.Sprintf("%s/%dx%dx%d", p, m, n, k), func(b *testing.B) {
+				defer setSIMDPath(setSIMDPath(p))
+				for b.Loop() {
+					GemmNNBias32(c, a, bb, bias, m, n, k)
+				}
+				reportGFLOPs(b, 2*m*n*k)
+			})
+		}
+	}
+}
