@@ -20,7 +20,10 @@ import (
 // columns) are computed and thrown away: a factor Wp/OW (stride 1) or about
 // SH·SW more arithmetic, on vectors. The outputs are then copied out of s
 // (rows of OW at stride 1, a gather otherwise); with neither padding columns
-// nor strides s is the output plane itself.
+// nor strides s is the output plane itself. With a row stride, or rows of at
+// least rowsMinOW outputs, forward sums only the output rows instead
+// (flatPlane.rows, runtime.ShiftSumRows: the same sums at the same
+// positions, bit for bit).
 //
 // The backward pass spreads dz[f] over a flat plane of the same layout (the
 // scratch dzs: zero between the outputs, written only at the outputs), so
@@ -38,6 +41,30 @@ func (g flatPlane) n() int { return (g.ho-1)*g.sh*g.wp + (g.wo-1)*g.sw + 1 }
 // columns, no strides).
 func (g flatPlane) direct() bool { return g.sh == 1 && g.sw == 1 && g.wp == g.wo }
 
+// rows reports whether forward computes only the output rows, one
+// ShiftSumRows per filter (rows of (OW-1)·SW + 1 sums, SH·Wp apart in the
+// input), instead of the whole flat plane: with a row stride (the flat sums
+// would be SH times as many) or rows of at least rowsMinOW outputs (written
+// straight into the output plane, no copy).
+func (g flatPlane) rows() bool { return g.ho > 1 && (g.sh > 1 || g.wo >= rowsMinOW) }
+
+// rowsMinOW is the narrowest output row that flatPlane.rows computes on
+// its own at stride 1 (narrower rows are cheaper as the flat plane).
+const rowsMinOW = 16
+
+// sSize is the size of the forward sums' scratch: with rows and SW > 1 the
+// rows SW·OW apart (the outputs every SW-th element, one gather), without
+// rows the flat sums unless direct; none otherwise.
+func (g flatPlane) sSize() int {
+	switch {
+	case g.rows() && g.sw > 1:
+		return g.sw*g.ho*g.wo - g.sw + 1
+	case g.rows() || g.direct():
+		return 0
+	}
+	return g.n()
+}
+
 // planeSize is the size of one group's padded input planes: (C/G)·Hp·Wp.
 func (g flatPlane) planeSize() int { return g.cg * g.hp * g.wp }
 
@@ -50,8 +77,8 @@ func flatNames(n *node) (s, dzs string) {
 func flatFields(p *plan, n *node, g flatPlane) []field {
 	s, dzs := flatNames(n)
 	var fs []field
-	if !g.direct() {
-		fs = append(fs, field{name: s, size: g.n(), doc: "one filter's flat sums over the padded plane (scratch)", scratch: true})
+	if size := g.sSize(); size > 0 {
+		fs = append(fs, field{name: s, size: size, doc: "one filter's sums over the padded plane (scratch)", scratch: true})
 	}
 	if size := g.dzsSize(); size > 0 {
 		fs = append(fs, field{name: dzs, size: size, doc: "one filter's dz spread over the padded plane, zero elsewhere (scratch)", train: true, scratch: true})
@@ -118,9 +145,15 @@ func (g flatPlane) groupStart(v string) *jen.Statement {
 //		grp := f / GroupFilters
 //		w := unsafe.Slice(&m.Params.Weight[f][0][0][0], (C/G)*KH*KW)
 //		runtime.ShiftSum32(s[:], xpf[grp*(C/G)*Hp*Wp:], taps[:], w, N, m.Params.Bias[f])
-//		zf := &z[f]
-//		for oh := range zf { zf[oh] = *(*[OW]float32)(s[oh*SH*Wp:]) }
+//		runtime.CopyRows32(unsafe.Slice(&z[f][0][0], OH*OW), OW, unsafe.Slice(&s[0], …), SH*Wp, SW, OH, OW)
 //	}
+//
+// With rows the filter's line is one of (SW = 1: straight into z; else rows
+// SW·OW apart in s, and the outputs every SW-th element of s):
+//
+//	runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], OH*OW), OW, xpf[grp*(C/G)*Hp*Wp:], SH*Wp, taps[:], w, OH, OW, b)
+//	runtime.ShiftSumRows32(s[:], SW*OW, xpf[grp*(C/G)*Hp*Wp:], SH*Wp, taps[:], w, OH, (OW-1)*SW+1, b)
+//	runtime.CopyRows32(unsafe.Slice(&z[f][0][0], OH*OW), OH*OW, unsafe.Slice(&s[0], …), 0, SW, 1, OH*OW)
 func flatForward(p *plan, n *node, g flatPlane) []jen.Code {
 	w, b, _, _, _ := convNames(n)
 	sName, _ := flatNames(n)
@@ -128,56 +161,70 @@ func flatForward(p *plan, n *node, g flatPlane) []jen.Code {
 	if n.Bias {
 		bias = pf(b).Index(jen.Id("f"))
 	}
-	dst := jen.Id("s").Index(jen.Empty(), jen.Empty())
-	if g.direct() {
-		dst = jen.Qual("unsafe", "Slice").Call(jen.Op("&").Id("z").Index(jen.Id("f")).Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Lit(g.ho*g.wo))
-	}
-	perFilter := append(g.groupOf(n.GoName),
-		jen.Id("w").Op(":=").Add(g.filterWeights(pf(w))),
-		p.kernel("ShiftSum").Call(dst, g.groupStart("xpf"), jen.Id("taps").Index(jen.Empty(), jen.Empty()), jen.Id("w"), jen.Lit(g.n()), bias))
-	if !g.direct() {
-		perFilter = append(perFilter, jen.Id("zf").Op(":=").Op("&").Id("z").Index(jen.Id("f")))
+	zPlane := jen.Qual("unsafe", "Slice").Call(jen.Op("&").Id("z").Index(jen.Id("f")).Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Lit(g.ho*g.wo))
+	perFilter := append(g.groupOf(n.GoName), jen.Id("w").Op(":=").Add(g.filterWeights(pf(w))))
+	taps := jen.Id("taps").Index(jen.Empty(), jen.Empty())
+	switch {
+	case g.rows() && g.sw == 1:
+		perFilter = append(perFilter, p.kernel("ShiftSumRows").Call(zPlane, jen.Lit(g.wo), g.groupStart("xpf"), jen.Lit(g.sh*g.wp),
+			taps, jen.Id("w"), jen.Lit(g.ho), jen.Lit(g.wo), bias))
+	case g.rows():
+		perFilter = append(perFilter,
+			p.kernel("ShiftSumRows").Call(jen.Id("s").Index(jen.Empty(), jen.Empty()), jen.Lit(g.sw*g.wo), g.groupStart("xpf"), jen.Lit(g.sh*g.wp),
+				taps, jen.Id("w"), jen.Lit(g.ho), jen.Lit(g.rowLen), bias),
+			copyRows(p, jen.Id("z").Index(jen.Id("f")).Index(jen.Lit(0)).Index(jen.Lit(0)), g.ho*g.wo, jen.Id("s").Index(jen.Lit(0)), 0, g.sw, 1, g.ho*g.wo))
+	case g.direct():
+		perFilter = append(perFilter, p.kernel("ShiftSum").Call(zPlane, g.groupStart("xpf"), taps, jen.Id("w"), jen.Lit(g.n()), bias))
+	default:
+		perFilter = append(perFilter,
+			p.kernel("ShiftSum").Call(jen.Id("s").Index(jen.Empty(), jen.Empty()), g.groupStart("xpf"), taps, jen.Id("w"), jen.Lit(g.n()), bias),
+			jen.Id("zf").Op(":=").Op("&").Id("z").Index(jen.Id("f")))
 		perFilter = append(perFilter, g.overOutputs(p, "zf", "s", 0, false)...)
 	}
 	code := []jen.Code{
 		jen.Id("taps").Op(":=").Index(jen.Lit(g.cg * g.kh * g.kw)).Int32().Values(g.taps()...),
 		flat3("xpf", "xp", g.c*g.hp*g.wp),
 	}
-	if !g.direct() {
+	if g.sSize() > 0 {
 		code = append(code, jen.Id("s").Op(":=").Op("&").Add(p.buf(sName)))
 	}
 	return append(code, loopTo("f", n.GoName+"Filters", perFilter...))
 }
 
 // overOutputs copies between the output plane o (a *[OH][OW]T) and the flat
-// plane s at the outputs' positions: o = s (toFlat false) or s = o:
+// plane s at the outputs' positions: o = s (toFlat false) or s = o, with one
+// CopyRows (a gather of every SW-th element when SW > 1), or rows narrower
+// than copyRowsMinN one array at a time:
 //
-//	for oh := range o { o[oh] = *(*[OW]T)(s[oh*SH*Wp:]) }                    (SW = 1)
-//	for oh := range o { r := s[oh*SH*Wp:]; for ow := range o[oh] { o[oh][ow] = r[ow*SW] } }
+//	for oh := range o { o[oh] = *(*[OW]T)(s[oh*SH*Wp+base:]) }             (SW = 1, OW < copyRowsMinN or one row)
+//	runtime.CopyRows32(unsafe.Slice(&o[0][0], OH*OW), OW, unsafe.Slice(&s[base], …), SH*Wp, SW, OH, OW)
+//	runtime.CopyRows32(unsafe.Slice(&s[base], …), SH*Wp, unsafe.Slice(&o[0][0], OH*OW), OW, 1, OH, OW)    (SW = 1)
+//	for oh := range o { r := s[oh*SH*Wp:]; for ow := range o[oh] { r[ow*SW] = o[oh][ow] } }
 func (g flatPlane) overOutputs(p *plan, o, s string, base int, toFlat bool) []jen.Code {
+	plane := jen.Id(o).Index(jen.Lit(0)).Index(jen.Lit(0))
+	flat := jen.Id(s).Index(jen.Lit(base))
 	start := jen.Id("oh").Op("*").Lit(g.sh * g.wp)
 	if base > 0 {
 		start = start.Op("+").Lit(base)
 	}
-	var body []jen.Code
-	if g.sw == 1 {
+	if g.sw == 1 && (g.wo < copyRowsMinN || g.ho == 1) {
 		row := jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(g.wo)).Add(p.elem())).Call(jen.Id(s).Index(start.Op(":")))
+		body := jen.Id(o).Index(jen.Id("oh")).Op("=").Add(row)
 		if toFlat {
-			body = []jen.Code{row.Clone().Op("=").Id(o).Index(jen.Id("oh"))}
-		} else {
-			body = []jen.Code{jen.Id(o).Index(jen.Id("oh")).Op("=").Add(row)}
+			body = row.Clone().Op("=").Id(o).Index(jen.Id("oh"))
 		}
-	} else {
-		r := jen.Id("r").Index(jen.Id("ow").Op("*").Lit(g.sw))
-		out := jen.Id(o).Index(jen.Id("oh")).Index(jen.Id("ow"))
-		assign := out.Clone().Op("=").Add(r.Clone())
-		if toFlat {
-			assign = r.Clone().Op("=").Add(out.Clone())
-		}
-		body = []jen.Code{
-			jen.Id("r").Op(":=").Parens(jen.Op("*").Index(jen.Lit(g.rowLen)).Add(p.elem())).Call(jen.Id(s).Index(start.Op(":"))),
-			jen.For(jen.Id("ow").Op(":=").Range().Id(o).Index(jen.Id("oh"))).Block(assign),
-		}
+		return []jen.Code{jen.For(jen.Id("oh").Op(":=").Range().Id(o)).Block(body)}
+	}
+	if !toFlat {
+		return []jen.Code{copyRows(p, plane, g.wo, flat, g.sh*g.wp, g.sw, g.ho, g.wo)}
+	}
+	if g.sw == 1 {
+		return []jen.Code{copyRows(p, flat, g.sh*g.wp, plane, g.wo, 1, g.ho, g.wo)}
+	}
+	body := []jen.Code{
+		jen.Id("r").Op(":=").Parens(jen.Op("*").Index(jen.Lit(g.rowLen)).Add(p.elem())).Call(jen.Id(s).Index(start.Op(":"))),
+		jen.For(jen.Id("ow").Op(":=").Range().Id(o).Index(jen.Id("oh"))).Block(
+			jen.Id("r").Index(jen.Id("ow").Op("*").Lit(g.sw)).Op("=").Id(o).Index(jen.Id("oh")).Index(jen.Id("ow"))),
 	}
 	return []jen.Code{jen.For(jen.Id("oh").Op(":=").Range().Id(o)).Block(body...)}
 }
@@ -195,7 +242,7 @@ func (g flatPlane) overOutputs(p *plan, o, s string, base int, toFlat bool) []je
 //		m.Grads.Bias[f] += Σ dz[f]
 //		grp := f / GroupFilters
 //		dzf := &dz[f]
-//		for oh := range dzf { *(*[OW]float32)(dzs[oh*SH*Wp+margin:]) = dzf[oh] }
+//		runtime.CopyRows32(unsafe.Slice(&dzs[margin], …), SH*Wp, unsafe.Slice(&dzf[0][0], OH*OW), OW, 1, OH, OW)
 //		w := unsafe.Slice(&m.Params.Weight[f][0][0][0], (C/G)*KH*KW)
 //		gw := unsafe.Slice(&m.Grads.Weight[f][0][0][0], (C/G)*KH*KW)
 //		xg := xpf[grp*(C/G)*Hp*Wp:]
@@ -292,15 +339,21 @@ func flatBackward(p *plan, n *node, g flatPlane, withDX bool) []jen.Code {
 	}
 	code = append(code, loopTo("f", n.GoName+"Filters", perFilter...))
 	if withDX && g.padded {
-		// Crop the border: dx[c][h] = dxp[c][h+PT][PL : PL+W]
+		// Crop the border: dx[c] = dxp[c][PT:PT+H][PL:PL+W], one CopyRows per
+		// channel, or narrow rows one array at a time
+		crop := copyRows(p, jen.Id("dx").Index(jen.Id("c")).Index(jen.Lit(0)).Index(jen.Lit(0)), g.w,
+			jen.Id("dxp").Index(jen.Id("c")).Index(jen.Lit(g.pt)).Index(jen.Lit(g.pl)), g.wp, 1, g.h, g.w)
+		if (g.w < copyRowsMinN || g.h == 1) && g.wp != g.w {
+			crop = jen.For(jen.Id("h").Op(":=").Range().Id("dx").Index(jen.Id("c"))).Block(
+				jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("h")).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(g.w)).Add(p.elem())).Call(
+					jen.Id("dxp").Index(jen.Id("c")).Index(padRow(g.convGeom)).Index(jen.Lit(g.pl).Op(":")),
+				),
+			)
+		}
 		code = append(code,
 			view3(p, "dx", n.din, g.c, g.h, g.w),
 			jen.For(jen.Id("c").Op(":=").Range().Id("dx")).Block(
-				jen.For(jen.Id("h").Op(":=").Range().Id("dx").Index(jen.Id("c"))).Block(
-					jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("h")).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(g.w)).Add(p.elem())).Call(
-						jen.Id("dxp").Index(jen.Id("c")).Index(padRow(g.convGeom)).Index(jen.Lit(g.pl).Op(":")),
-					),
-				),
+				crop,
 			))
 	}
 	return code

@@ -85,6 +85,11 @@ func outerAddDX512(gw *float32, dx *float32, w *float32, dy *float32, x *float32
 //go:noescape
 func shiftSum512(y *float32, x *float32, offs *int32, w *float32, taps int, n int, b float32)
 
+// shiftSumRows512 sets y[r*ys+i] = b + Σ_t w[t]·x[r*xs+offs[t]+i] for r < rows, i < n and t < taps.
+//
+//go:noescape
+func shiftSumRows512(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)
+
 // sigmoidRow512 sets y[i] = σ(x[i]) for i < n (runtime.Sigmoid32 in vector form).
 //
 //go:noescape
@@ -407,6 +412,11 @@ func outerAddDX256(gw *float32, dx *float32, w *float32, dy *float32, x *float32
 //
 //go:noescape
 func shiftSum256(y *float32, x *float32, offs *int32, w *float32, taps int, n int, b float32)
+
+// shiftSumRows256 sets y[r*ys+i] = b + Σ_t w[t]·x[r*xs+offs[t]+i] for r < rows, i < n and t < taps.
+//
+//go:noescape
+func shiftSumRows256(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)
 
 // sigmoidRow256 sets y[i] = σ(x[i]) for i < n (runtime.Sigmoid32 in vector form).
 //

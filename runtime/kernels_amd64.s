@@ -1248,6 +1248,187 @@ end86:
 	VZEROUPPER
 	RET
 
+// func shiftSumRows512(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·shiftSumRows512(SB), NOSPLIT, $0-76
+	VBROADCASTSS b+72(FP), Z14
+	MOVQ         y+0(FP), AX
+	MOVQ         x+16(FP), CX
+	MOVQ         offs+32(FP), DX
+	MOVQ         w+40(FP), BX
+	MOVQ         taps+48(FP), SI
+	MOVQ         rows+56(FP), DI
+	MOVQ         n+64(FP), R8
+	MOVQ         R8, R9
+	DECQ         R9
+	ANDQ         $0x0000000f, R9
+	INCQ         R9
+	MOVL         $0x0000ffff, R10
+	BZHIL        R9, R10, R10
+	KMOVW        R10, K1
+	MOVQ         R8, R9
+	DECQ         R9
+	ANDQ         $-64, R9
+	SHLQ         $0x02, R9
+	SHLQ         $0x02, R8
+
+row93:
+	TESTQ DI, DI
+	JZ    end96
+	XORQ  R10, R10
+
+blockU94:
+	CMPQ    R10, R9
+	JAE     last4100
+	VMOVAPS Z14, Z0
+	VMOVAPS Z14, Z1
+	VMOVAPS Z14, Z2
+	VMOVAPS Z14, Z3
+	XORQ    R11, R11
+
+tap101:
+	CMPQ         R11, SI
+	JAE          taps102
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Z13
+	VFMADD231PS  (CX)(R12*1), Z13, Z0
+	VFMADD231PS  64(CX)(R12*1), Z13, Z1
+	VFMADD231PS  128(CX)(R12*1), Z13, Z2
+	VFMADD231PS  192(CX)(R12*1), Z13, Z3
+	INCQ         R11
+	JMP          tap101
+
+taps102:
+	VMOVUPS Z0, (AX)(R10*1)
+	VMOVUPS Z1, 64(AX)(R10*1)
+	VMOVUPS Z2, 128(AX)(R10*1)
+	VMOVUPS Z3, 192(AX)(R10*1)
+	ADDQ    $0x00000100, R10
+	JMP     blockU94
+
+last4100:
+	MOVQ    R8, R12
+	SUBQ    R10, R12
+	CMPQ    R12, $0x000000c0
+	JBE     last399
+	VMOVAPS Z14, Z0
+	VMOVAPS Z14, Z1
+	VMOVAPS Z14, Z2
+	VMOVAPS Z14, Z3
+	XORQ    R11, R11
+
+tap103:
+	CMPQ         R11, SI
+	JAE          taps104
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Z13
+	VFMADD231PS  (CX)(R12*1), Z13, Z0
+	VFMADD231PS  64(CX)(R12*1), Z13, Z1
+	VFMADD231PS  128(CX)(R12*1), Z13, Z2
+	VMOVUPS.Z    192(CX)(R12*1), K1, Z7
+	VFMADD231PS  Z7, Z13, Z3
+	INCQ         R11
+	JMP          tap103
+
+taps104:
+	VMOVUPS Z0, (AX)(R10*1)
+	VMOVUPS Z1, 64(AX)(R10*1)
+	VMOVUPS Z2, 128(AX)(R10*1)
+	VMOVUPS Z3, K1, 192(AX)(R10*1)
+	JMP     next95
+
+last399:
+	MOVQ    R8, R12
+	SUBQ    R10, R12
+	CMPQ    R12, $0x00000080
+	JBE     last298
+	VMOVAPS Z14, Z0
+	VMOVAPS Z14, Z1
+	VMOVAPS Z14, Z2
+	XORQ    R11, R11
+
+tap105:
+	CMPQ         R11, SI
+	JAE          taps106
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Z13
+	VFMADD231PS  (CX)(R12*1), Z13, Z0
+	VFMADD231PS  64(CX)(R12*1), Z13, Z1
+	VMOVUPS.Z    128(CX)(R12*1), K1, Z6
+	VFMADD231PS  Z6, Z13, Z2
+	INCQ         R11
+	JMP          tap105
+
+taps106:
+	VMOVUPS Z0, (AX)(R10*1)
+	VMOVUPS Z1, 64(AX)(R10*1)
+	VMOVUPS Z2, K1, 128(AX)(R10*1)
+	JMP     next95
+
+last298:
+	MOVQ    R8, R12
+	SUBQ    R10, R12
+	CMPQ    R12, $0x00000040
+	JBE     last197
+	VMOVAPS Z14, Z0
+	VMOVAPS Z14, Z1
+	XORQ    R11, R11
+
+tap107:
+	CMPQ         R11, SI
+	JAE          taps108
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Z13
+	VFMADD231PS  (CX)(R12*1), Z13, Z0
+	VMOVUPS.Z    64(CX)(R12*1), K1, Z5
+	VFMADD231PS  Z5, Z13, Z1
+	INCQ         R11
+	JMP          tap107
+
+taps108:
+	VMOVUPS Z0, (AX)(R10*1)
+	VMOVUPS Z1, K1, 64(AX)(R10*1)
+	JMP     next95
+
+last197:
+	VMOVAPS Z14, Z0
+	XORQ    R11, R11
+
+tap109:
+	CMPQ         R11, SI
+	JAE          taps110
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Z13
+	VMOVUPS.Z    (CX)(R12*1), K1, Z4
+	VFMADD231PS  Z4, Z13, Z0
+	INCQ         R11
+	JMP          tap109
+
+taps110:
+	VMOVUPS Z0, K1, (AX)(R10*1)
+
+next95:
+	MOVQ ys+8(FP), R12
+	LEAQ (AX)(R12*4), AX
+	MOVQ xs+24(FP), R12
+	LEAQ (CX)(R12*4), CX
+	DECQ DI
+	JMP  row93
+
+end96:
+	VZEROUPPER
+	RET
+
 DATA gateTbl<>+0(SB)/4, $0x80000000
 DATA gateTbl<>+4(SB)/4, $0x80000000
 DATA gateTbl<>+8(SB)/4, $0x80000000
@@ -1722,9 +1903,9 @@ TEXT ·sigmoidRow512(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop93:
+gloop111:
 	CMPQ         DX, $0x00000010
-	JB           gtail94
+	JB           gtail112
 	VMOVUPS      (AX), Z0
 	VPORD        (BX), Z0, Z8
 	VCMPPS       $0x05, 896(BX), Z8, K2
@@ -1759,11 +1940,11 @@ gloop93:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	SUBQ         $0x00000010, DX
-	JMP          gloop93
+	JMP          gloop111
 
-gtail94:
+gtail112:
 	TESTQ        DX, DX
-	JZ           gdone95
+	JZ           gdone113
 	MOVL         $0x0000ffff, SI
 	BZHIL        DX, SI, SI
 	KMOVW        SI, K1
@@ -1799,7 +1980,7 @@ gtail94:
 	VMOVAPS      Z0, K2, Z1
 	VMOVUPS      Z1, K1, (CX)
 
-gdone95:
+gdone113:
 	VZEROUPPER
 	RET
 
@@ -1811,9 +1992,9 @@ TEXT ·tanhRow512(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop96:
+gloop114:
 	CMPQ        DX, $0x00000010
-	JB          gtail97
+	JB          gtail115
 	VMOVUPS     (AX), Z0
 	VMINPS      960(BX), Z0, Z8
 	VMAXPS      1024(BX), Z8, Z8
@@ -1842,11 +2023,11 @@ gloop96:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX
-	JMP         gloop96
+	JMP         gloop114
 
-gtail97:
+gtail115:
 	TESTQ       DX, DX
-	JZ          gdone98
+	JZ          gdone116
 	MOVL        $0x0000ffff, SI
 	BZHIL       DX, SI, SI
 	KMOVW       SI, K1
@@ -1876,7 +2057,7 @@ gtail97:
 	VMOVAPS     Z0, K3, Z1
 	VMOVUPS     Z1, K1, (CX)
 
-gdone98:
+gdone116:
 	VZEROUPPER
 	RET
 
@@ -1889,9 +2070,9 @@ TEXT ·tanhSum512(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop99:
+gloop117:
 	CMPQ        BX, $0x00000010
-	JB          gtail100
+	JB          gtail118
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z1
 	VADDPS      Z1, Z0, Z0
@@ -1923,11 +2104,11 @@ gloop99:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         gloop99
+	JMP         gloop117
 
-gtail100:
+gtail118:
 	TESTQ       BX, BX
-	JZ          gdone101
+	JZ          gdone119
 	MOVL        $0x0000ffff, DI
 	BZHIL       BX, DI, DI
 	KMOVW       DI, K1
@@ -1959,7 +2140,7 @@ gtail100:
 	VMOVAPS     Z0, K3, Z1
 	VMOVUPS     Z1, K1, (DX)
 
-gdone101:
+gdone119:
 	VZEROUPPER
 	RET
 
@@ -1972,9 +2153,9 @@ TEXT ·expShift512(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Z7
 
-gloop102:
+gloop120:
 	CMPQ         DX, $0x00000010
-	JB           gtail103
+	JB           gtail121
 	VMOVUPS      (AX), Z0
 	VSUBPS       Z7, Z0, Z0
 	VCMPPS       $0x05, 896(BX), Z0, K2
@@ -2002,11 +2183,11 @@ gloop102:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	SUBQ         $0x00000010, DX
-	JMP          gloop102
+	JMP          gloop120
 
-gtail103:
+gtail121:
 	TESTQ        DX, DX
-	JZ           gdone104
+	JZ           gdone122
 	MOVL         $0x0000ffff, SI
 	BZHIL        DX, SI, SI
 	KMOVW        SI, K1
@@ -2035,7 +2216,7 @@ gtail103:
 	VMOVAPS.Z    Z1, K2, Z1
 	VMOVUPS      Z1, K1, (CX)
 
-gdone104:
+gdone122:
 	VZEROUPPER
 	RET
 
@@ -2052,9 +2233,9 @@ TEXT ·gruCell512(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop105:
+gloop123:
 	CMPQ         DI, $0x00000010
-	JB           gtail106
+	JB           gtail124
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -2161,11 +2342,11 @@ gloop105:
 	ADDQ         $0x00000040, BX
 	ADDQ         $0x00000040, SI
 	SUBQ         $0x00000010, DI
-	JMP          gloop105
+	JMP          gloop123
 
-gtail106:
+gtail124:
 	TESTQ        DI, DI
-	JZ           gdone107
+	JZ           gdone125
 	MOVL         $0x0000ffff, R10
 	BZHIL        DI, R10, R10
 	KMOVW        R10, K1
@@ -2270,7 +2451,7 @@ gtail106:
 	VFMADD231PS  Z0, Z3, Z7
 	VMOVUPS      Z7, K1, (SI)
 
-gdone107:
+gdone125:
 	VZEROUPPER
 	RET
 
@@ -2291,11 +2472,11 @@ TEXT ·gruCellBackward512(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Z14
 	TESTQ   R9, R9
-	JZ      nody108
+	JZ      nody126
 
-gloop109:
+gloop127:
 	CMPQ    R10, $0x00000010
-	JB      gtail110
+	JB      gtail128
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R11*1), Z1
 	VMOVUPS (AX)(R11*2), Z2
@@ -2337,11 +2518,11 @@ gloop109:
 	ADDQ    $0x00000040, R8
 	ADDQ    $0x00000040, R9
 	SUBQ    $0x00000010, R10
-	JMP     gloop109
+	JMP     gloop127
 
-gtail110:
+gtail128:
 	TESTQ     R10, R10
-	JZ        gdone111
+	JZ        gdone129
 	MOVL      $0x0000ffff, R12
 	BZHIL     R10, R12, R12
 	KMOVW     R12, K1
@@ -2378,14 +2559,14 @@ gtail110:
 	VMULPS    Z1, Z3, Z3
 	VMOVUPS   Z3, K1, (BX)
 
-gdone111:
+gdone129:
 	VZEROUPPER
 	RET
 
-nody108:
-gloop112:
+nody126:
+gloop130:
 	CMPQ    R10, $0x00000010
-	JB      gtail113
+	JB      gtail131
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R11*1), Z1
 	VMOVUPS (AX)(R11*2), Z2
@@ -2424,11 +2605,11 @@ gloop112:
 	ADDQ    $0x00000040, DI
 	ADDQ    $0x00000040, R8
 	SUBQ    $0x00000010, R10
-	JMP     gloop112
+	JMP     gloop130
 
-gtail113:
+gtail131:
 	TESTQ     R10, R10
-	JZ        gdone114
+	JZ        gdone132
 	MOVL      $0x0000ffff, R9
 	BZHIL     R10, R9, R9
 	KMOVW     R9, K1
@@ -2463,7 +2644,7 @@ gtail113:
 	VMULPS    Z1, Z3, Z3
 	VMOVUPS   Z3, K1, (BX)
 
-gdone114:
+gdone132:
 	VZEROUPPER
 	RET
 
@@ -2482,9 +2663,9 @@ TEXT ·lstmCell512(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop115:
+gloop133:
 	CMPQ         R8, $0x00000010
-	JB           gtail116
+	JB           gtail134
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z5
 	VADDPS       Z5, Z0, Z0
@@ -2648,11 +2829,11 @@ gloop115:
 	ADDQ         $0x00000040, SI
 	ADDQ         $0x00000040, DI
 	SUBQ         $0x00000010, R8
-	JMP          gloop115
+	JMP          gloop133
 
-gtail116:
+gtail134:
 	TESTQ        R8, R8
-	JZ           gdone117
+	JZ           gdone135
 	MOVL         $0x0000ffff, R12
 	BZHIL        R8, R12, R12
 	KMOVW        R12, K1
@@ -2813,7 +2994,7 @@ gtail116:
 	VMULPS       Z6, Z4, Z7
 	VMOVUPS      Z7, K1, (DI)
 
-gdone117:
+gdone135:
 	VZEROUPPER
 	RET
 
@@ -2834,11 +3015,11 @@ TEXT ·lstmCellBackward512(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Z14
 	TESTQ   R8, R8
-	JZ      nody118
+	JZ      nody136
 
-gloop119:
+gloop137:
 	CMPQ    R9, $0x00000010
-	JB      gtail120
+	JB      gtail138
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R10*1), Z1
 	VMOVUPS (AX)(R10*2), Z2
@@ -2884,11 +3065,11 @@ gloop119:
 	ADDQ    $0x00000040, DI
 	ADDQ    $0x00000040, R8
 	SUBQ    $0x00000010, R9
-	JMP     gloop119
+	JMP     gloop137
 
-gtail120:
+gtail138:
 	TESTQ     R9, R9
-	JZ        gdone121
+	JZ        gdone139
 	MOVL      $0x0000ffff, R12
 	BZHIL     R9, R12, R12
 	KMOVW     R12, K1
@@ -2930,14 +3111,14 @@ gtail120:
 	VMULPS    Z1, Z9, Z9
 	VMOVUPS   Z9, K1, (SI)
 
-gdone121:
+gdone139:
 	VZEROUPPER
 	RET
 
-nody118:
-gloop122:
+nody136:
+gloop140:
 	CMPQ    R9, $0x00000010
-	JB      gtail123
+	JB      gtail141
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R10*1), Z1
 	VMOVUPS (AX)(R10*2), Z2
@@ -2980,11 +3161,11 @@ gloop122:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	SUBQ    $0x00000010, R9
-	JMP     gloop122
+	JMP     gloop140
 
-gtail123:
+gtail141:
 	TESTQ     R9, R9
-	JZ        gdone124
+	JZ        gdone142
 	MOVL      $0x0000ffff, R8
 	BZHIL     R9, R8, R8
 	KMOVW     R8, K1
@@ -3024,7 +3205,7 @@ gtail123:
 	VMULPS    Z1, Z9, Z9
 	VMOVUPS   Z9, K1, (SI)
 
-gdone124:
+gdone142:
 	VZEROUPPER
 	RET
 
@@ -3039,11 +3220,11 @@ TEXT ·tanhCellBackward512(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Z14
 	TESTQ   BX, BX
-	JZ      nody125
+	JZ      nody143
 
-gloop126:
+gloop144:
 	CMPQ    SI, $0x00000010
-	JB      gtail127
+	JB      gtail145
 	VMOVUPS (CX), Z0
 	VMOVUPS (BX), Z13
 	VADDPS  Z13, Z0, Z0
@@ -3057,11 +3238,11 @@ gloop126:
 	ADDQ    $0x00000040, DX
 	ADDQ    $0x00000040, BX
 	SUBQ    $0x00000010, SI
-	JMP     gloop126
+	JMP     gloop144
 
-gtail127:
+gtail145:
 	TESTQ     SI, SI
-	JZ        gdone128
+	JZ        gdone146
 	MOVL      $0x0000ffff, DI
 	BZHIL     SI, DI, DI
 	KMOVW     DI, K1
@@ -3074,14 +3255,14 @@ gtail127:
 	VMULPS    Z1, Z0, Z0
 	VMOVUPS   Z0, K1, (DX)
 
-gdone128:
+gdone146:
 	VZEROUPPER
 	RET
 
-nody125:
-gloop129:
+nody143:
+gloop147:
 	CMPQ    SI, $0x00000010
-	JB      gtail130
+	JB      gtail148
 	VMOVUPS (CX), Z0
 	VMOVUPS (AX), Z1
 	VMULPS  Z1, Z1, Z1
@@ -3092,11 +3273,11 @@ gloop129:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, SI
-	JMP     gloop129
+	JMP     gloop147
 
-gtail130:
+gtail148:
 	TESTQ     SI, SI
-	JZ        gdone131
+	JZ        gdone149
 	MOVL      $0x0000ffff, BX
 	BZHIL     SI, BX, BX
 	KMOVW     BX, K1
@@ -3107,7 +3288,7 @@ gtail130:
 	VMULPS    Z1, Z0, Z0
 	VMOVUPS   Z0, K1, (DX)
 
-gdone131:
+gdone149:
 	VZEROUPPER
 	RET
 
@@ -3133,16 +3314,16 @@ TEXT ·scaleShiftRows512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, R9
 	SHLQ  $0x02, DI
 
-rows132:
+rows150:
 	TESTQ        SI, SI
-	JZ           end133
+	JZ           end151
 	VBROADCASTSS (DX), Z14
 	VBROADCASTSS (BX), Z13
 	XORQ         R10, R10
 
-loopU134:
+loopU152:
 	CMPQ    R10, R8
-	JAE     loop1135
+	JAE     loop1153
 	VMULPS  (CX)(R10*1), Z14, Z0
 	VADDPS  Z13, Z0, Z0
 	VMOVUPS Z0, (AX)(R10*1)
@@ -3156,34 +3337,34 @@ loopU134:
 	VADDPS  Z13, Z3, Z3
 	VMOVUPS Z3, 192(AX)(R10*1)
 	ADDQ    $0x00000100, R10
-	JMP     loopU134
+	JMP     loopU152
 
-loop1135:
+loop1153:
 	CMPQ    R10, R9
-	JAE     tail137
+	JAE     tail155
 	VMULPS  (CX)(R10*1), Z14, Z0
 	VADDPS  Z13, Z0, Z0
 	VMOVUPS Z0, (AX)(R10*1)
 	ADDQ    $0x00000040, R10
-	JMP     loop1135
+	JMP     loop1153
 
-tail137:
+tail155:
 	CMPQ      R10, DI
-	JAE       done136
+	JAE       done154
 	VMOVUPS.Z (CX)(R10*1), K1, Z0
 	VMULPS    Z14, Z0, Z0
 	VADDPS    Z13, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(R10*1)
 
-done136:
+done154:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows132
+	JMP  rows150
 
-end133:
+end151:
 	VZEROUPPER
 	RET
 
@@ -3209,9 +3390,9 @@ TEXT ·add512(SB), NOSPLIT, $0-32
 	SHLQ  $0x02, R8
 	XORQ  BX, BX
 
-loopU138:
+loopU156:
 	CMPQ    BX, SI
-	JAE     loop1139
+	JAE     loop1157
 	VMOVUPS (CX)(BX*1), Z0
 	VADDPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
@@ -3225,26 +3406,26 @@ loopU138:
 	VADDPS  192(DX)(BX*1), Z3, Z3
 	VMOVUPS Z3, 192(AX)(BX*1)
 	ADDQ    $0x00000100, BX
-	JMP     loopU138
+	JMP     loopU156
 
-loop1139:
+loop1157:
 	CMPQ    BX, DI
-	JAE     tail141
+	JAE     tail159
 	VMOVUPS (CX)(BX*1), Z0
 	VADDPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
 	ADDQ    $0x00000040, BX
-	JMP     loop1139
+	JMP     loop1157
 
-tail141:
+tail159:
 	CMPQ      BX, R8
-	JAE       done140
+	JAE       done158
 	VMOVUPS.Z (CX)(BX*1), K1, Z0
 	VMOVUPS.Z (DX)(BX*1), K1, Z4
 	VADDPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(BX*1)
 
-done140:
+done158:
 	VZEROUPPER
 	RET
 
@@ -3270,9 +3451,9 @@ TEXT ·mul512(SB), NOSPLIT, $0-32
 	SHLQ  $0x02, R8
 	XORQ  BX, BX
 
-loopU142:
+loopU160:
 	CMPQ    BX, SI
-	JAE     loop1143
+	JAE     loop1161
 	VMOVUPS (CX)(BX*1), Z0
 	VMULPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
@@ -3286,26 +3467,26 @@ loopU142:
 	VMULPS  192(DX)(BX*1), Z3, Z3
 	VMOVUPS Z3, 192(AX)(BX*1)
 	ADDQ    $0x00000100, BX
-	JMP     loopU142
+	JMP     loopU160
 
-loop1143:
+loop1161:
 	CMPQ    BX, DI
-	JAE     tail145
+	JAE     tail163
 	VMOVUPS (CX)(BX*1), Z0
 	VMULPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
 	ADDQ    $0x00000040, BX
-	JMP     loop1143
+	JMP     loop1161
 
-tail145:
+tail163:
 	CMPQ      BX, R8
-	JAE       done144
+	JAE       done162
 	VMOVUPS.Z (CX)(BX*1), K1, Z0
 	VMOVUPS.Z (DX)(BX*1), K1, Z4
 	VMULPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(BX*1)
 
-done144:
+done162:
 	VZEROUPPER
 	RET
 
@@ -3334,9 +3515,9 @@ TEXT ·relu6Forward512(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU146:
+loopU164:
 	CMPQ      DX, BX
-	JAE       loop1147
+	JAE       loop1165
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -3348,29 +3529,29 @@ loopU146:
 	VMINPS    Z2, Z13, Z2
 	VMOVUPS   Z2, 64(CX)(DX*1)
 	ADDQ      $0x00000080, DX
-	JMP       loopU146
+	JMP       loopU164
 
-loop1147:
+loop1165:
 	CMPQ      DX, SI
-	JAE       tail149
+	JAE       tail167
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VMINPS    Z0, Z13, Z0
 	VMOVUPS   Z0, (CX)(DX*1)
 	ADDQ      $0x00000040, DX
-	JMP       loop1147
+	JMP       loop1165
 
-tail149:
+tail167:
 	CMPQ      DX, DI
-	JAE       done148
+	JAE       done166
 	VMOVUPS.Z (AX)(DX*1), K1, Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VMINPS    Z0, Z13, Z0
 	VMOVUPS   Z0, K1, (CX)(DX*1)
 
-done148:
+done166:
 	VZEROUPPER
 	RET
 
@@ -3399,9 +3580,9 @@ TEXT ·relu6Backward512(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU150:
+loopU168:
 	CMPQ      DX, BX
-	JAE       loop1151
+	JAE       loop1169
 	VMOVUPS   (AX)(DX*1), Z0
 	VMOVUPS   (CX)(DX*1), Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -3417,11 +3598,11 @@ loopU150:
 	VMOVAPS.Z Z6, K2, Z6
 	VMOVUPS   Z6, 64(CX)(DX*1)
 	ADDQ      $0x00000080, DX
-	JMP       loopU150
+	JMP       loopU168
 
-loop1151:
+loop1169:
 	CMPQ      DX, SI
-	JAE       tail153
+	JAE       tail171
 	VMOVUPS   (AX)(DX*1), Z0
 	VMOVUPS   (CX)(DX*1), Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -3430,11 +3611,11 @@ loop1151:
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, (CX)(DX*1)
 	ADDQ      $0x00000040, DX
-	JMP       loop1151
+	JMP       loop1169
 
-tail153:
+tail171:
 	CMPQ      DX, DI
-	JAE       done152
+	JAE       done170
 	VMOVUPS.Z (AX)(DX*1), K1, Z0
 	VMOVUPS.Z (CX)(DX*1), K1, Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -3443,7 +3624,7 @@ tail153:
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, K1, (CX)(DX*1)
 
-done152:
+done170:
 	VZEROUPPER
 	RET
 
@@ -3463,9 +3644,9 @@ TEXT ·sumWide512(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU154:
+loopU172:
 	CMPQ      BX, DX
-	JAE       loop1155
+	JAE       loop1173
 	VCVTPS2PD (AX)(BX*1), Z4
 	VADDPD    Z4, Z0, Z0
 	VCVTPS2PD 32(AX)(BX*1), Z5
@@ -3475,17 +3656,17 @@ loopU154:
 	VCVTPS2PD 96(AX)(BX*1), Z7
 	VADDPD    Z7, Z3, Z3
 	ADDQ      $0x00000080, BX
-	JMP       loopU154
+	JMP       loopU172
 
-loop1155:
+loop1173:
 	CMPQ      BX, CX
-	JAE       done156
+	JAE       done174
 	VCVTPS2PD (AX)(BX*1), Z4
 	VADDPD    Z4, Z0, Z0
 	ADDQ      $0x00000020, BX
-	JMP       loop1155
+	JMP       loop1173
 
-done156:
+done174:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -3515,9 +3696,9 @@ TEXT ·sumSqDevWide512(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU157:
+loopU175:
 	CMPQ        BX, DX
-	JAE         loop1158
+	JAE         loop1176
 	VCVTPS2PD   (AX)(BX*1), Z4
 	VSUBPD      Z12, Z4, Z4
 	VFMADD231PD Z4, Z4, Z0
@@ -3531,18 +3712,18 @@ loopU157:
 	VSUBPD      Z12, Z7, Z7
 	VFMADD231PD Z7, Z7, Z3
 	ADDQ        $0x00000080, BX
-	JMP         loopU157
+	JMP         loopU175
 
-loop1158:
+loop1176:
 	CMPQ        BX, CX
-	JAE         done159
+	JAE         done177
 	VCVTPS2PD   (AX)(BX*1), Z4
 	VSUBPD      Z12, Z4, Z4
 	VFMADD231PD Z4, Z4, Z0
 	ADDQ        $0x00000020, BX
-	JMP         loop1158
+	JMP         loop1176
 
-done159:
+done177:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -3576,9 +3757,9 @@ TEXT ·sumDotWide512(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU160:
+loopU178:
 	CMPQ        SI, BX
-	JAE         loop1161
+	JAE         loop1179
 	VCVTPS2PD   (AX)(SI*1), Z8
 	VCVTPS2PD   (CX)(SI*1), Z12
 	VADDPD      Z8, Z0, Z0
@@ -3596,19 +3777,19 @@ loopU160:
 	VADDPD      Z11, Z3, Z3
 	VFMADD231PD Z12, Z11, Z7
 	ADDQ        $0x00000080, SI
-	JMP         loopU160
+	JMP         loopU178
 
-loop1161:
+loop1179:
 	CMPQ        SI, DX
-	JAE         done162
+	JAE         done180
 	VCVTPS2PD   (AX)(SI*1), Z8
 	VCVTPS2PD   (CX)(SI*1), Z12
 	VADDPD      Z8, Z0, Z0
 	VFMADD231PD Z12, Z8, Z4
 	ADDQ        $0x00000020, SI
-	JMP         loop1161
+	JMP         loop1179
 
-done162:
+done180:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -3647,9 +3828,9 @@ TEXT ·copyRows512(SB), NOSPLIT, $0-48
 	BZHIL R8, R9, R9
 	KMOVW R9, K1
 
-rows163:
+rows181:
 	TESTQ SI, SI
-	JZ    end164
+	JZ    end182
 	MOVQ  DI, R9
 	ANDQ  $-64, R9
 	SHLQ  $0x02, R9
@@ -3660,9 +3841,9 @@ rows163:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU165:
+loopU183:
 	CMPQ    R8, R9
-	JAE     loop1166
+	JAE     loop1184
 	VMOVUPS (CX)(R8*1), Z0
 	VMOVUPS Z0, (AX)(R8*1)
 	VMOVUPS 64(CX)(R8*1), Z1
@@ -3672,29 +3853,29 @@ loopU165:
 	VMOVUPS 192(CX)(R8*1), Z3
 	VMOVUPS Z3, 192(AX)(R8*1)
 	ADDQ    $0x00000100, R8
-	JMP     loopU165
+	JMP     loopU183
 
-loop1166:
+loop1184:
 	CMPQ    R8, R10
-	JAE     tail168
+	JAE     tail186
 	VMOVUPS (CX)(R8*1), Z0
 	VMOVUPS Z0, (AX)(R8*1)
 	ADDQ    $0x00000040, R8
-	JMP     loop1166
+	JMP     loop1184
 
-tail168:
+tail186:
 	CMPQ      R8, R11
-	JAE       done167
+	JAE       done185
 	VMOVUPS.Z (CX)(R8*1), K1, Z0
 	VMOVUPS   Z0, K1, (AX)(R8*1)
 
-done167:
+done185:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows163
+	JMP  rows181
 
-end164:
+end182:
 	VZEROUPPER
 	RET
 
@@ -3753,36 +3934,36 @@ TEXT ·gatherEven512(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows169:
+rows187:
 	TESTQ SI, SI
-	JZ    end170
+	JZ    end188
 	XORQ  R8, R8
 
-loop1171:
+loop1189:
 	CMPQ      R8, R9
-	JAE       tail172
+	JAE       tail190
 	VMOVUPS   (CX)(R8*2), Z0
 	VMOVUPS   64(CX)(R8*2), Z1
 	VPERMT2PS Z1, Z3, Z0
 	VMOVUPS   Z0, (AX)(R8*1)
 	ADDQ      $0x00000040, R8
-	JMP       loop1171
+	JMP       loop1189
 
-tail172:
+tail190:
 	CMPQ      R8, DI
-	JAE       next173
+	JAE       next191
 	VMOVUPS.Z (CX)(R8*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
 	VPERMT2PS Z1, Z3, Z0
 	VMOVUPS   Z0, K1, (AX)(R8*1)
 
-next173:
+next191:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows169
+	JMP  rows187
 
-end170:
+end188:
 	VZEROUPPER
 	RET
 
@@ -3801,40 +3982,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock174:
+rowblock192:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile175:
+tile193:
 	TESTQ  DI, DI
-	JZ     end176
+	JZ     end194
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k177:
+k195:
 	TESTQ       R10, R10
-	JZ          ktail178
+	JZ          ktail196
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k177
+	JMP         k195
 
-ktail178:
+ktail196:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone179
+	JZ          kdone197
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone179:
+kdone197:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -3849,12 +4030,12 @@ kdone179:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias180
+	JZ            nobias198
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias180:
+nobias198:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -3863,9 +4044,9 @@ nobias180:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile175
+	JMP     tile193
 
-end176:
+end194:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -3873,7 +4054,7 @@ end176:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock174
+	JNZ    rowblock192
 	VZEROUPPER
 	RET
 
@@ -3892,15 +4073,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock181:
+rowblock199:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile182:
+tile200:
 	TESTQ  DI, DI
-	JZ     end183
+	JZ     end201
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -3908,9 +4089,9 @@ tile182:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k184:
+k202:
 	TESTQ       R10, R10
-	JZ          ktail185
+	JZ          ktail203
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -3919,18 +4100,18 @@ k184:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k184
+	JMP         k202
 
-ktail185:
+ktail203:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone186
+	JZ          kdone204
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone186:
+kdone204:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -3945,12 +4126,12 @@ kdone186:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias187
+	JZ            nobias205
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias187:
+nobias205:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -3959,9 +4140,9 @@ nobias187:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile182
+	JMP     tile200
 
-end183:
+end201:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -3969,7 +4150,7 @@ end183:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock181
+	JNZ    rowblock199
 	VZEROUPPER
 	RET
 
@@ -3988,15 +4169,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock188:
+rowblock206:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile189:
+tile207:
 	TESTQ  DI, DI
-	JZ     end190
+	JZ     end208
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4005,9 +4186,9 @@ tile189:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k191:
+k209:
 	TESTQ       R10, R10
-	JZ          ktail192
+	JZ          ktail210
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -4018,11 +4199,11 @@ k191:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k191
+	JMP         k209
 
-ktail192:
+ktail210:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone193
+	JZ          kdone211
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -4031,7 +4212,7 @@ ktail192:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone193:
+kdone211:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -4046,12 +4227,12 @@ kdone193:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias194
+	JZ            nobias212
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias194:
+nobias212:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -4060,9 +4241,9 @@ nobias194:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile189
+	JMP     tile207
 
-end190:
+end208:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -4070,7 +4251,7 @@ end190:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock188
+	JNZ    rowblock206
 	VZEROUPPER
 	RET
 
@@ -4088,15 +4269,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock195:
+rowblock213:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile196:
+tile214:
 	TESTQ  R8, R8
-	JZ     end197
+	JZ     end215
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4106,9 +4287,9 @@ tile196:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k198:
+k216:
 	TESTQ       R11, R11
-	JZ          ktail199
+	JZ          ktail217
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -4121,11 +4302,11 @@ k198:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k198
+	JMP         k216
 
-ktail199:
+ktail217:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone200
+	JZ          kdone218
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -4136,7 +4317,7 @@ ktail199:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone200:
+kdone218:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -4151,12 +4332,12 @@ kdone200:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias201
+	JZ            nobias219
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias201:
+nobias219:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -4165,9 +4346,9 @@ nobias201:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile196
+	JMP     tile214
 
-end197:
+end215:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4175,7 +4356,7 @@ end197:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock195
+	JNZ    rowblock213
 	VZEROUPPER
 	RET
 
@@ -4194,15 +4375,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock202:
+rowblock220:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile203:
+tile221:
 	TESTQ  DI, DI
-	JZ     end204
+	JZ     end222
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -4210,9 +4391,9 @@ tile203:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k205:
+k223:
 	TESTQ       R10, R10
-	JZ          ktail206
+	JZ          ktail224
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -4221,18 +4402,18 @@ k205:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k205
+	JMP         k223
 
-ktail206:
+ktail224:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone207
+	JZ          kdone225
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone207:
+kdone225:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -4260,13 +4441,13 @@ kdone207:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias208
+	JZ            nobias226
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias208:
+nobias226:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4277,9 +4458,9 @@ nobias208:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile203
+	JMP     tile221
 
-end204:
+end222:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4287,7 +4468,7 @@ end204:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock202
+	JNZ    rowblock220
 	VZEROUPPER
 	RET
 
@@ -4306,15 +4487,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock209:
+rowblock227:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile210:
+tile228:
 	TESTQ  DI, DI
-	JZ     end211
+	JZ     end229
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4324,9 +4505,9 @@ tile210:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k212:
+k230:
 	TESTQ       R10, R10
-	JZ          ktail213
+	JZ          ktail231
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -4338,11 +4519,11 @@ k212:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k212
+	JMP         k230
 
-ktail213:
+ktail231:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone214
+	JZ          kdone232
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -4352,7 +4533,7 @@ ktail213:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone214:
+kdone232:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -4380,13 +4561,13 @@ kdone214:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias215
+	JZ            nobias233
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias215:
+nobias233:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4397,9 +4578,9 @@ nobias215:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile210
+	JMP     tile228
 
-end211:
+end229:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4407,7 +4588,7 @@ end211:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock209
+	JNZ    rowblock227
 	VZEROUPPER
 	RET
 
@@ -4426,15 +4607,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock216:
+rowblock234:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile217:
+tile235:
 	TESTQ  DI, DI
-	JZ     end218
+	JZ     end236
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4446,9 +4627,9 @@ tile217:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k219:
+k237:
 	TESTQ       R10, R10
-	JZ          ktail220
+	JZ          ktail238
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -4463,11 +4644,11 @@ k219:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k219
+	JMP         k237
 
-ktail220:
+ktail238:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone221
+	JZ          kdone239
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -4480,7 +4661,7 @@ ktail220:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone221:
+kdone239:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -4508,13 +4689,13 @@ kdone221:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias222
+	JZ            nobias240
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias222:
+nobias240:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4525,9 +4706,9 @@ nobias222:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile217
+	JMP     tile235
 
-end218:
+end236:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4535,7 +4716,7 @@ end218:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock216
+	JNZ    rowblock234
 	VZEROUPPER
 	RET
 
@@ -4553,15 +4734,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock223:
+rowblock241:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile224:
+tile242:
 	TESTQ  R8, R8
-	JZ     end225
+	JZ     end243
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4575,9 +4756,9 @@ tile224:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k226:
+k244:
 	TESTQ       R11, R11
-	JZ          ktail227
+	JZ          ktail245
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -4595,11 +4776,11 @@ k226:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k226
+	JMP         k244
 
-ktail227:
+ktail245:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone228
+	JZ          kdone246
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -4615,7 +4796,7 @@ ktail227:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone228:
+kdone246:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -4643,13 +4824,13 @@ kdone228:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias229
+	JZ            nobias247
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias229:
+nobias247:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -4660,9 +4841,9 @@ nobias229:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile224
+	JMP     tile242
 
-end225:
+end243:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -4670,7 +4851,7 @@ end225:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock223
+	JNZ    rowblock241
 	VZEROUPPER
 	RET
 
@@ -4689,15 +4870,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock230:
+rowblock248:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile231:
+tile249:
 	TESTQ  DI, DI
-	JZ     end232
+	JZ     end250
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4706,9 +4887,9 @@ tile231:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k233:
+k251:
 	TESTQ       R10, R10
-	JZ          ktail234
+	JZ          ktail252
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -4719,11 +4900,11 @@ k233:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k233
+	JMP         k251
 
-ktail234:
+ktail252:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone235
+	JZ          kdone253
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -4732,7 +4913,7 @@ ktail234:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone235:
+kdone253:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -4773,14 +4954,14 @@ kdone235:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias236
+	JZ            nobias254
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias236:
+nobias254:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4793,9 +4974,9 @@ nobias236:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile231
+	JMP     tile249
 
-end232:
+end250:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4803,7 +4984,7 @@ end232:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock230
+	JNZ    rowblock248
 	VZEROUPPER
 	RET
 
@@ -4822,15 +5003,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock237:
+rowblock255:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile238:
+tile256:
 	TESTQ  DI, DI
-	JZ     end239
+	JZ     end257
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4842,9 +5023,9 @@ tile238:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k240:
+k258:
 	TESTQ       R10, R10
-	JZ          ktail241
+	JZ          ktail259
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -4859,11 +5040,11 @@ k240:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k240
+	JMP         k258
 
-ktail241:
+ktail259:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone242
+	JZ          kdone260
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -4876,7 +5057,7 @@ ktail241:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone242:
+kdone260:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -4917,14 +5098,14 @@ kdone242:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias243
+	JZ            nobias261
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias243:
+nobias261:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4937,9 +5118,9 @@ nobias243:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile238
+	JMP     tile256
 
-end239:
+end257:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4947,7 +5128,7 @@ end239:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock237
+	JNZ    rowblock255
 	VZEROUPPER
 	RET
 
@@ -4966,15 +5147,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock244:
+rowblock262:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile245:
+tile263:
 	TESTQ  DI, DI
-	JZ     end246
+	JZ     end264
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4989,9 +5170,9 @@ tile245:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k247:
+k265:
 	TESTQ       R10, R10
-	JZ          ktail248
+	JZ          ktail266
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -5010,11 +5191,11 @@ k247:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k247
+	JMP         k265
 
-ktail248:
+ktail266:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone249
+	JZ          kdone267
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -5031,7 +5212,7 @@ ktail248:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone249:
+kdone267:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -5072,14 +5253,14 @@ kdone249:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias250
+	JZ            nobias268
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias250:
+nobias268:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5092,9 +5273,9 @@ nobias250:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile245
+	JMP     tile263
 
-end246:
+end264:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5102,7 +5283,7 @@ end246:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock244
+	JNZ    rowblock262
 	VZEROUPPER
 	RET
 
@@ -5120,15 +5301,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock251:
+rowblock269:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile252:
+tile270:
 	TESTQ  R8, R8
-	JZ     end253
+	JZ     end271
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5146,9 +5327,9 @@ tile252:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k254:
+k272:
 	TESTQ       R11, R11
-	JZ          ktail255
+	JZ          ktail273
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -5171,11 +5352,11 @@ k254:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k254
+	JMP         k272
 
-ktail255:
+ktail273:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone256
+	JZ          kdone274
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -5196,7 +5377,7 @@ ktail255:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone256:
+kdone274:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -5237,14 +5418,14 @@ kdone256:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias257
+	JZ            nobias275
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias257:
+nobias275:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5257,9 +5438,9 @@ nobias257:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile252
+	JMP     tile270
 
-end253:
+end271:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5267,7 +5448,7 @@ end253:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock251
+	JNZ    rowblock269
 	VZEROUPPER
 	RET
 
@@ -5287,15 +5468,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock258:
+rowblock276:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile259:
+tile277:
 	TESTQ  R8, R8
-	JZ     end260
+	JZ     end278
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5305,9 +5486,9 @@ tile259:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k261:
+k279:
 	TESTQ       R11, R11
-	JZ          ktail262
+	JZ          ktail280
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -5320,11 +5501,11 @@ k261:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k261
+	JMP         k279
 
-ktail262:
+ktail280:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone263
+	JZ          kdone281
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -5335,7 +5516,7 @@ ktail262:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone263:
+kdone281:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -5389,7 +5570,7 @@ kdone263:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias264
+	JZ            nobias282
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -5397,7 +5578,7 @@ kdone263:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias264:
+nobias282:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5412,9 +5593,9 @@ nobias264:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile259
+	JMP     tile277
 
-end260:
+end278:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5422,7 +5603,7 @@ end260:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock258
+	JNZ    rowblock276
 	VZEROUPPER
 	RET
 
@@ -5442,15 +5623,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock265:
+rowblock283:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile266:
+tile284:
 	TESTQ  R8, R8
-	JZ     end267
+	JZ     end285
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5464,9 +5645,9 @@ tile266:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k268:
+k286:
 	TESTQ       R11, R11
-	JZ          ktail269
+	JZ          ktail287
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -5484,11 +5665,11 @@ k268:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k268
+	JMP         k286
 
-ktail269:
+ktail287:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone270
+	JZ          kdone288
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -5504,7 +5685,7 @@ ktail269:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone270:
+kdone288:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -5558,7 +5739,7 @@ kdone270:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias271
+	JZ            nobias289
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -5566,7 +5747,7 @@ kdone270:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias271:
+nobias289:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5581,9 +5762,9 @@ nobias271:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile266
+	JMP     tile284
 
-end267:
+end285:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5591,7 +5772,7 @@ end267:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock265
+	JNZ    rowblock283
 	VZEROUPPER
 	RET
 
@@ -5611,15 +5792,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock272:
+rowblock290:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile273:
+tile291:
 	TESTQ  R8, R8
-	JZ     end274
+	JZ     end292
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5637,9 +5818,9 @@ tile273:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k275:
+k293:
 	TESTQ       R11, R11
-	JZ          ktail276
+	JZ          ktail294
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -5662,11 +5843,11 @@ k275:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k275
+	JMP         k293
 
-ktail276:
+ktail294:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone277
+	JZ          kdone295
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -5687,7 +5868,7 @@ ktail276:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone277:
+kdone295:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -5741,7 +5922,7 @@ kdone277:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias278
+	JZ            nobias296
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -5749,7 +5930,7 @@ kdone277:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias278:
+nobias296:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5764,9 +5945,9 @@ nobias278:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile273
+	JMP     tile291
 
-end274:
+end292:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5774,7 +5955,7 @@ end274:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock272
+	JNZ    rowblock290
 	VZEROUPPER
 	RET
 
@@ -5793,15 +5974,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock279:
+rowblock297:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile280:
+tile298:
 	TESTQ  R9, R9
-	JZ     end281
+	JZ     end299
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5823,9 +6004,9 @@ tile280:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k282:
+k300:
 	TESTQ       R12, R12
-	JZ          ktail283
+	JZ          ktail301
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -5853,11 +6034,11 @@ k282:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k282
+	JMP         k300
 
-ktail283:
+ktail301:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone284
+	JZ          kdone302
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -5883,7 +6064,7 @@ ktail283:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone284:
+kdone302:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -5937,7 +6118,7 @@ kdone284:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias285
+	JZ            nobias303
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -5945,7 +6126,7 @@ kdone284:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias285:
+nobias303:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -5960,9 +6141,9 @@ nobias285:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile280
+	JMP     tile298
 
-end281:
+end299:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -5970,7 +6151,7 @@ end281:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock279
+	JNZ    rowblock297
 	VZEROUPPER
 	RET
 
@@ -5990,54 +6171,54 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock286:
+rowblock304:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile287:
+tile305:
 	TESTQ     DI, DI
-	JZ        end288
+	JZ        end306
 	CMPQ      acc+64(FP), $0x00
-	JE        zero289
+	JE        zero307
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart290
+	JMP       kstart308
 
-zero289:
+zero307:
 	VXORPS Z0, Z0, Z0
 
-kstart290:
+kstart308:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k291:
+k309:
 	TESTQ        R10, R10
-	JZ           kdone292
+	JZ           kdone310
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k291
+	JMP          k309
 
-kdone292:
+kdone310:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile287
+	JMP     tile305
 
-end288:
+end306:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock286
+	JNZ    rowblock304
 	VZEROUPPER
 	RET
 
@@ -6057,33 +6238,33 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock293:
+rowblock311:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile294:
+tile312:
 	TESTQ     DI, DI
-	JZ        end295
+	JZ        end313
 	CMPQ      acc+64(FP), $0x00
-	JE        zero296
+	JE        zero314
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart297
+	JMP       kstart315
 
-zero296:
+zero314:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart297:
+kstart315:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k298:
+k316:
 	TESTQ        R10, R10
-	JZ           kdone299
+	JZ           kdone317
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -6092,24 +6273,24 @@ k298:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k298
+	JMP          k316
 
-kdone299:
+kdone317:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile294
+	JMP     tile312
 
-end295:
+end313:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock293
+	JNZ    rowblock311
 	VZEROUPPER
 	RET
 
@@ -6129,35 +6310,35 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock300:
+rowblock318:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile301:
+tile319:
 	TESTQ     DI, DI
-	JZ        end302
+	JZ        end320
 	CMPQ      acc+64(FP), $0x00
-	JE        zero303
+	JE        zero321
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart304
+	JMP       kstart322
 
-zero303:
+zero321:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart304:
+kstart322:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k305:
+k323:
 	TESTQ        R10, R10
-	JZ           kdone306
+	JZ           kdone324
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -6168,9 +6349,9 @@ k305:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k305
+	JMP          k323
 
-kdone306:
+kdone324:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6178,15 +6359,15 @@ kdone306:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile301
+	JMP     tile319
 
-end302:
+end320:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock300
+	JNZ    rowblock318
 	VZEROUPPER
 	RET
 
@@ -6206,37 +6387,37 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock307:
+rowblock325:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile308:
+tile326:
 	TESTQ     DI, DI
-	JZ        end309
+	JZ        end327
 	CMPQ      acc+64(FP), $0x00
-	JE        zero310
+	JE        zero328
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart311
+	JMP       kstart329
 
-zero310:
+zero328:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart311:
+kstart329:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k312:
+k330:
 	TESTQ        R10, R10
-	JZ           kdone313
+	JZ           kdone331
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -6249,9 +6430,9 @@ k312:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k312
+	JMP          k330
 
-kdone313:
+kdone331:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6260,15 +6441,15 @@ kdone313:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile308
+	JMP     tile326
 
-end309:
+end327:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock307
+	JNZ    rowblock325
 	VZEROUPPER
 	RET
 
@@ -6288,34 +6469,34 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock314:
+rowblock332:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile315:
+tile333:
 	TESTQ     DI, DI
-	JZ        end316
+	JZ        end334
 	CMPQ      acc+64(FP), $0x00
-	JE        zero317
+	JE        zero335
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart318
+	JMP       kstart336
 
-zero317:
+zero335:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart318:
+kstart336:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k319:
+k337:
 	TESTQ        R10, R10
-	JZ           kdone320
+	JZ           kdone338
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -6324,9 +6505,9 @@ k319:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k319
+	JMP          k337
 
-kdone320:
+kdone338:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -6334,15 +6515,15 @@ kdone320:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile315
+	JMP     tile333
 
-end316:
+end334:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock314
+	JNZ    rowblock332
 	VZEROUPPER
 	RET
 
@@ -6362,38 +6543,38 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock321:
+rowblock339:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile322:
+tile340:
 	TESTQ     DI, DI
-	JZ        end323
+	JZ        end341
 	CMPQ      acc+64(FP), $0x00
-	JE        zero324
+	JE        zero342
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart325
+	JMP       kstart343
 
-zero324:
+zero342:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart325:
+kstart343:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k326:
+k344:
 	TESTQ        R10, R10
-	JZ           kdone327
+	JZ           kdone345
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -6405,9 +6586,9 @@ k326:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k326
+	JMP          k344
 
-kdone327:
+kdone345:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -6417,15 +6598,15 @@ kdone327:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile322
+	JMP     tile340
 
-end323:
+end341:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock321
+	JNZ    rowblock339
 	VZEROUPPER
 	RET
 
@@ -6445,16 +6626,16 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock328:
+rowblock346:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile329:
+tile347:
 	TESTQ     DI, DI
-	JZ        end330
+	JZ        end348
 	CMPQ      acc+64(FP), $0x00
-	JE        zero331
+	JE        zero349
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6463,9 +6644,9 @@ tile329:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart332
+	JMP       kstart350
 
-zero331:
+zero349:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6473,14 +6654,14 @@ zero331:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart332:
+kstart350:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k333:
+k351:
 	TESTQ        R10, R10
-	JZ           kdone334
+	JZ           kdone352
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -6495,9 +6676,9 @@ k333:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k333
+	JMP          k351
 
-kdone334:
+kdone352:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6509,15 +6690,15 @@ kdone334:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile329
+	JMP     tile347
 
-end330:
+end348:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock328
+	JNZ    rowblock346
 	VZEROUPPER
 	RET
 
@@ -6537,16 +6718,16 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock335:
+rowblock353:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile336:
+tile354:
 	TESTQ     DI, DI
-	JZ        end337
+	JZ        end355
 	CMPQ      acc+64(FP), $0x00
-	JE        zero338
+	JE        zero356
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6557,9 +6738,9 @@ tile336:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart339
+	JMP       kstart357
 
-zero338:
+zero356:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6569,14 +6750,14 @@ zero338:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart339:
+kstart357:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k340:
+k358:
 	TESTQ        R10, R10
-	JZ           kdone341
+	JZ           kdone359
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -6594,9 +6775,9 @@ k340:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k340
+	JMP          k358
 
-kdone341:
+kdone359:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6610,15 +6791,15 @@ kdone341:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile336
+	JMP     tile354
 
-end337:
+end355:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock335
+	JNZ    rowblock353
 	VZEROUPPER
 	RET
 
@@ -6638,37 +6819,37 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock342:
+rowblock360:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile343:
+tile361:
 	TESTQ     DI, DI
-	JZ        end344
+	JZ        end362
 	CMPQ      acc+64(FP), $0x00
-	JE        zero345
+	JE        zero363
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart346
+	JMP       kstart364
 
-zero345:
+zero363:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart346:
+kstart364:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k347:
+k365:
 	TESTQ        R10, R10
-	JZ           kdone348
+	JZ           kdone366
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -6679,9 +6860,9 @@ k347:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k347
+	JMP          k365
 
-kdone348:
+kdone366:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -6691,15 +6872,15 @@ kdone348:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile343
+	JMP     tile361
 
-end344:
+end362:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock342
+	JNZ    rowblock360
 	VZEROUPPER
 	RET
 
@@ -6719,16 +6900,16 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock349:
+rowblock367:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile350:
+tile368:
 	TESTQ     DI, DI
-	JZ        end351
+	JZ        end369
 	CMPQ      acc+64(FP), $0x00
-	JE        zero352
+	JE        zero370
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -6738,9 +6919,9 @@ tile350:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart353
+	JMP       kstart371
 
-zero352:
+zero370:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6748,14 +6929,14 @@ zero352:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart353:
+kstart371:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k354:
+k372:
 	TESTQ        R10, R10
-	JZ           kdone355
+	JZ           kdone373
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -6770,9 +6951,9 @@ k354:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k354
+	JMP          k372
 
-kdone355:
+kdone373:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -6785,15 +6966,15 @@ kdone355:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile350
+	JMP     tile368
 
-end351:
+end369:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock349
+	JNZ    rowblock367
 	VZEROUPPER
 	RET
 
@@ -6813,16 +6994,16 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock356:
+rowblock374:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile357:
+tile375:
 	TESTQ     DI, DI
-	JZ        end358
+	JZ        end376
 	CMPQ      acc+64(FP), $0x00
-	JE        zero359
+	JE        zero377
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6835,9 +7016,9 @@ tile357:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart360
+	JMP       kstart378
 
-zero359:
+zero377:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6848,14 +7029,14 @@ zero359:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart360:
+kstart378:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k361:
+k379:
 	TESTQ        R10, R10
-	JZ           kdone362
+	JZ           kdone380
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -6874,9 +7055,9 @@ k361:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k361
+	JMP          k379
 
-kdone362:
+kdone380:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6892,15 +7073,15 @@ kdone362:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile357
+	JMP     tile375
 
-end358:
+end376:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock356
+	JNZ    rowblock374
 	VZEROUPPER
 	RET
 
@@ -6920,16 +7101,16 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock363:
+rowblock381:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile364:
+tile382:
 	TESTQ     DI, DI
-	JZ        end365
+	JZ        end383
 	CMPQ      acc+64(FP), $0x00
-	JE        zero366
+	JE        zero384
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6945,9 +7126,9 @@ tile364:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart367
+	JMP       kstart385
 
-zero366:
+zero384:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6961,14 +7142,14 @@ zero366:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart367:
+kstart385:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k368:
+k386:
 	TESTQ        R10, R10
-	JZ           kdone369
+	JZ           kdone387
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -6991,9 +7172,9 @@ k368:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k368
+	JMP          k386
 
-kdone369:
+kdone387:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7012,15 +7193,15 @@ kdone369:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile364
+	JMP     tile382
 
-end365:
+end383:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock363
+	JNZ    rowblock381
 	VZEROUPPER
 	RET
 
@@ -7041,16 +7222,16 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock370:
+rowblock388:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile371:
+tile389:
 	TESTQ     R8, R8
-	JZ        end372
+	JZ        end390
 	CMPQ      acc+64(FP), $0x00
-	JE        zero373
+	JE        zero391
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -7059,22 +7240,22 @@ tile371:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart374
+	JMP       kstart392
 
-zero373:
+zero391:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart374:
+kstart392:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k375:
+k393:
 	TESTQ        R11, R11
-	JZ           kdone376
+	JZ           kdone394
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -7087,9 +7268,9 @@ k375:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k375
+	JMP          k393
 
-kdone376:
+kdone394:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -7101,15 +7282,15 @@ kdone376:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile371
+	JMP     tile389
 
-end372:
+end390:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock370
+	JNZ    rowblock388
 	VZEROUPPER
 	RET
 
@@ -7130,16 +7311,16 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock377:
+rowblock395:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile378:
+tile396:
 	TESTQ     R8, R8
-	JZ        end379
+	JZ        end397
 	CMPQ      acc+64(FP), $0x00
-	JE        zero380
+	JE        zero398
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -7152,9 +7333,9 @@ tile378:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart381
+	JMP       kstart399
 
-zero380:
+zero398:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7164,14 +7345,14 @@ zero380:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart381:
+kstart399:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k382:
+k400:
 	TESTQ        R11, R11
-	JZ           kdone383
+	JZ           kdone401
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -7189,9 +7370,9 @@ k382:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k382
+	JMP          k400
 
-kdone383:
+kdone401:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -7207,15 +7388,15 @@ kdone383:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile378
+	JMP     tile396
 
-end379:
+end397:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock377
+	JNZ    rowblock395
 	VZEROUPPER
 	RET
 
@@ -7236,16 +7417,16 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock384:
+rowblock402:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile385:
+tile403:
 	TESTQ     R8, R8
-	JZ        end386
+	JZ        end404
 	CMPQ      acc+64(FP), $0x00
-	JE        zero387
+	JE        zero405
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -7262,9 +7443,9 @@ tile385:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart388
+	JMP       kstart406
 
-zero387:
+zero405:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7278,14 +7459,14 @@ zero387:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart388:
+kstart406:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k389:
+k407:
 	TESTQ        R11, R11
-	JZ           kdone390
+	JZ           kdone408
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -7308,9 +7489,9 @@ k389:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k389
+	JMP          k407
 
-kdone390:
+kdone408:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -7330,15 +7511,15 @@ kdone390:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile385
+	JMP     tile403
 
-end386:
+end404:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock384
+	JNZ    rowblock402
 	VZEROUPPER
 	RET
 
@@ -7359,16 +7540,16 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock391:
+rowblock409:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+72(FP), R8
 
-tile392:
+tile410:
 	TESTQ     R8, R8
-	JZ        end393
+	JZ        end411
 	CMPQ      acc+64(FP), $0x00
-	JE        zero394
+	JE        zero412
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -7389,9 +7570,9 @@ tile392:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart395
+	JMP       kstart413
 
-zero394:
+zero412:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7409,14 +7590,14 @@ zero394:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart395:
+kstart413:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+56(FP), R11
 
-k396:
+k414:
 	TESTQ        R11, R11
-	JZ           kdone397
+	JZ           kdone415
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -7444,9 +7625,9 @@ k396:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k396
+	JMP          k414
 
-kdone397:
+kdone415:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -7470,15 +7651,15 @@ kdone397:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile392
+	JMP     tile410
 
-end393:
+end411:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock391
+	JNZ    rowblock409
 	VZEROUPPER
 	RET
 
@@ -7511,16 +7692,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs398:
+pairs416:
 	CMPQ SI, $0x02
-	JB   odd399
+	JB   odd417
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU401:
+loopU419:
 	CMPQ        R10, R8
-	JAE         loop1402
+	JAE         loop1420
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -7530,29 +7711,29 @@ loopU401:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU401
+	JMP         loopU419
 
-loop1402:
+loop1420:
 	CMPQ        R10, R9
-	JAE         tail404
+	JAE         tail422
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1402
+	JMP         loop1420
 
-tail404:
+tail422:
 	CMPQ        R10, DI
-	JAE         done403
+	JAE         done421
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done403:
+done421:
 	XORQ R10, R10
 
-loopU405:
+loopU423:
 	CMPQ        R10, R8
-	JAE         loop1406
+	JAE         loop1424
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -7562,37 +7743,37 @@ loopU405:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU405
+	JMP         loopU423
 
-loop1406:
+loop1424:
 	CMPQ        R10, R9
-	JAE         tail408
+	JAE         tail426
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1406
+	JMP         loop1424
 
-tail408:
+tail426:
 	CMPQ        R10, DI
-	JAE         done407
+	JAE         done425
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done407:
+done425:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs398
+	JMP  pairs416
 
-odd399:
+odd417:
 	TESTQ SI, SI
-	JZ    end400
+	JZ    end418
 	XORQ  R10, R10
 
-loopU409:
+loopU427:
 	CMPQ        R10, R8
-	JAE         loop1410
+	JAE         loop1428
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -7602,25 +7783,25 @@ loopU409:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU409
+	JMP         loopU427
 
-loop1410:
+loop1428:
 	CMPQ        R10, R9
-	JAE         tail412
+	JAE         tail430
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1410
+	JMP         loop1428
 
-tail412:
+tail430:
 	CMPQ        R10, DI
-	JAE         done411
+	JAE         done429
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done411:
-end400:
+done429:
+end418:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -7658,14 +7839,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows413:
+rows431:
 	TESTQ SI, SI
-	JZ    end414
+	JZ    end432
 	XORQ  R10, R10
 
-loopU415:
+loopU433:
 	CMPQ        R10, R8
-	JAE         loop1416
+	JAE         loop1434
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -7679,32 +7860,32 @@ loopU415:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU415
+	JMP         loopU433
 
-loop1416:
+loop1434:
 	CMPQ        R10, R9
-	JAE         tail418
+	JAE         tail436
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1416
+	JMP         loop1434
 
-tail418:
+tail436:
 	CMPQ        R10, DI
-	JAE         done417
+	JAE         done435
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done417:
+done435:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows413
+	JMP  rows431
 
-end414:
+end432:
 	VZEROUPPER
 	RET
 
@@ -7734,9 +7915,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU419:
+loopU437:
 	CMPQ        CX, DX
-	JAE         loop1420
+	JAE         loop1438
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -7750,26 +7931,26 @@ loopU419:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU419
+	JMP         loopU437
 
-loop1420:
+loop1438:
 	CMPQ        CX, BX
-	JAE         tail422
+	JAE         tail440
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1420
+	JMP         loop1438
 
-tail422:
+tail440:
 	CMPQ        CX, SI
-	JAE         done421
+	JAE         done439
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done421:
+done439:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -7804,9 +7985,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU423:
+loopU441:
 	CMPQ    DX, BX
-	JAE     loop1424
+	JAE     loop1442
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -7816,27 +7997,27 @@ loopU423:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU423
+	JMP     loopU441
 
-loop1424:
+loop1442:
 	CMPQ    DX, SI
-	JAE     tail426
+	JAE     tail444
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1424
+	JMP     loop1442
 
-tail426:
+tail444:
 	CMPQ       DX, DI
-	JAE        done425
+	JAE        done443
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done425:
+done443:
 	VZEROUPPER
 	RET
 
@@ -7863,9 +8044,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU427:
+loopU445:
 	CMPQ    DX, BX
-	JAE     loop1428
+	JAE     loop1446
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -7877,29 +8058,29 @@ loopU427:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU427
+	JMP     loopU445
 
-loop1428:
+loop1446:
 	CMPQ    DX, SI
-	JAE     tail430
+	JAE     tail448
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1428
+	JMP     loop1446
 
-tail430:
+tail448:
 	CMPQ       DX, DI
-	JAE        done429
+	JAE        done447
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done429:
+done447:
 	VZEROUPPER
 	RET
 
@@ -7919,7 +8100,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off431
+	JZ           off449
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -7930,9 +8111,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1433:
+loop1451:
 	CMPQ    DX, BX
-	JAE     tail435
+	JAE     tail453
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -7941,11 +8122,11 @@ loop1433:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1433
+	JMP     loop1451
 
-tail435:
+tail453:
 	CMPQ       DX, SI
-	JAE        done434
+	JAE        done452
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -7954,11 +8135,11 @@ tail435:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done434:
+done452:
 	VZEROUPPER
 	RET
 
-off431:
+off449:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -7969,27 +8150,27 @@ off431:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1437:
+loop1455:
 	CMPQ    DX, BX
-	JAE     tail439
+	JAE     tail457
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1437
+	JMP     loop1455
 
-tail439:
+tail457:
 	CMPQ       DX, SI
-	JAE        done438
+	JAE        done456
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done438:
+done456:
 	VZEROUPPER
 	RET
 
@@ -8011,7 +8192,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off440
+	JZ           off458
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -8022,9 +8203,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1442:
+loop1460:
 	CMPQ    BX, SI
-	JAE     tail444
+	JAE     tail462
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8039,11 +8220,11 @@ loop1442:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1442
+	JMP     loop1460
 
-tail444:
+tail462:
 	CMPQ       BX, DI
-	JAE        done443
+	JAE        done461
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8058,11 +8239,11 @@ tail444:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done443:
+done461:
 	VZEROUPPER
 	RET
 
-off440:
+off458:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -8073,9 +8254,9 @@ off440:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1446:
+loop1464:
 	CMPQ    BX, SI
-	JAE     tail448
+	JAE     tail466
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8088,11 +8269,11 @@ loop1446:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1446
+	JMP     loop1464
 
-tail448:
+tail466:
 	CMPQ       BX, DI
-	JAE        done447
+	JAE        done465
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8105,7 +8286,7 @@ tail448:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done447:
+done465:
 	VZEROUPPER
 	RET
 
@@ -8142,9 +8323,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1450:
+loop1468:
 	CMPQ    SI, DI
-	JAE     tail452
+	JAE     tail470
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -8169,11 +8350,11 @@ loop1450:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1450
+	JMP     loop1468
 
-tail452:
+tail470:
 	CMPQ       SI, R8
-	JAE        done451
+	JAE        done469
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -8198,7 +8379,7 @@ tail452:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done451:
+done469:
 	VZEROUPPER
 	RET
 
@@ -8230,9 +8411,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1454:
+loop1472:
 	CMPQ    BX, SI
-	JAE     tail456
+	JAE     tail474
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8250,11 +8431,11 @@ loop1454:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1454
+	JMP     loop1472
 
-tail456:
+tail474:
 	CMPQ       BX, DI
-	JAE        done455
+	JAE        done473
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8272,7 +8453,7 @@ tail456:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done455:
+done473:
 	VZEROUPPER
 	RET
 
@@ -8292,9 +8473,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU457:
+loopU475:
 	CMPQ        BX, DX
-	JAE         loop1458
+	JAE         loop1476
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -8304,17 +8485,17 @@ loopU457:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU457
+	JMP         loopU475
 
-loop1458:
+loop1476:
 	CMPQ        BX, CX
-	JAE         done459
+	JAE         done477
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1458
+	JMP         loop1476
 
-done459:
+done477:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -8348,22 +8529,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows460:
+rows478:
 	TESTQ    BX, BX
-	JZ       end463
+	JZ       end481
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do462
-	JP       do462
-	JMP      next461
+	JNE      do480
+	JP       do480
+	JMP      next479
 
-do462:
+do480:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU464:
+loopU482:
 	CMPQ        R9, R8
-	JAE         loop1465
+	JAE         loop1483
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -8371,33 +8552,33 @@ loopU464:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU464
+	JMP         loopU482
 
-loop1465:
+loop1483:
 	CMPQ        R9, SI
-	JAE         tail467
+	JAE         tail485
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1465
+	JMP         loop1483
 
-tail467:
+tail485:
 	CMPQ        R9, DI
-	JAE         done466
+	JAE         done484
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done466:
-next461:
+done484:
+next479:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows460
+	JMP  rows478
 
-end463:
+end481:
 	VZEROUPPER
 	RET
 
@@ -8426,22 +8607,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows468:
+rows486:
 	TESTQ    DI, DI
-	JZ       end471
+	JZ       end489
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do470
-	JP       do470
-	JMP      next469
+	JNE      do488
+	JP       do488
+	JMP      next487
 
-do470:
+do488:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU472:
+loopU490:
 	CMPQ        R11, R10
-	JAE         loop1473
+	JAE         loop1491
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -8455,11 +8636,11 @@ loopU472:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU472
+	JMP         loopU490
 
-loop1473:
+loop1491:
 	CMPQ        R11, R8
-	JAE         tail475
+	JAE         tail493
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -8467,11 +8648,11 @@ loop1473:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1473
+	JMP         loop1491
 
-tail475:
+tail493:
 	CMPQ        R11, R9
-	JAE         done474
+	JAE         done492
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -8481,15 +8662,15 @@ tail475:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done474:
-next469:
+done492:
+next487:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows468
+	JMP  rows486
 
-end471:
+end489:
 	VZEROUPPER
 	RET
 
@@ -8518,18 +8699,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU476:
+blockU494:
 	CMPQ    R10, R8
-	JAE     block1477
+	JAE     block1495
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap480:
+tap498:
 	CMPQ         R11, SI
-	JAE          taps481
+	JAE          taps499
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8539,47 +8720,47 @@ tap480:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap480
+	JMP          tap498
 
-taps481:
+taps499:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU476
+	JMP     blockU494
 
-block1477:
+block1495:
 	CMPQ    R10, R9
-	JAE     tail478
+	JAE     tail496
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap482:
+tap500:
 	CMPQ         R11, SI
-	JAE          taps483
+	JAE          taps501
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap482
+	JMP          tap500
 
-taps483:
+taps501:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1477
+	JMP     block1495
 
-tail478:
+tail496:
 	CMPQ    R10, DI
-	JAE     end479
+	JAE     end497
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap484:
+tap502:
 	CMPQ         R11, SI
-	JAE          taps485
+	JAE          taps503
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8587,12 +8768,194 @@ tap484:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap484
+	JMP          tap502
 
-taps485:
+taps503:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end479:
+end497:
+	VZEROUPPER
+	RET
+
+// func shiftSumRows256(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)
+// Requires: AVX, FMA3
+TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
+	VBROADCASTSS b+72(FP), Y14
+	MOVQ         y+0(FP), AX
+	MOVQ         x+16(FP), CX
+	MOVQ         offs+32(FP), DX
+	MOVQ         w+40(FP), BX
+	MOVQ         taps+48(FP), SI
+	MOVQ         rows+56(FP), DI
+	MOVQ         n+64(FP), R8
+	MOVQ         R8, R9
+	DECQ         R9
+	ANDQ         $0x00000007, R9
+	INCQ         R9
+	MOVQ         $0x00000008, R10
+	SUBQ         R9, R10
+	LEAQ         maskTable<>+0(SB), R9
+	VMOVUPS      (R9)(R10*4), Y15
+	MOVQ         R8, R9
+	DECQ         R9
+	ANDQ         $-32, R9
+	SHLQ         $0x02, R9
+	SHLQ         $0x02, R8
+
+row504:
+	TESTQ DI, DI
+	JZ    end507
+	XORQ  R10, R10
+
+blockU505:
+	CMPQ    R10, R9
+	JAE     last4511
+	VMOVAPS Y14, Y0
+	VMOVAPS Y14, Y1
+	VMOVAPS Y14, Y2
+	VMOVAPS Y14, Y3
+	XORQ    R11, R11
+
+tap512:
+	CMPQ         R11, SI
+	JAE          taps513
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Y13
+	VFMADD231PS  (CX)(R12*1), Y13, Y0
+	VFMADD231PS  32(CX)(R12*1), Y13, Y1
+	VFMADD231PS  64(CX)(R12*1), Y13, Y2
+	VFMADD231PS  96(CX)(R12*1), Y13, Y3
+	INCQ         R11
+	JMP          tap512
+
+taps513:
+	VMOVUPS Y0, (AX)(R10*1)
+	VMOVUPS Y1, 32(AX)(R10*1)
+	VMOVUPS Y2, 64(AX)(R10*1)
+	VMOVUPS Y3, 96(AX)(R10*1)
+	ADDQ    $0x00000080, R10
+	JMP     blockU505
+
+last4511:
+	MOVQ    R8, R12
+	SUBQ    R10, R12
+	CMPQ    R12, $0x00000060
+	JBE     last3510
+	VMOVAPS Y14, Y0
+	VMOVAPS Y14, Y1
+	VMOVAPS Y14, Y2
+	VMOVAPS Y14, Y3
+	XORQ    R11, R11
+
+tap514:
+	CMPQ         R11, SI
+	JAE          taps515
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Y13
+	VFMADD231PS  (CX)(R12*1), Y13, Y0
+	VFMADD231PS  32(CX)(R12*1), Y13, Y1
+	VFMADD231PS  64(CX)(R12*1), Y13, Y2
+	VMASKMOVPS   96(CX)(R12*1), Y15, Y7
+	VFMADD231PS  Y7, Y13, Y3
+	INCQ         R11
+	JMP          tap514
+
+taps515:
+	VMOVUPS    Y0, (AX)(R10*1)
+	VMOVUPS    Y1, 32(AX)(R10*1)
+	VMOVUPS    Y2, 64(AX)(R10*1)
+	VMASKMOVPS Y3, Y15, 96(AX)(R10*1)
+	JMP        next506
+
+last3510:
+	MOVQ    R8, R12
+	SUBQ    R10, R12
+	CMPQ    R12, $0x00000040
+	JBE     last2509
+	VMOVAPS Y14, Y0
+	VMOVAPS Y14, Y1
+	VMOVAPS Y14, Y2
+	XORQ    R11, R11
+
+tap516:
+	CMPQ         R11, SI
+	JAE          taps517
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Y13
+	VFMADD231PS  (CX)(R12*1), Y13, Y0
+	VFMADD231PS  32(CX)(R12*1), Y13, Y1
+	VMASKMOVPS   64(CX)(R12*1), Y15, Y6
+	VFMADD231PS  Y6, Y13, Y2
+	INCQ         R11
+	JMP          tap516
+
+taps517:
+	VMOVUPS    Y0, (AX)(R10*1)
+	VMOVUPS    Y1, 32(AX)(R10*1)
+	VMASKMOVPS Y2, Y15, 64(AX)(R10*1)
+	JMP        next506
+
+last2509:
+	MOVQ    R8, R12
+	SUBQ    R10, R12
+	CMPQ    R12, $0x00000020
+	JBE     last1508
+	VMOVAPS Y14, Y0
+	VMOVAPS Y14, Y1
+	XORQ    R11, R11
+
+tap518:
+	CMPQ         R11, SI
+	JAE          taps519
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Y13
+	VFMADD231PS  (CX)(R12*1), Y13, Y0
+	VMASKMOVPS   32(CX)(R12*1), Y15, Y5
+	VFMADD231PS  Y5, Y13, Y1
+	INCQ         R11
+	JMP          tap518
+
+taps519:
+	VMOVUPS    Y0, (AX)(R10*1)
+	VMASKMOVPS Y1, Y15, 32(AX)(R10*1)
+	JMP        next506
+
+last1508:
+	VMOVAPS Y14, Y0
+	XORQ    R11, R11
+
+tap520:
+	CMPQ         R11, SI
+	JAE          taps521
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Y13
+	VMASKMOVPS   (CX)(R12*1), Y15, Y4
+	VFMADD231PS  Y4, Y13, Y0
+	INCQ         R11
+	JMP          tap520
+
+taps521:
+	VMASKMOVPS Y0, Y15, (AX)(R10*1)
+
+next506:
+	MOVQ ys+8(FP), R12
+	LEAQ (AX)(R12*4), AX
+	MOVQ xs+24(FP), R12
+	LEAQ (CX)(R12*4), CX
+	DECQ DI
+	JMP  row504
+
+end507:
 	VZEROUPPER
 	RET
 
@@ -8604,9 +8967,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop486:
+gloop522:
 	CMPQ         DX, $0x00000008
-	JB           gtail487
+	JB           gtail523
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -8641,11 +9004,11 @@ gloop486:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop486
+	JMP          gloop522
 
-gtail487:
+gtail523:
 	TESTQ        DX, DX
-	JZ           gdone488
+	JZ           gdone524
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -8682,7 +9045,7 @@ gtail487:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone488:
+gdone524:
 	VZEROUPPER
 	RET
 
@@ -8694,9 +9057,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop489:
+gloop525:
 	CMPQ        DX, $0x00000008
-	JB          gtail490
+	JB          gtail526
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -8725,11 +9088,11 @@ gloop489:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop489
+	JMP         gloop525
 
-gtail490:
+gtail526:
 	TESTQ       DX, DX
-	JZ          gdone491
+	JZ          gdone527
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -8760,7 +9123,7 @@ gtail490:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone491:
+gdone527:
 	VZEROUPPER
 	RET
 
@@ -8773,9 +9136,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop492:
+gloop528:
 	CMPQ        BX, $0x00000008
-	JB          gtail493
+	JB          gtail529
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -8807,11 +9170,11 @@ gloop492:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop492
+	JMP         gloop528
 
-gtail493:
+gtail529:
 	TESTQ       BX, BX
-	JZ          gdone494
+	JZ          gdone530
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -8844,7 +9207,7 @@ gtail493:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone494:
+gdone530:
 	VZEROUPPER
 	RET
 
@@ -8857,9 +9220,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop495:
+gloop531:
 	CMPQ         DX, $0x00000008
-	JB           gtail496
+	JB           gtail532
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -8887,11 +9250,11 @@ gloop495:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop495
+	JMP          gloop531
 
-gtail496:
+gtail532:
 	TESTQ        DX, DX
-	JZ           gdone497
+	JZ           gdone533
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -8921,7 +9284,7 @@ gtail496:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone497:
+gdone533:
 	VZEROUPPER
 	RET
 
@@ -8938,9 +9301,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop498:
+gloop534:
 	CMPQ         DI, $0x00000008
-	JB           gtail499
+	JB           gtail535
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -9047,11 +9410,11 @@ gloop498:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop498
+	JMP          gloop534
 
-gtail499:
+gtail535:
 	TESTQ        DI, DI
-	JZ           gdone500
+	JZ           gdone536
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -9157,7 +9520,7 @@ gtail499:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone500:
+gdone536:
 	VZEROUPPER
 	RET
 
@@ -9178,11 +9541,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody501
+	JZ      nody537
 
-gloop502:
+gloop538:
 	CMPQ    R10, $0x00000008
-	JB      gtail503
+	JB      gtail539
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -9224,11 +9587,11 @@ gloop502:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop502
+	JMP     gloop538
 
-gtail503:
+gtail539:
 	TESTQ      R10, R10
-	JZ         gdone504
+	JZ         gdone540
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -9266,14 +9629,14 @@ gtail503:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone504:
+gdone540:
 	VZEROUPPER
 	RET
 
-nody501:
-gloop505:
+nody537:
+gloop541:
 	CMPQ    R10, $0x00000008
-	JB      gtail506
+	JB      gtail542
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -9312,11 +9675,11 @@ gloop505:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop505
+	JMP     gloop541
 
-gtail506:
+gtail542:
 	TESTQ      R10, R10
-	JZ         gdone507
+	JZ         gdone543
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -9352,7 +9715,7 @@ gtail506:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone507:
+gdone543:
 	VZEROUPPER
 	RET
 
@@ -9371,9 +9734,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop508:
+gloop544:
 	CMPQ         R8, $0x00000008
-	JB           gtail509
+	JB           gtail545
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -9537,11 +9900,11 @@ gloop508:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop508
+	JMP          gloop544
 
-gtail509:
+gtail545:
 	TESTQ        R8, R8
-	JZ           gdone510
+	JZ           gdone546
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -9703,7 +10066,7 @@ gtail509:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone510:
+gdone546:
 	VZEROUPPER
 	RET
 
@@ -9724,11 +10087,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody511
+	JZ      nody547
 
-gloop512:
+gloop548:
 	CMPQ    R9, $0x00000008
-	JB      gtail513
+	JB      gtail549
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -9774,11 +10137,11 @@ gloop512:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop512
+	JMP     gloop548
 
-gtail513:
+gtail549:
 	TESTQ      R9, R9
-	JZ         gdone514
+	JZ         gdone550
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -9821,14 +10184,14 @@ gtail513:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone514:
+gdone550:
 	VZEROUPPER
 	RET
 
-nody511:
-gloop515:
+nody547:
+gloop551:
 	CMPQ    R9, $0x00000008
-	JB      gtail516
+	JB      gtail552
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -9871,11 +10234,11 @@ gloop515:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop515
+	JMP     gloop551
 
-gtail516:
+gtail552:
 	TESTQ      R9, R9
-	JZ         gdone517
+	JZ         gdone553
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -9916,7 +10279,7 @@ gtail516:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone517:
+gdone553:
 	VZEROUPPER
 	RET
 
@@ -9931,11 +10294,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody518
+	JZ      nody554
 
-gloop519:
+gloop555:
 	CMPQ    SI, $0x00000008
-	JB      gtail520
+	JB      gtail556
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -9949,11 +10312,11 @@ gloop519:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop519
+	JMP     gloop555
 
-gtail520:
+gtail556:
 	TESTQ      SI, SI
-	JZ         gdone521
+	JZ         gdone557
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -9967,14 +10330,14 @@ gtail520:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone521:
+gdone557:
 	VZEROUPPER
 	RET
 
-nody518:
-gloop522:
+nody554:
+gloop558:
 	CMPQ    SI, $0x00000008
-	JB      gtail523
+	JB      gtail559
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -9985,11 +10348,11 @@ gloop522:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop522
+	JMP     gloop558
 
-gtail523:
+gtail559:
 	TESTQ      SI, SI
-	JZ         gdone524
+	JZ         gdone560
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -10001,7 +10364,7 @@ gtail523:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone524:
+gdone560:
 	VZEROUPPER
 	RET
 
@@ -10028,16 +10391,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows525:
+rows561:
 	TESTQ        SI, SI
-	JZ           end526
+	JZ           end562
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU527:
+loopU563:
 	CMPQ    R10, R8
-	JAE     loop1528
+	JAE     loop1564
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -10051,34 +10414,34 @@ loopU527:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU527
+	JMP     loopU563
 
-loop1528:
+loop1564:
 	CMPQ    R10, R9
-	JAE     tail530
+	JAE     tail566
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop1528
+	JMP     loop1564
 
-tail530:
+tail566:
 	CMPQ       R10, DI
-	JAE        done529
+	JAE        done565
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done529:
+done565:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows525
+	JMP  rows561
 
-end526:
+end562:
 	VZEROUPPER
 	RET
 
@@ -10105,9 +10468,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU531:
+loopU567:
 	CMPQ    BX, SI
-	JAE     loop1532
+	JAE     loop1568
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -10121,26 +10484,26 @@ loopU531:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU531
+	JMP     loopU567
 
-loop1532:
+loop1568:
 	CMPQ    BX, DI
-	JAE     tail534
+	JAE     tail570
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1532
+	JMP     loop1568
 
-tail534:
+tail570:
 	CMPQ       BX, R8
-	JAE        done533
+	JAE        done569
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done533:
+done569:
 	VZEROUPPER
 	RET
 
@@ -10167,9 +10530,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU535:
+loopU571:
 	CMPQ    BX, SI
-	JAE     loop1536
+	JAE     loop1572
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -10183,26 +10546,26 @@ loopU535:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU535
+	JMP     loopU571
 
-loop1536:
+loop1572:
 	CMPQ    BX, DI
-	JAE     tail538
+	JAE     tail574
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1536
+	JMP     loop1572
 
-tail538:
+tail574:
 	CMPQ       BX, R8
-	JAE        done537
+	JAE        done573
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done537:
+done573:
 	VZEROUPPER
 	RET
 
@@ -10232,9 +10595,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU539:
+loopU575:
 	CMPQ    DX, BX
-	JAE     loop1540
+	JAE     loop1576
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -10246,29 +10609,29 @@ loopU539:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU539
+	JMP     loopU575
 
-loop1540:
+loop1576:
 	CMPQ    DX, SI
-	JAE     tail542
+	JAE     tail578
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1540
+	JMP     loop1576
 
-tail542:
+tail578:
 	CMPQ       DX, DI
-	JAE        done541
+	JAE        done577
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done541:
+done577:
 	VZEROUPPER
 	RET
 
@@ -10298,9 +10661,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU543:
+loopU579:
 	CMPQ    DX, BX
-	JAE     loop1544
+	JAE     loop1580
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -10316,11 +10679,11 @@ loopU543:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU543
+	JMP     loopU579
 
-loop1544:
+loop1580:
 	CMPQ    DX, SI
-	JAE     tail546
+	JAE     tail582
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -10329,11 +10692,11 @@ loop1544:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1544
+	JMP     loop1580
 
-tail546:
+tail582:
 	CMPQ       DX, DI
-	JAE        done545
+	JAE        done581
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -10342,7 +10705,7 @@ tail546:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done545:
+done581:
 	VZEROUPPER
 	RET
 
@@ -10362,9 +10725,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU547:
+loopU583:
 	CMPQ      BX, DX
-	JAE       loop1548
+	JAE       loop1584
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -10374,17 +10737,17 @@ loopU547:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU547
+	JMP       loopU583
 
-loop1548:
+loop1584:
 	CMPQ      BX, CX
-	JAE       done549
+	JAE       done585
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop1548
+	JMP       loop1584
 
-done549:
+done585:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10412,9 +10775,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU550:
+loopU586:
 	CMPQ        BX, DX
-	JAE         loop1551
+	JAE         loop1587
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -10428,18 +10791,18 @@ loopU550:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU550
+	JMP         loopU586
 
-loop1551:
+loop1587:
 	CMPQ        BX, CX
-	JAE         done552
+	JAE         done588
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1551
+	JMP         loop1587
 
-done552:
+done588:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10471,9 +10834,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU553:
+loopU589:
 	CMPQ        SI, BX
-	JAE         loop1554
+	JAE         loop1590
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -10491,19 +10854,19 @@ loopU553:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU553
+	JMP         loopU589
 
-loop1554:
+loop1590:
 	CMPQ        SI, DX
-	JAE         done555
+	JAE         done591
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop1554
+	JMP         loop1590
 
-done555:
+done591:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10539,9 +10902,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows556:
+rows592:
 	TESTQ SI, SI
-	JZ    end557
+	JZ    end593
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -10552,9 +10915,9 @@ rows556:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU558:
+loopU594:
 	CMPQ    R8, R9
-	JAE     loop1559
+	JAE     loop1595
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -10564,29 +10927,29 @@ loopU558:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU558
+	JMP     loopU594
 
-loop1559:
+loop1595:
 	CMPQ    R8, R10
-	JAE     tail561
+	JAE     tail597
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1559
+	JMP     loop1595
 
-tail561:
+tail597:
 	CMPQ       R8, R11
-	JAE        done560
+	JAE        done596
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done560:
+done596:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows556
+	JMP  rows592
 
-end557:
+end593:
 	VZEROUPPER
 	RET
 
@@ -10632,38 +10995,38 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows562:
+rows598:
 	TESTQ SI, SI
-	JZ    end563
+	JZ    end599
 	XORQ  R8, R8
 
-loop1564:
+loop1600:
 	CMPQ    R8, R9
-	JAE     tail565
+	JAE     tail601
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1564
+	JMP     loop1600
 
-tail565:
+tail601:
 	CMPQ       R8, DI
-	JAE        next566
+	JAE        next602
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next566:
+next602:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows562
+	JMP  rows598
 
-end563:
+end599:
 	VZEROUPPER
 	RET
 
@@ -10681,40 +11044,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock567:
+rowblock603:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile568:
+tile604:
 	TESTQ  DI, DI
-	JZ     end569
+	JZ     end605
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k570:
+k606:
 	TESTQ       R10, R10
-	JZ          ktail571
+	JZ          ktail607
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k570
+	JMP         k606
 
-ktail571:
+ktail607:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone572
+	JZ          kdone608
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone572:
+kdone608:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -10727,13 +11090,13 @@ kdone572:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias573
+	JZ           nobias609
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias573:
+nobias609:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -10743,9 +11106,9 @@ nobias573:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile568
+	JMP        tile604
 
-end569:
+end605:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -10753,7 +11116,7 @@ end569:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock567
+	JNZ    rowblock603
 	VZEROUPPER
 	RET
 
@@ -10771,15 +11134,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock574:
+rowblock610:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile575:
+tile611:
 	TESTQ  DI, DI
-	JZ     end576
+	JZ     end612
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -10787,9 +11150,9 @@ tile575:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k577:
+k613:
 	TESTQ       R10, R10
-	JZ          ktail578
+	JZ          ktail614
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -10798,18 +11161,18 @@ k577:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k577
+	JMP         k613
 
-ktail578:
+ktail614:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone579
+	JZ          kdone615
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone579:
+kdone615:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -10822,13 +11185,13 @@ kdone579:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias580
+	JZ           nobias616
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias580:
+nobias616:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -10838,9 +11201,9 @@ nobias580:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile575
+	JMP        tile611
 
-end576:
+end612:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -10848,7 +11211,7 @@ end576:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock574
+	JNZ    rowblock610
 	VZEROUPPER
 	RET
 
@@ -10866,15 +11229,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock581:
+rowblock617:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile582:
+tile618:
 	TESTQ  DI, DI
-	JZ     end583
+	JZ     end619
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -10883,9 +11246,9 @@ tile582:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k584:
+k620:
 	TESTQ       R10, R10
-	JZ          ktail585
+	JZ          ktail621
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -10896,11 +11259,11 @@ k584:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k584
+	JMP         k620
 
-ktail585:
+ktail621:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone586
+	JZ          kdone622
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -10909,7 +11272,7 @@ ktail585:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone586:
+kdone622:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -10922,13 +11285,13 @@ kdone586:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias587
+	JZ           nobias623
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias587:
+nobias623:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -10938,9 +11301,9 @@ nobias587:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile582
+	JMP        tile618
 
-end583:
+end619:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -10948,7 +11311,7 @@ end583:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock581
+	JNZ    rowblock617
 	VZEROUPPER
 	RET
 
@@ -10966,15 +11329,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock588:
+rowblock624:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile589:
+tile625:
 	TESTQ  DI, DI
-	JZ     end590
+	JZ     end626
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -10982,9 +11345,9 @@ tile589:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k591:
+k627:
 	TESTQ       R10, R10
-	JZ          ktail592
+	JZ          ktail628
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -10993,18 +11356,18 @@ k591:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k591
+	JMP         k627
 
-ktail592:
+ktail628:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone593
+	JZ          kdone629
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone593:
+kdone629:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -11028,14 +11391,14 @@ kdone593:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias594
+	JZ           nobias630
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias594:
+nobias630:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11048,9 +11411,9 @@ nobias594:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile589
+	JMP        tile625
 
-end590:
+end626:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11058,7 +11421,7 @@ end590:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock588
+	JNZ    rowblock624
 	VZEROUPPER
 	RET
 
@@ -11076,15 +11439,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock595:
+rowblock631:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile596:
+tile632:
 	TESTQ  DI, DI
-	JZ     end597
+	JZ     end633
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11094,9 +11457,9 @@ tile596:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k598:
+k634:
 	TESTQ       R10, R10
-	JZ          ktail599
+	JZ          ktail635
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -11108,11 +11471,11 @@ k598:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k598
+	JMP         k634
 
-ktail599:
+ktail635:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone600
+	JZ          kdone636
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -11122,7 +11485,7 @@ ktail599:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone600:
+kdone636:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -11146,14 +11509,14 @@ kdone600:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias601
+	JZ           nobias637
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias601:
+nobias637:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11166,9 +11529,9 @@ nobias601:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile596
+	JMP        tile632
 
-end597:
+end633:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11176,7 +11539,7 @@ end597:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock595
+	JNZ    rowblock631
 	VZEROUPPER
 	RET
 
@@ -11194,15 +11557,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock602:
+rowblock638:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile603:
+tile639:
 	TESTQ  DI, DI
-	JZ     end604
+	JZ     end640
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11214,9 +11577,9 @@ tile603:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k605:
+k641:
 	TESTQ       R10, R10
-	JZ          ktail606
+	JZ          ktail642
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -11231,11 +11594,11 @@ k605:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k605
+	JMP         k641
 
-ktail606:
+ktail642:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone607
+	JZ          kdone643
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -11248,7 +11611,7 @@ ktail606:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone607:
+kdone643:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -11272,14 +11635,14 @@ kdone607:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias608
+	JZ           nobias644
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias608:
+nobias644:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11292,9 +11655,9 @@ nobias608:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile603
+	JMP        tile639
 
-end604:
+end640:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11302,7 +11665,7 @@ end604:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock602
+	JNZ    rowblock638
 	VZEROUPPER
 	RET
 
@@ -11320,15 +11683,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock609:
+rowblock645:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile610:
+tile646:
 	TESTQ  DI, DI
-	JZ     end611
+	JZ     end647
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11337,9 +11700,9 @@ tile610:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k612:
+k648:
 	TESTQ       R10, R10
-	JZ          ktail613
+	JZ          ktail649
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -11350,11 +11713,11 @@ k612:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k612
+	JMP         k648
 
-ktail613:
+ktail649:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone614
+	JZ          kdone650
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -11363,7 +11726,7 @@ ktail613:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone614:
+kdone650:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -11398,7 +11761,7 @@ kdone614:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias615
+	JZ           nobias651
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -11406,7 +11769,7 @@ kdone614:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias615:
+nobias651:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11422,9 +11785,9 @@ nobias615:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile610
+	JMP        tile646
 
-end611:
+end647:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11432,7 +11795,7 @@ end611:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock609
+	JNZ    rowblock645
 	VZEROUPPER
 	RET
 
@@ -11450,15 +11813,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock616:
+rowblock652:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile617:
+tile653:
 	TESTQ  DI, DI
-	JZ     end618
+	JZ     end654
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11470,9 +11833,9 @@ tile617:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k619:
+k655:
 	TESTQ       R10, R10
-	JZ          ktail620
+	JZ          ktail656
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -11487,11 +11850,11 @@ k619:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k619
+	JMP         k655
 
-ktail620:
+ktail656:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone621
+	JZ          kdone657
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -11504,7 +11867,7 @@ ktail620:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone621:
+kdone657:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -11539,7 +11902,7 @@ kdone621:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias622
+	JZ           nobias658
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -11547,7 +11910,7 @@ kdone621:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias622:
+nobias658:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11563,9 +11926,9 @@ nobias622:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile617
+	JMP        tile653
 
-end618:
+end654:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11573,7 +11936,7 @@ end618:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock616
+	JNZ    rowblock652
 	VZEROUPPER
 	RET
 
@@ -11591,15 +11954,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock623:
+rowblock659:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile624:
+tile660:
 	TESTQ  DI, DI
-	JZ     end625
+	JZ     end661
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11614,9 +11977,9 @@ tile624:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k626:
+k662:
 	TESTQ       R10, R10
-	JZ          ktail627
+	JZ          ktail663
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -11635,11 +11998,11 @@ k626:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k626
+	JMP         k662
 
-ktail627:
+ktail663:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone628
+	JZ          kdone664
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -11656,7 +12019,7 @@ ktail627:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone628:
+kdone664:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -11691,7 +12054,7 @@ kdone628:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias629
+	JZ           nobias665
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -11699,7 +12062,7 @@ kdone628:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias629:
+nobias665:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11715,9 +12078,9 @@ nobias629:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile624
+	JMP        tile660
 
-end625:
+end661:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11725,7 +12088,7 @@ end625:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock623
+	JNZ    rowblock659
 	VZEROUPPER
 	RET
 
@@ -11746,54 +12109,54 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock630:
+rowblock666:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile631:
+tile667:
 	TESTQ      DI, DI
-	JZ         end632
+	JZ         end668
 	CMPQ       acc+64(FP), $0x00
-	JE         zero633
+	JE         zero669
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart634
+	JMP        kstart670
 
-zero633:
+zero669:
 	VXORPS Y0, Y0, Y0
 
-kstart634:
+kstart670:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k635:
+k671:
 	TESTQ        R10, R10
-	JZ           kdone636
+	JZ           kdone672
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k635
+	JMP          k671
 
-kdone636:
+kdone672:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile631
+	JMP        tile667
 
-end632:
+end668:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock630
+	JNZ    rowblock666
 	VZEROUPPER
 	RET
 
@@ -11814,33 +12177,33 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock637:
+rowblock673:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile638:
+tile674:
 	TESTQ      DI, DI
-	JZ         end639
+	JZ         end675
 	CMPQ       acc+64(FP), $0x00
-	JE         zero640
+	JE         zero676
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart641
+	JMP        kstart677
 
-zero640:
+zero676:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart641:
+kstart677:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k642:
+k678:
 	TESTQ        R10, R10
-	JZ           kdone643
+	JZ           kdone679
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -11849,24 +12212,24 @@ k642:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k642
+	JMP          k678
 
-kdone643:
+kdone679:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile638
+	JMP        tile674
 
-end639:
+end675:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock637
+	JNZ    rowblock673
 	VZEROUPPER
 	RET
 
@@ -11887,35 +12250,35 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock644:
+rowblock680:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile645:
+tile681:
 	TESTQ      DI, DI
-	JZ         end646
+	JZ         end682
 	CMPQ       acc+64(FP), $0x00
-	JE         zero647
+	JE         zero683
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart648
+	JMP        kstart684
 
-zero647:
+zero683:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart648:
+kstart684:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k649:
+k685:
 	TESTQ        R10, R10
-	JZ           kdone650
+	JZ           kdone686
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -11926,9 +12289,9 @@ k649:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k649
+	JMP          k685
 
-kdone650:
+kdone686:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -11936,15 +12299,15 @@ kdone650:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile645
+	JMP        tile681
 
-end646:
+end682:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock644
+	JNZ    rowblock680
 	VZEROUPPER
 	RET
 
@@ -11965,34 +12328,34 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock651:
+rowblock687:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile652:
+tile688:
 	TESTQ      DI, DI
-	JZ         end653
+	JZ         end689
 	CMPQ       acc+64(FP), $0x00
-	JE         zero654
+	JE         zero690
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart655
+	JMP        kstart691
 
-zero654:
+zero690:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart655:
+kstart691:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k656:
+k692:
 	TESTQ        R10, R10
-	JZ           kdone657
+	JZ           kdone693
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -12001,9 +12364,9 @@ k656:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k656
+	JMP          k692
 
-kdone657:
+kdone693:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -12011,15 +12374,15 @@ kdone657:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile652
+	JMP        tile688
 
-end653:
+end689:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock651
+	JNZ    rowblock687
 	VZEROUPPER
 	RET
 
@@ -12040,38 +12403,38 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock658:
+rowblock694:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile659:
+tile695:
 	TESTQ      DI, DI
-	JZ         end660
+	JZ         end696
 	CMPQ       acc+64(FP), $0x00
-	JE         zero661
+	JE         zero697
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart662
+	JMP        kstart698
 
-zero661:
+zero697:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart662:
+kstart698:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k663:
+k699:
 	TESTQ        R10, R10
-	JZ           kdone664
+	JZ           kdone700
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -12083,9 +12446,9 @@ k663:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k663
+	JMP          k699
 
-kdone664:
+kdone700:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -12095,15 +12458,15 @@ kdone664:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile659
+	JMP        tile695
 
-end660:
+end696:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock658
+	JNZ    rowblock694
 	VZEROUPPER
 	RET
 
@@ -12124,16 +12487,16 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock665:
+rowblock701:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile666:
+tile702:
 	TESTQ      DI, DI
-	JZ         end667
+	JZ         end703
 	CMPQ       acc+64(FP), $0x00
-	JE         zero668
+	JE         zero704
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -12142,9 +12505,9 @@ tile666:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart669
+	JMP        kstart705
 
-zero668:
+zero704:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12152,14 +12515,14 @@ zero668:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart669:
+kstart705:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k670:
+k706:
 	TESTQ        R10, R10
-	JZ           kdone671
+	JZ           kdone707
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -12174,9 +12537,9 @@ k670:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k670
+	JMP          k706
 
-kdone671:
+kdone707:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -12188,15 +12551,15 @@ kdone671:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile666
+	JMP        tile702
 
-end667:
+end703:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock665
+	JNZ    rowblock701
 	VZEROUPPER
 	RET
 
@@ -12217,37 +12580,37 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock672:
+rowblock708:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile673:
+tile709:
 	TESTQ      DI, DI
-	JZ         end674
+	JZ         end710
 	CMPQ       acc+64(FP), $0x00
-	JE         zero675
+	JE         zero711
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart676
+	JMP        kstart712
 
-zero675:
+zero711:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart676:
+kstart712:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k677:
+k713:
 	TESTQ        R10, R10
-	JZ           kdone678
+	JZ           kdone714
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -12258,9 +12621,9 @@ k677:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k677
+	JMP          k713
 
-kdone678:
+kdone714:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -12270,15 +12633,15 @@ kdone678:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile673
+	JMP        tile709
 
-end674:
+end710:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock672
+	JNZ    rowblock708
 	VZEROUPPER
 	RET
 
@@ -12299,16 +12662,16 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock679:
+rowblock715:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile680:
+tile716:
 	TESTQ      DI, DI
-	JZ         end681
+	JZ         end717
 	CMPQ       acc+64(FP), $0x00
-	JE         zero682
+	JE         zero718
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -12318,9 +12681,9 @@ tile680:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart683
+	JMP        kstart719
 
-zero682:
+zero718:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12328,14 +12691,14 @@ zero682:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart683:
+kstart719:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k684:
+k720:
 	TESTQ        R10, R10
-	JZ           kdone685
+	JZ           kdone721
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -12350,9 +12713,9 @@ k684:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k684
+	JMP          k720
 
-kdone685:
+kdone721:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -12365,15 +12728,15 @@ kdone685:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile680
+	JMP        tile716
 
-end681:
+end717:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock679
+	JNZ    rowblock715
 	VZEROUPPER
 	RET
 
@@ -12394,16 +12757,16 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock686:
+rowblock722:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+72(FP), DI
 
-tile687:
+tile723:
 	TESTQ      DI, DI
-	JZ         end688
+	JZ         end724
 	CMPQ       acc+64(FP), $0x00
-	JE         zero689
+	JE         zero725
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -12416,9 +12779,9 @@ tile687:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart690
+	JMP        kstart726
 
-zero689:
+zero725:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12429,14 +12792,14 @@ zero689:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart690:
+kstart726:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+56(FP), R10
 
-k691:
+k727:
 	TESTQ        R10, R10
-	JZ           kdone692
+	JZ           kdone728
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -12455,9 +12818,9 @@ k691:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k691
+	JMP          k727
 
-kdone692:
+kdone728:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -12473,15 +12836,15 @@ kdone692:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile687
+	JMP        tile723
 
-end688:
+end724:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+88(FP)
-	JNZ    rowblock686
+	JNZ    rowblock722
 	VZEROUPPER
 	RET
 
@@ -12501,9 +12864,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock693:
+gemvblock729:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest694
+	JLT    gemvrest730
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12518,9 +12881,9 @@ gemvblock693:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk697:
+gemvk733:
 	TESTQ       R11, R11
-	JZ          gemvtail698
+	JZ          gemvtail734
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -12534,11 +12897,11 @@ gemvk697:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk697
+	JMP         gemvk733
 
-gemvtail698:
+gemvtail734:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone699
+	JZ          gemvkdone735
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -12557,7 +12920,7 @@ gemvtail698:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone699:
+gemvkdone735:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -12586,45 +12949,45 @@ gemvkdone699:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias700
+	JZ            gemvnobias736
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias700:
+gemvnobias736:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock693
+	JMP     gemvblock729
 
-gemvrest694:
-gemvrestloop695:
+gemvrest730:
+gemvrestloop731:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend696
+	JLE    gemvend732
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk701:
+gemvk737:
 	TESTQ       R11, R11
-	JZ          gemvtail702
+	JZ          gemvtail738
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk701
+	JMP         gemvk737
 
-gemvtail702:
+gemvtail738:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone703
+	JZ          gemvkdone739
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone703:
+gemvkdone739:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -12632,18 +12995,18 @@ gemvkdone703:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias704
+	JZ            gemvnobias740
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias704:
+gemvnobias740:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop695
+	JMP    gemvrestloop731
 
-gemvend696:
+gemvend732:
 	VZEROUPPER
 	RET
 
@@ -12663,9 +13026,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow705:
+gemvrow741:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend706
+	JLE    gemvrowend742
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12684,9 +13047,9 @@ gemvrow705:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU707:
+loopU743:
 	CMPQ        R8, R9
-	JAE         loop1708
+	JAE         loop1744
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -12704,24 +13067,24 @@ loopU707:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU707
+	JMP         loopU743
 
-loop1708:
+loop1744:
 	CMPQ        R8, R10
-	JAE         tail710
+	JAE         tail746
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop1708
+	JMP         loop1744
 
-tail710:
+tail746:
 	CMPQ        R8, R11
-	JAE         done709
+	JAE         done745
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done709:
+done745:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -12736,18 +13099,18 @@ done709:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias711
+	JZ            gemvnobias747
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias711:
+gemvnobias747:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow705
+	JMP    gemvrow741
 
-gemvrowend706:
+gemvrowend742:
 	VZEROUPPER
 	RET
 
@@ -12768,9 +13131,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock712:
+gemvblock748:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest713
+	JLT    gemvrest749
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12785,9 +13148,9 @@ gemvblock712:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk716:
+gemvk752:
 	TESTQ       R11, R11
-	JZ          gemvtail717
+	JZ          gemvtail753
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -12801,11 +13164,11 @@ gemvk716:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk716
+	JMP         gemvk752
 
-gemvtail717:
+gemvtail753:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone718
+	JZ          gemvkdone754
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -12824,7 +13187,7 @@ gemvtail717:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone718:
+gemvkdone754:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -12849,62 +13212,62 @@ gemvkdone718:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias719
+	JZ           gemvnobias755
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias719:
+gemvnobias755:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock712
+	JMP     gemvblock748
 
-gemvrest713:
-gemvrestloop714:
+gemvrest749:
+gemvrestloop750:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend715
+	JLE    gemvend751
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk720:
+gemvk756:
 	TESTQ       R11, R11
-	JZ          gemvtail721
+	JZ          gemvtail757
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk720
+	JMP         gemvk756
 
-gemvtail721:
+gemvtail757:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone722
+	JZ          gemvkdone758
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone722:
+gemvkdone758:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias723
+	JZ           gemvnobias759
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias723:
+gemvnobias759:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop714
+	JMP    gemvrestloop750
 
-gemvend715:
+gemvend751:
 	VZEROUPPER
 	RET
 
@@ -12925,9 +13288,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow724:
+gemvrow760:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend725
+	JLE    gemvrowend761
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12946,9 +13309,9 @@ gemvrow724:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU726:
+loopU762:
 	CMPQ        R8, R9
-	JAE         loop1727
+	JAE         loop1763
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -12966,24 +13329,24 @@ loopU726:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU726
+	JMP         loopU762
 
-loop1727:
+loop1763:
 	CMPQ        R8, R10
-	JAE         tail729
+	JAE         tail765
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop1727
+	JMP         loop1763
 
-tail729:
+tail765:
 	CMPQ        R8, R11
-	JAE         done728
+	JAE         done764
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done728:
+done764:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -12996,17 +13359,17 @@ done728:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias730
+	JZ           gemvnobias766
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias730:
+gemvnobias766:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow724
+	JMP    gemvrow760
 
-gemvrowend725:
+gemvrowend761:
 	VZEROUPPER
 	RET

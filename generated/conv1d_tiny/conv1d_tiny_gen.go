@@ -128,7 +128,7 @@ type Model struct {
 	a0    [BatchChunk][12]float64      // output
 	xp0   [BatchChunk][2][1][7]float64 // zero-padded input
 	dxp0  [2][1][7]float64             // dL/d(padded input)
-	dws0  [6]float64                   // one filter's flat sums over the padded plane (scratch)
+	dws0  [6]float64                   // one filter's sums over the padded plane (scratch)
 	dwdz0 [8]float64                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// layers.1 (avgpool1d [2 6]→[2 3]), spec line 10
 	a1 [BatchChunk][6]float64 // output

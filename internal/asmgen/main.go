@@ -1176,6 +1176,7 @@ func main() {
 		l.outerAdd(false)
 		l.outerAdd(true)
 		l.shiftSum()
+		l.shiftSumRows()
 		l.gates()
 		l.elementwise()
 		l.im2colKernels()

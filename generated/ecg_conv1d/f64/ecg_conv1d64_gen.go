@@ -251,7 +251,7 @@ type Model struct {
 	a4    [BatchChunk][1120]float64      // output
 	xp4   [BatchChunk][32][1][39]float64 // zero-padded input
 	dxp4  [32][1][39]float64             // dL/d(padded input)
-	dws4  [35]float64                    // one filter's flat sums over the padded plane (scratch)
+	dws4  [35]float64                    // one filter's sums over the padded plane (scratch)
 	dwdz4 [43]float64                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
 	a5   [BatchChunk][1120]float64 // output

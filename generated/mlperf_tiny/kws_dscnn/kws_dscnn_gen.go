@@ -712,7 +712,7 @@ type Model struct {
 	a4    [BatchChunk][8000]float32      // output
 	xp4   [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp4  [64][27][7]float32             // dL/d(padded input)
-	dws4  [173]float32                   // one filter's flat sums over the padded plane (scratch)
+	dws4  [173]float32                   // one filter's sums over the padded plane (scratch)
 	dwdz4 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34
 	a5     [BatchChunk][8000]float32 // output
@@ -739,7 +739,7 @@ type Model struct {
 	a10    [BatchChunk][8000]float32      // output
 	xp10   [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp10  [64][27][7]float32             // dL/d(padded input)
-	dws10  [173]float32                   // one filter's flat sums over the padded plane (scratch)
+	dws10  [173]float32                   // one filter's sums over the padded plane (scratch)
 	dwdz10 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
 	a11     [BatchChunk][8000]float32 // output
@@ -766,7 +766,7 @@ type Model struct {
 	a16    [BatchChunk][8000]float32      // output
 	xp16   [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp16  [64][27][7]float32             // dL/d(padded input)
-	dws16  [173]float32                   // one filter's flat sums over the padded plane (scratch)
+	dws16  [173]float32                   // one filter's sums over the padded plane (scratch)
 	dwdz16 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
 	a17     [BatchChunk][8000]float32 // output
@@ -793,7 +793,7 @@ type Model struct {
 	a22    [BatchChunk][8000]float32      // output
 	xp22   [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp22  [64][27][7]float32             // dL/d(padded input)
-	dws22  [173]float32                   // one filter's flat sums over the padded plane (scratch)
+	dws22  [173]float32                   // one filter's sums over the padded plane (scratch)
 	dwdz22 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
 	a23     [BatchChunk][8000]float32 // output

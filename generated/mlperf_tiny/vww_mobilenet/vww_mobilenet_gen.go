@@ -1762,7 +1762,6 @@ type Model struct {
 	a3    [BatchChunk][18432]float32     // output
 	xp3   [BatchChunk][8][50][50]float32 // zero-padded input
 	dxp3  [8][50][50]float32             // dL/d(padded input)
-	dws3  [2398]float32                  // one filter's flat sums over the padded plane (scratch)
 	dwdz3 [2602]float32                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.0.dw_bn (batchnorm [8 48 48]→[8 48 48]), spec line 35
 	a4     [BatchChunk][18432]float32 // output
@@ -1789,7 +1788,7 @@ type Model struct {
 	a9    [BatchChunk][9216]float32       // output
 	xp9   [BatchChunk][16][49][49]float32 // zero-padded input
 	dxp9  [16][49][49]float32             // dL/d(padded input)
-	dws9  [2301]float32                   // one filter's flat sums over the padded plane (scratch)
+	dws9  [1151]float32                   // one filter's sums over the padded plane (scratch)
 	dwdz9 [2501]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.1.dw_bn (batchnorm [16 24 24]→[16 24 24]), spec line 41
 	a10     [BatchChunk][9216]float32 // output
@@ -1816,7 +1815,6 @@ type Model struct {
 	a15    [BatchChunk][18432]float32      // output
 	xp15   [BatchChunk][32][26][26]float32 // zero-padded input
 	dxp15  [32][26][26]float32             // dL/d(padded input)
-	dws15  [622]float32                    // one filter's flat sums over the padded plane (scratch)
 	dwdz15 [730]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.2.dw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 47
 	a16     [BatchChunk][18432]float32 // output
@@ -1843,7 +1841,7 @@ type Model struct {
 	a21    [BatchChunk][4608]float32       // output
 	xp21   [BatchChunk][32][25][25]float32 // zero-padded input
 	dxp21  [32][25][25]float32             // dL/d(padded input)
-	dws21  [573]float32                    // one filter's flat sums over the padded plane (scratch)
+	dws21  [287]float32                    // one filter's sums over the padded plane (scratch)
 	dwdz21 [677]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.3.dw_bn (batchnorm [32 12 12]→[32 12 12]), spec line 53
 	a22     [BatchChunk][4608]float32 // output
@@ -1870,7 +1868,7 @@ type Model struct {
 	a27    [BatchChunk][9216]float32       // output
 	xp27   [BatchChunk][64][14][14]float32 // zero-padded input
 	dxp27  [64][14][14]float32             // dL/d(padded input)
-	dws27  [166]float32                    // one filter's flat sums over the padded plane (scratch)
+	dws27  [166]float32                    // one filter's sums over the padded plane (scratch)
 	dwdz27 [226]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.4.dw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 59
 	a28     [BatchChunk][9216]float32 // output
@@ -1897,7 +1895,7 @@ type Model struct {
 	a33    [BatchChunk][2304]float32       // output
 	xp33   [BatchChunk][64][13][13]float32 // zero-padded input
 	dxp33  [64][13][13]float32             // dL/d(padded input)
-	dws33  [141]float32                    // one filter's flat sums over the padded plane (scratch)
+	dws33  [71]float32                     // one filter's sums over the padded plane (scratch)
 	dwdz33 [197]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.5.dw_bn (batchnorm [64 6 6]→[64 6 6]), spec line 65
 	a34     [BatchChunk][2304]float32 // output
@@ -1924,7 +1922,7 @@ type Model struct {
 	a39    [BatchChunk][4608]float32      // output
 	xp39   [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp39  [128][8][8]float32             // dL/d(padded input)
-	dws39  [46]float32                    // one filter's flat sums over the padded plane (scratch)
+	dws39  [46]float32                    // one filter's sums over the padded plane (scratch)
 	dwdz39 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.6.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 71
 	a40     [BatchChunk][4608]float32 // output
@@ -1951,7 +1949,7 @@ type Model struct {
 	a45    [BatchChunk][4608]float32      // output
 	xp45   [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp45  [128][8][8]float32             // dL/d(padded input)
-	dws45  [46]float32                    // one filter's flat sums over the padded plane (scratch)
+	dws45  [46]float32                    // one filter's sums over the padded plane (scratch)
 	dwdz45 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.7.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 77
 	a46     [BatchChunk][4608]float32 // output
@@ -1978,7 +1976,7 @@ type Model struct {
 	a51    [BatchChunk][4608]float32      // output
 	xp51   [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp51  [128][8][8]float32             // dL/d(padded input)
-	dws51  [46]float32                    // one filter's flat sums over the padded plane (scratch)
+	dws51  [46]float32                    // one filter's sums over the padded plane (scratch)
 	dwdz51 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.8.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 83
 	a52     [BatchChunk][4608]float32 // output
@@ -2005,7 +2003,7 @@ type Model struct {
 	a57    [BatchChunk][4608]float32      // output
 	xp57   [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp57  [128][8][8]float32             // dL/d(padded input)
-	dws57  [46]float32                    // one filter's flat sums over the padded plane (scratch)
+	dws57  [46]float32                    // one filter's sums over the padded plane (scratch)
 	dwdz57 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.9.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 89
 	a58     [BatchChunk][4608]float32 // output
@@ -2032,7 +2030,7 @@ type Model struct {
 	a63    [BatchChunk][4608]float32      // output
 	xp63   [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp63  [128][8][8]float32             // dL/d(padded input)
-	dws63  [46]float32                    // one filter's flat sums over the padded plane (scratch)
+	dws63  [46]float32                    // one filter's sums over the padded plane (scratch)
 	dwdz63 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.10.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 95
 	a64     [BatchChunk][4608]float32 // output
@@ -2059,7 +2057,7 @@ type Model struct {
 	a69    [BatchChunk][1152]float32      // output
 	xp69   [BatchChunk][128][7][7]float32 // zero-padded input
 	dxp69  [128][7][7]float32             // dL/d(padded input)
-	dws69  [33]float32                    // one filter's flat sums over the padded plane (scratch)
+	dws69  [17]float32                    // one filter's sums over the padded plane (scratch)
 	dwdz69 [65]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.11.dw_bn (batchnorm [128 3 3]→[128 3 3]), spec line 101
 	a70     [BatchChunk][1152]float32 // output
@@ -2086,7 +2084,7 @@ type Model struct {
 	a75    [BatchChunk][2304]float32      // output
 	xp75   [BatchChunk][256][5][5]float32 // zero-padded input
 	dxp75  [256][5][5]float32             // dL/d(padded input)
-	dws75  [13]float32                    // one filter's flat sums over the padded plane (scratch)
+	dws75  [13]float32                    // one filter's sums over the padded plane (scratch)
 	dwdz75 [37]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.12.dw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 107
 	a76     [BatchChunk][2304]float32 // output
@@ -2277,22 +2275,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[8][48][48]float32)(unsafe.Pointer(&m.a2[row]))
 		xp := &m.xp3[row]
 		for c := range x {
-			for h := range x[c] {
-				*(*[48]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
+			runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 2398), 50, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
 		}
 		z := (*[8][48][48]float32)(unsafe.Pointer(&m.a3[row]))
 		taps := [9]int32{0, 1, 2, 50, 51, 52, 100, 101, 102}
 		xpf := unsafe.Slice(&xp[0][0][0], 20000)
-		s := &m.dws3
 		for f := 0; f < Blocks0DwFilters; f++ {
 			grp := f / Blocks0DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*2500:], taps[:], w, 2398, m.Params.Blocks0DwBias[f])
-			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[48]float32)(s[oh*50:])
-			}
+			runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 2304), 48, xpf[grp*2500:], 50, taps[:], w, 48, 48, m.Params.Blocks0DwBias[f])
 		}
 	}
 
@@ -2410,9 +2401,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[16][48][48]float32)(unsafe.Pointer(&m.a8[row]))
 		xp := &m.xp9[row]
 		for c := range x {
-			for h := range x[c] {
-				*(*[48]float32)(xp[c][h][0:]) = x[c][h]
-			}
+			runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 2351), 49, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
 		}
 		z := (*[16][24][24]float32)(unsafe.Pointer(&m.a9[row]))
 		taps := [9]int32{0, 1, 2, 49, 50, 51, 98, 99, 100}
@@ -2421,14 +2410,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		for f := 0; f < Blocks1DwFilters; f++ {
 			grp := f / Blocks1DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*2401:], taps[:], w, 2301, m.Params.Blocks1DwBias[f])
-			zf := &z[f]
-			for oh := range zf {
-				r := (*[47]float32)(s[oh*98:])
-				for ow := range zf[oh] {
-					zf[oh][ow] = r[ow*2]
-				}
-			}
+			runtime.ShiftSumRows32(s[:], 48, xpf[grp*2401:], 98, taps[:], w, 24, 47, m.Params.Blocks1DwBias[f])
+			runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 576), 576, unsafe.Slice(&s[0], 1151), 0, 2, 1, 576)
 		}
 	}
 
@@ -2546,22 +2529,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[32][24][24]float32)(unsafe.Pointer(&m.a14[row]))
 		xp := &m.xp15[row]
 		for c := range x {
-			for h := range x[c] {
-				*(*[24]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
+			runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 622), 26, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
 		}
 		z := (*[32][24][24]float32)(unsafe.Pointer(&m.a15[row]))
 		taps := [9]int32{0, 1, 2, 26, 27, 28, 52, 53, 54}
 		xpf := unsafe.Slice(&xp[0][0][0], 21632)
-		s := &m.dws15
 		for f := 0; f < Blocks2DwFilters; f++ {
 			grp := f / Blocks2DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*676:], taps[:], w, 622, m.Params.Blocks2DwBias[f])
-			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[24]float32)(s[oh*26:])
-			}
+			runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 576), 24, xpf[grp*676:], 26, taps[:], w, 24, 24, m.Params.Blocks2DwBias[f])
 		}
 	}
 
@@ -2679,9 +2655,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[32][24][24]float32)(unsafe.Pointer(&m.a20[row]))
 		xp := &m.xp21[row]
 		for c := range x {
-			for h := range x[c] {
-				*(*[24]float32)(xp[c][h][0:]) = x[c][h]
-			}
+			runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 599), 25, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
 		}
 		z := (*[32][12][12]float32)(unsafe.Pointer(&m.a21[row]))
 		taps := [9]int32{0, 1, 2, 25, 26, 27, 50, 51, 52}
@@ -2690,14 +2664,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		for f := 0; f < Blocks3DwFilters; f++ {
 			grp := f / Blocks3DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*625:], taps[:], w, 573, m.Params.Blocks3DwBias[f])
-			zf := &z[f]
-			for oh := range zf {
-				r := (*[23]float32)(s[oh*50:])
-				for ow := range zf[oh] {
-					zf[oh][ow] = r[ow*2]
-				}
-			}
+			runtime.ShiftSumRows32(s[:], 24, xpf[grp*625:], 50, taps[:], w, 12, 23, m.Params.Blocks3DwBias[f])
+			runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 144), 144, unsafe.Slice(&s[0], 287), 0, 2, 1, 144)
 		}
 	}
 
@@ -2959,14 +2927,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		for f := 0; f < Blocks5DwFilters; f++ {
 			grp := f / Blocks5DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks5DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*169:], taps[:], w, 141, m.Params.Blocks5DwBias[f])
-			zf := &z[f]
-			for oh := range zf {
-				r := (*[11]float32)(s[oh*26:])
-				for ow := range zf[oh] {
-					zf[oh][ow] = r[ow*2]
-				}
-			}
+			runtime.ShiftSumRows32(s[:], 12, xpf[grp*169:], 26, taps[:], w, 6, 11, m.Params.Blocks5DwBias[f])
+			runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 36), 36, unsafe.Slice(&s[0], 71), 0, 2, 1, 36)
 		}
 	}
 
@@ -3760,14 +3722,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		for f := 0; f < Blocks11DwFilters; f++ {
 			grp := f / Blocks11DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks11DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*49:], taps[:], w, 33, m.Params.Blocks11DwBias[f])
-			zf := &z[f]
-			for oh := range zf {
-				r := (*[5]float32)(s[oh*14:])
-				for ow := range zf[oh] {
-					zf[oh][ow] = r[ow*2]
-				}
-			}
+			runtime.ShiftSumRows32(s[:], 6, xpf[grp*49:], 14, taps[:], w, 3, 5, m.Params.Blocks11DwBias[f])
+			runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 9), 9, unsafe.Slice(&s[0], 17), 0, 2, 1, 9)
 		}
 	}
 
@@ -4184,22 +4140,15 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[8][48][48]float32)(unsafe.Pointer(&m.a2[row]))
 			xp := &m.xp3[row]
 			for c := range x {
-				for h := range x[c] {
-					*(*[48]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
+				runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 2398), 50, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
 			}
 			z := (*[8][48][48]float32)(unsafe.Pointer(&m.a3[row]))
 			taps := [9]int32{0, 1, 2, 50, 51, 52, 100, 101, 102}
 			xpf := unsafe.Slice(&xp[0][0][0], 20000)
-			s := &m.dws3
 			for f := 0; f < Blocks0DwFilters; f++ {
 				grp := f / Blocks0DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*2500:], taps[:], w, 2398, m.Params.Blocks0DwBias[f])
-				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[48]float32)(s[oh*50:])
-				}
+				runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 2304), 48, xpf[grp*2500:], 50, taps[:], w, 48, 48, m.Params.Blocks0DwBias[f])
 			}
 		}
 	}
@@ -4321,9 +4270,7 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[16][48][48]float32)(unsafe.Pointer(&m.a8[row]))
 			xp := &m.xp9[row]
 			for c := range x {
-				for h := range x[c] {
-					*(*[48]float32)(xp[c][h][0:]) = x[c][h]
-				}
+				runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 2351), 49, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
 			}
 			z := (*[16][24][24]float32)(unsafe.Pointer(&m.a9[row]))
 			taps := [9]int32{0, 1, 2, 49, 50, 51, 98, 99, 100}
@@ -4332,14 +4279,8 @@ func (m *Model) forwardBatch(nb int) {
 			for f := 0; f < Blocks1DwFilters; f++ {
 				grp := f / Blocks1DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*2401:], taps[:], w, 2301, m.Params.Blocks1DwBias[f])
-				zf := &z[f]
-				for oh := range zf {
-					r := (*[47]float32)(s[oh*98:])
-					for ow := range zf[oh] {
-						zf[oh][ow] = r[ow*2]
-					}
-				}
+				runtime.ShiftSumRows32(s[:], 48, xpf[grp*2401:], 98, taps[:], w, 24, 47, m.Params.Blocks1DwBias[f])
+				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 576), 576, unsafe.Slice(&s[0], 1151), 0, 2, 1, 576)
 			}
 		}
 	}
@@ -4461,22 +4402,15 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[32][24][24]float32)(unsafe.Pointer(&m.a14[row]))
 			xp := &m.xp15[row]
 			for c := range x {
-				for h := range x[c] {
-					*(*[24]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
+				runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 622), 26, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
 			}
 			z := (*[32][24][24]float32)(unsafe.Pointer(&m.a15[row]))
 			taps := [9]int32{0, 1, 2, 26, 27, 28, 52, 53, 54}
 			xpf := unsafe.Slice(&xp[0][0][0], 21632)
-			s := &m.dws15
 			for f := 0; f < Blocks2DwFilters; f++ {
 				grp := f / Blocks2DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*676:], taps[:], w, 622, m.Params.Blocks2DwBias[f])
-				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[24]float32)(s[oh*26:])
-				}
+				runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 576), 24, xpf[grp*676:], 26, taps[:], w, 24, 24, m.Params.Blocks2DwBias[f])
 			}
 		}
 	}
@@ -4598,9 +4532,7 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[32][24][24]float32)(unsafe.Pointer(&m.a20[row]))
 			xp := &m.xp21[row]
 			for c := range x {
-				for h := range x[c] {
-					*(*[24]float32)(xp[c][h][0:]) = x[c][h]
-				}
+				runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 599), 25, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
 			}
 			z := (*[32][12][12]float32)(unsafe.Pointer(&m.a21[row]))
 			taps := [9]int32{0, 1, 2, 25, 26, 27, 50, 51, 52}
@@ -4609,14 +4541,8 @@ func (m *Model) forwardBatch(nb int) {
 			for f := 0; f < Blocks3DwFilters; f++ {
 				grp := f / Blocks3DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*625:], taps[:], w, 573, m.Params.Blocks3DwBias[f])
-				zf := &z[f]
-				for oh := range zf {
-					r := (*[23]float32)(s[oh*50:])
-					for ow := range zf[oh] {
-						zf[oh][ow] = r[ow*2]
-					}
-				}
+				runtime.ShiftSumRows32(s[:], 24, xpf[grp*625:], 50, taps[:], w, 12, 23, m.Params.Blocks3DwBias[f])
+				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 144), 144, unsafe.Slice(&s[0], 287), 0, 2, 1, 144)
 			}
 		}
 	}
@@ -4886,14 +4812,8 @@ func (m *Model) forwardBatch(nb int) {
 			for f := 0; f < Blocks5DwFilters; f++ {
 				grp := f / Blocks5DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks5DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*169:], taps[:], w, 141, m.Params.Blocks5DwBias[f])
-				zf := &z[f]
-				for oh := range zf {
-					r := (*[11]float32)(s[oh*26:])
-					for ow := range zf[oh] {
-						zf[oh][ow] = r[ow*2]
-					}
-				}
+				runtime.ShiftSumRows32(s[:], 12, xpf[grp*169:], 26, taps[:], w, 6, 11, m.Params.Blocks5DwBias[f])
+				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 36), 36, unsafe.Slice(&s[0], 71), 0, 2, 1, 36)
 			}
 		}
 	}
@@ -5711,14 +5631,8 @@ func (m *Model) forwardBatch(nb int) {
 			for f := 0; f < Blocks11DwFilters; f++ {
 				grp := f / Blocks11DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks11DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*49:], taps[:], w, 33, m.Params.Blocks11DwBias[f])
-				zf := &z[f]
-				for oh := range zf {
-					r := (*[5]float32)(s[oh*14:])
-					for ow := range zf[oh] {
-						zf[oh][ow] = r[ow*2]
-					}
-				}
+				runtime.ShiftSumRows32(s[:], 6, xpf[grp*49:], 14, taps[:], w, 3, 5, m.Params.Blocks11DwBias[f])
+				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 9), 9, unsafe.Slice(&s[0], 17), 0, 2, 1, 9)
 			}
 		}
 	}
@@ -7974,9 +7888,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dx := (*[32][24][24]float32)(unsafe.Pointer(&m.d20[row]))
 			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[24]float32)(dxp[c][h][0:])
-				}
+				runtime.CopyRows32(unsafe.Slice(&dx[c][0][0], 576), 24, unsafe.Slice(&dxp[c][0][0], 599), 25, 1, 24, 24)
 			}
 		}
 	}
@@ -8149,9 +8061,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks2DwBias[f] += sb
 				grp := f / Blocks2DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[24]float32)(dzs[oh*26+54:]) = dzf[oh]
-				}
+				runtime.CopyRows32(unsafe.Slice(&dzs[54], 622), 26, unsafe.Slice(&dzf[0][0], 576), 24, 1, 24, 24)
 				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks2DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*676:]
@@ -8162,9 +8072,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dx := (*[32][24][24]float32)(unsafe.Pointer(&m.d20[row]))
 			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[24]float32)(dxp[c][h+1][1:])
-				}
+				runtime.CopyRows32(unsafe.Slice(&dx[c][0][0], 576), 24, unsafe.Slice(&dxp[c][1][1], 622), 26, 1, 24, 24)
 			}
 		}
 	}
@@ -8353,9 +8261,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dx := (*[16][48][48]float32)(unsafe.Pointer(&m.d8[row]))
 			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[48]float32)(dxp[c][h][0:])
-				}
+				runtime.CopyRows32(unsafe.Slice(&dx[c][0][0], 2304), 48, unsafe.Slice(&dxp[c][0][0], 2351), 49, 1, 48, 48)
 			}
 		}
 	}
@@ -8528,9 +8434,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks0DwBias[f] += sb
 				grp := f / Blocks0DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[48]float32)(dzs[oh*50+102:]) = dzf[oh]
-				}
+				runtime.CopyRows32(unsafe.Slice(&dzs[102], 2398), 50, unsafe.Slice(&dzf[0][0], 2304), 48, 1, 48, 48)
 				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks0DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*2500:]
@@ -8541,9 +8445,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dx := (*[8][48][48]float32)(unsafe.Pointer(&m.d19[row]))
 			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[48]float32)(dxp[c][h+1][1:])
-				}
+				runtime.CopyRows32(unsafe.Slice(&dx[c][0][0], 2304), 48, unsafe.Slice(&dxp[c][1][1], 2398), 50, 1, 48, 48)
 			}
 		}
 	}
@@ -10552,9 +10454,7 @@ func (m *Model) backward(needDX bool) {
 		}
 		dx := (*[32][24][24]float32)(unsafe.Pointer(&m.d20[row]))
 		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[24]float32)(dxp[c][h][0:])
-			}
+			runtime.CopyRows32(unsafe.Slice(&dx[c][0][0], 576), 24, unsafe.Slice(&dxp[c][0][0], 599), 25, 1, 24, 24)
 		}
 	}
 
@@ -10719,9 +10619,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks2DwBias[f] += sb
 			grp := f / Blocks2DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[24]float32)(dzs[oh*26+54:]) = dzf[oh]
-			}
+			runtime.CopyRows32(unsafe.Slice(&dzs[54], 622), 26, unsafe.Slice(&dzf[0][0], 576), 24, 1, 24, 24)
 			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks2DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*676:]
@@ -10732,9 +10630,7 @@ func (m *Model) backward(needDX bool) {
 		}
 		dx := (*[32][24][24]float32)(unsafe.Pointer(&m.d20[row]))
 		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[24]float32)(dxp[c][h+1][1:])
-			}
+			runtime.CopyRows32(unsafe.Slice(&dx[c][0][0], 576), 24, unsafe.Slice(&dxp[c][1][1], 622), 26, 1, 24, 24)
 		}
 	}
 
@@ -10915,9 +10811,7 @@ func (m *Model) backward(needDX bool) {
 		}
 		dx := (*[16][48][48]float32)(unsafe.Pointer(&m.d8[row]))
 		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[48]float32)(dxp[c][h][0:])
-			}
+			runtime.CopyRows32(unsafe.Slice(&dx[c][0][0], 2304), 48, unsafe.Slice(&dxp[c][0][0], 2351), 49, 1, 48, 48)
 		}
 	}
 
@@ -11082,9 +10976,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks0DwBias[f] += sb
 			grp := f / Blocks0DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[48]float32)(dzs[oh*50+102:]) = dzf[oh]
-			}
+			runtime.CopyRows32(unsafe.Slice(&dzs[102], 2398), 50, unsafe.Slice(&dzf[0][0], 2304), 48, 1, 48, 48)
 			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks0DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*2500:]
@@ -11095,9 +10987,7 @@ func (m *Model) backward(needDX bool) {
 		}
 		dx := (*[8][48][48]float32)(unsafe.Pointer(&m.d19[row]))
 		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[48]float32)(dxp[c][h+1][1:])
-			}
+			runtime.CopyRows32(unsafe.Slice(&dx[c][0][0], 2304), 48, unsafe.Slice(&dxp[c][1][1], 2398), 50, 1, 48, 48)
 		}
 	}
 

@@ -261,7 +261,7 @@ type Model struct {
 	a0    [BatchChunk][1152]float64      // output
 	xp0   [BatchChunk][8][14][14]float64 // zero-padded input
 	dxp0  [8][14][14]float64             // dL/d(padded input)
-	dws0  [166]float64                   // one filter's flat sums over the padded plane (scratch)
+	dws0  [166]float64                   // one filter's sums over the padded plane (scratch)
 	dwdz0 [226]float64                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// block.1 (batchnorm [8 12 12]→[8 12 12]), spec line 9
 	a1     [BatchChunk][1152]float64 // output

@@ -478,7 +478,7 @@ type Model struct {
 	a4    [BatchChunk][84]float64      // output
 	xp4   [BatchChunk][4][9][5]float64 // zero-padded input
 	dxp4  [4][9][5]float64             // dL/d(padded input)
-	dws4  [33]float64                  // one filter's flat sums over the padded plane (scratch)
+	dws4  [33]float64                  // one filter's sums over the padded plane (scratch)
 	dwdz4 [57]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.0.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 14
 	a5     [BatchChunk][84]float64 // output
@@ -505,7 +505,7 @@ type Model struct {
 	a10    [BatchChunk][84]float64      // output
 	xp10   [BatchChunk][4][9][5]float64 // zero-padded input
 	dxp10  [4][9][5]float64             // dL/d(padded input)
-	dws10  [33]float64                  // one filter's flat sums over the padded plane (scratch)
+	dws10  [33]float64                  // one filter's sums over the padded plane (scratch)
 	dwdz10 [57]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.1.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 20
 	a11     [BatchChunk][84]float64 // output

@@ -709,7 +709,7 @@ type Model struct {
 	a3    [BatchChunk][128]float64       // output
 	xp3   [BatchChunk][2][10][10]float64 // zero-padded input
 	dxp3  [2][10][10]float64             // dL/d(padded input)
-	dws3  [78]float64                    // one filter's flat sums over the padded plane (scratch)
+	dws3  [78]float64                    // one filter's sums over the padded plane (scratch)
 	dwdz3 [122]float64                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.0.dw_bn (batchnorm [2 8 8]→[2 8 8]), spec line 13
 	a4     [BatchChunk][128]float64 // output
@@ -736,7 +736,7 @@ type Model struct {
 	a9    [BatchChunk][64]float64      // output
 	xp9   [BatchChunk][4][9][9]float64 // zero-padded input
 	dxp9  [4][9][9]float64             // dL/d(padded input)
-	dws9  [61]float64                  // one filter's flat sums over the padded plane (scratch)
+	dws9  [31]float64                  // one filter's sums over the padded plane (scratch)
 	dwdz9 [101]float64                 // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.1.dw_bn (batchnorm [4 4 4]→[4 4 4]), spec line 19
 	a10     [BatchChunk][64]float64 // output
@@ -763,7 +763,7 @@ type Model struct {
 	a15    [BatchChunk][96]float64      // output
 	xp15   [BatchChunk][6][6][6]float64 // zero-padded input
 	dxp15  [6][6][6]float64             // dL/d(padded input)
-	dws15  [22]float64                  // one filter's flat sums over the padded plane (scratch)
+	dws15  [22]float64                  // one filter's sums over the padded plane (scratch)
 	dwdz15 [50]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.2.dw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 25
 	a16     [BatchChunk][96]float64 // output
@@ -790,7 +790,7 @@ type Model struct {
 	a21    [BatchChunk][24]float64      // output
 	xp21   [BatchChunk][6][5][5]float64 // zero-padded input
 	dxp21  [6][5][5]float64             // dL/d(padded input)
-	dws21  [13]float64                  // one filter's flat sums over the padded plane (scratch)
+	dws21  [7]float64                   // one filter's sums over the padded plane (scratch)
 	dwdz21 [37]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.3.dw_bn (batchnorm [6 2 2]→[6 2 2]), spec line 31
 	a22     [BatchChunk][24]float64 // output
@@ -1125,14 +1125,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		for f := 0; f < Blocks1DwFilters; f++ {
 			grp := f / Blocks1DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum64(s[:], xpf[grp*81:], taps[:], w, 61, m.Params.Blocks1DwBias[f])
-			zf := &z[f]
-			for oh := range zf {
-				r := (*[7]float64)(s[oh*18:])
-				for ow := range zf[oh] {
-					zf[oh][ow] = r[ow*2]
-				}
-			}
+			runtime.ShiftSumRows64(s[:], 8, xpf[grp*81:], 18, taps[:], w, 4, 7, m.Params.Blocks1DwBias[f])
+			runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 16), 16, unsafe.Slice(&s[0], 31), 0, 2, 1, 16)
 		}
 	}
 
@@ -1394,14 +1388,8 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		for f := 0; f < Blocks3DwFilters; f++ {
 			grp := f / Blocks3DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum64(s[:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks3DwBias[f])
-			zf := &z[f]
-			for oh := range zf {
-				r := (*[3]float64)(s[oh*10:])
-				for ow := range zf[oh] {
-					zf[oh][ow] = r[ow*2]
-				}
-			}
+			runtime.ShiftSumRows64(s[:], 4, xpf[grp*25:], 10, taps[:], w, 2, 3, m.Params.Blocks3DwBias[f])
+			runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 4), 4, unsafe.Slice(&s[0], 7), 0, 2, 1, 4)
 		}
 	}
 
@@ -1836,14 +1824,8 @@ func (m *Model) forwardBatch(nb int) {
 			for f := 0; f < Blocks1DwFilters; f++ {
 				grp := f / Blocks1DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum64(s[:], xpf[grp*81:], taps[:], w, 61, m.Params.Blocks1DwBias[f])
-				zf := &z[f]
-				for oh := range zf {
-					r := (*[7]float64)(s[oh*18:])
-					for ow := range zf[oh] {
-						zf[oh][ow] = r[ow*2]
-					}
-				}
+				runtime.ShiftSumRows64(s[:], 8, xpf[grp*81:], 18, taps[:], w, 4, 7, m.Params.Blocks1DwBias[f])
+				runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 16), 16, unsafe.Slice(&s[0], 31), 0, 2, 1, 16)
 			}
 		}
 	}
@@ -2113,14 +2095,8 @@ func (m *Model) forwardBatch(nb int) {
 			for f := 0; f < Blocks3DwFilters; f++ {
 				grp := f / Blocks3DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum64(s[:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks3DwBias[f])
-				zf := &z[f]
-				for oh := range zf {
-					r := (*[3]float64)(s[oh*10:])
-					for ow := range zf[oh] {
-						zf[oh][ow] = r[ow*2]
-					}
-				}
+				runtime.ShiftSumRows64(s[:], 4, xpf[grp*25:], 10, taps[:], w, 2, 3, m.Params.Blocks3DwBias[f])
+				runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 4), 4, unsafe.Slice(&s[0], 7), 0, 2, 1, 4)
 			}
 		}
 	}
