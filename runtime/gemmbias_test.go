@@ -17,7 +17,7 @@ var convGemmShapes = [][3]int{
 
 func testGemmNNBias[T simdFloat](t *testing.T, f func(c, a, b, bias []T, m, n, k int)) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, s := range append(append([][3]int{}, gemmShapes...), convGemmShapes...) {
+	for _, s := range append(append(append([][3]int{}, gemmShapes...), convGemmShapes...), tinyConvGemmShapes...) {
 		m, n, k := s[0], s[1], s[2]
 		t.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(t *testing.T) {
 			a, b, bias := randVec[T](rng, m*k), randVec[T](rng, k*n), randVec[T](rng, m)
@@ -74,15 +74,25 @@ func TestGemmNNBiasShort(t *testing.T) {
 	}
 }
 
+// tinyConvGemmShapes are (m, n, k) of the GEMM convolutions of kws_dscnn (the
+// first conv and the pointwise convs) and vww_mobilenet (the first conv and
+// the pointwise convs of the blocks, in order).
+var tinyConvGemmShapes = [][3]int{
+	{64, 125, 40}, {64, 125, 64},
+	{8, 2304, 27}, {16, 2304, 8}, {32, 576, 16}, {32, 576, 32}, {64, 144, 32}, {64, 144, 64},
+	{128, 36, 64}, {128, 36, 128}, {256, 9, 128}, {256, 9, 256},
+}
+
 // BenchmarkConvGemm reports GFLOP/s of GemmNNBias32 at resnet8's convolution
-// shapes (one sample: m filters, n output positions, k patch), and of the
-// GEMM of a whole chunk of 8 samples for the small-n shapes:
+// shapes (one sample: m filters, n output positions, k patch), of the GEMM
+// of a whole chunk of 8 samples for the small-n shapes, and at the shapes of
+// kws_dscnn and vww_mobilenet:
 //
 //	go test ./runtime -run '^$' -bench ConvGemm -count 5
 func BenchmarkConvGemm(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, p := range simdPaths() {
-		for _, s := range append(append([][3]int{}, convGemmShapes...), [3]int{64, 512, 576}, [3]int{32, 2048, 288}) {
+		for _, s := range append(append(append([][3]int{}, convGemmShapes...), [3]int{64, 512, 576}, [3]int{32, 2048, 288}), tinyConvGemmShapes...) {
 			m, n, k := s[0], s[1], s[2]
 			c, a, bb, bias := randVec[float32](rng, m*n), randVec[float32](rng, m*k), randVec[float32](rng, k*n), randVec[float32](rng, m)
 			b.Run(fmt.Sprintf("%s/%dx%dx%d", p, m, n, k), func(b *testing.B) {

@@ -5974,10 +5974,10 @@ end281:
 	VZEROUPPER
 	RET
 
-// func gemmXN1x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN1x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -5993,37 +5993,43 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-96
 rowblock286:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
 tile287:
-	TESTQ     DI, DI
-	JZ        end288
-	CMPQ      acc+64(FP), $0x00
-	JE        zero289
+	TESTQ        DI, DI
+	JZ           end288
+	CMPQ         mode+72(FP), $0x01
+	JB           zero289
+	JE           cinit290
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	JMP          kstart291
+
+cinit290:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart290
+	JMP       kstart291
 
 zero289:
 	VXORPS Z0, Z0, Z0
 
-kstart290:
+kstart291:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k291:
+k292:
 	TESTQ        R10, R10
-	JZ           kdone292
+	JZ           kdone293
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k291
+	JMP          k292
 
-kdone292:
+kdone293:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
@@ -6036,15 +6042,16 @@ end288:
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
 	JNZ    rowblock286
 	VZEROUPPER
 	RET
 
-// func gemmXN1x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN1x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6057,33 +6064,40 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock293:
+rowblock294:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile294:
-	TESTQ     DI, DI
-	JZ        end295
-	CMPQ      acc+64(FP), $0x00
-	JE        zero296
+tile295:
+	TESTQ        DI, DI
+	JZ           end296
+	CMPQ         mode+72(FP), $0x01
+	JB           zero297
+	JE           cinit298
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	JMP          kstart299
+
+cinit298:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart297
+	JMP       kstart299
 
-zero296:
+zero297:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart297:
+kstart299:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k298:
+k300:
 	TESTQ        R10, R10
-	JZ           kdone299
+	JZ           kdone301
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -6092,31 +6106,32 @@ k298:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k298
+	JMP          k300
 
-kdone299:
+kdone301:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile294
+	JMP     tile295
 
-end295:
+end296:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock293
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock294
 	VZEROUPPER
 	RET
 
-// func gemmXN1x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN1x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6129,35 +6144,43 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock300:
+rowblock302:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile301:
-	TESTQ     DI, DI
-	JZ        end302
-	CMPQ      acc+64(FP), $0x00
-	JE        zero303
+tile303:
+	TESTQ        DI, DI
+	JZ           end304
+	CMPQ         mode+72(FP), $0x01
+	JB           zero305
+	JE           cinit306
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	JMP          kstart307
+
+cinit306:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart304
+	JMP       kstart307
 
-zero303:
+zero305:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart304:
+kstart307:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k305:
+k308:
 	TESTQ        R10, R10
-	JZ           kdone306
+	JZ           kdone309
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -6168,9 +6191,9 @@ k305:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k305
+	JMP          k308
 
-kdone306:
+kdone309:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6178,22 +6201,23 @@ kdone306:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile301
+	JMP     tile303
 
-end302:
+end304:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock300
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock302
 	VZEROUPPER
 	RET
 
-// func gemmXN1x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN1x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6206,37 +6230,46 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock307:
+rowblock310:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile308:
-	TESTQ     DI, DI
-	JZ        end309
-	CMPQ      acc+64(FP), $0x00
-	JE        zero310
+tile311:
+	TESTQ        DI, DI
+	JZ           end312
+	CMPQ         mode+72(FP), $0x01
+	JB           zero313
+	JE           cinit314
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	JMP          kstart315
+
+cinit314:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart311
+	JMP       kstart315
 
-zero310:
+zero313:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart311:
+kstart315:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k312:
+k316:
 	TESTQ        R10, R10
-	JZ           kdone313
+	JZ           kdone317
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -6249,9 +6282,9 @@ k312:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k312
+	JMP          k316
 
-kdone313:
+kdone317:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6260,22 +6293,23 @@ kdone313:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile308
+	JMP     tile311
 
-end309:
+end312:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock307
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock310
 	VZEROUPPER
 	RET
 
-// func gemmXN2x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN2x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6288,34 +6322,41 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock314:
+rowblock318:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile315:
-	TESTQ     DI, DI
-	JZ        end316
-	CMPQ      acc+64(FP), $0x00
-	JE        zero317
+tile319:
+	TESTQ        DI, DI
+	JZ           end320
+	CMPQ         mode+72(FP), $0x01
+	JB           zero321
+	JE           cinit322
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VBROADCASTSS 4(R8), Z1
+	JMP          kstart323
+
+cinit322:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart318
+	JMP       kstart323
 
-zero317:
+zero321:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart318:
+kstart323:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k319:
+k324:
 	TESTQ        R10, R10
-	JZ           kdone320
+	JZ           kdone325
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -6324,9 +6365,9 @@ k319:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k319
+	JMP          k324
 
-kdone320:
+kdone325:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -6334,22 +6375,23 @@ kdone320:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile315
+	JMP     tile319
 
-end316:
+end320:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock314
+	ADDQ   $0x08, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock318
 	VZEROUPPER
 	RET
 
-// func gemmXN2x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN2x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6362,38 +6404,47 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock321:
+rowblock326:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile322:
-	TESTQ     DI, DI
-	JZ        end323
-	CMPQ      acc+64(FP), $0x00
-	JE        zero324
+tile327:
+	TESTQ        DI, DI
+	JZ           end328
+	CMPQ         mode+72(FP), $0x01
+	JB           zero329
+	JE           cinit330
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R8), Z2
+	VMOVAPS      Z2, Z3
+	JMP          kstart331
+
+cinit330:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart325
+	JMP       kstart331
 
-zero324:
+zero329:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart325:
+kstart331:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k326:
+k332:
 	TESTQ        R10, R10
-	JZ           kdone327
+	JZ           kdone333
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -6405,9 +6456,9 @@ k326:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k326
+	JMP          k332
 
-kdone327:
+kdone333:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -6417,22 +6468,23 @@ kdone327:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile322
+	JMP     tile327
 
-end323:
+end328:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock321
+	ADDQ   $0x08, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock326
 	VZEROUPPER
 	RET
 
-// func gemmXN2x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN2x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6445,16 +6497,27 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock328:
+rowblock334:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile329:
-	TESTQ     DI, DI
-	JZ        end330
-	CMPQ      acc+64(FP), $0x00
-	JE        zero331
+tile335:
+	TESTQ        DI, DI
+	JZ           end336
+	CMPQ         mode+72(FP), $0x01
+	JB           zero337
+	JE           cinit338
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R8), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	JMP          kstart339
+
+cinit338:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6463,9 +6526,9 @@ tile329:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart332
+	JMP       kstart339
 
-zero331:
+zero337:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6473,14 +6536,14 @@ zero331:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart332:
+kstart339:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k333:
+k340:
 	TESTQ        R10, R10
-	JZ           kdone334
+	JZ           kdone341
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -6495,9 +6558,9 @@ k333:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k333
+	JMP          k340
 
-kdone334:
+kdone341:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6509,22 +6572,23 @@ kdone334:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile329
+	JMP     tile335
 
-end330:
+end336:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock328
+	ADDQ   $0x08, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock334
 	VZEROUPPER
 	RET
 
-// func gemmXN2x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN2x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6537,16 +6601,29 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock335:
+rowblock342:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile336:
-	TESTQ     DI, DI
-	JZ        end337
-	CMPQ      acc+64(FP), $0x00
-	JE        zero338
+tile343:
+	TESTQ        DI, DI
+	JZ           end344
+	CMPQ         mode+72(FP), $0x01
+	JB           zero345
+	JE           cinit346
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R8), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	JMP          kstart347
+
+cinit346:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6557,9 +6634,9 @@ tile336:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart339
+	JMP       kstart347
 
-zero338:
+zero345:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6569,14 +6646,14 @@ zero338:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart339:
+kstart347:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k340:
+k348:
 	TESTQ        R10, R10
-	JZ           kdone341
+	JZ           kdone349
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -6594,9 +6671,9 @@ k340:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k340
+	JMP          k348
 
-kdone341:
+kdone349:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6610,22 +6687,23 @@ kdone341:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile336
+	JMP     tile343
 
-end337:
+end344:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock335
+	ADDQ   $0x08, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock342
 	VZEROUPPER
 	RET
 
-// func gemmXN3x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN3x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6638,37 +6716,45 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock342:
+rowblock350:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile343:
-	TESTQ     DI, DI
-	JZ        end344
-	CMPQ      acc+64(FP), $0x00
-	JE        zero345
+tile351:
+	TESTQ        DI, DI
+	JZ           end352
+	CMPQ         mode+72(FP), $0x01
+	JB           zero353
+	JE           cinit354
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VBROADCASTSS 4(R8), Z1
+	VBROADCASTSS 8(R8), Z2
+	JMP          kstart355
+
+cinit354:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart346
+	JMP       kstart355
 
-zero345:
+zero353:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart346:
+kstart355:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k347:
+k356:
 	TESTQ        R10, R10
-	JZ           kdone348
+	JZ           kdone357
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -6679,9 +6765,9 @@ k347:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k347
+	JMP          k356
 
-kdone348:
+kdone357:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -6691,22 +6777,23 @@ kdone348:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile343
+	JMP     tile351
 
-end344:
+end352:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock342
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock350
 	VZEROUPPER
 	RET
 
-// func gemmXN3x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN3x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6719,16 +6806,27 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock349:
+rowblock358:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile350:
-	TESTQ     DI, DI
-	JZ        end351
-	CMPQ      acc+64(FP), $0x00
-	JE        zero352
+tile359:
+	TESTQ        DI, DI
+	JZ           end360
+	CMPQ         mode+72(FP), $0x01
+	JB           zero361
+	JE           cinit362
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R8), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R8), Z4
+	VMOVAPS      Z4, Z5
+	JMP          kstart363
+
+cinit362:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -6738,9 +6836,9 @@ tile350:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart353
+	JMP       kstart363
 
-zero352:
+zero361:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6748,14 +6846,14 @@ zero352:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart353:
+kstart363:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k354:
+k364:
 	TESTQ        R10, R10
-	JZ           kdone355
+	JZ           kdone365
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -6770,9 +6868,9 @@ k354:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k354
+	JMP          k364
 
-kdone355:
+kdone365:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -6785,22 +6883,23 @@ kdone355:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile350
+	JMP     tile359
 
-end351:
+end360:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock349
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock358
 	VZEROUPPER
 	RET
 
-// func gemmXN3x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN3x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6813,16 +6912,30 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock356:
+rowblock366:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile357:
-	TESTQ     DI, DI
-	JZ        end358
-	CMPQ      acc+64(FP), $0x00
-	JE        zero359
+tile367:
+	TESTQ        DI, DI
+	JZ           end368
+	CMPQ         mode+72(FP), $0x01
+	JB           zero369
+	JE           cinit370
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R8), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R8), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	JMP          kstart371
+
+cinit370:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6835,9 +6948,9 @@ tile357:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart360
+	JMP       kstart371
 
-zero359:
+zero369:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6848,14 +6961,14 @@ zero359:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart360:
+kstart371:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k361:
+k372:
 	TESTQ        R10, R10
-	JZ           kdone362
+	JZ           kdone373
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -6874,9 +6987,9 @@ k361:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k361
+	JMP          k372
 
-kdone362:
+kdone373:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6892,22 +7005,23 @@ kdone362:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile357
+	JMP     tile367
 
-end358:
+end368:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock356
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock366
 	VZEROUPPER
 	RET
 
-// func gemmXN3x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN3x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6920,16 +7034,33 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock363:
+rowblock374:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile364:
-	TESTQ     DI, DI
-	JZ        end365
-	CMPQ      acc+64(FP), $0x00
-	JE        zero366
+tile375:
+	TESTQ        DI, DI
+	JZ           end376
+	CMPQ         mode+72(FP), $0x01
+	JB           zero377
+	JE           cinit378
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R8), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R8), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	JMP          kstart379
+
+cinit378:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6945,9 +7076,9 @@ tile364:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart367
+	JMP       kstart379
 
-zero366:
+zero377:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6961,14 +7092,14 @@ zero366:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart367:
+kstart379:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k368:
+k380:
 	TESTQ        R10, R10
-	JZ           kdone369
+	JZ           kdone381
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -6991,9 +7122,9 @@ k368:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k368
+	JMP          k380
 
-kdone369:
+kdone381:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7012,22 +7143,23 @@ kdone369:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile364
+	JMP     tile375
 
-end365:
+end376:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock363
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock374
 	VZEROUPPER
 	RET
 
-// func gemmXN4x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN4x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -7041,16 +7173,25 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock370:
+rowblock382:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
-	MOVQ nt+72(FP), R8
+	MOVQ nt+80(FP), R8
 
-tile371:
-	TESTQ     R8, R8
-	JZ        end372
-	CMPQ      acc+64(FP), $0x00
-	JE        zero373
+tile383:
+	TESTQ        R8, R8
+	JZ           end384
+	CMPQ         mode+72(FP), $0x01
+	JB           zero385
+	JE           cinit386
+	MOVQ         bias+56(FP), R9
+	VBROADCASTSS (R9), Z0
+	VBROADCASTSS 4(R9), Z1
+	VBROADCASTSS 8(R9), Z2
+	VBROADCASTSS 12(R9), Z3
+	JMP          kstart387
+
+cinit386:
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -7059,22 +7200,22 @@ tile371:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart374
+	JMP       kstart387
 
-zero373:
+zero385:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart374:
+kstart387:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
-	MOVQ k+56(FP), R11
+	MOVQ k+64(FP), R11
 
-k375:
+k388:
 	TESTQ        R11, R11
-	JZ           kdone376
+	JZ           kdone389
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -7087,9 +7228,9 @@ k375:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k375
+	JMP          k388
 
-kdone376:
+kdone389:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -7101,22 +7242,23 @@ kdone376:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile371
+	JMP     tile383
 
-end372:
+end384:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock370
+	ADDQ   $0x10, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock382
 	VZEROUPPER
 	RET
 
-// func gemmXN4x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN4x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -7130,16 +7272,29 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock377:
+rowblock390:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
-	MOVQ nt+72(FP), R8
+	MOVQ nt+80(FP), R8
 
-tile378:
-	TESTQ     R8, R8
-	JZ        end379
-	CMPQ      acc+64(FP), $0x00
-	JE        zero380
+tile391:
+	TESTQ        R8, R8
+	JZ           end392
+	CMPQ         mode+72(FP), $0x01
+	JB           zero393
+	JE           cinit394
+	MOVQ         bias+56(FP), R9
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R9), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R9), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(R9), Z6
+	VMOVAPS      Z6, Z7
+	JMP          kstart395
+
+cinit394:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -7152,9 +7307,9 @@ tile378:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart381
+	JMP       kstart395
 
-zero380:
+zero393:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7164,14 +7319,14 @@ zero380:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart381:
+kstart395:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
-	MOVQ k+56(FP), R11
+	MOVQ k+64(FP), R11
 
-k382:
+k396:
 	TESTQ        R11, R11
-	JZ           kdone383
+	JZ           kdone397
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -7189,9 +7344,9 @@ k382:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k382
+	JMP          k396
 
-kdone383:
+kdone397:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -7207,22 +7362,23 @@ kdone383:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile378
+	JMP     tile391
 
-end379:
+end392:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock377
+	ADDQ   $0x10, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock390
 	VZEROUPPER
 	RET
 
-// func gemmXN4x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN4x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -7236,16 +7392,33 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock384:
+rowblock398:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
-	MOVQ nt+72(FP), R8
+	MOVQ nt+80(FP), R8
 
-tile385:
-	TESTQ     R8, R8
-	JZ        end386
-	CMPQ      acc+64(FP), $0x00
-	JE        zero387
+tile399:
+	TESTQ        R8, R8
+	JZ           end400
+	CMPQ         mode+72(FP), $0x01
+	JB           zero401
+	JE           cinit402
+	MOVQ         bias+56(FP), R9
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R9), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R9), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R9), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	JMP          kstart403
+
+cinit402:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -7262,9 +7435,9 @@ tile385:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart388
+	JMP       kstart403
 
-zero387:
+zero401:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7278,14 +7451,14 @@ zero387:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart388:
+kstart403:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
-	MOVQ k+56(FP), R11
+	MOVQ k+64(FP), R11
 
-k389:
+k404:
 	TESTQ        R11, R11
-	JZ           kdone390
+	JZ           kdone405
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -7308,9 +7481,9 @@ k389:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k389
+	JMP          k404
 
-kdone390:
+kdone405:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -7330,22 +7503,23 @@ kdone390:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile385
+	JMP     tile399
 
-end386:
+end400:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock384
+	ADDQ   $0x10, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock398
 	VZEROUPPER
 	RET
 
-// func gemmXN4x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN4x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -7359,16 +7533,37 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock391:
+rowblock406:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
-	MOVQ nt+72(FP), R8
+	MOVQ nt+80(FP), R8
 
-tile392:
-	TESTQ     R8, R8
-	JZ        end393
-	CMPQ      acc+64(FP), $0x00
-	JE        zero394
+tile407:
+	TESTQ        R8, R8
+	JZ           end408
+	CMPQ         mode+72(FP), $0x01
+	JB           zero409
+	JE           cinit410
+	MOVQ         bias+56(FP), R9
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R9), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R9), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R9), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	JMP          kstart411
+
+cinit410:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -7389,9 +7584,9 @@ tile392:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart395
+	JMP       kstart411
 
-zero394:
+zero409:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7409,14 +7604,14 @@ zero394:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart395:
+kstart411:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
-	MOVQ k+56(FP), R11
+	MOVQ k+64(FP), R11
 
-k396:
+k412:
 	TESTQ        R11, R11
-	JZ           kdone397
+	JZ           kdone413
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -7444,9 +7639,9 @@ k396:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k396
+	JMP          k412
 
-kdone397:
+kdone413:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -7470,15 +7665,16 @@ kdone397:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile392
+	JMP     tile407
 
-end393:
+end408:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock391
+	ADDQ   $0x10, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock406
 	VZEROUPPER
 	RET
 
@@ -7511,16 +7707,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs398:
+pairs414:
 	CMPQ SI, $0x02
-	JB   odd399
+	JB   odd415
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU401:
+loopU417:
 	CMPQ        R10, R8
-	JAE         loop1402
+	JAE         loop1418
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -7530,29 +7726,29 @@ loopU401:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU401
+	JMP         loopU417
 
-loop1402:
+loop1418:
 	CMPQ        R10, R9
-	JAE         tail404
+	JAE         tail420
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1402
+	JMP         loop1418
 
-tail404:
+tail420:
 	CMPQ        R10, DI
-	JAE         done403
+	JAE         done419
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done403:
+done419:
 	XORQ R10, R10
 
-loopU405:
+loopU421:
 	CMPQ        R10, R8
-	JAE         loop1406
+	JAE         loop1422
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -7562,37 +7758,37 @@ loopU405:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU405
+	JMP         loopU421
 
-loop1406:
+loop1422:
 	CMPQ        R10, R9
-	JAE         tail408
+	JAE         tail424
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1406
+	JMP         loop1422
 
-tail408:
+tail424:
 	CMPQ        R10, DI
-	JAE         done407
+	JAE         done423
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done407:
+done423:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs398
+	JMP  pairs414
 
-odd399:
+odd415:
 	TESTQ SI, SI
-	JZ    end400
+	JZ    end416
 	XORQ  R10, R10
 
-loopU409:
+loopU425:
 	CMPQ        R10, R8
-	JAE         loop1410
+	JAE         loop1426
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -7602,25 +7798,25 @@ loopU409:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU409
+	JMP         loopU425
 
-loop1410:
+loop1426:
 	CMPQ        R10, R9
-	JAE         tail412
+	JAE         tail428
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1410
+	JMP         loop1426
 
-tail412:
+tail428:
 	CMPQ        R10, DI
-	JAE         done411
+	JAE         done427
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done411:
-end400:
+done427:
+end416:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -7658,14 +7854,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows413:
+rows429:
 	TESTQ SI, SI
-	JZ    end414
+	JZ    end430
 	XORQ  R10, R10
 
-loopU415:
+loopU431:
 	CMPQ        R10, R8
-	JAE         loop1416
+	JAE         loop1432
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -7679,32 +7875,32 @@ loopU415:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU415
+	JMP         loopU431
 
-loop1416:
+loop1432:
 	CMPQ        R10, R9
-	JAE         tail418
+	JAE         tail434
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1416
+	JMP         loop1432
 
-tail418:
+tail434:
 	CMPQ        R10, DI
-	JAE         done417
+	JAE         done433
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done417:
+done433:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows413
+	JMP  rows429
 
-end414:
+end430:
 	VZEROUPPER
 	RET
 
@@ -7734,9 +7930,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU419:
+loopU435:
 	CMPQ        CX, DX
-	JAE         loop1420
+	JAE         loop1436
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -7750,26 +7946,26 @@ loopU419:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU419
+	JMP         loopU435
 
-loop1420:
+loop1436:
 	CMPQ        CX, BX
-	JAE         tail422
+	JAE         tail438
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1420
+	JMP         loop1436
 
-tail422:
+tail438:
 	CMPQ        CX, SI
-	JAE         done421
+	JAE         done437
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done421:
+done437:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -7804,9 +8000,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU423:
+loopU439:
 	CMPQ    DX, BX
-	JAE     loop1424
+	JAE     loop1440
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -7816,27 +8012,27 @@ loopU423:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU423
+	JMP     loopU439
 
-loop1424:
+loop1440:
 	CMPQ    DX, SI
-	JAE     tail426
+	JAE     tail442
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1424
+	JMP     loop1440
 
-tail426:
+tail442:
 	CMPQ       DX, DI
-	JAE        done425
+	JAE        done441
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done425:
+done441:
 	VZEROUPPER
 	RET
 
@@ -7863,9 +8059,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU427:
+loopU443:
 	CMPQ    DX, BX
-	JAE     loop1428
+	JAE     loop1444
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -7877,29 +8073,29 @@ loopU427:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU427
+	JMP     loopU443
 
-loop1428:
+loop1444:
 	CMPQ    DX, SI
-	JAE     tail430
+	JAE     tail446
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1428
+	JMP     loop1444
 
-tail430:
+tail446:
 	CMPQ       DX, DI
-	JAE        done429
+	JAE        done445
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done429:
+done445:
 	VZEROUPPER
 	RET
 
@@ -7919,7 +8115,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off431
+	JZ           off447
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -7930,9 +8126,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1433:
+loop1449:
 	CMPQ    DX, BX
-	JAE     tail435
+	JAE     tail451
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -7941,11 +8137,11 @@ loop1433:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1433
+	JMP     loop1449
 
-tail435:
+tail451:
 	CMPQ       DX, SI
-	JAE        done434
+	JAE        done450
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -7954,11 +8150,11 @@ tail435:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done434:
+done450:
 	VZEROUPPER
 	RET
 
-off431:
+off447:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -7969,27 +8165,27 @@ off431:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1437:
+loop1453:
 	CMPQ    DX, BX
-	JAE     tail439
+	JAE     tail455
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1437
+	JMP     loop1453
 
-tail439:
+tail455:
 	CMPQ       DX, SI
-	JAE        done438
+	JAE        done454
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done438:
+done454:
 	VZEROUPPER
 	RET
 
@@ -8011,7 +8207,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off440
+	JZ           off456
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -8022,9 +8218,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1442:
+loop1458:
 	CMPQ    BX, SI
-	JAE     tail444
+	JAE     tail460
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8039,11 +8235,11 @@ loop1442:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1442
+	JMP     loop1458
 
-tail444:
+tail460:
 	CMPQ       BX, DI
-	JAE        done443
+	JAE        done459
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8058,11 +8254,11 @@ tail444:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done443:
+done459:
 	VZEROUPPER
 	RET
 
-off440:
+off456:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -8073,9 +8269,9 @@ off440:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1446:
+loop1462:
 	CMPQ    BX, SI
-	JAE     tail448
+	JAE     tail464
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8088,11 +8284,11 @@ loop1446:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1446
+	JMP     loop1462
 
-tail448:
+tail464:
 	CMPQ       BX, DI
-	JAE        done447
+	JAE        done463
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8105,7 +8301,7 @@ tail448:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done447:
+done463:
 	VZEROUPPER
 	RET
 
@@ -8142,9 +8338,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1450:
+loop1466:
 	CMPQ    SI, DI
-	JAE     tail452
+	JAE     tail468
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -8169,11 +8365,11 @@ loop1450:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1450
+	JMP     loop1466
 
-tail452:
+tail468:
 	CMPQ       SI, R8
-	JAE        done451
+	JAE        done467
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -8198,7 +8394,7 @@ tail452:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done451:
+done467:
 	VZEROUPPER
 	RET
 
@@ -8230,9 +8426,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1454:
+loop1470:
 	CMPQ    BX, SI
-	JAE     tail456
+	JAE     tail472
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8250,11 +8446,11 @@ loop1454:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1454
+	JMP     loop1470
 
-tail456:
+tail472:
 	CMPQ       BX, DI
-	JAE        done455
+	JAE        done471
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8272,7 +8468,7 @@ tail456:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done455:
+done471:
 	VZEROUPPER
 	RET
 
@@ -8292,9 +8488,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU457:
+loopU473:
 	CMPQ        BX, DX
-	JAE         loop1458
+	JAE         loop1474
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -8304,17 +8500,17 @@ loopU457:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU457
+	JMP         loopU473
 
-loop1458:
+loop1474:
 	CMPQ        BX, CX
-	JAE         done459
+	JAE         done475
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1458
+	JMP         loop1474
 
-done459:
+done475:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -8348,22 +8544,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows460:
+rows476:
 	TESTQ    BX, BX
-	JZ       end463
+	JZ       end479
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do462
-	JP       do462
-	JMP      next461
+	JNE      do478
+	JP       do478
+	JMP      next477
 
-do462:
+do478:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU464:
+loopU480:
 	CMPQ        R9, R8
-	JAE         loop1465
+	JAE         loop1481
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -8371,33 +8567,33 @@ loopU464:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU464
+	JMP         loopU480
 
-loop1465:
+loop1481:
 	CMPQ        R9, SI
-	JAE         tail467
+	JAE         tail483
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1465
+	JMP         loop1481
 
-tail467:
+tail483:
 	CMPQ        R9, DI
-	JAE         done466
+	JAE         done482
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done466:
-next461:
+done482:
+next477:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows460
+	JMP  rows476
 
-end463:
+end479:
 	VZEROUPPER
 	RET
 
@@ -8426,22 +8622,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows468:
+rows484:
 	TESTQ    DI, DI
-	JZ       end471
+	JZ       end487
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do470
-	JP       do470
-	JMP      next469
+	JNE      do486
+	JP       do486
+	JMP      next485
 
-do470:
+do486:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU472:
+loopU488:
 	CMPQ        R11, R10
-	JAE         loop1473
+	JAE         loop1489
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -8455,11 +8651,11 @@ loopU472:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU472
+	JMP         loopU488
 
-loop1473:
+loop1489:
 	CMPQ        R11, R8
-	JAE         tail475
+	JAE         tail491
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -8467,11 +8663,11 @@ loop1473:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1473
+	JMP         loop1489
 
-tail475:
+tail491:
 	CMPQ        R11, R9
-	JAE         done474
+	JAE         done490
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -8481,15 +8677,15 @@ tail475:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done474:
-next469:
+done490:
+next485:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows468
+	JMP  rows484
 
-end471:
+end487:
 	VZEROUPPER
 	RET
 
@@ -8518,18 +8714,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU476:
+blockU492:
 	CMPQ    R10, R8
-	JAE     block1477
+	JAE     block1493
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap480:
+tap496:
 	CMPQ         R11, SI
-	JAE          taps481
+	JAE          taps497
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8539,47 +8735,47 @@ tap480:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap480
+	JMP          tap496
 
-taps481:
+taps497:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU476
+	JMP     blockU492
 
-block1477:
+block1493:
 	CMPQ    R10, R9
-	JAE     tail478
+	JAE     tail494
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap482:
+tap498:
 	CMPQ         R11, SI
-	JAE          taps483
+	JAE          taps499
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap482
+	JMP          tap498
 
-taps483:
+taps499:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1477
+	JMP     block1493
 
-tail478:
+tail494:
 	CMPQ    R10, DI
-	JAE     end479
+	JAE     end495
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap484:
+tap500:
 	CMPQ         R11, SI
-	JAE          taps485
+	JAE          taps501
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8587,12 +8783,12 @@ tap484:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap484
+	JMP          tap500
 
-taps485:
+taps501:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end479:
+end495:
 	VZEROUPPER
 	RET
 
@@ -8604,9 +8800,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop486:
+gloop502:
 	CMPQ         DX, $0x00000008
-	JB           gtail487
+	JB           gtail503
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -8641,11 +8837,11 @@ gloop486:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop486
+	JMP          gloop502
 
-gtail487:
+gtail503:
 	TESTQ        DX, DX
-	JZ           gdone488
+	JZ           gdone504
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -8682,7 +8878,7 @@ gtail487:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone488:
+gdone504:
 	VZEROUPPER
 	RET
 
@@ -8694,9 +8890,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop489:
+gloop505:
 	CMPQ        DX, $0x00000008
-	JB          gtail490
+	JB          gtail506
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -8725,11 +8921,11 @@ gloop489:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop489
+	JMP         gloop505
 
-gtail490:
+gtail506:
 	TESTQ       DX, DX
-	JZ          gdone491
+	JZ          gdone507
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -8760,7 +8956,7 @@ gtail490:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone491:
+gdone507:
 	VZEROUPPER
 	RET
 
@@ -8773,9 +8969,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop492:
+gloop508:
 	CMPQ        BX, $0x00000008
-	JB          gtail493
+	JB          gtail509
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -8807,11 +9003,11 @@ gloop492:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop492
+	JMP         gloop508
 
-gtail493:
+gtail509:
 	TESTQ       BX, BX
-	JZ          gdone494
+	JZ          gdone510
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -8844,7 +9040,7 @@ gtail493:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone494:
+gdone510:
 	VZEROUPPER
 	RET
 
@@ -8857,9 +9053,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop495:
+gloop511:
 	CMPQ         DX, $0x00000008
-	JB           gtail496
+	JB           gtail512
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -8887,11 +9083,11 @@ gloop495:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop495
+	JMP          gloop511
 
-gtail496:
+gtail512:
 	TESTQ        DX, DX
-	JZ           gdone497
+	JZ           gdone513
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -8921,7 +9117,7 @@ gtail496:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone497:
+gdone513:
 	VZEROUPPER
 	RET
 
@@ -8938,9 +9134,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop498:
+gloop514:
 	CMPQ         DI, $0x00000008
-	JB           gtail499
+	JB           gtail515
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -9047,11 +9243,11 @@ gloop498:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop498
+	JMP          gloop514
 
-gtail499:
+gtail515:
 	TESTQ        DI, DI
-	JZ           gdone500
+	JZ           gdone516
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -9157,7 +9353,7 @@ gtail499:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone500:
+gdone516:
 	VZEROUPPER
 	RET
 
@@ -9178,11 +9374,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody501
+	JZ      nody517
 
-gloop502:
+gloop518:
 	CMPQ    R10, $0x00000008
-	JB      gtail503
+	JB      gtail519
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -9224,11 +9420,11 @@ gloop502:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop502
+	JMP     gloop518
 
-gtail503:
+gtail519:
 	TESTQ      R10, R10
-	JZ         gdone504
+	JZ         gdone520
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -9266,14 +9462,14 @@ gtail503:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone504:
+gdone520:
 	VZEROUPPER
 	RET
 
-nody501:
-gloop505:
+nody517:
+gloop521:
 	CMPQ    R10, $0x00000008
-	JB      gtail506
+	JB      gtail522
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -9312,11 +9508,11 @@ gloop505:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop505
+	JMP     gloop521
 
-gtail506:
+gtail522:
 	TESTQ      R10, R10
-	JZ         gdone507
+	JZ         gdone523
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -9352,7 +9548,7 @@ gtail506:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone507:
+gdone523:
 	VZEROUPPER
 	RET
 
@@ -9371,9 +9567,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop508:
+gloop524:
 	CMPQ         R8, $0x00000008
-	JB           gtail509
+	JB           gtail525
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -9537,11 +9733,11 @@ gloop508:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop508
+	JMP          gloop524
 
-gtail509:
+gtail525:
 	TESTQ        R8, R8
-	JZ           gdone510
+	JZ           gdone526
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -9703,7 +9899,7 @@ gtail509:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone510:
+gdone526:
 	VZEROUPPER
 	RET
 
@@ -9724,11 +9920,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody511
+	JZ      nody527
 
-gloop512:
+gloop528:
 	CMPQ    R9, $0x00000008
-	JB      gtail513
+	JB      gtail529
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -9774,11 +9970,11 @@ gloop512:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop512
+	JMP     gloop528
 
-gtail513:
+gtail529:
 	TESTQ      R9, R9
-	JZ         gdone514
+	JZ         gdone530
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -9821,14 +10017,14 @@ gtail513:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone514:
+gdone530:
 	VZEROUPPER
 	RET
 
-nody511:
-gloop515:
+nody527:
+gloop531:
 	CMPQ    R9, $0x00000008
-	JB      gtail516
+	JB      gtail532
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -9871,11 +10067,11 @@ gloop515:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop515
+	JMP     gloop531
 
-gtail516:
+gtail532:
 	TESTQ      R9, R9
-	JZ         gdone517
+	JZ         gdone533
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -9916,7 +10112,7 @@ gtail516:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone517:
+gdone533:
 	VZEROUPPER
 	RET
 
@@ -9931,11 +10127,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody518
+	JZ      nody534
 
-gloop519:
+gloop535:
 	CMPQ    SI, $0x00000008
-	JB      gtail520
+	JB      gtail536
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -9949,11 +10145,11 @@ gloop519:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop519
+	JMP     gloop535
 
-gtail520:
+gtail536:
 	TESTQ      SI, SI
-	JZ         gdone521
+	JZ         gdone537
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -9967,14 +10163,14 @@ gtail520:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone521:
+gdone537:
 	VZEROUPPER
 	RET
 
-nody518:
-gloop522:
+nody534:
+gloop538:
 	CMPQ    SI, $0x00000008
-	JB      gtail523
+	JB      gtail539
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -9985,11 +10181,11 @@ gloop522:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop522
+	JMP     gloop538
 
-gtail523:
+gtail539:
 	TESTQ      SI, SI
-	JZ         gdone524
+	JZ         gdone540
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -10001,7 +10197,7 @@ gtail523:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone524:
+gdone540:
 	VZEROUPPER
 	RET
 
@@ -10028,16 +10224,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows525:
+rows541:
 	TESTQ        SI, SI
-	JZ           end526
+	JZ           end542
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU527:
+loopU543:
 	CMPQ    R10, R8
-	JAE     loop1528
+	JAE     loop1544
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -10051,34 +10247,34 @@ loopU527:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU527
+	JMP     loopU543
 
-loop1528:
+loop1544:
 	CMPQ    R10, R9
-	JAE     tail530
+	JAE     tail546
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop1528
+	JMP     loop1544
 
-tail530:
+tail546:
 	CMPQ       R10, DI
-	JAE        done529
+	JAE        done545
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done529:
+done545:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows525
+	JMP  rows541
 
-end526:
+end542:
 	VZEROUPPER
 	RET
 
@@ -10105,9 +10301,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU531:
+loopU547:
 	CMPQ    BX, SI
-	JAE     loop1532
+	JAE     loop1548
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -10121,26 +10317,26 @@ loopU531:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU531
+	JMP     loopU547
 
-loop1532:
+loop1548:
 	CMPQ    BX, DI
-	JAE     tail534
+	JAE     tail550
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1532
+	JMP     loop1548
 
-tail534:
+tail550:
 	CMPQ       BX, R8
-	JAE        done533
+	JAE        done549
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done533:
+done549:
 	VZEROUPPER
 	RET
 
@@ -10167,9 +10363,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU535:
+loopU551:
 	CMPQ    BX, SI
-	JAE     loop1536
+	JAE     loop1552
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -10183,26 +10379,26 @@ loopU535:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU535
+	JMP     loopU551
 
-loop1536:
+loop1552:
 	CMPQ    BX, DI
-	JAE     tail538
+	JAE     tail554
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1536
+	JMP     loop1552
 
-tail538:
+tail554:
 	CMPQ       BX, R8
-	JAE        done537
+	JAE        done553
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done537:
+done553:
 	VZEROUPPER
 	RET
 
@@ -10232,9 +10428,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU539:
+loopU555:
 	CMPQ    DX, BX
-	JAE     loop1540
+	JAE     loop1556
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -10246,29 +10442,29 @@ loopU539:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU539
+	JMP     loopU555
 
-loop1540:
+loop1556:
 	CMPQ    DX, SI
-	JAE     tail542
+	JAE     tail558
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1540
+	JMP     loop1556
 
-tail542:
+tail558:
 	CMPQ       DX, DI
-	JAE        done541
+	JAE        done557
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done541:
+done557:
 	VZEROUPPER
 	RET
 
@@ -10298,9 +10494,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU543:
+loopU559:
 	CMPQ    DX, BX
-	JAE     loop1544
+	JAE     loop1560
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -10316,11 +10512,11 @@ loopU543:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU543
+	JMP     loopU559
 
-loop1544:
+loop1560:
 	CMPQ    DX, SI
-	JAE     tail546
+	JAE     tail562
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -10329,11 +10525,11 @@ loop1544:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1544
+	JMP     loop1560
 
-tail546:
+tail562:
 	CMPQ       DX, DI
-	JAE        done545
+	JAE        done561
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -10342,7 +10538,7 @@ tail546:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done545:
+done561:
 	VZEROUPPER
 	RET
 
@@ -10362,9 +10558,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU547:
+loopU563:
 	CMPQ      BX, DX
-	JAE       loop1548
+	JAE       loop1564
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -10374,17 +10570,17 @@ loopU547:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU547
+	JMP       loopU563
 
-loop1548:
+loop1564:
 	CMPQ      BX, CX
-	JAE       done549
+	JAE       done565
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop1548
+	JMP       loop1564
 
-done549:
+done565:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10412,9 +10608,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU550:
+loopU566:
 	CMPQ        BX, DX
-	JAE         loop1551
+	JAE         loop1567
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -10428,18 +10624,18 @@ loopU550:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU550
+	JMP         loopU566
 
-loop1551:
+loop1567:
 	CMPQ        BX, CX
-	JAE         done552
+	JAE         done568
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1551
+	JMP         loop1567
 
-done552:
+done568:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10471,9 +10667,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU553:
+loopU569:
 	CMPQ        SI, BX
-	JAE         loop1554
+	JAE         loop1570
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -10491,19 +10687,19 @@ loopU553:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU553
+	JMP         loopU569
 
-loop1554:
+loop1570:
 	CMPQ        SI, DX
-	JAE         done555
+	JAE         done571
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop1554
+	JMP         loop1570
 
-done555:
+done571:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10539,9 +10735,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows556:
+rows572:
 	TESTQ SI, SI
-	JZ    end557
+	JZ    end573
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -10552,9 +10748,9 @@ rows556:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU558:
+loopU574:
 	CMPQ    R8, R9
-	JAE     loop1559
+	JAE     loop1575
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -10564,29 +10760,29 @@ loopU558:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU558
+	JMP     loopU574
 
-loop1559:
+loop1575:
 	CMPQ    R8, R10
-	JAE     tail561
+	JAE     tail577
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1559
+	JMP     loop1575
 
-tail561:
+tail577:
 	CMPQ       R8, R11
-	JAE        done560
+	JAE        done576
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done560:
+done576:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows556
+	JMP  rows572
 
-end557:
+end573:
 	VZEROUPPER
 	RET
 
@@ -10632,38 +10828,38 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows562:
+rows578:
 	TESTQ SI, SI
-	JZ    end563
+	JZ    end579
 	XORQ  R8, R8
 
-loop1564:
+loop1580:
 	CMPQ    R8, R9
-	JAE     tail565
+	JAE     tail581
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1564
+	JMP     loop1580
 
-tail565:
+tail581:
 	CMPQ       R8, DI
-	JAE        next566
+	JAE        next582
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next566:
+next582:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows562
+	JMP  rows578
 
-end563:
+end579:
 	VZEROUPPER
 	RET
 
@@ -10681,40 +10877,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock567:
+rowblock583:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile568:
+tile584:
 	TESTQ  DI, DI
-	JZ     end569
+	JZ     end585
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k570:
+k586:
 	TESTQ       R10, R10
-	JZ          ktail571
+	JZ          ktail587
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k570
+	JMP         k586
 
-ktail571:
+ktail587:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone572
+	JZ          kdone588
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone572:
+kdone588:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -10727,13 +10923,13 @@ kdone572:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias573
+	JZ           nobias589
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias573:
+nobias589:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -10743,9 +10939,9 @@ nobias573:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile568
+	JMP        tile584
 
-end569:
+end585:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -10753,7 +10949,7 @@ end569:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock567
+	JNZ    rowblock583
 	VZEROUPPER
 	RET
 
@@ -10771,15 +10967,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock574:
+rowblock590:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile575:
+tile591:
 	TESTQ  DI, DI
-	JZ     end576
+	JZ     end592
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -10787,9 +10983,9 @@ tile575:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k577:
+k593:
 	TESTQ       R10, R10
-	JZ          ktail578
+	JZ          ktail594
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -10798,18 +10994,18 @@ k577:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k577
+	JMP         k593
 
-ktail578:
+ktail594:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone579
+	JZ          kdone595
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone579:
+kdone595:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -10822,13 +11018,13 @@ kdone579:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias580
+	JZ           nobias596
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias580:
+nobias596:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -10838,9 +11034,9 @@ nobias580:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile575
+	JMP        tile591
 
-end576:
+end592:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -10848,7 +11044,7 @@ end576:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock574
+	JNZ    rowblock590
 	VZEROUPPER
 	RET
 
@@ -10866,15 +11062,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock581:
+rowblock597:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile582:
+tile598:
 	TESTQ  DI, DI
-	JZ     end583
+	JZ     end599
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -10883,9 +11079,9 @@ tile582:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k584:
+k600:
 	TESTQ       R10, R10
-	JZ          ktail585
+	JZ          ktail601
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -10896,11 +11092,11 @@ k584:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k584
+	JMP         k600
 
-ktail585:
+ktail601:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone586
+	JZ          kdone602
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -10909,7 +11105,7 @@ ktail585:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone586:
+kdone602:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -10922,13 +11118,13 @@ kdone586:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias587
+	JZ           nobias603
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias587:
+nobias603:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -10938,9 +11134,9 @@ nobias587:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile582
+	JMP        tile598
 
-end583:
+end599:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -10948,7 +11144,7 @@ end583:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock581
+	JNZ    rowblock597
 	VZEROUPPER
 	RET
 
@@ -10966,15 +11162,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock588:
+rowblock604:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile589:
+tile605:
 	TESTQ  DI, DI
-	JZ     end590
+	JZ     end606
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -10982,9 +11178,9 @@ tile589:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k591:
+k607:
 	TESTQ       R10, R10
-	JZ          ktail592
+	JZ          ktail608
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -10993,18 +11189,18 @@ k591:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k591
+	JMP         k607
 
-ktail592:
+ktail608:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone593
+	JZ          kdone609
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone593:
+kdone609:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -11028,14 +11224,14 @@ kdone593:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias594
+	JZ           nobias610
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias594:
+nobias610:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11048,9 +11244,9 @@ nobias594:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile589
+	JMP        tile605
 
-end590:
+end606:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11058,7 +11254,7 @@ end590:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock588
+	JNZ    rowblock604
 	VZEROUPPER
 	RET
 
@@ -11076,15 +11272,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock595:
+rowblock611:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile596:
+tile612:
 	TESTQ  DI, DI
-	JZ     end597
+	JZ     end613
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11094,9 +11290,9 @@ tile596:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k598:
+k614:
 	TESTQ       R10, R10
-	JZ          ktail599
+	JZ          ktail615
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -11108,11 +11304,11 @@ k598:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k598
+	JMP         k614
 
-ktail599:
+ktail615:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone600
+	JZ          kdone616
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -11122,7 +11318,7 @@ ktail599:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone600:
+kdone616:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -11146,14 +11342,14 @@ kdone600:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias601
+	JZ           nobias617
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias601:
+nobias617:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11166,9 +11362,9 @@ nobias601:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile596
+	JMP        tile612
 
-end597:
+end613:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11176,7 +11372,7 @@ end597:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock595
+	JNZ    rowblock611
 	VZEROUPPER
 	RET
 
@@ -11194,15 +11390,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock602:
+rowblock618:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile603:
+tile619:
 	TESTQ  DI, DI
-	JZ     end604
+	JZ     end620
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11214,9 +11410,9 @@ tile603:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k605:
+k621:
 	TESTQ       R10, R10
-	JZ          ktail606
+	JZ          ktail622
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -11231,11 +11427,11 @@ k605:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k605
+	JMP         k621
 
-ktail606:
+ktail622:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone607
+	JZ          kdone623
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -11248,7 +11444,7 @@ ktail606:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone607:
+kdone623:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -11272,14 +11468,14 @@ kdone607:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias608
+	JZ           nobias624
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias608:
+nobias624:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11292,9 +11488,9 @@ nobias608:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile603
+	JMP        tile619
 
-end604:
+end620:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11302,7 +11498,7 @@ end604:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock602
+	JNZ    rowblock618
 	VZEROUPPER
 	RET
 
@@ -11320,15 +11516,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock609:
+rowblock625:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile610:
+tile626:
 	TESTQ  DI, DI
-	JZ     end611
+	JZ     end627
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11337,9 +11533,9 @@ tile610:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k612:
+k628:
 	TESTQ       R10, R10
-	JZ          ktail613
+	JZ          ktail629
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -11350,11 +11546,11 @@ k612:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k612
+	JMP         k628
 
-ktail613:
+ktail629:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone614
+	JZ          kdone630
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -11363,7 +11559,7 @@ ktail613:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone614:
+kdone630:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -11398,7 +11594,7 @@ kdone614:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias615
+	JZ           nobias631
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -11406,7 +11602,7 @@ kdone614:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias615:
+nobias631:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11422,9 +11618,9 @@ nobias615:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile610
+	JMP        tile626
 
-end611:
+end627:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11432,7 +11628,7 @@ end611:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock609
+	JNZ    rowblock625
 	VZEROUPPER
 	RET
 
@@ -11450,15 +11646,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock616:
+rowblock632:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile617:
+tile633:
 	TESTQ  DI, DI
-	JZ     end618
+	JZ     end634
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11470,9 +11666,9 @@ tile617:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k619:
+k635:
 	TESTQ       R10, R10
-	JZ          ktail620
+	JZ          ktail636
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -11487,11 +11683,11 @@ k619:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k619
+	JMP         k635
 
-ktail620:
+ktail636:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone621
+	JZ          kdone637
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -11504,7 +11700,7 @@ ktail620:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone621:
+kdone637:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -11539,7 +11735,7 @@ kdone621:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias622
+	JZ           nobias638
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -11547,7 +11743,7 @@ kdone621:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias622:
+nobias638:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11563,9 +11759,9 @@ nobias622:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile617
+	JMP        tile633
 
-end618:
+end634:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11573,7 +11769,7 @@ end618:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock616
+	JNZ    rowblock632
 	VZEROUPPER
 	RET
 
@@ -11591,15 +11787,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock623:
+rowblock639:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile624:
+tile640:
 	TESTQ  DI, DI
-	JZ     end625
+	JZ     end641
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11614,9 +11810,9 @@ tile624:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k626:
+k642:
 	TESTQ       R10, R10
-	JZ          ktail627
+	JZ          ktail643
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -11635,11 +11831,11 @@ k626:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k626
+	JMP         k642
 
-ktail627:
+ktail643:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone628
+	JZ          kdone644
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -11656,7 +11852,7 @@ ktail627:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone628:
+kdone644:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -11691,7 +11887,7 @@ kdone628:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias629
+	JZ           nobias645
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -11699,7 +11895,7 @@ kdone628:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias629:
+nobias645:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11715,9 +11911,9 @@ nobias629:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile624
+	JMP        tile640
 
-end625:
+end641:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11725,14 +11921,14 @@ end625:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock623
+	JNZ    rowblock639
 	VZEROUPPER
 	RET
 
-// func gemmXN1x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN1x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -11746,61 +11942,68 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock630:
+rowblock646:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile631:
-	TESTQ      DI, DI
-	JZ         end632
-	CMPQ       acc+64(FP), $0x00
-	JE         zero633
+tile647:
+	TESTQ        DI, DI
+	JZ           end648
+	CMPQ         mode+72(FP), $0x01
+	JB           zero649
+	JE           cinit650
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	JMP          kstart651
+
+cinit650:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart634
+	JMP        kstart651
 
-zero633:
+zero649:
 	VXORPS Y0, Y0, Y0
 
-kstart634:
+kstart651:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k635:
+k652:
 	TESTQ        R10, R10
-	JZ           kdone636
+	JZ           kdone653
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k635
+	JMP          k652
 
-kdone636:
+kdone653:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile631
+	JMP        tile647
 
-end632:
+end648:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock630
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock646
 	VZEROUPPER
 	RET
 
-// func gemmXN1x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN1x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -11814,33 +12017,40 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock637:
+rowblock654:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile638:
-	TESTQ      DI, DI
-	JZ         end639
-	CMPQ       acc+64(FP), $0x00
-	JE         zero640
+tile655:
+	TESTQ        DI, DI
+	JZ           end656
+	CMPQ         mode+72(FP), $0x01
+	JB           zero657
+	JE           cinit658
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	JMP          kstart659
+
+cinit658:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart641
+	JMP        kstart659
 
-zero640:
+zero657:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart641:
+kstart659:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k642:
+k660:
 	TESTQ        R10, R10
-	JZ           kdone643
+	JZ           kdone661
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -11849,31 +12059,32 @@ k642:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k642
+	JMP          k660
 
-kdone643:
+kdone661:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile638
+	JMP        tile655
 
-end639:
+end656:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock637
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock654
 	VZEROUPPER
 	RET
 
-// func gemmXN1x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN1x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -11887,35 +12098,43 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock644:
+rowblock662:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile645:
-	TESTQ      DI, DI
-	JZ         end646
-	CMPQ       acc+64(FP), $0x00
-	JE         zero647
+tile663:
+	TESTQ        DI, DI
+	JZ           end664
+	CMPQ         mode+72(FP), $0x01
+	JB           zero665
+	JE           cinit666
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	JMP          kstart667
+
+cinit666:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart648
+	JMP        kstart667
 
-zero647:
+zero665:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart648:
+kstart667:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k649:
+k668:
 	TESTQ        R10, R10
-	JZ           kdone650
+	JZ           kdone669
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -11926,9 +12145,9 @@ k649:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k649
+	JMP          k668
 
-kdone650:
+kdone669:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -11936,22 +12155,23 @@ kdone650:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile645
+	JMP        tile663
 
-end646:
+end664:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock644
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock662
 	VZEROUPPER
 	RET
 
-// func gemmXN2x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN2x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -11965,34 +12185,41 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock651:
+rowblock670:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile652:
-	TESTQ      DI, DI
-	JZ         end653
-	CMPQ       acc+64(FP), $0x00
-	JE         zero654
+tile671:
+	TESTQ        DI, DI
+	JZ           end672
+	CMPQ         mode+72(FP), $0x01
+	JB           zero673
+	JE           cinit674
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VBROADCASTSS 4(R8), Y1
+	JMP          kstart675
+
+cinit674:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart655
+	JMP        kstart675
 
-zero654:
+zero673:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart655:
+kstart675:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k656:
+k676:
 	TESTQ        R10, R10
-	JZ           kdone657
+	JZ           kdone677
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -12001,9 +12228,9 @@ k656:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k656
+	JMP          k676
 
-kdone657:
+kdone677:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -12011,22 +12238,23 @@ kdone657:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile652
+	JMP        tile671
 
-end653:
+end672:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock651
+	ADDQ   $0x08, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock670
 	VZEROUPPER
 	RET
 
-// func gemmXN2x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN2x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -12040,38 +12268,47 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock658:
+rowblock678:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile659:
-	TESTQ      DI, DI
-	JZ         end660
-	CMPQ       acc+64(FP), $0x00
-	JE         zero661
+tile679:
+	TESTQ        DI, DI
+	JZ           end680
+	CMPQ         mode+72(FP), $0x01
+	JB           zero681
+	JE           cinit682
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R8), Y2
+	VMOVAPS      Y2, Y3
+	JMP          kstart683
+
+cinit682:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart662
+	JMP        kstart683
 
-zero661:
+zero681:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart662:
+kstart683:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k663:
+k684:
 	TESTQ        R10, R10
-	JZ           kdone664
+	JZ           kdone685
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -12080,273 +12317,6 @@ k663:
 	VBROADCASTSS (R8)(AX*1), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
-	ADDQ         CX, R8
-	ADDQ         DX, R9
-	DECQ         R10
-	JMP          k663
-
-kdone664:
-	MOVQ       BX, R8
-	VMOVUPS    Y0, (R8)
-	VMASKMOVPS Y1, Y15, 32(R8)
-	ADDQ       R11, R8
-	VMOVUPS    Y2, (R8)
-	VMASKMOVPS Y3, Y15, 32(R8)
-	ADDQ       $0x00000040, BX
-	ADDQ       $0x00000040, SI
-	DECQ       DI
-	JMP        tile659
-
-end660:
-	IMUL3Q $0x00000002, AX, R8
-	ADDQ   R8, a+16(FP)
-	IMUL3Q $0x00000002, R11, R8
-	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock658
-	VZEROUPPER
-	RET
-
-// func gemmXN2x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
-// Requires: AVX, FMA3
-TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    rs+24(FP), AX
-	MOVQ    cs+32(FP), CX
-	MOVQ    ldb+48(FP), DX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	SHLQ    $0x02, DX
-	MOVQ    ldc+8(FP), R11
-	SHLQ    $0x02, R11
-
-rowblock665:
-	MOVQ c+0(FP), BX
-	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
-
-tile666:
-	TESTQ      DI, DI
-	JZ         end667
-	CMPQ       acc+64(FP), $0x00
-	JE         zero668
-	MOVQ       BX, R8
-	VMOVUPS    (R8), Y0
-	VMOVUPS    32(R8), Y1
-	VMASKMOVPS 64(R8), Y15, Y2
-	ADDQ       R11, R8
-	VMOVUPS    (R8), Y3
-	VMOVUPS    32(R8), Y4
-	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart669
-
-zero668:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-
-kstart669:
-	MOVQ a+16(FP), R8
-	MOVQ SI, R9
-	MOVQ k+56(FP), R10
-
-k670:
-	TESTQ        R10, R10
-	JZ           kdone671
-	VMOVUPS      (R9), Y6
-	VMOVUPS      32(R9), Y7
-	VMASKMOVPS   64(R9), Y15, Y8
-	VBROADCASTSS (R8), Y9
-	VFMADD231PS  Y6, Y9, Y0
-	VFMADD231PS  Y7, Y9, Y1
-	VFMADD231PS  Y8, Y9, Y2
-	VBROADCASTSS (R8)(AX*1), Y9
-	VFMADD231PS  Y6, Y9, Y3
-	VFMADD231PS  Y7, Y9, Y4
-	VFMADD231PS  Y8, Y9, Y5
-	ADDQ         CX, R8
-	ADDQ         DX, R9
-	DECQ         R10
-	JMP          k670
-
-kdone671:
-	MOVQ       BX, R8
-	VMOVUPS    Y0, (R8)
-	VMOVUPS    Y1, 32(R8)
-	VMASKMOVPS Y2, Y15, 64(R8)
-	ADDQ       R11, R8
-	VMOVUPS    Y3, (R8)
-	VMOVUPS    Y4, 32(R8)
-	VMASKMOVPS Y5, Y15, 64(R8)
-	ADDQ       $0x00000060, BX
-	ADDQ       $0x00000060, SI
-	DECQ       DI
-	JMP        tile666
-
-end667:
-	IMUL3Q $0x00000002, AX, R8
-	ADDQ   R8, a+16(FP)
-	IMUL3Q $0x00000002, R11, R8
-	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock665
-	VZEROUPPER
-	RET
-
-// func gemmXN3x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
-// Requires: AVX, FMA3
-TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    rs+24(FP), AX
-	MOVQ    cs+32(FP), CX
-	MOVQ    ldb+48(FP), DX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	SHLQ    $0x02, DX
-	MOVQ    ldc+8(FP), R11
-	SHLQ    $0x02, R11
-
-rowblock672:
-	MOVQ c+0(FP), BX
-	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
-
-tile673:
-	TESTQ      DI, DI
-	JZ         end674
-	CMPQ       acc+64(FP), $0x00
-	JE         zero675
-	MOVQ       BX, R8
-	VMASKMOVPS (R8), Y15, Y0
-	ADDQ       R11, R8
-	VMASKMOVPS (R8), Y15, Y1
-	ADDQ       R11, R8
-	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart676
-
-zero675:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-
-kstart676:
-	MOVQ a+16(FP), R8
-	MOVQ SI, R9
-	MOVQ k+56(FP), R10
-
-k677:
-	TESTQ        R10, R10
-	JZ           kdone678
-	VMASKMOVPS   (R9), Y15, Y3
-	VBROADCASTSS (R8), Y4
-	VFMADD231PS  Y3, Y4, Y0
-	VBROADCASTSS (R8)(AX*1), Y4
-	VFMADD231PS  Y3, Y4, Y1
-	VBROADCASTSS (R8)(AX*2), Y4
-	VFMADD231PS  Y3, Y4, Y2
-	ADDQ         CX, R8
-	ADDQ         DX, R9
-	DECQ         R10
-	JMP          k677
-
-kdone678:
-	MOVQ       BX, R8
-	VMASKMOVPS Y0, Y15, (R8)
-	ADDQ       R11, R8
-	VMASKMOVPS Y1, Y15, (R8)
-	ADDQ       R11, R8
-	VMASKMOVPS Y2, Y15, (R8)
-	ADDQ       $0x00000020, BX
-	ADDQ       $0x00000020, SI
-	DECQ       DI
-	JMP        tile673
-
-end674:
-	IMUL3Q $0x00000003, AX, R8
-	ADDQ   R8, a+16(FP)
-	IMUL3Q $0x00000003, R11, R8
-	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock672
-	VZEROUPPER
-	RET
-
-// func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
-// Requires: AVX, FMA3
-TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    rs+24(FP), AX
-	MOVQ    cs+32(FP), CX
-	MOVQ    ldb+48(FP), DX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	SHLQ    $0x02, DX
-	MOVQ    ldc+8(FP), R11
-	SHLQ    $0x02, R11
-
-rowblock679:
-	MOVQ c+0(FP), BX
-	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
-
-tile680:
-	TESTQ      DI, DI
-	JZ         end681
-	CMPQ       acc+64(FP), $0x00
-	JE         zero682
-	MOVQ       BX, R8
-	VMOVUPS    (R8), Y0
-	VMASKMOVPS 32(R8), Y15, Y1
-	ADDQ       R11, R8
-	VMOVUPS    (R8), Y2
-	VMASKMOVPS 32(R8), Y15, Y3
-	ADDQ       R11, R8
-	VMOVUPS    (R8), Y4
-	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart683
-
-zero682:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-
-kstart683:
-	MOVQ a+16(FP), R8
-	MOVQ SI, R9
-	MOVQ k+56(FP), R10
-
-k684:
-	TESTQ        R10, R10
-	JZ           kdone685
-	VMOVUPS      (R9), Y6
-	VMASKMOVPS   32(R9), Y15, Y7
-	VBROADCASTSS (R8), Y8
-	VFMADD231PS  Y6, Y8, Y0
-	VFMADD231PS  Y7, Y8, Y1
-	VBROADCASTSS (R8)(AX*1), Y8
-	VFMADD231PS  Y6, Y8, Y2
-	VFMADD231PS  Y7, Y8, Y3
-	VBROADCASTSS (R8)(AX*2), Y8
-	VFMADD231PS  Y6, Y8, Y4
-	VFMADD231PS  Y7, Y8, Y5
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
@@ -12359,28 +12329,26 @@ kdone685:
 	ADDQ       R11, R8
 	VMOVUPS    Y2, (R8)
 	VMASKMOVPS Y3, Y15, 32(R8)
-	ADDQ       R11, R8
-	VMOVUPS    Y4, (R8)
-	VMASKMOVPS Y5, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile680
+	JMP        tile679
 
-end681:
-	IMUL3Q $0x00000003, AX, R8
+end680:
+	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
-	IMUL3Q $0x00000003, R11, R8
+	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock679
+	ADDQ   $0x08, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock678
 	VZEROUPPER
 	RET
 
-// func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN2x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -12397,13 +12365,330 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-96
 rowblock686:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
 tile687:
-	TESTQ      DI, DI
-	JZ         end688
-	CMPQ       acc+64(FP), $0x00
-	JE         zero689
+	TESTQ        DI, DI
+	JZ           end688
+	CMPQ         mode+72(FP), $0x01
+	JB           zero689
+	JE           cinit690
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(R8), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	JMP          kstart691
+
+cinit690:
+	MOVQ       BX, R8
+	VMOVUPS    (R8), Y0
+	VMOVUPS    32(R8), Y1
+	VMASKMOVPS 64(R8), Y15, Y2
+	ADDQ       R11, R8
+	VMOVUPS    (R8), Y3
+	VMOVUPS    32(R8), Y4
+	VMASKMOVPS 64(R8), Y15, Y5
+	JMP        kstart691
+
+zero689:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+kstart691:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+64(FP), R10
+
+k692:
+	TESTQ        R10, R10
+	JZ           kdone693
+	VMOVUPS      (R9), Y6
+	VMOVUPS      32(R9), Y7
+	VMASKMOVPS   64(R9), Y15, Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y6, Y9, Y0
+	VFMADD231PS  Y7, Y9, Y1
+	VFMADD231PS  Y8, Y9, Y2
+	VBROADCASTSS (R8)(AX*1), Y9
+	VFMADD231PS  Y6, Y9, Y3
+	VFMADD231PS  Y7, Y9, Y4
+	VFMADD231PS  Y8, Y9, Y5
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k692
+
+kdone693:
+	MOVQ       BX, R8
+	VMOVUPS    Y0, (R8)
+	VMOVUPS    Y1, 32(R8)
+	VMASKMOVPS Y2, Y15, 64(R8)
+	ADDQ       R11, R8
+	VMOVUPS    Y3, (R8)
+	VMOVUPS    Y4, 32(R8)
+	VMASKMOVPS Y5, Y15, 64(R8)
+	ADDQ       $0x00000060, BX
+	ADDQ       $0x00000060, SI
+	DECQ       DI
+	JMP        tile687
+
+end688:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000002, R11, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   $0x08, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock686
+	VZEROUPPER
+	RET
+
+// func gemmXN3x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// Requires: AVX, FMA3
+TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	MOVQ    ldc+8(FP), R11
+	SHLQ    $0x02, R11
+
+rowblock694:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+80(FP), DI
+
+tile695:
+	TESTQ        DI, DI
+	JZ           end696
+	CMPQ         mode+72(FP), $0x01
+	JB           zero697
+	JE           cinit698
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VBROADCASTSS 4(R8), Y1
+	VBROADCASTSS 8(R8), Y2
+	JMP          kstart699
+
+cinit698:
+	MOVQ       BX, R8
+	VMASKMOVPS (R8), Y15, Y0
+	ADDQ       R11, R8
+	VMASKMOVPS (R8), Y15, Y1
+	ADDQ       R11, R8
+	VMASKMOVPS (R8), Y15, Y2
+	JMP        kstart699
+
+zero697:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+
+kstart699:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+64(FP), R10
+
+k700:
+	TESTQ        R10, R10
+	JZ           kdone701
+	VMASKMOVPS   (R9), Y15, Y3
+	VBROADCASTSS (R8), Y4
+	VFMADD231PS  Y3, Y4, Y0
+	VBROADCASTSS (R8)(AX*1), Y4
+	VFMADD231PS  Y3, Y4, Y1
+	VBROADCASTSS (R8)(AX*2), Y4
+	VFMADD231PS  Y3, Y4, Y2
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k700
+
+kdone701:
+	MOVQ       BX, R8
+	VMASKMOVPS Y0, Y15, (R8)
+	ADDQ       R11, R8
+	VMASKMOVPS Y1, Y15, (R8)
+	ADDQ       R11, R8
+	VMASKMOVPS Y2, Y15, (R8)
+	ADDQ       $0x00000020, BX
+	ADDQ       $0x00000020, SI
+	DECQ       DI
+	JMP        tile695
+
+end696:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000003, R11, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock694
+	VZEROUPPER
+	RET
+
+// func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// Requires: AVX, FMA3
+TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	MOVQ    ldc+8(FP), R11
+	SHLQ    $0x02, R11
+
+rowblock702:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+80(FP), DI
+
+tile703:
+	TESTQ        DI, DI
+	JZ           end704
+	CMPQ         mode+72(FP), $0x01
+	JB           zero705
+	JE           cinit706
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R8), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R8), Y4
+	VMOVAPS      Y4, Y5
+	JMP          kstart707
+
+cinit706:
+	MOVQ       BX, R8
+	VMOVUPS    (R8), Y0
+	VMASKMOVPS 32(R8), Y15, Y1
+	ADDQ       R11, R8
+	VMOVUPS    (R8), Y2
+	VMASKMOVPS 32(R8), Y15, Y3
+	ADDQ       R11, R8
+	VMOVUPS    (R8), Y4
+	VMASKMOVPS 32(R8), Y15, Y5
+	JMP        kstart707
+
+zero705:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+kstart707:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+64(FP), R10
+
+k708:
+	TESTQ        R10, R10
+	JZ           kdone709
+	VMOVUPS      (R9), Y6
+	VMASKMOVPS   32(R9), Y15, Y7
+	VBROADCASTSS (R8), Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS (R8)(AX*1), Y8
+	VFMADD231PS  Y6, Y8, Y2
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS (R8)(AX*2), Y8
+	VFMADD231PS  Y6, Y8, Y4
+	VFMADD231PS  Y7, Y8, Y5
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k708
+
+kdone709:
+	MOVQ       BX, R8
+	VMOVUPS    Y0, (R8)
+	VMASKMOVPS Y1, Y15, 32(R8)
+	ADDQ       R11, R8
+	VMOVUPS    Y2, (R8)
+	VMASKMOVPS Y3, Y15, 32(R8)
+	ADDQ       R11, R8
+	VMOVUPS    Y4, (R8)
+	VMASKMOVPS Y5, Y15, 32(R8)
+	ADDQ       $0x00000040, BX
+	ADDQ       $0x00000040, SI
+	DECQ       DI
+	JMP        tile703
+
+end704:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000003, R11, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock702
+	VZEROUPPER
+	RET
+
+// func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// Requires: AVX, FMA3
+TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	MOVQ    ldc+8(FP), R11
+	SHLQ    $0x02, R11
+
+rowblock710:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+80(FP), DI
+
+tile711:
+	TESTQ        DI, DI
+	JZ           end712
+	CMPQ         mode+72(FP), $0x01
+	JB           zero713
+	JE           cinit714
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(R8), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(R8), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	JMP          kstart715
+
+cinit714:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -12416,9 +12701,9 @@ tile687:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart690
+	JMP        kstart715
 
-zero689:
+zero713:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12429,14 +12714,14 @@ zero689:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart690:
+kstart715:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k691:
+k716:
 	TESTQ        R10, R10
-	JZ           kdone692
+	JZ           kdone717
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -12455,9 +12740,9 @@ k691:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k691
+	JMP          k716
 
-kdone692:
+kdone717:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -12473,15 +12758,16 @@ kdone692:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile687
+	JMP        tile711
 
-end688:
+end712:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock686
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock710
 	VZEROUPPER
 	RET
 
@@ -12501,9 +12787,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock693:
+gemvblock718:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest694
+	JLT    gemvrest719
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12518,9 +12804,9 @@ gemvblock693:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk697:
+gemvk722:
 	TESTQ       R11, R11
-	JZ          gemvtail698
+	JZ          gemvtail723
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -12534,11 +12820,11 @@ gemvk697:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk697
+	JMP         gemvk722
 
-gemvtail698:
+gemvtail723:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone699
+	JZ          gemvkdone724
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -12557,7 +12843,7 @@ gemvtail698:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone699:
+gemvkdone724:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -12586,45 +12872,45 @@ gemvkdone699:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias700
+	JZ            gemvnobias725
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias700:
+gemvnobias725:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock693
+	JMP     gemvblock718
 
-gemvrest694:
-gemvrestloop695:
+gemvrest719:
+gemvrestloop720:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend696
+	JLE    gemvend721
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk701:
+gemvk726:
 	TESTQ       R11, R11
-	JZ          gemvtail702
+	JZ          gemvtail727
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk701
+	JMP         gemvk726
 
-gemvtail702:
+gemvtail727:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone703
+	JZ          gemvkdone728
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone703:
+gemvkdone728:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -12632,18 +12918,18 @@ gemvkdone703:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias704
+	JZ            gemvnobias729
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias704:
+gemvnobias729:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop695
+	JMP    gemvrestloop720
 
-gemvend696:
+gemvend721:
 	VZEROUPPER
 	RET
 
@@ -12663,9 +12949,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow705:
+gemvrow730:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend706
+	JLE    gemvrowend731
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12684,9 +12970,9 @@ gemvrow705:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU707:
+loopU732:
 	CMPQ        R8, R9
-	JAE         loop1708
+	JAE         loop1733
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -12704,24 +12990,24 @@ loopU707:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU707
+	JMP         loopU732
 
-loop1708:
+loop1733:
 	CMPQ        R8, R10
-	JAE         tail710
+	JAE         tail735
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop1708
+	JMP         loop1733
 
-tail710:
+tail735:
 	CMPQ        R8, R11
-	JAE         done709
+	JAE         done734
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done709:
+done734:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -12736,18 +13022,18 @@ done709:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias711
+	JZ            gemvnobias736
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias711:
+gemvnobias736:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow705
+	JMP    gemvrow730
 
-gemvrowend706:
+gemvrowend731:
 	VZEROUPPER
 	RET
 
@@ -12768,9 +13054,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock712:
+gemvblock737:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest713
+	JLT    gemvrest738
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12785,9 +13071,9 @@ gemvblock712:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk716:
+gemvk741:
 	TESTQ       R11, R11
-	JZ          gemvtail717
+	JZ          gemvtail742
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -12801,11 +13087,11 @@ gemvk716:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk716
+	JMP         gemvk741
 
-gemvtail717:
+gemvtail742:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone718
+	JZ          gemvkdone743
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -12824,7 +13110,7 @@ gemvtail717:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone718:
+gemvkdone743:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -12849,62 +13135,62 @@ gemvkdone718:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias719
+	JZ           gemvnobias744
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias719:
+gemvnobias744:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock712
+	JMP     gemvblock737
 
-gemvrest713:
-gemvrestloop714:
+gemvrest738:
+gemvrestloop739:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend715
+	JLE    gemvend740
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk720:
+gemvk745:
 	TESTQ       R11, R11
-	JZ          gemvtail721
+	JZ          gemvtail746
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk720
+	JMP         gemvk745
 
-gemvtail721:
+gemvtail746:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone722
+	JZ          gemvkdone747
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone722:
+gemvkdone747:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias723
+	JZ           gemvnobias748
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias723:
+gemvnobias748:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop714
+	JMP    gemvrestloop739
 
-gemvend715:
+gemvend740:
 	VZEROUPPER
 	RET
 
@@ -12925,9 +13211,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow724:
+gemvrow749:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend725
+	JLE    gemvrowend750
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12946,9 +13232,9 @@ gemvrow724:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU726:
+loopU751:
 	CMPQ        R8, R9
-	JAE         loop1727
+	JAE         loop1752
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -12966,24 +13252,24 @@ loopU726:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU726
+	JMP         loopU751
 
-loop1727:
+loop1752:
 	CMPQ        R8, R10
-	JAE         tail729
+	JAE         tail754
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop1727
+	JMP         loop1752
 
-tail729:
+tail754:
 	CMPQ        R8, R11
-	JAE         done728
+	JAE         done753
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done728:
+done753:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -12996,17 +13282,17 @@ done728:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias730
+	JZ           gemvnobias755
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias730:
+gemvnobias755:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow724
+	JMP    gemvrow749
 
-gemvrowend725:
+gemvrowend750:
 	VZEROUPPER
 	RET
