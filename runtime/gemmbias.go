@@ -24,6 +24,24 @@ func GemmNNBias64(c, a, b, bias []float64, m, n, k int) {
 	scalarGemmXN(c, a, b, m, n, k, k, 1, true)
 }
 
+// GemmNNBiasRelu32 is GemmNNBias32 followed by ReluForward32 on c, in one
+// pass: c[i*n+j] = relu(bias[i] + Σ_p a[i*k+p]*b[p*n+j]) (the sum where it is
+// > 0 or NaN, else +0), the ReLU applied by the tile kernels before they
+// store: the forward pass of a convolution with a relu activation whose
+// pre-activation is not kept (the backward pass tests the output, which is
+// > 0 exactly where the pre-activation is).
+func GemmNNBiasRelu32(c, a, b, bias []float32, m, n, k int) {
+	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, k, 1)
+	checkBias(len(bias), m, n)
+	gemmNNBiasRelu32(c, a, b, bias, m, n, k)
+}
+
+// GemmNNBiasRelu64 is GemmNNBiasRelu32 for float64.
+func GemmNNBiasRelu64(c, a, b, bias []float64, m, n, k int) {
+	GemmNNBias64(c, a, b, bias, m, n, k)
+	scalarReluForward(c[:m*n], c[:m*n])
+}
+
 // checkBias panics unless GemmNNBias has a bias for each of the m rows.
 func checkBias(nbias, m, n int) {
 	if m > 0 && n > 0 && nbias < m {

@@ -8,3 +8,8 @@ package runtime
 func gemmNNBias32(c, a, b, bias []float32, m, n, k int) {
 	gemmXN32(c, a, b, bias, m, n, k, k, 1, gemmBias)
 }
+
+// gemmNNBiasRelu32 is GemmNNBiasRelu32 with the operands checked.
+func gemmNNBiasRelu32(c, a, b, bias []float32, m, n, k int) {
+	gemmXN32(c, a, b, bias, m, n, k, k, 1, gemmBiasRelu)
+}

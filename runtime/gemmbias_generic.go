@@ -8,3 +8,10 @@ func gemmNNBias32(c, a, b, bias []float32, m, n, k int) {
 	fillRows(c, bias, m, n)
 	scalarGemmXN(c, a, b, m, n, k, k, 1, true)
 }
+
+// gemmNNBiasRelu32 is GemmNNBiasRelu32 with the operands checked: bias,
+// product, then the ReLU in place.
+func gemmNNBiasRelu32(c, a, b, bias []float32, m, n, k int) {
+	gemmNNBias32(c, a, b, bias, m, n, k)
+	scalarReluForward(c[:m*n], c[:m*n])
+}

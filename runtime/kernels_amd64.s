@@ -6030,6 +6030,13 @@ k292:
 	JMP          k292
 
 kdone293:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu294
+	VXORPS    Z1, Z1, Z1
+	VCMPPS    $0x06, Z1, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+
+norelu294:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
@@ -6064,40 +6071,40 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock294:
+rowblock295:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile295:
+tile296:
 	TESTQ        DI, DI
-	JZ           end296
+	JZ           end297
 	CMPQ         mode+72(FP), $0x01
-	JB           zero297
-	JE           cinit298
+	JB           zero298
+	JE           cinit299
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart299
+	JMP          kstart300
 
-cinit298:
+cinit299:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart299
+	JMP       kstart300
 
-zero297:
+zero298:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart299:
+kstart300:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k300:
+k301:
 	TESTQ        R10, R10
-	JZ           kdone301
+	JZ           kdone302
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -6106,25 +6113,34 @@ k300:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k300
+	JMP          k301
 
-kdone301:
+kdone302:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu303
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x06, Z2, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z2, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+
+norelu303:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile295
+	JMP     tile296
 
-end296:
+end297:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock294
+	JNZ    rowblock295
 	VZEROUPPER
 	RET
 
@@ -6144,43 +6160,43 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock302:
+rowblock304:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile303:
+tile305:
 	TESTQ        DI, DI
-	JZ           end304
+	JZ           end306
 	CMPQ         mode+72(FP), $0x01
-	JB           zero305
-	JE           cinit306
+	JB           zero307
+	JE           cinit308
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart307
+	JMP          kstart309
 
-cinit306:
+cinit308:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart307
+	JMP       kstart309
 
-zero305:
+zero307:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart307:
+kstart309:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k308:
+k310:
 	TESTQ        R10, R10
-	JZ           kdone309
+	JZ           kdone311
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -6191,9 +6207,20 @@ k308:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k308
+	JMP          k310
 
-kdone309:
+kdone311:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu312
+	VXORPS    Z3, Z3, Z3
+	VCMPPS    $0x06, Z3, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z3, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z3, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+
+norelu312:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6201,16 +6228,16 @@ kdone309:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile303
+	JMP     tile305
 
-end304:
+end306:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock302
+	JNZ    rowblock304
 	VZEROUPPER
 	RET
 
@@ -6230,46 +6257,46 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock310:
+rowblock313:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile311:
+tile314:
 	TESTQ        DI, DI
-	JZ           end312
+	JZ           end315
 	CMPQ         mode+72(FP), $0x01
-	JB           zero313
-	JE           cinit314
+	JB           zero316
+	JE           cinit317
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart315
+	JMP          kstart318
 
-cinit314:
+cinit317:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart315
+	JMP       kstart318
 
-zero313:
+zero316:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart315:
+kstart318:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k316:
+k319:
 	TESTQ        R10, R10
-	JZ           kdone317
+	JZ           kdone320
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -6282,9 +6309,22 @@ k316:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k316
+	JMP          k319
 
-kdone317:
+kdone320:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu321
+	VXORPS    Z4, Z4, Z4
+	VCMPPS    $0x06, Z4, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z4, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z4, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z4, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+
+norelu321:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6293,16 +6333,16 @@ kdone317:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile311
+	JMP     tile314
 
-end312:
+end315:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock310
+	JNZ    rowblock313
 	VZEROUPPER
 	RET
 
@@ -6322,41 +6362,41 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock318:
+rowblock322:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile319:
+tile323:
 	TESTQ        DI, DI
-	JZ           end320
+	JZ           end324
 	CMPQ         mode+72(FP), $0x01
-	JB           zero321
-	JE           cinit322
+	JB           zero325
+	JE           cinit326
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
-	JMP          kstart323
+	JMP          kstart327
 
-cinit322:
+cinit326:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart323
+	JMP       kstart327
 
-zero321:
+zero325:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart323:
+kstart327:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k324:
+k328:
 	TESTQ        R10, R10
-	JZ           kdone325
+	JZ           kdone329
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -6365,9 +6405,18 @@ k324:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k324
+	JMP          k328
 
-kdone325:
+kdone329:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu330
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x06, Z2, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z2, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+
+norelu330:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -6375,16 +6424,16 @@ kdone325:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile319
+	JMP     tile323
 
-end320:
+end324:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock318
+	JNZ    rowblock322
 	VZEROUPPER
 	RET
 
@@ -6404,47 +6453,47 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock326:
+rowblock331:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile327:
+tile332:
 	TESTQ        DI, DI
-	JZ           end328
+	JZ           end333
 	CMPQ         mode+72(FP), $0x01
-	JB           zero329
-	JE           cinit330
+	JB           zero334
+	JE           cinit335
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(R8), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart331
+	JMP          kstart336
 
-cinit330:
+cinit335:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart331
+	JMP       kstart336
 
-zero329:
+zero334:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart331:
+kstart336:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k332:
+k337:
 	TESTQ        R10, R10
-	JZ           kdone333
+	JZ           kdone338
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -6456,9 +6505,22 @@ k332:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k332
+	JMP          k337
 
-kdone333:
+kdone338:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu339
+	VXORPS    Z4, Z4, Z4
+	VCMPPS    $0x06, Z4, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z4, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z4, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z4, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+
+norelu339:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -6468,16 +6530,16 @@ kdone333:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile327
+	JMP     tile332
 
-end328:
+end333:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock326
+	JNZ    rowblock331
 	VZEROUPPER
 	RET
 
@@ -6497,17 +6559,17 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock334:
+rowblock340:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile335:
+tile341:
 	TESTQ        DI, DI
-	JZ           end336
+	JZ           end342
 	CMPQ         mode+72(FP), $0x01
-	JB           zero337
-	JE           cinit338
+	JB           zero343
+	JE           cinit344
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -6515,9 +6577,9 @@ tile335:
 	VBROADCASTSS 4(R8), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart339
+	JMP          kstart345
 
-cinit338:
+cinit344:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6526,9 +6588,9 @@ cinit338:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart339
+	JMP       kstart345
 
-zero337:
+zero343:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6536,14 +6598,14 @@ zero337:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart339:
+kstart345:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k340:
+k346:
 	TESTQ        R10, R10
-	JZ           kdone341
+	JZ           kdone347
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -6558,9 +6620,26 @@ k340:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k340
+	JMP          k346
 
-kdone341:
+kdone347:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu348
+	VXORPS    Z6, Z6, Z6
+	VCMPPS    $0x06, Z6, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z6, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z6, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z6, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z6, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z6, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+
+norelu348:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6572,16 +6651,16 @@ kdone341:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile335
+	JMP     tile341
 
-end336:
+end342:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock334
+	JNZ    rowblock340
 	VZEROUPPER
 	RET
 
@@ -6601,17 +6680,17 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock342:
+rowblock349:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile343:
+tile350:
 	TESTQ        DI, DI
-	JZ           end344
+	JZ           end351
 	CMPQ         mode+72(FP), $0x01
-	JB           zero345
-	JE           cinit346
+	JB           zero352
+	JE           cinit353
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -6621,9 +6700,9 @@ tile343:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart347
+	JMP          kstart354
 
-cinit346:
+cinit353:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6634,9 +6713,9 @@ cinit346:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart347
+	JMP       kstart354
 
-zero345:
+zero352:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6646,14 +6725,14 @@ zero345:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart347:
+kstart354:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k348:
+k355:
 	TESTQ        R10, R10
-	JZ           kdone349
+	JZ           kdone356
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -6671,9 +6750,30 @@ k348:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k348
+	JMP          k355
 
-kdone349:
+kdone356:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu357
+	VXORPS    Z8, Z8, Z8
+	VCMPPS    $0x06, Z8, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z8, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z8, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z8, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z8, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z8, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z8, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z8, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+
+norelu357:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6687,112 +6787,22 @@ kdone349:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile343
+	JMP     tile350
 
-end344:
+end351:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock342
+	JNZ    rowblock349
 	VZEROUPPER
 	RET
 
 // func gemmXN3x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
 TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-104
-	MOVQ  tail+88(FP), AX
-	MOVL  $0x0000ffff, CX
-	BZHIL AX, CX, CX
-	KMOVW CX, K1
-	MOVQ  rs+24(FP), AX
-	MOVQ  cs+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	MOVQ  ldc+8(FP), R11
-	SHLQ  $0x02, R11
-
-rowblock350:
-	MOVQ c+0(FP), BX
-	MOVQ b+40(FP), SI
-	MOVQ nt+80(FP), DI
-
-tile351:
-	TESTQ        DI, DI
-	JZ           end352
-	CMPQ         mode+72(FP), $0x01
-	JB           zero353
-	JE           cinit354
-	MOVQ         bias+56(FP), R8
-	VBROADCASTSS (R8), Z0
-	VBROADCASTSS 4(R8), Z1
-	VBROADCASTSS 8(R8), Z2
-	JMP          kstart355
-
-cinit354:
-	MOVQ      BX, R8
-	VMOVUPS.Z (R8), K1, Z0
-	ADDQ      R11, R8
-	VMOVUPS.Z (R8), K1, Z1
-	ADDQ      R11, R8
-	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart355
-
-zero353:
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-
-kstart355:
-	MOVQ a+16(FP), R8
-	MOVQ SI, R9
-	MOVQ k+64(FP), R10
-
-k356:
-	TESTQ        R10, R10
-	JZ           kdone357
-	VMOVUPS.Z    (R9), K1, Z3
-	VBROADCASTSS (R8), Z4
-	VFMADD231PS  Z3, Z4, Z0
-	VBROADCASTSS (R8)(AX*1), Z4
-	VFMADD231PS  Z3, Z4, Z1
-	VBROADCASTSS (R8)(AX*2), Z4
-	VFMADD231PS  Z3, Z4, Z2
-	ADDQ         CX, R8
-	ADDQ         DX, R9
-	DECQ         R10
-	JMP          k356
-
-kdone357:
-	MOVQ    BX, R8
-	VMOVUPS Z0, K1, (R8)
-	ADDQ    R11, R8
-	VMOVUPS Z1, K1, (R8)
-	ADDQ    R11, R8
-	VMOVUPS Z2, K1, (R8)
-	ADDQ    $0x00000040, BX
-	ADDQ    $0x00000040, SI
-	DECQ    DI
-	JMP     tile351
-
-end352:
-	IMUL3Q $0x00000003, AX, R8
-	ADDQ   R8, a+16(FP)
-	IMUL3Q $0x00000003, R11, R8
-	ADDQ   R8, c+0(FP)
-	ADDQ   $0x0c, bias+56(FP)
-	DECQ   mt+96(FP)
-	JNZ    rowblock350
-	VZEROUPPER
-	RET
-
-// func gemmXN3x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-104
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -6819,32 +6829,23 @@ tile359:
 	JE           cinit362
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
-	VMOVAPS      Z0, Z1
-	VBROADCASTSS 4(R8), Z2
-	VMOVAPS      Z2, Z3
-	VBROADCASTSS 8(R8), Z4
-	VMOVAPS      Z4, Z5
+	VBROADCASTSS 4(R8), Z1
+	VBROADCASTSS 8(R8), Z2
 	JMP          kstart363
 
 cinit362:
 	MOVQ      BX, R8
-	VMOVUPS   (R8), Z0
-	VMOVUPS.Z 64(R8), K1, Z1
+	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
-	VMOVUPS   (R8), Z2
-	VMOVUPS.Z 64(R8), K1, Z3
+	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
-	VMOVUPS   (R8), Z4
-	VMOVUPS.Z 64(R8), K1, Z5
+	VMOVUPS.Z (R8), K1, Z2
 	JMP       kstart363
 
 zero361:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
 
 kstart363:
 	MOVQ a+16(FP), R8
@@ -6854,6 +6855,116 @@ kstart363:
 k364:
 	TESTQ        R10, R10
 	JZ           kdone365
+	VMOVUPS.Z    (R9), K1, Z3
+	VBROADCASTSS (R8), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSS (R8)(AX*1), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	VBROADCASTSS (R8)(AX*2), Z4
+	VFMADD231PS  Z3, Z4, Z2
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k364
+
+kdone365:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu366
+	VXORPS    Z3, Z3, Z3
+	VCMPPS    $0x06, Z3, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z3, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z3, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+
+norelu366:
+	MOVQ    BX, R8
+	VMOVUPS Z0, K1, (R8)
+	ADDQ    R11, R8
+	VMOVUPS Z1, K1, (R8)
+	ADDQ    R11, R8
+	VMOVUPS Z2, K1, (R8)
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	DECQ    DI
+	JMP     tile359
+
+end360:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000003, R11, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock358
+	VZEROUPPER
+	RET
+
+// func gemmXN3x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	MOVQ  cs+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	MOVQ  ldc+8(FP), R11
+	SHLQ  $0x02, R11
+
+rowblock367:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+80(FP), DI
+
+tile368:
+	TESTQ        DI, DI
+	JZ           end369
+	CMPQ         mode+72(FP), $0x01
+	JB           zero370
+	JE           cinit371
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R8), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R8), Z4
+	VMOVAPS      Z4, Z5
+	JMP          kstart372
+
+cinit371:
+	MOVQ      BX, R8
+	VMOVUPS   (R8), Z0
+	VMOVUPS.Z 64(R8), K1, Z1
+	ADDQ      R11, R8
+	VMOVUPS   (R8), Z2
+	VMOVUPS.Z 64(R8), K1, Z3
+	ADDQ      R11, R8
+	VMOVUPS   (R8), Z4
+	VMOVUPS.Z 64(R8), K1, Z5
+	JMP       kstart372
+
+zero370:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+
+kstart372:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+64(FP), R10
+
+k373:
+	TESTQ        R10, R10
+	JZ           kdone374
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -6868,9 +6979,26 @@ k364:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k364
+	JMP          k373
 
-kdone365:
+kdone374:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu375
+	VXORPS    Z6, Z6, Z6
+	VCMPPS    $0x06, Z6, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z6, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z6, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z6, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z6, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z6, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+
+norelu375:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -6883,16 +7011,16 @@ kdone365:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile359
+	JMP     tile368
 
-end360:
+end369:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock358
+	JNZ    rowblock367
 	VZEROUPPER
 	RET
 
@@ -6912,17 +7040,17 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock366:
+rowblock376:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile367:
+tile377:
 	TESTQ        DI, DI
-	JZ           end368
+	JZ           end378
 	CMPQ         mode+72(FP), $0x01
-	JB           zero369
-	JE           cinit370
+	JB           zero379
+	JE           cinit380
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -6933,9 +7061,9 @@ tile367:
 	VBROADCASTSS 8(R8), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart371
+	JMP          kstart381
 
-cinit370:
+cinit380:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6948,9 +7076,9 @@ cinit370:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart371
+	JMP       kstart381
 
-zero369:
+zero379:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6961,14 +7089,14 @@ zero369:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart371:
+kstart381:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k372:
+k382:
 	TESTQ        R10, R10
-	JZ           kdone373
+	JZ           kdone383
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -6987,9 +7115,32 @@ k372:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k372
+	JMP          k382
 
-kdone373:
+kdone383:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu384
+	VXORPS    Z9, Z9, Z9
+	VCMPPS    $0x06, Z9, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z9, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z9, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z9, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z9, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z9, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z9, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z9, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+	VCMPPS    $0x06, Z9, Z8, K2
+	VMOVAPS.Z Z8, K2, Z8
+
+norelu384:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7005,16 +7156,16 @@ kdone373:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile367
+	JMP     tile377
 
-end368:
+end378:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock366
+	JNZ    rowblock376
 	VZEROUPPER
 	RET
 
@@ -7034,17 +7185,17 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock374:
+rowblock385:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile375:
+tile386:
 	TESTQ        DI, DI
-	JZ           end376
+	JZ           end387
 	CMPQ         mode+72(FP), $0x01
-	JB           zero377
-	JE           cinit378
+	JB           zero388
+	JE           cinit389
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7058,9 +7209,9 @@ tile375:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart379
+	JMP          kstart390
 
-cinit378:
+cinit389:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -7076,9 +7227,9 @@ cinit378:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart379
+	JMP       kstart390
 
-zero377:
+zero388:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7092,14 +7243,14 @@ zero377:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart379:
+kstart390:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k380:
+k391:
 	TESTQ        R10, R10
-	JZ           kdone381
+	JZ           kdone392
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -7122,9 +7273,38 @@ k380:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k380
+	JMP          k391
 
-kdone381:
+kdone392:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu393
+	VXORPS    Z12, Z12, Z12
+	VCMPPS    $0x06, Z12, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z12, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z12, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z12, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z12, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z12, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z12, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z12, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+	VCMPPS    $0x06, Z12, Z8, K2
+	VMOVAPS.Z Z8, K2, Z8
+	VCMPPS    $0x06, Z12, Z9, K2
+	VMOVAPS.Z Z9, K2, Z9
+	VCMPPS    $0x06, Z12, Z10, K2
+	VMOVAPS.Z Z10, K2, Z10
+	VCMPPS    $0x06, Z12, Z11, K2
+	VMOVAPS.Z Z11, K2, Z11
+
+norelu393:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7143,16 +7323,16 @@ kdone381:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile375
+	JMP     tile386
 
-end376:
+end387:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock374
+	JNZ    rowblock385
 	VZEROUPPER
 	RET
 
@@ -7173,25 +7353,25 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock382:
+rowblock394:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile383:
+tile395:
 	TESTQ        R8, R8
-	JZ           end384
+	JZ           end396
 	CMPQ         mode+72(FP), $0x01
-	JB           zero385
-	JE           cinit386
+	JB           zero397
+	JE           cinit398
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VBROADCASTSS 4(R9), Z1
 	VBROADCASTSS 8(R9), Z2
 	VBROADCASTSS 12(R9), Z3
-	JMP          kstart387
+	JMP          kstart399
 
-cinit386:
+cinit398:
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -7200,22 +7380,22 @@ cinit386:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart387
+	JMP       kstart399
 
-zero385:
+zero397:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart387:
+kstart399:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k388:
+k400:
 	TESTQ        R11, R11
-	JZ           kdone389
+	JZ           kdone401
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -7228,9 +7408,22 @@ k388:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k388
+	JMP          k400
 
-kdone389:
+kdone401:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu402
+	VXORPS    Z4, Z4, Z4
+	VCMPPS    $0x06, Z4, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z4, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z4, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z4, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+
+norelu402:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -7242,16 +7435,16 @@ kdone389:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile383
+	JMP     tile395
 
-end384:
+end396:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock382
+	JNZ    rowblock394
 	VZEROUPPER
 	RET
 
@@ -7272,17 +7465,17 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock390:
+rowblock403:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile391:
+tile404:
 	TESTQ        R8, R8
-	JZ           end392
+	JZ           end405
 	CMPQ         mode+72(FP), $0x01
-	JB           zero393
-	JE           cinit394
+	JB           zero406
+	JE           cinit407
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -7292,9 +7485,9 @@ tile391:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(R9), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart395
+	JMP          kstart408
 
-cinit394:
+cinit407:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -7307,9 +7500,9 @@ cinit394:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart395
+	JMP       kstart408
 
-zero393:
+zero406:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7319,14 +7512,14 @@ zero393:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart395:
+kstart408:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k396:
+k409:
 	TESTQ        R11, R11
-	JZ           kdone397
+	JZ           kdone410
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -7344,9 +7537,30 @@ k396:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k396
+	JMP          k409
 
-kdone397:
+kdone410:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu411
+	VXORPS    Z8, Z8, Z8
+	VCMPPS    $0x06, Z8, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z8, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z8, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z8, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z8, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z8, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z8, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z8, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+
+norelu411:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -7362,16 +7576,16 @@ kdone397:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile391
+	JMP     tile404
 
-end392:
+end405:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock390
+	JNZ    rowblock403
 	VZEROUPPER
 	RET
 
@@ -7392,17 +7606,17 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock398:
+rowblock412:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile399:
+tile413:
 	TESTQ        R8, R8
-	JZ           end400
+	JZ           end414
 	CMPQ         mode+72(FP), $0x01
-	JB           zero401
-	JE           cinit402
+	JB           zero415
+	JE           cinit416
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -7416,9 +7630,9 @@ tile399:
 	VBROADCASTSS 12(R9), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart403
+	JMP          kstart417
 
-cinit402:
+cinit416:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -7435,9 +7649,9 @@ cinit402:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart403
+	JMP       kstart417
 
-zero401:
+zero415:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7451,14 +7665,14 @@ zero401:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart403:
+kstart417:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k404:
+k418:
 	TESTQ        R11, R11
-	JZ           kdone405
+	JZ           kdone419
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -7481,9 +7695,38 @@ k404:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k404
+	JMP          k418
 
-kdone405:
+kdone419:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu420
+	VXORPS    Z12, Z12, Z12
+	VCMPPS    $0x06, Z12, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z12, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z12, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z12, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z12, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z12, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z12, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z12, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+	VCMPPS    $0x06, Z12, Z8, K2
+	VMOVAPS.Z Z8, K2, Z8
+	VCMPPS    $0x06, Z12, Z9, K2
+	VMOVAPS.Z Z9, K2, Z9
+	VCMPPS    $0x06, Z12, Z10, K2
+	VMOVAPS.Z Z10, K2, Z10
+	VCMPPS    $0x06, Z12, Z11, K2
+	VMOVAPS.Z Z11, K2, Z11
+
+norelu420:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -7503,16 +7746,16 @@ kdone405:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile399
+	JMP     tile413
 
-end400:
+end414:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock398
+	JNZ    rowblock412
 	VZEROUPPER
 	RET
 
@@ -7533,17 +7776,17 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock406:
+rowblock421:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile407:
+tile422:
 	TESTQ        R8, R8
-	JZ           end408
+	JZ           end423
 	CMPQ         mode+72(FP), $0x01
-	JB           zero409
-	JE           cinit410
+	JB           zero424
+	JE           cinit425
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -7561,9 +7804,9 @@ tile407:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart411
+	JMP          kstart426
 
-cinit410:
+cinit425:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -7584,9 +7827,9 @@ cinit410:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart411
+	JMP       kstart426
 
-zero409:
+zero424:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7604,14 +7847,14 @@ zero409:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart411:
+kstart426:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k412:
+k427:
 	TESTQ        R11, R11
-	JZ           kdone413
+	JZ           kdone428
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -7639,9 +7882,46 @@ k412:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k412
+	JMP          k427
 
-kdone413:
+kdone428:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu429
+	VXORPS    Z16, Z16, Z16
+	VCMPPS    $0x06, Z16, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z16, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z16, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z16, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z16, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z16, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z16, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z16, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+	VCMPPS    $0x06, Z16, Z8, K2
+	VMOVAPS.Z Z8, K2, Z8
+	VCMPPS    $0x06, Z16, Z9, K2
+	VMOVAPS.Z Z9, K2, Z9
+	VCMPPS    $0x06, Z16, Z10, K2
+	VMOVAPS.Z Z10, K2, Z10
+	VCMPPS    $0x06, Z16, Z11, K2
+	VMOVAPS.Z Z11, K2, Z11
+	VCMPPS    $0x06, Z16, Z12, K2
+	VMOVAPS.Z Z12, K2, Z12
+	VCMPPS    $0x06, Z16, Z13, K2
+	VMOVAPS.Z Z13, K2, Z13
+	VCMPPS    $0x06, Z16, Z14, K2
+	VMOVAPS.Z Z14, K2, Z14
+	VCMPPS    $0x06, Z16, Z15, K2
+	VMOVAPS.Z Z15, K2, Z15
+
+norelu429:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -7665,16 +7945,16 @@ kdone413:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile407
+	JMP     tile422
 
-end408:
+end423:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock406
+	JNZ    rowblock421
 	VZEROUPPER
 	RET
 
@@ -7707,16 +7987,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs414:
+pairs430:
 	CMPQ SI, $0x02
-	JB   odd415
+	JB   odd431
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU417:
+loopU433:
 	CMPQ        R10, R8
-	JAE         loop1418
+	JAE         loop1434
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -7726,29 +8006,29 @@ loopU417:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU417
+	JMP         loopU433
 
-loop1418:
+loop1434:
 	CMPQ        R10, R9
-	JAE         tail420
+	JAE         tail436
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1418
+	JMP         loop1434
 
-tail420:
+tail436:
 	CMPQ        R10, DI
-	JAE         done419
+	JAE         done435
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done419:
+done435:
 	XORQ R10, R10
 
-loopU421:
+loopU437:
 	CMPQ        R10, R8
-	JAE         loop1422
+	JAE         loop1438
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -7758,37 +8038,37 @@ loopU421:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU421
+	JMP         loopU437
 
-loop1422:
+loop1438:
 	CMPQ        R10, R9
-	JAE         tail424
+	JAE         tail440
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1422
+	JMP         loop1438
 
-tail424:
+tail440:
 	CMPQ        R10, DI
-	JAE         done423
+	JAE         done439
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done423:
+done439:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs414
+	JMP  pairs430
 
-odd415:
+odd431:
 	TESTQ SI, SI
-	JZ    end416
+	JZ    end432
 	XORQ  R10, R10
 
-loopU425:
+loopU441:
 	CMPQ        R10, R8
-	JAE         loop1426
+	JAE         loop1442
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -7798,25 +8078,25 @@ loopU425:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU425
+	JMP         loopU441
 
-loop1426:
+loop1442:
 	CMPQ        R10, R9
-	JAE         tail428
+	JAE         tail444
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1426
+	JMP         loop1442
 
-tail428:
+tail444:
 	CMPQ        R10, DI
-	JAE         done427
+	JAE         done443
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done427:
-end416:
+done443:
+end432:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -7854,14 +8134,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows429:
+rows445:
 	TESTQ SI, SI
-	JZ    end430
+	JZ    end446
 	XORQ  R10, R10
 
-loopU431:
+loopU447:
 	CMPQ        R10, R8
-	JAE         loop1432
+	JAE         loop1448
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -7875,32 +8155,32 @@ loopU431:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU431
+	JMP         loopU447
 
-loop1432:
+loop1448:
 	CMPQ        R10, R9
-	JAE         tail434
+	JAE         tail450
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1432
+	JMP         loop1448
 
-tail434:
+tail450:
 	CMPQ        R10, DI
-	JAE         done433
+	JAE         done449
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done433:
+done449:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows429
+	JMP  rows445
 
-end430:
+end446:
 	VZEROUPPER
 	RET
 
@@ -7930,9 +8210,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU435:
+loopU451:
 	CMPQ        CX, DX
-	JAE         loop1436
+	JAE         loop1452
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -7946,26 +8226,26 @@ loopU435:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU435
+	JMP         loopU451
 
-loop1436:
+loop1452:
 	CMPQ        CX, BX
-	JAE         tail438
+	JAE         tail454
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1436
+	JMP         loop1452
 
-tail438:
+tail454:
 	CMPQ        CX, SI
-	JAE         done437
+	JAE         done453
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done437:
+done453:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -8000,9 +8280,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU439:
+loopU455:
 	CMPQ    DX, BX
-	JAE     loop1440
+	JAE     loop1456
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -8012,27 +8292,27 @@ loopU439:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU439
+	JMP     loopU455
 
-loop1440:
+loop1456:
 	CMPQ    DX, SI
-	JAE     tail442
+	JAE     tail458
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1440
+	JMP     loop1456
 
-tail442:
+tail458:
 	CMPQ       DX, DI
-	JAE        done441
+	JAE        done457
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done441:
+done457:
 	VZEROUPPER
 	RET
 
@@ -8059,9 +8339,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU443:
+loopU459:
 	CMPQ    DX, BX
-	JAE     loop1444
+	JAE     loop1460
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -8073,29 +8353,29 @@ loopU443:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU443
+	JMP     loopU459
 
-loop1444:
+loop1460:
 	CMPQ    DX, SI
-	JAE     tail446
+	JAE     tail462
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1444
+	JMP     loop1460
 
-tail446:
+tail462:
 	CMPQ       DX, DI
-	JAE        done445
+	JAE        done461
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done445:
+done461:
 	VZEROUPPER
 	RET
 
@@ -8115,7 +8395,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off447
+	JZ           off463
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -8126,9 +8406,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1449:
+loop1465:
 	CMPQ    DX, BX
-	JAE     tail451
+	JAE     tail467
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -8137,11 +8417,11 @@ loop1449:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1449
+	JMP     loop1465
 
-tail451:
+tail467:
 	CMPQ       DX, SI
-	JAE        done450
+	JAE        done466
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -8150,11 +8430,11 @@ tail451:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done450:
+done466:
 	VZEROUPPER
 	RET
 
-off447:
+off463:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -8165,27 +8445,27 @@ off447:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1453:
+loop1469:
 	CMPQ    DX, BX
-	JAE     tail455
+	JAE     tail471
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1453
+	JMP     loop1469
 
-tail455:
+tail471:
 	CMPQ       DX, SI
-	JAE        done454
+	JAE        done470
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done454:
+done470:
 	VZEROUPPER
 	RET
 
@@ -8207,7 +8487,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off456
+	JZ           off472
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -8218,9 +8498,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1458:
+loop1474:
 	CMPQ    BX, SI
-	JAE     tail460
+	JAE     tail476
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8235,11 +8515,11 @@ loop1458:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1458
+	JMP     loop1474
 
-tail460:
+tail476:
 	CMPQ       BX, DI
-	JAE        done459
+	JAE        done475
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8254,11 +8534,11 @@ tail460:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done459:
+done475:
 	VZEROUPPER
 	RET
 
-off456:
+off472:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -8269,9 +8549,9 @@ off456:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1462:
+loop1478:
 	CMPQ    BX, SI
-	JAE     tail464
+	JAE     tail480
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8284,11 +8564,11 @@ loop1462:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1462
+	JMP     loop1478
 
-tail464:
+tail480:
 	CMPQ       BX, DI
-	JAE        done463
+	JAE        done479
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8301,7 +8581,7 @@ tail464:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done463:
+done479:
 	VZEROUPPER
 	RET
 
@@ -8338,9 +8618,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1466:
+loop1482:
 	CMPQ    SI, DI
-	JAE     tail468
+	JAE     tail484
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -8365,11 +8645,11 @@ loop1466:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1466
+	JMP     loop1482
 
-tail468:
+tail484:
 	CMPQ       SI, R8
-	JAE        done467
+	JAE        done483
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -8394,7 +8674,7 @@ tail468:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done467:
+done483:
 	VZEROUPPER
 	RET
 
@@ -8426,9 +8706,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1470:
+loop1486:
 	CMPQ    BX, SI
-	JAE     tail472
+	JAE     tail488
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8446,11 +8726,11 @@ loop1470:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1470
+	JMP     loop1486
 
-tail472:
+tail488:
 	CMPQ       BX, DI
-	JAE        done471
+	JAE        done487
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8468,7 +8748,7 @@ tail472:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done471:
+done487:
 	VZEROUPPER
 	RET
 
@@ -8488,9 +8768,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU473:
+loopU489:
 	CMPQ        BX, DX
-	JAE         loop1474
+	JAE         loop1490
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -8500,17 +8780,17 @@ loopU473:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU473
+	JMP         loopU489
 
-loop1474:
+loop1490:
 	CMPQ        BX, CX
-	JAE         done475
+	JAE         done491
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1474
+	JMP         loop1490
 
-done475:
+done491:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -8544,22 +8824,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows476:
+rows492:
 	TESTQ    BX, BX
-	JZ       end479
+	JZ       end495
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do478
-	JP       do478
-	JMP      next477
+	JNE      do494
+	JP       do494
+	JMP      next493
 
-do478:
+do494:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU480:
+loopU496:
 	CMPQ        R9, R8
-	JAE         loop1481
+	JAE         loop1497
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -8567,33 +8847,33 @@ loopU480:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU480
+	JMP         loopU496
 
-loop1481:
+loop1497:
 	CMPQ        R9, SI
-	JAE         tail483
+	JAE         tail499
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1481
+	JMP         loop1497
 
-tail483:
+tail499:
 	CMPQ        R9, DI
-	JAE         done482
+	JAE         done498
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done482:
-next477:
+done498:
+next493:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows476
+	JMP  rows492
 
-end479:
+end495:
 	VZEROUPPER
 	RET
 
@@ -8622,22 +8902,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows484:
+rows500:
 	TESTQ    DI, DI
-	JZ       end487
+	JZ       end503
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do486
-	JP       do486
-	JMP      next485
+	JNE      do502
+	JP       do502
+	JMP      next501
 
-do486:
+do502:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU488:
+loopU504:
 	CMPQ        R11, R10
-	JAE         loop1489
+	JAE         loop1505
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -8651,11 +8931,11 @@ loopU488:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU488
+	JMP         loopU504
 
-loop1489:
+loop1505:
 	CMPQ        R11, R8
-	JAE         tail491
+	JAE         tail507
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -8663,11 +8943,11 @@ loop1489:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1489
+	JMP         loop1505
 
-tail491:
+tail507:
 	CMPQ        R11, R9
-	JAE         done490
+	JAE         done506
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -8677,15 +8957,15 @@ tail491:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done490:
-next485:
+done506:
+next501:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows484
+	JMP  rows500
 
-end487:
+end503:
 	VZEROUPPER
 	RET
 
@@ -8714,18 +8994,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU492:
+blockU508:
 	CMPQ    R10, R8
-	JAE     block1493
+	JAE     block1509
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap496:
+tap512:
 	CMPQ         R11, SI
-	JAE          taps497
+	JAE          taps513
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8735,47 +9015,47 @@ tap496:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap496
+	JMP          tap512
 
-taps497:
+taps513:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU492
+	JMP     blockU508
 
-block1493:
+block1509:
 	CMPQ    R10, R9
-	JAE     tail494
+	JAE     tail510
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap498:
+tap514:
 	CMPQ         R11, SI
-	JAE          taps499
+	JAE          taps515
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap498
+	JMP          tap514
 
-taps499:
+taps515:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1493
+	JMP     block1509
 
-tail494:
+tail510:
 	CMPQ    R10, DI
-	JAE     end495
+	JAE     end511
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap500:
+tap516:
 	CMPQ         R11, SI
-	JAE          taps501
+	JAE          taps517
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8783,12 +9063,12 @@ tap500:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap500
+	JMP          tap516
 
-taps501:
+taps517:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end495:
+end511:
 	VZEROUPPER
 	RET
 
@@ -8800,9 +9080,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop502:
+gloop518:
 	CMPQ         DX, $0x00000008
-	JB           gtail503
+	JB           gtail519
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -8837,11 +9117,11 @@ gloop502:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop502
+	JMP          gloop518
 
-gtail503:
+gtail519:
 	TESTQ        DX, DX
-	JZ           gdone504
+	JZ           gdone520
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -8878,7 +9158,7 @@ gtail503:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone504:
+gdone520:
 	VZEROUPPER
 	RET
 
@@ -8890,9 +9170,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop505:
+gloop521:
 	CMPQ        DX, $0x00000008
-	JB          gtail506
+	JB          gtail522
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -8921,11 +9201,11 @@ gloop505:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop505
+	JMP         gloop521
 
-gtail506:
+gtail522:
 	TESTQ       DX, DX
-	JZ          gdone507
+	JZ          gdone523
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -8956,7 +9236,7 @@ gtail506:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone507:
+gdone523:
 	VZEROUPPER
 	RET
 
@@ -8969,9 +9249,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop508:
+gloop524:
 	CMPQ        BX, $0x00000008
-	JB          gtail509
+	JB          gtail525
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -9003,11 +9283,11 @@ gloop508:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop508
+	JMP         gloop524
 
-gtail509:
+gtail525:
 	TESTQ       BX, BX
-	JZ          gdone510
+	JZ          gdone526
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -9040,7 +9320,7 @@ gtail509:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone510:
+gdone526:
 	VZEROUPPER
 	RET
 
@@ -9053,9 +9333,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop511:
+gloop527:
 	CMPQ         DX, $0x00000008
-	JB           gtail512
+	JB           gtail528
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -9083,11 +9363,11 @@ gloop511:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop511
+	JMP          gloop527
 
-gtail512:
+gtail528:
 	TESTQ        DX, DX
-	JZ           gdone513
+	JZ           gdone529
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -9117,7 +9397,7 @@ gtail512:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone513:
+gdone529:
 	VZEROUPPER
 	RET
 
@@ -9134,9 +9414,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop514:
+gloop530:
 	CMPQ         DI, $0x00000008
-	JB           gtail515
+	JB           gtail531
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -9243,11 +9523,11 @@ gloop514:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop514
+	JMP          gloop530
 
-gtail515:
+gtail531:
 	TESTQ        DI, DI
-	JZ           gdone516
+	JZ           gdone532
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -9353,7 +9633,7 @@ gtail515:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone516:
+gdone532:
 	VZEROUPPER
 	RET
 
@@ -9374,11 +9654,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody517
+	JZ      nody533
 
-gloop518:
+gloop534:
 	CMPQ    R10, $0x00000008
-	JB      gtail519
+	JB      gtail535
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -9420,11 +9700,11 @@ gloop518:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop518
+	JMP     gloop534
 
-gtail519:
+gtail535:
 	TESTQ      R10, R10
-	JZ         gdone520
+	JZ         gdone536
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -9462,14 +9742,14 @@ gtail519:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone520:
+gdone536:
 	VZEROUPPER
 	RET
 
-nody517:
-gloop521:
+nody533:
+gloop537:
 	CMPQ    R10, $0x00000008
-	JB      gtail522
+	JB      gtail538
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -9508,11 +9788,11 @@ gloop521:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop521
+	JMP     gloop537
 
-gtail522:
+gtail538:
 	TESTQ      R10, R10
-	JZ         gdone523
+	JZ         gdone539
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -9548,7 +9828,7 @@ gtail522:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone523:
+gdone539:
 	VZEROUPPER
 	RET
 
@@ -9567,9 +9847,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop524:
+gloop540:
 	CMPQ         R8, $0x00000008
-	JB           gtail525
+	JB           gtail541
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -9733,11 +10013,11 @@ gloop524:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop524
+	JMP          gloop540
 
-gtail525:
+gtail541:
 	TESTQ        R8, R8
-	JZ           gdone526
+	JZ           gdone542
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -9899,7 +10179,7 @@ gtail525:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone526:
+gdone542:
 	VZEROUPPER
 	RET
 
@@ -9920,11 +10200,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody527
+	JZ      nody543
 
-gloop528:
+gloop544:
 	CMPQ    R9, $0x00000008
-	JB      gtail529
+	JB      gtail545
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -9970,11 +10250,11 @@ gloop528:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop528
+	JMP     gloop544
 
-gtail529:
+gtail545:
 	TESTQ      R9, R9
-	JZ         gdone530
+	JZ         gdone546
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -10017,14 +10297,14 @@ gtail529:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone530:
+gdone546:
 	VZEROUPPER
 	RET
 
-nody527:
-gloop531:
+nody543:
+gloop547:
 	CMPQ    R9, $0x00000008
-	JB      gtail532
+	JB      gtail548
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -10067,11 +10347,11 @@ gloop531:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop531
+	JMP     gloop547
 
-gtail532:
+gtail548:
 	TESTQ      R9, R9
-	JZ         gdone533
+	JZ         gdone549
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -10112,7 +10392,7 @@ gtail532:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone533:
+gdone549:
 	VZEROUPPER
 	RET
 
@@ -10127,11 +10407,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody534
+	JZ      nody550
 
-gloop535:
+gloop551:
 	CMPQ    SI, $0x00000008
-	JB      gtail536
+	JB      gtail552
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -10145,11 +10425,11 @@ gloop535:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop535
+	JMP     gloop551
 
-gtail536:
+gtail552:
 	TESTQ      SI, SI
-	JZ         gdone537
+	JZ         gdone553
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -10163,14 +10443,14 @@ gtail536:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone537:
+gdone553:
 	VZEROUPPER
 	RET
 
-nody534:
-gloop538:
+nody550:
+gloop554:
 	CMPQ    SI, $0x00000008
-	JB      gtail539
+	JB      gtail555
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -10181,11 +10461,11 @@ gloop538:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop538
+	JMP     gloop554
 
-gtail539:
+gtail555:
 	TESTQ      SI, SI
-	JZ         gdone540
+	JZ         gdone556
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -10197,7 +10477,7 @@ gtail539:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone540:
+gdone556:
 	VZEROUPPER
 	RET
 
@@ -10224,16 +10504,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows541:
+rows557:
 	TESTQ        SI, SI
-	JZ           end542
+	JZ           end558
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU543:
+loopU559:
 	CMPQ    R10, R8
-	JAE     loop1544
+	JAE     loop1560
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -10247,34 +10527,34 @@ loopU543:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU543
+	JMP     loopU559
 
-loop1544:
+loop1560:
 	CMPQ    R10, R9
-	JAE     tail546
+	JAE     tail562
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop1544
+	JMP     loop1560
 
-tail546:
+tail562:
 	CMPQ       R10, DI
-	JAE        done545
+	JAE        done561
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done545:
+done561:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows541
+	JMP  rows557
 
-end542:
+end558:
 	VZEROUPPER
 	RET
 
@@ -10301,9 +10581,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU547:
+loopU563:
 	CMPQ    BX, SI
-	JAE     loop1548
+	JAE     loop1564
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -10317,26 +10597,26 @@ loopU547:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU547
+	JMP     loopU563
 
-loop1548:
+loop1564:
 	CMPQ    BX, DI
-	JAE     tail550
+	JAE     tail566
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1548
+	JMP     loop1564
 
-tail550:
+tail566:
 	CMPQ       BX, R8
-	JAE        done549
+	JAE        done565
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done549:
+done565:
 	VZEROUPPER
 	RET
 
@@ -10363,9 +10643,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU551:
+loopU567:
 	CMPQ    BX, SI
-	JAE     loop1552
+	JAE     loop1568
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -10379,26 +10659,26 @@ loopU551:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU551
+	JMP     loopU567
 
-loop1552:
+loop1568:
 	CMPQ    BX, DI
-	JAE     tail554
+	JAE     tail570
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1552
+	JMP     loop1568
 
-tail554:
+tail570:
 	CMPQ       BX, R8
-	JAE        done553
+	JAE        done569
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done553:
+done569:
 	VZEROUPPER
 	RET
 
@@ -10428,9 +10708,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU555:
+loopU571:
 	CMPQ    DX, BX
-	JAE     loop1556
+	JAE     loop1572
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -10442,29 +10722,29 @@ loopU555:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU555
+	JMP     loopU571
 
-loop1556:
+loop1572:
 	CMPQ    DX, SI
-	JAE     tail558
+	JAE     tail574
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1556
+	JMP     loop1572
 
-tail558:
+tail574:
 	CMPQ       DX, DI
-	JAE        done557
+	JAE        done573
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done557:
+done573:
 	VZEROUPPER
 	RET
 
@@ -10494,9 +10774,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU559:
+loopU575:
 	CMPQ    DX, BX
-	JAE     loop1560
+	JAE     loop1576
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -10512,11 +10792,11 @@ loopU559:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU559
+	JMP     loopU575
 
-loop1560:
+loop1576:
 	CMPQ    DX, SI
-	JAE     tail562
+	JAE     tail578
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -10525,11 +10805,11 @@ loop1560:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1560
+	JMP     loop1576
 
-tail562:
+tail578:
 	CMPQ       DX, DI
-	JAE        done561
+	JAE        done577
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -10538,7 +10818,7 @@ tail562:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done561:
+done577:
 	VZEROUPPER
 	RET
 
@@ -10558,9 +10838,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU563:
+loopU579:
 	CMPQ      BX, DX
-	JAE       loop1564
+	JAE       loop1580
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -10570,17 +10850,17 @@ loopU563:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU563
+	JMP       loopU579
 
-loop1564:
+loop1580:
 	CMPQ      BX, CX
-	JAE       done565
+	JAE       done581
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop1564
+	JMP       loop1580
 
-done565:
+done581:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10608,9 +10888,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU566:
+loopU582:
 	CMPQ        BX, DX
-	JAE         loop1567
+	JAE         loop1583
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -10624,18 +10904,18 @@ loopU566:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU566
+	JMP         loopU582
 
-loop1567:
+loop1583:
 	CMPQ        BX, CX
-	JAE         done568
+	JAE         done584
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1567
+	JMP         loop1583
 
-done568:
+done584:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10667,9 +10947,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU569:
+loopU585:
 	CMPQ        SI, BX
-	JAE         loop1570
+	JAE         loop1586
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -10687,19 +10967,19 @@ loopU569:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU569
+	JMP         loopU585
 
-loop1570:
+loop1586:
 	CMPQ        SI, DX
-	JAE         done571
+	JAE         done587
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop1570
+	JMP         loop1586
 
-done571:
+done587:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10735,9 +11015,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows572:
+rows588:
 	TESTQ SI, SI
-	JZ    end573
+	JZ    end589
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -10748,9 +11028,9 @@ rows572:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU574:
+loopU590:
 	CMPQ    R8, R9
-	JAE     loop1575
+	JAE     loop1591
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -10760,29 +11040,29 @@ loopU574:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU574
+	JMP     loopU590
 
-loop1575:
+loop1591:
 	CMPQ    R8, R10
-	JAE     tail577
+	JAE     tail593
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1575
+	JMP     loop1591
 
-tail577:
+tail593:
 	CMPQ       R8, R11
-	JAE        done576
+	JAE        done592
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done576:
+done592:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows572
+	JMP  rows588
 
-end573:
+end589:
 	VZEROUPPER
 	RET
 
@@ -10828,38 +11108,38 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows578:
+rows594:
 	TESTQ SI, SI
-	JZ    end579
+	JZ    end595
 	XORQ  R8, R8
 
-loop1580:
+loop1596:
 	CMPQ    R8, R9
-	JAE     tail581
+	JAE     tail597
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1580
+	JMP     loop1596
 
-tail581:
+tail597:
 	CMPQ       R8, DI
-	JAE        next582
+	JAE        next598
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next582:
+next598:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows578
+	JMP  rows594
 
-end579:
+end595:
 	VZEROUPPER
 	RET
 
@@ -10877,40 +11157,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock583:
+rowblock599:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile584:
+tile600:
 	TESTQ  DI, DI
-	JZ     end585
+	JZ     end601
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k586:
+k602:
 	TESTQ       R10, R10
-	JZ          ktail587
+	JZ          ktail603
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k586
+	JMP         k602
 
-ktail587:
+ktail603:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone588
+	JZ          kdone604
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone588:
+kdone604:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -10923,13 +11203,13 @@ kdone588:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias589
+	JZ           nobias605
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias589:
+nobias605:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -10939,9 +11219,9 @@ nobias589:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile584
+	JMP        tile600
 
-end585:
+end601:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -10949,7 +11229,7 @@ end585:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock583
+	JNZ    rowblock599
 	VZEROUPPER
 	RET
 
@@ -10967,15 +11247,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock590:
+rowblock606:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile591:
+tile607:
 	TESTQ  DI, DI
-	JZ     end592
+	JZ     end608
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -10983,9 +11263,9 @@ tile591:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k593:
+k609:
 	TESTQ       R10, R10
-	JZ          ktail594
+	JZ          ktail610
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -10994,18 +11274,18 @@ k593:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k593
+	JMP         k609
 
-ktail594:
+ktail610:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone595
+	JZ          kdone611
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone595:
+kdone611:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -11018,13 +11298,13 @@ kdone595:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias596
+	JZ           nobias612
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias596:
+nobias612:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -11034,9 +11314,9 @@ nobias596:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile591
+	JMP        tile607
 
-end592:
+end608:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -11044,7 +11324,7 @@ end592:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock590
+	JNZ    rowblock606
 	VZEROUPPER
 	RET
 
@@ -11062,15 +11342,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock597:
+rowblock613:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile598:
+tile614:
 	TESTQ  DI, DI
-	JZ     end599
+	JZ     end615
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11079,9 +11359,9 @@ tile598:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k600:
+k616:
 	TESTQ       R10, R10
-	JZ          ktail601
+	JZ          ktail617
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -11092,11 +11372,11 @@ k600:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k600
+	JMP         k616
 
-ktail601:
+ktail617:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone602
+	JZ          kdone618
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -11105,7 +11385,7 @@ ktail601:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone602:
+kdone618:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -11118,13 +11398,13 @@ kdone602:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias603
+	JZ           nobias619
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias603:
+nobias619:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -11134,9 +11414,9 @@ nobias603:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile598
+	JMP        tile614
 
-end599:
+end615:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -11144,7 +11424,7 @@ end599:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock597
+	JNZ    rowblock613
 	VZEROUPPER
 	RET
 
@@ -11162,15 +11442,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock604:
+rowblock620:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile605:
+tile621:
 	TESTQ  DI, DI
-	JZ     end606
+	JZ     end622
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -11178,9 +11458,9 @@ tile605:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k607:
+k623:
 	TESTQ       R10, R10
-	JZ          ktail608
+	JZ          ktail624
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -11189,18 +11469,18 @@ k607:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k607
+	JMP         k623
 
-ktail608:
+ktail624:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone609
+	JZ          kdone625
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone609:
+kdone625:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -11224,14 +11504,14 @@ kdone609:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias610
+	JZ           nobias626
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias610:
+nobias626:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11244,9 +11524,9 @@ nobias610:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile605
+	JMP        tile621
 
-end606:
+end622:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11254,7 +11534,7 @@ end606:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock604
+	JNZ    rowblock620
 	VZEROUPPER
 	RET
 
@@ -11272,15 +11552,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock611:
+rowblock627:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile612:
+tile628:
 	TESTQ  DI, DI
-	JZ     end613
+	JZ     end629
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11290,9 +11570,9 @@ tile612:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k614:
+k630:
 	TESTQ       R10, R10
-	JZ          ktail615
+	JZ          ktail631
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -11304,11 +11584,11 @@ k614:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k614
+	JMP         k630
 
-ktail615:
+ktail631:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone616
+	JZ          kdone632
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -11318,7 +11598,7 @@ ktail615:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone616:
+kdone632:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -11342,14 +11622,14 @@ kdone616:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias617
+	JZ           nobias633
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias617:
+nobias633:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11362,9 +11642,9 @@ nobias617:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile612
+	JMP        tile628
 
-end613:
+end629:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11372,7 +11652,7 @@ end613:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock611
+	JNZ    rowblock627
 	VZEROUPPER
 	RET
 
@@ -11390,15 +11670,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock618:
+rowblock634:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile619:
+tile635:
 	TESTQ  DI, DI
-	JZ     end620
+	JZ     end636
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11410,9 +11690,9 @@ tile619:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k621:
+k637:
 	TESTQ       R10, R10
-	JZ          ktail622
+	JZ          ktail638
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -11427,11 +11707,11 @@ k621:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k621
+	JMP         k637
 
-ktail622:
+ktail638:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone623
+	JZ          kdone639
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -11444,7 +11724,7 @@ ktail622:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone623:
+kdone639:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -11468,14 +11748,14 @@ kdone623:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias624
+	JZ           nobias640
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias624:
+nobias640:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11488,9 +11768,9 @@ nobias624:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile619
+	JMP        tile635
 
-end620:
+end636:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11498,7 +11778,7 @@ end620:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock618
+	JNZ    rowblock634
 	VZEROUPPER
 	RET
 
@@ -11516,15 +11796,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock625:
+rowblock641:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile626:
+tile642:
 	TESTQ  DI, DI
-	JZ     end627
+	JZ     end643
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11533,9 +11813,9 @@ tile626:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k628:
+k644:
 	TESTQ       R10, R10
-	JZ          ktail629
+	JZ          ktail645
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -11546,11 +11826,11 @@ k628:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k628
+	JMP         k644
 
-ktail629:
+ktail645:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone630
+	JZ          kdone646
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -11559,7 +11839,7 @@ ktail629:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone630:
+kdone646:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -11594,7 +11874,7 @@ kdone630:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias631
+	JZ           nobias647
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -11602,7 +11882,7 @@ kdone630:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias631:
+nobias647:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11618,9 +11898,9 @@ nobias631:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile626
+	JMP        tile642
 
-end627:
+end643:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11628,7 +11908,7 @@ end627:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock625
+	JNZ    rowblock641
 	VZEROUPPER
 	RET
 
@@ -11646,15 +11926,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock632:
+rowblock648:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile633:
+tile649:
 	TESTQ  DI, DI
-	JZ     end634
+	JZ     end650
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11666,9 +11946,9 @@ tile633:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k635:
+k651:
 	TESTQ       R10, R10
-	JZ          ktail636
+	JZ          ktail652
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -11683,11 +11963,11 @@ k635:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k635
+	JMP         k651
 
-ktail636:
+ktail652:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone637
+	JZ          kdone653
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -11700,7 +11980,7 @@ ktail636:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone637:
+kdone653:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -11735,7 +12015,7 @@ kdone637:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias638
+	JZ           nobias654
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -11743,7 +12023,7 @@ kdone637:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias638:
+nobias654:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11759,9 +12039,9 @@ nobias638:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile633
+	JMP        tile649
 
-end634:
+end650:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11769,7 +12049,7 @@ end634:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock632
+	JNZ    rowblock648
 	VZEROUPPER
 	RET
 
@@ -11787,15 +12067,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock639:
+rowblock655:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile640:
+tile656:
 	TESTQ  DI, DI
-	JZ     end641
+	JZ     end657
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11810,9 +12090,9 @@ tile640:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k642:
+k658:
 	TESTQ       R10, R10
-	JZ          ktail643
+	JZ          ktail659
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -11831,11 +12111,11 @@ k642:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k642
+	JMP         k658
 
-ktail643:
+ktail659:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone644
+	JZ          kdone660
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -11852,7 +12132,7 @@ ktail643:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone644:
+kdone660:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -11887,7 +12167,7 @@ kdone644:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias645
+	JZ           nobias661
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -11895,7 +12175,7 @@ kdone644:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias645:
+nobias661:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11911,9 +12191,9 @@ nobias645:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile640
+	JMP        tile656
 
-end641:
+end657:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11921,169 +12201,13 @@ end641:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock639
+	JNZ    rowblock655
 	VZEROUPPER
 	RET
 
 // func gemmXN1x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
 TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-104
-	MOVQ    tail+88(FP), AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    rs+24(FP), AX
-	MOVQ    cs+32(FP), CX
-	MOVQ    ldb+48(FP), DX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	SHLQ    $0x02, DX
-	MOVQ    ldc+8(FP), R11
-	SHLQ    $0x02, R11
-
-rowblock646:
-	MOVQ c+0(FP), BX
-	MOVQ b+40(FP), SI
-	MOVQ nt+80(FP), DI
-
-tile647:
-	TESTQ        DI, DI
-	JZ           end648
-	CMPQ         mode+72(FP), $0x01
-	JB           zero649
-	JE           cinit650
-	MOVQ         bias+56(FP), R8
-	VBROADCASTSS (R8), Y0
-	JMP          kstart651
-
-cinit650:
-	MOVQ       BX, R8
-	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart651
-
-zero649:
-	VXORPS Y0, Y0, Y0
-
-kstart651:
-	MOVQ a+16(FP), R8
-	MOVQ SI, R9
-	MOVQ k+64(FP), R10
-
-k652:
-	TESTQ        R10, R10
-	JZ           kdone653
-	VMASKMOVPS   (R9), Y15, Y1
-	VBROADCASTSS (R8), Y2
-	VFMADD231PS  Y1, Y2, Y0
-	ADDQ         CX, R8
-	ADDQ         DX, R9
-	DECQ         R10
-	JMP          k652
-
-kdone653:
-	MOVQ       BX, R8
-	VMASKMOVPS Y0, Y15, (R8)
-	ADDQ       $0x00000020, BX
-	ADDQ       $0x00000020, SI
-	DECQ       DI
-	JMP        tile647
-
-end648:
-	IMUL3Q $0x00000001, AX, R8
-	ADDQ   R8, a+16(FP)
-	IMUL3Q $0x00000001, R11, R8
-	ADDQ   R8, c+0(FP)
-	ADDQ   $0x04, bias+56(FP)
-	DECQ   mt+96(FP)
-	JNZ    rowblock646
-	VZEROUPPER
-	RET
-
-// func gemmXN1x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
-// Requires: AVX, FMA3
-TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-104
-	MOVQ    tail+88(FP), AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    rs+24(FP), AX
-	MOVQ    cs+32(FP), CX
-	MOVQ    ldb+48(FP), DX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	SHLQ    $0x02, DX
-	MOVQ    ldc+8(FP), R11
-	SHLQ    $0x02, R11
-
-rowblock654:
-	MOVQ c+0(FP), BX
-	MOVQ b+40(FP), SI
-	MOVQ nt+80(FP), DI
-
-tile655:
-	TESTQ        DI, DI
-	JZ           end656
-	CMPQ         mode+72(FP), $0x01
-	JB           zero657
-	JE           cinit658
-	MOVQ         bias+56(FP), R8
-	VBROADCASTSS (R8), Y0
-	VMOVAPS      Y0, Y1
-	JMP          kstart659
-
-cinit658:
-	MOVQ       BX, R8
-	VMOVUPS    (R8), Y0
-	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart659
-
-zero657:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-
-kstart659:
-	MOVQ a+16(FP), R8
-	MOVQ SI, R9
-	MOVQ k+64(FP), R10
-
-k660:
-	TESTQ        R10, R10
-	JZ           kdone661
-	VMOVUPS      (R9), Y2
-	VMASKMOVPS   32(R9), Y15, Y3
-	VBROADCASTSS (R8), Y4
-	VFMADD231PS  Y2, Y4, Y0
-	VFMADD231PS  Y3, Y4, Y1
-	ADDQ         CX, R8
-	ADDQ         DX, R9
-	DECQ         R10
-	JMP          k660
-
-kdone661:
-	MOVQ       BX, R8
-	VMOVUPS    Y0, (R8)
-	VMASKMOVPS Y1, Y15, 32(R8)
-	ADDQ       $0x00000040, BX
-	ADDQ       $0x00000040, SI
-	DECQ       DI
-	JMP        tile655
-
-end656:
-	IMUL3Q $0x00000001, AX, R8
-	ADDQ   R8, a+16(FP)
-	IMUL3Q $0x00000001, R11, R8
-	ADDQ   R8, c+0(FP)
-	ADDQ   $0x04, bias+56(FP)
-	DECQ   mt+96(FP)
-	JNZ    rowblock654
-	VZEROUPPER
-	RET
-
-// func gemmXN1x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
-// Requires: AVX, FMA3
-TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-104
 	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -12111,21 +12235,15 @@ tile663:
 	JE           cinit666
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
-	VMOVAPS      Y0, Y1
-	VMOVAPS      Y0, Y2
 	JMP          kstart667
 
 cinit666:
 	MOVQ       BX, R8
-	VMOVUPS    (R8), Y0
-	VMOVUPS    32(R8), Y1
-	VMASKMOVPS 64(R8), Y15, Y2
+	VMASKMOVPS (R8), Y15, Y0
 	JMP        kstart667
 
 zero665:
 	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
 
 kstart667:
 	MOVQ a+16(FP), R8
@@ -12135,25 +12253,26 @@ kstart667:
 k668:
 	TESTQ        R10, R10
 	JZ           kdone669
-	VMOVUPS      (R9), Y3
-	VMOVUPS      32(R9), Y4
-	VMASKMOVPS   64(R9), Y15, Y5
-	VBROADCASTSS (R8), Y6
-	VFMADD231PS  Y3, Y6, Y0
-	VFMADD231PS  Y4, Y6, Y1
-	VFMADD231PS  Y5, Y6, Y2
+	VMASKMOVPS   (R9), Y15, Y1
+	VBROADCASTSS (R8), Y2
+	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
 	JMP          k668
 
 kdone669:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu670
+	VXORPS Y1, Y1, Y1
+	VCMPPS $0x06, Y1, Y0, Y2
+	VANDPS Y2, Y0, Y0
+
+norelu670:
 	MOVQ       BX, R8
-	VMOVUPS    Y0, (R8)
-	VMOVUPS    Y1, 32(R8)
-	VMASKMOVPS Y2, Y15, 64(R8)
-	ADDQ       $0x00000060, BX
-	ADDQ       $0x00000060, SI
+	VMASKMOVPS Y0, Y15, (R8)
+	ADDQ       $0x00000020, BX
+	ADDQ       $0x00000020, SI
 	DECQ       DI
 	JMP        tile663
 
@@ -12165,6 +12284,194 @@ end664:
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
 	JNZ    rowblock662
+	VZEROUPPER
+	RET
+
+// func gemmXN1x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// Requires: AVX, FMA3
+TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	MOVQ    ldc+8(FP), R11
+	SHLQ    $0x02, R11
+
+rowblock671:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+80(FP), DI
+
+tile672:
+	TESTQ        DI, DI
+	JZ           end673
+	CMPQ         mode+72(FP), $0x01
+	JB           zero674
+	JE           cinit675
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	JMP          kstart676
+
+cinit675:
+	MOVQ       BX, R8
+	VMOVUPS    (R8), Y0
+	VMASKMOVPS 32(R8), Y15, Y1
+	JMP        kstart676
+
+zero674:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+kstart676:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+64(FP), R10
+
+k677:
+	TESTQ        R10, R10
+	JZ           kdone678
+	VMOVUPS      (R9), Y2
+	VMASKMOVPS   32(R9), Y15, Y3
+	VBROADCASTSS (R8), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k677
+
+kdone678:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu679
+	VXORPS Y2, Y2, Y2
+	VCMPPS $0x06, Y2, Y0, Y4
+	VANDPS Y4, Y0, Y0
+	VCMPPS $0x06, Y2, Y1, Y4
+	VANDPS Y4, Y1, Y1
+
+norelu679:
+	MOVQ       BX, R8
+	VMOVUPS    Y0, (R8)
+	VMASKMOVPS Y1, Y15, 32(R8)
+	ADDQ       $0x00000040, BX
+	ADDQ       $0x00000040, SI
+	DECQ       DI
+	JMP        tile672
+
+end673:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000001, R11, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock671
+	VZEROUPPER
+	RET
+
+// func gemmXN1x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// Requires: AVX, FMA3
+TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	MOVQ    ldc+8(FP), R11
+	SHLQ    $0x02, R11
+
+rowblock680:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+80(FP), DI
+
+tile681:
+	TESTQ        DI, DI
+	JZ           end682
+	CMPQ         mode+72(FP), $0x01
+	JB           zero683
+	JE           cinit684
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	JMP          kstart685
+
+cinit684:
+	MOVQ       BX, R8
+	VMOVUPS    (R8), Y0
+	VMOVUPS    32(R8), Y1
+	VMASKMOVPS 64(R8), Y15, Y2
+	JMP        kstart685
+
+zero683:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+
+kstart685:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+64(FP), R10
+
+k686:
+	TESTQ        R10, R10
+	JZ           kdone687
+	VMOVUPS      (R9), Y3
+	VMOVUPS      32(R9), Y4
+	VMASKMOVPS   64(R9), Y15, Y5
+	VBROADCASTSS (R8), Y6
+	VFMADD231PS  Y3, Y6, Y0
+	VFMADD231PS  Y4, Y6, Y1
+	VFMADD231PS  Y5, Y6, Y2
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k686
+
+kdone687:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu688
+	VXORPS Y3, Y3, Y3
+	VCMPPS $0x06, Y3, Y0, Y6
+	VANDPS Y6, Y0, Y0
+	VCMPPS $0x06, Y3, Y1, Y6
+	VANDPS Y6, Y1, Y1
+	VCMPPS $0x06, Y3, Y2, Y6
+	VANDPS Y6, Y2, Y2
+
+norelu688:
+	MOVQ       BX, R8
+	VMOVUPS    Y0, (R8)
+	VMOVUPS    Y1, 32(R8)
+	VMASKMOVPS Y2, Y15, 64(R8)
+	ADDQ       $0x00000060, BX
+	ADDQ       $0x00000060, SI
+	DECQ       DI
+	JMP        tile681
+
+end682:
+	IMUL3Q $0x00000001, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000001, R11, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock680
 	VZEROUPPER
 	RET
 
@@ -12185,41 +12492,41 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock670:
+rowblock689:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile671:
+tile690:
 	TESTQ        DI, DI
-	JZ           end672
+	JZ           end691
 	CMPQ         mode+72(FP), $0x01
-	JB           zero673
-	JE           cinit674
+	JB           zero692
+	JE           cinit693
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
-	JMP          kstart675
+	JMP          kstart694
 
-cinit674:
+cinit693:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart675
+	JMP        kstart694
 
-zero673:
+zero692:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart675:
+kstart694:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k676:
+k695:
 	TESTQ        R10, R10
-	JZ           kdone677
+	JZ           kdone696
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -12228,9 +12535,18 @@ k676:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k676
+	JMP          k695
 
-kdone677:
+kdone696:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu697
+	VXORPS Y2, Y2, Y2
+	VCMPPS $0x06, Y2, Y0, Y3
+	VANDPS Y3, Y0, Y0
+	VCMPPS $0x06, Y2, Y1, Y3
+	VANDPS Y3, Y1, Y1
+
+norelu697:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -12238,16 +12554,16 @@ kdone677:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile671
+	JMP        tile690
 
-end672:
+end691:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock670
+	JNZ    rowblock689
 	VZEROUPPER
 	RET
 
@@ -12268,47 +12584,47 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock678:
+rowblock698:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile679:
+tile699:
 	TESTQ        DI, DI
-	JZ           end680
+	JZ           end700
 	CMPQ         mode+72(FP), $0x01
-	JB           zero681
-	JE           cinit682
+	JB           zero701
+	JE           cinit702
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(R8), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart683
+	JMP          kstart703
 
-cinit682:
+cinit702:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart683
+	JMP        kstart703
 
-zero681:
+zero701:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart683:
+kstart703:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k684:
+k704:
 	TESTQ        R10, R10
-	JZ           kdone685
+	JZ           kdone705
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -12320,9 +12636,22 @@ k684:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k684
+	JMP          k704
 
-kdone685:
+kdone705:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu706
+	VXORPS Y4, Y4, Y4
+	VCMPPS $0x06, Y4, Y0, Y6
+	VANDPS Y6, Y0, Y0
+	VCMPPS $0x06, Y4, Y1, Y6
+	VANDPS Y6, Y1, Y1
+	VCMPPS $0x06, Y4, Y2, Y6
+	VANDPS Y6, Y2, Y2
+	VCMPPS $0x06, Y4, Y3, Y6
+	VANDPS Y6, Y3, Y3
+
+norelu706:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -12332,16 +12661,16 @@ kdone685:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile679
+	JMP        tile699
 
-end680:
+end700:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock678
+	JNZ    rowblock698
 	VZEROUPPER
 	RET
 
@@ -12362,17 +12691,17 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock686:
+rowblock707:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile687:
+tile708:
 	TESTQ        DI, DI
-	JZ           end688
+	JZ           end709
 	CMPQ         mode+72(FP), $0x01
-	JB           zero689
-	JE           cinit690
+	JB           zero710
+	JE           cinit711
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -12380,9 +12709,9 @@ tile687:
 	VBROADCASTSS 4(R8), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart691
+	JMP          kstart712
 
-cinit690:
+cinit711:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -12391,9 +12720,9 @@ cinit690:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart691
+	JMP        kstart712
 
-zero689:
+zero710:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12401,14 +12730,14 @@ zero689:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart691:
+kstart712:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k692:
+k713:
 	TESTQ        R10, R10
-	JZ           kdone693
+	JZ           kdone714
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -12423,9 +12752,26 @@ k692:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k692
+	JMP          k713
 
-kdone693:
+kdone714:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu715
+	VXORPS Y6, Y6, Y6
+	VCMPPS $0x06, Y6, Y0, Y9
+	VANDPS Y9, Y0, Y0
+	VCMPPS $0x06, Y6, Y1, Y9
+	VANDPS Y9, Y1, Y1
+	VCMPPS $0x06, Y6, Y2, Y9
+	VANDPS Y9, Y2, Y2
+	VCMPPS $0x06, Y6, Y3, Y9
+	VANDPS Y9, Y3, Y3
+	VCMPPS $0x06, Y6, Y4, Y9
+	VANDPS Y9, Y4, Y4
+	VCMPPS $0x06, Y6, Y5, Y9
+	VANDPS Y9, Y5, Y5
+
+norelu715:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -12437,16 +12783,16 @@ kdone693:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile687
+	JMP        tile708
 
-end688:
+end709:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock686
+	JNZ    rowblock707
 	VZEROUPPER
 	RET
 
@@ -12467,45 +12813,45 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock694:
+rowblock716:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile695:
+tile717:
 	TESTQ        DI, DI
-	JZ           end696
+	JZ           end718
 	CMPQ         mode+72(FP), $0x01
-	JB           zero697
-	JE           cinit698
+	JB           zero719
+	JE           cinit720
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
 	VBROADCASTSS 8(R8), Y2
-	JMP          kstart699
+	JMP          kstart721
 
-cinit698:
+cinit720:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart699
+	JMP        kstart721
 
-zero697:
+zero719:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart699:
+kstart721:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k700:
+k722:
 	TESTQ        R10, R10
-	JZ           kdone701
+	JZ           kdone723
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -12516,9 +12862,20 @@ k700:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k700
+	JMP          k722
 
-kdone701:
+kdone723:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu724
+	VXORPS Y3, Y3, Y3
+	VCMPPS $0x06, Y3, Y0, Y4
+	VANDPS Y4, Y0, Y0
+	VCMPPS $0x06, Y3, Y1, Y4
+	VANDPS Y4, Y1, Y1
+	VCMPPS $0x06, Y3, Y2, Y4
+	VANDPS Y4, Y2, Y2
+
+norelu724:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -12528,16 +12885,16 @@ kdone701:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile695
+	JMP        tile717
 
-end696:
+end718:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock694
+	JNZ    rowblock716
 	VZEROUPPER
 	RET
 
@@ -12558,17 +12915,17 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock702:
+rowblock725:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile703:
+tile726:
 	TESTQ        DI, DI
-	JZ           end704
+	JZ           end727
 	CMPQ         mode+72(FP), $0x01
-	JB           zero705
-	JE           cinit706
+	JB           zero728
+	JE           cinit729
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -12576,9 +12933,9 @@ tile703:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(R8), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart707
+	JMP          kstart730
 
-cinit706:
+cinit729:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -12588,9 +12945,9 @@ cinit706:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart707
+	JMP        kstart730
 
-zero705:
+zero728:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12598,14 +12955,14 @@ zero705:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart707:
+kstart730:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k708:
+k731:
 	TESTQ        R10, R10
-	JZ           kdone709
+	JZ           kdone732
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -12620,9 +12977,26 @@ k708:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k708
+	JMP          k731
 
-kdone709:
+kdone732:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu733
+	VXORPS Y6, Y6, Y6
+	VCMPPS $0x06, Y6, Y0, Y8
+	VANDPS Y8, Y0, Y0
+	VCMPPS $0x06, Y6, Y1, Y8
+	VANDPS Y8, Y1, Y1
+	VCMPPS $0x06, Y6, Y2, Y8
+	VANDPS Y8, Y2, Y2
+	VCMPPS $0x06, Y6, Y3, Y8
+	VANDPS Y8, Y3, Y3
+	VCMPPS $0x06, Y6, Y4, Y8
+	VANDPS Y8, Y4, Y4
+	VCMPPS $0x06, Y6, Y5, Y8
+	VANDPS Y8, Y5, Y5
+
+norelu733:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -12635,16 +13009,16 @@ kdone709:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile703
+	JMP        tile726
 
-end704:
+end727:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock702
+	JNZ    rowblock725
 	VZEROUPPER
 	RET
 
@@ -12665,17 +13039,17 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock710:
+rowblock734:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile711:
+tile735:
 	TESTQ        DI, DI
-	JZ           end712
+	JZ           end736
 	CMPQ         mode+72(FP), $0x01
-	JB           zero713
-	JE           cinit714
+	JB           zero737
+	JE           cinit738
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -12686,9 +13060,9 @@ tile711:
 	VBROADCASTSS 8(R8), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart715
+	JMP          kstart739
 
-cinit714:
+cinit738:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -12701,9 +13075,9 @@ cinit714:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart715
+	JMP        kstart739
 
-zero713:
+zero737:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12714,14 +13088,14 @@ zero713:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart715:
+kstart739:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k716:
+k740:
 	TESTQ        R10, R10
-	JZ           kdone717
+	JZ           kdone741
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -12740,9 +13114,32 @@ k716:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k716
+	JMP          k740
 
-kdone717:
+kdone741:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu742
+	VXORPS Y9, Y9, Y9
+	VCMPPS $0x06, Y9, Y0, Y12
+	VANDPS Y12, Y0, Y0
+	VCMPPS $0x06, Y9, Y1, Y12
+	VANDPS Y12, Y1, Y1
+	VCMPPS $0x06, Y9, Y2, Y12
+	VANDPS Y12, Y2, Y2
+	VCMPPS $0x06, Y9, Y3, Y12
+	VANDPS Y12, Y3, Y3
+	VCMPPS $0x06, Y9, Y4, Y12
+	VANDPS Y12, Y4, Y4
+	VCMPPS $0x06, Y9, Y5, Y12
+	VANDPS Y12, Y5, Y5
+	VCMPPS $0x06, Y9, Y6, Y12
+	VANDPS Y12, Y6, Y6
+	VCMPPS $0x06, Y9, Y7, Y12
+	VANDPS Y12, Y7, Y7
+	VCMPPS $0x06, Y9, Y8, Y12
+	VANDPS Y12, Y8, Y8
+
+norelu742:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -12758,16 +13155,16 @@ kdone717:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile711
+	JMP        tile735
 
-end712:
+end736:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock710
+	JNZ    rowblock734
 	VZEROUPPER
 	RET
 
@@ -12787,9 +13184,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock718:
+gemvblock743:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest719
+	JLT    gemvrest744
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12804,9 +13201,9 @@ gemvblock718:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk722:
+gemvk747:
 	TESTQ       R11, R11
-	JZ          gemvtail723
+	JZ          gemvtail748
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -12820,11 +13217,11 @@ gemvk722:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk722
+	JMP         gemvk747
 
-gemvtail723:
+gemvtail748:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone724
+	JZ          gemvkdone749
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -12843,7 +13240,7 @@ gemvtail723:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone724:
+gemvkdone749:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -12872,45 +13269,45 @@ gemvkdone724:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias725
+	JZ            gemvnobias750
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias725:
+gemvnobias750:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock718
+	JMP     gemvblock743
 
-gemvrest719:
-gemvrestloop720:
+gemvrest744:
+gemvrestloop745:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend721
+	JLE    gemvend746
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk726:
+gemvk751:
 	TESTQ       R11, R11
-	JZ          gemvtail727
+	JZ          gemvtail752
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk726
+	JMP         gemvk751
 
-gemvtail727:
+gemvtail752:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone728
+	JZ          gemvkdone753
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone728:
+gemvkdone753:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -12918,18 +13315,18 @@ gemvkdone728:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias729
+	JZ            gemvnobias754
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias729:
+gemvnobias754:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop720
+	JMP    gemvrestloop745
 
-gemvend721:
+gemvend746:
 	VZEROUPPER
 	RET
 
@@ -12949,9 +13346,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow730:
+gemvrow755:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend731
+	JLE    gemvrowend756
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12970,9 +13367,9 @@ gemvrow730:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU732:
+loopU757:
 	CMPQ        R8, R9
-	JAE         loop1733
+	JAE         loop1758
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -12990,24 +13387,24 @@ loopU732:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU732
+	JMP         loopU757
 
-loop1733:
+loop1758:
 	CMPQ        R8, R10
-	JAE         tail735
+	JAE         tail760
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop1733
+	JMP         loop1758
 
-tail735:
+tail760:
 	CMPQ        R8, R11
-	JAE         done734
+	JAE         done759
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done734:
+done759:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -13022,18 +13419,18 @@ done734:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias736
+	JZ            gemvnobias761
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias736:
+gemvnobias761:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow730
+	JMP    gemvrow755
 
-gemvrowend731:
+gemvrowend756:
 	VZEROUPPER
 	RET
 
@@ -13054,9 +13451,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock737:
+gemvblock762:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest738
+	JLT    gemvrest763
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13071,9 +13468,9 @@ gemvblock737:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk741:
+gemvk766:
 	TESTQ       R11, R11
-	JZ          gemvtail742
+	JZ          gemvtail767
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -13087,11 +13484,11 @@ gemvk741:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk741
+	JMP         gemvk766
 
-gemvtail742:
+gemvtail767:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone743
+	JZ          gemvkdone768
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -13110,7 +13507,7 @@ gemvtail742:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone743:
+gemvkdone768:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -13135,62 +13532,62 @@ gemvkdone743:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias744
+	JZ           gemvnobias769
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias744:
+gemvnobias769:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock737
+	JMP     gemvblock762
 
-gemvrest738:
-gemvrestloop739:
+gemvrest763:
+gemvrestloop764:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend740
+	JLE    gemvend765
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk745:
+gemvk770:
 	TESTQ       R11, R11
-	JZ          gemvtail746
+	JZ          gemvtail771
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk745
+	JMP         gemvk770
 
-gemvtail746:
+gemvtail771:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone747
+	JZ          gemvkdone772
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone747:
+gemvkdone772:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias748
+	JZ           gemvnobias773
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias748:
+gemvnobias773:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop739
+	JMP    gemvrestloop764
 
-gemvend740:
+gemvend765:
 	VZEROUPPER
 	RET
 
@@ -13211,9 +13608,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow749:
+gemvrow774:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend750
+	JLE    gemvrowend775
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13232,9 +13629,9 @@ gemvrow749:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU751:
+loopU776:
 	CMPQ        R8, R9
-	JAE         loop1752
+	JAE         loop1777
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -13252,24 +13649,24 @@ loopU751:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU751
+	JMP         loopU776
 
-loop1752:
+loop1777:
 	CMPQ        R8, R10
-	JAE         tail754
+	JAE         tail779
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop1752
+	JMP         loop1777
 
-tail754:
+tail779:
 	CMPQ        R8, R11
-	JAE         done753
+	JAE         done778
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done753:
+done778:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -13282,17 +13679,17 @@ done753:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias755
+	JZ           gemvnobias780
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias755:
+gemvnobias780:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow749
+	JMP    gemvrow774
 
-gemvrowend750:
+gemvrowend775:
 	VZEROUPPER
 	RET

@@ -491,6 +491,9 @@ const (
 	gemmZero = 0 // zero: c = A·B
 	gemmAcc  = 1 // c: c += A·B
 	gemmBias = 2 // bias[i] of row i: c = bias + A·B
+	// gemmBiasRelu is gemmBias with a ReLU at the store: c = relu(bias + A·B)
+	// (as ReluForward32: NaN kept, else max(., +0)).
+	gemmBiasRelu = 3
 )
 
 // gemmXNFunc is the signature of the gemmXN tile kernels.
@@ -517,16 +520,19 @@ var gemmXNTiles = [2][5][5]gemmXNFunc{
 // gemmXN32 is GemmTN32/GemmNN32 with A(i,p) = a[i*rs+p*cs]: at most four
 // kernel calls, each looping over its tiles: the full tiles of MR rows × NV
 // vectors, the narrower tiles of the columns left (last vector masked), and
-// both for the m%MR rows left. The mode (gemmZero, gemmAcc, gemmBias) is
-// where the accumulators start; with gemmBias, bias holds m values (checked
-// by the caller), else it is nil.
+// both for the m%MR rows left. The mode (gemmZero, gemmAcc, gemmBias,
+// gemmBiasRelu) is where the accumulators start; with gemmBias(Relu), bias
+// holds m values (checked by the caller), else it is nil.
 func gemmXN32(c, a, b, bias []float32, m, n, k, rs, cs, mode int) {
 	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, rs, cs)
 	if simdLevel == simdGeneric {
-		if mode == gemmBias {
+		if mode >= gemmBias {
 			fillRows(c, bias, m, n)
 		}
 		scalarGemmXN(c, a, b, m, n, k, rs, cs, mode != gemmZero)
+		if mode == gemmBiasRelu {
+			scalarReluForward(c[:m*n], c[:m*n])
+		}
 		return
 	}
 	if m == 0 || n == 0 {
@@ -544,7 +550,7 @@ func gemmXN32(c, a, b, bias []float32, m, n, k, rs, cs, mode int) {
 	block := func(i, mr, blocks int) {
 		pa := ptr32(a, i*rs)
 		var pbias *float32
-		if mode == gemmBias {
+		if mode >= gemmBias {
 			pbias = ptr32(bias, i)
 		}
 		if full > 0 {

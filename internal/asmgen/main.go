@@ -991,12 +991,14 @@ func (l *lvl) storeX(nr int, src Register, m Mem) {
 // every tile holds only `tail` columns (1..w). The mode says where the
 // accumulators start: 0 zero (C is overwritten), 1 C (the tile adds to C),
 // 2 the row's bias (C[i*ldc+col] = bias[i] + Σ_p ..., bias advancing with
-// the rows, so no pass over C has to fill it first).
+// the rows, so no pass over C has to fill it first); mode 3 is mode 2 with
+// a ReLU at the store (each sum kept where > 0 or NaN, else +0, as
+// reluForward).
 func (l *lvl) gemmXN(mr, nv int) {
 	name := fmt.Sprintf("gemmXN%dx%d_", mr, nv)
 	TEXT(name+l.name, NOSPLIT, "func(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s%s computes mt×nt tiles of %d rows × %d vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 0 from zero.", name, l.name, mr, nv))
+	Doc(fmt.Sprintf("%s%s computes mt×nt tiles of %d rows × %d vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.", name, l.name, mr, nv))
 	accR := func(i, j int) int { return i*nv + j }
 	breg := func(j int) int { return mr*nv + j }
 	areg := mr*nv + nv
@@ -1092,6 +1094,19 @@ func (l *lvl) gemmXN(mr, nv int) {
 	DECQ(cnt)
 	JMP(LabelRef(kLoop))
 	Label(kDone)
+	// Mode 3: ReLU before the store (the B and A registers are free: zero
+	// and the AVX2 compare mask).
+	noRelu := newLabel("norelu")
+	CMPQ(param("mode"), U8(3))
+	JNE(LabelRef(noRelu))
+	VXORPS(l.v(breg(0)), l.v(breg(0)), l.v(breg(0)))
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			l.cmpPosOrNaN(accR(i, j), breg(0), areg)
+			l.keep(accR(i, j), areg)
+		}
+	}
+	Label(noRelu)
 	MOVQ(pc, pr)
 	for i := 0; i < mr; i++ {
 		if i > 0 {
