@@ -202,7 +202,7 @@ func (conv2dEmitter) fields(p *plan, n *node) []field {
 	g := geom(n)
 	_, _, z, xp, dxp := convNames(n)
 	var fs []field
-	if hasAct(n) {
+	if hasAct(n) && !gemmRelu(n, g) {
 		fs = append(fs, field{name: z, size: n.outSize, doc: "pre-activation z = W ⋆ x + b"})
 	}
 	if g.padded && !convGEMM(g) { // im2col reads the unpadded input (convgemm.go)
@@ -346,8 +346,18 @@ func (conv2dEmitter) preBackward(p *plan, n *node) []jen.Code {
 	if !hasAct(n) {
 		return nil
 	}
+	return actBackward(p, n.Act, n.Out, preAct(n), n.out, n.dout, n.dout)
+}
+
+// preAct is the buffer the activation's derivative tests: the
+// pre-activation z, or with gemmRelu the output a (a > 0 exactly where
+// z > 0, and a NaN z gives a NaN a, so ReluBackward(a, ·) = ReluBackward(z, ·)).
+func preAct(n *node) string {
+	if gemmRelu(n, geom(n)) {
+		return n.out
+	}
 	_, _, z, _, _ := convNames(n)
-	return actBackward(p, n.Act, n.Out, z, n.out, n.dout, n.dout)
+	return z
 }
 
 // backward: see the type comment. Without withDX the dxp lines are left out.

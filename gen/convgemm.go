@@ -3,6 +3,8 @@ package gen
 import (
 	"fmt"
 
+	"github.com/bpgen/bpgen/spec"
+
 	"github.com/dave/jennifer/jen"
 )
 
@@ -19,8 +21,9 @@ import (
 //
 //	forward:  Z_g  = W_g · cols_g + b        runtime.GemmNNBias (rows of Z start at
 //	                                         b[f], the product accumulates; m=Fg, n=N, k=P)
-//	          A = act(Z)
-//	backward: dZ = dA ⊙ act'(Z)              (in place, every row)
+//	          A = act(Z)                     (relu with a bias: A = relu(W_g·cols_g + b) in
+//	                                         one runtime.GemmNNBiasRelu, no Z kept; see gemmRelu)
+//	backward: dZ = dA ⊙ act'(Z)              (in place, every row; relu without Z: dA ⊙ [A > 0])
 //	          db[f] += Σ_n dZ[f][n]
 //	          T    = dZ_g · cols_gᵀ          runtime.GemmNT into the scratch T [Fg][P] (m=Fg, n=P, k=N)
 //	          dW_g += T
@@ -60,6 +63,14 @@ import (
 // Fg = F/G filters a group (1 for a depthwise convolution), nearly
 // matrix-vector products that would gain little and add an im2col copy.
 func convGEMM(g convGeom) bool { return !g.grouped() }
+
+// gemmRelu reports whether a GEMM convolution's relu runs in the GEMM's
+// store (runtime.GemmNNBiasRelu, with a bias): the output is written once,
+// with no pre-activation field nor ReluForward pass, and the backward pass
+// tests the output instead of z (see preAct). Other activations keep z.
+func gemmRelu(n *node, g convGeom) bool {
+	return convGEMM(g) && n.Bias && n.Act.Fn == spec.ActReLU
+}
 
 // convDirect reports whether the input rows are already the columns matrix: a
 // 1×1 convolution with stride 1 and no padding.
@@ -230,7 +241,7 @@ func (conv2dEmitter) forwardBatch(p *plan, n *node) []jen.Code {
 		jen.Id("w").Op(":=").Add(flatWeight(g, n, pf(w))),
 		overRows(gemmForwardRow(p, n, g)...),
 	}
-	if hasAct(n) {
+	if hasAct(n) && !gemmRelu(n, g) {
 		code = append(code, overRows(actForward(p, n.Act, n.Out, z, n.out)...))
 	}
 	return code
@@ -242,7 +253,7 @@ func (conv2dEmitter) forwardBatch(p *plan, n *node) []jen.Code {
 func gemmForward(p *plan, n *node, g convGeom) []jen.Code {
 	w, _, z, _, _ := convNames(n)
 	code := append([]jen.Code{jen.Id("w").Op(":=").Add(flatWeight(g, n, pf(w)))}, gemmForwardRow(p, n, g)...)
-	if hasAct(n) {
+	if hasAct(n) && !gemmRelu(n, g) {
 		code = append(code, actForward(p, n.Act, n.Out, z, n.out)...)
 	}
 	return code
@@ -257,13 +268,16 @@ func gemmForward(p *plan, n *node, g convGeom) []jen.Code {
 func gemmForwardRow(p *plan, n *node, g convGeom) []jen.Code {
 	_, b, z, _, _ := convNames(n)
 	dst := n.out
-	if hasAct(n) {
+	if hasAct(n) && !gemmRelu(n, g) {
 		dst = z
 	}
 	k := n.GoName
 	row := gemmCols(p, n, g)
 	out := p.buf(dst).Index(jen.Empty(), jen.Empty())
 	sizes := []jen.Code{jen.Id(k + "Filters"), jen.Id(k + "Positions"), jen.Id(k + "Patch")}
+	if gemmRelu(n, g) {
+		return append(row, p.kernel("GemmNNBiasRelu").Call(append([]jen.Code{out, jen.Id("w"), jen.Id("cf"), pf(b).Index(jen.Empty(), jen.Empty())}, sizes...)...))
+	}
 	if n.Bias {
 		return append(row, p.kernel("GemmNNBias").Call(append([]jen.Code{out, jen.Id("w"), jen.Id("cf"), pf(b).Index(jen.Empty(), jen.Empty())}, sizes...)...))
 	}
@@ -291,10 +305,9 @@ func (conv2dEmitter) backwardBatch(p *plan, n *node, withDX bool) []jen.Code {
 		c := append(conv2dEmitter{}.preBackward(p, n), conv2dEmitter{}.backward(p, n, withDX)...)
 		return []jen.Code{overRows(c...)}
 	}
-	_, _, z, _, _ := convNames(n)
 	var code []jen.Code
 	if hasAct(n) {
-		code = append(code, overRows(actBackward(p, n.Act, n.Out, z, n.out, n.dout, n.dout)...))
+		code = append(code, overRows(actBackward(p, n.Act, n.Out, preAct(n), n.out, n.dout, n.dout)...))
 	}
 	head, row := gemmBackward(p, n, g, withDX)
 	return append(append(code, head...), overRows(row...))

@@ -2,5 +2,16 @@
 
 package runtime
 
-// gemmNNAcc32 adds A·B into c (A m×k, B k×n row-major).
-func gemmNNAcc32(c, a, b []float32, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, k, 1, true) }
+// gemmNNBias32 is GemmNNBias32 with the operands checked: the rows of c
+// start as the bias and A·B is added to them.
+func gemmNNBias32(c, a, b, bias []float32, m, n, k int) {
+	fillRows(c, bias, m, n)
+	scalarGemmXN(c, a, b, m, n, k, k, 1, true)
+}
+
+// gemmNNBiasRelu32 is GemmNNBiasRelu32 with the operands checked: bias,
+// product, then the ReLU in place.
+func gemmNNBiasRelu32(c, a, b, bias []float32, m, n, k int) {
+	gemmNNBias32(c, a, b, bias, m, n, k)
+	scalarReluForward(c[:m*n], c[:m*n])
+}

@@ -6155,10 +6155,10 @@ end299:
 	VZEROUPPER
 	RET
 
-// func gemmXN1x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN1x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6174,37 +6174,50 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-96
 rowblock304:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
 tile305:
-	TESTQ     DI, DI
-	JZ        end306
-	CMPQ      acc+64(FP), $0x00
-	JE        zero307
+	TESTQ        DI, DI
+	JZ           end306
+	CMPQ         mode+72(FP), $0x01
+	JB           zero307
+	JE           cinit308
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	JMP          kstart309
+
+cinit308:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart308
+	JMP       kstart309
 
 zero307:
 	VXORPS Z0, Z0, Z0
 
-kstart308:
+kstart309:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k309:
+k310:
 	TESTQ        R10, R10
-	JZ           kdone310
+	JZ           kdone311
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k309
+	JMP          k310
 
-kdone310:
+kdone311:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu312
+	VXORPS    Z1, Z1, Z1
+	VCMPPS    $0x06, Z1, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+
+norelu312:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
@@ -6217,15 +6230,16 @@ end306:
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
 	JNZ    rowblock304
 	VZEROUPPER
 	RET
 
-// func gemmXN1x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN1x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6238,33 +6252,40 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock311:
+rowblock313:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile312:
-	TESTQ     DI, DI
-	JZ        end313
-	CMPQ      acc+64(FP), $0x00
-	JE        zero314
+tile314:
+	TESTQ        DI, DI
+	JZ           end315
+	CMPQ         mode+72(FP), $0x01
+	JB           zero316
+	JE           cinit317
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	JMP          kstart318
+
+cinit317:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart315
+	JMP       kstart318
 
-zero314:
+zero316:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart315:
+kstart318:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k316:
+k319:
 	TESTQ        R10, R10
-	JZ           kdone317
+	JZ           kdone320
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -6273,31 +6294,41 @@ k316:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k316
+	JMP          k319
 
-kdone317:
+kdone320:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu321
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x06, Z2, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z2, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+
+norelu321:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile312
+	JMP     tile314
 
-end313:
+end315:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock311
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock313
 	VZEROUPPER
 	RET
 
-// func gemmXN1x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN1x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6310,35 +6341,43 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock318:
+rowblock322:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile319:
-	TESTQ     DI, DI
-	JZ        end320
-	CMPQ      acc+64(FP), $0x00
-	JE        zero321
+tile323:
+	TESTQ        DI, DI
+	JZ           end324
+	CMPQ         mode+72(FP), $0x01
+	JB           zero325
+	JE           cinit326
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	JMP          kstart327
+
+cinit326:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart322
+	JMP       kstart327
 
-zero321:
+zero325:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart322:
+kstart327:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k323:
+k328:
 	TESTQ        R10, R10
-	JZ           kdone324
+	JZ           kdone329
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -6349,9 +6388,20 @@ k323:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k323
+	JMP          k328
 
-kdone324:
+kdone329:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu330
+	VXORPS    Z3, Z3, Z3
+	VCMPPS    $0x06, Z3, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z3, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z3, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+
+norelu330:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6359,22 +6409,23 @@ kdone324:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile319
+	JMP     tile323
 
-end320:
+end324:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock318
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock322
 	VZEROUPPER
 	RET
 
-// func gemmXN1x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN1x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6387,37 +6438,46 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock325:
+rowblock331:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile326:
-	TESTQ     DI, DI
-	JZ        end327
-	CMPQ      acc+64(FP), $0x00
-	JE        zero328
+tile332:
+	TESTQ        DI, DI
+	JZ           end333
+	CMPQ         mode+72(FP), $0x01
+	JB           zero334
+	JE           cinit335
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	JMP          kstart336
+
+cinit335:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart329
+	JMP       kstart336
 
-zero328:
+zero334:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart329:
+kstart336:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k330:
+k337:
 	TESTQ        R10, R10
-	JZ           kdone331
+	JZ           kdone338
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -6430,9 +6490,22 @@ k330:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k330
+	JMP          k337
 
-kdone331:
+kdone338:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu339
+	VXORPS    Z4, Z4, Z4
+	VCMPPS    $0x06, Z4, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z4, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z4, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z4, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+
+norelu339:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6441,22 +6514,23 @@ kdone331:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile326
+	JMP     tile332
 
-end327:
+end333:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock325
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock331
 	VZEROUPPER
 	RET
 
-// func gemmXN2x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN2x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6469,34 +6543,41 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock332:
+rowblock340:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile333:
-	TESTQ     DI, DI
-	JZ        end334
-	CMPQ      acc+64(FP), $0x00
-	JE        zero335
+tile341:
+	TESTQ        DI, DI
+	JZ           end342
+	CMPQ         mode+72(FP), $0x01
+	JB           zero343
+	JE           cinit344
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VBROADCASTSS 4(R8), Z1
+	JMP          kstart345
+
+cinit344:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart336
+	JMP       kstart345
 
-zero335:
+zero343:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart336:
+kstart345:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k337:
+k346:
 	TESTQ        R10, R10
-	JZ           kdone338
+	JZ           kdone347
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -6505,9 +6586,18 @@ k337:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k337
+	JMP          k346
 
-kdone338:
+kdone347:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu348
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x06, Z2, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z2, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+
+norelu348:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -6515,22 +6605,23 @@ kdone338:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile333
+	JMP     tile341
 
-end334:
+end342:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock332
+	ADDQ   $0x08, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock340
 	VZEROUPPER
 	RET
 
-// func gemmXN2x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN2x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6543,38 +6634,47 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock339:
+rowblock349:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile340:
-	TESTQ     DI, DI
-	JZ        end341
-	CMPQ      acc+64(FP), $0x00
-	JE        zero342
+tile350:
+	TESTQ        DI, DI
+	JZ           end351
+	CMPQ         mode+72(FP), $0x01
+	JB           zero352
+	JE           cinit353
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R8), Z2
+	VMOVAPS      Z2, Z3
+	JMP          kstart354
+
+cinit353:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart343
+	JMP       kstart354
 
-zero342:
+zero352:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart343:
+kstart354:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k344:
+k355:
 	TESTQ        R10, R10
-	JZ           kdone345
+	JZ           kdone356
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -6586,9 +6686,22 @@ k344:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k344
+	JMP          k355
 
-kdone345:
+kdone356:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu357
+	VXORPS    Z4, Z4, Z4
+	VCMPPS    $0x06, Z4, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z4, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z4, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z4, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+
+norelu357:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -6598,22 +6711,23 @@ kdone345:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile340
+	JMP     tile350
 
-end341:
+end351:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock339
+	ADDQ   $0x08, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock349
 	VZEROUPPER
 	RET
 
-// func gemmXN2x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN2x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6626,16 +6740,27 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock346:
+rowblock358:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile347:
-	TESTQ     DI, DI
-	JZ        end348
-	CMPQ      acc+64(FP), $0x00
-	JE        zero349
+tile359:
+	TESTQ        DI, DI
+	JZ           end360
+	CMPQ         mode+72(FP), $0x01
+	JB           zero361
+	JE           cinit362
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R8), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	JMP          kstart363
+
+cinit362:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6644,9 +6769,9 @@ tile347:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart350
+	JMP       kstart363
 
-zero349:
+zero361:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6654,14 +6779,14 @@ zero349:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart350:
+kstart363:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k351:
+k364:
 	TESTQ        R10, R10
-	JZ           kdone352
+	JZ           kdone365
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -6676,9 +6801,26 @@ k351:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k351
+	JMP          k364
 
-kdone352:
+kdone365:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu366
+	VXORPS    Z6, Z6, Z6
+	VCMPPS    $0x06, Z6, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z6, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z6, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z6, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z6, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z6, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+
+norelu366:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6690,22 +6832,23 @@ kdone352:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile347
+	JMP     tile359
 
-end348:
+end360:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock346
+	ADDQ   $0x08, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock358
 	VZEROUPPER
 	RET
 
-// func gemmXN2x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN2x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6718,16 +6861,29 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock353:
+rowblock367:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile354:
-	TESTQ     DI, DI
-	JZ        end355
-	CMPQ      acc+64(FP), $0x00
-	JE        zero356
+tile368:
+	TESTQ        DI, DI
+	JZ           end369
+	CMPQ         mode+72(FP), $0x01
+	JB           zero370
+	JE           cinit371
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R8), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	JMP          kstart372
+
+cinit371:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6738,9 +6894,9 @@ tile354:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart357
+	JMP       kstart372
 
-zero356:
+zero370:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6750,14 +6906,14 @@ zero356:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart357:
+kstart372:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k358:
+k373:
 	TESTQ        R10, R10
-	JZ           kdone359
+	JZ           kdone374
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -6775,9 +6931,30 @@ k358:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k358
+	JMP          k373
 
-kdone359:
+kdone374:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu375
+	VXORPS    Z8, Z8, Z8
+	VCMPPS    $0x06, Z8, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z8, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z8, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z8, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z8, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z8, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z8, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z8, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+
+norelu375:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6791,22 +6968,23 @@ kdone359:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile354
+	JMP     tile368
 
-end355:
+end369:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock353
+	ADDQ   $0x08, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock367
 	VZEROUPPER
 	RET
 
-// func gemmXN3x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN3x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6819,37 +6997,45 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock360:
+rowblock376:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile361:
-	TESTQ     DI, DI
-	JZ        end362
-	CMPQ      acc+64(FP), $0x00
-	JE        zero363
+tile377:
+	TESTQ        DI, DI
+	JZ           end378
+	CMPQ         mode+72(FP), $0x01
+	JB           zero379
+	JE           cinit380
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VBROADCASTSS 4(R8), Z1
+	VBROADCASTSS 8(R8), Z2
+	JMP          kstart381
+
+cinit380:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart364
+	JMP       kstart381
 
-zero363:
+zero379:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart364:
+kstart381:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k365:
+k382:
 	TESTQ        R10, R10
-	JZ           kdone366
+	JZ           kdone383
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -6860,9 +7046,20 @@ k365:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k365
+	JMP          k382
 
-kdone366:
+kdone383:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu384
+	VXORPS    Z3, Z3, Z3
+	VCMPPS    $0x06, Z3, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z3, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z3, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+
+norelu384:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -6872,22 +7069,23 @@ kdone366:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile361
+	JMP     tile377
 
-end362:
+end378:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock360
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock376
 	VZEROUPPER
 	RET
 
-// func gemmXN3x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN3x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6900,16 +7098,27 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock367:
+rowblock385:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile368:
-	TESTQ     DI, DI
-	JZ        end369
-	CMPQ      acc+64(FP), $0x00
-	JE        zero370
+tile386:
+	TESTQ        DI, DI
+	JZ           end387
+	CMPQ         mode+72(FP), $0x01
+	JB           zero388
+	JE           cinit389
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R8), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R8), Z4
+	VMOVAPS      Z4, Z5
+	JMP          kstart390
+
+cinit389:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -6919,9 +7128,9 @@ tile368:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart371
+	JMP       kstart390
 
-zero370:
+zero388:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6929,14 +7138,14 @@ zero370:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart371:
+kstart390:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k372:
+k391:
 	TESTQ        R10, R10
-	JZ           kdone373
+	JZ           kdone392
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -6951,9 +7160,26 @@ k372:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k372
+	JMP          k391
 
-kdone373:
+kdone392:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu393
+	VXORPS    Z6, Z6, Z6
+	VCMPPS    $0x06, Z6, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z6, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z6, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z6, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z6, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z6, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+
+norelu393:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -6966,22 +7192,23 @@ kdone373:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile368
+	JMP     tile386
 
-end369:
+end387:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock367
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock385
 	VZEROUPPER
 	RET
 
-// func gemmXN3x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN3x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -6994,16 +7221,30 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock374:
+rowblock394:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile375:
-	TESTQ     DI, DI
-	JZ        end376
-	CMPQ      acc+64(FP), $0x00
-	JE        zero377
+tile395:
+	TESTQ        DI, DI
+	JZ           end396
+	CMPQ         mode+72(FP), $0x01
+	JB           zero397
+	JE           cinit398
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R8), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R8), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	JMP          kstart399
+
+cinit398:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -7016,9 +7257,9 @@ tile375:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart378
+	JMP       kstart399
 
-zero377:
+zero397:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7029,14 +7270,14 @@ zero377:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart378:
+kstart399:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k379:
+k400:
 	TESTQ        R10, R10
-	JZ           kdone380
+	JZ           kdone401
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -7055,9 +7296,32 @@ k379:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k379
+	JMP          k400
 
-kdone380:
+kdone401:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu402
+	VXORPS    Z9, Z9, Z9
+	VCMPPS    $0x06, Z9, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z9, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z9, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z9, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z9, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z9, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z9, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z9, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+	VCMPPS    $0x06, Z9, Z8, K2
+	VMOVAPS.Z Z8, K2, Z8
+
+norelu402:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7073,22 +7337,23 @@ kdone380:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile375
+	JMP     tile395
 
-end376:
+end396:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock374
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock394
 	VZEROUPPER
 	RET
 
-// func gemmXN3x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN3x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -7101,16 +7366,33 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock381:
+rowblock403:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile382:
-	TESTQ     DI, DI
-	JZ        end383
-	CMPQ      acc+64(FP), $0x00
-	JE        zero384
+tile404:
+	TESTQ        DI, DI
+	JZ           end405
+	CMPQ         mode+72(FP), $0x01
+	JB           zero406
+	JE           cinit407
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R8), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R8), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	JMP          kstart408
+
+cinit407:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -7126,9 +7408,9 @@ tile382:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart385
+	JMP       kstart408
 
-zero384:
+zero406:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7142,14 +7424,14 @@ zero384:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart385:
+kstart408:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k386:
+k409:
 	TESTQ        R10, R10
-	JZ           kdone387
+	JZ           kdone410
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -7172,9 +7454,38 @@ k386:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k386
+	JMP          k409
 
-kdone387:
+kdone410:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu411
+	VXORPS    Z12, Z12, Z12
+	VCMPPS    $0x06, Z12, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z12, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z12, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z12, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z12, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z12, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z12, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z12, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+	VCMPPS    $0x06, Z12, Z8, K2
+	VMOVAPS.Z Z8, K2, Z8
+	VCMPPS    $0x06, Z12, Z9, K2
+	VMOVAPS.Z Z9, K2, Z9
+	VCMPPS    $0x06, Z12, Z10, K2
+	VMOVAPS.Z Z10, K2, Z10
+	VCMPPS    $0x06, Z12, Z11, K2
+	VMOVAPS.Z Z11, K2, Z11
+
+norelu411:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7193,22 +7504,23 @@ kdone387:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile382
+	JMP     tile404
 
-end383:
+end405:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock381
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock403
 	VZEROUPPER
 	RET
 
-// func gemmXN4x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN4x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -7222,16 +7534,25 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock388:
+rowblock412:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
-	MOVQ nt+72(FP), R8
+	MOVQ nt+80(FP), R8
 
-tile389:
-	TESTQ     R8, R8
-	JZ        end390
-	CMPQ      acc+64(FP), $0x00
-	JE        zero391
+tile413:
+	TESTQ        R8, R8
+	JZ           end414
+	CMPQ         mode+72(FP), $0x01
+	JB           zero415
+	JE           cinit416
+	MOVQ         bias+56(FP), R9
+	VBROADCASTSS (R9), Z0
+	VBROADCASTSS 4(R9), Z1
+	VBROADCASTSS 8(R9), Z2
+	VBROADCASTSS 12(R9), Z3
+	JMP          kstart417
+
+cinit416:
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -7240,22 +7561,22 @@ tile389:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart392
+	JMP       kstart417
 
-zero391:
+zero415:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart392:
+kstart417:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
-	MOVQ k+56(FP), R11
+	MOVQ k+64(FP), R11
 
-k393:
+k418:
 	TESTQ        R11, R11
-	JZ           kdone394
+	JZ           kdone419
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -7268,9 +7589,22 @@ k393:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k393
+	JMP          k418
 
-kdone394:
+kdone419:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu420
+	VXORPS    Z4, Z4, Z4
+	VCMPPS    $0x06, Z4, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z4, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z4, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z4, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+
+norelu420:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -7282,22 +7616,23 @@ kdone394:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile389
+	JMP     tile413
 
-end390:
+end414:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock388
+	ADDQ   $0x10, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock412
 	VZEROUPPER
 	RET
 
-// func gemmXN4x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN4x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -7311,16 +7646,29 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock395:
+rowblock421:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
-	MOVQ nt+72(FP), R8
+	MOVQ nt+80(FP), R8
 
-tile396:
-	TESTQ     R8, R8
-	JZ        end397
-	CMPQ      acc+64(FP), $0x00
-	JE        zero398
+tile422:
+	TESTQ        R8, R8
+	JZ           end423
+	CMPQ         mode+72(FP), $0x01
+	JB           zero424
+	JE           cinit425
+	MOVQ         bias+56(FP), R9
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R9), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R9), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(R9), Z6
+	VMOVAPS      Z6, Z7
+	JMP          kstart426
+
+cinit425:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -7333,9 +7681,9 @@ tile396:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart399
+	JMP       kstart426
 
-zero398:
+zero424:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7345,14 +7693,14 @@ zero398:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart399:
+kstart426:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
-	MOVQ k+56(FP), R11
+	MOVQ k+64(FP), R11
 
-k400:
+k427:
 	TESTQ        R11, R11
-	JZ           kdone401
+	JZ           kdone428
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -7370,9 +7718,30 @@ k400:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k400
+	JMP          k427
 
-kdone401:
+kdone428:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu429
+	VXORPS    Z8, Z8, Z8
+	VCMPPS    $0x06, Z8, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z8, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z8, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z8, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z8, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z8, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z8, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z8, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+
+norelu429:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -7388,22 +7757,23 @@ kdone401:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile396
+	JMP     tile422
 
-end397:
+end423:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock395
+	ADDQ   $0x10, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock421
 	VZEROUPPER
 	RET
 
-// func gemmXN4x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN4x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -7417,16 +7787,33 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock402:
+rowblock430:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
-	MOVQ nt+72(FP), R8
+	MOVQ nt+80(FP), R8
 
-tile403:
-	TESTQ     R8, R8
-	JZ        end404
-	CMPQ      acc+64(FP), $0x00
-	JE        zero405
+tile431:
+	TESTQ        R8, R8
+	JZ           end432
+	CMPQ         mode+72(FP), $0x01
+	JB           zero433
+	JE           cinit434
+	MOVQ         bias+56(FP), R9
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R9), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R9), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R9), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	JMP          kstart435
+
+cinit434:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -7443,9 +7830,9 @@ tile403:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart406
+	JMP       kstart435
 
-zero405:
+zero433:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7459,14 +7846,14 @@ zero405:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart406:
+kstart435:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
-	MOVQ k+56(FP), R11
+	MOVQ k+64(FP), R11
 
-k407:
+k436:
 	TESTQ        R11, R11
-	JZ           kdone408
+	JZ           kdone437
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -7489,9 +7876,38 @@ k407:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k407
+	JMP          k436
 
-kdone408:
+kdone437:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu438
+	VXORPS    Z12, Z12, Z12
+	VCMPPS    $0x06, Z12, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z12, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z12, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z12, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z12, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z12, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z12, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z12, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+	VCMPPS    $0x06, Z12, Z8, K2
+	VMOVAPS.Z Z8, K2, Z8
+	VCMPPS    $0x06, Z12, Z9, K2
+	VMOVAPS.Z Z9, K2, Z9
+	VCMPPS    $0x06, Z12, Z10, K2
+	VMOVAPS.Z Z10, K2, Z10
+	VCMPPS    $0x06, Z12, Z11, K2
+	VMOVAPS.Z Z11, K2, Z11
+
+norelu438:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -7511,22 +7927,23 @@ kdone408:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile403
+	JMP     tile431
 
-end404:
+end432:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock402
+	ADDQ   $0x10, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock430
 	VZEROUPPER
 	RET
 
-// func gemmXN4x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN4x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-96
-	MOVQ  tail+80(FP), AX
+TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-104
+	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
 	KMOVW CX, K1
@@ -7540,16 +7957,37 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-96
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock409:
+rowblock439:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
-	MOVQ nt+72(FP), R8
+	MOVQ nt+80(FP), R8
 
-tile410:
-	TESTQ     R8, R8
-	JZ        end411
-	CMPQ      acc+64(FP), $0x00
-	JE        zero412
+tile440:
+	TESTQ        R8, R8
+	JZ           end441
+	CMPQ         mode+72(FP), $0x01
+	JB           zero442
+	JE           cinit443
+	MOVQ         bias+56(FP), R9
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R9), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R9), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R9), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	JMP          kstart444
+
+cinit443:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -7570,9 +8008,9 @@ tile410:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart413
+	JMP       kstart444
 
-zero412:
+zero442:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7590,14 +8028,14 @@ zero412:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart413:
+kstart444:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
-	MOVQ k+56(FP), R11
+	MOVQ k+64(FP), R11
 
-k414:
+k445:
 	TESTQ        R11, R11
-	JZ           kdone415
+	JZ           kdone446
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -7625,9 +8063,46 @@ k414:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k414
+	JMP          k445
 
-kdone415:
+kdone446:
+	CMPQ      mode+72(FP), $0x03
+	JNE       norelu447
+	VXORPS    Z16, Z16, Z16
+	VCMPPS    $0x06, Z16, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z16, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z16, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z16, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z16, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z16, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z16, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z16, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+	VCMPPS    $0x06, Z16, Z8, K2
+	VMOVAPS.Z Z8, K2, Z8
+	VCMPPS    $0x06, Z16, Z9, K2
+	VMOVAPS.Z Z9, K2, Z9
+	VCMPPS    $0x06, Z16, Z10, K2
+	VMOVAPS.Z Z10, K2, Z10
+	VCMPPS    $0x06, Z16, Z11, K2
+	VMOVAPS.Z Z11, K2, Z11
+	VCMPPS    $0x06, Z16, Z12, K2
+	VMOVAPS.Z Z12, K2, Z12
+	VCMPPS    $0x06, Z16, Z13, K2
+	VMOVAPS.Z Z13, K2, Z13
+	VCMPPS    $0x06, Z16, Z14, K2
+	VMOVAPS.Z Z14, K2, Z14
+	VCMPPS    $0x06, Z16, Z15, K2
+	VMOVAPS.Z Z15, K2, Z15
+
+norelu447:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -7651,15 +8126,16 @@ kdone415:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile410
+	JMP     tile440
 
-end411:
+end441:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock409
+	ADDQ   $0x10, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock439
 	VZEROUPPER
 	RET
 
@@ -7692,16 +8168,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs416:
+pairs448:
 	CMPQ SI, $0x02
-	JB   odd417
+	JB   odd449
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU419:
+loopU451:
 	CMPQ        R10, R8
-	JAE         loop1420
+	JAE         loop1452
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -7711,29 +8187,29 @@ loopU419:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU419
+	JMP         loopU451
 
-loop1420:
+loop1452:
 	CMPQ        R10, R9
-	JAE         tail422
+	JAE         tail454
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1420
+	JMP         loop1452
 
-tail422:
+tail454:
 	CMPQ        R10, DI
-	JAE         done421
+	JAE         done453
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done421:
+done453:
 	XORQ R10, R10
 
-loopU423:
+loopU455:
 	CMPQ        R10, R8
-	JAE         loop1424
+	JAE         loop1456
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -7743,37 +8219,37 @@ loopU423:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU423
+	JMP         loopU455
 
-loop1424:
+loop1456:
 	CMPQ        R10, R9
-	JAE         tail426
+	JAE         tail458
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1424
+	JMP         loop1456
 
-tail426:
+tail458:
 	CMPQ        R10, DI
-	JAE         done425
+	JAE         done457
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done425:
+done457:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs416
+	JMP  pairs448
 
-odd417:
+odd449:
 	TESTQ SI, SI
-	JZ    end418
+	JZ    end450
 	XORQ  R10, R10
 
-loopU427:
+loopU459:
 	CMPQ        R10, R8
-	JAE         loop1428
+	JAE         loop1460
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -7783,25 +8259,25 @@ loopU427:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU427
+	JMP         loopU459
 
-loop1428:
+loop1460:
 	CMPQ        R10, R9
-	JAE         tail430
+	JAE         tail462
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1428
+	JMP         loop1460
 
-tail430:
+tail462:
 	CMPQ        R10, DI
-	JAE         done429
+	JAE         done461
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done429:
-end418:
+done461:
+end450:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -7839,14 +8315,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows431:
+rows463:
 	TESTQ SI, SI
-	JZ    end432
+	JZ    end464
 	XORQ  R10, R10
 
-loopU433:
+loopU465:
 	CMPQ        R10, R8
-	JAE         loop1434
+	JAE         loop1466
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -7860,32 +8336,32 @@ loopU433:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU433
+	JMP         loopU465
 
-loop1434:
+loop1466:
 	CMPQ        R10, R9
-	JAE         tail436
+	JAE         tail468
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1434
+	JMP         loop1466
 
-tail436:
+tail468:
 	CMPQ        R10, DI
-	JAE         done435
+	JAE         done467
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done435:
+done467:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows431
+	JMP  rows463
 
-end432:
+end464:
 	VZEROUPPER
 	RET
 
@@ -7915,9 +8391,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU437:
+loopU469:
 	CMPQ        CX, DX
-	JAE         loop1438
+	JAE         loop1470
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -7931,26 +8407,26 @@ loopU437:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU437
+	JMP         loopU469
 
-loop1438:
+loop1470:
 	CMPQ        CX, BX
-	JAE         tail440
+	JAE         tail472
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1438
+	JMP         loop1470
 
-tail440:
+tail472:
 	CMPQ        CX, SI
-	JAE         done439
+	JAE         done471
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done439:
+done471:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -7985,9 +8461,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU441:
+loopU473:
 	CMPQ    DX, BX
-	JAE     loop1442
+	JAE     loop1474
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -7997,27 +8473,27 @@ loopU441:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU441
+	JMP     loopU473
 
-loop1442:
+loop1474:
 	CMPQ    DX, SI
-	JAE     tail444
+	JAE     tail476
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1442
+	JMP     loop1474
 
-tail444:
+tail476:
 	CMPQ       DX, DI
-	JAE        done443
+	JAE        done475
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done443:
+done475:
 	VZEROUPPER
 	RET
 
@@ -8044,9 +8520,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU445:
+loopU477:
 	CMPQ    DX, BX
-	JAE     loop1446
+	JAE     loop1478
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -8058,29 +8534,29 @@ loopU445:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU445
+	JMP     loopU477
 
-loop1446:
+loop1478:
 	CMPQ    DX, SI
-	JAE     tail448
+	JAE     tail480
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1446
+	JMP     loop1478
 
-tail448:
+tail480:
 	CMPQ       DX, DI
-	JAE        done447
+	JAE        done479
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done447:
+done479:
 	VZEROUPPER
 	RET
 
@@ -8100,7 +8576,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off449
+	JZ           off481
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -8111,9 +8587,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1451:
+loop1483:
 	CMPQ    DX, BX
-	JAE     tail453
+	JAE     tail485
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -8122,11 +8598,11 @@ loop1451:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1451
+	JMP     loop1483
 
-tail453:
+tail485:
 	CMPQ       DX, SI
-	JAE        done452
+	JAE        done484
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -8135,11 +8611,11 @@ tail453:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done452:
+done484:
 	VZEROUPPER
 	RET
 
-off449:
+off481:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -8150,27 +8626,27 @@ off449:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1455:
+loop1487:
 	CMPQ    DX, BX
-	JAE     tail457
+	JAE     tail489
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1455
+	JMP     loop1487
 
-tail457:
+tail489:
 	CMPQ       DX, SI
-	JAE        done456
+	JAE        done488
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done456:
+done488:
 	VZEROUPPER
 	RET
 
@@ -8192,7 +8668,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off458
+	JZ           off490
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -8203,9 +8679,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1460:
+loop1492:
 	CMPQ    BX, SI
-	JAE     tail462
+	JAE     tail494
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8220,11 +8696,11 @@ loop1460:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1460
+	JMP     loop1492
 
-tail462:
+tail494:
 	CMPQ       BX, DI
-	JAE        done461
+	JAE        done493
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8239,11 +8715,11 @@ tail462:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done461:
+done493:
 	VZEROUPPER
 	RET
 
-off458:
+off490:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -8254,9 +8730,9 @@ off458:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1464:
+loop1496:
 	CMPQ    BX, SI
-	JAE     tail466
+	JAE     tail498
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8269,11 +8745,11 @@ loop1464:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1464
+	JMP     loop1496
 
-tail466:
+tail498:
 	CMPQ       BX, DI
-	JAE        done465
+	JAE        done497
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8286,7 +8762,7 @@ tail466:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done465:
+done497:
 	VZEROUPPER
 	RET
 
@@ -8323,9 +8799,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1468:
+loop1500:
 	CMPQ    SI, DI
-	JAE     tail470
+	JAE     tail502
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -8350,11 +8826,11 @@ loop1468:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1468
+	JMP     loop1500
 
-tail470:
+tail502:
 	CMPQ       SI, R8
-	JAE        done469
+	JAE        done501
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -8379,7 +8855,7 @@ tail470:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done469:
+done501:
 	VZEROUPPER
 	RET
 
@@ -8411,9 +8887,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1472:
+loop1504:
 	CMPQ    BX, SI
-	JAE     tail474
+	JAE     tail506
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8431,11 +8907,11 @@ loop1472:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1472
+	JMP     loop1504
 
-tail474:
+tail506:
 	CMPQ       BX, DI
-	JAE        done473
+	JAE        done505
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8453,7 +8929,7 @@ tail474:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done473:
+done505:
 	VZEROUPPER
 	RET
 
@@ -8473,9 +8949,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU475:
+loopU507:
 	CMPQ        BX, DX
-	JAE         loop1476
+	JAE         loop1508
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -8485,17 +8961,17 @@ loopU475:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU475
+	JMP         loopU507
 
-loop1476:
+loop1508:
 	CMPQ        BX, CX
-	JAE         done477
+	JAE         done509
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1476
+	JMP         loop1508
 
-done477:
+done509:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -8529,22 +9005,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows478:
+rows510:
 	TESTQ    BX, BX
-	JZ       end481
+	JZ       end513
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do480
-	JP       do480
-	JMP      next479
+	JNE      do512
+	JP       do512
+	JMP      next511
 
-do480:
+do512:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU482:
+loopU514:
 	CMPQ        R9, R8
-	JAE         loop1483
+	JAE         loop1515
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -8552,33 +9028,33 @@ loopU482:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU482
+	JMP         loopU514
 
-loop1483:
+loop1515:
 	CMPQ        R9, SI
-	JAE         tail485
+	JAE         tail517
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1483
+	JMP         loop1515
 
-tail485:
+tail517:
 	CMPQ        R9, DI
-	JAE         done484
+	JAE         done516
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done484:
-next479:
+done516:
+next511:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows478
+	JMP  rows510
 
-end481:
+end513:
 	VZEROUPPER
 	RET
 
@@ -8607,22 +9083,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows486:
+rows518:
 	TESTQ    DI, DI
-	JZ       end489
+	JZ       end521
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do488
-	JP       do488
-	JMP      next487
+	JNE      do520
+	JP       do520
+	JMP      next519
 
-do488:
+do520:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU490:
+loopU522:
 	CMPQ        R11, R10
-	JAE         loop1491
+	JAE         loop1523
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -8636,11 +9112,11 @@ loopU490:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU490
+	JMP         loopU522
 
-loop1491:
+loop1523:
 	CMPQ        R11, R8
-	JAE         tail493
+	JAE         tail525
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -8648,11 +9124,11 @@ loop1491:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1491
+	JMP         loop1523
 
-tail493:
+tail525:
 	CMPQ        R11, R9
-	JAE         done492
+	JAE         done524
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -8662,15 +9138,15 @@ tail493:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done492:
-next487:
+done524:
+next519:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows486
+	JMP  rows518
 
-end489:
+end521:
 	VZEROUPPER
 	RET
 
@@ -8699,18 +9175,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU494:
+blockU526:
 	CMPQ    R10, R8
-	JAE     block1495
+	JAE     block1527
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap498:
+tap530:
 	CMPQ         R11, SI
-	JAE          taps499
+	JAE          taps531
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8720,47 +9196,47 @@ tap498:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap498
+	JMP          tap530
 
-taps499:
+taps531:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU494
+	JMP     blockU526
 
-block1495:
+block1527:
 	CMPQ    R10, R9
-	JAE     tail496
+	JAE     tail528
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap500:
+tap532:
 	CMPQ         R11, SI
-	JAE          taps501
+	JAE          taps533
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap500
+	JMP          tap532
 
-taps501:
+taps533:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1495
+	JMP     block1527
 
-tail496:
+tail528:
 	CMPQ    R10, DI
-	JAE     end497
+	JAE     end529
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap502:
+tap534:
 	CMPQ         R11, SI
-	JAE          taps503
+	JAE          taps535
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8768,12 +9244,12 @@ tap502:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap502
+	JMP          tap534
 
-taps503:
+taps535:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end497:
+end529:
 	VZEROUPPER
 	RET
 
@@ -8802,23 +9278,23 @@ TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, R8
 
-row504:
+row536:
 	TESTQ DI, DI
-	JZ    end507
+	JZ    end539
 	XORQ  R10, R10
 
-blockU505:
+blockU537:
 	CMPQ    R10, R9
-	JAE     last4511
+	JAE     last4543
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap512:
+tap544:
 	CMPQ         R11, SI
-	JAE          taps513
+	JAE          taps545
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8828,30 +9304,30 @@ tap512:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap512
+	JMP          tap544
 
-taps513:
+taps545:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU505
+	JMP     blockU537
 
-last4511:
+last4543:
 	MOVQ    R8, R12
 	SUBQ    R10, R12
 	CMPQ    R12, $0x00000060
-	JBE     last3510
+	JBE     last3542
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap514:
+tap546:
 	CMPQ         R11, SI
-	JAE          taps515
+	JAE          taps547
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8862,28 +9338,28 @@ tap514:
 	VMASKMOVPS   96(CX)(R12*1), Y15, Y7
 	VFMADD231PS  Y7, Y13, Y3
 	INCQ         R11
-	JMP          tap514
+	JMP          tap546
 
-taps515:
+taps547:
 	VMOVUPS    Y0, (AX)(R10*1)
 	VMOVUPS    Y1, 32(AX)(R10*1)
 	VMOVUPS    Y2, 64(AX)(R10*1)
 	VMASKMOVPS Y3, Y15, 96(AX)(R10*1)
-	JMP        next506
+	JMP        next538
 
-last3510:
+last3542:
 	MOVQ    R8, R12
 	SUBQ    R10, R12
 	CMPQ    R12, $0x00000040
-	JBE     last2509
+	JBE     last2541
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	XORQ    R11, R11
 
-tap516:
+tap548:
 	CMPQ         R11, SI
-	JAE          taps517
+	JAE          taps549
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8893,26 +9369,26 @@ tap516:
 	VMASKMOVPS   64(CX)(R12*1), Y15, Y6
 	VFMADD231PS  Y6, Y13, Y2
 	INCQ         R11
-	JMP          tap516
+	JMP          tap548
 
-taps517:
+taps549:
 	VMOVUPS    Y0, (AX)(R10*1)
 	VMOVUPS    Y1, 32(AX)(R10*1)
 	VMASKMOVPS Y2, Y15, 64(AX)(R10*1)
-	JMP        next506
+	JMP        next538
 
-last2509:
+last2541:
 	MOVQ    R8, R12
 	SUBQ    R10, R12
 	CMPQ    R12, $0x00000020
-	JBE     last1508
+	JBE     last1540
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	XORQ    R11, R11
 
-tap518:
+tap550:
 	CMPQ         R11, SI
-	JAE          taps519
+	JAE          taps551
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8921,20 +9397,20 @@ tap518:
 	VMASKMOVPS   32(CX)(R12*1), Y15, Y5
 	VFMADD231PS  Y5, Y13, Y1
 	INCQ         R11
-	JMP          tap518
+	JMP          tap550
 
-taps519:
+taps551:
 	VMOVUPS    Y0, (AX)(R10*1)
 	VMASKMOVPS Y1, Y15, 32(AX)(R10*1)
-	JMP        next506
+	JMP        next538
 
-last1508:
+last1540:
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap520:
+tap552:
 	CMPQ         R11, SI
-	JAE          taps521
+	JAE          taps553
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -8942,20 +9418,20 @@ tap520:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap520
+	JMP          tap552
 
-taps521:
+taps553:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-next506:
+next538:
 	MOVQ ys+8(FP), R12
 	LEAQ (AX)(R12*4), AX
 	MOVQ xs+24(FP), R12
 	LEAQ (CX)(R12*4), CX
 	DECQ DI
-	JMP  row504
+	JMP  row536
 
-end507:
+end539:
 	VZEROUPPER
 	RET
 
@@ -8967,9 +9443,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop522:
+gloop554:
 	CMPQ         DX, $0x00000008
-	JB           gtail523
+	JB           gtail555
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -9004,11 +9480,11 @@ gloop522:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop522
+	JMP          gloop554
 
-gtail523:
+gtail555:
 	TESTQ        DX, DX
-	JZ           gdone524
+	JZ           gdone556
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -9045,7 +9521,7 @@ gtail523:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone524:
+gdone556:
 	VZEROUPPER
 	RET
 
@@ -9057,9 +9533,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop525:
+gloop557:
 	CMPQ        DX, $0x00000008
-	JB          gtail526
+	JB          gtail558
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -9088,11 +9564,11 @@ gloop525:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop525
+	JMP         gloop557
 
-gtail526:
+gtail558:
 	TESTQ       DX, DX
-	JZ          gdone527
+	JZ          gdone559
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -9123,7 +9599,7 @@ gtail526:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone527:
+gdone559:
 	VZEROUPPER
 	RET
 
@@ -9136,9 +9612,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop528:
+gloop560:
 	CMPQ        BX, $0x00000008
-	JB          gtail529
+	JB          gtail561
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -9170,11 +9646,11 @@ gloop528:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop528
+	JMP         gloop560
 
-gtail529:
+gtail561:
 	TESTQ       BX, BX
-	JZ          gdone530
+	JZ          gdone562
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -9207,7 +9683,7 @@ gtail529:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone530:
+gdone562:
 	VZEROUPPER
 	RET
 
@@ -9220,9 +9696,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop531:
+gloop563:
 	CMPQ         DX, $0x00000008
-	JB           gtail532
+	JB           gtail564
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -9250,11 +9726,11 @@ gloop531:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop531
+	JMP          gloop563
 
-gtail532:
+gtail564:
 	TESTQ        DX, DX
-	JZ           gdone533
+	JZ           gdone565
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -9284,7 +9760,7 @@ gtail532:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone533:
+gdone565:
 	VZEROUPPER
 	RET
 
@@ -9301,9 +9777,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop534:
+gloop566:
 	CMPQ         DI, $0x00000008
-	JB           gtail535
+	JB           gtail567
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -9410,11 +9886,11 @@ gloop534:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop534
+	JMP          gloop566
 
-gtail535:
+gtail567:
 	TESTQ        DI, DI
-	JZ           gdone536
+	JZ           gdone568
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -9520,7 +9996,7 @@ gtail535:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone536:
+gdone568:
 	VZEROUPPER
 	RET
 
@@ -9541,11 +10017,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody537
+	JZ      nody569
 
-gloop538:
+gloop570:
 	CMPQ    R10, $0x00000008
-	JB      gtail539
+	JB      gtail571
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -9587,11 +10063,11 @@ gloop538:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop538
+	JMP     gloop570
 
-gtail539:
+gtail571:
 	TESTQ      R10, R10
-	JZ         gdone540
+	JZ         gdone572
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -9629,14 +10105,14 @@ gtail539:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone540:
+gdone572:
 	VZEROUPPER
 	RET
 
-nody537:
-gloop541:
+nody569:
+gloop573:
 	CMPQ    R10, $0x00000008
-	JB      gtail542
+	JB      gtail574
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -9675,11 +10151,11 @@ gloop541:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop541
+	JMP     gloop573
 
-gtail542:
+gtail574:
 	TESTQ      R10, R10
-	JZ         gdone543
+	JZ         gdone575
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -9715,7 +10191,7 @@ gtail542:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone543:
+gdone575:
 	VZEROUPPER
 	RET
 
@@ -9734,9 +10210,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop544:
+gloop576:
 	CMPQ         R8, $0x00000008
-	JB           gtail545
+	JB           gtail577
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -9900,11 +10376,11 @@ gloop544:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop544
+	JMP          gloop576
 
-gtail545:
+gtail577:
 	TESTQ        R8, R8
-	JZ           gdone546
+	JZ           gdone578
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -10066,7 +10542,7 @@ gtail545:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone546:
+gdone578:
 	VZEROUPPER
 	RET
 
@@ -10087,11 +10563,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody547
+	JZ      nody579
 
-gloop548:
+gloop580:
 	CMPQ    R9, $0x00000008
-	JB      gtail549
+	JB      gtail581
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -10137,11 +10613,11 @@ gloop548:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop548
+	JMP     gloop580
 
-gtail549:
+gtail581:
 	TESTQ      R9, R9
-	JZ         gdone550
+	JZ         gdone582
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -10184,14 +10660,14 @@ gtail549:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone550:
+gdone582:
 	VZEROUPPER
 	RET
 
-nody547:
-gloop551:
+nody579:
+gloop583:
 	CMPQ    R9, $0x00000008
-	JB      gtail552
+	JB      gtail584
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -10234,11 +10710,11 @@ gloop551:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop551
+	JMP     gloop583
 
-gtail552:
+gtail584:
 	TESTQ      R9, R9
-	JZ         gdone553
+	JZ         gdone585
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -10279,7 +10755,7 @@ gtail552:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone553:
+gdone585:
 	VZEROUPPER
 	RET
 
@@ -10294,11 +10770,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody554
+	JZ      nody586
 
-gloop555:
+gloop587:
 	CMPQ    SI, $0x00000008
-	JB      gtail556
+	JB      gtail588
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -10312,11 +10788,11 @@ gloop555:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop555
+	JMP     gloop587
 
-gtail556:
+gtail588:
 	TESTQ      SI, SI
-	JZ         gdone557
+	JZ         gdone589
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -10330,14 +10806,14 @@ gtail556:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone557:
+gdone589:
 	VZEROUPPER
 	RET
 
-nody554:
-gloop558:
+nody586:
+gloop590:
 	CMPQ    SI, $0x00000008
-	JB      gtail559
+	JB      gtail591
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -10348,11 +10824,11 @@ gloop558:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop558
+	JMP     gloop590
 
-gtail559:
+gtail591:
 	TESTQ      SI, SI
-	JZ         gdone560
+	JZ         gdone592
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -10364,7 +10840,7 @@ gtail559:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone560:
+gdone592:
 	VZEROUPPER
 	RET
 
@@ -10391,16 +10867,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows561:
+rows593:
 	TESTQ        SI, SI
-	JZ           end562
+	JZ           end594
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU563:
+loopU595:
 	CMPQ    R10, R8
-	JAE     loop1564
+	JAE     loop1596
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -10414,34 +10890,34 @@ loopU563:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU563
+	JMP     loopU595
 
-loop1564:
+loop1596:
 	CMPQ    R10, R9
-	JAE     tail566
+	JAE     tail598
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop1564
+	JMP     loop1596
 
-tail566:
+tail598:
 	CMPQ       R10, DI
-	JAE        done565
+	JAE        done597
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done565:
+done597:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows561
+	JMP  rows593
 
-end562:
+end594:
 	VZEROUPPER
 	RET
 
@@ -10468,9 +10944,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU567:
+loopU599:
 	CMPQ    BX, SI
-	JAE     loop1568
+	JAE     loop1600
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -10484,26 +10960,26 @@ loopU567:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU567
+	JMP     loopU599
 
-loop1568:
+loop1600:
 	CMPQ    BX, DI
-	JAE     tail570
+	JAE     tail602
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1568
+	JMP     loop1600
 
-tail570:
+tail602:
 	CMPQ       BX, R8
-	JAE        done569
+	JAE        done601
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done569:
+done601:
 	VZEROUPPER
 	RET
 
@@ -10530,9 +11006,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU571:
+loopU603:
 	CMPQ    BX, SI
-	JAE     loop1572
+	JAE     loop1604
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -10546,26 +11022,26 @@ loopU571:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU571
+	JMP     loopU603
 
-loop1572:
+loop1604:
 	CMPQ    BX, DI
-	JAE     tail574
+	JAE     tail606
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1572
+	JMP     loop1604
 
-tail574:
+tail606:
 	CMPQ       BX, R8
-	JAE        done573
+	JAE        done605
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done573:
+done605:
 	VZEROUPPER
 	RET
 
@@ -10595,9 +11071,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU575:
+loopU607:
 	CMPQ    DX, BX
-	JAE     loop1576
+	JAE     loop1608
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -10609,29 +11085,29 @@ loopU575:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU575
+	JMP     loopU607
 
-loop1576:
+loop1608:
 	CMPQ    DX, SI
-	JAE     tail578
+	JAE     tail610
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1576
+	JMP     loop1608
 
-tail578:
+tail610:
 	CMPQ       DX, DI
-	JAE        done577
+	JAE        done609
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done577:
+done609:
 	VZEROUPPER
 	RET
 
@@ -10661,9 +11137,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU579:
+loopU611:
 	CMPQ    DX, BX
-	JAE     loop1580
+	JAE     loop1612
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -10679,11 +11155,11 @@ loopU579:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU579
+	JMP     loopU611
 
-loop1580:
+loop1612:
 	CMPQ    DX, SI
-	JAE     tail582
+	JAE     tail614
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -10692,11 +11168,11 @@ loop1580:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1580
+	JMP     loop1612
 
-tail582:
+tail614:
 	CMPQ       DX, DI
-	JAE        done581
+	JAE        done613
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -10705,7 +11181,7 @@ tail582:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done581:
+done613:
 	VZEROUPPER
 	RET
 
@@ -10725,9 +11201,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU583:
+loopU615:
 	CMPQ      BX, DX
-	JAE       loop1584
+	JAE       loop1616
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -10737,17 +11213,17 @@ loopU583:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU583
+	JMP       loopU615
 
-loop1584:
+loop1616:
 	CMPQ      BX, CX
-	JAE       done585
+	JAE       done617
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop1584
+	JMP       loop1616
 
-done585:
+done617:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10775,9 +11251,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU586:
+loopU618:
 	CMPQ        BX, DX
-	JAE         loop1587
+	JAE         loop1619
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -10791,18 +11267,18 @@ loopU586:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU586
+	JMP         loopU618
 
-loop1587:
+loop1619:
 	CMPQ        BX, CX
-	JAE         done588
+	JAE         done620
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1587
+	JMP         loop1619
 
-done588:
+done620:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10834,9 +11310,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU589:
+loopU621:
 	CMPQ        SI, BX
-	JAE         loop1590
+	JAE         loop1622
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -10854,19 +11330,19 @@ loopU589:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU589
+	JMP         loopU621
 
-loop1590:
+loop1622:
 	CMPQ        SI, DX
-	JAE         done591
+	JAE         done623
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop1590
+	JMP         loop1622
 
-done591:
+done623:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10902,9 +11378,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows592:
+rows624:
 	TESTQ SI, SI
-	JZ    end593
+	JZ    end625
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -10915,9 +11391,9 @@ rows592:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU594:
+loopU626:
 	CMPQ    R8, R9
-	JAE     loop1595
+	JAE     loop1627
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -10927,29 +11403,29 @@ loopU594:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU594
+	JMP     loopU626
 
-loop1595:
+loop1627:
 	CMPQ    R8, R10
-	JAE     tail597
+	JAE     tail629
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1595
+	JMP     loop1627
 
-tail597:
+tail629:
 	CMPQ       R8, R11
-	JAE        done596
+	JAE        done628
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done596:
+done628:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows592
+	JMP  rows624
 
-end593:
+end625:
 	VZEROUPPER
 	RET
 
@@ -10995,38 +11471,38 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows598:
+rows630:
 	TESTQ SI, SI
-	JZ    end599
+	JZ    end631
 	XORQ  R8, R8
 
-loop1600:
+loop1632:
 	CMPQ    R8, R9
-	JAE     tail601
+	JAE     tail633
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1600
+	JMP     loop1632
 
-tail601:
+tail633:
 	CMPQ       R8, DI
-	JAE        next602
+	JAE        next634
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next602:
+next634:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows598
+	JMP  rows630
 
-end599:
+end631:
 	VZEROUPPER
 	RET
 
@@ -11044,40 +11520,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock603:
+rowblock635:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile604:
+tile636:
 	TESTQ  DI, DI
-	JZ     end605
+	JZ     end637
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k606:
+k638:
 	TESTQ       R10, R10
-	JZ          ktail607
+	JZ          ktail639
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k606
+	JMP         k638
 
-ktail607:
+ktail639:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone608
+	JZ          kdone640
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone608:
+kdone640:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -11090,13 +11566,13 @@ kdone608:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias609
+	JZ           nobias641
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias609:
+nobias641:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -11106,9 +11582,9 @@ nobias609:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile604
+	JMP        tile636
 
-end605:
+end637:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -11116,7 +11592,7 @@ end605:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock603
+	JNZ    rowblock635
 	VZEROUPPER
 	RET
 
@@ -11134,15 +11610,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock610:
+rowblock642:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile611:
+tile643:
 	TESTQ  DI, DI
-	JZ     end612
+	JZ     end644
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -11150,9 +11626,9 @@ tile611:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k613:
+k645:
 	TESTQ       R10, R10
-	JZ          ktail614
+	JZ          ktail646
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -11161,18 +11637,18 @@ k613:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k613
+	JMP         k645
 
-ktail614:
+ktail646:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone615
+	JZ          kdone647
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone615:
+kdone647:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -11185,13 +11661,13 @@ kdone615:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias616
+	JZ           nobias648
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias616:
+nobias648:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -11201,9 +11677,9 @@ nobias616:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile611
+	JMP        tile643
 
-end612:
+end644:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -11211,7 +11687,7 @@ end612:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock610
+	JNZ    rowblock642
 	VZEROUPPER
 	RET
 
@@ -11229,15 +11705,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock617:
+rowblock649:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile618:
+tile650:
 	TESTQ  DI, DI
-	JZ     end619
+	JZ     end651
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11246,9 +11722,9 @@ tile618:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k620:
+k652:
 	TESTQ       R10, R10
-	JZ          ktail621
+	JZ          ktail653
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -11259,11 +11735,11 @@ k620:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k620
+	JMP         k652
 
-ktail621:
+ktail653:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone622
+	JZ          kdone654
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -11272,7 +11748,7 @@ ktail621:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone622:
+kdone654:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -11285,13 +11761,13 @@ kdone622:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias623
+	JZ           nobias655
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias623:
+nobias655:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -11301,9 +11777,9 @@ nobias623:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile618
+	JMP        tile650
 
-end619:
+end651:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -11311,7 +11787,7 @@ end619:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock617
+	JNZ    rowblock649
 	VZEROUPPER
 	RET
 
@@ -11329,15 +11805,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock624:
+rowblock656:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile625:
+tile657:
 	TESTQ  DI, DI
-	JZ     end626
+	JZ     end658
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -11345,9 +11821,9 @@ tile625:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k627:
+k659:
 	TESTQ       R10, R10
-	JZ          ktail628
+	JZ          ktail660
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -11356,18 +11832,18 @@ k627:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k627
+	JMP         k659
 
-ktail628:
+ktail660:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone629
+	JZ          kdone661
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone629:
+kdone661:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -11391,14 +11867,14 @@ kdone629:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias630
+	JZ           nobias662
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias630:
+nobias662:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11411,9 +11887,9 @@ nobias630:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile625
+	JMP        tile657
 
-end626:
+end658:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11421,7 +11897,7 @@ end626:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock624
+	JNZ    rowblock656
 	VZEROUPPER
 	RET
 
@@ -11439,15 +11915,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock631:
+rowblock663:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile632:
+tile664:
 	TESTQ  DI, DI
-	JZ     end633
+	JZ     end665
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11457,9 +11933,9 @@ tile632:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k634:
+k666:
 	TESTQ       R10, R10
-	JZ          ktail635
+	JZ          ktail667
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -11471,11 +11947,11 @@ k634:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k634
+	JMP         k666
 
-ktail635:
+ktail667:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone636
+	JZ          kdone668
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -11485,7 +11961,7 @@ ktail635:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone636:
+kdone668:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -11509,14 +11985,14 @@ kdone636:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias637
+	JZ           nobias669
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias637:
+nobias669:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11529,9 +12005,9 @@ nobias637:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile632
+	JMP        tile664
 
-end633:
+end665:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11539,7 +12015,7 @@ end633:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock631
+	JNZ    rowblock663
 	VZEROUPPER
 	RET
 
@@ -11557,15 +12033,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock638:
+rowblock670:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile639:
+tile671:
 	TESTQ  DI, DI
-	JZ     end640
+	JZ     end672
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11577,9 +12053,9 @@ tile639:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k641:
+k673:
 	TESTQ       R10, R10
-	JZ          ktail642
+	JZ          ktail674
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -11594,11 +12070,11 @@ k641:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k641
+	JMP         k673
 
-ktail642:
+ktail674:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone643
+	JZ          kdone675
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -11611,7 +12087,7 @@ ktail642:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone643:
+kdone675:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -11635,14 +12111,14 @@ kdone643:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias644
+	JZ           nobias676
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias644:
+nobias676:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11655,9 +12131,9 @@ nobias644:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile639
+	JMP        tile671
 
-end640:
+end672:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11665,7 +12141,7 @@ end640:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock638
+	JNZ    rowblock670
 	VZEROUPPER
 	RET
 
@@ -11683,15 +12159,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock645:
+rowblock677:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile646:
+tile678:
 	TESTQ  DI, DI
-	JZ     end647
+	JZ     end679
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11700,9 +12176,9 @@ tile646:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k648:
+k680:
 	TESTQ       R10, R10
-	JZ          ktail649
+	JZ          ktail681
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -11713,11 +12189,11 @@ k648:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k648
+	JMP         k680
 
-ktail649:
+ktail681:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone650
+	JZ          kdone682
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -11726,7 +12202,7 @@ ktail649:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone650:
+kdone682:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -11761,7 +12237,7 @@ kdone650:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias651
+	JZ           nobias683
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -11769,7 +12245,7 @@ kdone650:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias651:
+nobias683:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11785,9 +12261,9 @@ nobias651:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile646
+	JMP        tile678
 
-end647:
+end679:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11795,7 +12271,7 @@ end647:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock645
+	JNZ    rowblock677
 	VZEROUPPER
 	RET
 
@@ -11813,15 +12289,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock652:
+rowblock684:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile653:
+tile685:
 	TESTQ  DI, DI
-	JZ     end654
+	JZ     end686
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11833,9 +12309,9 @@ tile653:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k655:
+k687:
 	TESTQ       R10, R10
-	JZ          ktail656
+	JZ          ktail688
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -11850,11 +12326,11 @@ k655:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k655
+	JMP         k687
 
-ktail656:
+ktail688:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone657
+	JZ          kdone689
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -11867,7 +12343,7 @@ ktail656:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone657:
+kdone689:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -11902,7 +12378,7 @@ kdone657:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias658
+	JZ           nobias690
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -11910,7 +12386,7 @@ kdone657:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias658:
+nobias690:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11926,9 +12402,9 @@ nobias658:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile653
+	JMP        tile685
 
-end654:
+end686:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11936,7 +12412,7 @@ end654:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock652
+	JNZ    rowblock684
 	VZEROUPPER
 	RET
 
@@ -11954,15 +12430,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock659:
+rowblock691:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile660:
+tile692:
 	TESTQ  DI, DI
-	JZ     end661
+	JZ     end693
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11977,9 +12453,9 @@ tile660:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k662:
+k694:
 	TESTQ       R10, R10
-	JZ          ktail663
+	JZ          ktail695
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -11998,11 +12474,11 @@ k662:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k662
+	JMP         k694
 
-ktail663:
+ktail695:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone664
+	JZ          kdone696
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -12019,7 +12495,7 @@ ktail663:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone664:
+kdone696:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -12054,7 +12530,7 @@ kdone664:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias665
+	JZ           nobias697
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -12062,7 +12538,7 @@ kdone664:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias665:
+nobias697:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12078,9 +12554,9 @@ nobias665:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile660
+	JMP        tile692
 
-end661:
+end693:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12088,14 +12564,14 @@ end661:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock659
+	JNZ    rowblock691
 	VZEROUPPER
 	RET
 
-// func gemmXN1x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN1x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -12109,61 +12585,75 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock666:
+rowblock698:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile667:
-	TESTQ      DI, DI
-	JZ         end668
-	CMPQ       acc+64(FP), $0x00
-	JE         zero669
+tile699:
+	TESTQ        DI, DI
+	JZ           end700
+	CMPQ         mode+72(FP), $0x01
+	JB           zero701
+	JE           cinit702
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	JMP          kstart703
+
+cinit702:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart670
+	JMP        kstart703
 
-zero669:
+zero701:
 	VXORPS Y0, Y0, Y0
 
-kstart670:
+kstart703:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k671:
+k704:
 	TESTQ        R10, R10
-	JZ           kdone672
+	JZ           kdone705
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k671
+	JMP          k704
 
-kdone672:
+kdone705:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu706
+	VXORPS Y1, Y1, Y1
+	VCMPPS $0x06, Y1, Y0, Y2
+	VANDPS Y2, Y0, Y0
+
+norelu706:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile667
+	JMP        tile699
 
-end668:
+end700:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock666
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock698
 	VZEROUPPER
 	RET
 
-// func gemmXN1x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN1x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -12177,33 +12667,40 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock673:
+rowblock707:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile674:
-	TESTQ      DI, DI
-	JZ         end675
-	CMPQ       acc+64(FP), $0x00
-	JE         zero676
+tile708:
+	TESTQ        DI, DI
+	JZ           end709
+	CMPQ         mode+72(FP), $0x01
+	JB           zero710
+	JE           cinit711
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	JMP          kstart712
+
+cinit711:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart677
+	JMP        kstart712
 
-zero676:
+zero710:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart677:
+kstart712:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k678:
+k713:
 	TESTQ        R10, R10
-	JZ           kdone679
+	JZ           kdone714
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -12212,31 +12709,41 @@ k678:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k678
+	JMP          k713
 
-kdone679:
+kdone714:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu715
+	VXORPS Y2, Y2, Y2
+	VCMPPS $0x06, Y2, Y0, Y4
+	VANDPS Y4, Y0, Y0
+	VCMPPS $0x06, Y2, Y1, Y4
+	VANDPS Y4, Y1, Y1
+
+norelu715:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile674
+	JMP        tile708
 
-end675:
+end709:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock673
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock707
 	VZEROUPPER
 	RET
 
-// func gemmXN1x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN1x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -12250,35 +12757,43 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock680:
+rowblock716:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile681:
-	TESTQ      DI, DI
-	JZ         end682
-	CMPQ       acc+64(FP), $0x00
-	JE         zero683
+tile717:
+	TESTQ        DI, DI
+	JZ           end718
+	CMPQ         mode+72(FP), $0x01
+	JB           zero719
+	JE           cinit720
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	JMP          kstart721
+
+cinit720:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart684
+	JMP        kstart721
 
-zero683:
+zero719:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart684:
+kstart721:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k685:
+k722:
 	TESTQ        R10, R10
-	JZ           kdone686
+	JZ           kdone723
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -12289,9 +12804,20 @@ k685:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k685
+	JMP          k722
 
-kdone686:
+kdone723:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu724
+	VXORPS Y3, Y3, Y3
+	VCMPPS $0x06, Y3, Y0, Y6
+	VANDPS Y6, Y0, Y0
+	VCMPPS $0x06, Y3, Y1, Y6
+	VANDPS Y6, Y1, Y1
+	VCMPPS $0x06, Y3, Y2, Y6
+	VANDPS Y6, Y2, Y2
+
+norelu724:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -12299,22 +12825,23 @@ kdone686:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile681
+	JMP        tile717
 
-end682:
+end718:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock680
+	ADDQ   $0x04, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock716
 	VZEROUPPER
 	RET
 
-// func gemmXN2x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN2x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -12328,34 +12855,41 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock687:
+rowblock725:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile688:
-	TESTQ      DI, DI
-	JZ         end689
-	CMPQ       acc+64(FP), $0x00
-	JE         zero690
+tile726:
+	TESTQ        DI, DI
+	JZ           end727
+	CMPQ         mode+72(FP), $0x01
+	JB           zero728
+	JE           cinit729
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VBROADCASTSS 4(R8), Y1
+	JMP          kstart730
+
+cinit729:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart691
+	JMP        kstart730
 
-zero690:
+zero728:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart691:
+kstart730:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k692:
+k731:
 	TESTQ        R10, R10
-	JZ           kdone693
+	JZ           kdone732
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -12364,9 +12898,18 @@ k692:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k692
+	JMP          k731
 
-kdone693:
+kdone732:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu733
+	VXORPS Y2, Y2, Y2
+	VCMPPS $0x06, Y2, Y0, Y3
+	VANDPS Y3, Y0, Y0
+	VCMPPS $0x06, Y2, Y1, Y3
+	VANDPS Y3, Y1, Y1
+
+norelu733:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -12374,22 +12917,23 @@ kdone693:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile688
+	JMP        tile726
 
-end689:
+end727:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock687
+	ADDQ   $0x08, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock725
 	VZEROUPPER
 	RET
 
-// func gemmXN2x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN2x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -12403,38 +12947,47 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock694:
+rowblock734:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile695:
-	TESTQ      DI, DI
-	JZ         end696
-	CMPQ       acc+64(FP), $0x00
-	JE         zero697
+tile735:
+	TESTQ        DI, DI
+	JZ           end736
+	CMPQ         mode+72(FP), $0x01
+	JB           zero737
+	JE           cinit738
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R8), Y2
+	VMOVAPS      Y2, Y3
+	JMP          kstart739
+
+cinit738:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart698
+	JMP        kstart739
 
-zero697:
+zero737:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart698:
+kstart739:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k699:
+k740:
 	TESTQ        R10, R10
-	JZ           kdone700
+	JZ           kdone741
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -12446,9 +12999,22 @@ k699:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k699
+	JMP          k740
 
-kdone700:
+kdone741:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu742
+	VXORPS Y4, Y4, Y4
+	VCMPPS $0x06, Y4, Y0, Y6
+	VANDPS Y6, Y0, Y0
+	VCMPPS $0x06, Y4, Y1, Y6
+	VANDPS Y6, Y1, Y1
+	VCMPPS $0x06, Y4, Y2, Y6
+	VANDPS Y6, Y2, Y2
+	VCMPPS $0x06, Y4, Y3, Y6
+	VANDPS Y6, Y3, Y3
+
+norelu742:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -12458,22 +13024,23 @@ kdone700:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile695
+	JMP        tile735
 
-end696:
+end736:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock694
+	ADDQ   $0x08, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock734
 	VZEROUPPER
 	RET
 
-// func gemmXN2x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN2x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -12487,16 +13054,27 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock701:
+rowblock743:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile702:
-	TESTQ      DI, DI
-	JZ         end703
-	CMPQ       acc+64(FP), $0x00
-	JE         zero704
+tile744:
+	TESTQ        DI, DI
+	JZ           end745
+	CMPQ         mode+72(FP), $0x01
+	JB           zero746
+	JE           cinit747
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(R8), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	JMP          kstart748
+
+cinit747:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -12505,9 +13083,9 @@ tile702:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart705
+	JMP        kstart748
 
-zero704:
+zero746:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12515,14 +13093,14 @@ zero704:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart705:
+kstart748:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k706:
+k749:
 	TESTQ        R10, R10
-	JZ           kdone707
+	JZ           kdone750
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -12537,9 +13115,26 @@ k706:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k706
+	JMP          k749
 
-kdone707:
+kdone750:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu751
+	VXORPS Y6, Y6, Y6
+	VCMPPS $0x06, Y6, Y0, Y9
+	VANDPS Y9, Y0, Y0
+	VCMPPS $0x06, Y6, Y1, Y9
+	VANDPS Y9, Y1, Y1
+	VCMPPS $0x06, Y6, Y2, Y9
+	VANDPS Y9, Y2, Y2
+	VCMPPS $0x06, Y6, Y3, Y9
+	VANDPS Y9, Y3, Y3
+	VCMPPS $0x06, Y6, Y4, Y9
+	VANDPS Y9, Y4, Y4
+	VCMPPS $0x06, Y6, Y5, Y9
+	VANDPS Y9, Y5, Y5
+
+norelu751:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -12551,22 +13146,23 @@ kdone707:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile702
+	JMP        tile744
 
-end703:
+end745:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock701
+	ADDQ   $0x08, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock743
 	VZEROUPPER
 	RET
 
-// func gemmXN3x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN3x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -12580,37 +13176,45 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock708:
+rowblock752:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile709:
-	TESTQ      DI, DI
-	JZ         end710
-	CMPQ       acc+64(FP), $0x00
-	JE         zero711
+tile753:
+	TESTQ        DI, DI
+	JZ           end754
+	CMPQ         mode+72(FP), $0x01
+	JB           zero755
+	JE           cinit756
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VBROADCASTSS 4(R8), Y1
+	VBROADCASTSS 8(R8), Y2
+	JMP          kstart757
+
+cinit756:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart712
+	JMP        kstart757
 
-zero711:
+zero755:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart712:
+kstart757:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k713:
+k758:
 	TESTQ        R10, R10
-	JZ           kdone714
+	JZ           kdone759
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -12621,9 +13225,20 @@ k713:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k713
+	JMP          k758
 
-kdone714:
+kdone759:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu760
+	VXORPS Y3, Y3, Y3
+	VCMPPS $0x06, Y3, Y0, Y4
+	VANDPS Y4, Y0, Y0
+	VCMPPS $0x06, Y3, Y1, Y4
+	VANDPS Y4, Y1, Y1
+	VCMPPS $0x06, Y3, Y2, Y4
+	VANDPS Y4, Y2, Y2
+
+norelu760:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -12633,22 +13248,23 @@ kdone714:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile709
+	JMP        tile753
 
-end710:
+end754:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock708
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock752
 	VZEROUPPER
 	RET
 
-// func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -12662,16 +13278,27 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock715:
+rowblock761:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile716:
-	TESTQ      DI, DI
-	JZ         end717
-	CMPQ       acc+64(FP), $0x00
-	JE         zero718
+tile762:
+	TESTQ        DI, DI
+	JZ           end763
+	CMPQ         mode+72(FP), $0x01
+	JB           zero764
+	JE           cinit765
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R8), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R8), Y4
+	VMOVAPS      Y4, Y5
+	JMP          kstart766
+
+cinit765:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -12681,9 +13308,9 @@ tile716:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart719
+	JMP        kstart766
 
-zero718:
+zero764:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12691,14 +13318,14 @@ zero718:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart719:
+kstart766:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k720:
+k767:
 	TESTQ        R10, R10
-	JZ           kdone721
+	JZ           kdone768
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -12713,9 +13340,26 @@ k720:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k720
+	JMP          k767
 
-kdone721:
+kdone768:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu769
+	VXORPS Y6, Y6, Y6
+	VCMPPS $0x06, Y6, Y0, Y8
+	VANDPS Y8, Y0, Y0
+	VCMPPS $0x06, Y6, Y1, Y8
+	VANDPS Y8, Y1, Y1
+	VCMPPS $0x06, Y6, Y2, Y8
+	VANDPS Y8, Y2, Y2
+	VCMPPS $0x06, Y6, Y3, Y8
+	VANDPS Y8, Y3, Y3
+	VCMPPS $0x06, Y6, Y4, Y8
+	VANDPS Y8, Y4, Y4
+	VCMPPS $0x06, Y6, Y5, Y8
+	VANDPS Y8, Y5, Y5
+
+norelu769:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -12728,22 +13372,23 @@ kdone721:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile716
+	JMP        tile762
 
-end717:
+end763:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock715
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock761
 	VZEROUPPER
 	RET
 
-// func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+// func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 // Requires: AVX, FMA3
-TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-96
-	MOVQ    tail+80(FP), AX
+TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-104
+	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
 	LEAQ    maskTable<>+0(SB), AX
@@ -12757,16 +13402,30 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-96
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock722:
+rowblock770:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
-tile723:
-	TESTQ      DI, DI
-	JZ         end724
-	CMPQ       acc+64(FP), $0x00
-	JE         zero725
+tile771:
+	TESTQ        DI, DI
+	JZ           end772
+	CMPQ         mode+72(FP), $0x01
+	JB           zero773
+	JE           cinit774
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(R8), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(R8), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	JMP          kstart775
+
+cinit774:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -12779,9 +13438,9 @@ tile723:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart726
+	JMP        kstart775
 
-zero725:
+zero773:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12792,14 +13451,14 @@ zero725:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart726:
+kstart775:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
-	MOVQ k+56(FP), R10
+	MOVQ k+64(FP), R10
 
-k727:
+k776:
 	TESTQ        R10, R10
-	JZ           kdone728
+	JZ           kdone777
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -12818,9 +13477,32 @@ k727:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k727
+	JMP          k776
 
-kdone728:
+kdone777:
+	CMPQ   mode+72(FP), $0x03
+	JNE    norelu778
+	VXORPS Y9, Y9, Y9
+	VCMPPS $0x06, Y9, Y0, Y12
+	VANDPS Y12, Y0, Y0
+	VCMPPS $0x06, Y9, Y1, Y12
+	VANDPS Y12, Y1, Y1
+	VCMPPS $0x06, Y9, Y2, Y12
+	VANDPS Y12, Y2, Y2
+	VCMPPS $0x06, Y9, Y3, Y12
+	VANDPS Y12, Y3, Y3
+	VCMPPS $0x06, Y9, Y4, Y12
+	VANDPS Y12, Y4, Y4
+	VCMPPS $0x06, Y9, Y5, Y12
+	VANDPS Y12, Y5, Y5
+	VCMPPS $0x06, Y9, Y6, Y12
+	VANDPS Y12, Y6, Y6
+	VCMPPS $0x06, Y9, Y7, Y12
+	VANDPS Y12, Y7, Y7
+	VCMPPS $0x06, Y9, Y8, Y12
+	VANDPS Y12, Y8, Y8
+
+norelu778:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -12836,15 +13518,16 @@ kdone728:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile723
+	JMP        tile771
 
-end724:
+end772:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
-	DECQ   mt+88(FP)
-	JNZ    rowblock722
+	ADDQ   $0x0c, bias+56(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock770
 	VZEROUPPER
 	RET
 
@@ -12864,9 +13547,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock729:
+gemvblock779:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest730
+	JLT    gemvrest780
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12881,9 +13564,9 @@ gemvblock729:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk733:
+gemvk783:
 	TESTQ       R11, R11
-	JZ          gemvtail734
+	JZ          gemvtail784
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -12897,11 +13580,11 @@ gemvk733:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk733
+	JMP         gemvk783
 
-gemvtail734:
+gemvtail784:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone735
+	JZ          gemvkdone785
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -12920,7 +13603,7 @@ gemvtail734:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone735:
+gemvkdone785:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -12949,45 +13632,45 @@ gemvkdone735:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias736
+	JZ            gemvnobias786
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias736:
+gemvnobias786:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock729
+	JMP     gemvblock779
 
-gemvrest730:
-gemvrestloop731:
+gemvrest780:
+gemvrestloop781:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend732
+	JLE    gemvend782
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk737:
+gemvk787:
 	TESTQ       R11, R11
-	JZ          gemvtail738
+	JZ          gemvtail788
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk737
+	JMP         gemvk787
 
-gemvtail738:
+gemvtail788:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone739
+	JZ          gemvkdone789
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone739:
+gemvkdone789:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -12995,18 +13678,18 @@ gemvkdone739:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias740
+	JZ            gemvnobias790
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias740:
+gemvnobias790:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop731
+	JMP    gemvrestloop781
 
-gemvend732:
+gemvend782:
 	VZEROUPPER
 	RET
 
@@ -13026,9 +13709,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow741:
+gemvrow791:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend742
+	JLE    gemvrowend792
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13047,9 +13730,9 @@ gemvrow741:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU743:
+loopU793:
 	CMPQ        R8, R9
-	JAE         loop1744
+	JAE         loop1794
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -13067,24 +13750,24 @@ loopU743:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU743
+	JMP         loopU793
 
-loop1744:
+loop1794:
 	CMPQ        R8, R10
-	JAE         tail746
+	JAE         tail796
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop1744
+	JMP         loop1794
 
-tail746:
+tail796:
 	CMPQ        R8, R11
-	JAE         done745
+	JAE         done795
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done745:
+done795:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -13099,18 +13782,18 @@ done745:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias747
+	JZ            gemvnobias797
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias747:
+gemvnobias797:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow741
+	JMP    gemvrow791
 
-gemvrowend742:
+gemvrowend792:
 	VZEROUPPER
 	RET
 
@@ -13131,9 +13814,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock748:
+gemvblock798:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest749
+	JLT    gemvrest799
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13148,9 +13831,9 @@ gemvblock748:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk752:
+gemvk802:
 	TESTQ       R11, R11
-	JZ          gemvtail753
+	JZ          gemvtail803
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -13164,11 +13847,11 @@ gemvk752:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk752
+	JMP         gemvk802
 
-gemvtail753:
+gemvtail803:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone754
+	JZ          gemvkdone804
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -13187,7 +13870,7 @@ gemvtail753:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone754:
+gemvkdone804:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -13212,62 +13895,62 @@ gemvkdone754:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias755
+	JZ           gemvnobias805
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias755:
+gemvnobias805:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock748
+	JMP     gemvblock798
 
-gemvrest749:
-gemvrestloop750:
+gemvrest799:
+gemvrestloop800:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend751
+	JLE    gemvend801
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk756:
+gemvk806:
 	TESTQ       R11, R11
-	JZ          gemvtail757
+	JZ          gemvtail807
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk756
+	JMP         gemvk806
 
-gemvtail757:
+gemvtail807:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone758
+	JZ          gemvkdone808
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone758:
+gemvkdone808:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias759
+	JZ           gemvnobias809
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias759:
+gemvnobias809:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop750
+	JMP    gemvrestloop800
 
-gemvend751:
+gemvend801:
 	VZEROUPPER
 	RET
 
@@ -13288,9 +13971,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow760:
+gemvrow810:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend761
+	JLE    gemvrowend811
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13309,9 +13992,9 @@ gemvrow760:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU762:
+loopU812:
 	CMPQ        R8, R9
-	JAE         loop1763
+	JAE         loop1813
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -13329,24 +14012,24 @@ loopU762:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU762
+	JMP         loopU812
 
-loop1763:
+loop1813:
 	CMPQ        R8, R10
-	JAE         tail765
+	JAE         tail815
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop1763
+	JMP         loop1813
 
-tail765:
+tail815:
 	CMPQ        R8, R11
-	JAE         done764
+	JAE         done814
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done764:
+done814:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -13359,17 +14042,17 @@ done764:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias766
+	JZ           gemvnobias816
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias766:
+gemvnobias816:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow760
+	JMP    gemvrow810
 
-gemvrowend761:
+gemvrowend811:
 	VZEROUPPER
 	RET

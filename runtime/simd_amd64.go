@@ -418,7 +418,7 @@ func GemmNT64(c, a, b, bias []float64, m, n, k int) { scalarGemmNT(c, a, b, bias
 // GemmTN32 adds Aᵀ·B into c: c[i*n+j] += Σ_p a[p*m+i]*b[p*n+j] for i < m and
 // j < n, with A k×m and B k×n row-major: the weight gradient dW += dZᵀ·X of
 // a dense layer over a batch of k samples. c must not overlap a or b.
-func GemmTN32(c, a, b []float32, m, n, k int) { gemmXN32(c, a, b, m, n, k, 1, m, true) }
+func GemmTN32(c, a, b []float32, m, n, k int) { gemmXN32(c, a, b, nil, m, n, k, 1, m, gemmAcc) }
 
 // GemmTN64 is GemmTN32 for float64.
 func GemmTN64(c, a, b []float64, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, 1, m, true) }
@@ -426,7 +426,7 @@ func GemmTN64(c, a, b []float64, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, 1
 // GemmNN32 sets c = A·B: c[i*n+j] = Σ_p a[i*k+p]*b[p*n+j] for i < m and
 // j < n, with A m×k and B k×n row-major: the input gradient dX = dZ·W of a
 // dense layer over a batch of m samples. c must not overlap a or b.
-func GemmNN32(c, a, b []float32, m, n, k int) { gemmXN32(c, a, b, m, n, k, k, 1, false) }
+func GemmNN32(c, a, b []float32, m, n, k int) { gemmXN32(c, a, b, nil, m, n, k, k, 1, gemmZero) }
 
 // GemmNN64 is GemmNN32 for float64.
 func GemmNN64(c, a, b []float64, m, n, k int) { scalarGemmXN(c, a, b, m, n, k, k, 1, false) }
@@ -486,8 +486,18 @@ func gemmNTAsm(c, a, b, bias []float32, m, n, k int) {
 	}
 }
 
+// The modes of the gemmXN tile kernels: where the accumulators start.
+const (
+	gemmZero = 0 // zero: c = A·B
+	gemmAcc  = 1 // c: c += A·B
+	gemmBias = 2 // bias[i] of row i: c = bias + A·B
+	// gemmBiasRelu is gemmBias with a ReLU at the store: c = relu(bias + A·B)
+	// (as ReluForward32: NaN kept, else max(., +0)).
+	gemmBiasRelu = 3
+)
+
 // gemmXNFunc is the signature of the gemmXN tile kernels.
-type gemmXNFunc func(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, k int, acc int, nt int, tail int, mt int)
+type gemmXNFunc func(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
 
 // gemmXNTiles[l][mr][nv] is the kernel of mr rows × nv vectors of level l
 // (512: up to 4×4 vectors of 16, 256: up to 3×3 vectors of 8).
@@ -510,11 +520,19 @@ var gemmXNTiles = [2][5][5]gemmXNFunc{
 // gemmXN32 is GemmTN32/GemmNN32 with A(i,p) = a[i*rs+p*cs]: at most four
 // kernel calls, each looping over its tiles: the full tiles of MR rows × NV
 // vectors, the narrower tiles of the columns left (last vector masked), and
-// both for the m%MR rows left.
-func gemmXN32(c, a, b []float32, m, n, k, rs, cs int, acc bool) {
+// both for the m%MR rows left. The mode (gemmZero, gemmAcc, gemmBias,
+// gemmBiasRelu) is where the accumulators start; with gemmBias(Relu), bias
+// holds m values (checked by the caller), else it is nil.
+func gemmXN32(c, a, b, bias []float32, m, n, k, rs, cs, mode int) {
 	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, rs, cs)
 	if simdLevel == simdGeneric {
-		scalarGemmXN(c, a, b, m, n, k, rs, cs, acc)
+		if mode >= gemmBias {
+			fillRows(c, bias, m, n)
+		}
+		scalarGemmXN(c, a, b, m, n, k, rs, cs, mode != gemmZero)
+		if mode == gemmBiasRelu {
+			scalarReluForward(c[:m*n], c[:m*n])
+		}
 		return
 	}
 	if m == 0 || n == 0 {
@@ -524,10 +542,6 @@ func gemmXN32(c, a, b []float32, m, n, k, rs, cs int, acc bool) {
 	if simdLevel == simdAVX2 {
 		tiles, mr0, nv0, w = &gemmXNTiles[0], 3, 3, 8
 	}
-	iacc := 0
-	if acc {
-		iacc = 1
-	}
 	cols := nv0 * w
 	full, rem := n/cols, n%cols
 	remV := (rem + w - 1) / w
@@ -535,11 +549,15 @@ func gemmXN32(c, a, b []float32, m, n, k, rs, cs int, acc bool) {
 	mt, mrem := m/mr0, m%mr0
 	block := func(i, mr, blocks int) {
 		pa := ptr32(a, i*rs)
+		var pbias *float32
+		if mode >= gemmBias {
+			pbias = ptr32(bias, i)
+		}
 		if full > 0 {
-			tiles[mr][nv0](ptr32(c, i*n), n, pa, rs, cs, ptr32(b, 0), n, k, iacc, full, w, blocks)
+			tiles[mr][nv0](ptr32(c, i*n), n, pa, rs, cs, ptr32(b, 0), n, pbias, k, mode, full, w, blocks)
 		}
 		if rem > 0 {
-			tiles[mr][remV](ptr32(c, i*n+full*cols), n, pa, rs, cs, ptr32(b, full*cols), n, k, iacc, 1, remTail, blocks)
+			tiles[mr][remV](ptr32(c, i*n+full*cols), n, pa, rs, cs, ptr32(b, full*cols), n, pbias, k, mode, 1, remTail, blocks)
 		}
 	}
 	if mt > 0 {

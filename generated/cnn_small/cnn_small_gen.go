@@ -145,7 +145,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
 	a0     [BatchChunk][6272]float32 // output
-	z0     [BatchChunk][6272]float32 // pre-activation z = W ⋆ x + b
 	dxp0   [1][30][30]float32        // dL/d(padded input)
 	cols0  [9][784]float32           // im2col of one sample's padded input (batched pass)
 	dcols0 [9][784]float32           // dL/dcols of one sample (batched pass)
@@ -248,8 +247,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
 			runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 		}
-		runtime.GemmNNBias32(m.z0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
-		runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
+		runtime.GemmNNBiasRelu32(m.a0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 	}
 
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
@@ -372,10 +370,7 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
 				runtime.CopyRows32(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 			}
-			runtime.GemmNNBias32(m.z0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
-		}
-		for row := 0; row < nb; row++ {
-			runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
+			runtime.GemmNNBiasRelu32(m.a0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 		}
 	}
 
@@ -485,7 +480,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		if needDX {
 			for row := 0; row < nb; row++ {
-				runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+				runtime.ReluBackward32(m.a0[row][:], m.d0[row][:])
 			}
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
@@ -541,7 +536,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 		} else {
 			for row := 0; row < nb; row++ {
-				runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+				runtime.ReluBackward32(m.a0[row][:], m.d0[row][:])
 			}
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			for row := 0; row < nb; row++ {
@@ -617,7 +612,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7
 	{
 		if needDX {
-			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			runtime.ReluBackward32(m.a0[row][:], m.d0[row][:])
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 			xf := m.x[row][:]
@@ -669,7 +664,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
-			runtime.ReluBackward32(m.z0[row][:], m.d0[row][:])
+			runtime.ReluBackward32(m.a0[row][:], m.d0[row][:])
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)

@@ -229,7 +229,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11
 	a0     [BatchChunk][2240]float32 // output
-	z0     [BatchChunk][2240]float32 // pre-activation z = W ⋆ x + b
 	dxp0   [1][1][146]float32        // dL/d(padded input)
 	cols0  [7][140]float32           // im2col of one sample's padded input (batched pass)
 	dcols0 [7][140]float32           // dL/dcols of one sample (batched pass)
@@ -239,7 +238,6 @@ type Model struct {
 	arg1 [BatchChunk][1120]int32   // flat input index of each window's maximum
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
 	a2     [BatchChunk][2240]float32 // output
-	z2     [BatchChunk][2240]float32 // pre-activation z = W ⋆ x + b
 	dxp2   [16][1][74]float32        // dL/d(padded input)
 	cols2  [80][70]float32           // im2col of one sample's padded input (batched pass)
 	dcols2 [80][70]float32           // dL/dcols of one sample (batched pass)
@@ -255,7 +253,6 @@ type Model struct {
 	dwdz4 [43]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
 	a5   [BatchChunk][1120]float32 // output
-	z5   [BatchChunk][1120]float32 // pre-activation z = W ⋆ x + b
 	gwt5 [1024]float32             // one sample's dL/dW (batched pass)
 	// layers.6 (global_avgpool1d [32 35]→[32]), spec line 17
 	a6 [BatchChunk][32]float32 // output
@@ -354,8 +351,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(cf[c*980+700:], 140, xf[c*140+2:], 140, 1, 1, 138)
 			runtime.CopyRows32(cf[c*980+840:], 140, xf[c*140+3:], 140, 1, 1, 137)
 		}
-		runtime.GemmNNBias32(m.z0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
-		runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
+		runtime.GemmNNBiasRelu32(m.a0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 	}
 
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
@@ -389,8 +385,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(cf[c*350+210:], 70, xf[c*70+1:], 70, 1, 1, 69)
 			runtime.CopyRows32(cf[c*350+280:], 70, xf[c*70+2:], 70, 1, 1, 68)
 		}
-		runtime.GemmNNBias32(m.z2[row][:], w, cf, m.Params.Layers2Bias[:], Layers2Filters, Layers2Positions, Layers2Patch)
-		runtime.ReluForward32(m.z2[row][:], m.a2[row][:])
+		runtime.GemmNNBiasRelu32(m.a2[row][:], w, cf, m.Params.Layers2Bias[:], Layers2Filters, Layers2Positions, Layers2Patch)
 	}
 
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
@@ -440,8 +435,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		w := unsafe.Slice(&m.Params.Layers5Weight[0][0][0], Layers5Filters*Layers5Patch)
 		cf := m.a4[row][:]
-		runtime.GemmNNBias32(m.z5[row][:], w, cf, m.Params.Layers5Bias[:], Layers5Filters, Layers5Positions, Layers5Patch)
-		runtime.ReluForward32(m.z5[row][:], m.a5[row][:])
+		runtime.GemmNNBiasRelu32(m.a5[row][:], w, cf, m.Params.Layers5Bias[:], Layers5Filters, Layers5Positions, Layers5Patch)
 	}
 
 	// layers.6 (global_avgpool1d [32 35]→[32]), spec line 17
@@ -542,10 +536,7 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(cf[c*980+700:], 140, xf[c*140+2:], 140, 1, 1, 138)
 				runtime.CopyRows32(cf[c*980+840:], 140, xf[c*140+3:], 140, 1, 1, 137)
 			}
-			runtime.GemmNNBias32(m.z0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
-		}
-		for row := 0; row < nb; row++ {
-			runtime.ReluForward32(m.z0[row][:], m.a0[row][:])
+			runtime.GemmNNBiasRelu32(m.a0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 		}
 	}
 
@@ -581,10 +572,7 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(cf[c*350+210:], 70, xf[c*70+1:], 70, 1, 1, 69)
 				runtime.CopyRows32(cf[c*350+280:], 70, xf[c*70+2:], 70, 1, 1, 68)
 			}
-			runtime.GemmNNBias32(m.z2[row][:], w, cf, m.Params.Layers2Bias[:], Layers2Filters, Layers2Positions, Layers2Patch)
-		}
-		for row := 0; row < nb; row++ {
-			runtime.ReluForward32(m.z2[row][:], m.a2[row][:])
+			runtime.GemmNNBiasRelu32(m.a2[row][:], w, cf, m.Params.Layers2Bias[:], Layers2Filters, Layers2Positions, Layers2Patch)
 		}
 	}
 
@@ -638,10 +626,7 @@ func (m *Model) forwardBatch(nb int) {
 		w := unsafe.Slice(&m.Params.Layers5Weight[0][0][0], Layers5Filters*Layers5Patch)
 		for row := 0; row < nb; row++ {
 			cf := m.a4[row][:]
-			runtime.GemmNNBias32(m.z5[row][:], w, cf, m.Params.Layers5Bias[:], Layers5Filters, Layers5Positions, Layers5Patch)
-		}
-		for row := 0; row < nb; row++ {
-			runtime.ReluForward32(m.z5[row][:], m.a5[row][:])
+			runtime.GemmNNBiasRelu32(m.a5[row][:], w, cf, m.Params.Layers5Bias[:], Layers5Filters, Layers5Positions, Layers5Patch)
 		}
 	}
 
@@ -738,7 +723,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
 	{
 		for row := 0; row < nb; row++ {
-			runtime.ReluBackward32(m.z5[row][:], m.d5[row][:])
+			runtime.ReluBackward32(m.a5[row][:], m.d5[row][:])
 		}
 		gw := (*[Layers5Filters * Layers5Patch]float32)(unsafe.Slice(&m.Grads.Layers5Weight[0][0][0], Layers5Filters*Layers5Patch))
 		w := unsafe.Slice(&m.Params.Layers5Weight[0][0][0], Layers5Filters*Layers5Patch)
@@ -817,7 +802,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
 	{
 		for row := 0; row < nb; row++ {
-			runtime.ReluBackward32(m.z2[row][:], m.d2[row][:])
+			runtime.ReluBackward32(m.a2[row][:], m.d2[row][:])
 		}
 		gw := (*[Layers2Filters * Layers2Patch]float32)(unsafe.Slice(&m.Grads.Layers2Weight[0][0][0], Layers2Filters*Layers2Patch))
 		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0], Layers2Filters*Layers2Patch)
@@ -882,7 +867,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		if needDX {
 			for row := 0; row < nb; row++ {
-				runtime.ReluBackward32(m.z0[row][:], m.d2[row][:])
+				runtime.ReluBackward32(m.a0[row][:], m.d2[row][:])
 			}
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch))
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch)
@@ -935,7 +920,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 		} else {
 			for row := 0; row < nb; row++ {
-				runtime.ReluBackward32(m.z0[row][:], m.d2[row][:])
+				runtime.ReluBackward32(m.a0[row][:], m.d2[row][:])
 			}
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch))
 			for row := 0; row < nb; row++ {
@@ -1011,7 +996,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.5 (conv1d [32 35]→[32 35], relu), spec line 16
 	{
-		runtime.ReluBackward32(m.z5[row][:], m.d5[row][:])
+		runtime.ReluBackward32(m.a5[row][:], m.d5[row][:])
 		gw := (*[Layers5Filters * Layers5Patch]float32)(unsafe.Slice(&m.Grads.Layers5Weight[0][0][0], Layers5Filters*Layers5Patch))
 		w := unsafe.Slice(&m.Params.Layers5Weight[0][0][0], Layers5Filters*Layers5Patch)
 		cf := m.a4[row][:]
@@ -1082,7 +1067,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
 	{
-		runtime.ReluBackward32(m.z2[row][:], m.d2[row][:])
+		runtime.ReluBackward32(m.a2[row][:], m.d2[row][:])
 		gw := (*[Layers2Filters * Layers2Patch]float32)(unsafe.Slice(&m.Grads.Layers2Weight[0][0][0], Layers2Filters*Layers2Patch))
 		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0], Layers2Filters*Layers2Patch)
 		xf := m.a1[row][:]
@@ -1141,7 +1126,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11
 	{
 		if needDX {
-			runtime.ReluBackward32(m.z0[row][:], m.d2[row][:])
+			runtime.ReluBackward32(m.a0[row][:], m.d2[row][:])
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch))
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch)
 			xf := m.x[row][:]
@@ -1190,7 +1175,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
-			runtime.ReluBackward32(m.z0[row][:], m.d2[row][:])
+			runtime.ReluBackward32(m.a0[row][:], m.d2[row][:])
 			gw := (*[Layers0Filters * Layers0Patch]float32)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0], Layers0Filters*Layers0Patch))
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)

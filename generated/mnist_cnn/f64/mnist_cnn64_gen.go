@@ -227,7 +227,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
 	a0     [BatchChunk][4704]float64 // output
-	z0     [BatchChunk][4704]float64 // pre-activation z = W ⋆ x + b
 	dxp0   [1][32][32]float64        // dL/d(padded input)
 	cols0  [25][784]float64          // im2col of one sample's padded input (batched pass)
 	dcols0 [25][784]float64          // dL/dcols of one sample (batched pass)
@@ -237,7 +236,6 @@ type Model struct {
 	arg1 [BatchChunk][1176]int32   // flat input index of each window's maximum
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
 	a2     [BatchChunk][1600]float64 // output
-	z2     [BatchChunk][1600]float64 // pre-activation z = W ⋆ x + b
 	cols2  [150][100]float64         // im2col of one sample's padded input (batched pass)
 	dcols2 [150][100]float64         // dL/dcols of one sample (batched pass)
 	gwt2   [2400]float64             // one sample's dL/dW (batched pass)
@@ -365,8 +363,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*19600+18032:], 28, xf[c*784+57:], 28, 1, 26, 27)
 			runtime.CopyRows64(cf[c*19600+18816:], 28, xf[c*784+58:], 28, 1, 26, 26)
 		}
-		runtime.GemmNNBias64(m.z0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
-		runtime.ReluForward64(m.z0[row][:], m.a0[row][:])
+		runtime.GemmNNBiasRelu64(m.a0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 	}
 
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
@@ -428,8 +425,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*2500+2300:], 10, xf[c*196+59:], 14, 1, 10, 10)
 			runtime.CopyRows64(cf[c*2500+2400:], 10, xf[c*196+60:], 14, 1, 10, 10)
 		}
-		runtime.GemmNNBias64(m.z2[row][:], w, cf, m.Params.Layers2Bias[:], Layers2Filters, Layers2Positions, Layers2Patch)
-		runtime.ReluForward64(m.z2[row][:], m.a2[row][:])
+		runtime.GemmNNBiasRelu64(m.a2[row][:], w, cf, m.Params.Layers2Bias[:], Layers2Filters, Layers2Positions, Layers2Patch)
 	}
 
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
@@ -586,10 +582,7 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*19600+18032:], 28, xf[c*784+57:], 28, 1, 26, 27)
 				runtime.CopyRows64(cf[c*19600+18816:], 28, xf[c*784+58:], 28, 1, 26, 26)
 			}
-			runtime.GemmNNBias64(m.z0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
-		}
-		for row := 0; row < nb; row++ {
-			runtime.ReluForward64(m.z0[row][:], m.a0[row][:])
+			runtime.GemmNNBiasRelu64(m.a0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
 		}
 	}
 
@@ -653,10 +646,7 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*2500+2300:], 10, xf[c*196+59:], 14, 1, 10, 10)
 				runtime.CopyRows64(cf[c*2500+2400:], 10, xf[c*196+60:], 14, 1, 10, 10)
 			}
-			runtime.GemmNNBias64(m.z2[row][:], w, cf, m.Params.Layers2Bias[:], Layers2Filters, Layers2Positions, Layers2Patch)
-		}
-		for row := 0; row < nb; row++ {
-			runtime.ReluForward64(m.z2[row][:], m.a2[row][:])
+			runtime.GemmNNBiasRelu64(m.a2[row][:], w, cf, m.Params.Layers2Bias[:], Layers2Filters, Layers2Positions, Layers2Patch)
 		}
 	}
 
@@ -817,7 +807,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
 	{
 		for row := 0; row < nb; row++ {
-			runtime.ReluBackward64(m.z2[row][:], m.d2[row][:])
+			runtime.ReluBackward64(m.a2[row][:], m.d2[row][:])
 		}
 		gw := (*[Layers2Filters * Layers2Patch]float64)(unsafe.Slice(&m.Grads.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch))
 		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch)
@@ -897,7 +887,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		if needDX {
 			for row := 0; row < nb; row++ {
-				runtime.ReluBackward64(m.z0[row][:], m.d0[row][:])
+				runtime.ReluBackward64(m.a0[row][:], m.d0[row][:])
 			}
 			gw := (*[Layers0Filters * Layers0Patch]float64)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
@@ -969,7 +959,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 		} else {
 			for row := 0; row < nb; row++ {
-				runtime.ReluBackward64(m.z0[row][:], m.d0[row][:])
+				runtime.ReluBackward64(m.a0[row][:], m.d0[row][:])
 			}
 			gw := (*[Layers0Filters * Layers0Patch]float64)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			for row := 0; row < nb; row++ {
@@ -1090,7 +1080,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
 	{
-		runtime.ReluBackward64(m.z2[row][:], m.d2[row][:])
+		runtime.ReluBackward64(m.a2[row][:], m.d2[row][:])
 		gw := (*[Layers2Filters * Layers2Patch]float64)(unsafe.Slice(&m.Grads.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch))
 		w := unsafe.Slice(&m.Params.Layers2Weight[0][0][0][0], Layers2Filters*Layers2Patch)
 		xf := m.a1[row][:]
@@ -1164,7 +1154,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
 	{
 		if needDX {
-			runtime.ReluBackward64(m.z0[row][:], m.d0[row][:])
+			runtime.ReluBackward64(m.a0[row][:], m.d0[row][:])
 			gw := (*[Layers0Filters * Layers0Patch]float64)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			w := unsafe.Slice(&m.Params.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch)
 			xf := m.x[row][:]
@@ -1232,7 +1222,7 @@ func (m *Model) backward(needDX bool) {
 				}
 			}
 		} else {
-			runtime.ReluBackward64(m.z0[row][:], m.d0[row][:])
+			runtime.ReluBackward64(m.a0[row][:], m.d0[row][:])
 			gw := (*[Layers0Filters * Layers0Patch]float64)(unsafe.Slice(&m.Grads.Layers0Weight[0][0][0][0], Layers0Filters*Layers0Patch))
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Layers0Patch*Layers0Positions)
