@@ -4,7 +4,7 @@
 // batch 32) and cnn_small (conv 8@3×3 pad 1, relu, maxpool 2, dense 10, Adam,
 // batch 32), on random inputs and labels (the speed does not depend on the
 // values). It prints one JSON line per network:
-// {"model", "bench": "Train", "samples_per_s", "runtime"}, which
+// {"model", "bench": "TrainBatch", "samples_per_s", "runtime"}, which
 // scripts/benchtable reads.
 //
 // It is its own module so that gorgonia never becomes a dependency of bpgen.
@@ -143,7 +143,7 @@ func main() {
 		name string
 		make func() *net
 	}{{"mnist_mlp", mlp}, {"cnn_small", cnnSmall}} {
-		r := map[string]any{"model": c.name, "bench": "Train", "samples_per_s": train(c.make(), *seconds),
+		r := map[string]any{"model": c.name, "bench": "TrainBatch", "samples_per_s": train(c.make(), *seconds),
 			"runtime": fmt.Sprintf("gorgonia %s (adam, batch %d)", "v0.9.18", batch)}
 		if err := enc.Encode(r); err != nil {
 			log.Fatal(err)
