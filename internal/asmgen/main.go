@@ -581,43 +581,11 @@ func (l *lvl) sumSqWide() {
 	for j := 0; j < 4; j++ {
 		VXORPS(l.v(j), l.v(j), l.v(j))
 	}
-	hb := l.vb / 2 // bytes of float32 that widen to one float64 vector
-	limU, lim1, idx := GP64(), GP64(), GP64()
-	MOVQ(n, limU)
-	ANDQ(I32(-4*l.w/2), limU)
-	SHLQ(U8(2), limU)
-	MOVQ(n, lim1)
-	ANDQ(I32(-l.w/2), lim1)
-	SHLQ(U8(2), lim1)
-	XORQ(idx, idx)
-	loopU, loop1, done := newLabel("loopU"), newLabel("loop1"), newLabel("done")
-	Label(loopU)
-	CMPQ(idx, limU)
-	JAE(LabelRef(loop1))
-	for j := 0; j < 4; j++ {
-		VCVTPS2PD(at(px, idx, j*hb), l.v(4+j))
+	l.wideLoop(n, func(j, off int) {
+		VCVTPS2PD(at(px, wideIdx, off), l.v(4+j))
 		VFMADD231PD(l.v(4+j), l.v(4+j), l.v(j))
-	}
-	ADDQ(U32(4*hb), idx)
-	JMP(LabelRef(loopU))
-	Label(loop1)
-	CMPQ(idx, lim1)
-	JAE(LabelRef(done))
-	VCVTPS2PD(at(px, idx, 0), l.v(4))
-	VFMADD231PD(l.v(4), l.v(4), l.v(0))
-	ADDQ(U32(hb), idx)
-	JMP(LabelRef(loop1))
-	Label(done)
-	VADDPD(l.v(1), l.v(0), l.v(0))
-	VADDPD(l.v(3), l.v(2), l.v(2))
-	VADDPD(l.v(2), l.v(0), l.v(0))
-	if l.w == 16 {
-		VEXTRACTF64X4(U8(1), zregs[0], zregs[1].AsY())
-		VADDPD(zregs[1].AsY(), zregs[0].AsY(), zregs[0].AsY())
-	}
-	VEXTRACTF128(U8(1), zregs[0].AsY(), x(1))
-	VADDPD(x(1), x(0), x(0))
-	VHADDPD(x(0), x(0), x(0))
+	})
+	l.hsumPD(0, 1)
 	VZEROUPPER()
 	Store(x(0), ReturnIndex(0))
 	RET()
