@@ -203,11 +203,7 @@ func (batchnormEmitter) forwardRows(p *plan, n *node, rows jen.Code) []jen.Code 
 				jen.Id("xh").Index(jen.Id("c")).Index(jen.Id("s")).Op("=").Add(p.fromF64(jen.Id("h"))),
 				jen.Id("y").Index(jen.Id("c")).Index(jen.Id("s")).Op("=").Add(p.fromF64(jen.Id("g").Op("*").Id("h").Op("+").Id("b"))),
 			),
-			jen.Comment("running statistics, with the unbiased variance (PyTorch)"),
-			jen.Id("unbiased").Op(":=").Id("sq").Op("/").Id("cnt"),
-			jen.If(jen.Id("cnt").Op(">").Lit(1)).Block(jen.Id("unbiased").Op("=").Id("sq").Op("/").Parens(jen.Id("cnt").Op("-").Lit(1))),
-			st("RunningMean").Op("=").Add(p.fromF64(jen.Lit(1-n.Momentum).Op("*").Add(p.f64(st("RunningMean"))).Op("+").Lit(n.Momentum).Op("*").Id("mean"))),
-			st("RunningVar").Op("=").Add(p.fromF64(jen.Lit(1-n.Momentum).Op("*").Add(p.f64(st("RunningVar"))).Op("+").Lit(n.Momentum).Op("*").Id("unbiased"))),
+			bnRunningStats(p, n, st),
 		)...),
 		jen.Id("m").Dot("State").Dot("NumBatchesTracked").Index(jen.Lit(p.counterIndex(n))).Op("++"),
 	}
@@ -275,11 +271,7 @@ func bnTrainKernels(p *plan, n *node, rows jen.Code) []jen.Code {
 			bnRows(p, n, rows, xs, jen.Id("sq").Op("+=").Add(p.kernel("SumSqDevWide")).Call(xc, jen.Id("mean"))),
 			jen.Id("inv").Op(":=").Lit(1).Op("/").Qual("math", "Sqrt").Call(jen.Id("sq").Op("/").Id("cnt").Op("+").Lit(n.Eps)),
 			jen.List(mf(inv).Index(jen.Id("c")), mf(shift).Index(jen.Id("c"))).Op("=").List(p.fromF64(jen.Id("inv")), p.fromF64(jen.Op("-").Id("mean").Op("*").Id("inv"))),
-			jen.Comment("running statistics, with the unbiased variance (PyTorch)"),
-			jen.Id("unbiased").Op(":=").Id("sq").Op("/").Id("cnt"),
-			jen.If(jen.Id("cnt").Op(">").Lit(1)).Block(jen.Id("unbiased").Op("=").Id("sq").Op("/").Parens(jen.Id("cnt").Op("-").Lit(1))),
-			st("RunningMean").Op("=").Add(p.fromF64(jen.Lit(1-n.Momentum).Op("*").Add(p.f64(st("RunningMean"))).Op("+").Lit(n.Momentum).Op("*").Id("mean"))),
-			st("RunningVar").Op("=").Add(p.fromF64(jen.Lit(1-n.Momentum).Op("*").Add(p.f64(st("RunningVar"))).Op("+").Lit(n.Momentum).Op("*").Id("unbiased"))),
+			bnRunningStats(p, n, st),
 		),
 		jen.Id("m").Dot("State").Dot("NumBatchesTracked").Index(jen.Lit(p.counterIndex(n))).Op("++"),
 		jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Add(rows), jen.Id("r").Op("++")).Block(
@@ -459,3 +451,16 @@ func (batchnormEmitter) flops(n *node) int64 { return 4 * int64(n.outSize) }
 
 // batchPays: batchnorm needs the whole batch; Fit always trains it batched.
 func (batchnormEmitter) batchPays(*node) bool { return true }
+
+// bnRunningStats updates channel c's running statistics from the batch's mean
+// and squared deviation sum sq over cnt values, with PyTorch's momentum and the
+// unbiased variance.
+func bnRunningStats(p *plan, n *node, st func(string) *jen.Statement) jen.Code {
+	return jen.Add(
+		jen.Comment("running statistics, with the unbiased variance (PyTorch)").Line(),
+		jen.Id("unbiased").Op(":=").Id("sq").Op("/").Id("cnt").Line(),
+		jen.If(jen.Id("cnt").Op(">").Lit(1)).Block(jen.Id("unbiased").Op("=").Id("sq").Op("/").Parens(jen.Id("cnt").Op("-").Lit(1))).Line(),
+		st("RunningMean").Op("=").Add(p.fromF64(jen.Lit(1-n.Momentum).Op("*").Add(p.f64(st("RunningMean"))).Op("+").Lit(n.Momentum).Op("*").Id("mean"))).Line(),
+		st("RunningVar").Op("=").Add(p.fromF64(jen.Lit(1-n.Momentum).Op("*").Add(p.f64(st("RunningVar"))).Op("+").Lit(n.Momentum).Op("*").Id("unbiased"))),
+	)
+}
