@@ -174,12 +174,48 @@ func (poolEmitter) forward(p *plan, n *node) []jen.Code {
 		code = append(code, outputLoops(body...))
 		return code
 	}
+	if avgPoolContiguous(g) {
+		return []jen.Code{view3(p, "y", n.out, g.f, g.ho, g.wo), avgPoolSums(p, n, g)}
+	}
 	code = append(code, outputLoops(
 		jen.Var().Id("s").Add(p.elem()),
 		window(g, jen.Id("s").Op("+=").Add(xv)),
 		yv.Clone().Op("=").Id("s").Op("/").Add(poolDivisor(p, n, g)),
 	))
 	return code
+}
+
+// avgPoolContiguous reports whether every window of an average pooling is
+// one contiguous run of at least kernelMin input elements (no padding, and whole
+// rows: KW = W, or a signal): then each output is one vector sum.
+func avgPoolContiguous(g convGeom) bool {
+	return !g.padded && (g.oneD || g.kw == g.w) && g.kh*g.kw >= kernelMin
+}
+
+// avgPoolSums emits average pooling over contiguous windows (see
+// avgPoolContiguous) as one runtime.SumWide per window, the sum in float64:
+//
+//	xf := &m.in
+//	for c … { for oh … { for ow … {
+//		i := (c*H+oh*SH)*W + ow*SW
+//		y[c][oh][ow] = T(runtime.SumWide32(xf[i:i+KH*KW]) / (KH * KW))
+//	}}}
+//
+// kws_dscnn's 24×5 window over a 25×5 map, resnet8's 8×8 global one.
+func avgPoolSums(p *plan, n *node, g convGeom) jen.Code {
+	start := jen.Parens(jen.Id("c").Op("*").Lit(g.h).Op("+").Id("oh").Op("*").Lit(g.sh)).Op("*").Lit(g.w).Op("+").Id("ow").Op("*").Lit(g.sw)
+	if g.oneD {
+		start = jen.Id("c").Op("*").Lit(g.w).Op("+").Id("ow").Op("*").Lit(g.sw)
+	}
+	size := g.kh * g.kw
+	sum := p.kernel("SumWide").Call(jen.Id("xf").Index(jen.Id("i").Op(":").Id("i").Op("+").Lit(size)))
+	return jen.Block(
+		jen.Id("xf").Op(":=").Op("&").Add(p.buf(n.in)),
+		outputLoops(
+			jen.Id("i").Op(":=").Add(start),
+			jen.Id("y").Index(jen.Id("c")).Index(jen.Id("oh")).Index(jen.Id("ow")).Op("=").Add(p.elem()).Call(sum.Op("/").Lit(float64(size))),
+		),
+	)
 }
 
 // poolDivisor is the divisor N of an average pooling window (see
@@ -269,6 +305,15 @@ func view2(p *plan, name, buf string, a, b int) jen.Code {
 
 func (globalAvgPoolEmitter) forward(p *plan, n *node) []jen.Code {
 	c, hw := n.In[0], n.In.Size()/n.In[0]
+	if hw >= kernelMin {
+		// y[c] = T(runtime.SumWide32(x[c][:]) / H·W), the sum in float64
+		return []jen.Code{
+			view2(p, "x", n.in, c, hw),
+			jen.For(jen.Id("c").Op(":=").Range().Id("x")).Block(
+				p.buf(n.out).Index(jen.Id("c")).Op("=").Add(p.elem()).Call(p.kernel("SumWide").Call(jen.Id("x").Index(jen.Id("c")).Index(jen.Empty(), jen.Empty())).Op("/").Lit(float64(hw))),
+			),
+		}
+	}
 	return []jen.Code{
 		view2(p, "x", n.in, c, hw),
 		jen.For(jen.Id("c").Op(":=").Range().Id("x")).Block(

@@ -442,11 +442,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[32][35]float32)(unsafe.Pointer(&m.a5[row]))
 		for c := range x {
-			var s float32
-			for _, v := range x[c] {
-				s += v
-			}
-			m.a6[row][c] = s / Layers6InL
+			m.a6[row][c] = float32(runtime.SumWide32(x[c][:]) / 35.0)
 		}
 	}
 
@@ -634,11 +630,7 @@ func (m *Model) forwardBatch(nb int) {
 	for row := 0; row < nb; row++ {
 		x := (*[32][35]float32)(unsafe.Pointer(&m.a5[row]))
 		for c := range x {
-			var s float32
-			for _, v := range x[c] {
-				s += v
-			}
-			m.a6[row][c] = s / Layers6InL
+			m.a6[row][c] = float32(runtime.SumWide32(x[c][:]) / 35.0)
 		}
 	}
 

@@ -506,11 +506,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[16][144]float32)(unsafe.Pointer(&m.a5[row]))
 		for c := range x {
-			var s float32
-			for _, v := range x[c] {
-				s += v
-			}
-			m.a6[row][c] = s / (Layers6InH * Layers6InW)
+			m.a6[row][c] = float32(runtime.SumWide32(x[c][:]) / 144.0)
 		}
 	}
 
@@ -727,11 +723,7 @@ func (m *Model) forwardBatch(nb int) {
 	for row := 0; row < nb; row++ {
 		x := (*[16][144]float32)(unsafe.Pointer(&m.a5[row]))
 		for c := range x {
-			var s float32
-			for _, v := range x[c] {
-				s += v
-			}
-			m.a6[row][c] = s / (Layers6InH * Layers6InW)
+			m.a6[row][c] = float32(runtime.SumWide32(x[c][:]) / 144.0)
 		}
 	}
 

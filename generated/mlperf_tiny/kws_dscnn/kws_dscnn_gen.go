@@ -1569,20 +1569,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 58
 	{
-		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a28[row]))
 		y := (*[64][1][1]float32)(unsafe.Pointer(&m.a29[row]))
-		for c := range y {
-			for oh := range y[c] {
-				for ow := range y[c][oh] {
-					var s float32
-					for kh := 0; kh < PoolKH; kh++ {
-						ih := oh*24 + kh
-						for kw := 0; kw < PoolKW; kw++ {
-							iw := ow*5 + kw
-							s += x[c][ih][iw]
-						}
+		{
+			xf := &m.a28[row]
+			for c := range y {
+				for oh := range y[c] {
+					for ow := range y[c][oh] {
+						i := (c*25+oh*24)*5 + ow*5
+						y[c][oh][ow] = float32(runtime.SumWide32(xf[i:i+120]) / 120.0)
 					}
-					y[c][oh][ow] = s / (PoolKH * PoolKW)
 				}
 			}
 		}
@@ -2345,20 +2340,15 @@ func (m *Model) forwardBatch(nb int) {
 
 	// pool (avgpool2d [64 25 5]→[64 1 1]), spec line 58
 	for row := 0; row < nb; row++ {
-		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a28[row]))
 		y := (*[64][1][1]float32)(unsafe.Pointer(&m.a29[row]))
-		for c := range y {
-			for oh := range y[c] {
-				for ow := range y[c][oh] {
-					var s float32
-					for kh := 0; kh < PoolKH; kh++ {
-						ih := oh*24 + kh
-						for kw := 0; kw < PoolKW; kw++ {
-							iw := ow*5 + kw
-							s += x[c][ih][iw]
-						}
+		{
+			xf := &m.a28[row]
+			for c := range y {
+				for oh := range y[c] {
+					for ow := range y[c][oh] {
+						i := (c*25+oh*24)*5 + ow*5
+						y[c][oh][ow] = float32(runtime.SumWide32(xf[i:i+120]) / 120.0)
 					}
-					y[c][oh][ow] = s / (PoolKH * PoolKW)
 				}
 			}
 		}

@@ -1379,20 +1379,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// pool (avgpool2d [64 8 8]→[64 1 1]), spec line 54
 	{
-		x := (*[64][8][8]float32)(unsafe.Pointer(&m.a25[row]))
 		y := (*[64][1][1]float32)(unsafe.Pointer(&m.a26[row]))
-		for c := range y {
-			for oh := range y[c] {
-				for ow := range y[c][oh] {
-					var s float32
-					for kh := 0; kh < PoolKH; kh++ {
-						ih := oh*8 + kh
-						for kw := 0; kw < PoolKW; kw++ {
-							iw := ow*8 + kw
-							s += x[c][ih][iw]
-						}
+		{
+			xf := &m.a25[row]
+			for c := range y {
+				for oh := range y[c] {
+					for ow := range y[c][oh] {
+						i := (c*8+oh*8)*8 + ow*8
+						y[c][oh][ow] = float32(runtime.SumWide32(xf[i:i+64]) / 64.0)
 					}
-					y[c][oh][ow] = s / (PoolKH * PoolKW)
 				}
 			}
 		}
@@ -2026,20 +2021,15 @@ func (m *Model) forwardBatch(nb int) {
 
 	// pool (avgpool2d [64 8 8]→[64 1 1]), spec line 54
 	for row := 0; row < nb; row++ {
-		x := (*[64][8][8]float32)(unsafe.Pointer(&m.a25[row]))
 		y := (*[64][1][1]float32)(unsafe.Pointer(&m.a26[row]))
-		for c := range y {
-			for oh := range y[c] {
-				for ow := range y[c][oh] {
-					var s float32
-					for kh := 0; kh < PoolKH; kh++ {
-						ih := oh*8 + kh
-						for kw := 0; kw < PoolKW; kw++ {
-							iw := ow*8 + kw
-							s += x[c][ih][iw]
-						}
+		{
+			xf := &m.a25[row]
+			for c := range y {
+				for oh := range y[c] {
+					for ow := range y[c][oh] {
+						i := (c*8+oh*8)*8 + ow*8
+						y[c][oh][ow] = float32(runtime.SumWide32(xf[i:i+64]) / 64.0)
 					}
-					y[c][oh][ow] = s / (PoolKH * PoolKW)
 				}
 			}
 		}

@@ -1093,11 +1093,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		x := (*[32][49]float64)(unsafe.Pointer(&m.a19[row]))
 		for c := range x {
-			var s float64
-			for _, v := range x[c] {
-				s += v
-			}
-			m.a20[row][c] = s / (AvgpoolInH * AvgpoolInW)
+			m.a20[row][c] = float64(runtime.SumWide64(x[c][:]) / 49.0)
 		}
 	}
 
@@ -1639,11 +1635,7 @@ func (m *Model) forwardBatch(nb int) {
 	for row := 0; row < nb; row++ {
 		x := (*[32][49]float64)(unsafe.Pointer(&m.a19[row]))
 		for c := range x {
-			var s float64
-			for _, v := range x[c] {
-				s += v
-			}
-			m.a20[row][c] = s / (AvgpoolInH * AvgpoolInW)
+			m.a20[row][c] = float64(runtime.SumWide64(x[c][:]) / 49.0)
 		}
 	}
 

@@ -987,20 +987,15 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// pool (avgpool2d [4 7 3]→[4 1 1]), spec line 26
 	{
-		x := (*[4][7][3]float64)(unsafe.Pointer(&m.a16[row]))
 		y := (*[4][1][1]float64)(unsafe.Pointer(&m.a17[row]))
-		for c := range y {
-			for oh := range y[c] {
-				for ow := range y[c][oh] {
-					var s float64
-					for kh := 0; kh < PoolKH; kh++ {
-						ih := oh*6 + kh
-						for kw := 0; kw < PoolKW; kw++ {
-							iw := ow*3 + kw
-							s += x[c][ih][iw]
-						}
+		{
+			xf := &m.a16[row]
+			for c := range y {
+				for oh := range y[c] {
+					for ow := range y[c][oh] {
+						i := (c*7+oh*6)*3 + ow*3
+						y[c][oh][ow] = float64(runtime.SumWide64(xf[i:i+18]) / 18.0)
 					}
-					y[c][oh][ow] = s / (PoolKH * PoolKW)
 				}
 			}
 		}
@@ -1465,20 +1460,15 @@ func (m *Model) forwardBatch(nb int) {
 
 	// pool (avgpool2d [4 7 3]→[4 1 1]), spec line 26
 	for row := 0; row < nb; row++ {
-		x := (*[4][7][3]float64)(unsafe.Pointer(&m.a16[row]))
 		y := (*[4][1][1]float64)(unsafe.Pointer(&m.a17[row]))
-		for c := range y {
-			for oh := range y[c] {
-				for ow := range y[c][oh] {
-					var s float64
-					for kh := 0; kh < PoolKH; kh++ {
-						ih := oh*6 + kh
-						for kw := 0; kw < PoolKW; kw++ {
-							iw := ow*3 + kw
-							s += x[c][ih][iw]
-						}
+		{
+			xf := &m.a16[row]
+			for c := range y {
+				for oh := range y[c] {
+					for ow := range y[c][oh] {
+						i := (c*7+oh*6)*3 + ow*3
+						y[c][oh][ow] = float64(runtime.SumWide64(xf[i:i+18]) / 18.0)
 					}
-					y[c][oh][ow] = s / (PoolKH * PoolKW)
 				}
 			}
 		}
