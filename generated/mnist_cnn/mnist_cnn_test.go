@@ -118,3 +118,10 @@ func BenchmarkForwardBatch(b *testing.B) {
 	_, test := mnisttrain.Data(b)
 	mnisttrain.BenchForwardBatch(b, New().ForwardBatch, test.Images3D(), BatchChunk)
 }
+
+// BenchmarkFitWorkers measures Fit (one epoch over 4096 images) with one and
+// two workers at batch 64 and 128: issue #14's two-core target.
+func BenchmarkFitWorkers(b *testing.B) {
+	train, _ := mnisttrain.Data(b)
+	mnisttrain.BenchFitWorkers(b, New, DefaultTrainConfig(), train.Images3D()[:4096], train.Labels[:4096], 64, 128)
+}
