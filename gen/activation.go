@@ -35,6 +35,10 @@ func (activationEmitter) params(*plan, *node) []tensor        { return nil }
 func (activationEmitter) fields(*plan, *node) []field         { return nil }
 func (activationEmitter) aliases(n *spec.Node) bool           { return n.Act.Fn == spec.ActLinear }
 func (activationEmitter) forward(p *plan, n *node) []jen.Code {
+	if p.fusedReLU(n) {
+		// in inference mode the convolution's GEMM wrote the output (convBN)
+		return p.trainingOnly(actForward(p, n.Act, n.In, n.in, n.out))
+	}
 	return actForward(p, n.Act, n.In, n.in, n.out)
 }
 
@@ -50,6 +54,11 @@ func (activationEmitter) stepBufs(*plan, *node) []string { return nil }
 func (activationEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 	if !withDX {
 		return nil
+	}
+	if p.fusedReLU(n) {
+		// the input is not written in inference mode (convBN): test the
+		// output, which is > 0 (or NaN) exactly where the input is
+		return actBackward(p, n.Act, n.In, n.out, n.out, n.dout, n.din)
 	}
 	return actBackward(p, n.Act, n.In, n.in, n.out, n.dout, n.din)
 }

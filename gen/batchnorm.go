@@ -181,11 +181,24 @@ func (batchnormEmitter) forwardRows(p *plan, n *node, rows jen.Code) []jen.Code 
 	eps := jen.Lit(n.Eps)
 	count := jen.Float64().Call(jen.Add(rows).Op("*").Id(n.GoName + "Positions"))
 	inference := func(train bool) []jen.Code { return bnInference(p, n, rows, train) }
+	// modes: the training pass, else the inference pass; with a convolution
+	// before it through the GEMM, the inference pass runs in the
+	// convolution's store (see convBN)
+	fused := p.convBN[n] != nil
+	modes := func(train []jen.Code) []jen.Code {
+		if fused {
+			return p.trainingOnly(train)
+		}
+		return []jen.Code{jen.If(jen.Id("m").Dot("training")).Block(train...).Else().Block(inference(true)...)}
+	}
 	if p.inference {
+		if fused {
+			return p.trainingOnly(nil)
+		}
 		return inference(false)
 	}
 	if bngeom(n).s >= bnKernelMin {
-		return []jen.Code{jen.If(jen.Id("m").Dot("training")).Block(bnTrainKernels(p, n, rows)...).Else().Block(inference(true)...)}
+		return modes(bnTrainKernels(p, n, rows))
 	}
 	xs := [][2]string{{"x", n.in}}
 	train := []jen.Code{
@@ -207,7 +220,7 @@ func (batchnormEmitter) forwardRows(p *plan, n *node, rows jen.Code) []jen.Code 
 		)...),
 		jen.Id("m").Dot("State").Dot("NumBatchesTracked").Index(jen.Lit(p.counterIndex(n))).Op("++"),
 	}
-	return []jen.Code{jen.If(jen.Id("m").Dot("training")).Block(train...).Else().Block(inference(true)...)}
+	return modes(train)
 }
 
 // bnRows emits body once per row of the batch with x, y, … views of row r
@@ -300,23 +313,10 @@ func bnTrainKernels(p *plan, n *node, rows jen.Code) []jen.Code {
 //		runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 //	}
 func bnInference(p *plan, n *node, rows jen.Code, train bool) []jen.Code {
-	_, inv := bnNames(n)
-	scale, shift, mean := bnAffineNames(n)
+	scale, shift, _ := bnAffineNames(n)
 	k := n.GoName
-	st := func(f string) *jen.Statement { return jen.Id("m").Dot("State").Dot(k + f).Index(jen.Id("c")) }
 	c := func(f string) *jen.Statement { return mf(f).Index(jen.Id("c")) }
-	loop := append(gammaBeta(p, n),
-		jen.Id("mean").Op(":=").Add(p.f64(st("RunningMean"))),
-		jen.Id("inv").Op(":=").Lit(1).Op("/").Qual("math", "Sqrt").Call(p.f64(st("RunningVar")).Op("+").Lit(n.Eps)),
-	)
-	if train {
-		loop = append(loop, jen.List(c(inv), c(mean)).Op("=").List(p.fromF64(jen.Id("inv")), st("RunningMean")))
-	}
-	loop = append(loop,
-		jen.Id("s").Op(":=").Id("g").Op("*").Id("inv"),
-		jen.List(c(scale), c(shift)).Op("=").List(p.fromF64(jen.Id("s")), p.fromF64(jen.Id("b").Op("-").Id("mean").Op("*").Id("s"))),
-	)
-	code := []jen.Code{loopTo("c", k+"Channels", loop...)}
+	code := []jen.Code{bnScales(p, n, train)}
 	row := func(buf string) *jen.Statement { return mf(buf).Index(jen.Id("r")).Index(jen.Empty(), jen.Empty()) }
 	var body []jen.Code
 	if bngeom(n).s >= bnKernelMin {
@@ -336,6 +336,28 @@ func bnInference(p *plan, n *node, rows jen.Code, train bool) []jen.Code {
 		}
 	}
 	return append(code, jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Add(rows), jen.Id("r").Op("++")).Block(body...))
+}
+
+// bnScales is the loop of bnInference that sets the channels' scale and
+// shift (and with train their inv and running mean) from the running
+// statistics.
+func bnScales(p *plan, n *node, train bool) jen.Code {
+	_, inv := bnNames(n)
+	scale, shift, mean := bnAffineNames(n)
+	st := func(f string) *jen.Statement { return jen.Id("m").Dot("State").Dot(n.GoName + f).Index(jen.Id("c")) }
+	c := func(f string) *jen.Statement { return mf(f).Index(jen.Id("c")) }
+	loop := append(gammaBeta(p, n),
+		jen.Id("mean").Op(":=").Add(p.f64(st("RunningMean"))),
+		jen.Id("inv").Op(":=").Lit(1).Op("/").Qual("math", "Sqrt").Call(p.f64(st("RunningVar")).Op("+").Lit(n.Eps)),
+	)
+	if train {
+		loop = append(loop, jen.List(c(inv), c(mean)).Op("=").List(p.fromF64(jen.Id("inv")), st("RunningMean")))
+	}
+	loop = append(loop,
+		jen.Id("s").Op(":=").Id("g").Op("*").Id("inv"),
+		jen.List(c(scale), c(shift)).Op("=").List(p.fromF64(jen.Id("s")), p.fromF64(jen.Id("b").Op("-").Id("mean").Op("*").Id("s"))),
+	)
+	return loopTo("c", n.GoName+"Channels", loop...)
 }
 
 func (e batchnormEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {

@@ -237,10 +237,8 @@ func (conv2dEmitter) forwardBatch(p *plan, n *node) []jen.Code {
 		return []jen.Code{overRows(conv2dEmitter{}.forward(p, n)...)}
 	}
 	w, _, z, _, _ := convNames(n)
-	code := []jen.Code{
-		jen.Id("w").Op(":=").Add(flatWeight(g, n, pf(w))),
-		overRows(gemmForwardRow(p, n, g)...),
-	}
+	code := append([]jen.Code{jen.Id("w").Op(":=").Add(flatWeight(g, n, pf(w)))}, convBNPrep(p, n)...)
+	code = append(code, overRows(gemmForwardRow(p, n, g)...))
 	if hasAct(n) && !gemmRelu(n, g) {
 		code = append(code, overRows(actForward(p, n.Act, n.Out, z, n.out)...))
 	}
@@ -252,7 +250,8 @@ func (conv2dEmitter) forwardBatch(p *plan, n *node) []jen.Code {
 // then the activation.
 func gemmForward(p *plan, n *node, g convGeom) []jen.Code {
 	w, _, z, _, _ := convNames(n)
-	code := append([]jen.Code{jen.Id("w").Op(":=").Add(flatWeight(g, n, pf(w)))}, gemmForwardRow(p, n, g)...)
+	code := append([]jen.Code{jen.Id("w").Op(":=").Add(flatWeight(g, n, pf(w)))}, convBNPrep(p, n)...)
+	code = append(code, gemmForwardRow(p, n, g)...)
 	if hasAct(n) && !gemmRelu(n, g) {
 		code = append(code, actForward(p, n.Act, n.Out, z, n.out)...)
 	}
@@ -265,6 +264,9 @@ func gemmForward(p *plan, n *node, g convGeom) []jen.Code {
 //
 //	im2col (gemmCols)
 //	runtime.GemmNNBias32(m.z0[row][:], w, cf, m.Params.Layers0Bias[:], Layers0Filters, Layers0Positions, Layers0Patch)
+//
+// With a batchnorm after it (convBN), inference mode calls
+// runtime.GemmNNBiasScaleShift(Relu) instead.
 func gemmForwardRow(p *plan, n *node, g convGeom) []jen.Code {
 	_, b, z, _, _ := convNames(n)
 	dst := n.out
@@ -278,10 +280,26 @@ func gemmForwardRow(p *plan, n *node, g convGeom) []jen.Code {
 	if gemmRelu(n, g) {
 		return append(row, p.kernel("GemmNNBiasRelu").Call(append([]jen.Code{out, jen.Id("w"), jen.Id("cf"), pf(b).Index(jen.Empty(), jen.Empty())}, sizes...)...))
 	}
+	call := p.kernel("GemmNN").Call(append([]jen.Code{out, jen.Id("w"), jen.Id("cf")}, sizes...)...)
+	bias := jen.Nil()
 	if n.Bias {
-		return append(row, p.kernel("GemmNNBias").Call(append([]jen.Code{out, jen.Id("w"), jen.Id("cf"), pf(b).Index(jen.Empty(), jen.Empty())}, sizes...)...))
+		bias = pf(b).Index(jen.Empty(), jen.Empty())
+		call = p.kernel("GemmNNBias").Call(append([]jen.Code{out, jen.Id("w"), jen.Id("cf"), bias}, sizes...)...)
 	}
-	return append(row, p.kernel("GemmNN").Call(append([]jen.Code{out, jen.Id("w"), jen.Id("cf")}, sizes...)...))
+	if f := p.convBN[n]; f != nil {
+		// inference mode: the batchnorm (and ReLU) in the store (see convBN)
+		return append(row, p.convBNGemm(f, call, jen.Id("w"), jen.Id("cf"), bias, sizes)...)
+	}
+	return append(row, call)
+}
+
+// convBNPrep is the batchnorm's scale and shift per channel before the rows
+// of a convolution fused with it (see convBN), else nothing.
+func convBNPrep(p *plan, n *node) []jen.Code {
+	if f := p.convBN[n]; f != nil && f.conv == n {
+		return p.convBNPrep(f)
+	}
+	return nil
 }
 
 // backwardBatch: dZ = dA ⊙ act'(Z) over all rows, then per row db, dW

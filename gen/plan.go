@@ -46,6 +46,9 @@ type plan struct {
 	coupled bool
 	// step is set while Step is emitted (see step.go).
 	step *stepState
+	// convBN maps the nodes of every convolution → batchnorm (→ ReLU)
+	// fused in inference mode to their fusion (see bnfuse.go).
+	convBN map[*node]*convBN
 }
 
 // stateKind is implemented by kinds with non-trainable state.
@@ -227,6 +230,7 @@ func newPlanUnshared(m *spec.Model, pkg, source string) (*plan, []field, error) 
 	}
 	p.inputSums = inputSums
 	p.grads = logical
+	p.findConvBN()
 	for _, n := range p.nodes {
 		for _, fl := range n.emit.fields(p, n) {
 			if fl.scratch {

@@ -160,7 +160,8 @@ func memberDoc(members []string) string {
 
 // actLifetimes returns the lifetime of every activation buffer the nodes
 // name (x aside), in forward steps: node i writes its output at step i+1 and
-// its readers read it at theirs; the model output, which Forward returns and
+// its readers read it at theirs (a convolution fused with the batchnorm
+// after it writes the batchnorm's or ReLU's output too); the model output, which Forward returns and
 // ForwardBatch copies, lives to the end (step len(nodes)+1).
 func (p *plan) actLifetimes() map[string]interval {
 	life := map[string]interval{}
@@ -180,6 +181,9 @@ func (p *plan) actLifetimes() map[string]interval {
 			touch(e.buf, i+1)
 		}
 		touch(n.out, i+1)
+		if f := p.convBN[n]; f != nil && f.conv == n {
+			touch(f.dst(), i+1) // the fused GEMM stores the batchnorm's (ReLU's) output
+		}
 	}
 	touch(p.outField(), len(p.nodes)+1)
 	return life

@@ -150,7 +150,7 @@ func TestGradBufferSharingResnet(t *testing.T) {
 // the activation it expects, last written into that field, and the model
 // output must survive to the end.
 func TestActBufferSharing(t *testing.T) {
-	shared := 0
+	shared, fused := 0, 0
 	for what, m := range reuseSpecs(t) {
 		lp, _, err := newPlanUnshared(m, "p", "p.yaml")
 		require.NoError(t, err, what)
@@ -172,13 +172,27 @@ func TestActBufferSharing(t *testing.T) {
 		for i, ln := range lp.nodes {
 			sn := sp.nodes[i]
 			reads := map[string]bool{}
+			// the batchnorm and ReLU of a fused convolution run in its GEMM
+			f := lp.convBN[ln]
 			for k, e := range ln.ins {
 				require.Equal(t, phys(e.buf), sn.ins[k].buf, what)
+				if f != nil && f.conv != ln {
+					continue
+				}
 				require.Equal(t, e.buf, owner[phys(e.buf)], "%s: node %d reads %s from field %s", what, i, e.buf, phys(e.buf))
 				reads[phys(e.buf)] = true
 			}
 			require.Equal(t, phys(ln.out), sn.out, what)
-			if !ln.emit.aliases(ln.Node) {
+			if f != nil && f.conv == ln {
+				// the fused GEMM writes the batchnorm's (ReLU's) output too,
+				// and that node nothing
+				dst := f.dst()
+				require.False(t, reads[phys(dst)], "%s: node %d writes %s over its input", what, i, dst)
+				require.NotEqual(t, phys(ln.out), phys(dst), what)
+				owner[phys(dst)] = dst
+				fused++
+			}
+			if !ln.emit.aliases(ln.Node) && (f == nil || f.conv == ln) {
 				require.False(t, reads[phys(ln.out)], "%s: node %d writes its output over its input", what, i)
 				owner[phys(ln.out)] = ln.out
 			}
@@ -189,6 +203,7 @@ func TestActBufferSharing(t *testing.T) {
 		}
 	}
 	require.Positive(t, shared)
+	require.Positive(t, fused, "no convolution fused with its batchnorm")
 }
 
 // TestInferenceSharedActivations runs the inference-only package (shared

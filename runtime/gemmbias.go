@@ -42,6 +42,104 @@ func GemmNNBiasRelu64(c, a, b, bias []float64, m, n, k int) {
 	scalarReluForward(c[:m*n], c[:m*n])
 }
 
+// GemmNNBiasScaleShift32 is the forward pass of a convolution through
+// im2col and the inference-mode batchnorm after it in one pass over the
+// output: z = bias + A·B as GemmNNBias32 writes it (bias nil: z = A·B as
+// GemmNN32), and y[i*n+j] = z[i*n+j]*scale[i] + shift[i] (the product
+// rounded, then the sum: ScaleShiftRows32 on z), with one scale and shift
+// per row (the batchnorm's channel). Both are stored by the GEMM's tile
+// kernels, so y costs no pass over z; z and y are bit for bit what
+// GemmNNBias32 (GemmNN32) and ScaleShiftRows32 write. z is kept for the
+// backward pass of the batchnorm, which reads it. z and y must not overlap
+// each other, a, b, bias, scale or shift.
+func GemmNNBiasScaleShift32(z, y, a, b, bias, scale, shift []float32, m, n, k int) {
+	checkScaleShift(len(z), len(y), len(a), len(b), len(bias), bias != nil, len(scale), len(shift), m, n, k)
+	gemmNNScaleShift32(z, y, a, b, bias, scale, shift, m, n, k, 0)
+}
+
+// GemmNNBiasScaleShiftRelu32 is GemmNNBiasScaleShift32 with a ReLU on y:
+// y[i*n+j] = relu(z[i*n+j]*scale[i] + shift[i]) (kept where > 0 or NaN, else
+// +0), bit for bit ReluForward32 after ScaleShiftRows32: a convolution,
+// batchnorm in inference mode and a ReLU in one store, the batchnorm's
+// output not written (the ReLU's backward pass tests y, which is > 0
+// exactly where the batchnorm's output is).
+func GemmNNBiasScaleShiftRelu32(z, y, a, b, bias, scale, shift []float32, m, n, k int) {
+	checkScaleShift(len(z), len(y), len(a), len(b), len(bias), bias != nil, len(scale), len(shift), m, n, k)
+	gemmNNScaleShift32(z, y, a, b, bias, scale, shift, m, n, k, gemmRelu)
+}
+
+// GemmNNBiasScaleShift64 is GemmNNBiasScaleShift32 for float64.
+func GemmNNBiasScaleShift64(z, y, a, b, bias, scale, shift []float64, m, n, k int) {
+	checkScaleShift(len(z), len(y), len(a), len(b), len(bias), bias != nil, len(scale), len(shift), m, n, k)
+	scalarGemmNNScaleShift(z, y, a, b, bias, scale, shift, m, n, k, 0)
+}
+
+// GemmNNBiasScaleShiftRelu64 is GemmNNBiasScaleShiftRelu32 for float64.
+func GemmNNBiasScaleShiftRelu64(z, y, a, b, bias, scale, shift []float64, m, n, k int) {
+	checkScaleShift(len(z), len(y), len(a), len(b), len(bias), bias != nil, len(scale), len(shift), m, n, k)
+	scalarGemmNNScaleShift(z, y, a, b, bias, scale, shift, m, n, k, gemmRelu)
+}
+
+// checkScaleShift panics unless the operands of GemmNNBiasScaleShift fit.
+func checkScaleShift(nz, ny, na, nb, nbias int, bias bool, nscale, nshift, m, n, k int) {
+	simdCheckGemmXN(nz, na, nb, m, n, k, k, 1)
+	if m == 0 || n == 0 {
+		return
+	}
+	switch {
+	case ny < m*n:
+		simdShort("GemmNNBiasScaleShift", "y", ny, m*n)
+	case bias && nbias < m:
+		simdShort("GemmNNBiasScaleShift", "bias", nbias, m)
+	case nscale < m:
+		simdShort("GemmNNBiasScaleShift", "scale", nscale, m)
+	case nshift < m:
+		simdShort("GemmNNBiasScaleShift", "shift", nshift, m)
+	}
+}
+
+// scalarGemmNNScaleShift is the pure-Go GemmNNBiasScaleShift(Relu): the
+// product (from the bias rows, or zero), then ScaleShiftRows and the ReLU
+// (relu: gemmRelu) as their own loops.
+func scalarGemmNNScaleShift[T simdFloat](z, y, a, b, bias, scale, shift []T, m, n, k, relu int) {
+	if bias != nil {
+		fillRows(z, bias, m, n)
+	}
+	scalarGemmXN(z, a, b, m, n, k, k, 1, bias != nil)
+	gemmStore(z, y, scale, shift, m, n, gemmScaleShift|relu)
+}
+
+// gemmStore is the store of the pure-Go GEMMs by the mode bits of the tile
+// kernels, after the product is in c: with gemmScaleShift, c2 = c·scale +
+// shift row by row (ScaleShiftRows), and with gemmRelu the ReLU in place on
+// the output stored last.
+func gemmStore[T simdFloat](c, c2, scale, shift []T, m, n, mode int) {
+	out := c[:m*n]
+	if mode&gemmScaleShift != 0 {
+		scalarScaleShiftRows(c2, c, scale, shift, m, n)
+		out = c2[:m*n]
+	}
+	if mode&gemmRelu != 0 {
+		scalarReluForward(out, out)
+	}
+}
+
+// The modes of the gemmXN tile kernels, bits: the low two say where the
+// accumulators start; gemmScaleShift stores the sums into c and also
+// sum·scale[i] + shift[i] into c2 (a second output of the same shape);
+// gemmRelu applies a ReLU (as ReluForward32: NaN kept, else max(., +0)) to
+// what is stored last (c, or c2 with gemmScaleShift).
+const (
+	gemmZero       = 0 // zero: c = A·B
+	gemmAcc        = 1 // c: c += A·B
+	gemmBias       = 2 // bias[i] of row i: c = bias + A·B
+	gemmStart      = 3 // the mask of the three above
+	gemmRelu       = 4
+	gemmScaleShift = 8
+	// gemmBiasRelu: c = relu(bias + A·B).
+	gemmBiasRelu = gemmBias | gemmRelu
+)
+
 // checkBias panics unless GemmNNBias has a bias for each of the m rows.
 func checkBias(nbias, m, n int) {
 	if m > 0 && n > 0 && nbias < m {

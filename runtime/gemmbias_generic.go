@@ -15,3 +15,9 @@ func gemmNNBiasRelu32(c, a, b, bias []float32, m, n, k int) {
 	gemmNNBias32(c, a, b, bias, m, n, k)
 	scalarReluForward(c[:m*n], c[:m*n])
 }
+
+// gemmNNScaleShift32 is GemmNNBiasScaleShift(Relu)32 with the operands
+// checked (relu: 0 or gemmRelu).
+func gemmNNScaleShift32(z, y, a, b, bias, scale, shift []float32, m, n, k, relu int) {
+	scalarGemmNNScaleShift(z, y, a, b, bias, scale, shift, m, n, k, relu)
+}

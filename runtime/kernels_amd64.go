@@ -265,85 +265,85 @@ func gemmNT4x3_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int
 //go:noescape
 func gemmNT4x4_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmXN1x1_512 computes mt×nt tiles of 1 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN1x1_512 computes mt×nt tiles of 1 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN1x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN1x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN1x2_512 computes mt×nt tiles of 1 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN1x2_512 computes mt×nt tiles of 1 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN1x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN1x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN1x3_512 computes mt×nt tiles of 1 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN1x3_512 computes mt×nt tiles of 1 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN1x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN1x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN1x4_512 computes mt×nt tiles of 1 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN1x4_512 computes mt×nt tiles of 1 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN1x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN1x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN2x1_512 computes mt×nt tiles of 2 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN2x1_512 computes mt×nt tiles of 2 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN2x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN2x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN2x2_512 computes mt×nt tiles of 2 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN2x2_512 computes mt×nt tiles of 2 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN2x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN2x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN2x3_512 computes mt×nt tiles of 2 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN2x3_512 computes mt×nt tiles of 2 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN2x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN2x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN2x4_512 computes mt×nt tiles of 2 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN2x4_512 computes mt×nt tiles of 2 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN2x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN2x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN3x1_512 computes mt×nt tiles of 3 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN3x1_512 computes mt×nt tiles of 3 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN3x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN3x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN3x2_512 computes mt×nt tiles of 3 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN3x2_512 computes mt×nt tiles of 3 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN3x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN3x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN3x3_512 computes mt×nt tiles of 3 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN3x3_512 computes mt×nt tiles of 3 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN3x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN3x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN3x4_512 computes mt×nt tiles of 3 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN3x4_512 computes mt×nt tiles of 3 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN3x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN3x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN4x1_512 computes mt×nt tiles of 4 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN4x1_512 computes mt×nt tiles of 4 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN4x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN4x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN4x2_512 computes mt×nt tiles of 4 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN4x2_512 computes mt×nt tiles of 4 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN4x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN4x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN4x3_512 computes mt×nt tiles of 4 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN4x3_512 computes mt×nt tiles of 4 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN4x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN4x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN4x4_512 computes mt×nt tiles of 4 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN4x4_512 computes mt×nt tiles of 4 rows × 4 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN4x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN4x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
 // dotRows256 returns Σ x[r*xs+i]*y[r*ys+i] over r < rows and i < n (rows ≥ 0, n ≥ 0).
 //
@@ -558,50 +558,50 @@ func gemmNT3x2_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int
 //go:noescape
 func gemmNT3x3_256(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 
-// gemmXN1x1_256 computes mt×nt tiles of 1 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN1x1_256 computes mt×nt tiles of 1 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN1x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN1x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN1x2_256 computes mt×nt tiles of 1 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN1x2_256 computes mt×nt tiles of 1 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN1x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN1x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN1x3_256 computes mt×nt tiles of 1 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN1x3_256 computes mt×nt tiles of 1 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN1x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN1x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN2x1_256 computes mt×nt tiles of 2 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN2x1_256 computes mt×nt tiles of 2 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN2x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN2x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN2x2_256 computes mt×nt tiles of 2 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN2x2_256 computes mt×nt tiles of 2 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN2x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN2x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN2x3_256 computes mt×nt tiles of 2 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN2x3_256 computes mt×nt tiles of 2 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN2x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN2x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN3x1_256 computes mt×nt tiles of 3 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN3x1_256 computes mt×nt tiles of 3 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN3x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN3x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN3x2_256 computes mt×nt tiles of 3 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN3x2_256 computes mt×nt tiles of 3 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
-// gemmXN3x3_256 computes mt×nt tiles of 3 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.
+// gemmXN3x3_256 computes mt×nt tiles of 3 rows × 3 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
 //
 //go:noescape
-func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
 // gemv512 sets y[o] = b[o] + Σ_i w[o*cols+i]*x[i] for o < rows (b may be nil; rows, cols ≥ 0).
 //

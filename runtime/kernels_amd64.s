@@ -6155,9 +6155,9 @@ end299:
 	VZEROUPPER
 	RET
 
-// func gemmXN1x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN1x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -6179,9 +6179,10 @@ rowblock304:
 tile305:
 	TESTQ        DI, DI
 	JZ           end306
-	CMPQ         mode+72(FP), $0x01
-	JB           zero307
-	JE           cinit308
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit308
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero307
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	JMP          kstart309
@@ -6211,14 +6212,29 @@ k310:
 	JMP          k310
 
 kdone311:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu312
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn312
+	MOVQ         BX, R8
+	VMOVUPS      Z0, K1, (R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Z2
+	VBROADCASTSS (R10), Z3
+	VMULPS       Z2, Z0, Z0
+	VADDPS       Z3, Z0, Z0
+
+nobn312:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu313
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x06, Z1, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 
-norelu312:
-	MOVQ    BX, R8
+norelu313:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
@@ -6230,15 +6246,18 @@ end306:
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x04, bias+56(FP)
+	ADDQ   $0x04, scale+112(FP)
+	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
 	JNZ    rowblock304
 	VZEROUPPER
 	RET
 
-// func gemmXN1x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN1x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -6252,40 +6271,41 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock313:
+rowblock314:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile314:
+tile315:
 	TESTQ        DI, DI
-	JZ           end315
-	CMPQ         mode+72(FP), $0x01
-	JB           zero316
-	JE           cinit317
+	JZ           end316
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit318
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero317
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart318
+	JMP          kstart319
 
-cinit317:
+cinit318:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart318
+	JMP       kstart319
 
-zero316:
+zero317:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart318:
+kstart319:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k319:
+k320:
 	TESTQ        R10, R10
-	JZ           kdone320
+	JZ           kdone321
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -6294,40 +6314,61 @@ k319:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k319
+	JMP          k320
 
-kdone320:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu321
+kdone321:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn322
+	MOVQ         BX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, K1, 64(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Z3
+	VBROADCASTSS (R10), Z4
+	VMULPS       Z3, Z0, Z0
+	VADDPS       Z4, Z0, Z0
+	VMULPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+
+nobn322:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu323
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu321:
-	MOVQ    BX, R8
+norelu323:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile314
+	JMP     tile315
 
-end315:
+end316:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x04, bias+56(FP)
+	ADDQ   $0x04, scale+112(FP)
+	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock313
+	JNZ    rowblock314
 	VZEROUPPER
 	RET
 
-// func gemmXN1x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN1x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -6341,43 +6382,44 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock322:
+rowblock324:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile323:
+tile325:
 	TESTQ        DI, DI
-	JZ           end324
-	CMPQ         mode+72(FP), $0x01
-	JB           zero325
-	JE           cinit326
+	JZ           end326
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit328
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero327
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart327
+	JMP          kstart329
 
-cinit326:
+cinit328:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart327
+	JMP       kstart329
 
-zero325:
+zero327:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart327:
+kstart329:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k328:
+k330:
 	TESTQ        R10, R10
-	JZ           kdone329
+	JZ           kdone331
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -6388,11 +6430,33 @@ k328:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k328
+	JMP          k330
 
-kdone329:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu330
+kdone331:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn332
+	MOVQ         BX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, K1, 128(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Z4
+	VBROADCASTSS (R10), Z5
+	VMULPS       Z4, Z0, Z0
+	VADDPS       Z5, Z0, Z0
+	VMULPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMULPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+
+nobn332:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu333
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -6401,30 +6465,32 @@ kdone329:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu330:
-	MOVQ    BX, R8
+norelu333:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile323
+	JMP     tile325
 
-end324:
+end326:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x04, bias+56(FP)
+	ADDQ   $0x04, scale+112(FP)
+	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock322
+	JNZ    rowblock324
 	VZEROUPPER
 	RET
 
-// func gemmXN1x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN1x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -6438,46 +6504,47 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock331:
+rowblock334:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile332:
+tile335:
 	TESTQ        DI, DI
-	JZ           end333
-	CMPQ         mode+72(FP), $0x01
-	JB           zero334
-	JE           cinit335
+	JZ           end336
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit338
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero337
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart336
+	JMP          kstart339
 
-cinit335:
+cinit338:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart336
+	JMP       kstart339
 
-zero334:
+zero337:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart336:
+kstart339:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k337:
+k340:
 	TESTQ        R10, R10
-	JZ           kdone338
+	JZ           kdone341
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -6490,11 +6557,36 @@ k337:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k337
+	JMP          k340
 
-kdone338:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu339
+kdone341:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn342
+	MOVQ         BX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, K1, 192(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Z5
+	VBROADCASTSS (R10), Z6
+	VMULPS       Z5, Z0, Z0
+	VADDPS       Z6, Z0, Z0
+	VMULPS       Z5, Z1, Z1
+	VADDPS       Z6, Z1, Z1
+	VMULPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VMULPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+
+nobn342:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu343
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -6505,8 +6597,7 @@ kdone338:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu339:
-	MOVQ    BX, R8
+norelu343:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -6514,22 +6605,25 @@ norelu339:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile332
+	JMP     tile335
 
-end333:
+end336:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x04, bias+56(FP)
+	ADDQ   $0x04, scale+112(FP)
+	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock331
+	JNZ    rowblock334
 	VZEROUPPER
 	RET
 
-// func gemmXN2x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN2x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -6543,41 +6637,42 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock340:
+rowblock344:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile341:
+tile345:
 	TESTQ        DI, DI
-	JZ           end342
-	CMPQ         mode+72(FP), $0x01
-	JB           zero343
-	JE           cinit344
+	JZ           end346
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit348
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero347
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
-	JMP          kstart345
+	JMP          kstart349
 
-cinit344:
+cinit348:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart345
+	JMP       kstart349
 
-zero343:
+zero347:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart345:
+kstart349:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k346:
+k350:
 	TESTQ        R10, R10
-	JZ           kdone347
+	JZ           kdone351
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -6586,41 +6681,65 @@ k346:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k346
+	JMP          k350
 
-kdone347:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu348
+kdone351:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn352
+	MOVQ         BX, R8
+	VMOVUPS      Z0, K1, (R8)
+	ADDQ         R11, R8
+	VMOVUPS      Z1, K1, (R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Z3
+	VBROADCASTSS (R10), Z4
+	VMULPS       Z3, Z0, Z0
+	VADDPS       Z4, Z0, Z0
+	VBROADCASTSS 4(R9), Z3
+	VBROADCASTSS 4(R10), Z4
+	VMULPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+
+nobn352:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu353
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu348:
-	MOVQ    BX, R8
+norelu353:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
 	VMOVUPS Z1, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile341
+	JMP     tile345
 
-end342:
+end346:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x08, bias+56(FP)
+	ADDQ   $0x08, scale+112(FP)
+	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock340
+	JNZ    rowblock344
 	VZEROUPPER
 	RET
 
-// func gemmXN2x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN2x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -6634,47 +6753,48 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock349:
+rowblock354:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile350:
+tile355:
 	TESTQ        DI, DI
-	JZ           end351
-	CMPQ         mode+72(FP), $0x01
-	JB           zero352
-	JE           cinit353
+	JZ           end356
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit358
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero357
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(R8), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart354
+	JMP          kstart359
 
-cinit353:
+cinit358:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart354
+	JMP       kstart359
 
-zero352:
+zero357:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart354:
+kstart359:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k355:
+k360:
 	TESTQ        R10, R10
-	JZ           kdone356
+	JZ           kdone361
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -6686,11 +6806,39 @@ k355:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k355
+	JMP          k360
 
-kdone356:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu357
+kdone361:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn362
+	MOVQ         BX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, K1, 64(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Z2, (R8)
+	VMOVUPS      Z3, K1, 64(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Z5
+	VBROADCASTSS (R10), Z6
+	VMULPS       Z5, Z0, Z0
+	VADDPS       Z6, Z0, Z0
+	VMULPS       Z5, Z1, Z1
+	VADDPS       Z6, Z1, Z1
+	VBROADCASTSS 4(R9), Z5
+	VBROADCASTSS 4(R10), Z6
+	VMULPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VMULPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+
+nobn362:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu363
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -6701,8 +6849,7 @@ kdone356:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu357:
-	MOVQ    BX, R8
+norelu363:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R11, R8
@@ -6711,22 +6858,25 @@ norelu357:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile350
+	JMP     tile355
 
-end351:
+end356:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x08, bias+56(FP)
+	ADDQ   $0x08, scale+112(FP)
+	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock349
+	JNZ    rowblock354
 	VZEROUPPER
 	RET
 
-// func gemmXN2x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN2x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -6740,17 +6890,18 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock358:
+rowblock364:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile359:
+tile365:
 	TESTQ        DI, DI
-	JZ           end360
-	CMPQ         mode+72(FP), $0x01
-	JB           zero361
-	JE           cinit362
+	JZ           end366
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit368
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero367
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -6758,9 +6909,9 @@ tile359:
 	VBROADCASTSS 4(R8), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart363
+	JMP          kstart369
 
-cinit362:
+cinit368:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6769,9 +6920,9 @@ cinit362:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart363
+	JMP       kstart369
 
-zero361:
+zero367:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6779,14 +6930,14 @@ zero361:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart363:
+kstart369:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k364:
+k370:
 	TESTQ        R10, R10
-	JZ           kdone365
+	JZ           kdone371
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -6801,11 +6952,45 @@ k364:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k364
+	JMP          k370
 
-kdone365:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu366
+kdone371:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn372
+	MOVQ         BX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, K1, 128(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Z3, (R8)
+	VMOVUPS      Z4, 64(R8)
+	VMOVUPS      Z5, K1, 128(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Z7
+	VBROADCASTSS (R10), Z8
+	VMULPS       Z7, Z0, Z0
+	VADDPS       Z8, Z0, Z0
+	VMULPS       Z7, Z1, Z1
+	VADDPS       Z8, Z1, Z1
+	VMULPS       Z7, Z2, Z2
+	VADDPS       Z8, Z2, Z2
+	VBROADCASTSS 4(R9), Z7
+	VBROADCASTSS 4(R10), Z8
+	VMULPS       Z7, Z3, Z3
+	VADDPS       Z8, Z3, Z3
+	VMULPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMULPS       Z7, Z5, Z5
+	VADDPS       Z8, Z5, Z5
+
+nobn372:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu373
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -6820,8 +7005,7 @@ kdone365:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu366:
-	MOVQ    BX, R8
+norelu373:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
@@ -6832,22 +7016,25 @@ norelu366:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile359
+	JMP     tile365
 
-end360:
+end366:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x08, bias+56(FP)
+	ADDQ   $0x08, scale+112(FP)
+	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock358
+	JNZ    rowblock364
 	VZEROUPPER
 	RET
 
-// func gemmXN2x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN2x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -6861,17 +7048,18 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock367:
+rowblock374:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile368:
+tile375:
 	TESTQ        DI, DI
-	JZ           end369
-	CMPQ         mode+72(FP), $0x01
-	JB           zero370
-	JE           cinit371
+	JZ           end376
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit378
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero377
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -6881,9 +7069,9 @@ tile368:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart372
+	JMP          kstart379
 
-cinit371:
+cinit378:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6894,9 +7082,9 @@ cinit371:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart372
+	JMP       kstart379
 
-zero370:
+zero377:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6906,14 +7094,14 @@ zero370:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart372:
+kstart379:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k373:
+k380:
 	TESTQ        R10, R10
-	JZ           kdone374
+	JZ           kdone381
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -6931,11 +7119,51 @@ k373:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k373
+	JMP          k380
 
-kdone374:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu375
+kdone381:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn382
+	MOVQ         BX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, K1, 192(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Z4, (R8)
+	VMOVUPS      Z5, 64(R8)
+	VMOVUPS      Z6, 128(R8)
+	VMOVUPS      Z7, K1, 192(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Z9
+	VBROADCASTSS (R10), Z10
+	VMULPS       Z9, Z0, Z0
+	VADDPS       Z10, Z0, Z0
+	VMULPS       Z9, Z1, Z1
+	VADDPS       Z10, Z1, Z1
+	VMULPS       Z9, Z2, Z2
+	VADDPS       Z10, Z2, Z2
+	VMULPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VBROADCASTSS 4(R9), Z9
+	VBROADCASTSS 4(R10), Z10
+	VMULPS       Z9, Z4, Z4
+	VADDPS       Z10, Z4, Z4
+	VMULPS       Z9, Z5, Z5
+	VADDPS       Z10, Z5, Z5
+	VMULPS       Z9, Z6, Z6
+	VADDPS       Z10, Z6, Z6
+	VMULPS       Z9, Z7, Z7
+	VADDPS       Z10, Z7, Z7
+
+nobn382:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu383
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -6954,8 +7182,7 @@ kdone374:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu375:
-	MOVQ    BX, R8
+norelu383:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -6968,22 +7195,25 @@ norelu375:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile368
+	JMP     tile375
 
-end369:
+end376:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x08, bias+56(FP)
+	ADDQ   $0x08, scale+112(FP)
+	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock367
+	JNZ    rowblock374
 	VZEROUPPER
 	RET
 
-// func gemmXN3x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN3x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -6997,45 +7227,46 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock376:
+rowblock384:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile377:
+tile385:
 	TESTQ        DI, DI
-	JZ           end378
-	CMPQ         mode+72(FP), $0x01
-	JB           zero379
-	JE           cinit380
+	JZ           end386
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit388
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero387
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
 	VBROADCASTSS 8(R8), Z2
-	JMP          kstart381
+	JMP          kstart389
 
-cinit380:
+cinit388:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart381
+	JMP       kstart389
 
-zero379:
+zero387:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart381:
+kstart389:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k382:
+k390:
 	TESTQ        R10, R10
-	JZ           kdone383
+	JZ           kdone391
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -7046,11 +7277,39 @@ k382:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k382
+	JMP          k390
 
-kdone383:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu384
+kdone391:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn392
+	MOVQ         BX, R8
+	VMOVUPS      Z0, K1, (R8)
+	ADDQ         R11, R8
+	VMOVUPS      Z1, K1, (R8)
+	ADDQ         R11, R8
+	VMOVUPS      Z2, K1, (R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Z4
+	VBROADCASTSS (R10), Z5
+	VMULPS       Z4, Z0, Z0
+	VADDPS       Z5, Z0, Z0
+	VBROADCASTSS 4(R9), Z4
+	VBROADCASTSS 4(R10), Z5
+	VMULPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VBROADCASTSS 8(R9), Z4
+	VBROADCASTSS 8(R10), Z5
+	VMULPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+
+nobn392:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu393
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7059,8 +7318,7 @@ kdone383:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu384:
-	MOVQ    BX, R8
+norelu393:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
 	VMOVUPS Z1, K1, (R8)
@@ -7069,145 +7327,25 @@ norelu384:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile377
+	JMP     tile385
 
-end378:
+end386:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x0c, bias+56(FP)
+	ADDQ   $0x0c, scale+112(FP)
+	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock376
+	JNZ    rowblock384
 	VZEROUPPER
 	RET
 
-// func gemmXN3x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN3x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-104
-	MOVQ  tail+88(FP), AX
-	MOVL  $0x0000ffff, CX
-	BZHIL AX, CX, CX
-	KMOVW CX, K1
-	MOVQ  rs+24(FP), AX
-	MOVQ  cs+32(FP), CX
-	MOVQ  ldb+48(FP), DX
-	SHLQ  $0x02, AX
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, DX
-	MOVQ  ldc+8(FP), R11
-	SHLQ  $0x02, R11
-
-rowblock385:
-	MOVQ c+0(FP), BX
-	MOVQ b+40(FP), SI
-	MOVQ nt+80(FP), DI
-
-tile386:
-	TESTQ        DI, DI
-	JZ           end387
-	CMPQ         mode+72(FP), $0x01
-	JB           zero388
-	JE           cinit389
-	MOVQ         bias+56(FP), R8
-	VBROADCASTSS (R8), Z0
-	VMOVAPS      Z0, Z1
-	VBROADCASTSS 4(R8), Z2
-	VMOVAPS      Z2, Z3
-	VBROADCASTSS 8(R8), Z4
-	VMOVAPS      Z4, Z5
-	JMP          kstart390
-
-cinit389:
-	MOVQ      BX, R8
-	VMOVUPS   (R8), Z0
-	VMOVUPS.Z 64(R8), K1, Z1
-	ADDQ      R11, R8
-	VMOVUPS   (R8), Z2
-	VMOVUPS.Z 64(R8), K1, Z3
-	ADDQ      R11, R8
-	VMOVUPS   (R8), Z4
-	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart390
-
-zero388:
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-
-kstart390:
-	MOVQ a+16(FP), R8
-	MOVQ SI, R9
-	MOVQ k+64(FP), R10
-
-k391:
-	TESTQ        R10, R10
-	JZ           kdone392
-	VMOVUPS      (R9), Z6
-	VMOVUPS.Z    64(R9), K1, Z7
-	VBROADCASTSS (R8), Z8
-	VFMADD231PS  Z6, Z8, Z0
-	VFMADD231PS  Z7, Z8, Z1
-	VBROADCASTSS (R8)(AX*1), Z8
-	VFMADD231PS  Z6, Z8, Z2
-	VFMADD231PS  Z7, Z8, Z3
-	VBROADCASTSS (R8)(AX*2), Z8
-	VFMADD231PS  Z6, Z8, Z4
-	VFMADD231PS  Z7, Z8, Z5
-	ADDQ         CX, R8
-	ADDQ         DX, R9
-	DECQ         R10
-	JMP          k391
-
-kdone392:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu393
-	VXORPS    Z6, Z6, Z6
-	VCMPPS    $0x06, Z6, Z0, K2
-	VMOVAPS.Z Z0, K2, Z0
-	VCMPPS    $0x06, Z6, Z1, K2
-	VMOVAPS.Z Z1, K2, Z1
-	VCMPPS    $0x06, Z6, Z2, K2
-	VMOVAPS.Z Z2, K2, Z2
-	VCMPPS    $0x06, Z6, Z3, K2
-	VMOVAPS.Z Z3, K2, Z3
-	VCMPPS    $0x06, Z6, Z4, K2
-	VMOVAPS.Z Z4, K2, Z4
-	VCMPPS    $0x06, Z6, Z5, K2
-	VMOVAPS.Z Z5, K2, Z5
-
-norelu393:
-	MOVQ    BX, R8
-	VMOVUPS Z0, (R8)
-	VMOVUPS Z1, K1, 64(R8)
-	ADDQ    R11, R8
-	VMOVUPS Z2, (R8)
-	VMOVUPS Z3, K1, 64(R8)
-	ADDQ    R11, R8
-	VMOVUPS Z4, (R8)
-	VMOVUPS Z5, K1, 64(R8)
-	ADDQ    $0x00000080, BX
-	ADDQ    $0x00000080, SI
-	DECQ    DI
-	JMP     tile386
-
-end387:
-	IMUL3Q $0x00000003, AX, R8
-	ADDQ   R8, a+16(FP)
-	IMUL3Q $0x00000003, R11, R8
-	ADDQ   R8, c+0(FP)
-	ADDQ   $0x0c, bias+56(FP)
-	DECQ   mt+96(FP)
-	JNZ    rowblock385
-	VZEROUPPER
-	RET
-
-// func gemmXN3x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -7229,9 +7367,173 @@ rowblock394:
 tile395:
 	TESTQ        DI, DI
 	JZ           end396
-	CMPQ         mode+72(FP), $0x01
-	JB           zero397
-	JE           cinit398
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit398
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero397
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R8), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R8), Z4
+	VMOVAPS      Z4, Z5
+	JMP          kstart399
+
+cinit398:
+	MOVQ      BX, R8
+	VMOVUPS   (R8), Z0
+	VMOVUPS.Z 64(R8), K1, Z1
+	ADDQ      R11, R8
+	VMOVUPS   (R8), Z2
+	VMOVUPS.Z 64(R8), K1, Z3
+	ADDQ      R11, R8
+	VMOVUPS   (R8), Z4
+	VMOVUPS.Z 64(R8), K1, Z5
+	JMP       kstart399
+
+zero397:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+
+kstart399:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+64(FP), R10
+
+k400:
+	TESTQ        R10, R10
+	JZ           kdone401
+	VMOVUPS      (R9), Z6
+	VMOVUPS.Z    64(R9), K1, Z7
+	VBROADCASTSS (R8), Z8
+	VFMADD231PS  Z6, Z8, Z0
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS (R8)(AX*1), Z8
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS (R8)(AX*2), Z8
+	VFMADD231PS  Z6, Z8, Z4
+	VFMADD231PS  Z7, Z8, Z5
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k400
+
+kdone401:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn402
+	MOVQ         BX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, K1, 64(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Z2, (R8)
+	VMOVUPS      Z3, K1, 64(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Z4, (R8)
+	VMOVUPS      Z5, K1, 64(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Z7
+	VBROADCASTSS (R10), Z8
+	VMULPS       Z7, Z0, Z0
+	VADDPS       Z8, Z0, Z0
+	VMULPS       Z7, Z1, Z1
+	VADDPS       Z8, Z1, Z1
+	VBROADCASTSS 4(R9), Z7
+	VBROADCASTSS 4(R10), Z8
+	VMULPS       Z7, Z2, Z2
+	VADDPS       Z8, Z2, Z2
+	VMULPS       Z7, Z3, Z3
+	VADDPS       Z8, Z3, Z3
+	VBROADCASTSS 8(R9), Z7
+	VBROADCASTSS 8(R10), Z8
+	VMULPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMULPS       Z7, Z5, Z5
+	VADDPS       Z8, Z5, Z5
+
+nobn402:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu403
+	VXORPS    Z6, Z6, Z6
+	VCMPPS    $0x06, Z6, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z6, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z6, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z6, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z6, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z6, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+
+norelu403:
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, K1, 64(R8)
+	ADDQ    R11, R8
+	VMOVUPS Z2, (R8)
+	VMOVUPS Z3, K1, 64(R8)
+	ADDQ    R11, R8
+	VMOVUPS Z4, (R8)
+	VMOVUPS Z5, K1, 64(R8)
+	ADDQ    $0x00000080, BX
+	ADDQ    $0x00000080, SI
+	DECQ    DI
+	JMP     tile395
+
+end396:
+	IMUL3Q $0x00000003, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000003, R11, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
+	ADDQ   $0x0c, bias+56(FP)
+	ADDQ   $0x0c, scale+112(FP)
+	ADDQ   $0x0c, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock394
+	VZEROUPPER
+	RET
+
+// func gemmXN3x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	MOVQ  cs+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	MOVQ  ldc+8(FP), R11
+	SHLQ  $0x02, R11
+
+rowblock404:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+80(FP), DI
+
+tile405:
+	TESTQ        DI, DI
+	JZ           end406
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit408
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero407
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7242,9 +7544,9 @@ tile395:
 	VBROADCASTSS 8(R8), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart399
+	JMP          kstart409
 
-cinit398:
+cinit408:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -7257,9 +7559,9 @@ cinit398:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart399
+	JMP       kstart409
 
-zero397:
+zero407:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7270,14 +7572,14 @@ zero397:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart399:
+kstart409:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k400:
+k410:
 	TESTQ        R10, R10
-	JZ           kdone401
+	JZ           kdone411
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -7296,11 +7598,57 @@ k400:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k400
+	JMP          k410
 
-kdone401:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu402
+kdone411:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn412
+	MOVQ         BX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, K1, 128(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Z3, (R8)
+	VMOVUPS      Z4, 64(R8)
+	VMOVUPS      Z5, K1, 128(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Z6, (R8)
+	VMOVUPS      Z7, 64(R8)
+	VMOVUPS      Z8, K1, 128(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Z10
+	VBROADCASTSS (R10), Z11
+	VMULPS       Z10, Z0, Z0
+	VADDPS       Z11, Z0, Z0
+	VMULPS       Z10, Z1, Z1
+	VADDPS       Z11, Z1, Z1
+	VMULPS       Z10, Z2, Z2
+	VADDPS       Z11, Z2, Z2
+	VBROADCASTSS 4(R9), Z10
+	VBROADCASTSS 4(R10), Z11
+	VMULPS       Z10, Z3, Z3
+	VADDPS       Z11, Z3, Z3
+	VMULPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VMULPS       Z10, Z5, Z5
+	VADDPS       Z11, Z5, Z5
+	VBROADCASTSS 8(R9), Z10
+	VBROADCASTSS 8(R10), Z11
+	VMULPS       Z10, Z6, Z6
+	VADDPS       Z11, Z6, Z6
+	VMULPS       Z10, Z7, Z7
+	VADDPS       Z11, Z7, Z7
+	VMULPS       Z10, Z8, Z8
+	VADDPS       Z11, Z8, Z8
+
+nobn412:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu413
 	VXORPS    Z9, Z9, Z9
 	VCMPPS    $0x06, Z9, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7321,8 +7669,7 @@ kdone401:
 	VCMPPS    $0x06, Z9, Z8, K2
 	VMOVAPS.Z Z8, K2, Z8
 
-norelu402:
-	MOVQ    BX, R8
+norelu413:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
@@ -7337,22 +7684,25 @@ norelu402:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile395
+	JMP     tile405
 
-end396:
+end406:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x0c, bias+56(FP)
+	ADDQ   $0x0c, scale+112(FP)
+	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock394
+	JNZ    rowblock404
 	VZEROUPPER
 	RET
 
-// func gemmXN3x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN3x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -7366,17 +7716,18 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock403:
+rowblock414:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile404:
+tile415:
 	TESTQ        DI, DI
-	JZ           end405
-	CMPQ         mode+72(FP), $0x01
-	JB           zero406
-	JE           cinit407
+	JZ           end416
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit418
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero417
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7390,9 +7741,9 @@ tile404:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart408
+	JMP          kstart419
 
-cinit407:
+cinit418:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -7408,9 +7759,9 @@ cinit407:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart408
+	JMP       kstart419
 
-zero406:
+zero417:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7424,14 +7775,14 @@ zero406:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart408:
+kstart419:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k409:
+k420:
 	TESTQ        R10, R10
-	JZ           kdone410
+	JZ           kdone421
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -7454,11 +7805,66 @@ k409:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k409
+	JMP          k420
 
-kdone410:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu411
+kdone421:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn422
+	MOVQ         BX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, K1, 192(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Z4, (R8)
+	VMOVUPS      Z5, 64(R8)
+	VMOVUPS      Z6, 128(R8)
+	VMOVUPS      Z7, K1, 192(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Z8, (R8)
+	VMOVUPS      Z9, 64(R8)
+	VMOVUPS      Z10, 128(R8)
+	VMOVUPS      Z11, K1, 192(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Z13
+	VBROADCASTSS (R10), Z14
+	VMULPS       Z13, Z0, Z0
+	VADDPS       Z14, Z0, Z0
+	VMULPS       Z13, Z1, Z1
+	VADDPS       Z14, Z1, Z1
+	VMULPS       Z13, Z2, Z2
+	VADDPS       Z14, Z2, Z2
+	VMULPS       Z13, Z3, Z3
+	VADDPS       Z14, Z3, Z3
+	VBROADCASTSS 4(R9), Z13
+	VBROADCASTSS 4(R10), Z14
+	VMULPS       Z13, Z4, Z4
+	VADDPS       Z14, Z4, Z4
+	VMULPS       Z13, Z5, Z5
+	VADDPS       Z14, Z5, Z5
+	VMULPS       Z13, Z6, Z6
+	VADDPS       Z14, Z6, Z6
+	VMULPS       Z13, Z7, Z7
+	VADDPS       Z14, Z7, Z7
+	VBROADCASTSS 8(R9), Z13
+	VBROADCASTSS 8(R10), Z14
+	VMULPS       Z13, Z8, Z8
+	VADDPS       Z14, Z8, Z8
+	VMULPS       Z13, Z9, Z9
+	VADDPS       Z14, Z9, Z9
+	VMULPS       Z13, Z10, Z10
+	VADDPS       Z14, Z10, Z10
+	VMULPS       Z13, Z11, Z11
+	VADDPS       Z14, Z11, Z11
+
+nobn422:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu423
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7485,8 +7891,7 @@ kdone410:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu411:
-	MOVQ    BX, R8
+norelu423:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -7504,22 +7909,25 @@ norelu411:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile404
+	JMP     tile415
 
-end405:
+end416:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x0c, bias+56(FP)
+	ADDQ   $0x0c, scale+112(FP)
+	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock403
+	JNZ    rowblock414
 	VZEROUPPER
 	RET
 
-// func gemmXN4x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN4x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -7534,25 +7942,26 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock412:
+rowblock424:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile413:
+tile425:
 	TESTQ        R8, R8
-	JZ           end414
-	CMPQ         mode+72(FP), $0x01
-	JB           zero415
-	JE           cinit416
+	JZ           end426
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit428
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero427
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VBROADCASTSS 4(R9), Z1
 	VBROADCASTSS 8(R9), Z2
 	VBROADCASTSS 12(R9), Z3
-	JMP          kstart417
+	JMP          kstart429
 
-cinit416:
+cinit428:
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -7561,22 +7970,22 @@ cinit416:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart417
+	JMP       kstart429
 
-zero415:
+zero427:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart417:
+kstart429:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k418:
+k430:
 	TESTQ        R11, R11
-	JZ           kdone419
+	JZ           kdone431
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -7589,11 +7998,45 @@ k418:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k418
+	JMP          k430
 
-kdone419:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu420
+kdone431:
+	MOVQ         SI, R9
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn432
+	MOVQ         SI, R9
+	VMOVUPS      Z0, K1, (R9)
+	ADDQ         R12, R9
+	VMOVUPS      Z1, K1, (R9)
+	ADDQ         R12, R9
+	VMOVUPS      Z2, K1, (R9)
+	ADDQ         R12, R9
+	VMOVUPS      Z3, K1, (R9)
+	MOVQ         c2+104(FP), R9
+	SUBQ         c+0(FP), R9
+	ADDQ         SI, R9
+	MOVQ         scale+112(FP), R10
+	MOVQ         shift+120(FP), R11
+	VBROADCASTSS (R10), Z5
+	VBROADCASTSS (R11), Z6
+	VMULPS       Z5, Z0, Z0
+	VADDPS       Z6, Z0, Z0
+	VBROADCASTSS 4(R10), Z5
+	VBROADCASTSS 4(R11), Z6
+	VMULPS       Z5, Z1, Z1
+	VADDPS       Z6, Z1, Z1
+	VBROADCASTSS 8(R10), Z5
+	VBROADCASTSS 8(R11), Z6
+	VMULPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VBROADCASTSS 12(R10), Z5
+	VBROADCASTSS 12(R11), Z6
+	VMULPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+
+nobn432:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu433
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7604,8 +8047,7 @@ kdone419:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu420:
-	MOVQ    SI, R9
+norelu433:
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
 	VMOVUPS Z1, K1, (R9)
@@ -7616,22 +8058,25 @@ norelu420:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile413
+	JMP     tile425
 
-end414:
+end426:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
+	ADDQ   R9, c2+104(FP)
 	ADDQ   $0x10, bias+56(FP)
+	ADDQ   $0x10, scale+112(FP)
+	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock412
+	JNZ    rowblock424
 	VZEROUPPER
 	RET
 
-// func gemmXN4x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN4x2_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -7646,17 +8091,18 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock421:
+rowblock434:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile422:
+tile435:
 	TESTQ        R8, R8
-	JZ           end423
-	CMPQ         mode+72(FP), $0x01
-	JB           zero424
-	JE           cinit425
+	JZ           end436
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit438
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero437
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -7666,9 +8112,9 @@ tile422:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(R9), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart426
+	JMP          kstart439
 
-cinit425:
+cinit438:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -7681,9 +8127,9 @@ cinit425:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart426
+	JMP       kstart439
 
-zero424:
+zero437:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7693,14 +8139,14 @@ zero424:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart426:
+kstart439:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k427:
+k440:
 	TESTQ        R11, R11
-	JZ           kdone428
+	JZ           kdone441
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -7718,11 +8164,57 @@ k427:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k427
+	JMP          k440
 
-kdone428:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu429
+kdone441:
+	MOVQ         SI, R9
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn442
+	MOVQ         SI, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, K1, 64(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Z2, (R9)
+	VMOVUPS      Z3, K1, 64(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, K1, 64(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, K1, 64(R9)
+	MOVQ         c2+104(FP), R9
+	SUBQ         c+0(FP), R9
+	ADDQ         SI, R9
+	MOVQ         scale+112(FP), R10
+	MOVQ         shift+120(FP), R11
+	VBROADCASTSS (R10), Z9
+	VBROADCASTSS (R11), Z10
+	VMULPS       Z9, Z0, Z0
+	VADDPS       Z10, Z0, Z0
+	VMULPS       Z9, Z1, Z1
+	VADDPS       Z10, Z1, Z1
+	VBROADCASTSS 4(R10), Z9
+	VBROADCASTSS 4(R11), Z10
+	VMULPS       Z9, Z2, Z2
+	VADDPS       Z10, Z2, Z2
+	VMULPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VBROADCASTSS 8(R10), Z9
+	VBROADCASTSS 8(R11), Z10
+	VMULPS       Z9, Z4, Z4
+	VADDPS       Z10, Z4, Z4
+	VMULPS       Z9, Z5, Z5
+	VADDPS       Z10, Z5, Z5
+	VBROADCASTSS 12(R10), Z9
+	VBROADCASTSS 12(R11), Z10
+	VMULPS       Z9, Z6, Z6
+	VADDPS       Z10, Z6, Z6
+	VMULPS       Z9, Z7, Z7
+	VADDPS       Z10, Z7, Z7
+
+nobn442:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu443
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7741,8 +8233,7 @@ kdone428:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu429:
-	MOVQ    SI, R9
+norelu443:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
 	ADDQ    R12, R9
@@ -7757,22 +8248,25 @@ norelu429:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile422
+	JMP     tile435
 
-end423:
+end436:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
+	ADDQ   R9, c2+104(FP)
 	ADDQ   $0x10, bias+56(FP)
+	ADDQ   $0x10, scale+112(FP)
+	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock421
+	JNZ    rowblock434
 	VZEROUPPER
 	RET
 
-// func gemmXN4x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN4x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -7787,17 +8281,18 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock430:
+rowblock444:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile431:
+tile445:
 	TESTQ        R8, R8
-	JZ           end432
-	CMPQ         mode+72(FP), $0x01
-	JB           zero433
-	JE           cinit434
+	JZ           end446
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit448
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero447
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -7811,9 +8306,9 @@ tile431:
 	VBROADCASTSS 12(R9), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart435
+	JMP          kstart449
 
-cinit434:
+cinit448:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -7830,9 +8325,9 @@ cinit434:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart435
+	JMP       kstart449
 
-zero433:
+zero447:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7846,14 +8341,14 @@ zero433:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart435:
+kstart449:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k436:
+k450:
 	TESTQ        R11, R11
-	JZ           kdone437
+	JZ           kdone451
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -7876,11 +8371,69 @@ k436:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k436
+	JMP          k450
 
-kdone437:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu438
+kdone451:
+	MOVQ         SI, R9
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn452
+	MOVQ         SI, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, K1, 128(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Z3, (R9)
+	VMOVUPS      Z4, 64(R9)
+	VMOVUPS      Z5, K1, 128(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, K1, 128(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      Z11, K1, 128(R9)
+	MOVQ         c2+104(FP), R9
+	SUBQ         c+0(FP), R9
+	ADDQ         SI, R9
+	MOVQ         scale+112(FP), R10
+	MOVQ         shift+120(FP), R11
+	VBROADCASTSS (R10), Z13
+	VBROADCASTSS (R11), Z14
+	VMULPS       Z13, Z0, Z0
+	VADDPS       Z14, Z0, Z0
+	VMULPS       Z13, Z1, Z1
+	VADDPS       Z14, Z1, Z1
+	VMULPS       Z13, Z2, Z2
+	VADDPS       Z14, Z2, Z2
+	VBROADCASTSS 4(R10), Z13
+	VBROADCASTSS 4(R11), Z14
+	VMULPS       Z13, Z3, Z3
+	VADDPS       Z14, Z3, Z3
+	VMULPS       Z13, Z4, Z4
+	VADDPS       Z14, Z4, Z4
+	VMULPS       Z13, Z5, Z5
+	VADDPS       Z14, Z5, Z5
+	VBROADCASTSS 8(R10), Z13
+	VBROADCASTSS 8(R11), Z14
+	VMULPS       Z13, Z6, Z6
+	VADDPS       Z14, Z6, Z6
+	VMULPS       Z13, Z7, Z7
+	VADDPS       Z14, Z7, Z7
+	VMULPS       Z13, Z8, Z8
+	VADDPS       Z14, Z8, Z8
+	VBROADCASTSS 12(R10), Z13
+	VBROADCASTSS 12(R11), Z14
+	VMULPS       Z13, Z9, Z9
+	VADDPS       Z14, Z9, Z9
+	VMULPS       Z13, Z10, Z10
+	VADDPS       Z14, Z10, Z10
+	VMULPS       Z13, Z11, Z11
+	VADDPS       Z14, Z11, Z11
+
+nobn452:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu453
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7907,8 +8460,7 @@ kdone437:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu438:
-	MOVQ    SI, R9
+norelu453:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
 	VMOVUPS Z2, K1, 128(R9)
@@ -7927,22 +8479,25 @@ norelu438:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile431
+	JMP     tile445
 
-end432:
+end446:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
+	ADDQ   R9, c2+104(FP)
 	ADDQ   $0x10, bias+56(FP)
+	ADDQ   $0x10, scale+112(FP)
+	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock430
+	JNZ    rowblock444
 	VZEROUPPER
 	RET
 
-// func gemmXN4x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN4x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-104
+TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-128
 	MOVQ  tail+88(FP), AX
 	MOVL  $0x0000ffff, CX
 	BZHIL AX, CX, CX
@@ -7957,17 +8512,18 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock439:
+rowblock454:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile440:
+tile455:
 	TESTQ        R8, R8
-	JZ           end441
-	CMPQ         mode+72(FP), $0x01
-	JB           zero442
-	JE           cinit443
+	JZ           end456
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit458
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero457
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -7985,9 +8541,9 @@ tile440:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart444
+	JMP          kstart459
 
-cinit443:
+cinit458:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -8008,9 +8564,9 @@ cinit443:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart444
+	JMP       kstart459
 
-zero442:
+zero457:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8028,14 +8584,14 @@ zero442:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart444:
+kstart459:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k445:
+k460:
 	TESTQ        R11, R11
-	JZ           kdone446
+	JZ           kdone461
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -8063,11 +8619,81 @@ k445:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k445
+	JMP          k460
 
-kdone446:
-	CMPQ      mode+72(FP), $0x03
-	JNE       norelu447
+kdone461:
+	MOVQ         SI, R9
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn462
+	MOVQ         SI, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, K1, 192(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	VMOVUPS      Z6, 128(R9)
+	VMOVUPS      Z7, K1, 192(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, K1, 192(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, K1, 192(R9)
+	MOVQ         c2+104(FP), R9
+	SUBQ         c+0(FP), R9
+	ADDQ         SI, R9
+	MOVQ         scale+112(FP), R10
+	MOVQ         shift+120(FP), R11
+	VBROADCASTSS (R10), Z17
+	VBROADCASTSS (R11), Z18
+	VMULPS       Z17, Z0, Z0
+	VADDPS       Z18, Z0, Z0
+	VMULPS       Z17, Z1, Z1
+	VADDPS       Z18, Z1, Z1
+	VMULPS       Z17, Z2, Z2
+	VADDPS       Z18, Z2, Z2
+	VMULPS       Z17, Z3, Z3
+	VADDPS       Z18, Z3, Z3
+	VBROADCASTSS 4(R10), Z17
+	VBROADCASTSS 4(R11), Z18
+	VMULPS       Z17, Z4, Z4
+	VADDPS       Z18, Z4, Z4
+	VMULPS       Z17, Z5, Z5
+	VADDPS       Z18, Z5, Z5
+	VMULPS       Z17, Z6, Z6
+	VADDPS       Z18, Z6, Z6
+	VMULPS       Z17, Z7, Z7
+	VADDPS       Z18, Z7, Z7
+	VBROADCASTSS 8(R10), Z17
+	VBROADCASTSS 8(R11), Z18
+	VMULPS       Z17, Z8, Z8
+	VADDPS       Z18, Z8, Z8
+	VMULPS       Z17, Z9, Z9
+	VADDPS       Z18, Z9, Z9
+	VMULPS       Z17, Z10, Z10
+	VADDPS       Z18, Z10, Z10
+	VMULPS       Z17, Z11, Z11
+	VADDPS       Z18, Z11, Z11
+	VBROADCASTSS 12(R10), Z17
+	VBROADCASTSS 12(R11), Z18
+	VMULPS       Z17, Z12, Z12
+	VADDPS       Z18, Z12, Z12
+	VMULPS       Z17, Z13, Z13
+	VADDPS       Z18, Z13, Z13
+	VMULPS       Z17, Z14, Z14
+	VADDPS       Z18, Z14, Z14
+	VMULPS       Z17, Z15, Z15
+	VADDPS       Z18, Z15, Z15
+
+nobn462:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu463
 	VXORPS    Z16, Z16, Z16
 	VCMPPS    $0x06, Z16, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8102,8 +8728,7 @@ kdone446:
 	VCMPPS    $0x06, Z16, Z15, K2
 	VMOVAPS.Z Z15, K2, Z15
 
-norelu447:
-	MOVQ    SI, R9
+norelu463:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
 	VMOVUPS Z2, 128(R9)
@@ -8126,16 +8751,19 @@ norelu447:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile440
+	JMP     tile455
 
-end441:
+end456:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
+	ADDQ   R9, c2+104(FP)
 	ADDQ   $0x10, bias+56(FP)
+	ADDQ   $0x10, scale+112(FP)
+	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock439
+	JNZ    rowblock454
 	VZEROUPPER
 	RET
 
@@ -8168,16 +8796,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs448:
+pairs464:
 	CMPQ SI, $0x02
-	JB   odd449
+	JB   odd465
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU451:
+loopU467:
 	CMPQ        R10, R8
-	JAE         loop1452
+	JAE         loop1468
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -8187,29 +8815,29 @@ loopU451:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU451
+	JMP         loopU467
 
-loop1452:
+loop1468:
 	CMPQ        R10, R9
-	JAE         tail454
+	JAE         tail470
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1452
+	JMP         loop1468
 
-tail454:
+tail470:
 	CMPQ        R10, DI
-	JAE         done453
+	JAE         done469
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done453:
+done469:
 	XORQ R10, R10
 
-loopU455:
+loopU471:
 	CMPQ        R10, R8
-	JAE         loop1456
+	JAE         loop1472
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -8219,37 +8847,37 @@ loopU455:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU455
+	JMP         loopU471
 
-loop1456:
+loop1472:
 	CMPQ        R10, R9
-	JAE         tail458
+	JAE         tail474
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1456
+	JMP         loop1472
 
-tail458:
+tail474:
 	CMPQ        R10, DI
-	JAE         done457
+	JAE         done473
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done457:
+done473:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs448
+	JMP  pairs464
 
-odd449:
+odd465:
 	TESTQ SI, SI
-	JZ    end450
+	JZ    end466
 	XORQ  R10, R10
 
-loopU459:
+loopU475:
 	CMPQ        R10, R8
-	JAE         loop1460
+	JAE         loop1476
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -8259,25 +8887,25 @@ loopU459:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU459
+	JMP         loopU475
 
-loop1460:
+loop1476:
 	CMPQ        R10, R9
-	JAE         tail462
+	JAE         tail478
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1460
+	JMP         loop1476
 
-tail462:
+tail478:
 	CMPQ        R10, DI
-	JAE         done461
+	JAE         done477
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done461:
-end450:
+done477:
+end466:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -8315,14 +8943,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows463:
+rows479:
 	TESTQ SI, SI
-	JZ    end464
+	JZ    end480
 	XORQ  R10, R10
 
-loopU465:
+loopU481:
 	CMPQ        R10, R8
-	JAE         loop1466
+	JAE         loop1482
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -8336,32 +8964,32 @@ loopU465:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU465
+	JMP         loopU481
 
-loop1466:
+loop1482:
 	CMPQ        R10, R9
-	JAE         tail468
+	JAE         tail484
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1466
+	JMP         loop1482
 
-tail468:
+tail484:
 	CMPQ        R10, DI
-	JAE         done467
+	JAE         done483
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done467:
+done483:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows463
+	JMP  rows479
 
-end464:
+end480:
 	VZEROUPPER
 	RET
 
@@ -8391,9 +9019,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU469:
+loopU485:
 	CMPQ        CX, DX
-	JAE         loop1470
+	JAE         loop1486
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -8407,26 +9035,26 @@ loopU469:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU469
+	JMP         loopU485
 
-loop1470:
+loop1486:
 	CMPQ        CX, BX
-	JAE         tail472
+	JAE         tail488
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1470
+	JMP         loop1486
 
-tail472:
+tail488:
 	CMPQ        CX, SI
-	JAE         done471
+	JAE         done487
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done471:
+done487:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -8461,9 +9089,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU473:
+loopU489:
 	CMPQ    DX, BX
-	JAE     loop1474
+	JAE     loop1490
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -8473,27 +9101,27 @@ loopU473:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU473
+	JMP     loopU489
 
-loop1474:
+loop1490:
 	CMPQ    DX, SI
-	JAE     tail476
+	JAE     tail492
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1474
+	JMP     loop1490
 
-tail476:
+tail492:
 	CMPQ       DX, DI
-	JAE        done475
+	JAE        done491
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done475:
+done491:
 	VZEROUPPER
 	RET
 
@@ -8520,9 +9148,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU477:
+loopU493:
 	CMPQ    DX, BX
-	JAE     loop1478
+	JAE     loop1494
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -8534,29 +9162,29 @@ loopU477:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU477
+	JMP     loopU493
 
-loop1478:
+loop1494:
 	CMPQ    DX, SI
-	JAE     tail480
+	JAE     tail496
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1478
+	JMP     loop1494
 
-tail480:
+tail496:
 	CMPQ       DX, DI
-	JAE        done479
+	JAE        done495
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done479:
+done495:
 	VZEROUPPER
 	RET
 
@@ -8576,7 +9204,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off481
+	JZ           off497
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -8587,9 +9215,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1483:
+loop1499:
 	CMPQ    DX, BX
-	JAE     tail485
+	JAE     tail501
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -8598,11 +9226,11 @@ loop1483:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1483
+	JMP     loop1499
 
-tail485:
+tail501:
 	CMPQ       DX, SI
-	JAE        done484
+	JAE        done500
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -8611,11 +9239,11 @@ tail485:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done484:
+done500:
 	VZEROUPPER
 	RET
 
-off481:
+off497:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -8626,27 +9254,27 @@ off481:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1487:
+loop1503:
 	CMPQ    DX, BX
-	JAE     tail489
+	JAE     tail505
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1487
+	JMP     loop1503
 
-tail489:
+tail505:
 	CMPQ       DX, SI
-	JAE        done488
+	JAE        done504
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done488:
+done504:
 	VZEROUPPER
 	RET
 
@@ -8668,7 +9296,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off490
+	JZ           off506
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -8679,9 +9307,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1492:
+loop1508:
 	CMPQ    BX, SI
-	JAE     tail494
+	JAE     tail510
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8696,11 +9324,11 @@ loop1492:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1492
+	JMP     loop1508
 
-tail494:
+tail510:
 	CMPQ       BX, DI
-	JAE        done493
+	JAE        done509
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8715,11 +9343,11 @@ tail494:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done493:
+done509:
 	VZEROUPPER
 	RET
 
-off490:
+off506:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -8730,9 +9358,9 @@ off490:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1496:
+loop1512:
 	CMPQ    BX, SI
-	JAE     tail498
+	JAE     tail514
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8745,11 +9373,11 @@ loop1496:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1496
+	JMP     loop1512
 
-tail498:
+tail514:
 	CMPQ       BX, DI
-	JAE        done497
+	JAE        done513
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8762,7 +9390,7 @@ tail498:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done497:
+done513:
 	VZEROUPPER
 	RET
 
@@ -8799,9 +9427,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1500:
+loop1516:
 	CMPQ    SI, DI
-	JAE     tail502
+	JAE     tail518
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -8826,11 +9454,11 @@ loop1500:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1500
+	JMP     loop1516
 
-tail502:
+tail518:
 	CMPQ       SI, R8
-	JAE        done501
+	JAE        done517
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -8855,7 +9483,7 @@ tail502:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done501:
+done517:
 	VZEROUPPER
 	RET
 
@@ -8887,9 +9515,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1504:
+loop1520:
 	CMPQ    BX, SI
-	JAE     tail506
+	JAE     tail522
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8907,11 +9535,11 @@ loop1504:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1504
+	JMP     loop1520
 
-tail506:
+tail522:
 	CMPQ       BX, DI
-	JAE        done505
+	JAE        done521
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8929,7 +9557,7 @@ tail506:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done505:
+done521:
 	VZEROUPPER
 	RET
 
@@ -8949,9 +9577,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU507:
+loopU523:
 	CMPQ        BX, DX
-	JAE         loop1508
+	JAE         loop1524
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -8961,17 +9589,17 @@ loopU507:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU507
+	JMP         loopU523
 
-loop1508:
+loop1524:
 	CMPQ        BX, CX
-	JAE         done509
+	JAE         done525
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1508
+	JMP         loop1524
 
-done509:
+done525:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -9005,22 +9633,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows510:
+rows526:
 	TESTQ    BX, BX
-	JZ       end513
+	JZ       end529
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do512
-	JP       do512
-	JMP      next511
+	JNE      do528
+	JP       do528
+	JMP      next527
 
-do512:
+do528:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU514:
+loopU530:
 	CMPQ        R9, R8
-	JAE         loop1515
+	JAE         loop1531
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -9028,33 +9656,33 @@ loopU514:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU514
+	JMP         loopU530
 
-loop1515:
+loop1531:
 	CMPQ        R9, SI
-	JAE         tail517
+	JAE         tail533
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1515
+	JMP         loop1531
 
-tail517:
+tail533:
 	CMPQ        R9, DI
-	JAE         done516
+	JAE         done532
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done516:
-next511:
+done532:
+next527:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows510
+	JMP  rows526
 
-end513:
+end529:
 	VZEROUPPER
 	RET
 
@@ -9083,22 +9711,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows518:
+rows534:
 	TESTQ    DI, DI
-	JZ       end521
+	JZ       end537
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do520
-	JP       do520
-	JMP      next519
+	JNE      do536
+	JP       do536
+	JMP      next535
 
-do520:
+do536:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU522:
+loopU538:
 	CMPQ        R11, R10
-	JAE         loop1523
+	JAE         loop1539
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -9112,11 +9740,11 @@ loopU522:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU522
+	JMP         loopU538
 
-loop1523:
+loop1539:
 	CMPQ        R11, R8
-	JAE         tail525
+	JAE         tail541
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -9124,11 +9752,11 @@ loop1523:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1523
+	JMP         loop1539
 
-tail525:
+tail541:
 	CMPQ        R11, R9
-	JAE         done524
+	JAE         done540
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -9138,15 +9766,15 @@ tail525:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done524:
-next519:
+done540:
+next535:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows518
+	JMP  rows534
 
-end521:
+end537:
 	VZEROUPPER
 	RET
 
@@ -9175,18 +9803,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU526:
+blockU542:
 	CMPQ    R10, R8
-	JAE     block1527
+	JAE     block1543
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap530:
+tap546:
 	CMPQ         R11, SI
-	JAE          taps531
+	JAE          taps547
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9196,47 +9824,47 @@ tap530:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap530
+	JMP          tap546
 
-taps531:
+taps547:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU526
+	JMP     blockU542
 
-block1527:
+block1543:
 	CMPQ    R10, R9
-	JAE     tail528
+	JAE     tail544
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap532:
+tap548:
 	CMPQ         R11, SI
-	JAE          taps533
+	JAE          taps549
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap532
+	JMP          tap548
 
-taps533:
+taps549:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1527
+	JMP     block1543
 
-tail528:
+tail544:
 	CMPQ    R10, DI
-	JAE     end529
+	JAE     end545
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap534:
+tap550:
 	CMPQ         R11, SI
-	JAE          taps535
+	JAE          taps551
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9244,12 +9872,12 @@ tap534:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap534
+	JMP          tap550
 
-taps535:
+taps551:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end529:
+end545:
 	VZEROUPPER
 	RET
 
@@ -9278,23 +9906,23 @@ TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, R8
 
-row536:
+row552:
 	TESTQ DI, DI
-	JZ    end539
+	JZ    end555
 	XORQ  R10, R10
 
-blockU537:
+blockU553:
 	CMPQ    R10, R9
-	JAE     last4543
+	JAE     last4559
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap544:
+tap560:
 	CMPQ         R11, SI
-	JAE          taps545
+	JAE          taps561
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9304,30 +9932,30 @@ tap544:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap544
+	JMP          tap560
 
-taps545:
+taps561:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU537
+	JMP     blockU553
 
-last4543:
+last4559:
 	MOVQ    R8, R12
 	SUBQ    R10, R12
 	CMPQ    R12, $0x00000060
-	JBE     last3542
+	JBE     last3558
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap546:
+tap562:
 	CMPQ         R11, SI
-	JAE          taps547
+	JAE          taps563
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9338,28 +9966,28 @@ tap546:
 	VMASKMOVPS   96(CX)(R12*1), Y15, Y7
 	VFMADD231PS  Y7, Y13, Y3
 	INCQ         R11
-	JMP          tap546
+	JMP          tap562
 
-taps547:
+taps563:
 	VMOVUPS    Y0, (AX)(R10*1)
 	VMOVUPS    Y1, 32(AX)(R10*1)
 	VMOVUPS    Y2, 64(AX)(R10*1)
 	VMASKMOVPS Y3, Y15, 96(AX)(R10*1)
-	JMP        next538
+	JMP        next554
 
-last3542:
+last3558:
 	MOVQ    R8, R12
 	SUBQ    R10, R12
 	CMPQ    R12, $0x00000040
-	JBE     last2541
+	JBE     last2557
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	XORQ    R11, R11
 
-tap548:
+tap564:
 	CMPQ         R11, SI
-	JAE          taps549
+	JAE          taps565
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9369,26 +9997,26 @@ tap548:
 	VMASKMOVPS   64(CX)(R12*1), Y15, Y6
 	VFMADD231PS  Y6, Y13, Y2
 	INCQ         R11
-	JMP          tap548
+	JMP          tap564
 
-taps549:
+taps565:
 	VMOVUPS    Y0, (AX)(R10*1)
 	VMOVUPS    Y1, 32(AX)(R10*1)
 	VMASKMOVPS Y2, Y15, 64(AX)(R10*1)
-	JMP        next538
+	JMP        next554
 
-last2541:
+last2557:
 	MOVQ    R8, R12
 	SUBQ    R10, R12
 	CMPQ    R12, $0x00000020
-	JBE     last1540
+	JBE     last1556
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	XORQ    R11, R11
 
-tap550:
+tap566:
 	CMPQ         R11, SI
-	JAE          taps551
+	JAE          taps567
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9397,20 +10025,20 @@ tap550:
 	VMASKMOVPS   32(CX)(R12*1), Y15, Y5
 	VFMADD231PS  Y5, Y13, Y1
 	INCQ         R11
-	JMP          tap550
+	JMP          tap566
 
-taps551:
+taps567:
 	VMOVUPS    Y0, (AX)(R10*1)
 	VMASKMOVPS Y1, Y15, 32(AX)(R10*1)
-	JMP        next538
+	JMP        next554
 
-last1540:
+last1556:
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap552:
+tap568:
 	CMPQ         R11, SI
-	JAE          taps553
+	JAE          taps569
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9418,20 +10046,20 @@ tap552:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap552
+	JMP          tap568
 
-taps553:
+taps569:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-next538:
+next554:
 	MOVQ ys+8(FP), R12
 	LEAQ (AX)(R12*4), AX
 	MOVQ xs+24(FP), R12
 	LEAQ (CX)(R12*4), CX
 	DECQ DI
-	JMP  row536
+	JMP  row552
 
-end539:
+end555:
 	VZEROUPPER
 	RET
 
@@ -9443,9 +10071,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop554:
+gloop570:
 	CMPQ         DX, $0x00000008
-	JB           gtail555
+	JB           gtail571
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -9480,11 +10108,11 @@ gloop554:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop554
+	JMP          gloop570
 
-gtail555:
+gtail571:
 	TESTQ        DX, DX
-	JZ           gdone556
+	JZ           gdone572
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -9521,7 +10149,7 @@ gtail555:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone556:
+gdone572:
 	VZEROUPPER
 	RET
 
@@ -9533,9 +10161,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop557:
+gloop573:
 	CMPQ        DX, $0x00000008
-	JB          gtail558
+	JB          gtail574
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -9564,11 +10192,11 @@ gloop557:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop557
+	JMP         gloop573
 
-gtail558:
+gtail574:
 	TESTQ       DX, DX
-	JZ          gdone559
+	JZ          gdone575
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -9599,7 +10227,7 @@ gtail558:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone559:
+gdone575:
 	VZEROUPPER
 	RET
 
@@ -9612,9 +10240,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop560:
+gloop576:
 	CMPQ        BX, $0x00000008
-	JB          gtail561
+	JB          gtail577
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -9646,11 +10274,11 @@ gloop560:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop560
+	JMP         gloop576
 
-gtail561:
+gtail577:
 	TESTQ       BX, BX
-	JZ          gdone562
+	JZ          gdone578
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -9683,7 +10311,7 @@ gtail561:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone562:
+gdone578:
 	VZEROUPPER
 	RET
 
@@ -9696,9 +10324,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop563:
+gloop579:
 	CMPQ         DX, $0x00000008
-	JB           gtail564
+	JB           gtail580
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -9726,11 +10354,11 @@ gloop563:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop563
+	JMP          gloop579
 
-gtail564:
+gtail580:
 	TESTQ        DX, DX
-	JZ           gdone565
+	JZ           gdone581
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -9760,7 +10388,7 @@ gtail564:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone565:
+gdone581:
 	VZEROUPPER
 	RET
 
@@ -9777,9 +10405,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop566:
+gloop582:
 	CMPQ         DI, $0x00000008
-	JB           gtail567
+	JB           gtail583
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -9886,11 +10514,11 @@ gloop566:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop566
+	JMP          gloop582
 
-gtail567:
+gtail583:
 	TESTQ        DI, DI
-	JZ           gdone568
+	JZ           gdone584
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -9996,7 +10624,7 @@ gtail567:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone568:
+gdone584:
 	VZEROUPPER
 	RET
 
@@ -10017,11 +10645,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody569
+	JZ      nody585
 
-gloop570:
+gloop586:
 	CMPQ    R10, $0x00000008
-	JB      gtail571
+	JB      gtail587
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -10063,11 +10691,11 @@ gloop570:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop570
+	JMP     gloop586
 
-gtail571:
+gtail587:
 	TESTQ      R10, R10
-	JZ         gdone572
+	JZ         gdone588
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -10105,14 +10733,14 @@ gtail571:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone572:
+gdone588:
 	VZEROUPPER
 	RET
 
-nody569:
-gloop573:
+nody585:
+gloop589:
 	CMPQ    R10, $0x00000008
-	JB      gtail574
+	JB      gtail590
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -10151,11 +10779,11 @@ gloop573:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop573
+	JMP     gloop589
 
-gtail574:
+gtail590:
 	TESTQ      R10, R10
-	JZ         gdone575
+	JZ         gdone591
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -10191,7 +10819,7 @@ gtail574:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone575:
+gdone591:
 	VZEROUPPER
 	RET
 
@@ -10210,9 +10838,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop576:
+gloop592:
 	CMPQ         R8, $0x00000008
-	JB           gtail577
+	JB           gtail593
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -10376,11 +11004,11 @@ gloop576:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop576
+	JMP          gloop592
 
-gtail577:
+gtail593:
 	TESTQ        R8, R8
-	JZ           gdone578
+	JZ           gdone594
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -10542,7 +11170,7 @@ gtail577:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone578:
+gdone594:
 	VZEROUPPER
 	RET
 
@@ -10563,11 +11191,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody579
+	JZ      nody595
 
-gloop580:
+gloop596:
 	CMPQ    R9, $0x00000008
-	JB      gtail581
+	JB      gtail597
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -10613,11 +11241,11 @@ gloop580:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop580
+	JMP     gloop596
 
-gtail581:
+gtail597:
 	TESTQ      R9, R9
-	JZ         gdone582
+	JZ         gdone598
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -10660,14 +11288,14 @@ gtail581:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone582:
+gdone598:
 	VZEROUPPER
 	RET
 
-nody579:
-gloop583:
+nody595:
+gloop599:
 	CMPQ    R9, $0x00000008
-	JB      gtail584
+	JB      gtail600
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -10710,11 +11338,11 @@ gloop583:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop583
+	JMP     gloop599
 
-gtail584:
+gtail600:
 	TESTQ      R9, R9
-	JZ         gdone585
+	JZ         gdone601
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -10755,7 +11383,7 @@ gtail584:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone585:
+gdone601:
 	VZEROUPPER
 	RET
 
@@ -10770,11 +11398,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody586
+	JZ      nody602
 
-gloop587:
+gloop603:
 	CMPQ    SI, $0x00000008
-	JB      gtail588
+	JB      gtail604
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -10788,11 +11416,11 @@ gloop587:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop587
+	JMP     gloop603
 
-gtail588:
+gtail604:
 	TESTQ      SI, SI
-	JZ         gdone589
+	JZ         gdone605
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -10806,14 +11434,14 @@ gtail588:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone589:
+gdone605:
 	VZEROUPPER
 	RET
 
-nody586:
-gloop590:
+nody602:
+gloop606:
 	CMPQ    SI, $0x00000008
-	JB      gtail591
+	JB      gtail607
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -10824,11 +11452,11 @@ gloop590:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop590
+	JMP     gloop606
 
-gtail591:
+gtail607:
 	TESTQ      SI, SI
-	JZ         gdone592
+	JZ         gdone608
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -10840,7 +11468,7 @@ gtail591:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone592:
+gdone608:
 	VZEROUPPER
 	RET
 
@@ -10867,16 +11495,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows593:
+rows609:
 	TESTQ        SI, SI
-	JZ           end594
+	JZ           end610
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU595:
+loopU611:
 	CMPQ    R10, R8
-	JAE     loop1596
+	JAE     loop1612
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -10890,34 +11518,34 @@ loopU595:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU595
+	JMP     loopU611
 
-loop1596:
+loop1612:
 	CMPQ    R10, R9
-	JAE     tail598
+	JAE     tail614
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop1596
+	JMP     loop1612
 
-tail598:
+tail614:
 	CMPQ       R10, DI
-	JAE        done597
+	JAE        done613
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done597:
+done613:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows593
+	JMP  rows609
 
-end594:
+end610:
 	VZEROUPPER
 	RET
 
@@ -10944,9 +11572,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU599:
+loopU615:
 	CMPQ    BX, SI
-	JAE     loop1600
+	JAE     loop1616
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -10960,26 +11588,26 @@ loopU599:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU599
+	JMP     loopU615
 
-loop1600:
+loop1616:
 	CMPQ    BX, DI
-	JAE     tail602
+	JAE     tail618
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1600
+	JMP     loop1616
 
-tail602:
+tail618:
 	CMPQ       BX, R8
-	JAE        done601
+	JAE        done617
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done601:
+done617:
 	VZEROUPPER
 	RET
 
@@ -11006,9 +11634,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU603:
+loopU619:
 	CMPQ    BX, SI
-	JAE     loop1604
+	JAE     loop1620
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -11022,26 +11650,26 @@ loopU603:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU603
+	JMP     loopU619
 
-loop1604:
+loop1620:
 	CMPQ    BX, DI
-	JAE     tail606
+	JAE     tail622
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1604
+	JMP     loop1620
 
-tail606:
+tail622:
 	CMPQ       BX, R8
-	JAE        done605
+	JAE        done621
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done605:
+done621:
 	VZEROUPPER
 	RET
 
@@ -11071,9 +11699,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU607:
+loopU623:
 	CMPQ    DX, BX
-	JAE     loop1608
+	JAE     loop1624
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -11085,29 +11713,29 @@ loopU607:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU607
+	JMP     loopU623
 
-loop1608:
+loop1624:
 	CMPQ    DX, SI
-	JAE     tail610
+	JAE     tail626
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1608
+	JMP     loop1624
 
-tail610:
+tail626:
 	CMPQ       DX, DI
-	JAE        done609
+	JAE        done625
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done609:
+done625:
 	VZEROUPPER
 	RET
 
@@ -11137,9 +11765,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU611:
+loopU627:
 	CMPQ    DX, BX
-	JAE     loop1612
+	JAE     loop1628
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -11155,11 +11783,11 @@ loopU611:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU611
+	JMP     loopU627
 
-loop1612:
+loop1628:
 	CMPQ    DX, SI
-	JAE     tail614
+	JAE     tail630
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -11168,11 +11796,11 @@ loop1612:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1612
+	JMP     loop1628
 
-tail614:
+tail630:
 	CMPQ       DX, DI
-	JAE        done613
+	JAE        done629
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -11181,7 +11809,7 @@ tail614:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done613:
+done629:
 	VZEROUPPER
 	RET
 
@@ -11201,9 +11829,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU615:
+loopU631:
 	CMPQ      BX, DX
-	JAE       loop1616
+	JAE       loop1632
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -11213,17 +11841,17 @@ loopU615:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU615
+	JMP       loopU631
 
-loop1616:
+loop1632:
 	CMPQ      BX, CX
-	JAE       done617
+	JAE       done633
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop1616
+	JMP       loop1632
 
-done617:
+done633:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -11251,9 +11879,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU618:
+loopU634:
 	CMPQ        BX, DX
-	JAE         loop1619
+	JAE         loop1635
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -11267,18 +11895,18 @@ loopU618:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU618
+	JMP         loopU634
 
-loop1619:
+loop1635:
 	CMPQ        BX, CX
-	JAE         done620
+	JAE         done636
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1619
+	JMP         loop1635
 
-done620:
+done636:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -11310,9 +11938,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU621:
+loopU637:
 	CMPQ        SI, BX
-	JAE         loop1622
+	JAE         loop1638
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -11330,19 +11958,19 @@ loopU621:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU621
+	JMP         loopU637
 
-loop1622:
+loop1638:
 	CMPQ        SI, DX
-	JAE         done623
+	JAE         done639
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop1622
+	JMP         loop1638
 
-done623:
+done639:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -11378,9 +12006,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows624:
+rows640:
 	TESTQ SI, SI
-	JZ    end625
+	JZ    end641
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -11391,9 +12019,9 @@ rows624:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU626:
+loopU642:
 	CMPQ    R8, R9
-	JAE     loop1627
+	JAE     loop1643
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -11403,29 +12031,29 @@ loopU626:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU626
+	JMP     loopU642
 
-loop1627:
+loop1643:
 	CMPQ    R8, R10
-	JAE     tail629
+	JAE     tail645
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1627
+	JMP     loop1643
 
-tail629:
+tail645:
 	CMPQ       R8, R11
-	JAE        done628
+	JAE        done644
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done628:
+done644:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows624
+	JMP  rows640
 
-end625:
+end641:
 	VZEROUPPER
 	RET
 
@@ -11471,38 +12099,38 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows630:
+rows646:
 	TESTQ SI, SI
-	JZ    end631
+	JZ    end647
 	XORQ  R8, R8
 
-loop1632:
+loop1648:
 	CMPQ    R8, R9
-	JAE     tail633
+	JAE     tail649
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1632
+	JMP     loop1648
 
-tail633:
+tail649:
 	CMPQ       R8, DI
-	JAE        next634
+	JAE        next650
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next634:
+next650:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows630
+	JMP  rows646
 
-end631:
+end647:
 	VZEROUPPER
 	RET
 
@@ -11520,40 +12148,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock635:
+rowblock651:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile636:
+tile652:
 	TESTQ  DI, DI
-	JZ     end637
+	JZ     end653
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k638:
+k654:
 	TESTQ       R10, R10
-	JZ          ktail639
+	JZ          ktail655
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k638
+	JMP         k654
 
-ktail639:
+ktail655:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone640
+	JZ          kdone656
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone640:
+kdone656:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -11566,13 +12194,13 @@ kdone640:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias641
+	JZ           nobias657
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias641:
+nobias657:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -11582,9 +12210,9 @@ nobias641:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile636
+	JMP        tile652
 
-end637:
+end653:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -11592,7 +12220,7 @@ end637:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock635
+	JNZ    rowblock651
 	VZEROUPPER
 	RET
 
@@ -11610,15 +12238,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock642:
+rowblock658:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile643:
+tile659:
 	TESTQ  DI, DI
-	JZ     end644
+	JZ     end660
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -11626,9 +12254,9 @@ tile643:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k645:
+k661:
 	TESTQ       R10, R10
-	JZ          ktail646
+	JZ          ktail662
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -11637,18 +12265,18 @@ k645:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k645
+	JMP         k661
 
-ktail646:
+ktail662:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone647
+	JZ          kdone663
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone647:
+kdone663:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -11661,13 +12289,13 @@ kdone647:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias648
+	JZ           nobias664
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias648:
+nobias664:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -11677,9 +12305,9 @@ nobias648:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile643
+	JMP        tile659
 
-end644:
+end660:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -11687,7 +12315,7 @@ end644:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock642
+	JNZ    rowblock658
 	VZEROUPPER
 	RET
 
@@ -11705,15 +12333,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock649:
+rowblock665:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile650:
+tile666:
 	TESTQ  DI, DI
-	JZ     end651
+	JZ     end667
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11722,9 +12350,9 @@ tile650:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k652:
+k668:
 	TESTQ       R10, R10
-	JZ          ktail653
+	JZ          ktail669
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -11735,11 +12363,11 @@ k652:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k652
+	JMP         k668
 
-ktail653:
+ktail669:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone654
+	JZ          kdone670
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -11748,7 +12376,7 @@ ktail653:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone654:
+kdone670:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -11761,13 +12389,13 @@ kdone654:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias655
+	JZ           nobias671
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias655:
+nobias671:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -11777,9 +12405,9 @@ nobias655:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile650
+	JMP        tile666
 
-end651:
+end667:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -11787,7 +12415,7 @@ end651:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock649
+	JNZ    rowblock665
 	VZEROUPPER
 	RET
 
@@ -11805,15 +12433,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock656:
+rowblock672:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile657:
+tile673:
 	TESTQ  DI, DI
-	JZ     end658
+	JZ     end674
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -11821,9 +12449,9 @@ tile657:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k659:
+k675:
 	TESTQ       R10, R10
-	JZ          ktail660
+	JZ          ktail676
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -11832,18 +12460,18 @@ k659:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k659
+	JMP         k675
 
-ktail660:
+ktail676:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone661
+	JZ          kdone677
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone661:
+kdone677:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -11867,14 +12495,14 @@ kdone661:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias662
+	JZ           nobias678
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias662:
+nobias678:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11887,9 +12515,9 @@ nobias662:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile657
+	JMP        tile673
 
-end658:
+end674:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11897,7 +12525,7 @@ end658:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock656
+	JNZ    rowblock672
 	VZEROUPPER
 	RET
 
@@ -11915,15 +12543,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock663:
+rowblock679:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile664:
+tile680:
 	TESTQ  DI, DI
-	JZ     end665
+	JZ     end681
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11933,9 +12561,9 @@ tile664:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k666:
+k682:
 	TESTQ       R10, R10
-	JZ          ktail667
+	JZ          ktail683
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -11947,11 +12575,11 @@ k666:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k666
+	JMP         k682
 
-ktail667:
+ktail683:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone668
+	JZ          kdone684
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -11961,7 +12589,7 @@ ktail667:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone668:
+kdone684:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -11985,14 +12613,14 @@ kdone668:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias669
+	JZ           nobias685
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias669:
+nobias685:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12005,9 +12633,9 @@ nobias669:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile664
+	JMP        tile680
 
-end665:
+end681:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12015,7 +12643,7 @@ end665:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock663
+	JNZ    rowblock679
 	VZEROUPPER
 	RET
 
@@ -12033,15 +12661,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock670:
+rowblock686:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile671:
+tile687:
 	TESTQ  DI, DI
-	JZ     end672
+	JZ     end688
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12053,9 +12681,9 @@ tile671:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k673:
+k689:
 	TESTQ       R10, R10
-	JZ          ktail674
+	JZ          ktail690
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -12070,11 +12698,11 @@ k673:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k673
+	JMP         k689
 
-ktail674:
+ktail690:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone675
+	JZ          kdone691
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -12087,7 +12715,7 @@ ktail674:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone675:
+kdone691:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -12111,14 +12739,14 @@ kdone675:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias676
+	JZ           nobias692
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias676:
+nobias692:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12131,9 +12759,9 @@ nobias676:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile671
+	JMP        tile687
 
-end672:
+end688:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12141,7 +12769,7 @@ end672:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock670
+	JNZ    rowblock686
 	VZEROUPPER
 	RET
 
@@ -12159,15 +12787,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock677:
+rowblock693:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile678:
+tile694:
 	TESTQ  DI, DI
-	JZ     end679
+	JZ     end695
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12176,9 +12804,9 @@ tile678:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k680:
+k696:
 	TESTQ       R10, R10
-	JZ          ktail681
+	JZ          ktail697
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -12189,11 +12817,11 @@ k680:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k680
+	JMP         k696
 
-ktail681:
+ktail697:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone682
+	JZ          kdone698
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -12202,7 +12830,7 @@ ktail681:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone682:
+kdone698:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -12237,7 +12865,7 @@ kdone682:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias683
+	JZ           nobias699
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -12245,7 +12873,7 @@ kdone682:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias683:
+nobias699:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12261,9 +12889,9 @@ nobias683:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile678
+	JMP        tile694
 
-end679:
+end695:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12271,7 +12899,7 @@ end679:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock677
+	JNZ    rowblock693
 	VZEROUPPER
 	RET
 
@@ -12289,15 +12917,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock684:
+rowblock700:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile685:
+tile701:
 	TESTQ  DI, DI
-	JZ     end686
+	JZ     end702
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12309,9 +12937,9 @@ tile685:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k687:
+k703:
 	TESTQ       R10, R10
-	JZ          ktail688
+	JZ          ktail704
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -12326,11 +12954,11 @@ k687:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k687
+	JMP         k703
 
-ktail688:
+ktail704:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone689
+	JZ          kdone705
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -12343,7 +12971,7 @@ ktail688:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone689:
+kdone705:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -12378,7 +13006,7 @@ kdone689:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias690
+	JZ           nobias706
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -12386,7 +13014,7 @@ kdone689:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias690:
+nobias706:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12402,9 +13030,9 @@ nobias690:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile685
+	JMP        tile701
 
-end686:
+end702:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12412,7 +13040,7 @@ end686:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock684
+	JNZ    rowblock700
 	VZEROUPPER
 	RET
 
@@ -12430,15 +13058,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock691:
+rowblock707:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile692:
+tile708:
 	TESTQ  DI, DI
-	JZ     end693
+	JZ     end709
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12453,9 +13081,9 @@ tile692:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k694:
+k710:
 	TESTQ       R10, R10
-	JZ          ktail695
+	JZ          ktail711
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -12474,11 +13102,11 @@ k694:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k694
+	JMP         k710
 
-ktail695:
+ktail711:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone696
+	JZ          kdone712
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -12495,7 +13123,7 @@ ktail695:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone696:
+kdone712:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -12530,7 +13158,7 @@ kdone696:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias697
+	JZ           nobias713
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -12538,7 +13166,7 @@ kdone696:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias697:
+nobias713:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12554,9 +13182,9 @@ nobias697:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile692
+	JMP        tile708
 
-end693:
+end709:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12564,13 +13192,13 @@ end693:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock691
+	JNZ    rowblock707
 	VZEROUPPER
 	RET
 
-// func gemmXN1x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN1x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, FMA3
-TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-104
+TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-128
 	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -12585,74 +13213,93 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock698:
+rowblock714:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile699:
+tile715:
 	TESTQ        DI, DI
-	JZ           end700
-	CMPQ         mode+72(FP), $0x01
-	JB           zero701
-	JE           cinit702
+	JZ           end716
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit718
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero717
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
-	JMP          kstart703
+	JMP          kstart719
 
-cinit702:
+cinit718:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart703
+	JMP        kstart719
 
-zero701:
+zero717:
 	VXORPS Y0, Y0, Y0
 
-kstart703:
+kstart719:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k704:
+k720:
 	TESTQ        R10, R10
-	JZ           kdone705
+	JZ           kdone721
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k704
+	JMP          k720
 
-kdone705:
-	CMPQ   mode+72(FP), $0x03
-	JNE    norelu706
+kdone721:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn722
+	MOVQ         BX, R8
+	VMASKMOVPS   Y0, Y15, (R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Y2
+	VBROADCASTSS (R10), Y3
+	VMULPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+
+nobn722:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu723
 	VXORPS Y1, Y1, Y1
-	VCMPPS $0x06, Y1, Y0, Y2
-	VANDPS Y2, Y0, Y0
+	VCMPPS $0x06, Y1, Y0, Y4
+	VANDPS Y4, Y0, Y0
 
-norelu706:
-	MOVQ       BX, R8
+norelu723:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile699
+	JMP        tile715
 
-end700:
+end716:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x04, bias+56(FP)
+	ADDQ   $0x04, scale+112(FP)
+	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock698
+	JNZ    rowblock714
 	VZEROUPPER
 	RET
 
-// func gemmXN1x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN1x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, FMA3
-TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-104
+TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-128
 	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -12667,40 +13314,41 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock707:
+rowblock724:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile708:
+tile725:
 	TESTQ        DI, DI
-	JZ           end709
-	CMPQ         mode+72(FP), $0x01
-	JB           zero710
-	JE           cinit711
+	JZ           end726
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit728
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero727
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart712
+	JMP          kstart729
 
-cinit711:
+cinit728:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart712
+	JMP        kstart729
 
-zero710:
+zero727:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart712:
+kstart729:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k713:
+k730:
 	TESTQ        R10, R10
-	JZ           kdone714
+	JZ           kdone731
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -12709,230 +13357,61 @@ k713:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k713
+	JMP          k730
 
-kdone714:
-	CMPQ   mode+72(FP), $0x03
-	JNE    norelu715
+kdone731:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn732
+	MOVQ         BX, R8
+	VMOVUPS      Y0, (R8)
+	VMASKMOVPS   Y1, Y15, 32(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Y3
+	VBROADCASTSS (R10), Y4
+	VMULPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMULPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+
+nobn732:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu733
 	VXORPS Y2, Y2, Y2
-	VCMPPS $0x06, Y2, Y0, Y4
-	VANDPS Y4, Y0, Y0
-	VCMPPS $0x06, Y2, Y1, Y4
-	VANDPS Y4, Y1, Y1
+	VCMPPS $0x06, Y2, Y0, Y5
+	VANDPS Y5, Y0, Y0
+	VCMPPS $0x06, Y2, Y1, Y5
+	VANDPS Y5, Y1, Y1
 
-norelu715:
-	MOVQ       BX, R8
+norelu733:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile708
+	JMP        tile725
 
-end709:
+end726:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x04, bias+56(FP)
+	ADDQ   $0x04, scale+112(FP)
+	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock707
+	JNZ    rowblock724
 	VZEROUPPER
 	RET
 
-// func gemmXN1x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN1x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, FMA3
-TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-104
-	MOVQ    tail+88(FP), AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    rs+24(FP), AX
-	MOVQ    cs+32(FP), CX
-	MOVQ    ldb+48(FP), DX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	SHLQ    $0x02, DX
-	MOVQ    ldc+8(FP), R11
-	SHLQ    $0x02, R11
-
-rowblock716:
-	MOVQ c+0(FP), BX
-	MOVQ b+40(FP), SI
-	MOVQ nt+80(FP), DI
-
-tile717:
-	TESTQ        DI, DI
-	JZ           end718
-	CMPQ         mode+72(FP), $0x01
-	JB           zero719
-	JE           cinit720
-	MOVQ         bias+56(FP), R8
-	VBROADCASTSS (R8), Y0
-	VMOVAPS      Y0, Y1
-	VMOVAPS      Y0, Y2
-	JMP          kstart721
-
-cinit720:
-	MOVQ       BX, R8
-	VMOVUPS    (R8), Y0
-	VMOVUPS    32(R8), Y1
-	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart721
-
-zero719:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-
-kstart721:
-	MOVQ a+16(FP), R8
-	MOVQ SI, R9
-	MOVQ k+64(FP), R10
-
-k722:
-	TESTQ        R10, R10
-	JZ           kdone723
-	VMOVUPS      (R9), Y3
-	VMOVUPS      32(R9), Y4
-	VMASKMOVPS   64(R9), Y15, Y5
-	VBROADCASTSS (R8), Y6
-	VFMADD231PS  Y3, Y6, Y0
-	VFMADD231PS  Y4, Y6, Y1
-	VFMADD231PS  Y5, Y6, Y2
-	ADDQ         CX, R8
-	ADDQ         DX, R9
-	DECQ         R10
-	JMP          k722
-
-kdone723:
-	CMPQ   mode+72(FP), $0x03
-	JNE    norelu724
-	VXORPS Y3, Y3, Y3
-	VCMPPS $0x06, Y3, Y0, Y6
-	VANDPS Y6, Y0, Y0
-	VCMPPS $0x06, Y3, Y1, Y6
-	VANDPS Y6, Y1, Y1
-	VCMPPS $0x06, Y3, Y2, Y6
-	VANDPS Y6, Y2, Y2
-
-norelu724:
-	MOVQ       BX, R8
-	VMOVUPS    Y0, (R8)
-	VMOVUPS    Y1, 32(R8)
-	VMASKMOVPS Y2, Y15, 64(R8)
-	ADDQ       $0x00000060, BX
-	ADDQ       $0x00000060, SI
-	DECQ       DI
-	JMP        tile717
-
-end718:
-	IMUL3Q $0x00000001, AX, R8
-	ADDQ   R8, a+16(FP)
-	IMUL3Q $0x00000001, R11, R8
-	ADDQ   R8, c+0(FP)
-	ADDQ   $0x04, bias+56(FP)
-	DECQ   mt+96(FP)
-	JNZ    rowblock716
-	VZEROUPPER
-	RET
-
-// func gemmXN2x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
-// Requires: AVX, FMA3
-TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-104
-	MOVQ    tail+88(FP), AX
-	MOVQ    $0x00000008, CX
-	SUBQ    AX, CX
-	LEAQ    maskTable<>+0(SB), AX
-	VMOVUPS (AX)(CX*4), Y15
-	MOVQ    rs+24(FP), AX
-	MOVQ    cs+32(FP), CX
-	MOVQ    ldb+48(FP), DX
-	SHLQ    $0x02, AX
-	SHLQ    $0x02, CX
-	SHLQ    $0x02, DX
-	MOVQ    ldc+8(FP), R11
-	SHLQ    $0x02, R11
-
-rowblock725:
-	MOVQ c+0(FP), BX
-	MOVQ b+40(FP), SI
-	MOVQ nt+80(FP), DI
-
-tile726:
-	TESTQ        DI, DI
-	JZ           end727
-	CMPQ         mode+72(FP), $0x01
-	JB           zero728
-	JE           cinit729
-	MOVQ         bias+56(FP), R8
-	VBROADCASTSS (R8), Y0
-	VBROADCASTSS 4(R8), Y1
-	JMP          kstart730
-
-cinit729:
-	MOVQ       BX, R8
-	VMASKMOVPS (R8), Y15, Y0
-	ADDQ       R11, R8
-	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart730
-
-zero728:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-
-kstart730:
-	MOVQ a+16(FP), R8
-	MOVQ SI, R9
-	MOVQ k+64(FP), R10
-
-k731:
-	TESTQ        R10, R10
-	JZ           kdone732
-	VMASKMOVPS   (R9), Y15, Y2
-	VBROADCASTSS (R8), Y3
-	VFMADD231PS  Y2, Y3, Y0
-	VBROADCASTSS (R8)(AX*1), Y3
-	VFMADD231PS  Y2, Y3, Y1
-	ADDQ         CX, R8
-	ADDQ         DX, R9
-	DECQ         R10
-	JMP          k731
-
-kdone732:
-	CMPQ   mode+72(FP), $0x03
-	JNE    norelu733
-	VXORPS Y2, Y2, Y2
-	VCMPPS $0x06, Y2, Y0, Y3
-	VANDPS Y3, Y0, Y0
-	VCMPPS $0x06, Y2, Y1, Y3
-	VANDPS Y3, Y1, Y1
-
-norelu733:
-	MOVQ       BX, R8
-	VMASKMOVPS Y0, Y15, (R8)
-	ADDQ       R11, R8
-	VMASKMOVPS Y1, Y15, (R8)
-	ADDQ       $0x00000020, BX
-	ADDQ       $0x00000020, SI
-	DECQ       DI
-	JMP        tile726
-
-end727:
-	IMUL3Q $0x00000002, AX, R8
-	ADDQ   R8, a+16(FP)
-	IMUL3Q $0x00000002, R11, R8
-	ADDQ   R8, c+0(FP)
-	ADDQ   $0x08, bias+56(FP)
-	DECQ   mt+96(FP)
-	JNZ    rowblock725
-	VZEROUPPER
-	RET
-
-// func gemmXN2x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
-// Requires: AVX, FMA3
-TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-104
+TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-128
 	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -12955,30 +13434,27 @@ rowblock734:
 tile735:
 	TESTQ        DI, DI
 	JZ           end736
-	CMPQ         mode+72(FP), $0x01
-	JB           zero737
-	JE           cinit738
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit738
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero737
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
-	VBROADCASTSS 4(R8), Y2
-	VMOVAPS      Y2, Y3
+	VMOVAPS      Y0, Y2
 	JMP          kstart739
 
 cinit738:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
-	VMASKMOVPS 32(R8), Y15, Y1
-	ADDQ       R11, R8
-	VMOVUPS    (R8), Y2
-	VMASKMOVPS 32(R8), Y15, Y3
+	VMOVUPS    32(R8), Y1
+	VMASKMOVPS 64(R8), Y15, Y2
 	JMP        kstart739
 
 zero737:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
 
 kstart739:
 	MOVQ a+16(FP), R8
@@ -12988,58 +13464,77 @@ kstart739:
 k740:
 	TESTQ        R10, R10
 	JZ           kdone741
-	VMOVUPS      (R9), Y4
-	VMASKMOVPS   32(R9), Y15, Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      32(R9), Y4
+	VMASKMOVPS   64(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
-	VFMADD231PS  Y4, Y6, Y0
-	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS (R8)(AX*1), Y6
-	VFMADD231PS  Y4, Y6, Y2
-	VFMADD231PS  Y5, Y6, Y3
+	VFMADD231PS  Y3, Y6, Y0
+	VFMADD231PS  Y4, Y6, Y1
+	VFMADD231PS  Y5, Y6, Y2
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
 	JMP          k740
 
 kdone741:
-	CMPQ   mode+72(FP), $0x03
-	JNE    norelu742
-	VXORPS Y4, Y4, Y4
-	VCMPPS $0x06, Y4, Y0, Y6
-	VANDPS Y6, Y0, Y0
-	VCMPPS $0x06, Y4, Y1, Y6
-	VANDPS Y6, Y1, Y1
-	VCMPPS $0x06, Y4, Y2, Y6
-	VANDPS Y6, Y2, Y2
-	VCMPPS $0x06, Y4, Y3, Y6
-	VANDPS Y6, Y3, Y3
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn742
+	MOVQ         BX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMASKMOVPS   Y2, Y15, 64(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Y4
+	VBROADCASTSS (R10), Y5
+	VMULPS       Y4, Y0, Y0
+	VADDPS       Y5, Y0, Y0
+	VMULPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMULPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
 
-norelu742:
-	MOVQ       BX, R8
+nobn742:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu743
+	VXORPS Y3, Y3, Y3
+	VCMPPS $0x06, Y3, Y0, Y6
+	VANDPS Y6, Y0, Y0
+	VCMPPS $0x06, Y3, Y1, Y6
+	VANDPS Y6, Y1, Y1
+	VCMPPS $0x06, Y3, Y2, Y6
+	VANDPS Y6, Y2, Y2
+
+norelu743:
 	VMOVUPS    Y0, (R8)
-	VMASKMOVPS Y1, Y15, 32(R8)
-	ADDQ       R11, R8
-	VMOVUPS    Y2, (R8)
-	VMASKMOVPS Y3, Y15, 32(R8)
-	ADDQ       $0x00000040, BX
-	ADDQ       $0x00000040, SI
+	VMOVUPS    Y1, 32(R8)
+	VMASKMOVPS Y2, Y15, 64(R8)
+	ADDQ       $0x00000060, BX
+	ADDQ       $0x00000060, SI
 	DECQ       DI
 	JMP        tile735
 
 end736:
-	IMUL3Q $0x00000002, AX, R8
+	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
-	IMUL3Q $0x00000002, R11, R8
+	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
-	ADDQ   $0x08, bias+56(FP)
+	ADDQ   R8, c2+104(FP)
+	ADDQ   $0x04, bias+56(FP)
+	ADDQ   $0x04, scale+112(FP)
+	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
 	JNZ    rowblock734
 	VZEROUPPER
 	RET
 
-// func gemmXN2x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN2x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, FMA3
-TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-104
+TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-128
 	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -13054,17 +13549,273 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock743:
+rowblock744:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile744:
+tile745:
 	TESTQ        DI, DI
-	JZ           end745
-	CMPQ         mode+72(FP), $0x01
-	JB           zero746
-	JE           cinit747
+	JZ           end746
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit748
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero747
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VBROADCASTSS 4(R8), Y1
+	JMP          kstart749
+
+cinit748:
+	MOVQ       BX, R8
+	VMASKMOVPS (R8), Y15, Y0
+	ADDQ       R11, R8
+	VMASKMOVPS (R8), Y15, Y1
+	JMP        kstart749
+
+zero747:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+kstart749:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+64(FP), R10
+
+k750:
+	TESTQ        R10, R10
+	JZ           kdone751
+	VMASKMOVPS   (R9), Y15, Y2
+	VBROADCASTSS (R8), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS (R8)(AX*1), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k750
+
+kdone751:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn752
+	MOVQ         BX, R8
+	VMASKMOVPS   Y0, Y15, (R8)
+	ADDQ         R11, R8
+	VMASKMOVPS   Y1, Y15, (R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Y3
+	VBROADCASTSS (R10), Y4
+	VMULPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VBROADCASTSS 4(R9), Y3
+	VBROADCASTSS 4(R10), Y4
+	VMULPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+
+nobn752:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu753
+	VXORPS Y2, Y2, Y2
+	VCMPPS $0x06, Y2, Y0, Y5
+	VANDPS Y5, Y0, Y0
+	VCMPPS $0x06, Y2, Y1, Y5
+	VANDPS Y5, Y1, Y1
+
+norelu753:
+	VMASKMOVPS Y0, Y15, (R8)
+	ADDQ       R11, R8
+	VMASKMOVPS Y1, Y15, (R8)
+	ADDQ       $0x00000020, BX
+	ADDQ       $0x00000020, SI
+	DECQ       DI
+	JMP        tile745
+
+end746:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000002, R11, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
+	ADDQ   $0x08, bias+56(FP)
+	ADDQ   $0x08, scale+112(FP)
+	ADDQ   $0x08, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock744
+	VZEROUPPER
+	RET
+
+// func gemmXN2x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	MOVQ    ldc+8(FP), R11
+	SHLQ    $0x02, R11
+
+rowblock754:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+80(FP), DI
+
+tile755:
+	TESTQ        DI, DI
+	JZ           end756
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit758
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero757
+	MOVQ         bias+56(FP), R8
+	VBROADCASTSS (R8), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R8), Y2
+	VMOVAPS      Y2, Y3
+	JMP          kstart759
+
+cinit758:
+	MOVQ       BX, R8
+	VMOVUPS    (R8), Y0
+	VMASKMOVPS 32(R8), Y15, Y1
+	ADDQ       R11, R8
+	VMOVUPS    (R8), Y2
+	VMASKMOVPS 32(R8), Y15, Y3
+	JMP        kstart759
+
+zero757:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+kstart759:
+	MOVQ a+16(FP), R8
+	MOVQ SI, R9
+	MOVQ k+64(FP), R10
+
+k760:
+	TESTQ        R10, R10
+	JZ           kdone761
+	VMOVUPS      (R9), Y4
+	VMASKMOVPS   32(R9), Y15, Y5
+	VBROADCASTSS (R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (R8)(AX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         CX, R8
+	ADDQ         DX, R9
+	DECQ         R10
+	JMP          k760
+
+kdone761:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn762
+	MOVQ         BX, R8
+	VMOVUPS      Y0, (R8)
+	VMASKMOVPS   Y1, Y15, 32(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Y2, (R8)
+	VMASKMOVPS   Y3, Y15, 32(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Y5
+	VBROADCASTSS (R10), Y6
+	VMULPS       Y5, Y0, Y0
+	VADDPS       Y6, Y0, Y0
+	VMULPS       Y5, Y1, Y1
+	VADDPS       Y6, Y1, Y1
+	VBROADCASTSS 4(R9), Y5
+	VBROADCASTSS 4(R10), Y6
+	VMULPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VMULPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+
+nobn762:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu763
+	VXORPS Y4, Y4, Y4
+	VCMPPS $0x06, Y4, Y0, Y7
+	VANDPS Y7, Y0, Y0
+	VCMPPS $0x06, Y4, Y1, Y7
+	VANDPS Y7, Y1, Y1
+	VCMPPS $0x06, Y4, Y2, Y7
+	VANDPS Y7, Y2, Y2
+	VCMPPS $0x06, Y4, Y3, Y7
+	VANDPS Y7, Y3, Y3
+
+norelu763:
+	VMOVUPS    Y0, (R8)
+	VMASKMOVPS Y1, Y15, 32(R8)
+	ADDQ       R11, R8
+	VMOVUPS    Y2, (R8)
+	VMASKMOVPS Y3, Y15, 32(R8)
+	ADDQ       $0x00000040, BX
+	ADDQ       $0x00000040, SI
+	DECQ       DI
+	JMP        tile755
+
+end756:
+	IMUL3Q $0x00000002, AX, R8
+	ADDQ   R8, a+16(FP)
+	IMUL3Q $0x00000002, R11, R8
+	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
+	ADDQ   $0x08, bias+56(FP)
+	ADDQ   $0x08, scale+112(FP)
+	ADDQ   $0x08, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock754
+	VZEROUPPER
+	RET
+
+// func gemmXN2x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	MOVQ    ldc+8(FP), R11
+	SHLQ    $0x02, R11
+
+rowblock764:
+	MOVQ c+0(FP), BX
+	MOVQ b+40(FP), SI
+	MOVQ nt+80(FP), DI
+
+tile765:
+	TESTQ        DI, DI
+	JZ           end766
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit768
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero767
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -13072,9 +13823,9 @@ tile744:
 	VBROADCASTSS 4(R8), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart748
+	JMP          kstart769
 
-cinit747:
+cinit768:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -13083,9 +13834,9 @@ cinit747:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart748
+	JMP        kstart769
 
-zero746:
+zero767:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13093,14 +13844,14 @@ zero746:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart748:
+kstart769:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k749:
+k770:
 	TESTQ        R10, R10
-	JZ           kdone750
+	JZ           kdone771
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -13115,11 +13866,45 @@ k749:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k749
+	JMP          k770
 
-kdone750:
-	CMPQ   mode+72(FP), $0x03
-	JNE    norelu751
+kdone771:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn772
+	MOVQ         BX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMASKMOVPS   Y2, Y15, 64(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Y3, (R8)
+	VMOVUPS      Y4, 32(R8)
+	VMASKMOVPS   Y5, Y15, 64(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Y7
+	VBROADCASTSS (R10), Y8
+	VMULPS       Y7, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VMULPS       Y7, Y1, Y1
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y7, Y2, Y2
+	VADDPS       Y8, Y2, Y2
+	VBROADCASTSS 4(R9), Y7
+	VBROADCASTSS 4(R10), Y8
+	VMULPS       Y7, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VMULPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VMULPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+
+nobn772:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu773
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -13134,8 +13919,7 @@ kdone750:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu751:
-	MOVQ       BX, R8
+norelu773:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -13146,22 +13930,25 @@ norelu751:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile744
+	JMP        tile765
 
-end745:
+end766:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x08, bias+56(FP)
+	ADDQ   $0x08, scale+112(FP)
+	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock743
+	JNZ    rowblock764
 	VZEROUPPER
 	RET
 
-// func gemmXN3x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN3x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, FMA3
-TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-104
+TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-128
 	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -13176,45 +13963,46 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock752:
+rowblock774:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile753:
+tile775:
 	TESTQ        DI, DI
-	JZ           end754
-	CMPQ         mode+72(FP), $0x01
-	JB           zero755
-	JE           cinit756
+	JZ           end776
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit778
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero777
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
 	VBROADCASTSS 8(R8), Y2
-	JMP          kstart757
+	JMP          kstart779
 
-cinit756:
+cinit778:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart757
+	JMP        kstart779
 
-zero755:
+zero777:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart757:
+kstart779:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k758:
+k780:
 	TESTQ        R10, R10
-	JZ           kdone759
+	JZ           kdone781
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -13225,21 +14013,48 @@ k758:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k758
+	JMP          k780
 
-kdone759:
-	CMPQ   mode+72(FP), $0x03
-	JNE    norelu760
+kdone781:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn782
+	MOVQ         BX, R8
+	VMASKMOVPS   Y0, Y15, (R8)
+	ADDQ         R11, R8
+	VMASKMOVPS   Y1, Y15, (R8)
+	ADDQ         R11, R8
+	VMASKMOVPS   Y2, Y15, (R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Y4
+	VBROADCASTSS (R10), Y5
+	VMULPS       Y4, Y0, Y0
+	VADDPS       Y5, Y0, Y0
+	VBROADCASTSS 4(R9), Y4
+	VBROADCASTSS 4(R10), Y5
+	VMULPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VBROADCASTSS 8(R9), Y4
+	VBROADCASTSS 8(R10), Y5
+	VMULPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+
+nobn782:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu783
 	VXORPS Y3, Y3, Y3
-	VCMPPS $0x06, Y3, Y0, Y4
-	VANDPS Y4, Y0, Y0
-	VCMPPS $0x06, Y3, Y1, Y4
-	VANDPS Y4, Y1, Y1
-	VCMPPS $0x06, Y3, Y2, Y4
-	VANDPS Y4, Y2, Y2
+	VCMPPS $0x06, Y3, Y0, Y6
+	VANDPS Y6, Y0, Y0
+	VCMPPS $0x06, Y3, Y1, Y6
+	VANDPS Y6, Y1, Y1
+	VCMPPS $0x06, Y3, Y2, Y6
+	VANDPS Y6, Y2, Y2
 
-norelu760:
-	MOVQ       BX, R8
+norelu783:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
@@ -13248,22 +14063,25 @@ norelu760:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile753
+	JMP        tile775
 
-end754:
+end776:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x0c, bias+56(FP)
+	ADDQ   $0x0c, scale+112(FP)
+	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock752
+	JNZ    rowblock774
 	VZEROUPPER
 	RET
 
-// func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, FMA3
-TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-104
+TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-128
 	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -13278,17 +14096,18 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock761:
+rowblock784:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile762:
+tile785:
 	TESTQ        DI, DI
-	JZ           end763
-	CMPQ         mode+72(FP), $0x01
-	JB           zero764
-	JE           cinit765
+	JZ           end786
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit788
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero787
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -13296,9 +14115,9 @@ tile762:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(R8), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart766
+	JMP          kstart789
 
-cinit765:
+cinit788:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -13308,9 +14127,9 @@ cinit765:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart766
+	JMP        kstart789
 
-zero764:
+zero787:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13318,14 +14137,14 @@ zero764:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart766:
+kstart789:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k767:
+k790:
 	TESTQ        R10, R10
-	JZ           kdone768
+	JZ           kdone791
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -13340,27 +14159,63 @@ k767:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k767
+	JMP          k790
 
-kdone768:
-	CMPQ   mode+72(FP), $0x03
-	JNE    norelu769
+kdone791:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn792
+	MOVQ         BX, R8
+	VMOVUPS      Y0, (R8)
+	VMASKMOVPS   Y1, Y15, 32(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Y2, (R8)
+	VMASKMOVPS   Y3, Y15, 32(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Y4, (R8)
+	VMASKMOVPS   Y5, Y15, 32(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Y7
+	VBROADCASTSS (R10), Y8
+	VMULPS       Y7, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VMULPS       Y7, Y1, Y1
+	VADDPS       Y8, Y1, Y1
+	VBROADCASTSS 4(R9), Y7
+	VBROADCASTSS 4(R10), Y8
+	VMULPS       Y7, Y2, Y2
+	VADDPS       Y8, Y2, Y2
+	VMULPS       Y7, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VBROADCASTSS 8(R9), Y7
+	VBROADCASTSS 8(R10), Y8
+	VMULPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VMULPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+
+nobn792:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu793
 	VXORPS Y6, Y6, Y6
-	VCMPPS $0x06, Y6, Y0, Y8
-	VANDPS Y8, Y0, Y0
-	VCMPPS $0x06, Y6, Y1, Y8
-	VANDPS Y8, Y1, Y1
-	VCMPPS $0x06, Y6, Y2, Y8
-	VANDPS Y8, Y2, Y2
-	VCMPPS $0x06, Y6, Y3, Y8
-	VANDPS Y8, Y3, Y3
-	VCMPPS $0x06, Y6, Y4, Y8
-	VANDPS Y8, Y4, Y4
-	VCMPPS $0x06, Y6, Y5, Y8
-	VANDPS Y8, Y5, Y5
+	VCMPPS $0x06, Y6, Y0, Y9
+	VANDPS Y9, Y0, Y0
+	VCMPPS $0x06, Y6, Y1, Y9
+	VANDPS Y9, Y1, Y1
+	VCMPPS $0x06, Y6, Y2, Y9
+	VANDPS Y9, Y2, Y2
+	VCMPPS $0x06, Y6, Y3, Y9
+	VANDPS Y9, Y3, Y3
+	VCMPPS $0x06, Y6, Y4, Y9
+	VANDPS Y9, Y4, Y4
+	VCMPPS $0x06, Y6, Y5, Y9
+	VANDPS Y9, Y5, Y5
 
-norelu769:
-	MOVQ       BX, R8
+norelu793:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -13372,22 +14227,25 @@ norelu769:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile762
+	JMP        tile785
 
-end763:
+end786:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x0c, bias+56(FP)
+	ADDQ   $0x0c, scale+112(FP)
+	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock761
+	JNZ    rowblock784
 	VZEROUPPER
 	RET
 
-// func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+// func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 // Requires: AVX, FMA3
-TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-104
+TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-128
 	MOVQ    tail+88(FP), AX
 	MOVQ    $0x00000008, CX
 	SUBQ    AX, CX
@@ -13402,17 +14260,18 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock770:
+rowblock794:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile771:
+tile795:
 	TESTQ        DI, DI
-	JZ           end772
-	CMPQ         mode+72(FP), $0x01
-	JB           zero773
-	JE           cinit774
+	JZ           end796
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit798
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero797
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -13423,9 +14282,9 @@ tile771:
 	VBROADCASTSS 8(R8), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart775
+	JMP          kstart799
 
-cinit774:
+cinit798:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -13438,9 +14297,9 @@ cinit774:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart775
+	JMP        kstart799
 
-zero773:
+zero797:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13451,14 +14310,14 @@ zero773:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart775:
+kstart799:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k776:
+k800:
 	TESTQ        R10, R10
-	JZ           kdone777
+	JZ           kdone801
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -13477,11 +14336,57 @@ k776:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k776
+	JMP          k800
 
-kdone777:
-	CMPQ   mode+72(FP), $0x03
-	JNE    norelu778
+kdone801:
+	MOVQ         BX, R8
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn802
+	MOVQ         BX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMASKMOVPS   Y2, Y15, 64(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Y3, (R8)
+	VMOVUPS      Y4, 32(R8)
+	VMASKMOVPS   Y5, Y15, 64(R8)
+	ADDQ         R11, R8
+	VMOVUPS      Y6, (R8)
+	VMOVUPS      Y7, 32(R8)
+	VMASKMOVPS   Y8, Y15, 64(R8)
+	MOVQ         c2+104(FP), R8
+	SUBQ         c+0(FP), R8
+	ADDQ         BX, R8
+	MOVQ         scale+112(FP), R9
+	MOVQ         shift+120(FP), R10
+	VBROADCASTSS (R9), Y10
+	VBROADCASTSS (R10), Y11
+	VMULPS       Y10, Y0, Y0
+	VADDPS       Y11, Y0, Y0
+	VMULPS       Y10, Y1, Y1
+	VADDPS       Y11, Y1, Y1
+	VMULPS       Y10, Y2, Y2
+	VADDPS       Y11, Y2, Y2
+	VBROADCASTSS 4(R9), Y10
+	VBROADCASTSS 4(R10), Y11
+	VMULPS       Y10, Y3, Y3
+	VADDPS       Y11, Y3, Y3
+	VMULPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VMULPS       Y10, Y5, Y5
+	VADDPS       Y11, Y5, Y5
+	VBROADCASTSS 8(R9), Y10
+	VBROADCASTSS 8(R10), Y11
+	VMULPS       Y10, Y6, Y6
+	VADDPS       Y11, Y6, Y6
+	VMULPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VMULPS       Y10, Y8, Y8
+	VADDPS       Y11, Y8, Y8
+
+nobn802:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu803
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -13502,8 +14407,7 @@ kdone777:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu778:
-	MOVQ       BX, R8
+norelu803:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -13518,16 +14422,19 @@ norelu778:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile771
+	JMP        tile795
 
-end772:
+end796:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
+	ADDQ   R8, c2+104(FP)
 	ADDQ   $0x0c, bias+56(FP)
+	ADDQ   $0x0c, scale+112(FP)
+	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock770
+	JNZ    rowblock794
 	VZEROUPPER
 	RET
 
@@ -13547,9 +14454,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock779:
+gemvblock804:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest780
+	JLT    gemvrest805
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13564,9 +14471,9 @@ gemvblock779:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk783:
+gemvk808:
 	TESTQ       R11, R11
-	JZ          gemvtail784
+	JZ          gemvtail809
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -13580,11 +14487,11 @@ gemvk783:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk783
+	JMP         gemvk808
 
-gemvtail784:
+gemvtail809:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone785
+	JZ          gemvkdone810
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -13603,7 +14510,7 @@ gemvtail784:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone785:
+gemvkdone810:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -13632,45 +14539,45 @@ gemvkdone785:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias786
+	JZ            gemvnobias811
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias786:
+gemvnobias811:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock779
+	JMP     gemvblock804
 
-gemvrest780:
-gemvrestloop781:
+gemvrest805:
+gemvrestloop806:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend782
+	JLE    gemvend807
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk787:
+gemvk812:
 	TESTQ       R11, R11
-	JZ          gemvtail788
+	JZ          gemvtail813
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk787
+	JMP         gemvk812
 
-gemvtail788:
+gemvtail813:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone789
+	JZ          gemvkdone814
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone789:
+gemvkdone814:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -13678,18 +14585,18 @@ gemvkdone789:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias790
+	JZ            gemvnobias815
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias790:
+gemvnobias815:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop781
+	JMP    gemvrestloop806
 
-gemvend782:
+gemvend807:
 	VZEROUPPER
 	RET
 
@@ -13709,9 +14616,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow791:
+gemvrow816:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend792
+	JLE    gemvrowend817
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13730,9 +14637,9 @@ gemvrow791:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU793:
+loopU818:
 	CMPQ        R8, R9
-	JAE         loop1794
+	JAE         loop1819
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -13750,24 +14657,24 @@ loopU793:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU793
+	JMP         loopU818
 
-loop1794:
+loop1819:
 	CMPQ        R8, R10
-	JAE         tail796
+	JAE         tail821
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop1794
+	JMP         loop1819
 
-tail796:
+tail821:
 	CMPQ        R8, R11
-	JAE         done795
+	JAE         done820
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done795:
+done820:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -13782,18 +14689,18 @@ done795:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias797
+	JZ            gemvnobias822
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias797:
+gemvnobias822:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow791
+	JMP    gemvrow816
 
-gemvrowend792:
+gemvrowend817:
 	VZEROUPPER
 	RET
 
@@ -13814,9 +14721,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock798:
+gemvblock823:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest799
+	JLT    gemvrest824
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13831,9 +14738,9 @@ gemvblock798:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk802:
+gemvk827:
 	TESTQ       R11, R11
-	JZ          gemvtail803
+	JZ          gemvtail828
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -13847,11 +14754,11 @@ gemvk802:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk802
+	JMP         gemvk827
 
-gemvtail803:
+gemvtail828:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone804
+	JZ          gemvkdone829
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -13870,7 +14777,7 @@ gemvtail803:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone804:
+gemvkdone829:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -13895,62 +14802,62 @@ gemvkdone804:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias805
+	JZ           gemvnobias830
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias805:
+gemvnobias830:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock798
+	JMP     gemvblock823
 
-gemvrest799:
-gemvrestloop800:
+gemvrest824:
+gemvrestloop825:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend801
+	JLE    gemvend826
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk806:
+gemvk831:
 	TESTQ       R11, R11
-	JZ          gemvtail807
+	JZ          gemvtail832
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk806
+	JMP         gemvk831
 
-gemvtail807:
+gemvtail832:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone808
+	JZ          gemvkdone833
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone808:
+gemvkdone833:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias809
+	JZ           gemvnobias834
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias809:
+gemvnobias834:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop800
+	JMP    gemvrestloop825
 
-gemvend801:
+gemvend826:
 	VZEROUPPER
 	RET
 
@@ -13971,9 +14878,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow810:
+gemvrow835:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend811
+	JLE    gemvrowend836
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13992,9 +14899,9 @@ gemvrow810:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU812:
+loopU837:
 	CMPQ        R8, R9
-	JAE         loop1813
+	JAE         loop1838
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -14012,24 +14919,24 @@ loopU812:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU812
+	JMP         loopU837
 
-loop1813:
+loop1838:
 	CMPQ        R8, R10
-	JAE         tail815
+	JAE         tail840
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop1813
+	JMP         loop1838
 
-tail815:
+tail840:
 	CMPQ        R8, R11
-	JAE         done814
+	JAE         done839
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done814:
+done839:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -14042,17 +14949,17 @@ done814:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias816
+	JZ           gemvnobias841
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias816:
+gemvnobias841:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow810
+	JMP    gemvrow835
 
-gemvrowend811:
+gemvrowend836:
 	VZEROUPPER
 	RET

@@ -486,18 +486,8 @@ func gemmNTAsm(c, a, b, bias []float32, m, n, k int) {
 	}
 }
 
-// The modes of the gemmXN tile kernels: where the accumulators start.
-const (
-	gemmZero = 0 // zero: c = A·B
-	gemmAcc  = 1 // c: c += A·B
-	gemmBias = 2 // bias[i] of row i: c = bias + A·B
-	// gemmBiasRelu is gemmBias with a ReLU at the store: c = relu(bias + A·B)
-	// (as ReluForward32: NaN kept, else max(., +0)).
-	gemmBiasRelu = 3
-)
-
 // gemmXNFunc is the signature of the gemmXN tile kernels.
-type gemmXNFunc func(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)
+type gemmXNFunc func(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
 // gemmXNTiles[l][mr][nv] is the kernel of mr rows × nv vectors of level l
 // (512: up to 4×4 vectors of 16, 256: up to 3×3 vectors of 8).
@@ -520,19 +510,23 @@ var gemmXNTiles = [2][5][5]gemmXNFunc{
 // gemmXN32 is GemmTN32/GemmNN32 with A(i,p) = a[i*rs+p*cs]: at most four
 // kernel calls, each looping over its tiles: the full tiles of MR rows × NV
 // vectors, the narrower tiles of the columns left (last vector masked), and
-// both for the m%MR rows left. The mode (gemmZero, gemmAcc, gemmBias,
-// gemmBiasRelu) is where the accumulators start; with gemmBias(Relu), bias
-// holds m values (checked by the caller), else it is nil.
+// both for the m%MR rows left. The mode (gemmZero, gemmAcc, gemmBias, with
+// gemmRelu) is where the accumulators start and what the store does; with
+// gemmBias, bias holds m values (checked by the caller), else it is nil.
 func gemmXN32(c, a, b, bias []float32, m, n, k, rs, cs, mode int) {
+	gemmXNScale32(c, nil, a, b, bias, nil, nil, m, n, k, rs, cs, mode)
+}
+
+// gemmXNScale32 is gemmXN32 with the operands of gemmScaleShift: c2 (m×n
+// like c) and scale and shift (m values), checked by the caller.
+func gemmXNScale32(c, c2, a, b, bias, scale, shift []float32, m, n, k, rs, cs, mode int) {
 	simdCheckGemmXN(len(c), len(a), len(b), m, n, k, rs, cs)
 	if simdLevel == simdGeneric {
-		if mode >= gemmBias {
+		if mode&gemmStart == gemmBias {
 			fillRows(c, bias, m, n)
 		}
-		scalarGemmXN(c, a, b, m, n, k, rs, cs, mode != gemmZero)
-		if mode == gemmBiasRelu {
-			scalarReluForward(c[:m*n], c[:m*n])
-		}
+		scalarGemmXN(c, a, b, m, n, k, rs, cs, mode&gemmStart != gemmZero)
+		gemmStore(c, c2, scale, shift, m, n, mode)
 		return
 	}
 	if m == 0 || n == 0 {
@@ -549,15 +543,18 @@ func gemmXN32(c, a, b, bias []float32, m, n, k, rs, cs, mode int) {
 	mt, mrem := m/mr0, m%mr0
 	block := func(i, mr, blocks int) {
 		pa := ptr32(a, i*rs)
-		var pbias *float32
-		if mode >= gemmBias {
+		var pbias, pscale, pshift *float32
+		if mode&gemmStart == gemmBias {
 			pbias = ptr32(bias, i)
 		}
+		if mode&gemmScaleShift != 0 {
+			pscale, pshift = ptr32(scale, i), ptr32(shift, i)
+		}
 		if full > 0 {
-			tiles[mr][nv0](ptr32(c, i*n), n, pa, rs, cs, ptr32(b, 0), n, pbias, k, mode, full, w, blocks)
+			tiles[mr][nv0](ptr32(c, i*n), n, pa, rs, cs, ptr32(b, 0), n, pbias, k, mode, full, w, blocks, ptr32(c2, i*n), pscale, pshift)
 		}
 		if rem > 0 {
-			tiles[mr][remV](ptr32(c, i*n+full*cols), n, pa, rs, cs, ptr32(b, full*cols), n, pbias, k, mode, 1, remTail, blocks)
+			tiles[mr][remV](ptr32(c, i*n+full*cols), n, pa, rs, cs, ptr32(b, full*cols), n, pbias, k, mode, 1, remTail, blocks, ptr32(c2, i*n+full*cols), pscale, pshift)
 		}
 	}
 	if mt > 0 {

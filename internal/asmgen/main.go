@@ -956,17 +956,20 @@ func (l *lvl) storeX(nr int, src Register, m Mem) {
 // gemmXN emits the mr×nv tile kernel of C (+)= A·B with A read at
 // a[i*rs + p*cs] and B k×ldb row-major: for nt tiles of nv vectors side by
 // side, C[i*ldc + col] (+)= Σ_p A(i,p)*b[p*ldb + col]; the last vector of
-// every tile holds only `tail` columns (1..w). The mode says where the
-// accumulators start: 0 zero (C is overwritten), 1 C (the tile adds to C),
-// 2 the row's bias (C[i*ldc+col] = bias[i] + Σ_p ..., bias advancing with
-// the rows, so no pass over C has to fill it first); mode 3 is mode 2 with
-// a ReLU at the store (each sum kept where > 0 or NaN, else +0, as
-// reluForward).
+// every tile holds only `tail` columns (1..w). The mode is a set of bits.
+// Its low two say where the accumulators start: 0 zero (C is overwritten),
+// 1 C (the tile adds to C), 2 the row's bias (C[i*ldc+col] = bias[i] +
+// Σ_p ..., bias advancing with the rows, so no pass over C has to fill it
+// first). Bit 8 (see gemmEpilogue) stores the sums into C, then
+// sum·scale[i] + shift[i] into C2 (same ldc): a convolution and the
+// inference-mode batchnorm after it in one store. Bit 4 applies a ReLU
+// (each value kept where > 0 or NaN, else +0, as reluForward) to what is
+// stored last: C, or C2 with bit 8.
 func (l *lvl) gemmXN(mr, nv int) {
 	name := fmt.Sprintf("gemmXN%dx%d_", mr, nv)
-	TEXT(name+l.name, NOSPLIT, "func(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int)")
+	TEXT(name+l.name, NOSPLIT, "func(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s%s computes mt×nt tiles of %d rows × %d vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode 1 adds to C, mode 2 starts row i from bias[i], mode 3 as 2 then ReLU, mode 0 from zero.", name, l.name, mr, nv))
+	Doc(fmt.Sprintf("%s%s computes mt×nt tiles of %d rows × %d vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.", name, l.name, mr, nv))
 	accR := func(i, j int) int { return i*nv + j }
 	breg := func(j int) int { return mr*nv + j }
 	areg := mr*nv + nv
@@ -1010,11 +1013,12 @@ func (l *lvl) gemmXN(mr, nv int) {
 	Label(tileLoop)
 	TESTQ(nt, nt)
 	JZ(LabelRef(end))
-	// Accumulators start from C (mode 1), the bias (mode 2) or zero (mode 0).
+	// Accumulators start from C (mode&3 = 1), the bias (2) or zero (0).
 	zeroInit, cInit, kStart := newLabel("zero"), newLabel("cinit"), newLabel("kstart")
-	CMPQ(param("mode"), U8(1))
-	JB(LabelRef(zeroInit))
-	JE(LabelRef(cInit))
+	TESTQ(U32(1), param("mode"))
+	JNZ(LabelRef(cInit))
+	TESTQ(U32(2), param("mode"))
+	JZ(LabelRef(zeroInit))
 	Load(Param("bias"), pr)
 	for i := 0; i < mr; i++ {
 		VBROADCASTSS(Mem{Base: pr, Disp: 4 * i}, l.v(accR(i, 0)))
@@ -1062,28 +1066,8 @@ func (l *lvl) gemmXN(mr, nv int) {
 	DECQ(cnt)
 	JMP(LabelRef(kLoop))
 	Label(kDone)
-	// Mode 3: ReLU before the store (the B and A registers are free: zero
-	// and the AVX2 compare mask).
-	noRelu := newLabel("norelu")
-	CMPQ(param("mode"), U8(3))
-	JNE(LabelRef(noRelu))
-	VXORPS(l.v(breg(0)), l.v(breg(0)), l.v(breg(0)))
-	for i := 0; i < mr; i++ {
-		for j := 0; j < nv; j++ {
-			l.cmpPosOrNaN(accR(i, j), breg(0), areg)
-			l.keep(accR(i, j), areg)
-		}
-	}
-	Label(noRelu)
-	MOVQ(pc, pr)
-	for i := 0; i < mr; i++ {
-		if i > 0 {
-			ADDQ(ldc, pr)
-		}
-		for j := 0; j < nv; j++ {
-			l.store(l.v(accR(i, j)), Mem{Base: pr, Disp: j * l.vb}, j == nv-1)
-		}
-	}
+	// The B and A registers are free from here on.
+	l.gemmEpilogue(mr, nv, accR, breg(0), pc, ldc, pr, pa, pbp, cnt)
 	ADDQ(U32(nv*l.vb), pc)
 	ADDQ(U32(nv*l.vb), pb)
 	DECQ(nt)
@@ -1093,7 +1077,10 @@ func (l *lvl) gemmXN(mr, nv int) {
 	ADDQ(pr, param("a"))
 	IMUL3Q(U32(mr), ldc, pr)
 	ADDQ(pr, param("c"))
+	ADDQ(pr, param("c2"))
 	ADDQ(U8(4*mr), param("bias"))
+	ADDQ(U8(4*mr), param("scale"))
+	ADDQ(U8(4*mr), param("shift"))
 	DECQ(param("mt"))
 	JNZ(LabelRef(rowBlock))
 	VZEROUPPER()

@@ -38,6 +38,7 @@ type Model[T runtime.Float, X, Y, O any] interface {
 	ParamSlice() []T
 	GradSlice() []T
 	WriteSafetensors(w io.Writer) error
+	CheckGradients(x *X, y *Y, opt runtime.CheckOptions) runtime.CheckReport
 	CheckGradientsBatch(xs []X, ys []Y, opt runtime.CheckOptions) runtime.CheckReport
 	Fit(xs []X, ys []Y, cfg runtime.TrainConfig) (runtime.History, error)
 }
@@ -94,6 +95,22 @@ func (n Net[T, X, Y, O, M]) TestGradientsBatch(t *testing.T) {
 	m.SetTraining(true)
 	xs, ys := n.Inputs(n.Chunk, 3)
 	rep := m.CheckGradientsBatch(xs, ys, runtime.CheckOptions{MaxPerTensor: 64, Seed: 1})
+	require.True(t, rep.Pass, "%s", rep)
+}
+
+// TestGradientsEval checks the reduced copy per sample in inference mode
+// (Forward and Backward with batchnorm's running statistics, after a
+// training step has moved them): the path where a GEMM convolution, its
+// batchnorm and ReLU run in one store and the batchnorm's output is not
+// written, against central differences of the loss, every element of every
+// tensor up to 64.
+func (n Net[T, X, Y, O, M]) TestGradientsEval(t *testing.T) {
+	m := n.New()
+	xs, ys := n.Inputs(n.Chunk, 11)
+	m.SetTraining(true)
+	m.TrainBatch(xs, ys, nil)
+	m.SetTraining(false)
+	rep := m.CheckGradients(&xs[0], &ys[0], runtime.CheckOptions{MaxPerTensor: 64, Seed: 1})
 	require.True(t, rep.Pass, "%s", rep)
 }
 

@@ -905,6 +905,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
 	{
 		w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
+		if !m.training {
+			for c := 0; c < BnChannels; c++ {
+				g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
+				mean := float64(m.State.BnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.BnRunningVar[c])+0.001)
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.BnRunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
 		for c := 0; c < 1; c++ {
@@ -949,7 +959,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(cf[c*5000+4750:], 5, xf[c*490+51:], 20, 2, 22, 5)
 			runtime.CopyRows32(cf[c*5000+4875:], 5, xf[c*490+52:], 20, 2, 22, 4)
 		}
-		runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.ConvBias[:], ConvFilters, ConvPositions, ConvPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.ConvBias[:], ConvFilters, ConvPositions, ConvPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a0[row][:], m.a2[row][:], w, cf, m.Params.ConvBias[:], m.scale1[:], m.shift1[:], ConvFilters, ConvPositions, ConvPatch)
+		}
 	}
 
 	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
@@ -983,24 +997,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], BnChannels, BnPositions)
 				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.BnWeight[:], m.Params.BnBias[:], BnChannels, BnPositions)
 			}
-		} else {
-			for c := 0; c < BnChannels; c++ {
-				g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
-				mean := float64(m.State.BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.BnRunningVar[c])+0.001)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.BnRunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], BnChannels, BnPositions)
-			}
 		}
 	}
 
 	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 31
 	{
-		runtime.ReluForward32(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 32
@@ -1097,8 +1101,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
 	{
 		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
+		if !m.training {
+			for c := 0; c < Ds0PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
+				mean := float64(m.State.Ds0PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Ds0PwBnRunningVar[c])+0.001)
+				m.inv8[c], m.mean8[c] = float32(inv), m.State.Ds0PwBnRunningMean[c]
+				s := g * inv
+				m.scale8[c], m.shift8[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a6[row][:]
-		runtime.GemmNNBias32(m.a7[row][:], w, cf, m.Params.Ds0PwBias[:], Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a7[row][:], w, cf, m.Params.Ds0PwBias[:], Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a7[row][:], m.a9[row][:], w, cf, m.Params.Ds0PwBias[:], m.scale8[:], m.shift8[:], Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+		}
 	}
 
 	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
@@ -1132,24 +1150,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
 				runtime.ScaleShiftRows32(m.a8[r][:], m.xhat8[r][:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], Ds0PwBnChannels, Ds0PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds0PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
-				mean := float64(m.State.Ds0PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds0PwBnRunningVar[c])+0.001)
-				m.inv8[c], m.mean8[c] = float32(inv), m.State.Ds0PwBnRunningMean[c]
-				s := g * inv
-				m.scale8[c], m.shift8[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a8[r][:], m.a7[r][:], m.scale8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
-			}
 		}
 	}
 
 	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
 	{
-		runtime.ReluForward32(m.a8[row][:], m.a9[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a8[row][:], m.a9[row][:])
+		}
 	}
 
 	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
@@ -1230,8 +1238,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
 	{
 		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
+		if !m.training {
+			for c := 0; c < Ds1PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
+				mean := float64(m.State.Ds1PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Ds1PwBnRunningVar[c])+0.001)
+				m.inv14[c], m.mean14[c] = float32(inv), m.State.Ds1PwBnRunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a12[row][:]
-		runtime.GemmNNBias32(m.a13[row][:], w, cf, m.Params.Ds1PwBias[:], Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a13[row][:], w, cf, m.Params.Ds1PwBias[:], Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a13[row][:], m.a15[row][:], w, cf, m.Params.Ds1PwBias[:], m.scale14[:], m.shift14[:], Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+		}
 	}
 
 	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
@@ -1265,24 +1287,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
 				runtime.ScaleShiftRows32(m.a14[r][:], m.xhat14[r][:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], Ds1PwBnChannels, Ds1PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds1PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
-				mean := float64(m.State.Ds1PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds1PwBnRunningVar[c])+0.001)
-				m.inv14[c], m.mean14[c] = float32(inv), m.State.Ds1PwBnRunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
-			}
 		}
 	}
 
 	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
 	{
-		runtime.ReluForward32(m.a14[row][:], m.a15[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a14[row][:], m.a15[row][:])
+		}
 	}
 
 	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
@@ -1363,8 +1375,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
 	{
 		w := unsafe.Slice(&m.Params.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch)
+		if !m.training {
+			for c := 0; c < Ds2PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
+				mean := float64(m.State.Ds2PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Ds2PwBnRunningVar[c])+0.001)
+				m.inv20[c], m.mean20[c] = float32(inv), m.State.Ds2PwBnRunningMean[c]
+				s := g * inv
+				m.scale20[c], m.shift20[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a18[row][:]
-		runtime.GemmNNBias32(m.a19[row][:], w, cf, m.Params.Ds2PwBias[:], Ds2PwFilters, Ds2PwPositions, Ds2PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a19[row][:], w, cf, m.Params.Ds2PwBias[:], Ds2PwFilters, Ds2PwPositions, Ds2PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a19[row][:], m.a21[row][:], w, cf, m.Params.Ds2PwBias[:], m.scale20[:], m.shift20[:], Ds2PwFilters, Ds2PwPositions, Ds2PwPatch)
+		}
 	}
 
 	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
@@ -1398,24 +1424,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat20[r][:], m.a19[r][:], m.inv20[:], m.shift20[:], Ds2PwBnChannels, Ds2PwBnPositions)
 				runtime.ScaleShiftRows32(m.a20[r][:], m.xhat20[r][:], m.Params.Ds2PwBnWeight[:], m.Params.Ds2PwBnBias[:], Ds2PwBnChannels, Ds2PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds2PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
-				mean := float64(m.State.Ds2PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds2PwBnRunningVar[c])+0.001)
-				m.inv20[c], m.mean20[c] = float32(inv), m.State.Ds2PwBnRunningMean[c]
-				s := g * inv
-				m.scale20[c], m.shift20[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a20[r][:], m.a19[r][:], m.scale20[:], m.shift20[:], Ds2PwBnChannels, Ds2PwBnPositions)
-			}
 		}
 	}
 
 	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
 	{
-		runtime.ReluForward32(m.a20[row][:], m.a21[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a20[row][:], m.a21[row][:])
+		}
 	}
 
 	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
@@ -1496,8 +1512,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
 	{
 		w := unsafe.Slice(&m.Params.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch)
+		if !m.training {
+			for c := 0; c < Ds3PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
+				mean := float64(m.State.Ds3PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Ds3PwBnRunningVar[c])+0.001)
+				m.inv26[c], m.mean26[c] = float32(inv), m.State.Ds3PwBnRunningMean[c]
+				s := g * inv
+				m.scale26[c], m.shift26[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a24[row][:]
-		runtime.GemmNNBias32(m.a25[row][:], w, cf, m.Params.Ds3PwBias[:], Ds3PwFilters, Ds3PwPositions, Ds3PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a25[row][:], w, cf, m.Params.Ds3PwBias[:], Ds3PwFilters, Ds3PwPositions, Ds3PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a25[row][:], m.a27[row][:], w, cf, m.Params.Ds3PwBias[:], m.scale26[:], m.shift26[:], Ds3PwFilters, Ds3PwPositions, Ds3PwPatch)
+		}
 	}
 
 	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
@@ -1531,24 +1561,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat26[r][:], m.a25[r][:], m.inv26[:], m.shift26[:], Ds3PwBnChannels, Ds3PwBnPositions)
 				runtime.ScaleShiftRows32(m.a26[r][:], m.xhat26[r][:], m.Params.Ds3PwBnWeight[:], m.Params.Ds3PwBnBias[:], Ds3PwBnChannels, Ds3PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds3PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
-				mean := float64(m.State.Ds3PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds3PwBnRunningVar[c])+0.001)
-				m.inv26[c], m.mean26[c] = float32(inv), m.State.Ds3PwBnRunningMean[c]
-				s := g * inv
-				m.scale26[c], m.shift26[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a26[r][:], m.a25[r][:], m.scale26[:], m.shift26[:], Ds3PwBnChannels, Ds3PwBnPositions)
-			}
 		}
 	}
 
 	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 56
 	{
-		runtime.ReluForward32(m.a26[row][:], m.a27[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a26[row][:], m.a27[row][:])
+		}
 	}
 
 	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 57
@@ -1658,6 +1678,16 @@ func (m *Model) forwardBatch(nb int) {
 	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
 	{
 		w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
+		if !m.training {
+			for c := 0; c < BnChannels; c++ {
+				g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
+				mean := float64(m.State.BnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.BnRunningVar[c])+0.001)
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.BnRunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
@@ -1703,7 +1733,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(cf[c*5000+4750:], 5, xf[c*490+51:], 20, 2, 22, 5)
 				runtime.CopyRows32(cf[c*5000+4875:], 5, xf[c*490+52:], 20, 2, 22, 4)
 			}
-			runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.ConvBias[:], ConvFilters, ConvPositions, ConvPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.ConvBias[:], ConvFilters, ConvPositions, ConvPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a0[row][:], m.a2[row][:], w, cf, m.Params.ConvBias[:], m.scale1[:], m.shift1[:], ConvFilters, ConvPositions, ConvPatch)
+			}
 		}
 	}
 
@@ -1738,24 +1772,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], BnChannels, BnPositions)
 				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.BnWeight[:], m.Params.BnBias[:], BnChannels, BnPositions)
 			}
-		} else {
-			for c := 0; c < BnChannels; c++ {
-				g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
-				mean := float64(m.State.BnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.BnRunningVar[c])+0.001)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.BnRunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], BnChannels, BnPositions)
-			}
 		}
 	}
 
 	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 31
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 32
@@ -1854,9 +1878,23 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
 	{
 		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
+		if !m.training {
+			for c := 0; c < Ds0PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
+				mean := float64(m.State.Ds0PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Ds0PwBnRunningVar[c])+0.001)
+				m.inv8[c], m.mean8[c] = float32(inv), m.State.Ds0PwBnRunningMean[c]
+				s := g * inv
+				m.scale8[c], m.shift8[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a6[row][:]
-			runtime.GemmNNBias32(m.a7[row][:], w, cf, m.Params.Ds0PwBias[:], Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a7[row][:], w, cf, m.Params.Ds0PwBias[:], Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a7[row][:], m.a9[row][:], w, cf, m.Params.Ds0PwBias[:], m.scale8[:], m.shift8[:], Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+			}
 		}
 	}
 
@@ -1891,24 +1929,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
 				runtime.ScaleShiftRows32(m.a8[r][:], m.xhat8[r][:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], Ds0PwBnChannels, Ds0PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds0PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
-				mean := float64(m.State.Ds0PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds0PwBnRunningVar[c])+0.001)
-				m.inv8[c], m.mean8[c] = float32(inv), m.State.Ds0PwBnRunningMean[c]
-				s := g * inv
-				m.scale8[c], m.shift8[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a8[r][:], m.a7[r][:], m.scale8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
-			}
 		}
 	}
 
 	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a8[row][:], m.a9[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a8[row][:], m.a9[row][:])
+		}
 	}
 
 	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
@@ -1991,9 +2019,23 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
 	{
 		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
+		if !m.training {
+			for c := 0; c < Ds1PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
+				mean := float64(m.State.Ds1PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Ds1PwBnRunningVar[c])+0.001)
+				m.inv14[c], m.mean14[c] = float32(inv), m.State.Ds1PwBnRunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a12[row][:]
-			runtime.GemmNNBias32(m.a13[row][:], w, cf, m.Params.Ds1PwBias[:], Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a13[row][:], w, cf, m.Params.Ds1PwBias[:], Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a13[row][:], m.a15[row][:], w, cf, m.Params.Ds1PwBias[:], m.scale14[:], m.shift14[:], Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+			}
 		}
 	}
 
@@ -2028,24 +2070,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
 				runtime.ScaleShiftRows32(m.a14[r][:], m.xhat14[r][:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], Ds1PwBnChannels, Ds1PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds1PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
-				mean := float64(m.State.Ds1PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds1PwBnRunningVar[c])+0.001)
-				m.inv14[c], m.mean14[c] = float32(inv), m.State.Ds1PwBnRunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
-			}
 		}
 	}
 
 	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a14[row][:], m.a15[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a14[row][:], m.a15[row][:])
+		}
 	}
 
 	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
@@ -2128,9 +2160,23 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
 	{
 		w := unsafe.Slice(&m.Params.Ds2PwWeight[0][0][0][0], Ds2PwFilters*Ds2PwPatch)
+		if !m.training {
+			for c := 0; c < Ds2PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
+				mean := float64(m.State.Ds2PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Ds2PwBnRunningVar[c])+0.001)
+				m.inv20[c], m.mean20[c] = float32(inv), m.State.Ds2PwBnRunningMean[c]
+				s := g * inv
+				m.scale20[c], m.shift20[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a18[row][:]
-			runtime.GemmNNBias32(m.a19[row][:], w, cf, m.Params.Ds2PwBias[:], Ds2PwFilters, Ds2PwPositions, Ds2PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a19[row][:], w, cf, m.Params.Ds2PwBias[:], Ds2PwFilters, Ds2PwPositions, Ds2PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a19[row][:], m.a21[row][:], w, cf, m.Params.Ds2PwBias[:], m.scale20[:], m.shift20[:], Ds2PwFilters, Ds2PwPositions, Ds2PwPatch)
+			}
 		}
 	}
 
@@ -2165,24 +2211,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat20[r][:], m.a19[r][:], m.inv20[:], m.shift20[:], Ds2PwBnChannels, Ds2PwBnPositions)
 				runtime.ScaleShiftRows32(m.a20[r][:], m.xhat20[r][:], m.Params.Ds2PwBnWeight[:], m.Params.Ds2PwBnBias[:], Ds2PwBnChannels, Ds2PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds2PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
-				mean := float64(m.State.Ds2PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds2PwBnRunningVar[c])+0.001)
-				m.inv20[c], m.mean20[c] = float32(inv), m.State.Ds2PwBnRunningMean[c]
-				s := g * inv
-				m.scale20[c], m.shift20[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a20[r][:], m.a19[r][:], m.scale20[:], m.shift20[:], Ds2PwBnChannels, Ds2PwBnPositions)
-			}
 		}
 	}
 
 	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a20[row][:], m.a21[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a20[row][:], m.a21[row][:])
+		}
 	}
 
 	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
@@ -2265,9 +2301,23 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
 	{
 		w := unsafe.Slice(&m.Params.Ds3PwWeight[0][0][0][0], Ds3PwFilters*Ds3PwPatch)
+		if !m.training {
+			for c := 0; c < Ds3PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
+				mean := float64(m.State.Ds3PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Ds3PwBnRunningVar[c])+0.001)
+				m.inv26[c], m.mean26[c] = float32(inv), m.State.Ds3PwBnRunningMean[c]
+				s := g * inv
+				m.scale26[c], m.shift26[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a24[row][:]
-			runtime.GemmNNBias32(m.a25[row][:], w, cf, m.Params.Ds3PwBias[:], Ds3PwFilters, Ds3PwPositions, Ds3PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a25[row][:], w, cf, m.Params.Ds3PwBias[:], Ds3PwFilters, Ds3PwPositions, Ds3PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a25[row][:], m.a27[row][:], w, cf, m.Params.Ds3PwBias[:], m.scale26[:], m.shift26[:], Ds3PwFilters, Ds3PwPositions, Ds3PwPatch)
+			}
 		}
 	}
 
@@ -2302,24 +2352,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat26[r][:], m.a25[r][:], m.inv26[:], m.shift26[:], Ds3PwBnChannels, Ds3PwBnPositions)
 				runtime.ScaleShiftRows32(m.a26[r][:], m.xhat26[r][:], m.Params.Ds3PwBnWeight[:], m.Params.Ds3PwBnBias[:], Ds3PwBnChannels, Ds3PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds3PwBnChannels; c++ {
-				g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
-				mean := float64(m.State.Ds3PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds3PwBnRunningVar[c])+0.001)
-				m.inv26[c], m.mean26[c] = float32(inv), m.State.Ds3PwBnRunningMean[c]
-				s := g * inv
-				m.scale26[c], m.shift26[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a26[r][:], m.a25[r][:], m.scale26[:], m.shift26[:], Ds3PwBnChannels, Ds3PwBnPositions)
-			}
 		}
 	}
 
 	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 56
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a26[row][:], m.a27[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a26[row][:], m.a27[row][:])
+		}
 	}
 
 	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 57
@@ -2471,7 +2511,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d28[row] = m.d27[row]
-			runtime.ReluBackward32(m.a26[row][:], m.d28[row][:])
+			runtime.ReluBackward32(m.a27[row][:], m.d28[row][:])
 		}
 	}
 
@@ -2659,7 +2699,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d28[row] = m.d27[row]
-			runtime.ReluBackward32(m.a20[row][:], m.d28[row][:])
+			runtime.ReluBackward32(m.a21[row][:], m.d28[row][:])
 		}
 	}
 
@@ -2847,7 +2887,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d28[row] = m.d27[row]
-			runtime.ReluBackward32(m.a14[row][:], m.d28[row][:])
+			runtime.ReluBackward32(m.a15[row][:], m.d28[row][:])
 		}
 	}
 
@@ -3035,7 +3075,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d28[row] = m.d27[row]
-			runtime.ReluBackward32(m.a8[row][:], m.d28[row][:])
+			runtime.ReluBackward32(m.a9[row][:], m.d28[row][:])
 		}
 	}
 
@@ -3236,7 +3276,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d27[row] = m.d28[row]
-			runtime.ReluBackward32(m.a1[row][:], m.d27[row][:])
+			runtime.ReluBackward32(m.a2[row][:], m.d27[row][:])
 		}
 	}
 
@@ -3509,7 +3549,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 56
 	{
 		m.d28[row] = m.d27[row]
-		runtime.ReluBackward32(m.a26[row][:], m.d28[row][:])
+		runtime.ReluBackward32(m.a27[row][:], m.d28[row][:])
 	}
 
 	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
@@ -3689,7 +3729,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
 	{
 		m.d28[row] = m.d27[row]
-		runtime.ReluBackward32(m.a20[row][:], m.d28[row][:])
+		runtime.ReluBackward32(m.a21[row][:], m.d28[row][:])
 	}
 
 	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
@@ -3869,7 +3909,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
 	{
 		m.d28[row] = m.d27[row]
-		runtime.ReluBackward32(m.a14[row][:], m.d28[row][:])
+		runtime.ReluBackward32(m.a15[row][:], m.d28[row][:])
 	}
 
 	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
@@ -4049,7 +4089,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
 	{
 		m.d28[row] = m.d27[row]
-		runtime.ReluBackward32(m.a8[row][:], m.d28[row][:])
+		runtime.ReluBackward32(m.a9[row][:], m.d28[row][:])
 	}
 
 	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
@@ -4240,7 +4280,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 31
 	{
 		m.d27[row] = m.d28[row]
-		runtime.ReluBackward32(m.a1[row][:], m.d27[row][:])
+		runtime.ReluBackward32(m.a2[row][:], m.d27[row][:])
 	}
 
 	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30

@@ -20,6 +20,7 @@ var (
 )
 
 func TestGradientsBatch(t *testing.T)    { small.TestGradientsBatch(t) }
+func TestGradientsEval(t *testing.T)     { small.TestGradientsEval(t) }
 func TestInference(t *testing.T)         { network.TestInference(t) }
 func TestZeroAllocs(t *testing.T)        { network.TestZeroAllocs(t) }
 func TestORTFixture(t *testing.T)        { network.TestORTFixture(t) }

@@ -844,6 +844,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
+		if !m.training {
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
+				mean := float64(m.State.Bn1RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
 		for c := 0; c < 3; c++ {
@@ -857,7 +867,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
 			runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 		}
-		runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+		if m.training {
+			runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a0[row][:], m.a2[row][:], w, cf, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1Positions, Conv1Patch)
+		}
 	}
 
 	// bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 29
@@ -891,29 +905,29 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
-				mean := float64(m.State.Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-			}
 		}
 	}
 
 	// relu1 (relu [16 32 32]→[16 32 32]), spec line 30
 	{
-		runtime.ReluForward32(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
+		if !m.training {
+			for c := 0; c < Stack1Bn1Channels; c++ {
+				g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
+				mean := float64(m.State.Stack1Bn1RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn1RunningVar[c])+0.001)
+				m.inv4[c], m.mean4[c] = float32(inv), m.State.Stack1Bn1RunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		xf := m.a2[row][:]
 		cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
 		for c := 0; c < 16; c++ {
@@ -927,7 +941,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
 			runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 		}
-		runtime.GemmNNBias32(m.a3[row][:], w, cf, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+		if m.training {
+			runtime.GemmNNBias32(m.a3[row][:], w, cf, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a3[row][:], m.a5[row][:], w, cf, m.Params.Stack1Conv1Bias[:], m.scale4[:], m.shift4[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+		}
 	}
 
 	// stack1.bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 32
@@ -961,29 +979,29 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
 				runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], Stack1Bn1Channels, Stack1Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Stack1Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
-				mean := float64(m.State.Stack1Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn1RunningVar[c])+0.001)
-				m.inv4[c], m.mean4[c] = float32(inv), m.State.Stack1Bn1RunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
-			}
 		}
 	}
 
 	// layers.5 (relu [16 32 32]→[16 32 32]), spec line 33
 	{
-		runtime.ReluForward32(m.a4[row][:], m.a5[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a4[row][:], m.a5[row][:])
+		}
 	}
 
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
+		if !m.training {
+			for c := 0; c < Stack1Bn2Channels; c++ {
+				g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
+				mean := float64(m.State.Stack1Bn2RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn2RunningVar[c])+0.001)
+				m.inv7[c], m.mean7[c] = float32(inv), m.State.Stack1Bn2RunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		xf := m.a5[row][:]
 		cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
 		for c := 0; c < 16; c++ {
@@ -997,7 +1015,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
 			runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 		}
-		runtime.GemmNNBias32(m.a6[row][:], w, cf, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+		if m.training {
+			runtime.GemmNNBias32(m.a6[row][:], w, cf, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+		} else {
+			runtime.GemmNNBiasScaleShift32(m.a6[row][:], m.a7[row][:], w, cf, m.Params.Stack1Conv2Bias[:], m.scale7[:], m.shift7[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+		}
 	}
 
 	// stack1.bn2 (batchnorm [16 32 32]→[16 32 32]), spec line 35
@@ -1031,18 +1053,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
 				runtime.ScaleShiftRows32(m.a7[r][:], m.xhat7[r][:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], Stack1Bn2Channels, Stack1Bn2Positions)
 			}
-		} else {
-			for c := 0; c < Stack1Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
-				mean := float64(m.State.Stack1Bn2RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn2RunningVar[c])+0.001)
-				m.inv7[c], m.mean7[c] = float32(inv), m.State.Stack1Bn2RunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
-			}
 		}
 	}
 
@@ -1062,6 +1072,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// stack2.conv1 (conv2d [16 32 32]→[32 16 16]), spec line 38
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
+		if !m.training {
+			for c := 0; c < Stack2Bn1Channels; c++ {
+				g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
+				mean := float64(m.State.Stack2Bn1RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn1RunningVar[c])+0.001)
+				m.inv11[c], m.mean11[c] = float32(inv), m.State.Stack2Bn1RunningMean[c]
+				s := g * inv
+				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
 		for c := 0; c < 16; c++ {
@@ -1075,7 +1095,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*1024+65:], 64, 2, 15, 16)
 			runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*1024+66:], 64, 2, 15, 15)
 		}
-		runtime.GemmNNBias32(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
+		if m.training {
+			runtime.GemmNNBias32(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a10[row][:], m.a12[row][:], w, cf, m.Params.Stack2Conv1Bias[:], m.scale11[:], m.shift11[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
+		}
 	}
 
 	// stack2.bn1 (batchnorm [32 16 16]→[32 16 16]), spec line 39
@@ -1109,29 +1133,29 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
 				runtime.ScaleShiftRows32(m.a11[r][:], m.xhat11[r][:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], Stack2Bn1Channels, Stack2Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Stack2Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
-				mean := float64(m.State.Stack2Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn1RunningVar[c])+0.001)
-				m.inv11[c], m.mean11[c] = float32(inv), m.State.Stack2Bn1RunningMean[c]
-				s := g * inv
-				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
-			}
 		}
 	}
 
 	// layers.12 (relu [32 16 16]→[32 16 16]), spec line 40
 	{
-		runtime.ReluForward32(m.a11[row][:], m.a12[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a11[row][:], m.a12[row][:])
+		}
 	}
 
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
+		if !m.training {
+			for c := 0; c < Stack2Bn2Channels; c++ {
+				g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
+				mean := float64(m.State.Stack2Bn2RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn2RunningVar[c])+0.001)
+				m.inv14[c], m.mean14[c] = float32(inv), m.State.Stack2Bn2RunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		xf := m.a12[row][:]
 		cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
 		for c := 0; c < 32; c++ {
@@ -1145,7 +1169,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*256+16:], 16, 1, 15, 16)
 			runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*256+17:], 16, 1, 15, 15)
 		}
-		runtime.GemmNNBias32(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+		if m.training {
+			runtime.GemmNNBias32(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+		} else {
+			runtime.GemmNNBiasScaleShift32(m.a13[row][:], m.a14[row][:], w, cf, m.Params.Stack2Conv2Bias[:], m.scale14[:], m.shift14[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+		}
 	}
 
 	// stack2.bn2 (batchnorm [32 16 16]→[32 16 16]), spec line 42
@@ -1179,18 +1207,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
 				runtime.ScaleShiftRows32(m.a14[r][:], m.xhat14[r][:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], Stack2Bn2Channels, Stack2Bn2Positions)
 			}
-		} else {
-			for c := 0; c < Stack2Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
-				mean := float64(m.State.Stack2Bn2RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn2RunningVar[c])+0.001)
-				m.inv14[c], m.mean14[c] = float32(inv), m.State.Stack2Bn2RunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
-			}
 		}
 	}
 
@@ -1221,6 +1237,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// stack3.conv1 (conv2d [32 16 16]→[64 8 8]), spec line 46
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
+		if !m.training {
+			for c := 0; c < Stack3Bn1Channels; c++ {
+				g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
+				mean := float64(m.State.Stack3Bn1RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn1RunningVar[c])+0.001)
+				m.inv19[c], m.mean19[c] = float32(inv), m.State.Stack3Bn1RunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
 		for c := 0; c < 32; c++ {
@@ -1234,7 +1260,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
 			runtime.CopyRows32(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
 		}
-		runtime.GemmNNBias32(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+		if m.training {
+			runtime.GemmNNBias32(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a18[row][:], m.a20[row][:], w, cf, m.Params.Stack3Conv1Bias[:], m.scale19[:], m.shift19[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+		}
 	}
 
 	// stack3.bn1 (batchnorm [64 8 8]→[64 8 8]), spec line 47
@@ -1268,29 +1298,29 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
 				runtime.ScaleShiftRows32(m.a19[r][:], m.xhat19[r][:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], Stack3Bn1Channels, Stack3Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Stack3Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
-				mean := float64(m.State.Stack3Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn1RunningVar[c])+0.001)
-				m.inv19[c], m.mean19[c] = float32(inv), m.State.Stack3Bn1RunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
-			}
 		}
 	}
 
 	// layers.20 (relu [64 8 8]→[64 8 8]), spec line 48
 	{
-		runtime.ReluForward32(m.a19[row][:], m.a20[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a19[row][:], m.a20[row][:])
+		}
 	}
 
 	// stack3.conv2 (conv2d [64 8 8]→[64 8 8]), spec line 49
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
+		if !m.training {
+			for c := 0; c < Stack3Bn2Channels; c++ {
+				g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
+				mean := float64(m.State.Stack3Bn2RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn2RunningVar[c])+0.001)
+				m.inv22[c], m.mean22[c] = float32(inv), m.State.Stack3Bn2RunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		xf := m.a20[row][:]
 		cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
 		for c := 0; c < 64; c++ {
@@ -1304,7 +1334,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
 			runtime.CopyRows32(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
 		}
-		runtime.GemmNNBias32(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+		if m.training {
+			runtime.GemmNNBias32(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+		} else {
+			runtime.GemmNNBiasScaleShift32(m.a21[row][:], m.a22[row][:], w, cf, m.Params.Stack3Conv2Bias[:], m.scale22[:], m.shift22[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+		}
 	}
 
 	// stack3.bn2 (batchnorm [64 8 8]→[64 8 8]), spec line 50
@@ -1337,18 +1371,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			for r := 0; r < 1; r++ {
 				runtime.ScaleShiftRows32(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 				runtime.ScaleShiftRows32(m.a22[r][:], m.xhat22[r][:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], Stack3Bn2Channels, Stack3Bn2Positions)
-			}
-		} else {
-			for c := 0; c < Stack3Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
-				mean := float64(m.State.Stack3Bn2RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn2RunningVar[c])+0.001)
-				m.inv22[c], m.mean22[c] = float32(inv), m.State.Stack3Bn2RunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 			}
 		}
 	}
@@ -1468,6 +1490,16 @@ func (m *Model) forwardBatch(nb int) {
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
+		if !m.training {
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
+				mean := float64(m.State.Bn1RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
@@ -1482,7 +1514,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
 				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 			}
-			runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			if m.training {
+				runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a0[row][:], m.a2[row][:], w, cf, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			}
 		}
 	}
 
@@ -1517,29 +1553,29 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
-				mean := float64(m.State.Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-			}
 		}
 	}
 
 	// relu1 (relu [16 32 32]→[16 32 32]), spec line 30
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
+		if !m.training {
+			for c := 0; c < Stack1Bn1Channels; c++ {
+				g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
+				mean := float64(m.State.Stack1Bn1RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn1RunningVar[c])+0.001)
+				m.inv4[c], m.mean4[c] = float32(inv), m.State.Stack1Bn1RunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a2[row][:]
 			cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
@@ -1554,7 +1590,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
 				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 			}
-			runtime.GemmNNBias32(m.a3[row][:], w, cf, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+			if m.training {
+				runtime.GemmNNBias32(m.a3[row][:], w, cf, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a3[row][:], m.a5[row][:], w, cf, m.Params.Stack1Conv1Bias[:], m.scale4[:], m.shift4[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+			}
 		}
 	}
 
@@ -1589,29 +1629,29 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
 				runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], Stack1Bn1Channels, Stack1Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Stack1Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
-				mean := float64(m.State.Stack1Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn1RunningVar[c])+0.001)
-				m.inv4[c], m.mean4[c] = float32(inv), m.State.Stack1Bn1RunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
-			}
 		}
 	}
 
 	// layers.5 (relu [16 32 32]→[16 32 32]), spec line 33
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a4[row][:], m.a5[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a4[row][:], m.a5[row][:])
+		}
 	}
 
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
+		if !m.training {
+			for c := 0; c < Stack1Bn2Channels; c++ {
+				g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
+				mean := float64(m.State.Stack1Bn2RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn2RunningVar[c])+0.001)
+				m.inv7[c], m.mean7[c] = float32(inv), m.State.Stack1Bn2RunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a5[row][:]
 			cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
@@ -1626,7 +1666,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(cf[c*9216+7168:], 32, xf[c*1024+32:], 32, 1, 31, 32)
 				runtime.CopyRows32(cf[c*9216+8192:], 32, xf[c*1024+33:], 32, 1, 31, 31)
 			}
-			runtime.GemmNNBias32(m.a6[row][:], w, cf, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+			if m.training {
+				runtime.GemmNNBias32(m.a6[row][:], w, cf, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+			} else {
+				runtime.GemmNNBiasScaleShift32(m.a6[row][:], m.a7[row][:], w, cf, m.Params.Stack1Conv2Bias[:], m.scale7[:], m.shift7[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+			}
 		}
 	}
 
@@ -1661,18 +1705,6 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
 				runtime.ScaleShiftRows32(m.a7[r][:], m.xhat7[r][:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], Stack1Bn2Channels, Stack1Bn2Positions)
 			}
-		} else {
-			for c := 0; c < Stack1Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
-				mean := float64(m.State.Stack1Bn2RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack1Bn2RunningVar[c])+0.001)
-				m.inv7[c], m.mean7[c] = float32(inv), m.State.Stack1Bn2RunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
-			}
 		}
 	}
 
@@ -1692,6 +1724,16 @@ func (m *Model) forwardBatch(nb int) {
 	// stack2.conv1 (conv2d [16 32 32]→[32 16 16]), spec line 38
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
+		if !m.training {
+			for c := 0; c < Stack2Bn1Channels; c++ {
+				g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
+				mean := float64(m.State.Stack2Bn1RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn1RunningVar[c])+0.001)
+				m.inv11[c], m.mean11[c] = float32(inv), m.State.Stack2Bn1RunningMean[c]
+				s := g * inv
+				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a9[row][:]
 			cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
@@ -1706,7 +1748,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*1024+65:], 64, 2, 15, 16)
 				runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*1024+66:], 64, 2, 15, 15)
 			}
-			runtime.GemmNNBias32(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
+			if m.training {
+				runtime.GemmNNBias32(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a10[row][:], m.a12[row][:], w, cf, m.Params.Stack2Conv1Bias[:], m.scale11[:], m.shift11[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
+			}
 		}
 	}
 
@@ -1741,29 +1787,29 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
 				runtime.ScaleShiftRows32(m.a11[r][:], m.xhat11[r][:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], Stack2Bn1Channels, Stack2Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Stack2Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
-				mean := float64(m.State.Stack2Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn1RunningVar[c])+0.001)
-				m.inv11[c], m.mean11[c] = float32(inv), m.State.Stack2Bn1RunningMean[c]
-				s := g * inv
-				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
-			}
 		}
 	}
 
 	// layers.12 (relu [32 16 16]→[32 16 16]), spec line 40
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a11[row][:], m.a12[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a11[row][:], m.a12[row][:])
+		}
 	}
 
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
+		if !m.training {
+			for c := 0; c < Stack2Bn2Channels; c++ {
+				g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
+				mean := float64(m.State.Stack2Bn2RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn2RunningVar[c])+0.001)
+				m.inv14[c], m.mean14[c] = float32(inv), m.State.Stack2Bn2RunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a12[row][:]
 			cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
@@ -1778,7 +1824,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(cf[c*2304+1792:], 16, xf[c*256+16:], 16, 1, 15, 16)
 				runtime.CopyRows32(cf[c*2304+2048:], 16, xf[c*256+17:], 16, 1, 15, 15)
 			}
-			runtime.GemmNNBias32(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+			if m.training {
+				runtime.GemmNNBias32(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+			} else {
+				runtime.GemmNNBiasScaleShift32(m.a13[row][:], m.a14[row][:], w, cf, m.Params.Stack2Conv2Bias[:], m.scale14[:], m.shift14[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+			}
 		}
 	}
 
@@ -1813,18 +1863,6 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
 				runtime.ScaleShiftRows32(m.a14[r][:], m.xhat14[r][:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], Stack2Bn2Channels, Stack2Bn2Positions)
 			}
-		} else {
-			for c := 0; c < Stack2Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
-				mean := float64(m.State.Stack2Bn2RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack2Bn2RunningVar[c])+0.001)
-				m.inv14[c], m.mean14[c] = float32(inv), m.State.Stack2Bn2RunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
-			}
 		}
 	}
 
@@ -1857,6 +1895,16 @@ func (m *Model) forwardBatch(nb int) {
 	// stack3.conv1 (conv2d [32 16 16]→[64 8 8]), spec line 46
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
+		if !m.training {
+			for c := 0; c < Stack3Bn1Channels; c++ {
+				g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
+				mean := float64(m.State.Stack3Bn1RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn1RunningVar[c])+0.001)
+				m.inv19[c], m.mean19[c] = float32(inv), m.State.Stack3Bn1RunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a17[row][:]
 			cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
@@ -1871,7 +1919,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
 				runtime.CopyRows32(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
 			}
-			runtime.GemmNNBias32(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+			if m.training {
+				runtime.GemmNNBias32(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a18[row][:], m.a20[row][:], w, cf, m.Params.Stack3Conv1Bias[:], m.scale19[:], m.shift19[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+			}
 		}
 	}
 
@@ -1906,29 +1958,29 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
 				runtime.ScaleShiftRows32(m.a19[r][:], m.xhat19[r][:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], Stack3Bn1Channels, Stack3Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Stack3Bn1Channels; c++ {
-				g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
-				mean := float64(m.State.Stack3Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn1RunningVar[c])+0.001)
-				m.inv19[c], m.mean19[c] = float32(inv), m.State.Stack3Bn1RunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
-			}
 		}
 	}
 
 	// layers.20 (relu [64 8 8]→[64 8 8]), spec line 48
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a19[row][:], m.a20[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a19[row][:], m.a20[row][:])
+		}
 	}
 
 	// stack3.conv2 (conv2d [64 8 8]→[64 8 8]), spec line 49
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
+		if !m.training {
+			for c := 0; c < Stack3Bn2Channels; c++ {
+				g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
+				mean := float64(m.State.Stack3Bn2RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn2RunningVar[c])+0.001)
+				m.inv22[c], m.mean22[c] = float32(inv), m.State.Stack3Bn2RunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a20[row][:]
 			cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
@@ -1943,7 +1995,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
 				runtime.CopyRows32(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
 			}
-			runtime.GemmNNBias32(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+			if m.training {
+				runtime.GemmNNBias32(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+			} else {
+				runtime.GemmNNBiasScaleShift32(m.a21[row][:], m.a22[row][:], w, cf, m.Params.Stack3Conv2Bias[:], m.scale22[:], m.shift22[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+			}
 		}
 	}
 
@@ -1977,18 +2033,6 @@ func (m *Model) forwardBatch(nb int) {
 			for r := 0; r < nb; r++ {
 				runtime.ScaleShiftRows32(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 				runtime.ScaleShiftRows32(m.a22[r][:], m.xhat22[r][:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], Stack3Bn2Channels, Stack3Bn2Positions)
-			}
-		} else {
-			for c := 0; c < Stack3Bn2Channels; c++ {
-				g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
-				mean := float64(m.State.Stack3Bn2RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Stack3Bn2RunningVar[c])+0.001)
-				m.inv22[c], m.mean22[c] = float32(inv), m.State.Stack3Bn2RunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 			}
 		}
 	}
@@ -2306,7 +2350,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d24[row] = m.d25[row]
-			runtime.ReluBackward32(m.a19[row][:], m.d24[row][:])
+			runtime.ReluBackward32(m.a20[row][:], m.d24[row][:])
 		}
 	}
 
@@ -2596,7 +2640,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d17[row] = m.e23_0[row]
-			runtime.ReluBackward32(m.a11[row][:], m.d17[row][:])
+			runtime.ReluBackward32(m.a12[row][:], m.d17[row][:])
 		}
 	}
 
@@ -2844,7 +2888,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d8[row] = m.e15_0[row]
-			runtime.ReluBackward32(m.a4[row][:], m.d8[row][:])
+			runtime.ReluBackward32(m.a5[row][:], m.d8[row][:])
 		}
 	}
 
@@ -2967,7 +3011,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 		for row := 0; row < nb; row++ {
 			m.e15_0[row] = m.d8[row]
-			runtime.ReluBackward32(m.a1[row][:], m.e15_0[row][:])
+			runtime.ReluBackward32(m.a2[row][:], m.e15_0[row][:])
 		}
 	}
 
@@ -3326,7 +3370,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.20 (relu [64 8 8]→[64 8 8]), spec line 48
 	{
 		m.d24[row] = m.d25[row]
-		runtime.ReluBackward32(m.a19[row][:], m.d24[row][:])
+		runtime.ReluBackward32(m.a20[row][:], m.d24[row][:])
 	}
 
 	// stack3.bn1 (batchnorm [64 8 8]→[64 8 8]), spec line 47
@@ -3604,7 +3648,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.12 (relu [32 16 16]→[32 16 16]), spec line 40
 	{
 		m.d17[row] = m.e23_0[row]
-		runtime.ReluBackward32(m.a11[row][:], m.d17[row][:])
+		runtime.ReluBackward32(m.a12[row][:], m.d17[row][:])
 	}
 
 	// stack2.bn1 (batchnorm [32 16 16]→[32 16 16]), spec line 39
@@ -3842,7 +3886,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.5 (relu [16 32 32]→[16 32 32]), spec line 33
 	{
 		m.d8[row] = m.e15_0[row]
-		runtime.ReluBackward32(m.a4[row][:], m.d8[row][:])
+		runtime.ReluBackward32(m.a5[row][:], m.d8[row][:])
 	}
 
 	// stack1.bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 32
@@ -3961,7 +4005,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		m.e15_0[row] = m.d8[row]
-		runtime.ReluBackward32(m.a1[row][:], m.e15_0[row][:])
+		runtime.ReluBackward32(m.a2[row][:], m.e15_0[row][:])
 	}
 
 	// bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 29

@@ -2203,6 +2203,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// conv1 (conv2d [3 96 96]→[8 48 48]), spec line 31
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
+		if !m.training {
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
+				mean := float64(m.State.Bn1RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
 		for c := 0; c < 3; c++ {
@@ -2216,7 +2226,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(cf[c*20736+16128:], 48, xf[c*9216+193:], 192, 2, 47, 48)
 			runtime.CopyRows32(cf[c*20736+18432:], 48, xf[c*9216+194:], 192, 2, 47, 47)
 		}
-		runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+		if m.training {
+			runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a0[row][:], m.a2[row][:], w, cf, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1Positions, Conv1Patch)
+		}
 	}
 
 	// bn1 (batchnorm [8 48 48]→[8 48 48]), spec line 32
@@ -2250,24 +2264,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
-				mean := float64(m.State.Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-			}
 		}
 	}
 
 	// layers.2 (relu [8 48 48]→[8 48 48]), spec line 33
 	{
-		runtime.ReluForward32(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// blocks.0.dw (conv2d [8 48 48]→[8 48 48]), spec line 34
@@ -2341,8 +2345,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
 	{
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks0PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
+				mean := float64(m.State.Blocks0PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks0PwBnRunningVar[c])+0.001)
+				m.inv7[c], m.mean7[c] = float32(inv), m.State.Blocks0PwBnRunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a5[row][:]
-		runtime.GemmNNBias32(m.a6[row][:], w, cf, m.Params.Blocks0PwBias[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a6[row][:], w, cf, m.Params.Blocks0PwBias[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a6[row][:], m.a8[row][:], w, cf, m.Params.Blocks0PwBias[:], m.scale7[:], m.shift7[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+		}
 	}
 
 	// blocks.0.pw_bn (batchnorm [16 48 48]→[16 48 48]), spec line 38
@@ -2376,24 +2394,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 				runtime.ScaleShiftRows32(m.a7[r][:], m.xhat7[r][:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks0PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
-				mean := float64(m.State.Blocks0PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks0PwBnRunningVar[c])+0.001)
-				m.inv7[c], m.mean7[c] = float32(inv), m.State.Blocks0PwBnRunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
-			}
 		}
 	}
 
 	// layers.8 (relu [16 48 48]→[16 48 48]), spec line 39
 	{
-		runtime.ReluForward32(m.a7[row][:], m.a8[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a7[row][:], m.a8[row][:])
+		}
 	}
 
 	// blocks.1.dw (conv2d [16 48 48]→[16 24 24]), spec line 40
@@ -2469,8 +2477,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
 	{
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks1PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
+				mean := float64(m.State.Blocks1PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks1PwBnRunningVar[c])+0.001)
+				m.inv13[c], m.mean13[c] = float32(inv), m.State.Blocks1PwBnRunningMean[c]
+				s := g * inv
+				m.scale13[c], m.shift13[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a11[row][:]
-		runtime.GemmNNBias32(m.a12[row][:], w, cf, m.Params.Blocks1PwBias[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a12[row][:], w, cf, m.Params.Blocks1PwBias[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a12[row][:], m.a14[row][:], w, cf, m.Params.Blocks1PwBias[:], m.scale13[:], m.shift13[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+		}
 	}
 
 	// blocks.1.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 44
@@ -2504,24 +2526,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat13[r][:], m.a12[r][:], m.inv13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 				runtime.ScaleShiftRows32(m.a13[r][:], m.xhat13[r][:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks1PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
-				mean := float64(m.State.Blocks1PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks1PwBnRunningVar[c])+0.001)
-				m.inv13[c], m.mean13[c] = float32(inv), m.State.Blocks1PwBnRunningMean[c]
-				s := g * inv
-				m.scale13[c], m.shift13[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a13[r][:], m.a12[r][:], m.scale13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
-			}
 		}
 	}
 
 	// layers.14 (relu [32 24 24]→[32 24 24]), spec line 45
 	{
-		runtime.ReluForward32(m.a13[row][:], m.a14[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a13[row][:], m.a14[row][:])
+		}
 	}
 
 	// blocks.2.dw (conv2d [32 24 24]→[32 24 24]), spec line 46
@@ -2595,8 +2607,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
 	{
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks2PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
+				mean := float64(m.State.Blocks2PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks2PwBnRunningVar[c])+0.001)
+				m.inv19[c], m.mean19[c] = float32(inv), m.State.Blocks2PwBnRunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a17[row][:]
-		runtime.GemmNNBias32(m.a18[row][:], w, cf, m.Params.Blocks2PwBias[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a18[row][:], w, cf, m.Params.Blocks2PwBias[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a18[row][:], m.a20[row][:], w, cf, m.Params.Blocks2PwBias[:], m.scale19[:], m.shift19[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+		}
 	}
 
 	// blocks.2.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 50
@@ -2630,24 +2656,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 				runtime.ScaleShiftRows32(m.a19[r][:], m.xhat19[r][:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks2PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
-				mean := float64(m.State.Blocks2PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks2PwBnRunningVar[c])+0.001)
-				m.inv19[c], m.mean19[c] = float32(inv), m.State.Blocks2PwBnRunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
-			}
 		}
 	}
 
 	// layers.20 (relu [32 24 24]→[32 24 24]), spec line 51
 	{
-		runtime.ReluForward32(m.a19[row][:], m.a20[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a19[row][:], m.a20[row][:])
+		}
 	}
 
 	// blocks.3.dw (conv2d [32 24 24]→[32 12 12]), spec line 52
@@ -2723,8 +2739,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.3.pw (conv2d [32 12 12]→[64 12 12]), spec line 55
 	{
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks3PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
+				mean := float64(m.State.Blocks3PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks3PwBnRunningVar[c])+0.001)
+				m.inv25[c], m.mean25[c] = float32(inv), m.State.Blocks3PwBnRunningMean[c]
+				s := g * inv
+				m.scale25[c], m.shift25[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a23[row][:]
-		runtime.GemmNNBias32(m.a24[row][:], w, cf, m.Params.Blocks3PwBias[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a24[row][:], w, cf, m.Params.Blocks3PwBias[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a24[row][:], m.a26[row][:], w, cf, m.Params.Blocks3PwBias[:], m.scale25[:], m.shift25[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+		}
 	}
 
 	// blocks.3.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 56
@@ -2758,24 +2788,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat25[r][:], m.a24[r][:], m.inv25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 				runtime.ScaleShiftRows32(m.a25[r][:], m.xhat25[r][:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks3PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
-				mean := float64(m.State.Blocks3PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks3PwBnRunningVar[c])+0.001)
-				m.inv25[c], m.mean25[c] = float32(inv), m.State.Blocks3PwBnRunningMean[c]
-				s := g * inv
-				m.scale25[c], m.shift25[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a25[r][:], m.a24[r][:], m.scale25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
-			}
 		}
 	}
 
 	// layers.26 (relu [64 12 12]→[64 12 12]), spec line 57
 	{
-		runtime.ReluForward32(m.a25[row][:], m.a26[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a25[row][:], m.a26[row][:])
+		}
 	}
 
 	// blocks.4.dw (conv2d [64 12 12]→[64 12 12]), spec line 58
@@ -2856,8 +2876,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.4.pw (conv2d [64 12 12]→[64 12 12]), spec line 61
 	{
 		w := unsafe.Slice(&m.Params.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks4PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
+				mean := float64(m.State.Blocks4PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks4PwBnRunningVar[c])+0.001)
+				m.inv31[c], m.mean31[c] = float32(inv), m.State.Blocks4PwBnRunningMean[c]
+				s := g * inv
+				m.scale31[c], m.shift31[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a29[row][:]
-		runtime.GemmNNBias32(m.a30[row][:], w, cf, m.Params.Blocks4PwBias[:], Blocks4PwFilters, Blocks4PwPositions, Blocks4PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a30[row][:], w, cf, m.Params.Blocks4PwBias[:], Blocks4PwFilters, Blocks4PwPositions, Blocks4PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a30[row][:], m.a32[row][:], w, cf, m.Params.Blocks4PwBias[:], m.scale31[:], m.shift31[:], Blocks4PwFilters, Blocks4PwPositions, Blocks4PwPatch)
+		}
 	}
 
 	// blocks.4.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 62
@@ -2891,24 +2925,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat31[r][:], m.a30[r][:], m.inv31[:], m.shift31[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
 				runtime.ScaleShiftRows32(m.a31[r][:], m.xhat31[r][:], m.Params.Blocks4PwBnWeight[:], m.Params.Blocks4PwBnBias[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks4PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
-				mean := float64(m.State.Blocks4PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks4PwBnRunningVar[c])+0.001)
-				m.inv31[c], m.mean31[c] = float32(inv), m.State.Blocks4PwBnRunningMean[c]
-				s := g * inv
-				m.scale31[c], m.shift31[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a31[r][:], m.a30[r][:], m.scale31[:], m.shift31[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
-			}
 		}
 	}
 
 	// layers.32 (relu [64 12 12]→[64 12 12]), spec line 63
 	{
-		runtime.ReluForward32(m.a31[row][:], m.a32[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a31[row][:], m.a32[row][:])
+		}
 	}
 
 	// blocks.5.dw (conv2d [64 12 12]→[64 6 6]), spec line 64
@@ -2986,8 +3010,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.5.pw (conv2d [64 6 6]→[128 6 6]), spec line 67
 	{
 		w := unsafe.Slice(&m.Params.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks5PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
+				mean := float64(m.State.Blocks5PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks5PwBnRunningVar[c])+0.001)
+				m.inv37[c], m.mean37[c] = float32(inv), m.State.Blocks5PwBnRunningMean[c]
+				s := g * inv
+				m.scale37[c], m.shift37[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a35[row][:]
-		runtime.GemmNNBias32(m.a36[row][:], w, cf, m.Params.Blocks5PwBias[:], Blocks5PwFilters, Blocks5PwPositions, Blocks5PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a36[row][:], w, cf, m.Params.Blocks5PwBias[:], Blocks5PwFilters, Blocks5PwPositions, Blocks5PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a36[row][:], m.a38[row][:], w, cf, m.Params.Blocks5PwBias[:], m.scale37[:], m.shift37[:], Blocks5PwFilters, Blocks5PwPositions, Blocks5PwPatch)
+		}
 	}
 
 	// blocks.5.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 68
@@ -3021,24 +3059,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat37[r][:], m.a36[r][:], m.inv37[:], m.shift37[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
 				runtime.ScaleShiftRows32(m.a37[r][:], m.xhat37[r][:], m.Params.Blocks5PwBnWeight[:], m.Params.Blocks5PwBnBias[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks5PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
-				mean := float64(m.State.Blocks5PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks5PwBnRunningVar[c])+0.001)
-				m.inv37[c], m.mean37[c] = float32(inv), m.State.Blocks5PwBnRunningMean[c]
-				s := g * inv
-				m.scale37[c], m.shift37[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a37[r][:], m.a36[r][:], m.scale37[:], m.shift37[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
-			}
 		}
 	}
 
 	// layers.38 (relu [128 6 6]→[128 6 6]), spec line 69
 	{
-		runtime.ReluForward32(m.a37[row][:], m.a38[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a37[row][:], m.a38[row][:])
+		}
 	}
 
 	// blocks.6.dw (conv2d [128 6 6]→[128 6 6]), spec line 70
@@ -3119,8 +3147,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.6.pw (conv2d [128 6 6]→[128 6 6]), spec line 73
 	{
 		w := unsafe.Slice(&m.Params.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks6PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
+				mean := float64(m.State.Blocks6PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks6PwBnRunningVar[c])+0.001)
+				m.inv43[c], m.mean43[c] = float32(inv), m.State.Blocks6PwBnRunningMean[c]
+				s := g * inv
+				m.scale43[c], m.shift43[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a41[row][:]
-		runtime.GemmNNBias32(m.a42[row][:], w, cf, m.Params.Blocks6PwBias[:], Blocks6PwFilters, Blocks6PwPositions, Blocks6PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a42[row][:], w, cf, m.Params.Blocks6PwBias[:], Blocks6PwFilters, Blocks6PwPositions, Blocks6PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a42[row][:], m.a44[row][:], w, cf, m.Params.Blocks6PwBias[:], m.scale43[:], m.shift43[:], Blocks6PwFilters, Blocks6PwPositions, Blocks6PwPatch)
+		}
 	}
 
 	// blocks.6.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 74
@@ -3154,24 +3196,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat43[r][:], m.a42[r][:], m.inv43[:], m.shift43[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
 				runtime.ScaleShiftRows32(m.a43[r][:], m.xhat43[r][:], m.Params.Blocks6PwBnWeight[:], m.Params.Blocks6PwBnBias[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks6PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
-				mean := float64(m.State.Blocks6PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks6PwBnRunningVar[c])+0.001)
-				m.inv43[c], m.mean43[c] = float32(inv), m.State.Blocks6PwBnRunningMean[c]
-				s := g * inv
-				m.scale43[c], m.shift43[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a43[r][:], m.a42[r][:], m.scale43[:], m.shift43[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
-			}
 		}
 	}
 
 	// layers.44 (relu [128 6 6]→[128 6 6]), spec line 75
 	{
-		runtime.ReluForward32(m.a43[row][:], m.a44[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a43[row][:], m.a44[row][:])
+		}
 	}
 
 	// blocks.7.dw (conv2d [128 6 6]→[128 6 6]), spec line 76
@@ -3252,8 +3284,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.7.pw (conv2d [128 6 6]→[128 6 6]), spec line 79
 	{
 		w := unsafe.Slice(&m.Params.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks7PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
+				mean := float64(m.State.Blocks7PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks7PwBnRunningVar[c])+0.001)
+				m.inv49[c], m.mean49[c] = float32(inv), m.State.Blocks7PwBnRunningMean[c]
+				s := g * inv
+				m.scale49[c], m.shift49[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a47[row][:]
-		runtime.GemmNNBias32(m.a48[row][:], w, cf, m.Params.Blocks7PwBias[:], Blocks7PwFilters, Blocks7PwPositions, Blocks7PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a48[row][:], w, cf, m.Params.Blocks7PwBias[:], Blocks7PwFilters, Blocks7PwPositions, Blocks7PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a48[row][:], m.a50[row][:], w, cf, m.Params.Blocks7PwBias[:], m.scale49[:], m.shift49[:], Blocks7PwFilters, Blocks7PwPositions, Blocks7PwPatch)
+		}
 	}
 
 	// blocks.7.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 80
@@ -3287,24 +3333,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat49[r][:], m.a48[r][:], m.inv49[:], m.shift49[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
 				runtime.ScaleShiftRows32(m.a49[r][:], m.xhat49[r][:], m.Params.Blocks7PwBnWeight[:], m.Params.Blocks7PwBnBias[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks7PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
-				mean := float64(m.State.Blocks7PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks7PwBnRunningVar[c])+0.001)
-				m.inv49[c], m.mean49[c] = float32(inv), m.State.Blocks7PwBnRunningMean[c]
-				s := g * inv
-				m.scale49[c], m.shift49[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a49[r][:], m.a48[r][:], m.scale49[:], m.shift49[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
-			}
 		}
 	}
 
 	// layers.50 (relu [128 6 6]→[128 6 6]), spec line 81
 	{
-		runtime.ReluForward32(m.a49[row][:], m.a50[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a49[row][:], m.a50[row][:])
+		}
 	}
 
 	// blocks.8.dw (conv2d [128 6 6]→[128 6 6]), spec line 82
@@ -3385,8 +3421,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.8.pw (conv2d [128 6 6]→[128 6 6]), spec line 85
 	{
 		w := unsafe.Slice(&m.Params.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks8PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
+				mean := float64(m.State.Blocks8PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks8PwBnRunningVar[c])+0.001)
+				m.inv55[c], m.mean55[c] = float32(inv), m.State.Blocks8PwBnRunningMean[c]
+				s := g * inv
+				m.scale55[c], m.shift55[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a53[row][:]
-		runtime.GemmNNBias32(m.a54[row][:], w, cf, m.Params.Blocks8PwBias[:], Blocks8PwFilters, Blocks8PwPositions, Blocks8PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a54[row][:], w, cf, m.Params.Blocks8PwBias[:], Blocks8PwFilters, Blocks8PwPositions, Blocks8PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a54[row][:], m.a56[row][:], w, cf, m.Params.Blocks8PwBias[:], m.scale55[:], m.shift55[:], Blocks8PwFilters, Blocks8PwPositions, Blocks8PwPatch)
+		}
 	}
 
 	// blocks.8.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 86
@@ -3420,24 +3470,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat55[r][:], m.a54[r][:], m.inv55[:], m.shift55[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
 				runtime.ScaleShiftRows32(m.a55[r][:], m.xhat55[r][:], m.Params.Blocks8PwBnWeight[:], m.Params.Blocks8PwBnBias[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks8PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
-				mean := float64(m.State.Blocks8PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks8PwBnRunningVar[c])+0.001)
-				m.inv55[c], m.mean55[c] = float32(inv), m.State.Blocks8PwBnRunningMean[c]
-				s := g * inv
-				m.scale55[c], m.shift55[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a55[r][:], m.a54[r][:], m.scale55[:], m.shift55[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
-			}
 		}
 	}
 
 	// layers.56 (relu [128 6 6]→[128 6 6]), spec line 87
 	{
-		runtime.ReluForward32(m.a55[row][:], m.a56[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a55[row][:], m.a56[row][:])
+		}
 	}
 
 	// blocks.9.dw (conv2d [128 6 6]→[128 6 6]), spec line 88
@@ -3518,8 +3558,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.9.pw (conv2d [128 6 6]→[128 6 6]), spec line 91
 	{
 		w := unsafe.Slice(&m.Params.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks9PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
+				mean := float64(m.State.Blocks9PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks9PwBnRunningVar[c])+0.001)
+				m.inv61[c], m.mean61[c] = float32(inv), m.State.Blocks9PwBnRunningMean[c]
+				s := g * inv
+				m.scale61[c], m.shift61[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a59[row][:]
-		runtime.GemmNNBias32(m.a60[row][:], w, cf, m.Params.Blocks9PwBias[:], Blocks9PwFilters, Blocks9PwPositions, Blocks9PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a60[row][:], w, cf, m.Params.Blocks9PwBias[:], Blocks9PwFilters, Blocks9PwPositions, Blocks9PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a60[row][:], m.a62[row][:], w, cf, m.Params.Blocks9PwBias[:], m.scale61[:], m.shift61[:], Blocks9PwFilters, Blocks9PwPositions, Blocks9PwPatch)
+		}
 	}
 
 	// blocks.9.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 92
@@ -3553,24 +3607,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat61[r][:], m.a60[r][:], m.inv61[:], m.shift61[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
 				runtime.ScaleShiftRows32(m.a61[r][:], m.xhat61[r][:], m.Params.Blocks9PwBnWeight[:], m.Params.Blocks9PwBnBias[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks9PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
-				mean := float64(m.State.Blocks9PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks9PwBnRunningVar[c])+0.001)
-				m.inv61[c], m.mean61[c] = float32(inv), m.State.Blocks9PwBnRunningMean[c]
-				s := g * inv
-				m.scale61[c], m.shift61[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a61[r][:], m.a60[r][:], m.scale61[:], m.shift61[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
-			}
 		}
 	}
 
 	// layers.62 (relu [128 6 6]→[128 6 6]), spec line 93
 	{
-		runtime.ReluForward32(m.a61[row][:], m.a62[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a61[row][:], m.a62[row][:])
+		}
 	}
 
 	// blocks.10.dw (conv2d [128 6 6]→[128 6 6]), spec line 94
@@ -3651,8 +3695,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.10.pw (conv2d [128 6 6]→[128 6 6]), spec line 97
 	{
 		w := unsafe.Slice(&m.Params.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks10PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
+				mean := float64(m.State.Blocks10PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks10PwBnRunningVar[c])+0.001)
+				m.inv67[c], m.mean67[c] = float32(inv), m.State.Blocks10PwBnRunningMean[c]
+				s := g * inv
+				m.scale67[c], m.shift67[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a65[row][:]
-		runtime.GemmNNBias32(m.a66[row][:], w, cf, m.Params.Blocks10PwBias[:], Blocks10PwFilters, Blocks10PwPositions, Blocks10PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a66[row][:], w, cf, m.Params.Blocks10PwBias[:], Blocks10PwFilters, Blocks10PwPositions, Blocks10PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a66[row][:], m.a68[row][:], w, cf, m.Params.Blocks10PwBias[:], m.scale67[:], m.shift67[:], Blocks10PwFilters, Blocks10PwPositions, Blocks10PwPatch)
+		}
 	}
 
 	// blocks.10.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 98
@@ -3686,24 +3744,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat67[r][:], m.a66[r][:], m.inv67[:], m.shift67[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
 				runtime.ScaleShiftRows32(m.a67[r][:], m.xhat67[r][:], m.Params.Blocks10PwBnWeight[:], m.Params.Blocks10PwBnBias[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks10PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
-				mean := float64(m.State.Blocks10PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks10PwBnRunningVar[c])+0.001)
-				m.inv67[c], m.mean67[c] = float32(inv), m.State.Blocks10PwBnRunningMean[c]
-				s := g * inv
-				m.scale67[c], m.shift67[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a67[r][:], m.a66[r][:], m.scale67[:], m.shift67[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
-			}
 		}
 	}
 
 	// layers.68 (relu [128 6 6]→[128 6 6]), spec line 99
 	{
-		runtime.ReluForward32(m.a67[row][:], m.a68[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a67[row][:], m.a68[row][:])
+		}
 	}
 
 	// blocks.11.dw (conv2d [128 6 6]→[128 3 3]), spec line 100
@@ -3781,8 +3829,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.11.pw (conv2d [128 3 3]→[256 3 3]), spec line 103
 	{
 		w := unsafe.Slice(&m.Params.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks11PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
+				mean := float64(m.State.Blocks11PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks11PwBnRunningVar[c])+0.001)
+				m.inv73[c], m.mean73[c] = float32(inv), m.State.Blocks11PwBnRunningMean[c]
+				s := g * inv
+				m.scale73[c], m.shift73[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a71[row][:]
-		runtime.GemmNNBias32(m.a72[row][:], w, cf, m.Params.Blocks11PwBias[:], Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a72[row][:], w, cf, m.Params.Blocks11PwBias[:], Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a72[row][:], m.a74[row][:], w, cf, m.Params.Blocks11PwBias[:], m.scale73[:], m.shift73[:], Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
+		}
 	}
 
 	// blocks.11.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 104
@@ -3816,24 +3878,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat73[r][:], m.a72[r][:], m.inv73[:], m.shift73[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
 				runtime.ScaleShiftRows32(m.a73[r][:], m.xhat73[r][:], m.Params.Blocks11PwBnWeight[:], m.Params.Blocks11PwBnBias[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks11PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
-				mean := float64(m.State.Blocks11PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks11PwBnRunningVar[c])+0.001)
-				m.inv73[c], m.mean73[c] = float32(inv), m.State.Blocks11PwBnRunningMean[c]
-				s := g * inv
-				m.scale73[c], m.shift73[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a73[r][:], m.a72[r][:], m.scale73[:], m.shift73[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
-			}
 		}
 	}
 
 	// layers.74 (relu [256 3 3]→[256 3 3]), spec line 105
 	{
-		runtime.ReluForward32(m.a73[row][:], m.a74[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a73[row][:], m.a74[row][:])
+		}
 	}
 
 	// blocks.12.dw (conv2d [256 3 3]→[256 3 3]), spec line 106
@@ -3914,8 +3966,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	// blocks.12.pw (conv2d [256 3 3]→[256 3 3]), spec line 109
 	{
 		w := unsafe.Slice(&m.Params.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks12PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
+				mean := float64(m.State.Blocks12PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks12PwBnRunningVar[c])+0.001)
+				m.inv79[c], m.mean79[c] = float32(inv), m.State.Blocks12PwBnRunningMean[c]
+				s := g * inv
+				m.scale79[c], m.shift79[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		cf := m.a77[row][:]
-		runtime.GemmNNBias32(m.a78[row][:], w, cf, m.Params.Blocks12PwBias[:], Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
+		if m.training {
+			runtime.GemmNNBias32(m.a78[row][:], w, cf, m.Params.Blocks12PwBias[:], Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu32(m.a78[row][:], m.a80[row][:], w, cf, m.Params.Blocks12PwBias[:], m.scale79[:], m.shift79[:], Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
+		}
 	}
 
 	// blocks.12.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 110
@@ -3949,24 +4015,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat79[r][:], m.a78[r][:], m.inv79[:], m.shift79[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
 				runtime.ScaleShiftRows32(m.a79[r][:], m.xhat79[r][:], m.Params.Blocks12PwBnWeight[:], m.Params.Blocks12PwBnBias[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks12PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
-				mean := float64(m.State.Blocks12PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks12PwBnRunningVar[c])+0.001)
-				m.inv79[c], m.mean79[c] = float32(inv), m.State.Blocks12PwBnRunningMean[c]
-				s := g * inv
-				m.scale79[c], m.shift79[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a79[r][:], m.a78[r][:], m.scale79[:], m.shift79[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
-			}
 		}
 	}
 
 	// layers.80 (relu [256 3 3]→[256 3 3]), spec line 111
 	{
-		runtime.ReluForward32(m.a79[row][:], m.a80[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a79[row][:], m.a80[row][:])
+		}
 	}
 
 	// pool (avgpool2d [256 3 3]→[256 1 1]), spec line 112
@@ -4065,6 +4121,16 @@ func (m *Model) forwardBatch(nb int) {
 	// conv1 (conv2d [3 96 96]→[8 48 48]), spec line 31
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
+		if !m.training {
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
+				mean := float64(m.State.Bn1RunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
+				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
@@ -4079,7 +4145,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(cf[c*20736+16128:], 48, xf[c*9216+193:], 192, 2, 47, 48)
 				runtime.CopyRows32(cf[c*20736+18432:], 48, xf[c*9216+194:], 192, 2, 47, 47)
 			}
-			runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			if m.training {
+				runtime.GemmNNBias32(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a0[row][:], m.a2[row][:], w, cf, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			}
 		}
 	}
 
@@ -4114,24 +4184,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
-				mean := float64(m.State.Bn1RunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Bn1RunningVar[c])+0.001)
-				m.inv1[c], m.mean1[c] = float32(inv), m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-			}
 		}
 	}
 
 	// layers.2 (relu [8 48 48]→[8 48 48]), spec line 33
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// blocks.0.dw (conv2d [8 48 48]→[8 48 48]), spec line 34
@@ -4207,9 +4267,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
 	{
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks0PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
+				mean := float64(m.State.Blocks0PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks0PwBnRunningVar[c])+0.001)
+				m.inv7[c], m.mean7[c] = float32(inv), m.State.Blocks0PwBnRunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a5[row][:]
-			runtime.GemmNNBias32(m.a6[row][:], w, cf, m.Params.Blocks0PwBias[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a6[row][:], w, cf, m.Params.Blocks0PwBias[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a6[row][:], m.a8[row][:], w, cf, m.Params.Blocks0PwBias[:], m.scale7[:], m.shift7[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+			}
 		}
 	}
 
@@ -4244,24 +4318,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 				runtime.ScaleShiftRows32(m.a7[r][:], m.xhat7[r][:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks0PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
-				mean := float64(m.State.Blocks0PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks0PwBnRunningVar[c])+0.001)
-				m.inv7[c], m.mean7[c] = float32(inv), m.State.Blocks0PwBnRunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
-			}
 		}
 	}
 
 	// layers.8 (relu [16 48 48]→[16 48 48]), spec line 39
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a7[row][:], m.a8[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a7[row][:], m.a8[row][:])
+		}
 	}
 
 	// blocks.1.dw (conv2d [16 48 48]→[16 24 24]), spec line 40
@@ -4339,9 +4403,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
 	{
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks1PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
+				mean := float64(m.State.Blocks1PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks1PwBnRunningVar[c])+0.001)
+				m.inv13[c], m.mean13[c] = float32(inv), m.State.Blocks1PwBnRunningMean[c]
+				s := g * inv
+				m.scale13[c], m.shift13[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a11[row][:]
-			runtime.GemmNNBias32(m.a12[row][:], w, cf, m.Params.Blocks1PwBias[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a12[row][:], w, cf, m.Params.Blocks1PwBias[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a12[row][:], m.a14[row][:], w, cf, m.Params.Blocks1PwBias[:], m.scale13[:], m.shift13[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+			}
 		}
 	}
 
@@ -4376,24 +4454,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat13[r][:], m.a12[r][:], m.inv13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 				runtime.ScaleShiftRows32(m.a13[r][:], m.xhat13[r][:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks1PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
-				mean := float64(m.State.Blocks1PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks1PwBnRunningVar[c])+0.001)
-				m.inv13[c], m.mean13[c] = float32(inv), m.State.Blocks1PwBnRunningMean[c]
-				s := g * inv
-				m.scale13[c], m.shift13[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a13[r][:], m.a12[r][:], m.scale13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
-			}
 		}
 	}
 
 	// layers.14 (relu [32 24 24]→[32 24 24]), spec line 45
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a13[row][:], m.a14[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a13[row][:], m.a14[row][:])
+		}
 	}
 
 	// blocks.2.dw (conv2d [32 24 24]→[32 24 24]), spec line 46
@@ -4469,9 +4537,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
 	{
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks2PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
+				mean := float64(m.State.Blocks2PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks2PwBnRunningVar[c])+0.001)
+				m.inv19[c], m.mean19[c] = float32(inv), m.State.Blocks2PwBnRunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a17[row][:]
-			runtime.GemmNNBias32(m.a18[row][:], w, cf, m.Params.Blocks2PwBias[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a18[row][:], w, cf, m.Params.Blocks2PwBias[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a18[row][:], m.a20[row][:], w, cf, m.Params.Blocks2PwBias[:], m.scale19[:], m.shift19[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+			}
 		}
 	}
 
@@ -4506,24 +4588,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 				runtime.ScaleShiftRows32(m.a19[r][:], m.xhat19[r][:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks2PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
-				mean := float64(m.State.Blocks2PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks2PwBnRunningVar[c])+0.001)
-				m.inv19[c], m.mean19[c] = float32(inv), m.State.Blocks2PwBnRunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
-			}
 		}
 	}
 
 	// layers.20 (relu [32 24 24]→[32 24 24]), spec line 51
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a19[row][:], m.a20[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a19[row][:], m.a20[row][:])
+		}
 	}
 
 	// blocks.3.dw (conv2d [32 24 24]→[32 12 12]), spec line 52
@@ -4601,9 +4673,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.3.pw (conv2d [32 12 12]→[64 12 12]), spec line 55
 	{
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks3PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
+				mean := float64(m.State.Blocks3PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks3PwBnRunningVar[c])+0.001)
+				m.inv25[c], m.mean25[c] = float32(inv), m.State.Blocks3PwBnRunningMean[c]
+				s := g * inv
+				m.scale25[c], m.shift25[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a23[row][:]
-			runtime.GemmNNBias32(m.a24[row][:], w, cf, m.Params.Blocks3PwBias[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a24[row][:], w, cf, m.Params.Blocks3PwBias[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a24[row][:], m.a26[row][:], w, cf, m.Params.Blocks3PwBias[:], m.scale25[:], m.shift25[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+			}
 		}
 	}
 
@@ -4638,24 +4724,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat25[r][:], m.a24[r][:], m.inv25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 				runtime.ScaleShiftRows32(m.a25[r][:], m.xhat25[r][:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks3PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
-				mean := float64(m.State.Blocks3PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks3PwBnRunningVar[c])+0.001)
-				m.inv25[c], m.mean25[c] = float32(inv), m.State.Blocks3PwBnRunningMean[c]
-				s := g * inv
-				m.scale25[c], m.shift25[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a25[r][:], m.a24[r][:], m.scale25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
-			}
 		}
 	}
 
 	// layers.26 (relu [64 12 12]→[64 12 12]), spec line 57
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a25[row][:], m.a26[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a25[row][:], m.a26[row][:])
+		}
 	}
 
 	// blocks.4.dw (conv2d [64 12 12]→[64 12 12]), spec line 58
@@ -4738,9 +4814,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.4.pw (conv2d [64 12 12]→[64 12 12]), spec line 61
 	{
 		w := unsafe.Slice(&m.Params.Blocks4PwWeight[0][0][0][0], Blocks4PwFilters*Blocks4PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks4PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
+				mean := float64(m.State.Blocks4PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks4PwBnRunningVar[c])+0.001)
+				m.inv31[c], m.mean31[c] = float32(inv), m.State.Blocks4PwBnRunningMean[c]
+				s := g * inv
+				m.scale31[c], m.shift31[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a29[row][:]
-			runtime.GemmNNBias32(m.a30[row][:], w, cf, m.Params.Blocks4PwBias[:], Blocks4PwFilters, Blocks4PwPositions, Blocks4PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a30[row][:], w, cf, m.Params.Blocks4PwBias[:], Blocks4PwFilters, Blocks4PwPositions, Blocks4PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a30[row][:], m.a32[row][:], w, cf, m.Params.Blocks4PwBias[:], m.scale31[:], m.shift31[:], Blocks4PwFilters, Blocks4PwPositions, Blocks4PwPatch)
+			}
 		}
 	}
 
@@ -4775,24 +4865,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat31[r][:], m.a30[r][:], m.inv31[:], m.shift31[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
 				runtime.ScaleShiftRows32(m.a31[r][:], m.xhat31[r][:], m.Params.Blocks4PwBnWeight[:], m.Params.Blocks4PwBnBias[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks4PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
-				mean := float64(m.State.Blocks4PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks4PwBnRunningVar[c])+0.001)
-				m.inv31[c], m.mean31[c] = float32(inv), m.State.Blocks4PwBnRunningMean[c]
-				s := g * inv
-				m.scale31[c], m.shift31[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a31[r][:], m.a30[r][:], m.scale31[:], m.shift31[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
-			}
 		}
 	}
 
 	// layers.32 (relu [64 12 12]→[64 12 12]), spec line 63
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a31[row][:], m.a32[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a31[row][:], m.a32[row][:])
+		}
 	}
 
 	// blocks.5.dw (conv2d [64 12 12]→[64 6 6]), spec line 64
@@ -4872,9 +4952,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.5.pw (conv2d [64 6 6]→[128 6 6]), spec line 67
 	{
 		w := unsafe.Slice(&m.Params.Blocks5PwWeight[0][0][0][0], Blocks5PwFilters*Blocks5PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks5PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
+				mean := float64(m.State.Blocks5PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks5PwBnRunningVar[c])+0.001)
+				m.inv37[c], m.mean37[c] = float32(inv), m.State.Blocks5PwBnRunningMean[c]
+				s := g * inv
+				m.scale37[c], m.shift37[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a35[row][:]
-			runtime.GemmNNBias32(m.a36[row][:], w, cf, m.Params.Blocks5PwBias[:], Blocks5PwFilters, Blocks5PwPositions, Blocks5PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a36[row][:], w, cf, m.Params.Blocks5PwBias[:], Blocks5PwFilters, Blocks5PwPositions, Blocks5PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a36[row][:], m.a38[row][:], w, cf, m.Params.Blocks5PwBias[:], m.scale37[:], m.shift37[:], Blocks5PwFilters, Blocks5PwPositions, Blocks5PwPatch)
+			}
 		}
 	}
 
@@ -4909,24 +5003,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat37[r][:], m.a36[r][:], m.inv37[:], m.shift37[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
 				runtime.ScaleShiftRows32(m.a37[r][:], m.xhat37[r][:], m.Params.Blocks5PwBnWeight[:], m.Params.Blocks5PwBnBias[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks5PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
-				mean := float64(m.State.Blocks5PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks5PwBnRunningVar[c])+0.001)
-				m.inv37[c], m.mean37[c] = float32(inv), m.State.Blocks5PwBnRunningMean[c]
-				s := g * inv
-				m.scale37[c], m.shift37[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a37[r][:], m.a36[r][:], m.scale37[:], m.shift37[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
-			}
 		}
 	}
 
 	// layers.38 (relu [128 6 6]→[128 6 6]), spec line 69
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a37[row][:], m.a38[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a37[row][:], m.a38[row][:])
+		}
 	}
 
 	// blocks.6.dw (conv2d [128 6 6]→[128 6 6]), spec line 70
@@ -5009,9 +5093,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.6.pw (conv2d [128 6 6]→[128 6 6]), spec line 73
 	{
 		w := unsafe.Slice(&m.Params.Blocks6PwWeight[0][0][0][0], Blocks6PwFilters*Blocks6PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks6PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
+				mean := float64(m.State.Blocks6PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks6PwBnRunningVar[c])+0.001)
+				m.inv43[c], m.mean43[c] = float32(inv), m.State.Blocks6PwBnRunningMean[c]
+				s := g * inv
+				m.scale43[c], m.shift43[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a41[row][:]
-			runtime.GemmNNBias32(m.a42[row][:], w, cf, m.Params.Blocks6PwBias[:], Blocks6PwFilters, Blocks6PwPositions, Blocks6PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a42[row][:], w, cf, m.Params.Blocks6PwBias[:], Blocks6PwFilters, Blocks6PwPositions, Blocks6PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a42[row][:], m.a44[row][:], w, cf, m.Params.Blocks6PwBias[:], m.scale43[:], m.shift43[:], Blocks6PwFilters, Blocks6PwPositions, Blocks6PwPatch)
+			}
 		}
 	}
 
@@ -5046,24 +5144,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat43[r][:], m.a42[r][:], m.inv43[:], m.shift43[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
 				runtime.ScaleShiftRows32(m.a43[r][:], m.xhat43[r][:], m.Params.Blocks6PwBnWeight[:], m.Params.Blocks6PwBnBias[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks6PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
-				mean := float64(m.State.Blocks6PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks6PwBnRunningVar[c])+0.001)
-				m.inv43[c], m.mean43[c] = float32(inv), m.State.Blocks6PwBnRunningMean[c]
-				s := g * inv
-				m.scale43[c], m.shift43[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a43[r][:], m.a42[r][:], m.scale43[:], m.shift43[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
-			}
 		}
 	}
 
 	// layers.44 (relu [128 6 6]→[128 6 6]), spec line 75
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a43[row][:], m.a44[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a43[row][:], m.a44[row][:])
+		}
 	}
 
 	// blocks.7.dw (conv2d [128 6 6]→[128 6 6]), spec line 76
@@ -5146,9 +5234,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.7.pw (conv2d [128 6 6]→[128 6 6]), spec line 79
 	{
 		w := unsafe.Slice(&m.Params.Blocks7PwWeight[0][0][0][0], Blocks7PwFilters*Blocks7PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks7PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
+				mean := float64(m.State.Blocks7PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks7PwBnRunningVar[c])+0.001)
+				m.inv49[c], m.mean49[c] = float32(inv), m.State.Blocks7PwBnRunningMean[c]
+				s := g * inv
+				m.scale49[c], m.shift49[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a47[row][:]
-			runtime.GemmNNBias32(m.a48[row][:], w, cf, m.Params.Blocks7PwBias[:], Blocks7PwFilters, Blocks7PwPositions, Blocks7PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a48[row][:], w, cf, m.Params.Blocks7PwBias[:], Blocks7PwFilters, Blocks7PwPositions, Blocks7PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a48[row][:], m.a50[row][:], w, cf, m.Params.Blocks7PwBias[:], m.scale49[:], m.shift49[:], Blocks7PwFilters, Blocks7PwPositions, Blocks7PwPatch)
+			}
 		}
 	}
 
@@ -5183,24 +5285,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat49[r][:], m.a48[r][:], m.inv49[:], m.shift49[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
 				runtime.ScaleShiftRows32(m.a49[r][:], m.xhat49[r][:], m.Params.Blocks7PwBnWeight[:], m.Params.Blocks7PwBnBias[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks7PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
-				mean := float64(m.State.Blocks7PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks7PwBnRunningVar[c])+0.001)
-				m.inv49[c], m.mean49[c] = float32(inv), m.State.Blocks7PwBnRunningMean[c]
-				s := g * inv
-				m.scale49[c], m.shift49[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a49[r][:], m.a48[r][:], m.scale49[:], m.shift49[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
-			}
 		}
 	}
 
 	// layers.50 (relu [128 6 6]→[128 6 6]), spec line 81
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a49[row][:], m.a50[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a49[row][:], m.a50[row][:])
+		}
 	}
 
 	// blocks.8.dw (conv2d [128 6 6]→[128 6 6]), spec line 82
@@ -5283,9 +5375,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.8.pw (conv2d [128 6 6]→[128 6 6]), spec line 85
 	{
 		w := unsafe.Slice(&m.Params.Blocks8PwWeight[0][0][0][0], Blocks8PwFilters*Blocks8PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks8PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
+				mean := float64(m.State.Blocks8PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks8PwBnRunningVar[c])+0.001)
+				m.inv55[c], m.mean55[c] = float32(inv), m.State.Blocks8PwBnRunningMean[c]
+				s := g * inv
+				m.scale55[c], m.shift55[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a53[row][:]
-			runtime.GemmNNBias32(m.a54[row][:], w, cf, m.Params.Blocks8PwBias[:], Blocks8PwFilters, Blocks8PwPositions, Blocks8PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a54[row][:], w, cf, m.Params.Blocks8PwBias[:], Blocks8PwFilters, Blocks8PwPositions, Blocks8PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a54[row][:], m.a56[row][:], w, cf, m.Params.Blocks8PwBias[:], m.scale55[:], m.shift55[:], Blocks8PwFilters, Blocks8PwPositions, Blocks8PwPatch)
+			}
 		}
 	}
 
@@ -5320,24 +5426,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat55[r][:], m.a54[r][:], m.inv55[:], m.shift55[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
 				runtime.ScaleShiftRows32(m.a55[r][:], m.xhat55[r][:], m.Params.Blocks8PwBnWeight[:], m.Params.Blocks8PwBnBias[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks8PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
-				mean := float64(m.State.Blocks8PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks8PwBnRunningVar[c])+0.001)
-				m.inv55[c], m.mean55[c] = float32(inv), m.State.Blocks8PwBnRunningMean[c]
-				s := g * inv
-				m.scale55[c], m.shift55[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a55[r][:], m.a54[r][:], m.scale55[:], m.shift55[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
-			}
 		}
 	}
 
 	// layers.56 (relu [128 6 6]→[128 6 6]), spec line 87
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a55[row][:], m.a56[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a55[row][:], m.a56[row][:])
+		}
 	}
 
 	// blocks.9.dw (conv2d [128 6 6]→[128 6 6]), spec line 88
@@ -5420,9 +5516,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.9.pw (conv2d [128 6 6]→[128 6 6]), spec line 91
 	{
 		w := unsafe.Slice(&m.Params.Blocks9PwWeight[0][0][0][0], Blocks9PwFilters*Blocks9PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks9PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
+				mean := float64(m.State.Blocks9PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks9PwBnRunningVar[c])+0.001)
+				m.inv61[c], m.mean61[c] = float32(inv), m.State.Blocks9PwBnRunningMean[c]
+				s := g * inv
+				m.scale61[c], m.shift61[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a59[row][:]
-			runtime.GemmNNBias32(m.a60[row][:], w, cf, m.Params.Blocks9PwBias[:], Blocks9PwFilters, Blocks9PwPositions, Blocks9PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a60[row][:], w, cf, m.Params.Blocks9PwBias[:], Blocks9PwFilters, Blocks9PwPositions, Blocks9PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a60[row][:], m.a62[row][:], w, cf, m.Params.Blocks9PwBias[:], m.scale61[:], m.shift61[:], Blocks9PwFilters, Blocks9PwPositions, Blocks9PwPatch)
+			}
 		}
 	}
 
@@ -5457,24 +5567,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat61[r][:], m.a60[r][:], m.inv61[:], m.shift61[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
 				runtime.ScaleShiftRows32(m.a61[r][:], m.xhat61[r][:], m.Params.Blocks9PwBnWeight[:], m.Params.Blocks9PwBnBias[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks9PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
-				mean := float64(m.State.Blocks9PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks9PwBnRunningVar[c])+0.001)
-				m.inv61[c], m.mean61[c] = float32(inv), m.State.Blocks9PwBnRunningMean[c]
-				s := g * inv
-				m.scale61[c], m.shift61[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a61[r][:], m.a60[r][:], m.scale61[:], m.shift61[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
-			}
 		}
 	}
 
 	// layers.62 (relu [128 6 6]→[128 6 6]), spec line 93
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a61[row][:], m.a62[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a61[row][:], m.a62[row][:])
+		}
 	}
 
 	// blocks.10.dw (conv2d [128 6 6]→[128 6 6]), spec line 94
@@ -5557,9 +5657,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.10.pw (conv2d [128 6 6]→[128 6 6]), spec line 97
 	{
 		w := unsafe.Slice(&m.Params.Blocks10PwWeight[0][0][0][0], Blocks10PwFilters*Blocks10PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks10PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
+				mean := float64(m.State.Blocks10PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks10PwBnRunningVar[c])+0.001)
+				m.inv67[c], m.mean67[c] = float32(inv), m.State.Blocks10PwBnRunningMean[c]
+				s := g * inv
+				m.scale67[c], m.shift67[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a65[row][:]
-			runtime.GemmNNBias32(m.a66[row][:], w, cf, m.Params.Blocks10PwBias[:], Blocks10PwFilters, Blocks10PwPositions, Blocks10PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a66[row][:], w, cf, m.Params.Blocks10PwBias[:], Blocks10PwFilters, Blocks10PwPositions, Blocks10PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a66[row][:], m.a68[row][:], w, cf, m.Params.Blocks10PwBias[:], m.scale67[:], m.shift67[:], Blocks10PwFilters, Blocks10PwPositions, Blocks10PwPatch)
+			}
 		}
 	}
 
@@ -5594,24 +5708,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat67[r][:], m.a66[r][:], m.inv67[:], m.shift67[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
 				runtime.ScaleShiftRows32(m.a67[r][:], m.xhat67[r][:], m.Params.Blocks10PwBnWeight[:], m.Params.Blocks10PwBnBias[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks10PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
-				mean := float64(m.State.Blocks10PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks10PwBnRunningVar[c])+0.001)
-				m.inv67[c], m.mean67[c] = float32(inv), m.State.Blocks10PwBnRunningMean[c]
-				s := g * inv
-				m.scale67[c], m.shift67[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a67[r][:], m.a66[r][:], m.scale67[:], m.shift67[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
-			}
 		}
 	}
 
 	// layers.68 (relu [128 6 6]→[128 6 6]), spec line 99
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a67[row][:], m.a68[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a67[row][:], m.a68[row][:])
+		}
 	}
 
 	// blocks.11.dw (conv2d [128 6 6]→[128 3 3]), spec line 100
@@ -5691,9 +5795,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.11.pw (conv2d [128 3 3]→[256 3 3]), spec line 103
 	{
 		w := unsafe.Slice(&m.Params.Blocks11PwWeight[0][0][0][0], Blocks11PwFilters*Blocks11PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks11PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
+				mean := float64(m.State.Blocks11PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks11PwBnRunningVar[c])+0.001)
+				m.inv73[c], m.mean73[c] = float32(inv), m.State.Blocks11PwBnRunningMean[c]
+				s := g * inv
+				m.scale73[c], m.shift73[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a71[row][:]
-			runtime.GemmNNBias32(m.a72[row][:], w, cf, m.Params.Blocks11PwBias[:], Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a72[row][:], w, cf, m.Params.Blocks11PwBias[:], Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a72[row][:], m.a74[row][:], w, cf, m.Params.Blocks11PwBias[:], m.scale73[:], m.shift73[:], Blocks11PwFilters, Blocks11PwPositions, Blocks11PwPatch)
+			}
 		}
 	}
 
@@ -5728,24 +5846,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat73[r][:], m.a72[r][:], m.inv73[:], m.shift73[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
 				runtime.ScaleShiftRows32(m.a73[r][:], m.xhat73[r][:], m.Params.Blocks11PwBnWeight[:], m.Params.Blocks11PwBnBias[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks11PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
-				mean := float64(m.State.Blocks11PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks11PwBnRunningVar[c])+0.001)
-				m.inv73[c], m.mean73[c] = float32(inv), m.State.Blocks11PwBnRunningMean[c]
-				s := g * inv
-				m.scale73[c], m.shift73[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a73[r][:], m.a72[r][:], m.scale73[:], m.shift73[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
-			}
 		}
 	}
 
 	// layers.74 (relu [256 3 3]→[256 3 3]), spec line 105
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a73[row][:], m.a74[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a73[row][:], m.a74[row][:])
+		}
 	}
 
 	// blocks.12.dw (conv2d [256 3 3]→[256 3 3]), spec line 106
@@ -5828,9 +5936,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.12.pw (conv2d [256 3 3]→[256 3 3]), spec line 109
 	{
 		w := unsafe.Slice(&m.Params.Blocks12PwWeight[0][0][0][0], Blocks12PwFilters*Blocks12PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks12PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
+				mean := float64(m.State.Blocks12PwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks12PwBnRunningVar[c])+0.001)
+				m.inv79[c], m.mean79[c] = float32(inv), m.State.Blocks12PwBnRunningMean[c]
+				s := g * inv
+				m.scale79[c], m.shift79[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a77[row][:]
-			runtime.GemmNNBias32(m.a78[row][:], w, cf, m.Params.Blocks12PwBias[:], Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
+			if m.training {
+				runtime.GemmNNBias32(m.a78[row][:], w, cf, m.Params.Blocks12PwBias[:], Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu32(m.a78[row][:], m.a80[row][:], w, cf, m.Params.Blocks12PwBias[:], m.scale79[:], m.shift79[:], Blocks12PwFilters, Blocks12PwPositions, Blocks12PwPatch)
+			}
 		}
 	}
 
@@ -5865,24 +5987,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat79[r][:], m.a78[r][:], m.inv79[:], m.shift79[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
 				runtime.ScaleShiftRows32(m.a79[r][:], m.xhat79[r][:], m.Params.Blocks12PwBnWeight[:], m.Params.Blocks12PwBnBias[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks12PwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
-				mean := float64(m.State.Blocks12PwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks12PwBnRunningVar[c])+0.001)
-				m.inv79[c], m.mean79[c] = float32(inv), m.State.Blocks12PwBnRunningMean[c]
-				s := g * inv
-				m.scale79[c], m.shift79[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a79[r][:], m.a78[r][:], m.scale79[:], m.shift79[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
-			}
 		}
 	}
 
 	// layers.80 (relu [256 3 3]→[256 3 3]), spec line 111
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a79[row][:], m.a80[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a79[row][:], m.a80[row][:])
+		}
 	}
 
 	// pool (avgpool2d [256 3 3]→[256 1 1]), spec line 112
@@ -6010,7 +6122,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d79[row] = m.d80[row]
-			runtime.ReluBackward32(m.a79[row][:], m.d79[row][:])
+			runtime.ReluBackward32(m.a80[row][:], m.d79[row][:])
 		}
 	}
 
@@ -6198,7 +6310,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d79[row] = m.d80[row]
-			runtime.ReluBackward32(m.a73[row][:], m.d79[row][:])
+			runtime.ReluBackward32(m.a74[row][:], m.d79[row][:])
 		}
 	}
 
@@ -6389,7 +6501,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d67[row] = m.d68[row]
-			runtime.ReluBackward32(m.a67[row][:], m.d67[row][:])
+			runtime.ReluBackward32(m.a68[row][:], m.d67[row][:])
 		}
 	}
 
@@ -6577,7 +6689,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d67[row] = m.d68[row]
-			runtime.ReluBackward32(m.a61[row][:], m.d67[row][:])
+			runtime.ReluBackward32(m.a62[row][:], m.d67[row][:])
 		}
 	}
 
@@ -6765,7 +6877,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d67[row] = m.d68[row]
-			runtime.ReluBackward32(m.a55[row][:], m.d67[row][:])
+			runtime.ReluBackward32(m.a56[row][:], m.d67[row][:])
 		}
 	}
 
@@ -6953,7 +7065,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d67[row] = m.d68[row]
-			runtime.ReluBackward32(m.a49[row][:], m.d67[row][:])
+			runtime.ReluBackward32(m.a50[row][:], m.d67[row][:])
 		}
 	}
 
@@ -7141,7 +7253,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d67[row] = m.d68[row]
-			runtime.ReluBackward32(m.a43[row][:], m.d67[row][:])
+			runtime.ReluBackward32(m.a44[row][:], m.d67[row][:])
 		}
 	}
 
@@ -7329,7 +7441,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d67[row] = m.d68[row]
-			runtime.ReluBackward32(m.a37[row][:], m.d67[row][:])
+			runtime.ReluBackward32(m.a38[row][:], m.d67[row][:])
 		}
 	}
 
@@ -7520,7 +7632,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d31[row] = m.d32[row]
-			runtime.ReluBackward32(m.a31[row][:], m.d31[row][:])
+			runtime.ReluBackward32(m.a32[row][:], m.d31[row][:])
 		}
 	}
 
@@ -7708,7 +7820,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d31[row] = m.d32[row]
-			runtime.ReluBackward32(m.a25[row][:], m.d31[row][:])
+			runtime.ReluBackward32(m.a26[row][:], m.d31[row][:])
 		}
 	}
 
@@ -7897,7 +8009,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d19[row] = m.d20[row]
-			runtime.ReluBackward32(m.a19[row][:], m.d19[row][:])
+			runtime.ReluBackward32(m.a20[row][:], m.d19[row][:])
 		}
 	}
 
@@ -8081,7 +8193,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d19[row] = m.d20[row]
-			runtime.ReluBackward32(m.a13[row][:], m.d19[row][:])
+			runtime.ReluBackward32(m.a14[row][:], m.d19[row][:])
 		}
 	}
 
@@ -8270,7 +8382,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d7[row] = m.d8[row]
-			runtime.ReluBackward32(m.a7[row][:], m.d7[row][:])
+			runtime.ReluBackward32(m.a8[row][:], m.d7[row][:])
 		}
 	}
 
@@ -8454,7 +8566,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d20[row] = m.d19[row]
-			runtime.ReluBackward32(m.a1[row][:], m.d20[row][:])
+			runtime.ReluBackward32(m.a2[row][:], m.d20[row][:])
 		}
 	}
 
@@ -8654,7 +8766,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.80 (relu [256 3 3]→[256 3 3]), spec line 111
 	{
 		m.d79[row] = m.d80[row]
-		runtime.ReluBackward32(m.a79[row][:], m.d79[row][:])
+		runtime.ReluBackward32(m.a80[row][:], m.d79[row][:])
 	}
 
 	// blocks.12.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 110
@@ -8834,7 +8946,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.74 (relu [256 3 3]→[256 3 3]), spec line 105
 	{
 		m.d79[row] = m.d80[row]
-		runtime.ReluBackward32(m.a73[row][:], m.d79[row][:])
+		runtime.ReluBackward32(m.a74[row][:], m.d79[row][:])
 	}
 
 	// blocks.11.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 104
@@ -9017,7 +9129,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.68 (relu [128 6 6]→[128 6 6]), spec line 99
 	{
 		m.d67[row] = m.d68[row]
-		runtime.ReluBackward32(m.a67[row][:], m.d67[row][:])
+		runtime.ReluBackward32(m.a68[row][:], m.d67[row][:])
 	}
 
 	// blocks.10.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 98
@@ -9197,7 +9309,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.62 (relu [128 6 6]→[128 6 6]), spec line 93
 	{
 		m.d67[row] = m.d68[row]
-		runtime.ReluBackward32(m.a61[row][:], m.d67[row][:])
+		runtime.ReluBackward32(m.a62[row][:], m.d67[row][:])
 	}
 
 	// blocks.9.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 92
@@ -9377,7 +9489,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.56 (relu [128 6 6]→[128 6 6]), spec line 87
 	{
 		m.d67[row] = m.d68[row]
-		runtime.ReluBackward32(m.a55[row][:], m.d67[row][:])
+		runtime.ReluBackward32(m.a56[row][:], m.d67[row][:])
 	}
 
 	// blocks.8.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 86
@@ -9557,7 +9669,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.50 (relu [128 6 6]→[128 6 6]), spec line 81
 	{
 		m.d67[row] = m.d68[row]
-		runtime.ReluBackward32(m.a49[row][:], m.d67[row][:])
+		runtime.ReluBackward32(m.a50[row][:], m.d67[row][:])
 	}
 
 	// blocks.7.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 80
@@ -9737,7 +9849,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.44 (relu [128 6 6]→[128 6 6]), spec line 75
 	{
 		m.d67[row] = m.d68[row]
-		runtime.ReluBackward32(m.a43[row][:], m.d67[row][:])
+		runtime.ReluBackward32(m.a44[row][:], m.d67[row][:])
 	}
 
 	// blocks.6.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 74
@@ -9917,7 +10029,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.38 (relu [128 6 6]→[128 6 6]), spec line 69
 	{
 		m.d67[row] = m.d68[row]
-		runtime.ReluBackward32(m.a37[row][:], m.d67[row][:])
+		runtime.ReluBackward32(m.a38[row][:], m.d67[row][:])
 	}
 
 	// blocks.5.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 68
@@ -10100,7 +10212,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.32 (relu [64 12 12]→[64 12 12]), spec line 63
 	{
 		m.d31[row] = m.d32[row]
-		runtime.ReluBackward32(m.a31[row][:], m.d31[row][:])
+		runtime.ReluBackward32(m.a32[row][:], m.d31[row][:])
 	}
 
 	// blocks.4.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 62
@@ -10280,7 +10392,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.26 (relu [64 12 12]→[64 12 12]), spec line 57
 	{
 		m.d31[row] = m.d32[row]
-		runtime.ReluBackward32(m.a25[row][:], m.d31[row][:])
+		runtime.ReluBackward32(m.a26[row][:], m.d31[row][:])
 	}
 
 	// blocks.3.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 56
@@ -10461,7 +10573,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.20 (relu [32 24 24]→[32 24 24]), spec line 51
 	{
 		m.d19[row] = m.d20[row]
-		runtime.ReluBackward32(m.a19[row][:], m.d19[row][:])
+		runtime.ReluBackward32(m.a20[row][:], m.d19[row][:])
 	}
 
 	// blocks.2.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 50
@@ -10637,7 +10749,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.14 (relu [32 24 24]→[32 24 24]), spec line 45
 	{
 		m.d19[row] = m.d20[row]
-		runtime.ReluBackward32(m.a13[row][:], m.d19[row][:])
+		runtime.ReluBackward32(m.a14[row][:], m.d19[row][:])
 	}
 
 	// blocks.1.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 44
@@ -10818,7 +10930,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.8 (relu [16 48 48]→[16 48 48]), spec line 39
 	{
 		m.d7[row] = m.d8[row]
-		runtime.ReluBackward32(m.a7[row][:], m.d7[row][:])
+		runtime.ReluBackward32(m.a8[row][:], m.d7[row][:])
 	}
 
 	// blocks.0.pw_bn (batchnorm [16 48 48]→[16 48 48]), spec line 38
@@ -10994,7 +11106,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.2 (relu [8 48 48]→[8 48 48]), spec line 33
 	{
 		m.d20[row] = m.d19[row]
-		runtime.ReluBackward32(m.a1[row][:], m.d20[row][:])
+		runtime.ReluBackward32(m.a2[row][:], m.d20[row][:])
 	}
 
 	// bn1 (batchnorm [8 48 48]→[8 48 48]), spec line 32

@@ -447,8 +447,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// block.3 (conv2d [8 12 12]→[16 12 12]), spec line 11
 	{
 		w := unsafe.Slice(&m.Params.Block3Weight[0][0][0][0], Block3Filters*Block3Patch)
+		if !m.training {
+			for c := 0; c < Block4Channels; c++ {
+				g, b := m.Params.Block4Weight[c], m.Params.Block4Bias[c]
+				mean := m.State.Block4RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Block4RunningVar[c]+1e-05)
+				m.inv4[c], m.mean4[c] = inv, m.State.Block4RunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = s, b-mean*s
+			}
+		}
 		cf := m.a2[row][:]
-		runtime.GemmNN64(m.a3[row][:], w, cf, Block3Filters, Block3Positions, Block3Patch)
+		if m.training {
+			runtime.GemmNN64(m.a3[row][:], w, cf, Block3Filters, Block3Positions, Block3Patch)
+		} else {
+			runtime.GemmNNBiasScaleShift64(m.a3[row][:], m.a4[row][:], w, cf, nil, m.scale4[:], m.shift4[:], Block3Filters, Block3Positions, Block3Patch)
+		}
 	}
 
 	// block.4 (batchnorm [16 12 12]→[16 12 12]), spec line 12
@@ -481,18 +495,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			for r := 0; r < 1; r++ {
 				runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Block4Channels, Block4Positions)
 				runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Block4Weight[:], m.Params.Block4Bias[:], Block4Channels, Block4Positions)
-			}
-		} else {
-			for c := 0; c < Block4Channels; c++ {
-				g, b := m.Params.Block4Weight[c], m.Params.Block4Bias[c]
-				mean := m.State.Block4RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Block4RunningVar[c]+1e-05)
-				m.inv4[c], m.mean4[c] = inv, m.State.Block4RunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Block4Channels, Block4Positions)
 			}
 		}
 	}
@@ -662,9 +664,23 @@ func (m *Model) forwardBatch(nb int) {
 	// block.3 (conv2d [8 12 12]→[16 12 12]), spec line 11
 	{
 		w := unsafe.Slice(&m.Params.Block3Weight[0][0][0][0], Block3Filters*Block3Patch)
+		if !m.training {
+			for c := 0; c < Block4Channels; c++ {
+				g, b := m.Params.Block4Weight[c], m.Params.Block4Bias[c]
+				mean := m.State.Block4RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Block4RunningVar[c]+1e-05)
+				m.inv4[c], m.mean4[c] = inv, m.State.Block4RunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a2[row][:]
-			runtime.GemmNN64(m.a3[row][:], w, cf, Block3Filters, Block3Positions, Block3Patch)
+			if m.training {
+				runtime.GemmNN64(m.a3[row][:], w, cf, Block3Filters, Block3Positions, Block3Patch)
+			} else {
+				runtime.GemmNNBiasScaleShift64(m.a3[row][:], m.a4[row][:], w, cf, nil, m.scale4[:], m.shift4[:], Block3Filters, Block3Positions, Block3Patch)
+			}
 		}
 	}
 
@@ -698,18 +714,6 @@ func (m *Model) forwardBatch(nb int) {
 			for r := 0; r < nb; r++ {
 				runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Block4Channels, Block4Positions)
 				runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Block4Weight[:], m.Params.Block4Bias[:], Block4Channels, Block4Positions)
-			}
-		} else {
-			for c := 0; c < Block4Channels; c++ {
-				g, b := m.Params.Block4Weight[c], m.Params.Block4Bias[c]
-				mean := m.State.Block4RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Block4RunningVar[c]+1e-05)
-				m.inv4[c], m.mean4[c] = inv, m.State.Block4RunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Block4Channels, Block4Positions)
 			}
 		}
 	}

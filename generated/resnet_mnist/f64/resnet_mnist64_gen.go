@@ -642,6 +642,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
+		if !m.training {
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
+				mean := m.State.Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+1e-05)
+				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
 		for c := 0; c < 1; c++ {
@@ -655,7 +665,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
 			runtime.CopyRows64(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 		}
-		runtime.GemmNN64(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
+		if m.training {
+			runtime.GemmNN64(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a0[row][:], m.a2[row][:], w, cf, nil, m.scale1[:], m.shift1[:], Conv1Filters, Conv1Positions, Conv1Patch)
+		}
 	}
 
 	// bn1 (batchnorm [16 28 28]→[16 28 28]), spec line 12
@@ -689,24 +703,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
-				mean := m.State.Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+1e-05)
-				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-			}
 		}
 	}
 
 	// layers.2 (relu [16 28 28]→[16 28 28]), spec line 13
 	{
-		runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// maxpool (maxpool2d [16 28 28]→[16 14 14]), spec line 14
@@ -739,6 +743,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// layer1.0.conv1 (conv2d [16 14 14]→[16 14 14]), spec line 15
 	{
 		w := unsafe.Slice(&m.Params.Layer1_0Conv1Weight[0][0][0][0], Layer1_0Conv1Filters*Layer1_0Conv1Patch)
+		if !m.training {
+			for c := 0; c < Layer1_0Bn1Channels; c++ {
+				g, b := m.Params.Layer1_0Bn1Weight[c], m.Params.Layer1_0Bn1Bias[c]
+				mean := m.State.Layer1_0Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Layer1_0Bn1RunningVar[c]+1e-05)
+				m.inv5[c], m.mean5[c] = inv, m.State.Layer1_0Bn1RunningMean[c]
+				s := g * inv
+				m.scale5[c], m.shift5[c] = s, b-mean*s
+			}
+		}
 		xf := m.a3[row][:]
 		cf := unsafe.Slice(&m.cols4[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
 		for c := 0; c < 16; c++ {
@@ -752,7 +766,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
 			runtime.CopyRows64(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
 		}
-		runtime.GemmNN64(m.a4[row][:], w, cf, Layer1_0Conv1Filters, Layer1_0Conv1Positions, Layer1_0Conv1Patch)
+		if m.training {
+			runtime.GemmNN64(m.a4[row][:], w, cf, Layer1_0Conv1Filters, Layer1_0Conv1Positions, Layer1_0Conv1Patch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a4[row][:], m.a6[row][:], w, cf, nil, m.scale5[:], m.shift5[:], Layer1_0Conv1Filters, Layer1_0Conv1Positions, Layer1_0Conv1Patch)
+		}
 	}
 
 	// layer1.0.bn1 (batchnorm [16 14 14]→[16 14 14]), spec line 16
@@ -786,29 +804,29 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
 				runtime.ScaleShiftRows64(m.a5[r][:], m.xhat5[r][:], m.Params.Layer1_0Bn1Weight[:], m.Params.Layer1_0Bn1Bias[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Layer1_0Bn1Channels; c++ {
-				g, b := m.Params.Layer1_0Bn1Weight[c], m.Params.Layer1_0Bn1Bias[c]
-				mean := m.State.Layer1_0Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer1_0Bn1RunningVar[c]+1e-05)
-				m.inv5[c], m.mean5[c] = inv, m.State.Layer1_0Bn1RunningMean[c]
-				s := g * inv
-				m.scale5[c], m.shift5[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a5[r][:], m.a4[r][:], m.scale5[:], m.shift5[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
-			}
 		}
 	}
 
 	// layers.6 (relu [16 14 14]→[16 14 14]), spec line 17
 	{
-		runtime.ReluForward64(m.a5[row][:], m.a6[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a5[row][:], m.a6[row][:])
+		}
 	}
 
 	// layer1.0.conv2 (conv2d [16 14 14]→[16 14 14]), spec line 18
 	{
 		w := unsafe.Slice(&m.Params.Layer1_0Conv2Weight[0][0][0][0], Layer1_0Conv2Filters*Layer1_0Conv2Patch)
+		if !m.training {
+			for c := 0; c < Layer1_0Bn2Channels; c++ {
+				g, b := m.Params.Layer1_0Bn2Weight[c], m.Params.Layer1_0Bn2Bias[c]
+				mean := m.State.Layer1_0Bn2RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Layer1_0Bn2RunningVar[c]+1e-05)
+				m.inv8[c], m.mean8[c] = inv, m.State.Layer1_0Bn2RunningMean[c]
+				s := g * inv
+				m.scale8[c], m.shift8[c] = s, b-mean*s
+			}
+		}
 		xf := m.a6[row][:]
 		cf := unsafe.Slice(&m.cols7[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
 		for c := 0; c < 16; c++ {
@@ -822,7 +840,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
 			runtime.CopyRows64(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
 		}
-		runtime.GemmNN64(m.a7[row][:], w, cf, Layer1_0Conv2Filters, Layer1_0Conv2Positions, Layer1_0Conv2Patch)
+		if m.training {
+			runtime.GemmNN64(m.a7[row][:], w, cf, Layer1_0Conv2Filters, Layer1_0Conv2Positions, Layer1_0Conv2Patch)
+		} else {
+			runtime.GemmNNBiasScaleShift64(m.a7[row][:], m.a8[row][:], w, cf, nil, m.scale8[:], m.shift8[:], Layer1_0Conv2Filters, Layer1_0Conv2Positions, Layer1_0Conv2Patch)
+		}
 	}
 
 	// layer1.0.bn2 (batchnorm [16 14 14]→[16 14 14]), spec line 19
@@ -856,18 +878,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
 				runtime.ScaleShiftRows64(m.a8[r][:], m.xhat8[r][:], m.Params.Layer1_0Bn2Weight[:], m.Params.Layer1_0Bn2Bias[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
 			}
-		} else {
-			for c := 0; c < Layer1_0Bn2Channels; c++ {
-				g, b := m.Params.Layer1_0Bn2Weight[c], m.Params.Layer1_0Bn2Bias[c]
-				mean := m.State.Layer1_0Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer1_0Bn2RunningVar[c]+1e-05)
-				m.inv8[c], m.mean8[c] = inv, m.State.Layer1_0Bn2RunningMean[c]
-				s := g * inv
-				m.scale8[c], m.shift8[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a8[r][:], m.a7[r][:], m.scale8[:], m.shift8[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
-			}
 		}
 	}
 
@@ -887,6 +897,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// layer2.0.conv1 (conv2d [16 14 14]→[32 7 7]), spec line 22
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Conv1Weight[0][0][0][0], Layer2_0Conv1Filters*Layer2_0Conv1Patch)
+		if !m.training {
+			for c := 0; c < Layer2_0Bn1Channels; c++ {
+				g, b := m.Params.Layer2_0Bn1Weight[c], m.Params.Layer2_0Bn1Bias[c]
+				mean := m.State.Layer2_0Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Layer2_0Bn1RunningVar[c]+1e-05)
+				m.inv12[c], m.mean12[c] = inv, m.State.Layer2_0Bn1RunningMean[c]
+				s := g * inv
+				m.scale12[c], m.shift12[c] = s, b-mean*s
+			}
+		}
 		xf := m.a10[row][:]
 		cf := unsafe.Slice(&m.cols11[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
 		for c := 0; c < 16; c++ {
@@ -900,7 +920,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*441+343:], 7, xf[c*196+14:], 28, 2, 7, 7)
 			runtime.CopyRows64(cf[c*441+392:], 7, xf[c*196+15:], 28, 2, 7, 7)
 		}
-		runtime.GemmNN64(m.a11[row][:], w, cf, Layer2_0Conv1Filters, Layer2_0Conv1Positions, Layer2_0Conv1Patch)
+		if m.training {
+			runtime.GemmNN64(m.a11[row][:], w, cf, Layer2_0Conv1Filters, Layer2_0Conv1Positions, Layer2_0Conv1Patch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a11[row][:], m.a13[row][:], w, cf, nil, m.scale12[:], m.shift12[:], Layer2_0Conv1Filters, Layer2_0Conv1Positions, Layer2_0Conv1Patch)
+		}
 	}
 
 	// layer2.0.bn1 (batchnorm [32 7 7]→[32 7 7]), spec line 23
@@ -934,29 +958,29 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat12[r][:], m.a11[r][:], m.inv12[:], m.shift12[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
 				runtime.ScaleShiftRows64(m.a12[r][:], m.xhat12[r][:], m.Params.Layer2_0Bn1Weight[:], m.Params.Layer2_0Bn1Bias[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Layer2_0Bn1Channels; c++ {
-				g, b := m.Params.Layer2_0Bn1Weight[c], m.Params.Layer2_0Bn1Bias[c]
-				mean := m.State.Layer2_0Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer2_0Bn1RunningVar[c]+1e-05)
-				m.inv12[c], m.mean12[c] = inv, m.State.Layer2_0Bn1RunningMean[c]
-				s := g * inv
-				m.scale12[c], m.shift12[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a12[r][:], m.a11[r][:], m.scale12[:], m.shift12[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
-			}
 		}
 	}
 
 	// layers.13 (relu [32 7 7]→[32 7 7]), spec line 24
 	{
-		runtime.ReluForward64(m.a12[row][:], m.a13[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a12[row][:], m.a13[row][:])
+		}
 	}
 
 	// layer2.0.conv2 (conv2d [32 7 7]→[32 7 7]), spec line 25
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Conv2Weight[0][0][0][0], Layer2_0Conv2Filters*Layer2_0Conv2Patch)
+		if !m.training {
+			for c := 0; c < Layer2_0Bn2Channels; c++ {
+				g, b := m.Params.Layer2_0Bn2Weight[c], m.Params.Layer2_0Bn2Bias[c]
+				mean := m.State.Layer2_0Bn2RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Layer2_0Bn2RunningVar[c]+1e-05)
+				m.inv15[c], m.mean15[c] = inv, m.State.Layer2_0Bn2RunningMean[c]
+				s := g * inv
+				m.scale15[c], m.shift15[c] = s, b-mean*s
+			}
+		}
 		xf := m.a13[row][:]
 		cf := unsafe.Slice(&m.cols14[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
 		for c := 0; c < 32; c++ {
@@ -970,7 +994,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*441+343:], 7, xf[c*49+7:], 7, 1, 6, 7)
 			runtime.CopyRows64(cf[c*441+392:], 7, xf[c*49+8:], 7, 1, 6, 6)
 		}
-		runtime.GemmNN64(m.a14[row][:], w, cf, Layer2_0Conv2Filters, Layer2_0Conv2Positions, Layer2_0Conv2Patch)
+		if m.training {
+			runtime.GemmNN64(m.a14[row][:], w, cf, Layer2_0Conv2Filters, Layer2_0Conv2Positions, Layer2_0Conv2Patch)
+		} else {
+			runtime.GemmNNBiasScaleShift64(m.a14[row][:], m.a15[row][:], w, cf, nil, m.scale15[:], m.shift15[:], Layer2_0Conv2Filters, Layer2_0Conv2Positions, Layer2_0Conv2Patch)
+		}
 	}
 
 	// layer2.0.bn2 (batchnorm [32 7 7]→[32 7 7]), spec line 26
@@ -1004,30 +1032,32 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat15[r][:], m.a14[r][:], m.inv15[:], m.shift15[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
 				runtime.ScaleShiftRows64(m.a15[r][:], m.xhat15[r][:], m.Params.Layer2_0Bn2Weight[:], m.Params.Layer2_0Bn2Bias[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
 			}
-		} else {
-			for c := 0; c < Layer2_0Bn2Channels; c++ {
-				g, b := m.Params.Layer2_0Bn2Weight[c], m.Params.Layer2_0Bn2Bias[c]
-				mean := m.State.Layer2_0Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer2_0Bn2RunningVar[c]+1e-05)
-				m.inv15[c], m.mean15[c] = inv, m.State.Layer2_0Bn2RunningMean[c]
-				s := g * inv
-				m.scale15[c], m.shift15[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a15[r][:], m.a14[r][:], m.scale15[:], m.shift15[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
-			}
 		}
 	}
 
 	// layer2.0.downsample.0 (conv2d [16 14 14]→[32 7 7]), spec line 27
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Downsample0Weight[0][0][0][0], Layer2_0Downsample0Filters*Layer2_0Downsample0Patch)
+		if !m.training {
+			for c := 0; c < Layer2_0Downsample1Channels; c++ {
+				g, b := m.Params.Layer2_0Downsample1Weight[c], m.Params.Layer2_0Downsample1Bias[c]
+				mean := m.State.Layer2_0Downsample1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Layer2_0Downsample1RunningVar[c]+1e-05)
+				m.inv17[c], m.mean17[c] = inv, m.State.Layer2_0Downsample1RunningMean[c]
+				s := g * inv
+				m.scale17[c], m.shift17[c] = s, b-mean*s
+			}
+		}
 		xf := m.a10[row][:]
 		cf := unsafe.Slice(&m.cols16[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
 		for c := 0; c < 16; c++ {
 			runtime.CopyRows64(cf[c*49+0:], 7, xf[c*196+0:], 28, 2, 7, 7)
 		}
-		runtime.GemmNN64(m.a16[row][:], w, cf, Layer2_0Downsample0Filters, Layer2_0Downsample0Positions, Layer2_0Downsample0Patch)
+		if m.training {
+			runtime.GemmNN64(m.a16[row][:], w, cf, Layer2_0Downsample0Filters, Layer2_0Downsample0Positions, Layer2_0Downsample0Patch)
+		} else {
+			runtime.GemmNNBiasScaleShift64(m.a16[row][:], m.a17[row][:], w, cf, nil, m.scale17[:], m.shift17[:], Layer2_0Downsample0Filters, Layer2_0Downsample0Positions, Layer2_0Downsample0Patch)
+		}
 	}
 
 	// layer2.0.downsample.1 (batchnorm [32 7 7]→[32 7 7]), spec line 28
@@ -1060,18 +1090,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			for r := 0; r < 1; r++ {
 				runtime.ScaleShiftRows64(m.xhat17[r][:], m.a16[r][:], m.inv17[:], m.shift17[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
 				runtime.ScaleShiftRows64(m.a17[r][:], m.xhat17[r][:], m.Params.Layer2_0Downsample1Weight[:], m.Params.Layer2_0Downsample1Bias[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
-			}
-		} else {
-			for c := 0; c < Layer2_0Downsample1Channels; c++ {
-				g, b := m.Params.Layer2_0Downsample1Weight[c], m.Params.Layer2_0Downsample1Bias[c]
-				mean := m.State.Layer2_0Downsample1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer2_0Downsample1RunningVar[c]+1e-05)
-				m.inv17[c], m.mean17[c] = inv, m.State.Layer2_0Downsample1RunningMean[c]
-				s := g * inv
-				m.scale17[c], m.shift17[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a17[r][:], m.a16[r][:], m.scale17[:], m.shift17[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
 			}
 		}
 	}
@@ -1172,6 +1190,16 @@ func (m *Model) forwardBatch(nb int) {
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
+		if !m.training {
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
+				mean := m.State.Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+1e-05)
+				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
@@ -1186,7 +1214,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*7056+5488:], 28, xf[c*784+28:], 28, 1, 27, 28)
 				runtime.CopyRows64(cf[c*7056+6272:], 28, xf[c*784+29:], 28, 1, 27, 27)
 			}
-			runtime.GemmNN64(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
+			if m.training {
+				runtime.GemmNN64(m.a0[row][:], w, cf, Conv1Filters, Conv1Positions, Conv1Patch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a0[row][:], m.a2[row][:], w, cf, nil, m.scale1[:], m.shift1[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			}
 		}
 	}
 
@@ -1221,24 +1253,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
-				mean := m.State.Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+1e-05)
-				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-			}
 		}
 	}
 
 	// layers.2 (relu [16 28 28]→[16 28 28]), spec line 13
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// maxpool (maxpool2d [16 28 28]→[16 14 14]), spec line 14
@@ -1271,6 +1293,16 @@ func (m *Model) forwardBatch(nb int) {
 	// layer1.0.conv1 (conv2d [16 14 14]→[16 14 14]), spec line 15
 	{
 		w := unsafe.Slice(&m.Params.Layer1_0Conv1Weight[0][0][0][0], Layer1_0Conv1Filters*Layer1_0Conv1Patch)
+		if !m.training {
+			for c := 0; c < Layer1_0Bn1Channels; c++ {
+				g, b := m.Params.Layer1_0Bn1Weight[c], m.Params.Layer1_0Bn1Bias[c]
+				mean := m.State.Layer1_0Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Layer1_0Bn1RunningVar[c]+1e-05)
+				m.inv5[c], m.mean5[c] = inv, m.State.Layer1_0Bn1RunningMean[c]
+				s := g * inv
+				m.scale5[c], m.shift5[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a3[row][:]
 			cf := unsafe.Slice(&m.cols4[0][0], Layer1_0Conv1Patch*Layer1_0Conv1Positions)
@@ -1285,7 +1317,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
 				runtime.CopyRows64(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
 			}
-			runtime.GemmNN64(m.a4[row][:], w, cf, Layer1_0Conv1Filters, Layer1_0Conv1Positions, Layer1_0Conv1Patch)
+			if m.training {
+				runtime.GemmNN64(m.a4[row][:], w, cf, Layer1_0Conv1Filters, Layer1_0Conv1Positions, Layer1_0Conv1Patch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a4[row][:], m.a6[row][:], w, cf, nil, m.scale5[:], m.shift5[:], Layer1_0Conv1Filters, Layer1_0Conv1Positions, Layer1_0Conv1Patch)
+			}
 		}
 	}
 
@@ -1320,29 +1356,29 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
 				runtime.ScaleShiftRows64(m.a5[r][:], m.xhat5[r][:], m.Params.Layer1_0Bn1Weight[:], m.Params.Layer1_0Bn1Bias[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Layer1_0Bn1Channels; c++ {
-				g, b := m.Params.Layer1_0Bn1Weight[c], m.Params.Layer1_0Bn1Bias[c]
-				mean := m.State.Layer1_0Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer1_0Bn1RunningVar[c]+1e-05)
-				m.inv5[c], m.mean5[c] = inv, m.State.Layer1_0Bn1RunningMean[c]
-				s := g * inv
-				m.scale5[c], m.shift5[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a5[r][:], m.a4[r][:], m.scale5[:], m.shift5[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
-			}
 		}
 	}
 
 	// layers.6 (relu [16 14 14]→[16 14 14]), spec line 17
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a5[row][:], m.a6[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a5[row][:], m.a6[row][:])
+		}
 	}
 
 	// layer1.0.conv2 (conv2d [16 14 14]→[16 14 14]), spec line 18
 	{
 		w := unsafe.Slice(&m.Params.Layer1_0Conv2Weight[0][0][0][0], Layer1_0Conv2Filters*Layer1_0Conv2Patch)
+		if !m.training {
+			for c := 0; c < Layer1_0Bn2Channels; c++ {
+				g, b := m.Params.Layer1_0Bn2Weight[c], m.Params.Layer1_0Bn2Bias[c]
+				mean := m.State.Layer1_0Bn2RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Layer1_0Bn2RunningVar[c]+1e-05)
+				m.inv8[c], m.mean8[c] = inv, m.State.Layer1_0Bn2RunningMean[c]
+				s := g * inv
+				m.scale8[c], m.shift8[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a6[row][:]
 			cf := unsafe.Slice(&m.cols7[0][0], Layer1_0Conv2Patch*Layer1_0Conv2Positions)
@@ -1357,7 +1393,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*1764+1372:], 14, xf[c*196+14:], 14, 1, 13, 14)
 				runtime.CopyRows64(cf[c*1764+1568:], 14, xf[c*196+15:], 14, 1, 13, 13)
 			}
-			runtime.GemmNN64(m.a7[row][:], w, cf, Layer1_0Conv2Filters, Layer1_0Conv2Positions, Layer1_0Conv2Patch)
+			if m.training {
+				runtime.GemmNN64(m.a7[row][:], w, cf, Layer1_0Conv2Filters, Layer1_0Conv2Positions, Layer1_0Conv2Patch)
+			} else {
+				runtime.GemmNNBiasScaleShift64(m.a7[row][:], m.a8[row][:], w, cf, nil, m.scale8[:], m.shift8[:], Layer1_0Conv2Filters, Layer1_0Conv2Positions, Layer1_0Conv2Patch)
+			}
 		}
 	}
 
@@ -1392,18 +1432,6 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
 				runtime.ScaleShiftRows64(m.a8[r][:], m.xhat8[r][:], m.Params.Layer1_0Bn2Weight[:], m.Params.Layer1_0Bn2Bias[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
 			}
-		} else {
-			for c := 0; c < Layer1_0Bn2Channels; c++ {
-				g, b := m.Params.Layer1_0Bn2Weight[c], m.Params.Layer1_0Bn2Bias[c]
-				mean := m.State.Layer1_0Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer1_0Bn2RunningVar[c]+1e-05)
-				m.inv8[c], m.mean8[c] = inv, m.State.Layer1_0Bn2RunningMean[c]
-				s := g * inv
-				m.scale8[c], m.shift8[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a8[r][:], m.a7[r][:], m.scale8[:], m.shift8[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
-			}
 		}
 	}
 
@@ -1423,6 +1451,16 @@ func (m *Model) forwardBatch(nb int) {
 	// layer2.0.conv1 (conv2d [16 14 14]→[32 7 7]), spec line 22
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Conv1Weight[0][0][0][0], Layer2_0Conv1Filters*Layer2_0Conv1Patch)
+		if !m.training {
+			for c := 0; c < Layer2_0Bn1Channels; c++ {
+				g, b := m.Params.Layer2_0Bn1Weight[c], m.Params.Layer2_0Bn1Bias[c]
+				mean := m.State.Layer2_0Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Layer2_0Bn1RunningVar[c]+1e-05)
+				m.inv12[c], m.mean12[c] = inv, m.State.Layer2_0Bn1RunningMean[c]
+				s := g * inv
+				m.scale12[c], m.shift12[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a10[row][:]
 			cf := unsafe.Slice(&m.cols11[0][0], Layer2_0Conv1Patch*Layer2_0Conv1Positions)
@@ -1437,7 +1475,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*441+343:], 7, xf[c*196+14:], 28, 2, 7, 7)
 				runtime.CopyRows64(cf[c*441+392:], 7, xf[c*196+15:], 28, 2, 7, 7)
 			}
-			runtime.GemmNN64(m.a11[row][:], w, cf, Layer2_0Conv1Filters, Layer2_0Conv1Positions, Layer2_0Conv1Patch)
+			if m.training {
+				runtime.GemmNN64(m.a11[row][:], w, cf, Layer2_0Conv1Filters, Layer2_0Conv1Positions, Layer2_0Conv1Patch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a11[row][:], m.a13[row][:], w, cf, nil, m.scale12[:], m.shift12[:], Layer2_0Conv1Filters, Layer2_0Conv1Positions, Layer2_0Conv1Patch)
+			}
 		}
 	}
 
@@ -1472,29 +1514,29 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat12[r][:], m.a11[r][:], m.inv12[:], m.shift12[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
 				runtime.ScaleShiftRows64(m.a12[r][:], m.xhat12[r][:], m.Params.Layer2_0Bn1Weight[:], m.Params.Layer2_0Bn1Bias[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Layer2_0Bn1Channels; c++ {
-				g, b := m.Params.Layer2_0Bn1Weight[c], m.Params.Layer2_0Bn1Bias[c]
-				mean := m.State.Layer2_0Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer2_0Bn1RunningVar[c]+1e-05)
-				m.inv12[c], m.mean12[c] = inv, m.State.Layer2_0Bn1RunningMean[c]
-				s := g * inv
-				m.scale12[c], m.shift12[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a12[r][:], m.a11[r][:], m.scale12[:], m.shift12[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
-			}
 		}
 	}
 
 	// layers.13 (relu [32 7 7]→[32 7 7]), spec line 24
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a12[row][:], m.a13[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a12[row][:], m.a13[row][:])
+		}
 	}
 
 	// layer2.0.conv2 (conv2d [32 7 7]→[32 7 7]), spec line 25
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Conv2Weight[0][0][0][0], Layer2_0Conv2Filters*Layer2_0Conv2Patch)
+		if !m.training {
+			for c := 0; c < Layer2_0Bn2Channels; c++ {
+				g, b := m.Params.Layer2_0Bn2Weight[c], m.Params.Layer2_0Bn2Bias[c]
+				mean := m.State.Layer2_0Bn2RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Layer2_0Bn2RunningVar[c]+1e-05)
+				m.inv15[c], m.mean15[c] = inv, m.State.Layer2_0Bn2RunningMean[c]
+				s := g * inv
+				m.scale15[c], m.shift15[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a13[row][:]
 			cf := unsafe.Slice(&m.cols14[0][0], Layer2_0Conv2Patch*Layer2_0Conv2Positions)
@@ -1509,7 +1551,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*441+343:], 7, xf[c*49+7:], 7, 1, 6, 7)
 				runtime.CopyRows64(cf[c*441+392:], 7, xf[c*49+8:], 7, 1, 6, 6)
 			}
-			runtime.GemmNN64(m.a14[row][:], w, cf, Layer2_0Conv2Filters, Layer2_0Conv2Positions, Layer2_0Conv2Patch)
+			if m.training {
+				runtime.GemmNN64(m.a14[row][:], w, cf, Layer2_0Conv2Filters, Layer2_0Conv2Positions, Layer2_0Conv2Patch)
+			} else {
+				runtime.GemmNNBiasScaleShift64(m.a14[row][:], m.a15[row][:], w, cf, nil, m.scale15[:], m.shift15[:], Layer2_0Conv2Filters, Layer2_0Conv2Positions, Layer2_0Conv2Patch)
+			}
 		}
 	}
 
@@ -1544,31 +1590,33 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat15[r][:], m.a14[r][:], m.inv15[:], m.shift15[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
 				runtime.ScaleShiftRows64(m.a15[r][:], m.xhat15[r][:], m.Params.Layer2_0Bn2Weight[:], m.Params.Layer2_0Bn2Bias[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
 			}
-		} else {
-			for c := 0; c < Layer2_0Bn2Channels; c++ {
-				g, b := m.Params.Layer2_0Bn2Weight[c], m.Params.Layer2_0Bn2Bias[c]
-				mean := m.State.Layer2_0Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer2_0Bn2RunningVar[c]+1e-05)
-				m.inv15[c], m.mean15[c] = inv, m.State.Layer2_0Bn2RunningMean[c]
-				s := g * inv
-				m.scale15[c], m.shift15[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a15[r][:], m.a14[r][:], m.scale15[:], m.shift15[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
-			}
 		}
 	}
 
 	// layer2.0.downsample.0 (conv2d [16 14 14]→[32 7 7]), spec line 27
 	{
 		w := unsafe.Slice(&m.Params.Layer2_0Downsample0Weight[0][0][0][0], Layer2_0Downsample0Filters*Layer2_0Downsample0Patch)
+		if !m.training {
+			for c := 0; c < Layer2_0Downsample1Channels; c++ {
+				g, b := m.Params.Layer2_0Downsample1Weight[c], m.Params.Layer2_0Downsample1Bias[c]
+				mean := m.State.Layer2_0Downsample1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Layer2_0Downsample1RunningVar[c]+1e-05)
+				m.inv17[c], m.mean17[c] = inv, m.State.Layer2_0Downsample1RunningMean[c]
+				s := g * inv
+				m.scale17[c], m.shift17[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a10[row][:]
 			cf := unsafe.Slice(&m.cols16[0][0], Layer2_0Downsample0Patch*Layer2_0Downsample0Positions)
 			for c := 0; c < 16; c++ {
 				runtime.CopyRows64(cf[c*49+0:], 7, xf[c*196+0:], 28, 2, 7, 7)
 			}
-			runtime.GemmNN64(m.a16[row][:], w, cf, Layer2_0Downsample0Filters, Layer2_0Downsample0Positions, Layer2_0Downsample0Patch)
+			if m.training {
+				runtime.GemmNN64(m.a16[row][:], w, cf, Layer2_0Downsample0Filters, Layer2_0Downsample0Positions, Layer2_0Downsample0Patch)
+			} else {
+				runtime.GemmNNBiasScaleShift64(m.a16[row][:], m.a17[row][:], w, cf, nil, m.scale17[:], m.shift17[:], Layer2_0Downsample0Filters, Layer2_0Downsample0Positions, Layer2_0Downsample0Patch)
+			}
 		}
 	}
 
@@ -1602,18 +1650,6 @@ func (m *Model) forwardBatch(nb int) {
 			for r := 0; r < nb; r++ {
 				runtime.ScaleShiftRows64(m.xhat17[r][:], m.a16[r][:], m.inv17[:], m.shift17[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
 				runtime.ScaleShiftRows64(m.a17[r][:], m.xhat17[r][:], m.Params.Layer2_0Downsample1Weight[:], m.Params.Layer2_0Downsample1Bias[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
-			}
-		} else {
-			for c := 0; c < Layer2_0Downsample1Channels; c++ {
-				g, b := m.Params.Layer2_0Downsample1Weight[c], m.Params.Layer2_0Downsample1Bias[c]
-				mean := m.State.Layer2_0Downsample1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Layer2_0Downsample1RunningVar[c]+1e-05)
-				m.inv17[c], m.mean17[c] = inv, m.State.Layer2_0Downsample1RunningMean[c]
-				s := g * inv
-				m.scale17[c], m.shift17[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a17[r][:], m.a16[r][:], m.scale17[:], m.shift17[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
 			}
 		}
 	}
@@ -1937,7 +1973,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d18[row] = m.d19[row]
-			runtime.ReluBackward64(m.a12[row][:], m.d18[row][:])
+			runtime.ReluBackward64(m.a13[row][:], m.d18[row][:])
 		}
 	}
 
@@ -2169,7 +2205,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d9[row] = m.e16_0[row]
-			runtime.ReluBackward64(m.a5[row][:], m.d9[row][:])
+			runtime.ReluBackward64(m.a6[row][:], m.d9[row][:])
 		}
 	}
 
@@ -2294,7 +2330,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d1[row] = m.d2[row]
-			runtime.ReluBackward64(m.a1[row][:], m.d1[row][:])
+			runtime.ReluBackward64(m.a2[row][:], m.d1[row][:])
 		}
 	}
 
@@ -2664,7 +2700,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.13 (relu [32 7 7]→[32 7 7]), spec line 24
 	{
 		m.d18[row] = m.d19[row]
-		runtime.ReluBackward64(m.a12[row][:], m.d18[row][:])
+		runtime.ReluBackward64(m.a13[row][:], m.d18[row][:])
 	}
 
 	// layer2.0.bn1 (batchnorm [32 7 7]→[32 7 7]), spec line 23
@@ -2886,7 +2922,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.6 (relu [16 14 14]→[16 14 14]), spec line 17
 	{
 		m.d9[row] = m.e16_0[row]
-		runtime.ReluBackward64(m.a5[row][:], m.d9[row][:])
+		runtime.ReluBackward64(m.a6[row][:], m.d9[row][:])
 	}
 
 	// layer1.0.bn1 (batchnorm [16 14 14]→[16 14 14]), spec line 16
@@ -3005,7 +3041,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.2 (relu [16 28 28]→[16 28 28]), spec line 13
 	{
 		m.d1[row] = m.d2[row]
-		runtime.ReluBackward64(m.a1[row][:], m.d1[row][:])
+		runtime.ReluBackward64(m.a2[row][:], m.d1[row][:])
 	}
 
 	// bn1 (batchnorm [16 28 28]→[16 28 28]), spec line 12

@@ -617,6 +617,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// conv (conv2d [1 13 6]→[4 7 3]), spec line 9
 	{
 		w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
+		if !m.training {
+			for c := 0; c < BnChannels; c++ {
+				g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
+				mean := m.State.BnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.BnRunningVar[c]+0.001)
+				m.inv1[c], m.mean1[c] = inv, m.State.BnRunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
 		for c := 0; c < 1; c++ {
@@ -633,7 +643,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*252+210:], 3, xf[c*78+13:], 12, 2, 6, 3)
 			runtime.CopyRows64(cf[c*252+231:], 3, xf[c*78+14:], 12, 2, 6, 2)
 		}
-		runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.ConvBias[:], ConvFilters, ConvPositions, ConvPatch)
+		if m.training {
+			runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.ConvBias[:], ConvFilters, ConvPositions, ConvPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a0[row][:], m.a2[row][:], w, cf, m.Params.ConvBias[:], m.scale1[:], m.shift1[:], ConvFilters, ConvPositions, ConvPatch)
+		}
 	}
 
 	// bn (batchnorm [4 7 3]→[4 7 3]), spec line 10
@@ -667,24 +681,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], BnChannels, BnPositions)
 				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.BnWeight[:], m.Params.BnBias[:], BnChannels, BnPositions)
 			}
-		} else {
-			for c := 0; c < BnChannels; c++ {
-				g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
-				mean := m.State.BnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.BnRunningVar[c]+0.001)
-				m.inv1[c], m.mean1[c] = inv, m.State.BnRunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], BnChannels, BnPositions)
-			}
 		}
 	}
 
 	// layers.2 (relu [4 7 3]→[4 7 3]), spec line 11
 	{
-		runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// layers.3 (dropout [4 7 3]→[4 7 3]), spec line 12
@@ -781,8 +785,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// ds.0.pw (conv2d [4 7 3]→[4 7 3]), spec line 16
 	{
 		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
+		if !m.training {
+			for c := 0; c < Ds0PwBnChannels; c++ {
+				g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
+				mean := m.State.Ds0PwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Ds0PwBnRunningVar[c]+0.001)
+				m.inv8[c], m.mean8[c] = inv, m.State.Ds0PwBnRunningMean[c]
+				s := g * inv
+				m.scale8[c], m.shift8[c] = s, b-mean*s
+			}
+		}
 		cf := m.a6[row][:]
-		runtime.GemmNNBias64(m.a7[row][:], w, cf, m.Params.Ds0PwBias[:], Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+		if m.training {
+			runtime.GemmNNBias64(m.a7[row][:], w, cf, m.Params.Ds0PwBias[:], Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a7[row][:], m.a9[row][:], w, cf, m.Params.Ds0PwBias[:], m.scale8[:], m.shift8[:], Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+		}
 	}
 
 	// ds.0.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 17
@@ -816,24 +834,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
 				runtime.ScaleShiftRows64(m.a8[r][:], m.xhat8[r][:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], Ds0PwBnChannels, Ds0PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds0PwBnChannels; c++ {
-				g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
-				mean := m.State.Ds0PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Ds0PwBnRunningVar[c]+0.001)
-				m.inv8[c], m.mean8[c] = inv, m.State.Ds0PwBnRunningMean[c]
-				s := g * inv
-				m.scale8[c], m.shift8[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a8[r][:], m.a7[r][:], m.scale8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
-			}
 		}
 	}
 
 	// layers.9 (relu [4 7 3]→[4 7 3]), spec line 18
 	{
-		runtime.ReluForward64(m.a8[row][:], m.a9[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a8[row][:], m.a9[row][:])
+		}
 	}
 
 	// ds.1.dw (conv2d [4 7 3]→[4 7 3]), spec line 19
@@ -914,8 +922,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// ds.1.pw (conv2d [4 7 3]→[4 7 3]), spec line 22
 	{
 		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
+		if !m.training {
+			for c := 0; c < Ds1PwBnChannels; c++ {
+				g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
+				mean := m.State.Ds1PwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Ds1PwBnRunningVar[c]+0.001)
+				m.inv14[c], m.mean14[c] = inv, m.State.Ds1PwBnRunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = s, b-mean*s
+			}
+		}
 		cf := m.a12[row][:]
-		runtime.GemmNNBias64(m.a13[row][:], w, cf, m.Params.Ds1PwBias[:], Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+		if m.training {
+			runtime.GemmNNBias64(m.a13[row][:], w, cf, m.Params.Ds1PwBias[:], Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a13[row][:], m.a15[row][:], w, cf, m.Params.Ds1PwBias[:], m.scale14[:], m.shift14[:], Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+		}
 	}
 
 	// ds.1.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 23
@@ -949,24 +971,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
 				runtime.ScaleShiftRows64(m.a14[r][:], m.xhat14[r][:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], Ds1PwBnChannels, Ds1PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds1PwBnChannels; c++ {
-				g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
-				mean := m.State.Ds1PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Ds1PwBnRunningVar[c]+0.001)
-				m.inv14[c], m.mean14[c] = inv, m.State.Ds1PwBnRunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
-			}
 		}
 	}
 
 	// layers.15 (relu [4 7 3]→[4 7 3]), spec line 24
 	{
-		runtime.ReluForward64(m.a14[row][:], m.a15[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a14[row][:], m.a15[row][:])
+		}
 	}
 
 	// layers.16 (dropout [4 7 3]→[4 7 3]), spec line 25
@@ -1080,6 +1092,16 @@ func (m *Model) forwardBatch(nb int) {
 	// conv (conv2d [1 13 6]→[4 7 3]), spec line 9
 	{
 		w := unsafe.Slice(&m.Params.ConvWeight[0][0][0][0], ConvFilters*ConvPatch)
+		if !m.training {
+			for c := 0; c < BnChannels; c++ {
+				g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
+				mean := m.State.BnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.BnRunningVar[c]+0.001)
+				m.inv1[c], m.mean1[c] = inv, m.State.BnRunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], ConvPatch*ConvPositions)
@@ -1097,7 +1119,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*252+210:], 3, xf[c*78+13:], 12, 2, 6, 3)
 				runtime.CopyRows64(cf[c*252+231:], 3, xf[c*78+14:], 12, 2, 6, 2)
 			}
-			runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.ConvBias[:], ConvFilters, ConvPositions, ConvPatch)
+			if m.training {
+				runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.ConvBias[:], ConvFilters, ConvPositions, ConvPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a0[row][:], m.a2[row][:], w, cf, m.Params.ConvBias[:], m.scale1[:], m.shift1[:], ConvFilters, ConvPositions, ConvPatch)
+			}
 		}
 	}
 
@@ -1132,24 +1158,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], BnChannels, BnPositions)
 				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.BnWeight[:], m.Params.BnBias[:], BnChannels, BnPositions)
 			}
-		} else {
-			for c := 0; c < BnChannels; c++ {
-				g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
-				mean := m.State.BnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.BnRunningVar[c]+0.001)
-				m.inv1[c], m.mean1[c] = inv, m.State.BnRunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], BnChannels, BnPositions)
-			}
 		}
 	}
 
 	// layers.2 (relu [4 7 3]→[4 7 3]), spec line 11
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// layers.3 (dropout [4 7 3]→[4 7 3]), spec line 12
@@ -1248,9 +1264,23 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.0.pw (conv2d [4 7 3]→[4 7 3]), spec line 16
 	{
 		w := unsafe.Slice(&m.Params.Ds0PwWeight[0][0][0][0], Ds0PwFilters*Ds0PwPatch)
+		if !m.training {
+			for c := 0; c < Ds0PwBnChannels; c++ {
+				g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
+				mean := m.State.Ds0PwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Ds0PwBnRunningVar[c]+0.001)
+				m.inv8[c], m.mean8[c] = inv, m.State.Ds0PwBnRunningMean[c]
+				s := g * inv
+				m.scale8[c], m.shift8[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a6[row][:]
-			runtime.GemmNNBias64(m.a7[row][:], w, cf, m.Params.Ds0PwBias[:], Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+			if m.training {
+				runtime.GemmNNBias64(m.a7[row][:], w, cf, m.Params.Ds0PwBias[:], Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a7[row][:], m.a9[row][:], w, cf, m.Params.Ds0PwBias[:], m.scale8[:], m.shift8[:], Ds0PwFilters, Ds0PwPositions, Ds0PwPatch)
+			}
 		}
 	}
 
@@ -1285,24 +1315,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
 				runtime.ScaleShiftRows64(m.a8[r][:], m.xhat8[r][:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], Ds0PwBnChannels, Ds0PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds0PwBnChannels; c++ {
-				g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
-				mean := m.State.Ds0PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Ds0PwBnRunningVar[c]+0.001)
-				m.inv8[c], m.mean8[c] = inv, m.State.Ds0PwBnRunningMean[c]
-				s := g * inv
-				m.scale8[c], m.shift8[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a8[r][:], m.a7[r][:], m.scale8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
-			}
 		}
 	}
 
 	// layers.9 (relu [4 7 3]→[4 7 3]), spec line 18
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a8[row][:], m.a9[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a8[row][:], m.a9[row][:])
+		}
 	}
 
 	// ds.1.dw (conv2d [4 7 3]→[4 7 3]), spec line 19
@@ -1385,9 +1405,23 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.1.pw (conv2d [4 7 3]→[4 7 3]), spec line 22
 	{
 		w := unsafe.Slice(&m.Params.Ds1PwWeight[0][0][0][0], Ds1PwFilters*Ds1PwPatch)
+		if !m.training {
+			for c := 0; c < Ds1PwBnChannels; c++ {
+				g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
+				mean := m.State.Ds1PwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Ds1PwBnRunningVar[c]+0.001)
+				m.inv14[c], m.mean14[c] = inv, m.State.Ds1PwBnRunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a12[row][:]
-			runtime.GemmNNBias64(m.a13[row][:], w, cf, m.Params.Ds1PwBias[:], Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+			if m.training {
+				runtime.GemmNNBias64(m.a13[row][:], w, cf, m.Params.Ds1PwBias[:], Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a13[row][:], m.a15[row][:], w, cf, m.Params.Ds1PwBias[:], m.scale14[:], m.shift14[:], Ds1PwFilters, Ds1PwPositions, Ds1PwPatch)
+			}
 		}
 	}
 
@@ -1422,24 +1456,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
 				runtime.ScaleShiftRows64(m.a14[r][:], m.xhat14[r][:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], Ds1PwBnChannels, Ds1PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds1PwBnChannels; c++ {
-				g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
-				mean := m.State.Ds1PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Ds1PwBnRunningVar[c]+0.001)
-				m.inv14[c], m.mean14[c] = inv, m.State.Ds1PwBnRunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
-			}
 		}
 	}
 
 	// layers.15 (relu [4 7 3]→[4 7 3]), spec line 24
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a14[row][:], m.a15[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a14[row][:], m.a15[row][:])
+		}
 	}
 
 	// layers.16 (dropout [4 7 3]→[4 7 3]), spec line 25
@@ -1591,7 +1615,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d16[row] = m.d15[row]
-			runtime.ReluBackward64(m.a14[row][:], m.d16[row][:])
+			runtime.ReluBackward64(m.a15[row][:], m.d16[row][:])
 		}
 	}
 
@@ -1779,7 +1803,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d16[row] = m.d15[row]
-			runtime.ReluBackward64(m.a8[row][:], m.d16[row][:])
+			runtime.ReluBackward64(m.a9[row][:], m.d16[row][:])
 		}
 	}
 
@@ -1980,7 +2004,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d15[row] = m.d16[row]
-			runtime.ReluBackward64(m.a1[row][:], m.d15[row][:])
+			runtime.ReluBackward64(m.a2[row][:], m.d15[row][:])
 		}
 	}
 
@@ -2225,7 +2249,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.15 (relu [4 7 3]→[4 7 3]), spec line 24
 	{
 		m.d16[row] = m.d15[row]
-		runtime.ReluBackward64(m.a14[row][:], m.d16[row][:])
+		runtime.ReluBackward64(m.a15[row][:], m.d16[row][:])
 	}
 
 	// ds.1.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 23
@@ -2405,7 +2429,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.9 (relu [4 7 3]→[4 7 3]), spec line 18
 	{
 		m.d16[row] = m.d15[row]
-		runtime.ReluBackward64(m.a8[row][:], m.d16[row][:])
+		runtime.ReluBackward64(m.a9[row][:], m.d16[row][:])
 	}
 
 	// ds.0.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 17
@@ -2596,7 +2620,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.2 (relu [4 7 3]→[4 7 3]), spec line 11
 	{
 		m.d15[row] = m.d16[row]
-		runtime.ReluBackward64(m.a1[row][:], m.d15[row][:])
+		runtime.ReluBackward64(m.a2[row][:], m.d15[row][:])
 	}
 
 	// bn (batchnorm [4 7 3]→[4 7 3]), spec line 10

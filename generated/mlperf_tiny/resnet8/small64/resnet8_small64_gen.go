@@ -844,6 +844,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// conv1 (conv2d [3 8 8]→[2 8 8]), spec line 8
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
+		if !m.training {
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
+				mean := m.State.Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
+				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
 		for c := 0; c < 3; c++ {
@@ -857,7 +867,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
 			runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
 		}
-		runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+		if m.training {
+			runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a0[row][:], m.a2[row][:], w, cf, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1Positions, Conv1Patch)
+		}
 	}
 
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 9
@@ -891,29 +905,29 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
-				mean := m.State.Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
-				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-			}
 		}
 	}
 
 	// relu1 (relu [2 8 8]→[2 8 8]), spec line 10
 	{
-		runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
+		if !m.training {
+			for c := 0; c < Stack1Bn1Channels; c++ {
+				g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
+				mean := m.State.Stack1Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Stack1Bn1RunningVar[c]+0.001)
+				m.inv4[c], m.mean4[c] = inv, m.State.Stack1Bn1RunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = s, b-mean*s
+			}
+		}
 		xf := m.a2[row][:]
 		cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
 		for c := 0; c < 2; c++ {
@@ -927,7 +941,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
 			runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
 		}
-		runtime.GemmNNBias64(m.a3[row][:], w, cf, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+		if m.training {
+			runtime.GemmNNBias64(m.a3[row][:], w, cf, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a3[row][:], m.a5[row][:], w, cf, m.Params.Stack1Conv1Bias[:], m.scale4[:], m.shift4[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+		}
 	}
 
 	// stack1.bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 12
@@ -961,29 +979,29 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
 				runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], Stack1Bn1Channels, Stack1Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Stack1Bn1Channels; c++ {
-				g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
-				mean := m.State.Stack1Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack1Bn1RunningVar[c]+0.001)
-				m.inv4[c], m.mean4[c] = inv, m.State.Stack1Bn1RunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
-			}
 		}
 	}
 
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 13
 	{
-		runtime.ReluForward64(m.a4[row][:], m.a5[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a4[row][:], m.a5[row][:])
+		}
 	}
 
 	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
+		if !m.training {
+			for c := 0; c < Stack1Bn2Channels; c++ {
+				g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
+				mean := m.State.Stack1Bn2RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Stack1Bn2RunningVar[c]+0.001)
+				m.inv7[c], m.mean7[c] = inv, m.State.Stack1Bn2RunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = s, b-mean*s
+			}
+		}
 		xf := m.a5[row][:]
 		cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
 		for c := 0; c < 2; c++ {
@@ -997,7 +1015,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
 			runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
 		}
-		runtime.GemmNNBias64(m.a6[row][:], w, cf, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+		if m.training {
+			runtime.GemmNNBias64(m.a6[row][:], w, cf, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+		} else {
+			runtime.GemmNNBiasScaleShift64(m.a6[row][:], m.a7[row][:], w, cf, m.Params.Stack1Conv2Bias[:], m.scale7[:], m.shift7[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+		}
 	}
 
 	// stack1.bn2 (batchnorm [2 8 8]→[2 8 8]), spec line 15
@@ -1031,18 +1053,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
 				runtime.ScaleShiftRows64(m.a7[r][:], m.xhat7[r][:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], Stack1Bn2Channels, Stack1Bn2Positions)
 			}
-		} else {
-			for c := 0; c < Stack1Bn2Channels; c++ {
-				g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
-				mean := m.State.Stack1Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack1Bn2RunningVar[c]+0.001)
-				m.inv7[c], m.mean7[c] = inv, m.State.Stack1Bn2RunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
-			}
 		}
 	}
 
@@ -1062,6 +1072,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// stack2.conv1 (conv2d [2 8 8]→[4 4 4]), spec line 18
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
+		if !m.training {
+			for c := 0; c < Stack2Bn1Channels; c++ {
+				g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
+				mean := m.State.Stack2Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Stack2Bn1RunningVar[c]+0.001)
+				m.inv11[c], m.mean11[c] = inv, m.State.Stack2Bn1RunningMean[c]
+				s := g * inv
+				m.scale11[c], m.shift11[c] = s, b-mean*s
+			}
+		}
 		xf := m.a9[row][:]
 		cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
 		for c := 0; c < 2; c++ {
@@ -1075,7 +1095,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*144+112:], 4, xf[c*64+17:], 16, 2, 3, 4)
 			runtime.CopyRows64(cf[c*144+128:], 4, xf[c*64+18:], 16, 2, 3, 3)
 		}
-		runtime.GemmNNBias64(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
+		if m.training {
+			runtime.GemmNNBias64(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a10[row][:], m.a12[row][:], w, cf, m.Params.Stack2Conv1Bias[:], m.scale11[:], m.shift11[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
+		}
 	}
 
 	// stack2.bn1 (batchnorm [4 4 4]→[4 4 4]), spec line 19
@@ -1109,29 +1133,29 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
 				runtime.ScaleShiftRows64(m.a11[r][:], m.xhat11[r][:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], Stack2Bn1Channels, Stack2Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Stack2Bn1Channels; c++ {
-				g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
-				mean := m.State.Stack2Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack2Bn1RunningVar[c]+0.001)
-				m.inv11[c], m.mean11[c] = inv, m.State.Stack2Bn1RunningMean[c]
-				s := g * inv
-				m.scale11[c], m.shift11[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
-			}
 		}
 	}
 
 	// layers.12 (relu [4 4 4]→[4 4 4]), spec line 20
 	{
-		runtime.ReluForward64(m.a11[row][:], m.a12[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a11[row][:], m.a12[row][:])
+		}
 	}
 
 	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
+		if !m.training {
+			for c := 0; c < Stack2Bn2Channels; c++ {
+				g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
+				mean := m.State.Stack2Bn2RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Stack2Bn2RunningVar[c]+0.001)
+				m.inv14[c], m.mean14[c] = inv, m.State.Stack2Bn2RunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = s, b-mean*s
+			}
+		}
 		xf := m.a12[row][:]
 		cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
 		for c := 0; c < 4; c++ {
@@ -1145,7 +1169,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*144+112:], 4, xf[c*16+4:], 4, 1, 3, 4)
 			runtime.CopyRows64(cf[c*144+128:], 4, xf[c*16+5:], 4, 1, 3, 3)
 		}
-		runtime.GemmNNBias64(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+		if m.training {
+			runtime.GemmNNBias64(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+		} else {
+			runtime.GemmNNBiasScaleShift64(m.a13[row][:], m.a14[row][:], w, cf, m.Params.Stack2Conv2Bias[:], m.scale14[:], m.shift14[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+		}
 	}
 
 	// stack2.bn2 (batchnorm [4 4 4]→[4 4 4]), spec line 22
@@ -1179,18 +1207,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
 				runtime.ScaleShiftRows64(m.a14[r][:], m.xhat14[r][:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], Stack2Bn2Channels, Stack2Bn2Positions)
 			}
-		} else {
-			for c := 0; c < Stack2Bn2Channels; c++ {
-				g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
-				mean := m.State.Stack2Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack2Bn2RunningVar[c]+0.001)
-				m.inv14[c], m.mean14[c] = inv, m.State.Stack2Bn2RunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
-			}
 		}
 	}
 
@@ -1221,6 +1237,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// stack3.conv1 (conv2d [4 4 4]→[6 2 2]), spec line 26
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
+		if !m.training {
+			for c := 0; c < Stack3Bn1Channels; c++ {
+				g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
+				mean := m.State.Stack3Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Stack3Bn1RunningVar[c]+0.001)
+				m.inv19[c], m.mean19[c] = inv, m.State.Stack3Bn1RunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = s, b-mean*s
+			}
+		}
 		xf := m.a17[row][:]
 		cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
 		for c := 0; c < 4; c++ {
@@ -1234,7 +1260,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*36+28:], 2, xf[c*16+9:], 8, 2, 1, 2)
 			runtime.CopyRows64(cf[c*36+32:], 2, xf[c*16+10:], 8, 2, 1, 1)
 		}
-		runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+		if m.training {
+			runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a18[row][:], m.a20[row][:], w, cf, m.Params.Stack3Conv1Bias[:], m.scale19[:], m.shift19[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+		}
 	}
 
 	// stack3.bn1 (batchnorm [6 2 2]→[6 2 2]), spec line 27
@@ -1268,29 +1298,29 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
 				runtime.ScaleShiftRows64(m.a19[r][:], m.xhat19[r][:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], Stack3Bn1Channels, Stack3Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Stack3Bn1Channels; c++ {
-				g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
-				mean := m.State.Stack3Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack3Bn1RunningVar[c]+0.001)
-				m.inv19[c], m.mean19[c] = inv, m.State.Stack3Bn1RunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
-			}
 		}
 	}
 
 	// layers.20 (relu [6 2 2]→[6 2 2]), spec line 28
 	{
-		runtime.ReluForward64(m.a19[row][:], m.a20[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a19[row][:], m.a20[row][:])
+		}
 	}
 
 	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
+		if !m.training {
+			for c := 0; c < Stack3Bn2Channels; c++ {
+				g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
+				mean := m.State.Stack3Bn2RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Stack3Bn2RunningVar[c]+0.001)
+				m.inv22[c], m.mean22[c] = inv, m.State.Stack3Bn2RunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = s, b-mean*s
+			}
+		}
 		xf := m.a20[row][:]
 		cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
 		for c := 0; c < 6; c++ {
@@ -1304,7 +1334,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*36+28:], 2, xf[c*4+2:], 2, 1, 1, 2)
 			runtime.CopyRows64(cf[c*36+32:], 2, xf[c*4+3:], 2, 1, 1, 1)
 		}
-		runtime.GemmNNBias64(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+		if m.training {
+			runtime.GemmNNBias64(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+		} else {
+			runtime.GemmNNBiasScaleShift64(m.a21[row][:], m.a22[row][:], w, cf, m.Params.Stack3Conv2Bias[:], m.scale22[:], m.shift22[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+		}
 	}
 
 	// stack3.bn2 (batchnorm [6 2 2]→[6 2 2]), spec line 30
@@ -1337,18 +1371,6 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			for r := 0; r < 1; r++ {
 				runtime.ScaleShiftRows64(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 				runtime.ScaleShiftRows64(m.a22[r][:], m.xhat22[r][:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], Stack3Bn2Channels, Stack3Bn2Positions)
-			}
-		} else {
-			for c := 0; c < Stack3Bn2Channels; c++ {
-				g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
-				mean := m.State.Stack3Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack3Bn2RunningVar[c]+0.001)
-				m.inv22[c], m.mean22[c] = inv, m.State.Stack3Bn2RunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 			}
 		}
 	}
@@ -1477,6 +1499,16 @@ func (m *Model) forwardBatch(nb int) {
 	// conv1 (conv2d [3 8 8]→[2 8 8]), spec line 8
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
+		if !m.training {
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
+				mean := m.State.Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
+				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
@@ -1491,7 +1523,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
 				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
 			}
-			runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			if m.training {
+				runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a0[row][:], m.a2[row][:], w, cf, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			}
 		}
 	}
 
@@ -1526,29 +1562,29 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
-				mean := m.State.Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
-				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-			}
 		}
 	}
 
 	// relu1 (relu [2 8 8]→[2 8 8]), spec line 10
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv1Weight[0][0][0][0], Stack1Conv1Filters*Stack1Conv1Patch)
+		if !m.training {
+			for c := 0; c < Stack1Bn1Channels; c++ {
+				g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
+				mean := m.State.Stack1Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Stack1Bn1RunningVar[c]+0.001)
+				m.inv4[c], m.mean4[c] = inv, m.State.Stack1Bn1RunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a2[row][:]
 			cf := unsafe.Slice(&m.cols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
@@ -1563,7 +1599,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
 				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
 			}
-			runtime.GemmNNBias64(m.a3[row][:], w, cf, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+			if m.training {
+				runtime.GemmNNBias64(m.a3[row][:], w, cf, m.Params.Stack1Conv1Bias[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a3[row][:], m.a5[row][:], w, cf, m.Params.Stack1Conv1Bias[:], m.scale4[:], m.shift4[:], Stack1Conv1Filters, Stack1Conv1Positions, Stack1Conv1Patch)
+			}
 		}
 	}
 
@@ -1598,29 +1638,29 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
 				runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], Stack1Bn1Channels, Stack1Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Stack1Bn1Channels; c++ {
-				g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
-				mean := m.State.Stack1Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack1Bn1RunningVar[c]+0.001)
-				m.inv4[c], m.mean4[c] = inv, m.State.Stack1Bn1RunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
-			}
 		}
 	}
 
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 13
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a4[row][:], m.a5[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a4[row][:], m.a5[row][:])
+		}
 	}
 
 	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
 	{
 		w := unsafe.Slice(&m.Params.Stack1Conv2Weight[0][0][0][0], Stack1Conv2Filters*Stack1Conv2Patch)
+		if !m.training {
+			for c := 0; c < Stack1Bn2Channels; c++ {
+				g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
+				mean := m.State.Stack1Bn2RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Stack1Bn2RunningVar[c]+0.001)
+				m.inv7[c], m.mean7[c] = inv, m.State.Stack1Bn2RunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a5[row][:]
 			cf := unsafe.Slice(&m.cols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
@@ -1635,7 +1675,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*64+8:], 8, 1, 7, 8)
 				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*64+9:], 8, 1, 7, 7)
 			}
-			runtime.GemmNNBias64(m.a6[row][:], w, cf, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+			if m.training {
+				runtime.GemmNNBias64(m.a6[row][:], w, cf, m.Params.Stack1Conv2Bias[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+			} else {
+				runtime.GemmNNBiasScaleShift64(m.a6[row][:], m.a7[row][:], w, cf, m.Params.Stack1Conv2Bias[:], m.scale7[:], m.shift7[:], Stack1Conv2Filters, Stack1Conv2Positions, Stack1Conv2Patch)
+			}
 		}
 	}
 
@@ -1670,18 +1714,6 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
 				runtime.ScaleShiftRows64(m.a7[r][:], m.xhat7[r][:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], Stack1Bn2Channels, Stack1Bn2Positions)
 			}
-		} else {
-			for c := 0; c < Stack1Bn2Channels; c++ {
-				g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
-				mean := m.State.Stack1Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack1Bn2RunningVar[c]+0.001)
-				m.inv7[c], m.mean7[c] = inv, m.State.Stack1Bn2RunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
-			}
 		}
 	}
 
@@ -1701,6 +1733,16 @@ func (m *Model) forwardBatch(nb int) {
 	// stack2.conv1 (conv2d [2 8 8]→[4 4 4]), spec line 18
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv1Weight[0][0][0][0], Stack2Conv1Filters*Stack2Conv1Patch)
+		if !m.training {
+			for c := 0; c < Stack2Bn1Channels; c++ {
+				g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
+				mean := m.State.Stack2Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Stack2Bn1RunningVar[c]+0.001)
+				m.inv11[c], m.mean11[c] = inv, m.State.Stack2Bn1RunningMean[c]
+				s := g * inv
+				m.scale11[c], m.shift11[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a9[row][:]
 			cf := unsafe.Slice(&m.cols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
@@ -1715,7 +1757,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*144+112:], 4, xf[c*64+17:], 16, 2, 3, 4)
 				runtime.CopyRows64(cf[c*144+128:], 4, xf[c*64+18:], 16, 2, 3, 3)
 			}
-			runtime.GemmNNBias64(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
+			if m.training {
+				runtime.GemmNNBias64(m.a10[row][:], w, cf, m.Params.Stack2Conv1Bias[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a10[row][:], m.a12[row][:], w, cf, m.Params.Stack2Conv1Bias[:], m.scale11[:], m.shift11[:], Stack2Conv1Filters, Stack2Conv1Positions, Stack2Conv1Patch)
+			}
 		}
 	}
 
@@ -1750,29 +1796,29 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
 				runtime.ScaleShiftRows64(m.a11[r][:], m.xhat11[r][:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], Stack2Bn1Channels, Stack2Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Stack2Bn1Channels; c++ {
-				g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
-				mean := m.State.Stack2Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack2Bn1RunningVar[c]+0.001)
-				m.inv11[c], m.mean11[c] = inv, m.State.Stack2Bn1RunningMean[c]
-				s := g * inv
-				m.scale11[c], m.shift11[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
-			}
 		}
 	}
 
 	// layers.12 (relu [4 4 4]→[4 4 4]), spec line 20
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a11[row][:], m.a12[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a11[row][:], m.a12[row][:])
+		}
 	}
 
 	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
 	{
 		w := unsafe.Slice(&m.Params.Stack2Conv2Weight[0][0][0][0], Stack2Conv2Filters*Stack2Conv2Patch)
+		if !m.training {
+			for c := 0; c < Stack2Bn2Channels; c++ {
+				g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
+				mean := m.State.Stack2Bn2RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Stack2Bn2RunningVar[c]+0.001)
+				m.inv14[c], m.mean14[c] = inv, m.State.Stack2Bn2RunningMean[c]
+				s := g * inv
+				m.scale14[c], m.shift14[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a12[row][:]
 			cf := unsafe.Slice(&m.cols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
@@ -1787,7 +1833,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*144+112:], 4, xf[c*16+4:], 4, 1, 3, 4)
 				runtime.CopyRows64(cf[c*144+128:], 4, xf[c*16+5:], 4, 1, 3, 3)
 			}
-			runtime.GemmNNBias64(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+			if m.training {
+				runtime.GemmNNBias64(m.a13[row][:], w, cf, m.Params.Stack2Conv2Bias[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+			} else {
+				runtime.GemmNNBiasScaleShift64(m.a13[row][:], m.a14[row][:], w, cf, m.Params.Stack2Conv2Bias[:], m.scale14[:], m.shift14[:], Stack2Conv2Filters, Stack2Conv2Positions, Stack2Conv2Patch)
+			}
 		}
 	}
 
@@ -1822,18 +1872,6 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
 				runtime.ScaleShiftRows64(m.a14[r][:], m.xhat14[r][:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], Stack2Bn2Channels, Stack2Bn2Positions)
 			}
-		} else {
-			for c := 0; c < Stack2Bn2Channels; c++ {
-				g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
-				mean := m.State.Stack2Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack2Bn2RunningVar[c]+0.001)
-				m.inv14[c], m.mean14[c] = inv, m.State.Stack2Bn2RunningMean[c]
-				s := g * inv
-				m.scale14[c], m.shift14[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a14[r][:], m.a13[r][:], m.scale14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
-			}
 		}
 	}
 
@@ -1866,6 +1904,16 @@ func (m *Model) forwardBatch(nb int) {
 	// stack3.conv1 (conv2d [4 4 4]→[6 2 2]), spec line 26
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv1Weight[0][0][0][0], Stack3Conv1Filters*Stack3Conv1Patch)
+		if !m.training {
+			for c := 0; c < Stack3Bn1Channels; c++ {
+				g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
+				mean := m.State.Stack3Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Stack3Bn1RunningVar[c]+0.001)
+				m.inv19[c], m.mean19[c] = inv, m.State.Stack3Bn1RunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a17[row][:]
 			cf := unsafe.Slice(&m.cols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
@@ -1880,7 +1928,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*36+28:], 2, xf[c*16+9:], 8, 2, 1, 2)
 				runtime.CopyRows64(cf[c*36+32:], 2, xf[c*16+10:], 8, 2, 1, 1)
 			}
-			runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+			if m.training {
+				runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Stack3Conv1Bias[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a18[row][:], m.a20[row][:], w, cf, m.Params.Stack3Conv1Bias[:], m.scale19[:], m.shift19[:], Stack3Conv1Filters, Stack3Conv1Positions, Stack3Conv1Patch)
+			}
 		}
 	}
 
@@ -1915,29 +1967,29 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
 				runtime.ScaleShiftRows64(m.a19[r][:], m.xhat19[r][:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], Stack3Bn1Channels, Stack3Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Stack3Bn1Channels; c++ {
-				g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
-				mean := m.State.Stack3Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack3Bn1RunningVar[c]+0.001)
-				m.inv19[c], m.mean19[c] = inv, m.State.Stack3Bn1RunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
-			}
 		}
 	}
 
 	// layers.20 (relu [6 2 2]→[6 2 2]), spec line 28
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a19[row][:], m.a20[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a19[row][:], m.a20[row][:])
+		}
 	}
 
 	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
 	{
 		w := unsafe.Slice(&m.Params.Stack3Conv2Weight[0][0][0][0], Stack3Conv2Filters*Stack3Conv2Patch)
+		if !m.training {
+			for c := 0; c < Stack3Bn2Channels; c++ {
+				g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
+				mean := m.State.Stack3Bn2RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Stack3Bn2RunningVar[c]+0.001)
+				m.inv22[c], m.mean22[c] = inv, m.State.Stack3Bn2RunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.a20[row][:]
 			cf := unsafe.Slice(&m.cols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
@@ -1952,7 +2004,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*36+28:], 2, xf[c*4+2:], 2, 1, 1, 2)
 				runtime.CopyRows64(cf[c*36+32:], 2, xf[c*4+3:], 2, 1, 1, 1)
 			}
-			runtime.GemmNNBias64(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+			if m.training {
+				runtime.GemmNNBias64(m.a21[row][:], w, cf, m.Params.Stack3Conv2Bias[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+			} else {
+				runtime.GemmNNBiasScaleShift64(m.a21[row][:], m.a22[row][:], w, cf, m.Params.Stack3Conv2Bias[:], m.scale22[:], m.shift22[:], Stack3Conv2Filters, Stack3Conv2Positions, Stack3Conv2Patch)
+			}
 		}
 	}
 
@@ -1986,18 +2042,6 @@ func (m *Model) forwardBatch(nb int) {
 			for r := 0; r < nb; r++ {
 				runtime.ScaleShiftRows64(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 				runtime.ScaleShiftRows64(m.a22[r][:], m.xhat22[r][:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], Stack3Bn2Channels, Stack3Bn2Positions)
-			}
-		} else {
-			for c := 0; c < Stack3Bn2Channels; c++ {
-				g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
-				mean := m.State.Stack3Bn2RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Stack3Bn2RunningVar[c]+0.001)
-				m.inv22[c], m.mean22[c] = inv, m.State.Stack3Bn2RunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
 			}
 		}
 	}
@@ -2320,7 +2364,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d24[row] = m.d25[row]
-			runtime.ReluBackward64(m.a19[row][:], m.d24[row][:])
+			runtime.ReluBackward64(m.a20[row][:], m.d24[row][:])
 		}
 	}
 
@@ -2610,7 +2654,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d17[row] = m.e23_0[row]
-			runtime.ReluBackward64(m.a11[row][:], m.d17[row][:])
+			runtime.ReluBackward64(m.a12[row][:], m.d17[row][:])
 		}
 	}
 
@@ -2858,7 +2902,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d8[row] = m.e15_0[row]
-			runtime.ReluBackward64(m.a4[row][:], m.d8[row][:])
+			runtime.ReluBackward64(m.a5[row][:], m.d8[row][:])
 		}
 	}
 
@@ -2981,7 +3025,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 		}
 		for row := 0; row < nb; row++ {
 			m.e15_0[row] = m.d8[row]
-			runtime.ReluBackward64(m.a1[row][:], m.e15_0[row][:])
+			runtime.ReluBackward64(m.a2[row][:], m.e15_0[row][:])
 		}
 	}
 
@@ -3380,7 +3424,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.20 (relu [6 2 2]→[6 2 2]), spec line 28
 	{
 		m.d24[row] = m.d25[row]
-		runtime.ReluBackward64(m.a19[row][:], m.d24[row][:])
+		runtime.ReluBackward64(m.a20[row][:], m.d24[row][:])
 	}
 
 	// stack3.bn1 (batchnorm [6 2 2]→[6 2 2]), spec line 27
@@ -3658,7 +3702,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.12 (relu [4 4 4]→[4 4 4]), spec line 20
 	{
 		m.d17[row] = m.e23_0[row]
-		runtime.ReluBackward64(m.a11[row][:], m.d17[row][:])
+		runtime.ReluBackward64(m.a12[row][:], m.d17[row][:])
 	}
 
 	// stack2.bn1 (batchnorm [4 4 4]→[4 4 4]), spec line 19
@@ -3896,7 +3940,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 13
 	{
 		m.d8[row] = m.e15_0[row]
-		runtime.ReluBackward64(m.a4[row][:], m.d8[row][:])
+		runtime.ReluBackward64(m.a5[row][:], m.d8[row][:])
 	}
 
 	// stack1.bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 12
@@ -4015,7 +4059,7 @@ func (m *Model) backward(needDX bool) {
 			}
 		}
 		m.e15_0[row] = m.d8[row]
-		runtime.ReluBackward64(m.a1[row][:], m.e15_0[row][:])
+		runtime.ReluBackward64(m.a2[row][:], m.e15_0[row][:])
 	}
 
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 9

@@ -909,6 +909,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// conv1 (conv2d [3 16 16]→[2 8 8]), spec line 9
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
+		if !m.training {
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
+				mean := m.State.Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
+				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+		}
 		xf := m.x[row][:]
 		cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
 		for c := 0; c < 3; c++ {
@@ -922,7 +932,11 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			runtime.CopyRows64(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
 			runtime.CopyRows64(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
 		}
-		runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+		if m.training {
+			runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a0[row][:], m.a2[row][:], w, cf, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1Positions, Conv1Patch)
+		}
 	}
 
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 10
@@ -956,24 +970,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
-				mean := m.State.Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
-				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-			}
 		}
 	}
 
 	// layers.2 (relu [2 8 8]→[2 8 8]), spec line 11
 	{
-		runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// blocks.0.dw (conv2d [2 8 8]→[2 8 8]), spec line 12
@@ -1054,8 +1058,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// blocks.0.pw (conv2d [2 8 8]→[4 8 8]), spec line 15
 	{
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks0PwBnChannels; c++ {
+				g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
+				mean := m.State.Blocks0PwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Blocks0PwBnRunningVar[c]+0.001)
+				m.inv7[c], m.mean7[c] = inv, m.State.Blocks0PwBnRunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = s, b-mean*s
+			}
+		}
 		cf := m.a5[row][:]
-		runtime.GemmNNBias64(m.a6[row][:], w, cf, m.Params.Blocks0PwBias[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+		if m.training {
+			runtime.GemmNNBias64(m.a6[row][:], w, cf, m.Params.Blocks0PwBias[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a6[row][:], m.a8[row][:], w, cf, m.Params.Blocks0PwBias[:], m.scale7[:], m.shift7[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+		}
 	}
 
 	// blocks.0.pw_bn (batchnorm [4 8 8]→[4 8 8]), spec line 16
@@ -1089,24 +1107,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 				runtime.ScaleShiftRows64(m.a7[r][:], m.xhat7[r][:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks0PwBnChannels; c++ {
-				g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
-				mean := m.State.Blocks0PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks0PwBnRunningVar[c]+0.001)
-				m.inv7[c], m.mean7[c] = inv, m.State.Blocks0PwBnRunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
-			}
 		}
 	}
 
 	// layers.8 (relu [4 8 8]→[4 8 8]), spec line 17
 	{
-		runtime.ReluForward64(m.a7[row][:], m.a8[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a7[row][:], m.a8[row][:])
+		}
 	}
 
 	// blocks.1.dw (conv2d [4 8 8]→[4 4 4]), spec line 18
@@ -1184,8 +1192,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// blocks.1.pw (conv2d [4 4 4]→[6 4 4]), spec line 21
 	{
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks1PwBnChannels; c++ {
+				g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
+				mean := m.State.Blocks1PwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Blocks1PwBnRunningVar[c]+0.001)
+				m.inv13[c], m.mean13[c] = inv, m.State.Blocks1PwBnRunningMean[c]
+				s := g * inv
+				m.scale13[c], m.shift13[c] = s, b-mean*s
+			}
+		}
 		cf := m.a11[row][:]
-		runtime.GemmNNBias64(m.a12[row][:], w, cf, m.Params.Blocks1PwBias[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+		if m.training {
+			runtime.GemmNNBias64(m.a12[row][:], w, cf, m.Params.Blocks1PwBias[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a12[row][:], m.a14[row][:], w, cf, m.Params.Blocks1PwBias[:], m.scale13[:], m.shift13[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+		}
 	}
 
 	// blocks.1.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 22
@@ -1219,24 +1241,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat13[r][:], m.a12[r][:], m.inv13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 				runtime.ScaleShiftRows64(m.a13[r][:], m.xhat13[r][:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks1PwBnChannels; c++ {
-				g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
-				mean := m.State.Blocks1PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks1PwBnRunningVar[c]+0.001)
-				m.inv13[c], m.mean13[c] = inv, m.State.Blocks1PwBnRunningMean[c]
-				s := g * inv
-				m.scale13[c], m.shift13[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a13[r][:], m.a12[r][:], m.scale13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
-			}
 		}
 	}
 
 	// layers.14 (relu [6 4 4]→[6 4 4]), spec line 23
 	{
-		runtime.ReluForward64(m.a13[row][:], m.a14[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a13[row][:], m.a14[row][:])
+		}
 	}
 
 	// blocks.2.dw (conv2d [6 4 4]→[6 4 4]), spec line 24
@@ -1317,8 +1329,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// blocks.2.pw (conv2d [6 4 4]→[6 4 4]), spec line 27
 	{
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks2PwBnChannels; c++ {
+				g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
+				mean := m.State.Blocks2PwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Blocks2PwBnRunningVar[c]+0.001)
+				m.inv19[c], m.mean19[c] = inv, m.State.Blocks2PwBnRunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = s, b-mean*s
+			}
+		}
 		cf := m.a17[row][:]
-		runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Blocks2PwBias[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+		if m.training {
+			runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Blocks2PwBias[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a18[row][:], m.a20[row][:], w, cf, m.Params.Blocks2PwBias[:], m.scale19[:], m.shift19[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+		}
 	}
 
 	// blocks.2.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 28
@@ -1352,24 +1378,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 				runtime.ScaleShiftRows64(m.a19[r][:], m.xhat19[r][:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks2PwBnChannels; c++ {
-				g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
-				mean := m.State.Blocks2PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks2PwBnRunningVar[c]+0.001)
-				m.inv19[c], m.mean19[c] = inv, m.State.Blocks2PwBnRunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
-			}
 		}
 	}
 
 	// layers.20 (relu [6 4 4]→[6 4 4]), spec line 29
 	{
-		runtime.ReluForward64(m.a19[row][:], m.a20[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a19[row][:], m.a20[row][:])
+		}
 	}
 
 	// blocks.3.dw (conv2d [6 4 4]→[6 2 2]), spec line 30
@@ -1447,8 +1463,22 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	// blocks.3.pw (conv2d [6 2 2]→[8 2 2]), spec line 33
 	{
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks3PwBnChannels; c++ {
+				g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
+				mean := m.State.Blocks3PwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Blocks3PwBnRunningVar[c]+0.001)
+				m.inv25[c], m.mean25[c] = inv, m.State.Blocks3PwBnRunningMean[c]
+				s := g * inv
+				m.scale25[c], m.shift25[c] = s, b-mean*s
+			}
+		}
 		cf := m.a23[row][:]
-		runtime.GemmNNBias64(m.a24[row][:], w, cf, m.Params.Blocks3PwBias[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+		if m.training {
+			runtime.GemmNNBias64(m.a24[row][:], w, cf, m.Params.Blocks3PwBias[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+		} else {
+			runtime.GemmNNBiasScaleShiftRelu64(m.a24[row][:], m.a26[row][:], w, cf, m.Params.Blocks3PwBias[:], m.scale25[:], m.shift25[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+		}
 	}
 
 	// blocks.3.pw_bn (batchnorm [8 2 2]→[8 2 2]), spec line 34
@@ -1482,24 +1512,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat25[r][:], m.a24[r][:], m.inv25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 				runtime.ScaleShiftRows64(m.a25[r][:], m.xhat25[r][:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks3PwBnChannels; c++ {
-				g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
-				mean := m.State.Blocks3PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks3PwBnRunningVar[c]+0.001)
-				m.inv25[c], m.mean25[c] = inv, m.State.Blocks3PwBnRunningMean[c]
-				s := g * inv
-				m.scale25[c], m.shift25[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a25[r][:], m.a24[r][:], m.scale25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
-			}
 		}
 	}
 
 	// layers.26 (relu [8 2 2]→[8 2 2]), spec line 35
 	{
-		runtime.ReluForward64(m.a25[row][:], m.a26[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a25[row][:], m.a26[row][:])
+		}
 	}
 
 	// pool (avgpool2d [8 2 2]→[8 1 1]), spec line 36
@@ -1601,6 +1621,16 @@ func (m *Model) forwardBatch(nb int) {
 	// conv1 (conv2d [3 16 16]→[2 8 8]), spec line 9
 	{
 		w := unsafe.Slice(&m.Params.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch)
+		if !m.training {
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
+				mean := m.State.Bn1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
+				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			xf := m.x[row][:]
 			cf := unsafe.Slice(&m.cols0[0][0], Conv1Patch*Conv1Positions)
@@ -1615,7 +1645,11 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows64(cf[c*576+448:], 8, xf[c*256+33:], 32, 2, 7, 8)
 				runtime.CopyRows64(cf[c*576+512:], 8, xf[c*256+34:], 32, 2, 7, 7)
 			}
-			runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			if m.training {
+				runtime.GemmNNBias64(m.a0[row][:], w, cf, m.Params.Conv1Bias[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a0[row][:], m.a2[row][:], w, cf, m.Params.Conv1Bias[:], m.scale1[:], m.shift1[:], Conv1Filters, Conv1Positions, Conv1Patch)
+			}
 		}
 	}
 
@@ -1650,24 +1684,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
 				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
-		} else {
-			for c := 0; c < Bn1Channels; c++ {
-				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
-				mean := m.State.Bn1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Bn1RunningVar[c]+0.001)
-				m.inv1[c], m.mean1[c] = inv, m.State.Bn1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-			}
 		}
 	}
 
 	// layers.2 (relu [2 8 8]→[2 8 8]), spec line 11
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// blocks.0.dw (conv2d [2 8 8]→[2 8 8]), spec line 12
@@ -1750,9 +1774,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.0.pw (conv2d [2 8 8]→[4 8 8]), spec line 15
 	{
 		w := unsafe.Slice(&m.Params.Blocks0PwWeight[0][0][0][0], Blocks0PwFilters*Blocks0PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks0PwBnChannels; c++ {
+				g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
+				mean := m.State.Blocks0PwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Blocks0PwBnRunningVar[c]+0.001)
+				m.inv7[c], m.mean7[c] = inv, m.State.Blocks0PwBnRunningMean[c]
+				s := g * inv
+				m.scale7[c], m.shift7[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a5[row][:]
-			runtime.GemmNNBias64(m.a6[row][:], w, cf, m.Params.Blocks0PwBias[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+			if m.training {
+				runtime.GemmNNBias64(m.a6[row][:], w, cf, m.Params.Blocks0PwBias[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a6[row][:], m.a8[row][:], w, cf, m.Params.Blocks0PwBias[:], m.scale7[:], m.shift7[:], Blocks0PwFilters, Blocks0PwPositions, Blocks0PwPatch)
+			}
 		}
 	}
 
@@ -1787,24 +1825,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 				runtime.ScaleShiftRows64(m.a7[r][:], m.xhat7[r][:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks0PwBnChannels; c++ {
-				g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
-				mean := m.State.Blocks0PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks0PwBnRunningVar[c]+0.001)
-				m.inv7[c], m.mean7[c] = inv, m.State.Blocks0PwBnRunningMean[c]
-				s := g * inv
-				m.scale7[c], m.shift7[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a7[r][:], m.a6[r][:], m.scale7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
-			}
 		}
 	}
 
 	// layers.8 (relu [4 8 8]→[4 8 8]), spec line 17
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a7[row][:], m.a8[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a7[row][:], m.a8[row][:])
+		}
 	}
 
 	// blocks.1.dw (conv2d [4 8 8]→[4 4 4]), spec line 18
@@ -1884,9 +1912,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.1.pw (conv2d [4 4 4]→[6 4 4]), spec line 21
 	{
 		w := unsafe.Slice(&m.Params.Blocks1PwWeight[0][0][0][0], Blocks1PwFilters*Blocks1PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks1PwBnChannels; c++ {
+				g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
+				mean := m.State.Blocks1PwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Blocks1PwBnRunningVar[c]+0.001)
+				m.inv13[c], m.mean13[c] = inv, m.State.Blocks1PwBnRunningMean[c]
+				s := g * inv
+				m.scale13[c], m.shift13[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a11[row][:]
-			runtime.GemmNNBias64(m.a12[row][:], w, cf, m.Params.Blocks1PwBias[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+			if m.training {
+				runtime.GemmNNBias64(m.a12[row][:], w, cf, m.Params.Blocks1PwBias[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a12[row][:], m.a14[row][:], w, cf, m.Params.Blocks1PwBias[:], m.scale13[:], m.shift13[:], Blocks1PwFilters, Blocks1PwPositions, Blocks1PwPatch)
+			}
 		}
 	}
 
@@ -1921,24 +1963,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat13[r][:], m.a12[r][:], m.inv13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 				runtime.ScaleShiftRows64(m.a13[r][:], m.xhat13[r][:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks1PwBnChannels; c++ {
-				g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
-				mean := m.State.Blocks1PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks1PwBnRunningVar[c]+0.001)
-				m.inv13[c], m.mean13[c] = inv, m.State.Blocks1PwBnRunningMean[c]
-				s := g * inv
-				m.scale13[c], m.shift13[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a13[r][:], m.a12[r][:], m.scale13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
-			}
 		}
 	}
 
 	// layers.14 (relu [6 4 4]→[6 4 4]), spec line 23
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a13[row][:], m.a14[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a13[row][:], m.a14[row][:])
+		}
 	}
 
 	// blocks.2.dw (conv2d [6 4 4]→[6 4 4]), spec line 24
@@ -2021,9 +2053,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.2.pw (conv2d [6 4 4]→[6 4 4]), spec line 27
 	{
 		w := unsafe.Slice(&m.Params.Blocks2PwWeight[0][0][0][0], Blocks2PwFilters*Blocks2PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks2PwBnChannels; c++ {
+				g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
+				mean := m.State.Blocks2PwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Blocks2PwBnRunningVar[c]+0.001)
+				m.inv19[c], m.mean19[c] = inv, m.State.Blocks2PwBnRunningMean[c]
+				s := g * inv
+				m.scale19[c], m.shift19[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a17[row][:]
-			runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Blocks2PwBias[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+			if m.training {
+				runtime.GemmNNBias64(m.a18[row][:], w, cf, m.Params.Blocks2PwBias[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a18[row][:], m.a20[row][:], w, cf, m.Params.Blocks2PwBias[:], m.scale19[:], m.shift19[:], Blocks2PwFilters, Blocks2PwPositions, Blocks2PwPatch)
+			}
 		}
 	}
 
@@ -2058,24 +2104,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 				runtime.ScaleShiftRows64(m.a19[r][:], m.xhat19[r][:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks2PwBnChannels; c++ {
-				g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
-				mean := m.State.Blocks2PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks2PwBnRunningVar[c]+0.001)
-				m.inv19[c], m.mean19[c] = inv, m.State.Blocks2PwBnRunningMean[c]
-				s := g * inv
-				m.scale19[c], m.shift19[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a19[r][:], m.a18[r][:], m.scale19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
-			}
 		}
 	}
 
 	// layers.20 (relu [6 4 4]→[6 4 4]), spec line 29
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a19[row][:], m.a20[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a19[row][:], m.a20[row][:])
+		}
 	}
 
 	// blocks.3.dw (conv2d [6 4 4]→[6 2 2]), spec line 30
@@ -2155,9 +2191,23 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.3.pw (conv2d [6 2 2]→[8 2 2]), spec line 33
 	{
 		w := unsafe.Slice(&m.Params.Blocks3PwWeight[0][0][0][0], Blocks3PwFilters*Blocks3PwPatch)
+		if !m.training {
+			for c := 0; c < Blocks3PwBnChannels; c++ {
+				g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
+				mean := m.State.Blocks3PwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Blocks3PwBnRunningVar[c]+0.001)
+				m.inv25[c], m.mean25[c] = inv, m.State.Blocks3PwBnRunningMean[c]
+				s := g * inv
+				m.scale25[c], m.shift25[c] = s, b-mean*s
+			}
+		}
 		for row := 0; row < nb; row++ {
 			cf := m.a23[row][:]
-			runtime.GemmNNBias64(m.a24[row][:], w, cf, m.Params.Blocks3PwBias[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+			if m.training {
+				runtime.GemmNNBias64(m.a24[row][:], w, cf, m.Params.Blocks3PwBias[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+			} else {
+				runtime.GemmNNBiasScaleShiftRelu64(m.a24[row][:], m.a26[row][:], w, cf, m.Params.Blocks3PwBias[:], m.scale25[:], m.shift25[:], Blocks3PwFilters, Blocks3PwPositions, Blocks3PwPatch)
+			}
 		}
 	}
 
@@ -2192,24 +2242,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat25[r][:], m.a24[r][:], m.inv25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 				runtime.ScaleShiftRows64(m.a25[r][:], m.xhat25[r][:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks3PwBnChannels; c++ {
-				g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
-				mean := m.State.Blocks3PwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks3PwBnRunningVar[c]+0.001)
-				m.inv25[c], m.mean25[c] = inv, m.State.Blocks3PwBnRunningMean[c]
-				s := g * inv
-				m.scale25[c], m.shift25[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a25[r][:], m.a24[r][:], m.scale25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
-			}
 		}
 	}
 
 	// layers.26 (relu [8 2 2]→[8 2 2]), spec line 35
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a25[row][:], m.a26[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a25[row][:], m.a26[row][:])
+		}
 	}
 
 	// pool (avgpool2d [8 2 2]→[8 1 1]), spec line 36
@@ -2337,7 +2377,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d25[row] = m.d26[row]
-			runtime.ReluBackward64(m.a25[row][:], m.d25[row][:])
+			runtime.ReluBackward64(m.a26[row][:], m.d25[row][:])
 		}
 	}
 
@@ -2528,7 +2568,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d19[row] = m.d20[row]
-			runtime.ReluBackward64(m.a19[row][:], m.d19[row][:])
+			runtime.ReluBackward64(m.a20[row][:], m.d19[row][:])
 		}
 	}
 
@@ -2716,7 +2756,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d19[row] = m.d20[row]
-			runtime.ReluBackward64(m.a13[row][:], m.d19[row][:])
+			runtime.ReluBackward64(m.a14[row][:], m.d19[row][:])
 		}
 	}
 
@@ -2907,7 +2947,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d7[row] = m.d8[row]
-			runtime.ReluBackward64(m.a7[row][:], m.d7[row][:])
+			runtime.ReluBackward64(m.a8[row][:], m.d7[row][:])
 		}
 	}
 
@@ -3095,7 +3135,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d5[row] = m.d4[row]
-			runtime.ReluBackward64(m.a1[row][:], m.d5[row][:])
+			runtime.ReluBackward64(m.a2[row][:], m.d5[row][:])
 		}
 	}
 
@@ -3329,7 +3369,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.26 (relu [8 2 2]→[8 2 2]), spec line 35
 	{
 		m.d25[row] = m.d26[row]
-		runtime.ReluBackward64(m.a25[row][:], m.d25[row][:])
+		runtime.ReluBackward64(m.a26[row][:], m.d25[row][:])
 	}
 
 	// blocks.3.pw_bn (batchnorm [8 2 2]→[8 2 2]), spec line 34
@@ -3512,7 +3552,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.20 (relu [6 4 4]→[6 4 4]), spec line 29
 	{
 		m.d19[row] = m.d20[row]
-		runtime.ReluBackward64(m.a19[row][:], m.d19[row][:])
+		runtime.ReluBackward64(m.a20[row][:], m.d19[row][:])
 	}
 
 	// blocks.2.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 28
@@ -3692,7 +3732,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.14 (relu [6 4 4]→[6 4 4]), spec line 23
 	{
 		m.d19[row] = m.d20[row]
-		runtime.ReluBackward64(m.a13[row][:], m.d19[row][:])
+		runtime.ReluBackward64(m.a14[row][:], m.d19[row][:])
 	}
 
 	// blocks.1.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 22
@@ -3875,7 +3915,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.8 (relu [4 8 8]→[4 8 8]), spec line 17
 	{
 		m.d7[row] = m.d8[row]
-		runtime.ReluBackward64(m.a7[row][:], m.d7[row][:])
+		runtime.ReluBackward64(m.a8[row][:], m.d7[row][:])
 	}
 
 	// blocks.0.pw_bn (batchnorm [4 8 8]→[4 8 8]), spec line 16
@@ -4055,7 +4095,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.2 (relu [2 8 8]→[2 8 8]), spec line 11
 	{
 		m.d5[row] = m.d4[row]
-		runtime.ReluBackward64(m.a1[row][:], m.d5[row][:])
+		runtime.ReluBackward64(m.a2[row][:], m.d5[row][:])
 	}
 
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 10
