@@ -2311,6 +2311,113 @@ end127:
 	VZEROUPPER
 	RET
 
+// func copyPlanes512(dst *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·copyPlanes512(SB), NOSPLIT, $0-72
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+24(FP), CX
+	MOVQ  planes+48(FP), DX
+	MOVQ  rows+56(FP), BX
+	MOVQ  n+64(FP), SI
+	MOVQ  SI, DI
+	DECQ  DI
+	ANDQ  $0x0000000f, DI
+	INCQ  DI
+	MOVL  $0x0000ffff, R8
+	BZHIL DI, R8, R8
+	KMOVW R8, K1
+	MOVQ  SI, DI
+	DECQ  DI
+	ANDQ  $-16, DI
+	SHLQ  $0x02, DI
+	MOVQ  DX, R8
+	DECQ  R8
+	IMULQ dps+8(FP), R8
+	MOVQ  BX, R9
+	DECQ  R9
+	IMULQ drs+16(FP), R9
+	ADDQ  R9, R8
+	ADDQ  SI, R8
+	LEAQ  (AX)(R8*4), R8
+	MOVQ  drs+16(FP), SI
+	MOVQ  BX, R9
+	IMULQ SI, R9
+	MOVQ  dps+8(FP), R11
+	SUBQ  R9, R11
+	SHLQ  $0x02, R11
+	SHLQ  $0x02, SI
+	MOVQ  srs+40(FP), R10
+	MOVQ  BX, R9
+	IMULQ R10, R9
+	MOVQ  sps+32(FP), R12
+	SUBQ  R9, R12
+	SHLQ  $0x02, R12
+	SHLQ  $0x02, R10
+	TESTQ DI, DI
+	JNZ   wide169
+
+plane170:
+	MOVQ BX, DI
+
+row171:
+	XORQ      R13, R13
+	VMOVUPS.Z (CX)(R13*1), K1, Z0
+	LEAQ      64(AX)(R13*1), R9
+	CMPQ      R9, R8
+	JA        masked173
+	VMOVUPS   Z0, (AX)(R13*1)
+
+nextRow174:
+	ADDQ SI, AX
+	ADDQ R10, CX
+	DECQ DI
+	JNZ  row171
+	ADDQ R11, AX
+	ADDQ R12, CX
+	DECQ DX
+	JNZ  plane170
+	VZEROUPPER
+	RET
+
+masked173:
+	VMOVUPS Z0, K1, (AX)(R13*1)
+	JMP     nextRow174
+
+wide169:
+plane175:
+	MOVQ BX, R13
+
+row176:
+	XORQ R14, R14
+
+full180:
+	VMOVUPS   (CX)(R14*1), Z0
+	VMOVUPS   Z0, (AX)(R14*1)
+	ADDQ      $0x00000040, R14
+	CMPQ      R14, DI
+	JB        full180
+	VMOVUPS.Z (CX)(R14*1), K1, Z0
+	LEAQ      64(AX)(R14*1), R9
+	CMPQ      R9, R8
+	JA        masked178
+	VMOVUPS   Z0, (AX)(R14*1)
+
+nextRow179:
+	ADDQ SI, AX
+	ADDQ R10, CX
+	DECQ R13
+	JNZ  row176
+	ADDQ R11, AX
+	ADDQ R12, CX
+	DECQ DX
+	JNZ  plane175
+	VZEROUPPER
+	RET
+
+masked178:
+	VMOVUPS Z0, K1, (AX)(R14*1)
+	JMP     nextRow179
+
 DATA gateTbl<>+0(SB)/4, $0x80000000
 DATA gateTbl<>+4(SB)/4, $0x80000000
 DATA gateTbl<>+8(SB)/4, $0x80000000
@@ -2785,9 +2892,9 @@ TEXT ·sigmoidRow512(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop169:
+gloop181:
 	CMPQ         DX, $0x00000010
-	JB           gtail170
+	JB           gtail182
 	VMOVUPS      (AX), Z0
 	VPORD        (BX), Z0, Z8
 	VCMPPS       $0x05, 896(BX), Z8, K2
@@ -2822,11 +2929,11 @@ gloop169:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	SUBQ         $0x00000010, DX
-	JMP          gloop169
+	JMP          gloop181
 
-gtail170:
+gtail182:
 	TESTQ        DX, DX
-	JZ           gdone171
+	JZ           gdone183
 	MOVL         $0x0000ffff, SI
 	BZHIL        DX, SI, SI
 	KMOVW        SI, K1
@@ -2862,7 +2969,7 @@ gtail170:
 	VMOVAPS      Z0, K2, Z1
 	VMOVUPS      Z1, K1, (CX)
 
-gdone171:
+gdone183:
 	VZEROUPPER
 	RET
 
@@ -2874,9 +2981,9 @@ TEXT ·tanhRow512(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop172:
+gloop184:
 	CMPQ        DX, $0x00000010
-	JB          gtail173
+	JB          gtail185
 	VMOVUPS     (AX), Z0
 	VMINPS      960(BX), Z0, Z8
 	VMAXPS      1024(BX), Z8, Z8
@@ -2905,11 +3012,11 @@ gloop172:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX
-	JMP         gloop172
+	JMP         gloop184
 
-gtail173:
+gtail185:
 	TESTQ       DX, DX
-	JZ          gdone174
+	JZ          gdone186
 	MOVL        $0x0000ffff, SI
 	BZHIL       DX, SI, SI
 	KMOVW       SI, K1
@@ -2939,7 +3046,7 @@ gtail173:
 	VMOVAPS     Z0, K3, Z1
 	VMOVUPS     Z1, K1, (CX)
 
-gdone174:
+gdone186:
 	VZEROUPPER
 	RET
 
@@ -2952,9 +3059,9 @@ TEXT ·tanhSum512(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop175:
+gloop187:
 	CMPQ        BX, $0x00000010
-	JB          gtail176
+	JB          gtail188
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z1
 	VADDPS      Z1, Z0, Z0
@@ -2986,11 +3093,11 @@ gloop175:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         gloop175
+	JMP         gloop187
 
-gtail176:
+gtail188:
 	TESTQ       BX, BX
-	JZ          gdone177
+	JZ          gdone189
 	MOVL        $0x0000ffff, DI
 	BZHIL       BX, DI, DI
 	KMOVW       DI, K1
@@ -3022,7 +3129,7 @@ gtail176:
 	VMOVAPS     Z0, K3, Z1
 	VMOVUPS     Z1, K1, (DX)
 
-gdone177:
+gdone189:
 	VZEROUPPER
 	RET
 
@@ -3035,9 +3142,9 @@ TEXT ·expShift512(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Z7
 
-gloop178:
+gloop190:
 	CMPQ         DX, $0x00000010
-	JB           gtail179
+	JB           gtail191
 	VMOVUPS      (AX), Z0
 	VSUBPS       Z7, Z0, Z0
 	VCMPPS       $0x05, 896(BX), Z0, K2
@@ -3065,11 +3172,11 @@ gloop178:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	SUBQ         $0x00000010, DX
-	JMP          gloop178
+	JMP          gloop190
 
-gtail179:
+gtail191:
 	TESTQ        DX, DX
-	JZ           gdone180
+	JZ           gdone192
 	MOVL         $0x0000ffff, SI
 	BZHIL        DX, SI, SI
 	KMOVW        SI, K1
@@ -3098,7 +3205,7 @@ gtail179:
 	VMOVAPS.Z    Z1, K2, Z1
 	VMOVUPS      Z1, K1, (CX)
 
-gdone180:
+gdone192:
 	VZEROUPPER
 	RET
 
@@ -3115,9 +3222,9 @@ TEXT ·gruCell512(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop181:
+gloop193:
 	CMPQ         DI, $0x00000010
-	JB           gtail182
+	JB           gtail194
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -3224,11 +3331,11 @@ gloop181:
 	ADDQ         $0x00000040, BX
 	ADDQ         $0x00000040, SI
 	SUBQ         $0x00000010, DI
-	JMP          gloop181
+	JMP          gloop193
 
-gtail182:
+gtail194:
 	TESTQ        DI, DI
-	JZ           gdone183
+	JZ           gdone195
 	MOVL         $0x0000ffff, R10
 	BZHIL        DI, R10, R10
 	KMOVW        R10, K1
@@ -3333,7 +3440,7 @@ gtail182:
 	VFMADD231PS  Z0, Z3, Z7
 	VMOVUPS      Z7, K1, (SI)
 
-gdone183:
+gdone195:
 	VZEROUPPER
 	RET
 
@@ -3354,11 +3461,11 @@ TEXT ·gruCellBackward512(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Z14
 	TESTQ   R9, R9
-	JZ      nody184
+	JZ      nody196
 
-gloop185:
+gloop197:
 	CMPQ    R10, $0x00000010
-	JB      gtail186
+	JB      gtail198
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R11*1), Z1
 	VMOVUPS (AX)(R11*2), Z2
@@ -3400,11 +3507,11 @@ gloop185:
 	ADDQ    $0x00000040, R8
 	ADDQ    $0x00000040, R9
 	SUBQ    $0x00000010, R10
-	JMP     gloop185
+	JMP     gloop197
 
-gtail186:
+gtail198:
 	TESTQ     R10, R10
-	JZ        gdone187
+	JZ        gdone199
 	MOVL      $0x0000ffff, R12
 	BZHIL     R10, R12, R12
 	KMOVW     R12, K1
@@ -3441,14 +3548,14 @@ gtail186:
 	VMULPS    Z1, Z3, Z3
 	VMOVUPS   Z3, K1, (BX)
 
-gdone187:
+gdone199:
 	VZEROUPPER
 	RET
 
-nody184:
-gloop188:
+nody196:
+gloop200:
 	CMPQ    R10, $0x00000010
-	JB      gtail189
+	JB      gtail201
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R11*1), Z1
 	VMOVUPS (AX)(R11*2), Z2
@@ -3487,11 +3594,11 @@ gloop188:
 	ADDQ    $0x00000040, DI
 	ADDQ    $0x00000040, R8
 	SUBQ    $0x00000010, R10
-	JMP     gloop188
+	JMP     gloop200
 
-gtail189:
+gtail201:
 	TESTQ     R10, R10
-	JZ        gdone190
+	JZ        gdone202
 	MOVL      $0x0000ffff, R9
 	BZHIL     R10, R9, R9
 	KMOVW     R9, K1
@@ -3526,7 +3633,7 @@ gtail189:
 	VMULPS    Z1, Z3, Z3
 	VMOVUPS   Z3, K1, (BX)
 
-gdone190:
+gdone202:
 	VZEROUPPER
 	RET
 
@@ -3545,9 +3652,9 @@ TEXT ·lstmCell512(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop191:
+gloop203:
 	CMPQ         R8, $0x00000010
-	JB           gtail192
+	JB           gtail204
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z5
 	VADDPS       Z5, Z0, Z0
@@ -3711,11 +3818,11 @@ gloop191:
 	ADDQ         $0x00000040, SI
 	ADDQ         $0x00000040, DI
 	SUBQ         $0x00000010, R8
-	JMP          gloop191
+	JMP          gloop203
 
-gtail192:
+gtail204:
 	TESTQ        R8, R8
-	JZ           gdone193
+	JZ           gdone205
 	MOVL         $0x0000ffff, R12
 	BZHIL        R8, R12, R12
 	KMOVW        R12, K1
@@ -3876,7 +3983,7 @@ gtail192:
 	VMULPS       Z6, Z4, Z7
 	VMOVUPS      Z7, K1, (DI)
 
-gdone193:
+gdone205:
 	VZEROUPPER
 	RET
 
@@ -3897,11 +4004,11 @@ TEXT ·lstmCellBackward512(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Z14
 	TESTQ   R8, R8
-	JZ      nody194
+	JZ      nody206
 
-gloop195:
+gloop207:
 	CMPQ    R9, $0x00000010
-	JB      gtail196
+	JB      gtail208
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R10*1), Z1
 	VMOVUPS (AX)(R10*2), Z2
@@ -3947,11 +4054,11 @@ gloop195:
 	ADDQ    $0x00000040, DI
 	ADDQ    $0x00000040, R8
 	SUBQ    $0x00000010, R9
-	JMP     gloop195
+	JMP     gloop207
 
-gtail196:
+gtail208:
 	TESTQ     R9, R9
-	JZ        gdone197
+	JZ        gdone209
 	MOVL      $0x0000ffff, R12
 	BZHIL     R9, R12, R12
 	KMOVW     R12, K1
@@ -3993,14 +4100,14 @@ gtail196:
 	VMULPS    Z1, Z9, Z9
 	VMOVUPS   Z9, K1, (SI)
 
-gdone197:
+gdone209:
 	VZEROUPPER
 	RET
 
-nody194:
-gloop198:
+nody206:
+gloop210:
 	CMPQ    R9, $0x00000010
-	JB      gtail199
+	JB      gtail211
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R10*1), Z1
 	VMOVUPS (AX)(R10*2), Z2
@@ -4043,11 +4150,11 @@ gloop198:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	SUBQ    $0x00000010, R9
-	JMP     gloop198
+	JMP     gloop210
 
-gtail199:
+gtail211:
 	TESTQ     R9, R9
-	JZ        gdone200
+	JZ        gdone212
 	MOVL      $0x0000ffff, R8
 	BZHIL     R9, R8, R8
 	KMOVW     R8, K1
@@ -4087,7 +4194,7 @@ gtail199:
 	VMULPS    Z1, Z9, Z9
 	VMOVUPS   Z9, K1, (SI)
 
-gdone200:
+gdone212:
 	VZEROUPPER
 	RET
 
@@ -4102,11 +4209,11 @@ TEXT ·tanhCellBackward512(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Z14
 	TESTQ   BX, BX
-	JZ      nody201
+	JZ      nody213
 
-gloop202:
+gloop214:
 	CMPQ    SI, $0x00000010
-	JB      gtail203
+	JB      gtail215
 	VMOVUPS (CX), Z0
 	VMOVUPS (BX), Z13
 	VADDPS  Z13, Z0, Z0
@@ -4120,11 +4227,11 @@ gloop202:
 	ADDQ    $0x00000040, DX
 	ADDQ    $0x00000040, BX
 	SUBQ    $0x00000010, SI
-	JMP     gloop202
+	JMP     gloop214
 
-gtail203:
+gtail215:
 	TESTQ     SI, SI
-	JZ        gdone204
+	JZ        gdone216
 	MOVL      $0x0000ffff, DI
 	BZHIL     SI, DI, DI
 	KMOVW     DI, K1
@@ -4137,14 +4244,14 @@ gtail203:
 	VMULPS    Z1, Z0, Z0
 	VMOVUPS   Z0, K1, (DX)
 
-gdone204:
+gdone216:
 	VZEROUPPER
 	RET
 
-nody201:
-gloop205:
+nody213:
+gloop217:
 	CMPQ    SI, $0x00000010
-	JB      gtail206
+	JB      gtail218
 	VMOVUPS (CX), Z0
 	VMOVUPS (AX), Z1
 	VMULPS  Z1, Z1, Z1
@@ -4155,11 +4262,11 @@ gloop205:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, SI
-	JMP     gloop205
+	JMP     gloop217
 
-gtail206:
+gtail218:
 	TESTQ     SI, SI
-	JZ        gdone207
+	JZ        gdone219
 	MOVL      $0x0000ffff, BX
 	BZHIL     SI, BX, BX
 	KMOVW     BX, K1
@@ -4170,7 +4277,7 @@ gtail206:
 	VMULPS    Z1, Z0, Z0
 	VMOVUPS   Z0, K1, (DX)
 
-gdone207:
+gdone219:
 	VZEROUPPER
 	RET
 
@@ -4196,16 +4303,16 @@ TEXT ·scaleShiftRows512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, R9
 	SHLQ  $0x02, DI
 
-rows208:
+rows220:
 	TESTQ        SI, SI
-	JZ           end209
+	JZ           end221
 	VBROADCASTSS (DX), Z14
 	VBROADCASTSS (BX), Z13
 	XORQ         R10, R10
 
-loopU210:
+loopU222:
 	CMPQ    R10, R8
-	JAE     loop1211
+	JAE     loop1223
 	VMULPS  (CX)(R10*1), Z14, Z0
 	VADDPS  Z13, Z0, Z0
 	VMOVUPS Z0, (AX)(R10*1)
@@ -4219,34 +4326,34 @@ loopU210:
 	VADDPS  Z13, Z3, Z3
 	VMOVUPS Z3, 192(AX)(R10*1)
 	ADDQ    $0x00000100, R10
-	JMP     loopU210
+	JMP     loopU222
 
-loop1211:
+loop1223:
 	CMPQ    R10, R9
-	JAE     tail213
+	JAE     tail225
 	VMULPS  (CX)(R10*1), Z14, Z0
 	VADDPS  Z13, Z0, Z0
 	VMOVUPS Z0, (AX)(R10*1)
 	ADDQ    $0x00000040, R10
-	JMP     loop1211
+	JMP     loop1223
 
-tail213:
+tail225:
 	CMPQ      R10, DI
-	JAE       done212
+	JAE       done224
 	VMOVUPS.Z (CX)(R10*1), K1, Z0
 	VMULPS    Z14, Z0, Z0
 	VADDPS    Z13, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(R10*1)
 
-done212:
+done224:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows208
+	JMP  rows220
 
-end209:
+end221:
 	VZEROUPPER
 	RET
 
@@ -4272,9 +4379,9 @@ TEXT ·add512(SB), NOSPLIT, $0-32
 	SHLQ  $0x02, R8
 	XORQ  BX, BX
 
-loopU214:
+loopU226:
 	CMPQ    BX, SI
-	JAE     loop1215
+	JAE     loop1227
 	VMOVUPS (CX)(BX*1), Z0
 	VADDPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
@@ -4288,26 +4395,26 @@ loopU214:
 	VADDPS  192(DX)(BX*1), Z3, Z3
 	VMOVUPS Z3, 192(AX)(BX*1)
 	ADDQ    $0x00000100, BX
-	JMP     loopU214
+	JMP     loopU226
 
-loop1215:
+loop1227:
 	CMPQ    BX, DI
-	JAE     tail217
+	JAE     tail229
 	VMOVUPS (CX)(BX*1), Z0
 	VADDPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
 	ADDQ    $0x00000040, BX
-	JMP     loop1215
+	JMP     loop1227
 
-tail217:
+tail229:
 	CMPQ      BX, R8
-	JAE       done216
+	JAE       done228
 	VMOVUPS.Z (CX)(BX*1), K1, Z0
 	VMOVUPS.Z (DX)(BX*1), K1, Z4
 	VADDPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(BX*1)
 
-done216:
+done228:
 	VZEROUPPER
 	RET
 
@@ -4333,9 +4440,9 @@ TEXT ·mul512(SB), NOSPLIT, $0-32
 	SHLQ  $0x02, R8
 	XORQ  BX, BX
 
-loopU218:
+loopU230:
 	CMPQ    BX, SI
-	JAE     loop1219
+	JAE     loop1231
 	VMOVUPS (CX)(BX*1), Z0
 	VMULPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
@@ -4349,26 +4456,26 @@ loopU218:
 	VMULPS  192(DX)(BX*1), Z3, Z3
 	VMOVUPS Z3, 192(AX)(BX*1)
 	ADDQ    $0x00000100, BX
-	JMP     loopU218
+	JMP     loopU230
 
-loop1219:
+loop1231:
 	CMPQ    BX, DI
-	JAE     tail221
+	JAE     tail233
 	VMOVUPS (CX)(BX*1), Z0
 	VMULPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
 	ADDQ    $0x00000040, BX
-	JMP     loop1219
+	JMP     loop1231
 
-tail221:
+tail233:
 	CMPQ      BX, R8
-	JAE       done220
+	JAE       done232
 	VMOVUPS.Z (CX)(BX*1), K1, Z0
 	VMOVUPS.Z (DX)(BX*1), K1, Z4
 	VMULPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(BX*1)
 
-done220:
+done232:
 	VZEROUPPER
 	RET
 
@@ -4397,9 +4504,9 @@ TEXT ·relu6Forward512(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU222:
+loopU234:
 	CMPQ      DX, BX
-	JAE       loop1223
+	JAE       loop1235
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -4411,29 +4518,29 @@ loopU222:
 	VMINPS    Z2, Z13, Z2
 	VMOVUPS   Z2, 64(CX)(DX*1)
 	ADDQ      $0x00000080, DX
-	JMP       loopU222
+	JMP       loopU234
 
-loop1223:
+loop1235:
 	CMPQ      DX, SI
-	JAE       tail225
+	JAE       tail237
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VMINPS    Z0, Z13, Z0
 	VMOVUPS   Z0, (CX)(DX*1)
 	ADDQ      $0x00000040, DX
-	JMP       loop1223
+	JMP       loop1235
 
-tail225:
+tail237:
 	CMPQ      DX, DI
-	JAE       done224
+	JAE       done236
 	VMOVUPS.Z (AX)(DX*1), K1, Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VMINPS    Z0, Z13, Z0
 	VMOVUPS   Z0, K1, (CX)(DX*1)
 
-done224:
+done236:
 	VZEROUPPER
 	RET
 
@@ -4462,9 +4569,9 @@ TEXT ·relu6Backward512(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU226:
+loopU238:
 	CMPQ      DX, BX
-	JAE       loop1227
+	JAE       loop1239
 	VMOVUPS   (AX)(DX*1), Z0
 	VMOVUPS   (CX)(DX*1), Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -4480,11 +4587,11 @@ loopU226:
 	VMOVAPS.Z Z6, K2, Z6
 	VMOVUPS   Z6, 64(CX)(DX*1)
 	ADDQ      $0x00000080, DX
-	JMP       loopU226
+	JMP       loopU238
 
-loop1227:
+loop1239:
 	CMPQ      DX, SI
-	JAE       tail229
+	JAE       tail241
 	VMOVUPS   (AX)(DX*1), Z0
 	VMOVUPS   (CX)(DX*1), Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -4493,11 +4600,11 @@ loop1227:
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, (CX)(DX*1)
 	ADDQ      $0x00000040, DX
-	JMP       loop1227
+	JMP       loop1239
 
-tail229:
+tail241:
 	CMPQ      DX, DI
-	JAE       done228
+	JAE       done240
 	VMOVUPS.Z (AX)(DX*1), K1, Z0
 	VMOVUPS.Z (CX)(DX*1), K1, Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -4506,7 +4613,7 @@ tail229:
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, K1, (CX)(DX*1)
 
-done228:
+done240:
 	VZEROUPPER
 	RET
 
@@ -4526,9 +4633,9 @@ TEXT ·sumWide512(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU230:
+loopU242:
 	CMPQ      BX, DX
-	JAE       loop1231
+	JAE       loop1243
 	VCVTPS2PD (AX)(BX*1), Z4
 	VADDPD    Z4, Z0, Z0
 	VCVTPS2PD 32(AX)(BX*1), Z5
@@ -4538,17 +4645,17 @@ loopU230:
 	VCVTPS2PD 96(AX)(BX*1), Z7
 	VADDPD    Z7, Z3, Z3
 	ADDQ      $0x00000080, BX
-	JMP       loopU230
+	JMP       loopU242
 
-loop1231:
+loop1243:
 	CMPQ      BX, CX
-	JAE       done232
+	JAE       done244
 	VCVTPS2PD (AX)(BX*1), Z4
 	VADDPD    Z4, Z0, Z0
 	ADDQ      $0x00000020, BX
-	JMP       loop1231
+	JMP       loop1243
 
-done232:
+done244:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -4578,9 +4685,9 @@ TEXT ·sumSqDevWide512(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU233:
+loopU245:
 	CMPQ        BX, DX
-	JAE         loop1234
+	JAE         loop1246
 	VCVTPS2PD   (AX)(BX*1), Z4
 	VSUBPD      Z12, Z4, Z4
 	VFMADD231PD Z4, Z4, Z0
@@ -4594,18 +4701,18 @@ loopU233:
 	VSUBPD      Z12, Z7, Z7
 	VFMADD231PD Z7, Z7, Z3
 	ADDQ        $0x00000080, BX
-	JMP         loopU233
+	JMP         loopU245
 
-loop1234:
+loop1246:
 	CMPQ        BX, CX
-	JAE         done235
+	JAE         done247
 	VCVTPS2PD   (AX)(BX*1), Z4
 	VSUBPD      Z12, Z4, Z4
 	VFMADD231PD Z4, Z4, Z0
 	ADDQ        $0x00000020, BX
-	JMP         loop1234
+	JMP         loop1246
 
-done235:
+done247:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -4639,9 +4746,9 @@ TEXT ·sumDotWide512(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU236:
+loopU248:
 	CMPQ        SI, BX
-	JAE         loop1237
+	JAE         loop1249
 	VCVTPS2PD   (AX)(SI*1), Z8
 	VCVTPS2PD   (CX)(SI*1), Z12
 	VADDPD      Z8, Z0, Z0
@@ -4659,19 +4766,19 @@ loopU236:
 	VADDPD      Z11, Z3, Z3
 	VFMADD231PD Z12, Z11, Z7
 	ADDQ        $0x00000080, SI
-	JMP         loopU236
+	JMP         loopU248
 
-loop1237:
+loop1249:
 	CMPQ        SI, DX
-	JAE         done238
+	JAE         done250
 	VCVTPS2PD   (AX)(SI*1), Z8
 	VCVTPS2PD   (CX)(SI*1), Z12
 	VADDPD      Z8, Z0, Z0
 	VFMADD231PD Z12, Z8, Z4
 	ADDQ        $0x00000020, SI
-	JMP         loop1237
+	JMP         loop1249
 
-done238:
+done250:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -4710,9 +4817,9 @@ TEXT ·copyRows512(SB), NOSPLIT, $0-48
 	BZHIL R8, R9, R9
 	KMOVW R9, K1
 
-rows239:
+rows251:
 	TESTQ SI, SI
-	JZ    end240
+	JZ    end252
 	MOVQ  DI, R9
 	ANDQ  $-64, R9
 	SHLQ  $0x02, R9
@@ -4723,9 +4830,9 @@ rows239:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU241:
+loopU253:
 	CMPQ    R8, R9
-	JAE     loop1242
+	JAE     loop1254
 	VMOVUPS (CX)(R8*1), Z0
 	VMOVUPS Z0, (AX)(R8*1)
 	VMOVUPS 64(CX)(R8*1), Z1
@@ -4735,29 +4842,29 @@ loopU241:
 	VMOVUPS 192(CX)(R8*1), Z3
 	VMOVUPS Z3, 192(AX)(R8*1)
 	ADDQ    $0x00000100, R8
-	JMP     loopU241
+	JMP     loopU253
 
-loop1242:
+loop1254:
 	CMPQ    R8, R10
-	JAE     tail244
+	JAE     tail256
 	VMOVUPS (CX)(R8*1), Z0
 	VMOVUPS Z0, (AX)(R8*1)
 	ADDQ    $0x00000040, R8
-	JMP     loop1242
+	JMP     loop1254
 
-tail244:
+tail256:
 	CMPQ      R8, R11
-	JAE       done243
+	JAE       done255
 	VMOVUPS.Z (CX)(R8*1), K1, Z0
 	VMOVUPS   Z0, K1, (AX)(R8*1)
 
-done243:
+done255:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows239
+	JMP  rows251
 
-end240:
+end252:
 	VZEROUPPER
 	RET
 
@@ -4816,36 +4923,36 @@ TEXT ·gatherEven512(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows245:
+rows257:
 	TESTQ SI, SI
-	JZ    end246
+	JZ    end258
 	XORQ  R8, R8
 
-loop1247:
+loop1259:
 	CMPQ      R8, R9
-	JAE       tail248
+	JAE       tail260
 	VMOVUPS   (CX)(R8*2), Z0
 	VMOVUPS   64(CX)(R8*2), Z1
 	VPERMT2PS Z1, Z3, Z0
 	VMOVUPS   Z0, (AX)(R8*1)
 	ADDQ      $0x00000040, R8
-	JMP       loop1247
+	JMP       loop1259
 
-tail248:
+tail260:
 	CMPQ      R8, DI
-	JAE       next249
+	JAE       next261
 	VMOVUPS.Z (CX)(R8*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
 	VPERMT2PS Z1, Z3, Z0
 	VMOVUPS   Z0, K1, (AX)(R8*1)
 
-next249:
+next261:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows245
+	JMP  rows257
 
-end246:
+end258:
 	VZEROUPPER
 	RET
 
@@ -4864,40 +4971,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock250:
+rowblock262:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile251:
+tile263:
 	TESTQ  DI, DI
-	JZ     end252
+	JZ     end264
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k253:
+k265:
 	TESTQ       R10, R10
-	JZ          ktail254
+	JZ          ktail266
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k253
+	JMP         k265
 
-ktail254:
+ktail266:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone255
+	JZ          kdone267
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone255:
+kdone267:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -4912,12 +5019,12 @@ kdone255:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias256
+	JZ            nobias268
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias256:
+nobias268:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -4926,9 +5033,9 @@ nobias256:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile251
+	JMP     tile263
 
-end252:
+end264:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -4936,7 +5043,7 @@ end252:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock250
+	JNZ    rowblock262
 	VZEROUPPER
 	RET
 
@@ -4955,15 +5062,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock257:
+rowblock269:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile258:
+tile270:
 	TESTQ  DI, DI
-	JZ     end259
+	JZ     end271
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -4971,9 +5078,9 @@ tile258:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k260:
+k272:
 	TESTQ       R10, R10
-	JZ          ktail261
+	JZ          ktail273
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -4982,18 +5089,18 @@ k260:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k260
+	JMP         k272
 
-ktail261:
+ktail273:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone262
+	JZ          kdone274
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone262:
+kdone274:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -5008,12 +5115,12 @@ kdone262:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias263
+	JZ            nobias275
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias263:
+nobias275:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -5022,9 +5129,9 @@ nobias263:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile258
+	JMP     tile270
 
-end259:
+end271:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5032,7 +5139,7 @@ end259:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock257
+	JNZ    rowblock269
 	VZEROUPPER
 	RET
 
@@ -5051,15 +5158,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock264:
+rowblock276:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile265:
+tile277:
 	TESTQ  DI, DI
-	JZ     end266
+	JZ     end278
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5068,9 +5175,9 @@ tile265:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k267:
+k279:
 	TESTQ       R10, R10
-	JZ          ktail268
+	JZ          ktail280
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -5081,11 +5188,11 @@ k267:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k267
+	JMP         k279
 
-ktail268:
+ktail280:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone269
+	JZ          kdone281
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -5094,7 +5201,7 @@ ktail268:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone269:
+kdone281:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -5109,12 +5216,12 @@ kdone269:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias270
+	JZ            nobias282
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias270:
+nobias282:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -5123,9 +5230,9 @@ nobias270:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile265
+	JMP     tile277
 
-end266:
+end278:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5133,7 +5240,7 @@ end266:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock264
+	JNZ    rowblock276
 	VZEROUPPER
 	RET
 
@@ -5151,15 +5258,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock271:
+rowblock283:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile272:
+tile284:
 	TESTQ  R8, R8
-	JZ     end273
+	JZ     end285
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5169,9 +5276,9 @@ tile272:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k274:
+k286:
 	TESTQ       R11, R11
-	JZ          ktail275
+	JZ          ktail287
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -5184,11 +5291,11 @@ k274:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k274
+	JMP         k286
 
-ktail275:
+ktail287:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone276
+	JZ          kdone288
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -5199,7 +5306,7 @@ ktail275:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone276:
+kdone288:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -5214,12 +5321,12 @@ kdone276:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias277
+	JZ            nobias289
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias277:
+nobias289:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -5228,9 +5335,9 @@ nobias277:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile272
+	JMP     tile284
 
-end273:
+end285:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5238,7 +5345,7 @@ end273:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock271
+	JNZ    rowblock283
 	VZEROUPPER
 	RET
 
@@ -5257,15 +5364,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock278:
+rowblock290:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile279:
+tile291:
 	TESTQ  DI, DI
-	JZ     end280
+	JZ     end292
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -5273,9 +5380,9 @@ tile279:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k281:
+k293:
 	TESTQ       R10, R10
-	JZ          ktail282
+	JZ          ktail294
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -5284,18 +5391,18 @@ k281:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k281
+	JMP         k293
 
-ktail282:
+ktail294:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone283
+	JZ          kdone295
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone283:
+kdone295:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -5323,13 +5430,13 @@ kdone283:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias284
+	JZ            nobias296
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias284:
+nobias296:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5340,9 +5447,9 @@ nobias284:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile279
+	JMP     tile291
 
-end280:
+end292:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5350,7 +5457,7 @@ end280:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock278
+	JNZ    rowblock290
 	VZEROUPPER
 	RET
 
@@ -5369,15 +5476,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock285:
+rowblock297:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile286:
+tile298:
 	TESTQ  DI, DI
-	JZ     end287
+	JZ     end299
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5387,9 +5494,9 @@ tile286:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k288:
+k300:
 	TESTQ       R10, R10
-	JZ          ktail289
+	JZ          ktail301
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -5401,11 +5508,11 @@ k288:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k288
+	JMP         k300
 
-ktail289:
+ktail301:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone290
+	JZ          kdone302
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -5415,7 +5522,7 @@ ktail289:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone290:
+kdone302:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -5443,13 +5550,13 @@ kdone290:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias291
+	JZ            nobias303
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias291:
+nobias303:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5460,9 +5567,9 @@ nobias291:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile286
+	JMP     tile298
 
-end287:
+end299:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5470,7 +5577,7 @@ end287:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock285
+	JNZ    rowblock297
 	VZEROUPPER
 	RET
 
@@ -5489,15 +5596,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock292:
+rowblock304:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile293:
+tile305:
 	TESTQ  DI, DI
-	JZ     end294
+	JZ     end306
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5509,9 +5616,9 @@ tile293:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k295:
+k307:
 	TESTQ       R10, R10
-	JZ          ktail296
+	JZ          ktail308
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -5526,11 +5633,11 @@ k295:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k295
+	JMP         k307
 
-ktail296:
+ktail308:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone297
+	JZ          kdone309
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -5543,7 +5650,7 @@ ktail296:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone297:
+kdone309:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -5571,13 +5678,13 @@ kdone297:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias298
+	JZ            nobias310
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias298:
+nobias310:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5588,9 +5695,9 @@ nobias298:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile293
+	JMP     tile305
 
-end294:
+end306:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5598,7 +5705,7 @@ end294:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock292
+	JNZ    rowblock304
 	VZEROUPPER
 	RET
 
@@ -5616,15 +5723,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock299:
+rowblock311:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile300:
+tile312:
 	TESTQ  R8, R8
-	JZ     end301
+	JZ     end313
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5638,9 +5745,9 @@ tile300:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k302:
+k314:
 	TESTQ       R11, R11
-	JZ          ktail303
+	JZ          ktail315
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -5658,11 +5765,11 @@ k302:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k302
+	JMP         k314
 
-ktail303:
+ktail315:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone304
+	JZ          kdone316
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -5678,7 +5785,7 @@ ktail303:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone304:
+kdone316:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -5706,13 +5813,13 @@ kdone304:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias305
+	JZ            nobias317
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias305:
+nobias317:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5723,9 +5830,9 @@ nobias305:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile300
+	JMP     tile312
 
-end301:
+end313:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5733,7 +5840,7 @@ end301:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock299
+	JNZ    rowblock311
 	VZEROUPPER
 	RET
 
@@ -5752,15 +5859,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock306:
+rowblock318:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile307:
+tile319:
 	TESTQ  DI, DI
-	JZ     end308
+	JZ     end320
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5769,9 +5876,9 @@ tile307:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k309:
+k321:
 	TESTQ       R10, R10
-	JZ          ktail310
+	JZ          ktail322
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -5782,11 +5889,11 @@ k309:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k309
+	JMP         k321
 
-ktail310:
+ktail322:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone311
+	JZ          kdone323
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -5795,7 +5902,7 @@ ktail310:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone311:
+kdone323:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -5836,14 +5943,14 @@ kdone311:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias312
+	JZ            nobias324
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias312:
+nobias324:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5856,9 +5963,9 @@ nobias312:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile307
+	JMP     tile319
 
-end308:
+end320:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5866,7 +5973,7 @@ end308:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock306
+	JNZ    rowblock318
 	VZEROUPPER
 	RET
 
@@ -5885,15 +5992,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock313:
+rowblock325:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile314:
+tile326:
 	TESTQ  DI, DI
-	JZ     end315
+	JZ     end327
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5905,9 +6012,9 @@ tile314:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k316:
+k328:
 	TESTQ       R10, R10
-	JZ          ktail317
+	JZ          ktail329
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -5922,11 +6029,11 @@ k316:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k316
+	JMP         k328
 
-ktail317:
+ktail329:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone318
+	JZ          kdone330
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -5939,7 +6046,7 @@ ktail317:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone318:
+kdone330:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -5980,14 +6087,14 @@ kdone318:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias319
+	JZ            nobias331
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias319:
+nobias331:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6000,9 +6107,9 @@ nobias319:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile314
+	JMP     tile326
 
-end315:
+end327:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6010,7 +6117,7 @@ end315:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock313
+	JNZ    rowblock325
 	VZEROUPPER
 	RET
 
@@ -6029,15 +6136,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock320:
+rowblock332:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile321:
+tile333:
 	TESTQ  DI, DI
-	JZ     end322
+	JZ     end334
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6052,9 +6159,9 @@ tile321:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k323:
+k335:
 	TESTQ       R10, R10
-	JZ          ktail324
+	JZ          ktail336
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -6073,11 +6180,11 @@ k323:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k323
+	JMP         k335
 
-ktail324:
+ktail336:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone325
+	JZ          kdone337
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -6094,7 +6201,7 @@ ktail324:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone325:
+kdone337:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -6135,14 +6242,14 @@ kdone325:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias326
+	JZ            nobias338
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias326:
+nobias338:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6155,9 +6262,9 @@ nobias326:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile321
+	JMP     tile333
 
-end322:
+end334:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6165,7 +6272,7 @@ end322:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock320
+	JNZ    rowblock332
 	VZEROUPPER
 	RET
 
@@ -6183,15 +6290,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock327:
+rowblock339:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile328:
+tile340:
 	TESTQ  R8, R8
-	JZ     end329
+	JZ     end341
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6209,9 +6316,9 @@ tile328:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k330:
+k342:
 	TESTQ       R11, R11
-	JZ          ktail331
+	JZ          ktail343
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -6234,11 +6341,11 @@ k330:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k330
+	JMP         k342
 
-ktail331:
+ktail343:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone332
+	JZ          kdone344
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -6259,7 +6366,7 @@ ktail331:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone332:
+kdone344:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -6300,14 +6407,14 @@ kdone332:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias333
+	JZ            nobias345
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias333:
+nobias345:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6320,9 +6427,9 @@ nobias333:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile328
+	JMP     tile340
 
-end329:
+end341:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6330,7 +6437,7 @@ end329:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock327
+	JNZ    rowblock339
 	VZEROUPPER
 	RET
 
@@ -6350,15 +6457,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock334:
+rowblock346:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile335:
+tile347:
 	TESTQ  R8, R8
-	JZ     end336
+	JZ     end348
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6368,9 +6475,9 @@ tile335:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k337:
+k349:
 	TESTQ       R11, R11
-	JZ          ktail338
+	JZ          ktail350
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -6383,11 +6490,11 @@ k337:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k337
+	JMP         k349
 
-ktail338:
+ktail350:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone339
+	JZ          kdone351
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -6398,7 +6505,7 @@ ktail338:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone339:
+kdone351:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -6452,7 +6559,7 @@ kdone339:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias340
+	JZ            nobias352
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -6460,7 +6567,7 @@ kdone339:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias340:
+nobias352:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6475,9 +6582,9 @@ nobias340:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile335
+	JMP     tile347
 
-end336:
+end348:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6485,7 +6592,7 @@ end336:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock334
+	JNZ    rowblock346
 	VZEROUPPER
 	RET
 
@@ -6505,15 +6612,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock341:
+rowblock353:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile342:
+tile354:
 	TESTQ  R8, R8
-	JZ     end343
+	JZ     end355
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6527,9 +6634,9 @@ tile342:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k344:
+k356:
 	TESTQ       R11, R11
-	JZ          ktail345
+	JZ          ktail357
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -6547,11 +6654,11 @@ k344:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k344
+	JMP         k356
 
-ktail345:
+ktail357:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone346
+	JZ          kdone358
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -6567,7 +6674,7 @@ ktail345:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone346:
+kdone358:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -6621,7 +6728,7 @@ kdone346:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias347
+	JZ            nobias359
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -6629,7 +6736,7 @@ kdone346:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias347:
+nobias359:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6644,9 +6751,9 @@ nobias347:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile342
+	JMP     tile354
 
-end343:
+end355:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6654,7 +6761,7 @@ end343:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock341
+	JNZ    rowblock353
 	VZEROUPPER
 	RET
 
@@ -6674,15 +6781,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock348:
+rowblock360:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile349:
+tile361:
 	TESTQ  R8, R8
-	JZ     end350
+	JZ     end362
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6700,9 +6807,9 @@ tile349:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k351:
+k363:
 	TESTQ       R11, R11
-	JZ          ktail352
+	JZ          ktail364
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -6725,11 +6832,11 @@ k351:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k351
+	JMP         k363
 
-ktail352:
+ktail364:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone353
+	JZ          kdone365
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -6750,7 +6857,7 @@ ktail352:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone353:
+kdone365:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -6804,7 +6911,7 @@ kdone353:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias354
+	JZ            nobias366
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -6812,7 +6919,7 @@ kdone353:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias354:
+nobias366:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6827,9 +6934,9 @@ nobias354:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile349
+	JMP     tile361
 
-end350:
+end362:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6837,7 +6944,7 @@ end350:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock348
+	JNZ    rowblock360
 	VZEROUPPER
 	RET
 
@@ -6856,15 +6963,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock355:
+rowblock367:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile356:
+tile368:
 	TESTQ  R9, R9
-	JZ     end357
+	JZ     end369
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6886,9 +6993,9 @@ tile356:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k358:
+k370:
 	TESTQ       R12, R12
-	JZ          ktail359
+	JZ          ktail371
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -6916,11 +7023,11 @@ k358:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k358
+	JMP         k370
 
-ktail359:
+ktail371:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone360
+	JZ          kdone372
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -6946,7 +7053,7 @@ ktail359:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone360:
+kdone372:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -7000,7 +7107,7 @@ kdone360:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias361
+	JZ            nobias373
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -7008,7 +7115,7 @@ kdone360:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias361:
+nobias373:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -7023,9 +7130,9 @@ nobias361:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile356
+	JMP     tile368
 
-end357:
+end369:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -7033,7 +7140,7 @@ end357:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock355
+	JNZ    rowblock367
 	VZEROUPPER
 	RET
 
@@ -7053,68 +7160,68 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock362:
+rowblock374:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile363:
+tile375:
 	TESTQ        DI, DI
-	JZ           end364
+	JZ           end376
 	CMPQ         mode+72(FP), $0x01
-	JB           zero365
-	JE           cinit366
+	JB           zero377
+	JE           cinit378
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
-	JMP          kstart367
+	JMP          kstart379
 
-cinit366:
+cinit378:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart367
+	JMP       kstart379
 
-zero365:
+zero377:
 	VXORPS Z0, Z0, Z0
 
-kstart367:
+kstart379:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k368:
+k380:
 	TESTQ        R10, R10
-	JZ           kdone369
+	JZ           kdone381
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k368
+	JMP          k380
 
-kdone369:
+kdone381:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu370
+	JNE       norelu382
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x06, Z1, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 
-norelu370:
+norelu382:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile363
+	JMP     tile375
 
-end364:
+end376:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock362
+	JNZ    rowblock374
 	VZEROUPPER
 	RET
 
@@ -7134,40 +7241,40 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock371:
+rowblock383:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile372:
+tile384:
 	TESTQ        DI, DI
-	JZ           end373
+	JZ           end385
 	CMPQ         mode+72(FP), $0x01
-	JB           zero374
-	JE           cinit375
+	JB           zero386
+	JE           cinit387
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart376
+	JMP          kstart388
 
-cinit375:
+cinit387:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart376
+	JMP       kstart388
 
-zero374:
+zero386:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart376:
+kstart388:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k377:
+k389:
 	TESTQ        R10, R10
-	JZ           kdone378
+	JZ           kdone390
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -7176,34 +7283,34 @@ k377:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k377
+	JMP          k389
 
-kdone378:
+kdone390:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu379
+	JNE       norelu391
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu379:
+norelu391:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile372
+	JMP     tile384
 
-end373:
+end385:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock371
+	JNZ    rowblock383
 	VZEROUPPER
 	RET
 
@@ -7223,43 +7330,43 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock380:
+rowblock392:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile381:
+tile393:
 	TESTQ        DI, DI
-	JZ           end382
+	JZ           end394
 	CMPQ         mode+72(FP), $0x01
-	JB           zero383
-	JE           cinit384
+	JB           zero395
+	JE           cinit396
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart385
+	JMP          kstart397
 
-cinit384:
+cinit396:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart385
+	JMP       kstart397
 
-zero383:
+zero395:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart385:
+kstart397:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k386:
+k398:
 	TESTQ        R10, R10
-	JZ           kdone387
+	JZ           kdone399
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -7270,11 +7377,11 @@ k386:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k386
+	JMP          k398
 
-kdone387:
+kdone399:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu388
+	JNE       norelu400
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7283,7 +7390,7 @@ kdone387:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu388:
+norelu400:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7291,16 +7398,16 @@ norelu388:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile381
+	JMP     tile393
 
-end382:
+end394:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock380
+	JNZ    rowblock392
 	VZEROUPPER
 	RET
 
@@ -7320,46 +7427,46 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock389:
+rowblock401:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile390:
+tile402:
 	TESTQ        DI, DI
-	JZ           end391
+	JZ           end403
 	CMPQ         mode+72(FP), $0x01
-	JB           zero392
-	JE           cinit393
+	JB           zero404
+	JE           cinit405
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart394
+	JMP          kstart406
 
-cinit393:
+cinit405:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart394
+	JMP       kstart406
 
-zero392:
+zero404:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart394:
+kstart406:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k395:
+k407:
 	TESTQ        R10, R10
-	JZ           kdone396
+	JZ           kdone408
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -7372,11 +7479,11 @@ k395:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k395
+	JMP          k407
 
-kdone396:
+kdone408:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu397
+	JNE       norelu409
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7387,7 +7494,7 @@ kdone396:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu397:
+norelu409:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7396,16 +7503,16 @@ norelu397:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile390
+	JMP     tile402
 
-end391:
+end403:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock389
+	JNZ    rowblock401
 	VZEROUPPER
 	RET
 
@@ -7425,41 +7532,41 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock398:
+rowblock410:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile399:
+tile411:
 	TESTQ        DI, DI
-	JZ           end400
+	JZ           end412
 	CMPQ         mode+72(FP), $0x01
-	JB           zero401
-	JE           cinit402
+	JB           zero413
+	JE           cinit414
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
-	JMP          kstart403
+	JMP          kstart415
 
-cinit402:
+cinit414:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart403
+	JMP       kstart415
 
-zero401:
+zero413:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart403:
+kstart415:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k404:
+k416:
 	TESTQ        R10, R10
-	JZ           kdone405
+	JZ           kdone417
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -7468,18 +7575,18 @@ k404:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k404
+	JMP          k416
 
-kdone405:
+kdone417:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu406
+	JNE       norelu418
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu406:
+norelu418:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -7487,16 +7594,16 @@ norelu406:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile399
+	JMP     tile411
 
-end400:
+end412:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock398
+	JNZ    rowblock410
 	VZEROUPPER
 	RET
 
@@ -7516,47 +7623,47 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock407:
+rowblock419:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile408:
+tile420:
 	TESTQ        DI, DI
-	JZ           end409
+	JZ           end421
 	CMPQ         mode+72(FP), $0x01
-	JB           zero410
-	JE           cinit411
+	JB           zero422
+	JE           cinit423
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(R8), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart412
+	JMP          kstart424
 
-cinit411:
+cinit423:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart412
+	JMP       kstart424
 
-zero410:
+zero422:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart412:
+kstart424:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k413:
+k425:
 	TESTQ        R10, R10
-	JZ           kdone414
+	JZ           kdone426
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -7568,11 +7675,11 @@ k413:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k413
+	JMP          k425
 
-kdone414:
+kdone426:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu415
+	JNE       norelu427
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7583,7 +7690,7 @@ kdone414:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu415:
+norelu427:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -7593,16 +7700,16 @@ norelu415:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile408
+	JMP     tile420
 
-end409:
+end421:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock407
+	JNZ    rowblock419
 	VZEROUPPER
 	RET
 
@@ -7622,17 +7729,17 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock416:
+rowblock428:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile417:
+tile429:
 	TESTQ        DI, DI
-	JZ           end418
+	JZ           end430
 	CMPQ         mode+72(FP), $0x01
-	JB           zero419
-	JE           cinit420
+	JB           zero431
+	JE           cinit432
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7640,9 +7747,9 @@ tile417:
 	VBROADCASTSS 4(R8), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart421
+	JMP          kstart433
 
-cinit420:
+cinit432:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -7651,9 +7758,9 @@ cinit420:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart421
+	JMP       kstart433
 
-zero419:
+zero431:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7661,14 +7768,14 @@ zero419:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart421:
+kstart433:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k422:
+k434:
 	TESTQ        R10, R10
-	JZ           kdone423
+	JZ           kdone435
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -7683,11 +7790,11 @@ k422:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k422
+	JMP          k434
 
-kdone423:
+kdone435:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu424
+	JNE       norelu436
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7702,7 +7809,7 @@ kdone423:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu424:
+norelu436:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7714,16 +7821,16 @@ norelu424:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile417
+	JMP     tile429
 
-end418:
+end430:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock416
+	JNZ    rowblock428
 	VZEROUPPER
 	RET
 
@@ -7743,17 +7850,17 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock425:
+rowblock437:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile426:
+tile438:
 	TESTQ        DI, DI
-	JZ           end427
+	JZ           end439
 	CMPQ         mode+72(FP), $0x01
-	JB           zero428
-	JE           cinit429
+	JB           zero440
+	JE           cinit441
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7763,9 +7870,9 @@ tile426:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart430
+	JMP          kstart442
 
-cinit429:
+cinit441:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -7776,9 +7883,9 @@ cinit429:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart430
+	JMP       kstart442
 
-zero428:
+zero440:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7788,14 +7895,14 @@ zero428:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart430:
+kstart442:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k431:
+k443:
 	TESTQ        R10, R10
-	JZ           kdone432
+	JZ           kdone444
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -7813,11 +7920,11 @@ k431:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k431
+	JMP          k443
 
-kdone432:
+kdone444:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu433
+	JNE       norelu445
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7836,7 +7943,7 @@ kdone432:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu433:
+norelu445:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7850,16 +7957,16 @@ norelu433:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile426
+	JMP     tile438
 
-end427:
+end439:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock425
+	JNZ    rowblock437
 	VZEROUPPER
 	RET
 
@@ -7879,45 +7986,45 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock434:
+rowblock446:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile435:
+tile447:
 	TESTQ        DI, DI
-	JZ           end436
+	JZ           end448
 	CMPQ         mode+72(FP), $0x01
-	JB           zero437
-	JE           cinit438
+	JB           zero449
+	JE           cinit450
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
 	VBROADCASTSS 8(R8), Z2
-	JMP          kstart439
+	JMP          kstart451
 
-cinit438:
+cinit450:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart439
+	JMP       kstart451
 
-zero437:
+zero449:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart439:
+kstart451:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k440:
+k452:
 	TESTQ        R10, R10
-	JZ           kdone441
+	JZ           kdone453
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -7928,11 +8035,11 @@ k440:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k440
+	JMP          k452
 
-kdone441:
+kdone453:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu442
+	JNE       norelu454
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7941,7 +8048,7 @@ kdone441:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu442:
+norelu454:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -7951,16 +8058,16 @@ norelu442:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile435
+	JMP     tile447
 
-end436:
+end448:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock434
+	JNZ    rowblock446
 	VZEROUPPER
 	RET
 
@@ -7980,17 +8087,17 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock443:
+rowblock455:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile444:
+tile456:
 	TESTQ        DI, DI
-	JZ           end445
+	JZ           end457
 	CMPQ         mode+72(FP), $0x01
-	JB           zero446
-	JE           cinit447
+	JB           zero458
+	JE           cinit459
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7998,9 +8105,9 @@ tile444:
 	VMOVAPS      Z2, Z3
 	VBROADCASTSS 8(R8), Z4
 	VMOVAPS      Z4, Z5
-	JMP          kstart448
+	JMP          kstart460
 
-cinit447:
+cinit459:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -8010,9 +8117,9 @@ cinit447:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart448
+	JMP       kstart460
 
-zero446:
+zero458:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8020,14 +8127,14 @@ zero446:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart448:
+kstart460:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k449:
+k461:
 	TESTQ        R10, R10
-	JZ           kdone450
+	JZ           kdone462
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -8042,11 +8149,11 @@ k449:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k449
+	JMP          k461
 
-kdone450:
+kdone462:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu451
+	JNE       norelu463
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8061,7 +8168,7 @@ kdone450:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu451:
+norelu463:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -8074,16 +8181,16 @@ norelu451:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile444
+	JMP     tile456
 
-end445:
+end457:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock443
+	JNZ    rowblock455
 	VZEROUPPER
 	RET
 
@@ -8103,17 +8210,17 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock452:
+rowblock464:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile453:
+tile465:
 	TESTQ        DI, DI
-	JZ           end454
+	JZ           end466
 	CMPQ         mode+72(FP), $0x01
-	JB           zero455
-	JE           cinit456
+	JB           zero467
+	JE           cinit468
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8124,9 +8231,9 @@ tile453:
 	VBROADCASTSS 8(R8), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart457
+	JMP          kstart469
 
-cinit456:
+cinit468:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -8139,9 +8246,9 @@ cinit456:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart457
+	JMP       kstart469
 
-zero455:
+zero467:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8152,14 +8259,14 @@ zero455:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart457:
+kstart469:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k458:
+k470:
 	TESTQ        R10, R10
-	JZ           kdone459
+	JZ           kdone471
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -8178,11 +8285,11 @@ k458:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k458
+	JMP          k470
 
-kdone459:
+kdone471:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu460
+	JNE       norelu472
 	VXORPS    Z9, Z9, Z9
 	VCMPPS    $0x06, Z9, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8203,7 +8310,7 @@ kdone459:
 	VCMPPS    $0x06, Z9, Z8, K2
 	VMOVAPS.Z Z8, K2, Z8
 
-norelu460:
+norelu472:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -8219,16 +8326,16 @@ norelu460:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile453
+	JMP     tile465
 
-end454:
+end466:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock452
+	JNZ    rowblock464
 	VZEROUPPER
 	RET
 
@@ -8248,17 +8355,17 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock461:
+rowblock473:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile462:
+tile474:
 	TESTQ        DI, DI
-	JZ           end463
+	JZ           end475
 	CMPQ         mode+72(FP), $0x01
-	JB           zero464
-	JE           cinit465
+	JB           zero476
+	JE           cinit477
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8272,9 +8379,9 @@ tile462:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart466
+	JMP          kstart478
 
-cinit465:
+cinit477:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -8290,9 +8397,9 @@ cinit465:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart466
+	JMP       kstart478
 
-zero464:
+zero476:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8306,14 +8413,14 @@ zero464:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart466:
+kstart478:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k467:
+k479:
 	TESTQ        R10, R10
-	JZ           kdone468
+	JZ           kdone480
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -8336,11 +8443,11 @@ k467:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k467
+	JMP          k479
 
-kdone468:
+kdone480:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu469
+	JNE       norelu481
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8367,7 +8474,7 @@ kdone468:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu469:
+norelu481:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -8386,16 +8493,16 @@ norelu469:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile462
+	JMP     tile474
 
-end463:
+end475:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock461
+	JNZ    rowblock473
 	VZEROUPPER
 	RET
 
@@ -8416,25 +8523,25 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock470:
+rowblock482:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile471:
+tile483:
 	TESTQ        R8, R8
-	JZ           end472
+	JZ           end484
 	CMPQ         mode+72(FP), $0x01
-	JB           zero473
-	JE           cinit474
+	JB           zero485
+	JE           cinit486
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VBROADCASTSS 4(R9), Z1
 	VBROADCASTSS 8(R9), Z2
 	VBROADCASTSS 12(R9), Z3
-	JMP          kstart475
+	JMP          kstart487
 
-cinit474:
+cinit486:
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -8443,22 +8550,22 @@ cinit474:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart475
+	JMP       kstart487
 
-zero473:
+zero485:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart475:
+kstart487:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k476:
+k488:
 	TESTQ        R11, R11
-	JZ           kdone477
+	JZ           kdone489
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -8471,11 +8578,11 @@ k476:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k476
+	JMP          k488
 
-kdone477:
+kdone489:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu478
+	JNE       norelu490
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8486,7 +8593,7 @@ kdone477:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu478:
+norelu490:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -8498,16 +8605,16 @@ norelu478:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile471
+	JMP     tile483
 
-end472:
+end484:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock470
+	JNZ    rowblock482
 	VZEROUPPER
 	RET
 
@@ -8528,17 +8635,17 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock479:
+rowblock491:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile480:
+tile492:
 	TESTQ        R8, R8
-	JZ           end481
+	JZ           end493
 	CMPQ         mode+72(FP), $0x01
-	JB           zero482
-	JE           cinit483
+	JB           zero494
+	JE           cinit495
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -8548,9 +8655,9 @@ tile480:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(R9), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart484
+	JMP          kstart496
 
-cinit483:
+cinit495:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -8563,9 +8670,9 @@ cinit483:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart484
+	JMP       kstart496
 
-zero482:
+zero494:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8575,14 +8682,14 @@ zero482:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart484:
+kstart496:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k485:
+k497:
 	TESTQ        R11, R11
-	JZ           kdone486
+	JZ           kdone498
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -8600,11 +8707,11 @@ k485:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k485
+	JMP          k497
 
-kdone486:
+kdone498:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu487
+	JNE       norelu499
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8623,7 +8730,7 @@ kdone486:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu487:
+norelu499:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -8639,16 +8746,16 @@ norelu487:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile480
+	JMP     tile492
 
-end481:
+end493:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock479
+	JNZ    rowblock491
 	VZEROUPPER
 	RET
 
@@ -8669,17 +8776,17 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock488:
+rowblock500:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile489:
+tile501:
 	TESTQ        R8, R8
-	JZ           end490
+	JZ           end502
 	CMPQ         mode+72(FP), $0x01
-	JB           zero491
-	JE           cinit492
+	JB           zero503
+	JE           cinit504
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -8693,9 +8800,9 @@ tile489:
 	VBROADCASTSS 12(R9), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart493
+	JMP          kstart505
 
-cinit492:
+cinit504:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -8712,9 +8819,9 @@ cinit492:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart493
+	JMP       kstart505
 
-zero491:
+zero503:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8728,14 +8835,14 @@ zero491:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart493:
+kstart505:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k494:
+k506:
 	TESTQ        R11, R11
-	JZ           kdone495
+	JZ           kdone507
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -8758,11 +8865,11 @@ k494:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k494
+	JMP          k506
 
-kdone495:
+kdone507:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu496
+	JNE       norelu508
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8789,7 +8896,7 @@ kdone495:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu496:
+norelu508:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -8809,16 +8916,16 @@ norelu496:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile489
+	JMP     tile501
 
-end490:
+end502:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock488
+	JNZ    rowblock500
 	VZEROUPPER
 	RET
 
@@ -8839,17 +8946,17 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock497:
+rowblock509:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile498:
+tile510:
 	TESTQ        R8, R8
-	JZ           end499
+	JZ           end511
 	CMPQ         mode+72(FP), $0x01
-	JB           zero500
-	JE           cinit501
+	JB           zero512
+	JE           cinit513
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -8867,9 +8974,9 @@ tile498:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart502
+	JMP          kstart514
 
-cinit501:
+cinit513:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -8890,9 +8997,9 @@ cinit501:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart502
+	JMP       kstart514
 
-zero500:
+zero512:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8910,14 +9017,14 @@ zero500:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart502:
+kstart514:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k503:
+k515:
 	TESTQ        R11, R11
-	JZ           kdone504
+	JZ           kdone516
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -8945,11 +9052,11 @@ k503:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k503
+	JMP          k515
 
-kdone504:
+kdone516:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu505
+	JNE       norelu517
 	VXORPS    Z16, Z16, Z16
 	VCMPPS    $0x06, Z16, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8984,7 +9091,7 @@ kdone504:
 	VCMPPS    $0x06, Z16, Z15, K2
 	VMOVAPS.Z Z15, K2, Z15
 
-norelu505:
+norelu517:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -9008,16 +9115,16 @@ norelu505:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile498
+	JMP     tile510
 
-end499:
+end511:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock497
+	JNZ    rowblock509
 	VZEROUPPER
 	RET
 
@@ -9050,16 +9157,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs506:
+pairs518:
 	CMPQ SI, $0x02
-	JB   odd507
+	JB   odd519
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU509:
+loopU521:
 	CMPQ        R10, R8
-	JAE         loop1510
+	JAE         loop1522
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -9069,29 +9176,29 @@ loopU509:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU509
+	JMP         loopU521
 
-loop1510:
+loop1522:
 	CMPQ        R10, R9
-	JAE         tail512
+	JAE         tail524
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1510
+	JMP         loop1522
 
-tail512:
+tail524:
 	CMPQ        R10, DI
-	JAE         done511
+	JAE         done523
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done511:
+done523:
 	XORQ R10, R10
 
-loopU513:
+loopU525:
 	CMPQ        R10, R8
-	JAE         loop1514
+	JAE         loop1526
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -9101,37 +9208,37 @@ loopU513:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU513
+	JMP         loopU525
 
-loop1514:
+loop1526:
 	CMPQ        R10, R9
-	JAE         tail516
+	JAE         tail528
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1514
+	JMP         loop1526
 
-tail516:
+tail528:
 	CMPQ        R10, DI
-	JAE         done515
+	JAE         done527
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done515:
+done527:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs506
+	JMP  pairs518
 
-odd507:
+odd519:
 	TESTQ SI, SI
-	JZ    end508
+	JZ    end520
 	XORQ  R10, R10
 
-loopU517:
+loopU529:
 	CMPQ        R10, R8
-	JAE         loop1518
+	JAE         loop1530
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -9141,25 +9248,25 @@ loopU517:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU517
+	JMP         loopU529
 
-loop1518:
+loop1530:
 	CMPQ        R10, R9
-	JAE         tail520
+	JAE         tail532
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1518
+	JMP         loop1530
 
-tail520:
+tail532:
 	CMPQ        R10, DI
-	JAE         done519
+	JAE         done531
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done519:
-end508:
+done531:
+end520:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -9197,14 +9304,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows521:
+rows533:
 	TESTQ SI, SI
-	JZ    end522
+	JZ    end534
 	XORQ  R10, R10
 
-loopU523:
+loopU535:
 	CMPQ        R10, R8
-	JAE         loop1524
+	JAE         loop1536
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -9218,32 +9325,32 @@ loopU523:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU523
+	JMP         loopU535
 
-loop1524:
+loop1536:
 	CMPQ        R10, R9
-	JAE         tail526
+	JAE         tail538
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1524
+	JMP         loop1536
 
-tail526:
+tail538:
 	CMPQ        R10, DI
-	JAE         done525
+	JAE         done537
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done525:
+done537:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows521
+	JMP  rows533
 
-end522:
+end534:
 	VZEROUPPER
 	RET
 
@@ -9273,9 +9380,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU527:
+loopU539:
 	CMPQ        CX, DX
-	JAE         loop1528
+	JAE         loop1540
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -9289,26 +9396,26 @@ loopU527:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU527
+	JMP         loopU539
 
-loop1528:
+loop1540:
 	CMPQ        CX, BX
-	JAE         tail530
+	JAE         tail542
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1528
+	JMP         loop1540
 
-tail530:
+tail542:
 	CMPQ        CX, SI
-	JAE         done529
+	JAE         done541
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done529:
+done541:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -9343,9 +9450,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU531:
+loopU543:
 	CMPQ    DX, BX
-	JAE     loop1532
+	JAE     loop1544
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -9355,27 +9462,27 @@ loopU531:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU531
+	JMP     loopU543
 
-loop1532:
+loop1544:
 	CMPQ    DX, SI
-	JAE     tail534
+	JAE     tail546
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1532
+	JMP     loop1544
 
-tail534:
+tail546:
 	CMPQ       DX, DI
-	JAE        done533
+	JAE        done545
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done533:
+done545:
 	VZEROUPPER
 	RET
 
@@ -9402,9 +9509,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU535:
+loopU547:
 	CMPQ    DX, BX
-	JAE     loop1536
+	JAE     loop1548
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -9416,29 +9523,29 @@ loopU535:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU535
+	JMP     loopU547
 
-loop1536:
+loop1548:
 	CMPQ    DX, SI
-	JAE     tail538
+	JAE     tail550
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1536
+	JMP     loop1548
 
-tail538:
+tail550:
 	CMPQ       DX, DI
-	JAE        done537
+	JAE        done549
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done537:
+done549:
 	VZEROUPPER
 	RET
 
@@ -9458,7 +9565,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off539
+	JZ           off551
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -9469,9 +9576,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1541:
+loop1553:
 	CMPQ    DX, BX
-	JAE     tail543
+	JAE     tail555
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -9480,11 +9587,11 @@ loop1541:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1541
+	JMP     loop1553
 
-tail543:
+tail555:
 	CMPQ       DX, SI
-	JAE        done542
+	JAE        done554
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -9493,11 +9600,11 @@ tail543:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done542:
+done554:
 	VZEROUPPER
 	RET
 
-off539:
+off551:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -9508,27 +9615,27 @@ off539:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1545:
+loop1557:
 	CMPQ    DX, BX
-	JAE     tail547
+	JAE     tail559
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1545
+	JMP     loop1557
 
-tail547:
+tail559:
 	CMPQ       DX, SI
-	JAE        done546
+	JAE        done558
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done546:
+done558:
 	VZEROUPPER
 	RET
 
@@ -9550,7 +9657,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off548
+	JZ           off560
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -9561,9 +9668,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1550:
+loop1562:
 	CMPQ    BX, SI
-	JAE     tail552
+	JAE     tail564
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -9578,11 +9685,11 @@ loop1550:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1550
+	JMP     loop1562
 
-tail552:
+tail564:
 	CMPQ       BX, DI
-	JAE        done551
+	JAE        done563
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -9597,11 +9704,11 @@ tail552:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done551:
+done563:
 	VZEROUPPER
 	RET
 
-off548:
+off560:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -9612,9 +9719,9 @@ off548:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1554:
+loop1566:
 	CMPQ    BX, SI
-	JAE     tail556
+	JAE     tail568
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -9627,11 +9734,11 @@ loop1554:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1554
+	JMP     loop1566
 
-tail556:
+tail568:
 	CMPQ       BX, DI
-	JAE        done555
+	JAE        done567
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -9644,7 +9751,7 @@ tail556:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done555:
+done567:
 	VZEROUPPER
 	RET
 
@@ -9681,9 +9788,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1558:
+loop1570:
 	CMPQ    SI, DI
-	JAE     tail560
+	JAE     tail572
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -9708,11 +9815,11 @@ loop1558:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1558
+	JMP     loop1570
 
-tail560:
+tail572:
 	CMPQ       SI, R8
-	JAE        done559
+	JAE        done571
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -9737,7 +9844,7 @@ tail560:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done559:
+done571:
 	VZEROUPPER
 	RET
 
@@ -9769,9 +9876,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1562:
+loop1574:
 	CMPQ    BX, SI
-	JAE     tail564
+	JAE     tail576
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -9789,11 +9896,11 @@ loop1562:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1562
+	JMP     loop1574
 
-tail564:
+tail576:
 	CMPQ       BX, DI
-	JAE        done563
+	JAE        done575
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -9811,7 +9918,7 @@ tail564:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done563:
+done575:
 	VZEROUPPER
 	RET
 
@@ -9831,9 +9938,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU565:
+loopU577:
 	CMPQ        BX, DX
-	JAE         loop1566
+	JAE         loop1578
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -9843,17 +9950,17 @@ loopU565:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU565
+	JMP         loopU577
 
-loop1566:
+loop1578:
 	CMPQ        BX, CX
-	JAE         done567
+	JAE         done579
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1566
+	JMP         loop1578
 
-done567:
+done579:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -9887,22 +9994,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows568:
+rows580:
 	TESTQ    BX, BX
-	JZ       end571
+	JZ       end583
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do570
-	JP       do570
-	JMP      next569
+	JNE      do582
+	JP       do582
+	JMP      next581
 
-do570:
+do582:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU572:
+loopU584:
 	CMPQ        R9, R8
-	JAE         loop1573
+	JAE         loop1585
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -9910,33 +10017,33 @@ loopU572:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU572
+	JMP         loopU584
 
-loop1573:
+loop1585:
 	CMPQ        R9, SI
-	JAE         tail575
+	JAE         tail587
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1573
+	JMP         loop1585
 
-tail575:
+tail587:
 	CMPQ        R9, DI
-	JAE         done574
+	JAE         done586
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done574:
-next569:
+done586:
+next581:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows568
+	JMP  rows580
 
-end571:
+end583:
 	VZEROUPPER
 	RET
 
@@ -9965,22 +10072,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows576:
+rows588:
 	TESTQ    DI, DI
-	JZ       end579
+	JZ       end591
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do578
-	JP       do578
-	JMP      next577
+	JNE      do590
+	JP       do590
+	JMP      next589
 
-do578:
+do590:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU580:
+loopU592:
 	CMPQ        R11, R10
-	JAE         loop1581
+	JAE         loop1593
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -9994,11 +10101,11 @@ loopU580:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU580
+	JMP         loopU592
 
-loop1581:
+loop1593:
 	CMPQ        R11, R8
-	JAE         tail583
+	JAE         tail595
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -10006,11 +10113,11 @@ loop1581:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1581
+	JMP         loop1593
 
-tail583:
+tail595:
 	CMPQ        R11, R9
-	JAE         done582
+	JAE         done594
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -10020,15 +10127,15 @@ tail583:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done582:
-next577:
+done594:
+next589:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows576
+	JMP  rows588
 
-end579:
+end591:
 	VZEROUPPER
 	RET
 
@@ -10043,7 +10150,7 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	MOVQ         taps+32(FP), SI
 	MOVQ         n+40(FP), R8
 	TESTQ        R8, R8
-	JZ           end584
+	JZ           end596
 	MOVQ         R8, DI
 	DECQ         DI
 	ANDQ         $0x00000007, DI
@@ -10056,22 +10163,22 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	DECQ         DI
 	XORQ         R9, R9
 
-blocks585:
+blocks597:
 	LEAQ 96(R9), R10
 	CMPQ R10, DI
-	JA   blocksDone586
+	JA   blocksDone598
 	MOVQ R10, R9
-	JMP  blocks585
+	JMP  blocks597
 
-blocksDone586:
+blocksDone598:
 	MOVQ R9, DI
 	SHLQ $0x02, DI
 	SHLQ $0x02, R8
 	XORQ R9, R9
 
-blockU587:
+blockU599:
 	CMPQ    R9, DI
-	JAE     last12_599
+	JAE     last12_611
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -10084,313 +10191,6 @@ blockU587:
 	VMOVAPS Y13, Y9
 	VMOVAPS Y13, Y10
 	VMOVAPS Y13, Y11
-	XORQ    R10, R10
-
-tap600:
-	CMPQ         R10, SI
-	JAE          taps601
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VFMADD231PS  320(CX)(R11*1), Y12, Y10
-	VFMADD231PS  352(CX)(R11*1), Y12, Y11
-	INCQ         R10
-	JMP          tap600
-
-taps601:
-	VMOVUPS Y0, (AX)(R9*1)
-	VMOVUPS Y1, 32(AX)(R9*1)
-	VMOVUPS Y2, 64(AX)(R9*1)
-	VMOVUPS Y3, 96(AX)(R9*1)
-	VMOVUPS Y4, 128(AX)(R9*1)
-	VMOVUPS Y5, 160(AX)(R9*1)
-	VMOVUPS Y6, 192(AX)(R9*1)
-	VMOVUPS Y7, 224(AX)(R9*1)
-	VMOVUPS Y8, 256(AX)(R9*1)
-	VMOVUPS Y9, 288(AX)(R9*1)
-	VMOVUPS Y10, 320(AX)(R9*1)
-	VMOVUPS Y11, 352(AX)(R9*1)
-	ADDQ    $0x00000180, R9
-	JMP     blockU587
-
-last12_599:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000160
-	JBE     last11_598
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	VMOVAPS Y13, Y11
-	XORQ    R10, R10
-
-tap602:
-	CMPQ         R10, SI
-	JAE          taps603
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VFMADD231PS  320(CX)(R11*1), Y12, Y10
-	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y11
-	INCQ         R10
-	JMP          tap602
-
-taps603:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMOVUPS    Y9, 288(AX)(R9*1)
-	VMOVUPS    Y10, 320(AX)(R9*1)
-	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        end584
-
-last11_598:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000140
-	JBE     last10_597
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	XORQ    R10, R10
-
-tap604:
-	CMPQ         R10, SI
-	JAE          taps605
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y10
-	INCQ         R10
-	JMP          tap604
-
-taps605:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMOVUPS    Y9, 288(AX)(R9*1)
-	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        end584
-
-last10_597:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000120
-	JBE     last9_596
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	XORQ    R10, R10
-
-tap606:
-	CMPQ         R10, SI
-	JAE          taps607
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y9
-	INCQ         R10
-	JMP          tap606
-
-taps607:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        end584
-
-last9_596:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000100
-	JBE     last8_595
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	XORQ    R10, R10
-
-tap608:
-	CMPQ         R10, SI
-	JAE          taps609
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y8
-	INCQ         R10
-	JMP          tap608
-
-taps609:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        end584
-
-last8_595:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x000000e0
-	JBE     last7_594
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	XORQ    R10, R10
-
-tap610:
-	CMPQ         R10, SI
-	JAE          taps611
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y7
-	INCQ         R10
-	JMP          tap610
-
-taps611:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        end584
-
-last7_594:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x000000c0
-	JBE     last6_593
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
 	XORQ    R10, R10
 
 tap612:
@@ -10406,281 +10206,6 @@ tap612:
 	VFMADD231PS  96(CX)(R11*1), Y12, Y3
 	VFMADD231PS  128(CX)(R11*1), Y12, Y4
 	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y6
-	INCQ         R10
-	JMP          tap612
-
-taps613:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        end584
-
-last6_593:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x000000a0
-	JBE     last5_592
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	XORQ    R10, R10
-
-tap614:
-	CMPQ         R10, SI
-	JAE          taps615
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y5
-	INCQ         R10
-	JMP          tap614
-
-taps615:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        end584
-
-last5_592:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000080
-	JBE     last4_591
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	XORQ    R10, R10
-
-tap616:
-	CMPQ         R10, SI
-	JAE          taps617
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y4
-	INCQ         R10
-	JMP          tap616
-
-taps617:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        end584
-
-last4_591:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000060
-	JBE     last3_590
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	XORQ    R10, R10
-
-tap618:
-	CMPQ         R10, SI
-	JAE          taps619
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y3
-	INCQ         R10
-	JMP          tap618
-
-taps619:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        end584
-
-last3_590:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000040
-	JBE     last2_589
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	XORQ    R10, R10
-
-tap620:
-	CMPQ         R10, SI
-	JAE          taps621
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y2
-	INCQ         R10
-	JMP          tap620
-
-taps621:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        end584
-
-last2_589:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000020
-	JBE     last1_588
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	XORQ    R10, R10
-
-tap622:
-	CMPQ         R10, SI
-	JAE          taps623
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y1
-	INCQ         R10
-	JMP          tap622
-
-taps623:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        end584
-
-last1_588:
-	VMOVAPS Y13, Y0
-	XORQ    R10, R10
-
-tap624:
-	CMPQ         R10, SI
-	JAE          taps625
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VMASKMOVPS   (CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y0
-	INCQ         R10
-	JMP          tap624
-
-taps625:
-	VMASKMOVPS Y0, Y15, (AX)(R9*1)
-
-end584:
-	VZEROUPPER
-	RET
-
-// func shiftSumRows256(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)
-// Requires: AVX, FMA3
-TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
-	VBROADCASTSS b+72(FP), Y13
-	MOVQ         y+0(FP), AX
-	MOVQ         x+16(FP), CX
-	MOVQ         offs+32(FP), DX
-	MOVQ         w+40(FP), BX
-	MOVQ         taps+48(FP), SI
-	MOVQ         rows+56(FP), R12
-	MOVQ         n+64(FP), R8
-	TESTQ        R8, R8
-	JZ           end628
-	MOVQ         R8, DI
-	DECQ         DI
-	ANDQ         $0x00000007, DI
-	INCQ         DI
-	MOVQ         $0x00000008, R9
-	SUBQ         DI, R9
-	LEAQ         maskTable<>+0(SB), DI
-	VMOVUPS      (DI)(R9*4), Y15
-	MOVQ         R8, DI
-	DECQ         DI
-	XORQ         R9, R9
-
-blocks629:
-	LEAQ 96(R9), R10
-	CMPQ R10, DI
-	JA   blocksDone630
-	MOVQ R10, R9
-	JMP  blocks629
-
-blocksDone630:
-	MOVQ R9, DI
-	SHLQ $0x02, DI
-	SHLQ $0x02, R8
-
-row626:
-	TESTQ R12, R12
-	JZ    end628
-	XORQ  R9, R9
-
-blockU631:
-	CMPQ    R9, DI
-	JAE     last12_643
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	VMOVAPS Y13, Y11
-	XORQ    R10, R10
-
-tap644:
-	CMPQ         R10, SI
-	JAE          taps645
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
 	VFMADD231PS  192(CX)(R11*1), Y12, Y6
 	VFMADD231PS  224(CX)(R11*1), Y12, Y7
 	VFMADD231PS  256(CX)(R11*1), Y12, Y8
@@ -10688,9 +10213,9 @@ tap644:
 	VFMADD231PS  320(CX)(R11*1), Y12, Y10
 	VFMADD231PS  352(CX)(R11*1), Y12, Y11
 	INCQ         R10
-	JMP          tap644
+	JMP          tap612
 
-taps645:
+taps613:
 	VMOVUPS Y0, (AX)(R9*1)
 	VMOVUPS Y1, 32(AX)(R9*1)
 	VMOVUPS Y2, 64(AX)(R9*1)
@@ -10704,13 +10229,13 @@ taps645:
 	VMOVUPS Y10, 320(AX)(R9*1)
 	VMOVUPS Y11, 352(AX)(R9*1)
 	ADDQ    $0x00000180, R9
-	JMP     blockU631
+	JMP     blockU599
 
-last12_643:
+last12_611:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000160
-	JBE     last11_642
+	JBE     last11_610
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -10725,9 +10250,9 @@ last12_643:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap646:
+tap614:
 	CMPQ         R10, SI
-	JAE          taps647
+	JAE          taps615
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -10746,9 +10271,9 @@ tap646:
 	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y11
 	INCQ         R10
-	JMP          tap646
+	JMP          tap614
 
-taps647:
+taps615:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -10761,13 +10286,13 @@ taps647:
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMOVUPS    Y10, 320(AX)(R9*1)
 	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        next627
+	JMP        end596
 
-last11_642:
+last11_610:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000140
-	JBE     last10_641
+	JBE     last10_609
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -10781,9 +10306,9 @@ last11_642:
 	VMOVAPS Y13, Y10
 	XORQ    R10, R10
 
-tap648:
+tap616:
 	CMPQ         R10, SI
-	JAE          taps649
+	JAE          taps617
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -10801,9 +10326,9 @@ tap648:
 	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y10
 	INCQ         R10
-	JMP          tap648
+	JMP          tap616
 
-taps649:
+taps617:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -10815,13 +10340,13 @@ taps649:
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        next627
+	JMP        end596
 
-last10_641:
+last10_609:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000120
-	JBE     last9_640
+	JBE     last9_608
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -10834,9 +10359,9 @@ last10_641:
 	VMOVAPS Y13, Y9
 	XORQ    R10, R10
 
-tap650:
+tap618:
 	CMPQ         R10, SI
-	JAE          taps651
+	JAE          taps619
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -10853,9 +10378,9 @@ tap650:
 	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y9
 	INCQ         R10
-	JMP          tap650
+	JMP          tap618
 
-taps651:
+taps619:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -10866,13 +10391,13 @@ taps651:
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        next627
+	JMP        end596
 
-last9_640:
+last9_608:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000100
-	JBE     last8_639
+	JBE     last8_607
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -10884,9 +10409,9 @@ last9_640:
 	VMOVAPS Y13, Y8
 	XORQ    R10, R10
 
-tap652:
+tap620:
 	CMPQ         R10, SI
-	JAE          taps653
+	JAE          taps621
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -10902,9 +10427,9 @@ tap652:
 	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y8
 	INCQ         R10
-	JMP          tap652
+	JMP          tap620
 
-taps653:
+taps621:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -10914,13 +10439,13 @@ taps653:
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        next627
+	JMP        end596
 
-last8_639:
+last8_607:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000e0
-	JBE     last7_638
+	JBE     last7_606
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -10931,9 +10456,9 @@ last8_639:
 	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
-tap654:
+tap622:
 	CMPQ         R10, SI
-	JAE          taps655
+	JAE          taps623
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -10948,9 +10473,9 @@ tap654:
 	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y7
 	INCQ         R10
-	JMP          tap654
+	JMP          tap622
 
-taps655:
+taps623:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -10959,13 +10484,13 @@ taps655:
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        next627
+	JMP        end596
 
-last7_638:
+last7_606:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000c0
-	JBE     last6_637
+	JBE     last6_605
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -10973,6 +10498,281 @@ last7_638:
 	VMOVAPS Y13, Y4
 	VMOVAPS Y13, Y5
 	VMOVAPS Y13, Y6
+	XORQ    R10, R10
+
+tap624:
+	CMPQ         R10, SI
+	JAE          taps625
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y6
+	INCQ         R10
+	JMP          tap624
+
+taps625:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
+	JMP        end596
+
+last6_605:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x000000a0
+	JBE     last5_604
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	XORQ    R10, R10
+
+tap626:
+	CMPQ         R10, SI
+	JAE          taps627
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y5
+	INCQ         R10
+	JMP          tap626
+
+taps627:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
+	JMP        end596
+
+last5_604:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000080
+	JBE     last4_603
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	XORQ    R10, R10
+
+tap628:
+	CMPQ         R10, SI
+	JAE          taps629
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y4
+	INCQ         R10
+	JMP          tap628
+
+taps629:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
+	JMP        end596
+
+last4_603:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000060
+	JBE     last3_602
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	XORQ    R10, R10
+
+tap630:
+	CMPQ         R10, SI
+	JAE          taps631
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y3
+	INCQ         R10
+	JMP          tap630
+
+taps631:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
+	JMP        end596
+
+last3_602:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000040
+	JBE     last2_601
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	XORQ    R10, R10
+
+tap632:
+	CMPQ         R10, SI
+	JAE          taps633
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y2
+	INCQ         R10
+	JMP          tap632
+
+taps633:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
+	JMP        end596
+
+last2_601:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000020
+	JBE     last1_600
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	XORQ    R10, R10
+
+tap634:
+	CMPQ         R10, SI
+	JAE          taps635
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y1
+	INCQ         R10
+	JMP          tap634
+
+taps635:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
+	JMP        end596
+
+last1_600:
+	VMOVAPS Y13, Y0
+	XORQ    R10, R10
+
+tap636:
+	CMPQ         R10, SI
+	JAE          taps637
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VMASKMOVPS   (CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y0
+	INCQ         R10
+	JMP          tap636
+
+taps637:
+	VMASKMOVPS Y0, Y15, (AX)(R9*1)
+
+end596:
+	VZEROUPPER
+	RET
+
+// func shiftSumRows256(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)
+// Requires: AVX, FMA3
+TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
+	VBROADCASTSS b+72(FP), Y13
+	MOVQ         y+0(FP), AX
+	MOVQ         x+16(FP), CX
+	MOVQ         offs+32(FP), DX
+	MOVQ         w+40(FP), BX
+	MOVQ         taps+48(FP), SI
+	MOVQ         rows+56(FP), R12
+	MOVQ         n+64(FP), R8
+	TESTQ        R8, R8
+	JZ           end640
+	MOVQ         R8, DI
+	DECQ         DI
+	ANDQ         $0x00000007, DI
+	INCQ         DI
+	MOVQ         $0x00000008, R9
+	SUBQ         DI, R9
+	LEAQ         maskTable<>+0(SB), DI
+	VMOVUPS      (DI)(R9*4), Y15
+	MOVQ         R8, DI
+	DECQ         DI
+	XORQ         R9, R9
+
+blocks641:
+	LEAQ 96(R9), R10
+	CMPQ R10, DI
+	JA   blocksDone642
+	MOVQ R10, R9
+	JMP  blocks641
+
+blocksDone642:
+	MOVQ R9, DI
+	SHLQ $0x02, DI
+	SHLQ $0x02, R8
+
+row638:
+	TESTQ R12, R12
+	JZ    end640
+	XORQ  R9, R9
+
+blockU643:
+	CMPQ    R9, DI
+	JAE     last12_655
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
+	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
 tap656:
@@ -10988,32 +10788,48 @@ tap656:
 	VFMADD231PS  96(CX)(R11*1), Y12, Y3
 	VFMADD231PS  128(CX)(R11*1), Y12, Y4
 	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y6
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VFMADD231PS  320(CX)(R11*1), Y12, Y10
+	VFMADD231PS  352(CX)(R11*1), Y12, Y11
 	INCQ         R10
 	JMP          tap656
 
 taps657:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        next627
+	VMOVUPS Y0, (AX)(R9*1)
+	VMOVUPS Y1, 32(AX)(R9*1)
+	VMOVUPS Y2, 64(AX)(R9*1)
+	VMOVUPS Y3, 96(AX)(R9*1)
+	VMOVUPS Y4, 128(AX)(R9*1)
+	VMOVUPS Y5, 160(AX)(R9*1)
+	VMOVUPS Y6, 192(AX)(R9*1)
+	VMOVUPS Y7, 224(AX)(R9*1)
+	VMOVUPS Y8, 256(AX)(R9*1)
+	VMOVUPS Y9, 288(AX)(R9*1)
+	VMOVUPS Y10, 320(AX)(R9*1)
+	VMOVUPS Y11, 352(AX)(R9*1)
+	ADDQ    $0x00000180, R9
+	JMP     blockU643
 
-last6_637:
+last12_655:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x000000a0
-	JBE     last5_636
+	CMPQ    R11, $0x00000160
+	JBE     last11_654
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	VMOVAPS Y13, Y4
 	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
+	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
 tap658:
@@ -11028,8 +10844,14 @@ tap658:
 	VFMADD231PS  64(CX)(R11*1), Y12, Y2
 	VFMADD231PS  96(CX)(R11*1), Y12, Y3
 	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y5
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VFMADD231PS  320(CX)(R11*1), Y12, Y10
+	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y11
 	INCQ         R10
 	JMP          tap658
 
@@ -11039,19 +10861,31 @@ taps659:
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        next627
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMOVUPS    Y9, 288(AX)(R9*1)
+	VMOVUPS    Y10, 320(AX)(R9*1)
+	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
+	JMP        next639
 
-last5_636:
+last11_654:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000080
-	JBE     last4_635
+	CMPQ    R11, $0x00000140
+	JBE     last10_653
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
 	XORQ    R10, R10
 
 tap660:
@@ -11065,8 +10899,14 @@ tap660:
 	VFMADD231PS  32(CX)(R11*1), Y12, Y1
 	VFMADD231PS  64(CX)(R11*1), Y12, Y2
 	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y4
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y10
 	INCQ         R10
 	JMP          tap660
 
@@ -11075,18 +10915,30 @@ taps661:
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        next627
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMOVUPS    Y9, 288(AX)(R9*1)
+	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
+	JMP        next639
 
-last4_635:
+last10_653:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000060
-	JBE     last3_634
+	CMPQ    R11, $0x00000120
+	JBE     last9_652
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
 	XORQ    R10, R10
 
 tap662:
@@ -11099,8 +10951,14 @@ tap662:
 	VFMADD231PS  (CX)(R11*1), Y12, Y0
 	VFMADD231PS  32(CX)(R11*1), Y12, Y1
 	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y3
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y9
 	INCQ         R10
 	JMP          tap662
 
@@ -11108,17 +10966,29 @@ taps663:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        next627
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
+	JMP        next639
 
-last3_634:
+last9_652:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000040
-	JBE     last2_633
+	CMPQ    R11, $0x00000100
+	JBE     last8_651
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
 	XORQ    R10, R10
 
 tap664:
@@ -11130,24 +11000,42 @@ tap664:
 	VBROADCASTSS (BX)(R10*4), Y12
 	VFMADD231PS  (CX)(R11*1), Y12, Y0
 	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y2
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y8
 	INCQ         R10
 	JMP          tap664
 
 taps665:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        next627
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
+	JMP        next639
 
-last2_633:
+last8_651:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000020
-	JBE     last1_632
+	CMPQ    R11, $0x000000e0
+	JBE     last7_650
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
 tap666:
@@ -11158,18 +11046,40 @@ tap666:
 	ADDQ         R9, R11
 	VBROADCASTSS (BX)(R10*4), Y12
 	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y1
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y7
 	INCQ         R10
 	JMP          tap666
 
 taps667:
 	VMOVUPS    Y0, (AX)(R9*1)
-	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        next627
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
+	JMP        next639
 
-last1_632:
+last7_650:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x000000c0
+	JBE     last6_649
 	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
 	XORQ    R10, R10
 
 tap668:
@@ -11179,25 +11089,330 @@ tap668:
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
 	VBROADCASTSS (BX)(R10*4), Y12
-	VMASKMOVPS   (CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y0
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y6
 	INCQ         R10
 	JMP          tap668
 
 taps669:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
+	JMP        next639
+
+last6_649:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x000000a0
+	JBE     last5_648
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	XORQ    R10, R10
+
+tap670:
+	CMPQ         R10, SI
+	JAE          taps671
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y5
+	INCQ         R10
+	JMP          tap670
+
+taps671:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
+	JMP        next639
+
+last5_648:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000080
+	JBE     last4_647
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	XORQ    R10, R10
+
+tap672:
+	CMPQ         R10, SI
+	JAE          taps673
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y4
+	INCQ         R10
+	JMP          tap672
+
+taps673:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
+	JMP        next639
+
+last4_647:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000060
+	JBE     last3_646
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	XORQ    R10, R10
+
+tap674:
+	CMPQ         R10, SI
+	JAE          taps675
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y3
+	INCQ         R10
+	JMP          tap674
+
+taps675:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
+	JMP        next639
+
+last3_646:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000040
+	JBE     last2_645
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	XORQ    R10, R10
+
+tap676:
+	CMPQ         R10, SI
+	JAE          taps677
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y2
+	INCQ         R10
+	JMP          tap676
+
+taps677:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
+	JMP        next639
+
+last2_645:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000020
+	JBE     last1_644
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	XORQ    R10, R10
+
+tap678:
+	CMPQ         R10, SI
+	JAE          taps679
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y1
+	INCQ         R10
+	JMP          tap678
+
+taps679:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
+	JMP        next639
+
+last1_644:
+	VMOVAPS Y13, Y0
+	XORQ    R10, R10
+
+tap680:
+	CMPQ         R10, SI
+	JAE          taps681
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VMASKMOVPS   (CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y0
+	INCQ         R10
+	JMP          tap680
+
+taps681:
 	VMASKMOVPS Y0, Y15, (AX)(R9*1)
 
-next627:
+next639:
 	MOVQ ys+8(FP), R11
 	LEAQ (AX)(R11*4), AX
 	MOVQ xs+24(FP), R11
 	LEAQ (CX)(R11*4), CX
 	DECQ R12
-	JMP  row626
+	JMP  row638
 
-end628:
+end640:
 	VZEROUPPER
 	RET
+
+// func copyPlanes256(dst *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int)
+// Requires: AVX
+TEXT ·copyPlanes256(SB), NOSPLIT, $0-72
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    planes+48(FP), DX
+	MOVQ    rows+56(FP), BX
+	MOVQ    n+64(FP), SI
+	MOVQ    SI, DI
+	DECQ    DI
+	ANDQ    $0x00000007, DI
+	INCQ    DI
+	MOVQ    $0x00000008, R8
+	SUBQ    DI, R8
+	LEAQ    maskTable<>+0(SB), DI
+	VMOVUPS (DI)(R8*4), Y15
+	MOVQ    SI, DI
+	DECQ    DI
+	ANDQ    $-8, DI
+	SHLQ    $0x02, DI
+	MOVQ    DX, R8
+	DECQ    R8
+	IMULQ   dps+8(FP), R8
+	MOVQ    BX, R9
+	DECQ    R9
+	IMULQ   drs+16(FP), R9
+	ADDQ    R9, R8
+	ADDQ    SI, R8
+	LEAQ    (AX)(R8*4), R8
+	MOVQ    drs+16(FP), SI
+	MOVQ    BX, R9
+	IMULQ   SI, R9
+	MOVQ    dps+8(FP), R11
+	SUBQ    R9, R11
+	SHLQ    $0x02, R11
+	SHLQ    $0x02, SI
+	MOVQ    srs+40(FP), R10
+	MOVQ    BX, R9
+	IMULQ   R10, R9
+	MOVQ    sps+32(FP), R12
+	SUBQ    R9, R12
+	SHLQ    $0x02, R12
+	SHLQ    $0x02, R10
+	TESTQ   DI, DI
+	JNZ     wide682
+
+plane683:
+	MOVQ BX, DI
+
+row684:
+	XORQ       R13, R13
+	VMASKMOVPS (CX)(R13*1), Y15, Y0
+	LEAQ       32(AX)(R13*1), R9
+	CMPQ       R9, R8
+	JA         masked686
+	VMOVUPS    Y0, (AX)(R13*1)
+
+nextRow687:
+	ADDQ SI, AX
+	ADDQ R10, CX
+	DECQ DI
+	JNZ  row684
+	ADDQ R11, AX
+	ADDQ R12, CX
+	DECQ DX
+	JNZ  plane683
+	VZEROUPPER
+	RET
+
+masked686:
+	VMASKMOVPS Y0, Y15, (AX)(R13*1)
+	JMP        nextRow687
+
+wide682:
+plane688:
+	MOVQ BX, R13
+
+row689:
+	XORQ R14, R14
+
+full693:
+	VMOVUPS    (CX)(R14*1), Y0
+	VMOVUPS    Y0, (AX)(R14*1)
+	ADDQ       $0x00000020, R14
+	CMPQ       R14, DI
+	JB         full693
+	VMASKMOVPS (CX)(R14*1), Y15, Y0
+	LEAQ       32(AX)(R14*1), R9
+	CMPQ       R9, R8
+	JA         masked691
+	VMOVUPS    Y0, (AX)(R14*1)
+
+nextRow692:
+	ADDQ SI, AX
+	ADDQ R10, CX
+	DECQ R13
+	JNZ  row689
+	ADDQ R11, AX
+	ADDQ R12, CX
+	DECQ DX
+	JNZ  plane688
+	VZEROUPPER
+	RET
+
+masked691:
+	VMASKMOVPS Y0, Y15, (AX)(R14*1)
+	JMP        nextRow692
 
 // func sigmoidRow256(x *float32, y *float32, n int)
 // Requires: AVX, AVX2, FMA3
@@ -11207,9 +11422,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop670:
+gloop694:
 	CMPQ         DX, $0x00000008
-	JB           gtail671
+	JB           gtail695
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -11244,11 +11459,11 @@ gloop670:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop670
+	JMP          gloop694
 
-gtail671:
+gtail695:
 	TESTQ        DX, DX
-	JZ           gdone672
+	JZ           gdone696
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -11285,7 +11500,7 @@ gtail671:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone672:
+gdone696:
 	VZEROUPPER
 	RET
 
@@ -11297,9 +11512,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop673:
+gloop697:
 	CMPQ        DX, $0x00000008
-	JB          gtail674
+	JB          gtail698
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -11328,11 +11543,11 @@ gloop673:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop673
+	JMP         gloop697
 
-gtail674:
+gtail698:
 	TESTQ       DX, DX
-	JZ          gdone675
+	JZ          gdone699
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -11363,7 +11578,7 @@ gtail674:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone675:
+gdone699:
 	VZEROUPPER
 	RET
 
@@ -11376,9 +11591,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop676:
+gloop700:
 	CMPQ        BX, $0x00000008
-	JB          gtail677
+	JB          gtail701
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -11410,11 +11625,11 @@ gloop676:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop676
+	JMP         gloop700
 
-gtail677:
+gtail701:
 	TESTQ       BX, BX
-	JZ          gdone678
+	JZ          gdone702
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -11447,7 +11662,7 @@ gtail677:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone678:
+gdone702:
 	VZEROUPPER
 	RET
 
@@ -11460,9 +11675,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop679:
+gloop703:
 	CMPQ         DX, $0x00000008
-	JB           gtail680
+	JB           gtail704
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -11490,11 +11705,11 @@ gloop679:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop679
+	JMP          gloop703
 
-gtail680:
+gtail704:
 	TESTQ        DX, DX
-	JZ           gdone681
+	JZ           gdone705
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -11524,7 +11739,7 @@ gtail680:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone681:
+gdone705:
 	VZEROUPPER
 	RET
 
@@ -11541,9 +11756,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop682:
+gloop706:
 	CMPQ         DI, $0x00000008
-	JB           gtail683
+	JB           gtail707
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -11650,11 +11865,11 @@ gloop682:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop682
+	JMP          gloop706
 
-gtail683:
+gtail707:
 	TESTQ        DI, DI
-	JZ           gdone684
+	JZ           gdone708
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -11760,7 +11975,7 @@ gtail683:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone684:
+gdone708:
 	VZEROUPPER
 	RET
 
@@ -11781,11 +11996,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody685
+	JZ      nody709
 
-gloop686:
+gloop710:
 	CMPQ    R10, $0x00000008
-	JB      gtail687
+	JB      gtail711
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -11827,11 +12042,11 @@ gloop686:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop686
+	JMP     gloop710
 
-gtail687:
+gtail711:
 	TESTQ      R10, R10
-	JZ         gdone688
+	JZ         gdone712
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -11869,14 +12084,14 @@ gtail687:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone688:
+gdone712:
 	VZEROUPPER
 	RET
 
-nody685:
-gloop689:
+nody709:
+gloop713:
 	CMPQ    R10, $0x00000008
-	JB      gtail690
+	JB      gtail714
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -11915,11 +12130,11 @@ gloop689:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop689
+	JMP     gloop713
 
-gtail690:
+gtail714:
 	TESTQ      R10, R10
-	JZ         gdone691
+	JZ         gdone715
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -11955,7 +12170,7 @@ gtail690:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone691:
+gdone715:
 	VZEROUPPER
 	RET
 
@@ -11974,9 +12189,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop692:
+gloop716:
 	CMPQ         R8, $0x00000008
-	JB           gtail693
+	JB           gtail717
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -12140,11 +12355,11 @@ gloop692:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop692
+	JMP          gloop716
 
-gtail693:
+gtail717:
 	TESTQ        R8, R8
-	JZ           gdone694
+	JZ           gdone718
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -12306,7 +12521,7 @@ gtail693:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone694:
+gdone718:
 	VZEROUPPER
 	RET
 
@@ -12327,11 +12542,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody695
+	JZ      nody719
 
-gloop696:
+gloop720:
 	CMPQ    R9, $0x00000008
-	JB      gtail697
+	JB      gtail721
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -12377,11 +12592,11 @@ gloop696:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop696
+	JMP     gloop720
 
-gtail697:
+gtail721:
 	TESTQ      R9, R9
-	JZ         gdone698
+	JZ         gdone722
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -12424,14 +12639,14 @@ gtail697:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone698:
+gdone722:
 	VZEROUPPER
 	RET
 
-nody695:
-gloop699:
+nody719:
+gloop723:
 	CMPQ    R9, $0x00000008
-	JB      gtail700
+	JB      gtail724
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -12474,11 +12689,11 @@ gloop699:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop699
+	JMP     gloop723
 
-gtail700:
+gtail724:
 	TESTQ      R9, R9
-	JZ         gdone701
+	JZ         gdone725
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -12519,7 +12734,7 @@ gtail700:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone701:
+gdone725:
 	VZEROUPPER
 	RET
 
@@ -12534,11 +12749,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody702
+	JZ      nody726
 
-gloop703:
+gloop727:
 	CMPQ    SI, $0x00000008
-	JB      gtail704
+	JB      gtail728
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -12552,11 +12767,11 @@ gloop703:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop703
+	JMP     gloop727
 
-gtail704:
+gtail728:
 	TESTQ      SI, SI
-	JZ         gdone705
+	JZ         gdone729
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -12570,14 +12785,14 @@ gtail704:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone705:
+gdone729:
 	VZEROUPPER
 	RET
 
-nody702:
-gloop706:
+nody726:
+gloop730:
 	CMPQ    SI, $0x00000008
-	JB      gtail707
+	JB      gtail731
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -12588,11 +12803,11 @@ gloop706:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop706
+	JMP     gloop730
 
-gtail707:
+gtail731:
 	TESTQ      SI, SI
-	JZ         gdone708
+	JZ         gdone732
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -12604,7 +12819,7 @@ gtail707:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone708:
+gdone732:
 	VZEROUPPER
 	RET
 
@@ -12631,16 +12846,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows709:
+rows733:
 	TESTQ        SI, SI
-	JZ           end710
+	JZ           end734
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU711:
+loopU735:
 	CMPQ    R10, R8
-	JAE     loop1712
+	JAE     loop1736
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -12654,34 +12869,34 @@ loopU711:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU711
+	JMP     loopU735
 
-loop1712:
+loop1736:
 	CMPQ    R10, R9
-	JAE     tail714
+	JAE     tail738
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop1712
+	JMP     loop1736
 
-tail714:
+tail738:
 	CMPQ       R10, DI
-	JAE        done713
+	JAE        done737
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done713:
+done737:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows709
+	JMP  rows733
 
-end710:
+end734:
 	VZEROUPPER
 	RET
 
@@ -12708,9 +12923,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU715:
+loopU739:
 	CMPQ    BX, SI
-	JAE     loop1716
+	JAE     loop1740
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -12724,26 +12939,26 @@ loopU715:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU715
+	JMP     loopU739
 
-loop1716:
+loop1740:
 	CMPQ    BX, DI
-	JAE     tail718
+	JAE     tail742
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1716
+	JMP     loop1740
 
-tail718:
+tail742:
 	CMPQ       BX, R8
-	JAE        done717
+	JAE        done741
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done717:
+done741:
 	VZEROUPPER
 	RET
 
@@ -12770,9 +12985,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU719:
+loopU743:
 	CMPQ    BX, SI
-	JAE     loop1720
+	JAE     loop1744
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -12786,26 +13001,26 @@ loopU719:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU719
+	JMP     loopU743
 
-loop1720:
+loop1744:
 	CMPQ    BX, DI
-	JAE     tail722
+	JAE     tail746
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1720
+	JMP     loop1744
 
-tail722:
+tail746:
 	CMPQ       BX, R8
-	JAE        done721
+	JAE        done745
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done721:
+done745:
 	VZEROUPPER
 	RET
 
@@ -12835,9 +13050,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU723:
+loopU747:
 	CMPQ    DX, BX
-	JAE     loop1724
+	JAE     loop1748
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -12849,29 +13064,29 @@ loopU723:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU723
+	JMP     loopU747
 
-loop1724:
+loop1748:
 	CMPQ    DX, SI
-	JAE     tail726
+	JAE     tail750
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1724
+	JMP     loop1748
 
-tail726:
+tail750:
 	CMPQ       DX, DI
-	JAE        done725
+	JAE        done749
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done725:
+done749:
 	VZEROUPPER
 	RET
 
@@ -12901,9 +13116,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU727:
+loopU751:
 	CMPQ    DX, BX
-	JAE     loop1728
+	JAE     loop1752
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -12919,11 +13134,11 @@ loopU727:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU727
+	JMP     loopU751
 
-loop1728:
+loop1752:
 	CMPQ    DX, SI
-	JAE     tail730
+	JAE     tail754
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -12932,11 +13147,11 @@ loop1728:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1728
+	JMP     loop1752
 
-tail730:
+tail754:
 	CMPQ       DX, DI
-	JAE        done729
+	JAE        done753
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -12945,7 +13160,7 @@ tail730:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done729:
+done753:
 	VZEROUPPER
 	RET
 
@@ -12965,9 +13180,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU731:
+loopU755:
 	CMPQ      BX, DX
-	JAE       loop1732
+	JAE       loop1756
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -12977,17 +13192,17 @@ loopU731:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU731
+	JMP       loopU755
 
-loop1732:
+loop1756:
 	CMPQ      BX, CX
-	JAE       done733
+	JAE       done757
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop1732
+	JMP       loop1756
 
-done733:
+done757:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -13015,9 +13230,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU734:
+loopU758:
 	CMPQ        BX, DX
-	JAE         loop1735
+	JAE         loop1759
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -13031,18 +13246,18 @@ loopU734:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU734
+	JMP         loopU758
 
-loop1735:
+loop1759:
 	CMPQ        BX, CX
-	JAE         done736
+	JAE         done760
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1735
+	JMP         loop1759
 
-done736:
+done760:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -13074,9 +13289,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU737:
+loopU761:
 	CMPQ        SI, BX
-	JAE         loop1738
+	JAE         loop1762
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -13094,19 +13309,19 @@ loopU737:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU737
+	JMP         loopU761
 
-loop1738:
+loop1762:
 	CMPQ        SI, DX
-	JAE         done739
+	JAE         done763
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop1738
+	JMP         loop1762
 
-done739:
+done763:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -13142,9 +13357,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows740:
+rows764:
 	TESTQ SI, SI
-	JZ    end741
+	JZ    end765
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -13155,9 +13370,9 @@ rows740:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU742:
+loopU766:
 	CMPQ    R8, R9
-	JAE     loop1743
+	JAE     loop1767
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -13167,29 +13382,29 @@ loopU742:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU742
+	JMP     loopU766
 
-loop1743:
+loop1767:
 	CMPQ    R8, R10
-	JAE     tail745
+	JAE     tail769
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1743
+	JMP     loop1767
 
-tail745:
+tail769:
 	CMPQ       R8, R11
-	JAE        done744
+	JAE        done768
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done744:
+done768:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows740
+	JMP  rows764
 
-end741:
+end765:
 	VZEROUPPER
 	RET
 
@@ -13235,38 +13450,38 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows746:
+rows770:
 	TESTQ SI, SI
-	JZ    end747
+	JZ    end771
 	XORQ  R8, R8
 
-loop1748:
+loop1772:
 	CMPQ    R8, R9
-	JAE     tail749
+	JAE     tail773
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1748
+	JMP     loop1772
 
-tail749:
+tail773:
 	CMPQ       R8, DI
-	JAE        next750
+	JAE        next774
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next750:
+next774:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows746
+	JMP  rows770
 
-end747:
+end771:
 	VZEROUPPER
 	RET
 
@@ -13284,40 +13499,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock751:
+rowblock775:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile752:
+tile776:
 	TESTQ  DI, DI
-	JZ     end753
+	JZ     end777
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k754:
+k778:
 	TESTQ       R10, R10
-	JZ          ktail755
+	JZ          ktail779
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k754
+	JMP         k778
 
-ktail755:
+ktail779:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone756
+	JZ          kdone780
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone756:
+kdone780:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -13330,13 +13545,13 @@ kdone756:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias757
+	JZ           nobias781
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias757:
+nobias781:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -13346,9 +13561,9 @@ nobias757:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile752
+	JMP        tile776
 
-end753:
+end777:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -13356,7 +13571,7 @@ end753:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock751
+	JNZ    rowblock775
 	VZEROUPPER
 	RET
 
@@ -13374,15 +13589,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock758:
+rowblock782:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile759:
+tile783:
 	TESTQ  DI, DI
-	JZ     end760
+	JZ     end784
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -13390,9 +13605,9 @@ tile759:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k761:
+k785:
 	TESTQ       R10, R10
-	JZ          ktail762
+	JZ          ktail786
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -13401,18 +13616,18 @@ k761:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k761
+	JMP         k785
 
-ktail762:
+ktail786:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone763
+	JZ          kdone787
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone763:
+kdone787:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -13425,13 +13640,13 @@ kdone763:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias764
+	JZ           nobias788
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias764:
+nobias788:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -13441,9 +13656,9 @@ nobias764:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile759
+	JMP        tile783
 
-end760:
+end784:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -13451,7 +13666,7 @@ end760:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock758
+	JNZ    rowblock782
 	VZEROUPPER
 	RET
 
@@ -13469,15 +13684,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock765:
+rowblock789:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile766:
+tile790:
 	TESTQ  DI, DI
-	JZ     end767
+	JZ     end791
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13486,9 +13701,9 @@ tile766:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k768:
+k792:
 	TESTQ       R10, R10
-	JZ          ktail769
+	JZ          ktail793
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -13499,11 +13714,11 @@ k768:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k768
+	JMP         k792
 
-ktail769:
+ktail793:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone770
+	JZ          kdone794
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -13512,7 +13727,7 @@ ktail769:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone770:
+kdone794:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -13525,13 +13740,13 @@ kdone770:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias771
+	JZ           nobias795
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias771:
+nobias795:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -13541,9 +13756,9 @@ nobias771:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile766
+	JMP        tile790
 
-end767:
+end791:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -13551,7 +13766,7 @@ end767:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock765
+	JNZ    rowblock789
 	VZEROUPPER
 	RET
 
@@ -13569,15 +13784,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock772:
+rowblock796:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile773:
+tile797:
 	TESTQ  DI, DI
-	JZ     end774
+	JZ     end798
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -13585,9 +13800,9 @@ tile773:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k775:
+k799:
 	TESTQ       R10, R10
-	JZ          ktail776
+	JZ          ktail800
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -13596,18 +13811,18 @@ k775:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k775
+	JMP         k799
 
-ktail776:
+ktail800:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone777
+	JZ          kdone801
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone777:
+kdone801:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -13631,14 +13846,14 @@ kdone777:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias778
+	JZ           nobias802
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias778:
+nobias802:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -13651,9 +13866,9 @@ nobias778:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile773
+	JMP        tile797
 
-end774:
+end798:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13661,7 +13876,7 @@ end774:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock772
+	JNZ    rowblock796
 	VZEROUPPER
 	RET
 
@@ -13679,15 +13894,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock779:
+rowblock803:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile780:
+tile804:
 	TESTQ  DI, DI
-	JZ     end781
+	JZ     end805
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13697,9 +13912,9 @@ tile780:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k782:
+k806:
 	TESTQ       R10, R10
-	JZ          ktail783
+	JZ          ktail807
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -13711,11 +13926,11 @@ k782:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k782
+	JMP         k806
 
-ktail783:
+ktail807:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone784
+	JZ          kdone808
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -13725,7 +13940,7 @@ ktail783:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone784:
+kdone808:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -13749,14 +13964,14 @@ kdone784:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias785
+	JZ           nobias809
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias785:
+nobias809:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -13769,9 +13984,9 @@ nobias785:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile780
+	JMP        tile804
 
-end781:
+end805:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13779,7 +13994,7 @@ end781:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock779
+	JNZ    rowblock803
 	VZEROUPPER
 	RET
 
@@ -13797,15 +14012,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock786:
+rowblock810:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile787:
+tile811:
 	TESTQ  DI, DI
-	JZ     end788
+	JZ     end812
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13817,9 +14032,9 @@ tile787:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k789:
+k813:
 	TESTQ       R10, R10
-	JZ          ktail790
+	JZ          ktail814
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -13834,11 +14049,11 @@ k789:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k789
+	JMP         k813
 
-ktail790:
+ktail814:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone791
+	JZ          kdone815
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -13851,7 +14066,7 @@ ktail790:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone791:
+kdone815:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -13875,14 +14090,14 @@ kdone791:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias792
+	JZ           nobias816
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias792:
+nobias816:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -13895,9 +14110,9 @@ nobias792:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile787
+	JMP        tile811
 
-end788:
+end812:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13905,7 +14120,7 @@ end788:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock786
+	JNZ    rowblock810
 	VZEROUPPER
 	RET
 
@@ -13923,15 +14138,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock793:
+rowblock817:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile794:
+tile818:
 	TESTQ  DI, DI
-	JZ     end795
+	JZ     end819
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13940,9 +14155,9 @@ tile794:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k796:
+k820:
 	TESTQ       R10, R10
-	JZ          ktail797
+	JZ          ktail821
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -13953,11 +14168,11 @@ k796:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k796
+	JMP         k820
 
-ktail797:
+ktail821:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone798
+	JZ          kdone822
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -13966,7 +14181,7 @@ ktail797:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone798:
+kdone822:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -14001,7 +14216,7 @@ kdone798:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias799
+	JZ           nobias823
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -14009,7 +14224,7 @@ kdone798:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias799:
+nobias823:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -14025,9 +14240,9 @@ nobias799:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile794
+	JMP        tile818
 
-end795:
+end819:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -14035,7 +14250,7 @@ end795:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock793
+	JNZ    rowblock817
 	VZEROUPPER
 	RET
 
@@ -14053,15 +14268,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock800:
+rowblock824:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile801:
+tile825:
 	TESTQ  DI, DI
-	JZ     end802
+	JZ     end826
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -14073,9 +14288,9 @@ tile801:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k803:
+k827:
 	TESTQ       R10, R10
-	JZ          ktail804
+	JZ          ktail828
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -14090,11 +14305,11 @@ k803:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k803
+	JMP         k827
 
-ktail804:
+ktail828:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone805
+	JZ          kdone829
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -14107,7 +14322,7 @@ ktail804:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone805:
+kdone829:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -14142,7 +14357,7 @@ kdone805:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias806
+	JZ           nobias830
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -14150,7 +14365,7 @@ kdone805:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias806:
+nobias830:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -14166,9 +14381,9 @@ nobias806:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile801
+	JMP        tile825
 
-end802:
+end826:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -14176,7 +14391,7 @@ end802:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock800
+	JNZ    rowblock824
 	VZEROUPPER
 	RET
 
@@ -14194,15 +14409,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock807:
+rowblock831:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile808:
+tile832:
 	TESTQ  DI, DI
-	JZ     end809
+	JZ     end833
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -14217,9 +14432,9 @@ tile808:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k810:
+k834:
 	TESTQ       R10, R10
-	JZ          ktail811
+	JZ          ktail835
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -14238,11 +14453,11 @@ k810:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k810
+	JMP         k834
 
-ktail811:
+ktail835:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone812
+	JZ          kdone836
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -14259,7 +14474,7 @@ ktail811:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone812:
+kdone836:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -14294,7 +14509,7 @@ kdone812:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias813
+	JZ           nobias837
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -14302,7 +14517,7 @@ kdone812:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias813:
+nobias837:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -14318,9 +14533,9 @@ nobias813:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile808
+	JMP        tile832
 
-end809:
+end833:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -14328,7 +14543,7 @@ end809:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock807
+	JNZ    rowblock831
 	VZEROUPPER
 	RET
 
@@ -14349,68 +14564,68 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock814:
+rowblock838:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile815:
+tile839:
 	TESTQ        DI, DI
-	JZ           end816
+	JZ           end840
 	CMPQ         mode+72(FP), $0x01
-	JB           zero817
-	JE           cinit818
+	JB           zero841
+	JE           cinit842
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
-	JMP          kstart819
+	JMP          kstart843
 
-cinit818:
+cinit842:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart819
+	JMP        kstart843
 
-zero817:
+zero841:
 	VXORPS Y0, Y0, Y0
 
-kstart819:
+kstart843:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k820:
+k844:
 	TESTQ        R10, R10
-	JZ           kdone821
+	JZ           kdone845
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k820
+	JMP          k844
 
-kdone821:
+kdone845:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu822
+	JNE    norelu846
 	VXORPS Y1, Y1, Y1
 	VCMPPS $0x06, Y1, Y0, Y2
 	VANDPS Y2, Y0, Y0
 
-norelu822:
+norelu846:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile815
+	JMP        tile839
 
-end816:
+end840:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock814
+	JNZ    rowblock838
 	VZEROUPPER
 	RET
 
@@ -14431,40 +14646,40 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock823:
+rowblock847:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile824:
+tile848:
 	TESTQ        DI, DI
-	JZ           end825
+	JZ           end849
 	CMPQ         mode+72(FP), $0x01
-	JB           zero826
-	JE           cinit827
+	JB           zero850
+	JE           cinit851
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart828
+	JMP          kstart852
 
-cinit827:
+cinit851:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart828
+	JMP        kstart852
 
-zero826:
+zero850:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart828:
+kstart852:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k829:
+k853:
 	TESTQ        R10, R10
-	JZ           kdone830
+	JZ           kdone854
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -14473,34 +14688,34 @@ k829:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k829
+	JMP          k853
 
-kdone830:
+kdone854:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu831
+	JNE    norelu855
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y4
 	VANDPS Y4, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y4
 	VANDPS Y4, Y1, Y1
 
-norelu831:
+norelu855:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile824
+	JMP        tile848
 
-end825:
+end849:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock823
+	JNZ    rowblock847
 	VZEROUPPER
 	RET
 
@@ -14521,43 +14736,43 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock832:
+rowblock856:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile833:
+tile857:
 	TESTQ        DI, DI
-	JZ           end834
+	JZ           end858
 	CMPQ         mode+72(FP), $0x01
-	JB           zero835
-	JE           cinit836
+	JB           zero859
+	JE           cinit860
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
-	JMP          kstart837
+	JMP          kstart861
 
-cinit836:
+cinit860:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart837
+	JMP        kstart861
 
-zero835:
+zero859:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart837:
+kstart861:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k838:
+k862:
 	TESTQ        R10, R10
-	JZ           kdone839
+	JZ           kdone863
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -14568,11 +14783,11 @@ k838:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k838
+	JMP          k862
 
-kdone839:
+kdone863:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu840
+	JNE    norelu864
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -14581,7 +14796,7 @@ kdone839:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu840:
+norelu864:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -14589,16 +14804,16 @@ norelu840:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile833
+	JMP        tile857
 
-end834:
+end858:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock832
+	JNZ    rowblock856
 	VZEROUPPER
 	RET
 
@@ -14619,41 +14834,41 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock841:
+rowblock865:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile842:
+tile866:
 	TESTQ        DI, DI
-	JZ           end843
+	JZ           end867
 	CMPQ         mode+72(FP), $0x01
-	JB           zero844
-	JE           cinit845
+	JB           zero868
+	JE           cinit869
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
-	JMP          kstart846
+	JMP          kstart870
 
-cinit845:
+cinit869:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart846
+	JMP        kstart870
 
-zero844:
+zero868:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart846:
+kstart870:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k847:
+k871:
 	TESTQ        R10, R10
-	JZ           kdone848
+	JZ           kdone872
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -14662,18 +14877,18 @@ k847:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k847
+	JMP          k871
 
-kdone848:
+kdone872:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu849
+	JNE    norelu873
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y3
 	VANDPS Y3, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y3
 	VANDPS Y3, Y1, Y1
 
-norelu849:
+norelu873:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -14681,16 +14896,16 @@ norelu849:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile842
+	JMP        tile866
 
-end843:
+end867:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock841
+	JNZ    rowblock865
 	VZEROUPPER
 	RET
 
@@ -14711,47 +14926,47 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock850:
+rowblock874:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile851:
+tile875:
 	TESTQ        DI, DI
-	JZ           end852
+	JZ           end876
 	CMPQ         mode+72(FP), $0x01
-	JB           zero853
-	JE           cinit854
+	JB           zero877
+	JE           cinit878
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(R8), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart855
+	JMP          kstart879
 
-cinit854:
+cinit878:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart855
+	JMP        kstart879
 
-zero853:
+zero877:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart855:
+kstart879:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k856:
+k880:
 	TESTQ        R10, R10
-	JZ           kdone857
+	JZ           kdone881
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -14763,11 +14978,11 @@ k856:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k856
+	JMP          k880
 
-kdone857:
+kdone881:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu858
+	JNE    norelu882
 	VXORPS Y4, Y4, Y4
 	VCMPPS $0x06, Y4, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -14778,7 +14993,7 @@ kdone857:
 	VCMPPS $0x06, Y4, Y3, Y6
 	VANDPS Y6, Y3, Y3
 
-norelu858:
+norelu882:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -14788,16 +15003,16 @@ norelu858:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile851
+	JMP        tile875
 
-end852:
+end876:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock850
+	JNZ    rowblock874
 	VZEROUPPER
 	RET
 
@@ -14818,17 +15033,17 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock859:
+rowblock883:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile860:
+tile884:
 	TESTQ        DI, DI
-	JZ           end861
+	JZ           end885
 	CMPQ         mode+72(FP), $0x01
-	JB           zero862
-	JE           cinit863
+	JB           zero886
+	JE           cinit887
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -14836,9 +15051,9 @@ tile860:
 	VBROADCASTSS 4(R8), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart864
+	JMP          kstart888
 
-cinit863:
+cinit887:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -14847,9 +15062,9 @@ cinit863:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart864
+	JMP        kstart888
 
-zero862:
+zero886:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -14857,14 +15072,14 @@ zero862:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart864:
+kstart888:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k865:
+k889:
 	TESTQ        R10, R10
-	JZ           kdone866
+	JZ           kdone890
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -14879,11 +15094,11 @@ k865:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k865
+	JMP          k889
 
-kdone866:
+kdone890:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu867
+	JNE    norelu891
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -14898,7 +15113,7 @@ kdone866:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu867:
+norelu891:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -14910,16 +15125,16 @@ norelu867:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile860
+	JMP        tile884
 
-end861:
+end885:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock859
+	JNZ    rowblock883
 	VZEROUPPER
 	RET
 
@@ -14940,45 +15155,45 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock868:
+rowblock892:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile869:
+tile893:
 	TESTQ        DI, DI
-	JZ           end870
+	JZ           end894
 	CMPQ         mode+72(FP), $0x01
-	JB           zero871
-	JE           cinit872
+	JB           zero895
+	JE           cinit896
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
 	VBROADCASTSS 8(R8), Y2
-	JMP          kstart873
+	JMP          kstart897
 
-cinit872:
+cinit896:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart873
+	JMP        kstart897
 
-zero871:
+zero895:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart873:
+kstart897:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k874:
+k898:
 	TESTQ        R10, R10
-	JZ           kdone875
+	JZ           kdone899
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -14989,11 +15204,11 @@ k874:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k874
+	JMP          k898
 
-kdone875:
+kdone899:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu876
+	JNE    norelu900
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y4
 	VANDPS Y4, Y0, Y0
@@ -15002,7 +15217,7 @@ kdone875:
 	VCMPPS $0x06, Y3, Y2, Y4
 	VANDPS Y4, Y2, Y2
 
-norelu876:
+norelu900:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -15012,16 +15227,16 @@ norelu876:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile869
+	JMP        tile893
 
-end870:
+end894:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock868
+	JNZ    rowblock892
 	VZEROUPPER
 	RET
 
@@ -15042,17 +15257,17 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock877:
+rowblock901:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile878:
+tile902:
 	TESTQ        DI, DI
-	JZ           end879
+	JZ           end903
 	CMPQ         mode+72(FP), $0x01
-	JB           zero880
-	JE           cinit881
+	JB           zero904
+	JE           cinit905
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -15060,9 +15275,9 @@ tile878:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(R8), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart882
+	JMP          kstart906
 
-cinit881:
+cinit905:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -15072,9 +15287,9 @@ cinit881:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart882
+	JMP        kstart906
 
-zero880:
+zero904:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15082,14 +15297,14 @@ zero880:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart882:
+kstart906:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k883:
+k907:
 	TESTQ        R10, R10
-	JZ           kdone884
+	JZ           kdone908
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -15104,11 +15319,11 @@ k883:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k883
+	JMP          k907
 
-kdone884:
+kdone908:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu885
+	JNE    norelu909
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y8
 	VANDPS Y8, Y0, Y0
@@ -15123,7 +15338,7 @@ kdone884:
 	VCMPPS $0x06, Y6, Y5, Y8
 	VANDPS Y8, Y5, Y5
 
-norelu885:
+norelu909:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -15136,16 +15351,16 @@ norelu885:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile878
+	JMP        tile902
 
-end879:
+end903:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock877
+	JNZ    rowblock901
 	VZEROUPPER
 	RET
 
@@ -15166,17 +15381,17 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock886:
+rowblock910:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile887:
+tile911:
 	TESTQ        DI, DI
-	JZ           end888
+	JZ           end912
 	CMPQ         mode+72(FP), $0x01
-	JB           zero889
-	JE           cinit890
+	JB           zero913
+	JE           cinit914
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -15187,9 +15402,9 @@ tile887:
 	VBROADCASTSS 8(R8), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart891
+	JMP          kstart915
 
-cinit890:
+cinit914:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -15202,9 +15417,9 @@ cinit890:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart891
+	JMP        kstart915
 
-zero889:
+zero913:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15215,14 +15430,14 @@ zero889:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart891:
+kstart915:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k892:
+k916:
 	TESTQ        R10, R10
-	JZ           kdone893
+	JZ           kdone917
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -15241,11 +15456,11 @@ k892:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k892
+	JMP          k916
 
-kdone893:
+kdone917:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu894
+	JNE    norelu918
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -15266,7 +15481,7 @@ kdone893:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu894:
+norelu918:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -15282,16 +15497,16 @@ norelu894:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile887
+	JMP        tile911
 
-end888:
+end912:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock886
+	JNZ    rowblock910
 	VZEROUPPER
 	RET
 
@@ -15311,9 +15526,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock895:
+gemvblock919:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest896
+	JLT    gemvrest920
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -15328,9 +15543,9 @@ gemvblock895:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk899:
+gemvk923:
 	TESTQ       R11, R11
-	JZ          gemvtail900
+	JZ          gemvtail924
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -15344,11 +15559,11 @@ gemvk899:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk899
+	JMP         gemvk923
 
-gemvtail900:
+gemvtail924:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone901
+	JZ          gemvkdone925
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -15367,7 +15582,7 @@ gemvtail900:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone901:
+gemvkdone925:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -15396,45 +15611,45 @@ gemvkdone901:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias902
+	JZ            gemvnobias926
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias902:
+gemvnobias926:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock895
+	JMP     gemvblock919
 
-gemvrest896:
-gemvrestloop897:
+gemvrest920:
+gemvrestloop921:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend898
+	JLE    gemvend922
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk903:
+gemvk927:
 	TESTQ       R11, R11
-	JZ          gemvtail904
+	JZ          gemvtail928
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk903
+	JMP         gemvk927
 
-gemvtail904:
+gemvtail928:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone905
+	JZ          gemvkdone929
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone905:
+gemvkdone929:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -15442,18 +15657,18 @@ gemvkdone905:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias906
+	JZ            gemvnobias930
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias906:
+gemvnobias930:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop897
+	JMP    gemvrestloop921
 
-gemvend898:
+gemvend922:
 	VZEROUPPER
 	RET
 
@@ -15473,9 +15688,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow907:
+gemvrow931:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend908
+	JLE    gemvrowend932
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -15494,9 +15709,9 @@ gemvrow907:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU909:
+loopU933:
 	CMPQ        R8, R9
-	JAE         loop1910
+	JAE         loop1934
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -15514,24 +15729,24 @@ loopU909:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU909
+	JMP         loopU933
 
-loop1910:
+loop1934:
 	CMPQ        R8, R10
-	JAE         tail912
+	JAE         tail936
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop1910
+	JMP         loop1934
 
-tail912:
+tail936:
 	CMPQ        R8, R11
-	JAE         done911
+	JAE         done935
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done911:
+done935:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -15546,18 +15761,18 @@ done911:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias913
+	JZ            gemvnobias937
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias913:
+gemvnobias937:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow907
+	JMP    gemvrow931
 
-gemvrowend908:
+gemvrowend932:
 	VZEROUPPER
 	RET
 
@@ -15578,9 +15793,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock914:
+gemvblock938:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest915
+	JLT    gemvrest939
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15595,9 +15810,9 @@ gemvblock914:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk918:
+gemvk942:
 	TESTQ       R11, R11
-	JZ          gemvtail919
+	JZ          gemvtail943
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -15611,11 +15826,11 @@ gemvk918:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk918
+	JMP         gemvk942
 
-gemvtail919:
+gemvtail943:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone920
+	JZ          gemvkdone944
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -15634,7 +15849,7 @@ gemvtail919:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone920:
+gemvkdone944:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -15659,62 +15874,62 @@ gemvkdone920:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias921
+	JZ           gemvnobias945
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias921:
+gemvnobias945:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock914
+	JMP     gemvblock938
 
-gemvrest915:
-gemvrestloop916:
+gemvrest939:
+gemvrestloop940:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend917
+	JLE    gemvend941
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk922:
+gemvk946:
 	TESTQ       R11, R11
-	JZ          gemvtail923
+	JZ          gemvtail947
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk922
+	JMP         gemvk946
 
-gemvtail923:
+gemvtail947:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone924
+	JZ          gemvkdone948
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone924:
+gemvkdone948:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias925
+	JZ           gemvnobias949
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias925:
+gemvnobias949:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop916
+	JMP    gemvrestloop940
 
-gemvend917:
+gemvend941:
 	VZEROUPPER
 	RET
 
@@ -15735,9 +15950,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow926:
+gemvrow950:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend927
+	JLE    gemvrowend951
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15756,9 +15971,9 @@ gemvrow926:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU928:
+loopU952:
 	CMPQ        R8, R9
-	JAE         loop1929
+	JAE         loop1953
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -15776,24 +15991,24 @@ loopU928:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU928
+	JMP         loopU952
 
-loop1929:
+loop1953:
 	CMPQ        R8, R10
-	JAE         tail931
+	JAE         tail955
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop1929
+	JMP         loop1953
 
-tail931:
+tail955:
 	CMPQ        R8, R11
-	JAE         done930
+	JAE         done954
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done930:
+done954:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -15806,17 +16021,17 @@ done930:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias932
+	JZ           gemvnobias956
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias932:
+gemvnobias956:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow926
+	JMP    gemvrow950
 
-gemvrowend927:
+gemvrowend951:
 	VZEROUPPER
 	RET

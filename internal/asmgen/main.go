@@ -1100,6 +1100,7 @@ func main() {
 		l.outerAdd(true)
 		l.shiftSum()
 		l.shiftSumRows()
+		l.copyPlanes()
 		l.gates()
 		l.elementwise()
 		l.im2colKernels()

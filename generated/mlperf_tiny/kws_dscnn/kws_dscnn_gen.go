@@ -1023,11 +1023,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
 		xp := &m.xp4[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a4[row]))
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -1037,9 +1033,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds0DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[5]float32)(s[oh*7:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 		}
 	}
 
@@ -1156,11 +1150,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
 		xp := &m.xp10[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a10[row]))
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -1170,9 +1160,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds1DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[5]float32)(s[oh*7:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 		}
 	}
 
@@ -1289,11 +1277,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
 		xp := &m.xp16[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a16[row]))
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -1303,9 +1287,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds2DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[5]float32)(s[oh*7:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 		}
 	}
 
@@ -1422,11 +1404,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
 		xp := &m.xp22[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a22[row]))
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -1436,9 +1414,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds3DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[5]float32)(s[oh*7:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 		}
 	}
 
@@ -1784,11 +1760,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
 			xp := &m.xp4[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a4[row]))
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -1798,9 +1770,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds0DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[5]float32)(s[oh*7:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 			}
 		}
 	}
@@ -1921,11 +1891,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
 			xp := &m.xp10[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a10[row]))
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -1935,9 +1901,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds1DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[5]float32)(s[oh*7:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 			}
 		}
 	}
@@ -2058,11 +2022,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
 			xp := &m.xp16[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a16[row]))
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -2072,9 +2032,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds2DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[5]float32)(s[oh*7:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 			}
 		}
 	}
@@ -2195,11 +2153,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
 			xp := &m.xp22[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a22[row]))
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -2209,9 +2163,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds3DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[5]float32)(s[oh*7:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 			}
 		}
 	}
@@ -2645,9 +2597,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Ds3DwBias[f] += sb
 				grp := f / Ds3DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 				w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Ds3DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*189:]
@@ -2657,11 +2607,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 			}
 			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 		}
 	}
 
@@ -2833,9 +2779,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Ds2DwBias[f] += sb
 				grp := f / Ds2DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 				w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Ds2DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*189:]
@@ -2845,11 +2789,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 			}
 			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 		}
 	}
 
@@ -3021,9 +2961,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Ds1DwBias[f] += sb
 				grp := f / Ds1DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Ds1DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*189:]
@@ -3033,11 +2971,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 			}
 			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 		}
 	}
 
@@ -3209,9 +3143,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Ds0DwBias[f] += sb
 				grp := f / Ds0DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Ds0DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*189:]
@@ -3221,11 +3153,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 			}
 			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 		}
 	}
 
@@ -3677,9 +3605,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Ds3DwBias[f] += sb
 			grp := f / Ds3DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 			w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Ds3DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*189:]
@@ -3689,11 +3615,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 		}
 		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 	}
 
 	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
@@ -3857,9 +3779,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Ds2DwBias[f] += sb
 			grp := f / Ds2DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 			w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Ds2DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*189:]
@@ -3869,11 +3789,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 		}
 		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 	}
 
 	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
@@ -4037,9 +3953,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Ds1DwBias[f] += sb
 			grp := f / Ds1DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Ds1DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*189:]
@@ -4049,11 +3963,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 		}
 		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 	}
 
 	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
@@ -4217,9 +4127,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Ds0DwBias[f] += sb
 			grp := f / Ds0DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Ds0DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*189:]
@@ -4229,11 +4137,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 		}
 		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 	}
 
 	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 32

@@ -2782,11 +2782,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
 		xp := &m.xp27[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[12]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12514), 196, 14, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
 		z := (*[64][12][12]float32)(unsafe.Pointer(&m.a27[row]))
 		taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
 		xpf := unsafe.Slice(&xp[0][0][0], 12544)
@@ -2796,9 +2792,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*196:], taps[:], w, 166, m.Params.Blocks4DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[12]float32)(s[oh*14:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 144), 144, 12, unsafe.Slice(&s[0], 166), 0, 14, 1, 12, 12)
 		}
 	}
 
@@ -2915,11 +2909,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[64][12][12]float32)(unsafe.Pointer(&m.a32[row]))
 		xp := &m.xp33[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[12]float32)(xp[c][h][0:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 10802), 169, 13, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
 		z := (*[64][6][6]float32)(unsafe.Pointer(&m.a33[row]))
 		taps := [9]int32{0, 1, 2, 13, 14, 15, 26, 27, 28}
 		xpf := unsafe.Slice(&xp[0][0][0], 10816)
@@ -3045,11 +3035,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
 		xp := &m.xp39[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a39[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -3059,9 +3045,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks6DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[6]float32)(s[oh*8:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 		}
 	}
 
@@ -3178,11 +3162,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
 		xp := &m.xp45[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a45[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -3192,9 +3172,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks7DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[6]float32)(s[oh*8:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 		}
 	}
 
@@ -3311,11 +3289,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
 		xp := &m.xp51[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a51[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -3325,9 +3299,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks8DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[6]float32)(s[oh*8:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 		}
 	}
 
@@ -3444,11 +3416,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
 		xp := &m.xp57[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a57[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -3458,9 +3426,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks9DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[6]float32)(s[oh*8:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 		}
 	}
 
@@ -3577,11 +3543,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
 		xp := &m.xp63[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a63[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -3591,9 +3553,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks10DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[6]float32)(s[oh*8:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 		}
 	}
 
@@ -3710,11 +3670,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a68[row]))
 		xp := &m.xp69[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h][0:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 6264), 49, 7, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		z := (*[128][3][3]float32)(unsafe.Pointer(&m.a69[row]))
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 6272)
@@ -3840,11 +3796,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
 		xp := &m.xp75[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[3]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 6388), 25, 5, unsafe.Slice(&x[0][0][0], 2304), 9, 3, 256, 3, 3)
 		z := (*[256][3][3]float32)(unsafe.Pointer(&m.a75[row]))
 		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 		xpf := unsafe.Slice(&xp[0][0][0], 6400)
@@ -3854,9 +3806,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks12DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[3]float32)(s[oh*5:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 9), 9, 3, unsafe.Slice(&s[0], 13), 0, 5, 1, 3, 3)
 		}
 	}
 
@@ -4663,11 +4613,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
 			xp := &m.xp27[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[12]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12514), 196, 14, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
 			z := (*[64][12][12]float32)(unsafe.Pointer(&m.a27[row]))
 			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
 			xpf := unsafe.Slice(&xp[0][0][0], 12544)
@@ -4677,9 +4623,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*196:], taps[:], w, 166, m.Params.Blocks4DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[12]float32)(s[oh*14:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 144), 144, 12, unsafe.Slice(&s[0], 166), 0, 14, 1, 12, 12)
 			}
 		}
 	}
@@ -4800,11 +4744,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a32[row]))
 			xp := &m.xp33[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[12]float32)(xp[c][h][0:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 10802), 169, 13, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
 			z := (*[64][6][6]float32)(unsafe.Pointer(&m.a33[row]))
 			taps := [9]int32{0, 1, 2, 13, 14, 15, 26, 27, 28}
 			xpf := unsafe.Slice(&xp[0][0][0], 10816)
@@ -4934,11 +4874,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
 			xp := &m.xp39[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a39[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -4948,9 +4884,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks6DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[6]float32)(s[oh*8:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 			}
 		}
 	}
@@ -5071,11 +5005,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
 			xp := &m.xp45[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a45[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -5085,9 +5015,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks7DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[6]float32)(s[oh*8:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 			}
 		}
 	}
@@ -5208,11 +5136,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
 			xp := &m.xp51[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a51[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -5222,9 +5146,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks8DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[6]float32)(s[oh*8:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 			}
 		}
 	}
@@ -5345,11 +5267,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
 			xp := &m.xp57[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a57[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -5359,9 +5277,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks9DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[6]float32)(s[oh*8:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 			}
 		}
 	}
@@ -5482,11 +5398,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
 			xp := &m.xp63[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a63[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -5496,9 +5408,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks10DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[6]float32)(s[oh*8:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 			}
 		}
 	}
@@ -5619,11 +5529,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a68[row]))
 			xp := &m.xp69[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[6]float32)(xp[c][h][0:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 6264), 49, 7, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			z := (*[128][3][3]float32)(unsafe.Pointer(&m.a69[row]))
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 6272)
@@ -5753,11 +5659,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
 			xp := &m.xp75[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[3]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 6388), 25, 5, unsafe.Slice(&x[0][0][0], 2304), 9, 3, 256, 3, 3)
 			z := (*[256][3][3]float32)(unsafe.Pointer(&m.a75[row]))
 			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 			xpf := unsafe.Slice(&xp[0][0][0], 6400)
@@ -5767,9 +5669,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks12DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[3]float32)(s[oh*5:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 9), 9, 3, unsafe.Slice(&s[0], 13), 0, 5, 1, 3, 3)
 			}
 		}
 	}
@@ -6174,9 +6074,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks12DwBias[f] += sb
 				grp := f / Blocks12DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[3]float32)(dzs[oh*5+12:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[12], 13), 13, 5, unsafe.Slice(&dzf[0][0], 9), 9, 3, 1, 3, 3)
 				w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks12DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*25:]
@@ -6186,11 +6084,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*25:], dzs[:], flip[:], w, 25, 0)
 			}
 			dx := (*[256][3][3]float32)(unsafe.Pointer(&m.d80[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[3]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 2304), 9, 3, unsafe.Slice(&dxp[0][1][1], 6388), 25, 5, 256, 3, 3)
 		}
 	}
 
@@ -6377,11 +6271,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*49:], dzs[:], flip[:], w, 49, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[6]float32)(dxp[c][h][0:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][0][0], 6264), 49, 7, 128, 6, 6)
 		}
 	}
 
@@ -6553,9 +6443,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks10DwBias[f] += sb
 				grp := f / Blocks10DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 				w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks10DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*64:]
@@ -6565,11 +6453,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 		}
 	}
 
@@ -6741,9 +6625,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks9DwBias[f] += sb
 				grp := f / Blocks9DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 				w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks9DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*64:]
@@ -6753,11 +6635,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 		}
 	}
 
@@ -6929,9 +6807,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks8DwBias[f] += sb
 				grp := f / Blocks8DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 				w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks8DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*64:]
@@ -6941,11 +6817,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 		}
 	}
 
@@ -7117,9 +6989,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks7DwBias[f] += sb
 				grp := f / Blocks7DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 				w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks7DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*64:]
@@ -7129,11 +6999,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 		}
 	}
 
@@ -7305,9 +7171,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks6DwBias[f] += sb
 				grp := f / Blocks6DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 				w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks6DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*64:]
@@ -7317,11 +7181,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 		}
 	}
 
@@ -7508,11 +7368,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*169:], dzs[:], flip[:], w, 169, 0)
 			}
 			dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d32[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[12]float32)(dxp[c][h][0:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 9216), 144, 12, unsafe.Slice(&dxp[0][0][0], 10802), 169, 13, 64, 12, 12)
 		}
 	}
 
@@ -7684,9 +7540,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks4DwBias[f] += sb
 				grp := f / Blocks4DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[12]float32)(dzs[oh*14+30:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[30], 166), 166, 14, unsafe.Slice(&dzf[0][0], 144), 144, 12, 1, 12, 12)
 				w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks4DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*196:]
@@ -7696,11 +7550,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*196:], dzs[:], flip[:], w, 196, 0)
 			}
 			dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d32[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[12]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 9216), 144, 12, unsafe.Slice(&dxp[0][1][1], 12514), 196, 14, 64, 12, 12)
 		}
 	}
 
@@ -8812,9 +8662,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks12DwBias[f] += sb
 			grp := f / Blocks12DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[3]float32)(dzs[oh*5+12:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[12], 13), 13, 5, unsafe.Slice(&dzf[0][0], 9), 9, 3, 1, 3, 3)
 			w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks12DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*25:]
@@ -8824,11 +8672,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*25:], dzs[:], flip[:], w, 25, 0)
 		}
 		dx := (*[256][3][3]float32)(unsafe.Pointer(&m.d80[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[3]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 2304), 9, 3, unsafe.Slice(&dxp[0][1][1], 6388), 25, 5, 256, 3, 3)
 	}
 
 	// layers.74 (relu [256 3 3]→[256 3 3]), spec line 105
@@ -9007,11 +8851,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*49:], dzs[:], flip[:], w, 49, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[6]float32)(dxp[c][h][0:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][0][0], 6264), 49, 7, 128, 6, 6)
 	}
 
 	// layers.68 (relu [128 6 6]→[128 6 6]), spec line 99
@@ -9175,9 +9015,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks10DwBias[f] += sb
 			grp := f / Blocks10DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 			w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks10DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*64:]
@@ -9187,11 +9025,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 	}
 
 	// layers.62 (relu [128 6 6]→[128 6 6]), spec line 93
@@ -9355,9 +9189,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks9DwBias[f] += sb
 			grp := f / Blocks9DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 			w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks9DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*64:]
@@ -9367,11 +9199,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 	}
 
 	// layers.56 (relu [128 6 6]→[128 6 6]), spec line 87
@@ -9535,9 +9363,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks8DwBias[f] += sb
 			grp := f / Blocks8DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 			w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks8DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*64:]
@@ -9547,11 +9373,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 	}
 
 	// layers.50 (relu [128 6 6]→[128 6 6]), spec line 81
@@ -9715,9 +9537,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks7DwBias[f] += sb
 			grp := f / Blocks7DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 			w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks7DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*64:]
@@ -9727,11 +9547,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 	}
 
 	// layers.44 (relu [128 6 6]→[128 6 6]), spec line 75
@@ -9895,9 +9711,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks6DwBias[f] += sb
 			grp := f / Blocks6DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 			w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks6DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*64:]
@@ -9907,11 +9721,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 	}
 
 	// layers.38 (relu [128 6 6]→[128 6 6]), spec line 69
@@ -10090,11 +9900,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*169:], dzs[:], flip[:], w, 169, 0)
 		}
 		dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d32[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[12]float32)(dxp[c][h][0:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 9216), 144, 12, unsafe.Slice(&dxp[0][0][0], 10802), 169, 13, 64, 12, 12)
 	}
 
 	// layers.32 (relu [64 12 12]→[64 12 12]), spec line 63
@@ -10258,9 +10064,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks4DwBias[f] += sb
 			grp := f / Blocks4DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[12]float32)(dzs[oh*14+30:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[30], 166), 166, 14, unsafe.Slice(&dzf[0][0], 144), 144, 12, 1, 12, 12)
 			w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks4DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*196:]
@@ -10270,11 +10074,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*196:], dzs[:], flip[:], w, 196, 0)
 		}
 		dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d32[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[12]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 9216), 144, 12, unsafe.Slice(&dxp[0][1][1], 12514), 196, 14, 64, 12, 12)
 	}
 
 	// layers.26 (relu [64 12 12]→[64 12 12]), spec line 57

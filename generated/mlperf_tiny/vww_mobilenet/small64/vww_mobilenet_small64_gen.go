@@ -980,11 +980,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
 		xp := &m.xp3[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[8]float64)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 178), 100, 10, unsafe.Slice(&x[0][0][0], 128), 64, 8, 2, 8, 8)
 		z := (*[2][8][8]float64)(unsafe.Pointer(&m.a3[row]))
 		taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
 		xpf := unsafe.Slice(&xp[0][0][0], 200)
@@ -994,9 +990,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum64(s[:], xpf[grp*100:], taps[:], w, 78, m.Params.Blocks0DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[8]float64)(s[oh*10:])
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 64), 64, 8, unsafe.Slice(&s[0], 78), 0, 10, 1, 8, 8)
 		}
 	}
 
@@ -1113,11 +1107,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		x := (*[4][8][8]float64)(unsafe.Pointer(&m.a8[row]))
 		xp := &m.xp9[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[8]float64)(xp[c][h][0:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 314), 81, 9, unsafe.Slice(&x[0][0][0], 256), 64, 8, 4, 8, 8)
 		z := (*[4][4][4]float64)(unsafe.Pointer(&m.a9[row]))
 		taps := [9]int32{0, 1, 2, 9, 10, 11, 18, 19, 20}
 		xpf := unsafe.Slice(&xp[0][0][0], 324)
@@ -1243,11 +1233,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		x := (*[6][4][4]float64)(unsafe.Pointer(&m.a14[row]))
 		xp := &m.xp15[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[4]float64)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 202), 36, 6, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
 		z := (*[6][4][4]float64)(unsafe.Pointer(&m.a15[row]))
 		taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
 		xpf := unsafe.Slice(&xp[0][0][0], 216)
@@ -1257,9 +1243,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum64(s[:], xpf[grp*36:], taps[:], w, 22, m.Params.Blocks2DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[4]float64)(s[oh*6:])
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 16), 16, 4, unsafe.Slice(&s[0], 22), 0, 6, 1, 4, 4)
 		}
 	}
 
@@ -1376,11 +1360,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		x := (*[6][4][4]float64)(unsafe.Pointer(&m.a20[row]))
 		xp := &m.xp21[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[4]float64)(xp[c][h][0:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 144), 25, 5, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
 		z := (*[6][2][2]float64)(unsafe.Pointer(&m.a21[row]))
 		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 		xpf := unsafe.Slice(&xp[0][0][0], 150)
@@ -1675,11 +1655,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
 			xp := &m.xp3[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[8]float64)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 178), 100, 10, unsafe.Slice(&x[0][0][0], 128), 64, 8, 2, 8, 8)
 			z := (*[2][8][8]float64)(unsafe.Pointer(&m.a3[row]))
 			taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
 			xpf := unsafe.Slice(&xp[0][0][0], 200)
@@ -1689,9 +1665,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum64(s[:], xpf[grp*100:], taps[:], w, 78, m.Params.Blocks0DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[8]float64)(s[oh*10:])
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 64), 64, 8, unsafe.Slice(&s[0], 78), 0, 10, 1, 8, 8)
 			}
 		}
 	}
@@ -1812,11 +1786,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[4][8][8]float64)(unsafe.Pointer(&m.a8[row]))
 			xp := &m.xp9[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[8]float64)(xp[c][h][0:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 314), 81, 9, unsafe.Slice(&x[0][0][0], 256), 64, 8, 4, 8, 8)
 			z := (*[4][4][4]float64)(unsafe.Pointer(&m.a9[row]))
 			taps := [9]int32{0, 1, 2, 9, 10, 11, 18, 19, 20}
 			xpf := unsafe.Slice(&xp[0][0][0], 324)
@@ -1946,11 +1916,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[6][4][4]float64)(unsafe.Pointer(&m.a14[row]))
 			xp := &m.xp15[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[4]float64)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 202), 36, 6, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
 			z := (*[6][4][4]float64)(unsafe.Pointer(&m.a15[row]))
 			taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
 			xpf := unsafe.Slice(&xp[0][0][0], 216)
@@ -1960,9 +1926,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum64(s[:], xpf[grp*36:], taps[:], w, 22, m.Params.Blocks2DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[4]float64)(s[oh*6:])
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 16), 16, 4, unsafe.Slice(&s[0], 22), 0, 6, 1, 4, 4)
 			}
 		}
 	}
@@ -2083,11 +2047,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[6][4][4]float64)(unsafe.Pointer(&m.a20[row]))
 			xp := &m.xp21[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[4]float64)(xp[c][h][0:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 144), 25, 5, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
 			z := (*[6][2][2]float64)(unsafe.Pointer(&m.a21[row]))
 			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 			xpf := unsafe.Slice(&xp[0][0][0], 150)
@@ -2516,11 +2476,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum64(dxpf[f*25:], dzs[:], flip[:], w, 25, 0)
 			}
 			dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d20[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[4]float64)(dxp[c][h][0:])
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 96), 16, 4, unsafe.Slice(&dxp[0][0][0], 144), 25, 5, 6, 4, 4)
 		}
 	}
 
@@ -2692,9 +2648,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks2DwBias[f] += sb
 				grp := f / Blocks2DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[4]float64)(dzs[oh*6+14:]) = dzf[oh]
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&dzs[14], 22), 22, 6, unsafe.Slice(&dzf[0][0], 16), 16, 4, 1, 4, 4)
 				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks2DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*36:]
@@ -2704,11 +2658,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum64(dxpf[f*36:], dzs[:], flip[:], w, 36, 0)
 			}
 			dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d20[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[4]float64)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 96), 16, 4, unsafe.Slice(&dxp[0][1][1], 202), 36, 6, 6, 4, 4)
 		}
 	}
 
@@ -2895,11 +2845,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum64(dxpf[f*81:], dzs[:], flip[:], w, 81, 0)
 			}
 			dx := (*[4][8][8]float64)(unsafe.Pointer(&m.d8[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[8]float64)(dxp[c][h][0:])
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 256), 64, 8, unsafe.Slice(&dxp[0][0][0], 314), 81, 9, 4, 8, 8)
 		}
 	}
 
@@ -3071,9 +3017,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks0DwBias[f] += sb
 				grp := f / Blocks0DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[8]float64)(dzs[oh*10+22:]) = dzf[oh]
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&dzs[22], 78), 78, 10, unsafe.Slice(&dzf[0][0], 64), 64, 8, 1, 8, 8)
 				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks0DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*100:]
@@ -3083,11 +3027,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum64(dxpf[f*100:], dzs[:], flip[:], w, 100, 0)
 			}
 			dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d4[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 128), 64, 8, unsafe.Slice(&dxp[0][1][1], 178), 100, 10, 2, 8, 8)
 		}
 	}
 
@@ -3502,11 +3442,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum64(dxpf[f*25:], dzs[:], flip[:], w, 25, 0)
 		}
 		dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d20[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[4]float64)(dxp[c][h][0:])
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 96), 16, 4, unsafe.Slice(&dxp[0][0][0], 144), 25, 5, 6, 4, 4)
 	}
 
 	// layers.20 (relu [6 4 4]→[6 4 4]), spec line 29
@@ -3670,9 +3606,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks2DwBias[f] += sb
 			grp := f / Blocks2DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[4]float64)(dzs[oh*6+14:]) = dzf[oh]
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dzs[14], 22), 22, 6, unsafe.Slice(&dzf[0][0], 16), 16, 4, 1, 4, 4)
 			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks2DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*36:]
@@ -3682,11 +3616,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum64(dxpf[f*36:], dzs[:], flip[:], w, 36, 0)
 		}
 		dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d20[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[4]float64)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 96), 16, 4, unsafe.Slice(&dxp[0][1][1], 202), 36, 6, 6, 4, 4)
 	}
 
 	// layers.14 (relu [6 4 4]→[6 4 4]), spec line 23
@@ -3865,11 +3795,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum64(dxpf[f*81:], dzs[:], flip[:], w, 81, 0)
 		}
 		dx := (*[4][8][8]float64)(unsafe.Pointer(&m.d8[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[8]float64)(dxp[c][h][0:])
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 256), 64, 8, unsafe.Slice(&dxp[0][0][0], 314), 81, 9, 4, 8, 8)
 	}
 
 	// layers.8 (relu [4 8 8]→[4 8 8]), spec line 17
@@ -4033,9 +3959,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks0DwBias[f] += sb
 			grp := f / Blocks0DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[8]float64)(dzs[oh*10+22:]) = dzf[oh]
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dzs[22], 78), 78, 10, unsafe.Slice(&dzf[0][0], 64), 64, 8, 1, 8, 8)
 			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks0DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*100:]
@@ -4045,11 +3969,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum64(dxpf[f*100:], dzs[:], flip[:], w, 100, 0)
 		}
 		dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d4[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 128), 64, 8, unsafe.Slice(&dxp[0][1][1], 178), 100, 10, 2, 8, 8)
 	}
 
 	// layers.2 (relu [2 8 8]→[2 8 8]), spec line 11
