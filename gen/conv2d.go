@@ -232,13 +232,14 @@ func view3(p *plan, name, buf string, a, b, c int) jen.Code {
 }
 
 // inputView declares xp, the (padded) input as [C][Hp][Wp]; with padding it
-// first copies the input into the interior of m.xpN, one CopyRows per channel
-// (the border is never written, so it stays zero):
+// first copies the input into the interior of m.xpN, one CopyRows per channel,
+// or narrow rows with one CopyPlanes for all channels (the border stays zero:
+// it is never written but with CopyPlanes's zeros between the rows):
 //
 //	x := (*[C][H][W]T)(unsafe.Pointer(&m.in))
 //	xp := &m.xp0
 //	for c := range x { runtime.CopyRows32(unsafe.Slice(&xp[c][PT][PL], …), Wp, unsafe.Slice(&x[c][0][0], H*W), W, 1, H, W) }
-//	for c := range x { for h := range x[c] { *(*[W]T)(xp[c][h+PT][PL:]) = x[c][h] } }    (W < copyRowsMinN or one row)
+//	runtime.CopyPlanes32(unsafe.Slice(&xp[0][PT][PL], …), Hp*Wp, Wp, unsafe.Slice(&x[0][0][0], C*H*W), H*W, W, C, H, W)    (W < copyRowsMinN or one row)
 func convInputView(p *plan, n *node, g convGeom, copyIn bool) []jen.Code {
 	_, _, _, xp, _ := convNames(n)
 	if !g.padded {
@@ -247,15 +248,12 @@ func convInputView(p *plan, n *node, g convGeom, copyIn bool) []jen.Code {
 	code := []jen.Code{jen.Id("xp").Op(":=").Op("&").Add(p.buf(xp))}
 	if copyIn {
 		code = append([]jen.Code{view3(p, "x", n.in, g.c, g.h, g.w)}, code...)
+		if (g.w < copyRowsMinN || g.h == 1) && g.wp != g.w {
+			return append(code, copyPlanes(p, jen.Id("xp").Index(jen.Lit(0)).Index(jen.Lit(g.pt)).Index(jen.Lit(g.pl)), g.hp*g.wp, g.wp,
+				jen.Id("x").Index(jen.Lit(0)).Index(jen.Lit(0)).Index(jen.Lit(0)), g.h*g.w, g.w, g.c, g.h, g.w))
+		}
 		copyIn := copyRows(p, jen.Id("xp").Index(jen.Id("c")).Index(jen.Lit(g.pt)).Index(jen.Lit(g.pl)), g.wp,
 			jen.Id("x").Index(jen.Id("c")).Index(jen.Lit(0)).Index(jen.Lit(0)), g.w, 1, g.h, g.w)
-		if (g.w < copyRowsMinN || g.h == 1) && g.wp != g.w {
-			copyIn = jen.For(jen.Id("h").Op(":=").Range().Id("x").Index(jen.Id("c"))).Block(
-				jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(g.w)).Add(p.elem())).Call(
-					jen.Id("xp").Index(jen.Id("c")).Index(padRow(g)).Index(jen.Lit(g.pl).Op(":")),
-				).Op("=").Id("x").Index(jen.Id("c")).Index(jen.Id("h")),
-			)
-		}
 		code = append(code, jen.For(jen.Id("c").Op(":=").Range().Id("x")).Block(copyIn))
 	}
 	return code
@@ -276,6 +274,18 @@ func copyRows(p *plan, dst *jen.Statement, ds int, src *jen.Statement, ss, step,
 		jen.Qual("unsafe", "Slice").Call(jen.Op("&").Add(dst), jen.Lit((rows-1)*ds+n)), jen.Lit(ds),
 		jen.Qual("unsafe", "Slice").Call(jen.Op("&").Add(src), jen.Lit((rows-1)*ss+(n-1)*step+1)), jen.Lit(ss),
 		jen.Lit(step), jen.Lit(rows), jen.Lit(n))
+}
+
+// copyPlanes copies planes of rows of n elements from the array element src
+// on (plane stride sps, row stride srs) to the element dst on (dps, drs),
+// setting elements between the rows of dst (zero padding) to zero or not:
+//
+//	runtime.CopyPlanes32(unsafe.Slice(&dst, …), dps, drs, unsafe.Slice(&src, …), sps, srs, planes, rows, n)
+func copyPlanes(p *plan, dst *jen.Statement, dps, drs int, src *jen.Statement, sps, srs, planes, rows, n int) jen.Code {
+	return p.kernel("CopyPlanes").Call(
+		jen.Qual("unsafe", "Slice").Call(jen.Op("&").Add(dst), jen.Lit((planes-1)*dps+(rows-1)*drs+n)), jen.Lit(dps), jen.Lit(drs),
+		jen.Qual("unsafe", "Slice").Call(jen.Op("&").Add(src), jen.Lit((planes-1)*sps+(rows-1)*srs+n)), jen.Lit(sps), jen.Lit(srs),
+		jen.Lit(planes), jen.Lit(rows), jen.Lit(n))
 }
 
 // copyRowsMinN is the narrowest row copied with CopyRows; narrower rows

@@ -194,9 +194,11 @@ func flatForward(p *plan, n *node, g flatPlane) []jen.Code {
 // overOutputs copies between the output plane o (a *[OH][OW]T) and the flat
 // plane s at the outputs' positions: o = s (toFlat false) or s = o, with one
 // CopyRows (a gather of every SW-th element when SW > 1), or rows narrower
-// than copyRowsMinN one array at a time:
+// than copyRowsMinN with one CopyPlanes (which may write zeros between the
+// rows of s, where s is zero):
 //
-//	for oh := range o { o[oh] = *(*[OW]T)(s[oh*SH*Wp+base:]) }             (SW = 1, OW < copyRowsMinN or one row)
+//	runtime.CopyPlanes32(unsafe.Slice(&o[0][0], OH*OW), OH*OW, OW, unsafe.Slice(&s[base], …), 0, SH*Wp, 1, OH, OW)    (SW = 1, OW < copyRowsMinN or one row)
+//	runtime.CopyPlanes32(unsafe.Slice(&s[base], …), (OH-1)*SH*Wp+OW, SH*Wp, unsafe.Slice(&o[0][0], OH*OW), OH*OW, OW, 1, OH, OW)
 //	runtime.CopyRows32(unsafe.Slice(&o[0][0], OH*OW), OW, unsafe.Slice(&s[base], …), SH*Wp, SW, OH, OW)
 //	runtime.CopyRows32(unsafe.Slice(&s[base], …), SH*Wp, unsafe.Slice(&o[0][0], OH*OW), OW, 1, OH, OW)    (SW = 1)
 //	for oh := range o { r := s[oh*SH*Wp:]; for ow := range o[oh] { r[ow*SW] = o[oh][ow] } }
@@ -208,12 +210,10 @@ func (g flatPlane) overOutputs(p *plan, o, s string, base int, toFlat bool) []je
 		start = start.Op("+").Lit(base)
 	}
 	if g.sw == 1 && (g.wo < copyRowsMinN || g.ho == 1) {
-		row := jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(g.wo)).Add(p.elem())).Call(jen.Id(s).Index(start.Op(":")))
-		body := jen.Id(o).Index(jen.Id("oh")).Op("=").Add(row)
 		if toFlat {
-			body = row.Clone().Op("=").Id(o).Index(jen.Id("oh"))
+			return []jen.Code{copyPlanes(p, flat, (g.ho-1)*g.sh*g.wp+g.wo, g.sh*g.wp, plane, g.ho*g.wo, g.wo, 1, g.ho, g.wo)}
 		}
-		return []jen.Code{jen.For(jen.Id("oh").Op(":=").Range().Id(o)).Block(body)}
+		return []jen.Code{copyPlanes(p, plane, g.ho*g.wo, g.wo, flat, 0, g.sh*g.wp, 1, g.ho, g.wo)}
 	}
 	if !toFlat {
 		return []jen.Code{copyRows(p, plane, g.wo, flat, g.sh*g.wp, g.sw, g.ho, g.wo)}
@@ -340,21 +340,16 @@ func flatBackward(p *plan, n *node, g flatPlane, withDX bool) []jen.Code {
 	code = append(code, loopTo("f", n.GoName+"Filters", perFilter...))
 	if withDX && g.padded {
 		// Crop the border: dx[c] = dxp[c][PT:PT+H][PL:PL+W], one CopyRows per
-		// channel, or narrow rows one array at a time
-		crop := copyRows(p, jen.Id("dx").Index(jen.Id("c")).Index(jen.Lit(0)).Index(jen.Lit(0)), g.w,
-			jen.Id("dxp").Index(jen.Id("c")).Index(jen.Lit(g.pt)).Index(jen.Lit(g.pl)), g.wp, 1, g.h, g.w)
+		// channel, or narrow rows one CopyPlanes for all channels
+		code = append(code, view3(p, "dx", n.din, g.c, g.h, g.w))
 		if (g.w < copyRowsMinN || g.h == 1) && g.wp != g.w {
-			crop = jen.For(jen.Id("h").Op(":=").Range().Id("dx").Index(jen.Id("c"))).Block(
-				jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("h")).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(g.w)).Add(p.elem())).Call(
-					jen.Id("dxp").Index(jen.Id("c")).Index(padRow(g.convGeom)).Index(jen.Lit(g.pl).Op(":")),
-				),
-			)
+			code = append(code, copyPlanes(p, jen.Id("dx").Index(jen.Lit(0)).Index(jen.Lit(0)).Index(jen.Lit(0)), g.h*g.w, g.w,
+				jen.Id("dxp").Index(jen.Lit(0)).Index(jen.Lit(g.pt)).Index(jen.Lit(g.pl)), g.hp*g.wp, g.wp, g.c, g.h, g.w))
+		} else {
+			code = append(code, jen.For(jen.Id("c").Op(":=").Range().Id("dx")).Block(
+				copyRows(p, jen.Id("dx").Index(jen.Id("c")).Index(jen.Lit(0)).Index(jen.Lit(0)), g.w,
+					jen.Id("dxp").Index(jen.Id("c")).Index(jen.Lit(g.pt)).Index(jen.Lit(g.pl)), g.wp, 1, g.h, g.w)))
 		}
-		code = append(code,
-			view3(p, "dx", n.din, g.c, g.h, g.w),
-			jen.For(jen.Id("c").Op(":=").Range().Id("dx")).Block(
-				crop,
-			))
 	}
 	return code
 }

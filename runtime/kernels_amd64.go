@@ -90,6 +90,12 @@ func shiftSum512(y *float32, x *float32, offs *int32, w *float32, taps int, n in
 //go:noescape
 func shiftSumRows512(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)
 
+// copyPlanes512 does dst[p*dps+r*drs+i] = src[p*sps+r*srs+i] for p < planes, r < rows and i < n
+// (planes, rows, n ≥ 1), and may set elements between the rows of dst, up to the last row's end, to zero.
+//
+//go:noescape
+func copyPlanes512(dst *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int)
+
 // sigmoidRow512 sets y[i] = σ(x[i]) for i < n (runtime.Sigmoid32 in vector form).
 //
 //go:noescape
@@ -417,6 +423,12 @@ func shiftSum256(y *float32, x *float32, offs *int32, w *float32, taps int, n in
 //
 //go:noescape
 func shiftSumRows256(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)
+
+// copyPlanes256 does dst[p*dps+r*drs+i] = src[p*sps+r*srs+i] for p < planes, r < rows and i < n
+// (planes, rows, n ≥ 1), and may set elements between the rows of dst, up to the last row's end, to zero.
+//
+//go:noescape
+func copyPlanes256(dst *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int)
 
 // sigmoidRow256 sets y[i] = σ(x[i]) for i < n (runtime.Sigmoid32 in vector form).
 //

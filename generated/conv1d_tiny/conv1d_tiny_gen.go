@@ -219,11 +219,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		x := (*[2][1][5]float64)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[5]float64)(xp[c][h][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][1], 12), 7, 7, unsafe.Slice(&x[0][0][0], 10), 5, 5, 2, 1, 5)
 		z := (*[2][1][6]float64)(unsafe.Pointer(&m.a0[row]))
 		taps := [2]int32{0, 1}
 		xpf := unsafe.Slice(&xp[0][0][0], 14)
@@ -233,9 +229,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0], 2)
 			runtime.ShiftSum64(s[:], xpf[grp*7:], taps[:], w, 6, m.Params.Layers0Bias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[6]float64)(s[oh*7:])
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 6), 6, 6, unsafe.Slice(&s[0], 6), 0, 7, 1, 1, 6)
 		}
 	}
 
@@ -371,11 +365,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[2][1][5]float64)(unsafe.Pointer(&m.x[row]))
 			xp := &m.xp0[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[5]float64)(xp[c][h][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][1], 12), 7, 7, unsafe.Slice(&x[0][0][0], 10), 5, 5, 2, 1, 5)
 			z := (*[2][1][6]float64)(unsafe.Pointer(&m.a0[row]))
 			taps := [2]int32{0, 1}
 			xpf := unsafe.Slice(&xp[0][0][0], 14)
@@ -385,9 +375,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0], 2)
 				runtime.ShiftSum64(s[:], xpf[grp*7:], taps[:], w, 6, m.Params.Layers0Bias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[6]float64)(s[oh*7:])
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 6), 6, 6, unsafe.Slice(&s[0], 6), 0, 7, 1, 1, 6)
 			}
 		}
 	}
@@ -556,9 +544,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					m.Grads.Layers0Bias[f] += sb
 					grp := f / Layers0GroupFilters
 					dzf := &dz[f]
-					for oh := range dzf {
-						*(*[6]float64)(dzs[oh*7+1:]) = dzf[oh]
-					}
+					runtime.CopyPlanes64(unsafe.Slice(&dzs[1], 6), 6, 7, unsafe.Slice(&dzf[0][0], 6), 6, 6, 1, 1, 6)
 					w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0], 2)
 					gw := unsafe.Slice(&m.Grads.Layers0Weight[f][0][0], 2)
 					xg := xpf[grp*7:]
@@ -568,11 +554,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					runtime.ShiftSum64(dxpf[f*7:], dzs[:], flip[:], w, 7, 0)
 				}
 				dx := (*[2][1][5]float64)(unsafe.Pointer(&m.dx[row]))
-				for c := range dx {
-					for h := range dx[c] {
-						dx[c][h] = *(*[5]float64)(dxp[c][h][1:])
-					}
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 10), 5, 5, unsafe.Slice(&dxp[0][0][1], 12), 7, 7, 2, 1, 5)
 			}
 		} else {
 			for row := 0; row < nb; row++ {
@@ -591,9 +573,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					m.Grads.Layers0Bias[f] += sb
 					grp := f / Layers0GroupFilters
 					dzf := &dz[f]
-					for oh := range dzf {
-						*(*[6]float64)(dzs[oh*7+1:]) = dzf[oh]
-					}
+					runtime.CopyPlanes64(unsafe.Slice(&dzs[1], 6), 6, 7, unsafe.Slice(&dzf[0][0], 6), 6, 6, 1, 1, 6)
 					gw := unsafe.Slice(&m.Grads.Layers0Weight[f][0][0], 2)
 					xg := xpf[grp*7:]
 					for t, off := range taps {
@@ -682,9 +662,7 @@ func (m *Model) backward(needDX bool) {
 				m.Grads.Layers0Bias[f] += sb
 				grp := f / Layers0GroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[6]float64)(dzs[oh*7+1:]) = dzf[oh]
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&dzs[1], 6), 6, 7, unsafe.Slice(&dzf[0][0], 6), 6, 6, 1, 1, 6)
 				w := unsafe.Slice(&m.Params.Layers0Weight[f][0][0], 2)
 				gw := unsafe.Slice(&m.Grads.Layers0Weight[f][0][0], 2)
 				xg := xpf[grp*7:]
@@ -694,11 +672,7 @@ func (m *Model) backward(needDX bool) {
 				runtime.ShiftSum64(dxpf[f*7:], dzs[:], flip[:], w, 7, 0)
 			}
 			dx := (*[2][1][5]float64)(unsafe.Pointer(&m.dx[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[5]float64)(dxp[c][h][1:])
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 10), 5, 5, unsafe.Slice(&dxp[0][0][1], 12), 7, 7, 2, 1, 5)
 		} else {
 			xp := &m.xp0[row]
 			dz := (*[2][1][6]float64)(unsafe.Pointer(&m.d0[row]))
@@ -715,9 +689,7 @@ func (m *Model) backward(needDX bool) {
 				m.Grads.Layers0Bias[f] += sb
 				grp := f / Layers0GroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[6]float64)(dzs[oh*7+1:]) = dzf[oh]
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&dzs[1], 6), 6, 7, unsafe.Slice(&dzf[0][0], 6), 6, 6, 1, 1, 6)
 				gw := unsafe.Slice(&m.Grads.Layers0Weight[f][0][0], 2)
 				xg := xpf[grp*7:]
 				for t, off := range taps {

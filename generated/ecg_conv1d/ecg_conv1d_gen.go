@@ -411,11 +411,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[32][1][35]float32)(unsafe.Pointer(&m.a3[row]))
 		xp := &m.xp4[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[35]float32)(xp[c][h][2:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][2], 1244), 39, 39, unsafe.Slice(&x[0][0][0], 1120), 35, 35, 32, 1, 35)
 		z := (*[32][1][35]float32)(unsafe.Pointer(&m.a4[row]))
 		taps := [5]int32{0, 1, 2, 3, 4}
 		xpf := unsafe.Slice(&xp[0][0][0], 1248)
@@ -425,9 +421,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Layers4Weight[f][0][0], 5)
 			runtime.ShiftSum32(s[:], xpf[grp*39:], taps[:], w, 35, m.Params.Layers4Bias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[35]float32)(s[oh*39:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 35), 35, 35, unsafe.Slice(&s[0], 35), 0, 39, 1, 1, 35)
 		}
 	}
 
@@ -596,11 +590,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[32][1][35]float32)(unsafe.Pointer(&m.a3[row]))
 			xp := &m.xp4[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[35]float32)(xp[c][h][2:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][2], 1244), 39, 39, unsafe.Slice(&x[0][0][0], 1120), 35, 35, 32, 1, 35)
 			z := (*[32][1][35]float32)(unsafe.Pointer(&m.a4[row]))
 			taps := [5]int32{0, 1, 2, 3, 4}
 			xpf := unsafe.Slice(&xp[0][0][0], 1248)
@@ -610,9 +600,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Layers4Weight[f][0][0], 5)
 				runtime.ShiftSum32(s[:], xpf[grp*39:], taps[:], w, 35, m.Params.Layers4Bias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[35]float32)(s[oh*39:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 35), 35, 35, unsafe.Slice(&s[0], 35), 0, 39, 1, 1, 35)
 			}
 		}
 	}
@@ -761,9 +749,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Layers4Bias[f] += sb
 				grp := f / Layers4GroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[35]float32)(dzs[oh*39+4:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[4], 35), 35, 39, unsafe.Slice(&dzf[0][0], 35), 35, 35, 1, 1, 35)
 				w := unsafe.Slice(&m.Params.Layers4Weight[f][0][0], 5)
 				gw := unsafe.Slice(&m.Grads.Layers4Weight[f][0][0], 5)
 				xg := xpf[grp*39:]
@@ -773,11 +759,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*39:], dzs[:], flip[:], w, 39, 0)
 			}
 			dx := (*[32][1][35]float32)(unsafe.Pointer(&m.d5[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[35]float32)(dxp[c][h][2:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 1120), 35, 35, unsafe.Slice(&dxp[0][0][2], 1244), 39, 39, 32, 1, 35)
 		}
 	}
 
@@ -1030,9 +1012,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Layers4Bias[f] += sb
 			grp := f / Layers4GroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[35]float32)(dzs[oh*39+4:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[4], 35), 35, 39, unsafe.Slice(&dzf[0][0], 35), 35, 35, 1, 1, 35)
 			w := unsafe.Slice(&m.Params.Layers4Weight[f][0][0], 5)
 			gw := unsafe.Slice(&m.Grads.Layers4Weight[f][0][0], 5)
 			xg := xpf[grp*39:]
@@ -1042,11 +1022,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*39:], dzs[:], flip[:], w, 39, 0)
 		}
 		dx := (*[32][1][35]float32)(unsafe.Pointer(&m.d5[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[35]float32)(dxp[c][h][2:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 1120), 35, 35, unsafe.Slice(&dxp[0][0][2], 1244), 39, 39, 32, 1, 35)
 	}
 
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14

@@ -670,79 +670,6 @@ func (l *lvl) outerAdd(withDX bool) {
 	RET()
 }
 
-// shiftSum: y[i] = b + Σ_t w[t]·x[offs[t]+i] for i < n, each block of output
-// vectors accumulated in registers over all taps and stored once.
-func (l *lvl) shiftSum() {
-	l.fn("shiftSum", "func(y *float32, x *float32, offs *int32, w *float32, taps int, n int, b float32)",
-		"shiftSum"+l.name+" sets y[i] = b + Σ_t w[t]·x[offs[t]+i] for i < n and t < taps.")
-	const vb, vw = 14, 13
-	VBROADCASTSS(param("b"), l.v(vb))
-	py, px := Load(Param("y"), GP64()), Load(Param("x"), GP64())
-	poffs, pw := Load(Param("offs"), GP64()), Load(Param("w"), GP64())
-	taps, n := Load(Param("taps"), GP64()), Load(Param("n"), GP64())
-	l.tailMask(n)
-	const u = 4
-	limU, lim1, nb, idx, t, o := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
-	MOVQ(n, limU)
-	ANDQ(I32(-u*l.w), limU)
-	SHLQ(U8(2), limU)
-	MOVQ(n, lim1)
-	ANDQ(I32(-l.w), lim1)
-	SHLQ(U8(2), lim1)
-	MOVQ(n, nb)
-	SHLQ(U8(2), nb)
-	XORQ(idx, idx)
-	// block emits one block of k vectors (the last masked if masked).
-	block := func(k int, masked bool) {
-		for j := 0; j < k; j++ {
-			VMOVAPS(l.v(vb), l.v(j))
-		}
-		tap, done := newLabel("tap"), newLabel("taps")
-		XORQ(t, t)
-		Label(tap)
-		CMPQ(t, taps)
-		JAE(LabelRef(done))
-		MOVLQSX(Mem{Base: poffs, Index: t, Scale: 4}, o)
-		SHLQ(U8(2), o)
-		ADDQ(idx, o)
-		VBROADCASTSS(Mem{Base: pw, Index: t, Scale: 4}, l.v(vw))
-		for j := 0; j < k; j++ {
-			if masked {
-				l.load(at(px, o, 0), l.v(4+j), true)
-				VFMADD231PS(l.v(4+j), l.v(vw), l.v(j))
-			} else {
-				VFMADD231PS(at(px, o, j*l.vb), l.v(vw), l.v(j))
-			}
-		}
-		INCQ(t)
-		JMP(LabelRef(tap))
-		Label(done)
-		for j := 0; j < k; j++ {
-			l.store(l.v(j), at(py, idx, j*l.vb), masked)
-		}
-	}
-	loopU, loop1, tail, end := newLabel("blockU"), newLabel("block1"), newLabel("tail"), newLabel("end")
-	Label(loopU)
-	CMPQ(idx, limU)
-	JAE(LabelRef(loop1))
-	block(u, false)
-	ADDQ(U32(u*l.vb), idx)
-	JMP(LabelRef(loopU))
-	Label(loop1)
-	CMPQ(idx, lim1)
-	JAE(LabelRef(tail))
-	block(1, false)
-	ADDQ(U32(l.vb), idx)
-	JMP(LabelRef(loop1))
-	Label(tail)
-	CMPQ(idx, nb)
-	JAE(LabelRef(end))
-	block(1, true)
-	Label(end)
-	VZEROUPPER()
-	RET()
-}
-
 // gemmNT emits the mr×nr tile kernel of C = A·Bᵀ + bias: for nt tiles side by
 // side, C[i*ldc + t*nr + j] = bias[t*nr+j] + Σ_p a[i*lda+p]*b[(t*nr+j)*ldb+p]
 // for i < mr, j < nr. Each of the mr·nr dot products has its own vector
@@ -1160,6 +1087,7 @@ func main() {
 		l.outerAdd(true)
 		l.shiftSum()
 		l.shiftSumRows()
+		l.copyPlanes()
 		l.gates()
 		l.elementwise()
 		l.im2colKernels()

@@ -5,103 +5,179 @@ import (
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
 )
 
-// shiftSumRows: y[r*ys+i] = b + Σ_t w[t]·x[r*xs+offs[t]+i] for r < rows,
-// i < n: shiftSum over rows of a plane (the depthwise convolutions with a row
-// stride compute only the output rows, gen/dwconv.go). Per row, blocks of
-// four vectors and a last block of one to four, its last vector masked (a
-// short row is one block: one pass over the taps), each accumulated in
-// registers over all taps in tap order and stored once, so an output is bit
-// for bit what shiftSum computes at the same position.
-func (l *lvl) shiftSumRows() {
-	l.fn("shiftSumRows", "func(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)",
-		"shiftSumRows"+l.name+" sets y[r*ys+i] = b + Σ_t w[t]·x[r*xs+offs[t]+i] for r < rows, i < n and t < taps.")
-	const vb, vw = 14, 13
-	VBROADCASTSS(param("b"), l.v(vb))
-	py, px := Load(Param("y"), GP64()), Load(Param("x"), GP64())
-	poffs, pw := Load(Param("offs"), GP64()), Load(Param("w"), GP64())
-	taps, rows, n := Load(Param("taps"), GP64()), Load(Param("rows"), GP64()), Load(Param("n"), GP64())
-	// The last block of a row has k = 1…4 vectors, the last of them masked
-	// to its (n-1)%w + 1 lanes; the blocks of four before it are unmasked:
-	// limU = ((n-1) / (4w))·4w elements, in bytes.
+// The shifted sums of the depthwise convolutions (gen/dwconv.go):
+//
+//	shiftSum:     y[i] = b + Σ_t w[t]·x[offs[t]+i]                for i < n
+//	shiftSumRows: y[r*ys+i] = b + Σ_t w[t]·x[r*xs+offs[t]+i]     for r < rows, i < n
+//
+// A row of n sums is covered by as few blocks as possible: blocks of
+// shiftU vectors, then one last block of k = 1…shiftU vectors whose last
+// vector is masked to the (n-1)%w + 1 lanes left (a row of at most shiftU
+// vectors is one block). Each block keeps one accumulator per vector, starts
+// from the bias and adds the taps in tap order over all taps (k independent
+// FMA chains per tap, not one latency-bound chain), and is stored once: every
+// output is b then the taps in order whatever the blocking, so a sum is bit
+// for bit the same on either level, in shiftSum or shiftSumRows.
+
+// shiftU is the most vectors (accumulators) of a block: the accumulators,
+// the broadcast weight, the bias and the masked load's register fit in 16
+// registers with AVX2 (Y15 is the lane mask).
+func (l *lvl) shiftU() int {
+	return 12
+}
+
+// shiftRegs are the registers of shiftRow: the row's y and x, the taps' offsets
+// and weights, their count, the row length n in bytes (nb) and its unmasked
+// blocks' end (limU, bytes), and scratch idx, t, o.
+type shiftRegs struct {
+	py, px, poffs, pw, taps, limU, nb, idx, t, o Register
+}
+
+// shiftSetup sets the lane mask of the last vector ((n-1)%w + 1 lanes),
+// limU = ⌊(n-1) / (u·w)⌋·u·w·4 and nb = 4n, for rows of n ≥ 1 sums.
+func (l *lvl) shiftSetup(r shiftRegs, n Register) {
+	u := l.shiftU()
 	lanes := GP64()
 	MOVQ(n, lanes)
 	DECQ(lanes)
 	ANDQ(U32(l.w-1), lanes)
 	INCQ(lanes)
 	l.laneMask(lanes)
-	const u = 4
-	limU, nb, idx, t, o := GP64(), GP64(), GP64(), GP64(), GP64()
-	MOVQ(n, limU)
-	DECQ(limU)
-	ANDQ(I32(-u*l.w), limU)
-	SHLQ(U8(2), limU)
-	MOVQ(n, nb)
-	SHLQ(U8(2), nb)
+	MOVQ(n, r.limU)
+	DECQ(r.limU)
+	if u&(u-1) == 0 {
+		ANDQ(I32(-u*l.w), r.limU)
+	} else {
+		// without a division: count whole blocks up while one more fits
+		q, lim := GP64(), GP64()
+		XORQ(q, q)
+		loop, done := newLabel("blocks"), newLabel("blocksDone")
+		Label(loop)
+		LEAQ(Mem{Base: q, Disp: u * l.w}, lim)
+		CMPQ(lim, r.limU)
+		JA(LabelRef(done))
+		MOVQ(lim, q)
+		JMP(LabelRef(loop))
+		Label(done)
+		MOVQ(q, r.limU)
+	}
+	SHLQ(U8(2), r.limU)
+	MOVQ(n, r.nb)
+	SHLQ(U8(2), r.nb)
+}
+
+// shiftRow emits the sums of one row (limU and nb from shiftSetup, the bias
+// broadcast in vector u+1) and continues at next.
+func (l *lvl) shiftRow(r shiftRegs, next string) {
+	u := l.shiftU()
+	vw, vb, vt := u, u+1, u+2
+	if vt >= 32 || (l.w == 8 && vt >= maskReg) {
+		panic("shiftRow: too many accumulators")
+	}
 	// block emits one block of k vectors at idx, the last masked if masked.
 	block := func(k int, masked bool) {
 		for j := 0; j < k; j++ {
 			VMOVAPS(l.v(vb), l.v(j))
 		}
 		tap, done := newLabel("tap"), newLabel("taps")
-		XORQ(t, t)
+		XORQ(r.t, r.t)
 		Label(tap)
-		CMPQ(t, taps)
+		CMPQ(r.t, r.taps)
 		JAE(LabelRef(done))
-		MOVLQSX(Mem{Base: poffs, Index: t, Scale: 4}, o)
-		SHLQ(U8(2), o)
-		ADDQ(idx, o)
-		VBROADCASTSS(Mem{Base: pw, Index: t, Scale: 4}, l.v(vw))
+		MOVLQSX(Mem{Base: r.poffs, Index: r.t, Scale: 4}, r.o)
+		SHLQ(U8(2), r.o)
+		ADDQ(r.idx, r.o)
+		VBROADCASTSS(Mem{Base: r.pw, Index: r.t, Scale: 4}, l.v(vw))
 		for j := 0; j < k; j++ {
 			if masked && j == k-1 {
-				l.load(at(px, o, j*l.vb), l.v(4+j), true)
-				VFMADD231PS(l.v(4+j), l.v(vw), l.v(j))
+				l.load(at(r.px, r.o, j*l.vb), l.v(vt), true)
+				VFMADD231PS(l.v(vt), l.v(vw), l.v(j))
 			} else {
-				VFMADD231PS(at(px, o, j*l.vb), l.v(vw), l.v(j))
+				VFMADD231PS(at(r.px, r.o, j*l.vb), l.v(vw), l.v(j))
 			}
 		}
-		INCQ(t)
+		INCQ(r.t)
 		JMP(LabelRef(tap))
 		Label(done)
 		for j := 0; j < k; j++ {
-			l.store(l.v(j), at(py, idx, j*l.vb), masked && j == k-1)
+			l.store(l.v(j), at(r.py, r.idx, j*l.vb), masked && j == k-1)
 		}
 	}
-	rowLoop, loopU, next, end := newLabel("row"), newLabel("blockU"), newLabel("next"), newLabel("end")
-	var last [u + 1]string
+	loopU := newLabel("blockU")
+	last := make([]string, u+1)
 	for k := 1; k <= u; k++ {
-		last[k] = newLabel(fmt.Sprintf("last%d", k))
+		last[k] = newLabel(fmt.Sprintf("last%d_", k))
 	}
-	Label(rowLoop)
-	TESTQ(rows, rows)
-	JZ(LabelRef(end))
-	XORQ(idx, idx)
+	XORQ(r.idx, r.idx)
 	Label(loopU)
-	CMPQ(idx, limU)
+	CMPQ(r.idx, r.limU)
 	JAE(LabelRef(last[u]))
 	block(u, false)
-	ADDQ(U32(u*l.vb), idx)
+	ADDQ(U32(u*l.vb), r.idx)
 	JMP(LabelRef(loopU))
-	// nb - idx bytes are left: k = ⌈(nb-idx)/vb⌉ vectors; the branches
-	// go from k = 4 down.
+	// nb - idx bytes are left: k = ⌈(nb-idx)/vb⌉ vectors; the branches go
+	// from k = u down.
 	for k := u; k >= 1; k-- {
 		Label(last[k])
 		if k > 1 {
-			MOVQ(nb, o)
-			SUBQ(idx, o)
-			CMPQ(o, U32((k-1)*l.vb))
+			MOVQ(r.nb, r.o)
+			SUBQ(r.idx, r.o)
+			CMPQ(r.o, U32((k-1)*l.vb))
 			JBE(LabelRef(last[k-1]))
 		}
 		block(k, true)
 		JMP(LabelRef(next))
 	}
+}
+
+// shiftSum: y[i] = b + Σ_t w[t]·x[offs[t]+i] for i < n.
+func (l *lvl) shiftSum() {
+	l.fn("shiftSum", "func(y *float32, x *float32, offs *int32, w *float32, taps int, n int, b float32)",
+		"shiftSum"+l.name+" sets y[i] = b + Σ_t w[t]·x[offs[t]+i] for i < n and t < taps.")
+	u := l.shiftU()
+	VBROADCASTSS(param("b"), l.v(u+1))
+	r := shiftRegs{py: Load(Param("y"), GP64()), px: Load(Param("x"), GP64()),
+		poffs: Load(Param("offs"), GP64()), pw: Load(Param("w"), GP64()), taps: Load(Param("taps"), GP64()),
+		limU: GP64(), nb: GP64(), idx: GP64(), t: GP64(), o: GP64()}
+	n := Load(Param("n"), GP64())
+	end := newLabel("end")
+	TESTQ(n, n)
+	JZ(LabelRef(end))
+	l.shiftSetup(r, n)
+	l.shiftRow(r, end)
+	Label(end)
+	VZEROUPPER()
+	RET()
+}
+
+// shiftSumRows: shiftSum over rows of a plane (the depthwise convolutions
+// with a row stride compute only the output rows, gen/dwconv.go).
+func (l *lvl) shiftSumRows() {
+	l.fn("shiftSumRows", "func(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)",
+		"shiftSumRows"+l.name+" sets y[r*ys+i] = b + Σ_t w[t]·x[r*xs+offs[t]+i] for r < rows, i < n and t < taps.")
+	u := l.shiftU()
+	VBROADCASTSS(param("b"), l.v(u+1))
+	r := shiftRegs{py: Load(Param("y"), GP64()), px: Load(Param("x"), GP64()),
+		poffs: Load(Param("offs"), GP64()), pw: Load(Param("w"), GP64()), taps: Load(Param("taps"), GP64()),
+		limU: GP64(), nb: GP64(), idx: GP64(), t: GP64(), o: GP64()}
+	rows, n := Load(Param("rows"), GP64()), Load(Param("n"), GP64())
+	rowLoop, next, end := newLabel("row"), newLabel("next"), newLabel("end")
+	TESTQ(n, n)
+	JZ(LabelRef(end))
+	l.shiftSetup(r, n)
+	Label(rowLoop)
+	TESTQ(rows, rows)
+	JZ(LabelRef(end))
+	l.shiftRow(r, next)
 	Label(next)
 	// the row strides are loaded into the free o each row: y += ys, x += xs
-	MOVQ(param("ys"), o)
-	LEAQ(Mem{Base: py, Index: o, Scale: 4}, py)
-	MOVQ(param("xs"), o)
-	LEAQ(Mem{Base: px, Index: o, Scale: 4}, px)
+	MOVQ(param("ys"), r.o)
+	LEAQ(Mem{Base: r.py, Index: r.o, Scale: 4}, r.py)
+	MOVQ(param("xs"), r.o)
+	LEAQ(Mem{Base: r.px, Index: r.o, Scale: 4}, r.px)
 	DECQ(rows)
 	JMP(LabelRef(rowLoop))
 	Label(end)

@@ -1027,11 +1027,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
 		xp := &m.xp4[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a4[row]))
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -1041,9 +1037,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds0DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[5]float32)(s[oh*7:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 		}
 	}
 
@@ -1164,11 +1158,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
 		xp := &m.xp10[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a10[row]))
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -1178,9 +1168,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds1DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[5]float32)(s[oh*7:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 		}
 	}
 
@@ -1301,11 +1289,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
 		xp := &m.xp16[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a16[row]))
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -1315,9 +1299,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds2DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[5]float32)(s[oh*7:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 		}
 	}
 
@@ -1438,11 +1420,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
 		xp := &m.xp22[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a22[row]))
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -1452,9 +1430,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds3DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[5]float32)(s[oh*7:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 		}
 	}
 
@@ -1803,11 +1779,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
 			xp := &m.xp4[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a4[row]))
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -1817,9 +1789,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds0DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[5]float32)(s[oh*7:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 			}
 		}
 	}
@@ -1944,11 +1914,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
 			xp := &m.xp10[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a10[row]))
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -1958,9 +1924,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds1DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[5]float32)(s[oh*7:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 			}
 		}
 	}
@@ -2085,11 +2049,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
 			xp := &m.xp16[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a16[row]))
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -2099,9 +2059,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds2DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[5]float32)(s[oh*7:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 			}
 		}
 	}
@@ -2226,11 +2184,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
 			xp := &m.xp22[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[5]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
 			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a22[row]))
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
@@ -2240,9 +2194,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds3DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[5]float32)(s[oh*7:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
 			}
 		}
 	}
@@ -2675,9 +2627,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Ds3DwBias[f] += sb
 				grp := f / Ds3DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 				w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Ds3DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*189:]
@@ -2687,11 +2637,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 			}
 			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 		}
 	}
 
@@ -2863,9 +2809,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Ds2DwBias[f] += sb
 				grp := f / Ds2DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 				w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Ds2DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*189:]
@@ -2875,11 +2819,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 			}
 			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 		}
 	}
 
@@ -3051,9 +2991,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Ds1DwBias[f] += sb
 				grp := f / Ds1DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Ds1DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*189:]
@@ -3063,11 +3001,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 			}
 			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 		}
 	}
 
@@ -3239,9 +3173,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Ds0DwBias[f] += sb
 				grp := f / Ds0DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Ds0DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*189:]
@@ -3251,11 +3183,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 			}
 			dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 		}
 	}
 
@@ -3707,9 +3635,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Ds3DwBias[f] += sb
 			grp := f / Ds3DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 			w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Ds3DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*189:]
@@ -3719,11 +3645,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 		}
 		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 	}
 
 	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
@@ -3887,9 +3809,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Ds2DwBias[f] += sb
 			grp := f / Ds2DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 			w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Ds2DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*189:]
@@ -3899,11 +3819,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 		}
 		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 	}
 
 	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
@@ -4067,9 +3983,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Ds1DwBias[f] += sb
 			grp := f / Ds1DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Ds1DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*189:]
@@ -4079,11 +3993,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 		}
 		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 	}
 
 	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
@@ -4247,9 +4157,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Ds0DwBias[f] += sb
 			grp := f / Ds0DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[5]float32)(dzs[oh*7+16:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[16], 173), 173, 7, unsafe.Slice(&dzf[0][0], 125), 125, 5, 1, 25, 5)
 			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Ds0DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*189:]
@@ -4259,11 +4167,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*189:], dzs[:], flip[:], w, 189, 0)
 		}
 		dx := (*[64][25][5]float32)(unsafe.Pointer(&m.d27[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[5]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 8000), 125, 5, unsafe.Slice(&dxp[0][1][1], 12080), 189, 7, 64, 25, 5)
 	}
 
 	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 32

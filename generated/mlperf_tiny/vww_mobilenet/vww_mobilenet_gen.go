@@ -2802,11 +2802,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
 		xp := &m.xp27[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[12]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12514), 196, 14, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
 		z := (*[64][12][12]float32)(unsafe.Pointer(&m.a27[row]))
 		taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
 		xpf := unsafe.Slice(&xp[0][0][0], 12544)
@@ -2816,9 +2812,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*196:], taps[:], w, 166, m.Params.Blocks4DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[12]float32)(s[oh*14:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 144), 144, 12, unsafe.Slice(&s[0], 166), 0, 14, 1, 12, 12)
 		}
 	}
 
@@ -2939,11 +2933,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[64][12][12]float32)(unsafe.Pointer(&m.a32[row]))
 		xp := &m.xp33[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[12]float32)(xp[c][h][0:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 10802), 169, 13, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
 		z := (*[64][6][6]float32)(unsafe.Pointer(&m.a33[row]))
 		taps := [9]int32{0, 1, 2, 13, 14, 15, 26, 27, 28}
 		xpf := unsafe.Slice(&xp[0][0][0], 10816)
@@ -3073,11 +3063,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
 		xp := &m.xp39[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a39[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -3087,9 +3073,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks6DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[6]float32)(s[oh*8:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 		}
 	}
 
@@ -3210,11 +3194,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
 		xp := &m.xp45[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a45[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -3224,9 +3204,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks7DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[6]float32)(s[oh*8:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 		}
 	}
 
@@ -3347,11 +3325,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
 		xp := &m.xp51[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a51[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -3361,9 +3335,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks8DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[6]float32)(s[oh*8:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 		}
 	}
 
@@ -3484,11 +3456,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
 		xp := &m.xp57[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a57[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -3498,9 +3466,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks9DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[6]float32)(s[oh*8:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 		}
 	}
 
@@ -3621,11 +3587,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
 		xp := &m.xp63[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a63[row]))
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -3635,9 +3597,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks10DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[6]float32)(s[oh*8:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 		}
 	}
 
@@ -3758,11 +3718,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a68[row]))
 		xp := &m.xp69[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[6]float32)(xp[c][h][0:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 6264), 49, 7, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		z := (*[128][3][3]float32)(unsafe.Pointer(&m.a69[row]))
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 6272)
@@ -3892,11 +3848,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 	{
 		x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
 		xp := &m.xp75[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[3]float32)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 6388), 25, 5, unsafe.Slice(&x[0][0][0], 2304), 9, 3, 256, 3, 3)
 		z := (*[256][3][3]float32)(unsafe.Pointer(&m.a75[row]))
 		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 		xpf := unsafe.Slice(&xp[0][0][0], 6400)
@@ -3906,9 +3858,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum32(s[:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks12DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[3]float32)(s[oh*5:])
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 9), 9, 3, unsafe.Slice(&s[0], 13), 0, 5, 1, 3, 3)
 		}
 	}
 
@@ -4739,11 +4689,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
 			xp := &m.xp27[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[12]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12514), 196, 14, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
 			z := (*[64][12][12]float32)(unsafe.Pointer(&m.a27[row]))
 			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
 			xpf := unsafe.Slice(&xp[0][0][0], 12544)
@@ -4753,9 +4699,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*196:], taps[:], w, 166, m.Params.Blocks4DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[12]float32)(s[oh*14:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 144), 144, 12, unsafe.Slice(&s[0], 166), 0, 14, 1, 12, 12)
 			}
 		}
 	}
@@ -4880,11 +4824,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a32[row]))
 			xp := &m.xp33[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[12]float32)(xp[c][h][0:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 10802), 169, 13, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
 			z := (*[64][6][6]float32)(unsafe.Pointer(&m.a33[row]))
 			taps := [9]int32{0, 1, 2, 13, 14, 15, 26, 27, 28}
 			xpf := unsafe.Slice(&xp[0][0][0], 10816)
@@ -5018,11 +4958,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
 			xp := &m.xp39[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a39[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -5032,9 +4968,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks6DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[6]float32)(s[oh*8:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 			}
 		}
 	}
@@ -5159,11 +5093,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
 			xp := &m.xp45[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a45[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -5173,9 +5103,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks7DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[6]float32)(s[oh*8:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 			}
 		}
 	}
@@ -5300,11 +5228,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
 			xp := &m.xp51[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a51[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -5314,9 +5238,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks8DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[6]float32)(s[oh*8:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 			}
 		}
 	}
@@ -5441,11 +5363,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
 			xp := &m.xp57[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a57[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -5455,9 +5373,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks9DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[6]float32)(s[oh*8:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 			}
 		}
 	}
@@ -5582,11 +5498,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
 			xp := &m.xp63[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[6]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a63[row]))
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
@@ -5596,9 +5508,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks10DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[6]float32)(s[oh*8:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
 			}
 		}
 	}
@@ -5723,11 +5633,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a68[row]))
 			xp := &m.xp69[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[6]float32)(xp[c][h][0:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 6264), 49, 7, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			z := (*[128][3][3]float32)(unsafe.Pointer(&m.a69[row]))
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 6272)
@@ -5861,11 +5767,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
 			xp := &m.xp75[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[3]float32)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 6388), 25, 5, unsafe.Slice(&x[0][0][0], 2304), 9, 3, 256, 3, 3)
 			z := (*[256][3][3]float32)(unsafe.Pointer(&m.a75[row]))
 			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 			xpf := unsafe.Slice(&xp[0][0][0], 6400)
@@ -5875,9 +5777,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum32(s[:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks12DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[3]float32)(s[oh*5:])
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 9), 9, 3, unsafe.Slice(&s[0], 13), 0, 5, 1, 3, 3)
 			}
 		}
 	}
@@ -6286,9 +6186,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks12DwBias[f] += sb
 				grp := f / Blocks12DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[3]float32)(dzs[oh*5+12:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[12], 13), 13, 5, unsafe.Slice(&dzf[0][0], 9), 9, 3, 1, 3, 3)
 				w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks12DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*25:]
@@ -6298,11 +6196,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*25:], dzs[:], flip[:], w, 25, 0)
 			}
 			dx := (*[256][3][3]float32)(unsafe.Pointer(&m.d80[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[3]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 2304), 9, 3, unsafe.Slice(&dxp[0][1][1], 6388), 25, 5, 256, 3, 3)
 		}
 	}
 
@@ -6489,11 +6383,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*49:], dzs[:], flip[:], w, 49, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[6]float32)(dxp[c][h][0:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][0][0], 6264), 49, 7, 128, 6, 6)
 		}
 	}
 
@@ -6665,9 +6555,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks10DwBias[f] += sb
 				grp := f / Blocks10DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 				w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks10DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*64:]
@@ -6677,11 +6565,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 		}
 	}
 
@@ -6853,9 +6737,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks9DwBias[f] += sb
 				grp := f / Blocks9DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 				w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks9DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*64:]
@@ -6865,11 +6747,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 		}
 	}
 
@@ -7041,9 +6919,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks8DwBias[f] += sb
 				grp := f / Blocks8DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 				w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks8DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*64:]
@@ -7053,11 +6929,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 		}
 	}
 
@@ -7229,9 +7101,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks7DwBias[f] += sb
 				grp := f / Blocks7DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 				w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks7DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*64:]
@@ -7241,11 +7111,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 		}
 	}
 
@@ -7417,9 +7283,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks6DwBias[f] += sb
 				grp := f / Blocks6DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 				w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks6DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*64:]
@@ -7429,11 +7293,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 			}
 			dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 		}
 	}
 
@@ -7620,11 +7480,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*169:], dzs[:], flip[:], w, 169, 0)
 			}
 			dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d32[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[12]float32)(dxp[c][h][0:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 9216), 144, 12, unsafe.Slice(&dxp[0][0][0], 10802), 169, 13, 64, 12, 12)
 		}
 	}
 
@@ -7796,9 +7652,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks4DwBias[f] += sb
 				grp := f / Blocks4DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[12]float32)(dzs[oh*14+30:]) = dzf[oh]
-				}
+				runtime.CopyPlanes32(unsafe.Slice(&dzs[30], 166), 166, 14, unsafe.Slice(&dzf[0][0], 144), 144, 12, 1, 12, 12)
 				w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks4DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*196:]
@@ -7808,11 +7662,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum32(dxpf[f*196:], dzs[:], flip[:], w, 196, 0)
 			}
 			dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d32[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[12]float32)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 9216), 144, 12, unsafe.Slice(&dxp[0][1][1], 12514), 196, 14, 64, 12, 12)
 		}
 	}
 
@@ -8924,9 +8774,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks12DwBias[f] += sb
 			grp := f / Blocks12DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[3]float32)(dzs[oh*5+12:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[12], 13), 13, 5, unsafe.Slice(&dzf[0][0], 9), 9, 3, 1, 3, 3)
 			w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks12DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*25:]
@@ -8936,11 +8784,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*25:], dzs[:], flip[:], w, 25, 0)
 		}
 		dx := (*[256][3][3]float32)(unsafe.Pointer(&m.d80[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[3]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 2304), 9, 3, unsafe.Slice(&dxp[0][1][1], 6388), 25, 5, 256, 3, 3)
 	}
 
 	// layers.74 (relu [256 3 3]→[256 3 3]), spec line 105
@@ -9119,11 +8963,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*49:], dzs[:], flip[:], w, 49, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[6]float32)(dxp[c][h][0:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][0][0], 6264), 49, 7, 128, 6, 6)
 	}
 
 	// layers.68 (relu [128 6 6]→[128 6 6]), spec line 99
@@ -9287,9 +9127,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks10DwBias[f] += sb
 			grp := f / Blocks10DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 			w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks10DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*64:]
@@ -9299,11 +9137,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 	}
 
 	// layers.62 (relu [128 6 6]→[128 6 6]), spec line 93
@@ -9467,9 +9301,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks9DwBias[f] += sb
 			grp := f / Blocks9DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 			w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks9DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*64:]
@@ -9479,11 +9311,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 	}
 
 	// layers.56 (relu [128 6 6]→[128 6 6]), spec line 87
@@ -9647,9 +9475,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks8DwBias[f] += sb
 			grp := f / Blocks8DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 			w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks8DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*64:]
@@ -9659,11 +9485,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 	}
 
 	// layers.50 (relu [128 6 6]→[128 6 6]), spec line 81
@@ -9827,9 +9649,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks7DwBias[f] += sb
 			grp := f / Blocks7DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 			w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks7DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*64:]
@@ -9839,11 +9659,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 	}
 
 	// layers.44 (relu [128 6 6]→[128 6 6]), spec line 75
@@ -10007,9 +9823,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks6DwBias[f] += sb
 			grp := f / Blocks6DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[6]float32)(dzs[oh*8+18:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[18], 46), 46, 8, unsafe.Slice(&dzf[0][0], 36), 36, 6, 1, 6, 6)
 			w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks6DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*64:]
@@ -10019,11 +9833,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*64:], dzs[:], flip[:], w, 64, 0)
 		}
 		dx := (*[128][6][6]float32)(unsafe.Pointer(&m.d68[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[6]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 4608), 36, 6, unsafe.Slice(&dxp[0][1][1], 8174), 64, 8, 128, 6, 6)
 	}
 
 	// layers.38 (relu [128 6 6]→[128 6 6]), spec line 69
@@ -10202,11 +10012,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*169:], dzs[:], flip[:], w, 169, 0)
 		}
 		dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d32[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[12]float32)(dxp[c][h][0:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 9216), 144, 12, unsafe.Slice(&dxp[0][0][0], 10802), 169, 13, 64, 12, 12)
 	}
 
 	// layers.32 (relu [64 12 12]→[64 12 12]), spec line 63
@@ -10370,9 +10176,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks4DwBias[f] += sb
 			grp := f / Blocks4DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[12]float32)(dzs[oh*14+30:]) = dzf[oh]
-			}
+			runtime.CopyPlanes32(unsafe.Slice(&dzs[30], 166), 166, 14, unsafe.Slice(&dzf[0][0], 144), 144, 12, 1, 12, 12)
 			w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks4DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*196:]
@@ -10382,11 +10186,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum32(dxpf[f*196:], dzs[:], flip[:], w, 196, 0)
 		}
 		dx := (*[64][12][12]float32)(unsafe.Pointer(&m.d32[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[12]float32)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes32(unsafe.Slice(&dx[0][0][0], 9216), 144, 12, unsafe.Slice(&dxp[0][1][1], 12514), 196, 14, 64, 12, 12)
 	}
 
 	// layers.26 (relu [64 12 12]→[64 12 12]), spec line 57

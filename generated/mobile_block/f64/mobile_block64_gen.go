@@ -373,11 +373,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		x := (*[8][12][12]float64)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[12]float64)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 1538), 196, 14, unsafe.Slice(&x[0][0][0], 1152), 144, 12, 8, 12, 12)
 		z := (*[8][12][12]float64)(unsafe.Pointer(&m.a0[row]))
 		taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
 		xpf := unsafe.Slice(&xp[0][0][0], 1568)
@@ -387,9 +383,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
 			runtime.ShiftSum64(s[:], xpf[grp*196:], taps[:], w, 166, 0)
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[12]float64)(s[oh*14:])
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 144), 144, 12, unsafe.Slice(&s[0], 166), 0, 14, 1, 12, 12)
 		}
 	}
 
@@ -589,11 +583,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[8][12][12]float64)(unsafe.Pointer(&m.x[row]))
 			xp := &m.xp0[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[12]float64)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 1538), 196, 14, unsafe.Slice(&x[0][0][0], 1152), 144, 12, 8, 12, 12)
 			z := (*[8][12][12]float64)(unsafe.Pointer(&m.a0[row]))
 			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
 			xpf := unsafe.Slice(&xp[0][0][0], 1568)
@@ -603,9 +593,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
 				runtime.ShiftSum64(s[:], xpf[grp*196:], taps[:], w, 166, 0)
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[12]float64)(s[oh*14:])
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 144), 144, 12, unsafe.Slice(&s[0], 166), 0, 14, 1, 12, 12)
 			}
 		}
 	}
@@ -975,9 +963,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				for f := 0; f < Block0Filters; f++ {
 					grp := f / Block0GroupFilters
 					dzf := &dz[f]
-					for oh := range dzf {
-						*(*[12]float64)(dzs[oh*14+30:]) = dzf[oh]
-					}
+					runtime.CopyPlanes64(unsafe.Slice(&dzs[30], 166), 166, 14, unsafe.Slice(&dzf[0][0], 144), 144, 12, 1, 12, 12)
 					w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
 					gw := unsafe.Slice(&m.Grads.Block0Weight[f][0][0][0], 9)
 					xg := xpf[grp*196:]
@@ -987,11 +973,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					runtime.ShiftSum64(dxpf[f*196:], dzs[:], flip[:], w, 196, 0)
 				}
 				dx := (*[8][12][12]float64)(unsafe.Pointer(&m.dx[row]))
-				for c := range dx {
-					for h := range dx[c] {
-						dx[c][h] = *(*[12]float64)(dxp[c][h+1][1:])
-					}
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 1152), 144, 12, unsafe.Slice(&dxp[0][1][1], 1538), 196, 14, 8, 12, 12)
 			}
 		} else {
 			for row := 0; row < nb; row++ {
@@ -1003,9 +985,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				for f := 0; f < Block0Filters; f++ {
 					grp := f / Block0GroupFilters
 					dzf := &dz[f]
-					for oh := range dzf {
-						*(*[12]float64)(dzs[oh*14+30:]) = dzf[oh]
-					}
+					runtime.CopyPlanes64(unsafe.Slice(&dzs[30], 166), 166, 14, unsafe.Slice(&dzf[0][0], 144), 144, 12, 1, 12, 12)
 					gw := unsafe.Slice(&m.Grads.Block0Weight[f][0][0][0], 9)
 					xg := xpf[grp*196:]
 					for t, off := range taps {
@@ -1205,9 +1185,7 @@ func (m *Model) backward(needDX bool) {
 			for f := 0; f < Block0Filters; f++ {
 				grp := f / Block0GroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[12]float64)(dzs[oh*14+30:]) = dzf[oh]
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&dzs[30], 166), 166, 14, unsafe.Slice(&dzf[0][0], 144), 144, 12, 1, 12, 12)
 				w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Block0Weight[f][0][0][0], 9)
 				xg := xpf[grp*196:]
@@ -1217,11 +1195,7 @@ func (m *Model) backward(needDX bool) {
 				runtime.ShiftSum64(dxpf[f*196:], dzs[:], flip[:], w, 196, 0)
 			}
 			dx := (*[8][12][12]float64)(unsafe.Pointer(&m.dx[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[12]float64)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 1152), 144, 12, unsafe.Slice(&dxp[0][1][1], 1538), 196, 14, 8, 12, 12)
 		} else {
 			xp := &m.xp0[row]
 			dz := (*[8][12][12]float64)(unsafe.Pointer(&m.d2[row]))
@@ -1231,9 +1205,7 @@ func (m *Model) backward(needDX bool) {
 			for f := 0; f < Block0Filters; f++ {
 				grp := f / Block0GroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[12]float64)(dzs[oh*14+30:]) = dzf[oh]
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&dzs[30], 166), 166, 14, unsafe.Slice(&dzf[0][0], 144), 144, 12, 1, 12, 12)
 				gw := unsafe.Slice(&m.Grads.Block0Weight[f][0][0][0], 9)
 				xg := xpf[grp*196:]
 				for t, off := range taps {

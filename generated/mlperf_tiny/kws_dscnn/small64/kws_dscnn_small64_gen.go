@@ -711,11 +711,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		x := (*[4][7][3]float64)(unsafe.Pointer(&m.a3[row]))
 		xp := &m.xp4[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[3]float64)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
 		z := (*[4][7][3]float64)(unsafe.Pointer(&m.a4[row]))
 		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 		xpf := unsafe.Slice(&xp[0][0][0], 180)
@@ -725,9 +721,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum64(s[:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds0DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[3]float64)(s[oh*5:])
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 21), 21, 3, unsafe.Slice(&s[0], 33), 0, 5, 1, 7, 3)
 		}
 	}
 
@@ -848,11 +842,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		x := (*[4][7][3]float64)(unsafe.Pointer(&m.a9[row]))
 		xp := &m.xp10[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[3]float64)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
 		z := (*[4][7][3]float64)(unsafe.Pointer(&m.a10[row]))
 		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 		xpf := unsafe.Slice(&xp[0][0][0], 180)
@@ -862,9 +852,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum64(s[:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds1DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[3]float64)(s[oh*5:])
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 21), 21, 3, unsafe.Slice(&s[0], 33), 0, 5, 1, 7, 3)
 		}
 	}
 
@@ -1189,11 +1177,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[4][7][3]float64)(unsafe.Pointer(&m.a3[row]))
 			xp := &m.xp4[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[3]float64)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
 			z := (*[4][7][3]float64)(unsafe.Pointer(&m.a4[row]))
 			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 			xpf := unsafe.Slice(&xp[0][0][0], 180)
@@ -1203,9 +1187,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum64(s[:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds0DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[3]float64)(s[oh*5:])
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 21), 21, 3, unsafe.Slice(&s[0], 33), 0, 5, 1, 7, 3)
 			}
 		}
 	}
@@ -1330,11 +1312,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[4][7][3]float64)(unsafe.Pointer(&m.a9[row]))
 			xp := &m.xp10[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[3]float64)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
 			z := (*[4][7][3]float64)(unsafe.Pointer(&m.a10[row]))
 			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 			xpf := unsafe.Slice(&xp[0][0][0], 180)
@@ -1344,9 +1322,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum64(s[:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds1DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[3]float64)(s[oh*5:])
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 21), 21, 3, unsafe.Slice(&s[0], 33), 0, 5, 1, 7, 3)
 			}
 		}
 	}
@@ -1779,9 +1755,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Ds1DwBias[f] += sb
 				grp := f / Ds1DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[3]float64)(dzs[oh*5+12:]) = dzf[oh]
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&dzs[12], 33), 33, 5, unsafe.Slice(&dzf[0][0], 21), 21, 3, 1, 7, 3)
 				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Ds1DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*45:]
@@ -1791,11 +1765,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum64(dxpf[f*45:], dzs[:], flip[:], w, 45, 0)
 			}
 			dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d15[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[3]float64)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 84), 21, 3, unsafe.Slice(&dxp[0][1][1], 168), 45, 5, 4, 7, 3)
 		}
 	}
 
@@ -1967,9 +1937,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Ds0DwBias[f] += sb
 				grp := f / Ds0DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[3]float64)(dzs[oh*5+12:]) = dzf[oh]
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&dzs[12], 33), 33, 5, unsafe.Slice(&dzf[0][0], 21), 21, 3, 1, 7, 3)
 				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Ds0DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*45:]
@@ -1979,11 +1947,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum64(dxpf[f*45:], dzs[:], flip[:], w, 45, 0)
 			}
 			dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d15[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[3]float64)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 84), 21, 3, unsafe.Slice(&dxp[0][1][1], 168), 45, 5, 4, 7, 3)
 		}
 	}
 
@@ -2407,9 +2371,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Ds1DwBias[f] += sb
 			grp := f / Ds1DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[3]float64)(dzs[oh*5+12:]) = dzf[oh]
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dzs[12], 33), 33, 5, unsafe.Slice(&dzf[0][0], 21), 21, 3, 1, 7, 3)
 			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Ds1DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*45:]
@@ -2419,11 +2381,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum64(dxpf[f*45:], dzs[:], flip[:], w, 45, 0)
 		}
 		dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d15[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[3]float64)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 84), 21, 3, unsafe.Slice(&dxp[0][1][1], 168), 45, 5, 4, 7, 3)
 	}
 
 	// layers.9 (relu [4 7 3]→[4 7 3]), spec line 18
@@ -2587,9 +2545,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Ds0DwBias[f] += sb
 			grp := f / Ds0DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[3]float64)(dzs[oh*5+12:]) = dzf[oh]
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dzs[12], 33), 33, 5, unsafe.Slice(&dzf[0][0], 21), 21, 3, 1, 7, 3)
 			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Ds0DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*45:]
@@ -2599,11 +2555,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum64(dxpf[f*45:], dzs[:], flip[:], w, 45, 0)
 		}
 		dx := (*[4][7][3]float64)(unsafe.Pointer(&m.d15[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[3]float64)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 84), 21, 3, unsafe.Slice(&dxp[0][1][1], 168), 45, 5, 4, 7, 3)
 	}
 
 	// layers.3 (dropout [4 7 3]→[4 7 3]), spec line 12

@@ -984,11 +984,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
 		xp := &m.xp3[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[8]float64)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 178), 100, 10, unsafe.Slice(&x[0][0][0], 128), 64, 8, 2, 8, 8)
 		z := (*[2][8][8]float64)(unsafe.Pointer(&m.a3[row]))
 		taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
 		xpf := unsafe.Slice(&xp[0][0][0], 200)
@@ -998,9 +994,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum64(s[:], xpf[grp*100:], taps[:], w, 78, m.Params.Blocks0DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[8]float64)(s[oh*10:])
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 64), 64, 8, unsafe.Slice(&s[0], 78), 0, 10, 1, 8, 8)
 		}
 	}
 
@@ -1121,11 +1115,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		x := (*[4][8][8]float64)(unsafe.Pointer(&m.a8[row]))
 		xp := &m.xp9[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[8]float64)(xp[c][h][0:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 314), 81, 9, unsafe.Slice(&x[0][0][0], 256), 64, 8, 4, 8, 8)
 		z := (*[4][4][4]float64)(unsafe.Pointer(&m.a9[row]))
 		taps := [9]int32{0, 1, 2, 9, 10, 11, 18, 19, 20}
 		xpf := unsafe.Slice(&xp[0][0][0], 324)
@@ -1255,11 +1245,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		x := (*[6][4][4]float64)(unsafe.Pointer(&m.a14[row]))
 		xp := &m.xp15[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[4]float64)(xp[c][h+1][1:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 202), 36, 6, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
 		z := (*[6][4][4]float64)(unsafe.Pointer(&m.a15[row]))
 		taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
 		xpf := unsafe.Slice(&xp[0][0][0], 216)
@@ -1269,9 +1255,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
 			runtime.ShiftSum64(s[:], xpf[grp*36:], taps[:], w, 22, m.Params.Blocks2DwBias[f])
 			zf := &z[f]
-			for oh := range zf {
-				zf[oh] = *(*[4]float64)(s[oh*6:])
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 16), 16, 4, unsafe.Slice(&s[0], 22), 0, 6, 1, 4, 4)
 		}
 	}
 
@@ -1392,11 +1376,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 	{
 		x := (*[6][4][4]float64)(unsafe.Pointer(&m.a20[row]))
 		xp := &m.xp21[row]
-		for c := range x {
-			for h := range x[c] {
-				*(*[4]float64)(xp[c][h][0:]) = x[c][h]
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 144), 25, 5, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
 		z := (*[6][2][2]float64)(unsafe.Pointer(&m.a21[row]))
 		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 		xpf := unsafe.Slice(&xp[0][0][0], 150)
@@ -1699,11 +1679,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
 			xp := &m.xp3[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[8]float64)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 178), 100, 10, unsafe.Slice(&x[0][0][0], 128), 64, 8, 2, 8, 8)
 			z := (*[2][8][8]float64)(unsafe.Pointer(&m.a3[row]))
 			taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
 			xpf := unsafe.Slice(&xp[0][0][0], 200)
@@ -1713,9 +1689,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum64(s[:], xpf[grp*100:], taps[:], w, 78, m.Params.Blocks0DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[8]float64)(s[oh*10:])
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 64), 64, 8, unsafe.Slice(&s[0], 78), 0, 10, 1, 8, 8)
 			}
 		}
 	}
@@ -1840,11 +1814,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[4][8][8]float64)(unsafe.Pointer(&m.a8[row]))
 			xp := &m.xp9[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[8]float64)(xp[c][h][0:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 314), 81, 9, unsafe.Slice(&x[0][0][0], 256), 64, 8, 4, 8, 8)
 			z := (*[4][4][4]float64)(unsafe.Pointer(&m.a9[row]))
 			taps := [9]int32{0, 1, 2, 9, 10, 11, 18, 19, 20}
 			xpf := unsafe.Slice(&xp[0][0][0], 324)
@@ -1978,11 +1948,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[6][4][4]float64)(unsafe.Pointer(&m.a14[row]))
 			xp := &m.xp15[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[4]float64)(xp[c][h+1][1:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 202), 36, 6, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
 			z := (*[6][4][4]float64)(unsafe.Pointer(&m.a15[row]))
 			taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
 			xpf := unsafe.Slice(&xp[0][0][0], 216)
@@ -1992,9 +1958,7 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
 				runtime.ShiftSum64(s[:], xpf[grp*36:], taps[:], w, 22, m.Params.Blocks2DwBias[f])
 				zf := &z[f]
-				for oh := range zf {
-					zf[oh] = *(*[4]float64)(s[oh*6:])
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 16), 16, 4, unsafe.Slice(&s[0], 22), 0, 6, 1, 4, 4)
 			}
 		}
 	}
@@ -2119,11 +2083,7 @@ func (m *Model) forwardBatch(nb int) {
 		for row := 0; row < nb; row++ {
 			x := (*[6][4][4]float64)(unsafe.Pointer(&m.a20[row]))
 			xp := &m.xp21[row]
-			for c := range x {
-				for h := range x[c] {
-					*(*[4]float64)(xp[c][h][0:]) = x[c][h]
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 144), 25, 5, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
 			z := (*[6][2][2]float64)(unsafe.Pointer(&m.a21[row]))
 			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 			xpf := unsafe.Slice(&xp[0][0][0], 150)
@@ -2556,11 +2516,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum64(dxpf[f*25:], dzs[:], flip[:], w, 25, 0)
 			}
 			dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d20[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[4]float64)(dxp[c][h][0:])
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 96), 16, 4, unsafe.Slice(&dxp[0][0][0], 144), 25, 5, 6, 4, 4)
 		}
 	}
 
@@ -2732,9 +2688,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks2DwBias[f] += sb
 				grp := f / Blocks2DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[4]float64)(dzs[oh*6+14:]) = dzf[oh]
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&dzs[14], 22), 22, 6, unsafe.Slice(&dzf[0][0], 16), 16, 4, 1, 4, 4)
 				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks2DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*36:]
@@ -2744,11 +2698,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum64(dxpf[f*36:], dzs[:], flip[:], w, 36, 0)
 			}
 			dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d20[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[4]float64)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 96), 16, 4, unsafe.Slice(&dxp[0][1][1], 202), 36, 6, 6, 4, 4)
 		}
 	}
 
@@ -2935,11 +2885,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum64(dxpf[f*81:], dzs[:], flip[:], w, 81, 0)
 			}
 			dx := (*[4][8][8]float64)(unsafe.Pointer(&m.d8[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[8]float64)(dxp[c][h][0:])
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 256), 64, 8, unsafe.Slice(&dxp[0][0][0], 314), 81, 9, 4, 8, 8)
 		}
 	}
 
@@ -3111,9 +3057,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				m.Grads.Blocks0DwBias[f] += sb
 				grp := f / Blocks0DwGroupFilters
 				dzf := &dz[f]
-				for oh := range dzf {
-					*(*[8]float64)(dzs[oh*10+22:]) = dzf[oh]
-				}
+				runtime.CopyPlanes64(unsafe.Slice(&dzs[22], 78), 78, 10, unsafe.Slice(&dzf[0][0], 64), 64, 8, 1, 8, 8)
 				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
 				gw := unsafe.Slice(&m.Grads.Blocks0DwWeight[f][0][0][0], 9)
 				xg := xpf[grp*100:]
@@ -3123,11 +3067,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				runtime.ShiftSum64(dxpf[f*100:], dzs[:], flip[:], w, 100, 0)
 			}
 			dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d4[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
-				}
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 128), 64, 8, unsafe.Slice(&dxp[0][1][1], 178), 100, 10, 2, 8, 8)
 		}
 	}
 
@@ -3542,11 +3482,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum64(dxpf[f*25:], dzs[:], flip[:], w, 25, 0)
 		}
 		dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d20[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[4]float64)(dxp[c][h][0:])
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 96), 16, 4, unsafe.Slice(&dxp[0][0][0], 144), 25, 5, 6, 4, 4)
 	}
 
 	// layers.20 (relu [6 4 4]→[6 4 4]), spec line 29
@@ -3710,9 +3646,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks2DwBias[f] += sb
 			grp := f / Blocks2DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[4]float64)(dzs[oh*6+14:]) = dzf[oh]
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dzs[14], 22), 22, 6, unsafe.Slice(&dzf[0][0], 16), 16, 4, 1, 4, 4)
 			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks2DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*36:]
@@ -3722,11 +3656,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum64(dxpf[f*36:], dzs[:], flip[:], w, 36, 0)
 		}
 		dx := (*[6][4][4]float64)(unsafe.Pointer(&m.d20[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[4]float64)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 96), 16, 4, unsafe.Slice(&dxp[0][1][1], 202), 36, 6, 6, 4, 4)
 	}
 
 	// layers.14 (relu [6 4 4]→[6 4 4]), spec line 23
@@ -3905,11 +3835,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum64(dxpf[f*81:], dzs[:], flip[:], w, 81, 0)
 		}
 		dx := (*[4][8][8]float64)(unsafe.Pointer(&m.d8[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[8]float64)(dxp[c][h][0:])
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 256), 64, 8, unsafe.Slice(&dxp[0][0][0], 314), 81, 9, 4, 8, 8)
 	}
 
 	// layers.8 (relu [4 8 8]→[4 8 8]), spec line 17
@@ -4073,9 +3999,7 @@ func (m *Model) backward(needDX bool) {
 			m.Grads.Blocks0DwBias[f] += sb
 			grp := f / Blocks0DwGroupFilters
 			dzf := &dz[f]
-			for oh := range dzf {
-				*(*[8]float64)(dzs[oh*10+22:]) = dzf[oh]
-			}
+			runtime.CopyPlanes64(unsafe.Slice(&dzs[22], 78), 78, 10, unsafe.Slice(&dzf[0][0], 64), 64, 8, 1, 8, 8)
 			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
 			gw := unsafe.Slice(&m.Grads.Blocks0DwWeight[f][0][0][0], 9)
 			xg := xpf[grp*100:]
@@ -4085,11 +4009,7 @@ func (m *Model) backward(needDX bool) {
 			runtime.ShiftSum64(dxpf[f*100:], dzs[:], flip[:], w, 100, 0)
 		}
 		dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d4[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
-			}
-		}
+		runtime.CopyPlanes64(unsafe.Slice(&dx[0][0][0], 128), 64, 8, unsafe.Slice(&dxp[0][1][1], 178), 100, 10, 2, 8, 8)
 	}
 
 	// layers.2 (relu [2 8 8]→[2 8 8]), spec line 11
