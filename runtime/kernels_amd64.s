@@ -3967,6 +3967,250 @@ end188:
 	VZEROUPPER
 	RET
 
+DATA poolShuf<>+0(SB)/8, $0x0000000000000000
+DATA poolShuf<>+8(SB)/8, $0x0000000000000004
+DATA poolShuf<>+16(SB)/8, $0x0000000000000001
+DATA poolShuf<>+24(SB)/8, $0x0000000000000005
+DATA poolShuf<>+32(SB)/8, $0x0000000000000002
+DATA poolShuf<>+40(SB)/8, $0x0000000000000006
+DATA poolShuf<>+48(SB)/8, $0x0000000000000003
+DATA poolShuf<>+56(SB)/8, $0x0000000000000007
+GLOBL poolShuf<>(SB), RODATA|NOPTR, $64
+
+DATA poolUnshuf<>+0(SB)/8, $0x0000000000000000
+DATA poolUnshuf<>+8(SB)/8, $0x0000000000000002
+DATA poolUnshuf<>+16(SB)/8, $0x0000000000000004
+DATA poolUnshuf<>+24(SB)/8, $0x0000000000000006
+DATA poolUnshuf<>+32(SB)/8, $0x0000000000000001
+DATA poolUnshuf<>+40(SB)/8, $0x0000000000000003
+DATA poolUnshuf<>+48(SB)/8, $0x0000000000000005
+DATA poolUnshuf<>+56(SB)/8, $0x0000000000000007
+GLOBL poolUnshuf<>(SB), RODATA|NOPTR, $64
+
+// func maxPool2512(y *float32, ys int, x *float32, xs int, xw int, rows int, n int)
+// Requires: AVX, AVX512F, BMI2, CMOV
+TEXT ·maxPool2512(SB), NOSPLIT, $0-56
+	MOVQ    y+0(FP), AX
+	MOVQ    x+16(FP), CX
+	MOVQ    ys+8(FP), DX
+	MOVQ    xs+24(FP), BX
+	MOVQ    xw+32(FP), SI
+	MOVQ    rows+40(FP), DI
+	MOVQ    n+48(FP), R8
+	SHLQ    $0x02, DX
+	SHLQ    $0x02, BX
+	SHLQ    $0x02, SI
+	VMOVUPS poolUnshuf<>+0(SB), Z8
+	MOVQ    R8, R9
+	DECQ    R9
+	ANDQ    $0x0000000f, R9
+	INCQ    R9
+	XORQ    R12, R12
+	LEAQ    (R9)(R9*1), R10
+	MOVQ    R10, R11
+	SUBQ    $0x00000010, R11
+	CMOVQLT R12, R11
+	MOVQ    $0x00000010, R12
+	CMPQ    R10, R12
+	CMOVQGT R12, R10
+	MOVL    $0x0000ffff, R12
+	BZHIL   R10, R12, R10
+	KMOVW   R10, K2
+	BZHIL   R11, R12, R10
+	KMOVW   R10, K3
+	MOVL    $0x0000ffff, R10
+	BZHIL   R9, R10, R10
+	KMOVW   R10, K1
+	MOVQ    R8, R10
+	SUBQ    R9, R10
+	SHLQ    $0x02, R10
+	LEAQ    (CX)(SI*1), SI
+	MOVQ    R8, R9
+	SHLQ    $0x02, R9
+
+rows192:
+	TESTQ DI, DI
+	JZ    end193
+	XORQ  R8, R8
+
+loop1194:
+	CMPQ    R8, R10
+	JAE     tail195
+	VMOVUPS (CX)(R8*2), Z0
+	VMOVUPS 64(CX)(R8*2), Z1
+	VMOVUPS (SI)(R8*2), Z2
+	VMOVUPS 64(SI)(R8*2), Z3
+	VMAXPS  Z2, Z0, Z0
+	VMAXPS  Z3, Z1, Z1
+	VSHUFPS $0x88, Z1, Z0, Z4
+	VSHUFPS $0xdd, Z1, Z0, Z0
+	VMAXPS  Z0, Z4, Z4
+	VPERMPD Z4, Z8, Z4
+	VMOVUPS Z4, (AX)(R8*1)
+	ADDQ    $0x00000040, R8
+	JMP     loop1194
+
+tail195:
+	CMPQ      R8, R9
+	JAE       next196
+	VMOVUPS.Z (CX)(R8*2), K2, Z0
+	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
+	VMOVUPS.Z (SI)(R8*2), K2, Z2
+	VMOVUPS.Z 64(SI)(R8*2), K3, Z3
+	VMAXPS    Z2, Z0, Z0
+	VMAXPS    Z3, Z1, Z1
+	VSHUFPS   $0x88, Z1, Z0, Z4
+	VSHUFPS   $0xdd, Z1, Z0, Z0
+	VMAXPS    Z0, Z4, Z4
+	VPERMPD   Z4, Z8, Z4
+	VMOVUPS   Z4, K1, (AX)(R8*1)
+
+next196:
+	ADDQ DX, AX
+	ADDQ BX, CX
+	ADDQ BX, SI
+	DECQ DI
+	JMP  rows192
+
+end193:
+	VZEROUPPER
+	RET
+
+// func maxPool2Back512(dx *float32, x *float32, xs int, xw int, y *float32, dy *float32, ys int, rows int, n int)
+// Requires: AVX, AVX512F, BMI2, CMOV
+TEXT ·maxPool2Back512(SB), NOSPLIT, $0-72
+	MOVQ    dx+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    y+32(FP), DX
+	MOVQ    dy+40(FP), BX
+	MOVQ    xs+16(FP), SI
+	MOVQ    xw+24(FP), DI
+	MOVQ    ys+48(FP), R8
+	MOVQ    rows+56(FP), R9
+	MOVQ    n+64(FP), R10
+	SHLQ    $0x02, R8
+	SHLQ    $0x02, SI
+	SHLQ    $0x02, DI
+	VMOVUPS poolShuf<>+0(SB), Z12
+	MOVQ    R10, R11
+	DECQ    R11
+	ANDQ    $0x0000000f, R11
+	INCQ    R11
+	XORQ    R14, R14
+	LEAQ    (R11)(R11*1), R12
+	MOVQ    R12, R13
+	SUBQ    $0x00000010, R13
+	CMOVQLT R14, R13
+	MOVQ    $0x00000010, R14
+	CMPQ    R12, R14
+	CMOVQGT R14, R12
+	MOVL    $0x0000ffff, R14
+	BZHIL   R12, R14, R12
+	KMOVW   R12, K2
+	BZHIL   R13, R14, R12
+	KMOVW   R12, K3
+	MOVL    $0x0000ffff, R12
+	BZHIL   R11, R12, R12
+	KMOVW   R12, K1
+	MOVQ    R10, R12
+	SUBQ    R11, R12
+	SHLQ    $0x02, R12
+	LEAQ    (CX)(DI*1), R11
+	LEAQ    (AX)(DI*1), DI
+	MOVQ    R10, R13
+	SHLQ    $0x02, R13
+
+rows197:
+	TESTQ R9, R9
+	JZ    end198
+	XORQ  R10, R10
+
+loop1199:
+	CMPQ      R10, R12
+	JAE       tail200
+	VMOVUPS   (CX)(R10*2), Z0
+	VMOVUPS   64(CX)(R10*2), Z1
+	VMOVUPS   (R11)(R10*2), Z3
+	VMOVUPS   64(R11)(R10*2), Z4
+	VMOVUPS   (DX)(R10*1), Z6
+	VMOVUPS   (BX)(R10*1), Z7
+	VPERMPD   Z6, Z12, Z6
+	VPERMPD   Z7, Z12, Z7
+	VSHUFPS   $0x88, Z1, Z0, Z2
+	VSHUFPS   $0xdd, Z1, Z0, Z0
+	VSHUFPS   $0x88, Z4, Z3, Z5
+	VCMPPS    $0x00, Z6, Z2, K4
+	VCMPPS    $0x00, Z6, Z0, K5
+	VCMPPS    $0x00, Z6, Z5, K6
+	KANDNW    K5, K4, K5
+	KORW      K5, K4, K7
+	KANDNW    K6, K7, K6
+	KORW      K6, K7, K7
+	KNOTW     K7, K7
+	VMOVAPS.Z Z7, K4, Z1
+	VMOVAPS.Z Z7, K5, Z0
+	VMOVAPS.Z Z7, K6, Z2
+	VMOVAPS.Z Z7, K7, Z3
+	VUNPCKLPS Z0, Z1, Z10
+	VUNPCKHPS Z0, Z1, Z11
+	VMOVUPS   Z10, (AX)(R10*2)
+	VMOVUPS   Z11, 64(AX)(R10*2)
+	VUNPCKLPS Z3, Z2, Z10
+	VUNPCKHPS Z3, Z2, Z11
+	VMOVUPS   Z10, (DI)(R10*2)
+	VMOVUPS   Z11, 64(DI)(R10*2)
+	ADDQ      $0x00000040, R10
+	JMP       loop1199
+
+tail200:
+	CMPQ      R10, R13
+	JAE       next201
+	VMOVUPS.Z (CX)(R10*2), K2, Z0
+	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
+	VMOVUPS.Z (R11)(R10*2), K2, Z3
+	VMOVUPS.Z 64(R11)(R10*2), K3, Z4
+	VMOVUPS.Z (DX)(R10*1), K1, Z6
+	VMOVUPS.Z (BX)(R10*1), K1, Z7
+	VPERMPD   Z6, Z12, Z6
+	VPERMPD   Z7, Z12, Z7
+	VSHUFPS   $0x88, Z1, Z0, Z2
+	VSHUFPS   $0xdd, Z1, Z0, Z0
+	VSHUFPS   $0x88, Z4, Z3, Z5
+	VCMPPS    $0x00, Z6, Z2, K4
+	VCMPPS    $0x00, Z6, Z0, K5
+	VCMPPS    $0x00, Z6, Z5, K6
+	KANDNW    K5, K4, K5
+	KORW      K5, K4, K7
+	KANDNW    K6, K7, K6
+	KORW      K6, K7, K7
+	KNOTW     K7, K7
+	VMOVAPS.Z Z7, K4, Z1
+	VMOVAPS.Z Z7, K5, Z0
+	VMOVAPS.Z Z7, K6, Z2
+	VMOVAPS.Z Z7, K7, Z3
+	VUNPCKLPS Z0, Z1, Z10
+	VUNPCKHPS Z0, Z1, Z11
+	VMOVUPS   Z10, K2, (AX)(R10*2)
+	VMOVUPS   Z11, K3, 64(AX)(R10*2)
+	VUNPCKLPS Z3, Z2, Z10
+	VUNPCKHPS Z3, Z2, Z11
+	VMOVUPS   Z10, K2, (DI)(R10*2)
+	VMOVUPS   Z11, K3, 64(DI)(R10*2)
+
+next201:
+	ADDQ SI, CX
+	ADDQ SI, R11
+	ADDQ SI, AX
+	ADDQ SI, DI
+	ADDQ R8, DX
+	ADDQ R8, BX
+	DECQ R9
+	JMP  rows197
+
+end198:
+	VZEROUPPER
+	RET
+
 // func gemmNT1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
 TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
@@ -3982,40 +4226,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock192:
+rowblock202:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile193:
+tile203:
 	TESTQ  DI, DI
-	JZ     end194
+	JZ     end204
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k195:
+k205:
 	TESTQ       R10, R10
-	JZ          ktail196
+	JZ          ktail206
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k195
+	JMP         k205
 
-ktail196:
+ktail206:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone197
+	JZ          kdone207
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone197:
+kdone207:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -4030,12 +4274,12 @@ kdone197:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias198
+	JZ            nobias208
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias198:
+nobias208:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -4044,9 +4288,9 @@ nobias198:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile193
+	JMP     tile203
 
-end194:
+end204:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -4054,7 +4298,7 @@ end194:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock192
+	JNZ    rowblock202
 	VZEROUPPER
 	RET
 
@@ -4073,15 +4317,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock199:
+rowblock209:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile200:
+tile210:
 	TESTQ  DI, DI
-	JZ     end201
+	JZ     end211
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -4089,9 +4333,9 @@ tile200:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k202:
+k212:
 	TESTQ       R10, R10
-	JZ          ktail203
+	JZ          ktail213
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -4100,18 +4344,18 @@ k202:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k202
+	JMP         k212
 
-ktail203:
+ktail213:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone204
+	JZ          kdone214
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone204:
+kdone214:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -4126,12 +4370,12 @@ kdone204:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias205
+	JZ            nobias215
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias205:
+nobias215:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -4140,9 +4384,9 @@ nobias205:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile200
+	JMP     tile210
 
-end201:
+end211:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -4150,7 +4394,7 @@ end201:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock199
+	JNZ    rowblock209
 	VZEROUPPER
 	RET
 
@@ -4169,15 +4413,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock206:
+rowblock216:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile207:
+tile217:
 	TESTQ  DI, DI
-	JZ     end208
+	JZ     end218
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4186,9 +4430,9 @@ tile207:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k209:
+k219:
 	TESTQ       R10, R10
-	JZ          ktail210
+	JZ          ktail220
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -4199,11 +4443,11 @@ k209:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k209
+	JMP         k219
 
-ktail210:
+ktail220:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone211
+	JZ          kdone221
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -4212,7 +4456,7 @@ ktail210:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone211:
+kdone221:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -4227,12 +4471,12 @@ kdone211:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias212
+	JZ            nobias222
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias212:
+nobias222:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -4241,9 +4485,9 @@ nobias212:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile207
+	JMP     tile217
 
-end208:
+end218:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -4251,7 +4495,7 @@ end208:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock206
+	JNZ    rowblock216
 	VZEROUPPER
 	RET
 
@@ -4269,15 +4513,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock213:
+rowblock223:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile214:
+tile224:
 	TESTQ  R8, R8
-	JZ     end215
+	JZ     end225
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4287,9 +4531,9 @@ tile214:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k216:
+k226:
 	TESTQ       R11, R11
-	JZ          ktail217
+	JZ          ktail227
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -4302,11 +4546,11 @@ k216:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k216
+	JMP         k226
 
-ktail217:
+ktail227:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone218
+	JZ          kdone228
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -4317,7 +4561,7 @@ ktail217:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone218:
+kdone228:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -4332,12 +4576,12 @@ kdone218:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias219
+	JZ            nobias229
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias219:
+nobias229:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -4346,9 +4590,9 @@ nobias219:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile214
+	JMP     tile224
 
-end215:
+end225:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4356,7 +4600,7 @@ end215:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock213
+	JNZ    rowblock223
 	VZEROUPPER
 	RET
 
@@ -4375,15 +4619,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock220:
+rowblock230:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile221:
+tile231:
 	TESTQ  DI, DI
-	JZ     end222
+	JZ     end232
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -4391,9 +4635,9 @@ tile221:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k223:
+k233:
 	TESTQ       R10, R10
-	JZ          ktail224
+	JZ          ktail234
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -4402,18 +4646,18 @@ k223:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k223
+	JMP         k233
 
-ktail224:
+ktail234:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone225
+	JZ          kdone235
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone225:
+kdone235:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -4441,13 +4685,13 @@ kdone225:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias226
+	JZ            nobias236
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias226:
+nobias236:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4458,9 +4702,9 @@ nobias226:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile221
+	JMP     tile231
 
-end222:
+end232:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4468,7 +4712,7 @@ end222:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock220
+	JNZ    rowblock230
 	VZEROUPPER
 	RET
 
@@ -4487,15 +4731,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock227:
+rowblock237:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile228:
+tile238:
 	TESTQ  DI, DI
-	JZ     end229
+	JZ     end239
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4505,9 +4749,9 @@ tile228:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k230:
+k240:
 	TESTQ       R10, R10
-	JZ          ktail231
+	JZ          ktail241
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -4519,11 +4763,11 @@ k230:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k230
+	JMP         k240
 
-ktail231:
+ktail241:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone232
+	JZ          kdone242
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -4533,7 +4777,7 @@ ktail231:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone232:
+kdone242:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -4561,13 +4805,13 @@ kdone232:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias233
+	JZ            nobias243
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias233:
+nobias243:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4578,9 +4822,9 @@ nobias233:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile228
+	JMP     tile238
 
-end229:
+end239:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4588,7 +4832,7 @@ end229:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock227
+	JNZ    rowblock237
 	VZEROUPPER
 	RET
 
@@ -4607,15 +4851,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock234:
+rowblock244:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile235:
+tile245:
 	TESTQ  DI, DI
-	JZ     end236
+	JZ     end246
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4627,9 +4871,9 @@ tile235:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k237:
+k247:
 	TESTQ       R10, R10
-	JZ          ktail238
+	JZ          ktail248
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -4644,11 +4888,11 @@ k237:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k237
+	JMP         k247
 
-ktail238:
+ktail248:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone239
+	JZ          kdone249
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -4661,7 +4905,7 @@ ktail238:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone239:
+kdone249:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -4689,13 +4933,13 @@ kdone239:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias240
+	JZ            nobias250
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias240:
+nobias250:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4706,9 +4950,9 @@ nobias240:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile235
+	JMP     tile245
 
-end236:
+end246:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4716,7 +4960,7 @@ end236:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock234
+	JNZ    rowblock244
 	VZEROUPPER
 	RET
 
@@ -4734,15 +4978,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock241:
+rowblock251:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile242:
+tile252:
 	TESTQ  R8, R8
-	JZ     end243
+	JZ     end253
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4756,9 +5000,9 @@ tile242:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k244:
+k254:
 	TESTQ       R11, R11
-	JZ          ktail245
+	JZ          ktail255
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -4776,11 +5020,11 @@ k244:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k244
+	JMP         k254
 
-ktail245:
+ktail255:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone246
+	JZ          kdone256
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -4796,7 +5040,7 @@ ktail245:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone246:
+kdone256:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -4824,13 +5068,13 @@ kdone246:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias247
+	JZ            nobias257
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias247:
+nobias257:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -4841,9 +5085,9 @@ nobias247:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile242
+	JMP     tile252
 
-end243:
+end253:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -4851,7 +5095,7 @@ end243:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock241
+	JNZ    rowblock251
 	VZEROUPPER
 	RET
 
@@ -4870,15 +5114,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock248:
+rowblock258:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile249:
+tile259:
 	TESTQ  DI, DI
-	JZ     end250
+	JZ     end260
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4887,9 +5131,9 @@ tile249:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k251:
+k261:
 	TESTQ       R10, R10
-	JZ          ktail252
+	JZ          ktail262
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -4900,11 +5144,11 @@ k251:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k251
+	JMP         k261
 
-ktail252:
+ktail262:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone253
+	JZ          kdone263
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -4913,7 +5157,7 @@ ktail252:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone253:
+kdone263:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -4954,14 +5198,14 @@ kdone253:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias254
+	JZ            nobias264
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias254:
+nobias264:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4974,9 +5218,9 @@ nobias254:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile249
+	JMP     tile259
 
-end250:
+end260:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4984,7 +5228,7 @@ end250:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock248
+	JNZ    rowblock258
 	VZEROUPPER
 	RET
 
@@ -5003,15 +5247,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock255:
+rowblock265:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile256:
+tile266:
 	TESTQ  DI, DI
-	JZ     end257
+	JZ     end267
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5023,9 +5267,9 @@ tile256:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k258:
+k268:
 	TESTQ       R10, R10
-	JZ          ktail259
+	JZ          ktail269
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -5040,11 +5284,11 @@ k258:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k258
+	JMP         k268
 
-ktail259:
+ktail269:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone260
+	JZ          kdone270
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -5057,7 +5301,7 @@ ktail259:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone260:
+kdone270:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -5098,14 +5342,14 @@ kdone260:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias261
+	JZ            nobias271
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias261:
+nobias271:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5118,9 +5362,9 @@ nobias261:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile256
+	JMP     tile266
 
-end257:
+end267:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5128,7 +5372,7 @@ end257:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock255
+	JNZ    rowblock265
 	VZEROUPPER
 	RET
 
@@ -5147,15 +5391,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock262:
+rowblock272:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile263:
+tile273:
 	TESTQ  DI, DI
-	JZ     end264
+	JZ     end274
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5170,9 +5414,9 @@ tile263:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k265:
+k275:
 	TESTQ       R10, R10
-	JZ          ktail266
+	JZ          ktail276
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -5191,11 +5435,11 @@ k265:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k265
+	JMP         k275
 
-ktail266:
+ktail276:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone267
+	JZ          kdone277
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -5212,7 +5456,7 @@ ktail266:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone267:
+kdone277:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -5253,14 +5497,14 @@ kdone267:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias268
+	JZ            nobias278
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias268:
+nobias278:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5273,9 +5517,9 @@ nobias268:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile263
+	JMP     tile273
 
-end264:
+end274:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5283,7 +5527,7 @@ end264:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock262
+	JNZ    rowblock272
 	VZEROUPPER
 	RET
 
@@ -5301,15 +5545,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock269:
+rowblock279:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile270:
+tile280:
 	TESTQ  R8, R8
-	JZ     end271
+	JZ     end281
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5327,9 +5571,9 @@ tile270:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k272:
+k282:
 	TESTQ       R11, R11
-	JZ          ktail273
+	JZ          ktail283
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -5352,11 +5596,11 @@ k272:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k272
+	JMP         k282
 
-ktail273:
+ktail283:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone274
+	JZ          kdone284
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -5377,7 +5621,7 @@ ktail273:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone274:
+kdone284:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -5418,14 +5662,14 @@ kdone274:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias275
+	JZ            nobias285
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias275:
+nobias285:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5438,9 +5682,9 @@ nobias275:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile270
+	JMP     tile280
 
-end271:
+end281:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5448,7 +5692,7 @@ end271:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock269
+	JNZ    rowblock279
 	VZEROUPPER
 	RET
 
@@ -5468,15 +5712,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock276:
+rowblock286:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile277:
+tile287:
 	TESTQ  R8, R8
-	JZ     end278
+	JZ     end288
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5486,9 +5730,9 @@ tile277:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k279:
+k289:
 	TESTQ       R11, R11
-	JZ          ktail280
+	JZ          ktail290
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -5501,11 +5745,11 @@ k279:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k279
+	JMP         k289
 
-ktail280:
+ktail290:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone281
+	JZ          kdone291
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -5516,7 +5760,7 @@ ktail280:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone281:
+kdone291:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -5570,7 +5814,7 @@ kdone281:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias282
+	JZ            nobias292
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -5578,7 +5822,7 @@ kdone281:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias282:
+nobias292:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5593,9 +5837,9 @@ nobias282:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile277
+	JMP     tile287
 
-end278:
+end288:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5603,7 +5847,7 @@ end278:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock276
+	JNZ    rowblock286
 	VZEROUPPER
 	RET
 
@@ -5623,15 +5867,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock283:
+rowblock293:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile284:
+tile294:
 	TESTQ  R8, R8
-	JZ     end285
+	JZ     end295
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5645,9 +5889,9 @@ tile284:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k286:
+k296:
 	TESTQ       R11, R11
-	JZ          ktail287
+	JZ          ktail297
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -5665,11 +5909,11 @@ k286:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k286
+	JMP         k296
 
-ktail287:
+ktail297:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone288
+	JZ          kdone298
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -5685,7 +5929,7 @@ ktail287:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone288:
+kdone298:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -5739,7 +5983,7 @@ kdone288:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias289
+	JZ            nobias299
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -5747,7 +5991,7 @@ kdone288:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias289:
+nobias299:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5762,9 +6006,9 @@ nobias289:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile284
+	JMP     tile294
 
-end285:
+end295:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5772,7 +6016,7 @@ end285:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock283
+	JNZ    rowblock293
 	VZEROUPPER
 	RET
 
@@ -5792,15 +6036,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock290:
+rowblock300:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile291:
+tile301:
 	TESTQ  R8, R8
-	JZ     end292
+	JZ     end302
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5818,9 +6062,9 @@ tile291:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k293:
+k303:
 	TESTQ       R11, R11
-	JZ          ktail294
+	JZ          ktail304
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -5843,11 +6087,11 @@ k293:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k293
+	JMP         k303
 
-ktail294:
+ktail304:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone295
+	JZ          kdone305
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -5868,7 +6112,7 @@ ktail294:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone295:
+kdone305:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -5922,7 +6166,7 @@ kdone295:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias296
+	JZ            nobias306
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -5930,7 +6174,7 @@ kdone295:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias296:
+nobias306:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5945,9 +6189,9 @@ nobias296:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile291
+	JMP     tile301
 
-end292:
+end302:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5955,7 +6199,7 @@ end292:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock290
+	JNZ    rowblock300
 	VZEROUPPER
 	RET
 
@@ -5974,15 +6218,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock297:
+rowblock307:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile298:
+tile308:
 	TESTQ  R9, R9
-	JZ     end299
+	JZ     end309
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6004,9 +6248,9 @@ tile298:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k300:
+k310:
 	TESTQ       R12, R12
-	JZ          ktail301
+	JZ          ktail311
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -6034,11 +6278,11 @@ k300:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k300
+	JMP         k310
 
-ktail301:
+ktail311:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone302
+	JZ          kdone312
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -6064,7 +6308,7 @@ ktail301:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone302:
+kdone312:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -6118,7 +6362,7 @@ kdone302:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias303
+	JZ            nobias313
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -6126,7 +6370,7 @@ kdone302:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias303:
+nobias313:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -6141,9 +6385,9 @@ nobias303:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile298
+	JMP     tile308
 
-end299:
+end309:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -6151,7 +6395,7 @@ end299:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock297
+	JNZ    rowblock307
 	VZEROUPPER
 	RET
 
@@ -6171,68 +6415,68 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock304:
+rowblock314:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile305:
+tile315:
 	TESTQ        DI, DI
-	JZ           end306
+	JZ           end316
 	CMPQ         mode+72(FP), $0x01
-	JB           zero307
-	JE           cinit308
+	JB           zero317
+	JE           cinit318
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
-	JMP          kstart309
+	JMP          kstart319
 
-cinit308:
+cinit318:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart309
+	JMP       kstart319
 
-zero307:
+zero317:
 	VXORPS Z0, Z0, Z0
 
-kstart309:
+kstart319:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k310:
+k320:
 	TESTQ        R10, R10
-	JZ           kdone311
+	JZ           kdone321
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k310
+	JMP          k320
 
-kdone311:
+kdone321:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu312
+	JNE       norelu322
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x06, Z1, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 
-norelu312:
+norelu322:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile305
+	JMP     tile315
 
-end306:
+end316:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock304
+	JNZ    rowblock314
 	VZEROUPPER
 	RET
 
@@ -6252,40 +6496,40 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock313:
+rowblock323:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile314:
+tile324:
 	TESTQ        DI, DI
-	JZ           end315
+	JZ           end325
 	CMPQ         mode+72(FP), $0x01
-	JB           zero316
-	JE           cinit317
+	JB           zero326
+	JE           cinit327
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart318
+	JMP          kstart328
 
-cinit317:
+cinit327:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart318
+	JMP       kstart328
 
-zero316:
+zero326:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart318:
+kstart328:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k319:
+k329:
 	TESTQ        R10, R10
-	JZ           kdone320
+	JZ           kdone330
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -6294,34 +6538,34 @@ k319:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k319
+	JMP          k329
 
-kdone320:
+kdone330:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu321
+	JNE       norelu331
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu321:
+norelu331:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile314
+	JMP     tile324
 
-end315:
+end325:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock313
+	JNZ    rowblock323
 	VZEROUPPER
 	RET
 
@@ -6341,43 +6585,43 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock322:
+rowblock332:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile323:
+tile333:
 	TESTQ        DI, DI
-	JZ           end324
+	JZ           end334
 	CMPQ         mode+72(FP), $0x01
-	JB           zero325
-	JE           cinit326
+	JB           zero335
+	JE           cinit336
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart327
+	JMP          kstart337
 
-cinit326:
+cinit336:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart327
+	JMP       kstart337
 
-zero325:
+zero335:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart327:
+kstart337:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k328:
+k338:
 	TESTQ        R10, R10
-	JZ           kdone329
+	JZ           kdone339
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -6388,11 +6632,11 @@ k328:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k328
+	JMP          k338
 
-kdone329:
+kdone339:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu330
+	JNE       norelu340
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -6401,7 +6645,7 @@ kdone329:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu330:
+norelu340:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6409,16 +6653,16 @@ norelu330:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile323
+	JMP     tile333
 
-end324:
+end334:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock322
+	JNZ    rowblock332
 	VZEROUPPER
 	RET
 
@@ -6438,46 +6682,46 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock331:
+rowblock341:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile332:
+tile342:
 	TESTQ        DI, DI
-	JZ           end333
+	JZ           end343
 	CMPQ         mode+72(FP), $0x01
-	JB           zero334
-	JE           cinit335
+	JB           zero344
+	JE           cinit345
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart336
+	JMP          kstart346
 
-cinit335:
+cinit345:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart336
+	JMP       kstart346
 
-zero334:
+zero344:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart336:
+kstart346:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k337:
+k347:
 	TESTQ        R10, R10
-	JZ           kdone338
+	JZ           kdone348
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -6490,11 +6734,11 @@ k337:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k337
+	JMP          k347
 
-kdone338:
+kdone348:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu339
+	JNE       norelu349
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -6505,7 +6749,7 @@ kdone338:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu339:
+norelu349:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6514,16 +6758,16 @@ norelu339:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile332
+	JMP     tile342
 
-end333:
+end343:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock331
+	JNZ    rowblock341
 	VZEROUPPER
 	RET
 
@@ -6543,41 +6787,41 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock340:
+rowblock350:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile341:
+tile351:
 	TESTQ        DI, DI
-	JZ           end342
+	JZ           end352
 	CMPQ         mode+72(FP), $0x01
-	JB           zero343
-	JE           cinit344
+	JB           zero353
+	JE           cinit354
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
-	JMP          kstart345
+	JMP          kstart355
 
-cinit344:
+cinit354:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart345
+	JMP       kstart355
 
-zero343:
+zero353:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart345:
+kstart355:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k346:
+k356:
 	TESTQ        R10, R10
-	JZ           kdone347
+	JZ           kdone357
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -6586,18 +6830,18 @@ k346:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k346
+	JMP          k356
 
-kdone347:
+kdone357:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu348
+	JNE       norelu358
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu348:
+norelu358:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -6605,16 +6849,16 @@ norelu348:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile341
+	JMP     tile351
 
-end342:
+end352:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock340
+	JNZ    rowblock350
 	VZEROUPPER
 	RET
 
@@ -6634,47 +6878,47 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock349:
+rowblock359:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile350:
+tile360:
 	TESTQ        DI, DI
-	JZ           end351
+	JZ           end361
 	CMPQ         mode+72(FP), $0x01
-	JB           zero352
-	JE           cinit353
+	JB           zero362
+	JE           cinit363
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(R8), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart354
+	JMP          kstart364
 
-cinit353:
+cinit363:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart354
+	JMP       kstart364
 
-zero352:
+zero362:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart354:
+kstart364:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k355:
+k365:
 	TESTQ        R10, R10
-	JZ           kdone356
+	JZ           kdone366
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -6686,11 +6930,11 @@ k355:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k355
+	JMP          k365
 
-kdone356:
+kdone366:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu357
+	JNE       norelu367
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -6701,7 +6945,7 @@ kdone356:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu357:
+norelu367:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -6711,16 +6955,16 @@ norelu357:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile350
+	JMP     tile360
 
-end351:
+end361:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock349
+	JNZ    rowblock359
 	VZEROUPPER
 	RET
 
@@ -6740,17 +6984,17 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock358:
+rowblock368:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile359:
+tile369:
 	TESTQ        DI, DI
-	JZ           end360
+	JZ           end370
 	CMPQ         mode+72(FP), $0x01
-	JB           zero361
-	JE           cinit362
+	JB           zero371
+	JE           cinit372
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -6758,9 +7002,9 @@ tile359:
 	VBROADCASTSS 4(R8), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart363
+	JMP          kstart373
 
-cinit362:
+cinit372:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6769,9 +7013,9 @@ cinit362:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart363
+	JMP       kstart373
 
-zero361:
+zero371:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6779,14 +7023,14 @@ zero361:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart363:
+kstart373:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k364:
+k374:
 	TESTQ        R10, R10
-	JZ           kdone365
+	JZ           kdone375
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -6801,11 +7045,11 @@ k364:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k364
+	JMP          k374
 
-kdone365:
+kdone375:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu366
+	JNE       norelu376
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -6820,7 +7064,7 @@ kdone365:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu366:
+norelu376:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6832,16 +7076,16 @@ norelu366:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile359
+	JMP     tile369
 
-end360:
+end370:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock358
+	JNZ    rowblock368
 	VZEROUPPER
 	RET
 
@@ -6861,17 +7105,17 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock367:
+rowblock377:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile368:
+tile378:
 	TESTQ        DI, DI
-	JZ           end369
+	JZ           end379
 	CMPQ         mode+72(FP), $0x01
-	JB           zero370
-	JE           cinit371
+	JB           zero380
+	JE           cinit381
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -6881,9 +7125,9 @@ tile368:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart372
+	JMP          kstart382
 
-cinit371:
+cinit381:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -6894,9 +7138,9 @@ cinit371:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart372
+	JMP       kstart382
 
-zero370:
+zero380:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6906,14 +7150,14 @@ zero370:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart372:
+kstart382:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k373:
+k383:
 	TESTQ        R10, R10
-	JZ           kdone374
+	JZ           kdone384
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -6931,11 +7175,11 @@ k373:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k373
+	JMP          k383
 
-kdone374:
+kdone384:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu375
+	JNE       norelu385
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -6954,7 +7198,7 @@ kdone374:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu375:
+norelu385:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6968,16 +7212,16 @@ norelu375:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile368
+	JMP     tile378
 
-end369:
+end379:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock367
+	JNZ    rowblock377
 	VZEROUPPER
 	RET
 
@@ -6997,45 +7241,45 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock376:
+rowblock386:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile377:
+tile387:
 	TESTQ        DI, DI
-	JZ           end378
+	JZ           end388
 	CMPQ         mode+72(FP), $0x01
-	JB           zero379
-	JE           cinit380
+	JB           zero389
+	JE           cinit390
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
 	VBROADCASTSS 8(R8), Z2
-	JMP          kstart381
+	JMP          kstart391
 
-cinit380:
+cinit390:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart381
+	JMP       kstart391
 
-zero379:
+zero389:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart381:
+kstart391:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k382:
+k392:
 	TESTQ        R10, R10
-	JZ           kdone383
+	JZ           kdone393
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -7046,11 +7290,11 @@ k382:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k382
+	JMP          k392
 
-kdone383:
+kdone393:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu384
+	JNE       norelu394
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7059,7 +7303,7 @@ kdone383:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu384:
+norelu394:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -7069,16 +7313,16 @@ norelu384:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile377
+	JMP     tile387
 
-end378:
+end388:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock376
+	JNZ    rowblock386
 	VZEROUPPER
 	RET
 
@@ -7098,17 +7342,17 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock385:
+rowblock395:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile386:
+tile396:
 	TESTQ        DI, DI
-	JZ           end387
+	JZ           end397
 	CMPQ         mode+72(FP), $0x01
-	JB           zero388
-	JE           cinit389
+	JB           zero398
+	JE           cinit399
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7116,9 +7360,9 @@ tile386:
 	VMOVAPS      Z2, Z3
 	VBROADCASTSS 8(R8), Z4
 	VMOVAPS      Z4, Z5
-	JMP          kstart390
+	JMP          kstart400
 
-cinit389:
+cinit399:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -7128,9 +7372,9 @@ cinit389:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart390
+	JMP       kstart400
 
-zero388:
+zero398:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7138,14 +7382,14 @@ zero388:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart390:
+kstart400:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k391:
+k401:
 	TESTQ        R10, R10
-	JZ           kdone392
+	JZ           kdone402
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -7160,11 +7404,11 @@ k391:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k391
+	JMP          k401
 
-kdone392:
+kdone402:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu393
+	JNE       norelu403
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7179,7 +7423,7 @@ kdone392:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu393:
+norelu403:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -7192,16 +7436,16 @@ norelu393:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile386
+	JMP     tile396
 
-end387:
+end397:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock385
+	JNZ    rowblock395
 	VZEROUPPER
 	RET
 
@@ -7221,17 +7465,17 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock394:
+rowblock404:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile395:
+tile405:
 	TESTQ        DI, DI
-	JZ           end396
+	JZ           end406
 	CMPQ         mode+72(FP), $0x01
-	JB           zero397
-	JE           cinit398
+	JB           zero407
+	JE           cinit408
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7242,9 +7486,9 @@ tile395:
 	VBROADCASTSS 8(R8), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart399
+	JMP          kstart409
 
-cinit398:
+cinit408:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -7257,9 +7501,9 @@ cinit398:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart399
+	JMP       kstart409
 
-zero397:
+zero407:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7270,14 +7514,14 @@ zero397:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart399:
+kstart409:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k400:
+k410:
 	TESTQ        R10, R10
-	JZ           kdone401
+	JZ           kdone411
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -7296,11 +7540,11 @@ k400:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k400
+	JMP          k410
 
-kdone401:
+kdone411:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu402
+	JNE       norelu412
 	VXORPS    Z9, Z9, Z9
 	VCMPPS    $0x06, Z9, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7321,7 +7565,7 @@ kdone401:
 	VCMPPS    $0x06, Z9, Z8, K2
 	VMOVAPS.Z Z8, K2, Z8
 
-norelu402:
+norelu412:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7337,16 +7581,16 @@ norelu402:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile395
+	JMP     tile405
 
-end396:
+end406:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock394
+	JNZ    rowblock404
 	VZEROUPPER
 	RET
 
@@ -7366,17 +7610,17 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock403:
+rowblock413:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile404:
+tile414:
 	TESTQ        DI, DI
-	JZ           end405
+	JZ           end415
 	CMPQ         mode+72(FP), $0x01
-	JB           zero406
-	JE           cinit407
+	JB           zero416
+	JE           cinit417
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7390,9 +7634,9 @@ tile404:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart408
+	JMP          kstart418
 
-cinit407:
+cinit417:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -7408,9 +7652,9 @@ cinit407:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart408
+	JMP       kstart418
 
-zero406:
+zero416:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7424,14 +7668,14 @@ zero406:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart408:
+kstart418:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k409:
+k419:
 	TESTQ        R10, R10
-	JZ           kdone410
+	JZ           kdone420
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -7454,11 +7698,11 @@ k409:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k409
+	JMP          k419
 
-kdone410:
+kdone420:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu411
+	JNE       norelu421
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7485,7 +7729,7 @@ kdone410:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu411:
+norelu421:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7504,16 +7748,16 @@ norelu411:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile404
+	JMP     tile414
 
-end405:
+end415:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock403
+	JNZ    rowblock413
 	VZEROUPPER
 	RET
 
@@ -7534,25 +7778,25 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock412:
+rowblock422:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile413:
+tile423:
 	TESTQ        R8, R8
-	JZ           end414
+	JZ           end424
 	CMPQ         mode+72(FP), $0x01
-	JB           zero415
-	JE           cinit416
+	JB           zero425
+	JE           cinit426
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VBROADCASTSS 4(R9), Z1
 	VBROADCASTSS 8(R9), Z2
 	VBROADCASTSS 12(R9), Z3
-	JMP          kstart417
+	JMP          kstart427
 
-cinit416:
+cinit426:
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -7561,22 +7805,22 @@ cinit416:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart417
+	JMP       kstart427
 
-zero415:
+zero425:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart417:
+kstart427:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k418:
+k428:
 	TESTQ        R11, R11
-	JZ           kdone419
+	JZ           kdone429
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -7589,11 +7833,11 @@ k418:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k418
+	JMP          k428
 
-kdone419:
+kdone429:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu420
+	JNE       norelu430
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7604,7 +7848,7 @@ kdone419:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu420:
+norelu430:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -7616,16 +7860,16 @@ norelu420:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile413
+	JMP     tile423
 
-end414:
+end424:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock412
+	JNZ    rowblock422
 	VZEROUPPER
 	RET
 
@@ -7646,17 +7890,17 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock421:
+rowblock431:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile422:
+tile432:
 	TESTQ        R8, R8
-	JZ           end423
+	JZ           end433
 	CMPQ         mode+72(FP), $0x01
-	JB           zero424
-	JE           cinit425
+	JB           zero434
+	JE           cinit435
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -7666,9 +7910,9 @@ tile422:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(R9), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart426
+	JMP          kstart436
 
-cinit425:
+cinit435:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -7681,9 +7925,9 @@ cinit425:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart426
+	JMP       kstart436
 
-zero424:
+zero434:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7693,14 +7937,14 @@ zero424:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart426:
+kstart436:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k427:
+k437:
 	TESTQ        R11, R11
-	JZ           kdone428
+	JZ           kdone438
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -7718,11 +7962,11 @@ k427:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k427
+	JMP          k437
 
-kdone428:
+kdone438:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu429
+	JNE       norelu439
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7741,7 +7985,7 @@ kdone428:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu429:
+norelu439:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -7757,16 +8001,16 @@ norelu429:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile422
+	JMP     tile432
 
-end423:
+end433:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock421
+	JNZ    rowblock431
 	VZEROUPPER
 	RET
 
@@ -7787,17 +8031,17 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock430:
+rowblock440:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile431:
+tile441:
 	TESTQ        R8, R8
-	JZ           end432
+	JZ           end442
 	CMPQ         mode+72(FP), $0x01
-	JB           zero433
-	JE           cinit434
+	JB           zero443
+	JE           cinit444
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -7811,9 +8055,9 @@ tile431:
 	VBROADCASTSS 12(R9), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart435
+	JMP          kstart445
 
-cinit434:
+cinit444:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -7830,9 +8074,9 @@ cinit434:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart435
+	JMP       kstart445
 
-zero433:
+zero443:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7846,14 +8090,14 @@ zero433:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart435:
+kstart445:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k436:
+k446:
 	TESTQ        R11, R11
-	JZ           kdone437
+	JZ           kdone447
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -7876,11 +8120,11 @@ k436:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k436
+	JMP          k446
 
-kdone437:
+kdone447:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu438
+	JNE       norelu448
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7907,7 +8151,7 @@ kdone437:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu438:
+norelu448:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -7927,16 +8171,16 @@ norelu438:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile431
+	JMP     tile441
 
-end432:
+end442:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock430
+	JNZ    rowblock440
 	VZEROUPPER
 	RET
 
@@ -7957,17 +8201,17 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock439:
+rowblock449:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile440:
+tile450:
 	TESTQ        R8, R8
-	JZ           end441
+	JZ           end451
 	CMPQ         mode+72(FP), $0x01
-	JB           zero442
-	JE           cinit443
+	JB           zero452
+	JE           cinit453
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -7985,9 +8229,9 @@ tile440:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart444
+	JMP          kstart454
 
-cinit443:
+cinit453:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -8008,9 +8252,9 @@ cinit443:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart444
+	JMP       kstart454
 
-zero442:
+zero452:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8028,14 +8272,14 @@ zero442:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart444:
+kstart454:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k445:
+k455:
 	TESTQ        R11, R11
-	JZ           kdone446
+	JZ           kdone456
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -8063,11 +8307,11 @@ k445:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k445
+	JMP          k455
 
-kdone446:
+kdone456:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu447
+	JNE       norelu457
 	VXORPS    Z16, Z16, Z16
 	VCMPPS    $0x06, Z16, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8102,7 +8346,7 @@ kdone446:
 	VCMPPS    $0x06, Z16, Z15, K2
 	VMOVAPS.Z Z15, K2, Z15
 
-norelu447:
+norelu457:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -8126,16 +8370,16 @@ norelu447:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile440
+	JMP     tile450
 
-end441:
+end451:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock439
+	JNZ    rowblock449
 	VZEROUPPER
 	RET
 
@@ -8168,16 +8412,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs448:
+pairs458:
 	CMPQ SI, $0x02
-	JB   odd449
+	JB   odd459
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU451:
+loopU461:
 	CMPQ        R10, R8
-	JAE         loop1452
+	JAE         loop1462
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -8187,29 +8431,29 @@ loopU451:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU451
+	JMP         loopU461
 
-loop1452:
+loop1462:
 	CMPQ        R10, R9
-	JAE         tail454
+	JAE         tail464
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1452
+	JMP         loop1462
 
-tail454:
+tail464:
 	CMPQ        R10, DI
-	JAE         done453
+	JAE         done463
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done453:
+done463:
 	XORQ R10, R10
 
-loopU455:
+loopU465:
 	CMPQ        R10, R8
-	JAE         loop1456
+	JAE         loop1466
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -8219,37 +8463,37 @@ loopU455:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU455
+	JMP         loopU465
 
-loop1456:
+loop1466:
 	CMPQ        R10, R9
-	JAE         tail458
+	JAE         tail468
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1456
+	JMP         loop1466
 
-tail458:
+tail468:
 	CMPQ        R10, DI
-	JAE         done457
+	JAE         done467
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done457:
+done467:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs448
+	JMP  pairs458
 
-odd449:
+odd459:
 	TESTQ SI, SI
-	JZ    end450
+	JZ    end460
 	XORQ  R10, R10
 
-loopU459:
+loopU469:
 	CMPQ        R10, R8
-	JAE         loop1460
+	JAE         loop1470
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -8259,25 +8503,25 @@ loopU459:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU459
+	JMP         loopU469
 
-loop1460:
+loop1470:
 	CMPQ        R10, R9
-	JAE         tail462
+	JAE         tail472
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1460
+	JMP         loop1470
 
-tail462:
+tail472:
 	CMPQ        R10, DI
-	JAE         done461
+	JAE         done471
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done461:
-end450:
+done471:
+end460:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -8315,14 +8559,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows463:
+rows473:
 	TESTQ SI, SI
-	JZ    end464
+	JZ    end474
 	XORQ  R10, R10
 
-loopU465:
+loopU475:
 	CMPQ        R10, R8
-	JAE         loop1466
+	JAE         loop1476
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -8336,32 +8580,32 @@ loopU465:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU465
+	JMP         loopU475
 
-loop1466:
+loop1476:
 	CMPQ        R10, R9
-	JAE         tail468
+	JAE         tail478
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1466
+	JMP         loop1476
 
-tail468:
+tail478:
 	CMPQ        R10, DI
-	JAE         done467
+	JAE         done477
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done467:
+done477:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows463
+	JMP  rows473
 
-end464:
+end474:
 	VZEROUPPER
 	RET
 
@@ -8391,9 +8635,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU469:
+loopU479:
 	CMPQ        CX, DX
-	JAE         loop1470
+	JAE         loop1480
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -8407,26 +8651,26 @@ loopU469:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU469
+	JMP         loopU479
 
-loop1470:
+loop1480:
 	CMPQ        CX, BX
-	JAE         tail472
+	JAE         tail482
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1470
+	JMP         loop1480
 
-tail472:
+tail482:
 	CMPQ        CX, SI
-	JAE         done471
+	JAE         done481
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done471:
+done481:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -8461,9 +8705,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU473:
+loopU483:
 	CMPQ    DX, BX
-	JAE     loop1474
+	JAE     loop1484
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -8473,27 +8717,27 @@ loopU473:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU473
+	JMP     loopU483
 
-loop1474:
+loop1484:
 	CMPQ    DX, SI
-	JAE     tail476
+	JAE     tail486
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1474
+	JMP     loop1484
 
-tail476:
+tail486:
 	CMPQ       DX, DI
-	JAE        done475
+	JAE        done485
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done475:
+done485:
 	VZEROUPPER
 	RET
 
@@ -8520,9 +8764,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU477:
+loopU487:
 	CMPQ    DX, BX
-	JAE     loop1478
+	JAE     loop1488
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -8534,29 +8778,29 @@ loopU477:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU477
+	JMP     loopU487
 
-loop1478:
+loop1488:
 	CMPQ    DX, SI
-	JAE     tail480
+	JAE     tail490
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1478
+	JMP     loop1488
 
-tail480:
+tail490:
 	CMPQ       DX, DI
-	JAE        done479
+	JAE        done489
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done479:
+done489:
 	VZEROUPPER
 	RET
 
@@ -8576,7 +8820,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off481
+	JZ           off491
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -8587,9 +8831,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1483:
+loop1493:
 	CMPQ    DX, BX
-	JAE     tail485
+	JAE     tail495
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -8598,11 +8842,11 @@ loop1483:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1483
+	JMP     loop1493
 
-tail485:
+tail495:
 	CMPQ       DX, SI
-	JAE        done484
+	JAE        done494
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -8611,11 +8855,11 @@ tail485:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done484:
+done494:
 	VZEROUPPER
 	RET
 
-off481:
+off491:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -8626,27 +8870,27 @@ off481:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1487:
+loop1497:
 	CMPQ    DX, BX
-	JAE     tail489
+	JAE     tail499
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1487
+	JMP     loop1497
 
-tail489:
+tail499:
 	CMPQ       DX, SI
-	JAE        done488
+	JAE        done498
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done488:
+done498:
 	VZEROUPPER
 	RET
 
@@ -8668,7 +8912,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off490
+	JZ           off500
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -8679,9 +8923,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1492:
+loop1502:
 	CMPQ    BX, SI
-	JAE     tail494
+	JAE     tail504
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8696,11 +8940,11 @@ loop1492:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1492
+	JMP     loop1502
 
-tail494:
+tail504:
 	CMPQ       BX, DI
-	JAE        done493
+	JAE        done503
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8715,11 +8959,11 @@ tail494:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done493:
+done503:
 	VZEROUPPER
 	RET
 
-off490:
+off500:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -8730,9 +8974,9 @@ off490:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1496:
+loop1506:
 	CMPQ    BX, SI
-	JAE     tail498
+	JAE     tail508
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8745,11 +8989,11 @@ loop1496:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1496
+	JMP     loop1506
 
-tail498:
+tail508:
 	CMPQ       BX, DI
-	JAE        done497
+	JAE        done507
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8762,7 +9006,7 @@ tail498:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done497:
+done507:
 	VZEROUPPER
 	RET
 
@@ -8799,9 +9043,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1500:
+loop1510:
 	CMPQ    SI, DI
-	JAE     tail502
+	JAE     tail512
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -8826,11 +9070,11 @@ loop1500:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1500
+	JMP     loop1510
 
-tail502:
+tail512:
 	CMPQ       SI, R8
-	JAE        done501
+	JAE        done511
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -8855,7 +9099,7 @@ tail502:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done501:
+done511:
 	VZEROUPPER
 	RET
 
@@ -8887,9 +9131,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1504:
+loop1514:
 	CMPQ    BX, SI
-	JAE     tail506
+	JAE     tail516
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8907,11 +9151,11 @@ loop1504:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1504
+	JMP     loop1514
 
-tail506:
+tail516:
 	CMPQ       BX, DI
-	JAE        done505
+	JAE        done515
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8929,7 +9173,7 @@ tail506:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done505:
+done515:
 	VZEROUPPER
 	RET
 
@@ -8949,9 +9193,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU507:
+loopU517:
 	CMPQ        BX, DX
-	JAE         loop1508
+	JAE         loop1518
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -8961,17 +9205,17 @@ loopU507:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU507
+	JMP         loopU517
 
-loop1508:
+loop1518:
 	CMPQ        BX, CX
-	JAE         done509
+	JAE         done519
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1508
+	JMP         loop1518
 
-done509:
+done519:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -9005,22 +9249,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows510:
+rows520:
 	TESTQ    BX, BX
-	JZ       end513
+	JZ       end523
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do512
-	JP       do512
-	JMP      next511
+	JNE      do522
+	JP       do522
+	JMP      next521
 
-do512:
+do522:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU514:
+loopU524:
 	CMPQ        R9, R8
-	JAE         loop1515
+	JAE         loop1525
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -9028,33 +9272,33 @@ loopU514:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU514
+	JMP         loopU524
 
-loop1515:
+loop1525:
 	CMPQ        R9, SI
-	JAE         tail517
+	JAE         tail527
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1515
+	JMP         loop1525
 
-tail517:
+tail527:
 	CMPQ        R9, DI
-	JAE         done516
+	JAE         done526
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done516:
-next511:
+done526:
+next521:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows510
+	JMP  rows520
 
-end513:
+end523:
 	VZEROUPPER
 	RET
 
@@ -9083,22 +9327,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows518:
+rows528:
 	TESTQ    DI, DI
-	JZ       end521
+	JZ       end531
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do520
-	JP       do520
-	JMP      next519
+	JNE      do530
+	JP       do530
+	JMP      next529
 
-do520:
+do530:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU522:
+loopU532:
 	CMPQ        R11, R10
-	JAE         loop1523
+	JAE         loop1533
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -9112,11 +9356,11 @@ loopU522:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU522
+	JMP         loopU532
 
-loop1523:
+loop1533:
 	CMPQ        R11, R8
-	JAE         tail525
+	JAE         tail535
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -9124,11 +9368,11 @@ loop1523:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1523
+	JMP         loop1533
 
-tail525:
+tail535:
 	CMPQ        R11, R9
-	JAE         done524
+	JAE         done534
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -9138,15 +9382,15 @@ tail525:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done524:
-next519:
+done534:
+next529:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows518
+	JMP  rows528
 
-end521:
+end531:
 	VZEROUPPER
 	RET
 
@@ -9175,18 +9419,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU526:
+blockU536:
 	CMPQ    R10, R8
-	JAE     block1527
+	JAE     block1537
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap530:
+tap540:
 	CMPQ         R11, SI
-	JAE          taps531
+	JAE          taps541
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9196,47 +9440,47 @@ tap530:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap530
+	JMP          tap540
 
-taps531:
+taps541:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU526
+	JMP     blockU536
 
-block1527:
+block1537:
 	CMPQ    R10, R9
-	JAE     tail528
+	JAE     tail538
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap532:
+tap542:
 	CMPQ         R11, SI
-	JAE          taps533
+	JAE          taps543
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap532
+	JMP          tap542
 
-taps533:
+taps543:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1527
+	JMP     block1537
 
-tail528:
+tail538:
 	CMPQ    R10, DI
-	JAE     end529
+	JAE     end539
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap534:
+tap544:
 	CMPQ         R11, SI
-	JAE          taps535
+	JAE          taps545
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9244,12 +9488,12 @@ tap534:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap534
+	JMP          tap544
 
-taps535:
+taps545:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end529:
+end539:
 	VZEROUPPER
 	RET
 
@@ -9278,23 +9522,23 @@ TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, R8
 
-row536:
+row546:
 	TESTQ DI, DI
-	JZ    end539
+	JZ    end549
 	XORQ  R10, R10
 
-blockU537:
+blockU547:
 	CMPQ    R10, R9
-	JAE     last4543
+	JAE     last4553
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap544:
+tap554:
 	CMPQ         R11, SI
-	JAE          taps545
+	JAE          taps555
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9304,30 +9548,30 @@ tap544:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap544
+	JMP          tap554
 
-taps545:
+taps555:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU537
+	JMP     blockU547
 
-last4543:
+last4553:
 	MOVQ    R8, R12
 	SUBQ    R10, R12
 	CMPQ    R12, $0x00000060
-	JBE     last3542
+	JBE     last3552
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap546:
+tap556:
 	CMPQ         R11, SI
-	JAE          taps547
+	JAE          taps557
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9338,28 +9582,28 @@ tap546:
 	VMASKMOVPS   96(CX)(R12*1), Y15, Y7
 	VFMADD231PS  Y7, Y13, Y3
 	INCQ         R11
-	JMP          tap546
+	JMP          tap556
 
-taps547:
+taps557:
 	VMOVUPS    Y0, (AX)(R10*1)
 	VMOVUPS    Y1, 32(AX)(R10*1)
 	VMOVUPS    Y2, 64(AX)(R10*1)
 	VMASKMOVPS Y3, Y15, 96(AX)(R10*1)
-	JMP        next538
+	JMP        next548
 
-last3542:
+last3552:
 	MOVQ    R8, R12
 	SUBQ    R10, R12
 	CMPQ    R12, $0x00000040
-	JBE     last2541
+	JBE     last2551
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	XORQ    R11, R11
 
-tap548:
+tap558:
 	CMPQ         R11, SI
-	JAE          taps549
+	JAE          taps559
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9369,26 +9613,26 @@ tap548:
 	VMASKMOVPS   64(CX)(R12*1), Y15, Y6
 	VFMADD231PS  Y6, Y13, Y2
 	INCQ         R11
-	JMP          tap548
+	JMP          tap558
 
-taps549:
+taps559:
 	VMOVUPS    Y0, (AX)(R10*1)
 	VMOVUPS    Y1, 32(AX)(R10*1)
 	VMASKMOVPS Y2, Y15, 64(AX)(R10*1)
-	JMP        next538
+	JMP        next548
 
-last2541:
+last2551:
 	MOVQ    R8, R12
 	SUBQ    R10, R12
 	CMPQ    R12, $0x00000020
-	JBE     last1540
+	JBE     last1550
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	XORQ    R11, R11
 
-tap550:
+tap560:
 	CMPQ         R11, SI
-	JAE          taps551
+	JAE          taps561
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9397,20 +9641,20 @@ tap550:
 	VMASKMOVPS   32(CX)(R12*1), Y15, Y5
 	VFMADD231PS  Y5, Y13, Y1
 	INCQ         R11
-	JMP          tap550
+	JMP          tap560
 
-taps551:
+taps561:
 	VMOVUPS    Y0, (AX)(R10*1)
 	VMASKMOVPS Y1, Y15, 32(AX)(R10*1)
-	JMP        next538
+	JMP        next548
 
-last1540:
+last1550:
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap552:
+tap562:
 	CMPQ         R11, SI
-	JAE          taps553
+	JAE          taps563
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9418,20 +9662,20 @@ tap552:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap552
+	JMP          tap562
 
-taps553:
+taps563:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-next538:
+next548:
 	MOVQ ys+8(FP), R12
 	LEAQ (AX)(R12*4), AX
 	MOVQ xs+24(FP), R12
 	LEAQ (CX)(R12*4), CX
 	DECQ DI
-	JMP  row536
+	JMP  row546
 
-end539:
+end549:
 	VZEROUPPER
 	RET
 
@@ -9443,9 +9687,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop554:
+gloop564:
 	CMPQ         DX, $0x00000008
-	JB           gtail555
+	JB           gtail565
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -9480,11 +9724,11 @@ gloop554:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop554
+	JMP          gloop564
 
-gtail555:
+gtail565:
 	TESTQ        DX, DX
-	JZ           gdone556
+	JZ           gdone566
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -9521,7 +9765,7 @@ gtail555:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone556:
+gdone566:
 	VZEROUPPER
 	RET
 
@@ -9533,9 +9777,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop557:
+gloop567:
 	CMPQ        DX, $0x00000008
-	JB          gtail558
+	JB          gtail568
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -9564,11 +9808,11 @@ gloop557:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop557
+	JMP         gloop567
 
-gtail558:
+gtail568:
 	TESTQ       DX, DX
-	JZ          gdone559
+	JZ          gdone569
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -9599,7 +9843,7 @@ gtail558:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone559:
+gdone569:
 	VZEROUPPER
 	RET
 
@@ -9612,9 +9856,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop560:
+gloop570:
 	CMPQ        BX, $0x00000008
-	JB          gtail561
+	JB          gtail571
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -9646,11 +9890,11 @@ gloop560:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop560
+	JMP         gloop570
 
-gtail561:
+gtail571:
 	TESTQ       BX, BX
-	JZ          gdone562
+	JZ          gdone572
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -9683,7 +9927,7 @@ gtail561:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone562:
+gdone572:
 	VZEROUPPER
 	RET
 
@@ -9696,9 +9940,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop563:
+gloop573:
 	CMPQ         DX, $0x00000008
-	JB           gtail564
+	JB           gtail574
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -9726,11 +9970,11 @@ gloop563:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop563
+	JMP          gloop573
 
-gtail564:
+gtail574:
 	TESTQ        DX, DX
-	JZ           gdone565
+	JZ           gdone575
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -9760,7 +10004,7 @@ gtail564:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone565:
+gdone575:
 	VZEROUPPER
 	RET
 
@@ -9777,9 +10021,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop566:
+gloop576:
 	CMPQ         DI, $0x00000008
-	JB           gtail567
+	JB           gtail577
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -9886,11 +10130,11 @@ gloop566:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop566
+	JMP          gloop576
 
-gtail567:
+gtail577:
 	TESTQ        DI, DI
-	JZ           gdone568
+	JZ           gdone578
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -9996,7 +10240,7 @@ gtail567:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone568:
+gdone578:
 	VZEROUPPER
 	RET
 
@@ -10017,11 +10261,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody569
+	JZ      nody579
 
-gloop570:
+gloop580:
 	CMPQ    R10, $0x00000008
-	JB      gtail571
+	JB      gtail581
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -10063,11 +10307,11 @@ gloop570:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop570
+	JMP     gloop580
 
-gtail571:
+gtail581:
 	TESTQ      R10, R10
-	JZ         gdone572
+	JZ         gdone582
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -10105,14 +10349,14 @@ gtail571:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone572:
+gdone582:
 	VZEROUPPER
 	RET
 
-nody569:
-gloop573:
+nody579:
+gloop583:
 	CMPQ    R10, $0x00000008
-	JB      gtail574
+	JB      gtail584
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -10151,11 +10395,11 @@ gloop573:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop573
+	JMP     gloop583
 
-gtail574:
+gtail584:
 	TESTQ      R10, R10
-	JZ         gdone575
+	JZ         gdone585
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -10191,7 +10435,7 @@ gtail574:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone575:
+gdone585:
 	VZEROUPPER
 	RET
 
@@ -10210,9 +10454,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop576:
+gloop586:
 	CMPQ         R8, $0x00000008
-	JB           gtail577
+	JB           gtail587
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -10376,11 +10620,11 @@ gloop576:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop576
+	JMP          gloop586
 
-gtail577:
+gtail587:
 	TESTQ        R8, R8
-	JZ           gdone578
+	JZ           gdone588
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -10542,7 +10786,7 @@ gtail577:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone578:
+gdone588:
 	VZEROUPPER
 	RET
 
@@ -10563,11 +10807,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody579
+	JZ      nody589
 
-gloop580:
+gloop590:
 	CMPQ    R9, $0x00000008
-	JB      gtail581
+	JB      gtail591
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -10613,11 +10857,11 @@ gloop580:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop580
+	JMP     gloop590
 
-gtail581:
+gtail591:
 	TESTQ      R9, R9
-	JZ         gdone582
+	JZ         gdone592
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -10660,14 +10904,14 @@ gtail581:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone582:
+gdone592:
 	VZEROUPPER
 	RET
 
-nody579:
-gloop583:
+nody589:
+gloop593:
 	CMPQ    R9, $0x00000008
-	JB      gtail584
+	JB      gtail594
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -10710,11 +10954,11 @@ gloop583:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop583
+	JMP     gloop593
 
-gtail584:
+gtail594:
 	TESTQ      R9, R9
-	JZ         gdone585
+	JZ         gdone595
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -10755,7 +10999,7 @@ gtail584:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone585:
+gdone595:
 	VZEROUPPER
 	RET
 
@@ -10770,11 +11014,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody586
+	JZ      nody596
 
-gloop587:
+gloop597:
 	CMPQ    SI, $0x00000008
-	JB      gtail588
+	JB      gtail598
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -10788,11 +11032,11 @@ gloop587:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop587
+	JMP     gloop597
 
-gtail588:
+gtail598:
 	TESTQ      SI, SI
-	JZ         gdone589
+	JZ         gdone599
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -10806,14 +11050,14 @@ gtail588:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone589:
+gdone599:
 	VZEROUPPER
 	RET
 
-nody586:
-gloop590:
+nody596:
+gloop600:
 	CMPQ    SI, $0x00000008
-	JB      gtail591
+	JB      gtail601
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -10824,11 +11068,11 @@ gloop590:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop590
+	JMP     gloop600
 
-gtail591:
+gtail601:
 	TESTQ      SI, SI
-	JZ         gdone592
+	JZ         gdone602
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -10840,7 +11084,7 @@ gtail591:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone592:
+gdone602:
 	VZEROUPPER
 	RET
 
@@ -10867,16 +11111,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows593:
+rows603:
 	TESTQ        SI, SI
-	JZ           end594
+	JZ           end604
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU595:
+loopU605:
 	CMPQ    R10, R8
-	JAE     loop1596
+	JAE     loop1606
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -10890,34 +11134,34 @@ loopU595:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU595
+	JMP     loopU605
 
-loop1596:
+loop1606:
 	CMPQ    R10, R9
-	JAE     tail598
+	JAE     tail608
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop1596
+	JMP     loop1606
 
-tail598:
+tail608:
 	CMPQ       R10, DI
-	JAE        done597
+	JAE        done607
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done597:
+done607:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows593
+	JMP  rows603
 
-end594:
+end604:
 	VZEROUPPER
 	RET
 
@@ -10944,9 +11188,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU599:
+loopU609:
 	CMPQ    BX, SI
-	JAE     loop1600
+	JAE     loop1610
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -10960,26 +11204,26 @@ loopU599:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU599
+	JMP     loopU609
 
-loop1600:
+loop1610:
 	CMPQ    BX, DI
-	JAE     tail602
+	JAE     tail612
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1600
+	JMP     loop1610
 
-tail602:
+tail612:
 	CMPQ       BX, R8
-	JAE        done601
+	JAE        done611
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done601:
+done611:
 	VZEROUPPER
 	RET
 
@@ -11006,9 +11250,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU603:
+loopU613:
 	CMPQ    BX, SI
-	JAE     loop1604
+	JAE     loop1614
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -11022,26 +11266,26 @@ loopU603:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU603
+	JMP     loopU613
 
-loop1604:
+loop1614:
 	CMPQ    BX, DI
-	JAE     tail606
+	JAE     tail616
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1604
+	JMP     loop1614
 
-tail606:
+tail616:
 	CMPQ       BX, R8
-	JAE        done605
+	JAE        done615
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done605:
+done615:
 	VZEROUPPER
 	RET
 
@@ -11071,9 +11315,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU607:
+loopU617:
 	CMPQ    DX, BX
-	JAE     loop1608
+	JAE     loop1618
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -11085,29 +11329,29 @@ loopU607:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU607
+	JMP     loopU617
 
-loop1608:
+loop1618:
 	CMPQ    DX, SI
-	JAE     tail610
+	JAE     tail620
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1608
+	JMP     loop1618
 
-tail610:
+tail620:
 	CMPQ       DX, DI
-	JAE        done609
+	JAE        done619
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done609:
+done619:
 	VZEROUPPER
 	RET
 
@@ -11137,9 +11381,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU611:
+loopU621:
 	CMPQ    DX, BX
-	JAE     loop1612
+	JAE     loop1622
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -11155,11 +11399,11 @@ loopU611:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU611
+	JMP     loopU621
 
-loop1612:
+loop1622:
 	CMPQ    DX, SI
-	JAE     tail614
+	JAE     tail624
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -11168,11 +11412,11 @@ loop1612:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1612
+	JMP     loop1622
 
-tail614:
+tail624:
 	CMPQ       DX, DI
-	JAE        done613
+	JAE        done623
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -11181,7 +11425,7 @@ tail614:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done613:
+done623:
 	VZEROUPPER
 	RET
 
@@ -11201,9 +11445,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU615:
+loopU625:
 	CMPQ      BX, DX
-	JAE       loop1616
+	JAE       loop1626
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -11213,17 +11457,17 @@ loopU615:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU615
+	JMP       loopU625
 
-loop1616:
+loop1626:
 	CMPQ      BX, CX
-	JAE       done617
+	JAE       done627
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop1616
+	JMP       loop1626
 
-done617:
+done627:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -11251,9 +11495,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU618:
+loopU628:
 	CMPQ        BX, DX
-	JAE         loop1619
+	JAE         loop1629
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -11267,18 +11511,18 @@ loopU618:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU618
+	JMP         loopU628
 
-loop1619:
+loop1629:
 	CMPQ        BX, CX
-	JAE         done620
+	JAE         done630
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1619
+	JMP         loop1629
 
-done620:
+done630:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -11310,9 +11554,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU621:
+loopU631:
 	CMPQ        SI, BX
-	JAE         loop1622
+	JAE         loop1632
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -11330,19 +11574,19 @@ loopU621:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU621
+	JMP         loopU631
 
-loop1622:
+loop1632:
 	CMPQ        SI, DX
-	JAE         done623
+	JAE         done633
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop1622
+	JMP         loop1632
 
-done623:
+done633:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -11378,9 +11622,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows624:
+rows634:
 	TESTQ SI, SI
-	JZ    end625
+	JZ    end635
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -11391,9 +11635,9 @@ rows624:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU626:
+loopU636:
 	CMPQ    R8, R9
-	JAE     loop1627
+	JAE     loop1637
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -11403,29 +11647,29 @@ loopU626:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU626
+	JMP     loopU636
 
-loop1627:
+loop1637:
 	CMPQ    R8, R10
-	JAE     tail629
+	JAE     tail639
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1627
+	JMP     loop1637
 
-tail629:
+tail639:
 	CMPQ       R8, R11
-	JAE        done628
+	JAE        done638
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done628:
+done638:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows624
+	JMP  rows634
 
-end625:
+end635:
 	VZEROUPPER
 	RET
 
@@ -11471,38 +11715,270 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows630:
+rows640:
 	TESTQ SI, SI
-	JZ    end631
+	JZ    end641
 	XORQ  R8, R8
 
-loop1632:
+loop1642:
 	CMPQ    R8, R9
-	JAE     tail633
+	JAE     tail643
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1632
+	JMP     loop1642
 
-tail633:
+tail643:
 	CMPQ       R8, DI
-	JAE        next634
+	JAE        next644
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next634:
+next644:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows630
+	JMP  rows640
 
-end631:
+end641:
+	VZEROUPPER
+	RET
+
+// func maxPool2256(y *float32, ys int, x *float32, xs int, xw int, rows int, n int)
+// Requires: AVX, AVX2, CMOV
+TEXT ·maxPool2256(SB), NOSPLIT, $0-56
+	MOVQ    y+0(FP), AX
+	MOVQ    x+16(FP), CX
+	MOVQ    ys+8(FP), DX
+	MOVQ    xs+24(FP), BX
+	MOVQ    xw+32(FP), SI
+	MOVQ    rows+40(FP), DI
+	MOVQ    n+48(FP), R8
+	SHLQ    $0x02, DX
+	SHLQ    $0x02, BX
+	SHLQ    $0x02, SI
+	MOVQ    R8, R9
+	DECQ    R9
+	ANDQ    $0x00000007, R9
+	INCQ    R9
+	XORQ    R12, R12
+	LEAQ    (R9)(R9*1), R10
+	MOVQ    R10, R11
+	SUBQ    $0x00000008, R11
+	CMOVQLT R12, R11
+	MOVQ    $0x00000008, R12
+	CMPQ    R10, R12
+	CMOVQGT R12, R10
+	MOVQ    $0x00000008, R12
+	SUBQ    R10, R12
+	LEAQ    maskTable<>+0(SB), R10
+	VMOVUPS (R10)(R12*4), Y15
+	VMOVUPS Y15, Y13
+	MOVQ    $0x00000008, R10
+	SUBQ    R11, R10
+	LEAQ    maskTable<>+0(SB), R11
+	VMOVUPS (R11)(R10*4), Y15
+	VMOVUPS Y15, Y14
+	MOVQ    $0x00000008, R10
+	SUBQ    R9, R10
+	LEAQ    maskTable<>+0(SB), R11
+	VMOVUPS (R11)(R10*4), Y15
+	MOVQ    R8, R10
+	SUBQ    R9, R10
+	SHLQ    $0x02, R10
+	LEAQ    (CX)(SI*1), SI
+	MOVQ    R8, R9
+	SHLQ    $0x02, R9
+
+rows645:
+	TESTQ DI, DI
+	JZ    end646
+	XORQ  R8, R8
+
+loop1647:
+	CMPQ    R8, R10
+	JAE     tail648
+	VMOVUPS (CX)(R8*2), Y0
+	VMOVUPS 32(CX)(R8*2), Y1
+	VMOVUPS (SI)(R8*2), Y2
+	VMOVUPS 32(SI)(R8*2), Y3
+	VMAXPS  Y2, Y0, Y0
+	VMAXPS  Y3, Y1, Y1
+	VSHUFPS $0x88, Y1, Y0, Y4
+	VSHUFPS $0xdd, Y1, Y0, Y0
+	VMAXPS  Y0, Y4, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VMOVUPS Y4, (AX)(R8*1)
+	ADDQ    $0x00000020, R8
+	JMP     loop1647
+
+tail648:
+	CMPQ       R8, R9
+	JAE        next649
+	VMASKMOVPS (CX)(R8*2), Y13, Y0
+	VMASKMOVPS 32(CX)(R8*2), Y14, Y1
+	VMASKMOVPS (SI)(R8*2), Y13, Y2
+	VMASKMOVPS 32(SI)(R8*2), Y14, Y3
+	VMAXPS     Y2, Y0, Y0
+	VMAXPS     Y3, Y1, Y1
+	VSHUFPS    $0x88, Y1, Y0, Y4
+	VSHUFPS    $0xdd, Y1, Y0, Y0
+	VMAXPS     Y0, Y4, Y4
+	VPERMPD    $0xd8, Y4, Y4
+	VMASKMOVPS Y4, Y15, (AX)(R8*1)
+
+next649:
+	ADDQ DX, AX
+	ADDQ BX, CX
+	ADDQ BX, SI
+	DECQ DI
+	JMP  rows645
+
+end646:
+	VZEROUPPER
+	RET
+
+// func maxPool2Back256(dx *float32, x *float32, xs int, xw int, y *float32, dy *float32, ys int, rows int, n int)
+// Requires: AVX, AVX2, CMOV
+TEXT ·maxPool2Back256(SB), NOSPLIT, $0-72
+	MOVQ    dx+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    y+32(FP), DX
+	MOVQ    dy+40(FP), BX
+	MOVQ    xs+16(FP), SI
+	MOVQ    xw+24(FP), DI
+	MOVQ    ys+48(FP), R8
+	MOVQ    rows+56(FP), R9
+	MOVQ    n+64(FP), R10
+	SHLQ    $0x02, R8
+	SHLQ    $0x02, SI
+	SHLQ    $0x02, DI
+	MOVQ    R10, R11
+	DECQ    R11
+	ANDQ    $0x00000007, R11
+	INCQ    R11
+	XORQ    R14, R14
+	LEAQ    (R11)(R11*1), R12
+	MOVQ    R12, R13
+	SUBQ    $0x00000008, R13
+	CMOVQLT R14, R13
+	MOVQ    $0x00000008, R14
+	CMPQ    R12, R14
+	CMOVQGT R14, R12
+	MOVQ    $0x00000008, R14
+	SUBQ    R12, R14
+	LEAQ    maskTable<>+0(SB), R12
+	VMOVUPS (R12)(R14*4), Y15
+	VMOVUPS Y15, Y13
+	MOVQ    $0x00000008, R12
+	SUBQ    R13, R12
+	LEAQ    maskTable<>+0(SB), R13
+	VMOVUPS (R13)(R12*4), Y15
+	VMOVUPS Y15, Y14
+	MOVQ    $0x00000008, R12
+	SUBQ    R11, R12
+	LEAQ    maskTable<>+0(SB), R13
+	VMOVUPS (R13)(R12*4), Y15
+	MOVQ    R10, R12
+	SUBQ    R11, R12
+	SHLQ    $0x02, R12
+	LEAQ    (CX)(DI*1), R11
+	LEAQ    (AX)(DI*1), DI
+	MOVQ    R10, R13
+	SHLQ    $0x02, R13
+
+rows650:
+	TESTQ R9, R9
+	JZ    end651
+	XORQ  R10, R10
+
+loop1652:
+	CMPQ      R10, R12
+	JAE       tail653
+	VMOVUPS   (CX)(R10*2), Y0
+	VMOVUPS   32(CX)(R10*2), Y1
+	VMOVUPS   (R11)(R10*2), Y3
+	VMOVUPS   32(R11)(R10*2), Y4
+	VMOVUPS   (DX)(R10*1), Y6
+	VMOVUPS   (BX)(R10*1), Y7
+	VPERMPD   $0xd8, Y6, Y6
+	VPERMPD   $0xd8, Y7, Y7
+	VSHUFPS   $0x88, Y1, Y0, Y2
+	VSHUFPS   $0xdd, Y1, Y0, Y0
+	VSHUFPS   $0x88, Y4, Y3, Y5
+	VCMPPS    $0x00, Y6, Y2, Y1
+	VCMPPS    $0x00, Y6, Y0, Y4
+	VCMPPS    $0x00, Y6, Y5, Y8
+	VANDNPS   Y4, Y1, Y4
+	VORPS     Y4, Y1, Y9
+	VANDNPS   Y8, Y9, Y8
+	VORPS     Y8, Y9, Y9
+	VANDPS    Y7, Y1, Y1
+	VANDPS    Y7, Y4, Y4
+	VANDPS    Y7, Y8, Y8
+	VANDNPS   Y7, Y9, Y9
+	VUNPCKLPS Y4, Y1, Y10
+	VUNPCKHPS Y4, Y1, Y11
+	VMOVUPS   Y10, (AX)(R10*2)
+	VMOVUPS   Y11, 32(AX)(R10*2)
+	VUNPCKLPS Y9, Y8, Y10
+	VUNPCKHPS Y9, Y8, Y11
+	VMOVUPS   Y10, (DI)(R10*2)
+	VMOVUPS   Y11, 32(DI)(R10*2)
+	ADDQ      $0x00000020, R10
+	JMP       loop1652
+
+tail653:
+	CMPQ       R10, R13
+	JAE        next654
+	VMASKMOVPS (CX)(R10*2), Y13, Y0
+	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
+	VMASKMOVPS (R11)(R10*2), Y13, Y3
+	VMASKMOVPS 32(R11)(R10*2), Y14, Y4
+	VMASKMOVPS (DX)(R10*1), Y15, Y6
+	VMASKMOVPS (BX)(R10*1), Y15, Y7
+	VPERMPD    $0xd8, Y6, Y6
+	VPERMPD    $0xd8, Y7, Y7
+	VSHUFPS    $0x88, Y1, Y0, Y2
+	VSHUFPS    $0xdd, Y1, Y0, Y0
+	VSHUFPS    $0x88, Y4, Y3, Y5
+	VCMPPS     $0x00, Y6, Y2, Y1
+	VCMPPS     $0x00, Y6, Y0, Y4
+	VCMPPS     $0x00, Y6, Y5, Y8
+	VANDNPS    Y4, Y1, Y4
+	VORPS      Y4, Y1, Y9
+	VANDNPS    Y8, Y9, Y8
+	VORPS      Y8, Y9, Y9
+	VANDPS     Y7, Y1, Y1
+	VANDPS     Y7, Y4, Y4
+	VANDPS     Y7, Y8, Y8
+	VANDNPS    Y7, Y9, Y9
+	VUNPCKLPS  Y4, Y1, Y10
+	VUNPCKHPS  Y4, Y1, Y11
+	VMASKMOVPS Y10, Y13, (AX)(R10*2)
+	VMASKMOVPS Y11, Y14, 32(AX)(R10*2)
+	VUNPCKLPS  Y9, Y8, Y10
+	VUNPCKHPS  Y9, Y8, Y11
+	VMASKMOVPS Y10, Y13, (DI)(R10*2)
+	VMASKMOVPS Y11, Y14, 32(DI)(R10*2)
+
+next654:
+	ADDQ SI, CX
+	ADDQ SI, R11
+	ADDQ SI, AX
+	ADDQ SI, DI
+	ADDQ R8, DX
+	ADDQ R8, BX
+	DECQ R9
+	JMP  rows650
+
+end651:
 	VZEROUPPER
 	RET
 
@@ -11520,40 +11996,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock635:
+rowblock655:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile636:
+tile656:
 	TESTQ  DI, DI
-	JZ     end637
+	JZ     end657
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k638:
+k658:
 	TESTQ       R10, R10
-	JZ          ktail639
+	JZ          ktail659
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k638
+	JMP         k658
 
-ktail639:
+ktail659:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone640
+	JZ          kdone660
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone640:
+kdone660:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -11566,13 +12042,13 @@ kdone640:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias641
+	JZ           nobias661
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias641:
+nobias661:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -11582,9 +12058,9 @@ nobias641:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile636
+	JMP        tile656
 
-end637:
+end657:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -11592,7 +12068,7 @@ end637:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock635
+	JNZ    rowblock655
 	VZEROUPPER
 	RET
 
@@ -11610,15 +12086,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock642:
+rowblock662:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile643:
+tile663:
 	TESTQ  DI, DI
-	JZ     end644
+	JZ     end664
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -11626,9 +12102,9 @@ tile643:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k645:
+k665:
 	TESTQ       R10, R10
-	JZ          ktail646
+	JZ          ktail666
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -11637,18 +12113,18 @@ k645:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k645
+	JMP         k665
 
-ktail646:
+ktail666:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone647
+	JZ          kdone667
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone647:
+kdone667:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -11661,13 +12137,13 @@ kdone647:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias648
+	JZ           nobias668
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias648:
+nobias668:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -11677,9 +12153,9 @@ nobias648:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile643
+	JMP        tile663
 
-end644:
+end664:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -11687,7 +12163,7 @@ end644:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock642
+	JNZ    rowblock662
 	VZEROUPPER
 	RET
 
@@ -11705,15 +12181,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock649:
+rowblock669:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile650:
+tile670:
 	TESTQ  DI, DI
-	JZ     end651
+	JZ     end671
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11722,9 +12198,9 @@ tile650:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k652:
+k672:
 	TESTQ       R10, R10
-	JZ          ktail653
+	JZ          ktail673
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -11735,11 +12211,11 @@ k652:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k652
+	JMP         k672
 
-ktail653:
+ktail673:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone654
+	JZ          kdone674
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -11748,7 +12224,7 @@ ktail653:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone654:
+kdone674:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -11761,13 +12237,13 @@ kdone654:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias655
+	JZ           nobias675
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias655:
+nobias675:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -11777,9 +12253,9 @@ nobias655:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile650
+	JMP        tile670
 
-end651:
+end671:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -11787,7 +12263,7 @@ end651:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock649
+	JNZ    rowblock669
 	VZEROUPPER
 	RET
 
@@ -11805,15 +12281,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock656:
+rowblock676:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile657:
+tile677:
 	TESTQ  DI, DI
-	JZ     end658
+	JZ     end678
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -11821,9 +12297,9 @@ tile657:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k659:
+k679:
 	TESTQ       R10, R10
-	JZ          ktail660
+	JZ          ktail680
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -11832,18 +12308,18 @@ k659:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k659
+	JMP         k679
 
-ktail660:
+ktail680:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone661
+	JZ          kdone681
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone661:
+kdone681:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -11867,14 +12343,14 @@ kdone661:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias662
+	JZ           nobias682
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias662:
+nobias682:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -11887,9 +12363,9 @@ nobias662:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile657
+	JMP        tile677
 
-end658:
+end678:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11897,7 +12373,7 @@ end658:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock656
+	JNZ    rowblock676
 	VZEROUPPER
 	RET
 
@@ -11915,15 +12391,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock663:
+rowblock683:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile664:
+tile684:
 	TESTQ  DI, DI
-	JZ     end665
+	JZ     end685
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -11933,9 +12409,9 @@ tile664:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k666:
+k686:
 	TESTQ       R10, R10
-	JZ          ktail667
+	JZ          ktail687
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -11947,11 +12423,11 @@ k666:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k666
+	JMP         k686
 
-ktail667:
+ktail687:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone668
+	JZ          kdone688
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -11961,7 +12437,7 @@ ktail667:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone668:
+kdone688:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -11985,14 +12461,14 @@ kdone668:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias669
+	JZ           nobias689
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias669:
+nobias689:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12005,9 +12481,9 @@ nobias669:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile664
+	JMP        tile684
 
-end665:
+end685:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12015,7 +12491,7 @@ end665:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock663
+	JNZ    rowblock683
 	VZEROUPPER
 	RET
 
@@ -12033,15 +12509,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock670:
+rowblock690:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile671:
+tile691:
 	TESTQ  DI, DI
-	JZ     end672
+	JZ     end692
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12053,9 +12529,9 @@ tile671:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k673:
+k693:
 	TESTQ       R10, R10
-	JZ          ktail674
+	JZ          ktail694
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -12070,11 +12546,11 @@ k673:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k673
+	JMP         k693
 
-ktail674:
+ktail694:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone675
+	JZ          kdone695
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -12087,7 +12563,7 @@ ktail674:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone675:
+kdone695:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -12111,14 +12587,14 @@ kdone675:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias676
+	JZ           nobias696
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias676:
+nobias696:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12131,9 +12607,9 @@ nobias676:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile671
+	JMP        tile691
 
-end672:
+end692:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12141,7 +12617,7 @@ end672:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock670
+	JNZ    rowblock690
 	VZEROUPPER
 	RET
 
@@ -12159,15 +12635,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock677:
+rowblock697:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile678:
+tile698:
 	TESTQ  DI, DI
-	JZ     end679
+	JZ     end699
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12176,9 +12652,9 @@ tile678:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k680:
+k700:
 	TESTQ       R10, R10
-	JZ          ktail681
+	JZ          ktail701
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -12189,11 +12665,11 @@ k680:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k680
+	JMP         k700
 
-ktail681:
+ktail701:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone682
+	JZ          kdone702
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -12202,7 +12678,7 @@ ktail681:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone682:
+kdone702:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -12237,7 +12713,7 @@ kdone682:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias683
+	JZ           nobias703
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -12245,7 +12721,7 @@ kdone682:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias683:
+nobias703:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12261,9 +12737,9 @@ nobias683:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile678
+	JMP        tile698
 
-end679:
+end699:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12271,7 +12747,7 @@ end679:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock677
+	JNZ    rowblock697
 	VZEROUPPER
 	RET
 
@@ -12289,15 +12765,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock684:
+rowblock704:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile685:
+tile705:
 	TESTQ  DI, DI
-	JZ     end686
+	JZ     end706
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12309,9 +12785,9 @@ tile685:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k687:
+k707:
 	TESTQ       R10, R10
-	JZ          ktail688
+	JZ          ktail708
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -12326,11 +12802,11 @@ k687:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k687
+	JMP         k707
 
-ktail688:
+ktail708:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone689
+	JZ          kdone709
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -12343,7 +12819,7 @@ ktail688:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone689:
+kdone709:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -12378,7 +12854,7 @@ kdone689:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias690
+	JZ           nobias710
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -12386,7 +12862,7 @@ kdone689:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias690:
+nobias710:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12402,9 +12878,9 @@ nobias690:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile685
+	JMP        tile705
 
-end686:
+end706:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12412,7 +12888,7 @@ end686:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock684
+	JNZ    rowblock704
 	VZEROUPPER
 	RET
 
@@ -12430,15 +12906,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock691:
+rowblock711:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile692:
+tile712:
 	TESTQ  DI, DI
-	JZ     end693
+	JZ     end713
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12453,9 +12929,9 @@ tile692:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k694:
+k714:
 	TESTQ       R10, R10
-	JZ          ktail695
+	JZ          ktail715
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -12474,11 +12950,11 @@ k694:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k694
+	JMP         k714
 
-ktail695:
+ktail715:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone696
+	JZ          kdone716
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -12495,7 +12971,7 @@ ktail695:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone696:
+kdone716:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -12530,7 +13006,7 @@ kdone696:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias697
+	JZ           nobias717
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -12538,7 +13014,7 @@ kdone696:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias697:
+nobias717:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12554,9 +13030,9 @@ nobias697:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile692
+	JMP        tile712
 
-end693:
+end713:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12564,7 +13040,7 @@ end693:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock691
+	JNZ    rowblock711
 	VZEROUPPER
 	RET
 
@@ -12585,68 +13061,68 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock698:
+rowblock718:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile699:
+tile719:
 	TESTQ        DI, DI
-	JZ           end700
+	JZ           end720
 	CMPQ         mode+72(FP), $0x01
-	JB           zero701
-	JE           cinit702
+	JB           zero721
+	JE           cinit722
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
-	JMP          kstart703
+	JMP          kstart723
 
-cinit702:
+cinit722:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart703
+	JMP        kstart723
 
-zero701:
+zero721:
 	VXORPS Y0, Y0, Y0
 
-kstart703:
+kstart723:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k704:
+k724:
 	TESTQ        R10, R10
-	JZ           kdone705
+	JZ           kdone725
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k704
+	JMP          k724
 
-kdone705:
+kdone725:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu706
+	JNE    norelu726
 	VXORPS Y1, Y1, Y1
 	VCMPPS $0x06, Y1, Y0, Y2
 	VANDPS Y2, Y0, Y0
 
-norelu706:
+norelu726:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile699
+	JMP        tile719
 
-end700:
+end720:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock698
+	JNZ    rowblock718
 	VZEROUPPER
 	RET
 
@@ -12667,40 +13143,40 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock707:
+rowblock727:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile708:
+tile728:
 	TESTQ        DI, DI
-	JZ           end709
+	JZ           end729
 	CMPQ         mode+72(FP), $0x01
-	JB           zero710
-	JE           cinit711
+	JB           zero730
+	JE           cinit731
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart712
+	JMP          kstart732
 
-cinit711:
+cinit731:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart712
+	JMP        kstart732
 
-zero710:
+zero730:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart712:
+kstart732:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k713:
+k733:
 	TESTQ        R10, R10
-	JZ           kdone714
+	JZ           kdone734
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -12709,34 +13185,34 @@ k713:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k713
+	JMP          k733
 
-kdone714:
+kdone734:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu715
+	JNE    norelu735
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y4
 	VANDPS Y4, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y4
 	VANDPS Y4, Y1, Y1
 
-norelu715:
+norelu735:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile708
+	JMP        tile728
 
-end709:
+end729:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock707
+	JNZ    rowblock727
 	VZEROUPPER
 	RET
 
@@ -12757,43 +13233,43 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock716:
+rowblock736:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile717:
+tile737:
 	TESTQ        DI, DI
-	JZ           end718
+	JZ           end738
 	CMPQ         mode+72(FP), $0x01
-	JB           zero719
-	JE           cinit720
+	JB           zero739
+	JE           cinit740
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
-	JMP          kstart721
+	JMP          kstart741
 
-cinit720:
+cinit740:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart721
+	JMP        kstart741
 
-zero719:
+zero739:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart721:
+kstart741:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k722:
+k742:
 	TESTQ        R10, R10
-	JZ           kdone723
+	JZ           kdone743
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -12804,11 +13280,11 @@ k722:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k722
+	JMP          k742
 
-kdone723:
+kdone743:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu724
+	JNE    norelu744
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -12817,7 +13293,7 @@ kdone723:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu724:
+norelu744:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -12825,16 +13301,16 @@ norelu724:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile717
+	JMP        tile737
 
-end718:
+end738:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock716
+	JNZ    rowblock736
 	VZEROUPPER
 	RET
 
@@ -12855,41 +13331,41 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock725:
+rowblock745:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile726:
+tile746:
 	TESTQ        DI, DI
-	JZ           end727
+	JZ           end747
 	CMPQ         mode+72(FP), $0x01
-	JB           zero728
-	JE           cinit729
+	JB           zero748
+	JE           cinit749
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
-	JMP          kstart730
+	JMP          kstart750
 
-cinit729:
+cinit749:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart730
+	JMP        kstart750
 
-zero728:
+zero748:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart730:
+kstart750:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k731:
+k751:
 	TESTQ        R10, R10
-	JZ           kdone732
+	JZ           kdone752
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -12898,18 +13374,18 @@ k731:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k731
+	JMP          k751
 
-kdone732:
+kdone752:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu733
+	JNE    norelu753
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y3
 	VANDPS Y3, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y3
 	VANDPS Y3, Y1, Y1
 
-norelu733:
+norelu753:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -12917,16 +13393,16 @@ norelu733:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile726
+	JMP        tile746
 
-end727:
+end747:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock725
+	JNZ    rowblock745
 	VZEROUPPER
 	RET
 
@@ -12947,47 +13423,47 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock734:
+rowblock754:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile735:
+tile755:
 	TESTQ        DI, DI
-	JZ           end736
+	JZ           end756
 	CMPQ         mode+72(FP), $0x01
-	JB           zero737
-	JE           cinit738
+	JB           zero757
+	JE           cinit758
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(R8), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart739
+	JMP          kstart759
 
-cinit738:
+cinit758:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart739
+	JMP        kstart759
 
-zero737:
+zero757:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart739:
+kstart759:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k740:
+k760:
 	TESTQ        R10, R10
-	JZ           kdone741
+	JZ           kdone761
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -12999,11 +13475,11 @@ k740:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k740
+	JMP          k760
 
-kdone741:
+kdone761:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu742
+	JNE    norelu762
 	VXORPS Y4, Y4, Y4
 	VCMPPS $0x06, Y4, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -13014,7 +13490,7 @@ kdone741:
 	VCMPPS $0x06, Y4, Y3, Y6
 	VANDPS Y6, Y3, Y3
 
-norelu742:
+norelu762:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -13024,16 +13500,16 @@ norelu742:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile735
+	JMP        tile755
 
-end736:
+end756:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock734
+	JNZ    rowblock754
 	VZEROUPPER
 	RET
 
@@ -13054,17 +13530,17 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock743:
+rowblock763:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile744:
+tile764:
 	TESTQ        DI, DI
-	JZ           end745
+	JZ           end765
 	CMPQ         mode+72(FP), $0x01
-	JB           zero746
-	JE           cinit747
+	JB           zero766
+	JE           cinit767
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -13072,9 +13548,9 @@ tile744:
 	VBROADCASTSS 4(R8), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart748
+	JMP          kstart768
 
-cinit747:
+cinit767:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -13083,9 +13559,9 @@ cinit747:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart748
+	JMP        kstart768
 
-zero746:
+zero766:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13093,14 +13569,14 @@ zero746:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart748:
+kstart768:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k749:
+k769:
 	TESTQ        R10, R10
-	JZ           kdone750
+	JZ           kdone770
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -13115,11 +13591,11 @@ k749:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k749
+	JMP          k769
 
-kdone750:
+kdone770:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu751
+	JNE    norelu771
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -13134,7 +13610,7 @@ kdone750:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu751:
+norelu771:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -13146,16 +13622,16 @@ norelu751:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile744
+	JMP        tile764
 
-end745:
+end765:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock743
+	JNZ    rowblock763
 	VZEROUPPER
 	RET
 
@@ -13176,45 +13652,45 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock752:
+rowblock772:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile753:
+tile773:
 	TESTQ        DI, DI
-	JZ           end754
+	JZ           end774
 	CMPQ         mode+72(FP), $0x01
-	JB           zero755
-	JE           cinit756
+	JB           zero775
+	JE           cinit776
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
 	VBROADCASTSS 8(R8), Y2
-	JMP          kstart757
+	JMP          kstart777
 
-cinit756:
+cinit776:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart757
+	JMP        kstart777
 
-zero755:
+zero775:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart757:
+kstart777:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k758:
+k778:
 	TESTQ        R10, R10
-	JZ           kdone759
+	JZ           kdone779
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -13225,11 +13701,11 @@ k758:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k758
+	JMP          k778
 
-kdone759:
+kdone779:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu760
+	JNE    norelu780
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y4
 	VANDPS Y4, Y0, Y0
@@ -13238,7 +13714,7 @@ kdone759:
 	VCMPPS $0x06, Y3, Y2, Y4
 	VANDPS Y4, Y2, Y2
 
-norelu760:
+norelu780:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -13248,16 +13724,16 @@ norelu760:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile753
+	JMP        tile773
 
-end754:
+end774:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock752
+	JNZ    rowblock772
 	VZEROUPPER
 	RET
 
@@ -13278,17 +13754,17 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock761:
+rowblock781:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile762:
+tile782:
 	TESTQ        DI, DI
-	JZ           end763
+	JZ           end783
 	CMPQ         mode+72(FP), $0x01
-	JB           zero764
-	JE           cinit765
+	JB           zero784
+	JE           cinit785
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -13296,9 +13772,9 @@ tile762:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(R8), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart766
+	JMP          kstart786
 
-cinit765:
+cinit785:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -13308,9 +13784,9 @@ cinit765:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart766
+	JMP        kstart786
 
-zero764:
+zero784:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13318,14 +13794,14 @@ zero764:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart766:
+kstart786:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k767:
+k787:
 	TESTQ        R10, R10
-	JZ           kdone768
+	JZ           kdone788
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -13340,11 +13816,11 @@ k767:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k767
+	JMP          k787
 
-kdone768:
+kdone788:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu769
+	JNE    norelu789
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y8
 	VANDPS Y8, Y0, Y0
@@ -13359,7 +13835,7 @@ kdone768:
 	VCMPPS $0x06, Y6, Y5, Y8
 	VANDPS Y8, Y5, Y5
 
-norelu769:
+norelu789:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -13372,16 +13848,16 @@ norelu769:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile762
+	JMP        tile782
 
-end763:
+end783:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock761
+	JNZ    rowblock781
 	VZEROUPPER
 	RET
 
@@ -13402,17 +13878,17 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock770:
+rowblock790:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile771:
+tile791:
 	TESTQ        DI, DI
-	JZ           end772
+	JZ           end792
 	CMPQ         mode+72(FP), $0x01
-	JB           zero773
-	JE           cinit774
+	JB           zero793
+	JE           cinit794
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -13423,9 +13899,9 @@ tile771:
 	VBROADCASTSS 8(R8), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart775
+	JMP          kstart795
 
-cinit774:
+cinit794:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -13438,9 +13914,9 @@ cinit774:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart775
+	JMP        kstart795
 
-zero773:
+zero793:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13451,14 +13927,14 @@ zero773:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart775:
+kstart795:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k776:
+k796:
 	TESTQ        R10, R10
-	JZ           kdone777
+	JZ           kdone797
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -13477,11 +13953,11 @@ k776:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k776
+	JMP          k796
 
-kdone777:
+kdone797:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu778
+	JNE    norelu798
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -13502,7 +13978,7 @@ kdone777:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu778:
+norelu798:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -13518,16 +13994,16 @@ norelu778:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile771
+	JMP        tile791
 
-end772:
+end792:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock770
+	JNZ    rowblock790
 	VZEROUPPER
 	RET
 
@@ -13547,9 +14023,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock779:
+gemvblock799:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest780
+	JLT    gemvrest800
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13564,9 +14040,9 @@ gemvblock779:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk783:
+gemvk803:
 	TESTQ       R11, R11
-	JZ          gemvtail784
+	JZ          gemvtail804
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -13580,11 +14056,11 @@ gemvk783:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk783
+	JMP         gemvk803
 
-gemvtail784:
+gemvtail804:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone785
+	JZ          gemvkdone805
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -13603,7 +14079,7 @@ gemvtail784:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone785:
+gemvkdone805:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -13632,45 +14108,45 @@ gemvkdone785:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias786
+	JZ            gemvnobias806
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias786:
+gemvnobias806:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock779
+	JMP     gemvblock799
 
-gemvrest780:
-gemvrestloop781:
+gemvrest800:
+gemvrestloop801:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend782
+	JLE    gemvend802
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk787:
+gemvk807:
 	TESTQ       R11, R11
-	JZ          gemvtail788
+	JZ          gemvtail808
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk787
+	JMP         gemvk807
 
-gemvtail788:
+gemvtail808:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone789
+	JZ          gemvkdone809
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone789:
+gemvkdone809:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -13678,18 +14154,18 @@ gemvkdone789:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias790
+	JZ            gemvnobias810
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias790:
+gemvnobias810:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop781
+	JMP    gemvrestloop801
 
-gemvend782:
+gemvend802:
 	VZEROUPPER
 	RET
 
@@ -13709,9 +14185,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow791:
+gemvrow811:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend792
+	JLE    gemvrowend812
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -13730,9 +14206,9 @@ gemvrow791:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU793:
+loopU813:
 	CMPQ        R8, R9
-	JAE         loop1794
+	JAE         loop1814
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -13750,24 +14226,24 @@ loopU793:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU793
+	JMP         loopU813
 
-loop1794:
+loop1814:
 	CMPQ        R8, R10
-	JAE         tail796
+	JAE         tail816
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop1794
+	JMP         loop1814
 
-tail796:
+tail816:
 	CMPQ        R8, R11
-	JAE         done795
+	JAE         done815
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done795:
+done815:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -13782,18 +14258,18 @@ done795:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias797
+	JZ            gemvnobias817
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias797:
+gemvnobias817:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow791
+	JMP    gemvrow811
 
-gemvrowend792:
+gemvrowend812:
 	VZEROUPPER
 	RET
 
@@ -13814,9 +14290,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock798:
+gemvblock818:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest799
+	JLT    gemvrest819
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13831,9 +14307,9 @@ gemvblock798:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk802:
+gemvk822:
 	TESTQ       R11, R11
-	JZ          gemvtail803
+	JZ          gemvtail823
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -13847,11 +14323,11 @@ gemvk802:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk802
+	JMP         gemvk822
 
-gemvtail803:
+gemvtail823:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone804
+	JZ          gemvkdone824
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -13870,7 +14346,7 @@ gemvtail803:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone804:
+gemvkdone824:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -13895,62 +14371,62 @@ gemvkdone804:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias805
+	JZ           gemvnobias825
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias805:
+gemvnobias825:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock798
+	JMP     gemvblock818
 
-gemvrest799:
-gemvrestloop800:
+gemvrest819:
+gemvrestloop820:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend801
+	JLE    gemvend821
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk806:
+gemvk826:
 	TESTQ       R11, R11
-	JZ          gemvtail807
+	JZ          gemvtail827
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk806
+	JMP         gemvk826
 
-gemvtail807:
+gemvtail827:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone808
+	JZ          gemvkdone828
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone808:
+gemvkdone828:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias809
+	JZ           gemvnobias829
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias809:
+gemvnobias829:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop800
+	JMP    gemvrestloop820
 
-gemvend801:
+gemvend821:
 	VZEROUPPER
 	RET
 
@@ -13971,9 +14447,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow810:
+gemvrow830:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend811
+	JLE    gemvrowend831
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13992,9 +14468,9 @@ gemvrow810:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU812:
+loopU832:
 	CMPQ        R8, R9
-	JAE         loop1813
+	JAE         loop1833
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -14012,24 +14488,24 @@ loopU812:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU812
+	JMP         loopU832
 
-loop1813:
+loop1833:
 	CMPQ        R8, R10
-	JAE         tail815
+	JAE         tail835
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop1813
+	JMP         loop1833
 
-tail815:
+tail835:
 	CMPQ        R8, R11
-	JAE         done814
+	JAE         done834
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done814:
+done834:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -14042,17 +14518,17 @@ done814:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias816
+	JZ           gemvnobias836
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias816:
+gemvnobias836:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow810
+	JMP    gemvrow830
 
-gemvrowend811:
+gemvrowend831:
 	VZEROUPPER
 	RET
