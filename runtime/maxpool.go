@@ -28,8 +28,8 @@ import "fmt"
 //
 //	y[r*ys+i] = sel(sel(x[o+2i], x[o+xw+2i]), sel(x[o+2i+1], x[o+xw+2i+1]))
 //
-// with sel(a, b) = a > b ? a : b, the order of MaxPool2Rows32's vector kernels. It panics if an
-// operand is too short.
+// with sel(a, b) = a > b ? a : b, the order of MaxPool2Rows32's vector
+// kernels. It panics if an operand is too short.
 func MaxPool2Rows64(y []float64, ys int, x []float64, xs, xw, rows, n int) {
 	scalarMaxPool2Rows(y, ys, x, xs, xw, rows, n)
 }

@@ -8,8 +8,8 @@ package runtime
 //
 // with sel(a, b) = a > b ? a : b: max pooling over 2×2 windows with stride 2
 // (xw = 0: over pairs), in the order of the vector kernels, so every path
-// gives the same bits (see maxpool.go). It panics if an
-// operand is too short.
+// gives the same bits (see maxpool.go). It panics if an operand is too
+// short.
 func MaxPool2Rows32(y []float32, ys int, x []float32, xs, xw, rows, n int) {
 	scalarMaxPool2Rows(y, ys, x, xs, xw, rows, n)
 }
