@@ -192,8 +192,9 @@ func gatherEven512(dst *float32, ds int, src *float32, ss int, rows int, n int)
 func maxPool2512(y *float32, ys int, x *float32, xs int, xw int, rows int, n int)
 
 // maxPool2Back512 writes dx at x's four window positions {o+2i, o+2i+1, o+xw+2i, o+xw+2i+1},
-// o = r*xs, for r < rows and i < n (n ≥ 1, xw ≥ 2n): dy[r*ys+i] at the first of the first
-// three equal to y[r*ys+i], else at the last; zero at the others.
+// o = r*xs, for r < rows and i < n (n ≥ 1, xw = 0 or ≥ 2n): dy[r*ys+i] at the first of all
+// but the last equal to y[r*ys+i], else at the last; zero at the others. With xw = 0 the
+// window is {o+2i, o+2i+1}.
 //
 //go:noescape
 func maxPool2Back512(dx *float32, x *float32, xs int, xw int, y *float32, dy *float32, ys int, rows int, n int)
@@ -533,8 +534,9 @@ func gatherEven256(dst *float32, ds int, src *float32, ss int, rows int, n int)
 func maxPool2256(y *float32, ys int, x *float32, xs int, xw int, rows int, n int)
 
 // maxPool2Back256 writes dx at x's four window positions {o+2i, o+2i+1, o+xw+2i, o+xw+2i+1},
-// o = r*xs, for r < rows and i < n (n ≥ 1, xw ≥ 2n): dy[r*ys+i] at the first of the first
-// three equal to y[r*ys+i], else at the last; zero at the others.
+// o = r*xs, for r < rows and i < n (n ≥ 1, xw = 0 or ≥ 2n): dy[r*ys+i] at the first of all
+// but the last equal to y[r*ys+i], else at the last; zero at the others. With xw = 0 the
+// window is {o+2i, o+2i+1}.
 //
 //go:noescape
 func maxPool2Back256(dx *float32, x *float32, xs int, xw int, y *float32, dy *float32, ys int, rows int, n int)

@@ -4115,19 +4115,21 @@ TEXT ·maxPool2Back512(SB), NOSPLIT, $0-72
 	MOVQ    R10, R12
 	SUBQ    R11, R12
 	SHLQ    $0x02, R12
+	TESTQ   DI, DI
+	JZ      oned197
 	LEAQ    (CX)(DI*1), R11
 	LEAQ    (AX)(DI*1), DI
 	MOVQ    R10, R13
 	SHLQ    $0x02, R13
 
-rows197:
+rows198:
 	TESTQ R9, R9
-	JZ    end198
+	JZ    end199
 	XORQ  R10, R10
 
-loop1199:
+loop1200:
 	CMPQ      R10, R12
-	JAE       tail200
+	JAE       tail201
 	VMOVUPS   (CX)(R10*2), Z0
 	VMOVUPS   64(CX)(R10*2), Z1
 	VMOVUPS   (R11)(R10*2), Z3
@@ -4160,11 +4162,11 @@ loop1199:
 	VMOVUPS   Z10, (DI)(R10*2)
 	VMOVUPS   Z11, 64(DI)(R10*2)
 	ADDQ      $0x00000040, R10
-	JMP       loop1199
+	JMP       loop1200
 
-tail200:
+tail201:
 	CMPQ      R10, R13
-	JAE       next201
+	JAE       next202
 	VMOVUPS.Z (CX)(R10*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
 	VMOVUPS.Z (R11)(R10*2), K2, Z3
@@ -4197,7 +4199,7 @@ tail200:
 	VMOVUPS   Z10, K2, (DI)(R10*2)
 	VMOVUPS   Z11, K3, 64(DI)(R10*2)
 
-next201:
+next202:
 	ADDQ SI, CX
 	ADDQ SI, R11
 	ADDQ SI, AX
@@ -4205,9 +4207,70 @@ next201:
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows197
+	JMP  rows198
 
-end198:
+end199:
+	VZEROUPPER
+	RET
+
+oned197:
+	MOVQ R10, DI
+	SHLQ $0x02, DI
+
+rows203:
+	TESTQ R9, R9
+	JZ    end204
+	XORQ  R10, R10
+
+loop1205:
+	CMPQ      R10, R12
+	JAE       tail206
+	VMOVUPS   (CX)(R10*2), Z0
+	VMOVUPS   64(CX)(R10*2), Z1
+	VMOVUPS   (DX)(R10*1), Z6
+	VMOVUPS   (BX)(R10*1), Z7
+	VPERMPD   Z6, Z12, Z6
+	VPERMPD   Z7, Z12, Z7
+	VSHUFPS   $0x88, Z1, Z0, Z2
+	VCMPPS    $0x00, Z6, Z2, K4
+	KNOTW     K4, K5
+	VMOVAPS.Z Z7, K4, Z1
+	VMOVAPS.Z Z7, K5, Z0
+	VUNPCKLPS Z0, Z1, Z10
+	VUNPCKHPS Z0, Z1, Z11
+	VMOVUPS   Z10, (AX)(R10*2)
+	VMOVUPS   Z11, 64(AX)(R10*2)
+	ADDQ      $0x00000040, R10
+	JMP       loop1205
+
+tail206:
+	CMPQ      R10, DI
+	JAE       next207
+	VMOVUPS.Z (CX)(R10*2), K2, Z0
+	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
+	VMOVUPS.Z (DX)(R10*1), K1, Z6
+	VMOVUPS.Z (BX)(R10*1), K1, Z7
+	VPERMPD   Z6, Z12, Z6
+	VPERMPD   Z7, Z12, Z7
+	VSHUFPS   $0x88, Z1, Z0, Z2
+	VCMPPS    $0x00, Z6, Z2, K4
+	KNOTW     K4, K5
+	VMOVAPS.Z Z7, K4, Z1
+	VMOVAPS.Z Z7, K5, Z0
+	VUNPCKLPS Z0, Z1, Z10
+	VUNPCKHPS Z0, Z1, Z11
+	VMOVUPS   Z10, K2, (AX)(R10*2)
+	VMOVUPS   Z11, K3, 64(AX)(R10*2)
+
+next207:
+	ADDQ SI, CX
+	ADDQ SI, AX
+	ADDQ R8, DX
+	ADDQ R8, BX
+	DECQ R9
+	JMP  rows203
+
+end204:
 	VZEROUPPER
 	RET
 
@@ -4226,40 +4289,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock202:
+rowblock208:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile203:
+tile209:
 	TESTQ  DI, DI
-	JZ     end204
+	JZ     end210
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k205:
+k211:
 	TESTQ       R10, R10
-	JZ          ktail206
+	JZ          ktail212
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k205
+	JMP         k211
 
-ktail206:
+ktail212:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone207
+	JZ          kdone213
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone207:
+kdone213:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -4274,12 +4337,12 @@ kdone207:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias208
+	JZ            nobias214
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias208:
+nobias214:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -4288,9 +4351,9 @@ nobias208:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile203
+	JMP     tile209
 
-end204:
+end210:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -4298,7 +4361,7 @@ end204:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock202
+	JNZ    rowblock208
 	VZEROUPPER
 	RET
 
@@ -4317,15 +4380,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock209:
+rowblock215:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile210:
+tile216:
 	TESTQ  DI, DI
-	JZ     end211
+	JZ     end217
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -4333,9 +4396,9 @@ tile210:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k212:
+k218:
 	TESTQ       R10, R10
-	JZ          ktail213
+	JZ          ktail219
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -4344,18 +4407,18 @@ k212:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k212
+	JMP         k218
 
-ktail213:
+ktail219:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone214
+	JZ          kdone220
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone214:
+kdone220:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -4370,12 +4433,12 @@ kdone214:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias215
+	JZ            nobias221
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias215:
+nobias221:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -4384,9 +4447,9 @@ nobias215:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile210
+	JMP     tile216
 
-end211:
+end217:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -4394,7 +4457,7 @@ end211:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock209
+	JNZ    rowblock215
 	VZEROUPPER
 	RET
 
@@ -4413,15 +4476,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock216:
+rowblock222:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile217:
+tile223:
 	TESTQ  DI, DI
-	JZ     end218
+	JZ     end224
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4430,9 +4493,9 @@ tile217:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k219:
+k225:
 	TESTQ       R10, R10
-	JZ          ktail220
+	JZ          ktail226
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -4443,11 +4506,11 @@ k219:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k219
+	JMP         k225
 
-ktail220:
+ktail226:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone221
+	JZ          kdone227
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -4456,7 +4519,7 @@ ktail220:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone221:
+kdone227:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -4471,12 +4534,12 @@ kdone221:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias222
+	JZ            nobias228
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias222:
+nobias228:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -4485,9 +4548,9 @@ nobias222:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile217
+	JMP     tile223
 
-end218:
+end224:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -4495,7 +4558,7 @@ end218:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock216
+	JNZ    rowblock222
 	VZEROUPPER
 	RET
 
@@ -4513,15 +4576,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock223:
+rowblock229:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile224:
+tile230:
 	TESTQ  R8, R8
-	JZ     end225
+	JZ     end231
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4531,9 +4594,9 @@ tile224:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k226:
+k232:
 	TESTQ       R11, R11
-	JZ          ktail227
+	JZ          ktail233
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -4546,11 +4609,11 @@ k226:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k226
+	JMP         k232
 
-ktail227:
+ktail233:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone228
+	JZ          kdone234
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -4561,7 +4624,7 @@ ktail227:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone228:
+kdone234:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -4576,12 +4639,12 @@ kdone228:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias229
+	JZ            nobias235
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias229:
+nobias235:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -4590,9 +4653,9 @@ nobias229:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile224
+	JMP     tile230
 
-end225:
+end231:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4600,7 +4663,7 @@ end225:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock223
+	JNZ    rowblock229
 	VZEROUPPER
 	RET
 
@@ -4619,15 +4682,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock230:
+rowblock236:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile231:
+tile237:
 	TESTQ  DI, DI
-	JZ     end232
+	JZ     end238
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -4635,9 +4698,9 @@ tile231:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k233:
+k239:
 	TESTQ       R10, R10
-	JZ          ktail234
+	JZ          ktail240
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -4646,18 +4709,18 @@ k233:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k233
+	JMP         k239
 
-ktail234:
+ktail240:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone235
+	JZ          kdone241
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone235:
+kdone241:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -4685,13 +4748,13 @@ kdone235:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias236
+	JZ            nobias242
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias236:
+nobias242:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4702,9 +4765,9 @@ nobias236:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile231
+	JMP     tile237
 
-end232:
+end238:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4712,7 +4775,7 @@ end232:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock230
+	JNZ    rowblock236
 	VZEROUPPER
 	RET
 
@@ -4731,15 +4794,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock237:
+rowblock243:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile238:
+tile244:
 	TESTQ  DI, DI
-	JZ     end239
+	JZ     end245
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4749,9 +4812,9 @@ tile238:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k240:
+k246:
 	TESTQ       R10, R10
-	JZ          ktail241
+	JZ          ktail247
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -4763,11 +4826,11 @@ k240:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k240
+	JMP         k246
 
-ktail241:
+ktail247:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone242
+	JZ          kdone248
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -4777,7 +4840,7 @@ ktail241:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone242:
+kdone248:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -4805,13 +4868,13 @@ kdone242:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias243
+	JZ            nobias249
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias243:
+nobias249:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4822,9 +4885,9 @@ nobias243:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile238
+	JMP     tile244
 
-end239:
+end245:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4832,7 +4895,7 @@ end239:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock237
+	JNZ    rowblock243
 	VZEROUPPER
 	RET
 
@@ -4851,15 +4914,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock244:
+rowblock250:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile245:
+tile251:
 	TESTQ  DI, DI
-	JZ     end246
+	JZ     end252
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4871,9 +4934,9 @@ tile245:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k247:
+k253:
 	TESTQ       R10, R10
-	JZ          ktail248
+	JZ          ktail254
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -4888,11 +4951,11 @@ k247:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k247
+	JMP         k253
 
-ktail248:
+ktail254:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone249
+	JZ          kdone255
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -4905,7 +4968,7 @@ ktail248:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone249:
+kdone255:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -4933,13 +4996,13 @@ kdone249:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias250
+	JZ            nobias256
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias250:
+nobias256:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -4950,9 +5013,9 @@ nobias250:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile245
+	JMP     tile251
 
-end246:
+end252:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -4960,7 +5023,7 @@ end246:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock244
+	JNZ    rowblock250
 	VZEROUPPER
 	RET
 
@@ -4978,15 +5041,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock251:
+rowblock257:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile252:
+tile258:
 	TESTQ  R8, R8
-	JZ     end253
+	JZ     end259
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5000,9 +5063,9 @@ tile252:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k254:
+k260:
 	TESTQ       R11, R11
-	JZ          ktail255
+	JZ          ktail261
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -5020,11 +5083,11 @@ k254:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k254
+	JMP         k260
 
-ktail255:
+ktail261:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone256
+	JZ          kdone262
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -5040,7 +5103,7 @@ ktail255:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone256:
+kdone262:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -5068,13 +5131,13 @@ kdone256:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias257
+	JZ            nobias263
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias257:
+nobias263:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5085,9 +5148,9 @@ nobias257:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile252
+	JMP     tile258
 
-end253:
+end259:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5095,7 +5158,7 @@ end253:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock251
+	JNZ    rowblock257
 	VZEROUPPER
 	RET
 
@@ -5114,15 +5177,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock258:
+rowblock264:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile259:
+tile265:
 	TESTQ  DI, DI
-	JZ     end260
+	JZ     end266
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5131,9 +5194,9 @@ tile259:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k261:
+k267:
 	TESTQ       R10, R10
-	JZ          ktail262
+	JZ          ktail268
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -5144,11 +5207,11 @@ k261:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k261
+	JMP         k267
 
-ktail262:
+ktail268:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone263
+	JZ          kdone269
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -5157,7 +5220,7 @@ ktail262:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone263:
+kdone269:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -5198,14 +5261,14 @@ kdone263:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias264
+	JZ            nobias270
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias264:
+nobias270:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5218,9 +5281,9 @@ nobias264:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile259
+	JMP     tile265
 
-end260:
+end266:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5228,7 +5291,7 @@ end260:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock258
+	JNZ    rowblock264
 	VZEROUPPER
 	RET
 
@@ -5247,15 +5310,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock265:
+rowblock271:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile266:
+tile272:
 	TESTQ  DI, DI
-	JZ     end267
+	JZ     end273
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5267,9 +5330,9 @@ tile266:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k268:
+k274:
 	TESTQ       R10, R10
-	JZ          ktail269
+	JZ          ktail275
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -5284,11 +5347,11 @@ k268:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k268
+	JMP         k274
 
-ktail269:
+ktail275:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone270
+	JZ          kdone276
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -5301,7 +5364,7 @@ ktail269:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone270:
+kdone276:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -5342,14 +5405,14 @@ kdone270:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias271
+	JZ            nobias277
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias271:
+nobias277:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5362,9 +5425,9 @@ nobias271:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile266
+	JMP     tile272
 
-end267:
+end273:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5372,7 +5435,7 @@ end267:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock265
+	JNZ    rowblock271
 	VZEROUPPER
 	RET
 
@@ -5391,15 +5454,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock272:
+rowblock278:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile273:
+tile279:
 	TESTQ  DI, DI
-	JZ     end274
+	JZ     end280
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5414,9 +5477,9 @@ tile273:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k275:
+k281:
 	TESTQ       R10, R10
-	JZ          ktail276
+	JZ          ktail282
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -5435,11 +5498,11 @@ k275:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k275
+	JMP         k281
 
-ktail276:
+ktail282:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone277
+	JZ          kdone283
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -5456,7 +5519,7 @@ ktail276:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone277:
+kdone283:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -5497,14 +5560,14 @@ kdone277:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias278
+	JZ            nobias284
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias278:
+nobias284:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5517,9 +5580,9 @@ nobias278:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile273
+	JMP     tile279
 
-end274:
+end280:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5527,7 +5590,7 @@ end274:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock272
+	JNZ    rowblock278
 	VZEROUPPER
 	RET
 
@@ -5545,15 +5608,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock279:
+rowblock285:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile280:
+tile286:
 	TESTQ  R8, R8
-	JZ     end281
+	JZ     end287
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5571,9 +5634,9 @@ tile280:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k282:
+k288:
 	TESTQ       R11, R11
-	JZ          ktail283
+	JZ          ktail289
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -5596,11 +5659,11 @@ k282:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k282
+	JMP         k288
 
-ktail283:
+ktail289:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone284
+	JZ          kdone290
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -5621,7 +5684,7 @@ ktail283:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone284:
+kdone290:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -5662,14 +5725,14 @@ kdone284:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias285
+	JZ            nobias291
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias285:
+nobias291:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5682,9 +5745,9 @@ nobias285:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile280
+	JMP     tile286
 
-end281:
+end287:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5692,7 +5755,7 @@ end281:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock279
+	JNZ    rowblock285
 	VZEROUPPER
 	RET
 
@@ -5712,15 +5775,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock286:
+rowblock292:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile287:
+tile293:
 	TESTQ  R8, R8
-	JZ     end288
+	JZ     end294
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5730,9 +5793,9 @@ tile287:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k289:
+k295:
 	TESTQ       R11, R11
-	JZ          ktail290
+	JZ          ktail296
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -5745,11 +5808,11 @@ k289:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k289
+	JMP         k295
 
-ktail290:
+ktail296:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone291
+	JZ          kdone297
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -5760,7 +5823,7 @@ ktail290:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone291:
+kdone297:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -5814,7 +5877,7 @@ kdone291:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias292
+	JZ            nobias298
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -5822,7 +5885,7 @@ kdone291:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias292:
+nobias298:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5837,9 +5900,9 @@ nobias292:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile287
+	JMP     tile293
 
-end288:
+end294:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5847,7 +5910,7 @@ end288:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock286
+	JNZ    rowblock292
 	VZEROUPPER
 	RET
 
@@ -5867,15 +5930,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock293:
+rowblock299:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile294:
+tile300:
 	TESTQ  R8, R8
-	JZ     end295
+	JZ     end301
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5889,9 +5952,9 @@ tile294:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k296:
+k302:
 	TESTQ       R11, R11
-	JZ          ktail297
+	JZ          ktail303
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -5909,11 +5972,11 @@ k296:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k296
+	JMP         k302
 
-ktail297:
+ktail303:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone298
+	JZ          kdone304
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -5929,7 +5992,7 @@ ktail297:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone298:
+kdone304:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -5983,7 +6046,7 @@ kdone298:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias299
+	JZ            nobias305
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -5991,7 +6054,7 @@ kdone298:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias299:
+nobias305:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6006,9 +6069,9 @@ nobias299:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile294
+	JMP     tile300
 
-end295:
+end301:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6016,7 +6079,7 @@ end295:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock293
+	JNZ    rowblock299
 	VZEROUPPER
 	RET
 
@@ -6036,15 +6099,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock300:
+rowblock306:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile301:
+tile307:
 	TESTQ  R8, R8
-	JZ     end302
+	JZ     end308
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6062,9 +6125,9 @@ tile301:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k303:
+k309:
 	TESTQ       R11, R11
-	JZ          ktail304
+	JZ          ktail310
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -6087,11 +6150,11 @@ k303:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k303
+	JMP         k309
 
-ktail304:
+ktail310:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone305
+	JZ          kdone311
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -6112,7 +6175,7 @@ ktail304:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone305:
+kdone311:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -6166,7 +6229,7 @@ kdone305:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias306
+	JZ            nobias312
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -6174,7 +6237,7 @@ kdone305:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias306:
+nobias312:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6189,9 +6252,9 @@ nobias306:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile301
+	JMP     tile307
 
-end302:
+end308:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6199,7 +6262,7 @@ end302:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock300
+	JNZ    rowblock306
 	VZEROUPPER
 	RET
 
@@ -6218,15 +6281,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock307:
+rowblock313:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile308:
+tile314:
 	TESTQ  R9, R9
-	JZ     end309
+	JZ     end315
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6248,9 +6311,9 @@ tile308:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k310:
+k316:
 	TESTQ       R12, R12
-	JZ          ktail311
+	JZ          ktail317
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -6278,11 +6341,11 @@ k310:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k310
+	JMP         k316
 
-ktail311:
+ktail317:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone312
+	JZ          kdone318
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -6308,7 +6371,7 @@ ktail311:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone312:
+kdone318:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -6362,7 +6425,7 @@ kdone312:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias313
+	JZ            nobias319
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -6370,7 +6433,7 @@ kdone312:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias313:
+nobias319:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -6385,9 +6448,9 @@ nobias313:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile308
+	JMP     tile314
 
-end309:
+end315:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -6395,7 +6458,7 @@ end309:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock307
+	JNZ    rowblock313
 	VZEROUPPER
 	RET
 
@@ -6415,68 +6478,68 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock314:
+rowblock320:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile315:
+tile321:
 	TESTQ        DI, DI
-	JZ           end316
+	JZ           end322
 	CMPQ         mode+72(FP), $0x01
-	JB           zero317
-	JE           cinit318
+	JB           zero323
+	JE           cinit324
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
-	JMP          kstart319
+	JMP          kstart325
 
-cinit318:
+cinit324:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart319
+	JMP       kstart325
 
-zero317:
+zero323:
 	VXORPS Z0, Z0, Z0
 
-kstart319:
+kstart325:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k320:
+k326:
 	TESTQ        R10, R10
-	JZ           kdone321
+	JZ           kdone327
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k320
+	JMP          k326
 
-kdone321:
+kdone327:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu322
+	JNE       norelu328
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x06, Z1, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 
-norelu322:
+norelu328:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile315
+	JMP     tile321
 
-end316:
+end322:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock314
+	JNZ    rowblock320
 	VZEROUPPER
 	RET
 
@@ -6496,40 +6559,40 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock323:
+rowblock329:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile324:
+tile330:
 	TESTQ        DI, DI
-	JZ           end325
+	JZ           end331
 	CMPQ         mode+72(FP), $0x01
-	JB           zero326
-	JE           cinit327
+	JB           zero332
+	JE           cinit333
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart328
+	JMP          kstart334
 
-cinit327:
+cinit333:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart328
+	JMP       kstart334
 
-zero326:
+zero332:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart328:
+kstart334:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k329:
+k335:
 	TESTQ        R10, R10
-	JZ           kdone330
+	JZ           kdone336
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -6538,34 +6601,34 @@ k329:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k329
+	JMP          k335
 
-kdone330:
+kdone336:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu331
+	JNE       norelu337
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu331:
+norelu337:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile324
+	JMP     tile330
 
-end325:
+end331:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock323
+	JNZ    rowblock329
 	VZEROUPPER
 	RET
 
@@ -6585,43 +6648,43 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock332:
+rowblock338:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile333:
+tile339:
 	TESTQ        DI, DI
-	JZ           end334
+	JZ           end340
 	CMPQ         mode+72(FP), $0x01
-	JB           zero335
-	JE           cinit336
+	JB           zero341
+	JE           cinit342
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart337
+	JMP          kstart343
 
-cinit336:
+cinit342:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart337
+	JMP       kstart343
 
-zero335:
+zero341:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart337:
+kstart343:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k338:
+k344:
 	TESTQ        R10, R10
-	JZ           kdone339
+	JZ           kdone345
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -6632,11 +6695,11 @@ k338:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k338
+	JMP          k344
 
-kdone339:
+kdone345:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu340
+	JNE       norelu346
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -6645,7 +6708,7 @@ kdone339:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu340:
+norelu346:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6653,16 +6716,16 @@ norelu340:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile333
+	JMP     tile339
 
-end334:
+end340:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock332
+	JNZ    rowblock338
 	VZEROUPPER
 	RET
 
@@ -6682,46 +6745,46 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock341:
+rowblock347:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile342:
+tile348:
 	TESTQ        DI, DI
-	JZ           end343
+	JZ           end349
 	CMPQ         mode+72(FP), $0x01
-	JB           zero344
-	JE           cinit345
+	JB           zero350
+	JE           cinit351
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart346
+	JMP          kstart352
 
-cinit345:
+cinit351:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart346
+	JMP       kstart352
 
-zero344:
+zero350:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart346:
+kstart352:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k347:
+k353:
 	TESTQ        R10, R10
-	JZ           kdone348
+	JZ           kdone354
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -6734,11 +6797,11 @@ k347:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k347
+	JMP          k353
 
-kdone348:
+kdone354:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu349
+	JNE       norelu355
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -6749,7 +6812,7 @@ kdone348:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu349:
+norelu355:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -6758,16 +6821,16 @@ norelu349:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile342
+	JMP     tile348
 
-end343:
+end349:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock341
+	JNZ    rowblock347
 	VZEROUPPER
 	RET
 
@@ -6787,41 +6850,41 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock350:
+rowblock356:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile351:
+tile357:
 	TESTQ        DI, DI
-	JZ           end352
+	JZ           end358
 	CMPQ         mode+72(FP), $0x01
-	JB           zero353
-	JE           cinit354
+	JB           zero359
+	JE           cinit360
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
-	JMP          kstart355
+	JMP          kstart361
 
-cinit354:
+cinit360:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart355
+	JMP       kstart361
 
-zero353:
+zero359:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart355:
+kstart361:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k356:
+k362:
 	TESTQ        R10, R10
-	JZ           kdone357
+	JZ           kdone363
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -6830,18 +6893,18 @@ k356:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k356
+	JMP          k362
 
-kdone357:
+kdone363:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu358
+	JNE       norelu364
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu358:
+norelu364:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -6849,16 +6912,16 @@ norelu358:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile351
+	JMP     tile357
 
-end352:
+end358:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock350
+	JNZ    rowblock356
 	VZEROUPPER
 	RET
 
@@ -6878,47 +6941,47 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock359:
+rowblock365:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile360:
+tile366:
 	TESTQ        DI, DI
-	JZ           end361
+	JZ           end367
 	CMPQ         mode+72(FP), $0x01
-	JB           zero362
-	JE           cinit363
+	JB           zero368
+	JE           cinit369
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(R8), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart364
+	JMP          kstart370
 
-cinit363:
+cinit369:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart364
+	JMP       kstart370
 
-zero362:
+zero368:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart364:
+kstart370:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k365:
+k371:
 	TESTQ        R10, R10
-	JZ           kdone366
+	JZ           kdone372
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -6930,11 +6993,11 @@ k365:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k365
+	JMP          k371
 
-kdone366:
+kdone372:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu367
+	JNE       norelu373
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -6945,7 +7008,7 @@ kdone366:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu367:
+norelu373:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -6955,16 +7018,16 @@ norelu367:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile360
+	JMP     tile366
 
-end361:
+end367:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock359
+	JNZ    rowblock365
 	VZEROUPPER
 	RET
 
@@ -6984,17 +7047,17 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock368:
+rowblock374:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile369:
+tile375:
 	TESTQ        DI, DI
-	JZ           end370
+	JZ           end376
 	CMPQ         mode+72(FP), $0x01
-	JB           zero371
-	JE           cinit372
+	JB           zero377
+	JE           cinit378
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7002,9 +7065,9 @@ tile369:
 	VBROADCASTSS 4(R8), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart373
+	JMP          kstart379
 
-cinit372:
+cinit378:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -7013,9 +7076,9 @@ cinit372:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart373
+	JMP       kstart379
 
-zero371:
+zero377:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7023,14 +7086,14 @@ zero371:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart373:
+kstart379:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k374:
+k380:
 	TESTQ        R10, R10
-	JZ           kdone375
+	JZ           kdone381
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -7045,11 +7108,11 @@ k374:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k374
+	JMP          k380
 
-kdone375:
+kdone381:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu376
+	JNE       norelu382
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7064,7 +7127,7 @@ kdone375:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu376:
+norelu382:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7076,16 +7139,16 @@ norelu376:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile369
+	JMP     tile375
 
-end370:
+end376:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock368
+	JNZ    rowblock374
 	VZEROUPPER
 	RET
 
@@ -7105,17 +7168,17 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock377:
+rowblock383:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile378:
+tile384:
 	TESTQ        DI, DI
-	JZ           end379
+	JZ           end385
 	CMPQ         mode+72(FP), $0x01
-	JB           zero380
-	JE           cinit381
+	JB           zero386
+	JE           cinit387
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7125,9 +7188,9 @@ tile378:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart382
+	JMP          kstart388
 
-cinit381:
+cinit387:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -7138,9 +7201,9 @@ cinit381:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart382
+	JMP       kstart388
 
-zero380:
+zero386:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7150,14 +7213,14 @@ zero380:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart382:
+kstart388:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k383:
+k389:
 	TESTQ        R10, R10
-	JZ           kdone384
+	JZ           kdone390
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -7175,11 +7238,11 @@ k383:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k383
+	JMP          k389
 
-kdone384:
+kdone390:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu385
+	JNE       norelu391
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7198,7 +7261,7 @@ kdone384:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu385:
+norelu391:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7212,16 +7275,16 @@ norelu385:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile378
+	JMP     tile384
 
-end379:
+end385:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock377
+	JNZ    rowblock383
 	VZEROUPPER
 	RET
 
@@ -7241,45 +7304,45 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock386:
+rowblock392:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile387:
+tile393:
 	TESTQ        DI, DI
-	JZ           end388
+	JZ           end394
 	CMPQ         mode+72(FP), $0x01
-	JB           zero389
-	JE           cinit390
+	JB           zero395
+	JE           cinit396
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
 	VBROADCASTSS 8(R8), Z2
-	JMP          kstart391
+	JMP          kstart397
 
-cinit390:
+cinit396:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart391
+	JMP       kstart397
 
-zero389:
+zero395:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart391:
+kstart397:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k392:
+k398:
 	TESTQ        R10, R10
-	JZ           kdone393
+	JZ           kdone399
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -7290,11 +7353,11 @@ k392:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k392
+	JMP          k398
 
-kdone393:
+kdone399:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu394
+	JNE       norelu400
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7303,7 +7366,7 @@ kdone393:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu394:
+norelu400:
 	MOVQ    BX, R8
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
@@ -7313,16 +7376,16 @@ norelu394:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile387
+	JMP     tile393
 
-end388:
+end394:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock386
+	JNZ    rowblock392
 	VZEROUPPER
 	RET
 
@@ -7342,17 +7405,17 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock395:
+rowblock401:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile396:
+tile402:
 	TESTQ        DI, DI
-	JZ           end397
+	JZ           end403
 	CMPQ         mode+72(FP), $0x01
-	JB           zero398
-	JE           cinit399
+	JB           zero404
+	JE           cinit405
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7360,9 +7423,9 @@ tile396:
 	VMOVAPS      Z2, Z3
 	VBROADCASTSS 8(R8), Z4
 	VMOVAPS      Z4, Z5
-	JMP          kstart400
+	JMP          kstart406
 
-cinit399:
+cinit405:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -7372,9 +7435,9 @@ cinit399:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart400
+	JMP       kstart406
 
-zero398:
+zero404:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7382,14 +7445,14 @@ zero398:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart400:
+kstart406:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k401:
+k407:
 	TESTQ        R10, R10
-	JZ           kdone402
+	JZ           kdone408
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -7404,11 +7467,11 @@ k401:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k401
+	JMP          k407
 
-kdone402:
+kdone408:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu403
+	JNE       norelu409
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7423,7 +7486,7 @@ kdone402:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu403:
+norelu409:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
@@ -7436,16 +7499,16 @@ norelu403:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile396
+	JMP     tile402
 
-end397:
+end403:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock395
+	JNZ    rowblock401
 	VZEROUPPER
 	RET
 
@@ -7465,17 +7528,17 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock404:
+rowblock410:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile405:
+tile411:
 	TESTQ        DI, DI
-	JZ           end406
+	JZ           end412
 	CMPQ         mode+72(FP), $0x01
-	JB           zero407
-	JE           cinit408
+	JB           zero413
+	JE           cinit414
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7486,9 +7549,9 @@ tile405:
 	VBROADCASTSS 8(R8), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart409
+	JMP          kstart415
 
-cinit408:
+cinit414:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -7501,9 +7564,9 @@ cinit408:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart409
+	JMP       kstart415
 
-zero407:
+zero413:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7514,14 +7577,14 @@ zero407:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart409:
+kstart415:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k410:
+k416:
 	TESTQ        R10, R10
-	JZ           kdone411
+	JZ           kdone417
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -7540,11 +7603,11 @@ k410:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k410
+	JMP          k416
 
-kdone411:
+kdone417:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu412
+	JNE       norelu418
 	VXORPS    Z9, Z9, Z9
 	VCMPPS    $0x06, Z9, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7565,7 +7628,7 @@ kdone411:
 	VCMPPS    $0x06, Z9, Z8, K2
 	VMOVAPS.Z Z8, K2, Z8
 
-norelu412:
+norelu418:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7581,16 +7644,16 @@ norelu412:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile405
+	JMP     tile411
 
-end406:
+end412:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock404
+	JNZ    rowblock410
 	VZEROUPPER
 	RET
 
@@ -7610,17 +7673,17 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock413:
+rowblock419:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile414:
+tile420:
 	TESTQ        DI, DI
-	JZ           end415
+	JZ           end421
 	CMPQ         mode+72(FP), $0x01
-	JB           zero416
-	JE           cinit417
+	JB           zero422
+	JE           cinit423
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7634,9 +7697,9 @@ tile414:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart418
+	JMP          kstart424
 
-cinit417:
+cinit423:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -7652,9 +7715,9 @@ cinit417:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart418
+	JMP       kstart424
 
-zero416:
+zero422:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7668,14 +7731,14 @@ zero416:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart418:
+kstart424:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k419:
+k425:
 	TESTQ        R10, R10
-	JZ           kdone420
+	JZ           kdone426
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -7698,11 +7761,11 @@ k419:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k419
+	JMP          k425
 
-kdone420:
+kdone426:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu421
+	JNE       norelu427
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7729,7 +7792,7 @@ kdone420:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu421:
+norelu427:
 	MOVQ    BX, R8
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
@@ -7748,16 +7811,16 @@ norelu421:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile414
+	JMP     tile420
 
-end415:
+end421:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock413
+	JNZ    rowblock419
 	VZEROUPPER
 	RET
 
@@ -7778,25 +7841,25 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock422:
+rowblock428:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile423:
+tile429:
 	TESTQ        R8, R8
-	JZ           end424
+	JZ           end430
 	CMPQ         mode+72(FP), $0x01
-	JB           zero425
-	JE           cinit426
+	JB           zero431
+	JE           cinit432
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VBROADCASTSS 4(R9), Z1
 	VBROADCASTSS 8(R9), Z2
 	VBROADCASTSS 12(R9), Z3
-	JMP          kstart427
+	JMP          kstart433
 
-cinit426:
+cinit432:
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -7805,22 +7868,22 @@ cinit426:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart427
+	JMP       kstart433
 
-zero425:
+zero431:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart427:
+kstart433:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k428:
+k434:
 	TESTQ        R11, R11
-	JZ           kdone429
+	JZ           kdone435
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -7833,11 +7896,11 @@ k428:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k428
+	JMP          k434
 
-kdone429:
+kdone435:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu430
+	JNE       norelu436
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7848,7 +7911,7 @@ kdone429:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu430:
+norelu436:
 	MOVQ    SI, R9
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
@@ -7860,16 +7923,16 @@ norelu430:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile423
+	JMP     tile429
 
-end424:
+end430:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock422
+	JNZ    rowblock428
 	VZEROUPPER
 	RET
 
@@ -7890,17 +7953,17 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock431:
+rowblock437:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile432:
+tile438:
 	TESTQ        R8, R8
-	JZ           end433
+	JZ           end439
 	CMPQ         mode+72(FP), $0x01
-	JB           zero434
-	JE           cinit435
+	JB           zero440
+	JE           cinit441
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -7910,9 +7973,9 @@ tile432:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(R9), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart436
+	JMP          kstart442
 
-cinit435:
+cinit441:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -7925,9 +7988,9 @@ cinit435:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart436
+	JMP       kstart442
 
-zero434:
+zero440:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7937,14 +8000,14 @@ zero434:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart436:
+kstart442:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k437:
+k443:
 	TESTQ        R11, R11
-	JZ           kdone438
+	JZ           kdone444
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -7962,11 +8025,11 @@ k437:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k437
+	JMP          k443
 
-kdone438:
+kdone444:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu439
+	JNE       norelu445
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7985,7 +8048,7 @@ kdone438:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu439:
+norelu445:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
@@ -8001,16 +8064,16 @@ norelu439:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile432
+	JMP     tile438
 
-end433:
+end439:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock431
+	JNZ    rowblock437
 	VZEROUPPER
 	RET
 
@@ -8031,17 +8094,17 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock440:
+rowblock446:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile441:
+tile447:
 	TESTQ        R8, R8
-	JZ           end442
+	JZ           end448
 	CMPQ         mode+72(FP), $0x01
-	JB           zero443
-	JE           cinit444
+	JB           zero449
+	JE           cinit450
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -8055,9 +8118,9 @@ tile441:
 	VBROADCASTSS 12(R9), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart445
+	JMP          kstart451
 
-cinit444:
+cinit450:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -8074,9 +8137,9 @@ cinit444:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart445
+	JMP       kstart451
 
-zero443:
+zero449:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8090,14 +8153,14 @@ zero443:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart445:
+kstart451:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k446:
+k452:
 	TESTQ        R11, R11
-	JZ           kdone447
+	JZ           kdone453
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -8120,11 +8183,11 @@ k446:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k446
+	JMP          k452
 
-kdone447:
+kdone453:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu448
+	JNE       norelu454
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8151,7 +8214,7 @@ kdone447:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu448:
+norelu454:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -8171,16 +8234,16 @@ norelu448:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile441
+	JMP     tile447
 
-end442:
+end448:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock440
+	JNZ    rowblock446
 	VZEROUPPER
 	RET
 
@@ -8201,17 +8264,17 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-104
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock449:
+rowblock455:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile450:
+tile456:
 	TESTQ        R8, R8
-	JZ           end451
+	JZ           end457
 	CMPQ         mode+72(FP), $0x01
-	JB           zero452
-	JE           cinit453
+	JB           zero458
+	JE           cinit459
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -8229,9 +8292,9 @@ tile450:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart454
+	JMP          kstart460
 
-cinit453:
+cinit459:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -8252,9 +8315,9 @@ cinit453:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart454
+	JMP       kstart460
 
-zero452:
+zero458:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8272,14 +8335,14 @@ zero452:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart454:
+kstart460:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k455:
+k461:
 	TESTQ        R11, R11
-	JZ           kdone456
+	JZ           kdone462
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -8307,11 +8370,11 @@ k455:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k455
+	JMP          k461
 
-kdone456:
+kdone462:
 	CMPQ      mode+72(FP), $0x03
-	JNE       norelu457
+	JNE       norelu463
 	VXORPS    Z16, Z16, Z16
 	VCMPPS    $0x06, Z16, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8346,7 +8409,7 @@ kdone456:
 	VCMPPS    $0x06, Z16, Z15, K2
 	VMOVAPS.Z Z15, K2, Z15
 
-norelu457:
+norelu463:
 	MOVQ    SI, R9
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
@@ -8370,16 +8433,16 @@ norelu457:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile450
+	JMP     tile456
 
-end451:
+end457:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
 	ADDQ   R9, c+0(FP)
 	ADDQ   $0x10, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock449
+	JNZ    rowblock455
 	VZEROUPPER
 	RET
 
@@ -8412,16 +8475,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs458:
+pairs464:
 	CMPQ SI, $0x02
-	JB   odd459
+	JB   odd465
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU461:
+loopU467:
 	CMPQ        R10, R8
-	JAE         loop1462
+	JAE         loop1468
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -8431,29 +8494,29 @@ loopU461:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU461
+	JMP         loopU467
 
-loop1462:
+loop1468:
 	CMPQ        R10, R9
-	JAE         tail464
+	JAE         tail470
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1462
+	JMP         loop1468
 
-tail464:
+tail470:
 	CMPQ        R10, DI
-	JAE         done463
+	JAE         done469
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done463:
+done469:
 	XORQ R10, R10
 
-loopU465:
+loopU471:
 	CMPQ        R10, R8
-	JAE         loop1466
+	JAE         loop1472
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -8463,37 +8526,37 @@ loopU465:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU465
+	JMP         loopU471
 
-loop1466:
+loop1472:
 	CMPQ        R10, R9
-	JAE         tail468
+	JAE         tail474
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1466
+	JMP         loop1472
 
-tail468:
+tail474:
 	CMPQ        R10, DI
-	JAE         done467
+	JAE         done473
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done467:
+done473:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs458
+	JMP  pairs464
 
-odd459:
+odd465:
 	TESTQ SI, SI
-	JZ    end460
+	JZ    end466
 	XORQ  R10, R10
 
-loopU469:
+loopU475:
 	CMPQ        R10, R8
-	JAE         loop1470
+	JAE         loop1476
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -8503,25 +8566,25 @@ loopU469:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU469
+	JMP         loopU475
 
-loop1470:
+loop1476:
 	CMPQ        R10, R9
-	JAE         tail472
+	JAE         tail478
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1470
+	JMP         loop1476
 
-tail472:
+tail478:
 	CMPQ        R10, DI
-	JAE         done471
+	JAE         done477
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done471:
-end460:
+done477:
+end466:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -8559,14 +8622,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows473:
+rows479:
 	TESTQ SI, SI
-	JZ    end474
+	JZ    end480
 	XORQ  R10, R10
 
-loopU475:
+loopU481:
 	CMPQ        R10, R8
-	JAE         loop1476
+	JAE         loop1482
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -8580,32 +8643,32 @@ loopU475:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU475
+	JMP         loopU481
 
-loop1476:
+loop1482:
 	CMPQ        R10, R9
-	JAE         tail478
+	JAE         tail484
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1476
+	JMP         loop1482
 
-tail478:
+tail484:
 	CMPQ        R10, DI
-	JAE         done477
+	JAE         done483
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done477:
+done483:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows473
+	JMP  rows479
 
-end474:
+end480:
 	VZEROUPPER
 	RET
 
@@ -8635,9 +8698,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU479:
+loopU485:
 	CMPQ        CX, DX
-	JAE         loop1480
+	JAE         loop1486
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -8651,26 +8714,26 @@ loopU479:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU479
+	JMP         loopU485
 
-loop1480:
+loop1486:
 	CMPQ        CX, BX
-	JAE         tail482
+	JAE         tail488
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1480
+	JMP         loop1486
 
-tail482:
+tail488:
 	CMPQ        CX, SI
-	JAE         done481
+	JAE         done487
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done481:
+done487:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -8705,9 +8768,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU483:
+loopU489:
 	CMPQ    DX, BX
-	JAE     loop1484
+	JAE     loop1490
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -8717,27 +8780,27 @@ loopU483:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU483
+	JMP     loopU489
 
-loop1484:
+loop1490:
 	CMPQ    DX, SI
-	JAE     tail486
+	JAE     tail492
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1484
+	JMP     loop1490
 
-tail486:
+tail492:
 	CMPQ       DX, DI
-	JAE        done485
+	JAE        done491
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done485:
+done491:
 	VZEROUPPER
 	RET
 
@@ -8764,9 +8827,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU487:
+loopU493:
 	CMPQ    DX, BX
-	JAE     loop1488
+	JAE     loop1494
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -8778,29 +8841,29 @@ loopU487:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU487
+	JMP     loopU493
 
-loop1488:
+loop1494:
 	CMPQ    DX, SI
-	JAE     tail490
+	JAE     tail496
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1488
+	JMP     loop1494
 
-tail490:
+tail496:
 	CMPQ       DX, DI
-	JAE        done489
+	JAE        done495
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done489:
+done495:
 	VZEROUPPER
 	RET
 
@@ -8820,7 +8883,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off491
+	JZ           off497
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -8831,9 +8894,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1493:
+loop1499:
 	CMPQ    DX, BX
-	JAE     tail495
+	JAE     tail501
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -8842,11 +8905,11 @@ loop1493:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1493
+	JMP     loop1499
 
-tail495:
+tail501:
 	CMPQ       DX, SI
-	JAE        done494
+	JAE        done500
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -8855,11 +8918,11 @@ tail495:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done494:
+done500:
 	VZEROUPPER
 	RET
 
-off491:
+off497:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -8870,27 +8933,27 @@ off491:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1497:
+loop1503:
 	CMPQ    DX, BX
-	JAE     tail499
+	JAE     tail505
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1497
+	JMP     loop1503
 
-tail499:
+tail505:
 	CMPQ       DX, SI
-	JAE        done498
+	JAE        done504
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done498:
+done504:
 	VZEROUPPER
 	RET
 
@@ -8912,7 +8975,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off500
+	JZ           off506
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -8923,9 +8986,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1502:
+loop1508:
 	CMPQ    BX, SI
-	JAE     tail504
+	JAE     tail510
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8940,11 +9003,11 @@ loop1502:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1502
+	JMP     loop1508
 
-tail504:
+tail510:
 	CMPQ       BX, DI
-	JAE        done503
+	JAE        done509
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -8959,11 +9022,11 @@ tail504:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done503:
+done509:
 	VZEROUPPER
 	RET
 
-off500:
+off506:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -8974,9 +9037,9 @@ off500:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1506:
+loop1512:
 	CMPQ    BX, SI
-	JAE     tail508
+	JAE     tail514
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -8989,11 +9052,11 @@ loop1506:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1506
+	JMP     loop1512
 
-tail508:
+tail514:
 	CMPQ       BX, DI
-	JAE        done507
+	JAE        done513
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -9006,7 +9069,7 @@ tail508:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done507:
+done513:
 	VZEROUPPER
 	RET
 
@@ -9043,9 +9106,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1510:
+loop1516:
 	CMPQ    SI, DI
-	JAE     tail512
+	JAE     tail518
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -9070,11 +9133,11 @@ loop1510:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1510
+	JMP     loop1516
 
-tail512:
+tail518:
 	CMPQ       SI, R8
-	JAE        done511
+	JAE        done517
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -9099,7 +9162,7 @@ tail512:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done511:
+done517:
 	VZEROUPPER
 	RET
 
@@ -9131,9 +9194,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1514:
+loop1520:
 	CMPQ    BX, SI
-	JAE     tail516
+	JAE     tail522
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -9151,11 +9214,11 @@ loop1514:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1514
+	JMP     loop1520
 
-tail516:
+tail522:
 	CMPQ       BX, DI
-	JAE        done515
+	JAE        done521
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -9173,7 +9236,7 @@ tail516:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done515:
+done521:
 	VZEROUPPER
 	RET
 
@@ -9193,9 +9256,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU517:
+loopU523:
 	CMPQ        BX, DX
-	JAE         loop1518
+	JAE         loop1524
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -9205,17 +9268,17 @@ loopU517:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU517
+	JMP         loopU523
 
-loop1518:
+loop1524:
 	CMPQ        BX, CX
-	JAE         done519
+	JAE         done525
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1518
+	JMP         loop1524
 
-done519:
+done525:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -9249,22 +9312,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows520:
+rows526:
 	TESTQ    BX, BX
-	JZ       end523
+	JZ       end529
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do522
-	JP       do522
-	JMP      next521
+	JNE      do528
+	JP       do528
+	JMP      next527
 
-do522:
+do528:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU524:
+loopU530:
 	CMPQ        R9, R8
-	JAE         loop1525
+	JAE         loop1531
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -9272,33 +9335,33 @@ loopU524:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU524
+	JMP         loopU530
 
-loop1525:
+loop1531:
 	CMPQ        R9, SI
-	JAE         tail527
+	JAE         tail533
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1525
+	JMP         loop1531
 
-tail527:
+tail533:
 	CMPQ        R9, DI
-	JAE         done526
+	JAE         done532
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done526:
-next521:
+done532:
+next527:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows520
+	JMP  rows526
 
-end523:
+end529:
 	VZEROUPPER
 	RET
 
@@ -9327,22 +9390,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows528:
+rows534:
 	TESTQ    DI, DI
-	JZ       end531
+	JZ       end537
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do530
-	JP       do530
-	JMP      next529
+	JNE      do536
+	JP       do536
+	JMP      next535
 
-do530:
+do536:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU532:
+loopU538:
 	CMPQ        R11, R10
-	JAE         loop1533
+	JAE         loop1539
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -9356,11 +9419,11 @@ loopU532:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU532
+	JMP         loopU538
 
-loop1533:
+loop1539:
 	CMPQ        R11, R8
-	JAE         tail535
+	JAE         tail541
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -9368,11 +9431,11 @@ loop1533:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1533
+	JMP         loop1539
 
-tail535:
+tail541:
 	CMPQ        R11, R9
-	JAE         done534
+	JAE         done540
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -9382,15 +9445,15 @@ tail535:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done534:
-next529:
+done540:
+next535:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows528
+	JMP  rows534
 
-end531:
+end537:
 	VZEROUPPER
 	RET
 
@@ -9419,18 +9482,18 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         R10, R10
 
-blockU536:
+blockU542:
 	CMPQ    R10, R8
-	JAE     block1537
+	JAE     block1543
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
-tap540:
+tap546:
 	CMPQ         R11, SI
-	JAE          taps541
+	JAE          taps547
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9440,47 +9503,47 @@ tap540:
 	VFMADD231PS  64(CX)(R12*1), Y13, Y2
 	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
-	JMP          tap540
+	JMP          tap546
 
-taps541:
+taps547:
 	VMOVUPS Y0, (AX)(R10*1)
 	VMOVUPS Y1, 32(AX)(R10*1)
 	VMOVUPS Y2, 64(AX)(R10*1)
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     blockU536
+	JMP     blockU542
 
-block1537:
+block1543:
 	CMPQ    R10, R9
-	JAE     tail538
+	JAE     tail544
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap542:
+tap548:
 	CMPQ         R11, SI
-	JAE          taps543
+	JAE          taps549
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
 	INCQ         R11
-	JMP          tap542
+	JMP          tap548
 
-taps543:
+taps549:
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     block1537
+	JMP     block1543
 
-tail538:
+tail544:
 	CMPQ    R10, DI
-	JAE     end539
+	JAE     end545
 	VMOVAPS Y14, Y0
 	XORQ    R11, R11
 
-tap544:
+tap550:
 	CMPQ         R11, SI
-	JAE          taps545
+	JAE          taps551
 	MOVLQSX      (DX)(R11*4), R12
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
@@ -9488,12 +9551,12 @@ tap544:
 	VMASKMOVPS   (CX)(R12*1), Y15, Y4
 	VFMADD231PS  Y4, Y13, Y0
 	INCQ         R11
-	JMP          tap544
+	JMP          tap550
 
-taps545:
+taps551:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-end539:
+end545:
 	VZEROUPPER
 	RET
 
@@ -9522,112 +9585,18 @@ TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, R8
 
-row546:
+row552:
 	TESTQ DI, DI
-	JZ    end549
+	JZ    end555
 	XORQ  R10, R10
 
-blockU547:
+blockU553:
 	CMPQ    R10, R9
-	JAE     last4553
+	JAE     last4559
 	VMOVAPS Y14, Y0
 	VMOVAPS Y14, Y1
 	VMOVAPS Y14, Y2
 	VMOVAPS Y14, Y3
-	XORQ    R11, R11
-
-tap554:
-	CMPQ         R11, SI
-	JAE          taps555
-	MOVLQSX      (DX)(R11*4), R12
-	SHLQ         $0x02, R12
-	ADDQ         R10, R12
-	VBROADCASTSS (BX)(R11*4), Y13
-	VFMADD231PS  (CX)(R12*1), Y13, Y0
-	VFMADD231PS  32(CX)(R12*1), Y13, Y1
-	VFMADD231PS  64(CX)(R12*1), Y13, Y2
-	VFMADD231PS  96(CX)(R12*1), Y13, Y3
-	INCQ         R11
-	JMP          tap554
-
-taps555:
-	VMOVUPS Y0, (AX)(R10*1)
-	VMOVUPS Y1, 32(AX)(R10*1)
-	VMOVUPS Y2, 64(AX)(R10*1)
-	VMOVUPS Y3, 96(AX)(R10*1)
-	ADDQ    $0x00000080, R10
-	JMP     blockU547
-
-last4553:
-	MOVQ    R8, R12
-	SUBQ    R10, R12
-	CMPQ    R12, $0x00000060
-	JBE     last3552
-	VMOVAPS Y14, Y0
-	VMOVAPS Y14, Y1
-	VMOVAPS Y14, Y2
-	VMOVAPS Y14, Y3
-	XORQ    R11, R11
-
-tap556:
-	CMPQ         R11, SI
-	JAE          taps557
-	MOVLQSX      (DX)(R11*4), R12
-	SHLQ         $0x02, R12
-	ADDQ         R10, R12
-	VBROADCASTSS (BX)(R11*4), Y13
-	VFMADD231PS  (CX)(R12*1), Y13, Y0
-	VFMADD231PS  32(CX)(R12*1), Y13, Y1
-	VFMADD231PS  64(CX)(R12*1), Y13, Y2
-	VMASKMOVPS   96(CX)(R12*1), Y15, Y7
-	VFMADD231PS  Y7, Y13, Y3
-	INCQ         R11
-	JMP          tap556
-
-taps557:
-	VMOVUPS    Y0, (AX)(R10*1)
-	VMOVUPS    Y1, 32(AX)(R10*1)
-	VMOVUPS    Y2, 64(AX)(R10*1)
-	VMASKMOVPS Y3, Y15, 96(AX)(R10*1)
-	JMP        next548
-
-last3552:
-	MOVQ    R8, R12
-	SUBQ    R10, R12
-	CMPQ    R12, $0x00000040
-	JBE     last2551
-	VMOVAPS Y14, Y0
-	VMOVAPS Y14, Y1
-	VMOVAPS Y14, Y2
-	XORQ    R11, R11
-
-tap558:
-	CMPQ         R11, SI
-	JAE          taps559
-	MOVLQSX      (DX)(R11*4), R12
-	SHLQ         $0x02, R12
-	ADDQ         R10, R12
-	VBROADCASTSS (BX)(R11*4), Y13
-	VFMADD231PS  (CX)(R12*1), Y13, Y0
-	VFMADD231PS  32(CX)(R12*1), Y13, Y1
-	VMASKMOVPS   64(CX)(R12*1), Y15, Y6
-	VFMADD231PS  Y6, Y13, Y2
-	INCQ         R11
-	JMP          tap558
-
-taps559:
-	VMOVUPS    Y0, (AX)(R10*1)
-	VMOVUPS    Y1, 32(AX)(R10*1)
-	VMASKMOVPS Y2, Y15, 64(AX)(R10*1)
-	JMP        next548
-
-last2551:
-	MOVQ    R8, R12
-	SUBQ    R10, R12
-	CMPQ    R12, $0x00000020
-	JBE     last1550
-	VMOVAPS Y14, Y0
-	VMOVAPS Y14, Y1
 	XORQ    R11, R11
 
 tap560:
@@ -9638,18 +9607,29 @@ tap560:
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
 	VFMADD231PS  (CX)(R12*1), Y13, Y0
-	VMASKMOVPS   32(CX)(R12*1), Y15, Y5
-	VFMADD231PS  Y5, Y13, Y1
+	VFMADD231PS  32(CX)(R12*1), Y13, Y1
+	VFMADD231PS  64(CX)(R12*1), Y13, Y2
+	VFMADD231PS  96(CX)(R12*1), Y13, Y3
 	INCQ         R11
 	JMP          tap560
 
 taps561:
-	VMOVUPS    Y0, (AX)(R10*1)
-	VMASKMOVPS Y1, Y15, 32(AX)(R10*1)
-	JMP        next548
+	VMOVUPS Y0, (AX)(R10*1)
+	VMOVUPS Y1, 32(AX)(R10*1)
+	VMOVUPS Y2, 64(AX)(R10*1)
+	VMOVUPS Y3, 96(AX)(R10*1)
+	ADDQ    $0x00000080, R10
+	JMP     blockU553
 
-last1550:
+last4559:
+	MOVQ    R8, R12
+	SUBQ    R10, R12
+	CMPQ    R12, $0x00000060
+	JBE     last3558
 	VMOVAPS Y14, Y0
+	VMOVAPS Y14, Y1
+	VMOVAPS Y14, Y2
+	VMOVAPS Y14, Y3
 	XORQ    R11, R11
 
 tap562:
@@ -9659,23 +9639,106 @@ tap562:
 	SHLQ         $0x02, R12
 	ADDQ         R10, R12
 	VBROADCASTSS (BX)(R11*4), Y13
-	VMASKMOVPS   (CX)(R12*1), Y15, Y4
-	VFMADD231PS  Y4, Y13, Y0
+	VFMADD231PS  (CX)(R12*1), Y13, Y0
+	VFMADD231PS  32(CX)(R12*1), Y13, Y1
+	VFMADD231PS  64(CX)(R12*1), Y13, Y2
+	VMASKMOVPS   96(CX)(R12*1), Y15, Y7
+	VFMADD231PS  Y7, Y13, Y3
 	INCQ         R11
 	JMP          tap562
 
 taps563:
+	VMOVUPS    Y0, (AX)(R10*1)
+	VMOVUPS    Y1, 32(AX)(R10*1)
+	VMOVUPS    Y2, 64(AX)(R10*1)
+	VMASKMOVPS Y3, Y15, 96(AX)(R10*1)
+	JMP        next554
+
+last3558:
+	MOVQ    R8, R12
+	SUBQ    R10, R12
+	CMPQ    R12, $0x00000040
+	JBE     last2557
+	VMOVAPS Y14, Y0
+	VMOVAPS Y14, Y1
+	VMOVAPS Y14, Y2
+	XORQ    R11, R11
+
+tap564:
+	CMPQ         R11, SI
+	JAE          taps565
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Y13
+	VFMADD231PS  (CX)(R12*1), Y13, Y0
+	VFMADD231PS  32(CX)(R12*1), Y13, Y1
+	VMASKMOVPS   64(CX)(R12*1), Y15, Y6
+	VFMADD231PS  Y6, Y13, Y2
+	INCQ         R11
+	JMP          tap564
+
+taps565:
+	VMOVUPS    Y0, (AX)(R10*1)
+	VMOVUPS    Y1, 32(AX)(R10*1)
+	VMASKMOVPS Y2, Y15, 64(AX)(R10*1)
+	JMP        next554
+
+last2557:
+	MOVQ    R8, R12
+	SUBQ    R10, R12
+	CMPQ    R12, $0x00000020
+	JBE     last1556
+	VMOVAPS Y14, Y0
+	VMOVAPS Y14, Y1
+	XORQ    R11, R11
+
+tap566:
+	CMPQ         R11, SI
+	JAE          taps567
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Y13
+	VFMADD231PS  (CX)(R12*1), Y13, Y0
+	VMASKMOVPS   32(CX)(R12*1), Y15, Y5
+	VFMADD231PS  Y5, Y13, Y1
+	INCQ         R11
+	JMP          tap566
+
+taps567:
+	VMOVUPS    Y0, (AX)(R10*1)
+	VMASKMOVPS Y1, Y15, 32(AX)(R10*1)
+	JMP        next554
+
+last1556:
+	VMOVAPS Y14, Y0
+	XORQ    R11, R11
+
+tap568:
+	CMPQ         R11, SI
+	JAE          taps569
+	MOVLQSX      (DX)(R11*4), R12
+	SHLQ         $0x02, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (BX)(R11*4), Y13
+	VMASKMOVPS   (CX)(R12*1), Y15, Y4
+	VFMADD231PS  Y4, Y13, Y0
+	INCQ         R11
+	JMP          tap568
+
+taps569:
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-next548:
+next554:
 	MOVQ ys+8(FP), R12
 	LEAQ (AX)(R12*4), AX
 	MOVQ xs+24(FP), R12
 	LEAQ (CX)(R12*4), CX
 	DECQ DI
-	JMP  row546
+	JMP  row552
 
-end549:
+end555:
 	VZEROUPPER
 	RET
 
@@ -9687,9 +9750,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop564:
+gloop570:
 	CMPQ         DX, $0x00000008
-	JB           gtail565
+	JB           gtail571
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -9724,11 +9787,11 @@ gloop564:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop564
+	JMP          gloop570
 
-gtail565:
+gtail571:
 	TESTQ        DX, DX
-	JZ           gdone566
+	JZ           gdone572
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -9765,7 +9828,7 @@ gtail565:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone566:
+gdone572:
 	VZEROUPPER
 	RET
 
@@ -9777,9 +9840,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop567:
+gloop573:
 	CMPQ        DX, $0x00000008
-	JB          gtail568
+	JB          gtail574
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -9808,11 +9871,11 @@ gloop567:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop567
+	JMP         gloop573
 
-gtail568:
+gtail574:
 	TESTQ       DX, DX
-	JZ          gdone569
+	JZ          gdone575
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -9843,7 +9906,7 @@ gtail568:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone569:
+gdone575:
 	VZEROUPPER
 	RET
 
@@ -9856,9 +9919,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop570:
+gloop576:
 	CMPQ        BX, $0x00000008
-	JB          gtail571
+	JB          gtail577
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -9890,11 +9953,11 @@ gloop570:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop570
+	JMP         gloop576
 
-gtail571:
+gtail577:
 	TESTQ       BX, BX
-	JZ          gdone572
+	JZ          gdone578
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -9927,7 +9990,7 @@ gtail571:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone572:
+gdone578:
 	VZEROUPPER
 	RET
 
@@ -9940,9 +10003,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop573:
+gloop579:
 	CMPQ         DX, $0x00000008
-	JB           gtail574
+	JB           gtail580
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -9970,11 +10033,11 @@ gloop573:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop573
+	JMP          gloop579
 
-gtail574:
+gtail580:
 	TESTQ        DX, DX
-	JZ           gdone575
+	JZ           gdone581
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -10004,7 +10067,7 @@ gtail574:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone575:
+gdone581:
 	VZEROUPPER
 	RET
 
@@ -10021,9 +10084,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop576:
+gloop582:
 	CMPQ         DI, $0x00000008
-	JB           gtail577
+	JB           gtail583
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -10130,11 +10193,11 @@ gloop576:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop576
+	JMP          gloop582
 
-gtail577:
+gtail583:
 	TESTQ        DI, DI
-	JZ           gdone578
+	JZ           gdone584
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -10240,7 +10303,7 @@ gtail577:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone578:
+gdone584:
 	VZEROUPPER
 	RET
 
@@ -10261,11 +10324,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody579
+	JZ      nody585
 
-gloop580:
+gloop586:
 	CMPQ    R10, $0x00000008
-	JB      gtail581
+	JB      gtail587
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -10307,11 +10370,11 @@ gloop580:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop580
+	JMP     gloop586
 
-gtail581:
+gtail587:
 	TESTQ      R10, R10
-	JZ         gdone582
+	JZ         gdone588
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -10349,14 +10412,14 @@ gtail581:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone582:
+gdone588:
 	VZEROUPPER
 	RET
 
-nody579:
-gloop583:
+nody585:
+gloop589:
 	CMPQ    R10, $0x00000008
-	JB      gtail584
+	JB      gtail590
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -10395,11 +10458,11 @@ gloop583:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop583
+	JMP     gloop589
 
-gtail584:
+gtail590:
 	TESTQ      R10, R10
-	JZ         gdone585
+	JZ         gdone591
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -10435,7 +10498,7 @@ gtail584:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone585:
+gdone591:
 	VZEROUPPER
 	RET
 
@@ -10454,9 +10517,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop586:
+gloop592:
 	CMPQ         R8, $0x00000008
-	JB           gtail587
+	JB           gtail593
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -10620,11 +10683,11 @@ gloop586:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop586
+	JMP          gloop592
 
-gtail587:
+gtail593:
 	TESTQ        R8, R8
-	JZ           gdone588
+	JZ           gdone594
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -10786,7 +10849,7 @@ gtail587:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone588:
+gdone594:
 	VZEROUPPER
 	RET
 
@@ -10807,11 +10870,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody589
+	JZ      nody595
 
-gloop590:
+gloop596:
 	CMPQ    R9, $0x00000008
-	JB      gtail591
+	JB      gtail597
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -10857,11 +10920,11 @@ gloop590:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop590
+	JMP     gloop596
 
-gtail591:
+gtail597:
 	TESTQ      R9, R9
-	JZ         gdone592
+	JZ         gdone598
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -10904,14 +10967,14 @@ gtail591:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone592:
+gdone598:
 	VZEROUPPER
 	RET
 
-nody589:
-gloop593:
+nody595:
+gloop599:
 	CMPQ    R9, $0x00000008
-	JB      gtail594
+	JB      gtail600
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -10954,11 +11017,11 @@ gloop593:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop593
+	JMP     gloop599
 
-gtail594:
+gtail600:
 	TESTQ      R9, R9
-	JZ         gdone595
+	JZ         gdone601
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -10999,7 +11062,7 @@ gtail594:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone595:
+gdone601:
 	VZEROUPPER
 	RET
 
@@ -11014,11 +11077,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody596
+	JZ      nody602
 
-gloop597:
+gloop603:
 	CMPQ    SI, $0x00000008
-	JB      gtail598
+	JB      gtail604
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -11032,11 +11095,11 @@ gloop597:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop597
+	JMP     gloop603
 
-gtail598:
+gtail604:
 	TESTQ      SI, SI
-	JZ         gdone599
+	JZ         gdone605
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -11050,14 +11113,14 @@ gtail598:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone599:
+gdone605:
 	VZEROUPPER
 	RET
 
-nody596:
-gloop600:
+nody602:
+gloop606:
 	CMPQ    SI, $0x00000008
-	JB      gtail601
+	JB      gtail607
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -11068,11 +11131,11 @@ gloop600:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop600
+	JMP     gloop606
 
-gtail601:
+gtail607:
 	TESTQ      SI, SI
-	JZ         gdone602
+	JZ         gdone608
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -11084,7 +11147,7 @@ gtail601:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone602:
+gdone608:
 	VZEROUPPER
 	RET
 
@@ -11111,16 +11174,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows603:
+rows609:
 	TESTQ        SI, SI
-	JZ           end604
+	JZ           end610
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU605:
+loopU611:
 	CMPQ    R10, R8
-	JAE     loop1606
+	JAE     loop1612
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -11134,34 +11197,34 @@ loopU605:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU605
+	JMP     loopU611
 
-loop1606:
+loop1612:
 	CMPQ    R10, R9
-	JAE     tail608
+	JAE     tail614
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop1606
+	JMP     loop1612
 
-tail608:
+tail614:
 	CMPQ       R10, DI
-	JAE        done607
+	JAE        done613
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done607:
+done613:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows603
+	JMP  rows609
 
-end604:
+end610:
 	VZEROUPPER
 	RET
 
@@ -11188,9 +11251,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU609:
+loopU615:
 	CMPQ    BX, SI
-	JAE     loop1610
+	JAE     loop1616
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -11204,26 +11267,26 @@ loopU609:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU609
+	JMP     loopU615
 
-loop1610:
+loop1616:
 	CMPQ    BX, DI
-	JAE     tail612
+	JAE     tail618
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1610
+	JMP     loop1616
 
-tail612:
+tail618:
 	CMPQ       BX, R8
-	JAE        done611
+	JAE        done617
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done611:
+done617:
 	VZEROUPPER
 	RET
 
@@ -11250,9 +11313,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU613:
+loopU619:
 	CMPQ    BX, SI
-	JAE     loop1614
+	JAE     loop1620
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -11266,26 +11329,26 @@ loopU613:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU613
+	JMP     loopU619
 
-loop1614:
+loop1620:
 	CMPQ    BX, DI
-	JAE     tail616
+	JAE     tail622
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1614
+	JMP     loop1620
 
-tail616:
+tail622:
 	CMPQ       BX, R8
-	JAE        done615
+	JAE        done621
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done615:
+done621:
 	VZEROUPPER
 	RET
 
@@ -11315,9 +11378,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU617:
+loopU623:
 	CMPQ    DX, BX
-	JAE     loop1618
+	JAE     loop1624
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -11329,29 +11392,29 @@ loopU617:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU617
+	JMP     loopU623
 
-loop1618:
+loop1624:
 	CMPQ    DX, SI
-	JAE     tail620
+	JAE     tail626
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1618
+	JMP     loop1624
 
-tail620:
+tail626:
 	CMPQ       DX, DI
-	JAE        done619
+	JAE        done625
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done619:
+done625:
 	VZEROUPPER
 	RET
 
@@ -11381,9 +11444,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU621:
+loopU627:
 	CMPQ    DX, BX
-	JAE     loop1622
+	JAE     loop1628
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -11399,11 +11462,11 @@ loopU621:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU621
+	JMP     loopU627
 
-loop1622:
+loop1628:
 	CMPQ    DX, SI
-	JAE     tail624
+	JAE     tail630
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -11412,11 +11475,11 @@ loop1622:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1622
+	JMP     loop1628
 
-tail624:
+tail630:
 	CMPQ       DX, DI
-	JAE        done623
+	JAE        done629
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -11425,7 +11488,7 @@ tail624:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done623:
+done629:
 	VZEROUPPER
 	RET
 
@@ -11445,9 +11508,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU625:
+loopU631:
 	CMPQ      BX, DX
-	JAE       loop1626
+	JAE       loop1632
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -11457,17 +11520,17 @@ loopU625:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU625
+	JMP       loopU631
 
-loop1626:
+loop1632:
 	CMPQ      BX, CX
-	JAE       done627
+	JAE       done633
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop1626
+	JMP       loop1632
 
-done627:
+done633:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -11495,9 +11558,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU628:
+loopU634:
 	CMPQ        BX, DX
-	JAE         loop1629
+	JAE         loop1635
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -11511,18 +11574,18 @@ loopU628:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU628
+	JMP         loopU634
 
-loop1629:
+loop1635:
 	CMPQ        BX, CX
-	JAE         done630
+	JAE         done636
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1629
+	JMP         loop1635
 
-done630:
+done636:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -11554,9 +11617,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU631:
+loopU637:
 	CMPQ        SI, BX
-	JAE         loop1632
+	JAE         loop1638
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -11574,19 +11637,19 @@ loopU631:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU631
+	JMP         loopU637
 
-loop1632:
+loop1638:
 	CMPQ        SI, DX
-	JAE         done633
+	JAE         done639
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop1632
+	JMP         loop1638
 
-done633:
+done639:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -11622,9 +11685,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows634:
+rows640:
 	TESTQ SI, SI
-	JZ    end635
+	JZ    end641
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -11635,9 +11698,9 @@ rows634:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU636:
+loopU642:
 	CMPQ    R8, R9
-	JAE     loop1637
+	JAE     loop1643
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -11647,29 +11710,29 @@ loopU636:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU636
+	JMP     loopU642
 
-loop1637:
+loop1643:
 	CMPQ    R8, R10
-	JAE     tail639
+	JAE     tail645
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1637
+	JMP     loop1643
 
-tail639:
+tail645:
 	CMPQ       R8, R11
-	JAE        done638
+	JAE        done644
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done638:
+done644:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows634
+	JMP  rows640
 
-end635:
+end641:
 	VZEROUPPER
 	RET
 
@@ -11715,38 +11778,38 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows640:
+rows646:
 	TESTQ SI, SI
-	JZ    end641
+	JZ    end647
 	XORQ  R8, R8
 
-loop1642:
+loop1648:
 	CMPQ    R8, R9
-	JAE     tail643
+	JAE     tail649
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1642
+	JMP     loop1648
 
-tail643:
+tail649:
 	CMPQ       R8, DI
-	JAE        next644
+	JAE        next650
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next644:
+next650:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows640
+	JMP  rows646
 
-end641:
+end647:
 	VZEROUPPER
 	RET
 
@@ -11796,14 +11859,14 @@ TEXT ·maxPool2256(SB), NOSPLIT, $0-56
 	MOVQ    R8, R9
 	SHLQ    $0x02, R9
 
-rows645:
+rows651:
 	TESTQ DI, DI
-	JZ    end646
+	JZ    end652
 	XORQ  R8, R8
 
-loop1647:
+loop1653:
 	CMPQ    R8, R10
-	JAE     tail648
+	JAE     tail654
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VMOVUPS (SI)(R8*2), Y2
@@ -11816,11 +11879,11 @@ loop1647:
 	VPERMPD $0xd8, Y4, Y4
 	VMOVUPS Y4, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1647
+	JMP     loop1653
 
-tail648:
+tail654:
 	CMPQ       R8, R9
-	JAE        next649
+	JAE        next655
 	VMASKMOVPS (CX)(R8*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y14, Y1
 	VMASKMOVPS (SI)(R8*2), Y13, Y2
@@ -11833,14 +11896,14 @@ tail648:
 	VPERMPD    $0xd8, Y4, Y4
 	VMASKMOVPS Y4, Y15, (AX)(R8*1)
 
-next649:
+next655:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	ADDQ BX, SI
 	DECQ DI
-	JMP  rows645
+	JMP  rows651
 
-end646:
+end652:
 	VZEROUPPER
 	RET
 
@@ -11888,19 +11951,21 @@ TEXT ·maxPool2Back256(SB), NOSPLIT, $0-72
 	MOVQ    R10, R12
 	SUBQ    R11, R12
 	SHLQ    $0x02, R12
+	TESTQ   DI, DI
+	JZ      oned656
 	LEAQ    (CX)(DI*1), R11
 	LEAQ    (AX)(DI*1), DI
 	MOVQ    R10, R13
 	SHLQ    $0x02, R13
 
-rows650:
+rows657:
 	TESTQ R9, R9
-	JZ    end651
+	JZ    end658
 	XORQ  R10, R10
 
-loop1652:
+loop1659:
 	CMPQ      R10, R12
-	JAE       tail653
+	JAE       tail660
 	VMOVUPS   (CX)(R10*2), Y0
 	VMOVUPS   32(CX)(R10*2), Y1
 	VMOVUPS   (R11)(R10*2), Y3
@@ -11932,11 +11997,11 @@ loop1652:
 	VMOVUPS   Y10, (DI)(R10*2)
 	VMOVUPS   Y11, 32(DI)(R10*2)
 	ADDQ      $0x00000020, R10
-	JMP       loop1652
+	JMP       loop1659
 
-tail653:
+tail660:
 	CMPQ       R10, R13
-	JAE        next654
+	JAE        next661
 	VMASKMOVPS (CX)(R10*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
 	VMASKMOVPS (R11)(R10*2), Y13, Y3
@@ -11968,7 +12033,7 @@ tail653:
 	VMASKMOVPS Y10, Y13, (DI)(R10*2)
 	VMASKMOVPS Y11, Y14, 32(DI)(R10*2)
 
-next654:
+next661:
 	ADDQ SI, CX
 	ADDQ SI, R11
 	ADDQ SI, AX
@@ -11976,9 +12041,68 @@ next654:
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows650
+	JMP  rows657
 
-end651:
+end658:
+	VZEROUPPER
+	RET
+
+oned656:
+	MOVQ R10, DI
+	SHLQ $0x02, DI
+
+rows662:
+	TESTQ R9, R9
+	JZ    end663
+	XORQ  R10, R10
+
+loop1664:
+	CMPQ      R10, R12
+	JAE       tail665
+	VMOVUPS   (CX)(R10*2), Y0
+	VMOVUPS   32(CX)(R10*2), Y1
+	VMOVUPS   (DX)(R10*1), Y6
+	VMOVUPS   (BX)(R10*1), Y7
+	VPERMPD   $0xd8, Y6, Y6
+	VPERMPD   $0xd8, Y7, Y7
+	VSHUFPS   $0x88, Y1, Y0, Y2
+	VCMPPS    $0x00, Y6, Y2, Y3
+	VANDPS    Y7, Y3, Y1
+	VANDNPS   Y7, Y3, Y0
+	VUNPCKLPS Y0, Y1, Y10
+	VUNPCKHPS Y0, Y1, Y11
+	VMOVUPS   Y10, (AX)(R10*2)
+	VMOVUPS   Y11, 32(AX)(R10*2)
+	ADDQ      $0x00000020, R10
+	JMP       loop1664
+
+tail665:
+	CMPQ       R10, DI
+	JAE        next666
+	VMASKMOVPS (CX)(R10*2), Y13, Y0
+	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
+	VMASKMOVPS (DX)(R10*1), Y15, Y6
+	VMASKMOVPS (BX)(R10*1), Y15, Y7
+	VPERMPD    $0xd8, Y6, Y6
+	VPERMPD    $0xd8, Y7, Y7
+	VSHUFPS    $0x88, Y1, Y0, Y2
+	VCMPPS     $0x00, Y6, Y2, Y3
+	VANDPS     Y7, Y3, Y1
+	VANDNPS    Y7, Y3, Y0
+	VUNPCKLPS  Y0, Y1, Y10
+	VUNPCKHPS  Y0, Y1, Y11
+	VMASKMOVPS Y10, Y13, (AX)(R10*2)
+	VMASKMOVPS Y11, Y14, 32(AX)(R10*2)
+
+next666:
+	ADDQ SI, CX
+	ADDQ SI, AX
+	ADDQ R8, DX
+	ADDQ R8, BX
+	DECQ R9
+	JMP  rows662
+
+end663:
 	VZEROUPPER
 	RET
 
@@ -11996,40 +12120,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock655:
+rowblock667:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile656:
+tile668:
 	TESTQ  DI, DI
-	JZ     end657
+	JZ     end669
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k658:
+k670:
 	TESTQ       R10, R10
-	JZ          ktail659
+	JZ          ktail671
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k658
+	JMP         k670
 
-ktail659:
+ktail671:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone660
+	JZ          kdone672
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone660:
+kdone672:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -12042,13 +12166,13 @@ kdone660:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias661
+	JZ           nobias673
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias661:
+nobias673:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -12058,9 +12182,9 @@ nobias661:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile656
+	JMP        tile668
 
-end657:
+end669:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -12068,7 +12192,7 @@ end657:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock655
+	JNZ    rowblock667
 	VZEROUPPER
 	RET
 
@@ -12086,15 +12210,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock662:
+rowblock674:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile663:
+tile675:
 	TESTQ  DI, DI
-	JZ     end664
+	JZ     end676
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -12102,9 +12226,9 @@ tile663:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k665:
+k677:
 	TESTQ       R10, R10
-	JZ          ktail666
+	JZ          ktail678
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -12113,18 +12237,18 @@ k665:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k665
+	JMP         k677
 
-ktail666:
+ktail678:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone667
+	JZ          kdone679
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone667:
+kdone679:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -12137,13 +12261,13 @@ kdone667:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias668
+	JZ           nobias680
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias668:
+nobias680:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -12153,9 +12277,9 @@ nobias668:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile663
+	JMP        tile675
 
-end664:
+end676:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -12163,7 +12287,7 @@ end664:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock662
+	JNZ    rowblock674
 	VZEROUPPER
 	RET
 
@@ -12181,15 +12305,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock669:
+rowblock681:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile670:
+tile682:
 	TESTQ  DI, DI
-	JZ     end671
+	JZ     end683
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12198,9 +12322,9 @@ tile670:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k672:
+k684:
 	TESTQ       R10, R10
-	JZ          ktail673
+	JZ          ktail685
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -12211,11 +12335,11 @@ k672:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k672
+	JMP         k684
 
-ktail673:
+ktail685:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone674
+	JZ          kdone686
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -12224,7 +12348,7 @@ ktail673:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone674:
+kdone686:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -12237,13 +12361,13 @@ kdone674:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias675
+	JZ           nobias687
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias675:
+nobias687:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -12253,9 +12377,9 @@ nobias675:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile670
+	JMP        tile682
 
-end671:
+end683:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -12263,7 +12387,7 @@ end671:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock669
+	JNZ    rowblock681
 	VZEROUPPER
 	RET
 
@@ -12281,15 +12405,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock676:
+rowblock688:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile677:
+tile689:
 	TESTQ  DI, DI
-	JZ     end678
+	JZ     end690
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -12297,9 +12421,9 @@ tile677:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k679:
+k691:
 	TESTQ       R10, R10
-	JZ          ktail680
+	JZ          ktail692
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -12308,18 +12432,18 @@ k679:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k679
+	JMP         k691
 
-ktail680:
+ktail692:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone681
+	JZ          kdone693
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone681:
+kdone693:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -12343,14 +12467,14 @@ kdone681:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias682
+	JZ           nobias694
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias682:
+nobias694:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12363,9 +12487,9 @@ nobias682:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile677
+	JMP        tile689
 
-end678:
+end690:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12373,7 +12497,7 @@ end678:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock676
+	JNZ    rowblock688
 	VZEROUPPER
 	RET
 
@@ -12391,15 +12515,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock683:
+rowblock695:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile684:
+tile696:
 	TESTQ  DI, DI
-	JZ     end685
+	JZ     end697
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12409,9 +12533,9 @@ tile684:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k686:
+k698:
 	TESTQ       R10, R10
-	JZ          ktail687
+	JZ          ktail699
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -12423,11 +12547,11 @@ k686:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k686
+	JMP         k698
 
-ktail687:
+ktail699:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone688
+	JZ          kdone700
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -12437,7 +12561,7 @@ ktail687:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone688:
+kdone700:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -12461,14 +12585,14 @@ kdone688:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias689
+	JZ           nobias701
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias689:
+nobias701:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12481,9 +12605,9 @@ nobias689:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile684
+	JMP        tile696
 
-end685:
+end697:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12491,7 +12615,7 @@ end685:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock683
+	JNZ    rowblock695
 	VZEROUPPER
 	RET
 
@@ -12509,15 +12633,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock690:
+rowblock702:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile691:
+tile703:
 	TESTQ  DI, DI
-	JZ     end692
+	JZ     end704
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12529,9 +12653,9 @@ tile691:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k693:
+k705:
 	TESTQ       R10, R10
-	JZ          ktail694
+	JZ          ktail706
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -12546,11 +12670,11 @@ k693:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k693
+	JMP         k705
 
-ktail694:
+ktail706:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone695
+	JZ          kdone707
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -12563,7 +12687,7 @@ ktail694:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone695:
+kdone707:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -12587,14 +12711,14 @@ kdone695:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias696
+	JZ           nobias708
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias696:
+nobias708:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12607,9 +12731,9 @@ nobias696:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile691
+	JMP        tile703
 
-end692:
+end704:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12617,7 +12741,7 @@ end692:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock690
+	JNZ    rowblock702
 	VZEROUPPER
 	RET
 
@@ -12635,15 +12759,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock697:
+rowblock709:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile698:
+tile710:
 	TESTQ  DI, DI
-	JZ     end699
+	JZ     end711
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12652,9 +12776,9 @@ tile698:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k700:
+k712:
 	TESTQ       R10, R10
-	JZ          ktail701
+	JZ          ktail713
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -12665,11 +12789,11 @@ k700:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k700
+	JMP         k712
 
-ktail701:
+ktail713:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone702
+	JZ          kdone714
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -12678,7 +12802,7 @@ ktail701:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone702:
+kdone714:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -12713,7 +12837,7 @@ kdone702:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias703
+	JZ           nobias715
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -12721,7 +12845,7 @@ kdone702:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias703:
+nobias715:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12737,9 +12861,9 @@ nobias703:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile698
+	JMP        tile710
 
-end699:
+end711:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12747,7 +12871,7 @@ end699:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock697
+	JNZ    rowblock709
 	VZEROUPPER
 	RET
 
@@ -12765,15 +12889,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock704:
+rowblock716:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile705:
+tile717:
 	TESTQ  DI, DI
-	JZ     end706
+	JZ     end718
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12785,9 +12909,9 @@ tile705:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k707:
+k719:
 	TESTQ       R10, R10
-	JZ          ktail708
+	JZ          ktail720
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -12802,11 +12926,11 @@ k707:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k707
+	JMP         k719
 
-ktail708:
+ktail720:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone709
+	JZ          kdone721
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -12819,7 +12943,7 @@ ktail708:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone709:
+kdone721:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -12854,7 +12978,7 @@ kdone709:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias710
+	JZ           nobias722
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -12862,7 +12986,7 @@ kdone709:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias710:
+nobias722:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -12878,9 +13002,9 @@ nobias710:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile705
+	JMP        tile717
 
-end706:
+end718:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -12888,7 +13012,7 @@ end706:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock704
+	JNZ    rowblock716
 	VZEROUPPER
 	RET
 
@@ -12906,15 +13030,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock711:
+rowblock723:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile712:
+tile724:
 	TESTQ  DI, DI
-	JZ     end713
+	JZ     end725
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -12929,9 +13053,9 @@ tile712:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k714:
+k726:
 	TESTQ       R10, R10
-	JZ          ktail715
+	JZ          ktail727
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -12950,11 +13074,11 @@ k714:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k714
+	JMP         k726
 
-ktail715:
+ktail727:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone716
+	JZ          kdone728
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -12971,7 +13095,7 @@ ktail715:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone716:
+kdone728:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -13006,7 +13130,7 @@ kdone716:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias717
+	JZ           nobias729
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -13014,7 +13138,7 @@ kdone716:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias717:
+nobias729:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -13030,9 +13154,9 @@ nobias717:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile712
+	JMP        tile724
 
-end713:
+end725:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -13040,7 +13164,7 @@ end713:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock711
+	JNZ    rowblock723
 	VZEROUPPER
 	RET
 
@@ -13061,68 +13185,68 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock718:
+rowblock730:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile719:
+tile731:
 	TESTQ        DI, DI
-	JZ           end720
+	JZ           end732
 	CMPQ         mode+72(FP), $0x01
-	JB           zero721
-	JE           cinit722
+	JB           zero733
+	JE           cinit734
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
-	JMP          kstart723
+	JMP          kstart735
 
-cinit722:
+cinit734:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart723
+	JMP        kstart735
 
-zero721:
+zero733:
 	VXORPS Y0, Y0, Y0
 
-kstart723:
+kstart735:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k724:
+k736:
 	TESTQ        R10, R10
-	JZ           kdone725
+	JZ           kdone737
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k724
+	JMP          k736
 
-kdone725:
+kdone737:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu726
+	JNE    norelu738
 	VXORPS Y1, Y1, Y1
 	VCMPPS $0x06, Y1, Y0, Y2
 	VANDPS Y2, Y0, Y0
 
-norelu726:
+norelu738:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile719
+	JMP        tile731
 
-end720:
+end732:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock718
+	JNZ    rowblock730
 	VZEROUPPER
 	RET
 
@@ -13143,40 +13267,40 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock727:
+rowblock739:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile728:
+tile740:
 	TESTQ        DI, DI
-	JZ           end729
+	JZ           end741
 	CMPQ         mode+72(FP), $0x01
-	JB           zero730
-	JE           cinit731
+	JB           zero742
+	JE           cinit743
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart732
+	JMP          kstart744
 
-cinit731:
+cinit743:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart732
+	JMP        kstart744
 
-zero730:
+zero742:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart732:
+kstart744:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k733:
+k745:
 	TESTQ        R10, R10
-	JZ           kdone734
+	JZ           kdone746
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -13185,34 +13309,34 @@ k733:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k733
+	JMP          k745
 
-kdone734:
+kdone746:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu735
+	JNE    norelu747
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y4
 	VANDPS Y4, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y4
 	VANDPS Y4, Y1, Y1
 
-norelu735:
+norelu747:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile728
+	JMP        tile740
 
-end729:
+end741:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock727
+	JNZ    rowblock739
 	VZEROUPPER
 	RET
 
@@ -13233,43 +13357,43 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock736:
+rowblock748:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile737:
+tile749:
 	TESTQ        DI, DI
-	JZ           end738
+	JZ           end750
 	CMPQ         mode+72(FP), $0x01
-	JB           zero739
-	JE           cinit740
+	JB           zero751
+	JE           cinit752
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
-	JMP          kstart741
+	JMP          kstart753
 
-cinit740:
+cinit752:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart741
+	JMP        kstart753
 
-zero739:
+zero751:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart741:
+kstart753:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k742:
+k754:
 	TESTQ        R10, R10
-	JZ           kdone743
+	JZ           kdone755
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -13280,11 +13404,11 @@ k742:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k742
+	JMP          k754
 
-kdone743:
+kdone755:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu744
+	JNE    norelu756
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -13293,7 +13417,7 @@ kdone743:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu744:
+norelu756:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -13301,16 +13425,16 @@ norelu744:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile737
+	JMP        tile749
 
-end738:
+end750:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x04, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock736
+	JNZ    rowblock748
 	VZEROUPPER
 	RET
 
@@ -13331,41 +13455,41 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock745:
+rowblock757:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile746:
+tile758:
 	TESTQ        DI, DI
-	JZ           end747
+	JZ           end759
 	CMPQ         mode+72(FP), $0x01
-	JB           zero748
-	JE           cinit749
+	JB           zero760
+	JE           cinit761
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
-	JMP          kstart750
+	JMP          kstart762
 
-cinit749:
+cinit761:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart750
+	JMP        kstart762
 
-zero748:
+zero760:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart750:
+kstart762:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k751:
+k763:
 	TESTQ        R10, R10
-	JZ           kdone752
+	JZ           kdone764
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -13374,18 +13498,18 @@ k751:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k751
+	JMP          k763
 
-kdone752:
+kdone764:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu753
+	JNE    norelu765
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y3
 	VANDPS Y3, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y3
 	VANDPS Y3, Y1, Y1
 
-norelu753:
+norelu765:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -13393,16 +13517,16 @@ norelu753:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile746
+	JMP        tile758
 
-end747:
+end759:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock745
+	JNZ    rowblock757
 	VZEROUPPER
 	RET
 
@@ -13423,47 +13547,47 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock754:
+rowblock766:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile755:
+tile767:
 	TESTQ        DI, DI
-	JZ           end756
+	JZ           end768
 	CMPQ         mode+72(FP), $0x01
-	JB           zero757
-	JE           cinit758
+	JB           zero769
+	JE           cinit770
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(R8), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart759
+	JMP          kstart771
 
-cinit758:
+cinit770:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart759
+	JMP        kstart771
 
-zero757:
+zero769:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart759:
+kstart771:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k760:
+k772:
 	TESTQ        R10, R10
-	JZ           kdone761
+	JZ           kdone773
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -13475,11 +13599,11 @@ k760:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k760
+	JMP          k772
 
-kdone761:
+kdone773:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu762
+	JNE    norelu774
 	VXORPS Y4, Y4, Y4
 	VCMPPS $0x06, Y4, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -13490,7 +13614,7 @@ kdone761:
 	VCMPPS $0x06, Y4, Y3, Y6
 	VANDPS Y6, Y3, Y3
 
-norelu762:
+norelu774:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -13500,16 +13624,16 @@ norelu762:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile755
+	JMP        tile767
 
-end756:
+end768:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock754
+	JNZ    rowblock766
 	VZEROUPPER
 	RET
 
@@ -13530,17 +13654,17 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock763:
+rowblock775:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile764:
+tile776:
 	TESTQ        DI, DI
-	JZ           end765
+	JZ           end777
 	CMPQ         mode+72(FP), $0x01
-	JB           zero766
-	JE           cinit767
+	JB           zero778
+	JE           cinit779
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -13548,9 +13672,9 @@ tile764:
 	VBROADCASTSS 4(R8), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart768
+	JMP          kstart780
 
-cinit767:
+cinit779:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -13559,9 +13683,9 @@ cinit767:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart768
+	JMP        kstart780
 
-zero766:
+zero778:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13569,14 +13693,14 @@ zero766:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart768:
+kstart780:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k769:
+k781:
 	TESTQ        R10, R10
-	JZ           kdone770
+	JZ           kdone782
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -13591,11 +13715,11 @@ k769:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k769
+	JMP          k781
 
-kdone770:
+kdone782:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu771
+	JNE    norelu783
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -13610,7 +13734,7 @@ kdone770:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu771:
+norelu783:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -13622,16 +13746,16 @@ norelu771:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile764
+	JMP        tile776
 
-end765:
+end777:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x08, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock763
+	JNZ    rowblock775
 	VZEROUPPER
 	RET
 
@@ -13652,45 +13776,45 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock772:
+rowblock784:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile773:
+tile785:
 	TESTQ        DI, DI
-	JZ           end774
+	JZ           end786
 	CMPQ         mode+72(FP), $0x01
-	JB           zero775
-	JE           cinit776
+	JB           zero787
+	JE           cinit788
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
 	VBROADCASTSS 8(R8), Y2
-	JMP          kstart777
+	JMP          kstart789
 
-cinit776:
+cinit788:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart777
+	JMP        kstart789
 
-zero775:
+zero787:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart777:
+kstart789:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k778:
+k790:
 	TESTQ        R10, R10
-	JZ           kdone779
+	JZ           kdone791
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -13701,11 +13825,11 @@ k778:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k778
+	JMP          k790
 
-kdone779:
+kdone791:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu780
+	JNE    norelu792
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y4
 	VANDPS Y4, Y0, Y0
@@ -13714,7 +13838,7 @@ kdone779:
 	VCMPPS $0x06, Y3, Y2, Y4
 	VANDPS Y4, Y2, Y2
 
-norelu780:
+norelu792:
 	MOVQ       BX, R8
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
@@ -13724,16 +13848,16 @@ norelu780:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile773
+	JMP        tile785
 
-end774:
+end786:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock772
+	JNZ    rowblock784
 	VZEROUPPER
 	RET
 
@@ -13754,17 +13878,17 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock781:
+rowblock793:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile782:
+tile794:
 	TESTQ        DI, DI
-	JZ           end783
+	JZ           end795
 	CMPQ         mode+72(FP), $0x01
-	JB           zero784
-	JE           cinit785
+	JB           zero796
+	JE           cinit797
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -13772,9 +13896,9 @@ tile782:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(R8), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart786
+	JMP          kstart798
 
-cinit785:
+cinit797:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -13784,9 +13908,9 @@ cinit785:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart786
+	JMP        kstart798
 
-zero784:
+zero796:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13794,14 +13918,14 @@ zero784:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart786:
+kstart798:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k787:
+k799:
 	TESTQ        R10, R10
-	JZ           kdone788
+	JZ           kdone800
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -13816,11 +13940,11 @@ k787:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k787
+	JMP          k799
 
-kdone788:
+kdone800:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu789
+	JNE    norelu801
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y8
 	VANDPS Y8, Y0, Y0
@@ -13835,7 +13959,7 @@ kdone788:
 	VCMPPS $0x06, Y6, Y5, Y8
 	VANDPS Y8, Y5, Y5
 
-norelu789:
+norelu801:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
@@ -13848,16 +13972,16 @@ norelu789:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile782
+	JMP        tile794
 
-end783:
+end795:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock781
+	JNZ    rowblock793
 	VZEROUPPER
 	RET
 
@@ -13878,17 +14002,17 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-104
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock790:
+rowblock802:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile791:
+tile803:
 	TESTQ        DI, DI
-	JZ           end792
+	JZ           end804
 	CMPQ         mode+72(FP), $0x01
-	JB           zero793
-	JE           cinit794
+	JB           zero805
+	JE           cinit806
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -13899,9 +14023,9 @@ tile791:
 	VBROADCASTSS 8(R8), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart795
+	JMP          kstart807
 
-cinit794:
+cinit806:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -13914,9 +14038,9 @@ cinit794:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart795
+	JMP        kstart807
 
-zero793:
+zero805:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -13927,14 +14051,14 @@ zero793:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart795:
+kstart807:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k796:
+k808:
 	TESTQ        R10, R10
-	JZ           kdone797
+	JZ           kdone809
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -13953,11 +14077,11 @@ k796:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k796
+	JMP          k808
 
-kdone797:
+kdone809:
 	CMPQ   mode+72(FP), $0x03
-	JNE    norelu798
+	JNE    norelu810
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -13978,7 +14102,7 @@ kdone797:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu798:
+norelu810:
 	MOVQ       BX, R8
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
@@ -13994,16 +14118,16 @@ norelu798:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile791
+	JMP        tile803
 
-end792:
+end804:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
 	ADDQ   R8, c+0(FP)
 	ADDQ   $0x0c, bias+56(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock790
+	JNZ    rowblock802
 	VZEROUPPER
 	RET
 
@@ -14023,9 +14147,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock799:
+gemvblock811:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest800
+	JLT    gemvrest812
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -14040,9 +14164,9 @@ gemvblock799:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk803:
+gemvk815:
 	TESTQ       R11, R11
-	JZ          gemvtail804
+	JZ          gemvtail816
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -14056,11 +14180,11 @@ gemvk803:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk803
+	JMP         gemvk815
 
-gemvtail804:
+gemvtail816:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone805
+	JZ          gemvkdone817
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -14079,7 +14203,7 @@ gemvtail804:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone805:
+gemvkdone817:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -14108,45 +14232,45 @@ gemvkdone805:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias806
+	JZ            gemvnobias818
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias806:
+gemvnobias818:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock799
+	JMP     gemvblock811
 
-gemvrest800:
-gemvrestloop801:
+gemvrest812:
+gemvrestloop813:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend802
+	JLE    gemvend814
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk807:
+gemvk819:
 	TESTQ       R11, R11
-	JZ          gemvtail808
+	JZ          gemvtail820
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk807
+	JMP         gemvk819
 
-gemvtail808:
+gemvtail820:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone809
+	JZ          gemvkdone821
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone809:
+gemvkdone821:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -14154,18 +14278,18 @@ gemvkdone809:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias810
+	JZ            gemvnobias822
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias810:
+gemvnobias822:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop801
+	JMP    gemvrestloop813
 
-gemvend802:
+gemvend814:
 	VZEROUPPER
 	RET
 
@@ -14185,9 +14309,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow811:
+gemvrow823:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend812
+	JLE    gemvrowend824
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -14206,9 +14330,9 @@ gemvrow811:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU813:
+loopU825:
 	CMPQ        R8, R9
-	JAE         loop1814
+	JAE         loop1826
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -14226,24 +14350,24 @@ loopU813:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU813
+	JMP         loopU825
 
-loop1814:
+loop1826:
 	CMPQ        R8, R10
-	JAE         tail816
+	JAE         tail828
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop1814
+	JMP         loop1826
 
-tail816:
+tail828:
 	CMPQ        R8, R11
-	JAE         done815
+	JAE         done827
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done815:
+done827:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -14258,18 +14382,18 @@ done815:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias817
+	JZ            gemvnobias829
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias817:
+gemvnobias829:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow811
+	JMP    gemvrow823
 
-gemvrowend812:
+gemvrowend824:
 	VZEROUPPER
 	RET
 
@@ -14290,9 +14414,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock818:
+gemvblock830:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest819
+	JLT    gemvrest831
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -14307,9 +14431,9 @@ gemvblock818:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk822:
+gemvk834:
 	TESTQ       R11, R11
-	JZ          gemvtail823
+	JZ          gemvtail835
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -14323,11 +14447,11 @@ gemvk822:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk822
+	JMP         gemvk834
 
-gemvtail823:
+gemvtail835:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone824
+	JZ          gemvkdone836
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -14346,7 +14470,7 @@ gemvtail823:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone824:
+gemvkdone836:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -14371,62 +14495,62 @@ gemvkdone824:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias825
+	JZ           gemvnobias837
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias825:
+gemvnobias837:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock818
+	JMP     gemvblock830
 
-gemvrest819:
-gemvrestloop820:
+gemvrest831:
+gemvrestloop832:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend821
+	JLE    gemvend833
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk826:
+gemvk838:
 	TESTQ       R11, R11
-	JZ          gemvtail827
+	JZ          gemvtail839
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk826
+	JMP         gemvk838
 
-gemvtail827:
+gemvtail839:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone828
+	JZ          gemvkdone840
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone828:
+gemvkdone840:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias829
+	JZ           gemvnobias841
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias829:
+gemvnobias841:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop820
+	JMP    gemvrestloop832
 
-gemvend821:
+gemvend833:
 	VZEROUPPER
 	RET
 
@@ -14447,9 +14571,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow830:
+gemvrow842:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend831
+	JLE    gemvrowend843
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -14468,9 +14592,9 @@ gemvrow830:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU832:
+loopU844:
 	CMPQ        R8, R9
-	JAE         loop1833
+	JAE         loop1845
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -14488,24 +14612,24 @@ loopU832:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU832
+	JMP         loopU844
 
-loop1833:
+loop1845:
 	CMPQ        R8, R10
-	JAE         tail835
+	JAE         tail847
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop1833
+	JMP         loop1845
 
-tail835:
+tail847:
 	CMPQ        R8, R11
-	JAE         done834
+	JAE         done846
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done834:
+done846:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -14518,17 +14642,17 @@ done834:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias836
+	JZ           gemvnobias848
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias836:
+gemvnobias848:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow830
+	JMP    gemvrow842
 
-gemvrowend831:
+gemvrowend843:
 	VZEROUPPER
 	RET

@@ -31,7 +31,7 @@ func MaxPool2Rows32(y []float32, ys int, x []float32, xs, xw, rows, n int) {
 // as they are. xw must be 0 or at least 2n (windows do not overlap). It
 // panics if an operand is too short.
 func MaxPool2RowsBackward32(dx, x []float32, xs, xw int, y, dy []float32, ys, rows, n int) {
-	if rows <= 0 || n <= 0 || xw == 0 || simdLevel == simdGeneric {
+	if rows <= 0 || n <= 0 || simdLevel == simdGeneric {
 		scalarMaxPool2RowsBackward(dx, x, xs, xw, y, dy, ys, rows, n)
 		return
 	}

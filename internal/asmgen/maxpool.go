@@ -200,8 +200,9 @@ func (l *lvl) maxPool2() {
 func (l *lvl) maxPool2Back() {
 	l.fn("maxPool2Back", "func(dx *float32, x *float32, xs int, xw int, y *float32, dy *float32, ys int, rows int, n int)",
 		"maxPool2Back"+l.name+" writes dx at x's four window positions {o+2i, o+2i+1, o+xw+2i, o+xw+2i+1},",
-		"o = r*xs, for r < rows and i < n (n ≥ 1, xw ≥ 2n): dy[r*ys+i] at the first of the first",
-		"three equal to y[r*ys+i], else at the last; zero at the others.")
+		"o = r*xs, for r < rows and i < n (n ≥ 1, xw = 0 or ≥ 2n): dy[r*ys+i] at the first of all",
+		"but the last equal to y[r*ys+i], else at the last; zero at the others. With xw = 0 the",
+		"window is {o+2i, o+2i+1}.")
 	pdx, px := Load(Param("dx"), GP64()), Load(Param("x"), GP64())
 	py, pdy := Load(Param("y"), GP64()), Load(Param("dy"), GP64())
 	xs, xw, ys := Load(Param("xs"), GP64()), Load(Param("xw"), GP64()), Load(Param("ys"), GP64())
@@ -216,6 +217,9 @@ func (l *lvl) maxPool2Back() {
 	lim1 := l.poolMasks(n, ma, mb)
 	pb, pdb := GP64(), GP64() // the bottom rows of x and dx
 	idx := GP64()
+	oneD := newLabel("oned")
+	TESTQ(xw, xw)
+	JZ(LabelRef(oneD))
 	LEAQ(Mem{Base: px, Index: xw, Scale: 1}, pb)
 	LEAQ(Mem{Base: pdx, Index: xw, Scale: 1}, pdb)
 	ptrs := []Register{px, pb, pdx, pdb, py, pdy}
@@ -266,6 +270,34 @@ func (l *lvl) maxPool2Back() {
 		VUNPCKLPS(br, bl, v(10))
 		VUNPCKHPS(br, bl, v(11))
 		l.poolStore(v(10), v(11), Mem{Base: pdb, Index: idx, Scale: 2}, masked, ma, mb)
+	})
+	VZEROUPPER()
+	RET()
+
+	// xw = 0: windows of two, the gradient to the left input if it equals
+	// y, else to the right one.
+	Label(oneD)
+	l.poolRows(rows, n, idx, []Register{px, pdx, py, pdy}, []Register{xs, xs, ys, ys}, lim1, func(masked bool) {
+		v := l.v
+		l.poolLoad(Mem{Base: px, Index: idx, Scale: 2}, v(0), v(1), masked, ma, mb)
+		l.load(at(py, idx, 0), v(6), masked)
+		l.load(at(pdy, idx, 0), v(7), masked)
+		l.poolPerm(v(6), perm)
+		l.poolPerm(v(7), perm)
+		VSHUFPS(U8(0x88), v(1), v(0), v(2)) // left
+		if l.w == 16 {
+			VCMPPS(U8(0), v(6), v(2), K4)
+			KNOTW(K4, K5)
+			VMOVAPS_Z(v(7), K4, v(1))
+			VMOVAPS_Z(v(7), K5, v(0))
+		} else {
+			VCMPPS(U8(0), v(6), v(2), v(3))
+			VANDPS(v(7), v(3), v(1))
+			VANDNPS(v(7), v(3), v(0))
+		}
+		VUNPCKLPS(v(0), v(1), v(10))
+		VUNPCKHPS(v(0), v(1), v(11))
+		l.poolStore(v(10), v(11), Mem{Base: pdx, Index: idx, Scale: 2}, masked, ma, mb)
 	})
 	VZEROUPPER()
 	RET()
