@@ -164,6 +164,14 @@ layers:
   - {type: flatten}
   - {type: dense, units: 3}
 loss: softmax_cross_entropy`},
+	{"maxpool2_odd_sizes", `
+input: [2, 8, 10]
+layers:
+  - {type: conv2d, filters: 3, kernel: 2, activation: tanh}  # [3 7 9]: the last row and column lie in no window
+  - {type: maxpool2d, size: 2}
+  - {type: flatten}
+  - {type: dense, units: 3}
+loss: softmax_cross_entropy`},
 	{"avgpool_overlap_padded", `
 input: [2, 8, 7]
 layers:

@@ -29,6 +29,15 @@ func init() {
 // ow·SW − PL + kw; positions in the padding are skipped. maxpool1d and
 // avgpool1d (nn.MaxPool1d, nn.AvgPool1d) pool a signal [C, L] as the image
 // [C, 1, L] with the window (1, K): one row, ih = 0.
+//
+// Max pooling over 2×2 windows with stride 2 and no padding (a signal's:
+// pairs, stride 2) runs the runtime's vector kernels (see maxPool2): the
+// forward pass records no argmax, and the backward pass finds it again as
+// the first window element equal to y in row-major order (the last element
+// when none is: y is NaN). The kernels take the maximum in a fixed order,
+// max(max(x00, x10), max(x01, x11)) with max(a, b) = a > b ? a : b, so a
+// NaN input may or may not win; without NaN the result and the gradient's
+// position are those above.
 type poolEmitter struct{}
 
 func (poolEmitter) aliases(*spec.Node) bool             { return false }
@@ -78,7 +87,7 @@ func globalCount(n *node) *jen.Statement {
 }
 
 func (poolEmitter) fields(p *plan, n *node) []field {
-	if !isMax(n) {
+	if !isMax(n) || maxPool2(n) {
 		return nil
 	}
 	return []field{{name: argField(n), size: n.outSize, typ: jen.Index(jen.Lit(n.outSize)).Int32(), doc: "flat input index of each window's maximum", train: true}}
@@ -147,6 +156,9 @@ func (poolEmitter) forward(p *plan, n *node) []jen.Code {
 	code := []jen.Code{view3(p, "x", n.in, g.c, g.h, g.w), view3(p, "y", n.out, g.f, g.ho, g.wo)}
 	xv := jen.Id("x").Index(jen.Id("c")).Index(poolRow(g)).Index(jen.Id("iw"))
 	yv := jen.Id("y").Index(jen.Id("c")).Index(jen.Id("oh")).Index(jen.Id("ow"))
+	if maxPool2(n) {
+		return []jen.Code{maxPool2Call(p, n, g, "MaxPool2Rows", p.buf(n.out), p.buf(n.in))}
+	}
 	if isMax(n) && g.pt == 0 && g.pl == 0 {
 		return []jen.Code{view3(p, "y", n.out, g.f, g.ho, g.wo), maxPoolUnpadded(p, n, g)}
 	}
@@ -266,6 +278,14 @@ func (poolEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 		return nil
 	}
 	g := geom(n)
+	if maxPool2(n) {
+		var code []jen.Code
+		if !g.oneD && g.h%2 != 0 || g.w%2 != 0 {
+			// the last row or column lies in no window
+			code = append(code, p.buf(n.din).Op("=").Index(jen.Lit(n.inSize)).Add(p.elem()).Values())
+		}
+		return append(code, maxPool2Call(p, n, g, "MaxPool2RowsBackward", p.buf(n.din), p.buf(n.in), p.buf(n.out), p.buf(n.dout)))
+	}
 	if isMax(n) {
 		// m.din = [N]T{}; for j, a := range m.argN { m.din[a] += m.dout[j] }
 		return []jen.Code{
@@ -336,6 +356,66 @@ func (globalAvgPoolEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 			jen.For(jen.Id("j").Op(":=").Range().Id("dx").Index(jen.Id("c"))).Block(jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("j")).Op("=").Id("g")),
 		),
 	}
+}
+
+// maxPool2 reports whether node n is max pooling over 2×2 windows with
+// stride 2 and no padding (a signal's: windows of 2, stride 2), which the
+// runtime's MaxPool2Rows kernels compute: the forward pass keeps no argmax,
+// the backward pass finds it again from the input and the output.
+func maxPool2(n *node) bool {
+	g := geom(n)
+	return isMax(n) && !g.padded && g.kh == 1+boolInt(!g.oneD) && g.kw == 2 && g.sh == g.kh && g.sw == 2
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// maxPool2Call emits the call of a MaxPool2Rows kernel on node n (see
+// maxPool2) with the y operands ys (y, or y and dy) and the x operands xs (x,
+// or dx and x): one call over every channel when the channels' output rows
+// follow each other in the input (H even),
+//
+//	runtime.MaxPool2Rows32(m.a1[row][:], Layers1OutW, m.a0[row][:], 2*Layers1InW, Layers1InW, Layers1InC*Layers1OutH, Layers1OutW)
+//	runtime.MaxPool2RowsBackward32(m.d0[row][:], m.a0[row][:], 2*Layers1InW, Layers1InW, m.a1[row][:], m.d1[row][:], Layers1OutW, Layers1InC*Layers1OutH, Layers1OutW)
+//
+// else one call per channel (y[c*OutH*OutW:], x[c*InH*InW:], rows OutH). A
+// signal is one row a channel, the window a pair (xw = 0):
+//
+//	runtime.MaxPool2Rows32(m.a2[row][:], Layers2OutL, m.a1[row][:], Layers2InL, 0, Layers2InC, Layers2OutL)
+func maxPool2Call(p *plan, n *node, g convGeom, kernel string, ops ...*jen.Statement) jen.Code {
+	c := poolConst(g, "InC")
+	inW, outW := poolConst(g, "InW"), poolConst(g, "OutW")
+	xs, xw, rows := jen.Lit(2).Op("*").Add(inW), inW.Clone(), c.Clone().Op("*").Add(poolConst(g, "OutH"))
+	perChannel := !g.oneD && g.h%2 != 0
+	slice := func(b *jen.Statement, plane jen.Code) jen.Code {
+		if !perChannel {
+			return b.Clone().Index(jen.Empty(), jen.Empty())
+		}
+		return b.Clone().Index(jen.Id("c").Op("*").Add(plane), jen.Empty())
+	}
+	if g.oneD {
+		xs, xw, rows = inW.Clone(), jen.Lit(0), c.Clone()
+	}
+	if perChannel {
+		rows = poolConst(g, "OutH")
+	}
+	xPlane := jen.Add(poolConst(g, "InH")).Op("*").Add(inW.Clone())
+	yPlane := jen.Add(poolConst(g, "OutH")).Op("*").Add(outW.Clone())
+	var args []jen.Code
+	if kernel == "MaxPool2Rows" { // y, ys, x, xs, xw, rows, n
+		args = []jen.Code{slice(ops[0], yPlane), outW.Clone(), slice(ops[1], xPlane), xs, xw, rows, outW.Clone()}
+	} else { // dx, x, xs, xw, y, dy, ys, rows, n
+		args = []jen.Code{slice(ops[0], xPlane), slice(ops[1], xPlane), xs, xw, slice(ops[2], yPlane), slice(ops[3], yPlane), outW.Clone(), rows, outW.Clone()}
+	}
+	call := p.kernel(kernel).Call(args...)
+	if perChannel {
+		return loopOver("c", named(g.c, g.k+"InC"), call)
+	}
+	return call
 }
 
 // maxPoolUnpadded emits max pooling without padding, where every window lies

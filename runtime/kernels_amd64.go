@@ -191,6 +191,20 @@ func copyRows512(dst *float32, ds int, src *float32, ss int, rows int, n int)
 //go:noescape
 func gatherEven512(dst *float32, ds int, src *float32, ss int, rows int, n int)
 
+// maxPool2512 does y[r*ys+i] = sel(sel(x[o+2i], x[o+xw+2i]), sel(x[o+2i+1], x[o+xw+2i+1]))
+// with o = r*xs, for r < rows and i < n (n ≥ 1), where sel(a, b) = a > b ? a : b.
+//
+//go:noescape
+func maxPool2512(y *float32, ys int, x *float32, xs int, xw int, rows int, n int)
+
+// maxPool2Back512 writes dx at x's four window positions {o+2i, o+2i+1, o+xw+2i, o+xw+2i+1},
+// o = r*xs, for r < rows and i < n (n ≥ 1, xw = 0 or ≥ 2n): dy[r*ys+i] at the first of all
+// but the last equal to y[r*ys+i], else at the last; zero at the others. With xw = 0 the
+// window is {o+2i, o+2i+1}.
+//
+//go:noescape
+func maxPool2Back512(dx *float32, x *float32, xs int, xw int, y *float32, dy *float32, ys int, rows int, n int)
+
 // gemmNT1x1_512 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //
 //go:noescape
@@ -524,6 +538,20 @@ func copyRows256(dst *float32, ds int, src *float32, ss int, rows int, n int)
 //
 //go:noescape
 func gatherEven256(dst *float32, ds int, src *float32, ss int, rows int, n int)
+
+// maxPool2256 does y[r*ys+i] = sel(sel(x[o+2i], x[o+xw+2i]), sel(x[o+2i+1], x[o+xw+2i+1]))
+// with o = r*xs, for r < rows and i < n (n ≥ 1), where sel(a, b) = a > b ? a : b.
+//
+//go:noescape
+func maxPool2256(y *float32, ys int, x *float32, xs int, xw int, rows int, n int)
+
+// maxPool2Back256 writes dx at x's four window positions {o+2i, o+2i+1, o+xw+2i, o+xw+2i+1},
+// o = r*xs, for r < rows and i < n (n ≥ 1, xw = 0 or ≥ 2n): dy[r*ys+i] at the first of all
+// but the last equal to y[r*ys+i], else at the last; zero at the others. With xw = 0 the
+// window is {o+2i, o+2i+1}.
+//
+//go:noescape
+func maxPool2Back256(dx *float32, x *float32, xs int, xw int, y *float32, dy *float32, ys int, rows int, n int)
 
 // gemmNT1x1_256 computes mt×nt tiles of 1×1 outputs of C = A·Bᵀ + bias (bias may be nil, mt ≥ 1); tile (s, t) covers rows s*1.. and columns t*1...
 //

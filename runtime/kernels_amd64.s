@@ -4956,6 +4956,313 @@ end258:
 	VZEROUPPER
 	RET
 
+DATA poolShuf<>+0(SB)/8, $0x0000000000000000
+DATA poolShuf<>+8(SB)/8, $0x0000000000000004
+DATA poolShuf<>+16(SB)/8, $0x0000000000000001
+DATA poolShuf<>+24(SB)/8, $0x0000000000000005
+DATA poolShuf<>+32(SB)/8, $0x0000000000000002
+DATA poolShuf<>+40(SB)/8, $0x0000000000000006
+DATA poolShuf<>+48(SB)/8, $0x0000000000000003
+DATA poolShuf<>+56(SB)/8, $0x0000000000000007
+GLOBL poolShuf<>(SB), RODATA|NOPTR, $64
+
+DATA poolUnshuf<>+0(SB)/8, $0x0000000000000000
+DATA poolUnshuf<>+8(SB)/8, $0x0000000000000002
+DATA poolUnshuf<>+16(SB)/8, $0x0000000000000004
+DATA poolUnshuf<>+24(SB)/8, $0x0000000000000006
+DATA poolUnshuf<>+32(SB)/8, $0x0000000000000001
+DATA poolUnshuf<>+40(SB)/8, $0x0000000000000003
+DATA poolUnshuf<>+48(SB)/8, $0x0000000000000005
+DATA poolUnshuf<>+56(SB)/8, $0x0000000000000007
+GLOBL poolUnshuf<>(SB), RODATA|NOPTR, $64
+
+// func maxPool2512(y *float32, ys int, x *float32, xs int, xw int, rows int, n int)
+// Requires: AVX, AVX512F, BMI2, CMOV
+TEXT ·maxPool2512(SB), NOSPLIT, $0-56
+	MOVQ    y+0(FP), AX
+	MOVQ    x+16(FP), CX
+	MOVQ    ys+8(FP), DX
+	MOVQ    xs+24(FP), BX
+	MOVQ    xw+32(FP), SI
+	MOVQ    rows+40(FP), DI
+	MOVQ    n+48(FP), R8
+	SHLQ    $0x02, DX
+	SHLQ    $0x02, BX
+	SHLQ    $0x02, SI
+	VMOVUPS poolUnshuf<>+0(SB), Z8
+	MOVQ    R8, R9
+	DECQ    R9
+	ANDQ    $0x0000000f, R9
+	INCQ    R9
+	XORQ    R12, R12
+	LEAQ    (R9)(R9*1), R10
+	MOVQ    R10, R11
+	SUBQ    $0x00000010, R11
+	CMOVQLT R12, R11
+	MOVQ    $0x00000010, R12
+	CMPQ    R10, R12
+	CMOVQGT R12, R10
+	MOVL    $0x0000ffff, R12
+	BZHIL   R10, R12, R10
+	KMOVW   R10, K2
+	BZHIL   R11, R12, R10
+	KMOVW   R10, K3
+	MOVL    $0x0000ffff, R10
+	BZHIL   R9, R10, R10
+	KMOVW   R10, K1
+	MOVQ    R8, R10
+	SUBQ    R9, R10
+	SHLQ    $0x02, R10
+	LEAQ    (CX)(SI*1), SI
+	MOVQ    R8, R9
+	SHLQ    $0x02, R9
+
+rows262:
+	TESTQ DI, DI
+	JZ    end263
+	XORQ  R8, R8
+
+loop1264:
+	CMPQ    R8, R10
+	JAE     tail265
+	VMOVUPS (CX)(R8*2), Z0
+	VMOVUPS 64(CX)(R8*2), Z1
+	VMOVUPS (SI)(R8*2), Z2
+	VMOVUPS 64(SI)(R8*2), Z3
+	VMAXPS  Z2, Z0, Z0
+	VMAXPS  Z3, Z1, Z1
+	VSHUFPS $0x88, Z1, Z0, Z4
+	VSHUFPS $0xdd, Z1, Z0, Z0
+	VMAXPS  Z0, Z4, Z4
+	VPERMPD Z4, Z8, Z4
+	VMOVUPS Z4, (AX)(R8*1)
+	ADDQ    $0x00000040, R8
+	JMP     loop1264
+
+tail265:
+	CMPQ      R8, R9
+	JAE       next266
+	VMOVUPS.Z (CX)(R8*2), K2, Z0
+	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
+	VMOVUPS.Z (SI)(R8*2), K2, Z2
+	VMOVUPS.Z 64(SI)(R8*2), K3, Z3
+	VMAXPS    Z2, Z0, Z0
+	VMAXPS    Z3, Z1, Z1
+	VSHUFPS   $0x88, Z1, Z0, Z4
+	VSHUFPS   $0xdd, Z1, Z0, Z0
+	VMAXPS    Z0, Z4, Z4
+	VPERMPD   Z4, Z8, Z4
+	VMOVUPS   Z4, K1, (AX)(R8*1)
+
+next266:
+	ADDQ DX, AX
+	ADDQ BX, CX
+	ADDQ BX, SI
+	DECQ DI
+	JMP  rows262
+
+end263:
+	VZEROUPPER
+	RET
+
+// func maxPool2Back512(dx *float32, x *float32, xs int, xw int, y *float32, dy *float32, ys int, rows int, n int)
+// Requires: AVX, AVX512F, BMI2, CMOV
+TEXT ·maxPool2Back512(SB), NOSPLIT, $0-72
+	MOVQ    dx+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    y+32(FP), DX
+	MOVQ    dy+40(FP), BX
+	MOVQ    xs+16(FP), SI
+	MOVQ    xw+24(FP), DI
+	MOVQ    ys+48(FP), R8
+	MOVQ    rows+56(FP), R9
+	MOVQ    n+64(FP), R10
+	SHLQ    $0x02, R8
+	SHLQ    $0x02, SI
+	SHLQ    $0x02, DI
+	VMOVUPS poolShuf<>+0(SB), Z12
+	MOVQ    R10, R11
+	DECQ    R11
+	ANDQ    $0x0000000f, R11
+	INCQ    R11
+	XORQ    R14, R14
+	LEAQ    (R11)(R11*1), R12
+	MOVQ    R12, R13
+	SUBQ    $0x00000010, R13
+	CMOVQLT R14, R13
+	MOVQ    $0x00000010, R14
+	CMPQ    R12, R14
+	CMOVQGT R14, R12
+	MOVL    $0x0000ffff, R14
+	BZHIL   R12, R14, R12
+	KMOVW   R12, K2
+	BZHIL   R13, R14, R12
+	KMOVW   R12, K3
+	MOVL    $0x0000ffff, R12
+	BZHIL   R11, R12, R12
+	KMOVW   R12, K1
+	MOVQ    R10, R12
+	SUBQ    R11, R12
+	SHLQ    $0x02, R12
+	TESTQ   DI, DI
+	JZ      oned267
+	LEAQ    (CX)(DI*1), R11
+	LEAQ    (AX)(DI*1), DI
+	MOVQ    R10, R13
+	SHLQ    $0x02, R13
+
+rows268:
+	TESTQ R9, R9
+	JZ    end269
+	XORQ  R10, R10
+
+loop1270:
+	CMPQ      R10, R12
+	JAE       tail271
+	VMOVUPS   (CX)(R10*2), Z0
+	VMOVUPS   64(CX)(R10*2), Z1
+	VMOVUPS   (R11)(R10*2), Z3
+	VMOVUPS   64(R11)(R10*2), Z4
+	VMOVUPS   (DX)(R10*1), Z6
+	VMOVUPS   (BX)(R10*1), Z7
+	VPERMPD   Z6, Z12, Z6
+	VPERMPD   Z7, Z12, Z7
+	VSHUFPS   $0x88, Z1, Z0, Z2
+	VSHUFPS   $0xdd, Z1, Z0, Z0
+	VSHUFPS   $0x88, Z4, Z3, Z5
+	VCMPPS    $0x00, Z6, Z2, K4
+	VCMPPS    $0x00, Z6, Z0, K5
+	VCMPPS    $0x00, Z6, Z5, K6
+	KANDNW    K5, K4, K5
+	KORW      K5, K4, K7
+	KANDNW    K6, K7, K6
+	KORW      K6, K7, K7
+	KNOTW     K7, K7
+	VMOVAPS.Z Z7, K4, Z1
+	VMOVAPS.Z Z7, K5, Z0
+	VMOVAPS.Z Z7, K6, Z2
+	VMOVAPS.Z Z7, K7, Z3
+	VUNPCKLPS Z0, Z1, Z10
+	VUNPCKHPS Z0, Z1, Z11
+	VMOVUPS   Z10, (AX)(R10*2)
+	VMOVUPS   Z11, 64(AX)(R10*2)
+	VUNPCKLPS Z3, Z2, Z10
+	VUNPCKHPS Z3, Z2, Z11
+	VMOVUPS   Z10, (DI)(R10*2)
+	VMOVUPS   Z11, 64(DI)(R10*2)
+	ADDQ      $0x00000040, R10
+	JMP       loop1270
+
+tail271:
+	CMPQ      R10, R13
+	JAE       next272
+	VMOVUPS.Z (CX)(R10*2), K2, Z0
+	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
+	VMOVUPS.Z (R11)(R10*2), K2, Z3
+	VMOVUPS.Z 64(R11)(R10*2), K3, Z4
+	VMOVUPS.Z (DX)(R10*1), K1, Z6
+	VMOVUPS.Z (BX)(R10*1), K1, Z7
+	VPERMPD   Z6, Z12, Z6
+	VPERMPD   Z7, Z12, Z7
+	VSHUFPS   $0x88, Z1, Z0, Z2
+	VSHUFPS   $0xdd, Z1, Z0, Z0
+	VSHUFPS   $0x88, Z4, Z3, Z5
+	VCMPPS    $0x00, Z6, Z2, K4
+	VCMPPS    $0x00, Z6, Z0, K5
+	VCMPPS    $0x00, Z6, Z5, K6
+	KANDNW    K5, K4, K5
+	KORW      K5, K4, K7
+	KANDNW    K6, K7, K6
+	KORW      K6, K7, K7
+	KNOTW     K7, K7
+	VMOVAPS.Z Z7, K4, Z1
+	VMOVAPS.Z Z7, K5, Z0
+	VMOVAPS.Z Z7, K6, Z2
+	VMOVAPS.Z Z7, K7, Z3
+	VUNPCKLPS Z0, Z1, Z10
+	VUNPCKHPS Z0, Z1, Z11
+	VMOVUPS   Z10, K2, (AX)(R10*2)
+	VMOVUPS   Z11, K3, 64(AX)(R10*2)
+	VUNPCKLPS Z3, Z2, Z10
+	VUNPCKHPS Z3, Z2, Z11
+	VMOVUPS   Z10, K2, (DI)(R10*2)
+	VMOVUPS   Z11, K3, 64(DI)(R10*2)
+
+next272:
+	ADDQ SI, CX
+	ADDQ SI, R11
+	ADDQ SI, AX
+	ADDQ SI, DI
+	ADDQ R8, DX
+	ADDQ R8, BX
+	DECQ R9
+	JMP  rows268
+
+end269:
+	VZEROUPPER
+	RET
+
+oned267:
+	MOVQ R10, DI
+	SHLQ $0x02, DI
+
+rows273:
+	TESTQ R9, R9
+	JZ    end274
+	XORQ  R10, R10
+
+loop1275:
+	CMPQ      R10, R12
+	JAE       tail276
+	VMOVUPS   (CX)(R10*2), Z0
+	VMOVUPS   64(CX)(R10*2), Z1
+	VMOVUPS   (DX)(R10*1), Z6
+	VMOVUPS   (BX)(R10*1), Z7
+	VPERMPD   Z6, Z12, Z6
+	VPERMPD   Z7, Z12, Z7
+	VSHUFPS   $0x88, Z1, Z0, Z2
+	VCMPPS    $0x00, Z6, Z2, K4
+	KNOTW     K4, K5
+	VMOVAPS.Z Z7, K4, Z1
+	VMOVAPS.Z Z7, K5, Z0
+	VUNPCKLPS Z0, Z1, Z10
+	VUNPCKHPS Z0, Z1, Z11
+	VMOVUPS   Z10, (AX)(R10*2)
+	VMOVUPS   Z11, 64(AX)(R10*2)
+	ADDQ      $0x00000040, R10
+	JMP       loop1275
+
+tail276:
+	CMPQ      R10, DI
+	JAE       next277
+	VMOVUPS.Z (CX)(R10*2), K2, Z0
+	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
+	VMOVUPS.Z (DX)(R10*1), K1, Z6
+	VMOVUPS.Z (BX)(R10*1), K1, Z7
+	VPERMPD   Z6, Z12, Z6
+	VPERMPD   Z7, Z12, Z7
+	VSHUFPS   $0x88, Z1, Z0, Z2
+	VCMPPS    $0x00, Z6, Z2, K4
+	KNOTW     K4, K5
+	VMOVAPS.Z Z7, K4, Z1
+	VMOVAPS.Z Z7, K5, Z0
+	VUNPCKLPS Z0, Z1, Z10
+	VUNPCKHPS Z0, Z1, Z11
+	VMOVUPS   Z10, K2, (AX)(R10*2)
+	VMOVUPS   Z11, K3, 64(AX)(R10*2)
+
+next277:
+	ADDQ SI, CX
+	ADDQ SI, AX
+	ADDQ R8, DX
+	ADDQ R8, BX
+	DECQ R9
+	JMP  rows273
+
+end274:
+	VZEROUPPER
+	RET
+
 // func gemmNT1x1_512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, bias *float32, k int, nt int, mt int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
 TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
@@ -4971,40 +5278,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock262:
+rowblock278:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile263:
+tile279:
 	TESTQ  DI, DI
-	JZ     end264
+	JZ     end280
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k265:
+k281:
 	TESTQ       R10, R10
-	JZ          ktail266
+	JZ          ktail282
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k265
+	JMP         k281
 
-ktail266:
+ktail282:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone267
+	JZ          kdone283
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone267:
+kdone283:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -5019,12 +5326,12 @@ kdone267:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias268
+	JZ            nobias284
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias268:
+nobias284:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -5033,9 +5340,9 @@ nobias268:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile263
+	JMP     tile279
 
-end264:
+end280:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5043,7 +5350,7 @@ end264:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock262
+	JNZ    rowblock278
 	VZEROUPPER
 	RET
 
@@ -5062,15 +5369,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock269:
+rowblock285:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile270:
+tile286:
 	TESTQ  DI, DI
-	JZ     end271
+	JZ     end287
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -5078,9 +5385,9 @@ tile270:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k272:
+k288:
 	TESTQ       R10, R10
-	JZ          ktail273
+	JZ          ktail289
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -5089,18 +5396,18 @@ k272:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k272
+	JMP         k288
 
-ktail273:
+ktail289:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone274
+	JZ          kdone290
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone274:
+kdone290:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -5115,12 +5422,12 @@ kdone274:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias275
+	JZ            nobias291
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias275:
+nobias291:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -5129,9 +5436,9 @@ nobias275:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile270
+	JMP     tile286
 
-end271:
+end287:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5139,7 +5446,7 @@ end271:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock269
+	JNZ    rowblock285
 	VZEROUPPER
 	RET
 
@@ -5158,15 +5465,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock276:
+rowblock292:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile277:
+tile293:
 	TESTQ  DI, DI
-	JZ     end278
+	JZ     end294
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5175,9 +5482,9 @@ tile277:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k279:
+k295:
 	TESTQ       R10, R10
-	JZ          ktail280
+	JZ          ktail296
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -5188,11 +5495,11 @@ k279:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k279
+	JMP         k295
 
-ktail280:
+ktail296:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone281
+	JZ          kdone297
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -5201,7 +5508,7 @@ ktail280:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone281:
+kdone297:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -5216,12 +5523,12 @@ kdone281:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias282
+	JZ            nobias298
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias282:
+nobias298:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -5230,9 +5537,9 @@ nobias282:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile277
+	JMP     tile293
 
-end278:
+end294:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5240,7 +5547,7 @@ end278:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock276
+	JNZ    rowblock292
 	VZEROUPPER
 	RET
 
@@ -5258,15 +5565,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock283:
+rowblock299:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile284:
+tile300:
 	TESTQ  R8, R8
-	JZ     end285
+	JZ     end301
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5276,9 +5583,9 @@ tile284:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k286:
+k302:
 	TESTQ       R11, R11
-	JZ          ktail287
+	JZ          ktail303
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -5291,11 +5598,11 @@ k286:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k286
+	JMP         k302
 
-ktail287:
+ktail303:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone288
+	JZ          kdone304
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -5306,7 +5613,7 @@ ktail287:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone288:
+kdone304:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -5321,12 +5628,12 @@ kdone288:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias289
+	JZ            nobias305
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias289:
+nobias305:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -5335,9 +5642,9 @@ nobias289:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile284
+	JMP     tile300
 
-end285:
+end301:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5345,7 +5652,7 @@ end285:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock283
+	JNZ    rowblock299
 	VZEROUPPER
 	RET
 
@@ -5364,15 +5671,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock290:
+rowblock306:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile291:
+tile307:
 	TESTQ  DI, DI
-	JZ     end292
+	JZ     end308
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -5380,9 +5687,9 @@ tile291:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k293:
+k309:
 	TESTQ       R10, R10
-	JZ          ktail294
+	JZ          ktail310
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -5391,18 +5698,18 @@ k293:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k293
+	JMP         k309
 
-ktail294:
+ktail310:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone295
+	JZ          kdone311
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone295:
+kdone311:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -5430,13 +5737,13 @@ kdone295:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias296
+	JZ            nobias312
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias296:
+nobias312:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5447,9 +5754,9 @@ nobias296:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile291
+	JMP     tile307
 
-end292:
+end308:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5457,7 +5764,7 @@ end292:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock290
+	JNZ    rowblock306
 	VZEROUPPER
 	RET
 
@@ -5476,15 +5783,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock297:
+rowblock313:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile298:
+tile314:
 	TESTQ  DI, DI
-	JZ     end299
+	JZ     end315
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5494,9 +5801,9 @@ tile298:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k300:
+k316:
 	TESTQ       R10, R10
-	JZ          ktail301
+	JZ          ktail317
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -5508,11 +5815,11 @@ k300:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k300
+	JMP         k316
 
-ktail301:
+ktail317:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone302
+	JZ          kdone318
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -5522,7 +5829,7 @@ ktail301:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone302:
+kdone318:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -5550,13 +5857,13 @@ kdone302:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias303
+	JZ            nobias319
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias303:
+nobias319:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5567,9 +5874,9 @@ nobias303:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile298
+	JMP     tile314
 
-end299:
+end315:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5577,7 +5884,7 @@ end299:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock297
+	JNZ    rowblock313
 	VZEROUPPER
 	RET
 
@@ -5596,15 +5903,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock304:
+rowblock320:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile305:
+tile321:
 	TESTQ  DI, DI
-	JZ     end306
+	JZ     end322
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5616,9 +5923,9 @@ tile305:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k307:
+k323:
 	TESTQ       R10, R10
-	JZ          ktail308
+	JZ          ktail324
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -5633,11 +5940,11 @@ k307:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k307
+	JMP         k323
 
-ktail308:
+ktail324:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone309
+	JZ          kdone325
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -5650,7 +5957,7 @@ ktail308:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone309:
+kdone325:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -5678,13 +5985,13 @@ kdone309:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias310
+	JZ            nobias326
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias310:
+nobias326:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5695,9 +6002,9 @@ nobias310:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile305
+	JMP     tile321
 
-end306:
+end322:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5705,7 +6012,7 @@ end306:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock304
+	JNZ    rowblock320
 	VZEROUPPER
 	RET
 
@@ -5723,15 +6030,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock311:
+rowblock327:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile312:
+tile328:
 	TESTQ  R8, R8
-	JZ     end313
+	JZ     end329
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5745,9 +6052,9 @@ tile312:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k314:
+k330:
 	TESTQ       R11, R11
-	JZ          ktail315
+	JZ          ktail331
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -5765,11 +6072,11 @@ k314:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k314
+	JMP         k330
 
-ktail315:
+ktail331:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone316
+	JZ          kdone332
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -5785,7 +6092,7 @@ ktail315:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone316:
+kdone332:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -5813,13 +6120,13 @@ kdone316:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias317
+	JZ            nobias333
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias317:
+nobias333:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -5830,9 +6137,9 @@ nobias317:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile312
+	JMP     tile328
 
-end313:
+end329:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -5840,7 +6147,7 @@ end313:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock311
+	JNZ    rowblock327
 	VZEROUPPER
 	RET
 
@@ -5859,15 +6166,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock318:
+rowblock334:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile319:
+tile335:
 	TESTQ  DI, DI
-	JZ     end320
+	JZ     end336
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5876,9 +6183,9 @@ tile319:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k321:
+k337:
 	TESTQ       R10, R10
-	JZ          ktail322
+	JZ          ktail338
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -5889,11 +6196,11 @@ k321:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k321
+	JMP         k337
 
-ktail322:
+ktail338:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone323
+	JZ          kdone339
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -5902,7 +6209,7 @@ ktail322:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone323:
+kdone339:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -5943,14 +6250,14 @@ kdone323:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias324
+	JZ            nobias340
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias324:
+nobias340:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5963,9 +6270,9 @@ nobias324:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile319
+	JMP     tile335
 
-end320:
+end336:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5973,7 +6280,7 @@ end320:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock318
+	JNZ    rowblock334
 	VZEROUPPER
 	RET
 
@@ -5992,15 +6299,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock325:
+rowblock341:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile326:
+tile342:
 	TESTQ  DI, DI
-	JZ     end327
+	JZ     end343
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6012,9 +6319,9 @@ tile326:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k328:
+k344:
 	TESTQ       R10, R10
-	JZ          ktail329
+	JZ          ktail345
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -6029,11 +6336,11 @@ k328:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k328
+	JMP         k344
 
-ktail329:
+ktail345:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone330
+	JZ          kdone346
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -6046,7 +6353,7 @@ ktail329:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone330:
+kdone346:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -6087,14 +6394,14 @@ kdone330:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias331
+	JZ            nobias347
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias331:
+nobias347:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6107,9 +6414,9 @@ nobias331:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile326
+	JMP     tile342
 
-end327:
+end343:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6117,7 +6424,7 @@ end327:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock325
+	JNZ    rowblock341
 	VZEROUPPER
 	RET
 
@@ -6136,15 +6443,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock332:
+rowblock348:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile333:
+tile349:
 	TESTQ  DI, DI
-	JZ     end334
+	JZ     end350
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6159,9 +6466,9 @@ tile333:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k335:
+k351:
 	TESTQ       R10, R10
-	JZ          ktail336
+	JZ          ktail352
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -6180,11 +6487,11 @@ k335:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k335
+	JMP         k351
 
-ktail336:
+ktail352:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone337
+	JZ          kdone353
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -6201,7 +6508,7 @@ ktail336:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone337:
+kdone353:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -6242,14 +6549,14 @@ kdone337:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias338
+	JZ            nobias354
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias338:
+nobias354:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6262,9 +6569,9 @@ nobias338:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile333
+	JMP     tile349
 
-end334:
+end350:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6272,7 +6579,7 @@ end334:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock332
+	JNZ    rowblock348
 	VZEROUPPER
 	RET
 
@@ -6290,15 +6597,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock339:
+rowblock355:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile340:
+tile356:
 	TESTQ  R8, R8
-	JZ     end341
+	JZ     end357
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6316,9 +6623,9 @@ tile340:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k342:
+k358:
 	TESTQ       R11, R11
-	JZ          ktail343
+	JZ          ktail359
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -6341,11 +6648,11 @@ k342:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k342
+	JMP         k358
 
-ktail343:
+ktail359:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone344
+	JZ          kdone360
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -6366,7 +6673,7 @@ ktail343:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone344:
+kdone360:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -6407,14 +6714,14 @@ kdone344:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias345
+	JZ            nobias361
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias345:
+nobias361:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6427,9 +6734,9 @@ nobias345:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile340
+	JMP     tile356
 
-end341:
+end357:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6437,7 +6744,7 @@ end341:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock339
+	JNZ    rowblock355
 	VZEROUPPER
 	RET
 
@@ -6457,15 +6764,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock346:
+rowblock362:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile347:
+tile363:
 	TESTQ  R8, R8
-	JZ     end348
+	JZ     end364
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6475,9 +6782,9 @@ tile347:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k349:
+k365:
 	TESTQ       R11, R11
-	JZ          ktail350
+	JZ          ktail366
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -6490,11 +6797,11 @@ k349:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k349
+	JMP         k365
 
-ktail350:
+ktail366:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone351
+	JZ          kdone367
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -6505,7 +6812,7 @@ ktail350:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone351:
+kdone367:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -6559,7 +6866,7 @@ kdone351:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias352
+	JZ            nobias368
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -6567,7 +6874,7 @@ kdone351:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias352:
+nobias368:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6582,9 +6889,9 @@ nobias352:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile347
+	JMP     tile363
 
-end348:
+end364:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6592,7 +6899,7 @@ end348:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock346
+	JNZ    rowblock362
 	VZEROUPPER
 	RET
 
@@ -6612,15 +6919,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock353:
+rowblock369:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile354:
+tile370:
 	TESTQ  R8, R8
-	JZ     end355
+	JZ     end371
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6634,9 +6941,9 @@ tile354:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k356:
+k372:
 	TESTQ       R11, R11
-	JZ          ktail357
+	JZ          ktail373
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -6654,11 +6961,11 @@ k356:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k356
+	JMP         k372
 
-ktail357:
+ktail373:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone358
+	JZ          kdone374
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -6674,7 +6981,7 @@ ktail357:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone358:
+kdone374:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -6728,7 +7035,7 @@ kdone358:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias359
+	JZ            nobias375
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -6736,7 +7043,7 @@ kdone358:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias359:
+nobias375:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6751,9 +7058,9 @@ nobias359:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile354
+	JMP     tile370
 
-end355:
+end371:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6761,7 +7068,7 @@ end355:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock353
+	JNZ    rowblock369
 	VZEROUPPER
 	RET
 
@@ -6781,15 +7088,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock360:
+rowblock376:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile361:
+tile377:
 	TESTQ  R8, R8
-	JZ     end362
+	JZ     end378
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6807,9 +7114,9 @@ tile361:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k363:
+k379:
 	TESTQ       R11, R11
-	JZ          ktail364
+	JZ          ktail380
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -6832,11 +7139,11 @@ k363:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k363
+	JMP         k379
 
-ktail364:
+ktail380:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone365
+	JZ          kdone381
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -6857,7 +7164,7 @@ ktail364:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone365:
+kdone381:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -6911,7 +7218,7 @@ kdone365:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias366
+	JZ            nobias382
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -6919,7 +7226,7 @@ kdone365:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias366:
+nobias382:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6934,9 +7241,9 @@ nobias366:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile361
+	JMP     tile377
 
-end362:
+end378:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6944,7 +7251,7 @@ end362:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock360
+	JNZ    rowblock376
 	VZEROUPPER
 	RET
 
@@ -6963,15 +7270,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock367:
+rowblock383:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile368:
+tile384:
 	TESTQ  R9, R9
-	JZ     end369
+	JZ     end385
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6993,9 +7300,9 @@ tile368:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k370:
+k386:
 	TESTQ       R12, R12
-	JZ          ktail371
+	JZ          ktail387
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -7023,11 +7330,11 @@ k370:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k370
+	JMP         k386
 
-ktail371:
+ktail387:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone372
+	JZ          kdone388
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -7053,7 +7360,7 @@ ktail371:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone372:
+kdone388:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -7107,7 +7414,7 @@ kdone372:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias373
+	JZ            nobias389
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -7115,7 +7422,7 @@ kdone372:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias373:
+nobias389:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -7130,9 +7437,9 @@ nobias373:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile368
+	JMP     tile384
 
-end369:
+end385:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -7140,7 +7447,7 @@ end369:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock367
+	JNZ    rowblock383
 	VZEROUPPER
 	RET
 
@@ -7160,50 +7467,50 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock374:
+rowblock390:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile375:
+tile391:
 	TESTQ        DI, DI
-	JZ           end376
+	JZ           end392
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit378
+	JNZ          cinit394
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero377
+	JZ           zero393
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
-	JMP          kstart379
+	JMP          kstart395
 
-cinit378:
+cinit394:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart379
+	JMP       kstart395
 
-zero377:
+zero393:
 	VXORPS Z0, Z0, Z0
 
-kstart379:
+kstart395:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k380:
+k396:
 	TESTQ        R10, R10
-	JZ           kdone381
+	JZ           kdone397
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k380
+	JMP          k396
 
-kdone381:
+kdone397:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn382
+	JZ           nobn398
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	MOVQ         c2+104(FP), R8
@@ -7216,21 +7523,21 @@ kdone381:
 	VMULPS       Z2, Z0, Z0
 	VADDPS       Z3, Z0, Z0
 
-nobn382:
+nobn398:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu383
+	JZ        norelu399
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x06, Z1, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 
-norelu383:
+norelu399:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile375
+	JMP     tile391
 
-end376:
+end392:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -7240,7 +7547,7 @@ end376:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock374
+	JNZ    rowblock390
 	VZEROUPPER
 	RET
 
@@ -7260,41 +7567,41 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock384:
+rowblock400:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile385:
+tile401:
 	TESTQ        DI, DI
-	JZ           end386
+	JZ           end402
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit388
+	JNZ          cinit404
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero387
+	JZ           zero403
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart389
+	JMP          kstart405
 
-cinit388:
+cinit404:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart389
+	JMP       kstart405
 
-zero387:
+zero403:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart389:
+kstart405:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k390:
+k406:
 	TESTQ        R10, R10
-	JZ           kdone391
+	JZ           kdone407
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -7303,12 +7610,12 @@ k390:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k390
+	JMP          k406
 
-kdone391:
+kdone407:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn392
+	JZ           nobn408
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -7324,24 +7631,24 @@ kdone391:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn392:
+nobn408:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu393
+	JZ        norelu409
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu393:
+norelu409:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile385
+	JMP     tile401
 
-end386:
+end402:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -7351,7 +7658,7 @@ end386:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock384
+	JNZ    rowblock400
 	VZEROUPPER
 	RET
 
@@ -7371,44 +7678,44 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock394:
+rowblock410:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile395:
+tile411:
 	TESTQ        DI, DI
-	JZ           end396
+	JZ           end412
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit398
+	JNZ          cinit414
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero397
+	JZ           zero413
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart399
+	JMP          kstart415
 
-cinit398:
+cinit414:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart399
+	JMP       kstart415
 
-zero397:
+zero413:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart399:
+kstart415:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k400:
+k416:
 	TESTQ        R10, R10
-	JZ           kdone401
+	JZ           kdone417
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -7419,12 +7726,12 @@ k400:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k400
+	JMP          k416
 
-kdone401:
+kdone417:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn402
+	JZ           nobn418
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -7443,9 +7750,9 @@ kdone401:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn402:
+nobn418:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu403
+	JZ        norelu419
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7454,16 +7761,16 @@ nobn402:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu403:
+norelu419:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile395
+	JMP     tile411
 
-end396:
+end412:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -7473,7 +7780,7 @@ end396:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock394
+	JNZ    rowblock410
 	VZEROUPPER
 	RET
 
@@ -7493,47 +7800,47 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock404:
+rowblock420:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile405:
+tile421:
 	TESTQ        DI, DI
-	JZ           end406
+	JZ           end422
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit408
+	JNZ          cinit424
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero407
+	JZ           zero423
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart409
+	JMP          kstart425
 
-cinit408:
+cinit424:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart409
+	JMP       kstart425
 
-zero407:
+zero423:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart409:
+kstart425:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k410:
+k426:
 	TESTQ        R10, R10
-	JZ           kdone411
+	JZ           kdone427
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -7546,12 +7853,12 @@ k410:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k410
+	JMP          k426
 
-kdone411:
+kdone427:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn412
+	JZ           nobn428
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -7573,9 +7880,9 @@ kdone411:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn412:
+nobn428:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu413
+	JZ        norelu429
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7586,7 +7893,7 @@ nobn412:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu413:
+norelu429:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -7594,9 +7901,9 @@ norelu413:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile405
+	JMP     tile421
 
-end406:
+end422:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -7606,7 +7913,7 @@ end406:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock404
+	JNZ    rowblock420
 	VZEROUPPER
 	RET
 
@@ -7626,42 +7933,42 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock414:
+rowblock430:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile415:
+tile431:
 	TESTQ        DI, DI
-	JZ           end416
+	JZ           end432
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit418
+	JNZ          cinit434
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero417
+	JZ           zero433
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
-	JMP          kstart419
+	JMP          kstart435
 
-cinit418:
+cinit434:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart419
+	JMP       kstart435
 
-zero417:
+zero433:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart419:
+kstart435:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k420:
+k436:
 	TESTQ        R10, R10
-	JZ           kdone421
+	JZ           kdone437
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -7670,12 +7977,12 @@ k420:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k420
+	JMP          k436
 
-kdone421:
+kdone437:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn422
+	JZ           nobn438
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R11, R8
@@ -7694,25 +8001,25 @@ kdone421:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn422:
+nobn438:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu423
+	JZ        norelu439
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu423:
+norelu439:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
 	VMOVUPS Z1, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile415
+	JMP     tile431
 
-end416:
+end432:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -7722,7 +8029,7 @@ end416:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock414
+	JNZ    rowblock430
 	VZEROUPPER
 	RET
 
@@ -7742,48 +8049,48 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock424:
+rowblock440:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile425:
+tile441:
 	TESTQ        DI, DI
-	JZ           end426
+	JZ           end442
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit428
+	JNZ          cinit444
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero427
+	JZ           zero443
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(R8), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart429
+	JMP          kstart445
 
-cinit428:
+cinit444:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart429
+	JMP       kstart445
 
-zero427:
+zero443:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart429:
+kstart445:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k430:
+k446:
 	TESTQ        R10, R10
-	JZ           kdone431
+	JZ           kdone447
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -7795,12 +8102,12 @@ k430:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k430
+	JMP          k446
 
-kdone431:
+kdone447:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn432
+	JZ           nobn448
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -7825,9 +8132,9 @@ kdone431:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn432:
+nobn448:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu433
+	JZ        norelu449
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7838,7 +8145,7 @@ nobn432:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu433:
+norelu449:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R11, R8
@@ -7847,9 +8154,9 @@ norelu433:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile425
+	JMP     tile441
 
-end426:
+end442:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -7859,7 +8166,7 @@ end426:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock424
+	JNZ    rowblock440
 	VZEROUPPER
 	RET
 
@@ -7879,18 +8186,18 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock434:
+rowblock450:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile435:
+tile451:
 	TESTQ        DI, DI
-	JZ           end436
+	JZ           end452
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit438
+	JNZ          cinit454
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero437
+	JZ           zero453
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -7898,9 +8205,9 @@ tile435:
 	VBROADCASTSS 4(R8), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart439
+	JMP          kstart455
 
-cinit438:
+cinit454:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -7909,9 +8216,9 @@ cinit438:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart439
+	JMP       kstart455
 
-zero437:
+zero453:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7919,14 +8226,14 @@ zero437:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart439:
+kstart455:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k440:
+k456:
 	TESTQ        R10, R10
-	JZ           kdone441
+	JZ           kdone457
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -7941,12 +8248,12 @@ k440:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k440
+	JMP          k456
 
-kdone441:
+kdone457:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn442
+	JZ           nobn458
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -7977,9 +8284,9 @@ kdone441:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn442:
+nobn458:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu443
+	JZ        norelu459
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7994,7 +8301,7 @@ nobn442:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu443:
+norelu459:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
@@ -8005,9 +8312,9 @@ norelu443:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile435
+	JMP     tile451
 
-end436:
+end452:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -8017,7 +8324,7 @@ end436:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock434
+	JNZ    rowblock450
 	VZEROUPPER
 	RET
 
@@ -8037,18 +8344,18 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock444:
+rowblock460:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile445:
+tile461:
 	TESTQ        DI, DI
-	JZ           end446
+	JZ           end462
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit448
+	JNZ          cinit464
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero447
+	JZ           zero463
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8058,9 +8365,9 @@ tile445:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart449
+	JMP          kstart465
 
-cinit448:
+cinit464:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -8071,9 +8378,9 @@ cinit448:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart449
+	JMP       kstart465
 
-zero447:
+zero463:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8083,14 +8390,14 @@ zero447:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart449:
+kstart465:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k450:
+k466:
 	TESTQ        R10, R10
-	JZ           kdone451
+	JZ           kdone467
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -8108,12 +8415,12 @@ k450:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k450
+	JMP          k466
 
-kdone451:
+kdone467:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn452
+	JZ           nobn468
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -8150,9 +8457,9 @@ kdone451:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn452:
+nobn468:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu453
+	JZ        norelu469
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8171,7 +8478,7 @@ nobn452:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu453:
+norelu469:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -8184,9 +8491,9 @@ norelu453:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile445
+	JMP     tile461
 
-end446:
+end462:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -8196,7 +8503,7 @@ end446:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock444
+	JNZ    rowblock460
 	VZEROUPPER
 	RET
 
@@ -8216,46 +8523,46 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock454:
+rowblock470:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile455:
+tile471:
 	TESTQ        DI, DI
-	JZ           end456
+	JZ           end472
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit458
+	JNZ          cinit474
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero457
+	JZ           zero473
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
 	VBROADCASTSS 8(R8), Z2
-	JMP          kstart459
+	JMP          kstart475
 
-cinit458:
+cinit474:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart459
+	JMP       kstart475
 
-zero457:
+zero473:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart459:
+kstart475:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k460:
+k476:
 	TESTQ        R10, R10
-	JZ           kdone461
+	JZ           kdone477
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -8266,12 +8573,12 @@ k460:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k460
+	JMP          k476
 
-kdone461:
+kdone477:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn462
+	JZ           nobn478
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R11, R8
@@ -8296,9 +8603,9 @@ kdone461:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn462:
+nobn478:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu463
+	JZ        norelu479
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8307,7 +8614,7 @@ nobn462:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu463:
+norelu479:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
 	VMOVUPS Z1, K1, (R8)
@@ -8316,9 +8623,9 @@ norelu463:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile455
+	JMP     tile471
 
-end456:
+end472:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -8328,7 +8635,7 @@ end456:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock454
+	JNZ    rowblock470
 	VZEROUPPER
 	RET
 
@@ -8348,18 +8655,18 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock464:
+rowblock480:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile465:
+tile481:
 	TESTQ        DI, DI
-	JZ           end466
+	JZ           end482
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit468
+	JNZ          cinit484
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero467
+	JZ           zero483
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8367,9 +8674,9 @@ tile465:
 	VMOVAPS      Z2, Z3
 	VBROADCASTSS 8(R8), Z4
 	VMOVAPS      Z4, Z5
-	JMP          kstart469
+	JMP          kstart485
 
-cinit468:
+cinit484:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -8379,9 +8686,9 @@ cinit468:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart469
+	JMP       kstart485
 
-zero467:
+zero483:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8389,14 +8696,14 @@ zero467:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart469:
+kstart485:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k470:
+k486:
 	TESTQ        R10, R10
-	JZ           kdone471
+	JZ           kdone487
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -8411,12 +8718,12 @@ k470:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k470
+	JMP          k486
 
-kdone471:
+kdone487:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn472
+	JZ           nobn488
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -8450,9 +8757,9 @@ kdone471:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn472:
+nobn488:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu473
+	JZ        norelu489
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8467,7 +8774,7 @@ nobn472:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu473:
+norelu489:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R11, R8
@@ -8479,9 +8786,9 @@ norelu473:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile465
+	JMP     tile481
 
-end466:
+end482:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -8491,7 +8798,7 @@ end466:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock464
+	JNZ    rowblock480
 	VZEROUPPER
 	RET
 
@@ -8511,18 +8818,18 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock474:
+rowblock490:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile475:
+tile491:
 	TESTQ        DI, DI
-	JZ           end476
+	JZ           end492
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit478
+	JNZ          cinit494
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero477
+	JZ           zero493
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8533,9 +8840,9 @@ tile475:
 	VBROADCASTSS 8(R8), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart479
+	JMP          kstart495
 
-cinit478:
+cinit494:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -8548,9 +8855,9 @@ cinit478:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart479
+	JMP       kstart495
 
-zero477:
+zero493:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8561,14 +8868,14 @@ zero477:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart479:
+kstart495:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k480:
+k496:
 	TESTQ        R10, R10
-	JZ           kdone481
+	JZ           kdone497
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -8587,12 +8894,12 @@ k480:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k480
+	JMP          k496
 
-kdone481:
+kdone497:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn482
+	JZ           nobn498
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -8635,9 +8942,9 @@ kdone481:
 	VMULPS       Z10, Z8, Z8
 	VADDPS       Z11, Z8, Z8
 
-nobn482:
+nobn498:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu483
+	JZ        norelu499
 	VXORPS    Z9, Z9, Z9
 	VCMPPS    $0x06, Z9, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8658,7 +8965,7 @@ nobn482:
 	VCMPPS    $0x06, Z9, Z8, K2
 	VMOVAPS.Z Z8, K2, Z8
 
-norelu483:
+norelu499:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
@@ -8673,9 +8980,9 @@ norelu483:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile475
+	JMP     tile491
 
-end476:
+end492:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -8685,7 +8992,7 @@ end476:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock474
+	JNZ    rowblock490
 	VZEROUPPER
 	RET
 
@@ -8705,18 +9012,18 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock484:
+rowblock500:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile485:
+tile501:
 	TESTQ        DI, DI
-	JZ           end486
+	JZ           end502
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit488
+	JNZ          cinit504
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero487
+	JZ           zero503
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8730,9 +9037,9 @@ tile485:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart489
+	JMP          kstart505
 
-cinit488:
+cinit504:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -8748,9 +9055,9 @@ cinit488:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart489
+	JMP       kstart505
 
-zero487:
+zero503:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8764,14 +9071,14 @@ zero487:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart489:
+kstart505:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k490:
+k506:
 	TESTQ        R10, R10
-	JZ           kdone491
+	JZ           kdone507
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -8794,12 +9101,12 @@ k490:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k490
+	JMP          k506
 
-kdone491:
+kdone507:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn492
+	JZ           nobn508
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -8851,9 +9158,9 @@ kdone491:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn492:
+nobn508:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu493
+	JZ        norelu509
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8880,7 +9187,7 @@ nobn492:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu493:
+norelu509:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -8898,9 +9205,9 @@ norelu493:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile485
+	JMP     tile501
 
-end486:
+end502:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -8910,7 +9217,7 @@ end486:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock484
+	JNZ    rowblock500
 	VZEROUPPER
 	RET
 
@@ -8931,26 +9238,26 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock494:
+rowblock510:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile495:
+tile511:
 	TESTQ        R8, R8
-	JZ           end496
+	JZ           end512
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit498
+	JNZ          cinit514
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero497
+	JZ           zero513
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VBROADCASTSS 4(R9), Z1
 	VBROADCASTSS 8(R9), Z2
 	VBROADCASTSS 12(R9), Z3
-	JMP          kstart499
+	JMP          kstart515
 
-cinit498:
+cinit514:
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -8959,22 +9266,22 @@ cinit498:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart499
+	JMP       kstart515
 
-zero497:
+zero513:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart499:
+kstart515:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k500:
+k516:
 	TESTQ        R11, R11
-	JZ           kdone501
+	JZ           kdone517
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -8987,12 +9294,12 @@ k500:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k500
+	JMP          k516
 
-kdone501:
+kdone517:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn502
+	JZ           nobn518
 	MOVQ         SI, R9
 	VMOVUPS      Z0, K1, (R9)
 	ADDQ         R12, R9
@@ -9023,9 +9330,9 @@ kdone501:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn502:
+nobn518:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu503
+	JZ        norelu519
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9036,7 +9343,7 @@ nobn502:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu503:
+norelu519:
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
 	VMOVUPS Z1, K1, (R9)
@@ -9047,9 +9354,9 @@ norelu503:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile495
+	JMP     tile511
 
-end496:
+end512:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -9059,7 +9366,7 @@ end496:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock494
+	JNZ    rowblock510
 	VZEROUPPER
 	RET
 
@@ -9080,18 +9387,18 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock504:
+rowblock520:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile505:
+tile521:
 	TESTQ        R8, R8
-	JZ           end506
+	JZ           end522
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit508
+	JNZ          cinit524
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero507
+	JZ           zero523
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -9101,9 +9408,9 @@ tile505:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(R9), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart509
+	JMP          kstart525
 
-cinit508:
+cinit524:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -9116,9 +9423,9 @@ cinit508:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart509
+	JMP       kstart525
 
-zero507:
+zero523:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9128,14 +9435,14 @@ zero507:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart509:
+kstart525:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k510:
+k526:
 	TESTQ        R11, R11
-	JZ           kdone511
+	JZ           kdone527
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -9153,12 +9460,12 @@ k510:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k510
+	JMP          k526
 
-kdone511:
+kdone527:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn512
+	JZ           nobn528
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, K1, 64(R9)
@@ -9201,9 +9508,9 @@ kdone511:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn512:
+nobn528:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu513
+	JZ        norelu529
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9222,7 +9529,7 @@ nobn512:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu513:
+norelu529:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
 	ADDQ    R12, R9
@@ -9237,9 +9544,9 @@ norelu513:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile505
+	JMP     tile521
 
-end506:
+end522:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -9249,7 +9556,7 @@ end506:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock504
+	JNZ    rowblock520
 	VZEROUPPER
 	RET
 
@@ -9270,18 +9577,18 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock514:
+rowblock530:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile515:
+tile531:
 	TESTQ        R8, R8
-	JZ           end516
+	JZ           end532
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit518
+	JNZ          cinit534
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero517
+	JZ           zero533
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -9295,9 +9602,9 @@ tile515:
 	VBROADCASTSS 12(R9), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart519
+	JMP          kstart535
 
-cinit518:
+cinit534:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -9314,9 +9621,9 @@ cinit518:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart519
+	JMP       kstart535
 
-zero517:
+zero533:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9330,14 +9637,14 @@ zero517:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart519:
+kstart535:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k520:
+k536:
 	TESTQ        R11, R11
-	JZ           kdone521
+	JZ           kdone537
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -9360,12 +9667,12 @@ k520:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k520
+	JMP          k536
 
-kdone521:
+kdone537:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn522
+	JZ           nobn538
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, 64(R9)
@@ -9420,9 +9727,9 @@ kdone521:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn522:
+nobn538:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu523
+	JZ        norelu539
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9449,7 +9756,7 @@ nobn522:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu523:
+norelu539:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
 	VMOVUPS Z2, K1, 128(R9)
@@ -9468,9 +9775,9 @@ norelu523:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile515
+	JMP     tile531
 
-end516:
+end532:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -9480,7 +9787,7 @@ end516:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock514
+	JNZ    rowblock530
 	VZEROUPPER
 	RET
 
@@ -9501,18 +9808,18 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock524:
+rowblock540:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile525:
+tile541:
 	TESTQ        R8, R8
-	JZ           end526
+	JZ           end542
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit528
+	JNZ          cinit544
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero527
+	JZ           zero543
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -9530,9 +9837,9 @@ tile525:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart529
+	JMP          kstart545
 
-cinit528:
+cinit544:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -9553,9 +9860,9 @@ cinit528:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart529
+	JMP       kstart545
 
-zero527:
+zero543:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9573,14 +9880,14 @@ zero527:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart529:
+kstart545:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k530:
+k546:
 	TESTQ        R11, R11
-	JZ           kdone531
+	JZ           kdone547
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -9608,12 +9915,12 @@ k530:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k530
+	JMP          k546
 
-kdone531:
+kdone547:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn532
+	JZ           nobn548
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, 64(R9)
@@ -9680,9 +9987,9 @@ kdone531:
 	VMULPS       Z17, Z15, Z15
 	VADDPS       Z18, Z15, Z15
 
-nobn532:
+nobn548:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu533
+	JZ        norelu549
 	VXORPS    Z16, Z16, Z16
 	VCMPPS    $0x06, Z16, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9717,7 +10024,7 @@ nobn532:
 	VCMPPS    $0x06, Z16, Z15, K2
 	VMOVAPS.Z Z15, K2, Z15
 
-norelu533:
+norelu549:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
 	VMOVUPS Z2, 128(R9)
@@ -9740,9 +10047,9 @@ norelu533:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile525
+	JMP     tile541
 
-end526:
+end542:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -9752,7 +10059,7 @@ end526:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock524
+	JNZ    rowblock540
 	VZEROUPPER
 	RET
 
@@ -9785,16 +10092,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs534:
+pairs550:
 	CMPQ SI, $0x02
-	JB   odd535
+	JB   odd551
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU537:
+loopU553:
 	CMPQ        R10, R8
-	JAE         loop1538
+	JAE         loop1554
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -9804,29 +10111,29 @@ loopU537:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU537
+	JMP         loopU553
 
-loop1538:
+loop1554:
 	CMPQ        R10, R9
-	JAE         tail540
+	JAE         tail556
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1538
+	JMP         loop1554
 
-tail540:
+tail556:
 	CMPQ        R10, DI
-	JAE         done539
+	JAE         done555
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done539:
+done555:
 	XORQ R10, R10
 
-loopU541:
+loopU557:
 	CMPQ        R10, R8
-	JAE         loop1542
+	JAE         loop1558
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -9836,37 +10143,37 @@ loopU541:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU541
+	JMP         loopU557
 
-loop1542:
+loop1558:
 	CMPQ        R10, R9
-	JAE         tail544
+	JAE         tail560
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1542
+	JMP         loop1558
 
-tail544:
+tail560:
 	CMPQ        R10, DI
-	JAE         done543
+	JAE         done559
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done543:
+done559:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs534
+	JMP  pairs550
 
-odd535:
+odd551:
 	TESTQ SI, SI
-	JZ    end536
+	JZ    end552
 	XORQ  R10, R10
 
-loopU545:
+loopU561:
 	CMPQ        R10, R8
-	JAE         loop1546
+	JAE         loop1562
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -9876,25 +10183,25 @@ loopU545:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU545
+	JMP         loopU561
 
-loop1546:
+loop1562:
 	CMPQ        R10, R9
-	JAE         tail548
+	JAE         tail564
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1546
+	JMP         loop1562
 
-tail548:
+tail564:
 	CMPQ        R10, DI
-	JAE         done547
+	JAE         done563
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done547:
-end536:
+done563:
+end552:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -9932,14 +10239,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows549:
+rows565:
 	TESTQ SI, SI
-	JZ    end550
+	JZ    end566
 	XORQ  R10, R10
 
-loopU551:
+loopU567:
 	CMPQ        R10, R8
-	JAE         loop1552
+	JAE         loop1568
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -9953,32 +10260,32 @@ loopU551:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU551
+	JMP         loopU567
 
-loop1552:
+loop1568:
 	CMPQ        R10, R9
-	JAE         tail554
+	JAE         tail570
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1552
+	JMP         loop1568
 
-tail554:
+tail570:
 	CMPQ        R10, DI
-	JAE         done553
+	JAE         done569
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done553:
+done569:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows549
+	JMP  rows565
 
-end550:
+end566:
 	VZEROUPPER
 	RET
 
@@ -10008,9 +10315,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU555:
+loopU571:
 	CMPQ        CX, DX
-	JAE         loop1556
+	JAE         loop1572
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -10024,26 +10331,26 @@ loopU555:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU555
+	JMP         loopU571
 
-loop1556:
+loop1572:
 	CMPQ        CX, BX
-	JAE         tail558
+	JAE         tail574
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1556
+	JMP         loop1572
 
-tail558:
+tail574:
 	CMPQ        CX, SI
-	JAE         done557
+	JAE         done573
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done557:
+done573:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -10078,9 +10385,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU559:
+loopU575:
 	CMPQ    DX, BX
-	JAE     loop1560
+	JAE     loop1576
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -10090,27 +10397,27 @@ loopU559:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU559
+	JMP     loopU575
 
-loop1560:
+loop1576:
 	CMPQ    DX, SI
-	JAE     tail562
+	JAE     tail578
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1560
+	JMP     loop1576
 
-tail562:
+tail578:
 	CMPQ       DX, DI
-	JAE        done561
+	JAE        done577
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done561:
+done577:
 	VZEROUPPER
 	RET
 
@@ -10137,9 +10444,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU563:
+loopU579:
 	CMPQ    DX, BX
-	JAE     loop1564
+	JAE     loop1580
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -10151,29 +10458,29 @@ loopU563:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU563
+	JMP     loopU579
 
-loop1564:
+loop1580:
 	CMPQ    DX, SI
-	JAE     tail566
+	JAE     tail582
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1564
+	JMP     loop1580
 
-tail566:
+tail582:
 	CMPQ       DX, DI
-	JAE        done565
+	JAE        done581
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done565:
+done581:
 	VZEROUPPER
 	RET
 
@@ -10193,7 +10500,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off567
+	JZ           off583
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -10204,9 +10511,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1569:
+loop1585:
 	CMPQ    DX, BX
-	JAE     tail571
+	JAE     tail587
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -10215,11 +10522,11 @@ loop1569:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1569
+	JMP     loop1585
 
-tail571:
+tail587:
 	CMPQ       DX, SI
-	JAE        done570
+	JAE        done586
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -10228,11 +10535,11 @@ tail571:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done570:
+done586:
 	VZEROUPPER
 	RET
 
-off567:
+off583:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -10243,27 +10550,27 @@ off567:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1573:
+loop1589:
 	CMPQ    DX, BX
-	JAE     tail575
+	JAE     tail591
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1573
+	JMP     loop1589
 
-tail575:
+tail591:
 	CMPQ       DX, SI
-	JAE        done574
+	JAE        done590
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done574:
+done590:
 	VZEROUPPER
 	RET
 
@@ -10285,7 +10592,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off576
+	JZ           off592
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -10296,9 +10603,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1578:
+loop1594:
 	CMPQ    BX, SI
-	JAE     tail580
+	JAE     tail596
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -10313,11 +10620,11 @@ loop1578:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1578
+	JMP     loop1594
 
-tail580:
+tail596:
 	CMPQ       BX, DI
-	JAE        done579
+	JAE        done595
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -10332,11 +10639,11 @@ tail580:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done579:
+done595:
 	VZEROUPPER
 	RET
 
-off576:
+off592:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -10347,9 +10654,9 @@ off576:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1582:
+loop1598:
 	CMPQ    BX, SI
-	JAE     tail584
+	JAE     tail600
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -10362,11 +10669,11 @@ loop1582:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1582
+	JMP     loop1598
 
-tail584:
+tail600:
 	CMPQ       BX, DI
-	JAE        done583
+	JAE        done599
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -10379,7 +10686,7 @@ tail584:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done583:
+done599:
 	VZEROUPPER
 	RET
 
@@ -10416,9 +10723,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1586:
+loop1602:
 	CMPQ    SI, DI
-	JAE     tail588
+	JAE     tail604
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -10443,11 +10750,11 @@ loop1586:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1586
+	JMP     loop1602
 
-tail588:
+tail604:
 	CMPQ       SI, R8
-	JAE        done587
+	JAE        done603
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -10472,7 +10779,7 @@ tail588:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done587:
+done603:
 	VZEROUPPER
 	RET
 
@@ -10504,9 +10811,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1590:
+loop1606:
 	CMPQ    BX, SI
-	JAE     tail592
+	JAE     tail608
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -10524,11 +10831,11 @@ loop1590:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1590
+	JMP     loop1606
 
-tail592:
+tail608:
 	CMPQ       BX, DI
-	JAE        done591
+	JAE        done607
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -10546,7 +10853,7 @@ tail592:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done591:
+done607:
 	VZEROUPPER
 	RET
 
@@ -10566,9 +10873,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU593:
+loopU609:
 	CMPQ        BX, DX
-	JAE         loop1594
+	JAE         loop1610
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -10578,17 +10885,17 @@ loopU593:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU593
+	JMP         loopU609
 
-loop1594:
+loop1610:
 	CMPQ        BX, CX
-	JAE         done595
+	JAE         done611
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1594
+	JMP         loop1610
 
-done595:
+done611:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10622,22 +10929,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows596:
+rows612:
 	TESTQ    BX, BX
-	JZ       end599
+	JZ       end615
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do598
-	JP       do598
-	JMP      next597
+	JNE      do614
+	JP       do614
+	JMP      next613
 
-do598:
+do614:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU600:
+loopU616:
 	CMPQ        R9, R8
-	JAE         loop1601
+	JAE         loop1617
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -10645,33 +10952,33 @@ loopU600:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU600
+	JMP         loopU616
 
-loop1601:
+loop1617:
 	CMPQ        R9, SI
-	JAE         tail603
+	JAE         tail619
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1601
+	JMP         loop1617
 
-tail603:
+tail619:
 	CMPQ        R9, DI
-	JAE         done602
+	JAE         done618
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done602:
-next597:
+done618:
+next613:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows596
+	JMP  rows612
 
-end599:
+end615:
 	VZEROUPPER
 	RET
 
@@ -10700,22 +11007,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows604:
+rows620:
 	TESTQ    DI, DI
-	JZ       end607
+	JZ       end623
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do606
-	JP       do606
-	JMP      next605
+	JNE      do622
+	JP       do622
+	JMP      next621
 
-do606:
+do622:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU608:
+loopU624:
 	CMPQ        R11, R10
-	JAE         loop1609
+	JAE         loop1625
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -10729,11 +11036,11 @@ loopU608:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU608
+	JMP         loopU624
 
-loop1609:
+loop1625:
 	CMPQ        R11, R8
-	JAE         tail611
+	JAE         tail627
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -10741,11 +11048,11 @@ loop1609:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1609
+	JMP         loop1625
 
-tail611:
+tail627:
 	CMPQ        R11, R9
-	JAE         done610
+	JAE         done626
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -10755,15 +11062,15 @@ tail611:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done610:
-next605:
+done626:
+next621:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows604
+	JMP  rows620
 
-end607:
+end623:
 	VZEROUPPER
 	RET
 
@@ -10778,7 +11085,7 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	MOVQ         taps+32(FP), SI
 	MOVQ         n+40(FP), R8
 	TESTQ        R8, R8
-	JZ           end612
+	JZ           end628
 	MOVQ         R8, DI
 	DECQ         DI
 	ANDQ         $0x00000007, DI
@@ -10791,22 +11098,22 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	DECQ         DI
 	XORQ         R9, R9
 
-blocks613:
+blocks629:
 	LEAQ 96(R9), R10
 	CMPQ R10, DI
-	JA   blocksDone614
+	JA   blocksDone630
 	MOVQ R10, R9
-	JMP  blocks613
+	JMP  blocks629
 
-blocksDone614:
+blocksDone630:
 	MOVQ R9, DI
 	SHLQ $0x02, DI
 	SHLQ $0x02, R8
 	XORQ R9, R9
 
-blockU615:
+blockU631:
 	CMPQ    R9, DI
-	JAE     last12_627
+	JAE     last12_643
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -10821,9 +11128,9 @@ blockU615:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap628:
+tap644:
 	CMPQ         R10, SI
-	JAE          taps629
+	JAE          taps645
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -10841,9 +11148,9 @@ tap628:
 	VFMADD231PS  320(CX)(R11*1), Y12, Y10
 	VFMADD231PS  352(CX)(R11*1), Y12, Y11
 	INCQ         R10
-	JMP          tap628
+	JMP          tap644
 
-taps629:
+taps645:
 	VMOVUPS Y0, (AX)(R9*1)
 	VMOVUPS Y1, 32(AX)(R9*1)
 	VMOVUPS Y2, 64(AX)(R9*1)
@@ -10857,13 +11164,13 @@ taps629:
 	VMOVUPS Y10, 320(AX)(R9*1)
 	VMOVUPS Y11, 352(AX)(R9*1)
 	ADDQ    $0x00000180, R9
-	JMP     blockU615
+	JMP     blockU631
 
-last12_627:
+last12_643:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000160
-	JBE     last11_626
+	JBE     last11_642
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -10878,9 +11185,9 @@ last12_627:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap630:
+tap646:
 	CMPQ         R10, SI
-	JAE          taps631
+	JAE          taps647
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -10899,9 +11206,9 @@ tap630:
 	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y11
 	INCQ         R10
-	JMP          tap630
+	JMP          tap646
 
-taps631:
+taps647:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -10914,13 +11221,13 @@ taps631:
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMOVUPS    Y10, 320(AX)(R9*1)
 	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        end612
+	JMP        end628
 
-last11_626:
+last11_642:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000140
-	JBE     last10_625
+	JBE     last10_641
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -10934,9 +11241,9 @@ last11_626:
 	VMOVAPS Y13, Y10
 	XORQ    R10, R10
 
-tap632:
+tap648:
 	CMPQ         R10, SI
-	JAE          taps633
+	JAE          taps649
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -10954,9 +11261,9 @@ tap632:
 	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y10
 	INCQ         R10
-	JMP          tap632
+	JMP          tap648
 
-taps633:
+taps649:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -10968,13 +11275,13 @@ taps633:
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        end612
+	JMP        end628
 
-last10_625:
+last10_641:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000120
-	JBE     last9_624
+	JBE     last9_640
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -10987,9 +11294,9 @@ last10_625:
 	VMOVAPS Y13, Y9
 	XORQ    R10, R10
 
-tap634:
+tap650:
 	CMPQ         R10, SI
-	JAE          taps635
+	JAE          taps651
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11006,9 +11313,9 @@ tap634:
 	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y9
 	INCQ         R10
-	JMP          tap634
+	JMP          tap650
 
-taps635:
+taps651:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11019,13 +11326,13 @@ taps635:
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        end612
+	JMP        end628
 
-last9_624:
+last9_640:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000100
-	JBE     last8_623
+	JBE     last8_639
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11037,9 +11344,9 @@ last9_624:
 	VMOVAPS Y13, Y8
 	XORQ    R10, R10
 
-tap636:
+tap652:
 	CMPQ         R10, SI
-	JAE          taps637
+	JAE          taps653
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11055,9 +11362,9 @@ tap636:
 	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y8
 	INCQ         R10
-	JMP          tap636
+	JMP          tap652
 
-taps637:
+taps653:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11067,13 +11374,13 @@ taps637:
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        end612
+	JMP        end628
 
-last8_623:
+last8_639:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000e0
-	JBE     last7_622
+	JBE     last7_638
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11084,9 +11391,9 @@ last8_623:
 	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
-tap638:
+tap654:
 	CMPQ         R10, SI
-	JAE          taps639
+	JAE          taps655
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11101,9 +11408,9 @@ tap638:
 	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y7
 	INCQ         R10
-	JMP          tap638
+	JMP          tap654
 
-taps639:
+taps655:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11112,13 +11419,13 @@ taps639:
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        end612
+	JMP        end628
 
-last7_622:
+last7_638:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000c0
-	JBE     last6_621
+	JBE     last6_637
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11128,9 +11435,9 @@ last7_622:
 	VMOVAPS Y13, Y6
 	XORQ    R10, R10
 
-tap640:
+tap656:
 	CMPQ         R10, SI
-	JAE          taps641
+	JAE          taps657
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11144,9 +11451,9 @@ tap640:
 	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y6
 	INCQ         R10
-	JMP          tap640
+	JMP          tap656
 
-taps641:
+taps657:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11154,13 +11461,13 @@ taps641:
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        end612
+	JMP        end628
 
-last6_621:
+last6_637:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000a0
-	JBE     last5_620
+	JBE     last5_636
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11169,9 +11476,9 @@ last6_621:
 	VMOVAPS Y13, Y5
 	XORQ    R10, R10
 
-tap642:
+tap658:
 	CMPQ         R10, SI
-	JAE          taps643
+	JAE          taps659
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11184,22 +11491,22 @@ tap642:
 	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y5
 	INCQ         R10
-	JMP          tap642
+	JMP          tap658
 
-taps643:
+taps659:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        end612
+	JMP        end628
 
-last5_620:
+last5_636:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000080
-	JBE     last4_619
+	JBE     last4_635
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11207,9 +11514,9 @@ last5_620:
 	VMOVAPS Y13, Y4
 	XORQ    R10, R10
 
-tap644:
+tap660:
 	CMPQ         R10, SI
-	JAE          taps645
+	JAE          taps661
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11221,30 +11528,30 @@ tap644:
 	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y4
 	INCQ         R10
-	JMP          tap644
+	JMP          tap660
 
-taps645:
+taps661:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        end612
+	JMP        end628
 
-last4_619:
+last4_635:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000060
-	JBE     last3_618
+	JBE     last3_634
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	XORQ    R10, R10
 
-tap646:
+tap662:
 	CMPQ         R10, SI
-	JAE          taps647
+	JAE          taps663
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11255,28 +11562,28 @@ tap646:
 	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y3
 	INCQ         R10
-	JMP          tap646
+	JMP          tap662
 
-taps647:
+taps663:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        end612
+	JMP        end628
 
-last3_618:
+last3_634:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000040
-	JBE     last2_617
+	JBE     last2_633
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	XORQ    R10, R10
 
-tap648:
+tap664:
 	CMPQ         R10, SI
-	JAE          taps649
+	JAE          taps665
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11286,26 +11593,26 @@ tap648:
 	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y2
 	INCQ         R10
-	JMP          tap648
+	JMP          tap664
 
-taps649:
+taps665:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        end612
+	JMP        end628
 
-last2_617:
+last2_633:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000020
-	JBE     last1_616
+	JBE     last1_632
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	XORQ    R10, R10
 
-tap650:
+tap666:
 	CMPQ         R10, SI
-	JAE          taps651
+	JAE          taps667
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11314,20 +11621,20 @@ tap650:
 	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y1
 	INCQ         R10
-	JMP          tap650
+	JMP          tap666
 
-taps651:
+taps667:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        end612
+	JMP        end628
 
-last1_616:
+last1_632:
 	VMOVAPS Y13, Y0
 	XORQ    R10, R10
 
-tap652:
+tap668:
 	CMPQ         R10, SI
-	JAE          taps653
+	JAE          taps669
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11335,12 +11642,12 @@ tap652:
 	VMASKMOVPS   (CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y0
 	INCQ         R10
-	JMP          tap652
+	JMP          tap668
 
-taps653:
+taps669:
 	VMASKMOVPS Y0, Y15, (AX)(R9*1)
 
-end612:
+end628:
 	VZEROUPPER
 	RET
 
@@ -11356,7 +11663,7 @@ TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
 	MOVQ         rows+56(FP), R12
 	MOVQ         n+64(FP), R8
 	TESTQ        R8, R8
-	JZ           end656
+	JZ           end672
 	MOVQ         R8, DI
 	DECQ         DI
 	ANDQ         $0x00000007, DI
@@ -11369,26 +11676,26 @@ TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
 	DECQ         DI
 	XORQ         R9, R9
 
-blocks657:
+blocks673:
 	LEAQ 96(R9), R10
 	CMPQ R10, DI
-	JA   blocksDone658
+	JA   blocksDone674
 	MOVQ R10, R9
-	JMP  blocks657
+	JMP  blocks673
 
-blocksDone658:
+blocksDone674:
 	MOVQ R9, DI
 	SHLQ $0x02, DI
 	SHLQ $0x02, R8
 
-row654:
+row670:
 	TESTQ R12, R12
-	JZ    end656
+	JZ    end672
 	XORQ  R9, R9
 
-blockU659:
+blockU675:
 	CMPQ    R9, DI
-	JAE     last12_671
+	JAE     last12_687
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11403,9 +11710,9 @@ blockU659:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap672:
+tap688:
 	CMPQ         R10, SI
-	JAE          taps673
+	JAE          taps689
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11423,9 +11730,9 @@ tap672:
 	VFMADD231PS  320(CX)(R11*1), Y12, Y10
 	VFMADD231PS  352(CX)(R11*1), Y12, Y11
 	INCQ         R10
-	JMP          tap672
+	JMP          tap688
 
-taps673:
+taps689:
 	VMOVUPS Y0, (AX)(R9*1)
 	VMOVUPS Y1, 32(AX)(R9*1)
 	VMOVUPS Y2, 64(AX)(R9*1)
@@ -11439,13 +11746,13 @@ taps673:
 	VMOVUPS Y10, 320(AX)(R9*1)
 	VMOVUPS Y11, 352(AX)(R9*1)
 	ADDQ    $0x00000180, R9
-	JMP     blockU659
+	JMP     blockU675
 
-last12_671:
+last12_687:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000160
-	JBE     last11_670
+	JBE     last11_686
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11460,9 +11767,9 @@ last12_671:
 	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
-tap674:
+tap690:
 	CMPQ         R10, SI
-	JAE          taps675
+	JAE          taps691
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11481,9 +11788,9 @@ tap674:
 	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y11
 	INCQ         R10
-	JMP          tap674
+	JMP          tap690
 
-taps675:
+taps691:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11496,13 +11803,13 @@ taps675:
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMOVUPS    Y10, 320(AX)(R9*1)
 	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        next655
+	JMP        next671
 
-last11_670:
+last11_686:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000140
-	JBE     last10_669
+	JBE     last10_685
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11516,9 +11823,9 @@ last11_670:
 	VMOVAPS Y13, Y10
 	XORQ    R10, R10
 
-tap676:
+tap692:
 	CMPQ         R10, SI
-	JAE          taps677
+	JAE          taps693
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11536,9 +11843,9 @@ tap676:
 	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y10
 	INCQ         R10
-	JMP          tap676
+	JMP          tap692
 
-taps677:
+taps693:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11550,13 +11857,13 @@ taps677:
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMOVUPS    Y9, 288(AX)(R9*1)
 	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        next655
+	JMP        next671
 
-last10_669:
+last10_685:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000120
-	JBE     last9_668
+	JBE     last9_684
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11569,9 +11876,9 @@ last10_669:
 	VMOVAPS Y13, Y9
 	XORQ    R10, R10
 
-tap678:
+tap694:
 	CMPQ         R10, SI
-	JAE          taps679
+	JAE          taps695
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11588,9 +11895,9 @@ tap678:
 	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y9
 	INCQ         R10
-	JMP          tap678
+	JMP          tap694
 
-taps679:
+taps695:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11601,13 +11908,13 @@ taps679:
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMOVUPS    Y8, 256(AX)(R9*1)
 	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        next655
+	JMP        next671
 
-last9_668:
+last9_684:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000100
-	JBE     last8_667
+	JBE     last8_683
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11619,9 +11926,9 @@ last9_668:
 	VMOVAPS Y13, Y8
 	XORQ    R10, R10
 
-tap680:
+tap696:
 	CMPQ         R10, SI
-	JAE          taps681
+	JAE          taps697
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11637,9 +11944,9 @@ tap680:
 	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y8
 	INCQ         R10
-	JMP          tap680
+	JMP          tap696
 
-taps681:
+taps697:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11649,13 +11956,13 @@ taps681:
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMOVUPS    Y7, 224(AX)(R9*1)
 	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        next655
+	JMP        next671
 
-last8_667:
+last8_683:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000e0
-	JBE     last7_666
+	JBE     last7_682
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11666,9 +11973,9 @@ last8_667:
 	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
-tap682:
+tap698:
 	CMPQ         R10, SI
-	JAE          taps683
+	JAE          taps699
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11683,9 +11990,9 @@ tap682:
 	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y7
 	INCQ         R10
-	JMP          tap682
+	JMP          tap698
 
-taps683:
+taps699:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11694,13 +12001,13 @@ taps683:
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMOVUPS    Y6, 192(AX)(R9*1)
 	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        next655
+	JMP        next671
 
-last7_666:
+last7_682:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000c0
-	JBE     last6_665
+	JBE     last6_681
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11710,9 +12017,9 @@ last7_666:
 	VMOVAPS Y13, Y6
 	XORQ    R10, R10
 
-tap684:
+tap700:
 	CMPQ         R10, SI
-	JAE          taps685
+	JAE          taps701
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11726,9 +12033,9 @@ tap684:
 	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y6
 	INCQ         R10
-	JMP          tap684
+	JMP          tap700
 
-taps685:
+taps701:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
@@ -11736,13 +12043,13 @@ taps685:
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMOVUPS    Y5, 160(AX)(R9*1)
 	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        next655
+	JMP        next671
 
-last6_665:
+last6_681:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x000000a0
-	JBE     last5_664
+	JBE     last5_680
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11751,9 +12058,9 @@ last6_665:
 	VMOVAPS Y13, Y5
 	XORQ    R10, R10
 
-tap686:
+tap702:
 	CMPQ         R10, SI
-	JAE          taps687
+	JAE          taps703
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11766,22 +12073,22 @@ tap686:
 	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y5
 	INCQ         R10
-	JMP          tap686
+	JMP          tap702
 
-taps687:
+taps703:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        next655
+	JMP        next671
 
-last5_664:
+last5_680:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000080
-	JBE     last4_663
+	JBE     last4_679
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11789,9 +12096,9 @@ last5_664:
 	VMOVAPS Y13, Y4
 	XORQ    R10, R10
 
-tap688:
+tap704:
 	CMPQ         R10, SI
-	JAE          taps689
+	JAE          taps705
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11803,30 +12110,30 @@ tap688:
 	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y4
 	INCQ         R10
-	JMP          tap688
+	JMP          tap704
 
-taps689:
+taps705:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        next655
+	JMP        next671
 
-last4_663:
+last4_679:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000060
-	JBE     last3_662
+	JBE     last3_678
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	XORQ    R10, R10
 
-tap690:
+tap706:
 	CMPQ         R10, SI
-	JAE          taps691
+	JAE          taps707
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11837,28 +12144,28 @@ tap690:
 	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y3
 	INCQ         R10
-	JMP          tap690
+	JMP          tap706
 
-taps691:
+taps707:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        next655
+	JMP        next671
 
-last3_662:
+last3_678:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000040
-	JBE     last2_661
+	JBE     last2_677
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	XORQ    R10, R10
 
-tap692:
+tap708:
 	CMPQ         R10, SI
-	JAE          taps693
+	JAE          taps709
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11868,26 +12175,26 @@ tap692:
 	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y2
 	INCQ         R10
-	JMP          tap692
+	JMP          tap708
 
-taps693:
+taps709:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        next655
+	JMP        next671
 
-last2_661:
+last2_677:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
 	CMPQ    R11, $0x00000020
-	JBE     last1_660
+	JBE     last1_676
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	XORQ    R10, R10
 
-tap694:
+tap710:
 	CMPQ         R10, SI
-	JAE          taps695
+	JAE          taps711
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11896,20 +12203,20 @@ tap694:
 	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y1
 	INCQ         R10
-	JMP          tap694
+	JMP          tap710
 
-taps695:
+taps711:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        next655
+	JMP        next671
 
-last1_660:
+last1_676:
 	VMOVAPS Y13, Y0
 	XORQ    R10, R10
 
-tap696:
+tap712:
 	CMPQ         R10, SI
-	JAE          taps697
+	JAE          taps713
 	MOVLQSX      (DX)(R10*4), R11
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
@@ -11917,20 +12224,20 @@ tap696:
 	VMASKMOVPS   (CX)(R11*1), Y15, Y14
 	VFMADD231PS  Y14, Y12, Y0
 	INCQ         R10
-	JMP          tap696
+	JMP          tap712
 
-taps697:
+taps713:
 	VMASKMOVPS Y0, Y15, (AX)(R9*1)
 
-next655:
+next671:
 	MOVQ ys+8(FP), R11
 	LEAQ (AX)(R11*4), AX
 	MOVQ xs+24(FP), R11
 	LEAQ (CX)(R11*4), CX
 	DECQ R12
-	JMP  row654
+	JMP  row670
 
-end656:
+end672:
 	VZEROUPPER
 	RET
 
@@ -11978,69 +12285,69 @@ TEXT ·copyPlanes256(SB), NOSPLIT, $0-72
 	SHLQ    $0x02, R12
 	SHLQ    $0x02, R10
 	TESTQ   DI, DI
-	JNZ     wide698
+	JNZ     wide714
 
-plane699:
+plane715:
 	MOVQ BX, DI
 
-row700:
+row716:
 	XORQ       R13, R13
 	VMASKMOVPS (CX)(R13*1), Y15, Y0
 	LEAQ       32(AX)(R13*1), R9
 	CMPQ       R9, R8
-	JA         masked702
+	JA         masked718
 	VMOVUPS    Y0, (AX)(R13*1)
 
-nextRow703:
+nextRow719:
 	ADDQ SI, AX
 	ADDQ R10, CX
 	DECQ DI
-	JNZ  row700
+	JNZ  row716
 	ADDQ R11, AX
 	ADDQ R12, CX
 	DECQ DX
-	JNZ  plane699
+	JNZ  plane715
 	VZEROUPPER
 	RET
 
-masked702:
+masked718:
 	VMASKMOVPS Y0, Y15, (AX)(R13*1)
-	JMP        nextRow703
+	JMP        nextRow719
 
-wide698:
-plane704:
+wide714:
+plane720:
 	MOVQ BX, R13
 
-row705:
+row721:
 	XORQ R14, R14
 
-full709:
+full725:
 	VMOVUPS    (CX)(R14*1), Y0
 	VMOVUPS    Y0, (AX)(R14*1)
 	ADDQ       $0x00000020, R14
 	CMPQ       R14, DI
-	JB         full709
+	JB         full725
 	VMASKMOVPS (CX)(R14*1), Y15, Y0
 	LEAQ       32(AX)(R14*1), R9
 	CMPQ       R9, R8
-	JA         masked707
+	JA         masked723
 	VMOVUPS    Y0, (AX)(R14*1)
 
-nextRow708:
+nextRow724:
 	ADDQ SI, AX
 	ADDQ R10, CX
 	DECQ R13
-	JNZ  row705
+	JNZ  row721
 	ADDQ R11, AX
 	ADDQ R12, CX
 	DECQ DX
-	JNZ  plane704
+	JNZ  plane720
 	VZEROUPPER
 	RET
 
-masked707:
+masked723:
 	VMASKMOVPS Y0, Y15, (AX)(R14*1)
-	JMP        nextRow708
+	JMP        nextRow724
 
 // func sigmoidRow256(x *float32, y *float32, n int)
 // Requires: AVX, AVX2, FMA3
@@ -12050,9 +12357,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop710:
+gloop726:
 	CMPQ         DX, $0x00000008
-	JB           gtail711
+	JB           gtail727
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -12087,11 +12394,11 @@ gloop710:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop710
+	JMP          gloop726
 
-gtail711:
+gtail727:
 	TESTQ        DX, DX
-	JZ           gdone712
+	JZ           gdone728
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -12128,7 +12435,7 @@ gtail711:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone712:
+gdone728:
 	VZEROUPPER
 	RET
 
@@ -12140,9 +12447,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop713:
+gloop729:
 	CMPQ        DX, $0x00000008
-	JB          gtail714
+	JB          gtail730
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -12171,11 +12478,11 @@ gloop713:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop713
+	JMP         gloop729
 
-gtail714:
+gtail730:
 	TESTQ       DX, DX
-	JZ          gdone715
+	JZ          gdone731
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -12206,7 +12513,7 @@ gtail714:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone715:
+gdone731:
 	VZEROUPPER
 	RET
 
@@ -12219,9 +12526,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop716:
+gloop732:
 	CMPQ        BX, $0x00000008
-	JB          gtail717
+	JB          gtail733
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -12253,11 +12560,11 @@ gloop716:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop716
+	JMP         gloop732
 
-gtail717:
+gtail733:
 	TESTQ       BX, BX
-	JZ          gdone718
+	JZ          gdone734
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -12290,7 +12597,7 @@ gtail717:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone718:
+gdone734:
 	VZEROUPPER
 	RET
 
@@ -12303,9 +12610,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop719:
+gloop735:
 	CMPQ         DX, $0x00000008
-	JB           gtail720
+	JB           gtail736
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -12333,11 +12640,11 @@ gloop719:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop719
+	JMP          gloop735
 
-gtail720:
+gtail736:
 	TESTQ        DX, DX
-	JZ           gdone721
+	JZ           gdone737
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -12367,7 +12674,7 @@ gtail720:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone721:
+gdone737:
 	VZEROUPPER
 	RET
 
@@ -12384,9 +12691,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop722:
+gloop738:
 	CMPQ         DI, $0x00000008
-	JB           gtail723
+	JB           gtail739
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -12493,11 +12800,11 @@ gloop722:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop722
+	JMP          gloop738
 
-gtail723:
+gtail739:
 	TESTQ        DI, DI
-	JZ           gdone724
+	JZ           gdone740
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -12603,7 +12910,7 @@ gtail723:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone724:
+gdone740:
 	VZEROUPPER
 	RET
 
@@ -12624,11 +12931,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody725
+	JZ      nody741
 
-gloop726:
+gloop742:
 	CMPQ    R10, $0x00000008
-	JB      gtail727
+	JB      gtail743
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -12670,11 +12977,11 @@ gloop726:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop726
+	JMP     gloop742
 
-gtail727:
+gtail743:
 	TESTQ      R10, R10
-	JZ         gdone728
+	JZ         gdone744
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -12712,14 +13019,14 @@ gtail727:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone728:
+gdone744:
 	VZEROUPPER
 	RET
 
-nody725:
-gloop729:
+nody741:
+gloop745:
 	CMPQ    R10, $0x00000008
-	JB      gtail730
+	JB      gtail746
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -12758,11 +13065,11 @@ gloop729:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop729
+	JMP     gloop745
 
-gtail730:
+gtail746:
 	TESTQ      R10, R10
-	JZ         gdone731
+	JZ         gdone747
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -12798,7 +13105,7 @@ gtail730:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone731:
+gdone747:
 	VZEROUPPER
 	RET
 
@@ -12817,9 +13124,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop732:
+gloop748:
 	CMPQ         R8, $0x00000008
-	JB           gtail733
+	JB           gtail749
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -12983,11 +13290,11 @@ gloop732:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop732
+	JMP          gloop748
 
-gtail733:
+gtail749:
 	TESTQ        R8, R8
-	JZ           gdone734
+	JZ           gdone750
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -13149,7 +13456,7 @@ gtail733:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone734:
+gdone750:
 	VZEROUPPER
 	RET
 
@@ -13170,11 +13477,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody735
+	JZ      nody751
 
-gloop736:
+gloop752:
 	CMPQ    R9, $0x00000008
-	JB      gtail737
+	JB      gtail753
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -13220,11 +13527,11 @@ gloop736:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop736
+	JMP     gloop752
 
-gtail737:
+gtail753:
 	TESTQ      R9, R9
-	JZ         gdone738
+	JZ         gdone754
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -13267,14 +13574,14 @@ gtail737:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone738:
+gdone754:
 	VZEROUPPER
 	RET
 
-nody735:
-gloop739:
+nody751:
+gloop755:
 	CMPQ    R9, $0x00000008
-	JB      gtail740
+	JB      gtail756
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -13317,11 +13624,11 @@ gloop739:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop739
+	JMP     gloop755
 
-gtail740:
+gtail756:
 	TESTQ      R9, R9
-	JZ         gdone741
+	JZ         gdone757
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -13362,7 +13669,7 @@ gtail740:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone741:
+gdone757:
 	VZEROUPPER
 	RET
 
@@ -13377,11 +13684,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody742
+	JZ      nody758
 
-gloop743:
+gloop759:
 	CMPQ    SI, $0x00000008
-	JB      gtail744
+	JB      gtail760
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -13395,11 +13702,11 @@ gloop743:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop743
+	JMP     gloop759
 
-gtail744:
+gtail760:
 	TESTQ      SI, SI
-	JZ         gdone745
+	JZ         gdone761
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -13413,14 +13720,14 @@ gtail744:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone745:
+gdone761:
 	VZEROUPPER
 	RET
 
-nody742:
-gloop746:
+nody758:
+gloop762:
 	CMPQ    SI, $0x00000008
-	JB      gtail747
+	JB      gtail763
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -13431,11 +13738,11 @@ gloop746:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop746
+	JMP     gloop762
 
-gtail747:
+gtail763:
 	TESTQ      SI, SI
-	JZ         gdone748
+	JZ         gdone764
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -13447,7 +13754,7 @@ gtail747:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone748:
+gdone764:
 	VZEROUPPER
 	RET
 
@@ -13474,16 +13781,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows749:
+rows765:
 	TESTQ        SI, SI
-	JZ           end750
+	JZ           end766
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU751:
+loopU767:
 	CMPQ    R10, R8
-	JAE     loop1752
+	JAE     loop1768
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -13497,34 +13804,34 @@ loopU751:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU751
+	JMP     loopU767
 
-loop1752:
+loop1768:
 	CMPQ    R10, R9
-	JAE     tail754
+	JAE     tail770
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop1752
+	JMP     loop1768
 
-tail754:
+tail770:
 	CMPQ       R10, DI
-	JAE        done753
+	JAE        done769
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done753:
+done769:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows749
+	JMP  rows765
 
-end750:
+end766:
 	VZEROUPPER
 	RET
 
@@ -13551,9 +13858,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU755:
+loopU771:
 	CMPQ    BX, SI
-	JAE     loop1756
+	JAE     loop1772
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -13567,26 +13874,26 @@ loopU755:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU755
+	JMP     loopU771
 
-loop1756:
+loop1772:
 	CMPQ    BX, DI
-	JAE     tail758
+	JAE     tail774
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1756
+	JMP     loop1772
 
-tail758:
+tail774:
 	CMPQ       BX, R8
-	JAE        done757
+	JAE        done773
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done757:
+done773:
 	VZEROUPPER
 	RET
 
@@ -13613,9 +13920,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU759:
+loopU775:
 	CMPQ    BX, SI
-	JAE     loop1760
+	JAE     loop1776
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -13629,26 +13936,26 @@ loopU759:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU759
+	JMP     loopU775
 
-loop1760:
+loop1776:
 	CMPQ    BX, DI
-	JAE     tail762
+	JAE     tail778
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1760
+	JMP     loop1776
 
-tail762:
+tail778:
 	CMPQ       BX, R8
-	JAE        done761
+	JAE        done777
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done761:
+done777:
 	VZEROUPPER
 	RET
 
@@ -13678,9 +13985,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU763:
+loopU779:
 	CMPQ    DX, BX
-	JAE     loop1764
+	JAE     loop1780
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -13692,29 +13999,29 @@ loopU763:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU763
+	JMP     loopU779
 
-loop1764:
+loop1780:
 	CMPQ    DX, SI
-	JAE     tail766
+	JAE     tail782
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1764
+	JMP     loop1780
 
-tail766:
+tail782:
 	CMPQ       DX, DI
-	JAE        done765
+	JAE        done781
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done765:
+done781:
 	VZEROUPPER
 	RET
 
@@ -13744,9 +14051,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU767:
+loopU783:
 	CMPQ    DX, BX
-	JAE     loop1768
+	JAE     loop1784
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -13762,11 +14069,11 @@ loopU767:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU767
+	JMP     loopU783
 
-loop1768:
+loop1784:
 	CMPQ    DX, SI
-	JAE     tail770
+	JAE     tail786
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -13775,11 +14082,11 @@ loop1768:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1768
+	JMP     loop1784
 
-tail770:
+tail786:
 	CMPQ       DX, DI
-	JAE        done769
+	JAE        done785
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -13788,7 +14095,7 @@ tail770:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done769:
+done785:
 	VZEROUPPER
 	RET
 
@@ -13808,9 +14115,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU771:
+loopU787:
 	CMPQ      BX, DX
-	JAE       loop1772
+	JAE       loop1788
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -13820,17 +14127,17 @@ loopU771:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU771
+	JMP       loopU787
 
-loop1772:
+loop1788:
 	CMPQ      BX, CX
-	JAE       done773
+	JAE       done789
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop1772
+	JMP       loop1788
 
-done773:
+done789:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -13858,9 +14165,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU774:
+loopU790:
 	CMPQ        BX, DX
-	JAE         loop1775
+	JAE         loop1791
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -13874,18 +14181,18 @@ loopU774:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU774
+	JMP         loopU790
 
-loop1775:
+loop1791:
 	CMPQ        BX, CX
-	JAE         done776
+	JAE         done792
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1775
+	JMP         loop1791
 
-done776:
+done792:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -13917,9 +14224,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU777:
+loopU793:
 	CMPQ        SI, BX
-	JAE         loop1778
+	JAE         loop1794
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -13937,19 +14244,19 @@ loopU777:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU777
+	JMP         loopU793
 
-loop1778:
+loop1794:
 	CMPQ        SI, DX
-	JAE         done779
+	JAE         done795
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop1778
+	JMP         loop1794
 
-done779:
+done795:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -13985,9 +14292,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows780:
+rows796:
 	TESTQ SI, SI
-	JZ    end781
+	JZ    end797
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -13998,9 +14305,9 @@ rows780:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU782:
+loopU798:
 	CMPQ    R8, R9
-	JAE     loop1783
+	JAE     loop1799
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -14010,29 +14317,29 @@ loopU782:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU782
+	JMP     loopU798
 
-loop1783:
+loop1799:
 	CMPQ    R8, R10
-	JAE     tail785
+	JAE     tail801
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1783
+	JMP     loop1799
 
-tail785:
+tail801:
 	CMPQ       R8, R11
-	JAE        done784
+	JAE        done800
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done784:
+done800:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows780
+	JMP  rows796
 
-end781:
+end797:
 	VZEROUPPER
 	RET
 
@@ -14078,38 +14385,331 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows786:
+rows802:
 	TESTQ SI, SI
-	JZ    end787
+	JZ    end803
 	XORQ  R8, R8
 
-loop1788:
+loop1804:
 	CMPQ    R8, R9
-	JAE     tail789
+	JAE     tail805
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1788
+	JMP     loop1804
 
-tail789:
+tail805:
 	CMPQ       R8, DI
-	JAE        next790
+	JAE        next806
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next790:
+next806:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows786
+	JMP  rows802
 
-end787:
+end803:
+	VZEROUPPER
+	RET
+
+// func maxPool2256(y *float32, ys int, x *float32, xs int, xw int, rows int, n int)
+// Requires: AVX, AVX2, CMOV
+TEXT ·maxPool2256(SB), NOSPLIT, $0-56
+	MOVQ    y+0(FP), AX
+	MOVQ    x+16(FP), CX
+	MOVQ    ys+8(FP), DX
+	MOVQ    xs+24(FP), BX
+	MOVQ    xw+32(FP), SI
+	MOVQ    rows+40(FP), DI
+	MOVQ    n+48(FP), R8
+	SHLQ    $0x02, DX
+	SHLQ    $0x02, BX
+	SHLQ    $0x02, SI
+	MOVQ    R8, R9
+	DECQ    R9
+	ANDQ    $0x00000007, R9
+	INCQ    R9
+	XORQ    R12, R12
+	LEAQ    (R9)(R9*1), R10
+	MOVQ    R10, R11
+	SUBQ    $0x00000008, R11
+	CMOVQLT R12, R11
+	MOVQ    $0x00000008, R12
+	CMPQ    R10, R12
+	CMOVQGT R12, R10
+	MOVQ    $0x00000008, R12
+	SUBQ    R10, R12
+	LEAQ    maskTable<>+0(SB), R10
+	VMOVUPS (R10)(R12*4), Y15
+	VMOVUPS Y15, Y13
+	MOVQ    $0x00000008, R10
+	SUBQ    R11, R10
+	LEAQ    maskTable<>+0(SB), R11
+	VMOVUPS (R11)(R10*4), Y15
+	VMOVUPS Y15, Y14
+	MOVQ    $0x00000008, R10
+	SUBQ    R9, R10
+	LEAQ    maskTable<>+0(SB), R11
+	VMOVUPS (R11)(R10*4), Y15
+	MOVQ    R8, R10
+	SUBQ    R9, R10
+	SHLQ    $0x02, R10
+	LEAQ    (CX)(SI*1), SI
+	MOVQ    R8, R9
+	SHLQ    $0x02, R9
+
+rows807:
+	TESTQ DI, DI
+	JZ    end808
+	XORQ  R8, R8
+
+loop1809:
+	CMPQ    R8, R10
+	JAE     tail810
+	VMOVUPS (CX)(R8*2), Y0
+	VMOVUPS 32(CX)(R8*2), Y1
+	VMOVUPS (SI)(R8*2), Y2
+	VMOVUPS 32(SI)(R8*2), Y3
+	VMAXPS  Y2, Y0, Y0
+	VMAXPS  Y3, Y1, Y1
+	VSHUFPS $0x88, Y1, Y0, Y4
+	VSHUFPS $0xdd, Y1, Y0, Y0
+	VMAXPS  Y0, Y4, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VMOVUPS Y4, (AX)(R8*1)
+	ADDQ    $0x00000020, R8
+	JMP     loop1809
+
+tail810:
+	CMPQ       R8, R9
+	JAE        next811
+	VMASKMOVPS (CX)(R8*2), Y13, Y0
+	VMASKMOVPS 32(CX)(R8*2), Y14, Y1
+	VMASKMOVPS (SI)(R8*2), Y13, Y2
+	VMASKMOVPS 32(SI)(R8*2), Y14, Y3
+	VMAXPS     Y2, Y0, Y0
+	VMAXPS     Y3, Y1, Y1
+	VSHUFPS    $0x88, Y1, Y0, Y4
+	VSHUFPS    $0xdd, Y1, Y0, Y0
+	VMAXPS     Y0, Y4, Y4
+	VPERMPD    $0xd8, Y4, Y4
+	VMASKMOVPS Y4, Y15, (AX)(R8*1)
+
+next811:
+	ADDQ DX, AX
+	ADDQ BX, CX
+	ADDQ BX, SI
+	DECQ DI
+	JMP  rows807
+
+end808:
+	VZEROUPPER
+	RET
+
+// func maxPool2Back256(dx *float32, x *float32, xs int, xw int, y *float32, dy *float32, ys int, rows int, n int)
+// Requires: AVX, AVX2, CMOV
+TEXT ·maxPool2Back256(SB), NOSPLIT, $0-72
+	MOVQ    dx+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    y+32(FP), DX
+	MOVQ    dy+40(FP), BX
+	MOVQ    xs+16(FP), SI
+	MOVQ    xw+24(FP), DI
+	MOVQ    ys+48(FP), R8
+	MOVQ    rows+56(FP), R9
+	MOVQ    n+64(FP), R10
+	SHLQ    $0x02, R8
+	SHLQ    $0x02, SI
+	SHLQ    $0x02, DI
+	MOVQ    R10, R11
+	DECQ    R11
+	ANDQ    $0x00000007, R11
+	INCQ    R11
+	XORQ    R14, R14
+	LEAQ    (R11)(R11*1), R12
+	MOVQ    R12, R13
+	SUBQ    $0x00000008, R13
+	CMOVQLT R14, R13
+	MOVQ    $0x00000008, R14
+	CMPQ    R12, R14
+	CMOVQGT R14, R12
+	MOVQ    $0x00000008, R14
+	SUBQ    R12, R14
+	LEAQ    maskTable<>+0(SB), R12
+	VMOVUPS (R12)(R14*4), Y15
+	VMOVUPS Y15, Y13
+	MOVQ    $0x00000008, R12
+	SUBQ    R13, R12
+	LEAQ    maskTable<>+0(SB), R13
+	VMOVUPS (R13)(R12*4), Y15
+	VMOVUPS Y15, Y14
+	MOVQ    $0x00000008, R12
+	SUBQ    R11, R12
+	LEAQ    maskTable<>+0(SB), R13
+	VMOVUPS (R13)(R12*4), Y15
+	MOVQ    R10, R12
+	SUBQ    R11, R12
+	SHLQ    $0x02, R12
+	TESTQ   DI, DI
+	JZ      oned812
+	LEAQ    (CX)(DI*1), R11
+	LEAQ    (AX)(DI*1), DI
+	MOVQ    R10, R13
+	SHLQ    $0x02, R13
+
+rows813:
+	TESTQ R9, R9
+	JZ    end814
+	XORQ  R10, R10
+
+loop1815:
+	CMPQ      R10, R12
+	JAE       tail816
+	VMOVUPS   (CX)(R10*2), Y0
+	VMOVUPS   32(CX)(R10*2), Y1
+	VMOVUPS   (R11)(R10*2), Y3
+	VMOVUPS   32(R11)(R10*2), Y4
+	VMOVUPS   (DX)(R10*1), Y6
+	VMOVUPS   (BX)(R10*1), Y7
+	VPERMPD   $0xd8, Y6, Y6
+	VPERMPD   $0xd8, Y7, Y7
+	VSHUFPS   $0x88, Y1, Y0, Y2
+	VSHUFPS   $0xdd, Y1, Y0, Y0
+	VSHUFPS   $0x88, Y4, Y3, Y5
+	VCMPPS    $0x00, Y6, Y2, Y1
+	VCMPPS    $0x00, Y6, Y0, Y4
+	VCMPPS    $0x00, Y6, Y5, Y8
+	VANDNPS   Y4, Y1, Y4
+	VORPS     Y4, Y1, Y9
+	VANDNPS   Y8, Y9, Y8
+	VORPS     Y8, Y9, Y9
+	VANDPS    Y7, Y1, Y1
+	VANDPS    Y7, Y4, Y4
+	VANDPS    Y7, Y8, Y8
+	VANDNPS   Y7, Y9, Y9
+	VUNPCKLPS Y4, Y1, Y10
+	VUNPCKHPS Y4, Y1, Y11
+	VMOVUPS   Y10, (AX)(R10*2)
+	VMOVUPS   Y11, 32(AX)(R10*2)
+	VUNPCKLPS Y9, Y8, Y10
+	VUNPCKHPS Y9, Y8, Y11
+	VMOVUPS   Y10, (DI)(R10*2)
+	VMOVUPS   Y11, 32(DI)(R10*2)
+	ADDQ      $0x00000020, R10
+	JMP       loop1815
+
+tail816:
+	CMPQ       R10, R13
+	JAE        next817
+	VMASKMOVPS (CX)(R10*2), Y13, Y0
+	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
+	VMASKMOVPS (R11)(R10*2), Y13, Y3
+	VMASKMOVPS 32(R11)(R10*2), Y14, Y4
+	VMASKMOVPS (DX)(R10*1), Y15, Y6
+	VMASKMOVPS (BX)(R10*1), Y15, Y7
+	VPERMPD    $0xd8, Y6, Y6
+	VPERMPD    $0xd8, Y7, Y7
+	VSHUFPS    $0x88, Y1, Y0, Y2
+	VSHUFPS    $0xdd, Y1, Y0, Y0
+	VSHUFPS    $0x88, Y4, Y3, Y5
+	VCMPPS     $0x00, Y6, Y2, Y1
+	VCMPPS     $0x00, Y6, Y0, Y4
+	VCMPPS     $0x00, Y6, Y5, Y8
+	VANDNPS    Y4, Y1, Y4
+	VORPS      Y4, Y1, Y9
+	VANDNPS    Y8, Y9, Y8
+	VORPS      Y8, Y9, Y9
+	VANDPS     Y7, Y1, Y1
+	VANDPS     Y7, Y4, Y4
+	VANDPS     Y7, Y8, Y8
+	VANDNPS    Y7, Y9, Y9
+	VUNPCKLPS  Y4, Y1, Y10
+	VUNPCKHPS  Y4, Y1, Y11
+	VMASKMOVPS Y10, Y13, (AX)(R10*2)
+	VMASKMOVPS Y11, Y14, 32(AX)(R10*2)
+	VUNPCKLPS  Y9, Y8, Y10
+	VUNPCKHPS  Y9, Y8, Y11
+	VMASKMOVPS Y10, Y13, (DI)(R10*2)
+	VMASKMOVPS Y11, Y14, 32(DI)(R10*2)
+
+next817:
+	ADDQ SI, CX
+	ADDQ SI, R11
+	ADDQ SI, AX
+	ADDQ SI, DI
+	ADDQ R8, DX
+	ADDQ R8, BX
+	DECQ R9
+	JMP  rows813
+
+end814:
+	VZEROUPPER
+	RET
+
+oned812:
+	MOVQ R10, DI
+	SHLQ $0x02, DI
+
+rows818:
+	TESTQ R9, R9
+	JZ    end819
+	XORQ  R10, R10
+
+loop1820:
+	CMPQ      R10, R12
+	JAE       tail821
+	VMOVUPS   (CX)(R10*2), Y0
+	VMOVUPS   32(CX)(R10*2), Y1
+	VMOVUPS   (DX)(R10*1), Y6
+	VMOVUPS   (BX)(R10*1), Y7
+	VPERMPD   $0xd8, Y6, Y6
+	VPERMPD   $0xd8, Y7, Y7
+	VSHUFPS   $0x88, Y1, Y0, Y2
+	VCMPPS    $0x00, Y6, Y2, Y3
+	VANDPS    Y7, Y3, Y1
+	VANDNPS   Y7, Y3, Y0
+	VUNPCKLPS Y0, Y1, Y10
+	VUNPCKHPS Y0, Y1, Y11
+	VMOVUPS   Y10, (AX)(R10*2)
+	VMOVUPS   Y11, 32(AX)(R10*2)
+	ADDQ      $0x00000020, R10
+	JMP       loop1820
+
+tail821:
+	CMPQ       R10, DI
+	JAE        next822
+	VMASKMOVPS (CX)(R10*2), Y13, Y0
+	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
+	VMASKMOVPS (DX)(R10*1), Y15, Y6
+	VMASKMOVPS (BX)(R10*1), Y15, Y7
+	VPERMPD    $0xd8, Y6, Y6
+	VPERMPD    $0xd8, Y7, Y7
+	VSHUFPS    $0x88, Y1, Y0, Y2
+	VCMPPS     $0x00, Y6, Y2, Y3
+	VANDPS     Y7, Y3, Y1
+	VANDNPS    Y7, Y3, Y0
+	VUNPCKLPS  Y0, Y1, Y10
+	VUNPCKHPS  Y0, Y1, Y11
+	VMASKMOVPS Y10, Y13, (AX)(R10*2)
+	VMASKMOVPS Y11, Y14, 32(AX)(R10*2)
+
+next822:
+	ADDQ SI, CX
+	ADDQ SI, AX
+	ADDQ R8, DX
+	ADDQ R8, BX
+	DECQ R9
+	JMP  rows818
+
+end819:
 	VZEROUPPER
 	RET
 
@@ -14127,40 +14727,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock791:
+rowblock823:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile792:
+tile824:
 	TESTQ  DI, DI
-	JZ     end793
+	JZ     end825
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k794:
+k826:
 	TESTQ       R10, R10
-	JZ          ktail795
+	JZ          ktail827
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k794
+	JMP         k826
 
-ktail795:
+ktail827:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone796
+	JZ          kdone828
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone796:
+kdone828:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -14173,13 +14773,13 @@ kdone796:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias797
+	JZ           nobias829
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias797:
+nobias829:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -14189,9 +14789,9 @@ nobias797:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile792
+	JMP        tile824
 
-end793:
+end825:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -14199,7 +14799,7 @@ end793:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock791
+	JNZ    rowblock823
 	VZEROUPPER
 	RET
 
@@ -14217,15 +14817,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock798:
+rowblock830:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile799:
+tile831:
 	TESTQ  DI, DI
-	JZ     end800
+	JZ     end832
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -14233,9 +14833,9 @@ tile799:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k801:
+k833:
 	TESTQ       R10, R10
-	JZ          ktail802
+	JZ          ktail834
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -14244,18 +14844,18 @@ k801:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k801
+	JMP         k833
 
-ktail802:
+ktail834:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone803
+	JZ          kdone835
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone803:
+kdone835:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -14268,13 +14868,13 @@ kdone803:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias804
+	JZ           nobias836
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias804:
+nobias836:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -14284,9 +14884,9 @@ nobias804:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile799
+	JMP        tile831
 
-end800:
+end832:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -14294,7 +14894,7 @@ end800:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock798
+	JNZ    rowblock830
 	VZEROUPPER
 	RET
 
@@ -14312,15 +14912,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock805:
+rowblock837:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile806:
+tile838:
 	TESTQ  DI, DI
-	JZ     end807
+	JZ     end839
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -14329,9 +14929,9 @@ tile806:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k808:
+k840:
 	TESTQ       R10, R10
-	JZ          ktail809
+	JZ          ktail841
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -14342,11 +14942,11 @@ k808:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k808
+	JMP         k840
 
-ktail809:
+ktail841:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone810
+	JZ          kdone842
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -14355,7 +14955,7 @@ ktail809:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone810:
+kdone842:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -14368,13 +14968,13 @@ kdone810:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias811
+	JZ           nobias843
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias811:
+nobias843:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -14384,9 +14984,9 @@ nobias811:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile806
+	JMP        tile838
 
-end807:
+end839:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -14394,7 +14994,7 @@ end807:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock805
+	JNZ    rowblock837
 	VZEROUPPER
 	RET
 
@@ -14412,15 +15012,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock812:
+rowblock844:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile813:
+tile845:
 	TESTQ  DI, DI
-	JZ     end814
+	JZ     end846
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -14428,9 +15028,9 @@ tile813:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k815:
+k847:
 	TESTQ       R10, R10
-	JZ          ktail816
+	JZ          ktail848
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -14439,18 +15039,18 @@ k815:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k815
+	JMP         k847
 
-ktail816:
+ktail848:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone817
+	JZ          kdone849
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone817:
+kdone849:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -14474,14 +15074,14 @@ kdone817:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias818
+	JZ           nobias850
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias818:
+nobias850:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -14494,9 +15094,9 @@ nobias818:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile813
+	JMP        tile845
 
-end814:
+end846:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -14504,7 +15104,7 @@ end814:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock812
+	JNZ    rowblock844
 	VZEROUPPER
 	RET
 
@@ -14522,15 +15122,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock819:
+rowblock851:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile820:
+tile852:
 	TESTQ  DI, DI
-	JZ     end821
+	JZ     end853
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -14540,9 +15140,9 @@ tile820:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k822:
+k854:
 	TESTQ       R10, R10
-	JZ          ktail823
+	JZ          ktail855
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -14554,11 +15154,11 @@ k822:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k822
+	JMP         k854
 
-ktail823:
+ktail855:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone824
+	JZ          kdone856
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -14568,7 +15168,7 @@ ktail823:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone824:
+kdone856:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -14592,14 +15192,14 @@ kdone824:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias825
+	JZ           nobias857
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias825:
+nobias857:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -14612,9 +15212,9 @@ nobias825:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile820
+	JMP        tile852
 
-end821:
+end853:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -14622,7 +15222,7 @@ end821:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock819
+	JNZ    rowblock851
 	VZEROUPPER
 	RET
 
@@ -14640,15 +15240,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock826:
+rowblock858:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile827:
+tile859:
 	TESTQ  DI, DI
-	JZ     end828
+	JZ     end860
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -14660,9 +15260,9 @@ tile827:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k829:
+k861:
 	TESTQ       R10, R10
-	JZ          ktail830
+	JZ          ktail862
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -14677,11 +15277,11 @@ k829:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k829
+	JMP         k861
 
-ktail830:
+ktail862:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone831
+	JZ          kdone863
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -14694,7 +15294,7 @@ ktail830:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone831:
+kdone863:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -14718,14 +15318,14 @@ kdone831:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias832
+	JZ           nobias864
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias832:
+nobias864:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -14738,9 +15338,9 @@ nobias832:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile827
+	JMP        tile859
 
-end828:
+end860:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -14748,7 +15348,7 @@ end828:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock826
+	JNZ    rowblock858
 	VZEROUPPER
 	RET
 
@@ -14766,15 +15366,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock833:
+rowblock865:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile834:
+tile866:
 	TESTQ  DI, DI
-	JZ     end835
+	JZ     end867
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -14783,9 +15383,9 @@ tile834:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k836:
+k868:
 	TESTQ       R10, R10
-	JZ          ktail837
+	JZ          ktail869
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -14796,11 +15396,11 @@ k836:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k836
+	JMP         k868
 
-ktail837:
+ktail869:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone838
+	JZ          kdone870
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -14809,7 +15409,7 @@ ktail837:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone838:
+kdone870:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -14844,7 +15444,7 @@ kdone838:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias839
+	JZ           nobias871
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -14852,7 +15452,7 @@ kdone838:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias839:
+nobias871:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -14868,9 +15468,9 @@ nobias839:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile834
+	JMP        tile866
 
-end835:
+end867:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -14878,7 +15478,7 @@ end835:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock833
+	JNZ    rowblock865
 	VZEROUPPER
 	RET
 
@@ -14896,15 +15496,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock840:
+rowblock872:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile841:
+tile873:
 	TESTQ  DI, DI
-	JZ     end842
+	JZ     end874
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -14916,9 +15516,9 @@ tile841:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k843:
+k875:
 	TESTQ       R10, R10
-	JZ          ktail844
+	JZ          ktail876
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -14933,11 +15533,11 @@ k843:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k843
+	JMP         k875
 
-ktail844:
+ktail876:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone845
+	JZ          kdone877
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -14950,7 +15550,7 @@ ktail844:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone845:
+kdone877:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -14985,7 +15585,7 @@ kdone845:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias846
+	JZ           nobias878
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -14993,7 +15593,7 @@ kdone845:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias846:
+nobias878:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -15009,9 +15609,9 @@ nobias846:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile841
+	JMP        tile873
 
-end842:
+end874:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -15019,7 +15619,7 @@ end842:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock840
+	JNZ    rowblock872
 	VZEROUPPER
 	RET
 
@@ -15037,15 +15637,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock847:
+rowblock879:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile848:
+tile880:
 	TESTQ  DI, DI
-	JZ     end849
+	JZ     end881
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15060,9 +15660,9 @@ tile848:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k850:
+k882:
 	TESTQ       R10, R10
-	JZ          ktail851
+	JZ          ktail883
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -15081,11 +15681,11 @@ k850:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k850
+	JMP         k882
 
-ktail851:
+ktail883:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone852
+	JZ          kdone884
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -15102,7 +15702,7 @@ ktail851:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone852:
+kdone884:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -15137,7 +15737,7 @@ kdone852:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias853
+	JZ           nobias885
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -15145,7 +15745,7 @@ kdone852:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias853:
+nobias885:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -15161,9 +15761,9 @@ nobias853:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile848
+	JMP        tile880
 
-end849:
+end881:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -15171,7 +15771,7 @@ end849:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock847
+	JNZ    rowblock879
 	VZEROUPPER
 	RET
 
@@ -15192,50 +15792,50 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock854:
+rowblock886:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile855:
+tile887:
 	TESTQ        DI, DI
-	JZ           end856
+	JZ           end888
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit858
+	JNZ          cinit890
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero857
+	JZ           zero889
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
-	JMP          kstart859
+	JMP          kstart891
 
-cinit858:
+cinit890:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart859
+	JMP        kstart891
 
-zero857:
+zero889:
 	VXORPS Y0, Y0, Y0
 
-kstart859:
+kstart891:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k860:
+k892:
 	TESTQ        R10, R10
-	JZ           kdone861
+	JZ           kdone893
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k860
+	JMP          k892
 
-kdone861:
+kdone893:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn862
+	JZ           nobn894
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	MOVQ         c2+104(FP), R8
@@ -15248,21 +15848,21 @@ kdone861:
 	VMULPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 
-nobn862:
+nobn894:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu863
+	JZ     norelu895
 	VXORPS Y1, Y1, Y1
 	VCMPPS $0x06, Y1, Y0, Y4
 	VANDPS Y4, Y0, Y0
 
-norelu863:
+norelu895:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile855
+	JMP        tile887
 
-end856:
+end888:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -15272,7 +15872,7 @@ end856:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock854
+	JNZ    rowblock886
 	VZEROUPPER
 	RET
 
@@ -15293,41 +15893,41 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock864:
+rowblock896:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile865:
+tile897:
 	TESTQ        DI, DI
-	JZ           end866
+	JZ           end898
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit868
+	JNZ          cinit900
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero867
+	JZ           zero899
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart869
+	JMP          kstart901
 
-cinit868:
+cinit900:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart869
+	JMP        kstart901
 
-zero867:
+zero899:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart869:
+kstart901:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k870:
+k902:
 	TESTQ        R10, R10
-	JZ           kdone871
+	JZ           kdone903
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -15336,12 +15936,12 @@ k870:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k870
+	JMP          k902
 
-kdone871:
+kdone903:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn872
+	JZ           nobn904
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -15357,24 +15957,24 @@ kdone871:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn872:
+nobn904:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu873
+	JZ     norelu905
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu873:
+norelu905:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile865
+	JMP        tile897
 
-end866:
+end898:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -15384,7 +15984,7 @@ end866:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock864
+	JNZ    rowblock896
 	VZEROUPPER
 	RET
 
@@ -15405,44 +16005,44 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock874:
+rowblock906:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile875:
+tile907:
 	TESTQ        DI, DI
-	JZ           end876
+	JZ           end908
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit878
+	JNZ          cinit910
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero877
+	JZ           zero909
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
-	JMP          kstart879
+	JMP          kstart911
 
-cinit878:
+cinit910:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart879
+	JMP        kstart911
 
-zero877:
+zero909:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart879:
+kstart911:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k880:
+k912:
 	TESTQ        R10, R10
-	JZ           kdone881
+	JZ           kdone913
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -15453,12 +16053,12 @@ k880:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k880
+	JMP          k912
 
-kdone881:
+kdone913:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn882
+	JZ           nobn914
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -15477,9 +16077,9 @@ kdone881:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn882:
+nobn914:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu883
+	JZ     norelu915
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -15488,16 +16088,16 @@ nobn882:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu883:
+norelu915:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile875
+	JMP        tile907
 
-end876:
+end908:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -15507,7 +16107,7 @@ end876:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock874
+	JNZ    rowblock906
 	VZEROUPPER
 	RET
 
@@ -15528,42 +16128,42 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock884:
+rowblock916:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile885:
+tile917:
 	TESTQ        DI, DI
-	JZ           end886
+	JZ           end918
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit888
+	JNZ          cinit920
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero887
+	JZ           zero919
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
-	JMP          kstart889
+	JMP          kstart921
 
-cinit888:
+cinit920:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart889
+	JMP        kstart921
 
-zero887:
+zero919:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart889:
+kstart921:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k890:
+k922:
 	TESTQ        R10, R10
-	JZ           kdone891
+	JZ           kdone923
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -15572,12 +16172,12 @@ k890:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k890
+	JMP          k922
 
-kdone891:
+kdone923:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn892
+	JZ           nobn924
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	ADDQ         R11, R8
@@ -15596,25 +16196,25 @@ kdone891:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn892:
+nobn924:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu893
+	JZ     norelu925
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu893:
+norelu925:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile885
+	JMP        tile917
 
-end886:
+end918:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -15624,7 +16224,7 @@ end886:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock884
+	JNZ    rowblock916
 	VZEROUPPER
 	RET
 
@@ -15645,48 +16245,48 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock894:
+rowblock926:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile895:
+tile927:
 	TESTQ        DI, DI
-	JZ           end896
+	JZ           end928
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit898
+	JNZ          cinit930
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero897
+	JZ           zero929
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(R8), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart899
+	JMP          kstart931
 
-cinit898:
+cinit930:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart899
+	JMP        kstart931
 
-zero897:
+zero929:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart899:
+kstart931:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k900:
+k932:
 	TESTQ        R10, R10
-	JZ           kdone901
+	JZ           kdone933
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -15698,12 +16298,12 @@ k900:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k900
+	JMP          k932
 
-kdone901:
+kdone933:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn902
+	JZ           nobn934
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -15728,9 +16328,9 @@ kdone901:
 	VMULPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 
-nobn902:
+nobn934:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu903
+	JZ     norelu935
 	VXORPS Y4, Y4, Y4
 	VCMPPS $0x06, Y4, Y0, Y7
 	VANDPS Y7, Y0, Y0
@@ -15741,7 +16341,7 @@ nobn902:
 	VCMPPS $0x06, Y4, Y3, Y7
 	VANDPS Y7, Y3, Y3
 
-norelu903:
+norelu935:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -15750,9 +16350,9 @@ norelu903:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile895
+	JMP        tile927
 
-end896:
+end928:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -15762,7 +16362,7 @@ end896:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock894
+	JNZ    rowblock926
 	VZEROUPPER
 	RET
 
@@ -15783,18 +16383,18 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock904:
+rowblock936:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile905:
+tile937:
 	TESTQ        DI, DI
-	JZ           end906
+	JZ           end938
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit908
+	JNZ          cinit940
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero907
+	JZ           zero939
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -15802,9 +16402,9 @@ tile905:
 	VBROADCASTSS 4(R8), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart909
+	JMP          kstart941
 
-cinit908:
+cinit940:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -15813,9 +16413,9 @@ cinit908:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart909
+	JMP        kstart941
 
-zero907:
+zero939:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15823,14 +16423,14 @@ zero907:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart909:
+kstart941:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k910:
+k942:
 	TESTQ        R10, R10
-	JZ           kdone911
+	JZ           kdone943
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -15845,12 +16445,12 @@ k910:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k910
+	JMP          k942
 
-kdone911:
+kdone943:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn912
+	JZ           nobn944
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -15881,9 +16481,9 @@ kdone911:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn912:
+nobn944:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu913
+	JZ     norelu945
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -15898,7 +16498,7 @@ nobn912:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu913:
+norelu945:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -15909,9 +16509,9 @@ norelu913:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile905
+	JMP        tile937
 
-end906:
+end938:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -15921,7 +16521,7 @@ end906:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock904
+	JNZ    rowblock936
 	VZEROUPPER
 	RET
 
@@ -15942,46 +16542,46 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock914:
+rowblock946:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile915:
+tile947:
 	TESTQ        DI, DI
-	JZ           end916
+	JZ           end948
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit918
+	JNZ          cinit950
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero917
+	JZ           zero949
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
 	VBROADCASTSS 8(R8), Y2
-	JMP          kstart919
+	JMP          kstart951
 
-cinit918:
+cinit950:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart919
+	JMP        kstart951
 
-zero917:
+zero949:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart919:
+kstart951:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k920:
+k952:
 	TESTQ        R10, R10
-	JZ           kdone921
+	JZ           kdone953
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -15992,12 +16592,12 @@ k920:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k920
+	JMP          k952
 
-kdone921:
+kdone953:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn922
+	JZ           nobn954
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	ADDQ         R11, R8
@@ -16022,9 +16622,9 @@ kdone921:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn922:
+nobn954:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu923
+	JZ     norelu955
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -16033,7 +16633,7 @@ nobn922:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu923:
+norelu955:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
@@ -16042,9 +16642,9 @@ norelu923:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile915
+	JMP        tile947
 
-end916:
+end948:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -16054,7 +16654,7 @@ end916:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock914
+	JNZ    rowblock946
 	VZEROUPPER
 	RET
 
@@ -16075,18 +16675,18 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock924:
+rowblock956:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile925:
+tile957:
 	TESTQ        DI, DI
-	JZ           end926
+	JZ           end958
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit928
+	JNZ          cinit960
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero927
+	JZ           zero959
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -16094,9 +16694,9 @@ tile925:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(R8), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart929
+	JMP          kstart961
 
-cinit928:
+cinit960:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -16106,9 +16706,9 @@ cinit928:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart929
+	JMP        kstart961
 
-zero927:
+zero959:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -16116,14 +16716,14 @@ zero927:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart929:
+kstart961:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k930:
+k962:
 	TESTQ        R10, R10
-	JZ           kdone931
+	JZ           kdone963
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -16138,12 +16738,12 @@ k930:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k930
+	JMP          k962
 
-kdone931:
+kdone963:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn932
+	JZ           nobn964
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -16177,9 +16777,9 @@ kdone931:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn932:
+nobn964:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu933
+	JZ     norelu965
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -16194,7 +16794,7 @@ nobn932:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu933:
+norelu965:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -16206,9 +16806,9 @@ norelu933:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile925
+	JMP        tile957
 
-end926:
+end958:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -16218,7 +16818,7 @@ end926:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock924
+	JNZ    rowblock956
 	VZEROUPPER
 	RET
 
@@ -16239,18 +16839,18 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock934:
+rowblock966:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile935:
+tile967:
 	TESTQ        DI, DI
-	JZ           end936
+	JZ           end968
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit938
+	JNZ          cinit970
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero937
+	JZ           zero969
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -16261,9 +16861,9 @@ tile935:
 	VBROADCASTSS 8(R8), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart939
+	JMP          kstart971
 
-cinit938:
+cinit970:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -16276,9 +16876,9 @@ cinit938:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart939
+	JMP        kstart971
 
-zero937:
+zero969:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -16289,14 +16889,14 @@ zero937:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart939:
+kstart971:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k940:
+k972:
 	TESTQ        R10, R10
-	JZ           kdone941
+	JZ           kdone973
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -16315,12 +16915,12 @@ k940:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k940
+	JMP          k972
 
-kdone941:
+kdone973:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn942
+	JZ           nobn974
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -16363,9 +16963,9 @@ kdone941:
 	VMULPS       Y10, Y8, Y8
 	VADDPS       Y11, Y8, Y8
 
-nobn942:
+nobn974:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu943
+	JZ     norelu975
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -16386,7 +16986,7 @@ nobn942:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu943:
+norelu975:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -16401,9 +17001,9 @@ norelu943:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile935
+	JMP        tile967
 
-end936:
+end968:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -16413,7 +17013,7 @@ end936:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock934
+	JNZ    rowblock966
 	VZEROUPPER
 	RET
 
@@ -16433,9 +17033,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock944:
+gemvblock976:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest945
+	JLT    gemvrest977
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -16450,9 +17050,9 @@ gemvblock944:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk948:
+gemvk980:
 	TESTQ       R11, R11
-	JZ          gemvtail949
+	JZ          gemvtail981
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -16466,11 +17066,11 @@ gemvk948:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk948
+	JMP         gemvk980
 
-gemvtail949:
+gemvtail981:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone950
+	JZ          gemvkdone982
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -16489,7 +17089,7 @@ gemvtail949:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone950:
+gemvkdone982:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -16518,45 +17118,45 @@ gemvkdone950:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias951
+	JZ            gemvnobias983
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias951:
+gemvnobias983:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock944
+	JMP     gemvblock976
 
-gemvrest945:
-gemvrestloop946:
+gemvrest977:
+gemvrestloop978:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend947
+	JLE    gemvend979
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk952:
+gemvk984:
 	TESTQ       R11, R11
-	JZ          gemvtail953
+	JZ          gemvtail985
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk952
+	JMP         gemvk984
 
-gemvtail953:
+gemvtail985:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone954
+	JZ          gemvkdone986
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone954:
+gemvkdone986:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -16564,18 +17164,18 @@ gemvkdone954:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias955
+	JZ            gemvnobias987
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias955:
+gemvnobias987:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop946
+	JMP    gemvrestloop978
 
-gemvend947:
+gemvend979:
 	VZEROUPPER
 	RET
 
@@ -16595,9 +17195,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow956:
+gemvrow988:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend957
+	JLE    gemvrowend989
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -16616,9 +17216,9 @@ gemvrow956:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU958:
+loopU990:
 	CMPQ        R8, R9
-	JAE         loop1959
+	JAE         loop1991
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -16636,24 +17236,24 @@ loopU958:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU958
+	JMP         loopU990
 
-loop1959:
+loop1991:
 	CMPQ        R8, R10
-	JAE         tail961
+	JAE         tail993
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop1959
+	JMP         loop1991
 
-tail961:
+tail993:
 	CMPQ        R8, R11
-	JAE         done960
+	JAE         done992
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done960:
+done992:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -16668,18 +17268,18 @@ done960:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias962
+	JZ            gemvnobias994
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias962:
+gemvnobias994:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow956
+	JMP    gemvrow988
 
-gemvrowend957:
+gemvrowend989:
 	VZEROUPPER
 	RET
 
@@ -16700,9 +17300,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock963:
+gemvblock995:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest964
+	JLT    gemvrest996
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -16717,9 +17317,9 @@ gemvblock963:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk967:
+gemvk999:
 	TESTQ       R11, R11
-	JZ          gemvtail968
+	JZ          gemvtail1000
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -16733,11 +17333,11 @@ gemvk967:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk967
+	JMP         gemvk999
 
-gemvtail968:
+gemvtail1000:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone969
+	JZ          gemvkdone1001
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -16756,7 +17356,7 @@ gemvtail968:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone969:
+gemvkdone1001:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -16781,62 +17381,62 @@ gemvkdone969:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias970
+	JZ           gemvnobias1002
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias970:
+gemvnobias1002:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock963
+	JMP     gemvblock995
 
-gemvrest964:
-gemvrestloop965:
+gemvrest996:
+gemvrestloop997:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend966
+	JLE    gemvend998
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk971:
+gemvk1003:
 	TESTQ       R11, R11
-	JZ          gemvtail972
+	JZ          gemvtail1004
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk971
+	JMP         gemvk1003
 
-gemvtail972:
+gemvtail1004:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone973
+	JZ          gemvkdone1005
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone973:
+gemvkdone1005:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias974
+	JZ           gemvnobias1006
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias974:
+gemvnobias1006:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop965
+	JMP    gemvrestloop997
 
-gemvend966:
+gemvend998:
 	VZEROUPPER
 	RET
 
@@ -16857,9 +17457,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow975:
+gemvrow1007:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend976
+	JLE    gemvrowend1008
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -16878,9 +17478,9 @@ gemvrow975:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU977:
+loopU1009:
 	CMPQ        R8, R9
-	JAE         loop1978
+	JAE         loop11010
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -16898,24 +17498,24 @@ loopU977:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU977
+	JMP         loopU1009
 
-loop1978:
+loop11010:
 	CMPQ        R8, R10
-	JAE         tail980
+	JAE         tail1012
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop1978
+	JMP         loop11010
 
-tail980:
+tail1012:
 	CMPQ        R8, R11
-	JAE         done979
+	JAE         done1011
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done979:
+done1011:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -16928,17 +17528,17 @@ done979:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias981
+	JZ           gemvnobias1013
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias981:
+gemvnobias1013:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow975
+	JMP    gemvrow1007
 
-gemvrowend976:
+gemvrowend1008:
 	VZEROUPPER
 	RET

@@ -150,8 +150,7 @@ type Model struct {
 	dcols0 [9][784]float32           // dL/dcols of one sample (batched pass)
 	gwt0   [72]float32               // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
-	a1   [BatchChunk][1568]float32 // output
-	arg1 [BatchChunk][1568]int32   // flat input index of each window's maximum
+	a1 [BatchChunk][1568]float32 // output
 	// layers.3 (dense [1568]→[10]), spec line 10
 	a3 [BatchChunk][10]float32 // output
 
@@ -252,29 +251,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	{
-		y := (*[8][14][14]float32)(unsafe.Pointer(&m.a1[row]))
-		{
-			xf := &m.a0[row]
-			for c := 0; c < Layers1InC; c++ {
-				for oh := 0; oh < Layers1OutH; oh++ {
-					for ow := 0; ow < Layers1OutW; ow++ {
-						i := (c*Layers1InH+oh*2)*Layers1InW + ow*2
-						best, arg := xf[i], i
-						if v := xf[i+1]; v > best {
-							best, arg = v, i+1
-						}
-						if v := xf[i+28]; v > best {
-							best, arg = v, i+28
-						}
-						if v := xf[i+29]; v > best {
-							best, arg = v, i+29
-						}
-						y[c][oh][ow] = best
-						m.arg1[row][(c*Layers1OutH+oh)*Layers1OutW+ow] = int32(arg)
-					}
-				}
-			}
-		}
+		runtime.MaxPool2Rows32(m.a1[row][:], Layers1OutW, m.a0[row][:], 2*Layers1InW, Layers1InW, Layers1InC*Layers1OutH, Layers1OutW)
 	}
 
 	// layers.3 (dense [1568]→[10]), spec line 10
@@ -376,29 +353,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	for row := 0; row < nb; row++ {
-		y := (*[8][14][14]float32)(unsafe.Pointer(&m.a1[row]))
-		{
-			xf := &m.a0[row]
-			for c := 0; c < Layers1InC; c++ {
-				for oh := 0; oh < Layers1OutH; oh++ {
-					for ow := 0; ow < Layers1OutW; ow++ {
-						i := (c*Layers1InH+oh*2)*Layers1InW + ow*2
-						best, arg := xf[i], i
-						if v := xf[i+1]; v > best {
-							best, arg = v, i+1
-						}
-						if v := xf[i+28]; v > best {
-							best, arg = v, i+28
-						}
-						if v := xf[i+29]; v > best {
-							best, arg = v, i+29
-						}
-						y[c][oh][ow] = best
-						m.arg1[row][(c*Layers1OutH+oh)*Layers1OutW+ow] = int32(arg)
-					}
-				}
-			}
-		}
+		runtime.MaxPool2Rows32(m.a1[row][:], Layers1OutW, m.a0[row][:], 2*Layers1InW, Layers1InW, Layers1InC*Layers1OutH, Layers1OutW)
 	}
 
 	// layers.3 (dense [1568]→[10]), spec line 10
@@ -469,10 +424,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	{
 		for row := 0; row < nb; row++ {
-			m.d0[row] = [6272]float32{}
-			for j, a := range m.arg1[row] {
-				m.d0[row][a] += m.d1[row][j]
-			}
+			runtime.MaxPool2RowsBackward32(m.d0[row][:], m.a0[row][:], 2*Layers1InW, Layers1InW, m.a1[row][:], m.d1[row][:], Layers1OutW, Layers1InC*Layers1OutH, Layers1OutW)
 		}
 	}
 
@@ -603,10 +555,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.1 (maxpool2d [8 28 28]→[8 14 14]), spec line 8
 	{
-		m.d0[row] = [6272]float32{}
-		for j, a := range m.arg1[row] {
-			m.d0[row][a] += m.d1[row][j]
-		}
+		runtime.MaxPool2RowsBackward32(m.d0[row][:], m.a0[row][:], 2*Layers1InW, Layers1InW, m.a1[row][:], m.d1[row][:], Layers1OutW, Layers1InC*Layers1OutH, Layers1OutW)
 	}
 
 	// layers.0 (conv2d [1 28 28]→[8 28 28], relu), spec line 7

@@ -234,8 +234,7 @@ type Model struct {
 	dcols0 [7][140]float32           // dL/dcols of one sample (batched pass)
 	gwt0   [112]float32              // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
-	a1   [BatchChunk][1120]float32 // output
-	arg1 [BatchChunk][1120]int32   // flat input index of each window's maximum
+	a1 [BatchChunk][1120]float32 // output
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
 	a2     [BatchChunk][2240]float32 // output
 	dxp2   [16][1][74]float32        // dL/d(padded input)
@@ -243,8 +242,7 @@ type Model struct {
 	dcols2 [80][70]float32           // dL/dcols of one sample (batched pass)
 	gwt2   [2560]float32             // one sample's dL/dW (batched pass)
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
-	a3   [BatchChunk][1120]float32 // output
-	arg3 [BatchChunk][1120]int32   // flat input index of each window's maximum
+	a3 [BatchChunk][1120]float32 // output
 	// layers.4 (conv1d [32 35]→[32 35]), spec line 15
 	a4    [BatchChunk][1120]float32      // output
 	xp4   [BatchChunk][32][1][39]float32 // zero-padded input
@@ -356,21 +354,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
 	{
-		y := (*[16][1][70]float32)(unsafe.Pointer(&m.a1[row]))
-		{
-			xf := &m.a0[row]
-			for c := 0; c < Layers1InC; c++ {
-				for ow := 0; ow < Layers1OutL; ow++ {
-					i := c*Layers1InL + ow*2
-					best, arg := xf[i], i
-					if v := xf[i+1]; v > best {
-						best, arg = v, i+1
-					}
-					y[c][0][ow] = best
-					m.arg1[row][c*Layers1OutL+ow] = int32(arg)
-				}
-			}
-		}
+		runtime.MaxPool2Rows32(m.a1[row][:], Layers1OutL, m.a0[row][:], Layers1InL, 0, Layers1InC, Layers1OutL)
 	}
 
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
@@ -390,21 +374,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
 	{
-		y := (*[32][1][35]float32)(unsafe.Pointer(&m.a3[row]))
-		{
-			xf := &m.a2[row]
-			for c := 0; c < Layers3InC; c++ {
-				for ow := 0; ow < Layers3OutL; ow++ {
-					i := c*Layers3InL + ow*2
-					best, arg := xf[i], i
-					if v := xf[i+1]; v > best {
-						best, arg = v, i+1
-					}
-					y[c][0][ow] = best
-					m.arg3[row][c*Layers3OutL+ow] = int32(arg)
-				}
-			}
-		}
+		runtime.MaxPool2Rows32(m.a3[row][:], Layers3OutL, m.a2[row][:], Layers3InL, 0, Layers3InC, Layers3OutL)
 	}
 
 	// layers.4 (conv1d [32 35]→[32 35]), spec line 15
@@ -532,21 +502,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
 	for row := 0; row < nb; row++ {
-		y := (*[16][1][70]float32)(unsafe.Pointer(&m.a1[row]))
-		{
-			xf := &m.a0[row]
-			for c := 0; c < Layers1InC; c++ {
-				for ow := 0; ow < Layers1OutL; ow++ {
-					i := c*Layers1InL + ow*2
-					best, arg := xf[i], i
-					if v := xf[i+1]; v > best {
-						best, arg = v, i+1
-					}
-					y[c][0][ow] = best
-					m.arg1[row][c*Layers1OutL+ow] = int32(arg)
-				}
-			}
-		}
+		runtime.MaxPool2Rows32(m.a1[row][:], Layers1OutL, m.a0[row][:], Layers1InL, 0, Layers1InC, Layers1OutL)
 	}
 
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
@@ -568,21 +524,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
 	for row := 0; row < nb; row++ {
-		y := (*[32][1][35]float32)(unsafe.Pointer(&m.a3[row]))
-		{
-			xf := &m.a2[row]
-			for c := 0; c < Layers3InC; c++ {
-				for ow := 0; ow < Layers3OutL; ow++ {
-					i := c*Layers3InL + ow*2
-					best, arg := xf[i], i
-					if v := xf[i+1]; v > best {
-						best, arg = v, i+1
-					}
-					y[c][0][ow] = best
-					m.arg3[row][c*Layers3OutL+ow] = int32(arg)
-				}
-			}
-		}
+		runtime.MaxPool2Rows32(m.a3[row][:], Layers3OutL, m.a2[row][:], Layers3InL, 0, Layers3InC, Layers3OutL)
 	}
 
 	// layers.4 (conv1d [32 35]→[32 35]), spec line 15
@@ -766,10 +708,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
 	{
 		for row := 0; row < nb; row++ {
-			m.d2[row] = [2240]float32{}
-			for j, a := range m.arg3[row] {
-				m.d2[row][a] += m.d5[row][j]
-			}
+			runtime.MaxPool2RowsBackward32(m.d2[row][:], m.a2[row][:], Layers3InL, 0, m.a3[row][:], m.d5[row][:], Layers3OutL, Layers3InC, Layers3OutL)
 		}
 	}
 
@@ -830,10 +769,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
 	{
 		for row := 0; row < nb; row++ {
-			m.d2[row] = [2240]float32{}
-			for j, a := range m.arg1[row] {
-				m.d2[row][a] += m.d5[row][j]
-			}
+			runtime.MaxPool2RowsBackward32(m.d2[row][:], m.a0[row][:], Layers1InL, 0, m.a1[row][:], m.d5[row][:], Layers1OutL, Layers1InC, Layers1OutL)
 		}
 	}
 
@@ -1027,10 +963,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.3 (maxpool1d [32 70]→[32 35]), spec line 14
 	{
-		m.d2[row] = [2240]float32{}
-		for j, a := range m.arg3[row] {
-			m.d2[row][a] += m.d5[row][j]
-		}
+		runtime.MaxPool2RowsBackward32(m.d2[row][:], m.a2[row][:], Layers3InL, 0, m.a3[row][:], m.d5[row][:], Layers3OutL, Layers3InC, Layers3OutL)
 	}
 
 	// layers.2 (conv1d [16 70]→[32 70], relu), spec line 13
@@ -1085,10 +1018,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.1 (maxpool1d [16 140]→[16 70]), spec line 12
 	{
-		m.d2[row] = [2240]float32{}
-		for j, a := range m.arg1[row] {
-			m.d2[row][a] += m.d5[row][j]
-		}
+		runtime.MaxPool2RowsBackward32(m.d2[row][:], m.a0[row][:], Layers1InL, 0, m.a1[row][:], m.d5[row][:], Layers1OutL, Layers1InC, Layers1OutL)
 	}
 
 	// layers.0 (conv1d [1 140]→[16 140], relu), spec line 11

@@ -472,8 +472,7 @@ type Model struct {
 	// layers.2 (relu [16 28 28]→[16 28 28]), spec line 13
 	a2 [BatchChunk][12544]float32 // output
 	// maxpool (maxpool2d [16 28 28]→[16 14 14]), spec line 14
-	a3   [BatchChunk][3136]float32 // output
-	arg3 [BatchChunk][3136]int32   // flat input index of each window's maximum
+	a3 [BatchChunk][3136]float32 // output
 	// layer1.0.conv1 (conv2d [16 14 14]→[16 14 14]), spec line 15
 	a4     [BatchChunk][3136]float32 // output
 	dxp4   [16][16][16]float32       // dL/d(padded input)
@@ -715,29 +714,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 
 	// maxpool (maxpool2d [16 28 28]→[16 14 14]), spec line 14
 	{
-		y := (*[16][14][14]float32)(unsafe.Pointer(&m.a3[row]))
-		{
-			xf := &m.a2[row]
-			for c := 0; c < MaxpoolInC; c++ {
-				for oh := 0; oh < MaxpoolOutH; oh++ {
-					for ow := 0; ow < MaxpoolOutW; ow++ {
-						i := (c*MaxpoolInH+oh*2)*MaxpoolInW + ow*2
-						best, arg := xf[i], i
-						if v := xf[i+1]; v > best {
-							best, arg = v, i+1
-						}
-						if v := xf[i+28]; v > best {
-							best, arg = v, i+28
-						}
-						if v := xf[i+29]; v > best {
-							best, arg = v, i+29
-						}
-						y[c][oh][ow] = best
-						m.arg3[row][(c*MaxpoolOutH+oh)*MaxpoolOutW+ow] = int32(arg)
-					}
-				}
-			}
-		}
+		runtime.MaxPool2Rows32(m.a3[row][:], MaxpoolOutW, m.a2[row][:], 2*MaxpoolInW, MaxpoolInW, MaxpoolInC*MaxpoolOutH, MaxpoolOutW)
 	}
 
 	// layer1.0.conv1 (conv2d [16 14 14]→[16 14 14]), spec line 15
@@ -1265,29 +1242,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// maxpool (maxpool2d [16 28 28]→[16 14 14]), spec line 14
 	for row := 0; row < nb; row++ {
-		y := (*[16][14][14]float32)(unsafe.Pointer(&m.a3[row]))
-		{
-			xf := &m.a2[row]
-			for c := 0; c < MaxpoolInC; c++ {
-				for oh := 0; oh < MaxpoolOutH; oh++ {
-					for ow := 0; ow < MaxpoolOutW; ow++ {
-						i := (c*MaxpoolInH+oh*2)*MaxpoolInW + ow*2
-						best, arg := xf[i], i
-						if v := xf[i+1]; v > best {
-							best, arg = v, i+1
-						}
-						if v := xf[i+28]; v > best {
-							best, arg = v, i+28
-						}
-						if v := xf[i+29]; v > best {
-							best, arg = v, i+29
-						}
-						y[c][oh][ow] = best
-						m.arg3[row][(c*MaxpoolOutH+oh)*MaxpoolOutW+ow] = int32(arg)
-					}
-				}
-			}
-		}
+		runtime.MaxPool2Rows32(m.a3[row][:], MaxpoolOutW, m.a2[row][:], 2*MaxpoolInW, MaxpoolInW, MaxpoolInC*MaxpoolOutH, MaxpoolOutW)
 	}
 
 	// layer1.0.conv1 (conv2d [16 14 14]→[16 14 14]), spec line 15
@@ -2319,10 +2274,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 		}
 		for row := 0; row < nb; row++ {
-			m.d2[row] = [12544]float32{}
-			for j, a := range m.arg3[row] {
-				m.d2[row][a] += m.d9[row][j]
-			}
+			runtime.MaxPool2RowsBackward32(m.d2[row][:], m.a2[row][:], 2*MaxpoolInW, MaxpoolInW, m.a3[row][:], m.d9[row][:], MaxpoolOutW, MaxpoolInC*MaxpoolOutH, MaxpoolOutW)
 		}
 	}
 
@@ -3032,10 +2984,7 @@ func (m *Model) backward(needDX bool) {
 				d[j] += v
 			}
 		}
-		m.d2[row] = [12544]float32{}
-		for j, a := range m.arg3[row] {
-			m.d2[row][a] += m.d9[row][j]
-		}
+		runtime.MaxPool2RowsBackward32(m.d2[row][:], m.a2[row][:], 2*MaxpoolInW, MaxpoolInW, m.a3[row][:], m.d9[row][:], MaxpoolOutW, MaxpoolInC*MaxpoolOutH, MaxpoolOutW)
 	}
 
 	// layers.2 (relu [16 28 28]→[16 28 28]), spec line 13

@@ -1091,6 +1091,7 @@ func main() {
 		l.gates()
 		l.elementwise()
 		l.im2colKernels()
+		l.maxPoolKernels()
 		for mr := 1; mr <= l.ntMR; mr++ {
 			for nr := 1; nr <= l.ntNR; nr++ {
 				l.gemmNT(mr, nr)

@@ -232,16 +232,14 @@ type Model struct {
 	dcols0 [25][784]float64          // dL/dcols of one sample (batched pass)
 	gwt0   [150]float64              // one sample's dL/dW (batched pass)
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
-	a1   [BatchChunk][1176]float64 // output
-	arg1 [BatchChunk][1176]int32   // flat input index of each window's maximum
+	a1 [BatchChunk][1176]float64 // output
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
 	a2     [BatchChunk][1600]float64 // output
 	cols2  [150][100]float64         // im2col of one sample's padded input (batched pass)
 	dcols2 [150][100]float64         // dL/dcols of one sample (batched pass)
 	gwt2   [2400]float64             // one sample's dL/dW (batched pass)
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
-	a3   [BatchChunk][400]float64 // output
-	arg3 [BatchChunk][400]int32   // flat input index of each window's maximum
+	a3 [BatchChunk][400]float64 // output
 	// layers.5 (dense [400]→[120], relu), spec line 13
 	a5 [BatchChunk][120]float64 // output
 	z5 [BatchChunk][120]float64 // pre-activation z = Wx + b
@@ -368,29 +366,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	{
-		y := (*[6][14][14]float64)(unsafe.Pointer(&m.a1[row]))
-		{
-			xf := &m.a0[row]
-			for c := 0; c < Layers1InC; c++ {
-				for oh := 0; oh < Layers1OutH; oh++ {
-					for ow := 0; ow < Layers1OutW; ow++ {
-						i := (c*Layers1InH+oh*2)*Layers1InW + ow*2
-						best, arg := xf[i], i
-						if v := xf[i+1]; v > best {
-							best, arg = v, i+1
-						}
-						if v := xf[i+28]; v > best {
-							best, arg = v, i+28
-						}
-						if v := xf[i+29]; v > best {
-							best, arg = v, i+29
-						}
-						y[c][oh][ow] = best
-						m.arg1[row][(c*Layers1OutH+oh)*Layers1OutW+ow] = int32(arg)
-					}
-				}
-			}
-		}
+		runtime.MaxPool2Rows64(m.a1[row][:], Layers1OutW, m.a0[row][:], 2*Layers1InW, Layers1InW, Layers1InC*Layers1OutH, Layers1OutW)
 	}
 
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
@@ -430,29 +406,7 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
 	{
-		y := (*[16][5][5]float64)(unsafe.Pointer(&m.a3[row]))
-		{
-			xf := &m.a2[row]
-			for c := 0; c < Layers3InC; c++ {
-				for oh := 0; oh < Layers3OutH; oh++ {
-					for ow := 0; ow < Layers3OutW; ow++ {
-						i := (c*Layers3InH+oh*2)*Layers3InW + ow*2
-						best, arg := xf[i], i
-						if v := xf[i+1]; v > best {
-							best, arg = v, i+1
-						}
-						if v := xf[i+10]; v > best {
-							best, arg = v, i+10
-						}
-						if v := xf[i+11]; v > best {
-							best, arg = v, i+11
-						}
-						y[c][oh][ow] = best
-						m.arg3[row][(c*Layers3OutH+oh)*Layers3OutW+ow] = int32(arg)
-					}
-				}
-			}
-		}
+		runtime.MaxPool2Rows64(m.a3[row][:], Layers3OutW, m.a2[row][:], 2*Layers3InW, Layers3InW, Layers3InC*Layers3OutH, Layers3OutW)
 	}
 
 	// layers.5 (dense [400]→[120], relu), spec line 13
@@ -588,29 +542,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	for row := 0; row < nb; row++ {
-		y := (*[6][14][14]float64)(unsafe.Pointer(&m.a1[row]))
-		{
-			xf := &m.a0[row]
-			for c := 0; c < Layers1InC; c++ {
-				for oh := 0; oh < Layers1OutH; oh++ {
-					for ow := 0; ow < Layers1OutW; ow++ {
-						i := (c*Layers1InH+oh*2)*Layers1InW + ow*2
-						best, arg := xf[i], i
-						if v := xf[i+1]; v > best {
-							best, arg = v, i+1
-						}
-						if v := xf[i+28]; v > best {
-							best, arg = v, i+28
-						}
-						if v := xf[i+29]; v > best {
-							best, arg = v, i+29
-						}
-						y[c][oh][ow] = best
-						m.arg1[row][(c*Layers1OutH+oh)*Layers1OutW+ow] = int32(arg)
-					}
-				}
-			}
-		}
+		runtime.MaxPool2Rows64(m.a1[row][:], Layers1OutW, m.a0[row][:], 2*Layers1InW, Layers1InW, Layers1InC*Layers1OutH, Layers1OutW)
 	}
 
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
@@ -652,29 +584,7 @@ func (m *Model) forwardBatch(nb int) {
 
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
 	for row := 0; row < nb; row++ {
-		y := (*[16][5][5]float64)(unsafe.Pointer(&m.a3[row]))
-		{
-			xf := &m.a2[row]
-			for c := 0; c < Layers3InC; c++ {
-				for oh := 0; oh < Layers3OutH; oh++ {
-					for ow := 0; ow < Layers3OutW; ow++ {
-						i := (c*Layers3InH+oh*2)*Layers3InW + ow*2
-						best, arg := xf[i], i
-						if v := xf[i+1]; v > best {
-							best, arg = v, i+1
-						}
-						if v := xf[i+10]; v > best {
-							best, arg = v, i+10
-						}
-						if v := xf[i+11]; v > best {
-							best, arg = v, i+11
-						}
-						y[c][oh][ow] = best
-						m.arg3[row][(c*Layers3OutH+oh)*Layers3OutW+ow] = int32(arg)
-					}
-				}
-			}
-		}
+		runtime.MaxPool2Rows64(m.a3[row][:], Layers3OutW, m.a2[row][:], 2*Layers3InW, Layers3InW, Layers3InC*Layers3OutH, Layers3OutW)
 	}
 
 	// layers.5 (dense [400]→[120], relu), spec line 13
@@ -797,10 +707,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
 	{
 		for row := 0; row < nb; row++ {
-			m.d2[row] = [1600]float64{}
-			for j, a := range m.arg3[row] {
-				m.d2[row][a] += m.d3[row][j]
-			}
+			runtime.MaxPool2RowsBackward64(m.d2[row][:], m.a2[row][:], 2*Layers3InW, Layers3InW, m.a3[row][:], m.d3[row][:], Layers3OutW, Layers3InC*Layers3OutH, Layers3OutW)
 		}
 	}
 
@@ -876,10 +783,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	{
 		for row := 0; row < nb; row++ {
-			m.d0[row] = [4704]float64{}
-			for j, a := range m.arg1[row] {
-				m.d0[row][a] += m.d1[row][j]
-			}
+			runtime.MaxPool2RowsBackward64(m.d0[row][:], m.a0[row][:], 2*Layers1InW, Layers1InW, m.a1[row][:], m.d1[row][:], Layers1OutW, Layers1InC*Layers1OutH, Layers1OutW)
 		}
 	}
 
@@ -1072,10 +976,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.3 (maxpool2d [16 10 10]→[16 5 5]), spec line 11
 	{
-		m.d2[row] = [1600]float64{}
-		for j, a := range m.arg3[row] {
-			m.d2[row][a] += m.d3[row][j]
-		}
+		runtime.MaxPool2RowsBackward64(m.d2[row][:], m.a2[row][:], 2*Layers3InW, Layers3InW, m.a3[row][:], m.d3[row][:], Layers3OutW, Layers3InC*Layers3OutH, Layers3OutW)
 	}
 
 	// layers.2 (conv2d [6 14 14]→[16 10 10], relu), spec line 10
@@ -1145,10 +1046,7 @@ func (m *Model) backward(needDX bool) {
 
 	// layers.1 (maxpool2d [6 28 28]→[6 14 14]), spec line 9
 	{
-		m.d0[row] = [4704]float64{}
-		for j, a := range m.arg1[row] {
-			m.d0[row][a] += m.d1[row][j]
-		}
+		runtime.MaxPool2RowsBackward64(m.d0[row][:], m.a0[row][:], 2*Layers1InW, Layers1InW, m.a1[row][:], m.d1[row][:], Layers1OutW, Layers1InC*Layers1OutH, Layers1OutW)
 	}
 
 	// layers.0 (conv2d [1 28 28]→[6 28 28], relu), spec line 8
