@@ -117,7 +117,7 @@ func TestGemmNNBiasScaleShift64(t *testing.T) {
 			GemmNNBias64(wz, a, b, bias, m, n, k)
 			for i := range m {
 				for j := range n {
-					w := wz[i*n+j]*scale[i] + shift[i]
+					w := float64(wz[i*n+j]*scale[i]) + shift[i] // the conversion rounds the product: no FMA (arm64 would fuse it)
 					if relu {
 						w = max(w, 0)
 					}
