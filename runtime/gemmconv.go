@@ -17,8 +17,9 @@ import "fmt"
 // same products summed in the same order.
 //
 // On the vector paths each vector of a tile holds consecutive positions of
-// one output row, so w must be a multiple of the vector width (16 floats on
-// avx512, 8 on avx2) to use them; other widths run the pure-Go loop.
+// one output row, so w must be a multiple of the vector width: of 16 for the
+// avx512 kernels, of 8 for the avx2 ones (which the avx512 path takes for
+// the other multiples of 8); other widths run the pure-Go loop.
 
 // ConvOffsets returns the offsets of the patch rows of a stride-1
 // convolution over c channels of a padded input with planes of plane

@@ -12,12 +12,15 @@ const gemmConvChunk = 240
 // gemmConv32 is GemmConv with the operands checked: on the vector paths, for
 // each chunk of output vectors, their window offsets into a table and at
 // most four kernel calls (full tiles and the narrower last tile, for the
-// full row blocks and the m%MR rows left), as gemmXNScale32; the pure-Go
-// loop where w is not a multiple of the vector width.
+// full row blocks and the m%MR rows left), as gemmXNScale32. Rows that are
+// not whole 16-float vectors take the 8-lane (avx2) kernels on the avx512
+// path too (each element is the same chain of FMAs at either width, so the
+// same bits); rows that are not whole 8-float vectors the pure-Go loop.
 func gemmConv32(c, c2, a, xp []float32, offs []int32, bias, scale, shift []float32, m, h, w, wp, mode int) {
-	mr0, nv0, lanes := 4, 4, 16
-	if simdLevel == simdAVX2 {
-		mr0, nv0, lanes = 3, 3, 8
+	level, mr0, nv0, lanes := simdAVX512, 4, 4, 16
+	if simdLevel == simdAVX2 || simdLevel == simdAVX512 && w%16 != 0 {
+		// rows of 8, 24, … floats take the 8-lane kernels on avx512 too
+		level, mr0, nv0, lanes = simdAVX2, 3, 3, 8
 	}
 	if simdLevel == simdGeneric || w%lanes != 0 {
 		scalarGemmConv(c, c2, a, xp, offs, bias, scale, shift, m, h, w, wp, mode)
@@ -49,11 +52,11 @@ func gemmConv32(c, c2, a, xp []float32, offs []int32, bias, scale, shift []float
 			}
 			j := i*n + v0*lanes
 			if full > 0 {
-				gemmConvTile(mr, nv0, ptr32(c, j), n, pa, k, ptr32(xp, 0), po, &cols[0], pbias, k, mode, full, lanes, blocks, ptr32(c2, j), pscale, pshift)
+				gemmConvTile(level, mr, nv0, ptr32(c, j), n, pa, k, ptr32(xp, 0), po, &cols[0], pbias, k, mode, full, lanes, blocks, ptr32(c2, j), pscale, pshift)
 			}
 			if remV > 0 {
 				j += full * nv0 * lanes
-				gemmConvTile(mr, remV, ptr32(c, j), n, pa, k, ptr32(xp, 0), po, &cols[full*nv0], pbias, k, mode, 1, lanes, blocks, ptr32(c2, j), pscale, pshift)
+				gemmConvTile(level, mr, remV, ptr32(c, j), n, pa, k, ptr32(xp, 0), po, &cols[full*nv0], pbias, k, mode, 1, lanes, blocks, ptr32(c2, j), pscale, pshift)
 			}
 		}
 		if mt > 0 {
@@ -65,11 +68,11 @@ func gemmConv32(c, c2, a, xp []float32, offs []int32, bias, scale, shift []float
 	}
 }
 
-// gemmConvTile calls the mr×nv gemmConv kernel of the current level
-// (avx512 or avx2) directly: a call through a func value (as gemmXNTiles)
+// gemmConvTile calls the mr×nv gemmConv kernel of level (avx512 or avx2)
+// directly: a call through a func value (as gemmXNTiles)
 // would make the window table on gemmConv32's stack escape to the heap.
-func gemmConvTile(mr, nv int, c *float32, ldc int, a *float32, rs int, b *float32, offs, cols *int32, bias *float32, k, mode, nt, tail, mt int, c2, scale, shift *float32) {
-	if simdLevel == simdAVX512 {
+func gemmConvTile(level, mr, nv int, c *float32, ldc int, a *float32, rs int, b *float32, offs, cols *int32, bias *float32, k, mode, nt, tail, mt int, c2, scale, shift *float32) {
+	if level == simdAVX512 {
 		switch mr*8 + nv {
 		case 9:
 			gemmConv1x1_512(c, ldc, a, rs, b, offs, cols, bias, k, mode, nt, tail, mt, c2, scale, shift)
