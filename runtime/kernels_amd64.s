@@ -2418,6 +2418,452 @@ masked178:
 	VMOVUPS Z0, K1, (AX)(R14*1)
 	JMP     nextRow179
 
+// func copyPlanesBN512(z *float32, y *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int, scale *float32, shift *float32, mode int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·copyPlanesBN512(SB), NOSPLIT, $0-104
+	MOVQ   z+0(FP), AX
+	MOVQ   y+8(FP), CX
+	MOVQ   src+32(FP), DX
+	MOVQ   rows+64(FP), BX
+	MOVQ   n+72(FP), SI
+	MOVQ   SI, DI
+	DECQ   DI
+	ANDQ   $0x0000000f, DI
+	INCQ   DI
+	MOVL   $0x0000ffff, R8
+	BZHIL  DI, R8, R8
+	KMOVW  R8, K1
+	MOVQ   SI, DI
+	DECQ   DI
+	ANDQ   $-16, DI
+	SHLQ   $0x02, DI
+	MOVQ   planes+56(FP), R8
+	DECQ   R8
+	IMULQ  dps+16(FP), R8
+	MOVQ   BX, R9
+	DECQ   R9
+	IMULQ  drs+24(FP), R9
+	ADDQ   R9, R8
+	ADDQ   SI, R8
+	LEAQ   (AX)(R8*4), R8
+	MOVQ   drs+24(FP), SI
+	MOVQ   BX, R9
+	IMULQ  SI, R9
+	NEGQ   R9
+	ADDQ   dps+16(FP), R9
+	SHLQ   $0x02, R9
+	MOVQ   R9, dps+16(FP)
+	SHLQ   $0x02, SI
+	MOVQ   srs+48(FP), R10
+	MOVQ   BX, R9
+	IMULQ  R10, R9
+	NEGQ   R9
+	ADDQ   sps+40(FP), R9
+	SHLQ   $0x02, R9
+	MOVQ   R9, sps+40(FP)
+	SHLQ   $0x02, R10
+	VXORPS Z3, Z3, Z3
+	MOVQ   mode+96(FP), BX
+	ANDQ   $0x05, BX
+	XORQ   R9, R9
+	TESTQ  DI, DI
+	SETNE  R9
+	SHLQ   $0x01, R9
+	ORQ    R9, BX
+	CMPQ   BX, $0x00
+	JE     mode181
+	CMPQ   BX, $0x01
+	JE     mode182
+	CMPQ   BX, $0x02
+	JE     mode183
+	CMPQ   BX, $0x03
+	JE     mode184
+	CMPQ   BX, $0x04
+	JE     mode185
+	CMPQ   BX, $0x05
+	JE     mode186
+	CMPQ   BX, $0x06
+	JE     mode187
+	JMP    mode188
+
+mode181:
+plane189:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row190:
+	XORQ      DI, DI
+	VMOVUPS.Z (DX)(DI*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	LEAQ      64(AX)(DI*1), R9
+	CMPQ      R9, R8
+	JA        masked191
+	VMOVUPS   Z5, (CX)(DI*1)
+
+nextRow192:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row190
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane189
+	VZEROUPPER
+	RET
+
+masked191:
+	VMOVUPS Z5, K1, (CX)(DI*1)
+	JMP     nextRow192
+
+mode182:
+plane193:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row194:
+	XORQ      DI, DI
+	VMOVUPS.Z (DX)(DI*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	LEAQ      64(AX)(DI*1), R9
+	CMPQ      R9, R8
+	JA        masked195
+	VMOVUPS   Z0, (AX)(DI*1)
+	VMOVUPS   Z5, (CX)(DI*1)
+
+nextRow196:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row194
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane193
+	VZEROUPPER
+	RET
+
+masked195:
+	VMOVUPS Z0, K1, (AX)(DI*1)
+	VMOVUPS Z5, K1, (CX)(DI*1)
+	JMP     nextRow196
+
+mode183:
+plane197:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row198:
+	XORQ R11, R11
+
+full201:
+	VMOVUPS   (DX)(R11*1), Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVUPS   Z5, (CX)(R11*1)
+	ADDQ      $0x00000040, R11
+	CMPQ      R11, DI
+	JB        full201
+	VMOVUPS.Z (DX)(R11*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	LEAQ      64(AX)(R11*1), R9
+	CMPQ      R9, R8
+	JA        masked199
+	VMOVUPS   Z5, (CX)(R11*1)
+
+nextRow200:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row198
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane197
+	VZEROUPPER
+	RET
+
+masked199:
+	VMOVUPS Z5, K1, (CX)(R11*1)
+	JMP     nextRow200
+
+mode184:
+plane202:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row203:
+	XORQ R11, R11
+
+full206:
+	VMOVUPS   (DX)(R11*1), Z0
+	VMOVUPS   Z0, (AX)(R11*1)
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVUPS   Z5, (CX)(R11*1)
+	ADDQ      $0x00000040, R11
+	CMPQ      R11, DI
+	JB        full206
+	VMOVUPS.Z (DX)(R11*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	LEAQ      64(AX)(R11*1), R9
+	CMPQ      R9, R8
+	JA        masked204
+	VMOVUPS   Z0, (AX)(R11*1)
+	VMOVUPS   Z5, (CX)(R11*1)
+
+nextRow205:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row203
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane202
+	VZEROUPPER
+	RET
+
+masked204:
+	VMOVUPS Z0, K1, (AX)(R11*1)
+	VMOVUPS Z5, K1, (CX)(R11*1)
+	JMP     nextRow205
+
+mode185:
+plane207:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row208:
+	XORQ      DI, DI
+	VMOVUPS.Z (DX)(DI*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	VCMPPS    $0x06, Z3, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	LEAQ      64(AX)(DI*1), R9
+	CMPQ      R9, R8
+	JA        masked209
+	VMOVUPS   Z5, (CX)(DI*1)
+
+nextRow210:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row208
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane207
+	VZEROUPPER
+	RET
+
+masked209:
+	VMOVUPS Z5, K1, (CX)(DI*1)
+	JMP     nextRow210
+
+mode186:
+plane211:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row212:
+	XORQ      DI, DI
+	VMOVUPS.Z (DX)(DI*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	VCMPPS    $0x06, Z3, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	LEAQ      64(AX)(DI*1), R9
+	CMPQ      R9, R8
+	JA        masked213
+	VMOVUPS   Z0, (AX)(DI*1)
+	VMOVUPS   Z5, (CX)(DI*1)
+
+nextRow214:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row212
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane211
+	VZEROUPPER
+	RET
+
+masked213:
+	VMOVUPS Z0, K1, (AX)(DI*1)
+	VMOVUPS Z5, K1, (CX)(DI*1)
+	JMP     nextRow214
+
+mode187:
+plane215:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row216:
+	XORQ R11, R11
+
+full219:
+	VMOVUPS   (DX)(R11*1), Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VCMPPS    $0x06, Z3, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VMOVUPS   Z5, (CX)(R11*1)
+	ADDQ      $0x00000040, R11
+	CMPQ      R11, DI
+	JB        full219
+	VMOVUPS.Z (DX)(R11*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	VCMPPS    $0x06, Z3, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	LEAQ      64(AX)(R11*1), R9
+	CMPQ      R9, R8
+	JA        masked217
+	VMOVUPS   Z5, (CX)(R11*1)
+
+nextRow218:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row216
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane215
+	VZEROUPPER
+	RET
+
+masked217:
+	VMOVUPS Z5, K1, (CX)(R11*1)
+	JMP     nextRow218
+
+mode188:
+plane220:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row221:
+	XORQ R11, R11
+
+full224:
+	VMOVUPS   (DX)(R11*1), Z0
+	VMOVUPS   Z0, (AX)(R11*1)
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VCMPPS    $0x06, Z3, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VMOVUPS   Z5, (CX)(R11*1)
+	ADDQ      $0x00000040, R11
+	CMPQ      R11, DI
+	JB        full224
+	VMOVUPS.Z (DX)(R11*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	VCMPPS    $0x06, Z3, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	LEAQ      64(AX)(R11*1), R9
+	CMPQ      R9, R8
+	JA        masked222
+	VMOVUPS   Z0, (AX)(R11*1)
+	VMOVUPS   Z5, (CX)(R11*1)
+
+nextRow223:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row221
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane220
+	VZEROUPPER
+	RET
+
+masked222:
+	VMOVUPS Z0, K1, (AX)(R11*1)
+	VMOVUPS Z5, K1, (CX)(R11*1)
+	JMP     nextRow223
+
 DATA gateTbl<>+0(SB)/4, $0x80000000
 DATA gateTbl<>+4(SB)/4, $0x80000000
 DATA gateTbl<>+8(SB)/4, $0x80000000
@@ -2892,9 +3338,9 @@ TEXT ·sigmoidRow512(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop181:
+gloop225:
 	CMPQ         DX, $0x00000010
-	JB           gtail182
+	JB           gtail226
 	VMOVUPS      (AX), Z0
 	VPORD        (BX), Z0, Z8
 	VCMPPS       $0x05, 896(BX), Z8, K2
@@ -2929,11 +3375,11 @@ gloop181:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	SUBQ         $0x00000010, DX
-	JMP          gloop181
+	JMP          gloop225
 
-gtail182:
+gtail226:
 	TESTQ        DX, DX
-	JZ           gdone183
+	JZ           gdone227
 	MOVL         $0x0000ffff, SI
 	BZHIL        DX, SI, SI
 	KMOVW        SI, K1
@@ -2969,7 +3415,7 @@ gtail182:
 	VMOVAPS      Z0, K2, Z1
 	VMOVUPS      Z1, K1, (CX)
 
-gdone183:
+gdone227:
 	VZEROUPPER
 	RET
 
@@ -2981,9 +3427,9 @@ TEXT ·tanhRow512(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop184:
+gloop228:
 	CMPQ        DX, $0x00000010
-	JB          gtail185
+	JB          gtail229
 	VMOVUPS     (AX), Z0
 	VMINPS      960(BX), Z0, Z8
 	VMAXPS      1024(BX), Z8, Z8
@@ -3012,11 +3458,11 @@ gloop184:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX
-	JMP         gloop184
+	JMP         gloop228
 
-gtail185:
+gtail229:
 	TESTQ       DX, DX
-	JZ          gdone186
+	JZ          gdone230
 	MOVL        $0x0000ffff, SI
 	BZHIL       DX, SI, SI
 	KMOVW       SI, K1
@@ -3046,7 +3492,7 @@ gtail185:
 	VMOVAPS     Z0, K3, Z1
 	VMOVUPS     Z1, K1, (CX)
 
-gdone186:
+gdone230:
 	VZEROUPPER
 	RET
 
@@ -3059,9 +3505,9 @@ TEXT ·tanhSum512(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop187:
+gloop231:
 	CMPQ        BX, $0x00000010
-	JB          gtail188
+	JB          gtail232
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z1
 	VADDPS      Z1, Z0, Z0
@@ -3093,11 +3539,11 @@ gloop187:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         gloop187
+	JMP         gloop231
 
-gtail188:
+gtail232:
 	TESTQ       BX, BX
-	JZ          gdone189
+	JZ          gdone233
 	MOVL        $0x0000ffff, DI
 	BZHIL       BX, DI, DI
 	KMOVW       DI, K1
@@ -3129,7 +3575,7 @@ gtail188:
 	VMOVAPS     Z0, K3, Z1
 	VMOVUPS     Z1, K1, (DX)
 
-gdone189:
+gdone233:
 	VZEROUPPER
 	RET
 
@@ -3142,9 +3588,9 @@ TEXT ·expShift512(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Z7
 
-gloop190:
+gloop234:
 	CMPQ         DX, $0x00000010
-	JB           gtail191
+	JB           gtail235
 	VMOVUPS      (AX), Z0
 	VSUBPS       Z7, Z0, Z0
 	VCMPPS       $0x05, 896(BX), Z0, K2
@@ -3172,11 +3618,11 @@ gloop190:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	SUBQ         $0x00000010, DX
-	JMP          gloop190
+	JMP          gloop234
 
-gtail191:
+gtail235:
 	TESTQ        DX, DX
-	JZ           gdone192
+	JZ           gdone236
 	MOVL         $0x0000ffff, SI
 	BZHIL        DX, SI, SI
 	KMOVW        SI, K1
@@ -3205,7 +3651,7 @@ gtail191:
 	VMOVAPS.Z    Z1, K2, Z1
 	VMOVUPS      Z1, K1, (CX)
 
-gdone192:
+gdone236:
 	VZEROUPPER
 	RET
 
@@ -3222,9 +3668,9 @@ TEXT ·gruCell512(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop193:
+gloop237:
 	CMPQ         DI, $0x00000010
-	JB           gtail194
+	JB           gtail238
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -3331,11 +3777,11 @@ gloop193:
 	ADDQ         $0x00000040, BX
 	ADDQ         $0x00000040, SI
 	SUBQ         $0x00000010, DI
-	JMP          gloop193
+	JMP          gloop237
 
-gtail194:
+gtail238:
 	TESTQ        DI, DI
-	JZ           gdone195
+	JZ           gdone239
 	MOVL         $0x0000ffff, R10
 	BZHIL        DI, R10, R10
 	KMOVW        R10, K1
@@ -3440,7 +3886,7 @@ gtail194:
 	VFMADD231PS  Z0, Z3, Z7
 	VMOVUPS      Z7, K1, (SI)
 
-gdone195:
+gdone239:
 	VZEROUPPER
 	RET
 
@@ -3461,11 +3907,11 @@ TEXT ·gruCellBackward512(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Z14
 	TESTQ   R9, R9
-	JZ      nody196
+	JZ      nody240
 
-gloop197:
+gloop241:
 	CMPQ    R10, $0x00000010
-	JB      gtail198
+	JB      gtail242
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R11*1), Z1
 	VMOVUPS (AX)(R11*2), Z2
@@ -3507,11 +3953,11 @@ gloop197:
 	ADDQ    $0x00000040, R8
 	ADDQ    $0x00000040, R9
 	SUBQ    $0x00000010, R10
-	JMP     gloop197
+	JMP     gloop241
 
-gtail198:
+gtail242:
 	TESTQ     R10, R10
-	JZ        gdone199
+	JZ        gdone243
 	MOVL      $0x0000ffff, R12
 	BZHIL     R10, R12, R12
 	KMOVW     R12, K1
@@ -3548,14 +3994,14 @@ gtail198:
 	VMULPS    Z1, Z3, Z3
 	VMOVUPS   Z3, K1, (BX)
 
-gdone199:
+gdone243:
 	VZEROUPPER
 	RET
 
-nody196:
-gloop200:
+nody240:
+gloop244:
 	CMPQ    R10, $0x00000010
-	JB      gtail201
+	JB      gtail245
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R11*1), Z1
 	VMOVUPS (AX)(R11*2), Z2
@@ -3594,11 +4040,11 @@ gloop200:
 	ADDQ    $0x00000040, DI
 	ADDQ    $0x00000040, R8
 	SUBQ    $0x00000010, R10
-	JMP     gloop200
+	JMP     gloop244
 
-gtail201:
+gtail245:
 	TESTQ     R10, R10
-	JZ        gdone202
+	JZ        gdone246
 	MOVL      $0x0000ffff, R9
 	BZHIL     R10, R9, R9
 	KMOVW     R9, K1
@@ -3633,7 +4079,7 @@ gtail201:
 	VMULPS    Z1, Z3, Z3
 	VMOVUPS   Z3, K1, (BX)
 
-gdone202:
+gdone246:
 	VZEROUPPER
 	RET
 
@@ -3652,9 +4098,9 @@ TEXT ·lstmCell512(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop203:
+gloop247:
 	CMPQ         R8, $0x00000010
-	JB           gtail204
+	JB           gtail248
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z5
 	VADDPS       Z5, Z0, Z0
@@ -3818,11 +4264,11 @@ gloop203:
 	ADDQ         $0x00000040, SI
 	ADDQ         $0x00000040, DI
 	SUBQ         $0x00000010, R8
-	JMP          gloop203
+	JMP          gloop247
 
-gtail204:
+gtail248:
 	TESTQ        R8, R8
-	JZ           gdone205
+	JZ           gdone249
 	MOVL         $0x0000ffff, R12
 	BZHIL        R8, R12, R12
 	KMOVW        R12, K1
@@ -3983,7 +4429,7 @@ gtail204:
 	VMULPS       Z6, Z4, Z7
 	VMOVUPS      Z7, K1, (DI)
 
-gdone205:
+gdone249:
 	VZEROUPPER
 	RET
 
@@ -4004,11 +4450,11 @@ TEXT ·lstmCellBackward512(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Z14
 	TESTQ   R8, R8
-	JZ      nody206
+	JZ      nody250
 
-gloop207:
+gloop251:
 	CMPQ    R9, $0x00000010
-	JB      gtail208
+	JB      gtail252
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R10*1), Z1
 	VMOVUPS (AX)(R10*2), Z2
@@ -4054,11 +4500,11 @@ gloop207:
 	ADDQ    $0x00000040, DI
 	ADDQ    $0x00000040, R8
 	SUBQ    $0x00000010, R9
-	JMP     gloop207
+	JMP     gloop251
 
-gtail208:
+gtail252:
 	TESTQ     R9, R9
-	JZ        gdone209
+	JZ        gdone253
 	MOVL      $0x0000ffff, R12
 	BZHIL     R9, R12, R12
 	KMOVW     R12, K1
@@ -4100,14 +4546,14 @@ gtail208:
 	VMULPS    Z1, Z9, Z9
 	VMOVUPS   Z9, K1, (SI)
 
-gdone209:
+gdone253:
 	VZEROUPPER
 	RET
 
-nody206:
-gloop210:
+nody250:
+gloop254:
 	CMPQ    R9, $0x00000010
-	JB      gtail211
+	JB      gtail255
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R10*1), Z1
 	VMOVUPS (AX)(R10*2), Z2
@@ -4150,11 +4596,11 @@ gloop210:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	SUBQ    $0x00000010, R9
-	JMP     gloop210
+	JMP     gloop254
 
-gtail211:
+gtail255:
 	TESTQ     R9, R9
-	JZ        gdone212
+	JZ        gdone256
 	MOVL      $0x0000ffff, R8
 	BZHIL     R9, R8, R8
 	KMOVW     R8, K1
@@ -4194,7 +4640,7 @@ gtail211:
 	VMULPS    Z1, Z9, Z9
 	VMOVUPS   Z9, K1, (SI)
 
-gdone212:
+gdone256:
 	VZEROUPPER
 	RET
 
@@ -4209,11 +4655,11 @@ TEXT ·tanhCellBackward512(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Z14
 	TESTQ   BX, BX
-	JZ      nody213
+	JZ      nody257
 
-gloop214:
+gloop258:
 	CMPQ    SI, $0x00000010
-	JB      gtail215
+	JB      gtail259
 	VMOVUPS (CX), Z0
 	VMOVUPS (BX), Z13
 	VADDPS  Z13, Z0, Z0
@@ -4227,11 +4673,11 @@ gloop214:
 	ADDQ    $0x00000040, DX
 	ADDQ    $0x00000040, BX
 	SUBQ    $0x00000010, SI
-	JMP     gloop214
+	JMP     gloop258
 
-gtail215:
+gtail259:
 	TESTQ     SI, SI
-	JZ        gdone216
+	JZ        gdone260
 	MOVL      $0x0000ffff, DI
 	BZHIL     SI, DI, DI
 	KMOVW     DI, K1
@@ -4244,14 +4690,14 @@ gtail215:
 	VMULPS    Z1, Z0, Z0
 	VMOVUPS   Z0, K1, (DX)
 
-gdone216:
+gdone260:
 	VZEROUPPER
 	RET
 
-nody213:
-gloop217:
+nody257:
+gloop261:
 	CMPQ    SI, $0x00000010
-	JB      gtail218
+	JB      gtail262
 	VMOVUPS (CX), Z0
 	VMOVUPS (AX), Z1
 	VMULPS  Z1, Z1, Z1
@@ -4262,11 +4708,11 @@ gloop217:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, SI
-	JMP     gloop217
+	JMP     gloop261
 
-gtail218:
+gtail262:
 	TESTQ     SI, SI
-	JZ        gdone219
+	JZ        gdone263
 	MOVL      $0x0000ffff, BX
 	BZHIL     SI, BX, BX
 	KMOVW     BX, K1
@@ -4277,7 +4723,7 @@ gtail218:
 	VMULPS    Z1, Z0, Z0
 	VMOVUPS   Z0, K1, (DX)
 
-gdone219:
+gdone263:
 	VZEROUPPER
 	RET
 
@@ -4303,16 +4749,16 @@ TEXT ·scaleShiftRows512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, R9
 	SHLQ  $0x02, DI
 
-rows220:
+rows264:
 	TESTQ        SI, SI
-	JZ           end221
+	JZ           end265
 	VBROADCASTSS (DX), Z14
 	VBROADCASTSS (BX), Z13
 	XORQ         R10, R10
 
-loopU222:
+loopU266:
 	CMPQ    R10, R8
-	JAE     loop1223
+	JAE     loop1267
 	VMULPS  (CX)(R10*1), Z14, Z0
 	VADDPS  Z13, Z0, Z0
 	VMOVUPS Z0, (AX)(R10*1)
@@ -4326,34 +4772,34 @@ loopU222:
 	VADDPS  Z13, Z3, Z3
 	VMOVUPS Z3, 192(AX)(R10*1)
 	ADDQ    $0x00000100, R10
-	JMP     loopU222
+	JMP     loopU266
 
-loop1223:
+loop1267:
 	CMPQ    R10, R9
-	JAE     tail225
+	JAE     tail269
 	VMULPS  (CX)(R10*1), Z14, Z0
 	VADDPS  Z13, Z0, Z0
 	VMOVUPS Z0, (AX)(R10*1)
 	ADDQ    $0x00000040, R10
-	JMP     loop1223
+	JMP     loop1267
 
-tail225:
+tail269:
 	CMPQ      R10, DI
-	JAE       done224
+	JAE       done268
 	VMOVUPS.Z (CX)(R10*1), K1, Z0
 	VMULPS    Z14, Z0, Z0
 	VADDPS    Z13, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(R10*1)
 
-done224:
+done268:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows220
+	JMP  rows264
 
-end221:
+end265:
 	VZEROUPPER
 	RET
 
@@ -4379,9 +4825,9 @@ TEXT ·add512(SB), NOSPLIT, $0-32
 	SHLQ  $0x02, R8
 	XORQ  BX, BX
 
-loopU226:
+loopU270:
 	CMPQ    BX, SI
-	JAE     loop1227
+	JAE     loop1271
 	VMOVUPS (CX)(BX*1), Z0
 	VADDPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
@@ -4395,26 +4841,26 @@ loopU226:
 	VADDPS  192(DX)(BX*1), Z3, Z3
 	VMOVUPS Z3, 192(AX)(BX*1)
 	ADDQ    $0x00000100, BX
-	JMP     loopU226
+	JMP     loopU270
 
-loop1227:
+loop1271:
 	CMPQ    BX, DI
-	JAE     tail229
+	JAE     tail273
 	VMOVUPS (CX)(BX*1), Z0
 	VADDPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
 	ADDQ    $0x00000040, BX
-	JMP     loop1227
+	JMP     loop1271
 
-tail229:
+tail273:
 	CMPQ      BX, R8
-	JAE       done228
+	JAE       done272
 	VMOVUPS.Z (CX)(BX*1), K1, Z0
 	VMOVUPS.Z (DX)(BX*1), K1, Z4
 	VADDPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(BX*1)
 
-done228:
+done272:
 	VZEROUPPER
 	RET
 
@@ -4440,9 +4886,9 @@ TEXT ·mul512(SB), NOSPLIT, $0-32
 	SHLQ  $0x02, R8
 	XORQ  BX, BX
 
-loopU230:
+loopU274:
 	CMPQ    BX, SI
-	JAE     loop1231
+	JAE     loop1275
 	VMOVUPS (CX)(BX*1), Z0
 	VMULPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
@@ -4456,26 +4902,26 @@ loopU230:
 	VMULPS  192(DX)(BX*1), Z3, Z3
 	VMOVUPS Z3, 192(AX)(BX*1)
 	ADDQ    $0x00000100, BX
-	JMP     loopU230
+	JMP     loopU274
 
-loop1231:
+loop1275:
 	CMPQ    BX, DI
-	JAE     tail233
+	JAE     tail277
 	VMOVUPS (CX)(BX*1), Z0
 	VMULPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
 	ADDQ    $0x00000040, BX
-	JMP     loop1231
+	JMP     loop1275
 
-tail233:
+tail277:
 	CMPQ      BX, R8
-	JAE       done232
+	JAE       done276
 	VMOVUPS.Z (CX)(BX*1), K1, Z0
 	VMOVUPS.Z (DX)(BX*1), K1, Z4
 	VMULPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(BX*1)
 
-done232:
+done276:
 	VZEROUPPER
 	RET
 
@@ -4504,9 +4950,9 @@ TEXT ·relu6Forward512(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU234:
+loopU278:
 	CMPQ      DX, BX
-	JAE       loop1235
+	JAE       loop1279
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -4518,29 +4964,29 @@ loopU234:
 	VMINPS    Z2, Z13, Z2
 	VMOVUPS   Z2, 64(CX)(DX*1)
 	ADDQ      $0x00000080, DX
-	JMP       loopU234
+	JMP       loopU278
 
-loop1235:
+loop1279:
 	CMPQ      DX, SI
-	JAE       tail237
+	JAE       tail281
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VMINPS    Z0, Z13, Z0
 	VMOVUPS   Z0, (CX)(DX*1)
 	ADDQ      $0x00000040, DX
-	JMP       loop1235
+	JMP       loop1279
 
-tail237:
+tail281:
 	CMPQ      DX, DI
-	JAE       done236
+	JAE       done280
 	VMOVUPS.Z (AX)(DX*1), K1, Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VMINPS    Z0, Z13, Z0
 	VMOVUPS   Z0, K1, (CX)(DX*1)
 
-done236:
+done280:
 	VZEROUPPER
 	RET
 
@@ -4569,9 +5015,9 @@ TEXT ·relu6Backward512(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU238:
+loopU282:
 	CMPQ      DX, BX
-	JAE       loop1239
+	JAE       loop1283
 	VMOVUPS   (AX)(DX*1), Z0
 	VMOVUPS   (CX)(DX*1), Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -4587,11 +5033,11 @@ loopU238:
 	VMOVAPS.Z Z6, K2, Z6
 	VMOVUPS   Z6, 64(CX)(DX*1)
 	ADDQ      $0x00000080, DX
-	JMP       loopU238
+	JMP       loopU282
 
-loop1239:
+loop1283:
 	CMPQ      DX, SI
-	JAE       tail241
+	JAE       tail285
 	VMOVUPS   (AX)(DX*1), Z0
 	VMOVUPS   (CX)(DX*1), Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -4600,11 +5046,11 @@ loop1239:
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, (CX)(DX*1)
 	ADDQ      $0x00000040, DX
-	JMP       loop1239
+	JMP       loop1283
 
-tail241:
+tail285:
 	CMPQ      DX, DI
-	JAE       done240
+	JAE       done284
 	VMOVUPS.Z (AX)(DX*1), K1, Z0
 	VMOVUPS.Z (CX)(DX*1), K1, Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -4613,7 +5059,7 @@ tail241:
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, K1, (CX)(DX*1)
 
-done240:
+done284:
 	VZEROUPPER
 	RET
 
@@ -4633,9 +5079,9 @@ TEXT ·sumWide512(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU242:
+loopU286:
 	CMPQ      BX, DX
-	JAE       loop1243
+	JAE       loop1287
 	VCVTPS2PD (AX)(BX*1), Z4
 	VADDPD    Z4, Z0, Z0
 	VCVTPS2PD 32(AX)(BX*1), Z5
@@ -4645,17 +5091,17 @@ loopU242:
 	VCVTPS2PD 96(AX)(BX*1), Z7
 	VADDPD    Z7, Z3, Z3
 	ADDQ      $0x00000080, BX
-	JMP       loopU242
+	JMP       loopU286
 
-loop1243:
+loop1287:
 	CMPQ      BX, CX
-	JAE       done244
+	JAE       done288
 	VCVTPS2PD (AX)(BX*1), Z4
 	VADDPD    Z4, Z0, Z0
 	ADDQ      $0x00000020, BX
-	JMP       loop1243
+	JMP       loop1287
 
-done244:
+done288:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -4685,9 +5131,9 @@ TEXT ·sumSqDevWide512(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU245:
+loopU289:
 	CMPQ        BX, DX
-	JAE         loop1246
+	JAE         loop1290
 	VCVTPS2PD   (AX)(BX*1), Z4
 	VSUBPD      Z12, Z4, Z4
 	VFMADD231PD Z4, Z4, Z0
@@ -4701,18 +5147,18 @@ loopU245:
 	VSUBPD      Z12, Z7, Z7
 	VFMADD231PD Z7, Z7, Z3
 	ADDQ        $0x00000080, BX
-	JMP         loopU245
+	JMP         loopU289
 
-loop1246:
+loop1290:
 	CMPQ        BX, CX
-	JAE         done247
+	JAE         done291
 	VCVTPS2PD   (AX)(BX*1), Z4
 	VSUBPD      Z12, Z4, Z4
 	VFMADD231PD Z4, Z4, Z0
 	ADDQ        $0x00000020, BX
-	JMP         loop1246
+	JMP         loop1290
 
-done247:
+done291:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -4746,9 +5192,9 @@ TEXT ·sumDotWide512(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU248:
+loopU292:
 	CMPQ        SI, BX
-	JAE         loop1249
+	JAE         loop1293
 	VCVTPS2PD   (AX)(SI*1), Z8
 	VCVTPS2PD   (CX)(SI*1), Z12
 	VADDPD      Z8, Z0, Z0
@@ -4766,19 +5212,19 @@ loopU248:
 	VADDPD      Z11, Z3, Z3
 	VFMADD231PD Z12, Z11, Z7
 	ADDQ        $0x00000080, SI
-	JMP         loopU248
+	JMP         loopU292
 
-loop1249:
+loop1293:
 	CMPQ        SI, DX
-	JAE         done250
+	JAE         done294
 	VCVTPS2PD   (AX)(SI*1), Z8
 	VCVTPS2PD   (CX)(SI*1), Z12
 	VADDPD      Z8, Z0, Z0
 	VFMADD231PD Z12, Z8, Z4
 	ADDQ        $0x00000020, SI
-	JMP         loop1249
+	JMP         loop1293
 
-done250:
+done294:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -4817,9 +5263,9 @@ TEXT ·copyRows512(SB), NOSPLIT, $0-48
 	BZHIL R8, R9, R9
 	KMOVW R9, K1
 
-rows251:
+rows295:
 	TESTQ SI, SI
-	JZ    end252
+	JZ    end296
 	MOVQ  DI, R9
 	ANDQ  $-64, R9
 	SHLQ  $0x02, R9
@@ -4830,9 +5276,9 @@ rows251:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU253:
+loopU297:
 	CMPQ    R8, R9
-	JAE     loop1254
+	JAE     loop1298
 	VMOVUPS (CX)(R8*1), Z0
 	VMOVUPS Z0, (AX)(R8*1)
 	VMOVUPS 64(CX)(R8*1), Z1
@@ -4842,29 +5288,29 @@ loopU253:
 	VMOVUPS 192(CX)(R8*1), Z3
 	VMOVUPS Z3, 192(AX)(R8*1)
 	ADDQ    $0x00000100, R8
-	JMP     loopU253
+	JMP     loopU297
 
-loop1254:
+loop1298:
 	CMPQ    R8, R10
-	JAE     tail256
+	JAE     tail300
 	VMOVUPS (CX)(R8*1), Z0
 	VMOVUPS Z0, (AX)(R8*1)
 	ADDQ    $0x00000040, R8
-	JMP     loop1254
+	JMP     loop1298
 
-tail256:
+tail300:
 	CMPQ      R8, R11
-	JAE       done255
+	JAE       done299
 	VMOVUPS.Z (CX)(R8*1), K1, Z0
 	VMOVUPS   Z0, K1, (AX)(R8*1)
 
-done255:
+done299:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows251
+	JMP  rows295
 
-end252:
+end296:
 	VZEROUPPER
 	RET
 
@@ -4923,36 +5369,36 @@ TEXT ·gatherEven512(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows257:
+rows301:
 	TESTQ SI, SI
-	JZ    end258
+	JZ    end302
 	XORQ  R8, R8
 
-loop1259:
+loop1303:
 	CMPQ      R8, R9
-	JAE       tail260
+	JAE       tail304
 	VMOVUPS   (CX)(R8*2), Z0
 	VMOVUPS   64(CX)(R8*2), Z1
 	VPERMT2PS Z1, Z3, Z0
 	VMOVUPS   Z0, (AX)(R8*1)
 	ADDQ      $0x00000040, R8
-	JMP       loop1259
+	JMP       loop1303
 
-tail260:
+tail304:
 	CMPQ      R8, DI
-	JAE       next261
+	JAE       next305
 	VMOVUPS.Z (CX)(R8*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
 	VPERMT2PS Z1, Z3, Z0
 	VMOVUPS   Z0, K1, (AX)(R8*1)
 
-next261:
+next305:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows257
+	JMP  rows301
 
-end258:
+end302:
 	VZEROUPPER
 	RET
 
@@ -5017,14 +5463,14 @@ TEXT ·maxPool2512(SB), NOSPLIT, $0-56
 	MOVQ    R8, R9
 	SHLQ    $0x02, R9
 
-rows262:
+rows306:
 	TESTQ DI, DI
-	JZ    end263
+	JZ    end307
 	XORQ  R8, R8
 
-loop1264:
+loop1308:
 	CMPQ    R8, R10
-	JAE     tail265
+	JAE     tail309
 	VMOVUPS (CX)(R8*2), Z0
 	VMOVUPS 64(CX)(R8*2), Z1
 	VMOVUPS (SI)(R8*2), Z2
@@ -5037,11 +5483,11 @@ loop1264:
 	VPERMPD Z4, Z8, Z4
 	VMOVUPS Z4, (AX)(R8*1)
 	ADDQ    $0x00000040, R8
-	JMP     loop1264
+	JMP     loop1308
 
-tail265:
+tail309:
 	CMPQ      R8, R9
-	JAE       next266
+	JAE       next310
 	VMOVUPS.Z (CX)(R8*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
 	VMOVUPS.Z (SI)(R8*2), K2, Z2
@@ -5054,14 +5500,14 @@ tail265:
 	VPERMPD   Z4, Z8, Z4
 	VMOVUPS   Z4, K1, (AX)(R8*1)
 
-next266:
+next310:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	ADDQ BX, SI
 	DECQ DI
-	JMP  rows262
+	JMP  rows306
 
-end263:
+end307:
 	VZEROUPPER
 	RET
 
@@ -5105,20 +5551,20 @@ TEXT ·maxPool2Back512(SB), NOSPLIT, $0-72
 	SUBQ    R11, R12
 	SHLQ    $0x02, R12
 	TESTQ   DI, DI
-	JZ      oned267
+	JZ      oned311
 	LEAQ    (CX)(DI*1), R11
 	LEAQ    (AX)(DI*1), DI
 	MOVQ    R10, R13
 	SHLQ    $0x02, R13
 
-rows268:
+rows312:
 	TESTQ R9, R9
-	JZ    end269
+	JZ    end313
 	XORQ  R10, R10
 
-loop1270:
+loop1314:
 	CMPQ      R10, R12
-	JAE       tail271
+	JAE       tail315
 	VMOVUPS   (CX)(R10*2), Z0
 	VMOVUPS   64(CX)(R10*2), Z1
 	VMOVUPS   (R11)(R10*2), Z3
@@ -5151,11 +5597,11 @@ loop1270:
 	VMOVUPS   Z10, (DI)(R10*2)
 	VMOVUPS   Z11, 64(DI)(R10*2)
 	ADDQ      $0x00000040, R10
-	JMP       loop1270
+	JMP       loop1314
 
-tail271:
+tail315:
 	CMPQ      R10, R13
-	JAE       next272
+	JAE       next316
 	VMOVUPS.Z (CX)(R10*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
 	VMOVUPS.Z (R11)(R10*2), K2, Z3
@@ -5188,7 +5634,7 @@ tail271:
 	VMOVUPS   Z10, K2, (DI)(R10*2)
 	VMOVUPS   Z11, K3, 64(DI)(R10*2)
 
-next272:
+next316:
 	ADDQ SI, CX
 	ADDQ SI, R11
 	ADDQ SI, AX
@@ -5196,24 +5642,24 @@ next272:
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows268
+	JMP  rows312
 
-end269:
+end313:
 	VZEROUPPER
 	RET
 
-oned267:
+oned311:
 	MOVQ R10, DI
 	SHLQ $0x02, DI
 
-rows273:
+rows317:
 	TESTQ R9, R9
-	JZ    end274
+	JZ    end318
 	XORQ  R10, R10
 
-loop1275:
+loop1319:
 	CMPQ      R10, R12
-	JAE       tail276
+	JAE       tail320
 	VMOVUPS   (CX)(R10*2), Z0
 	VMOVUPS   64(CX)(R10*2), Z1
 	VMOVUPS   (DX)(R10*1), Z6
@@ -5230,11 +5676,11 @@ loop1275:
 	VMOVUPS   Z10, (AX)(R10*2)
 	VMOVUPS   Z11, 64(AX)(R10*2)
 	ADDQ      $0x00000040, R10
-	JMP       loop1275
+	JMP       loop1319
 
-tail276:
+tail320:
 	CMPQ      R10, DI
-	JAE       next277
+	JAE       next321
 	VMOVUPS.Z (CX)(R10*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
 	VMOVUPS.Z (DX)(R10*1), K1, Z6
@@ -5251,15 +5697,15 @@ tail276:
 	VMOVUPS   Z10, K2, (AX)(R10*2)
 	VMOVUPS   Z11, K3, 64(AX)(R10*2)
 
-next277:
+next321:
 	ADDQ SI, CX
 	ADDQ SI, AX
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows273
+	JMP  rows317
 
-end274:
+end318:
 	VZEROUPPER
 	RET
 
@@ -5278,40 +5724,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock278:
+rowblock322:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile279:
+tile323:
 	TESTQ  DI, DI
-	JZ     end280
+	JZ     end324
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k281:
+k325:
 	TESTQ       R10, R10
-	JZ          ktail282
+	JZ          ktail326
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k281
+	JMP         k325
 
-ktail282:
+ktail326:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone283
+	JZ          kdone327
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone283:
+kdone327:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -5326,12 +5772,12 @@ kdone283:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias284
+	JZ            nobias328
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias284:
+nobias328:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -5340,9 +5786,9 @@ nobias284:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile279
+	JMP     tile323
 
-end280:
+end324:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5350,7 +5796,7 @@ end280:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock278
+	JNZ    rowblock322
 	VZEROUPPER
 	RET
 
@@ -5369,15 +5815,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock285:
+rowblock329:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile286:
+tile330:
 	TESTQ  DI, DI
-	JZ     end287
+	JZ     end331
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -5385,9 +5831,9 @@ tile286:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k288:
+k332:
 	TESTQ       R10, R10
-	JZ          ktail289
+	JZ          ktail333
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -5396,18 +5842,18 @@ k288:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k288
+	JMP         k332
 
-ktail289:
+ktail333:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone290
+	JZ          kdone334
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone290:
+kdone334:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -5422,12 +5868,12 @@ kdone290:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias291
+	JZ            nobias335
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias291:
+nobias335:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -5436,9 +5882,9 @@ nobias291:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile286
+	JMP     tile330
 
-end287:
+end331:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5446,7 +5892,7 @@ end287:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock285
+	JNZ    rowblock329
 	VZEROUPPER
 	RET
 
@@ -5465,15 +5911,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock292:
+rowblock336:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile293:
+tile337:
 	TESTQ  DI, DI
-	JZ     end294
+	JZ     end338
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5482,9 +5928,9 @@ tile293:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k295:
+k339:
 	TESTQ       R10, R10
-	JZ          ktail296
+	JZ          ktail340
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -5495,11 +5941,11 @@ k295:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k295
+	JMP         k339
 
-ktail296:
+ktail340:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone297
+	JZ          kdone341
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -5508,7 +5954,7 @@ ktail296:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone297:
+kdone341:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -5523,12 +5969,12 @@ kdone297:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias298
+	JZ            nobias342
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias298:
+nobias342:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -5537,9 +5983,9 @@ nobias298:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile293
+	JMP     tile337
 
-end294:
+end338:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5547,7 +5993,7 @@ end294:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock292
+	JNZ    rowblock336
 	VZEROUPPER
 	RET
 
@@ -5565,15 +6011,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock299:
+rowblock343:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile300:
+tile344:
 	TESTQ  R8, R8
-	JZ     end301
+	JZ     end345
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5583,9 +6029,9 @@ tile300:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k302:
+k346:
 	TESTQ       R11, R11
-	JZ          ktail303
+	JZ          ktail347
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -5598,11 +6044,11 @@ k302:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k302
+	JMP         k346
 
-ktail303:
+ktail347:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone304
+	JZ          kdone348
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -5613,7 +6059,7 @@ ktail303:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone304:
+kdone348:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -5628,12 +6074,12 @@ kdone304:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias305
+	JZ            nobias349
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias305:
+nobias349:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -5642,9 +6088,9 @@ nobias305:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile300
+	JMP     tile344
 
-end301:
+end345:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5652,7 +6098,7 @@ end301:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock299
+	JNZ    rowblock343
 	VZEROUPPER
 	RET
 
@@ -5671,15 +6117,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock306:
+rowblock350:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile307:
+tile351:
 	TESTQ  DI, DI
-	JZ     end308
+	JZ     end352
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -5687,9 +6133,9 @@ tile307:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k309:
+k353:
 	TESTQ       R10, R10
-	JZ          ktail310
+	JZ          ktail354
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -5698,18 +6144,18 @@ k309:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k309
+	JMP         k353
 
-ktail310:
+ktail354:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone311
+	JZ          kdone355
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone311:
+kdone355:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -5737,13 +6183,13 @@ kdone311:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias312
+	JZ            nobias356
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias312:
+nobias356:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5754,9 +6200,9 @@ nobias312:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile307
+	JMP     tile351
 
-end308:
+end352:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5764,7 +6210,7 @@ end308:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock306
+	JNZ    rowblock350
 	VZEROUPPER
 	RET
 
@@ -5783,15 +6229,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock313:
+rowblock357:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile314:
+tile358:
 	TESTQ  DI, DI
-	JZ     end315
+	JZ     end359
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5801,9 +6247,9 @@ tile314:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k316:
+k360:
 	TESTQ       R10, R10
-	JZ          ktail317
+	JZ          ktail361
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -5815,11 +6261,11 @@ k316:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k316
+	JMP         k360
 
-ktail317:
+ktail361:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone318
+	JZ          kdone362
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -5829,7 +6275,7 @@ ktail317:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone318:
+kdone362:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -5857,13 +6303,13 @@ kdone318:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias319
+	JZ            nobias363
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias319:
+nobias363:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5874,9 +6320,9 @@ nobias319:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile314
+	JMP     tile358
 
-end315:
+end359:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5884,7 +6330,7 @@ end315:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock313
+	JNZ    rowblock357
 	VZEROUPPER
 	RET
 
@@ -5903,15 +6349,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock320:
+rowblock364:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile321:
+tile365:
 	TESTQ  DI, DI
-	JZ     end322
+	JZ     end366
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5923,9 +6369,9 @@ tile321:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k323:
+k367:
 	TESTQ       R10, R10
-	JZ          ktail324
+	JZ          ktail368
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -5940,11 +6386,11 @@ k323:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k323
+	JMP         k367
 
-ktail324:
+ktail368:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone325
+	JZ          kdone369
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -5957,7 +6403,7 @@ ktail324:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone325:
+kdone369:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -5985,13 +6431,13 @@ kdone325:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias326
+	JZ            nobias370
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias326:
+nobias370:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6002,9 +6448,9 @@ nobias326:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile321
+	JMP     tile365
 
-end322:
+end366:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6012,7 +6458,7 @@ end322:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock320
+	JNZ    rowblock364
 	VZEROUPPER
 	RET
 
@@ -6030,15 +6476,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock327:
+rowblock371:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile328:
+tile372:
 	TESTQ  R8, R8
-	JZ     end329
+	JZ     end373
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6052,9 +6498,9 @@ tile328:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k330:
+k374:
 	TESTQ       R11, R11
-	JZ          ktail331
+	JZ          ktail375
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -6072,11 +6518,11 @@ k330:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k330
+	JMP         k374
 
-ktail331:
+ktail375:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone332
+	JZ          kdone376
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -6092,7 +6538,7 @@ ktail331:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone332:
+kdone376:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -6120,13 +6566,13 @@ kdone332:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias333
+	JZ            nobias377
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias333:
+nobias377:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6137,9 +6583,9 @@ nobias333:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile328
+	JMP     tile372
 
-end329:
+end373:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6147,7 +6593,7 @@ end329:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock327
+	JNZ    rowblock371
 	VZEROUPPER
 	RET
 
@@ -6166,15 +6612,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock334:
+rowblock378:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile335:
+tile379:
 	TESTQ  DI, DI
-	JZ     end336
+	JZ     end380
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6183,9 +6629,9 @@ tile335:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k337:
+k381:
 	TESTQ       R10, R10
-	JZ          ktail338
+	JZ          ktail382
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -6196,11 +6642,11 @@ k337:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k337
+	JMP         k381
 
-ktail338:
+ktail382:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone339
+	JZ          kdone383
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -6209,7 +6655,7 @@ ktail338:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone339:
+kdone383:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -6250,14 +6696,14 @@ kdone339:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias340
+	JZ            nobias384
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias340:
+nobias384:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6270,9 +6716,9 @@ nobias340:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile335
+	JMP     tile379
 
-end336:
+end380:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6280,7 +6726,7 @@ end336:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock334
+	JNZ    rowblock378
 	VZEROUPPER
 	RET
 
@@ -6299,15 +6745,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock341:
+rowblock385:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile342:
+tile386:
 	TESTQ  DI, DI
-	JZ     end343
+	JZ     end387
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6319,9 +6765,9 @@ tile342:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k344:
+k388:
 	TESTQ       R10, R10
-	JZ          ktail345
+	JZ          ktail389
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -6336,11 +6782,11 @@ k344:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k344
+	JMP         k388
 
-ktail345:
+ktail389:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone346
+	JZ          kdone390
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -6353,7 +6799,7 @@ ktail345:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone346:
+kdone390:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -6394,14 +6840,14 @@ kdone346:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias347
+	JZ            nobias391
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias347:
+nobias391:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6414,9 +6860,9 @@ nobias347:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile342
+	JMP     tile386
 
-end343:
+end387:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6424,7 +6870,7 @@ end343:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock341
+	JNZ    rowblock385
 	VZEROUPPER
 	RET
 
@@ -6443,15 +6889,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock348:
+rowblock392:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile349:
+tile393:
 	TESTQ  DI, DI
-	JZ     end350
+	JZ     end394
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6466,9 +6912,9 @@ tile349:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k351:
+k395:
 	TESTQ       R10, R10
-	JZ          ktail352
+	JZ          ktail396
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -6487,11 +6933,11 @@ k351:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k351
+	JMP         k395
 
-ktail352:
+ktail396:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone353
+	JZ          kdone397
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -6508,7 +6954,7 @@ ktail352:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone353:
+kdone397:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -6549,14 +6995,14 @@ kdone353:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias354
+	JZ            nobias398
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias354:
+nobias398:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6569,9 +7015,9 @@ nobias354:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile349
+	JMP     tile393
 
-end350:
+end394:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6579,7 +7025,7 @@ end350:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock348
+	JNZ    rowblock392
 	VZEROUPPER
 	RET
 
@@ -6597,15 +7043,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock355:
+rowblock399:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile356:
+tile400:
 	TESTQ  R8, R8
-	JZ     end357
+	JZ     end401
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6623,9 +7069,9 @@ tile356:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k358:
+k402:
 	TESTQ       R11, R11
-	JZ          ktail359
+	JZ          ktail403
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -6648,11 +7094,11 @@ k358:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k358
+	JMP         k402
 
-ktail359:
+ktail403:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone360
+	JZ          kdone404
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -6673,7 +7119,7 @@ ktail359:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone360:
+kdone404:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -6714,14 +7160,14 @@ kdone360:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias361
+	JZ            nobias405
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias361:
+nobias405:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6734,9 +7180,9 @@ nobias361:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile356
+	JMP     tile400
 
-end357:
+end401:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6744,7 +7190,7 @@ end357:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock355
+	JNZ    rowblock399
 	VZEROUPPER
 	RET
 
@@ -6764,15 +7210,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock362:
+rowblock406:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile363:
+tile407:
 	TESTQ  R8, R8
-	JZ     end364
+	JZ     end408
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6782,9 +7228,9 @@ tile363:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k365:
+k409:
 	TESTQ       R11, R11
-	JZ          ktail366
+	JZ          ktail410
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -6797,11 +7243,11 @@ k365:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k365
+	JMP         k409
 
-ktail366:
+ktail410:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone367
+	JZ          kdone411
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -6812,7 +7258,7 @@ ktail366:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone367:
+kdone411:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -6866,7 +7312,7 @@ kdone367:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias368
+	JZ            nobias412
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -6874,7 +7320,7 @@ kdone367:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias368:
+nobias412:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6889,9 +7335,9 @@ nobias368:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile363
+	JMP     tile407
 
-end364:
+end408:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6899,7 +7345,7 @@ end364:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock362
+	JNZ    rowblock406
 	VZEROUPPER
 	RET
 
@@ -6919,15 +7365,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock369:
+rowblock413:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile370:
+tile414:
 	TESTQ  R8, R8
-	JZ     end371
+	JZ     end415
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6941,9 +7387,9 @@ tile370:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k372:
+k416:
 	TESTQ       R11, R11
-	JZ          ktail373
+	JZ          ktail417
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -6961,11 +7407,11 @@ k372:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k372
+	JMP         k416
 
-ktail373:
+ktail417:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone374
+	JZ          kdone418
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -6981,7 +7427,7 @@ ktail373:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone374:
+kdone418:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -7035,7 +7481,7 @@ kdone374:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias375
+	JZ            nobias419
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -7043,7 +7489,7 @@ kdone374:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias375:
+nobias419:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -7058,9 +7504,9 @@ nobias375:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile370
+	JMP     tile414
 
-end371:
+end415:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -7068,7 +7514,7 @@ end371:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock369
+	JNZ    rowblock413
 	VZEROUPPER
 	RET
 
@@ -7088,15 +7534,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock376:
+rowblock420:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile377:
+tile421:
 	TESTQ  R8, R8
-	JZ     end378
+	JZ     end422
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7114,9 +7560,9 @@ tile377:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k379:
+k423:
 	TESTQ       R11, R11
-	JZ          ktail380
+	JZ          ktail424
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -7139,11 +7585,11 @@ k379:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k379
+	JMP         k423
 
-ktail380:
+ktail424:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone381
+	JZ          kdone425
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -7164,7 +7610,7 @@ ktail380:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone381:
+kdone425:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -7218,7 +7664,7 @@ kdone381:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias382
+	JZ            nobias426
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -7226,7 +7672,7 @@ kdone381:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias382:
+nobias426:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -7241,9 +7687,9 @@ nobias382:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile377
+	JMP     tile421
 
-end378:
+end422:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -7251,7 +7697,7 @@ end378:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock376
+	JNZ    rowblock420
 	VZEROUPPER
 	RET
 
@@ -7270,15 +7716,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock383:
+rowblock427:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile384:
+tile428:
 	TESTQ  R9, R9
-	JZ     end385
+	JZ     end429
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7300,9 +7746,9 @@ tile384:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k386:
+k430:
 	TESTQ       R12, R12
-	JZ          ktail387
+	JZ          ktail431
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -7330,11 +7776,11 @@ k386:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k386
+	JMP         k430
 
-ktail387:
+ktail431:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone388
+	JZ          kdone432
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -7360,7 +7806,7 @@ ktail387:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone388:
+kdone432:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -7414,7 +7860,7 @@ kdone388:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias389
+	JZ            nobias433
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -7422,7 +7868,7 @@ kdone388:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias389:
+nobias433:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -7437,9 +7883,9 @@ nobias389:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile384
+	JMP     tile428
 
-end385:
+end429:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -7447,7 +7893,7 @@ end385:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock383
+	JNZ    rowblock427
 	VZEROUPPER
 	RET
 
@@ -7467,50 +7913,50 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock390:
+rowblock434:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile391:
+tile435:
 	TESTQ        DI, DI
-	JZ           end392
+	JZ           end436
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit394
+	JNZ          cinit438
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero393
+	JZ           zero437
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
-	JMP          kstart395
+	JMP          kstart439
 
-cinit394:
+cinit438:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart395
+	JMP       kstart439
 
-zero393:
+zero437:
 	VXORPS Z0, Z0, Z0
 
-kstart395:
+kstart439:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k396:
+k440:
 	TESTQ        R10, R10
-	JZ           kdone397
+	JZ           kdone441
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k396
+	JMP          k440
 
-kdone397:
+kdone441:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn398
+	JZ           nobn442
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	MOVQ         c2+104(FP), R8
@@ -7523,21 +7969,21 @@ kdone397:
 	VMULPS       Z2, Z0, Z0
 	VADDPS       Z3, Z0, Z0
 
-nobn398:
+nobn442:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu399
+	JZ        norelu443
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x06, Z1, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 
-norelu399:
+norelu443:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile391
+	JMP     tile435
 
-end392:
+end436:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -7547,7 +7993,7 @@ end392:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock390
+	JNZ    rowblock434
 	VZEROUPPER
 	RET
 
@@ -7567,41 +8013,41 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock400:
+rowblock444:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile401:
+tile445:
 	TESTQ        DI, DI
-	JZ           end402
+	JZ           end446
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit404
+	JNZ          cinit448
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero403
+	JZ           zero447
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart405
+	JMP          kstart449
 
-cinit404:
+cinit448:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart405
+	JMP       kstart449
 
-zero403:
+zero447:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart405:
+kstart449:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k406:
+k450:
 	TESTQ        R10, R10
-	JZ           kdone407
+	JZ           kdone451
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -7610,12 +8056,12 @@ k406:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k406
+	JMP          k450
 
-kdone407:
+kdone451:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn408
+	JZ           nobn452
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -7631,24 +8077,24 @@ kdone407:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn408:
+nobn452:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu409
+	JZ        norelu453
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu409:
+norelu453:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile401
+	JMP     tile445
 
-end402:
+end446:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -7658,7 +8104,7 @@ end402:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock400
+	JNZ    rowblock444
 	VZEROUPPER
 	RET
 
@@ -7678,44 +8124,44 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock410:
+rowblock454:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile411:
+tile455:
 	TESTQ        DI, DI
-	JZ           end412
+	JZ           end456
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit414
+	JNZ          cinit458
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero413
+	JZ           zero457
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart415
+	JMP          kstart459
 
-cinit414:
+cinit458:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart415
+	JMP       kstart459
 
-zero413:
+zero457:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart415:
+kstart459:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k416:
+k460:
 	TESTQ        R10, R10
-	JZ           kdone417
+	JZ           kdone461
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -7726,12 +8172,12 @@ k416:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k416
+	JMP          k460
 
-kdone417:
+kdone461:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn418
+	JZ           nobn462
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -7750,9 +8196,9 @@ kdone417:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn418:
+nobn462:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu419
+	JZ        norelu463
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7761,16 +8207,16 @@ nobn418:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu419:
+norelu463:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile411
+	JMP     tile455
 
-end412:
+end456:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -7780,7 +8226,7 @@ end412:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock410
+	JNZ    rowblock454
 	VZEROUPPER
 	RET
 
@@ -7800,47 +8246,47 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock420:
+rowblock464:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile421:
+tile465:
 	TESTQ        DI, DI
-	JZ           end422
+	JZ           end466
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit424
+	JNZ          cinit468
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero423
+	JZ           zero467
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart425
+	JMP          kstart469
 
-cinit424:
+cinit468:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart425
+	JMP       kstart469
 
-zero423:
+zero467:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart425:
+kstart469:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k426:
+k470:
 	TESTQ        R10, R10
-	JZ           kdone427
+	JZ           kdone471
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -7853,12 +8299,12 @@ k426:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k426
+	JMP          k470
 
-kdone427:
+kdone471:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn428
+	JZ           nobn472
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -7880,9 +8326,9 @@ kdone427:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn428:
+nobn472:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu429
+	JZ        norelu473
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7893,7 +8339,7 @@ nobn428:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu429:
+norelu473:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -7901,9 +8347,9 @@ norelu429:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile421
+	JMP     tile465
 
-end422:
+end466:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -7913,7 +8359,7 @@ end422:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock420
+	JNZ    rowblock464
 	VZEROUPPER
 	RET
 
@@ -7933,42 +8379,42 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock430:
+rowblock474:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile431:
+tile475:
 	TESTQ        DI, DI
-	JZ           end432
+	JZ           end476
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit434
+	JNZ          cinit478
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero433
+	JZ           zero477
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
-	JMP          kstart435
+	JMP          kstart479
 
-cinit434:
+cinit478:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart435
+	JMP       kstart479
 
-zero433:
+zero477:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart435:
+kstart479:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k436:
+k480:
 	TESTQ        R10, R10
-	JZ           kdone437
+	JZ           kdone481
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -7977,12 +8423,12 @@ k436:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k436
+	JMP          k480
 
-kdone437:
+kdone481:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn438
+	JZ           nobn482
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R11, R8
@@ -8001,25 +8447,25 @@ kdone437:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn438:
+nobn482:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu439
+	JZ        norelu483
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu439:
+norelu483:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
 	VMOVUPS Z1, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile431
+	JMP     tile475
 
-end432:
+end476:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -8029,7 +8475,7 @@ end432:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock430
+	JNZ    rowblock474
 	VZEROUPPER
 	RET
 
@@ -8049,48 +8495,48 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock440:
+rowblock484:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile441:
+tile485:
 	TESTQ        DI, DI
-	JZ           end442
+	JZ           end486
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit444
+	JNZ          cinit488
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero443
+	JZ           zero487
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(R8), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart445
+	JMP          kstart489
 
-cinit444:
+cinit488:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart445
+	JMP       kstart489
 
-zero443:
+zero487:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart445:
+kstart489:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k446:
+k490:
 	TESTQ        R10, R10
-	JZ           kdone447
+	JZ           kdone491
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -8102,12 +8548,12 @@ k446:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k446
+	JMP          k490
 
-kdone447:
+kdone491:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn448
+	JZ           nobn492
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -8132,9 +8578,9 @@ kdone447:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn448:
+nobn492:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu449
+	JZ        norelu493
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8145,7 +8591,7 @@ nobn448:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu449:
+norelu493:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R11, R8
@@ -8154,9 +8600,9 @@ norelu449:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile441
+	JMP     tile485
 
-end442:
+end486:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -8166,7 +8612,7 @@ end442:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock440
+	JNZ    rowblock484
 	VZEROUPPER
 	RET
 
@@ -8186,18 +8632,18 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock450:
+rowblock494:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile451:
+tile495:
 	TESTQ        DI, DI
-	JZ           end452
+	JZ           end496
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit454
+	JNZ          cinit498
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero453
+	JZ           zero497
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8205,9 +8651,9 @@ tile451:
 	VBROADCASTSS 4(R8), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart455
+	JMP          kstart499
 
-cinit454:
+cinit498:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -8216,9 +8662,9 @@ cinit454:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart455
+	JMP       kstart499
 
-zero453:
+zero497:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8226,14 +8672,14 @@ zero453:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart455:
+kstart499:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k456:
+k500:
 	TESTQ        R10, R10
-	JZ           kdone457
+	JZ           kdone501
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -8248,12 +8694,12 @@ k456:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k456
+	JMP          k500
 
-kdone457:
+kdone501:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn458
+	JZ           nobn502
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -8284,9 +8730,9 @@ kdone457:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn458:
+nobn502:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu459
+	JZ        norelu503
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8301,7 +8747,7 @@ nobn458:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu459:
+norelu503:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
@@ -8312,9 +8758,9 @@ norelu459:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile451
+	JMP     tile495
 
-end452:
+end496:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -8324,7 +8770,7 @@ end452:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock450
+	JNZ    rowblock494
 	VZEROUPPER
 	RET
 
@@ -8344,18 +8790,18 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock460:
+rowblock504:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile461:
+tile505:
 	TESTQ        DI, DI
-	JZ           end462
+	JZ           end506
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit464
+	JNZ          cinit508
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero463
+	JZ           zero507
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8365,9 +8811,9 @@ tile461:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart465
+	JMP          kstart509
 
-cinit464:
+cinit508:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -8378,9 +8824,9 @@ cinit464:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart465
+	JMP       kstart509
 
-zero463:
+zero507:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8390,14 +8836,14 @@ zero463:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart465:
+kstart509:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k466:
+k510:
 	TESTQ        R10, R10
-	JZ           kdone467
+	JZ           kdone511
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -8415,12 +8861,12 @@ k466:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k466
+	JMP          k510
 
-kdone467:
+kdone511:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn468
+	JZ           nobn512
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -8457,9 +8903,9 @@ kdone467:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn468:
+nobn512:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu469
+	JZ        norelu513
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8478,7 +8924,7 @@ nobn468:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu469:
+norelu513:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -8491,9 +8937,9 @@ norelu469:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile461
+	JMP     tile505
 
-end462:
+end506:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -8503,7 +8949,7 @@ end462:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock460
+	JNZ    rowblock504
 	VZEROUPPER
 	RET
 
@@ -8523,46 +8969,46 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock470:
+rowblock514:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile471:
+tile515:
 	TESTQ        DI, DI
-	JZ           end472
+	JZ           end516
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit474
+	JNZ          cinit518
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero473
+	JZ           zero517
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
 	VBROADCASTSS 8(R8), Z2
-	JMP          kstart475
+	JMP          kstart519
 
-cinit474:
+cinit518:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart475
+	JMP       kstart519
 
-zero473:
+zero517:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart475:
+kstart519:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k476:
+k520:
 	TESTQ        R10, R10
-	JZ           kdone477
+	JZ           kdone521
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -8573,12 +9019,12 @@ k476:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k476
+	JMP          k520
 
-kdone477:
+kdone521:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn478
+	JZ           nobn522
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R11, R8
@@ -8603,9 +9049,9 @@ kdone477:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn478:
+nobn522:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu479
+	JZ        norelu523
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8614,7 +9060,7 @@ nobn478:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu479:
+norelu523:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
 	VMOVUPS Z1, K1, (R8)
@@ -8623,9 +9069,9 @@ norelu479:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile471
+	JMP     tile515
 
-end472:
+end516:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -8635,7 +9081,7 @@ end472:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock470
+	JNZ    rowblock514
 	VZEROUPPER
 	RET
 
@@ -8655,18 +9101,18 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock480:
+rowblock524:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile481:
+tile525:
 	TESTQ        DI, DI
-	JZ           end482
+	JZ           end526
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit484
+	JNZ          cinit528
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero483
+	JZ           zero527
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8674,9 +9120,9 @@ tile481:
 	VMOVAPS      Z2, Z3
 	VBROADCASTSS 8(R8), Z4
 	VMOVAPS      Z4, Z5
-	JMP          kstart485
+	JMP          kstart529
 
-cinit484:
+cinit528:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -8686,9 +9132,9 @@ cinit484:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart485
+	JMP       kstart529
 
-zero483:
+zero527:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8696,14 +9142,14 @@ zero483:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart485:
+kstart529:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k486:
+k530:
 	TESTQ        R10, R10
-	JZ           kdone487
+	JZ           kdone531
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -8718,12 +9164,12 @@ k486:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k486
+	JMP          k530
 
-kdone487:
+kdone531:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn488
+	JZ           nobn532
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -8757,9 +9203,9 @@ kdone487:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn488:
+nobn532:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu489
+	JZ        norelu533
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8774,7 +9220,7 @@ nobn488:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu489:
+norelu533:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R11, R8
@@ -8786,9 +9232,9 @@ norelu489:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile481
+	JMP     tile525
 
-end482:
+end526:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -8798,7 +9244,7 @@ end482:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock480
+	JNZ    rowblock524
 	VZEROUPPER
 	RET
 
@@ -8818,18 +9264,18 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock490:
+rowblock534:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile491:
+tile535:
 	TESTQ        DI, DI
-	JZ           end492
+	JZ           end536
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit494
+	JNZ          cinit538
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero493
+	JZ           zero537
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8840,9 +9286,9 @@ tile491:
 	VBROADCASTSS 8(R8), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart495
+	JMP          kstart539
 
-cinit494:
+cinit538:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -8855,9 +9301,9 @@ cinit494:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart495
+	JMP       kstart539
 
-zero493:
+zero537:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8868,14 +9314,14 @@ zero493:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart495:
+kstart539:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k496:
+k540:
 	TESTQ        R10, R10
-	JZ           kdone497
+	JZ           kdone541
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -8894,12 +9340,12 @@ k496:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k496
+	JMP          k540
 
-kdone497:
+kdone541:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn498
+	JZ           nobn542
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -8942,9 +9388,9 @@ kdone497:
 	VMULPS       Z10, Z8, Z8
 	VADDPS       Z11, Z8, Z8
 
-nobn498:
+nobn542:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu499
+	JZ        norelu543
 	VXORPS    Z9, Z9, Z9
 	VCMPPS    $0x06, Z9, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8965,7 +9411,7 @@ nobn498:
 	VCMPPS    $0x06, Z9, Z8, K2
 	VMOVAPS.Z Z8, K2, Z8
 
-norelu499:
+norelu543:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
@@ -8980,9 +9426,9 @@ norelu499:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile491
+	JMP     tile535
 
-end492:
+end536:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -8992,7 +9438,7 @@ end492:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock490
+	JNZ    rowblock534
 	VZEROUPPER
 	RET
 
@@ -9012,18 +9458,18 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock500:
+rowblock544:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile501:
+tile545:
 	TESTQ        DI, DI
-	JZ           end502
+	JZ           end546
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit504
+	JNZ          cinit548
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero503
+	JZ           zero547
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -9037,9 +9483,9 @@ tile501:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart505
+	JMP          kstart549
 
-cinit504:
+cinit548:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -9055,9 +9501,9 @@ cinit504:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart505
+	JMP       kstart549
 
-zero503:
+zero547:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9071,14 +9517,14 @@ zero503:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart505:
+kstart549:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k506:
+k550:
 	TESTQ        R10, R10
-	JZ           kdone507
+	JZ           kdone551
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -9101,12 +9547,12 @@ k506:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k506
+	JMP          k550
 
-kdone507:
+kdone551:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn508
+	JZ           nobn552
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -9158,9 +9604,9 @@ kdone507:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn508:
+nobn552:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu509
+	JZ        norelu553
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9187,7 +9633,7 @@ nobn508:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu509:
+norelu553:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -9205,9 +9651,9 @@ norelu509:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile501
+	JMP     tile545
 
-end502:
+end546:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -9217,7 +9663,7 @@ end502:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock500
+	JNZ    rowblock544
 	VZEROUPPER
 	RET
 
@@ -9238,26 +9684,26 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock510:
+rowblock554:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile511:
+tile555:
 	TESTQ        R8, R8
-	JZ           end512
+	JZ           end556
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit514
+	JNZ          cinit558
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero513
+	JZ           zero557
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VBROADCASTSS 4(R9), Z1
 	VBROADCASTSS 8(R9), Z2
 	VBROADCASTSS 12(R9), Z3
-	JMP          kstart515
+	JMP          kstart559
 
-cinit514:
+cinit558:
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -9266,22 +9712,22 @@ cinit514:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart515
+	JMP       kstart559
 
-zero513:
+zero557:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart515:
+kstart559:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k516:
+k560:
 	TESTQ        R11, R11
-	JZ           kdone517
+	JZ           kdone561
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -9294,12 +9740,12 @@ k516:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k516
+	JMP          k560
 
-kdone517:
+kdone561:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn518
+	JZ           nobn562
 	MOVQ         SI, R9
 	VMOVUPS      Z0, K1, (R9)
 	ADDQ         R12, R9
@@ -9330,9 +9776,9 @@ kdone517:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn518:
+nobn562:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu519
+	JZ        norelu563
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9343,7 +9789,7 @@ nobn518:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu519:
+norelu563:
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
 	VMOVUPS Z1, K1, (R9)
@@ -9354,9 +9800,9 @@ norelu519:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile511
+	JMP     tile555
 
-end512:
+end556:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -9366,7 +9812,7 @@ end512:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock510
+	JNZ    rowblock554
 	VZEROUPPER
 	RET
 
@@ -9387,18 +9833,18 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock520:
+rowblock564:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile521:
+tile565:
 	TESTQ        R8, R8
-	JZ           end522
+	JZ           end566
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit524
+	JNZ          cinit568
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero523
+	JZ           zero567
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -9408,9 +9854,9 @@ tile521:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(R9), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart525
+	JMP          kstart569
 
-cinit524:
+cinit568:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -9423,9 +9869,9 @@ cinit524:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart525
+	JMP       kstart569
 
-zero523:
+zero567:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9435,14 +9881,14 @@ zero523:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart525:
+kstart569:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k526:
+k570:
 	TESTQ        R11, R11
-	JZ           kdone527
+	JZ           kdone571
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -9460,12 +9906,12 @@ k526:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k526
+	JMP          k570
 
-kdone527:
+kdone571:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn528
+	JZ           nobn572
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, K1, 64(R9)
@@ -9508,9 +9954,9 @@ kdone527:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn528:
+nobn572:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu529
+	JZ        norelu573
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9529,7 +9975,7 @@ nobn528:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu529:
+norelu573:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
 	ADDQ    R12, R9
@@ -9544,9 +9990,9 @@ norelu529:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile521
+	JMP     tile565
 
-end522:
+end566:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -9556,7 +10002,7 @@ end522:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock520
+	JNZ    rowblock564
 	VZEROUPPER
 	RET
 
@@ -9577,18 +10023,18 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock530:
+rowblock574:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile531:
+tile575:
 	TESTQ        R8, R8
-	JZ           end532
+	JZ           end576
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit534
+	JNZ          cinit578
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero533
+	JZ           zero577
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -9602,9 +10048,9 @@ tile531:
 	VBROADCASTSS 12(R9), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart535
+	JMP          kstart579
 
-cinit534:
+cinit578:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -9621,9 +10067,9 @@ cinit534:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart535
+	JMP       kstart579
 
-zero533:
+zero577:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9637,14 +10083,14 @@ zero533:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart535:
+kstart579:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k536:
+k580:
 	TESTQ        R11, R11
-	JZ           kdone537
+	JZ           kdone581
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -9667,12 +10113,12 @@ k536:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k536
+	JMP          k580
 
-kdone537:
+kdone581:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn538
+	JZ           nobn582
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, 64(R9)
@@ -9727,9 +10173,9 @@ kdone537:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn538:
+nobn582:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu539
+	JZ        norelu583
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9756,7 +10202,7 @@ nobn538:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu539:
+norelu583:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
 	VMOVUPS Z2, K1, 128(R9)
@@ -9775,9 +10221,9 @@ norelu539:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile531
+	JMP     tile575
 
-end532:
+end576:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -9787,7 +10233,7 @@ end532:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock530
+	JNZ    rowblock574
 	VZEROUPPER
 	RET
 
@@ -9808,18 +10254,18 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock540:
+rowblock584:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile541:
+tile585:
 	TESTQ        R8, R8
-	JZ           end542
+	JZ           end586
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit544
+	JNZ          cinit588
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero543
+	JZ           zero587
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -9837,9 +10283,9 @@ tile541:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart545
+	JMP          kstart589
 
-cinit544:
+cinit588:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -9860,9 +10306,9 @@ cinit544:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart545
+	JMP       kstart589
 
-zero543:
+zero587:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9880,14 +10326,14 @@ zero543:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart545:
+kstart589:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k546:
+k590:
 	TESTQ        R11, R11
-	JZ           kdone547
+	JZ           kdone591
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -9915,12 +10361,12 @@ k546:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k546
+	JMP          k590
 
-kdone547:
+kdone591:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn548
+	JZ           nobn592
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, 64(R9)
@@ -9987,9 +10433,9 @@ kdone547:
 	VMULPS       Z17, Z15, Z15
 	VADDPS       Z18, Z15, Z15
 
-nobn548:
+nobn592:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu549
+	JZ        norelu593
 	VXORPS    Z16, Z16, Z16
 	VCMPPS    $0x06, Z16, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10024,7 +10470,7 @@ nobn548:
 	VCMPPS    $0x06, Z16, Z15, K2
 	VMOVAPS.Z Z15, K2, Z15
 
-norelu549:
+norelu593:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
 	VMOVUPS Z2, 128(R9)
@@ -10047,9 +10493,9 @@ norelu549:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile541
+	JMP     tile585
 
-end542:
+end586:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -10059,7 +10505,223 @@ end542:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock540
+	JNZ    rowblock584
+	VZEROUPPER
+	RET
+
+// func gemmXN8x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmXN8x1_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	MOVQ  cs+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVQ  ldc+8(FP), R13
+	SHLQ  $0x02, R13
+
+rowblock594:
+	MOVQ c+0(FP), SI
+	MOVQ b+40(FP), DI
+	MOVQ nt+80(FP), R8
+
+tile595:
+	TESTQ        R8, R8
+	JZ           end596
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit598
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero597
+	MOVQ         bias+56(FP), R12
+	VBROADCASTSS (R12), Z0
+	VBROADCASTSS 4(R12), Z1
+	VBROADCASTSS 8(R12), Z2
+	VBROADCASTSS 12(R12), Z3
+	VBROADCASTSS 16(R12), Z4
+	VBROADCASTSS 20(R12), Z5
+	VBROADCASTSS 24(R12), Z6
+	VBROADCASTSS 28(R12), Z7
+	JMP          kstart599
+
+cinit598:
+	MOVQ      SI, R12
+	VMOVUPS.Z (R12), K1, Z0
+	ADDQ      R13, R12
+	VMOVUPS.Z (R12), K1, Z1
+	ADDQ      R13, R12
+	VMOVUPS.Z (R12), K1, Z2
+	ADDQ      R13, R12
+	VMOVUPS.Z (R12), K1, Z3
+	ADDQ      R13, R12
+	VMOVUPS.Z (R12), K1, Z4
+	ADDQ      R13, R12
+	VMOVUPS.Z (R12), K1, Z5
+	ADDQ      R13, R12
+	VMOVUPS.Z (R12), K1, Z6
+	ADDQ      R13, R12
+	VMOVUPS.Z (R12), K1, Z7
+	JMP       kstart599
+
+zero597:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+
+kstart599:
+	MOVQ a+16(FP), R9
+	LEAQ (R9)(AX*4), R12
+	MOVQ DI, R10
+	MOVQ k+64(FP), R11
+
+k600:
+	TESTQ        R11, R11
+	JZ           kdone601
+	VMOVUPS.Z    (R10), K1, Z8
+	VBROADCASTSS (R9), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (R9)(AX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS (R9)(AX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS (R9)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS (R12), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS (R12)(AX*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS (R12)(AX*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS (R12)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         CX, R12
+	ADDQ         CX, R9
+	ADDQ         DX, R10
+	DECQ         R11
+	JMP          k600
+
+kdone601:
+	MOVQ         SI, R9
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn602
+	MOVQ         SI, R12
+	VMOVUPS      Z0, K1, (R12)
+	ADDQ         R13, R12
+	VMOVUPS      Z1, K1, (R12)
+	ADDQ         R13, R12
+	VMOVUPS      Z2, K1, (R12)
+	ADDQ         R13, R12
+	VMOVUPS      Z3, K1, (R12)
+	ADDQ         R13, R12
+	VMOVUPS      Z4, K1, (R12)
+	ADDQ         R13, R12
+	VMOVUPS      Z5, K1, (R12)
+	ADDQ         R13, R12
+	VMOVUPS      Z6, K1, (R12)
+	ADDQ         R13, R12
+	VMOVUPS      Z7, K1, (R12)
+	MOVQ         c2+104(FP), R9
+	SUBQ         c+0(FP), R9
+	ADDQ         SI, R9
+	MOVQ         scale+112(FP), R10
+	MOVQ         shift+120(FP), R11
+	VBROADCASTSS (R10), Z9
+	VBROADCASTSS (R11), Z10
+	VMULPS       Z9, Z0, Z0
+	VADDPS       Z10, Z0, Z0
+	VBROADCASTSS 4(R10), Z9
+	VBROADCASTSS 4(R11), Z10
+	VMULPS       Z9, Z1, Z1
+	VADDPS       Z10, Z1, Z1
+	VBROADCASTSS 8(R10), Z9
+	VBROADCASTSS 8(R11), Z10
+	VMULPS       Z9, Z2, Z2
+	VADDPS       Z10, Z2, Z2
+	VBROADCASTSS 12(R10), Z9
+	VBROADCASTSS 12(R11), Z10
+	VMULPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VBROADCASTSS 16(R10), Z9
+	VBROADCASTSS 16(R11), Z10
+	VMULPS       Z9, Z4, Z4
+	VADDPS       Z10, Z4, Z4
+	VBROADCASTSS 20(R10), Z9
+	VBROADCASTSS 20(R11), Z10
+	VMULPS       Z9, Z5, Z5
+	VADDPS       Z10, Z5, Z5
+	VBROADCASTSS 24(R10), Z9
+	VBROADCASTSS 24(R11), Z10
+	VMULPS       Z9, Z6, Z6
+	VADDPS       Z10, Z6, Z6
+	VBROADCASTSS 28(R10), Z9
+	VBROADCASTSS 28(R11), Z10
+	VMULPS       Z9, Z7, Z7
+	VADDPS       Z10, Z7, Z7
+
+nobn602:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu603
+	VXORPS    Z8, Z8, Z8
+	VCMPPS    $0x06, Z8, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z8, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z8, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z8, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z8, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z8, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z8, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z8, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+
+norelu603:
+	MOVQ    R9, R12
+	VMOVUPS Z0, K1, (R12)
+	ADDQ    R13, R12
+	VMOVUPS Z1, K1, (R12)
+	ADDQ    R13, R12
+	VMOVUPS Z2, K1, (R12)
+	ADDQ    R13, R12
+	VMOVUPS Z3, K1, (R12)
+	ADDQ    R13, R12
+	VMOVUPS Z4, K1, (R12)
+	ADDQ    R13, R12
+	VMOVUPS Z5, K1, (R12)
+	ADDQ    R13, R12
+	VMOVUPS Z6, K1, (R12)
+	ADDQ    R13, R12
+	VMOVUPS Z7, K1, (R12)
+	ADDQ    $0x00000040, SI
+	ADDQ    $0x00000040, DI
+	DECQ    R8
+	JMP     tile595
+
+end596:
+	IMUL3Q $0x00000008, AX, R12
+	ADDQ   R12, a+16(FP)
+	IMUL3Q $0x00000008, R13, R12
+	ADDQ   R12, c+0(FP)
+	ADDQ   R12, c2+104(FP)
+	ADDQ   $0x20, bias+56(FP)
+	ADDQ   $0x20, scale+112(FP)
+	ADDQ   $0x20, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock594
 	VZEROUPPER
 	RET
 
@@ -10092,16 +10754,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs550:
+pairs604:
 	CMPQ SI, $0x02
-	JB   odd551
+	JB   odd605
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU553:
+loopU607:
 	CMPQ        R10, R8
-	JAE         loop1554
+	JAE         loop1608
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -10111,29 +10773,29 @@ loopU553:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU553
+	JMP         loopU607
 
-loop1554:
+loop1608:
 	CMPQ        R10, R9
-	JAE         tail556
+	JAE         tail610
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1554
+	JMP         loop1608
 
-tail556:
+tail610:
 	CMPQ        R10, DI
-	JAE         done555
+	JAE         done609
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done555:
+done609:
 	XORQ R10, R10
 
-loopU557:
+loopU611:
 	CMPQ        R10, R8
-	JAE         loop1558
+	JAE         loop1612
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -10143,37 +10805,37 @@ loopU557:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU557
+	JMP         loopU611
 
-loop1558:
+loop1612:
 	CMPQ        R10, R9
-	JAE         tail560
+	JAE         tail614
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1558
+	JMP         loop1612
 
-tail560:
+tail614:
 	CMPQ        R10, DI
-	JAE         done559
+	JAE         done613
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done559:
+done613:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs550
+	JMP  pairs604
 
-odd551:
+odd605:
 	TESTQ SI, SI
-	JZ    end552
+	JZ    end606
 	XORQ  R10, R10
 
-loopU561:
+loopU615:
 	CMPQ        R10, R8
-	JAE         loop1562
+	JAE         loop1616
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -10183,25 +10845,25 @@ loopU561:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU561
+	JMP         loopU615
 
-loop1562:
+loop1616:
 	CMPQ        R10, R9
-	JAE         tail564
+	JAE         tail618
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1562
+	JMP         loop1616
 
-tail564:
+tail618:
 	CMPQ        R10, DI
-	JAE         done563
+	JAE         done617
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done563:
-end552:
+done617:
+end606:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -10239,14 +10901,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows565:
+rows619:
 	TESTQ SI, SI
-	JZ    end566
+	JZ    end620
 	XORQ  R10, R10
 
-loopU567:
+loopU621:
 	CMPQ        R10, R8
-	JAE         loop1568
+	JAE         loop1622
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -10260,32 +10922,32 @@ loopU567:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU567
+	JMP         loopU621
 
-loop1568:
+loop1622:
 	CMPQ        R10, R9
-	JAE         tail570
+	JAE         tail624
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1568
+	JMP         loop1622
 
-tail570:
+tail624:
 	CMPQ        R10, DI
-	JAE         done569
+	JAE         done623
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done569:
+done623:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows565
+	JMP  rows619
 
-end566:
+end620:
 	VZEROUPPER
 	RET
 
@@ -10315,9 +10977,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU571:
+loopU625:
 	CMPQ        CX, DX
-	JAE         loop1572
+	JAE         loop1626
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -10331,26 +10993,26 @@ loopU571:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU571
+	JMP         loopU625
 
-loop1572:
+loop1626:
 	CMPQ        CX, BX
-	JAE         tail574
+	JAE         tail628
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1572
+	JMP         loop1626
 
-tail574:
+tail628:
 	CMPQ        CX, SI
-	JAE         done573
+	JAE         done627
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done573:
+done627:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -10385,9 +11047,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU575:
+loopU629:
 	CMPQ    DX, BX
-	JAE     loop1576
+	JAE     loop1630
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -10397,27 +11059,27 @@ loopU575:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU575
+	JMP     loopU629
 
-loop1576:
+loop1630:
 	CMPQ    DX, SI
-	JAE     tail578
+	JAE     tail632
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1576
+	JMP     loop1630
 
-tail578:
+tail632:
 	CMPQ       DX, DI
-	JAE        done577
+	JAE        done631
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done577:
+done631:
 	VZEROUPPER
 	RET
 
@@ -10444,9 +11106,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU579:
+loopU633:
 	CMPQ    DX, BX
-	JAE     loop1580
+	JAE     loop1634
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -10458,29 +11120,29 @@ loopU579:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU579
+	JMP     loopU633
 
-loop1580:
+loop1634:
 	CMPQ    DX, SI
-	JAE     tail582
+	JAE     tail636
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1580
+	JMP     loop1634
 
-tail582:
+tail636:
 	CMPQ       DX, DI
-	JAE        done581
+	JAE        done635
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done581:
+done635:
 	VZEROUPPER
 	RET
 
@@ -10500,7 +11162,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off583
+	JZ           off637
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -10511,9 +11173,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1585:
+loop1639:
 	CMPQ    DX, BX
-	JAE     tail587
+	JAE     tail641
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -10522,11 +11184,11 @@ loop1585:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1585
+	JMP     loop1639
 
-tail587:
+tail641:
 	CMPQ       DX, SI
-	JAE        done586
+	JAE        done640
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -10535,11 +11197,11 @@ tail587:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done586:
+done640:
 	VZEROUPPER
 	RET
 
-off583:
+off637:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -10550,27 +11212,27 @@ off583:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1589:
+loop1643:
 	CMPQ    DX, BX
-	JAE     tail591
+	JAE     tail645
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1589
+	JMP     loop1643
 
-tail591:
+tail645:
 	CMPQ       DX, SI
-	JAE        done590
+	JAE        done644
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done590:
+done644:
 	VZEROUPPER
 	RET
 
@@ -10592,7 +11254,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off592
+	JZ           off646
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -10603,9 +11265,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1594:
+loop1648:
 	CMPQ    BX, SI
-	JAE     tail596
+	JAE     tail650
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -10620,11 +11282,11 @@ loop1594:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1594
+	JMP     loop1648
 
-tail596:
+tail650:
 	CMPQ       BX, DI
-	JAE        done595
+	JAE        done649
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -10639,11 +11301,11 @@ tail596:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done595:
+done649:
 	VZEROUPPER
 	RET
 
-off592:
+off646:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -10654,9 +11316,9 @@ off592:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1598:
+loop1652:
 	CMPQ    BX, SI
-	JAE     tail600
+	JAE     tail654
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -10669,11 +11331,11 @@ loop1598:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1598
+	JMP     loop1652
 
-tail600:
+tail654:
 	CMPQ       BX, DI
-	JAE        done599
+	JAE        done653
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -10686,7 +11348,7 @@ tail600:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done599:
+done653:
 	VZEROUPPER
 	RET
 
@@ -10723,9 +11385,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1602:
+loop1656:
 	CMPQ    SI, DI
-	JAE     tail604
+	JAE     tail658
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -10750,11 +11412,11 @@ loop1602:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1602
+	JMP     loop1656
 
-tail604:
+tail658:
 	CMPQ       SI, R8
-	JAE        done603
+	JAE        done657
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -10779,7 +11441,7 @@ tail604:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done603:
+done657:
 	VZEROUPPER
 	RET
 
@@ -10811,9 +11473,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1606:
+loop1660:
 	CMPQ    BX, SI
-	JAE     tail608
+	JAE     tail662
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -10831,11 +11493,11 @@ loop1606:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1606
+	JMP     loop1660
 
-tail608:
+tail662:
 	CMPQ       BX, DI
-	JAE        done607
+	JAE        done661
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -10853,7 +11515,7 @@ tail608:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done607:
+done661:
 	VZEROUPPER
 	RET
 
@@ -10873,9 +11535,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU609:
+loopU663:
 	CMPQ        BX, DX
-	JAE         loop1610
+	JAE         loop1664
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -10885,17 +11547,17 @@ loopU609:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU609
+	JMP         loopU663
 
-loop1610:
+loop1664:
 	CMPQ        BX, CX
-	JAE         done611
+	JAE         done665
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1610
+	JMP         loop1664
 
-done611:
+done665:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -10929,22 +11591,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows612:
+rows666:
 	TESTQ    BX, BX
-	JZ       end615
+	JZ       end669
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do614
-	JP       do614
-	JMP      next613
+	JNE      do668
+	JP       do668
+	JMP      next667
 
-do614:
+do668:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU616:
+loopU670:
 	CMPQ        R9, R8
-	JAE         loop1617
+	JAE         loop1671
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -10952,33 +11614,33 @@ loopU616:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU616
+	JMP         loopU670
 
-loop1617:
+loop1671:
 	CMPQ        R9, SI
-	JAE         tail619
+	JAE         tail673
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1617
+	JMP         loop1671
 
-tail619:
+tail673:
 	CMPQ        R9, DI
-	JAE         done618
+	JAE         done672
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done618:
-next613:
+done672:
+next667:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows612
+	JMP  rows666
 
-end615:
+end669:
 	VZEROUPPER
 	RET
 
@@ -11007,22 +11669,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows620:
+rows674:
 	TESTQ    DI, DI
-	JZ       end623
+	JZ       end677
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do622
-	JP       do622
-	JMP      next621
+	JNE      do676
+	JP       do676
+	JMP      next675
 
-do622:
+do676:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU624:
+loopU678:
 	CMPQ        R11, R10
-	JAE         loop1625
+	JAE         loop1679
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -11036,11 +11698,11 @@ loopU624:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU624
+	JMP         loopU678
 
-loop1625:
+loop1679:
 	CMPQ        R11, R8
-	JAE         tail627
+	JAE         tail681
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -11048,11 +11710,11 @@ loop1625:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1625
+	JMP         loop1679
 
-tail627:
+tail681:
 	CMPQ        R11, R9
-	JAE         done626
+	JAE         done680
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -11062,15 +11724,15 @@ tail627:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done626:
-next621:
+done680:
+next675:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows620
+	JMP  rows674
 
-end623:
+end677:
 	VZEROUPPER
 	RET
 
@@ -11085,7 +11747,7 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	MOVQ         taps+32(FP), SI
 	MOVQ         n+40(FP), R8
 	TESTQ        R8, R8
-	JZ           end628
+	JZ           end682
 	MOVQ         R8, DI
 	DECQ         DI
 	ANDQ         $0x00000007, DI
@@ -11098,22 +11760,22 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	DECQ         DI
 	XORQ         R9, R9
 
-blocks629:
+blocks683:
 	LEAQ 96(R9), R10
 	CMPQ R10, DI
-	JA   blocksDone630
+	JA   blocksDone684
 	MOVQ R10, R9
-	JMP  blocks629
+	JMP  blocks683
 
-blocksDone630:
+blocksDone684:
 	MOVQ R9, DI
 	SHLQ $0x02, DI
 	SHLQ $0x02, R8
 	XORQ R9, R9
 
-blockU631:
+blockU685:
 	CMPQ    R9, DI
-	JAE     last12_643
+	JAE     last12_697
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -11126,851 +11788,6 @@ blockU631:
 	VMOVAPS Y13, Y9
 	VMOVAPS Y13, Y10
 	VMOVAPS Y13, Y11
-	XORQ    R10, R10
-
-tap644:
-	CMPQ         R10, SI
-	JAE          taps645
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VFMADD231PS  320(CX)(R11*1), Y12, Y10
-	VFMADD231PS  352(CX)(R11*1), Y12, Y11
-	INCQ         R10
-	JMP          tap644
-
-taps645:
-	VMOVUPS Y0, (AX)(R9*1)
-	VMOVUPS Y1, 32(AX)(R9*1)
-	VMOVUPS Y2, 64(AX)(R9*1)
-	VMOVUPS Y3, 96(AX)(R9*1)
-	VMOVUPS Y4, 128(AX)(R9*1)
-	VMOVUPS Y5, 160(AX)(R9*1)
-	VMOVUPS Y6, 192(AX)(R9*1)
-	VMOVUPS Y7, 224(AX)(R9*1)
-	VMOVUPS Y8, 256(AX)(R9*1)
-	VMOVUPS Y9, 288(AX)(R9*1)
-	VMOVUPS Y10, 320(AX)(R9*1)
-	VMOVUPS Y11, 352(AX)(R9*1)
-	ADDQ    $0x00000180, R9
-	JMP     blockU631
-
-last12_643:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000160
-	JBE     last11_642
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	VMOVAPS Y13, Y11
-	XORQ    R10, R10
-
-tap646:
-	CMPQ         R10, SI
-	JAE          taps647
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VFMADD231PS  320(CX)(R11*1), Y12, Y10
-	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y11
-	INCQ         R10
-	JMP          tap646
-
-taps647:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMOVUPS    Y9, 288(AX)(R9*1)
-	VMOVUPS    Y10, 320(AX)(R9*1)
-	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        end628
-
-last11_642:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000140
-	JBE     last10_641
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	XORQ    R10, R10
-
-tap648:
-	CMPQ         R10, SI
-	JAE          taps649
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y10
-	INCQ         R10
-	JMP          tap648
-
-taps649:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMOVUPS    Y9, 288(AX)(R9*1)
-	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        end628
-
-last10_641:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000120
-	JBE     last9_640
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	XORQ    R10, R10
-
-tap650:
-	CMPQ         R10, SI
-	JAE          taps651
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y9
-	INCQ         R10
-	JMP          tap650
-
-taps651:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        end628
-
-last9_640:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000100
-	JBE     last8_639
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	XORQ    R10, R10
-
-tap652:
-	CMPQ         R10, SI
-	JAE          taps653
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y8
-	INCQ         R10
-	JMP          tap652
-
-taps653:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        end628
-
-last8_639:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x000000e0
-	JBE     last7_638
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	XORQ    R10, R10
-
-tap654:
-	CMPQ         R10, SI
-	JAE          taps655
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y7
-	INCQ         R10
-	JMP          tap654
-
-taps655:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        end628
-
-last7_638:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x000000c0
-	JBE     last6_637
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	XORQ    R10, R10
-
-tap656:
-	CMPQ         R10, SI
-	JAE          taps657
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y6
-	INCQ         R10
-	JMP          tap656
-
-taps657:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        end628
-
-last6_637:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x000000a0
-	JBE     last5_636
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	XORQ    R10, R10
-
-tap658:
-	CMPQ         R10, SI
-	JAE          taps659
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y5
-	INCQ         R10
-	JMP          tap658
-
-taps659:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        end628
-
-last5_636:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000080
-	JBE     last4_635
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	XORQ    R10, R10
-
-tap660:
-	CMPQ         R10, SI
-	JAE          taps661
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y4
-	INCQ         R10
-	JMP          tap660
-
-taps661:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        end628
-
-last4_635:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000060
-	JBE     last3_634
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	XORQ    R10, R10
-
-tap662:
-	CMPQ         R10, SI
-	JAE          taps663
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y3
-	INCQ         R10
-	JMP          tap662
-
-taps663:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        end628
-
-last3_634:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000040
-	JBE     last2_633
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	XORQ    R10, R10
-
-tap664:
-	CMPQ         R10, SI
-	JAE          taps665
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y2
-	INCQ         R10
-	JMP          tap664
-
-taps665:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        end628
-
-last2_633:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000020
-	JBE     last1_632
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	XORQ    R10, R10
-
-tap666:
-	CMPQ         R10, SI
-	JAE          taps667
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y1
-	INCQ         R10
-	JMP          tap666
-
-taps667:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        end628
-
-last1_632:
-	VMOVAPS Y13, Y0
-	XORQ    R10, R10
-
-tap668:
-	CMPQ         R10, SI
-	JAE          taps669
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VMASKMOVPS   (CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y0
-	INCQ         R10
-	JMP          tap668
-
-taps669:
-	VMASKMOVPS Y0, Y15, (AX)(R9*1)
-
-end628:
-	VZEROUPPER
-	RET
-
-// func shiftSumRows256(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)
-// Requires: AVX, FMA3
-TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
-	VBROADCASTSS b+72(FP), Y13
-	MOVQ         y+0(FP), AX
-	MOVQ         x+16(FP), CX
-	MOVQ         offs+32(FP), DX
-	MOVQ         w+40(FP), BX
-	MOVQ         taps+48(FP), SI
-	MOVQ         rows+56(FP), R12
-	MOVQ         n+64(FP), R8
-	TESTQ        R8, R8
-	JZ           end672
-	MOVQ         R8, DI
-	DECQ         DI
-	ANDQ         $0x00000007, DI
-	INCQ         DI
-	MOVQ         $0x00000008, R9
-	SUBQ         DI, R9
-	LEAQ         maskTable<>+0(SB), DI
-	VMOVUPS      (DI)(R9*4), Y15
-	MOVQ         R8, DI
-	DECQ         DI
-	XORQ         R9, R9
-
-blocks673:
-	LEAQ 96(R9), R10
-	CMPQ R10, DI
-	JA   blocksDone674
-	MOVQ R10, R9
-	JMP  blocks673
-
-blocksDone674:
-	MOVQ R9, DI
-	SHLQ $0x02, DI
-	SHLQ $0x02, R8
-
-row670:
-	TESTQ R12, R12
-	JZ    end672
-	XORQ  R9, R9
-
-blockU675:
-	CMPQ    R9, DI
-	JAE     last12_687
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	VMOVAPS Y13, Y11
-	XORQ    R10, R10
-
-tap688:
-	CMPQ         R10, SI
-	JAE          taps689
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VFMADD231PS  320(CX)(R11*1), Y12, Y10
-	VFMADD231PS  352(CX)(R11*1), Y12, Y11
-	INCQ         R10
-	JMP          tap688
-
-taps689:
-	VMOVUPS Y0, (AX)(R9*1)
-	VMOVUPS Y1, 32(AX)(R9*1)
-	VMOVUPS Y2, 64(AX)(R9*1)
-	VMOVUPS Y3, 96(AX)(R9*1)
-	VMOVUPS Y4, 128(AX)(R9*1)
-	VMOVUPS Y5, 160(AX)(R9*1)
-	VMOVUPS Y6, 192(AX)(R9*1)
-	VMOVUPS Y7, 224(AX)(R9*1)
-	VMOVUPS Y8, 256(AX)(R9*1)
-	VMOVUPS Y9, 288(AX)(R9*1)
-	VMOVUPS Y10, 320(AX)(R9*1)
-	VMOVUPS Y11, 352(AX)(R9*1)
-	ADDQ    $0x00000180, R9
-	JMP     blockU675
-
-last12_687:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000160
-	JBE     last11_686
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	VMOVAPS Y13, Y11
-	XORQ    R10, R10
-
-tap690:
-	CMPQ         R10, SI
-	JAE          taps691
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VFMADD231PS  320(CX)(R11*1), Y12, Y10
-	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y11
-	INCQ         R10
-	JMP          tap690
-
-taps691:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMOVUPS    Y9, 288(AX)(R9*1)
-	VMOVUPS    Y10, 320(AX)(R9*1)
-	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        next671
-
-last11_686:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000140
-	JBE     last10_685
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	XORQ    R10, R10
-
-tap692:
-	CMPQ         R10, SI
-	JAE          taps693
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y10
-	INCQ         R10
-	JMP          tap692
-
-taps693:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMOVUPS    Y9, 288(AX)(R9*1)
-	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        next671
-
-last10_685:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000120
-	JBE     last9_684
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	XORQ    R10, R10
-
-tap694:
-	CMPQ         R10, SI
-	JAE          taps695
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y9
-	INCQ         R10
-	JMP          tap694
-
-taps695:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        next671
-
-last9_684:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000100
-	JBE     last8_683
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	XORQ    R10, R10
-
-tap696:
-	CMPQ         R10, SI
-	JAE          taps697
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y8
-	INCQ         R10
-	JMP          tap696
-
-taps697:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        next671
-
-last8_683:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x000000e0
-	JBE     last7_682
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
 tap698:
@@ -11987,27 +11804,35 @@ tap698:
 	VFMADD231PS  128(CX)(R11*1), Y12, Y4
 	VFMADD231PS  160(CX)(R11*1), Y12, Y5
 	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y7
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VFMADD231PS  320(CX)(R11*1), Y12, Y10
+	VFMADD231PS  352(CX)(R11*1), Y12, Y11
 	INCQ         R10
 	JMP          tap698
 
 taps699:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        next671
+	VMOVUPS Y0, (AX)(R9*1)
+	VMOVUPS Y1, 32(AX)(R9*1)
+	VMOVUPS Y2, 64(AX)(R9*1)
+	VMOVUPS Y3, 96(AX)(R9*1)
+	VMOVUPS Y4, 128(AX)(R9*1)
+	VMOVUPS Y5, 160(AX)(R9*1)
+	VMOVUPS Y6, 192(AX)(R9*1)
+	VMOVUPS Y7, 224(AX)(R9*1)
+	VMOVUPS Y8, 256(AX)(R9*1)
+	VMOVUPS Y9, 288(AX)(R9*1)
+	VMOVUPS Y10, 320(AX)(R9*1)
+	VMOVUPS Y11, 352(AX)(R9*1)
+	ADDQ    $0x00000180, R9
+	JMP     blockU685
 
-last7_682:
+last12_697:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x000000c0
-	JBE     last6_681
+	CMPQ    R11, $0x00000160
+	JBE     last11_696
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -12015,6 +11840,11 @@ last7_682:
 	VMOVAPS Y13, Y4
 	VMOVAPS Y13, Y5
 	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
+	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
 tap700:
@@ -12030,8 +11860,13 @@ tap700:
 	VFMADD231PS  96(CX)(R11*1), Y12, Y3
 	VFMADD231PS  128(CX)(R11*1), Y12, Y4
 	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y6
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VFMADD231PS  320(CX)(R11*1), Y12, Y10
+	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y11
 	INCQ         R10
 	JMP          tap700
 
@@ -12042,20 +11877,30 @@ taps701:
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        next671
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMOVUPS    Y9, 288(AX)(R9*1)
+	VMOVUPS    Y10, 320(AX)(R9*1)
+	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
+	JMP        end682
 
-last6_681:
+last11_696:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x000000a0
-	JBE     last5_680
+	CMPQ    R11, $0x00000140
+	JBE     last10_695
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	VMOVAPS Y13, Y4
 	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
 	XORQ    R10, R10
 
 tap702:
@@ -12070,8 +11915,13 @@ tap702:
 	VFMADD231PS  64(CX)(R11*1), Y12, Y2
 	VFMADD231PS  96(CX)(R11*1), Y12, Y3
 	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y5
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y10
 	INCQ         R10
 	JMP          tap702
 
@@ -12081,19 +11931,29 @@ taps703:
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        next671
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMOVUPS    Y9, 288(AX)(R9*1)
+	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
+	JMP        end682
 
-last5_680:
+last10_695:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000080
-	JBE     last4_679
+	CMPQ    R11, $0x00000120
+	JBE     last9_694
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
 	XORQ    R10, R10
 
 tap704:
@@ -12107,8 +11967,13 @@ tap704:
 	VFMADD231PS  32(CX)(R11*1), Y12, Y1
 	VFMADD231PS  64(CX)(R11*1), Y12, Y2
 	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y4
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y9
 	INCQ         R10
 	JMP          tap704
 
@@ -12117,18 +11982,28 @@ taps705:
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        next671
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
+	JMP        end682
 
-last4_679:
+last9_694:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000060
-	JBE     last3_678
+	CMPQ    R11, $0x00000100
+	JBE     last8_693
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
 	XORQ    R10, R10
 
 tap706:
@@ -12141,8 +12016,13 @@ tap706:
 	VFMADD231PS  (CX)(R11*1), Y12, Y0
 	VFMADD231PS  32(CX)(R11*1), Y12, Y1
 	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y3
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y8
 	INCQ         R10
 	JMP          tap706
 
@@ -12150,17 +12030,27 @@ taps707:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        next671
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
+	JMP        end682
 
-last3_678:
+last8_693:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000040
-	JBE     last2_677
+	CMPQ    R11, $0x000000e0
+	JBE     last7_692
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
 tap708:
@@ -12172,24 +12062,39 @@ tap708:
 	VBROADCASTSS (BX)(R10*4), Y12
 	VFMADD231PS  (CX)(R11*1), Y12, Y0
 	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y2
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y7
 	INCQ         R10
 	JMP          tap708
 
 taps709:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        next671
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
+	JMP        end682
 
-last2_677:
+last7_692:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000020
-	JBE     last1_676
+	CMPQ    R11, $0x000000c0
+	JBE     last6_691
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
 	XORQ    R10, R10
 
 tap710:
@@ -12200,18 +12105,37 @@ tap710:
 	ADDQ         R9, R11
 	VBROADCASTSS (BX)(R10*4), Y12
 	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y1
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y6
 	INCQ         R10
 	JMP          tap710
 
 taps711:
 	VMOVUPS    Y0, (AX)(R9*1)
-	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        next671
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
+	JMP        end682
 
-last1_676:
+last6_691:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x000000a0
+	JBE     last5_690
 	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
 	XORQ    R10, R10
 
 tap712:
@@ -12221,23 +12145,761 @@ tap712:
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
 	VBROADCASTSS (BX)(R10*4), Y12
-	VMASKMOVPS   (CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y0
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y5
 	INCQ         R10
 	JMP          tap712
 
 taps713:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
+	JMP        end682
+
+last5_690:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000080
+	JBE     last4_689
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	XORQ    R10, R10
+
+tap714:
+	CMPQ         R10, SI
+	JAE          taps715
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y4
+	INCQ         R10
+	JMP          tap714
+
+taps715:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
+	JMP        end682
+
+last4_689:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000060
+	JBE     last3_688
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	XORQ    R10, R10
+
+tap716:
+	CMPQ         R10, SI
+	JAE          taps717
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y3
+	INCQ         R10
+	JMP          tap716
+
+taps717:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
+	JMP        end682
+
+last3_688:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000040
+	JBE     last2_687
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	XORQ    R10, R10
+
+tap718:
+	CMPQ         R10, SI
+	JAE          taps719
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y2
+	INCQ         R10
+	JMP          tap718
+
+taps719:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
+	JMP        end682
+
+last2_687:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000020
+	JBE     last1_686
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	XORQ    R10, R10
+
+tap720:
+	CMPQ         R10, SI
+	JAE          taps721
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y1
+	INCQ         R10
+	JMP          tap720
+
+taps721:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
+	JMP        end682
+
+last1_686:
+	VMOVAPS Y13, Y0
+	XORQ    R10, R10
+
+tap722:
+	CMPQ         R10, SI
+	JAE          taps723
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VMASKMOVPS   (CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y0
+	INCQ         R10
+	JMP          tap722
+
+taps723:
 	VMASKMOVPS Y0, Y15, (AX)(R9*1)
 
-next671:
+end682:
+	VZEROUPPER
+	RET
+
+// func shiftSumRows256(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)
+// Requires: AVX, FMA3
+TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
+	VBROADCASTSS b+72(FP), Y13
+	MOVQ         y+0(FP), AX
+	MOVQ         x+16(FP), CX
+	MOVQ         offs+32(FP), DX
+	MOVQ         w+40(FP), BX
+	MOVQ         taps+48(FP), SI
+	MOVQ         rows+56(FP), R12
+	MOVQ         n+64(FP), R8
+	TESTQ        R8, R8
+	JZ           end726
+	MOVQ         R8, DI
+	DECQ         DI
+	ANDQ         $0x00000007, DI
+	INCQ         DI
+	MOVQ         $0x00000008, R9
+	SUBQ         DI, R9
+	LEAQ         maskTable<>+0(SB), DI
+	VMOVUPS      (DI)(R9*4), Y15
+	MOVQ         R8, DI
+	DECQ         DI
+	XORQ         R9, R9
+
+blocks727:
+	LEAQ 96(R9), R10
+	CMPQ R10, DI
+	JA   blocksDone728
+	MOVQ R10, R9
+	JMP  blocks727
+
+blocksDone728:
+	MOVQ R9, DI
+	SHLQ $0x02, DI
+	SHLQ $0x02, R8
+
+row724:
+	TESTQ R12, R12
+	JZ    end726
+	XORQ  R9, R9
+
+blockU729:
+	CMPQ    R9, DI
+	JAE     last12_741
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
+	VMOVAPS Y13, Y11
+	XORQ    R10, R10
+
+tap742:
+	CMPQ         R10, SI
+	JAE          taps743
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VFMADD231PS  320(CX)(R11*1), Y12, Y10
+	VFMADD231PS  352(CX)(R11*1), Y12, Y11
+	INCQ         R10
+	JMP          tap742
+
+taps743:
+	VMOVUPS Y0, (AX)(R9*1)
+	VMOVUPS Y1, 32(AX)(R9*1)
+	VMOVUPS Y2, 64(AX)(R9*1)
+	VMOVUPS Y3, 96(AX)(R9*1)
+	VMOVUPS Y4, 128(AX)(R9*1)
+	VMOVUPS Y5, 160(AX)(R9*1)
+	VMOVUPS Y6, 192(AX)(R9*1)
+	VMOVUPS Y7, 224(AX)(R9*1)
+	VMOVUPS Y8, 256(AX)(R9*1)
+	VMOVUPS Y9, 288(AX)(R9*1)
+	VMOVUPS Y10, 320(AX)(R9*1)
+	VMOVUPS Y11, 352(AX)(R9*1)
+	ADDQ    $0x00000180, R9
+	JMP     blockU729
+
+last12_741:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000160
+	JBE     last11_740
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
+	VMOVAPS Y13, Y11
+	XORQ    R10, R10
+
+tap744:
+	CMPQ         R10, SI
+	JAE          taps745
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VFMADD231PS  320(CX)(R11*1), Y12, Y10
+	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y11
+	INCQ         R10
+	JMP          tap744
+
+taps745:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMOVUPS    Y9, 288(AX)(R9*1)
+	VMOVUPS    Y10, 320(AX)(R9*1)
+	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
+	JMP        next725
+
+last11_740:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000140
+	JBE     last10_739
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
+	XORQ    R10, R10
+
+tap746:
+	CMPQ         R10, SI
+	JAE          taps747
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y10
+	INCQ         R10
+	JMP          tap746
+
+taps747:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMOVUPS    Y9, 288(AX)(R9*1)
+	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
+	JMP        next725
+
+last10_739:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000120
+	JBE     last9_738
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	XORQ    R10, R10
+
+tap748:
+	CMPQ         R10, SI
+	JAE          taps749
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y9
+	INCQ         R10
+	JMP          tap748
+
+taps749:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
+	JMP        next725
+
+last9_738:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000100
+	JBE     last8_737
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	XORQ    R10, R10
+
+tap750:
+	CMPQ         R10, SI
+	JAE          taps751
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y8
+	INCQ         R10
+	JMP          tap750
+
+taps751:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
+	JMP        next725
+
+last8_737:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x000000e0
+	JBE     last7_736
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	XORQ    R10, R10
+
+tap752:
+	CMPQ         R10, SI
+	JAE          taps753
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y7
+	INCQ         R10
+	JMP          tap752
+
+taps753:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
+	JMP        next725
+
+last7_736:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x000000c0
+	JBE     last6_735
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	XORQ    R10, R10
+
+tap754:
+	CMPQ         R10, SI
+	JAE          taps755
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y6
+	INCQ         R10
+	JMP          tap754
+
+taps755:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
+	JMP        next725
+
+last6_735:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x000000a0
+	JBE     last5_734
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	XORQ    R10, R10
+
+tap756:
+	CMPQ         R10, SI
+	JAE          taps757
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y5
+	INCQ         R10
+	JMP          tap756
+
+taps757:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
+	JMP        next725
+
+last5_734:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000080
+	JBE     last4_733
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	XORQ    R10, R10
+
+tap758:
+	CMPQ         R10, SI
+	JAE          taps759
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y4
+	INCQ         R10
+	JMP          tap758
+
+taps759:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
+	JMP        next725
+
+last4_733:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000060
+	JBE     last3_732
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	XORQ    R10, R10
+
+tap760:
+	CMPQ         R10, SI
+	JAE          taps761
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y3
+	INCQ         R10
+	JMP          tap760
+
+taps761:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
+	JMP        next725
+
+last3_732:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000040
+	JBE     last2_731
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	XORQ    R10, R10
+
+tap762:
+	CMPQ         R10, SI
+	JAE          taps763
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y2
+	INCQ         R10
+	JMP          tap762
+
+taps763:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
+	JMP        next725
+
+last2_731:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000020
+	JBE     last1_730
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	XORQ    R10, R10
+
+tap764:
+	CMPQ         R10, SI
+	JAE          taps765
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y1
+	INCQ         R10
+	JMP          tap764
+
+taps765:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
+	JMP        next725
+
+last1_730:
+	VMOVAPS Y13, Y0
+	XORQ    R10, R10
+
+tap766:
+	CMPQ         R10, SI
+	JAE          taps767
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VMASKMOVPS   (CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y0
+	INCQ         R10
+	JMP          tap766
+
+taps767:
+	VMASKMOVPS Y0, Y15, (AX)(R9*1)
+
+next725:
 	MOVQ ys+8(FP), R11
 	LEAQ (AX)(R11*4), AX
 	MOVQ xs+24(FP), R11
 	LEAQ (CX)(R11*4), CX
 	DECQ R12
-	JMP  row670
+	JMP  row724
 
-end672:
+end726:
 	VZEROUPPER
 	RET
 
@@ -12285,69 +12947,516 @@ TEXT ·copyPlanes256(SB), NOSPLIT, $0-72
 	SHLQ    $0x02, R12
 	SHLQ    $0x02, R10
 	TESTQ   DI, DI
-	JNZ     wide714
+	JNZ     wide768
 
-plane715:
+plane769:
 	MOVQ BX, DI
 
-row716:
+row770:
 	XORQ       R13, R13
 	VMASKMOVPS (CX)(R13*1), Y15, Y0
 	LEAQ       32(AX)(R13*1), R9
 	CMPQ       R9, R8
-	JA         masked718
+	JA         masked772
 	VMOVUPS    Y0, (AX)(R13*1)
 
-nextRow719:
+nextRow773:
 	ADDQ SI, AX
 	ADDQ R10, CX
 	DECQ DI
-	JNZ  row716
+	JNZ  row770
 	ADDQ R11, AX
 	ADDQ R12, CX
 	DECQ DX
-	JNZ  plane715
+	JNZ  plane769
 	VZEROUPPER
 	RET
 
-masked718:
+masked772:
 	VMASKMOVPS Y0, Y15, (AX)(R13*1)
-	JMP        nextRow719
+	JMP        nextRow773
 
-wide714:
-plane720:
+wide768:
+plane774:
 	MOVQ BX, R13
 
-row721:
+row775:
 	XORQ R14, R14
 
-full725:
+full779:
 	VMOVUPS    (CX)(R14*1), Y0
 	VMOVUPS    Y0, (AX)(R14*1)
 	ADDQ       $0x00000020, R14
 	CMPQ       R14, DI
-	JB         full725
+	JB         full779
 	VMASKMOVPS (CX)(R14*1), Y15, Y0
 	LEAQ       32(AX)(R14*1), R9
 	CMPQ       R9, R8
-	JA         masked723
+	JA         masked777
 	VMOVUPS    Y0, (AX)(R14*1)
 
-nextRow724:
+nextRow778:
 	ADDQ SI, AX
 	ADDQ R10, CX
 	DECQ R13
-	JNZ  row721
+	JNZ  row775
 	ADDQ R11, AX
 	ADDQ R12, CX
 	DECQ DX
-	JNZ  plane720
+	JNZ  plane774
 	VZEROUPPER
 	RET
 
-masked723:
+masked777:
 	VMASKMOVPS Y0, Y15, (AX)(R14*1)
-	JMP        nextRow724
+	JMP        nextRow778
+
+// func copyPlanesBN256(z *float32, y *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int, scale *float32, shift *float32, mode int)
+// Requires: AVX
+TEXT ·copyPlanesBN256(SB), NOSPLIT, $0-104
+	MOVQ    z+0(FP), AX
+	MOVQ    y+8(FP), CX
+	MOVQ    src+32(FP), DX
+	MOVQ    rows+64(FP), BX
+	MOVQ    n+72(FP), SI
+	MOVQ    SI, DI
+	DECQ    DI
+	ANDQ    $0x00000007, DI
+	INCQ    DI
+	MOVQ    $0x00000008, R8
+	SUBQ    DI, R8
+	LEAQ    maskTable<>+0(SB), DI
+	VMOVUPS (DI)(R8*4), Y15
+	MOVQ    SI, DI
+	DECQ    DI
+	ANDQ    $-8, DI
+	SHLQ    $0x02, DI
+	MOVQ    planes+56(FP), R8
+	DECQ    R8
+	IMULQ   dps+16(FP), R8
+	MOVQ    BX, R9
+	DECQ    R9
+	IMULQ   drs+24(FP), R9
+	ADDQ    R9, R8
+	ADDQ    SI, R8
+	LEAQ    (AX)(R8*4), R8
+	MOVQ    drs+24(FP), SI
+	MOVQ    BX, R9
+	IMULQ   SI, R9
+	NEGQ    R9
+	ADDQ    dps+16(FP), R9
+	SHLQ    $0x02, R9
+	MOVQ    R9, dps+16(FP)
+	SHLQ    $0x02, SI
+	MOVQ    srs+48(FP), R10
+	MOVQ    BX, R9
+	IMULQ   R10, R9
+	NEGQ    R9
+	ADDQ    sps+40(FP), R9
+	SHLQ    $0x02, R9
+	MOVQ    R9, sps+40(FP)
+	SHLQ    $0x02, R10
+	VXORPS  Y3, Y3, Y3
+	MOVQ    mode+96(FP), BX
+	ANDQ    $0x05, BX
+	XORQ    R9, R9
+	TESTQ   DI, DI
+	SETNE   R9
+	SHLQ    $0x01, R9
+	ORQ     R9, BX
+	CMPQ    BX, $0x00
+	JE      mode780
+	CMPQ    BX, $0x01
+	JE      mode781
+	CMPQ    BX, $0x02
+	JE      mode782
+	CMPQ    BX, $0x03
+	JE      mode783
+	CMPQ    BX, $0x04
+	JE      mode784
+	CMPQ    BX, $0x05
+	JE      mode785
+	CMPQ    BX, $0x06
+	JE      mode786
+	JMP     mode787
+
+mode780:
+plane788:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row789:
+	XORQ       DI, DI
+	VMASKMOVPS (DX)(DI*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	LEAQ       32(AX)(DI*1), R9
+	CMPQ       R9, R8
+	JA         masked790
+	VMOVUPS    Y5, (CX)(DI*1)
+
+nextRow791:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row789
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane788
+	VZEROUPPER
+	RET
+
+masked790:
+	VMASKMOVPS Y5, Y15, (CX)(DI*1)
+	JMP        nextRow791
+
+mode781:
+plane792:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row793:
+	XORQ       DI, DI
+	VMASKMOVPS (DX)(DI*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	LEAQ       32(AX)(DI*1), R9
+	CMPQ       R9, R8
+	JA         masked794
+	VMOVUPS    Y0, (AX)(DI*1)
+	VMOVUPS    Y5, (CX)(DI*1)
+
+nextRow795:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row793
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane792
+	VZEROUPPER
+	RET
+
+masked794:
+	VMASKMOVPS Y0, Y15, (AX)(DI*1)
+	VMASKMOVPS Y5, Y15, (CX)(DI*1)
+	JMP        nextRow795
+
+mode782:
+plane796:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row797:
+	XORQ R11, R11
+
+full800:
+	VMOVUPS    (DX)(R11*1), Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VMOVUPS    Y5, (CX)(R11*1)
+	ADDQ       $0x00000020, R11
+	CMPQ       R11, DI
+	JB         full800
+	VMASKMOVPS (DX)(R11*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	LEAQ       32(AX)(R11*1), R9
+	CMPQ       R9, R8
+	JA         masked798
+	VMOVUPS    Y5, (CX)(R11*1)
+
+nextRow799:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row797
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane796
+	VZEROUPPER
+	RET
+
+masked798:
+	VMASKMOVPS Y5, Y15, (CX)(R11*1)
+	JMP        nextRow799
+
+mode783:
+plane801:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row802:
+	XORQ R11, R11
+
+full805:
+	VMOVUPS    (DX)(R11*1), Y0
+	VMOVUPS    Y0, (AX)(R11*1)
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VMOVUPS    Y5, (CX)(R11*1)
+	ADDQ       $0x00000020, R11
+	CMPQ       R11, DI
+	JB         full805
+	VMASKMOVPS (DX)(R11*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	LEAQ       32(AX)(R11*1), R9
+	CMPQ       R9, R8
+	JA         masked803
+	VMOVUPS    Y0, (AX)(R11*1)
+	VMOVUPS    Y5, (CX)(R11*1)
+
+nextRow804:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row802
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane801
+	VZEROUPPER
+	RET
+
+masked803:
+	VMASKMOVPS Y0, Y15, (AX)(R11*1)
+	VMASKMOVPS Y5, Y15, (CX)(R11*1)
+	JMP        nextRow804
+
+mode784:
+plane806:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row807:
+	XORQ       DI, DI
+	VMASKMOVPS (DX)(DI*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	LEAQ       32(AX)(DI*1), R9
+	CMPQ       R9, R8
+	JA         masked808
+	VMOVUPS    Y5, (CX)(DI*1)
+
+nextRow809:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row807
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane806
+	VZEROUPPER
+	RET
+
+masked808:
+	VMASKMOVPS Y5, Y15, (CX)(DI*1)
+	JMP        nextRow809
+
+mode785:
+plane810:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row811:
+	XORQ       DI, DI
+	VMASKMOVPS (DX)(DI*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	LEAQ       32(AX)(DI*1), R9
+	CMPQ       R9, R8
+	JA         masked812
+	VMOVUPS    Y0, (AX)(DI*1)
+	VMOVUPS    Y5, (CX)(DI*1)
+
+nextRow813:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row811
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane810
+	VZEROUPPER
+	RET
+
+masked812:
+	VMASKMOVPS Y0, Y15, (AX)(DI*1)
+	VMASKMOVPS Y5, Y15, (CX)(DI*1)
+	JMP        nextRow813
+
+mode786:
+plane814:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row815:
+	XORQ R11, R11
+
+full818:
+	VMOVUPS    (DX)(R11*1), Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	VMOVUPS    Y5, (CX)(R11*1)
+	ADDQ       $0x00000020, R11
+	CMPQ       R11, DI
+	JB         full818
+	VMASKMOVPS (DX)(R11*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	LEAQ       32(AX)(R11*1), R9
+	CMPQ       R9, R8
+	JA         masked816
+	VMOVUPS    Y5, (CX)(R11*1)
+
+nextRow817:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row815
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane814
+	VZEROUPPER
+	RET
+
+masked816:
+	VMASKMOVPS Y5, Y15, (CX)(R11*1)
+	JMP        nextRow817
+
+mode787:
+plane819:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row820:
+	XORQ R11, R11
+
+full823:
+	VMOVUPS    (DX)(R11*1), Y0
+	VMOVUPS    Y0, (AX)(R11*1)
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	VMOVUPS    Y5, (CX)(R11*1)
+	ADDQ       $0x00000020, R11
+	CMPQ       R11, DI
+	JB         full823
+	VMASKMOVPS (DX)(R11*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	LEAQ       32(AX)(R11*1), R9
+	CMPQ       R9, R8
+	JA         masked821
+	VMOVUPS    Y0, (AX)(R11*1)
+	VMOVUPS    Y5, (CX)(R11*1)
+
+nextRow822:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row820
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane819
+	VZEROUPPER
+	RET
+
+masked821:
+	VMASKMOVPS Y0, Y15, (AX)(R11*1)
+	VMASKMOVPS Y5, Y15, (CX)(R11*1)
+	JMP        nextRow822
 
 // func sigmoidRow256(x *float32, y *float32, n int)
 // Requires: AVX, AVX2, FMA3
@@ -12357,9 +13466,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop726:
+gloop824:
 	CMPQ         DX, $0x00000008
-	JB           gtail727
+	JB           gtail825
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -12394,11 +13503,11 @@ gloop726:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop726
+	JMP          gloop824
 
-gtail727:
+gtail825:
 	TESTQ        DX, DX
-	JZ           gdone728
+	JZ           gdone826
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -12435,7 +13544,7 @@ gtail727:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone728:
+gdone826:
 	VZEROUPPER
 	RET
 
@@ -12447,9 +13556,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop729:
+gloop827:
 	CMPQ        DX, $0x00000008
-	JB          gtail730
+	JB          gtail828
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -12478,11 +13587,11 @@ gloop729:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop729
+	JMP         gloop827
 
-gtail730:
+gtail828:
 	TESTQ       DX, DX
-	JZ          gdone731
+	JZ          gdone829
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -12513,7 +13622,7 @@ gtail730:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone731:
+gdone829:
 	VZEROUPPER
 	RET
 
@@ -12526,9 +13635,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop732:
+gloop830:
 	CMPQ        BX, $0x00000008
-	JB          gtail733
+	JB          gtail831
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -12560,11 +13669,11 @@ gloop732:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop732
+	JMP         gloop830
 
-gtail733:
+gtail831:
 	TESTQ       BX, BX
-	JZ          gdone734
+	JZ          gdone832
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -12597,7 +13706,7 @@ gtail733:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone734:
+gdone832:
 	VZEROUPPER
 	RET
 
@@ -12610,9 +13719,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop735:
+gloop833:
 	CMPQ         DX, $0x00000008
-	JB           gtail736
+	JB           gtail834
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -12640,11 +13749,11 @@ gloop735:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop735
+	JMP          gloop833
 
-gtail736:
+gtail834:
 	TESTQ        DX, DX
-	JZ           gdone737
+	JZ           gdone835
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -12674,7 +13783,7 @@ gtail736:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone737:
+gdone835:
 	VZEROUPPER
 	RET
 
@@ -12691,9 +13800,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop738:
+gloop836:
 	CMPQ         DI, $0x00000008
-	JB           gtail739
+	JB           gtail837
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -12800,11 +13909,11 @@ gloop738:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop738
+	JMP          gloop836
 
-gtail739:
+gtail837:
 	TESTQ        DI, DI
-	JZ           gdone740
+	JZ           gdone838
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -12910,7 +14019,7 @@ gtail739:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone740:
+gdone838:
 	VZEROUPPER
 	RET
 
@@ -12931,11 +14040,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody741
+	JZ      nody839
 
-gloop742:
+gloop840:
 	CMPQ    R10, $0x00000008
-	JB      gtail743
+	JB      gtail841
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -12977,11 +14086,11 @@ gloop742:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop742
+	JMP     gloop840
 
-gtail743:
+gtail841:
 	TESTQ      R10, R10
-	JZ         gdone744
+	JZ         gdone842
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -13019,14 +14128,14 @@ gtail743:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone744:
+gdone842:
 	VZEROUPPER
 	RET
 
-nody741:
-gloop745:
+nody839:
+gloop843:
 	CMPQ    R10, $0x00000008
-	JB      gtail746
+	JB      gtail844
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -13065,11 +14174,11 @@ gloop745:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop745
+	JMP     gloop843
 
-gtail746:
+gtail844:
 	TESTQ      R10, R10
-	JZ         gdone747
+	JZ         gdone845
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -13105,7 +14214,7 @@ gtail746:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone747:
+gdone845:
 	VZEROUPPER
 	RET
 
@@ -13124,9 +14233,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop748:
+gloop846:
 	CMPQ         R8, $0x00000008
-	JB           gtail749
+	JB           gtail847
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -13290,11 +14399,11 @@ gloop748:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop748
+	JMP          gloop846
 
-gtail749:
+gtail847:
 	TESTQ        R8, R8
-	JZ           gdone750
+	JZ           gdone848
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -13456,7 +14565,7 @@ gtail749:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone750:
+gdone848:
 	VZEROUPPER
 	RET
 
@@ -13477,11 +14586,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody751
+	JZ      nody849
 
-gloop752:
+gloop850:
 	CMPQ    R9, $0x00000008
-	JB      gtail753
+	JB      gtail851
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -13527,11 +14636,11 @@ gloop752:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop752
+	JMP     gloop850
 
-gtail753:
+gtail851:
 	TESTQ      R9, R9
-	JZ         gdone754
+	JZ         gdone852
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -13574,14 +14683,14 @@ gtail753:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone754:
+gdone852:
 	VZEROUPPER
 	RET
 
-nody751:
-gloop755:
+nody849:
+gloop853:
 	CMPQ    R9, $0x00000008
-	JB      gtail756
+	JB      gtail854
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -13624,11 +14733,11 @@ gloop755:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop755
+	JMP     gloop853
 
-gtail756:
+gtail854:
 	TESTQ      R9, R9
-	JZ         gdone757
+	JZ         gdone855
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -13669,7 +14778,7 @@ gtail756:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone757:
+gdone855:
 	VZEROUPPER
 	RET
 
@@ -13684,11 +14793,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody758
+	JZ      nody856
 
-gloop759:
+gloop857:
 	CMPQ    SI, $0x00000008
-	JB      gtail760
+	JB      gtail858
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -13702,11 +14811,11 @@ gloop759:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop759
+	JMP     gloop857
 
-gtail760:
+gtail858:
 	TESTQ      SI, SI
-	JZ         gdone761
+	JZ         gdone859
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -13720,14 +14829,14 @@ gtail760:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone761:
+gdone859:
 	VZEROUPPER
 	RET
 
-nody758:
-gloop762:
+nody856:
+gloop860:
 	CMPQ    SI, $0x00000008
-	JB      gtail763
+	JB      gtail861
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -13738,11 +14847,11 @@ gloop762:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop762
+	JMP     gloop860
 
-gtail763:
+gtail861:
 	TESTQ      SI, SI
-	JZ         gdone764
+	JZ         gdone862
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -13754,7 +14863,7 @@ gtail763:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone764:
+gdone862:
 	VZEROUPPER
 	RET
 
@@ -13781,16 +14890,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows765:
+rows863:
 	TESTQ        SI, SI
-	JZ           end766
+	JZ           end864
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU767:
+loopU865:
 	CMPQ    R10, R8
-	JAE     loop1768
+	JAE     loop1866
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -13804,34 +14913,34 @@ loopU767:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU767
+	JMP     loopU865
 
-loop1768:
+loop1866:
 	CMPQ    R10, R9
-	JAE     tail770
+	JAE     tail868
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop1768
+	JMP     loop1866
 
-tail770:
+tail868:
 	CMPQ       R10, DI
-	JAE        done769
+	JAE        done867
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done769:
+done867:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows765
+	JMP  rows863
 
-end766:
+end864:
 	VZEROUPPER
 	RET
 
@@ -13858,9 +14967,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU771:
+loopU869:
 	CMPQ    BX, SI
-	JAE     loop1772
+	JAE     loop1870
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -13874,26 +14983,26 @@ loopU771:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU771
+	JMP     loopU869
 
-loop1772:
+loop1870:
 	CMPQ    BX, DI
-	JAE     tail774
+	JAE     tail872
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1772
+	JMP     loop1870
 
-tail774:
+tail872:
 	CMPQ       BX, R8
-	JAE        done773
+	JAE        done871
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done773:
+done871:
 	VZEROUPPER
 	RET
 
@@ -13920,9 +15029,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU775:
+loopU873:
 	CMPQ    BX, SI
-	JAE     loop1776
+	JAE     loop1874
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -13936,26 +15045,26 @@ loopU775:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU775
+	JMP     loopU873
 
-loop1776:
+loop1874:
 	CMPQ    BX, DI
-	JAE     tail778
+	JAE     tail876
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1776
+	JMP     loop1874
 
-tail778:
+tail876:
 	CMPQ       BX, R8
-	JAE        done777
+	JAE        done875
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done777:
+done875:
 	VZEROUPPER
 	RET
 
@@ -13985,9 +15094,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU779:
+loopU877:
 	CMPQ    DX, BX
-	JAE     loop1780
+	JAE     loop1878
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -13999,29 +15108,29 @@ loopU779:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU779
+	JMP     loopU877
 
-loop1780:
+loop1878:
 	CMPQ    DX, SI
-	JAE     tail782
+	JAE     tail880
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1780
+	JMP     loop1878
 
-tail782:
+tail880:
 	CMPQ       DX, DI
-	JAE        done781
+	JAE        done879
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done781:
+done879:
 	VZEROUPPER
 	RET
 
@@ -14051,9 +15160,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU783:
+loopU881:
 	CMPQ    DX, BX
-	JAE     loop1784
+	JAE     loop1882
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -14069,11 +15178,11 @@ loopU783:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU783
+	JMP     loopU881
 
-loop1784:
+loop1882:
 	CMPQ    DX, SI
-	JAE     tail786
+	JAE     tail884
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -14082,11 +15191,11 @@ loop1784:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1784
+	JMP     loop1882
 
-tail786:
+tail884:
 	CMPQ       DX, DI
-	JAE        done785
+	JAE        done883
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -14095,7 +15204,7 @@ tail786:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done785:
+done883:
 	VZEROUPPER
 	RET
 
@@ -14115,9 +15224,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU787:
+loopU885:
 	CMPQ      BX, DX
-	JAE       loop1788
+	JAE       loop1886
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -14127,17 +15236,17 @@ loopU787:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU787
+	JMP       loopU885
 
-loop1788:
+loop1886:
 	CMPQ      BX, CX
-	JAE       done789
+	JAE       done887
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop1788
+	JMP       loop1886
 
-done789:
+done887:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -14165,9 +15274,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU790:
+loopU888:
 	CMPQ        BX, DX
-	JAE         loop1791
+	JAE         loop1889
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -14181,18 +15290,18 @@ loopU790:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU790
+	JMP         loopU888
 
-loop1791:
+loop1889:
 	CMPQ        BX, CX
-	JAE         done792
+	JAE         done890
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1791
+	JMP         loop1889
 
-done792:
+done890:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -14224,9 +15333,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU793:
+loopU891:
 	CMPQ        SI, BX
-	JAE         loop1794
+	JAE         loop1892
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -14244,19 +15353,19 @@ loopU793:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU793
+	JMP         loopU891
 
-loop1794:
+loop1892:
 	CMPQ        SI, DX
-	JAE         done795
+	JAE         done893
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop1794
+	JMP         loop1892
 
-done795:
+done893:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -14292,9 +15401,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows796:
+rows894:
 	TESTQ SI, SI
-	JZ    end797
+	JZ    end895
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -14305,9 +15414,9 @@ rows796:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU798:
+loopU896:
 	CMPQ    R8, R9
-	JAE     loop1799
+	JAE     loop1897
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -14317,29 +15426,29 @@ loopU798:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU798
+	JMP     loopU896
 
-loop1799:
+loop1897:
 	CMPQ    R8, R10
-	JAE     tail801
+	JAE     tail899
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1799
+	JMP     loop1897
 
-tail801:
+tail899:
 	CMPQ       R8, R11
-	JAE        done800
+	JAE        done898
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done800:
+done898:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows796
+	JMP  rows894
 
-end797:
+end895:
 	VZEROUPPER
 	RET
 
@@ -14385,38 +15494,38 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows802:
+rows900:
 	TESTQ SI, SI
-	JZ    end803
+	JZ    end901
 	XORQ  R8, R8
 
-loop1804:
+loop1902:
 	CMPQ    R8, R9
-	JAE     tail805
+	JAE     tail903
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1804
+	JMP     loop1902
 
-tail805:
+tail903:
 	CMPQ       R8, DI
-	JAE        next806
+	JAE        next904
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next806:
+next904:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows802
+	JMP  rows900
 
-end803:
+end901:
 	VZEROUPPER
 	RET
 
@@ -14466,14 +15575,14 @@ TEXT ·maxPool2256(SB), NOSPLIT, $0-56
 	MOVQ    R8, R9
 	SHLQ    $0x02, R9
 
-rows807:
+rows905:
 	TESTQ DI, DI
-	JZ    end808
+	JZ    end906
 	XORQ  R8, R8
 
-loop1809:
+loop1907:
 	CMPQ    R8, R10
-	JAE     tail810
+	JAE     tail908
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VMOVUPS (SI)(R8*2), Y2
@@ -14486,11 +15595,11 @@ loop1809:
 	VPERMPD $0xd8, Y4, Y4
 	VMOVUPS Y4, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1809
+	JMP     loop1907
 
-tail810:
+tail908:
 	CMPQ       R8, R9
-	JAE        next811
+	JAE        next909
 	VMASKMOVPS (CX)(R8*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y14, Y1
 	VMASKMOVPS (SI)(R8*2), Y13, Y2
@@ -14503,14 +15612,14 @@ tail810:
 	VPERMPD    $0xd8, Y4, Y4
 	VMASKMOVPS Y4, Y15, (AX)(R8*1)
 
-next811:
+next909:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	ADDQ BX, SI
 	DECQ DI
-	JMP  rows807
+	JMP  rows905
 
-end808:
+end906:
 	VZEROUPPER
 	RET
 
@@ -14559,20 +15668,20 @@ TEXT ·maxPool2Back256(SB), NOSPLIT, $0-72
 	SUBQ    R11, R12
 	SHLQ    $0x02, R12
 	TESTQ   DI, DI
-	JZ      oned812
+	JZ      oned910
 	LEAQ    (CX)(DI*1), R11
 	LEAQ    (AX)(DI*1), DI
 	MOVQ    R10, R13
 	SHLQ    $0x02, R13
 
-rows813:
+rows911:
 	TESTQ R9, R9
-	JZ    end814
+	JZ    end912
 	XORQ  R10, R10
 
-loop1815:
+loop1913:
 	CMPQ      R10, R12
-	JAE       tail816
+	JAE       tail914
 	VMOVUPS   (CX)(R10*2), Y0
 	VMOVUPS   32(CX)(R10*2), Y1
 	VMOVUPS   (R11)(R10*2), Y3
@@ -14604,11 +15713,11 @@ loop1815:
 	VMOVUPS   Y10, (DI)(R10*2)
 	VMOVUPS   Y11, 32(DI)(R10*2)
 	ADDQ      $0x00000020, R10
-	JMP       loop1815
+	JMP       loop1913
 
-tail816:
+tail914:
 	CMPQ       R10, R13
-	JAE        next817
+	JAE        next915
 	VMASKMOVPS (CX)(R10*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
 	VMASKMOVPS (R11)(R10*2), Y13, Y3
@@ -14640,7 +15749,7 @@ tail816:
 	VMASKMOVPS Y10, Y13, (DI)(R10*2)
 	VMASKMOVPS Y11, Y14, 32(DI)(R10*2)
 
-next817:
+next915:
 	ADDQ SI, CX
 	ADDQ SI, R11
 	ADDQ SI, AX
@@ -14648,24 +15757,24 @@ next817:
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows813
+	JMP  rows911
 
-end814:
+end912:
 	VZEROUPPER
 	RET
 
-oned812:
+oned910:
 	MOVQ R10, DI
 	SHLQ $0x02, DI
 
-rows818:
+rows916:
 	TESTQ R9, R9
-	JZ    end819
+	JZ    end917
 	XORQ  R10, R10
 
-loop1820:
+loop1918:
 	CMPQ      R10, R12
-	JAE       tail821
+	JAE       tail919
 	VMOVUPS   (CX)(R10*2), Y0
 	VMOVUPS   32(CX)(R10*2), Y1
 	VMOVUPS   (DX)(R10*1), Y6
@@ -14681,11 +15790,11 @@ loop1820:
 	VMOVUPS   Y10, (AX)(R10*2)
 	VMOVUPS   Y11, 32(AX)(R10*2)
 	ADDQ      $0x00000020, R10
-	JMP       loop1820
+	JMP       loop1918
 
-tail821:
+tail919:
 	CMPQ       R10, DI
-	JAE        next822
+	JAE        next920
 	VMASKMOVPS (CX)(R10*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
 	VMASKMOVPS (DX)(R10*1), Y15, Y6
@@ -14701,15 +15810,15 @@ tail821:
 	VMASKMOVPS Y10, Y13, (AX)(R10*2)
 	VMASKMOVPS Y11, Y14, 32(AX)(R10*2)
 
-next822:
+next920:
 	ADDQ SI, CX
 	ADDQ SI, AX
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows818
+	JMP  rows916
 
-end819:
+end917:
 	VZEROUPPER
 	RET
 
@@ -14727,40 +15836,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock823:
+rowblock921:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile824:
+tile922:
 	TESTQ  DI, DI
-	JZ     end825
+	JZ     end923
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k826:
+k924:
 	TESTQ       R10, R10
-	JZ          ktail827
+	JZ          ktail925
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k826
+	JMP         k924
 
-ktail827:
+ktail925:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone828
+	JZ          kdone926
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone828:
+kdone926:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -14773,13 +15882,13 @@ kdone828:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias829
+	JZ           nobias927
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias829:
+nobias927:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -14789,9 +15898,9 @@ nobias829:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile824
+	JMP        tile922
 
-end825:
+end923:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -14799,7 +15908,7 @@ end825:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock823
+	JNZ    rowblock921
 	VZEROUPPER
 	RET
 
@@ -14817,15 +15926,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock830:
+rowblock928:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile831:
+tile929:
 	TESTQ  DI, DI
-	JZ     end832
+	JZ     end930
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -14833,9 +15942,9 @@ tile831:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k833:
+k931:
 	TESTQ       R10, R10
-	JZ          ktail834
+	JZ          ktail932
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -14844,18 +15953,18 @@ k833:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k833
+	JMP         k931
 
-ktail834:
+ktail932:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone835
+	JZ          kdone933
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone835:
+kdone933:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -14868,13 +15977,13 @@ kdone835:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias836
+	JZ           nobias934
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias836:
+nobias934:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -14884,9 +15993,9 @@ nobias836:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile831
+	JMP        tile929
 
-end832:
+end930:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -14894,7 +16003,7 @@ end832:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock830
+	JNZ    rowblock928
 	VZEROUPPER
 	RET
 
@@ -14912,15 +16021,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock837:
+rowblock935:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile838:
+tile936:
 	TESTQ  DI, DI
-	JZ     end839
+	JZ     end937
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -14929,9 +16038,9 @@ tile838:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k840:
+k938:
 	TESTQ       R10, R10
-	JZ          ktail841
+	JZ          ktail939
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -14942,11 +16051,11 @@ k840:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k840
+	JMP         k938
 
-ktail841:
+ktail939:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone842
+	JZ          kdone940
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -14955,7 +16064,7 @@ ktail841:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone842:
+kdone940:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -14968,13 +16077,13 @@ kdone842:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias843
+	JZ           nobias941
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias843:
+nobias941:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -14984,9 +16093,9 @@ nobias843:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile838
+	JMP        tile936
 
-end839:
+end937:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -14994,7 +16103,7 @@ end839:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock837
+	JNZ    rowblock935
 	VZEROUPPER
 	RET
 
@@ -15012,15 +16121,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock844:
+rowblock942:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile845:
+tile943:
 	TESTQ  DI, DI
-	JZ     end846
+	JZ     end944
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -15028,9 +16137,9 @@ tile845:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k847:
+k945:
 	TESTQ       R10, R10
-	JZ          ktail848
+	JZ          ktail946
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -15039,18 +16148,18 @@ k847:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k847
+	JMP         k945
 
-ktail848:
+ktail946:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone849
+	JZ          kdone947
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone849:
+kdone947:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -15074,14 +16183,14 @@ kdone849:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias850
+	JZ           nobias948
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias850:
+nobias948:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -15094,9 +16203,9 @@ nobias850:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile845
+	JMP        tile943
 
-end846:
+end944:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -15104,7 +16213,7 @@ end846:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock844
+	JNZ    rowblock942
 	VZEROUPPER
 	RET
 
@@ -15122,15 +16231,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock851:
+rowblock949:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile852:
+tile950:
 	TESTQ  DI, DI
-	JZ     end853
+	JZ     end951
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15140,9 +16249,9 @@ tile852:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k854:
+k952:
 	TESTQ       R10, R10
-	JZ          ktail855
+	JZ          ktail953
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -15154,11 +16263,11 @@ k854:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k854
+	JMP         k952
 
-ktail855:
+ktail953:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone856
+	JZ          kdone954
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -15168,7 +16277,7 @@ ktail855:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone856:
+kdone954:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -15192,14 +16301,14 @@ kdone856:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias857
+	JZ           nobias955
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias857:
+nobias955:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -15212,9 +16321,9 @@ nobias857:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile852
+	JMP        tile950
 
-end853:
+end951:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -15222,7 +16331,7 @@ end853:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock851
+	JNZ    rowblock949
 	VZEROUPPER
 	RET
 
@@ -15240,15 +16349,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock858:
+rowblock956:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile859:
+tile957:
 	TESTQ  DI, DI
-	JZ     end860
+	JZ     end958
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15260,9 +16369,9 @@ tile859:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k861:
+k959:
 	TESTQ       R10, R10
-	JZ          ktail862
+	JZ          ktail960
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -15277,11 +16386,11 @@ k861:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k861
+	JMP         k959
 
-ktail862:
+ktail960:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone863
+	JZ          kdone961
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -15294,7 +16403,7 @@ ktail862:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone863:
+kdone961:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -15318,14 +16427,14 @@ kdone863:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias864
+	JZ           nobias962
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias864:
+nobias962:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -15338,9 +16447,9 @@ nobias864:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile859
+	JMP        tile957
 
-end860:
+end958:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -15348,7 +16457,7 @@ end860:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock858
+	JNZ    rowblock956
 	VZEROUPPER
 	RET
 
@@ -15366,15 +16475,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock865:
+rowblock963:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile866:
+tile964:
 	TESTQ  DI, DI
-	JZ     end867
+	JZ     end965
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15383,9 +16492,9 @@ tile866:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k868:
+k966:
 	TESTQ       R10, R10
-	JZ          ktail869
+	JZ          ktail967
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -15396,11 +16505,11 @@ k868:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k868
+	JMP         k966
 
-ktail869:
+ktail967:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone870
+	JZ          kdone968
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -15409,7 +16518,7 @@ ktail869:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone870:
+kdone968:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -15444,7 +16553,7 @@ kdone870:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias871
+	JZ           nobias969
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -15452,7 +16561,7 @@ kdone870:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias871:
+nobias969:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -15468,9 +16577,9 @@ nobias871:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile866
+	JMP        tile964
 
-end867:
+end965:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -15478,7 +16587,7 @@ end867:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock865
+	JNZ    rowblock963
 	VZEROUPPER
 	RET
 
@@ -15496,15 +16605,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock872:
+rowblock970:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile873:
+tile971:
 	TESTQ  DI, DI
-	JZ     end874
+	JZ     end972
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15516,9 +16625,9 @@ tile873:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k875:
+k973:
 	TESTQ       R10, R10
-	JZ          ktail876
+	JZ          ktail974
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -15533,11 +16642,11 @@ k875:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k875
+	JMP         k973
 
-ktail876:
+ktail974:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone877
+	JZ          kdone975
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -15550,7 +16659,7 @@ ktail876:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone877:
+kdone975:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -15585,7 +16694,7 @@ kdone877:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias878
+	JZ           nobias976
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -15593,7 +16702,7 @@ kdone877:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias878:
+nobias976:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -15609,9 +16718,9 @@ nobias878:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile873
+	JMP        tile971
 
-end874:
+end972:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -15619,7 +16728,7 @@ end874:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock872
+	JNZ    rowblock970
 	VZEROUPPER
 	RET
 
@@ -15637,15 +16746,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock879:
+rowblock977:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile880:
+tile978:
 	TESTQ  DI, DI
-	JZ     end881
+	JZ     end979
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -15660,9 +16769,9 @@ tile880:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k882:
+k980:
 	TESTQ       R10, R10
-	JZ          ktail883
+	JZ          ktail981
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -15681,11 +16790,11 @@ k882:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k882
+	JMP         k980
 
-ktail883:
+ktail981:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone884
+	JZ          kdone982
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -15702,7 +16811,7 @@ ktail883:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone884:
+kdone982:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -15737,7 +16846,7 @@ kdone884:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias885
+	JZ           nobias983
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -15745,7 +16854,7 @@ kdone884:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias885:
+nobias983:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -15761,9 +16870,9 @@ nobias885:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile880
+	JMP        tile978
 
-end881:
+end979:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -15771,7 +16880,7 @@ end881:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock879
+	JNZ    rowblock977
 	VZEROUPPER
 	RET
 
@@ -15792,50 +16901,50 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock886:
+rowblock984:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile887:
+tile985:
 	TESTQ        DI, DI
-	JZ           end888
+	JZ           end986
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit890
+	JNZ          cinit988
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero889
+	JZ           zero987
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
-	JMP          kstart891
+	JMP          kstart989
 
-cinit890:
+cinit988:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart891
+	JMP        kstart989
 
-zero889:
+zero987:
 	VXORPS Y0, Y0, Y0
 
-kstart891:
+kstart989:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k892:
+k990:
 	TESTQ        R10, R10
-	JZ           kdone893
+	JZ           kdone991
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k892
+	JMP          k990
 
-kdone893:
+kdone991:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn894
+	JZ           nobn992
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	MOVQ         c2+104(FP), R8
@@ -15848,21 +16957,21 @@ kdone893:
 	VMULPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 
-nobn894:
+nobn992:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu895
+	JZ     norelu993
 	VXORPS Y1, Y1, Y1
 	VCMPPS $0x06, Y1, Y0, Y4
 	VANDPS Y4, Y0, Y0
 
-norelu895:
+norelu993:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile887
+	JMP        tile985
 
-end888:
+end986:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -15872,7 +16981,7 @@ end888:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock886
+	JNZ    rowblock984
 	VZEROUPPER
 	RET
 
@@ -15893,41 +17002,41 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock896:
+rowblock994:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile897:
+tile995:
 	TESTQ        DI, DI
-	JZ           end898
+	JZ           end996
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit900
+	JNZ          cinit998
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero899
+	JZ           zero997
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart901
+	JMP          kstart999
 
-cinit900:
+cinit998:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart901
+	JMP        kstart999
 
-zero899:
+zero997:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart901:
+kstart999:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k902:
+k1000:
 	TESTQ        R10, R10
-	JZ           kdone903
+	JZ           kdone1001
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -15936,12 +17045,12 @@ k902:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k902
+	JMP          k1000
 
-kdone903:
+kdone1001:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn904
+	JZ           nobn1002
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -15957,24 +17066,24 @@ kdone903:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn904:
+nobn1002:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu905
+	JZ     norelu1003
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu905:
+norelu1003:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile897
+	JMP        tile995
 
-end898:
+end996:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -15984,7 +17093,7 @@ end898:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock896
+	JNZ    rowblock994
 	VZEROUPPER
 	RET
 
@@ -16005,44 +17114,44 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock906:
+rowblock1004:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile907:
+tile1005:
 	TESTQ        DI, DI
-	JZ           end908
+	JZ           end1006
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit910
+	JNZ          cinit1008
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero909
+	JZ           zero1007
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
-	JMP          kstart911
+	JMP          kstart1009
 
-cinit910:
+cinit1008:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart911
+	JMP        kstart1009
 
-zero909:
+zero1007:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart911:
+kstart1009:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k912:
+k1010:
 	TESTQ        R10, R10
-	JZ           kdone913
+	JZ           kdone1011
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -16053,12 +17162,12 @@ k912:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k912
+	JMP          k1010
 
-kdone913:
+kdone1011:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn914
+	JZ           nobn1012
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -16077,9 +17186,9 @@ kdone913:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn914:
+nobn1012:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu915
+	JZ     norelu1013
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -16088,16 +17197,16 @@ nobn914:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu915:
+norelu1013:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile907
+	JMP        tile1005
 
-end908:
+end1006:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -16107,7 +17216,7 @@ end908:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock906
+	JNZ    rowblock1004
 	VZEROUPPER
 	RET
 
@@ -16128,42 +17237,42 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock916:
+rowblock1014:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile917:
+tile1015:
 	TESTQ        DI, DI
-	JZ           end918
+	JZ           end1016
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit920
+	JNZ          cinit1018
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero919
+	JZ           zero1017
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
-	JMP          kstart921
+	JMP          kstart1019
 
-cinit920:
+cinit1018:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart921
+	JMP        kstart1019
 
-zero919:
+zero1017:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart921:
+kstart1019:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k922:
+k1020:
 	TESTQ        R10, R10
-	JZ           kdone923
+	JZ           kdone1021
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -16172,12 +17281,12 @@ k922:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k922
+	JMP          k1020
 
-kdone923:
+kdone1021:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn924
+	JZ           nobn1022
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	ADDQ         R11, R8
@@ -16196,25 +17305,25 @@ kdone923:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn924:
+nobn1022:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu925
+	JZ     norelu1023
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu925:
+norelu1023:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile917
+	JMP        tile1015
 
-end918:
+end1016:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -16224,7 +17333,7 @@ end918:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock916
+	JNZ    rowblock1014
 	VZEROUPPER
 	RET
 
@@ -16245,48 +17354,48 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock926:
+rowblock1024:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile927:
+tile1025:
 	TESTQ        DI, DI
-	JZ           end928
+	JZ           end1026
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit930
+	JNZ          cinit1028
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero929
+	JZ           zero1027
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(R8), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart931
+	JMP          kstart1029
 
-cinit930:
+cinit1028:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart931
+	JMP        kstart1029
 
-zero929:
+zero1027:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart931:
+kstart1029:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k932:
+k1030:
 	TESTQ        R10, R10
-	JZ           kdone933
+	JZ           kdone1031
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -16298,12 +17407,12 @@ k932:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k932
+	JMP          k1030
 
-kdone933:
+kdone1031:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn934
+	JZ           nobn1032
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -16328,9 +17437,9 @@ kdone933:
 	VMULPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 
-nobn934:
+nobn1032:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu935
+	JZ     norelu1033
 	VXORPS Y4, Y4, Y4
 	VCMPPS $0x06, Y4, Y0, Y7
 	VANDPS Y7, Y0, Y0
@@ -16341,7 +17450,7 @@ nobn934:
 	VCMPPS $0x06, Y4, Y3, Y7
 	VANDPS Y7, Y3, Y3
 
-norelu935:
+norelu1033:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -16350,9 +17459,9 @@ norelu935:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile927
+	JMP        tile1025
 
-end928:
+end1026:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -16362,7 +17471,7 @@ end928:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock926
+	JNZ    rowblock1024
 	VZEROUPPER
 	RET
 
@@ -16383,18 +17492,18 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock936:
+rowblock1034:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile937:
+tile1035:
 	TESTQ        DI, DI
-	JZ           end938
+	JZ           end1036
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit940
+	JNZ          cinit1038
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero939
+	JZ           zero1037
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -16402,9 +17511,9 @@ tile937:
 	VBROADCASTSS 4(R8), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart941
+	JMP          kstart1039
 
-cinit940:
+cinit1038:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -16413,9 +17522,9 @@ cinit940:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart941
+	JMP        kstart1039
 
-zero939:
+zero1037:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -16423,14 +17532,14 @@ zero939:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart941:
+kstart1039:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k942:
+k1040:
 	TESTQ        R10, R10
-	JZ           kdone943
+	JZ           kdone1041
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -16445,12 +17554,12 @@ k942:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k942
+	JMP          k1040
 
-kdone943:
+kdone1041:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn944
+	JZ           nobn1042
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -16481,9 +17590,9 @@ kdone943:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn944:
+nobn1042:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu945
+	JZ     norelu1043
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -16498,7 +17607,7 @@ nobn944:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu945:
+norelu1043:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -16509,9 +17618,9 @@ norelu945:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile937
+	JMP        tile1035
 
-end938:
+end1036:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -16521,7 +17630,7 @@ end938:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock936
+	JNZ    rowblock1034
 	VZEROUPPER
 	RET
 
@@ -16542,46 +17651,46 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock946:
+rowblock1044:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile947:
+tile1045:
 	TESTQ        DI, DI
-	JZ           end948
+	JZ           end1046
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit950
+	JNZ          cinit1048
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero949
+	JZ           zero1047
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
 	VBROADCASTSS 8(R8), Y2
-	JMP          kstart951
+	JMP          kstart1049
 
-cinit950:
+cinit1048:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart951
+	JMP        kstart1049
 
-zero949:
+zero1047:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart951:
+kstart1049:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k952:
+k1050:
 	TESTQ        R10, R10
-	JZ           kdone953
+	JZ           kdone1051
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -16592,12 +17701,12 @@ k952:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k952
+	JMP          k1050
 
-kdone953:
+kdone1051:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn954
+	JZ           nobn1052
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	ADDQ         R11, R8
@@ -16622,9 +17731,9 @@ kdone953:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn954:
+nobn1052:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu955
+	JZ     norelu1053
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -16633,7 +17742,7 @@ nobn954:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu955:
+norelu1053:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
@@ -16642,9 +17751,9 @@ norelu955:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile947
+	JMP        tile1045
 
-end948:
+end1046:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -16654,7 +17763,7 @@ end948:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock946
+	JNZ    rowblock1044
 	VZEROUPPER
 	RET
 
@@ -16675,18 +17784,18 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock956:
+rowblock1054:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile957:
+tile1055:
 	TESTQ        DI, DI
-	JZ           end958
+	JZ           end1056
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit960
+	JNZ          cinit1058
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero959
+	JZ           zero1057
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -16694,9 +17803,9 @@ tile957:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(R8), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart961
+	JMP          kstart1059
 
-cinit960:
+cinit1058:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -16706,9 +17815,9 @@ cinit960:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart961
+	JMP        kstart1059
 
-zero959:
+zero1057:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -16716,14 +17825,14 @@ zero959:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart961:
+kstart1059:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k962:
+k1060:
 	TESTQ        R10, R10
-	JZ           kdone963
+	JZ           kdone1061
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -16738,12 +17847,12 @@ k962:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k962
+	JMP          k1060
 
-kdone963:
+kdone1061:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn964
+	JZ           nobn1062
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -16777,9 +17886,9 @@ kdone963:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn964:
+nobn1062:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu965
+	JZ     norelu1063
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -16794,7 +17903,7 @@ nobn964:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu965:
+norelu1063:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -16806,9 +17915,9 @@ norelu965:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile957
+	JMP        tile1055
 
-end958:
+end1056:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -16818,7 +17927,7 @@ end958:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock956
+	JNZ    rowblock1054
 	VZEROUPPER
 	RET
 
@@ -16839,18 +17948,18 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock966:
+rowblock1064:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile967:
+tile1065:
 	TESTQ        DI, DI
-	JZ           end968
+	JZ           end1066
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit970
+	JNZ          cinit1068
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero969
+	JZ           zero1067
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -16861,9 +17970,9 @@ tile967:
 	VBROADCASTSS 8(R8), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart971
+	JMP          kstart1069
 
-cinit970:
+cinit1068:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -16876,9 +17985,9 @@ cinit970:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart971
+	JMP        kstart1069
 
-zero969:
+zero1067:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -16889,14 +17998,14 @@ zero969:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart971:
+kstart1069:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k972:
+k1070:
 	TESTQ        R10, R10
-	JZ           kdone973
+	JZ           kdone1071
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -16915,12 +18024,12 @@ k972:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k972
+	JMP          k1070
 
-kdone973:
+kdone1071:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn974
+	JZ           nobn1072
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -16963,9 +18072,9 @@ kdone973:
 	VMULPS       Y10, Y8, Y8
 	VADDPS       Y11, Y8, Y8
 
-nobn974:
+nobn1072:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu975
+	JZ     norelu1073
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -16986,7 +18095,7 @@ nobn974:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu975:
+norelu1073:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -17001,9 +18110,9 @@ norelu975:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile967
+	JMP        tile1065
 
-end968:
+end1066:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -17013,7 +18122,415 @@ end968:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock966
+	JNZ    rowblock1064
+	VZEROUPPER
+	RET
+
+// func gemmXN8x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmXN8x1_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	LEAQ    (AX)(AX*2), BX
+	MOVQ    ldc+8(FP), R13
+	SHLQ    $0x02, R13
+
+rowblock1074:
+	MOVQ c+0(FP), SI
+	MOVQ b+40(FP), DI
+	MOVQ nt+80(FP), R8
+
+tile1075:
+	TESTQ        R8, R8
+	JZ           end1076
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit1078
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero1077
+	MOVQ         bias+56(FP), R12
+	VBROADCASTSS (R12), Y0
+	VBROADCASTSS 4(R12), Y1
+	VBROADCASTSS 8(R12), Y2
+	VBROADCASTSS 12(R12), Y3
+	VBROADCASTSS 16(R12), Y4
+	VBROADCASTSS 20(R12), Y5
+	VBROADCASTSS 24(R12), Y6
+	VBROADCASTSS 28(R12), Y7
+	JMP          kstart1079
+
+cinit1078:
+	MOVQ       SI, R12
+	VMASKMOVPS (R12), Y15, Y0
+	ADDQ       R13, R12
+	VMASKMOVPS (R12), Y15, Y1
+	ADDQ       R13, R12
+	VMASKMOVPS (R12), Y15, Y2
+	ADDQ       R13, R12
+	VMASKMOVPS (R12), Y15, Y3
+	ADDQ       R13, R12
+	VMASKMOVPS (R12), Y15, Y4
+	ADDQ       R13, R12
+	VMASKMOVPS (R12), Y15, Y5
+	ADDQ       R13, R12
+	VMASKMOVPS (R12), Y15, Y6
+	ADDQ       R13, R12
+	VMASKMOVPS (R12), Y15, Y7
+	JMP        kstart1079
+
+zero1077:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+kstart1079:
+	MOVQ a+16(FP), R9
+	LEAQ (R9)(AX*4), R12
+	MOVQ DI, R10
+	MOVQ k+64(FP), R11
+
+k1080:
+	TESTQ        R11, R11
+	JZ           kdone1081
+	VMASKMOVPS   (R10), Y15, Y8
+	VBROADCASTSS (R9), Y9
+	VFMADD231PS  Y8, Y9, Y0
+	VBROADCASTSS (R9)(AX*1), Y9
+	VFMADD231PS  Y8, Y9, Y1
+	VBROADCASTSS (R9)(AX*2), Y9
+	VFMADD231PS  Y8, Y9, Y2
+	VBROADCASTSS (R9)(BX*1), Y9
+	VFMADD231PS  Y8, Y9, Y3
+	VBROADCASTSS (R12), Y9
+	VFMADD231PS  Y8, Y9, Y4
+	VBROADCASTSS (R12)(AX*1), Y9
+	VFMADD231PS  Y8, Y9, Y5
+	VBROADCASTSS (R12)(AX*2), Y9
+	VFMADD231PS  Y8, Y9, Y6
+	VBROADCASTSS (R12)(BX*1), Y9
+	VFMADD231PS  Y8, Y9, Y7
+	ADDQ         CX, R12
+	ADDQ         CX, R9
+	ADDQ         DX, R10
+	DECQ         R11
+	JMP          k1080
+
+kdone1081:
+	MOVQ         SI, R9
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn1082
+	MOVQ         SI, R12
+	VMASKMOVPS   Y0, Y15, (R12)
+	ADDQ         R13, R12
+	VMASKMOVPS   Y1, Y15, (R12)
+	ADDQ         R13, R12
+	VMASKMOVPS   Y2, Y15, (R12)
+	ADDQ         R13, R12
+	VMASKMOVPS   Y3, Y15, (R12)
+	ADDQ         R13, R12
+	VMASKMOVPS   Y4, Y15, (R12)
+	ADDQ         R13, R12
+	VMASKMOVPS   Y5, Y15, (R12)
+	ADDQ         R13, R12
+	VMASKMOVPS   Y6, Y15, (R12)
+	ADDQ         R13, R12
+	VMASKMOVPS   Y7, Y15, (R12)
+	MOVQ         c2+104(FP), R9
+	SUBQ         c+0(FP), R9
+	ADDQ         SI, R9
+	MOVQ         scale+112(FP), R10
+	MOVQ         shift+120(FP), R11
+	VBROADCASTSS (R10), Y9
+	VBROADCASTSS (R11), Y10
+	VMULPS       Y9, Y0, Y0
+	VADDPS       Y10, Y0, Y0
+	VBROADCASTSS 4(R10), Y9
+	VBROADCASTSS 4(R11), Y10
+	VMULPS       Y9, Y1, Y1
+	VADDPS       Y10, Y1, Y1
+	VBROADCASTSS 8(R10), Y9
+	VBROADCASTSS 8(R11), Y10
+	VMULPS       Y9, Y2, Y2
+	VADDPS       Y10, Y2, Y2
+	VBROADCASTSS 12(R10), Y9
+	VBROADCASTSS 12(R11), Y10
+	VMULPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VBROADCASTSS 16(R10), Y9
+	VBROADCASTSS 16(R11), Y10
+	VMULPS       Y9, Y4, Y4
+	VADDPS       Y10, Y4, Y4
+	VBROADCASTSS 20(R10), Y9
+	VBROADCASTSS 20(R11), Y10
+	VMULPS       Y9, Y5, Y5
+	VADDPS       Y10, Y5, Y5
+	VBROADCASTSS 24(R10), Y9
+	VBROADCASTSS 24(R11), Y10
+	VMULPS       Y9, Y6, Y6
+	VADDPS       Y10, Y6, Y6
+	VBROADCASTSS 28(R10), Y9
+	VBROADCASTSS 28(R11), Y10
+	VMULPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+
+nobn1082:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu1083
+	VXORPS Y8, Y8, Y8
+	VCMPPS $0x06, Y8, Y0, Y11
+	VANDPS Y11, Y0, Y0
+	VCMPPS $0x06, Y8, Y1, Y11
+	VANDPS Y11, Y1, Y1
+	VCMPPS $0x06, Y8, Y2, Y11
+	VANDPS Y11, Y2, Y2
+	VCMPPS $0x06, Y8, Y3, Y11
+	VANDPS Y11, Y3, Y3
+	VCMPPS $0x06, Y8, Y4, Y11
+	VANDPS Y11, Y4, Y4
+	VCMPPS $0x06, Y8, Y5, Y11
+	VANDPS Y11, Y5, Y5
+	VCMPPS $0x06, Y8, Y6, Y11
+	VANDPS Y11, Y6, Y6
+	VCMPPS $0x06, Y8, Y7, Y11
+	VANDPS Y11, Y7, Y7
+
+norelu1083:
+	MOVQ       R9, R12
+	VMASKMOVPS Y0, Y15, (R12)
+	ADDQ       R13, R12
+	VMASKMOVPS Y1, Y15, (R12)
+	ADDQ       R13, R12
+	VMASKMOVPS Y2, Y15, (R12)
+	ADDQ       R13, R12
+	VMASKMOVPS Y3, Y15, (R12)
+	ADDQ       R13, R12
+	VMASKMOVPS Y4, Y15, (R12)
+	ADDQ       R13, R12
+	VMASKMOVPS Y5, Y15, (R12)
+	ADDQ       R13, R12
+	VMASKMOVPS Y6, Y15, (R12)
+	ADDQ       R13, R12
+	VMASKMOVPS Y7, Y15, (R12)
+	ADDQ       $0x00000020, SI
+	ADDQ       $0x00000020, DI
+	DECQ       R8
+	JMP        tile1075
+
+end1076:
+	IMUL3Q $0x00000008, AX, R12
+	ADDQ   R12, a+16(FP)
+	IMUL3Q $0x00000008, R13, R12
+	ADDQ   R12, c+0(FP)
+	ADDQ   R12, c2+104(FP)
+	ADDQ   $0x20, bias+56(FP)
+	ADDQ   $0x20, scale+112(FP)
+	ADDQ   $0x20, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock1074
+	VZEROUPPER
+	RET
+
+// func gemmXN4x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmXN4x2_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	LEAQ    (AX)(AX*2), BX
+	MOVQ    ldc+8(FP), R12
+	SHLQ    $0x02, R12
+
+rowblock1084:
+	MOVQ c+0(FP), SI
+	MOVQ b+40(FP), DI
+	MOVQ nt+80(FP), R8
+
+tile1085:
+	TESTQ        R8, R8
+	JZ           end1086
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit1088
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero1087
+	MOVQ         bias+56(FP), R9
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R9), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R9), Y4
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS 12(R9), Y6
+	VMOVAPS      Y6, Y7
+	JMP          kstart1089
+
+cinit1088:
+	MOVQ       SI, R9
+	VMOVUPS    (R9), Y0
+	VMASKMOVPS 32(R9), Y15, Y1
+	ADDQ       R12, R9
+	VMOVUPS    (R9), Y2
+	VMASKMOVPS 32(R9), Y15, Y3
+	ADDQ       R12, R9
+	VMOVUPS    (R9), Y4
+	VMASKMOVPS 32(R9), Y15, Y5
+	ADDQ       R12, R9
+	VMOVUPS    (R9), Y6
+	VMASKMOVPS 32(R9), Y15, Y7
+	JMP        kstart1089
+
+zero1087:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+kstart1089:
+	MOVQ a+16(FP), R9
+	MOVQ DI, R10
+	MOVQ k+64(FP), R11
+
+k1090:
+	TESTQ        R11, R11
+	JZ           kdone1091
+	VMOVUPS      (R10), Y8
+	VMASKMOVPS   32(R10), Y15, Y9
+	VBROADCASTSS (R9), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (R9)(AX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (R9)(AX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (R9)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         CX, R9
+	ADDQ         DX, R10
+	DECQ         R11
+	JMP          k1090
+
+kdone1091:
+	MOVQ         SI, R9
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn1092
+	MOVQ         SI, R9
+	VMOVUPS      Y0, (R9)
+	VMASKMOVPS   Y1, Y15, 32(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Y2, (R9)
+	VMASKMOVPS   Y3, Y15, 32(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Y4, (R9)
+	VMASKMOVPS   Y5, Y15, 32(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Y6, (R9)
+	VMASKMOVPS   Y7, Y15, 32(R9)
+	MOVQ         c2+104(FP), R9
+	SUBQ         c+0(FP), R9
+	ADDQ         SI, R9
+	MOVQ         scale+112(FP), R10
+	MOVQ         shift+120(FP), R11
+	VBROADCASTSS (R10), Y9
+	VBROADCASTSS (R11), Y10
+	VMULPS       Y9, Y0, Y0
+	VADDPS       Y10, Y0, Y0
+	VMULPS       Y9, Y1, Y1
+	VADDPS       Y10, Y1, Y1
+	VBROADCASTSS 4(R10), Y9
+	VBROADCASTSS 4(R11), Y10
+	VMULPS       Y9, Y2, Y2
+	VADDPS       Y10, Y2, Y2
+	VMULPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VBROADCASTSS 8(R10), Y9
+	VBROADCASTSS 8(R11), Y10
+	VMULPS       Y9, Y4, Y4
+	VADDPS       Y10, Y4, Y4
+	VMULPS       Y9, Y5, Y5
+	VADDPS       Y10, Y5, Y5
+	VBROADCASTSS 12(R10), Y9
+	VBROADCASTSS 12(R11), Y10
+	VMULPS       Y9, Y6, Y6
+	VADDPS       Y10, Y6, Y6
+	VMULPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+
+nobn1092:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu1093
+	VXORPS Y8, Y8, Y8
+	VCMPPS $0x06, Y8, Y0, Y11
+	VANDPS Y11, Y0, Y0
+	VCMPPS $0x06, Y8, Y1, Y11
+	VANDPS Y11, Y1, Y1
+	VCMPPS $0x06, Y8, Y2, Y11
+	VANDPS Y11, Y2, Y2
+	VCMPPS $0x06, Y8, Y3, Y11
+	VANDPS Y11, Y3, Y3
+	VCMPPS $0x06, Y8, Y4, Y11
+	VANDPS Y11, Y4, Y4
+	VCMPPS $0x06, Y8, Y5, Y11
+	VANDPS Y11, Y5, Y5
+	VCMPPS $0x06, Y8, Y6, Y11
+	VANDPS Y11, Y6, Y6
+	VCMPPS $0x06, Y8, Y7, Y11
+	VANDPS Y11, Y7, Y7
+
+norelu1093:
+	VMOVUPS    Y0, (R9)
+	VMASKMOVPS Y1, Y15, 32(R9)
+	ADDQ       R12, R9
+	VMOVUPS    Y2, (R9)
+	VMASKMOVPS Y3, Y15, 32(R9)
+	ADDQ       R12, R9
+	VMOVUPS    Y4, (R9)
+	VMASKMOVPS Y5, Y15, 32(R9)
+	ADDQ       R12, R9
+	VMOVUPS    Y6, (R9)
+	VMASKMOVPS Y7, Y15, 32(R9)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000040, DI
+	DECQ       R8
+	JMP        tile1085
+
+end1086:
+	IMUL3Q $0x00000004, AX, R9
+	ADDQ   R9, a+16(FP)
+	IMUL3Q $0x00000004, R12, R9
+	ADDQ   R9, c+0(FP)
+	ADDQ   R9, c2+104(FP)
+	ADDQ   $0x10, bias+56(FP)
+	ADDQ   $0x10, scale+112(FP)
+	ADDQ   $0x10, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock1084
 	VZEROUPPER
 	RET
 
@@ -17033,9 +18550,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock976:
+gemvblock1094:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest977
+	JLT    gemvrest1095
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -17050,9 +18567,9 @@ gemvblock976:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk980:
+gemvk1098:
 	TESTQ       R11, R11
-	JZ          gemvtail981
+	JZ          gemvtail1099
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -17066,11 +18583,11 @@ gemvk980:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk980
+	JMP         gemvk1098
 
-gemvtail981:
+gemvtail1099:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone982
+	JZ          gemvkdone1100
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -17089,7 +18606,7 @@ gemvtail981:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone982:
+gemvkdone1100:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -17118,45 +18635,45 @@ gemvkdone982:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias983
+	JZ            gemvnobias1101
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias983:
+gemvnobias1101:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock976
+	JMP     gemvblock1094
 
-gemvrest977:
-gemvrestloop978:
+gemvrest1095:
+gemvrestloop1096:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend979
+	JLE    gemvend1097
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk984:
+gemvk1102:
 	TESTQ       R11, R11
-	JZ          gemvtail985
+	JZ          gemvtail1103
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk984
+	JMP         gemvk1102
 
-gemvtail985:
+gemvtail1103:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone986
+	JZ          gemvkdone1104
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone986:
+gemvkdone1104:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -17164,18 +18681,18 @@ gemvkdone986:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias987
+	JZ            gemvnobias1105
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias987:
+gemvnobias1105:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop978
+	JMP    gemvrestloop1096
 
-gemvend979:
+gemvend1097:
 	VZEROUPPER
 	RET
 
@@ -17195,9 +18712,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow988:
+gemvrow1106:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend989
+	JLE    gemvrowend1107
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -17216,9 +18733,9 @@ gemvrow988:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU990:
+loopU1108:
 	CMPQ        R8, R9
-	JAE         loop1991
+	JAE         loop11109
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -17236,24 +18753,24 @@ loopU990:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU990
+	JMP         loopU1108
 
-loop1991:
+loop11109:
 	CMPQ        R8, R10
-	JAE         tail993
+	JAE         tail1111
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop1991
+	JMP         loop11109
 
-tail993:
+tail1111:
 	CMPQ        R8, R11
-	JAE         done992
+	JAE         done1110
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done992:
+done1110:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -17268,18 +18785,18 @@ done992:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias994
+	JZ            gemvnobias1112
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias994:
+gemvnobias1112:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow988
+	JMP    gemvrow1106
 
-gemvrowend989:
+gemvrowend1107:
 	VZEROUPPER
 	RET
 
@@ -17300,9 +18817,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock995:
+gemvblock1113:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest996
+	JLT    gemvrest1114
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -17317,9 +18834,9 @@ gemvblock995:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk999:
+gemvk1117:
 	TESTQ       R11, R11
-	JZ          gemvtail1000
+	JZ          gemvtail1118
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -17333,11 +18850,11 @@ gemvk999:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk999
+	JMP         gemvk1117
 
-gemvtail1000:
+gemvtail1118:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone1001
+	JZ          gemvkdone1119
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -17356,7 +18873,7 @@ gemvtail1000:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone1001:
+gemvkdone1119:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -17381,62 +18898,62 @@ gemvkdone1001:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias1002
+	JZ           gemvnobias1120
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias1002:
+gemvnobias1120:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock995
+	JMP     gemvblock1113
 
-gemvrest996:
-gemvrestloop997:
+gemvrest1114:
+gemvrestloop1115:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend998
+	JLE    gemvend1116
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk1003:
+gemvk1121:
 	TESTQ       R11, R11
-	JZ          gemvtail1004
+	JZ          gemvtail1122
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk1003
+	JMP         gemvk1121
 
-gemvtail1004:
+gemvtail1122:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone1005
+	JZ          gemvkdone1123
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone1005:
+gemvkdone1123:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias1006
+	JZ           gemvnobias1124
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias1006:
+gemvnobias1124:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop997
+	JMP    gemvrestloop1115
 
-gemvend998:
+gemvend1116:
 	VZEROUPPER
 	RET
 
@@ -17457,9 +18974,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow1007:
+gemvrow1125:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend1008
+	JLE    gemvrowend1126
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -17478,9 +18995,9 @@ gemvrow1007:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU1009:
+loopU1127:
 	CMPQ        R8, R9
-	JAE         loop11010
+	JAE         loop11128
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -17498,24 +19015,24 @@ loopU1009:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU1009
+	JMP         loopU1127
 
-loop11010:
+loop11128:
 	CMPQ        R8, R10
-	JAE         tail1012
+	JAE         tail1130
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop11010
+	JMP         loop11128
 
-tail1012:
+tail1130:
 	CMPQ        R8, R11
-	JAE         done1011
+	JAE         done1129
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done1011:
+done1129:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -17528,17 +19045,17 @@ done1011:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias1013
+	JZ           gemvnobias1131
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias1013:
+gemvnobias1131:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow1007
+	JMP    gemvrow1125
 
-gemvrowend1008:
+gemvrowend1126:
 	VZEROUPPER
 	RET
