@@ -17,6 +17,11 @@ import (
 // and ReluForward made three, with the same values bit for bit (the kernels
 // round z·scale, then add shift, as ScaleShiftRows does).
 //
+// The other convolutions (grouped and depthwise: flat planes, dwconv.go)
+// fuse the same nodes into their last pass instead:
+// runtime.CopyPlanesScaleShift(Relu) crops the flat sums into z and y at
+// once, or reads z back to write y (see flatPlane).
+//
 // The fused path runs where the batchnorm runs in inference mode (not
 // m.training; always in an inference-only package):
 //
@@ -36,7 +41,7 @@ import (
 // a1 is, in both modes), and nothing else reads a1. Training (batch
 // statistics) keeps the three passes.
 
-// convBN is a GEMM convolution, the batchnorm that is its output's only
+// convBN is a convolution (GEMM or flat planes), the batchnorm that is its output's only
 // reader (the next node) and, if the batchnorm's output has one reader and
 // that is a ReLU (the node after), the ReLU; else relu is nil and the
 // kernel stores the batchnorm's output.
@@ -62,7 +67,7 @@ func (p *plan) findConvBN() {
 	}
 	p.convBN = map[*node]*convBN{}
 	for i, n := range p.nodes {
-		if _, ok := n.emit.(conv2dEmitter); !ok || !convGEMM(geom(n)) || hasAct(n) || i+1 >= len(p.nodes) {
+		if _, ok := n.emit.(conv2dEmitter); !ok || hasAct(n) || i+1 >= len(p.nodes) {
 			continue
 		}
 		bn := p.nodes[i+1]

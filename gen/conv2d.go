@@ -217,7 +217,7 @@ func (conv2dEmitter) fields(p *plan, n *node) []field {
 	if convGEMM(g) {
 		fs = append(fs, gemmFields(p, n, g)...)
 	} else {
-		fs = append(fs, flatFields(p, n, flatPlane{g})...)
+		fs = append(fs, flatFields(p, n, newFlatPlane(p, n, g))...)
 	}
 	return fs
 }
@@ -346,8 +346,11 @@ func (conv2dEmitter) forward(p *plan, n *node) []jen.Code {
 		dst = z
 	}
 	code := convInputView(p, n, g, true)
-	code = append(code, view3(p, "z", dst, g.f, g.ho, g.wo))
-	code = append(code, flatForward(p, n, flatPlane{g})...)
+	fp := newFlatPlane(p, n, g)
+	if !fp.cropAll { // (cropAll writes z in one call after the filters)
+		code = append(code, view3(p, "z", dst, g.f, g.ho, g.wo))
+	}
+	code = append(code, flatForward(p, n, fp)...)
 	if hasAct(n) {
 		code = append(code, actForward(p, n.Act, n.Out, z, n.out)...)
 	}
@@ -380,7 +383,7 @@ func (conv2dEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
 		head, row := gemmBackward(p, n, g, withDX)
 		return append(head, row...)
 	}
-	return flatBackward(p, n, flatPlane{g}, withDX)
+	return flatBackward(p, n, newFlatPlane(p, n, g), withDX)
 }
 
 // flat3 declares a flat view of a local *[A][B][C]T: name := unsafe.Slice(&v[0][0][0], size)

@@ -32,7 +32,33 @@ import (
 //
 //	dW[f,ci,kh,kw] += runtime.Dot(dzs[:N], xpf[off:])
 //	dxpf[off:off+N] += W[f,ci,kh,kw] · dzs[:N]
-type flatPlane struct{ convGeom }
+//
+// A batchnorm after the convolution (convBN) runs in its last pass in
+// inference mode: runtime.CopyPlanesScaleShift(Relu) writes z and the
+// batchnorm's output (the ReLU's, when a ReLU is its only reader) in one
+// pass, as bnfuse.go does for the GEMM convolutions. With the flat sums
+// cropped out of s (stride 1, neither rows nor direct: cropAll) the sums
+// of all filters go into one scratch of F·N and that pass is the crop, one
+// call for the layer (CopyPlanes in training mode); otherwise the filters
+// write z as before and the pass reads z (rows of OH·OW):
+//
+//	runtime.CopyPlanesScaleShiftRelu32(z, y, OH*OW, OW, s, N, SH*Wp, F, OH, OW, scale, shift)    (cropAll)
+//	runtime.CopyPlanesScaleShiftRelu32(nil, y, OH*OW, OH*OW, z, OH*OW, OH*OW, F, 1, OH*OW, scale, shift)
+type flatPlane struct {
+	convGeom
+	// cropAll: a batchnorm follows (convBN), SW = 1 and the sums are the
+	// flat plane, cropped into z: s holds every filter's sums (F·N).
+	cropAll bool
+}
+
+// newFlatPlane is n's flatPlane, cropAll set from p.convBN.
+func newFlatPlane(p *plan, n *node, g convGeom) flatPlane {
+	fp := flatPlane{convGeom: g}
+	if f := p.convBN[n]; f != nil && f.conv == n {
+		fp.cropAll = !fp.rows() && !fp.direct() && g.sw == 1
+	}
+	return fp
+}
 
 // n is the length of the flat sums: (OH-1)·SH·Wp + (OW-1)·SW + 1.
 func (g flatPlane) n() int { return (g.ho-1)*g.sh*g.wp + (g.wo-1)*g.sw + 1 }
@@ -57,6 +83,8 @@ const rowsMinOW = 16
 // rows the flat sums unless direct; none otherwise.
 func (g flatPlane) sSize() int {
 	switch {
+	case g.cropAll:
+		return g.f * g.n()
 	case g.rows() && g.sw > 1:
 		return g.sw*g.ho*g.wo - g.sw + 1
 	case g.rows() || g.direct():
@@ -78,7 +106,11 @@ func flatFields(p *plan, n *node, g flatPlane) []field {
 	s, dzs := flatNames(n)
 	var fs []field
 	if size := g.sSize(); size > 0 {
-		fs = append(fs, field{name: s, size: size, doc: "one filter's sums over the padded plane (scratch)", scratch: true})
+		doc := "one filter's sums over the padded plane (scratch)"
+		if g.cropAll {
+			doc = "every filter's sums over the padded plane (scratch)"
+		}
+		fs = append(fs, field{name: s, size: size, doc: doc, scratch: true})
 	}
 	if size := g.dzsSize(); size > 0 {
 		fs = append(fs, field{name: dzs, size: size, doc: "one filter's dz spread over the padded plane, zero elsewhere (scratch)", train: true, scratch: true})
@@ -164,7 +196,13 @@ func flatForward(p *plan, n *node, g flatPlane) []jen.Code {
 	zPlane := jen.Qual("unsafe", "Slice").Call(jen.Op("&").Id("z").Index(jen.Id("f")).Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Lit(g.ho*g.wo))
 	perFilter := append(g.groupOf(n.GoName), jen.Id("w").Op(":=").Add(g.filterWeights(pf(w))))
 	taps := jen.Id("taps").Index(jen.Empty(), jen.Empty())
+	f := p.convBN[n]
+	if f != nil && f.conv != n {
+		f = nil
+	}
 	switch {
+	case g.cropAll:
+		perFilter = append(perFilter, p.kernel("ShiftSum").Call(jen.Id("s").Index(jen.Id("f").Op("*").Lit(g.n()).Op(":")), g.groupStart("xpf"), taps, jen.Id("w"), jen.Lit(g.n()), bias))
 	case g.rows() && g.sw == 1:
 		perFilter = append(perFilter, p.kernel("ShiftSumRows").Call(zPlane, jen.Lit(g.wo), g.groupStart("xpf"), jen.Lit(g.sh*g.wp),
 			taps, jen.Id("w"), jen.Lit(g.ho), jen.Lit(g.wo), bias))
@@ -181,14 +219,41 @@ func flatForward(p *plan, n *node, g flatPlane) []jen.Code {
 			jen.Id("zf").Op(":=").Op("&").Id("z").Index(jen.Id("f")))
 		perFilter = append(perFilter, g.overOutputs(p, "zf", "s", 0, false)...)
 	}
-	code := []jen.Code{
-		jen.Id("taps").Op(":=").Index(jen.Lit(g.cg * g.kh * g.kw)).Int32().Values(g.taps()...),
+	code := append(convBNPrep(p, n),
+		jen.Id("taps").Op(":=").Index(jen.Lit(g.cg*g.kh*g.kw)).Int32().Values(g.taps()...),
 		flat3("xpf", "xp", g.c*g.hp*g.wp),
-	}
+	)
 	if g.sSize() > 0 {
 		code = append(code, jen.Id("s").Op(":=").Op("&").Add(p.buf(sName)))
 	}
-	return append(code, loopTo("f", n.GoName+"Filters", perFilter...))
+	code = append(code, loopTo("f", n.GoName+"Filters", perFilter...))
+	if f == nil {
+		return code
+	}
+	// the batchnorm (and ReLU) in the last pass (see flatPlane)
+	scale, shift, _ := bnAffineNames(f.bn)
+	all := func(s *jen.Statement) *jen.Statement { return s.Index(jen.Empty(), jen.Empty()) }
+	name := "CopyPlanesScaleShift"
+	if f.relu != nil {
+		name += "Relu"
+	}
+	plane, zAll := g.ho*g.wo, all(p.buf(n.out))
+	if !g.cropAll {
+		fused := p.kernel(name).Call(jen.Nil(), all(p.buf(f.dst())), jen.Lit(plane), jen.Lit(plane), zAll,
+			jen.Lit(plane), jen.Lit(plane), jen.Lit(g.f), jen.Lit(1), jen.Lit(plane), all(mf(scale)), all(mf(shift)))
+		if p.inference {
+			return append(code, fused)
+		}
+		return append(code, jen.If(jen.Op("!").Id("m").Dot("training")).Block(fused))
+	}
+	sAll := jen.Id("s").Index(jen.Empty(), jen.Empty())
+	sizes := []jen.Code{jen.Lit(g.n()), jen.Lit(g.sh * g.wp), jen.Lit(g.f), jen.Lit(g.ho), jen.Lit(g.wo)}
+	fused := p.kernel(name).Call(append([]jen.Code{zAll, all(p.buf(f.dst())), jen.Lit(plane), jen.Lit(g.wo), sAll}, append(sizes, all(mf(scale)), all(mf(shift)))...)...)
+	if p.inference {
+		return append(code, fused)
+	}
+	train := p.kernel("CopyPlanes").Call(append([]jen.Code{zAll.Clone(), jen.Lit(plane), jen.Lit(g.wo), sAll.Clone()}, sizes...)...)
+	return append(code, jen.If(jen.Id("m").Dot("training")).Block(train).Else().Block(fused))
 }
 
 // overOutputs copies between the output plane o (a *[OH][OW]T) and the flat

@@ -96,6 +96,12 @@ func shiftSumRows512(y *float32, ys int, x *float32, xs int, offs *int32, w *flo
 //go:noescape
 func copyPlanes512(dst *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int)
 
+// copyPlanesBN512 sets y[p*dps+r*drs+i] = v·scale[p] + shift[p] (ReLU'd if mode&4), and z[…] = v if mode&1, with v = src[p*sps+r*srs+i], for p < planes, r < rows and i < n
+// (planes, rows, n ≥ 1; z is y's limit when mode&1 is clear), and may set elements between the rows of z and y, up to the last row's end, to zero.
+//
+//go:noescape
+func copyPlanesBN512(z *float32, y *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int, scale *float32, shift *float32, mode int)
+
 // sigmoidRow512 sets y[i] = σ(x[i]) for i < n (runtime.Sigmoid32 in vector form).
 //
 //go:noescape
@@ -365,6 +371,11 @@ func gemmXN4x3_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, 
 //go:noescape
 func gemmXN4x4_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
+// gemmXN8x1_512 computes mt×nt tiles of 8 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmXN8x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
 // gemmConv1x1_512 computes mt×nt tiles of 1 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*1+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
 //
 //go:noescape
@@ -523,6 +534,12 @@ func shiftSumRows256(y *float32, ys int, x *float32, xs int, offs *int32, w *flo
 //
 //go:noescape
 func copyPlanes256(dst *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int)
+
+// copyPlanesBN256 sets y[p*dps+r*drs+i] = v·scale[p] + shift[p] (ReLU'd if mode&4), and z[…] = v if mode&1, with v = src[p*sps+r*srs+i], for p < planes, r < rows and i < n
+// (planes, rows, n ≥ 1; z is y's limit when mode&1 is clear), and may set elements between the rows of z and y, up to the last row's end, to zero.
+//
+//go:noescape
+func copyPlanesBN256(z *float32, y *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int, scale *float32, shift *float32, mode int)
 
 // sigmoidRow256 sets y[i] = σ(x[i]) for i < n (runtime.Sigmoid32 in vector form).
 //
@@ -722,6 +739,16 @@ func gemmXN3x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, 
 //
 //go:noescape
 func gemmXN3x3_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmXN8x1_256 computes mt×nt tiles of 8 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmXN8x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+
+// gemmXN4x2_256 computes mt×nt tiles of 4 rows × 2 vectors of C (+)= A·B with A(i,p) = a[i*rs+p*cs] (mt ≥ 1); the last vector of each tile has tail columns; mode&3: 0 from zero, 1 adds to C, 2 starts row i from bias[i]; mode&8: C2 = C·scale[i] + shift[i] too; mode&4: ReLU on the last store.
+//
+//go:noescape
+func gemmXN4x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
 
 // gemmConv1x1_256 computes mt×nt tiles of 1 rows × 1 vectors of C (+)= A·B with A(i,p) = a[i*rs+p] and B(p, vector j of tile t) read from b[offs[p]+cols[t*1+j]] (mt ≥ 1); the last vector of each tile has tail columns; mode as gemmXN's.
 //

@@ -2418,6 +2418,452 @@ masked178:
 	VMOVUPS Z0, K1, (AX)(R14*1)
 	JMP     nextRow179
 
+// func copyPlanesBN512(z *float32, y *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int, scale *float32, shift *float32, mode int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·copyPlanesBN512(SB), NOSPLIT, $0-104
+	MOVQ   z+0(FP), AX
+	MOVQ   y+8(FP), CX
+	MOVQ   src+32(FP), DX
+	MOVQ   rows+64(FP), BX
+	MOVQ   n+72(FP), SI
+	MOVQ   SI, DI
+	DECQ   DI
+	ANDQ   $0x0000000f, DI
+	INCQ   DI
+	MOVL   $0x0000ffff, R8
+	BZHIL  DI, R8, R8
+	KMOVW  R8, K1
+	MOVQ   SI, DI
+	DECQ   DI
+	ANDQ   $-16, DI
+	SHLQ   $0x02, DI
+	MOVQ   planes+56(FP), R8
+	DECQ   R8
+	IMULQ  dps+16(FP), R8
+	MOVQ   BX, R9
+	DECQ   R9
+	IMULQ  drs+24(FP), R9
+	ADDQ   R9, R8
+	ADDQ   SI, R8
+	LEAQ   (AX)(R8*4), R8
+	MOVQ   drs+24(FP), SI
+	MOVQ   BX, R9
+	IMULQ  SI, R9
+	NEGQ   R9
+	ADDQ   dps+16(FP), R9
+	SHLQ   $0x02, R9
+	MOVQ   R9, dps+16(FP)
+	SHLQ   $0x02, SI
+	MOVQ   srs+48(FP), R10
+	MOVQ   BX, R9
+	IMULQ  R10, R9
+	NEGQ   R9
+	ADDQ   sps+40(FP), R9
+	SHLQ   $0x02, R9
+	MOVQ   R9, sps+40(FP)
+	SHLQ   $0x02, R10
+	VXORPS Z3, Z3, Z3
+	MOVQ   mode+96(FP), BX
+	ANDQ   $0x05, BX
+	XORQ   R9, R9
+	TESTQ  DI, DI
+	SETNE  R9
+	SHLQ   $0x01, R9
+	ORQ    R9, BX
+	CMPQ   BX, $0x00
+	JE     mode181
+	CMPQ   BX, $0x01
+	JE     mode182
+	CMPQ   BX, $0x02
+	JE     mode183
+	CMPQ   BX, $0x03
+	JE     mode184
+	CMPQ   BX, $0x04
+	JE     mode185
+	CMPQ   BX, $0x05
+	JE     mode186
+	CMPQ   BX, $0x06
+	JE     mode187
+	JMP    mode188
+
+mode181:
+plane189:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row190:
+	XORQ      DI, DI
+	VMOVUPS.Z (DX)(DI*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	LEAQ      64(AX)(DI*1), R9
+	CMPQ      R9, R8
+	JA        masked191
+	VMOVUPS   Z5, (CX)(DI*1)
+
+nextRow192:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row190
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane189
+	VZEROUPPER
+	RET
+
+masked191:
+	VMOVUPS Z5, K1, (CX)(DI*1)
+	JMP     nextRow192
+
+mode182:
+plane193:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row194:
+	XORQ      DI, DI
+	VMOVUPS.Z (DX)(DI*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	LEAQ      64(AX)(DI*1), R9
+	CMPQ      R9, R8
+	JA        masked195
+	VMOVUPS   Z0, (AX)(DI*1)
+	VMOVUPS   Z5, (CX)(DI*1)
+
+nextRow196:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row194
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane193
+	VZEROUPPER
+	RET
+
+masked195:
+	VMOVUPS Z0, K1, (AX)(DI*1)
+	VMOVUPS Z5, K1, (CX)(DI*1)
+	JMP     nextRow196
+
+mode183:
+plane197:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row198:
+	XORQ R11, R11
+
+full201:
+	VMOVUPS   (DX)(R11*1), Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVUPS   Z5, (CX)(R11*1)
+	ADDQ      $0x00000040, R11
+	CMPQ      R11, DI
+	JB        full201
+	VMOVUPS.Z (DX)(R11*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	LEAQ      64(AX)(R11*1), R9
+	CMPQ      R9, R8
+	JA        masked199
+	VMOVUPS   Z5, (CX)(R11*1)
+
+nextRow200:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row198
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane197
+	VZEROUPPER
+	RET
+
+masked199:
+	VMOVUPS Z5, K1, (CX)(R11*1)
+	JMP     nextRow200
+
+mode184:
+plane202:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row203:
+	XORQ R11, R11
+
+full206:
+	VMOVUPS   (DX)(R11*1), Z0
+	VMOVUPS   Z0, (AX)(R11*1)
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVUPS   Z5, (CX)(R11*1)
+	ADDQ      $0x00000040, R11
+	CMPQ      R11, DI
+	JB        full206
+	VMOVUPS.Z (DX)(R11*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	LEAQ      64(AX)(R11*1), R9
+	CMPQ      R9, R8
+	JA        masked204
+	VMOVUPS   Z0, (AX)(R11*1)
+	VMOVUPS   Z5, (CX)(R11*1)
+
+nextRow205:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row203
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane202
+	VZEROUPPER
+	RET
+
+masked204:
+	VMOVUPS Z0, K1, (AX)(R11*1)
+	VMOVUPS Z5, K1, (CX)(R11*1)
+	JMP     nextRow205
+
+mode185:
+plane207:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row208:
+	XORQ      DI, DI
+	VMOVUPS.Z (DX)(DI*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	VCMPPS    $0x06, Z3, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	LEAQ      64(AX)(DI*1), R9
+	CMPQ      R9, R8
+	JA        masked209
+	VMOVUPS   Z5, (CX)(DI*1)
+
+nextRow210:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row208
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane207
+	VZEROUPPER
+	RET
+
+masked209:
+	VMOVUPS Z5, K1, (CX)(DI*1)
+	JMP     nextRow210
+
+mode186:
+plane211:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row212:
+	XORQ      DI, DI
+	VMOVUPS.Z (DX)(DI*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	VCMPPS    $0x06, Z3, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	LEAQ      64(AX)(DI*1), R9
+	CMPQ      R9, R8
+	JA        masked213
+	VMOVUPS   Z0, (AX)(DI*1)
+	VMOVUPS   Z5, (CX)(DI*1)
+
+nextRow214:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row212
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane211
+	VZEROUPPER
+	RET
+
+masked213:
+	VMOVUPS Z0, K1, (AX)(DI*1)
+	VMOVUPS Z5, K1, (CX)(DI*1)
+	JMP     nextRow214
+
+mode187:
+plane215:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row216:
+	XORQ R11, R11
+
+full219:
+	VMOVUPS   (DX)(R11*1), Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VCMPPS    $0x06, Z3, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VMOVUPS   Z5, (CX)(R11*1)
+	ADDQ      $0x00000040, R11
+	CMPQ      R11, DI
+	JB        full219
+	VMOVUPS.Z (DX)(R11*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	VCMPPS    $0x06, Z3, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	LEAQ      64(AX)(R11*1), R9
+	CMPQ      R9, R8
+	JA        masked217
+	VMOVUPS   Z5, (CX)(R11*1)
+
+nextRow218:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row216
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane215
+	VZEROUPPER
+	RET
+
+masked217:
+	VMOVUPS Z5, K1, (CX)(R11*1)
+	JMP     nextRow218
+
+mode188:
+plane220:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Z1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Z2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row221:
+	XORQ R11, R11
+
+full224:
+	VMOVUPS   (DX)(R11*1), Z0
+	VMOVUPS   Z0, (AX)(R11*1)
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VCMPPS    $0x06, Z3, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VMOVUPS   Z5, (CX)(R11*1)
+	ADDQ      $0x00000040, R11
+	CMPQ      R11, DI
+	JB        full224
+	VMOVUPS.Z (DX)(R11*1), K1, Z0
+	VMULPS    Z1, Z0, Z5
+	VADDPS    Z2, Z5, Z5
+	VMOVAPS.Z Z5, K1, Z5
+	VCMPPS    $0x06, Z3, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	LEAQ      64(AX)(R11*1), R9
+	CMPQ      R9, R8
+	JA        masked222
+	VMOVUPS   Z0, (AX)(R11*1)
+	VMOVUPS   Z5, (CX)(R11*1)
+
+nextRow223:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row221
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane220
+	VZEROUPPER
+	RET
+
+masked222:
+	VMOVUPS Z0, K1, (AX)(R11*1)
+	VMOVUPS Z5, K1, (CX)(R11*1)
+	JMP     nextRow223
+
 DATA gateTbl<>+0(SB)/4, $0x80000000
 DATA gateTbl<>+4(SB)/4, $0x80000000
 DATA gateTbl<>+8(SB)/4, $0x80000000
@@ -2892,9 +3338,9 @@ TEXT ·sigmoidRow512(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop181:
+gloop225:
 	CMPQ         DX, $0x00000010
-	JB           gtail182
+	JB           gtail226
 	VMOVUPS      (AX), Z0
 	VPORD        (BX), Z0, Z8
 	VCMPPS       $0x05, 896(BX), Z8, K2
@@ -2929,11 +3375,11 @@ gloop181:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	SUBQ         $0x00000010, DX
-	JMP          gloop181
+	JMP          gloop225
 
-gtail182:
+gtail226:
 	TESTQ        DX, DX
-	JZ           gdone183
+	JZ           gdone227
 	MOVL         $0x0000ffff, SI
 	BZHIL        DX, SI, SI
 	KMOVW        SI, K1
@@ -2969,7 +3415,7 @@ gtail182:
 	VMOVAPS      Z0, K2, Z1
 	VMOVUPS      Z1, K1, (CX)
 
-gdone183:
+gdone227:
 	VZEROUPPER
 	RET
 
@@ -2981,9 +3427,9 @@ TEXT ·tanhRow512(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop184:
+gloop228:
 	CMPQ        DX, $0x00000010
-	JB          gtail185
+	JB          gtail229
 	VMOVUPS     (AX), Z0
 	VMINPS      960(BX), Z0, Z8
 	VMAXPS      1024(BX), Z8, Z8
@@ -3012,11 +3458,11 @@ gloop184:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX
-	JMP         gloop184
+	JMP         gloop228
 
-gtail185:
+gtail229:
 	TESTQ       DX, DX
-	JZ          gdone186
+	JZ          gdone230
 	MOVL        $0x0000ffff, SI
 	BZHIL       DX, SI, SI
 	KMOVW       SI, K1
@@ -3046,7 +3492,7 @@ gtail185:
 	VMOVAPS     Z0, K3, Z1
 	VMOVUPS     Z1, K1, (CX)
 
-gdone186:
+gdone230:
 	VZEROUPPER
 	RET
 
@@ -3059,9 +3505,9 @@ TEXT ·tanhSum512(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop187:
+gloop231:
 	CMPQ        BX, $0x00000010
-	JB          gtail188
+	JB          gtail232
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z1
 	VADDPS      Z1, Z0, Z0
@@ -3093,11 +3539,11 @@ gloop187:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         gloop187
+	JMP         gloop231
 
-gtail188:
+gtail232:
 	TESTQ       BX, BX
-	JZ          gdone189
+	JZ          gdone233
 	MOVL        $0x0000ffff, DI
 	BZHIL       BX, DI, DI
 	KMOVW       DI, K1
@@ -3129,7 +3575,7 @@ gtail188:
 	VMOVAPS     Z0, K3, Z1
 	VMOVUPS     Z1, K1, (DX)
 
-gdone189:
+gdone233:
 	VZEROUPPER
 	RET
 
@@ -3142,9 +3588,9 @@ TEXT ·expShift512(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Z7
 
-gloop190:
+gloop234:
 	CMPQ         DX, $0x00000010
-	JB           gtail191
+	JB           gtail235
 	VMOVUPS      (AX), Z0
 	VSUBPS       Z7, Z0, Z0
 	VCMPPS       $0x05, 896(BX), Z0, K2
@@ -3172,11 +3618,11 @@ gloop190:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	SUBQ         $0x00000010, DX
-	JMP          gloop190
+	JMP          gloop234
 
-gtail191:
+gtail235:
 	TESTQ        DX, DX
-	JZ           gdone192
+	JZ           gdone236
 	MOVL         $0x0000ffff, SI
 	BZHIL        DX, SI, SI
 	KMOVW        SI, K1
@@ -3205,7 +3651,7 @@ gtail191:
 	VMOVAPS.Z    Z1, K2, Z1
 	VMOVUPS      Z1, K1, (CX)
 
-gdone192:
+gdone236:
 	VZEROUPPER
 	RET
 
@@ -3222,9 +3668,9 @@ TEXT ·gruCell512(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop193:
+gloop237:
 	CMPQ         DI, $0x00000010
-	JB           gtail194
+	JB           gtail238
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -3331,11 +3777,11 @@ gloop193:
 	ADDQ         $0x00000040, BX
 	ADDQ         $0x00000040, SI
 	SUBQ         $0x00000010, DI
-	JMP          gloop193
+	JMP          gloop237
 
-gtail194:
+gtail238:
 	TESTQ        DI, DI
-	JZ           gdone195
+	JZ           gdone239
 	MOVL         $0x0000ffff, R10
 	BZHIL        DI, R10, R10
 	KMOVW        R10, K1
@@ -3440,7 +3886,7 @@ gtail194:
 	VFMADD231PS  Z0, Z3, Z7
 	VMOVUPS      Z7, K1, (SI)
 
-gdone195:
+gdone239:
 	VZEROUPPER
 	RET
 
@@ -3461,11 +3907,11 @@ TEXT ·gruCellBackward512(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Z14
 	TESTQ   R9, R9
-	JZ      nody196
+	JZ      nody240
 
-gloop197:
+gloop241:
 	CMPQ    R10, $0x00000010
-	JB      gtail198
+	JB      gtail242
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R11*1), Z1
 	VMOVUPS (AX)(R11*2), Z2
@@ -3507,11 +3953,11 @@ gloop197:
 	ADDQ    $0x00000040, R8
 	ADDQ    $0x00000040, R9
 	SUBQ    $0x00000010, R10
-	JMP     gloop197
+	JMP     gloop241
 
-gtail198:
+gtail242:
 	TESTQ     R10, R10
-	JZ        gdone199
+	JZ        gdone243
 	MOVL      $0x0000ffff, R12
 	BZHIL     R10, R12, R12
 	KMOVW     R12, K1
@@ -3548,14 +3994,14 @@ gtail198:
 	VMULPS    Z1, Z3, Z3
 	VMOVUPS   Z3, K1, (BX)
 
-gdone199:
+gdone243:
 	VZEROUPPER
 	RET
 
-nody196:
-gloop200:
+nody240:
+gloop244:
 	CMPQ    R10, $0x00000010
-	JB      gtail201
+	JB      gtail245
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R11*1), Z1
 	VMOVUPS (AX)(R11*2), Z2
@@ -3594,11 +4040,11 @@ gloop200:
 	ADDQ    $0x00000040, DI
 	ADDQ    $0x00000040, R8
 	SUBQ    $0x00000010, R10
-	JMP     gloop200
+	JMP     gloop244
 
-gtail201:
+gtail245:
 	TESTQ     R10, R10
-	JZ        gdone202
+	JZ        gdone246
 	MOVL      $0x0000ffff, R9
 	BZHIL     R10, R9, R9
 	KMOVW     R9, K1
@@ -3633,7 +4079,7 @@ gtail201:
 	VMULPS    Z1, Z3, Z3
 	VMOVUPS   Z3, K1, (BX)
 
-gdone202:
+gdone246:
 	VZEROUPPER
 	RET
 
@@ -3652,9 +4098,9 @@ TEXT ·lstmCell512(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop203:
+gloop247:
 	CMPQ         R8, $0x00000010
-	JB           gtail204
+	JB           gtail248
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z5
 	VADDPS       Z5, Z0, Z0
@@ -3818,11 +4264,11 @@ gloop203:
 	ADDQ         $0x00000040, SI
 	ADDQ         $0x00000040, DI
 	SUBQ         $0x00000010, R8
-	JMP          gloop203
+	JMP          gloop247
 
-gtail204:
+gtail248:
 	TESTQ        R8, R8
-	JZ           gdone205
+	JZ           gdone249
 	MOVL         $0x0000ffff, R12
 	BZHIL        R8, R12, R12
 	KMOVW        R12, K1
@@ -3983,7 +4429,7 @@ gtail204:
 	VMULPS       Z6, Z4, Z7
 	VMOVUPS      Z7, K1, (DI)
 
-gdone205:
+gdone249:
 	VZEROUPPER
 	RET
 
@@ -4004,11 +4450,11 @@ TEXT ·lstmCellBackward512(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Z14
 	TESTQ   R8, R8
-	JZ      nody206
+	JZ      nody250
 
-gloop207:
+gloop251:
 	CMPQ    R9, $0x00000010
-	JB      gtail208
+	JB      gtail252
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R10*1), Z1
 	VMOVUPS (AX)(R10*2), Z2
@@ -4054,11 +4500,11 @@ gloop207:
 	ADDQ    $0x00000040, DI
 	ADDQ    $0x00000040, R8
 	SUBQ    $0x00000010, R9
-	JMP     gloop207
+	JMP     gloop251
 
-gtail208:
+gtail252:
 	TESTQ     R9, R9
-	JZ        gdone209
+	JZ        gdone253
 	MOVL      $0x0000ffff, R12
 	BZHIL     R9, R12, R12
 	KMOVW     R12, K1
@@ -4100,14 +4546,14 @@ gtail208:
 	VMULPS    Z1, Z9, Z9
 	VMOVUPS   Z9, K1, (SI)
 
-gdone209:
+gdone253:
 	VZEROUPPER
 	RET
 
-nody206:
-gloop210:
+nody250:
+gloop254:
 	CMPQ    R9, $0x00000010
-	JB      gtail211
+	JB      gtail255
 	VMOVUPS (AX), Z0
 	VMOVUPS (AX)(R10*1), Z1
 	VMOVUPS (AX)(R10*2), Z2
@@ -4150,11 +4596,11 @@ gloop210:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	SUBQ    $0x00000010, R9
-	JMP     gloop210
+	JMP     gloop254
 
-gtail211:
+gtail255:
 	TESTQ     R9, R9
-	JZ        gdone212
+	JZ        gdone256
 	MOVL      $0x0000ffff, R8
 	BZHIL     R9, R8, R8
 	KMOVW     R8, K1
@@ -4194,7 +4640,7 @@ gtail211:
 	VMULPS    Z1, Z9, Z9
 	VMOVUPS   Z9, K1, (SI)
 
-gdone212:
+gdone256:
 	VZEROUPPER
 	RET
 
@@ -4209,11 +4655,11 @@ TEXT ·tanhCellBackward512(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Z14
 	TESTQ   BX, BX
-	JZ      nody213
+	JZ      nody257
 
-gloop214:
+gloop258:
 	CMPQ    SI, $0x00000010
-	JB      gtail215
+	JB      gtail259
 	VMOVUPS (CX), Z0
 	VMOVUPS (BX), Z13
 	VADDPS  Z13, Z0, Z0
@@ -4227,11 +4673,11 @@ gloop214:
 	ADDQ    $0x00000040, DX
 	ADDQ    $0x00000040, BX
 	SUBQ    $0x00000010, SI
-	JMP     gloop214
+	JMP     gloop258
 
-gtail215:
+gtail259:
 	TESTQ     SI, SI
-	JZ        gdone216
+	JZ        gdone260
 	MOVL      $0x0000ffff, DI
 	BZHIL     SI, DI, DI
 	KMOVW     DI, K1
@@ -4244,14 +4690,14 @@ gtail215:
 	VMULPS    Z1, Z0, Z0
 	VMOVUPS   Z0, K1, (DX)
 
-gdone216:
+gdone260:
 	VZEROUPPER
 	RET
 
-nody213:
-gloop217:
+nody257:
+gloop261:
 	CMPQ    SI, $0x00000010
-	JB      gtail218
+	JB      gtail262
 	VMOVUPS (CX), Z0
 	VMOVUPS (AX), Z1
 	VMULPS  Z1, Z1, Z1
@@ -4262,11 +4708,11 @@ gloop217:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, SI
-	JMP     gloop217
+	JMP     gloop261
 
-gtail218:
+gtail262:
 	TESTQ     SI, SI
-	JZ        gdone219
+	JZ        gdone263
 	MOVL      $0x0000ffff, BX
 	BZHIL     SI, BX, BX
 	KMOVW     BX, K1
@@ -4277,7 +4723,7 @@ gtail218:
 	VMULPS    Z1, Z0, Z0
 	VMOVUPS   Z0, K1, (DX)
 
-gdone219:
+gdone263:
 	VZEROUPPER
 	RET
 
@@ -4303,16 +4749,16 @@ TEXT ·scaleShiftRows512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, R9
 	SHLQ  $0x02, DI
 
-rows220:
+rows264:
 	TESTQ        SI, SI
-	JZ           end221
+	JZ           end265
 	VBROADCASTSS (DX), Z14
 	VBROADCASTSS (BX), Z13
 	XORQ         R10, R10
 
-loopU222:
+loopU266:
 	CMPQ    R10, R8
-	JAE     loop1223
+	JAE     loop1267
 	VMULPS  (CX)(R10*1), Z14, Z0
 	VADDPS  Z13, Z0, Z0
 	VMOVUPS Z0, (AX)(R10*1)
@@ -4326,34 +4772,34 @@ loopU222:
 	VADDPS  Z13, Z3, Z3
 	VMOVUPS Z3, 192(AX)(R10*1)
 	ADDQ    $0x00000100, R10
-	JMP     loopU222
+	JMP     loopU266
 
-loop1223:
+loop1267:
 	CMPQ    R10, R9
-	JAE     tail225
+	JAE     tail269
 	VMULPS  (CX)(R10*1), Z14, Z0
 	VADDPS  Z13, Z0, Z0
 	VMOVUPS Z0, (AX)(R10*1)
 	ADDQ    $0x00000040, R10
-	JMP     loop1223
+	JMP     loop1267
 
-tail225:
+tail269:
 	CMPQ      R10, DI
-	JAE       done224
+	JAE       done268
 	VMOVUPS.Z (CX)(R10*1), K1, Z0
 	VMULPS    Z14, Z0, Z0
 	VADDPS    Z13, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(R10*1)
 
-done224:
+done268:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows220
+	JMP  rows264
 
-end221:
+end265:
 	VZEROUPPER
 	RET
 
@@ -4379,9 +4825,9 @@ TEXT ·add512(SB), NOSPLIT, $0-32
 	SHLQ  $0x02, R8
 	XORQ  BX, BX
 
-loopU226:
+loopU270:
 	CMPQ    BX, SI
-	JAE     loop1227
+	JAE     loop1271
 	VMOVUPS (CX)(BX*1), Z0
 	VADDPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
@@ -4395,26 +4841,26 @@ loopU226:
 	VADDPS  192(DX)(BX*1), Z3, Z3
 	VMOVUPS Z3, 192(AX)(BX*1)
 	ADDQ    $0x00000100, BX
-	JMP     loopU226
+	JMP     loopU270
 
-loop1227:
+loop1271:
 	CMPQ    BX, DI
-	JAE     tail229
+	JAE     tail273
 	VMOVUPS (CX)(BX*1), Z0
 	VADDPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
 	ADDQ    $0x00000040, BX
-	JMP     loop1227
+	JMP     loop1271
 
-tail229:
+tail273:
 	CMPQ      BX, R8
-	JAE       done228
+	JAE       done272
 	VMOVUPS.Z (CX)(BX*1), K1, Z0
 	VMOVUPS.Z (DX)(BX*1), K1, Z4
 	VADDPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(BX*1)
 
-done228:
+done272:
 	VZEROUPPER
 	RET
 
@@ -4440,9 +4886,9 @@ TEXT ·mul512(SB), NOSPLIT, $0-32
 	SHLQ  $0x02, R8
 	XORQ  BX, BX
 
-loopU230:
+loopU274:
 	CMPQ    BX, SI
-	JAE     loop1231
+	JAE     loop1275
 	VMOVUPS (CX)(BX*1), Z0
 	VMULPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
@@ -4456,26 +4902,26 @@ loopU230:
 	VMULPS  192(DX)(BX*1), Z3, Z3
 	VMOVUPS Z3, 192(AX)(BX*1)
 	ADDQ    $0x00000100, BX
-	JMP     loopU230
+	JMP     loopU274
 
-loop1231:
+loop1275:
 	CMPQ    BX, DI
-	JAE     tail233
+	JAE     tail277
 	VMOVUPS (CX)(BX*1), Z0
 	VMULPS  (DX)(BX*1), Z0, Z0
 	VMOVUPS Z0, (AX)(BX*1)
 	ADDQ    $0x00000040, BX
-	JMP     loop1231
+	JMP     loop1275
 
-tail233:
+tail277:
 	CMPQ      BX, R8
-	JAE       done232
+	JAE       done276
 	VMOVUPS.Z (CX)(BX*1), K1, Z0
 	VMOVUPS.Z (DX)(BX*1), K1, Z4
 	VMULPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(BX*1)
 
-done232:
+done276:
 	VZEROUPPER
 	RET
 
@@ -4504,9 +4950,9 @@ TEXT ·relu6Forward512(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU234:
+loopU278:
 	CMPQ      DX, BX
-	JAE       loop1235
+	JAE       loop1279
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -4518,29 +4964,29 @@ loopU234:
 	VMINPS    Z2, Z13, Z2
 	VMOVUPS   Z2, 64(CX)(DX*1)
 	ADDQ      $0x00000080, DX
-	JMP       loopU234
+	JMP       loopU278
 
-loop1235:
+loop1279:
 	CMPQ      DX, SI
-	JAE       tail237
+	JAE       tail281
 	VMOVUPS   (AX)(DX*1), Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VMINPS    Z0, Z13, Z0
 	VMOVUPS   Z0, (CX)(DX*1)
 	ADDQ      $0x00000040, DX
-	JMP       loop1235
+	JMP       loop1279
 
-tail237:
+tail281:
 	CMPQ      DX, DI
-	JAE       done236
+	JAE       done280
 	VMOVUPS.Z (AX)(DX*1), K1, Z0
 	VCMPPS    $0x06, Z14, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VMINPS    Z0, Z13, Z0
 	VMOVUPS   Z0, K1, (CX)(DX*1)
 
-done236:
+done280:
 	VZEROUPPER
 	RET
 
@@ -4569,9 +5015,9 @@ TEXT ·relu6Backward512(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU238:
+loopU282:
 	CMPQ      DX, BX
-	JAE       loop1239
+	JAE       loop1283
 	VMOVUPS   (AX)(DX*1), Z0
 	VMOVUPS   (CX)(DX*1), Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -4587,11 +5033,11 @@ loopU238:
 	VMOVAPS.Z Z6, K2, Z6
 	VMOVUPS   Z6, 64(CX)(DX*1)
 	ADDQ      $0x00000080, DX
-	JMP       loopU238
+	JMP       loopU282
 
-loop1239:
+loop1283:
 	CMPQ      DX, SI
-	JAE       tail241
+	JAE       tail285
 	VMOVUPS   (AX)(DX*1), Z0
 	VMOVUPS   (CX)(DX*1), Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -4600,11 +5046,11 @@ loop1239:
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, (CX)(DX*1)
 	ADDQ      $0x00000040, DX
-	JMP       loop1239
+	JMP       loop1283
 
-tail241:
+tail285:
 	CMPQ      DX, DI
-	JAE       done240
+	JAE       done284
 	VMOVUPS.Z (AX)(DX*1), K1, Z0
 	VMOVUPS.Z (CX)(DX*1), K1, Z2
 	VCMPPS    $0x06, Z14, Z0, K2
@@ -4613,7 +5059,7 @@ tail241:
 	VMOVAPS.Z Z2, K2, Z2
 	VMOVUPS   Z2, K1, (CX)(DX*1)
 
-done240:
+done284:
 	VZEROUPPER
 	RET
 
@@ -4633,9 +5079,9 @@ TEXT ·sumWide512(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU242:
+loopU286:
 	CMPQ      BX, DX
-	JAE       loop1243
+	JAE       loop1287
 	VCVTPS2PD (AX)(BX*1), Z4
 	VADDPD    Z4, Z0, Z0
 	VCVTPS2PD 32(AX)(BX*1), Z5
@@ -4645,17 +5091,17 @@ loopU242:
 	VCVTPS2PD 96(AX)(BX*1), Z7
 	VADDPD    Z7, Z3, Z3
 	ADDQ      $0x00000080, BX
-	JMP       loopU242
+	JMP       loopU286
 
-loop1243:
+loop1287:
 	CMPQ      BX, CX
-	JAE       done244
+	JAE       done288
 	VCVTPS2PD (AX)(BX*1), Z4
 	VADDPD    Z4, Z0, Z0
 	ADDQ      $0x00000020, BX
-	JMP       loop1243
+	JMP       loop1287
 
-done244:
+done288:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -4685,9 +5131,9 @@ TEXT ·sumSqDevWide512(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU245:
+loopU289:
 	CMPQ        BX, DX
-	JAE         loop1246
+	JAE         loop1290
 	VCVTPS2PD   (AX)(BX*1), Z4
 	VSUBPD      Z12, Z4, Z4
 	VFMADD231PD Z4, Z4, Z0
@@ -4701,18 +5147,18 @@ loopU245:
 	VSUBPD      Z12, Z7, Z7
 	VFMADD231PD Z7, Z7, Z3
 	ADDQ        $0x00000080, BX
-	JMP         loopU245
+	JMP         loopU289
 
-loop1246:
+loop1290:
 	CMPQ        BX, CX
-	JAE         done247
+	JAE         done291
 	VCVTPS2PD   (AX)(BX*1), Z4
 	VSUBPD      Z12, Z4, Z4
 	VFMADD231PD Z4, Z4, Z0
 	ADDQ        $0x00000020, BX
-	JMP         loop1246
+	JMP         loop1290
 
-done247:
+done291:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -4746,9 +5192,9 @@ TEXT ·sumDotWide512(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU248:
+loopU292:
 	CMPQ        SI, BX
-	JAE         loop1249
+	JAE         loop1293
 	VCVTPS2PD   (AX)(SI*1), Z8
 	VCVTPS2PD   (CX)(SI*1), Z12
 	VADDPD      Z8, Z0, Z0
@@ -4766,19 +5212,19 @@ loopU248:
 	VADDPD      Z11, Z3, Z3
 	VFMADD231PD Z12, Z11, Z7
 	ADDQ        $0x00000080, SI
-	JMP         loopU248
+	JMP         loopU292
 
-loop1249:
+loop1293:
 	CMPQ        SI, DX
-	JAE         done250
+	JAE         done294
 	VCVTPS2PD   (AX)(SI*1), Z8
 	VCVTPS2PD   (CX)(SI*1), Z12
 	VADDPD      Z8, Z0, Z0
 	VFMADD231PD Z12, Z8, Z4
 	ADDQ        $0x00000020, SI
-	JMP         loop1249
+	JMP         loop1293
 
-done250:
+done294:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
@@ -4817,9 +5263,9 @@ TEXT ·copyRows512(SB), NOSPLIT, $0-48
 	BZHIL R8, R9, R9
 	KMOVW R9, K1
 
-rows251:
+rows295:
 	TESTQ SI, SI
-	JZ    end252
+	JZ    end296
 	MOVQ  DI, R9
 	ANDQ  $-64, R9
 	SHLQ  $0x02, R9
@@ -4830,9 +5276,9 @@ rows251:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU253:
+loopU297:
 	CMPQ    R8, R9
-	JAE     loop1254
+	JAE     loop1298
 	VMOVUPS (CX)(R8*1), Z0
 	VMOVUPS Z0, (AX)(R8*1)
 	VMOVUPS 64(CX)(R8*1), Z1
@@ -4842,29 +5288,29 @@ loopU253:
 	VMOVUPS 192(CX)(R8*1), Z3
 	VMOVUPS Z3, 192(AX)(R8*1)
 	ADDQ    $0x00000100, R8
-	JMP     loopU253
+	JMP     loopU297
 
-loop1254:
+loop1298:
 	CMPQ    R8, R10
-	JAE     tail256
+	JAE     tail300
 	VMOVUPS (CX)(R8*1), Z0
 	VMOVUPS Z0, (AX)(R8*1)
 	ADDQ    $0x00000040, R8
-	JMP     loop1254
+	JMP     loop1298
 
-tail256:
+tail300:
 	CMPQ      R8, R11
-	JAE       done255
+	JAE       done299
 	VMOVUPS.Z (CX)(R8*1), K1, Z0
 	VMOVUPS   Z0, K1, (AX)(R8*1)
 
-done255:
+done299:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows251
+	JMP  rows295
 
-end252:
+end296:
 	VZEROUPPER
 	RET
 
@@ -4923,36 +5369,36 @@ TEXT ·gatherEven512(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows257:
+rows301:
 	TESTQ SI, SI
-	JZ    end258
+	JZ    end302
 	XORQ  R8, R8
 
-loop1259:
+loop1303:
 	CMPQ      R8, R9
-	JAE       tail260
+	JAE       tail304
 	VMOVUPS   (CX)(R8*2), Z0
 	VMOVUPS   64(CX)(R8*2), Z1
 	VPERMT2PS Z1, Z3, Z0
 	VMOVUPS   Z0, (AX)(R8*1)
 	ADDQ      $0x00000040, R8
-	JMP       loop1259
+	JMP       loop1303
 
-tail260:
+tail304:
 	CMPQ      R8, DI
-	JAE       next261
+	JAE       next305
 	VMOVUPS.Z (CX)(R8*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
 	VPERMT2PS Z1, Z3, Z0
 	VMOVUPS   Z0, K1, (AX)(R8*1)
 
-next261:
+next305:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows257
+	JMP  rows301
 
-end258:
+end302:
 	VZEROUPPER
 	RET
 
@@ -5017,14 +5463,14 @@ TEXT ·maxPool2512(SB), NOSPLIT, $0-56
 	MOVQ    R8, R9
 	SHLQ    $0x02, R9
 
-rows262:
+rows306:
 	TESTQ DI, DI
-	JZ    end263
+	JZ    end307
 	XORQ  R8, R8
 
-loop1264:
+loop1308:
 	CMPQ    R8, R10
-	JAE     tail265
+	JAE     tail309
 	VMOVUPS (CX)(R8*2), Z0
 	VMOVUPS 64(CX)(R8*2), Z1
 	VMOVUPS (SI)(R8*2), Z2
@@ -5037,11 +5483,11 @@ loop1264:
 	VPERMPD Z4, Z8, Z4
 	VMOVUPS Z4, (AX)(R8*1)
 	ADDQ    $0x00000040, R8
-	JMP     loop1264
+	JMP     loop1308
 
-tail265:
+tail309:
 	CMPQ      R8, R9
-	JAE       next266
+	JAE       next310
 	VMOVUPS.Z (CX)(R8*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R8*2), K3, Z1
 	VMOVUPS.Z (SI)(R8*2), K2, Z2
@@ -5054,14 +5500,14 @@ tail265:
 	VPERMPD   Z4, Z8, Z4
 	VMOVUPS   Z4, K1, (AX)(R8*1)
 
-next266:
+next310:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	ADDQ BX, SI
 	DECQ DI
-	JMP  rows262
+	JMP  rows306
 
-end263:
+end307:
 	VZEROUPPER
 	RET
 
@@ -5105,20 +5551,20 @@ TEXT ·maxPool2Back512(SB), NOSPLIT, $0-72
 	SUBQ    R11, R12
 	SHLQ    $0x02, R12
 	TESTQ   DI, DI
-	JZ      oned267
+	JZ      oned311
 	LEAQ    (CX)(DI*1), R11
 	LEAQ    (AX)(DI*1), DI
 	MOVQ    R10, R13
 	SHLQ    $0x02, R13
 
-rows268:
+rows312:
 	TESTQ R9, R9
-	JZ    end269
+	JZ    end313
 	XORQ  R10, R10
 
-loop1270:
+loop1314:
 	CMPQ      R10, R12
-	JAE       tail271
+	JAE       tail315
 	VMOVUPS   (CX)(R10*2), Z0
 	VMOVUPS   64(CX)(R10*2), Z1
 	VMOVUPS   (R11)(R10*2), Z3
@@ -5151,11 +5597,11 @@ loop1270:
 	VMOVUPS   Z10, (DI)(R10*2)
 	VMOVUPS   Z11, 64(DI)(R10*2)
 	ADDQ      $0x00000040, R10
-	JMP       loop1270
+	JMP       loop1314
 
-tail271:
+tail315:
 	CMPQ      R10, R13
-	JAE       next272
+	JAE       next316
 	VMOVUPS.Z (CX)(R10*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
 	VMOVUPS.Z (R11)(R10*2), K2, Z3
@@ -5188,7 +5634,7 @@ tail271:
 	VMOVUPS   Z10, K2, (DI)(R10*2)
 	VMOVUPS   Z11, K3, 64(DI)(R10*2)
 
-next272:
+next316:
 	ADDQ SI, CX
 	ADDQ SI, R11
 	ADDQ SI, AX
@@ -5196,24 +5642,24 @@ next272:
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows268
+	JMP  rows312
 
-end269:
+end313:
 	VZEROUPPER
 	RET
 
-oned267:
+oned311:
 	MOVQ R10, DI
 	SHLQ $0x02, DI
 
-rows273:
+rows317:
 	TESTQ R9, R9
-	JZ    end274
+	JZ    end318
 	XORQ  R10, R10
 
-loop1275:
+loop1319:
 	CMPQ      R10, R12
-	JAE       tail276
+	JAE       tail320
 	VMOVUPS   (CX)(R10*2), Z0
 	VMOVUPS   64(CX)(R10*2), Z1
 	VMOVUPS   (DX)(R10*1), Z6
@@ -5230,11 +5676,11 @@ loop1275:
 	VMOVUPS   Z10, (AX)(R10*2)
 	VMOVUPS   Z11, 64(AX)(R10*2)
 	ADDQ      $0x00000040, R10
-	JMP       loop1275
+	JMP       loop1319
 
-tail276:
+tail320:
 	CMPQ      R10, DI
-	JAE       next277
+	JAE       next321
 	VMOVUPS.Z (CX)(R10*2), K2, Z0
 	VMOVUPS.Z 64(CX)(R10*2), K3, Z1
 	VMOVUPS.Z (DX)(R10*1), K1, Z6
@@ -5251,15 +5697,15 @@ tail276:
 	VMOVUPS   Z10, K2, (AX)(R10*2)
 	VMOVUPS   Z11, K3, 64(AX)(R10*2)
 
-next277:
+next321:
 	ADDQ SI, CX
 	ADDQ SI, AX
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows273
+	JMP  rows317
 
-end274:
+end318:
 	VZEROUPPER
 	RET
 
@@ -5278,40 +5724,40 @@ TEXT ·gemmNT1x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock278:
+rowblock322:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile279:
+tile323:
 	TESTQ  DI, DI
-	JZ     end280
+	JZ     end324
 	VXORPS Z0, Z0, Z0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k281:
+k325:
 	TESTQ       R10, R10
-	JZ          ktail282
+	JZ          ktail326
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (R8), Z2
 	VFMADD231PS Z1, Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k281
+	JMP         k325
 
-ktail282:
+ktail326:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone283
+	JZ          kdone327
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (R8), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 
-kdone283:
+kdone327:
 	VUNPCKLPS     Z0, Z0, Z1
 	VUNPCKHPS     Z0, Z0, Z2
 	VUNPCKLPS     Z0, Z0, Z3
@@ -5326,12 +5772,12 @@ kdone283:
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPS        X1, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias284
+	JZ            nobias328
 	VMOVUPS.Z     (SI), K2, X3
 	VADDPS        X3, X0, X0
 	ADDQ          $0x00000004, SI
 
-nobias284:
+nobias328:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -5340,9 +5786,9 @@ nobias284:
 	IMUL3Q  $0x00000001, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile279
+	JMP     tile323
 
-end280:
+end324:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5350,7 +5796,7 @@ end280:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock278
+	JNZ    rowblock322
 	VZEROUPPER
 	RET
 
@@ -5369,15 +5815,15 @@ TEXT ·gemmNT1x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock285:
+rowblock329:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile286:
+tile330:
 	TESTQ  DI, DI
-	JZ     end287
+	JZ     end331
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -5385,9 +5831,9 @@ tile286:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k288:
+k332:
 	TESTQ       R10, R10
-	JZ          ktail289
+	JZ          ktail333
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R9)(CX*1), Z3
 	VMOVUPS     (R8), Z4
@@ -5396,18 +5842,18 @@ k288:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k288
+	JMP         k332
 
-ktail289:
+ktail333:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone290
+	JZ          kdone334
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R9)(CX*1), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 
-kdone290:
+kdone334:
 	VUNPCKLPS     Z1, Z0, Z2
 	VUNPCKHPS     Z1, Z0, Z3
 	VUNPCKLPS     Z1, Z0, Z4
@@ -5422,12 +5868,12 @@ kdone290:
 	VEXTRACTF128  $0x01, Y0, X2
 	VADDPS        X2, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias291
+	JZ            nobias335
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	ADDQ          $0x00000008, SI
 
-nobias291:
+nobias335:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -5436,9 +5882,9 @@ nobias291:
 	IMUL3Q  $0x00000002, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile286
+	JMP     tile330
 
-end287:
+end331:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5446,7 +5892,7 @@ end287:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock285
+	JNZ    rowblock329
 	VZEROUPPER
 	RET
 
@@ -5465,15 +5911,15 @@ TEXT ·gemmNT1x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock292:
+rowblock336:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile293:
+tile337:
 	TESTQ  DI, DI
-	JZ     end294
+	JZ     end338
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5482,9 +5928,9 @@ tile293:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k295:
+k339:
 	TESTQ       R10, R10
-	JZ          ktail296
+	JZ          ktail340
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R9)(CX*1), Z4
 	VMOVUPS     (R9)(CX*2), Z5
@@ -5495,11 +5941,11 @@ k295:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k295
+	JMP         k339
 
-ktail296:
+ktail340:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone297
+	JZ          kdone341
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R9)(CX*1), K1, Z4
 	VMOVUPS.Z   (R9)(CX*2), K1, Z5
@@ -5508,7 +5954,7 @@ ktail296:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 
-kdone297:
+kdone341:
 	VUNPCKLPS     Z1, Z0, Z3
 	VUNPCKHPS     Z1, Z0, Z4
 	VUNPCKLPS     Z2, Z2, Z5
@@ -5523,12 +5969,12 @@ kdone297:
 	VEXTRACTF128  $0x01, Y0, X3
 	VADDPS        X3, X0, X0
 	TESTQ         SI, SI
-	JZ            nobias298
+	JZ            nobias342
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	ADDQ          $0x0000000c, SI
 
-nobias298:
+nobias342:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R8
@@ -5537,9 +5983,9 @@ nobias298:
 	IMUL3Q  $0x00000003, CX, R8
 	ADDQ    R8, BX
 	DECQ    DI
-	JMP     tile293
+	JMP     tile337
 
-end294:
+end338:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -5547,7 +5993,7 @@ end294:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock292
+	JNZ    rowblock336
 	VZEROUPPER
 	RET
 
@@ -5565,15 +6011,15 @@ TEXT ·gemmNT1x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock299:
+rowblock343:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile300:
+tile344:
 	TESTQ  R8, R8
-	JZ     end301
+	JZ     end345
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5583,9 +6029,9 @@ tile300:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k302:
+k346:
 	TESTQ       R11, R11
-	JZ          ktail303
+	JZ          ktail347
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R10)(CX*1), Z5
 	VMOVUPS     (R10)(CX*2), Z6
@@ -5598,11 +6044,11 @@ k302:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k302
+	JMP         k346
 
-ktail303:
+ktail347:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone304
+	JZ          kdone348
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R10)(CX*1), K1, Z5
 	VMOVUPS.Z   (R10)(CX*2), K1, Z6
@@ -5613,7 +6059,7 @@ ktail303:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 
-kdone304:
+kdone348:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z3, Z2, Z6
@@ -5628,12 +6074,12 @@ kdone304:
 	VEXTRACTF128  $0x01, Y0, X4
 	VADDPS        X4, X0, X0
 	TESTQ         DI, DI
-	JZ            nobias305
+	JZ            nobias349
 	VMOVUPS       (DI), X9
 	VADDPS        X9, X0, X0
 	ADDQ          $0x00000010, DI
 
-nobias305:
+nobias349:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R9
@@ -5642,9 +6088,9 @@ nobias305:
 	IMUL3Q  $0x00000004, CX, R9
 	ADDQ    R9, SI
 	DECQ    R8
-	JMP     tile300
+	JMP     tile344
 
-end301:
+end345:
 	IMUL3Q $0x00000001, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5652,7 +6098,7 @@ end301:
 	IMUL3Q $0x00000001, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock299
+	JNZ    rowblock343
 	VZEROUPPER
 	RET
 
@@ -5671,15 +6117,15 @@ TEXT ·gemmNT2x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock306:
+rowblock350:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile307:
+tile351:
 	TESTQ  DI, DI
-	JZ     end308
+	JZ     end352
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   a+16(FP), R8
@@ -5687,9 +6133,9 @@ tile307:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k309:
+k353:
 	TESTQ       R10, R10
-	JZ          ktail310
+	JZ          ktail354
 	VMOVUPS     (R9), Z2
 	VMOVUPS     (R8), Z3
 	VFMADD231PS Z2, Z3, Z0
@@ -5698,18 +6144,18 @@ k309:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k309
+	JMP         k353
 
-ktail310:
+ktail354:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone311
+	JZ          kdone355
 	VMOVUPS.Z   (R9), K1, Z2
 	VMOVUPS.Z   (R8), K1, Z3
 	VFMADD231PS Z2, Z3, Z0
 	VMOVUPS.Z   (R8)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 
-kdone311:
+kdone355:
 	VUNPCKLPS     Z0, Z0, Z2
 	VUNPCKHPS     Z0, Z0, Z3
 	VUNPCKLPS     Z0, Z0, Z4
@@ -5737,13 +6183,13 @@ kdone311:
 	VEXTRACTF128  $0x01, Y1, X2
 	VADDPS        X2, X1, X1
 	TESTQ         SI, SI
-	JZ            nobias312
+	JZ            nobias356
 	VMOVUPS.Z     (SI), K2, X4
 	VADDPS        X4, X0, X0
 	VADDPS        X4, X1, X1
 	ADDQ          $0x00000004, SI
 
-nobias312:
+nobias356:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5754,9 +6200,9 @@ nobias312:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile307
+	JMP     tile351
 
-end308:
+end352:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5764,7 +6210,7 @@ end308:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock306
+	JNZ    rowblock350
 	VZEROUPPER
 	RET
 
@@ -5783,15 +6229,15 @@ TEXT ·gemmNT2x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock313:
+rowblock357:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile314:
+tile358:
 	TESTQ  DI, DI
-	JZ     end315
+	JZ     end359
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5801,9 +6247,9 @@ tile314:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k316:
+k360:
 	TESTQ       R10, R10
-	JZ          ktail317
+	JZ          ktail361
 	VMOVUPS     (R9), Z4
 	VMOVUPS     (R9)(CX*1), Z5
 	VMOVUPS     (R8), Z6
@@ -5815,11 +6261,11 @@ k316:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k316
+	JMP         k360
 
-ktail317:
+ktail361:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone318
+	JZ          kdone362
 	VMOVUPS.Z   (R9), K1, Z4
 	VMOVUPS.Z   (R9)(CX*1), K1, Z5
 	VMOVUPS.Z   (R8), K1, Z6
@@ -5829,7 +6275,7 @@ ktail317:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 
-kdone318:
+kdone362:
 	VUNPCKLPS     Z1, Z0, Z4
 	VUNPCKHPS     Z1, Z0, Z5
 	VUNPCKLPS     Z1, Z0, Z6
@@ -5857,13 +6303,13 @@ kdone318:
 	VEXTRACTF128  $0x01, Y2, X4
 	VADDPS        X4, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias319
+	JZ            nobias363
 	VMOVUPS.Z     (SI), K2, X7
 	VADDPS        X7, X0, X0
 	VADDPS        X7, X2, X2
 	ADDQ          $0x00000008, SI
 
-nobias319:
+nobias363:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -5874,9 +6320,9 @@ nobias319:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile314
+	JMP     tile358
 
-end315:
+end359:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -5884,7 +6330,7 @@ end315:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock313
+	JNZ    rowblock357
 	VZEROUPPER
 	RET
 
@@ -5903,15 +6349,15 @@ TEXT ·gemmNT2x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock320:
+rowblock364:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile321:
+tile365:
 	TESTQ  DI, DI
-	JZ     end322
+	JZ     end366
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5923,9 +6369,9 @@ tile321:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k323:
+k367:
 	TESTQ       R10, R10
-	JZ          ktail324
+	JZ          ktail368
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R9)(CX*2), Z8
@@ -5940,11 +6386,11 @@ k323:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k323
+	JMP         k367
 
-ktail324:
+ktail368:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone325
+	JZ          kdone369
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R9)(CX*2), K1, Z8
@@ -5957,7 +6403,7 @@ ktail324:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 
-kdone325:
+kdone369:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z2, Z2, Z8
@@ -5985,13 +6431,13 @@ kdone325:
 	VEXTRACTF128  $0x01, Y3, X6
 	VADDPS        X6, X3, X3
 	TESTQ         SI, SI
-	JZ            nobias326
+	JZ            nobias370
 	VMOVUPS.Z     (SI), K2, X10
 	VADDPS        X10, X0, X0
 	VADDPS        X10, X3, X3
 	ADDQ          $0x0000000c, SI
 
-nobias326:
+nobias370:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6002,9 +6448,9 @@ nobias326:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile321
+	JMP     tile365
 
-end322:
+end366:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6012,7 +6458,7 @@ end322:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock320
+	JNZ    rowblock364
 	VZEROUPPER
 	RET
 
@@ -6030,15 +6476,15 @@ TEXT ·gemmNT2x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock327:
+rowblock371:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile328:
+tile372:
 	TESTQ  R8, R8
-	JZ     end329
+	JZ     end373
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6052,9 +6498,9 @@ tile328:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k330:
+k374:
 	TESTQ       R11, R11
-	JZ          ktail331
+	JZ          ktail375
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R10)(CX*2), Z10
@@ -6072,11 +6518,11 @@ k330:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k330
+	JMP         k374
 
-ktail331:
+ktail375:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone332
+	JZ          kdone376
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R10)(CX*2), K1, Z10
@@ -6092,7 +6538,7 @@ ktail331:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 
-kdone332:
+kdone376:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z3, Z2, Z10
@@ -6120,13 +6566,13 @@ kdone332:
 	VEXTRACTF128  $0x01, Y4, X8
 	VADDPS        X8, X4, X4
 	TESTQ         DI, DI
-	JZ            nobias333
+	JZ            nobias377
 	VMOVUPS       (DI), X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X4, X4
 	ADDQ          $0x00000010, DI
 
-nobias333:
+nobias377:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6137,9 +6583,9 @@ nobias333:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile328
+	JMP     tile372
 
-end329:
+end373:
 	IMUL3Q $0x00000002, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6147,7 +6593,7 @@ end329:
 	IMUL3Q $0x00000002, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock327
+	JNZ    rowblock371
 	VZEROUPPER
 	RET
 
@@ -6166,15 +6612,15 @@ TEXT ·gemmNT3x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, DX
 	KMOVW DX, K2
 
-rowblock334:
+rowblock378:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile335:
+tile379:
 	TESTQ  DI, DI
-	JZ     end336
+	JZ     end380
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6183,9 +6629,9 @@ tile335:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k337:
+k381:
 	TESTQ       R10, R10
-	JZ          ktail338
+	JZ          ktail382
 	VMOVUPS     (R9), Z3
 	VMOVUPS     (R8), Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -6196,11 +6642,11 @@ k337:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k337
+	JMP         k381
 
-ktail338:
+ktail382:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone339
+	JZ          kdone383
 	VMOVUPS.Z   (R9), K1, Z3
 	VMOVUPS.Z   (R8), K1, Z4
 	VFMADD231PS Z3, Z4, Z0
@@ -6209,7 +6655,7 @@ ktail338:
 	VMOVUPS.Z   (R8)(AX*2), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 
-kdone339:
+kdone383:
 	VUNPCKLPS     Z0, Z0, Z3
 	VUNPCKHPS     Z0, Z0, Z4
 	VUNPCKLPS     Z0, Z0, Z5
@@ -6250,14 +6696,14 @@ kdone339:
 	VEXTRACTF128  $0x01, Y2, X3
 	VADDPS        X3, X2, X2
 	TESTQ         SI, SI
-	JZ            nobias340
+	JZ            nobias384
 	VMOVUPS.Z     (SI), K2, X5
 	VADDPS        X5, X0, X0
 	VADDPS        X5, X1, X1
 	VADDPS        X5, X2, X2
 	ADDQ          $0x00000004, SI
 
-nobias340:
+nobias384:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6270,9 +6716,9 @@ nobias340:
 	IMUL3Q  $0x00000001, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile335
+	JMP     tile379
 
-end336:
+end380:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6280,7 +6726,7 @@ end336:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock334
+	JNZ    rowblock378
 	VZEROUPPER
 	RET
 
@@ -6299,15 +6745,15 @@ TEXT ·gemmNT3x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, DX
 	KMOVW DX, K2
 
-rowblock341:
+rowblock385:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile342:
+tile386:
 	TESTQ  DI, DI
-	JZ     end343
+	JZ     end387
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6319,9 +6765,9 @@ tile342:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k344:
+k388:
 	TESTQ       R10, R10
-	JZ          ktail345
+	JZ          ktail389
 	VMOVUPS     (R9), Z6
 	VMOVUPS     (R9)(CX*1), Z7
 	VMOVUPS     (R8), Z8
@@ -6336,11 +6782,11 @@ k344:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k344
+	JMP         k388
 
-ktail345:
+ktail389:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone346
+	JZ          kdone390
 	VMOVUPS.Z   (R9), K1, Z6
 	VMOVUPS.Z   (R9)(CX*1), K1, Z7
 	VMOVUPS.Z   (R8), K1, Z8
@@ -6353,7 +6799,7 @@ ktail345:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 
-kdone346:
+kdone390:
 	VUNPCKLPS     Z1, Z0, Z6
 	VUNPCKHPS     Z1, Z0, Z7
 	VUNPCKLPS     Z1, Z0, Z8
@@ -6394,14 +6840,14 @@ kdone346:
 	VEXTRACTF128  $0x01, Y4, X6
 	VADDPS        X6, X4, X4
 	TESTQ         SI, SI
-	JZ            nobias347
+	JZ            nobias391
 	VMOVUPS.Z     (SI), K2, X9
 	VADDPS        X9, X0, X0
 	VADDPS        X9, X2, X2
 	VADDPS        X9, X4, X4
 	ADDQ          $0x00000008, SI
 
-nobias347:
+nobias391:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6414,9 +6860,9 @@ nobias347:
 	IMUL3Q  $0x00000002, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile342
+	JMP     tile386
 
-end343:
+end387:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6424,7 +6870,7 @@ end343:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock341
+	JNZ    rowblock385
 	VZEROUPPER
 	RET
 
@@ -6443,15 +6889,15 @@ TEXT ·gemmNT3x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, DX
 	KMOVW DX, K2
 
-rowblock348:
+rowblock392:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile349:
+tile393:
 	TESTQ  DI, DI
-	JZ     end350
+	JZ     end394
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6466,9 +6912,9 @@ tile349:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x04, R10
 
-k351:
+k395:
 	TESTQ       R10, R10
-	JZ          ktail352
+	JZ          ktail396
 	VMOVUPS     (R9), Z9
 	VMOVUPS     (R9)(CX*1), Z10
 	VMOVUPS     (R9)(CX*2), Z11
@@ -6487,11 +6933,11 @@ k351:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         k351
+	JMP         k395
 
-ktail352:
+ktail396:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone353
+	JZ          kdone397
 	VMOVUPS.Z   (R9), K1, Z9
 	VMOVUPS.Z   (R9)(CX*1), K1, Z10
 	VMOVUPS.Z   (R9)(CX*2), K1, Z11
@@ -6508,7 +6954,7 @@ ktail352:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 
-kdone353:
+kdone397:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z2, Z2, Z11
@@ -6549,14 +6995,14 @@ kdone353:
 	VEXTRACTF128  $0x01, Y6, X9
 	VADDPS        X9, X6, X6
 	TESTQ         SI, SI
-	JZ            nobias354
+	JZ            nobias398
 	VMOVUPS.Z     (SI), K2, X13
 	VADDPS        X13, X0, X0
 	VADDPS        X13, X3, X3
 	VADDPS        X13, X6, X6
 	ADDQ          $0x0000000c, SI
 
-nobias354:
+nobias398:
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $0x02, R8
 	MOVQ    DX, R9
@@ -6569,9 +7015,9 @@ nobias354:
 	IMUL3Q  $0x00000003, CX, R9
 	ADDQ    R9, BX
 	DECQ    DI
-	JMP     tile349
+	JMP     tile393
 
-end350:
+end394:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -6579,7 +7025,7 @@ end350:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock348
+	JNZ    rowblock392
 	VZEROUPPER
 	RET
 
@@ -6597,15 +7043,15 @@ TEXT ·gemmNT3x4_512(SB), NOSPLIT, $0-80
 	SHLQ  $0x02, CX
 	LEAQ  (CX)(CX*2), DX
 
-rowblock355:
+rowblock399:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile356:
+tile400:
 	TESTQ  R8, R8
-	JZ     end357
+	JZ     end401
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6623,9 +7069,9 @@ tile356:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k358:
+k402:
 	TESTQ       R11, R11
-	JZ          ktail359
+	JZ          ktail403
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -6648,11 +7094,11 @@ k358:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k358
+	JMP         k402
 
-ktail359:
+ktail403:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone360
+	JZ          kdone404
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -6673,7 +7119,7 @@ ktail359:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 
-kdone360:
+kdone404:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z3, Z2, Z14
@@ -6714,14 +7160,14 @@ kdone360:
 	VEXTRACTF128  $0x01, Y8, X12
 	VADDPS        X12, X8, X8
 	TESTQ         DI, DI
-	JZ            nobias361
+	JZ            nobias405
 	VMOVUPS       (DI), X17
 	VADDPS        X17, X0, X0
 	VADDPS        X17, X4, X4
 	VADDPS        X17, X8, X8
 	ADDQ          $0x00000010, DI
 
-nobias361:
+nobias405:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6734,9 +7180,9 @@ nobias361:
 	IMUL3Q  $0x00000004, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile356
+	JMP     tile400
 
-end357:
+end401:
 	IMUL3Q $0x00000003, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6744,7 +7190,7 @@ end357:
 	IMUL3Q $0x00000003, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock355
+	JNZ    rowblock399
 	VZEROUPPER
 	RET
 
@@ -6764,15 +7210,15 @@ TEXT ·gemmNT4x1_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000001, BX
 	KMOVW BX, K2
 
-rowblock362:
+rowblock406:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile363:
+tile407:
 	TESTQ  R8, R8
-	JZ     end364
+	JZ     end408
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6782,9 +7228,9 @@ tile363:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k365:
+k409:
 	TESTQ       R11, R11
-	JZ          ktail366
+	JZ          ktail410
 	VMOVUPS     (R10), Z4
 	VMOVUPS     (R9), Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -6797,11 +7243,11 @@ k365:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k365
+	JMP         k409
 
-ktail366:
+ktail410:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone367
+	JZ          kdone411
 	VMOVUPS.Z   (R10), K1, Z4
 	VMOVUPS.Z   (R9), K1, Z5
 	VFMADD231PS Z4, Z5, Z0
@@ -6812,7 +7258,7 @@ ktail366:
 	VMOVUPS.Z   (R9)(DX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 
-kdone367:
+kdone411:
 	VUNPCKLPS     Z0, Z0, Z4
 	VUNPCKHPS     Z0, Z0, Z5
 	VUNPCKLPS     Z0, Z0, Z6
@@ -6866,7 +7312,7 @@ kdone367:
 	VEXTRACTF128  $0x01, Y3, X4
 	VADDPS        X4, X3, X3
 	TESTQ         DI, DI
-	JZ            nobias368
+	JZ            nobias412
 	VMOVUPS.Z     (DI), K2, X6
 	VADDPS        X6, X0, X0
 	VADDPS        X6, X1, X1
@@ -6874,7 +7320,7 @@ kdone367:
 	VADDPS        X6, X3, X3
 	ADDQ          $0x00000004, DI
 
-nobias368:
+nobias412:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -6889,9 +7335,9 @@ nobias368:
 	IMUL3Q  $0x00000001, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile363
+	JMP     tile407
 
-end364:
+end408:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -6899,7 +7345,7 @@ end364:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock362
+	JNZ    rowblock406
 	VZEROUPPER
 	RET
 
@@ -6919,15 +7365,15 @@ TEXT ·gemmNT4x2_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000003, BX
 	KMOVW BX, K2
 
-rowblock369:
+rowblock413:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile370:
+tile414:
 	TESTQ  R8, R8
-	JZ     end371
+	JZ     end415
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6941,9 +7387,9 @@ tile370:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k372:
+k416:
 	TESTQ       R11, R11
-	JZ          ktail373
+	JZ          ktail417
 	VMOVUPS     (R10), Z8
 	VMOVUPS     (R10)(CX*1), Z9
 	VMOVUPS     (R9), Z10
@@ -6961,11 +7407,11 @@ k372:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k372
+	JMP         k416
 
-ktail373:
+ktail417:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone374
+	JZ          kdone418
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R10)(CX*1), K1, Z9
 	VMOVUPS.Z   (R9), K1, Z10
@@ -6981,7 +7427,7 @@ ktail373:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 
-kdone374:
+kdone418:
 	VUNPCKLPS     Z1, Z0, Z8
 	VUNPCKHPS     Z1, Z0, Z9
 	VUNPCKLPS     Z1, Z0, Z10
@@ -7035,7 +7481,7 @@ kdone374:
 	VEXTRACTF128  $0x01, Y6, X8
 	VADDPS        X8, X6, X6
 	TESTQ         DI, DI
-	JZ            nobias375
+	JZ            nobias419
 	VMOVUPS.Z     (DI), K2, X11
 	VADDPS        X11, X0, X0
 	VADDPS        X11, X2, X2
@@ -7043,7 +7489,7 @@ kdone374:
 	VADDPS        X11, X6, X6
 	ADDQ          $0x00000008, DI
 
-nobias375:
+nobias419:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -7058,9 +7504,9 @@ nobias375:
 	IMUL3Q  $0x00000002, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile370
+	JMP     tile414
 
-end371:
+end415:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -7068,7 +7514,7 @@ end371:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock369
+	JNZ    rowblock413
 	VZEROUPPER
 	RET
 
@@ -7088,15 +7534,15 @@ TEXT ·gemmNT4x3_512(SB), NOSPLIT, $0-80
 	MOVL  $0x00000007, BX
 	KMOVW BX, K2
 
-rowblock376:
+rowblock420:
 	MOVQ c+0(FP), BX
 	MOVQ b+32(FP), SI
 	MOVQ bias+48(FP), DI
 	MOVQ nt+64(FP), R8
 
-tile377:
+tile421:
 	TESTQ  R8, R8
-	JZ     end378
+	JZ     end422
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7114,9 +7560,9 @@ tile377:
 	MOVQ   k+56(FP), R11
 	SHRQ   $0x04, R11
 
-k379:
+k423:
 	TESTQ       R11, R11
-	JZ          ktail380
+	JZ          ktail424
 	VMOVUPS     (R10), Z12
 	VMOVUPS     (R10)(CX*1), Z13
 	VMOVUPS     (R10)(CX*2), Z14
@@ -7139,11 +7585,11 @@ k379:
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000040, R10
 	DECQ        R11
-	JMP         k379
+	JMP         k423
 
-ktail380:
+ktail424:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone381
+	JZ          kdone425
 	VMOVUPS.Z   (R10), K1, Z12
 	VMOVUPS.Z   (R10)(CX*1), K1, Z13
 	VMOVUPS.Z   (R10)(CX*2), K1, Z14
@@ -7164,7 +7610,7 @@ ktail380:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 
-kdone381:
+kdone425:
 	VUNPCKLPS     Z1, Z0, Z12
 	VUNPCKHPS     Z1, Z0, Z13
 	VUNPCKLPS     Z2, Z2, Z14
@@ -7218,7 +7664,7 @@ kdone381:
 	VEXTRACTF128  $0x01, Y9, X12
 	VADDPS        X12, X9, X9
 	TESTQ         DI, DI
-	JZ            nobias382
+	JZ            nobias426
 	VMOVUPS.Z     (DI), K2, X16
 	VADDPS        X16, X0, X0
 	VADDPS        X16, X3, X3
@@ -7226,7 +7672,7 @@ kdone381:
 	VADDPS        X16, X9, X9
 	ADDQ          $0x0000000c, DI
 
-nobias382:
+nobias426:
 	MOVQ    ldc+8(FP), R9
 	SHLQ    $0x02, R9
 	MOVQ    BX, R10
@@ -7241,9 +7687,9 @@ nobias382:
 	IMUL3Q  $0x00000003, CX, R10
 	ADDQ    R10, SI
 	DECQ    R8
-	JMP     tile377
+	JMP     tile421
 
-end378:
+end422:
 	IMUL3Q $0x00000004, AX, R10
 	ADDQ   R10, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -7251,7 +7697,7 @@ end378:
 	IMUL3Q $0x00000004, R10, R10
 	ADDQ   R10, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock376
+	JNZ    rowblock420
 	VZEROUPPER
 	RET
 
@@ -7270,15 +7716,15 @@ TEXT ·gemmNT4x4_512(SB), NOSPLIT, $0-80
 	LEAQ  (AX)(AX*2), DX
 	LEAQ  (CX)(CX*2), BX
 
-rowblock383:
+rowblock427:
 	MOVQ c+0(FP), SI
 	MOVQ b+32(FP), DI
 	MOVQ bias+48(FP), R8
 	MOVQ nt+64(FP), R9
 
-tile384:
+tile428:
 	TESTQ  R9, R9
-	JZ     end385
+	JZ     end429
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7300,9 +7746,9 @@ tile384:
 	MOVQ   k+56(FP), R12
 	SHRQ   $0x04, R12
 
-k386:
+k430:
 	TESTQ       R12, R12
-	JZ          ktail387
+	JZ          ktail431
 	VMOVUPS     (R11), Z16
 	VMOVUPS     (R11)(CX*1), Z17
 	VMOVUPS     (R11)(CX*2), Z18
@@ -7330,11 +7776,11 @@ k386:
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         k386
+	JMP         k430
 
-ktail387:
+ktail431:
 	TESTQ       $0x0000000f, k+56(FP)
-	JZ          kdone388
+	JZ          kdone432
 	VMOVUPS.Z   (R11), K1, Z16
 	VMOVUPS.Z   (R11)(CX*1), K1, Z17
 	VMOVUPS.Z   (R11)(CX*2), K1, Z18
@@ -7360,7 +7806,7 @@ ktail387:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 
-kdone388:
+kdone432:
 	VUNPCKLPS     Z1, Z0, Z16
 	VUNPCKHPS     Z1, Z0, Z17
 	VUNPCKLPS     Z3, Z2, Z18
@@ -7414,7 +7860,7 @@ kdone388:
 	VEXTRACTF32X4 $0x01, Y12, X16
 	VADDPS        X16, X12, X12
 	TESTQ         R8, R8
-	JZ            nobias389
+	JZ            nobias433
 	VMOVUPS       (R8), X21
 	VADDPS        X21, X0, X0
 	VADDPS        X21, X4, X4
@@ -7422,7 +7868,7 @@ kdone388:
 	VADDPS        X21, X12, X12
 	ADDQ          $0x00000010, R8
 
-nobias389:
+nobias433:
 	MOVQ    ldc+8(FP), R10
 	SHLQ    $0x02, R10
 	MOVQ    SI, R11
@@ -7437,9 +7883,9 @@ nobias389:
 	IMUL3Q  $0x00000004, CX, R11
 	ADDQ    R11, DI
 	DECQ    R9
-	JMP     tile384
+	JMP     tile428
 
-end385:
+end429:
 	IMUL3Q $0x00000004, AX, R11
 	ADDQ   R11, a+16(FP)
 	MOVQ   ldc+8(FP), R11
@@ -7447,7 +7893,7 @@ end385:
 	IMUL3Q $0x00000004, R11, R11
 	ADDQ   R11, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock383
+	JNZ    rowblock427
 	VZEROUPPER
 	RET
 
@@ -7467,50 +7913,50 @@ TEXT ·gemmXN1x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock390:
+rowblock434:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile391:
+tile435:
 	TESTQ        DI, DI
-	JZ           end392
+	JZ           end436
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit394
+	JNZ          cinit438
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero393
+	JZ           zero437
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
-	JMP          kstart395
+	JMP          kstart439
 
-cinit394:
+cinit438:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
-	JMP       kstart395
+	JMP       kstart439
 
-zero393:
+zero437:
 	VXORPS Z0, Z0, Z0
 
-kstart395:
+kstart439:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k396:
+k440:
 	TESTQ        R10, R10
-	JZ           kdone397
+	JZ           kdone441
 	VMOVUPS.Z    (R9), K1, Z1
 	VBROADCASTSS (R8), Z2
 	VFMADD231PS  Z1, Z2, Z0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k396
+	JMP          k440
 
-kdone397:
+kdone441:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn398
+	JZ           nobn442
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	MOVQ         c2+104(FP), R8
@@ -7523,21 +7969,21 @@ kdone397:
 	VMULPS       Z2, Z0, Z0
 	VADDPS       Z3, Z0, Z0
 
-nobn398:
+nobn442:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu399
+	JZ        norelu443
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x06, Z1, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 
-norelu399:
+norelu443:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile391
+	JMP     tile435
 
-end392:
+end436:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -7547,7 +7993,7 @@ end392:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock390
+	JNZ    rowblock434
 	VZEROUPPER
 	RET
 
@@ -7567,41 +8013,41 @@ TEXT ·gemmXN1x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock400:
+rowblock444:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile401:
+tile445:
 	TESTQ        DI, DI
-	JZ           end402
+	JZ           end446
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit404
+	JNZ          cinit448
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero403
+	JZ           zero447
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart405
+	JMP          kstart449
 
-cinit404:
+cinit448:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
-	JMP       kstart405
+	JMP       kstart449
 
-zero403:
+zero447:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart405:
+kstart449:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k406:
+k450:
 	TESTQ        R10, R10
-	JZ           kdone407
+	JZ           kdone451
 	VMOVUPS      (R9), Z2
 	VMOVUPS.Z    64(R9), K1, Z3
 	VBROADCASTSS (R8), Z4
@@ -7610,12 +8056,12 @@ k406:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k406
+	JMP          k450
 
-kdone407:
+kdone451:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn408
+	JZ           nobn452
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -7631,24 +8077,24 @@ kdone407:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn408:
+nobn452:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu409
+	JZ        norelu453
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu409:
+norelu453:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile401
+	JMP     tile445
 
-end402:
+end446:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -7658,7 +8104,7 @@ end402:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock400
+	JNZ    rowblock444
 	VZEROUPPER
 	RET
 
@@ -7678,44 +8124,44 @@ TEXT ·gemmXN1x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock410:
+rowblock454:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile411:
+tile455:
 	TESTQ        DI, DI
-	JZ           end412
+	JZ           end456
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit414
+	JNZ          cinit458
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero413
+	JZ           zero457
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart415
+	JMP          kstart459
 
-cinit414:
+cinit458:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS.Z 128(R8), K1, Z2
-	JMP       kstart415
+	JMP       kstart459
 
-zero413:
+zero457:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart415:
+kstart459:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k416:
+k460:
 	TESTQ        R10, R10
-	JZ           kdone417
+	JZ           kdone461
 	VMOVUPS      (R9), Z3
 	VMOVUPS      64(R9), Z4
 	VMOVUPS.Z    128(R9), K1, Z5
@@ -7726,12 +8172,12 @@ k416:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k416
+	JMP          k460
 
-kdone417:
+kdone461:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn418
+	JZ           nobn462
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -7750,9 +8196,9 @@ kdone417:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn418:
+nobn462:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu419
+	JZ        norelu463
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7761,16 +8207,16 @@ nobn418:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu419:
+norelu463:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile411
+	JMP     tile455
 
-end412:
+end456:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -7780,7 +8226,7 @@ end412:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock410
+	JNZ    rowblock454
 	VZEROUPPER
 	RET
 
@@ -7800,47 +8246,47 @@ TEXT ·gemmXN1x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock420:
+rowblock464:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile421:
+tile465:
 	TESTQ        DI, DI
-	JZ           end422
+	JZ           end466
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit424
+	JNZ          cinit468
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero423
+	JZ           zero467
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart425
+	JMP          kstart469
 
-cinit424:
+cinit468:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
 	VMOVUPS   128(R8), Z2
 	VMOVUPS.Z 192(R8), K1, Z3
-	JMP       kstart425
+	JMP       kstart469
 
-zero423:
+zero467:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart425:
+kstart469:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k426:
+k470:
 	TESTQ        R10, R10
-	JZ           kdone427
+	JZ           kdone471
 	VMOVUPS      (R9), Z4
 	VMOVUPS      64(R9), Z5
 	VMOVUPS      128(R9), Z6
@@ -7853,12 +8299,12 @@ k426:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k426
+	JMP          k470
 
-kdone427:
+kdone471:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn428
+	JZ           nobn472
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -7880,9 +8326,9 @@ kdone427:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn428:
+nobn472:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu429
+	JZ        norelu473
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -7893,7 +8339,7 @@ nobn428:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu429:
+norelu473:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -7901,9 +8347,9 @@ norelu429:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile421
+	JMP     tile465
 
-end422:
+end466:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -7913,7 +8359,7 @@ end422:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock420
+	JNZ    rowblock464
 	VZEROUPPER
 	RET
 
@@ -7933,42 +8379,42 @@ TEXT ·gemmXN2x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock430:
+rowblock474:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile431:
+tile475:
 	TESTQ        DI, DI
-	JZ           end432
+	JZ           end476
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit434
+	JNZ          cinit478
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero433
+	JZ           zero477
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
-	JMP          kstart435
+	JMP          kstart479
 
-cinit434:
+cinit478:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
-	JMP       kstart435
+	JMP       kstart479
 
-zero433:
+zero477:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart435:
+kstart479:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k436:
+k480:
 	TESTQ        R10, R10
-	JZ           kdone437
+	JZ           kdone481
 	VMOVUPS.Z    (R9), K1, Z2
 	VBROADCASTSS (R8), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -7977,12 +8423,12 @@ k436:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k436
+	JMP          k480
 
-kdone437:
+kdone481:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn438
+	JZ           nobn482
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R11, R8
@@ -8001,25 +8447,25 @@ kdone437:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn438:
+nobn482:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu439
+	JZ        norelu483
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu439:
+norelu483:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
 	VMOVUPS Z1, K1, (R8)
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile431
+	JMP     tile475
 
-end432:
+end476:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -8029,7 +8475,7 @@ end432:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock430
+	JNZ    rowblock474
 	VZEROUPPER
 	RET
 
@@ -8049,48 +8495,48 @@ TEXT ·gemmXN2x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock440:
+rowblock484:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile441:
+tile485:
 	TESTQ        DI, DI
-	JZ           end442
+	JZ           end486
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit444
+	JNZ          cinit488
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero443
+	JZ           zero487
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(R8), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart445
+	JMP          kstart489
 
-cinit444:
+cinit488:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z2
 	VMOVUPS.Z 64(R8), K1, Z3
-	JMP       kstart445
+	JMP       kstart489
 
-zero443:
+zero487:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart445:
+kstart489:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k446:
+k490:
 	TESTQ        R10, R10
-	JZ           kdone447
+	JZ           kdone491
 	VMOVUPS      (R9), Z4
 	VMOVUPS.Z    64(R9), K1, Z5
 	VBROADCASTSS (R8), Z6
@@ -8102,12 +8548,12 @@ k446:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k446
+	JMP          k490
 
-kdone447:
+kdone491:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn448
+	JZ           nobn492
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -8132,9 +8578,9 @@ kdone447:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn448:
+nobn492:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu449
+	JZ        norelu493
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8145,7 +8591,7 @@ nobn448:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu449:
+norelu493:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R11, R8
@@ -8154,9 +8600,9 @@ norelu449:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile441
+	JMP     tile485
 
-end442:
+end486:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -8166,7 +8612,7 @@ end442:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock440
+	JNZ    rowblock484
 	VZEROUPPER
 	RET
 
@@ -8186,18 +8632,18 @@ TEXT ·gemmXN2x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock450:
+rowblock494:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile451:
+tile495:
 	TESTQ        DI, DI
-	JZ           end452
+	JZ           end496
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit454
+	JNZ          cinit498
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero453
+	JZ           zero497
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8205,9 +8651,9 @@ tile451:
 	VBROADCASTSS 4(R8), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart455
+	JMP          kstart499
 
-cinit454:
+cinit498:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -8216,9 +8662,9 @@ cinit454:
 	VMOVUPS   (R8), Z3
 	VMOVUPS   64(R8), Z4
 	VMOVUPS.Z 128(R8), K1, Z5
-	JMP       kstart455
+	JMP       kstart499
 
-zero453:
+zero497:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8226,14 +8672,14 @@ zero453:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart455:
+kstart499:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k456:
+k500:
 	TESTQ        R10, R10
-	JZ           kdone457
+	JZ           kdone501
 	VMOVUPS      (R9), Z6
 	VMOVUPS      64(R9), Z7
 	VMOVUPS.Z    128(R9), K1, Z8
@@ -8248,12 +8694,12 @@ k456:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k456
+	JMP          k500
 
-kdone457:
+kdone501:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn458
+	JZ           nobn502
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -8284,9 +8730,9 @@ kdone457:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn458:
+nobn502:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu459
+	JZ        norelu503
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8301,7 +8747,7 @@ nobn458:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu459:
+norelu503:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
@@ -8312,9 +8758,9 @@ norelu459:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile451
+	JMP     tile495
 
-end452:
+end496:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -8324,7 +8770,7 @@ end452:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock450
+	JNZ    rowblock494
 	VZEROUPPER
 	RET
 
@@ -8344,18 +8790,18 @@ TEXT ·gemmXN2x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock460:
+rowblock504:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile461:
+tile505:
 	TESTQ        DI, DI
-	JZ           end462
+	JZ           end506
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit464
+	JNZ          cinit508
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero463
+	JZ           zero507
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8365,9 +8811,9 @@ tile461:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart465
+	JMP          kstart509
 
-cinit464:
+cinit508:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -8378,9 +8824,9 @@ cinit464:
 	VMOVUPS   64(R8), Z5
 	VMOVUPS   128(R8), Z6
 	VMOVUPS.Z 192(R8), K1, Z7
-	JMP       kstart465
+	JMP       kstart509
 
-zero463:
+zero507:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8390,14 +8836,14 @@ zero463:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart465:
+kstart509:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k466:
+k510:
 	TESTQ        R10, R10
-	JZ           kdone467
+	JZ           kdone511
 	VMOVUPS      (R9), Z8
 	VMOVUPS      64(R9), Z9
 	VMOVUPS      128(R9), Z10
@@ -8415,12 +8861,12 @@ k466:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k466
+	JMP          k510
 
-kdone467:
+kdone511:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn468
+	JZ           nobn512
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -8457,9 +8903,9 @@ kdone467:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn468:
+nobn512:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu469
+	JZ        norelu513
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8478,7 +8924,7 @@ nobn468:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu469:
+norelu513:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -8491,9 +8937,9 @@ norelu469:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile461
+	JMP     tile505
 
-end462:
+end506:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -8503,7 +8949,7 @@ end462:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock460
+	JNZ    rowblock504
 	VZEROUPPER
 	RET
 
@@ -8523,46 +8969,46 @@ TEXT ·gemmXN3x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock470:
+rowblock514:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile471:
+tile515:
 	TESTQ        DI, DI
-	JZ           end472
+	JZ           end516
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit474
+	JNZ          cinit518
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero473
+	JZ           zero517
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VBROADCASTSS 4(R8), Z1
 	VBROADCASTSS 8(R8), Z2
-	JMP          kstart475
+	JMP          kstart519
 
-cinit474:
+cinit518:
 	MOVQ      BX, R8
 	VMOVUPS.Z (R8), K1, Z0
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z1
 	ADDQ      R11, R8
 	VMOVUPS.Z (R8), K1, Z2
-	JMP       kstart475
+	JMP       kstart519
 
-zero473:
+zero517:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart475:
+kstart519:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k476:
+k520:
 	TESTQ        R10, R10
-	JZ           kdone477
+	JZ           kdone521
 	VMOVUPS.Z    (R9), K1, Z3
 	VBROADCASTSS (R8), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -8573,12 +9019,12 @@ k476:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k476
+	JMP          k520
 
-kdone477:
+kdone521:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn478
+	JZ           nobn522
 	MOVQ         BX, R8
 	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R11, R8
@@ -8603,9 +9049,9 @@ kdone477:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn478:
+nobn522:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu479
+	JZ        norelu523
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8614,7 +9060,7 @@ nobn478:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu479:
+norelu523:
 	VMOVUPS Z0, K1, (R8)
 	ADDQ    R11, R8
 	VMOVUPS Z1, K1, (R8)
@@ -8623,9 +9069,9 @@ norelu479:
 	ADDQ    $0x00000040, BX
 	ADDQ    $0x00000040, SI
 	DECQ    DI
-	JMP     tile471
+	JMP     tile515
 
-end472:
+end516:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -8635,7 +9081,7 @@ end472:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock470
+	JNZ    rowblock514
 	VZEROUPPER
 	RET
 
@@ -8655,18 +9101,18 @@ TEXT ·gemmXN3x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock480:
+rowblock524:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile481:
+tile525:
 	TESTQ        DI, DI
-	JZ           end482
+	JZ           end526
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit484
+	JNZ          cinit528
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero483
+	JZ           zero527
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8674,9 +9120,9 @@ tile481:
 	VMOVAPS      Z2, Z3
 	VBROADCASTSS 8(R8), Z4
 	VMOVAPS      Z4, Z5
-	JMP          kstart485
+	JMP          kstart529
 
-cinit484:
+cinit528:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS.Z 64(R8), K1, Z1
@@ -8686,9 +9132,9 @@ cinit484:
 	ADDQ      R11, R8
 	VMOVUPS   (R8), Z4
 	VMOVUPS.Z 64(R8), K1, Z5
-	JMP       kstart485
+	JMP       kstart529
 
-zero483:
+zero527:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8696,14 +9142,14 @@ zero483:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart485:
+kstart529:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k486:
+k530:
 	TESTQ        R10, R10
-	JZ           kdone487
+	JZ           kdone531
 	VMOVUPS      (R9), Z6
 	VMOVUPS.Z    64(R9), K1, Z7
 	VBROADCASTSS (R8), Z8
@@ -8718,12 +9164,12 @@ k486:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k486
+	JMP          k530
 
-kdone487:
+kdone531:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn488
+	JZ           nobn532
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, K1, 64(R8)
@@ -8757,9 +9203,9 @@ kdone487:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn488:
+nobn532:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu489
+	JZ        norelu533
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8774,7 +9220,7 @@ nobn488:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu489:
+norelu533:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R11, R8
@@ -8786,9 +9232,9 @@ norelu489:
 	ADDQ    $0x00000080, BX
 	ADDQ    $0x00000080, SI
 	DECQ    DI
-	JMP     tile481
+	JMP     tile525
 
-end482:
+end526:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -8798,7 +9244,7 @@ end482:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock480
+	JNZ    rowblock524
 	VZEROUPPER
 	RET
 
@@ -8818,18 +9264,18 @@ TEXT ·gemmXN3x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock490:
+rowblock534:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile491:
+tile535:
 	TESTQ        DI, DI
-	JZ           end492
+	JZ           end536
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit494
+	JNZ          cinit538
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero493
+	JZ           zero537
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -8840,9 +9286,9 @@ tile491:
 	VBROADCASTSS 8(R8), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart495
+	JMP          kstart539
 
-cinit494:
+cinit538:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -8855,9 +9301,9 @@ cinit494:
 	VMOVUPS   (R8), Z6
 	VMOVUPS   64(R8), Z7
 	VMOVUPS.Z 128(R8), K1, Z8
-	JMP       kstart495
+	JMP       kstart539
 
-zero493:
+zero537:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -8868,14 +9314,14 @@ zero493:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart495:
+kstart539:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k496:
+k540:
 	TESTQ        R10, R10
-	JZ           kdone497
+	JZ           kdone541
 	VMOVUPS      (R9), Z9
 	VMOVUPS      64(R9), Z10
 	VMOVUPS.Z    128(R9), K1, Z11
@@ -8894,12 +9340,12 @@ k496:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k496
+	JMP          k540
 
-kdone497:
+kdone541:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn498
+	JZ           nobn542
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -8942,9 +9388,9 @@ kdone497:
 	VMULPS       Z10, Z8, Z8
 	VADDPS       Z11, Z8, Z8
 
-nobn498:
+nobn542:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu499
+	JZ        norelu543
 	VXORPS    Z9, Z9, Z9
 	VCMPPS    $0x06, Z9, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -8965,7 +9411,7 @@ nobn498:
 	VCMPPS    $0x06, Z9, Z8, K2
 	VMOVAPS.Z Z8, K2, Z8
 
-norelu499:
+norelu543:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, K1, 128(R8)
@@ -8980,9 +9426,9 @@ norelu499:
 	ADDQ    $0x000000c0, BX
 	ADDQ    $0x000000c0, SI
 	DECQ    DI
-	JMP     tile491
+	JMP     tile535
 
-end492:
+end536:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -8992,7 +9438,7 @@ end492:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock490
+	JNZ    rowblock534
 	VZEROUPPER
 	RET
 
@@ -9012,18 +9458,18 @@ TEXT ·gemmXN3x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R11
 	SHLQ  $0x02, R11
 
-rowblock500:
+rowblock544:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile501:
+tile545:
 	TESTQ        DI, DI
-	JZ           end502
+	JZ           end546
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit504
+	JNZ          cinit548
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero503
+	JZ           zero547
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Z0
 	VMOVAPS      Z0, Z1
@@ -9037,9 +9483,9 @@ tile501:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart505
+	JMP          kstart549
 
-cinit504:
+cinit548:
 	MOVQ      BX, R8
 	VMOVUPS   (R8), Z0
 	VMOVUPS   64(R8), Z1
@@ -9055,9 +9501,9 @@ cinit504:
 	VMOVUPS   64(R8), Z9
 	VMOVUPS   128(R8), Z10
 	VMOVUPS.Z 192(R8), K1, Z11
-	JMP       kstart505
+	JMP       kstart549
 
-zero503:
+zero547:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9071,14 +9517,14 @@ zero503:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart505:
+kstart549:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k506:
+k550:
 	TESTQ        R10, R10
-	JZ           kdone507
+	JZ           kdone551
 	VMOVUPS      (R9), Z12
 	VMOVUPS      64(R9), Z13
 	VMOVUPS      128(R9), Z14
@@ -9101,12 +9547,12 @@ k506:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k506
+	JMP          k550
 
-kdone507:
+kdone551:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn508
+	JZ           nobn552
 	MOVQ         BX, R8
 	VMOVUPS      Z0, (R8)
 	VMOVUPS      Z1, 64(R8)
@@ -9158,9 +9604,9 @@ kdone507:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn508:
+nobn552:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu509
+	JZ        norelu553
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9187,7 +9633,7 @@ nobn508:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu509:
+norelu553:
 	VMOVUPS Z0, (R8)
 	VMOVUPS Z1, 64(R8)
 	VMOVUPS Z2, 128(R8)
@@ -9205,9 +9651,9 @@ norelu509:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JMP     tile501
+	JMP     tile545
 
-end502:
+end546:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -9217,7 +9663,7 @@ end502:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock500
+	JNZ    rowblock544
 	VZEROUPPER
 	RET
 
@@ -9238,26 +9684,26 @@ TEXT ·gemmXN4x1_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock510:
+rowblock554:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile511:
+tile555:
 	TESTQ        R8, R8
-	JZ           end512
+	JZ           end556
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit514
+	JNZ          cinit558
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero513
+	JZ           zero557
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VBROADCASTSS 4(R9), Z1
 	VBROADCASTSS 8(R9), Z2
 	VBROADCASTSS 12(R9), Z3
-	JMP          kstart515
+	JMP          kstart559
 
-cinit514:
+cinit558:
 	MOVQ      SI, R9
 	VMOVUPS.Z (R9), K1, Z0
 	ADDQ      R12, R9
@@ -9266,22 +9712,22 @@ cinit514:
 	VMOVUPS.Z (R9), K1, Z2
 	ADDQ      R12, R9
 	VMOVUPS.Z (R9), K1, Z3
-	JMP       kstart515
+	JMP       kstart559
 
-zero513:
+zero557:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart515:
+kstart559:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k516:
+k560:
 	TESTQ        R11, R11
-	JZ           kdone517
+	JZ           kdone561
 	VMOVUPS.Z    (R10), K1, Z4
 	VBROADCASTSS (R9), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -9294,12 +9740,12 @@ k516:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k516
+	JMP          k560
 
-kdone517:
+kdone561:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn518
+	JZ           nobn562
 	MOVQ         SI, R9
 	VMOVUPS      Z0, K1, (R9)
 	ADDQ         R12, R9
@@ -9330,9 +9776,9 @@ kdone517:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn518:
+nobn562:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu519
+	JZ        norelu563
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9343,7 +9789,7 @@ nobn518:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu519:
+norelu563:
 	VMOVUPS Z0, K1, (R9)
 	ADDQ    R12, R9
 	VMOVUPS Z1, K1, (R9)
@@ -9354,9 +9800,9 @@ norelu519:
 	ADDQ    $0x00000040, SI
 	ADDQ    $0x00000040, DI
 	DECQ    R8
-	JMP     tile511
+	JMP     tile555
 
-end512:
+end556:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -9366,7 +9812,7 @@ end512:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock510
+	JNZ    rowblock554
 	VZEROUPPER
 	RET
 
@@ -9387,18 +9833,18 @@ TEXT ·gemmXN4x2_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock520:
+rowblock564:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile521:
+tile565:
 	TESTQ        R8, R8
-	JZ           end522
+	JZ           end566
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit524
+	JNZ          cinit568
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero523
+	JZ           zero567
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -9408,9 +9854,9 @@ tile521:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(R9), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart525
+	JMP          kstart569
 
-cinit524:
+cinit568:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS.Z 64(R9), K1, Z1
@@ -9423,9 +9869,9 @@ cinit524:
 	ADDQ      R12, R9
 	VMOVUPS   (R9), Z6
 	VMOVUPS.Z 64(R9), K1, Z7
-	JMP       kstart525
+	JMP       kstart569
 
-zero523:
+zero567:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9435,14 +9881,14 @@ zero523:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart525:
+kstart569:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k526:
+k570:
 	TESTQ        R11, R11
-	JZ           kdone527
+	JZ           kdone571
 	VMOVUPS      (R10), Z8
 	VMOVUPS.Z    64(R10), K1, Z9
 	VBROADCASTSS (R9), Z10
@@ -9460,12 +9906,12 @@ k526:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k526
+	JMP          k570
 
-kdone527:
+kdone571:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn528
+	JZ           nobn572
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, K1, 64(R9)
@@ -9508,9 +9954,9 @@ kdone527:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn528:
+nobn572:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu529
+	JZ        norelu573
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9529,7 +9975,7 @@ nobn528:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu529:
+norelu573:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, K1, 64(R9)
 	ADDQ    R12, R9
@@ -9544,9 +9990,9 @@ norelu529:
 	ADDQ    $0x00000080, SI
 	ADDQ    $0x00000080, DI
 	DECQ    R8
-	JMP     tile521
+	JMP     tile565
 
-end522:
+end566:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -9556,7 +10002,7 @@ end522:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock520
+	JNZ    rowblock564
 	VZEROUPPER
 	RET
 
@@ -9577,18 +10023,18 @@ TEXT ·gemmXN4x3_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock530:
+rowblock574:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile531:
+tile575:
 	TESTQ        R8, R8
-	JZ           end532
+	JZ           end576
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit534
+	JNZ          cinit578
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero533
+	JZ           zero577
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -9602,9 +10048,9 @@ tile531:
 	VBROADCASTSS 12(R9), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart535
+	JMP          kstart579
 
-cinit534:
+cinit578:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -9621,9 +10067,9 @@ cinit534:
 	VMOVUPS   (R9), Z9
 	VMOVUPS   64(R9), Z10
 	VMOVUPS.Z 128(R9), K1, Z11
-	JMP       kstart535
+	JMP       kstart579
 
-zero533:
+zero577:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9637,14 +10083,14 @@ zero533:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart535:
+kstart579:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k536:
+k580:
 	TESTQ        R11, R11
-	JZ           kdone537
+	JZ           kdone581
 	VMOVUPS      (R10), Z12
 	VMOVUPS      64(R10), Z13
 	VMOVUPS.Z    128(R10), K1, Z14
@@ -9667,12 +10113,12 @@ k536:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k536
+	JMP          k580
 
-kdone537:
+kdone581:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn538
+	JZ           nobn582
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, 64(R9)
@@ -9727,9 +10173,9 @@ kdone537:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn538:
+nobn582:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu539
+	JZ        norelu583
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -9756,7 +10202,7 @@ nobn538:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu539:
+norelu583:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
 	VMOVUPS Z2, K1, 128(R9)
@@ -9775,9 +10221,9 @@ norelu539:
 	ADDQ    $0x000000c0, SI
 	ADDQ    $0x000000c0, DI
 	DECQ    R8
-	JMP     tile531
+	JMP     tile575
 
-end532:
+end576:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -9787,7 +10233,7 @@ end532:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock530
+	JNZ    rowblock574
 	VZEROUPPER
 	RET
 
@@ -9808,18 +10254,18 @@ TEXT ·gemmXN4x4_512(SB), NOSPLIT, $0-128
 	MOVQ  ldc+8(FP), R12
 	SHLQ  $0x02, R12
 
-rowblock540:
+rowblock584:
 	MOVQ c+0(FP), SI
 	MOVQ b+40(FP), DI
 	MOVQ nt+80(FP), R8
 
-tile541:
+tile585:
 	TESTQ        R8, R8
-	JZ           end542
+	JZ           end586
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit544
+	JNZ          cinit588
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero543
+	JZ           zero587
 	MOVQ         bias+56(FP), R9
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
@@ -9837,9 +10283,9 @@ tile541:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart545
+	JMP          kstart589
 
-cinit544:
+cinit588:
 	MOVQ      SI, R9
 	VMOVUPS   (R9), Z0
 	VMOVUPS   64(R9), Z1
@@ -9860,9 +10306,9 @@ cinit544:
 	VMOVUPS   64(R9), Z13
 	VMOVUPS   128(R9), Z14
 	VMOVUPS.Z 192(R9), K1, Z15
-	JMP       kstart545
+	JMP       kstart589
 
-zero543:
+zero587:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -9880,14 +10326,14 @@ zero543:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart545:
+kstart589:
 	MOVQ a+16(FP), R9
 	MOVQ DI, R10
 	MOVQ k+64(FP), R11
 
-k546:
+k590:
 	TESTQ        R11, R11
-	JZ           kdone547
+	JZ           kdone591
 	VMOVUPS      (R10), Z16
 	VMOVUPS      64(R10), Z17
 	VMOVUPS      128(R10), Z18
@@ -9915,12 +10361,12 @@ k546:
 	ADDQ         CX, R9
 	ADDQ         DX, R10
 	DECQ         R11
-	JMP          k546
+	JMP          k590
 
-kdone547:
+kdone591:
 	MOVQ         SI, R9
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn548
+	JZ           nobn592
 	MOVQ         SI, R9
 	VMOVUPS      Z0, (R9)
 	VMOVUPS      Z1, 64(R9)
@@ -9987,9 +10433,9 @@ kdone547:
 	VMULPS       Z17, Z15, Z15
 	VADDPS       Z18, Z15, Z15
 
-nobn548:
+nobn592:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu549
+	JZ        norelu593
 	VXORPS    Z16, Z16, Z16
 	VCMPPS    $0x06, Z16, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10024,7 +10470,7 @@ nobn548:
 	VCMPPS    $0x06, Z16, Z15, K2
 	VMOVAPS.Z Z15, K2, Z15
 
-norelu549:
+norelu593:
 	VMOVUPS Z0, (R9)
 	VMOVUPS Z1, 64(R9)
 	VMOVUPS Z2, 128(R9)
@@ -10047,9 +10493,9 @@ norelu549:
 	ADDQ    $0x00000100, SI
 	ADDQ    $0x00000100, DI
 	DECQ    R8
-	JMP     tile541
+	JMP     tile585
 
-end542:
+end586:
 	IMUL3Q $0x00000004, AX, R9
 	ADDQ   R9, a+16(FP)
 	IMUL3Q $0x00000004, R12, R9
@@ -10059,7 +10505,223 @@ end542:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock540
+	JNZ    rowblock584
+	VZEROUPPER
+	RET
+
+// func gemmXN8x1_512(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·gemmXN8x1_512(SB), NOSPLIT, $0-128
+	MOVQ  tail+88(FP), AX
+	MOVL  $0x0000ffff, CX
+	BZHIL AX, CX, CX
+	KMOVW CX, K1
+	MOVQ  rs+24(FP), AX
+	MOVQ  cs+32(FP), CX
+	MOVQ  ldb+48(FP), DX
+	SHLQ  $0x02, AX
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(AX*2), BX
+	MOVQ  ldc+8(FP), R13
+	SHLQ  $0x02, R13
+
+rowblock594:
+	MOVQ c+0(FP), SI
+	MOVQ b+40(FP), DI
+	MOVQ nt+80(FP), R8
+
+tile595:
+	TESTQ        R8, R8
+	JZ           end596
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit598
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero597
+	MOVQ         bias+56(FP), R12
+	VBROADCASTSS (R12), Z0
+	VBROADCASTSS 4(R12), Z1
+	VBROADCASTSS 8(R12), Z2
+	VBROADCASTSS 12(R12), Z3
+	VBROADCASTSS 16(R12), Z4
+	VBROADCASTSS 20(R12), Z5
+	VBROADCASTSS 24(R12), Z6
+	VBROADCASTSS 28(R12), Z7
+	JMP          kstart599
+
+cinit598:
+	MOVQ      SI, R12
+	VMOVUPS.Z (R12), K1, Z0
+	ADDQ      R13, R12
+	VMOVUPS.Z (R12), K1, Z1
+	ADDQ      R13, R12
+	VMOVUPS.Z (R12), K1, Z2
+	ADDQ      R13, R12
+	VMOVUPS.Z (R12), K1, Z3
+	ADDQ      R13, R12
+	VMOVUPS.Z (R12), K1, Z4
+	ADDQ      R13, R12
+	VMOVUPS.Z (R12), K1, Z5
+	ADDQ      R13, R12
+	VMOVUPS.Z (R12), K1, Z6
+	ADDQ      R13, R12
+	VMOVUPS.Z (R12), K1, Z7
+	JMP       kstart599
+
+zero597:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+
+kstart599:
+	MOVQ a+16(FP), R9
+	LEAQ (R9)(AX*4), R12
+	MOVQ DI, R10
+	MOVQ k+64(FP), R11
+
+k600:
+	TESTQ        R11, R11
+	JZ           kdone601
+	VMOVUPS.Z    (R10), K1, Z8
+	VBROADCASTSS (R9), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (R9)(AX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS (R9)(AX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS (R9)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS (R12), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS (R12)(AX*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS (R12)(AX*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS (R12)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         CX, R12
+	ADDQ         CX, R9
+	ADDQ         DX, R10
+	DECQ         R11
+	JMP          k600
+
+kdone601:
+	MOVQ         SI, R9
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn602
+	MOVQ         SI, R12
+	VMOVUPS      Z0, K1, (R12)
+	ADDQ         R13, R12
+	VMOVUPS      Z1, K1, (R12)
+	ADDQ         R13, R12
+	VMOVUPS      Z2, K1, (R12)
+	ADDQ         R13, R12
+	VMOVUPS      Z3, K1, (R12)
+	ADDQ         R13, R12
+	VMOVUPS      Z4, K1, (R12)
+	ADDQ         R13, R12
+	VMOVUPS      Z5, K1, (R12)
+	ADDQ         R13, R12
+	VMOVUPS      Z6, K1, (R12)
+	ADDQ         R13, R12
+	VMOVUPS      Z7, K1, (R12)
+	MOVQ         c2+104(FP), R9
+	SUBQ         c+0(FP), R9
+	ADDQ         SI, R9
+	MOVQ         scale+112(FP), R10
+	MOVQ         shift+120(FP), R11
+	VBROADCASTSS (R10), Z9
+	VBROADCASTSS (R11), Z10
+	VMULPS       Z9, Z0, Z0
+	VADDPS       Z10, Z0, Z0
+	VBROADCASTSS 4(R10), Z9
+	VBROADCASTSS 4(R11), Z10
+	VMULPS       Z9, Z1, Z1
+	VADDPS       Z10, Z1, Z1
+	VBROADCASTSS 8(R10), Z9
+	VBROADCASTSS 8(R11), Z10
+	VMULPS       Z9, Z2, Z2
+	VADDPS       Z10, Z2, Z2
+	VBROADCASTSS 12(R10), Z9
+	VBROADCASTSS 12(R11), Z10
+	VMULPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VBROADCASTSS 16(R10), Z9
+	VBROADCASTSS 16(R11), Z10
+	VMULPS       Z9, Z4, Z4
+	VADDPS       Z10, Z4, Z4
+	VBROADCASTSS 20(R10), Z9
+	VBROADCASTSS 20(R11), Z10
+	VMULPS       Z9, Z5, Z5
+	VADDPS       Z10, Z5, Z5
+	VBROADCASTSS 24(R10), Z9
+	VBROADCASTSS 24(R11), Z10
+	VMULPS       Z9, Z6, Z6
+	VADDPS       Z10, Z6, Z6
+	VBROADCASTSS 28(R10), Z9
+	VBROADCASTSS 28(R11), Z10
+	VMULPS       Z9, Z7, Z7
+	VADDPS       Z10, Z7, Z7
+
+nobn602:
+	TESTQ     $0x00000004, mode+72(FP)
+	JZ        norelu603
+	VXORPS    Z8, Z8, Z8
+	VCMPPS    $0x06, Z8, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VCMPPS    $0x06, Z8, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VCMPPS    $0x06, Z8, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VCMPPS    $0x06, Z8, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x06, Z8, Z4, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VCMPPS    $0x06, Z8, Z5, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VCMPPS    $0x06, Z8, Z6, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VCMPPS    $0x06, Z8, Z7, K2
+	VMOVAPS.Z Z7, K2, Z7
+
+norelu603:
+	MOVQ    R9, R12
+	VMOVUPS Z0, K1, (R12)
+	ADDQ    R13, R12
+	VMOVUPS Z1, K1, (R12)
+	ADDQ    R13, R12
+	VMOVUPS Z2, K1, (R12)
+	ADDQ    R13, R12
+	VMOVUPS Z3, K1, (R12)
+	ADDQ    R13, R12
+	VMOVUPS Z4, K1, (R12)
+	ADDQ    R13, R12
+	VMOVUPS Z5, K1, (R12)
+	ADDQ    R13, R12
+	VMOVUPS Z6, K1, (R12)
+	ADDQ    R13, R12
+	VMOVUPS Z7, K1, (R12)
+	ADDQ    $0x00000040, SI
+	ADDQ    $0x00000040, DI
+	DECQ    R8
+	JMP     tile595
+
+end596:
+	IMUL3Q $0x00000008, AX, R12
+	ADDQ   R12, a+16(FP)
+	IMUL3Q $0x00000008, R13, R12
+	ADDQ   R12, c+0(FP)
+	ADDQ   R12, c2+104(FP)
+	ADDQ   $0x20, bias+56(FP)
+	ADDQ   $0x20, scale+112(FP)
+	ADDQ   $0x20, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock594
 	VZEROUPPER
 	RET
 
@@ -10073,33 +10735,33 @@ TEXT ·gemmConv1x1_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock550:
+rowblock604:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile551:
+tile605:
 	TESTQ        BX, BX
-	JZ           end552
+	JZ           end606
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit554
+	JNZ          cinit608
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero553
+	JZ           zero607
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
-	JMP          kstart555
+	JMP          kstart609
 
-cinit554:
+cinit608:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS.Z (SI), K1, Z0
-	JMP       kstart555
+	JMP       kstart609
 
-zero553:
+zero607:
 	VXORPS Z0, Z0, Z0
 
-kstart555:
+kstart609:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -10107,9 +10769,9 @@ kstart555:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k556:
+k610:
 	TESTQ        R8, R8
-	JZ           kdone557
+	JZ           kdone611
 	MOVLQSX      (DI), R9
 	VMOVUPS.Z    (R10)(R9*4), K1, Z1
 	VBROADCASTSS (SI), Z2
@@ -10117,14 +10779,14 @@ k556:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k556
+	JMP          k610
 
-kdone557:
+kdone611:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn558
+	JZ           nobn612
 	MOVQ         CX, SI
 	VMOVUPS      Z0, K1, (SI)
 	MOVQ         c2+104(FP), DI
@@ -10137,22 +10799,22 @@ kdone557:
 	VMULPS       Z2, Z0, Z0
 	VADDPS       Z3, Z0, Z0
 
-nobn558:
+nobn612:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu559
+	JZ        norelu613
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x06, Z1, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 
-norelu559:
+norelu613:
 	MOVQ    DI, SI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000004, DX
 	DECQ    BX
-	JMP     tile551
+	JMP     tile605
 
-end552:
+end606:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -10164,7 +10826,7 @@ end552:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock550
+	JNZ    rowblock604
 	VZEROUPPER
 	RET
 
@@ -10178,36 +10840,36 @@ TEXT ·gemmConv1x2_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock560:
+rowblock614:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile561:
+tile615:
 	TESTQ        BX, BX
-	JZ           end562
+	JZ           end616
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit564
+	JNZ          cinit618
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero563
+	JZ           zero617
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
-	JMP          kstart565
+	JMP          kstart619
 
-cinit564:
+cinit618:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS   (SI), Z0
 	VMOVUPS.Z 64(SI), K1, Z1
-	JMP       kstart565
+	JMP       kstart619
 
-zero563:
+zero617:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart565:
+kstart619:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -10217,9 +10879,9 @@ kstart565:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k566:
+k620:
 	TESTQ        R8, R8
-	JZ           kdone567
+	JZ           kdone621
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z2
 	VMOVUPS.Z    (R11)(R9*4), K1, Z3
@@ -10229,14 +10891,14 @@ k566:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k566
+	JMP          k620
 
-kdone567:
+kdone621:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn568
+	JZ           nobn622
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, K1, 64(SI)
@@ -10252,25 +10914,25 @@ kdone567:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn568:
+nobn622:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu569
+	JZ        norelu623
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu569:
+norelu623:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, K1, 64(SI)
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000008, DX
 	DECQ    BX
-	JMP     tile561
+	JMP     tile615
 
-end562:
+end616:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -10282,7 +10944,7 @@ end562:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock560
+	JNZ    rowblock614
 	VZEROUPPER
 	RET
 
@@ -10296,39 +10958,39 @@ TEXT ·gemmConv1x3_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock570:
+rowblock624:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile571:
+tile625:
 	TESTQ        BX, BX
-	JZ           end572
+	JZ           end626
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit574
+	JNZ          cinit628
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero573
+	JZ           zero627
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
-	JMP          kstart575
+	JMP          kstart629
 
-cinit574:
+cinit628:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS   (SI), Z0
 	VMOVUPS   64(SI), Z1
 	VMOVUPS.Z 128(SI), K1, Z2
-	JMP       kstart575
+	JMP       kstart629
 
-zero573:
+zero627:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart575:
+kstart629:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -10340,9 +11002,9 @@ kstart575:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k576:
+k630:
 	TESTQ        R8, R8
-	JZ           kdone577
+	JZ           kdone631
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z3
 	VMOVUPS      (R11)(R9*4), Z4
@@ -10354,14 +11016,14 @@ k576:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k576
+	JMP          k630
 
-kdone577:
+kdone631:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn578
+	JZ           nobn632
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -10380,9 +11042,9 @@ kdone577:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn578:
+nobn632:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu579
+	JZ        norelu633
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10391,7 +11053,7 @@ nobn578:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu579:
+norelu633:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -10399,9 +11061,9 @@ norelu579:
 	ADDQ    $0x000000c0, CX
 	ADDQ    $0x0000000c, DX
 	DECQ    BX
-	JMP     tile571
+	JMP     tile625
 
-end572:
+end626:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -10413,7 +11075,7 @@ end572:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock570
+	JNZ    rowblock624
 	VZEROUPPER
 	RET
 
@@ -10427,26 +11089,26 @@ TEXT ·gemmConv1x4_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock580:
+rowblock634:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile581:
+tile635:
 	TESTQ        BX, BX
-	JZ           end582
+	JZ           end636
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit584
+	JNZ          cinit638
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero583
+	JZ           zero637
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	JMP          kstart585
+	JMP          kstart639
 
-cinit584:
+cinit638:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -10454,15 +11116,15 @@ cinit584:
 	VMOVUPS   64(SI), Z1
 	VMOVUPS   128(SI), Z2
 	VMOVUPS.Z 192(SI), K1, Z3
-	JMP       kstart585
+	JMP       kstart639
 
-zero583:
+zero637:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart585:
+kstart639:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -10476,9 +11138,9 @@ kstart585:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k586:
+k640:
 	TESTQ        R8, R8
-	JZ           kdone587
+	JZ           kdone641
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z4
 	VMOVUPS      (R11)(R9*4), Z5
@@ -10492,14 +11154,14 @@ k586:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k586
+	JMP          k640
 
-kdone587:
+kdone641:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn588
+	JZ           nobn642
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -10521,9 +11183,9 @@ kdone587:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn588:
+nobn642:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu589
+	JZ        norelu643
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10534,7 +11196,7 @@ nobn588:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu589:
+norelu643:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -10543,9 +11205,9 @@ norelu589:
 	ADDQ    $0x00000100, CX
 	ADDQ    $0x00000010, DX
 	DECQ    BX
-	JMP     tile581
+	JMP     tile635
 
-end582:
+end636:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -10557,7 +11219,7 @@ end582:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock580
+	JNZ    rowblock634
 	VZEROUPPER
 	RET
 
@@ -10571,37 +11233,37 @@ TEXT ·gemmConv2x1_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock590:
+rowblock644:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile591:
+tile645:
 	TESTQ        BX, BX
-	JZ           end592
+	JZ           end646
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit594
+	JNZ          cinit648
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero593
+	JZ           zero647
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VBROADCASTSS 4(SI), Z1
-	JMP          kstart595
+	JMP          kstart649
 
-cinit594:
+cinit648:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
 	VMOVUPS.Z (SI), K1, Z0
 	ADDQ      R9, SI
 	VMOVUPS.Z (SI), K1, Z1
-	JMP       kstart595
+	JMP       kstart649
 
-zero593:
+zero647:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-kstart595:
+kstart649:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -10609,9 +11271,9 @@ kstart595:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k596:
+k650:
 	TESTQ        R8, R8
-	JZ           kdone597
+	JZ           kdone651
 	MOVLQSX      (DI), R9
 	VMOVUPS.Z    (R10)(R9*4), K1, Z2
 	VBROADCASTSS (SI), Z3
@@ -10621,14 +11283,14 @@ k596:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k596
+	JMP          k650
 
-kdone597:
+kdone651:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn598
+	JZ           nobn652
 	MOVQ         CX, SI
 	VMOVUPS      Z0, K1, (SI)
 	ADDQ         R9, SI
@@ -10647,16 +11309,16 @@ kdone597:
 	VMULPS       Z3, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 
-nobn598:
+nobn652:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu599
+	JZ        norelu653
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x06, Z2, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
 	VCMPPS    $0x06, Z2, Z1, K2
 	VMOVAPS.Z Z1, K2, Z1
 
-norelu599:
+norelu653:
 	MOVQ    DI, SI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    R9, SI
@@ -10664,9 +11326,9 @@ norelu599:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000004, DX
 	DECQ    BX
-	JMP     tile591
+	JMP     tile645
 
-end592:
+end646:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -10678,7 +11340,7 @@ end592:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock590
+	JNZ    rowblock644
 	VZEROUPPER
 	RET
 
@@ -10692,26 +11354,26 @@ TEXT ·gemmConv2x2_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock600:
+rowblock654:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile601:
+tile655:
 	TESTQ        BX, BX
-	JZ           end602
+	JZ           end656
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit604
+	JNZ          cinit658
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero603
+	JZ           zero657
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(SI), Z2
 	VMOVAPS      Z2, Z3
-	JMP          kstart605
+	JMP          kstart659
 
-cinit604:
+cinit658:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -10720,15 +11382,15 @@ cinit604:
 	ADDQ      R9, SI
 	VMOVUPS   (SI), Z2
 	VMOVUPS.Z 64(SI), K1, Z3
-	JMP       kstart605
+	JMP       kstart659
 
-zero603:
+zero657:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart605:
+kstart659:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -10738,9 +11400,9 @@ kstart605:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k606:
+k660:
 	TESTQ        R8, R8
-	JZ           kdone607
+	JZ           kdone661
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z4
 	VMOVUPS.Z    (R11)(R9*4), K1, Z5
@@ -10753,14 +11415,14 @@ k606:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k606
+	JMP          k660
 
-kdone607:
+kdone661:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn608
+	JZ           nobn662
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, K1, 64(SI)
@@ -10785,9 +11447,9 @@ kdone607:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn608:
+nobn662:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu609
+	JZ        norelu663
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10798,7 +11460,7 @@ nobn608:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu609:
+norelu663:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, K1, 64(SI)
@@ -10808,9 +11470,9 @@ norelu609:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000008, DX
 	DECQ    BX
-	JMP     tile601
+	JMP     tile655
 
-end602:
+end656:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -10822,7 +11484,7 @@ end602:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock600
+	JNZ    rowblock654
 	VZEROUPPER
 	RET
 
@@ -10836,18 +11498,18 @@ TEXT ·gemmConv2x3_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock610:
+rowblock664:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile611:
+tile665:
 	TESTQ        BX, BX
-	JZ           end612
+	JZ           end666
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit614
+	JNZ          cinit668
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero613
+	JZ           zero667
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -10855,9 +11517,9 @@ tile611:
 	VBROADCASTSS 4(SI), Z3
 	VMOVAPS      Z3, Z4
 	VMOVAPS      Z3, Z5
-	JMP          kstart615
+	JMP          kstart669
 
-cinit614:
+cinit668:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -10868,9 +11530,9 @@ cinit614:
 	VMOVUPS   (SI), Z3
 	VMOVUPS   64(SI), Z4
 	VMOVUPS.Z 128(SI), K1, Z5
-	JMP       kstart615
+	JMP       kstart669
 
-zero613:
+zero667:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -10878,7 +11540,7 @@ zero613:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart615:
+kstart669:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -10890,9 +11552,9 @@ kstart615:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k616:
+k670:
 	TESTQ        R8, R8
-	JZ           kdone617
+	JZ           kdone671
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z6
 	VMOVUPS      (R11)(R9*4), Z7
@@ -10908,14 +11570,14 @@ k616:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k616
+	JMP          k670
 
-kdone617:
+kdone671:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn618
+	JZ           nobn672
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -10946,9 +11608,9 @@ kdone617:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn618:
+nobn672:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu619
+	JZ        norelu673
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -10963,7 +11625,7 @@ nobn618:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu619:
+norelu673:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -10975,9 +11637,9 @@ norelu619:
 	ADDQ    $0x000000c0, CX
 	ADDQ    $0x0000000c, DX
 	DECQ    BX
-	JMP     tile611
+	JMP     tile665
 
-end612:
+end666:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -10989,7 +11651,7 @@ end612:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock610
+	JNZ    rowblock664
 	VZEROUPPER
 	RET
 
@@ -11003,18 +11665,18 @@ TEXT ·gemmConv2x4_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock620:
+rowblock674:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile621:
+tile675:
 	TESTQ        BX, BX
-	JZ           end622
+	JZ           end676
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit624
+	JNZ          cinit678
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero623
+	JZ           zero677
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -11024,9 +11686,9 @@ tile621:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	JMP          kstart625
+	JMP          kstart679
 
-cinit624:
+cinit678:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -11039,9 +11701,9 @@ cinit624:
 	VMOVUPS   64(SI), Z5
 	VMOVUPS   128(SI), Z6
 	VMOVUPS.Z 192(SI), K1, Z7
-	JMP       kstart625
+	JMP       kstart679
 
-zero623:
+zero677:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11051,7 +11713,7 @@ zero623:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart625:
+kstart679:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -11065,9 +11727,9 @@ kstart625:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k626:
+k680:
 	TESTQ        R8, R8
-	JZ           kdone627
+	JZ           kdone681
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z8
 	VMOVUPS      (R11)(R9*4), Z9
@@ -11086,14 +11748,14 @@ k626:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k626
+	JMP          k680
 
-kdone627:
+kdone681:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn628
+	JZ           nobn682
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -11130,9 +11792,9 @@ kdone627:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn628:
+nobn682:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu629
+	JZ        norelu683
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11151,7 +11813,7 @@ nobn628:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu629:
+norelu683:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -11165,9 +11827,9 @@ norelu629:
 	ADDQ    $0x00000100, CX
 	ADDQ    $0x00000010, DX
 	DECQ    BX
-	JMP     tile621
+	JMP     tile675
 
-end622:
+end676:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11179,7 +11841,7 @@ end622:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock620
+	JNZ    rowblock674
 	VZEROUPPER
 	RET
 
@@ -11193,25 +11855,25 @@ TEXT ·gemmConv3x1_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock630:
+rowblock684:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile631:
+tile685:
 	TESTQ        BX, BX
-	JZ           end632
+	JZ           end686
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit634
+	JNZ          cinit688
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero633
+	JZ           zero687
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VBROADCASTSS 4(SI), Z1
 	VBROADCASTSS 8(SI), Z2
-	JMP          kstart635
+	JMP          kstart689
 
-cinit634:
+cinit688:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -11220,14 +11882,14 @@ cinit634:
 	VMOVUPS.Z (SI), K1, Z1
 	ADDQ      R9, SI
 	VMOVUPS.Z (SI), K1, Z2
-	JMP       kstart635
+	JMP       kstart689
 
-zero633:
+zero687:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 
-kstart635:
+kstart689:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -11235,9 +11897,9 @@ kstart635:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k636:
+k690:
 	TESTQ        R8, R8
-	JZ           kdone637
+	JZ           kdone691
 	MOVLQSX      (DI), R9
 	VMOVUPS.Z    (R10)(R9*4), K1, Z3
 	VBROADCASTSS (SI), Z4
@@ -11249,14 +11911,14 @@ k636:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k636
+	JMP          k690
 
-kdone637:
+kdone691:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn638
+	JZ           nobn692
 	MOVQ         CX, SI
 	VMOVUPS      Z0, K1, (SI)
 	ADDQ         R9, SI
@@ -11281,9 +11943,9 @@ kdone637:
 	VMULPS       Z4, Z2, Z2
 	VADDPS       Z5, Z2, Z2
 
-nobn638:
+nobn692:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu639
+	JZ        norelu693
 	VXORPS    Z3, Z3, Z3
 	VCMPPS    $0x06, Z3, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11292,7 +11954,7 @@ nobn638:
 	VCMPPS    $0x06, Z3, Z2, K2
 	VMOVAPS.Z Z2, K2, Z2
 
-norelu639:
+norelu693:
 	MOVQ    DI, SI
 	VMOVUPS Z0, K1, (SI)
 	ADDQ    R9, SI
@@ -11302,9 +11964,9 @@ norelu639:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000004, DX
 	DECQ    BX
-	JMP     tile631
+	JMP     tile685
 
-end632:
+end686:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11316,7 +11978,7 @@ end632:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock630
+	JNZ    rowblock684
 	VZEROUPPER
 	RET
 
@@ -11330,18 +11992,18 @@ TEXT ·gemmConv3x2_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock640:
+rowblock694:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile641:
+tile695:
 	TESTQ        BX, BX
-	JZ           end642
+	JZ           end696
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit644
+	JNZ          cinit698
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero643
+	JZ           zero697
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -11349,9 +12011,9 @@ tile641:
 	VMOVAPS      Z2, Z3
 	VBROADCASTSS 8(SI), Z4
 	VMOVAPS      Z4, Z5
-	JMP          kstart645
+	JMP          kstart699
 
-cinit644:
+cinit698:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -11363,9 +12025,9 @@ cinit644:
 	ADDQ      R9, SI
 	VMOVUPS   (SI), Z4
 	VMOVUPS.Z 64(SI), K1, Z5
-	JMP       kstart645
+	JMP       kstart699
 
-zero643:
+zero697:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11373,7 +12035,7 @@ zero643:
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 
-kstart645:
+kstart699:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -11383,9 +12045,9 @@ kstart645:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k646:
+k700:
 	TESTQ        R8, R8
-	JZ           kdone647
+	JZ           kdone701
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z6
 	VMOVUPS.Z    (R11)(R9*4), K1, Z7
@@ -11401,14 +12063,14 @@ k646:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k646
+	JMP          k700
 
-kdone647:
+kdone701:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn648
+	JZ           nobn702
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, K1, 64(SI)
@@ -11442,9 +12104,9 @@ kdone647:
 	VMULPS       Z7, Z5, Z5
 	VADDPS       Z8, Z5, Z5
 
-nobn648:
+nobn702:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu649
+	JZ        norelu703
 	VXORPS    Z6, Z6, Z6
 	VCMPPS    $0x06, Z6, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11459,7 +12121,7 @@ nobn648:
 	VCMPPS    $0x06, Z6, Z5, K2
 	VMOVAPS.Z Z5, K2, Z5
 
-norelu649:
+norelu703:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, K1, 64(SI)
@@ -11472,9 +12134,9 @@ norelu649:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000008, DX
 	DECQ    BX
-	JMP     tile641
+	JMP     tile695
 
-end642:
+end696:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11486,7 +12148,7 @@ end642:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock640
+	JNZ    rowblock694
 	VZEROUPPER
 	RET
 
@@ -11500,18 +12162,18 @@ TEXT ·gemmConv3x3_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock650:
+rowblock704:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile651:
+tile705:
 	TESTQ        BX, BX
-	JZ           end652
+	JZ           end706
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit654
+	JNZ          cinit708
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero653
+	JZ           zero707
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -11522,9 +12184,9 @@ tile651:
 	VBROADCASTSS 8(SI), Z6
 	VMOVAPS      Z6, Z7
 	VMOVAPS      Z6, Z8
-	JMP          kstart655
+	JMP          kstart709
 
-cinit654:
+cinit708:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -11539,9 +12201,9 @@ cinit654:
 	VMOVUPS   (SI), Z6
 	VMOVUPS   64(SI), Z7
 	VMOVUPS.Z 128(SI), K1, Z8
-	JMP       kstart655
+	JMP       kstart709
 
-zero653:
+zero707:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11552,7 +12214,7 @@ zero653:
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 
-kstart655:
+kstart709:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -11564,9 +12226,9 @@ kstart655:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k656:
+k710:
 	TESTQ        R8, R8
-	JZ           kdone657
+	JZ           kdone711
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z9
 	VMOVUPS      (R11)(R9*4), Z10
@@ -11586,14 +12248,14 @@ k656:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k656
+	JMP          k710
 
-kdone657:
+kdone711:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn658
+	JZ           nobn712
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -11636,9 +12298,9 @@ kdone657:
 	VMULPS       Z10, Z8, Z8
 	VADDPS       Z11, Z8, Z8
 
-nobn658:
+nobn712:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu659
+	JZ        norelu713
 	VXORPS    Z9, Z9, Z9
 	VCMPPS    $0x06, Z9, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11659,7 +12321,7 @@ nobn658:
 	VCMPPS    $0x06, Z9, Z8, K2
 	VMOVAPS.Z Z8, K2, Z8
 
-norelu659:
+norelu713:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -11675,9 +12337,9 @@ norelu659:
 	ADDQ    $0x000000c0, CX
 	ADDQ    $0x0000000c, DX
 	DECQ    BX
-	JMP     tile651
+	JMP     tile705
 
-end652:
+end706:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11689,7 +12351,7 @@ end652:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock650
+	JNZ    rowblock704
 	VZEROUPPER
 	RET
 
@@ -11703,18 +12365,18 @@ TEXT ·gemmConv3x4_512(SB), NOSPLIT, $0-128
 	MOVQ  rs+24(FP), AX
 	SHLQ  $0x02, AX
 
-rowblock660:
+rowblock714:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile661:
+tile715:
 	TESTQ        BX, BX
-	JZ           end662
+	JZ           end716
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit664
+	JNZ          cinit718
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero663
+	JZ           zero717
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Z0
 	VMOVAPS      Z0, Z1
@@ -11728,9 +12390,9 @@ tile661:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	JMP          kstart665
+	JMP          kstart719
 
-cinit664:
+cinit718:
 	MOVQ      ldc+8(FP), R9
 	SHLQ      $0x02, R9
 	MOVQ      CX, SI
@@ -11748,9 +12410,9 @@ cinit664:
 	VMOVUPS   64(SI), Z9
 	VMOVUPS   128(SI), Z10
 	VMOVUPS.Z 192(SI), K1, Z11
-	JMP       kstart665
+	JMP       kstart719
 
-zero663:
+zero717:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11764,7 +12426,7 @@ zero663:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart665:
+kstart719:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -11778,9 +12440,9 @@ kstart665:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k666:
+k720:
 	TESTQ        R8, R8
-	JZ           kdone667
+	JZ           kdone721
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Z12
 	VMOVUPS      (R11)(R9*4), Z13
@@ -11804,14 +12466,14 @@ k666:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k666
+	JMP          k720
 
-kdone667:
+kdone721:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn668
+	JZ           nobn722
 	MOVQ         CX, SI
 	VMOVUPS      Z0, (SI)
 	VMOVUPS      Z1, 64(SI)
@@ -11863,9 +12525,9 @@ kdone667:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn668:
+nobn722:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu669
+	JZ        norelu723
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -11892,7 +12554,7 @@ nobn668:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu669:
+norelu723:
 	MOVQ    DI, SI
 	VMOVUPS Z0, (SI)
 	VMOVUPS Z1, 64(SI)
@@ -11911,9 +12573,9 @@ norelu669:
 	ADDQ    $0x00000100, CX
 	ADDQ    $0x00000010, DX
 	DECQ    BX
-	JMP     tile661
+	JMP     tile715
 
-end662:
+end716:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -11925,7 +12587,7 @@ end662:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock660
+	JNZ    rowblock714
 	VZEROUPPER
 	RET
 
@@ -11940,26 +12602,26 @@ TEXT ·gemmConv4x1_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock670:
+rowblock724:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile671:
+tile725:
 	TESTQ        SI, SI
-	JZ           end672
+	JZ           end726
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit674
+	JNZ          cinit728
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero673
+	JZ           zero727
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VBROADCASTSS 4(DI), Z1
 	VBROADCASTSS 8(DI), Z2
 	VBROADCASTSS 12(DI), Z3
-	JMP          kstart675
+	JMP          kstart729
 
-cinit674:
+cinit728:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -11970,15 +12632,15 @@ cinit674:
 	VMOVUPS.Z (DI), K1, Z2
 	ADDQ      R10, DI
 	VMOVUPS.Z (DI), K1, Z3
-	JMP       kstart675
+	JMP       kstart729
 
-zero673:
+zero727:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 
-kstart675:
+kstart729:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -11986,9 +12648,9 @@ kstart675:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k676:
+k730:
 	TESTQ        R9, R9
-	JZ           kdone677
+	JZ           kdone731
 	MOVLQSX      (R8), R10
 	VMOVUPS.Z    (R11)(R10*4), K1, Z4
 	VBROADCASTSS (DI), Z5
@@ -12002,14 +12664,14 @@ k676:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k676
+	JMP          k730
 
-kdone677:
+kdone731:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn678
+	JZ           nobn732
 	MOVQ         DX, DI
 	VMOVUPS      Z0, K1, (DI)
 	ADDQ         R10, DI
@@ -12040,9 +12702,9 @@ kdone677:
 	VMULPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 
-nobn678:
+nobn732:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu679
+	JZ        norelu733
 	VXORPS    Z4, Z4, Z4
 	VCMPPS    $0x06, Z4, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12053,7 +12715,7 @@ nobn678:
 	VCMPPS    $0x06, Z4, Z3, K2
 	VMOVAPS.Z Z3, K2, Z3
 
-norelu679:
+norelu733:
 	MOVQ    R8, DI
 	VMOVUPS Z0, K1, (DI)
 	ADDQ    R10, DI
@@ -12065,9 +12727,9 @@ norelu679:
 	ADDQ    $0x00000040, DX
 	ADDQ    $0x00000004, BX
 	DECQ    SI
-	JMP     tile671
+	JMP     tile725
 
-end672:
+end726:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -12079,7 +12741,7 @@ end672:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock670
+	JNZ    rowblock724
 	VZEROUPPER
 	RET
 
@@ -12094,18 +12756,18 @@ TEXT ·gemmConv4x2_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock680:
+rowblock734:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile681:
+tile735:
 	TESTQ        SI, SI
-	JZ           end682
+	JZ           end736
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit684
+	JNZ          cinit738
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero683
+	JZ           zero737
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VMOVAPS      Z0, Z1
@@ -12115,9 +12777,9 @@ tile681:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(DI), Z6
 	VMOVAPS      Z6, Z7
-	JMP          kstart685
+	JMP          kstart739
 
-cinit684:
+cinit738:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -12132,9 +12794,9 @@ cinit684:
 	ADDQ      R10, DI
 	VMOVUPS   (DI), Z6
 	VMOVUPS.Z 64(DI), K1, Z7
-	JMP       kstart685
+	JMP       kstart739
 
-zero683:
+zero737:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12144,7 +12806,7 @@ zero683:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 
-kstart685:
+kstart739:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -12154,9 +12816,9 @@ kstart685:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k686:
+k740:
 	TESTQ        R9, R9
-	JZ           kdone687
+	JZ           kdone741
 	MOVLQSX      (R8), R10
 	VMOVUPS      (R11)(R10*4), Z8
 	VMOVUPS.Z    (R12)(R10*4), K1, Z9
@@ -12175,14 +12837,14 @@ k686:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k686
+	JMP          k740
 
-kdone687:
+kdone741:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn688
+	JZ           nobn742
 	MOVQ         DX, DI
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      Z1, K1, 64(DI)
@@ -12225,9 +12887,9 @@ kdone687:
 	VMULPS       Z9, Z7, Z7
 	VADDPS       Z10, Z7, Z7
 
-nobn688:
+nobn742:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu689
+	JZ        norelu743
 	VXORPS    Z8, Z8, Z8
 	VCMPPS    $0x06, Z8, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12246,7 +12908,7 @@ nobn688:
 	VCMPPS    $0x06, Z8, Z7, K2
 	VMOVAPS.Z Z7, K2, Z7
 
-norelu689:
+norelu743:
 	MOVQ    R8, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, K1, 64(DI)
@@ -12262,9 +12924,9 @@ norelu689:
 	ADDQ    $0x00000080, DX
 	ADDQ    $0x00000008, BX
 	DECQ    SI
-	JMP     tile681
+	JMP     tile735
 
-end682:
+end736:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -12276,7 +12938,7 @@ end682:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock680
+	JNZ    rowblock734
 	VZEROUPPER
 	RET
 
@@ -12291,18 +12953,18 @@ TEXT ·gemmConv4x3_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock690:
+rowblock744:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile691:
+tile745:
 	TESTQ        SI, SI
-	JZ           end692
+	JZ           end746
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit694
+	JNZ          cinit748
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero693
+	JZ           zero747
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VMOVAPS      Z0, Z1
@@ -12316,9 +12978,9 @@ tile691:
 	VBROADCASTSS 12(DI), Z9
 	VMOVAPS      Z9, Z10
 	VMOVAPS      Z9, Z11
-	JMP          kstart695
+	JMP          kstart749
 
-cinit694:
+cinit748:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -12337,9 +12999,9 @@ cinit694:
 	VMOVUPS   (DI), Z9
 	VMOVUPS   64(DI), Z10
 	VMOVUPS.Z 128(DI), K1, Z11
-	JMP       kstart695
+	JMP       kstart749
 
-zero693:
+zero747:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12353,7 +13015,7 @@ zero693:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-kstart695:
+kstart749:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -12365,9 +13027,9 @@ kstart695:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k696:
+k750:
 	TESTQ        R9, R9
-	JZ           kdone697
+	JZ           kdone751
 	MOVLQSX      (R8), R10
 	VMOVUPS      (R11)(R10*4), Z12
 	VMOVUPS      (R12)(R10*4), Z13
@@ -12391,14 +13053,14 @@ k696:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k696
+	JMP          k750
 
-kdone697:
+kdone751:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn698
+	JZ           nobn752
 	MOVQ         DX, DI
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      Z1, 64(DI)
@@ -12453,9 +13115,9 @@ kdone697:
 	VMULPS       Z13, Z11, Z11
 	VADDPS       Z14, Z11, Z11
 
-nobn698:
+nobn752:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu699
+	JZ        norelu753
 	VXORPS    Z12, Z12, Z12
 	VCMPPS    $0x06, Z12, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12482,7 +13144,7 @@ nobn698:
 	VCMPPS    $0x06, Z12, Z11, K2
 	VMOVAPS.Z Z11, K2, Z11
 
-norelu699:
+norelu753:
 	MOVQ    R8, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
@@ -12502,9 +13164,9 @@ norelu699:
 	ADDQ    $0x000000c0, DX
 	ADDQ    $0x0000000c, BX
 	DECQ    SI
-	JMP     tile691
+	JMP     tile745
 
-end692:
+end746:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -12516,7 +13178,7 @@ end692:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock690
+	JNZ    rowblock744
 	VZEROUPPER
 	RET
 
@@ -12531,18 +13193,18 @@ TEXT ·gemmConv4x4_512(SB), NOSPLIT, $0-128
 	SHLQ  $0x02, AX
 	LEAQ  (AX)(AX*2), CX
 
-rowblock700:
+rowblock754:
 	MOVQ c+0(FP), DX
 	MOVQ cols+48(FP), BX
 	MOVQ nt+80(FP), SI
 
-tile701:
+tile755:
 	TESTQ        SI, SI
-	JZ           end702
+	JZ           end756
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit704
+	JNZ          cinit758
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero703
+	JZ           zero757
 	MOVQ         bias+56(FP), DI
 	VBROADCASTSS (DI), Z0
 	VMOVAPS      Z0, Z1
@@ -12560,9 +13222,9 @@ tile701:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	JMP          kstart705
+	JMP          kstart759
 
-cinit704:
+cinit758:
 	MOVQ      ldc+8(FP), R10
 	SHLQ      $0x02, R10
 	MOVQ      DX, DI
@@ -12585,9 +13247,9 @@ cinit704:
 	VMOVUPS   64(DI), Z13
 	VMOVUPS   128(DI), Z14
 	VMOVUPS.Z 192(DI), K1, Z15
-	JMP       kstart705
+	JMP       kstart759
 
-zero703:
+zero757:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12605,7 +13267,7 @@ zero703:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 
-kstart705:
+kstart759:
 	MOVQ    b+32(FP), R10
 	MOVLQSX (BX), R11
 	LEAQ    (R10)(R11*4), R11
@@ -12619,9 +13281,9 @@ kstart705:
 	MOVQ    offs+40(FP), R8
 	MOVQ    k+64(FP), R9
 
-k706:
+k760:
 	TESTQ        R9, R9
-	JZ           kdone707
+	JZ           kdone761
 	MOVLQSX      (R8), R10
 	VMOVUPS      (R11)(R10*4), Z16
 	VMOVUPS      (R12)(R10*4), Z17
@@ -12650,14 +13312,14 @@ k706:
 	ADDQ         $0x04, DI
 	ADDQ         $0x04, R8
 	DECQ         R9
-	JMP          k706
+	JMP          k760
 
-kdone707:
+kdone761:
 	MOVQ         ldc+8(FP), R10
 	SHLQ         $0x02, R10
 	MOVQ         DX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn708
+	JZ           nobn762
 	MOVQ         DX, DI
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      Z1, 64(DI)
@@ -12724,9 +13386,9 @@ kdone707:
 	VMULPS       Z17, Z15, Z15
 	VADDPS       Z18, Z15, Z15
 
-nobn708:
+nobn762:
 	TESTQ     $0x00000004, mode+72(FP)
-	JZ        norelu709
+	JZ        norelu763
 	VXORPS    Z16, Z16, Z16
 	VCMPPS    $0x06, Z16, Z0, K2
 	VMOVAPS.Z Z0, K2, Z0
@@ -12761,7 +13423,7 @@ nobn708:
 	VCMPPS    $0x06, Z16, Z15, K2
 	VMOVAPS.Z Z15, K2, Z15
 
-norelu709:
+norelu763:
 	MOVQ    R8, DI
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
@@ -12785,9 +13447,9 @@ norelu709:
 	ADDQ    $0x00000100, DX
 	ADDQ    $0x00000010, BX
 	DECQ    SI
-	JMP     tile701
+	JMP     tile755
 
-end702:
+end756:
 	IMUL3Q $0x00000004, AX, DI
 	ADDQ   DI, a+16(FP)
 	MOVQ   ldc+8(FP), R10
@@ -12799,7 +13461,7 @@ end702:
 	ADDQ   $0x10, scale+112(FP)
 	ADDQ   $0x10, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock700
+	JNZ    rowblock754
 	VZEROUPPER
 	RET
 
@@ -12832,16 +13494,16 @@ TEXT ·dotRows256(SB), NOSPLIT, $0-52
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-pairs710:
+pairs764:
 	CMPQ SI, $0x02
-	JB   odd711
+	JB   odd765
 	LEAQ (AX)(DX*1), R11
 	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
-loopU713:
+loopU767:
 	CMPQ        R10, R8
-	JAE         loop1714
+	JAE         loop1768
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -12851,29 +13513,29 @@ loopU713:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU713
+	JMP         loopU767
 
-loop1714:
+loop1768:
 	CMPQ        R10, R9
-	JAE         tail716
+	JAE         tail770
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1714
+	JMP         loop1768
 
-tail716:
+tail770:
 	CMPQ        R10, DI
-	JAE         done715
+	JAE         done769
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done715:
+done769:
 	XORQ R10, R10
 
-loopU717:
+loopU771:
 	CMPQ        R10, R8
-	JAE         loop1718
+	JAE         loop1772
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	VMOVUPS     32(R11)(R10*1), Y5
@@ -12883,37 +13545,37 @@ loopU717:
 	VMOVUPS     96(R11)(R10*1), Y7
 	VFMADD231PS 96(R12)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU717
+	JMP         loopU771
 
-loop1718:
+loop1772:
 	CMPQ        R10, R9
-	JAE         tail720
+	JAE         tail774
 	VMOVUPS     (R11)(R10*1), Y4
 	VFMADD231PS (R12)(R10*1), Y4, Y2
 	ADDQ        $0x00000020, R10
-	JMP         loop1718
+	JMP         loop1772
 
-tail720:
+tail774:
 	CMPQ        R10, DI
-	JAE         done719
+	JAE         done773
 	VMASKMOVPS  (R11)(R10*1), Y15, Y4
 	VMASKMOVPS  (R12)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y3
 
-done719:
+done773:
 	LEAQ (R11)(DX*1), AX
 	LEAQ (R12)(BX*1), CX
 	SUBQ $0x02, SI
-	JMP  pairs710
+	JMP  pairs764
 
-odd711:
+odd765:
 	TESTQ SI, SI
-	JZ    end712
+	JZ    end766
 	XORQ  R10, R10
 
-loopU721:
+loopU775:
 	CMPQ        R10, R8
-	JAE         loop1722
+	JAE         loop1776
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	VMOVUPS     32(AX)(R10*1), Y5
@@ -12923,25 +13585,25 @@ loopU721:
 	VMOVUPS     96(AX)(R10*1), Y7
 	VFMADD231PS 96(CX)(R10*1), Y7, Y3
 	ADDQ        $0x00000080, R10
-	JMP         loopU721
+	JMP         loopU775
 
-loop1722:
+loop1776:
 	CMPQ        R10, R9
-	JAE         tail724
+	JAE         tail778
 	VMOVUPS     (AX)(R10*1), Y4
 	VFMADD231PS (CX)(R10*1), Y4, Y0
 	ADDQ        $0x00000020, R10
-	JMP         loop1722
+	JMP         loop1776
 
-tail724:
+tail778:
 	CMPQ        R10, DI
-	JAE         done723
+	JAE         done777
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y5
 	VFMADD231PS Y5, Y4, Y1
 
-done723:
-end712:
+done777:
+end766:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -12979,14 +13641,14 @@ TEXT ·axpyRows256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, R9
 	SHLQ         $0x02, DI
 
-rows725:
+rows779:
 	TESTQ SI, SI
-	JZ    end726
+	JZ    end780
 	XORQ  R10, R10
 
-loopU727:
+loopU781:
 	CMPQ        R10, R8
-	JAE         loop1728
+	JAE         loop1782
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
@@ -13000,32 +13662,32 @@ loopU727:
 	VFMADD231PS 96(AX)(R10*1), Y14, Y3
 	VMOVUPS     Y3, 96(CX)(R10*1)
 	ADDQ        $0x00000080, R10
-	JMP         loopU727
+	JMP         loopU781
 
-loop1728:
+loop1782:
 	CMPQ        R10, R9
-	JAE         tail730
+	JAE         tail784
 	VMOVUPS     (CX)(R10*1), Y0
 	VFMADD231PS (AX)(R10*1), Y14, Y0
 	VMOVUPS     Y0, (CX)(R10*1)
 	ADDQ        $0x00000020, R10
-	JMP         loop1728
+	JMP         loop1782
 
-tail730:
+tail784:
 	CMPQ        R10, DI
-	JAE         done729
+	JAE         done783
 	VMASKMOVPS  (AX)(R10*1), Y15, Y4
 	VMASKMOVPS  (CX)(R10*1), Y15, Y0
 	VFMADD231PS Y4, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (CX)(R10*1)
 
-done729:
+done783:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	DECQ SI
-	JMP  rows725
+	JMP  rows779
 
-end726:
+end780:
 	VZEROUPPER
 	RET
 
@@ -13055,9 +13717,9 @@ TEXT ·scaleSq256(SB), NOSPLIT, $0-28
 	SHLQ         $0x02, SI
 	XORQ         CX, CX
 
-loopU731:
+loopU785:
 	CMPQ        CX, DX
-	JAE         loop1732
+	JAE         loop1786
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
@@ -13071,26 +13733,26 @@ loopU731:
 	VMOVUPS     Y7, 96(AX)(CX*1)
 	VFMADD231PS Y7, Y7, Y3
 	ADDQ        $0x00000080, CX
-	JMP         loopU731
+	JMP         loopU785
 
-loop1732:
+loop1786:
 	CMPQ        CX, BX
-	JAE         tail734
+	JAE         tail788
 	VMULPS      (AX)(CX*1), Y14, Y4
 	VMOVUPS     Y4, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 	ADDQ        $0x00000020, CX
-	JMP         loop1732
+	JMP         loop1786
 
-tail734:
+tail788:
 	CMPQ        CX, SI
-	JAE         done733
+	JAE         done787
 	VMASKMOVPS  (AX)(CX*1), Y15, Y4
 	VMULPS      Y4, Y14, Y4
 	VMASKMOVPS  Y4, Y15, (AX)(CX*1)
 	VFMADD231PS Y4, Y4, Y0
 
-done733:
+done787:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -13125,9 +13787,9 @@ TEXT ·reluForward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU735:
+loopU789:
 	CMPQ    DX, BX
-	JAE     loop1736
+	JAE     loop1790
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -13137,27 +13799,27 @@ loopU735:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU735
+	JMP     loopU789
 
-loop1736:
+loop1790:
 	CMPQ    DX, SI
-	JAE     tail738
+	JAE     tail792
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1736
+	JMP     loop1790
 
-tail738:
+tail792:
 	CMPQ       DX, DI
-	JAE        done737
+	JAE        done791
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done737:
+done791:
 	VZEROUPPER
 	RET
 
@@ -13184,9 +13846,9 @@ TEXT ·reluBackward256(SB), NOSPLIT, $0-24
 	SHLQ    $0x02, DI
 	XORQ    DX, DX
 
-loopU739:
+loopU793:
 	CMPQ    DX, BX
-	JAE     loop1740
+	JAE     loop1794
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
@@ -13198,29 +13860,29 @@ loopU739:
 	VANDPS  Y4, Y5, Y5
 	VMOVUPS Y5, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU739
+	JMP     loopU793
 
-loop1740:
+loop1794:
 	CMPQ    DX, SI
-	JAE     tail742
+	JAE     tail796
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VMOVUPS (CX)(DX*1), Y2
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1740
+	JMP     loop1794
 
-tail742:
+tail796:
 	CMPQ       DX, DI
-	JAE        done741
+	JAE        done795
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done741:
+done795:
 	VZEROUPPER
 	RET
 
@@ -13240,7 +13902,7 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	VMOVUPS      (BX)(SI*4), Y15
 	MOVQ         decay+32(FP), BX
 	TESTQ        BX, BX
-	JZ           off743
+	JZ           off797
 	MOVQ         DX, BX
 	ANDQ         $-8, BX
 	SHLQ         $0x02, BX
@@ -13251,9 +13913,9 @@ TEXT ·sgdUpdate256(SB), NOSPLIT, $0-40
 	SHLQ         $0x02, SI
 	XORQ         DX, DX
 
-loop1745:
+loop1799:
 	CMPQ    DX, BX
-	JAE     tail747
+	JAE     tail801
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y0, Y6, Y2
@@ -13262,11 +13924,11 @@ loop1745:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1745
+	JMP     loop1799
 
-tail747:
+tail801:
 	CMPQ       DX, SI
-	JAE        done746
+	JAE        done800
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y0, Y6, Y2
@@ -13275,11 +13937,11 @@ tail747:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done746:
+done800:
 	VZEROUPPER
 	RET
 
-off743:
+off797:
 	MOVQ DX, BX
 	ANDQ $-8, BX
 	SHLQ $0x02, BX
@@ -13290,27 +13952,27 @@ off743:
 	SHLQ $0x02, SI
 	XORQ DX, DX
 
-loop1749:
+loop1803:
 	CMPQ    DX, BX
-	JAE     tail751
+	JAE     tail805
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y1
 	VMULPS  Y1, Y5, Y2
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1749
+	JMP     loop1803
 
-tail751:
+tail805:
 	CMPQ       DX, SI
-	JAE        done750
+	JAE        done804
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y1
 	VMULPS     Y1, Y5, Y2
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(DX*1)
 
-done750:
+done804:
 	VZEROUPPER
 	RET
 
@@ -13332,7 +13994,7 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	VMOVUPS      (SI)(DI*4), Y15
 	MOVQ         nesterov+48(FP), SI
 	TESTQ        SI, SI
-	JZ           off752
+	JZ           off806
 	MOVQ         BX, SI
 	ANDQ         $-8, SI
 	SHLQ         $0x02, SI
@@ -13343,9 +14005,9 @@ TEXT ·momentumUpdate256(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1754:
+loop1808:
 	CMPQ    BX, SI
-	JAE     tail756
+	JAE     tail810
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -13360,11 +14022,11 @@ loop1754:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1754
+	JMP     loop1808
 
-tail756:
+tail810:
 	CMPQ       BX, DI
-	JAE        done755
+	JAE        done809
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -13379,11 +14041,11 @@ tail756:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done755:
+done809:
 	VZEROUPPER
 	RET
 
-off752:
+off806:
 	MOVQ BX, SI
 	ANDQ $-8, SI
 	SHLQ $0x02, SI
@@ -13394,9 +14056,9 @@ off752:
 	SHLQ $0x02, DI
 	XORQ BX, BX
 
-loop1758:
+loop1812:
 	CMPQ    BX, SI
-	JAE     tail760
+	JAE     tail814
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -13409,11 +14071,11 @@ loop1758:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1758
+	JMP     loop1812
 
-tail760:
+tail814:
 	CMPQ       BX, DI
-	JAE        done759
+	JAE        done813
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -13426,7 +14088,7 @@ tail760:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done759:
+done813:
 	VZEROUPPER
 	RET
 
@@ -13463,9 +14125,9 @@ TEXT ·adamUpdate256(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, R8
 	XORQ         SI, SI
 
-loop1762:
+loop1816:
 	CMPQ    SI, DI
-	JAE     tail764
+	JAE     tail818
 	VMOVUPS (AX)(SI*1), Y0
 	VMOVUPS (CX)(SI*1), Y1
 	VMOVUPS (DX)(SI*1), Y2
@@ -13490,11 +14152,11 @@ loop1762:
 	VSUBPS  Y2, Y0, Y0
 	VMOVUPS Y0, (AX)(SI*1)
 	ADDQ    $0x00000020, SI
-	JMP     loop1762
+	JMP     loop1816
 
-tail764:
+tail818:
 	CMPQ       SI, R8
-	JAE        done763
+	JAE        done817
 	VMASKMOVPS (AX)(SI*1), Y15, Y0
 	VMASKMOVPS (CX)(SI*1), Y15, Y1
 	VMASKMOVPS (DX)(SI*1), Y15, Y2
@@ -13519,7 +14181,7 @@ tail764:
 	VSUBPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(SI*1)
 
-done763:
+done817:
 	VZEROUPPER
 	RET
 
@@ -13551,9 +14213,9 @@ TEXT ·rmspropUpdate256(SB), NOSPLIT, $0-52
 	SHLQ         $0x02, DI
 	XORQ         BX, BX
 
-loop1766:
+loop1820:
 	CMPQ    BX, SI
-	JAE     tail768
+	JAE     tail822
 	VMOVUPS (AX)(BX*1), Y0
 	VMOVUPS (CX)(BX*1), Y1
 	VMOVUPS (DX)(BX*1), Y2
@@ -13571,11 +14233,11 @@ loop1766:
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1766
+	JMP     loop1820
 
-tail768:
+tail822:
 	CMPQ       BX, DI
-	JAE        done767
+	JAE        done821
 	VMASKMOVPS (AX)(BX*1), Y15, Y0
 	VMASKMOVPS (CX)(BX*1), Y15, Y1
 	VMASKMOVPS (DX)(BX*1), Y15, Y2
@@ -13593,7 +14255,7 @@ tail768:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done767:
+done821:
 	VZEROUPPER
 	RET
 
@@ -13613,9 +14275,9 @@ TEXT ·sumSqWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU769:
+loopU823:
 	CMPQ        BX, DX
-	JAE         loop1770
+	JAE         loop1824
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	VCVTPS2PD   16(AX)(BX*1), Y5
@@ -13625,17 +14287,17 @@ loopU769:
 	VCVTPS2PD   48(AX)(BX*1), Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU769
+	JMP         loopU823
 
-loop1770:
+loop1824:
 	CMPQ        BX, CX
-	JAE         done771
+	JAE         done825
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1770
+	JMP         loop1824
 
-done771:
+done825:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -13669,22 +14331,22 @@ TEXT ·outerAdd256(SB), NOSPLIT, $0-40
 	ANDQ    $-8, SI
 	SHLQ    $0x02, SI
 
-rows772:
+rows826:
 	TESTQ    BX, BX
-	JZ       end775
+	JZ       end829
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do774
-	JP       do774
-	JMP      next773
+	JNE      do828
+	JP       do828
+	JMP      next827
 
-do774:
+do828:
 	VBROADCASTSS X14, Y14
 	XORQ         R9, R9
 
-loopU776:
+loopU830:
 	CMPQ        R9, R8
-	JAE         loop1777
+	JAE         loop1831
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
@@ -13692,33 +14354,33 @@ loopU776:
 	VFMADD231PS 32(DX)(R9*1), Y14, Y4
 	VMOVUPS     Y4, 32(AX)(R9*1)
 	ADDQ        $0x00000040, R9
-	JMP         loopU776
+	JMP         loopU830
 
-loop1777:
+loop1831:
 	CMPQ        R9, SI
-	JAE         tail779
+	JAE         tail833
 	VMOVUPS     (AX)(R9*1), Y0
 	VFMADD231PS (DX)(R9*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R9*1)
 	ADDQ        $0x00000020, R9
-	JMP         loop1777
+	JMP         loop1831
 
-tail779:
+tail833:
 	CMPQ        R9, DI
-	JAE         done778
+	JAE         done832
 	VMASKMOVPS  (AX)(R9*1), Y15, Y0
 	VMASKMOVPS  (DX)(R9*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
 	VMASKMOVPS  Y0, Y15, (AX)(R9*1)
 
-done778:
-next773:
+done832:
+next827:
 	ADDQ DI, AX
 	ADDQ $0x04, CX
 	DECQ BX
-	JMP  rows772
+	JMP  rows826
 
-end775:
+end829:
 	VZEROUPPER
 	RET
 
@@ -13747,22 +14409,22 @@ TEXT ·outerAddDX256(SB), NOSPLIT, $0-56
 	ANDQ    $-8, R8
 	SHLQ    $0x02, R8
 
-rows780:
+rows834:
 	TESTQ    DI, DI
-	JZ       end783
+	JZ       end837
 	VMOVSS   (CX), X14
 	VUCOMISS X13, X14
-	JNE      do782
-	JP       do782
-	JMP      next781
+	JNE      do836
+	JP       do836
+	JMP      next835
 
-do782:
+do836:
 	VBROADCASTSS X14, Y14
 	XORQ         R11, R11
 
-loopU784:
+loopU838:
 	CMPQ        R11, R10
-	JAE         loop1785
+	JAE         loop1839
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -13776,11 +14438,11 @@ loopU784:
 	VFMADD231PS 32(SI)(R11*1), Y14, Y5
 	VMOVUPS     Y5, 32(BX)(R11*1)
 	ADDQ        $0x00000040, R11
-	JMP         loopU784
+	JMP         loopU838
 
-loop1785:
+loop1839:
 	CMPQ        R11, R8
-	JAE         tail787
+	JAE         tail841
 	VMOVUPS     (AX)(R11*1), Y0
 	VFMADD231PS (DX)(R11*1), Y14, Y0
 	VMOVUPS     Y0, (AX)(R11*1)
@@ -13788,11 +14450,11 @@ loop1785:
 	VFMADD231PS (SI)(R11*1), Y14, Y1
 	VMOVUPS     Y1, (BX)(R11*1)
 	ADDQ        $0x00000020, R11
-	JMP         loop1785
+	JMP         loop1839
 
-tail787:
+tail841:
 	CMPQ        R11, R9
-	JAE         done786
+	JAE         done840
 	VMASKMOVPS  (AX)(R11*1), Y15, Y0
 	VMASKMOVPS  (DX)(R11*1), Y15, Y1
 	VFMADD231PS Y1, Y14, Y0
@@ -13802,15 +14464,15 @@ tail787:
 	VFMADD231PS Y3, Y14, Y2
 	VMASKMOVPS  Y2, Y15, (BX)(R11*1)
 
-done786:
-next781:
+done840:
+next835:
 	ADDQ R9, AX
 	ADDQ R9, SI
 	ADDQ $0x04, CX
 	DECQ DI
-	JMP  rows780
+	JMP  rows834
 
-end783:
+end837:
 	VZEROUPPER
 	RET
 
@@ -13825,7 +14487,7 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	MOVQ         taps+32(FP), SI
 	MOVQ         n+40(FP), R8
 	TESTQ        R8, R8
-	JZ           end788
+	JZ           end842
 	MOVQ         R8, DI
 	DECQ         DI
 	ANDQ         $0x00000007, DI
@@ -13838,22 +14500,22 @@ TEXT ·shiftSum256(SB), NOSPLIT, $0-52
 	DECQ         DI
 	XORQ         R9, R9
 
-blocks789:
+blocks843:
 	LEAQ 96(R9), R10
 	CMPQ R10, DI
-	JA   blocksDone790
+	JA   blocksDone844
 	MOVQ R10, R9
-	JMP  blocks789
+	JMP  blocks843
 
-blocksDone790:
+blocksDone844:
 	MOVQ R9, DI
 	SHLQ $0x02, DI
 	SHLQ $0x02, R8
 	XORQ R9, R9
 
-blockU791:
+blockU845:
 	CMPQ    R9, DI
-	JAE     last12_803
+	JAE     last12_857
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -13866,851 +14528,6 @@ blockU791:
 	VMOVAPS Y13, Y9
 	VMOVAPS Y13, Y10
 	VMOVAPS Y13, Y11
-	XORQ    R10, R10
-
-tap804:
-	CMPQ         R10, SI
-	JAE          taps805
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VFMADD231PS  320(CX)(R11*1), Y12, Y10
-	VFMADD231PS  352(CX)(R11*1), Y12, Y11
-	INCQ         R10
-	JMP          tap804
-
-taps805:
-	VMOVUPS Y0, (AX)(R9*1)
-	VMOVUPS Y1, 32(AX)(R9*1)
-	VMOVUPS Y2, 64(AX)(R9*1)
-	VMOVUPS Y3, 96(AX)(R9*1)
-	VMOVUPS Y4, 128(AX)(R9*1)
-	VMOVUPS Y5, 160(AX)(R9*1)
-	VMOVUPS Y6, 192(AX)(R9*1)
-	VMOVUPS Y7, 224(AX)(R9*1)
-	VMOVUPS Y8, 256(AX)(R9*1)
-	VMOVUPS Y9, 288(AX)(R9*1)
-	VMOVUPS Y10, 320(AX)(R9*1)
-	VMOVUPS Y11, 352(AX)(R9*1)
-	ADDQ    $0x00000180, R9
-	JMP     blockU791
-
-last12_803:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000160
-	JBE     last11_802
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	VMOVAPS Y13, Y11
-	XORQ    R10, R10
-
-tap806:
-	CMPQ         R10, SI
-	JAE          taps807
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VFMADD231PS  320(CX)(R11*1), Y12, Y10
-	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y11
-	INCQ         R10
-	JMP          tap806
-
-taps807:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMOVUPS    Y9, 288(AX)(R9*1)
-	VMOVUPS    Y10, 320(AX)(R9*1)
-	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        end788
-
-last11_802:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000140
-	JBE     last10_801
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	XORQ    R10, R10
-
-tap808:
-	CMPQ         R10, SI
-	JAE          taps809
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y10
-	INCQ         R10
-	JMP          tap808
-
-taps809:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMOVUPS    Y9, 288(AX)(R9*1)
-	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        end788
-
-last10_801:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000120
-	JBE     last9_800
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	XORQ    R10, R10
-
-tap810:
-	CMPQ         R10, SI
-	JAE          taps811
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y9
-	INCQ         R10
-	JMP          tap810
-
-taps811:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        end788
-
-last9_800:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000100
-	JBE     last8_799
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	XORQ    R10, R10
-
-tap812:
-	CMPQ         R10, SI
-	JAE          taps813
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y8
-	INCQ         R10
-	JMP          tap812
-
-taps813:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        end788
-
-last8_799:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x000000e0
-	JBE     last7_798
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	XORQ    R10, R10
-
-tap814:
-	CMPQ         R10, SI
-	JAE          taps815
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y7
-	INCQ         R10
-	JMP          tap814
-
-taps815:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        end788
-
-last7_798:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x000000c0
-	JBE     last6_797
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	XORQ    R10, R10
-
-tap816:
-	CMPQ         R10, SI
-	JAE          taps817
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y6
-	INCQ         R10
-	JMP          tap816
-
-taps817:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        end788
-
-last6_797:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x000000a0
-	JBE     last5_796
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	XORQ    R10, R10
-
-tap818:
-	CMPQ         R10, SI
-	JAE          taps819
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y5
-	INCQ         R10
-	JMP          tap818
-
-taps819:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        end788
-
-last5_796:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000080
-	JBE     last4_795
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	XORQ    R10, R10
-
-tap820:
-	CMPQ         R10, SI
-	JAE          taps821
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y4
-	INCQ         R10
-	JMP          tap820
-
-taps821:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        end788
-
-last4_795:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000060
-	JBE     last3_794
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	XORQ    R10, R10
-
-tap822:
-	CMPQ         R10, SI
-	JAE          taps823
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y3
-	INCQ         R10
-	JMP          tap822
-
-taps823:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        end788
-
-last3_794:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000040
-	JBE     last2_793
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	XORQ    R10, R10
-
-tap824:
-	CMPQ         R10, SI
-	JAE          taps825
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y2
-	INCQ         R10
-	JMP          tap824
-
-taps825:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        end788
-
-last2_793:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000020
-	JBE     last1_792
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	XORQ    R10, R10
-
-tap826:
-	CMPQ         R10, SI
-	JAE          taps827
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y1
-	INCQ         R10
-	JMP          tap826
-
-taps827:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        end788
-
-last1_792:
-	VMOVAPS Y13, Y0
-	XORQ    R10, R10
-
-tap828:
-	CMPQ         R10, SI
-	JAE          taps829
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VMASKMOVPS   (CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y0
-	INCQ         R10
-	JMP          tap828
-
-taps829:
-	VMASKMOVPS Y0, Y15, (AX)(R9*1)
-
-end788:
-	VZEROUPPER
-	RET
-
-// func shiftSumRows256(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)
-// Requires: AVX, FMA3
-TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
-	VBROADCASTSS b+72(FP), Y13
-	MOVQ         y+0(FP), AX
-	MOVQ         x+16(FP), CX
-	MOVQ         offs+32(FP), DX
-	MOVQ         w+40(FP), BX
-	MOVQ         taps+48(FP), SI
-	MOVQ         rows+56(FP), R12
-	MOVQ         n+64(FP), R8
-	TESTQ        R8, R8
-	JZ           end832
-	MOVQ         R8, DI
-	DECQ         DI
-	ANDQ         $0x00000007, DI
-	INCQ         DI
-	MOVQ         $0x00000008, R9
-	SUBQ         DI, R9
-	LEAQ         maskTable<>+0(SB), DI
-	VMOVUPS      (DI)(R9*4), Y15
-	MOVQ         R8, DI
-	DECQ         DI
-	XORQ         R9, R9
-
-blocks833:
-	LEAQ 96(R9), R10
-	CMPQ R10, DI
-	JA   blocksDone834
-	MOVQ R10, R9
-	JMP  blocks833
-
-blocksDone834:
-	MOVQ R9, DI
-	SHLQ $0x02, DI
-	SHLQ $0x02, R8
-
-row830:
-	TESTQ R12, R12
-	JZ    end832
-	XORQ  R9, R9
-
-blockU835:
-	CMPQ    R9, DI
-	JAE     last12_847
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	VMOVAPS Y13, Y11
-	XORQ    R10, R10
-
-tap848:
-	CMPQ         R10, SI
-	JAE          taps849
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VFMADD231PS  320(CX)(R11*1), Y12, Y10
-	VFMADD231PS  352(CX)(R11*1), Y12, Y11
-	INCQ         R10
-	JMP          tap848
-
-taps849:
-	VMOVUPS Y0, (AX)(R9*1)
-	VMOVUPS Y1, 32(AX)(R9*1)
-	VMOVUPS Y2, 64(AX)(R9*1)
-	VMOVUPS Y3, 96(AX)(R9*1)
-	VMOVUPS Y4, 128(AX)(R9*1)
-	VMOVUPS Y5, 160(AX)(R9*1)
-	VMOVUPS Y6, 192(AX)(R9*1)
-	VMOVUPS Y7, 224(AX)(R9*1)
-	VMOVUPS Y8, 256(AX)(R9*1)
-	VMOVUPS Y9, 288(AX)(R9*1)
-	VMOVUPS Y10, 320(AX)(R9*1)
-	VMOVUPS Y11, 352(AX)(R9*1)
-	ADDQ    $0x00000180, R9
-	JMP     blockU835
-
-last12_847:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000160
-	JBE     last11_846
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	VMOVAPS Y13, Y11
-	XORQ    R10, R10
-
-tap850:
-	CMPQ         R10, SI
-	JAE          taps851
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VFMADD231PS  320(CX)(R11*1), Y12, Y10
-	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y11
-	INCQ         R10
-	JMP          tap850
-
-taps851:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMOVUPS    Y9, 288(AX)(R9*1)
-	VMOVUPS    Y10, 320(AX)(R9*1)
-	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
-	JMP        next831
-
-last11_846:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000140
-	JBE     last10_845
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	VMOVAPS Y13, Y10
-	XORQ    R10, R10
-
-tap852:
-	CMPQ         R10, SI
-	JAE          taps853
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VFMADD231PS  288(CX)(R11*1), Y12, Y9
-	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y10
-	INCQ         R10
-	JMP          tap852
-
-taps853:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMOVUPS    Y9, 288(AX)(R9*1)
-	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
-	JMP        next831
-
-last10_845:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000120
-	JBE     last9_844
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	VMOVAPS Y13, Y9
-	XORQ    R10, R10
-
-tap854:
-	CMPQ         R10, SI
-	JAE          taps855
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VFMADD231PS  256(CX)(R11*1), Y12, Y8
-	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y9
-	INCQ         R10
-	JMP          tap854
-
-taps855:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMOVUPS    Y8, 256(AX)(R9*1)
-	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
-	JMP        next831
-
-last9_844:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x00000100
-	JBE     last8_843
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
-	VMOVAPS Y13, Y8
-	XORQ    R10, R10
-
-tap856:
-	CMPQ         R10, SI
-	JAE          taps857
-	MOVLQSX      (DX)(R10*4), R11
-	SHLQ         $0x02, R11
-	ADDQ         R9, R11
-	VBROADCASTSS (BX)(R10*4), Y12
-	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VFMADD231PS  224(CX)(R11*1), Y12, Y7
-	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y8
-	INCQ         R10
-	JMP          tap856
-
-taps857:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMOVUPS    Y7, 224(AX)(R9*1)
-	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
-	JMP        next831
-
-last8_843:
-	MOVQ    R8, R11
-	SUBQ    R9, R11
-	CMPQ    R11, $0x000000e0
-	JBE     last7_842
-	VMOVAPS Y13, Y0
-	VMOVAPS Y13, Y1
-	VMOVAPS Y13, Y2
-	VMOVAPS Y13, Y3
-	VMOVAPS Y13, Y4
-	VMOVAPS Y13, Y5
-	VMOVAPS Y13, Y6
-	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
 tap858:
@@ -14727,27 +14544,35 @@ tap858:
 	VFMADD231PS  128(CX)(R11*1), Y12, Y4
 	VFMADD231PS  160(CX)(R11*1), Y12, Y5
 	VFMADD231PS  192(CX)(R11*1), Y12, Y6
-	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y7
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VFMADD231PS  320(CX)(R11*1), Y12, Y10
+	VFMADD231PS  352(CX)(R11*1), Y12, Y11
 	INCQ         R10
 	JMP          tap858
 
 taps859:
-	VMOVUPS    Y0, (AX)(R9*1)
-	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMOVUPS    Y6, 192(AX)(R9*1)
-	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
-	JMP        next831
+	VMOVUPS Y0, (AX)(R9*1)
+	VMOVUPS Y1, 32(AX)(R9*1)
+	VMOVUPS Y2, 64(AX)(R9*1)
+	VMOVUPS Y3, 96(AX)(R9*1)
+	VMOVUPS Y4, 128(AX)(R9*1)
+	VMOVUPS Y5, 160(AX)(R9*1)
+	VMOVUPS Y6, 192(AX)(R9*1)
+	VMOVUPS Y7, 224(AX)(R9*1)
+	VMOVUPS Y8, 256(AX)(R9*1)
+	VMOVUPS Y9, 288(AX)(R9*1)
+	VMOVUPS Y10, 320(AX)(R9*1)
+	VMOVUPS Y11, 352(AX)(R9*1)
+	ADDQ    $0x00000180, R9
+	JMP     blockU845
 
-last7_842:
+last12_857:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x000000c0
-	JBE     last6_841
+	CMPQ    R11, $0x00000160
+	JBE     last11_856
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
@@ -14755,6 +14580,11 @@ last7_842:
 	VMOVAPS Y13, Y4
 	VMOVAPS Y13, Y5
 	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
+	VMOVAPS Y13, Y11
 	XORQ    R10, R10
 
 tap860:
@@ -14770,8 +14600,13 @@ tap860:
 	VFMADD231PS  96(CX)(R11*1), Y12, Y3
 	VFMADD231PS  128(CX)(R11*1), Y12, Y4
 	VFMADD231PS  160(CX)(R11*1), Y12, Y5
-	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y6
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VFMADD231PS  320(CX)(R11*1), Y12, Y10
+	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y11
 	INCQ         R10
 	JMP          tap860
 
@@ -14782,20 +14617,30 @@ taps861:
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
 	VMOVUPS    Y5, 160(AX)(R9*1)
-	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
-	JMP        next831
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMOVUPS    Y9, 288(AX)(R9*1)
+	VMOVUPS    Y10, 320(AX)(R9*1)
+	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
+	JMP        end842
 
-last6_841:
+last11_856:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x000000a0
-	JBE     last5_840
+	CMPQ    R11, $0x00000140
+	JBE     last10_855
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	VMOVAPS Y13, Y4
 	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
 	XORQ    R10, R10
 
 tap862:
@@ -14810,8 +14655,13 @@ tap862:
 	VFMADD231PS  64(CX)(R11*1), Y12, Y2
 	VFMADD231PS  96(CX)(R11*1), Y12, Y3
 	VFMADD231PS  128(CX)(R11*1), Y12, Y4
-	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y5
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y10
 	INCQ         R10
 	JMP          tap862
 
@@ -14821,19 +14671,29 @@ taps863:
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
 	VMOVUPS    Y4, 128(AX)(R9*1)
-	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
-	JMP        next831
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMOVUPS    Y9, 288(AX)(R9*1)
+	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
+	JMP        end842
 
-last5_840:
+last10_855:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000080
-	JBE     last4_839
+	CMPQ    R11, $0x00000120
+	JBE     last9_854
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
 	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
 	XORQ    R10, R10
 
 tap864:
@@ -14847,8 +14707,13 @@ tap864:
 	VFMADD231PS  32(CX)(R11*1), Y12, Y1
 	VFMADD231PS  64(CX)(R11*1), Y12, Y2
 	VFMADD231PS  96(CX)(R11*1), Y12, Y3
-	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y4
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y9
 	INCQ         R10
 	JMP          tap864
 
@@ -14857,18 +14722,28 @@ taps865:
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
 	VMOVUPS    Y3, 96(AX)(R9*1)
-	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
-	JMP        next831
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
+	JMP        end842
 
-last4_839:
+last9_854:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000060
-	JBE     last3_838
+	CMPQ    R11, $0x00000100
+	JBE     last8_853
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
 	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
 	XORQ    R10, R10
 
 tap866:
@@ -14881,8 +14756,13 @@ tap866:
 	VFMADD231PS  (CX)(R11*1), Y12, Y0
 	VFMADD231PS  32(CX)(R11*1), Y12, Y1
 	VFMADD231PS  64(CX)(R11*1), Y12, Y2
-	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y3
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y8
 	INCQ         R10
 	JMP          tap866
 
@@ -14890,17 +14770,27 @@ taps867:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
 	VMOVUPS    Y2, 64(AX)(R9*1)
-	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
-	JMP        next831
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
+	JMP        end842
 
-last3_838:
+last8_853:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000040
-	JBE     last2_837
+	CMPQ    R11, $0x000000e0
+	JBE     last7_852
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
 	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
 	XORQ    R10, R10
 
 tap868:
@@ -14912,24 +14802,39 @@ tap868:
 	VBROADCASTSS (BX)(R10*4), Y12
 	VFMADD231PS  (CX)(R11*1), Y12, Y0
 	VFMADD231PS  32(CX)(R11*1), Y12, Y1
-	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y2
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y7
 	INCQ         R10
 	JMP          tap868
 
 taps869:
 	VMOVUPS    Y0, (AX)(R9*1)
 	VMOVUPS    Y1, 32(AX)(R9*1)
-	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
-	JMP        next831
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
+	JMP        end842
 
-last2_837:
+last7_852:
 	MOVQ    R8, R11
 	SUBQ    R9, R11
-	CMPQ    R11, $0x00000020
-	JBE     last1_836
+	CMPQ    R11, $0x000000c0
+	JBE     last6_851
 	VMOVAPS Y13, Y0
 	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
 	XORQ    R10, R10
 
 tap870:
@@ -14940,18 +14845,37 @@ tap870:
 	ADDQ         R9, R11
 	VBROADCASTSS (BX)(R10*4), Y12
 	VFMADD231PS  (CX)(R11*1), Y12, Y0
-	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y1
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y6
 	INCQ         R10
 	JMP          tap870
 
 taps871:
 	VMOVUPS    Y0, (AX)(R9*1)
-	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
-	JMP        next831
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
+	JMP        end842
 
-last1_836:
+last6_851:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x000000a0
+	JBE     last5_850
 	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
 	XORQ    R10, R10
 
 tap872:
@@ -14961,23 +14885,761 @@ tap872:
 	SHLQ         $0x02, R11
 	ADDQ         R9, R11
 	VBROADCASTSS (BX)(R10*4), Y12
-	VMASKMOVPS   (CX)(R11*1), Y15, Y14
-	VFMADD231PS  Y14, Y12, Y0
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y5
 	INCQ         R10
 	JMP          tap872
 
 taps873:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
+	JMP        end842
+
+last5_850:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000080
+	JBE     last4_849
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	XORQ    R10, R10
+
+tap874:
+	CMPQ         R10, SI
+	JAE          taps875
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y4
+	INCQ         R10
+	JMP          tap874
+
+taps875:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
+	JMP        end842
+
+last4_849:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000060
+	JBE     last3_848
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	XORQ    R10, R10
+
+tap876:
+	CMPQ         R10, SI
+	JAE          taps877
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y3
+	INCQ         R10
+	JMP          tap876
+
+taps877:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
+	JMP        end842
+
+last3_848:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000040
+	JBE     last2_847
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	XORQ    R10, R10
+
+tap878:
+	CMPQ         R10, SI
+	JAE          taps879
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y2
+	INCQ         R10
+	JMP          tap878
+
+taps879:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
+	JMP        end842
+
+last2_847:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000020
+	JBE     last1_846
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	XORQ    R10, R10
+
+tap880:
+	CMPQ         R10, SI
+	JAE          taps881
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y1
+	INCQ         R10
+	JMP          tap880
+
+taps881:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
+	JMP        end842
+
+last1_846:
+	VMOVAPS Y13, Y0
+	XORQ    R10, R10
+
+tap882:
+	CMPQ         R10, SI
+	JAE          taps883
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VMASKMOVPS   (CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y0
+	INCQ         R10
+	JMP          tap882
+
+taps883:
 	VMASKMOVPS Y0, Y15, (AX)(R9*1)
 
-next831:
+end842:
+	VZEROUPPER
+	RET
+
+// func shiftSumRows256(y *float32, ys int, x *float32, xs int, offs *int32, w *float32, taps int, rows int, n int, b float32)
+// Requires: AVX, FMA3
+TEXT ·shiftSumRows256(SB), NOSPLIT, $0-76
+	VBROADCASTSS b+72(FP), Y13
+	MOVQ         y+0(FP), AX
+	MOVQ         x+16(FP), CX
+	MOVQ         offs+32(FP), DX
+	MOVQ         w+40(FP), BX
+	MOVQ         taps+48(FP), SI
+	MOVQ         rows+56(FP), R12
+	MOVQ         n+64(FP), R8
+	TESTQ        R8, R8
+	JZ           end886
+	MOVQ         R8, DI
+	DECQ         DI
+	ANDQ         $0x00000007, DI
+	INCQ         DI
+	MOVQ         $0x00000008, R9
+	SUBQ         DI, R9
+	LEAQ         maskTable<>+0(SB), DI
+	VMOVUPS      (DI)(R9*4), Y15
+	MOVQ         R8, DI
+	DECQ         DI
+	XORQ         R9, R9
+
+blocks887:
+	LEAQ 96(R9), R10
+	CMPQ R10, DI
+	JA   blocksDone888
+	MOVQ R10, R9
+	JMP  blocks887
+
+blocksDone888:
+	MOVQ R9, DI
+	SHLQ $0x02, DI
+	SHLQ $0x02, R8
+
+row884:
+	TESTQ R12, R12
+	JZ    end886
+	XORQ  R9, R9
+
+blockU889:
+	CMPQ    R9, DI
+	JAE     last12_901
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
+	VMOVAPS Y13, Y11
+	XORQ    R10, R10
+
+tap902:
+	CMPQ         R10, SI
+	JAE          taps903
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VFMADD231PS  320(CX)(R11*1), Y12, Y10
+	VFMADD231PS  352(CX)(R11*1), Y12, Y11
+	INCQ         R10
+	JMP          tap902
+
+taps903:
+	VMOVUPS Y0, (AX)(R9*1)
+	VMOVUPS Y1, 32(AX)(R9*1)
+	VMOVUPS Y2, 64(AX)(R9*1)
+	VMOVUPS Y3, 96(AX)(R9*1)
+	VMOVUPS Y4, 128(AX)(R9*1)
+	VMOVUPS Y5, 160(AX)(R9*1)
+	VMOVUPS Y6, 192(AX)(R9*1)
+	VMOVUPS Y7, 224(AX)(R9*1)
+	VMOVUPS Y8, 256(AX)(R9*1)
+	VMOVUPS Y9, 288(AX)(R9*1)
+	VMOVUPS Y10, 320(AX)(R9*1)
+	VMOVUPS Y11, 352(AX)(R9*1)
+	ADDQ    $0x00000180, R9
+	JMP     blockU889
+
+last12_901:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000160
+	JBE     last11_900
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
+	VMOVAPS Y13, Y11
+	XORQ    R10, R10
+
+tap904:
+	CMPQ         R10, SI
+	JAE          taps905
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VFMADD231PS  320(CX)(R11*1), Y12, Y10
+	VMASKMOVPS   352(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y11
+	INCQ         R10
+	JMP          tap904
+
+taps905:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMOVUPS    Y9, 288(AX)(R9*1)
+	VMOVUPS    Y10, 320(AX)(R9*1)
+	VMASKMOVPS Y11, Y15, 352(AX)(R9*1)
+	JMP        next885
+
+last11_900:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000140
+	JBE     last10_899
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	VMOVAPS Y13, Y10
+	XORQ    R10, R10
+
+tap906:
+	CMPQ         R10, SI
+	JAE          taps907
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VFMADD231PS  288(CX)(R11*1), Y12, Y9
+	VMASKMOVPS   320(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y10
+	INCQ         R10
+	JMP          tap906
+
+taps907:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMOVUPS    Y9, 288(AX)(R9*1)
+	VMASKMOVPS Y10, Y15, 320(AX)(R9*1)
+	JMP        next885
+
+last10_899:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000120
+	JBE     last9_898
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	VMOVAPS Y13, Y9
+	XORQ    R10, R10
+
+tap908:
+	CMPQ         R10, SI
+	JAE          taps909
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VFMADD231PS  256(CX)(R11*1), Y12, Y8
+	VMASKMOVPS   288(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y9
+	INCQ         R10
+	JMP          tap908
+
+taps909:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMOVUPS    Y8, 256(AX)(R9*1)
+	VMASKMOVPS Y9, Y15, 288(AX)(R9*1)
+	JMP        next885
+
+last9_898:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000100
+	JBE     last8_897
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	VMOVAPS Y13, Y8
+	XORQ    R10, R10
+
+tap910:
+	CMPQ         R10, SI
+	JAE          taps911
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VFMADD231PS  224(CX)(R11*1), Y12, Y7
+	VMASKMOVPS   256(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y8
+	INCQ         R10
+	JMP          tap910
+
+taps911:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMOVUPS    Y7, 224(AX)(R9*1)
+	VMASKMOVPS Y8, Y15, 256(AX)(R9*1)
+	JMP        next885
+
+last8_897:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x000000e0
+	JBE     last7_896
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	XORQ    R10, R10
+
+tap912:
+	CMPQ         R10, SI
+	JAE          taps913
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VFMADD231PS  192(CX)(R11*1), Y12, Y6
+	VMASKMOVPS   224(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y7
+	INCQ         R10
+	JMP          tap912
+
+taps913:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMOVUPS    Y6, 192(AX)(R9*1)
+	VMASKMOVPS Y7, Y15, 224(AX)(R9*1)
+	JMP        next885
+
+last7_896:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x000000c0
+	JBE     last6_895
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	XORQ    R10, R10
+
+tap914:
+	CMPQ         R10, SI
+	JAE          taps915
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VFMADD231PS  160(CX)(R11*1), Y12, Y5
+	VMASKMOVPS   192(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y6
+	INCQ         R10
+	JMP          tap914
+
+taps915:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMOVUPS    Y5, 160(AX)(R9*1)
+	VMASKMOVPS Y6, Y15, 192(AX)(R9*1)
+	JMP        next885
+
+last6_895:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x000000a0
+	JBE     last5_894
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	XORQ    R10, R10
+
+tap916:
+	CMPQ         R10, SI
+	JAE          taps917
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VFMADD231PS  128(CX)(R11*1), Y12, Y4
+	VMASKMOVPS   160(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y5
+	INCQ         R10
+	JMP          tap916
+
+taps917:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMOVUPS    Y4, 128(AX)(R9*1)
+	VMASKMOVPS Y5, Y15, 160(AX)(R9*1)
+	JMP        next885
+
+last5_894:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000080
+	JBE     last4_893
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	XORQ    R10, R10
+
+tap918:
+	CMPQ         R10, SI
+	JAE          taps919
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VFMADD231PS  96(CX)(R11*1), Y12, Y3
+	VMASKMOVPS   128(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y4
+	INCQ         R10
+	JMP          tap918
+
+taps919:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMOVUPS    Y3, 96(AX)(R9*1)
+	VMASKMOVPS Y4, Y15, 128(AX)(R9*1)
+	JMP        next885
+
+last4_893:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000060
+	JBE     last3_892
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	XORQ    R10, R10
+
+tap920:
+	CMPQ         R10, SI
+	JAE          taps921
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VFMADD231PS  64(CX)(R11*1), Y12, Y2
+	VMASKMOVPS   96(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y3
+	INCQ         R10
+	JMP          tap920
+
+taps921:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMOVUPS    Y2, 64(AX)(R9*1)
+	VMASKMOVPS Y3, Y15, 96(AX)(R9*1)
+	JMP        next885
+
+last3_892:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000040
+	JBE     last2_891
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	XORQ    R10, R10
+
+tap922:
+	CMPQ         R10, SI
+	JAE          taps923
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VFMADD231PS  32(CX)(R11*1), Y12, Y1
+	VMASKMOVPS   64(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y2
+	INCQ         R10
+	JMP          tap922
+
+taps923:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMOVUPS    Y1, 32(AX)(R9*1)
+	VMASKMOVPS Y2, Y15, 64(AX)(R9*1)
+	JMP        next885
+
+last2_891:
+	MOVQ    R8, R11
+	SUBQ    R9, R11
+	CMPQ    R11, $0x00000020
+	JBE     last1_890
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	XORQ    R10, R10
+
+tap924:
+	CMPQ         R10, SI
+	JAE          taps925
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX)(R11*1), Y12, Y0
+	VMASKMOVPS   32(CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y1
+	INCQ         R10
+	JMP          tap924
+
+taps925:
+	VMOVUPS    Y0, (AX)(R9*1)
+	VMASKMOVPS Y1, Y15, 32(AX)(R9*1)
+	JMP        next885
+
+last1_890:
+	VMOVAPS Y13, Y0
+	XORQ    R10, R10
+
+tap926:
+	CMPQ         R10, SI
+	JAE          taps927
+	MOVLQSX      (DX)(R10*4), R11
+	SHLQ         $0x02, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (BX)(R10*4), Y12
+	VMASKMOVPS   (CX)(R11*1), Y15, Y14
+	VFMADD231PS  Y14, Y12, Y0
+	INCQ         R10
+	JMP          tap926
+
+taps927:
+	VMASKMOVPS Y0, Y15, (AX)(R9*1)
+
+next885:
 	MOVQ ys+8(FP), R11
 	LEAQ (AX)(R11*4), AX
 	MOVQ xs+24(FP), R11
 	LEAQ (CX)(R11*4), CX
 	DECQ R12
-	JMP  row830
+	JMP  row884
 
-end832:
+end886:
 	VZEROUPPER
 	RET
 
@@ -15025,69 +15687,516 @@ TEXT ·copyPlanes256(SB), NOSPLIT, $0-72
 	SHLQ    $0x02, R12
 	SHLQ    $0x02, R10
 	TESTQ   DI, DI
-	JNZ     wide874
+	JNZ     wide928
 
-plane875:
+plane929:
 	MOVQ BX, DI
 
-row876:
+row930:
 	XORQ       R13, R13
 	VMASKMOVPS (CX)(R13*1), Y15, Y0
 	LEAQ       32(AX)(R13*1), R9
 	CMPQ       R9, R8
-	JA         masked878
+	JA         masked932
 	VMOVUPS    Y0, (AX)(R13*1)
 
-nextRow879:
+nextRow933:
 	ADDQ SI, AX
 	ADDQ R10, CX
 	DECQ DI
-	JNZ  row876
+	JNZ  row930
 	ADDQ R11, AX
 	ADDQ R12, CX
 	DECQ DX
-	JNZ  plane875
+	JNZ  plane929
 	VZEROUPPER
 	RET
 
-masked878:
+masked932:
 	VMASKMOVPS Y0, Y15, (AX)(R13*1)
-	JMP        nextRow879
+	JMP        nextRow933
 
-wide874:
-plane880:
+wide928:
+plane934:
 	MOVQ BX, R13
 
-row881:
+row935:
 	XORQ R14, R14
 
-full885:
+full939:
 	VMOVUPS    (CX)(R14*1), Y0
 	VMOVUPS    Y0, (AX)(R14*1)
 	ADDQ       $0x00000020, R14
 	CMPQ       R14, DI
-	JB         full885
+	JB         full939
 	VMASKMOVPS (CX)(R14*1), Y15, Y0
 	LEAQ       32(AX)(R14*1), R9
 	CMPQ       R9, R8
-	JA         masked883
+	JA         masked937
 	VMOVUPS    Y0, (AX)(R14*1)
 
-nextRow884:
+nextRow938:
 	ADDQ SI, AX
 	ADDQ R10, CX
 	DECQ R13
-	JNZ  row881
+	JNZ  row935
 	ADDQ R11, AX
 	ADDQ R12, CX
 	DECQ DX
-	JNZ  plane880
+	JNZ  plane934
 	VZEROUPPER
 	RET
 
-masked883:
+masked937:
 	VMASKMOVPS Y0, Y15, (AX)(R14*1)
-	JMP        nextRow884
+	JMP        nextRow938
+
+// func copyPlanesBN256(z *float32, y *float32, dps int, drs int, src *float32, sps int, srs int, planes int, rows int, n int, scale *float32, shift *float32, mode int)
+// Requires: AVX
+TEXT ·copyPlanesBN256(SB), NOSPLIT, $0-104
+	MOVQ    z+0(FP), AX
+	MOVQ    y+8(FP), CX
+	MOVQ    src+32(FP), DX
+	MOVQ    rows+64(FP), BX
+	MOVQ    n+72(FP), SI
+	MOVQ    SI, DI
+	DECQ    DI
+	ANDQ    $0x00000007, DI
+	INCQ    DI
+	MOVQ    $0x00000008, R8
+	SUBQ    DI, R8
+	LEAQ    maskTable<>+0(SB), DI
+	VMOVUPS (DI)(R8*4), Y15
+	MOVQ    SI, DI
+	DECQ    DI
+	ANDQ    $-8, DI
+	SHLQ    $0x02, DI
+	MOVQ    planes+56(FP), R8
+	DECQ    R8
+	IMULQ   dps+16(FP), R8
+	MOVQ    BX, R9
+	DECQ    R9
+	IMULQ   drs+24(FP), R9
+	ADDQ    R9, R8
+	ADDQ    SI, R8
+	LEAQ    (AX)(R8*4), R8
+	MOVQ    drs+24(FP), SI
+	MOVQ    BX, R9
+	IMULQ   SI, R9
+	NEGQ    R9
+	ADDQ    dps+16(FP), R9
+	SHLQ    $0x02, R9
+	MOVQ    R9, dps+16(FP)
+	SHLQ    $0x02, SI
+	MOVQ    srs+48(FP), R10
+	MOVQ    BX, R9
+	IMULQ   R10, R9
+	NEGQ    R9
+	ADDQ    sps+40(FP), R9
+	SHLQ    $0x02, R9
+	MOVQ    R9, sps+40(FP)
+	SHLQ    $0x02, R10
+	VXORPS  Y3, Y3, Y3
+	MOVQ    mode+96(FP), BX
+	ANDQ    $0x05, BX
+	XORQ    R9, R9
+	TESTQ   DI, DI
+	SETNE   R9
+	SHLQ    $0x01, R9
+	ORQ     R9, BX
+	CMPQ    BX, $0x00
+	JE      mode940
+	CMPQ    BX, $0x01
+	JE      mode941
+	CMPQ    BX, $0x02
+	JE      mode942
+	CMPQ    BX, $0x03
+	JE      mode943
+	CMPQ    BX, $0x04
+	JE      mode944
+	CMPQ    BX, $0x05
+	JE      mode945
+	CMPQ    BX, $0x06
+	JE      mode946
+	JMP     mode947
+
+mode940:
+plane948:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row949:
+	XORQ       DI, DI
+	VMASKMOVPS (DX)(DI*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	LEAQ       32(AX)(DI*1), R9
+	CMPQ       R9, R8
+	JA         masked950
+	VMOVUPS    Y5, (CX)(DI*1)
+
+nextRow951:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row949
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane948
+	VZEROUPPER
+	RET
+
+masked950:
+	VMASKMOVPS Y5, Y15, (CX)(DI*1)
+	JMP        nextRow951
+
+mode941:
+plane952:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row953:
+	XORQ       DI, DI
+	VMASKMOVPS (DX)(DI*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	LEAQ       32(AX)(DI*1), R9
+	CMPQ       R9, R8
+	JA         masked954
+	VMOVUPS    Y0, (AX)(DI*1)
+	VMOVUPS    Y5, (CX)(DI*1)
+
+nextRow955:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row953
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane952
+	VZEROUPPER
+	RET
+
+masked954:
+	VMASKMOVPS Y0, Y15, (AX)(DI*1)
+	VMASKMOVPS Y5, Y15, (CX)(DI*1)
+	JMP        nextRow955
+
+mode942:
+plane956:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row957:
+	XORQ R11, R11
+
+full960:
+	VMOVUPS    (DX)(R11*1), Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VMOVUPS    Y5, (CX)(R11*1)
+	ADDQ       $0x00000020, R11
+	CMPQ       R11, DI
+	JB         full960
+	VMASKMOVPS (DX)(R11*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	LEAQ       32(AX)(R11*1), R9
+	CMPQ       R9, R8
+	JA         masked958
+	VMOVUPS    Y5, (CX)(R11*1)
+
+nextRow959:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row957
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane956
+	VZEROUPPER
+	RET
+
+masked958:
+	VMASKMOVPS Y5, Y15, (CX)(R11*1)
+	JMP        nextRow959
+
+mode943:
+plane961:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row962:
+	XORQ R11, R11
+
+full965:
+	VMOVUPS    (DX)(R11*1), Y0
+	VMOVUPS    Y0, (AX)(R11*1)
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VMOVUPS    Y5, (CX)(R11*1)
+	ADDQ       $0x00000020, R11
+	CMPQ       R11, DI
+	JB         full965
+	VMASKMOVPS (DX)(R11*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	LEAQ       32(AX)(R11*1), R9
+	CMPQ       R9, R8
+	JA         masked963
+	VMOVUPS    Y0, (AX)(R11*1)
+	VMOVUPS    Y5, (CX)(R11*1)
+
+nextRow964:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row962
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane961
+	VZEROUPPER
+	RET
+
+masked963:
+	VMASKMOVPS Y0, Y15, (AX)(R11*1)
+	VMASKMOVPS Y5, Y15, (CX)(R11*1)
+	JMP        nextRow964
+
+mode944:
+plane966:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row967:
+	XORQ       DI, DI
+	VMASKMOVPS (DX)(DI*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	LEAQ       32(AX)(DI*1), R9
+	CMPQ       R9, R8
+	JA         masked968
+	VMOVUPS    Y5, (CX)(DI*1)
+
+nextRow969:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row967
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane966
+	VZEROUPPER
+	RET
+
+masked968:
+	VMASKMOVPS Y5, Y15, (CX)(DI*1)
+	JMP        nextRow969
+
+mode945:
+plane970:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row971:
+	XORQ       DI, DI
+	VMASKMOVPS (DX)(DI*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	LEAQ       32(AX)(DI*1), R9
+	CMPQ       R9, R8
+	JA         masked972
+	VMOVUPS    Y0, (AX)(DI*1)
+	VMOVUPS    Y5, (CX)(DI*1)
+
+nextRow973:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row971
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane970
+	VZEROUPPER
+	RET
+
+masked972:
+	VMASKMOVPS Y0, Y15, (AX)(DI*1)
+	VMASKMOVPS Y5, Y15, (CX)(DI*1)
+	JMP        nextRow973
+
+mode946:
+plane974:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row975:
+	XORQ R11, R11
+
+full978:
+	VMOVUPS    (DX)(R11*1), Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	VMOVUPS    Y5, (CX)(R11*1)
+	ADDQ       $0x00000020, R11
+	CMPQ       R11, DI
+	JB         full978
+	VMASKMOVPS (DX)(R11*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	LEAQ       32(AX)(R11*1), R9
+	CMPQ       R9, R8
+	JA         masked976
+	VMOVUPS    Y5, (CX)(R11*1)
+
+nextRow977:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row975
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane974
+	VZEROUPPER
+	RET
+
+masked976:
+	VMASKMOVPS Y5, Y15, (CX)(R11*1)
+	JMP        nextRow977
+
+mode947:
+plane979:
+	MOVQ         scale+80(FP), R9
+	VBROADCASTSS (R9), Y1
+	MOVQ         shift+88(FP), R9
+	VBROADCASTSS (R9), Y2
+	ADDQ         $0x04, scale+80(FP)
+	ADDQ         $0x04, shift+88(FP)
+	MOVQ         rows+64(FP), BX
+
+row980:
+	XORQ R11, R11
+
+full983:
+	VMOVUPS    (DX)(R11*1), Y0
+	VMOVUPS    Y0, (AX)(R11*1)
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	VMOVUPS    Y5, (CX)(R11*1)
+	ADDQ       $0x00000020, R11
+	CMPQ       R11, DI
+	JB         full983
+	VMASKMOVPS (DX)(R11*1), Y15, Y0
+	VMULPS     Y1, Y0, Y5
+	VADDPS     Y2, Y5, Y5
+	VANDPS     Y15, Y5, Y5
+	VCMPPS     $0x06, Y3, Y5, Y4
+	VANDPS     Y4, Y5, Y5
+	LEAQ       32(AX)(R11*1), R9
+	CMPQ       R9, R8
+	JA         masked981
+	VMOVUPS    Y0, (AX)(R11*1)
+	VMOVUPS    Y5, (CX)(R11*1)
+
+nextRow982:
+	ADDQ SI, AX
+	ADDQ SI, CX
+	ADDQ R10, DX
+	DECQ BX
+	JNZ  row980
+	MOVQ dps+16(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	ADDQ sps+40(FP), DX
+	DECQ planes+56(FP)
+	JNZ  plane979
+	VZEROUPPER
+	RET
+
+masked981:
+	VMASKMOVPS Y0, Y15, (AX)(R11*1)
+	VMASKMOVPS Y5, Y15, (CX)(R11*1)
+	JMP        nextRow982
 
 // func sigmoidRow256(x *float32, y *float32, n int)
 // Requires: AVX, AVX2, FMA3
@@ -15097,9 +16206,9 @@ TEXT ·sigmoidRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop886:
+gloop984:
 	CMPQ         DX, $0x00000008
-	JB           gtail887
+	JB           gtail985
 	VMOVUPS      (AX), Y0
 	VORPS        (BX), Y0, Y8
 	VCMPPS       $0x05, 896(BX), Y8, Y13
@@ -15134,11 +16243,11 @@ gloop886:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop886
+	JMP          gloop984
 
-gtail887:
+gtail985:
 	TESTQ        DX, DX
-	JZ           gdone888
+	JZ           gdone986
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -15175,7 +16284,7 @@ gtail887:
 	VBLENDVPS    Y13, Y0, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone888:
+gdone986:
 	VZEROUPPER
 	RET
 
@@ -15187,9 +16296,9 @@ TEXT ·tanhRow256(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 	LEAQ gateTbl<>+0(SB), BX
 
-gloop889:
+gloop987:
 	CMPQ        DX, $0x00000008
-	JB          gtail890
+	JB          gtail988
 	VMOVUPS     (AX), Y0
 	VMINPS      960(BX), Y0, Y8
 	VMAXPS      1024(BX), Y8, Y8
@@ -15218,11 +16327,11 @@ gloop889:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         gloop889
+	JMP         gloop987
 
-gtail890:
+gtail988:
 	TESTQ       DX, DX
-	JZ          gdone891
+	JZ          gdone989
 	MOVQ        $0x00000008, SI
 	SUBQ        DX, SI
 	LEAQ        maskTable<>+0(SB), DX
@@ -15253,7 +16362,7 @@ gtail890:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (CX)
 
-gdone891:
+gdone989:
 	VZEROUPPER
 	RET
 
@@ -15266,9 +16375,9 @@ TEXT ·tanhSum256(SB), NOSPLIT, $0-32
 	MOVQ n+24(FP), BX
 	LEAQ gateTbl<>+0(SB), SI
 
-gloop892:
+gloop990:
 	CMPQ        BX, $0x00000008
-	JB          gtail893
+	JB          gtail991
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y1
 	VADDPS      Y1, Y0, Y0
@@ -15300,11 +16409,11 @@ gloop892:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         gloop892
+	JMP         gloop990
 
-gtail893:
+gtail991:
 	TESTQ       BX, BX
-	JZ          gdone894
+	JZ          gdone992
 	MOVQ        $0x00000008, DI
 	SUBQ        BX, DI
 	LEAQ        maskTable<>+0(SB), BX
@@ -15337,7 +16446,7 @@ gtail893:
 	VBLENDVPS   Y12, Y0, Y1, Y1
 	VMASKMOVPS  Y1, Y15, (DX)
 
-gdone894:
+gdone992:
 	VZEROUPPER
 	RET
 
@@ -15350,9 +16459,9 @@ TEXT ·expShift256(SB), NOSPLIT, $0-28
 	LEAQ         gateTbl<>+0(SB), BX
 	VBROADCASTSS s+24(FP), Y7
 
-gloop895:
+gloop993:
 	CMPQ         DX, $0x00000008
-	JB           gtail896
+	JB           gtail994
 	VMOVUPS      (AX), Y0
 	VSUBPS       Y7, Y0, Y0
 	VCMPPS       $0x05, 896(BX), Y0, Y13
@@ -15380,11 +16489,11 @@ gloop895:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          gloop895
+	JMP          gloop993
 
-gtail896:
+gtail994:
 	TESTQ        DX, DX
-	JZ           gdone897
+	JZ           gdone995
 	MOVQ         $0x00000008, SI
 	SUBQ         DX, SI
 	LEAQ         maskTable<>+0(SB), DX
@@ -15414,7 +16523,7 @@ gtail896:
 	VANDPS       Y13, Y1, Y1
 	VMASKMOVPS   Y1, Y15, (CX)
 
-gdone897:
+gdone995:
 	VZEROUPPER
 	RET
 
@@ -15431,9 +16540,9 @@ TEXT ·gruCell256(SB), NOSPLIT, $0-48
 	MOVQ DI, R9
 	SHLQ $0x02, R9
 
-gloop898:
+gloop996:
 	CMPQ         DI, $0x00000008
-	JB           gtail899
+	JB           gtail997
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -15540,11 +16649,11 @@ gloop898:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          gloop898
+	JMP          gloop996
 
-gtail899:
+gtail997:
 	TESTQ        DI, DI
-	JZ           gdone900
+	JZ           gdone998
 	MOVQ         $0x00000008, R10
 	SUBQ         DI, R10
 	LEAQ         maskTable<>+0(SB), DI
@@ -15650,7 +16759,7 @@ gtail899:
 	VFMADD231PS  Y0, Y3, Y7
 	VMASKMOVPS   Y7, Y15, (SI)
 
-gdone900:
+gdone998:
 	VZEROUPPER
 	RET
 
@@ -15671,11 +16780,11 @@ TEXT ·gruCellBackward256(SB), NOSPLIT, $0-72
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R9, R9
-	JZ      nody901
+	JZ      nody999
 
-gloop902:
+gloop1000:
 	CMPQ    R10, $0x00000008
-	JB      gtail903
+	JB      gtail1001
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -15717,11 +16826,11 @@ gloop902:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
-	JMP     gloop902
+	JMP     gloop1000
 
-gtail903:
+gtail1001:
 	TESTQ      R10, R10
-	JZ         gdone904
+	JZ         gdone1002
 	MOVQ       $0x00000008, R12
 	SUBQ       R10, R12
 	LEAQ       maskTable<>+0(SB), R10
@@ -15759,14 +16868,14 @@ gtail903:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone904:
+gdone1002:
 	VZEROUPPER
 	RET
 
-nody901:
-gloop905:
+nody999:
+gloop1003:
 	CMPQ    R10, $0x00000008
-	JB      gtail906
+	JB      gtail1004
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R11*1), Y1
 	VMOVUPS (AX)(R11*2), Y2
@@ -15805,11 +16914,11 @@ gloop905:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R10
-	JMP     gloop905
+	JMP     gloop1003
 
-gtail906:
+gtail1004:
 	TESTQ      R10, R10
-	JZ         gdone907
+	JZ         gdone1005
 	MOVQ       $0x00000008, R9
 	SUBQ       R10, R9
 	LEAQ       maskTable<>+0(SB), R10
@@ -15845,7 +16954,7 @@ gtail906:
 	VMULPS     Y1, Y3, Y3
 	VMASKMOVPS Y3, Y15, (BX)
 
-gdone907:
+gdone1005:
 	VZEROUPPER
 	RET
 
@@ -15864,9 +16973,9 @@ TEXT ·lstmCell256(SB), NOSPLIT, $0-56
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-gloop908:
+gloop1006:
 	CMPQ         R8, $0x00000008
-	JB           gtail909
+	JB           gtail1007
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -16030,11 +17139,11 @@ gloop908:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          gloop908
+	JMP          gloop1006
 
-gtail909:
+gtail1007:
 	TESTQ        R8, R8
-	JZ           gdone910
+	JZ           gdone1008
 	MOVQ         $0x00000008, R12
 	SUBQ         R8, R12
 	LEAQ         maskTable<>+0(SB), R8
@@ -16196,7 +17305,7 @@ gtail909:
 	VMULPS       Y6, Y4, Y7
 	VMASKMOVPS   Y7, Y15, (DI)
 
-gdone910:
+gdone1008:
 	VZEROUPPER
 	RET
 
@@ -16217,11 +17326,11 @@ TEXT ·lstmCellBackward256(SB), NOSPLIT, $0-64
 	LEAQ    gateTbl<>+0(SB), R12
 	VMOVUPS 128(R12), Y14
 	TESTQ   R8, R8
-	JZ      nody911
+	JZ      nody1009
 
-gloop912:
+gloop1010:
 	CMPQ    R9, $0x00000008
-	JB      gtail913
+	JB      gtail1011
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -16267,11 +17376,11 @@ gloop912:
 	ADDQ    $0x00000020, DI
 	ADDQ    $0x00000020, R8
 	SUBQ    $0x00000008, R9
-	JMP     gloop912
+	JMP     gloop1010
 
-gtail913:
+gtail1011:
 	TESTQ      R9, R9
-	JZ         gdone914
+	JZ         gdone1012
 	MOVQ       $0x00000008, R12
 	SUBQ       R9, R12
 	LEAQ       maskTable<>+0(SB), R9
@@ -16314,14 +17423,14 @@ gtail913:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone914:
+gdone1012:
 	VZEROUPPER
 	RET
 
-nody911:
-gloop915:
+nody1009:
+gloop1013:
 	CMPQ    R9, $0x00000008
-	JB      gtail916
+	JB      gtail1014
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R10*1), Y1
 	VMOVUPS (AX)(R10*2), Y2
@@ -16364,11 +17473,11 @@ gloop915:
 	ADDQ    $0x00000020, SI
 	ADDQ    $0x00000020, DI
 	SUBQ    $0x00000008, R9
-	JMP     gloop915
+	JMP     gloop1013
 
-gtail916:
+gtail1014:
 	TESTQ      R9, R9
-	JZ         gdone917
+	JZ         gdone1015
 	MOVQ       $0x00000008, R8
 	SUBQ       R9, R8
 	LEAQ       maskTable<>+0(SB), R9
@@ -16409,7 +17518,7 @@ gtail916:
 	VMULPS     Y1, Y9, Y9
 	VMASKMOVPS Y9, Y15, (SI)
 
-gdone917:
+gdone1015:
 	VZEROUPPER
 	RET
 
@@ -16424,11 +17533,11 @@ TEXT ·tanhCellBackward256(SB), NOSPLIT, $0-40
 	LEAQ    gateTbl<>+0(SB), DI
 	VMOVUPS 128(DI), Y14
 	TESTQ   BX, BX
-	JZ      nody918
+	JZ      nody1016
 
-gloop919:
+gloop1017:
 	CMPQ    SI, $0x00000008
-	JB      gtail920
+	JB      gtail1018
 	VMOVUPS (CX), Y0
 	VMOVUPS (BX), Y13
 	VADDPS  Y13, Y0, Y0
@@ -16442,11 +17551,11 @@ gloop919:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     gloop919
+	JMP     gloop1017
 
-gtail920:
+gtail1018:
 	TESTQ      SI, SI
-	JZ         gdone921
+	JZ         gdone1019
 	MOVQ       $0x00000008, DI
 	SUBQ       SI, DI
 	LEAQ       maskTable<>+0(SB), SI
@@ -16460,14 +17569,14 @@ gtail920:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone921:
+gdone1019:
 	VZEROUPPER
 	RET
 
-nody918:
-gloop922:
+nody1016:
+gloop1020:
 	CMPQ    SI, $0x00000008
-	JB      gtail923
+	JB      gtail1021
 	VMOVUPS (CX), Y0
 	VMOVUPS (AX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -16478,11 +17587,11 @@ gloop922:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, SI
-	JMP     gloop922
+	JMP     gloop1020
 
-gtail923:
+gtail1021:
 	TESTQ      SI, SI
-	JZ         gdone924
+	JZ         gdone1022
 	MOVQ       $0x00000008, BX
 	SUBQ       SI, BX
 	LEAQ       maskTable<>+0(SB), SI
@@ -16494,7 +17603,7 @@ gtail923:
 	VMULPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DX)
 
-gdone924:
+gdone1022:
 	VZEROUPPER
 	RET
 
@@ -16521,16 +17630,16 @@ TEXT ·scaleShiftRows256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows925:
+rows1023:
 	TESTQ        SI, SI
-	JZ           end926
+	JZ           end1024
 	VBROADCASTSS (DX), Y14
 	VBROADCASTSS (BX), Y13
 	XORQ         R10, R10
 
-loopU927:
+loopU1025:
 	CMPQ    R10, R8
-	JAE     loop1928
+	JAE     loop11026
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
@@ -16544,34 +17653,34 @@ loopU927:
 	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y3, 96(AX)(R10*1)
 	ADDQ    $0x00000080, R10
-	JMP     loopU927
+	JMP     loopU1025
 
-loop1928:
+loop11026:
 	CMPQ    R10, R9
-	JAE     tail930
+	JAE     tail1028
 	VMULPS  (CX)(R10*1), Y14, Y0
 	VADDPS  Y13, Y0, Y0
 	VMOVUPS Y0, (AX)(R10*1)
 	ADDQ    $0x00000020, R10
-	JMP     loop1928
+	JMP     loop11026
 
-tail930:
+tail1028:
 	CMPQ       R10, DI
-	JAE        done929
+	JAE        done1027
 	VMASKMOVPS (CX)(R10*1), Y15, Y0
 	VMULPS     Y14, Y0, Y0
 	VADDPS     Y13, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R10*1)
 
-done929:
+done1027:
 	ADDQ DI, CX
 	ADDQ DI, AX
 	ADDQ $0x04, DX
 	ADDQ $0x04, BX
 	DECQ SI
-	JMP  rows925
+	JMP  rows1023
 
-end926:
+end1024:
 	VZEROUPPER
 	RET
 
@@ -16598,9 +17707,9 @@ TEXT ·add256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU931:
+loopU1029:
 	CMPQ    BX, SI
-	JAE     loop1932
+	JAE     loop11030
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -16614,26 +17723,26 @@ loopU931:
 	VADDPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU931
+	JMP     loopU1029
 
-loop1932:
+loop11030:
 	CMPQ    BX, DI
-	JAE     tail934
+	JAE     tail1032
 	VMOVUPS (CX)(BX*1), Y0
 	VADDPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1932
+	JMP     loop11030
 
-tail934:
+tail1032:
 	CMPQ       BX, R8
-	JAE        done933
+	JAE        done1031
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VADDPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done933:
+done1031:
 	VZEROUPPER
 	RET
 
@@ -16660,9 +17769,9 @@ TEXT ·mul256(SB), NOSPLIT, $0-32
 	SHLQ    $0x02, R8
 	XORQ    BX, BX
 
-loopU935:
+loopU1033:
 	CMPQ    BX, SI
-	JAE     loop1936
+	JAE     loop11034
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
@@ -16676,26 +17785,26 @@ loopU935:
 	VMULPS  96(DX)(BX*1), Y3, Y3
 	VMOVUPS Y3, 96(AX)(BX*1)
 	ADDQ    $0x00000080, BX
-	JMP     loopU935
+	JMP     loopU1033
 
-loop1936:
+loop11034:
 	CMPQ    BX, DI
-	JAE     tail938
+	JAE     tail1036
 	VMOVUPS (CX)(BX*1), Y0
 	VMULPS  (DX)(BX*1), Y0, Y0
 	VMOVUPS Y0, (AX)(BX*1)
 	ADDQ    $0x00000020, BX
-	JMP     loop1936
+	JMP     loop11034
 
-tail938:
+tail1036:
 	CMPQ       BX, R8
-	JAE        done937
+	JAE        done1035
 	VMASKMOVPS (CX)(BX*1), Y15, Y0
 	VMASKMOVPS (DX)(BX*1), Y15, Y4
 	VMULPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(BX*1)
 
-done937:
+done1035:
 	VZEROUPPER
 	RET
 
@@ -16725,9 +17834,9 @@ TEXT ·relu6Forward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU939:
+loopU1037:
 	CMPQ    DX, BX
-	JAE     loop1940
+	JAE     loop11038
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
@@ -16739,29 +17848,29 @@ loopU939:
 	VMINPS  Y2, Y13, Y2
 	VMOVUPS Y2, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU939
+	JMP     loopU1037
 
-loop1940:
+loop11038:
 	CMPQ    DX, SI
-	JAE     tail942
+	JAE     tail1040
 	VMOVUPS (AX)(DX*1), Y0
 	VCMPPS  $0x06, Y14, Y0, Y1
 	VANDPS  Y1, Y0, Y0
 	VMINPS  Y0, Y13, Y0
 	VMOVUPS Y0, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1940
+	JMP     loop11038
 
-tail942:
+tail1040:
 	CMPQ       DX, DI
-	JAE        done941
+	JAE        done1039
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VCMPPS     $0x06, Y14, Y0, Y1
 	VANDPS     Y1, Y0, Y0
 	VMINPS     Y0, Y13, Y0
 	VMASKMOVPS Y0, Y15, (CX)(DX*1)
 
-done941:
+done1039:
 	VZEROUPPER
 	RET
 
@@ -16791,9 +17900,9 @@ TEXT ·relu6Backward256(SB), NOSPLIT, $0-24
 	SHLQ         $0x02, DI
 	XORQ         DX, DX
 
-loopU943:
+loopU1041:
 	CMPQ    DX, BX
-	JAE     loop1944
+	JAE     loop11042
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -16809,11 +17918,11 @@ loopU943:
 	VANDPS  Y5, Y6, Y6
 	VMOVUPS Y6, 32(CX)(DX*1)
 	ADDQ    $0x00000040, DX
-	JMP     loopU943
+	JMP     loopU1041
 
-loop1944:
+loop11042:
 	CMPQ    DX, SI
-	JAE     tail946
+	JAE     tail1044
 	VMOVUPS (AX)(DX*1), Y0
 	VMOVUPS (CX)(DX*1), Y2
 	VCMPPS  $0x06, Y14, Y0, Y1
@@ -16822,11 +17931,11 @@ loop1944:
 	VANDPS  Y1, Y2, Y2
 	VMOVUPS Y2, (CX)(DX*1)
 	ADDQ    $0x00000020, DX
-	JMP     loop1944
+	JMP     loop11042
 
-tail946:
+tail1044:
 	CMPQ       DX, DI
-	JAE        done945
+	JAE        done1043
 	VMASKMOVPS (AX)(DX*1), Y15, Y0
 	VMASKMOVPS (CX)(DX*1), Y15, Y2
 	VCMPPS     $0x06, Y14, Y0, Y1
@@ -16835,7 +17944,7 @@ tail946:
 	VANDPS     Y1, Y2, Y2
 	VMASKMOVPS Y2, Y15, (CX)(DX*1)
 
-done945:
+done1043:
 	VZEROUPPER
 	RET
 
@@ -16855,9 +17964,9 @@ TEXT ·sumWide256(SB), NOSPLIT, $0-24
 	SHLQ   $0x02, CX
 	XORQ   BX, BX
 
-loopU947:
+loopU1045:
 	CMPQ      BX, DX
-	JAE       loop1948
+	JAE       loop11046
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	VCVTPS2PD 16(AX)(BX*1), Y5
@@ -16867,17 +17976,17 @@ loopU947:
 	VCVTPS2PD 48(AX)(BX*1), Y7
 	VADDPD    Y7, Y3, Y3
 	ADDQ      $0x00000040, BX
-	JMP       loopU947
+	JMP       loopU1045
 
-loop1948:
+loop11046:
 	CMPQ      BX, CX
-	JAE       done949
+	JAE       done1047
 	VCVTPS2PD (AX)(BX*1), Y4
 	VADDPD    Y4, Y0, Y0
 	ADDQ      $0x00000010, BX
-	JMP       loop1948
+	JMP       loop11046
 
-done949:
+done1047:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -16905,9 +18014,9 @@ TEXT ·sumSqDevWide256(SB), NOSPLIT, $0-32
 	SHLQ         $0x02, CX
 	XORQ         BX, BX
 
-loopU950:
+loopU1048:
 	CMPQ        BX, DX
-	JAE         loop1951
+	JAE         loop11049
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
@@ -16921,18 +18030,18 @@ loopU950:
 	VSUBPD      Y12, Y7, Y7
 	VFMADD231PD Y7, Y7, Y3
 	ADDQ        $0x00000040, BX
-	JMP         loopU950
+	JMP         loopU1048
 
-loop1951:
+loop11049:
 	CMPQ        BX, CX
-	JAE         done952
+	JAE         done1050
 	VCVTPS2PD   (AX)(BX*1), Y4
 	VSUBPD      Y12, Y4, Y4
 	VFMADD231PD Y4, Y4, Y0
 	ADDQ        $0x00000010, BX
-	JMP         loop1951
+	JMP         loop11049
 
-done952:
+done1050:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -16964,9 +18073,9 @@ TEXT ·sumDotWide256(SB), NOSPLIT, $0-40
 	SHLQ   $0x02, DX
 	XORQ   SI, SI
 
-loopU953:
+loopU1051:
 	CMPQ        SI, BX
-	JAE         loop1954
+	JAE         loop11052
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
@@ -16984,19 +18093,19 @@ loopU953:
 	VADDPD      Y11, Y3, Y3
 	VFMADD231PD Y12, Y11, Y7
 	ADDQ        $0x00000040, SI
-	JMP         loopU953
+	JMP         loopU1051
 
-loop1954:
+loop11052:
 	CMPQ        SI, DX
-	JAE         done955
+	JAE         done1053
 	VCVTPS2PD   (AX)(SI*1), Y8
 	VCVTPS2PD   (CX)(SI*1), Y12
 	VADDPD      Y8, Y0, Y0
 	VFMADD231PD Y12, Y8, Y4
 	ADDQ        $0x00000010, SI
-	JMP         loop1954
+	JMP         loop11052
 
-done955:
+done1053:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -17032,9 +18141,9 @@ TEXT ·copyRows256(SB), NOSPLIT, $0-48
 	LEAQ    maskTable<>+0(SB), R8
 	VMOVUPS (R8)(R9*4), Y15
 
-rows956:
+rows1054:
 	TESTQ SI, SI
-	JZ    end957
+	JZ    end1055
 	MOVQ  DI, R9
 	ANDQ  $-32, R9
 	SHLQ  $0x02, R9
@@ -17045,9 +18154,9 @@ rows956:
 	SHLQ  $0x02, R11
 	XORQ  R8, R8
 
-loopU958:
+loopU1056:
 	CMPQ    R8, R9
-	JAE     loop1959
+	JAE     loop11057
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	VMOVUPS 32(CX)(R8*1), Y1
@@ -17057,29 +18166,29 @@ loopU958:
 	VMOVUPS 96(CX)(R8*1), Y3
 	VMOVUPS Y3, 96(AX)(R8*1)
 	ADDQ    $0x00000080, R8
-	JMP     loopU958
+	JMP     loopU1056
 
-loop1959:
+loop11057:
 	CMPQ    R8, R10
-	JAE     tail961
+	JAE     tail1059
 	VMOVUPS (CX)(R8*1), Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1959
+	JMP     loop11057
 
-tail961:
+tail1059:
 	CMPQ       R8, R11
-	JAE        done960
+	JAE        done1058
 	VMASKMOVPS (CX)(R8*1), Y15, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-done960:
+done1058:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows956
+	JMP  rows1054
 
-end957:
+end1055:
 	VZEROUPPER
 	RET
 
@@ -17125,38 +18234,38 @@ TEXT ·gatherEven256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DI
 
-rows962:
+rows1060:
 	TESTQ SI, SI
-	JZ    end963
+	JZ    end1061
 	XORQ  R8, R8
 
-loop1964:
+loop11062:
 	CMPQ    R8, R9
-	JAE     tail965
+	JAE     tail1063
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
 	VMOVUPS Y0, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1964
+	JMP     loop11062
 
-tail965:
+tail1063:
 	CMPQ       R8, DI
-	JAE        next966
+	JAE        next1064
 	VMASKMOVPS (CX)(R8*2), Y12, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y13, Y1
 	VSHUFPS    $0x88, Y1, Y0, Y0
 	VPERMPD    $0xd8, Y0, Y0
 	VMASKMOVPS Y0, Y15, (AX)(R8*1)
 
-next966:
+next1064:
 	ADDQ BX, CX
 	ADDQ DX, AX
 	DECQ SI
-	JMP  rows962
+	JMP  rows1060
 
-end963:
+end1061:
 	VZEROUPPER
 	RET
 
@@ -17206,14 +18315,14 @@ TEXT ·maxPool2256(SB), NOSPLIT, $0-56
 	MOVQ    R8, R9
 	SHLQ    $0x02, R9
 
-rows967:
+rows1065:
 	TESTQ DI, DI
-	JZ    end968
+	JZ    end1066
 	XORQ  R8, R8
 
-loop1969:
+loop11067:
 	CMPQ    R8, R10
-	JAE     tail970
+	JAE     tail1068
 	VMOVUPS (CX)(R8*2), Y0
 	VMOVUPS 32(CX)(R8*2), Y1
 	VMOVUPS (SI)(R8*2), Y2
@@ -17226,11 +18335,11 @@ loop1969:
 	VPERMPD $0xd8, Y4, Y4
 	VMOVUPS Y4, (AX)(R8*1)
 	ADDQ    $0x00000020, R8
-	JMP     loop1969
+	JMP     loop11067
 
-tail970:
+tail1068:
 	CMPQ       R8, R9
-	JAE        next971
+	JAE        next1069
 	VMASKMOVPS (CX)(R8*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R8*2), Y14, Y1
 	VMASKMOVPS (SI)(R8*2), Y13, Y2
@@ -17243,14 +18352,14 @@ tail970:
 	VPERMPD    $0xd8, Y4, Y4
 	VMASKMOVPS Y4, Y15, (AX)(R8*1)
 
-next971:
+next1069:
 	ADDQ DX, AX
 	ADDQ BX, CX
 	ADDQ BX, SI
 	DECQ DI
-	JMP  rows967
+	JMP  rows1065
 
-end968:
+end1066:
 	VZEROUPPER
 	RET
 
@@ -17299,20 +18408,20 @@ TEXT ·maxPool2Back256(SB), NOSPLIT, $0-72
 	SUBQ    R11, R12
 	SHLQ    $0x02, R12
 	TESTQ   DI, DI
-	JZ      oned972
+	JZ      oned1070
 	LEAQ    (CX)(DI*1), R11
 	LEAQ    (AX)(DI*1), DI
 	MOVQ    R10, R13
 	SHLQ    $0x02, R13
 
-rows973:
+rows1071:
 	TESTQ R9, R9
-	JZ    end974
+	JZ    end1072
 	XORQ  R10, R10
 
-loop1975:
+loop11073:
 	CMPQ      R10, R12
-	JAE       tail976
+	JAE       tail1074
 	VMOVUPS   (CX)(R10*2), Y0
 	VMOVUPS   32(CX)(R10*2), Y1
 	VMOVUPS   (R11)(R10*2), Y3
@@ -17344,11 +18453,11 @@ loop1975:
 	VMOVUPS   Y10, (DI)(R10*2)
 	VMOVUPS   Y11, 32(DI)(R10*2)
 	ADDQ      $0x00000020, R10
-	JMP       loop1975
+	JMP       loop11073
 
-tail976:
+tail1074:
 	CMPQ       R10, R13
-	JAE        next977
+	JAE        next1075
 	VMASKMOVPS (CX)(R10*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
 	VMASKMOVPS (R11)(R10*2), Y13, Y3
@@ -17380,7 +18489,7 @@ tail976:
 	VMASKMOVPS Y10, Y13, (DI)(R10*2)
 	VMASKMOVPS Y11, Y14, 32(DI)(R10*2)
 
-next977:
+next1075:
 	ADDQ SI, CX
 	ADDQ SI, R11
 	ADDQ SI, AX
@@ -17388,24 +18497,24 @@ next977:
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows973
+	JMP  rows1071
 
-end974:
+end1072:
 	VZEROUPPER
 	RET
 
-oned972:
+oned1070:
 	MOVQ R10, DI
 	SHLQ $0x02, DI
 
-rows978:
+rows1076:
 	TESTQ R9, R9
-	JZ    end979
+	JZ    end1077
 	XORQ  R10, R10
 
-loop1980:
+loop11078:
 	CMPQ      R10, R12
-	JAE       tail981
+	JAE       tail1079
 	VMOVUPS   (CX)(R10*2), Y0
 	VMOVUPS   32(CX)(R10*2), Y1
 	VMOVUPS   (DX)(R10*1), Y6
@@ -17421,11 +18530,11 @@ loop1980:
 	VMOVUPS   Y10, (AX)(R10*2)
 	VMOVUPS   Y11, 32(AX)(R10*2)
 	ADDQ      $0x00000020, R10
-	JMP       loop1980
+	JMP       loop11078
 
-tail981:
+tail1079:
 	CMPQ       R10, DI
-	JAE        next982
+	JAE        next1080
 	VMASKMOVPS (CX)(R10*2), Y13, Y0
 	VMASKMOVPS 32(CX)(R10*2), Y14, Y1
 	VMASKMOVPS (DX)(R10*1), Y15, Y6
@@ -17441,15 +18550,15 @@ tail981:
 	VMASKMOVPS Y10, Y13, (AX)(R10*2)
 	VMASKMOVPS Y11, Y14, 32(AX)(R10*2)
 
-next982:
+next1080:
 	ADDQ SI, CX
 	ADDQ SI, AX
 	ADDQ R8, DX
 	ADDQ R8, BX
 	DECQ R9
-	JMP  rows978
+	JMP  rows1076
 
-end979:
+end1077:
 	VZEROUPPER
 	RET
 
@@ -17467,40 +18576,40 @@ TEXT ·gemmNT1x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock983:
+rowblock1081:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile984:
+tile1082:
 	TESTQ  DI, DI
-	JZ     end985
+	JZ     end1083
 	VXORPS Y0, Y0, Y0
 	MOVQ   a+16(FP), R8
 	MOVQ   BX, R9
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k986:
+k1084:
 	TESTQ       R10, R10
-	JZ          ktail987
+	JZ          ktail1085
 	VMOVUPS     (R9), Y1
 	VMOVUPS     (R8), Y2
 	VFMADD231PS Y1, Y2, Y0
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k986
+	JMP         k1084
 
-ktail987:
+ktail1085:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone988
+	JZ          kdone1086
 	VMASKMOVPS  (R9), Y15, Y1
 	VMASKMOVPS  (R8), Y15, Y2
 	VFMADD231PS Y1, Y2, Y0
 
-kdone988:
+kdone1086:
 	VUNPCKLPS    Y0, Y0, Y1
 	VUNPCKHPS    Y0, Y0, Y2
 	VUNPCKLPS    Y0, Y0, Y3
@@ -17513,13 +18622,13 @@ kdone988:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias989
+	JZ           nobias1087
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X3
 	VADDPS       X3, X0, X0
 	ADDQ         $0x00000004, SI
 
-nobias989:
+nobias1087:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -17529,9 +18638,9 @@ nobias989:
 	IMUL3Q     $0x00000001, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile984
+	JMP        tile1082
 
-end985:
+end1083:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -17539,7 +18648,7 @@ end985:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock983
+	JNZ    rowblock1081
 	VZEROUPPER
 	RET
 
@@ -17557,15 +18666,15 @@ TEXT ·gemmNT1x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock990:
+rowblock1088:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile991:
+tile1089:
 	TESTQ  DI, DI
-	JZ     end992
+	JZ     end1090
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -17573,9 +18682,9 @@ tile991:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k993:
+k1091:
 	TESTQ       R10, R10
-	JZ          ktail994
+	JZ          ktail1092
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R9)(CX*1), Y3
 	VMOVUPS     (R8), Y4
@@ -17584,18 +18693,18 @@ k993:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k993
+	JMP         k1091
 
-ktail994:
+ktail1092:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone995
+	JZ          kdone1093
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R9)(CX*1), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y2, Y4, Y0
 	VFMADD231PS Y3, Y4, Y1
 
-kdone995:
+kdone1093:
 	VUNPCKLPS    Y1, Y0, Y2
 	VUNPCKHPS    Y1, Y0, Y3
 	VUNPCKLPS    Y1, Y0, Y4
@@ -17608,13 +18717,13 @@ kdone995:
 	VEXTRACTF128 $0x01, Y0, X2
 	VADDPS       X2, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias996
+	JZ           nobias1094
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
 	ADDQ         $0x00000008, SI
 
-nobias996:
+nobias1094:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -17624,9 +18733,9 @@ nobias996:
 	IMUL3Q     $0x00000002, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile991
+	JMP        tile1089
 
-end992:
+end1090:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -17634,7 +18743,7 @@ end992:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock990
+	JNZ    rowblock1088
 	VZEROUPPER
 	RET
 
@@ -17652,15 +18761,15 @@ TEXT ·gemmNT1x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock997:
+rowblock1095:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile998:
+tile1096:
 	TESTQ  DI, DI
-	JZ     end999
+	JZ     end1097
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -17669,9 +18778,9 @@ tile998:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1000:
+k1098:
 	TESTQ       R10, R10
-	JZ          ktail1001
+	JZ          ktail1099
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R9)(CX*1), Y4
 	VMOVUPS     (R9)(CX*2), Y5
@@ -17682,11 +18791,11 @@ k1000:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1000
+	JMP         k1098
 
-ktail1001:
+ktail1099:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1002
+	JZ          kdone1100
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R9)(CX*1), Y15, Y4
 	VMASKMOVPS  (R9)(CX*2), Y15, Y5
@@ -17695,7 +18804,7 @@ ktail1001:
 	VFMADD231PS Y4, Y6, Y1
 	VFMADD231PS Y5, Y6, Y2
 
-kdone1002:
+kdone1100:
 	VUNPCKLPS    Y1, Y0, Y3
 	VUNPCKHPS    Y1, Y0, Y4
 	VUNPCKLPS    Y2, Y2, Y5
@@ -17708,13 +18817,13 @@ kdone1002:
 	VEXTRACTF128 $0x01, Y0, X3
 	VADDPS       X3, X0, X0
 	TESTQ        SI, SI
-	JZ           nobias1003
+	JZ           nobias1101
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	ADDQ         $0x0000000c, SI
 
-nobias1003:
+nobias1101:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R8
@@ -17724,9 +18833,9 @@ nobias1003:
 	IMUL3Q     $0x00000003, CX, R8
 	ADDQ       R8, BX
 	DECQ       DI
-	JMP        tile998
+	JMP        tile1096
 
-end999:
+end1097:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	MOVQ   ldc+8(FP), R8
@@ -17734,7 +18843,7 @@ end999:
 	IMUL3Q $0x00000001, R8, R8
 	ADDQ   R8, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock997
+	JNZ    rowblock1095
 	VZEROUPPER
 	RET
 
@@ -17752,15 +18861,15 @@ TEXT ·gemmNT2x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1004:
+rowblock1102:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1005:
+tile1103:
 	TESTQ  DI, DI
-	JZ     end1006
+	JZ     end1104
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   a+16(FP), R8
@@ -17768,9 +18877,9 @@ tile1005:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1007:
+k1105:
 	TESTQ       R10, R10
-	JZ          ktail1008
+	JZ          ktail1106
 	VMOVUPS     (R9), Y2
 	VMOVUPS     (R8), Y3
 	VFMADD231PS Y2, Y3, Y0
@@ -17779,18 +18888,18 @@ k1007:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1007
+	JMP         k1105
 
-ktail1008:
+ktail1106:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1009
+	JZ          kdone1107
 	VMASKMOVPS  (R9), Y15, Y2
 	VMASKMOVPS  (R8), Y15, Y3
 	VFMADD231PS Y2, Y3, Y0
 	VMASKMOVPS  (R8)(AX*1), Y15, Y3
 	VFMADD231PS Y2, Y3, Y1
 
-kdone1009:
+kdone1107:
 	VUNPCKLPS    Y0, Y0, Y2
 	VUNPCKHPS    Y0, Y0, Y3
 	VUNPCKLPS    Y0, Y0, Y4
@@ -17814,14 +18923,14 @@ kdone1009:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	TESTQ        SI, SI
-	JZ           nobias1010
+	JZ           nobias1108
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X4
 	VADDPS       X4, X0, X0
 	VADDPS       X4, X1, X1
 	ADDQ         $0x00000004, SI
 
-nobias1010:
+nobias1108:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -17834,9 +18943,9 @@ nobias1010:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1005
+	JMP        tile1103
 
-end1006:
+end1104:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -17844,7 +18953,7 @@ end1006:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1004
+	JNZ    rowblock1102
 	VZEROUPPER
 	RET
 
@@ -17862,15 +18971,15 @@ TEXT ·gemmNT2x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1011:
+rowblock1109:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1012:
+tile1110:
 	TESTQ  DI, DI
-	JZ     end1013
+	JZ     end1111
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -17880,9 +18989,9 @@ tile1012:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1014:
+k1112:
 	TESTQ       R10, R10
-	JZ          ktail1015
+	JZ          ktail1113
 	VMOVUPS     (R9), Y4
 	VMOVUPS     (R9)(CX*1), Y5
 	VMOVUPS     (R8), Y6
@@ -17894,11 +19003,11 @@ k1014:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1014
+	JMP         k1112
 
-ktail1015:
+ktail1113:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1016
+	JZ          kdone1114
 	VMASKMOVPS  (R9), Y15, Y4
 	VMASKMOVPS  (R9)(CX*1), Y15, Y5
 	VMASKMOVPS  (R8), Y15, Y6
@@ -17908,7 +19017,7 @@ ktail1015:
 	VFMADD231PS Y4, Y6, Y2
 	VFMADD231PS Y5, Y6, Y3
 
-kdone1016:
+kdone1114:
 	VUNPCKLPS    Y1, Y0, Y4
 	VUNPCKHPS    Y1, Y0, Y5
 	VUNPCKLPS    Y1, Y0, Y6
@@ -17932,14 +19041,14 @@ kdone1016:
 	VEXTRACTF128 $0x01, Y2, X4
 	VADDPS       X4, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias1017
+	JZ           nobias1115
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X7
 	VADDPS       X7, X0, X0
 	VADDPS       X7, X2, X2
 	ADDQ         $0x00000008, SI
 
-nobias1017:
+nobias1115:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -17952,9 +19061,9 @@ nobias1017:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1012
+	JMP        tile1110
 
-end1013:
+end1111:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -17962,7 +19071,7 @@ end1013:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1011
+	JNZ    rowblock1109
 	VZEROUPPER
 	RET
 
@@ -17980,15 +19089,15 @@ TEXT ·gemmNT2x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1018:
+rowblock1116:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1019:
+tile1117:
 	TESTQ  DI, DI
-	JZ     end1020
+	JZ     end1118
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -18000,9 +19109,9 @@ tile1019:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1021:
+k1119:
 	TESTQ       R10, R10
-	JZ          ktail1022
+	JZ          ktail1120
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R9)(CX*2), Y8
@@ -18017,11 +19126,11 @@ k1021:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1021
+	JMP         k1119
 
-ktail1022:
+ktail1120:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1023
+	JZ          kdone1121
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R9)(CX*2), Y15, Y8
@@ -18034,7 +19143,7 @@ ktail1022:
 	VFMADD231PS Y7, Y9, Y4
 	VFMADD231PS Y8, Y9, Y5
 
-kdone1023:
+kdone1121:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y2, Y2, Y8
@@ -18058,14 +19167,14 @@ kdone1023:
 	VEXTRACTF128 $0x01, Y3, X6
 	VADDPS       X6, X3, X3
 	TESTQ        SI, SI
-	JZ           nobias1024
+	JZ           nobias1122
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X10
 	VADDPS       X10, X0, X0
 	VADDPS       X10, X3, X3
 	ADDQ         $0x0000000c, SI
 
-nobias1024:
+nobias1122:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -18078,9 +19187,9 @@ nobias1024:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1019
+	JMP        tile1117
 
-end1020:
+end1118:
 	IMUL3Q $0x00000002, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -18088,7 +19197,7 @@ end1020:
 	IMUL3Q $0x00000002, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1018
+	JNZ    rowblock1116
 	VZEROUPPER
 	RET
 
@@ -18106,15 +19215,15 @@ TEXT ·gemmNT3x1_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1025:
+rowblock1123:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1026:
+tile1124:
 	TESTQ  DI, DI
-	JZ     end1027
+	JZ     end1125
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -18123,9 +19232,9 @@ tile1026:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1028:
+k1126:
 	TESTQ       R10, R10
-	JZ          ktail1029
+	JZ          ktail1127
 	VMOVUPS     (R9), Y3
 	VMOVUPS     (R8), Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -18136,11 +19245,11 @@ k1028:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1028
+	JMP         k1126
 
-ktail1029:
+ktail1127:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1030
+	JZ          kdone1128
 	VMASKMOVPS  (R9), Y15, Y3
 	VMASKMOVPS  (R8), Y15, Y4
 	VFMADD231PS Y3, Y4, Y0
@@ -18149,7 +19258,7 @@ ktail1029:
 	VMASKMOVPS  (R8)(AX*2), Y15, Y4
 	VFMADD231PS Y3, Y4, Y2
 
-kdone1030:
+kdone1128:
 	VUNPCKLPS    Y0, Y0, Y3
 	VUNPCKHPS    Y0, Y0, Y4
 	VUNPCKLPS    Y0, Y0, Y5
@@ -18184,7 +19293,7 @@ kdone1030:
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDPS       X3, X2, X2
 	TESTQ        SI, SI
-	JZ           nobias1031
+	JZ           nobias1129
 	VMOVUPS      maskTable<>+28(SB), X14
 	VMASKMOVPS   (SI), X14, X5
 	VADDPS       X5, X0, X0
@@ -18192,7 +19301,7 @@ kdone1030:
 	VADDPS       X5, X2, X2
 	ADDQ         $0x00000004, SI
 
-nobias1031:
+nobias1129:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -18208,9 +19317,9 @@ nobias1031:
 	IMUL3Q     $0x00000001, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1026
+	JMP        tile1124
 
-end1027:
+end1125:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -18218,7 +19327,7 @@ end1027:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1025
+	JNZ    rowblock1123
 	VZEROUPPER
 	RET
 
@@ -18236,15 +19345,15 @@ TEXT ·gemmNT3x2_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1032:
+rowblock1130:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1033:
+tile1131:
 	TESTQ  DI, DI
-	JZ     end1034
+	JZ     end1132
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -18256,9 +19365,9 @@ tile1033:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1035:
+k1133:
 	TESTQ       R10, R10
-	JZ          ktail1036
+	JZ          ktail1134
 	VMOVUPS     (R9), Y6
 	VMOVUPS     (R9)(CX*1), Y7
 	VMOVUPS     (R8), Y8
@@ -18273,11 +19382,11 @@ k1035:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1035
+	JMP         k1133
 
-ktail1036:
+ktail1134:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1037
+	JZ          kdone1135
 	VMASKMOVPS  (R9), Y15, Y6
 	VMASKMOVPS  (R9)(CX*1), Y15, Y7
 	VMASKMOVPS  (R8), Y15, Y8
@@ -18290,7 +19399,7 @@ ktail1036:
 	VFMADD231PS Y6, Y8, Y4
 	VFMADD231PS Y7, Y8, Y5
 
-kdone1037:
+kdone1135:
 	VUNPCKLPS    Y1, Y0, Y6
 	VUNPCKHPS    Y1, Y0, Y7
 	VUNPCKLPS    Y1, Y0, Y8
@@ -18325,7 +19434,7 @@ kdone1037:
 	VEXTRACTF128 $0x01, Y4, X6
 	VADDPS       X6, X4, X4
 	TESTQ        SI, SI
-	JZ           nobias1038
+	JZ           nobias1136
 	VMOVUPS      maskTable<>+24(SB), X14
 	VMASKMOVPS   (SI), X14, X9
 	VADDPS       X9, X0, X0
@@ -18333,7 +19442,7 @@ kdone1037:
 	VADDPS       X9, X4, X4
 	ADDQ         $0x00000008, SI
 
-nobias1038:
+nobias1136:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -18349,9 +19458,9 @@ nobias1038:
 	IMUL3Q     $0x00000002, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1033
+	JMP        tile1131
 
-end1034:
+end1132:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -18359,7 +19468,7 @@ end1034:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1032
+	JNZ    rowblock1130
 	VZEROUPPER
 	RET
 
@@ -18377,15 +19486,15 @@ TEXT ·gemmNT3x3_256(SB), NOSPLIT, $0-80
 	SHLQ    $0x02, AX
 	SHLQ    $0x02, CX
 
-rowblock1039:
+rowblock1137:
 	MOVQ c+0(FP), DX
 	MOVQ b+32(FP), BX
 	MOVQ bias+48(FP), SI
 	MOVQ nt+64(FP), DI
 
-tile1040:
+tile1138:
 	TESTQ  DI, DI
-	JZ     end1041
+	JZ     end1139
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -18400,9 +19509,9 @@ tile1040:
 	MOVQ   k+56(FP), R10
 	SHRQ   $0x03, R10
 
-k1042:
+k1140:
 	TESTQ       R10, R10
-	JZ          ktail1043
+	JZ          ktail1141
 	VMOVUPS     (R9), Y9
 	VMOVUPS     (R9)(CX*1), Y10
 	VMOVUPS     (R9)(CX*2), Y11
@@ -18421,11 +19530,11 @@ k1042:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R10
-	JMP         k1042
+	JMP         k1140
 
-ktail1043:
+ktail1141:
 	TESTQ       $0x00000007, k+56(FP)
-	JZ          kdone1044
+	JZ          kdone1142
 	VMASKMOVPS  (R9), Y15, Y9
 	VMASKMOVPS  (R9)(CX*1), Y15, Y10
 	VMASKMOVPS  (R9)(CX*2), Y15, Y11
@@ -18442,7 +19551,7 @@ ktail1043:
 	VFMADD231PS Y10, Y12, Y7
 	VFMADD231PS Y11, Y12, Y8
 
-kdone1044:
+kdone1142:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y2, Y2, Y11
@@ -18477,7 +19586,7 @@ kdone1044:
 	VEXTRACTF128 $0x01, Y6, X9
 	VADDPS       X9, X6, X6
 	TESTQ        SI, SI
-	JZ           nobias1045
+	JZ           nobias1143
 	VMOVUPS      maskTable<>+20(SB), X14
 	VMASKMOVPS   (SI), X14, X13
 	VADDPS       X13, X0, X0
@@ -18485,7 +19594,7 @@ kdone1044:
 	VADDPS       X13, X6, X6
 	ADDQ         $0x0000000c, SI
 
-nobias1045:
+nobias1143:
 	MOVQ       ldc+8(FP), R8
 	SHLQ       $0x02, R8
 	MOVQ       DX, R9
@@ -18501,9 +19610,9 @@ nobias1045:
 	IMUL3Q     $0x00000003, CX, R9
 	ADDQ       R9, BX
 	DECQ       DI
-	JMP        tile1040
+	JMP        tile1138
 
-end1041:
+end1139:
 	IMUL3Q $0x00000003, AX, R9
 	ADDQ   R9, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -18511,7 +19620,7 @@ end1041:
 	IMUL3Q $0x00000003, R9, R9
 	ADDQ   R9, c+0(FP)
 	DECQ   mt+72(FP)
-	JNZ    rowblock1039
+	JNZ    rowblock1137
 	VZEROUPPER
 	RET
 
@@ -18532,50 +19641,50 @@ TEXT ·gemmXN1x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1046:
+rowblock1144:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1047:
+tile1145:
 	TESTQ        DI, DI
-	JZ           end1048
+	JZ           end1146
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1050
+	JNZ          cinit1148
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1049
+	JZ           zero1147
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
-	JMP          kstart1051
+	JMP          kstart1149
 
-cinit1050:
+cinit1148:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
-	JMP        kstart1051
+	JMP        kstart1149
 
-zero1049:
+zero1147:
 	VXORPS Y0, Y0, Y0
 
-kstart1051:
+kstart1149:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1052:
+k1150:
 	TESTQ        R10, R10
-	JZ           kdone1053
+	JZ           kdone1151
 	VMASKMOVPS   (R9), Y15, Y1
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1052
+	JMP          k1150
 
-kdone1053:
+kdone1151:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1054
+	JZ           nobn1152
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	MOVQ         c2+104(FP), R8
@@ -18588,21 +19697,21 @@ kdone1053:
 	VMULPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 
-nobn1054:
+nobn1152:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1055
+	JZ     norelu1153
 	VXORPS Y1, Y1, Y1
 	VCMPPS $0x06, Y1, Y0, Y4
 	VANDPS Y4, Y0, Y0
 
-norelu1055:
+norelu1153:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile1047
+	JMP        tile1145
 
-end1048:
+end1146:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -18612,7 +19721,7 @@ end1048:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1046
+	JNZ    rowblock1144
 	VZEROUPPER
 	RET
 
@@ -18633,41 +19742,41 @@ TEXT ·gemmXN1x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1056:
+rowblock1154:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1057:
+tile1155:
 	TESTQ        DI, DI
-	JZ           end1058
+	JZ           end1156
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1060
+	JNZ          cinit1158
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1059
+	JZ           zero1157
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart1061
+	JMP          kstart1159
 
-cinit1060:
+cinit1158:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
-	JMP        kstart1061
+	JMP        kstart1159
 
-zero1059:
+zero1157:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1061:
+kstart1159:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1062:
+k1160:
 	TESTQ        R10, R10
-	JZ           kdone1063
+	JZ           kdone1161
 	VMOVUPS      (R9), Y2
 	VMASKMOVPS   32(R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
@@ -18676,12 +19785,12 @@ k1062:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1062
+	JMP          k1160
 
-kdone1063:
+kdone1161:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1064
+	JZ           nobn1162
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -18697,24 +19806,24 @@ kdone1063:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1064:
+nobn1162:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1065
+	JZ     norelu1163
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1065:
+norelu1163:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile1057
+	JMP        tile1155
 
-end1058:
+end1156:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -18724,7 +19833,7 @@ end1058:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1056
+	JNZ    rowblock1154
 	VZEROUPPER
 	RET
 
@@ -18745,44 +19854,44 @@ TEXT ·gemmXN1x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1066:
+rowblock1164:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1067:
+tile1165:
 	TESTQ        DI, DI
-	JZ           end1068
+	JZ           end1166
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1070
+	JNZ          cinit1168
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1069
+	JZ           zero1167
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
-	JMP          kstart1071
+	JMP          kstart1169
 
-cinit1070:
+cinit1168:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
 	VMASKMOVPS 64(R8), Y15, Y2
-	JMP        kstart1071
+	JMP        kstart1169
 
-zero1069:
+zero1167:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1071:
+kstart1169:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1072:
+k1170:
 	TESTQ        R10, R10
-	JZ           kdone1073
+	JZ           kdone1171
 	VMOVUPS      (R9), Y3
 	VMOVUPS      32(R9), Y4
 	VMASKMOVPS   64(R9), Y15, Y5
@@ -18793,12 +19902,12 @@ k1072:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1072
+	JMP          k1170
 
-kdone1073:
+kdone1171:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1074
+	JZ           nobn1172
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -18817,9 +19926,9 @@ kdone1073:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1074:
+nobn1172:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1075
+	JZ     norelu1173
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -18828,16 +19937,16 @@ nobn1074:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1075:
+norelu1173:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile1067
+	JMP        tile1165
 
-end1068:
+end1166:
 	IMUL3Q $0x00000001, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000001, R11, R8
@@ -18847,7 +19956,7 @@ end1068:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1066
+	JNZ    rowblock1164
 	VZEROUPPER
 	RET
 
@@ -18868,42 +19977,42 @@ TEXT ·gemmXN2x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1076:
+rowblock1174:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1077:
+tile1175:
 	TESTQ        DI, DI
-	JZ           end1078
+	JZ           end1176
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1080
+	JNZ          cinit1178
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1079
+	JZ           zero1177
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
-	JMP          kstart1081
+	JMP          kstart1179
 
-cinit1080:
+cinit1178:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
-	JMP        kstart1081
+	JMP        kstart1179
 
-zero1079:
+zero1177:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1081:
+kstart1179:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1082:
+k1180:
 	TESTQ        R10, R10
-	JZ           kdone1083
+	JZ           kdone1181
 	VMASKMOVPS   (R9), Y15, Y2
 	VBROADCASTSS (R8), Y3
 	VFMADD231PS  Y2, Y3, Y0
@@ -18912,12 +20021,12 @@ k1082:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1082
+	JMP          k1180
 
-kdone1083:
+kdone1181:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1084
+	JZ           nobn1182
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	ADDQ         R11, R8
@@ -18936,25 +20045,25 @@ kdone1083:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1084:
+nobn1182:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1085
+	JZ     norelu1183
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1085:
+norelu1183:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile1077
+	JMP        tile1175
 
-end1078:
+end1176:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -18964,7 +20073,7 @@ end1078:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1076
+	JNZ    rowblock1174
 	VZEROUPPER
 	RET
 
@@ -18985,48 +20094,48 @@ TEXT ·gemmXN2x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1086:
+rowblock1184:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1087:
+tile1185:
 	TESTQ        DI, DI
-	JZ           end1088
+	JZ           end1186
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1090
+	JNZ          cinit1188
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1089
+	JZ           zero1187
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(R8), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart1091
+	JMP          kstart1189
 
-cinit1090:
+cinit1188:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y2
 	VMASKMOVPS 32(R8), Y15, Y3
-	JMP        kstart1091
+	JMP        kstart1189
 
-zero1089:
+zero1187:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart1091:
+kstart1189:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1092:
+k1190:
 	TESTQ        R10, R10
-	JZ           kdone1093
+	JZ           kdone1191
 	VMOVUPS      (R9), Y4
 	VMASKMOVPS   32(R9), Y15, Y5
 	VBROADCASTSS (R8), Y6
@@ -19038,12 +20147,12 @@ k1092:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1092
+	JMP          k1190
 
-kdone1093:
+kdone1191:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1094
+	JZ           nobn1192
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -19068,9 +20177,9 @@ kdone1093:
 	VMULPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 
-nobn1094:
+nobn1192:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1095
+	JZ     norelu1193
 	VXORPS Y4, Y4, Y4
 	VCMPPS $0x06, Y4, Y0, Y7
 	VANDPS Y7, Y0, Y0
@@ -19081,7 +20190,7 @@ nobn1094:
 	VCMPPS $0x06, Y4, Y3, Y7
 	VANDPS Y7, Y3, Y3
 
-norelu1095:
+norelu1193:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -19090,9 +20199,9 @@ norelu1095:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile1087
+	JMP        tile1185
 
-end1088:
+end1186:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -19102,7 +20211,7 @@ end1088:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1086
+	JNZ    rowblock1184
 	VZEROUPPER
 	RET
 
@@ -19123,18 +20232,18 @@ TEXT ·gemmXN2x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1096:
+rowblock1194:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1097:
+tile1195:
 	TESTQ        DI, DI
-	JZ           end1098
+	JZ           end1196
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1100
+	JNZ          cinit1198
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1099
+	JZ           zero1197
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -19142,9 +20251,9 @@ tile1097:
 	VBROADCASTSS 4(R8), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart1101
+	JMP          kstart1199
 
-cinit1100:
+cinit1198:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -19153,9 +20262,9 @@ cinit1100:
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMASKMOVPS 64(R8), Y15, Y5
-	JMP        kstart1101
+	JMP        kstart1199
 
-zero1099:
+zero1197:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -19163,14 +20272,14 @@ zero1099:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1101:
+kstart1199:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1102:
+k1200:
 	TESTQ        R10, R10
-	JZ           kdone1103
+	JZ           kdone1201
 	VMOVUPS      (R9), Y6
 	VMOVUPS      32(R9), Y7
 	VMASKMOVPS   64(R9), Y15, Y8
@@ -19185,12 +20294,12 @@ k1102:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1102
+	JMP          k1200
 
-kdone1103:
+kdone1201:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1104
+	JZ           nobn1202
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -19221,9 +20330,9 @@ kdone1103:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1104:
+nobn1202:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1105
+	JZ     norelu1203
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -19238,7 +20347,7 @@ nobn1104:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1105:
+norelu1203:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -19249,9 +20358,9 @@ norelu1105:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile1097
+	JMP        tile1195
 
-end1098:
+end1196:
 	IMUL3Q $0x00000002, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000002, R11, R8
@@ -19261,7 +20370,7 @@ end1098:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1096
+	JNZ    rowblock1194
 	VZEROUPPER
 	RET
 
@@ -19282,46 +20391,46 @@ TEXT ·gemmXN3x1_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1106:
+rowblock1204:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1107:
+tile1205:
 	TESTQ        DI, DI
-	JZ           end1108
+	JZ           end1206
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1110
+	JNZ          cinit1208
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1109
+	JZ           zero1207
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VBROADCASTSS 4(R8), Y1
 	VBROADCASTSS 8(R8), Y2
-	JMP          kstart1111
+	JMP          kstart1209
 
-cinit1110:
+cinit1208:
 	MOVQ       BX, R8
 	VMASKMOVPS (R8), Y15, Y0
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y1
 	ADDQ       R11, R8
 	VMASKMOVPS (R8), Y15, Y2
-	JMP        kstart1111
+	JMP        kstart1209
 
-zero1109:
+zero1207:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1111:
+kstart1209:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1112:
+k1210:
 	TESTQ        R10, R10
-	JZ           kdone1113
+	JZ           kdone1211
 	VMASKMOVPS   (R9), Y15, Y3
 	VBROADCASTSS (R8), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -19332,12 +20441,12 @@ k1112:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1112
+	JMP          k1210
 
-kdone1113:
+kdone1211:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1114
+	JZ           nobn1212
 	MOVQ         BX, R8
 	VMASKMOVPS   Y0, Y15, (R8)
 	ADDQ         R11, R8
@@ -19362,9 +20471,9 @@ kdone1113:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1114:
+nobn1212:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1115
+	JZ     norelu1213
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -19373,7 +20482,7 @@ nobn1114:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1115:
+norelu1213:
 	VMASKMOVPS Y0, Y15, (R8)
 	ADDQ       R11, R8
 	VMASKMOVPS Y1, Y15, (R8)
@@ -19382,9 +20491,9 @@ norelu1115:
 	ADDQ       $0x00000020, BX
 	ADDQ       $0x00000020, SI
 	DECQ       DI
-	JMP        tile1107
+	JMP        tile1205
 
-end1108:
+end1206:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -19394,7 +20503,7 @@ end1108:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1106
+	JNZ    rowblock1204
 	VZEROUPPER
 	RET
 
@@ -19415,18 +20524,18 @@ TEXT ·gemmXN3x2_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1116:
+rowblock1214:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1117:
+tile1215:
 	TESTQ        DI, DI
-	JZ           end1118
+	JZ           end1216
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1120
+	JNZ          cinit1218
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1119
+	JZ           zero1217
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -19434,9 +20543,9 @@ tile1117:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(R8), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart1121
+	JMP          kstart1219
 
-cinit1120:
+cinit1218:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMASKMOVPS 32(R8), Y15, Y1
@@ -19446,9 +20555,9 @@ cinit1120:
 	ADDQ       R11, R8
 	VMOVUPS    (R8), Y4
 	VMASKMOVPS 32(R8), Y15, Y5
-	JMP        kstart1121
+	JMP        kstart1219
 
-zero1119:
+zero1217:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -19456,14 +20565,14 @@ zero1119:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1121:
+kstart1219:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1122:
+k1220:
 	TESTQ        R10, R10
-	JZ           kdone1123
+	JZ           kdone1221
 	VMOVUPS      (R9), Y6
 	VMASKMOVPS   32(R9), Y15, Y7
 	VBROADCASTSS (R8), Y8
@@ -19478,12 +20587,12 @@ k1122:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1122
+	JMP          k1220
 
-kdone1123:
+kdone1221:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1124
+	JZ           nobn1222
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y15, 32(R8)
@@ -19517,9 +20626,9 @@ kdone1123:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1124:
+nobn1222:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1125
+	JZ     norelu1223
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -19534,7 +20643,7 @@ nobn1124:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1125:
+norelu1223:
 	VMOVUPS    Y0, (R8)
 	VMASKMOVPS Y1, Y15, 32(R8)
 	ADDQ       R11, R8
@@ -19546,9 +20655,9 @@ norelu1125:
 	ADDQ       $0x00000040, BX
 	ADDQ       $0x00000040, SI
 	DECQ       DI
-	JMP        tile1117
+	JMP        tile1215
 
-end1118:
+end1216:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -19558,7 +20667,7 @@ end1118:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1116
+	JNZ    rowblock1214
 	VZEROUPPER
 	RET
 
@@ -19579,18 +20688,18 @@ TEXT ·gemmXN3x3_256(SB), NOSPLIT, $0-128
 	MOVQ    ldc+8(FP), R11
 	SHLQ    $0x02, R11
 
-rowblock1126:
+rowblock1224:
 	MOVQ c+0(FP), BX
 	MOVQ b+40(FP), SI
 	MOVQ nt+80(FP), DI
 
-tile1127:
+tile1225:
 	TESTQ        DI, DI
-	JZ           end1128
+	JZ           end1226
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1130
+	JNZ          cinit1228
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1129
+	JZ           zero1227
 	MOVQ         bias+56(FP), R8
 	VBROADCASTSS (R8), Y0
 	VMOVAPS      Y0, Y1
@@ -19601,9 +20710,9 @@ tile1127:
 	VBROADCASTSS 8(R8), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart1131
+	JMP          kstart1229
 
-cinit1130:
+cinit1228:
 	MOVQ       BX, R8
 	VMOVUPS    (R8), Y0
 	VMOVUPS    32(R8), Y1
@@ -19616,9 +20725,9 @@ cinit1130:
 	VMOVUPS    (R8), Y6
 	VMOVUPS    32(R8), Y7
 	VMASKMOVPS 64(R8), Y15, Y8
-	JMP        kstart1131
+	JMP        kstart1229
 
-zero1129:
+zero1227:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -19629,14 +20738,14 @@ zero1129:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart1131:
+kstart1229:
 	MOVQ a+16(FP), R8
 	MOVQ SI, R9
 	MOVQ k+64(FP), R10
 
-k1132:
+k1230:
 	TESTQ        R10, R10
-	JZ           kdone1133
+	JZ           kdone1231
 	VMOVUPS      (R9), Y9
 	VMOVUPS      32(R9), Y10
 	VMASKMOVPS   64(R9), Y15, Y11
@@ -19655,12 +20764,12 @@ k1132:
 	ADDQ         CX, R8
 	ADDQ         DX, R9
 	DECQ         R10
-	JMP          k1132
+	JMP          k1230
 
-kdone1133:
+kdone1231:
 	MOVQ         BX, R8
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1134
+	JZ           nobn1232
 	MOVQ         BX, R8
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
@@ -19703,9 +20812,9 @@ kdone1133:
 	VMULPS       Y10, Y8, Y8
 	VADDPS       Y11, Y8, Y8
 
-nobn1134:
+nobn1232:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1135
+	JZ     norelu1233
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -19726,7 +20835,7 @@ nobn1134:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu1135:
+norelu1233:
 	VMOVUPS    Y0, (R8)
 	VMOVUPS    Y1, 32(R8)
 	VMASKMOVPS Y2, Y15, 64(R8)
@@ -19741,9 +20850,9 @@ norelu1135:
 	ADDQ       $0x00000060, BX
 	ADDQ       $0x00000060, SI
 	DECQ       DI
-	JMP        tile1127
+	JMP        tile1225
 
-end1128:
+end1226:
 	IMUL3Q $0x00000003, AX, R8
 	ADDQ   R8, a+16(FP)
 	IMUL3Q $0x00000003, R11, R8
@@ -19753,7 +20862,415 @@ end1128:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1126
+	JNZ    rowblock1224
+	VZEROUPPER
+	RET
+
+// func gemmXN8x1_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmXN8x1_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	LEAQ    (AX)(AX*2), BX
+	MOVQ    ldc+8(FP), R13
+	SHLQ    $0x02, R13
+
+rowblock1234:
+	MOVQ c+0(FP), SI
+	MOVQ b+40(FP), DI
+	MOVQ nt+80(FP), R8
+
+tile1235:
+	TESTQ        R8, R8
+	JZ           end1236
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit1238
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero1237
+	MOVQ         bias+56(FP), R12
+	VBROADCASTSS (R12), Y0
+	VBROADCASTSS 4(R12), Y1
+	VBROADCASTSS 8(R12), Y2
+	VBROADCASTSS 12(R12), Y3
+	VBROADCASTSS 16(R12), Y4
+	VBROADCASTSS 20(R12), Y5
+	VBROADCASTSS 24(R12), Y6
+	VBROADCASTSS 28(R12), Y7
+	JMP          kstart1239
+
+cinit1238:
+	MOVQ       SI, R12
+	VMASKMOVPS (R12), Y15, Y0
+	ADDQ       R13, R12
+	VMASKMOVPS (R12), Y15, Y1
+	ADDQ       R13, R12
+	VMASKMOVPS (R12), Y15, Y2
+	ADDQ       R13, R12
+	VMASKMOVPS (R12), Y15, Y3
+	ADDQ       R13, R12
+	VMASKMOVPS (R12), Y15, Y4
+	ADDQ       R13, R12
+	VMASKMOVPS (R12), Y15, Y5
+	ADDQ       R13, R12
+	VMASKMOVPS (R12), Y15, Y6
+	ADDQ       R13, R12
+	VMASKMOVPS (R12), Y15, Y7
+	JMP        kstart1239
+
+zero1237:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+kstart1239:
+	MOVQ a+16(FP), R9
+	LEAQ (R9)(AX*4), R12
+	MOVQ DI, R10
+	MOVQ k+64(FP), R11
+
+k1240:
+	TESTQ        R11, R11
+	JZ           kdone1241
+	VMASKMOVPS   (R10), Y15, Y8
+	VBROADCASTSS (R9), Y9
+	VFMADD231PS  Y8, Y9, Y0
+	VBROADCASTSS (R9)(AX*1), Y9
+	VFMADD231PS  Y8, Y9, Y1
+	VBROADCASTSS (R9)(AX*2), Y9
+	VFMADD231PS  Y8, Y9, Y2
+	VBROADCASTSS (R9)(BX*1), Y9
+	VFMADD231PS  Y8, Y9, Y3
+	VBROADCASTSS (R12), Y9
+	VFMADD231PS  Y8, Y9, Y4
+	VBROADCASTSS (R12)(AX*1), Y9
+	VFMADD231PS  Y8, Y9, Y5
+	VBROADCASTSS (R12)(AX*2), Y9
+	VFMADD231PS  Y8, Y9, Y6
+	VBROADCASTSS (R12)(BX*1), Y9
+	VFMADD231PS  Y8, Y9, Y7
+	ADDQ         CX, R12
+	ADDQ         CX, R9
+	ADDQ         DX, R10
+	DECQ         R11
+	JMP          k1240
+
+kdone1241:
+	MOVQ         SI, R9
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn1242
+	MOVQ         SI, R12
+	VMASKMOVPS   Y0, Y15, (R12)
+	ADDQ         R13, R12
+	VMASKMOVPS   Y1, Y15, (R12)
+	ADDQ         R13, R12
+	VMASKMOVPS   Y2, Y15, (R12)
+	ADDQ         R13, R12
+	VMASKMOVPS   Y3, Y15, (R12)
+	ADDQ         R13, R12
+	VMASKMOVPS   Y4, Y15, (R12)
+	ADDQ         R13, R12
+	VMASKMOVPS   Y5, Y15, (R12)
+	ADDQ         R13, R12
+	VMASKMOVPS   Y6, Y15, (R12)
+	ADDQ         R13, R12
+	VMASKMOVPS   Y7, Y15, (R12)
+	MOVQ         c2+104(FP), R9
+	SUBQ         c+0(FP), R9
+	ADDQ         SI, R9
+	MOVQ         scale+112(FP), R10
+	MOVQ         shift+120(FP), R11
+	VBROADCASTSS (R10), Y9
+	VBROADCASTSS (R11), Y10
+	VMULPS       Y9, Y0, Y0
+	VADDPS       Y10, Y0, Y0
+	VBROADCASTSS 4(R10), Y9
+	VBROADCASTSS 4(R11), Y10
+	VMULPS       Y9, Y1, Y1
+	VADDPS       Y10, Y1, Y1
+	VBROADCASTSS 8(R10), Y9
+	VBROADCASTSS 8(R11), Y10
+	VMULPS       Y9, Y2, Y2
+	VADDPS       Y10, Y2, Y2
+	VBROADCASTSS 12(R10), Y9
+	VBROADCASTSS 12(R11), Y10
+	VMULPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VBROADCASTSS 16(R10), Y9
+	VBROADCASTSS 16(R11), Y10
+	VMULPS       Y9, Y4, Y4
+	VADDPS       Y10, Y4, Y4
+	VBROADCASTSS 20(R10), Y9
+	VBROADCASTSS 20(R11), Y10
+	VMULPS       Y9, Y5, Y5
+	VADDPS       Y10, Y5, Y5
+	VBROADCASTSS 24(R10), Y9
+	VBROADCASTSS 24(R11), Y10
+	VMULPS       Y9, Y6, Y6
+	VADDPS       Y10, Y6, Y6
+	VBROADCASTSS 28(R10), Y9
+	VBROADCASTSS 28(R11), Y10
+	VMULPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+
+nobn1242:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu1243
+	VXORPS Y8, Y8, Y8
+	VCMPPS $0x06, Y8, Y0, Y11
+	VANDPS Y11, Y0, Y0
+	VCMPPS $0x06, Y8, Y1, Y11
+	VANDPS Y11, Y1, Y1
+	VCMPPS $0x06, Y8, Y2, Y11
+	VANDPS Y11, Y2, Y2
+	VCMPPS $0x06, Y8, Y3, Y11
+	VANDPS Y11, Y3, Y3
+	VCMPPS $0x06, Y8, Y4, Y11
+	VANDPS Y11, Y4, Y4
+	VCMPPS $0x06, Y8, Y5, Y11
+	VANDPS Y11, Y5, Y5
+	VCMPPS $0x06, Y8, Y6, Y11
+	VANDPS Y11, Y6, Y6
+	VCMPPS $0x06, Y8, Y7, Y11
+	VANDPS Y11, Y7, Y7
+
+norelu1243:
+	MOVQ       R9, R12
+	VMASKMOVPS Y0, Y15, (R12)
+	ADDQ       R13, R12
+	VMASKMOVPS Y1, Y15, (R12)
+	ADDQ       R13, R12
+	VMASKMOVPS Y2, Y15, (R12)
+	ADDQ       R13, R12
+	VMASKMOVPS Y3, Y15, (R12)
+	ADDQ       R13, R12
+	VMASKMOVPS Y4, Y15, (R12)
+	ADDQ       R13, R12
+	VMASKMOVPS Y5, Y15, (R12)
+	ADDQ       R13, R12
+	VMASKMOVPS Y6, Y15, (R12)
+	ADDQ       R13, R12
+	VMASKMOVPS Y7, Y15, (R12)
+	ADDQ       $0x00000020, SI
+	ADDQ       $0x00000020, DI
+	DECQ       R8
+	JMP        tile1235
+
+end1236:
+	IMUL3Q $0x00000008, AX, R12
+	ADDQ   R12, a+16(FP)
+	IMUL3Q $0x00000008, R13, R12
+	ADDQ   R12, c+0(FP)
+	ADDQ   R12, c2+104(FP)
+	ADDQ   $0x20, bias+56(FP)
+	ADDQ   $0x20, scale+112(FP)
+	ADDQ   $0x20, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock1234
+	VZEROUPPER
+	RET
+
+// func gemmXN4x2_256(c *float32, ldc int, a *float32, rs int, cs int, b *float32, ldb int, bias *float32, k int, mode int, nt int, tail int, mt int, c2 *float32, scale *float32, shift *float32)
+// Requires: AVX, FMA3
+TEXT ·gemmXN4x2_256(SB), NOSPLIT, $0-128
+	MOVQ    tail+88(FP), AX
+	MOVQ    $0x00000008, CX
+	SUBQ    AX, CX
+	LEAQ    maskTable<>+0(SB), AX
+	VMOVUPS (AX)(CX*4), Y15
+	MOVQ    rs+24(FP), AX
+	MOVQ    cs+32(FP), CX
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $0x02, AX
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, DX
+	LEAQ    (AX)(AX*2), BX
+	MOVQ    ldc+8(FP), R12
+	SHLQ    $0x02, R12
+
+rowblock1244:
+	MOVQ c+0(FP), SI
+	MOVQ b+40(FP), DI
+	MOVQ nt+80(FP), R8
+
+tile1245:
+	TESTQ        R8, R8
+	JZ           end1246
+	TESTQ        $0x00000001, mode+72(FP)
+	JNZ          cinit1248
+	TESTQ        $0x00000002, mode+72(FP)
+	JZ           zero1247
+	MOVQ         bias+56(FP), R9
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R9), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R9), Y4
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS 12(R9), Y6
+	VMOVAPS      Y6, Y7
+	JMP          kstart1249
+
+cinit1248:
+	MOVQ       SI, R9
+	VMOVUPS    (R9), Y0
+	VMASKMOVPS 32(R9), Y15, Y1
+	ADDQ       R12, R9
+	VMOVUPS    (R9), Y2
+	VMASKMOVPS 32(R9), Y15, Y3
+	ADDQ       R12, R9
+	VMOVUPS    (R9), Y4
+	VMASKMOVPS 32(R9), Y15, Y5
+	ADDQ       R12, R9
+	VMOVUPS    (R9), Y6
+	VMASKMOVPS 32(R9), Y15, Y7
+	JMP        kstart1249
+
+zero1247:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+kstart1249:
+	MOVQ a+16(FP), R9
+	MOVQ DI, R10
+	MOVQ k+64(FP), R11
+
+k1250:
+	TESTQ        R11, R11
+	JZ           kdone1251
+	VMOVUPS      (R10), Y8
+	VMASKMOVPS   32(R10), Y15, Y9
+	VBROADCASTSS (R9), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (R9)(AX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (R9)(AX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (R9)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         CX, R9
+	ADDQ         DX, R10
+	DECQ         R11
+	JMP          k1250
+
+kdone1251:
+	MOVQ         SI, R9
+	TESTQ        $0x00000008, mode+72(FP)
+	JZ           nobn1252
+	MOVQ         SI, R9
+	VMOVUPS      Y0, (R9)
+	VMASKMOVPS   Y1, Y15, 32(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Y2, (R9)
+	VMASKMOVPS   Y3, Y15, 32(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Y4, (R9)
+	VMASKMOVPS   Y5, Y15, 32(R9)
+	ADDQ         R12, R9
+	VMOVUPS      Y6, (R9)
+	VMASKMOVPS   Y7, Y15, 32(R9)
+	MOVQ         c2+104(FP), R9
+	SUBQ         c+0(FP), R9
+	ADDQ         SI, R9
+	MOVQ         scale+112(FP), R10
+	MOVQ         shift+120(FP), R11
+	VBROADCASTSS (R10), Y9
+	VBROADCASTSS (R11), Y10
+	VMULPS       Y9, Y0, Y0
+	VADDPS       Y10, Y0, Y0
+	VMULPS       Y9, Y1, Y1
+	VADDPS       Y10, Y1, Y1
+	VBROADCASTSS 4(R10), Y9
+	VBROADCASTSS 4(R11), Y10
+	VMULPS       Y9, Y2, Y2
+	VADDPS       Y10, Y2, Y2
+	VMULPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VBROADCASTSS 8(R10), Y9
+	VBROADCASTSS 8(R11), Y10
+	VMULPS       Y9, Y4, Y4
+	VADDPS       Y10, Y4, Y4
+	VMULPS       Y9, Y5, Y5
+	VADDPS       Y10, Y5, Y5
+	VBROADCASTSS 12(R10), Y9
+	VBROADCASTSS 12(R11), Y10
+	VMULPS       Y9, Y6, Y6
+	VADDPS       Y10, Y6, Y6
+	VMULPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+
+nobn1252:
+	TESTQ  $0x00000004, mode+72(FP)
+	JZ     norelu1253
+	VXORPS Y8, Y8, Y8
+	VCMPPS $0x06, Y8, Y0, Y11
+	VANDPS Y11, Y0, Y0
+	VCMPPS $0x06, Y8, Y1, Y11
+	VANDPS Y11, Y1, Y1
+	VCMPPS $0x06, Y8, Y2, Y11
+	VANDPS Y11, Y2, Y2
+	VCMPPS $0x06, Y8, Y3, Y11
+	VANDPS Y11, Y3, Y3
+	VCMPPS $0x06, Y8, Y4, Y11
+	VANDPS Y11, Y4, Y4
+	VCMPPS $0x06, Y8, Y5, Y11
+	VANDPS Y11, Y5, Y5
+	VCMPPS $0x06, Y8, Y6, Y11
+	VANDPS Y11, Y6, Y6
+	VCMPPS $0x06, Y8, Y7, Y11
+	VANDPS Y11, Y7, Y7
+
+norelu1253:
+	VMOVUPS    Y0, (R9)
+	VMASKMOVPS Y1, Y15, 32(R9)
+	ADDQ       R12, R9
+	VMOVUPS    Y2, (R9)
+	VMASKMOVPS Y3, Y15, 32(R9)
+	ADDQ       R12, R9
+	VMOVUPS    Y4, (R9)
+	VMASKMOVPS Y5, Y15, 32(R9)
+	ADDQ       R12, R9
+	VMOVUPS    Y6, (R9)
+	VMASKMOVPS Y7, Y15, 32(R9)
+	ADDQ       $0x00000040, SI
+	ADDQ       $0x00000040, DI
+	DECQ       R8
+	JMP        tile1245
+
+end1246:
+	IMUL3Q $0x00000004, AX, R9
+	ADDQ   R9, a+16(FP)
+	IMUL3Q $0x00000004, R12, R9
+	ADDQ   R9, c+0(FP)
+	ADDQ   R9, c2+104(FP)
+	ADDQ   $0x10, bias+56(FP)
+	ADDQ   $0x10, scale+112(FP)
+	ADDQ   $0x10, shift+120(FP)
+	DECQ   mt+96(FP)
+	JNZ    rowblock1244
 	VZEROUPPER
 	RET
 
@@ -19768,33 +21285,33 @@ TEXT ·gemmConv1x1_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1136:
+rowblock1254:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1137:
+tile1255:
 	TESTQ        BX, BX
-	JZ           end1138
+	JZ           end1256
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1140
+	JNZ          cinit1258
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1139
+	JZ           zero1257
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
-	JMP          kstart1141
+	JMP          kstart1259
 
-cinit1140:
+cinit1258:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMASKMOVPS (SI), Y15, Y0
-	JMP        kstart1141
+	JMP        kstart1259
 
-zero1139:
+zero1257:
 	VXORPS Y0, Y0, Y0
 
-kstart1141:
+kstart1259:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -19802,9 +21319,9 @@ kstart1141:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1142:
+k1260:
 	TESTQ        R8, R8
-	JZ           kdone1143
+	JZ           kdone1261
 	MOVLQSX      (DI), R9
 	VMASKMOVPS   (R10)(R9*4), Y15, Y1
 	VBROADCASTSS (SI), Y2
@@ -19812,14 +21329,14 @@ k1142:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1142
+	JMP          k1260
 
-kdone1143:
+kdone1261:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1144
+	JZ           nobn1262
 	MOVQ         CX, SI
 	VMASKMOVPS   Y0, Y15, (SI)
 	MOVQ         c2+104(FP), DI
@@ -19832,22 +21349,22 @@ kdone1143:
 	VMULPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 
-nobn1144:
+nobn1262:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1145
+	JZ     norelu1263
 	VXORPS Y1, Y1, Y1
 	VCMPPS $0x06, Y1, Y0, Y4
 	VANDPS Y4, Y0, Y0
 
-norelu1145:
+norelu1263:
 	MOVQ       DI, SI
 	VMASKMOVPS Y0, Y15, (SI)
 	ADDQ       $0x00000020, CX
 	ADDQ       $0x00000004, DX
 	DECQ       BX
-	JMP        tile1137
+	JMP        tile1255
 
-end1138:
+end1256:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -19859,7 +21376,7 @@ end1138:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1136
+	JNZ    rowblock1254
 	VZEROUPPER
 	RET
 
@@ -19874,36 +21391,36 @@ TEXT ·gemmConv1x2_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1146:
+rowblock1264:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1147:
+tile1265:
 	TESTQ        BX, BX
-	JZ           end1148
+	JZ           end1266
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1150
+	JNZ          cinit1268
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1149
+	JZ           zero1267
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
-	JMP          kstart1151
+	JMP          kstart1269
 
-cinit1150:
+cinit1268:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMOVUPS    (SI), Y0
 	VMASKMOVPS 32(SI), Y15, Y1
-	JMP        kstart1151
+	JMP        kstart1269
 
-zero1149:
+zero1267:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1151:
+kstart1269:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -19913,9 +21430,9 @@ kstart1151:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1152:
+k1270:
 	TESTQ        R8, R8
-	JZ           kdone1153
+	JZ           kdone1271
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y2
 	VMASKMOVPS   (R11)(R9*4), Y15, Y3
@@ -19925,14 +21442,14 @@ k1152:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1152
+	JMP          k1270
 
-kdone1153:
+kdone1271:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1154
+	JZ           nobn1272
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMASKMOVPS   Y1, Y15, 32(SI)
@@ -19948,25 +21465,25 @@ kdone1153:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1154:
+nobn1272:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1155
+	JZ     norelu1273
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1155:
+norelu1273:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMASKMOVPS Y1, Y15, 32(SI)
 	ADDQ       $0x00000040, CX
 	ADDQ       $0x00000008, DX
 	DECQ       BX
-	JMP        tile1147
+	JMP        tile1265
 
-end1148:
+end1266:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -19978,7 +21495,7 @@ end1148:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1146
+	JNZ    rowblock1264
 	VZEROUPPER
 	RET
 
@@ -19993,39 +21510,39 @@ TEXT ·gemmConv1x3_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1156:
+rowblock1274:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1157:
+tile1275:
 	TESTQ        BX, BX
-	JZ           end1158
+	JZ           end1276
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1160
+	JNZ          cinit1278
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1159
+	JZ           zero1277
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
-	JMP          kstart1161
+	JMP          kstart1279
 
-cinit1160:
+cinit1278:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMOVUPS    (SI), Y0
 	VMOVUPS    32(SI), Y1
 	VMASKMOVPS 64(SI), Y15, Y2
-	JMP        kstart1161
+	JMP        kstart1279
 
-zero1159:
+zero1277:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1161:
+kstart1279:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -20037,9 +21554,9 @@ kstart1161:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1162:
+k1280:
 	TESTQ        R8, R8
-	JZ           kdone1163
+	JZ           kdone1281
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y3
 	VMOVUPS      (R11)(R9*4), Y4
@@ -20051,14 +21568,14 @@ k1162:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1162
+	JMP          k1280
 
-kdone1163:
+kdone1281:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1164
+	JZ           nobn1282
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMOVUPS      Y1, 32(SI)
@@ -20077,9 +21594,9 @@ kdone1163:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1164:
+nobn1282:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1165
+	JZ     norelu1283
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -20088,7 +21605,7 @@ nobn1164:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1165:
+norelu1283:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMOVUPS    Y1, 32(SI)
@@ -20096,9 +21613,9 @@ norelu1165:
 	ADDQ       $0x00000060, CX
 	ADDQ       $0x0000000c, DX
 	DECQ       BX
-	JMP        tile1157
+	JMP        tile1275
 
-end1158:
+end1276:
 	IMUL3Q $0x00000001, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -20110,7 +21627,7 @@ end1158:
 	ADDQ   $0x04, scale+112(FP)
 	ADDQ   $0x04, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1156
+	JNZ    rowblock1274
 	VZEROUPPER
 	RET
 
@@ -20125,37 +21642,37 @@ TEXT ·gemmConv2x1_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1166:
+rowblock1284:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1167:
+tile1285:
 	TESTQ        BX, BX
-	JZ           end1168
+	JZ           end1286
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1170
+	JNZ          cinit1288
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1169
+	JZ           zero1287
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VBROADCASTSS 4(SI), Y1
-	JMP          kstart1171
+	JMP          kstart1289
 
-cinit1170:
+cinit1288:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
 	VMASKMOVPS (SI), Y15, Y0
 	ADDQ       R9, SI
 	VMASKMOVPS (SI), Y15, Y1
-	JMP        kstart1171
+	JMP        kstart1289
 
-zero1169:
+zero1287:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-kstart1171:
+kstart1289:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -20163,9 +21680,9 @@ kstart1171:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1172:
+k1290:
 	TESTQ        R8, R8
-	JZ           kdone1173
+	JZ           kdone1291
 	MOVLQSX      (DI), R9
 	VMASKMOVPS   (R10)(R9*4), Y15, Y2
 	VBROADCASTSS (SI), Y3
@@ -20175,14 +21692,14 @@ k1172:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1172
+	JMP          k1290
 
-kdone1173:
+kdone1291:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1174
+	JZ           nobn1292
 	MOVQ         CX, SI
 	VMASKMOVPS   Y0, Y15, (SI)
 	ADDQ         R9, SI
@@ -20201,16 +21718,16 @@ kdone1173:
 	VMULPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 
-nobn1174:
+nobn1292:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1175
+	JZ     norelu1293
 	VXORPS Y2, Y2, Y2
 	VCMPPS $0x06, Y2, Y0, Y5
 	VANDPS Y5, Y0, Y0
 	VCMPPS $0x06, Y2, Y1, Y5
 	VANDPS Y5, Y1, Y1
 
-norelu1175:
+norelu1293:
 	MOVQ       DI, SI
 	VMASKMOVPS Y0, Y15, (SI)
 	ADDQ       R9, SI
@@ -20218,9 +21735,9 @@ norelu1175:
 	ADDQ       $0x00000020, CX
 	ADDQ       $0x00000004, DX
 	DECQ       BX
-	JMP        tile1167
+	JMP        tile1285
 
-end1168:
+end1286:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -20232,7 +21749,7 @@ end1168:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1166
+	JNZ    rowblock1284
 	VZEROUPPER
 	RET
 
@@ -20247,26 +21764,26 @@ TEXT ·gemmConv2x2_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1176:
+rowblock1294:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1177:
+tile1295:
 	TESTQ        BX, BX
-	JZ           end1178
+	JZ           end1296
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1180
+	JNZ          cinit1298
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1179
+	JZ           zero1297
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(SI), Y2
 	VMOVAPS      Y2, Y3
-	JMP          kstart1181
+	JMP          kstart1299
 
-cinit1180:
+cinit1298:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -20275,15 +21792,15 @@ cinit1180:
 	ADDQ       R9, SI
 	VMOVUPS    (SI), Y2
 	VMASKMOVPS 32(SI), Y15, Y3
-	JMP        kstart1181
+	JMP        kstart1299
 
-zero1179:
+zero1297:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 
-kstart1181:
+kstart1299:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -20293,9 +21810,9 @@ kstart1181:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1182:
+k1300:
 	TESTQ        R8, R8
-	JZ           kdone1183
+	JZ           kdone1301
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y4
 	VMASKMOVPS   (R11)(R9*4), Y15, Y5
@@ -20308,14 +21825,14 @@ k1182:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1182
+	JMP          k1300
 
-kdone1183:
+kdone1301:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1184
+	JZ           nobn1302
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMASKMOVPS   Y1, Y15, 32(SI)
@@ -20340,9 +21857,9 @@ kdone1183:
 	VMULPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 
-nobn1184:
+nobn1302:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1185
+	JZ     norelu1303
 	VXORPS Y4, Y4, Y4
 	VCMPPS $0x06, Y4, Y0, Y7
 	VANDPS Y7, Y0, Y0
@@ -20353,7 +21870,7 @@ nobn1184:
 	VCMPPS $0x06, Y4, Y3, Y7
 	VANDPS Y7, Y3, Y3
 
-norelu1185:
+norelu1303:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMASKMOVPS Y1, Y15, 32(SI)
@@ -20363,9 +21880,9 @@ norelu1185:
 	ADDQ       $0x00000040, CX
 	ADDQ       $0x00000008, DX
 	DECQ       BX
-	JMP        tile1177
+	JMP        tile1295
 
-end1178:
+end1296:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -20377,7 +21894,7 @@ end1178:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1176
+	JNZ    rowblock1294
 	VZEROUPPER
 	RET
 
@@ -20392,18 +21909,18 @@ TEXT ·gemmConv2x3_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1186:
+rowblock1304:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1187:
+tile1305:
 	TESTQ        BX, BX
-	JZ           end1188
+	JZ           end1306
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1190
+	JNZ          cinit1308
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1189
+	JZ           zero1307
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
@@ -20411,9 +21928,9 @@ tile1187:
 	VBROADCASTSS 4(SI), Y3
 	VMOVAPS      Y3, Y4
 	VMOVAPS      Y3, Y5
-	JMP          kstart1191
+	JMP          kstart1309
 
-cinit1190:
+cinit1308:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -20424,9 +21941,9 @@ cinit1190:
 	VMOVUPS    (SI), Y3
 	VMOVUPS    32(SI), Y4
 	VMASKMOVPS 64(SI), Y15, Y5
-	JMP        kstart1191
+	JMP        kstart1309
 
-zero1189:
+zero1307:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -20434,7 +21951,7 @@ zero1189:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1191:
+kstart1309:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -20446,9 +21963,9 @@ kstart1191:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1192:
+k1310:
 	TESTQ        R8, R8
-	JZ           kdone1193
+	JZ           kdone1311
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y6
 	VMOVUPS      (R11)(R9*4), Y7
@@ -20464,14 +21981,14 @@ k1192:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1192
+	JMP          k1310
 
-kdone1193:
+kdone1311:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1194
+	JZ           nobn1312
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMOVUPS      Y1, 32(SI)
@@ -20502,9 +22019,9 @@ kdone1193:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1194:
+nobn1312:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1195
+	JZ     norelu1313
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -20519,7 +22036,7 @@ nobn1194:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1195:
+norelu1313:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMOVUPS    Y1, 32(SI)
@@ -20531,9 +22048,9 @@ norelu1195:
 	ADDQ       $0x00000060, CX
 	ADDQ       $0x0000000c, DX
 	DECQ       BX
-	JMP        tile1187
+	JMP        tile1305
 
-end1188:
+end1306:
 	IMUL3Q $0x00000002, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -20545,7 +22062,7 @@ end1188:
 	ADDQ   $0x08, scale+112(FP)
 	ADDQ   $0x08, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1186
+	JNZ    rowblock1304
 	VZEROUPPER
 	RET
 
@@ -20560,25 +22077,25 @@ TEXT ·gemmConv3x1_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1196:
+rowblock1314:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1197:
+tile1315:
 	TESTQ        BX, BX
-	JZ           end1198
+	JZ           end1316
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1200
+	JNZ          cinit1318
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1199
+	JZ           zero1317
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VBROADCASTSS 4(SI), Y1
 	VBROADCASTSS 8(SI), Y2
-	JMP          kstart1201
+	JMP          kstart1319
 
-cinit1200:
+cinit1318:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -20587,14 +22104,14 @@ cinit1200:
 	VMASKMOVPS (SI), Y15, Y1
 	ADDQ       R9, SI
 	VMASKMOVPS (SI), Y15, Y2
-	JMP        kstart1201
+	JMP        kstart1319
 
-zero1199:
+zero1317:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 
-kstart1201:
+kstart1319:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -20602,9 +22119,9 @@ kstart1201:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1202:
+k1320:
 	TESTQ        R8, R8
-	JZ           kdone1203
+	JZ           kdone1321
 	MOVLQSX      (DI), R9
 	VMASKMOVPS   (R10)(R9*4), Y15, Y3
 	VBROADCASTSS (SI), Y4
@@ -20616,14 +22133,14 @@ k1202:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1202
+	JMP          k1320
 
-kdone1203:
+kdone1321:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1204
+	JZ           nobn1322
 	MOVQ         CX, SI
 	VMASKMOVPS   Y0, Y15, (SI)
 	ADDQ         R9, SI
@@ -20648,9 +22165,9 @@ kdone1203:
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
 
-nobn1204:
+nobn1322:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1205
+	JZ     norelu1323
 	VXORPS Y3, Y3, Y3
 	VCMPPS $0x06, Y3, Y0, Y6
 	VANDPS Y6, Y0, Y0
@@ -20659,7 +22176,7 @@ nobn1204:
 	VCMPPS $0x06, Y3, Y2, Y6
 	VANDPS Y6, Y2, Y2
 
-norelu1205:
+norelu1323:
 	MOVQ       DI, SI
 	VMASKMOVPS Y0, Y15, (SI)
 	ADDQ       R9, SI
@@ -20669,9 +22186,9 @@ norelu1205:
 	ADDQ       $0x00000020, CX
 	ADDQ       $0x00000004, DX
 	DECQ       BX
-	JMP        tile1197
+	JMP        tile1315
 
-end1198:
+end1316:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -20683,7 +22200,7 @@ end1198:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1196
+	JNZ    rowblock1314
 	VZEROUPPER
 	RET
 
@@ -20698,18 +22215,18 @@ TEXT ·gemmConv3x2_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1206:
+rowblock1324:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1207:
+tile1325:
 	TESTQ        BX, BX
-	JZ           end1208
+	JZ           end1326
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1210
+	JNZ          cinit1328
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1209
+	JZ           zero1327
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
@@ -20717,9 +22234,9 @@ tile1207:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(SI), Y4
 	VMOVAPS      Y4, Y5
-	JMP          kstart1211
+	JMP          kstart1329
 
-cinit1210:
+cinit1328:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -20731,9 +22248,9 @@ cinit1210:
 	ADDQ       R9, SI
 	VMOVUPS    (SI), Y4
 	VMASKMOVPS 32(SI), Y15, Y5
-	JMP        kstart1211
+	JMP        kstart1329
 
-zero1209:
+zero1327:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -20741,7 +22258,7 @@ zero1209:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-kstart1211:
+kstart1329:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -20751,9 +22268,9 @@ kstart1211:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1212:
+k1330:
 	TESTQ        R8, R8
-	JZ           kdone1213
+	JZ           kdone1331
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y6
 	VMASKMOVPS   (R11)(R9*4), Y15, Y7
@@ -20769,14 +22286,14 @@ k1212:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1212
+	JMP          k1330
 
-kdone1213:
+kdone1331:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1214
+	JZ           nobn1332
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMASKMOVPS   Y1, Y15, 32(SI)
@@ -20810,9 +22327,9 @@ kdone1213:
 	VMULPS       Y7, Y5, Y5
 	VADDPS       Y8, Y5, Y5
 
-nobn1214:
+nobn1332:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1215
+	JZ     norelu1333
 	VXORPS Y6, Y6, Y6
 	VCMPPS $0x06, Y6, Y0, Y9
 	VANDPS Y9, Y0, Y0
@@ -20827,7 +22344,7 @@ nobn1214:
 	VCMPPS $0x06, Y6, Y5, Y9
 	VANDPS Y9, Y5, Y5
 
-norelu1215:
+norelu1333:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMASKMOVPS Y1, Y15, 32(SI)
@@ -20840,9 +22357,9 @@ norelu1215:
 	ADDQ       $0x00000040, CX
 	ADDQ       $0x00000008, DX
 	DECQ       BX
-	JMP        tile1207
+	JMP        tile1325
 
-end1208:
+end1326:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -20854,7 +22371,7 @@ end1208:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1206
+	JNZ    rowblock1324
 	VZEROUPPER
 	RET
 
@@ -20869,18 +22386,18 @@ TEXT ·gemmConv3x3_256(SB), NOSPLIT, $0-128
 	MOVQ    rs+24(FP), AX
 	SHLQ    $0x02, AX
 
-rowblock1216:
+rowblock1334:
 	MOVQ c+0(FP), CX
 	MOVQ cols+48(FP), DX
 	MOVQ nt+80(FP), BX
 
-tile1217:
+tile1335:
 	TESTQ        BX, BX
-	JZ           end1218
+	JZ           end1336
 	TESTQ        $0x00000001, mode+72(FP)
-	JNZ          cinit1220
+	JNZ          cinit1338
 	TESTQ        $0x00000002, mode+72(FP)
-	JZ           zero1219
+	JZ           zero1337
 	MOVQ         bias+56(FP), SI
 	VBROADCASTSS (SI), Y0
 	VMOVAPS      Y0, Y1
@@ -20891,9 +22408,9 @@ tile1217:
 	VBROADCASTSS 8(SI), Y6
 	VMOVAPS      Y6, Y7
 	VMOVAPS      Y6, Y8
-	JMP          kstart1221
+	JMP          kstart1339
 
-cinit1220:
+cinit1338:
 	MOVQ       ldc+8(FP), R9
 	SHLQ       $0x02, R9
 	MOVQ       CX, SI
@@ -20908,9 +22425,9 @@ cinit1220:
 	VMOVUPS    (SI), Y6
 	VMOVUPS    32(SI), Y7
 	VMASKMOVPS 64(SI), Y15, Y8
-	JMP        kstart1221
+	JMP        kstart1339
 
-zero1219:
+zero1337:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -20921,7 +22438,7 @@ zero1219:
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 
-kstart1221:
+kstart1339:
 	MOVQ    b+32(FP), R9
 	MOVLQSX (DX), R10
 	LEAQ    (R9)(R10*4), R10
@@ -20933,9 +22450,9 @@ kstart1221:
 	MOVQ    offs+40(FP), DI
 	MOVQ    k+64(FP), R8
 
-k1222:
+k1340:
 	TESTQ        R8, R8
-	JZ           kdone1223
+	JZ           kdone1341
 	MOVLQSX      (DI), R9
 	VMOVUPS      (R10)(R9*4), Y9
 	VMOVUPS      (R11)(R9*4), Y10
@@ -20955,14 +22472,14 @@ k1222:
 	ADDQ         $0x04, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
-	JMP          k1222
+	JMP          k1340
 
-kdone1223:
+kdone1341:
 	MOVQ         ldc+8(FP), R9
 	SHLQ         $0x02, R9
 	MOVQ         CX, DI
 	TESTQ        $0x00000008, mode+72(FP)
-	JZ           nobn1224
+	JZ           nobn1342
 	MOVQ         CX, SI
 	VMOVUPS      Y0, (SI)
 	VMOVUPS      Y1, 32(SI)
@@ -21005,9 +22522,9 @@ kdone1223:
 	VMULPS       Y10, Y8, Y8
 	VADDPS       Y11, Y8, Y8
 
-nobn1224:
+nobn1342:
 	TESTQ  $0x00000004, mode+72(FP)
-	JZ     norelu1225
+	JZ     norelu1343
 	VXORPS Y9, Y9, Y9
 	VCMPPS $0x06, Y9, Y0, Y12
 	VANDPS Y12, Y0, Y0
@@ -21028,7 +22545,7 @@ nobn1224:
 	VCMPPS $0x06, Y9, Y8, Y12
 	VANDPS Y12, Y8, Y8
 
-norelu1225:
+norelu1343:
 	MOVQ       DI, SI
 	VMOVUPS    Y0, (SI)
 	VMOVUPS    Y1, 32(SI)
@@ -21044,9 +22561,9 @@ norelu1225:
 	ADDQ       $0x00000060, CX
 	ADDQ       $0x0000000c, DX
 	DECQ       BX
-	JMP        tile1217
+	JMP        tile1335
 
-end1218:
+end1336:
 	IMUL3Q $0x00000003, AX, SI
 	ADDQ   SI, a+16(FP)
 	MOVQ   ldc+8(FP), R9
@@ -21058,7 +22575,7 @@ end1218:
 	ADDQ   $0x0c, scale+112(FP)
 	ADDQ   $0x0c, shift+120(FP)
 	DECQ   mt+96(FP)
-	JNZ    rowblock1216
+	JNZ    rowblock1334
 	VZEROUPPER
 	RET
 
@@ -21078,9 +22595,9 @@ TEXT ·gemv512(SB), NOSPLIT, $0-48
 	SHLQ  $0x02, SI
 	LEAQ  (SI)(SI*2), DI
 
-gemvblock1226:
+gemvblock1344:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest1227
+	JLT    gemvrest1345
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -21095,9 +22612,9 @@ gemvblock1226:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk1230:
+gemvk1348:
 	TESTQ       R11, R11
-	JZ          gemvtail1231
+	JZ          gemvtail1349
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	VFMADD231PS (R8)(SI*1), Z8, Z1
@@ -21111,11 +22628,11 @@ gemvk1230:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	DECQ        R11
-	JMP         gemvk1230
+	JMP         gemvk1348
 
-gemvtail1231:
+gemvtail1349:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone1232
+	JZ          gemvkdone1350
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
@@ -21134,7 +22651,7 @@ gemvtail1231:
 	VMOVUPS.Z   (R9)(DI*1), K1, Z9
 	VFMADD231PS Z9, Z8, Z7
 
-gemvkdone1232:
+gemvkdone1350:
 	VUNPCKLPS     Z1, Z0, Z9
 	VUNPCKHPS     Z1, Z0, Z10
 	VUNPCKLPS     Z3, Z2, Z11
@@ -21163,45 +22680,45 @@ gemvkdone1232:
 	VADDPS        X9, X4, X4
 	VINSERTF128   $0x01, X4, Y0, Y0
 	TESTQ         BX, BX
-	JZ            gemvnobias1233
+	JZ            gemvnobias1351
 	VADDPS        (BX), Y0, Y0
 	ADDQ          $0x20, BX
 
-gemvnobias1233:
+gemvnobias1351:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock1226
+	JMP     gemvblock1344
 
-gemvrest1227:
-gemvrestloop1228:
+gemvrest1345:
+gemvrestloop1346:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend1229
+	JLE    gemvend1347
 	VXORPS Z0, Z0, Z0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x04, R11
 
-gemvk1234:
+gemvk1352:
 	TESTQ       R11, R11
-	JZ          gemvtail1235
+	JZ          gemvtail1353
 	VMOVUPS     (R10), Z8
 	VFMADD231PS (R8), Z8, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R8
 	DECQ        R11
-	JMP         gemvk1234
+	JMP         gemvk1352
 
-gemvtail1235:
+gemvtail1353:
 	TESTQ       $0x0000000f, cols+40(FP)
-	JZ          gemvkdone1236
+	JZ          gemvkdone1354
 	VMOVUPS.Z   (R10), K1, Z8
 	VMOVUPS.Z   (R8), K1, Z9
 	VFMADD231PS Z9, Z8, Z0
 
-gemvkdone1236:
+gemvkdone1354:
 	VEXTRACTF64X4 $0x01, Z0, Y9
 	VADDPS        Y9, Y0, Y0
 	VEXTRACTF128  $0x01, Y0, X9
@@ -21209,18 +22726,18 @@ gemvkdone1236:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias1237
+	JZ            gemvnobias1355
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias1237:
+gemvnobias1355:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop1228
+	JMP    gemvrestloop1346
 
-gemvend1229:
+gemvend1347:
 	VZEROUPPER
 	RET
 
@@ -21240,9 +22757,9 @@ TEXT ·gemvRow512(SB), NOSPLIT, $0-48
 	MOVQ  SI, DI
 	SHLQ  $0x02, DI
 
-gemvrow1238:
+gemvrow1356:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend1239
+	JLE    gemvrowend1357
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -21261,9 +22778,9 @@ gemvrow1238:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU1240:
+loopU1358:
 	CMPQ        R8, R9
-	JAE         loop11241
+	JAE         loop11359
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	VMOVUPS     64(DX)(R8*1), Z9
@@ -21281,24 +22798,24 @@ loopU1240:
 	VMOVUPS     448(DX)(R8*1), Z11
 	VFMADD231PS 448(CX)(R8*1), Z11, Z7
 	ADDQ        $0x00000200, R8
-	JMP         loopU1240
+	JMP         loopU1358
 
-loop11241:
+loop11359:
 	CMPQ        R8, R10
-	JAE         tail1243
+	JAE         tail1361
 	VMOVUPS     (DX)(R8*1), Z8
 	VFMADD231PS (CX)(R8*1), Z8, Z0
 	ADDQ        $0x00000040, R8
-	JMP         loop11241
+	JMP         loop11359
 
-tail1243:
+tail1361:
 	CMPQ        R8, R11
-	JAE         done1242
+	JAE         done1360
 	VMOVUPS.Z   (DX)(R8*1), K1, Z8
 	VMOVUPS.Z   (CX)(R8*1), K1, Z12
 	VFMADD231PS Z12, Z8, Z0
 
-done1242:
+done1360:
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -21313,18 +22830,18 @@ done1242:
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
 	TESTQ         BX, BX
-	JZ            gemvnobias1244
+	JZ            gemvnobias1362
 	VADDSS        (BX), X0, X0
 	ADDQ          $0x04, BX
 
-gemvnobias1244:
+gemvnobias1362:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow1238
+	JMP    gemvrow1356
 
-gemvrowend1239:
+gemvrowend1357:
 	VZEROUPPER
 	RET
 
@@ -21345,9 +22862,9 @@ TEXT ·gemv256(SB), NOSPLIT, $0-48
 	SHLQ    $0x02, SI
 	LEAQ    (SI)(SI*2), DI
 
-gemvblock1245:
+gemvblock1363:
 	CMPQ   rows+32(FP), $0x08
-	JLT    gemvrest1246
+	JLT    gemvrest1364
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21362,9 +22879,9 @@ gemvblock1245:
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk1249:
+gemvk1367:
 	TESTQ       R11, R11
-	JZ          gemvtail1250
+	JZ          gemvtail1368
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	VFMADD231PS (R8)(SI*1), Y8, Y1
@@ -21378,11 +22895,11 @@ gemvk1249:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	DECQ        R11
-	JMP         gemvk1249
+	JMP         gemvk1367
 
-gemvtail1250:
+gemvtail1368:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone1251
+	JZ          gemvkdone1369
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
@@ -21401,7 +22918,7 @@ gemvtail1250:
 	VMASKMOVPS  (R9)(DI*1), Y15, Y9
 	VFMADD231PS Y9, Y8, Y7
 
-gemvkdone1251:
+gemvkdone1369:
 	VUNPCKLPS    Y1, Y0, Y9
 	VUNPCKHPS    Y1, Y0, Y10
 	VUNPCKLPS    Y3, Y2, Y11
@@ -21426,62 +22943,62 @@ gemvkdone1251:
 	VADDPS       X9, X4, X4
 	VINSERTF128  $0x01, X4, Y0, Y0
 	TESTQ        BX, BX
-	JZ           gemvnobias1252
+	JZ           gemvnobias1370
 	VADDPS       (BX), Y0, Y0
 	ADDQ         $0x20, BX
 
-gemvnobias1252:
+gemvnobias1370:
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x20, AX
 	LEAQ    (CX)(SI*8), CX
 	SUBQ    $0x08, rows+32(FP)
-	JMP     gemvblock1245
+	JMP     gemvblock1363
 
-gemvrest1246:
-gemvrestloop1247:
+gemvrest1364:
+gemvrestloop1365:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvend1248
+	JLE    gemvend1366
 	VXORPS Y0, Y0, Y0
 	MOVQ   CX, R8
 	MOVQ   DX, R10
 	MOVQ   cols+40(FP), R11
 	SHRQ   $0x03, R11
 
-gemvk1253:
+gemvk1371:
 	TESTQ       R11, R11
-	JZ          gemvtail1254
+	JZ          gemvtail1372
 	VMOVUPS     (R10), Y8
 	VFMADD231PS (R8), Y8, Y0
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R8
 	DECQ        R11
-	JMP         gemvk1253
+	JMP         gemvk1371
 
-gemvtail1254:
+gemvtail1372:
 	TESTQ       $0x00000007, cols+40(FP)
-	JZ          gemvkdone1255
+	JZ          gemvkdone1373
 	VMASKMOVPS  (R10), Y15, Y8
 	VMASKMOVPS  (R8), Y15, Y9
 	VFMADD231PS Y9, Y8, Y0
 
-gemvkdone1255:
+gemvkdone1373:
 	VEXTRACTF128 $0x01, Y0, X9
 	VADDPS       X9, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias1256
+	JZ           gemvnobias1374
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias1256:
+gemvnobias1374:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   SI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrestloop1247
+	JMP    gemvrestloop1365
 
-gemvend1248:
+gemvend1366:
 	VZEROUPPER
 	RET
 
@@ -21502,9 +23019,9 @@ TEXT ·gemvRow256(SB), NOSPLIT, $0-48
 	MOVQ    SI, DI
 	SHLQ    $0x02, DI
 
-gemvrow1257:
+gemvrow1375:
 	CMPQ   rows+32(FP), $0x00
-	JLE    gemvrowend1258
+	JLE    gemvrowend1376
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21523,9 +23040,9 @@ gemvrow1257:
 	SHLQ   $0x02, R11
 	XORQ   R8, R8
 
-loopU1259:
+loopU1377:
 	CMPQ        R8, R9
-	JAE         loop11260
+	JAE         loop11378
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	VMOVUPS     32(DX)(R8*1), Y9
@@ -21543,24 +23060,24 @@ loopU1259:
 	VMOVUPS     224(DX)(R8*1), Y11
 	VFMADD231PS 224(CX)(R8*1), Y11, Y7
 	ADDQ        $0x00000100, R8
-	JMP         loopU1259
+	JMP         loopU1377
 
-loop11260:
+loop11378:
 	CMPQ        R8, R10
-	JAE         tail1262
+	JAE         tail1380
 	VMOVUPS     (DX)(R8*1), Y8
 	VFMADD231PS (CX)(R8*1), Y8, Y0
 	ADDQ        $0x00000020, R8
-	JMP         loop11260
+	JMP         loop11378
 
-tail1262:
+tail1380:
 	CMPQ        R8, R11
-	JAE         done1261
+	JAE         done1379
 	VMASKMOVPS  (DX)(R8*1), Y15, Y8
 	VMASKMOVPS  (CX)(R8*1), Y15, Y12
 	VFMADD231PS Y12, Y8, Y0
 
-done1261:
+done1379:
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -21573,17 +23090,17 @@ done1261:
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
 	TESTQ        BX, BX
-	JZ           gemvnobias1263
+	JZ           gemvnobias1381
 	VADDSS       (BX), X0, X0
 	ADDQ         $0x04, BX
 
-gemvnobias1263:
+gemvnobias1381:
 	VMOVSS X0, (AX)
 	ADDQ   $0x04, AX
 	ADDQ   DI, CX
 	DECQ   rows+32(FP)
-	JMP    gemvrow1257
+	JMP    gemvrow1375
 
-gemvrowend1258:
+gemvrowend1376:
 	VZEROUPPER
 	RET

@@ -532,16 +532,17 @@ func gemmXNScale32(c, c2, a, b, bias, scale, shift []float32, m, n, k, rs, cs, m
 	if m == 0 || n == 0 {
 		return
 	}
-	tiles, mr0, nv0, w := &gemmXNTiles[1], 4, 4, 16
+	tiles, tall, mr0, nv0, w := &gemmXNTiles[1], &gemmXNTall[1], 4, 4, 16
 	if simdLevel == simdAVX2 {
-		tiles, mr0, nv0, w = &gemmXNTiles[0], 3, 3, 8
+		tiles, tall, mr0, nv0, w = &gemmXNTiles[0], &gemmXNTall[0], 3, 3, 8
 	}
 	cols := nv0 * w
 	full, rem := n/cols, n%cols
 	remV := (rem + w - 1) / w
 	remTail := rem - (remV-1)*w
-	mt, mrem := m/mr0, m%mr0
-	block := func(i, mr, blocks int) {
+	// block computes rows i… (blocks tiles of mr rows) with the kernels f
+	// (the full tiles; nil: none) and fr (the columns left; nil: none).
+	block := func(i, mr, blocks int, f, fr gemmXNFunc) {
 		pa := ptr32(a, i*rs)
 		var pbias, pscale, pshift *float32
 		if mode&gemmStart == gemmBias {
@@ -550,17 +551,53 @@ func gemmXNScale32(c, c2, a, b, bias, scale, shift []float32, m, n, k, rs, cs, m
 		if mode&gemmScaleShift != 0 {
 			pscale, pshift = ptr32(scale, i), ptr32(shift, i)
 		}
-		if full > 0 {
-			tiles[mr][nv0](ptr32(c, i*n), n, pa, rs, cs, ptr32(b, 0), n, pbias, k, mode, full, w, blocks, ptr32(c2, i*n), pscale, pshift)
+		if f != nil && full > 0 {
+			f(ptr32(c, i*n), n, pa, rs, cs, ptr32(b, 0), n, pbias, k, mode, full, w, blocks, ptr32(c2, i*n), pscale, pshift)
 		}
-		if rem > 0 {
-			tiles[mr][remV](ptr32(c, i*n+full*cols), n, pa, rs, cs, ptr32(b, full*cols), n, pbias, k, mode, 1, remTail, blocks, ptr32(c2, i*n+full*cols), pscale, pshift)
+		if fr != nil && rem > 0 {
+			fr(ptr32(c, i*n+full*cols), n, pa, rs, cs, ptr32(b, full*cols), n, pbias, k, mode, 1, remTail, blocks, ptr32(c2, i*n+full*cols), pscale, pshift)
 		}
+	}
+	mt, mrem := m/mr0, m%mr0
+	// The columns left after the full tiles (all of them when n < cols) go
+	// in tall tiles where there is one for their vectors: more accumulators
+	// than mr0 rows of them (8 FMA chains for one vector, against the 4 of
+	// 4×1, which the FMA latency held to half the peak), each B vector
+	// loaded feeding as many rows. The rows the tall tiles leave take the
+	// square tiles.
+	if t := tall[remV]; rem > 0 && t.mr > 0 && m >= t.mr {
+		r0 := m / t.mr * t.mr
+		block(0, t.mr, m/t.mr, nil, t.f)
+		if mt > 0 {
+			block(0, mr0, mt, tiles[mr0][nv0], nil)
+		}
+		if mrem > 0 {
+			block(mt*mr0, mrem, 1, tiles[mrem][nv0], nil)
+		}
+		left := m - r0
+		if lt := left / mr0; lt > 0 {
+			block(r0, mr0, lt, nil, tiles[mr0][remV])
+		}
+		if lr := left % mr0; lr > 0 {
+			block(m-lr, lr, 1, nil, tiles[lr][remV])
+		}
+		return
 	}
 	if mt > 0 {
-		block(0, mr0, mt)
+		block(0, mr0, mt, tiles[mr0][nv0], tiles[mr0][remV])
 	}
 	if mrem > 0 {
-		block(mt*mr0, mrem, 1)
+		block(mt*mr0, mrem, 1, tiles[mrem][nv0], tiles[mrem][remV])
 	}
+}
+
+// gemmXNTall[l][nv] is the tall tile of nv vectors of level l (mr rows;
+// mr 0: none): 8×1 on avx512 (8×2 and 8×3 measured no faster than 4×2 and
+// 4×3, which have 8 and 12 FMA chains already), 8×1 and 4×2 on avx2.
+var gemmXNTall = [2][5]struct {
+	mr int
+	f  gemmXNFunc
+}{
+	{{}, {8, gemmXN8x1_256}, {4, gemmXN4x2_256}},
+	{{}, {8, gemmXN8x1_512}},
 }

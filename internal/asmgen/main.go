@@ -28,11 +28,15 @@ type lvl struct {
 	// pair); XN uses mr rows × nv vectors of columns.
 	ntMR, ntNR int
 	xnMR, xnNV int
+	// xnTall[nv] is the rows of the tall XN tile of nv vectors (0: none),
+	// for products of few columns (see gemmXNScale32): enough accumulators
+	// to cover the FMA latency where mr×1 of the square tiles are too few.
+	xnTall []int
 }
 
 var (
-	avx512 = &lvl{name: "512", w: 16, vb: 64, ntMR: 4, ntNR: 4, xnMR: 4, xnNV: 4}
-	avx2   = &lvl{name: "256", w: 8, vb: 32, ntMR: 3, ntNR: 3, xnMR: 3, xnNV: 3}
+	avx512 = &lvl{name: "512", w: 16, vb: 64, ntMR: 4, ntNR: 4, xnMR: 4, xnNV: 4, xnTall: []int{0, 8}}
+	avx2   = &lvl{name: "256", w: 8, vb: 32, ntMR: 3, ntNR: 3, xnMR: 3, xnNV: 3, xnTall: []int{0, 8, 4}}
 )
 
 var zregs = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
@@ -915,6 +919,8 @@ func (l *lvl) gemmXN(mr, nv int) {
 		rs3 = GP64()
 		LEAQ(Mem{Base: rs, Index: rs, Scale: 2}, rs3)
 	}
+	// Rows 4…7 of a tall tile are read from a second pointer, pr + (i-4)·rs
+	// with pr = pa + 4·rs during the k loop (pr is free there).
 	aMem := func(base Register, i int) Mem {
 		switch i {
 		case 0:
@@ -973,6 +979,9 @@ func (l *lvl) gemmXN(mr, nv int) {
 	}
 	Label(kStart)
 	Load(Param("a"), pa)
+	if mr > 4 {
+		LEAQ(Mem{Base: pa, Index: rs, Scale: 4}, pr)
+	}
 	MOVQ(pb, pbp)
 	Load(Param("k"), cnt)
 	kLoop, kDone := newLabel("k"), newLabel("kdone")
@@ -983,10 +992,17 @@ func (l *lvl) gemmXN(mr, nv int) {
 		l.load(Mem{Base: pbp, Disp: j * l.vb}, l.v(breg(j)), j == nv-1)
 	}
 	for i := 0; i < mr; i++ {
-		VBROADCASTSS(aMem(pa, i), l.v(areg))
+		if i < 4 {
+			VBROADCASTSS(aMem(pa, i), l.v(areg))
+		} else {
+			VBROADCASTSS(aMem(pr, i-4), l.v(areg))
+		}
 		for j := 0; j < nv; j++ {
 			VFMADD231PS(l.v(breg(j)), l.v(areg), l.v(accR(i, j)))
 		}
+	}
+	if mr > 4 {
+		ADDQ(cs, pr)
 	}
 	ADDQ(cs, pa)
 	ADDQ(ldb, pbp)
@@ -1088,6 +1104,7 @@ func main() {
 		l.shiftSum()
 		l.shiftSumRows()
 		l.copyPlanes()
+		l.copyPlanesBN()
 		l.gates()
 		l.elementwise()
 		l.im2colKernels()
@@ -1099,6 +1116,11 @@ func main() {
 		}
 		for mr := 1; mr <= l.xnMR; mr++ {
 			for nv := 1; nv <= l.xnNV; nv++ {
+				l.gemmXN(mr, nv)
+			}
+		}
+		for nv, mr := range l.xnTall {
+			if mr > 0 {
 				l.gemmXN(mr, nv)
 			}
 		}

@@ -712,7 +712,7 @@ type Model struct {
 	a4    [BatchChunk][8000]float32      // output
 	xp4   [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp4  [64][27][7]float32             // dL/d(padded input)
-	dws4  [173]float32                   // one filter's sums over the padded plane (scratch)
+	dws4  [11072]float32                 // every filter's sums over the padded plane (scratch)
 	dwdz4 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34
 	a5     [BatchChunk][8000]float32 // output
@@ -739,7 +739,7 @@ type Model struct {
 	a10    [BatchChunk][8000]float32      // output
 	xp10   [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp10  [64][27][7]float32             // dL/d(padded input)
-	dws10  [173]float32                   // one filter's sums over the padded plane (scratch)
+	dws10  [11072]float32                 // every filter's sums over the padded plane (scratch)
 	dwdz10 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
 	a11     [BatchChunk][8000]float32 // output
@@ -766,7 +766,7 @@ type Model struct {
 	a16    [BatchChunk][8000]float32      // output
 	xp16   [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp16  [64][27][7]float32             // dL/d(padded input)
-	dws16  [173]float32                   // one filter's sums over the padded plane (scratch)
+	dws16  [11072]float32                 // every filter's sums over the padded plane (scratch)
 	dwdz16 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
 	a17     [BatchChunk][8000]float32 // output
@@ -793,7 +793,7 @@ type Model struct {
 	a22    [BatchChunk][8000]float32      // output
 	xp22   [BatchChunk][64][27][7]float32 // zero-padded input
 	dxp22  [64][27][7]float32             // dL/d(padded input)
-	dws22  [173]float32                   // one filter's sums over the padded plane (scratch)
+	dws22  [11072]float32                 // every filter's sums over the padded plane (scratch)
 	dwdz22 [205]float32                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
 	a23     [BatchChunk][8000]float32 // output
@@ -1028,16 +1028,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
 		xp := &m.xp4[row]
 		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a4[row]))
+		if !m.training {
+			for c := 0; c < Ds0DwBnChannels; c++ {
+				g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
+				mean := float64(m.State.Ds0DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Ds0DwBnRunningVar[c])+0.001)
+				m.inv5[c], m.mean5[c] = float32(inv), m.State.Ds0DwBnRunningMean[c]
+				s := g * inv
+				m.scale5[c], m.shift5[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
 		s := &m.dws4
 		for f := 0; f < Ds0DwFilters; f++ {
 			grp := f / Ds0DwGroupFilters
 			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds0DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
+			runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds0DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes32(m.a4[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu32(m.a4[row][:], m.a6[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale5[:], m.shift5[:])
 		}
 	}
 
@@ -1072,24 +1084,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
 				runtime.ScaleShiftRows32(m.a5[r][:], m.xhat5[r][:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], Ds0DwBnChannels, Ds0DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds0DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
-				mean := float64(m.State.Ds0DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds0DwBnRunningVar[c])+0.001)
-				m.inv5[c], m.mean5[c] = float32(inv), m.State.Ds0DwBnRunningMean[c]
-				s := g * inv
-				m.scale5[c], m.shift5[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a5[r][:], m.a4[r][:], m.scale5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
-			}
 		}
 	}
 
 	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
 	{
-		runtime.ReluForward32(m.a5[row][:], m.a6[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a5[row][:], m.a6[row][:])
+		}
 	}
 
 	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
@@ -1159,16 +1161,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
 		xp := &m.xp10[row]
 		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a10[row]))
+		if !m.training {
+			for c := 0; c < Ds1DwBnChannels; c++ {
+				g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
+				mean := float64(m.State.Ds1DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Ds1DwBnRunningVar[c])+0.001)
+				m.inv11[c], m.mean11[c] = float32(inv), m.State.Ds1DwBnRunningMean[c]
+				s := g * inv
+				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
 		s := &m.dws10
 		for f := 0; f < Ds1DwFilters; f++ {
 			grp := f / Ds1DwGroupFilters
 			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds1DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
+			runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds1DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes32(m.a10[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu32(m.a10[row][:], m.a12[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale11[:], m.shift11[:])
 		}
 	}
 
@@ -1203,24 +1217,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
 				runtime.ScaleShiftRows32(m.a11[r][:], m.xhat11[r][:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], Ds1DwBnChannels, Ds1DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds1DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
-				mean := float64(m.State.Ds1DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds1DwBnRunningVar[c])+0.001)
-				m.inv11[c], m.mean11[c] = float32(inv), m.State.Ds1DwBnRunningMean[c]
-				s := g * inv
-				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
-			}
 		}
 	}
 
 	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
 	{
-		runtime.ReluForward32(m.a11[row][:], m.a12[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a11[row][:], m.a12[row][:])
+		}
 	}
 
 	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
@@ -1290,16 +1294,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
 		xp := &m.xp16[row]
 		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a16[row]))
+		if !m.training {
+			for c := 0; c < Ds2DwBnChannels; c++ {
+				g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
+				mean := float64(m.State.Ds2DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Ds2DwBnRunningVar[c])+0.001)
+				m.inv17[c], m.mean17[c] = float32(inv), m.State.Ds2DwBnRunningMean[c]
+				s := g * inv
+				m.scale17[c], m.shift17[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
 		s := &m.dws16
 		for f := 0; f < Ds2DwFilters; f++ {
 			grp := f / Ds2DwGroupFilters
 			w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds2DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
+			runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds2DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes32(m.a16[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu32(m.a16[row][:], m.a18[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale17[:], m.shift17[:])
 		}
 	}
 
@@ -1334,24 +1350,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat17[r][:], m.a16[r][:], m.inv17[:], m.shift17[:], Ds2DwBnChannels, Ds2DwBnPositions)
 				runtime.ScaleShiftRows32(m.a17[r][:], m.xhat17[r][:], m.Params.Ds2DwBnWeight[:], m.Params.Ds2DwBnBias[:], Ds2DwBnChannels, Ds2DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds2DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
-				mean := float64(m.State.Ds2DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds2DwBnRunningVar[c])+0.001)
-				m.inv17[c], m.mean17[c] = float32(inv), m.State.Ds2DwBnRunningMean[c]
-				s := g * inv
-				m.scale17[c], m.shift17[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a17[r][:], m.a16[r][:], m.scale17[:], m.shift17[:], Ds2DwBnChannels, Ds2DwBnPositions)
-			}
 		}
 	}
 
 	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
 	{
-		runtime.ReluForward32(m.a17[row][:], m.a18[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a17[row][:], m.a18[row][:])
+		}
 	}
 
 	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
@@ -1421,16 +1427,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
 		xp := &m.xp22[row]
 		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
-		z := (*[64][25][5]float32)(unsafe.Pointer(&m.a22[row]))
+		if !m.training {
+			for c := 0; c < Ds3DwBnChannels; c++ {
+				g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
+				mean := float64(m.State.Ds3DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Ds3DwBnRunningVar[c])+0.001)
+				m.inv23[c], m.mean23[c] = float32(inv), m.State.Ds3DwBnRunningMean[c]
+				s := g * inv
+				m.scale23[c], m.shift23[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 12096)
 		s := &m.dws22
 		for f := 0; f < Ds3DwFilters; f++ {
 			grp := f / Ds3DwGroupFilters
 			w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds3DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
+			runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds3DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes32(m.a22[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu32(m.a22[row][:], m.a24[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale23[:], m.shift23[:])
 		}
 	}
 
@@ -1465,24 +1483,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat23[r][:], m.a22[r][:], m.inv23[:], m.shift23[:], Ds3DwBnChannels, Ds3DwBnPositions)
 				runtime.ScaleShiftRows32(m.a23[r][:], m.xhat23[r][:], m.Params.Ds3DwBnWeight[:], m.Params.Ds3DwBnBias[:], Ds3DwBnChannels, Ds3DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds3DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
-				mean := float64(m.State.Ds3DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds3DwBnRunningVar[c])+0.001)
-				m.inv23[c], m.mean23[c] = float32(inv), m.State.Ds3DwBnRunningMean[c]
-				s := g * inv
-				m.scale23[c], m.shift23[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a23[r][:], m.a22[r][:], m.scale23[:], m.shift23[:], Ds3DwBnChannels, Ds3DwBnPositions)
-			}
 		}
 	}
 
 	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
 	{
-		runtime.ReluForward32(m.a23[row][:], m.a24[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a23[row][:], m.a24[row][:])
+		}
 	}
 
 	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
@@ -1780,16 +1788,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a3[row]))
 			xp := &m.xp4[row]
 			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
-			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a4[row]))
+			if !m.training {
+				for c := 0; c < Ds0DwBnChannels; c++ {
+					g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
+					mean := float64(m.State.Ds0DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Ds0DwBnRunningVar[c])+0.001)
+					m.inv5[c], m.mean5[c] = float32(inv), m.State.Ds0DwBnRunningMean[c]
+					s := g * inv
+					m.scale5[c], m.shift5[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
 			s := &m.dws4
 			for f := 0; f < Ds0DwFilters; f++ {
 				grp := f / Ds0DwGroupFilters
 				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds0DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
+				runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds0DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes32(m.a4[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu32(m.a4[row][:], m.a6[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale5[:], m.shift5[:])
 			}
 		}
 	}
@@ -1825,24 +1845,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
 				runtime.ScaleShiftRows32(m.a5[r][:], m.xhat5[r][:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], Ds0DwBnChannels, Ds0DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds0DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
-				mean := float64(m.State.Ds0DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds0DwBnRunningVar[c])+0.001)
-				m.inv5[c], m.mean5[c] = float32(inv), m.State.Ds0DwBnRunningMean[c]
-				s := g * inv
-				m.scale5[c], m.shift5[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a5[r][:], m.a4[r][:], m.scale5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
-			}
 		}
 	}
 
 	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a5[row][:], m.a6[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a5[row][:], m.a6[row][:])
+		}
 	}
 
 	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
@@ -1915,16 +1925,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a9[row]))
 			xp := &m.xp10[row]
 			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
-			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a10[row]))
+			if !m.training {
+				for c := 0; c < Ds1DwBnChannels; c++ {
+					g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
+					mean := float64(m.State.Ds1DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Ds1DwBnRunningVar[c])+0.001)
+					m.inv11[c], m.mean11[c] = float32(inv), m.State.Ds1DwBnRunningMean[c]
+					s := g * inv
+					m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
 			s := &m.dws10
 			for f := 0; f < Ds1DwFilters; f++ {
 				grp := f / Ds1DwGroupFilters
 				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds1DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
+				runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds1DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes32(m.a10[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu32(m.a10[row][:], m.a12[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale11[:], m.shift11[:])
 			}
 		}
 	}
@@ -1960,24 +1982,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
 				runtime.ScaleShiftRows32(m.a11[r][:], m.xhat11[r][:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], Ds1DwBnChannels, Ds1DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds1DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
-				mean := float64(m.State.Ds1DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds1DwBnRunningVar[c])+0.001)
-				m.inv11[c], m.mean11[c] = float32(inv), m.State.Ds1DwBnRunningMean[c]
-				s := g * inv
-				m.scale11[c], m.shift11[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
-			}
 		}
 	}
 
 	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a11[row][:], m.a12[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a11[row][:], m.a12[row][:])
+		}
 	}
 
 	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
@@ -2050,16 +2062,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a15[row]))
 			xp := &m.xp16[row]
 			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
-			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a16[row]))
+			if !m.training {
+				for c := 0; c < Ds2DwBnChannels; c++ {
+					g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
+					mean := float64(m.State.Ds2DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Ds2DwBnRunningVar[c])+0.001)
+					m.inv17[c], m.mean17[c] = float32(inv), m.State.Ds2DwBnRunningMean[c]
+					s := g * inv
+					m.scale17[c], m.shift17[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
 			s := &m.dws16
 			for f := 0; f < Ds2DwFilters; f++ {
 				grp := f / Ds2DwGroupFilters
 				w := unsafe.Slice(&m.Params.Ds2DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds2DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
+				runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds2DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes32(m.a16[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu32(m.a16[row][:], m.a18[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale17[:], m.shift17[:])
 			}
 		}
 	}
@@ -2095,24 +2119,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat17[r][:], m.a16[r][:], m.inv17[:], m.shift17[:], Ds2DwBnChannels, Ds2DwBnPositions)
 				runtime.ScaleShiftRows32(m.a17[r][:], m.xhat17[r][:], m.Params.Ds2DwBnWeight[:], m.Params.Ds2DwBnBias[:], Ds2DwBnChannels, Ds2DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds2DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
-				mean := float64(m.State.Ds2DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds2DwBnRunningVar[c])+0.001)
-				m.inv17[c], m.mean17[c] = float32(inv), m.State.Ds2DwBnRunningMean[c]
-				s := g * inv
-				m.scale17[c], m.shift17[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a17[r][:], m.a16[r][:], m.scale17[:], m.shift17[:], Ds2DwBnChannels, Ds2DwBnPositions)
-			}
 		}
 	}
 
 	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a17[row][:], m.a18[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a17[row][:], m.a18[row][:])
+		}
 	}
 
 	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
@@ -2185,16 +2199,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[64][25][5]float32)(unsafe.Pointer(&m.a21[row]))
 			xp := &m.xp22[row]
 			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12080), 189, 7, unsafe.Slice(&x[0][0][0], 8000), 125, 5, 64, 25, 5)
-			z := (*[64][25][5]float32)(unsafe.Pointer(&m.a22[row]))
+			if !m.training {
+				for c := 0; c < Ds3DwBnChannels; c++ {
+					g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
+					mean := float64(m.State.Ds3DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Ds3DwBnRunningVar[c])+0.001)
+					m.inv23[c], m.mean23[c] = float32(inv), m.State.Ds3DwBnRunningMean[c]
+					s := g * inv
+					m.scale23[c], m.shift23[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 12096)
 			s := &m.dws22
 			for f := 0; f < Ds3DwFilters; f++ {
 				grp := f / Ds3DwGroupFilters
 				w := unsafe.Slice(&m.Params.Ds3DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds3DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 125), 125, 5, unsafe.Slice(&s[0], 173), 0, 7, 1, 25, 5)
+				runtime.ShiftSum32(s[f*173:], xpf[grp*189:], taps[:], w, 173, m.Params.Ds3DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes32(m.a22[row][:], 125, 5, s[:], 173, 7, 64, 25, 5)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu32(m.a22[row][:], m.a24[row][:], 125, 5, s[:], 173, 7, 64, 25, 5, m.scale23[:], m.shift23[:])
 			}
 		}
 	}
@@ -2230,24 +2256,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat23[r][:], m.a22[r][:], m.inv23[:], m.shift23[:], Ds3DwBnChannels, Ds3DwBnPositions)
 				runtime.ScaleShiftRows32(m.a23[r][:], m.xhat23[r][:], m.Params.Ds3DwBnWeight[:], m.Params.Ds3DwBnBias[:], Ds3DwBnChannels, Ds3DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds3DwBnChannels; c++ {
-				g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
-				mean := float64(m.State.Ds3DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Ds3DwBnRunningVar[c])+0.001)
-				m.inv23[c], m.mean23[c] = float32(inv), m.State.Ds3DwBnRunningMean[c]
-				s := g * inv
-				m.scale23[c], m.shift23[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a23[r][:], m.a22[r][:], m.scale23[:], m.shift23[:], Ds3DwBnChannels, Ds3DwBnPositions)
-			}
 		}
 	}
 
 	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a23[row][:], m.a24[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a23[row][:], m.a24[row][:])
+		}
 	}
 
 	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
@@ -2549,7 +2565,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d27[row] = m.d28[row]
-			runtime.ReluBackward32(m.a23[row][:], m.d27[row][:])
+			runtime.ReluBackward32(m.a24[row][:], m.d27[row][:])
 		}
 	}
 
@@ -2731,7 +2747,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d27[row] = m.d28[row]
-			runtime.ReluBackward32(m.a17[row][:], m.d27[row][:])
+			runtime.ReluBackward32(m.a18[row][:], m.d27[row][:])
 		}
 	}
 
@@ -2913,7 +2929,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d27[row] = m.d28[row]
-			runtime.ReluBackward32(m.a11[row][:], m.d27[row][:])
+			runtime.ReluBackward32(m.a12[row][:], m.d27[row][:])
 		}
 	}
 
@@ -3095,7 +3111,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d27[row] = m.d28[row]
-			runtime.ReluBackward32(m.a5[row][:], m.d27[row][:])
+			runtime.ReluBackward32(m.a6[row][:], m.d27[row][:])
 		}
 	}
 
@@ -3559,7 +3575,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
 	{
 		m.d27[row] = m.d28[row]
-		runtime.ReluBackward32(m.a23[row][:], m.d27[row][:])
+		runtime.ReluBackward32(m.a24[row][:], m.d27[row][:])
 	}
 
 	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
@@ -3733,7 +3749,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
 	{
 		m.d27[row] = m.d28[row]
-		runtime.ReluBackward32(m.a17[row][:], m.d27[row][:])
+		runtime.ReluBackward32(m.a18[row][:], m.d27[row][:])
 	}
 
 	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
@@ -3907,7 +3923,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
 	{
 		m.d27[row] = m.d28[row]
-		runtime.ReluBackward32(m.a11[row][:], m.d27[row][:])
+		runtime.ReluBackward32(m.a12[row][:], m.d27[row][:])
 	}
 
 	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
@@ -4081,7 +4097,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
 	{
 		m.d27[row] = m.d28[row]
-		runtime.ReluBackward32(m.a5[row][:], m.d27[row][:])
+		runtime.ReluBackward32(m.a6[row][:], m.d27[row][:])
 	}
 
 	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34

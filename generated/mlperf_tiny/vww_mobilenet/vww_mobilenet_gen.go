@@ -1868,7 +1868,7 @@ type Model struct {
 	a27    [BatchChunk][9216]float32       // output
 	xp27   [BatchChunk][64][14][14]float32 // zero-padded input
 	dxp27  [64][14][14]float32             // dL/d(padded input)
-	dws27  [166]float32                    // one filter's sums over the padded plane (scratch)
+	dws27  [10624]float32                  // every filter's sums over the padded plane (scratch)
 	dwdz27 [226]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.4.dw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 59
 	a28     [BatchChunk][9216]float32 // output
@@ -1922,7 +1922,7 @@ type Model struct {
 	a39    [BatchChunk][4608]float32      // output
 	xp39   [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp39  [128][8][8]float32             // dL/d(padded input)
-	dws39  [46]float32                    // one filter's sums over the padded plane (scratch)
+	dws39  [5888]float32                  // every filter's sums over the padded plane (scratch)
 	dwdz39 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.6.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 71
 	a40     [BatchChunk][4608]float32 // output
@@ -1949,7 +1949,7 @@ type Model struct {
 	a45    [BatchChunk][4608]float32      // output
 	xp45   [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp45  [128][8][8]float32             // dL/d(padded input)
-	dws45  [46]float32                    // one filter's sums over the padded plane (scratch)
+	dws45  [5888]float32                  // every filter's sums over the padded plane (scratch)
 	dwdz45 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.7.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 77
 	a46     [BatchChunk][4608]float32 // output
@@ -1976,7 +1976,7 @@ type Model struct {
 	a51    [BatchChunk][4608]float32      // output
 	xp51   [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp51  [128][8][8]float32             // dL/d(padded input)
-	dws51  [46]float32                    // one filter's sums over the padded plane (scratch)
+	dws51  [5888]float32                  // every filter's sums over the padded plane (scratch)
 	dwdz51 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.8.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 83
 	a52     [BatchChunk][4608]float32 // output
@@ -2003,7 +2003,7 @@ type Model struct {
 	a57    [BatchChunk][4608]float32      // output
 	xp57   [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp57  [128][8][8]float32             // dL/d(padded input)
-	dws57  [46]float32                    // one filter's sums over the padded plane (scratch)
+	dws57  [5888]float32                  // every filter's sums over the padded plane (scratch)
 	dwdz57 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.9.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 89
 	a58     [BatchChunk][4608]float32 // output
@@ -2030,7 +2030,7 @@ type Model struct {
 	a63    [BatchChunk][4608]float32      // output
 	xp63   [BatchChunk][128][8][8]float32 // zero-padded input
 	dxp63  [128][8][8]float32             // dL/d(padded input)
-	dws63  [46]float32                    // one filter's sums over the padded plane (scratch)
+	dws63  [5888]float32                  // every filter's sums over the padded plane (scratch)
 	dwdz63 [82]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.10.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 95
 	a64     [BatchChunk][4608]float32 // output
@@ -2084,7 +2084,7 @@ type Model struct {
 	a75    [BatchChunk][2304]float32      // output
 	xp75   [BatchChunk][256][5][5]float32 // zero-padded input
 	dxp75  [256][5][5]float32             // dL/d(padded input)
-	dws75  [13]float32                    // one filter's sums over the padded plane (scratch)
+	dws75  [3328]float32                  // every filter's sums over the padded plane (scratch)
 	dwdz75 [37]float32                    // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.12.dw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 107
 	a76     [BatchChunk][2304]float32 // output
@@ -2282,12 +2282,25 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 2398), 50, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
 		}
 		z := (*[8][48][48]float32)(unsafe.Pointer(&m.a3[row]))
+		if !m.training {
+			for c := 0; c < Blocks0DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
+				mean := float64(m.State.Blocks0DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks0DwBnRunningVar[c])+0.001)
+				m.inv4[c], m.mean4[c] = float32(inv), m.State.Blocks0DwBnRunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 50, 51, 52, 100, 101, 102}
 		xpf := unsafe.Slice(&xp[0][0][0], 20000)
 		for f := 0; f < Blocks0DwFilters; f++ {
 			grp := f / Blocks0DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
 			runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 2304), 48, xpf[grp*2500:], 50, taps[:], w, 48, 48, m.Params.Blocks0DwBias[f])
+		}
+		if !m.training {
+			runtime.CopyPlanesScaleShiftRelu32(nil, m.a5[row][:], 2304, 2304, m.a3[row][:], 2304, 2304, 8, 1, 2304, m.scale4[:], m.shift4[:])
 		}
 	}
 
@@ -2322,24 +2335,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 				runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks0DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
-				mean := float64(m.State.Blocks0DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks0DwBnRunningVar[c])+0.001)
-				m.inv4[c], m.mean4[c] = float32(inv), m.State.Blocks0DwBnRunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
-			}
 		}
 	}
 
 	// layers.5 (relu [8 48 48]→[8 48 48]), spec line 36
 	{
-		runtime.ReluForward32(m.a4[row][:], m.a5[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a4[row][:], m.a5[row][:])
+		}
 	}
 
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
@@ -2412,6 +2415,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 2351), 49, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
 		}
 		z := (*[16][24][24]float32)(unsafe.Pointer(&m.a9[row]))
+		if !m.training {
+			for c := 0; c < Blocks1DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
+				mean := float64(m.State.Blocks1DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks1DwBnRunningVar[c])+0.001)
+				m.inv10[c], m.mean10[c] = float32(inv), m.State.Blocks1DwBnRunningMean[c]
+				s := g * inv
+				m.scale10[c], m.shift10[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 49, 50, 51, 98, 99, 100}
 		xpf := unsafe.Slice(&xp[0][0][0], 38416)
 		s := &m.dws9
@@ -2420,6 +2433,9 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
 			runtime.ShiftSumRows32(s[:], 48, xpf[grp*2401:], 98, taps[:], w, 24, 47, m.Params.Blocks1DwBias[f])
 			runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 576), 576, unsafe.Slice(&s[0], 1151), 0, 2, 1, 576)
+		}
+		if !m.training {
+			runtime.CopyPlanesScaleShiftRelu32(nil, m.a11[row][:], 576, 576, m.a9[row][:], 576, 576, 16, 1, 576, m.scale10[:], m.shift10[:])
 		}
 	}
 
@@ -2454,24 +2470,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat10[r][:], m.a9[r][:], m.inv10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 				runtime.ScaleShiftRows32(m.a10[r][:], m.xhat10[r][:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks1DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
-				mean := float64(m.State.Blocks1DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks1DwBnRunningVar[c])+0.001)
-				m.inv10[c], m.mean10[c] = float32(inv), m.State.Blocks1DwBnRunningMean[c]
-				s := g * inv
-				m.scale10[c], m.shift10[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a10[r][:], m.a9[r][:], m.scale10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
-			}
 		}
 	}
 
 	// layers.11 (relu [16 24 24]→[16 24 24]), spec line 42
 	{
-		runtime.ReluForward32(m.a10[row][:], m.a11[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a10[row][:], m.a11[row][:])
+		}
 	}
 
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
@@ -2544,12 +2550,25 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 622), 26, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
 		}
 		z := (*[32][24][24]float32)(unsafe.Pointer(&m.a15[row]))
+		if !m.training {
+			for c := 0; c < Blocks2DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
+				mean := float64(m.State.Blocks2DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks2DwBnRunningVar[c])+0.001)
+				m.inv16[c], m.mean16[c] = float32(inv), m.State.Blocks2DwBnRunningMean[c]
+				s := g * inv
+				m.scale16[c], m.shift16[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 26, 27, 28, 52, 53, 54}
 		xpf := unsafe.Slice(&xp[0][0][0], 21632)
 		for f := 0; f < Blocks2DwFilters; f++ {
 			grp := f / Blocks2DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
 			runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 576), 24, xpf[grp*676:], 26, taps[:], w, 24, 24, m.Params.Blocks2DwBias[f])
+		}
+		if !m.training {
+			runtime.CopyPlanesScaleShiftRelu32(nil, m.a17[row][:], 576, 576, m.a15[row][:], 576, 576, 32, 1, 576, m.scale16[:], m.shift16[:])
 		}
 	}
 
@@ -2584,24 +2603,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat16[r][:], m.a15[r][:], m.inv16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 				runtime.ScaleShiftRows32(m.a16[r][:], m.xhat16[r][:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks2DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
-				mean := float64(m.State.Blocks2DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks2DwBnRunningVar[c])+0.001)
-				m.inv16[c], m.mean16[c] = float32(inv), m.State.Blocks2DwBnRunningMean[c]
-				s := g * inv
-				m.scale16[c], m.shift16[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a16[r][:], m.a15[r][:], m.scale16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
-			}
 		}
 	}
 
 	// layers.17 (relu [32 24 24]→[32 24 24]), spec line 48
 	{
-		runtime.ReluForward32(m.a16[row][:], m.a17[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a16[row][:], m.a17[row][:])
+		}
 	}
 
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
@@ -2674,6 +2683,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 599), 25, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
 		}
 		z := (*[32][12][12]float32)(unsafe.Pointer(&m.a21[row]))
+		if !m.training {
+			for c := 0; c < Blocks3DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
+				mean := float64(m.State.Blocks3DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks3DwBnRunningVar[c])+0.001)
+				m.inv22[c], m.mean22[c] = float32(inv), m.State.Blocks3DwBnRunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 25, 26, 27, 50, 51, 52}
 		xpf := unsafe.Slice(&xp[0][0][0], 20000)
 		s := &m.dws21
@@ -2682,6 +2701,9 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
 			runtime.ShiftSumRows32(s[:], 24, xpf[grp*625:], 50, taps[:], w, 12, 23, m.Params.Blocks3DwBias[f])
 			runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 144), 144, unsafe.Slice(&s[0], 287), 0, 2, 1, 144)
+		}
+		if !m.training {
+			runtime.CopyPlanesScaleShiftRelu32(nil, m.a23[row][:], 144, 144, m.a21[row][:], 144, 144, 32, 1, 144, m.scale22[:], m.shift22[:])
 		}
 	}
 
@@ -2716,24 +2738,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 				runtime.ScaleShiftRows32(m.a22[r][:], m.xhat22[r][:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks3DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
-				mean := float64(m.State.Blocks3DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks3DwBnRunningVar[c])+0.001)
-				m.inv22[c], m.mean22[c] = float32(inv), m.State.Blocks3DwBnRunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
-			}
 		}
 	}
 
 	// layers.23 (relu [32 12 12]→[32 12 12]), spec line 54
 	{
-		runtime.ReluForward32(m.a22[row][:], m.a23[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a22[row][:], m.a23[row][:])
+		}
 	}
 
 	// blocks.3.pw (conv2d [32 12 12]→[64 12 12]), spec line 55
@@ -2803,16 +2815,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
 		xp := &m.xp27[row]
 		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12514), 196, 14, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
-		z := (*[64][12][12]float32)(unsafe.Pointer(&m.a27[row]))
+		if !m.training {
+			for c := 0; c < Blocks4DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
+				mean := float64(m.State.Blocks4DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks4DwBnRunningVar[c])+0.001)
+				m.inv28[c], m.mean28[c] = float32(inv), m.State.Blocks4DwBnRunningMean[c]
+				s := g * inv
+				m.scale28[c], m.shift28[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
 		xpf := unsafe.Slice(&xp[0][0][0], 12544)
 		s := &m.dws27
 		for f := 0; f < Blocks4DwFilters; f++ {
 			grp := f / Blocks4DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*196:], taps[:], w, 166, m.Params.Blocks4DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 144), 144, 12, unsafe.Slice(&s[0], 166), 0, 14, 1, 12, 12)
+			runtime.ShiftSum32(s[f*166:], xpf[grp*196:], taps[:], w, 166, m.Params.Blocks4DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes32(m.a27[row][:], 144, 12, s[:], 166, 14, 64, 12, 12)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu32(m.a27[row][:], m.a29[row][:], 144, 12, s[:], 166, 14, 64, 12, 12, m.scale28[:], m.shift28[:])
 		}
 	}
 
@@ -2847,24 +2871,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat28[r][:], m.a27[r][:], m.inv28[:], m.shift28[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
 				runtime.ScaleShiftRows32(m.a28[r][:], m.xhat28[r][:], m.Params.Blocks4DwBnWeight[:], m.Params.Blocks4DwBnBias[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks4DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
-				mean := float64(m.State.Blocks4DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks4DwBnRunningVar[c])+0.001)
-				m.inv28[c], m.mean28[c] = float32(inv), m.State.Blocks4DwBnRunningMean[c]
-				s := g * inv
-				m.scale28[c], m.shift28[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a28[r][:], m.a27[r][:], m.scale28[:], m.shift28[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
-			}
 		}
 	}
 
 	// layers.29 (relu [64 12 12]→[64 12 12]), spec line 60
 	{
-		runtime.ReluForward32(m.a28[row][:], m.a29[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a28[row][:], m.a29[row][:])
+		}
 	}
 
 	// blocks.4.pw (conv2d [64 12 12]→[64 12 12]), spec line 61
@@ -2935,6 +2949,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		xp := &m.xp33[row]
 		runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 10802), 169, 13, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
 		z := (*[64][6][6]float32)(unsafe.Pointer(&m.a33[row]))
+		if !m.training {
+			for c := 0; c < Blocks5DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
+				mean := float64(m.State.Blocks5DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks5DwBnRunningVar[c])+0.001)
+				m.inv34[c], m.mean34[c] = float32(inv), m.State.Blocks5DwBnRunningMean[c]
+				s := g * inv
+				m.scale34[c], m.shift34[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 13, 14, 15, 26, 27, 28}
 		xpf := unsafe.Slice(&xp[0][0][0], 10816)
 		s := &m.dws33
@@ -2943,6 +2967,9 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks5DwWeight[f][0][0][0], 9)
 			runtime.ShiftSumRows32(s[:], 12, xpf[grp*169:], 26, taps[:], w, 6, 11, m.Params.Blocks5DwBias[f])
 			runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 36), 36, unsafe.Slice(&s[0], 71), 0, 2, 1, 36)
+		}
+		if !m.training {
+			runtime.CopyPlanesScaleShiftRelu32(nil, m.a35[row][:], 36, 36, m.a33[row][:], 36, 36, 64, 1, 36, m.scale34[:], m.shift34[:])
 		}
 	}
 
@@ -2977,24 +3004,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat34[r][:], m.a33[r][:], m.inv34[:], m.shift34[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
 				runtime.ScaleShiftRows32(m.a34[r][:], m.xhat34[r][:], m.Params.Blocks5DwBnWeight[:], m.Params.Blocks5DwBnBias[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks5DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
-				mean := float64(m.State.Blocks5DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks5DwBnRunningVar[c])+0.001)
-				m.inv34[c], m.mean34[c] = float32(inv), m.State.Blocks5DwBnRunningMean[c]
-				s := g * inv
-				m.scale34[c], m.shift34[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a34[r][:], m.a33[r][:], m.scale34[:], m.shift34[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
-			}
 		}
 	}
 
 	// layers.35 (relu [64 6 6]→[64 6 6]), spec line 66
 	{
-		runtime.ReluForward32(m.a34[row][:], m.a35[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a34[row][:], m.a35[row][:])
+		}
 	}
 
 	// blocks.5.pw (conv2d [64 6 6]→[128 6 6]), spec line 67
@@ -3064,16 +3081,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
 		xp := &m.xp39[row]
 		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a39[row]))
+		if !m.training {
+			for c := 0; c < Blocks6DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
+				mean := float64(m.State.Blocks6DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks6DwBnRunningVar[c])+0.001)
+				m.inv40[c], m.mean40[c] = float32(inv), m.State.Blocks6DwBnRunningMean[c]
+				s := g * inv
+				m.scale40[c], m.shift40[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
 		s := &m.dws39
 		for f := 0; f < Blocks6DwFilters; f++ {
 			grp := f / Blocks6DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks6DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
+			runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks6DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes32(m.a39[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu32(m.a39[row][:], m.a41[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale40[:], m.shift40[:])
 		}
 	}
 
@@ -3108,24 +3137,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat40[r][:], m.a39[r][:], m.inv40[:], m.shift40[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
 				runtime.ScaleShiftRows32(m.a40[r][:], m.xhat40[r][:], m.Params.Blocks6DwBnWeight[:], m.Params.Blocks6DwBnBias[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks6DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
-				mean := float64(m.State.Blocks6DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks6DwBnRunningVar[c])+0.001)
-				m.inv40[c], m.mean40[c] = float32(inv), m.State.Blocks6DwBnRunningMean[c]
-				s := g * inv
-				m.scale40[c], m.shift40[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a40[r][:], m.a39[r][:], m.scale40[:], m.shift40[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
-			}
 		}
 	}
 
 	// layers.41 (relu [128 6 6]→[128 6 6]), spec line 72
 	{
-		runtime.ReluForward32(m.a40[row][:], m.a41[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a40[row][:], m.a41[row][:])
+		}
 	}
 
 	// blocks.6.pw (conv2d [128 6 6]→[128 6 6]), spec line 73
@@ -3195,16 +3214,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
 		xp := &m.xp45[row]
 		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a45[row]))
+		if !m.training {
+			for c := 0; c < Blocks7DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
+				mean := float64(m.State.Blocks7DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks7DwBnRunningVar[c])+0.001)
+				m.inv46[c], m.mean46[c] = float32(inv), m.State.Blocks7DwBnRunningMean[c]
+				s := g * inv
+				m.scale46[c], m.shift46[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
 		s := &m.dws45
 		for f := 0; f < Blocks7DwFilters; f++ {
 			grp := f / Blocks7DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks7DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
+			runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks7DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes32(m.a45[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu32(m.a45[row][:], m.a47[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale46[:], m.shift46[:])
 		}
 	}
 
@@ -3239,24 +3270,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat46[r][:], m.a45[r][:], m.inv46[:], m.shift46[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
 				runtime.ScaleShiftRows32(m.a46[r][:], m.xhat46[r][:], m.Params.Blocks7DwBnWeight[:], m.Params.Blocks7DwBnBias[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks7DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
-				mean := float64(m.State.Blocks7DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks7DwBnRunningVar[c])+0.001)
-				m.inv46[c], m.mean46[c] = float32(inv), m.State.Blocks7DwBnRunningMean[c]
-				s := g * inv
-				m.scale46[c], m.shift46[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a46[r][:], m.a45[r][:], m.scale46[:], m.shift46[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
-			}
 		}
 	}
 
 	// layers.47 (relu [128 6 6]→[128 6 6]), spec line 78
 	{
-		runtime.ReluForward32(m.a46[row][:], m.a47[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a46[row][:], m.a47[row][:])
+		}
 	}
 
 	// blocks.7.pw (conv2d [128 6 6]→[128 6 6]), spec line 79
@@ -3326,16 +3347,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
 		xp := &m.xp51[row]
 		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a51[row]))
+		if !m.training {
+			for c := 0; c < Blocks8DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
+				mean := float64(m.State.Blocks8DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks8DwBnRunningVar[c])+0.001)
+				m.inv52[c], m.mean52[c] = float32(inv), m.State.Blocks8DwBnRunningMean[c]
+				s := g * inv
+				m.scale52[c], m.shift52[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
 		s := &m.dws51
 		for f := 0; f < Blocks8DwFilters; f++ {
 			grp := f / Blocks8DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks8DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
+			runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks8DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes32(m.a51[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu32(m.a51[row][:], m.a53[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale52[:], m.shift52[:])
 		}
 	}
 
@@ -3370,24 +3403,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat52[r][:], m.a51[r][:], m.inv52[:], m.shift52[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
 				runtime.ScaleShiftRows32(m.a52[r][:], m.xhat52[r][:], m.Params.Blocks8DwBnWeight[:], m.Params.Blocks8DwBnBias[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks8DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
-				mean := float64(m.State.Blocks8DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks8DwBnRunningVar[c])+0.001)
-				m.inv52[c], m.mean52[c] = float32(inv), m.State.Blocks8DwBnRunningMean[c]
-				s := g * inv
-				m.scale52[c], m.shift52[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a52[r][:], m.a51[r][:], m.scale52[:], m.shift52[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
-			}
 		}
 	}
 
 	// layers.53 (relu [128 6 6]→[128 6 6]), spec line 84
 	{
-		runtime.ReluForward32(m.a52[row][:], m.a53[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a52[row][:], m.a53[row][:])
+		}
 	}
 
 	// blocks.8.pw (conv2d [128 6 6]→[128 6 6]), spec line 85
@@ -3457,16 +3480,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
 		xp := &m.xp57[row]
 		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a57[row]))
+		if !m.training {
+			for c := 0; c < Blocks9DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
+				mean := float64(m.State.Blocks9DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks9DwBnRunningVar[c])+0.001)
+				m.inv58[c], m.mean58[c] = float32(inv), m.State.Blocks9DwBnRunningMean[c]
+				s := g * inv
+				m.scale58[c], m.shift58[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
 		s := &m.dws57
 		for f := 0; f < Blocks9DwFilters; f++ {
 			grp := f / Blocks9DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks9DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
+			runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks9DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes32(m.a57[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu32(m.a57[row][:], m.a59[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale58[:], m.shift58[:])
 		}
 	}
 
@@ -3501,24 +3536,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat58[r][:], m.a57[r][:], m.inv58[:], m.shift58[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
 				runtime.ScaleShiftRows32(m.a58[r][:], m.xhat58[r][:], m.Params.Blocks9DwBnWeight[:], m.Params.Blocks9DwBnBias[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks9DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
-				mean := float64(m.State.Blocks9DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks9DwBnRunningVar[c])+0.001)
-				m.inv58[c], m.mean58[c] = float32(inv), m.State.Blocks9DwBnRunningMean[c]
-				s := g * inv
-				m.scale58[c], m.shift58[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a58[r][:], m.a57[r][:], m.scale58[:], m.shift58[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
-			}
 		}
 	}
 
 	// layers.59 (relu [128 6 6]→[128 6 6]), spec line 90
 	{
-		runtime.ReluForward32(m.a58[row][:], m.a59[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a58[row][:], m.a59[row][:])
+		}
 	}
 
 	// blocks.9.pw (conv2d [128 6 6]→[128 6 6]), spec line 91
@@ -3588,16 +3613,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
 		xp := &m.xp63[row]
 		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
-		z := (*[128][6][6]float32)(unsafe.Pointer(&m.a63[row]))
+		if !m.training {
+			for c := 0; c < Blocks10DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
+				mean := float64(m.State.Blocks10DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks10DwBnRunningVar[c])+0.001)
+				m.inv64[c], m.mean64[c] = float32(inv), m.State.Blocks10DwBnRunningMean[c]
+				s := g * inv
+				m.scale64[c], m.shift64[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 		xpf := unsafe.Slice(&xp[0][0][0], 8192)
 		s := &m.dws63
 		for f := 0; f < Blocks10DwFilters; f++ {
 			grp := f / Blocks10DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks10DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
+			runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks10DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes32(m.a63[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu32(m.a63[row][:], m.a65[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale64[:], m.shift64[:])
 		}
 	}
 
@@ -3632,24 +3669,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat64[r][:], m.a63[r][:], m.inv64[:], m.shift64[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
 				runtime.ScaleShiftRows32(m.a64[r][:], m.xhat64[r][:], m.Params.Blocks10DwBnWeight[:], m.Params.Blocks10DwBnBias[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks10DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
-				mean := float64(m.State.Blocks10DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks10DwBnRunningVar[c])+0.001)
-				m.inv64[c], m.mean64[c] = float32(inv), m.State.Blocks10DwBnRunningMean[c]
-				s := g * inv
-				m.scale64[c], m.shift64[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a64[r][:], m.a63[r][:], m.scale64[:], m.shift64[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
-			}
 		}
 	}
 
 	// layers.65 (relu [128 6 6]→[128 6 6]), spec line 96
 	{
-		runtime.ReluForward32(m.a64[row][:], m.a65[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a64[row][:], m.a65[row][:])
+		}
 	}
 
 	// blocks.10.pw (conv2d [128 6 6]→[128 6 6]), spec line 97
@@ -3720,6 +3747,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		xp := &m.xp69[row]
 		runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 6264), 49, 7, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 		z := (*[128][3][3]float32)(unsafe.Pointer(&m.a69[row]))
+		if !m.training {
+			for c := 0; c < Blocks11DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
+				mean := float64(m.State.Blocks11DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks11DwBnRunningVar[c])+0.001)
+				m.inv70[c], m.mean70[c] = float32(inv), m.State.Blocks11DwBnRunningMean[c]
+				s := g * inv
+				m.scale70[c], m.shift70[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 		xpf := unsafe.Slice(&xp[0][0][0], 6272)
 		s := &m.dws69
@@ -3728,6 +3765,9 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 			w := unsafe.Slice(&m.Params.Blocks11DwWeight[f][0][0][0], 9)
 			runtime.ShiftSumRows32(s[:], 6, xpf[grp*49:], 14, taps[:], w, 3, 5, m.Params.Blocks11DwBias[f])
 			runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 9), 9, unsafe.Slice(&s[0], 17), 0, 2, 1, 9)
+		}
+		if !m.training {
+			runtime.CopyPlanesScaleShiftRelu32(nil, m.a71[row][:], 9, 9, m.a69[row][:], 9, 9, 128, 1, 9, m.scale70[:], m.shift70[:])
 		}
 	}
 
@@ -3762,24 +3802,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat70[r][:], m.a69[r][:], m.inv70[:], m.shift70[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
 				runtime.ScaleShiftRows32(m.a70[r][:], m.xhat70[r][:], m.Params.Blocks11DwBnWeight[:], m.Params.Blocks11DwBnBias[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks11DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
-				mean := float64(m.State.Blocks11DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks11DwBnRunningVar[c])+0.001)
-				m.inv70[c], m.mean70[c] = float32(inv), m.State.Blocks11DwBnRunningMean[c]
-				s := g * inv
-				m.scale70[c], m.shift70[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a70[r][:], m.a69[r][:], m.scale70[:], m.shift70[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
-			}
 		}
 	}
 
 	// layers.71 (relu [128 3 3]→[128 3 3]), spec line 102
 	{
-		runtime.ReluForward32(m.a70[row][:], m.a71[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a70[row][:], m.a71[row][:])
+		}
 	}
 
 	// blocks.11.pw (conv2d [128 3 3]→[256 3 3]), spec line 103
@@ -3849,16 +3879,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 		x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
 		xp := &m.xp75[row]
 		runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 6388), 25, 5, unsafe.Slice(&x[0][0][0], 2304), 9, 3, 256, 3, 3)
-		z := (*[256][3][3]float32)(unsafe.Pointer(&m.a75[row]))
+		if !m.training {
+			for c := 0; c < Blocks12DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
+				mean := float64(m.State.Blocks12DwBnRunningMean[c])
+				inv := 1 / math.Sqrt(float64(m.State.Blocks12DwBnRunningVar[c])+0.001)
+				m.inv76[c], m.mean76[c] = float32(inv), m.State.Blocks12DwBnRunningMean[c]
+				s := g * inv
+				m.scale76[c], m.shift76[c] = float32(s), float32(b-mean*s)
+			}
+		}
 		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 		xpf := unsafe.Slice(&xp[0][0][0], 6400)
 		s := &m.dws75
 		for f := 0; f < Blocks12DwFilters; f++ {
 			grp := f / Blocks12DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum32(s[:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks12DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 9), 9, 3, unsafe.Slice(&s[0], 13), 0, 5, 1, 3, 3)
+			runtime.ShiftSum32(s[f*13:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks12DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes32(m.a75[row][:], 9, 3, s[:], 13, 5, 256, 3, 3)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu32(m.a75[row][:], m.a77[row][:], 9, 3, s[:], 13, 5, 256, 3, 3, m.scale76[:], m.shift76[:])
 		}
 	}
 
@@ -3893,24 +3935,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float32 {
 				runtime.ScaleShiftRows32(m.xhat76[r][:], m.a75[r][:], m.inv76[:], m.shift76[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
 				runtime.ScaleShiftRows32(m.a76[r][:], m.xhat76[r][:], m.Params.Blocks12DwBnWeight[:], m.Params.Blocks12DwBnBias[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks12DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
-				mean := float64(m.State.Blocks12DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks12DwBnRunningVar[c])+0.001)
-				m.inv76[c], m.mean76[c] = float32(inv), m.State.Blocks12DwBnRunningMean[c]
-				s := g * inv
-				m.scale76[c], m.shift76[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows32(m.a76[r][:], m.a75[r][:], m.scale76[:], m.shift76[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
-			}
 		}
 	}
 
 	// layers.77 (relu [256 3 3]→[256 3 3]), spec line 108
 	{
-		runtime.ReluForward32(m.a76[row][:], m.a77[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a76[row][:], m.a77[row][:])
+		}
 	}
 
 	// blocks.12.pw (conv2d [256 3 3]→[256 3 3]), spec line 109
@@ -4153,12 +4185,25 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 2398), 50, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
 			}
 			z := (*[8][48][48]float32)(unsafe.Pointer(&m.a3[row]))
+			if !m.training {
+				for c := 0; c < Blocks0DwBnChannels; c++ {
+					g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
+					mean := float64(m.State.Blocks0DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Blocks0DwBnRunningVar[c])+0.001)
+					m.inv4[c], m.mean4[c] = float32(inv), m.State.Blocks0DwBnRunningMean[c]
+					s := g * inv
+					m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 50, 51, 52, 100, 101, 102}
 			xpf := unsafe.Slice(&xp[0][0][0], 20000)
 			for f := 0; f < Blocks0DwFilters; f++ {
 				grp := f / Blocks0DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
 				runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 2304), 48, xpf[grp*2500:], 50, taps[:], w, 48, 48, m.Params.Blocks0DwBias[f])
+			}
+			if !m.training {
+				runtime.CopyPlanesScaleShiftRelu32(nil, m.a5[row][:], 2304, 2304, m.a3[row][:], 2304, 2304, 8, 1, 2304, m.scale4[:], m.shift4[:])
 			}
 		}
 	}
@@ -4194,24 +4239,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 				runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks0DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
-				mean := float64(m.State.Blocks0DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks0DwBnRunningVar[c])+0.001)
-				m.inv4[c], m.mean4[c] = float32(inv), m.State.Blocks0DwBnRunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
-			}
 		}
 	}
 
 	// layers.5 (relu [8 48 48]→[8 48 48]), spec line 36
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a4[row][:], m.a5[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a4[row][:], m.a5[row][:])
+		}
 	}
 
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
@@ -4287,6 +4322,16 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 2351), 49, unsafe.Slice(&x[c][0][0], 2304), 48, 1, 48, 48)
 			}
 			z := (*[16][24][24]float32)(unsafe.Pointer(&m.a9[row]))
+			if !m.training {
+				for c := 0; c < Blocks1DwBnChannels; c++ {
+					g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
+					mean := float64(m.State.Blocks1DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Blocks1DwBnRunningVar[c])+0.001)
+					m.inv10[c], m.mean10[c] = float32(inv), m.State.Blocks1DwBnRunningMean[c]
+					s := g * inv
+					m.scale10[c], m.shift10[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 49, 50, 51, 98, 99, 100}
 			xpf := unsafe.Slice(&xp[0][0][0], 38416)
 			s := &m.dws9
@@ -4295,6 +4340,9 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
 				runtime.ShiftSumRows32(s[:], 48, xpf[grp*2401:], 98, taps[:], w, 24, 47, m.Params.Blocks1DwBias[f])
 				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 576), 576, unsafe.Slice(&s[0], 1151), 0, 2, 1, 576)
+			}
+			if !m.training {
+				runtime.CopyPlanesScaleShiftRelu32(nil, m.a11[row][:], 576, 576, m.a9[row][:], 576, 576, 16, 1, 576, m.scale10[:], m.shift10[:])
 			}
 		}
 	}
@@ -4330,24 +4378,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat10[r][:], m.a9[r][:], m.inv10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 				runtime.ScaleShiftRows32(m.a10[r][:], m.xhat10[r][:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks1DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
-				mean := float64(m.State.Blocks1DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks1DwBnRunningVar[c])+0.001)
-				m.inv10[c], m.mean10[c] = float32(inv), m.State.Blocks1DwBnRunningMean[c]
-				s := g * inv
-				m.scale10[c], m.shift10[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a10[r][:], m.a9[r][:], m.scale10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
-			}
 		}
 	}
 
 	// layers.11 (relu [16 24 24]→[16 24 24]), spec line 42
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a10[row][:], m.a11[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a10[row][:], m.a11[row][:])
+		}
 	}
 
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
@@ -4423,12 +4461,25 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(unsafe.Slice(&xp[c][1][1], 622), 26, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
 			}
 			z := (*[32][24][24]float32)(unsafe.Pointer(&m.a15[row]))
+			if !m.training {
+				for c := 0; c < Blocks2DwBnChannels; c++ {
+					g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
+					mean := float64(m.State.Blocks2DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Blocks2DwBnRunningVar[c])+0.001)
+					m.inv16[c], m.mean16[c] = float32(inv), m.State.Blocks2DwBnRunningMean[c]
+					s := g * inv
+					m.scale16[c], m.shift16[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 26, 27, 28, 52, 53, 54}
 			xpf := unsafe.Slice(&xp[0][0][0], 21632)
 			for f := 0; f < Blocks2DwFilters; f++ {
 				grp := f / Blocks2DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
 				runtime.ShiftSumRows32(unsafe.Slice(&z[f][0][0], 576), 24, xpf[grp*676:], 26, taps[:], w, 24, 24, m.Params.Blocks2DwBias[f])
+			}
+			if !m.training {
+				runtime.CopyPlanesScaleShiftRelu32(nil, m.a17[row][:], 576, 576, m.a15[row][:], 576, 576, 32, 1, 576, m.scale16[:], m.shift16[:])
 			}
 		}
 	}
@@ -4464,24 +4515,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat16[r][:], m.a15[r][:], m.inv16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 				runtime.ScaleShiftRows32(m.a16[r][:], m.xhat16[r][:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks2DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
-				mean := float64(m.State.Blocks2DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks2DwBnRunningVar[c])+0.001)
-				m.inv16[c], m.mean16[c] = float32(inv), m.State.Blocks2DwBnRunningMean[c]
-				s := g * inv
-				m.scale16[c], m.shift16[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a16[r][:], m.a15[r][:], m.scale16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
-			}
 		}
 	}
 
 	// layers.17 (relu [32 24 24]→[32 24 24]), spec line 48
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a16[row][:], m.a17[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a16[row][:], m.a17[row][:])
+		}
 	}
 
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
@@ -4557,6 +4598,16 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.CopyRows32(unsafe.Slice(&xp[c][0][0], 599), 25, unsafe.Slice(&x[c][0][0], 576), 24, 1, 24, 24)
 			}
 			z := (*[32][12][12]float32)(unsafe.Pointer(&m.a21[row]))
+			if !m.training {
+				for c := 0; c < Blocks3DwBnChannels; c++ {
+					g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
+					mean := float64(m.State.Blocks3DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Blocks3DwBnRunningVar[c])+0.001)
+					m.inv22[c], m.mean22[c] = float32(inv), m.State.Blocks3DwBnRunningMean[c]
+					s := g * inv
+					m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 25, 26, 27, 50, 51, 52}
 			xpf := unsafe.Slice(&xp[0][0][0], 20000)
 			s := &m.dws21
@@ -4565,6 +4616,9 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
 				runtime.ShiftSumRows32(s[:], 24, xpf[grp*625:], 50, taps[:], w, 12, 23, m.Params.Blocks3DwBias[f])
 				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 144), 144, unsafe.Slice(&s[0], 287), 0, 2, 1, 144)
+			}
+			if !m.training {
+				runtime.CopyPlanesScaleShiftRelu32(nil, m.a23[row][:], 144, 144, m.a21[row][:], 144, 144, 32, 1, 144, m.scale22[:], m.shift22[:])
 			}
 		}
 	}
@@ -4600,24 +4654,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 				runtime.ScaleShiftRows32(m.a22[r][:], m.xhat22[r][:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks3DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
-				mean := float64(m.State.Blocks3DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks3DwBnRunningVar[c])+0.001)
-				m.inv22[c], m.mean22[c] = float32(inv), m.State.Blocks3DwBnRunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
-			}
 		}
 	}
 
 	// layers.23 (relu [32 12 12]→[32 12 12]), spec line 54
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a22[row][:], m.a23[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a22[row][:], m.a23[row][:])
+		}
 	}
 
 	// blocks.3.pw (conv2d [32 12 12]→[64 12 12]), spec line 55
@@ -4690,16 +4734,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[64][12][12]float32)(unsafe.Pointer(&m.a26[row]))
 			xp := &m.xp27[row]
 			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 12514), 196, 14, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
-			z := (*[64][12][12]float32)(unsafe.Pointer(&m.a27[row]))
+			if !m.training {
+				for c := 0; c < Blocks4DwBnChannels; c++ {
+					g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
+					mean := float64(m.State.Blocks4DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Blocks4DwBnRunningVar[c])+0.001)
+					m.inv28[c], m.mean28[c] = float32(inv), m.State.Blocks4DwBnRunningMean[c]
+					s := g * inv
+					m.scale28[c], m.shift28[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
 			xpf := unsafe.Slice(&xp[0][0][0], 12544)
 			s := &m.dws27
 			for f := 0; f < Blocks4DwFilters; f++ {
 				grp := f / Blocks4DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks4DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*196:], taps[:], w, 166, m.Params.Blocks4DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 144), 144, 12, unsafe.Slice(&s[0], 166), 0, 14, 1, 12, 12)
+				runtime.ShiftSum32(s[f*166:], xpf[grp*196:], taps[:], w, 166, m.Params.Blocks4DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes32(m.a27[row][:], 144, 12, s[:], 166, 14, 64, 12, 12)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu32(m.a27[row][:], m.a29[row][:], 144, 12, s[:], 166, 14, 64, 12, 12, m.scale28[:], m.shift28[:])
 			}
 		}
 	}
@@ -4735,24 +4791,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat28[r][:], m.a27[r][:], m.inv28[:], m.shift28[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
 				runtime.ScaleShiftRows32(m.a28[r][:], m.xhat28[r][:], m.Params.Blocks4DwBnWeight[:], m.Params.Blocks4DwBnBias[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks4DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
-				mean := float64(m.State.Blocks4DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks4DwBnRunningVar[c])+0.001)
-				m.inv28[c], m.mean28[c] = float32(inv), m.State.Blocks4DwBnRunningMean[c]
-				s := g * inv
-				m.scale28[c], m.shift28[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a28[r][:], m.a27[r][:], m.scale28[:], m.shift28[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
-			}
 		}
 	}
 
 	// layers.29 (relu [64 12 12]→[64 12 12]), spec line 60
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a28[row][:], m.a29[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a28[row][:], m.a29[row][:])
+		}
 	}
 
 	// blocks.4.pw (conv2d [64 12 12]→[64 12 12]), spec line 61
@@ -4826,6 +4872,16 @@ func (m *Model) forwardBatch(nb int) {
 			xp := &m.xp33[row]
 			runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 10802), 169, 13, unsafe.Slice(&x[0][0][0], 9216), 144, 12, 64, 12, 12)
 			z := (*[64][6][6]float32)(unsafe.Pointer(&m.a33[row]))
+			if !m.training {
+				for c := 0; c < Blocks5DwBnChannels; c++ {
+					g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
+					mean := float64(m.State.Blocks5DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Blocks5DwBnRunningVar[c])+0.001)
+					m.inv34[c], m.mean34[c] = float32(inv), m.State.Blocks5DwBnRunningMean[c]
+					s := g * inv
+					m.scale34[c], m.shift34[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 13, 14, 15, 26, 27, 28}
 			xpf := unsafe.Slice(&xp[0][0][0], 10816)
 			s := &m.dws33
@@ -4834,6 +4890,9 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks5DwWeight[f][0][0][0], 9)
 				runtime.ShiftSumRows32(s[:], 12, xpf[grp*169:], 26, taps[:], w, 6, 11, m.Params.Blocks5DwBias[f])
 				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 36), 36, unsafe.Slice(&s[0], 71), 0, 2, 1, 36)
+			}
+			if !m.training {
+				runtime.CopyPlanesScaleShiftRelu32(nil, m.a35[row][:], 36, 36, m.a33[row][:], 36, 36, 64, 1, 36, m.scale34[:], m.shift34[:])
 			}
 		}
 	}
@@ -4869,24 +4928,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat34[r][:], m.a33[r][:], m.inv34[:], m.shift34[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
 				runtime.ScaleShiftRows32(m.a34[r][:], m.xhat34[r][:], m.Params.Blocks5DwBnWeight[:], m.Params.Blocks5DwBnBias[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks5DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
-				mean := float64(m.State.Blocks5DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks5DwBnRunningVar[c])+0.001)
-				m.inv34[c], m.mean34[c] = float32(inv), m.State.Blocks5DwBnRunningMean[c]
-				s := g * inv
-				m.scale34[c], m.shift34[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a34[r][:], m.a33[r][:], m.scale34[:], m.shift34[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
-			}
 		}
 	}
 
 	// layers.35 (relu [64 6 6]→[64 6 6]), spec line 66
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a34[row][:], m.a35[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a34[row][:], m.a35[row][:])
+		}
 	}
 
 	// blocks.5.pw (conv2d [64 6 6]→[128 6 6]), spec line 67
@@ -4959,16 +5008,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a38[row]))
 			xp := &m.xp39[row]
 			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
-			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a39[row]))
+			if !m.training {
+				for c := 0; c < Blocks6DwBnChannels; c++ {
+					g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
+					mean := float64(m.State.Blocks6DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Blocks6DwBnRunningVar[c])+0.001)
+					m.inv40[c], m.mean40[c] = float32(inv), m.State.Blocks6DwBnRunningMean[c]
+					s := g * inv
+					m.scale40[c], m.shift40[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
 			s := &m.dws39
 			for f := 0; f < Blocks6DwFilters; f++ {
 				grp := f / Blocks6DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks6DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks6DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
+				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks6DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes32(m.a39[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu32(m.a39[row][:], m.a41[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale40[:], m.shift40[:])
 			}
 		}
 	}
@@ -5004,24 +5065,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat40[r][:], m.a39[r][:], m.inv40[:], m.shift40[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
 				runtime.ScaleShiftRows32(m.a40[r][:], m.xhat40[r][:], m.Params.Blocks6DwBnWeight[:], m.Params.Blocks6DwBnBias[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks6DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
-				mean := float64(m.State.Blocks6DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks6DwBnRunningVar[c])+0.001)
-				m.inv40[c], m.mean40[c] = float32(inv), m.State.Blocks6DwBnRunningMean[c]
-				s := g * inv
-				m.scale40[c], m.shift40[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a40[r][:], m.a39[r][:], m.scale40[:], m.shift40[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
-			}
 		}
 	}
 
 	// layers.41 (relu [128 6 6]→[128 6 6]), spec line 72
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a40[row][:], m.a41[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a40[row][:], m.a41[row][:])
+		}
 	}
 
 	// blocks.6.pw (conv2d [128 6 6]→[128 6 6]), spec line 73
@@ -5094,16 +5145,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a44[row]))
 			xp := &m.xp45[row]
 			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
-			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a45[row]))
+			if !m.training {
+				for c := 0; c < Blocks7DwBnChannels; c++ {
+					g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
+					mean := float64(m.State.Blocks7DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Blocks7DwBnRunningVar[c])+0.001)
+					m.inv46[c], m.mean46[c] = float32(inv), m.State.Blocks7DwBnRunningMean[c]
+					s := g * inv
+					m.scale46[c], m.shift46[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
 			s := &m.dws45
 			for f := 0; f < Blocks7DwFilters; f++ {
 				grp := f / Blocks7DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks7DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks7DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
+				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks7DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes32(m.a45[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu32(m.a45[row][:], m.a47[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale46[:], m.shift46[:])
 			}
 		}
 	}
@@ -5139,24 +5202,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat46[r][:], m.a45[r][:], m.inv46[:], m.shift46[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
 				runtime.ScaleShiftRows32(m.a46[r][:], m.xhat46[r][:], m.Params.Blocks7DwBnWeight[:], m.Params.Blocks7DwBnBias[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks7DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
-				mean := float64(m.State.Blocks7DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks7DwBnRunningVar[c])+0.001)
-				m.inv46[c], m.mean46[c] = float32(inv), m.State.Blocks7DwBnRunningMean[c]
-				s := g * inv
-				m.scale46[c], m.shift46[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a46[r][:], m.a45[r][:], m.scale46[:], m.shift46[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
-			}
 		}
 	}
 
 	// layers.47 (relu [128 6 6]→[128 6 6]), spec line 78
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a46[row][:], m.a47[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a46[row][:], m.a47[row][:])
+		}
 	}
 
 	// blocks.7.pw (conv2d [128 6 6]→[128 6 6]), spec line 79
@@ -5229,16 +5282,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a50[row]))
 			xp := &m.xp51[row]
 			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
-			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a51[row]))
+			if !m.training {
+				for c := 0; c < Blocks8DwBnChannels; c++ {
+					g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
+					mean := float64(m.State.Blocks8DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Blocks8DwBnRunningVar[c])+0.001)
+					m.inv52[c], m.mean52[c] = float32(inv), m.State.Blocks8DwBnRunningMean[c]
+					s := g * inv
+					m.scale52[c], m.shift52[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
 			s := &m.dws51
 			for f := 0; f < Blocks8DwFilters; f++ {
 				grp := f / Blocks8DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks8DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks8DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
+				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks8DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes32(m.a51[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu32(m.a51[row][:], m.a53[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale52[:], m.shift52[:])
 			}
 		}
 	}
@@ -5274,24 +5339,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat52[r][:], m.a51[r][:], m.inv52[:], m.shift52[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
 				runtime.ScaleShiftRows32(m.a52[r][:], m.xhat52[r][:], m.Params.Blocks8DwBnWeight[:], m.Params.Blocks8DwBnBias[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks8DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
-				mean := float64(m.State.Blocks8DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks8DwBnRunningVar[c])+0.001)
-				m.inv52[c], m.mean52[c] = float32(inv), m.State.Blocks8DwBnRunningMean[c]
-				s := g * inv
-				m.scale52[c], m.shift52[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a52[r][:], m.a51[r][:], m.scale52[:], m.shift52[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
-			}
 		}
 	}
 
 	// layers.53 (relu [128 6 6]→[128 6 6]), spec line 84
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a52[row][:], m.a53[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a52[row][:], m.a53[row][:])
+		}
 	}
 
 	// blocks.8.pw (conv2d [128 6 6]→[128 6 6]), spec line 85
@@ -5364,16 +5419,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a56[row]))
 			xp := &m.xp57[row]
 			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
-			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a57[row]))
+			if !m.training {
+				for c := 0; c < Blocks9DwBnChannels; c++ {
+					g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
+					mean := float64(m.State.Blocks9DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Blocks9DwBnRunningVar[c])+0.001)
+					m.inv58[c], m.mean58[c] = float32(inv), m.State.Blocks9DwBnRunningMean[c]
+					s := g * inv
+					m.scale58[c], m.shift58[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
 			s := &m.dws57
 			for f := 0; f < Blocks9DwFilters; f++ {
 				grp := f / Blocks9DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks9DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks9DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
+				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks9DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes32(m.a57[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu32(m.a57[row][:], m.a59[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale58[:], m.shift58[:])
 			}
 		}
 	}
@@ -5409,24 +5476,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat58[r][:], m.a57[r][:], m.inv58[:], m.shift58[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
 				runtime.ScaleShiftRows32(m.a58[r][:], m.xhat58[r][:], m.Params.Blocks9DwBnWeight[:], m.Params.Blocks9DwBnBias[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks9DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
-				mean := float64(m.State.Blocks9DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks9DwBnRunningVar[c])+0.001)
-				m.inv58[c], m.mean58[c] = float32(inv), m.State.Blocks9DwBnRunningMean[c]
-				s := g * inv
-				m.scale58[c], m.shift58[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a58[r][:], m.a57[r][:], m.scale58[:], m.shift58[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
-			}
 		}
 	}
 
 	// layers.59 (relu [128 6 6]→[128 6 6]), spec line 90
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a58[row][:], m.a59[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a58[row][:], m.a59[row][:])
+		}
 	}
 
 	// blocks.9.pw (conv2d [128 6 6]→[128 6 6]), spec line 91
@@ -5499,16 +5556,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[128][6][6]float32)(unsafe.Pointer(&m.a62[row]))
 			xp := &m.xp63[row]
 			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 8174), 64, 8, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
-			z := (*[128][6][6]float32)(unsafe.Pointer(&m.a63[row]))
+			if !m.training {
+				for c := 0; c < Blocks10DwBnChannels; c++ {
+					g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
+					mean := float64(m.State.Blocks10DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Blocks10DwBnRunningVar[c])+0.001)
+					m.inv64[c], m.mean64[c] = float32(inv), m.State.Blocks10DwBnRunningMean[c]
+					s := g * inv
+					m.scale64[c], m.shift64[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 8, 9, 10, 16, 17, 18}
 			xpf := unsafe.Slice(&xp[0][0][0], 8192)
 			s := &m.dws63
 			for f := 0; f < Blocks10DwFilters; f++ {
 				grp := f / Blocks10DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks10DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks10DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 36), 36, 6, unsafe.Slice(&s[0], 46), 0, 8, 1, 6, 6)
+				runtime.ShiftSum32(s[f*46:], xpf[grp*64:], taps[:], w, 46, m.Params.Blocks10DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes32(m.a63[row][:], 36, 6, s[:], 46, 8, 128, 6, 6)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu32(m.a63[row][:], m.a65[row][:], 36, 6, s[:], 46, 8, 128, 6, 6, m.scale64[:], m.shift64[:])
 			}
 		}
 	}
@@ -5544,24 +5613,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat64[r][:], m.a63[r][:], m.inv64[:], m.shift64[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
 				runtime.ScaleShiftRows32(m.a64[r][:], m.xhat64[r][:], m.Params.Blocks10DwBnWeight[:], m.Params.Blocks10DwBnBias[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks10DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
-				mean := float64(m.State.Blocks10DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks10DwBnRunningVar[c])+0.001)
-				m.inv64[c], m.mean64[c] = float32(inv), m.State.Blocks10DwBnRunningMean[c]
-				s := g * inv
-				m.scale64[c], m.shift64[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a64[r][:], m.a63[r][:], m.scale64[:], m.shift64[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
-			}
 		}
 	}
 
 	// layers.65 (relu [128 6 6]→[128 6 6]), spec line 96
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a64[row][:], m.a65[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a64[row][:], m.a65[row][:])
+		}
 	}
 
 	// blocks.10.pw (conv2d [128 6 6]→[128 6 6]), spec line 97
@@ -5635,6 +5694,16 @@ func (m *Model) forwardBatch(nb int) {
 			xp := &m.xp69[row]
 			runtime.CopyPlanes32(unsafe.Slice(&xp[0][0][0], 6264), 49, 7, unsafe.Slice(&x[0][0][0], 4608), 36, 6, 128, 6, 6)
 			z := (*[128][3][3]float32)(unsafe.Pointer(&m.a69[row]))
+			if !m.training {
+				for c := 0; c < Blocks11DwBnChannels; c++ {
+					g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
+					mean := float64(m.State.Blocks11DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Blocks11DwBnRunningVar[c])+0.001)
+					m.inv70[c], m.mean70[c] = float32(inv), m.State.Blocks11DwBnRunningMean[c]
+					s := g * inv
+					m.scale70[c], m.shift70[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 7, 8, 9, 14, 15, 16}
 			xpf := unsafe.Slice(&xp[0][0][0], 6272)
 			s := &m.dws69
@@ -5643,6 +5712,9 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks11DwWeight[f][0][0][0], 9)
 				runtime.ShiftSumRows32(s[:], 6, xpf[grp*49:], 14, taps[:], w, 3, 5, m.Params.Blocks11DwBias[f])
 				runtime.CopyRows32(unsafe.Slice(&z[f][0][0], 9), 9, unsafe.Slice(&s[0], 17), 0, 2, 1, 9)
+			}
+			if !m.training {
+				runtime.CopyPlanesScaleShiftRelu32(nil, m.a71[row][:], 9, 9, m.a69[row][:], 9, 9, 128, 1, 9, m.scale70[:], m.shift70[:])
 			}
 		}
 	}
@@ -5678,24 +5750,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat70[r][:], m.a69[r][:], m.inv70[:], m.shift70[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
 				runtime.ScaleShiftRows32(m.a70[r][:], m.xhat70[r][:], m.Params.Blocks11DwBnWeight[:], m.Params.Blocks11DwBnBias[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks11DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
-				mean := float64(m.State.Blocks11DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks11DwBnRunningVar[c])+0.001)
-				m.inv70[c], m.mean70[c] = float32(inv), m.State.Blocks11DwBnRunningMean[c]
-				s := g * inv
-				m.scale70[c], m.shift70[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a70[r][:], m.a69[r][:], m.scale70[:], m.shift70[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
-			}
 		}
 	}
 
 	// layers.71 (relu [128 3 3]→[128 3 3]), spec line 102
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a70[row][:], m.a71[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a70[row][:], m.a71[row][:])
+		}
 	}
 
 	// blocks.11.pw (conv2d [128 3 3]→[256 3 3]), spec line 103
@@ -5768,16 +5830,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[256][3][3]float32)(unsafe.Pointer(&m.a74[row]))
 			xp := &m.xp75[row]
 			runtime.CopyPlanes32(unsafe.Slice(&xp[0][1][1], 6388), 25, 5, unsafe.Slice(&x[0][0][0], 2304), 9, 3, 256, 3, 3)
-			z := (*[256][3][3]float32)(unsafe.Pointer(&m.a75[row]))
+			if !m.training {
+				for c := 0; c < Blocks12DwBnChannels; c++ {
+					g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
+					mean := float64(m.State.Blocks12DwBnRunningMean[c])
+					inv := 1 / math.Sqrt(float64(m.State.Blocks12DwBnRunningVar[c])+0.001)
+					m.inv76[c], m.mean76[c] = float32(inv), m.State.Blocks12DwBnRunningMean[c]
+					s := g * inv
+					m.scale76[c], m.shift76[c] = float32(s), float32(b-mean*s)
+				}
+			}
 			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 			xpf := unsafe.Slice(&xp[0][0][0], 6400)
 			s := &m.dws75
 			for f := 0; f < Blocks12DwFilters; f++ {
 				grp := f / Blocks12DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks12DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum32(s[:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks12DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes32(unsafe.Slice(&zf[0][0], 9), 9, 3, unsafe.Slice(&s[0], 13), 0, 5, 1, 3, 3)
+				runtime.ShiftSum32(s[f*13:], xpf[grp*25:], taps[:], w, 13, m.Params.Blocks12DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes32(m.a75[row][:], 9, 3, s[:], 13, 5, 256, 3, 3)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu32(m.a75[row][:], m.a77[row][:], 9, 3, s[:], 13, 5, 256, 3, 3, m.scale76[:], m.shift76[:])
 			}
 		}
 	}
@@ -5813,24 +5887,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows32(m.xhat76[r][:], m.a75[r][:], m.inv76[:], m.shift76[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
 				runtime.ScaleShiftRows32(m.a76[r][:], m.xhat76[r][:], m.Params.Blocks12DwBnWeight[:], m.Params.Blocks12DwBnBias[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks12DwBnChannels; c++ {
-				g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
-				mean := float64(m.State.Blocks12DwBnRunningMean[c])
-				inv := 1 / math.Sqrt(float64(m.State.Blocks12DwBnRunningVar[c])+0.001)
-				m.inv76[c], m.mean76[c] = float32(inv), m.State.Blocks12DwBnRunningMean[c]
-				s := g * inv
-				m.scale76[c], m.shift76[c] = float32(s), float32(b-mean*s)
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.a76[r][:], m.a75[r][:], m.scale76[:], m.shift76[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
-			}
 		}
 	}
 
 	// layers.77 (relu [256 3 3]→[256 3 3]), spec line 108
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward32(m.a76[row][:], m.a77[row][:])
+		if m.training {
+			runtime.ReluForward32(m.a76[row][:], m.a77[row][:])
+		}
 	}
 
 	// blocks.12.pw (conv2d [256 3 3]→[256 3 3]), spec line 109
@@ -6108,7 +6172,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d80[row] = m.d79[row]
-			runtime.ReluBackward32(m.a76[row][:], m.d80[row][:])
+			runtime.ReluBackward32(m.a77[row][:], m.d80[row][:])
 		}
 	}
 
@@ -6290,7 +6354,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d70[row] = m.d71[row]
-			runtime.ReluBackward32(m.a70[row][:], m.d70[row][:])
+			runtime.ReluBackward32(m.a71[row][:], m.d70[row][:])
 		}
 	}
 
@@ -6477,7 +6541,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d68[row] = m.d67[row]
-			runtime.ReluBackward32(m.a64[row][:], m.d68[row][:])
+			runtime.ReluBackward32(m.a65[row][:], m.d68[row][:])
 		}
 	}
 
@@ -6659,7 +6723,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d68[row] = m.d67[row]
-			runtime.ReluBackward32(m.a58[row][:], m.d68[row][:])
+			runtime.ReluBackward32(m.a59[row][:], m.d68[row][:])
 		}
 	}
 
@@ -6841,7 +6905,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d68[row] = m.d67[row]
-			runtime.ReluBackward32(m.a52[row][:], m.d68[row][:])
+			runtime.ReluBackward32(m.a53[row][:], m.d68[row][:])
 		}
 	}
 
@@ -7023,7 +7087,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d68[row] = m.d67[row]
-			runtime.ReluBackward32(m.a46[row][:], m.d68[row][:])
+			runtime.ReluBackward32(m.a47[row][:], m.d68[row][:])
 		}
 	}
 
@@ -7205,7 +7269,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d68[row] = m.d67[row]
-			runtime.ReluBackward32(m.a40[row][:], m.d68[row][:])
+			runtime.ReluBackward32(m.a41[row][:], m.d68[row][:])
 		}
 	}
 
@@ -7387,7 +7451,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d79[row] = m.d80[row]
-			runtime.ReluBackward32(m.a34[row][:], m.d79[row][:])
+			runtime.ReluBackward32(m.a35[row][:], m.d79[row][:])
 		}
 	}
 
@@ -7574,7 +7638,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d32[row] = m.d31[row]
-			runtime.ReluBackward32(m.a28[row][:], m.d32[row][:])
+			runtime.ReluBackward32(m.a29[row][:], m.d32[row][:])
 		}
 	}
 
@@ -7756,7 +7820,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d67[row] = m.d68[row]
-			runtime.ReluBackward32(m.a22[row][:], m.d67[row][:])
+			runtime.ReluBackward32(m.a23[row][:], m.d67[row][:])
 		}
 	}
 
@@ -7945,7 +8009,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d20[row] = m.d19[row]
-			runtime.ReluBackward32(m.a16[row][:], m.d20[row][:])
+			runtime.ReluBackward32(m.a17[row][:], m.d20[row][:])
 		}
 	}
 
@@ -8129,7 +8193,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d31[row] = m.d32[row]
-			runtime.ReluBackward32(m.a10[row][:], m.d31[row][:])
+			runtime.ReluBackward32(m.a11[row][:], m.d31[row][:])
 		}
 	}
 
@@ -8318,7 +8382,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d19[row] = m.d20[row]
-			runtime.ReluBackward32(m.a4[row][:], m.d19[row][:])
+			runtime.ReluBackward32(m.a5[row][:], m.d19[row][:])
 		}
 	}
 
@@ -8698,7 +8762,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.77 (relu [256 3 3]→[256 3 3]), spec line 108
 	{
 		m.d80[row] = m.d79[row]
-		runtime.ReluBackward32(m.a76[row][:], m.d80[row][:])
+		runtime.ReluBackward32(m.a77[row][:], m.d80[row][:])
 	}
 
 	// blocks.12.dw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 107
@@ -8872,7 +8936,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.71 (relu [128 3 3]→[128 3 3]), spec line 102
 	{
 		m.d70[row] = m.d71[row]
-		runtime.ReluBackward32(m.a70[row][:], m.d70[row][:])
+		runtime.ReluBackward32(m.a71[row][:], m.d70[row][:])
 	}
 
 	// blocks.11.dw_bn (batchnorm [128 3 3]→[128 3 3]), spec line 101
@@ -9051,7 +9115,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.65 (relu [128 6 6]→[128 6 6]), spec line 96
 	{
 		m.d68[row] = m.d67[row]
-		runtime.ReluBackward32(m.a64[row][:], m.d68[row][:])
+		runtime.ReluBackward32(m.a65[row][:], m.d68[row][:])
 	}
 
 	// blocks.10.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 95
@@ -9225,7 +9289,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.59 (relu [128 6 6]→[128 6 6]), spec line 90
 	{
 		m.d68[row] = m.d67[row]
-		runtime.ReluBackward32(m.a58[row][:], m.d68[row][:])
+		runtime.ReluBackward32(m.a59[row][:], m.d68[row][:])
 	}
 
 	// blocks.9.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 89
@@ -9399,7 +9463,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.53 (relu [128 6 6]→[128 6 6]), spec line 84
 	{
 		m.d68[row] = m.d67[row]
-		runtime.ReluBackward32(m.a52[row][:], m.d68[row][:])
+		runtime.ReluBackward32(m.a53[row][:], m.d68[row][:])
 	}
 
 	// blocks.8.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 83
@@ -9573,7 +9637,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.47 (relu [128 6 6]→[128 6 6]), spec line 78
 	{
 		m.d68[row] = m.d67[row]
-		runtime.ReluBackward32(m.a46[row][:], m.d68[row][:])
+		runtime.ReluBackward32(m.a47[row][:], m.d68[row][:])
 	}
 
 	// blocks.7.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 77
@@ -9747,7 +9811,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.41 (relu [128 6 6]→[128 6 6]), spec line 72
 	{
 		m.d68[row] = m.d67[row]
-		runtime.ReluBackward32(m.a40[row][:], m.d68[row][:])
+		runtime.ReluBackward32(m.a41[row][:], m.d68[row][:])
 	}
 
 	// blocks.6.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 71
@@ -9921,7 +9985,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.35 (relu [64 6 6]→[64 6 6]), spec line 66
 	{
 		m.d79[row] = m.d80[row]
-		runtime.ReluBackward32(m.a34[row][:], m.d79[row][:])
+		runtime.ReluBackward32(m.a35[row][:], m.d79[row][:])
 	}
 
 	// blocks.5.dw_bn (batchnorm [64 6 6]→[64 6 6]), spec line 65
@@ -10100,7 +10164,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.29 (relu [64 12 12]→[64 12 12]), spec line 60
 	{
 		m.d32[row] = m.d31[row]
-		runtime.ReluBackward32(m.a28[row][:], m.d32[row][:])
+		runtime.ReluBackward32(m.a29[row][:], m.d32[row][:])
 	}
 
 	// blocks.4.dw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 59
@@ -10274,7 +10338,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.23 (relu [32 12 12]→[32 12 12]), spec line 54
 	{
 		m.d67[row] = m.d68[row]
-		runtime.ReluBackward32(m.a22[row][:], m.d67[row][:])
+		runtime.ReluBackward32(m.a23[row][:], m.d67[row][:])
 	}
 
 	// blocks.3.dw_bn (batchnorm [32 12 12]→[32 12 12]), spec line 53
@@ -10455,7 +10519,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.17 (relu [32 24 24]→[32 24 24]), spec line 48
 	{
 		m.d20[row] = m.d19[row]
-		runtime.ReluBackward32(m.a16[row][:], m.d20[row][:])
+		runtime.ReluBackward32(m.a17[row][:], m.d20[row][:])
 	}
 
 	// blocks.2.dw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 47
@@ -10631,7 +10695,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.11 (relu [16 24 24]→[16 24 24]), spec line 42
 	{
 		m.d31[row] = m.d32[row]
-		runtime.ReluBackward32(m.a10[row][:], m.d31[row][:])
+		runtime.ReluBackward32(m.a11[row][:], m.d31[row][:])
 	}
 
 	// blocks.1.dw_bn (batchnorm [16 24 24]→[16 24 24]), spec line 41
@@ -10812,7 +10876,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.5 (relu [8 48 48]→[8 48 48]), spec line 36
 	{
 		m.d19[row] = m.d20[row]
-		runtime.ReluBackward32(m.a4[row][:], m.d19[row][:])
+		runtime.ReluBackward32(m.a5[row][:], m.d19[row][:])
 	}
 
 	// blocks.0.dw_bn (batchnorm [8 48 48]→[8 48 48]), spec line 35

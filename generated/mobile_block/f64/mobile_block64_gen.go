@@ -261,7 +261,7 @@ type Model struct {
 	a0    [BatchChunk][1152]float64      // output
 	xp0   [BatchChunk][8][14][14]float64 // zero-padded input
 	dxp0  [8][14][14]float64             // dL/d(padded input)
-	dws0  [166]float64                   // one filter's sums over the padded plane (scratch)
+	dws0  [1328]float64                  // every filter's sums over the padded plane (scratch)
 	dwdz0 [226]float64                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// block.1 (batchnorm [8 12 12]→[8 12 12]), spec line 9
 	a1     [BatchChunk][1152]float64 // output
@@ -374,16 +374,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		x := (*[8][12][12]float64)(unsafe.Pointer(&m.x[row]))
 		xp := &m.xp0[row]
 		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 1538), 196, 14, unsafe.Slice(&x[0][0][0], 1152), 144, 12, 8, 12, 12)
-		z := (*[8][12][12]float64)(unsafe.Pointer(&m.a0[row]))
+		if !m.training {
+			for c := 0; c < Block1Channels; c++ {
+				g, b := m.Params.Block1Weight[c], m.Params.Block1Bias[c]
+				mean := m.State.Block1RunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Block1RunningVar[c]+1e-05)
+				m.inv1[c], m.mean1[c] = inv, m.State.Block1RunningMean[c]
+				s := g * inv
+				m.scale1[c], m.shift1[c] = s, b-mean*s
+			}
+		}
 		taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
 		xpf := unsafe.Slice(&xp[0][0][0], 1568)
 		s := &m.dws0
 		for f := 0; f < Block0Filters; f++ {
 			grp := f / Block0GroupFilters
 			w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
-			runtime.ShiftSum64(s[:], xpf[grp*196:], taps[:], w, 166, 0)
-			zf := &z[f]
-			runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 144), 144, 12, unsafe.Slice(&s[0], 166), 0, 14, 1, 12, 12)
+			runtime.ShiftSum64(s[f*166:], xpf[grp*196:], taps[:], w, 166, 0)
+		}
+		if m.training {
+			runtime.CopyPlanes64(m.a0[row][:], 144, 12, s[:], 166, 14, 8, 12, 12)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu64(m.a0[row][:], m.a2[row][:], 144, 12, s[:], 166, 14, 8, 12, 12, m.scale1[:], m.shift1[:])
 		}
 	}
 
@@ -418,24 +430,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Block1Channels, Block1Positions)
 				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Block1Weight[:], m.Params.Block1Bias[:], Block1Channels, Block1Positions)
 			}
-		} else {
-			for c := 0; c < Block1Channels; c++ {
-				g, b := m.Params.Block1Weight[c], m.Params.Block1Bias[c]
-				mean := m.State.Block1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Block1RunningVar[c]+1e-05)
-				m.inv1[c], m.mean1[c] = inv, m.State.Block1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Block1Channels, Block1Positions)
-			}
 		}
 	}
 
 	// block.2 (relu [8 12 12]→[8 12 12]), spec line 10
 	{
-		runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// block.3 (conv2d [8 12 12]→[16 12 12]), spec line 11
@@ -584,16 +586,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[8][12][12]float64)(unsafe.Pointer(&m.x[row]))
 			xp := &m.xp0[row]
 			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 1538), 196, 14, unsafe.Slice(&x[0][0][0], 1152), 144, 12, 8, 12, 12)
-			z := (*[8][12][12]float64)(unsafe.Pointer(&m.a0[row]))
+			if !m.training {
+				for c := 0; c < Block1Channels; c++ {
+					g, b := m.Params.Block1Weight[c], m.Params.Block1Bias[c]
+					mean := m.State.Block1RunningMean[c]
+					inv := 1 / math.Sqrt(m.State.Block1RunningVar[c]+1e-05)
+					m.inv1[c], m.mean1[c] = inv, m.State.Block1RunningMean[c]
+					s := g * inv
+					m.scale1[c], m.shift1[c] = s, b-mean*s
+				}
+			}
 			taps := [9]int32{0, 1, 2, 14, 15, 16, 28, 29, 30}
 			xpf := unsafe.Slice(&xp[0][0][0], 1568)
 			s := &m.dws0
 			for f := 0; f < Block0Filters; f++ {
 				grp := f / Block0GroupFilters
 				w := unsafe.Slice(&m.Params.Block0Weight[f][0][0][0], 9)
-				runtime.ShiftSum64(s[:], xpf[grp*196:], taps[:], w, 166, 0)
-				zf := &z[f]
-				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 144), 144, 12, unsafe.Slice(&s[0], 166), 0, 14, 1, 12, 12)
+				runtime.ShiftSum64(s[f*166:], xpf[grp*196:], taps[:], w, 166, 0)
+			}
+			if m.training {
+				runtime.CopyPlanes64(m.a0[row][:], 144, 12, s[:], 166, 14, 8, 12, 12)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu64(m.a0[row][:], m.a2[row][:], 144, 12, s[:], 166, 14, 8, 12, 12, m.scale1[:], m.shift1[:])
 			}
 		}
 	}
@@ -629,24 +643,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Block1Channels, Block1Positions)
 				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Block1Weight[:], m.Params.Block1Bias[:], Block1Channels, Block1Positions)
 			}
-		} else {
-			for c := 0; c < Block1Channels; c++ {
-				g, b := m.Params.Block1Weight[c], m.Params.Block1Bias[c]
-				mean := m.State.Block1RunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Block1RunningVar[c]+1e-05)
-				m.inv1[c], m.mean1[c] = inv, m.State.Block1RunningMean[c]
-				s := g * inv
-				m.scale1[c], m.shift1[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a1[r][:], m.a0[r][:], m.scale1[:], m.shift1[:], Block1Channels, Block1Positions)
-			}
 		}
 	}
 
 	// block.2 (relu [8 12 12]→[8 12 12]), spec line 10
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a1[row][:], m.a2[row][:])
+		}
 	}
 
 	// block.3 (conv2d [8 12 12]→[16 12 12]), spec line 11
@@ -891,7 +895,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d1[row] = m.d2[row]
-			runtime.ReluBackward64(m.a1[row][:], m.d1[row][:])
+			runtime.ReluBackward64(m.a2[row][:], m.d1[row][:])
 		}
 	}
 
@@ -1115,7 +1119,7 @@ func (m *Model) backward(needDX bool) {
 	// block.2 (relu [8 12 12]→[8 12 12]), spec line 10
 	{
 		m.d1[row] = m.d2[row]
-		runtime.ReluBackward64(m.a1[row][:], m.d1[row][:])
+		runtime.ReluBackward64(m.a2[row][:], m.d1[row][:])
 	}
 
 	// block.1 (batchnorm [8 12 12]→[8 12 12]), spec line 9

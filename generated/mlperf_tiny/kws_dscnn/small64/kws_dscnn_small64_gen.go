@@ -478,7 +478,7 @@ type Model struct {
 	a4    [BatchChunk][84]float64      // output
 	xp4   [BatchChunk][4][9][5]float64 // zero-padded input
 	dxp4  [4][9][5]float64             // dL/d(padded input)
-	dws4  [33]float64                  // one filter's sums over the padded plane (scratch)
+	dws4  [132]float64                 // every filter's sums over the padded plane (scratch)
 	dwdz4 [57]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.0.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 14
 	a5     [BatchChunk][84]float64 // output
@@ -505,7 +505,7 @@ type Model struct {
 	a10    [BatchChunk][84]float64      // output
 	xp10   [BatchChunk][4][9][5]float64 // zero-padded input
 	dxp10  [4][9][5]float64             // dL/d(padded input)
-	dws10  [33]float64                  // one filter's sums over the padded plane (scratch)
+	dws10  [132]float64                 // every filter's sums over the padded plane (scratch)
 	dwdz10 [57]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// ds.1.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 20
 	a11     [BatchChunk][84]float64 // output
@@ -712,16 +712,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		x := (*[4][7][3]float64)(unsafe.Pointer(&m.a3[row]))
 		xp := &m.xp4[row]
 		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
-		z := (*[4][7][3]float64)(unsafe.Pointer(&m.a4[row]))
+		if !m.training {
+			for c := 0; c < Ds0DwBnChannels; c++ {
+				g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
+				mean := m.State.Ds0DwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Ds0DwBnRunningVar[c]+0.001)
+				m.inv5[c], m.mean5[c] = inv, m.State.Ds0DwBnRunningMean[c]
+				s := g * inv
+				m.scale5[c], m.shift5[c] = s, b-mean*s
+			}
+		}
 		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 		xpf := unsafe.Slice(&xp[0][0][0], 180)
 		s := &m.dws4
 		for f := 0; f < Ds0DwFilters; f++ {
 			grp := f / Ds0DwGroupFilters
 			w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum64(s[:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds0DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 21), 21, 3, unsafe.Slice(&s[0], 33), 0, 5, 1, 7, 3)
+			runtime.ShiftSum64(s[f*33:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds0DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes64(m.a4[row][:], 21, 3, s[:], 33, 5, 4, 7, 3)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu64(m.a4[row][:], m.a6[row][:], 21, 3, s[:], 33, 5, 4, 7, 3, m.scale5[:], m.shift5[:])
 		}
 	}
 
@@ -756,24 +768,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
 				runtime.ScaleShiftRows64(m.a5[r][:], m.xhat5[r][:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], Ds0DwBnChannels, Ds0DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds0DwBnChannels; c++ {
-				g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
-				mean := m.State.Ds0DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Ds0DwBnRunningVar[c]+0.001)
-				m.inv5[c], m.mean5[c] = inv, m.State.Ds0DwBnRunningMean[c]
-				s := g * inv
-				m.scale5[c], m.shift5[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a5[r][:], m.a4[r][:], m.scale5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
-			}
 		}
 	}
 
 	// layers.6 (relu [4 7 3]→[4 7 3]), spec line 15
 	{
-		runtime.ReluForward64(m.a5[row][:], m.a6[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a5[row][:], m.a6[row][:])
+		}
 	}
 
 	// ds.0.pw (conv2d [4 7 3]→[4 7 3]), spec line 16
@@ -843,16 +845,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		x := (*[4][7][3]float64)(unsafe.Pointer(&m.a9[row]))
 		xp := &m.xp10[row]
 		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
-		z := (*[4][7][3]float64)(unsafe.Pointer(&m.a10[row]))
+		if !m.training {
+			for c := 0; c < Ds1DwBnChannels; c++ {
+				g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
+				mean := m.State.Ds1DwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Ds1DwBnRunningVar[c]+0.001)
+				m.inv11[c], m.mean11[c] = inv, m.State.Ds1DwBnRunningMean[c]
+				s := g * inv
+				m.scale11[c], m.shift11[c] = s, b-mean*s
+			}
+		}
 		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 		xpf := unsafe.Slice(&xp[0][0][0], 180)
 		s := &m.dws10
 		for f := 0; f < Ds1DwFilters; f++ {
 			grp := f / Ds1DwGroupFilters
 			w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum64(s[:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds1DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 21), 21, 3, unsafe.Slice(&s[0], 33), 0, 5, 1, 7, 3)
+			runtime.ShiftSum64(s[f*33:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds1DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes64(m.a10[row][:], 21, 3, s[:], 33, 5, 4, 7, 3)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu64(m.a10[row][:], m.a12[row][:], 21, 3, s[:], 33, 5, 4, 7, 3, m.scale11[:], m.shift11[:])
 		}
 	}
 
@@ -887,24 +901,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
 				runtime.ScaleShiftRows64(m.a11[r][:], m.xhat11[r][:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], Ds1DwBnChannels, Ds1DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds1DwBnChannels; c++ {
-				g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
-				mean := m.State.Ds1DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Ds1DwBnRunningVar[c]+0.001)
-				m.inv11[c], m.mean11[c] = inv, m.State.Ds1DwBnRunningMean[c]
-				s := g * inv
-				m.scale11[c], m.shift11[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
-			}
 		}
 	}
 
 	// layers.12 (relu [4 7 3]→[4 7 3]), spec line 21
 	{
-		runtime.ReluForward64(m.a11[row][:], m.a12[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a11[row][:], m.a12[row][:])
+		}
 	}
 
 	// ds.1.pw (conv2d [4 7 3]→[4 7 3]), spec line 22
@@ -1178,16 +1182,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[4][7][3]float64)(unsafe.Pointer(&m.a3[row]))
 			xp := &m.xp4[row]
 			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
-			z := (*[4][7][3]float64)(unsafe.Pointer(&m.a4[row]))
+			if !m.training {
+				for c := 0; c < Ds0DwBnChannels; c++ {
+					g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
+					mean := m.State.Ds0DwBnRunningMean[c]
+					inv := 1 / math.Sqrt(m.State.Ds0DwBnRunningVar[c]+0.001)
+					m.inv5[c], m.mean5[c] = inv, m.State.Ds0DwBnRunningMean[c]
+					s := g * inv
+					m.scale5[c], m.shift5[c] = s, b-mean*s
+				}
+			}
 			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 			xpf := unsafe.Slice(&xp[0][0][0], 180)
 			s := &m.dws4
 			for f := 0; f < Ds0DwFilters; f++ {
 				grp := f / Ds0DwGroupFilters
 				w := unsafe.Slice(&m.Params.Ds0DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum64(s[:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds0DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 21), 21, 3, unsafe.Slice(&s[0], 33), 0, 5, 1, 7, 3)
+				runtime.ShiftSum64(s[f*33:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds0DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes64(m.a4[row][:], 21, 3, s[:], 33, 5, 4, 7, 3)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu64(m.a4[row][:], m.a6[row][:], 21, 3, s[:], 33, 5, 4, 7, 3, m.scale5[:], m.shift5[:])
 			}
 		}
 	}
@@ -1223,24 +1239,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
 				runtime.ScaleShiftRows64(m.a5[r][:], m.xhat5[r][:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], Ds0DwBnChannels, Ds0DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds0DwBnChannels; c++ {
-				g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
-				mean := m.State.Ds0DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Ds0DwBnRunningVar[c]+0.001)
-				m.inv5[c], m.mean5[c] = inv, m.State.Ds0DwBnRunningMean[c]
-				s := g * inv
-				m.scale5[c], m.shift5[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a5[r][:], m.a4[r][:], m.scale5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
-			}
 		}
 	}
 
 	// layers.6 (relu [4 7 3]→[4 7 3]), spec line 15
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a5[row][:], m.a6[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a5[row][:], m.a6[row][:])
+		}
 	}
 
 	// ds.0.pw (conv2d [4 7 3]→[4 7 3]), spec line 16
@@ -1313,16 +1319,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[4][7][3]float64)(unsafe.Pointer(&m.a9[row]))
 			xp := &m.xp10[row]
 			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 168), 45, 5, unsafe.Slice(&x[0][0][0], 84), 21, 3, 4, 7, 3)
-			z := (*[4][7][3]float64)(unsafe.Pointer(&m.a10[row]))
+			if !m.training {
+				for c := 0; c < Ds1DwBnChannels; c++ {
+					g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
+					mean := m.State.Ds1DwBnRunningMean[c]
+					inv := 1 / math.Sqrt(m.State.Ds1DwBnRunningVar[c]+0.001)
+					m.inv11[c], m.mean11[c] = inv, m.State.Ds1DwBnRunningMean[c]
+					s := g * inv
+					m.scale11[c], m.shift11[c] = s, b-mean*s
+				}
+			}
 			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 			xpf := unsafe.Slice(&xp[0][0][0], 180)
 			s := &m.dws10
 			for f := 0; f < Ds1DwFilters; f++ {
 				grp := f / Ds1DwGroupFilters
 				w := unsafe.Slice(&m.Params.Ds1DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum64(s[:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds1DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 21), 21, 3, unsafe.Slice(&s[0], 33), 0, 5, 1, 7, 3)
+				runtime.ShiftSum64(s[f*33:], xpf[grp*45:], taps[:], w, 33, m.Params.Ds1DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes64(m.a10[row][:], 21, 3, s[:], 33, 5, 4, 7, 3)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu64(m.a10[row][:], m.a12[row][:], 21, 3, s[:], 33, 5, 4, 7, 3, m.scale11[:], m.shift11[:])
 			}
 		}
 	}
@@ -1358,24 +1376,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
 				runtime.ScaleShiftRows64(m.a11[r][:], m.xhat11[r][:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], Ds1DwBnChannels, Ds1DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Ds1DwBnChannels; c++ {
-				g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
-				mean := m.State.Ds1DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Ds1DwBnRunningVar[c]+0.001)
-				m.inv11[c], m.mean11[c] = inv, m.State.Ds1DwBnRunningMean[c]
-				s := g * inv
-				m.scale11[c], m.shift11[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a11[r][:], m.a10[r][:], m.scale11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
-			}
 		}
 	}
 
 	// layers.12 (relu [4 7 3]→[4 7 3]), spec line 21
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a11[row][:], m.a12[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a11[row][:], m.a12[row][:])
+		}
 	}
 
 	// ds.1.pw (conv2d [4 7 3]→[4 7 3]), spec line 22
@@ -1677,7 +1685,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d15[row] = m.d16[row]
-			runtime.ReluBackward64(m.a11[row][:], m.d15[row][:])
+			runtime.ReluBackward64(m.a12[row][:], m.d15[row][:])
 		}
 	}
 
@@ -1859,7 +1867,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d15[row] = m.d16[row]
-			runtime.ReluBackward64(m.a5[row][:], m.d15[row][:])
+			runtime.ReluBackward64(m.a6[row][:], m.d15[row][:])
 		}
 	}
 
@@ -2295,7 +2303,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.12 (relu [4 7 3]→[4 7 3]), spec line 21
 	{
 		m.d15[row] = m.d16[row]
-		runtime.ReluBackward64(m.a11[row][:], m.d15[row][:])
+		runtime.ReluBackward64(m.a12[row][:], m.d15[row][:])
 	}
 
 	// ds.1.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 20
@@ -2469,7 +2477,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.6 (relu [4 7 3]→[4 7 3]), spec line 15
 	{
 		m.d15[row] = m.d16[row]
-		runtime.ReluBackward64(m.a5[row][:], m.d15[row][:])
+		runtime.ReluBackward64(m.a6[row][:], m.d15[row][:])
 	}
 
 	// ds.0.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 14

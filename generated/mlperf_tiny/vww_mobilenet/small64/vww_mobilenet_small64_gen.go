@@ -709,7 +709,7 @@ type Model struct {
 	a3    [BatchChunk][128]float64       // output
 	xp3   [BatchChunk][2][10][10]float64 // zero-padded input
 	dxp3  [2][10][10]float64             // dL/d(padded input)
-	dws3  [78]float64                    // one filter's sums over the padded plane (scratch)
+	dws3  [156]float64                   // every filter's sums over the padded plane (scratch)
 	dwdz3 [122]float64                   // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.0.dw_bn (batchnorm [2 8 8]→[2 8 8]), spec line 13
 	a4     [BatchChunk][128]float64 // output
@@ -763,7 +763,7 @@ type Model struct {
 	a15    [BatchChunk][96]float64      // output
 	xp15   [BatchChunk][6][6][6]float64 // zero-padded input
 	dxp15  [6][6][6]float64             // dL/d(padded input)
-	dws15  [22]float64                  // one filter's sums over the padded plane (scratch)
+	dws15  [132]float64                 // every filter's sums over the padded plane (scratch)
 	dwdz15 [50]float64                  // one filter's dz spread over the padded plane, zero elsewhere (scratch)
 	// blocks.2.dw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 25
 	a16     [BatchChunk][96]float64 // output
@@ -985,16 +985,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
 		xp := &m.xp3[row]
 		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 178), 100, 10, unsafe.Slice(&x[0][0][0], 128), 64, 8, 2, 8, 8)
-		z := (*[2][8][8]float64)(unsafe.Pointer(&m.a3[row]))
+		if !m.training {
+			for c := 0; c < Blocks0DwBnChannels; c++ {
+				g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
+				mean := m.State.Blocks0DwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Blocks0DwBnRunningVar[c]+0.001)
+				m.inv4[c], m.mean4[c] = inv, m.State.Blocks0DwBnRunningMean[c]
+				s := g * inv
+				m.scale4[c], m.shift4[c] = s, b-mean*s
+			}
+		}
 		taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
 		xpf := unsafe.Slice(&xp[0][0][0], 200)
 		s := &m.dws3
 		for f := 0; f < Blocks0DwFilters; f++ {
 			grp := f / Blocks0DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum64(s[:], xpf[grp*100:], taps[:], w, 78, m.Params.Blocks0DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 64), 64, 8, unsafe.Slice(&s[0], 78), 0, 10, 1, 8, 8)
+			runtime.ShiftSum64(s[f*78:], xpf[grp*100:], taps[:], w, 78, m.Params.Blocks0DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes64(m.a3[row][:], 64, 8, s[:], 78, 10, 2, 8, 8)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu64(m.a3[row][:], m.a5[row][:], 64, 8, s[:], 78, 10, 2, 8, 8, m.scale4[:], m.shift4[:])
 		}
 	}
 
@@ -1029,24 +1041,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 				runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks0DwBnChannels; c++ {
-				g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
-				mean := m.State.Blocks0DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks0DwBnRunningVar[c]+0.001)
-				m.inv4[c], m.mean4[c] = inv, m.State.Blocks0DwBnRunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
-			}
 		}
 	}
 
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 14
 	{
-		runtime.ReluForward64(m.a4[row][:], m.a5[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a4[row][:], m.a5[row][:])
+		}
 	}
 
 	// blocks.0.pw (conv2d [2 8 8]→[4 8 8]), spec line 15
@@ -1117,6 +1119,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		xp := &m.xp9[row]
 		runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 314), 81, 9, unsafe.Slice(&x[0][0][0], 256), 64, 8, 4, 8, 8)
 		z := (*[4][4][4]float64)(unsafe.Pointer(&m.a9[row]))
+		if !m.training {
+			for c := 0; c < Blocks1DwBnChannels; c++ {
+				g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
+				mean := m.State.Blocks1DwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Blocks1DwBnRunningVar[c]+0.001)
+				m.inv10[c], m.mean10[c] = inv, m.State.Blocks1DwBnRunningMean[c]
+				s := g * inv
+				m.scale10[c], m.shift10[c] = s, b-mean*s
+			}
+		}
 		taps := [9]int32{0, 1, 2, 9, 10, 11, 18, 19, 20}
 		xpf := unsafe.Slice(&xp[0][0][0], 324)
 		s := &m.dws9
@@ -1125,6 +1137,9 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
 			runtime.ShiftSumRows64(s[:], 8, xpf[grp*81:], 18, taps[:], w, 4, 7, m.Params.Blocks1DwBias[f])
 			runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 16), 16, unsafe.Slice(&s[0], 31), 0, 2, 1, 16)
+		}
+		if !m.training {
+			runtime.CopyPlanesScaleShiftRelu64(nil, m.a11[row][:], 16, 16, m.a9[row][:], 16, 16, 4, 1, 16, m.scale10[:], m.shift10[:])
 		}
 	}
 
@@ -1159,24 +1174,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat10[r][:], m.a9[r][:], m.inv10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 				runtime.ScaleShiftRows64(m.a10[r][:], m.xhat10[r][:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks1DwBnChannels; c++ {
-				g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
-				mean := m.State.Blocks1DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks1DwBnRunningVar[c]+0.001)
-				m.inv10[c], m.mean10[c] = inv, m.State.Blocks1DwBnRunningMean[c]
-				s := g * inv
-				m.scale10[c], m.shift10[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a10[r][:], m.a9[r][:], m.scale10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
-			}
 		}
 	}
 
 	// layers.11 (relu [4 4 4]→[4 4 4]), spec line 20
 	{
-		runtime.ReluForward64(m.a10[row][:], m.a11[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a10[row][:], m.a11[row][:])
+		}
 	}
 
 	// blocks.1.pw (conv2d [4 4 4]→[6 4 4]), spec line 21
@@ -1246,16 +1251,28 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		x := (*[6][4][4]float64)(unsafe.Pointer(&m.a14[row]))
 		xp := &m.xp15[row]
 		runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 202), 36, 6, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
-		z := (*[6][4][4]float64)(unsafe.Pointer(&m.a15[row]))
+		if !m.training {
+			for c := 0; c < Blocks2DwBnChannels; c++ {
+				g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
+				mean := m.State.Blocks2DwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Blocks2DwBnRunningVar[c]+0.001)
+				m.inv16[c], m.mean16[c] = inv, m.State.Blocks2DwBnRunningMean[c]
+				s := g * inv
+				m.scale16[c], m.shift16[c] = s, b-mean*s
+			}
+		}
 		taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
 		xpf := unsafe.Slice(&xp[0][0][0], 216)
 		s := &m.dws15
 		for f := 0; f < Blocks2DwFilters; f++ {
 			grp := f / Blocks2DwGroupFilters
 			w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
-			runtime.ShiftSum64(s[:], xpf[grp*36:], taps[:], w, 22, m.Params.Blocks2DwBias[f])
-			zf := &z[f]
-			runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 16), 16, 4, unsafe.Slice(&s[0], 22), 0, 6, 1, 4, 4)
+			runtime.ShiftSum64(s[f*22:], xpf[grp*36:], taps[:], w, 22, m.Params.Blocks2DwBias[f])
+		}
+		if m.training {
+			runtime.CopyPlanes64(m.a15[row][:], 16, 4, s[:], 22, 6, 6, 4, 4)
+		} else {
+			runtime.CopyPlanesScaleShiftRelu64(m.a15[row][:], m.a17[row][:], 16, 4, s[:], 22, 6, 6, 4, 4, m.scale16[:], m.shift16[:])
 		}
 	}
 
@@ -1290,24 +1307,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat16[r][:], m.a15[r][:], m.inv16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 				runtime.ScaleShiftRows64(m.a16[r][:], m.xhat16[r][:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks2DwBnChannels; c++ {
-				g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
-				mean := m.State.Blocks2DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks2DwBnRunningVar[c]+0.001)
-				m.inv16[c], m.mean16[c] = inv, m.State.Blocks2DwBnRunningMean[c]
-				s := g * inv
-				m.scale16[c], m.shift16[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a16[r][:], m.a15[r][:], m.scale16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
-			}
 		}
 	}
 
 	// layers.17 (relu [6 4 4]→[6 4 4]), spec line 26
 	{
-		runtime.ReluForward64(m.a16[row][:], m.a17[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a16[row][:], m.a17[row][:])
+		}
 	}
 
 	// blocks.2.pw (conv2d [6 4 4]→[6 4 4]), spec line 27
@@ -1378,6 +1385,16 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 		xp := &m.xp21[row]
 		runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 144), 25, 5, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
 		z := (*[6][2][2]float64)(unsafe.Pointer(&m.a21[row]))
+		if !m.training {
+			for c := 0; c < Blocks3DwBnChannels; c++ {
+				g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
+				mean := m.State.Blocks3DwBnRunningMean[c]
+				inv := 1 / math.Sqrt(m.State.Blocks3DwBnRunningVar[c]+0.001)
+				m.inv22[c], m.mean22[c] = inv, m.State.Blocks3DwBnRunningMean[c]
+				s := g * inv
+				m.scale22[c], m.shift22[c] = s, b-mean*s
+			}
+		}
 		taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 		xpf := unsafe.Slice(&xp[0][0][0], 150)
 		s := &m.dws21
@@ -1386,6 +1403,9 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 			w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
 			runtime.ShiftSumRows64(s[:], 4, xpf[grp*25:], 10, taps[:], w, 2, 3, m.Params.Blocks3DwBias[f])
 			runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 4), 4, unsafe.Slice(&s[0], 7), 0, 2, 1, 4)
+		}
+		if !m.training {
+			runtime.CopyPlanesScaleShiftRelu64(nil, m.a23[row][:], 4, 4, m.a21[row][:], 4, 4, 6, 1, 4, m.scale22[:], m.shift22[:])
 		}
 	}
 
@@ -1420,24 +1440,14 @@ func (m *Model) forward(x *Input) *[OutputSize]float64 {
 				runtime.ScaleShiftRows64(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 				runtime.ScaleShiftRows64(m.a22[r][:], m.xhat22[r][:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks3DwBnChannels; c++ {
-				g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
-				mean := m.State.Blocks3DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks3DwBnRunningVar[c]+0.001)
-				m.inv22[c], m.mean22[c] = inv, m.State.Blocks3DwBnRunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = s, b-mean*s
-			}
-			for r := 0; r < 1; r++ {
-				runtime.ScaleShiftRows64(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
-			}
 		}
 	}
 
 	// layers.23 (relu [6 2 2]→[6 2 2]), spec line 32
 	{
-		runtime.ReluForward64(m.a22[row][:], m.a23[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a22[row][:], m.a23[row][:])
+		}
 	}
 
 	// blocks.3.pw (conv2d [6 2 2]→[8 2 2]), spec line 33
@@ -1680,16 +1690,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[2][8][8]float64)(unsafe.Pointer(&m.a2[row]))
 			xp := &m.xp3[row]
 			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 178), 100, 10, unsafe.Slice(&x[0][0][0], 128), 64, 8, 2, 8, 8)
-			z := (*[2][8][8]float64)(unsafe.Pointer(&m.a3[row]))
+			if !m.training {
+				for c := 0; c < Blocks0DwBnChannels; c++ {
+					g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
+					mean := m.State.Blocks0DwBnRunningMean[c]
+					inv := 1 / math.Sqrt(m.State.Blocks0DwBnRunningVar[c]+0.001)
+					m.inv4[c], m.mean4[c] = inv, m.State.Blocks0DwBnRunningMean[c]
+					s := g * inv
+					m.scale4[c], m.shift4[c] = s, b-mean*s
+				}
+			}
 			taps := [9]int32{0, 1, 2, 10, 11, 12, 20, 21, 22}
 			xpf := unsafe.Slice(&xp[0][0][0], 200)
 			s := &m.dws3
 			for f := 0; f < Blocks0DwFilters; f++ {
 				grp := f / Blocks0DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks0DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum64(s[:], xpf[grp*100:], taps[:], w, 78, m.Params.Blocks0DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 64), 64, 8, unsafe.Slice(&s[0], 78), 0, 10, 1, 8, 8)
+				runtime.ShiftSum64(s[f*78:], xpf[grp*100:], taps[:], w, 78, m.Params.Blocks0DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes64(m.a3[row][:], 64, 8, s[:], 78, 10, 2, 8, 8)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu64(m.a3[row][:], m.a5[row][:], 64, 8, s[:], 78, 10, 2, 8, 8, m.scale4[:], m.shift4[:])
 			}
 		}
 	}
@@ -1725,24 +1747,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 				runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks0DwBnChannels; c++ {
-				g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
-				mean := m.State.Blocks0DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks0DwBnRunningVar[c]+0.001)
-				m.inv4[c], m.mean4[c] = inv, m.State.Blocks0DwBnRunningMean[c]
-				s := g * inv
-				m.scale4[c], m.shift4[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a4[r][:], m.a3[r][:], m.scale4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
-			}
 		}
 	}
 
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 14
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a4[row][:], m.a5[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a4[row][:], m.a5[row][:])
+		}
 	}
 
 	// blocks.0.pw (conv2d [2 8 8]→[4 8 8]), spec line 15
@@ -1816,6 +1828,16 @@ func (m *Model) forwardBatch(nb int) {
 			xp := &m.xp9[row]
 			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 314), 81, 9, unsafe.Slice(&x[0][0][0], 256), 64, 8, 4, 8, 8)
 			z := (*[4][4][4]float64)(unsafe.Pointer(&m.a9[row]))
+			if !m.training {
+				for c := 0; c < Blocks1DwBnChannels; c++ {
+					g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
+					mean := m.State.Blocks1DwBnRunningMean[c]
+					inv := 1 / math.Sqrt(m.State.Blocks1DwBnRunningVar[c]+0.001)
+					m.inv10[c], m.mean10[c] = inv, m.State.Blocks1DwBnRunningMean[c]
+					s := g * inv
+					m.scale10[c], m.shift10[c] = s, b-mean*s
+				}
+			}
 			taps := [9]int32{0, 1, 2, 9, 10, 11, 18, 19, 20}
 			xpf := unsafe.Slice(&xp[0][0][0], 324)
 			s := &m.dws9
@@ -1824,6 +1846,9 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks1DwWeight[f][0][0][0], 9)
 				runtime.ShiftSumRows64(s[:], 8, xpf[grp*81:], 18, taps[:], w, 4, 7, m.Params.Blocks1DwBias[f])
 				runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 16), 16, unsafe.Slice(&s[0], 31), 0, 2, 1, 16)
+			}
+			if !m.training {
+				runtime.CopyPlanesScaleShiftRelu64(nil, m.a11[row][:], 16, 16, m.a9[row][:], 16, 16, 4, 1, 16, m.scale10[:], m.shift10[:])
 			}
 		}
 	}
@@ -1859,24 +1884,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat10[r][:], m.a9[r][:], m.inv10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 				runtime.ScaleShiftRows64(m.a10[r][:], m.xhat10[r][:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks1DwBnChannels; c++ {
-				g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
-				mean := m.State.Blocks1DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks1DwBnRunningVar[c]+0.001)
-				m.inv10[c], m.mean10[c] = inv, m.State.Blocks1DwBnRunningMean[c]
-				s := g * inv
-				m.scale10[c], m.shift10[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a10[r][:], m.a9[r][:], m.scale10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
-			}
 		}
 	}
 
 	// layers.11 (relu [4 4 4]→[4 4 4]), spec line 20
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a10[row][:], m.a11[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a10[row][:], m.a11[row][:])
+		}
 	}
 
 	// blocks.1.pw (conv2d [4 4 4]→[6 4 4]), spec line 21
@@ -1949,16 +1964,28 @@ func (m *Model) forwardBatch(nb int) {
 			x := (*[6][4][4]float64)(unsafe.Pointer(&m.a14[row]))
 			xp := &m.xp15[row]
 			runtime.CopyPlanes64(unsafe.Slice(&xp[0][1][1], 202), 36, 6, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
-			z := (*[6][4][4]float64)(unsafe.Pointer(&m.a15[row]))
+			if !m.training {
+				for c := 0; c < Blocks2DwBnChannels; c++ {
+					g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
+					mean := m.State.Blocks2DwBnRunningMean[c]
+					inv := 1 / math.Sqrt(m.State.Blocks2DwBnRunningVar[c]+0.001)
+					m.inv16[c], m.mean16[c] = inv, m.State.Blocks2DwBnRunningMean[c]
+					s := g * inv
+					m.scale16[c], m.shift16[c] = s, b-mean*s
+				}
+			}
 			taps := [9]int32{0, 1, 2, 6, 7, 8, 12, 13, 14}
 			xpf := unsafe.Slice(&xp[0][0][0], 216)
 			s := &m.dws15
 			for f := 0; f < Blocks2DwFilters; f++ {
 				grp := f / Blocks2DwGroupFilters
 				w := unsafe.Slice(&m.Params.Blocks2DwWeight[f][0][0][0], 9)
-				runtime.ShiftSum64(s[:], xpf[grp*36:], taps[:], w, 22, m.Params.Blocks2DwBias[f])
-				zf := &z[f]
-				runtime.CopyPlanes64(unsafe.Slice(&zf[0][0], 16), 16, 4, unsafe.Slice(&s[0], 22), 0, 6, 1, 4, 4)
+				runtime.ShiftSum64(s[f*22:], xpf[grp*36:], taps[:], w, 22, m.Params.Blocks2DwBias[f])
+			}
+			if m.training {
+				runtime.CopyPlanes64(m.a15[row][:], 16, 4, s[:], 22, 6, 6, 4, 4)
+			} else {
+				runtime.CopyPlanesScaleShiftRelu64(m.a15[row][:], m.a17[row][:], 16, 4, s[:], 22, 6, 6, 4, 4, m.scale16[:], m.shift16[:])
 			}
 		}
 	}
@@ -1994,24 +2021,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat16[r][:], m.a15[r][:], m.inv16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 				runtime.ScaleShiftRows64(m.a16[r][:], m.xhat16[r][:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks2DwBnChannels; c++ {
-				g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
-				mean := m.State.Blocks2DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks2DwBnRunningVar[c]+0.001)
-				m.inv16[c], m.mean16[c] = inv, m.State.Blocks2DwBnRunningMean[c]
-				s := g * inv
-				m.scale16[c], m.shift16[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a16[r][:], m.a15[r][:], m.scale16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
-			}
 		}
 	}
 
 	// layers.17 (relu [6 4 4]→[6 4 4]), spec line 26
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a16[row][:], m.a17[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a16[row][:], m.a17[row][:])
+		}
 	}
 
 	// blocks.2.pw (conv2d [6 4 4]→[6 4 4]), spec line 27
@@ -2085,6 +2102,16 @@ func (m *Model) forwardBatch(nb int) {
 			xp := &m.xp21[row]
 			runtime.CopyPlanes64(unsafe.Slice(&xp[0][0][0], 144), 25, 5, unsafe.Slice(&x[0][0][0], 96), 16, 4, 6, 4, 4)
 			z := (*[6][2][2]float64)(unsafe.Pointer(&m.a21[row]))
+			if !m.training {
+				for c := 0; c < Blocks3DwBnChannels; c++ {
+					g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
+					mean := m.State.Blocks3DwBnRunningMean[c]
+					inv := 1 / math.Sqrt(m.State.Blocks3DwBnRunningVar[c]+0.001)
+					m.inv22[c], m.mean22[c] = inv, m.State.Blocks3DwBnRunningMean[c]
+					s := g * inv
+					m.scale22[c], m.shift22[c] = s, b-mean*s
+				}
+			}
 			taps := [9]int32{0, 1, 2, 5, 6, 7, 10, 11, 12}
 			xpf := unsafe.Slice(&xp[0][0][0], 150)
 			s := &m.dws21
@@ -2093,6 +2120,9 @@ func (m *Model) forwardBatch(nb int) {
 				w := unsafe.Slice(&m.Params.Blocks3DwWeight[f][0][0][0], 9)
 				runtime.ShiftSumRows64(s[:], 4, xpf[grp*25:], 10, taps[:], w, 2, 3, m.Params.Blocks3DwBias[f])
 				runtime.CopyRows64(unsafe.Slice(&z[f][0][0], 4), 4, unsafe.Slice(&s[0], 7), 0, 2, 1, 4)
+			}
+			if !m.training {
+				runtime.CopyPlanesScaleShiftRelu64(nil, m.a23[row][:], 4, 4, m.a21[row][:], 4, 4, 6, 1, 4, m.scale22[:], m.shift22[:])
 			}
 		}
 	}
@@ -2128,24 +2158,14 @@ func (m *Model) forwardBatch(nb int) {
 				runtime.ScaleShiftRows64(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 				runtime.ScaleShiftRows64(m.a22[r][:], m.xhat22[r][:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 			}
-		} else {
-			for c := 0; c < Blocks3DwBnChannels; c++ {
-				g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
-				mean := m.State.Blocks3DwBnRunningMean[c]
-				inv := 1 / math.Sqrt(m.State.Blocks3DwBnRunningVar[c]+0.001)
-				m.inv22[c], m.mean22[c] = inv, m.State.Blocks3DwBnRunningMean[c]
-				s := g * inv
-				m.scale22[c], m.shift22[c] = s, b-mean*s
-			}
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.a22[r][:], m.a21[r][:], m.scale22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
-			}
 		}
 	}
 
 	// layers.23 (relu [6 2 2]→[6 2 2]), spec line 32
 	for row := 0; row < nb; row++ {
-		runtime.ReluForward64(m.a22[row][:], m.a23[row][:])
+		if m.training {
+			runtime.ReluForward64(m.a22[row][:], m.a23[row][:])
+		}
 	}
 
 	// blocks.3.pw (conv2d [6 2 2]→[8 2 2]), spec line 33
@@ -2423,7 +2443,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d22[row] = m.d23[row]
-			runtime.ReluBackward64(m.a22[row][:], m.d22[row][:])
+			runtime.ReluBackward64(m.a23[row][:], m.d22[row][:])
 		}
 	}
 
@@ -2610,7 +2630,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d20[row] = m.d19[row]
-			runtime.ReluBackward64(m.a16[row][:], m.d20[row][:])
+			runtime.ReluBackward64(m.a17[row][:], m.d20[row][:])
 		}
 	}
 
@@ -2792,7 +2812,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d10[row] = m.d11[row]
-			runtime.ReluBackward64(m.a10[row][:], m.d10[row][:])
+			runtime.ReluBackward64(m.a11[row][:], m.d10[row][:])
 		}
 	}
 
@@ -2979,7 +2999,7 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 	{
 		for row := 0; row < nb; row++ {
 			m.d4[row] = m.d5[row]
-			runtime.ReluBackward64(m.a4[row][:], m.d4[row][:])
+			runtime.ReluBackward64(m.a5[row][:], m.d4[row][:])
 		}
 	}
 
@@ -3391,7 +3411,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.23 (relu [6 2 2]→[6 2 2]), spec line 32
 	{
 		m.d22[row] = m.d23[row]
-		runtime.ReluBackward64(m.a22[row][:], m.d22[row][:])
+		runtime.ReluBackward64(m.a23[row][:], m.d22[row][:])
 	}
 
 	// blocks.3.dw_bn (batchnorm [6 2 2]→[6 2 2]), spec line 31
@@ -3570,7 +3590,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.17 (relu [6 4 4]→[6 4 4]), spec line 26
 	{
 		m.d20[row] = m.d19[row]
-		runtime.ReluBackward64(m.a16[row][:], m.d20[row][:])
+		runtime.ReluBackward64(m.a17[row][:], m.d20[row][:])
 	}
 
 	// blocks.2.dw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 25
@@ -3744,7 +3764,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.11 (relu [4 4 4]→[4 4 4]), spec line 20
 	{
 		m.d10[row] = m.d11[row]
-		runtime.ReluBackward64(m.a10[row][:], m.d10[row][:])
+		runtime.ReluBackward64(m.a11[row][:], m.d10[row][:])
 	}
 
 	// blocks.1.dw_bn (batchnorm [4 4 4]→[4 4 4]), spec line 19
@@ -3923,7 +3943,7 @@ func (m *Model) backward(needDX bool) {
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 14
 	{
 		m.d4[row] = m.d5[row]
-		runtime.ReluBackward64(m.a4[row][:], m.d4[row][:])
+		runtime.ReluBackward64(m.a5[row][:], m.d4[row][:])
 	}
 
 	// blocks.0.dw_bn (batchnorm [2 8 8]→[2 8 8]), spec line 13
