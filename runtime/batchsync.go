@@ -22,6 +22,7 @@ type BatchSync struct {
 	_       [56]byte     // keep the counter off the ranks' cache lines
 	n       int          // participants
 	ranks   []syncRank
+	aborted atomic.Bool // abort was called: waits end at once
 }
 
 // syncRank is one participant's published buffers (two, used alternately:
@@ -56,6 +57,11 @@ func (s *BatchSync) Reset(n int) {
 	}
 }
 
+// abort ends every wait in AllReduce, now and later, leaving x unsummed.
+// Fit's pool calls it when it closes: if the main model's TrainBatch panicked
+// (Fit then unwinds), a worker would otherwise spin at a barrier forever.
+func (s *BatchSync) abort() { s.aborted.Store(true) }
+
 // Participants returns the number of participants set by Reset.
 func (s *BatchSync) Participants() int { return s.n }
 
@@ -79,6 +85,9 @@ func (s *BatchSync) AllReduce(rank int, x []float64) {
 	target := (r.calls + 1) * int64(s.n)
 	s.arrived.Add(1)
 	for s.arrived.Load() < target {
+		if s.aborted.Load() {
+			return // x is not the sum: the pool is closing after a panic
+		}
 		goruntime.Gosched()
 	}
 	k := r.calls & 1

@@ -3,6 +3,7 @@ package runtime
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -74,4 +75,26 @@ func TestBatchSyncZeroAllocs(t *testing.T) {
 	}
 	run() // grows the buffers
 	assert.Zero(t, testing.AllocsPerRun(20, run))
+}
+
+// TestBatchSyncAbort checks that abort ends a wait for a participant that
+// never comes (Fit's pool closing after its main part panicked).
+func TestBatchSyncAbort(t *testing.T) {
+	s := NewBatchSync(2)
+	done := make(chan struct{})
+	go func() {
+		s.AllReduce(1, []float64{1, 2})
+		close(done)
+	}()
+	select {
+	case <-done:
+		t.Fatal("AllReduce returned without its peer")
+	case <-time.After(20 * time.Millisecond):
+	}
+	s.abort()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("AllReduce still waits after abort")
+	}
 }

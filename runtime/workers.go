@@ -206,6 +206,7 @@ func (p *workerPool[T, X, Y]) run(batch []int, xs []X, ys []Y) partResult {
 // close stops the workers and takes the main model out of the all-reduce.
 func (p *workerPool[T, X, Y]) close() {
 	if p.sync != nil {
+		p.sync.abort() // a worker waits at a barrier only if the main part panicked
 		p.main.(BatchSyncer).SetBatchSync(nil, 0)
 	}
 	for _, s := range p.slots {
