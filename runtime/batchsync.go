@@ -29,15 +29,20 @@ type BatchSync struct {
 // a fast participant may publish call k+1 while a slow one still reads the
 // buffers of call k) and its count of calls since Reset.
 type syncRank struct {
-	buf   [2][]float64
-	calls int64
-	_     [64]byte
+	buf      [2][]float64
+	calls    int64
+	sleeping atomic.Bool   // the rank is about to block, or blocked, on wake
+	wake     chan struct{} // capacity 1: a token wakes the sleeping rank
+	_        [64]byte
 }
 
 // NewBatchSync returns a BatchSync for up to ranks participants, with all of
 // them taking part.
 func NewBatchSync(ranks int) *BatchSync {
 	s := &BatchSync{ranks: make([]syncRank, ranks)}
+	for i := range s.ranks {
+		s.ranks[i].wake = make(chan struct{}, 1)
+	}
 	s.Reset(ranks)
 	return s
 }
@@ -60,7 +65,20 @@ func (s *BatchSync) Reset(n int) {
 // abort ends every wait in AllReduce, now and later, leaving x unsummed.
 // Fit's pool calls it when it closes: if the main model's TrainBatch panicked
 // (Fit then unwinds), a worker would otherwise spin at a barrier forever.
-func (s *BatchSync) abort() { s.aborted.Store(true) }
+func (s *BatchSync) abort() {
+	s.aborted.Store(true)
+	for q := range s.ranks {
+		s.ranks[q].wakeUp()
+	}
+}
+
+// wakeUp leaves a wake token for the rank unless one is there.
+func (r *syncRank) wakeUp() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
 
 // Participants returns the number of participants set by Reset.
 func (s *BatchSync) Participants() int { return s.n }
@@ -81,14 +99,35 @@ func (s *BatchSync) AllReduce(rank int, x []float64) {
 	*b = (*b)[:len(x)]
 	copy(*b, x)
 	// Barrier: the arrivals of this call bring the counter to (calls+1)·n.
-	// The atomic counter publishes the buffers written before it.
+	// The atomic counter publishes the buffers written before it. A rank
+	// spins (yielding) for spinPolls polls, then sleeps until the last to
+	// arrive wakes it: on a loaded machine a rank whose peer's thread is
+	// descheduled would otherwise burn its own time slice spinning.
 	target := (r.calls + 1) * int64(s.n)
-	s.arrived.Add(1)
-	for s.arrived.Load() < target {
+	if s.arrived.Add(1) == target {
+		for q := range s.ranks[:s.n] {
+			if q != rank && s.ranks[q].sleeping.Load() {
+				s.ranks[q].wakeUp()
+			}
+		}
+	}
+	for i := 0; s.arrived.Load() < target; i++ {
 		if s.aborted.Load() {
 			return // x is not the sum: the pool is closing after a panic
 		}
-		goruntime.Gosched()
+		if i < spinPolls {
+			goruntime.Gosched()
+			continue
+		}
+		// Announce the sleep, then look again: an arrival before the
+		// announcement is seen here, one after it finds sleeping set and
+		// leaves a token (a stale token only makes a later sleep end early).
+		r.sleeping.Store(true)
+		if s.arrived.Load() < target && !s.aborted.Load() {
+			<-r.wake
+		}
+		r.sleeping.Store(false)
+		i = 0
 	}
 	k := r.calls & 1
 	r.calls++

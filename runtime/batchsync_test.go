@@ -11,7 +11,8 @@ import (
 
 // TestBatchSyncAllReduce runs 3 and then 2 of 3 ranks through a sequence of
 // all-reduces of varying lengths (growing the buffers on the way): every rank
-// gets the sum in rank order, bit for bit, whatever the timing.
+// gets the sum in rank order, bit for bit, whatever the timing (the last
+// rank is late now and then, so that the others block and are woken).
 func TestBatchSyncAllReduce(t *testing.T) {
 	s := NewBatchSync(3)
 	lengths := []int{5, 1, 17, 200, 3, 200, 64}
@@ -31,6 +32,9 @@ func TestBatchSyncAllReduce(t *testing.T) {
 					x := make([]float64, l)
 					for i := range x {
 						x[i] = input(rank, call, i)
+					}
+					if rank == n-1 && call%3 == 2 {
+						time.Sleep(5 * time.Millisecond) // the others go to sleep
 					}
 					s.AllReduce(rank, x)
 					got[rank] = append(got[rank], x)
