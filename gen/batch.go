@@ -243,6 +243,13 @@ func genBatch(f *jen.File, p *plan) {
 		f.Comment("network has batchnorm, so runtime.Fit trains it through TrainBatch, one")
 		f.Comment("minibatch per call (runtime.Coupled).")
 		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("CoupledBatch").Params().Int().Block(jen.Return(jen.Id("BatchChunk")))
+		f.Comment("SetBatchSync makes TrainBatch take batchnorm's statistics over the whole")
+		f.Comment("minibatch whose parts the replicas sharing s train, m being rank rank: the")
+		f.Comment("per-channel sums are all-reduced through s, the gradients of the batchnorm")
+		f.Comment("parameters stay sums over m's part (runtime.BatchSyncer; Fit's worker pool")
+		f.Comment("sets it). With s nil, the statistics are those of m's own batch.")
+		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("SetBatchSync").Params(jen.Id("s").Op("*").Qual(rtPath, "BatchSync"), jen.Id("rank").Int()).Block(
+			jen.List(jen.Id("m").Dot("sync"), jen.Id("m").Dot("rank")).Op("=").List(jen.Id("s"), jen.Id("rank")))
 	}
 
 	f.Comment("backwardBatch runs the backward pass of the first nb rows from the gradient in")

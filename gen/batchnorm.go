@@ -30,7 +30,11 @@ func init() {
 //
 // The batch is the chunk of TrainBatch (all of a minibatch; Fit trains
 // batchnorm networks only through it); Forward and TrainStep see a batch of
-// one sample. γ (weight) starts at 1 and β (bias) at 0 whatever the init
+// one sample. With a runtime.BatchSync set (SetBatchSync: Fit on several
+// workers) the batched pass takes the sums over the chunks of all replicas
+// (PyTorch's SyncBatchNorm; see bnSyncStats): every replica normalises with
+// the whole minibatch's statistics and count, and its dγ, dβ are sums over
+// its own rows, which the pool adds up. γ (weight) starts at 1 and β (bias) at 0 whatever the init
 // scheme; without affine there are neither. The running statistics are
 // state, not parameters: they live in Model.State, outside Params and Grads.
 type batchnormEmitter struct{}
@@ -104,6 +108,58 @@ func (batchnormEmitter) fields(p *plan, n *node) []field {
 		{name: mean, size: g.c, doc: "running mean per channel of the last inference-mode pass", train: true, scratch: true},
 		{name: scale, size: g.c, doc: "γ/√(running_var + eps) per channel (inference mode)", scratch: true},
 		{name: shift, size: g.c, doc: "β − running_mean·scale per channel (inference mode)", scratch: true},
+		{name: bnRedName(n), typ: jen.Index(jen.Lit(2*g.c + 1)).Float64(), doc: "per-channel sums all-reduced between replicas (SetBatchSync)", train: true, scratch: true},
+	}
+}
+
+// bnRedName is the node's buffer of per-channel sums for BatchSync.AllReduce.
+func bnRedName(n *node) string { return fmt.Sprintf("red%d", n.Index) }
+
+// bnSynced wraps the batched training code of a batchnorm: with a
+// BatchSync set (m.sync, see SetBatchSync) the synced code runs instead,
+// which all-reduces the per-channel sums between the replicas training the
+// parts of one minibatch.
+func bnSynced(synced, plain []jen.Code) []jen.Code {
+	return []jen.Code{jen.If(mf("sync").Op("!=").Nil()).Block(synced...).Else().Block(plain...)}
+}
+
+// bnAllReduce is m.sync.AllReduce(m.rank, red[lo:hi]).
+func bnAllReduce(lo, hi jen.Code) jen.Code {
+	return mf("sync").Dot("AllReduce").Call(mf("rank"), jen.Id("red").Index(lo, hi))
+}
+
+// bnSyncStats emits the synced batch statistics of the training pass: the
+// channels' sums (sum, the code that adds channel c's values of the part
+// into sum) all-reduced with the part's count, the means kept in
+// red[C+1+c], then the squared deviations from the whole minibatch's mean
+// (sq, adding into sq) all-reduced; then per channel post, with mean, sq and
+// cnt those of the whole minibatch:
+//
+//	red := &m.red1
+//	for c := 0; c < Bn1Channels; c++ { var sum float64; …; red[c] = sum }
+//	red[Bn1Channels] = float64(nb * Bn1Positions)
+//	m.sync.AllReduce(m.rank, red[:Bn1Channels+1])
+//	cnt := red[Bn1Channels]
+//	for c := 0; c < Bn1Channels; c++ { mean := red[c] / cnt; red[Bn1Channels+1+c] = mean; var sq float64; …; red[c] = sq }
+//	m.sync.AllReduce(m.rank, red[:Bn1Channels])
+//	for c := 0; c < Bn1Channels; c++ { mean, sq := red[Bn1Channels+1+c], red[c]; post }
+func bnSyncStats(n *node, rows jen.Code, sum, sq jen.Code, post []jen.Code) []jen.Code {
+	C := func() *jen.Statement { return jen.Id(n.GoName + "Channels") }
+	red := func(i jen.Code) *jen.Statement { return jen.Id("red").Index(i) }
+	meanAt := func() *jen.Statement { return red(C().Op("+").Lit(1).Op("+").Id("c")) }
+	return []jen.Code{
+		jen.Id("red").Op(":=").Op("&").Add(mf(bnRedName(n))),
+		loopTo("c", n.GoName+"Channels", jen.Var().Id("sum").Float64(), sum, red(jen.Id("c")).Op("=").Id("sum")),
+		red(C()).Op("=").Float64().Call(jen.Add(rows).Op("*").Id(n.GoName + "Positions")),
+		bnAllReduce(jen.Empty(), C().Op("+").Lit(1)),
+		jen.Id("cnt").Op(":=").Add(red(C())),
+		loopTo("c", n.GoName+"Channels",
+			jen.Id("mean").Op(":=").Add(red(jen.Id("c"))).Op("/").Id("cnt"),
+			meanAt().Op("=").Id("mean"),
+			jen.Var().Id("sq").Float64(), sq, red(jen.Id("c")).Op("=").Id("sq")),
+		bnAllReduce(jen.Empty(), C()),
+		loopTo("c", n.GoName+"Channels", append([]jen.Code{
+			jen.List(jen.Id("mean"), jen.Id("sq")).Op(":=").List(meanAt(), red(jen.Id("c")))}, post...)...),
 	}
 }
 
@@ -155,14 +211,16 @@ func gammaBeta(p *plan, n *node) []jen.Code {
 }
 
 func (e batchnormEmitter) forward(p *plan, n *node) []jen.Code {
-	return e.forwardRows(p, n, jen.Lit(1))
+	return e.forwardRows(p, n, jen.Lit(1), false)
 }
 func (e batchnormEmitter) forwardBatch(p *plan, n *node) []jen.Code {
-	return e.forwardRows(p, n, jen.Id("nb"))
+	return e.forwardRows(p, n, jen.Id("nb"), true)
 }
 
 // forwardRows emits the forward pass over rows 0..rows-1 as one batch: see the
-// type comment. In float64 whatever the element type:
+// type comment. The batched pass (batched set) has a second form of the
+// training code for a model with a BatchSync (see bnSyncStats). In float64
+// whatever the element type:
 //
 //	if m.training {
 //		for c := 0; c < Bn1Channels; c++ {
@@ -175,7 +233,7 @@ func (e batchnormEmitter) forwardBatch(p *plan, n *node) []jen.Code {
 //	} else {
 //		the same with the running statistics, which stay unchanged
 //	}
-func (batchnormEmitter) forwardRows(p *plan, n *node, rows jen.Code) []jen.Code {
+func (batchnormEmitter) forwardRows(p *plan, n *node, rows jen.Code, batched bool) []jen.Code {
 	xhat, inv := bnNames(n)
 	st := func(f string) *jen.Statement { return jen.Id("m").Dot("State").Dot(n.GoName + f).Index(jen.Id("c")) }
 	eps := jen.Lit(n.Eps)
@@ -198,27 +256,43 @@ func (batchnormEmitter) forwardRows(p *plan, n *node, rows jen.Code) []jen.Code 
 		return inference(false)
 	}
 	if bngeom(n).s >= bnKernelMin {
-		return modes(bnTrainKernels(p, n, rows))
+		train := bnTrainKernels(p, n, rows)
+		if batched {
+			train = bnSynced(bnTrainKernelsSynced(p, n, rows), train)
+		}
+		return modes(train)
 	}
 	xs := [][2]string{{"x", n.in}}
+	sum := overBatch(p, n, rows, xs, jen.Id("sum").Op("+=").Add(p.f64(jen.Id("v"))))
+	sq := overBatch(p, n, rows, xs, jen.Id("d").Op(":=").Add(p.f64(jen.Id("v"))).Op("-").Id("mean"), jen.Id("sq").Op("+=").Id("d").Op("*").Id("d"))
+	post := append(gammaBeta(p, n),
+		jen.Id("inv").Op(":=").Lit(1).Op("/").Qual("math", "Sqrt").Call(jen.Id("sq").Op("/").Id("cnt").Op("+").Add(eps)),
+		mf(inv).Index(jen.Id("c")).Op("=").Add(p.fromF64(jen.Id("inv"))),
+		overBatch(p, n, rows, [][2]string{{"x", n.in}, {"y", n.out}, {"xh", xhat}},
+			jen.Id("h").Op(":=").Parens(p.f64(jen.Id("v")).Op("-").Id("mean")).Op("*").Id("inv"),
+			jen.Id("xh").Index(jen.Id("c")).Index(jen.Id("s")).Op("=").Add(p.fromF64(jen.Id("h"))),
+			jen.Id("y").Index(jen.Id("c")).Index(jen.Id("s")).Op("=").Add(p.fromF64(jen.Id("g").Op("*").Id("h").Op("+").Id("b"))),
+		),
+		bnRunningStats(p, n, st),
+	)
+	tracked := jen.Id("m").Dot("State").Dot("NumBatchesTracked").Index(jen.Lit(p.counterIndex(n))).Op("++")
 	train := []jen.Code{
 		jen.Id("cnt").Op(":=").Add(count),
 		loopTo("c", n.GoName+"Channels", append(gammaBeta(p, n),
 			jen.Var().Id("sum").Float64(),
-			overBatch(p, n, rows, xs, jen.Id("sum").Op("+=").Add(p.f64(jen.Id("v")))),
+			sum,
 			jen.Id("mean").Op(":=").Id("sum").Op("/").Id("cnt"),
 			jen.Var().Id("sq").Float64(),
-			overBatch(p, n, rows, xs, jen.Id("d").Op(":=").Add(p.f64(jen.Id("v"))).Op("-").Id("mean"), jen.Id("sq").Op("+=").Id("d").Op("*").Id("d")),
+			sq,
 			jen.Id("inv").Op(":=").Lit(1).Op("/").Qual("math", "Sqrt").Call(jen.Id("sq").Op("/").Id("cnt").Op("+").Add(eps)),
 			mf(inv).Index(jen.Id("c")).Op("=").Add(p.fromF64(jen.Id("inv"))),
-			overBatch(p, n, rows, [][2]string{{"x", n.in}, {"y", n.out}, {"xh", xhat}},
-				jen.Id("h").Op(":=").Parens(p.f64(jen.Id("v")).Op("-").Id("mean")).Op("*").Id("inv"),
-				jen.Id("xh").Index(jen.Id("c")).Index(jen.Id("s")).Op("=").Add(p.fromF64(jen.Id("h"))),
-				jen.Id("y").Index(jen.Id("c")).Index(jen.Id("s")).Op("=").Add(p.fromF64(jen.Id("g").Op("*").Id("h").Op("+").Id("b"))),
-			),
-			bnRunningStats(p, n, st),
+			post[len(post)-2], // x̂ and y
+			post[len(post)-1], // running statistics
 		)...),
-		jen.Id("m").Dot("State").Dot("NumBatchesTracked").Index(jen.Lit(p.counterIndex(n))).Op("++"),
+		tracked,
+	}
+	if batched {
+		train = bnSynced(append(bnSyncStats(n, rows, sum, sq, post), tracked), train)
 	}
 	return modes(train)
 }
@@ -294,6 +368,38 @@ func bnTrainKernels(p *plan, n *node, rows jen.Code) []jen.Code {
 	}
 }
 
+// bnTrainKernelsSynced is bnTrainKernels with the statistics of the whole
+// minibatch through the BatchSync (bnSyncStats).
+func bnTrainKernelsSynced(p *plan, n *node, rows jen.Code) []jen.Code {
+	xhat, inv := bnNames(n)
+	_, shift, _ := bnAffineNames(n)
+	k := n.GoName
+	st := func(f string) *jen.Statement { return jen.Id("m").Dot("State").Dot(k + f).Index(jen.Id("c")) }
+	xs := [][2]string{{"x", n.in}}
+	xc := jen.Id("x").Index(jen.Id("c")).Index(jen.Empty(), jen.Empty())
+	all := func(s *jen.Statement) *jen.Statement { return s.Index(jen.Empty(), jen.Empty()) }
+	row := func(buf string) *jen.Statement { return all(mf(buf).Index(jen.Id("r"))) }
+	y := p.kernel("ScaleShiftRows").Call(row(n.out), row(xhat), all(pf(k+"Weight")), all(pf(k+"Bias")), jen.Id(k+"Channels"), jen.Id(k+"Positions"))
+	if !n.Affine {
+		y = mf(n.out).Index(jen.Id("r")).Op("=").Add(mf(xhat).Index(jen.Id("r")))
+	}
+	code := bnSyncStats(n, rows,
+		bnRows(p, n, rows, xs, jen.Id("sum").Op("+=").Add(p.kernel("SumWide")).Call(xc)),
+		bnRows(p, n, rows, xs, jen.Id("sq").Op("+=").Add(p.kernel("SumSqDevWide")).Call(xc, jen.Id("mean"))),
+		[]jen.Code{
+			jen.Id("inv").Op(":=").Lit(1).Op("/").Qual("math", "Sqrt").Call(jen.Id("sq").Op("/").Id("cnt").Op("+").Lit(n.Eps)),
+			jen.List(mf(inv).Index(jen.Id("c")), mf(shift).Index(jen.Id("c"))).Op("=").List(p.fromF64(jen.Id("inv")), p.fromF64(jen.Op("-").Id("mean").Op("*").Id("inv"))),
+			bnRunningStats(p, n, st),
+		})
+	return append(code,
+		jen.Id("m").Dot("State").Dot("NumBatchesTracked").Index(jen.Lit(p.counterIndex(n))).Op("++"),
+		jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Add(rows), jen.Id("r").Op("++")).Block(
+			p.kernel("ScaleShiftRows").Call(row(xhat), row(n.in), all(mf(inv)), all(mf(shift)), jen.Id(k+"Channels"), jen.Id(k+"Positions")),
+			y,
+		),
+	)
+}
+
 // bnInference emits the inference-mode pass over rows 0..rows-1: per channel
 // scale = γ/√(running_var + eps) and shift = β − running_mean·scale (in
 // float64, then rounded to the element type), then y = x·scale + shift, one
@@ -361,10 +467,10 @@ func bnScales(p *plan, n *node, train bool) jen.Code {
 }
 
 func (e batchnormEmitter) backward(p *plan, n *node, withDX bool) []jen.Code {
-	return e.backwardRows(p, n, jen.Lit(1), withDX)
+	return e.backwardRows(p, n, jen.Lit(1), withDX, false)
 }
 func (e batchnormEmitter) backwardBatch(p *plan, n *node, withDX bool) []jen.Code {
-	return e.backwardRows(p, n, jen.Id("nb"), withDX)
+	return e.backwardRows(p, n, jen.Id("nb"), withDX, true)
 }
 
 // backwardRows emits the backward pass over rows 0..rows-1 (see the type
@@ -379,7 +485,18 @@ func (e batchnormEmitter) backwardBatch(p *plan, n *node, withDX bool) []jen.Cod
 //		training:  dx = k * (dy - sdy/cnt - x̂*sdyh/cnt)
 //		inference: dx = k * dy
 //	}
-func (batchnormEmitter) backwardRows(p *plan, n *node, rows jen.Code, withDX bool) []jen.Code {
+//
+// The batched pass (batched set) of a training-mode model with a BatchSync
+// that needs dx all-reduces the sums (and the count) before the dx loop, the
+// gradients of γ and β staying the sums over the model's own rows:
+//
+//	red := &m.red1
+//	for c := 0; c < Bn1Channels; c++ { sums; grads; red[c], red[Bn1Channels+c] = sdy, sdyh }
+//	red[2*Bn1Channels] = float64(nb * Bn1Positions)
+//	m.sync.AllReduce(m.rank, red[:])
+//	cnt := red[2*Bn1Channels]
+//	for c := 0; c < Bn1Channels; c++ { dx with red[c], red[Bn1Channels+c] as sdy, sdyh }
+func (batchnormEmitter) backwardRows(p *plan, n *node, rows jen.Code, withDX, batched bool) []jen.Code {
 	xhat, inv := bnNames(n)
 	_, _, mean := bnAffineNames(n)
 	if !withDX && !n.Affine {
@@ -454,6 +571,34 @@ func (batchnormEmitter) backwardRows(p *plan, n *node, rows jen.Code, withDX boo
 		jen.Id("cnt").Op(":=").Float64().Call(jen.Add(rows).Op("*").Id(n.GoName + "Positions")),
 		jen.Id("_").Op("=").Id("cnt"),
 		loopTo("c", n.GoName+"Channels", loop...),
+	}
+	if withDX && batched {
+		C := func() *jen.Statement { return jen.Id(n.GoName + "Channels") }
+		red := func(i jen.Code) *jen.Statement { return jen.Id("red").Index(i) }
+		sums := []jen.Code{jen.Var().Id("sdy").Op(",").Id("sdyh").Float64(), trainSums}
+		if n.Affine {
+			sums = append(sums,
+				gf(n.GoName+"Bias").Index(jen.Id("c")).Op("+=").Add(p.fromF64(jen.Id("sdy"))),
+				gf(n.GoName+"Weight").Index(jen.Id("c")).Op("+=").Add(p.fromF64(jen.Id("sdyh"))),
+			)
+		}
+		sums = append(sums, jen.List(red(jen.Id("c")), red(C().Op("+").Id("c"))).Op("=").List(jen.Id("sdy"), jen.Id("sdyh")))
+		synced := []jen.Code{
+			jen.Id("red").Op(":=").Op("&").Add(mf(bnRedName(n))),
+			loopTo("c", n.GoName+"Channels", sums...),
+			red(jen.Lit(2).Op("*").Add(C())).Op("=").Float64().Call(jen.Add(rows).Op("*").Id(n.GoName + "Positions")),
+			bnAllReduce(jen.Empty(), jen.Empty()),
+			jen.Id("cnt").Op(":=").Add(red(jen.Lit(2).Op("*").Add(C()))),
+			loopTo("c", n.GoName+"Channels", append(gammaBeta(p, n),
+				jen.Id("_").Op("=").Id("b"),
+				jen.Id("k").Op(":=").Id("g").Op("*").Add(p.f64(mf(inv).Index(jen.Id("c")))),
+				jen.List(jen.Id("ma"), jen.Id("mb")).Op(":=").List(red(jen.Id("c")).Op("/").Id("cnt"), red(C().Op("+").Id("c")).Op("/").Id("cnt")),
+				overBatch(p, n, rows, [][2]string{{"dy", n.dout}, {"xh", xhat}, {"dx", n.din}},
+					jen.Id("dx").Index(jen.Id("c")).Index(jen.Id("s")).Op("=").Add(p.fromF64(jen.Id("k").Op("*").Parens(v().Op("-").Id("ma").Op("-").Add(xh()).Op("*").Id("mb"))))),
+			)...),
+		}
+		plain := code
+		code = []jen.Code{jen.If(mf("training").Op("&&").Add(mf("sync")).Op("!=").Nil()).Block(synced...).Else().Block(plain...)}
 	}
 	if withDX && kern {
 		// dx = k·dy + 0 over all channels of each row

@@ -302,6 +302,10 @@ func genModel(f *jen.File, p *plan) {
 			g.Line()
 			g.Id("training").Bool().Comment("dropout on")
 			g.Id("rng").Qual(rtPath, "RNG").Comment("dropout masks")
+			if p.coupled {
+				g.Id("sync").Op("*").Qual(rtPath, "BatchSync").Comment("batchnorm's all-reduce between replicas (SetBatchSync), or nil")
+				g.Id("rank").Int().Comment("this replica's rank in sync")
+			}
 		}
 		chunk := func() *jen.Statement { return jen.Index(jen.Id("BatchChunk")) }
 		if p.Tokens {

@@ -117,8 +117,9 @@ func Fit[T Float, X, Y any](m Learner[T, X, Y], xs []X, ys []Y, cfg TrainConfig)
 		batched, coupled = true, true
 	}
 	var pool *workerPool[T, X, Y]
-	if r, ok := m.(Replicator[T, X, Y]); ok && cfg.Workers > 1 && !coupled {
-		pool = newWorkerPool(m, r, cfg.Workers, batched)
+	_, syncs := m.(BatchSyncer)
+	if r, ok := m.(Replicator[T, X, Y]); ok && cfg.Workers > 1 && (!coupled || syncs) {
+		pool = newWorkerPool(m, r, cfg.Workers, batched, coupled)
 		defer pool.close()
 	}
 

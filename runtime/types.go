@@ -83,13 +83,16 @@ type TrainConfig struct {
 	OnBatch func(done, total int, loss float64)
 	// Workers is the number of goroutines (cores) a minibatch is split across;
 	// 0 and 1 mean one. It takes effect when the model implements Replicator
-	// (generated models do) and not Coupled (batchnorm networks train on one
-	// goroutine): the batch is cut into Workers contiguous parts,
+	// (generated models do) and, if it is Coupled (batchnorm), BatchSyncer
+	// (generated models are): the batch is cut into Workers contiguous parts,
 	// part 0 runs on the calling goroutine and the others on persistent
 	// workers, each with a replica holding a copy of the parameters, and the
-	// gradients are summed in worker order. A run is deterministic for a given
-	// Workers; it differs from one worker by rounding and, with dropout, by the
-	// masks (each replica has its own generator).
+	// gradients are summed in worker order. Batchnorm takes its statistics
+	// over the whole minibatch, as on one worker: the replicas all-reduce
+	// their per-channel sums through a BatchSync (PyTorch's SyncBatchNorm).
+	// A run is deterministic for a given Workers; it differs from one worker
+	// by rounding and, with dropout, by the masks (each replica has its own
+	// generator).
 	Workers int
 	// WholeBatch makes Fit train through TrainBatch (the whole-batch
 	// kernels) where the model has it (BatchTrainer) instead of a TrainStep
@@ -218,10 +221,13 @@ type DropoutRNGer interface {
 
 // Coupled is implemented by generated models with layers that couple the
 // samples of a minibatch (batchnorm). Fit trains such a model through
-// TrainBatch, one whole minibatch per call, on one goroutine: the batch
-// statistics need all of the minibatch, so TrainConfig.Workers and
-// WholeBatch are ignored. CoupledBatch is the largest minibatch TrainBatch
-// takes (the package's BatchChunk); Fit refuses a larger Batch.
+// TrainBatch (WholeBatch is ignored), one whole minibatch per call: the batch
+// statistics need all of the minibatch. With TrainConfig.Workers > 1 each
+// worker's replica trains its part of the minibatch and the replicas
+// all-reduce the statistics (BatchSyncer, BatchSync); a Coupled model that is
+// not a BatchSyncer trains on one goroutine. CoupledBatch is the largest
+// minibatch TrainBatch takes (the package's BatchChunk); Fit refuses a
+// larger Batch, whatever Workers.
 type Coupled interface {
 	CoupledBatch() int
 }

@@ -63,6 +63,22 @@ type workerPool[T Float, X, Y any] struct {
 	slots    []*workerSlot[X, Y]
 	results  []partResult
 	batched  bool // use TrainBatch where the model has it
+	// sync is the all-reduce of the batchnorm statistics between the
+	// replicas of a Coupled model (nil for other models); the parts of a
+	// minibatch that have samples take part.
+	sync *BatchSync
+}
+
+// BatchSyncer is implemented by generated models with batchnorm (Coupled):
+// SetBatchSync makes the batched training pass (TrainBatch) take its
+// batchnorm statistics over the parts of a minibatch that the replicas
+// sharing s train, as rank rank, by all-reducing the per-channel sums (the
+// statistics of the whole minibatch, as PyTorch's SyncBatchNorm); the
+// parameter gradients stay the sums over the replica's own part. With s nil
+// the model takes its statistics over its own batch. Fit's worker pool sets
+// it when Workers > 1 and unsets it on the main model when Fit returns.
+type BatchSyncer interface {
+	SetBatchSync(s *BatchSync, rank int)
 }
 
 // workerSlot is one worker's mailbox. The main goroutine writes job, then
@@ -88,11 +104,20 @@ type workerJob[X, Y any] struct {
 // polls) before a worker goes to sleep; about 50–100 µs here.
 const spinPolls = 2000
 
-func newWorkerPool[T Float, X, Y any](m Learner[T, X, Y], r Replicator[T, X, Y], workers int, batched bool) *workerPool[T, X, Y] {
+// newWorkerPool starts workers−1 workers. With sync set the model is
+// Coupled and a BatchSyncer, and so are its replicas.
+func newWorkerPool[T Float, X, Y any](m Learner[T, X, Y], r Replicator[T, X, Y], workers int, batched, sync bool) *workerPool[T, X, Y] {
 	p := &workerPool[T, X, Y]{main: m, results: make([]partResult, workers), batched: batched}
+	if sync {
+		p.sync = NewBatchSync(workers)
+		m.(BatchSyncer).SetBatchSync(p.sync, 0)
+	}
 	for k := 1; k < workers; k++ {
 		rep := r.Replica(k)
 		rep.SetTraining(true)
+		if sync {
+			rep.(BatchSyncer).SetBatchSync(p.sync, k)
+		}
 		slot := &workerSlot[X, Y]{wake: make(chan struct{}, 1)}
 		p.replicas = append(p.replicas, rep)
 		p.slots = append(p.slots, slot)
@@ -146,22 +171,27 @@ func (s *workerSlot[X, Y]) post(j workerJob[X, Y]) {
 
 // run trains on batch: contiguous parts go to the workers, the first part
 // to the main model; the replicas' gradients are then added into the main
-// model's in worker order, so the result does not depend on timing.
+// model's in worker order, so the result does not depend on timing. Workers
+// whose part would be empty (a short last minibatch) get no job.
 func (p *workerPool[T, X, Y]) run(batch []int, xs []X, ys []Y) partResult {
 	w := len(p.replicas) + 1
-	size := (len(batch) + w - 1) / w
-	for k := 1; k < w; k++ {
-		lo, hi := min(k*size, len(batch)), min((k+1)*size, len(batch))
+	size := max(1, (len(batch)+w-1)/w)
+	parts := min(w, (len(batch)+size-1)/size) // parts with samples
+	if p.sync != nil {
+		p.sync.Reset(max(1, parts))
+	}
+	for k := 1; k < parts; k++ {
+		lo, hi := k*size, min((k+1)*size, len(batch))
 		p.slots[k-1].post(workerJob[X, Y]{batch[lo:hi], xs, ys})
 	}
 	res := trainPart(p.main, batch[:min(size, len(batch))], xs, ys, p.batched)
-	for _, slot := range p.slots {
+	for _, slot := range p.slots[:max(0, parts-1)] {
 		for n := slot.posted.Load(); slot.done.Load() != n; {
 			goruntime.Gosched()
 		}
 	}
 	g := p.main.GradSlice()
-	for k, rep := range p.replicas {
+	for k, rep := range p.replicas[:max(0, parts-1)] {
 		r := p.results[k+1]
 		res.loss += r.loss
 		res.correct += r.correct
@@ -173,8 +203,12 @@ func (p *workerPool[T, X, Y]) run(batch []int, xs []X, ys []Y) partResult {
 	return res
 }
 
-// close stops the workers.
+// close stops the workers and takes the main model out of the all-reduce.
 func (p *workerPool[T, X, Y]) close() {
+	if p.sync != nil {
+		p.sync.abort() // a worker waits at a barrier only if the main part panicked
+		p.main.(BatchSyncer).SetBatchSync(nil, 0)
+	}
 	for _, s := range p.slots {
 		s.stop.Store(true)
 		select {

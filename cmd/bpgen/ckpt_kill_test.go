@@ -22,7 +22,8 @@ import (
 // killSpec is a small dense classifier (no dropout, no batchnorm: it
 // trains on two workers) with adam, shuffling, a step schedule, a
 // validation split and early stopping, so that every part of a checkpoint
-// matters. killBNSpec adds batchnorm (state and counters; one worker).
+// matters. killBNSpec adds batchnorm (state and counters; on two workers
+// the statistics are all-reduced between the replicas).
 const killSpec = `name: killnet
 input: [2]
 layers:
@@ -119,7 +120,7 @@ func ckptPosition(t *testing.T, path string) string {
 // kills it with SIGKILL at a random moment after its first checkpoint,
 // resumes from the last checkpoint and compares the final weight file
 // byte for byte with that of a run never killed: on one and two workers,
-// and for a batchnorm network.
+// and for a batchnorm network on one and two.
 func TestCheckpointKillResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs trainer programs")
@@ -145,7 +146,7 @@ func TestCheckpointKillResume(t *testing.T) {
 		workers int
 		extra   map[string][]byte
 	}{{"dense, 1 worker", killSpec, 1, nil}, {"dense, 2 workers", killSpec, 2, nil}, {"batchnorm, 1 worker", killBNSpec, 1, nil},
-		{"dropout, 2 workers", killDropSpec, 2, nil}} {
+		{"batchnorm, 2 workers", killBNSpec, 2, nil}, {"dropout, 2 workers", killDropSpec, 2, nil}} {
 		exe := buildTrainer(t, c.spec, c.extra)
 		run := func(args ...string) *exec.Cmd {
 			cmd := exec.Command(exe, append([]string{"-data", data, "-workers", fmt.Sprint(c.workers)}, args...)...)

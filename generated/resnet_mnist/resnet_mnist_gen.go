@@ -454,6 +454,8 @@ type Model struct {
 
 	training bool                           // dropout on
 	rng      runtime.RNG                    // dropout masks
+	sync     *runtime.BatchSync             // batchnorm's all-reduce between replicas (SetBatchSync), or nil
+	rank     int                            // this replica's rank in sync
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [1 28 28]→[16 28 28]), spec line 11
@@ -469,6 +471,7 @@ type Model struct {
 	mean1  [16]float32                // running mean per channel of the last inference-mode pass
 	scale1 [16]float32                // γ/√(running_var + eps) per channel (inference mode)
 	shift1 [16]float32                // β − running_mean·scale per channel (inference mode)
+	red1   [33]float64                // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.2 (relu [16 28 28]→[16 28 28]), spec line 13
 	a2 [BatchChunk][12544]float32 // output
 	// maxpool (maxpool2d [16 28 28]→[16 14 14]), spec line 14
@@ -486,6 +489,7 @@ type Model struct {
 	mean5  [16]float32               // running mean per channel of the last inference-mode pass
 	scale5 [16]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift5 [16]float32               // β − running_mean·scale per channel (inference mode)
+	red5   [33]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.6 (relu [16 14 14]→[16 14 14]), spec line 17
 	a6 [BatchChunk][3136]float32 // output
 	// layer1.0.conv2 (conv2d [16 14 14]→[16 14 14]), spec line 18
@@ -501,6 +505,7 @@ type Model struct {
 	mean8  [16]float32               // running mean per channel of the last inference-mode pass
 	scale8 [16]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift8 [16]float32               // β − running_mean·scale per channel (inference mode)
+	red8   [33]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layer1.0.add (add [16 14 14]→[16 14 14]), spec line 20
 	a9 [BatchChunk][3136]float32 // output
 	// layer1.0.out (relu [16 14 14]→[16 14 14]), spec line 21
@@ -518,6 +523,7 @@ type Model struct {
 	mean12  [32]float32               // running mean per channel of the last inference-mode pass
 	scale12 [32]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift12 [32]float32               // β − running_mean·scale per channel (inference mode)
+	red12   [65]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.13 (relu [32 7 7]→[32 7 7]), spec line 24
 	a13 [BatchChunk][1568]float32 // output
 	// layer2.0.conv2 (conv2d [32 7 7]→[32 7 7]), spec line 25
@@ -533,6 +539,7 @@ type Model struct {
 	mean15  [32]float32               // running mean per channel of the last inference-mode pass
 	scale15 [32]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift15 [32]float32               // β − running_mean·scale per channel (inference mode)
+	red15   [65]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layer2.0.downsample.0 (conv2d [16 14 14]→[32 7 7]), spec line 27
 	a16     [BatchChunk][1568]float32 // output
 	cols16  [16][49]float32           // im2col of one sample's padded input (batched pass)
@@ -545,6 +552,7 @@ type Model struct {
 	mean17  [32]float32               // running mean per channel of the last inference-mode pass
 	scale17 [32]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift17 [32]float32               // β − running_mean·scale per channel (inference mode)
+	red17   [65]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layer2.0.add (add [32 7 7]→[32 7 7]), spec line 29
 	a18 [BatchChunk][1568]float32 // output
 	// layers.19 (relu [32 7 7]→[32 7 7]), spec line 30
@@ -1202,33 +1210,76 @@ func (m *Model) forwardBatch(nb int) {
 	// bn1 (batchnorm [16 28 28]→[16 28 28]), spec line 12
 	{
 		if m.training {
-			cnt := float64(nb * Bn1Positions)
-			for c := 0; c < Bn1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red1
+				for c := 0; c < Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Bn1Channels] = float64(nb * Bn1Positions)
+				m.sync.AllReduce(m.rank, red[:Bn1Channels+1])
+				cnt := red[Bn1Channels]
+				for c := 0; c < Bn1Channels; c++ {
+					mean := red[c] / cnt
+					red[Bn1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Bn1Channels])
+				for c := 0; c < Bn1Channels; c++ {
+					mean, sq := red[Bn1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Bn1RunningMean[c] = float32(0.9*float64(m.State.Bn1RunningMean[c]) + 0.1*mean)
+					m.State.Bn1RunningVar[c] = float32(0.9*float64(m.State.Bn1RunningVar[c]) + 0.1*unbiased)
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+					runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Bn1Positions)
+				for c := 0; c < Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Bn1RunningMean[c] = float32(0.9*float64(m.State.Bn1RunningMean[c]) + 0.1*mean)
+					m.State.Bn1RunningVar[c] = float32(0.9*float64(m.State.Bn1RunningVar[c]) + 0.1*unbiased)
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+					runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Bn1RunningMean[c] = float32(0.9*float64(m.State.Bn1RunningMean[c]) + 0.1*mean)
-				m.State.Bn1RunningVar[c] = float32(0.9*float64(m.State.Bn1RunningVar[c]) + 0.1*unbiased)
-			}
-			m.State.NumBatchesTracked[0]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -1283,33 +1334,76 @@ func (m *Model) forwardBatch(nb int) {
 	// layer1.0.bn1 (batchnorm [16 14 14]→[16 14 14]), spec line 16
 	{
 		if m.training {
-			cnt := float64(nb * Layer1_0Bn1Positions)
-			for c := 0; c < Layer1_0Bn1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red5
+				for c := 0; c < Layer1_0Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.a4[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Layer1_0Bn1Channels] = float64(nb * Layer1_0Bn1Positions)
+				m.sync.AllReduce(m.rank, red[:Layer1_0Bn1Channels+1])
+				cnt := red[Layer1_0Bn1Channels]
+				for c := 0; c < Layer1_0Bn1Channels; c++ {
+					mean := red[c] / cnt
+					red[Layer1_0Bn1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.a4[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Layer1_0Bn1Channels])
+				for c := 0; c < Layer1_0Bn1Channels; c++ {
+					mean, sq := red[Layer1_0Bn1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv5[c], m.shift5[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Layer1_0Bn1RunningMean[c] = float32(0.9*float64(m.State.Layer1_0Bn1RunningMean[c]) + 0.1*mean)
+					m.State.Layer1_0Bn1RunningVar[c] = float32(0.9*float64(m.State.Layer1_0Bn1RunningVar[c]) + 0.1*unbiased)
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.a4[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
+					runtime.ScaleShiftRows32(m.a5[r][:], m.xhat5[r][:], m.Params.Layer1_0Bn1Weight[:], m.Params.Layer1_0Bn1Bias[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Layer1_0Bn1Positions)
+				for c := 0; c < Layer1_0Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.a4[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.a4[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv5[c], m.shift5[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Layer1_0Bn1RunningMean[c] = float32(0.9*float64(m.State.Layer1_0Bn1RunningMean[c]) + 0.1*mean)
+					m.State.Layer1_0Bn1RunningVar[c] = float32(0.9*float64(m.State.Layer1_0Bn1RunningVar[c]) + 0.1*unbiased)
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.a4[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
+					runtime.ScaleShiftRows32(m.a5[r][:], m.xhat5[r][:], m.Params.Layer1_0Bn1Weight[:], m.Params.Layer1_0Bn1Bias[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv5[c], m.shift5[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Layer1_0Bn1RunningMean[c] = float32(0.9*float64(m.State.Layer1_0Bn1RunningMean[c]) + 0.1*mean)
-				m.State.Layer1_0Bn1RunningVar[c] = float32(0.9*float64(m.State.Layer1_0Bn1RunningVar[c]) + 0.1*unbiased)
-			}
-			m.State.NumBatchesTracked[1]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
-				runtime.ScaleShiftRows32(m.a5[r][:], m.xhat5[r][:], m.Params.Layer1_0Bn1Weight[:], m.Params.Layer1_0Bn1Bias[:], Layer1_0Bn1Channels, Layer1_0Bn1Positions)
 			}
 		}
 	}
@@ -1359,33 +1453,76 @@ func (m *Model) forwardBatch(nb int) {
 	// layer1.0.bn2 (batchnorm [16 14 14]→[16 14 14]), spec line 19
 	{
 		if m.training {
-			cnt := float64(nb * Layer1_0Bn2Positions)
-			for c := 0; c < Layer1_0Bn2Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red8
+				for c := 0; c < Layer1_0Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.a7[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Layer1_0Bn2Channels] = float64(nb * Layer1_0Bn2Positions)
+				m.sync.AllReduce(m.rank, red[:Layer1_0Bn2Channels+1])
+				cnt := red[Layer1_0Bn2Channels]
+				for c := 0; c < Layer1_0Bn2Channels; c++ {
+					mean := red[c] / cnt
+					red[Layer1_0Bn2Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.a7[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Layer1_0Bn2Channels])
+				for c := 0; c < Layer1_0Bn2Channels; c++ {
+					mean, sq := red[Layer1_0Bn2Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv8[c], m.shift8[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Layer1_0Bn2RunningMean[c] = float32(0.9*float64(m.State.Layer1_0Bn2RunningMean[c]) + 0.1*mean)
+					m.State.Layer1_0Bn2RunningVar[c] = float32(0.9*float64(m.State.Layer1_0Bn2RunningVar[c]) + 0.1*unbiased)
+				}
+				m.State.NumBatchesTracked[2]++
 				for r := 0; r < nb; r++ {
-					x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.a7[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
+					runtime.ScaleShiftRows32(m.a8[r][:], m.xhat8[r][:], m.Params.Layer1_0Bn2Weight[:], m.Params.Layer1_0Bn2Bias[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Layer1_0Bn2Positions)
+				for c := 0; c < Layer1_0Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.a7[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.a7[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv8[c], m.shift8[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Layer1_0Bn2RunningMean[c] = float32(0.9*float64(m.State.Layer1_0Bn2RunningMean[c]) + 0.1*mean)
+					m.State.Layer1_0Bn2RunningVar[c] = float32(0.9*float64(m.State.Layer1_0Bn2RunningVar[c]) + 0.1*unbiased)
+				}
+				m.State.NumBatchesTracked[2]++
 				for r := 0; r < nb; r++ {
-					x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.a7[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
+					runtime.ScaleShiftRows32(m.a8[r][:], m.xhat8[r][:], m.Params.Layer1_0Bn2Weight[:], m.Params.Layer1_0Bn2Bias[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv8[c], m.shift8[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Layer1_0Bn2RunningMean[c] = float32(0.9*float64(m.State.Layer1_0Bn2RunningMean[c]) + 0.1*mean)
-				m.State.Layer1_0Bn2RunningVar[c] = float32(0.9*float64(m.State.Layer1_0Bn2RunningVar[c]) + 0.1*unbiased)
-			}
-			m.State.NumBatchesTracked[2]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
-				runtime.ScaleShiftRows32(m.a8[r][:], m.xhat8[r][:], m.Params.Layer1_0Bn2Weight[:], m.Params.Layer1_0Bn2Bias[:], Layer1_0Bn2Channels, Layer1_0Bn2Positions)
 			}
 		}
 	}
@@ -1441,33 +1578,76 @@ func (m *Model) forwardBatch(nb int) {
 	// layer2.0.bn1 (batchnorm [32 7 7]→[32 7 7]), spec line 23
 	{
 		if m.training {
-			cnt := float64(nb * Layer2_0Bn1Positions)
-			for c := 0; c < Layer2_0Bn1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red12
+				for c := 0; c < Layer2_0Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.a11[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Layer2_0Bn1Channels] = float64(nb * Layer2_0Bn1Positions)
+				m.sync.AllReduce(m.rank, red[:Layer2_0Bn1Channels+1])
+				cnt := red[Layer2_0Bn1Channels]
+				for c := 0; c < Layer2_0Bn1Channels; c++ {
+					mean := red[c] / cnt
+					red[Layer2_0Bn1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.a11[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Layer2_0Bn1Channels])
+				for c := 0; c < Layer2_0Bn1Channels; c++ {
+					mean, sq := red[Layer2_0Bn1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv12[c], m.shift12[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Layer2_0Bn1RunningMean[c] = float32(0.9*float64(m.State.Layer2_0Bn1RunningMean[c]) + 0.1*mean)
+					m.State.Layer2_0Bn1RunningVar[c] = float32(0.9*float64(m.State.Layer2_0Bn1RunningVar[c]) + 0.1*unbiased)
+				}
+				m.State.NumBatchesTracked[3]++
 				for r := 0; r < nb; r++ {
-					x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.a11[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat12[r][:], m.a11[r][:], m.inv12[:], m.shift12[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
+					runtime.ScaleShiftRows32(m.a12[r][:], m.xhat12[r][:], m.Params.Layer2_0Bn1Weight[:], m.Params.Layer2_0Bn1Bias[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Layer2_0Bn1Positions)
+				for c := 0; c < Layer2_0Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.a11[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.a11[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv12[c], m.shift12[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Layer2_0Bn1RunningMean[c] = float32(0.9*float64(m.State.Layer2_0Bn1RunningMean[c]) + 0.1*mean)
+					m.State.Layer2_0Bn1RunningVar[c] = float32(0.9*float64(m.State.Layer2_0Bn1RunningVar[c]) + 0.1*unbiased)
+				}
+				m.State.NumBatchesTracked[3]++
 				for r := 0; r < nb; r++ {
-					x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.a11[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat12[r][:], m.a11[r][:], m.inv12[:], m.shift12[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
+					runtime.ScaleShiftRows32(m.a12[r][:], m.xhat12[r][:], m.Params.Layer2_0Bn1Weight[:], m.Params.Layer2_0Bn1Bias[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv12[c], m.shift12[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Layer2_0Bn1RunningMean[c] = float32(0.9*float64(m.State.Layer2_0Bn1RunningMean[c]) + 0.1*mean)
-				m.State.Layer2_0Bn1RunningVar[c] = float32(0.9*float64(m.State.Layer2_0Bn1RunningVar[c]) + 0.1*unbiased)
-			}
-			m.State.NumBatchesTracked[3]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat12[r][:], m.a11[r][:], m.inv12[:], m.shift12[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
-				runtime.ScaleShiftRows32(m.a12[r][:], m.xhat12[r][:], m.Params.Layer2_0Bn1Weight[:], m.Params.Layer2_0Bn1Bias[:], Layer2_0Bn1Channels, Layer2_0Bn1Positions)
 			}
 		}
 	}
@@ -1517,33 +1697,76 @@ func (m *Model) forwardBatch(nb int) {
 	// layer2.0.bn2 (batchnorm [32 7 7]→[32 7 7]), spec line 26
 	{
 		if m.training {
-			cnt := float64(nb * Layer2_0Bn2Positions)
-			for c := 0; c < Layer2_0Bn2Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red15
+				for c := 0; c < Layer2_0Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.a14[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Layer2_0Bn2Channels] = float64(nb * Layer2_0Bn2Positions)
+				m.sync.AllReduce(m.rank, red[:Layer2_0Bn2Channels+1])
+				cnt := red[Layer2_0Bn2Channels]
+				for c := 0; c < Layer2_0Bn2Channels; c++ {
+					mean := red[c] / cnt
+					red[Layer2_0Bn2Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.a14[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Layer2_0Bn2Channels])
+				for c := 0; c < Layer2_0Bn2Channels; c++ {
+					mean, sq := red[Layer2_0Bn2Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv15[c], m.shift15[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Layer2_0Bn2RunningMean[c] = float32(0.9*float64(m.State.Layer2_0Bn2RunningMean[c]) + 0.1*mean)
+					m.State.Layer2_0Bn2RunningVar[c] = float32(0.9*float64(m.State.Layer2_0Bn2RunningVar[c]) + 0.1*unbiased)
+				}
+				m.State.NumBatchesTracked[4]++
 				for r := 0; r < nb; r++ {
-					x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.a14[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat15[r][:], m.a14[r][:], m.inv15[:], m.shift15[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
+					runtime.ScaleShiftRows32(m.a15[r][:], m.xhat15[r][:], m.Params.Layer2_0Bn2Weight[:], m.Params.Layer2_0Bn2Bias[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Layer2_0Bn2Positions)
+				for c := 0; c < Layer2_0Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.a14[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.a14[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv15[c], m.shift15[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Layer2_0Bn2RunningMean[c] = float32(0.9*float64(m.State.Layer2_0Bn2RunningMean[c]) + 0.1*mean)
+					m.State.Layer2_0Bn2RunningVar[c] = float32(0.9*float64(m.State.Layer2_0Bn2RunningVar[c]) + 0.1*unbiased)
+				}
+				m.State.NumBatchesTracked[4]++
 				for r := 0; r < nb; r++ {
-					x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.a14[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat15[r][:], m.a14[r][:], m.inv15[:], m.shift15[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
+					runtime.ScaleShiftRows32(m.a15[r][:], m.xhat15[r][:], m.Params.Layer2_0Bn2Weight[:], m.Params.Layer2_0Bn2Bias[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv15[c], m.shift15[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Layer2_0Bn2RunningMean[c] = float32(0.9*float64(m.State.Layer2_0Bn2RunningMean[c]) + 0.1*mean)
-				m.State.Layer2_0Bn2RunningVar[c] = float32(0.9*float64(m.State.Layer2_0Bn2RunningVar[c]) + 0.1*unbiased)
-			}
-			m.State.NumBatchesTracked[4]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat15[r][:], m.a14[r][:], m.inv15[:], m.shift15[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
-				runtime.ScaleShiftRows32(m.a15[r][:], m.xhat15[r][:], m.Params.Layer2_0Bn2Weight[:], m.Params.Layer2_0Bn2Bias[:], Layer2_0Bn2Channels, Layer2_0Bn2Positions)
 			}
 		}
 	}
@@ -1578,33 +1801,76 @@ func (m *Model) forwardBatch(nb int) {
 	// layer2.0.downsample.1 (batchnorm [32 7 7]→[32 7 7]), spec line 28
 	{
 		if m.training {
-			cnt := float64(nb * Layer2_0Downsample1Positions)
-			for c := 0; c < Layer2_0Downsample1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red17
+				for c := 0; c < Layer2_0Downsample1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.a16[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Layer2_0Downsample1Channels] = float64(nb * Layer2_0Downsample1Positions)
+				m.sync.AllReduce(m.rank, red[:Layer2_0Downsample1Channels+1])
+				cnt := red[Layer2_0Downsample1Channels]
+				for c := 0; c < Layer2_0Downsample1Channels; c++ {
+					mean := red[c] / cnt
+					red[Layer2_0Downsample1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.a16[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Layer2_0Downsample1Channels])
+				for c := 0; c < Layer2_0Downsample1Channels; c++ {
+					mean, sq := red[Layer2_0Downsample1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv17[c], m.shift17[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Layer2_0Downsample1RunningMean[c] = float32(0.9*float64(m.State.Layer2_0Downsample1RunningMean[c]) + 0.1*mean)
+					m.State.Layer2_0Downsample1RunningVar[c] = float32(0.9*float64(m.State.Layer2_0Downsample1RunningVar[c]) + 0.1*unbiased)
+				}
+				m.State.NumBatchesTracked[5]++
 				for r := 0; r < nb; r++ {
-					x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.a16[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat17[r][:], m.a16[r][:], m.inv17[:], m.shift17[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
+					runtime.ScaleShiftRows32(m.a17[r][:], m.xhat17[r][:], m.Params.Layer2_0Downsample1Weight[:], m.Params.Layer2_0Downsample1Bias[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Layer2_0Downsample1Positions)
+				for c := 0; c < Layer2_0Downsample1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.a16[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.a16[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv17[c], m.shift17[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Layer2_0Downsample1RunningMean[c] = float32(0.9*float64(m.State.Layer2_0Downsample1RunningMean[c]) + 0.1*mean)
+					m.State.Layer2_0Downsample1RunningVar[c] = float32(0.9*float64(m.State.Layer2_0Downsample1RunningVar[c]) + 0.1*unbiased)
+				}
+				m.State.NumBatchesTracked[5]++
 				for r := 0; r < nb; r++ {
-					x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.a16[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat17[r][:], m.a16[r][:], m.inv17[:], m.shift17[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
+					runtime.ScaleShiftRows32(m.a17[r][:], m.xhat17[r][:], m.Params.Layer2_0Downsample1Weight[:], m.Params.Layer2_0Downsample1Bias[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv17[c], m.shift17[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Layer2_0Downsample1RunningMean[c] = float32(0.9*float64(m.State.Layer2_0Downsample1RunningMean[c]) + 0.1*mean)
-				m.State.Layer2_0Downsample1RunningVar[c] = float32(0.9*float64(m.State.Layer2_0Downsample1RunningVar[c]) + 0.1*unbiased)
-			}
-			m.State.NumBatchesTracked[5]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat17[r][:], m.a16[r][:], m.inv17[:], m.shift17[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
-				runtime.ScaleShiftRows32(m.a17[r][:], m.xhat17[r][:], m.Params.Layer2_0Downsample1Weight[:], m.Params.Layer2_0Downsample1Bias[:], Layer2_0Downsample1Channels, Layer2_0Downsample1Positions)
 			}
 		}
 	}
@@ -1686,6 +1952,15 @@ func (m *Model) CoupledBatch() int {
 	return BatchChunk
 }
 
+// SetBatchSync makes TrainBatch take batchnorm's statistics over the whole
+// minibatch whose parts the replicas sharing s train, m being rank rank: the
+// per-channel sums are all-reduced through s, the gradients of the batchnorm
+// parameters stay sums over m's part (runtime.BatchSyncer; Fit's worker pool
+// sets it). With s nil, the statistics are those of m's own batch.
+func (m *Model) SetBatchSync(s *runtime.BatchSync, rank int) {
+	m.sync, m.rank = s, rank
+}
+
 // backwardBatch runs the backward pass of the first nb rows from the gradient in
 // the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
 // it skips the input gradient where no parameter needs it.
@@ -1738,14 +2013,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// layer2.0.downsample.1 (batchnorm [32 7 7]→[32 7 7]), spec line 28
 	{
-		cnt := float64(nb * Layer2_0Downsample1Positions)
-		_ = cnt
-		for c := 0; c < Layer2_0Downsample1Channels; c++ {
-			g, b := float64(m.Params.Layer2_0Downsample1Weight[c]), float64(m.Params.Layer2_0Downsample1Bias[c])
-			_ = b
-			inv := float64(m.inv17[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red17
+			for c := 0; c < Layer2_0Downsample1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.d17[r]))
 					xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.xhat17[r]))
@@ -1753,22 +2024,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean17[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.d17[r]))
-					x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.a16[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Layer2_0Downsample1Bias[c] += float32(sdy)
+				m.Grads.Layer2_0Downsample1Weight[c] += float32(sdyh)
+				red[c], red[Layer2_0Downsample1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Layer2_0Downsample1Bias[c] += float32(sdy)
-			m.Grads.Layer2_0Downsample1Weight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Layer2_0Downsample1Channels] = float64(nb * Layer2_0Downsample1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Layer2_0Downsample1Channels]
+			for c := 0; c < Layer2_0Downsample1Channels; c++ {
+				g, b := float64(m.Params.Layer2_0Downsample1Weight[c]), float64(m.Params.Layer2_0Downsample1Bias[c])
+				_ = b
+				k := g * float64(m.inv17[c])
+				ma, mb := red[c]/cnt, red[Layer2_0Downsample1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.d17[r]))
 					xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.xhat17[r]))
@@ -1777,9 +2044,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale17[c], m.shift17[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Layer2_0Downsample1Positions)
+			_ = cnt
+			for c := 0; c < Layer2_0Downsample1Channels; c++ {
+				g, b := float64(m.Params.Layer2_0Downsample1Weight[c]), float64(m.Params.Layer2_0Downsample1Bias[c])
+				_ = b
+				inv := float64(m.inv17[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.d17[r]))
+						xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.xhat17[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean17[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.d17[r]))
+						x := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.a16[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Layer2_0Downsample1Bias[c] += float32(sdy)
+				m.Grads.Layer2_0Downsample1Weight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.d17[r]))
+						xh := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.xhat17[r]))
+						dx := (*[Layer2_0Downsample1Channels][Layer2_0Downsample1Positions]float32)(unsafe.Pointer(&m.d18[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale17[c], m.shift17[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -1825,14 +2134,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// layer2.0.bn2 (batchnorm [32 7 7]→[32 7 7]), spec line 26
 	{
-		cnt := float64(nb * Layer2_0Bn2Positions)
-		_ = cnt
-		for c := 0; c < Layer2_0Bn2Channels; c++ {
-			g, b := float64(m.Params.Layer2_0Bn2Weight[c]), float64(m.Params.Layer2_0Bn2Bias[c])
-			_ = b
-			inv := float64(m.inv15[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red15
+			for c := 0; c < Layer2_0Bn2Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d19[r]))
 					xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat15[r]))
@@ -1840,22 +2145,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean15[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d19[r]))
-					x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.a14[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Layer2_0Bn2Bias[c] += float32(sdy)
+				m.Grads.Layer2_0Bn2Weight[c] += float32(sdyh)
+				red[c], red[Layer2_0Bn2Channels+c] = sdy, sdyh
 			}
-			m.Grads.Layer2_0Bn2Bias[c] += float32(sdy)
-			m.Grads.Layer2_0Bn2Weight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Layer2_0Bn2Channels] = float64(nb * Layer2_0Bn2Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Layer2_0Bn2Channels]
+			for c := 0; c < Layer2_0Bn2Channels; c++ {
+				g, b := float64(m.Params.Layer2_0Bn2Weight[c]), float64(m.Params.Layer2_0Bn2Bias[c])
+				_ = b
+				k := g * float64(m.inv15[c])
+				ma, mb := red[c]/cnt, red[Layer2_0Bn2Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d19[r]))
 					xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat15[r]))
@@ -1864,9 +2165,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale15[c], m.shift15[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Layer2_0Bn2Positions)
+			_ = cnt
+			for c := 0; c < Layer2_0Bn2Channels; c++ {
+				g, b := float64(m.Params.Layer2_0Bn2Weight[c]), float64(m.Params.Layer2_0Bn2Bias[c])
+				_ = b
+				inv := float64(m.inv15[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d19[r]))
+						xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat15[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean15[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d19[r]))
+						x := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.a14[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Layer2_0Bn2Bias[c] += float32(sdy)
+				m.Grads.Layer2_0Bn2Weight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d19[r]))
+						xh := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat15[r]))
+						dx := (*[Layer2_0Bn2Channels][Layer2_0Bn2Positions]float32)(unsafe.Pointer(&m.d18[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale15[c], m.shift15[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -1934,14 +2277,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// layer2.0.bn1 (batchnorm [32 7 7]→[32 7 7]), spec line 23
 	{
-		cnt := float64(nb * Layer2_0Bn1Positions)
-		_ = cnt
-		for c := 0; c < Layer2_0Bn1Channels; c++ {
-			g, b := float64(m.Params.Layer2_0Bn1Weight[c]), float64(m.Params.Layer2_0Bn1Bias[c])
-			_ = b
-			inv := float64(m.inv12[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red12
+			for c := 0; c < Layer2_0Bn1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d18[r]))
 					xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat12[r]))
@@ -1949,22 +2288,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean12[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d18[r]))
-					x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.a11[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Layer2_0Bn1Bias[c] += float32(sdy)
+				m.Grads.Layer2_0Bn1Weight[c] += float32(sdyh)
+				red[c], red[Layer2_0Bn1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Layer2_0Bn1Bias[c] += float32(sdy)
-			m.Grads.Layer2_0Bn1Weight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Layer2_0Bn1Channels] = float64(nb * Layer2_0Bn1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Layer2_0Bn1Channels]
+			for c := 0; c < Layer2_0Bn1Channels; c++ {
+				g, b := float64(m.Params.Layer2_0Bn1Weight[c]), float64(m.Params.Layer2_0Bn1Bias[c])
+				_ = b
+				k := g * float64(m.inv12[c])
+				ma, mb := red[c]/cnt, red[Layer2_0Bn1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d18[r]))
 					xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat12[r]))
@@ -1973,9 +2308,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale12[c], m.shift12[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Layer2_0Bn1Positions)
+			_ = cnt
+			for c := 0; c < Layer2_0Bn1Channels; c++ {
+				g, b := float64(m.Params.Layer2_0Bn1Weight[c]), float64(m.Params.Layer2_0Bn1Bias[c])
+				_ = b
+				inv := float64(m.inv12[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d18[r]))
+						xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat12[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean12[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d18[r]))
+						x := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.a11[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Layer2_0Bn1Bias[c] += float32(sdy)
+				m.Grads.Layer2_0Bn1Weight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d18[r]))
+						xh := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat12[r]))
+						dx := (*[Layer2_0Bn1Channels][Layer2_0Bn1Positions]float32)(unsafe.Pointer(&m.d19[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale12[c], m.shift12[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -2057,14 +2434,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// layer1.0.bn2 (batchnorm [16 14 14]→[16 14 14]), spec line 19
 	{
-		cnt := float64(nb * Layer1_0Bn2Positions)
-		_ = cnt
-		for c := 0; c < Layer1_0Bn2Channels; c++ {
-			g, b := float64(m.Params.Layer1_0Bn2Weight[c]), float64(m.Params.Layer1_0Bn2Bias[c])
-			_ = b
-			inv := float64(m.inv8[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red8
+			for c := 0; c < Layer1_0Bn2Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.e16_0[r]))
 					xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat8[r]))
@@ -2072,22 +2445,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean8[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.e16_0[r]))
-					x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.a7[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Layer1_0Bn2Bias[c] += float32(sdy)
+				m.Grads.Layer1_0Bn2Weight[c] += float32(sdyh)
+				red[c], red[Layer1_0Bn2Channels+c] = sdy, sdyh
 			}
-			m.Grads.Layer1_0Bn2Bias[c] += float32(sdy)
-			m.Grads.Layer1_0Bn2Weight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Layer1_0Bn2Channels] = float64(nb * Layer1_0Bn2Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Layer1_0Bn2Channels]
+			for c := 0; c < Layer1_0Bn2Channels; c++ {
+				g, b := float64(m.Params.Layer1_0Bn2Weight[c]), float64(m.Params.Layer1_0Bn2Bias[c])
+				_ = b
+				k := g * float64(m.inv8[c])
+				ma, mb := red[c]/cnt, red[Layer1_0Bn2Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.e16_0[r]))
 					xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat8[r]))
@@ -2096,9 +2465,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale8[c], m.shift8[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Layer1_0Bn2Positions)
+			_ = cnt
+			for c := 0; c < Layer1_0Bn2Channels; c++ {
+				g, b := float64(m.Params.Layer1_0Bn2Weight[c]), float64(m.Params.Layer1_0Bn2Bias[c])
+				_ = b
+				inv := float64(m.inv8[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.e16_0[r]))
+						xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat8[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean8[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.e16_0[r]))
+						x := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.a7[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Layer1_0Bn2Bias[c] += float32(sdy)
+				m.Grads.Layer1_0Bn2Weight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.e16_0[r]))
+						xh := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.xhat8[r]))
+						dx := (*[Layer1_0Bn2Channels][Layer1_0Bn2Positions]float32)(unsafe.Pointer(&m.d9[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale8[c], m.shift8[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -2166,14 +2577,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// layer1.0.bn1 (batchnorm [16 14 14]→[16 14 14]), spec line 16
 	{
-		cnt := float64(nb * Layer1_0Bn1Positions)
-		_ = cnt
-		for c := 0; c < Layer1_0Bn1Channels; c++ {
-			g, b := float64(m.Params.Layer1_0Bn1Weight[c]), float64(m.Params.Layer1_0Bn1Bias[c])
-			_ = b
-			inv := float64(m.inv5[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red5
+			for c := 0; c < Layer1_0Bn1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
 					xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat5[r]))
@@ -2181,22 +2588,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean5[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
-					x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.a4[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Layer1_0Bn1Bias[c] += float32(sdy)
+				m.Grads.Layer1_0Bn1Weight[c] += float32(sdyh)
+				red[c], red[Layer1_0Bn1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Layer1_0Bn1Bias[c] += float32(sdy)
-			m.Grads.Layer1_0Bn1Weight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Layer1_0Bn1Channels] = float64(nb * Layer1_0Bn1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Layer1_0Bn1Channels]
+			for c := 0; c < Layer1_0Bn1Channels; c++ {
+				g, b := float64(m.Params.Layer1_0Bn1Weight[c]), float64(m.Params.Layer1_0Bn1Bias[c])
+				_ = b
+				k := g * float64(m.inv5[c])
+				ma, mb := red[c]/cnt, red[Layer1_0Bn1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
 					xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat5[r]))
@@ -2205,9 +2608,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale5[c], m.shift5[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Layer1_0Bn1Positions)
+			_ = cnt
+			for c := 0; c < Layer1_0Bn1Channels; c++ {
+				g, b := float64(m.Params.Layer1_0Bn1Weight[c]), float64(m.Params.Layer1_0Bn1Bias[c])
+				_ = b
+				inv := float64(m.inv5[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
+						xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat5[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean5[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
+						x := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.a4[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Layer1_0Bn1Bias[c] += float32(sdy)
+				m.Grads.Layer1_0Bn1Weight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
+						xh := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.xhat5[r]))
+						dx := (*[Layer1_0Bn1Channels][Layer1_0Bn1Positions]float32)(unsafe.Pointer(&m.e16_0[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale5[c], m.shift5[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -2288,14 +2733,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// bn1 (batchnorm [16 28 28]→[16 28 28]), spec line 12
 	{
-		cnt := float64(nb * Bn1Positions)
-		_ = cnt
-		for c := 0; c < Bn1Channels; c++ {
-			g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
-			_ = b
-			inv := float64(m.inv1[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red1
+			for c := 0; c < Bn1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
 					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
@@ -2303,22 +2744,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean1[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Bn1Bias[c] += float32(sdy)
+				m.Grads.Bn1Weight[c] += float32(sdyh)
+				red[c], red[Bn1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Bn1Bias[c] += float32(sdy)
-			m.Grads.Bn1Weight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Bn1Channels] = float64(nb * Bn1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Bn1Channels]
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
+				_ = b
+				k := g * float64(m.inv1[c])
+				ma, mb := red[c]/cnt, red[Bn1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
 					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
@@ -2327,9 +2764,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale1[c], m.shift1[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Bn1Positions)
+			_ = cnt
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
+				_ = b
+				inv := float64(m.inv1[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+						xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean1[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Bn1Bias[c] += float32(sdy)
+				m.Grads.Bn1Weight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d1[r]))
+						xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+						dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d2[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale1[c], m.shift1[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {

@@ -148,3 +148,12 @@ func BenchmarkForwardBatch(b *testing.B) {
 	_, test := mnisttrain.Data(b)
 	mnisttrain.BenchForwardBatch(b, New().ForwardBatch, test.Images3D(), BatchChunk)
 }
+
+// BenchmarkFitWorkers measures Fit (one epoch over 4096 images) with one and
+// two workers at batch 32 and 64 (BatchChunk: the largest minibatch this
+// package's batchnorm takes): issue #14's two-core target, with the
+// batchnorm statistics all-reduced between the two replicas.
+func BenchmarkFitWorkers(b *testing.B) {
+	train, _ := mnisttrain.Data(b)
+	mnisttrain.BenchFitWorkers(b, New, DefaultTrainConfig(), train.Images3D()[:4096], train.Labels[:4096], 32, 64)
+}

@@ -109,18 +109,27 @@ type Fitter[X, Y any] interface {
 // and two workers at each batch size (sub-benchmarks batchB/workersW, which
 // scripts/benchtable puts side by side), and reports samples/s. cfg is the
 // model's DefaultTrainConfig.
+//
+// It also reports samples per second of the process's CPU time (all its
+// threads, the workers' spinning waits included): on a loaded machine
+// samples/s depends on what else runs, and two workers that were never
+// descheduled would run at 2·(samples/cpu-s) samples/s.
 func BenchFitWorkers[X, Y any, M Fitter[X, Y]](b *testing.B, newModel func() M, cfg runtime.TrainConfig, xs []X, ys []Y, batches ...int) {
 	for _, batch := range batches {
 		for _, workers := range []int{1, 2} {
 			b.Run(fmt.Sprintf("batch%d/workers%d", batch, workers), func(b *testing.B) {
 				m := newModel()
 				cfg.Epochs, cfg.Batch, cfg.Workers, cfg.Shuffle = 1, batch, workers, false
+				cpu := cpuTime()
 				for b.Loop() {
 					if _, err := m.Fit(xs, ys, cfg); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.ReportMetric(float64(b.N*len(xs))/b.Elapsed().Seconds(), "samples/s")
+				if cpu := cpuTime() - cpu; cpu > 0 {
+					b.ReportMetric(float64(b.N*len(xs))/cpu.Seconds(), "samples/cpu-s")
+				}
 			})
 		}
 	}

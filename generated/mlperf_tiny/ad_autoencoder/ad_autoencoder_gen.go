@@ -604,6 +604,8 @@ type Model struct {
 
 	training bool                           // dropout on
 	rng      runtime.RNG                    // dropout masks
+	sync     *runtime.BatchSync             // batchnorm's all-reduce between replicas (SetBatchSync), or nil
+	rank     int                            // this replica's rank in sync
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// encoder.0.fc (dense [640]→[128]), spec line 20
@@ -615,6 +617,7 @@ type Model struct {
 	mean1  [128]float32             // running mean per channel of the last inference-mode pass
 	scale1 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
 	shift1 [128]float32             // β − running_mean·scale per channel (inference mode)
+	red1   [257]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.2 (relu [128]→[128]), spec line 22
 	a2 [BatchChunk][128]float32 // output
 	// encoder.1.fc (dense [128]→[128]), spec line 23
@@ -626,6 +629,7 @@ type Model struct {
 	mean4  [128]float32             // running mean per channel of the last inference-mode pass
 	scale4 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
 	shift4 [128]float32             // β − running_mean·scale per channel (inference mode)
+	red4   [257]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.5 (relu [128]→[128]), spec line 25
 	a5 [BatchChunk][128]float32 // output
 	// encoder.2.fc (dense [128]→[128]), spec line 26
@@ -637,6 +641,7 @@ type Model struct {
 	mean7  [128]float32             // running mean per channel of the last inference-mode pass
 	scale7 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
 	shift7 [128]float32             // β − running_mean·scale per channel (inference mode)
+	red7   [257]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.8 (relu [128]→[128]), spec line 28
 	a8 [BatchChunk][128]float32 // output
 	// encoder.3.fc (dense [128]→[128]), spec line 29
@@ -648,6 +653,7 @@ type Model struct {
 	mean10  [128]float32             // running mean per channel of the last inference-mode pass
 	scale10 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
 	shift10 [128]float32             // β − running_mean·scale per channel (inference mode)
+	red10   [257]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.11 (relu [128]→[128]), spec line 31
 	a11 [BatchChunk][128]float32 // output
 	// bottleneck.fc (dense [128]→[8]), spec line 32
@@ -659,6 +665,7 @@ type Model struct {
 	mean13  [8]float32             // running mean per channel of the last inference-mode pass
 	scale13 [8]float32             // γ/√(running_var + eps) per channel (inference mode)
 	shift13 [8]float32             // β − running_mean·scale per channel (inference mode)
+	red13   [17]float64            // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.14 (relu [8]→[8]), spec line 34
 	a14 [BatchChunk][8]float32 // output
 	// decoder.0.fc (dense [8]→[128]), spec line 35
@@ -670,6 +677,7 @@ type Model struct {
 	mean16  [128]float32             // running mean per channel of the last inference-mode pass
 	scale16 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
 	shift16 [128]float32             // β − running_mean·scale per channel (inference mode)
+	red16   [257]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.17 (relu [128]→[128]), spec line 37
 	a17 [BatchChunk][128]float32 // output
 	// decoder.1.fc (dense [128]→[128]), spec line 38
@@ -681,6 +689,7 @@ type Model struct {
 	mean19  [128]float32             // running mean per channel of the last inference-mode pass
 	scale19 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
 	shift19 [128]float32             // β − running_mean·scale per channel (inference mode)
+	red19   [257]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.20 (relu [128]→[128]), spec line 40
 	a20 [BatchChunk][128]float32 // output
 	// decoder.2.fc (dense [128]→[128]), spec line 41
@@ -692,6 +701,7 @@ type Model struct {
 	mean22  [128]float32             // running mean per channel of the last inference-mode pass
 	scale22 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
 	shift22 [128]float32             // β − running_mean·scale per channel (inference mode)
+	red22   [257]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.23 (relu [128]→[128]), spec line 43
 	a23 [BatchChunk][128]float32 // output
 	// decoder.3.fc (dense [128]→[128]), spec line 44
@@ -703,6 +713,7 @@ type Model struct {
 	mean25  [128]float32             // running mean per channel of the last inference-mode pass
 	scale25 [128]float32             // γ/√(running_var + eps) per channel (inference mode)
 	shift25 [128]float32             // β − running_mean·scale per channel (inference mode)
+	red25   [257]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.26 (relu [128]→[128]), spec line 46
 	a26 [BatchChunk][128]float32 // output
 	// out (dense [128]→[640]), spec line 47
@@ -1594,46 +1605,101 @@ func (m *Model) forwardBatch(nb int) {
 	// encoder.0.bn (batchnorm [128]→[128]), spec line 21
 	{
 		if m.training {
-			cnt := float64(nb * Encoder0BnPositions)
-			for c := 0; c < Encoder0BnChannels; c++ {
-				g, b := float64(m.Params.Encoder0BnWeight[c]), float64(m.Params.Encoder0BnBias[c])
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
+			if m.sync != nil {
+				red := &m.red1
+				for c := 0; c < Encoder0BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
+				red[Encoder0BnChannels] = float64(nb * Encoder0BnPositions)
+				m.sync.AllReduce(m.rank, red[:Encoder0BnChannels+1])
+				cnt := red[Encoder0BnChannels]
+				for c := 0; c < Encoder0BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Encoder0BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.sync.AllReduce(m.rank, red[:Encoder0BnChannels])
+				for c := 0; c < Encoder0BnChannels; c++ {
+					mean, sq := red[Encoder0BnChannels+1+c], red[c]
+					g, b := float64(m.Params.Encoder0BnWeight[c]), float64(m.Params.Encoder0BnBias[c])
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+						y := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a1[r]))
+						xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder0BnRunningMean[c] = float32(0.99*float64(m.State.Encoder0BnRunningMean[c]) + 0.01*mean)
+					m.State.Encoder0BnRunningVar[c] = float32(0.99*float64(m.State.Encoder0BnRunningVar[c]) + 0.01*unbiased)
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[0]++
+			} else {
+				cnt := float64(nb * Encoder0BnPositions)
+				for c := 0; c < Encoder0BnChannels; c++ {
+					g, b := float64(m.Params.Encoder0BnWeight[c]), float64(m.Params.Encoder0BnBias[c])
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+						y := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a1[r]))
+						xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder0BnRunningMean[c] = float32(0.99*float64(m.State.Encoder0BnRunningMean[c]) + 0.01*mean)
+					m.State.Encoder0BnRunningVar[c] = float32(0.99*float64(m.State.Encoder0BnRunningVar[c]) + 0.01*unbiased)
 				}
-				m.State.Encoder0BnRunningMean[c] = float32(0.99*float64(m.State.Encoder0BnRunningMean[c]) + 0.01*mean)
-				m.State.Encoder0BnRunningVar[c] = float32(0.99*float64(m.State.Encoder0BnRunningVar[c]) + 0.01*unbiased)
+				m.State.NumBatchesTracked[0]++
 			}
-			m.State.NumBatchesTracked[0]++
 		} else {
 			for c := 0; c < Encoder0BnChannels; c++ {
 				g, b := float64(m.Params.Encoder0BnWeight[c]), float64(m.Params.Encoder0BnBias[c])
@@ -1670,46 +1736,101 @@ func (m *Model) forwardBatch(nb int) {
 	// encoder.1.bn (batchnorm [128]→[128]), spec line 24
 	{
 		if m.training {
-			cnt := float64(nb * Encoder1BnPositions)
-			for c := 0; c < Encoder1BnChannels; c++ {
-				g, b := float64(m.Params.Encoder1BnWeight[c]), float64(m.Params.Encoder1BnBias[c])
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
+			if m.sync != nil {
+				red := &m.red4
+				for c := 0; c < Encoder1BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
+				red[Encoder1BnChannels] = float64(nb * Encoder1BnPositions)
+				m.sync.AllReduce(m.rank, red[:Encoder1BnChannels+1])
+				cnt := red[Encoder1BnChannels]
+				for c := 0; c < Encoder1BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Encoder1BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv4[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.sync.AllReduce(m.rank, red[:Encoder1BnChannels])
+				for c := 0; c < Encoder1BnChannels; c++ {
+					mean, sq := red[Encoder1BnChannels+1+c], red[c]
+					g, b := float64(m.Params.Encoder1BnWeight[c]), float64(m.Params.Encoder1BnBias[c])
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv4[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+						y := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a4[r]))
+						xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder1BnRunningMean[c] = float32(0.99*float64(m.State.Encoder1BnRunningMean[c]) + 0.01*mean)
+					m.State.Encoder1BnRunningVar[c] = float32(0.99*float64(m.State.Encoder1BnRunningVar[c]) + 0.01*unbiased)
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[1]++
+			} else {
+				cnt := float64(nb * Encoder1BnPositions)
+				for c := 0; c < Encoder1BnChannels; c++ {
+					g, b := float64(m.Params.Encoder1BnWeight[c]), float64(m.Params.Encoder1BnBias[c])
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv4[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+						y := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a4[r]))
+						xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder1BnRunningMean[c] = float32(0.99*float64(m.State.Encoder1BnRunningMean[c]) + 0.01*mean)
+					m.State.Encoder1BnRunningVar[c] = float32(0.99*float64(m.State.Encoder1BnRunningVar[c]) + 0.01*unbiased)
 				}
-				m.State.Encoder1BnRunningMean[c] = float32(0.99*float64(m.State.Encoder1BnRunningMean[c]) + 0.01*mean)
-				m.State.Encoder1BnRunningVar[c] = float32(0.99*float64(m.State.Encoder1BnRunningVar[c]) + 0.01*unbiased)
+				m.State.NumBatchesTracked[1]++
 			}
-			m.State.NumBatchesTracked[1]++
 		} else {
 			for c := 0; c < Encoder1BnChannels; c++ {
 				g, b := float64(m.Params.Encoder1BnWeight[c]), float64(m.Params.Encoder1BnBias[c])
@@ -1746,46 +1867,101 @@ func (m *Model) forwardBatch(nb int) {
 	// encoder.2.bn (batchnorm [128]→[128]), spec line 27
 	{
 		if m.training {
-			cnt := float64(nb * Encoder2BnPositions)
-			for c := 0; c < Encoder2BnChannels; c++ {
-				g, b := float64(m.Params.Encoder2BnWeight[c]), float64(m.Params.Encoder2BnBias[c])
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
+			if m.sync != nil {
+				red := &m.red7
+				for c := 0; c < Encoder2BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
+				red[Encoder2BnChannels] = float64(nb * Encoder2BnPositions)
+				m.sync.AllReduce(m.rank, red[:Encoder2BnChannels+1])
+				cnt := red[Encoder2BnChannels]
+				for c := 0; c < Encoder2BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Encoder2BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv7[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.sync.AllReduce(m.rank, red[:Encoder2BnChannels])
+				for c := 0; c < Encoder2BnChannels; c++ {
+					mean, sq := red[Encoder2BnChannels+1+c], red[c]
+					g, b := float64(m.Params.Encoder2BnWeight[c]), float64(m.Params.Encoder2BnBias[c])
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv7[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+						y := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a7[r]))
+						xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder2BnRunningMean[c] = float32(0.99*float64(m.State.Encoder2BnRunningMean[c]) + 0.01*mean)
+					m.State.Encoder2BnRunningVar[c] = float32(0.99*float64(m.State.Encoder2BnRunningVar[c]) + 0.01*unbiased)
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[2]++
+			} else {
+				cnt := float64(nb * Encoder2BnPositions)
+				for c := 0; c < Encoder2BnChannels; c++ {
+					g, b := float64(m.Params.Encoder2BnWeight[c]), float64(m.Params.Encoder2BnBias[c])
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv7[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+						y := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a7[r]))
+						xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder2BnRunningMean[c] = float32(0.99*float64(m.State.Encoder2BnRunningMean[c]) + 0.01*mean)
+					m.State.Encoder2BnRunningVar[c] = float32(0.99*float64(m.State.Encoder2BnRunningVar[c]) + 0.01*unbiased)
 				}
-				m.State.Encoder2BnRunningMean[c] = float32(0.99*float64(m.State.Encoder2BnRunningMean[c]) + 0.01*mean)
-				m.State.Encoder2BnRunningVar[c] = float32(0.99*float64(m.State.Encoder2BnRunningVar[c]) + 0.01*unbiased)
+				m.State.NumBatchesTracked[2]++
 			}
-			m.State.NumBatchesTracked[2]++
 		} else {
 			for c := 0; c < Encoder2BnChannels; c++ {
 				g, b := float64(m.Params.Encoder2BnWeight[c]), float64(m.Params.Encoder2BnBias[c])
@@ -1822,46 +1998,101 @@ func (m *Model) forwardBatch(nb int) {
 	// encoder.3.bn (batchnorm [128]→[128]), spec line 30
 	{
 		if m.training {
-			cnt := float64(nb * Encoder3BnPositions)
-			for c := 0; c < Encoder3BnChannels; c++ {
-				g, b := float64(m.Params.Encoder3BnWeight[c]), float64(m.Params.Encoder3BnBias[c])
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
+			if m.sync != nil {
+				red := &m.red10
+				for c := 0; c < Encoder3BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
+				red[Encoder3BnChannels] = float64(nb * Encoder3BnPositions)
+				m.sync.AllReduce(m.rank, red[:Encoder3BnChannels+1])
+				cnt := red[Encoder3BnChannels]
+				for c := 0; c < Encoder3BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Encoder3BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv10[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					y := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.sync.AllReduce(m.rank, red[:Encoder3BnChannels])
+				for c := 0; c < Encoder3BnChannels; c++ {
+					mean, sq := red[Encoder3BnChannels+1+c], red[c]
+					g, b := float64(m.Params.Encoder3BnWeight[c]), float64(m.Params.Encoder3BnBias[c])
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv10[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+						y := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a10[r]))
+						xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder3BnRunningMean[c] = float32(0.99*float64(m.State.Encoder3BnRunningMean[c]) + 0.01*mean)
+					m.State.Encoder3BnRunningVar[c] = float32(0.99*float64(m.State.Encoder3BnRunningVar[c]) + 0.01*unbiased)
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[3]++
+			} else {
+				cnt := float64(nb * Encoder3BnPositions)
+				for c := 0; c < Encoder3BnChannels; c++ {
+					g, b := float64(m.Params.Encoder3BnWeight[c]), float64(m.Params.Encoder3BnBias[c])
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv10[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+						y := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a10[r]))
+						xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder3BnRunningMean[c] = float32(0.99*float64(m.State.Encoder3BnRunningMean[c]) + 0.01*mean)
+					m.State.Encoder3BnRunningVar[c] = float32(0.99*float64(m.State.Encoder3BnRunningVar[c]) + 0.01*unbiased)
 				}
-				m.State.Encoder3BnRunningMean[c] = float32(0.99*float64(m.State.Encoder3BnRunningMean[c]) + 0.01*mean)
-				m.State.Encoder3BnRunningVar[c] = float32(0.99*float64(m.State.Encoder3BnRunningVar[c]) + 0.01*unbiased)
+				m.State.NumBatchesTracked[3]++
 			}
-			m.State.NumBatchesTracked[3]++
 		} else {
 			for c := 0; c < Encoder3BnChannels; c++ {
 				g, b := float64(m.Params.Encoder3BnWeight[c]), float64(m.Params.Encoder3BnBias[c])
@@ -1898,46 +2129,101 @@ func (m *Model) forwardBatch(nb int) {
 	// bottleneck.bn (batchnorm [8]→[8]), spec line 33
 	{
 		if m.training {
-			cnt := float64(nb * BottleneckBnPositions)
-			for c := 0; c < BottleneckBnChannels; c++ {
-				g, b := float64(m.Params.BottleneckBnWeight[c]), float64(m.Params.BottleneckBnBias[c])
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
+			if m.sync != nil {
+				red := &m.red13
+				for c := 0; c < BottleneckBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
+				red[BottleneckBnChannels] = float64(nb * BottleneckBnPositions)
+				m.sync.AllReduce(m.rank, red[:BottleneckBnChannels+1])
+				cnt := red[BottleneckBnChannels]
+				for c := 0; c < BottleneckBnChannels; c++ {
+					mean := red[c] / cnt
+					red[BottleneckBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv13[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					y := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.sync.AllReduce(m.rank, red[:BottleneckBnChannels])
+				for c := 0; c < BottleneckBnChannels; c++ {
+					mean, sq := red[BottleneckBnChannels+1+c], red[c]
+					g, b := float64(m.Params.BottleneckBnWeight[c]), float64(m.Params.BottleneckBnBias[c])
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv13[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+						y := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
+						xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.BottleneckBnRunningMean[c] = float32(0.99*float64(m.State.BottleneckBnRunningMean[c]) + 0.01*mean)
+					m.State.BottleneckBnRunningVar[c] = float32(0.99*float64(m.State.BottleneckBnRunningVar[c]) + 0.01*unbiased)
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[4]++
+			} else {
+				cnt := float64(nb * BottleneckBnPositions)
+				for c := 0; c < BottleneckBnChannels; c++ {
+					g, b := float64(m.Params.BottleneckBnWeight[c]), float64(m.Params.BottleneckBnBias[c])
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv13[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+						y := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
+						xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.BottleneckBnRunningMean[c] = float32(0.99*float64(m.State.BottleneckBnRunningMean[c]) + 0.01*mean)
+					m.State.BottleneckBnRunningVar[c] = float32(0.99*float64(m.State.BottleneckBnRunningVar[c]) + 0.01*unbiased)
 				}
-				m.State.BottleneckBnRunningMean[c] = float32(0.99*float64(m.State.BottleneckBnRunningMean[c]) + 0.01*mean)
-				m.State.BottleneckBnRunningVar[c] = float32(0.99*float64(m.State.BottleneckBnRunningVar[c]) + 0.01*unbiased)
+				m.State.NumBatchesTracked[4]++
 			}
-			m.State.NumBatchesTracked[4]++
 		} else {
 			for c := 0; c < BottleneckBnChannels; c++ {
 				g, b := float64(m.Params.BottleneckBnWeight[c]), float64(m.Params.BottleneckBnBias[c])
@@ -1976,46 +2262,101 @@ func (m *Model) forwardBatch(nb int) {
 	// decoder.0.bn (batchnorm [128]→[128]), spec line 36
 	{
 		if m.training {
-			cnt := float64(nb * Decoder0BnPositions)
-			for c := 0; c < Decoder0BnChannels; c++ {
-				g, b := float64(m.Params.Decoder0BnWeight[c]), float64(m.Params.Decoder0BnBias[c])
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
+			if m.sync != nil {
+				red := &m.red16
+				for c := 0; c < Decoder0BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
+				red[Decoder0BnChannels] = float64(nb * Decoder0BnPositions)
+				m.sync.AllReduce(m.rank, red[:Decoder0BnChannels+1])
+				cnt := red[Decoder0BnChannels]
+				for c := 0; c < Decoder0BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Decoder0BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv16[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					y := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.sync.AllReduce(m.rank, red[:Decoder0BnChannels])
+				for c := 0; c < Decoder0BnChannels; c++ {
+					mean, sq := red[Decoder0BnChannels+1+c], red[c]
+					g, b := float64(m.Params.Decoder0BnWeight[c]), float64(m.Params.Decoder0BnBias[c])
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv16[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+						y := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a16[r]))
+						xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder0BnRunningMean[c] = float32(0.99*float64(m.State.Decoder0BnRunningMean[c]) + 0.01*mean)
+					m.State.Decoder0BnRunningVar[c] = float32(0.99*float64(m.State.Decoder0BnRunningVar[c]) + 0.01*unbiased)
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[5]++
+			} else {
+				cnt := float64(nb * Decoder0BnPositions)
+				for c := 0; c < Decoder0BnChannels; c++ {
+					g, b := float64(m.Params.Decoder0BnWeight[c]), float64(m.Params.Decoder0BnBias[c])
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv16[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+						y := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a16[r]))
+						xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder0BnRunningMean[c] = float32(0.99*float64(m.State.Decoder0BnRunningMean[c]) + 0.01*mean)
+					m.State.Decoder0BnRunningVar[c] = float32(0.99*float64(m.State.Decoder0BnRunningVar[c]) + 0.01*unbiased)
 				}
-				m.State.Decoder0BnRunningMean[c] = float32(0.99*float64(m.State.Decoder0BnRunningMean[c]) + 0.01*mean)
-				m.State.Decoder0BnRunningVar[c] = float32(0.99*float64(m.State.Decoder0BnRunningVar[c]) + 0.01*unbiased)
+				m.State.NumBatchesTracked[5]++
 			}
-			m.State.NumBatchesTracked[5]++
 		} else {
 			for c := 0; c < Decoder0BnChannels; c++ {
 				g, b := float64(m.Params.Decoder0BnWeight[c]), float64(m.Params.Decoder0BnBias[c])
@@ -2052,46 +2393,101 @@ func (m *Model) forwardBatch(nb int) {
 	// decoder.1.bn (batchnorm [128]→[128]), spec line 39
 	{
 		if m.training {
-			cnt := float64(nb * Decoder1BnPositions)
-			for c := 0; c < Decoder1BnChannels; c++ {
-				g, b := float64(m.Params.Decoder1BnWeight[c]), float64(m.Params.Decoder1BnBias[c])
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
+			if m.sync != nil {
+				red := &m.red19
+				for c := 0; c < Decoder1BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
+				red[Decoder1BnChannels] = float64(nb * Decoder1BnPositions)
+				m.sync.AllReduce(m.rank, red[:Decoder1BnChannels+1])
+				cnt := red[Decoder1BnChannels]
+				for c := 0; c < Decoder1BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Decoder1BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv19[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.sync.AllReduce(m.rank, red[:Decoder1BnChannels])
+				for c := 0; c < Decoder1BnChannels; c++ {
+					mean, sq := red[Decoder1BnChannels+1+c], red[c]
+					g, b := float64(m.Params.Decoder1BnWeight[c]), float64(m.Params.Decoder1BnBias[c])
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv19[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+						y := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a19[r]))
+						xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder1BnRunningMean[c] = float32(0.99*float64(m.State.Decoder1BnRunningMean[c]) + 0.01*mean)
+					m.State.Decoder1BnRunningVar[c] = float32(0.99*float64(m.State.Decoder1BnRunningVar[c]) + 0.01*unbiased)
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[6]++
+			} else {
+				cnt := float64(nb * Decoder1BnPositions)
+				for c := 0; c < Decoder1BnChannels; c++ {
+					g, b := float64(m.Params.Decoder1BnWeight[c]), float64(m.Params.Decoder1BnBias[c])
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv19[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+						y := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a19[r]))
+						xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder1BnRunningMean[c] = float32(0.99*float64(m.State.Decoder1BnRunningMean[c]) + 0.01*mean)
+					m.State.Decoder1BnRunningVar[c] = float32(0.99*float64(m.State.Decoder1BnRunningVar[c]) + 0.01*unbiased)
 				}
-				m.State.Decoder1BnRunningMean[c] = float32(0.99*float64(m.State.Decoder1BnRunningMean[c]) + 0.01*mean)
-				m.State.Decoder1BnRunningVar[c] = float32(0.99*float64(m.State.Decoder1BnRunningVar[c]) + 0.01*unbiased)
+				m.State.NumBatchesTracked[6]++
 			}
-			m.State.NumBatchesTracked[6]++
 		} else {
 			for c := 0; c < Decoder1BnChannels; c++ {
 				g, b := float64(m.Params.Decoder1BnWeight[c]), float64(m.Params.Decoder1BnBias[c])
@@ -2128,46 +2524,101 @@ func (m *Model) forwardBatch(nb int) {
 	// decoder.2.bn (batchnorm [128]→[128]), spec line 42
 	{
 		if m.training {
-			cnt := float64(nb * Decoder2BnPositions)
-			for c := 0; c < Decoder2BnChannels; c++ {
-				g, b := float64(m.Params.Decoder2BnWeight[c]), float64(m.Params.Decoder2BnBias[c])
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
+			if m.sync != nil {
+				red := &m.red22
+				for c := 0; c < Decoder2BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
+				red[Decoder2BnChannels] = float64(nb * Decoder2BnPositions)
+				m.sync.AllReduce(m.rank, red[:Decoder2BnChannels+1])
+				cnt := red[Decoder2BnChannels]
+				for c := 0; c < Decoder2BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Decoder2BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv22[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.sync.AllReduce(m.rank, red[:Decoder2BnChannels])
+				for c := 0; c < Decoder2BnChannels; c++ {
+					mean, sq := red[Decoder2BnChannels+1+c], red[c]
+					g, b := float64(m.Params.Decoder2BnWeight[c]), float64(m.Params.Decoder2BnBias[c])
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv22[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+						y := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a22[r]))
+						xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder2BnRunningMean[c] = float32(0.99*float64(m.State.Decoder2BnRunningMean[c]) + 0.01*mean)
+					m.State.Decoder2BnRunningVar[c] = float32(0.99*float64(m.State.Decoder2BnRunningVar[c]) + 0.01*unbiased)
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[7]++
+			} else {
+				cnt := float64(nb * Decoder2BnPositions)
+				for c := 0; c < Decoder2BnChannels; c++ {
+					g, b := float64(m.Params.Decoder2BnWeight[c]), float64(m.Params.Decoder2BnBias[c])
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv22[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+						y := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a22[r]))
+						xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder2BnRunningMean[c] = float32(0.99*float64(m.State.Decoder2BnRunningMean[c]) + 0.01*mean)
+					m.State.Decoder2BnRunningVar[c] = float32(0.99*float64(m.State.Decoder2BnRunningVar[c]) + 0.01*unbiased)
 				}
-				m.State.Decoder2BnRunningMean[c] = float32(0.99*float64(m.State.Decoder2BnRunningMean[c]) + 0.01*mean)
-				m.State.Decoder2BnRunningVar[c] = float32(0.99*float64(m.State.Decoder2BnRunningVar[c]) + 0.01*unbiased)
+				m.State.NumBatchesTracked[7]++
 			}
-			m.State.NumBatchesTracked[7]++
 		} else {
 			for c := 0; c < Decoder2BnChannels; c++ {
 				g, b := float64(m.Params.Decoder2BnWeight[c]), float64(m.Params.Decoder2BnBias[c])
@@ -2204,46 +2655,101 @@ func (m *Model) forwardBatch(nb int) {
 	// decoder.3.bn (batchnorm [128]→[128]), spec line 45
 	{
 		if m.training {
-			cnt := float64(nb * Decoder3BnPositions)
-			for c := 0; c < Decoder3BnChannels; c++ {
-				g, b := float64(m.Params.Decoder3BnWeight[c]), float64(m.Params.Decoder3BnBias[c])
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					for _, v := range x[c] {
-						sum += float64(v)
+			if m.sync != nil {
+				red := &m.red25
+				for c := 0; c < Decoder3BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					for _, v := range x[c] {
-						d := float64(v) - mean
-						sq += d * d
+				red[Decoder3BnChannels] = float64(nb * Decoder3BnPositions)
+				m.sync.AllReduce(m.rank, red[:Decoder3BnChannels+1])
+				cnt := red[Decoder3BnChannels]
+				for c := 0; c < Decoder3BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Decoder3BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv25[c] = float32(inv)
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					y := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
-					for s, v := range x[c] {
-						h := (float64(v) - mean) * inv
-						xh[c][s] = float32(h)
-						y[c][s] = float32(g*h + b)
+				m.sync.AllReduce(m.rank, red[:Decoder3BnChannels])
+				for c := 0; c < Decoder3BnChannels; c++ {
+					mean, sq := red[Decoder3BnChannels+1+c], red[c]
+					g, b := float64(m.Params.Decoder3BnWeight[c]), float64(m.Params.Decoder3BnBias[c])
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv25[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+						y := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a25[r]))
+						xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder3BnRunningMean[c] = float32(0.99*float64(m.State.Decoder3BnRunningMean[c]) + 0.01*mean)
+					m.State.Decoder3BnRunningVar[c] = float32(0.99*float64(m.State.Decoder3BnRunningVar[c]) + 0.01*unbiased)
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[8]++
+			} else {
+				cnt := float64(nb * Decoder3BnPositions)
+				for c := 0; c < Decoder3BnChannels; c++ {
+					g, b := float64(m.Params.Decoder3BnWeight[c]), float64(m.Params.Decoder3BnBias[c])
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+						for _, v := range x[c] {
+							sum += float64(v)
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+						for _, v := range x[c] {
+							d := float64(v) - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv25[c] = float32(inv)
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+						y := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a25[r]))
+						xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
+						for s, v := range x[c] {
+							h := (float64(v) - mean) * inv
+							xh[c][s] = float32(h)
+							y[c][s] = float32(g*h + b)
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder3BnRunningMean[c] = float32(0.99*float64(m.State.Decoder3BnRunningMean[c]) + 0.01*mean)
+					m.State.Decoder3BnRunningVar[c] = float32(0.99*float64(m.State.Decoder3BnRunningVar[c]) + 0.01*unbiased)
 				}
-				m.State.Decoder3BnRunningMean[c] = float32(0.99*float64(m.State.Decoder3BnRunningMean[c]) + 0.01*mean)
-				m.State.Decoder3BnRunningVar[c] = float32(0.99*float64(m.State.Decoder3BnRunningVar[c]) + 0.01*unbiased)
+				m.State.NumBatchesTracked[8]++
 			}
-			m.State.NumBatchesTracked[8]++
 		} else {
 			for c := 0; c < Decoder3BnChannels; c++ {
 				g, b := float64(m.Params.Decoder3BnWeight[c]), float64(m.Params.Decoder3BnBias[c])
@@ -2326,6 +2832,15 @@ func (m *Model) CoupledBatch() int {
 	return BatchChunk
 }
 
+// SetBatchSync makes TrainBatch take batchnorm's statistics over the whole
+// minibatch whose parts the replicas sharing s train, m being rank rank: the
+// per-channel sums are all-reduced through s, the gradients of the batchnorm
+// parameters stay sums over m's part (runtime.BatchSyncer; Fit's worker pool
+// sets it). With s nil, the statistics are those of m's own batch.
+func (m *Model) SetBatchSync(s *runtime.BatchSync, rank int) {
+	m.sync, m.rank = s, rank
+}
+
 // backwardBatch runs the backward pass of the first nb rows from the gradient in
 // the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
 // it skips the input gradient where no parameter needs it.
@@ -2357,14 +2872,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.3.bn (batchnorm [128]→[128]), spec line 45
 	{
-		cnt := float64(nb * Decoder3BnPositions)
-		_ = cnt
-		for c := 0; c < Decoder3BnChannels; c++ {
-			g, b := float64(m.Params.Decoder3BnWeight[c]), float64(m.Params.Decoder3BnBias[c])
-			_ = b
-			inv := float64(m.inv25[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red25
+			for c := 0; c < Decoder3BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
@@ -2373,22 +2884,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += float64(v) * float64(xh[c][s])
 					}
 				}
-			} else {
-				mean := float64(m.mean25[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-					x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					for s, v := range dy[c] {
-						sdy += float64(v)
-						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
-					}
-				}
+				m.Grads.Decoder3BnBias[c] += float32(sdy)
+				m.Grads.Decoder3BnWeight[c] += float32(sdyh)
+				red[c], red[Decoder3BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Decoder3BnBias[c] += float32(sdy)
-			m.Grads.Decoder3BnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Decoder3BnChannels] = float64(nb * Decoder3BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Decoder3BnChannels]
+			for c := 0; c < Decoder3BnChannels; c++ {
+				g, b := float64(m.Params.Decoder3BnWeight[c]), float64(m.Params.Decoder3BnBias[c])
+				_ = b
+				k := g * float64(m.inv25[c])
+				ma, mb := red[c]/cnt, red[Decoder3BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
@@ -2397,13 +2904,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-					dx := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = float32(k * float64(v))
+			}
+		} else {
+			cnt := float64(nb * Decoder3BnPositions)
+			_ = cnt
+			for c := 0; c < Decoder3BnChannels; c++ {
+				g, b := float64(m.Params.Decoder3BnWeight[c]), float64(m.Params.Decoder3BnBias[c])
+				_ = b
+				inv := float64(m.inv25[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * float64(xh[c][s])
+						}
+					}
+				} else {
+					mean := float64(m.mean25[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						x := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+						}
+					}
+				}
+				m.Grads.Decoder3BnBias[c] += float32(sdy)
+				m.Grads.Decoder3BnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
+						dx := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						dx := (*[Decoder3BnChannels][Decoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * float64(v))
+						}
 					}
 				}
 			}
@@ -2434,14 +2984,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.2.bn (batchnorm [128]→[128]), spec line 42
 	{
-		cnt := float64(nb * Decoder2BnPositions)
-		_ = cnt
-		for c := 0; c < Decoder2BnChannels; c++ {
-			g, b := float64(m.Params.Decoder2BnWeight[c]), float64(m.Params.Decoder2BnBias[c])
-			_ = b
-			inv := float64(m.inv22[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red22
+			for c := 0; c < Decoder2BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
@@ -2450,22 +2996,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += float64(v) * float64(xh[c][s])
 					}
 				}
-			} else {
-				mean := float64(m.mean22[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-					x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					for s, v := range dy[c] {
-						sdy += float64(v)
-						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
-					}
-				}
+				m.Grads.Decoder2BnBias[c] += float32(sdy)
+				m.Grads.Decoder2BnWeight[c] += float32(sdyh)
+				red[c], red[Decoder2BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Decoder2BnBias[c] += float32(sdy)
-			m.Grads.Decoder2BnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Decoder2BnChannels] = float64(nb * Decoder2BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Decoder2BnChannels]
+			for c := 0; c < Decoder2BnChannels; c++ {
+				g, b := float64(m.Params.Decoder2BnWeight[c]), float64(m.Params.Decoder2BnBias[c])
+				_ = b
+				k := g * float64(m.inv22[c])
+				ma, mb := red[c]/cnt, red[Decoder2BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
@@ -2474,13 +3016,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-					dx := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = float32(k * float64(v))
+			}
+		} else {
+			cnt := float64(nb * Decoder2BnPositions)
+			_ = cnt
+			for c := 0; c < Decoder2BnChannels; c++ {
+				g, b := float64(m.Params.Decoder2BnWeight[c]), float64(m.Params.Decoder2BnBias[c])
+				_ = b
+				inv := float64(m.inv22[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * float64(xh[c][s])
+						}
+					}
+				} else {
+					mean := float64(m.mean22[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						x := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+						}
+					}
+				}
+				m.Grads.Decoder2BnBias[c] += float32(sdy)
+				m.Grads.Decoder2BnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
+						dx := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						dx := (*[Decoder2BnChannels][Decoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * float64(v))
+						}
 					}
 				}
 			}
@@ -2511,14 +3096,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.1.bn (batchnorm [128]→[128]), spec line 39
 	{
-		cnt := float64(nb * Decoder1BnPositions)
-		_ = cnt
-		for c := 0; c < Decoder1BnChannels; c++ {
-			g, b := float64(m.Params.Decoder1BnWeight[c]), float64(m.Params.Decoder1BnBias[c])
-			_ = b
-			inv := float64(m.inv19[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red19
+			for c := 0; c < Decoder1BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
@@ -2527,22 +3108,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += float64(v) * float64(xh[c][s])
 					}
 				}
-			} else {
-				mean := float64(m.mean19[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-					x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					for s, v := range dy[c] {
-						sdy += float64(v)
-						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
-					}
-				}
+				m.Grads.Decoder1BnBias[c] += float32(sdy)
+				m.Grads.Decoder1BnWeight[c] += float32(sdyh)
+				red[c], red[Decoder1BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Decoder1BnBias[c] += float32(sdy)
-			m.Grads.Decoder1BnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Decoder1BnChannels] = float64(nb * Decoder1BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Decoder1BnChannels]
+			for c := 0; c < Decoder1BnChannels; c++ {
+				g, b := float64(m.Params.Decoder1BnWeight[c]), float64(m.Params.Decoder1BnBias[c])
+				_ = b
+				k := g * float64(m.inv19[c])
+				ma, mb := red[c]/cnt, red[Decoder1BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
@@ -2551,13 +3128,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-					dx := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = float32(k * float64(v))
+			}
+		} else {
+			cnt := float64(nb * Decoder1BnPositions)
+			_ = cnt
+			for c := 0; c < Decoder1BnChannels; c++ {
+				g, b := float64(m.Params.Decoder1BnWeight[c]), float64(m.Params.Decoder1BnBias[c])
+				_ = b
+				inv := float64(m.inv19[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * float64(xh[c][s])
+						}
+					}
+				} else {
+					mean := float64(m.mean19[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						x := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+						}
+					}
+				}
+				m.Grads.Decoder1BnBias[c] += float32(sdy)
+				m.Grads.Decoder1BnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
+						dx := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						dx := (*[Decoder1BnChannels][Decoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * float64(v))
+						}
 					}
 				}
 			}
@@ -2588,14 +3208,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.0.bn (batchnorm [128]→[128]), spec line 36
 	{
-		cnt := float64(nb * Decoder0BnPositions)
-		_ = cnt
-		for c := 0; c < Decoder0BnChannels; c++ {
-			g, b := float64(m.Params.Decoder0BnWeight[c]), float64(m.Params.Decoder0BnBias[c])
-			_ = b
-			inv := float64(m.inv16[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red16
+			for c := 0; c < Decoder0BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
@@ -2604,22 +3220,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += float64(v) * float64(xh[c][s])
 					}
 				}
-			} else {
-				mean := float64(m.mean16[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-					x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					for s, v := range dy[c] {
-						sdy += float64(v)
-						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
-					}
-				}
+				m.Grads.Decoder0BnBias[c] += float32(sdy)
+				m.Grads.Decoder0BnWeight[c] += float32(sdyh)
+				red[c], red[Decoder0BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Decoder0BnBias[c] += float32(sdy)
-			m.Grads.Decoder0BnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Decoder0BnChannels] = float64(nb * Decoder0BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Decoder0BnChannels]
+			for c := 0; c < Decoder0BnChannels; c++ {
+				g, b := float64(m.Params.Decoder0BnWeight[c]), float64(m.Params.Decoder0BnBias[c])
+				_ = b
+				k := g * float64(m.inv16[c])
+				ma, mb := red[c]/cnt, red[Decoder0BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
@@ -2628,13 +3240,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-					dx := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = float32(k * float64(v))
+			}
+		} else {
+			cnt := float64(nb * Decoder0BnPositions)
+			_ = cnt
+			for c := 0; c < Decoder0BnChannels; c++ {
+				g, b := float64(m.Params.Decoder0BnWeight[c]), float64(m.Params.Decoder0BnBias[c])
+				_ = b
+				inv := float64(m.inv16[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * float64(xh[c][s])
+						}
+					}
+				} else {
+					mean := float64(m.mean16[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						x := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+						}
+					}
+				}
+				m.Grads.Decoder0BnBias[c] += float32(sdy)
+				m.Grads.Decoder0BnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
+						dx := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						dx := (*[Decoder0BnChannels][Decoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * float64(v))
+						}
 					}
 				}
 			}
@@ -2670,14 +3325,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// bottleneck.bn (batchnorm [8]→[8]), spec line 33
 	{
-		cnt := float64(nb * BottleneckBnPositions)
-		_ = cnt
-		for c := 0; c < BottleneckBnChannels; c++ {
-			g, b := float64(m.Params.BottleneckBnWeight[c]), float64(m.Params.BottleneckBnBias[c])
-			_ = b
-			inv := float64(m.inv13[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red13
+			for c := 0; c < BottleneckBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
 					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
@@ -2686,22 +3337,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += float64(v) * float64(xh[c][s])
 					}
 				}
-			} else {
-				mean := float64(m.mean13[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
-					x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					for s, v := range dy[c] {
-						sdy += float64(v)
-						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
-					}
-				}
+				m.Grads.BottleneckBnBias[c] += float32(sdy)
+				m.Grads.BottleneckBnWeight[c] += float32(sdyh)
+				red[c], red[BottleneckBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.BottleneckBnBias[c] += float32(sdy)
-			m.Grads.BottleneckBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*BottleneckBnChannels] = float64(nb * BottleneckBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*BottleneckBnChannels]
+			for c := 0; c < BottleneckBnChannels; c++ {
+				g, b := float64(m.Params.BottleneckBnWeight[c]), float64(m.Params.BottleneckBnBias[c])
+				_ = b
+				k := g * float64(m.inv13[c])
+				ma, mb := red[c]/cnt, red[BottleneckBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
 					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
@@ -2710,13 +3357,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
-					dx := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = float32(k * float64(v))
+			}
+		} else {
+			cnt := float64(nb * BottleneckBnPositions)
+			_ = cnt
+			for c := 0; c < BottleneckBnChannels; c++ {
+				g, b := float64(m.Params.BottleneckBnWeight[c]), float64(m.Params.BottleneckBnBias[c])
+				_ = b
+				inv := float64(m.inv13[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+						xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * float64(xh[c][s])
+						}
+					}
+				} else {
+					mean := float64(m.mean13[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+						x := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+						}
+					}
+				}
+				m.Grads.BottleneckBnBias[c] += float32(sdy)
+				m.Grads.BottleneckBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+						xh := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
+						dx := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d13[r]))
+						dx := (*[BottleneckBnChannels][BottleneckBnPositions]float32)(unsafe.Pointer(&m.d14[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * float64(v))
+						}
 					}
 				}
 			}
@@ -2747,14 +3437,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// encoder.3.bn (batchnorm [128]→[128]), spec line 30
 	{
-		cnt := float64(nb * Encoder3BnPositions)
-		_ = cnt
-		for c := 0; c < Encoder3BnChannels; c++ {
-			g, b := float64(m.Params.Encoder3BnWeight[c]), float64(m.Params.Encoder3BnBias[c])
-			_ = b
-			inv := float64(m.inv10[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red10
+			for c := 0; c < Encoder3BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
@@ -2763,22 +3449,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += float64(v) * float64(xh[c][s])
 					}
 				}
-			} else {
-				mean := float64(m.mean10[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-					x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					for s, v := range dy[c] {
-						sdy += float64(v)
-						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
-					}
-				}
+				m.Grads.Encoder3BnBias[c] += float32(sdy)
+				m.Grads.Encoder3BnWeight[c] += float32(sdyh)
+				red[c], red[Encoder3BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Encoder3BnBias[c] += float32(sdy)
-			m.Grads.Encoder3BnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Encoder3BnChannels] = float64(nb * Encoder3BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Encoder3BnChannels]
+			for c := 0; c < Encoder3BnChannels; c++ {
+				g, b := float64(m.Params.Encoder3BnWeight[c]), float64(m.Params.Encoder3BnBias[c])
+				_ = b
+				k := g * float64(m.inv10[c])
+				ma, mb := red[c]/cnt, red[Encoder3BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
@@ -2787,13 +3469,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-					dx := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = float32(k * float64(v))
+			}
+		} else {
+			cnt := float64(nb * Encoder3BnPositions)
+			_ = cnt
+			for c := 0; c < Encoder3BnChannels; c++ {
+				g, b := float64(m.Params.Encoder3BnWeight[c]), float64(m.Params.Encoder3BnBias[c])
+				_ = b
+				inv := float64(m.inv10[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * float64(xh[c][s])
+						}
+					}
+				} else {
+					mean := float64(m.mean10[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						x := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+						}
+					}
+				}
+				m.Grads.Encoder3BnBias[c] += float32(sdy)
+				m.Grads.Encoder3BnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
+						dx := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						dx := (*[Encoder3BnChannels][Encoder3BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * float64(v))
+						}
 					}
 				}
 			}
@@ -2824,14 +3549,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// encoder.2.bn (batchnorm [128]→[128]), spec line 27
 	{
-		cnt := float64(nb * Encoder2BnPositions)
-		_ = cnt
-		for c := 0; c < Encoder2BnChannels; c++ {
-			g, b := float64(m.Params.Encoder2BnWeight[c]), float64(m.Params.Encoder2BnBias[c])
-			_ = b
-			inv := float64(m.inv7[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red7
+			for c := 0; c < Encoder2BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
@@ -2840,22 +3561,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += float64(v) * float64(xh[c][s])
 					}
 				}
-			} else {
-				mean := float64(m.mean7[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-					x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					for s, v := range dy[c] {
-						sdy += float64(v)
-						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
-					}
-				}
+				m.Grads.Encoder2BnBias[c] += float32(sdy)
+				m.Grads.Encoder2BnWeight[c] += float32(sdyh)
+				red[c], red[Encoder2BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Encoder2BnBias[c] += float32(sdy)
-			m.Grads.Encoder2BnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Encoder2BnChannels] = float64(nb * Encoder2BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Encoder2BnChannels]
+			for c := 0; c < Encoder2BnChannels; c++ {
+				g, b := float64(m.Params.Encoder2BnWeight[c]), float64(m.Params.Encoder2BnBias[c])
+				_ = b
+				k := g * float64(m.inv7[c])
+				ma, mb := red[c]/cnt, red[Encoder2BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
@@ -2864,13 +3581,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-					dx := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = float32(k * float64(v))
+			}
+		} else {
+			cnt := float64(nb * Encoder2BnPositions)
+			_ = cnt
+			for c := 0; c < Encoder2BnChannels; c++ {
+				g, b := float64(m.Params.Encoder2BnWeight[c]), float64(m.Params.Encoder2BnBias[c])
+				_ = b
+				inv := float64(m.inv7[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * float64(xh[c][s])
+						}
+					}
+				} else {
+					mean := float64(m.mean7[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						x := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+						}
+					}
+				}
+				m.Grads.Encoder2BnBias[c] += float32(sdy)
+				m.Grads.Encoder2BnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
+						dx := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						dx := (*[Encoder2BnChannels][Encoder2BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * float64(v))
+						}
 					}
 				}
 			}
@@ -2901,14 +3661,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// encoder.1.bn (batchnorm [128]→[128]), spec line 24
 	{
-		cnt := float64(nb * Encoder1BnPositions)
-		_ = cnt
-		for c := 0; c < Encoder1BnChannels; c++ {
-			g, b := float64(m.Params.Encoder1BnWeight[c]), float64(m.Params.Encoder1BnBias[c])
-			_ = b
-			inv := float64(m.inv4[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red4
+			for c := 0; c < Encoder1BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
@@ -2917,22 +3673,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += float64(v) * float64(xh[c][s])
 					}
 				}
-			} else {
-				mean := float64(m.mean4[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-					x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					for s, v := range dy[c] {
-						sdy += float64(v)
-						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
-					}
-				}
+				m.Grads.Encoder1BnBias[c] += float32(sdy)
+				m.Grads.Encoder1BnWeight[c] += float32(sdyh)
+				red[c], red[Encoder1BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Encoder1BnBias[c] += float32(sdy)
-			m.Grads.Encoder1BnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Encoder1BnChannels] = float64(nb * Encoder1BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Encoder1BnChannels]
+			for c := 0; c < Encoder1BnChannels; c++ {
+				g, b := float64(m.Params.Encoder1BnWeight[c]), float64(m.Params.Encoder1BnBias[c])
+				_ = b
+				k := g * float64(m.inv4[c])
+				ma, mb := red[c]/cnt, red[Encoder1BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
@@ -2941,13 +3693,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-					dx := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = float32(k * float64(v))
+			}
+		} else {
+			cnt := float64(nb * Encoder1BnPositions)
+			_ = cnt
+			for c := 0; c < Encoder1BnChannels; c++ {
+				g, b := float64(m.Params.Encoder1BnWeight[c]), float64(m.Params.Encoder1BnBias[c])
+				_ = b
+				inv := float64(m.inv4[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * float64(xh[c][s])
+						}
+					}
+				} else {
+					mean := float64(m.mean4[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						x := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+						}
+					}
+				}
+				m.Grads.Encoder1BnBias[c] += float32(sdy)
+				m.Grads.Encoder1BnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
+						dx := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						dx := (*[Encoder1BnChannels][Encoder1BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * float64(v))
+						}
 					}
 				}
 			}
@@ -2978,14 +3773,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// encoder.0.bn (batchnorm [128]→[128]), spec line 21
 	{
-		cnt := float64(nb * Encoder0BnPositions)
-		_ = cnt
-		for c := 0; c < Encoder0BnChannels; c++ {
-			g, b := float64(m.Params.Encoder0BnWeight[c]), float64(m.Params.Encoder0BnBias[c])
-			_ = b
-			inv := float64(m.inv1[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red1
+			for c := 0; c < Encoder0BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
@@ -2994,22 +3785,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += float64(v) * float64(xh[c][s])
 					}
 				}
-			} else {
-				mean := float64(m.mean1[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-					x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					for s, v := range dy[c] {
-						sdy += float64(v)
-						sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
-					}
-				}
+				m.Grads.Encoder0BnBias[c] += float32(sdy)
+				m.Grads.Encoder0BnWeight[c] += float32(sdyh)
+				red[c], red[Encoder0BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Encoder0BnBias[c] += float32(sdy)
-			m.Grads.Encoder0BnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Encoder0BnChannels] = float64(nb * Encoder0BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Encoder0BnChannels]
+			for c := 0; c < Encoder0BnChannels; c++ {
+				g, b := float64(m.Params.Encoder0BnWeight[c]), float64(m.Params.Encoder0BnBias[c])
+				_ = b
+				k := g * float64(m.inv1[c])
+				ma, mb := red[c]/cnt, red[Encoder0BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
@@ -3018,13 +3805,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
-					dx := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = float32(k * float64(v))
+			}
+		} else {
+			cnt := float64(nb * Encoder0BnPositions)
+			_ = cnt
+			for c := 0; c < Encoder0BnChannels; c++ {
+				g, b := float64(m.Params.Encoder0BnWeight[c]), float64(m.Params.Encoder0BnBias[c])
+				_ = b
+				inv := float64(m.inv1[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * float64(xh[c][s])
+						}
+					}
+				} else {
+					mean := float64(m.mean1[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						x := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+						for s, v := range dy[c] {
+							sdy += float64(v)
+							sdyh += float64(v) * (float64(x[c][s]) - mean) * inv
+						}
+					}
+				}
+				m.Grads.Encoder0BnBias[c] += float32(sdy)
+				m.Grads.Encoder0BnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
+						dx := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d26[r]))
+						dx := (*[Encoder0BnChannels][Encoder0BnPositions]float32)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * float64(v))
+						}
 					}
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	small64 "github.com/bpgen/bpgen/generated/mlperf_tiny/ad_autoencoder/small64"
+	"github.com/bpgen/bpgen/internal/bnsynctest"
 	"github.com/bpgen/bpgen/internal/mlperftest"
 	"github.com/bpgen/bpgen/runtime"
 )
@@ -57,4 +58,31 @@ func TestLearns(t *testing.T) {
 	network.TestLearns(t, xs, xs, func(cfg *runtime.TrainConfig) {
 		cfg.Epochs, cfg.Batch, cfg.ValidationSplit, cfg.Optimizer.LR = 10, 64, 0, 0.003
 	})
+}
+
+// syncNet is the float64 reduced copy (1-D batchnorm over dense features)
+// for internal/bnsynctest's checks of synchronized batchnorm.
+var syncNet = bnsynctest.Net[small64.Input, small64.Target, *small64.Model]{
+	New:      small64.New,
+	Counters: func(m *small64.Model) []int64 { return m.State.NumBatchesTracked[:] },
+}
+
+// TestSyncBatchNorm: minibatches of 3 and 4 (BatchChunk) split across 2 and 3
+// replicas with a BatchSync train as one TrainBatch; one epoch of 11 samples
+// in minibatches of 4 on 2 and 3 workers as on one (with momentum SGD: the
+// spec's adam divides each step by the gradient's magnitude, so an element
+// whose gradient is as small as the rounding of another summation order,
+// 1e-13 here, moved 2e-9 apart); TrainBatch with the BatchSync allocates
+// nothing.
+func TestSyncBatchNorm(t *testing.T) {
+	for _, n := range []int{3, 4} {
+		xs, ys := small.Inputs(n, 5)
+		syncNet.TestSplit(t, xs, ys)
+	}
+	xs, ys := small.Inputs(11, 6)
+	cfg := small64.DefaultTrainConfig()
+	cfg.Optimizer = runtime.OptimizerConfig{Type: "momentum", LR: 0.01}
+	syncNet.TestFit(t, xs, ys, cfg)
+	xs, ys = small.Inputs(4, 7)
+	syncNet.TestZeroAllocs(t, xs, ys)
 }

@@ -688,6 +688,8 @@ type Model struct {
 
 	training bool                           // dropout on
 	rng      runtime.RNG                    // dropout masks
+	sync     *runtime.BatchSync             // batchnorm's all-reduce between replicas (SetBatchSync), or nil
+	rank     int                            // this replica's rank in sync
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv (conv2d [1 49 10]→[64 25 5]), spec line 29
@@ -703,6 +705,7 @@ type Model struct {
 	mean1  [64]float32               // running mean per channel of the last inference-mode pass
 	scale1 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift1 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red1   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.2 (relu [64 25 5]→[64 25 5]), spec line 31
 	a2 [BatchChunk][8000]float32 // output
 	// layers.3 (dropout [64 25 5]→[64 25 5]), spec line 32
@@ -721,6 +724,7 @@ type Model struct {
 	mean5  [64]float32               // running mean per channel of the last inference-mode pass
 	scale5 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift5 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red5   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
 	a6 [BatchChunk][8000]float32 // output
 	// ds.0.pw (conv2d [64 25 5]→[64 25 5]), spec line 36
@@ -733,6 +737,7 @@ type Model struct {
 	mean8  [64]float32               // running mean per channel of the last inference-mode pass
 	scale8 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift8 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red8   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.9 (relu [64 25 5]→[64 25 5]), spec line 38
 	a9 [BatchChunk][8000]float32 // output
 	// ds.1.dw (conv2d [64 25 5]→[64 25 5]), spec line 39
@@ -748,6 +753,7 @@ type Model struct {
 	mean11  [64]float32               // running mean per channel of the last inference-mode pass
 	scale11 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift11 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red11   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
 	a12 [BatchChunk][8000]float32 // output
 	// ds.1.pw (conv2d [64 25 5]→[64 25 5]), spec line 42
@@ -760,6 +766,7 @@ type Model struct {
 	mean14  [64]float32               // running mean per channel of the last inference-mode pass
 	scale14 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift14 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red14   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.15 (relu [64 25 5]→[64 25 5]), spec line 44
 	a15 [BatchChunk][8000]float32 // output
 	// ds.2.dw (conv2d [64 25 5]→[64 25 5]), spec line 45
@@ -775,6 +782,7 @@ type Model struct {
 	mean17  [64]float32               // running mean per channel of the last inference-mode pass
 	scale17 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift17 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red17   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
 	a18 [BatchChunk][8000]float32 // output
 	// ds.2.pw (conv2d [64 25 5]→[64 25 5]), spec line 48
@@ -787,6 +795,7 @@ type Model struct {
 	mean20  [64]float32               // running mean per channel of the last inference-mode pass
 	scale20 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift20 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red20   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.21 (relu [64 25 5]→[64 25 5]), spec line 50
 	a21 [BatchChunk][8000]float32 // output
 	// ds.3.dw (conv2d [64 25 5]→[64 25 5]), spec line 51
@@ -802,6 +811,7 @@ type Model struct {
 	mean23  [64]float32               // running mean per channel of the last inference-mode pass
 	scale23 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift23 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red23   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
 	a24 [BatchChunk][8000]float32 // output
 	// ds.3.pw (conv2d [64 25 5]→[64 25 5]), spec line 54
@@ -814,6 +824,7 @@ type Model struct {
 	mean26  [64]float32               // running mean per channel of the last inference-mode pass
 	scale26 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift26 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red26   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.27 (relu [64 25 5]→[64 25 5]), spec line 56
 	a27 [BatchChunk][8000]float32 // output
 	// layers.28 (dropout [64 25 5]→[64 25 5]), spec line 57
@@ -1728,33 +1739,76 @@ func (m *Model) forwardBatch(nb int) {
 	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
 	{
 		if m.training {
-			cnt := float64(nb * BnPositions)
-			for c := 0; c < BnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red1
+				for c := 0; c < BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[BnChannels] = float64(nb * BnPositions)
+				m.sync.AllReduce(m.rank, red[:BnChannels+1])
+				cnt := red[BnChannels]
+				for c := 0; c < BnChannels; c++ {
+					mean := red[c] / cnt
+					red[BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:BnChannels])
+				for c := 0; c < BnChannels; c++ {
+					mean, sq := red[BnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.BnRunningMean[c] = float32(0.99*float64(m.State.BnRunningMean[c]) + 0.01*mean)
+					m.State.BnRunningVar[c] = float32(0.99*float64(m.State.BnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], BnChannels, BnPositions)
+					runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.BnWeight[:], m.Params.BnBias[:], BnChannels, BnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * BnPositions)
+				for c := 0; c < BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.BnRunningMean[c] = float32(0.99*float64(m.State.BnRunningMean[c]) + 0.01*mean)
+					m.State.BnRunningVar[c] = float32(0.99*float64(m.State.BnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], BnChannels, BnPositions)
+					runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.BnWeight[:], m.Params.BnBias[:], BnChannels, BnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.BnRunningMean[c] = float32(0.99*float64(m.State.BnRunningMean[c]) + 0.01*mean)
-				m.State.BnRunningVar[c] = float32(0.99*float64(m.State.BnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[0]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], BnChannels, BnPositions)
-				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.BnWeight[:], m.Params.BnBias[:], BnChannels, BnPositions)
 			}
 		}
 	}
@@ -1817,33 +1871,76 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34
 	{
 		if m.training {
-			cnt := float64(nb * Ds0DwBnPositions)
-			for c := 0; c < Ds0DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red5
+				for c := 0; c < Ds0DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Ds0DwBnChannels] = float64(nb * Ds0DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Ds0DwBnChannels+1])
+				cnt := red[Ds0DwBnChannels]
+				for c := 0; c < Ds0DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Ds0DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Ds0DwBnChannels])
+				for c := 0; c < Ds0DwBnChannels; c++ {
+					mean, sq := red[Ds0DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv5[c], m.shift5[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds0DwBnRunningMean[c] = float32(0.99*float64(m.State.Ds0DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds0DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds0DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
+					runtime.ScaleShiftRows32(m.a5[r][:], m.xhat5[r][:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], Ds0DwBnChannels, Ds0DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Ds0DwBnPositions)
+				for c := 0; c < Ds0DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv5[c], m.shift5[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds0DwBnRunningMean[c] = float32(0.99*float64(m.State.Ds0DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds0DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds0DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
+					runtime.ScaleShiftRows32(m.a5[r][:], m.xhat5[r][:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], Ds0DwBnChannels, Ds0DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv5[c], m.shift5[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Ds0DwBnRunningMean[c] = float32(0.99*float64(m.State.Ds0DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Ds0DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds0DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[1]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
-				runtime.ScaleShiftRows32(m.a5[r][:], m.xhat5[r][:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], Ds0DwBnChannels, Ds0DwBnPositions)
 			}
 		}
 	}
@@ -1881,33 +1978,76 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
 	{
 		if m.training {
-			cnt := float64(nb * Ds0PwBnPositions)
-			for c := 0; c < Ds0PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red8
+				for c := 0; c < Ds0PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Ds0PwBnChannels] = float64(nb * Ds0PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Ds0PwBnChannels+1])
+				cnt := red[Ds0PwBnChannels]
+				for c := 0; c < Ds0PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Ds0PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Ds0PwBnChannels])
+				for c := 0; c < Ds0PwBnChannels; c++ {
+					mean, sq := red[Ds0PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv8[c], m.shift8[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds0PwBnRunningMean[c] = float32(0.99*float64(m.State.Ds0PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds0PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds0PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[2]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
+					runtime.ScaleShiftRows32(m.a8[r][:], m.xhat8[r][:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], Ds0PwBnChannels, Ds0PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Ds0PwBnPositions)
+				for c := 0; c < Ds0PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv8[c], m.shift8[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds0PwBnRunningMean[c] = float32(0.99*float64(m.State.Ds0PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds0PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds0PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[2]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
+					runtime.ScaleShiftRows32(m.a8[r][:], m.xhat8[r][:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], Ds0PwBnChannels, Ds0PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv8[c], m.shift8[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Ds0PwBnRunningMean[c] = float32(0.99*float64(m.State.Ds0PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Ds0PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds0PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[2]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
-				runtime.ScaleShiftRows32(m.a8[r][:], m.xhat8[r][:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], Ds0PwBnChannels, Ds0PwBnPositions)
 			}
 		}
 	}
@@ -1954,33 +2094,76 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
 	{
 		if m.training {
-			cnt := float64(nb * Ds1DwBnPositions)
-			for c := 0; c < Ds1DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red11
+				for c := 0; c < Ds1DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Ds1DwBnChannels] = float64(nb * Ds1DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Ds1DwBnChannels+1])
+				cnt := red[Ds1DwBnChannels]
+				for c := 0; c < Ds1DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Ds1DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Ds1DwBnChannels])
+				for c := 0; c < Ds1DwBnChannels; c++ {
+					mean, sq := red[Ds1DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv11[c], m.shift11[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds1DwBnRunningMean[c] = float32(0.99*float64(m.State.Ds1DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds1DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds1DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[3]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
+					runtime.ScaleShiftRows32(m.a11[r][:], m.xhat11[r][:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], Ds1DwBnChannels, Ds1DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Ds1DwBnPositions)
+				for c := 0; c < Ds1DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv11[c], m.shift11[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds1DwBnRunningMean[c] = float32(0.99*float64(m.State.Ds1DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds1DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds1DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[3]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
+					runtime.ScaleShiftRows32(m.a11[r][:], m.xhat11[r][:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], Ds1DwBnChannels, Ds1DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv11[c], m.shift11[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Ds1DwBnRunningMean[c] = float32(0.99*float64(m.State.Ds1DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Ds1DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds1DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[3]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
-				runtime.ScaleShiftRows32(m.a11[r][:], m.xhat11[r][:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], Ds1DwBnChannels, Ds1DwBnPositions)
 			}
 		}
 	}
@@ -2018,33 +2201,76 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
 	{
 		if m.training {
-			cnt := float64(nb * Ds1PwBnPositions)
-			for c := 0; c < Ds1PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red14
+				for c := 0; c < Ds1PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Ds1PwBnChannels] = float64(nb * Ds1PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Ds1PwBnChannels+1])
+				cnt := red[Ds1PwBnChannels]
+				for c := 0; c < Ds1PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Ds1PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Ds1PwBnChannels])
+				for c := 0; c < Ds1PwBnChannels; c++ {
+					mean, sq := red[Ds1PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv14[c], m.shift14[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds1PwBnRunningMean[c] = float32(0.99*float64(m.State.Ds1PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds1PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds1PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[4]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
+					runtime.ScaleShiftRows32(m.a14[r][:], m.xhat14[r][:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], Ds1PwBnChannels, Ds1PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Ds1PwBnPositions)
+				for c := 0; c < Ds1PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv14[c], m.shift14[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds1PwBnRunningMean[c] = float32(0.99*float64(m.State.Ds1PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds1PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds1PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[4]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
+					runtime.ScaleShiftRows32(m.a14[r][:], m.xhat14[r][:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], Ds1PwBnChannels, Ds1PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv14[c], m.shift14[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Ds1PwBnRunningMean[c] = float32(0.99*float64(m.State.Ds1PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Ds1PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds1PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[4]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
-				runtime.ScaleShiftRows32(m.a14[r][:], m.xhat14[r][:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], Ds1PwBnChannels, Ds1PwBnPositions)
 			}
 		}
 	}
@@ -2091,33 +2317,76 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
 	{
 		if m.training {
-			cnt := float64(nb * Ds2DwBnPositions)
-			for c := 0; c < Ds2DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red17
+				for c := 0; c < Ds2DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Ds2DwBnChannels] = float64(nb * Ds2DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Ds2DwBnChannels+1])
+				cnt := red[Ds2DwBnChannels]
+				for c := 0; c < Ds2DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Ds2DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Ds2DwBnChannels])
+				for c := 0; c < Ds2DwBnChannels; c++ {
+					mean, sq := red[Ds2DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv17[c], m.shift17[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds2DwBnRunningMean[c] = float32(0.99*float64(m.State.Ds2DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds2DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds2DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[5]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat17[r][:], m.a16[r][:], m.inv17[:], m.shift17[:], Ds2DwBnChannels, Ds2DwBnPositions)
+					runtime.ScaleShiftRows32(m.a17[r][:], m.xhat17[r][:], m.Params.Ds2DwBnWeight[:], m.Params.Ds2DwBnBias[:], Ds2DwBnChannels, Ds2DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Ds2DwBnPositions)
+				for c := 0; c < Ds2DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv17[c], m.shift17[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds2DwBnRunningMean[c] = float32(0.99*float64(m.State.Ds2DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds2DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds2DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[5]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat17[r][:], m.a16[r][:], m.inv17[:], m.shift17[:], Ds2DwBnChannels, Ds2DwBnPositions)
+					runtime.ScaleShiftRows32(m.a17[r][:], m.xhat17[r][:], m.Params.Ds2DwBnWeight[:], m.Params.Ds2DwBnBias[:], Ds2DwBnChannels, Ds2DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv17[c], m.shift17[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Ds2DwBnRunningMean[c] = float32(0.99*float64(m.State.Ds2DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Ds2DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds2DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[5]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat17[r][:], m.a16[r][:], m.inv17[:], m.shift17[:], Ds2DwBnChannels, Ds2DwBnPositions)
-				runtime.ScaleShiftRows32(m.a17[r][:], m.xhat17[r][:], m.Params.Ds2DwBnWeight[:], m.Params.Ds2DwBnBias[:], Ds2DwBnChannels, Ds2DwBnPositions)
 			}
 		}
 	}
@@ -2155,33 +2424,76 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
 	{
 		if m.training {
-			cnt := float64(nb * Ds2PwBnPositions)
-			for c := 0; c < Ds2PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red20
+				for c := 0; c < Ds2PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Ds2PwBnChannels] = float64(nb * Ds2PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Ds2PwBnChannels+1])
+				cnt := red[Ds2PwBnChannels]
+				for c := 0; c < Ds2PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Ds2PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Ds2PwBnChannels])
+				for c := 0; c < Ds2PwBnChannels; c++ {
+					mean, sq := red[Ds2PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv20[c], m.shift20[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds2PwBnRunningMean[c] = float32(0.99*float64(m.State.Ds2PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds2PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds2PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[6]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat20[r][:], m.a19[r][:], m.inv20[:], m.shift20[:], Ds2PwBnChannels, Ds2PwBnPositions)
+					runtime.ScaleShiftRows32(m.a20[r][:], m.xhat20[r][:], m.Params.Ds2PwBnWeight[:], m.Params.Ds2PwBnBias[:], Ds2PwBnChannels, Ds2PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Ds2PwBnPositions)
+				for c := 0; c < Ds2PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv20[c], m.shift20[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds2PwBnRunningMean[c] = float32(0.99*float64(m.State.Ds2PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds2PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds2PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[6]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat20[r][:], m.a19[r][:], m.inv20[:], m.shift20[:], Ds2PwBnChannels, Ds2PwBnPositions)
+					runtime.ScaleShiftRows32(m.a20[r][:], m.xhat20[r][:], m.Params.Ds2PwBnWeight[:], m.Params.Ds2PwBnBias[:], Ds2PwBnChannels, Ds2PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv20[c], m.shift20[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Ds2PwBnRunningMean[c] = float32(0.99*float64(m.State.Ds2PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Ds2PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds2PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[6]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat20[r][:], m.a19[r][:], m.inv20[:], m.shift20[:], Ds2PwBnChannels, Ds2PwBnPositions)
-				runtime.ScaleShiftRows32(m.a20[r][:], m.xhat20[r][:], m.Params.Ds2PwBnWeight[:], m.Params.Ds2PwBnBias[:], Ds2PwBnChannels, Ds2PwBnPositions)
 			}
 		}
 	}
@@ -2228,33 +2540,76 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
 	{
 		if m.training {
-			cnt := float64(nb * Ds3DwBnPositions)
-			for c := 0; c < Ds3DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red23
+				for c := 0; c < Ds3DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Ds3DwBnChannels] = float64(nb * Ds3DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Ds3DwBnChannels+1])
+				cnt := red[Ds3DwBnChannels]
+				for c := 0; c < Ds3DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Ds3DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Ds3DwBnChannels])
+				for c := 0; c < Ds3DwBnChannels; c++ {
+					mean, sq := red[Ds3DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv23[c], m.shift23[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds3DwBnRunningMean[c] = float32(0.99*float64(m.State.Ds3DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds3DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds3DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[7]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat23[r][:], m.a22[r][:], m.inv23[:], m.shift23[:], Ds3DwBnChannels, Ds3DwBnPositions)
+					runtime.ScaleShiftRows32(m.a23[r][:], m.xhat23[r][:], m.Params.Ds3DwBnWeight[:], m.Params.Ds3DwBnBias[:], Ds3DwBnChannels, Ds3DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Ds3DwBnPositions)
+				for c := 0; c < Ds3DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv23[c], m.shift23[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds3DwBnRunningMean[c] = float32(0.99*float64(m.State.Ds3DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds3DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds3DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[7]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat23[r][:], m.a22[r][:], m.inv23[:], m.shift23[:], Ds3DwBnChannels, Ds3DwBnPositions)
+					runtime.ScaleShiftRows32(m.a23[r][:], m.xhat23[r][:], m.Params.Ds3DwBnWeight[:], m.Params.Ds3DwBnBias[:], Ds3DwBnChannels, Ds3DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv23[c], m.shift23[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Ds3DwBnRunningMean[c] = float32(0.99*float64(m.State.Ds3DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Ds3DwBnRunningVar[c] = float32(0.99*float64(m.State.Ds3DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[7]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat23[r][:], m.a22[r][:], m.inv23[:], m.shift23[:], Ds3DwBnChannels, Ds3DwBnPositions)
-				runtime.ScaleShiftRows32(m.a23[r][:], m.xhat23[r][:], m.Params.Ds3DwBnWeight[:], m.Params.Ds3DwBnBias[:], Ds3DwBnChannels, Ds3DwBnPositions)
 			}
 		}
 	}
@@ -2292,33 +2647,76 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
 	{
 		if m.training {
-			cnt := float64(nb * Ds3PwBnPositions)
-			for c := 0; c < Ds3PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red26
+				for c := 0; c < Ds3PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Ds3PwBnChannels] = float64(nb * Ds3PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Ds3PwBnChannels+1])
+				cnt := red[Ds3PwBnChannels]
+				for c := 0; c < Ds3PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Ds3PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Ds3PwBnChannels])
+				for c := 0; c < Ds3PwBnChannels; c++ {
+					mean, sq := red[Ds3PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv26[c], m.shift26[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds3PwBnRunningMean[c] = float32(0.99*float64(m.State.Ds3PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds3PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds3PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[8]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat26[r][:], m.a25[r][:], m.inv26[:], m.shift26[:], Ds3PwBnChannels, Ds3PwBnPositions)
+					runtime.ScaleShiftRows32(m.a26[r][:], m.xhat26[r][:], m.Params.Ds3PwBnWeight[:], m.Params.Ds3PwBnBias[:], Ds3PwBnChannels, Ds3PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Ds3PwBnPositions)
+				for c := 0; c < Ds3PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv26[c], m.shift26[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds3PwBnRunningMean[c] = float32(0.99*float64(m.State.Ds3PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Ds3PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds3PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[8]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat26[r][:], m.a25[r][:], m.inv26[:], m.shift26[:], Ds3PwBnChannels, Ds3PwBnPositions)
+					runtime.ScaleShiftRows32(m.a26[r][:], m.xhat26[r][:], m.Params.Ds3PwBnWeight[:], m.Params.Ds3PwBnBias[:], Ds3PwBnChannels, Ds3PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv26[c], m.shift26[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Ds3PwBnRunningMean[c] = float32(0.99*float64(m.State.Ds3PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Ds3PwBnRunningVar[c] = float32(0.99*float64(m.State.Ds3PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[8]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat26[r][:], m.a25[r][:], m.inv26[:], m.shift26[:], Ds3PwBnChannels, Ds3PwBnPositions)
-				runtime.ScaleShiftRows32(m.a26[r][:], m.xhat26[r][:], m.Params.Ds3PwBnWeight[:], m.Params.Ds3PwBnBias[:], Ds3PwBnChannels, Ds3PwBnPositions)
 			}
 		}
 	}
@@ -2418,6 +2816,15 @@ func (m *Model) CoupledBatch() int {
 	return BatchChunk
 }
 
+// SetBatchSync makes TrainBatch take batchnorm's statistics over the whole
+// minibatch whose parts the replicas sharing s train, m being rank rank: the
+// per-channel sums are all-reduced through s, the gradients of the batchnorm
+// parameters stay sums over m's part (runtime.BatchSyncer; Fit's worker pool
+// sets it). With s nil, the statistics are those of m's own batch.
+func (m *Model) SetBatchSync(s *runtime.BatchSync, rank int) {
+	m.sync, m.rank = s, rank
+}
+
 // backwardBatch runs the backward pass of the first nb rows from the gradient in
 // the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
 // it skips the input gradient where no parameter needs it.
@@ -2485,14 +2892,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.3.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 55
 	{
-		cnt := float64(nb * Ds3PwBnPositions)
-		_ = cnt
-		for c := 0; c < Ds3PwBnChannels; c++ {
-			g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
-			_ = b
-			inv := float64(m.inv26[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red26
+			for c := 0; c < Ds3PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 					xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
@@ -2500,22 +2903,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean26[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-					x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Ds3PwBnBias[c] += float32(sdy)
+				m.Grads.Ds3PwBnWeight[c] += float32(sdyh)
+				red[c], red[Ds3PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Ds3PwBnBias[c] += float32(sdy)
-			m.Grads.Ds3PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Ds3PwBnChannels] = float64(nb * Ds3PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Ds3PwBnChannels]
+			for c := 0; c < Ds3PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv26[c])
+				ma, mb := red[c]/cnt, red[Ds3PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 					xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
@@ -2524,9 +2923,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale26[c], m.shift26[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Ds3PwBnPositions)
+			_ = cnt
+			for c := 0; c < Ds3PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds3PwBnWeight[c]), float64(m.Params.Ds3PwBnBias[c])
+				_ = b
+				inv := float64(m.inv26[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean26[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						x := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.a25[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Ds3PwBnBias[c] += float32(sdy)
+				m.Grads.Ds3PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						xh := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.xhat26[r]))
+						dx := (*[Ds3PwBnChannels][Ds3PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale26[c], m.shift26[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -2571,14 +3012,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.3.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 52
 	{
-		cnt := float64(nb * Ds3DwBnPositions)
-		_ = cnt
-		for c := 0; c < Ds3DwBnChannels; c++ {
-			g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
-			_ = b
-			inv := float64(m.inv23[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red23
+			for c := 0; c < Ds3DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 					xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
@@ -2586,22 +3023,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean23[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-					x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Ds3DwBnBias[c] += float32(sdy)
+				m.Grads.Ds3DwBnWeight[c] += float32(sdyh)
+				red[c], red[Ds3DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Ds3DwBnBias[c] += float32(sdy)
-			m.Grads.Ds3DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Ds3DwBnChannels] = float64(nb * Ds3DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Ds3DwBnChannels]
+			for c := 0; c < Ds3DwBnChannels; c++ {
+				g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv23[c])
+				ma, mb := red[c]/cnt, red[Ds3DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 					xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
@@ -2610,9 +3043,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale23[c], m.shift23[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Ds3DwBnPositions)
+			_ = cnt
+			for c := 0; c < Ds3DwBnChannels; c++ {
+				g, b := float64(m.Params.Ds3DwBnWeight[c]), float64(m.Params.Ds3DwBnBias[c])
+				_ = b
+				inv := float64(m.inv23[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean23[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						x := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.a22[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Ds3DwBnBias[c] += float32(sdy)
+				m.Grads.Ds3DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						xh := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.xhat23[r]))
+						dx := (*[Ds3DwBnChannels][Ds3DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale23[c], m.shift23[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -2667,14 +3142,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.2.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 49
 	{
-		cnt := float64(nb * Ds2PwBnPositions)
-		_ = cnt
-		for c := 0; c < Ds2PwBnChannels; c++ {
-			g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
-			_ = b
-			inv := float64(m.inv20[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red20
+			for c := 0; c < Ds2PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 					xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
@@ -2682,22 +3153,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean20[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-					x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Ds2PwBnBias[c] += float32(sdy)
+				m.Grads.Ds2PwBnWeight[c] += float32(sdyh)
+				red[c], red[Ds2PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Ds2PwBnBias[c] += float32(sdy)
-			m.Grads.Ds2PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Ds2PwBnChannels] = float64(nb * Ds2PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Ds2PwBnChannels]
+			for c := 0; c < Ds2PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv20[c])
+				ma, mb := red[c]/cnt, red[Ds2PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 					xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
@@ -2706,9 +3173,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale20[c], m.shift20[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Ds2PwBnPositions)
+			_ = cnt
+			for c := 0; c < Ds2PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds2PwBnWeight[c]), float64(m.Params.Ds2PwBnBias[c])
+				_ = b
+				inv := float64(m.inv20[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean20[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						x := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.a19[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Ds2PwBnBias[c] += float32(sdy)
+				m.Grads.Ds2PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						xh := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.xhat20[r]))
+						dx := (*[Ds2PwBnChannels][Ds2PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale20[c], m.shift20[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -2753,14 +3262,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.2.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 46
 	{
-		cnt := float64(nb * Ds2DwBnPositions)
-		_ = cnt
-		for c := 0; c < Ds2DwBnChannels; c++ {
-			g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
-			_ = b
-			inv := float64(m.inv17[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red17
+			for c := 0; c < Ds2DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 					xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
@@ -2768,22 +3273,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean17[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-					x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Ds2DwBnBias[c] += float32(sdy)
+				m.Grads.Ds2DwBnWeight[c] += float32(sdyh)
+				red[c], red[Ds2DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Ds2DwBnBias[c] += float32(sdy)
-			m.Grads.Ds2DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Ds2DwBnChannels] = float64(nb * Ds2DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Ds2DwBnChannels]
+			for c := 0; c < Ds2DwBnChannels; c++ {
+				g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv17[c])
+				ma, mb := red[c]/cnt, red[Ds2DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 					xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
@@ -2792,9 +3293,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale17[c], m.shift17[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Ds2DwBnPositions)
+			_ = cnt
+			for c := 0; c < Ds2DwBnChannels; c++ {
+				g, b := float64(m.Params.Ds2DwBnWeight[c]), float64(m.Params.Ds2DwBnBias[c])
+				_ = b
+				inv := float64(m.inv17[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean17[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						x := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.a16[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Ds2DwBnBias[c] += float32(sdy)
+				m.Grads.Ds2DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						xh := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.xhat17[r]))
+						dx := (*[Ds2DwBnChannels][Ds2DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale17[c], m.shift17[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -2849,14 +3392,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.1.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 43
 	{
-		cnt := float64(nb * Ds1PwBnPositions)
-		_ = cnt
-		for c := 0; c < Ds1PwBnChannels; c++ {
-			g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
-			_ = b
-			inv := float64(m.inv14[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red14
+			for c := 0; c < Ds1PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
@@ -2864,22 +3403,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean14[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Ds1PwBnBias[c] += float32(sdy)
+				m.Grads.Ds1PwBnWeight[c] += float32(sdyh)
+				red[c], red[Ds1PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Ds1PwBnBias[c] += float32(sdy)
-			m.Grads.Ds1PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Ds1PwBnChannels] = float64(nb * Ds1PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Ds1PwBnChannels]
+			for c := 0; c < Ds1PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv14[c])
+				ma, mb := red[c]/cnt, red[Ds1PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
@@ -2888,9 +3423,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale14[c], m.shift14[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Ds1PwBnPositions)
+			_ = cnt
+			for c := 0; c < Ds1PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds1PwBnWeight[c]), float64(m.Params.Ds1PwBnBias[c])
+				_ = b
+				inv := float64(m.inv14[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean14[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.a13[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Ds1PwBnBias[c] += float32(sdy)
+				m.Grads.Ds1PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.xhat14[r]))
+						dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale14[c], m.shift14[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -2935,14 +3512,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.1.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 40
 	{
-		cnt := float64(nb * Ds1DwBnPositions)
-		_ = cnt
-		for c := 0; c < Ds1DwBnChannels; c++ {
-			g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
-			_ = b
-			inv := float64(m.inv11[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red11
+			for c := 0; c < Ds1DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
@@ -2950,22 +3523,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean11[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Ds1DwBnBias[c] += float32(sdy)
+				m.Grads.Ds1DwBnWeight[c] += float32(sdyh)
+				red[c], red[Ds1DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Ds1DwBnBias[c] += float32(sdy)
-			m.Grads.Ds1DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Ds1DwBnChannels] = float64(nb * Ds1DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Ds1DwBnChannels]
+			for c := 0; c < Ds1DwBnChannels; c++ {
+				g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv11[c])
+				ma, mb := red[c]/cnt, red[Ds1DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
@@ -2974,9 +3543,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale11[c], m.shift11[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Ds1DwBnPositions)
+			_ = cnt
+			for c := 0; c < Ds1DwBnChannels; c++ {
+				g, b := float64(m.Params.Ds1DwBnWeight[c]), float64(m.Params.Ds1DwBnBias[c])
+				_ = b
+				inv := float64(m.inv11[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean11[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.a10[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Ds1DwBnBias[c] += float32(sdy)
+				m.Grads.Ds1DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.xhat11[r]))
+						dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale11[c], m.shift11[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -3031,14 +3642,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.0.pw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 37
 	{
-		cnt := float64(nb * Ds0PwBnPositions)
-		_ = cnt
-		for c := 0; c < Ds0PwBnChannels; c++ {
-			g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
-			_ = b
-			inv := float64(m.inv8[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red8
+			for c := 0; c < Ds0PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
@@ -3046,22 +3653,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean8[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
-					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Ds0PwBnBias[c] += float32(sdy)
+				m.Grads.Ds0PwBnWeight[c] += float32(sdyh)
+				red[c], red[Ds0PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Ds0PwBnBias[c] += float32(sdy)
-			m.Grads.Ds0PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Ds0PwBnChannels] = float64(nb * Ds0PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Ds0PwBnChannels]
+			for c := 0; c < Ds0PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv8[c])
+				ma, mb := red[c]/cnt, red[Ds0PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
 					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
@@ -3070,9 +3673,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale8[c], m.shift8[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Ds0PwBnPositions)
+			_ = cnt
+			for c := 0; c < Ds0PwBnChannels; c++ {
+				g, b := float64(m.Params.Ds0PwBnWeight[c]), float64(m.Params.Ds0PwBnBias[c])
+				_ = b
+				inv := float64(m.inv8[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean8[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.a7[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Ds0PwBnBias[c] += float32(sdy)
+				m.Grads.Ds0PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.xhat8[r]))
+						dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale8[c], m.shift8[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -3117,14 +3762,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.0.dw_bn (batchnorm [64 25 5]→[64 25 5]), spec line 34
 	{
-		cnt := float64(nb * Ds0DwBnPositions)
-		_ = cnt
-		for c := 0; c < Ds0DwBnChannels; c++ {
-			g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
-			_ = b
-			inv := float64(m.inv5[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red5
+			for c := 0; c < Ds0DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
@@ -3132,22 +3773,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean5[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Ds0DwBnBias[c] += float32(sdy)
+				m.Grads.Ds0DwBnWeight[c] += float32(sdyh)
+				red[c], red[Ds0DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Ds0DwBnBias[c] += float32(sdy)
-			m.Grads.Ds0DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Ds0DwBnChannels] = float64(nb * Ds0DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Ds0DwBnChannels]
+			for c := 0; c < Ds0DwBnChannels; c++ {
+				g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv5[c])
+				ma, mb := red[c]/cnt, red[Ds0DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
@@ -3156,9 +3793,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale5[c], m.shift5[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Ds0DwBnPositions)
+			_ = cnt
+			for c := 0; c < Ds0DwBnChannels; c++ {
+				g, b := float64(m.Params.Ds0DwBnWeight[c]), float64(m.Params.Ds0DwBnBias[c])
+				_ = b
+				inv := float64(m.inv5[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean5[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.a4[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Ds0DwBnBias[c] += float32(sdy)
+				m.Grads.Ds0DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.xhat5[r]))
+						dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale5[c], m.shift5[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -3226,14 +3905,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// bn (batchnorm [64 25 5]→[64 25 5]), spec line 30
 	{
-		cnt := float64(nb * BnPositions)
-		_ = cnt
-		for c := 0; c < BnChannels; c++ {
-			g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
-			_ = b
-			inv := float64(m.inv1[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red1
+			for c := 0; c < BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 					xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
@@ -3241,22 +3916,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean1[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
-					x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.BnBias[c] += float32(sdy)
+				m.Grads.BnWeight[c] += float32(sdyh)
+				red[c], red[BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.BnBias[c] += float32(sdy)
-			m.Grads.BnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*BnChannels] = float64(nb * BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*BnChannels]
+			for c := 0; c < BnChannels; c++ {
+				g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
+				_ = b
+				k := g * float64(m.inv1[c])
+				ma, mb := red[c]/cnt, red[BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
 					xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
@@ -3265,9 +3936,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale1[c], m.shift1[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * BnPositions)
+			_ = cnt
+			for c := 0; c < BnChannels; c++ {
+				g, b := float64(m.Params.BnWeight[c]), float64(m.Params.BnBias[c])
+				_ = b
+				inv := float64(m.inv1[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean1[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						x := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.a0[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.BnBias[c] += float32(sdy)
+				m.Grads.BnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d27[r]))
+						xh := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.xhat1[r]))
+						dx := (*[BnChannels][BnPositions]float32)(unsafe.Pointer(&m.d28[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale1[c], m.shift1[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {

@@ -640,6 +640,8 @@ type Model struct {
 
 	training bool                           // dropout on
 	rng      runtime.RNG                    // dropout masks
+	sync     *runtime.BatchSync             // batchnorm's all-reduce between replicas (SetBatchSync), or nil
+	rank     int                            // this replica's rank in sync
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [3 32 32]→[16 32 32]), spec line 28
@@ -656,6 +658,7 @@ type Model struct {
 	mean1  [16]float32                // running mean per channel of the last inference-mode pass
 	scale1 [16]float32                // γ/√(running_var + eps) per channel (inference mode)
 	shift1 [16]float32                // β − running_mean·scale per channel (inference mode)
+	red1   [33]float64                // per-channel sums all-reduced between replicas (SetBatchSync)
 	// relu1 (relu [16 32 32]→[16 32 32]), spec line 30
 	a2 [BatchChunk][16384]float32 // output
 	// stack1.conv1 (conv2d [16 32 32]→[16 32 32]), spec line 31
@@ -672,6 +675,7 @@ type Model struct {
 	mean4  [16]float32                // running mean per channel of the last inference-mode pass
 	scale4 [16]float32                // γ/√(running_var + eps) per channel (inference mode)
 	shift4 [16]float32                // β − running_mean·scale per channel (inference mode)
+	red4   [33]float64                // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.5 (relu [16 32 32]→[16 32 32]), spec line 33
 	a5 [BatchChunk][16384]float32 // output
 	// stack1.conv2 (conv2d [16 32 32]→[16 32 32]), spec line 34
@@ -688,6 +692,7 @@ type Model struct {
 	mean7  [16]float32                // running mean per channel of the last inference-mode pass
 	scale7 [16]float32                // γ/√(running_var + eps) per channel (inference mode)
 	shift7 [16]float32                // β − running_mean·scale per channel (inference mode)
+	red7   [33]float64                // per-channel sums all-reduced between replicas (SetBatchSync)
 	// stack1.add (add [16 32 32]→[16 32 32]), spec line 36
 	a8 [BatchChunk][16384]float32 // output
 	// stack1.out (relu [16 32 32]→[16 32 32]), spec line 37
@@ -705,6 +710,7 @@ type Model struct {
 	mean11  [32]float32               // running mean per channel of the last inference-mode pass
 	scale11 [32]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift11 [32]float32               // β − running_mean·scale per channel (inference mode)
+	red11   [65]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.12 (relu [32 16 16]→[32 16 16]), spec line 40
 	a12 [BatchChunk][8192]float32 // output
 	// stack2.conv2 (conv2d [32 16 16]→[32 16 16]), spec line 41
@@ -721,6 +727,7 @@ type Model struct {
 	mean14  [32]float32               // running mean per channel of the last inference-mode pass
 	scale14 [32]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift14 [32]float32               // β − running_mean·scale per channel (inference mode)
+	red14   [65]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// stack2.shortcut (conv2d [16 32 32]→[32 16 16]), spec line 43
 	a15     [BatchChunk][8192]float32 // output
 	cols15  [16][256]float32          // im2col of one sample's padded input (batched pass)
@@ -743,6 +750,7 @@ type Model struct {
 	mean19  [64]float32               // running mean per channel of the last inference-mode pass
 	scale19 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift19 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red19   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.20 (relu [64 8 8]→[64 8 8]), spec line 48
 	a20 [BatchChunk][4096]float32 // output
 	// stack3.conv2 (conv2d [64 8 8]→[64 8 8]), spec line 49
@@ -758,6 +766,7 @@ type Model struct {
 	mean22  [64]float32               // running mean per channel of the last inference-mode pass
 	scale22 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift22 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red22   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// stack3.shortcut (conv2d [32 16 16]→[64 8 8]), spec line 51
 	a23     [BatchChunk][4096]float32 // output
 	cols23  [32][64]float32           // im2col of one sample's padded input (batched pass)
@@ -1486,33 +1495,76 @@ func (m *Model) forwardBatch(nb int) {
 	// bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 29
 	{
 		if m.training {
-			cnt := float64(nb * Bn1Positions)
-			for c := 0; c < Bn1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red1
+				for c := 0; c < Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Bn1Channels] = float64(nb * Bn1Positions)
+				m.sync.AllReduce(m.rank, red[:Bn1Channels+1])
+				cnt := red[Bn1Channels]
+				for c := 0; c < Bn1Channels; c++ {
+					mean := red[c] / cnt
+					red[Bn1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Bn1Channels])
+				for c := 0; c < Bn1Channels; c++ {
+					mean, sq := red[Bn1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Bn1RunningMean[c] = float32(0.99*float64(m.State.Bn1RunningMean[c]) + 0.01*mean)
+					m.State.Bn1RunningVar[c] = float32(0.99*float64(m.State.Bn1RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+					runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Bn1Positions)
+				for c := 0; c < Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Bn1RunningMean[c] = float32(0.99*float64(m.State.Bn1RunningMean[c]) + 0.01*mean)
+					m.State.Bn1RunningVar[c] = float32(0.99*float64(m.State.Bn1RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+					runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Bn1RunningMean[c] = float32(0.99*float64(m.State.Bn1RunningMean[c]) + 0.01*mean)
-				m.State.Bn1RunningVar[c] = float32(0.99*float64(m.State.Bn1RunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[0]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -1551,33 +1603,76 @@ func (m *Model) forwardBatch(nb int) {
 	// stack1.bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 32
 	{
 		if m.training {
-			cnt := float64(nb * Stack1Bn1Positions)
-			for c := 0; c < Stack1Bn1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red4
+				for c := 0; c < Stack1Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Stack1Bn1Channels] = float64(nb * Stack1Bn1Positions)
+				m.sync.AllReduce(m.rank, red[:Stack1Bn1Channels+1])
+				cnt := red[Stack1Bn1Channels]
+				for c := 0; c < Stack1Bn1Channels; c++ {
+					mean := red[c] / cnt
+					red[Stack1Bn1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Stack1Bn1Channels])
+				for c := 0; c < Stack1Bn1Channels; c++ {
+					mean, sq := red[Stack1Bn1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv4[c], m.shift4[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack1Bn1RunningMean[c] = float32(0.99*float64(m.State.Stack1Bn1RunningMean[c]) + 0.01*mean)
+					m.State.Stack1Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack1Bn1RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
+					runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], Stack1Bn1Channels, Stack1Bn1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Stack1Bn1Positions)
+				for c := 0; c < Stack1Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv4[c], m.shift4[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack1Bn1RunningMean[c] = float32(0.99*float64(m.State.Stack1Bn1RunningMean[c]) + 0.01*mean)
+					m.State.Stack1Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack1Bn1RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
+					runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], Stack1Bn1Channels, Stack1Bn1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv4[c], m.shift4[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Stack1Bn1RunningMean[c] = float32(0.99*float64(m.State.Stack1Bn1RunningMean[c]) + 0.01*mean)
-				m.State.Stack1Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack1Bn1RunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[1]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
-				runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], Stack1Bn1Channels, Stack1Bn1Positions)
 			}
 		}
 	}
@@ -1616,33 +1711,76 @@ func (m *Model) forwardBatch(nb int) {
 	// stack1.bn2 (batchnorm [16 32 32]→[16 32 32]), spec line 35
 	{
 		if m.training {
-			cnt := float64(nb * Stack1Bn2Positions)
-			for c := 0; c < Stack1Bn2Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red7
+				for c := 0; c < Stack1Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Stack1Bn2Channels] = float64(nb * Stack1Bn2Positions)
+				m.sync.AllReduce(m.rank, red[:Stack1Bn2Channels+1])
+				cnt := red[Stack1Bn2Channels]
+				for c := 0; c < Stack1Bn2Channels; c++ {
+					mean := red[c] / cnt
+					red[Stack1Bn2Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Stack1Bn2Channels])
+				for c := 0; c < Stack1Bn2Channels; c++ {
+					mean, sq := red[Stack1Bn2Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv7[c], m.shift7[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack1Bn2RunningMean[c] = float32(0.99*float64(m.State.Stack1Bn2RunningMean[c]) + 0.01*mean)
+					m.State.Stack1Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack1Bn2RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[2]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
+					runtime.ScaleShiftRows32(m.a7[r][:], m.xhat7[r][:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], Stack1Bn2Channels, Stack1Bn2Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Stack1Bn2Positions)
+				for c := 0; c < Stack1Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv7[c], m.shift7[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack1Bn2RunningMean[c] = float32(0.99*float64(m.State.Stack1Bn2RunningMean[c]) + 0.01*mean)
+					m.State.Stack1Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack1Bn2RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[2]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
+					runtime.ScaleShiftRows32(m.a7[r][:], m.xhat7[r][:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], Stack1Bn2Channels, Stack1Bn2Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv7[c], m.shift7[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Stack1Bn2RunningMean[c] = float32(0.99*float64(m.State.Stack1Bn2RunningMean[c]) + 0.01*mean)
-				m.State.Stack1Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack1Bn2RunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[2]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
-				runtime.ScaleShiftRows32(m.a7[r][:], m.xhat7[r][:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], Stack1Bn2Channels, Stack1Bn2Positions)
 			}
 		}
 	}
@@ -1698,33 +1836,76 @@ func (m *Model) forwardBatch(nb int) {
 	// stack2.bn1 (batchnorm [32 16 16]→[32 16 16]), spec line 39
 	{
 		if m.training {
-			cnt := float64(nb * Stack2Bn1Positions)
-			for c := 0; c < Stack2Bn1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red11
+				for c := 0; c < Stack2Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Stack2Bn1Channels] = float64(nb * Stack2Bn1Positions)
+				m.sync.AllReduce(m.rank, red[:Stack2Bn1Channels+1])
+				cnt := red[Stack2Bn1Channels]
+				for c := 0; c < Stack2Bn1Channels; c++ {
+					mean := red[c] / cnt
+					red[Stack2Bn1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Stack2Bn1Channels])
+				for c := 0; c < Stack2Bn1Channels; c++ {
+					mean, sq := red[Stack2Bn1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv11[c], m.shift11[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack2Bn1RunningMean[c] = float32(0.99*float64(m.State.Stack2Bn1RunningMean[c]) + 0.01*mean)
+					m.State.Stack2Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack2Bn1RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[3]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
+					runtime.ScaleShiftRows32(m.a11[r][:], m.xhat11[r][:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], Stack2Bn1Channels, Stack2Bn1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Stack2Bn1Positions)
+				for c := 0; c < Stack2Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv11[c], m.shift11[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack2Bn1RunningMean[c] = float32(0.99*float64(m.State.Stack2Bn1RunningMean[c]) + 0.01*mean)
+					m.State.Stack2Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack2Bn1RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[3]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
+					runtime.ScaleShiftRows32(m.a11[r][:], m.xhat11[r][:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], Stack2Bn1Channels, Stack2Bn1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv11[c], m.shift11[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Stack2Bn1RunningMean[c] = float32(0.99*float64(m.State.Stack2Bn1RunningMean[c]) + 0.01*mean)
-				m.State.Stack2Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack2Bn1RunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[3]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
-				runtime.ScaleShiftRows32(m.a11[r][:], m.xhat11[r][:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], Stack2Bn1Channels, Stack2Bn1Positions)
 			}
 		}
 	}
@@ -1763,33 +1944,76 @@ func (m *Model) forwardBatch(nb int) {
 	// stack2.bn2 (batchnorm [32 16 16]→[32 16 16]), spec line 42
 	{
 		if m.training {
-			cnt := float64(nb * Stack2Bn2Positions)
-			for c := 0; c < Stack2Bn2Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red14
+				for c := 0; c < Stack2Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Stack2Bn2Channels] = float64(nb * Stack2Bn2Positions)
+				m.sync.AllReduce(m.rank, red[:Stack2Bn2Channels+1])
+				cnt := red[Stack2Bn2Channels]
+				for c := 0; c < Stack2Bn2Channels; c++ {
+					mean := red[c] / cnt
+					red[Stack2Bn2Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Stack2Bn2Channels])
+				for c := 0; c < Stack2Bn2Channels; c++ {
+					mean, sq := red[Stack2Bn2Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv14[c], m.shift14[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack2Bn2RunningMean[c] = float32(0.99*float64(m.State.Stack2Bn2RunningMean[c]) + 0.01*mean)
+					m.State.Stack2Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack2Bn2RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[4]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
+					runtime.ScaleShiftRows32(m.a14[r][:], m.xhat14[r][:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], Stack2Bn2Channels, Stack2Bn2Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Stack2Bn2Positions)
+				for c := 0; c < Stack2Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv14[c], m.shift14[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack2Bn2RunningMean[c] = float32(0.99*float64(m.State.Stack2Bn2RunningMean[c]) + 0.01*mean)
+					m.State.Stack2Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack2Bn2RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[4]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
+					runtime.ScaleShiftRows32(m.a14[r][:], m.xhat14[r][:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], Stack2Bn2Channels, Stack2Bn2Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv14[c], m.shift14[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Stack2Bn2RunningMean[c] = float32(0.99*float64(m.State.Stack2Bn2RunningMean[c]) + 0.01*mean)
-				m.State.Stack2Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack2Bn2RunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[4]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
-				runtime.ScaleShiftRows32(m.a14[r][:], m.xhat14[r][:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], Stack2Bn2Channels, Stack2Bn2Positions)
 			}
 		}
 	}
@@ -1858,33 +2082,76 @@ func (m *Model) forwardBatch(nb int) {
 	// stack3.bn1 (batchnorm [64 8 8]→[64 8 8]), spec line 47
 	{
 		if m.training {
-			cnt := float64(nb * Stack3Bn1Positions)
-			for c := 0; c < Stack3Bn1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red19
+				for c := 0; c < Stack3Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Stack3Bn1Channels] = float64(nb * Stack3Bn1Positions)
+				m.sync.AllReduce(m.rank, red[:Stack3Bn1Channels+1])
+				cnt := red[Stack3Bn1Channels]
+				for c := 0; c < Stack3Bn1Channels; c++ {
+					mean := red[c] / cnt
+					red[Stack3Bn1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Stack3Bn1Channels])
+				for c := 0; c < Stack3Bn1Channels; c++ {
+					mean, sq := red[Stack3Bn1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv19[c], m.shift19[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack3Bn1RunningMean[c] = float32(0.99*float64(m.State.Stack3Bn1RunningMean[c]) + 0.01*mean)
+					m.State.Stack3Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack3Bn1RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[5]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
+					runtime.ScaleShiftRows32(m.a19[r][:], m.xhat19[r][:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], Stack3Bn1Channels, Stack3Bn1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Stack3Bn1Positions)
+				for c := 0; c < Stack3Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv19[c], m.shift19[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack3Bn1RunningMean[c] = float32(0.99*float64(m.State.Stack3Bn1RunningMean[c]) + 0.01*mean)
+					m.State.Stack3Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack3Bn1RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[5]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
+					runtime.ScaleShiftRows32(m.a19[r][:], m.xhat19[r][:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], Stack3Bn1Channels, Stack3Bn1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv19[c], m.shift19[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Stack3Bn1RunningMean[c] = float32(0.99*float64(m.State.Stack3Bn1RunningMean[c]) + 0.01*mean)
-				m.State.Stack3Bn1RunningVar[c] = float32(0.99*float64(m.State.Stack3Bn1RunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[5]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
-				runtime.ScaleShiftRows32(m.a19[r][:], m.xhat19[r][:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], Stack3Bn1Channels, Stack3Bn1Positions)
 			}
 		}
 	}
@@ -1934,33 +2201,76 @@ func (m *Model) forwardBatch(nb int) {
 	// stack3.bn2 (batchnorm [64 8 8]→[64 8 8]), spec line 50
 	{
 		if m.training {
-			cnt := float64(nb * Stack3Bn2Positions)
-			for c := 0; c < Stack3Bn2Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red22
+				for c := 0; c < Stack3Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Stack3Bn2Channels] = float64(nb * Stack3Bn2Positions)
+				m.sync.AllReduce(m.rank, red[:Stack3Bn2Channels+1])
+				cnt := red[Stack3Bn2Channels]
+				for c := 0; c < Stack3Bn2Channels; c++ {
+					mean := red[c] / cnt
+					red[Stack3Bn2Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Stack3Bn2Channels])
+				for c := 0; c < Stack3Bn2Channels; c++ {
+					mean, sq := red[Stack3Bn2Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv22[c], m.shift22[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack3Bn2RunningMean[c] = float32(0.99*float64(m.State.Stack3Bn2RunningMean[c]) + 0.01*mean)
+					m.State.Stack3Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack3Bn2RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[6]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
+					runtime.ScaleShiftRows32(m.a22[r][:], m.xhat22[r][:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], Stack3Bn2Channels, Stack3Bn2Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Stack3Bn2Positions)
+				for c := 0; c < Stack3Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv22[c], m.shift22[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack3Bn2RunningMean[c] = float32(0.99*float64(m.State.Stack3Bn2RunningMean[c]) + 0.01*mean)
+					m.State.Stack3Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack3Bn2RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[6]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
+					runtime.ScaleShiftRows32(m.a22[r][:], m.xhat22[r][:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], Stack3Bn2Channels, Stack3Bn2Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv22[c], m.shift22[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Stack3Bn2RunningMean[c] = float32(0.99*float64(m.State.Stack3Bn2RunningMean[c]) + 0.01*mean)
-				m.State.Stack3Bn2RunningVar[c] = float32(0.99*float64(m.State.Stack3Bn2RunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[6]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
-				runtime.ScaleShiftRows32(m.a22[r][:], m.xhat22[r][:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], Stack3Bn2Channels, Stack3Bn2Positions)
 			}
 		}
 	}
@@ -2061,6 +2371,15 @@ func (m *Model) TrainBatch(xs []Input, ys []Target, idx []int) (loss float64, co
 // minibatch per call (runtime.Coupled).
 func (m *Model) CoupledBatch() int {
 	return BatchChunk
+}
+
+// SetBatchSync makes TrainBatch take batchnorm's statistics over the whole
+// minibatch whose parts the replicas sharing s train, m being rank rank: the
+// per-channel sums are all-reduced through s, the gradients of the batchnorm
+// parameters stay sums over m's part (runtime.BatchSyncer; Fit's worker pool
+// sets it). With s nil, the statistics are those of m's own batch.
+func (m *Model) SetBatchSync(s *runtime.BatchSync, rank int) {
+	m.sync, m.rank = s, rank
 }
 
 // backwardBatch runs the backward pass of the first nb rows from the gradient in
@@ -2167,14 +2486,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack3.bn2 (batchnorm [64 8 8]→[64 8 8]), spec line 50
 	{
-		cnt := float64(nb * Stack3Bn2Positions)
-		_ = cnt
-		for c := 0; c < Stack3Bn2Channels; c++ {
-			g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
-			_ = b
-			inv := float64(m.inv22[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red22
+			for c := 0; c < Stack3Bn2Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
@@ -2182,22 +2497,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean22[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
-					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Stack3Bn2Bias[c] += float32(sdy)
+				m.Grads.Stack3Bn2Weight[c] += float32(sdyh)
+				red[c], red[Stack3Bn2Channels+c] = sdy, sdyh
 			}
-			m.Grads.Stack3Bn2Bias[c] += float32(sdy)
-			m.Grads.Stack3Bn2Weight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Stack3Bn2Channels] = float64(nb * Stack3Bn2Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Stack3Bn2Channels]
+			for c := 0; c < Stack3Bn2Channels; c++ {
+				g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
+				_ = b
+				k := g * float64(m.inv22[c])
+				ma, mb := red[c]/cnt, red[Stack3Bn2Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
@@ -2206,9 +2517,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale22[c], m.shift22[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Stack3Bn2Positions)
+			_ = cnt
+			for c := 0; c < Stack3Bn2Channels; c++ {
+				g, b := float64(m.Params.Stack3Bn2Weight[c]), float64(m.Params.Stack3Bn2Bias[c])
+				_ = b
+				inv := float64(m.inv22[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean22[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
+						x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.a21[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Stack3Bn2Bias[c] += float32(sdy)
+				m.Grads.Stack3Bn2Weight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.xhat22[r]))
+						dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float32)(unsafe.Pointer(&m.d24[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale22[c], m.shift22[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -2284,14 +2637,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack3.bn1 (batchnorm [64 8 8]→[64 8 8]), spec line 47
 	{
-		cnt := float64(nb * Stack3Bn1Positions)
-		_ = cnt
-		for c := 0; c < Stack3Bn1Channels; c++ {
-			g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
-			_ = b
-			inv := float64(m.inv19[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red19
+			for c := 0; c < Stack3Bn1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
 					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
@@ -2299,22 +2648,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean19[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
-					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Stack3Bn1Bias[c] += float32(sdy)
+				m.Grads.Stack3Bn1Weight[c] += float32(sdyh)
+				red[c], red[Stack3Bn1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Stack3Bn1Bias[c] += float32(sdy)
-			m.Grads.Stack3Bn1Weight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Stack3Bn1Channels] = float64(nb * Stack3Bn1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Stack3Bn1Channels]
+			for c := 0; c < Stack3Bn1Channels; c++ {
+				g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
+				_ = b
+				k := g * float64(m.inv19[c])
+				ma, mb := red[c]/cnt, red[Stack3Bn1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
 					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
@@ -2323,9 +2668,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale19[c], m.shift19[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Stack3Bn1Positions)
+			_ = cnt
+			for c := 0; c < Stack3Bn1Channels; c++ {
+				g, b := float64(m.Params.Stack3Bn1Weight[c]), float64(m.Params.Stack3Bn1Bias[c])
+				_ = b
+				inv := float64(m.inv19[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
+						xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean19[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
+						x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.a18[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Stack3Bn1Bias[c] += float32(sdy)
+				m.Grads.Stack3Bn1Weight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d24[r]))
+						xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.xhat19[r]))
+						dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float32)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale19[c], m.shift19[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -2457,14 +2844,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack2.bn2 (batchnorm [32 16 16]→[32 16 16]), spec line 42
 	{
-		cnt := float64(nb * Stack2Bn2Positions)
-		_ = cnt
-		for c := 0; c < Stack2Bn2Channels; c++ {
-			g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
-			_ = b
-			inv := float64(m.inv14[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red14
+			for c := 0; c < Stack2Bn2Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
 					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
@@ -2472,22 +2855,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean14[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
-					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Stack2Bn2Bias[c] += float32(sdy)
+				m.Grads.Stack2Bn2Weight[c] += float32(sdyh)
+				red[c], red[Stack2Bn2Channels+c] = sdy, sdyh
 			}
-			m.Grads.Stack2Bn2Bias[c] += float32(sdy)
-			m.Grads.Stack2Bn2Weight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Stack2Bn2Channels] = float64(nb * Stack2Bn2Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Stack2Bn2Channels]
+			for c := 0; c < Stack2Bn2Channels; c++ {
+				g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
+				_ = b
+				k := g * float64(m.inv14[c])
+				ma, mb := red[c]/cnt, red[Stack2Bn2Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
 					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
@@ -2496,9 +2875,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale14[c], m.shift14[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Stack2Bn2Positions)
+			_ = cnt
+			for c := 0; c < Stack2Bn2Channels; c++ {
+				g, b := float64(m.Params.Stack2Bn2Weight[c]), float64(m.Params.Stack2Bn2Bias[c])
+				_ = b
+				inv := float64(m.inv14[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
+						xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean14[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
+						x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.a13[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Stack2Bn2Bias[c] += float32(sdy)
+				m.Grads.Stack2Bn2Weight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
+						xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.xhat14[r]))
+						dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float32)(unsafe.Pointer(&m.d17[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale14[c], m.shift14[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -2574,14 +2995,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack2.bn1 (batchnorm [32 16 16]→[32 16 16]), spec line 39
 	{
-		cnt := float64(nb * Stack2Bn1Positions)
-		_ = cnt
-		for c := 0; c < Stack2Bn1Channels; c++ {
-			g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
-			_ = b
-			inv := float64(m.inv11[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red11
+			for c := 0; c < Stack2Bn1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
 					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
@@ -2589,22 +3006,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean11[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
-					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Stack2Bn1Bias[c] += float32(sdy)
+				m.Grads.Stack2Bn1Weight[c] += float32(sdyh)
+				red[c], red[Stack2Bn1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Stack2Bn1Bias[c] += float32(sdy)
-			m.Grads.Stack2Bn1Weight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Stack2Bn1Channels] = float64(nb * Stack2Bn1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Stack2Bn1Channels]
+			for c := 0; c < Stack2Bn1Channels; c++ {
+				g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
+				_ = b
+				k := g * float64(m.inv11[c])
+				ma, mb := red[c]/cnt, red[Stack2Bn1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
 					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
@@ -2613,9 +3026,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale11[c], m.shift11[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Stack2Bn1Positions)
+			_ = cnt
+			for c := 0; c < Stack2Bn1Channels; c++ {
+				g, b := float64(m.Params.Stack2Bn1Weight[c]), float64(m.Params.Stack2Bn1Bias[c])
+				_ = b
+				inv := float64(m.inv11[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
+						xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean11[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
+						x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.a10[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Stack2Bn1Bias[c] += float32(sdy)
+				m.Grads.Stack2Bn1Weight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.d17[r]))
+						xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.xhat11[r]))
+						dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float32)(unsafe.Pointer(&m.e23_0[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale11[c], m.shift11[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -2705,14 +3160,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack1.bn2 (batchnorm [16 32 32]→[16 32 32]), spec line 35
 	{
-		cnt := float64(nb * Stack1Bn2Positions)
-		_ = cnt
-		for c := 0; c < Stack1Bn2Channels; c++ {
-			g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
-			_ = b
-			inv := float64(m.inv7[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red7
+			for c := 0; c < Stack1Bn2Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
 					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
@@ -2720,22 +3171,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean7[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
-					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Stack1Bn2Bias[c] += float32(sdy)
+				m.Grads.Stack1Bn2Weight[c] += float32(sdyh)
+				red[c], red[Stack1Bn2Channels+c] = sdy, sdyh
 			}
-			m.Grads.Stack1Bn2Bias[c] += float32(sdy)
-			m.Grads.Stack1Bn2Weight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Stack1Bn2Channels] = float64(nb * Stack1Bn2Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Stack1Bn2Channels]
+			for c := 0; c < Stack1Bn2Channels; c++ {
+				g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
+				_ = b
+				k := g * float64(m.inv7[c])
+				ma, mb := red[c]/cnt, red[Stack1Bn2Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
 					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
@@ -2744,9 +3191,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale7[c], m.shift7[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Stack1Bn2Positions)
+			_ = cnt
+			for c := 0; c < Stack1Bn2Channels; c++ {
+				g, b := float64(m.Params.Stack1Bn2Weight[c]), float64(m.Params.Stack1Bn2Bias[c])
+				_ = b
+				inv := float64(m.inv7[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+						xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean7[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+						x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.a6[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Stack1Bn2Bias[c] += float32(sdy)
+				m.Grads.Stack1Bn2Weight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+						xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.xhat7[r]))
+						dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float32)(unsafe.Pointer(&m.d8[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale7[c], m.shift7[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -2822,14 +3311,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack1.bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 32
 	{
-		cnt := float64(nb * Stack1Bn1Positions)
-		_ = cnt
-		for c := 0; c < Stack1Bn1Channels; c++ {
-			g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
-			_ = b
-			inv := float64(m.inv4[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red4
+			for c := 0; c < Stack1Bn1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
 					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
@@ -2837,22 +3322,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean4[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
-					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Stack1Bn1Bias[c] += float32(sdy)
+				m.Grads.Stack1Bn1Weight[c] += float32(sdyh)
+				red[c], red[Stack1Bn1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Stack1Bn1Bias[c] += float32(sdy)
-			m.Grads.Stack1Bn1Weight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Stack1Bn1Channels] = float64(nb * Stack1Bn1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Stack1Bn1Channels]
+			for c := 0; c < Stack1Bn1Channels; c++ {
+				g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
+				_ = b
+				k := g * float64(m.inv4[c])
+				ma, mb := red[c]/cnt, red[Stack1Bn1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
 					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
@@ -2861,9 +3342,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale4[c], m.shift4[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Stack1Bn1Positions)
+			_ = cnt
+			for c := 0; c < Stack1Bn1Channels; c++ {
+				g, b := float64(m.Params.Stack1Bn1Weight[c]), float64(m.Params.Stack1Bn1Bias[c])
+				_ = b
+				inv := float64(m.inv4[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
+						xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean4[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
+						x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.a3[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Stack1Bn1Bias[c] += float32(sdy)
+				m.Grads.Stack1Bn1Weight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.d8[r]))
+						xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.xhat4[r]))
+						dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale4[c], m.shift4[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -2945,14 +3468,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// bn1 (batchnorm [16 32 32]→[16 32 32]), spec line 29
 	{
-		cnt := float64(nb * Bn1Positions)
-		_ = cnt
-		for c := 0; c < Bn1Channels; c++ {
-			g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
-			_ = b
-			inv := float64(m.inv1[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red1
+			for c := 0; c < Bn1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
 					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
@@ -2960,22 +3479,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean1[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Bn1Bias[c] += float32(sdy)
+				m.Grads.Bn1Weight[c] += float32(sdyh)
+				red[c], red[Bn1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Bn1Bias[c] += float32(sdy)
-			m.Grads.Bn1Weight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Bn1Channels] = float64(nb * Bn1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Bn1Channels]
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
+				_ = b
+				k := g * float64(m.inv1[c])
+				ma, mb := red[c]/cnt, red[Bn1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
 					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
@@ -2984,9 +3499,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale1[c], m.shift1[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Bn1Positions)
+			_ = cnt
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
+				_ = b
+				inv := float64(m.inv1[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+						xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean1[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Bn1Bias[c] += float32(sdy)
+				m.Grads.Bn1Weight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.e15_0[r]))
+						xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+						dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d9[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale1[c], m.shift1[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {

@@ -1741,6 +1741,8 @@ type Model struct {
 
 	training bool                           // dropout on
 	rng      runtime.RNG                    // dropout masks
+	sync     *runtime.BatchSync             // batchnorm's all-reduce between replicas (SetBatchSync), or nil
+	rank     int                            // this replica's rank in sync
 	x        [BatchChunk][InputSize]float32 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float32 // dL/dx
 	// conv1 (conv2d [3 96 96]→[8 48 48]), spec line 31
@@ -1756,6 +1758,7 @@ type Model struct {
 	mean1  [8]float32                 // running mean per channel of the last inference-mode pass
 	scale1 [8]float32                 // γ/√(running_var + eps) per channel (inference mode)
 	shift1 [8]float32                 // β − running_mean·scale per channel (inference mode)
+	red1   [17]float64                // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.2 (relu [8 48 48]→[8 48 48]), spec line 33
 	a2 [BatchChunk][18432]float32 // output
 	// blocks.0.dw (conv2d [8 48 48]→[8 48 48]), spec line 34
@@ -1770,6 +1773,7 @@ type Model struct {
 	mean4  [8]float32                 // running mean per channel of the last inference-mode pass
 	scale4 [8]float32                 // γ/√(running_var + eps) per channel (inference mode)
 	shift4 [8]float32                 // β − running_mean·scale per channel (inference mode)
+	red4   [17]float64                // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.5 (relu [8 48 48]→[8 48 48]), spec line 36
 	a5 [BatchChunk][18432]float32 // output
 	// blocks.0.pw (conv2d [8 48 48]→[16 48 48]), spec line 37
@@ -1782,6 +1786,7 @@ type Model struct {
 	mean7  [16]float32                // running mean per channel of the last inference-mode pass
 	scale7 [16]float32                // γ/√(running_var + eps) per channel (inference mode)
 	shift7 [16]float32                // β − running_mean·scale per channel (inference mode)
+	red7   [33]float64                // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.8 (relu [16 48 48]→[16 48 48]), spec line 39
 	a8 [BatchChunk][36864]float32 // output
 	// blocks.1.dw (conv2d [16 48 48]→[16 24 24]), spec line 40
@@ -1797,6 +1802,7 @@ type Model struct {
 	mean10  [16]float32               // running mean per channel of the last inference-mode pass
 	scale10 [16]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift10 [16]float32               // β − running_mean·scale per channel (inference mode)
+	red10   [33]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.11 (relu [16 24 24]→[16 24 24]), spec line 42
 	a11 [BatchChunk][9216]float32 // output
 	// blocks.1.pw (conv2d [16 24 24]→[32 24 24]), spec line 43
@@ -1809,6 +1815,7 @@ type Model struct {
 	mean13  [32]float32                // running mean per channel of the last inference-mode pass
 	scale13 [32]float32                // γ/√(running_var + eps) per channel (inference mode)
 	shift13 [32]float32                // β − running_mean·scale per channel (inference mode)
+	red13   [65]float64                // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.14 (relu [32 24 24]→[32 24 24]), spec line 45
 	a14 [BatchChunk][18432]float32 // output
 	// blocks.2.dw (conv2d [32 24 24]→[32 24 24]), spec line 46
@@ -1823,6 +1830,7 @@ type Model struct {
 	mean16  [32]float32                // running mean per channel of the last inference-mode pass
 	scale16 [32]float32                // γ/√(running_var + eps) per channel (inference mode)
 	shift16 [32]float32                // β − running_mean·scale per channel (inference mode)
+	red16   [65]float64                // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.17 (relu [32 24 24]→[32 24 24]), spec line 48
 	a17 [BatchChunk][18432]float32 // output
 	// blocks.2.pw (conv2d [32 24 24]→[32 24 24]), spec line 49
@@ -1835,6 +1843,7 @@ type Model struct {
 	mean19  [32]float32                // running mean per channel of the last inference-mode pass
 	scale19 [32]float32                // γ/√(running_var + eps) per channel (inference mode)
 	shift19 [32]float32                // β − running_mean·scale per channel (inference mode)
+	red19   [65]float64                // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.20 (relu [32 24 24]→[32 24 24]), spec line 51
 	a20 [BatchChunk][18432]float32 // output
 	// blocks.3.dw (conv2d [32 24 24]→[32 12 12]), spec line 52
@@ -1850,6 +1859,7 @@ type Model struct {
 	mean22  [32]float32               // running mean per channel of the last inference-mode pass
 	scale22 [32]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift22 [32]float32               // β − running_mean·scale per channel (inference mode)
+	red22   [65]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.23 (relu [32 12 12]→[32 12 12]), spec line 54
 	a23 [BatchChunk][4608]float32 // output
 	// blocks.3.pw (conv2d [32 12 12]→[64 12 12]), spec line 55
@@ -1862,6 +1872,7 @@ type Model struct {
 	mean25  [64]float32               // running mean per channel of the last inference-mode pass
 	scale25 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift25 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red25   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.26 (relu [64 12 12]→[64 12 12]), spec line 57
 	a26 [BatchChunk][9216]float32 // output
 	// blocks.4.dw (conv2d [64 12 12]→[64 12 12]), spec line 58
@@ -1877,6 +1888,7 @@ type Model struct {
 	mean28  [64]float32               // running mean per channel of the last inference-mode pass
 	scale28 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift28 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red28   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.29 (relu [64 12 12]→[64 12 12]), spec line 60
 	a29 [BatchChunk][9216]float32 // output
 	// blocks.4.pw (conv2d [64 12 12]→[64 12 12]), spec line 61
@@ -1889,6 +1901,7 @@ type Model struct {
 	mean31  [64]float32               // running mean per channel of the last inference-mode pass
 	scale31 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift31 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red31   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.32 (relu [64 12 12]→[64 12 12]), spec line 63
 	a32 [BatchChunk][9216]float32 // output
 	// blocks.5.dw (conv2d [64 12 12]→[64 6 6]), spec line 64
@@ -1904,6 +1917,7 @@ type Model struct {
 	mean34  [64]float32               // running mean per channel of the last inference-mode pass
 	scale34 [64]float32               // γ/√(running_var + eps) per channel (inference mode)
 	shift34 [64]float32               // β − running_mean·scale per channel (inference mode)
+	red34   [129]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.35 (relu [64 6 6]→[64 6 6]), spec line 66
 	a35 [BatchChunk][2304]float32 // output
 	// blocks.5.pw (conv2d [64 6 6]→[128 6 6]), spec line 67
@@ -1916,6 +1930,7 @@ type Model struct {
 	mean37  [128]float32              // running mean per channel of the last inference-mode pass
 	scale37 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift37 [128]float32              // β − running_mean·scale per channel (inference mode)
+	red37   [257]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.38 (relu [128 6 6]→[128 6 6]), spec line 69
 	a38 [BatchChunk][4608]float32 // output
 	// blocks.6.dw (conv2d [128 6 6]→[128 6 6]), spec line 70
@@ -1931,6 +1946,7 @@ type Model struct {
 	mean40  [128]float32              // running mean per channel of the last inference-mode pass
 	scale40 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift40 [128]float32              // β − running_mean·scale per channel (inference mode)
+	red40   [257]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.41 (relu [128 6 6]→[128 6 6]), spec line 72
 	a41 [BatchChunk][4608]float32 // output
 	// blocks.6.pw (conv2d [128 6 6]→[128 6 6]), spec line 73
@@ -1943,6 +1959,7 @@ type Model struct {
 	mean43  [128]float32              // running mean per channel of the last inference-mode pass
 	scale43 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift43 [128]float32              // β − running_mean·scale per channel (inference mode)
+	red43   [257]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.44 (relu [128 6 6]→[128 6 6]), spec line 75
 	a44 [BatchChunk][4608]float32 // output
 	// blocks.7.dw (conv2d [128 6 6]→[128 6 6]), spec line 76
@@ -1958,6 +1975,7 @@ type Model struct {
 	mean46  [128]float32              // running mean per channel of the last inference-mode pass
 	scale46 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift46 [128]float32              // β − running_mean·scale per channel (inference mode)
+	red46   [257]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.47 (relu [128 6 6]→[128 6 6]), spec line 78
 	a47 [BatchChunk][4608]float32 // output
 	// blocks.7.pw (conv2d [128 6 6]→[128 6 6]), spec line 79
@@ -1970,6 +1988,7 @@ type Model struct {
 	mean49  [128]float32              // running mean per channel of the last inference-mode pass
 	scale49 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift49 [128]float32              // β − running_mean·scale per channel (inference mode)
+	red49   [257]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.50 (relu [128 6 6]→[128 6 6]), spec line 81
 	a50 [BatchChunk][4608]float32 // output
 	// blocks.8.dw (conv2d [128 6 6]→[128 6 6]), spec line 82
@@ -1985,6 +2004,7 @@ type Model struct {
 	mean52  [128]float32              // running mean per channel of the last inference-mode pass
 	scale52 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift52 [128]float32              // β − running_mean·scale per channel (inference mode)
+	red52   [257]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.53 (relu [128 6 6]→[128 6 6]), spec line 84
 	a53 [BatchChunk][4608]float32 // output
 	// blocks.8.pw (conv2d [128 6 6]→[128 6 6]), spec line 85
@@ -1997,6 +2017,7 @@ type Model struct {
 	mean55  [128]float32              // running mean per channel of the last inference-mode pass
 	scale55 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift55 [128]float32              // β − running_mean·scale per channel (inference mode)
+	red55   [257]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.56 (relu [128 6 6]→[128 6 6]), spec line 87
 	a56 [BatchChunk][4608]float32 // output
 	// blocks.9.dw (conv2d [128 6 6]→[128 6 6]), spec line 88
@@ -2012,6 +2033,7 @@ type Model struct {
 	mean58  [128]float32              // running mean per channel of the last inference-mode pass
 	scale58 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift58 [128]float32              // β − running_mean·scale per channel (inference mode)
+	red58   [257]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.59 (relu [128 6 6]→[128 6 6]), spec line 90
 	a59 [BatchChunk][4608]float32 // output
 	// blocks.9.pw (conv2d [128 6 6]→[128 6 6]), spec line 91
@@ -2024,6 +2046,7 @@ type Model struct {
 	mean61  [128]float32              // running mean per channel of the last inference-mode pass
 	scale61 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift61 [128]float32              // β − running_mean·scale per channel (inference mode)
+	red61   [257]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.62 (relu [128 6 6]→[128 6 6]), spec line 93
 	a62 [BatchChunk][4608]float32 // output
 	// blocks.10.dw (conv2d [128 6 6]→[128 6 6]), spec line 94
@@ -2039,6 +2062,7 @@ type Model struct {
 	mean64  [128]float32              // running mean per channel of the last inference-mode pass
 	scale64 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift64 [128]float32              // β − running_mean·scale per channel (inference mode)
+	red64   [257]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.65 (relu [128 6 6]→[128 6 6]), spec line 96
 	a65 [BatchChunk][4608]float32 // output
 	// blocks.10.pw (conv2d [128 6 6]→[128 6 6]), spec line 97
@@ -2051,6 +2075,7 @@ type Model struct {
 	mean67  [128]float32              // running mean per channel of the last inference-mode pass
 	scale67 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift67 [128]float32              // β − running_mean·scale per channel (inference mode)
+	red67   [257]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.68 (relu [128 6 6]→[128 6 6]), spec line 99
 	a68 [BatchChunk][4608]float32 // output
 	// blocks.11.dw (conv2d [128 6 6]→[128 3 3]), spec line 100
@@ -2066,6 +2091,7 @@ type Model struct {
 	mean70  [128]float32              // running mean per channel of the last inference-mode pass
 	scale70 [128]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift70 [128]float32              // β − running_mean·scale per channel (inference mode)
+	red70   [257]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.71 (relu [128 3 3]→[128 3 3]), spec line 102
 	a71 [BatchChunk][1152]float32 // output
 	// blocks.11.pw (conv2d [128 3 3]→[256 3 3]), spec line 103
@@ -2078,6 +2104,7 @@ type Model struct {
 	mean73  [256]float32              // running mean per channel of the last inference-mode pass
 	scale73 [256]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift73 [256]float32              // β − running_mean·scale per channel (inference mode)
+	red73   [513]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.74 (relu [256 3 3]→[256 3 3]), spec line 105
 	a74 [BatchChunk][2304]float32 // output
 	// blocks.12.dw (conv2d [256 3 3]→[256 3 3]), spec line 106
@@ -2093,6 +2120,7 @@ type Model struct {
 	mean76  [256]float32              // running mean per channel of the last inference-mode pass
 	scale76 [256]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift76 [256]float32              // β − running_mean·scale per channel (inference mode)
+	red76   [513]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.77 (relu [256 3 3]→[256 3 3]), spec line 108
 	a77 [BatchChunk][2304]float32 // output
 	// blocks.12.pw (conv2d [256 3 3]→[256 3 3]), spec line 109
@@ -2105,6 +2133,7 @@ type Model struct {
 	mean79  [256]float32              // running mean per channel of the last inference-mode pass
 	scale79 [256]float32              // γ/√(running_var + eps) per channel (inference mode)
 	shift79 [256]float32              // β − running_mean·scale per channel (inference mode)
+	red79   [513]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.80 (relu [256 3 3]→[256 3 3]), spec line 111
 	a80 [BatchChunk][2304]float32 // output
 	// pool (avgpool2d [256 3 3]→[256 1 1]), spec line 112
@@ -4138,33 +4167,76 @@ func (m *Model) forwardBatch(nb int) {
 	// bn1 (batchnorm [8 48 48]→[8 48 48]), spec line 32
 	{
 		if m.training {
-			cnt := float64(nb * Bn1Positions)
-			for c := 0; c < Bn1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red1
+				for c := 0; c < Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Bn1Channels] = float64(nb * Bn1Positions)
+				m.sync.AllReduce(m.rank, red[:Bn1Channels+1])
+				cnt := red[Bn1Channels]
+				for c := 0; c < Bn1Channels; c++ {
+					mean := red[c] / cnt
+					red[Bn1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Bn1Channels])
+				for c := 0; c < Bn1Channels; c++ {
+					mean, sq := red[Bn1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Bn1RunningMean[c] = float32(0.99*float64(m.State.Bn1RunningMean[c]) + 0.01*mean)
+					m.State.Bn1RunningVar[c] = float32(0.99*float64(m.State.Bn1RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+					runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Bn1Positions)
+				for c := 0; c < Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Bn1RunningMean[c] = float32(0.99*float64(m.State.Bn1RunningMean[c]) + 0.01*mean)
+					m.State.Bn1RunningVar[c] = float32(0.99*float64(m.State.Bn1RunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+					runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c], m.shift1[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Bn1RunningMean[c] = float32(0.99*float64(m.State.Bn1RunningMean[c]) + 0.01*mean)
-				m.State.Bn1RunningVar[c] = float32(0.99*float64(m.State.Bn1RunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[0]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-				runtime.ScaleShiftRows32(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -4211,33 +4283,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.0.dw_bn (batchnorm [8 48 48]→[8 48 48]), spec line 35
 	{
 		if m.training {
-			cnt := float64(nb * Blocks0DwBnPositions)
-			for c := 0; c < Blocks0DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red4
+				for c := 0; c < Blocks0DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks0DwBnChannels] = float64(nb * Blocks0DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks0DwBnChannels+1])
+				cnt := red[Blocks0DwBnChannels]
+				for c := 0; c < Blocks0DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks0DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks0DwBnChannels])
+				for c := 0; c < Blocks0DwBnChannels; c++ {
+					mean, sq := red[Blocks0DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv4[c], m.shift4[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks0DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks0DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks0DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks0DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
+					runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks0DwBnPositions)
+				for c := 0; c < Blocks0DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv4[c], m.shift4[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks0DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks0DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks0DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks0DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
+					runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv4[c], m.shift4[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks0DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks0DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks0DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks0DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[1]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
-				runtime.ScaleShiftRows32(m.a4[r][:], m.xhat4[r][:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 			}
 		}
 	}
@@ -4275,33 +4390,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.0.pw_bn (batchnorm [16 48 48]→[16 48 48]), spec line 38
 	{
 		if m.training {
-			cnt := float64(nb * Blocks0PwBnPositions)
-			for c := 0; c < Blocks0PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red7
+				for c := 0; c < Blocks0PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks0PwBnChannels] = float64(nb * Blocks0PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks0PwBnChannels+1])
+				cnt := red[Blocks0PwBnChannels]
+				for c := 0; c < Blocks0PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks0PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks0PwBnChannels])
+				for c := 0; c < Blocks0PwBnChannels; c++ {
+					mean, sq := red[Blocks0PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv7[c], m.shift7[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks0PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks0PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks0PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks0PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[2]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
+					runtime.ScaleShiftRows32(m.a7[r][:], m.xhat7[r][:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks0PwBnPositions)
+				for c := 0; c < Blocks0PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv7[c], m.shift7[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks0PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks0PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks0PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks0PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[2]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
+					runtime.ScaleShiftRows32(m.a7[r][:], m.xhat7[r][:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv7[c], m.shift7[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks0PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks0PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks0PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks0PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[2]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
-				runtime.ScaleShiftRows32(m.a7[r][:], m.xhat7[r][:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 			}
 		}
 	}
@@ -4350,33 +4508,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.1.dw_bn (batchnorm [16 24 24]→[16 24 24]), spec line 41
 	{
 		if m.training {
-			cnt := float64(nb * Blocks1DwBnPositions)
-			for c := 0; c < Blocks1DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red10
+				for c := 0; c < Blocks1DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks1DwBnChannels] = float64(nb * Blocks1DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks1DwBnChannels+1])
+				cnt := red[Blocks1DwBnChannels]
+				for c := 0; c < Blocks1DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks1DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks1DwBnChannels])
+				for c := 0; c < Blocks1DwBnChannels; c++ {
+					mean, sq := red[Blocks1DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv10[c], m.shift10[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks1DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks1DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks1DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks1DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[3]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat10[r][:], m.a9[r][:], m.inv10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
+					runtime.ScaleShiftRows32(m.a10[r][:], m.xhat10[r][:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks1DwBnPositions)
+				for c := 0; c < Blocks1DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv10[c], m.shift10[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks1DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks1DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks1DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks1DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[3]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat10[r][:], m.a9[r][:], m.inv10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
+					runtime.ScaleShiftRows32(m.a10[r][:], m.xhat10[r][:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv10[c], m.shift10[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks1DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks1DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks1DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks1DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[3]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat10[r][:], m.a9[r][:], m.inv10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
-				runtime.ScaleShiftRows32(m.a10[r][:], m.xhat10[r][:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 			}
 		}
 	}
@@ -4414,33 +4615,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.1.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 44
 	{
 		if m.training {
-			cnt := float64(nb * Blocks1PwBnPositions)
-			for c := 0; c < Blocks1PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red13
+				for c := 0; c < Blocks1PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks1PwBnChannels] = float64(nb * Blocks1PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks1PwBnChannels+1])
+				cnt := red[Blocks1PwBnChannels]
+				for c := 0; c < Blocks1PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks1PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks1PwBnChannels])
+				for c := 0; c < Blocks1PwBnChannels; c++ {
+					mean, sq := red[Blocks1PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv13[c], m.shift13[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks1PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks1PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks1PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks1PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[4]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat13[r][:], m.a12[r][:], m.inv13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
+					runtime.ScaleShiftRows32(m.a13[r][:], m.xhat13[r][:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks1PwBnPositions)
+				for c := 0; c < Blocks1PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv13[c], m.shift13[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks1PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks1PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks1PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks1PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[4]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat13[r][:], m.a12[r][:], m.inv13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
+					runtime.ScaleShiftRows32(m.a13[r][:], m.xhat13[r][:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv13[c], m.shift13[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks1PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks1PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks1PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks1PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[4]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat13[r][:], m.a12[r][:], m.inv13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
-				runtime.ScaleShiftRows32(m.a13[r][:], m.xhat13[r][:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 			}
 		}
 	}
@@ -4487,33 +4731,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.2.dw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 47
 	{
 		if m.training {
-			cnt := float64(nb * Blocks2DwBnPositions)
-			for c := 0; c < Blocks2DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red16
+				for c := 0; c < Blocks2DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks2DwBnChannels] = float64(nb * Blocks2DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks2DwBnChannels+1])
+				cnt := red[Blocks2DwBnChannels]
+				for c := 0; c < Blocks2DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks2DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks2DwBnChannels])
+				for c := 0; c < Blocks2DwBnChannels; c++ {
+					mean, sq := red[Blocks2DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv16[c], m.shift16[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks2DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks2DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks2DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks2DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[5]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat16[r][:], m.a15[r][:], m.inv16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
+					runtime.ScaleShiftRows32(m.a16[r][:], m.xhat16[r][:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks2DwBnPositions)
+				for c := 0; c < Blocks2DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv16[c], m.shift16[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks2DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks2DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks2DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks2DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[5]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat16[r][:], m.a15[r][:], m.inv16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
+					runtime.ScaleShiftRows32(m.a16[r][:], m.xhat16[r][:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv16[c], m.shift16[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks2DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks2DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks2DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks2DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[5]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat16[r][:], m.a15[r][:], m.inv16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
-				runtime.ScaleShiftRows32(m.a16[r][:], m.xhat16[r][:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 			}
 		}
 	}
@@ -4551,33 +4838,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.2.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 50
 	{
 		if m.training {
-			cnt := float64(nb * Blocks2PwBnPositions)
-			for c := 0; c < Blocks2PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red19
+				for c := 0; c < Blocks2PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks2PwBnChannels] = float64(nb * Blocks2PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks2PwBnChannels+1])
+				cnt := red[Blocks2PwBnChannels]
+				for c := 0; c < Blocks2PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks2PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks2PwBnChannels])
+				for c := 0; c < Blocks2PwBnChannels; c++ {
+					mean, sq := red[Blocks2PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv19[c], m.shift19[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks2PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks2PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks2PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks2PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[6]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
+					runtime.ScaleShiftRows32(m.a19[r][:], m.xhat19[r][:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks2PwBnPositions)
+				for c := 0; c < Blocks2PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv19[c], m.shift19[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks2PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks2PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks2PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks2PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[6]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
+					runtime.ScaleShiftRows32(m.a19[r][:], m.xhat19[r][:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv19[c], m.shift19[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks2PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks2PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks2PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks2PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[6]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
-				runtime.ScaleShiftRows32(m.a19[r][:], m.xhat19[r][:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 			}
 		}
 	}
@@ -4626,33 +4956,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.3.dw_bn (batchnorm [32 12 12]→[32 12 12]), spec line 53
 	{
 		if m.training {
-			cnt := float64(nb * Blocks3DwBnPositions)
-			for c := 0; c < Blocks3DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red22
+				for c := 0; c < Blocks3DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks3DwBnChannels] = float64(nb * Blocks3DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks3DwBnChannels+1])
+				cnt := red[Blocks3DwBnChannels]
+				for c := 0; c < Blocks3DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks3DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks3DwBnChannels])
+				for c := 0; c < Blocks3DwBnChannels; c++ {
+					mean, sq := red[Blocks3DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv22[c], m.shift22[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks3DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks3DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks3DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks3DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[7]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
+					runtime.ScaleShiftRows32(m.a22[r][:], m.xhat22[r][:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks3DwBnPositions)
+				for c := 0; c < Blocks3DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv22[c], m.shift22[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks3DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks3DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks3DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks3DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[7]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
+					runtime.ScaleShiftRows32(m.a22[r][:], m.xhat22[r][:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv22[c], m.shift22[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks3DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks3DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks3DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks3DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[7]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
-				runtime.ScaleShiftRows32(m.a22[r][:], m.xhat22[r][:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 			}
 		}
 	}
@@ -4690,33 +5063,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.3.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 56
 	{
 		if m.training {
-			cnt := float64(nb * Blocks3PwBnPositions)
-			for c := 0; c < Blocks3PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red25
+				for c := 0; c < Blocks3PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks3PwBnChannels] = float64(nb * Blocks3PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks3PwBnChannels+1])
+				cnt := red[Blocks3PwBnChannels]
+				for c := 0; c < Blocks3PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks3PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks3PwBnChannels])
+				for c := 0; c < Blocks3PwBnChannels; c++ {
+					mean, sq := red[Blocks3PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv25[c], m.shift25[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks3PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks3PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks3PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks3PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[8]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat25[r][:], m.a24[r][:], m.inv25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
+					runtime.ScaleShiftRows32(m.a25[r][:], m.xhat25[r][:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks3PwBnPositions)
+				for c := 0; c < Blocks3PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv25[c], m.shift25[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks3PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks3PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks3PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks3PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[8]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat25[r][:], m.a24[r][:], m.inv25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
+					runtime.ScaleShiftRows32(m.a25[r][:], m.xhat25[r][:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv25[c], m.shift25[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks3PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks3PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks3PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks3PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[8]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat25[r][:], m.a24[r][:], m.inv25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
-				runtime.ScaleShiftRows32(m.a25[r][:], m.xhat25[r][:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 			}
 		}
 	}
@@ -4763,33 +5179,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.4.dw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 59
 	{
 		if m.training {
-			cnt := float64(nb * Blocks4DwBnPositions)
-			for c := 0; c < Blocks4DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red28
+				for c := 0; c < Blocks4DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks4DwBnChannels] = float64(nb * Blocks4DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks4DwBnChannels+1])
+				cnt := red[Blocks4DwBnChannels]
+				for c := 0; c < Blocks4DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks4DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks4DwBnChannels])
+				for c := 0; c < Blocks4DwBnChannels; c++ {
+					mean, sq := red[Blocks4DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv28[c], m.shift28[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks4DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks4DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks4DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks4DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[9]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat28[r][:], m.a27[r][:], m.inv28[:], m.shift28[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
+					runtime.ScaleShiftRows32(m.a28[r][:], m.xhat28[r][:], m.Params.Blocks4DwBnWeight[:], m.Params.Blocks4DwBnBias[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks4DwBnPositions)
+				for c := 0; c < Blocks4DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv28[c], m.shift28[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks4DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks4DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks4DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks4DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[9]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat28[r][:], m.a27[r][:], m.inv28[:], m.shift28[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
+					runtime.ScaleShiftRows32(m.a28[r][:], m.xhat28[r][:], m.Params.Blocks4DwBnWeight[:], m.Params.Blocks4DwBnBias[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv28[c], m.shift28[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks4DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks4DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks4DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks4DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[9]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat28[r][:], m.a27[r][:], m.inv28[:], m.shift28[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
-				runtime.ScaleShiftRows32(m.a28[r][:], m.xhat28[r][:], m.Params.Blocks4DwBnWeight[:], m.Params.Blocks4DwBnBias[:], Blocks4DwBnChannels, Blocks4DwBnPositions)
 			}
 		}
 	}
@@ -4827,33 +5286,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.4.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 62
 	{
 		if m.training {
-			cnt := float64(nb * Blocks4PwBnPositions)
-			for c := 0; c < Blocks4PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red31
+				for c := 0; c < Blocks4PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks4PwBnChannels] = float64(nb * Blocks4PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks4PwBnChannels+1])
+				cnt := red[Blocks4PwBnChannels]
+				for c := 0; c < Blocks4PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks4PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks4PwBnChannels])
+				for c := 0; c < Blocks4PwBnChannels; c++ {
+					mean, sq := red[Blocks4PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv31[c], m.shift31[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks4PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks4PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks4PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks4PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[10]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat31[r][:], m.a30[r][:], m.inv31[:], m.shift31[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
+					runtime.ScaleShiftRows32(m.a31[r][:], m.xhat31[r][:], m.Params.Blocks4PwBnWeight[:], m.Params.Blocks4PwBnBias[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks4PwBnPositions)
+				for c := 0; c < Blocks4PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv31[c], m.shift31[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks4PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks4PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks4PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks4PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[10]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat31[r][:], m.a30[r][:], m.inv31[:], m.shift31[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
+					runtime.ScaleShiftRows32(m.a31[r][:], m.xhat31[r][:], m.Params.Blocks4PwBnWeight[:], m.Params.Blocks4PwBnBias[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv31[c], m.shift31[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks4PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks4PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks4PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks4PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[10]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat31[r][:], m.a30[r][:], m.inv31[:], m.shift31[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
-				runtime.ScaleShiftRows32(m.a31[r][:], m.xhat31[r][:], m.Params.Blocks4PwBnWeight[:], m.Params.Blocks4PwBnBias[:], Blocks4PwBnChannels, Blocks4PwBnPositions)
 			}
 		}
 	}
@@ -4900,33 +5402,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.5.dw_bn (batchnorm [64 6 6]→[64 6 6]), spec line 65
 	{
 		if m.training {
-			cnt := float64(nb * Blocks5DwBnPositions)
-			for c := 0; c < Blocks5DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red34
+				for c := 0; c < Blocks5DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks5DwBnChannels] = float64(nb * Blocks5DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks5DwBnChannels+1])
+				cnt := red[Blocks5DwBnChannels]
+				for c := 0; c < Blocks5DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks5DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks5DwBnChannels])
+				for c := 0; c < Blocks5DwBnChannels; c++ {
+					mean, sq := red[Blocks5DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv34[c], m.shift34[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks5DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks5DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks5DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks5DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[11]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat34[r][:], m.a33[r][:], m.inv34[:], m.shift34[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
+					runtime.ScaleShiftRows32(m.a34[r][:], m.xhat34[r][:], m.Params.Blocks5DwBnWeight[:], m.Params.Blocks5DwBnBias[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks5DwBnPositions)
+				for c := 0; c < Blocks5DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv34[c], m.shift34[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks5DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks5DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks5DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks5DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[11]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat34[r][:], m.a33[r][:], m.inv34[:], m.shift34[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
+					runtime.ScaleShiftRows32(m.a34[r][:], m.xhat34[r][:], m.Params.Blocks5DwBnWeight[:], m.Params.Blocks5DwBnBias[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv34[c], m.shift34[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks5DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks5DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks5DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks5DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[11]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat34[r][:], m.a33[r][:], m.inv34[:], m.shift34[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
-				runtime.ScaleShiftRows32(m.a34[r][:], m.xhat34[r][:], m.Params.Blocks5DwBnWeight[:], m.Params.Blocks5DwBnBias[:], Blocks5DwBnChannels, Blocks5DwBnPositions)
 			}
 		}
 	}
@@ -4964,33 +5509,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.5.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 68
 	{
 		if m.training {
-			cnt := float64(nb * Blocks5PwBnPositions)
-			for c := 0; c < Blocks5PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red37
+				for c := 0; c < Blocks5PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks5PwBnChannels] = float64(nb * Blocks5PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks5PwBnChannels+1])
+				cnt := red[Blocks5PwBnChannels]
+				for c := 0; c < Blocks5PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks5PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks5PwBnChannels])
+				for c := 0; c < Blocks5PwBnChannels; c++ {
+					mean, sq := red[Blocks5PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv37[c], m.shift37[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks5PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks5PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks5PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks5PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[12]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat37[r][:], m.a36[r][:], m.inv37[:], m.shift37[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
+					runtime.ScaleShiftRows32(m.a37[r][:], m.xhat37[r][:], m.Params.Blocks5PwBnWeight[:], m.Params.Blocks5PwBnBias[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks5PwBnPositions)
+				for c := 0; c < Blocks5PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv37[c], m.shift37[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks5PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks5PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks5PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks5PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[12]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat37[r][:], m.a36[r][:], m.inv37[:], m.shift37[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
+					runtime.ScaleShiftRows32(m.a37[r][:], m.xhat37[r][:], m.Params.Blocks5PwBnWeight[:], m.Params.Blocks5PwBnBias[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv37[c], m.shift37[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks5PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks5PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks5PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks5PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[12]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat37[r][:], m.a36[r][:], m.inv37[:], m.shift37[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
-				runtime.ScaleShiftRows32(m.a37[r][:], m.xhat37[r][:], m.Params.Blocks5PwBnWeight[:], m.Params.Blocks5PwBnBias[:], Blocks5PwBnChannels, Blocks5PwBnPositions)
 			}
 		}
 	}
@@ -5037,33 +5625,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.6.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 71
 	{
 		if m.training {
-			cnt := float64(nb * Blocks6DwBnPositions)
-			for c := 0; c < Blocks6DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red40
+				for c := 0; c < Blocks6DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks6DwBnChannels] = float64(nb * Blocks6DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks6DwBnChannels+1])
+				cnt := red[Blocks6DwBnChannels]
+				for c := 0; c < Blocks6DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks6DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks6DwBnChannels])
+				for c := 0; c < Blocks6DwBnChannels; c++ {
+					mean, sq := red[Blocks6DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv40[c], m.shift40[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks6DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks6DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks6DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks6DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[13]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat40[r][:], m.a39[r][:], m.inv40[:], m.shift40[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
+					runtime.ScaleShiftRows32(m.a40[r][:], m.xhat40[r][:], m.Params.Blocks6DwBnWeight[:], m.Params.Blocks6DwBnBias[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks6DwBnPositions)
+				for c := 0; c < Blocks6DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv40[c], m.shift40[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks6DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks6DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks6DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks6DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[13]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat40[r][:], m.a39[r][:], m.inv40[:], m.shift40[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
+					runtime.ScaleShiftRows32(m.a40[r][:], m.xhat40[r][:], m.Params.Blocks6DwBnWeight[:], m.Params.Blocks6DwBnBias[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv40[c], m.shift40[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks6DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks6DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks6DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks6DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[13]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat40[r][:], m.a39[r][:], m.inv40[:], m.shift40[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
-				runtime.ScaleShiftRows32(m.a40[r][:], m.xhat40[r][:], m.Params.Blocks6DwBnWeight[:], m.Params.Blocks6DwBnBias[:], Blocks6DwBnChannels, Blocks6DwBnPositions)
 			}
 		}
 	}
@@ -5101,33 +5732,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.6.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 74
 	{
 		if m.training {
-			cnt := float64(nb * Blocks6PwBnPositions)
-			for c := 0; c < Blocks6PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red43
+				for c := 0; c < Blocks6PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks6PwBnChannels] = float64(nb * Blocks6PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks6PwBnChannels+1])
+				cnt := red[Blocks6PwBnChannels]
+				for c := 0; c < Blocks6PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks6PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks6PwBnChannels])
+				for c := 0; c < Blocks6PwBnChannels; c++ {
+					mean, sq := red[Blocks6PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv43[c], m.shift43[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks6PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks6PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks6PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks6PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[14]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat43[r][:], m.a42[r][:], m.inv43[:], m.shift43[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
+					runtime.ScaleShiftRows32(m.a43[r][:], m.xhat43[r][:], m.Params.Blocks6PwBnWeight[:], m.Params.Blocks6PwBnBias[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks6PwBnPositions)
+				for c := 0; c < Blocks6PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv43[c], m.shift43[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks6PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks6PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks6PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks6PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[14]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat43[r][:], m.a42[r][:], m.inv43[:], m.shift43[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
+					runtime.ScaleShiftRows32(m.a43[r][:], m.xhat43[r][:], m.Params.Blocks6PwBnWeight[:], m.Params.Blocks6PwBnBias[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv43[c], m.shift43[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks6PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks6PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks6PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks6PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[14]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat43[r][:], m.a42[r][:], m.inv43[:], m.shift43[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
-				runtime.ScaleShiftRows32(m.a43[r][:], m.xhat43[r][:], m.Params.Blocks6PwBnWeight[:], m.Params.Blocks6PwBnBias[:], Blocks6PwBnChannels, Blocks6PwBnPositions)
 			}
 		}
 	}
@@ -5174,33 +5848,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.7.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 77
 	{
 		if m.training {
-			cnt := float64(nb * Blocks7DwBnPositions)
-			for c := 0; c < Blocks7DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red46
+				for c := 0; c < Blocks7DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks7DwBnChannels] = float64(nb * Blocks7DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks7DwBnChannels+1])
+				cnt := red[Blocks7DwBnChannels]
+				for c := 0; c < Blocks7DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks7DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks7DwBnChannels])
+				for c := 0; c < Blocks7DwBnChannels; c++ {
+					mean, sq := red[Blocks7DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv46[c], m.shift46[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks7DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks7DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks7DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks7DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[15]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat46[r][:], m.a45[r][:], m.inv46[:], m.shift46[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
+					runtime.ScaleShiftRows32(m.a46[r][:], m.xhat46[r][:], m.Params.Blocks7DwBnWeight[:], m.Params.Blocks7DwBnBias[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks7DwBnPositions)
+				for c := 0; c < Blocks7DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv46[c], m.shift46[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks7DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks7DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks7DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks7DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[15]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat46[r][:], m.a45[r][:], m.inv46[:], m.shift46[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
+					runtime.ScaleShiftRows32(m.a46[r][:], m.xhat46[r][:], m.Params.Blocks7DwBnWeight[:], m.Params.Blocks7DwBnBias[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv46[c], m.shift46[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks7DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks7DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks7DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks7DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[15]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat46[r][:], m.a45[r][:], m.inv46[:], m.shift46[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
-				runtime.ScaleShiftRows32(m.a46[r][:], m.xhat46[r][:], m.Params.Blocks7DwBnWeight[:], m.Params.Blocks7DwBnBias[:], Blocks7DwBnChannels, Blocks7DwBnPositions)
 			}
 		}
 	}
@@ -5238,33 +5955,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.7.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 80
 	{
 		if m.training {
-			cnt := float64(nb * Blocks7PwBnPositions)
-			for c := 0; c < Blocks7PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red49
+				for c := 0; c < Blocks7PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks7PwBnChannels] = float64(nb * Blocks7PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks7PwBnChannels+1])
+				cnt := red[Blocks7PwBnChannels]
+				for c := 0; c < Blocks7PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks7PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks7PwBnChannels])
+				for c := 0; c < Blocks7PwBnChannels; c++ {
+					mean, sq := red[Blocks7PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv49[c], m.shift49[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks7PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks7PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks7PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks7PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[16]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat49[r][:], m.a48[r][:], m.inv49[:], m.shift49[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
+					runtime.ScaleShiftRows32(m.a49[r][:], m.xhat49[r][:], m.Params.Blocks7PwBnWeight[:], m.Params.Blocks7PwBnBias[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks7PwBnPositions)
+				for c := 0; c < Blocks7PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv49[c], m.shift49[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks7PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks7PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks7PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks7PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[16]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat49[r][:], m.a48[r][:], m.inv49[:], m.shift49[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
+					runtime.ScaleShiftRows32(m.a49[r][:], m.xhat49[r][:], m.Params.Blocks7PwBnWeight[:], m.Params.Blocks7PwBnBias[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv49[c], m.shift49[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks7PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks7PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks7PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks7PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[16]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat49[r][:], m.a48[r][:], m.inv49[:], m.shift49[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
-				runtime.ScaleShiftRows32(m.a49[r][:], m.xhat49[r][:], m.Params.Blocks7PwBnWeight[:], m.Params.Blocks7PwBnBias[:], Blocks7PwBnChannels, Blocks7PwBnPositions)
 			}
 		}
 	}
@@ -5311,33 +6071,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.8.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 83
 	{
 		if m.training {
-			cnt := float64(nb * Blocks8DwBnPositions)
-			for c := 0; c < Blocks8DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red52
+				for c := 0; c < Blocks8DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks8DwBnChannels] = float64(nb * Blocks8DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks8DwBnChannels+1])
+				cnt := red[Blocks8DwBnChannels]
+				for c := 0; c < Blocks8DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks8DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks8DwBnChannels])
+				for c := 0; c < Blocks8DwBnChannels; c++ {
+					mean, sq := red[Blocks8DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv52[c], m.shift52[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks8DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks8DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks8DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks8DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[17]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat52[r][:], m.a51[r][:], m.inv52[:], m.shift52[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
+					runtime.ScaleShiftRows32(m.a52[r][:], m.xhat52[r][:], m.Params.Blocks8DwBnWeight[:], m.Params.Blocks8DwBnBias[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks8DwBnPositions)
+				for c := 0; c < Blocks8DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv52[c], m.shift52[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks8DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks8DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks8DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks8DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[17]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat52[r][:], m.a51[r][:], m.inv52[:], m.shift52[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
+					runtime.ScaleShiftRows32(m.a52[r][:], m.xhat52[r][:], m.Params.Blocks8DwBnWeight[:], m.Params.Blocks8DwBnBias[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv52[c], m.shift52[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks8DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks8DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks8DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks8DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[17]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat52[r][:], m.a51[r][:], m.inv52[:], m.shift52[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
-				runtime.ScaleShiftRows32(m.a52[r][:], m.xhat52[r][:], m.Params.Blocks8DwBnWeight[:], m.Params.Blocks8DwBnBias[:], Blocks8DwBnChannels, Blocks8DwBnPositions)
 			}
 		}
 	}
@@ -5375,33 +6178,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.8.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 86
 	{
 		if m.training {
-			cnt := float64(nb * Blocks8PwBnPositions)
-			for c := 0; c < Blocks8PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red55
+				for c := 0; c < Blocks8PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks8PwBnChannels] = float64(nb * Blocks8PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks8PwBnChannels+1])
+				cnt := red[Blocks8PwBnChannels]
+				for c := 0; c < Blocks8PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks8PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks8PwBnChannels])
+				for c := 0; c < Blocks8PwBnChannels; c++ {
+					mean, sq := red[Blocks8PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv55[c], m.shift55[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks8PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks8PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks8PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks8PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[18]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat55[r][:], m.a54[r][:], m.inv55[:], m.shift55[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
+					runtime.ScaleShiftRows32(m.a55[r][:], m.xhat55[r][:], m.Params.Blocks8PwBnWeight[:], m.Params.Blocks8PwBnBias[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks8PwBnPositions)
+				for c := 0; c < Blocks8PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv55[c], m.shift55[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks8PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks8PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks8PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks8PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[18]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat55[r][:], m.a54[r][:], m.inv55[:], m.shift55[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
+					runtime.ScaleShiftRows32(m.a55[r][:], m.xhat55[r][:], m.Params.Blocks8PwBnWeight[:], m.Params.Blocks8PwBnBias[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv55[c], m.shift55[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks8PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks8PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks8PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks8PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[18]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat55[r][:], m.a54[r][:], m.inv55[:], m.shift55[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
-				runtime.ScaleShiftRows32(m.a55[r][:], m.xhat55[r][:], m.Params.Blocks8PwBnWeight[:], m.Params.Blocks8PwBnBias[:], Blocks8PwBnChannels, Blocks8PwBnPositions)
 			}
 		}
 	}
@@ -5448,33 +6294,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.9.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 89
 	{
 		if m.training {
-			cnt := float64(nb * Blocks9DwBnPositions)
-			for c := 0; c < Blocks9DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red58
+				for c := 0; c < Blocks9DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks9DwBnChannels] = float64(nb * Blocks9DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks9DwBnChannels+1])
+				cnt := red[Blocks9DwBnChannels]
+				for c := 0; c < Blocks9DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks9DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks9DwBnChannels])
+				for c := 0; c < Blocks9DwBnChannels; c++ {
+					mean, sq := red[Blocks9DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv58[c], m.shift58[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks9DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks9DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks9DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks9DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[19]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat58[r][:], m.a57[r][:], m.inv58[:], m.shift58[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
+					runtime.ScaleShiftRows32(m.a58[r][:], m.xhat58[r][:], m.Params.Blocks9DwBnWeight[:], m.Params.Blocks9DwBnBias[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks9DwBnPositions)
+				for c := 0; c < Blocks9DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv58[c], m.shift58[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks9DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks9DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks9DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks9DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[19]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat58[r][:], m.a57[r][:], m.inv58[:], m.shift58[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
+					runtime.ScaleShiftRows32(m.a58[r][:], m.xhat58[r][:], m.Params.Blocks9DwBnWeight[:], m.Params.Blocks9DwBnBias[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv58[c], m.shift58[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks9DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks9DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks9DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks9DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[19]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat58[r][:], m.a57[r][:], m.inv58[:], m.shift58[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
-				runtime.ScaleShiftRows32(m.a58[r][:], m.xhat58[r][:], m.Params.Blocks9DwBnWeight[:], m.Params.Blocks9DwBnBias[:], Blocks9DwBnChannels, Blocks9DwBnPositions)
 			}
 		}
 	}
@@ -5512,33 +6401,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.9.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 92
 	{
 		if m.training {
-			cnt := float64(nb * Blocks9PwBnPositions)
-			for c := 0; c < Blocks9PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red61
+				for c := 0; c < Blocks9PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks9PwBnChannels] = float64(nb * Blocks9PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks9PwBnChannels+1])
+				cnt := red[Blocks9PwBnChannels]
+				for c := 0; c < Blocks9PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks9PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks9PwBnChannels])
+				for c := 0; c < Blocks9PwBnChannels; c++ {
+					mean, sq := red[Blocks9PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv61[c], m.shift61[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks9PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks9PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks9PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks9PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[20]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat61[r][:], m.a60[r][:], m.inv61[:], m.shift61[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
+					runtime.ScaleShiftRows32(m.a61[r][:], m.xhat61[r][:], m.Params.Blocks9PwBnWeight[:], m.Params.Blocks9PwBnBias[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks9PwBnPositions)
+				for c := 0; c < Blocks9PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv61[c], m.shift61[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks9PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks9PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks9PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks9PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[20]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat61[r][:], m.a60[r][:], m.inv61[:], m.shift61[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
+					runtime.ScaleShiftRows32(m.a61[r][:], m.xhat61[r][:], m.Params.Blocks9PwBnWeight[:], m.Params.Blocks9PwBnBias[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv61[c], m.shift61[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks9PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks9PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks9PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks9PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[20]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat61[r][:], m.a60[r][:], m.inv61[:], m.shift61[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
-				runtime.ScaleShiftRows32(m.a61[r][:], m.xhat61[r][:], m.Params.Blocks9PwBnWeight[:], m.Params.Blocks9PwBnBias[:], Blocks9PwBnChannels, Blocks9PwBnPositions)
 			}
 		}
 	}
@@ -5585,33 +6517,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.10.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 95
 	{
 		if m.training {
-			cnt := float64(nb * Blocks10DwBnPositions)
-			for c := 0; c < Blocks10DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red64
+				for c := 0; c < Blocks10DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks10DwBnChannels] = float64(nb * Blocks10DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks10DwBnChannels+1])
+				cnt := red[Blocks10DwBnChannels]
+				for c := 0; c < Blocks10DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks10DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks10DwBnChannels])
+				for c := 0; c < Blocks10DwBnChannels; c++ {
+					mean, sq := red[Blocks10DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv64[c], m.shift64[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks10DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks10DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks10DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks10DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[21]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat64[r][:], m.a63[r][:], m.inv64[:], m.shift64[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
+					runtime.ScaleShiftRows32(m.a64[r][:], m.xhat64[r][:], m.Params.Blocks10DwBnWeight[:], m.Params.Blocks10DwBnBias[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks10DwBnPositions)
+				for c := 0; c < Blocks10DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv64[c], m.shift64[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks10DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks10DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks10DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks10DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[21]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat64[r][:], m.a63[r][:], m.inv64[:], m.shift64[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
+					runtime.ScaleShiftRows32(m.a64[r][:], m.xhat64[r][:], m.Params.Blocks10DwBnWeight[:], m.Params.Blocks10DwBnBias[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv64[c], m.shift64[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks10DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks10DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks10DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks10DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[21]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat64[r][:], m.a63[r][:], m.inv64[:], m.shift64[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
-				runtime.ScaleShiftRows32(m.a64[r][:], m.xhat64[r][:], m.Params.Blocks10DwBnWeight[:], m.Params.Blocks10DwBnBias[:], Blocks10DwBnChannels, Blocks10DwBnPositions)
 			}
 		}
 	}
@@ -5649,33 +6624,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.10.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 98
 	{
 		if m.training {
-			cnt := float64(nb * Blocks10PwBnPositions)
-			for c := 0; c < Blocks10PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red67
+				for c := 0; c < Blocks10PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks10PwBnChannels] = float64(nb * Blocks10PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks10PwBnChannels+1])
+				cnt := red[Blocks10PwBnChannels]
+				for c := 0; c < Blocks10PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks10PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks10PwBnChannels])
+				for c := 0; c < Blocks10PwBnChannels; c++ {
+					mean, sq := red[Blocks10PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv67[c], m.shift67[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks10PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks10PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks10PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks10PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[22]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat67[r][:], m.a66[r][:], m.inv67[:], m.shift67[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
+					runtime.ScaleShiftRows32(m.a67[r][:], m.xhat67[r][:], m.Params.Blocks10PwBnWeight[:], m.Params.Blocks10PwBnBias[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks10PwBnPositions)
+				for c := 0; c < Blocks10PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv67[c], m.shift67[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks10PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks10PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks10PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks10PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[22]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat67[r][:], m.a66[r][:], m.inv67[:], m.shift67[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
+					runtime.ScaleShiftRows32(m.a67[r][:], m.xhat67[r][:], m.Params.Blocks10PwBnWeight[:], m.Params.Blocks10PwBnBias[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv67[c], m.shift67[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks10PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks10PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks10PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks10PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[22]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat67[r][:], m.a66[r][:], m.inv67[:], m.shift67[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
-				runtime.ScaleShiftRows32(m.a67[r][:], m.xhat67[r][:], m.Params.Blocks10PwBnWeight[:], m.Params.Blocks10PwBnBias[:], Blocks10PwBnChannels, Blocks10PwBnPositions)
 			}
 		}
 	}
@@ -5722,33 +6740,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.11.dw_bn (batchnorm [128 3 3]→[128 3 3]), spec line 101
 	{
 		if m.training {
-			cnt := float64(nb * Blocks11DwBnPositions)
-			for c := 0; c < Blocks11DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red70
+				for c := 0; c < Blocks11DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks11DwBnChannels] = float64(nb * Blocks11DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks11DwBnChannels+1])
+				cnt := red[Blocks11DwBnChannels]
+				for c := 0; c < Blocks11DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks11DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks11DwBnChannels])
+				for c := 0; c < Blocks11DwBnChannels; c++ {
+					mean, sq := red[Blocks11DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv70[c], m.shift70[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks11DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks11DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks11DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks11DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[23]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat70[r][:], m.a69[r][:], m.inv70[:], m.shift70[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
+					runtime.ScaleShiftRows32(m.a70[r][:], m.xhat70[r][:], m.Params.Blocks11DwBnWeight[:], m.Params.Blocks11DwBnBias[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks11DwBnPositions)
+				for c := 0; c < Blocks11DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv70[c], m.shift70[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks11DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks11DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks11DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks11DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[23]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat70[r][:], m.a69[r][:], m.inv70[:], m.shift70[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
+					runtime.ScaleShiftRows32(m.a70[r][:], m.xhat70[r][:], m.Params.Blocks11DwBnWeight[:], m.Params.Blocks11DwBnBias[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv70[c], m.shift70[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks11DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks11DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks11DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks11DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[23]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat70[r][:], m.a69[r][:], m.inv70[:], m.shift70[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
-				runtime.ScaleShiftRows32(m.a70[r][:], m.xhat70[r][:], m.Params.Blocks11DwBnWeight[:], m.Params.Blocks11DwBnBias[:], Blocks11DwBnChannels, Blocks11DwBnPositions)
 			}
 		}
 	}
@@ -5786,33 +6847,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.11.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 104
 	{
 		if m.training {
-			cnt := float64(nb * Blocks11PwBnPositions)
-			for c := 0; c < Blocks11PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red73
+				for c := 0; c < Blocks11PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks11PwBnChannels] = float64(nb * Blocks11PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks11PwBnChannels+1])
+				cnt := red[Blocks11PwBnChannels]
+				for c := 0; c < Blocks11PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks11PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks11PwBnChannels])
+				for c := 0; c < Blocks11PwBnChannels; c++ {
+					mean, sq := red[Blocks11PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv73[c], m.shift73[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks11PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks11PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks11PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks11PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[24]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat73[r][:], m.a72[r][:], m.inv73[:], m.shift73[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
+					runtime.ScaleShiftRows32(m.a73[r][:], m.xhat73[r][:], m.Params.Blocks11PwBnWeight[:], m.Params.Blocks11PwBnBias[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks11PwBnPositions)
+				for c := 0; c < Blocks11PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv73[c], m.shift73[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks11PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks11PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks11PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks11PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[24]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat73[r][:], m.a72[r][:], m.inv73[:], m.shift73[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
+					runtime.ScaleShiftRows32(m.a73[r][:], m.xhat73[r][:], m.Params.Blocks11PwBnWeight[:], m.Params.Blocks11PwBnBias[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv73[c], m.shift73[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks11PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks11PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks11PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks11PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[24]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat73[r][:], m.a72[r][:], m.inv73[:], m.shift73[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
-				runtime.ScaleShiftRows32(m.a73[r][:], m.xhat73[r][:], m.Params.Blocks11PwBnWeight[:], m.Params.Blocks11PwBnBias[:], Blocks11PwBnChannels, Blocks11PwBnPositions)
 			}
 		}
 	}
@@ -5859,33 +6963,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.12.dw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 107
 	{
 		if m.training {
-			cnt := float64(nb * Blocks12DwBnPositions)
-			for c := 0; c < Blocks12DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red76
+				for c := 0; c < Blocks12DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks12DwBnChannels] = float64(nb * Blocks12DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks12DwBnChannels+1])
+				cnt := red[Blocks12DwBnChannels]
+				for c := 0; c < Blocks12DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks12DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks12DwBnChannels])
+				for c := 0; c < Blocks12DwBnChannels; c++ {
+					mean, sq := red[Blocks12DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv76[c], m.shift76[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks12DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks12DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks12DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks12DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[25]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat76[r][:], m.a75[r][:], m.inv76[:], m.shift76[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
+					runtime.ScaleShiftRows32(m.a76[r][:], m.xhat76[r][:], m.Params.Blocks12DwBnWeight[:], m.Params.Blocks12DwBnBias[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks12DwBnPositions)
+				for c := 0; c < Blocks12DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv76[c], m.shift76[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks12DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks12DwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks12DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks12DwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[25]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat76[r][:], m.a75[r][:], m.inv76[:], m.shift76[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
+					runtime.ScaleShiftRows32(m.a76[r][:], m.xhat76[r][:], m.Params.Blocks12DwBnWeight[:], m.Params.Blocks12DwBnBias[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv76[c], m.shift76[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks12DwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks12DwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks12DwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks12DwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[25]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat76[r][:], m.a75[r][:], m.inv76[:], m.shift76[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
-				runtime.ScaleShiftRows32(m.a76[r][:], m.xhat76[r][:], m.Params.Blocks12DwBnWeight[:], m.Params.Blocks12DwBnBias[:], Blocks12DwBnChannels, Blocks12DwBnPositions)
 			}
 		}
 	}
@@ -5923,33 +7070,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.12.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 110
 	{
 		if m.training {
-			cnt := float64(nb * Blocks12PwBnPositions)
-			for c := 0; c < Blocks12PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red79
+				for c := 0; c < Blocks12PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks12PwBnChannels] = float64(nb * Blocks12PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks12PwBnChannels+1])
+				cnt := red[Blocks12PwBnChannels]
+				for c := 0; c < Blocks12PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks12PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks12PwBnChannels])
+				for c := 0; c < Blocks12PwBnChannels; c++ {
+					mean, sq := red[Blocks12PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv79[c], m.shift79[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks12PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks12PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks12PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks12PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[26]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
-					sum += runtime.SumWide32(x[c][:])
+					runtime.ScaleShiftRows32(m.xhat79[r][:], m.a78[r][:], m.inv79[:], m.shift79[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
+					runtime.ScaleShiftRows32(m.a79[r][:], m.xhat79[r][:], m.Params.Blocks12PwBnWeight[:], m.Params.Blocks12PwBnBias[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks12PwBnPositions)
+				for c := 0; c < Blocks12PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
+						sum += runtime.SumWide32(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
+						sq += runtime.SumSqDevWide32(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv79[c], m.shift79[c] = float32(inv), float32(-mean*inv)
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks12PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks12PwBnRunningMean[c]) + 0.01*mean)
+					m.State.Blocks12PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks12PwBnRunningVar[c]) + 0.01*unbiased)
+				}
+				m.State.NumBatchesTracked[26]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
-					sq += runtime.SumSqDevWide32(x[c][:], mean)
+					runtime.ScaleShiftRows32(m.xhat79[r][:], m.a78[r][:], m.inv79[:], m.shift79[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
+					runtime.ScaleShiftRows32(m.a79[r][:], m.xhat79[r][:], m.Params.Blocks12PwBnWeight[:], m.Params.Blocks12PwBnBias[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv79[c], m.shift79[c] = float32(inv), float32(-mean*inv)
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks12PwBnRunningMean[c] = float32(0.99*float64(m.State.Blocks12PwBnRunningMean[c]) + 0.01*mean)
-				m.State.Blocks12PwBnRunningVar[c] = float32(0.99*float64(m.State.Blocks12PwBnRunningVar[c]) + 0.01*unbiased)
-			}
-			m.State.NumBatchesTracked[26]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows32(m.xhat79[r][:], m.a78[r][:], m.inv79[:], m.shift79[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
-				runtime.ScaleShiftRows32(m.a79[r][:], m.xhat79[r][:], m.Params.Blocks12PwBnWeight[:], m.Params.Blocks12PwBnBias[:], Blocks12PwBnChannels, Blocks12PwBnPositions)
 			}
 		}
 	}
@@ -6038,6 +7228,15 @@ func (m *Model) CoupledBatch() int {
 	return BatchChunk
 }
 
+// SetBatchSync makes TrainBatch take batchnorm's statistics over the whole
+// minibatch whose parts the replicas sharing s train, m being rank rank: the
+// per-channel sums are all-reduced through s, the gradients of the batchnorm
+// parameters stay sums over m's part (runtime.BatchSyncer; Fit's worker pool
+// sets it). With s nil, the statistics are those of m's own batch.
+func (m *Model) SetBatchSync(s *runtime.BatchSync, rank int) {
+	m.sync, m.rank = s, rank
+}
+
 // backwardBatch runs the backward pass of the first nb rows from the gradient in
 // the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
 // it skips the input gradient where no parameter needs it.
@@ -6092,14 +7291,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.12.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 110
 	{
-		cnt := float64(nb * Blocks12PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks12PwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
-			_ = b
-			inv := float64(m.inv79[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red79
+			for c := 0; c < Blocks12PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 					xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
@@ -6107,22 +7302,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean79[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-					x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks12PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks12PwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks12PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks12PwBnBias[c] += float32(sdy)
-			m.Grads.Blocks12PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks12PwBnChannels] = float64(nb * Blocks12PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks12PwBnChannels]
+			for c := 0; c < Blocks12PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv79[c])
+				ma, mb := red[c]/cnt, red[Blocks12PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 					xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
@@ -6131,9 +7322,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale79[c], m.shift79[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks12PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks12PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks12PwBnWeight[c]), float64(m.Params.Blocks12PwBnBias[c])
+				_ = b
+				inv := float64(m.inv79[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+						xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean79[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+						x := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.a78[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks12PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks12PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+						xh := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.xhat79[r]))
+						dx := (*[Blocks12PwBnChannels][Blocks12PwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale79[c], m.shift79[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -6178,14 +7411,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.12.dw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 107
 	{
-		cnt := float64(nb * Blocks12DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks12DwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
-			_ = b
-			inv := float64(m.inv76[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red76
+			for c := 0; c < Blocks12DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
 					xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
@@ -6193,22 +7422,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean76[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
-					x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks12DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks12DwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks12DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks12DwBnBias[c] += float32(sdy)
-			m.Grads.Blocks12DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks12DwBnChannels] = float64(nb * Blocks12DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks12DwBnChannels]
+			for c := 0; c < Blocks12DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv76[c])
+				ma, mb := red[c]/cnt, red[Blocks12DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
 					xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
@@ -6217,9 +7442,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale76[c], m.shift76[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks12DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks12DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks12DwBnWeight[c]), float64(m.Params.Blocks12DwBnBias[c])
+				_ = b
+				inv := float64(m.inv76[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+						xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean76[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+						x := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.a75[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks12DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks12DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+						xh := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.xhat76[r]))
+						dx := (*[Blocks12DwBnChannels][Blocks12DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale76[c], m.shift76[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -6274,14 +7541,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.11.pw_bn (batchnorm [256 3 3]→[256 3 3]), spec line 104
 	{
-		cnt := float64(nb * Blocks11PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks11PwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
-			_ = b
-			inv := float64(m.inv73[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red73
+			for c := 0; c < Blocks11PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 					xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
@@ -6289,22 +7552,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean73[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-					x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks11PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks11PwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks11PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks11PwBnBias[c] += float32(sdy)
-			m.Grads.Blocks11PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks11PwBnChannels] = float64(nb * Blocks11PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks11PwBnChannels]
+			for c := 0; c < Blocks11PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv73[c])
+				ma, mb := red[c]/cnt, red[Blocks11PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 					xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
@@ -6313,9 +7572,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale73[c], m.shift73[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks11PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks11PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks11PwBnWeight[c]), float64(m.Params.Blocks11PwBnBias[c])
+				_ = b
+				inv := float64(m.inv73[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+						xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean73[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+						x := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.a72[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks11PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks11PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+						xh := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.xhat73[r]))
+						dx := (*[Blocks11PwBnChannels][Blocks11PwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale73[c], m.shift73[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -6360,14 +7661,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.11.dw_bn (batchnorm [128 3 3]→[128 3 3]), spec line 101
 	{
-		cnt := float64(nb * Blocks11DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks11DwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
-			_ = b
-			inv := float64(m.inv70[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red70
+			for c := 0; c < Blocks11DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
 					xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
@@ -6375,22 +7672,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean70[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
-					x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks11DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks11DwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks11DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks11DwBnBias[c] += float32(sdy)
-			m.Grads.Blocks11DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks11DwBnChannels] = float64(nb * Blocks11DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks11DwBnChannels]
+			for c := 0; c < Blocks11DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv70[c])
+				ma, mb := red[c]/cnt, red[Blocks11DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
 					xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
@@ -6399,9 +7692,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale70[c], m.shift70[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks11DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks11DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks11DwBnWeight[c]), float64(m.Params.Blocks11DwBnBias[c])
+				_ = b
+				inv := float64(m.inv70[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
+						xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean70[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
+						x := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.a69[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks11DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks11DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d70[r]))
+						xh := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.xhat70[r]))
+						dx := (*[Blocks11DwBnChannels][Blocks11DwBnPositions]float32)(unsafe.Pointer(&m.d71[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale70[c], m.shift70[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -6461,14 +7796,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.10.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 98
 	{
-		cnt := float64(nb * Blocks10PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks10PwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
-			_ = b
-			inv := float64(m.inv67[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red67
+			for c := 0; c < Blocks10PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 					xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
@@ -6476,22 +7807,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean67[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-					x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks10PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks10PwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks10PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks10PwBnBias[c] += float32(sdy)
-			m.Grads.Blocks10PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks10PwBnChannels] = float64(nb * Blocks10PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks10PwBnChannels]
+			for c := 0; c < Blocks10PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv67[c])
+				ma, mb := red[c]/cnt, red[Blocks10PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 					xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
@@ -6500,9 +7827,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale67[c], m.shift67[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks10PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks10PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks10PwBnWeight[c]), float64(m.Params.Blocks10PwBnBias[c])
+				_ = b
+				inv := float64(m.inv67[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean67[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						x := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.a66[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks10PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks10PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						xh := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.xhat67[r]))
+						dx := (*[Blocks10PwBnChannels][Blocks10PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale67[c], m.shift67[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -6547,14 +7916,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.10.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 95
 	{
-		cnt := float64(nb * Blocks10DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks10DwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
-			_ = b
-			inv := float64(m.inv64[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red64
+			for c := 0; c < Blocks10DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 					xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
@@ -6562,22 +7927,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean64[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-					x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks10DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks10DwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks10DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks10DwBnBias[c] += float32(sdy)
-			m.Grads.Blocks10DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks10DwBnChannels] = float64(nb * Blocks10DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks10DwBnChannels]
+			for c := 0; c < Blocks10DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv64[c])
+				ma, mb := red[c]/cnt, red[Blocks10DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 					xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
@@ -6586,9 +7947,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale64[c], m.shift64[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks10DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks10DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks10DwBnWeight[c]), float64(m.Params.Blocks10DwBnBias[c])
+				_ = b
+				inv := float64(m.inv64[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean64[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						x := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.a63[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks10DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks10DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						xh := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.xhat64[r]))
+						dx := (*[Blocks10DwBnChannels][Blocks10DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale64[c], m.shift64[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -6643,14 +8046,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.9.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 92
 	{
-		cnt := float64(nb * Blocks9PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks9PwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
-			_ = b
-			inv := float64(m.inv61[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red61
+			for c := 0; c < Blocks9PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 					xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
@@ -6658,22 +8057,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean61[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-					x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks9PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks9PwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks9PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks9PwBnBias[c] += float32(sdy)
-			m.Grads.Blocks9PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks9PwBnChannels] = float64(nb * Blocks9PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks9PwBnChannels]
+			for c := 0; c < Blocks9PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv61[c])
+				ma, mb := red[c]/cnt, red[Blocks9PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 					xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
@@ -6682,9 +8077,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale61[c], m.shift61[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks9PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks9PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks9PwBnWeight[c]), float64(m.Params.Blocks9PwBnBias[c])
+				_ = b
+				inv := float64(m.inv61[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean61[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						x := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.a60[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks9PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks9PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						xh := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.xhat61[r]))
+						dx := (*[Blocks9PwBnChannels][Blocks9PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale61[c], m.shift61[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -6729,14 +8166,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.9.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 89
 	{
-		cnt := float64(nb * Blocks9DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks9DwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
-			_ = b
-			inv := float64(m.inv58[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red58
+			for c := 0; c < Blocks9DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 					xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
@@ -6744,22 +8177,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean58[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-					x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks9DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks9DwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks9DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks9DwBnBias[c] += float32(sdy)
-			m.Grads.Blocks9DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks9DwBnChannels] = float64(nb * Blocks9DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks9DwBnChannels]
+			for c := 0; c < Blocks9DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv58[c])
+				ma, mb := red[c]/cnt, red[Blocks9DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 					xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
@@ -6768,9 +8197,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale58[c], m.shift58[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks9DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks9DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks9DwBnWeight[c]), float64(m.Params.Blocks9DwBnBias[c])
+				_ = b
+				inv := float64(m.inv58[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean58[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						x := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.a57[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks9DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks9DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						xh := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.xhat58[r]))
+						dx := (*[Blocks9DwBnChannels][Blocks9DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale58[c], m.shift58[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -6825,14 +8296,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.8.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 86
 	{
-		cnt := float64(nb * Blocks8PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks8PwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
-			_ = b
-			inv := float64(m.inv55[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red55
+			for c := 0; c < Blocks8PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 					xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
@@ -6840,22 +8307,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean55[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-					x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks8PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks8PwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks8PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks8PwBnBias[c] += float32(sdy)
-			m.Grads.Blocks8PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks8PwBnChannels] = float64(nb * Blocks8PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks8PwBnChannels]
+			for c := 0; c < Blocks8PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv55[c])
+				ma, mb := red[c]/cnt, red[Blocks8PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 					xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
@@ -6864,9 +8327,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale55[c], m.shift55[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks8PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks8PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks8PwBnWeight[c]), float64(m.Params.Blocks8PwBnBias[c])
+				_ = b
+				inv := float64(m.inv55[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean55[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						x := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.a54[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks8PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks8PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						xh := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.xhat55[r]))
+						dx := (*[Blocks8PwBnChannels][Blocks8PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale55[c], m.shift55[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -6911,14 +8416,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.8.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 83
 	{
-		cnt := float64(nb * Blocks8DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks8DwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
-			_ = b
-			inv := float64(m.inv52[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red52
+			for c := 0; c < Blocks8DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 					xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
@@ -6926,22 +8427,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean52[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-					x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks8DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks8DwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks8DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks8DwBnBias[c] += float32(sdy)
-			m.Grads.Blocks8DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks8DwBnChannels] = float64(nb * Blocks8DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks8DwBnChannels]
+			for c := 0; c < Blocks8DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv52[c])
+				ma, mb := red[c]/cnt, red[Blocks8DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 					xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
@@ -6950,9 +8447,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale52[c], m.shift52[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks8DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks8DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks8DwBnWeight[c]), float64(m.Params.Blocks8DwBnBias[c])
+				_ = b
+				inv := float64(m.inv52[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean52[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						x := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.a51[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks8DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks8DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						xh := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.xhat52[r]))
+						dx := (*[Blocks8DwBnChannels][Blocks8DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale52[c], m.shift52[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -7007,14 +8546,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.7.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 80
 	{
-		cnt := float64(nb * Blocks7PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks7PwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
-			_ = b
-			inv := float64(m.inv49[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red49
+			for c := 0; c < Blocks7PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 					xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
@@ -7022,22 +8557,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean49[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-					x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks7PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks7PwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks7PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks7PwBnBias[c] += float32(sdy)
-			m.Grads.Blocks7PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks7PwBnChannels] = float64(nb * Blocks7PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks7PwBnChannels]
+			for c := 0; c < Blocks7PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv49[c])
+				ma, mb := red[c]/cnt, red[Blocks7PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 					xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
@@ -7046,9 +8577,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale49[c], m.shift49[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks7PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks7PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks7PwBnWeight[c]), float64(m.Params.Blocks7PwBnBias[c])
+				_ = b
+				inv := float64(m.inv49[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean49[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						x := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.a48[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks7PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks7PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						xh := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.xhat49[r]))
+						dx := (*[Blocks7PwBnChannels][Blocks7PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale49[c], m.shift49[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -7093,14 +8666,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.7.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 77
 	{
-		cnt := float64(nb * Blocks7DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks7DwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
-			_ = b
-			inv := float64(m.inv46[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red46
+			for c := 0; c < Blocks7DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 					xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
@@ -7108,22 +8677,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean46[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-					x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks7DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks7DwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks7DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks7DwBnBias[c] += float32(sdy)
-			m.Grads.Blocks7DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks7DwBnChannels] = float64(nb * Blocks7DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks7DwBnChannels]
+			for c := 0; c < Blocks7DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv46[c])
+				ma, mb := red[c]/cnt, red[Blocks7DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 					xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
@@ -7132,9 +8697,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale46[c], m.shift46[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks7DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks7DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks7DwBnWeight[c]), float64(m.Params.Blocks7DwBnBias[c])
+				_ = b
+				inv := float64(m.inv46[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean46[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						x := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.a45[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks7DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks7DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						xh := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.xhat46[r]))
+						dx := (*[Blocks7DwBnChannels][Blocks7DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale46[c], m.shift46[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -7189,14 +8796,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.6.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 74
 	{
-		cnt := float64(nb * Blocks6PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks6PwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
-			_ = b
-			inv := float64(m.inv43[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red43
+			for c := 0; c < Blocks6PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 					xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
@@ -7204,22 +8807,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean43[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-					x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks6PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks6PwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks6PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks6PwBnBias[c] += float32(sdy)
-			m.Grads.Blocks6PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks6PwBnChannels] = float64(nb * Blocks6PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks6PwBnChannels]
+			for c := 0; c < Blocks6PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv43[c])
+				ma, mb := red[c]/cnt, red[Blocks6PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 					xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
@@ -7228,9 +8827,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale43[c], m.shift43[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks6PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks6PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks6PwBnWeight[c]), float64(m.Params.Blocks6PwBnBias[c])
+				_ = b
+				inv := float64(m.inv43[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean43[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						x := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.a42[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks6PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks6PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						xh := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.xhat43[r]))
+						dx := (*[Blocks6PwBnChannels][Blocks6PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale43[c], m.shift43[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -7275,14 +8916,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.6.dw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 71
 	{
-		cnt := float64(nb * Blocks6DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks6DwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
-			_ = b
-			inv := float64(m.inv40[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red40
+			for c := 0; c < Blocks6DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 					xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
@@ -7290,22 +8927,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean40[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
-					x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks6DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks6DwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks6DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks6DwBnBias[c] += float32(sdy)
-			m.Grads.Blocks6DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks6DwBnChannels] = float64(nb * Blocks6DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks6DwBnChannels]
+			for c := 0; c < Blocks6DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv40[c])
+				ma, mb := red[c]/cnt, red[Blocks6DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
 					xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
@@ -7314,9 +8947,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale40[c], m.shift40[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks6DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks6DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks6DwBnWeight[c]), float64(m.Params.Blocks6DwBnBias[c])
+				_ = b
+				inv := float64(m.inv40[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean40[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						x := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.a39[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks6DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks6DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						xh := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.xhat40[r]))
+						dx := (*[Blocks6DwBnChannels][Blocks6DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale40[c], m.shift40[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -7371,14 +9046,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.5.pw_bn (batchnorm [128 6 6]→[128 6 6]), spec line 68
 	{
-		cnt := float64(nb * Blocks5PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks5PwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
-			_ = b
-			inv := float64(m.inv37[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red37
+			for c := 0; c < Blocks5PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 					xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
@@ -7386,22 +9057,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean37[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-					x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks5PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks5PwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks5PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks5PwBnBias[c] += float32(sdy)
-			m.Grads.Blocks5PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks5PwBnChannels] = float64(nb * Blocks5PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks5PwBnChannels]
+			for c := 0; c < Blocks5PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv37[c])
+				ma, mb := red[c]/cnt, red[Blocks5PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 					xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
@@ -7410,9 +9077,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale37[c], m.shift37[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks5PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks5PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks5PwBnWeight[c]), float64(m.Params.Blocks5PwBnBias[c])
+				_ = b
+				inv := float64(m.inv37[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean37[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						x := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.a36[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks5PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks5PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						xh := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.xhat37[r]))
+						dx := (*[Blocks5PwBnChannels][Blocks5PwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale37[c], m.shift37[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -7457,14 +9166,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.5.dw_bn (batchnorm [64 6 6]→[64 6 6]), spec line 65
 	{
-		cnt := float64(nb * Blocks5DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks5DwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
-			_ = b
-			inv := float64(m.inv34[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red34
+			for c := 0; c < Blocks5DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 					xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
@@ -7472,22 +9177,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean34[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
-					x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks5DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks5DwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks5DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks5DwBnBias[c] += float32(sdy)
-			m.Grads.Blocks5DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks5DwBnChannels] = float64(nb * Blocks5DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks5DwBnChannels]
+			for c := 0; c < Blocks5DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv34[c])
+				ma, mb := red[c]/cnt, red[Blocks5DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
 					xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
@@ -7496,9 +9197,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale34[c], m.shift34[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks5DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks5DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks5DwBnWeight[c]), float64(m.Params.Blocks5DwBnBias[c])
+				_ = b
+				inv := float64(m.inv34[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+						xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean34[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+						x := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.a33[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks5DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks5DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d79[r]))
+						xh := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.xhat34[r]))
+						dx := (*[Blocks5DwBnChannels][Blocks5DwBnPositions]float32)(unsafe.Pointer(&m.d80[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale34[c], m.shift34[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -7558,14 +9301,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.4.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 62
 	{
-		cnt := float64(nb * Blocks4PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks4PwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
-			_ = b
-			inv := float64(m.inv31[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red31
+			for c := 0; c < Blocks4PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 					xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
@@ -7573,22 +9312,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean31[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-					x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks4PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks4PwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks4PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks4PwBnBias[c] += float32(sdy)
-			m.Grads.Blocks4PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks4PwBnChannels] = float64(nb * Blocks4PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks4PwBnChannels]
+			for c := 0; c < Blocks4PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv31[c])
+				ma, mb := red[c]/cnt, red[Blocks4PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 					xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
@@ -7597,9 +9332,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale31[c], m.shift31[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks4PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks4PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks4PwBnWeight[c]), float64(m.Params.Blocks4PwBnBias[c])
+				_ = b
+				inv := float64(m.inv31[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+						xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean31[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+						x := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.a30[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks4PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks4PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+						xh := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.xhat31[r]))
+						dx := (*[Blocks4PwBnChannels][Blocks4PwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale31[c], m.shift31[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -7644,14 +9421,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.4.dw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 59
 	{
-		cnt := float64(nb * Blocks4DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks4DwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
-			_ = b
-			inv := float64(m.inv28[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red28
+			for c := 0; c < Blocks4DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
 					xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
@@ -7659,22 +9432,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean28[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
-					x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks4DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks4DwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks4DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks4DwBnBias[c] += float32(sdy)
-			m.Grads.Blocks4DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks4DwBnChannels] = float64(nb * Blocks4DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks4DwBnChannels]
+			for c := 0; c < Blocks4DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv28[c])
+				ma, mb := red[c]/cnt, red[Blocks4DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
 					xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
@@ -7683,9 +9452,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale28[c], m.shift28[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks4DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks4DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks4DwBnWeight[c]), float64(m.Params.Blocks4DwBnBias[c])
+				_ = b
+				inv := float64(m.inv28[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+						xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean28[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+						x := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.a27[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks4DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks4DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+						xh := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.xhat28[r]))
+						dx := (*[Blocks4DwBnChannels][Blocks4DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale28[c], m.shift28[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -7740,14 +9551,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.3.pw_bn (batchnorm [64 12 12]→[64 12 12]), spec line 56
 	{
-		cnt := float64(nb * Blocks3PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks3PwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
-			_ = b
-			inv := float64(m.inv25[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red25
+			for c := 0; c < Blocks3PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
@@ -7755,22 +9562,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean25[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks3PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks3PwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks3PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks3PwBnBias[c] += float32(sdy)
-			m.Grads.Blocks3PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks3PwBnChannels] = float64(nb * Blocks3PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks3PwBnChannels]
+			for c := 0; c < Blocks3PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv25[c])
+				ma, mb := red[c]/cnt, red[Blocks3PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
@@ -7779,9 +9582,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale25[c], m.shift25[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks3PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks3PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks3PwBnWeight[c]), float64(m.Params.Blocks3PwBnBias[c])
+				_ = b
+				inv := float64(m.inv25[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+						xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean25[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+						x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.a24[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks3PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks3PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+						xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.xhat25[r]))
+						dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale25[c], m.shift25[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -7826,14 +9671,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.3.dw_bn (batchnorm [32 12 12]→[32 12 12]), spec line 53
 	{
-		cnt := float64(nb * Blocks3DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks3DwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
-			_ = b
-			inv := float64(m.inv22[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red22
+			for c := 0; c < Blocks3DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
@@ -7841,22 +9682,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean22[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
-					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks3DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks3DwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks3DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks3DwBnBias[c] += float32(sdy)
-			m.Grads.Blocks3DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks3DwBnChannels] = float64(nb * Blocks3DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks3DwBnChannels]
+			for c := 0; c < Blocks3DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv22[c])
+				ma, mb := red[c]/cnt, red[Blocks3DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
 					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
@@ -7865,9 +9702,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale22[c], m.shift22[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks3DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks3DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks3DwBnWeight[c]), float64(m.Params.Blocks3DwBnBias[c])
+				_ = b
+				inv := float64(m.inv22[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean22[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.a21[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks3DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks3DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d67[r]))
+						xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.xhat22[r]))
+						dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float32)(unsafe.Pointer(&m.d68[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale22[c], m.shift22[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -7929,14 +9808,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.2.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 50
 	{
-		cnt := float64(nb * Blocks2PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks2PwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
-			_ = b
-			inv := float64(m.inv19[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red19
+			for c := 0; c < Blocks2PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
@@ -7944,22 +9819,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean19[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks2PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks2PwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks2PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks2PwBnBias[c] += float32(sdy)
-			m.Grads.Blocks2PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks2PwBnChannels] = float64(nb * Blocks2PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks2PwBnChannels]
+			for c := 0; c < Blocks2PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv19[c])
+				ma, mb := red[c]/cnt, red[Blocks2PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
@@ -7968,9 +9839,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale19[c], m.shift19[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks2PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks2PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks2PwBnWeight[c]), float64(m.Params.Blocks2PwBnBias[c])
+				_ = b
+				inv := float64(m.inv19[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+						xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean19[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+						x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.a18[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks2PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks2PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+						xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.xhat19[r]))
+						dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale19[c], m.shift19[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -8015,14 +9928,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.2.dw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 47
 	{
-		cnt := float64(nb * Blocks2DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks2DwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
-			_ = b
-			inv := float64(m.inv16[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red16
+			for c := 0; c < Blocks2DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
 					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
@@ -8030,22 +9939,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean16[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
-					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks2DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks2DwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks2DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks2DwBnBias[c] += float32(sdy)
-			m.Grads.Blocks2DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks2DwBnChannels] = float64(nb * Blocks2DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks2DwBnChannels]
+			for c := 0; c < Blocks2DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv16[c])
+				ma, mb := red[c]/cnt, red[Blocks2DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
 					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
@@ -8054,9 +9959,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale16[c], m.shift16[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks2DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks2DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks2DwBnWeight[c]), float64(m.Params.Blocks2DwBnBias[c])
+				_ = b
+				inv := float64(m.inv16[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+						xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean16[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+						x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.a15[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks2DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks2DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+						xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.xhat16[r]))
+						dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale16[c], m.shift16[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -8113,14 +10060,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.1.pw_bn (batchnorm [32 24 24]→[32 24 24]), spec line 44
 	{
-		cnt := float64(nb * Blocks1PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks1PwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
-			_ = b
-			inv := float64(m.inv13[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red13
+			for c := 0; c < Blocks1PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
@@ -8128,22 +10071,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean13[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks1PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks1PwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks1PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks1PwBnBias[c] += float32(sdy)
-			m.Grads.Blocks1PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks1PwBnChannels] = float64(nb * Blocks1PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks1PwBnChannels]
+			for c := 0; c < Blocks1PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv13[c])
+				ma, mb := red[c]/cnt, red[Blocks1PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
@@ -8152,9 +10091,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale13[c], m.shift13[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks1PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks1PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks1PwBnWeight[c]), float64(m.Params.Blocks1PwBnBias[c])
+				_ = b
+				inv := float64(m.inv13[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+						xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean13[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+						x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.a12[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks1PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks1PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+						xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.xhat13[r]))
+						dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale13[c], m.shift13[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -8199,14 +10180,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.1.dw_bn (batchnorm [16 24 24]→[16 24 24]), spec line 41
 	{
-		cnt := float64(nb * Blocks1DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks1DwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
-			_ = b
-			inv := float64(m.inv10[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red10
+			for c := 0; c < Blocks1DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
@@ -8214,22 +10191,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean10[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
-					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks1DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks1DwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks1DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks1DwBnBias[c] += float32(sdy)
-			m.Grads.Blocks1DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks1DwBnChannels] = float64(nb * Blocks1DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks1DwBnChannels]
+			for c := 0; c < Blocks1DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv10[c])
+				ma, mb := red[c]/cnt, red[Blocks1DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
 					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
@@ -8238,9 +10211,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale10[c], m.shift10[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks1DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks1DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks1DwBnWeight[c]), float64(m.Params.Blocks1DwBnBias[c])
+				_ = b
+				inv := float64(m.inv10[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+						xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean10[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+						x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.a9[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks1DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks1DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d31[r]))
+						xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.xhat10[r]))
+						dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float32)(unsafe.Pointer(&m.d32[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale10[c], m.shift10[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -8302,14 +10317,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.0.pw_bn (batchnorm [16 48 48]→[16 48 48]), spec line 38
 	{
-		cnt := float64(nb * Blocks0PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks0PwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
-			_ = b
-			inv := float64(m.inv7[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red7
+			for c := 0; c < Blocks0PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
 					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
@@ -8317,22 +10328,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean7[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
-					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks0PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks0PwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks0PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks0PwBnBias[c] += float32(sdy)
-			m.Grads.Blocks0PwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks0PwBnChannels] = float64(nb * Blocks0PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks0PwBnChannels]
+			for c := 0; c < Blocks0PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
+				_ = b
+				k := g * float64(m.inv7[c])
+				ma, mb := red[c]/cnt, red[Blocks0PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
 					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
@@ -8341,9 +10348,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale7[c], m.shift7[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks0PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks0PwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks0PwBnWeight[c]), float64(m.Params.Blocks0PwBnBias[c])
+				_ = b
+				inv := float64(m.inv7[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+						xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean7[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+						x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.a6[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks0PwBnBias[c] += float32(sdy)
+				m.Grads.Blocks0PwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d7[r]))
+						xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.xhat7[r]))
+						dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float32)(unsafe.Pointer(&m.d8[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale7[c], m.shift7[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -8388,14 +10437,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.0.dw_bn (batchnorm [8 48 48]→[8 48 48]), spec line 35
 	{
-		cnt := float64(nb * Blocks0DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks0DwBnChannels; c++ {
-			g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
-			_ = b
-			inv := float64(m.inv4[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red4
+			for c := 0; c < Blocks0DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
@@ -8403,22 +10448,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean4[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
-					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks0DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks0DwBnWeight[c] += float32(sdyh)
+				red[c], red[Blocks0DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks0DwBnBias[c] += float32(sdy)
-			m.Grads.Blocks0DwBnWeight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks0DwBnChannels] = float64(nb * Blocks0DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks0DwBnChannels]
+			for c := 0; c < Blocks0DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
+				_ = b
+				k := g * float64(m.inv4[c])
+				ma, mb := red[c]/cnt, red[Blocks0DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
 					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
@@ -8427,9 +10468,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale4[c], m.shift4[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Blocks0DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks0DwBnChannels; c++ {
+				g, b := float64(m.Params.Blocks0DwBnWeight[c]), float64(m.Params.Blocks0DwBnBias[c])
+				_ = b
+				inv := float64(m.inv4[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+						xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean4[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+						x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.a3[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks0DwBnBias[c] += float32(sdy)
+				m.Grads.Blocks0DwBnWeight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d19[r]))
+						xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.xhat4[r]))
+						dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float32)(unsafe.Pointer(&m.d20[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale4[c], m.shift4[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {
@@ -8486,14 +10569,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// bn1 (batchnorm [8 48 48]→[8 48 48]), spec line 32
 	{
-		cnt := float64(nb * Bn1Positions)
-		_ = cnt
-		for c := 0; c < Bn1Channels; c++ {
-			g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
-			_ = b
-			inv := float64(m.inv1[c])
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red1
+			for c := 0; c < Bn1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
 					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
@@ -8501,22 +10580,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := float64(m.mean1[c])
-				for r := 0; r < nb; r++ {
-					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
-					x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
-					s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Bn1Bias[c] += float32(sdy)
+				m.Grads.Bn1Weight[c] += float32(sdyh)
+				red[c], red[Bn1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Bn1Bias[c] += float32(sdy)
-			m.Grads.Bn1Weight[c] += float32(sdyh)
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Bn1Channels] = float64(nb * Bn1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Bn1Channels]
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
+				_ = b
+				k := g * float64(m.inv1[c])
+				ma, mb := red[c]/cnt, red[Bn1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
 					xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
@@ -8525,9 +10600,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale1[c], m.shift1[c] = float32(k), 0
+			}
+		} else {
+			cnt := float64(nb * Bn1Positions)
+			_ = cnt
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := float64(m.Params.Bn1Weight[c]), float64(m.Params.Bn1Bias[c])
+				_ = b
+				inv := float64(m.inv1[c])
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
+						xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := float64(m.mean1[c])
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
+						x := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.a0[r]))
+						s, d := runtime.SumDotWide32(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Bn1Bias[c] += float32(sdy)
+				m.Grads.Bn1Weight[c] += float32(sdyh)
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d20[r]))
+						xh := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.xhat1[r]))
+						dx := (*[Bn1Channels][Bn1Positions]float32)(unsafe.Pointer(&m.d19[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = float32(k * (float64(v) - ma - float64(xh[c][s])*mb))
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale1[c], m.shift1[c] = float32(k), 0
+				}
 			}
 		}
 		if !m.training {

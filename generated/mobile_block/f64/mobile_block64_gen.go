@@ -255,6 +255,8 @@ type Model struct {
 
 	training bool                           // dropout on
 	rng      runtime.RNG                    // dropout masks
+	sync     *runtime.BatchSync             // batchnorm's all-reduce between replicas (SetBatchSync), or nil
+	rank     int                            // this replica's rank in sync
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// block.0 (conv2d [8 12 12]→[8 12 12]), spec line 8
@@ -270,6 +272,7 @@ type Model struct {
 	mean1  [8]float64                // running mean per channel of the last inference-mode pass
 	scale1 [8]float64                // γ/√(running_var + eps) per channel (inference mode)
 	shift1 [8]float64                // β − running_mean·scale per channel (inference mode)
+	red1   [17]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// block.2 (relu [8 12 12]→[8 12 12]), spec line 10
 	a2 [BatchChunk][1152]float64 // output
 	// block.3 (conv2d [8 12 12]→[16 12 12]), spec line 11
@@ -282,6 +285,7 @@ type Model struct {
 	mean4  [16]float64               // running mean per channel of the last inference-mode pass
 	scale4 [16]float64               // γ/√(running_var + eps) per channel (inference mode)
 	shift4 [16]float64               // β − running_mean·scale per channel (inference mode)
+	red4   [33]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// block.5 (relu6 [16 12 12]→[16 12 12]), spec line 13
 	a5 [BatchChunk][2304]float64 // output
 	// layers.6 (global_avgpool2d [16 12 12]→[16]), spec line 14
@@ -615,33 +619,76 @@ func (m *Model) forwardBatch(nb int) {
 	// block.1 (batchnorm [8 12 12]→[8 12 12]), spec line 9
 	{
 		if m.training {
-			cnt := float64(nb * Block1Positions)
-			for c := 0; c < Block1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red1
+				for c := 0; c < Block1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Block1Channels] = float64(nb * Block1Positions)
+				m.sync.AllReduce(m.rank, red[:Block1Channels+1])
+				cnt := red[Block1Channels]
+				for c := 0; c < Block1Channels; c++ {
+					mean := red[c] / cnt
+					red[Block1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Block1Channels])
+				for c := 0; c < Block1Channels; c++ {
+					mean, sq := red[Block1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv1[c], m.shift1[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Block1RunningMean[c] = 0.9*m.State.Block1RunningMean[c] + 0.1*mean
+					m.State.Block1RunningVar[c] = 0.9*m.State.Block1RunningVar[c] + 0.1*unbiased
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Block1Channels, Block1Positions)
+					runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Block1Weight[:], m.Params.Block1Bias[:], Block1Channels, Block1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Block1Positions)
+				for c := 0; c < Block1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv1[c], m.shift1[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Block1RunningMean[c] = 0.9*m.State.Block1RunningMean[c] + 0.1*mean
+					m.State.Block1RunningVar[c] = 0.9*m.State.Block1RunningVar[c] + 0.1*unbiased
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Block1Channels, Block1Positions)
+					runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Block1Weight[:], m.Params.Block1Bias[:], Block1Channels, Block1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv1[c], m.shift1[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Block1RunningMean[c] = 0.9*m.State.Block1RunningMean[c] + 0.1*mean
-				m.State.Block1RunningVar[c] = 0.9*m.State.Block1RunningVar[c] + 0.1*unbiased
-			}
-			m.State.NumBatchesTracked[0]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Block1Channels, Block1Positions)
-				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Block1Weight[:], m.Params.Block1Bias[:], Block1Channels, Block1Positions)
 			}
 		}
 	}
@@ -679,33 +726,76 @@ func (m *Model) forwardBatch(nb int) {
 	// block.4 (batchnorm [16 12 12]→[16 12 12]), spec line 12
 	{
 		if m.training {
-			cnt := float64(nb * Block4Positions)
-			for c := 0; c < Block4Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red4
+				for c := 0; c < Block4Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.a3[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Block4Channels] = float64(nb * Block4Positions)
+				m.sync.AllReduce(m.rank, red[:Block4Channels+1])
+				cnt := red[Block4Channels]
+				for c := 0; c < Block4Channels; c++ {
+					mean := red[c] / cnt
+					red[Block4Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.a3[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Block4Channels])
+				for c := 0; c < Block4Channels; c++ {
+					mean, sq := red[Block4Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv4[c], m.shift4[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Block4RunningMean[c] = 0.9*m.State.Block4RunningMean[c] + 0.1*mean
+					m.State.Block4RunningVar[c] = 0.9*m.State.Block4RunningVar[c] + 0.1*unbiased
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.a3[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Block4Channels, Block4Positions)
+					runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Block4Weight[:], m.Params.Block4Bias[:], Block4Channels, Block4Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Block4Positions)
+				for c := 0; c < Block4Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.a3[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.a3[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+1e-05)
+					m.inv4[c], m.shift4[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Block4RunningMean[c] = 0.9*m.State.Block4RunningMean[c] + 0.1*mean
+					m.State.Block4RunningVar[c] = 0.9*m.State.Block4RunningVar[c] + 0.1*unbiased
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.a3[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Block4Channels, Block4Positions)
+					runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Block4Weight[:], m.Params.Block4Bias[:], Block4Channels, Block4Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+1e-05)
-				m.inv4[c], m.shift4[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Block4RunningMean[c] = 0.9*m.State.Block4RunningMean[c] + 0.1*mean
-				m.State.Block4RunningVar[c] = 0.9*m.State.Block4RunningVar[c] + 0.1*unbiased
-			}
-			m.State.NumBatchesTracked[1]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Block4Channels, Block4Positions)
-				runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Block4Weight[:], m.Params.Block4Bias[:], Block4Channels, Block4Positions)
 			}
 		}
 	}
@@ -779,6 +869,15 @@ func (m *Model) CoupledBatch() int {
 	return BatchChunk
 }
 
+// SetBatchSync makes TrainBatch take batchnorm's statistics over the whole
+// minibatch whose parts the replicas sharing s train, m being rank rank: the
+// per-channel sums are all-reduced through s, the gradients of the batchnorm
+// parameters stay sums over m's part (runtime.BatchSyncer; Fit's worker pool
+// sets it). With s nil, the statistics are those of m's own batch.
+func (m *Model) SetBatchSync(s *runtime.BatchSync, rank int) {
+	m.sync, m.rank = s, rank
+}
+
 // backwardBatch runs the backward pass of the first nb rows from the gradient in
 // the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
 // it skips the input gradient where no parameter needs it.
@@ -823,14 +922,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// block.4 (batchnorm [16 12 12]→[16 12 12]), spec line 12
 	{
-		cnt := float64(nb * Block4Positions)
-		_ = cnt
-		for c := 0; c < Block4Channels; c++ {
-			g, b := m.Params.Block4Weight[c], m.Params.Block4Bias[c]
-			_ = b
-			inv := m.inv4[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red4
+			for c := 0; c < Block4Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.d4[r]))
 					xh := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
@@ -838,22 +933,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean4[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.d4[r]))
-					x := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.a3[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Block4Bias[c] += sdy
+				m.Grads.Block4Weight[c] += sdyh
+				red[c], red[Block4Channels+c] = sdy, sdyh
 			}
-			m.Grads.Block4Bias[c] += sdy
-			m.Grads.Block4Weight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Block4Channels] = float64(nb * Block4Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Block4Channels]
+			for c := 0; c < Block4Channels; c++ {
+				g, b := m.Params.Block4Weight[c], m.Params.Block4Bias[c]
+				_ = b
+				k := g * m.inv4[c]
+				ma, mb := red[c]/cnt, red[Block4Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.d4[r]))
 					xh := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
@@ -862,9 +953,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale4[c], m.shift4[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Block4Positions)
+			_ = cnt
+			for c := 0; c < Block4Channels; c++ {
+				g, b := m.Params.Block4Weight[c], m.Params.Block4Bias[c]
+				_ = b
+				inv := m.inv4[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.d4[r]))
+						xh := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean4[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.d4[r]))
+						x := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.a3[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Block4Bias[c] += sdy
+				m.Grads.Block4Weight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.d4[r]))
+						xh := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
+						dx := (*[Block4Channels][Block4Positions]float64)(unsafe.Pointer(&m.d5[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale4[c], m.shift4[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -901,14 +1034,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// block.1 (batchnorm [8 12 12]→[8 12 12]), spec line 9
 	{
-		cnt := float64(nb * Block1Positions)
-		_ = cnt
-		for c := 0; c < Block1Channels; c++ {
-			g, b := m.Params.Block1Weight[c], m.Params.Block1Bias[c]
-			_ = b
-			inv := m.inv1[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red1
+			for c := 0; c < Block1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.d1[r]))
 					xh := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
@@ -916,22 +1045,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean1[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.d1[r]))
-					x := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Block1Bias[c] += sdy
+				m.Grads.Block1Weight[c] += sdyh
+				red[c], red[Block1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Block1Bias[c] += sdy
-			m.Grads.Block1Weight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Block1Channels] = float64(nb * Block1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Block1Channels]
+			for c := 0; c < Block1Channels; c++ {
+				g, b := m.Params.Block1Weight[c], m.Params.Block1Bias[c]
+				_ = b
+				k := g * m.inv1[c]
+				ma, mb := red[c]/cnt, red[Block1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.d1[r]))
 					xh := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
@@ -940,9 +1065,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale1[c], m.shift1[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Block1Positions)
+			_ = cnt
+			for c := 0; c < Block1Channels; c++ {
+				g, b := m.Params.Block1Weight[c], m.Params.Block1Bias[c]
+				_ = b
+				inv := m.inv1[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+						xh := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean1[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+						x := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Block1Bias[c] += sdy
+				m.Grads.Block1Weight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.d1[r]))
+						xh := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+						dx := (*[Block1Channels][Block1Positions]float64)(unsafe.Pointer(&m.d2[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale1[c], m.shift1[c] = k, 0
+				}
 			}
 		}
 		if !m.training {

@@ -604,6 +604,8 @@ type Model struct {
 
 	training bool                           // dropout on
 	rng      runtime.RNG                    // dropout masks
+	sync     *runtime.BatchSync             // batchnorm's all-reduce between replicas (SetBatchSync), or nil
+	rank     int                            // this replica's rank in sync
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// encoder.0.fc (dense [10]→[6]), spec line 8
@@ -615,6 +617,7 @@ type Model struct {
 	mean1  [6]float64             // running mean per channel of the last inference-mode pass
 	scale1 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
 	shift1 [6]float64             // β − running_mean·scale per channel (inference mode)
+	red1   [13]float64            // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.2 (relu [6]→[6]), spec line 10
 	a2 [BatchChunk][6]float64 // output
 	// encoder.1.fc (dense [6]→[6]), spec line 11
@@ -626,6 +629,7 @@ type Model struct {
 	mean4  [6]float64             // running mean per channel of the last inference-mode pass
 	scale4 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
 	shift4 [6]float64             // β − running_mean·scale per channel (inference mode)
+	red4   [13]float64            // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.5 (relu [6]→[6]), spec line 13
 	a5 [BatchChunk][6]float64 // output
 	// encoder.2.fc (dense [6]→[6]), spec line 14
@@ -637,6 +641,7 @@ type Model struct {
 	mean7  [6]float64             // running mean per channel of the last inference-mode pass
 	scale7 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
 	shift7 [6]float64             // β − running_mean·scale per channel (inference mode)
+	red7   [13]float64            // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.8 (relu [6]→[6]), spec line 16
 	a8 [BatchChunk][6]float64 // output
 	// encoder.3.fc (dense [6]→[6]), spec line 17
@@ -648,6 +653,7 @@ type Model struct {
 	mean10  [6]float64             // running mean per channel of the last inference-mode pass
 	scale10 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
 	shift10 [6]float64             // β − running_mean·scale per channel (inference mode)
+	red10   [13]float64            // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.11 (relu [6]→[6]), spec line 19
 	a11 [BatchChunk][6]float64 // output
 	// bottleneck.fc (dense [6]→[3]), spec line 20
@@ -659,6 +665,7 @@ type Model struct {
 	mean13  [3]float64             // running mean per channel of the last inference-mode pass
 	scale13 [3]float64             // γ/√(running_var + eps) per channel (inference mode)
 	shift13 [3]float64             // β − running_mean·scale per channel (inference mode)
+	red13   [7]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.14 (relu [3]→[3]), spec line 22
 	a14 [BatchChunk][3]float64 // output
 	// decoder.0.fc (dense [3]→[6]), spec line 23
@@ -670,6 +677,7 @@ type Model struct {
 	mean16  [6]float64             // running mean per channel of the last inference-mode pass
 	scale16 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
 	shift16 [6]float64             // β − running_mean·scale per channel (inference mode)
+	red16   [13]float64            // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.17 (relu [6]→[6]), spec line 25
 	a17 [BatchChunk][6]float64 // output
 	// decoder.1.fc (dense [6]→[6]), spec line 26
@@ -681,6 +689,7 @@ type Model struct {
 	mean19  [6]float64             // running mean per channel of the last inference-mode pass
 	scale19 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
 	shift19 [6]float64             // β − running_mean·scale per channel (inference mode)
+	red19   [13]float64            // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.20 (relu [6]→[6]), spec line 28
 	a20 [BatchChunk][6]float64 // output
 	// decoder.2.fc (dense [6]→[6]), spec line 29
@@ -692,6 +701,7 @@ type Model struct {
 	mean22  [6]float64             // running mean per channel of the last inference-mode pass
 	scale22 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
 	shift22 [6]float64             // β − running_mean·scale per channel (inference mode)
+	red22   [13]float64            // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.23 (relu [6]→[6]), spec line 31
 	a23 [BatchChunk][6]float64 // output
 	// decoder.3.fc (dense [6]→[6]), spec line 32
@@ -703,6 +713,7 @@ type Model struct {
 	mean25  [6]float64             // running mean per channel of the last inference-mode pass
 	scale25 [6]float64             // γ/√(running_var + eps) per channel (inference mode)
 	shift25 [6]float64             // β − running_mean·scale per channel (inference mode)
+	red25   [13]float64            // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.26 (relu [6]→[6]), spec line 34
 	a26 [BatchChunk][6]float64 // output
 	// out (dense [6]→[10]), spec line 35
@@ -1671,46 +1682,101 @@ func (m *Model) forwardBatch(nb int) {
 	// encoder.0.bn (batchnorm [6]→[6]), spec line 9
 	{
 		if m.training {
-			cnt := float64(nb * Encoder0BnPositions)
-			for c := 0; c < Encoder0BnChannels; c++ {
-				g, b := m.Params.Encoder0BnWeight[c], m.Params.Encoder0BnBias[c]
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						sum += v
+			if m.sync != nil {
+				red := &m.red1
+				for c := 0; c < Encoder0BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
+				red[Encoder0BnChannels] = float64(nb * Encoder0BnPositions)
+				m.sync.AllReduce(m.rank, red[:Encoder0BnChannels+1])
+				cnt := red[Encoder0BnChannels]
+				for c := 0; c < Encoder0BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Encoder0BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					y := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a1[r]))
-					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.sync.AllReduce(m.rank, red[:Encoder0BnChannels])
+				for c := 0; c < Encoder0BnChannels; c++ {
+					mean, sq := red[Encoder0BnChannels+1+c], red[c]
+					g, b := m.Params.Encoder0BnWeight[c], m.Params.Encoder0BnBias[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+						y := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a1[r]))
+						xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder0BnRunningMean[c] = 0.99*m.State.Encoder0BnRunningMean[c] + 0.01*mean
+					m.State.Encoder0BnRunningVar[c] = 0.99*m.State.Encoder0BnRunningVar[c] + 0.01*unbiased
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[0]++
+			} else {
+				cnt := float64(nb * Encoder0BnPositions)
+				for c := 0; c < Encoder0BnChannels; c++ {
+					g, b := m.Params.Encoder0BnWeight[c], m.Params.Encoder0BnBias[c]
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+						y := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a1[r]))
+						xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder0BnRunningMean[c] = 0.99*m.State.Encoder0BnRunningMean[c] + 0.01*mean
+					m.State.Encoder0BnRunningVar[c] = 0.99*m.State.Encoder0BnRunningVar[c] + 0.01*unbiased
 				}
-				m.State.Encoder0BnRunningMean[c] = 0.99*m.State.Encoder0BnRunningMean[c] + 0.01*mean
-				m.State.Encoder0BnRunningVar[c] = 0.99*m.State.Encoder0BnRunningVar[c] + 0.01*unbiased
+				m.State.NumBatchesTracked[0]++
 			}
-			m.State.NumBatchesTracked[0]++
 		} else {
 			for c := 0; c < Encoder0BnChannels; c++ {
 				g, b := m.Params.Encoder0BnWeight[c], m.Params.Encoder0BnBias[c]
@@ -1749,46 +1815,101 @@ func (m *Model) forwardBatch(nb int) {
 	// encoder.1.bn (batchnorm [6]→[6]), spec line 12
 	{
 		if m.training {
-			cnt := float64(nb * Encoder1BnPositions)
-			for c := 0; c < Encoder1BnChannels; c++ {
-				g, b := m.Params.Encoder1BnWeight[c], m.Params.Encoder1BnBias[c]
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						sum += v
+			if m.sync != nil {
+				red := &m.red4
+				for c := 0; c < Encoder1BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
+				red[Encoder1BnChannels] = float64(nb * Encoder1BnPositions)
+				m.sync.AllReduce(m.rank, red[:Encoder1BnChannels+1])
+				cnt := red[Encoder1BnChannels]
+				for c := 0; c < Encoder1BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Encoder1BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv4[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					y := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.sync.AllReduce(m.rank, red[:Encoder1BnChannels])
+				for c := 0; c < Encoder1BnChannels; c++ {
+					mean, sq := red[Encoder1BnChannels+1+c], red[c]
+					g, b := m.Params.Encoder1BnWeight[c], m.Params.Encoder1BnBias[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv4[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+						y := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a4[r]))
+						xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder1BnRunningMean[c] = 0.99*m.State.Encoder1BnRunningMean[c] + 0.01*mean
+					m.State.Encoder1BnRunningVar[c] = 0.99*m.State.Encoder1BnRunningVar[c] + 0.01*unbiased
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[1]++
+			} else {
+				cnt := float64(nb * Encoder1BnPositions)
+				for c := 0; c < Encoder1BnChannels; c++ {
+					g, b := m.Params.Encoder1BnWeight[c], m.Params.Encoder1BnBias[c]
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv4[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+						y := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a4[r]))
+						xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder1BnRunningMean[c] = 0.99*m.State.Encoder1BnRunningMean[c] + 0.01*mean
+					m.State.Encoder1BnRunningVar[c] = 0.99*m.State.Encoder1BnRunningVar[c] + 0.01*unbiased
 				}
-				m.State.Encoder1BnRunningMean[c] = 0.99*m.State.Encoder1BnRunningMean[c] + 0.01*mean
-				m.State.Encoder1BnRunningVar[c] = 0.99*m.State.Encoder1BnRunningVar[c] + 0.01*unbiased
+				m.State.NumBatchesTracked[1]++
 			}
-			m.State.NumBatchesTracked[1]++
 		} else {
 			for c := 0; c < Encoder1BnChannels; c++ {
 				g, b := m.Params.Encoder1BnWeight[c], m.Params.Encoder1BnBias[c]
@@ -1827,46 +1948,101 @@ func (m *Model) forwardBatch(nb int) {
 	// encoder.2.bn (batchnorm [6]→[6]), spec line 15
 	{
 		if m.training {
-			cnt := float64(nb * Encoder2BnPositions)
-			for c := 0; c < Encoder2BnChannels; c++ {
-				g, b := m.Params.Encoder2BnWeight[c], m.Params.Encoder2BnBias[c]
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						sum += v
+			if m.sync != nil {
+				red := &m.red7
+				for c := 0; c < Encoder2BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
+				red[Encoder2BnChannels] = float64(nb * Encoder2BnPositions)
+				m.sync.AllReduce(m.rank, red[:Encoder2BnChannels+1])
+				cnt := red[Encoder2BnChannels]
+				for c := 0; c < Encoder2BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Encoder2BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv7[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					y := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.sync.AllReduce(m.rank, red[:Encoder2BnChannels])
+				for c := 0; c < Encoder2BnChannels; c++ {
+					mean, sq := red[Encoder2BnChannels+1+c], red[c]
+					g, b := m.Params.Encoder2BnWeight[c], m.Params.Encoder2BnBias[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv7[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+						y := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a7[r]))
+						xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder2BnRunningMean[c] = 0.99*m.State.Encoder2BnRunningMean[c] + 0.01*mean
+					m.State.Encoder2BnRunningVar[c] = 0.99*m.State.Encoder2BnRunningVar[c] + 0.01*unbiased
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[2]++
+			} else {
+				cnt := float64(nb * Encoder2BnPositions)
+				for c := 0; c < Encoder2BnChannels; c++ {
+					g, b := m.Params.Encoder2BnWeight[c], m.Params.Encoder2BnBias[c]
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv7[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+						y := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a7[r]))
+						xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder2BnRunningMean[c] = 0.99*m.State.Encoder2BnRunningMean[c] + 0.01*mean
+					m.State.Encoder2BnRunningVar[c] = 0.99*m.State.Encoder2BnRunningVar[c] + 0.01*unbiased
 				}
-				m.State.Encoder2BnRunningMean[c] = 0.99*m.State.Encoder2BnRunningMean[c] + 0.01*mean
-				m.State.Encoder2BnRunningVar[c] = 0.99*m.State.Encoder2BnRunningVar[c] + 0.01*unbiased
+				m.State.NumBatchesTracked[2]++
 			}
-			m.State.NumBatchesTracked[2]++
 		} else {
 			for c := 0; c < Encoder2BnChannels; c++ {
 				g, b := m.Params.Encoder2BnWeight[c], m.Params.Encoder2BnBias[c]
@@ -1905,46 +2081,101 @@ func (m *Model) forwardBatch(nb int) {
 	// encoder.3.bn (batchnorm [6]→[6]), spec line 18
 	{
 		if m.training {
-			cnt := float64(nb * Encoder3BnPositions)
-			for c := 0; c < Encoder3BnChannels; c++ {
-				g, b := m.Params.Encoder3BnWeight[c], m.Params.Encoder3BnBias[c]
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					for _, v := range x[c] {
-						sum += v
+			if m.sync != nil {
+				red := &m.red10
+				for c := 0; c < Encoder3BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
+				red[Encoder3BnChannels] = float64(nb * Encoder3BnPositions)
+				m.sync.AllReduce(m.rank, red[:Encoder3BnChannels+1])
+				cnt := red[Encoder3BnChannels]
+				for c := 0; c < Encoder3BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Encoder3BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv10[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					y := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.sync.AllReduce(m.rank, red[:Encoder3BnChannels])
+				for c := 0; c < Encoder3BnChannels; c++ {
+					mean, sq := red[Encoder3BnChannels+1+c], red[c]
+					g, b := m.Params.Encoder3BnWeight[c], m.Params.Encoder3BnBias[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv10[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+						y := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a10[r]))
+						xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder3BnRunningMean[c] = 0.99*m.State.Encoder3BnRunningMean[c] + 0.01*mean
+					m.State.Encoder3BnRunningVar[c] = 0.99*m.State.Encoder3BnRunningVar[c] + 0.01*unbiased
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[3]++
+			} else {
+				cnt := float64(nb * Encoder3BnPositions)
+				for c := 0; c < Encoder3BnChannels; c++ {
+					g, b := m.Params.Encoder3BnWeight[c], m.Params.Encoder3BnBias[c]
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv10[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+						y := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a10[r]))
+						xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Encoder3BnRunningMean[c] = 0.99*m.State.Encoder3BnRunningMean[c] + 0.01*mean
+					m.State.Encoder3BnRunningVar[c] = 0.99*m.State.Encoder3BnRunningVar[c] + 0.01*unbiased
 				}
-				m.State.Encoder3BnRunningMean[c] = 0.99*m.State.Encoder3BnRunningMean[c] + 0.01*mean
-				m.State.Encoder3BnRunningVar[c] = 0.99*m.State.Encoder3BnRunningVar[c] + 0.01*unbiased
+				m.State.NumBatchesTracked[3]++
 			}
-			m.State.NumBatchesTracked[3]++
 		} else {
 			for c := 0; c < Encoder3BnChannels; c++ {
 				g, b := m.Params.Encoder3BnWeight[c], m.Params.Encoder3BnBias[c]
@@ -1983,46 +2214,101 @@ func (m *Model) forwardBatch(nb int) {
 	// bottleneck.bn (batchnorm [3]→[3]), spec line 21
 	{
 		if m.training {
-			cnt := float64(nb * BottleneckBnPositions)
-			for c := 0; c < BottleneckBnChannels; c++ {
-				g, b := m.Params.BottleneckBnWeight[c], m.Params.BottleneckBnBias[c]
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					for _, v := range x[c] {
-						sum += v
+			if m.sync != nil {
+				red := &m.red13
+				for c := 0; c < BottleneckBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
+				red[BottleneckBnChannels] = float64(nb * BottleneckBnPositions)
+				m.sync.AllReduce(m.rank, red[:BottleneckBnChannels+1])
+				cnt := red[BottleneckBnChannels]
+				for c := 0; c < BottleneckBnChannels; c++ {
+					mean := red[c] / cnt
+					red[BottleneckBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv13[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					y := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.sync.AllReduce(m.rank, red[:BottleneckBnChannels])
+				for c := 0; c < BottleneckBnChannels; c++ {
+					mean, sq := red[BottleneckBnChannels+1+c], red[c]
+					g, b := m.Params.BottleneckBnWeight[c], m.Params.BottleneckBnBias[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv13[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+						y := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
+						xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.BottleneckBnRunningMean[c] = 0.99*m.State.BottleneckBnRunningMean[c] + 0.01*mean
+					m.State.BottleneckBnRunningVar[c] = 0.99*m.State.BottleneckBnRunningVar[c] + 0.01*unbiased
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[4]++
+			} else {
+				cnt := float64(nb * BottleneckBnPositions)
+				for c := 0; c < BottleneckBnChannels; c++ {
+					g, b := m.Params.BottleneckBnWeight[c], m.Params.BottleneckBnBias[c]
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv13[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+						y := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
+						xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.BottleneckBnRunningMean[c] = 0.99*m.State.BottleneckBnRunningMean[c] + 0.01*mean
+					m.State.BottleneckBnRunningVar[c] = 0.99*m.State.BottleneckBnRunningVar[c] + 0.01*unbiased
 				}
-				m.State.BottleneckBnRunningMean[c] = 0.99*m.State.BottleneckBnRunningMean[c] + 0.01*mean
-				m.State.BottleneckBnRunningVar[c] = 0.99*m.State.BottleneckBnRunningVar[c] + 0.01*unbiased
+				m.State.NumBatchesTracked[4]++
 			}
-			m.State.NumBatchesTracked[4]++
 		} else {
 			for c := 0; c < BottleneckBnChannels; c++ {
 				g, b := m.Params.BottleneckBnWeight[c], m.Params.BottleneckBnBias[c]
@@ -2061,46 +2347,101 @@ func (m *Model) forwardBatch(nb int) {
 	// decoder.0.bn (batchnorm [6]→[6]), spec line 24
 	{
 		if m.training {
-			cnt := float64(nb * Decoder0BnPositions)
-			for c := 0; c < Decoder0BnChannels; c++ {
-				g, b := m.Params.Decoder0BnWeight[c], m.Params.Decoder0BnBias[c]
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					for _, v := range x[c] {
-						sum += v
+			if m.sync != nil {
+				red := &m.red16
+				for c := 0; c < Decoder0BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
+				red[Decoder0BnChannels] = float64(nb * Decoder0BnPositions)
+				m.sync.AllReduce(m.rank, red[:Decoder0BnChannels+1])
+				cnt := red[Decoder0BnChannels]
+				for c := 0; c < Decoder0BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Decoder0BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv16[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					y := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a16[r]))
-					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.sync.AllReduce(m.rank, red[:Decoder0BnChannels])
+				for c := 0; c < Decoder0BnChannels; c++ {
+					mean, sq := red[Decoder0BnChannels+1+c], red[c]
+					g, b := m.Params.Decoder0BnWeight[c], m.Params.Decoder0BnBias[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv16[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+						y := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a16[r]))
+						xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder0BnRunningMean[c] = 0.99*m.State.Decoder0BnRunningMean[c] + 0.01*mean
+					m.State.Decoder0BnRunningVar[c] = 0.99*m.State.Decoder0BnRunningVar[c] + 0.01*unbiased
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[5]++
+			} else {
+				cnt := float64(nb * Decoder0BnPositions)
+				for c := 0; c < Decoder0BnChannels; c++ {
+					g, b := m.Params.Decoder0BnWeight[c], m.Params.Decoder0BnBias[c]
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv16[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+						y := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a16[r]))
+						xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder0BnRunningMean[c] = 0.99*m.State.Decoder0BnRunningMean[c] + 0.01*mean
+					m.State.Decoder0BnRunningVar[c] = 0.99*m.State.Decoder0BnRunningVar[c] + 0.01*unbiased
 				}
-				m.State.Decoder0BnRunningMean[c] = 0.99*m.State.Decoder0BnRunningMean[c] + 0.01*mean
-				m.State.Decoder0BnRunningVar[c] = 0.99*m.State.Decoder0BnRunningVar[c] + 0.01*unbiased
+				m.State.NumBatchesTracked[5]++
 			}
-			m.State.NumBatchesTracked[5]++
 		} else {
 			for c := 0; c < Decoder0BnChannels; c++ {
 				g, b := m.Params.Decoder0BnWeight[c], m.Params.Decoder0BnBias[c]
@@ -2139,46 +2480,101 @@ func (m *Model) forwardBatch(nb int) {
 	// decoder.1.bn (batchnorm [6]→[6]), spec line 27
 	{
 		if m.training {
-			cnt := float64(nb * Decoder1BnPositions)
-			for c := 0; c < Decoder1BnChannels; c++ {
-				g, b := m.Params.Decoder1BnWeight[c], m.Params.Decoder1BnBias[c]
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						sum += v
+			if m.sync != nil {
+				red := &m.red19
+				for c := 0; c < Decoder1BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
+				red[Decoder1BnChannels] = float64(nb * Decoder1BnPositions)
+				m.sync.AllReduce(m.rank, red[:Decoder1BnChannels+1])
+				cnt := red[Decoder1BnChannels]
+				for c := 0; c < Decoder1BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Decoder1BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv19[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					y := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a19[r]))
-					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.sync.AllReduce(m.rank, red[:Decoder1BnChannels])
+				for c := 0; c < Decoder1BnChannels; c++ {
+					mean, sq := red[Decoder1BnChannels+1+c], red[c]
+					g, b := m.Params.Decoder1BnWeight[c], m.Params.Decoder1BnBias[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv19[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+						y := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a19[r]))
+						xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder1BnRunningMean[c] = 0.99*m.State.Decoder1BnRunningMean[c] + 0.01*mean
+					m.State.Decoder1BnRunningVar[c] = 0.99*m.State.Decoder1BnRunningVar[c] + 0.01*unbiased
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[6]++
+			} else {
+				cnt := float64(nb * Decoder1BnPositions)
+				for c := 0; c < Decoder1BnChannels; c++ {
+					g, b := m.Params.Decoder1BnWeight[c], m.Params.Decoder1BnBias[c]
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv19[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+						y := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a19[r]))
+						xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder1BnRunningMean[c] = 0.99*m.State.Decoder1BnRunningMean[c] + 0.01*mean
+					m.State.Decoder1BnRunningVar[c] = 0.99*m.State.Decoder1BnRunningVar[c] + 0.01*unbiased
 				}
-				m.State.Decoder1BnRunningMean[c] = 0.99*m.State.Decoder1BnRunningMean[c] + 0.01*mean
-				m.State.Decoder1BnRunningVar[c] = 0.99*m.State.Decoder1BnRunningVar[c] + 0.01*unbiased
+				m.State.NumBatchesTracked[6]++
 			}
-			m.State.NumBatchesTracked[6]++
 		} else {
 			for c := 0; c < Decoder1BnChannels; c++ {
 				g, b := m.Params.Decoder1BnWeight[c], m.Params.Decoder1BnBias[c]
@@ -2217,46 +2613,101 @@ func (m *Model) forwardBatch(nb int) {
 	// decoder.2.bn (batchnorm [6]→[6]), spec line 30
 	{
 		if m.training {
-			cnt := float64(nb * Decoder2BnPositions)
-			for c := 0; c < Decoder2BnChannels; c++ {
-				g, b := m.Params.Decoder2BnWeight[c], m.Params.Decoder2BnBias[c]
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						sum += v
+			if m.sync != nil {
+				red := &m.red22
+				for c := 0; c < Decoder2BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
+				red[Decoder2BnChannels] = float64(nb * Decoder2BnPositions)
+				m.sync.AllReduce(m.rank, red[:Decoder2BnChannels+1])
+				cnt := red[Decoder2BnChannels]
+				for c := 0; c < Decoder2BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Decoder2BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv22[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					y := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a22[r]))
-					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.sync.AllReduce(m.rank, red[:Decoder2BnChannels])
+				for c := 0; c < Decoder2BnChannels; c++ {
+					mean, sq := red[Decoder2BnChannels+1+c], red[c]
+					g, b := m.Params.Decoder2BnWeight[c], m.Params.Decoder2BnBias[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv22[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+						y := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a22[r]))
+						xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder2BnRunningMean[c] = 0.99*m.State.Decoder2BnRunningMean[c] + 0.01*mean
+					m.State.Decoder2BnRunningVar[c] = 0.99*m.State.Decoder2BnRunningVar[c] + 0.01*unbiased
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[7]++
+			} else {
+				cnt := float64(nb * Decoder2BnPositions)
+				for c := 0; c < Decoder2BnChannels; c++ {
+					g, b := m.Params.Decoder2BnWeight[c], m.Params.Decoder2BnBias[c]
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv22[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+						y := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a22[r]))
+						xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder2BnRunningMean[c] = 0.99*m.State.Decoder2BnRunningMean[c] + 0.01*mean
+					m.State.Decoder2BnRunningVar[c] = 0.99*m.State.Decoder2BnRunningVar[c] + 0.01*unbiased
 				}
-				m.State.Decoder2BnRunningMean[c] = 0.99*m.State.Decoder2BnRunningMean[c] + 0.01*mean
-				m.State.Decoder2BnRunningVar[c] = 0.99*m.State.Decoder2BnRunningVar[c] + 0.01*unbiased
+				m.State.NumBatchesTracked[7]++
 			}
-			m.State.NumBatchesTracked[7]++
 		} else {
 			for c := 0; c < Decoder2BnChannels; c++ {
 				g, b := m.Params.Decoder2BnWeight[c], m.Params.Decoder2BnBias[c]
@@ -2295,46 +2746,101 @@ func (m *Model) forwardBatch(nb int) {
 	// decoder.3.bn (batchnorm [6]→[6]), spec line 33
 	{
 		if m.training {
-			cnt := float64(nb * Decoder3BnPositions)
-			for c := 0; c < Decoder3BnChannels; c++ {
-				g, b := m.Params.Decoder3BnWeight[c], m.Params.Decoder3BnBias[c]
-				var sum float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					for _, v := range x[c] {
-						sum += v
+			if m.sync != nil {
+				red := &m.red25
+				for c := 0; c < Decoder3BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
 					}
+					red[c] = sum
 				}
-				mean := sum / cnt
-				var sq float64
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					for _, v := range x[c] {
-						d := v - mean
-						sq += d * d
+				red[Decoder3BnChannels] = float64(nb * Decoder3BnPositions)
+				m.sync.AllReduce(m.rank, red[:Decoder3BnChannels+1])
+				cnt := red[Decoder3BnChannels]
+				for c := 0; c < Decoder3BnChannels; c++ {
+					mean := red[c] / cnt
+					red[Decoder3BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
 					}
+					red[c] = sq
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv25[c] = inv
-				for r := 0; r < nb; r++ {
-					x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					y := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a25[r]))
-					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
-					for s, v := range x[c] {
-						h := (v - mean) * inv
-						xh[c][s] = h
-						y[c][s] = g*h + b
+				m.sync.AllReduce(m.rank, red[:Decoder3BnChannels])
+				for c := 0; c < Decoder3BnChannels; c++ {
+					mean, sq := red[Decoder3BnChannels+1+c], red[c]
+					g, b := m.Params.Decoder3BnWeight[c], m.Params.Decoder3BnBias[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv25[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+						y := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a25[r]))
+						xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
 					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder3BnRunningMean[c] = 0.99*m.State.Decoder3BnRunningMean[c] + 0.01*mean
+					m.State.Decoder3BnRunningVar[c] = 0.99*m.State.Decoder3BnRunningVar[c] + 0.01*unbiased
 				}
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
+				m.State.NumBatchesTracked[8]++
+			} else {
+				cnt := float64(nb * Decoder3BnPositions)
+				for c := 0; c < Decoder3BnChannels; c++ {
+					g, b := m.Params.Decoder3BnWeight[c], m.Params.Decoder3BnBias[c]
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+						for _, v := range x[c] {
+							sum += v
+						}
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+						for _, v := range x[c] {
+							d := v - mean
+							sq += d * d
+						}
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv25[c] = inv
+					for r := 0; r < nb; r++ {
+						x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+						y := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a25[r]))
+						xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
+						for s, v := range x[c] {
+							h := (v - mean) * inv
+							xh[c][s] = h
+							y[c][s] = g*h + b
+						}
+					}
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Decoder3BnRunningMean[c] = 0.99*m.State.Decoder3BnRunningMean[c] + 0.01*mean
+					m.State.Decoder3BnRunningVar[c] = 0.99*m.State.Decoder3BnRunningVar[c] + 0.01*unbiased
 				}
-				m.State.Decoder3BnRunningMean[c] = 0.99*m.State.Decoder3BnRunningMean[c] + 0.01*mean
-				m.State.Decoder3BnRunningVar[c] = 0.99*m.State.Decoder3BnRunningVar[c] + 0.01*unbiased
+				m.State.NumBatchesTracked[8]++
 			}
-			m.State.NumBatchesTracked[8]++
 		} else {
 			for c := 0; c < Decoder3BnChannels; c++ {
 				g, b := m.Params.Decoder3BnWeight[c], m.Params.Decoder3BnBias[c]
@@ -2419,6 +2925,15 @@ func (m *Model) CoupledBatch() int {
 	return BatchChunk
 }
 
+// SetBatchSync makes TrainBatch take batchnorm's statistics over the whole
+// minibatch whose parts the replicas sharing s train, m being rank rank: the
+// per-channel sums are all-reduced through s, the gradients of the batchnorm
+// parameters stay sums over m's part (runtime.BatchSyncer; Fit's worker pool
+// sets it). With s nil, the statistics are those of m's own batch.
+func (m *Model) SetBatchSync(s *runtime.BatchSync, rank int) {
+	m.sync, m.rank = s, rank
+}
+
 // backwardBatch runs the backward pass of the first nb rows from the gradient in
 // the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
 // it skips the input gradient where no parameter needs it.
@@ -2455,14 +2970,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.3.bn (batchnorm [6]→[6]), spec line 33
 	{
-		cnt := float64(nb * Decoder3BnPositions)
-		_ = cnt
-		for c := 0; c < Decoder3BnChannels; c++ {
-			g, b := m.Params.Decoder3BnWeight[c], m.Params.Decoder3BnBias[c]
-			_ = b
-			inv := m.inv25[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red25
+			for c := 0; c < Decoder3BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
@@ -2471,22 +2982,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += v * xh[c][s]
 					}
 				}
-			} else {
-				mean := m.mean25[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-					x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					for s, v := range dy[c] {
-						sdy += v
-						sdyh += v * (x[c][s] - mean) * inv
-					}
-				}
+				m.Grads.Decoder3BnBias[c] += sdy
+				m.Grads.Decoder3BnWeight[c] += sdyh
+				red[c], red[Decoder3BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Decoder3BnBias[c] += sdy
-			m.Grads.Decoder3BnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Decoder3BnChannels] = float64(nb * Decoder3BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Decoder3BnChannels]
+			for c := 0; c < Decoder3BnChannels; c++ {
+				g, b := m.Params.Decoder3BnWeight[c], m.Params.Decoder3BnBias[c]
+				_ = b
+				k := g * m.inv25[c]
+				ma, mb := red[c]/cnt, red[Decoder3BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
@@ -2495,13 +3002,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-					dx := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = k * v
+			}
+		} else {
+			cnt := float64(nb * Decoder3BnPositions)
+			_ = cnt
+			for c := 0; c < Decoder3BnChannels; c++ {
+				g, b := m.Params.Decoder3BnWeight[c], m.Params.Decoder3BnBias[c]
+				_ = b
+				inv := m.inv25[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * xh[c][s]
+						}
+					}
+				} else {
+					mean := m.mean25[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						x := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * (x[c][s] - mean) * inv
+						}
+					}
+				}
+				m.Grads.Decoder3BnBias[c] += sdy
+				m.Grads.Decoder3BnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
+						dx := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						dx := (*[Decoder3BnChannels][Decoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * v
+						}
 					}
 				}
 			}
@@ -2537,14 +3087,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.2.bn (batchnorm [6]→[6]), spec line 30
 	{
-		cnt := float64(nb * Decoder2BnPositions)
-		_ = cnt
-		for c := 0; c < Decoder2BnChannels; c++ {
-			g, b := m.Params.Decoder2BnWeight[c], m.Params.Decoder2BnBias[c]
-			_ = b
-			inv := m.inv22[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red22
+			for c := 0; c < Decoder2BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
@@ -2553,22 +3099,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += v * xh[c][s]
 					}
 				}
-			} else {
-				mean := m.mean22[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-					x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					for s, v := range dy[c] {
-						sdy += v
-						sdyh += v * (x[c][s] - mean) * inv
-					}
-				}
+				m.Grads.Decoder2BnBias[c] += sdy
+				m.Grads.Decoder2BnWeight[c] += sdyh
+				red[c], red[Decoder2BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Decoder2BnBias[c] += sdy
-			m.Grads.Decoder2BnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Decoder2BnChannels] = float64(nb * Decoder2BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Decoder2BnChannels]
+			for c := 0; c < Decoder2BnChannels; c++ {
+				g, b := m.Params.Decoder2BnWeight[c], m.Params.Decoder2BnBias[c]
+				_ = b
+				k := g * m.inv22[c]
+				ma, mb := red[c]/cnt, red[Decoder2BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
@@ -2577,13 +3119,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-					dx := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = k * v
+			}
+		} else {
+			cnt := float64(nb * Decoder2BnPositions)
+			_ = cnt
+			for c := 0; c < Decoder2BnChannels; c++ {
+				g, b := m.Params.Decoder2BnWeight[c], m.Params.Decoder2BnBias[c]
+				_ = b
+				inv := m.inv22[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * xh[c][s]
+						}
+					}
+				} else {
+					mean := m.mean22[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						x := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * (x[c][s] - mean) * inv
+						}
+					}
+				}
+				m.Grads.Decoder2BnBias[c] += sdy
+				m.Grads.Decoder2BnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
+						dx := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						dx := (*[Decoder2BnChannels][Decoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * v
+						}
 					}
 				}
 			}
@@ -2619,14 +3204,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.1.bn (batchnorm [6]→[6]), spec line 27
 	{
-		cnt := float64(nb * Decoder1BnPositions)
-		_ = cnt
-		for c := 0; c < Decoder1BnChannels; c++ {
-			g, b := m.Params.Decoder1BnWeight[c], m.Params.Decoder1BnBias[c]
-			_ = b
-			inv := m.inv19[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red19
+			for c := 0; c < Decoder1BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
@@ -2635,22 +3216,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += v * xh[c][s]
 					}
 				}
-			} else {
-				mean := m.mean19[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-					x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					for s, v := range dy[c] {
-						sdy += v
-						sdyh += v * (x[c][s] - mean) * inv
-					}
-				}
+				m.Grads.Decoder1BnBias[c] += sdy
+				m.Grads.Decoder1BnWeight[c] += sdyh
+				red[c], red[Decoder1BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Decoder1BnBias[c] += sdy
-			m.Grads.Decoder1BnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Decoder1BnChannels] = float64(nb * Decoder1BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Decoder1BnChannels]
+			for c := 0; c < Decoder1BnChannels; c++ {
+				g, b := m.Params.Decoder1BnWeight[c], m.Params.Decoder1BnBias[c]
+				_ = b
+				k := g * m.inv19[c]
+				ma, mb := red[c]/cnt, red[Decoder1BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
@@ -2659,13 +3236,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-					dx := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = k * v
+			}
+		} else {
+			cnt := float64(nb * Decoder1BnPositions)
+			_ = cnt
+			for c := 0; c < Decoder1BnChannels; c++ {
+				g, b := m.Params.Decoder1BnWeight[c], m.Params.Decoder1BnBias[c]
+				_ = b
+				inv := m.inv19[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * xh[c][s]
+						}
+					}
+				} else {
+					mean := m.mean19[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						x := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * (x[c][s] - mean) * inv
+						}
+					}
+				}
+				m.Grads.Decoder1BnBias[c] += sdy
+				m.Grads.Decoder1BnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
+						dx := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						dx := (*[Decoder1BnChannels][Decoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * v
+						}
 					}
 				}
 			}
@@ -2701,14 +3321,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// decoder.0.bn (batchnorm [6]→[6]), spec line 24
 	{
-		cnt := float64(nb * Decoder0BnPositions)
-		_ = cnt
-		for c := 0; c < Decoder0BnChannels; c++ {
-			g, b := m.Params.Decoder0BnWeight[c], m.Params.Decoder0BnBias[c]
-			_ = b
-			inv := m.inv16[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red16
+			for c := 0; c < Decoder0BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
@@ -2717,22 +3333,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += v * xh[c][s]
 					}
 				}
-			} else {
-				mean := m.mean16[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-					x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					for s, v := range dy[c] {
-						sdy += v
-						sdyh += v * (x[c][s] - mean) * inv
-					}
-				}
+				m.Grads.Decoder0BnBias[c] += sdy
+				m.Grads.Decoder0BnWeight[c] += sdyh
+				red[c], red[Decoder0BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Decoder0BnBias[c] += sdy
-			m.Grads.Decoder0BnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Decoder0BnChannels] = float64(nb * Decoder0BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Decoder0BnChannels]
+			for c := 0; c < Decoder0BnChannels; c++ {
+				g, b := m.Params.Decoder0BnWeight[c], m.Params.Decoder0BnBias[c]
+				_ = b
+				k := g * m.inv16[c]
+				ma, mb := red[c]/cnt, red[Decoder0BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
@@ -2741,13 +3353,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-					dx := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = k * v
+			}
+		} else {
+			cnt := float64(nb * Decoder0BnPositions)
+			_ = cnt
+			for c := 0; c < Decoder0BnChannels; c++ {
+				g, b := m.Params.Decoder0BnWeight[c], m.Params.Decoder0BnBias[c]
+				_ = b
+				inv := m.inv16[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * xh[c][s]
+						}
+					}
+				} else {
+					mean := m.mean16[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						x := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * (x[c][s] - mean) * inv
+						}
+					}
+				}
+				m.Grads.Decoder0BnBias[c] += sdy
+				m.Grads.Decoder0BnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
+						dx := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						dx := (*[Decoder0BnChannels][Decoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * v
+						}
 					}
 				}
 			}
@@ -2783,14 +3438,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// bottleneck.bn (batchnorm [3]→[3]), spec line 21
 	{
-		cnt := float64(nb * BottleneckBnPositions)
-		_ = cnt
-		for c := 0; c < BottleneckBnChannels; c++ {
-			g, b := m.Params.BottleneckBnWeight[c], m.Params.BottleneckBnBias[c]
-			_ = b
-			inv := m.inv13[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red13
+			for c := 0; c < BottleneckBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
 					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
@@ -2799,22 +3450,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += v * xh[c][s]
 					}
 				}
-			} else {
-				mean := m.mean13[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
-					x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					for s, v := range dy[c] {
-						sdy += v
-						sdyh += v * (x[c][s] - mean) * inv
-					}
-				}
+				m.Grads.BottleneckBnBias[c] += sdy
+				m.Grads.BottleneckBnWeight[c] += sdyh
+				red[c], red[BottleneckBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.BottleneckBnBias[c] += sdy
-			m.Grads.BottleneckBnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*BottleneckBnChannels] = float64(nb * BottleneckBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*BottleneckBnChannels]
+			for c := 0; c < BottleneckBnChannels; c++ {
+				g, b := m.Params.BottleneckBnWeight[c], m.Params.BottleneckBnBias[c]
+				_ = b
+				k := g * m.inv13[c]
+				ma, mb := red[c]/cnt, red[BottleneckBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
 					xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
@@ -2823,13 +3470,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
-					dx := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = k * v
+			}
+		} else {
+			cnt := float64(nb * BottleneckBnPositions)
+			_ = cnt
+			for c := 0; c < BottleneckBnChannels; c++ {
+				g, b := m.Params.BottleneckBnWeight[c], m.Params.BottleneckBnBias[c]
+				_ = b
+				inv := m.inv13[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+						xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * xh[c][s]
+						}
+					}
+				} else {
+					mean := m.mean13[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+						x := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * (x[c][s] - mean) * inv
+						}
+					}
+				}
+				m.Grads.BottleneckBnBias[c] += sdy
+				m.Grads.BottleneckBnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+						xh := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
+						dx := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d13[r]))
+						dx := (*[BottleneckBnChannels][BottleneckBnPositions]float64)(unsafe.Pointer(&m.d14[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * v
+						}
 					}
 				}
 			}
@@ -2865,14 +3555,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// encoder.3.bn (batchnorm [6]→[6]), spec line 18
 	{
-		cnt := float64(nb * Encoder3BnPositions)
-		_ = cnt
-		for c := 0; c < Encoder3BnChannels; c++ {
-			g, b := m.Params.Encoder3BnWeight[c], m.Params.Encoder3BnBias[c]
-			_ = b
-			inv := m.inv10[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red10
+			for c := 0; c < Encoder3BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
@@ -2881,22 +3567,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += v * xh[c][s]
 					}
 				}
-			} else {
-				mean := m.mean10[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-					x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					for s, v := range dy[c] {
-						sdy += v
-						sdyh += v * (x[c][s] - mean) * inv
-					}
-				}
+				m.Grads.Encoder3BnBias[c] += sdy
+				m.Grads.Encoder3BnWeight[c] += sdyh
+				red[c], red[Encoder3BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Encoder3BnBias[c] += sdy
-			m.Grads.Encoder3BnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Encoder3BnChannels] = float64(nb * Encoder3BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Encoder3BnChannels]
+			for c := 0; c < Encoder3BnChannels; c++ {
+				g, b := m.Params.Encoder3BnWeight[c], m.Params.Encoder3BnBias[c]
+				_ = b
+				k := g * m.inv10[c]
+				ma, mb := red[c]/cnt, red[Encoder3BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
@@ -2905,13 +3587,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-					dx := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = k * v
+			}
+		} else {
+			cnt := float64(nb * Encoder3BnPositions)
+			_ = cnt
+			for c := 0; c < Encoder3BnChannels; c++ {
+				g, b := m.Params.Encoder3BnWeight[c], m.Params.Encoder3BnBias[c]
+				_ = b
+				inv := m.inv10[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * xh[c][s]
+						}
+					}
+				} else {
+					mean := m.mean10[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						x := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * (x[c][s] - mean) * inv
+						}
+					}
+				}
+				m.Grads.Encoder3BnBias[c] += sdy
+				m.Grads.Encoder3BnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
+						dx := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						dx := (*[Encoder3BnChannels][Encoder3BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * v
+						}
 					}
 				}
 			}
@@ -2947,14 +3672,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// encoder.2.bn (batchnorm [6]→[6]), spec line 15
 	{
-		cnt := float64(nb * Encoder2BnPositions)
-		_ = cnt
-		for c := 0; c < Encoder2BnChannels; c++ {
-			g, b := m.Params.Encoder2BnWeight[c], m.Params.Encoder2BnBias[c]
-			_ = b
-			inv := m.inv7[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red7
+			for c := 0; c < Encoder2BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
@@ -2963,22 +3684,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += v * xh[c][s]
 					}
 				}
-			} else {
-				mean := m.mean7[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-					x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					for s, v := range dy[c] {
-						sdy += v
-						sdyh += v * (x[c][s] - mean) * inv
-					}
-				}
+				m.Grads.Encoder2BnBias[c] += sdy
+				m.Grads.Encoder2BnWeight[c] += sdyh
+				red[c], red[Encoder2BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Encoder2BnBias[c] += sdy
-			m.Grads.Encoder2BnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Encoder2BnChannels] = float64(nb * Encoder2BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Encoder2BnChannels]
+			for c := 0; c < Encoder2BnChannels; c++ {
+				g, b := m.Params.Encoder2BnWeight[c], m.Params.Encoder2BnBias[c]
+				_ = b
+				k := g * m.inv7[c]
+				ma, mb := red[c]/cnt, red[Encoder2BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
@@ -2987,13 +3704,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-					dx := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = k * v
+			}
+		} else {
+			cnt := float64(nb * Encoder2BnPositions)
+			_ = cnt
+			for c := 0; c < Encoder2BnChannels; c++ {
+				g, b := m.Params.Encoder2BnWeight[c], m.Params.Encoder2BnBias[c]
+				_ = b
+				inv := m.inv7[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * xh[c][s]
+						}
+					}
+				} else {
+					mean := m.mean7[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						x := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * (x[c][s] - mean) * inv
+						}
+					}
+				}
+				m.Grads.Encoder2BnBias[c] += sdy
+				m.Grads.Encoder2BnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
+						dx := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						dx := (*[Encoder2BnChannels][Encoder2BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * v
+						}
 					}
 				}
 			}
@@ -3029,14 +3789,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// encoder.1.bn (batchnorm [6]→[6]), spec line 12
 	{
-		cnt := float64(nb * Encoder1BnPositions)
-		_ = cnt
-		for c := 0; c < Encoder1BnChannels; c++ {
-			g, b := m.Params.Encoder1BnWeight[c], m.Params.Encoder1BnBias[c]
-			_ = b
-			inv := m.inv4[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red4
+			for c := 0; c < Encoder1BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
@@ -3045,22 +3801,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += v * xh[c][s]
 					}
 				}
-			} else {
-				mean := m.mean4[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-					x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					for s, v := range dy[c] {
-						sdy += v
-						sdyh += v * (x[c][s] - mean) * inv
-					}
-				}
+				m.Grads.Encoder1BnBias[c] += sdy
+				m.Grads.Encoder1BnWeight[c] += sdyh
+				red[c], red[Encoder1BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Encoder1BnBias[c] += sdy
-			m.Grads.Encoder1BnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Encoder1BnChannels] = float64(nb * Encoder1BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Encoder1BnChannels]
+			for c := 0; c < Encoder1BnChannels; c++ {
+				g, b := m.Params.Encoder1BnWeight[c], m.Params.Encoder1BnBias[c]
+				_ = b
+				k := g * m.inv4[c]
+				ma, mb := red[c]/cnt, red[Encoder1BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
@@ -3069,13 +3821,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-					dx := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = k * v
+			}
+		} else {
+			cnt := float64(nb * Encoder1BnPositions)
+			_ = cnt
+			for c := 0; c < Encoder1BnChannels; c++ {
+				g, b := m.Params.Encoder1BnWeight[c], m.Params.Encoder1BnBias[c]
+				_ = b
+				inv := m.inv4[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * xh[c][s]
+						}
+					}
+				} else {
+					mean := m.mean4[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						x := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * (x[c][s] - mean) * inv
+						}
+					}
+				}
+				m.Grads.Encoder1BnBias[c] += sdy
+				m.Grads.Encoder1BnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
+						dx := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						dx := (*[Encoder1BnChannels][Encoder1BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * v
+						}
 					}
 				}
 			}
@@ -3111,14 +3906,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// encoder.0.bn (batchnorm [6]→[6]), spec line 9
 	{
-		cnt := float64(nb * Encoder0BnPositions)
-		_ = cnt
-		for c := 0; c < Encoder0BnChannels; c++ {
-			g, b := m.Params.Encoder0BnWeight[c], m.Params.Encoder0BnBias[c]
-			_ = b
-			inv := m.inv1[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red1
+			for c := 0; c < Encoder0BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
@@ -3127,22 +3918,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						sdyh += v * xh[c][s]
 					}
 				}
-			} else {
-				mean := m.mean1[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-					x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					for s, v := range dy[c] {
-						sdy += v
-						sdyh += v * (x[c][s] - mean) * inv
-					}
-				}
+				m.Grads.Encoder0BnBias[c] += sdy
+				m.Grads.Encoder0BnWeight[c] += sdyh
+				red[c], red[Encoder0BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Encoder0BnBias[c] += sdy
-			m.Grads.Encoder0BnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Encoder0BnChannels] = float64(nb * Encoder0BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Encoder0BnChannels]
+			for c := 0; c < Encoder0BnChannels; c++ {
+				g, b := m.Params.Encoder0BnWeight[c], m.Params.Encoder0BnBias[c]
+				_ = b
+				k := g * m.inv1[c]
+				ma, mb := red[c]/cnt, red[Encoder0BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
 					xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
@@ -3151,13 +3938,56 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch
-				for r := 0; r < nb; r++ {
-					dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
-					dx := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-					for s, v := range dy[c] {
-						dx[c][s] = k * v
+			}
+		} else {
+			cnt := float64(nb * Encoder0BnPositions)
+			_ = cnt
+			for c := 0; c < Encoder0BnChannels; c++ {
+				g, b := m.Params.Encoder0BnWeight[c], m.Params.Encoder0BnBias[c]
+				_ = b
+				inv := m.inv1[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * xh[c][s]
+						}
+					}
+				} else {
+					mean := m.mean1[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						x := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+						for s, v := range dy[c] {
+							sdy += v
+							sdyh += v * (x[c][s] - mean) * inv
+						}
+					}
+				}
+				m.Grads.Encoder0BnBias[c] += sdy
+				m.Grads.Encoder0BnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						xh := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
+						dx := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch
+					for r := 0; r < nb; r++ {
+						dy := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						dx := (*[Encoder0BnChannels][Encoder0BnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * v
+						}
 					}
 				}
 			}

@@ -454,6 +454,8 @@ type Model struct {
 
 	training bool                           // dropout on
 	rng      runtime.RNG                    // dropout masks
+	sync     *runtime.BatchSync             // batchnorm's all-reduce between replicas (SetBatchSync), or nil
+	rank     int                            // this replica's rank in sync
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// conv (conv2d [1 13 6]→[4 7 3]), spec line 9
@@ -469,6 +471,7 @@ type Model struct {
 	mean1  [4]float64              // running mean per channel of the last inference-mode pass
 	scale1 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift1 [4]float64              // β − running_mean·scale per channel (inference mode)
+	red1   [9]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.2 (relu [4 7 3]→[4 7 3]), spec line 11
 	a2 [BatchChunk][84]float64 // output
 	// layers.3 (dropout [4 7 3]→[4 7 3]), spec line 12
@@ -487,6 +490,7 @@ type Model struct {
 	mean5  [4]float64              // running mean per channel of the last inference-mode pass
 	scale5 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift5 [4]float64              // β − running_mean·scale per channel (inference mode)
+	red5   [9]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.6 (relu [4 7 3]→[4 7 3]), spec line 15
 	a6 [BatchChunk][84]float64 // output
 	// ds.0.pw (conv2d [4 7 3]→[4 7 3]), spec line 16
@@ -499,6 +503,7 @@ type Model struct {
 	mean8  [4]float64              // running mean per channel of the last inference-mode pass
 	scale8 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift8 [4]float64              // β − running_mean·scale per channel (inference mode)
+	red8   [9]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.9 (relu [4 7 3]→[4 7 3]), spec line 18
 	a9 [BatchChunk][84]float64 // output
 	// ds.1.dw (conv2d [4 7 3]→[4 7 3]), spec line 19
@@ -514,6 +519,7 @@ type Model struct {
 	mean11  [4]float64              // running mean per channel of the last inference-mode pass
 	scale11 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift11 [4]float64              // β − running_mean·scale per channel (inference mode)
+	red11   [9]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.12 (relu [4 7 3]→[4 7 3]), spec line 21
 	a12 [BatchChunk][84]float64 // output
 	// ds.1.pw (conv2d [4 7 3]→[4 7 3]), spec line 22
@@ -526,6 +532,7 @@ type Model struct {
 	mean14  [4]float64              // running mean per channel of the last inference-mode pass
 	scale14 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift14 [4]float64              // β − running_mean·scale per channel (inference mode)
+	red14   [9]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.15 (relu [4 7 3]→[4 7 3]), spec line 24
 	a15 [BatchChunk][84]float64 // output
 	// layers.16 (dropout [4 7 3]→[4 7 3]), spec line 25
@@ -1122,33 +1129,76 @@ func (m *Model) forwardBatch(nb int) {
 	// bn (batchnorm [4 7 3]→[4 7 3]), spec line 10
 	{
 		if m.training {
-			cnt := float64(nb * BnPositions)
-			for c := 0; c < BnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red1
+				for c := 0; c < BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[BnChannels] = float64(nb * BnPositions)
+				m.sync.AllReduce(m.rank, red[:BnChannels+1])
+				cnt := red[BnChannels]
+				for c := 0; c < BnChannels; c++ {
+					mean := red[c] / cnt
+					red[BnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:BnChannels])
+				for c := 0; c < BnChannels; c++ {
+					mean, sq := red[BnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c], m.shift1[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.BnRunningMean[c] = 0.99*m.State.BnRunningMean[c] + 0.01*mean
+					m.State.BnRunningVar[c] = 0.99*m.State.BnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], BnChannels, BnPositions)
+					runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.BnWeight[:], m.Params.BnBias[:], BnChannels, BnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * BnPositions)
+				for c := 0; c < BnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c], m.shift1[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.BnRunningMean[c] = 0.99*m.State.BnRunningMean[c] + 0.01*mean
+					m.State.BnRunningVar[c] = 0.99*m.State.BnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], BnChannels, BnPositions)
+					runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.BnWeight[:], m.Params.BnBias[:], BnChannels, BnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c], m.shift1[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.BnRunningMean[c] = 0.99*m.State.BnRunningMean[c] + 0.01*mean
-				m.State.BnRunningVar[c] = 0.99*m.State.BnRunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[0]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], BnChannels, BnPositions)
-				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.BnWeight[:], m.Params.BnBias[:], BnChannels, BnPositions)
 			}
 		}
 	}
@@ -1211,33 +1261,76 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.0.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 14
 	{
 		if m.training {
-			cnt := float64(nb * Ds0DwBnPositions)
-			for c := 0; c < Ds0DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red5
+				for c := 0; c < Ds0DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Ds0DwBnChannels] = float64(nb * Ds0DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Ds0DwBnChannels+1])
+				cnt := red[Ds0DwBnChannels]
+				for c := 0; c < Ds0DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Ds0DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Ds0DwBnChannels])
+				for c := 0; c < Ds0DwBnChannels; c++ {
+					mean, sq := red[Ds0DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv5[c], m.shift5[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds0DwBnRunningMean[c] = 0.99*m.State.Ds0DwBnRunningMean[c] + 0.01*mean
+					m.State.Ds0DwBnRunningVar[c] = 0.99*m.State.Ds0DwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
+					runtime.ScaleShiftRows64(m.a5[r][:], m.xhat5[r][:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], Ds0DwBnChannels, Ds0DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Ds0DwBnPositions)
+				for c := 0; c < Ds0DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv5[c], m.shift5[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds0DwBnRunningMean[c] = 0.99*m.State.Ds0DwBnRunningMean[c] + 0.01*mean
+					m.State.Ds0DwBnRunningVar[c] = 0.99*m.State.Ds0DwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
+					runtime.ScaleShiftRows64(m.a5[r][:], m.xhat5[r][:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], Ds0DwBnChannels, Ds0DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv5[c], m.shift5[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Ds0DwBnRunningMean[c] = 0.99*m.State.Ds0DwBnRunningMean[c] + 0.01*mean
-				m.State.Ds0DwBnRunningVar[c] = 0.99*m.State.Ds0DwBnRunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[1]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat5[r][:], m.a4[r][:], m.inv5[:], m.shift5[:], Ds0DwBnChannels, Ds0DwBnPositions)
-				runtime.ScaleShiftRows64(m.a5[r][:], m.xhat5[r][:], m.Params.Ds0DwBnWeight[:], m.Params.Ds0DwBnBias[:], Ds0DwBnChannels, Ds0DwBnPositions)
 			}
 		}
 	}
@@ -1275,33 +1368,76 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.0.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 17
 	{
 		if m.training {
-			cnt := float64(nb * Ds0PwBnPositions)
-			for c := 0; c < Ds0PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red8
+				for c := 0; c < Ds0PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Ds0PwBnChannels] = float64(nb * Ds0PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Ds0PwBnChannels+1])
+				cnt := red[Ds0PwBnChannels]
+				for c := 0; c < Ds0PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Ds0PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Ds0PwBnChannels])
+				for c := 0; c < Ds0PwBnChannels; c++ {
+					mean, sq := red[Ds0PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv8[c], m.shift8[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds0PwBnRunningMean[c] = 0.99*m.State.Ds0PwBnRunningMean[c] + 0.01*mean
+					m.State.Ds0PwBnRunningVar[c] = 0.99*m.State.Ds0PwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[2]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
+					runtime.ScaleShiftRows64(m.a8[r][:], m.xhat8[r][:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], Ds0PwBnChannels, Ds0PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Ds0PwBnPositions)
+				for c := 0; c < Ds0PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv8[c], m.shift8[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds0PwBnRunningMean[c] = 0.99*m.State.Ds0PwBnRunningMean[c] + 0.01*mean
+					m.State.Ds0PwBnRunningVar[c] = 0.99*m.State.Ds0PwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[2]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
+					runtime.ScaleShiftRows64(m.a8[r][:], m.xhat8[r][:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], Ds0PwBnChannels, Ds0PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv8[c], m.shift8[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Ds0PwBnRunningMean[c] = 0.99*m.State.Ds0PwBnRunningMean[c] + 0.01*mean
-				m.State.Ds0PwBnRunningVar[c] = 0.99*m.State.Ds0PwBnRunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[2]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat8[r][:], m.a7[r][:], m.inv8[:], m.shift8[:], Ds0PwBnChannels, Ds0PwBnPositions)
-				runtime.ScaleShiftRows64(m.a8[r][:], m.xhat8[r][:], m.Params.Ds0PwBnWeight[:], m.Params.Ds0PwBnBias[:], Ds0PwBnChannels, Ds0PwBnPositions)
 			}
 		}
 	}
@@ -1348,33 +1484,76 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.1.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 20
 	{
 		if m.training {
-			cnt := float64(nb * Ds1DwBnPositions)
-			for c := 0; c < Ds1DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red11
+				for c := 0; c < Ds1DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Ds1DwBnChannels] = float64(nb * Ds1DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Ds1DwBnChannels+1])
+				cnt := red[Ds1DwBnChannels]
+				for c := 0; c < Ds1DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Ds1DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Ds1DwBnChannels])
+				for c := 0; c < Ds1DwBnChannels; c++ {
+					mean, sq := red[Ds1DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv11[c], m.shift11[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds1DwBnRunningMean[c] = 0.99*m.State.Ds1DwBnRunningMean[c] + 0.01*mean
+					m.State.Ds1DwBnRunningVar[c] = 0.99*m.State.Ds1DwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[3]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
+					runtime.ScaleShiftRows64(m.a11[r][:], m.xhat11[r][:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], Ds1DwBnChannels, Ds1DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Ds1DwBnPositions)
+				for c := 0; c < Ds1DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv11[c], m.shift11[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds1DwBnRunningMean[c] = 0.99*m.State.Ds1DwBnRunningMean[c] + 0.01*mean
+					m.State.Ds1DwBnRunningVar[c] = 0.99*m.State.Ds1DwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[3]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
+					runtime.ScaleShiftRows64(m.a11[r][:], m.xhat11[r][:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], Ds1DwBnChannels, Ds1DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv11[c], m.shift11[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Ds1DwBnRunningMean[c] = 0.99*m.State.Ds1DwBnRunningMean[c] + 0.01*mean
-				m.State.Ds1DwBnRunningVar[c] = 0.99*m.State.Ds1DwBnRunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[3]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Ds1DwBnChannels, Ds1DwBnPositions)
-				runtime.ScaleShiftRows64(m.a11[r][:], m.xhat11[r][:], m.Params.Ds1DwBnWeight[:], m.Params.Ds1DwBnBias[:], Ds1DwBnChannels, Ds1DwBnPositions)
 			}
 		}
 	}
@@ -1412,33 +1591,76 @@ func (m *Model) forwardBatch(nb int) {
 	// ds.1.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 23
 	{
 		if m.training {
-			cnt := float64(nb * Ds1PwBnPositions)
-			for c := 0; c < Ds1PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red14
+				for c := 0; c < Ds1PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Ds1PwBnChannels] = float64(nb * Ds1PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Ds1PwBnChannels+1])
+				cnt := red[Ds1PwBnChannels]
+				for c := 0; c < Ds1PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Ds1PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Ds1PwBnChannels])
+				for c := 0; c < Ds1PwBnChannels; c++ {
+					mean, sq := red[Ds1PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv14[c], m.shift14[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds1PwBnRunningMean[c] = 0.99*m.State.Ds1PwBnRunningMean[c] + 0.01*mean
+					m.State.Ds1PwBnRunningVar[c] = 0.99*m.State.Ds1PwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[4]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
+					runtime.ScaleShiftRows64(m.a14[r][:], m.xhat14[r][:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], Ds1PwBnChannels, Ds1PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Ds1PwBnPositions)
+				for c := 0; c < Ds1PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv14[c], m.shift14[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Ds1PwBnRunningMean[c] = 0.99*m.State.Ds1PwBnRunningMean[c] + 0.01*mean
+					m.State.Ds1PwBnRunningVar[c] = 0.99*m.State.Ds1PwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[4]++
 				for r := 0; r < nb; r++ {
-					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
+					runtime.ScaleShiftRows64(m.a14[r][:], m.xhat14[r][:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], Ds1PwBnChannels, Ds1PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv14[c], m.shift14[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Ds1PwBnRunningMean[c] = 0.99*m.State.Ds1PwBnRunningMean[c] + 0.01*mean
-				m.State.Ds1PwBnRunningVar[c] = 0.99*m.State.Ds1PwBnRunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[4]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Ds1PwBnChannels, Ds1PwBnPositions)
-				runtime.ScaleShiftRows64(m.a14[r][:], m.xhat14[r][:], m.Params.Ds1PwBnWeight[:], m.Params.Ds1PwBnBias[:], Ds1PwBnChannels, Ds1PwBnPositions)
 			}
 		}
 	}
@@ -1538,6 +1760,15 @@ func (m *Model) CoupledBatch() int {
 	return BatchChunk
 }
 
+// SetBatchSync makes TrainBatch take batchnorm's statistics over the whole
+// minibatch whose parts the replicas sharing s train, m being rank rank: the
+// per-channel sums are all-reduced through s, the gradients of the batchnorm
+// parameters stay sums over m's part (runtime.BatchSyncer; Fit's worker pool
+// sets it). With s nil, the statistics are those of m's own batch.
+func (m *Model) SetBatchSync(s *runtime.BatchSync, rank int) {
+	m.sync, m.rank = s, rank
+}
+
 // backwardBatch runs the backward pass of the first nb rows from the gradient in
 // the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
 // it skips the input gradient where no parameter needs it.
@@ -1605,14 +1836,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.1.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 23
 	{
-		cnt := float64(nb * Ds1PwBnPositions)
-		_ = cnt
-		for c := 0; c < Ds1PwBnChannels; c++ {
-			g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
-			_ = b
-			inv := m.inv14[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red14
+			for c := 0; c < Ds1PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
@@ -1620,22 +1847,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean14[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-					x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Ds1PwBnBias[c] += sdy
+				m.Grads.Ds1PwBnWeight[c] += sdyh
+				red[c], red[Ds1PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Ds1PwBnBias[c] += sdy
-			m.Grads.Ds1PwBnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Ds1PwBnChannels] = float64(nb * Ds1PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Ds1PwBnChannels]
+			for c := 0; c < Ds1PwBnChannels; c++ {
+				g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
+				_ = b
+				k := g * m.inv14[c]
+				ma, mb := red[c]/cnt, red[Ds1PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 					xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
@@ -1644,9 +1867,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale14[c], m.shift14[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Ds1PwBnPositions)
+			_ = cnt
+			for c := 0; c < Ds1PwBnChannels; c++ {
+				g, b := m.Params.Ds1PwBnWeight[c], m.Params.Ds1PwBnBias[c]
+				_ = b
+				inv := m.inv14[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+						xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean14[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+						x := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.a13[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Ds1PwBnBias[c] += sdy
+				m.Grads.Ds1PwBnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+						xh := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.xhat14[r]))
+						dx := (*[Ds1PwBnChannels][Ds1PwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale14[c], m.shift14[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -1691,14 +1956,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.1.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 20
 	{
-		cnt := float64(nb * Ds1DwBnPositions)
-		_ = cnt
-		for c := 0; c < Ds1DwBnChannels; c++ {
-			g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
-			_ = b
-			inv := m.inv11[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red11
+			for c := 0; c < Ds1DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
@@ -1706,22 +1967,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean11[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-					x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Ds1DwBnBias[c] += sdy
+				m.Grads.Ds1DwBnWeight[c] += sdyh
+				red[c], red[Ds1DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Ds1DwBnBias[c] += sdy
-			m.Grads.Ds1DwBnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Ds1DwBnChannels] = float64(nb * Ds1DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Ds1DwBnChannels]
+			for c := 0; c < Ds1DwBnChannels; c++ {
+				g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
+				_ = b
+				k := g * m.inv11[c]
+				ma, mb := red[c]/cnt, red[Ds1DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 					xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
@@ -1730,9 +1987,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale11[c], m.shift11[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Ds1DwBnPositions)
+			_ = cnt
+			for c := 0; c < Ds1DwBnChannels; c++ {
+				g, b := m.Params.Ds1DwBnWeight[c], m.Params.Ds1DwBnBias[c]
+				_ = b
+				inv := m.inv11[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+						xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean11[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+						x := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.a10[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Ds1DwBnBias[c] += sdy
+				m.Grads.Ds1DwBnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+						xh := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.xhat11[r]))
+						dx := (*[Ds1DwBnChannels][Ds1DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale11[c], m.shift11[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -1787,14 +2086,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.0.pw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 17
 	{
-		cnt := float64(nb * Ds0PwBnPositions)
-		_ = cnt
-		for c := 0; c < Ds0PwBnChannels; c++ {
-			g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
-			_ = b
-			inv := m.inv8[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red8
+			for c := 0; c < Ds0PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
@@ -1802,22 +2097,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean8[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
-					x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Ds0PwBnBias[c] += sdy
+				m.Grads.Ds0PwBnWeight[c] += sdyh
+				red[c], red[Ds0PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Ds0PwBnBias[c] += sdy
-			m.Grads.Ds0PwBnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Ds0PwBnChannels] = float64(nb * Ds0PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Ds0PwBnChannels]
+			for c := 0; c < Ds0PwBnChannels; c++ {
+				g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
+				_ = b
+				k := g * m.inv8[c]
+				ma, mb := red[c]/cnt, red[Ds0PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
 					xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
@@ -1826,9 +2117,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale8[c], m.shift8[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Ds0PwBnPositions)
+			_ = cnt
+			for c := 0; c < Ds0PwBnChannels; c++ {
+				g, b := m.Params.Ds0PwBnWeight[c], m.Params.Ds0PwBnBias[c]
+				_ = b
+				inv := m.inv8[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+						xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean8[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+						x := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.a7[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Ds0PwBnBias[c] += sdy
+				m.Grads.Ds0PwBnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+						xh := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.xhat8[r]))
+						dx := (*[Ds0PwBnChannels][Ds0PwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale8[c], m.shift8[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -1873,14 +2206,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// ds.0.dw_bn (batchnorm [4 7 3]→[4 7 3]), spec line 14
 	{
-		cnt := float64(nb * Ds0DwBnPositions)
-		_ = cnt
-		for c := 0; c < Ds0DwBnChannels; c++ {
-			g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
-			_ = b
-			inv := m.inv5[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red5
+			for c := 0; c < Ds0DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
@@ -1888,22 +2217,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean5[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-					x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Ds0DwBnBias[c] += sdy
+				m.Grads.Ds0DwBnWeight[c] += sdyh
+				red[c], red[Ds0DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Ds0DwBnBias[c] += sdy
-			m.Grads.Ds0DwBnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Ds0DwBnChannels] = float64(nb * Ds0DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Ds0DwBnChannels]
+			for c := 0; c < Ds0DwBnChannels; c++ {
+				g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
+				_ = b
+				k := g * m.inv5[c]
+				ma, mb := red[c]/cnt, red[Ds0DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 					xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
@@ -1912,9 +2237,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale5[c], m.shift5[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Ds0DwBnPositions)
+			_ = cnt
+			for c := 0; c < Ds0DwBnChannels; c++ {
+				g, b := m.Params.Ds0DwBnWeight[c], m.Params.Ds0DwBnBias[c]
+				_ = b
+				inv := m.inv5[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+						xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean5[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+						x := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.a4[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Ds0DwBnBias[c] += sdy
+				m.Grads.Ds0DwBnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+						xh := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.xhat5[r]))
+						dx := (*[Ds0DwBnChannels][Ds0DwBnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale5[c], m.shift5[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -1982,14 +2349,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// bn (batchnorm [4 7 3]→[4 7 3]), spec line 10
 	{
-		cnt := float64(nb * BnPositions)
-		_ = cnt
-		for c := 0; c < BnChannels; c++ {
-			g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
-			_ = b
-			inv := m.inv1[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red1
+			for c := 0; c < BnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 					xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
@@ -1997,22 +2360,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean1[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
-					x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.BnBias[c] += sdy
+				m.Grads.BnWeight[c] += sdyh
+				red[c], red[BnChannels+c] = sdy, sdyh
 			}
-			m.Grads.BnBias[c] += sdy
-			m.Grads.BnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*BnChannels] = float64(nb * BnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*BnChannels]
+			for c := 0; c < BnChannels; c++ {
+				g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
+				_ = b
+				k := g * m.inv1[c]
+				ma, mb := red[c]/cnt, red[BnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
 					xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
@@ -2021,9 +2380,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale1[c], m.shift1[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * BnPositions)
+			_ = cnt
+			for c := 0; c < BnChannels; c++ {
+				g, b := m.Params.BnWeight[c], m.Params.BnBias[c]
+				_ = b
+				inv := m.inv1[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+						xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean1[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+						x := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.a0[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.BnBias[c] += sdy
+				m.Grads.BnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d15[r]))
+						xh := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.xhat1[r]))
+						dx := (*[BnChannels][BnPositions]float64)(unsafe.Pointer(&m.d16[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale1[c], m.shift1[c] = k, 0
+				}
 			}
 		}
 		if !m.training {

@@ -637,6 +637,8 @@ type Model struct {
 
 	training bool                           // dropout on
 	rng      runtime.RNG                    // dropout masks
+	sync     *runtime.BatchSync             // batchnorm's all-reduce between replicas (SetBatchSync), or nil
+	rank     int                            // this replica's rank in sync
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// conv1 (conv2d [3 8 16]→[2 8 16]), spec line 11
@@ -653,6 +655,7 @@ type Model struct {
 	mean1  [2]float64               // running mean per channel of the last inference-mode pass
 	scale1 [2]float64               // γ/√(running_var + eps) per channel (inference mode)
 	shift1 [2]float64               // β − running_mean·scale per channel (inference mode)
+	red1   [5]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// relu1 (relu [2 8 16]→[2 8 16]), spec line 13
 	a2 [BatchChunk][256]float64 // output
 	// stack1.conv1 (conv2d [2 8 16]→[2 8 16]), spec line 14
@@ -669,6 +672,7 @@ type Model struct {
 	mean4  [2]float64               // running mean per channel of the last inference-mode pass
 	scale4 [2]float64               // γ/√(running_var + eps) per channel (inference mode)
 	shift4 [2]float64               // β − running_mean·scale per channel (inference mode)
+	red4   [5]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.5 (relu [2 8 16]→[2 8 16]), spec line 16
 	a5 [BatchChunk][256]float64 // output
 	// stack1.conv2 (conv2d [2 8 16]→[2 8 16]), spec line 17
@@ -685,6 +689,7 @@ type Model struct {
 	mean7  [2]float64               // running mean per channel of the last inference-mode pass
 	scale7 [2]float64               // γ/√(running_var + eps) per channel (inference mode)
 	shift7 [2]float64               // β − running_mean·scale per channel (inference mode)
+	red7   [5]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// stack1.add (add [2 8 16]→[2 8 16]), spec line 19
 	a8 [BatchChunk][256]float64 // output
 	// stack1.out (relu [2 8 16]→[2 8 16]), spec line 20
@@ -702,6 +707,7 @@ type Model struct {
 	mean11  [4]float64               // running mean per channel of the last inference-mode pass
 	scale11 [4]float64               // γ/√(running_var + eps) per channel (inference mode)
 	shift11 [4]float64               // β − running_mean·scale per channel (inference mode)
+	red11   [9]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.12 (relu [4 4 8]→[4 4 8]), spec line 23
 	a12 [BatchChunk][128]float64 // output
 	// stack2.conv2 (conv2d [4 4 8]→[4 4 8]), spec line 24
@@ -717,6 +723,7 @@ type Model struct {
 	mean14  [4]float64               // running mean per channel of the last inference-mode pass
 	scale14 [4]float64               // γ/√(running_var + eps) per channel (inference mode)
 	shift14 [4]float64               // β − running_mean·scale per channel (inference mode)
+	red14   [9]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// stack2.shortcut (conv2d [2 8 16]→[4 4 8]), spec line 26
 	a15     [BatchChunk][128]float64 // output
 	cols15  [2][32]float64           // im2col of one sample's padded input (batched pass)
@@ -739,6 +746,7 @@ type Model struct {
 	mean19  [6]float64              // running mean per channel of the last inference-mode pass
 	scale19 [6]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift19 [6]float64              // β − running_mean·scale per channel (inference mode)
+	red19   [13]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.20 (relu [6 2 4]→[6 2 4]), spec line 31
 	a20 [BatchChunk][48]float64 // output
 	// stack3.conv2 (conv2d [6 2 4]→[6 2 4]), spec line 32
@@ -754,6 +762,7 @@ type Model struct {
 	mean22  [6]float64              // running mean per channel of the last inference-mode pass
 	scale22 [6]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift22 [6]float64              // β − running_mean·scale per channel (inference mode)
+	red22   [13]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// stack3.shortcut (conv2d [4 4 8]→[6 2 4]), spec line 34
 	a23     [BatchChunk][48]float64 // output
 	cols23  [4][8]float64           // im2col of one sample's padded input (batched pass)
@@ -1502,33 +1511,76 @@ func (m *Model) forwardBatch(nb int) {
 	// bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 12
 	{
 		if m.training {
-			cnt := float64(nb * Bn1Positions)
-			for c := 0; c < Bn1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red1
+				for c := 0; c < Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Bn1Channels] = float64(nb * Bn1Positions)
+				m.sync.AllReduce(m.rank, red[:Bn1Channels+1])
+				cnt := red[Bn1Channels]
+				for c := 0; c < Bn1Channels; c++ {
+					mean := red[c] / cnt
+					red[Bn1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Bn1Channels])
+				for c := 0; c < Bn1Channels; c++ {
+					mean, sq := red[Bn1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c], m.shift1[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Bn1RunningMean[c] = 0.99*m.State.Bn1RunningMean[c] + 0.01*mean
+					m.State.Bn1RunningVar[c] = 0.99*m.State.Bn1RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+					runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Bn1Positions)
+				for c := 0; c < Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c], m.shift1[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Bn1RunningMean[c] = 0.99*m.State.Bn1RunningMean[c] + 0.01*mean
+					m.State.Bn1RunningVar[c] = 0.99*m.State.Bn1RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+					runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c], m.shift1[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Bn1RunningMean[c] = 0.99*m.State.Bn1RunningMean[c] + 0.01*mean
-				m.State.Bn1RunningVar[c] = 0.99*m.State.Bn1RunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[0]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -1567,33 +1619,76 @@ func (m *Model) forwardBatch(nb int) {
 	// stack1.bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 15
 	{
 		if m.training {
-			cnt := float64(nb * Stack1Bn1Positions)
-			for c := 0; c < Stack1Bn1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red4
+				for c := 0; c < Stack1Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Stack1Bn1Channels] = float64(nb * Stack1Bn1Positions)
+				m.sync.AllReduce(m.rank, red[:Stack1Bn1Channels+1])
+				cnt := red[Stack1Bn1Channels]
+				for c := 0; c < Stack1Bn1Channels; c++ {
+					mean := red[c] / cnt
+					red[Stack1Bn1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Stack1Bn1Channels])
+				for c := 0; c < Stack1Bn1Channels; c++ {
+					mean, sq := red[Stack1Bn1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv4[c], m.shift4[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack1Bn1RunningMean[c] = 0.99*m.State.Stack1Bn1RunningMean[c] + 0.01*mean
+					m.State.Stack1Bn1RunningVar[c] = 0.99*m.State.Stack1Bn1RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
+					runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], Stack1Bn1Channels, Stack1Bn1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Stack1Bn1Positions)
+				for c := 0; c < Stack1Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv4[c], m.shift4[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack1Bn1RunningMean[c] = 0.99*m.State.Stack1Bn1RunningMean[c] + 0.01*mean
+					m.State.Stack1Bn1RunningVar[c] = 0.99*m.State.Stack1Bn1RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
+					runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], Stack1Bn1Channels, Stack1Bn1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv4[c], m.shift4[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Stack1Bn1RunningMean[c] = 0.99*m.State.Stack1Bn1RunningMean[c] + 0.01*mean
-				m.State.Stack1Bn1RunningVar[c] = 0.99*m.State.Stack1Bn1RunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[1]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Stack1Bn1Channels, Stack1Bn1Positions)
-				runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Stack1Bn1Weight[:], m.Params.Stack1Bn1Bias[:], Stack1Bn1Channels, Stack1Bn1Positions)
 			}
 		}
 	}
@@ -1632,33 +1727,76 @@ func (m *Model) forwardBatch(nb int) {
 	// stack1.bn2 (batchnorm [2 8 16]→[2 8 16]), spec line 18
 	{
 		if m.training {
-			cnt := float64(nb * Stack1Bn2Positions)
-			for c := 0; c < Stack1Bn2Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red7
+				for c := 0; c < Stack1Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Stack1Bn2Channels] = float64(nb * Stack1Bn2Positions)
+				m.sync.AllReduce(m.rank, red[:Stack1Bn2Channels+1])
+				cnt := red[Stack1Bn2Channels]
+				for c := 0; c < Stack1Bn2Channels; c++ {
+					mean := red[c] / cnt
+					red[Stack1Bn2Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Stack1Bn2Channels])
+				for c := 0; c < Stack1Bn2Channels; c++ {
+					mean, sq := red[Stack1Bn2Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv7[c], m.shift7[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack1Bn2RunningMean[c] = 0.99*m.State.Stack1Bn2RunningMean[c] + 0.01*mean
+					m.State.Stack1Bn2RunningVar[c] = 0.99*m.State.Stack1Bn2RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[2]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
+					runtime.ScaleShiftRows64(m.a7[r][:], m.xhat7[r][:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], Stack1Bn2Channels, Stack1Bn2Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Stack1Bn2Positions)
+				for c := 0; c < Stack1Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv7[c], m.shift7[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack1Bn2RunningMean[c] = 0.99*m.State.Stack1Bn2RunningMean[c] + 0.01*mean
+					m.State.Stack1Bn2RunningVar[c] = 0.99*m.State.Stack1Bn2RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[2]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
+					runtime.ScaleShiftRows64(m.a7[r][:], m.xhat7[r][:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], Stack1Bn2Channels, Stack1Bn2Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv7[c], m.shift7[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Stack1Bn2RunningMean[c] = 0.99*m.State.Stack1Bn2RunningMean[c] + 0.01*mean
-				m.State.Stack1Bn2RunningVar[c] = 0.99*m.State.Stack1Bn2RunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[2]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Stack1Bn2Channels, Stack1Bn2Positions)
-				runtime.ScaleShiftRows64(m.a7[r][:], m.xhat7[r][:], m.Params.Stack1Bn2Weight[:], m.Params.Stack1Bn2Bias[:], Stack1Bn2Channels, Stack1Bn2Positions)
 			}
 		}
 	}
@@ -1714,33 +1852,76 @@ func (m *Model) forwardBatch(nb int) {
 	// stack2.bn1 (batchnorm [4 4 8]→[4 4 8]), spec line 22
 	{
 		if m.training {
-			cnt := float64(nb * Stack2Bn1Positions)
-			for c := 0; c < Stack2Bn1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red11
+				for c := 0; c < Stack2Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Stack2Bn1Channels] = float64(nb * Stack2Bn1Positions)
+				m.sync.AllReduce(m.rank, red[:Stack2Bn1Channels+1])
+				cnt := red[Stack2Bn1Channels]
+				for c := 0; c < Stack2Bn1Channels; c++ {
+					mean := red[c] / cnt
+					red[Stack2Bn1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Stack2Bn1Channels])
+				for c := 0; c < Stack2Bn1Channels; c++ {
+					mean, sq := red[Stack2Bn1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv11[c], m.shift11[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack2Bn1RunningMean[c] = 0.99*m.State.Stack2Bn1RunningMean[c] + 0.01*mean
+					m.State.Stack2Bn1RunningVar[c] = 0.99*m.State.Stack2Bn1RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[3]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
+					runtime.ScaleShiftRows64(m.a11[r][:], m.xhat11[r][:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], Stack2Bn1Channels, Stack2Bn1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Stack2Bn1Positions)
+				for c := 0; c < Stack2Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv11[c], m.shift11[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack2Bn1RunningMean[c] = 0.99*m.State.Stack2Bn1RunningMean[c] + 0.01*mean
+					m.State.Stack2Bn1RunningVar[c] = 0.99*m.State.Stack2Bn1RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[3]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
+					runtime.ScaleShiftRows64(m.a11[r][:], m.xhat11[r][:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], Stack2Bn1Channels, Stack2Bn1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv11[c], m.shift11[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Stack2Bn1RunningMean[c] = 0.99*m.State.Stack2Bn1RunningMean[c] + 0.01*mean
-				m.State.Stack2Bn1RunningVar[c] = 0.99*m.State.Stack2Bn1RunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[3]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat11[r][:], m.a10[r][:], m.inv11[:], m.shift11[:], Stack2Bn1Channels, Stack2Bn1Positions)
-				runtime.ScaleShiftRows64(m.a11[r][:], m.xhat11[r][:], m.Params.Stack2Bn1Weight[:], m.Params.Stack2Bn1Bias[:], Stack2Bn1Channels, Stack2Bn1Positions)
 			}
 		}
 	}
@@ -1790,33 +1971,76 @@ func (m *Model) forwardBatch(nb int) {
 	// stack2.bn2 (batchnorm [4 4 8]→[4 4 8]), spec line 25
 	{
 		if m.training {
-			cnt := float64(nb * Stack2Bn2Positions)
-			for c := 0; c < Stack2Bn2Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red14
+				for c := 0; c < Stack2Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Stack2Bn2Channels] = float64(nb * Stack2Bn2Positions)
+				m.sync.AllReduce(m.rank, red[:Stack2Bn2Channels+1])
+				cnt := red[Stack2Bn2Channels]
+				for c := 0; c < Stack2Bn2Channels; c++ {
+					mean := red[c] / cnt
+					red[Stack2Bn2Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Stack2Bn2Channels])
+				for c := 0; c < Stack2Bn2Channels; c++ {
+					mean, sq := red[Stack2Bn2Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv14[c], m.shift14[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack2Bn2RunningMean[c] = 0.99*m.State.Stack2Bn2RunningMean[c] + 0.01*mean
+					m.State.Stack2Bn2RunningVar[c] = 0.99*m.State.Stack2Bn2RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[4]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
+					runtime.ScaleShiftRows64(m.a14[r][:], m.xhat14[r][:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], Stack2Bn2Channels, Stack2Bn2Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Stack2Bn2Positions)
+				for c := 0; c < Stack2Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv14[c], m.shift14[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack2Bn2RunningMean[c] = 0.99*m.State.Stack2Bn2RunningMean[c] + 0.01*mean
+					m.State.Stack2Bn2RunningVar[c] = 0.99*m.State.Stack2Bn2RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[4]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
+					runtime.ScaleShiftRows64(m.a14[r][:], m.xhat14[r][:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], Stack2Bn2Channels, Stack2Bn2Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv14[c], m.shift14[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Stack2Bn2RunningMean[c] = 0.99*m.State.Stack2Bn2RunningMean[c] + 0.01*mean
-				m.State.Stack2Bn2RunningVar[c] = 0.99*m.State.Stack2Bn2RunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[4]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat14[r][:], m.a13[r][:], m.inv14[:], m.shift14[:], Stack2Bn2Channels, Stack2Bn2Positions)
-				runtime.ScaleShiftRows64(m.a14[r][:], m.xhat14[r][:], m.Params.Stack2Bn2Weight[:], m.Params.Stack2Bn2Bias[:], Stack2Bn2Channels, Stack2Bn2Positions)
 			}
 		}
 	}
@@ -1885,33 +2109,76 @@ func (m *Model) forwardBatch(nb int) {
 	// stack3.bn1 (batchnorm [6 2 4]→[6 2 4]), spec line 30
 	{
 		if m.training {
-			cnt := float64(nb * Stack3Bn1Positions)
-			for c := 0; c < Stack3Bn1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red19
+				for c := 0; c < Stack3Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Stack3Bn1Channels] = float64(nb * Stack3Bn1Positions)
+				m.sync.AllReduce(m.rank, red[:Stack3Bn1Channels+1])
+				cnt := red[Stack3Bn1Channels]
+				for c := 0; c < Stack3Bn1Channels; c++ {
+					mean := red[c] / cnt
+					red[Stack3Bn1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Stack3Bn1Channels])
+				for c := 0; c < Stack3Bn1Channels; c++ {
+					mean, sq := red[Stack3Bn1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv19[c], m.shift19[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack3Bn1RunningMean[c] = 0.99*m.State.Stack3Bn1RunningMean[c] + 0.01*mean
+					m.State.Stack3Bn1RunningVar[c] = 0.99*m.State.Stack3Bn1RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[5]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
+					runtime.ScaleShiftRows64(m.a19[r][:], m.xhat19[r][:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], Stack3Bn1Channels, Stack3Bn1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Stack3Bn1Positions)
+				for c := 0; c < Stack3Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv19[c], m.shift19[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack3Bn1RunningMean[c] = 0.99*m.State.Stack3Bn1RunningMean[c] + 0.01*mean
+					m.State.Stack3Bn1RunningVar[c] = 0.99*m.State.Stack3Bn1RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[5]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
+					runtime.ScaleShiftRows64(m.a19[r][:], m.xhat19[r][:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], Stack3Bn1Channels, Stack3Bn1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv19[c], m.shift19[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Stack3Bn1RunningMean[c] = 0.99*m.State.Stack3Bn1RunningMean[c] + 0.01*mean
-				m.State.Stack3Bn1RunningVar[c] = 0.99*m.State.Stack3Bn1RunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[5]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Stack3Bn1Channels, Stack3Bn1Positions)
-				runtime.ScaleShiftRows64(m.a19[r][:], m.xhat19[r][:], m.Params.Stack3Bn1Weight[:], m.Params.Stack3Bn1Bias[:], Stack3Bn1Channels, Stack3Bn1Positions)
 			}
 		}
 	}
@@ -1961,33 +2228,76 @@ func (m *Model) forwardBatch(nb int) {
 	// stack3.bn2 (batchnorm [6 2 4]→[6 2 4]), spec line 33
 	{
 		if m.training {
-			cnt := float64(nb * Stack3Bn2Positions)
-			for c := 0; c < Stack3Bn2Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red22
+				for c := 0; c < Stack3Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Stack3Bn2Channels] = float64(nb * Stack3Bn2Positions)
+				m.sync.AllReduce(m.rank, red[:Stack3Bn2Channels+1])
+				cnt := red[Stack3Bn2Channels]
+				for c := 0; c < Stack3Bn2Channels; c++ {
+					mean := red[c] / cnt
+					red[Stack3Bn2Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Stack3Bn2Channels])
+				for c := 0; c < Stack3Bn2Channels; c++ {
+					mean, sq := red[Stack3Bn2Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv22[c], m.shift22[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack3Bn2RunningMean[c] = 0.99*m.State.Stack3Bn2RunningMean[c] + 0.01*mean
+					m.State.Stack3Bn2RunningVar[c] = 0.99*m.State.Stack3Bn2RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[6]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
+					runtime.ScaleShiftRows64(m.a22[r][:], m.xhat22[r][:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], Stack3Bn2Channels, Stack3Bn2Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Stack3Bn2Positions)
+				for c := 0; c < Stack3Bn2Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv22[c], m.shift22[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Stack3Bn2RunningMean[c] = 0.99*m.State.Stack3Bn2RunningMean[c] + 0.01*mean
+					m.State.Stack3Bn2RunningVar[c] = 0.99*m.State.Stack3Bn2RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[6]++
 				for r := 0; r < nb; r++ {
-					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
+					runtime.ScaleShiftRows64(m.a22[r][:], m.xhat22[r][:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], Stack3Bn2Channels, Stack3Bn2Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv22[c], m.shift22[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Stack3Bn2RunningMean[c] = 0.99*m.State.Stack3Bn2RunningMean[c] + 0.01*mean
-				m.State.Stack3Bn2RunningVar[c] = 0.99*m.State.Stack3Bn2RunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[6]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Stack3Bn2Channels, Stack3Bn2Positions)
-				runtime.ScaleShiftRows64(m.a22[r][:], m.xhat22[r][:], m.Params.Stack3Bn2Weight[:], m.Params.Stack3Bn2Bias[:], Stack3Bn2Channels, Stack3Bn2Positions)
 			}
 		}
 	}
@@ -2095,6 +2405,15 @@ func (m *Model) CoupledBatch() int {
 	return BatchChunk
 }
 
+// SetBatchSync makes TrainBatch take batchnorm's statistics over the whole
+// minibatch whose parts the replicas sharing s train, m being rank rank: the
+// per-channel sums are all-reduced through s, the gradients of the batchnorm
+// parameters stay sums over m's part (runtime.BatchSyncer; Fit's worker pool
+// sets it). With s nil, the statistics are those of m's own batch.
+func (m *Model) SetBatchSync(s *runtime.BatchSync, rank int) {
+	m.sync, m.rank = s, rank
+}
+
 // backwardBatch runs the backward pass of the first nb rows from the gradient in
 // the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
 // it skips the input gradient where no parameter needs it.
@@ -2199,14 +2518,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack3.bn2 (batchnorm [6 2 4]→[6 2 4]), spec line 33
 	{
-		cnt := float64(nb * Stack3Bn2Positions)
-		_ = cnt
-		for c := 0; c < Stack3Bn2Channels; c++ {
-			g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
-			_ = b
-			inv := m.inv22[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red22
+			for c := 0; c < Stack3Bn2Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
@@ -2214,22 +2529,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean22[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
-					x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Stack3Bn2Bias[c] += sdy
+				m.Grads.Stack3Bn2Weight[c] += sdyh
+				red[c], red[Stack3Bn2Channels+c] = sdy, sdyh
 			}
-			m.Grads.Stack3Bn2Bias[c] += sdy
-			m.Grads.Stack3Bn2Weight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Stack3Bn2Channels] = float64(nb * Stack3Bn2Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Stack3Bn2Channels]
+			for c := 0; c < Stack3Bn2Channels; c++ {
+				g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
+				_ = b
+				k := g * m.inv22[c]
+				ma, mb := red[c]/cnt, red[Stack3Bn2Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
@@ -2238,9 +2549,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale22[c], m.shift22[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Stack3Bn2Positions)
+			_ = cnt
+			for c := 0; c < Stack3Bn2Channels; c++ {
+				g, b := m.Params.Stack3Bn2Weight[c], m.Params.Stack3Bn2Bias[c]
+				_ = b
+				inv := m.inv22[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean22[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
+						x := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.a21[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Stack3Bn2Bias[c] += sdy
+				m.Grads.Stack3Bn2Weight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.xhat22[r]))
+						dx := (*[Stack3Bn2Channels][Stack3Bn2Positions]float64)(unsafe.Pointer(&m.d24[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale22[c], m.shift22[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -2316,14 +2669,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack3.bn1 (batchnorm [6 2 4]→[6 2 4]), spec line 30
 	{
-		cnt := float64(nb * Stack3Bn1Positions)
-		_ = cnt
-		for c := 0; c < Stack3Bn1Channels; c++ {
-			g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
-			_ = b
-			inv := m.inv19[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red19
+			for c := 0; c < Stack3Bn1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
 					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
@@ -2331,22 +2680,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean19[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
-					x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Stack3Bn1Bias[c] += sdy
+				m.Grads.Stack3Bn1Weight[c] += sdyh
+				red[c], red[Stack3Bn1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Stack3Bn1Bias[c] += sdy
-			m.Grads.Stack3Bn1Weight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Stack3Bn1Channels] = float64(nb * Stack3Bn1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Stack3Bn1Channels]
+			for c := 0; c < Stack3Bn1Channels; c++ {
+				g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
+				_ = b
+				k := g * m.inv19[c]
+				ma, mb := red[c]/cnt, red[Stack3Bn1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
 					xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
@@ -2355,9 +2700,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale19[c], m.shift19[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Stack3Bn1Positions)
+			_ = cnt
+			for c := 0; c < Stack3Bn1Channels; c++ {
+				g, b := m.Params.Stack3Bn1Weight[c], m.Params.Stack3Bn1Bias[c]
+				_ = b
+				inv := m.inv19[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
+						xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean19[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
+						x := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.a18[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Stack3Bn1Bias[c] += sdy
+				m.Grads.Stack3Bn1Weight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d24[r]))
+						xh := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.xhat19[r]))
+						dx := (*[Stack3Bn1Channels][Stack3Bn1Positions]float64)(unsafe.Pointer(&m.d25[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale19[c], m.shift19[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -2489,14 +2876,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack2.bn2 (batchnorm [4 4 8]→[4 4 8]), spec line 25
 	{
-		cnt := float64(nb * Stack2Bn2Positions)
-		_ = cnt
-		for c := 0; c < Stack2Bn2Channels; c++ {
-			g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
-			_ = b
-			inv := m.inv14[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red14
+			for c := 0; c < Stack2Bn2Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
 					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
@@ -2504,22 +2887,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean14[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
-					x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Stack2Bn2Bias[c] += sdy
+				m.Grads.Stack2Bn2Weight[c] += sdyh
+				red[c], red[Stack2Bn2Channels+c] = sdy, sdyh
 			}
-			m.Grads.Stack2Bn2Bias[c] += sdy
-			m.Grads.Stack2Bn2Weight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Stack2Bn2Channels] = float64(nb * Stack2Bn2Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Stack2Bn2Channels]
+			for c := 0; c < Stack2Bn2Channels; c++ {
+				g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
+				_ = b
+				k := g * m.inv14[c]
+				ma, mb := red[c]/cnt, red[Stack2Bn2Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
 					xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
@@ -2528,9 +2907,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale14[c], m.shift14[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Stack2Bn2Positions)
+			_ = cnt
+			for c := 0; c < Stack2Bn2Channels; c++ {
+				g, b := m.Params.Stack2Bn2Weight[c], m.Params.Stack2Bn2Bias[c]
+				_ = b
+				inv := m.inv14[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
+						xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean14[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
+						x := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.a13[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Stack2Bn2Bias[c] += sdy
+				m.Grads.Stack2Bn2Weight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
+						xh := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.xhat14[r]))
+						dx := (*[Stack2Bn2Channels][Stack2Bn2Positions]float64)(unsafe.Pointer(&m.d17[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale14[c], m.shift14[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -2606,14 +3027,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack2.bn1 (batchnorm [4 4 8]→[4 4 8]), spec line 22
 	{
-		cnt := float64(nb * Stack2Bn1Positions)
-		_ = cnt
-		for c := 0; c < Stack2Bn1Channels; c++ {
-			g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
-			_ = b
-			inv := m.inv11[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red11
+			for c := 0; c < Stack2Bn1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
 					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
@@ -2621,22 +3038,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean11[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
-					x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Stack2Bn1Bias[c] += sdy
+				m.Grads.Stack2Bn1Weight[c] += sdyh
+				red[c], red[Stack2Bn1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Stack2Bn1Bias[c] += sdy
-			m.Grads.Stack2Bn1Weight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Stack2Bn1Channels] = float64(nb * Stack2Bn1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Stack2Bn1Channels]
+			for c := 0; c < Stack2Bn1Channels; c++ {
+				g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
+				_ = b
+				k := g * m.inv11[c]
+				ma, mb := red[c]/cnt, red[Stack2Bn1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
 					xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
@@ -2645,9 +3058,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale11[c], m.shift11[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Stack2Bn1Positions)
+			_ = cnt
+			for c := 0; c < Stack2Bn1Channels; c++ {
+				g, b := m.Params.Stack2Bn1Weight[c], m.Params.Stack2Bn1Bias[c]
+				_ = b
+				inv := m.inv11[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+						xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean11[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+						x := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.a10[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Stack2Bn1Bias[c] += sdy
+				m.Grads.Stack2Bn1Weight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.d17[r]))
+						xh := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.xhat11[r]))
+						dx := (*[Stack2Bn1Channels][Stack2Bn1Positions]float64)(unsafe.Pointer(&m.e23_0[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale11[c], m.shift11[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -2737,14 +3192,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack1.bn2 (batchnorm [2 8 16]→[2 8 16]), spec line 18
 	{
-		cnt := float64(nb * Stack1Bn2Positions)
-		_ = cnt
-		for c := 0; c < Stack1Bn2Channels; c++ {
-			g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
-			_ = b
-			inv := m.inv7[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red7
+			for c := 0; c < Stack1Bn2Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
 					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
@@ -2752,22 +3203,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean7[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
-					x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Stack1Bn2Bias[c] += sdy
+				m.Grads.Stack1Bn2Weight[c] += sdyh
+				red[c], red[Stack1Bn2Channels+c] = sdy, sdyh
 			}
-			m.Grads.Stack1Bn2Bias[c] += sdy
-			m.Grads.Stack1Bn2Weight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Stack1Bn2Channels] = float64(nb * Stack1Bn2Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Stack1Bn2Channels]
+			for c := 0; c < Stack1Bn2Channels; c++ {
+				g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
+				_ = b
+				k := g * m.inv7[c]
+				ma, mb := red[c]/cnt, red[Stack1Bn2Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
 					xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
@@ -2776,9 +3223,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale7[c], m.shift7[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Stack1Bn2Positions)
+			_ = cnt
+			for c := 0; c < Stack1Bn2Channels; c++ {
+				g, b := m.Params.Stack1Bn2Weight[c], m.Params.Stack1Bn2Bias[c]
+				_ = b
+				inv := m.inv7[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+						xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean7[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+						x := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.a6[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Stack1Bn2Bias[c] += sdy
+				m.Grads.Stack1Bn2Weight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+						xh := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.xhat7[r]))
+						dx := (*[Stack1Bn2Channels][Stack1Bn2Positions]float64)(unsafe.Pointer(&m.d8[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale7[c], m.shift7[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -2854,14 +3343,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// stack1.bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 15
 	{
-		cnt := float64(nb * Stack1Bn1Positions)
-		_ = cnt
-		for c := 0; c < Stack1Bn1Channels; c++ {
-			g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
-			_ = b
-			inv := m.inv4[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red4
+			for c := 0; c < Stack1Bn1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
 					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
@@ -2869,22 +3354,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean4[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
-					x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Stack1Bn1Bias[c] += sdy
+				m.Grads.Stack1Bn1Weight[c] += sdyh
+				red[c], red[Stack1Bn1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Stack1Bn1Bias[c] += sdy
-			m.Grads.Stack1Bn1Weight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Stack1Bn1Channels] = float64(nb * Stack1Bn1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Stack1Bn1Channels]
+			for c := 0; c < Stack1Bn1Channels; c++ {
+				g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
+				_ = b
+				k := g * m.inv4[c]
+				ma, mb := red[c]/cnt, red[Stack1Bn1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
 					xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
@@ -2893,9 +3374,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale4[c], m.shift4[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Stack1Bn1Positions)
+			_ = cnt
+			for c := 0; c < Stack1Bn1Channels; c++ {
+				g, b := m.Params.Stack1Bn1Weight[c], m.Params.Stack1Bn1Bias[c]
+				_ = b
+				inv := m.inv4[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
+						xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean4[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
+						x := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.a3[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Stack1Bn1Bias[c] += sdy
+				m.Grads.Stack1Bn1Weight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.d8[r]))
+						xh := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.xhat4[r]))
+						dx := (*[Stack1Bn1Channels][Stack1Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale4[c], m.shift4[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -2977,14 +3500,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// bn1 (batchnorm [2 8 16]→[2 8 16]), spec line 12
 	{
-		cnt := float64(nb * Bn1Positions)
-		_ = cnt
-		for c := 0; c < Bn1Channels; c++ {
-			g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
-			_ = b
-			inv := m.inv1[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red1
+			for c := 0; c < Bn1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
 					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
@@ -2992,22 +3511,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean1[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Bn1Bias[c] += sdy
+				m.Grads.Bn1Weight[c] += sdyh
+				red[c], red[Bn1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Bn1Bias[c] += sdy
-			m.Grads.Bn1Weight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Bn1Channels] = float64(nb * Bn1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Bn1Channels]
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
+				_ = b
+				k := g * m.inv1[c]
+				ma, mb := red[c]/cnt, red[Bn1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
 					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
@@ -3016,9 +3531,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale1[c], m.shift1[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Bn1Positions)
+			_ = cnt
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
+				_ = b
+				inv := m.inv1[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+						xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean1[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+						x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Bn1Bias[c] += sdy
+				m.Grads.Bn1Weight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.e15_0[r]))
+						xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+						dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d9[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale1[c], m.shift1[c] = k, 0
+				}
 			}
 		}
 		if !m.training {

@@ -688,6 +688,8 @@ type Model struct {
 
 	training bool                           // dropout on
 	rng      runtime.RNG                    // dropout masks
+	sync     *runtime.BatchSync             // batchnorm's all-reduce between replicas (SetBatchSync), or nil
+	rank     int                            // this replica's rank in sync
 	x        [BatchChunk][InputSize]float64 // the inputs of the last pass, one row per sample
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// conv1 (conv2d [3 16 16]→[2 8 8]), spec line 9
@@ -703,6 +705,7 @@ type Model struct {
 	mean1  [2]float64               // running mean per channel of the last inference-mode pass
 	scale1 [2]float64               // γ/√(running_var + eps) per channel (inference mode)
 	shift1 [2]float64               // β − running_mean·scale per channel (inference mode)
+	red1   [5]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.2 (relu [2 8 8]→[2 8 8]), spec line 11
 	a2 [BatchChunk][128]float64 // output
 	// blocks.0.dw (conv2d [2 8 8]→[2 8 8]), spec line 12
@@ -718,6 +721,7 @@ type Model struct {
 	mean4  [2]float64               // running mean per channel of the last inference-mode pass
 	scale4 [2]float64               // γ/√(running_var + eps) per channel (inference mode)
 	shift4 [2]float64               // β − running_mean·scale per channel (inference mode)
+	red4   [5]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.5 (relu [2 8 8]→[2 8 8]), spec line 14
 	a5 [BatchChunk][128]float64 // output
 	// blocks.0.pw (conv2d [2 8 8]→[4 8 8]), spec line 15
@@ -730,6 +734,7 @@ type Model struct {
 	mean7  [4]float64               // running mean per channel of the last inference-mode pass
 	scale7 [4]float64               // γ/√(running_var + eps) per channel (inference mode)
 	shift7 [4]float64               // β − running_mean·scale per channel (inference mode)
+	red7   [9]float64               // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.8 (relu [4 8 8]→[4 8 8]), spec line 17
 	a8 [BatchChunk][256]float64 // output
 	// blocks.1.dw (conv2d [4 8 8]→[4 4 4]), spec line 18
@@ -745,6 +750,7 @@ type Model struct {
 	mean10  [4]float64              // running mean per channel of the last inference-mode pass
 	scale10 [4]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift10 [4]float64              // β − running_mean·scale per channel (inference mode)
+	red10   [9]float64              // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.11 (relu [4 4 4]→[4 4 4]), spec line 20
 	a11 [BatchChunk][64]float64 // output
 	// blocks.1.pw (conv2d [4 4 4]→[6 4 4]), spec line 21
@@ -757,6 +763,7 @@ type Model struct {
 	mean13  [6]float64              // running mean per channel of the last inference-mode pass
 	scale13 [6]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift13 [6]float64              // β − running_mean·scale per channel (inference mode)
+	red13   [13]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.14 (relu [6 4 4]→[6 4 4]), spec line 23
 	a14 [BatchChunk][96]float64 // output
 	// blocks.2.dw (conv2d [6 4 4]→[6 4 4]), spec line 24
@@ -772,6 +779,7 @@ type Model struct {
 	mean16  [6]float64              // running mean per channel of the last inference-mode pass
 	scale16 [6]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift16 [6]float64              // β − running_mean·scale per channel (inference mode)
+	red16   [13]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.17 (relu [6 4 4]→[6 4 4]), spec line 26
 	a17 [BatchChunk][96]float64 // output
 	// blocks.2.pw (conv2d [6 4 4]→[6 4 4]), spec line 27
@@ -784,6 +792,7 @@ type Model struct {
 	mean19  [6]float64              // running mean per channel of the last inference-mode pass
 	scale19 [6]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift19 [6]float64              // β − running_mean·scale per channel (inference mode)
+	red19   [13]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.20 (relu [6 4 4]→[6 4 4]), spec line 29
 	a20 [BatchChunk][96]float64 // output
 	// blocks.3.dw (conv2d [6 4 4]→[6 2 2]), spec line 30
@@ -799,6 +808,7 @@ type Model struct {
 	mean22  [6]float64              // running mean per channel of the last inference-mode pass
 	scale22 [6]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift22 [6]float64              // β − running_mean·scale per channel (inference mode)
+	red22   [13]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.23 (relu [6 2 2]→[6 2 2]), spec line 32
 	a23 [BatchChunk][24]float64 // output
 	// blocks.3.pw (conv2d [6 2 2]→[8 2 2]), spec line 33
@@ -811,6 +821,7 @@ type Model struct {
 	mean25  [8]float64              // running mean per channel of the last inference-mode pass
 	scale25 [8]float64              // γ/√(running_var + eps) per channel (inference mode)
 	shift25 [8]float64              // β − running_mean·scale per channel (inference mode)
+	red25   [17]float64             // per-channel sums all-reduced between replicas (SetBatchSync)
 	// layers.26 (relu [8 2 2]→[8 2 2]), spec line 35
 	a26 [BatchChunk][32]float64 // output
 	// pool (avgpool2d [8 2 2]→[8 1 1]), spec line 36
@@ -1646,33 +1657,76 @@ func (m *Model) forwardBatch(nb int) {
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 10
 	{
 		if m.training {
-			cnt := float64(nb * Bn1Positions)
-			for c := 0; c < Bn1Channels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red1
+				for c := 0; c < Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Bn1Channels] = float64(nb * Bn1Positions)
+				m.sync.AllReduce(m.rank, red[:Bn1Channels+1])
+				cnt := red[Bn1Channels]
+				for c := 0; c < Bn1Channels; c++ {
+					mean := red[c] / cnt
+					red[Bn1Channels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Bn1Channels])
+				for c := 0; c < Bn1Channels; c++ {
+					mean, sq := red[Bn1Channels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c], m.shift1[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Bn1RunningMean[c] = 0.99*m.State.Bn1RunningMean[c] + 0.01*mean
+					m.State.Bn1RunningVar[c] = 0.99*m.State.Bn1RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+					runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Bn1Positions)
+				for c := 0; c < Bn1Channels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv1[c], m.shift1[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Bn1RunningMean[c] = 0.99*m.State.Bn1RunningMean[c] + 0.01*mean
+					m.State.Bn1RunningVar[c] = 0.99*m.State.Bn1RunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[0]++
 				for r := 0; r < nb; r++ {
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
+					runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv1[c], m.shift1[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Bn1RunningMean[c] = 0.99*m.State.Bn1RunningMean[c] + 0.01*mean
-				m.State.Bn1RunningVar[c] = 0.99*m.State.Bn1RunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[0]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat1[r][:], m.a0[r][:], m.inv1[:], m.shift1[:], Bn1Channels, Bn1Positions)
-				runtime.ScaleShiftRows64(m.a1[r][:], m.xhat1[r][:], m.Params.Bn1Weight[:], m.Params.Bn1Bias[:], Bn1Channels, Bn1Positions)
 			}
 		}
 	}
@@ -1719,33 +1773,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.0.dw_bn (batchnorm [2 8 8]→[2 8 8]), spec line 13
 	{
 		if m.training {
-			cnt := float64(nb * Blocks0DwBnPositions)
-			for c := 0; c < Blocks0DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red4
+				for c := 0; c < Blocks0DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks0DwBnChannels] = float64(nb * Blocks0DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks0DwBnChannels+1])
+				cnt := red[Blocks0DwBnChannels]
+				for c := 0; c < Blocks0DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks0DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks0DwBnChannels])
+				for c := 0; c < Blocks0DwBnChannels; c++ {
+					mean, sq := red[Blocks0DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv4[c], m.shift4[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks0DwBnRunningMean[c] = 0.99*m.State.Blocks0DwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks0DwBnRunningVar[c] = 0.99*m.State.Blocks0DwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
+					runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks0DwBnPositions)
+				for c := 0; c < Blocks0DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv4[c], m.shift4[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks0DwBnRunningMean[c] = 0.99*m.State.Blocks0DwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks0DwBnRunningVar[c] = 0.99*m.State.Blocks0DwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[1]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
+					runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv4[c], m.shift4[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks0DwBnRunningMean[c] = 0.99*m.State.Blocks0DwBnRunningMean[c] + 0.01*mean
-				m.State.Blocks0DwBnRunningVar[c] = 0.99*m.State.Blocks0DwBnRunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[1]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat4[r][:], m.a3[r][:], m.inv4[:], m.shift4[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
-				runtime.ScaleShiftRows64(m.a4[r][:], m.xhat4[r][:], m.Params.Blocks0DwBnWeight[:], m.Params.Blocks0DwBnBias[:], Blocks0DwBnChannels, Blocks0DwBnPositions)
 			}
 		}
 	}
@@ -1783,33 +1880,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.0.pw_bn (batchnorm [4 8 8]→[4 8 8]), spec line 16
 	{
 		if m.training {
-			cnt := float64(nb * Blocks0PwBnPositions)
-			for c := 0; c < Blocks0PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red7
+				for c := 0; c < Blocks0PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks0PwBnChannels] = float64(nb * Blocks0PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks0PwBnChannels+1])
+				cnt := red[Blocks0PwBnChannels]
+				for c := 0; c < Blocks0PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks0PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks0PwBnChannels])
+				for c := 0; c < Blocks0PwBnChannels; c++ {
+					mean, sq := red[Blocks0PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv7[c], m.shift7[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks0PwBnRunningMean[c] = 0.99*m.State.Blocks0PwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks0PwBnRunningVar[c] = 0.99*m.State.Blocks0PwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[2]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
+					runtime.ScaleShiftRows64(m.a7[r][:], m.xhat7[r][:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks0PwBnPositions)
+				for c := 0; c < Blocks0PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv7[c], m.shift7[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks0PwBnRunningMean[c] = 0.99*m.State.Blocks0PwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks0PwBnRunningVar[c] = 0.99*m.State.Blocks0PwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[2]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
+					runtime.ScaleShiftRows64(m.a7[r][:], m.xhat7[r][:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv7[c], m.shift7[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks0PwBnRunningMean[c] = 0.99*m.State.Blocks0PwBnRunningMean[c] + 0.01*mean
-				m.State.Blocks0PwBnRunningVar[c] = 0.99*m.State.Blocks0PwBnRunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[2]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat7[r][:], m.a6[r][:], m.inv7[:], m.shift7[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
-				runtime.ScaleShiftRows64(m.a7[r][:], m.xhat7[r][:], m.Params.Blocks0PwBnWeight[:], m.Params.Blocks0PwBnBias[:], Blocks0PwBnChannels, Blocks0PwBnPositions)
 			}
 		}
 	}
@@ -1856,33 +1996,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.1.dw_bn (batchnorm [4 4 4]→[4 4 4]), spec line 19
 	{
 		if m.training {
-			cnt := float64(nb * Blocks1DwBnPositions)
-			for c := 0; c < Blocks1DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red10
+				for c := 0; c < Blocks1DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks1DwBnChannels] = float64(nb * Blocks1DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks1DwBnChannels+1])
+				cnt := red[Blocks1DwBnChannels]
+				for c := 0; c < Blocks1DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks1DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks1DwBnChannels])
+				for c := 0; c < Blocks1DwBnChannels; c++ {
+					mean, sq := red[Blocks1DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv10[c], m.shift10[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks1DwBnRunningMean[c] = 0.99*m.State.Blocks1DwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks1DwBnRunningVar[c] = 0.99*m.State.Blocks1DwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[3]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat10[r][:], m.a9[r][:], m.inv10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
+					runtime.ScaleShiftRows64(m.a10[r][:], m.xhat10[r][:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks1DwBnPositions)
+				for c := 0; c < Blocks1DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv10[c], m.shift10[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks1DwBnRunningMean[c] = 0.99*m.State.Blocks1DwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks1DwBnRunningVar[c] = 0.99*m.State.Blocks1DwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[3]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat10[r][:], m.a9[r][:], m.inv10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
+					runtime.ScaleShiftRows64(m.a10[r][:], m.xhat10[r][:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv10[c], m.shift10[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks1DwBnRunningMean[c] = 0.99*m.State.Blocks1DwBnRunningMean[c] + 0.01*mean
-				m.State.Blocks1DwBnRunningVar[c] = 0.99*m.State.Blocks1DwBnRunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[3]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat10[r][:], m.a9[r][:], m.inv10[:], m.shift10[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
-				runtime.ScaleShiftRows64(m.a10[r][:], m.xhat10[r][:], m.Params.Blocks1DwBnWeight[:], m.Params.Blocks1DwBnBias[:], Blocks1DwBnChannels, Blocks1DwBnPositions)
 			}
 		}
 	}
@@ -1920,33 +2103,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.1.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 22
 	{
 		if m.training {
-			cnt := float64(nb * Blocks1PwBnPositions)
-			for c := 0; c < Blocks1PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red13
+				for c := 0; c < Blocks1PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks1PwBnChannels] = float64(nb * Blocks1PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks1PwBnChannels+1])
+				cnt := red[Blocks1PwBnChannels]
+				for c := 0; c < Blocks1PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks1PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks1PwBnChannels])
+				for c := 0; c < Blocks1PwBnChannels; c++ {
+					mean, sq := red[Blocks1PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv13[c], m.shift13[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks1PwBnRunningMean[c] = 0.99*m.State.Blocks1PwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks1PwBnRunningVar[c] = 0.99*m.State.Blocks1PwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[4]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat13[r][:], m.a12[r][:], m.inv13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
+					runtime.ScaleShiftRows64(m.a13[r][:], m.xhat13[r][:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks1PwBnPositions)
+				for c := 0; c < Blocks1PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv13[c], m.shift13[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks1PwBnRunningMean[c] = 0.99*m.State.Blocks1PwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks1PwBnRunningVar[c] = 0.99*m.State.Blocks1PwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[4]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat13[r][:], m.a12[r][:], m.inv13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
+					runtime.ScaleShiftRows64(m.a13[r][:], m.xhat13[r][:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv13[c], m.shift13[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks1PwBnRunningMean[c] = 0.99*m.State.Blocks1PwBnRunningMean[c] + 0.01*mean
-				m.State.Blocks1PwBnRunningVar[c] = 0.99*m.State.Blocks1PwBnRunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[4]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat13[r][:], m.a12[r][:], m.inv13[:], m.shift13[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
-				runtime.ScaleShiftRows64(m.a13[r][:], m.xhat13[r][:], m.Params.Blocks1PwBnWeight[:], m.Params.Blocks1PwBnBias[:], Blocks1PwBnChannels, Blocks1PwBnPositions)
 			}
 		}
 	}
@@ -1993,33 +2219,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.2.dw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 25
 	{
 		if m.training {
-			cnt := float64(nb * Blocks2DwBnPositions)
-			for c := 0; c < Blocks2DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red16
+				for c := 0; c < Blocks2DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks2DwBnChannels] = float64(nb * Blocks2DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks2DwBnChannels+1])
+				cnt := red[Blocks2DwBnChannels]
+				for c := 0; c < Blocks2DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks2DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks2DwBnChannels])
+				for c := 0; c < Blocks2DwBnChannels; c++ {
+					mean, sq := red[Blocks2DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv16[c], m.shift16[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks2DwBnRunningMean[c] = 0.99*m.State.Blocks2DwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks2DwBnRunningVar[c] = 0.99*m.State.Blocks2DwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[5]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat16[r][:], m.a15[r][:], m.inv16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
+					runtime.ScaleShiftRows64(m.a16[r][:], m.xhat16[r][:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks2DwBnPositions)
+				for c := 0; c < Blocks2DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv16[c], m.shift16[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks2DwBnRunningMean[c] = 0.99*m.State.Blocks2DwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks2DwBnRunningVar[c] = 0.99*m.State.Blocks2DwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[5]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat16[r][:], m.a15[r][:], m.inv16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
+					runtime.ScaleShiftRows64(m.a16[r][:], m.xhat16[r][:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv16[c], m.shift16[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks2DwBnRunningMean[c] = 0.99*m.State.Blocks2DwBnRunningMean[c] + 0.01*mean
-				m.State.Blocks2DwBnRunningVar[c] = 0.99*m.State.Blocks2DwBnRunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[5]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat16[r][:], m.a15[r][:], m.inv16[:], m.shift16[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
-				runtime.ScaleShiftRows64(m.a16[r][:], m.xhat16[r][:], m.Params.Blocks2DwBnWeight[:], m.Params.Blocks2DwBnBias[:], Blocks2DwBnChannels, Blocks2DwBnPositions)
 			}
 		}
 	}
@@ -2057,33 +2326,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.2.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 28
 	{
 		if m.training {
-			cnt := float64(nb * Blocks2PwBnPositions)
-			for c := 0; c < Blocks2PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red19
+				for c := 0; c < Blocks2PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks2PwBnChannels] = float64(nb * Blocks2PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks2PwBnChannels+1])
+				cnt := red[Blocks2PwBnChannels]
+				for c := 0; c < Blocks2PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks2PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks2PwBnChannels])
+				for c := 0; c < Blocks2PwBnChannels; c++ {
+					mean, sq := red[Blocks2PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv19[c], m.shift19[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks2PwBnRunningMean[c] = 0.99*m.State.Blocks2PwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks2PwBnRunningVar[c] = 0.99*m.State.Blocks2PwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[6]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
+					runtime.ScaleShiftRows64(m.a19[r][:], m.xhat19[r][:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks2PwBnPositions)
+				for c := 0; c < Blocks2PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv19[c], m.shift19[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks2PwBnRunningMean[c] = 0.99*m.State.Blocks2PwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks2PwBnRunningVar[c] = 0.99*m.State.Blocks2PwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[6]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
+					runtime.ScaleShiftRows64(m.a19[r][:], m.xhat19[r][:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv19[c], m.shift19[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks2PwBnRunningMean[c] = 0.99*m.State.Blocks2PwBnRunningMean[c] + 0.01*mean
-				m.State.Blocks2PwBnRunningVar[c] = 0.99*m.State.Blocks2PwBnRunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[6]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat19[r][:], m.a18[r][:], m.inv19[:], m.shift19[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
-				runtime.ScaleShiftRows64(m.a19[r][:], m.xhat19[r][:], m.Params.Blocks2PwBnWeight[:], m.Params.Blocks2PwBnBias[:], Blocks2PwBnChannels, Blocks2PwBnPositions)
 			}
 		}
 	}
@@ -2130,33 +2442,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.3.dw_bn (batchnorm [6 2 2]→[6 2 2]), spec line 31
 	{
 		if m.training {
-			cnt := float64(nb * Blocks3DwBnPositions)
-			for c := 0; c < Blocks3DwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red22
+				for c := 0; c < Blocks3DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks3DwBnChannels] = float64(nb * Blocks3DwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks3DwBnChannels+1])
+				cnt := red[Blocks3DwBnChannels]
+				for c := 0; c < Blocks3DwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks3DwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks3DwBnChannels])
+				for c := 0; c < Blocks3DwBnChannels; c++ {
+					mean, sq := red[Blocks3DwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv22[c], m.shift22[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks3DwBnRunningMean[c] = 0.99*m.State.Blocks3DwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks3DwBnRunningVar[c] = 0.99*m.State.Blocks3DwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[7]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
+					runtime.ScaleShiftRows64(m.a22[r][:], m.xhat22[r][:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks3DwBnPositions)
+				for c := 0; c < Blocks3DwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv22[c], m.shift22[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks3DwBnRunningMean[c] = 0.99*m.State.Blocks3DwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks3DwBnRunningVar[c] = 0.99*m.State.Blocks3DwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[7]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
+					runtime.ScaleShiftRows64(m.a22[r][:], m.xhat22[r][:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv22[c], m.shift22[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks3DwBnRunningMean[c] = 0.99*m.State.Blocks3DwBnRunningMean[c] + 0.01*mean
-				m.State.Blocks3DwBnRunningVar[c] = 0.99*m.State.Blocks3DwBnRunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[7]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat22[r][:], m.a21[r][:], m.inv22[:], m.shift22[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
-				runtime.ScaleShiftRows64(m.a22[r][:], m.xhat22[r][:], m.Params.Blocks3DwBnWeight[:], m.Params.Blocks3DwBnBias[:], Blocks3DwBnChannels, Blocks3DwBnPositions)
 			}
 		}
 	}
@@ -2194,33 +2549,76 @@ func (m *Model) forwardBatch(nb int) {
 	// blocks.3.pw_bn (batchnorm [8 2 2]→[8 2 2]), spec line 34
 	{
 		if m.training {
-			cnt := float64(nb * Blocks3PwBnPositions)
-			for c := 0; c < Blocks3PwBnChannels; c++ {
-				var sum float64
+			if m.sync != nil {
+				red := &m.red25
+				for c := 0; c < Blocks3PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					red[c] = sum
+				}
+				red[Blocks3PwBnChannels] = float64(nb * Blocks3PwBnPositions)
+				m.sync.AllReduce(m.rank, red[:Blocks3PwBnChannels+1])
+				cnt := red[Blocks3PwBnChannels]
+				for c := 0; c < Blocks3PwBnChannels; c++ {
+					mean := red[c] / cnt
+					red[Blocks3PwBnChannels+1+c] = mean
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					red[c] = sq
+				}
+				m.sync.AllReduce(m.rank, red[:Blocks3PwBnChannels])
+				for c := 0; c < Blocks3PwBnChannels; c++ {
+					mean, sq := red[Blocks3PwBnChannels+1+c], red[c]
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv25[c], m.shift25[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks3PwBnRunningMean[c] = 0.99*m.State.Blocks3PwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks3PwBnRunningVar[c] = 0.99*m.State.Blocks3PwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[8]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					sum += runtime.SumWide64(x[c][:])
+					runtime.ScaleShiftRows64(m.xhat25[r][:], m.a24[r][:], m.inv25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
+					runtime.ScaleShiftRows64(m.a25[r][:], m.xhat25[r][:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 				}
-				mean := sum / cnt
-				var sq float64
+			} else {
+				cnt := float64(nb * Blocks3PwBnPositions)
+				for c := 0; c < Blocks3PwBnChannels; c++ {
+					var sum float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+						sum += runtime.SumWide64(x[c][:])
+					}
+					mean := sum / cnt
+					var sq float64
+					for r := 0; r < nb; r++ {
+						x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+						sq += runtime.SumSqDevWide64(x[c][:], mean)
+					}
+					inv := 1 / math.Sqrt(sq/cnt+0.001)
+					m.inv25[c], m.shift25[c] = inv, -mean*inv
+					// running statistics, with the unbiased variance (PyTorch)
+					unbiased := sq / cnt
+					if cnt > 1 {
+						unbiased = sq / (cnt - 1)
+					}
+					m.State.Blocks3PwBnRunningMean[c] = 0.99*m.State.Blocks3PwBnRunningMean[c] + 0.01*mean
+					m.State.Blocks3PwBnRunningVar[c] = 0.99*m.State.Blocks3PwBnRunningVar[c] + 0.01*unbiased
+				}
+				m.State.NumBatchesTracked[8]++
 				for r := 0; r < nb; r++ {
-					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					sq += runtime.SumSqDevWide64(x[c][:], mean)
+					runtime.ScaleShiftRows64(m.xhat25[r][:], m.a24[r][:], m.inv25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
+					runtime.ScaleShiftRows64(m.a25[r][:], m.xhat25[r][:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 				}
-				inv := 1 / math.Sqrt(sq/cnt+0.001)
-				m.inv25[c], m.shift25[c] = inv, -mean*inv
-				// running statistics, with the unbiased variance (PyTorch)
-				unbiased := sq / cnt
-				if cnt > 1 {
-					unbiased = sq / (cnt - 1)
-				}
-				m.State.Blocks3PwBnRunningMean[c] = 0.99*m.State.Blocks3PwBnRunningMean[c] + 0.01*mean
-				m.State.Blocks3PwBnRunningVar[c] = 0.99*m.State.Blocks3PwBnRunningVar[c] + 0.01*unbiased
-			}
-			m.State.NumBatchesTracked[8]++
-			for r := 0; r < nb; r++ {
-				runtime.ScaleShiftRows64(m.xhat25[r][:], m.a24[r][:], m.inv25[:], m.shift25[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
-				runtime.ScaleShiftRows64(m.a25[r][:], m.xhat25[r][:], m.Params.Blocks3PwBnWeight[:], m.Params.Blocks3PwBnBias[:], Blocks3PwBnChannels, Blocks3PwBnPositions)
 			}
 		}
 	}
@@ -2309,6 +2707,15 @@ func (m *Model) CoupledBatch() int {
 	return BatchChunk
 }
 
+// SetBatchSync makes TrainBatch take batchnorm's statistics over the whole
+// minibatch whose parts the replicas sharing s train, m being rank rank: the
+// per-channel sums are all-reduced through s, the gradients of the batchnorm
+// parameters stay sums over m's part (runtime.BatchSyncer; Fit's worker pool
+// sets it). With s nil, the statistics are those of m's own batch.
+func (m *Model) SetBatchSync(s *runtime.BatchSync, rank int) {
+	m.sync, m.rank = s, rank
+}
+
 // backwardBatch runs the backward pass of the first nb rows from the gradient in
 // the output's dL/doutput rows, adding dL/dParams into m.Grads; with needDX false
 // it skips the input gradient where no parameter needs it.
@@ -2363,14 +2770,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.3.pw_bn (batchnorm [8 2 2]→[8 2 2]), spec line 34
 	{
-		cnt := float64(nb * Blocks3PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks3PwBnChannels; c++ {
-			g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
-			_ = b
-			inv := m.inv25[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red25
+			for c := 0; c < Blocks3PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
@@ -2378,22 +2781,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean25[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
-					x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks3PwBnBias[c] += sdy
+				m.Grads.Blocks3PwBnWeight[c] += sdyh
+				red[c], red[Blocks3PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks3PwBnBias[c] += sdy
-			m.Grads.Blocks3PwBnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks3PwBnChannels] = float64(nb * Blocks3PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks3PwBnChannels]
+			for c := 0; c < Blocks3PwBnChannels; c++ {
+				g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
+				_ = b
+				k := g * m.inv25[c]
+				ma, mb := red[c]/cnt, red[Blocks3PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
 					xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
@@ -2402,9 +2801,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale25[c], m.shift25[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Blocks3PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks3PwBnChannels; c++ {
+				g, b := m.Params.Blocks3PwBnWeight[c], m.Params.Blocks3PwBnBias[c]
+				_ = b
+				inv := m.inv25[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean25[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						x := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.a24[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks3PwBnBias[c] += sdy
+				m.Grads.Blocks3PwBnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d25[r]))
+						xh := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.xhat25[r]))
+						dx := (*[Blocks3PwBnChannels][Blocks3PwBnPositions]float64)(unsafe.Pointer(&m.d26[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale25[c], m.shift25[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -2449,14 +2890,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.3.dw_bn (batchnorm [6 2 2]→[6 2 2]), spec line 31
 	{
-		cnt := float64(nb * Blocks3DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks3DwBnChannels; c++ {
-			g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
-			_ = b
-			inv := m.inv22[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red22
+			for c := 0; c < Blocks3DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
 					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
@@ -2464,22 +2901,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean22[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
-					x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks3DwBnBias[c] += sdy
+				m.Grads.Blocks3DwBnWeight[c] += sdyh
+				red[c], red[Blocks3DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks3DwBnBias[c] += sdy
-			m.Grads.Blocks3DwBnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks3DwBnChannels] = float64(nb * Blocks3DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks3DwBnChannels]
+			for c := 0; c < Blocks3DwBnChannels; c++ {
+				g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
+				_ = b
+				k := g * m.inv22[c]
+				ma, mb := red[c]/cnt, red[Blocks3DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
 					xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
@@ -2488,9 +2921,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale22[c], m.shift22[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Blocks3DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks3DwBnChannels; c++ {
+				g, b := m.Params.Blocks3DwBnWeight[c], m.Params.Blocks3DwBnBias[c]
+				_ = b
+				inv := m.inv22[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
+						xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean22[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
+						x := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.a21[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks3DwBnBias[c] += sdy
+				m.Grads.Blocks3DwBnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d22[r]))
+						xh := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.xhat22[r]))
+						dx := (*[Blocks3DwBnChannels][Blocks3DwBnPositions]float64)(unsafe.Pointer(&m.d23[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale22[c], m.shift22[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -2550,14 +3025,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.2.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 28
 	{
-		cnt := float64(nb * Blocks2PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks2PwBnChannels; c++ {
-			g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
-			_ = b
-			inv := m.inv19[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red19
+			for c := 0; c < Blocks2PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
 					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
@@ -2565,22 +3036,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean19[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
-					x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks2PwBnBias[c] += sdy
+				m.Grads.Blocks2PwBnWeight[c] += sdyh
+				red[c], red[Blocks2PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks2PwBnBias[c] += sdy
-			m.Grads.Blocks2PwBnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks2PwBnChannels] = float64(nb * Blocks2PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks2PwBnChannels]
+			for c := 0; c < Blocks2PwBnChannels; c++ {
+				g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
+				_ = b
+				k := g * m.inv19[c]
+				ma, mb := red[c]/cnt, red[Blocks2PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
 					xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
@@ -2589,9 +3056,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale19[c], m.shift19[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Blocks2PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks2PwBnChannels; c++ {
+				g, b := m.Params.Blocks2PwBnWeight[c], m.Params.Blocks2PwBnBias[c]
+				_ = b
+				inv := m.inv19[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+						xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean19[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+						x := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.a18[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks2PwBnBias[c] += sdy
+				m.Grads.Blocks2PwBnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+						xh := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.xhat19[r]))
+						dx := (*[Blocks2PwBnChannels][Blocks2PwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale19[c], m.shift19[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -2636,14 +3145,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.2.dw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 25
 	{
-		cnt := float64(nb * Blocks2DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks2DwBnChannels; c++ {
-			g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
-			_ = b
-			inv := m.inv16[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red16
+			for c := 0; c < Blocks2DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
 					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
@@ -2651,22 +3156,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean16[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
-					x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks2DwBnBias[c] += sdy
+				m.Grads.Blocks2DwBnWeight[c] += sdyh
+				red[c], red[Blocks2DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks2DwBnBias[c] += sdy
-			m.Grads.Blocks2DwBnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks2DwBnChannels] = float64(nb * Blocks2DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks2DwBnChannels]
+			for c := 0; c < Blocks2DwBnChannels; c++ {
+				g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
+				_ = b
+				k := g * m.inv16[c]
+				ma, mb := red[c]/cnt, red[Blocks2DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
 					xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
@@ -2675,9 +3176,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale16[c], m.shift16[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Blocks2DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks2DwBnChannels; c++ {
+				g, b := m.Params.Blocks2DwBnWeight[c], m.Params.Blocks2DwBnBias[c]
+				_ = b
+				inv := m.inv16[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+						xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean16[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+						x := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.a15[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks2DwBnBias[c] += sdy
+				m.Grads.Blocks2DwBnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+						xh := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.xhat16[r]))
+						dx := (*[Blocks2DwBnChannels][Blocks2DwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale16[c], m.shift16[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -2732,14 +3275,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.1.pw_bn (batchnorm [6 4 4]→[6 4 4]), spec line 22
 	{
-		cnt := float64(nb * Blocks1PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks1PwBnChannels; c++ {
-			g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
-			_ = b
-			inv := m.inv13[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red13
+			for c := 0; c < Blocks1PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
 					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
@@ -2747,22 +3286,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean13[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
-					x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks1PwBnBias[c] += sdy
+				m.Grads.Blocks1PwBnWeight[c] += sdyh
+				red[c], red[Blocks1PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks1PwBnBias[c] += sdy
-			m.Grads.Blocks1PwBnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks1PwBnChannels] = float64(nb * Blocks1PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks1PwBnChannels]
+			for c := 0; c < Blocks1PwBnChannels; c++ {
+				g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
+				_ = b
+				k := g * m.inv13[c]
+				ma, mb := red[c]/cnt, red[Blocks1PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
 					xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
@@ -2771,9 +3306,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale13[c], m.shift13[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Blocks1PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks1PwBnChannels; c++ {
+				g, b := m.Params.Blocks1PwBnWeight[c], m.Params.Blocks1PwBnBias[c]
+				_ = b
+				inv := m.inv13[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+						xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean13[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+						x := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.a12[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks1PwBnBias[c] += sdy
+				m.Grads.Blocks1PwBnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d19[r]))
+						xh := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.xhat13[r]))
+						dx := (*[Blocks1PwBnChannels][Blocks1PwBnPositions]float64)(unsafe.Pointer(&m.d20[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale13[c], m.shift13[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -2818,14 +3395,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.1.dw_bn (batchnorm [4 4 4]→[4 4 4]), spec line 19
 	{
-		cnt := float64(nb * Blocks1DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks1DwBnChannels; c++ {
-			g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
-			_ = b
-			inv := m.inv10[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red10
+			for c := 0; c < Blocks1DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
 					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
@@ -2833,22 +3406,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean10[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
-					x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks1DwBnBias[c] += sdy
+				m.Grads.Blocks1DwBnWeight[c] += sdyh
+				red[c], red[Blocks1DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks1DwBnBias[c] += sdy
-			m.Grads.Blocks1DwBnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks1DwBnChannels] = float64(nb * Blocks1DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks1DwBnChannels]
+			for c := 0; c < Blocks1DwBnChannels; c++ {
+				g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
+				_ = b
+				k := g * m.inv10[c]
+				ma, mb := red[c]/cnt, red[Blocks1DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
 					xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
@@ -2857,9 +3426,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale10[c], m.shift10[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Blocks1DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks1DwBnChannels; c++ {
+				g, b := m.Params.Blocks1DwBnWeight[c], m.Params.Blocks1DwBnBias[c]
+				_ = b
+				inv := m.inv10[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+						xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean10[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+						x := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.a9[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks1DwBnBias[c] += sdy
+				m.Grads.Blocks1DwBnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d10[r]))
+						xh := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.xhat10[r]))
+						dx := (*[Blocks1DwBnChannels][Blocks1DwBnPositions]float64)(unsafe.Pointer(&m.d11[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale10[c], m.shift10[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -2919,14 +3530,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.0.pw_bn (batchnorm [4 8 8]→[4 8 8]), spec line 16
 	{
-		cnt := float64(nb * Blocks0PwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks0PwBnChannels; c++ {
-			g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
-			_ = b
-			inv := m.inv7[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red7
+			for c := 0; c < Blocks0PwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
 					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
@@ -2934,22 +3541,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean7[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
-					x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks0PwBnBias[c] += sdy
+				m.Grads.Blocks0PwBnWeight[c] += sdyh
+				red[c], red[Blocks0PwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks0PwBnBias[c] += sdy
-			m.Grads.Blocks0PwBnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks0PwBnChannels] = float64(nb * Blocks0PwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks0PwBnChannels]
+			for c := 0; c < Blocks0PwBnChannels; c++ {
+				g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
+				_ = b
+				k := g * m.inv7[c]
+				ma, mb := red[c]/cnt, red[Blocks0PwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
 					xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
@@ -2958,9 +3561,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale7[c], m.shift7[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Blocks0PwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks0PwBnChannels; c++ {
+				g, b := m.Params.Blocks0PwBnWeight[c], m.Params.Blocks0PwBnBias[c]
+				_ = b
+				inv := m.inv7[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+						xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean7[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+						x := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.a6[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks0PwBnBias[c] += sdy
+				m.Grads.Blocks0PwBnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d7[r]))
+						xh := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.xhat7[r]))
+						dx := (*[Blocks0PwBnChannels][Blocks0PwBnPositions]float64)(unsafe.Pointer(&m.d8[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale7[c], m.shift7[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -3005,14 +3650,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// blocks.0.dw_bn (batchnorm [2 8 8]→[2 8 8]), spec line 13
 	{
-		cnt := float64(nb * Blocks0DwBnPositions)
-		_ = cnt
-		for c := 0; c < Blocks0DwBnChannels; c++ {
-			g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
-			_ = b
-			inv := m.inv4[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red4
+			for c := 0; c < Blocks0DwBnChannels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
 					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
@@ -3020,22 +3661,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean4[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
-					x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Blocks0DwBnBias[c] += sdy
+				m.Grads.Blocks0DwBnWeight[c] += sdyh
+				red[c], red[Blocks0DwBnChannels+c] = sdy, sdyh
 			}
-			m.Grads.Blocks0DwBnBias[c] += sdy
-			m.Grads.Blocks0DwBnWeight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Blocks0DwBnChannels] = float64(nb * Blocks0DwBnPositions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Blocks0DwBnChannels]
+			for c := 0; c < Blocks0DwBnChannels; c++ {
+				g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
+				_ = b
+				k := g * m.inv4[c]
+				ma, mb := red[c]/cnt, red[Blocks0DwBnChannels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
 					xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
@@ -3044,9 +3681,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale4[c], m.shift4[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Blocks0DwBnPositions)
+			_ = cnt
+			for c := 0; c < Blocks0DwBnChannels; c++ {
+				g, b := m.Params.Blocks0DwBnWeight[c], m.Params.Blocks0DwBnBias[c]
+				_ = b
+				inv := m.inv4[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+						xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean4[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+						x := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.a3[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Blocks0DwBnBias[c] += sdy
+				m.Grads.Blocks0DwBnWeight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d4[r]))
+						xh := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.xhat4[r]))
+						dx := (*[Blocks0DwBnChannels][Blocks0DwBnPositions]float64)(unsafe.Pointer(&m.d5[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale4[c], m.shift4[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
@@ -3101,14 +3780,10 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 
 	// bn1 (batchnorm [2 8 8]→[2 8 8]), spec line 10
 	{
-		cnt := float64(nb * Bn1Positions)
-		_ = cnt
-		for c := 0; c < Bn1Channels; c++ {
-			g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
-			_ = b
-			inv := m.inv1[c]
-			var sdy, sdyh float64
-			if m.training {
+		if m.training && m.sync != nil {
+			red := &m.red1
+			for c := 0; c < Bn1Channels; c++ {
+				var sdy, sdyh float64
 				for r := 0; r < nb; r++ {
 					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
 					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
@@ -3116,22 +3791,18 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 					sdy += s
 					sdyh += d
 				}
-			} else {
-				mean := m.mean1[c]
-				for r := 0; r < nb; r++ {
-					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
-					x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
-					s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
-					sdy += s
-					sdyh += d
-				}
-				sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				m.Grads.Bn1Bias[c] += sdy
+				m.Grads.Bn1Weight[c] += sdyh
+				red[c], red[Bn1Channels+c] = sdy, sdyh
 			}
-			m.Grads.Bn1Bias[c] += sdy
-			m.Grads.Bn1Weight[c] += sdyh
-			k := g * inv
-			if m.training {
-				ma, mb := sdy/cnt, sdyh/cnt
+			red[2*Bn1Channels] = float64(nb * Bn1Positions)
+			m.sync.AllReduce(m.rank, red[:])
+			cnt := red[2*Bn1Channels]
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
+				_ = b
+				k := g * m.inv1[c]
+				ma, mb := red[c]/cnt, red[Bn1Channels+c]/cnt
 				for r := 0; r < nb; r++ {
 					dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
 					xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
@@ -3140,9 +3811,51 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 						dx[c][s] = k * (v - ma - xh[c][s]*mb)
 					}
 				}
-			} else {
-				// the running statistics do not depend on the batch: dx = k·dy, after the loop
-				m.scale1[c], m.shift1[c] = k, 0
+			}
+		} else {
+			cnt := float64(nb * Bn1Positions)
+			_ = cnt
+			for c := 0; c < Bn1Channels; c++ {
+				g, b := m.Params.Bn1Weight[c], m.Params.Bn1Bias[c]
+				_ = b
+				inv := m.inv1[c]
+				var sdy, sdyh float64
+				if m.training {
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
+						xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], xh[c][:])
+						sdy += s
+						sdyh += d
+					}
+				} else {
+					mean := m.mean1[c]
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
+						x := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.a0[r]))
+						s, d := runtime.SumDotWide64(dy[c][:], x[c][:])
+						sdy += s
+						sdyh += d
+					}
+					sdyh = (sdyh - mean*sdy) * inv // Σ dy·(x − mean)·inv
+				}
+				m.Grads.Bn1Bias[c] += sdy
+				m.Grads.Bn1Weight[c] += sdyh
+				k := g * inv
+				if m.training {
+					ma, mb := sdy/cnt, sdyh/cnt
+					for r := 0; r < nb; r++ {
+						dy := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d5[r]))
+						xh := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.xhat1[r]))
+						dx := (*[Bn1Channels][Bn1Positions]float64)(unsafe.Pointer(&m.d4[r]))
+						for s, v := range dy[c] {
+							dx[c][s] = k * (v - ma - xh[c][s]*mb)
+						}
+					}
+				} else {
+					// the running statistics do not depend on the batch: dx = k·dy, after the loop
+					m.scale1[c], m.shift1[c] = k, 0
+				}
 			}
 		}
 		if !m.training {
