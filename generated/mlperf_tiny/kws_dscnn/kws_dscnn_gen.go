@@ -2528,20 +2528,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a24[row][:]
 			dz := (*[Ds3PwFilters][Ds3PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Ds3PwBias[f] += s
+				m.Grads.Ds3PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d27[row][:]
 			runtime.GemmNT32(m.gwt25[:], dzf, cf, nil, Ds3PwFilters, Ds3PwPatch, Ds3PwPositions)
-			for i, v := range &m.gwt25 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt25[:])
 			dcf := m.d28[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Ds3PwPatch, Ds3PwPositions, Ds3PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Ds3PwPatch, Ds3PwPositions, Ds3PwFilters)
 		}
 	}
 
@@ -2710,20 +2703,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a18[row][:]
 			dz := (*[Ds2PwFilters][Ds2PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Ds2PwBias[f] += s
+				m.Grads.Ds2PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d27[row][:]
 			runtime.GemmNT32(m.gwt19[:], dzf, cf, nil, Ds2PwFilters, Ds2PwPatch, Ds2PwPositions)
-			for i, v := range &m.gwt19 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt19[:])
 			dcf := m.d28[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Ds2PwPatch, Ds2PwPositions, Ds2PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Ds2PwPatch, Ds2PwPositions, Ds2PwFilters)
 		}
 	}
 
@@ -2892,20 +2878,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a12[row][:]
 			dz := (*[Ds1PwFilters][Ds1PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Ds1PwBias[f] += s
+				m.Grads.Ds1PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d27[row][:]
 			runtime.GemmNT32(m.gwt13[:], dzf, cf, nil, Ds1PwFilters, Ds1PwPatch, Ds1PwPositions)
-			for i, v := range &m.gwt13 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt13[:])
 			dcf := m.d28[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
 		}
 	}
 
@@ -3074,20 +3053,13 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			cf := m.a6[row][:]
 			dz := (*[Ds0PwFilters][Ds0PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Ds0PwBias[f] += s
+				m.Grads.Ds0PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d27[row][:]
 			runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Ds0PwFilters, Ds0PwPatch, Ds0PwPositions)
-			for i, v := range &m.gwt7 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt7[:])
 			dcf := m.d28[row][:]
-			clear(dcf)
-			runtime.GemmTN32(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
+			runtime.GemmTNSet32(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
 		}
 	}
 
@@ -3313,21 +3285,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 				for f := range dz {
-					var s float32
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.ConvBias[f] += s
+					m.Grads.ConvBias[f] += float32(runtime.SumWide32(dz[f][:]))
 				}
 				dzf := m.d28[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add32(gw[:], gw[:], m.gwt0[:])
+				dcf := unsafe.Slice(&m.dcols0[0][0], ConvPatch*ConvPositions)
+				runtime.GemmTNSet32(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
 				dcols := &m.dcols0
-				*dcols = [ConvPatch][ConvPositions]float32{}
-				dcf := unsafe.Slice(&dcols[0][0], ConvPatch*ConvPositions)
-				runtime.GemmTN32(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
 				dxp := &m.dxp0
 				*dxp = [1][58][12]float32{}
 				for ki := range dcols {
@@ -3396,17 +3361,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 				for f := range dz {
-					var s float32
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.ConvBias[f] += s
+					m.Grads.ConvBias[f] += float32(runtime.SumWide32(dz[f][:]))
 				}
 				dzf := m.d28[row][:]
 				runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add32(gw[:], gw[:], m.gwt0[:])
 			}
 		}
 	}
@@ -3540,20 +3499,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a24[row][:]
 		dz := (*[Ds3PwFilters][Ds3PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Ds3PwBias[f] += s
+			m.Grads.Ds3PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d27[row][:]
 		runtime.GemmNT32(m.gwt25[:], dzf, cf, nil, Ds3PwFilters, Ds3PwPatch, Ds3PwPositions)
-		for i, v := range &m.gwt25 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt25[:])
 		dcf := m.d28[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Ds3PwPatch, Ds3PwPositions, Ds3PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Ds3PwPatch, Ds3PwPositions, Ds3PwFilters)
 	}
 
 	// layers.24 (relu [64 25 5]→[64 25 5]), spec line 53
@@ -3714,20 +3666,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a18[row][:]
 		dz := (*[Ds2PwFilters][Ds2PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Ds2PwBias[f] += s
+			m.Grads.Ds2PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d27[row][:]
 		runtime.GemmNT32(m.gwt19[:], dzf, cf, nil, Ds2PwFilters, Ds2PwPatch, Ds2PwPositions)
-		for i, v := range &m.gwt19 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt19[:])
 		dcf := m.d28[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Ds2PwPatch, Ds2PwPositions, Ds2PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Ds2PwPatch, Ds2PwPositions, Ds2PwFilters)
 	}
 
 	// layers.18 (relu [64 25 5]→[64 25 5]), spec line 47
@@ -3888,20 +3833,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a12[row][:]
 		dz := (*[Ds1PwFilters][Ds1PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Ds1PwBias[f] += s
+			m.Grads.Ds1PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d27[row][:]
 		runtime.GemmNT32(m.gwt13[:], dzf, cf, nil, Ds1PwFilters, Ds1PwPatch, Ds1PwPositions)
-		for i, v := range &m.gwt13 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt13[:])
 		dcf := m.d28[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Ds1PwPatch, Ds1PwPositions, Ds1PwFilters)
 	}
 
 	// layers.12 (relu [64 25 5]→[64 25 5]), spec line 41
@@ -4062,20 +4000,13 @@ func (m *Model) backward(needDX bool) {
 		cf := m.a6[row][:]
 		dz := (*[Ds0PwFilters][Ds0PwPositions]float32)(unsafe.Pointer(&m.d27[row]))
 		for f := range dz {
-			var s float32
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Ds0PwBias[f] += s
+			m.Grads.Ds0PwBias[f] += float32(runtime.SumWide32(dz[f][:]))
 		}
 		dzf := m.d27[row][:]
 		runtime.GemmNT32(m.gwt7[:], dzf, cf, nil, Ds0PwFilters, Ds0PwPatch, Ds0PwPositions)
-		for i, v := range &m.gwt7 {
-			gw[i] += v
-		}
+		runtime.Add32(gw[:], gw[:], m.gwt7[:])
 		dcf := m.d28[row][:]
-		clear(dcf)
-		runtime.GemmTN32(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
+		runtime.GemmTNSet32(dcf, w, dzf, Ds0PwPatch, Ds0PwPositions, Ds0PwFilters)
 	}
 
 	// layers.6 (relu [64 25 5]→[64 25 5]), spec line 35
@@ -4291,21 +4222,14 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.ConvBias[f] += s
+				m.Grads.ConvBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d28[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt0[:])
+			dcf := unsafe.Slice(&m.dcols0[0][0], ConvPatch*ConvPositions)
+			runtime.GemmTNSet32(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
 			dcols := &m.dcols0
-			*dcols = [ConvPatch][ConvPositions]float32{}
-			dcf := unsafe.Slice(&dcols[0][0], ConvPatch*ConvPositions)
-			runtime.GemmTN32(dcf, w, dzf, ConvPatch, ConvPositions, ConvFilters)
 			dxp := &m.dxp0
 			*dxp = [1][58][12]float32{}
 			for ki := range dcols {
@@ -4372,17 +4296,11 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[ConvFilters][ConvPositions]float32)(unsafe.Pointer(&m.d28[row]))
 			for f := range dz {
-				var s float32
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.ConvBias[f] += s
+				m.Grads.ConvBias[f] += float32(runtime.SumWide32(dz[f][:]))
 			}
 			dzf := m.d28[row][:]
 			runtime.GemmNT32(m.gwt0[:], dzf, cf, nil, ConvFilters, ConvPatch, ConvPositions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add32(gw[:], gw[:], m.gwt0[:])
 		}
 	}
 }

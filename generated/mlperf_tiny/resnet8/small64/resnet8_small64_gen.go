@@ -632,7 +632,6 @@ type Model struct {
 	dx       [BatchChunk][InputSize]float64 // dL/dx
 	// conv1 (conv2d [3 8 8]→[2 8 8]), spec line 8
 	a0     [BatchChunk][128]float64 // output
-	dxp0   [3][10][10]float64       // dL/d(padded input)
 	cols0  [27][64]float64          // im2col of one sample's padded input (batched pass)
 	dcols0 [27][64]float64          // dL/dcols of one sample (batched pass)
 	gwt0   [54]float64              // one sample's dL/dW (batched pass)
@@ -647,7 +646,6 @@ type Model struct {
 	a2 [BatchChunk][128]float64 // output
 	// stack1.conv1 (conv2d [2 8 8]→[2 8 8]), spec line 11
 	a3     [BatchChunk][128]float64 // output
-	dxp3   [2][10][10]float64       // dL/d(padded input)
 	cols3  [18][64]float64          // im2col of one sample's padded input (batched pass)
 	dcols3 [18][64]float64          // dL/dcols of one sample (batched pass)
 	gwt3   [36]float64              // one sample's dL/dW (batched pass)
@@ -662,7 +660,6 @@ type Model struct {
 	a5 [BatchChunk][128]float64 // output
 	// stack1.conv2 (conv2d [2 8 8]→[2 8 8]), spec line 14
 	a6     [BatchChunk][128]float64 // output
-	dxp6   [2][10][10]float64       // dL/d(padded input)
 	cols6  [18][64]float64          // im2col of one sample's padded input (batched pass)
 	dcols6 [18][64]float64          // dL/dcols of one sample (batched pass)
 	gwt6   [36]float64              // one sample's dL/dW (batched pass)
@@ -694,7 +691,6 @@ type Model struct {
 	a12 [BatchChunk][64]float64 // output
 	// stack2.conv2 (conv2d [4 4 4]→[4 4 4]), spec line 21
 	a13     [BatchChunk][64]float64 // output
-	dxp13   [4][6][6]float64        // dL/d(padded input)
 	cols13  [36][16]float64         // im2col of one sample's padded input (batched pass)
 	dcols13 [36][16]float64         // dL/dcols of one sample (batched pass)
 	gwt13   [144]float64            // one sample's dL/dW (batched pass)
@@ -731,7 +727,6 @@ type Model struct {
 	a20 [BatchChunk][24]float64 // output
 	// stack3.conv2 (conv2d [6 2 2]→[6 2 2]), spec line 29
 	a21     [BatchChunk][24]float64 // output
-	dxp21   [6][4][4]float64        // dL/d(padded input)
 	cols21  [54][4]float64          // im2col of one sample's padded input (batched pass)
 	dcols21 [54][4]float64          // dL/dcols of one sample (batched pass)
 	gwt21   [324]float64            // one sample's dL/dW (batched pass)
@@ -2221,21 +2216,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float64)(unsafe.Pointer(&m.d23[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack3ShortcutBias[f] += s
+				m.Grads.Stack3ShortcutBias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d23[row][:]
 			runtime.GemmNT64(m.gwt23[:], dzf, cf, nil, Stack3ShortcutFilters, Stack3ShortcutPatch, Stack3ShortcutPositions)
-			for i, v := range &m.gwt23 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt23[:])
+			dcf := unsafe.Slice(&m.dcols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
 			dcols := &m.dcols23
-			*dcols = [Stack3ShortcutPatch][Stack3ShortcutPositions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-			runtime.GemmTN64(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
 			dxp := (*[4][4][4]float64)(unsafe.Pointer(&m.e23_0[row]))
 			*dxp = [4][4][4]float64{}
 			for ki := range dcols {
@@ -2324,38 +2312,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float64)(unsafe.Pointer(&m.d24[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack3Conv2Bias[f] += s
+				m.Grads.Stack3Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d24[row][:]
 			runtime.GemmNT64(m.gwt21[:], dzf, cf, nil, Stack3Conv2Filters, Stack3Conv2Patch, Stack3Conv2Positions)
-			for i, v := range &m.gwt21 {
-				gw[i] += v
+			runtime.Add64(gw[:], gw[:], m.gwt21[:])
+			dcf := unsafe.Slice(&m.dcols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
+			dxf := m.d25[row][:]
+			clear(dxf)
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*36+3:], 2, dxf[c*4+0:], 2, 1, 1)
 			}
-			dcols := &m.dcols21
-			*dcols = [Stack3Conv2Patch][Stack3Conv2Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-			runtime.GemmTN64(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
-			dxp := &m.dxp21
-			*dxp = [6][4][4]float64{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
-				for oh := 0; oh < Stack3Conv2OutH; oh++ {
-					dr := (*[2]float64)(dxp[c][oh+kh][kw:])
-					d := (*[Stack3Conv2OutW]float64)(dcols[ki][oh*Stack3Conv2OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*36+6:], 2, dxf[c*4+0:], 2, 1, 2)
 			}
-			dx := (*[6][2][2]float64)(unsafe.Pointer(&m.d25[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[2]float64)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*36+10:], 2, dxf[c*4+1:], 2, 1, 1)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*36+13:], 2, dxf[c*4+0:], 2, 2, 1)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*36+16:], 2, dxf[c*4+0:], 2, 2, 2)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*36+20:], 2, dxf[c*4+1:], 2, 2, 1)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*36+25:], 2, dxf[c*4+2:], 2, 1, 1)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*36+28:], 2, dxf[c*4+2:], 2, 1, 2)
+			}
+			for c := 0; c < 6; c++ {
+				runtime.AxpyRows64(1, dcf[c*36+32:], 2, dxf[c*4+3:], 2, 1, 1)
 			}
 		}
 	}
@@ -2441,21 +2432,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float64)(unsafe.Pointer(&m.d25[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack3Conv1Bias[f] += s
+				m.Grads.Stack3Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d25[row][:]
 			runtime.GemmNT64(m.gwt18[:], dzf, cf, nil, Stack3Conv1Filters, Stack3Conv1Patch, Stack3Conv1Positions)
-			for i, v := range &m.gwt18 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt18[:])
+			dcf := unsafe.Slice(&m.dcols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
 			dcols := &m.dcols18
-			*dcols = [Stack3Conv1Patch][Stack3Conv1Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-			runtime.GemmTN64(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
 			dxp := &m.dxp18
 			*dxp = [4][5][5]float64{}
 			for ki := range dcols {
@@ -2511,21 +2495,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float64)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack2ShortcutBias[f] += s
+				m.Grads.Stack2ShortcutBias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d17[row][:]
 			runtime.GemmNT64(m.gwt15[:], dzf, cf, nil, Stack2ShortcutFilters, Stack2ShortcutPatch, Stack2ShortcutPositions)
-			for i, v := range &m.gwt15 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt15[:])
+			dcf := unsafe.Slice(&m.dcols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
 			dcols := &m.dcols15
-			*dcols = [Stack2ShortcutPatch][Stack2ShortcutPositions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-			runtime.GemmTN64(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
 			dxp := (*[2][8][8]float64)(unsafe.Pointer(&m.e15_0[row]))
 			*dxp = [2][8][8]float64{}
 			for ki := range dcols {
@@ -2614,38 +2591,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float64)(unsafe.Pointer(&m.d17[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack2Conv2Bias[f] += s
+				m.Grads.Stack2Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d17[row][:]
 			runtime.GemmNT64(m.gwt13[:], dzf, cf, nil, Stack2Conv2Filters, Stack2Conv2Patch, Stack2Conv2Positions)
-			for i, v := range &m.gwt13 {
-				gw[i] += v
+			runtime.Add64(gw[:], gw[:], m.gwt13[:])
+			dcf := unsafe.Slice(&m.dcols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
+			dxf := m.e23_0[row][:]
+			clear(dxf)
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*144+5:], 4, dxf[c*16+0:], 4, 3, 3)
 			}
-			dcols := &m.dcols13
-			*dcols = [Stack2Conv2Patch][Stack2Conv2Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-			runtime.GemmTN64(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
-			dxp := &m.dxp13
-			*dxp = [4][6][6]float64{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
-				for oh := 0; oh < Stack2Conv2OutH; oh++ {
-					dr := (*[4]float64)(dxp[c][oh+kh][kw:])
-					d := (*[Stack2Conv2OutW]float64)(dcols[ki][oh*Stack2Conv2OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*144+20:], 4, dxf[c*16+0:], 4, 3, 4)
 			}
-			dx := (*[4][4][4]float64)(unsafe.Pointer(&m.e23_0[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[4]float64)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*144+36:], 4, dxf[c*16+1:], 4, 3, 3)
+			}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*144+49:], 4, dxf[c*16+0:], 4, 4, 3)
+			}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*144+64:], 4, dxf[c*16+0:], 4, 4, 4)
+			}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*144+80:], 4, dxf[c*16+1:], 4, 4, 3)
+			}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*144+97:], 4, dxf[c*16+4:], 4, 3, 3)
+			}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*144+112:], 4, dxf[c*16+4:], 4, 3, 4)
+			}
+			for c := 0; c < 4; c++ {
+				runtime.AxpyRows64(1, dcf[c*144+128:], 4, dxf[c*16+5:], 4, 3, 3)
 			}
 		}
 	}
@@ -2731,21 +2711,14 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float64)(unsafe.Pointer(&m.e23_0[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack2Conv1Bias[f] += s
+				m.Grads.Stack2Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.e23_0[row][:]
 			runtime.GemmNT64(m.gwt10[:], dzf, cf, nil, Stack2Conv1Filters, Stack2Conv1Patch, Stack2Conv1Positions)
-			for i, v := range &m.gwt10 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt10[:])
+			dcf := unsafe.Slice(&m.dcols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
 			dcols := &m.dcols10
-			*dcols = [Stack2Conv1Patch][Stack2Conv1Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-			runtime.GemmTN64(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
 			dxp := &m.dxp10
 			*dxp = [2][9][9]float64{}
 			for ki := range dcols {
@@ -2862,38 +2835,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float64)(unsafe.Pointer(&m.d8[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack1Conv2Bias[f] += s
+				m.Grads.Stack1Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d8[row][:]
 			runtime.GemmNT64(m.gwt6[:], dzf, cf, nil, Stack1Conv2Filters, Stack1Conv2Patch, Stack1Conv2Positions)
-			for i, v := range &m.gwt6 {
-				gw[i] += v
+			runtime.Add64(gw[:], gw[:], m.gwt6[:])
+			dcf := unsafe.Slice(&m.dcols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
+			dxf := m.e15_0[row][:]
+			clear(dxf)
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
 			}
-			dcols := &m.dcols6
-			*dcols = [Stack1Conv2Patch][Stack1Conv2Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-			runtime.GemmTN64(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
-			dxp := &m.dxp6
-			*dxp = [2][10][10]float64{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
-				for oh := 0; oh < Stack1Conv2OutH; oh++ {
-					dr := (*[8]float64)(dxp[c][oh+kh][kw:])
-					d := (*[Stack1Conv2OutW]float64)(dcols[ki][oh*Stack1Conv2OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
 			}
-			dx := (*[2][8][8]float64)(unsafe.Pointer(&m.e15_0[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
 			}
 		}
 	}
@@ -2979,38 +2955,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 			}
 			dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float64)(unsafe.Pointer(&m.e15_0[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Stack1Conv1Bias[f] += s
+				m.Grads.Stack1Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.e15_0[row][:]
 			runtime.GemmNT64(m.gwt3[:], dzf, cf, nil, Stack1Conv1Filters, Stack1Conv1Patch, Stack1Conv1Positions)
-			for i, v := range &m.gwt3 {
-				gw[i] += v
+			runtime.Add64(gw[:], gw[:], m.gwt3[:])
+			dcf := unsafe.Slice(&m.dcols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
+			dxf := m.d8[row][:]
+			clear(dxf)
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
 			}
-			dcols := &m.dcols3
-			*dcols = [Stack1Conv1Patch][Stack1Conv1Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-			runtime.GemmTN64(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
-			dxp := &m.dxp3
-			*dxp = [2][10][10]float64{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
-				for oh := 0; oh < Stack1Conv1OutH; oh++ {
-					dr := (*[8]float64)(dxp[c][oh+kh][kw:])
-					d := (*[Stack1Conv1OutW]float64)(dcols[ki][oh*Stack1Conv1OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
 			}
-			dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d8[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
+			}
+			for c := 0; c < 2; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
 			}
 		}
 	}
@@ -3103,38 +3082,41 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
-					var s float64
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Conv1Bias[f] += s
+					m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 				}
 				dzf := m.d9[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
+				runtime.Add64(gw[:], gw[:], m.gwt0[:])
+				dcf := unsafe.Slice(&m.dcols0[0][0], Conv1Patch*Conv1Positions)
+				runtime.GemmTNSet64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
+				dxf := m.dx[row][:]
+				clear(dxf)
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
 				}
-				dcols := &m.dcols0
-				*dcols = [Conv1Patch][Conv1Positions]float64{}
-				dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
-				runtime.GemmTN64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
-				dxp := &m.dxp0
-				*dxp = [3][10][10]float64{}
-				for ki := range dcols {
-					c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-					for oh := 0; oh < Conv1OutH; oh++ {
-						dr := (*[8]float64)(dxp[c][oh+kh][kw:])
-						d := (*[Conv1OutW]float64)(dcols[ki][oh*Conv1OutW:])
-						for ow, v := range d {
-							dr[ow] += v
-						}
-					}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
 				}
-				dx := (*[3][8][8]float64)(unsafe.Pointer(&m.dx[row]))
-				for c := range dx {
-					for h := range dx[c] {
-						dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
-					}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
+				}
+				for c := 0; c < 3; c++ {
+					runtime.AxpyRows64(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
 				}
 			}
 		} else {
@@ -3155,17 +3137,11 @@ func (m *Model) backwardBatch(nb int, needDX bool) {
 				}
 				dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 				for f := range dz {
-					var s float64
-					for _, v := range dz[f] {
-						s += v
-					}
-					m.Grads.Conv1Bias[f] += s
+					m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 				}
 				dzf := m.d9[row][:]
 				runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-				for i, v := range &m.gwt0 {
-					gw[i] += v
-				}
+				runtime.Add64(gw[:], gw[:], m.gwt0[:])
 			}
 		}
 	}
@@ -3285,21 +3261,14 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack3ShortcutFilters][Stack3ShortcutPositions]float64)(unsafe.Pointer(&m.d23[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack3ShortcutBias[f] += s
+			m.Grads.Stack3ShortcutBias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d23[row][:]
 		runtime.GemmNT64(m.gwt23[:], dzf, cf, nil, Stack3ShortcutFilters, Stack3ShortcutPatch, Stack3ShortcutPositions)
-		for i, v := range &m.gwt23 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt23[:])
+		dcf := unsafe.Slice(&m.dcols23[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
 		dcols := &m.dcols23
-		*dcols = [Stack3ShortcutPatch][Stack3ShortcutPositions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack3ShortcutPatch*Stack3ShortcutPositions)
-		runtime.GemmTN64(dcf, w, dzf, Stack3ShortcutPatch, Stack3ShortcutPositions, Stack3ShortcutFilters)
 		dxp := (*[4][4][4]float64)(unsafe.Pointer(&m.e23_0[row]))
 		*dxp = [4][4][4]float64{}
 		for ki := range dcols {
@@ -3386,38 +3355,41 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack3Conv2Filters][Stack3Conv2Positions]float64)(unsafe.Pointer(&m.d24[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack3Conv2Bias[f] += s
+			m.Grads.Stack3Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d24[row][:]
 		runtime.GemmNT64(m.gwt21[:], dzf, cf, nil, Stack3Conv2Filters, Stack3Conv2Patch, Stack3Conv2Positions)
-		for i, v := range &m.gwt21 {
-			gw[i] += v
+		runtime.Add64(gw[:], gw[:], m.gwt21[:])
+		dcf := unsafe.Slice(&m.dcols21[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
+		dxf := m.d25[row][:]
+		clear(dxf)
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*36+3:], 2, dxf[c*4+0:], 2, 1, 1)
 		}
-		dcols := &m.dcols21
-		*dcols = [Stack3Conv2Patch][Stack3Conv2Positions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack3Conv2Patch*Stack3Conv2Positions)
-		runtime.GemmTN64(dcf, w, dzf, Stack3Conv2Patch, Stack3Conv2Positions, Stack3Conv2Filters)
-		dxp := &m.dxp21
-		*dxp = [6][4][4]float64{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Stack3Conv2KH*Stack3Conv2KW), ki/Stack3Conv2KW%Stack3Conv2KH, ki%Stack3Conv2KW
-			for oh := 0; oh < Stack3Conv2OutH; oh++ {
-				dr := (*[2]float64)(dxp[c][oh+kh][kw:])
-				d := (*[Stack3Conv2OutW]float64)(dcols[ki][oh*Stack3Conv2OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*36+6:], 2, dxf[c*4+0:], 2, 1, 2)
 		}
-		dx := (*[6][2][2]float64)(unsafe.Pointer(&m.d25[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[2]float64)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*36+10:], 2, dxf[c*4+1:], 2, 1, 1)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*36+13:], 2, dxf[c*4+0:], 2, 2, 1)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*36+16:], 2, dxf[c*4+0:], 2, 2, 2)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*36+20:], 2, dxf[c*4+1:], 2, 2, 1)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*36+25:], 2, dxf[c*4+2:], 2, 1, 1)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*36+28:], 2, dxf[c*4+2:], 2, 1, 2)
+		}
+		for c := 0; c < 6; c++ {
+			runtime.AxpyRows64(1, dcf[c*36+32:], 2, dxf[c*4+3:], 2, 1, 1)
 		}
 	}
 
@@ -3499,21 +3471,14 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack3Conv1Filters][Stack3Conv1Positions]float64)(unsafe.Pointer(&m.d25[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack3Conv1Bias[f] += s
+			m.Grads.Stack3Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d25[row][:]
 		runtime.GemmNT64(m.gwt18[:], dzf, cf, nil, Stack3Conv1Filters, Stack3Conv1Patch, Stack3Conv1Positions)
-		for i, v := range &m.gwt18 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt18[:])
+		dcf := unsafe.Slice(&m.dcols18[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
 		dcols := &m.dcols18
-		*dcols = [Stack3Conv1Patch][Stack3Conv1Positions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack3Conv1Patch*Stack3Conv1Positions)
-		runtime.GemmTN64(dcf, w, dzf, Stack3Conv1Patch, Stack3Conv1Positions, Stack3Conv1Filters)
 		dxp := &m.dxp18
 		*dxp = [4][5][5]float64{}
 		for ki := range dcols {
@@ -3563,21 +3528,14 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack2ShortcutFilters][Stack2ShortcutPositions]float64)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack2ShortcutBias[f] += s
+			m.Grads.Stack2ShortcutBias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d17[row][:]
 		runtime.GemmNT64(m.gwt15[:], dzf, cf, nil, Stack2ShortcutFilters, Stack2ShortcutPatch, Stack2ShortcutPositions)
-		for i, v := range &m.gwt15 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt15[:])
+		dcf := unsafe.Slice(&m.dcols15[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
 		dcols := &m.dcols15
-		*dcols = [Stack2ShortcutPatch][Stack2ShortcutPositions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack2ShortcutPatch*Stack2ShortcutPositions)
-		runtime.GemmTN64(dcf, w, dzf, Stack2ShortcutPatch, Stack2ShortcutPositions, Stack2ShortcutFilters)
 		dxp := (*[2][8][8]float64)(unsafe.Pointer(&m.e15_0[row]))
 		*dxp = [2][8][8]float64{}
 		for ki := range dcols {
@@ -3664,38 +3622,41 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack2Conv2Filters][Stack2Conv2Positions]float64)(unsafe.Pointer(&m.d17[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack2Conv2Bias[f] += s
+			m.Grads.Stack2Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d17[row][:]
 		runtime.GemmNT64(m.gwt13[:], dzf, cf, nil, Stack2Conv2Filters, Stack2Conv2Patch, Stack2Conv2Positions)
-		for i, v := range &m.gwt13 {
-			gw[i] += v
+		runtime.Add64(gw[:], gw[:], m.gwt13[:])
+		dcf := unsafe.Slice(&m.dcols13[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
+		dxf := m.e23_0[row][:]
+		clear(dxf)
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*144+5:], 4, dxf[c*16+0:], 4, 3, 3)
 		}
-		dcols := &m.dcols13
-		*dcols = [Stack2Conv2Patch][Stack2Conv2Positions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack2Conv2Patch*Stack2Conv2Positions)
-		runtime.GemmTN64(dcf, w, dzf, Stack2Conv2Patch, Stack2Conv2Positions, Stack2Conv2Filters)
-		dxp := &m.dxp13
-		*dxp = [4][6][6]float64{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Stack2Conv2KH*Stack2Conv2KW), ki/Stack2Conv2KW%Stack2Conv2KH, ki%Stack2Conv2KW
-			for oh := 0; oh < Stack2Conv2OutH; oh++ {
-				dr := (*[4]float64)(dxp[c][oh+kh][kw:])
-				d := (*[Stack2Conv2OutW]float64)(dcols[ki][oh*Stack2Conv2OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*144+20:], 4, dxf[c*16+0:], 4, 3, 4)
 		}
-		dx := (*[4][4][4]float64)(unsafe.Pointer(&m.e23_0[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[4]float64)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*144+36:], 4, dxf[c*16+1:], 4, 3, 3)
+		}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*144+49:], 4, dxf[c*16+0:], 4, 4, 3)
+		}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*144+64:], 4, dxf[c*16+0:], 4, 4, 4)
+		}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*144+80:], 4, dxf[c*16+1:], 4, 4, 3)
+		}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*144+97:], 4, dxf[c*16+4:], 4, 3, 3)
+		}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*144+112:], 4, dxf[c*16+4:], 4, 3, 4)
+		}
+		for c := 0; c < 4; c++ {
+			runtime.AxpyRows64(1, dcf[c*144+128:], 4, dxf[c*16+5:], 4, 3, 3)
 		}
 	}
 
@@ -3777,21 +3738,14 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack2Conv1Filters][Stack2Conv1Positions]float64)(unsafe.Pointer(&m.e23_0[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack2Conv1Bias[f] += s
+			m.Grads.Stack2Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.e23_0[row][:]
 		runtime.GemmNT64(m.gwt10[:], dzf, cf, nil, Stack2Conv1Filters, Stack2Conv1Patch, Stack2Conv1Positions)
-		for i, v := range &m.gwt10 {
-			gw[i] += v
-		}
+		runtime.Add64(gw[:], gw[:], m.gwt10[:])
+		dcf := unsafe.Slice(&m.dcols10[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
 		dcols := &m.dcols10
-		*dcols = [Stack2Conv1Patch][Stack2Conv1Positions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack2Conv1Patch*Stack2Conv1Positions)
-		runtime.GemmTN64(dcf, w, dzf, Stack2Conv1Patch, Stack2Conv1Positions, Stack2Conv1Filters)
 		dxp := &m.dxp10
 		*dxp = [2][9][9]float64{}
 		for ki := range dcols {
@@ -3902,38 +3856,41 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack1Conv2Filters][Stack1Conv2Positions]float64)(unsafe.Pointer(&m.d8[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack1Conv2Bias[f] += s
+			m.Grads.Stack1Conv2Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.d8[row][:]
 		runtime.GemmNT64(m.gwt6[:], dzf, cf, nil, Stack1Conv2Filters, Stack1Conv2Patch, Stack1Conv2Positions)
-		for i, v := range &m.gwt6 {
-			gw[i] += v
+		runtime.Add64(gw[:], gw[:], m.gwt6[:])
+		dcf := unsafe.Slice(&m.dcols6[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
+		dxf := m.e15_0[row][:]
+		clear(dxf)
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
 		}
-		dcols := &m.dcols6
-		*dcols = [Stack1Conv2Patch][Stack1Conv2Positions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack1Conv2Patch*Stack1Conv2Positions)
-		runtime.GemmTN64(dcf, w, dzf, Stack1Conv2Patch, Stack1Conv2Positions, Stack1Conv2Filters)
-		dxp := &m.dxp6
-		*dxp = [2][10][10]float64{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Stack1Conv2KH*Stack1Conv2KW), ki/Stack1Conv2KW%Stack1Conv2KH, ki%Stack1Conv2KW
-			for oh := 0; oh < Stack1Conv2OutH; oh++ {
-				dr := (*[8]float64)(dxp[c][oh+kh][kw:])
-				d := (*[Stack1Conv2OutW]float64)(dcols[ki][oh*Stack1Conv2OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
 		}
-		dx := (*[2][8][8]float64)(unsafe.Pointer(&m.e15_0[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
 		}
 	}
 
@@ -4015,38 +3972,41 @@ func (m *Model) backward(needDX bool) {
 		}
 		dz := (*[Stack1Conv1Filters][Stack1Conv1Positions]float64)(unsafe.Pointer(&m.e15_0[row]))
 		for f := range dz {
-			var s float64
-			for _, v := range dz[f] {
-				s += v
-			}
-			m.Grads.Stack1Conv1Bias[f] += s
+			m.Grads.Stack1Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 		}
 		dzf := m.e15_0[row][:]
 		runtime.GemmNT64(m.gwt3[:], dzf, cf, nil, Stack1Conv1Filters, Stack1Conv1Patch, Stack1Conv1Positions)
-		for i, v := range &m.gwt3 {
-			gw[i] += v
+		runtime.Add64(gw[:], gw[:], m.gwt3[:])
+		dcf := unsafe.Slice(&m.dcols3[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
+		runtime.GemmTNSet64(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
+		dxf := m.d8[row][:]
+		clear(dxf)
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
 		}
-		dcols := &m.dcols3
-		*dcols = [Stack1Conv1Patch][Stack1Conv1Positions]float64{}
-		dcf := unsafe.Slice(&dcols[0][0], Stack1Conv1Patch*Stack1Conv1Positions)
-		runtime.GemmTN64(dcf, w, dzf, Stack1Conv1Patch, Stack1Conv1Positions, Stack1Conv1Filters)
-		dxp := &m.dxp3
-		*dxp = [2][10][10]float64{}
-		for ki := range dcols {
-			c, kh, kw := ki/(Stack1Conv1KH*Stack1Conv1KW), ki/Stack1Conv1KW%Stack1Conv1KH, ki%Stack1Conv1KW
-			for oh := 0; oh < Stack1Conv1OutH; oh++ {
-				dr := (*[8]float64)(dxp[c][oh+kh][kw:])
-				d := (*[Stack1Conv1OutW]float64)(dcols[ki][oh*Stack1Conv1OutW:])
-				for ow, v := range d {
-					dr[ow] += v
-				}
-			}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
 		}
-		dx := (*[2][8][8]float64)(unsafe.Pointer(&m.d8[row]))
-		for c := range dx {
-			for h := range dx[c] {
-				dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
-			}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
+		}
+		for c := 0; c < 2; c++ {
+			runtime.AxpyRows64(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
 		}
 	}
 
@@ -4135,38 +4095,41 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Conv1Bias[f] += s
+				m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d9[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
+			runtime.Add64(gw[:], gw[:], m.gwt0[:])
+			dcf := unsafe.Slice(&m.dcols0[0][0], Conv1Patch*Conv1Positions)
+			runtime.GemmTNSet64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
+			dxf := m.dx[row][:]
+			clear(dxf)
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+9:], 8, dxf[c*64+0:], 8, 7, 7)
 			}
-			dcols := &m.dcols0
-			*dcols = [Conv1Patch][Conv1Positions]float64{}
-			dcf := unsafe.Slice(&dcols[0][0], Conv1Patch*Conv1Positions)
-			runtime.GemmTN64(dcf, w, dzf, Conv1Patch, Conv1Positions, Conv1Filters)
-			dxp := &m.dxp0
-			*dxp = [3][10][10]float64{}
-			for ki := range dcols {
-				c, kh, kw := ki/(Conv1KH*Conv1KW), ki/Conv1KW%Conv1KH, ki%Conv1KW
-				for oh := 0; oh < Conv1OutH; oh++ {
-					dr := (*[8]float64)(dxp[c][oh+kh][kw:])
-					d := (*[Conv1OutW]float64)(dcols[ki][oh*Conv1OutW:])
-					for ow, v := range d {
-						dr[ow] += v
-					}
-				}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+72:], 8, dxf[c*64+0:], 8, 7, 8)
 			}
-			dx := (*[3][8][8]float64)(unsafe.Pointer(&m.dx[row]))
-			for c := range dx {
-				for h := range dx[c] {
-					dx[c][h] = *(*[8]float64)(dxp[c][h+1][1:])
-				}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+136:], 8, dxf[c*64+1:], 8, 7, 7)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+193:], 8, dxf[c*64+0:], 8, 8, 7)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+256:], 8, dxf[c*64+0:], 8, 8, 8)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+320:], 8, dxf[c*64+1:], 8, 8, 7)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+385:], 8, dxf[c*64+8:], 8, 7, 7)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+448:], 8, dxf[c*64+8:], 8, 7, 8)
+			}
+			for c := 0; c < 3; c++ {
+				runtime.AxpyRows64(1, dcf[c*576+512:], 8, dxf[c*64+9:], 8, 7, 7)
 			}
 		} else {
 			gw := (*[Conv1Filters * Conv1Patch]float64)(unsafe.Slice(&m.Grads.Conv1Weight[0][0][0][0], Conv1Filters*Conv1Patch))
@@ -4185,17 +4148,11 @@ func (m *Model) backward(needDX bool) {
 			}
 			dz := (*[Conv1Filters][Conv1Positions]float64)(unsafe.Pointer(&m.d9[row]))
 			for f := range dz {
-				var s float64
-				for _, v := range dz[f] {
-					s += v
-				}
-				m.Grads.Conv1Bias[f] += s
+				m.Grads.Conv1Bias[f] += float64(runtime.SumWide64(dz[f][:]))
 			}
 			dzf := m.d9[row][:]
 			runtime.GemmNT64(m.gwt0[:], dzf, cf, nil, Conv1Filters, Conv1Patch, Conv1Positions)
-			for i, v := range &m.gwt0 {
-				gw[i] += v
-			}
+			runtime.Add64(gw[:], gw[:], m.gwt0[:])
 		}
 	}
 }
